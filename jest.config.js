@@ -1,0 +1,37 @@
+// Jest runs TypeScript through swc. NestJS 12 ships ESM only, and Jest on Node 20 cannot
+// require ESM, so swc also compiles those node_modules to CommonJS (see TOOLCHAIN.md).
+const { compilerOptions } = require('./tsconfig.json');
+
+const aliases = Object.fromEntries(
+  Object.entries(compilerOptions.paths).map(([alias, [target]]) => [
+    `^${alias.replace('/', '\\/')}$`,
+    `<rootDir>/${target.replace(/^\.\//, '')}`,
+  ]),
+);
+
+const swcTs = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+    },
+    module: { type: 'commonjs' },
+  },
+];
+
+module.exports = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  testRegex: '.*\\.(spec|int-spec|e2e-spec)\\.ts$',
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  moduleNameMapper: aliases,
+  transform: {
+    '^.+\\.ts$': swcTs,
+    '^.+\\.m?js$': ['@swc/jest', { module: { type: 'commonjs' } }],
+  },
+  transformIgnorePatterns: [
+    '/node_modules/(?!(@nestjs|cookie|set-cookie-parser|file-type|strtok3|token-types|@tokenizer|uint8array-extras|@borewit)/)',
+  ],
+};

@@ -1,0 +1,39 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ProcessDefinitionError } from '@stagecraft/sales-process';
+import { loadProcessDirectory } from './process-files.loader';
+
+const SHIPPED = join(__dirname, '..', '..', '..', 'config', 'processes');
+const minimal = (id: string) => `id: ${id}\nname: ${id}\nstages: [{ id: a, name: A, probability: 1 }]\nlostReasons: [other]\n`;
+
+describe('loadProcessDirectory', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'stagecraft-processes-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('loads the shipped processes: the seed and a second team\'s', () => {
+    const loaded = loadProcessDirectory(SHIPPED);
+    expect(loaded.map((entry) => entry.definition.id)).toEqual(['inside-sales', 'standard']);
+  });
+
+  it('names the file that is wrong', () => {
+    writeFileSync(join(dir, 'a.yaml'), minimal('a'));
+    writeFileSync(join(dir, 'b.yaml'), minimal('b').replace('probability: 1', 'probability: 101'));
+    expect(() => loadProcessDirectory(dir)).toThrow(ProcessDefinitionError);
+    expect(() => loadProcessDirectory(dir)).toThrow(/b\.yaml:3:\d+ stages\[0\]\.probability: must be a number from 0 to 100 \(got 101\)/);
+  });
+
+  it('refuses two files with the same process id', () => {
+    writeFileSync(join(dir, 'a.yaml'), minimal('same'));
+    writeFileSync(join(dir, 'b.yml'), minimal('same'));
+    expect(() => loadProcessDirectory(dir)).toThrow(/b\.yml .*id: process id "same" is already defined in a\.yaml/);
+  });
+
+  it('refuses an empty or missing directory', () => {
+    expect(() => loadProcessDirectory(dir)).toThrow(/holds no process definition/);
+    expect(() => loadProcessDirectory(join(dir, 'missing'))).toThrow(/cannot be read/);
+  });
+});

@@ -1,0 +1,47 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parseProcessDefinition, ProcessDefinitionError, type ProcessDefinition } from '@stagecraft/sales-process';
+
+export interface LoadedProcessFile {
+  /** The path as given to the loader joined with the file name, for messages. */
+  readonly file: string;
+  readonly definition: ProcessDefinition;
+}
+
+/** Reads and validates one process YAML file. Throws ProcessDefinitionError naming the file. */
+export function loadProcessFile(file: string): LoadedProcessFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ProcessDefinitionError(file, [{ path: '', reason: `cannot be read: ${(error as Error).message}` }]);
+  }
+  return { file, definition: parseProcessDefinition(text, file) };
+}
+
+/**
+ * Loads every `*.yaml` / `*.yml` file of a directory, sorted by name. Fails on the first bad file,
+ * and when two files define the same process id (which one would win would be an accident).
+ */
+export function loadProcessDirectory(directory: string): LoadedProcessFile[] {
+  let names: string[];
+  try {
+    if (!statSync(directory).isDirectory()) throw new Error('not a directory');
+    names = readdirSync(directory).filter((name) => /\.ya?ml$/i.test(name)).sort();
+  } catch (error) {
+    throw new ProcessDefinitionError(directory, [{ path: '', reason: `process directory cannot be read: ${(error as Error).message}` }]);
+  }
+  if (names.length === 0) {
+    throw new ProcessDefinitionError(directory, [{ path: '', reason: 'holds no process definition (*.yaml); add at least one' }]);
+  }
+  const loaded = names.map((name) => loadProcessFile(join(directory, name)));
+  const byId = new Map<string, string>();
+  for (const { file, definition } of loaded) {
+    const other = byId.get(definition.id);
+    if (other) {
+      throw new ProcessDefinitionError(file, [{ path: 'id', reason: `process id "${definition.id}" is already defined in ${relative(directory, other)}` }]);
+    }
+    byId.set(definition.id, file);
+  }
+  return loaded;
+}

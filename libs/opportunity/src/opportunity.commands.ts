@@ -1,0 +1,50 @@
+import type { OpportunityDetails } from './opportunity.events';
+
+// Commands are imperative. Time arrives with the command: `now` is the server's clock read at
+// the edge, `occurredAt` the business time a backfilling client may supply (defaults to now).
+interface CommandBase<Type extends string> {
+  readonly type: Type;
+  readonly opportunityId: string;
+  readonly now: string;
+  readonly occurredAt?: string;
+}
+
+export interface OpenOpportunity extends CommandBase<'OpenOpportunity'>, Partial<Omit<OpportunityDetails, 'title'>> {
+  readonly processId: string;
+  readonly title: string;
+}
+export interface MeetExitCriterion extends CommandBase<'MeetExitCriterion'> {
+  readonly criterionId: string;
+  readonly note?: string;
+}
+export interface RevokeExitCriterion extends CommandBase<'RevokeExitCriterion'> {
+  readonly criterionId: string;
+  readonly note?: string;
+}
+export interface MoveOpportunityToStage extends CommandBase<'MoveOpportunityToStage'> {
+  readonly stage: string;
+  readonly note?: string;
+}
+export interface WinOpportunity extends CommandBase<'WinOpportunity'> {
+  readonly note?: string;
+}
+export interface LoseOpportunity extends CommandBase<'LoseOpportunity'> {
+  readonly reason: string;
+  readonly note?: string;
+}
+export interface ReopenOpportunity extends CommandBase<'ReopenOpportunity'> {
+  /** Stage to return to; the stage it was closed in when absent. */
+  readonly stage?: string;
+  readonly note?: string;
+}
+export interface ChangeOpportunityDetails extends CommandBase<'ChangeOpportunityDetails'>, Partial<OpportunityDetails> {}
+
+export type OpportunityCommand =
+  | OpenOpportunity
+  | MeetExitCriterion
+  | RevokeExitCriterion
+  | MoveOpportunityToStage
+  | WinOpportunity
+  | LoseOpportunity
+  | ReopenOpportunity
+  | ChangeOpportunityDetails;

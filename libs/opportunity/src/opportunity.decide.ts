@@ -1,0 +1,263 @@
+import type { CompiledProcess, MachinePosition, SalesProcessEvent } from '@stagecraft/sales-process';
+import type {
+  ChangeOpportunityDetails,
+  LoseOpportunity,
+  MeetExitCriterion,
+  MoveOpportunityToStage,
+  OpenOpportunity,
+  OpportunityCommand,
+  ReopenOpportunity,
+  RevokeExitCriterion,
+  WinOpportunity,
+} from './opportunity.commands';
+import { rejections, type OpportunityRejection } from './opportunity.errors';
+import type { OpportunityDetails, OpportunityEvent } from './opportunity.events';
+import type { OpenOpportunityState, OpportunityState, OpenedOpportunityState } from './opportunity.state';
+import { parseInstant } from './instant';
+
+export type Decision =
+  | { readonly ok: true; readonly events: readonly OpportunityEvent[] }
+  | { readonly ok: false; readonly error: OpportunityRejection };
+
+const accepted = (...events: OpportunityEvent[]): Decision => ({ ok: true, events });
+const rejected = (error: OpportunityRejection): Decision => ({ ok: false, error });
+
+/**
+ * Decides what a command means for an opportunity: the events to append, or why not.
+ * `process` must be the compiled version the opportunity runs on (for OpenOpportunity, the
+ * version it will open with). The machine is the authority on what is allowed; when it says no,
+ * the definition is read once more only to explain why in terms a person can act on.
+ */
+export function decide(command: OpportunityCommand, state: OpportunityState, process: CompiledProcess): Decision {
+  const time = resolveOccurredAt(command, state);
+  if (!time.ok) return time;
+  const occurredAt = time.occurredAt;
+
+  if (command.type === 'OpenOpportunity') {
+    return state.status === 'none' ? decideOpen(command, process, occurredAt) : rejected(rejections.alreadyOpened(command.opportunityId));
+  }
+  if (state.status === 'none') return rejected(rejections.notFound(command.opportunityId));
+  if (state.processVersion !== process.version || state.processId !== process.definition.id) {
+    // A wiring mistake, not a client's: the caller must pass the version the opportunity runs on.
+    throw new Error(
+      `decide() got process ${process.definition.id}@${process.version} for an opportunity on ${state.processId}@${state.processVersion}`,
+    );
+  }
+
+  const at = { opportunityId: state.id, occurredAt };
+  switch (command.type) {
+    case 'MeetExitCriterion':
+      return decideMeetCriterion(command, state, process, at);
+    case 'RevokeExitCriterion':
+      return decideRevokeCriterion(command, state, process, at);
+    case 'MoveOpportunityToStage':
+      return decideMove(command, state, process, at);
+    case 'WinOpportunity':
+      return decideWin(command, state, process, at);
+    case 'LoseOpportunity':
+      return decideLose(command, state, process, at);
+    case 'ReopenOpportunity':
+      return decideReopen(command, state, process, at);
+    case 'ChangeOpportunityDetails':
+      return decideChangeDetails(command, state, process, at);
+    default: {
+      const exhaustive: never = command;
+      throw new Error(`Unknown command ${(exhaustive as { type: string }).type}`);
+    }
+  }
+}
+
+type EventStamp = { readonly opportunityId: string; readonly occurredAt: string };
+
+function decideOpen(command: OpenOpportunity, process: CompiledProcess, occurredAt: string): Decision {
+  const invalid = checkDetails(command, process);
+  if (invalid) return rejected(invalid);
+  const { opportunityId, title, teamId, ownerId, amount, currency } = command;
+  return accepted({
+    type: 'OpportunityOpened',
+    data: {
+      opportunityId,
+      occurredAt,
+      processId: process.definition.id,
+      processVersion: process.version,
+      stage: process.initialStage.id,
+      title,
+      ...definedOnly({ teamId, ownerId, amount, currency }),
+    },
+  });
+}
+
+function decideMeetCriterion(command: MeetExitCriterion, state: OpenedOpportunityState, process: CompiledProcess, at: EventStamp): Decision {
+  const { criterionId } = command;
+  return withMachine(process, state, { type: 'MEET_CRITERION', criterionId }, (open) => ({
+    type: 'ExitCriterionMet',
+    data: { ...at, stage: open.stage, criterionId, ...definedOnly({ note: command.note }) },
+  }), (open) => {
+    if (!process.criterion(open.stage, criterionId)) return rejected(unknownCriterion(criterionId, open, process));
+    return accepted(); // already met during this visit: nothing new to record
+  });
+}
+
+function decideRevokeCriterion(command: RevokeExitCriterion, state: OpenedOpportunityState, process: CompiledProcess, at: EventStamp): Decision {
+  const { criterionId } = command;
+  return withMachine(process, state, { type: 'REVOKE_CRITERION', criterionId }, (open) => ({
+    type: 'ExitCriterionRevoked',
+    data: { ...at, stage: open.stage, criterionId, ...definedOnly({ note: command.note }) },
+  }), (open) => {
+    if (!process.criterion(open.stage, criterionId)) return rejected(unknownCriterion(criterionId, open, process));
+    return accepted(); // not met: nothing to revoke
+  });
+}
+
+function decideMove(command: MoveOpportunityToStage, state: OpenedOpportunityState, process: CompiledProcess, at: EventStamp): Decision {
+  const to = command.stage;
+  if (state.status === 'open' && process.stageIndex(to) < 0) {
+    return rejected(rejections.unknownStage(to, stageIds(process)));
+  }
+  return withMachine(process, state, { type: 'MOVE', to }, (open) => ({
+    type: 'StageChanged',
+    data: {
+      ...at,
+      from: open.stage,
+      to,
+      direction: process.stageIndex(to) > process.stageIndex(open.stage) ? 'forward' : 'backward',
+      ...definedOnly({ note: command.note }),
+    },
+  }), (open) => {
+    const from = open.stage;
+    const fromIndex = process.stageIndex(from);
+    const toIndex = process.stageIndex(to);
+    const { rules } = process.definition;
+    if (toIndex === fromIndex) return rejected(rejections.alreadyInStage(from));
+    if (toIndex < fromIndex) return rejected(rejections.backwardNotAllowed(from, to));
+    if (toIndex > fromIndex + 1 && !rules.allowSkipping) {
+      return rejected(rejections.skipNotAllowed(from, to, process.definition.stages[fromIndex + 1]!.id));
+    }
+    const unmet = unmetCriteria(open, process);
+    return unmet.length > 0 ? rejected(rejections.exitCriteriaUnmet(from, `move from "${from}" to "${to}"`, unmet)) : undefined;
+  });
+}
+
+function decideWin(command: WinOpportunity, state: OpenedOpportunityState, process: CompiledProcess, at: EventStamp): Decision {
+  return withMachine(process, state, { type: 'WIN' }, (open) => ({
+    type: 'OpportunityWon',
+    data: { ...at, stage: open.stage, ...definedOnly({ amount: open.amount, note: command.note }) },
+  }), (open) => {
+    const { winFrom } = process.definition.rules;
+    if (!winFrom.includes(open.stage)) return rejected(rejections.notWinnableFromStage(open.stage, winFrom));
+    const unmet = unmetCriteria(open, process);
+    return unmet.length > 0 ? rejected(rejections.exitCriteriaUnmet(open.stage, 'win the opportunity', unmet)) : undefined;
+  });
+}
+
+function decideLose(command: LoseOpportunity, state: OpenedOpportunityState, process: CompiledProcess, at: EventStamp): Decision {
+  const { reason } = command;
+  return withMachine(process, state, { type: 'LOSE', reason }, (open) => ({
+    type: 'OpportunityLost',
+    data: { ...at, stage: open.stage, reason, ...definedOnly({ note: command.note }) },
+  }), () => rejected(rejections.invalidLostReason(reason, process.definition.lostReasons)));
+}
+
+function decideReopen(command: ReopenOpportunity, state: OpenedOpportunityState, process: CompiledProcess, at: EventStamp): Decision {
+  if (state.status === 'open') return rejected(rejections.notClosed(state.stage));
+  const stage = command.stage ?? state.stage;
+  if (process.stageIndex(stage) < 0) return rejected(rejections.unknownStage(stage, stageIds(process)));
+  const event: SalesProcessEvent = { type: 'REOPEN', stage };
+  if (!process.snapshotAt({ status: state.status }).can(event)) throw machineDisagrees(event, state);
+  return accepted({ type: 'OpportunityReopened', data: { ...at, stage, ...definedOnly({ note: command.note }) } });
+}
+
+function decideChangeDetails(command: ChangeOpportunityDetails, state: OpenedOpportunityState, process: CompiledProcess, at: EventStamp): Decision {
+  if (state.status !== 'open') return rejected(rejections.alreadyClosed(state.status));
+  const invalid = checkDetails(command, process);
+  if (invalid) return rejected(invalid);
+  const keys: readonly (keyof OpportunityDetails)[] = ['title', 'teamId', 'ownerId', 'amount', 'currency'];
+  const changes = Object.fromEntries(
+    keys.filter((key) => command[key] !== undefined && command[key] !== state[key]).map((key) => [key, command[key]]),
+  ) as Partial<OpportunityDetails>;
+  if (Object.keys(changes).length === 0) return accepted(); // nothing differs: nothing to record
+  return accepted({ type: 'OpportunityDetailsChanged', data: { ...at, ...changes } });
+}
+
+/**
+ * Asks the machine, restored at the opportunity's position, whether the event is allowed.
+ * Yes: emit. No: `explain` says why (or that there is nothing to do). A closed opportunity
+ * accepts only REOPEN, so every other event on it is refused as already closed.
+ */
+function withMachine(
+  process: CompiledProcess,
+  state: OpenedOpportunityState,
+  event: SalesProcessEvent,
+  emit: (open: OpenOpportunityState) => OpportunityEvent,
+  explain: (open: OpenOpportunityState) => Decision | undefined,
+): Decision {
+  if (state.status !== 'open') {
+    if (process.snapshotAt({ status: state.status }).can(event)) throw machineDisagrees(event, state);
+    return rejected(rejections.alreadyClosed(state.status));
+  }
+  if (process.snapshotAt(positionOf(state)).can(event)) return accepted(emit(state));
+  const explanation = explain(state);
+  if (!explanation) throw machineDisagrees(event, state);
+  return explanation;
+}
+
+export function positionOf(state: OpenedOpportunityState): MachinePosition {
+  return state.status === 'open'
+    ? { status: 'open', stage: state.stage, criteriaMet: state.criteriaMet }
+    : { status: state.status };
+}
+
+// The machine and the explanation are two readings of one definition; if they ever disagree
+// that is a bug in this library, and it must be loud rather than silently pick one.
+function machineDisagrees(event: SalesProcessEvent, state: OpenedOpportunityState): Error {
+  return new Error(`Machine and rule explanation disagree on ${JSON.stringify(event)} in status ${state.status}`);
+}
+
+function unmetCriteria(open: OpenOpportunityState, process: CompiledProcess) {
+  return process.stage(open.stage)!.exitCriteria.filter((criterion) => !open.criteriaMet.includes(criterion.id));
+}
+
+function unknownCriterion(criterionId: string, open: OpenOpportunityState, process: CompiledProcess): OpportunityRejection {
+  const known = process.stage(open.stage)!.exitCriteria.map((criterion) => criterion.id);
+  return rejections.unknownCriterion(criterionId, open.stage, known);
+}
+
+function stageIds(process: CompiledProcess): string[] {
+  return process.definition.stages.map((stage) => stage.id);
+}
+
+function checkDetails(details: Partial<OpportunityDetails>, process: CompiledProcess): OpportunityRejection | undefined {
+  const { teams } = process.definition;
+  if (details.teamId !== undefined && teams.length > 0 && !teams.includes(details.teamId)) {
+    return rejections.unknownTeam(details.teamId, teams);
+  }
+  if (details.amount !== undefined && !(Number.isFinite(details.amount) && details.amount >= 0)) {
+    return rejections.invalidAmount(details.amount);
+  }
+  return undefined;
+}
+
+function resolveOccurredAt(
+  command: OpportunityCommand,
+  state: OpportunityState,
+): { ok: true; occurredAt: string } | { ok: false; error: OpportunityRejection } {
+  const now = parseInstant(command.now);
+  if (now === undefined) throw new Error(`Command ${command.type} carries an invalid server time "${command.now}"`);
+  if (command.occurredAt === undefined) {
+    // Server time cannot go backwards in a stream either: a clock step back would reorder history.
+    const last = state.status === 'none' ? undefined : parseInstant(state.lastOccurredAt)!;
+    return { ok: true, occurredAt: new Date(last !== undefined && last > now ? last : now).toISOString() };
+  }
+  const occurred = parseInstant(command.occurredAt);
+  if (occurred === undefined) return { ok: false, error: rejections.invalidOccurredAt(command.occurredAt) };
+  const occurredAt = new Date(occurred).toISOString();
+  if (occurred > now) return { ok: false, error: rejections.occurredAtInFuture(occurredAt, new Date(now).toISOString()) };
+  if (state.status !== 'none' && occurred < parseInstant(state.lastOccurredAt)!) {
+    return { ok: false, error: rejections.occurredAtBeforeLastEvent(occurredAt, state.lastOccurredAt) };
+  }
+  return { ok: true, occurredAt };
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

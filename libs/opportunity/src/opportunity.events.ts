@@ -1,0 +1,63 @@
+// Events are facts, named in the past tense. A shipped event type is never renamed or changed
+// incompatibly: add a new type (…V2) and an upcaster instead.
+
+interface EventBase<Type extends string, Data> {
+  readonly type: Type;
+  readonly data: Data & { readonly opportunityId: string; readonly occurredAt: string };
+}
+
+export type OpportunityOpened = EventBase<
+  'OpportunityOpened',
+  {
+    readonly processId: string;
+    readonly processVersion: string;
+    readonly stage: string;
+    readonly title: string;
+    readonly teamId?: string;
+    readonly ownerId?: string;
+    readonly amount?: number;
+    readonly currency?: string;
+  }
+>;
+export type ExitCriterionMet = EventBase<'ExitCriterionMet', { readonly stage: string; readonly criterionId: string; readonly note?: string }>;
+export type ExitCriterionRevoked = EventBase<'ExitCriterionRevoked', { readonly stage: string; readonly criterionId: string; readonly note?: string }>;
+export type StageChanged = EventBase<'StageChanged', { readonly from: string; readonly to: string; readonly direction: 'forward' | 'backward'; readonly note?: string }>;
+export type OpportunityWon = EventBase<'OpportunityWon', { readonly stage: string; readonly amount?: number; readonly note?: string }>;
+export type OpportunityLost = EventBase<'OpportunityLost', { readonly stage: string; readonly reason: string; readonly note?: string }>;
+export type OpportunityReopened = EventBase<'OpportunityReopened', { readonly stage: string; readonly note?: string }>;
+export type OpportunityDetailsChanged = EventBase<'OpportunityDetailsChanged', Partial<OpportunityDetails>>;
+
+export interface OpportunityDetails {
+  readonly title: string;
+  readonly teamId: string;
+  readonly ownerId: string;
+  readonly amount: number;
+  readonly currency: string;
+}
+
+export type OpportunityEvent =
+  | OpportunityOpened
+  | ExitCriterionMet
+  | ExitCriterionRevoked
+  | StageChanged
+  | OpportunityWon
+  | OpportunityLost
+  | OpportunityReopened
+  | OpportunityDetailsChanged;
+
+export type OpportunityEventType = OpportunityEvent['type'];
+
+export const OPPORTUNITY_EVENT_TYPES: readonly OpportunityEventType[] = [
+  'OpportunityOpened',
+  'ExitCriterionMet',
+  'ExitCriterionRevoked',
+  'StageChanged',
+  'OpportunityWon',
+  'OpportunityLost',
+  'OpportunityReopened',
+  'OpportunityDetailsChanged',
+];
+
+export function isOpportunityEventType(type: string): type is OpportunityEventType {
+  return (OPPORTUNITY_EVENT_TYPES as readonly string[]).includes(type);
+}

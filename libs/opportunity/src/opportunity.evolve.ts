@@ -1,0 +1,100 @@
+import type { OpportunityEvent } from './opportunity.events';
+import type { OpenedOpportunityState, OpportunityState } from './opportunity.state';
+
+/** A stored event that cannot follow the state it is applied to: the stream is corrupt. */
+export class UnexpectedEventError extends Error {
+  constructor(
+    readonly eventType: string,
+    readonly status: OpportunityState['status'],
+  ) {
+    super(`Event ${eventType} cannot be applied to an opportunity whose status is "${status}"`);
+    this.name = 'UnexpectedEventError';
+  }
+}
+
+/**
+ * Folds one event into the state. A plain reducer: replay never runs the machine or its guards,
+ * so history stays readable after the process definition changes.
+ */
+export function evolve(state: OpportunityState, event: OpportunityEvent): OpportunityState {
+  const { occurredAt } = event.data;
+  switch (event.type) {
+    case 'OpportunityOpened': {
+      if (state.status !== 'none') throw new UnexpectedEventError(event.type, state.status);
+      const { opportunityId, processId, processVersion, stage, title, teamId, ownerId, amount, currency } = event.data;
+      return {
+        status: 'open',
+        id: opportunityId,
+        processId,
+        processVersion,
+        title,
+        ...definedOnly({ teamId, ownerId, amount, currency }),
+        openedAt: occurredAt,
+        lastOccurredAt: occurredAt,
+        stage,
+        stageEnteredAt: occurredAt,
+        criteriaMet: [],
+      };
+    }
+    case 'ExitCriterionMet': {
+      const open = expectOpen(state, event.type);
+      return { ...open, lastOccurredAt: occurredAt, criteriaMet: [...open.criteriaMet, event.data.criterionId] };
+    }
+    case 'ExitCriterionRevoked': {
+      const open = expectOpen(state, event.type);
+      return {
+        ...open,
+        lastOccurredAt: occurredAt,
+        criteriaMet: open.criteriaMet.filter((id) => id !== event.data.criterionId),
+      };
+    }
+    case 'StageChanged': {
+      const open = expectOpen(state, event.type);
+      return { ...open, lastOccurredAt: occurredAt, stage: event.data.to, stageEnteredAt: occurredAt, criteriaMet: [] };
+    }
+    case 'OpportunityWon': {
+      const { stageEnteredAt: _entered, criteriaMet: _met, status: _status, ...facts } = expectOpen(state, event.type);
+      return { ...facts, status: 'won', stage: event.data.stage, lastOccurredAt: occurredAt, closedAt: occurredAt };
+    }
+    case 'OpportunityLost': {
+      const { stageEnteredAt: _entered, criteriaMet: _met, status: _status, ...facts } = expectOpen(state, event.type);
+      return { ...facts, status: 'lost', stage: event.data.stage, reason: event.data.reason, lastOccurredAt: occurredAt, closedAt: occurredAt };
+    }
+    case 'OpportunityReopened': {
+      if (state.status !== 'won' && state.status !== 'lost') throw new UnexpectedEventError(event.type, state.status);
+      const { closedAt: _closed, status: _status, ...facts } = state;
+      const { reason: _reason, ...rest } = facts as typeof facts & { reason?: string };
+      return { ...rest, status: 'open', stage: event.data.stage, stageEnteredAt: occurredAt, lastOccurredAt: occurredAt, criteriaMet: [] };
+    }
+    case 'OpportunityDetailsChanged': {
+      const opened = expectOpened(state, event.type);
+      const { opportunityId: _id, occurredAt: _at, ...changes } = event.data;
+      return { ...opened, ...definedOnly(changes), lastOccurredAt: occurredAt };
+    }
+    default: {
+      const exhaustive: never = event;
+      throw new Error(`Unknown event ${(exhaustive as { type: string }).type}`);
+    }
+  }
+}
+
+/** Folds a whole stream, oldest first. */
+export function foldOpportunity(events: Iterable<OpportunityEvent>, from: OpportunityState = { status: 'none' }): OpportunityState {
+  let state = from;
+  for (const event of events) state = evolve(state, event);
+  return state;
+}
+
+function expectOpen(state: OpportunityState, eventType: string) {
+  if (state.status !== 'open') throw new UnexpectedEventError(eventType, state.status);
+  return state;
+}
+
+function expectOpened(state: OpportunityState, eventType: string): OpenedOpportunityState {
+  if (state.status === 'none') throw new UnexpectedEventError(eventType, state.status);
+  return state;
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

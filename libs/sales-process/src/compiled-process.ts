@@ -1,0 +1,64 @@
+import type { ExitCriterionDefinition, ProcessDefinition, StageDefinition } from './process-definition.types';
+import { processVersionOf } from './process-version';
+import {
+  buildSalesProcessMachineConfig,
+  CLOSED_STATE,
+  createSalesProcessMachine,
+  LOST_STATE,
+  WON_STATE,
+  type SalesProcessMachine,
+  type SalesProcessMachineJson,
+} from './sales-process.machine';
+
+/** Where an opportunity is, as far as the machine is concerned. */
+export type MachinePosition =
+  | { readonly status: 'open'; readonly stage: string; readonly criteriaMet: readonly string[] }
+  | { readonly status: 'won' | 'lost' };
+
+/**
+ * A definition together with everything derived from it once: its version, its machine and
+ * stage look-ups. Build it once per process version and reuse it for every command.
+ */
+export interface CompiledProcess {
+  readonly definition: ProcessDefinition;
+  readonly version: string;
+  readonly machine: SalesProcessMachine;
+  readonly machineJson: SalesProcessMachineJson;
+  readonly initialStage: StageDefinition;
+  stage(stageId: string): StageDefinition | undefined;
+  /** Position of the stage in process order, or -1 when the process has no such stage. */
+  stageIndex(stageId: string): number;
+  criterion(stageId: string, criterionId: string): ExitCriterionDefinition | undefined;
+  /** Restores the machine snapshot for a position, without replaying anything. */
+  snapshotAt(position: MachinePosition): ReturnType<SalesProcessMachine['resolveState']>;
+}
+
+export function compileProcess(definition: ProcessDefinition): CompiledProcess {
+  const machine = createSalesProcessMachine(definition);
+  const indexById = new Map(definition.stages.map((stage, index) => [stage.id, index]));
+
+  return {
+    definition,
+    version: processVersionOf(definition),
+    machine,
+    machineJson: buildSalesProcessMachineConfig(definition),
+    initialStage: definition.stages[0]!,
+    stage: (stageId) => {
+      const index = indexById.get(stageId);
+      return index === undefined ? undefined : definition.stages[index];
+    },
+    stageIndex: (stageId) => indexById.get(stageId) ?? -1,
+    criterion: (stageId, criterionId) => {
+      const index = indexById.get(stageId);
+      if (index === undefined) return undefined;
+      return definition.stages[index]!.exitCriteria.find((criterion) => criterion.id === criterionId);
+    },
+    snapshotAt: (position) =>
+      position.status === 'open'
+        ? machine.resolveState({ value: position.stage, context: { criteriaMet: [...position.criteriaMet] } })
+        : machine.resolveState({
+            value: { [CLOSED_STATE]: position.status === 'won' ? WON_STATE : LOST_STATE },
+            context: { criteriaMet: [] },
+          }),
+  };
+}

@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ProcessDefinitionError } from './process-definition.error';
+import { parseProcessDefinition } from './process-definition.parser';
+
+const SOURCE = 'config/processes/broken.yaml';
+const STANDARD_FILE = join(__dirname, '..', '..', '..', 'config', 'processes', 'standard.yaml');
+
+const valid = `id: demo
+name: Demo
+stages:
+  - id: new
+    name: New
+    probability: 10
+  - id: qualification
+    name: Qualification
+    probability: 20
+    exitCriteria:
+      - { id: need-confirmed, description: The need is confirmed }
+rules:
+  winFrom: [qualification]
+lostReasons: [price]
+`;
+
+function problemsOf(text: string): ProcessDefinitionError {
+  try {
+    parseProcessDefinition(text, SOURCE);
+  } catch (error) {
+    if (error instanceof ProcessDefinitionError) return error;
+    throw error;
+  }
+  throw new Error('expected the definition to be refused');
+}
+
+/** Asserts one issue with that path and a reason matching, and that the message names all three. */
+function expectIssue(text: string, path: string, reason: RegExp, line?: number): void {
+  const error = problemsOf(text);
+  const issue = error.issues.find((candidate) => candidate.path === path);
+  expect(issue).toBeDefined();
+  expect(issue!.reason).toMatch(reason);
+  if (line !== undefined) expect(issue!.line).toBe(line);
+  expect(error.message).toContain(SOURCE);
+  expect(error.message).toContain(path || '(document)');
+  expect(error.message).toContain(issue!.reason);
+}
+
+describe('parseProcessDefinition', () => {
+  it('reads the shipped seed process exactly as DESIGN.md §3 describes it', () => {
+    const standard = parseProcessDefinition(readFileSync(STANDARD_FILE, 'utf8'), STANDARD_FILE);
+    expect(standard.stages.map((stage) => [stage.id, stage.probability, stage.exitCriteria.length])).toEqual([
+      ['new', 10, 0],
+      ['qualification', 20, 5],
+      ['proposition', 50, 3],
+      ['negotiation', 80, 3],
+    ]);
+    expect(standard.stages[1]!.exitCriteria.map((c) => c.id)).toEqual(['need-confirmed', 'budget-confirmed', 'pain-points', 'goals', 'decision-maker']);
+    expect(standard.rules).toEqual({ allowSkipping: false, allowBackward: true, winFrom: ['negotiation'] });
+    expect(standard.lostReasons).toEqual(['price', 'competitor', 'no-budget', 'no-decision', 'timing', 'other']);
+    expect(standard.teams).toEqual(['direct', 'partners']);
+  });
+
+  it('applies the defaults: no skipping, going back allowed, won from the last stage, any team', () => {
+    const minimal = parseProcessDefinition('id: m\nname: M\nstages: [{ id: a, name: A, probability: 5 }, { id: b, name: B, probability: 50 }]\nlostReasons: [other]\n', 'm.yaml');
+    expect(minimal.rules).toEqual({ allowSkipping: false, allowBackward: true, winFrom: ['b'] });
+    expect(minimal.teams).toEqual([]);
+    expect(minimal.stages[0]!.exitCriteria).toEqual([]);
+  });
+
+  it('accepts the valid example used by the cases below', () => {
+    expect(parseProcessDefinition(valid, SOURCE).id).toBe('demo');
+  });
+
+  describe('refuses, naming the file, the field and the reason', () => {
+    it('a duplicate stage id', () => {
+      expectIssue(valid.replace('id: qualification', 'id: new'), 'stages[1].id', /duplicate stage id "new" \(already used by stages\[0\]\)/, 7);
+    });
+
+    it('a duplicate exit criterion id within a stage', () => {
+      const text = valid.replace('      - { id: need-confirmed, description: The need is confirmed }', '      - { id: need-confirmed, description: A }\n      - { id: need-confirmed, description: B }');
+      expectIssue(text, 'stages[1].exitCriteria[1].id', /duplicate exit criterion id "need-confirmed"/);
+    });
+
+    it('an unknown stage in winFrom, listing the known ones', () => {
+      expectIssue(valid.replace('winFrom: [qualification]', 'winFrom: [closing]'), 'rules.winFrom[0]', /unknown stage "closing"; known stages: new, qualification/, 13);
+    });
+
+    it('an empty stage list, and a missing one', () => {
+      expectIssue('id: x\nname: X\nstages: []\nlostReasons: [price]\n', 'stages', /at least one stage/, 3);
+      expectIssue('id: x\nname: X\nlostReasons: [price]\n', 'stages', /is required/);
+    });
+
+    it('a probability outside 0–100, or not a number', () => {
+      expectIssue(valid.replace('probability: 20', 'probability: 120'), 'stages[1].probability', /from 0 to 100 \(got 120\)/, 9);
+      expectIssue(valid.replace('probability: 10', 'probability: -1'), 'stages[0].probability', /from 0 to 100 \(got -1\)/);
+      expectIssue(valid.replace('probability: 10', 'probability: "high"'), 'stages[0].probability', /got "high"/);
+    });
+
+    it('unknown keys, at any level, listing the allowed ones', () => {
+      expectIssue(valid.replace('name: Demo', 'name: Demo\ncolour: blue'), 'colour', /unknown key "colour"; allowed here: id, name/);
+      expectIssue(valid.replace('    probability: 10', '    probability: 10\n    owner: bob'), 'stages[0].owner', /unknown key "owner"/);
+      expectIssue(valid.replace('winFrom: [qualification]', 'winFrom: [qualification]\n  allowSkiping: true'), 'rules.allowSkiping', /unknown key "allowSkiping"/);
+    });
+
+    it('a stage named like an outcome', () => {
+      expectIssue(valid.replace('id: qualification', 'id: won'), 'stages[1].id', /reserved for outcomes/);
+    });
+
+    it('ids that could not be used in stream names and URLs', () => {
+      expectIssue(valid.replace('id: demo', 'id: "Demo Process"'), 'id', /must be an id/);
+    });
+
+    it('missing or empty lost reasons', () => {
+      expectIssue(valid.replace('lostReasons: [price]', 'lostReasons: []'), 'lostReasons', /must not be empty/);
+      expectIssue(valid.replace('lostReasons: [price]\n', ''), 'lostReasons', /is required/);
+    });
+
+    it('a rule of the wrong type', () => {
+      expectIssue(valid.replace('winFrom: [qualification]', 'allowBackward: "yes"'), 'rules.allowBackward', /true or false/);
+    });
+
+    it('YAML that does not parse, with its line', () => {
+      expectIssue('id: x\nname: [unclosed\n', '', /YAML syntax/);
+      expectIssue('id: x\nid: y\nname: X\n', '', /YAML syntax: Map keys must be unique/, 2);
+    });
+
+    it('a document that is not a mapping', () => {
+      expectIssue('- just\n- a list\n', '', /must be a mapping/);
+    });
+
+    it('and reports every problem at once, not only the first', () => {
+      const error = problemsOf(valid.replace('probability: 10', 'probability: 200').replace('winFrom: [qualification]', 'winFrom: [nowhere]'));
+      expect(error.issues.map((issue) => issue.path)).toEqual(['stages[0].probability', 'rules.winFrom[0]']);
+    });
+  });
+});
