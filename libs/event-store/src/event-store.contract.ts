@@ -1,0 +1,601 @@
+import { randomUUID } from 'node:crypto';
+import { DuplicateEventIdError, WrongExpectedRevisionError } from './event-store.errors';
+import type { AppendResult, EventStore, ExpectedRevision, NewEvent, StoredEvent, StreamRevision, SubscriptionMessage } from './event-store.port';
+
+export interface EventStoreContractSubject {
+  readonly store: EventStore;
+  /** Runs after the suite has closed the store: remove what create() made (files, containers). */
+  readonly cleanup?: () => Promise<void>;
+}
+
+/**
+ * The conformance suite of the EventStore port: every adapter runs it.
+ *
+ * It asserts port behaviour only. Stream names are unique per test and positions are only
+ * compared (never assumed dense or starting at 1), so it can run against a shared server that
+ * other writers use at the same time. One store serves the suite; tests that close a store
+ * call create() again.
+ */
+export function eventStoreContract(name: string, create: () => Promise<EventStoreContractSubject>): void {
+  describe(`EventStore contract: ${name}`, () => {
+    let store: EventStore;
+    let cleanup: (() => Promise<void>) | undefined;
+
+    beforeAll(async () => {
+      ({ store, cleanup } = await create());
+    });
+
+    afterAll(async () => {
+      await store?.close();
+      await cleanup?.();
+    });
+
+    describe('appendToStream: expected revision', () => {
+      it("'no_stream' creates a stream; revisions start at 0 and are consecutive", async () => {
+        const stream = uniqueStream('no-stream');
+        const result = await store.appendToStream(stream, newEvents(3), { expectedRevision: 'no_stream' });
+
+        expect(result.nextRevision).toBe(2);
+        expect((await store.readStream(stream)).map((e) => e.revision)).toEqual([0, 1, 2]);
+      });
+
+      it("'no_stream' fails once the stream exists", async () => {
+        const stream = uniqueStream('no-stream-taken');
+        await store.appendToStream(stream, newEvents(1), { expectedRevision: 'no_stream' });
+
+        await expectWrongRevision(store.appendToStream(stream, newEvents(1), { expectedRevision: 'no_stream' }), stream, 'no_stream', 0);
+      });
+
+      it("'stream_exists' succeeds on a stream with events and fails on a missing one", async () => {
+        const stream = uniqueStream('exists');
+        await expectWrongRevision(store.appendToStream(stream, newEvents(1), { expectedRevision: 'stream_exists' }), stream, 'stream_exists', 'no_stream');
+
+        await store.appendToStream(stream, newEvents(1), { expectedRevision: 'no_stream' });
+        const result = await store.appendToStream(stream, newEvents(2), { expectedRevision: 'stream_exists' });
+
+        expect(result.nextRevision).toBe(2);
+      });
+
+      it("'any' appends to a missing and to an existing stream", async () => {
+        const stream = uniqueStream('any');
+        expect((await store.appendToStream(stream, newEvents(1), { expectedRevision: 'any' })).nextRevision).toBe(0);
+        expect((await store.appendToStream(stream, newEvents(2), { expectedRevision: 'any' })).nextRevision).toBe(2);
+      });
+
+      it('an exact revision succeeds when it is the last revision', async () => {
+        const stream = uniqueStream('exact');
+        const first = await store.appendToStream(stream, newEvents(2), { expectedRevision: 'no_stream' });
+        const second = await store.appendToStream(stream, newEvents(1), { expectedRevision: first.nextRevision });
+
+        expect(second.nextRevision).toBe(2);
+      });
+
+      it('an exact revision fails when behind, ahead, or on a missing stream, and writes nothing', async () => {
+        const stream = uniqueStream('exact-wrong');
+        await store.appendToStream(stream, newEvents(2), { expectedRevision: 'no_stream' });
+
+        await expectWrongRevision(store.appendToStream(stream, newEvents(1), { expectedRevision: 0 }), stream, 0, 1);
+        await expectWrongRevision(store.appendToStream(stream, newEvents(1), { expectedRevision: 5 }), stream, 5, 1);
+        const missing = uniqueStream('exact-missing');
+        await expectWrongRevision(store.appendToStream(missing, newEvents(1), { expectedRevision: 0 }), missing, 0, 'no_stream');
+
+        expect(await store.readStream(stream)).toHaveLength(2);
+        expect(await store.readStream(missing)).toEqual([]);
+      });
+
+      it('the error is typed, coded and readable', async () => {
+        const stream = uniqueStream('error');
+        await store.appendToStream(stream, newEvents(1), { expectedRevision: 'no_stream' });
+        const error = await rejectionOf(store.appendToStream(stream, newEvents(1), { expectedRevision: 'no_stream' }));
+
+        expect(error).toBeInstanceOf(WrongExpectedRevisionError);
+        expect(error).toBeInstanceOf(Error);
+        expect(error).toMatchObject({ code: 'EVENT_STORE.WRONG_EXPECTED_REVISION', name: 'WrongExpectedRevisionError' });
+        expect((error as Error).message).toContain(stream);
+      });
+    });
+
+    describe('appendToStream: what is stored', () => {
+      it('keeps the order within an append and across appends', async () => {
+        const stream = uniqueStream('order');
+        const first = newEvents(3, 'First');
+        const second = newEvents(2, 'Second');
+        const r1 = await store.appendToStream(stream, first, { expectedRevision: 'no_stream' });
+        const r2 = await store.appendToStream(stream, second, { expectedRevision: r1.nextRevision });
+        const stored = await store.readStream(stream);
+
+        expect(stored.map((e) => e.id)).toEqual([...first, ...second].map((e) => e.id));
+        expect(stored.map((e) => e.revision)).toEqual([0, 1, 2, 3, 4]);
+        expectIncreasingPositions(stored);
+        expect(stored[0].position).toBeGreaterThan(0);
+        expect(r1).toEqual({ nextRevision: 2, position: stored[2].position });
+        expect(r2).toEqual({ nextRevision: 4, position: stored[4].position });
+      });
+
+      it('stores every field of the event', async () => {
+        const stream = uniqueStream('fields');
+        const event: NewEvent = {
+          id: randomUUID(),
+          type: 'OpportunityOpened',
+          data: { amount: 1250.5, name: 'Ünïcode ✓', nested: { list: [1, 'two', null], flag: true } },
+          metadata: { correlationId: randomUUID(), actor: 'user-1' },
+        };
+        const result = await store.appendToStream(stream, [event], { expectedRevision: 'no_stream' });
+        const [stored] = await store.readStream(stream);
+
+        expect(stored).toEqual({
+          id: event.id,
+          stream,
+          revision: 0,
+          position: result.position,
+          type: event.type,
+          data: event.data,
+          metadata: event.metadata,
+          recordedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}/),
+        });
+        expect(Number.isNaN(Date.parse(stored.recordedAt))).toBe(false);
+      });
+
+      it('an empty append to an existing stream writes nothing and reports its last revision', async () => {
+        const stream = uniqueStream('empty');
+        await store.appendToStream(stream, newEvents(2), { expectedRevision: 'no_stream' });
+
+        expect((await store.appendToStream(stream, [], { expectedRevision: 'any' })).nextRevision).toBe(1);
+        expect((await store.appendToStream(stream, [], { expectedRevision: 1 })).nextRevision).toBe(1);
+        await expectWrongRevision(store.appendToStream(stream, [], { expectedRevision: 0 }), stream, 0, 1);
+        expect(await store.readStream(stream)).toHaveLength(2);
+      });
+
+      it('an empty append to a missing stream creates nothing; its nextRevision works as the next expectation', async () => {
+        const stream = uniqueStream('empty-missing');
+        await expectWrongRevision(store.appendToStream(stream, [], { expectedRevision: 'stream_exists' }), stream, 'stream_exists', 'no_stream');
+        const result = await store.appendToStream(stream, [], { expectedRevision: 'no_stream' });
+
+        expect(result.nextRevision).toBe(-1);
+        expect(await store.readStream(stream)).toEqual([]);
+        expect((await store.appendToStream(stream, newEvents(1), { expectedRevision: result.nextRevision })).nextRevision).toBe(0);
+      });
+    });
+
+    describe('appendToStream: idempotency by event id', () => {
+      it('a retry returns the original result and writes nothing, whatever its expectation', async () => {
+        const stream = uniqueStream('retry');
+        const first = newEvents(2);
+        const original = await store.appendToStream(stream, first, { expectedRevision: 'no_stream' });
+
+        expect(await store.appendToStream(stream, copies(first), { expectedRevision: 'no_stream' })).toEqual(original);
+
+        const later = await store.appendToStream(stream, newEvents(1), { expectedRevision: 1 });
+        expect(await store.appendToStream(stream, copies(first), { expectedRevision: 7 })).toEqual(original);
+        expect(await store.readStream(stream)).toHaveLength(3);
+        expect((await store.readStream(stream, { direction: 'backwards', maxCount: 1 }))[0].position).toBe(later.position);
+      });
+
+      it('two identical appends in flight at once store the events once and both succeed', async () => {
+        const stream = uniqueStream('retry-concurrent');
+        const events = newEvents(2);
+        const [a, b] = await Promise.all([
+          store.appendToStream(stream, events, { expectedRevision: 'no_stream' }),
+          store.appendToStream(stream, copies(events), { expectedRevision: 'no_stream' }),
+        ]);
+
+        expect(a).toEqual(b);
+        expect(await store.readStream(stream)).toHaveLength(2);
+      });
+
+      it('an append that overlaps a stored one without being its retry is a DuplicateEventIdError naming its first stored id', async () => {
+        const stream = uniqueStream('overlap');
+        const [a, b] = newEvents(2);
+        await store.appendToStream(stream, [a, b], { expectedRevision: 'no_stream' });
+        const [c] = newEvents(1);
+
+        await expectDuplicate(store.appendToStream(stream, [a, c], { expectedRevision: 'any' }), stream, a.id);
+        await expectDuplicate(store.appendToStream(stream, [c, a], { expectedRevision: 'any' }), stream, a.id);
+        await expectDuplicate(store.appendToStream(stream, [b, a], { expectedRevision: 'any' }), stream, b.id);
+        const elsewhere = uniqueStream('overlap-elsewhere');
+        await expectDuplicate(store.appendToStream(elsewhere, [a, b], { expectedRevision: 'any' }), elsewhere, a.id);
+
+        expect((await store.readStream(stream)).map((e) => e.id)).toEqual([a.id, b.id]);
+        expect(await store.readStream(elsewhere)).toEqual([]);
+      });
+
+      it('the same id twice in one append is a DuplicateEventIdError', async () => {
+        const stream = uniqueStream('twice');
+        const [a, b] = newEvents(2);
+
+        await expectDuplicate(store.appendToStream(stream, [a, b, copies([a])[0]], { expectedRevision: 'no_stream' }), stream, a.id);
+        expect(await store.readStream(stream)).toEqual([]);
+      });
+    });
+
+    describe('appendToStream: concurrency', () => {
+      it('of concurrent appends expecting the same revision exactly one succeeds', async () => {
+        const stream = uniqueStream('race');
+        await store.appendToStream(stream, newEvents(1), { expectedRevision: 'no_stream' });
+        const attempts = Array.from({ length: 10 }, (_, attempt) =>
+          store.appendToStream(stream, [newEvent('Raced', { attempt })], { expectedRevision: 0 }),
+        );
+        const settled = await Promise.allSettled(attempts);
+        const winners = settled.flatMap((s, attempt) => (s.status === 'fulfilled' ? [attempt] : []));
+        const losers = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
+
+        expect(winners).toHaveLength(1);
+        for (const error of losers) {
+          expect(error).toBeInstanceOf(WrongExpectedRevisionError);
+          expect(error).toMatchObject({ stream, expected: 0, actual: 1 });
+        }
+        const stored = await store.readStream(stream);
+        expect(stored).toHaveLength(2);
+        expect(stored[1].data).toEqual({ attempt: winners[0] });
+      });
+
+      it("of concurrent 'no_stream' appends exactly one creates the stream", async () => {
+        const stream = uniqueStream('race-create');
+        const settled = await Promise.allSettled(
+          Array.from({ length: 10 }, () => store.appendToStream(stream, newEvents(1), { expectedRevision: 'no_stream' })),
+        );
+
+        expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(1);
+        expect(await store.readStream(stream)).toHaveLength(1);
+      });
+
+      it('concurrent appends to different streams all succeed', async () => {
+        const streams = Array.from({ length: 50 }, (_, i) => uniqueStream(`fan-out-${i}`));
+        const results = await Promise.all(streams.map((stream) => store.appendToStream(stream, newEvents(2), { expectedRevision: 'no_stream' })));
+
+        expect(results.every((r) => r.nextRevision === 1)).toBe(true);
+        expect(new Set(results.map((r) => r.position)).size).toBe(streams.length);
+        for (const [index, stream] of streams.entries()) {
+          const stored = await store.readStream(stream);
+          expect(stored.map((e) => e.revision)).toEqual([0, 1]);
+          expect(stored[1].position).toBe(results[index].position);
+        }
+      });
+    });
+
+    describe('readStream', () => {
+      let stream: string;
+      beforeAll(async () => {
+        stream = uniqueStream('read');
+        await store.appendToStream(stream, newEvents(5), { expectedRevision: 'no_stream' });
+      });
+      const revisions = async (options?: Parameters<EventStore['readStream']>[1]) => (await store.readStream(stream, options)).map((e) => e.revision);
+
+      it('reads forwards from the start by default', async () => {
+        expect(await revisions()).toEqual([0, 1, 2, 3, 4]);
+        expect(await revisions({ direction: 'forwards' })).toEqual([0, 1, 2, 3, 4]);
+      });
+
+      it('reads forwards from an inclusive revision, up to maxCount', async () => {
+        expect(await revisions({ fromRevision: 2 })).toEqual([2, 3, 4]);
+        expect(await revisions({ fromRevision: 1, maxCount: 2 })).toEqual([1, 2]);
+        expect(await revisions({ fromRevision: 5 })).toEqual([]);
+      });
+
+      it('reads backwards from the end by default', async () => {
+        expect(await revisions({ direction: 'backwards' })).toEqual([4, 3, 2, 1, 0]);
+        expect(await revisions({ direction: 'backwards', maxCount: 2 })).toEqual([4, 3]);
+      });
+
+      it('reads backwards from an inclusive revision, up to maxCount', async () => {
+        expect(await revisions({ direction: 'backwards', fromRevision: 3, maxCount: 2 })).toEqual([3, 2]);
+        expect(await revisions({ direction: 'backwards', fromRevision: 0 })).toEqual([0]);
+      });
+
+      it('reads an unknown stream as empty, in both directions', async () => {
+        const unknown = uniqueStream('unknown');
+        expect(await store.readStream(unknown)).toEqual([]);
+        expect(await store.readStream(unknown, { direction: 'backwards' })).toEqual([]);
+      });
+    });
+
+    describe('readAll and headPosition', () => {
+      let ours: StoredEvent[];
+      let streams: Set<string>;
+      beforeAll(async () => {
+        const a = uniqueStream('all-a');
+        const b = uniqueStream('all-b');
+        streams = new Set([a, b]);
+        // Interleaved, one after the other: the global order is the order of these appends.
+        await store.appendToStream(a, newEvents(1, 'A0'), { expectedRevision: 'no_stream' });
+        await store.appendToStream(b, newEvents(1, 'B0'), { expectedRevision: 'no_stream' });
+        await store.appendToStream(a, [newEvent('A1'), newEvent('A2')], { expectedRevision: 0 });
+        await store.appendToStream(b, newEvents(1, 'B1'), { expectedRevision: 0 });
+        ours = [...(await store.readStream(a)), ...(await store.readStream(b))].sort((x, y) => x.position - y.position);
+      });
+      const filterOurs = (events: StoredEvent[]) => events.filter((e) => streams.has(e.stream));
+
+      it('reads all streams in global order', async () => {
+        expect(ours.map((e) => e.type)).toEqual(['A0', 'B0', 'A1', 'A2', 'B1']);
+        const all = await store.readAll({ fromPosition: ours[0].position });
+
+        expectIncreasingPositions(all);
+        expect(filterOurs(all)).toEqual(ours);
+      });
+
+      it('reads forwards from an inclusive position, up to maxCount', async () => {
+        expect(await store.readAll({ fromPosition: ours[2].position, maxCount: 1 })).toEqual([ours[2]]);
+        const page = await store.readAll({ fromPosition: ours[0].position, maxCount: 3 });
+
+        expect(page).toHaveLength(3);
+        expect(page[0]).toEqual(ours[0]);
+        expectIncreasingPositions(page);
+        expect(page[2].position).toBeLessThanOrEqual(ours[2].position);
+      });
+
+      it('reads backwards from an inclusive position, up to maxCount', async () => {
+        const page = await store.readAll({ direction: 'backwards', fromPosition: ours[4].position, maxCount: 2 });
+
+        expect(page).toHaveLength(2);
+        expect(page[0]).toEqual(ours[4]);
+        expect(page[1].position).toBeLessThan(ours[4].position);
+        expect(page[1].position).toBeGreaterThanOrEqual(ours[3].position);
+
+        // Paging backwards (each page starts at the last one's end) yields the global order reversed.
+        const backwards: StoredEvent[] = [];
+        let from = ours[4].position;
+        for (;;) {
+          const next = (await store.readAll({ direction: 'backwards', fromPosition: from, maxCount: 2 })).filter((e) => e.position !== from || backwards.length === 0);
+          backwards.push(...next);
+          if (next.length === 0 || next[next.length - 1].position <= ours[0].position) break;
+          from = next[next.length - 1].position;
+        }
+        expect(filterOurs(backwards)).toEqual([...ours].reverse());
+      });
+
+      it('reads backwards from the end of the log by default', async () => {
+        const [last] = await store.readAll({ direction: 'backwards', maxCount: 1 });
+        expect(last.position).toBeGreaterThanOrEqual(ours[4].position);
+      });
+
+      it('headPosition is at least the position of the last append, and moves with the log', async () => {
+        const before = await store.headPosition();
+        expect(before).toBeGreaterThanOrEqual(ours[4].position);
+
+        const result = await store.appendToStream(uniqueStream('head'), newEvents(1), { expectedRevision: 'no_stream' });
+        const after = await store.headPosition();
+        expect(result.position).toBeGreaterThan(before);
+        expect(after).toBeGreaterThanOrEqual(result.position);
+      });
+    });
+
+    describe('subscribeToAll', () => {
+      it('replays, sends caughtUp once, then delivers live events', async () => {
+        const prefix = uniquePrefix('sub');
+        const stream = `${prefix}one`;
+        const start = await store.headPosition();
+        const replayed = newEvents(3);
+        const appended = await store.appendToStream(stream, replayed, { expectedRevision: 'no_stream' });
+        const subscription = reader(store.subscribeToAll({ fromPosition: start, streamPrefix: prefix }));
+        try {
+          const caughtUp = await subscription.until(isCaughtUp);
+          expect(caughtUp).toEqual({ type: 'caughtUp', position: expect.any(Number) });
+          expect((caughtUp as { position: number }).position).toBeGreaterThanOrEqual(appended.position);
+
+          const live = newEvents(2);
+          await store.appendToStream(stream, live, { expectedRevision: appended.nextRevision });
+          await subscription.until(isEvent(live[1].id));
+
+          expect(subscription.received.map(describeMessage)).toEqual([...replayed.map((e) => e.id), 'caughtUp', ...live.map((e) => e.id)]);
+          expect(eventsOf(subscription.received)).toEqual(await store.readStream(stream));
+        } finally {
+          await subscription.close();
+        }
+      });
+
+      it('resumes after the given position, exclusive', async () => {
+        const prefix = uniquePrefix('resume');
+        const events = newEvents(3);
+        await store.appendToStream(`${prefix}one`, events, { expectedRevision: 'no_stream' });
+        const stored = await store.readStream(`${prefix}one`);
+        const subscription = reader(store.subscribeToAll({ fromPosition: stored[1].position, streamPrefix: prefix }));
+        try {
+          await subscription.until(isCaughtUp);
+          expect(subscription.received.map(describeMessage)).toEqual([events[2].id, 'caughtUp']);
+        } finally {
+          await subscription.close();
+        }
+      });
+
+      it('delivers only streams that start with streamPrefix (case-sensitive, no wildcards)', async () => {
+        const id = randomUUID();
+        const prefix = `contract_filter-${id}-`;
+        const start = await store.headPosition();
+        const wanted = [newEvent('Wanted'), newEvent('Wanted')];
+        await store.appendToStream(`${prefix}one`, [wanted[0]], { expectedRevision: 'no_stream' });
+        await store.appendToStream(`contractXfilter-${id}-two`, newEvents(1), { expectedRevision: 'no_stream' });
+        await store.appendToStream(`CONTRACT_FILTER-${id}-three`, newEvents(1), { expectedRevision: 'no_stream' });
+        await store.appendToStream(`other-${prefix}four`, newEvents(1), { expectedRevision: 'no_stream' });
+        await store.appendToStream(`${prefix}five`, [wanted[1]], { expectedRevision: 'no_stream' });
+        const subscription = reader(store.subscribeToAll({ fromPosition: start, streamPrefix: prefix }));
+        try {
+          await subscription.until(isCaughtUp);
+          const live = newEvent('Wanted');
+          await store.appendToStream(`other-${prefix}six`, newEvents(1), { expectedRevision: 'no_stream' });
+          await store.appendToStream(`${prefix}seven`, [live], { expectedRevision: 'no_stream' });
+          await subscription.until(isEvent(live.id));
+
+          expect(subscription.received.map(describeMessage)).toEqual([wanted[0].id, wanted[1].id, 'caughtUp', live.id]);
+        } finally {
+          await subscription.close();
+        }
+      });
+
+      it('neither loses nor repeats events appended while the replay runs', async () => {
+        const prefix = uniquePrefix('during-replay');
+        const stream = `${prefix}log`;
+        const start = await store.headPosition();
+        let revision: ExpectedRevision = 'no_stream';
+        // Long enough that an adapter reading in pages needs several.
+        for (let i = 0; i < 3; i++) revision = (await store.appendToStream(stream, newEvents(500), { expectedRevision: revision })).nextRevision;
+        const subscription = reader(store.subscribeToAll({ fromPosition: start, streamPrefix: prefix }));
+        try {
+          await subscription.until((m) => m.type === 'event');
+          revision = (await store.appendToStream(stream, newEvents(30), { expectedRevision: revision })).nextRevision;
+          await store.appendToStream(`${prefix}side`, newEvents(5), { expectedRevision: 'no_stream' });
+          await subscription.until((m) => m.type === 'event' && m.event.stream === stream && m.event.revision === 1200);
+          revision = (await store.appendToStream(stream, newEvents(30), { expectedRevision: revision })).nextRevision;
+          // A sentinel appended after everything else: a repeat would show up before it.
+          const sentinel = newEvent('Sentinel');
+          await store.appendToStream(stream, [sentinel], { expectedRevision: revision });
+          await subscription.until(isEvent(sentinel.id));
+
+          const delivered = eventsOf(subscription.received);
+          expect(delivered.filter((e) => e.stream === stream).map((e) => e.revision)).toEqual(range(1561));
+          expect(delivered.filter((e) => e.stream !== stream).map((e) => e.revision)).toEqual(range(5));
+          expectIncreasingPositions(delivered);
+          expect(subscription.received.filter(isCaughtUp)).toHaveLength(1);
+        } finally {
+          await subscription.close();
+        }
+      });
+
+      it('ends when its signal aborts, also while waiting for live events', async () => {
+        const prefix = uniquePrefix('abort');
+        const controller = new AbortController();
+        const subscription = reader(store.subscribeToAll({ fromPosition: await store.headPosition(), streamPrefix: prefix, signal: controller.signal }));
+        await subscription.until(isCaughtUp);
+        const waiting = subscription.next();
+        controller.abort();
+
+        await expect(waiting).resolves.toMatchObject({ done: true });
+        await store.appendToStream(`${prefix}after`, newEvents(1), { expectedRevision: 'no_stream' });
+        await expect(subscription.next()).resolves.toMatchObject({ done: true });
+      });
+
+      it('ends at once when its signal is already aborted', async () => {
+        const controller = new AbortController();
+        controller.abort();
+        const received: SubscriptionMessage[] = [];
+        for await (const message of store.subscribeToAll({ fromPosition: await store.headPosition(), signal: controller.signal })) received.push(message);
+
+        expect(received).toEqual([]);
+      });
+
+      it('ends when the consumer breaks out of the loop', async () => {
+        const prefix = uniquePrefix('break');
+        const start = await store.headPosition();
+        await store.appendToStream(`${prefix}one`, newEvents(2), { expectedRevision: 'no_stream' });
+        const received: SubscriptionMessage[] = [];
+        for await (const message of store.subscribeToAll({ fromPosition: start, streamPrefix: prefix })) {
+          received.push(message);
+          if (message.type === 'event') break;
+        }
+
+        expect(received).toHaveLength(1);
+      });
+    });
+
+    describe('close', () => {
+      it('writes appends already accepted, ends live subscriptions, then rejects appends', async () => {
+        const own = await create();
+        try {
+          const prefix = uniquePrefix('close');
+          const subscription = reader(own.store.subscribeToAll({ fromPosition: await own.store.headPosition(), streamPrefix: prefix }));
+          await subscription.until(isCaughtUp);
+          const waiting = subscription.next();
+          const accepted = own.store.appendToStream(`${prefix}one`, newEvents(1), { expectedRevision: 'no_stream' });
+          await own.store.close();
+
+          await expect(accepted).resolves.toMatchObject({ nextRevision: 0 });
+          // The last event may or may not be delivered before the end; the subscription must end.
+          let result = await waiting;
+          while (!result.done) result = await subscription.next();
+          await expect(own.store.appendToStream(`${prefix}two`, newEvents(1), { expectedRevision: 'any' })).rejects.toThrow(/close/i);
+        } finally {
+          await own.store.close();
+          await own.cleanup?.();
+        }
+      });
+    });
+  });
+}
+
+function uniqueStream(label: string): string {
+  return `contract-${label}-${randomUUID()}`;
+}
+
+function uniquePrefix(label: string): string {
+  return `contract-${label}-${randomUUID()}-`;
+}
+
+function newEvent(type: string, data: Record<string, unknown> = {}): NewEvent {
+  return { id: randomUUID(), type, data, metadata: { source: 'contract' } };
+}
+
+function newEvents(count: number, type = 'Counted'): NewEvent[] {
+  return Array.from({ length: count }, (_, n) => newEvent(type, { n }));
+}
+
+/** The same events as fresh objects, as a client retrying after a timeout would send them. */
+function copies(events: readonly NewEvent[]): NewEvent[] {
+  return events.map((e) => ({ ...e, data: { ...e.data }, metadata: { ...e.metadata } }));
+}
+
+function range(count: number): number[] {
+  return Array.from({ length: count }, (_, i) => i);
+}
+
+async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    (value) => {
+      throw new Error(`expected a rejection, got ${JSON.stringify(value)}`);
+    },
+    (error: unknown) => error,
+  );
+}
+
+async function expectWrongRevision(promise: Promise<AppendResult>, stream: string, expected: ExpectedRevision, actual: StreamRevision): Promise<void> {
+  const error = await rejectionOf(promise);
+  expect(error).toBeInstanceOf(WrongExpectedRevisionError);
+  expect(error).toMatchObject({ stream, expected, actual });
+}
+
+async function expectDuplicate(promise: Promise<AppendResult>, stream: string, eventId: string): Promise<void> {
+  const error = await rejectionOf(promise);
+  expect(error).toBeInstanceOf(DuplicateEventIdError);
+  expect(error).toMatchObject({ code: 'EVENT_STORE.DUPLICATE_EVENT_ID', stream, eventId });
+}
+
+function expectIncreasingPositions(events: readonly StoredEvent[]): void {
+  for (const [index, event] of events.entries()) {
+    expect(event.position).toBeGreaterThan(index === 0 ? 0 : events[index - 1].position);
+  }
+}
+
+function isCaughtUp(message: SubscriptionMessage): boolean {
+  return message.type === 'caughtUp';
+}
+
+function isEvent(id: string): (message: SubscriptionMessage) => boolean {
+  return (message) => message.type === 'event' && message.event.id === id;
+}
+
+function describeMessage(message: SubscriptionMessage): string {
+  return message.type === 'event' ? message.event.id : message.type;
+}
+
+function eventsOf(messages: readonly SubscriptionMessage[]): StoredEvent[] {
+  return messages.flatMap((m) => (m.type === 'event' ? [m.event] : []));
+}
+
+/** Pulls messages one at a time, remembering them; close() ends the subscription. */
+function reader(subscription: AsyncIterable<SubscriptionMessage>) {
+  const iterator = subscription[Symbol.asyncIterator]();
+  const received: SubscriptionMessage[] = [];
+  return {
+    received,
+    next: () => iterator.next(),
+    async until(predicate: (message: SubscriptionMessage) => boolean): Promise<SubscriptionMessage> {
+      for (;;) {
+        const result = await iterator.next();
+        if (result.done) throw new Error(`The subscription ended after ${received.length} messages, before the one awaited`);
+        received.push(result.value);
+        if (predicate(result.value)) return result.value;
+      }
+    },
+    async close(): Promise<void> {
+      await iterator.return?.();
+    },
+  };
+}

@@ -1,0 +1,95 @@
+/** DI token of the EventStore port: inject with `@Inject(EVENT_STORE)`. */
+export const EVENT_STORE = Symbol('EVENT_STORE');
+
+/**
+ * What the writer believes about the stream before appending:
+ * - a number: the revision of the stream's last event (revisions start at 0);
+ * - 'no_stream': the stream must not exist yet;
+ * - 'stream_exists': the stream must have at least one event;
+ * - 'any': no check.
+ */
+export type ExpectedRevision = number | 'no_stream' | 'stream_exists' | 'any';
+
+/** The revision a stream is at: its last event's revision, or 'no_stream'. */
+export type StreamRevision = number | 'no_stream';
+
+export interface NewEvent {
+  /** A UUID; appending an event id that is already stored is a retry and writes nothing. */
+  readonly id: string;
+  readonly type: string;
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly metadata: Readonly<Record<string, unknown>>;
+}
+
+export interface StoredEvent {
+  readonly id: string;
+  readonly stream: string;
+  /** Position within the stream, from 0. */
+  readonly revision: number;
+  /** Position in the global log: increasing across all streams, from 1. Not necessarily dense. */
+  readonly position: number;
+  readonly type: string;
+  readonly data: Record<string, unknown>;
+  readonly metadata: Record<string, unknown>;
+  /** When the store recorded it (ISO 8601). */
+  readonly recordedAt: string;
+}
+
+export interface AppendResult {
+  /** Revision of the last event written: pass it as expectedRevision for the next append. */
+  readonly nextRevision: number;
+  /** Global position of the last event written. */
+  readonly position: number;
+}
+
+export interface ReadStreamOptions {
+  /** Inclusive; default: the first event going forwards, the last going backwards. */
+  readonly fromRevision?: number;
+  readonly direction?: 'forwards' | 'backwards';
+  readonly maxCount?: number;
+}
+
+export interface ReadAllOptions {
+  /** Inclusive; default: the start of the log (forwards) or its end (backwards). */
+  readonly fromPosition?: number;
+  readonly direction?: 'forwards' | 'backwards';
+  readonly maxCount?: number;
+}
+
+export interface SubscribeToAllOptions {
+  /** Exclusive: the subscription starts with the first event after it; default: from the start. */
+  readonly fromPosition?: number;
+  /** Only streams whose name starts with this prefix. */
+  readonly streamPrefix?: string;
+  /** Ends the subscription; the iterator then completes. */
+  readonly signal?: AbortSignal;
+}
+
+export type SubscriptionMessage =
+  | { readonly type: 'event'; readonly event: StoredEvent }
+  /** Sent once when the replay reaches the end of the log; live events follow. */
+  | { readonly type: 'caughtUp'; readonly position: number };
+
+export interface EventStoreHealth {
+  readonly kind: string;
+  readonly reachable: boolean;
+  readonly detail?: string;
+}
+
+/**
+ * The event store port. Adapters: SQLite (embedded default); EventStoreDB / KurrentDB.
+ * Every adapter passes the same contract suite (event-store.contract.ts).
+ */
+export interface EventStore {
+  appendToStream(stream: string, events: readonly NewEvent[], options: { readonly expectedRevision: ExpectedRevision }): Promise<AppendResult>;
+  /** Events of one stream; an unknown stream reads as empty. */
+  readStream(stream: string, options?: ReadStreamOptions): Promise<StoredEvent[]>;
+  /** Events of all streams in global order. */
+  readAll(options?: ReadAllOptions): Promise<StoredEvent[]>;
+  /** Catch-up subscription: replays from the position, then delivers live events. */
+  subscribeToAll(options?: SubscribeToAllOptions): AsyncIterable<SubscriptionMessage>;
+  /** Global position of the last event in the log, 0 when empty. */
+  headPosition(): Promise<number>;
+  health(): Promise<EventStoreHealth>;
+  close(): Promise<void>;
+}

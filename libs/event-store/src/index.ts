@@ -1,0 +1,5 @@
+// The contract suite (event-store.contract.ts) is deliberately not exported here: it uses Jest
+// globals and must stay out of production code. Adapters' tests import it by path.
+export * from './event-store.port';
+export * from './event-store.errors';
+export * from './sqlite/sqlite-event-store';

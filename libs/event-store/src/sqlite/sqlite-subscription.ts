@@ -1,0 +1,125 @@
+import type { StoredEvent, SubscribeToAllOptions, SubscriptionMessage } from '../event-store.port';
+
+/** Events per replay query: bounds memory on a long log without one query per event. */
+export const SUBSCRIPTION_PAGE_SIZE = 1000;
+
+/** What a subscription needs from the store; synchronous because better-sqlite3 is. */
+export interface SubscriptionSource {
+  readonly pollIntervalMs: number;
+  /**
+   * The head position, then up to `limit` events after `after` and at or before that head.
+   * Bounding the page by the head read first is what makes "caught up" exact.
+   */
+  readPage(after: number, streamPrefix: string | undefined, limit: number): { head: number; events: StoredEvent[] };
+  detach(subscription: SQLiteSubscription): void;
+}
+
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/**
+ * A catch-up subscription over the global log. A hand-written iterator rather than an async
+ * generator so that return(), abort and close can wake a pending next() at once instead of
+ * waiting for the next poll.
+ */
+export class SQLiteSubscription implements AsyncIterator<SubscriptionMessage, undefined> {
+  /** Everything at or before this position has been delivered (or filtered out). */
+  private cursor: number;
+  private caughtUp = false;
+  private finished = false;
+  private readonly buffer: SubscriptionMessage[] = [];
+  private wake: (() => void) | undefined;
+  private pulling: Promise<unknown> = Promise.resolve();
+  private readonly prefix: string | undefined;
+  private readonly signal: AbortSignal | undefined;
+  private readonly onAbort = (): void => this.finish();
+
+  constructor(
+    private readonly source: SubscriptionSource,
+    options: SubscribeToAllOptions,
+  ) {
+    this.cursor = options.fromPosition ?? 0;
+    this.prefix = options.streamPrefix || undefined;
+    this.signal = options.signal;
+    if (this.signal?.aborted) this.finish();
+    else this.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<SubscriptionMessage, undefined>> {
+    // Serialised, so two overlapping next() calls never read the same page twice.
+    const result = this.pulling.then(() => this.pull());
+    this.pulling = result.catch(() => undefined);
+    return result;
+  }
+
+  async return(): Promise<IteratorResult<SubscriptionMessage, undefined>> {
+    this.finish();
+    return DONE;
+  }
+
+  /** The store committed a batch: look again now rather than at the next poll. */
+  notify(): void {
+    this.wake?.();
+  }
+
+  /** Ends the subscription: pending and later next() calls complete; no timer or listener is left. */
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.buffer.length = 0;
+    this.signal?.removeEventListener('abort', this.onAbort);
+    this.source.detach(this);
+    this.wake?.();
+  }
+
+  get active(): boolean {
+    return !this.finished;
+  }
+
+  private async pull(): Promise<IteratorResult<SubscriptionMessage, undefined>> {
+    for (;;) {
+      if (this.finished) return DONE;
+      const message = this.buffer.shift();
+      if (message) return { done: false, value: message };
+      try {
+        this.fill();
+      } catch (error) {
+        this.finish();
+        throw error;
+      }
+      // fill() and the wait start in the same tick, so no commit notification can fall between.
+      if (this.buffer.length === 0) await this.waitForChange();
+    }
+  }
+
+  private fill(): void {
+    const { head, events } = this.source.readPage(this.cursor, this.prefix, SUBSCRIPTION_PAGE_SIZE);
+    for (const event of events) this.buffer.push({ type: 'event', event });
+    if (events.length === SUBSCRIPTION_PAGE_SIZE) {
+      this.cursor = events[events.length - 1].position;
+      return;
+    }
+    // Everything up to the head has been read; a fromPosition beyond the head stays exclusive.
+    this.cursor = Math.max(this.cursor, head);
+    if (!this.caughtUp) {
+      this.caughtUp = true;
+      this.buffer.push({ type: 'caughtUp', position: this.cursor });
+    }
+  }
+
+  /** Resolves on a commit in this process, on the poll interval (other processes), or on finish. */
+  private waitForChange(): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(wake, this.source.pollIntervalMs);
+      this.wake = wake;
+    });
+  }
+}
