@@ -32,6 +32,6 @@ module.exports = {
     '^.+\\.m?js$': ['@swc/jest', { module: { type: 'commonjs' } }],
   },
   transformIgnorePatterns: [
-    '/node_modules/(?!(@nestjs|cookie|set-cookie-parser|file-type|strtok3|token-types|@tokenizer|uint8array-extras|@borewit)/)',
+    '/node_modules/(?!(@nestjs|cookie|set-cookie-parser|file-type|strtok3|token-types|@tokenizer|uint8array-extras|@borewit|content-disposition)/)',
   ],
 };

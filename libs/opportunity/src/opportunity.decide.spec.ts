@@ -200,9 +200,9 @@ describe('decide, on the seed process (standard)', () => {
     const lostDeal = [...inQualification, lost('qualification', 'price', 5)];
 
     it('accept nothing but reopen', () => {
-      spec.given(wonDeal).when({ type: 'MoveOpportunityToStage', ...command(), stage: 'new' }).thenRejects('OPPORTUNITY.ALREADY_CLOSED', { status: 'won' });
+      spec.given(wonDeal).when({ type: 'MoveOpportunityToStage', ...command(), stage: 'new' }).thenRejects('OPPORTUNITY.ALREADY_CLOSED', { opportunityStatus: 'won' });
       spec.given(wonDeal).when({ type: 'WinOpportunity', ...command() }).thenRejects('OPPORTUNITY.ALREADY_CLOSED');
-      spec.given(lostDeal).when({ type: 'LoseOpportunity', ...command(), reason: 'price' }).thenRejects('OPPORTUNITY.ALREADY_CLOSED', { status: 'lost' });
+      spec.given(lostDeal).when({ type: 'LoseOpportunity', ...command(), reason: 'price' }).thenRejects('OPPORTUNITY.ALREADY_CLOSED', { opportunityStatus: 'lost' });
       spec.given(lostDeal).when({ type: 'MeetExitCriterion', ...command(), criterionId: 'goals' }).thenRejects('OPPORTUNITY.ALREADY_CLOSED');
       spec.given(lostDeal).when({ type: 'ChangeOpportunityDetails', ...command(), amount: 1 }).thenRejects('OPPORTUNITY.ALREADY_CLOSED');
     });

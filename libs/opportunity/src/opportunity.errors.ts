@@ -47,7 +47,7 @@ export const rejections = {
       opportunityId,
     }),
   alreadyClosed: (status: 'won' | 'lost') =>
-    reject('OPPORTUNITY.ALREADY_CLOSED', `The opportunity is ${status}; reopen it before changing it.`, { status }),
+    reject('OPPORTUNITY.ALREADY_CLOSED', `The opportunity is ${status}; reopen it before changing it.`, { opportunityStatus: status }),
   notClosed: (stage: string) =>
     reject('OPPORTUNITY.NOT_CLOSED', `The opportunity is still open (in stage "${stage}"); only a won or lost opportunity can be reopened.`, {
       stage,

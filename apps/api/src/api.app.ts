@@ -1,0 +1,41 @@
+import 'reflect-metadata';
+import type { LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { ApiModule, type ApiModuleOptions } from './api.module';
+import { ProblemFilter } from './http/problem.filter';
+import { createValidationPipe } from './http/validation';
+
+export interface CreateApiAppOptions extends ApiModuleOptions {
+  readonly logger?: LoggerService | false;
+}
+
+/** Builds the HTTP application (not listening yet): used by main.ts and by the end-to-end tests. */
+export async function createApiApp({ settings, clock, logger }: CreateApiAppOptions): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({ bodyLimit: settings.bodyLimit, trustProxy: true });
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot({ settings, clock }), adapter, {
+    logger: logger ?? ['warn', 'error'],
+    abortOnError: false,
+  });
+
+  // Errors Fastify raises before a route runs (malformed JSON, body too large, media type) reach
+  // the same filter through Nest's error handler; toProblem knows their codes. Bodies are JSON
+  // only: without the text/plain parser, any other type is a 415 instead of a confusing 400.
+  app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+
+  app.useGlobalFilters(new ProblemFilter());
+  app.useGlobalPipes(createValidationPipe());
+  app.enableShutdownHooks();
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Stagecraft')
+      .setDescription('Sales process engine: commands on opportunities, process definitions, health. Errors are application/problem+json with a stable `code`.')
+      .setVersion('0.1.0')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+  return app;
+}

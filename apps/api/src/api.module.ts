@@ -1,0 +1,36 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { EventStoreModule } from './event-store/event-store.module';
+import { HealthController } from './health/health.controller';
+import { OpportunitiesModule } from './opportunities/opportunities.module';
+import { ProcessesModule } from './processes/processes.module';
+import { API_SETTINGS, CLOCK, type Clock } from './settings/api-settings.token';
+import type { ApiSettings } from './settings/api-settings';
+
+export interface ApiModuleOptions {
+  readonly settings: ApiSettings;
+  readonly clock?: Clock;
+}
+
+@Module({})
+export class ApiModule {
+  static forRoot({ settings, clock = () => new Date() }: ApiModuleOptions): DynamicModule {
+    const shared = {
+      module: SharedProvidersModule,
+      global: true,
+      providers: [
+        { provide: API_SETTINGS, useValue: settings },
+        { provide: CLOCK, useValue: clock },
+      ],
+      exports: [API_SETTINGS, CLOCK],
+    };
+    return {
+      module: ApiModule,
+      imports: [shared, CqrsModule.forRoot(), EventStoreModule.forRoot(settings), ProcessesModule, OpportunitiesModule],
+      controllers: [HealthController],
+    };
+  }
+}
+
+@Module({})
+class SharedProvidersModule {}

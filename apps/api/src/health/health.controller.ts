@@ -1,0 +1,28 @@
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { EVENT_STORE, type EventStore } from '@stagecraft/event-store';
+import { ProcessRegistry } from '../processes/process-registry.service';
+
+@ApiTags('operations')
+@Controller('health')
+export class HealthController {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly processes: ProcessRegistry,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Ready to serve: the store answers and process definitions are loaded (503 otherwise)' })
+  async health(@Res({ passthrough: true }) reply: FastifyReply) {
+    const store = await this.store.health().catch((error: Error) => ({ kind: 'unknown', reachable: false, detail: error.message }));
+    const processes = this.processes.list().map((process) => ({ id: process.definition.id, version: process.version }));
+    const ok = store.reachable && processes.length > 0;
+    void reply.status(ok ? 200 : 503);
+    return {
+      status: ok ? 'ok' : 'unavailable',
+      store: { kind: store.kind, reachable: store.reachable, headPosition: store.reachable ? await this.store.headPosition() : null },
+      processes,
+    };
+  }
+}

@@ -1,0 +1,81 @@
+import { HttpException } from '@nestjs/common';
+import { DuplicateEventIdError, WrongExpectedRevisionError } from '@stagecraft/event-store';
+import type { OpportunityErrorCode, OpportunityRejection } from '@stagecraft/opportunity';
+import { ApiProblem } from './problem';
+
+/** A command the domain refused: carried to the edge unchanged, then mapped below. */
+export class OpportunityRejectedError extends Error {
+  constructor(readonly rejection: OpportunityRejection) {
+    super(rejection.message);
+    this.name = 'OpportunityRejectedError';
+  }
+}
+
+// Exhaustive: a new domain code does not compile until it has a status here.
+const REJECTION_STATUS: Record<OpportunityErrorCode, number> = {
+  'OPPORTUNITY.NOT_FOUND': 404,
+  'OPPORTUNITY.ALREADY_OPENED': 409,
+  'OPPORTUNITY.ALREADY_CLOSED': 422,
+  'OPPORTUNITY.NOT_CLOSED': 422,
+  'OPPORTUNITY.EXIT_CRITERIA_UNMET': 422,
+  'OPPORTUNITY.SKIP_NOT_ALLOWED': 422,
+  'OPPORTUNITY.BACKWARD_NOT_ALLOWED': 422,
+  'OPPORTUNITY.ALREADY_IN_STAGE': 422,
+  'OPPORTUNITY.NOT_WINNABLE_FROM_STAGE': 422,
+  'OPPORTUNITY.UNKNOWN_STAGE': 422,
+  'OPPORTUNITY.UNKNOWN_CRITERION': 422,
+  'OPPORTUNITY.INVALID_LOST_REASON': 422,
+  'OPPORTUNITY.UNKNOWN_TEAM': 422,
+  'OPPORTUNITY.INVALID_AMOUNT': 422,
+  'OPPORTUNITY.INVALID_OCCURRED_AT': 400,
+  'OPPORTUNITY.OCCURRED_AT_BEFORE_LAST_EVENT': 422,
+  'OPPORTUNITY.OCCURRED_AT_IN_FUTURE': 422,
+};
+
+// Errors Fastify raises before a route runs (body parsing, limits, content types).
+const FASTIFY_CODES: Record<string, { status: number; code: string; detail: string }> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'REQUEST.UNSUPPORTED_MEDIA_TYPE', detail: 'Send the body as application/json.' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'REQUEST.BODY_TOO_LARGE', detail: 'The request body is larger than this service accepts.' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'REQUEST.MALFORMED_JSON', detail: 'The body is empty but its content type is application/json; send a JSON object.' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'REQUEST.MALFORMED_JSON', detail: 'The body is not valid JSON.' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'REQUEST.INVALID_CONTENT_LENGTH', detail: 'Content-Length does not match the body.' },
+};
+
+/** Turns anything thrown while serving a request into the problem to answer with. */
+export function toProblem(error: unknown): ApiProblem {
+  if (error instanceof ApiProblem) return error;
+  if (error instanceof OpportunityRejectedError) {
+    const { code, message, details } = error.rejection;
+    return new ApiProblem(REJECTION_STATUS[code], code, message, details);
+  }
+  if (error instanceof WrongExpectedRevisionError) {
+    return new ApiProblem(409, 'OPPORTUNITY.REVISION_CONFLICT', `${error.message}. Read the opportunity again and retry with its current revision.`, {
+      expectedRevision: error.expected,
+      actualRevision: error.actual,
+    });
+  }
+  if (error instanceof DuplicateEventIdError) {
+    return new ApiProblem(409, 'COMMAND.DUPLICATE_ID', 'This command id was already used for a different command; send a new Idempotency-Key or commandId.');
+  }
+  // Nest wraps Fastify's own errors in an HttpException; their code is on the cause.
+  const cause = error instanceof HttpException ? (error.cause as { code?: unknown } | undefined) : undefined;
+  const fastifyCode = cause?.code ?? (error as { code?: unknown })?.code;
+  if (typeof fastifyCode === 'string' && FASTIFY_CODES[fastifyCode]) {
+    const known = FASTIFY_CODES[fastifyCode]!;
+    return new ApiProblem(known.status, known.code, known.detail);
+  }
+  if (error instanceof SyntaxError && (error as { statusCode?: number }).statusCode === 400) {
+    return new ApiProblem(400, 'REQUEST.MALFORMED_JSON', 'The body is not valid JSON.');
+  }
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    if (status === 404) return new ApiProblem(404, 'ROUTE.NOT_FOUND', 'No such route; the API is described at /docs.');
+    if (status === 413) return new ApiProblem(413, 'REQUEST.BODY_TOO_LARGE', 'The request body is larger than this service accepts.');
+    return new ApiProblem(status, `HTTP.${status}`, error.message);
+  }
+  const status = (error as { statusCode?: unknown })?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new ApiProblem(status, `HTTP.${status}`, 'The request could not be processed.');
+  }
+  return new ApiProblem(500, 'INTERNAL', 'An unexpected error occurred; it has been logged. Retrying may help.');
+}

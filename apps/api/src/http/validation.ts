@@ -1,0 +1,27 @@
+import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ApiProblem, type FieldError } from './problem';
+
+/** Flattens class-validator's tree into one entry per bad field, with dotted paths. */
+export function fieldErrors(errors: readonly ValidationError[], parent = ''): FieldError[] {
+  return errors.flatMap((error) => {
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message }));
+    return [...own, ...fieldErrors(error.children ?? [], field)];
+  });
+}
+
+/** Unknown fields are refused, not ignored: a typo in a field name must not pass silently. */
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    transform: true,
+    transformOptions: { enableImplicitConversion: false },
+    validationError: { target: false, value: false },
+    exceptionFactory: (errors) => {
+      const details = fieldErrors(errors);
+      const summary = details.map((error) => `${error.field}: ${error.message}`).join('; ');
+      return new ApiProblem(400, 'REQUEST.VALIDATION_FAILED', `The request has invalid fields: ${summary}`, { errors: details });
+    },
+  });
+}

@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { ApiProblem } from '../http/problem';
+import type { CommandEnvelope } from './command-envelope';
+import type { CommandOptionsDto } from './opportunity.dto';
+
+const HEADER_VALUE = /^[\x21-\x7e]{1,200}$/;
+const IF_MATCH = /^(?:W\/)?"?(\d{1,15})"?$/;
+
+/**
+ * Builds the envelope from headers and body. Header and body forms of the same thing must agree:
+ * a request that says two different things is refused rather than guessed at.
+ */
+export function commandEnvelopeFrom(request: FastifyRequest, options: CommandOptionsDto, now: Date): CommandEnvelope {
+  const idempotencyKey = header(request, 'idempotency-key');
+  if (idempotencyKey !== undefined && options.commandId !== undefined && idempotencyKey !== options.commandId) {
+    throw new ApiProblem(400, 'REQUEST.CONFLICTING_COMMAND_ID', 'The Idempotency-Key header and the body\'s commandId differ; send one of them.');
+  }
+  const clientId = idempotencyKey ?? options.commandId;
+
+  const ifMatch = header(request, 'if-match');
+  let expectedRevision = options.expectedRevision;
+  if (ifMatch !== undefined) {
+    const match = IF_MATCH.exec(ifMatch);
+    if (!match) throw new ApiProblem(400, 'REQUEST.INVALID_IF_MATCH', `If-Match must be a revision in quotes, such as "3" (got ${ifMatch}).`);
+    const fromHeader = Number(match[1]);
+    if (expectedRevision !== undefined && expectedRevision !== fromHeader) {
+      throw new ApiProblem(400, 'REQUEST.CONFLICTING_REVISIONS', 'The If-Match header and the body\'s expectedRevision differ; send one of them.');
+    }
+    expectedRevision = fromHeader;
+  }
+
+  return {
+    commandId: clientId ?? randomUUID(),
+    clientSuppliedId: clientId !== undefined,
+    correlationId: header(request, 'x-correlation-id') ?? randomUUID(),
+    actor: header(request, 'x-actor') ?? 'anonymous',
+    ...(expectedRevision !== undefined ? { expectedRevision } : {}),
+    now: now.toISOString(),
+  };
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  if (value === undefined) return undefined;
+  const text = Array.isArray(value) ? value.join(',') : value;
+  if (!HEADER_VALUE.test(text)) {
+    throw new ApiProblem(400, 'REQUEST.INVALID_HEADER', `Header ${name} must be 1 to 200 visible ASCII characters without spaces.`, { header: name });
+  }
+  return text;
+}

@@ -1,0 +1,25 @@
+/** What travels with every command besides its own fields: identity, tracing and concurrency. */
+export interface CommandEnvelope {
+  /** From Idempotency-Key or the body's commandId when the client gave one; generated otherwise. */
+  readonly commandId: string;
+  /** The client gave the command id: a repeat is a retry and answers the first response. */
+  readonly clientSuppliedId: boolean;
+  readonly correlationId: string;
+  readonly actor: string;
+  /** The revision the client read; a mismatch is the client's conflict (409), never retried here. */
+  readonly expectedRevision?: number;
+  /** Server time read at the edge. */
+  readonly now: string;
+}
+
+/** What a command answers: where the opportunity is now and where its last event sits in the log. */
+export interface CommandOutcome {
+  readonly id: string;
+  readonly stage: string;
+  readonly status: 'open' | 'won' | 'lost';
+  readonly revision: number;
+  /** Global log position of the opportunity's last event, for read-your-writes on projections. */
+  readonly position: number;
+  /** True when this answer repeats an earlier one for the same Idempotency-Key. */
+  readonly replayed: boolean;
+}

@@ -1,0 +1,160 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post, Query, Req, Res } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiProblem } from '../http/problem';
+import { CLOCK, type Clock } from '../settings/api-settings.token';
+import type { CommandOutcome } from './command-envelope';
+import { commandEnvelopeFrom } from './command-envelope.factory';
+import { deterministicUuid } from './deterministic-uuid';
+import {
+  ChangeOpportunityDetailsCommand,
+  LoseOpportunityCommand,
+  MeetExitCriterionCommand,
+  MoveOpportunityToStageCommand,
+  OpenOpportunityCommand,
+  ReopenOpportunityCommand,
+  RevokeExitCriterionCommand,
+  WinOpportunityCommand,
+} from './opportunity.commands';
+import {
+  ChangeOpportunityDetailsDto,
+  HistoryQueryDto,
+  LoseOpportunityDto,
+  MoveOpportunityDto,
+  OpenOpportunityDto,
+  ReopenOpportunityDto,
+  SetCriterionDto,
+  WinOpportunityDto,
+} from './opportunity.dto';
+import { GetOpportunityHistoryQuery, GetOpportunityQuery } from './opportunity.queries';
+
+const opportunityId = new ParseUUIDPipe({
+  exceptionFactory: () => new ApiProblem(400, 'REQUEST.INVALID_ID', 'The opportunity id in the path must be a UUID.', { errors: [{ field: 'id', message: 'id must be a UUID' }] }),
+});
+
+const commandHeaders = [
+  ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Repeat the same key to retry safely: the command is applied once and the first answer repeated.' }),
+  ApiHeader({ name: 'If-Match', required: false, description: 'The revision read, in quotes ("3"): a mismatch answers 409.' }),
+  ApiHeader({ name: 'X-Correlation-Id', required: false }),
+  ApiHeader({ name: 'X-Actor', required: false, description: 'Who acts; recorded on every event.' }),
+];
+const CommandHeaders = (): MethodDecorator => (target, key, descriptor) => {
+  for (const decorate of commandHeaders) decorate(target, key, descriptor);
+};
+
+@ApiTags('opportunities')
+@Controller('opportunities')
+export class OpportunitiesController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  @CommandHeaders()
+  @ApiOperation({ summary: 'Open an opportunity in the first stage of its process' })
+  async open(@Body() dto: OpenOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const envelope = commandEnvelopeFrom(request, dto, this.clock());
+    // A retried open without an id must land on the same opportunity: derive the id from the key.
+    const id = dto.id ?? (envelope.clientSuppliedId ? deterministicUuid('opportunity', envelope.commandId) : randomUUID());
+    const { title, processId, teamId, ownerId, amount, currency, occurredAt } = dto;
+    const outcome = await this.commands.execute(
+      new OpenOpportunityCommand({ type: 'OpenOpportunity', opportunityId: id, title, processId, teamId, ownerId, amount, currency, occurredAt }, envelope),
+    );
+    void reply.header('location', `/opportunities/${outcome.id}`);
+    return answer(outcome, reply);
+  }
+
+  @Post(':id/criteria')
+  @HttpCode(200)
+  @CommandHeaders()
+  @ApiOperation({ summary: 'Mark an exit criterion of the current stage as met (met: true) or revoke it (met: false)' })
+  async setCriterion(@Param('id', opportunityId) id: string, @Body() dto: SetCriterionDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const envelope = commandEnvelopeFrom(request, dto, this.clock());
+    const { criterionId, note, occurredAt } = dto;
+    const outcome = await this.commands.execute(
+      dto.met
+        ? new MeetExitCriterionCommand({ type: 'MeetExitCriterion', opportunityId: id, criterionId, note, occurredAt }, envelope)
+        : new RevokeExitCriterionCommand({ type: 'RevokeExitCriterion', opportunityId: id, criterionId, note, occurredAt }, envelope),
+    );
+    return answer(outcome, reply);
+  }
+
+  @Post(':id/move')
+  @HttpCode(200)
+  @CommandHeaders()
+  @ApiOperation({ summary: 'Move to another stage; 422 lists the unmet exit criteria or the rule that forbids it' })
+  async move(@Param('id', opportunityId) id: string, @Body() dto: MoveOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const envelope = commandEnvelopeFrom(request, dto, this.clock());
+    const { stage, note, occurredAt } = dto;
+    return answer(await this.commands.execute(new MoveOpportunityToStageCommand({ type: 'MoveOpportunityToStage', opportunityId: id, stage, note, occurredAt }, envelope)), reply);
+  }
+
+  @Post(':id/win')
+  @HttpCode(200)
+  @CommandHeaders()
+  @ApiOperation({ summary: 'Win, from a winFrom stage whose exit criteria are met' })
+  async win(@Param('id', opportunityId) id: string, @Body() dto: WinOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const envelope = commandEnvelopeFrom(request, dto, this.clock());
+    const { note, occurredAt } = dto;
+    return answer(await this.commands.execute(new WinOpportunityCommand({ type: 'WinOpportunity', opportunityId: id, note, occurredAt }, envelope)), reply);
+  }
+
+  @Post(':id/lose')
+  @HttpCode(200)
+  @CommandHeaders()
+  @ApiOperation({ summary: "Lose, with one of the process's lost reasons" })
+  async lose(@Param('id', opportunityId) id: string, @Body() dto: LoseOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const envelope = commandEnvelopeFrom(request, dto, this.clock());
+    const { reason, note, occurredAt } = dto;
+    return answer(await this.commands.execute(new LoseOpportunityCommand({ type: 'LoseOpportunity', opportunityId: id, reason, note, occurredAt }, envelope)), reply);
+  }
+
+  @Post(':id/reopen')
+  @HttpCode(200)
+  @CommandHeaders()
+  @ApiOperation({ summary: 'Reopen a won or lost opportunity, in the stage it closed in or the stage given' })
+  async reopen(@Param('id', opportunityId) id: string, @Body() dto: ReopenOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const envelope = commandEnvelopeFrom(request, dto, this.clock());
+    const { stage, note, occurredAt } = dto;
+    return answer(await this.commands.execute(new ReopenOpportunityCommand({ type: 'ReopenOpportunity', opportunityId: id, stage, note, occurredAt }, envelope)), reply);
+  }
+
+  @Patch(':id')
+  @HttpCode(200)
+  @CommandHeaders()
+  @ApiOperation({ summary: 'Change title, amount, currency, owner or team; only changed fields are recorded' })
+  async changeDetails(@Param('id', opportunityId) id: string, @Body() dto: ChangeOpportunityDetailsDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const envelope = commandEnvelopeFrom(request, dto, this.clock());
+    const { title, amount, currency, ownerId, teamId, occurredAt } = dto;
+    return answer(
+      await this.commands.execute(new ChangeOpportunityDetailsCommand({ type: 'ChangeOpportunityDetails', opportunityId: id, title, amount, currency, ownerId, teamId, occurredAt }, envelope)),
+      reply,
+    );
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'The opportunity as it is now, folded from its events' })
+  async get(@Param('id', opportunityId) id: string, @Res({ passthrough: true }) reply: FastifyReply) {
+    const view = await this.queries.execute(new GetOpportunityQuery(id));
+    void reply.header('etag', `"${view.revision}"`);
+    return view;
+  }
+
+  @Get(':id/history')
+  @ApiOperation({ summary: 'Every event of the opportunity in order, with its metadata' })
+  history(@Param('id', opportunityId) id: string, @Query() _query: HistoryQueryDto) {
+    return this.queries.execute(new GetOpportunityHistoryQuery(id));
+  }
+}
+
+function answer(outcome: CommandOutcome, reply: FastifyReply) {
+  void reply.header('etag', `"${outcome.revision}"`);
+  if (outcome.replayed) void reply.header('idempotent-replayed', 'true');
+  const { replayed: _replayed, ...body } = outcome;
+  return body;
+}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { ProcessesModule } from '../processes/processes.module';
+import { OpportunitiesController } from './opportunities.controller';
+import { OpportunityCommandExecutor } from './opportunity-command.executor';
+import { OPPORTUNITY_COMMAND_HANDLERS } from './opportunity.commands';
+import { OPPORTUNITY_QUERY_HANDLERS } from './opportunity.queries';
+
+@Module({
+  imports: [ProcessesModule],
+  controllers: [OpportunitiesController],
+  providers: [OpportunityCommandExecutor, ...OPPORTUNITY_COMMAND_HANDLERS, ...OPPORTUNITY_QUERY_HANDLERS],
+})
+export class OpportunitiesModule {}

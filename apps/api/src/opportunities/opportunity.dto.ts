@@ -1,0 +1,178 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsNumber,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Matches,
+  Max,
+  Min,
+} from 'class-validator';
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
+const ID_MESSAGE = '$property must be an id: letters, digits, ".", "_", ":", "@" or "-"';
+const CURRENCY = /^[A-Z]{3}$/;
+const MAX_AMOUNT = 1e15;
+
+/** Fields every command accepts: concurrency, business time and a client-chosen command id. */
+export class CommandOptionsDto {
+  @ApiPropertyOptional({ description: 'Revision the client read; a mismatch answers 409. Same as If-Match.', example: 3 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  expectedRevision?: number;
+
+  @ApiPropertyOptional({ description: 'Business time (ISO 8601 with zone) for backfilling; default now. Not before the last event, not in the future.', example: '2026-03-01T09:30:00Z' })
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
+  occurredAt?: string;
+
+  @ApiPropertyOptional({ description: 'Client-chosen id making the command idempotent; same as the Idempotency-Key header.' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  commandId?: string;
+}
+
+export class OpenOpportunityDto extends CommandOptionsDto {
+  @ApiPropertyOptional({ description: 'A UUID; generated when absent.', format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
+  id?: string;
+
+  @ApiProperty({ example: 'ACME renewal 2027' })
+  @IsString()
+  @Length(1, 200)
+  title!: string;
+
+  @ApiProperty({ example: 'standard' })
+  @IsString()
+  @Length(1, 64)
+  @Matches(ID, { message: ID_MESSAGE })
+  processId!: string;
+
+  @ApiPropertyOptional({ example: 'direct' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  @Matches(ID, { message: ID_MESSAGE })
+  teamId?: string;
+
+  @ApiPropertyOptional({ example: 'ana' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  @Matches(ID, { message: ID_MESSAGE })
+  ownerId?: string;
+
+  @ApiPropertyOptional({ example: 12000, minimum: 0 })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false, maxDecimalPlaces: 4 })
+  @Min(0)
+  @Max(MAX_AMOUNT)
+  amount?: number;
+
+  @ApiPropertyOptional({ example: 'EUR', description: 'ISO 4217 code' })
+  @IsOptional()
+  @Matches(CURRENCY, { message: 'currency must be an ISO 4217 code of 3 capital letters, such as EUR' })
+  currency?: string;
+}
+
+export class SetCriterionDto extends CommandOptionsDto {
+  @ApiProperty({ example: 'budget-confirmed' })
+  @IsString()
+  @Length(1, 64)
+  criterionId!: string;
+
+  @ApiProperty({ description: 'true marks the criterion met, false revokes it' })
+  @IsBoolean()
+  met!: boolean;
+
+  @ApiPropertyOptional({ example: 'Budget of 50k confirmed by the CFO' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 2000)
+  note?: string;
+}
+
+export class MoveOpportunityDto extends CommandOptionsDto {
+  @ApiProperty({ example: 'qualification' })
+  @IsString()
+  @Length(1, 64)
+  stage!: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Length(1, 2000)
+  note?: string;
+}
+
+export class WinOpportunityDto extends CommandOptionsDto {
+  @ApiPropertyOptional({ example: 'Contract signed' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 2000)
+  note?: string;
+}
+
+export class LoseOpportunityDto extends WinOpportunityDto {
+  @ApiProperty({ example: 'competitor' })
+  @IsString()
+  @Length(1, 64)
+  reason!: string;
+}
+
+export class ReopenOpportunityDto extends WinOpportunityDto {
+  @ApiPropertyOptional({ description: 'Stage to return to; the stage it closed in when absent' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  stage?: string;
+}
+
+export class ChangeOpportunityDetailsDto extends CommandOptionsDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  title?: string;
+
+  @ApiPropertyOptional({ minimum: 0 })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false, maxDecimalPlaces: 4 })
+  @Min(0)
+  @Max(MAX_AMOUNT)
+  amount?: number;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Matches(CURRENCY, { message: 'currency must be an ISO 4217 code of 3 capital letters, such as EUR' })
+  currency?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  @Matches(ID, { message: ID_MESSAGE })
+  ownerId?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  @Matches(ID, { message: ID_MESSAGE })
+  teamId?: string;
+}
+
+export class HistoryQueryDto {
+  @ApiPropertyOptional({ enum: ['events'], description: 'events (default): the raw event log of the opportunity' })
+  @IsOptional()
+  @IsIn(['events'])
+  view?: 'events';
+}

@@ -1,0 +1,118 @@
+import { Inject } from '@nestjs/common';
+import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { EVENT_STORE, type EventStore, type StoredEvent } from '@stagecraft/event-store';
+import { foldOpportunity, rejections, toOpportunityStreamId, type OpenedOpportunityState } from '@stagecraft/opportunity';
+import { OpportunityRejectedError } from '../http/problem.mapping';
+import { ProcessRegistry } from '../processes/process-registry.service';
+import { toOpportunityEvents } from './opportunity-stream.events';
+
+export interface OpportunityView {
+  readonly id: string;
+  readonly processId: string;
+  readonly processVersion: string;
+  readonly title: string;
+  readonly teamId: string | null;
+  readonly ownerId: string | null;
+  readonly amount: number | null;
+  readonly currency: string | null;
+  /** The current stage; for a closed opportunity, the stage it was closed in. */
+  readonly stage: string;
+  readonly stageName: string | null;
+  readonly status: 'open' | 'won' | 'lost';
+  /** Exit criteria met for the current stage during this visit. */
+  readonly criteriaMet: readonly string[];
+  /** The current stage's exit criteria, each with whether it is met: what is left before moving on. */
+  readonly exitCriteria: readonly { id: string; description: string; met: boolean }[];
+  readonly lostReason: string | null;
+  readonly revision: number;
+  readonly position: number;
+  readonly openedAt: string;
+  readonly stageEnteredAt: string | null;
+  readonly closedAt: string | null;
+}
+
+export class GetOpportunityQuery extends Query<OpportunityView> {
+  constructor(readonly opportunityId: string) {
+    super();
+  }
+}
+
+export class GetOpportunityHistoryQuery extends Query<{ events: HistoryEntry[] }> {
+  constructor(readonly opportunityId: string) {
+    super();
+  }
+}
+
+export interface HistoryEntry {
+  readonly revision: number;
+  readonly position: number;
+  readonly type: string;
+  readonly data: Record<string, unknown>;
+  readonly metadata: Record<string, unknown>;
+}
+
+async function readOpportunityStream(store: EventStore, opportunityId: string): Promise<StoredEvent[]> {
+  const stored = await store.readStream(toOpportunityStreamId(opportunityId));
+  if (stored.length === 0) throw new OpportunityRejectedError(rejections.notFound(opportunityId));
+  return stored;
+}
+
+@QueryHandler(GetOpportunityQuery)
+export class GetOpportunityHandler implements IQueryHandler<GetOpportunityQuery> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly processes: ProcessRegistry,
+  ) {}
+
+  async execute({ opportunityId }: GetOpportunityQuery): Promise<OpportunityView> {
+    const stored = await readOpportunityStream(this.store, opportunityId);
+    const state = foldOpportunity(toOpportunityEvents(stored)) as OpenedOpportunityState;
+    const last = stored[stored.length - 1]!;
+    const stage = this.processes.version(state.processId, state.processVersion).stage(state.stage);
+    const criteriaMet = state.status === 'open' ? state.criteriaMet : [];
+    return {
+      id: state.id,
+      processId: state.processId,
+      processVersion: state.processVersion,
+      title: state.title,
+      teamId: state.teamId ?? null,
+      ownerId: state.ownerId ?? null,
+      amount: state.amount ?? null,
+      currency: state.currency ?? null,
+      stage: state.stage,
+      stageName: stage?.name ?? null,
+      status: state.status,
+      criteriaMet,
+      exitCriteria:
+        state.status === 'open' && stage
+          ? stage.exitCriteria.map(({ id, description }) => ({ id, description, met: criteriaMet.includes(id) }))
+          : [],
+      lostReason: state.status === 'lost' ? state.reason : null,
+      revision: last.revision,
+      position: last.position,
+      openedAt: state.openedAt,
+      stageEnteredAt: state.status === 'open' ? state.stageEnteredAt : null,
+      closedAt: state.status === 'open' ? null : state.closedAt,
+    };
+  }
+}
+
+@QueryHandler(GetOpportunityHistoryQuery)
+export class GetOpportunityHistoryHandler implements IQueryHandler<GetOpportunityHistoryQuery> {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  async execute({ opportunityId }: GetOpportunityHistoryQuery): Promise<{ events: HistoryEntry[] }> {
+    const stored = await readOpportunityStream(this.store, opportunityId);
+    return {
+      events: stored.map((event) => ({
+        revision: event.revision,
+        position: event.position,
+        type: event.type,
+        data: event.data,
+        metadata: { ...event.metadata, storedAt: event.recordedAt },
+      })),
+    };
+  }
+}
+
+export const OPPORTUNITY_QUERY_HANDLERS = [GetOpportunityHandler, GetOpportunityHistoryHandler];

@@ -1,0 +1,102 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { relative } from 'node:path';
+import { loadProcessDirectory } from '@stagecraft/config';
+import { EVENT_STORE, type EventStore } from '@stagecraft/event-store';
+import { compileProcess, type CompiledProcess } from '@stagecraft/sales-process';
+import { ApiProblem } from '../http/problem';
+import { API_SETTINGS } from '../settings/api-settings.token';
+import type { ApiSettings } from '../settings/api-settings';
+import { PROCESS_VERSION_RECORDED, toProcessStreamId, type ProcessVersionRecordedData } from './process-stream';
+
+export interface ProcessVersionInfo {
+  readonly version: string;
+  readonly recordedAt: string;
+  readonly source: string;
+  readonly current: boolean;
+}
+
+interface ProcessEntry {
+  current: CompiledProcess;
+  /** Every version ever recorded, oldest first: opportunities keep the version they opened with. */
+  versions: Map<string, { compiled: CompiledProcess; info: Omit<ProcessVersionInfo, 'current'> }>;
+}
+
+/**
+ * Loads process definitions at start-up, records each new version in `sales-process-<id>`,
+ * and serves any recorded version to the command handlers.
+ */
+@Injectable()
+export class ProcessRegistry {
+  private readonly logger = new Logger(ProcessRegistry.name);
+  private readonly processes = new Map<string, ProcessEntry>();
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(API_SETTINGS) private readonly settings: ApiSettings,
+  ) {}
+
+  /** Throws ProcessDefinitionError (file, field, reason) when a definition is bad: start-up stops. */
+  async load(): Promise<void> {
+    const files = loadProcessDirectory(this.settings.processesDir);
+    for (const { file, definition } of files) {
+      const compiled = compileProcess(definition);
+      const stream = toProcessStreamId(definition.id);
+      const recorded = await this.store.readStream(stream);
+      const entry: ProcessEntry = { current: compiled, versions: new Map() };
+      for (const event of recorded) {
+        const data = event.data as unknown as ProcessVersionRecordedData;
+        entry.versions.set(data.version, {
+          compiled: data.version === compiled.version ? compiled : compileProcess(data.definition),
+          info: { version: data.version, recordedAt: event.recordedAt, source: data.source },
+        });
+      }
+      const latest = recorded[recorded.length - 1];
+      if ((latest?.data as unknown as ProcessVersionRecordedData | undefined)?.version !== compiled.version) {
+        const source = relative(process.cwd(), file) || file;
+        const data: ProcessVersionRecordedData = { processId: definition.id, version: compiled.version, definition, source };
+        await this.store.appendToStream(
+          stream,
+          [{ id: randomUUID(), type: PROCESS_VERSION_RECORDED, data: { ...data }, metadata: { actor: 'system:start-up', source } }],
+          { expectedRevision: latest ? latest.revision : 'no_stream' },
+        );
+        const again = await this.store.readStream(stream, { direction: 'backwards', maxCount: 1 });
+        entry.versions.set(compiled.version, { compiled, info: { version: compiled.version, recordedAt: again[0]!.recordedAt, source } });
+        this.logger.log(`Process "${definition.id}" version ${compiled.version} recorded (from ${source})`);
+      }
+      this.processes.set(definition.id, entry);
+    }
+  }
+
+  list(): CompiledProcess[] {
+    return [...this.processes.values()].map((entry) => entry.current);
+  }
+
+  /** The version new opportunities open with. */
+  current(processId: string): CompiledProcess {
+    return this.entry(processId).current;
+  }
+
+  /** A recorded version; an opportunity on a version no longer recorded means the store was tampered with. */
+  version(processId: string, version: string): CompiledProcess {
+    const found = this.entry(processId).versions.get(version);
+    if (!found) {
+      throw new ApiProblem(404, 'PROCESS.VERSION_NOT_FOUND', `Process "${processId}" has no recorded version "${version}".`, { processId, version });
+    }
+    return found.compiled;
+  }
+
+  versions(processId: string): ProcessVersionInfo[] {
+    const entry = this.entry(processId);
+    return [...entry.versions.values()].map(({ info }) => ({ ...info, current: info.version === entry.current.version }));
+  }
+
+  private entry(processId: string): ProcessEntry {
+    const entry = this.processes.get(processId);
+    if (!entry) {
+      const known = [...this.processes.keys()].map((id) => `"${id}"`).join(', ');
+      throw new ApiProblem(404, 'PROCESS.NOT_FOUND', `There is no process "${processId}"; known processes: ${known}.`, { processId });
+    }
+    return entry;
+  }
+}

@@ -1,0 +1,36 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { CompiledProcess } from '@stagecraft/sales-process';
+import { ProcessRegistry } from './process-registry.service';
+
+@ApiTags('processes')
+@Controller('processes')
+export class ProcessesController {
+  constructor(private readonly registry: ProcessRegistry) {}
+
+  @Get()
+  @ApiOperation({ summary: 'The processes this service runs, each at its current version' })
+  list() {
+    return { processes: this.registry.list().map(summaryOf) };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'A process definition (current version) and every recorded version' })
+  get(@Param('id') id: string) {
+    const current = this.registry.current(id);
+    return { ...summaryOf(current), definition: current.definition, versions: this.registry.versions(id) };
+  }
+
+  @Get(':id/machine')
+  @ApiOperation({ summary: "The XState machine config as JSON, for Stately's visualizer" })
+  @ApiQuery({ name: 'version', required: false, description: 'A recorded version; the current one when absent' })
+  machine(@Param('id') id: string, @Query('version') version?: string) {
+    const process = version ? this.registry.version(id, version) : this.registry.current(id);
+    return process.machineJson;
+  }
+}
+
+function summaryOf(process: CompiledProcess) {
+  const { id, name, stages, teams } = process.definition;
+  return { id, name, version: process.version, stages: stages.map(({ id: stageId, name: stageName, probability }) => ({ id: stageId, name: stageName, probability })), teams };
+}

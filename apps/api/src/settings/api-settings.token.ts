@@ -1,0 +1,5 @@
+/** DI token of the ApiSettings read at start-up. */
+export const API_SETTINGS = Symbol('API_SETTINGS');
+/** DI token of the clock: a function returning the current time, replaceable in tests. */
+export const CLOCK = Symbol('CLOCK');
+export type Clock = () => Date;

@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
+
+interface BadRequestCase {
+  readonly name: string;
+  readonly method: 'get' | 'post' | 'patch';
+  /** `:open`, `:won` and `:missing` stand for an open, a won and an unknown opportunity. */
+  readonly path: string;
+  readonly body?: unknown;
+  readonly raw?: { readonly type: string; readonly text: string };
+  readonly headers?: Record<string, string>;
+  readonly status: number;
+  readonly code: string;
+  readonly field?: string;
+}
+
+const long = (n: number) => 'x'.repeat(n);
+
+const CASES: readonly BadRequestCase[] = [
+  { name: 'title missing', method: 'post', path: '/opportunities', body: { processId: 'standard' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'title' },
+  { name: 'title not a string', method: 'post', path: '/opportunities', body: { title: 42, processId: 'standard' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'title' },
+  { name: 'title empty', method: 'post', path: '/opportunities', body: { title: '', processId: 'standard' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'title' },
+  { name: 'title huge', method: 'post', path: '/opportunities', body: { title: long(10_000), processId: 'standard' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'title' },
+  { name: 'unknown field', method: 'post', path: '/opportunities', body: { title: 'T', processId: 'standard', colour: 'red' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'colour' },
+  { name: 'id not a UUID', method: 'post', path: '/opportunities', body: { id: 'abc', title: 'T', processId: 'standard' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'id' },
+  { name: 'amount negative', method: 'post', path: '/opportunities', body: { title: 'T', processId: 'standard', amount: -5 }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'amount' },
+  { name: 'amount a string', method: 'post', path: '/opportunities', body: { title: 'T', processId: 'standard', amount: '100' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'amount' },
+  { name: 'amount absurdly large', method: 'post', path: '/opportunities', body: { title: 'T', processId: 'standard', amount: 1e300 }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'amount' },
+  { name: 'currency lower case', method: 'post', path: '/opportunities', body: { title: 'T', processId: 'standard', currency: 'eur' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'currency' },
+  { name: 'occurredAt not a date', method: 'post', path: '/opportunities', body: { title: 'T', processId: 'standard', occurredAt: 'last tuesday' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'occurredAt' },
+  { name: 'occurredAt without a zone', method: 'post', path: '/opportunities', body: { title: 'T', processId: 'standard', occurredAt: '2026-01-01T10:00:00' }, status: 400, code: 'OPPORTUNITY.INVALID_OCCURRED_AT' },
+  { name: 'occurredAt in the future', method: 'post', path: '/opportunities', body: { title: 'T', processId: 'standard', occurredAt: '2999-01-01T00:00:00Z' }, status: 422, code: 'OPPORTUNITY.OCCURRED_AT_IN_FUTURE' },
+  { name: 'unknown process', method: 'post', path: '/opportunities', body: { title: 'T', processId: 'enterprise' }, status: 404, code: 'PROCESS.NOT_FOUND' },
+  { name: 'process id with spaces', method: 'post', path: '/opportunities', body: { title: 'T', processId: 'my process' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'processId' },
+  { name: 'team not in the process', method: 'post', path: '/opportunities', body: { title: 'T', processId: 'standard', teamId: 'inside' }, status: 422, code: 'OPPORTUNITY.UNKNOWN_TEAM' },
+  { name: 'malformed JSON', method: 'post', path: '/opportunities', raw: { type: 'application/json', text: '{"title": "T",' }, status: 400, code: 'REQUEST.MALFORMED_JSON' },
+  { name: 'not JSON at all', method: 'post', path: '/opportunities', raw: { type: 'text/plain', text: 'title=T' }, status: 415, code: 'REQUEST.UNSUPPORTED_MEDIA_TYPE' },
+  { name: 'a JSON array', method: 'post', path: '/opportunities', raw: { type: 'application/json', text: '[1,2]' }, status: 400, code: 'REQUEST.VALIDATION_FAILED' },
+  { name: 'body too large', method: 'post', path: '/opportunities', body: { title: 'T', processId: 'standard', note: long(200_000) }, status: 413, code: 'REQUEST.BODY_TOO_LARGE' },
+  { name: 'path id not a UUID', method: 'post', path: '/opportunities/12345/move', body: { stage: 'qualification' }, status: 400, code: 'REQUEST.INVALID_ID', field: 'id' },
+  { name: 'unknown opportunity', method: 'post', path: '/opportunities/:missing/move', body: { stage: 'qualification' }, status: 404, code: 'OPPORTUNITY.NOT_FOUND' },
+  { name: 'get an unknown opportunity', method: 'get', path: '/opportunities/:missing', status: 404, code: 'OPPORTUNITY.NOT_FOUND' },
+  { name: 'stage missing', method: 'post', path: '/opportunities/:open/move', body: {}, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'stage' },
+  { name: 'unknown stage', method: 'post', path: '/opportunities/:open/move', body: { stage: 'closing' }, status: 422, code: 'OPPORTUNITY.UNKNOWN_STAGE' },
+  { name: 'skipping a stage', method: 'post', path: '/opportunities/:open/move', body: { stage: 'negotiation' }, status: 422, code: 'OPPORTUNITY.SKIP_NOT_ALLOWED' },
+  { name: 'move to the current stage', method: 'post', path: '/opportunities/:open/move', body: { stage: 'new' }, status: 422, code: 'OPPORTUNITY.ALREADY_IN_STAGE' },
+  { name: 'unknown criterion', method: 'post', path: '/opportunities/:open/criteria', body: { criterionId: 'vibes', met: true }, status: 422, code: 'OPPORTUNITY.UNKNOWN_CRITERION' },
+  { name: 'met not a boolean', method: 'post', path: '/opportunities/:open/criteria', body: { criterionId: 'goals', met: 'yes' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'met' },
+  { name: 'expectedRevision negative', method: 'post', path: '/opportunities/:open/move', body: { stage: 'qualification', expectedRevision: -1 }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'expectedRevision' },
+  { name: 'expectedRevision a fraction', method: 'post', path: '/opportunities/:open/move', body: { stage: 'qualification', expectedRevision: 1.5 }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'expectedRevision' },
+  { name: 'If-Match not a revision', method: 'post', path: '/opportunities/:open/move', body: { stage: 'qualification' }, headers: { 'If-Match': 'banana' }, status: 400, code: 'REQUEST.INVALID_IF_MATCH' },
+  { name: 'Idempotency-Key too long', method: 'post', path: '/opportunities/:open/move', body: { stage: 'qualification' }, headers: { 'Idempotency-Key': long(300) }, status: 400, code: 'REQUEST.INVALID_HEADER' },
+  { name: 'lost reason unknown', method: 'post', path: '/opportunities/:open/lose', body: { reason: 'mercury-retrograde' }, status: 422, code: 'OPPORTUNITY.INVALID_LOST_REASON' },
+  { name: 'lost reason missing', method: 'post', path: '/opportunities/:open/lose', body: {}, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'reason' },
+  { name: 'win from New', method: 'post', path: '/opportunities/:open/win', body: {}, status: 422, code: 'OPPORTUNITY.NOT_WINNABLE_FROM_STAGE' },
+  { name: 'reopen an open deal', method: 'post', path: '/opportunities/:open/reopen', body: {}, status: 422, code: 'OPPORTUNITY.NOT_CLOSED' },
+  { name: 'move a won deal', method: 'post', path: '/opportunities/:won/move', body: { stage: 'new' }, status: 422, code: 'OPPORTUNITY.ALREADY_CLOSED' },
+  { name: 'meet a criterion on a won deal', method: 'post', path: '/opportunities/:won/criteria', body: { criterionId: 'goals', met: true }, status: 422, code: 'OPPORTUNITY.ALREADY_CLOSED' },
+  { name: 'win a won deal', method: 'post', path: '/opportunities/:won/win', body: {}, status: 422, code: 'OPPORTUNITY.ALREADY_CLOSED' },
+  { name: 'reopen to an unknown stage', method: 'post', path: '/opportunities/:won/reopen', body: { stage: 'limbo' }, status: 422, code: 'OPPORTUNITY.UNKNOWN_STAGE' },
+  { name: 'patch with a bad amount', method: 'patch', path: '/opportunities/:open', body: { amount: 'lots' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'amount' },
+  { name: 'reopen an existing id', method: 'post', path: '/opportunities', body: { id: ':open', title: 'T', processId: 'standard' }, status: 409, code: 'OPPORTUNITY.ALREADY_OPENED' },
+  { name: 'no such route', method: 'get', path: '/opportunity', status: 404, code: 'ROUTE.NOT_FOUND' },
+];
+
+describe('bad input gets a 4xx with a stable code, never a 5xx', () => {
+  const dir = temporaryDirectory();
+  let api: ApiTestApp;
+  const ids: Record<string, string> = { ':missing': randomUUID() };
+
+  beforeAll(async () => {
+    api = await startApiTestApp({ eventStorePath: `${dir.path}/events.db` });
+    // inside-sales allows skipping: meet Lead's result, jump to Quote, meet it, win.
+    const won = (await api.http.post('/opportunities').send({ title: 'Won deal', processId: 'inside-sales' }).expect(201)).body.id;
+    await api.http.post(`/opportunities/${won}/criteria`).send({ criterionId: 'contact-made', met: true }).expect(200);
+    await api.http.post(`/opportunities/${won}/move`).send({ stage: 'quote' }).expect(200);
+    await api.http.post(`/opportunities/${won}/criteria`).send({ criterionId: 'quote-sent', met: true }).expect(200);
+    await api.http.post(`/opportunities/${won}/win`).send({}).expect(200);
+    ids[':won'] = won;
+    // The open deal runs on the standard process, where skipping is refused.
+    ids[':open'] = (await api.http.post('/opportunities').send({ title: 'Open deal', processId: 'standard' }).expect(201)).body.id;
+  });
+  afterAll(async () => {
+    await api.close();
+    dir.remove();
+  });
+
+  it(`has a table of at least 25 cases (${CASES.length})`, () => {
+    expect(CASES.length).toBeGreaterThanOrEqual(25);
+  });
+
+  it.each(CASES)('$name → $status $code', async (testCase) => {
+    const path = testCase.path.replace(/:(open|won|missing)/, (token) => ids[token]!);
+    let call = api.http[testCase.method](path);
+    for (const [name, value] of Object.entries(testCase.headers ?? {})) call = call.set(name, value);
+    let body = testCase.body;
+    if (body && typeof body === 'object' && (body as { id?: string }).id === ':open') body = { ...body, id: ids[':open'] };
+    const response = testCase.raw ? await call.set('content-type', testCase.raw.type).send(testCase.raw.text) : body === undefined ? await call : await call.send(body as object);
+
+    expect(response.status).toBe(testCase.status);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.body).toMatchObject({ status: testCase.status, code: testCase.code, detail: expect.any(String), title: expect.any(String) });
+    expect(JSON.stringify(response.body)).not.toMatch(/at .*\.(ts|js):\d+|node_modules|\/work\//);
+    if (testCase.field) expect(response.body.errors.map((e: { field: string }) => e.field)).toContain(testCase.field);
+  });
+});

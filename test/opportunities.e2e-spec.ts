@@ -1,0 +1,225 @@
+import { randomUUID } from 'node:crypto';
+import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
+
+const QUALIFICATION = ['need-confirmed', 'budget-confirmed', 'pain-points', 'goals', 'decision-maker'];
+const PROPOSITION = ['proposal-given', 'decision-maker-interest', 'pricing-agreed'];
+const NEGOTIATION = ['negotiation-concluded', 'terms-agreed', 'contract-submitted'];
+
+describe('the command API on the embedded store (end to end)', () => {
+  const dir = temporaryDirectory();
+  let api: ApiTestApp;
+
+  beforeAll(async () => {
+    api = await startApiTestApp({ eventStorePath: `${dir.path}/events.db` });
+  });
+  afterAll(async () => {
+    await api.close();
+    dir.remove();
+  });
+
+  const open = async (body: Record<string, unknown> = {}) => {
+    const response = await api.http.post('/opportunities').send({ title: 'ACME renewal', processId: 'standard', ...body }).expect(201);
+    return response.body as { id: string; revision: number; position: number };
+  };
+  const meetAll = async (id: string, criteria: string[]) => {
+    for (const criterionId of criteria) {
+      await api.http.post(`/opportunities/${id}/criteria`).send({ criterionId, met: true, note: `${criterionId} checked` }).expect(200);
+    }
+  };
+
+  it('runs the seed journey: New → Qualification → (refused) → criteria → Proposition → Negotiation → won', async () => {
+    const opened = await api.http
+      .post('/opportunities')
+      .set('X-Actor', 'ana@example.com')
+      .set('X-Correlation-Id', 'journey-1')
+      .send({ title: 'ACME renewal', processId: 'standard', teamId: 'direct', ownerId: 'ana', amount: 48000, currency: 'EUR' })
+      .expect(201);
+    expect(opened.body).toEqual({ id: expect.any(String), stage: 'new', status: 'open', revision: 0, position: expect.any(Number) });
+    expect(opened.headers.location).toBe(`/opportunities/${opened.body.id}`);
+    const id: string = opened.body.id;
+
+    await api.http.post(`/opportunities/${id}/move`).send({ stage: 'qualification' }).expect(200);
+
+    const refused = await api.http.post(`/opportunities/${id}/move`).send({ stage: 'proposition' }).expect(422);
+    expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(refused.body.code).toBe('OPPORTUNITY.EXIT_CRITERIA_UNMET');
+    expect(refused.body.unmetCriteria.map((c: { id: string }) => c.id)).toEqual(QUALIFICATION);
+    expect(refused.body.unmetCriteria[1]).toEqual({ id: 'budget-confirmed', description: 'There is a budget' });
+
+    await meetAll(id, QUALIFICATION);
+    await api.http.post(`/opportunities/${id}/move`).send({ stage: 'proposition' }).expect(200);
+    await meetAll(id, PROPOSITION);
+    await api.http.post(`/opportunities/${id}/move`).send({ stage: 'negotiation' }).expect(200);
+    await meetAll(id, NEGOTIATION);
+    const won = await api.http.post(`/opportunities/${id}/win`).send({ note: 'Signed on the 3rd' }).expect(200);
+    expect(won.body).toMatchObject({ id, stage: 'negotiation', status: 'won', revision: 15 });
+
+    const view = await api.http.get(`/opportunities/${id}`).expect(200);
+    expect(view.body).toMatchObject({
+      id,
+      processId: 'standard',
+      processVersion: expect.stringMatching(/^[0-9a-f]{16}$/),
+      title: 'ACME renewal',
+      teamId: 'direct',
+      ownerId: 'ana',
+      amount: 48000,
+      currency: 'EUR',
+      stage: 'negotiation',
+      status: 'won',
+      criteriaMet: [],
+      revision: 15,
+      closedAt: expect.any(String),
+    });
+    expect(view.headers.etag).toBe('"15"');
+
+    const history = await api.http.get(`/opportunities/${id}/history`).expect(200);
+    const events = history.body.events as { revision: number; position: number; type: string; metadata: Record<string, unknown> }[];
+    expect(events.map((e) => e.revision)).toEqual([...Array(16).keys()]);
+    expect(events.map((e) => e.type)).toEqual([
+      'OpportunityOpened',
+      'StageChanged',
+      ...QUALIFICATION.map(() => 'ExitCriterionMet'),
+      'StageChanged',
+      ...PROPOSITION.map(() => 'ExitCriterionMet'),
+      'StageChanged',
+      ...NEGOTIATION.map(() => 'ExitCriterionMet'),
+      'OpportunityWon',
+    ]);
+    const positions = events.map((e) => e.position);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expect(events[0]!.metadata).toMatchObject({ actor: 'ana@example.com', correlationId: 'journey-1', commandId: expect.any(String), recordedAt: expect.any(String) });
+    expect(events[0]!.metadata.causationId).toBe(events[0]!.metadata.commandId);
+    expect(events[1]!.metadata).toMatchObject({ actor: 'anonymous', correlationId: expect.any(String) });
+    expect(new Set(events.map((e) => e.metadata.commandId)).size).toBe(16);
+  });
+
+  it('loses another opportunity with a reason, refuses a bad reason, then reopens it', async () => {
+    const { id } = await open();
+    const bad = await api.http.post(`/opportunities/${id}/lose`).send({ reason: 'bad-luck' }).expect(422);
+    expect(bad.body.code).toBe('OPPORTUNITY.INVALID_LOST_REASON');
+    expect(bad.body.lostReasons).toContain('competitor');
+
+    const lost = await api.http.post(`/opportunities/${id}/lose`).send({ reason: 'competitor', note: 'Went with BigCo' }).expect(200);
+    expect(lost.body).toMatchObject({ status: 'lost', stage: 'new' });
+    expect((await api.http.post(`/opportunities/${id}/move`).send({ stage: 'qualification' }).expect(422)).body.code).toBe('OPPORTUNITY.ALREADY_CLOSED');
+
+    const reopened = await api.http.post(`/opportunities/${id}/reopen`).send({}).expect(200);
+    expect(reopened.body).toMatchObject({ status: 'open', stage: 'new', revision: 2 });
+    const history = await api.http.get(`/opportunities/${id}/history`).expect(200);
+    expect(history.body.events.map((e: { type: string }) => e.type)).toEqual(['OpportunityOpened', 'OpportunityLost', 'OpportunityReopened']);
+    expect(history.body.events[1].data).toMatchObject({ reason: 'competitor', note: 'Went with BigCo', stage: 'new' });
+  });
+
+  it('keeps the business time a backfilling client gives, and refuses one that goes backwards', async () => {
+    const { id } = await open({ occurredAt: '2025-01-10T09:00:00Z' });
+    await api.http.post(`/opportunities/${id}/move`).send({ stage: 'qualification', occurredAt: '2025-01-12T10:30:00+01:00' }).expect(200);
+    const back = await api.http.post(`/opportunities/${id}/criteria`).send({ criterionId: 'goals', met: true, occurredAt: '2025-01-11T00:00:00Z' }).expect(422);
+    expect(back.body.code).toBe('OPPORTUNITY.OCCURRED_AT_BEFORE_LAST_EVENT');
+    const view = await api.http.get(`/opportunities/${id}`).expect(200);
+    expect(view.body).toMatchObject({ openedAt: '2025-01-10T09:00:00.000Z', stageEnteredAt: '2025-01-12T09:30:00.000Z' });
+  });
+
+  it('records only the changed details, and revokes criteria', async () => {
+    const { id } = await open({ amount: 100, ownerId: 'ana' });
+    const patched = await api.http.patch(`/opportunities/${id}`).send({ amount: 250, ownerId: 'ana' }).expect(200);
+    expect(patched.body.revision).toBe(1);
+    const history = await api.http.get(`/opportunities/${id}/history`).expect(200);
+    expect(history.body.events[1]).toMatchObject({ type: 'OpportunityDetailsChanged', data: { amount: 250 } });
+    expect(history.body.events[1].data.ownerId).toBeUndefined();
+
+    await api.http.post(`/opportunities/${id}/move`).send({ stage: 'qualification' }).expect(200);
+    await api.http.post(`/opportunities/${id}/criteria`).send({ criterionId: 'goals', met: true }).expect(200);
+    await api.http.post(`/opportunities/${id}/criteria`).send({ criterionId: 'goals', met: false, note: 'Goals changed' }).expect(200);
+    const view = await api.http.get(`/opportunities/${id}`).expect(200);
+    expect(view.body.criteriaMet).toEqual([]);
+    expect(view.body.exitCriteria).toContainEqual({ id: 'goals', description: 'What the prospect wants to achieve is identified', met: false });
+  });
+
+  describe('concurrency', () => {
+    it('lets exactly one of 50 parallel moves with the same expectedRevision through; the others get 409', async () => {
+      const { id, revision } = await open();
+      const responses = await Promise.all(
+        Array.from({ length: 50 }, () => api.http.post(`/opportunities/${id}/move`).send({ stage: 'qualification', expectedRevision: revision })),
+      );
+      const statuses = responses.map((r) => r.status);
+      expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+      expect(statuses.filter((s) => s === 409)).toHaveLength(49);
+      const conflict = responses.find((r) => r.status === 409)!;
+      expect(conflict.body).toMatchObject({ code: 'OPPORTUNITY.REVISION_CONFLICT', expectedRevision: 0, actualRevision: 1 });
+      const history = await api.http.get(`/opportunities/${id}/history`).expect(200);
+      expect(history.body.events).toHaveLength(2);
+    });
+
+    it('accepts If-Match as the expected revision, and refuses a body that disagrees with it', async () => {
+      const { id } = await open();
+      expect((await api.http.post(`/opportunities/${id}/move`).set('If-Match', '"3"').send({ stage: 'qualification' }).expect(409)).body.code).toBe('OPPORTUNITY.REVISION_CONFLICT');
+      const moved = await api.http.post(`/opportunities/${id}/move`).set('If-Match', '"0"').send({ stage: 'qualification' }).expect(200);
+      expect(moved.headers.etag).toBe('"1"');
+      const disagree = await api.http.post(`/opportunities/${id}/move`).set('If-Match', '"1"').send({ stage: 'new', expectedRevision: 0 }).expect(400);
+      expect(disagree.body.code).toBe('REQUEST.CONFLICTING_REVISIONS');
+    });
+
+    it('retries conflicts inside the handler when the client gave no expected revision: all criteria land', async () => {
+      const { id } = await open();
+      await api.http.post(`/opportunities/${id}/move`).send({ stage: 'qualification' }).expect(200);
+      const responses = await Promise.all(QUALIFICATION.map((criterionId) => api.http.post(`/opportunities/${id}/criteria`).send({ criterionId, met: true })));
+      expect(responses.map((r) => r.status)).toEqual(QUALIFICATION.map(() => 200));
+      const view = await api.http.get(`/opportunities/${id}`).expect(200);
+      expect([...view.body.criteriaMet].sort()).toEqual([...QUALIFICATION].sort());
+      expect(view.body.revision).toBe(6);
+    });
+  });
+
+  describe('idempotency', () => {
+    it('applies a command sent twice with the same Idempotency-Key once, and answers the same', async () => {
+      const { id } = await open();
+      const send = () => api.http.post(`/opportunities/${id}/move`).set('Idempotency-Key', `move-${id}`).send({ stage: 'qualification' });
+      const first = await send().expect(200);
+      const second = await send().expect(200);
+      expect(second.body).toEqual(first.body);
+      expect(second.headers['idempotent-replayed']).toBe('true');
+      const history = await api.http.get(`/opportunities/${id}/history`).expect(200);
+      expect(history.body.events).toHaveLength(2);
+    });
+
+    it('opens one opportunity for a repeated open without an id, even when the repeats race', async () => {
+      const key = randomUUID();
+      const responses = await Promise.all(Array.from({ length: 5 }, () => api.http.post('/opportunities').set('Idempotency-Key', key).send({ title: 'Once', processId: 'standard' })));
+      expect(responses.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+      expect(new Set(responses.map((r) => JSON.stringify(r.body))).size).toBe(1);
+      const history = await api.http.get(`/opportunities/${responses[0]!.body.id}/history`).expect(200);
+      expect(history.body.events).toHaveLength(1);
+    });
+
+    it('refuses the same key with a different request', async () => {
+      const { id } = await open();
+      await api.http.post(`/opportunities/${id}/move`).set('Idempotency-Key', 'k-reused').send({ stage: 'qualification' }).expect(200);
+      const reused = await api.http.post(`/opportunities/${id}/move`).set('Idempotency-Key', 'k-reused').send({ stage: 'new' }).expect(422);
+      expect(reused.body.code).toBe('COMMAND.IDEMPOTENCY_KEY_REUSED');
+    });
+  });
+
+  describe('processes and health', () => {
+    it('lists the processes with their versions and serves the machine as JSON', async () => {
+      const list = await api.http.get('/processes').expect(200);
+      expect(list.body.processes.map((p: { id: string }) => p.id)).toEqual(['inside-sales', 'standard']);
+      const standard = await api.http.get('/processes/standard').expect(200);
+      expect(standard.body.definition.stages).toHaveLength(4);
+      expect(standard.body.versions).toEqual([{ version: standard.body.version, recordedAt: expect.any(String), source: expect.stringContaining('standard.yaml'), current: true }]);
+      const machine = await api.http.get('/processes/standard/machine').expect(200);
+      expect(Object.keys(machine.body.states)).toEqual(['new', 'qualification', 'proposition', 'negotiation', 'closed']);
+      expect((await api.http.get('/processes/nope').expect(404)).body.code).toBe('PROCESS.NOT_FOUND');
+      expect((await api.http.get('/processes/standard/machine?version=deadbeef').expect(404)).body.code).toBe('PROCESS.VERSION_NOT_FOUND');
+    });
+
+    it('reports the store and the loaded processes', async () => {
+      const health = await api.http.get('/health').expect(200);
+      expect(health.body).toMatchObject({ status: 'ok', store: { kind: 'sqlite', reachable: true }, processes: [{ id: 'inside-sales' }, { id: 'standard' }] });
+    });
+
+    it('serves the OpenAPI description', async () => {
+      const docs = await api.http.get('/docs/openapi.json').expect(200);
+      expect(Object.keys(docs.body.paths)).toEqual(expect.arrayContaining(['/opportunities', '/opportunities/{id}/move', '/processes/{id}/machine', '/health']));
+    });
+  });
+});
