@@ -78,3 +78,29 @@ describe('durability of acknowledged commands', () => {
     );
   }, 30_000);
 });
+
+describe('two API instances on one store', () => {
+  const dir = temporaryDirectory();
+  afterAll(() => dir.remove());
+
+  it('each sees what the other appended, even after caching the opportunity, and conflicts stay honest', async () => {
+    const eventStorePath = `${dir.path}/shared.db`;
+    const a = await startApiTestApp({ eventStorePath });
+    const b = await startApiTestApp({ eventStorePath });
+    try {
+      const { id } = (await a.http.post('/opportunities').send({ title: 'Shared', processId: 'standard' }).expect(201)).body;
+      expect((await b.http.get(`/opportunities/${id}`).expect(200)).body.revision).toBe(0); // b now caches revision 0
+      await a.http.post(`/opportunities/${id}/move`).send({ stage: 'qualification' }).expect(200);
+      expect((await b.http.get(`/opportunities/${id}`).expect(200)).body).toMatchObject({ stage: 'qualification', revision: 1 });
+      await b.http.post(`/opportunities/${id}/criteria`).send({ criterionId: 'goals', met: true }).expect(200);
+      await a.http.post(`/opportunities/${id}/criteria`).send({ criterionId: 'budget-confirmed', met: true }).expect(200);
+      const view = (await b.http.get(`/opportunities/${id}`).expect(200)).body;
+      expect(view).toMatchObject({ revision: 3, criteriaMet: ['goals', 'budget-confirmed'] });
+      const conflict = await a.http.post(`/opportunities/${id}/move`).send({ stage: 'new', expectedRevision: 2 }).expect(409);
+      expect(conflict.body).toMatchObject({ expectedRevision: 2, actualRevision: 3 });
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});

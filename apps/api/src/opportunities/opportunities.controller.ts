@@ -7,7 +7,7 @@ import { ApiProblem } from '../http/problem';
 import { CLOCK, type Clock } from '../settings/api-settings.token';
 import type { CommandOutcome } from './command-envelope';
 import { commandEnvelopeFrom } from './command-envelope.factory';
-import { deterministicUuid } from './deterministic-uuid';
+import { deterministicUuid } from '../common/deterministic-uuid';
 import {
   ChangeOpportunityDetailsCommand,
   LoseOpportunityCommand,

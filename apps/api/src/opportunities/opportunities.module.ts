@@ -4,10 +4,11 @@ import { OpportunitiesController } from './opportunities.controller';
 import { OpportunityCommandExecutor } from './opportunity-command.executor';
 import { OPPORTUNITY_COMMAND_HANDLERS } from './opportunity.commands';
 import { OPPORTUNITY_QUERY_HANDLERS } from './opportunity.queries';
+import { OpportunityStreams } from './opportunity-streams.service';
 
 @Module({
   imports: [ProcessesModule],
   controllers: [OpportunitiesController],
-  providers: [OpportunityCommandExecutor, ...OPPORTUNITY_COMMAND_HANDLERS, ...OPPORTUNITY_QUERY_HANDLERS],
+  providers: [OpportunityStreams, OpportunityCommandExecutor, ...OPPORTUNITY_COMMAND_HANDLERS, ...OPPORTUNITY_QUERY_HANDLERS],
 })
 export class OpportunitiesModule {}

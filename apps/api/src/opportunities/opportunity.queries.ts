@@ -1,10 +1,10 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { EVENT_STORE, type EventStore, type StoredEvent } from '@stagecraft/event-store';
-import { foldOpportunity, rejections, toOpportunityStreamId, type OpenedOpportunityState } from '@stagecraft/opportunity';
+import { rejections, toOpportunityStreamId } from '@stagecraft/opportunity';
 import { OpportunityRejectedError } from '../http/problem.mapping';
 import { ProcessRegistry } from '../processes/process-registry.service';
-import { toOpportunityEvents } from './opportunity-stream.events';
+import { OpportunityStreams } from './opportunity-streams.service';
 
 export interface OpportunityView {
   readonly id: string;
@@ -60,14 +60,13 @@ async function readOpportunityStream(store: EventStore, opportunityId: string): 
 @QueryHandler(GetOpportunityQuery)
 export class GetOpportunityHandler implements IQueryHandler<GetOpportunityQuery> {
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly streams: OpportunityStreams,
     private readonly processes: ProcessRegistry,
   ) {}
 
   async execute({ opportunityId }: GetOpportunityQuery): Promise<OpportunityView> {
-    const stored = await readOpportunityStream(this.store, opportunityId);
-    const state = foldOpportunity(toOpportunityEvents(stored)) as OpenedOpportunityState;
-    const last = stored[stored.length - 1]!;
+    const { state, revision, position } = await this.streams.load(opportunityId);
+    if (state.status === 'none' || revision === 'no_stream') throw new OpportunityRejectedError(rejections.notFound(opportunityId));
     const stage = this.processes.version(state.processId, state.processVersion).stage(state.stage);
     const criteriaMet = state.status === 'open' ? state.criteriaMet : [];
     return {
@@ -88,8 +87,8 @@ export class GetOpportunityHandler implements IQueryHandler<GetOpportunityQuery>
           ? stage.exitCriteria.map(({ id, description }) => ({ id, description, met: criteriaMet.includes(id) }))
           : [],
       lostReason: state.status === 'lost' ? state.reason : null,
-      revision: last.revision,
-      position: last.position,
+      revision,
+      position,
       openedAt: state.openedAt,
       stageEnteredAt: state.status === 'open' ? state.stageEnteredAt : null,
       closedAt: state.status === 'open' ? null : state.closedAt,

@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { relative } from 'node:path';
 import { loadProcessDirectory } from '@stagecraft/config';
 import { EVENT_STORE, type EventStore } from '@stagecraft/event-store';
 import { compileProcess, type CompiledProcess } from '@stagecraft/sales-process';
 import { ApiProblem } from '../http/problem';
+import { deterministicUuid } from '../common/deterministic-uuid';
 import { API_SETTINGS } from '../settings/api-settings.token';
 import type { ApiSettings } from '../settings/api-settings';
 import { PROCESS_VERSION_RECORDED, toProcessStreamId, type ProcessVersionRecordedData } from './process-stream';
@@ -51,14 +51,17 @@ export class ProcessRegistry {
           info: { version: data.version, recordedAt: event.recordedAt, source: data.source },
         });
       }
-      const latest = recorded[recorded.length - 1];
-      if ((latest?.data as unknown as ProcessVersionRecordedData | undefined)?.version !== compiled.version) {
+      const latestVersion = (recorded[recorded.length - 1]?.data as unknown as ProcessVersionRecordedData | undefined)?.version;
+      if (latestVersion !== compiled.version) {
         const source = relative(process.cwd(), file) || file;
         const data: ProcessVersionRecordedData = { processId: definition.id, version: compiled.version, definition, source };
+        // The event id comes from the stream's length and the version, so instances starting
+        // together record a change once (the store sees the same id as a retry).
+        const expectedRevision = recorded.length > 0 ? recorded[recorded.length - 1]!.revision : 'no_stream';
         await this.store.appendToStream(
           stream,
-          [{ id: randomUUID(), type: PROCESS_VERSION_RECORDED, data: { ...data }, metadata: { actor: 'system:start-up', source } }],
-          { expectedRevision: latest ? latest.revision : 'no_stream' },
+          [{ id: deterministicUuid('process-version', definition.id, recorded.length, compiled.version), type: PROCESS_VERSION_RECORDED, data: { ...data }, metadata: { actor: 'system:start-up', source } }],
+          { expectedRevision },
         );
         const again = await this.store.readStream(stream, { direction: 'backwards', maxCount: 1 });
         entry.versions.set(compiled.version, { compiled, info: { version: compiled.version, recordedAt: again[0]!.recordedAt, source } });

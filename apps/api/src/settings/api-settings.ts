@@ -15,6 +15,8 @@ export interface ApiSettings {
   readonly bodyLimit: number;
   /** How often a command is retried inside the handler after a conflict the client did not ask to see. */
   readonly conflictRetries: number;
+  /** How many opportunity streams stay folded in memory between commands. */
+  readonly streamCacheSize: number;
 }
 
 /** A setting that cannot be used: names the variable, the value and what would be right. */
@@ -44,6 +46,7 @@ export function readApiSettings(env: Env = process.env, cwd: string = process.cw
     processesDir: resolve(cwd, env.PROCESSES_DIR ?? './config/processes'),
     bodyLimit: readInteger(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
     conflictRetries: readInteger(env, 'CONFLICT_RETRIES', 5, 0, 100),
+    streamCacheSize: readInteger(env, 'STREAM_CACHE_SIZE', 10_000, 0, 10_000_000),
   };
 }
 

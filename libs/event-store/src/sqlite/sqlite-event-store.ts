@@ -153,11 +153,16 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
     this.assertOpen();
+    const { readStreamForwards, readStreamBackwards, readWholeStreamForwards } = this.statements;
+    // A bound LIMIT costs SQLite about as much as the read itself; the common full read skips it.
+    if (options.maxCount === undefined && options.direction !== 'backwards') {
+      return readWholeStreamForwards.all(stream, options.fromRevision ?? 0).map(toStoredEvent);
+    }
     const limit = limitOf(options.maxCount);
     const rows =
       options.direction === 'backwards'
-        ? this.statements.readStreamBackwards.all(stream, options.fromRevision ?? NO_UPPER_BOUND, limit)
-        : this.statements.readStreamForwards.all(stream, options.fromRevision ?? 0, limit);
+        ? readStreamBackwards.all(stream, options.fromRevision ?? NO_UPPER_BOUND, limit)
+        : readStreamForwards.all(stream, options.fromRevision ?? 0, limit);
     return rows.map(toStoredEvent);
   }
 
@@ -373,6 +378,9 @@ function prepareStatements(db: Database.Database) {
     ),
     readStreamForwards: db.prepare<[string, number, number], EventRow>(
       `SELECT ${columns} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`,
+    ),
+    readWholeStreamForwards: db.prepare<[string, number], EventRow>(
+      `SELECT ${columns} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC`,
     ),
     readStreamBackwards: db.prepare<[string, number, number], EventRow>(
       `SELECT ${columns} FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,

@@ -1,0 +1,53 @@
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SHIPPED_PROCESSES, startApiTestApp, temporaryDirectory } from './support/api-test-app';
+
+describe('process definitions are versioned', () => {
+  const dir = temporaryDirectory();
+  afterAll(() => dir.remove());
+
+  it('records a changed file as a new version; an opportunity keeps the version it opened with', async () => {
+    const processesDir = join(dir.path, 'processes');
+    mkdirSync(processesDir);
+    copyFileSync(join(SHIPPED_PROCESSES, 'standard.yaml'), join(processesDir, 'standard.yaml'));
+    const eventStorePath = join(dir.path, 'events.db');
+
+    const first = await startApiTestApp({ eventStorePath, processesDir });
+    const before = (await first.http.post('/opportunities').send({ title: 'Before the change', processId: 'standard' }).expect(201)).body.id;
+    await first.http.post(`/opportunities/${before}/move`).send({ stage: 'qualification' }).expect(200);
+    const v1 = (await first.http.get('/processes/standard').expect(200)).body.version;
+    await first.close();
+
+    // The team drops "pain points" from Qualification's expected results.
+    const file = join(processesDir, 'standard.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/^\s+- \{ id: pain-points,.*\n/m, ''));
+
+    const second = await startApiTestApp({ eventStorePath, processesDir });
+    try {
+      const process = (await second.http.get('/processes/standard').expect(200)).body;
+      expect(process.version).not.toBe(v1);
+      expect(process.versions.map((v: { version: string; current: boolean }) => [v.version, v.current])).toEqual([
+        [v1, false],
+        [process.version, true],
+      ]);
+
+      const after = (await second.http.post('/opportunities').send({ title: 'After the change', processId: 'standard' }).expect(201)).body.id;
+      await second.http.post(`/opportunities/${after}/move`).send({ stage: 'qualification' }).expect(200);
+      const unmetAfter = (await second.http.post(`/opportunities/${after}/move`).send({ stage: 'proposition' }).expect(422)).body.unmetCriteria;
+      const unmetBefore = (await second.http.post(`/opportunities/${before}/move`).send({ stage: 'proposition' }).expect(422)).body.unmetCriteria;
+      expect(unmetAfter).toHaveLength(4);
+      expect(unmetBefore).toHaveLength(5);
+      expect((await second.http.get(`/opportunities/${before}`).expect(200)).body.processVersion).toBe(v1);
+      const oldMachine = (await second.http.get(`/processes/standard/machine?version=${v1}`).expect(200)).body;
+      const forward = oldMachine.states.qualification.on.MOVE.find((t: { target: string }) => t.target === 'proposition');
+      expect(forward.guard.params.required).toContain('pain-points');
+    } finally {
+      await second.close();
+    }
+
+    // A third start with the same file records nothing new.
+    const third = await startApiTestApp({ eventStorePath, processesDir });
+    expect((await third.http.get('/processes/standard').expect(200)).body.versions).toHaveLength(2);
+    await third.close();
+  });
+});
