@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { generateApiKey } from '../apps/api/src/auth/api-key.credentials';
 
 const ROOT = join(__dirname, '..');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -41,8 +42,10 @@ app.get('/health', async () => ({ status: 'ok' }));
 app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
 `;
 
+let authorization = '';
+
 async function post(base: string, path: string, body: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify(body) });
   if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
   return (await response.json()) as Record<string, unknown>;
 }
@@ -60,9 +63,15 @@ async function main(): Promise<void> {
   const apiPort = '3901';
   const barePort = '3902';
   const nodeArgs = process.env.BENCH_API_NODE_ARGS ? process.env.BENCH_API_NODE_ARGS.split(' ') : [];
+  // Authentication stays on, as in production: one writer key, sent with every request.
+  const { key, stored } = generateApiKey({ name: 'bench', roles: ['writer'] }, new Date());
+  authorization = `Bearer ${key}`;
   const api = startNode([...nodeArgs, join(ROOT, 'dist', 'apps', 'api', 'src', 'main.js')], {
     PORT: apiPort,
     HOST: '127.0.0.1',
+    API_KEYS: JSON.stringify({ keys: [stored] }),
+    API_KEYS_FILE: join(dir, 'api-keys.json'),
+    RATE_LIMIT_PER_MINUTE: '0',
     EVENT_STORE_PATH: join(dir, 'events.db'),
     EVENT_STORE_DURABILITY: process.env.EVENT_STORE_DURABILITY ?? 'full',
   });
@@ -104,17 +113,17 @@ async function main(): Promise<void> {
         if (n % 4 === 3) {
           const toQualification = !inQualification.get(id);
           inQualification.set(id, toQualification);
-          return { ...request, path: `/opportunities/${id}/move`, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ stage: toQualification ? 'qualification' : 'new' }) };
+          return { ...request, path: `/opportunities/${id}/move`, headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify({ stage: toQualification ? 'qualification' : 'new' }) };
         }
         const criterionId = QUALIFICATION[Math.floor(n / ids.length) % QUALIFICATION.length]!;
         const key = `${id}/${criterionId}`;
         const next = !met.get(key);
         met.set(key, next);
-        return { ...request, path: `/opportunities/${id}/criteria`, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ criterionId, met: next }) };
+        return { ...request, path: `/opportunities/${id}/criteria`, headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify({ criterionId, met: next }) };
       },
     };
 
-    console.log(`Stagecraft command benchmark — ${CONNECTIONS} connections, ${DURATION_S} s each, SQLite durability FULL, ${OPPORTUNITIES} opportunities`);
+    console.log(`Stagecraft command benchmark — ${CONNECTIONS} connections, ${DURATION_S} s each, SQLite durability FULL, API key auth, ${OPPORTUNITIES} opportunities`);
     const bareResult = await autocannon({
       url: bareUrl,
       connections: CONNECTIONS,

@@ -87,9 +87,17 @@ describe('the command API on the embedded store (end to end)', () => {
     ]);
     const positions = events.map((e) => e.position);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
-    expect(events[0]!.metadata).toMatchObject({ actor: 'ana@example.com', correlationId: 'journey-1', commandId: expect.any(String), recordedAt: expect.any(String) });
+    expect(events[0]!.metadata).toMatchObject({
+      actor: 'test-service',
+      onBehalfOf: 'ana@example.com',
+      authenticatedBy: expect.stringMatching(/^api-key:[0-9a-f]{12}$/),
+      correlationId: 'journey-1',
+      commandId: expect.any(String),
+      recordedAt: expect.any(String),
+    });
     expect(events[0]!.metadata.causationId).toBe(events[0]!.metadata.commandId);
-    expect(events[1]!.metadata).toMatchObject({ actor: 'anonymous', correlationId: expect.any(String) });
+    expect(events[1]!.metadata).toMatchObject({ actor: 'test-service', correlationId: expect.any(String) });
+    expect(events[1]!.metadata.onBehalfOf).toBeUndefined();
     expect(new Set(events.map((e) => e.metadata.commandId)).size).toBe(16);
   });
 

@@ -22,12 +22,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Runs the API as `npm run start:dev` would, in its own process, and waits until it is healthy. */
+/** Runs the API as `npm run start:dev` would (authentication off unless env says otherwise) and waits until it is healthy. */
 export async function spawnApi(env: Record<string, string>): Promise<ApiChildProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'apps', 'api', 'src', 'main.ts')], {
     cwd: ROOT,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ...env },
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), AUTH: 'off', RATE_LIMIT_PER_MINUTE: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -38,7 +38,7 @@ export async function spawnApi(env: Record<string, string>): Promise<ApiChildPro
 
   for (let attempt = 0; attempt < 300; attempt += 1) {
     if (child.exitCode !== null) throw new Error(`The API exited during start-up:\n${output}`);
-    const healthy = await fetch(`${baseUrl}/health`).then((r) => r.ok, () => false);
+    const healthy = output.includes('Stagecraft API listening') && (await fetch(`${baseUrl}/health`).then((r) => r.ok, () => false));
     if (healthy) return { baseUrl, child, output: () => output, exited: () => exit };
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

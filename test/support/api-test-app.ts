@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { createApiApp } from '../../apps/api/src/api.app';
+import { generateApiKey, type NewApiKey } from '../../apps/api/src/auth/api-key.credentials';
 import { readApiSettings, type ApiSettings } from '../../apps/api/src/settings/api-settings';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -12,8 +13,22 @@ export const SHIPPED_PROCESSES = join(ROOT, 'config', 'processes');
 export interface ApiTestApp {
   readonly app: NestFastifyApplication;
   readonly settings: ApiSettings;
-  readonly http: ReturnType<typeof request>;
+  /** Requests as the test service: an admin key that may act on behalf of people. */
+  readonly http: ReturnType<typeof request.agent>;
+  /** Requests without credentials. */
+  readonly anonymous: ReturnType<typeof request>;
   close(): Promise<void>;
+}
+
+export const TEST_SERVICE = 'test-service';
+
+/** Hashed keys as API_KEYS takes them, and the plain keys to send, by name. */
+export function testApiKeys(specs: readonly NewApiKey[]): { inline: string; keys: Record<string, string> } {
+  const generated = specs.map((spec) => ({ name: spec.name, ...generateApiKey(spec, new Date()) }));
+  return {
+    inline: JSON.stringify({ keys: generated.map((entry) => entry.stored) }),
+    keys: Object.fromEntries(generated.map((entry) => [entry.name, entry.key])),
+  };
 }
 
 /** A temporary directory removed by the returned function. */
@@ -23,13 +38,34 @@ export function temporaryDirectory(prefix = 'stagecraft-test-'): { path: string;
 }
 
 /** The real application on a real SQLite file, as `npm start` runs it, without a listening port. */
-export async function startApiTestApp(options: { eventStorePath: string; processesDir?: string; env?: Record<string, string> }): Promise<ApiTestApp> {
+export async function startApiTestApp(options: {
+  eventStorePath: string;
+  processesDir?: string;
+  env?: Record<string, string>;
+  extraKeys?: readonly NewApiKey[];
+}): Promise<ApiTestApp & { keys: Record<string, string> }> {
+  const { inline, keys } = testApiKeys([{ name: TEST_SERVICE, roles: ['admin'], mayActOnBehalf: true }, ...(options.extraKeys ?? [])]);
   const settings = readApiSettings(
-    { EVENT_STORE_PATH: options.eventStorePath, PROCESSES_DIR: options.processesDir ?? SHIPPED_PROCESSES, ...options.env },
+    {
+      EVENT_STORE_PATH: options.eventStorePath,
+      PROCESSES_DIR: options.processesDir ?? SHIPPED_PROCESSES,
+      API_KEYS: inline,
+      API_KEYS_FILE: `${options.eventStorePath}.keys.json`,
+      RATE_LIMIT_PER_MINUTE: '0',
+      ...options.env,
+    },
     ROOT,
   );
   const app = await createApiApp({ settings, logger: false });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
-  return { app, settings, http: request(app.getHttpServer()), close: () => app.close() };
+  const server = app.getHttpServer();
+  return {
+    app,
+    settings,
+    keys,
+    http: request.agent(server).set('Authorization', `Bearer ${keys[TEST_SERVICE]}`),
+    anonymous: request(server),
+    close: () => app.close(),
+  };
 }

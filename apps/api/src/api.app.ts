@@ -3,6 +3,7 @@ import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from '@fastify/helmet';
 import { ApiModule, type ApiModuleOptions } from './api.module';
 import { ProblemFilter } from './http/problem.filter';
 import { createValidationPipe } from './http/validation';
@@ -24,6 +25,18 @@ export async function createApiApp({ settings, clock, logger }: CreateApiAppOpti
   // only: without the text/plain parser, any other type is a 415 instead of a confusing 400.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
 
+  // Security headers on every answer. The API docs page needs inline styles and same-origin scripts.
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+      },
+    },
+  });
+
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
@@ -34,6 +47,7 @@ export async function createApiApp({ settings, clock, logger }: CreateApiAppOpti
       .setTitle('Stagecraft')
       .setDescription('Sales process engine: commands on opportunities, process definitions, health. Errors are application/problem+json with a stable `code`.')
       .setVersion('0.1.0')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (sck_…) or a JWT' })
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });

@@ -1,16 +1,43 @@
+import { rmSync } from 'node:fs';
 import { ProcessDefinitionError } from '@stagecraft/sales-process';
 import { createApiApp } from './api.app';
+import { ensureFirstAdminKey } from './auth/first-run';
 import { readApiSettings, SettingsError } from './settings/api-settings';
 
 async function main(): Promise<void> {
   const settings = readApiSettings();
-  const app = await createApiApp({ settings });
-  await app.listen({ port: settings.port, host: settings.host });
+  const firstKey = ensureFirstAdminKey(settings, new Date());
+  try {
+    const app = await createApiApp({ settings });
+    await app.listen({ port: settings.port, host: settings.host });
+  } catch (error) {
+    // A key nobody saw is useless: drop it so the next start makes (and shows) a new one.
+    if (firstKey) rmSync(settings.auth.apiKeysFile, { force: true });
+    throw error;
+  }
   const url = `http://${settings.host === '0.0.0.0' ? 'localhost' : settings.host}:${settings.port}`;
-  console.log(`Stagecraft API listening on ${url}`);
-  console.log(`  API docs (OpenAPI): ${url}/docs`);
-  console.log(`  event store: SQLite at ${settings.eventStorePath} (durability ${settings.durability})`);
-  console.log(`  processes: ${settings.processesDir}`);
+  // One write, so whoever reads the output sees the whole banner at once.
+  const lines = [
+    `Stagecraft API listening on ${url}`,
+    `  API docs (OpenAPI): ${url}/docs`,
+    `  event store: SQLite at ${settings.eventStorePath} (durability ${settings.durability})`,
+    `  processes: ${settings.processesDir}`,
+  ];
+  if (settings.auth.mode === 'off') {
+    lines.push('', '  !!! AUTH=off: authentication is DISABLED. Every caller is an anonymous admin.', '  !!! Use this only for local experiments, never where anyone else can reach the port.', '');
+  } else if (firstKey) {
+    lines.push(
+      '',
+      '  No API key was configured, so an admin key was created. It is shown once; only its hash',
+      `  is kept (${settings.auth.apiKeysFile}). Store it now:`,
+      '',
+      `    Authorization: Bearer ${firstKey}`,
+      '',
+      '  More keys: npm run api-keys -- add --name <name> --roles writer[,analyst,auditor,admin] [--teams a,b]',
+      '',
+    );
+  }
+  console.log(lines.join('\n'));
 }
 
 main().catch((error: unknown) => {

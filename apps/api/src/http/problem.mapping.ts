@@ -71,6 +71,7 @@ export function toProblem(error: unknown): ApiProblem {
     const status = error.getStatus();
     if (status === 404) return new ApiProblem(404, 'ROUTE.NOT_FOUND', 'No such route; the API is described at /docs.');
     if (status === 413) return new ApiProblem(413, 'REQUEST.BODY_TOO_LARGE', 'The request body is larger than this service accepts.');
+    if (status === 429) return new ApiProblem(429, 'REQUEST.RATE_LIMITED', 'Too many requests from this caller; wait for the time in Retry-After, then retry.');
     return new ApiProblem(status, `HTTP.${status}`, error.message);
   }
   const status = (error as { statusCode?: unknown })?.statusCode;

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import type { AuthenticatedRequest } from '../auth/auth.guard';
+import type { Principal } from '../auth/principal';
 import { ApiProblem } from '../http/problem';
 import type { CommandEnvelope } from './command-envelope';
 import type { CommandOptionsDto } from './opportunity.dto';
@@ -12,6 +14,7 @@ const IF_MATCH = /^(?:W\/)?"?(\d{1,15})"?$/;
  * a request that says two different things is refused rather than guessed at.
  */
 export function commandEnvelopeFrom(request: FastifyRequest, options: CommandOptionsDto, now: Date): CommandEnvelope {
+  const principal = principalOf(request);
   const idempotencyKey = header(request, 'idempotency-key');
   if (idempotencyKey !== undefined && options.commandId !== undefined && idempotencyKey !== options.commandId) {
     throw new ApiProblem(400, 'REQUEST.CONFLICTING_COMMAND_ID', 'The Idempotency-Key header and the body\'s commandId differ; send one of them.');
@@ -30,14 +33,29 @@ export function commandEnvelopeFrom(request: FastifyRequest, options: CommandOpt
     expectedRevision = fromHeader;
   }
 
+  // The actor is who authenticated; X-Actor can only add the person a trusted service acts for.
+  const onBehalfOf = header(request, 'x-actor');
+  if (onBehalfOf !== undefined && !principal.mayActOnBehalf) {
+    throw new ApiProblem(403, 'AUTH.ON_BEHALF_FORBIDDEN', `${principal.name} may not act on behalf of others; drop the X-Actor header or use a key allowed to.`);
+  }
+
   return {
     commandId: clientId ?? randomUUID(),
     clientSuppliedId: clientId !== undefined,
     correlationId: header(request, 'x-correlation-id') ?? randomUUID(),
-    actor: header(request, 'x-actor') ?? 'anonymous',
+    actor: principal.name,
+    ...(onBehalfOf !== undefined ? { onBehalfOf } : {}),
+    authenticatedBy: principal.authenticatedBy,
+    ...(principal.teams ? { teams: principal.teams } : {}),
     ...(expectedRevision !== undefined ? { expectedRevision } : {}),
     now: now.toISOString(),
   };
+}
+
+function principalOf(request: FastifyRequest): Principal {
+  const principal = (request as AuthenticatedRequest).principal;
+  if (!principal) throw new Error('A command reached the controller without an authenticated principal');
+  return principal;
 }
 
 function header(request: FastifyRequest, name: string): string | undefined {

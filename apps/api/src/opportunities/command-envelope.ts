@@ -5,7 +5,14 @@ export interface CommandEnvelope {
   /** The client gave the command id: a repeat is a retry and answers the first response. */
   readonly clientSuppliedId: boolean;
   readonly correlationId: string;
+  /** The authenticated caller's name. */
   readonly actor: string;
+  /** The person a trusted service acts for (X-Actor), recorded beside the actor. */
+  readonly onBehalfOf?: string;
+  /** How the actor proved who it is, e.g. `api-key:3f2a…` or `jwt`. */
+  readonly authenticatedBy: string;
+  /** Teams the caller may touch; undefined means every team. */
+  readonly teams?: readonly string[];
   /** The revision the client read; a mismatch is the client's conflict (409), never retried here. */
   readonly expectedRevision?: number;
   /** Server time read at the edge. */

@@ -1,8 +1,11 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CurrentPrincipal } from '../auth/current-principal.decorator';
+import type { Principal } from '../auth/principal';
+import { Allow } from '../auth/roles';
 import { ApiProblem } from '../http/problem';
 import { CLOCK, type Clock } from '../settings/api-settings.token';
 import type { CommandOutcome } from './command-envelope';
@@ -38,13 +41,15 @@ const commandHeaders = [
   ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Repeat the same key to retry safely: the command is applied once and the first answer repeated.' }),
   ApiHeader({ name: 'If-Match', required: false, description: 'The revision read, in quotes ("3"): a mismatch answers 409.' }),
   ApiHeader({ name: 'X-Correlation-Id', required: false }),
-  ApiHeader({ name: 'X-Actor', required: false, description: 'Who acts; recorded on every event.' }),
+  ApiHeader({ name: 'X-Actor', required: false, description: 'The person a trusted service acts for (keys allowed to act on behalf only); recorded beside the authenticated actor.' }),
 ];
 const CommandHeaders = (): MethodDecorator => (target, key, descriptor) => {
   for (const decorate of commandHeaders) decorate(target, key, descriptor);
 };
 
 @ApiTags('opportunities')
+@ApiBearerAuth()
+@Allow('writer')
 @Controller('opportunities')
 export class OpportunitiesController {
   constructor(
@@ -138,17 +143,19 @@ export class OpportunitiesController {
   }
 
   @Get(':id')
+  @Allow('writer', 'analyst', 'auditor')
   @ApiOperation({ summary: 'The opportunity as it is now, folded from its events' })
-  async get(@Param('id', opportunityId) id: string, @Res({ passthrough: true }) reply: FastifyReply) {
-    const view = await this.queries.execute(new GetOpportunityQuery(id));
+  async get(@Param('id', opportunityId) id: string, @CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) reply: FastifyReply) {
+    const view = await this.queries.execute(new GetOpportunityQuery(id, principal.teams));
     void reply.header('etag', `"${view.revision}"`);
     return view;
   }
 
   @Get(':id/history')
+  @Allow('auditor')
   @ApiOperation({ summary: 'Every event of the opportunity in order, with its metadata' })
-  history(@Param('id', opportunityId) id: string, @Query() _query: HistoryQueryDto) {
-    return this.queries.execute(new GetOpportunityHistoryQuery(id));
+  history(@Param('id', opportunityId) id: string, @Query() _query: HistoryQueryDto, @CurrentPrincipal() principal: Principal) {
+    return this.queries.execute(new GetOpportunityHistoryQuery(id, principal.teams));
   }
 }
 

@@ -3,6 +3,7 @@ import { EVENT_STORE, WrongExpectedRevisionError, type EventStore } from '@stage
 import { decide, rejections, type OpenOpportunity, type OpportunityCommand, type OpportunityState } from '@stagecraft/opportunity';
 import { canonicalJson } from '@stagecraft/sales-process';
 import { createHash } from 'node:crypto';
+import { assertTeamsAllowed } from '../auth/team-access';
 import { ApiProblem } from '../http/problem';
 import { OpportunityRejectedError } from '../http/problem.mapping';
 import { ProcessRegistry } from '../processes/process-registry.service';
@@ -35,6 +36,7 @@ export class OpportunityCommandExecutor {
 
     for (let attempt = 0; ; attempt += 1) {
       const loaded = await this.streams.load(body.opportunityId);
+      if (envelope.teams) assertTeamsAllowed(envelope.teams, teamsTouched(command, loaded.state));
       if (fingerprint) {
         const replay = replayOf(loaded, envelope.commandId, fingerprint);
         if (replay) return replay;
@@ -60,6 +62,8 @@ export class OpportunityCommandExecutor {
         correlationId: envelope.correlationId,
         causationId: envelope.commandId,
         actor: envelope.actor,
+        ...(envelope.onBehalfOf !== undefined ? { onBehalfOf: envelope.onBehalfOf } : {}),
+        authenticatedBy: envelope.authenticatedBy,
         recordedAt: envelope.now,
         ...(fingerprint ? { commandFingerprint: fingerprint } : {}),
       };
@@ -91,6 +95,13 @@ export class OpportunityCommandExecutor {
       }
     }
   }
+}
+
+/** The teams a command reads or writes: the opportunity's, and a new one it would move to. */
+function teamsTouched(command: OpportunityCommand, state: OpportunityState): (string | undefined)[] {
+  if (state.status === 'none') return command.type === 'OpenOpportunity' ? [command.teamId] : [];
+  const moving = command.type === 'ChangeOpportunityDetails' && command.teamId !== undefined ? [command.teamId] : [];
+  return [state.teamId, ...moving];
 }
 
 function fingerprintOf(body: OpportunityCommandBody): string {

@@ -1,9 +1,11 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { EVENT_STORE, type EventStore, type StoredEvent } from '@stagecraft/event-store';
-import { rejections, toOpportunityStreamId } from '@stagecraft/opportunity';
+import { foldOpportunity, rejections, toOpportunityStreamId } from '@stagecraft/opportunity';
 import { OpportunityRejectedError } from '../http/problem.mapping';
 import { ProcessRegistry } from '../processes/process-registry.service';
+import { assertTeamsAllowed } from '../auth/team-access';
+import { toOpportunityEvents } from './opportunity-stream.events';
 import { OpportunityStreams } from './opportunity-streams.service';
 
 export interface OpportunityView {
@@ -32,13 +34,20 @@ export interface OpportunityView {
 }
 
 export class GetOpportunityQuery extends Query<OpportunityView> {
-  constructor(readonly opportunityId: string) {
+  constructor(
+    readonly opportunityId: string,
+    /** Teams the caller may see; undefined means every team. */
+    readonly teams?: readonly string[],
+  ) {
     super();
   }
 }
 
 export class GetOpportunityHistoryQuery extends Query<{ events: HistoryEntry[] }> {
-  constructor(readonly opportunityId: string) {
+  constructor(
+    readonly opportunityId: string,
+    readonly teams?: readonly string[],
+  ) {
     super();
   }
 }
@@ -64,9 +73,10 @@ export class GetOpportunityHandler implements IQueryHandler<GetOpportunityQuery>
     private readonly processes: ProcessRegistry,
   ) {}
 
-  async execute({ opportunityId }: GetOpportunityQuery): Promise<OpportunityView> {
+  async execute({ opportunityId, teams }: GetOpportunityQuery): Promise<OpportunityView> {
     const { state, revision, position } = await this.streams.load(opportunityId);
     if (state.status === 'none' || revision === 'no_stream') throw new OpportunityRejectedError(rejections.notFound(opportunityId));
+    if (teams) assertTeamsAllowed(teams, [state.teamId]);
     const stage = this.processes.version(state.processId, state.processVersion).stage(state.stage);
     const criteriaMet = state.status === 'open' ? state.criteriaMet : [];
     return {
@@ -100,8 +110,12 @@ export class GetOpportunityHandler implements IQueryHandler<GetOpportunityQuery>
 export class GetOpportunityHistoryHandler implements IQueryHandler<GetOpportunityHistoryQuery> {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
-  async execute({ opportunityId }: GetOpportunityHistoryQuery): Promise<{ events: HistoryEntry[] }> {
+  async execute({ opportunityId, teams }: GetOpportunityHistoryQuery): Promise<{ events: HistoryEntry[] }> {
     const stored = await readOpportunityStream(this.store, opportunityId);
+    if (teams) {
+      const state = foldOpportunity(toOpportunityEvents(stored));
+      assertTeamsAllowed(teams, [state.status === 'none' ? undefined : state.teamId]);
+    }
     return {
       events: stored.map((event) => ({
         revision: event.revision,

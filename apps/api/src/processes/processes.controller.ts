@@ -1,9 +1,12 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Allow } from '../auth/roles';
 import type { CompiledProcess } from '@stagecraft/sales-process';
 import { ProcessRegistry } from './process-registry.service';
 
 @ApiTags('processes')
+@ApiBearerAuth()
+@Allow('writer', 'analyst', 'auditor')
 @Controller('processes')
 export class ProcessesController {
   constructor(private readonly registry: ProcessRegistry) {}

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 export interface ApiSettings {
@@ -17,6 +18,19 @@ export interface ApiSettings {
   readonly conflictRetries: number;
   /** How many opportunity streams stay folded in memory between commands. */
   readonly streamCacheSize: number;
+  readonly auth: AuthSettings;
+  /** Requests per minute per caller (key, token subject, or address); 0 turns the limit off. */
+  readonly rateLimitPerMinute: number;
+}
+
+export interface AuthSettings {
+  /** 'off' only for local experiments: every caller is an anonymous admin. */
+  readonly mode: 'on' | 'off';
+  /** Hashed API keys (JSON); `npm start` creates it with a first admin key when nothing is configured. */
+  readonly apiKeysFile: string;
+  /** Hashed API keys given inline as JSON (API_KEYS), in addition to the file. */
+  readonly inlineApiKeys?: string;
+  readonly jwt?: { readonly secret?: string; readonly publicKey?: string; readonly issuer?: string; readonly audience?: string };
 }
 
 /** A setting that cannot be used: names the variable, the value and what would be right. */
@@ -38,6 +52,23 @@ export function readApiSettings(env: Env = process.env, cwd: string = process.cw
   if (durability !== 'full' && durability !== 'normal') {
     throw new SettingsError('EVENT_STORE_DURABILITY', `must be "full" or "normal" (got "${durability}")`);
   }
+  const authMode = env.AUTH ?? 'on';
+  if (authMode !== 'on' && authMode !== 'off') throw new SettingsError('AUTH', `must be "on" or "off" (got "${authMode}")`);
+  if (env.JWT_SECRET !== undefined && env.JWT_PUBLIC_KEY !== undefined) {
+    throw new SettingsError('JWT_SECRET', 'set JWT_SECRET (HS256) or JWT_PUBLIC_KEY (RS256/ES256), not both');
+  }
+  if (env.JWT_SECRET !== undefined && env.JWT_SECRET.length < 32) {
+    throw new SettingsError('JWT_SECRET', 'must be at least 32 characters');
+  }
+  const jwt =
+    env.JWT_SECRET !== undefined || env.JWT_PUBLIC_KEY !== undefined
+      ? {
+          ...(env.JWT_SECRET !== undefined ? { secret: env.JWT_SECRET } : {}),
+          ...(env.JWT_PUBLIC_KEY !== undefined ? { publicKey: readPem(env.JWT_PUBLIC_KEY, cwd) } : {}),
+          ...(env.JWT_ISSUER !== undefined ? { issuer: env.JWT_ISSUER } : {}),
+          ...(env.JWT_AUDIENCE !== undefined ? { audience: env.JWT_AUDIENCE } : {}),
+        }
+      : undefined;
   return {
     host: env.HOST ?? '0.0.0.0',
     port: readInteger(env, 'PORT', 3000, 0, 65535),
@@ -47,7 +78,24 @@ export function readApiSettings(env: Env = process.env, cwd: string = process.cw
     bodyLimit: readInteger(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
     conflictRetries: readInteger(env, 'CONFLICT_RETRIES', 5, 0, 100),
     streamCacheSize: readInteger(env, 'STREAM_CACHE_SIZE', 10_000, 0, 10_000_000),
+    auth: {
+      mode: authMode,
+      apiKeysFile: resolve(cwd, env.API_KEYS_FILE ?? './data/api-keys.json'),
+      ...(env.API_KEYS !== undefined ? { inlineApiKeys: env.API_KEYS } : {}),
+      ...(jwt ? { jwt } : {}),
+    },
+    rateLimitPerMinute: readInteger(env, 'RATE_LIMIT_PER_MINUTE', 6000, 0, 100_000_000),
   };
+}
+
+// JWT_PUBLIC_KEY holds the PEM itself or the path of a PEM file.
+function readPem(value: string, cwd: string): string {
+  if (value.includes('-----BEGIN')) return value;
+  try {
+    return readFileSync(resolve(cwd, value), 'utf8');
+  } catch (error) {
+    throw new SettingsError('JWT_PUBLIC_KEY', `is neither a PEM key nor a readable file: ${(error as Error).message}`);
+  }
 }
 
 function readInteger(env: Env, variable: string, fallback: number, min: number, max: number): number {

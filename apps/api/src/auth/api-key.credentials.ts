@@ -1,0 +1,78 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isRole, type Role } from './roles';
+
+/** How a key is kept: a salted hash, never the key itself. */
+export interface StoredApiKey {
+  readonly id: string;
+  readonly name: string;
+  readonly roles: readonly Role[];
+  readonly teams?: readonly string[];
+  readonly mayActOnBehalf?: boolean;
+  readonly salt: string;
+  readonly hash: string;
+  readonly createdAt: string;
+}
+
+export interface NewApiKey {
+  readonly name: string;
+  readonly roles: readonly Role[];
+  readonly teams?: readonly string[];
+  readonly mayActOnBehalf?: boolean;
+}
+
+// `sck_<id>_<secret>`: the id finds the stored hash; the secret is 256 random bits, so a fast
+// salted SHA-256 is enough (slow password hashes exist for guessable secrets).
+const KEY_FORMAT = /^sck_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
+
+export function generateApiKey(spec: NewApiKey, now: Date): { key: string; stored: StoredApiKey } {
+  const id = randomBytes(6).toString('hex');
+  const secret = randomBytes(32).toString('base64url');
+  const salt = randomBytes(16).toString('base64url');
+  return {
+    key: `sck_${id}_${secret}`,
+    stored: {
+      id,
+      name: spec.name,
+      roles: [...spec.roles],
+      ...(spec.teams ? { teams: [...spec.teams] } : {}),
+      ...(spec.mayActOnBehalf ? { mayActOnBehalf: true } : {}),
+      salt,
+      hash: hashSecret(salt, secret),
+      createdAt: now.toISOString(),
+    },
+  };
+}
+
+export function looksLikeApiKey(token: string): boolean {
+  return token.startsWith('sck_');
+}
+
+// Compared against when the key id is unknown, so an unknown id costs the same as a wrong secret.
+const DECOY: StoredApiKey = { id: '', name: '', roles: [], salt: 'decoy', hash: hashSecret('decoy', 'decoy'), createdAt: '' };
+
+/** The stored key the presented one matches, in constant time; undefined when it matches none. */
+export function verifyApiKey(presented: string, keys: ReadonlyMap<string, StoredApiKey>): StoredApiKey | undefined {
+  const match = KEY_FORMAT.exec(presented);
+  const candidate = (match && keys.get(match[1]!)) || DECOY;
+  const actual = Buffer.from(hashSecret(candidate.salt, match ? match[2]! : presented), 'hex');
+  const expected = Buffer.from(candidate.hash, 'hex');
+  const equal = actual.length === expected.length && timingSafeEqual(actual, expected);
+  return equal && candidate !== DECOY ? candidate : undefined;
+}
+
+function hashSecret(salt: string, secret: string): string {
+  return createHash('sha256').update(salt).update('\u0000').update(secret).digest('hex');
+}
+
+/** Checks one entry of a keys file; returns the reason it is unusable, or undefined. */
+export function problemWithStoredKey(entry: unknown): string | undefined {
+  if (typeof entry !== 'object' || entry === null) return 'must be an object';
+  const key = entry as Record<string, unknown>;
+  if (typeof key.id !== 'string' || !/^[0-9a-f]{12}$/.test(key.id)) return 'id must be 12 hex characters';
+  if (typeof key.name !== 'string' || key.name.length === 0) return 'name must be a non-empty string';
+  if (!Array.isArray(key.roles) || key.roles.length === 0 || !key.roles.every(isRole)) return 'roles must be a non-empty list of writer, analyst, auditor, admin';
+  if (key.teams !== undefined && (!Array.isArray(key.teams) || !key.teams.every((t) => typeof t === 'string'))) return 'teams must be a list of team ids';
+  if (typeof key.salt !== 'string' || typeof key.hash !== 'string' || !/^[0-9a-f]{64}$/.test(key.hash)) return 'salt and hash (64 hex characters) are required; keys are stored hashed, never in plain text';
+  if ('key' in key || 'secret' in key) return 'holds a plain key; store only salt and hash';
+  return undefined;
+}

@@ -1,0 +1,32 @@
+import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import type { ApiSettings } from '../settings/api-settings';
+import { AuthGuard, type AuthenticatedRequest } from './auth.guard';
+import { Authenticator } from './authenticator.service';
+
+@Global()
+@Module({})
+export class AuthModule {
+  static forRoot(settings: ApiSettings): DynamicModule {
+    const limited = settings.rateLimitPerMinute > 0;
+    // Guards run in this order: authenticate first, so the rate limit counts per caller.
+    const guards: Provider[] = [{ provide: APP_GUARD, useClass: AuthGuard }, ...(limited ? [{ provide: APP_GUARD, useClass: ThrottlerGuard }] : [])];
+    return {
+      module: AuthModule,
+      imports: limited
+        ? [
+            ThrottlerModule.forRoot({
+              throttlers: [{ name: 'default', ttl: 60_000, limit: settings.rateLimitPerMinute }],
+              getTracker: (request: Record<string, unknown>) => {
+                const { principal, ip } = request as unknown as AuthenticatedRequest;
+                return principal ? `principal:${principal.authenticatedBy}:${principal.name}` : `ip:${ip}`;
+              },
+            }),
+          ]
+        : [],
+      providers: [Authenticator, ...guards],
+      exports: [Authenticator],
+    };
+  }
+}

@@ -1,0 +1,74 @@
+import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
+import { generateApiKey, problemWithStoredKey, verifyApiKey } from './api-key.credentials';
+import { createJwtVerifier } from './jwt.verifier';
+
+describe('API keys', () => {
+  const { key, stored } = generateApiKey({ name: 'billing', roles: ['writer'], teams: ['direct'] }, new Date('2026-01-01T00:00:00Z'));
+  const keys = new Map([[stored.id, stored]]);
+
+  it('are kept as a salted hash, never in plain text', () => {
+    expect(JSON.stringify(stored)).not.toContain(key.split('_')[2]);
+    expect(stored.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(problemWithStoredKey(stored)).toBeUndefined();
+    expect(problemWithStoredKey({ ...stored, key })).toMatch(/plain key/);
+  });
+
+  it('verify only the exact key', () => {
+    expect(verifyApiKey(key, keys)).toBe(stored);
+    const wrongSecret = `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`;
+    expect(verifyApiKey(wrongSecret, keys)).toBeUndefined();
+    expect(verifyApiKey(key.replace(stored.id, '000000000000'), keys)).toBeUndefined();
+    expect(verifyApiKey('sck_garbage', keys)).toBeUndefined();
+    expect(verifyApiKey('', keys)).toBeUndefined();
+  });
+
+  it('two keys made with the same spec differ, and so do their salts', () => {
+    const other = generateApiKey({ name: 'billing', roles: ['writer'] }, new Date());
+    expect(other.key).not.toBe(key);
+    expect(other.stored.salt).not.toBe(stored.salt);
+  });
+});
+
+describe('JWT verification', () => {
+  const now = new Date('2026-06-01T12:00:00Z');
+  const seconds = now.getTime() / 1000;
+  const secret = 'a-shared-secret-of-at-least-32-characters';
+  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const hs256 = (claims: object, key = secret, header: object = { alg: 'HS256', typ: 'JWT' }) => {
+    const input = `${encode(header)}.${encode(claims)}`;
+    return `${input}.${createHmac('sha256', key).update(input).digest('base64url')}`;
+  };
+  const verify = createJwtVerifier({ secret, issuer: 'idp', audience: 'stagecraft' }, () => now);
+  const valid = { sub: 'crm-service', roles: ['writer'], iss: 'idp', aud: 'stagecraft', exp: seconds + 60 };
+
+  it('accepts a well-signed, current token for this issuer and audience', () => {
+    expect(verify(hs256(valid))).toMatchObject({ sub: 'crm-service', roles: ['writer'] });
+  });
+
+  it.each([
+    ['a wrong signature', () => hs256(valid, 'another-secret-of-at-least-32-characters'), /signature/],
+    ['an expired token', () => hs256({ ...valid, exp: seconds - 120 }), /expired/],
+    ['a token not valid yet', () => hs256({ ...valid, nbf: seconds + 600 }), /not valid yet/],
+    ['no expiry', () => hs256({ ...valid, exp: undefined }), /exp/],
+    ['another issuer', () => hs256({ ...valid, iss: 'evil' }), /issuer/],
+    ['another audience', () => hs256({ ...valid, aud: 'other' }), /audience/],
+    ['alg none', () => `${encode({ alg: 'none' })}.${encode(valid)}.`, /algorithm none/],
+    ['not a JWT', () => 'abc', /three/],
+    ['no subject', () => hs256({ ...valid, sub: '' }), /sub/],
+  ])('refuses %s', (_name, token, reason) => {
+    expect(() => verify(token())).toThrow(reason);
+  });
+
+  it('verifies RS256 and ES256 with a public key, and refuses HS256 tokens signed with that public key as secret', () => {
+    for (const type of ['rsa', 'ec'] as const) {
+      const pair = type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const publicPem = pair.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+      const alg = type === 'rsa' ? 'RS256' : 'ES256';
+      const input = `${encode({ alg })}.${encode(valid)}`;
+      const signature = sign('sha256', Buffer.from(input), type === 'rsa' ? pair.privateKey : { key: pair.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+      const verifyWithKey = createJwtVerifier({ publicKey: publicPem }, () => now);
+      expect(verifyWithKey(`${input}.${signature}`).sub).toBe('crm-service');
+      expect(() => verifyWithKey(hs256(valid, publicPem))).toThrow(/algorithm HS256 is not accepted/);
+    }
+  });
+});

@@ -1,0 +1,17 @@
+import { existsSync } from 'node:fs';
+import type { ApiSettings } from '../settings/api-settings';
+import { generateApiKey } from './api-key.credentials';
+import { writeApiKeysFile } from './api-keys.file';
+
+/**
+ * The first `npm start` must work without setup and without leaving the door open: when no key
+ * and no JWT key is configured, make an admin key, show it once, and keep only its hash.
+ * Returns the key when one was made.
+ */
+export function ensureFirstAdminKey(settings: ApiSettings, now: Date): string | undefined {
+  const { auth } = settings;
+  if (auth.mode === 'off' || auth.jwt || auth.inlineApiKeys || existsSync(auth.apiKeysFile)) return undefined;
+  const { key, stored } = generateApiKey({ name: 'admin', roles: ['admin'] }, now);
+  writeApiKeysFile(auth.apiKeysFile, [stored]);
+  return key;
+}
