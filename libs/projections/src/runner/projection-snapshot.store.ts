@@ -1,0 +1,17 @@
+/** A read model as saved: the model and the last log position folded into it, written together. */
+export interface ProjectionSnapshot {
+  readonly name: string;
+  readonly position: number;
+  readonly model: unknown;
+}
+
+/**
+ * Where projections keep their models and checkpoints. `save` writes every snapshot it is given
+ * in one transaction, so after a crash each model and its checkpoint agree: nothing counted twice,
+ * nothing skipped.
+ */
+export interface ProjectionSnapshotStore {
+  load(name: string): ProjectionSnapshot | undefined;
+  save(snapshots: readonly ProjectionSnapshot[]): void;
+  close(): void;
+}

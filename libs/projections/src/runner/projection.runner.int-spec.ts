@@ -1,0 +1,131 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getSQLiteEventStore, type EventStore } from '@stagecraft/event-store';
+import type { Projection } from '../projection.types';
+import type { ProjectionSnapshot, ProjectionSnapshotStore } from './projection-snapshot.store';
+import { ProjectionRunner } from './projection.runner';
+import { getSQLiteProjectionSnapshotStore } from './sqlite-projection-snapshot.store';
+
+// A small projection whose answer depends on every event and on their order.
+type Tally = { counts: Map<string, number>; digest: number };
+const tally: Projection<Tally> = {
+  name: 'tally',
+  handles: new Set(['Ping', 'Pong']),
+  initial: () => ({ counts: new Map(), digest: 7 }),
+  evolve: (model, event) => {
+    model.counts.set(event.stream, (model.counts.get(event.stream) ?? 0) + 1);
+    model.digest = (model.digest * 31 + event.position + (event.type === 'Ping' ? 1 : 2)) % 1_000_000_007;
+    return model;
+  },
+};
+
+/** Keeps what was saved in memory, and can forget everything after a given save: a crash. */
+class MemorySnapshots implements ProjectionSnapshotStore {
+  readonly saves: ProjectionSnapshot[][] = [];
+  load(name: string) {
+    return this.saves.at(-1)?.find((snapshot) => snapshot.name === name);
+  }
+  save(snapshots: readonly ProjectionSnapshot[]) {
+    // Copy, as a real store would: later in-place updates must not leak into a saved snapshot.
+    this.saves.push(snapshots.map((snapshot) => ({ ...snapshot, model: structuredClone(snapshot.model) })));
+  }
+  close() {}
+}
+
+describe('ProjectionRunner', () => {
+  let dir: string;
+  let store: EventStore;
+  const append = async (count: number) => {
+    for (let i = 0; i < count; i += 1) {
+      await store.appendToStream(`s-${i % 5}`, [{ id: crypto.randomUUID(), type: i % 3 === 0 ? 'Pong' : 'Ping', data: { i }, metadata: {} }], { expectedRevision: 'any' });
+    }
+    await store.appendToStream('noise', [{ id: crypto.randomUUID(), type: 'Ignored', data: {}, metadata: {} }], { expectedRevision: 'any' });
+  };
+  const singleRun = async (): Promise<Tally> => {
+    const runner = new ProjectionRunner(store, new MemorySnapshots(), [tally as Projection<unknown>]);
+    await runner.start();
+    const model = structuredClone(runner.model<Tally>('tally'));
+    await runner.stop();
+    return model;
+  };
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'stagecraft-runner-'));
+    store = getSQLiteEventStore({ path: join(dir, 'events.db'), pollIntervalMs: 20 });
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('replays the log, then follows live appends, and waits for a position on request', async () => {
+    await append(40);
+    const runner = new ProjectionRunner(store, new MemorySnapshots(), [tally as Projection<unknown>]);
+    await runner.start();
+    expect([...runner.model<Tally>('tally').counts.values()].reduce((a, b) => a + b)).toBe(40);
+    expect(runner.isCaughtUp()).toBe(true);
+
+    await append(10);
+    const head = await store.headPosition();
+    expect(await runner.waitFor(head, 5_000)).toBe(true);
+    expect([...runner.model<Tally>('tally').counts.values()].reduce((a, b) => a + b)).toBe(50);
+    expect(runner.status()).toEqual([{ name: 'tally', checkpoint: head, lag: 0, rebuilding: false }]);
+    expect(await runner.waitFor(head + 1_000, 50)).toBe(false);
+    await runner.stop();
+  });
+
+  it('after a crash at any save, resumes from it and ends exactly where a single run ends', async () => {
+    await append(60);
+    const snapshots = new MemorySnapshots();
+    const first = new ProjectionRunner(store, snapshots, [tally as Projection<unknown>], { snapshotEveryEvents: 7 });
+    await first.start();
+    await first.stop();
+    await append(30);
+    const expected = await singleRun();
+
+    expect(snapshots.saves.length).toBeGreaterThan(5);
+    for (let crashAfter = 1; crashAfter <= snapshots.saves.length; crashAfter += 1) {
+      const survived = new MemorySnapshots();
+      survived.saves.push(...snapshots.saves.slice(0, crashAfter).map((saves) => saves.map((s) => ({ ...s, model: structuredClone(s.model) }))));
+      const resumed = new ProjectionRunner(store, survived, [tally as Projection<unknown>]);
+      await resumed.start();
+      expect(resumed.model<Tally>('tally')).toEqual(expected);
+      await resumed.stop();
+    }
+  });
+
+  it('keeps models and checkpoints in SQLite across restarts', async () => {
+    await append(25);
+    const path = join(dir, 'read-models.db');
+    const first = new ProjectionRunner(store, getSQLiteProjectionSnapshotStore(path), [tally as Projection<unknown>]);
+    await first.start();
+    await first.stop();
+    await append(5);
+    const snapshots = getSQLiteProjectionSnapshotStore(path);
+    expect(snapshots.load('tally')!.position).toBeLessThan(await store.headPosition());
+    const second = new ProjectionRunner(store, snapshots, [tally as Projection<unknown>]);
+    await second.start();
+    expect(second.model<Tally>('tally')).toEqual(await singleRun());
+    await second.stop();
+    snapshots.close();
+  });
+
+  it('rebuilds from zero while the old model serves, and the rebuilt model equals the incremental one', async () => {
+    await append(200);
+    const runner = new ProjectionRunner(store, new MemorySnapshots(), [tally as Projection<unknown>], { rebuildPageSize: 16 });
+    await runner.start();
+    const before = runner.model<Tally>('tally');
+    const progress: number[] = [];
+    const rebuilding = runner.rebuild('tally', ({ position }) => progress.push(position));
+    expect(runner.status()[0]!.rebuilding).toBe(true);
+    expect(runner.model<Tally>('tally')).toBe(before); // still the old one while rebuilding
+    await append(20); // live events arrive during the rebuild
+    await rebuilding;
+    await runner.waitFor(await store.headPosition(), 5_000);
+    expect(progress.length).toBeGreaterThan(5);
+    expect(runner.model<Tally>('tally')).not.toBe(before);
+    expect(runner.model<Tally>('tally')).toEqual(await singleRun());
+    await runner.stop();
+  });
+});

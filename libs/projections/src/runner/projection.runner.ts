@@ -1,0 +1,206 @@
+import type { EventStore, StoredEvent } from '@stagecraft/event-store';
+import type { Projection, ProjectedEvent } from '../projection.types';
+import type { ProjectionSnapshotStore } from './projection-snapshot.store';
+
+export interface ProjectionRunnerOptions {
+  /** Save a snapshot after this many events since the last one (and when caught up, and on stop). */
+  readonly snapshotEveryEvents?: number;
+  /** …or after this many milliseconds with unsaved events. */
+  readonly snapshotEveryMs?: number;
+  /** Page size of a rebuild's reads. */
+  readonly rebuildPageSize?: number;
+}
+
+export interface ProjectionStatus {
+  readonly name: string;
+  /** Last log position folded into the model. */
+  readonly checkpoint: number;
+  /** Log head minus checkpoint: how far behind the model is. */
+  readonly lag: number;
+  readonly rebuilding: boolean;
+}
+
+interface Running {
+  readonly projection: Projection<unknown>;
+  model: unknown;
+  position: number;
+  rebuilding: boolean;
+}
+
+/**
+ * Feeds the global log to the projections: starts from the saved snapshots, replays what came
+ * after them, then follows live appends. Models live in memory (queries read them directly) and
+ * are saved with their checkpoints in one transaction every so often, so a restart resumes exactly
+ * where the last save left off.
+ */
+export class ProjectionRunner {
+  private readonly running = new Map<string, Running>();
+  private readonly controller = new AbortController();
+  private readonly waiters = new Set<{ position: number; resolve: (reached: boolean) => void }>();
+  private loop?: Promise<void>;
+  private unsaved = 0;
+  private lastSave = Date.now();
+  private head = 0;
+  private caughtUp = false;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly snapshots: ProjectionSnapshotStore,
+    projections: readonly Projection<unknown>[],
+    private readonly options: ProjectionRunnerOptions = {},
+  ) {
+    for (const projection of projections) {
+      const saved = snapshots.load(projection.name);
+      this.running.set(projection.name, {
+        projection,
+        model: saved ? saved.model : projection.initial(),
+        position: saved ? saved.position : 0,
+        rebuilding: false,
+      });
+    }
+  }
+
+  /** Starts following the log; resolves once the replay has reached the head. */
+  async start(): Promise<void> {
+    if (this.loop) throw new Error('The projection runner is already started');
+    const from = Math.min(...[...this.running.values()].map((entry) => entry.position));
+    let markCaughtUp!: () => void;
+    const caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
+    this.loop = this.follow(from, markCaughtUp);
+    this.loop.catch(() => markCaughtUp());
+    await caughtUp;
+  }
+
+  async stop(): Promise<void> {
+    this.controller.abort();
+    await this.loop?.catch(() => undefined);
+    this.save();
+    for (const waiter of this.waiters) waiter.resolve(false);
+    this.waiters.clear();
+  }
+
+  /** The model of one projection, as of `position()`. */
+  model<Model>(name: string): Model {
+    const entry = this.running.get(name);
+    if (!entry) throw new Error(`No projection "${name}"`);
+    return entry.model as Model;
+  }
+
+  names(): string[] {
+    return [...this.running.keys()];
+  }
+
+  /** The log position every projection has folded in. */
+  position(): number {
+    return Math.min(...[...this.running.values()].map((entry) => entry.position));
+  }
+
+  isCaughtUp(): boolean {
+    return this.caughtUp;
+  }
+
+  status(): ProjectionStatus[] {
+    return [...this.running.values()].map((entry) => ({
+      name: entry.projection.name,
+      checkpoint: entry.position,
+      lag: Math.max(0, this.head - entry.position),
+      rebuilding: entry.rebuilding,
+    }));
+  }
+
+  /** Resolves true once every projection has folded in `position`, false after `timeoutMs`. */
+  waitFor(position: number, timeoutMs: number): Promise<boolean> {
+    if (this.position() >= position) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = {
+        position,
+        resolve: (reached: boolean) => {
+          clearTimeout(timer);
+          this.waiters.delete(waiter);
+          resolve(reached);
+        },
+      };
+      const timer = setTimeout(() => waiter.resolve(false), timeoutMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  /**
+   * Rebuilds one projection from position 0 while the current model keeps serving; the new model
+   * replaces it only once it has caught up with the live one, in the same turn, so no query ever
+   * sees a half-built model.
+   */
+  async rebuild(name: string, onProgress?: (progress: { position: number; head: number }) => void): Promise<void> {
+    const entry = this.running.get(name);
+    if (!entry) throw new Error(`No projection "${name}"`);
+    if (entry.rebuilding) throw new Error(`Projection "${name}" is already being rebuilt`);
+    entry.rebuilding = true;
+    try {
+      const { projection } = entry;
+      let model = projection.initial();
+      let position = 0;
+      const pageSize = this.options.rebuildPageSize ?? 5_000;
+      // The live model keeps moving while this runs; chase it until the rebuilt one has folded
+      // in everything the live one has, then swap in the same turn.
+      while (position < entry.position) {
+        const page = await this.store.readAll({ fromPosition: position + 1, maxCount: pageSize });
+        if (page.length === 0) throw new Error(`The log ended at ${position} before the live position ${entry.position}`);
+        for (const event of page) {
+          if (event.position > entry.position) break;
+          if (projection.handles.has(event.type)) model = projection.evolve(model, toProjected(event));
+          position = event.position;
+        }
+        onProgress?.({ position, head: this.head });
+        if (position < entry.position) await new Promise((resolve) => setImmediate(resolve)); // let commands and queries run
+      }
+      entry.model = model;
+      this.saveNow([entry]);
+    } finally {
+      entry.rebuilding = false;
+    }
+  }
+
+  private async follow(from: number, markCaughtUp: () => void): Promise<void> {
+    this.head = await this.store.headPosition();
+    for await (const message of this.store.subscribeToAll({ fromPosition: from, signal: this.controller.signal })) {
+      if (message.type === 'caughtUp') {
+        this.head = Math.max(this.head, message.position);
+        this.caughtUp = true;
+        this.save();
+        markCaughtUp();
+        continue;
+      }
+      this.apply(message.event);
+    }
+  }
+
+  private apply(event: StoredEvent): void {
+    this.head = Math.max(this.head, event.position);
+    const projected = toProjected(event);
+    for (const entry of this.running.values()) {
+      if (entry.position >= event.position) continue; // its snapshot already holds this event
+      if (entry.projection.handles.has(event.type)) entry.model = entry.projection.evolve(entry.model, projected);
+      entry.position = event.position;
+    }
+    this.unsaved += 1;
+    const { snapshotEveryEvents = 10_000, snapshotEveryMs = 5_000 } = this.options;
+    if (this.unsaved >= snapshotEveryEvents || (this.caughtUp && Date.now() - this.lastSave >= snapshotEveryMs)) this.save();
+    const reached = this.position();
+    for (const waiter of [...this.waiters]) if (reached >= waiter.position) waiter.resolve(true);
+  }
+
+  private save(): void {
+    if (this.unsaved === 0) return;
+    this.saveNow([...this.running.values()]);
+  }
+
+  private saveNow(entries: readonly Running[]): void {
+    this.snapshots.save(entries.map((entry) => ({ name: entry.projection.name, position: entry.position, model: entry.model })));
+    this.unsaved = 0;
+    this.lastSave = Date.now();
+  }
+}
+
+function toProjected(event: StoredEvent): ProjectedEvent {
+  return { position: event.position, stream: event.stream, type: event.type, data: event.data };
+}

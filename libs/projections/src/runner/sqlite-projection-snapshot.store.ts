@@ -1,0 +1,50 @@
+import Database from 'better-sqlite3';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { deserialize, serialize } from 'node:v8';
+import type { ProjectionSnapshot, ProjectionSnapshotStore } from './projection-snapshot.store';
+
+/**
+ * Read models in their own SQLite file (default ./data/read-models.db), apart from the events.
+ * Models are stored with V8's structured serialisation, which keeps Maps and Sets as they are.
+ */
+export function getSQLiteProjectionSnapshotStore(path: string): ProjectionSnapshotStore {
+  if (path !== ':memory:') {
+    mkdirSync(dirname(path), { recursive: true });
+    try {
+      closeSync(openSync(path, 'wx', 0o600));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('busy_timeout = 5000');
+  db.exec(`CREATE TABLE IF NOT EXISTS projection_snapshots (
+    name TEXT PRIMARY KEY,
+    position INTEGER NOT NULL,
+    model BLOB NOT NULL,
+    saved_at TEXT NOT NULL
+  )`);
+  const select = db.prepare<[string], { position: number; model: Buffer }>('SELECT position, model FROM projection_snapshots WHERE name = ?');
+  const upsert = db.prepare<[string, number, Buffer, string]>(
+    `INSERT INTO projection_snapshots (name, position, model, saved_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT(name) DO UPDATE SET position = excluded.position, model = excluded.model, saved_at = excluded.saved_at`,
+  );
+  const saveAll = db.transaction((snapshots: readonly ProjectionSnapshot[], savedAt: string) => {
+    for (const snapshot of snapshots) upsert.run(snapshot.name, snapshot.position, serialize(snapshot.model), savedAt);
+  });
+
+  return {
+    load(name) {
+      const row = select.get(name);
+      return row ? { name, position: row.position, model: deserialize(row.model) } : undefined;
+    },
+    save(snapshots) {
+      if (snapshots.length > 0) saveAll(snapshots, new Date().toISOString());
+    },
+    close() {
+      db.close();
+    },
+  };
+}
