@@ -3,6 +3,8 @@ export interface ProjectionSnapshot {
   readonly name: string;
   readonly position: number;
   readonly model: unknown;
+  /** Id of the first event of the log it was built from: a snapshot of another log is worthless. */
+  readonly logId: string;
 }
 
 /**

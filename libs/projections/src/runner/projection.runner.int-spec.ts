@@ -129,3 +129,93 @@ describe('ProjectionRunner', () => {
     await runner.stop();
   });
 });
+
+describe('ProjectionRunner when a projection cannot fold an event', () => {
+  let dir: string;
+  let store: EventStore;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'stagecraft-runner-fail-'));
+    store = getSQLiteEventStore({ path: join(dir, 'events.db'), pollIntervalMs: 20 });
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stops that projection visibly, keeps the others going, and a rebuild after the fix catches up', async () => {
+    let broken = true;
+    const fragile: Projection<{ seen: number }> = {
+      name: 'fragile',
+      handles: new Set(['Ping', 'Poison']),
+      initial: () => ({ seen: 0 }),
+      evolve: (model, event) => {
+        if (event.type === 'Poison' && broken) throw new Error('cannot read this');
+        model.seen += 1;
+        return model;
+      },
+    };
+    const counter: Projection<{ seen: number }> = {
+      name: 'counter',
+      handles: new Set(['Ping', 'Poison']),
+      initial: () => ({ seen: 0 }),
+      evolve: (model) => {
+        model.seen += 1;
+        return model;
+      },
+    };
+    const append = (type: string) => store.appendToStream('s', [{ id: crypto.randomUUID(), type, data: {}, metadata: {} }], { expectedRevision: 'any' });
+    await append('Ping');
+    await append('Poison');
+    await append('Ping');
+    const failures: string[] = [];
+    const runner = new ProjectionRunner(store, new MemorySnapshots(), [fragile, counter] as Projection<unknown>[]);
+    runner.onFailure = (name) => failures.push(name);
+    await runner.start();
+
+    expect(failures).toEqual(['fragile']);
+    expect(runner.failure('fragile')).toMatch(/position 2 \(Poison\).*cannot read this/);
+    expect(runner.status().find((s) => s.name === 'fragile')).toMatchObject({ checkpoint: 1, failed: expect.any(String) });
+    expect(runner.model<{ seen: number }>('counter').seen).toBe(3);
+    expect(runner.position()).toBe(3); // the working projections are not held back
+
+    broken = false;
+    await append('Ping');
+    await runner.waitFor(4, 5_000);
+    await runner.rebuild('fragile');
+    expect(runner.failure('fragile')).toBeUndefined();
+    expect(runner.model<{ seen: number }>('fragile').seen).toBe(4);
+    await append('Ping');
+    await runner.waitFor(5, 5_000);
+    expect(runner.model<{ seen: number }>('fragile').seen).toBe(5);
+    await runner.stop();
+  });
+});
+
+describe('ProjectionRunner with snapshots of another log', () => {
+  it('sets them aside and rebuilds from the log it is given', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stagecraft-runner-other-'));
+    const snapshots = getSQLiteProjectionSnapshotStore(join(dir, 'read-models.db'));
+    try {
+      const stores = [0, 1].map((i) => getSQLiteEventStore({ path: join(dir, `events-${i}.db`) }));
+      for (const [index, store] of stores.entries()) {
+        for (let i = 0; i < 3 + index * 4; i += 1) await store.appendToStream('s', [{ id: crypto.randomUUID(), type: 'Ping', data: {}, metadata: {} }], { expectedRevision: 'any' });
+      }
+      const first = new ProjectionRunner(stores[0]!, snapshots, [tally as Projection<unknown>]);
+      await first.start();
+      await first.stop();
+      expect(snapshots.load('tally')!.position).toBe(3);
+
+      const discarded: string[] = [];
+      const second = new ProjectionRunner(stores[1]!, snapshots, [tally as Projection<unknown>]);
+      second.onDiscardedSnapshot = (_name, reason) => discarded.push(reason);
+      await second.start();
+      expect(discarded).toEqual(['it was built from another event log']);
+      expect(second.model<Tally>('tally').counts.get('s')).toBe(7);
+      await second.stop();
+      for (const store of stores) await store.close();
+    } finally {
+      snapshots.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -18,6 +18,8 @@ export interface ProjectionStatus {
   /** Log head minus checkpoint: how far behind the model is. */
   readonly lag: number;
   readonly rebuilding: boolean;
+  /** Why the projection stopped, when an event could not be folded into it; it serves no more. */
+  readonly failed?: string;
 }
 
 interface Running {
@@ -25,6 +27,7 @@ interface Running {
   model: unknown;
   position: number;
   rebuilding: boolean;
+  failed?: string;
 }
 
 /**
@@ -39,9 +42,13 @@ export class ProjectionRunner {
   private readonly waiters = new Set<{ position: number; resolve: (reached: boolean) => void }>();
   private loop?: Promise<void>;
   private unsaved = 0;
+  private logId = '';
   private lastSave = Date.now();
   private head = 0;
   private caughtUp = false;
+
+  /** Told when a projection stops on an event it cannot fold in (for the logs). */
+  onFailure?: (name: string, reason: string) => void;
 
   constructor(
     private readonly store: EventStore,
@@ -50,24 +57,28 @@ export class ProjectionRunner {
     private readonly options: ProjectionRunnerOptions = {},
   ) {
     for (const projection of projections) {
-      const saved = snapshots.load(projection.name);
-      this.running.set(projection.name, {
-        projection,
-        model: saved ? saved.model : projection.initial(),
-        position: saved ? saved.position : 0,
-        rebuilding: false,
-      });
+      this.running.set(projection.name, { projection, model: projection.initial(), position: 0, rebuilding: false });
     }
   }
+
+  /** Told when saved snapshots are set aside because they belong to another log (for the logs). */
+  onDiscardedSnapshot?: (name: string, reason: string) => void;
 
   /** Starts following the log; resolves once the replay has reached the head. */
   async start(): Promise<void> {
     if (this.loop) throw new Error('The projection runner is already started');
+    await this.restoreSnapshots();
     const from = Math.min(...[...this.running.values()].map((entry) => entry.position));
     let markCaughtUp!: () => void;
     const caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
     this.loop = this.follow(from, markCaughtUp);
-    this.loop.catch(() => markCaughtUp());
+    this.loop.catch((error: Error) => {
+      // The log cannot be followed any more (the store failed): every model is now stale, say so.
+      if (!this.controller.signal.aborted) {
+        for (const entry of this.running.values()) entry.failed ??= `the event log could not be followed: ${error.message}`;
+      }
+      markCaughtUp();
+    });
     await caughtUp;
   }
 
@@ -90,9 +101,15 @@ export class ProjectionRunner {
     return [...this.running.keys()];
   }
 
-  /** The log position every projection has folded in. */
+  /** The log position every working projection has folded in. */
   position(): number {
-    return Math.min(...[...this.running.values()].map((entry) => entry.position));
+    const working = [...this.running.values()].filter((entry) => entry.failed === undefined);
+    return working.length === 0 ? 0 : Math.min(...working.map((entry) => entry.position));
+  }
+
+  /** Why a projection stopped, or undefined while it works. */
+  failure(name: string): string | undefined {
+    return this.running.get(name)?.failed;
   }
 
   isCaughtUp(): boolean {
@@ -105,6 +122,7 @@ export class ProjectionRunner {
       checkpoint: entry.position,
       lag: Math.max(0, this.head - entry.position),
       rebuilding: entry.rebuilding,
+      ...(entry.failed !== undefined ? { failed: entry.failed } : {}),
     }));
   }
 
@@ -142,21 +160,43 @@ export class ProjectionRunner {
       const pageSize = this.options.rebuildPageSize ?? 5_000;
       // The live model keeps moving while this runs; chase it until the rebuilt one has folded
       // in everything the live one has, then swap in the same turn.
-      while (position < entry.position) {
+      // A failed projection froze at its failure; its rebuild chases the live log instead.
+      const target = () => (entry.failed !== undefined ? this.head : entry.position);
+      while (position < target()) {
         const page = await this.store.readAll({ fromPosition: position + 1, maxCount: pageSize });
         if (page.length === 0) throw new Error(`The log ended at ${position} before the live position ${entry.position}`);
         for (const event of page) {
-          if (event.position > entry.position) break;
+          if (event.position > target()) break;
           if (projection.handles.has(event.type)) model = projection.evolve(model, toProjected(event));
           position = event.position;
         }
         onProgress?.({ position, head: this.head });
-        if (position < entry.position) await new Promise((resolve) => setImmediate(resolve)); // let commands and queries run
+        if (position < target()) await new Promise((resolve) => setImmediate(resolve)); // let commands and queries run
       }
       entry.model = model;
+      entry.position = position;
+      entry.failed = undefined;
       this.saveNow([entry]);
     } finally {
       entry.rebuilding = false;
+    }
+  }
+
+  // A snapshot is used only if it was built from this very log and does not claim events the log
+  // does not have; otherwise (the store was replaced or restored from an older backup) that
+  // projection starts again from zero rather than mixing two histories.
+  private async restoreSnapshots(): Promise<void> {
+    this.logId = (await this.store.readAll({ maxCount: 1 }))[0]?.id ?? '';
+    const head = await this.store.headPosition();
+    for (const entry of this.running.values()) {
+      const saved = this.snapshots.load(entry.projection.name);
+      if (!saved) continue;
+      if (saved.logId !== this.logId || saved.position > head) {
+        this.onDiscardedSnapshot?.(entry.projection.name, saved.logId !== this.logId ? 'it was built from another event log' : `it is at position ${saved.position}, past the log's head ${head}`);
+        continue;
+      }
+      entry.model = saved.model;
+      entry.position = saved.position;
     }
   }
 
@@ -175,12 +215,19 @@ export class ProjectionRunner {
   }
 
   private apply(event: StoredEvent): void {
+    if (this.logId === '') this.logId = event.id; // the log was empty at start: this is its first event
     this.head = Math.max(this.head, event.position);
     const projected = toProjected(event);
     for (const entry of this.running.values()) {
-      if (entry.position >= event.position) continue; // its snapshot already holds this event
-      if (entry.projection.handles.has(event.type)) entry.model = entry.projection.evolve(entry.model, projected);
-      entry.position = event.position;
+      if (entry.position >= event.position || entry.failed !== undefined) continue; // already folded in, or stopped
+      try {
+        if (entry.projection.handles.has(event.type)) entry.model = entry.projection.evolve(entry.model, projected);
+        entry.position = event.position;
+      } catch (error) {
+        // One bad event stops that projection only, visibly; the others and the API go on.
+        entry.failed = `event at position ${event.position} (${event.type}) could not be folded in: ${(error as Error).message}`;
+        this.onFailure?.(entry.projection.name, entry.failed);
+      }
     }
     this.unsaved += 1;
     const { snapshotEveryEvents = 10_000, snapshotEveryMs = 5_000 } = this.options;
@@ -195,7 +242,8 @@ export class ProjectionRunner {
   }
 
   private saveNow(entries: readonly Running[]): void {
-    this.snapshots.save(entries.map((entry) => ({ name: entry.projection.name, position: entry.position, model: entry.model })));
+    if (this.logId === '') return; // nothing has been read yet: nothing worth saving
+    this.snapshots.save(entries.map((entry) => ({ name: entry.projection.name, position: entry.position, model: entry.model, logId: this.logId })));
     this.unsaved = 0;
     this.lastSave = Date.now();
   }

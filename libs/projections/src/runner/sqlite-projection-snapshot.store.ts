@@ -24,21 +24,22 @@ export function getSQLiteProjectionSnapshotStore(path: string): ProjectionSnapsh
     name TEXT PRIMARY KEY,
     position INTEGER NOT NULL,
     model BLOB NOT NULL,
+    log_id TEXT NOT NULL,
     saved_at TEXT NOT NULL
   )`);
-  const select = db.prepare<[string], { position: number; model: Buffer }>('SELECT position, model FROM projection_snapshots WHERE name = ?');
-  const upsert = db.prepare<[string, number, Buffer, string]>(
-    `INSERT INTO projection_snapshots (name, position, model, saved_at) VALUES (?, ?, ?, ?)
-     ON CONFLICT(name) DO UPDATE SET position = excluded.position, model = excluded.model, saved_at = excluded.saved_at`,
+  const select = db.prepare<[string], { position: number; model: Buffer; log_id: string }>('SELECT position, model, log_id FROM projection_snapshots WHERE name = ?');
+  const upsert = db.prepare<[string, number, Buffer, string, string]>(
+    `INSERT INTO projection_snapshots (name, position, model, log_id, saved_at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT(name) DO UPDATE SET position = excluded.position, model = excluded.model, log_id = excluded.log_id, saved_at = excluded.saved_at`,
   );
   const saveAll = db.transaction((snapshots: readonly ProjectionSnapshot[], savedAt: string) => {
-    for (const snapshot of snapshots) upsert.run(snapshot.name, snapshot.position, serialize(snapshot.model), savedAt);
+    for (const snapshot of snapshots) upsert.run(snapshot.name, snapshot.position, serialize(snapshot.model), snapshot.logId, savedAt);
   });
 
   return {
     load(name) {
       const row = select.get(name);
-      return row ? { name, position: row.position, model: deserialize(row.model) } : undefined;
+      return row ? { name, position: row.position, model: deserialize(row.model), logId: row.log_id } : undefined;
     },
     save(snapshots) {
       if (snapshots.length > 0) saveAll(snapshots, new Date().toISOString());

@@ -1,0 +1,108 @@
+import fc from 'fast-check';
+import { funnelProjection, queryFunnel } from './funnel.projection';
+import type { AnalyticsFilter, ProjectedEvent } from './projection.types';
+import { filterArbitrary, historyArbitrary } from './testing/history.arbitrary';
+import { definitionOf, expectApproxEqual, latestDefinition, matchesOpportunity, processIds, readLog, stageOrder, withinFromTo } from './testing/history.oracle';
+import { log, standardV1, standardV2, threeStages } from './testing/log.fixtures';
+import { project } from './testing/project';
+
+function funnelOracle(events: readonly ProjectedEvent[], filter: AnalyticsFilter) {
+  const oracleLog = readLog(events);
+  const cohort = oracleLog.opportunities
+    .filter((o) => matchesOpportunity(o, filter) && withinFromTo(o.openedAt, filter))
+    .map((o) => ({
+      processId: o.processId,
+      ownStages: definitionOf(oracleLog, o.processId, o.version).stages.map((s) => s.id),
+      entered: new Set(
+        o.events.flatMap(({ type, data }) =>
+          type === 'OpportunityOpened' || type === 'OpportunityReopened' ? [data.stage as string] : type === 'StageChanged' ? [data.to as string] : [],
+        ),
+      ),
+      everWon: o.events.some((e) => e.type === 'OpportunityWon'),
+    }));
+
+  return {
+    processes: processIds(oracleLog, filter.processId).map((processId) => {
+      const mine = cohort.filter((o) => o.processId === processId);
+      const order = stageOrder(oracleLog, processId);
+      const chainLength = latestDefinition(oracleLog, processId).stages.length;
+      // Reached: the stage is in the opportunity's own version, and it was won or entered that stage or a later one of its version.
+      const reached = order.map(
+        (stageId) =>
+          mine.filter((o) => {
+            const index = o.ownStages.indexOf(stageId);
+            return index >= 0 && (o.everWon || o.ownStages.slice(index).some((s) => o.entered.has(s)));
+          }).length,
+      );
+      const won = mine.filter((o) => o.everWon).length;
+      const ratio = (a: number, b: number) => (b === 0 ? null : a / b);
+      return {
+        processId,
+        stages: order.map((stageId, i) => ({
+          stageId,
+          reached: reached[i]!,
+          conversionToNext: i < chainLength - 1 ? ratio(reached[i + 1]!, reached[i]!) : i === chainLength - 1 ? ratio(won, reached[i]!) : null,
+        })),
+        won,
+        conversionLastToWon: ratio(won, reached[chainLength - 1]!),
+      };
+    }),
+  };
+}
+
+describe('the funnel read model', () => {
+  it('answers what a brute-force recomputation from the raw log answers, for any filter', () => {
+    fc.assert(
+      fc.property(historyArbitrary(), fc.array(filterArbitrary, { minLength: 1, maxLength: 5 }), (history, filters) => {
+        const model = project(funnelProjection, history.events);
+        for (const filter of filters) expectApproxEqual(queryFunnel(model, filter), funnelOracle(history.clean, filter));
+      }),
+      { numRuns: 250 },
+    );
+  });
+
+  it('counts skipped stages as reached, and a won opportunity as having reached every stage', () => {
+    const model = project(funnelProjection, [
+      log.version(threeStages),
+      log.opened('skipper', threeStages, 0),
+      log.moved('skipper', 'a', 'c', 1),
+      log.opened('winner', threeStages, 2),
+      log.moved('winner', 'a', 'c', 3),
+      log.won('winner', 'c', 4),
+      log.reopened('winner', 'a', 5), // reopened: still "ever won"
+      log.opened('stayer', threeStages, 6),
+      log.opened('backer', threeStages, 7),
+      log.moved('backer', 'a', 'b', 8),
+      log.moved('backer', 'b', 'a', 9),
+    ]);
+    expect(queryFunnel(model)).toEqual({
+      processes: [
+        {
+          processId: 'three',
+          stages: [
+            { stageId: 'a', reached: 4, conversionToNext: 3 / 4 },
+            { stageId: 'b', reached: 3, conversionToNext: 2 / 3 },
+            { stageId: 'c', reached: 2, conversionToNext: 1 / 2 },
+          ],
+          won: 1,
+          conversionLastToWon: 1 / 2,
+        },
+      ],
+    });
+  });
+
+  it('judges "later" in the opportunity\'s own version, and leaves stages of older versions out of the chain', () => {
+    const model = project(funnelProjection, [
+      log.version(standardV1), // new, legacy, won-over
+      log.opened('old', standardV1, 0),
+      log.moved('old', 'new', 'legacy', 1),
+      log.version(standardV2), // new, won-over
+      log.opened('fresh', standardV2, 2),
+    ]);
+    expect(queryFunnel(model).processes[0]!.stages).toEqual([
+      { stageId: 'new', reached: 2, conversionToNext: 0 },
+      { stageId: 'won-over', reached: 0, conversionToNext: null },
+      { stageId: 'legacy', reached: 1, conversionToNext: null },
+    ]);
+  });
+});

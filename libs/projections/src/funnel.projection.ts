@@ -1,0 +1,187 @@
+import {
+  addOpportunity,
+  changePeople,
+  createOpportunityTable,
+  matchRows,
+  rowOf,
+  type OpportunityTable,
+} from './opportunity-table';
+import {
+  createProcessCatalog,
+  processesOf,
+  recordProcessVersion,
+  stageKeyOf,
+  stageOrderOf,
+  versionOf,
+  type ProcessCatalog,
+} from './process-catalog';
+import {
+  float64Column,
+  int32Column,
+  isProcessVersionRecorded,
+  occurredAtMs,
+  parseFilter,
+  pushFloat64,
+  pushInt32,
+  type Float64Column,
+  type Int32Column,
+} from './projection.helpers';
+import type { AnalyticsFilter, Projection } from './projection.types';
+
+// Funnel / conversion (DESIGN.md §5): reached(i) = opportunities that ever entered stage i or any
+// later stage, or were ever won (a won opportunity passed every stage, even the ones it skipped).
+//
+// - "Later" is judged in the order of the opportunity's OWN process version, and an opportunity
+//   reaches only stages its version has. Judging it in the combined order would be wrong when a
+//   version dropped a first stage: every old opportunity would then "reach" everything.
+// - The conversion chain is the latest version's stages: conversionToNext(i) = reached(i+1) /
+//   reached(i), and for its last stage won / reached(last), which is also conversionLastToWon.
+//   Stages only older versions have are listed after the chain with their reached count and
+//   conversionToNext null. Every ratio is null when its denominator is 0.
+// - won = opportunities ever won, whatever their outcome now (reopened ones included).
+// - from/to bound the opportunity's openedAt (a cohort by opening date); team/owner filters use
+//   the CURRENT team and owner.
+//
+// Storage: per opportunity, the highest rank (in its own version) it ever entered and whether it
+// was ever won. A query makes one histogram loop over the columns, then suffix sums per version.
+
+export interface FunnelModel {
+  readonly catalog: ProcessCatalog;
+  readonly table: OpportunityTable;
+  // Columns by opportunity row:
+  /** Catalog version code. */
+  readonly version: Int32Column;
+  readonly openedMs: Float64Column;
+  /** Highest rank, in its own version's order, of any stage it entered. */
+  readonly maxRank: Int32Column;
+  /** 1 once won, whatever happened after. */
+  readonly everWon: Int32Column;
+}
+
+export interface FunnelStage {
+  readonly stageId: string;
+  readonly reached: number;
+  readonly conversionToNext: number | null;
+}
+
+export interface FunnelProcess {
+  readonly processId: string;
+  readonly stages: readonly FunnelStage[];
+  readonly won: number;
+  readonly conversionLastToWon: number | null;
+}
+
+export interface FunnelResult {
+  readonly processes: readonly FunnelProcess[];
+}
+
+const HANDLED = ['ProcessVersionRecorded', 'OpportunityOpened', 'StageChanged', 'OpportunityWon', 'OpportunityReopened', 'OpportunityDetailsChanged'] as const;
+
+export const funnelProjection: Projection<FunnelModel> = {
+  name: 'funnel',
+  handles: new Set(HANDLED),
+  initial: () => ({
+    catalog: createProcessCatalog(),
+    table: createOpportunityTable(),
+    version: int32Column(),
+    openedMs: float64Column(),
+    maxRank: int32Column(),
+    everWon: int32Column(),
+  }),
+  evolve(model, event) {
+    if (isProcessVersionRecorded(event)) {
+      recordProcessVersion(model.catalog, event.data);
+      return model;
+    }
+    const { data } = event;
+    if (event.type === 'OpportunityOpened') {
+      const row = addOpportunity(model.table, event);
+      if (row < 0) return model;
+      const version = versionOf(model.catalog, String(data.processId), String(data.processVersion));
+      pushInt32(model.version, version.code);
+      pushFloat64(model.openedMs, occurredAtMs(event));
+      pushInt32(model.maxRank, -1);
+      pushInt32(model.everWon, 0);
+      enter(model, row, data.stage);
+      return model;
+    }
+    const row = rowOf(model.table, event);
+    if (row < 0) return model;
+    switch (event.type) {
+      case 'StageChanged':
+        enter(model, row, data.to);
+        break;
+      case 'OpportunityReopened':
+        enter(model, row, data.stage);
+        break;
+      case 'OpportunityWon':
+        model.everWon.values[row] = 1;
+        break;
+      case 'OpportunityDetailsChanged':
+        changePeople(model.table, row, data);
+        break;
+    }
+    return model;
+  },
+};
+
+function enter(model: FunnelModel, row: number, stageId: unknown): void {
+  const version = model.catalog.versions[model.version.values[row]!]!;
+  const rank = version.rankByKey.get(stageKeyOf(model.catalog, version, String(stageId)))!;
+  if (rank > model.maxRank.values[row]!) model.maxRank.values[row] = rank;
+}
+
+export function queryFunnel(model: FunnelModel, filter: AnalyticsFilter = {}): FunnelResult {
+  const parsed = parseFilter(filter);
+  const selected = matchRows(model.table, parsed);
+  const { versions } = model.catalog;
+  // One histogram per version, side by side: how many opportunities got at most to rank r
+  // (cell r), or were won (the version's last cell).
+  const offsets = new Int32Array(versions.length + 1);
+  versions.forEach((version, code) => (offsets[code + 1] = offsets[code]! + version.stageKeys.length + 1));
+  const histograms = new Int32Array(offsets[versions.length]!);
+  const version = model.version.values;
+  const openedMs = model.openedMs.values;
+  const maxRank = model.maxRank.values;
+  const everWon = model.everWon.values;
+  const { fromMs, toMs } = parsed;
+  const rows = model.table.rows;
+  for (let row = 0; row < rows; row++) {
+    if (selected !== undefined && selected[row] === 0) continue;
+    const opened = openedMs[row]!;
+    if (opened < fromMs || opened > toMs) continue;
+    const code = version[row]!;
+    histograms[everWon[row] === 1 ? offsets[code + 1]! - 1 : offsets[code]! + maxRank[row]!]!++;
+  }
+
+  // reached(stage) += opportunities of a version that have it whose highest rank is ≥ its rank, won ones included.
+  const reached = new Float64Array(model.catalog.stages.length);
+  const wonByProcess = new Map<string, number>();
+  versions.forEach((entry, code) => {
+    let atOrAbove = histograms[offsets[code + 1]! - 1]!;
+    const processId = entry.process.processId;
+    wonByProcess.set(processId, (wonByProcess.get(processId) ?? 0) + atOrAbove);
+    for (let rank = entry.stageKeys.length - 1; rank >= 0; rank--) {
+      atOrAbove += histograms[offsets[code]! + rank]!;
+      reached[entry.stageKeys[rank]!]! += atOrAbove;
+    }
+  });
+
+  return {
+    processes: processesOf(model.catalog, parsed.processId).map((process) => {
+      const order = stageOrderOf(process);
+      const chainLength = process.latest ? process.latest.stageKeys.length : order.length;
+      const won = wonByProcess.get(process.processId) ?? 0;
+      const stages = order.map((key, index): FunnelStage => {
+        const here = reached[key]!;
+        let conversionToNext: number | null = null;
+        if (index < chainLength && here > 0) {
+          conversionToNext = (index === chainLength - 1 ? won : reached[order[index + 1]!]!) / here;
+        }
+        return { stageId: model.catalog.stages[key]!.stageId, reached: here, conversionToNext };
+      });
+      const last = chainLength > 0 ? reached[order[chainLength - 1]!]! : 0;
+      return { processId: process.processId, stages, won, conversionLastToWon: last > 0 ? won / last : null };
+    }),
+  };
+}

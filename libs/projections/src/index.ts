@@ -1,0 +1,12 @@
+export * from './all-projections';
+export * from './funnel.projection';
+export { medianOfSorted, p90Index } from './order-statistics';
+export * from './pipeline.projection';
+export * from './process-catalog';
+export { NONE, type OpportunityTable, type StringCodes } from './opportunity-table';
+export { NO_CURRENCY, type Float64Column, type Int32Column } from './projection.helpers';
+export * from './projection.types';
+export * from './stage-durations.projection';
+export * from './transitions.projection';
+export * from './win-loss.projection';
+export * from './runner';

@@ -1,0 +1,109 @@
+import { OPPORTUNITY_STREAM_PREFIX } from '@stagecraft/opportunity';
+import { PROCESS_STREAM_PREFIX, PROCESS_VERSION_RECORDED } from './process-catalog';
+import type { AnalyticsFilter, ProjectedEvent } from './projection.types';
+
+/**
+ * The opportunity id of an event that belongs to that opportunity's own stream, else undefined.
+ * Other streams may reuse an event type name; only `opportunity-<id>` speaks for an opportunity.
+ * Compares without building the stream name: this runs once per event of a rebuild.
+ */
+export function opportunityIdOf(event: ProjectedEvent): string | undefined {
+  const id = event.data.opportunityId;
+  if (typeof id !== 'string') return undefined;
+  const { stream } = event;
+  return stream.length === OPPORTUNITY_STREAM_PREFIX.length + id.length && stream.startsWith(OPPORTUNITY_STREAM_PREFIX) && stream.endsWith(id)
+    ? id
+    : undefined;
+}
+
+export function isProcessVersionRecorded(event: ProjectedEvent): boolean {
+  return event.type === PROCESS_VERSION_RECORDED && event.stream.startsWith(PROCESS_STREAM_PREFIX);
+}
+
+// The runner hands the same event to every read model in turn, so one remembered parse saves
+// the others theirs: parsing dates is the largest cost of a rebuild.
+let lastOccurredAt: unknown;
+let lastOccurredAtMs = NaN;
+
+/** Milliseconds of an event's business time; NaN when absent or unreadable. */
+export function occurredAtMs(event: ProjectedEvent): number {
+  const at = event.data.occurredAt;
+  if (at !== lastOccurredAt) {
+    lastOccurredAt = at;
+    lastOccurredAtMs = typeof at === 'string' ? Date.parse(at) : NaN;
+  }
+  return lastOccurredAtMs;
+}
+
+export const optionalNumber = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+
+/** An analytics filter with its instants parsed once per query. */
+export interface ParsedFilter {
+  readonly processId: string | undefined;
+  readonly teamId: string | undefined;
+  readonly ownerId: string | undefined;
+  readonly fromMs: number;
+  readonly toMs: number;
+  /** Whether from or to is given at all. */
+  readonly bounded: boolean;
+}
+
+export function parseFilter(filter: AnalyticsFilter): ParsedFilter {
+  return {
+    processId: filter.processId,
+    teamId: filter.teamId,
+    ownerId: filter.ownerId,
+    fromMs: filter.from === undefined ? -Infinity : parseInstant(filter.from, 'from'),
+    toMs: filter.to === undefined ? Infinity : parseInstant(filter.to, 'to'),
+    bounded: filter.from !== undefined || filter.to !== undefined,
+  };
+}
+
+export function parseInstant(text: string, name: string): number {
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) throw new RangeError(`${name} must be an ISO 8601 date-time (got "${text}")`);
+  return ms;
+}
+
+/**
+ * An empty record for keys that come from outside (currencies are free text from clients): with
+ * no prototype, a key such as "__proto__" is just a key.
+ */
+export const dictionary = <T>(): Record<string, T> => Object.create(null) as Record<string, T>;
+
+// Opportunities that have an amount but no currency are summed under this key, apart from every
+// real currency.
+export const NO_CURRENCY = 'unspecified';
+
+// Growable columns of numbers: one typed array instead of an object per row. Plain data, no
+// class or closure, so a model survives structured cloning (the runner's snapshots use V8's
+// serializer, which drops prototypes and refuses functions).
+export interface Float64Column {
+  values: Float64Array;
+  length: number;
+}
+export interface Int32Column {
+  values: Int32Array;
+  length: number;
+}
+
+export const float64Column = (capacity = 64): Float64Column => ({ values: new Float64Array(capacity), length: 0 });
+export const int32Column = (capacity = 64): Int32Column => ({ values: new Int32Array(capacity), length: 0 });
+
+export function pushFloat64(column: Float64Column, value: number): void {
+  if (column.length === column.values.length) {
+    const grown = new Float64Array(Math.max(16, column.values.length * 2));
+    grown.set(column.values);
+    column.values = grown;
+  }
+  column.values[column.length++] = value;
+}
+
+export function pushInt32(column: Int32Column, value: number): void {
+  if (column.length === column.values.length) {
+    const grown = new Int32Array(Math.max(16, column.values.length * 2));
+    grown.set(column.values);
+    column.values = grown;
+  }
+  column.values[column.length++] = value;
+}

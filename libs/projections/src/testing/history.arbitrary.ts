@@ -1,0 +1,262 @@
+import fc from 'fast-check';
+import { decide, evolve, toOpportunityStreamId, type OpportunityCommand, type OpportunityState } from '@stagecraft/opportunity';
+import { compileProcess, type CompiledProcess, type ProcessDefinition } from '@stagecraft/sales-process';
+import { PROCESS_STREAM_PREFIX, PROCESS_VERSION_RECORDED } from '../process-catalog';
+import type { AnalyticsFilter, ProjectedEvent } from '../projection.types';
+
+// Random VALID histories: every opportunity event is one the real decider accepted on the process
+// version the opportunity runs on. Process versions are recorded before the opportunities that use
+// them; opportunities interleave in the log, each with its own business clock, so occurredAt order
+// differs from log order across streams while never going backwards within one.
+
+export const PROCESS_IDS = ['p0', 'p1', 'p2'] as const;
+export const TEAMS = ['t1', 't2', 't3'] as const;
+export const OWNERS = ['ann', 'bob', 'cid'] as const;
+export const CURRENCIES = ['EUR', 'USD'] as const;
+/** Stage ids are shared between processes on purpose: p0's "s1" is not p1's "s1". */
+const STAGE_POOL = ['s0', 's1', 's2', 's3', 's4', 's5'] as const;
+const LOST_REASONS = ['price', 'timing', 'competitor', 'other'] as const;
+
+/** Business time of generated events lies within [EPOCH, EPOCH + SPAN_MS] (a few months, so months vary). */
+export const EPOCH = Date.UTC(2026, 0, 1);
+export const SPAN_MS = 200 * 86_400_000;
+const COMMAND_NOW = '2100-01-01T00:00:00.000Z';
+
+export interface GeneratedHistory {
+  /** The global log, noise included, positions increasing (not dense). */
+  readonly events: readonly ProjectedEvent[];
+  /** The same log without the noise events. */
+  readonly clean: readonly ProjectedEvent[];
+}
+
+const definitionArbitrary = (processId: string): fc.Arbitrary<ProcessDefinition> =>
+  fc
+    .record({
+      stageIds: fc.shuffledSubarray([...STAGE_POOL], { minLength: 1, maxLength: 5 }),
+      criteria: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 6, maxLength: 6 }),
+      probabilities: fc.array(fc.integer({ min: 0, max: 100 }), { minLength: 6, maxLength: 6 }),
+      allowSkipping: fc.boolean(),
+      allowBackward: fc.boolean(),
+      winMask: fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }),
+      lostReasons: fc.subarray([...LOST_REASONS], { minLength: 1 }),
+      teams: fc.subarray([...TEAMS]),
+    })
+    .map(({ stageIds, criteria, probabilities, allowSkipping, allowBackward, winMask, lostReasons, teams }) => {
+      const stages = stageIds.map((id, i) => ({
+        id,
+        name: `Stage ${id} of ${processId}`,
+        probability: probabilities[i]!,
+        exitCriteria: Array.from({ length: criteria[i]! }, (_, c) => ({ id: `c${c}`, description: `Criterion ${c}` })),
+      }));
+      const winFrom = stages.filter((_, i) => winMask[i]).map((s) => s.id);
+      return {
+        id: processId,
+        name: `Process ${processId}`,
+        stages,
+        rules: { allowSkipping, allowBackward, winFrom: winFrom.length > 0 ? winFrom : [stages[stages.length - 1]!.id] },
+        lostReasons,
+        teams,
+      };
+    });
+
+// Business-time steps: the same instant, seconds, minutes, hours, days.
+const DELTAS_MS = [0, 1_000, 60_000, 3_600_000, 86_400_000, 9 * 86_400_000] as const;
+
+type Step =
+  | { t: 'open'; process: number; team: number | undefined; owner: number | undefined; amount: number | undefined; currency: number | undefined; start: number }
+  | { t: 'advance'; opp: number; to: number; dt: number }
+  | { t: 'meet'; opp: number; criterion: number; dt: number }
+  | { t: 'revoke'; opp: number; criterion: number; dt: number }
+  | { t: 'move'; opp: number; to: number; dt: number }
+  | { t: 'win'; opp: number; dt: number }
+  | { t: 'lose'; opp: number; reason: number; dt: number }
+  | { t: 'reopen'; opp: number; to: number | undefined; dt: number }
+  | { t: 'details'; opp: number; team: number | undefined; owner: number | undefined; amount: number | undefined; currency: number | undefined; dt: number }
+  | { t: 'version'; process: number; definition: number }
+  | { t: 'noise'; kind: number };
+
+const nat = fc.nat({ max: 1000 });
+const dt = fc.nat({ max: DELTAS_MS.length - 1 });
+const maybe = (arbitrary: fc.Arbitrary<number>) => fc.option(arbitrary, { nil: undefined, freq: 4 });
+// Whole amounts and amounts with cents, so sums are not all integers.
+const amount = fc.oneof(fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 0, max: 1_000_000 }).map((cents) => cents / 100));
+
+const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ t: fc.constant('open' as const), process: nat, team: maybe(nat), owner: maybe(nat), amount: maybe(amount), currency: maybe(nat), start: fc.nat({ max: SPAN_MS / 2 }) }) },
+  { weight: 12, arbitrary: fc.record({ t: fc.constant('advance' as const), opp: nat, to: nat, dt }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('meet' as const), opp: nat, criterion: nat, dt }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('revoke' as const), opp: nat, criterion: nat, dt }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('move' as const), opp: nat, to: nat, dt }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('win' as const), opp: nat, dt }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('lose' as const), opp: nat, reason: nat, dt }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('reopen' as const), opp: nat, to: maybe(nat), dt }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('details' as const), opp: nat, team: maybe(nat), owner: maybe(nat), amount: maybe(amount), currency: maybe(nat), dt }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('version' as const), process: nat, definition: nat }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('noise' as const), kind: nat }) },
+);
+
+/** Random valid histories of up to `maxSteps` steps over 1–3 processes with 1–3 definitions each. */
+export function historyArbitrary({ maxSteps = 200 }: { maxSteps?: number } = {}): fc.Arbitrary<GeneratedHistory> {
+  return fc
+    .integer({ min: 1, max: PROCESS_IDS.length })
+    .chain((processCount) =>
+      fc.record({
+        definitions: fc.tuple(...PROCESS_IDS.slice(0, processCount).map((id) => fc.array(definitionArbitrary(id), { minLength: 1, maxLength: 3 }))),
+        steps: fc.array(stepArbitrary, { maxLength: maxSteps, size: 'max' }),
+      }),
+    )
+    .map(({ definitions, steps }) => buildHistory(definitions, steps));
+}
+
+interface GeneratedOpportunity {
+  readonly id: string;
+  readonly process: CompiledProcess;
+  state: OpportunityState;
+  clock: number;
+}
+
+function buildHistory(definitionsByProcess: readonly ProcessDefinition[][], steps: readonly Step[]): GeneratedHistory {
+  const events: ProjectedEvent[] = [];
+  const clean: ProjectedEvent[] = [];
+  let position = 0;
+  const append = (stream: string, type: string, data: Record<string, unknown>, noise = false) => {
+    position += noise ? 2 : 1; // positions need not be dense
+    const event = { position, stream, type, data };
+    events.push(event);
+    if (!noise) clean.push(event);
+  };
+
+  const compiled = definitionsByProcess.map((definitions) => definitions.map(compileProcess));
+  const current: CompiledProcess[] = [];
+  const record = (processIndex: number, process: CompiledProcess) => {
+    current[processIndex] = process;
+    const { id } = process.definition;
+    append(`${PROCESS_STREAM_PREFIX}${id}`, PROCESS_VERSION_RECORDED, { processId: id, version: process.version, definition: process.definition, source: `config/processes/${id}.yaml` });
+  };
+  compiled.forEach((versions, index) => record(index, versions[0]!));
+
+  const opportunities: GeneratedOpportunity[] = [];
+  const run = (opportunity: GeneratedOpportunity, body: Record<string, unknown>, deltaIndex: number): boolean => {
+    opportunity.clock += DELTAS_MS[deltaIndex]!;
+    const command = { ...body, opportunityId: opportunity.id, now: COMMAND_NOW, occurredAt: new Date(opportunity.clock).toISOString() } as OpportunityCommand;
+    const decision = decide(command, opportunity.state, opportunity.process);
+    if (!decision.ok) return false;
+    for (const event of decision.events) {
+      opportunity.state = evolve(opportunity.state, event);
+      append(toOpportunityStreamId(opportunity.id), event.type, event.data as unknown as Record<string, unknown>);
+    }
+    return true;
+  };
+  const stageOf = (opportunity: GeneratedOpportunity, index: number) => {
+    const { stages } = opportunity.process.definition;
+    return stages[index % stages.length]!;
+  };
+  const meetAll = (opportunity: GeneratedOpportunity, deltaIndex: number) => {
+    const { state } = opportunity;
+    if (state.status !== 'open') return;
+    for (const criterion of opportunity.process.stage(state.stage)!.exitCriteria) run(opportunity, { type: 'MeetExitCriterion', criterionId: criterion.id }, deltaIndex);
+  };
+  const details = (step: { team: number | undefined; owner: number | undefined; amount: number | undefined; currency: number | undefined }, process: CompiledProcess) => {
+    const teams = process.definition.teams.length > 0 ? process.definition.teams : TEAMS;
+    return {
+      ...(step.team === undefined ? {} : { teamId: teams[step.team % teams.length] }),
+      ...(step.owner === undefined ? {} : { ownerId: OWNERS[step.owner % OWNERS.length] }),
+      ...(step.amount === undefined ? {} : { amount: step.amount }),
+      ...(step.currency === undefined ? {} : { currency: CURRENCIES[step.currency % CURRENCIES.length] }),
+    };
+  };
+
+  for (const step of steps) {
+    if (step.t === 'open') {
+      const processIndex = step.process % current.length;
+      const process = current[processIndex]!;
+      const opportunity: GeneratedOpportunity = { id: `o${opportunities.length}`, process, state: { status: 'none' }, clock: EPOCH + step.start };
+      opportunities.push(opportunity);
+      run(opportunity, { type: 'OpenOpportunity', processId: process.definition.id, title: `Deal ${opportunity.id}`, ...details(step, process) }, 0);
+      continue;
+    }
+    if (step.t === 'version') {
+      // As the registry does: a definition becomes the latest unless it already is (reverting records again).
+      const processIndex = step.process % current.length;
+      const next = compiled[processIndex]![step.definition % compiled[processIndex]!.length]!;
+      if (next.version !== current[processIndex]!.version) record(processIndex, next);
+      continue;
+    }
+    if (step.t === 'noise') {
+      const [stream, type, data] = NOISE[step.kind % NOISE.length]!;
+      append(stream, type, { ...data }, true);
+      continue;
+    }
+    if (opportunities.length === 0) continue;
+    const opportunity = opportunities[step.opp % opportunities.length]!;
+    const { state } = opportunity;
+    switch (step.t) {
+      case 'advance':
+        // Meet every criterion, then move (forward, a skip or backward) when the rules allow it.
+        meetAll(opportunity, step.dt);
+        run(opportunity, { type: 'MoveOpportunityToStage', stage: stageOf(opportunity, step.to).id }, step.dt);
+        break;
+      case 'meet':
+      case 'revoke':
+        if (state.status === 'open') {
+          const criteria = opportunity.process.stage(state.stage)!.exitCriteria;
+          if (criteria.length > 0) {
+            run(opportunity, { type: step.t === 'meet' ? 'MeetExitCriterion' : 'RevokeExitCriterion', criterionId: criteria[step.criterion % criteria.length]!.id }, step.dt);
+          }
+        }
+        break;
+      case 'move':
+        run(opportunity, { type: 'MoveOpportunityToStage', stage: stageOf(opportunity, step.to).id }, step.dt);
+        break;
+      case 'win':
+        meetAll(opportunity, step.dt);
+        run(opportunity, { type: 'WinOpportunity' }, step.dt);
+        break;
+      case 'lose': {
+        const reasons = opportunity.process.definition.lostReasons;
+        run(opportunity, { type: 'LoseOpportunity', reason: reasons[step.reason % reasons.length] }, step.dt);
+        break;
+      }
+      case 'reopen':
+        run(opportunity, { type: 'ReopenOpportunity', ...(step.to === undefined ? {} : { stage: stageOf(opportunity, step.to).id }) }, step.dt);
+        break;
+      case 'details':
+        run(opportunity, { type: 'ChangeOpportunityDetails', ...details(step, opportunity.process) }, step.dt);
+        break;
+    }
+  }
+  return { events, clean };
+}
+
+// Events of other streams and types, including look-alikes: an opportunity event type in another
+// stream, a process version outside `sales-process-…`, an unknown type in an opportunity stream.
+const NOISE: readonly (readonly [string, string, Record<string, unknown>])[] = [
+  ['api-key-k1', 'ApiKeyIssued', { keyId: 'k1', occurredAt: '2026-01-02T00:00:00.000Z' }],
+  ['import-batch-1', 'OpportunityOpened', { opportunityId: 'o0', occurredAt: '2026-01-01T00:00:00.000Z', processId: 'p0', processVersion: 'x', stage: 's0', title: 'Fake', amount: 999 }],
+  ['import-batch-1', 'OpportunityWon', { opportunityId: 'o1', occurredAt: '2026-02-01T00:00:00.000Z', stage: 's0', amount: 5 }],
+  ['quotes-o2', 'StageChanged', { opportunityId: 'o2', occurredAt: '2026-02-01T00:00:00.000Z', from: 's0', to: 's1', direction: 'forward' }],
+  ['audit-log', PROCESS_VERSION_RECORDED, { processId: 'p0', version: 'fake', definition: { id: 'p0', stages: [{ id: 'zz', name: 'Z', probability: 1, exitCriteria: [] }] }, source: 'x' }],
+  [toOpportunityStreamId('o0'), 'OpportunityNoteAdded', { opportunityId: 'o0', occurredAt: '2026-01-03T00:00:00.000Z', note: 'hello' }],
+  [toOpportunityStreamId('o1'), 'OpportunityWon', { opportunityId: 'o9', occurredAt: '2026-01-03T00:00:00.000Z', stage: 's0' }],
+];
+
+/** Random analytics filters over the generated vocabulary, including values nothing matches. */
+export const filterArbitrary: fc.Arbitrary<AnalyticsFilter> = fc
+  .record(
+    {
+      processId: fc.constantFrom(...PROCESS_IDS, 'ghost'),
+      teamId: fc.constantFrom(...TEAMS, 'ghost'),
+      ownerId: fc.constantFrom(...OWNERS),
+      from: fc.integer({ min: EPOCH - 86_400_000, max: EPOCH + SPAN_MS }),
+      to: fc.integer({ min: EPOCH, max: EPOCH + 2 * SPAN_MS }),
+    },
+    { requiredKeys: [] },
+  )
+  .map(({ from, to, ...rest }) => ({
+    ...rest,
+    ...(from === undefined ? {} : { from: new Date(from).toISOString() }),
+    ...(to === undefined ? {} : { to: new Date(to).toISOString() }),
+  }));
+
+/** A query-time `now`: usually after every event, sometimes before some (ages are then floored at 0). */
+export const nowArbitrary: fc.Arbitrary<string> = fc.integer({ min: EPOCH, max: EPOCH + 3 * SPAN_MS }).map((ms) => new Date(ms).toISOString());
