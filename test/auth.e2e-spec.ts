@@ -53,6 +53,13 @@ const POLICY: Record<string, { roles: Role[] | 'public'; prepare: (api: Api) => 
   'GET /processes': { roles: ['writer', 'analyst', 'auditor'], prepare: async () => ({ path: '/processes' }) },
   'GET /processes/{id}': { roles: ['writer', 'analyst', 'auditor'], prepare: async () => ({ path: '/processes/standard' }) },
   'GET /processes/{id}/machine': { roles: ['writer', 'analyst', 'auditor'], prepare: async () => ({ path: '/processes/standard/machine' }) },
+  'GET /pipeline': { roles: ['analyst'], prepare: async () => ({ path: '/pipeline?include=opportunities' }) },
+  'GET /analytics/win-loss': { roles: ['analyst'], prepare: async () => ({ path: '/analytics/win-loss?groupBy=team' }) },
+  'GET /analytics/stage-durations': { roles: ['analyst'], prepare: async () => ({ path: '/analytics/stage-durations' }) },
+  'GET /analytics/funnel': { roles: ['analyst'], prepare: async () => ({ path: '/analytics/funnel?format=csv' }) },
+  'GET /analytics/transitions': { roles: ['analyst'], prepare: async () => ({ path: '/analytics/transitions' }) },
+  'GET /admin/projections': { roles: [], prepare: async () => ({ path: '/admin/projections' }) },
+  'POST /admin/projections/{name}/rebuild': { roles: [], prepare: async () => ({ path: '/admin/projections/transitions/rebuild', body: {} }) },
 };
 
 function call(api: Api, route: string, prepared: Prepared, key?: string): Test {

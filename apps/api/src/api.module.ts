@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
+import { ProjectionsModule } from './analytics/projections.module';
 import { AuthModule } from './auth/auth.module';
 import { EventStoreModule } from './event-store/event-store.module';
 import { HealthController } from './health/health.controller';
@@ -27,7 +28,7 @@ export class ApiModule {
     };
     return {
       module: ApiModule,
-      imports: [shared, AuthModule.forRoot(settings), CqrsModule.forRoot(), EventStoreModule.forRoot(settings), ProcessesModule, OpportunitiesModule],
+      imports: [shared, AuthModule.forRoot(settings), CqrsModule.forRoot(), EventStoreModule.forRoot(settings), ProcessesModule, OpportunitiesModule, ProjectionsModule.forRoot(settings)],
       controllers: [HealthController],
     };
   }

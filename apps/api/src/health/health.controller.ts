@@ -2,6 +2,8 @@ import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { EVENT_STORE, type EventStore } from '@stagecraft/event-store';
+import type { ProjectionRunner } from '@stagecraft/projections';
+import { PROJECTION_RUNNER } from '../analytics/projections.token';
 import { Public } from '../auth/roles';
 import { ProcessRegistry } from '../processes/process-registry.service';
 
@@ -12,6 +14,7 @@ export class HealthController {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly processes: ProcessRegistry,
+    @Inject(PROJECTION_RUNNER) private readonly projections: ProjectionRunner,
   ) {}
 
   @Get()
@@ -19,12 +22,14 @@ export class HealthController {
   async health(@Res({ passthrough: true }) reply: FastifyReply) {
     const store = await this.store.health().catch((error: Error) => ({ kind: 'unknown', reachable: false, detail: error.message }));
     const processes = this.processes.list().map((process) => ({ id: process.definition.id, version: process.version }));
-    const ok = store.reachable && processes.length > 0;
+    const projections = this.projections.status();
+    const ok = store.reachable && processes.length > 0 && projections.every((projection) => projection.failed === undefined);
     void reply.status(ok ? 200 : 503);
     return {
       status: ok ? 'ok' : 'unavailable',
       store: { kind: store.kind, reachable: store.reachable, headPosition: store.reachable ? await this.store.headPosition() : null },
       processes,
+      projections,
     };
   }
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export interface ApiSettings {
   readonly host: string;
@@ -12,6 +12,10 @@ export interface ApiSettings {
    */
   readonly durability: 'full' | 'normal';
   readonly processesDir: string;
+  /** SQLite file of the read models and their checkpoints, apart from the events. */
+  readonly readModelsPath: string;
+  /** How long a query with ?minPosition= waits for the projections before answering 503. */
+  readonly readYourWritesTimeoutMs: number;
   /** Largest accepted request body, in bytes. */
   readonly bodyLimit: number;
   /** How often a command is retried inside the handler after a conflict the client did not ask to see. */
@@ -75,6 +79,9 @@ export function readApiSettings(env: Env = process.env, cwd: string = process.cw
     eventStorePath: resolve(cwd, env.EVENT_STORE_PATH ?? './data/events.db'),
     durability,
     processesDir: resolve(cwd, env.PROCESSES_DIR ?? './config/processes'),
+    // Beside the event store by default: read models belong to one event log.
+    readModelsPath: resolve(cwd, env.READ_MODELS_PATH ?? join(dirname(env.EVENT_STORE_PATH ?? './data/events.db'), 'read-models.db')),
+    readYourWritesTimeoutMs: readInteger(env, 'READ_YOUR_WRITES_TIMEOUT_MS', 2000, 0, 60_000),
     bodyLimit: readInteger(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
     conflictRetries: readInteger(env, 'CONFLICT_RETRIES', 5, 0, 100),
     streamCacheSize: readInteger(env, 'STREAM_CACHE_SIZE', 10_000, 0, 10_000_000),

@@ -1,0 +1,123 @@
+import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import {
+  queryFunnel,
+  queryPipeline,
+  queryStageDurations,
+  queryTransitions,
+  queryWinLoss,
+  type AnalyticsFilter,
+  type FunnelModel,
+  type PipelineModel,
+  type ProjectionRunner,
+  type StageDurationsModel,
+  type TransitionsModel,
+  type WinLossModel,
+} from '@stagecraft/projections';
+import { CurrentPrincipal } from '../auth/current-principal.decorator';
+import type { Principal } from '../auth/principal';
+import { Allow } from '../auth/roles';
+import { ApiProblem } from '../http/problem';
+import { API_SETTINGS, CLOCK, type Clock } from '../settings/api-settings.token';
+import type { ApiSettings } from '../settings/api-settings';
+import { AnalyticsQueryDto, PipelineQueryDto, WinLossQueryDto } from './analytics.dto';
+import { funnelRows, pipelineRows, stageDurationRows, transitionRows, winLossRows } from './analytics.rows';
+import { toCsv } from './csv';
+import { PROJECTION_RUNNER } from './projections.token';
+
+/** What analysts ask: the board and the figures, from the read models kept by the projections. */
+@ApiTags('analytics')
+@ApiBearerAuth()
+@Allow('analyst')
+@ApiProduces('application/json', 'text/csv')
+@Controller()
+export class AnalyticsController {
+  constructor(
+    @Inject(PROJECTION_RUNNER) private readonly runner: ProjectionRunner,
+    @Inject(API_SETTINGS) private readonly settings: ApiSettings,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  @Get('pipeline')
+  @ApiOperation({ summary: 'Open opportunities per current stage in process order: count, amount, weighted amount' })
+  async pipeline(@Query() query: PipelineQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    await this.readYourWrites(query);
+    const { processId, teamId, ownerId } = this.scoped(query, principal);
+    const result = queryPipeline(this.model<PipelineModel>('pipeline'), { processId, teamId, ownerId }, { includeOpportunities: query.include === 'opportunities' });
+    return this.answer(result, pipelineRows, query, request, reply);
+  }
+
+  @Get('analytics/win-loss')
+  @ApiOperation({ summary: 'Won, lost, win rate, amount won and lost reasons of closed opportunities, optionally grouped' })
+  async winLoss(@Query() query: WinLossQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    await this.readYourWrites(query);
+    const result = queryWinLoss(this.model<WinLossModel>('win-loss'), this.scoped(query, principal), query.groupBy);
+    return this.answer(result, winLossRows, query, request, reply);
+  }
+
+  @Get('analytics/stage-durations')
+  @ApiOperation({ summary: 'Per stage: completed visits (count, mean, median, p90 seconds) and open visits (count, oldest age)' })
+  async stageDurations(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    await this.readYourWrites(query);
+    const result = queryStageDurations(this.model<StageDurationsModel>('stage-durations'), this.scoped(query, principal), this.clock().toISOString());
+    return this.answer(result, stageDurationRows, query, request, reply);
+  }
+
+  @Get('analytics/funnel')
+  @ApiOperation({ summary: 'Per stage in order: opportunities that reached it, conversion to the next, and the last step to won' })
+  async funnel(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    await this.readYourWrites(query);
+    const result = queryFunnel(this.model<FunnelModel>('funnel'), this.scoped(query, principal));
+    return this.answer(result, funnelRows, query, request, reply);
+  }
+
+  @Get('analytics/transitions')
+  @ApiOperation({ summary: 'Stage → stage transition counts, including skips, backward moves, won, lost and reopens' })
+  async transitions(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    await this.readYourWrites(query);
+    const result = queryTransitions(this.model<TransitionsModel>('transitions'), this.scoped(query, principal));
+    return this.answer(result, transitionRows, query, request, reply);
+  }
+
+  /** The model of a projection that works; one stopped on a bad event answers 503, not stale figures. */
+  private model<Model>(name: string): Model {
+    const failure = this.runner.failure(name);
+    if (failure) throw new ApiProblem(503, 'PROJECTIONS.FAILED', `The ${name} read model stopped (${failure}); an operator must fix the cause and rebuild it.`, { projection: name });
+    return this.runner.model<Model>(name);
+  }
+
+  /** Read-your-writes: wait, bounded, until the models include the position the client saw. */
+  private async readYourWrites(query: AnalyticsQueryDto): Promise<void> {
+    if (query.minPosition === undefined) return;
+    if (await this.runner.waitFor(query.minPosition, this.settings.readYourWritesTimeoutMs)) return;
+    const position = this.runner.position();
+    throw new ApiProblem(503, 'PROJECTIONS.BEHIND', `The read models are at position ${position}, not yet at ${query.minPosition}; retry shortly.`, {
+      position,
+      minPosition: query.minPosition,
+    });
+  }
+
+  /** A caller limited to teams sees only those teams' figures: one team per query, named or implied. */
+  private scoped(query: AnalyticsQueryDto, principal: Principal): AnalyticsFilter {
+    const { processId, teamId, ownerId, from, to } = query;
+    let team = teamId;
+    if (principal.teams) {
+      if (team === undefined && principal.teams.length === 1) team = principal.teams[0];
+      if (team === undefined || !principal.teams.includes(team)) {
+        throw new ApiProblem(403, 'AUTH.TEAM_FORBIDDEN', `This caller sees only the teams ${principal.teams.join(', ')}; ask for one of them with teamId.`, {
+          allowedTeams: principal.teams,
+        });
+      }
+    }
+    return { processId, teamId: team, ownerId, from, to };
+  }
+
+  private answer<T>(result: T, rows: (result: T) => Record<string, unknown>[], query: AnalyticsQueryDto, request: FastifyRequest, reply: FastifyReply): T | string {
+    const wantsCsv = query.format === 'csv' || (query.format === undefined && /\btext\/csv\b/.test(request.headers.accept ?? ''));
+    void reply.header('x-projection-position', String(this.runner.position()));
+    if (!wantsCsv) return result;
+    void reply.header('content-type', 'text/csv; charset=utf-8');
+    return toCsv(rows(result));
+  }
+}

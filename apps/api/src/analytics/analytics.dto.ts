@@ -1,0 +1,59 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Min } from 'class-validator';
+
+export class AnalyticsQueryDto {
+  @ApiPropertyOptional({ example: 'standard' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  processId?: string;
+
+  @ApiPropertyOptional({ example: 'direct' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  teamId?: string;
+
+  @ApiPropertyOptional({ example: 'ana' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  ownerId?: string;
+
+  @ApiPropertyOptional({ description: 'occurredAt on or after (ISO 8601)', example: '2026-01-01T00:00:00Z' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  from?: string;
+
+  @ApiPropertyOptional({ description: 'occurredAt on or before (ISO 8601)', example: '2026-03-31T23:59:59Z' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  to?: string;
+
+  @ApiPropertyOptional({ description: 'Wait (up to 2 s) until the read models include this log position, e.g. the position a command answered; 503 if they do not in time.' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  minPosition?: number;
+
+  @ApiPropertyOptional({ enum: ['json', 'csv'], description: 'csv is also chosen by Accept: text/csv' })
+  @IsOptional()
+  @IsIn(['json', 'csv'])
+  format?: 'json' | 'csv';
+}
+
+export class PipelineQueryDto extends AnalyticsQueryDto {
+  @ApiPropertyOptional({ enum: ['opportunities'], description: 'opportunities: list each stage\'s opportunities (the kanban columns)' })
+  @IsOptional()
+  @IsIn(['opportunities'])
+  include?: 'opportunities';
+}
+
+export class WinLossQueryDto extends AnalyticsQueryDto {
+  @ApiPropertyOptional({ enum: ['team', 'owner', 'reason', 'month', 'process'] })
+  @IsOptional()
+  @IsIn(['team', 'owner', 'reason', 'month', 'process'])
+  groupBy?: 'team' | 'owner' | 'reason' | 'month' | 'process';
+}

@@ -1,0 +1,42 @@
+import { Controller, Get, HttpCode, Inject, Logger, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { ProjectionRunner } from '@stagecraft/projections';
+import { Allow } from '../auth/roles';
+import { ApiProblem } from '../http/problem';
+import { PROJECTION_RUNNER } from './projections.token';
+
+@ApiTags('operations')
+@ApiBearerAuth()
+@Allow('admin')
+@Controller('admin/projections')
+export class ProjectionsAdminController {
+  private readonly logger = new Logger('Projections');
+  private readonly progress = new Map<string, { position: number; head: number; startedAt: string; finishedAt?: string; error?: string }>();
+
+  constructor(@Inject(PROJECTION_RUNNER) private readonly runner: ProjectionRunner) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Each projection: checkpoint, lag, and the progress of its last rebuild' })
+  list() {
+    return { projections: this.runner.status().map((status) => ({ ...status, lastRebuild: this.progress.get(status.name) ?? null })) };
+  }
+
+  @Post(':name/rebuild')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Rebuild a projection from position 0; the current model serves until the new one has caught up' })
+  rebuild(@Param('name') name: string) {
+    const status = this.runner.status().find((entry) => entry.name === name);
+    if (!status) throw new ApiProblem(404, 'PROJECTION.NOT_FOUND', `There is no projection "${name}"; there are ${this.runner.names().join(', ')}.`);
+    if (status.rebuilding) throw new ApiProblem(409, 'PROJECTION.ALREADY_REBUILDING', `Projection "${name}" is already being rebuilt.`);
+    const entry: { position: number; head: number; startedAt: string; finishedAt?: string; error?: string } = { position: 0, head: status.checkpoint + status.lag, startedAt: new Date().toISOString() };
+    this.progress.set(name, entry);
+    this.runner
+      .rebuild(name, ({ position, head }) => Object.assign(entry, { position, head }))
+      .then(() => (entry.finishedAt = new Date().toISOString()))
+      .catch((error: Error) => {
+        entry.error = error.message;
+        this.logger.error(`Rebuild of ${name} failed: ${error.stack}`);
+      });
+    return { name, status: 'rebuilding', progress: `/admin/projections` };
+  }
+}

@@ -1,0 +1,103 @@
+// npm run bench:projections — 1,000,000 events (100,000 opportunities, made by the real decider)
+// into a SQLite store; then, in the same run: the raw rate of reading and JSON-parsing them, a
+// rebuild of every read model from position 0 (events/s and peak RSS), and the latency of each
+// analytics query at that size.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getSQLiteEventStore } from '@stagecraft/event-store';
+import { toOpportunityStreamId } from '@stagecraft/opportunity';
+import { ALL_PROJECTIONS, ProjectionRunner, type Projection, type ProjectionSnapshotStore } from '@stagecraft/projections';
+import { PROCESS_VERSION_RECORDED, toProcessStreamId } from '../apps/api/src/processes/process-stream';
+import { generateHistory, seededRandom, shippedProcesses } from './support/history.generator';
+import { runAnalyticsQueries } from './support/analytics-queries';
+
+const OPPORTUNITIES = Number(process.env.BENCH_OPPORTUNITIES ?? 100_000);
+const TARGET_EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
+const PAGE = 5_000;
+
+const noSnapshots: ProjectionSnapshotStore = { load: () => undefined, save: () => undefined, close: () => undefined };
+const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
+
+async function main(): Promise<void> {
+  const measuring = process.argv.indexOf('--measure');
+  if (measuring >= 0) return measure(process.argv[measuring + 1]!);
+  const dir = mkdtempSync(join(tmpdir(), 'stagecraft-projections-bench-'));
+  const store = getSQLiteEventStore({ path: join(dir, 'events.db'), durability: 'normal' });
+  try {
+    // 1. Generate: process versions first, then opportunities, ~10 events each.
+    const processes = shippedProcesses();
+    for (const process of processes) {
+      await store.appendToStream(toProcessStreamId(process.definition.id), [
+        { id: crypto.randomUUID(), type: PROCESS_VERSION_RECORDED, data: { processId: process.definition.id, version: process.version, definition: process.definition, source: 'bench' }, metadata: {} },
+      ], { expectedRevision: 'no_stream' });
+    }
+    const random = seededRandom(42);
+    const started = Date.UTC(2025, 0, 1);
+    let written = 0;
+    let opportunities = 0;
+    const t0 = performance.now();
+    while (written < TARGET_EVENTS && opportunities < OPPORTUNITIES * 2) {
+      const appends: Promise<unknown>[] = [];
+      for (let i = 0; i < 1_000 && written < TARGET_EVENTS; i += 1, opportunities += 1) {
+        const id = `00000000-0000-4000-8000-${String(opportunities).padStart(12, '0')}`;
+        const process = random() < 0.75 ? processes[0]! : processes[1]!;
+        const events = generateHistory(id, process, random, started + Math.floor(random() * 300 * 86_400_000));
+        written += events.length;
+        appends.push(store.appendToStream(toOpportunityStreamId(id), events.map((event) => ({ id: crypto.randomUUID(), type: event.type, data: { ...event.data }, metadata: { actor: 'bench' } })), { expectedRevision: 'no_stream' }));
+      }
+      await Promise.all(appends);
+    }
+    console.log(`generated ${written.toLocaleString('en')} events for ${opportunities.toLocaleString('en')} opportunities in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    await store.close();
+    // Measure in a fresh process, so its peak RSS is the rebuild's and not the generator's.
+    const child = spawnSync(process.execPath, ['--max-old-space-size=2048', '-r', '@swc-node/register', __filename, '--measure', join(dir, 'events.db')], { stdio: 'inherit' });
+    if (child.status !== 0) throw new Error(`measuring failed with exit code ${child.status}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function measure(path: string): Promise<void> {
+  const store = getSQLiteEventStore({ path, durability: 'normal' });
+  const started = Date.UTC(2025, 0, 1);
+  try {
+    const head = await store.headPosition();
+    // 2. Raw: read every event in order and JSON-parse it (the store parses data and metadata).
+    const t1 = performance.now();
+    let read = 0;
+    for (let from = 1; ; ) {
+      const page = await store.readAll({ fromPosition: from, maxCount: PAGE });
+      if (page.length === 0) break;
+      read += page.length;
+      from = page[page.length - 1]!.position + 1;
+    }
+    const rawRate = read / ((performance.now() - t1) / 1000);
+
+    // 3. Rebuild every read model from 0.
+    const rssBefore = process.memoryUsage().rss;
+    const t2 = performance.now();
+    const runner = new ProjectionRunner(store, noSnapshots, ALL_PROJECTIONS as readonly Projection<unknown>[]);
+    await runner.start();
+    const rebuildSeconds = (performance.now() - t2) / 1000;
+    const rebuildRate = head / rebuildSeconds;
+    const peakRss = process.resourceUsage().maxRSS * 1024;
+
+    console.log(`raw read + JSON.parse       ${Math.round(rawRate).toLocaleString('en').padStart(10)} events/s`);
+    console.log(`rebuild all read models     ${Math.round(rebuildRate).toLocaleString('en').padStart(10)} events/s  (${rebuildSeconds.toFixed(1)} s; ${(rebuildRate / rawRate).toFixed(2)}× raw, target ≥ 0.6×)`);
+    console.log(`peak RSS                    ${mb(peakRss).padStart(10)}  (before rebuild ${mb(rssBefore)}; target ≤ 512 MB)`);
+
+    // 4. Query latency at this size.
+    const now = new Date(started + 400 * 86_400_000).toISOString();
+    for (const line of runAnalyticsQueries(runner, now)) console.log(line);
+    await runner.stop();
+  } finally {
+    await store.close();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,48 @@
+import {
+  queryFunnel,
+  queryPipeline,
+  queryStageDurations,
+  queryTransitions,
+  queryWinLoss,
+  type AnalyticsFilter,
+  type FunnelModel,
+  type PipelineModel,
+  type ProjectionRunner,
+  type StageDurationsModel,
+  type TransitionsModel,
+  type WinLossModel,
+} from '@stagecraft/projections';
+import { seededRandom } from './history.generator';
+
+const ITERATIONS = 300;
+
+/** Runs each analytics query with varied filters and reports p50/p99 latency in milliseconds. */
+export function runAnalyticsQueries(runner: ProjectionRunner, now: string): string[] {
+  const random = seededRandom(7);
+  const filters: AnalyticsFilter[] = [
+    {},
+    { processId: 'standard' },
+    { teamId: 'direct' },
+    { ownerId: 'owner-3' },
+    { processId: 'standard', teamId: 'partners', from: '2025-03-01T00:00:00Z', to: '2025-09-30T23:59:59Z' },
+  ];
+  const pick = () => filters[Math.floor(random() * filters.length)]!;
+  const queries: [string, () => unknown][] = [
+    ['GET /pipeline', () => queryPipeline(runner.model<PipelineModel>('pipeline'), pick())],
+    ['GET /analytics/win-loss?groupBy=month', () => queryWinLoss(runner.model<WinLossModel>('win-loss'), pick(), 'month')],
+    ['GET /analytics/stage-durations', () => queryStageDurations(runner.model<StageDurationsModel>('stage-durations'), pick(), now)],
+    ['GET /analytics/funnel', () => queryFunnel(runner.model<FunnelModel>('funnel'), pick())],
+    ['GET /analytics/transitions', () => queryTransitions(runner.model<TransitionsModel>('transitions'), pick())],
+  ];
+  return queries.map(([label, run]) => {
+    const times: number[] = [];
+    for (let i = 0; i < ITERATIONS; i += 1) {
+      const started = performance.now();
+      run();
+      times.push(performance.now() - started);
+    }
+    times.sort((a, b) => a - b);
+    const at = (q: number) => times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)]!;
+    return `${label.padEnd(40)} p50 ${at(0.5).toFixed(2).padStart(7)} ms   p99 ${at(0.99).toFixed(2).padStart(7)} ms   (target p99 ≤ 5 ms)`;
+  });
+}

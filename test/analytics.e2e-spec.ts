@@ -1,0 +1,181 @@
+import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
+
+const DAY = 86_400;
+const at = (day: number, hour = 9) => new Date(Date.UTC(2026, 0, day, hour)).toISOString();
+
+/** Parses the CSV this API writes (RFC 4180, CRLF) into objects of strings. */
+function parseCsv(text: string): Record<string, string>[] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const char = text[i]!;
+    if (quoted) {
+      if (char === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i += 1;
+      } else if (char === '"') quoted = false;
+      else cell += char;
+    } else if (char === '"') quoted = true;
+    else if (char === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (char === '\r' && text[i + 1] === '\n') {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+      i += 1;
+    } else cell += char;
+  }
+  const [header, ...body] = rows;
+  return body.map((cells) => Object.fromEntries(header!.map((name, index) => [name, cells[index]!])));
+}
+
+describe('analytics from the read models (end to end)', () => {
+  const dir = temporaryDirectory();
+  let api: ApiTestApp & { keys: Record<string, string> };
+  let lastPosition = 0;
+
+  const command = async (path: string, body: object) => {
+    const response = await api.http.post(path).send(body);
+    expect(response.status).toBeLessThan(300);
+    lastPosition = response.body.position;
+    return response.body as { id: string; position: number };
+  };
+  const journey = async (opportunity: object, steps: [string, object][]) => {
+    const { id } = await command('/opportunities', opportunity);
+    for (const [action, body] of steps) await command(`/opportunities/${id}/${action}`, body);
+    return id;
+  };
+  const meet = (criteria: string[], day: number): [string, object][] => criteria.map((criterionId) => ['criteria', { criterionId, met: true, occurredAt: at(day, 10) }]);
+  const analyst = (path: string) => api.anonymous.get(path).set('Authorization', `Bearer ${api.keys.analyst}`);
+
+  beforeAll(async () => {
+    api = await startApiTestApp({
+      eventStorePath: `${dir.path}/events.db`,
+      env: { READ_MODELS_PATH: `${dir.path}/read-models.db`, READ_YOUR_WRITES_TIMEOUT_MS: '300' },
+      extraKeys: [{ name: 'analyst', roles: ['analyst'] }, { name: 'direct-analyst', roles: ['analyst'], teams: ['direct'] }],
+    });
+    // A: the seed journey, won.  B: lost in Qualification.  C: still in Qualification.  D: another process.
+    await journey({ title: 'A', processId: 'standard', teamId: 'direct', ownerId: 'ana', amount: 1000, currency: 'EUR', occurredAt: at(1) }, [
+      ['move', { stage: 'qualification', occurredAt: at(2) }],
+      ...meet(['need-confirmed', 'budget-confirmed', 'pain-points', 'goals', 'decision-maker'], 4),
+      ['move', { stage: 'proposition', occurredAt: at(5) }],
+      ...meet(['proposal-given', 'decision-maker-interest', 'pricing-agreed'], 5),
+      ['move', { stage: 'negotiation', occurredAt: at(6) }],
+      ...meet(['negotiation-concluded', 'terms-agreed', 'contract-submitted'], 7),
+      ['win', { occurredAt: at(8) }],
+    ]);
+    await journey({ title: 'B', processId: 'standard', teamId: 'partners', ownerId: 'bob', amount: 500, currency: 'EUR', occurredAt: at(1) }, [
+      ['move', { stage: 'qualification', occurredAt: at(3) }],
+      ['lose', { reason: 'price', occurredAt: at(4) }],
+    ]);
+    await journey({ title: 'C', processId: 'standard', teamId: 'direct', ownerId: 'ana', amount: 200, currency: 'EUR', occurredAt: at(1) }, [['move', { stage: 'qualification', occurredAt: at(2) }]]);
+    await journey({ title: 'D', processId: 'inside-sales', teamId: 'inside', amount: 50, currency: 'EUR', occurredAt: at(1) }, []);
+  });
+  afterAll(async () => {
+    await api.close();
+    dir.remove();
+  });
+
+  it('shows the pipeline board: open deals per stage in process order, amount and weighted amount', async () => {
+    const board = (await analyst(`/pipeline?include=opportunities&minPosition=${lastPosition}`).expect(200)).body;
+    const standard = board.processes.find((p: { processId: string }) => p.processId === 'standard');
+    expect(standard.stages.map((s: { stageId: string; count: number; amount: number; weightedAmount: number }) => [s.stageId, s.count, s.amount, s.weightedAmount])).toEqual([
+      ['new', 0, 0, 0],
+      ['qualification', 1, 200, 40],
+      ['proposition', 0, 0, 0],
+      ['negotiation', 0, 0, 0],
+    ]);
+    expect(standard.stages[1].opportunities.map((o: { title: string }) => o.title)).toEqual(['C']);
+    const inside = board.processes.find((p: { processId: string }) => p.processId === 'inside-sales');
+    expect(inside.stages[0]).toMatchObject({ stageId: 'lead', count: 1, amount: 50, weightedAmount: 5 });
+  });
+
+  it('counts wins and losses, by team', async () => {
+    const all = (await analyst('/analytics/win-loss?groupBy=team').expect(200)).body;
+    expect(all.total).toMatchObject({ won: 1, lost: 1, winRate: 0.5, amountWon: 1000, lostReasons: { price: 1 } });
+    expect(all.groups.map((g: { key: string; won: number; lost: number }) => [g.key, g.won, g.lost])).toEqual([
+      ['direct', 1, 0],
+      ['partners', 0, 1],
+    ]);
+  });
+
+  it('gives the funnel and the transition matrix', async () => {
+    const funnel = (await analyst('/analytics/funnel?processId=standard').expect(200)).body.processes[0];
+    expect(funnel.stages.map((s: { stageId: string; reached: number }) => [s.stageId, s.reached])).toEqual([
+      ['new', 3],
+      ['qualification', 3],
+      ['proposition', 1],
+      ['negotiation', 1],
+    ]);
+    expect(funnel.stages[1].conversionToNext).toBeCloseTo(1 / 3);
+    expect(funnel).toMatchObject({ won: 1, conversionLastToWon: 1 });
+
+    const matrix = (await analyst('/analytics/transitions?processId=standard').expect(200)).body.processes[0].matrix;
+    expect(matrix.new.qualification).toBe(3);
+    expect(matrix.qualification).toMatchObject({ proposition: 1, lost: 1 });
+    expect(matrix.negotiation.won).toBe(1);
+  });
+
+  it('measures time in stage from business time: completed visits and open ones', async () => {
+    const stages = (await analyst('/analytics/stage-durations?processId=standard').expect(200)).body.processes[0].stages;
+    const byId = Object.fromEntries(stages.map((s: { stageId: string }) => [s.stageId, s]));
+    // New: A 1 day, B 2 days, C 1 day. Qualification: A 3 days, B 1 day; C still there.
+    expect(byId.new.completed).toEqual({ count: 3, meanSeconds: (4 * DAY) / 3, medianSeconds: DAY, p90Seconds: 2 * DAY });
+    expect(byId.qualification.completed).toEqual({ count: 2, meanSeconds: 2 * DAY, medianSeconds: 2 * DAY, p90Seconds: 3 * DAY });
+    expect(byId.qualification.open.count).toBe(1);
+    expect(byId.qualification.open.oldestAgeSeconds).toBeGreaterThan(300 * DAY);
+  });
+
+  it('answers CSV with Accept: text/csv or ?format=csv, with the same numbers as JSON', async () => {
+    const json = (await analyst('/analytics/funnel').expect(200)).body;
+    const csv = await analyst('/analytics/funnel').set('Accept', 'text/csv').expect(200);
+    expect(csv.headers['content-type']).toMatch(/^text\/csv/);
+    const rows = parseCsv(csv.text);
+    for (const process of json.processes) {
+      for (const stage of process.stages) {
+        expect(rows).toContainEqual({ processId: process.processId, step: stage.stageId, reached: String(stage.reached), conversionToNext: stage.conversionToNext === null ? '' : String(stage.conversionToNext) });
+      }
+    }
+    const winLoss = parseCsv((await analyst('/analytics/win-loss?groupBy=reason&format=csv').expect(200)).text);
+    expect(winLoss).toContainEqual(expect.objectContaining({ group: 'price', lost: '1' }));
+  });
+
+  it('waits for a position it was told about, and answers 503 when the models do not reach it in time', async () => {
+    const { position } = await command('/opportunities', { title: 'E', processId: 'standard', teamId: 'direct', amount: 10 });
+    const board = (await analyst(`/pipeline?minPosition=${position}`).expect(200)).body;
+    expect(board.processes.find((p: { processId: string }) => p.processId === 'standard').stages[0].count).toBe(1);
+    const behind = await analyst(`/pipeline?minPosition=${position + 1_000_000}`).expect(503);
+    expect(behind.body).toMatchObject({ code: 'PROJECTIONS.BEHIND', position: expect.any(Number), minPosition: position + 1_000_000 });
+    const health = (await api.anonymous.get('/health').expect(200)).body;
+    expect(health.projections.map((p: { name: string }) => p.name).sort()).toEqual(['funnel', 'pipeline', 'stage-durations', 'transitions', 'win-loss']);
+    expect(health.projections.every((p: { checkpoint: number; lag: number }) => p.checkpoint >= position && p.lag === 0)).toBe(true);
+  });
+
+  it('shows an analyst limited to a team only that team\'s figures', async () => {
+    const scoped = (await api.anonymous.get('/analytics/win-loss').set('Authorization', `Bearer ${api.keys['direct-analyst']}`).expect(200)).body;
+    expect(scoped.total).toMatchObject({ won: 1, lost: 0 });
+    const other = await api.anonymous.get('/analytics/win-loss?teamId=partners').set('Authorization', `Bearer ${api.keys['direct-analyst']}`).expect(403);
+    expect(other.body.code).toBe('AUTH.TEAM_FORBIDDEN');
+  });
+
+  it('rebuilds a projection on request and answers the same afterwards', async () => {
+    const before = (await analyst('/analytics/transitions').expect(200)).body;
+    await api.http.post('/admin/projections/transitions/rebuild').send({}).expect(202);
+    for (let i = 0; i < 100; i += 1) {
+      const status = (await api.http.get('/admin/projections').expect(200)).body.projections.find((p: { name: string }) => p.name === 'transitions');
+      if (status.lastRebuild?.finishedAt) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect((await analyst('/analytics/transitions').expect(200)).body).toEqual(before);
+    expect((await api.http.post('/admin/projections/nope/rebuild').send({}).expect(404)).body.code).toBe('PROJECTION.NOT_FOUND');
+  });
+
+  it('refuses bad filters with field errors', async () => {
+    const bad = await analyst('/analytics/win-loss?groupBy=colour&from=yesterday&minPosition=-3').expect(400);
+    expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['from', 'groupBy', 'minPosition']);
+  });
+});
