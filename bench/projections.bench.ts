@@ -17,7 +17,7 @@ const OPPORTUNITIES = Number(process.env.BENCH_OPPORTUNITIES ?? 100_000);
 const TARGET_EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const PAGE = 5_000;
 
-const noSnapshots: ProjectionSnapshotStore = { load: () => undefined, save: () => undefined, close: () => undefined };
+const noSnapshots: ProjectionSnapshotStore = { load: () => undefined, headers: () => [], save: () => undefined, close: () => undefined };
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 
 async function main(): Promise<void> {

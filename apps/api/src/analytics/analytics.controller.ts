@@ -10,7 +10,7 @@ import {
   type AnalyticsFilter,
   type FunnelModel,
   type PipelineModel,
-  type ProjectionRunner,
+  type ReadModels,
   type StageDurationsModel,
   type TransitionsModel,
   type WinLossModel,
@@ -24,7 +24,7 @@ import type { ApiSettings } from '../settings/api-settings';
 import { AnalyticsQueryDto, PipelineQueryDto, WinLossQueryDto } from './analytics.dto';
 import { funnelRows, pipelineRows, stageDurationRows, transitionRows, winLossRows } from './analytics.rows';
 import { toCsv } from './csv';
-import { PROJECTION_RUNNER } from './projections.token';
+import { READ_MODELS } from './projections.token';
 
 /** What analysts ask: the board and the figures, from the read models kept by the projections. */
 @ApiTags('analytics')
@@ -34,7 +34,7 @@ import { PROJECTION_RUNNER } from './projections.token';
 @Controller()
 export class AnalyticsController {
   constructor(
-    @Inject(PROJECTION_RUNNER) private readonly runner: ProjectionRunner,
+    @Inject(READ_MODELS) private readonly runner: ReadModels,
     @Inject(API_SETTINGS) private readonly settings: ApiSettings,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}

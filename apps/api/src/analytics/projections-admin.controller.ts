@@ -1,9 +1,9 @@
 import { Controller, Get, HttpCode, Inject, Logger, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { ProjectionRunner } from '@stagecraft/projections';
+import { SnapshotFollower, type ReadModels } from '@stagecraft/projections';
 import { Allow } from '../auth/roles';
 import { ApiProblem } from '../http/problem';
-import { PROJECTION_RUNNER } from './projections.token';
+import { READ_MODELS } from './projections.token';
 
 @ApiTags('operations')
 @ApiBearerAuth()
@@ -13,7 +13,7 @@ export class ProjectionsAdminController {
   private readonly logger = new Logger('Projections');
   private readonly progress = new Map<string, { position: number; head: number; startedAt: string; finishedAt?: string; error?: string }>();
 
-  constructor(@Inject(PROJECTION_RUNNER) private readonly runner: ProjectionRunner) {}
+  constructor(@Inject(READ_MODELS) private readonly runner: ReadModels) {}
 
   @Get()
   @ApiOperation({ summary: 'Each projection: checkpoint, lag, and the progress of its last rebuild' })
@@ -28,6 +28,9 @@ export class ProjectionsAdminController {
     const status = this.runner.status().find((entry) => entry.name === name);
     if (!status) throw new ApiProblem(404, 'PROJECTION.NOT_FOUND', `There is no projection "${name}"; there are ${this.runner.names().join(', ')}.`);
     if (status.rebuilding) throw new ApiProblem(409, 'PROJECTION.ALREADY_REBUILDING', `Projection "${name}" is already being rebuilt.`);
+    if (this.runner instanceof SnapshotFollower) {
+      throw new ApiProblem(409, 'PROJECTION.REBUILD_ELSEWHERE', `The projections run in the projector process: stop it, run npm run projections -- rebuild ${name}, and start it again.`);
+    }
     const entry: { position: number; head: number; startedAt: string; finishedAt?: string; error?: string } = { position: 0, head: status.checkpoint + status.lag, startedAt: new Date().toISOString() };
     this.progress.set(name, entry);
     this.runner

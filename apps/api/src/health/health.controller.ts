@@ -2,8 +2,8 @@ import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { EVENT_STORE, type EventStore } from '@stagecraft/event-store';
-import type { ProjectionRunner } from '@stagecraft/projections';
-import { PROJECTION_RUNNER } from '../analytics/projections.token';
+import type { ReadModels } from '@stagecraft/projections';
+import { READ_MODELS } from '../analytics/projections.token';
 import { Public } from '../auth/roles';
 import { ProcessRegistry } from '../processes/process-registry.service';
 
@@ -14,7 +14,7 @@ export class HealthController {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly processes: ProcessRegistry,
-    @Inject(PROJECTION_RUNNER) private readonly projections: ProjectionRunner,
+    @Inject(READ_MODELS) private readonly projections: ReadModels,
   ) {}
 
   @Get()

@@ -14,6 +14,8 @@ export interface ApiSettings {
   readonly processesDir: string;
   /** SQLite file of the read models and their checkpoints, apart from the events. */
   readonly readModelsPath: string;
+  /** 'in-process' (default): this process runs the projections; 'external': apps/projector does. */
+  readonly projections: 'in-process' | 'external';
   /** How long a query with ?minPosition= waits for the projections before answering 503. */
   readonly readYourWritesTimeoutMs: number;
   /** Largest accepted request body, in bytes. */
@@ -56,6 +58,10 @@ export function readApiSettings(env: Env = process.env, cwd: string = process.cw
   if (durability !== 'full' && durability !== 'normal') {
     throw new SettingsError('EVENT_STORE_DURABILITY', `must be "full" or "normal" (got "${durability}")`);
   }
+  const projections = env.PROJECTIONS ?? 'in-process';
+  if (projections !== 'in-process' && projections !== 'external') {
+    throw new SettingsError('PROJECTIONS', `must be "in-process" or "external" (got "${projections}")`);
+  }
   const authMode = env.AUTH ?? 'on';
   if (authMode !== 'on' && authMode !== 'off') throw new SettingsError('AUTH', `must be "on" or "off" (got "${authMode}")`);
   if (env.JWT_SECRET !== undefined && env.JWT_PUBLIC_KEY !== undefined) {
@@ -81,6 +87,7 @@ export function readApiSettings(env: Env = process.env, cwd: string = process.cw
     processesDir: resolve(cwd, env.PROCESSES_DIR ?? './config/processes'),
     // Beside the event store by default: read models belong to one event log.
     readModelsPath: resolve(cwd, env.READ_MODELS_PATH ?? join(dirname(env.EVENT_STORE_PATH ?? './data/events.db'), 'read-models.db')),
+    projections,
     readYourWritesTimeoutMs: readInteger(env, 'READ_YOUR_WRITES_TIMEOUT_MS', 2000, 0, 60_000),
     bodyLimit: readInteger(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
     conflictRetries: readInteger(env, 'CONFLICT_RETRIES', 5, 0, 100),

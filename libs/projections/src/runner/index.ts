@@ -1,3 +1,5 @@
 export * from './projection-snapshot.store';
 export * from './projection.runner';
 export * from './sqlite-projection-snapshot.store';
+export * from './read-models.port';
+export * from './snapshot-follower';

@@ -5,7 +5,11 @@ export interface ProjectionSnapshot {
   readonly model: unknown;
   /** Id of the first event of the log it was built from: a snapshot of another log is worthless. */
   readonly logId: string;
+  /** Why the projection stopped, when it did (so another process serving the model can say so). */
+  readonly failed?: string;
 }
+
+export type SnapshotHeader = Omit<ProjectionSnapshot, 'model'>;
 
 /**
  * Where projections keep their models and checkpoints. `save` writes every snapshot it is given
@@ -14,6 +18,8 @@ export interface ProjectionSnapshot {
  */
 export interface ProjectionSnapshotStore {
   load(name: string): ProjectionSnapshot | undefined;
+  /** Every saved snapshot without its model: cheap enough to poll. */
+  headers(): SnapshotHeader[];
   save(snapshots: readonly ProjectionSnapshot[]): void;
   close(): void;
 }

@@ -26,6 +26,9 @@ class MemorySnapshots implements ProjectionSnapshotStore {
   load(name: string) {
     return this.saves.at(-1)?.find((snapshot) => snapshot.name === name);
   }
+  headers() {
+    return (this.saves.at(-1) ?? []).map(({ model: _model, ...header }) => header);
+  }
   save(snapshots: readonly ProjectionSnapshot[]) {
     // Copy, as a real store would: later in-place updates must not leak into a saved snapshot.
     this.saves.push(snapshots.map((snapshot) => ({ ...snapshot, model: structuredClone(snapshot.model) })));

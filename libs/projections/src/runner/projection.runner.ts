@@ -1,6 +1,7 @@
 import type { EventStore, StoredEvent } from '@stagecraft/event-store';
 import type { Projection, ProjectedEvent } from '../projection.types';
 import type { ProjectionSnapshotStore } from './projection-snapshot.store';
+import type { ProjectionStatus, ReadModels } from './read-models.port';
 
 export interface ProjectionRunnerOptions {
   /** Save a snapshot after this many events since the last one (and when caught up, and on stop). */
@@ -9,18 +10,10 @@ export interface ProjectionRunnerOptions {
   readonly snapshotEveryMs?: number;
   /** Page size of a rebuild's reads. */
   readonly rebuildPageSize?: number;
+  /** Told every 10,000 events while replaying up to the head (for progress bars). */
+  readonly onReplayProgress?: (progress: { position: number; head: number }) => void;
 }
 
-export interface ProjectionStatus {
-  readonly name: string;
-  /** Last log position folded into the model. */
-  readonly checkpoint: number;
-  /** Log head minus checkpoint: how far behind the model is. */
-  readonly lag: number;
-  readonly rebuilding: boolean;
-  /** Why the projection stopped, when an event could not be folded into it; it serves no more. */
-  readonly failed?: string;
-}
 
 interface Running {
   readonly projection: Projection<unknown>;
@@ -36,12 +29,13 @@ interface Running {
  * are saved with their checkpoints in one transaction every so often, so a restart resumes exactly
  * where the last save left off.
  */
-export class ProjectionRunner {
+export class ProjectionRunner implements ReadModels {
   private readonly running = new Map<string, Running>();
   private readonly controller = new AbortController();
   private readonly waiters = new Set<{ position: number; resolve: (reached: boolean) => void }>();
   private loop?: Promise<void>;
   private unsaved = 0;
+  private saveTimer?: NodeJS.Timeout;
   private logId = '';
   private lastSave = Date.now();
   private head = 0;
@@ -83,6 +77,7 @@ export class ProjectionRunner {
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.saveTimer);
     this.controller.abort();
     await this.loop?.catch(() => undefined);
     this.save();
@@ -230,10 +225,22 @@ export class ProjectionRunner {
       }
     }
     this.unsaved += 1;
-    const { snapshotEveryEvents = 10_000, snapshotEveryMs = 5_000 } = this.options;
+    const { snapshotEveryEvents = 10_000, snapshotEveryMs = 5_000, onReplayProgress } = this.options;
+    if (!this.caughtUp && onReplayProgress && event.position % 10_000 === 0) onReplayProgress({ position: event.position, head: this.head });
     if (this.unsaved >= snapshotEveryEvents || (this.caughtUp && Date.now() - this.lastSave >= snapshotEveryMs)) this.save();
+    else if (this.caughtUp) this.scheduleSave(snapshotEveryMs);
     const reached = this.position();
     for (const waiter of [...this.waiters]) if (reached >= waiter.position) waiter.resolve(true);
+  }
+
+  // Live events that trickle in are saved within snapshotEveryMs even if no further event comes.
+  private scheduleSave(everyMs: number): void {
+    if (this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      this.save();
+    }, Math.max(0, this.lastSave + everyMs - Date.now()));
+    this.saveTimer.unref();
   }
 
   private save(): void {
@@ -243,7 +250,15 @@ export class ProjectionRunner {
 
   private saveNow(entries: readonly Running[]): void {
     if (this.logId === '') return; // nothing has been read yet: nothing worth saving
-    this.snapshots.save(entries.map((entry) => ({ name: entry.projection.name, position: entry.position, model: entry.model, logId: this.logId })));
+    this.snapshots.save(
+      entries.map((entry) => ({
+        name: entry.projection.name,
+        position: entry.position,
+        model: entry.model,
+        logId: this.logId,
+        ...(entry.failed !== undefined ? { failed: entry.failed } : {}),
+      })),
+    );
     this.unsaved = 0;
     this.lastSave = Date.now();
   }

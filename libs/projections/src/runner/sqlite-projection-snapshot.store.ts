@@ -25,21 +25,37 @@ export function getSQLiteProjectionSnapshotStore(path: string): ProjectionSnapsh
     position INTEGER NOT NULL,
     model BLOB NOT NULL,
     log_id TEXT NOT NULL,
+    failed TEXT,
     saved_at TEXT NOT NULL
   )`);
-  const select = db.prepare<[string], { position: number; model: Buffer; log_id: string }>('SELECT position, model, log_id FROM projection_snapshots WHERE name = ?');
-  const upsert = db.prepare<[string, number, Buffer, string, string]>(
-    `INSERT INTO projection_snapshots (name, position, model, log_id, saved_at) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT(name) DO UPDATE SET position = excluded.position, model = excluded.model, log_id = excluded.log_id, saved_at = excluded.saved_at`,
+  const select = db.prepare<[string], { position: number; model: Buffer; log_id: string; failed: string | null }>(
+    'SELECT position, model, log_id, failed FROM projection_snapshots WHERE name = ?',
+  );
+  const selectHeaders = db.prepare<[], { name: string; position: number; log_id: string; failed: string | null }>(
+    'SELECT name, position, log_id, failed FROM projection_snapshots ORDER BY name',
+  );
+  const upsert = db.prepare<[string, number, Buffer, string, string | null, string]>(
+    `INSERT INTO projection_snapshots (name, position, model, log_id, failed, saved_at) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT(name) DO UPDATE SET position = excluded.position, model = excluded.model, log_id = excluded.log_id,
+       failed = excluded.failed, saved_at = excluded.saved_at`,
   );
   const saveAll = db.transaction((snapshots: readonly ProjectionSnapshot[], savedAt: string) => {
-    for (const snapshot of snapshots) upsert.run(snapshot.name, snapshot.position, serialize(snapshot.model), snapshot.logId, savedAt);
+    for (const snapshot of snapshots) upsert.run(snapshot.name, snapshot.position, serialize(snapshot.model), snapshot.logId, snapshot.failed ?? null, savedAt);
+  });
+  const header = (row: { name: string; position: number; log_id: string; failed: string | null }) => ({
+    name: row.name,
+    position: row.position,
+    logId: row.log_id,
+    ...(row.failed !== null ? { failed: row.failed } : {}),
   });
 
   return {
     load(name) {
       const row = select.get(name);
-      return row ? { name, position: row.position, model: deserialize(row.model), logId: row.log_id } : undefined;
+      return row ? { ...header({ name, ...row }), model: deserialize(row.model) } : undefined;
+    },
+    headers() {
+      return selectHeaders.all().map(header);
     },
     save(snapshots) {
       if (snapshots.length > 0) saveAll(snapshots, new Date().toISOString());

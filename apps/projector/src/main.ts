@@ -1,0 +1,31 @@
+// The projections as their own process: `npm run start:projector`, with the API started with
+// PROJECTIONS=external. It follows the event log and saves the read models every half second;
+// the API instances serve what it saved.
+import { ProjectionRunner } from '@stagecraft/projections';
+import { SettingsError } from '../../api/src/settings/api-settings';
+import { openProjectorStores } from './projector.runtime';
+
+async function main(): Promise<void> {
+  const { store, snapshots, projections, readModelsPath } = openProjectorStores();
+  const runner = new ProjectionRunner(store, snapshots, projections, { snapshotEveryMs: 500, snapshotEveryEvents: 20_000 });
+  runner.onFailure = (name, reason) => console.error(`Projection ${name} stopped: ${reason}`);
+  runner.onDiscardedSnapshot = (name, reason) => console.warn(`Saved read model ${name} set aside (${reason}); rebuilding it from the log`);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await runner.stop();
+    snapshots.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+  await runner.start();
+  console.log(`Stagecraft projector caught up at position ${runner.position()}; read models in ${readModelsPath}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof SettingsError ? `Projector did not start.\n${error.message}` : error);
+  process.exit(1);
+});

@@ -1,0 +1,28 @@
+/** Where the read models are served from: the runner itself, or another process's snapshots. */
+export interface ReadModels {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** The model of one projection, as of `position()`. */
+  model<Model>(name: string): Model;
+  names(): string[];
+  /** The log position every working projection has folded in. */
+  position(): number;
+  status(): ProjectionStatus[];
+  /** Why a projection stopped, or undefined while it works. */
+  failure(name: string): string | undefined;
+  /** Resolves true once every working projection has folded in `position`, false after `timeoutMs`. */
+  waitFor(position: number, timeoutMs: number): Promise<boolean>;
+  /** Rebuilds one projection from position 0 while the current model keeps serving. */
+  rebuild(name: string, onProgress?: (progress: { position: number; head: number }) => void): Promise<void>;
+}
+
+export interface ProjectionStatus {
+  readonly name: string;
+  /** Last log position folded into the model. */
+  readonly checkpoint: number;
+  /** Log head minus checkpoint: how far behind the model is. */
+  readonly lag: number;
+  readonly rebuilding: boolean;
+  /** Why the projection stopped, when an event could not be folded into it; it serves no more. */
+  readonly failed?: string;
+}

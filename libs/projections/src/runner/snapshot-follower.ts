@@ -1,0 +1,97 @@
+import type { EventStore } from '@stagecraft/event-store';
+import type { ProjectionSnapshotStore } from './projection-snapshot.store';
+import type { ProjectionStatus, ReadModels } from './read-models.port';
+
+/** Raised when something only the process running the projections can do is asked of a follower. */
+export class RunsElsewhereError extends Error {
+  constructor(what: string) {
+    super(`${what} runs in the projector process (npm run start:projector), not in this API instance`);
+    this.name = 'RunsElsewhereError';
+  }
+}
+
+/**
+ * Serves the read models another process (apps/projector) keeps: polls the saved snapshots and
+ * loads a model whenever its checkpoint moved. Several API instances can follow one projector.
+ */
+export class SnapshotFollower implements ReadModels {
+  private readonly models = new Map<string, { model: unknown; position: number; failed?: string }>();
+  private timer?: NodeJS.Timeout;
+  private head = 0;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly snapshots: ProjectionSnapshotStore,
+    private readonly projectionNames: readonly string[],
+    private readonly pollIntervalMs = 250,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(() => void this.refresh().catch(() => undefined), this.pollIntervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+  }
+
+  model<Model>(name: string): Model {
+    const entry = this.models.get(name);
+    if (!entry) throw new Error(`No read model "${name}" has been saved by the projector yet`);
+    return entry.model as Model;
+  }
+
+  names(): string[] {
+    return [...this.projectionNames];
+  }
+
+  /** The position every working model has reached; 0 until the projector has saved them all. */
+  position(): number {
+    let lowest = Infinity;
+    for (const name of this.projectionNames) {
+      const entry = this.models.get(name);
+      if (!entry) return 0;
+      if (entry.failed === undefined) lowest = Math.min(lowest, entry.position);
+    }
+    return lowest === Infinity ? 0 : lowest;
+  }
+
+  status(): ProjectionStatus[] {
+    return this.projectionNames.map((name) => {
+      const entry = this.models.get(name);
+      const checkpoint = entry?.position ?? 0;
+      return { name, checkpoint, lag: Math.max(0, this.head - checkpoint), rebuilding: false, ...(entry?.failed !== undefined ? { failed: entry.failed } : {}) };
+    });
+  }
+
+  failure(name: string): string | undefined {
+    const entry = this.models.get(name);
+    return entry ? entry.failed : 'the projector has not saved this read model yet';
+  }
+
+  async waitFor(position: number, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.position() >= position) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50, this.pollIntervalMs)));
+      await this.refresh();
+    }
+  }
+
+  async rebuild(): Promise<void> {
+    throw new RunsElsewhereError('Rebuilding a read model');
+  }
+
+  private async refresh(): Promise<void> {
+    this.head = await this.store.headPosition();
+    for (const header of this.snapshots.headers()) {
+      if (!this.projectionNames.includes(header.name)) continue;
+      const known = this.models.get(header.name);
+      if (known && known.position === header.position && known.failed === header.failed) continue;
+      const saved = this.snapshots.load(header.name);
+      if (saved) this.models.set(header.name, { model: saved.model, position: saved.position, ...(saved.failed !== undefined ? { failed: saved.failed } : {}) });
+    }
+  }
+}

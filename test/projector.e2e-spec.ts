@@ -1,0 +1,51 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT, startApiTestApp, temporaryDirectory } from './support/api-test-app';
+
+describe('projections in their own process (apps/projector) behind API instances', () => {
+  const dir = temporaryDirectory();
+  afterAll(() => dir.remove());
+
+  it('keeps the read models the API serves; the CLI reports and rebuilds them', async () => {
+    const env = { EVENT_STORE_PATH: join(dir.path, 'events.db'), READ_MODELS_PATH: join(dir.path, 'read-models.db') };
+    // The API records the process versions first, so the projector has a log to follow.
+    const api = await startApiTestApp({ eventStorePath: env.EVENT_STORE_PATH, env: { ...env, PROJECTIONS: 'external', READ_YOUR_WRITES_TIMEOUT_MS: '10000' } });
+    const projector = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'apps', 'projector', 'src', 'main.ts')], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    projector.stdout!.on('data', (chunk) => (output += chunk));
+    projector.stderr!.on('data', (chunk) => (output += chunk));
+    const exited = new Promise((resolve) => projector.once('exit', resolve));
+    try {
+      for (let i = 0; i < 300 && !output.includes('caught up'); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(output).toContain('Stagecraft projector caught up');
+
+      const { position } = (await api.http.post('/opportunities').send({ title: 'Via the projector', processId: 'standard', teamId: 'direct', amount: 300 }).expect(201)).body;
+      const board = (await api.http.get(`/pipeline?minPosition=${position}`).expect(200)).body;
+      expect(board.processes.find((p: { processId: string }) => p.processId === 'standard').stages[0]).toMatchObject({ count: 1, amount: 300 });
+      const health = (await api.anonymous.get('/health').expect(200)).body;
+      expect(health.projections.every((p: { checkpoint: number }) => p.checkpoint >= position)).toBe(true);
+      const rebuild = await api.http.post('/admin/projections/pipeline/rebuild').send({}).expect(409);
+      expect(rebuild.body.code).toBe('PROJECTION.REBUILD_ELSEWHERE');
+    } finally {
+      projector.kill('SIGTERM');
+      await exited;
+      await api.close();
+    }
+
+    const cli = (...args: string[]) => spawnSync(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'apps', 'projector', 'src', 'projections.cli.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
+    const status = cli('status');
+    expect(status.status).toBe(0);
+    expect(status.stdout).toMatch(/^pipeline\s+checkpoint \d+ \(lag 0\)$/m);
+    const rebuilt = cli('rebuild', 'pipeline', 'funnel');
+    expect(rebuilt.status).toBe(0);
+    expect(rebuilt.stdout).toMatch(/Rebuilt pipeline, funnel up to position \d+/);
+    expect(rebuilt.stderr).toContain('100%');
+    const unknown = cli('rebuild', 'nope');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown projection\(s\) nope/);
+  }, 60_000);
+});
