@@ -81,7 +81,7 @@ describe('ProjectionRunner', () => {
   it('after a crash at any save, resumes from it and ends exactly where a single run ends', async () => {
     await append(60);
     const snapshots = new MemorySnapshots();
-    const first = new ProjectionRunner(store, snapshots, [tally as Projection<unknown>], { snapshotEveryEvents: 7 });
+    const first = new ProjectionRunner(store, snapshots, [tally as Projection<unknown>], { snapshotEveryEvents: 7, replaySaveIntervalMs: 0 });
     await first.start();
     await first.stop();
     await append(30);

@@ -8,6 +8,8 @@ export interface ProjectionRunnerOptions {
   readonly snapshotEveryEvents?: number;
   /** …or after this many milliseconds with unsaved events. */
   readonly snapshotEveryMs?: number;
+  /** While replaying up to the head, save at most this often (a save serialises every model). */
+  readonly replaySaveIntervalMs?: number;
   /** Page size of a rebuild's reads. */
   readonly rebuildPageSize?: number;
   /** Told every 10,000 events while replaying up to the head (for progress bars). */
@@ -225,10 +227,16 @@ export class ProjectionRunner implements ReadModels {
       }
     }
     this.unsaved += 1;
-    const { snapshotEveryEvents = 10_000, snapshotEveryMs = 5_000, onReplayProgress } = this.options;
+    const { snapshotEveryEvents = 10_000, snapshotEveryMs = 5_000, replaySaveIntervalMs = 10_000, onReplayProgress } = this.options;
     if (!this.caughtUp && onReplayProgress && event.position % 10_000 === 0) onReplayProgress({ position: event.position, head: this.head });
-    if (this.unsaved >= snapshotEveryEvents || (this.caughtUp && Date.now() - this.lastSave >= snapshotEveryMs)) this.save();
-    else if (this.caughtUp) this.scheduleSave(snapshotEveryMs);
+    if (this.caughtUp) {
+      if (this.unsaved >= snapshotEveryEvents || Date.now() - this.lastSave >= snapshotEveryMs) this.save();
+      else this.scheduleSave(snapshotEveryMs);
+    } else if (this.unsaved >= snapshotEveryEvents && Date.now() - this.lastSave >= replaySaveIntervalMs) {
+      // While replaying, a save (serialising every model) would cost more than the events it
+      // protects; save now and then so a crash mid-replay does not start from zero.
+      this.save();
+    }
     const reached = this.position();
     for (const waiter of [...this.waiters]) if (reached >= waiter.position) waiter.resolve(true);
   }
