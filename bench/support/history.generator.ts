@@ -49,7 +49,7 @@ export function generateHistory(id: string, process: CompiledProcess, random: ()
   for (let step = 0; step < 12 && state.status === 'open'; step += 1) {
     const open = state;
     const stage = process.stage(open.stage)!;
-    for (const criterion of stage.exitCriteria) if (random() < 0.6) run({ type: 'MeetExitCriterion', criterionId: criterion.id });
+    for (const criterion of stage.exitCriteria) if (random() < 0.5) run({ type: 'MeetExitCriterion', criterionId: criterion.id });
     const roll = random();
     if (roll < 0.12) run({ type: 'LoseOpportunity', reason: pick(lostReasons) });
     else if (roll < 0.2 && process.definition.rules.winFrom.includes(open.stage)) run({ type: 'WinOpportunity' });
