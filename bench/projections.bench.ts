@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { getSQLiteEventStore } from '@stagecraft/event-store';
 import { toOpportunityStreamId } from '@stagecraft/opportunity';
 import { ALL_PROJECTIONS, getSQLiteProjectionSnapshotStore, ProjectionRunner, type Projection } from '@stagecraft/projections';
-import { PROCESS_VERSION_RECORDED, toProcessStreamId } from '../apps/api/src/processes/process-stream';
+import { PROCESS_VERSION_RECORDED, toProcessStreamId } from '@stagecraft/sales-process';
 import { generateHistory, seededRandom, shippedProcesses } from './support/history.generator';
 import { runAnalyticsQueries } from './support/analytics-queries';
 

@@ -1,9 +1,7 @@
 import type { ProcessDefinition } from '@stagecraft/sales-process';
 
-// Process versions are recorded by the API in `sales-process-<processId>`. The names are
-// repeated here rather than imported because libs never depend on apps/.
-export const PROCESS_VERSION_RECORDED = 'ProcessVersionRecorded';
-export const PROCESS_STREAM_PREFIX = 'sales-process-';
+// Process versions are recorded in `sales-process-<processId>` (names in @stagecraft/sales-process).
+export { PROCESS_STREAM_PREFIX, PROCESS_VERSION_RECORDED } from '@stagecraft/sales-process';
 
 /**
  * A stage of one process, identified across all its versions by a small integer `key` that is

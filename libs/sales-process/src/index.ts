@@ -5,3 +5,4 @@ export * from './process-definition.types';
 export { formatPath, validateProcessDefinition } from './process-definition.validator';
 export * from './process-version';
 export * from './sales-process.machine';
+export * from './process-stream';

@@ -2,12 +2,11 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { relative } from 'node:path';
 import { loadProcessDirectory } from '@stagecraft/config';
 import { EVENT_STORE, type EventStore } from '@stagecraft/event-store';
-import { compileProcess, type CompiledProcess } from '@stagecraft/sales-process';
+import { compileProcess, PROCESS_VERSION_RECORDED, toProcessStreamId, type CompiledProcess, type ProcessVersionRecordedData } from '@stagecraft/sales-process';
 import { ApiProblem } from '../http/problem';
 import { deterministicUuid } from '../common/deterministic-uuid';
 import { API_SETTINGS } from '../settings/api-settings.token';
 import type { ApiSettings } from '../settings/api-settings';
-import { PROCESS_VERSION_RECORDED, toProcessStreamId, type ProcessVersionRecordedData } from './process-stream';
 
 export interface ProcessVersionInfo {
   readonly version: string;
