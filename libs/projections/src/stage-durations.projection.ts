@@ -219,14 +219,31 @@ function settle(visits: StageVisits): void {
 type Completed = StageDurationStats['completed'];
 const NO_VISITS: Completed = { count: 0, meanSeconds: null, medianSeconds: null, p90Seconds: null };
 
+// Work buffers are kept per model between queries (outside the model, which is saved): a query
+// at a million events would otherwise allocate and zero megabytes each time, and feed the GC.
+const QUERY_BUFFERS = new WeakMap<StageDurationsModel, { scratch(length: number): Float64Array; allRows(rows: number): Uint8Array }>();
+
+function queryBuffersOf(model: StageDurationsModel) {
+  let buffers = QUERY_BUFFERS.get(model);
+  if (!buffers) {
+    let scratch = new Float64Array(0);
+    let allRows = new Uint8Array(0);
+    buffers = {
+      scratch: (length) => (scratch.length >= length ? scratch : (scratch = new Float64Array(Math.max(length, scratch.length * 2)))),
+      allRows: (rows) => (allRows.length >= rows ? allRows : (allRows = new Uint8Array(Math.max(rows, allRows.length * 2)).fill(1))),
+    };
+    QUERY_BUFFERS.set(model, buffers);
+  }
+  return buffers;
+}
+
 export function queryStageDurations(model: StageDurationsModel, filter: AnalyticsFilter, now: string): StageDurationsResult {
   const parsed = parseFilter(filter);
   const nowMs = parseInstant(now, 'now');
   // The process is chosen by listing only its stages; team and owner by row.
   const selected = matchRows(model.table, { processId: undefined, teamId: parsed.teamId, ownerId: parsed.ownerId });
   const processes = processesOf(model.catalog, parsed.processId);
-  let scratch: Float64Array | undefined;
-  const allRows = new Uint8Array(model.table.rows).fill(1);
+  const buffers = queryBuffersOf(model);
 
   const completed = (key: number): Completed => {
     const visits = model.visits[key];
@@ -237,10 +254,10 @@ export function queryStageDurations(model: StageDurationsModel, filter: Analytic
       return { count: n, meanSeconds: visits.sum / n, medianSeconds: medianOfSorted(visits.seconds, n), p90Seconds: visits.seconds[p90Index(n)]! };
     }
     // Walking the visits in duration order keeps the kept ones in order too.
-    scratch ??= new Float64Array(Math.max(...model.visits.map((v) => v?.length ?? 0)) + 1);
     const { seconds, row, endMs, length } = visits;
+    const scratch = buffers.scratch(length + 1);
     const { fromMs, toMs } = parsed;
-    const rowSelected = selected ?? allRows;
+    const rowSelected = selected ?? buffers.allRows(model.table.rows);
     let n = 0;
     let sum = 0;
     // Branch-free compaction: every value is written, and the cursor moves on only for kept ones

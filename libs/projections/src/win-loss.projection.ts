@@ -162,6 +162,21 @@ function close(model: WinLossModel, row: number, outcome: typeof WON | typeof LO
   model.closedMonth.values[row] = date.getUTCFullYear() * 12 + date.getUTCMonth();
 }
 
+// Row-sized work buffers are kept per model between queries (outside the model, which is saved):
+// allocating and zeroing them on every query at 100,000 opportunities feeds the GC. Queries are
+// synchronous, so two never share them at once.
+const QUERY_BUFFERS = new WeakMap<WinLossModel, { allRows: Uint8Array; kept: Int32Array; keptLost: Int32Array }>();
+
+function queryBuffersOf(model: WinLossModel, rows: number) {
+  let buffers = QUERY_BUFFERS.get(model);
+  if (!buffers || buffers.kept.length < rows) {
+    const size = Math.max(rows, (buffers?.kept.length ?? 0) * 2);
+    buffers = { allRows: new Uint8Array(size).fill(1), kept: new Int32Array(size), keptLost: new Int32Array(size) };
+    QUERY_BUFFERS.set(model, buffers);
+  }
+  return buffers;
+}
+
 export function queryWinLoss(model: WinLossModel, filter: AnalyticsFilter = {}, groupBy?: WinLossGroupBy): WinLossResult {
   const parsed = parseFilter(filter);
   const selected = matchRows(model.table, parsed);
@@ -172,9 +187,9 @@ export function queryWinLoss(model: WinLossModel, filter: AnalyticsFilter = {}, 
   // The closed opportunities that count, won ones first, gathered branch-free (every row is
   // written, and a cursor moves on only for a kept one): outcomes and matches are data-dependent,
   // so branches would mispredict.
-  const rowSelected = selected ?? new Uint8Array(rows).fill(1);
-  const kept = new Int32Array(rows);
-  const keptLost = new Int32Array(rows);
+  const buffers = queryBuffersOf(model, rows);
+  const rowSelected = selected ?? buffers.allRows;
+  const { kept, keptLost } = buffers;
   let wonCount = 0;
   let lostCount = 0;
   for (let row = 0; row < rows; row++) {
