@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { deserialize, serialize } from 'node:v8';
+import { deserializeModel, serializeModel } from './runner/model-serialization';
 import { ALL_PROJECTIONS } from './all-projections';
 import { queryFunnel, type FunnelModel } from './funnel.projection';
 import { queryPipeline, type PipelineModel } from './pipeline.projection';
@@ -36,7 +36,7 @@ describe('all read models', () => {
           const atOnce = project(projection, history.events);
           const firstHalf = project(projection, history.events.slice(0, split));
           query(firstHalf, filter, now); // a query in between must leave nothing behind
-          const restarted = project(projection, history.events.slice(split), deserialize(serialize(firstHalf)));
+          const restarted = project(projection, history.events.slice(split), deserializeModel(serializeModel(firstHalf)));
           expect(query(restarted, filter, now)).toEqual(query(atOnce, filter, now));
         }
       }),

@@ -3,3 +3,4 @@ export * from './projection.runner';
 export * from './sqlite-projection-snapshot.store';
 export * from './read-models.port';
 export * from './snapshot-follower';
+export * from './model-serialization';
