@@ -3,7 +3,7 @@
 // rebuild of every read model from position 0 (events/s and peak RSS), and the latency of each
 // analytics query at that size.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getSQLiteEventStore } from '@stagecraft/event-store';
@@ -19,6 +19,7 @@ const TARGET_EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const PAGE = 5_000;
 
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
+const walSize = (db: string) => (existsSync(`${db}-wal`) ? statSync(`${db}-wal`).size : 0);
 
 async function main(): Promise<void> {
   const measuring = process.argv.indexOf('--measure');
@@ -106,6 +107,7 @@ async function measure(path: string): Promise<void> {
     for (const line of runAnalyticsQueries(runner, now)) console.log(line);
     await runner.stop();
     snapshots.close();
+    console.log(`saved read models            ${mb(statSync(`${path}.read-models.db`).size + walSize(`${path}.read-models.db`)).padStart(10)}  (SQLite file of the snapshots)`);
   } finally {
     await store.close();
   }

@@ -165,11 +165,15 @@ describe('analytics from the read models (end to end)', () => {
   it('rebuilds a projection on request and answers the same afterwards', async () => {
     const before = (await analyst('/analytics/transitions').expect(200)).body;
     await api.http.post('/admin/projections/transitions/rebuild').send({}).expect(202);
+    let status: { checkpoint: number; lastRebuild: { finishedAt?: string; position: number; error?: string } | null } | undefined;
     for (let i = 0; i < 100; i += 1) {
-      const status = (await api.http.get('/admin/projections').expect(200)).body.projections.find((p: { name: string }) => p.name === 'transitions');
-      if (status.lastRebuild?.finishedAt) break;
+      status = (await api.http.get('/admin/projections').expect(200)).body.projections.find((p: { name: string }) => p.name === 'transitions');
+      if (status?.lastRebuild?.finishedAt) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    // The rebuild really ran to the end: without this the old model would pass the comparison.
+    expect(status!.lastRebuild).toMatchObject({ finishedAt: expect.any(String), position: status!.checkpoint });
+    expect(status!.lastRebuild!.error).toBeUndefined();
     expect((await analyst('/analytics/transitions').expect(200)).body).toEqual(before);
     expect((await api.http.post('/admin/projections/nope/rebuild').send({}).expect(404)).body.code).toBe('PROJECTION.NOT_FOUND');
   });

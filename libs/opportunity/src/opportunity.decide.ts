@@ -1,4 +1,5 @@
 import type { CompiledProcess, MachinePosition, SalesProcessEvent } from '@stagecraft/sales-process';
+import { definedOnly } from './defined-only';
 import type {
   ChangeOpportunityDetails,
   LoseOpportunity,
@@ -258,6 +259,3 @@ function resolveOccurredAt(
   return { ok: true, occurredAt };
 }
 
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}

@@ -1,4 +1,5 @@
 import type { OpportunityEvent } from './opportunity.events';
+import { definedOnly } from './defined-only';
 import type { OpenedOpportunityState, OpportunityState } from './opportunity.state';
 
 /** A stored event that cannot follow the state it is applied to: the stream is corrupt. */
@@ -95,6 +96,3 @@ function expectOpened(state: OpportunityState, eventType: string): OpenedOpportu
   return state;
 }
 
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}

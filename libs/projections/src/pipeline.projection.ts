@@ -32,6 +32,7 @@ import {
   pushInt32,
   type Float64Column,
   type Int32Column,
+  STAGE_LIFE_EVENTS,
 } from './projection.helpers';
 import type { Projection, ProjectedEvent } from './projection.types';
 
@@ -121,19 +122,10 @@ export interface PipelineResult {
   readonly processes: readonly PipelineProcess[];
 }
 
-const HANDLED = [
-  'ProcessVersionRecorded',
-  'OpportunityOpened',
-  'StageChanged',
-  'OpportunityWon',
-  'OpportunityLost',
-  'OpportunityReopened',
-  'OpportunityDetailsChanged',
-] as const;
 
 export const pipelineProjection: Projection<PipelineModel> = {
   name: 'pipeline',
-  handles: new Set(HANDLED),
+  handles: new Set(STAGE_LIFE_EVENTS),
   initial: () => ({
     catalog: createProcessCatalog(),
     table: createOpportunityTable(),

@@ -107,3 +107,14 @@ export function pushInt32(column: Int32Column, value: number): void {
   }
   column.values[column.length++] = value;
 }
+
+/** What a read model following an opportunity through its stages reads: process versions, and every event that opens, moves, closes, reopens or changes an opportunity. */
+export const STAGE_LIFE_EVENTS = [
+  'ProcessVersionRecorded',
+  'OpportunityOpened',
+  'StageChanged',
+  'OpportunityWon',
+  'OpportunityLost',
+  'OpportunityReopened',
+  'OpportunityDetailsChanged',
+] as const;

@@ -28,6 +28,7 @@ import {
   pushInt32,
   type Float64Column,
   type Int32Column,
+  STAGE_LIFE_EVENTS,
 } from './projection.helpers';
 import type { AnalyticsFilter, Projection } from './projection.types';
 
@@ -98,19 +99,10 @@ export interface StageDurationsResult {
   readonly processes: readonly { readonly processId: string; readonly stages: readonly StageDurationStats[] }[];
 }
 
-const HANDLED = [
-  'ProcessVersionRecorded',
-  'OpportunityOpened',
-  'StageChanged',
-  'OpportunityWon',
-  'OpportunityLost',
-  'OpportunityReopened',
-  'OpportunityDetailsChanged',
-] as const;
 
 export const stageDurationsProjection: Projection<StageDurationsModel> = {
   name: 'stage-durations',
-  handles: new Set(HANDLED),
+  handles: new Set(STAGE_LIFE_EVENTS),
   initial: () => ({
     catalog: createProcessCatalog(),
     table: createOpportunityTable(),

@@ -26,6 +26,7 @@ import {
   pushInt32,
   type Float64Column,
   type Int32Column,
+  STAGE_LIFE_EVENTS,
 } from './projection.helpers';
 import type { AnalyticsFilter, Projection } from './projection.types';
 
@@ -87,19 +88,10 @@ export interface TransitionsResult {
   readonly processes: readonly TransitionsProcess[];
 }
 
-const HANDLED = [
-  'ProcessVersionRecorded',
-  'OpportunityOpened',
-  'StageChanged',
-  'OpportunityWon',
-  'OpportunityLost',
-  'OpportunityReopened',
-  'OpportunityDetailsChanged',
-] as const;
 
 export const transitionsProjection: Projection<TransitionsModel> = {
   name: 'transitions',
-  handles: new Set(HANDLED),
+  handles: new Set(STAGE_LIFE_EVENTS),
   initial: () => ({
     catalog: createProcessCatalog(),
     table: createOpportunityTable(),
