@@ -18,6 +18,11 @@ const TARGET_EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 // Stops at whichever comes first; the generator averages about ten events an opportunity.
 const PAGE = 5_000;
 
+// The metadata the API writes with every event, so reading it costs what it costs in production.
+const apiLikeMetadata = (recordedAt: unknown) => {
+  const commandId = crypto.randomUUID();
+  return { commandId, correlationId: crypto.randomUUID(), causationId: commandId, actor: 'service:crm-sync', authenticatedBy: 'api-key:crm-sync', recordedAt };
+};
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 const walSize = (db: string) => (existsSync(`${db}-wal`) ? statSync(`${db}-wal`).size : 0);
 
@@ -46,7 +51,8 @@ async function main(): Promise<void> {
         const process = random() < 0.75 ? processes[0]! : processes[1]!;
         const events = generateHistory(id, process, random, started + Math.floor(random() * 300 * 86_400_000));
         written += events.length;
-        appends.push(store.appendToStream(toOpportunityStreamId(id), events.map((event) => ({ id: crypto.randomUUID(), type: event.type, data: { ...event.data }, metadata: { actor: 'bench' } })), { expectedRevision: 'no_stream' }));
+        const stored = events.map((event) => ({ id: crypto.randomUUID(), type: event.type, data: { ...event.data }, metadata: apiLikeMetadata(event.data.occurredAt) }));
+        appends.push(store.appendToStream(toOpportunityStreamId(id), stored, { expectedRevision: 'no_stream' }));
       }
       await Promise.all(appends);
     }
@@ -56,7 +62,9 @@ async function main(): Promise<void> {
     const child = spawnSync(process.execPath, ['--max-old-space-size=2048', '-r', '@swc-node/register', __filename, '--measure', join(dir, 'events.db')], { stdio: 'inherit' });
     if (child.status !== 0) throw new Error(`measuring failed with exit code ${child.status}`);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    // BENCH_KEEP=1 keeps the store, to measure again with --measure <file> without generating.
+    if (process.env.BENCH_KEEP) console.log(`kept ${join(dir, 'events.db')}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 

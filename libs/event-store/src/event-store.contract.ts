@@ -421,6 +421,32 @@ export function eventStoreContract(name: string, create: () => Promise<EventStor
         }
       });
 
+      it('eventTypes: every event of those types arrives in order, and progress past the others is reported', async () => {
+        const prefix = uniquePrefix('types');
+        const start = await store.headPosition();
+        const wanted = [newEvent('Wanted'), newEvent('AlsoWanted')];
+        await store.appendToStream(`${prefix}one`, [newEvent('Unwanted'), wanted[0], newEvent('Unwanted')], { expectedRevision: 'no_stream' });
+        await store.appendToStream(`${prefix}two`, [wanted[1], newEvent('WantedNot')], { expectedRevision: 'no_stream' });
+        const subscription = reader(store.subscribeToAll({ fromPosition: start, streamPrefix: prefix, eventTypes: ['Wanted', 'AlsoWanted'] }));
+        try {
+          await subscription.until(isCaughtUp);
+          // Live: the last appends are of a type not asked for; a reader waiting for their
+          // position (read-your-writes) must still learn that the subscription got past them.
+          const live = newEvent('Wanted');
+          await store.appendToStream(`${prefix}three`, [live], { expectedRevision: 'no_stream' });
+          const unwanted = await store.appendToStream(`${prefix}three`, [newEvent('Unwanted'), newEvent('Unwanted')], { expectedRevision: 0 });
+          await subscription.until(hasPassed(unwanted.position));
+
+          const delivered = eventsOf(subscription.received);
+          // An adapter may deliver other types too (the option is a hint); the wanted ones must all come, in order.
+          expect(delivered.filter((e) => e.type === 'Wanted' || e.type === 'AlsoWanted').map((e) => e.id)).toEqual([wanted[0].id, wanted[1].id, live.id]);
+          expect(delivered.every((e) => e.stream.startsWith(prefix))).toBe(true);
+          expectIncreasingPositions(delivered);
+        } finally {
+          await subscription.close();
+        }
+      });
+
       it('neither loses nor repeats events appended while the replay runs', async () => {
         const prefix = uniquePrefix('during-replay');
         const stream = `${prefix}log`;
@@ -567,6 +593,11 @@ function isCaughtUp(message: SubscriptionMessage): boolean {
   return message.type === 'caughtUp';
 }
 
+/** The subscription has looked at the log up to `position`: an event, checkpoint or caughtUp at or past it. */
+function hasPassed(position: number): (message: SubscriptionMessage) => boolean {
+  return (message) => (message.type === 'event' ? message.event.position : message.position) >= position;
+}
+
 function isEvent(id: string): (message: SubscriptionMessage) => boolean {
   return (message) => message.type === 'event' && message.event.id === id;
 }
@@ -579,19 +610,31 @@ function eventsOf(messages: readonly SubscriptionMessage[]): StoredEvent[] {
   return messages.flatMap((m) => (m.type === 'event' ? [m.event] : []));
 }
 
-/** Pulls messages one at a time, remembering them; close() ends the subscription. */
+/**
+ * Pulls messages one at a time, remembering them; close() ends the subscription. Checkpoints may
+ * come at any time (a store may send them whenever it has looked further), so they are kept apart
+ * from `received`, after checking that they only ever move forwards.
+ */
 function reader(subscription: AsyncIterable<SubscriptionMessage>) {
   const iterator = subscription[Symbol.asyncIterator]();
   const received: SubscriptionMessage[] = [];
+  const checkpoints: number[] = [];
   return {
     received,
+    checkpoints,
     next: () => iterator.next(),
     async until(predicate: (message: SubscriptionMessage) => boolean): Promise<SubscriptionMessage> {
       for (;;) {
         const result = await iterator.next();
         if (result.done) throw new Error(`The subscription ended after ${received.length} messages, before the one awaited`);
-        received.push(result.value);
-        if (predicate(result.value)) return result.value;
+        const message = result.value;
+        if (message.type === 'checkpoint') {
+          expect(message.position).toBeGreaterThanOrEqual(checkpoints.at(-1) ?? 0);
+          checkpoints.push(message.position);
+        } else {
+          received.push(message);
+        }
+        if (predicate(message)) return message;
       }
     },
     async close(): Promise<void> {

@@ -61,13 +61,25 @@ export interface SubscribeToAllOptions {
   readonly fromPosition?: number;
   /** Only streams whose name starts with this prefix. */
   readonly streamPrefix?: string;
+  /**
+   * A hint: the reader needs only events of these types. An adapter may leave the others out
+   * (reporting its progress past them with checkpoint messages) or deliver them anyway, so the
+   * reader still checks each event's type. Skipping what nobody reads is most of a rebuild's
+   * saving: most of a log is criteria being met, which no read model counts.
+   */
+  readonly eventTypes?: readonly string[];
   /** Ends the subscription; the iterator then completes. */
   readonly signal?: AbortSignal;
 }
 
 export type SubscriptionMessage =
   | { readonly type: 'event'; readonly event: StoredEvent }
-  /** Sent once when the replay reaches the end of the log; live events follow. */
+  /**
+   * Everything up to this position has been delivered or filtered out: a filtered subscription
+   * says so, so that a reader waiting for a position of a filtered-out event is not left waiting.
+   */
+  | { readonly type: 'checkpoint'; readonly position: number }
+  /** Sent once when the replay reaches the end of the log; live events follow. Also a checkpoint. */
   | { readonly type: 'caughtUp'; readonly position: number };
 
 export interface EventStoreHealth {

@@ -161,6 +161,19 @@ describe('SQLite event store', () => {
     expect(received.map((m) => (m.type === 'event' ? m.event.position : `caughtUp@${m.position}`))).toEqual([1, 2, 'caughtUp@2']);
   });
 
+  it('eventTypes leaves other types out in SQL and reports progress past them with checkpoints', async () => {
+    const store = open();
+    await store.appendToStream('deal-1', [event('Wanted'), event('Other'), event('Wanted'), event('Other')], { expectedRevision: 'no_stream' });
+    const received: string[] = [];
+    for await (const message of store.subscribeToAll({ eventTypes: ['Wanted'] })) {
+      received.push(message.type === 'event' ? `${message.event.type}@${message.event.position}` : `${message.type}@${message.position}`);
+      if (message.type === 'caughtUp') await store.appendToStream('deal-1', [event('Other')], { expectedRevision: 3 });
+      if (message.type === 'checkpoint') break;
+    }
+
+    expect(received).toEqual(['Wanted@1', 'Wanted@3', 'caughtUp@4', 'checkpoint@5']);
+  });
+
   it('an empty append to an existing stream reports its last event', async () => {
     const store = open();
     const written = await store.appendToStream('deal-1', [event(), event()], { expectedRevision: 'no_stream' });

@@ -15,7 +15,7 @@ import type {
   SubscribeToAllOptions,
   SubscriptionMessage,
 } from '../event-store.port';
-import { SQLiteSubscription, type SubscriptionSource } from './sqlite-subscription';
+import { SQLiteSubscription, type SubscriptionFilter, type SubscriptionSource } from './sqlite-subscription';
 
 export interface SQLiteEventStoreOptions {
   /** A file path, or ':memory:' for a private in-memory store. */
@@ -216,12 +216,16 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
     };
   }
 
-  readPage(after: number, streamPrefix: string | undefined, limit: number): { head: number; events: StoredEvent[] } {
+  readPage(after: number, filter: SubscriptionFilter, limit: number): { head: number; events: StoredEvent[] } {
     const head = this.head();
+    const { streamPrefix, eventTypes } = filter;
+    // Filtered in SQL: rows nobody reads are never copied out of SQLite nor parsed.
     const rows =
-      streamPrefix === undefined
-        ? this.statements.pageAfter.all(after, head, limit)
-        : this.statements.pageAfterWithPrefix.all({ after, head, prefix: streamPrefix, limit });
+      eventTypes !== undefined
+        ? this.statements.pageAfterOfTypes.all({ after, head, prefix: streamPrefix ?? '', types: eventTypes, limit })
+        : streamPrefix === undefined
+          ? this.statements.pageAfter.all(after, head, limit)
+          : this.statements.pageAfterWithPrefix.all({ after, head, prefix: streamPrefix, limit });
     return { head, events: rows.map(toStoredEvent) };
   }
 
@@ -394,6 +398,13 @@ function prepareStatements(db: Database.Database) {
     pageAfterWithPrefix: db.prepare<[{ after: number; head: number; prefix: string; limit: number }], EventRow>(
       `SELECT ${columns} FROM events
        WHERE position > @after AND position <= @head AND substr(stream, 1, length(@prefix)) = @prefix
+       ORDER BY position ASC LIMIT @limit`,
+    ),
+    // The types come as one JSON array, so one statement serves every set of types.
+    pageAfterOfTypes: db.prepare<[{ after: number; head: number; prefix: string; types: string; limit: number }], EventRow>(
+      `SELECT ${columns} FROM events
+       WHERE position > @after AND position <= @head AND substr(stream, 1, length(@prefix)) = @prefix
+         AND type IN (SELECT value FROM json_each(@types))
        ORDER BY position ASC LIMIT @limit`,
     ),
     head: db.prepare<[], { head: number }>('SELECT coalesce(max(position), 0) AS head FROM events'),

@@ -3,6 +3,12 @@ import type { StoredEvent, SubscribeToAllOptions, SubscriptionMessage } from '..
 /** Events per replay query: bounds memory on a long log without one query per event. */
 export const SUBSCRIPTION_PAGE_SIZE = 1000;
 
+/** Which events a subscription delivers; eventTypes is a JSON array, as the SQL takes it. */
+export interface SubscriptionFilter {
+  readonly streamPrefix?: string;
+  readonly eventTypes?: string;
+}
+
 /** What a subscription needs from the store; synchronous because better-sqlite3 is. */
 export interface SubscriptionSource {
   readonly pollIntervalMs: number;
@@ -10,7 +16,7 @@ export interface SubscriptionSource {
    * The head position, then up to `limit` events after `after` and at or before that head.
    * Bounding the page by the head read first is what makes "caught up" exact.
    */
-  readPage(after: number, streamPrefix: string | undefined, limit: number): { head: number; events: StoredEvent[] };
+  readPage(after: number, filter: SubscriptionFilter, limit: number): { head: number; events: StoredEvent[] };
   detach(subscription: SQLiteSubscription): void;
 }
 
@@ -29,7 +35,9 @@ export class SQLiteSubscription implements AsyncIterator<SubscriptionMessage, un
   private readonly buffer: SubscriptionMessage[] = [];
   private wake: (() => void) | undefined;
   private pulling: Promise<unknown> = Promise.resolve();
-  private readonly prefix: string | undefined;
+  private readonly filter: SubscriptionFilter;
+  /** Position of the last message queued (event or checkpoint): a checkpoint is due past it. */
+  private reported: number;
   private readonly signal: AbortSignal | undefined;
   private readonly onAbort = (): void => this.finish();
 
@@ -38,7 +46,11 @@ export class SQLiteSubscription implements AsyncIterator<SubscriptionMessage, un
     options: SubscribeToAllOptions,
   ) {
     this.cursor = options.fromPosition ?? 0;
-    this.prefix = options.streamPrefix || undefined;
+    this.reported = this.cursor;
+    this.filter = {
+      ...(options.streamPrefix ? { streamPrefix: options.streamPrefix } : {}),
+      ...(options.eventTypes ? { eventTypes: JSON.stringify(options.eventTypes) } : {}),
+    };
     this.signal = options.signal;
     if (this.signal?.aborted) this.finish();
     else this.signal?.addEventListener('abort', this.onAbort, { once: true });
@@ -96,10 +108,11 @@ export class SQLiteSubscription implements AsyncIterator<SubscriptionMessage, un
   }
 
   private fill(): void {
-    const { head, events } = this.source.readPage(this.cursor, this.prefix, SUBSCRIPTION_PAGE_SIZE);
+    const { head, events } = this.source.readPage(this.cursor, this.filter, SUBSCRIPTION_PAGE_SIZE);
     for (const event of events) this.buffer.push({ type: 'event', event });
     if (events.length === SUBSCRIPTION_PAGE_SIZE) {
       this.cursor = events[events.length - 1].position;
+      this.reported = this.cursor;
       return;
     }
     // Everything up to the head has been read; a fromPosition beyond the head stays exclusive.
@@ -107,7 +120,11 @@ export class SQLiteSubscription implements AsyncIterator<SubscriptionMessage, un
     if (!this.caughtUp) {
       this.caughtUp = true;
       this.buffer.push({ type: 'caughtUp', position: this.cursor });
+    } else if (this.cursor > (events.length > 0 ? events[events.length - 1].position : this.reported)) {
+      // Live events were all or partly filtered out: say how far the log has been looked at.
+      this.buffer.push({ type: 'checkpoint', position: this.cursor });
     }
+    this.reported = this.cursor;
   }
 
   /** Resolves on a commit in this process, on the poll interval (other processes), or on finish. */

@@ -1,5 +1,5 @@
 import type { EventStore, StoredEvent } from '@stagecraft/event-store';
-import type { Projection, ProjectedEvent } from '../projection.types';
+import type { Projection } from '../projection.types';
 import type { ProjectionSnapshotStore } from './projection-snapshot.store';
 import type { ProjectionStatus, ReadModels } from './read-models.port';
 
@@ -164,7 +164,7 @@ export class ProjectionRunner implements ReadModels {
         if (page.length === 0) throw new Error(`The log ended at ${position} before the live position ${entry.position}`);
         for (const event of page) {
           if (event.position > target()) break;
-          if (projection.handles.has(event.type)) model = projection.evolve(model, toProjected(event));
+          if (projection.handles.has(event.type)) model = projection.evolve(model, event);
           position = event.position;
         }
         onProgress?.({ position, head: this.head });
@@ -199,26 +199,43 @@ export class ProjectionRunner implements ReadModels {
 
   private async follow(from: number, markCaughtUp: () => void): Promise<void> {
     this.head = await this.store.headPosition();
-    for await (const message of this.store.subscribeToAll({ fromPosition: from, signal: this.controller.signal })) {
+    const eventTypes = [...new Set([...this.running.values()].flatMap((entry) => [...entry.projection.handles]))];
+    for await (const message of this.store.subscribeToAll({ fromPosition: from, eventTypes, signal: this.controller.signal })) {
+      if (message.type === 'event') {
+        this.apply(message.event);
+        continue;
+      }
+      this.passed(message.position);
       if (message.type === 'caughtUp') {
-        this.head = Math.max(this.head, message.position);
         this.caughtUp = true;
         this.save();
         markCaughtUp();
-        continue;
       }
-      this.apply(message.event);
     }
+  }
+
+  // The store looked at the log up to here and had nothing more for the projections: they are
+  // as current as that position, and a reader waiting for a filtered-out event is answered.
+  private passed(position: number): void {
+    this.head = Math.max(this.head, position);
+    for (const entry of this.running.values()) {
+      if (entry.failed === undefined && entry.position < position) entry.position = position;
+    }
+    this.wakeWaiters();
+  }
+
+  private wakeWaiters(): void {
+    const reached = this.position();
+    for (const waiter of [...this.waiters]) if (reached >= waiter.position) waiter.resolve(true);
   }
 
   private apply(event: StoredEvent): void {
     if (this.logId === '') this.logId = event.id; // the log was empty at start: this is its first event
     this.head = Math.max(this.head, event.position);
-    const projected = toProjected(event);
     for (const entry of this.running.values()) {
       if (entry.position >= event.position || entry.failed !== undefined) continue; // already folded in, or stopped
       try {
-        if (entry.projection.handles.has(event.type)) entry.model = entry.projection.evolve(entry.model, projected);
+        if (entry.projection.handles.has(event.type)) entry.model = entry.projection.evolve(entry.model, event);
         entry.position = event.position;
       } catch (error) {
         // One bad event stops that projection only, visibly; the others and the API go on.
@@ -237,8 +254,7 @@ export class ProjectionRunner implements ReadModels {
       // protects; save now and then so a crash mid-replay does not start from zero.
       this.save();
     }
-    const reached = this.position();
-    for (const waiter of [...this.waiters]) if (reached >= waiter.position) waiter.resolve(true);
+    this.wakeWaiters();
   }
 
   // Live events that trickle in are saved within snapshotEveryMs even if no further event comes.
@@ -270,8 +286,4 @@ export class ProjectionRunner implements ReadModels {
     this.unsaved = 0;
     this.lastSave = Date.now();
   }
-}
-
-function toProjected(event: StoredEvent): ProjectedEvent {
-  return { position: event.position, stream: event.stream, type: event.type, data: event.data };
 }
