@@ -55,6 +55,13 @@ export function effectiveHash(prevHash: string, event: HashableEvent): string {
   return typeof stored === 'string' ? stored : chainHash(prevHash, event);
 }
 
+/** The hash of a stream's last event (read in revision order); GENESIS_HASH for an empty stream. */
+export function headHashOf(events: Iterable<HashableEvent>, from = GENESIS_HASH): string {
+  let head = from;
+  for (const event of events) head = effectiveHash(head, event);
+  return head;
+}
+
 /** The metadata to append with a new event: the writer's own fields plus prevHash and hash. */
 export function withChainMetadata<T extends Readonly<Record<string, unknown>>>(prevHash: string, event: Omit<HashableEvent, 'metadata'> & { readonly metadata: T }): T & { prevHash: string; hash: string } {
   const metadata = { ...event.metadata, prevHash };
