@@ -1,7 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { relative } from 'node:path';
+import { chainNewEvents, headHashOf } from '@stagecraft/audit';
 import { loadProcessDirectory } from '@stagecraft/config';
 import { EVENT_STORE, type EventStore } from '@stagecraft/event-store';
+import type { ProcessVersionLookup } from '@stagecraft/opportunity';
 import { compileProcess, PROCESS_VERSION_RECORDED, toProcessStreamId, type CompiledProcess, type ProcessVersionRecordedData } from '@stagecraft/sales-process';
 import { ApiProblem } from '../http/problem';
 import { deterministicUuid } from '../common/deterministic-uuid';
@@ -17,6 +19,8 @@ export interface ProcessVersionInfo {
 
 interface ProcessEntry {
   current: CompiledProcess;
+  /** Version → index of its latest recording in the stream: "newer" means recorded later. */
+  recordedOrder: Map<string, number>;
   /** Every version ever recorded, oldest first: opportunities keep the version they opened with. */
   versions: Map<string, { compiled: CompiledProcess; info: Omit<ProcessVersionInfo, 'current'> }>;
 }
@@ -42,9 +46,10 @@ export class ProcessRegistry {
       const compiled = compileProcess(definition);
       const stream = toProcessStreamId(definition.id);
       const recorded = await this.store.readStream(stream);
-      const entry: ProcessEntry = { current: compiled, versions: new Map() };
+      const entry: ProcessEntry = { current: compiled, recordedOrder: new Map(), versions: new Map() };
       for (const event of recorded) {
         const data = event.data as unknown as ProcessVersionRecordedData;
+        entry.recordedOrder.set(data.version, event.revision);
         entry.versions.set(data.version, {
           compiled: data.version === compiled.version ? compiled : compileProcess(data.definition),
           info: { version: data.version, recordedAt: event.recordedAt, source: data.source },
@@ -57,13 +62,14 @@ export class ProcessRegistry {
         // The event id comes from the stream's length and the version, so instances starting
         // together record a change once (the store sees the same id as a retry).
         const expectedRevision = recorded.length > 0 ? recorded[recorded.length - 1]!.revision : 'no_stream';
-        await this.store.appendToStream(
-          stream,
-          [{ id: deterministicUuid('process-version', definition.id, recorded.length, compiled.version), type: PROCESS_VERSION_RECORDED, data: { ...data }, metadata: { actor: 'system:start-up', source } }],
-          { expectedRevision },
-        );
+        // Chained like opportunity streams, so a rewritten definition is detected too.
+        const { events } = chainNewEvents(stream, recorded.length, headHashOf(recorded), [
+          { id: deterministicUuid('process-version', definition.id, recorded.length, compiled.version), type: PROCESS_VERSION_RECORDED, data: { ...data }, metadata: { actor: 'system:start-up', source } },
+        ]);
+        await this.store.appendToStream(stream, events, { expectedRevision });
         const again = await this.store.readStream(stream, { direction: 'backwards', maxCount: 1 });
         entry.versions.set(compiled.version, { compiled, info: { version: compiled.version, recordedAt: again[0]!.recordedAt, source } });
+        entry.recordedOrder.set(compiled.version, recorded.length);
         this.logger.log(`Process "${definition.id}" version ${compiled.version} recorded (from ${source})`);
       }
       this.processes.set(definition.id, entry);
@@ -86,6 +92,20 @@ export class ProcessRegistry {
       throw new ApiProblem(404, 'PROCESS.VERSION_NOT_FOUND', `Process "${processId}" has no recorded version "${version}".`, { processId, version });
     }
     return found.compiled;
+  }
+
+  /** A recorded version, or undefined (for readers that can do without one, e.g. naming stages). */
+  findVersion(processId: string, version: string): CompiledProcess | undefined {
+    return this.processes.get(processId)?.versions.get(version)?.compiled;
+  }
+
+  /** Every recorded version with the order it was last recorded in, for deciding migrations. */
+  versionLookup(processId: string): ProcessVersionLookup {
+    const entry = this.entry(processId);
+    return (version) => {
+      const found = entry.versions.get(version);
+      return found ? { process: found.compiled, recordedOrder: entry.recordedOrder.get(version)! } : undefined;
+    };
   }
 
   versions(processId: string): ProcessVersionInfo[] {
