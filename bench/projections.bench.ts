@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chainNewEvents, GENESIS_HASH } from '@stagecraft/audit';
 import { getSQLiteEventStore } from '@stagecraft/event-store';
 import { toOpportunityStreamId } from '@stagecraft/opportunity';
 import { ALL_PROJECTIONS, getSQLiteProjectionSnapshotStore, ProjectionRunner, type Projection } from '@stagecraft/projections';
@@ -18,7 +19,7 @@ const TARGET_EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 // Stops at whichever comes first; the generator averages about ten events an opportunity.
 const PAGE = 5_000;
 
-// The metadata the API writes with every event, so reading it costs what it costs in production.
+// The metadata the API writes with every event (and the hash chain, added when appending), so reading it costs what it costs in production.
 const apiLikeMetadata = (recordedAt: unknown) => {
   const commandId = crypto.randomUUID();
   return { commandId, correlationId: crypto.randomUUID(), causationId: commandId, actor: 'service:crm-sync', authenticatedBy: 'api-key:crm-sync', recordedAt };
@@ -51,8 +52,9 @@ async function main(): Promise<void> {
         const process = random() < 0.75 ? processes[0]! : processes[1]!;
         const events = generateHistory(id, process, random, started + Math.floor(random() * 300 * 86_400_000));
         written += events.length;
-        const stored = events.map((event) => ({ id: crypto.randomUUID(), type: event.type, data: { ...event.data }, metadata: apiLikeMetadata(event.data.occurredAt) }));
-        appends.push(store.appendToStream(toOpportunityStreamId(id), stored, { expectedRevision: 'no_stream' }));
+        const stream = toOpportunityStreamId(id);
+        const unchained = events.map((event) => ({ id: crypto.randomUUID(), type: event.type, data: { ...event.data }, metadata: apiLikeMetadata(event.data.occurredAt) }));
+        appends.push(store.appendToStream(stream, chainNewEvents(stream, 0, GENESIS_HASH, unchained).events, { expectedRevision: 'no_stream' }));
       }
       await Promise.all(appends);
     }
