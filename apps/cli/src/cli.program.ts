@@ -1,0 +1,100 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ProcessDefinitionError } from '@stagecraft/sales-process';
+import { readApiSettings, SettingsError } from '../../api/src/settings/api-settings';
+import { CliError, EXIT } from './cli.errors';
+import { exportEvents, type ExportFormat } from './commands/export.command';
+import { importFile } from './commands/import.command';
+import { validateProcessFiles } from './commands/processes-validate.command';
+import { rebuildReadModels } from './commands/rebuild.command';
+import type { ImportFormat } from './import/import-source';
+
+/**
+ * `stagecraft` — the auditors' and operators' tool. It works on the same store and settings
+ * (EVENT_STORE_PATH, PROCESSES_DIR, READ_MODELS_PATH, …) as the API, read the same way.
+ */
+export function buildProgram(setExitCode: (code: number) => void): Command {
+  const program = new Command('stagecraft')
+    .description('Stagecraft on the command line: history, verification, export and import, read-model rebuilds, process checks.\nWorks on the store the environment names (EVENT_STORE_PATH, PROCESSES_DIR, READ_MODELS_PATH), as the API does.')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('export')
+    .description('write the whole event log, in global order, for auditors (JSON lines or CSV)')
+    .addOption(new Option('--format <format>', 'jsonl: one stored event per line; csv: one row per event').choices(['jsonl', 'csv']).default('jsonl'))
+    .option('--from <instant>', 'only events whose business time (occurredAt) is at or after this ISO 8601 instant')
+    .option('--to <instant>', 'only events whose business time is at or before this instant')
+    .option('--out <file>', 'write to this file (created owner-only) instead of stdout')
+    .action(async (options: { format: ExportFormat; from?: string; to?: string; out?: string }) => {
+      setExitCode(await exportEvents(readApiSettings(), options));
+    });
+
+  program
+    .command('import')
+    .description(
+      'replay an exported event log (export --format jsonl|csv) or backfill historical opportunities from CSV\n' +
+        '(one row per stage change), through the same rules as the API; re-running a file adds nothing',
+    )
+    .argument('<file>', '.jsonl / .ndjson (exported events) or .csv (exported events, or backfill rows)')
+    .addOption(new Option('--format <format>', 'when the file name does not tell').choices(['jsonl', 'csv']))
+    .option('--json', 'print the summary as JSON')
+    .option('--concurrency <n>', 'opportunities imported side by side', positiveInteger, 16)
+    .action(async (file: string, options: { format?: ImportFormat; json?: boolean; concurrency: number }) => {
+      setExitCode(await importFile(readApiSettings(), file, options));
+    });
+
+  program
+    .command('rebuild')
+    .description('rebuild read models from the start of the log into READ_MODELS_PATH (offline: no API or projector writing them)')
+    .argument('[projection...]', 'pipeline, win-loss, stage-durations, funnel, transitions (all when none is named)')
+    .action(async (names: string[]) => {
+      setExitCode(await rebuildReadModels(readApiSettings(), names));
+    });
+
+  const processes = program.command('processes').description('process definitions');
+  processes
+    .command('validate')
+    .description('check process YAML files as start-up would, before deploying them')
+    .argument('<file...>', 'process definition files (YAML)')
+    .action((files: string[]) => {
+      setExitCode(validateProcessFiles(files));
+    });
+
+  return program;
+}
+
+export function positiveInteger(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError('must be a whole number of 1 or more');
+  return value;
+}
+
+/** Runs the CLI and answers its exit code; failures are plain messages on stderr, never stack traces. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram((code) => (exitCode = code));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and --version end with code 0; every other commander error is a usage error.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof CliError) {
+      console.error(`stagecraft: ${error.message}`);
+      return error.exitCode;
+    }
+    if (error instanceof SettingsError) {
+      console.error(`stagecraft: ${error.message}`);
+      return EXIT.usage;
+    }
+    if (error instanceof ProcessDefinitionError) {
+      console.error(`stagecraft: ${error.message}`);
+      return EXIT.failed;
+    }
+    console.error(`stagecraft: ${error instanceof Error ? error.message : String(error)}`);
+    if (process.env.STAGECRAFT_DEBUG) console.error(error);
+    return EXIT.failed;
+  }
+}
