@@ -23,7 +23,7 @@ export const used = [Injectable, readFileSync];
 `;
 
 describe('the domain purity lint rule', () => {
-  it.each(['libs/opportunity/src/probe.ts', 'libs/sales-process/src/probe.ts'])('refuses framework, I/O, clock, randomness and environment in %s', (path) => {
+  it.each(['libs/opportunity/src/probe.ts', 'libs/sales-process/src/probe.ts', 'libs/audit/src/probe.ts'])('refuses framework, I/O, clock, randomness and environment in %s', (path) => {
     const { exitCode, output } = lint(path, violations);
     expect(exitCode).toBe(1);
     expect(output).toContain('Domain libraries do not depend on NestJS');

@@ -39,6 +39,16 @@ export interface ReopenOpportunity extends CommandBase<'ReopenOpportunity'> {
 }
 export interface ChangeOpportunityDetails extends CommandBase<'ChangeOpportunityDetails'>, Partial<OpportunityDetails> {}
 
+/**
+ * Moves an open opportunity to a newer version of its process. `stageMapping` maps old stage ids
+ * to new ones; the current stage must exist in the target version or be mapped.
+ */
+export interface MigrateOpportunity extends CommandBase<'MigrateOpportunity'> {
+  readonly toVersion: string;
+  readonly stageMapping?: Readonly<Record<string, string>>;
+  readonly note?: string;
+}
+
 export type OpportunityCommand =
   | OpenOpportunity
   | MeetExitCriterion
@@ -47,4 +57,5 @@ export type OpportunityCommand =
   | WinOpportunity
   | LoseOpportunity
   | ReopenOpportunity
-  | ChangeOpportunityDetails;
+  | ChangeOpportunityDetails
+  | MigrateOpportunity;

@@ -4,6 +4,7 @@ import type {
   ChangeOpportunityDetails,
   LoseOpportunity,
   MeetExitCriterion,
+  MigrateOpportunity,
   MoveOpportunityToStage,
   OpenOpportunity,
   OpportunityCommand,
@@ -20,6 +21,12 @@ export type Decision =
   | { readonly ok: true; readonly events: readonly OpportunityEvent[] }
   | { readonly ok: false; readonly error: OpportunityRejection };
 
+/**
+ * The other recorded versions of the opportunity's process, for migrations: a version and the
+ * order it was (last) recorded in, or undefined when the process has no such version.
+ */
+export type ProcessVersionLookup = (version: string) => { readonly process: CompiledProcess; readonly recordedOrder: number } | undefined;
+
 const accepted = (...events: OpportunityEvent[]): Decision => ({ ok: true, events });
 const rejected = (error: OpportunityRejection): Decision => ({ ok: false, error });
 
@@ -29,7 +36,7 @@ const rejected = (error: OpportunityRejection): Decision => ({ ok: false, error 
  * version it will open with). The machine is the authority on what is allowed; when it says no,
  * the definition is read once more only to explain why in terms a person can act on.
  */
-export function decide(command: OpportunityCommand, state: OpportunityState, process: CompiledProcess): Decision {
+export function decide(command: OpportunityCommand, state: OpportunityState, process: CompiledProcess, versions?: ProcessVersionLookup): Decision {
   const time = resolveOccurredAt(command, state);
   if (!time.ok) return time;
   const occurredAt = time.occurredAt;
@@ -61,6 +68,9 @@ export function decide(command: OpportunityCommand, state: OpportunityState, pro
       return decideReopen(command, state, process, at);
     case 'ChangeOpportunityDetails':
       return decideChangeDetails(command, state, process, at);
+    case 'MigrateOpportunity':
+      if (!versions) throw new Error('decide() needs the process versions to decide a migration');
+      return decideMigrate(command, state, process, versions, at);
     default: {
       const exhaustive: never = command;
       throw new Error(`Unknown command ${(exhaustive as { type: string }).type}`);
@@ -178,6 +188,38 @@ function decideChangeDetails(command: ChangeOpportunityDetails, state: OpenedOpp
   ) as Partial<OpportunityDetails>;
   if (Object.keys(changes).length === 0) return accepted(); // nothing differs: nothing to record
   return accepted({ type: 'OpportunityDetailsChanged', data: { ...at, ...changes } });
+}
+
+function decideMigrate(command: MigrateOpportunity, state: OpenedOpportunityState, process: CompiledProcess, versions: ProcessVersionLookup, at: EventStamp): Decision {
+  if (state.status !== 'open') return rejected(rejections.alreadyClosed(state.status));
+  const target = versions(command.toVersion);
+  const current = versions(state.processVersion);
+  if (!target) return rejected(rejections.unknownProcessVersion(state.processId, command.toVersion));
+  if (!current || target.recordedOrder <= current.recordedOrder) return rejected(rejections.notANewerVersion(state.processVersion, command.toVersion));
+  const mapping = command.stageMapping ?? {};
+  const sourceStages = stageIds(process);
+  const targetStages = stageIds(target.process);
+  for (const [from, to] of Object.entries(mapping)) {
+    if (!sourceStages.includes(from)) return rejected(rejections.invalidStageMapping(from, to, 'unknown-source-stage', sourceStages));
+    if (!targetStages.includes(to)) return rejected(rejections.invalidStageMapping(from, to, 'unknown-target-stage', targetStages));
+  }
+  const toStage = mapping[state.stage] ?? state.stage;
+  if (target.process.stageIndex(toStage) < 0) return rejected(rejections.unmappedStage(state.stage, command.toVersion, targetStages));
+  const targetCriteria = target.process.stage(toStage)!.exitCriteria.map((criterion) => criterion.id);
+  return accepted({
+    type: 'ProcessMigrated',
+    data: {
+      ...at,
+      processId: state.processId,
+      fromVersion: state.processVersion,
+      toVersion: command.toVersion,
+      stageMapping: { ...mapping },
+      fromStage: state.stage,
+      toStage,
+      criteriaKept: state.criteriaMet.filter((id) => targetCriteria.includes(id)),
+      ...definedOnly({ note: command.note }),
+    },
+  });
 }
 
 /**

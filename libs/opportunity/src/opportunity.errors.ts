@@ -19,6 +19,10 @@ export const OPPORTUNITY_ERROR_CODES = [
   'OPPORTUNITY.INVALID_OCCURRED_AT',
   'OPPORTUNITY.OCCURRED_AT_BEFORE_LAST_EVENT',
   'OPPORTUNITY.OCCURRED_AT_IN_FUTURE',
+  'OPPORTUNITY.UNKNOWN_PROCESS_VERSION',
+  'OPPORTUNITY.NOT_A_NEWER_VERSION',
+  'OPPORTUNITY.UNMAPPED_STAGE',
+  'OPPORTUNITY.INVALID_STAGE_MAPPING',
 ] as const;
 
 export type OpportunityErrorCode = (typeof OPPORTUNITY_ERROR_CODES)[number];
@@ -116,4 +120,31 @@ export const rejections = {
       occurredAt,
       now,
     }),
+  unknownProcessVersion: (processId: string, version: string) =>
+    reject('OPPORTUNITY.UNKNOWN_PROCESS_VERSION', `Process "${processId}" has no recorded version "${version}"; GET /processes/${processId} lists its versions.`, {
+      processId,
+      version,
+    }),
+  notANewerVersion: (fromVersion: string, toVersion: string) =>
+    reject(
+      'OPPORTUNITY.NOT_A_NEWER_VERSION',
+      fromVersion === toVersion
+        ? `The opportunity already runs on version "${toVersion}".`
+        : `Version "${toVersion}" was recorded before "${fromVersion}", the one the opportunity runs on; migrations only go to newer versions.`,
+      { fromVersion, toVersion },
+    ),
+  unmappedStage: (stage: string, toVersion: string, known: readonly string[]) =>
+    reject(
+      'OPPORTUNITY.UNMAPPED_STAGE',
+      `Version "${toVersion}" has no stage "${stage}", where the opportunity is; give stageMapping {"${stage}": <one of ${list(known)}>}.`,
+      { stage, toVersion, knownStages: known },
+    ),
+  invalidStageMapping: (from: string, to: string, problem: 'unknown-source-stage' | 'unknown-target-stage', known: readonly string[]) =>
+    reject(
+      'OPPORTUNITY.INVALID_STAGE_MAPPING',
+      problem === 'unknown-source-stage'
+        ? `stageMapping maps "${from}", which is not a stage of the version the opportunity runs on (${list(known)}).`
+        : `stageMapping maps "${from}" to "${to}", which is not a stage of the target version (${list(known)}).`,
+      { from, to, problem, knownStages: known },
+    ),
 };

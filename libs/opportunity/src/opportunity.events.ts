@@ -26,6 +26,26 @@ export type OpportunityWon = EventBase<'OpportunityWon', { readonly stage: strin
 export type OpportunityLost = EventBase<'OpportunityLost', { readonly stage: string; readonly reason: string; readonly note?: string }>;
 export type OpportunityReopened = EventBase<'OpportunityReopened', { readonly stage: string; readonly note?: string }>;
 export type OpportunityDetailsChanged = EventBase<'OpportunityDetailsChanged', Partial<OpportunityDetails>>;
+/**
+ * An open opportunity moved to a newer version of its process. Past visits keep the stage ids
+ * they had; the open visit continues (same entry time) under `toStage`. `criteriaKept` are the
+ * criteria met in this visit that the target stage also has: decided once, so replay needs no
+ * process definition.
+ */
+export type ProcessMigrated = EventBase<
+  'ProcessMigrated',
+  {
+    readonly processId: string;
+    readonly fromVersion: string;
+    readonly toVersion: string;
+    /** Old stage id → new stage id, as given; stages not listed keep their id. */
+    readonly stageMapping: Readonly<Record<string, string>>;
+    readonly fromStage: string;
+    readonly toStage: string;
+    readonly criteriaKept: readonly string[];
+    readonly note?: string;
+  }
+>;
 
 export interface OpportunityDetails {
   readonly title: string;
@@ -43,7 +63,8 @@ export type OpportunityEvent =
   | OpportunityWon
   | OpportunityLost
   | OpportunityReopened
-  | OpportunityDetailsChanged;
+  | OpportunityDetailsChanged
+  | ProcessMigrated;
 
 export type OpportunityEventType = OpportunityEvent['type'];
 
@@ -56,6 +77,7 @@ export const OPPORTUNITY_EVENT_TYPES: readonly OpportunityEventType[] = [
   'OpportunityLost',
   'OpportunityReopened',
   'OpportunityDetailsChanged',
+  'ProcessMigrated',
 ];
 
 export function isOpportunityEventType(type: string): type is OpportunityEventType {

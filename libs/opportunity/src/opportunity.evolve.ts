@@ -72,6 +72,11 @@ export function evolve(state: OpportunityState, event: OpportunityEvent): Opport
       const { opportunityId: _id, occurredAt: _at, ...changes } = event.data;
       return { ...opened, ...definedOnly(changes), lastOccurredAt: occurredAt };
     }
+    case 'ProcessMigrated': {
+      // The visit goes on: same entry time, under the mapped stage id, with the criteria kept.
+      const open = expectOpen(state, event.type);
+      return { ...open, processVersion: event.data.toVersion, stage: event.data.toStage, criteriaMet: [...event.data.criteriaKept], lastOccurredAt: occurredAt };
+    }
     default: {
       const exhaustive: never = event;
       throw new Error(`Unknown event ${(exhaustive as { type: string }).type}`);

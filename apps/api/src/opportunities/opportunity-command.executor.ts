@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { chainNewEvents } from '@stagecraft/audit';
 import { EVENT_STORE, WrongExpectedRevisionError, type EventStore } from '@stagecraft/event-store';
 import { decide, rejections, type OpenOpportunity, type OpportunityCommand, type OpportunityState } from '@stagecraft/opportunity';
 import { canonicalJson } from '@stagecraft/sales-process';
@@ -67,12 +68,14 @@ export class OpportunityCommandExecutor {
         recordedAt: envelope.now,
         ...(fingerprint ? { commandFingerprint: fingerprint } : {}),
       };
-      const newEvents = decision.events.map((event, index) => ({
-        id: eventIdFor(loaded.stream, envelope.commandId, index),
-        type: event.type,
-        data: { ...event.data },
-        metadata,
-      }));
+      // Tamper evidence is added here, above the EventStore port, so every adapter stores chained events.
+      const firstRevision = loaded.revision === 'no_stream' ? 0 : loaded.revision + 1;
+      const { events: newEvents, headHash } = chainNewEvents(
+        loaded.stream,
+        firstRevision,
+        loaded.headHash,
+        decision.events.map((event, index) => ({ id: eventIdFor(loaded.stream, envelope.commandId, index), type: event.type, data: { ...event.data }, metadata })),
+      );
       try {
         const result = await this.store.appendToStream(loaded.stream, newEvents, { expectedRevision: loaded.revision });
         if (fingerprint) {
@@ -82,7 +85,7 @@ export class OpportunityCommandExecutor {
           const stored = replayOf(await this.streams.load(body.opportunityId), envelope.commandId, fingerprint);
           return { ...stored!, replayed: false };
         }
-        const after = this.streams.appended(loaded, decision.events, result);
+        const after = this.streams.appended(loaded, decision.events, result, headHash);
         return outcomeOf(after.state, result.nextRevision, result.position, false);
       } catch (error) {
         const retryable = error instanceof WrongExpectedRevisionError && envelope.expectedRevision === undefined;

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EVENT_STORE, type EventStore, type StoredEvent, type StreamRevision } from '@stagecraft/event-store';
+import { effectiveHash, GENESIS_HASH } from '@stagecraft/audit';
 import { evolve, toOpportunityStreamId, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
 import { API_SETTINGS } from '../settings/api-settings.token';
 import type { ApiSettings } from '../settings/api-settings';
@@ -20,6 +21,8 @@ export interface LoadedOpportunity {
   readonly revision: StreamRevision;
   /** Global position of the last event folded; 0 when there is none. */
   readonly position: number;
+  /** Hash of the last event folded (GENESIS_HASH when none): the next append chains from it. */
+  readonly headHash: string;
   readonly commands: ReadonlyMap<string, RecordedCommand>;
 }
 
@@ -43,7 +46,7 @@ export class OpportunityStreams {
     const cached = this.cache.get(stream);
     const fromRevision = cached && cached.revision !== 'no_stream' ? cached.revision + 1 : 0;
     const newer = await this.store.readStream(stream, { fromRevision });
-    const base = cached ?? { stream, state: { status: 'none' }, revision: 'no_stream', position: 0, commands: new Map() };
+    const base = cached ?? { stream, state: { status: 'none' }, revision: 'no_stream', position: 0, headHash: GENESIS_HASH, commands: new Map() };
     if (newer.length === 0) {
       if (cached) this.remember(cached);
       return base;
@@ -52,10 +55,10 @@ export class OpportunityStreams {
   }
 
   /** Records an append this process made, so the next load needs no re-read of those events. */
-  appended(before: LoadedOpportunity, events: readonly OpportunityEvent[], result: { nextRevision: number; position: number }): LoadedOpportunity {
+  appended(before: LoadedOpportunity, events: readonly OpportunityEvent[], result: { nextRevision: number; position: number }, headHash: string): LoadedOpportunity {
     let state = before.state;
     for (const event of events) state = evolve(state, event);
-    return this.remember({ ...before, state, revision: result.nextRevision, position: result.position });
+    return this.remember({ ...before, state, revision: result.nextRevision, position: result.position, headHash });
   }
 
   /** Drops what is known of a stream; the next load reads it whole. */
@@ -76,8 +79,11 @@ function extend(loaded: LoadedOpportunity, stored: readonly StoredEvent[]): Load
   const events = toOpportunityEvents(stored);
   let state = loaded.state;
   let commands = loaded.commands;
+  let headHash = loaded.headHash;
   stored.forEach((event, index) => {
     state = evolve(state, events[index]!);
+    // Events written before tamper evidence carry no hash: the chain goes on from their computed one.
+    headHash = effectiveHash(headHash, event);
     const { commandId, commandFingerprint } = event.metadata;
     if (typeof commandId === 'string' && typeof commandFingerprint === 'string') {
       if (commands === loaded.commands) commands = new Map(commands);
@@ -85,5 +91,5 @@ function extend(loaded: LoadedOpportunity, stored: readonly StoredEvent[]): Load
     }
   });
   const last = stored[stored.length - 1]!;
-  return { stream: loaded.stream, state, revision: last.revision, position: last.position, commands };
+  return { stream: loaded.stream, state, revision: last.revision, position: last.position, headHash, commands };
 }

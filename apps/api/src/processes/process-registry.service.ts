@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { relative } from 'node:path';
+import { chainNewEvents, headHashOf } from '@stagecraft/audit';
 import { loadProcessDirectory } from '@stagecraft/config';
 import { EVENT_STORE, type EventStore } from '@stagecraft/event-store';
 import { compileProcess, PROCESS_VERSION_RECORDED, toProcessStreamId, type CompiledProcess, type ProcessVersionRecordedData } from '@stagecraft/sales-process';
@@ -57,11 +58,11 @@ export class ProcessRegistry {
         // The event id comes from the stream's length and the version, so instances starting
         // together record a change once (the store sees the same id as a retry).
         const expectedRevision = recorded.length > 0 ? recorded[recorded.length - 1]!.revision : 'no_stream';
-        await this.store.appendToStream(
-          stream,
-          [{ id: deterministicUuid('process-version', definition.id, recorded.length, compiled.version), type: PROCESS_VERSION_RECORDED, data: { ...data }, metadata: { actor: 'system:start-up', source } }],
-          { expectedRevision },
-        );
+        // Chained like opportunity streams, so a rewritten definition is detected too.
+        const { events } = chainNewEvents(stream, recorded.length, headHashOf(recorded), [
+          { id: deterministicUuid('process-version', definition.id, recorded.length, compiled.version), type: PROCESS_VERSION_RECORDED, data: { ...data }, metadata: { actor: 'system:start-up', source } },
+        ]);
+        await this.store.appendToStream(stream, events, { expectedRevision });
         const again = await this.store.readStream(stream, { direction: 'backwards', maxCount: 1 });
         entry.versions.set(compiled.version, { compiled, info: { version: compiled.version, recordedAt: again[0]!.recordedAt, source } });
         this.logger.log(`Process "${definition.id}" version ${compiled.version} recorded (from ${source})`);

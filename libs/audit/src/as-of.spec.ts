@@ -1,0 +1,78 @@
+import fc from 'fast-check';
+import { evolve, fromOpportunityStreamId, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
+import { EPOCH, historyArbitrary, SPAN_MS } from '../../projections/src/testing/history.arbitrary';
+import { foldAsOf } from './as-of';
+import type { StoredEventLike } from './stored-event-like';
+
+/** The generated log's opportunity streams, with revisions and a recording time per event. */
+function streamsOf(log: readonly { position: number; stream: string; type: string; data: Readonly<Record<string, unknown>> }[]): StoredEventLike[][] {
+  const streams = new Map<string, StoredEventLike[]>();
+  for (const event of log) {
+    if (fromOpportunityStreamId(event.stream) === undefined) continue;
+    const events = streams.get(event.stream) ?? [];
+    // System time: the log is recorded in position order, one minute apart, from a day before EPOCH.
+    const recordedAt = new Date(EPOCH - 86_400_000 + event.position * 60_000).toISOString();
+    events.push({ stream: event.stream, revision: events.length, type: event.type, data: event.data, metadata: { recordedAt } });
+    streams.set(event.stream, events);
+  }
+  return [...streams.values()];
+}
+
+/**
+ * Brute force: the state after every prefix of the stream, then the longest prefix whose every
+ * event lies at or before the instant on the axis.
+ */
+function bruteForceAsOf(events: readonly StoredEventLike[], instant: number, axis: 'occurredAt' | 'recordedAt'): OpportunityState {
+  const states: OpportunityState[] = [{ status: 'none' }];
+  for (const event of events) states.push(evolve(states[states.length - 1]!, { type: event.type, data: event.data } as OpportunityEvent));
+  let prefix = 0;
+  while (prefix < events.length) {
+    const event = events[prefix]!;
+    const time = new Date(axis === 'occurredAt' ? String(event.data.occurredAt) : String(event.metadata.recordedAt)).getTime();
+    if (time > instant) break;
+    prefix += 1;
+  }
+  return states[prefix]!;
+}
+
+describe('foldAsOf', () => {
+  it('equals a brute-force fold at random instants, on both time axes', () => {
+    fc.assert(
+      fc.property(
+        historyArbitrary({ maxSteps: 120 }),
+        fc.array(fc.integer({ min: EPOCH - 2 * 86_400_000, max: EPOCH + SPAN_MS * 2 }), { minLength: 1, maxLength: 8 }),
+        ({ clean }, instants) => {
+          for (const events of streamsOf(clean)) {
+            // Some instants exactly on an event's time: the boundary is inclusive.
+            const onEvents = events.slice(0, 3).map((event) => Date.parse(String(event.data.occurredAt)));
+            for (const instant of [...instants, ...onEvents]) {
+              for (const axis of ['occurredAt', 'recordedAt'] as const) {
+                const result = foldAsOf(events, instant, axis);
+                expect(result.state).toEqual(bruteForceAsOf(events, instant, axis));
+                expect(result.revision).toBe(result.eventsFolded === 0 ? null : result.eventsFolded - 1);
+              }
+            }
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('takes ISO text and refuses what is not an instant', () => {
+    const events: StoredEventLike[] = [
+      {
+        stream: 'opportunity-o1',
+        revision: 0,
+        type: 'OpportunityOpened',
+        data: { opportunityId: 'o1', occurredAt: '2026-03-31T10:00:00.000Z', processId: 'p', processVersion: 'v', stage: 'new', title: 'T' },
+        metadata: { recordedAt: '2026-04-02T08:00:00.000Z' },
+      },
+    ];
+    expect(foldAsOf(events, '2026-03-31T09:59:59.999Z', 'occurredAt')).toEqual({ state: { status: 'none' }, revision: null, eventsFolded: 0 });
+    expect(foldAsOf(events, '2026-03-31T12:00:00+02:00', 'occurredAt').state.status).toBe('open');
+    // Backfilled: it happened on 31 March, but the system only knew on 2 April.
+    expect(foldAsOf(events, '2026-04-01T00:00:00Z', 'recordedAt').state.status).toBe('none');
+    expect(() => foldAsOf(events, 'yesterday', 'occurredAt')).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,138 @@
+import { chainHash, chainNewEvents, ChainVerifier, GENESIS_HASH, verifyLog, verifyStreamChain } from './hash-chain';
+import type { StoredEventLike } from './stored-event-like';
+
+const STREAM = 'opportunity-o1';
+const at = (minute: number) => new Date(Date.UTC(2026, 2, 31, 9, minute)).toISOString();
+const raw = (minute: number, type: string, data: Record<string, unknown> = {}) => ({
+  type,
+  data: { opportunityId: 'o1', occurredAt: at(minute), ...data },
+  metadata: { actor: 'ana', commandId: `c${minute}`, recordedAt: at(minute) } as Record<string, unknown>,
+});
+const RAW = [
+  raw(0, 'OpportunityOpened', { processId: 'standard', processVersion: 'v1', stage: 'new', title: 'ACME' }),
+  raw(1, 'StageChanged', { from: 'new', to: 'qualification', direction: 'forward' }),
+  raw(2, 'ExitCriterionMet', { stage: 'qualification', criterionId: 'goals' }),
+  raw(3, 'OpportunityLost', { stage: 'qualification', reason: 'price' }),
+];
+
+/** Appends in batches as the writer does: each batch chained after the stream's head. */
+function chainedStream(stream = STREAM, events = RAW): StoredEventLike[] {
+  const { events: chained } = chainNewEvents(stream, 0, GENESIS_HASH, events);
+  return chained.map((event, revision) => ({ ...event, stream, revision }));
+}
+const clone = (events: StoredEventLike[]): StoredEventLike[] => JSON.parse(JSON.stringify(events));
+
+describe('the hash chain', () => {
+  it('verifies an untouched stream and reports its head hash', () => {
+    const events = chainedStream();
+    expect(verifyStreamChain(events)).toEqual({ ok: true, stream: STREAM, events: 4, unchained: 0, unchainedCovered: true, headHash: events[3]!.metadata.hash, lastRevision: 3 });
+    expect(events[0]!.metadata.prevHash).toBe(GENESIS_HASH);
+    expect(events[2]!.metadata.prevHash).toBe(events[1]!.metadata.hash);
+  });
+
+  it('chains batches appended one after the other like one batch', () => {
+    const first = chainNewEvents(STREAM, 0, GENESIS_HASH, RAW.slice(0, 2));
+    const second = chainNewEvents(STREAM, 2, first.headHash, RAW.slice(2));
+    expect([...first.events, ...second.events].map((event) => event.metadata.hash)).toEqual(chainedStream().map((event) => event.metadata.hash));
+  });
+
+  it('does not depend on key order, and depends on every hashed field', () => {
+    const event = { stream: STREAM, revision: 1, type: 'T', data: { a: 1, b: { c: 2, d: 3 } }, metadata: { actor: 'ana' } };
+    const reordered = { metadata: { actor: 'ana' }, data: { b: { d: 3, c: 2 }, a: 1 }, type: 'T', revision: 1, stream: STREAM };
+    expect(chainHash(GENESIS_HASH, reordered)).toBe(chainHash(GENESIS_HASH, event));
+    const variants = [
+      { ...event, stream: 'opportunity-o2' },
+      { ...event, revision: 2 },
+      { ...event, type: 'U' },
+      { ...event, data: { ...event.data, a: 2 } },
+      { ...event, metadata: { actor: 'bob' } },
+    ];
+    for (const variant of variants) expect(chainHash(GENESIS_HASH, variant)).not.toBe(chainHash(GENESIS_HASH, event));
+    expect(chainHash('f'.repeat(64), event)).not.toBe(chainHash(GENESIS_HASH, event));
+  });
+
+  it('detects an edited data field at the edited revision', () => {
+    const events = clone(chainedStream());
+    (events[2]!.data as Record<string, unknown>).criterionId = 'budget-confirmed';
+    expect(verifyStreamChain(events)).toMatchObject({ ok: false, stream: STREAM, revision: 2, reason: 'hash-mismatch' });
+  });
+
+  it('detects a rewritten actor', () => {
+    const events = clone(chainedStream());
+    (events[1]!.metadata as Record<string, unknown>).actor = 'mallory';
+    expect(verifyStreamChain(events)).toMatchObject({ ok: false, revision: 1, reason: 'hash-mismatch' });
+  });
+
+  it('detects an edit whose hash was recomputed, at the next event', () => {
+    const events = clone(chainedStream());
+    (events[1]!.data as Record<string, unknown>).to = 'proposition';
+    (events[1]!.metadata as Record<string, unknown>).hash = chainHash(events[1]!.metadata.prevHash as string, events[1]!);
+    expect(verifyStreamChain(events)).toMatchObject({ ok: false, revision: 2, reason: 'prev-hash-mismatch' });
+  });
+
+  it('detects a deleted event, first or in the middle', () => {
+    const events = chainedStream();
+    expect(verifyStreamChain(events.filter((e) => e.revision !== 1))).toMatchObject({ ok: false, revision: 2, reason: 'revision-gap' });
+    expect(verifyStreamChain(events.slice(1))).toMatchObject({ ok: false, revision: 1, reason: 'revision-gap' });
+  });
+
+  it('detects a deletion hidden by renumbering the revisions after it', () => {
+    const events = chainedStream()
+      .filter((e) => e.revision !== 1)
+      .map((event, revision) => ({ ...event, revision }));
+    expect(verifyStreamChain(events)).toMatchObject({ ok: false, revision: 1, reason: 'prev-hash-mismatch' });
+  });
+
+  it('detects two events swapped (their revisions exchanged)', () => {
+    const events = clone(chainedStream());
+    const swapped = [events[0]!, { ...events[2]!, revision: 1 }, { ...events[1]!, revision: 2 }, events[3]!];
+    expect(verifyStreamChain(swapped)).toMatchObject({ ok: false, revision: 1, reason: 'prev-hash-mismatch' });
+  });
+
+  it('detects a stripped hash after hashed events', () => {
+    const events = clone(chainedStream());
+    delete (events[2]!.metadata as Record<string, unknown>).hash;
+    delete (events[2]!.metadata as Record<string, unknown>).prevHash;
+    expect(verifyStreamChain(events)).toMatchObject({ ok: false, revision: 2, reason: 'missing-hash' });
+    delete (events[1]!.metadata as Record<string, unknown>).hash;
+    expect(verifyStreamChain(events)).toMatchObject({ ok: false, revision: 1, reason: 'missing-hash' });
+  });
+
+  it('treats a hashless prefix as unchained, vouched for by the first hashed event after it', () => {
+    const legacy = RAW.slice(0, 2).map((event, revision) => ({ ...event, stream: STREAM, revision }));
+    const onlyLegacy = verifyStreamChain(legacy);
+    expect(onlyLegacy).toMatchObject({ ok: true, events: 2, unchained: 2, unchainedCovered: false });
+    // The writer continues the chain from the computed hash of the legacy prefix.
+    const { events: next } = chainNewEvents(STREAM, 2, onlyLegacy.ok ? onlyLegacy.headHash : '', RAW.slice(2));
+    const mixed = [...legacy, ...next.map((event, index) => ({ ...event, stream: STREAM, revision: 2 + index }))];
+    expect(verifyStreamChain(mixed)).toMatchObject({ ok: true, events: 4, unchained: 2, unchainedCovered: true });
+    // ... so an edit to a legacy event is now detected, where the chain first vouches for it.
+    const edited = clone(mixed);
+    (edited[0]!.data as Record<string, unknown>).title = 'Other';
+    expect(verifyStreamChain(edited)).toMatchObject({ ok: false, revision: 2, reason: 'prev-hash-mismatch' });
+  });
+
+  it('verifies an empty stream as intact', () => {
+    expect(verifyStreamChain([], STREAM)).toEqual({ ok: true, stream: STREAM, events: 0, unchained: 0, unchainedCovered: true, headHash: GENESIS_HASH, lastRevision: null });
+  });
+
+  it('verifies interleaved streams of a log and lists every broken one, first seen first', () => {
+    const a = chainedStream('opportunity-a');
+    const b = clone(chainedStream('opportunity-b'));
+    const c = clone(chainedStream('opportunity-c'));
+    const interleaved = a.flatMap((event, index) => [event, b[index]!, c[index]!]);
+    expect(verifyLog(interleaved)).toEqual({ ok: true, streams: 3, events: 12, unchained: 0, uncoveredStreams: 0, broken: [] });
+    (c[1]!.data as Record<string, unknown>).to = 'x';
+    (b[3]!.data as Record<string, unknown>).reason = 'x';
+    const verdict = verifyLog(a.flatMap((event, index) => [event, b[index]!, c[index]!]));
+    expect(verdict.ok).toBe(false);
+    expect(verdict.broken.map(({ stream, revision }) => [stream, revision])).toEqual([
+      ['opportunity-b', 3],
+      ['opportunity-c', 1],
+    ]);
+    const verifier = new ChainVerifier();
+    for (const event of a) verifier.add(event);
+    expect(verifier.verdict('opportunity-a').ok).toBe(true);
+    expect(verifier.verdict('opportunity-unknown')).toMatchObject({ ok: true, events: 0 });
+  });
+});

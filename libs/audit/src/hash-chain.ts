@@ -1,0 +1,234 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '@stagecraft/sales-process';
+import type { StoredEventLike } from './stored-event-like';
+
+// Tamper evidence: every event's metadata carries `prevHash` (the hash of the stream's previous
+// event, GENESIS_HASH for revision 0) and `hash` = SHA-256(prevHash + "\n" + canonical event).
+// Editing, deleting or reordering a stored row breaks the chain at that row.
+//
+// SHA-256 comes from node:crypto: hashing is pure computation (no I/O, no clock, no randomness),
+// which the domain-purity rule allows, as libs/sales-process already does for process versions.
+//
+// The hash is computed above the EventStore port (by the writer, before appending), so every
+// adapter stores chained events without knowing about them.
+//
+// What is hashed: type, data, occurredAt, stream, revision, and the metadata the writer knows
+// before appending (actor, onBehalfOf, commandId, correlationId, recordedAt, ...) minus the two
+// hash fields — so "who did it" cannot be rewritten either. The store's own recording time
+// (storedAt) is set inside the adapter and is therefore not covered.
+//
+// Events written before tamper evidence existed carry no hash. Such a prefix of a stream is
+// "unchained": the verifier hashes it as if it had been chained, and the first event written
+// after the change uses that computed hash as its prevHash — so the old prefix is protected
+// from then on. A hashless event after a hashed one is tampering (the hash was stripped).
+// Deleting the *last* events of a stream cannot be seen from the stream alone: keep the head
+// hash that verify reports and compare later (anchoring).
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** The metadata fields that hold the chain itself, left out of what is hashed. */
+export const CHAIN_METADATA_FIELDS = ['prevHash', 'hash'] as const;
+
+export interface HashableEvent {
+  readonly stream: string;
+  readonly revision: number;
+  readonly type: string;
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly metadata?: Readonly<Record<string, unknown>>;
+}
+
+/** The canonical text hashed for an event: keys sorted at every level, hash fields left out. */
+export function canonicalEventForHash(event: HashableEvent): string {
+  const { prevHash: _prev, hash: _hash, ...metadata } = event.metadata ?? {};
+  const occurredAt = typeof event.data.occurredAt === 'string' ? event.data.occurredAt : null;
+  return canonicalJson({ stream: event.stream, revision: event.revision, type: event.type, occurredAt, data: event.data, metadata });
+}
+
+/** SHA-256 (hex) over the previous hash and the canonical event. */
+export function chainHash(prevHash: string, event: HashableEvent): string {
+  return createHash('sha256').update(prevHash).update('\n').update(canonicalEventForHash(event)).digest('hex');
+}
+
+/** The hash an event carries, or the hash it would carry if it predates tamper evidence. */
+export function effectiveHash(prevHash: string, event: HashableEvent): string {
+  const stored = event.metadata?.hash;
+  return typeof stored === 'string' ? stored : chainHash(prevHash, event);
+}
+
+/** The hash of a stream's last event (read in revision order); GENESIS_HASH for an empty stream. */
+export function headHashOf(events: Iterable<HashableEvent>, from = GENESIS_HASH): string {
+  let head = from;
+  for (const event of events) head = effectiveHash(head, event);
+  return head;
+}
+
+/** The metadata to append with a new event: the writer's own fields plus prevHash and hash. */
+export function withChainMetadata<T extends Readonly<Record<string, unknown>>>(prevHash: string, event: Omit<HashableEvent, 'metadata'> & { readonly metadata: T }): T & { prevHash: string; hash: string } {
+  const metadata = { ...event.metadata, prevHash };
+  return { ...metadata, hash: chainHash(prevHash, { ...event, metadata }) };
+}
+
+/**
+ * Chains a batch about to be appended at `firstRevision` after a stream whose last hash is
+ * `prevHash`. Returns the events with chained metadata and the new head hash.
+ */
+export function chainNewEvents<E extends { readonly type: string; readonly data: Readonly<Record<string, unknown>>; readonly metadata: Readonly<Record<string, unknown>> }>(
+  stream: string,
+  firstRevision: number,
+  prevHash: string,
+  events: readonly E[],
+): { events: (E & { metadata: E['metadata'] & { prevHash: string; hash: string } })[]; headHash: string } {
+  let head = prevHash;
+  const chained = events.map((event, index) => {
+    const metadata = withChainMetadata(head, { stream, revision: firstRevision + index, type: event.type, data: event.data, metadata: event.metadata });
+    head = metadata.hash;
+    return { ...event, metadata };
+  });
+  return { events: chained, headHash: head };
+}
+
+export type ChainBreakReason =
+  /** The stored hash is not the hash of the event as stored: the event was edited. */
+  | 'hash-mismatch'
+  /** The event's prevHash is not the previous event's hash: an event before it was edited, removed or moved. */
+  | 'prev-hash-mismatch'
+  /** A hashless event after hashed ones: its hash was stripped, or it was inserted. */
+  | 'missing-hash'
+  /** Revisions do not run 0, 1, 2, …: an event was deleted or renumbered. */
+  | 'revision-gap';
+
+export interface ChainBreak {
+  readonly ok: false;
+  readonly stream: string;
+  /** The first revision where the chain does not hold. */
+  readonly revision: number;
+  readonly reason: ChainBreakReason;
+  readonly detail: string;
+}
+
+export interface ChainIntact {
+  readonly ok: true;
+  readonly stream: string;
+  readonly events: number;
+  /** Events written before tamper evidence, at the start of the stream. */
+  readonly unchained: number;
+  /**
+   * True when every unchained event is followed by a hashed one, whose prevHash then vouches
+   * for them; false when the stream has only unchained events (nothing vouches for them).
+   */
+  readonly unchainedCovered: boolean;
+  /** Hash of the last event: record it to detect, later, the removal of the stream's tail. */
+  readonly headHash: string;
+  readonly lastRevision: number | null;
+}
+
+export type ChainVerdict = ChainIntact | ChainBreak;
+
+interface StreamProgress {
+  nextRevision: number;
+  prevHash: string;
+  unchained: number;
+  hashed: number;
+  broken?: ChainBreak;
+}
+
+/**
+ * Verifies chains incrementally, events of any number of streams interleaved (e.g. the global
+ * log in position order); each stream's events must come in the order the store reads them.
+ * Memory grows with the number of streams, not events.
+ */
+export class ChainVerifier {
+  private readonly streams = new Map<string, StreamProgress>();
+
+  add(event: StoredEventLike): void {
+    let progress = this.streams.get(event.stream);
+    if (!progress) {
+      progress = { nextRevision: 0, prevHash: GENESIS_HASH, unchained: 0, hashed: 0 };
+      this.streams.set(event.stream, progress);
+    }
+    if (progress.broken) return;
+    const fail = (reason: ChainBreakReason, detail: string) => {
+      progress.broken = { ok: false, stream: event.stream, revision: event.revision, reason, detail };
+    };
+    if (event.revision !== progress.nextRevision) {
+      return fail('revision-gap', `expected revision ${progress.nextRevision}, found ${event.revision}`);
+    }
+    const { hash, prevHash } = event.metadata;
+    if (hash === undefined && prevHash === undefined) {
+      if (progress.hashed > 0) return fail('missing-hash', 'the event carries no hash although earlier events of the stream do');
+      progress.unchained += 1;
+      progress.prevHash = chainHash(progress.prevHash, event);
+    } else {
+      if (typeof hash !== 'string' || typeof prevHash !== 'string') return fail('missing-hash', 'the event carries only part of its chain metadata');
+      if (prevHash !== progress.prevHash) return fail('prev-hash-mismatch', `prevHash ${prevHash} is not the previous event's hash ${progress.prevHash}`);
+      const computed = chainHash(prevHash, event);
+      if (computed !== hash) return fail('hash-mismatch', `stored hash ${hash} differs from the hash of the event as stored ${computed}`);
+      progress.hashed += 1;
+      progress.prevHash = hash;
+    }
+    progress.nextRevision += 1;
+  }
+
+  /** Verdicts per stream, in the order the streams were first seen. */
+  verdicts(): ChainVerdict[] {
+    return [...this.streams.entries()].map(([stream, progress]) => verdictOf(stream, progress));
+  }
+
+  /** The verdict of one stream; an unseen stream is intact and empty. */
+  verdict(stream: string): ChainVerdict {
+    const progress = this.streams.get(stream);
+    return progress ? verdictOf(stream, progress) : verdictOf(stream, { nextRevision: 0, prevHash: GENESIS_HASH, unchained: 0, hashed: 0 });
+  }
+}
+
+function verdictOf(stream: string, progress: StreamProgress): ChainVerdict {
+  if (progress.broken) return progress.broken;
+  return {
+    ok: true,
+    stream,
+    events: progress.nextRevision,
+    unchained: progress.unchained,
+    unchainedCovered: progress.unchained === 0 || progress.hashed > 0,
+    headHash: progress.prevHash,
+    lastRevision: progress.nextRevision > 0 ? progress.nextRevision - 1 : null,
+  };
+}
+
+/** Verifies one stream's events, read in revision order. */
+export function verifyStreamChain(events: readonly StoredEventLike[], stream = events[0]?.stream ?? ''): ChainVerdict {
+  const verifier = new ChainVerifier();
+  for (const event of events) verifier.add(event);
+  return verifier.verdict(stream);
+}
+
+export interface LogVerdict {
+  readonly ok: boolean;
+  readonly streams: number;
+  readonly events: number;
+  /** Events written before tamper evidence, over all streams. */
+  readonly unchained: number;
+  /** Streams made only of unchained events (nothing vouches for them). */
+  readonly uncoveredStreams: number;
+  /** Every broken stream, in the order first seen; the first is the first broken stream. */
+  readonly broken: readonly ChainBreak[];
+}
+
+/** Verifies every stream of a log (e.g. readAll in position order). */
+export function verifyLog(events: Iterable<StoredEventLike>): LogVerdict {
+  const verifier = new ChainVerifier();
+  for (const event of events) verifier.add(event);
+  return summarise(verifier.verdicts());
+}
+
+export function summarise(verdicts: readonly ChainVerdict[]): LogVerdict {
+  const broken = verdicts.filter((verdict): verdict is ChainBreak => !verdict.ok);
+  const intact = verdicts.filter((verdict): verdict is ChainIntact => verdict.ok);
+  return {
+    ok: broken.length === 0,
+    streams: verdicts.length,
+    events: intact.reduce((sum, verdict) => sum + verdict.events, 0),
+    unchained: intact.reduce((sum, verdict) => sum + verdict.unchained, 0),
+    uncoveredStreams: intact.filter((verdict) => !verdict.unchainedCovered).length,
+    broken,
+  };
+}

@@ -1,0 +1,147 @@
+import { evolve, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
+import { toOpportunityEvent } from './as-of';
+import type { StoredEventLike } from './stored-event-like';
+
+/** Enough of a process version to name stages and criteria (a CompiledProcess fits). */
+export interface TimelineProcess {
+  stage(stageId: string): { readonly name: string; readonly exitCriteria: readonly { readonly id: string; readonly description: string }[] } | undefined;
+}
+/** Finds a process version by id and version; undefined when unknown (names are then left out). */
+export type TimelineProcessResolver = (processId: string, version: string) => TimelineProcess | undefined;
+
+/** A criterion that was met when the opportunity moved: the evidence for the move. */
+export interface TimelineEvidence {
+  readonly criterionId: string;
+  readonly description: string | null;
+  readonly metAt: string;
+  readonly metBy: string | null;
+  readonly note: string | null;
+  readonly revision: number;
+}
+
+export type TimelineStepKind = 'opened' | 'moved' | 'won' | 'lost' | 'reopened' | 'migrated';
+
+/**
+ * One step of an opportunity's life. Won and lost appear as the pseudo-stages "won" / "lost"
+ * (ids a process may not use), so a reopen reads "lost → qualification".
+ */
+export interface TimelineStep {
+  readonly revision: number;
+  readonly kind: TimelineStepKind;
+  readonly type: string;
+  readonly occurredAt: string;
+  readonly recordedAt: string | null;
+  readonly stageBefore: string | null;
+  readonly stageBeforeName: string | null;
+  readonly stageAfter: string;
+  readonly stageAfterName: string | null;
+  readonly direction: 'forward' | 'backward' | null;
+  /** Seconds spent in the stage (or outcome) left, from entering it to this step; null when opening. */
+  readonly secondsInStageLeft: number | null;
+  readonly actor: string | null;
+  readonly onBehalfOf: string | null;
+  /** Criteria of the stage left that were met at the moment of the step, in the order they were met. */
+  readonly criteriaMet: readonly TimelineEvidence[];
+  readonly note: string | null;
+  /** Lost reason, for a loss. */
+  readonly reason: string | null;
+  readonly processVersion: string;
+  /** For a migration: the version left. */
+  readonly fromVersion: string | null;
+}
+
+/**
+ * The readable history of one opportunity stream (events in revision order): one step per
+ * stage change, win, loss, reopen or migration, with the evidence each move stood on.
+ */
+export function timelineOf(events: readonly StoredEventLike[], resolveProcess: TimelineProcessResolver = () => undefined): TimelineStep[] {
+  const steps: TimelineStep[] = [];
+  let state: OpportunityState = { status: 'none' };
+  // Where the opportunity stands (a stage id, or "won"/"lost") and since when.
+  let position: { stage: string; since: string } | undefined;
+  let evidence: TimelineEvidence[] = [];
+
+  for (const stored of events) {
+    const event = toOpportunityEvent(stored);
+    const before = state;
+    state = evolve(state, event);
+    if (state.status === 'none') continue;
+    const processBefore = before.status === 'none' ? undefined : resolveProcess(before.processId, before.processVersion);
+    const processAfter = resolveProcess(state.processId, state.processVersion);
+    const actor = typeof stored.metadata.actor === 'string' ? stored.metadata.actor : null;
+    const { occurredAt } = event.data;
+
+    if (event.type === 'ExitCriterionMet') {
+      const description = processAfter?.stage(event.data.stage)?.exitCriteria.find((criterion) => criterion.id === event.data.criterionId)?.description ?? null;
+      evidence.push({ criterionId: event.data.criterionId, description, metAt: occurredAt, metBy: actor, note: event.data.note ?? null, revision: stored.revision });
+      continue;
+    }
+    if (event.type === 'ExitCriterionRevoked') {
+      evidence = evidence.filter((item) => item.criterionId !== event.data.criterionId);
+      continue;
+    }
+    if (event.type === 'OpportunityDetailsChanged') continue;
+
+    const stageAfter = state.status === 'open' ? state.stage : state.status;
+    const step: TimelineStep = {
+      revision: stored.revision,
+      kind: kindOf(event),
+      type: event.type,
+      occurredAt,
+      recordedAt: recordedAtOf(stored),
+      stageBefore: position?.stage ?? null,
+      stageBeforeName: position ? (nameOf(processBefore, position.stage) ?? null) : null,
+      stageAfter,
+      stageAfterName: nameOf(processAfter, stageAfter) ?? null,
+      direction: event.type === 'StageChanged' ? event.data.direction : null,
+      secondsInStageLeft: position ? (Date.parse(occurredAt) - Date.parse(position.since)) / 1000 : null,
+      actor,
+      onBehalfOf: typeof stored.metadata.onBehalfOf === 'string' ? stored.metadata.onBehalfOf : null,
+      criteriaMet: evidence,
+      note: 'note' in event.data && typeof event.data.note === 'string' ? event.data.note : null,
+      reason: event.type === 'OpportunityLost' ? event.data.reason : null,
+      processVersion: state.processVersion,
+      fromVersion: event.type === 'ProcessMigrated' ? event.data.fromVersion : null,
+    };
+    steps.push(step);
+    if (event.type === 'ProcessMigrated') {
+      // The visit goes on under the mapped id: same entry time, the kept criteria stay as evidence.
+      position = { stage: stageAfter, since: position?.since ?? occurredAt };
+      evidence = evidence.filter((item) => event.data.criteriaKept.includes(item.criterionId));
+    } else {
+      position = { stage: stageAfter, since: occurredAt };
+      evidence = [];
+    }
+  }
+  return steps;
+}
+
+function kindOf(event: OpportunityEvent): TimelineStepKind {
+  switch (event.type) {
+    case 'OpportunityOpened':
+      return 'opened';
+    case 'StageChanged':
+      return 'moved';
+    case 'OpportunityWon':
+      return 'won';
+    case 'OpportunityLost':
+      return 'lost';
+    case 'OpportunityReopened':
+      return 'reopened';
+    case 'ProcessMigrated':
+      return 'migrated';
+    default:
+      throw new Error(`${event.type} is not a step`);
+  }
+}
+
+function nameOf(process: TimelineProcess | undefined, stage: string): string | undefined {
+  if (stage === 'won') return 'Won';
+  if (stage === 'lost') return 'Lost';
+  return process?.stage(stage)?.name;
+}
+
+function recordedAtOf(event: StoredEventLike): string | null {
+  if (typeof event.metadata.recordedAt === 'string') return event.metadata.recordedAt;
+  return event.recordedAt ?? null;
+}
