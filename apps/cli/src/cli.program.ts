@@ -2,6 +2,9 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { ProcessDefinitionError } from '@stagecraft/sales-process';
 import { readApiSettings, SettingsError } from '../../api/src/settings/api-settings';
 import { CliError, EXIT } from './cli.errors';
+import type { AsOfAxis } from '@stagecraft/audit';
+import { showHistory } from './commands/history.command';
+import { verifyChains } from './commands/verify.command';
 import { exportEvents, type ExportFormat } from './commands/export.command';
 import { importFile } from './commands/import.command';
 import { validateProcessFiles } from './commands/processes-validate.command';
@@ -17,6 +20,28 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description('Stagecraft on the command line: history, verification, export and import, read-model rebuilds, process checks.\nWorks on the store the environment names (EVENT_STORE_PATH, PROCESSES_DIR, READ_MODELS_PATH), as the API does.')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+
+  program
+    .command('history')
+    .description("an opportunity's timeline: each stage change with the time spent in the stage left, the actor, the exit criteria met at that moment, the note")
+    .argument('<id>', 'opportunity id (UUID), or the source id a backfill import was given')
+    .option('--as-of <instant>', 'only what had happened by this ISO 8601 instant, and the state then')
+    .addOption(new Option('--axis <axis>', 'clock of --as-of: occurredAt (business time) or recordedAt (what the system knew then)').choices(['occurredAt', 'recordedAt']).default('occurredAt'))
+    .option('--json', 'print JSON instead of text')
+    .action(async (id: string, options: { asOf?: string; axis: AsOfAxis; json?: boolean }) => {
+      setExitCode(await showHistory(readApiSettings(), id, options));
+    });
+
+  program
+    .command('verify')
+    .description('check the SHA-256 hash chains: exit 0 when intact, 1 with the first broken stream and revision')
+    .argument('[id]', 'opportunity id (UUID, backfill source id) or a stream name (opportunity-…, sales-process-…)')
+    .option('--all', 'every stream of the log')
+    .option('--strict', 'also fail when a stream holds only events written before tamper evidence')
+    .option('--json', 'print JSON instead of text')
+    .action(async (id: string | undefined, options: { all?: boolean; strict?: boolean; json?: boolean }) => {
+      setExitCode(await verifyChains(readApiSettings(), id, options));
+    });
 
   program
     .command('export')

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { canonicalJson } from '@stagecraft/sales-process';
 import { createHash } from 'node:crypto';
-import { deterministicUuid } from '../../../api/src/common/deterministic-uuid';
 import type { ApiSettings } from '../../../api/src/settings/api-settings';
 import type { CommandEnvelope } from '../../../api/src/opportunities/command-envelope';
 import { openCommandSide, type CommandSide } from '../cli-context';
 import { EXIT } from '../cli.errors';
+import { isUuid, opportunityIdFor } from '../io/opportunity-id';
 import { progressBar } from '../io/progress';
 import { planBackfillRow } from '../import/backfill.plan';
 import type { BackfillRow } from '../import/backfill.row';
@@ -41,8 +41,6 @@ export interface ImportReport {
   /** Backfill ids that were not UUIDs and the opportunity ids they were given. */
   readonly mappedIds: Readonly<Record<string, string>>;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type Outcome = { readonly result: 'imported'; readonly events: number } | { readonly result: 'unchanged' | 'skipped' } | { readonly result: 'rejected'; readonly reason: string };
 
@@ -187,9 +185,8 @@ class Importer {
   }
 
   private opportunityIdOf(sourceId: string): string {
-    if (UUID.test(sourceId)) return sourceId.toLowerCase();
-    const id = deterministicUuid('opportunity', 'backfill', sourceId);
-    this.mappedIds.set(sourceId, id);
+    const id = opportunityIdFor(sourceId);
+    if (!isUuid(sourceId)) this.mappedIds.set(sourceId, id);
     return id;
   }
 

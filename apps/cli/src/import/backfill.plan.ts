@@ -14,7 +14,7 @@ export interface PlannedStep {
 export type RowPlan = { readonly ok: true; readonly steps: readonly PlannedStep[] } | { readonly ok: false; readonly reason: string };
 
 /** Note on exit criteria the import records as met: the source system never tracked them. */
-export const BACKFILLED_CRITERION_NOTE = 'recorded by import: the source data shows the deal left this stage, its exit criteria were not tracked';
+export const BACKFILLED_CRITERION_NOTE = 'backfilled: not tracked in the source data, which shows the deal moving on';
 
 /**
  * What one backfill row means for an opportunity in `state`, as commands the API would accept:

@@ -82,6 +82,9 @@ export function commandForEvent(record: EventRecord): EventCommand {
         const { title, teamId, ownerId, amount, currency } = event.data;
         return { type: 'ChangeOpportunityDetails', ...at, ...defined({ title, teamId, ownerId, amount, currency }) };
       }
+      case 'ProcessMigrated':
+        // Succeeds only where this store's processes hold the version migrated to.
+        return { type: 'MigrateOpportunity', ...at, toVersion: event.data.toVersion, stageMapping: event.data.stageMapping, ...defined({ note: event.data.note }) };
       default: {
         const exhaustive: never = event;
         throw new Error(`Unknown event ${(exhaustive as { type: string }).type}`);
