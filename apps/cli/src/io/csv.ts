@@ -8,7 +8,7 @@ export interface CsvRecord {
 }
 
 /** Reads CSV records from text chunks; quotes may hold commas, quotes ("") and line breaks. */
-export async function* readCsvRecords(chunks: AsyncIterable<string>): AsyncGenerator<CsvRecord> {
+export async function* readCsvRecords(chunks: AsyncIterable<string> | Iterable<string>): AsyncGenerator<CsvRecord> {
   let cells: string[] = [];
   let cell = '';
   let quoted = false;
@@ -36,7 +36,10 @@ export async function* readCsvRecords(chunks: AsyncIterable<string>): AsyncGener
       const char = chunk[i]!;
       if (pendingCr) {
         pendingCr = false;
-        if (char === '\n') continue;
+        if (char === '\n') {
+          if (quoted) cell += char; // the \r\n of a line break inside quotes counts as one line
+          continue;
+        }
       }
       if (quoted) {
         if (char === '"') {
