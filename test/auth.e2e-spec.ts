@@ -1,8 +1,9 @@
 import { createHmac } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Test } from 'supertest';
 import { spawnApi } from './support/api-child-process';
-import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
+import { SHIPPED_PROCESSES, startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
 
 type Role = 'writer' | 'analyst' | 'auditor' | 'admin';
 const ROLES: Role[] = ['writer', 'analyst', 'auditor', 'admin'];
@@ -25,6 +26,23 @@ const openWinnable = async (api: Api) => {
  * Who may call what, written down independently of the code, with a request that succeeds for
  * an allowed caller. Admin may call everything. Every route of the OpenAPI document is listed.
  */
+/** Opportunities opened on an older version of "standard", to migrate; and an older inside-sales version. */
+const onOldVersion: string[] = [];
+let oldInsideSales = '';
+
+/** Records older versions of both shipped processes (renamed) and opens deals on the older "standard". */
+async function seedOlderVersions(eventStorePath: string, dir: string): Promise<void> {
+  const processesDir = join(dir, 'old-processes');
+  mkdirSync(processesDir);
+  for (const name of ['standard', 'inside-sales']) {
+    writeFileSync(join(processesDir, `${name}.yaml`), readFileSync(join(SHIPPED_PROCESSES, `${name}.yaml`), 'utf8').replace(/^name: (.*)$/m, 'name: $1 (last year)'));
+  }
+  const old = await startApiTestApp({ eventStorePath, processesDir });
+  oldInsideSales = (await old.http.get('/processes/inside-sales').expect(200)).body.version;
+  for (let i = 0; i < 12; i += 1) onOldVersion.push(await openDeal(old));
+  await old.close();
+}
+
 const POLICY: Record<string, { roles: Role[] | 'public'; prepare: (api: Api) => Promise<Prepared> }> = {
   'GET /health': { roles: 'public', prepare: async () => ({ path: '/health' }) },
   'POST /opportunities': { roles: ['writer'], prepare: async () => ({ path: '/opportunities', body: { title: 'New', processId: 'standard', teamId: 'direct' } }) },
@@ -48,8 +66,17 @@ const POLICY: Record<string, { roles: Role[] | 'public'; prepare: (api: Api) => 
     },
   },
   'PATCH /opportunities/{id}': { roles: ['writer'], prepare: async (api) => ({ path: `/opportunities/${await openDeal(api)}`, body: { amount: 5 } }) },
-  'GET /opportunities/{id}': { roles: ['writer', 'analyst', 'auditor'], prepare: async (api) => ({ path: `/opportunities/${await openDeal(api)}` }) },
-  'GET /opportunities/{id}/history': { roles: ['auditor'], prepare: async (api) => ({ path: `/opportunities/${await openDeal(api)}/history` }) },
+  'GET /opportunities/{id}': { roles: ['writer', 'analyst', 'auditor'], prepare: async (api) => ({ path: `/opportunities/${await openDeal(api)}?asOf=2999-01-01T00:00:00Z` }) },
+  'GET /opportunities/{id}/history': { roles: ['auditor'], prepare: async (api) => ({ path: `/opportunities/${await openDeal(api)}/history?view=timeline` }) },
+  'GET /opportunities/{id}/verify': { roles: ['auditor'], prepare: async (api) => ({ path: `/opportunities/${await openDeal(api)}/verify` }) },
+  'POST /opportunities/{id}/migrate': {
+    roles: [],
+    prepare: async (api) => ({ path: `/opportunities/${onOldVersion.pop()}/migrate`, body: { toVersion: (await api.http.get('/processes/standard').expect(200)).body.version } }),
+  },
+  'POST /processes/{id}/migrate': {
+    roles: [],
+    prepare: async (api) => ({ path: '/processes/inside-sales/migrate', body: { fromVersion: oldInsideSales, toVersion: (await api.http.get('/processes/inside-sales').expect(200)).body.version } }),
+  },
   'GET /processes': { roles: ['writer', 'analyst', 'auditor'], prepare: async () => ({ path: '/processes' }) },
   'GET /processes/{id}': { roles: ['writer', 'analyst', 'auditor'], prepare: async () => ({ path: '/processes/standard' }) },
   'GET /processes/{id}/machine': { roles: ['writer', 'analyst', 'auditor'], prepare: async () => ({ path: '/processes/standard/machine' }) },
@@ -79,6 +106,7 @@ describe('authentication and roles', () => {
   let api: Api;
 
   beforeAll(async () => {
+    await seedOlderVersions(`${dir.path}/events.db`, dir.path);
     api = await startApiTestApp({
       eventStorePath: `${dir.path}/events.db`,
       extraKeys: [

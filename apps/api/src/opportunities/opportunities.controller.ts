@@ -15,6 +15,7 @@ import {
   ChangeOpportunityDetailsCommand,
   LoseOpportunityCommand,
   MeetExitCriterionCommand,
+  MigrateOpportunityCommand,
   MoveOpportunityToStageCommand,
   OpenOpportunityCommand,
   ReopenOpportunityCommand,
@@ -23,7 +24,9 @@ import {
 } from './opportunity.commands';
 import {
   ChangeOpportunityDetailsDto,
+  GetOpportunityQueryDto,
   HistoryQueryDto,
+  MigrateOpportunityDto,
   LoseOpportunityDto,
   MoveOpportunityDto,
   OpenOpportunityDto,
@@ -32,6 +35,7 @@ import {
   WinOpportunityDto,
 } from './opportunity.dto';
 import { GetOpportunityHistoryQuery, GetOpportunityQuery } from './opportunity.queries';
+import { GetOpportunityAsOfQuery, GetOpportunityTimelineQuery, VerifyOpportunityQuery } from './opportunity-audit.queries';
 
 const opportunityId = new ParseUUIDPipe({
   exceptionFactory: () => new ApiProblem(400, 'REQUEST.INVALID_ID', 'The opportunity id in the path must be a UUID.', { errors: [{ field: 'id', message: 'id must be a UUID' }] }),
@@ -142,10 +146,23 @@ export class OpportunitiesController {
     );
   }
 
+  @Post(':id/migrate')
+  @HttpCode(200)
+  @Allow('admin')
+  @CommandHeaders()
+  @ApiOperation({ summary: 'Move an open opportunity to a newer version of its process (recorded as ProcessMigrated); stageMapping maps stages the new version lacks' })
+  async migrate(@Param('id', opportunityId) id: string, @Body() dto: MigrateOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const envelope = commandEnvelopeFrom(request, dto, this.clock());
+    const { toVersion, stageMapping, note, occurredAt } = dto;
+    return answer(await this.commands.execute(new MigrateOpportunityCommand({ type: 'MigrateOpportunity', opportunityId: id, toVersion, stageMapping, note, occurredAt }, envelope)), reply);
+  }
+
   @Get(':id')
   @Allow('writer', 'analyst', 'auditor')
-  @ApiOperation({ summary: 'The opportunity as it is now, folded from its events' })
-  async get(@Param('id', opportunityId) id: string, @CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) reply: FastifyReply) {
+  @ApiOperation({ summary: 'The opportunity as it is now, or as it was at ?asOf= (business time) or ?asOfRecorded= (what the system knew then)' })
+  async get(@Param('id', opportunityId) id: string, @Query() query: GetOpportunityQueryDto, @CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) reply: FastifyReply) {
+    const asOf = asOfOf(query);
+    if (asOf) return this.queries.execute(new GetOpportunityAsOfQuery(id, asOf.instant, asOf.axis, principal.teams));
     const view = await this.queries.execute(new GetOpportunityQuery(id, principal.teams));
     void reply.header('etag', `"${view.revision}"`);
     return view;
@@ -153,10 +170,32 @@ export class OpportunitiesController {
 
   @Get(':id/history')
   @Allow('auditor')
-  @ApiOperation({ summary: 'Every event of the opportunity in order, with its metadata' })
-  history(@Param('id', opportunityId) id: string, @Query() _query: HistoryQueryDto, @CurrentPrincipal() principal: Principal) {
+  @ApiOperation({ summary: 'Every event of the opportunity in order, with its metadata; ?view=timeline gives one readable step per move' })
+  history(@Param('id', opportunityId) id: string, @Query() query: HistoryQueryDto, @CurrentPrincipal() principal: Principal) {
+    if (query.view === 'timeline') return this.queries.execute(new GetOpportunityTimelineQuery(id, principal.teams));
     return this.queries.execute(new GetOpportunityHistoryQuery(id, principal.teams));
   }
+
+  @Get(':id/verify')
+  @Allow('auditor')
+  @ApiOperation({ summary: "Recompute the hash chains of the opportunity's stream and its process's stream; report the first broken revision" })
+  verify(@Param('id', opportunityId) id: string, @CurrentPrincipal() principal: Principal) {
+    return this.queries.execute(new VerifyOpportunityQuery(id, principal.teams));
+  }
+}
+
+/** The instant and time axis of an as-of read, or undefined for the current state. */
+function asOfOf(query: GetOpportunityQueryDto): { instant: string; axis: 'occurredAt' | 'recordedAt' } | undefined {
+  if (query.asOf !== undefined && query.asOfRecorded !== undefined) {
+    throw new ApiProblem(400, 'REQUEST.AS_OF_CONFLICT', 'Give asOf (business time) or asOfRecorded (recording time), not both.');
+  }
+  const field = query.asOf !== undefined ? 'asOf' : query.asOfRecorded !== undefined ? 'asOfRecorded' : undefined;
+  if (!field) return undefined;
+  const ms = Date.parse(query[field]!);
+  if (Number.isNaN(ms)) {
+    throw new ApiProblem(400, 'REQUEST.VALIDATION_FAILED', `The request has invalid fields: ${field}: not a real date-time`, { errors: [{ field, message: `${field} is not a real date-time` }] });
+  }
+  return { instant: new Date(ms).toISOString(), axis: field === 'asOf' ? 'occurredAt' : 'recordedAt' };
 }
 
 function answer(outcome: CommandOutcome, reply: FastifyReply) {

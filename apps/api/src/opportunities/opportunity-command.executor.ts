@@ -54,7 +54,8 @@ export class OpportunityCommandExecutor {
         state.status === 'none'
           ? this.processes.current((command as OpenOpportunity).processId)
           : this.processes.version(state.processId, state.processVersion);
-      const decision = decide(command, state, process);
+      const versions = command.type === 'MigrateOpportunity' && state.status !== 'none' ? this.processes.versionLookup(state.processId) : undefined;
+      const decision = decide(command, state, process, versions);
       if (!decision.ok) throw new OpportunityRejectedError(decision.error);
       if (decision.events.length === 0) return outcomeOf(state, loaded.revision as number, loaded.position, false);
 

@@ -23,6 +23,7 @@ export class WinOpportunityCommand extends OpportunityBusCommand<'WinOpportunity
 export class LoseOpportunityCommand extends OpportunityBusCommand<'LoseOpportunity'> {}
 export class ReopenOpportunityCommand extends OpportunityBusCommand<'ReopenOpportunity'> {}
 export class ChangeOpportunityDetailsCommand extends OpportunityBusCommand<'ChangeOpportunityDetails'> {}
+export class MigrateOpportunityCommand extends OpportunityBusCommand<'MigrateOpportunity'> {}
 
 /** Every opportunity command runs the same path: read → fold → decide → append. */
 @Injectable()
@@ -51,7 +52,11 @@ export class ReopenOpportunityHandler extends OpportunityCommandHandler<ReopenOp
 @CommandHandler(ChangeOpportunityDetailsCommand)
 export class ChangeOpportunityDetailsHandler extends OpportunityCommandHandler<ChangeOpportunityDetailsCommand> {}
 
+@CommandHandler(MigrateOpportunityCommand)
+export class MigrateOpportunityHandler extends OpportunityCommandHandler<MigrateOpportunityCommand> {}
+
 export const OPPORTUNITY_COMMAND_HANDLERS = [
+  MigrateOpportunityHandler,
   OpenOpportunityHandler,
   MeetExitCriterionHandler,
   RevokeExitCriterionHandler,

@@ -12,6 +12,7 @@ import {
   Matches,
   Max,
   Min,
+  ValidateBy,
 } from 'class-validator';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
@@ -171,8 +172,98 @@ export class ChangeOpportunityDetailsDto extends CommandOptionsDto {
 }
 
 export class HistoryQueryDto {
-  @ApiPropertyOptional({ enum: ['events'], description: 'events (default): the raw event log of the opportunity' })
+  @ApiPropertyOptional({
+    enum: ['events', 'timeline'],
+    description: 'events (default): the raw event log of the opportunity; timeline: one step per move with stage before/after, time in the stage left, actor, the criteria met at the move, note',
+  })
   @IsOptional()
-  @IsIn(['events'])
-  view?: 'events';
+  @IsIn(['events', 'timeline'])
+  view?: 'events' | 'timeline';
+}
+
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const INSTANT_MESSAGE = '$property must be an ISO 8601 date-time with a time zone, such as 2026-03-31T23:59:59Z';
+
+export class GetOpportunityQueryDto {
+  @ApiPropertyOptional({ description: 'The opportunity as it was at this instant, by business time (occurredAt)', example: '2026-03-31T23:59:59Z' })
+  @IsOptional()
+  @IsString()
+  @Matches(ISO_INSTANT, { message: INSTANT_MESSAGE })
+  asOf?: string;
+
+  @ApiPropertyOptional({ description: 'The opportunity as the system knew it at this instant, by recording time (recordedAt)', example: '2026-03-31T23:59:59Z' })
+  @IsOptional()
+  @IsString()
+  @Matches(ISO_INSTANT, { message: INSTANT_MESSAGE })
+  asOfRecorded?: string;
+}
+
+const STAGE_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/** An object of stage id → stage id. */
+function IsStageMapping(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isStageMapping',
+    validator: {
+      validate: (value: unknown) =>
+        value !== null &&
+        typeof value === 'object' &&
+        !Array.isArray(value) &&
+        Object.keys(value).length <= 100 &&
+        Object.entries(value).every(([from, to]) => STAGE_ID.test(from) && typeof to === 'string' && STAGE_ID.test(to)),
+      defaultMessage: () => '$property must be an object mapping stage ids to stage ids, such as {"qualification": "discovery"}',
+    },
+  });
+}
+
+export class MigrateOpportunityDto extends CommandOptionsDto {
+  @ApiProperty({ description: 'A recorded version of the same process, newer than the one the opportunity runs on (see GET /processes/:id)' })
+  @IsString()
+  @Length(1, 64)
+  toVersion!: string;
+
+  @ApiPropertyOptional({ description: 'Old stage id → new stage id; needed when the current stage does not exist in the target version', example: { qualification: 'discovery' } })
+  @IsOptional()
+  @IsStageMapping()
+  stageMapping?: Record<string, string>;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Length(1, 2000)
+  note?: string;
+}
+
+export class MigrateProcessDto {
+  @ApiPropertyOptional({ description: 'Business time of every ProcessMigrated (ISO 8601 with zone); default now' })
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
+  occurredAt?: string;
+
+  @ApiPropertyOptional({ description: 'Client-chosen id making the whole migration idempotent; same as the Idempotency-Key header' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  commandId?: string;
+
+  @ApiProperty({ description: 'Every open opportunity on this version is migrated' })
+  @IsString()
+  @Length(1, 64)
+  fromVersion!: string;
+
+  @ApiProperty({ description: 'A newer recorded version of the process' })
+  @IsString()
+  @Length(1, 64)
+  toVersion!: string;
+
+  @ApiPropertyOptional({ description: 'Old stage id → new stage id', example: { qualification: 'discovery' } })
+  @IsOptional()
+  @IsStageMapping()
+  stageMapping?: Record<string, string>;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Length(1, 2000)
+  note?: string;
 }

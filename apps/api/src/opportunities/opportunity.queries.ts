@@ -1,7 +1,8 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { EVENT_STORE, type EventStore, type StoredEvent } from '@stagecraft/event-store';
-import { foldOpportunity, rejections, toOpportunityStreamId } from '@stagecraft/opportunity';
+import { foldOpportunity, rejections, toOpportunityStreamId, type OpenedOpportunityState } from '@stagecraft/opportunity';
+import type { CompiledProcess } from '@stagecraft/sales-process';
 import { OpportunityRejectedError } from '../http/problem.mapping';
 import { ProcessRegistry } from '../processes/process-registry.service';
 import { assertTeamsAllowed } from '../auth/team-access';
@@ -60,7 +61,7 @@ export interface HistoryEntry {
   readonly metadata: Record<string, unknown>;
 }
 
-async function readOpportunityStream(store: EventStore, opportunityId: string): Promise<StoredEvent[]> {
+export async function readOpportunityStream(store: EventStore, opportunityId: string): Promise<StoredEvent[]> {
   const stored = await store.readStream(toOpportunityStreamId(opportunityId));
   if (stored.length === 0) throw new OpportunityRejectedError(rejections.notFound(opportunityId));
   return stored;
@@ -77,33 +78,38 @@ export class GetOpportunityHandler implements IQueryHandler<GetOpportunityQuery>
     const { state, revision, position } = await this.streams.load(opportunityId);
     if (state.status === 'none' || revision === 'no_stream') throw new OpportunityRejectedError(rejections.notFound(opportunityId));
     if (teams) assertTeamsAllowed(teams, [state.teamId]);
-    const stage = this.processes.version(state.processId, state.processVersion).stage(state.stage);
-    const criteriaMet = state.status === 'open' ? state.criteriaMet : [];
-    return {
-      id: state.id,
-      processId: state.processId,
-      processVersion: state.processVersion,
-      title: state.title,
-      teamId: state.teamId ?? null,
-      ownerId: state.ownerId ?? null,
-      amount: state.amount ?? null,
-      currency: state.currency ?? null,
-      stage: state.stage,
-      stageName: stage?.name ?? null,
-      status: state.status,
-      criteriaMet,
-      exitCriteria:
-        state.status === 'open' && stage
-          ? stage.exitCriteria.map(({ id, description }) => ({ id, description, met: criteriaMet.includes(id) }))
-          : [],
-      lostReason: state.status === 'lost' ? state.reason : null,
-      revision,
-      position,
-      openedAt: state.openedAt,
-      stageEnteredAt: state.status === 'open' ? state.stageEnteredAt : null,
-      closedAt: state.status === 'open' ? null : state.closedAt,
-    };
+    return opportunityViewOf(state, revision, position, this.processes.version(state.processId, state.processVersion));
   }
+}
+
+/** The view of an opportunity's folded state, on the process version it runs on. */
+export function opportunityViewOf(state: OpenedOpportunityState, revision: number, position: number, process: CompiledProcess): OpportunityView {
+  const stage = process.stage(state.stage);
+  const criteriaMet = state.status === 'open' ? state.criteriaMet : [];
+  return {
+    id: state.id,
+    processId: state.processId,
+    processVersion: state.processVersion,
+    title: state.title,
+    teamId: state.teamId ?? null,
+    ownerId: state.ownerId ?? null,
+    amount: state.amount ?? null,
+    currency: state.currency ?? null,
+    stage: state.stage,
+    stageName: stage?.name ?? null,
+    status: state.status,
+    criteriaMet,
+    exitCriteria:
+      state.status === 'open' && stage
+        ? stage.exitCriteria.map(({ id, description }) => ({ id, description, met: criteriaMet.includes(id) }))
+        : [],
+    lostReason: state.status === 'lost' ? state.reason : null,
+    revision,
+    position,
+    openedAt: state.openedAt,
+    stageEnteredAt: state.status === 'open' ? state.stageEnteredAt : null,
+    closedAt: state.status === 'open' ? null : state.closedAt,
+  };
 }
 
 @QueryHandler(GetOpportunityHistoryQuery)

@@ -3,6 +3,7 @@ import { relative } from 'node:path';
 import { chainNewEvents, headHashOf } from '@stagecraft/audit';
 import { loadProcessDirectory } from '@stagecraft/config';
 import { EVENT_STORE, type EventStore } from '@stagecraft/event-store';
+import type { ProcessVersionLookup } from '@stagecraft/opportunity';
 import { compileProcess, PROCESS_VERSION_RECORDED, toProcessStreamId, type CompiledProcess, type ProcessVersionRecordedData } from '@stagecraft/sales-process';
 import { ApiProblem } from '../http/problem';
 import { deterministicUuid } from '../common/deterministic-uuid';
@@ -18,6 +19,8 @@ export interface ProcessVersionInfo {
 
 interface ProcessEntry {
   current: CompiledProcess;
+  /** Version → index of its latest recording in the stream: "newer" means recorded later. */
+  recordedOrder: Map<string, number>;
   /** Every version ever recorded, oldest first: opportunities keep the version they opened with. */
   versions: Map<string, { compiled: CompiledProcess; info: Omit<ProcessVersionInfo, 'current'> }>;
 }
@@ -43,9 +46,10 @@ export class ProcessRegistry {
       const compiled = compileProcess(definition);
       const stream = toProcessStreamId(definition.id);
       const recorded = await this.store.readStream(stream);
-      const entry: ProcessEntry = { current: compiled, versions: new Map() };
+      const entry: ProcessEntry = { current: compiled, recordedOrder: new Map(), versions: new Map() };
       for (const event of recorded) {
         const data = event.data as unknown as ProcessVersionRecordedData;
+        entry.recordedOrder.set(data.version, event.revision);
         entry.versions.set(data.version, {
           compiled: data.version === compiled.version ? compiled : compileProcess(data.definition),
           info: { version: data.version, recordedAt: event.recordedAt, source: data.source },
@@ -65,6 +69,7 @@ export class ProcessRegistry {
         await this.store.appendToStream(stream, events, { expectedRevision });
         const again = await this.store.readStream(stream, { direction: 'backwards', maxCount: 1 });
         entry.versions.set(compiled.version, { compiled, info: { version: compiled.version, recordedAt: again[0]!.recordedAt, source } });
+        entry.recordedOrder.set(compiled.version, recorded.length);
         this.logger.log(`Process "${definition.id}" version ${compiled.version} recorded (from ${source})`);
       }
       this.processes.set(definition.id, entry);
@@ -87,6 +92,20 @@ export class ProcessRegistry {
       throw new ApiProblem(404, 'PROCESS.VERSION_NOT_FOUND', `Process "${processId}" has no recorded version "${version}".`, { processId, version });
     }
     return found.compiled;
+  }
+
+  /** A recorded version, or undefined (for readers that can do without one, e.g. naming stages). */
+  findVersion(processId: string, version: string): CompiledProcess | undefined {
+    return this.processes.get(processId)?.versions.get(version)?.compiled;
+  }
+
+  /** Every recorded version with the order it was last recorded in, for deciding migrations. */
+  versionLookup(processId: string): ProcessVersionLookup {
+    const entry = this.entry(processId);
+    return (version) => {
+      const found = entry.versions.get(version);
+      return found ? { process: found.compiled, recordedOrder: entry.recordedOrder.get(version)! } : undefined;
+    };
   }
 
   versions(processId: string): ProcessVersionInfo[] {

@@ -1,0 +1,103 @@
+import { Body, Controller, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { EVENT_STORE, type EventStore } from '@stagecraft/event-store';
+import { fromOpportunityStreamId } from '@stagecraft/opportunity';
+import type { FastifyRequest } from 'fastify';
+import { Allow } from '../auth/roles';
+import { deterministicUuid } from '../common/deterministic-uuid';
+import { toProblem } from '../http/problem.mapping';
+import { ProcessRegistry } from '../processes/process-registry.service';
+import { CLOCK, type Clock } from '../settings/api-settings.token';
+import { commandEnvelopeFrom } from './command-envelope.factory';
+import { MigrateOpportunityCommand } from './opportunity.commands';
+import { MigrateProcessDto } from './opportunity.dto';
+
+const PAGE = 5_000;
+/** Migrations in flight at once: enough for the store to commit them in groups. */
+const CONCURRENCY = 16;
+
+export interface BulkMigrationReport {
+  readonly processId: string;
+  readonly fromVersion: string;
+  readonly toVersion: string;
+  readonly migrated: readonly string[];
+  /** Opportunities found open on fromVersion that were not migrated, with the refusal's code. */
+  readonly refused: readonly { readonly opportunityId: string; readonly status: number; readonly code: string; readonly detail: string }[];
+}
+
+/**
+ * Migrates every open opportunity of a process version, each through the one command path (so
+ * each is decided, chained and recorded as its own ProcessMigrated). Finding them scans the log
+ * rather than a read model, so nothing a lagging projection has not seen is missed.
+ */
+@ApiTags('operations')
+@ApiBearerAuth()
+@Allow('admin')
+@Controller('processes')
+export class ProcessMigrationController {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly commands: CommandBus,
+    private readonly processes: ProcessRegistry,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  @Post(':id/migrate')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Migrate every open opportunity on fromVersion to toVersion (a newer version of the same process)' })
+  async migrateAll(@Param('id') processId: string, @Body() dto: MigrateProcessDto, @Req() request: FastifyRequest): Promise<BulkMigrationReport> {
+    // 404s for an unknown process or version before anything is scanned.
+    this.processes.version(processId, dto.fromVersion);
+    this.processes.version(processId, dto.toVersion);
+    // Each opportunity has its own revision: an If-Match cannot apply to all of them.
+    const { expectedRevision: _notForBulk, ...envelope } = commandEnvelopeFrom(request, { occurredAt: dto.occurredAt, commandId: dto.commandId }, this.clock());
+    const candidates = await this.openOn(processId, dto.fromVersion);
+    const migrated: string[] = [];
+    const refused: BulkMigrationReport['refused'][number][] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < candidates.length) {
+        const opportunityId = candidates[next++]!;
+        // One command per opportunity; a client-chosen key makes each of them idempotent too.
+        const commandId = envelope.clientSuppliedId ? deterministicUuid('bulk-migration', envelope.commandId, opportunityId) : `${envelope.commandId}:${opportunityId}`;
+        try {
+          await this.commands.execute(
+            new MigrateOpportunityCommand(
+              { type: 'MigrateOpportunity', opportunityId, toVersion: dto.toVersion, stageMapping: dto.stageMapping, note: dto.note, occurredAt: dto.occurredAt },
+              { ...envelope, commandId },
+            ),
+          );
+          migrated.push(opportunityId);
+        } catch (error) {
+          const problem = toProblem(error);
+          if (problem.status >= 500) throw error;
+          refused.push({ opportunityId, status: problem.status, code: problem.code, detail: problem.detail });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    return { processId, fromVersion: dto.fromVersion, toVersion: dto.toVersion, migrated: migrated.sort(), refused: refused.sort((a, b) => a.opportunityId.localeCompare(b.opportunityId)) };
+  }
+
+  /** Ids of the opportunities open on a process version, from the log. */
+  private async openOn(processId: string, version: string): Promise<string[]> {
+    const opportunities = new Map<string, { processId: string; version: string; open: boolean }>();
+    for (let fromPosition = 1; ; ) {
+      const page = await this.store.readAll({ fromPosition, maxCount: PAGE });
+      for (const event of page) {
+        const id = fromOpportunityStreamId(event.stream);
+        if (id === undefined) continue;
+        const known = opportunities.get(id);
+        if (event.type === 'OpportunityOpened') opportunities.set(id, { processId: String(event.data.processId), version: String(event.data.processVersion), open: true });
+        else if (!known) continue;
+        else if (event.type === 'ProcessMigrated') known.version = String(event.data.toVersion);
+        else if (event.type === 'OpportunityWon' || event.type === 'OpportunityLost') known.open = false;
+        else if (event.type === 'OpportunityReopened') known.open = true;
+      }
+      if (page.length < PAGE) break;
+      fromPosition = page[page.length - 1]!.position + 1;
+    }
+    return [...opportunities.entries()].filter(([, o]) => o.open && o.processId === processId && o.version === version).map(([id]) => id);
+  }
+}

@@ -1,0 +1,189 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { getSQLiteEventStore } from '@stagecraft/event-store';
+import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
+
+type Api = ApiTestApp & { keys: Record<string, string> };
+
+/** Edits the SQLite file directly, as someone with write access to ./data/ could. */
+function tamper(eventStorePath: string, edit: (db: Database.Database) => void): void {
+  const db = new Database(eventStorePath);
+  try {
+    edit(db);
+  } finally {
+    db.close();
+  }
+}
+
+const QUALIFICATION = ['need-confirmed', 'budget-confirmed', 'pain-points', 'goals', 'decision-maker'];
+
+/** A deal backfilled in March: opened on the 2nd, qualified on the 10th, in proposition from the 20th, lost on 2 April. */
+async function backfilledDeal(api: Api): Promise<string> {
+  const id = (await api.http.post('/opportunities').send({ title: 'ACME', processId: 'standard', teamId: 'direct', amount: 1000, occurredAt: '2026-03-02T09:00:00Z' }).expect(201)).body.id;
+  await api.http.post(`/opportunities/${id}/move`).send({ stage: 'qualification', occurredAt: '2026-03-10T09:00:00Z' }).expect(200);
+  for (const [index, criterionId] of QUALIFICATION.entries()) {
+    await api.http.post(`/opportunities/${id}/criteria`).send({ criterionId, met: true, note: `evidence ${index}`, occurredAt: `2026-03-1${index}T10:00:00Z` }).expect(200);
+  }
+  await api.http.post(`/opportunities/${id}/move`).send({ stage: 'proposition', note: 'all five confirmed', occurredAt: '2026-03-20T09:00:00Z' }).expect(200);
+  await api.http.post(`/opportunities/${id}/lose`).send({ reason: 'price', occurredAt: '2026-04-02T09:00:00Z' }).expect(200);
+  return id;
+}
+
+describe('auditors: as-of reads, timeline, tamper evidence', () => {
+  const dir = temporaryDirectory();
+  const eventStorePath = join(dir.path, 'events.db');
+  let api: Api;
+  let id: string;
+  beforeAll(async () => {
+    api = await startApiTestApp({ eventStorePath });
+    id = await backfilledDeal(api);
+  });
+  afterAll(async () => {
+    await api?.close();
+    dir.remove();
+  });
+
+  it('shows the deal as it stood at an instant of business time, and says which axis it used', async () => {
+    const march31 = (await api.http.get(`/opportunities/${id}?asOf=2026-03-31T23:59:59Z`).expect(200)).body;
+    expect(march31).toMatchObject({ id, status: 'open', stage: 'proposition', stageEnteredAt: '2026-03-20T09:00:00.000Z', revision: 7 });
+    expect(march31.asOf).toEqual({ instant: '2026-03-31T23:59:59.000Z', axis: 'occurredAt', eventsFolded: 8, latestRevision: 8 });
+    const march15 = (await api.http.get(`/opportunities/${id}?asOf=2026-03-13T12:00:00%2B02:00`).expect(200)).body;
+    expect(march15).toMatchObject({ stage: 'qualification', criteriaMet: ['need-confirmed', 'budget-confirmed', 'pain-points', 'goals'] });
+    // The instant is inclusive: at exactly the move, the move has happened.
+    expect((await api.http.get(`/opportunities/${id}?asOf=2026-03-20T09:00:00Z`).expect(200)).body.stage).toBe('proposition');
+    expect((await api.http.get(`/opportunities/${id}?asOf=2026-04-03T00:00:00Z`).expect(200)).body).toMatchObject({ status: 'lost', lostReason: 'price' });
+    const before = await api.http.get(`/opportunities/${id}?asOf=2026-03-01T00:00:00Z`).expect(404);
+    expect(before.body).toMatchObject({ code: 'OPPORTUNITY.NOT_YET_OPENED', openedAt: '2026-03-02T09:00:00.000Z' });
+  });
+
+  it('with asOfRecorded, shows what the system knew: nothing of a deal backfilled later', async () => {
+    const known = await api.http.get(`/opportunities/${id}?asOfRecorded=2026-03-31T23:59:59Z`);
+    // Recorded today (the server's clock), so on 31 March the system knew nothing of it.
+    expect(known.status).toBe(404);
+    expect(known.body.code).toBe('OPPORTUNITY.NOT_YET_OPENED');
+    const now = (await api.http.get(`/opportunities/${id}?asOfRecorded=${new Date(Date.now() + 60_000).toISOString()}`).expect(200)).body;
+    expect(now).toMatchObject({ status: 'lost', asOf: { axis: 'recordedAt', eventsFolded: 9 } });
+  });
+
+  it('gives a readable timeline: stages before/after, time in the stage left, actor, the evidence, the note', async () => {
+    const { steps } = (await api.http.get(`/opportunities/${id}/history?view=timeline`).expect(200)).body;
+    expect(steps.map((s: Record<string, unknown>) => [s.kind, s.stageBefore, s.stageAfter, s.secondsInStageLeft])).toEqual([
+      ['opened', null, 'new', null],
+      ['moved', 'new', 'qualification', 8 * 86_400],
+      ['moved', 'qualification', 'proposition', 10 * 86_400],
+      ['lost', 'proposition', 'lost', 13 * 86_400],
+    ]);
+    const qualified = steps[2];
+    expect(qualified).toMatchObject({ actor: 'test-service', note: 'all five confirmed', stageBeforeName: 'Qualification', stageAfterName: 'Proposition' });
+    expect(qualified.criteriaMet.map((c: { criterionId: string }) => c.criterionId)).toEqual(QUALIFICATION);
+    expect(qualified.criteriaMet[0]).toMatchObject({ description: 'The need to buy the product or service is confirmed', metAt: '2026-03-10T10:00:00.000Z', metBy: 'test-service', note: 'evidence 0' });
+  });
+
+  it('chains every event: an untouched store verifies clean, its process stream too', async () => {
+    const history = (await api.http.get(`/opportunities/${id}/history`).expect(200)).body.events;
+    expect(history[0].metadata.prevHash).toBe('0'.repeat(64));
+    expect(history[1].metadata.prevHash).toBe(history[0].metadata.hash);
+    const verdict = (await api.http.get(`/opportunities/${id}/verify`).expect(200)).body;
+    expect(verdict).toMatchObject({ ok: true, opportunity: { ok: true, events: 9, unchained: 0, headHash: history[8].metadata.hash, lastRevision: 8 }, process: { ok: true, stream: 'sales-process-standard' } });
+  });
+
+  describe('editing the SQLite file directly is detected', () => {
+    const reopen = async (edit: (db: Database.Database) => void) => {
+      await api.close();
+      tamper(eventStorePath, edit);
+      api = await startApiTestApp({ eventStorePath });
+    };
+    const verdictOf = async (opportunityId: string) => (await api.http.get(`/opportunities/${opportunityId}/verify`).expect(200)).body;
+
+    it('an edited row: the first broken stream and revision', async () => {
+      const victim = await backfilledDeal(api);
+      await reopen((db) => {
+        const row = db.prepare('SELECT data FROM events WHERE stream = ? AND revision = 4').get(`opportunity-${victim}`) as { data: string };
+        const data = JSON.parse(row.data);
+        data.note = 'a better-sounding note';
+        db.prepare('UPDATE events SET data = ? WHERE stream = ? AND revision = 4').run(JSON.stringify(data), `opportunity-${victim}`);
+      });
+      expect(await verdictOf(victim)).toMatchObject({ ok: false, opportunity: { ok: false, stream: `opportunity-${victim}`, revision: 4, reason: 'hash-mismatch' } });
+      // Other opportunities are unaffected.
+      expect((await verdictOf(id)).ok).toBe(true);
+    });
+
+    it('a rewritten actor in the metadata', async () => {
+      const victim = await backfilledDeal(api);
+      await reopen((db) => {
+        db.prepare(`UPDATE events SET metadata = json_set(metadata, '$.actor', 'someone-else') WHERE stream = ? AND revision = 1`).run(`opportunity-${victim}`);
+      });
+      expect((await verdictOf(victim)).opportunity).toMatchObject({ ok: false, revision: 1, reason: 'hash-mismatch' });
+    });
+
+    it('a deleted row', async () => {
+      const victim = await backfilledDeal(api);
+      await reopen((db) => {
+        db.prepare('DELETE FROM events WHERE stream = ? AND revision = 3').run(`opportunity-${victim}`);
+      });
+      expect((await verdictOf(victim)).opportunity).toMatchObject({ ok: false, revision: 4, reason: 'revision-gap' });
+    });
+
+    it('two rows reordered (their revisions swapped)', async () => {
+      const victim = await backfilledDeal(api);
+      await reopen((db) => {
+        const stream = `opportunity-${victim}`;
+        const swap = db.prepare('UPDATE events SET revision = ? WHERE stream = ? AND revision = ?');
+        db.transaction(() => {
+          swap.run(-1, stream, 3);
+          swap.run(3, stream, 4);
+          swap.run(4, stream, -1);
+        })();
+      });
+      expect((await verdictOf(victim)).opportunity).toMatchObject({ ok: false, revision: 3, reason: 'prev-hash-mismatch' });
+    });
+
+    it('a rewritten process definition', async () => {
+      await reopen((db) => {
+        db.prepare(`UPDATE events SET data = json_set(data, '$.definition.name', 'Relaxed rules') WHERE stream = 'sales-process-standard' AND revision = 0`).run();
+      });
+      expect(await verdictOf(id)).toMatchObject({ ok: false, opportunity: { ok: true }, process: { ok: false, stream: 'sales-process-standard', revision: 0, reason: 'hash-mismatch' } });
+    });
+  });
+});
+
+describe('stores written before tamper evidence', () => {
+  const dir = temporaryDirectory();
+  afterAll(() => dir.remove());
+
+  it('report the old events as unchained, then vouch for them once new events are chained after them', async () => {
+    const eventStorePath = join(dir.path, 'events.db');
+    const first = await startApiTestApp({ eventStorePath });
+    const { version } = (await first.http.get('/processes/standard').expect(200)).body;
+    await first.close();
+    // Two events written as before this change: no prevHash, no hash.
+    const id = '7d1c4a52-3c6b-4d6e-9b1a-5f3e2d1c0b9a';
+    const store = getSQLiteEventStore({ path: eventStorePath });
+    await store.appendToStream(
+      `opportunity-${id}`,
+      [
+        { id: '00000000-0000-4000-8000-000000000001', type: 'OpportunityOpened', data: { opportunityId: id, occurredAt: '2026-01-05T09:00:00.000Z', processId: 'standard', processVersion: version, stage: 'new', title: 'Old deal' }, metadata: { actor: 'legacy', recordedAt: '2026-01-05T09:00:00.000Z' } },
+        { id: '00000000-0000-4000-8000-000000000002', type: 'StageChanged', data: { opportunityId: id, occurredAt: '2026-01-06T09:00:00.000Z', from: 'new', to: 'qualification', direction: 'forward' }, metadata: { actor: 'legacy', recordedAt: '2026-01-06T09:00:00.000Z' } },
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+    await store.close();
+
+    const second = await startApiTestApp({ eventStorePath });
+    try {
+      expect((await second.http.get(`/opportunities/${id}/verify`).expect(200)).body.opportunity).toMatchObject({ ok: true, events: 2, unchained: 2, unchainedCovered: false });
+      await second.http.post(`/opportunities/${id}/criteria`).send({ criterionId: 'goals', met: true }).expect(200);
+      expect((await second.http.get(`/opportunities/${id}/verify`).expect(200)).body.opportunity).toMatchObject({ ok: true, events: 3, unchained: 2, unchainedCovered: true });
+    } finally {
+      await second.close();
+    }
+    // Now an edit to an old event is detected, where the chain first vouches for it.
+    tamper(eventStorePath, (db) => db.prepare(`UPDATE events SET data = json_set(data, '$.title', 'Renamed') WHERE stream = ? AND revision = 0`).run(`opportunity-${id}`));
+    const third = await startApiTestApp({ eventStorePath });
+    try {
+      expect((await third.http.get(`/opportunities/${id}/verify`).expect(200)).body.opportunity).toMatchObject({ ok: false, revision: 2, reason: 'prev-hash-mismatch' });
+    } finally {
+      await third.close();
+    }
+  });
+});

@@ -1,0 +1,83 @@
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SHIPPED_PROCESSES, startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
+
+type Api = ApiTestApp & { keys: Record<string, string> };
+
+describe('migrating opportunities to a newer process version', () => {
+  const dir = temporaryDirectory();
+  const processesDir = join(dir.path, 'processes');
+  const eventStorePath = join(dir.path, 'events.db');
+  const file = join(processesDir, 'standard.yaml');
+  let api: Api;
+  let v1: string;
+  let v2: string;
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    mkdirSync(processesDir);
+    copyFileSync(join(SHIPPED_PROCESSES, 'standard.yaml'), file);
+    const first = await startApiTestApp({ eventStorePath, processesDir });
+    v1 = (await first.http.get('/processes/standard').expect(200)).body.version;
+    const open = async (title: string) => (await first.http.post('/opportunities').send({ title, processId: 'standard', teamId: 'direct', amount: 100, occurredAt: '2026-03-01T09:00:00Z' }).expect(201)).body.id as string;
+    ids.qualifying = await open('Qualifying');
+    await first.http.post(`/opportunities/${ids.qualifying}/move`).send({ stage: 'qualification', occurredAt: '2026-03-02T09:00:00Z' }).expect(200);
+    for (const criterionId of ['need-confirmed', 'pain-points']) {
+      await first.http.post(`/opportunities/${ids.qualifying}/criteria`).send({ criterionId, met: true, occurredAt: '2026-03-03T09:00:00Z' }).expect(200);
+    }
+    ids.fresh = await open('Fresh');
+    ids.fresh2 = await open('Fresh too');
+    ids.lost = await open('Lost');
+    await first.http.post(`/opportunities/${ids.lost}/lose`).send({ reason: 'price', occurredAt: '2026-03-02T09:00:00Z' }).expect(200);
+    await first.close();
+
+    // v2: "qualification" becomes "discovery" (an id change), without the pain-points criterion.
+    const yaml = readFileSync(file, 'utf8')
+      .replace('- id: qualification\n    name: Qualification', '- id: discovery\n    name: Discovery')
+      .replace(/^\s+- \{ id: pain-points,.*\n/m, '');
+    expect(yaml).toContain('id: discovery');
+    writeFileSync(file, yaml);
+    api = await startApiTestApp({ eventStorePath, processesDir });
+    v2 = (await api.http.get('/processes/standard').expect(200)).body.version;
+  });
+  afterAll(async () => {
+    await api?.close();
+    dir.remove();
+  });
+
+  it('refuses what cannot be migrated, each with its code', async () => {
+    const migrate = (id: string, body: object) => api.http.post(`/opportunities/${id}/migrate`).send(body);
+    expect((await migrate(ids.qualifying!, { toVersion: v2 }).expect(422)).body).toMatchObject({ code: 'OPPORTUNITY.UNMAPPED_STAGE', stage: 'qualification' });
+    expect((await migrate(ids.qualifying!, { toVersion: v2, stageMapping: { qualification: 'closing' } }).expect(422)).body.code).toBe('OPPORTUNITY.INVALID_STAGE_MAPPING');
+    expect((await migrate(ids.qualifying!, { toVersion: v1 }).expect(422)).body.code).toBe('OPPORTUNITY.NOT_A_NEWER_VERSION');
+    expect((await migrate(ids.lost!, { toVersion: v2 }).expect(422)).body.code).toBe('OPPORTUNITY.ALREADY_CLOSED');
+  });
+
+  it('migrates one opportunity: the visit continues under the mapped stage, with the criteria the new stage still has', async () => {
+    const answer = (await api.http.post(`/opportunities/${ids.qualifying}/migrate`).send({ toVersion: v2, stageMapping: { qualification: 'discovery' }, note: 'new process', occurredAt: '2026-03-05T09:00:00Z' }).expect(200)).body;
+    expect(answer).toMatchObject({ stage: 'discovery', status: 'open', revision: 4 });
+    const now = (await api.http.get(`/opportunities/${ids.qualifying}`).expect(200)).body;
+    expect(now).toMatchObject({ processVersion: v2, stage: 'discovery', stageName: 'Discovery', stageEnteredAt: '2026-03-02T09:00:00.000Z', criteriaMet: ['need-confirmed'] });
+    const history = (await api.http.get(`/opportunities/${ids.qualifying}/history`).expect(200)).body.events;
+    expect(history[4]).toMatchObject({
+      type: 'ProcessMigrated',
+      data: { processId: 'standard', fromVersion: v1, toVersion: v2, stageMapping: { qualification: 'discovery' }, fromStage: 'qualification', toStage: 'discovery', criteriaKept: ['need-confirmed'], note: 'new process' },
+    });
+    // As of before the migration it is still on v1, in qualification.
+    expect((await api.http.get(`/opportunities/${ids.qualifying}?asOf=2026-03-04T00:00:00Z`).expect(200)).body).toMatchObject({ processVersion: v1, stage: 'qualification', stageName: 'Qualification' });
+    const { steps } = (await api.http.get(`/opportunities/${ids.qualifying}/history?view=timeline`).expect(200)).body;
+    expect(steps.at(-1)).toMatchObject({ kind: 'migrated', stageBefore: 'qualification', stageAfter: 'discovery', fromVersion: v1, processVersion: v2, note: 'new process' });
+    expect((await api.http.get(`/opportunities/${ids.qualifying}/verify`).expect(200)).body.ok).toBe(true);
+    // The new version now decides.
+    await api.http.post(`/opportunities/${ids.qualifying}/move`).send({ stage: 'proposition' }).expect(422);
+  });
+
+  it('migrates every open opportunity of a version at once, and only those', async () => {
+    const report = (await api.http.post('/processes/standard/migrate').send({ fromVersion: v1, toVersion: v2, stageMapping: { qualification: 'discovery' } }).expect(200)).body;
+    expect(report).toEqual({ processId: 'standard', fromVersion: v1, toVersion: v2, migrated: [ids.fresh, ids.fresh2].sort(), refused: [] });
+    for (const id of [ids.fresh, ids.fresh2]) expect((await api.http.get(`/opportunities/${id}`).expect(200)).body).toMatchObject({ processVersion: v2, stage: 'new' });
+    expect((await api.http.get(`/opportunities/${ids.lost}`).expect(200)).body.processVersion).toBe(v1);
+    // Again: nothing left on v1 that is open.
+    expect((await api.http.post('/processes/standard/migrate').send({ fromVersion: v1, toVersion: v2 }).expect(200)).body.migrated).toEqual([]);
+  });
+});
