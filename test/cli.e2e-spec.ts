@@ -216,6 +216,12 @@ describe('the stagecraft CLI (child processes on real SQLite stores)', () => {
       expect(again.status).toBe(0);
       expect(JSON.parse(again.stdout)).toMatchObject({ imported: 0, unchanged: opportunityEvents, eventsAppended: 0, rejected: [] });
       expect(await readAllEvents(copy.EVENT_STORE_PATH)).toEqual(copied);
+      // Imported back into the store it came from, it finds every event already there.
+      const sourceEvents = await readAllEvents(source.EVENT_STORE_PATH);
+      const home = stagecraft(source, 'import', jsonl, '--json');
+      expect(home.status).toBe(0);
+      expect(JSON.parse(home.stdout)).toMatchObject({ imported: 0, unchanged: opportunityEvents, rejected: [] });
+      expect(await readAllEvents(source.EVENT_STORE_PATH)).toEqual(sourceEvents);
 
       // The same facts: each opportunity's events (type and data) match the source's, in order.
       const facts = (events: { stream: string; type: string; data: unknown }[]) =>
@@ -232,6 +238,28 @@ describe('the stagecraft CLI (child processes on real SQLite stores)', () => {
       expect(expected).toMatchObject({ winLoss: { total: { total: { won: 1, lost: 0, amountWon: 1200 } } } });
       expect(JSON.stringify(expected)).toContain(openId);
       expect(await analyticsOf(copy)).toEqual(expected);
+    }, 60_000);
+
+    it('refuses events that disagree with the history the store holds, and gaps', async () => {
+      const events = readFileSync(jsonl, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line));
+      const stream = `opportunity-${openId}`;
+      const changed = events.map((event) => (event.stream === stream && event.revision === 1 ? { ...event, id: '11111111-1111-4111-8111-111111111111' } : event));
+      const file = join(dir.path, 'changed.jsonl');
+      writeFileSync(file, changed.map((event) => JSON.stringify(event)).join('\n'));
+      const before = await readAllEvents(copy.EVENT_STORE_PATH);
+      const run = stagecraft(copy, 'import', file, '--json');
+      expect(run.status).toBe(1);
+      const lineOf = (revision: number) => changed.findIndex((event) => event.stream === stream && event.revision === revision) + 1;
+      const { rejected } = JSON.parse(run.stdout);
+      expect(rejected[0]).toEqual({ line: lineOf(1), opportunity: stream, reason: `this store already holds another event at revision 1 of ${stream}` });
+      expect(rejected.slice(1).map((entry: { line: number }) => entry.line)).toEqual(changed.flatMap((event, index) => (event.stream === stream && event.revision > 1 ? [index + 1] : [])));
+      expect(await readAllEvents(copy.EVENT_STORE_PATH)).toEqual(before);
+
+      const gap = join(dir.path, 'gap.jsonl');
+      writeFileSync(gap, events.filter((event) => !(event.stream === stream && event.revision === 1)).map((event) => JSON.stringify(event)).join('\n'));
+      const fresh = storeEnv(dir.path, 'gap');
+      const gapped = JSON.parse(stagecraft(fresh, 'import', gap, '--json').stdout);
+      expect(gapped.rejected[0].reason).toBe('revision 2 would follow revision 0 here: the events between are not in the file');
     }, 60_000);
 
     it('reads its own CSV export back as well', async () => {

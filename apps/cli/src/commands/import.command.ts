@@ -148,6 +148,18 @@ class Importer {
     const commandId = `import:${record.id}`;
     const loaded = await this.side.streams.load(command.opportunityId);
     if (loaded.commands.has(commandId)) return { result: 'unchanged' };
+    // One command makes one event, so an imported event lands at the revision it had. A store that
+    // already holds that revision holds this very event (the export's own store, or an earlier
+    // import), or another history, which must not be mixed with this one.
+    const head = loaded.revision === 'no_stream' ? -1 : loaded.revision;
+    if (record.revision <= head) {
+      const [there] = await this.side.store.readStream(record.stream, { fromRevision: record.revision, maxCount: 1 });
+      if (there && (there.id === record.id || there.metadata.commandId === commandId)) return { result: 'unchanged' };
+      return { result: 'rejected', reason: `this store already holds another event at revision ${record.revision} of ${record.stream}` };
+    }
+    if (record.revision > head + 1) {
+      return { result: 'rejected', reason: `revision ${record.revision} would follow revision ${head} here: the events between are not in the file` };
+    }
     if (command.processVersion !== undefined && command.body.type === 'OpenOpportunity') {
       const current = this.side.processes.current(command.body.processId);
       if (current.version !== command.processVersion) {

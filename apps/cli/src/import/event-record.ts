@@ -7,6 +7,8 @@ export interface EventRecord {
   readonly line: number;
   readonly id: string;
   readonly stream: string;
+  /** Where the event sat in its stream: an import lands each event at the same revision. */
+  readonly revision: number;
   readonly type: string;
   readonly data: Record<string, unknown>;
   readonly metadata: Record<string, unknown>;
@@ -21,6 +23,7 @@ export function toEventRecord(line: number, value: unknown): ParsedEventRecord {
   for (const field of ['id', 'stream', 'type'] as const) {
     if (typeof record[field] !== 'string' || record[field] === '') return { ok: false, reason: `${field}: must be a non-empty string` };
   }
+  if (!Number.isInteger(record.revision) || (record.revision as number) < 0) return { ok: false, reason: 'revision: must be a whole number from 0' };
   for (const field of ['data', 'metadata'] as const) {
     const inner = record[field];
     if (!inner || typeof inner !== 'object' || Array.isArray(inner)) return { ok: false, reason: `${field}: must be a JSON object` };
@@ -31,6 +34,7 @@ export function toEventRecord(line: number, value: unknown): ParsedEventRecord {
       line,
       id: record.id as string,
       stream: record.stream as string,
+      revision: record.revision as number,
       type: record.type as string,
       data: record.data as Record<string, unknown>,
       metadata: record.metadata as Record<string, unknown>,

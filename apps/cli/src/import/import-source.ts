@@ -45,7 +45,7 @@ export async function openImportSource(file: string, format?: ImportFormat): Pro
   if (first.done) throw new CliError(`${file} is empty: a CSV import needs a header row.`);
   const header = first.value.cells.map((cell) => cell.trim());
   if (header.includes('type') && header.includes('data')) {
-    const missing = ['id', 'stream', 'type', 'data', 'metadata'].filter((column) => !header.includes(column));
+    const missing = ['id', 'stream', 'revision', 'type', 'data', 'metadata'].filter((column) => !header.includes(column));
     if (missing.length > 0) throw new CliError(`${file}:1 looks like an exported event log (${EVENT_CSV_COLUMNS.join(',')}) but lacks ${missing.join(', ')}.`);
     return { content: 'event-log', size, bytesRead, items: () => eventCsvItems(records, header) };
   }
@@ -94,7 +94,8 @@ async function* eventCsvItems(records: AsyncGenerator<{ line: number; cells: rea
       yield { kind: 'unreadable', line, reason: `data or metadata is not valid JSON: ${(error as Error).message}` };
       continue;
     }
-    const parsed = toEventRecord(line, { id: cell('id'), stream: cell('stream'), type: cell('type'), data, metadata });
+    const revision = cell('revision') === '' ? undefined : Number(cell('revision'));
+    const parsed = toEventRecord(line, { id: cell('id'), stream: cell('stream'), revision, type: cell('type'), data, metadata });
     yield parsed.ok ? { kind: 'event', line, record: parsed.record } : { kind: 'unreadable', line, reason: parsed.reason };
   }
 }
