@@ -94,6 +94,23 @@ describe('analytics from the read models (end to end)', () => {
     expect(inside.stages[0]).toMatchObject({ stageId: 'lead', count: 1, amount: 50, weightedAmount: 5 });
   });
 
+  it('shows the board as it stood at a past instant (?asOf=, business time)', async () => {
+    const stagesAt = async (instant: string, extra = '') => {
+      const board = (await analyst(`/pipeline?asOf=${instant}&minPosition=${lastPosition}${extra}`).expect(200)).body;
+      expect(board.asOf).toEqual({ instant: new Date(instant).toISOString(), axis: 'occurredAt' });
+      return board.processes.find((p: { processId: string }) => p.processId === 'standard').stages.map((s: { stageId: string; count: number; amount: number }) => [s.stageId, s.count, s.amount]);
+    };
+    // Day 2, noon: A and C in qualification, B still new.
+    expect(await stagesAt(at(2, 12))).toEqual([['new', 1, 500], ['qualification', 2, 1200], ['proposition', 0, 0], ['negotiation', 0, 0]]);
+    // Day 5, noon: A in proposition, B lost, C in qualification.
+    expect(await stagesAt(at(5, 12))).toEqual([['new', 0, 0], ['qualification', 1, 200], ['proposition', 1, 1000], ['negotiation', 0, 0]]);
+    expect(await stagesAt(at(5, 12), '&teamId=partners')).toEqual([['new', 0, 0], ['qualification', 0, 0], ['proposition', 0, 0], ['negotiation', 0, 0]]);
+    // Before anything happened: an empty board.
+    expect((await stagesAt('2025-12-31T00:00:00Z')).every(([, count]: [string, number]) => count === 0)).toBe(true);
+    const csv = parseCsv((await analyst(`/pipeline?asOf=${at(5, 12)}&format=csv`).expect(200)).text);
+    expect(csv.find((row) => row.processId === 'standard' && row.stageId === 'proposition')).toMatchObject({ count: '1', amount: '1000' });
+  });
+
   it('counts wins and losses, by team', async () => {
     const all = (await analyst('/analytics/win-loss?groupBy=team').expect(200)).body;
     expect(all.total).toMatchObject({ won: 1, lost: 1, winRate: 0.5, amountWon: 1000, lostReasons: { price: 1 } });
@@ -151,7 +168,7 @@ describe('analytics from the read models (end to end)', () => {
     const behind = await analyst(`/pipeline?minPosition=${position + 1_000_000}`).expect(503);
     expect(behind.body).toMatchObject({ code: 'PROJECTIONS.BEHIND', position: expect.any(Number), minPosition: position + 1_000_000 });
     const health = (await api.anonymous.get('/health').expect(200)).body;
-    expect(health.projections.map((p: { name: string }) => p.name).sort()).toEqual(['funnel', 'pipeline', 'stage-durations', 'transitions', 'win-loss']);
+    expect(health.projections.map((p: { name: string }) => p.name).sort()).toEqual(['funnel', 'pipeline', 'stage-durations', 'stage-intervals', 'transitions', 'win-loss']);
     expect(health.projections.every((p: { checkpoint: number; lag: number }) => p.checkpoint >= position && p.lag === 0)).toBe(true);
   });
 

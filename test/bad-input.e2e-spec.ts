@@ -78,6 +78,8 @@ const CASES: readonly BadRequestCase[] = [
   { name: 'migrate an unknown opportunity', method: 'post', path: '/opportunities/:missing/migrate', body: { toVersion: 'nope' }, status: 404, code: 'OPPORTUNITY.NOT_FOUND' },
   { name: 'bulk migration of an unknown version', method: 'post', path: '/processes/standard/migrate', body: { fromVersion: 'old', toVersion: 'new' }, status: 404, code: 'PROCESS.VERSION_NOT_FOUND' },
   { name: 'bulk migration of an unknown process', method: 'post', path: '/processes/enterprise/migrate', body: { fromVersion: 'old', toVersion: 'new' }, status: 404, code: 'PROCESS.NOT_FOUND' },
+  { name: 'pipeline asOf without a zone', method: 'get', path: '/pipeline?asOf=2026-03-31', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'asOf' },
+  { name: 'pipeline asOf not a real day', method: 'get', path: '/pipeline?asOf=2026-02-45T00:00:00Z', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'asOf' },
   { name: 'bulk migration without fromVersion', method: 'post', path: '/processes/standard/migrate', body: { toVersion: 'new' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'fromVersion' },
 ];
 

@@ -10,6 +10,7 @@ import {
   ProjectionRunner,
   queryFunnel,
   queryPipeline,
+  queryPipelineAsOf,
   queryStageDurations,
   queryTransitions,
   queryWinLoss,
@@ -17,6 +18,7 @@ import {
   type PipelineModel,
   type Projection,
   type StageDurationsModel,
+  type StageIntervalsModel,
   type TransitionsModel,
   type WinLossModel,
 } from '@stagecraft/projections';
@@ -72,6 +74,7 @@ async function analyticsOf(env: Record<string, string>): Promise<unknown> {
     return JSON.parse(
       JSON.stringify({
         pipeline,
+        pipelineAsOf: queryPipelineAsOf(runner.model<StageIntervalsModel>('stage-intervals'), Date.parse(at(5, 12)), {}, { includeOpportunities: true }),
         winLoss,
         stageDurations: queryStageDurations(runner.model<StageDurationsModel>('stage-durations'), {}, NOW),
         funnel: queryFunnel(runner.model<FunnelModel>('funnel'), {}),
@@ -230,7 +233,7 @@ describe('the stagecraft CLI (child processes on real SQLite stores)', () => {
 
       const rebuilt = stagecraft(copy, 'rebuild');
       expect(rebuilt.status).toBe(0);
-      expect(rebuilt.stdout).toMatch(/^Rebuilt pipeline, win-loss, stage-durations, funnel, transitions up to position \d+/);
+      expect(rebuilt.stdout).toMatch(new RegExp(`^Rebuilt ${ALL_PROJECTIONS.map((projection) => projection.name).join(', ')} up to position \\d+`));
       expect(rebuilt.stderr).toBe(''); // no progress bar when stderr is not a terminal
       expect(stagecraft(source, 'rebuild', 'pipeline').status).toBe(0);
       const expected = await analyticsOf(source);

@@ -5,7 +5,8 @@ import { queryFunnel, type FunnelModel } from './funnel.projection';
 import { queryPipeline, type PipelineModel } from './pipeline.projection';
 import type { AnalyticsFilter, Projection } from './projection.types';
 import { queryStageDurations, type StageDurationsModel } from './stage-durations.projection';
-import { filterArbitrary, historyArbitrary, nowArbitrary } from './testing/history.arbitrary';
+import { queryPipelineAsOf, type StageIntervalsModel } from './stage-intervals.projection';
+import { EPOCH, filterArbitrary, historyArbitrary, nowArbitrary, SPAN_MS } from './testing/history.arbitrary';
 import { log, standardV1, standardV2 } from './testing/log.fixtures';
 import { project } from './testing/project';
 import { queryTransitions, type TransitionsModel } from './transitions.projection';
@@ -18,6 +19,8 @@ const answers: Record<string, (model: unknown, filter: AnalyticsFilter, now: str
   'stage-durations': (model, filter, now) => queryStageDurations(model as StageDurationsModel, filter, now),
   funnel: (model, filter) => queryFunnel(model as FunnelModel, filter),
   transitions: (model, filter) => queryTransitions(model as TransitionsModel, filter),
+  'stage-intervals': (model, { processId, teamId, ownerId }, now) =>
+    [Date.parse(now), EPOCH + SPAN_MS / 3].map((atMs) => queryPipelineAsOf(model as StageIntervalsModel, atMs, { processId, teamId, ownerId }, { includeOpportunities: true })),
 };
 
 const projections = ALL_PROJECTIONS as readonly Projection<unknown>[];

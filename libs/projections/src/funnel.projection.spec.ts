@@ -2,9 +2,33 @@ import fc from 'fast-check';
 import { funnelProjection, queryFunnel } from './funnel.projection';
 import type { AnalyticsFilter, ProjectedEvent } from './projection.types';
 import { filterArbitrary, historyArbitrary } from './testing/history.arbitrary';
-import { definitionOf, expectApproxEqual, latestDefinition, matchesOpportunity, processIds, readLog, stageOrder, withinFromTo } from './testing/history.oracle';
+import { definitionOf, expectApproxEqual, latestDefinition, matchesOpportunity, processIds, readLog, stageOrder, withinFromTo, type OracleLog, type OracleOpportunity } from './testing/history.oracle';
 import { log, standardV1, standardV2, threeStages } from './testing/log.fixtures';
 import { project } from './testing/project';
+
+/**
+ * The stages an opportunity entered, in terms of the version it runs on now. A migration carries
+ * over the stage it continues in and the furthest stage reached before (in the old version's
+ * order), by its id or through the mapping, when the new version has it.
+ */
+function enteredInCurrentVersion(oracleLog: OracleLog, o: OracleOpportunity): Set<string> {
+  let version = o.events[0]!.data.processVersion as string;
+  let entered = new Set<string>();
+  for (const { type, data } of o.events) {
+    if (type === 'OpportunityOpened' || type === 'OpportunityReopened') entered.add(data.stage as string);
+    if (type === 'StageChanged') entered.add(data.to as string);
+    if (type === 'ProcessMigrated') {
+      const oldOrder = definitionOf(oracleLog, o.processId, version).stages.map((s) => s.id);
+      const furthest = oldOrder.filter((id) => entered.has(id)).at(-1);
+      version = data.toVersion as string;
+      const newStages = definitionOf(oracleLog, o.processId, version).stages.map((s) => s.id);
+      const mapping = data.stageMapping as Record<string, string>;
+      const carried = furthest === undefined ? undefined : (mapping[furthest] ?? furthest);
+      entered = new Set([data.toStage as string, ...(carried !== undefined && newStages.includes(carried) ? [carried] : [])]);
+    }
+  }
+  return entered;
+}
 
 function funnelOracle(events: readonly ProjectedEvent[], filter: AnalyticsFilter) {
   const oracleLog = readLog(events);
@@ -13,11 +37,7 @@ function funnelOracle(events: readonly ProjectedEvent[], filter: AnalyticsFilter
     .map((o) => ({
       processId: o.processId,
       ownStages: definitionOf(oracleLog, o.processId, o.version).stages.map((s) => s.id),
-      entered: new Set(
-        o.events.flatMap(({ type, data }) =>
-          type === 'OpportunityOpened' || type === 'OpportunityReopened' ? [data.stage as string] : type === 'StageChanged' ? [data.to as string] : [],
-        ),
-      ),
+      entered: enteredInCurrentVersion(oracleLog, o),
       everWon: o.events.some((e) => e.type === 'OpportunityWon'),
     }));
 

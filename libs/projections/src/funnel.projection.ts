@@ -8,6 +8,7 @@ import {
 } from './opportunity-table';
 import {
   createProcessCatalog,
+  migrateRow,
   processesOf,
   recordProcessVersion,
   stageKeyOf,
@@ -75,7 +76,7 @@ export interface FunnelResult {
   readonly processes: readonly FunnelProcess[];
 }
 
-const HANDLED = ['ProcessVersionRecorded', 'OpportunityOpened', 'StageChanged', 'OpportunityWon', 'OpportunityReopened', 'OpportunityDetailsChanged'] as const;
+const HANDLED = ['ProcessVersionRecorded', 'OpportunityOpened', 'StageChanged', 'OpportunityWon', 'OpportunityReopened', 'OpportunityDetailsChanged', 'ProcessMigrated'] as const;
 
 export const funnelProjection: Projection<FunnelModel> = {
   name: 'funnel',
@@ -120,10 +121,33 @@ export const funnelProjection: Projection<FunnelModel> = {
       case 'OpportunityDetailsChanged':
         changePeople(model.table, row, data);
         break;
+      case 'ProcessMigrated':
+        migrate(model, row, data);
+        break;
     }
     return model;
   },
 };
+
+/**
+ * The opportunity is counted under its new version from now on. How far it got is carried over:
+ * the furthest stage reached in the old version, by its id or through the stage mapping, if the
+ * new version has it; and the stage it continues in.
+ */
+function migrate(model: FunnelModel, row: number, data: Readonly<Record<string, unknown>>): void {
+  const old = model.catalog.versions[model.version.values[row]!]!;
+  const oldRank = model.maxRank.values[row]!;
+  const furthest = oldRank >= 0 ? model.catalog.stages[old.stageKeys[oldRank]!]!.stageId : undefined;
+  const mapping = (data.stageMapping ?? {}) as Record<string, unknown>;
+  const { version, stageKey } = migrateRow(model.catalog, model.version, row, data);
+  let rank = version.rankByKey.get(stageKey)!;
+  if (furthest !== undefined) {
+    const mapped = Object.hasOwn(mapping, furthest) && typeof mapping[furthest] === 'string' ? (mapping[furthest] as string) : furthest;
+    const key = version.keyByStageId.get(mapped);
+    if (key !== undefined) rank = Math.max(rank, version.rankByKey.get(key)!);
+  }
+  model.maxRank.values[row] = rank;
+}
 
 function enter(model: FunnelModel, row: number, stageId: unknown): void {
   const version = model.catalog.versions[model.version.values[row]!]!;

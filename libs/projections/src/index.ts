@@ -7,6 +7,7 @@ export { NONE, type OpportunityTable, type StringCodes } from './opportunity-tab
 export { NO_CURRENCY, type Float64Column, type Int32Column } from './projection.helpers';
 export * from './projection.types';
 export * from './stage-durations.projection';
+export * from './stage-intervals.projection';
 export * from './transitions.projection';
 export * from './win-loss.projection';
 export * from './runner';

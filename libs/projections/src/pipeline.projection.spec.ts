@@ -15,6 +15,8 @@ function currentPosition(opportunity: OracleOpportunity): { open: boolean; stage
     if (type === 'StageChanged') position = { open: true, stage: data.to as string, enteredAt: when };
     if (type === 'OpportunityReopened') position = { open: true, stage: data.stage as string, enteredAt: when };
     if (type === 'OpportunityWon' || type === 'OpportunityLost') position = { ...position, open: false };
+    // A migration continues the visit under the mapped stage: same entry time.
+    if (type === 'ProcessMigrated') position = { ...position, stage: data.toStage as string };
   }
   return position;
 }

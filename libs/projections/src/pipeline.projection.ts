@@ -13,6 +13,7 @@ import {
 import {
   compareIds,
   createProcessCatalog,
+  migrateRow,
   processesOf,
   recordProcessVersion,
   stageKeyOf,
@@ -175,6 +176,14 @@ export const pipelineProjection: Projection<PipelineModel> = {
       case 'OpportunityReopened':
         enterStage(model, row, data.stage, event);
         break;
+      case 'ProcessMigrated': {
+        // The visit goes on (same entry time) under the mapped stage, weighted by the new version.
+        const { version, stageKey } = migrateRow(model.catalog, model.version, row, data);
+        if (model.stageKey.values[row]! < 0) break;
+        model.stageKey.values[row] = stageKey;
+        model.probability.values[row] = version.probabilityByKey.get(stageKey) ?? 0;
+        break;
+      }
       case 'OpportunityDetailsChanged': {
         changePeople(model.table, row, data);
         const amount = optionalNumber(data.amount);

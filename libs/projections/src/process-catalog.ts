@@ -115,6 +115,18 @@ export function stageKeyOf(catalog: ProcessCatalog, version: CatalogVersion, sta
 }
 
 /**
+ * Applies a ProcessMigrated event's data to an opportunity's version column: the row now runs on
+ * `toVersion`. Returns the new version and the stage key of the stage it continues in there.
+ * Past visits keep the keys they had: a stage key names a stage id of the process, in any version.
+ */
+export function migrateRow(catalog: ProcessCatalog, versionCodes: { values: Int32Array }, row: number, data: Readonly<Record<string, unknown>>): { version: CatalogVersion; stageKey: number } {
+  const from = catalog.versions[versionCodes.values[row]!]!;
+  const version = versionOf(catalog, from.process.processId, String(data.toVersion));
+  versionCodes.values[row] = version.code;
+  return { version, stageKey: stageKeyOf(catalog, version, String(data.toStage)) };
+}
+
+/**
  * The order every report lists a process's stages in: the latest version's stages in its order,
  * then stages only older (or unrecorded) versions have, in order of first appearance in the log.
  */

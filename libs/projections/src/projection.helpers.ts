@@ -117,4 +117,5 @@ export const STAGE_LIFE_EVENTS = [
   'OpportunityLost',
   'OpportunityReopened',
   'OpportunityDetailsChanged',
+  'ProcessMigrated',
 ] as const;

@@ -28,6 +28,8 @@ function stageDurationsOracle(events: readonly ProjectedEvent[], filter: Analyti
       }
       const entered = type === 'OpportunityOpened' ? data.stage : type === 'StageChanged' ? data.to : type === 'OpportunityReopened' ? data.stage : undefined;
       if (entered !== undefined) visits.push((open = { processId: o.processId, stage: entered as string, start: when }));
+      // A migration relabels the open visit; completed ones keep the stage they had.
+      if (open && type === 'ProcessMigrated') open.stage = data.toStage as string;
     }
   }
   const seconds = (from: string, to: string) => (Date.parse(to) - Date.parse(from)) / 1000;

@@ -10,6 +10,7 @@ import {
 } from './opportunity-table';
 import {
   createProcessCatalog,
+  migrateRow,
   processesOf,
   recordProcessVersion,
   stageKeyOf,
@@ -140,6 +141,12 @@ export const stageDurationsProjection: Projection<StageDurationsModel> = {
       case 'OpportunityReopened':
         enterStage(model, row, data.stage, occurredAtMs(event));
         break;
+      case 'ProcessMigrated': {
+        // Completed visits keep their stage; the open visit continues, same start, under the mapped stage.
+        const { stageKey } = migrateRow(model.catalog, model.version, row, data);
+        if (model.openStageKey.values[row]! >= 0) model.openStageKey.values[row] = stageKey;
+        break;
+      }
       case 'OpportunityDetailsChanged':
         changePeople(model.table, row, data);
         break;

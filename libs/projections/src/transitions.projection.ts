@@ -8,6 +8,7 @@ import {
 } from './opportunity-table';
 import {
   createProcessCatalog,
+  migrateRow,
   processesOf,
   recordProcessVersion,
   stageKeyOf,
@@ -128,6 +129,12 @@ export const transitionsProjection: Projection<TransitionsModel> = {
       case 'OpportunityReopened':
         move(model, row, stageKey(model, row, data.stage), occurredAtMs(event));
         break;
+      case 'ProcessMigrated': {
+        // Not a move: the next transition starts from the mapped stage.
+        const { stageKey: mapped } = migrateRow(model.catalog, model.version, row, data);
+        if (model.position.values[row]! >= 0) model.position.values[row] = mapped;
+        break;
+      }
       case 'OpportunityDetailsChanged':
         changePeople(model.table, row, data);
         break;

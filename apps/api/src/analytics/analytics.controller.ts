@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   queryFunnel,
   queryPipeline,
+  queryPipelineAsOf,
   queryStageDurations,
   queryTransitions,
   queryWinLoss,
@@ -12,6 +13,7 @@ import {
   type PipelineModel,
   type ReadModels,
   type StageDurationsModel,
+  type StageIntervalsModel,
   type TransitionsModel,
   type WinLossModel,
 } from '@stagecraft/projections';
@@ -40,11 +42,21 @@ export class AnalyticsController {
   ) {}
 
   @Get('pipeline')
-  @ApiOperation({ summary: 'Open opportunities per current stage in process order: count, amount, weighted amount' })
+  @ApiOperation({ summary: 'Open opportunities per current stage in process order: count, amount, weighted amount; ?asOf= gives the board as it stood at an instant' })
   async pipeline(@Query() query: PipelineQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.readYourWrites(query);
     const { processId, teamId, ownerId } = this.scoped(query, principal);
-    const result = queryPipeline(this.model<PipelineModel>('pipeline'), { processId, teamId, ownerId }, { includeOpportunities: query.include === 'opportunities' });
+    const options = { includeOpportunities: query.include === 'opportunities' };
+    if (query.asOf !== undefined) {
+      const ms = Date.parse(query.asOf);
+      if (Number.isNaN(ms)) {
+        throw new ApiProblem(400, 'REQUEST.VALIDATION_FAILED', 'The request has invalid fields: asOf: not a real date-time', { errors: [{ field: 'asOf', message: 'asOf is not a real date-time' }] });
+      }
+      // Team and owner filters of a past board mean the team and owner at that instant.
+      const board = queryPipelineAsOf(this.model<StageIntervalsModel>('stage-intervals'), ms, { processId, teamId, ownerId }, options);
+      return this.answer({ asOf: { instant: new Date(ms).toISOString(), axis: 'occurredAt' }, ...board }, pipelineRows, query, request, reply);
+    }
+    const result = queryPipeline(this.model<PipelineModel>('pipeline'), { processId, teamId, ownerId }, options);
     return this.answer(result, pipelineRows, query, request, reply);
   }
 

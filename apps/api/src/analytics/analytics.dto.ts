@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Min } from 'class-validator';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Min } from 'class-validator';
 
 export class AnalyticsQueryDto {
   @ApiPropertyOptional({ example: 'standard' })
@@ -49,6 +49,12 @@ export class PipelineQueryDto extends AnalyticsQueryDto {
   @IsOptional()
   @IsIn(['opportunities'])
   include?: 'opportunities';
+
+  @ApiPropertyOptional({ description: 'The board as it stood at this instant of business time (occurredAt), from the stage-intervals read model', example: '2026-03-31T23:59:59Z' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/, { message: '$property must be an ISO 8601 date-time with a time zone, such as 2026-03-31T23:59:59Z' })
+  asOf?: string;
 }
 
 export class WinLossQueryDto extends AnalyticsQueryDto {

@@ -73,6 +73,7 @@ type Step =
   | { t: 'reopen'; opp: number; to: number | undefined; dt: number }
   | { t: 'details'; opp: number; team: number | undefined; owner: number | undefined; amount: number | undefined; currency: number | undefined; dt: number }
   | { t: 'version'; process: number; definition: number }
+  | { t: 'migrate'; opp: number; to: number; remap: boolean; dt: number }
   | { t: 'noise'; kind: number };
 
 const nat = fc.nat({ max: 1000 });
@@ -92,6 +93,7 @@ const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ t: fc.constant('reopen' as const), opp: nat, to: maybe(nat), dt }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('details' as const), opp: nat, team: maybe(nat), owner: maybe(nat), amount: maybe(amount), currency: maybe(nat), dt }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('version' as const), process: nat, definition: nat }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('migrate' as const), opp: nat, to: nat, remap: fc.boolean(), dt }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('noise' as const), kind: nat }) },
 );
 
@@ -110,7 +112,8 @@ export function historyArbitrary({ maxSteps = 200 }: { maxSteps?: number } = {})
 
 interface GeneratedOpportunity {
   readonly id: string;
-  readonly process: CompiledProcess;
+  /** The version it runs on: the one it opened with, until a migration moves it. */
+  process: CompiledProcess;
   state: OpportunityState;
   clock: number;
 }
@@ -128,8 +131,12 @@ function buildHistory(definitionsByProcess: readonly ProcessDefinition[][], step
 
   const compiled = definitionsByProcess.map((definitions) => definitions.map(compileProcess));
   const current: CompiledProcess[] = [];
+  // Per process: version → index of its latest recording, as the registry orders versions for migrations.
+  const recordedOrder: Map<string, { process: CompiledProcess; recordedOrder: number }>[] = [];
+  let recordings = 0;
   const record = (processIndex: number, process: CompiledProcess) => {
     current[processIndex] = process;
+    (recordedOrder[processIndex] ??= new Map()).set(process.version, { process, recordedOrder: recordings++ });
     const { id } = process.definition;
     append(`${PROCESS_STREAM_PREFIX}${id}`, PROCESS_VERSION_RECORDED, { processId: id, version: process.version, definition: process.definition, source: `config/processes/${id}.yaml` });
   };
@@ -139,7 +146,8 @@ function buildHistory(definitionsByProcess: readonly ProcessDefinition[][], step
   const run = (opportunity: GeneratedOpportunity, body: Record<string, unknown>, deltaIndex: number): boolean => {
     opportunity.clock += DELTAS_MS[deltaIndex]!;
     const command = { ...body, opportunityId: opportunity.id, now: COMMAND_NOW, occurredAt: new Date(opportunity.clock).toISOString() } as OpportunityCommand;
-    const decision = decide(command, opportunity.state, opportunity.process);
+    const processIndex = PROCESS_IDS.indexOf(opportunity.process.definition.id as (typeof PROCESS_IDS)[number]);
+    const decision = decide(command, opportunity.state, opportunity.process, (version) => recordedOrder[processIndex]!.get(version));
     if (!decision.ok) return false;
     for (const event of decision.events) {
       opportunity.state = evolve(opportunity.state, event);
@@ -223,6 +231,16 @@ function buildHistory(definitionsByProcess: readonly ProcessDefinition[][], step
       case 'details':
         run(opportunity, { type: 'ChangeOpportunityDetails', ...details(step, opportunity.process) }, step.dt);
         break;
+      case 'migrate': {
+        // To the latest version of its process, mapping the current stage when the target lacks it (or when asked to).
+        if (state.status !== 'open') break;
+        const target = current[PROCESS_IDS.indexOf(opportunity.process.definition.id as (typeof PROCESS_IDS)[number])]!;
+        const stages = target.definition.stages;
+        const needsMapping = target.stageIndex(state.stage) < 0;
+        const stageMapping = needsMapping || step.remap ? { [state.stage]: stages[step.to % stages.length]!.id } : undefined;
+        if (run(opportunity, { type: 'MigrateOpportunity', toVersion: target.version, ...(stageMapping ? { stageMapping } : {}) }, step.dt)) opportunity.process = target;
+        break;
+      }
     }
   }
   return { events, clean };

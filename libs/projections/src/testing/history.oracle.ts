@@ -9,6 +9,7 @@ export interface OracleOpportunity {
   /** This opportunity's events, in log order. */
   readonly events: readonly ProjectedEvent[];
   readonly processId: string;
+  /** The version it runs on after the last event: the one it opened with, or the last it was migrated to. */
   readonly version: string;
   readonly openedAt: string;
   /** Details after the last event: reports group by the current team and owner. */
@@ -41,12 +42,16 @@ export function readLog(events: readonly ProjectedEvent[]): OracleLog {
   const opportunities = [...byId].map(([id, list]): OracleOpportunity => {
     const opened = list[0]!.data as Record<string, unknown>;
     const details: Record<string, unknown> = { ...opened };
-    for (const event of list) if (event.type === 'OpportunityDetailsChanged') Object.assign(details, event.data);
+    let version = opened.processVersion as string;
+    for (const event of list) {
+      if (event.type === 'OpportunityDetailsChanged') Object.assign(details, event.data);
+      if (event.type === 'ProcessMigrated') version = event.data.toVersion as string;
+    }
     return {
       id,
       events: list,
       processId: opened.processId as string,
-      version: opened.processVersion as string,
+      version,
       openedAt: opened.occurredAt as string,
       teamId: details.teamId as string | undefined,
       ownerId: details.ownerId as string | undefined,

@@ -55,4 +55,6 @@ export const log = {
   lost: (id: string, stage: string, reason: string, minute: number) => opportunityEvent(id, 'OpportunityLost', minute, { stage, reason }),
   reopened: (id: string, stage: string, minute: number) => opportunityEvent(id, 'OpportunityReopened', minute, { stage }),
   details: (id: string, minute: number, changes: Record<string, unknown>) => opportunityEvent(id, 'OpportunityDetailsChanged', minute, changes),
+  migrated: (id: string, from: FixtureProcess, to: FixtureProcess, fromStage: string, toStage: string, minute: number, stageMapping: Record<string, string> = {}) =>
+    opportunityEvent(id, 'ProcessMigrated', minute, { processId: from.definition.id, fromVersion: from.version, toVersion: to.version, stageMapping, fromStage, toStage, criteriaKept: [] }),
 };

@@ -1,0 +1,107 @@
+import fc from 'fast-check';
+import { foldOpportunity, type OpportunityEvent } from '@stagecraft/opportunity';
+import { pipelineProjection, queryPipeline, type PipelineFilter } from './pipeline.projection';
+import type { ProjectedEvent } from './projection.types';
+import { queryPipelineAsOf, stageIntervalsProjection } from './stage-intervals.projection';
+import { EPOCH, filterArbitrary, historyArbitrary, SPAN_MS } from './testing/history.arbitrary';
+import { definitionOf, expectApproxEqual, processIds, readLog, stageOrder } from './testing/history.oracle';
+import { at, log, standardV1 } from './testing/log.fixtures';
+import { project } from './testing/project';
+
+/**
+ * Brute force: fold each opportunity's events with occurredAt ≤ t (its as-of state), keep the
+ * open ones that match the filter as they were at t, and add them up per stage.
+ */
+function boardOracle(events: readonly ProjectedEvent[], atMs: number, filter: PipelineFilter, includeOpportunities: boolean) {
+  const log = readLog(events);
+  const states = log.opportunities.map((o) => foldOpportunity(o.events.filter((e) => Date.parse(String(e.data.occurredAt)) <= atMs).map((e) => ({ type: e.type, data: e.data }) as OpportunityEvent)));
+  return {
+    processes: processIds(log, filter.processId).map((processId) => ({
+      processId,
+      stages: stageOrder(log, processId).map((stageId) => {
+        const latestWithStage = log.versions
+          .filter((v) => v.processId === processId)
+          .map((v) => v.definition.stages.find((s) => s.id === stageId))
+          .filter((s) => s !== undefined)
+          .at(-1)!;
+        const here = states.flatMap((s) =>
+          s.status === 'open' &&
+          s.processId === processId &&
+          s.stage === stageId &&
+          (filter.teamId === undefined || s.teamId === filter.teamId) &&
+          (filter.ownerId === undefined || s.ownerId === filter.ownerId)
+            ? [s]
+            : [],
+        );
+        const amountsByCurrency: Record<string, number> = {};
+        const weightedAmountsByCurrency: Record<string, number> = {};
+        let amount = 0;
+        let weightedAmount = 0;
+        for (const s of here) {
+          if (s.amount === undefined) continue;
+          const probability = definitionOf(log, s.processId, s.processVersion).stages.find((stage) => stage.id === stageId)!.probability;
+          const currency = s.currency ?? 'unspecified';
+          amount += s.amount;
+          weightedAmount += (s.amount * probability) / 100;
+          amountsByCurrency[currency] = (amountsByCurrency[currency] ?? 0) + s.amount;
+          weightedAmountsByCurrency[currency] = (weightedAmountsByCurrency[currency] ?? 0) + (s.amount * probability) / 100;
+        }
+        const row = { stageId, name: latestWithStage.name, probability: latestWithStage.probability, count: here.length, amount, amountsByCurrency, weightedAmount, weightedAmountsByCurrency };
+        if (!includeOpportunities) return row;
+        const listed = here
+          .map((s) => ({ id: s.id, title: s.title, ownerId: s.ownerId ?? null, teamId: s.teamId ?? null, amount: s.amount ?? null, currency: s.currency ?? null, stageEnteredAt: s.stageEnteredAt }))
+          .sort((a, b) => Date.parse(a.stageEnteredAt) - Date.parse(b.stageEnteredAt) || (a.id < b.id ? -1 : 1));
+        return { ...row, opportunities: listed };
+      }),
+    })),
+  };
+}
+
+const instantArbitrary = fc.integer({ min: EPOCH - 86_400_000, max: EPOCH + 2 * SPAN_MS });
+
+describe('the stage-intervals read model (the pipeline at a past instant)', () => {
+  it('equals the per-opportunity as-of states aggregated, at random instants and filters', () => {
+    fc.assert(
+      fc.property(historyArbitrary(), fc.array(fc.tuple(instantArbitrary, filterArbitrary, fc.boolean()), { minLength: 1, maxLength: 6 }), (history, queries) => {
+        const model = project(stageIntervalsProjection, history.events);
+        // Instants exactly on events too: the state at t includes every event at t.
+        const onEvents = history.clean.slice(-3).map((e) => Date.parse(String(e.data.occurredAt ?? new Date(EPOCH).toISOString())));
+        const all: [number, PipelineFilter, boolean][] = [...queries, ...onEvents.map((ms): [number, PipelineFilter, boolean] => [ms, {}, true])];
+        for (const [atMs, { processId, teamId, ownerId }, includeOpportunities] of all) {
+          const filter = { processId, teamId, ownerId };
+          expectApproxEqual(queryPipelineAsOf(model, atMs, filter, { includeOpportunities }), boardOracle(history.clean, atMs, filter, includeOpportunities));
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('after the last event, equals the live pipeline', () => {
+    fc.assert(
+      fc.property(historyArbitrary(), fc.constantFrom(undefined, 'p0', 'p1'), (history, processId) => {
+        const board = queryPipelineAsOf(project(stageIntervalsProjection, history.events), Number.MAX_SAFE_INTEGER, { processId }, { includeOpportunities: true });
+        expectApproxEqual(board, queryPipeline(project(pipelineProjection, history.events), { processId }, { includeOpportunities: true }));
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('shows a deal in the stage it was in, with the amount and team it had then', () => {
+    const model = project(stageIntervalsProjection, [
+      log.version(standardV1),
+      log.opened('a', standardV1, 0, { amount: 1000, currency: 'EUR', teamId: 'direct' }),
+      log.moved('a', 'new', 'legacy', 10),
+      log.details('a', 20, { amount: 3000, teamId: 'partners' }),
+      log.lost('a', 'legacy', 'price', 30),
+    ]);
+    const stages = (minute: number, filter: PipelineFilter = {}) =>
+      queryPipelineAsOf(model, Date.parse(at(minute)), filter).processes[0]!.stages.map((s) => [s.stageId, s.count, s.amount]);
+    expect(stages(-1)).toEqual([['new', 0, 0], ['legacy', 0, 0], ['won-over', 0, 0]]);
+    expect(stages(5)).toEqual([['new', 1, 1000], ['legacy', 0, 0], ['won-over', 0, 0]]);
+    expect(stages(10)).toEqual([['new', 0, 0], ['legacy', 1, 1000], ['won-over', 0, 0]]);
+    expect(stages(25)).toEqual([['new', 0, 0], ['legacy', 1, 3000], ['won-over', 0, 0]]);
+    expect(stages(15, { teamId: 'direct' })[1]).toEqual(['legacy', 1, 1000]);
+    expect(stages(25, { teamId: 'direct' })[1]).toEqual(['legacy', 0, 0]);
+    expect(stages(30)).toEqual([['new', 0, 0], ['legacy', 0, 0], ['won-over', 0, 0]]);
+  });
+});

@@ -1,0 +1,314 @@
+import { addOpportunity, createOpportunityTable, createStringCodes, encode, NONE, rowOf, type OpportunityTable, type StringCodes } from './opportunity-table';
+import {
+  compareIds,
+  createProcessCatalog,
+  migrateRow,
+  processesOf,
+  recordProcessVersion,
+  stageKeyOf,
+  stageOrderOf,
+  versionOf,
+  type ProcessCatalog,
+} from './process-catalog';
+import {
+  dictionary,
+  float64Column,
+  int32Column,
+  isProcessVersionRecorded,
+  NO_CURRENCY,
+  occurredAtMs,
+  optionalNumber,
+  pushFloat64,
+  pushInt32,
+  STAGE_LIFE_EVENTS,
+  type Float64Column,
+  type Int32Column,
+} from './projection.helpers';
+import type { Projection } from './projection.types';
+import type { PipelineFilter, PipelineOpportunity, PipelineQueryOptions, PipelineResult, PipelineStage } from './pipeline.projection';
+
+// Stage intervals: the board at any past instant (GET /pipeline?asOf=), on business time
+// (occurredAt), without replaying streams per request.
+//
+// Each opportunity's open life is cut into SEGMENTS during which everything the board shows is
+// constant: stage, the probability of that stage in the version it runs on, amount, currency,
+// team, owner, title. A segment runs [startMs, endMs): from the event that made it so to the next
+// event that changed any of those (or closed the opportunity); the current segment ends at
+// +Infinity. Closed periods have no segment. Within a stream occurredAt never goes backwards, so
+// segments of one opportunity follow each other; two events at the same instant leave a
+// zero-length segment that no instant selects — the state at t is the one after every event at t,
+// as an as-of fold sees it.
+//
+// The board at t = every segment with startMs ≤ t < endMs, aggregated like the pipeline:
+// counts, amounts and weighted amounts per stage in process order (stage names and display order
+// are the latest recorded ones, as on the live board). Unlike the live board, team and owner
+// filters use the team and owner AT t: the board as it stood then.
+//
+// A ProcessMigrated event continues the visit (same stageEnteredAt) under the mapped stage and
+// the new version's probability: a new segment, not a new visit.
+
+export interface StageIntervalsModel {
+  readonly catalog: ProcessCatalog;
+  readonly table: OpportunityTable;
+  readonly currencies: StringCodes;
+  readonly teams: StringCodes;
+  readonly owners: StringCodes;
+  // By opportunity row:
+  readonly ids: string[];
+  /** Catalog version code the opportunity runs on. */
+  readonly version: Int32Column;
+  /** Index of the current segment; NONE while closed. */
+  readonly current: Int32Column;
+  /** What the next segment starts from, kept while closed too (details may change when closed). */
+  readonly state: {
+    readonly stageKey: Int32Column;
+    readonly amount: Float64Column;
+    readonly currency: Int32Column;
+    readonly team: Int32Column;
+    readonly owner: Int32Column;
+    readonly enteredMs: Float64Column;
+    readonly enteredAt: string[];
+    readonly title: string[];
+  };
+  // By segment:
+  readonly segments: {
+    readonly row: Int32Column;
+    readonly startMs: Float64Column;
+    readonly endMs: Float64Column;
+    readonly stageKey: Int32Column;
+    readonly probability: Float64Column;
+    readonly amount: Float64Column;
+    readonly currency: Int32Column;
+    readonly team: Int32Column;
+    readonly owner: Int32Column;
+    readonly enteredAt: string[];
+    readonly enteredMs: Float64Column;
+    readonly title: string[];
+  };
+}
+
+export const stageIntervalsProjection: Projection<StageIntervalsModel> = {
+  name: 'stage-intervals',
+  handles: new Set(STAGE_LIFE_EVENTS),
+  initial: () => ({
+    catalog: createProcessCatalog(),
+    table: createOpportunityTable(),
+    currencies: createStringCodes(),
+    teams: createStringCodes(),
+    owners: createStringCodes(),
+    ids: [],
+    version: int32Column(),
+    current: int32Column(),
+    state: { stageKey: int32Column(), amount: float64Column(), currency: int32Column(), team: int32Column(), owner: int32Column(), enteredMs: float64Column(), enteredAt: [], title: [] },
+    segments: {
+      row: int32Column(),
+      startMs: float64Column(),
+      endMs: float64Column(),
+      stageKey: int32Column(),
+      probability: float64Column(),
+      amount: float64Column(),
+      currency: int32Column(),
+      team: int32Column(),
+      owner: int32Column(),
+      enteredAt: [],
+      enteredMs: float64Column(),
+      title: [],
+    },
+  }),
+  evolve(model, event) {
+    if (isProcessVersionRecorded(event)) {
+      recordProcessVersion(model.catalog, event.data);
+      return model;
+    }
+    const { data } = event;
+    const at = occurredAtMs(event);
+    if (event.type === 'OpportunityOpened') {
+      const row = addOpportunity(model.table, event);
+      if (row < 0) return model;
+      const version = versionOf(model.catalog, String(data.processId), String(data.processVersion));
+      model.ids.push(String(data.opportunityId));
+      pushInt32(model.version, version.code);
+      pushInt32(model.current, NONE);
+      const { state } = model;
+      pushInt32(state.stageKey, stageKeyOf(model.catalog, version, String(data.stage)));
+      pushFloat64(state.amount, optionalNumber(data.amount) ?? NaN);
+      pushInt32(state.currency, encode(model.currencies, data.currency));
+      pushInt32(state.team, encode(model.teams, data.teamId));
+      pushInt32(state.owner, encode(model.owners, data.ownerId));
+      pushFloat64(state.enteredMs, at);
+      state.enteredAt.push(String(data.occurredAt));
+      state.title.push(String(data.title));
+      startSegment(model, row, at);
+      return model;
+    }
+    const row = rowOf(model.table, event);
+    if (row < 0) return model;
+    const { state } = model;
+    switch (event.type) {
+      case 'StageChanged':
+      case 'OpportunityReopened':
+        state.stageKey.values[row] = stageKeyOf(model.catalog, model.catalog.versions[model.version.values[row]!]!, String(event.type === 'StageChanged' ? data.to : data.stage));
+        state.enteredMs.values[row] = at;
+        state.enteredAt[row] = String(data.occurredAt);
+        endSegment(model, row, at);
+        startSegment(model, row, at);
+        break;
+      case 'OpportunityWon':
+      case 'OpportunityLost':
+        endSegment(model, row, at);
+        break;
+      case 'ProcessMigrated': {
+        state.stageKey.values[row] = migrateRow(model.catalog, model.version, row, data).stageKey;
+        if (model.current.values[row]! >= 0) {
+          endSegment(model, row, at);
+          startSegment(model, row, at);
+        }
+        break;
+      }
+      case 'OpportunityDetailsChanged': {
+        const amount = optionalNumber(data.amount);
+        if (amount !== undefined) state.amount.values[row] = amount;
+        if (typeof data.currency === 'string') state.currency.values[row] = encode(model.currencies, data.currency);
+        if (typeof data.teamId === 'string') state.team.values[row] = encode(model.teams, data.teamId);
+        if (typeof data.ownerId === 'string') state.owner.values[row] = encode(model.owners, data.ownerId);
+        if (typeof data.title === 'string') state.title[row] = data.title;
+        if (model.current.values[row]! >= 0) {
+          endSegment(model, row, at);
+          startSegment(model, row, at);
+        }
+        break;
+      }
+    }
+    return model;
+  },
+};
+
+function endSegment(model: StageIntervalsModel, row: number, atMs: number): void {
+  const segment = model.current.values[row]!;
+  if (segment < 0) return;
+  model.segments.endMs.values[segment] = atMs;
+  model.current.values[row] = NONE;
+}
+
+function startSegment(model: StageIntervalsModel, row: number, atMs: number): void {
+  const { state, segments } = model;
+  const key = state.stageKey.values[row]!;
+  const version = model.catalog.versions[model.version.values[row]!]!;
+  model.current.values[row] = segments.row.length;
+  pushInt32(segments.row, row);
+  pushFloat64(segments.startMs, atMs);
+  pushFloat64(segments.endMs, Infinity);
+  pushInt32(segments.stageKey, key);
+  pushFloat64(segments.probability, version.probabilityByKey.get(key) ?? 0);
+  pushFloat64(segments.amount, state.amount.values[row]!);
+  pushInt32(segments.currency, state.currency.values[row]!);
+  pushInt32(segments.team, state.team.values[row]!);
+  pushInt32(segments.owner, state.owner.values[row]!);
+  segments.enteredAt.push(state.enteredAt[row]!);
+  pushFloat64(segments.enteredMs, state.enteredMs.values[row]!);
+  segments.title.push(state.title[row]!);
+}
+
+/** The pipeline as it stood at an instant of business time (ms since the epoch). */
+export function queryPipelineAsOf(model: StageIntervalsModel, atMs: number, filter: PipelineFilter = {}, options: PipelineQueryOptions = {}): PipelineResult {
+  const stageCount = model.catalog.stages.length;
+  const width = model.currencies.values.length + 1;
+  const counts = new Int32Array(stageCount);
+  const amounts = new Float64Array(stageCount);
+  const weighted = new Float64Array(stageCount);
+  const byCurrency = new Float64Array(stageCount * width);
+  const weightedByCurrency = new Float64Array(stageCount * width);
+  const hasCurrency = new Uint8Array(stageCount * width);
+  const listed: number[][] | undefined = options.includeOpportunities ? Array.from({ length: stageCount }, () => []) : undefined;
+
+  const processCode = filter.processId === undefined ? NONE : model.table.processes.codeOf.get(filter.processId);
+  const teamCode = filter.teamId === undefined ? NONE : model.teams.codeOf.get(filter.teamId);
+  const ownerCode = filter.ownerId === undefined ? NONE : model.owners.codeOf.get(filter.ownerId);
+  const nothingMatches = processCode === undefined || teamCode === undefined || ownerCode === undefined;
+  const { segments } = model;
+  const process = model.table.process.values;
+  // Locals, not property reads, in the loop over every segment ever recorded.
+  const startMs = segments.startMs.values;
+  const endMs = segments.endMs.values;
+  const segmentRow = segments.row.values;
+  const segmentTeam = segments.team.values;
+  const segmentOwner = segments.owner.values;
+  const stageKey = segments.stageKey.values;
+  const amount = segments.amount.values;
+  const probability = segments.probability.values;
+  const currency = segments.currency.values;
+  const anyProcess = processCode! < 0;
+  const anyTeam = teamCode! < 0;
+  const anyOwner = ownerCode! < 0;
+  const count = nothingMatches ? 0 : segments.row.length;
+  for (let segment = 0; segment < count; segment++) {
+    if (!(startMs[segment]! <= atMs && atMs < endMs[segment]!)) continue;
+    if (!anyProcess && process[segmentRow[segment]!] !== processCode) continue;
+    if (!anyTeam && segmentTeam[segment] !== teamCode) continue;
+    if (!anyOwner && segmentOwner[segment] !== ownerCode) continue;
+    const key = stageKey[segment]!;
+    counts[key]!++;
+    if (listed) listed[key]!.push(segment);
+    const value = amount[segment]!;
+    if (Number.isNaN(value)) continue;
+    const share = (value * probability[segment]!) / 100;
+    const cell = key * width + currency[segment]! + 1;
+    amounts[key]! += value;
+    weighted[key]! += share;
+    byCurrency[cell]! += value;
+    weightedByCurrency[cell]! += share;
+    hasCurrency[cell] = 1;
+  }
+
+  const perCurrency = (sums: Float64Array, key: number): Record<string, number> => {
+    const result = dictionary<number>();
+    for (let slot = 0; slot < width; slot++) {
+      if (hasCurrency[key * width + slot] === 1) result[slot === 0 ? NO_CURRENCY : model.currencies.values[slot - 1]!] = sums[key * width + slot]!;
+    }
+    return result;
+  };
+
+  return {
+    processes: processesOf(model.catalog, filter.processId).map((catalogProcess) => ({
+      processId: catalogProcess.processId,
+      stages: stageOrderOf(catalogProcess).map((key): PipelineStage => {
+        const info = model.catalog.stages[key]!;
+        const row: PipelineStage = {
+          stageId: info.stageId,
+          name: info.name,
+          probability: info.probability,
+          count: counts[key]!,
+          amount: amounts[key]!,
+          amountsByCurrency: perCurrency(byCurrency, key),
+          weightedAmount: weighted[key]!,
+          weightedAmountsByCurrency: perCurrency(weightedByCurrency, key),
+        };
+        return listed ? { ...row, opportunities: cardsOf(model, listed[key]!) } : row;
+      }),
+    })),
+  };
+}
+
+function cardsOf(model: StageIntervalsModel, segmentsListed: number[]): PipelineOpportunity[] {
+  const { segments } = model;
+  const entered = segments.enteredMs.values;
+  const idOf = (segment: number) => model.ids[segments.row.values[segment]!]!;
+  return segmentsListed
+    .sort((a, b) => entered[a]! - entered[b]! || compareIds(idOf(a), idOf(b)))
+    .map((segment) => {
+      const team = segments.team.values[segment]!;
+      const owner = segments.owner.values[segment]!;
+      const amount = segments.amount.values[segment]!;
+      const currency = segments.currency.values[segment]!;
+      return {
+        id: idOf(segment),
+        title: segments.title[segment]!,
+        ownerId: owner < 0 ? null : model.owners.values[owner]!,
+        teamId: team < 0 ? null : model.teams.values[team]!,
+        amount: Number.isNaN(amount) ? null : amount,
+        currency: currency < 0 ? null : model.currencies.values[currency]!,
+        stageEnteredAt: segments.enteredAt[segment]!,
+      };
+    });
+}
+
