@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { loadProcessFile } from '@stagecraft/config';
@@ -276,6 +276,39 @@ describe('the stagecraft CLI (child processes on real SQLite stores)', () => {
       expect(strip(await readAllEvents(fromCsv.EVENT_STORE_PATH))).toEqual(strip(await readAllEvents(copy.EVENT_STORE_PATH)));
     }, 60_000);
   });
+
+  it('imports a log spanning two process versions in two runs, oldest version first, with the same analytics', async () => {
+    const v1 = join(dir.path, 'processes-v1');
+    const v2 = join(dir.path, 'processes-v2');
+    mkdirSync(v1);
+    mkdirSync(v2);
+    const yaml = readFileSync(join(SHIPPED_PROCESSES, 'standard.yaml'), 'utf8');
+    writeFileSync(join(v1, 'standard.yaml'), yaml);
+    writeFileSync(join(v2, 'standard.yaml'), yaml.replace(/probability: 20\b/, 'probability: 25'));
+    const header = 'opportunityId,occurredAt,stage,outcome,lostReason,processId,title,teamId,ownerId,amount,currency,note';
+    const rows = (id: string, day: number) => [header, `${id},${at(day)},new,,,standard,Deal ${id},direct,ana,1000,EUR,`, `${id},${at(day + 1)},qualification,,,,,,,,,`].join('\n');
+    writeFileSync(join(dir.path, 'old.csv'), rows('OLD-1', 1));
+    writeFileSync(join(dir.path, 'new.csv'), rows('NEW-1', 3));
+    const origin = storeEnv(dir.path, 'two-versions');
+    expect(stagecraft({ ...origin, PROCESSES_DIR: v1 }, 'import', join(dir.path, 'old.csv')).status).toBe(0);
+    expect(stagecraft({ ...origin, PROCESSES_DIR: v2 }, 'import', join(dir.path, 'new.csv')).status).toBe(0);
+    const file = join(dir.path, 'two-versions.jsonl');
+    expect(stagecraft(origin, 'export', '--out', file).status).toBe(0);
+
+    const target = storeEnv(dir.path, 'two-versions-copy');
+    const first = stagecraft({ ...target, PROCESSES_DIR: v1 }, 'import', file, '--json');
+    expect(first.status).toBe(1);
+    const [refused] = JSON.parse(first.stdout).rejected;
+    expect(refused.reason).toMatch(/^opened on process "standard" version \w+, but PROCESSES_DIR defines version \w+: run the import again with PROCESSES_DIR holding that version/);
+    const second = stagecraft({ ...target, PROCESSES_DIR: v2 }, 'import', file, '--json');
+    expect(second.status).toBe(0);
+    expect(JSON.parse(second.stdout)).toMatchObject({ imported: 2, unchanged: 2, rejected: [] });
+
+    for (const env of [origin, target]) expect(stagecraft({ ...env, PROCESSES_DIR: v2 }, 'rebuild').status).toBe(0);
+    const expected = await analyticsOf(origin);
+    expect(JSON.stringify(expected)).toContain('"weightedAmount":450'); // 1000 × 20% (v1) + 1000 × 25% (v2)
+    expect(await analyticsOf(target)).toEqual(expected);
+  }, 60_000);
 
   describe('history', () => {
     it('shows the timeline with stages, time spent, actor, evidence and notes', () => {

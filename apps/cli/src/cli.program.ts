@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ProcessDefinitionError } from '@stagecraft/sales-process';
 import { readApiSettings, SettingsError } from '../../api/src/settings/api-settings';
@@ -18,6 +20,7 @@ import type { ImportFormat } from './import/import-source';
 export function buildProgram(setExitCode: (code: number) => void): Command {
   const program = new Command('stagecraft')
     .description('Stagecraft on the command line: history, verification, export and import, read-model rebuilds, process checks.\nWorks on the store the environment names (EVENT_STORE_PATH, PROCESSES_DIR, READ_MODELS_PATH), as the API does.')
+    .version(packageVersion(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
@@ -86,6 +89,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     });
 
   return program;
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 export function positiveInteger(text: string): number {

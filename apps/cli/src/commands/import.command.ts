@@ -165,7 +165,7 @@ class Importer {
       if (current.version !== command.processVersion) {
         return {
           result: 'rejected',
-          reason: `opened on process "${command.body.processId}" version ${command.processVersion}, but PROCESSES_DIR defines version ${current.version}: import with PROCESSES_DIR holding that version`,
+          reason: `opened on process "${command.body.processId}" version ${command.processVersion}, but PROCESSES_DIR defines version ${current.version}: run the import again with PROCESSES_DIR holding that version (lines already imported are skipped)`,
         };
       }
     }
