@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ProcessDefinitionError } from '@stagecraft/sales-process';
@@ -91,8 +91,13 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   return program;
 }
 
+// apps/cli/src in a checkout, dist/apps/cli/src in a build: the repository's package.json is above either.
 function packageVersion(): string {
-  return (JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+  for (const up of [3, 4]) {
+    const file = join(__dirname, ...Array<string>(up).fill('..'), 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  }
+  return 'unknown';
 }
 
 export function positiveInteger(text: string): number {
