@@ -1,6 +1,7 @@
 import {
   queryFunnel,
   queryPipeline,
+  queryPipelineAsOf,
   queryStageDurations,
   queryTransitions,
   queryWinLoss,
@@ -9,6 +10,7 @@ import {
   type PipelineModel,
   type ProjectionRunner,
   type StageDurationsModel,
+  type StageIntervalsModel,
   type TransitionsModel,
   type WinLossModel,
 } from '@stagecraft/projections';
@@ -33,6 +35,14 @@ export function runAnalyticsQueries(runner: ProjectionRunner, now: string): stri
     ['GET /analytics/stage-durations', () => queryStageDurations(runner.model<StageDurationsModel>('stage-durations'), pick(), now)],
     ['GET /analytics/funnel', () => queryFunnel(runner.model<FunnelModel>('funnel'), pick())],
     ['GET /analytics/transitions', () => queryTransitions(runner.model<TransitionsModel>('transitions'), pick())],
+    [
+      'GET /pipeline?asOf=',
+      () => {
+        const { processId, teamId, ownerId } = pick();
+        // An instant within the generated history's span (2025), different each call.
+        return queryPipelineAsOf(runner.model<StageIntervalsModel>('stage-intervals'), Date.UTC(2025, 0, 1) + Math.floor(random() * 365) * 86_400_000, { processId, teamId, ownerId });
+      },
+    ],
   ];
   return queries.map(([label, run]) => {
     // Warm up first: the figures are for a serving process, not for the JIT's first calls.

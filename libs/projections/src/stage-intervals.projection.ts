@@ -67,9 +67,11 @@ export interface StageIntervalsModel {
     readonly team: Int32Column;
     readonly owner: Int32Column;
     readonly enteredMs: Float64Column;
-    readonly enteredAt: string[];
-    readonly title: string[];
+    /** Index in `titles` of the current title. */
+    readonly title: Int32Column;
   };
+  /** Every title an opportunity had, appended as they come: segments point into it. */
+  readonly titles: string[];
   // By segment:
   readonly segments: {
     readonly row: Int32Column;
@@ -81,9 +83,8 @@ export interface StageIntervalsModel {
     readonly currency: Int32Column;
     readonly team: Int32Column;
     readonly owner: Int32Column;
-    readonly enteredAt: string[];
     readonly enteredMs: Float64Column;
-    readonly title: string[];
+    readonly title: Int32Column;
   };
 }
 
@@ -99,7 +100,8 @@ export const stageIntervalsProjection: Projection<StageIntervalsModel> = {
     ids: [],
     version: int32Column(),
     current: int32Column(),
-    state: { stageKey: int32Column(), amount: float64Column(), currency: int32Column(), team: int32Column(), owner: int32Column(), enteredMs: float64Column(), enteredAt: [], title: [] },
+    state: { stageKey: int32Column(), amount: float64Column(), currency: int32Column(), team: int32Column(), owner: int32Column(), enteredMs: float64Column(), title: int32Column() },
+    titles: [],
     segments: {
       row: int32Column(),
       startMs: float64Column(),
@@ -110,9 +112,8 @@ export const stageIntervalsProjection: Projection<StageIntervalsModel> = {
       currency: int32Column(),
       team: int32Column(),
       owner: int32Column(),
-      enteredAt: [],
       enteredMs: float64Column(),
-      title: [],
+      title: int32Column(),
     },
   }),
   evolve(model, event) {
@@ -136,8 +137,7 @@ export const stageIntervalsProjection: Projection<StageIntervalsModel> = {
       pushInt32(state.team, encode(model.teams, data.teamId));
       pushInt32(state.owner, encode(model.owners, data.ownerId));
       pushFloat64(state.enteredMs, at);
-      state.enteredAt.push(String(data.occurredAt));
-      state.title.push(String(data.title));
+      pushInt32(state.title, model.titles.push(String(data.title)) - 1);
       startSegment(model, row, at);
       return model;
     }
@@ -149,7 +149,6 @@ export const stageIntervalsProjection: Projection<StageIntervalsModel> = {
       case 'OpportunityReopened':
         state.stageKey.values[row] = stageKeyOf(model.catalog, model.catalog.versions[model.version.values[row]!]!, String(event.type === 'StageChanged' ? data.to : data.stage));
         state.enteredMs.values[row] = at;
-        state.enteredAt[row] = String(data.occurredAt);
         endSegment(model, row, at);
         startSegment(model, row, at);
         break;
@@ -166,13 +165,18 @@ export const stageIntervalsProjection: Projection<StageIntervalsModel> = {
         break;
       }
       case 'OpportunityDetailsChanged': {
+        // A new segment only when something the board shows changed: fewer segments to keep and scan.
+        let changed = false;
         const amount = optionalNumber(data.amount);
-        if (amount !== undefined) state.amount.values[row] = amount;
-        if (typeof data.currency === 'string') state.currency.values[row] = encode(model.currencies, data.currency);
-        if (typeof data.teamId === 'string') state.team.values[row] = encode(model.teams, data.teamId);
-        if (typeof data.ownerId === 'string') state.owner.values[row] = encode(model.owners, data.ownerId);
-        if (typeof data.title === 'string') state.title[row] = data.title;
-        if (model.current.values[row]! >= 0) {
+        if (amount !== undefined && amount !== state.amount.values[row]) changed = setFloat(state.amount, row, amount);
+        if (typeof data.currency === 'string') changed = setInt(state.currency, row, encode(model.currencies, data.currency)) || changed;
+        if (typeof data.teamId === 'string') changed = setInt(state.team, row, encode(model.teams, data.teamId)) || changed;
+        if (typeof data.ownerId === 'string') changed = setInt(state.owner, row, encode(model.owners, data.ownerId)) || changed;
+        if (typeof data.title === 'string' && data.title !== model.titles[state.title.values[row]!]) {
+          state.title.values[row] = model.titles.push(data.title) - 1;
+          changed = true;
+        }
+        if (changed && model.current.values[row]! >= 0) {
           endSegment(model, row, at);
           startSegment(model, row, at);
         }
@@ -182,6 +186,17 @@ export const stageIntervalsProjection: Projection<StageIntervalsModel> = {
     return model;
   },
 };
+
+function setInt(column: Int32Column, row: number, value: number): boolean {
+  if (column.values[row] === value) return false;
+  column.values[row] = value;
+  return true;
+}
+
+function setFloat(column: Float64Column, row: number, value: number): boolean {
+  column.values[row] = value;
+  return true;
+}
 
 function endSegment(model: StageIntervalsModel, row: number, atMs: number): void {
   const segment = model.current.values[row]!;
@@ -204,9 +219,8 @@ function startSegment(model: StageIntervalsModel, row: number, atMs: number): vo
   pushInt32(segments.currency, state.currency.values[row]!);
   pushInt32(segments.team, state.team.values[row]!);
   pushInt32(segments.owner, state.owner.values[row]!);
-  segments.enteredAt.push(state.enteredAt[row]!);
   pushFloat64(segments.enteredMs, state.enteredMs.values[row]!);
-  segments.title.push(state.title[row]!);
+  pushInt32(segments.title, state.title.values[row]!);
 }
 
 /** The pipeline as it stood at an instant of business time (ms since the epoch). */
@@ -302,12 +316,15 @@ function cardsOf(model: StageIntervalsModel, segmentsListed: number[]): Pipeline
       const currency = segments.currency.values[segment]!;
       return {
         id: idOf(segment),
-        title: segments.title[segment]!,
+        title: model.titles[segments.title.values[segment]!]!,
         ownerId: owner < 0 ? null : model.owners.values[owner]!,
         teamId: team < 0 ? null : model.teams.values[team]!,
         amount: Number.isNaN(amount) ? null : amount,
         currency: currency < 0 ? null : model.currencies.values[currency]!,
-        stageEnteredAt: segments.enteredAt[segment]!,
+        // Times are kept as numbers (a snapshot of strings per segment is large); the decider
+        // writes occurredAt as toISOString(), so this gives the text back as stored ('' for an
+        // unreadable time, which only a corrupt log holds).
+        stageEnteredAt: Number.isFinite(entered[segment]!) ? new Date(entered[segment]!).toISOString() : '',
       };
     });
 }
