@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '@stagecraft/sales-process';
+import { canonicalText } from './canonical-text';
 import type { StoredEventLike } from './stored-event-like';
 
 // Tamper evidence: every event's metadata carries `prevHash` (the hash of the stream's previous
@@ -41,7 +41,7 @@ export interface HashableEvent {
 export function canonicalEventForHash(event: HashableEvent): string {
   const { prevHash: _prev, hash: _hash, ...metadata } = event.metadata ?? {};
   const occurredAt = typeof event.data.occurredAt === 'string' ? event.data.occurredAt : null;
-  return canonicalJson({ stream: event.stream, revision: event.revision, type: event.type, occurredAt, data: event.data, metadata });
+  return canonicalText({ stream: event.stream, revision: event.revision, type: event.type, occurredAt, data: event.data, metadata });
 }
 
 /** SHA-256 (hex) over the previous hash and the canonical event. */

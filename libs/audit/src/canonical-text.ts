@@ -1,0 +1,51 @@
+/**
+ * The same text as canonicalJson (@stagecraft/sales-process) for JSON values, written in one pass
+ * instead of copying every object first: hashing every appended event and every verified one
+ * pays for it. canonical-text.spec.ts checks the two agree on random JSON values.
+ *
+ * The rule, for anyone recomputing a hash elsewhere: no whitespace; undefined members left out;
+ * object keys in JavaScript's own order for an object built from sorted keys — keys that are
+ * array indices ("0", "17": canonical integers below 2^32 − 1) first, ascending by number, then
+ * every other key ascending by UTF-16 code units.
+ */
+export function canonicalText(value: unknown): string {
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      // As JSON.stringify writes them in arrays.
+      out += (i > 0 ? ',' : '') + (item === undefined || typeof item === 'function' || typeof item === 'symbol' ? 'null' : canonicalText(item));
+    }
+    return `${out}]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    let out = '{';
+    let first = true;
+    for (const key of orderedKeys(value)) {
+      const member: unknown = (value as Record<string, unknown>)[key];
+      if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue;
+      out += `${first ? '' : ','}${JSON.stringify(key)}:${canonicalText(member)}`;
+      first = false;
+    }
+    return `${out}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function orderedKeys(value: object): string[] {
+  const keys = Object.keys(value).sort();
+  if (!keys.some(startsWithDigit)) return keys;
+  const indices = keys.filter(isArrayIndex);
+  if (indices.length === 0) return keys;
+  return [...indices.sort((a, b) => Number(a) - Number(b)), ...keys.filter((key) => !isArrayIndex(key))];
+}
+
+function startsWithDigit(key: string): boolean {
+  const code = key.charCodeAt(0);
+  return code >= 48 && code <= 57;
+}
+
+function isArrayIndex(key: string): boolean {
+  const n = Number(key);
+  return Number.isInteger(n) && n >= 0 && n < 4294967295 && String(n) === key;
+}
