@@ -1,9 +1,9 @@
 // npm run projections -- status
-// npm run projections -- rebuild [name ...]   (all when none is named)
+// npm run projections -- rebuild [name ...]   (all when none is named; also `stagecraft rebuild`)
 // Works on the store files directly; rebuild while neither the API (in-process projections) nor
 // the projector runs, or use POST /admin/projections/:name/rebuild on a running API.
-import { ProjectionRunner, type ProjectionSnapshotStore } from '@stagecraft/projections';
 import { openProjectorStores } from './projector.runtime';
+import { rebuildProjections, savedProjectionStatus, unknownProjections } from './projections.maintenance';
 
 function bar(position: number, head: number): string {
   const share = head === 0 ? 1 : Math.min(1, position / head);
@@ -12,15 +12,13 @@ function bar(position: number, head: number): string {
 }
 
 async function main(args: string[]): Promise<number> {
-  const { store, snapshots, projections } = openProjectorStores();
+  const stores = openProjectorStores();
+  const { store, snapshots, projections } = stores;
   try {
     const [command, ...names] = args;
     if (command === 'status') {
-      const head = await store.headPosition();
-      const saved = new Map(snapshots.headers().map((header) => [header.name, header]));
-      for (const { name } of projections) {
-        const header = saved.get(name);
-        console.log(`${name.padEnd(18)} ${header ? `checkpoint ${header.position} (lag ${head - header.position})` : 'never saved'}${header?.failed ? `  FAILED: ${header.failed}` : ''}`);
+      for (const status of await savedProjectionStatus(stores)) {
+        console.log(`${status.name.padEnd(18)} ${status.checkpoint !== undefined ? `checkpoint ${status.checkpoint} (lag ${status.lag})` : 'never saved'}${status.failed ? `  FAILED: ${status.failed}` : ''}`);
       }
       return 0;
     }
@@ -28,23 +26,14 @@ async function main(args: string[]): Promise<number> {
       console.error('usage: npm run projections -- status | rebuild [name ...]');
       return 2;
     }
-    const unknown = names.filter((name) => !projections.some((projection) => projection.name === name));
+    const unknown = unknownProjections(projections, names);
     if (unknown.length > 0) {
       console.error(`unknown projection(s) ${unknown.join(', ')}; there are ${projections.map((p) => p.name).join(', ')}`);
       return 2;
     }
-    const chosen = names.length === 0 ? projections : projections.filter((projection) => names.includes(projection.name));
-    // Start the chosen projections from nothing; their new snapshots replace the old at the end.
-    const fromScratch: ProjectionSnapshotStore = { ...snapshots, load: () => undefined, headers: () => [], save: (s) => snapshots.save(s), close: () => undefined };
-    const head = await store.headPosition();
-    const runner = new ProjectionRunner(store, fromScratch, chosen, {
-      snapshotEveryEvents: Number.MAX_SAFE_INTEGER,
-      onReplayProgress: ({ position }) => process.stderr.write(`\r${bar(position, head)}`),
-    });
-    await runner.start();
-    await runner.stop();
-    process.stderr.write(`\r${bar(head, head)}\n`);
-    console.log(`Rebuilt ${chosen.map((p) => p.name).join(', ')} up to position ${runner.position()}.`);
+    const { rebuilt, position } = await rebuildProjections(stores, names, (progress) => process.stderr.write(`\r${bar(progress.position, progress.head)}`));
+    process.stderr.write('\n');
+    console.log(`Rebuilt ${rebuilt.join(', ')} up to position ${position}.`);
     return 0;
   } finally {
     snapshots.close();

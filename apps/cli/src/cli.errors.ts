@@ -1,0 +1,22 @@
+/**
+ * Exit codes of the `stagecraft` CLI, so scripts can tell "the check found a problem" from
+ * "the command was used wrongly".
+ */
+export const EXIT = {
+  ok: 0,
+  /** A verification failed, a file is invalid, or some import rows were rejected. */
+  failed: 1,
+  /** Wrong arguments or options, an unreadable input file, a bad setting (commander's usage errors too). */
+  usage: 2,
+} as const;
+
+/** An error the CLI reports as a plain message (no stack trace) with its exit code. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.usage,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}

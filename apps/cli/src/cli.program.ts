@@ -1,0 +1,137 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ProcessDefinitionError } from '@stagecraft/sales-process';
+import { readApiSettings, SettingsError } from '../../api/src/settings/api-settings';
+import { CliError, EXIT } from './cli.errors';
+import type { AsOfAxis } from '@stagecraft/audit';
+import { showHistory } from './commands/history.command';
+import { verifyChains } from './commands/verify.command';
+import { exportEvents, type ExportFormat } from './commands/export.command';
+import { importFile } from './commands/import.command';
+import { validateProcessFiles } from './commands/processes-validate.command';
+import { rebuildReadModels } from './commands/rebuild.command';
+import type { ImportFormat } from './import/import-source';
+
+/**
+ * `stagecraft` — the auditors' and operators' tool. It works on the same store and settings
+ * (EVENT_STORE_PATH, PROCESSES_DIR, READ_MODELS_PATH, …) as the API, read the same way.
+ */
+export function buildProgram(setExitCode: (code: number) => void): Command {
+  const program = new Command('stagecraft')
+    .description('Stagecraft on the command line: history, verification, export and import, read-model rebuilds, process checks.\nWorks on the store the environment names (EVENT_STORE_PATH, PROCESSES_DIR, READ_MODELS_PATH), as the API does.')
+    .version(packageVersion(), '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('history')
+    .description("an opportunity's timeline: each stage change with the time spent in the stage left, the actor, the exit criteria met at that moment, the note")
+    .argument('<id>', 'opportunity id (UUID), or the source id a backfill import was given')
+    .option('--as-of <instant>', 'only what had happened by this ISO 8601 instant, and the state then')
+    .addOption(new Option('--axis <axis>', 'clock of --as-of: occurredAt (business time) or recordedAt (what the system knew then)').choices(['occurredAt', 'recordedAt']).default('occurredAt'))
+    .option('--json', 'print JSON instead of text')
+    .action(async (id: string, options: { asOf?: string; axis: AsOfAxis; json?: boolean }) => {
+      setExitCode(await showHistory(readApiSettings(), id, options));
+    });
+
+  program
+    .command('verify')
+    .description('check the SHA-256 hash chains: exit 0 when intact, 1 with the first broken stream and revision')
+    .argument('[id]', 'opportunity id (UUID, backfill source id) or a stream name (opportunity-…, sales-process-…)')
+    .option('--all', 'every stream of the log')
+    .option('--strict', 'also fail when a stream holds only events written before tamper evidence')
+    .option('--json', 'print JSON instead of text')
+    .action(async (id: string | undefined, options: { all?: boolean; strict?: boolean; json?: boolean }) => {
+      setExitCode(await verifyChains(readApiSettings(), id, options));
+    });
+
+  program
+    .command('export')
+    .description('write the whole event log, in global order, for auditors (JSON lines or CSV)')
+    .addOption(new Option('--format <format>', 'jsonl: one stored event per line; csv: one row per event').choices(['jsonl', 'csv']).default('jsonl'))
+    .option('--from <instant>', 'only events whose business time (occurredAt) is at or after this ISO 8601 instant')
+    .option('--to <instant>', 'only events whose business time is at or before this instant')
+    .option('--out <file>', 'write to this file (created owner-only) instead of stdout')
+    .action(async (options: { format: ExportFormat; from?: string; to?: string; out?: string }) => {
+      setExitCode(await exportEvents(readApiSettings(), options));
+    });
+
+  program
+    .command('import')
+    .description(
+      'replay an exported event log (export --format jsonl|csv) or backfill historical opportunities from CSV\n' +
+        '(one row per stage change), through the same rules as the API; re-running a file adds nothing',
+    )
+    .argument('<file>', '.jsonl / .ndjson (exported events) or .csv (exported events, or backfill rows)')
+    .addOption(new Option('--format <format>', 'when the file name does not tell').choices(['jsonl', 'csv']))
+    .option('--json', 'print the summary as JSON')
+    .option('--concurrency <n>', 'opportunities imported side by side', positiveInteger, 16)
+    .action(async (file: string, options: { format?: ImportFormat; json?: boolean; concurrency: number }) => {
+      setExitCode(await importFile(readApiSettings(), file, options));
+    });
+
+  program
+    .command('rebuild')
+    .description('rebuild read models from the start of the log into READ_MODELS_PATH (offline: no API or projector writing them)')
+    .argument('[projection...]', 'pipeline, win-loss, stage-durations, funnel, transitions (all when none is named)')
+    .action(async (names: string[]) => {
+      setExitCode(await rebuildReadModels(readApiSettings(), names));
+    });
+
+  const processes = program.command('processes').description('process definitions');
+  processes
+    .command('validate')
+    .description('check process YAML files as start-up would, before deploying them')
+    .argument('<file...>', 'process definition files (YAML)')
+    .action((files: string[]) => {
+      setExitCode(validateProcessFiles(files));
+    });
+
+  return program;
+}
+
+// apps/cli/src in a checkout, dist/apps/cli/src in a build: the repository's package.json is above either.
+function packageVersion(): string {
+  for (const up of [3, 4]) {
+    const file = join(__dirname, ...Array<string>(up).fill('..'), 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  }
+  return 'unknown';
+}
+
+export function positiveInteger(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError('must be a whole number of 1 or more');
+  return value;
+}
+
+/** Runs the CLI and answers its exit code; failures are plain messages on stderr, never stack traces. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram((code) => (exitCode = code));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and --version end with code 0; every other commander error is a usage error.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof CliError) {
+      console.error(`stagecraft: ${error.message}`);
+      return error.exitCode;
+    }
+    if (error instanceof SettingsError) {
+      console.error(`stagecraft: ${error.message}`);
+      return EXIT.usage;
+    }
+    if (error instanceof ProcessDefinitionError) {
+      console.error(`stagecraft: ${error.message}`);
+      return EXIT.failed;
+    }
+    console.error(`stagecraft: ${error instanceof Error ? error.message : String(error)}`);
+    if (process.env.STAGECRAFT_DEBUG) console.error(error);
+    return EXIT.failed;
+  }
+}

@@ -1,0 +1,111 @@
+import { foldAsOf, timelineOf, type AsOfAxis, type TimelineStep } from '@stagecraft/audit';
+import { parseInstant, toOpportunityStreamId, type OpportunityState } from '@stagecraft/opportunity';
+import type { ApiSettings } from '../../../api/src/settings/api-settings';
+import { CliError, EXIT } from '../cli.errors';
+import { openExistingStore } from '../io/event-store';
+import { opportunityIdFor } from '../io/opportunity-id';
+import { RecordedProcesses } from '../io/process-versions';
+
+export interface HistoryOptions {
+  readonly asOf?: string;
+  readonly axis: AsOfAxis;
+  readonly json?: boolean;
+}
+
+/**
+ * `stagecraft history <id>`: an opportunity's timeline — each step with the stage before and after,
+ * the time spent in the stage it left, who did it, the exit criteria met at that moment, the note.
+ * With --as-of, only what had happened by that instant (business time, or --axis recordedAt for
+ * what the system knew then), and the opportunity's state at that instant.
+ */
+export async function showHistory(settings: ApiSettings, givenId: string, options: HistoryOptions): Promise<number> {
+  const asOf = options.asOf === undefined ? undefined : parseInstant(options.asOf);
+  if (options.asOf !== undefined && asOf === undefined) {
+    throw new CliError(`--as-of must be an ISO 8601 instant with a zone, such as 2026-01-31T00:00:00Z (got "${options.asOf}").`);
+  }
+  const store = openExistingStore(settings);
+  try {
+    const opportunityId = opportunityIdFor(givenId);
+    const events = await store.readStream(toOpportunityStreamId(opportunityId));
+    if (events.length === 0) {
+      throw new CliError(`There is no opportunity ${givenId}${opportunityId !== givenId ? ` (id ${opportunityId})` : ''} in ${settings.eventStorePath}.`, EXIT.failed);
+    }
+    const processes = new RecordedProcesses(store);
+    const processId = events[0]!.data.processId;
+    if (typeof processId === 'string') await processes.load(processId);
+    const resolve = (id: string, version: string) => processes.version(id, version);
+
+    const { state, revision } = asOf === undefined ? { state: undefined, revision: events[events.length - 1]!.revision } : foldAsOf(events, asOf, options.axis);
+    const included = asOf === undefined ? events : events.filter((event) => revision !== null && event.revision <= revision);
+    const steps = timelineOf(included, resolve);
+    const current = state ?? foldAsOf(events, Number.MAX_SAFE_INTEGER, 'occurredAt').state;
+
+    if (options.json) {
+      console.log(
+        JSON.stringify(
+          { opportunityId, ...(asOf !== undefined ? { asOf: new Date(asOf).toISOString(), axis: options.axis } : {}), revision, state: current, steps },
+          null,
+          2,
+        ),
+      );
+      return EXIT.ok;
+    }
+    const when = asOf === undefined ? '' : ` as of ${new Date(asOf).toISOString()} (${options.axis === 'occurredAt' ? 'business time' : 'recording time'})`;
+    console.log(`Opportunity ${opportunityId}${givenId !== opportunityId ? ` (source id ${givenId})` : ''}${when}`);
+    console.log(`  ${describeState(current, resolve)}`);
+    if (steps.length > 0) console.log('');
+    for (const step of steps) console.log(formatStep(step));
+    return EXIT.ok;
+  } finally {
+    await store.close();
+  }
+}
+
+function describeState(state: OpportunityState, resolve: (id: string, version: string) => { stage(id: string): { name: string } | undefined } | undefined): string {
+  if (state.status === 'none') return 'did not exist yet';
+  const process = resolve(state.processId, state.processVersion);
+  const stageName = process?.stage(state.stage)?.name ?? state.stage;
+  const where =
+    state.status === 'open' ? `open in ${stageName} since ${state.stageEnteredAt}${state.criteriaMet.length > 0 ? `, criteria met: ${state.criteriaMet.join(', ')}` : ''}` : `${state.status} in ${stageName} at ${state.closedAt}${state.status === 'lost' ? ` (reason: ${state.reason})` : ''}`;
+  const facts = [
+    `"${state.title}"`,
+    `process ${state.processId}@${state.processVersion}`,
+    state.amount !== undefined ? `amount ${state.amount}${state.currency ? ` ${state.currency}` : ''}` : undefined,
+    state.teamId ? `team ${state.teamId}` : undefined,
+    state.ownerId ? `owner ${state.ownerId}` : undefined,
+  ].filter(Boolean);
+  return `${where}\n  ${facts.join(' · ')}`;
+}
+
+function formatStep(step: TimelineStep): string {
+  const name = (id: string | null, label: string | null) => (id === null ? '' : (label ?? id));
+  const move =
+    step.kind === 'opened'
+      ? `opened in ${name(step.stageAfter, step.stageAfterName)}`
+      : step.kind === 'migrated'
+        ? `migrated ${step.fromVersion} → ${step.processVersion}: ${name(step.stageBefore, step.stageBeforeName)} → ${name(step.stageAfter, step.stageAfterName)}`
+        : `${name(step.stageBefore, step.stageBeforeName)} → ${name(step.stageAfter, step.stageAfterName)}${step.direction ? ` (${step.direction})` : ''}`;
+  const spent = step.secondsInStageLeft === null ? '' : `  after ${duration(step.secondsInStageLeft)} in ${name(step.stageBefore, step.stageBeforeName)}`;
+  const by = step.actor ? `  by ${step.actor}${step.onBehalfOf ? ` for ${step.onBehalfOf}` : ''}` : '';
+  const lines = [`${step.occurredAt}  ${move}${spent}${by}  [rev ${step.revision}]`];
+  if (step.reason) lines.push(`    reason: ${step.reason}`);
+  for (const evidence of step.criteriaMet) {
+    const extras = [`met ${evidence.metAt}`, evidence.metBy ? `by ${evidence.metBy}` : undefined, evidence.note ? `"${evidence.note}"` : undefined].filter(Boolean).join(', ');
+    lines.push(`    ✓ ${evidence.criterionId}${evidence.description ? ` — ${evidence.description}` : ''} (${extras})`);
+  }
+  if (step.note) lines.push(`    note: ${step.note}`);
+  return lines.join('\n');
+}
+
+/** 93784 → "1d 2h 3m 4s": readable at a glance, exact to the second. */
+export function duration(seconds: number): string {
+  let rest = Math.round(seconds);
+  if (rest === 0) return '0s';
+  const parts: string[] = [];
+  for (const [unit, size] of [['d', 86_400], ['h', 3_600], ['m', 60], ['s', 1]] as const) {
+    const amount = Math.floor(rest / size);
+    if (amount > 0) parts.push(`${amount}${unit}`);
+    rest -= amount * size;
+  }
+  return parts.join(' ');
+}

@@ -1,0 +1,249 @@
+import { randomUUID } from 'node:crypto';
+import { userInfo } from 'node:os';
+import { canonicalJson } from '@stagecraft/sales-process';
+import { createHash } from 'node:crypto';
+import type { ApiSettings } from '../../../api/src/settings/api-settings';
+import type { CommandEnvelope } from '../../../api/src/opportunities/command-envelope';
+import { openCommandSide, type CommandSide } from '../cli-context';
+import { EXIT } from '../cli.errors';
+import { isUuid, opportunityIdFor } from '../io/opportunity-id';
+import { progressBar } from '../io/progress';
+import { planBackfillRow } from '../import/backfill.plan';
+import type { BackfillRow } from '../import/backfill.row';
+import { commandForEvent, type EventRecord } from '../import/event-record';
+import { openImportSource, type ImportFormat, type ImportItem } from '../import/import-source';
+
+export interface ImportOptions {
+  readonly format?: ImportFormat;
+  readonly json?: boolean;
+  /** Opportunities worked on at once (each one's lines stay in order). */
+  readonly concurrency?: number;
+}
+
+export interface RejectedLine {
+  readonly line: number;
+  readonly opportunity?: string;
+  readonly reason: string;
+}
+
+export interface ImportReport {
+  readonly file: string;
+  readonly content: 'event-log' | 'backfill';
+  readonly lines: number;
+  /** Lines that appended events now. */
+  readonly imported: number;
+  /** Lines already imported before (re-running a file adds nothing) or with nothing new to record. */
+  readonly unchanged: number;
+  /** Lines deliberately not replayed (process version records). */
+  readonly skipped: number;
+  readonly rejected: readonly RejectedLine[];
+  readonly eventsAppended: number;
+  /** Backfill ids that were not UUIDs and the opportunity ids they were given. */
+  readonly mappedIds: Readonly<Record<string, string>>;
+}
+
+type Outcome = { readonly result: 'imported'; readonly events: number } | { readonly result: 'unchanged' | 'skipped' } | { readonly result: 'rejected'; readonly reason: string };
+
+/**
+ * `stagecraft import <file>`: replays an exported log, or backfills historical opportunities from
+ * CSV, through the API's own command executor. Idempotent: every command id is derived from the
+ * input (the exported event's id, or the row's content), so a re-run appends nothing.
+ */
+export async function importFile(settings: ApiSettings, file: string, options: ImportOptions = {}): Promise<number> {
+  const source = await openImportSource(file, options.format);
+  const side = await openCommandSide(settings);
+  const importer = new Importer(side, file);
+  const progress = progressBar('import', source.size, 'bytes');
+  try {
+    const concurrency = options.concurrency ?? 16;
+    const pending = new Set<Promise<void>>();
+    const tails = new Map<string, Promise<void>>();
+    for await (const item of source.items()) {
+      const key = importer.keyOf(item);
+      // Lines of one opportunity run in file order; different opportunities run side by side, so
+      // the store's group commit writes many of them per transaction.
+      const next = (tails.get(key) ?? Promise.resolve()).then(() => importer.handle(item));
+      tails.set(key, next);
+      pending.add(next);
+      void next.finally(() => {
+        pending.delete(next);
+        if (tails.get(key) === next) tails.delete(key);
+      });
+      if (pending.size >= concurrency) await Promise.race(pending);
+      progress.update(source.bytesRead());
+    }
+    await Promise.all(pending);
+    progress.update(source.size);
+    progress.stop();
+  } finally {
+    await side.close();
+  }
+  const report = importer.report(source.content);
+  console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
+  return report.rejected.length > 0 ? EXIT.failed : EXIT.ok;
+}
+
+class Importer {
+  private readonly runId = randomUUID();
+  private readonly actor = `cli:${safeUserName()}`;
+  private readonly counts = { lines: 0, imported: 0, unchanged: 0, skipped: 0, events: 0 };
+  private readonly rejected: RejectedLine[] = [];
+  private readonly mappedIds = new Map<string, string>();
+  /** Opportunities with a rejected line, and that line: what follows it is not imported either. */
+  private readonly brokenAt = new Map<string, number>();
+
+  constructor(
+    private readonly side: CommandSide,
+    private readonly file: string,
+  ) {}
+
+  keyOf(item: ImportItem): string {
+    if (item.kind === 'event') return item.record.stream;
+    if (item.kind === 'row') return `row:${item.row.opportunityId}`;
+    return `line:${item.line}`;
+  }
+
+  async handle(item: ImportItem): Promise<void> {
+    this.counts.lines += 1;
+    const opportunity = item.kind === 'event' ? item.record.stream : item.kind === 'row' ? item.row.opportunityId : undefined;
+    let outcome: Outcome;
+    const broken = opportunity === undefined ? undefined : this.brokenAt.get(opportunity);
+    try {
+      if (item.kind === 'unreadable') outcome = { result: 'rejected', reason: item.reason };
+      // History is a sequence: after a refused step, the later ones would tell a different story.
+      else if (broken !== undefined) outcome = { result: 'rejected', reason: `follows line ${broken}, which was rejected, of the same opportunity` };
+      else outcome = item.kind === 'event' ? await this.importEvent(item.record) : await this.importRow(item.row);
+    } catch (error) {
+      outcome = { result: 'rejected', reason: reasonOf(error) };
+    }
+    if (outcome.result === 'rejected') {
+      this.rejected.push({ line: item.line, ...(opportunity !== undefined ? { opportunity } : {}), reason: outcome.reason });
+      if (opportunity !== undefined && broken === undefined) this.brokenAt.set(opportunity, item.line);
+    } else if (outcome.result === 'imported') {
+      this.counts.imported += 1;
+      this.counts.events += outcome.events;
+    } else {
+      this.counts[outcome.result] += 1;
+    }
+  }
+
+  report(content: ImportReport['content']): ImportReport {
+    return {
+      file: this.file,
+      content,
+      lines: this.counts.lines,
+      imported: this.counts.imported,
+      unchanged: this.counts.unchanged,
+      skipped: this.counts.skipped,
+      rejected: [...this.rejected].sort((a, b) => a.line - b.line),
+      eventsAppended: this.counts.events,
+      mappedIds: Object.fromEntries(this.mappedIds),
+    };
+  }
+
+  private async importEvent(record: EventRecord): Promise<Outcome> {
+    const command = commandForEvent(record);
+    if (command.kind === 'skip') return { result: 'skipped' };
+    if (command.kind === 'reject') return { result: 'rejected', reason: command.reason };
+    const commandId = `import:${record.id}`;
+    const loaded = await this.side.streams.load(command.opportunityId);
+    if (loaded.commands.has(commandId)) return { result: 'unchanged' };
+    // One command makes one event, so an imported event lands at the revision it had. A store that
+    // already holds that revision holds this very event (the export's own store, or an earlier
+    // import), or another history, which must not be mixed with this one.
+    const head = loaded.revision === 'no_stream' ? -1 : loaded.revision;
+    if (record.revision <= head) {
+      const [there] = await this.side.store.readStream(record.stream, { fromRevision: record.revision, maxCount: 1 });
+      if (there && (there.id === record.id || there.metadata.commandId === commandId)) return { result: 'unchanged' };
+      return { result: 'rejected', reason: `this store already holds another event at revision ${record.revision} of ${record.stream}` };
+    }
+    if (record.revision > head + 1) {
+      return { result: 'rejected', reason: `revision ${record.revision} would follow revision ${head} here: the events between are not in the file` };
+    }
+    if (command.processVersion !== undefined && command.body.type === 'OpenOpportunity') {
+      const current = this.side.processes.current(command.body.processId);
+      if (current.version !== command.processVersion) {
+        return {
+          result: 'rejected',
+          reason: `opened on process "${command.body.processId}" version ${command.processVersion}, but PROCESSES_DIR defines version ${current.version}: run the import again with PROCESSES_DIR holding that version (lines already imported are skipped)`,
+        };
+      }
+    }
+    const original = typeof record.metadata.onBehalfOf === 'string' ? record.metadata.onBehalfOf : record.metadata.actor;
+    const outcome = await this.side.executor.execute(command.body, this.envelope(commandId, typeof original === 'string' ? original : undefined));
+    if (outcome.replayed) return { result: 'unchanged' };
+    if (outcome.revision === loaded.revision) return { result: 'rejected', reason: 'records nothing here: this store already holds that fact' };
+    return { result: 'imported', events: 1 };
+  }
+
+  private async importRow(row: BackfillRow): Promise<Outcome> {
+    const opportunityId = this.opportunityIdOf(row.opportunityId);
+    const { line: _line, ...content } = row;
+    const rowKey = createHash('sha256').update(canonicalJson(content)).digest('base64url').slice(0, 22);
+    const loaded = await this.side.streams.load(opportunityId);
+    if (loaded.commands.has(`backfill:${rowKey}:final`)) return { result: 'unchanged' };
+    const { state } = loaded;
+    if (state.status === 'none' && !row.processId) return { result: 'rejected', reason: 'processId: is required on the first row of an opportunity' };
+    const process = state.status === 'none' ? this.side.processes.current(row.processId!) : this.side.processes.version(state.processId, state.processVersion);
+    const now = new Date().toISOString();
+    const plan = planBackfillRow(row, opportunityId, state, process, now);
+    if (!plan.ok) return { result: 'rejected', reason: plan.reason };
+    if (plan.steps.length === 0) return { result: 'unchanged' };
+    for (const [index, step] of plan.steps.entries()) {
+      const name = index === plan.steps.length - 1 ? 'final' : step.name;
+      await this.side.executor.execute(step.body, this.envelope(`backfill:${rowKey}:${name}`));
+    }
+    return { result: 'imported', events: plan.steps.length };
+  }
+
+  private opportunityIdOf(sourceId: string): string {
+    const id = opportunityIdFor(sourceId);
+    if (!isUuid(sourceId)) this.mappedIds.set(sourceId, id);
+    return id;
+  }
+
+  private envelope(commandId: string, onBehalfOf?: string): CommandEnvelope {
+    return {
+      commandId,
+      clientSuppliedId: true,
+      correlationId: `import:${this.runId}`,
+      actor: this.actor,
+      ...(onBehalfOf !== undefined && onBehalfOf !== this.actor ? { onBehalfOf } : {}),
+      authenticatedBy: 'cli:store-file-access',
+      now: new Date().toISOString(),
+    };
+  }
+}
+
+function reasonOf(error: unknown): string {
+  if (error && typeof error === 'object') {
+    const { rejection, code, detail } = error as { rejection?: { code: string; message: string }; code?: string; detail?: string };
+    if (rejection) return `${rejection.code}: ${rejection.message}`;
+    if (typeof code === 'string' && typeof detail === 'string') return `${code}: ${detail}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+function safeUserName(): string {
+  try {
+    return userInfo().username || 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function formatReport(report: ImportReport): string {
+  const lines = [
+    `Imported ${report.file} (${report.content === 'event-log' ? 'exported event log' : 'backfill rows'}): ${report.lines} line(s)`,
+    `  imported:  ${report.imported} (${report.eventsAppended} event(s) appended)`,
+    `  unchanged: ${report.unchanged} (already imported, or nothing new to record)`,
+  ];
+  if (report.content === 'event-log') lines.push(`  skipped:   ${report.skipped} (process version records: this store records the versions PROCESSES_DIR defines)`);
+  lines.push(`  rejected:  ${report.rejected.length}`);
+  for (const rejected of report.rejected) {
+    lines.push(`    line ${rejected.line}${rejected.opportunity ? ` (${rejected.opportunity})` : ''}: ${rejected.reason}`);
+  }
+  const mapped = Object.entries(report.mappedIds);
+  if (mapped.length > 0) lines.push(`  ${mapped.length} source id(s) are not UUIDs and were given derived opportunity ids (see --json for the map)`);
+  return lines.join('\n');
+}

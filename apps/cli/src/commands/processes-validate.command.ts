@@ -1,0 +1,29 @@
+import { loadProcessFile } from '@stagecraft/config';
+import { compileProcess, ProcessDefinitionError } from '@stagecraft/sales-process';
+import { EXIT } from '../cli.errors';
+
+/**
+ * `stagecraft processes validate <file...>`: the checks start-up makes, before a file is deployed.
+ * Valid: prints id, version and stages (exit 0). Invalid: every problem with file:line:col (exit 1).
+ */
+export function validateProcessFiles(files: readonly string[]): number {
+  let exitCode: number = EXIT.ok;
+  for (const file of files) {
+    try {
+      const { definition } = loadProcessFile(file);
+      const compiled = compileProcess(definition);
+      const stages = definition.stages.map((stage) => `${stage.id}${stage.exitCriteria.length > 0 ? ` (${stage.exitCriteria.length} exit criteria)` : ''}`);
+      console.log(`${file}: valid`);
+      console.log(`  id:       ${definition.id}`);
+      console.log(`  name:     ${definition.name}`);
+      console.log(`  version:  ${compiled.version}`);
+      console.log(`  stages:   ${stages.join(' → ')}`);
+      console.log(`  win from: ${definition.rules.winFrom.join(', ')}; skipping ${definition.rules.allowSkipping ? 'allowed' : 'not allowed'}; backward ${definition.rules.allowBackward ? 'allowed' : 'not allowed'}`);
+    } catch (error) {
+      if (!(error instanceof ProcessDefinitionError)) throw error;
+      console.error(error.message);
+      exitCode = EXIT.failed;
+    }
+  }
+  return exitCode;
+}

@@ -1,0 +1,97 @@
+import { foldOpportunity, type OpportunityState } from '@stagecraft/opportunity';
+import { events, shippedProcess } from '../../../../libs/opportunity/src/testing/opportunity.fixtures';
+import { BACKFILLED_CRITERION_NOTE, planBackfillRow } from './backfill.plan';
+import { backfillHeader, BACKFILL_COLUMNS, parseBackfillRow, type BackfillRow } from './backfill.row';
+
+const standard = shippedProcess('standard');
+const insideSales = shippedProcess('inside-sales');
+const ID = 'opp-1';
+const NOW = '2026-06-01T00:00:00.000Z';
+const row = (fields: Partial<BackfillRow>): BackfillRow => ({ line: 2, opportunityId: 'SF-1', occurredAt: '2026-03-01T12:00:00.000Z', ...fields });
+const types = (plan: ReturnType<typeof planBackfillRow>) => (plan.ok ? plan.steps.map((step) => step.body.type) : plan.reason);
+
+describe('planning a backfill row as commands the API accepts', () => {
+  const openInNew: OpportunityState = foldOpportunity([events.opened(standard, 0, { amount: 100 })]);
+
+  it('opens a new opportunity, then moves it to the row stage when that is the next one', () => {
+    const plan = planBackfillRow(row({ stage: 'qualification', processId: 'standard', title: 'ACME', amount: 10 }), ID, { status: 'none' }, standard, NOW);
+    expect(types(plan)).toEqual(['OpenOpportunity', 'MoveOpportunityToStage']);
+    expect(plan.ok && plan.steps[0]!.body).toMatchObject({ type: 'OpenOpportunity', opportunityId: ID, title: 'ACME', amount: 10, occurredAt: '2026-03-01T12:00:00.000Z' });
+  });
+
+  it('needs processId and title on the first row', () => {
+    expect(types(planBackfillRow(row({ stage: 'new', title: 'ACME' }), ID, { status: 'none' }, standard, NOW))).toBe('processId: is required on the first row of an opportunity');
+    expect(types(planBackfillRow(row({ stage: 'new', processId: 'standard' }), ID, { status: 'none' }, standard, NOW))).toBe('title: is required on the first row of an opportunity');
+  });
+
+  it('records the untracked exit criteria as met, with a note, before a forward move', () => {
+    const inQualification = foldOpportunity([events.opened(standard, 0), events.moved('new', 'qualification', 'forward', 1), events.met('qualification', 'goals', 2)]);
+    const plan = planBackfillRow(row({ stage: 'proposition' }), ID, inQualification, standard, NOW);
+    expect(plan.ok).toBe(true);
+    const steps = plan.ok ? plan.steps : [];
+    expect(steps.map((step) => step.name)).toEqual([
+      'criterion:qualification:need-confirmed',
+      'criterion:qualification:budget-confirmed',
+      'criterion:qualification:pain-points',
+      'criterion:qualification:decision-maker',
+      'move:proposition',
+    ]);
+    expect(steps[0]!.body).toMatchObject({ type: 'MeetExitCriterion', note: BACKFILLED_CRITERION_NOTE });
+  });
+
+  it('refuses a whole row the process forbids, before anything is recorded', () => {
+    expect(types(planBackfillRow(row({ stage: 'proposition' }), ID, openInNew, standard, NOW))).toMatch(/^OPPORTUNITY\.SKIP_NOT_ALLOWED/);
+    expect(types(planBackfillRow(row({ outcome: 'won' }), ID, openInNew, standard, NOW))).toMatch(/^OPPORTUNITY\.NOT_WINNABLE_FROM_STAGE/);
+    expect(types(planBackfillRow(row({ outcome: 'lost', lostReason: 'bored' }), ID, openInNew, standard, NOW))).toMatch(/^OPPORTUNITY\.INVALID_LOST_REASON/);
+    expect(types(planBackfillRow(row({ stage: 'qualification', occurredAt: '2020-01-01T00:00:00.000Z' }), ID, openInNew, standard, NOW))).toMatch(/^OPPORTUNITY\.OCCURRED_AT_BEFORE_LAST_EVENT/);
+    expect(types(planBackfillRow(row({ stage: 'moon' }), ID, openInNew, standard, NOW))).toMatch(/^OPPORTUNITY\.UNKNOWN_STAGE/);
+  });
+
+  it('skips stages where the process allows it, and wins with the criteria of the stage won from', () => {
+    const opened = foldOpportunity([events.opened(insideSales, 0)]);
+    const plan = planBackfillRow(row({ stage: 'closing', outcome: 'won', note: 'signed' }), ID, opened, insideSales, NOW);
+    expect(types(plan)).toEqual(['MeetExitCriterion', 'MoveOpportunityToStage', 'MeetExitCriterion', 'WinOpportunity']);
+    expect(plan.ok && plan.steps[3]!.body).toMatchObject({ note: 'signed' });
+  });
+
+  it('changes differing details, reopens a closed deal, and finds nothing to do in a repeat', () => {
+    expect(types(planBackfillRow(row({ stage: 'new', amount: 250 }), ID, openInNew, standard, NOW))).toEqual(['ChangeOpportunityDetails']);
+    expect(types(planBackfillRow(row({ stage: 'new', amount: 100 }), ID, openInNew, standard, NOW))).toEqual([]);
+    const lost = foldOpportunity([events.opened(standard, 0), events.lost('new', 'price', 1)]);
+    expect(types(planBackfillRow(row({ stage: 'new' }), ID, lost, standard, NOW))).toEqual(['ReopenOpportunity']);
+    expect(types(planBackfillRow(row({ outcome: 'lost', lostReason: 'price' }), ID, lost, standard, NOW))).toEqual([]);
+  });
+});
+
+describe('reading backfill rows', () => {
+  const { index } = backfillHeader([...BACKFILL_COLUMNS]) as { ok: true; index: Map<(typeof BACKFILL_COLUMNS)[number], number> };
+  const cells = (fields: Record<string, string>) => BACKFILL_COLUMNS.map((column) => fields[column] ?? '');
+
+  it('refuses unknown, repeated and missing header columns', () => {
+    expect(backfillHeader(['opportunityId', 'occuredAt'])).toEqual({ ok: false, reason: expect.stringContaining('unknown column "occuredAt"') });
+    expect(backfillHeader(['opportunityId', 'occurredAt', 'stage', 'stage'])).toEqual({ ok: false, reason: 'column "stage" appears twice' });
+    expect(backfillHeader(['opportunityId', 'stage'])).toEqual({ ok: false, reason: 'missing column(s) occurredAt' });
+  });
+
+  it.each([
+    [{ occurredAt: '2026-01-01T00:00:00Z', stage: 'new' }, 'opportunityId: is required'],
+    [{ opportunityId: 'SF 1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new' }, 'opportunityId: must be an id'],
+    [{ opportunityId: 'SF-1', occurredAt: '2026-01-01', stage: 'new' }, 'occurredAt: must be an ISO 8601 instant with a zone'],
+    [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z' }, 'stage: is required unless the row gives an outcome'],
+    [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', outcome: 'lost' }, 'lostReason: is required when outcome is "lost"'],
+    [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', outcome: 'tied' }, 'outcome: must be empty, "won" or "lost"'],
+    [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', amount: '12k' }, 'amount: must be a number from 0'],
+    [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', currency: 'eur' }, 'currency: must be an ISO 4217 code'],
+  ])('%j → %s', (fields, reason) => {
+    const parsed = parseBackfillRow(3, cells(fields), index);
+    expect(parsed.ok).toBe(false);
+    expect(!parsed.ok && parsed.reason).toContain(reason);
+  });
+
+  it('keeps only the cells given', () => {
+    expect(parseBackfillRow(3, cells({ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', amount: '12.5', note: ' hi ' }), index)).toEqual({
+      ok: true,
+      row: { line: 3, opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', amount: 12.5, note: 'hi' },
+    });
+  });
+});

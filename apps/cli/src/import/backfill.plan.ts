@@ -1,0 +1,116 @@
+import { decide, evolve, type OpportunityCommand, type OpportunityState } from '@stagecraft/opportunity';
+import type { CompiledProcess } from '@stagecraft/sales-process';
+import type { BackfillRow } from './backfill.row';
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+export type PlannedCommand = DistributiveOmit<OpportunityCommand, 'now'>;
+
+/** One command of a row's plan; `name` makes its command id, so a re-run finds it already recorded. */
+export interface PlannedStep {
+  readonly name: string;
+  readonly body: PlannedCommand;
+}
+
+export type RowPlan = { readonly ok: true; readonly steps: readonly PlannedStep[] } | { readonly ok: false; readonly reason: string };
+
+/** Note on exit criteria the import records as met: the source system never tracked them. */
+export const BACKFILLED_CRITERION_NOTE = 'backfilled: not tracked in the source data, which shows the deal moving on';
+
+/**
+ * What one backfill row means for an opportunity in `state`, as commands the API would accept:
+ * - no opportunity yet: open it (processId and title needed) in the process's first stage;
+ * - closed, and the row does not repeat that close: reopen it (to the row's stage);
+ * - details (title, team, owner, amount, currency) that differ: change them;
+ * - `stage` other than the current one: move there. Going forward needs the current stage's exit
+ *   criteria: those not met are recorded as met by the import, with a note saying so;
+ * - `outcome` won (criteria likewise) or lost (with lostReason), in the row's stage.
+ * Every step is decided with the real decider on the state the previous steps leave, so a row
+ * the process forbids (a skipped stage where skipping is not allowed, a win from a stage not in
+ * winFrom, an unknown lost reason, business time going backwards…) is refused whole, before any
+ * of it is written. The commands then run through the API's executor.
+ */
+export function planBackfillRow(row: BackfillRow, opportunityId: string, initial: OpportunityState, process: CompiledProcess, now: string): RowPlan {
+  const steps: PlannedStep[] = [];
+  let state = initial;
+  const at = { opportunityId, occurredAt: row.occurredAt };
+  const take = (name: string, body: PlannedCommand): string | undefined => {
+    const decision = decide({ ...body, now } as OpportunityCommand, state, process);
+    if (!decision.ok) return `${decision.error.code}: ${decision.error.message}`;
+    if (decision.events.length === 0) return undefined; // nothing to record
+    for (const event of decision.events) state = evolve(state, event);
+    steps.push({ name, body });
+    return undefined;
+  };
+  const fail = (reason: string): RowPlan => ({ ok: false, reason });
+
+  if (state.status === 'none') {
+    if (!row.processId) return fail('processId: is required on the first row of an opportunity');
+    if (!row.title) return fail('title: is required on the first row of an opportunity');
+    if (row.processId !== process.definition.id) return fail(`processId: "${row.processId}" is not the process "${process.definition.id}"`);
+    const { title, teamId, ownerId, amount, currency } = row;
+    const problem = take('open', { type: 'OpenOpportunity', ...at, processId: row.processId, ...definedOnly({ title, teamId, ownerId, amount, currency }) } as PlannedCommand);
+    if (problem) return fail(problem);
+  } else {
+    if (row.processId && row.processId !== state.processId) {
+      return fail(`processId: opportunity runs on process "${state.processId}", the row names "${row.processId}"`);
+    }
+    const repeatsClose = state.status !== 'open' && row.outcome === state.status && (row.stage === undefined || row.stage === state.stage);
+    if (state.status !== 'open' && !repeatsClose) {
+      const problem = take('reopen', { type: 'ReopenOpportunity', ...at, ...definedOnly({ stage: row.stage }) });
+      if (problem) return fail(problem);
+    }
+    if (state.status === 'open') {
+      const { title, teamId, ownerId, amount, currency } = row;
+      const problem = take('details', { type: 'ChangeOpportunityDetails', ...at, ...definedOnly({ title, teamId, ownerId, amount, currency }) });
+      if (problem) return fail(problem);
+    }
+    if (repeatsClose) return { ok: true, steps };
+  }
+
+  const open = () => (state.status === 'open' ? state : undefined);
+  const meetUnmetCriteria = (): string | undefined => {
+    const current = open();
+    if (!current) return undefined;
+    for (const criterion of process.stage(current.stage)?.exitCriteria ?? []) {
+      if (current.criteriaMet.includes(criterion.id)) continue;
+      const problem = take(`criterion:${current.stage}:${criterion.id}`, { type: 'MeetExitCriterion', ...at, criterionId: criterion.id, note: BACKFILLED_CRITERION_NOTE });
+      if (problem) return problem;
+    }
+    return undefined;
+  };
+
+  const current = open();
+  if (row.stage !== undefined && current && row.stage !== current.stage) {
+    const forward = process.stageIndex(row.stage) > process.stageIndex(current.stage);
+    if (forward && process.stageIndex(row.stage) >= 0) {
+      // Only where the move itself is allowed: a forbidden skip is refused, not papered over.
+      const probe = decide({ type: 'MoveOpportunityToStage', ...at, stage: row.stage, now } as OpportunityCommand, { ...current, criteriaMet: allCriteria(process, current.stage) }, process);
+      if (!probe.ok) return fail(`${probe.error.code}: ${probe.error.message}`);
+      const problem = meetUnmetCriteria();
+      if (problem) return fail(problem);
+    }
+    const problem = take(`move:${row.stage}`, { type: 'MoveOpportunityToStage', ...at, stage: row.stage, ...definedOnly({ note: row.outcome ? undefined : row.note }) });
+    if (problem) return fail(problem);
+  }
+
+  if (row.outcome === 'won') {
+    const here = open();
+    if (here && !process.definition.rules.winFrom.includes(here.stage)) {
+      return fail(`OPPORTUNITY.NOT_WINNABLE_FROM_STAGE: "${here.stage}" is not a stage deals are won from (${process.definition.rules.winFrom.join(', ')})`);
+    }
+    const problem = meetUnmetCriteria() ?? take('won', { type: 'WinOpportunity', ...at, ...definedOnly({ note: row.note }) });
+    if (problem) return fail(problem);
+  } else if (row.outcome === 'lost') {
+    const problem = take('lost', { type: 'LoseOpportunity', ...at, reason: row.lostReason!, ...definedOnly({ note: row.note }) });
+    if (problem) return fail(problem);
+  }
+  return { ok: true, steps };
+}
+
+function allCriteria(process: CompiledProcess, stage: string): string[] {
+  return (process.stage(stage)?.exitCriteria ?? []).map((criterion) => criterion.id);
+}
+
+function definedOnly<T extends Record<string, unknown>>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

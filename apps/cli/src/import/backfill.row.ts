@@ -1,0 +1,87 @@
+import { parseInstant } from '@stagecraft/opportunity';
+
+/**
+ * The backfill CSV: one row per stage change of a historical opportunity, oldest first.
+ * Header names are required (any order); unknown columns are refused so a typo is not ignored.
+ */
+export const BACKFILL_COLUMNS = ['opportunityId', 'occurredAt', 'stage', 'outcome', 'lostReason', 'processId', 'title', 'teamId', 'ownerId', 'amount', 'currency', 'note'] as const;
+export type BackfillColumn = (typeof BACKFILL_COLUMNS)[number];
+const REQUIRED: readonly BackfillColumn[] = ['opportunityId', 'occurredAt'];
+
+export interface BackfillRow {
+  readonly line: number;
+  /** The id in the source system; not a UUID → mapped to a deterministic one. */
+  readonly opportunityId: string;
+  readonly occurredAt: string;
+  readonly stage?: string;
+  readonly outcome?: 'won' | 'lost';
+  readonly lostReason?: string;
+  readonly processId?: string;
+  readonly title?: string;
+  readonly teamId?: string;
+  readonly ownerId?: string;
+  readonly amount?: number;
+  readonly currency?: string;
+  readonly note?: string;
+}
+
+export type ParsedRow = { readonly ok: true; readonly row: BackfillRow } | { readonly ok: false; readonly reason: string };
+
+/** Checks the header: every column known, the required ones present. Answers the column indexes or a problem. */
+export function backfillHeader(cells: readonly string[]): { ok: true; index: Map<BackfillColumn, number> } | { ok: false; reason: string } {
+  const index = new Map<BackfillColumn, number>();
+  for (const [position, raw] of cells.entries()) {
+    const name = raw.trim();
+    if (!(BACKFILL_COLUMNS as readonly string[]).includes(name)) {
+      return { ok: false, reason: `unknown column "${name}"; the columns are ${BACKFILL_COLUMNS.join(', ')}` };
+    }
+    if (index.has(name as BackfillColumn)) return { ok: false, reason: `column "${name}" appears twice` };
+    index.set(name as BackfillColumn, position);
+  }
+  const missing = REQUIRED.filter((column) => !index.has(column));
+  if (missing.length > 0) return { ok: false, reason: `missing column(s) ${missing.join(', ')}` };
+  return { ok: true, index };
+}
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
+const CURRENCY = /^[A-Z]{3}$/;
+
+/** One data row into a BackfillRow, or the first problem (field and reason). */
+export function parseBackfillRow(line: number, cells: readonly string[], index: ReadonlyMap<BackfillColumn, number>): ParsedRow {
+  const value = (column: BackfillColumn): string | undefined => {
+    const at = index.get(column);
+    const text = at === undefined ? undefined : cells[at]?.trim();
+    return text === undefined || text === '' ? undefined : text;
+  };
+  const fail = (column: BackfillColumn, reason: string): ParsedRow => ({ ok: false, reason: `${column}: ${reason}` });
+  if (cells.length > index.size) return { ok: false, reason: `has ${cells.length} cells, the header ${index.size}` };
+
+  const opportunityId = value('opportunityId');
+  if (!opportunityId) return fail('opportunityId', 'is required');
+  if (opportunityId.length > 200 || !ID.test(opportunityId)) return fail('opportunityId', `must be an id of letters, digits, ".", "_", ":", "@" or "-" (got "${opportunityId}")`);
+  const occurredAt = value('occurredAt');
+  if (!occurredAt) return fail('occurredAt', 'is required');
+  if (parseInstant(occurredAt) === undefined) return fail('occurredAt', `must be an ISO 8601 instant with a zone, such as 2025-03-01T09:30:00Z (got "${occurredAt}")`);
+  const outcome = value('outcome');
+  if (outcome !== undefined && outcome !== 'won' && outcome !== 'lost') return fail('outcome', `must be empty, "won" or "lost" (got "${outcome}")`);
+  const lostReason = value('lostReason');
+  if (outcome === 'lost' && !lostReason) return fail('lostReason', 'is required when outcome is "lost"');
+  if (outcome !== 'lost' && lostReason) return fail('lostReason', 'is only for rows whose outcome is "lost"');
+  const stage = value('stage');
+  if (!stage && !outcome) return fail('stage', 'is required unless the row gives an outcome');
+  const amountText = value('amount');
+  const amount = amountText === undefined ? undefined : Number(amountText);
+  if (amount !== undefined && !(Number.isFinite(amount) && amount >= 0 && amount <= 1e15)) return fail('amount', `must be a number from 0 (got "${amountText}")`);
+  const currency = value('currency');
+  if (currency !== undefined && !CURRENCY.test(currency)) return fail('currency', `must be an ISO 4217 code of 3 capital letters, such as EUR (got "${currency}")`);
+  for (const column of ['processId', 'teamId', 'ownerId'] as const) {
+    const text = value(column);
+    if (text !== undefined && (text.length > 64 || !ID.test(text))) return fail(column, `must be an id of letters, digits, ".", "_", ":", "@" or "-" (got "${text}")`);
+  }
+  const title = value('title');
+  if (title !== undefined && title.length > 200) return fail('title', 'must be at most 200 characters');
+
+  const optional = { stage, outcome, lostReason, processId: value('processId'), title, teamId: value('teamId'), ownerId: value('ownerId'), amount, currency, note: value('note') };
+  const row = { line, opportunityId, occurredAt, ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)) } as BackfillRow;
+  return { ok: true, row };
+}

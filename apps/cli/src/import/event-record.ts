@@ -1,0 +1,108 @@
+import { PROCESS_STREAM_PREFIX } from '@stagecraft/sales-process';
+import { fromOpportunityStreamId, isOpportunityEventType, type OpportunityEvent } from '@stagecraft/opportunity';
+import type { PlannedCommand } from './backfill.plan';
+
+/** One event of an exported log (`export --format jsonl`, or its CSV), as import reads it back. */
+export interface EventRecord {
+  readonly line: number;
+  readonly id: string;
+  readonly stream: string;
+  /** Where the event sat in its stream: an import lands each event at the same revision. */
+  readonly revision: number;
+  readonly type: string;
+  readonly data: Record<string, unknown>;
+  readonly metadata: Record<string, unknown>;
+}
+
+export type ParsedEventRecord = { readonly ok: true; readonly record: EventRecord } | { readonly ok: false; readonly reason: string };
+
+/** Checks the shape of an exported event (already parsed from JSON). */
+export function toEventRecord(line: number, value: unknown): ParsedEventRecord {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return { ok: false, reason: 'is not a JSON object' };
+  const record = value as Record<string, unknown>;
+  for (const field of ['id', 'stream', 'type'] as const) {
+    if (typeof record[field] !== 'string' || record[field] === '') return { ok: false, reason: `${field}: must be a non-empty string` };
+  }
+  if (!Number.isInteger(record.revision) || (record.revision as number) < 0) return { ok: false, reason: 'revision: must be a whole number from 0' };
+  for (const field of ['data', 'metadata'] as const) {
+    const inner = record[field];
+    if (!inner || typeof inner !== 'object' || Array.isArray(inner)) return { ok: false, reason: `${field}: must be a JSON object` };
+  }
+  return {
+    ok: true,
+    record: {
+      line,
+      id: record.id as string,
+      stream: record.stream as string,
+      revision: record.revision as number,
+      type: record.type as string,
+      data: record.data as Record<string, unknown>,
+      metadata: record.metadata as Record<string, unknown>,
+    },
+  };
+}
+
+export type EventCommand =
+  | { readonly kind: 'command'; readonly opportunityId: string; readonly body: PlannedCommand; readonly processVersion?: string }
+  | { readonly kind: 'skip'; readonly reason: string }
+  | { readonly kind: 'reject'; readonly reason: string };
+
+/**
+ * The command that makes the API record this event again: importing replays the log through the
+ * decider, so every imported event obeys the same rules as one sent over HTTP (and gets this
+ * store's metadata). Process version records are not replayed: versions come from PROCESSES_DIR.
+ */
+export function commandForEvent(record: EventRecord): EventCommand {
+  if (record.stream.startsWith(PROCESS_STREAM_PREFIX)) {
+    return { kind: 'skip', reason: 'process version record: this store records the versions PROCESSES_DIR defines' };
+  }
+  const opportunityId = fromOpportunityStreamId(record.stream);
+  if (opportunityId === undefined) return { kind: 'reject', reason: `stream "${record.stream}" is not an opportunity stream` };
+  if (!isOpportunityEventType(record.type)) return { kind: 'reject', reason: `event type "${record.type}" cannot be imported by this version` };
+  if (record.data.opportunityId !== opportunityId) return { kind: 'reject', reason: `data.opportunityId "${String(record.data.opportunityId)}" does not match stream "${record.stream}"` };
+  if (typeof record.data.occurredAt !== 'string') return { kind: 'reject', reason: 'data.occurredAt: is missing' };
+
+  const event = { type: record.type, data: record.data } as OpportunityEvent;
+  const at = { opportunityId, occurredAt: event.data.occurredAt };
+  const body = ((): PlannedCommand => {
+    switch (event.type) {
+      case 'OpportunityOpened': {
+        const { processId, title, teamId, ownerId, amount, currency } = event.data;
+        return { type: 'OpenOpportunity', ...at, processId, title, ...defined({ teamId, ownerId, amount, currency }) };
+      }
+      case 'ExitCriterionMet':
+        return { type: 'MeetExitCriterion', ...at, criterionId: event.data.criterionId, ...defined({ note: event.data.note }) };
+      case 'ExitCriterionRevoked':
+        return { type: 'RevokeExitCriterion', ...at, criterionId: event.data.criterionId, ...defined({ note: event.data.note }) };
+      case 'StageChanged':
+        return { type: 'MoveOpportunityToStage', ...at, stage: event.data.to, ...defined({ note: event.data.note }) };
+      case 'OpportunityWon':
+        return { type: 'WinOpportunity', ...at, ...defined({ note: event.data.note }) };
+      case 'OpportunityLost':
+        return { type: 'LoseOpportunity', ...at, reason: event.data.reason, ...defined({ note: event.data.note }) };
+      case 'OpportunityReopened':
+        return { type: 'ReopenOpportunity', ...at, stage: event.data.stage, ...defined({ note: event.data.note }) };
+      case 'OpportunityDetailsChanged': {
+        const { title, teamId, ownerId, amount, currency } = event.data;
+        return { type: 'ChangeOpportunityDetails', ...at, ...defined({ title, teamId, ownerId, amount, currency }) };
+      }
+      case 'ProcessMigrated':
+        // Succeeds only where this store's processes hold the version migrated to.
+        return { type: 'MigrateOpportunity', ...at, toVersion: event.data.toVersion, stageMapping: event.data.stageMapping, ...defined({ note: event.data.note }) };
+      default: {
+        const exhaustive: never = event;
+        throw new Error(`Unknown event ${(exhaustive as { type: string }).type}`);
+      }
+    }
+  })();
+  return {
+    kind: 'command',
+    opportunityId,
+    body,
+    ...(event.type === 'OpportunityOpened' ? { processVersion: event.data.processVersion } : {}),
+  };
+}
+
+function defined<T extends Record<string, unknown>>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

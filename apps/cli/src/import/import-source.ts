@@ -1,0 +1,101 @@
+import { createReadStream, statSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { CliError } from '../cli.errors';
+import { readCsvRecords, unguardCell } from '../io/csv';
+import { EVENT_CSV_COLUMNS } from '../commands/export.command';
+import { backfillHeader, parseBackfillRow, type BackfillRow } from './backfill.row';
+import { toEventRecord, type EventRecord } from './event-record';
+
+export type ImportFormat = 'jsonl' | 'csv';
+
+/** One line of the input: an exported event, a backfill row, or a line that could not be read. */
+export type ImportItem =
+  | { readonly kind: 'event'; readonly line: number; readonly record: EventRecord }
+  | { readonly kind: 'row'; readonly line: number; readonly row: BackfillRow }
+  | { readonly kind: 'unreadable'; readonly line: number; readonly reason: string };
+
+export interface ImportSource {
+  /** What the file holds: the exported event log, or backfill rows. */
+  readonly content: 'event-log' | 'backfill';
+  readonly size: number;
+  bytesRead(): number;
+  items(): AsyncGenerator<ImportItem>;
+}
+
+/** Opens an import file; the format comes from `--format` or the extension (.jsonl/.ndjson or .csv). */
+export async function openImportSource(file: string, format?: ImportFormat): Promise<ImportSource> {
+  let size: number;
+  try {
+    const stat = statSync(file);
+    if (!stat.isFile()) throw new Error('not a file');
+    size = stat.size;
+  } catch (error) {
+    throw new CliError(`Cannot read ${file}: ${(error as Error).message}`);
+  }
+  const chosen = format ?? (/\.(jsonl|ndjson)$/i.test(file) ? 'jsonl' : /\.csv$/i.test(file) ? 'csv' : undefined);
+  if (!chosen) throw new CliError(`Cannot tell the format of ${file} from its name: give --format jsonl or --format csv.`);
+  const stream = createReadStream(file, { encoding: 'utf8' });
+  const bytesRead = () => stream.bytesRead;
+
+  if (chosen === 'jsonl') {
+    return { content: 'event-log', size, bytesRead, items: () => jsonlItems(stream) };
+  }
+  const records = readCsvRecords(stream);
+  const first = await records.next();
+  if (first.done) throw new CliError(`${file} is empty: a CSV import needs a header row.`);
+  const header = first.value.cells.map((cell) => cell.trim());
+  if (header.includes('type') && header.includes('data')) {
+    const missing = ['id', 'stream', 'revision', 'type', 'data', 'metadata'].filter((column) => !header.includes(column));
+    if (missing.length > 0) throw new CliError(`${file}:1 looks like an exported event log (${EVENT_CSV_COLUMNS.join(',')}) but lacks ${missing.join(', ')}.`);
+    return { content: 'event-log', size, bytesRead, items: () => eventCsvItems(records, header) };
+  }
+  const checked = backfillHeader(header);
+  if (!checked.ok) throw new CliError(`${file}:1 header: ${checked.reason}.`);
+  return {
+    content: 'backfill',
+    size,
+    bytesRead,
+    items: async function* () {
+      for await (const record of records) {
+        const parsed = parseBackfillRow(record.line, record.cells, checked.index);
+        yield parsed.ok ? { kind: 'row', line: record.line, row: parsed.row } : { kind: 'unreadable', line: record.line, reason: parsed.reason };
+      }
+    },
+  };
+}
+
+async function* jsonlItems(stream: NodeJS.ReadableStream): AsyncGenerator<ImportItem> {
+  let line = 0;
+  for await (const text of createInterface({ input: stream, crlfDelay: Infinity })) {
+    line += 1;
+    if (text.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      yield { kind: 'unreadable', line, reason: `not valid JSON: ${(error as Error).message}` };
+      continue;
+    }
+    const parsed = toEventRecord(line, value);
+    yield parsed.ok ? { kind: 'event', line, record: parsed.record } : { kind: 'unreadable', line, reason: parsed.reason };
+  }
+}
+
+async function* eventCsvItems(records: AsyncGenerator<{ line: number; cells: readonly string[] }>, header: readonly string[]): AsyncGenerator<ImportItem> {
+  const at = (name: string) => header.indexOf(name);
+  for await (const { line, cells } of records) {
+    const cell = (name: string) => unguardCell(cells[at(name)] ?? '');
+    let data: unknown;
+    let metadata: unknown;
+    try {
+      data = JSON.parse(cell('data'));
+      metadata = JSON.parse(cell('metadata'));
+    } catch (error) {
+      yield { kind: 'unreadable', line, reason: `data or metadata is not valid JSON: ${(error as Error).message}` };
+      continue;
+    }
+    const revision = cell('revision') === '' ? undefined : Number(cell('revision'));
+    const parsed = toEventRecord(line, { id: cell('id'), stream: cell('stream'), revision, type: cell('type'), data, metadata });
+    yield parsed.ok ? { kind: 'event', line, record: parsed.record } : { kind: 'unreadable', line, reason: parsed.reason };
+  }
+}

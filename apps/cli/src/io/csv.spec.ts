@@ -1,0 +1,39 @@
+import { csvLine, readCsvRecords, unguardCell } from './csv';
+
+async function read(...chunks: string[]) {
+  const records: { line: number; cells: readonly string[] }[] = [];
+  for await (const record of readCsvRecords(chunks)) records.push(record);
+  return records;
+}
+
+describe('CSV reading and writing', () => {
+  it('reads quoted commas, doubled quotes and line breaks inside quotes, with the line each record starts on', async () => {
+    const text = 'a,b,c\r\n1,"x, y","say ""hi"""\r\n2,"two\r\nlines",z\n\n3,,\n';
+    expect(await read(text)).toEqual([
+      { line: 1, cells: ['a', 'b', 'c'] },
+      { line: 2, cells: ['1', 'x, y', 'say "hi"'] },
+      { line: 3, cells: ['2', 'two\r\nlines', 'z'] },
+      { line: 6, cells: ['3', '', ''] },
+    ]);
+  });
+
+  it('gives the same records whatever the chunk boundaries', async () => {
+    const text = 'a,"b""c",d\r\n"e\nf",g,h\r\nlast,row,"no end"';
+    const whole = await read(text);
+    for (let split = 1; split < text.length; split += 1) {
+      expect(await read(text.slice(0, split), text.slice(split))).toEqual(whole);
+    }
+    expect(whole[2]).toEqual({ line: 4, cells: ['last', 'row', 'no end'] });
+  });
+
+  it('refuses a quote that never closes, naming its line', async () => {
+    await expect(read('a,b\r\n1,"open\r\n')).rejects.toThrow('a quoted cell opened on line 2 is never closed');
+  });
+
+  it('writes what it reads back, guarding formula-like cells against spreadsheets', async () => {
+    const values = ['plain', 'with, comma', 'with "quotes"', 'two\nlines', '=SUM(A1)', '-12.5', '', '@home'];
+    const [record] = await read(`${csvLine(values)}\r\n`);
+    expect(record!.cells.map(unguardCell)).toEqual(values);
+    expect(csvLine(['=SUM(A1)', -3, null, { a: 1 }])).toBe(`'=SUM(A1),-3,,"{""a"":1}"`);
+  });
+});

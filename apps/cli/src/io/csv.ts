@@ -1,0 +1,97 @@
+// RFC 4180 CSV, both ways. The reader streams (files may hold millions of rows) and says on which
+// line each record starts, so a rejected row can be pointed at.
+
+export interface CsvRecord {
+  /** 1-based line where the record starts (a quoted cell may span lines). */
+  readonly line: number;
+  readonly cells: readonly string[];
+}
+
+/** Reads CSV records from text chunks; quotes may hold commas, quotes ("") and line breaks. */
+export async function* readCsvRecords(chunks: AsyncIterable<string> | Iterable<string>): AsyncGenerator<CsvRecord> {
+  let cells: string[] = [];
+  let cell = '';
+  let quoted = false;
+  let afterQuote = false; // just read a quote inside a quoted cell: "" or the end of the cell
+  let line = 1;
+  let recordLine = 1;
+  let pendingCr = false;
+  let touched = false;
+
+  const endCell = () => {
+    cells.push(cell);
+    cell = '';
+    afterQuote = false;
+  };
+  const endRecord = (): CsvRecord | undefined => {
+    endCell();
+    const record = touched ? { line: recordLine, cells } : undefined;
+    cells = [];
+    touched = false;
+    return record;
+  };
+
+  for await (const chunk of chunks) {
+    for (let i = 0; i < chunk.length; i += 1) {
+      const char = chunk[i]!;
+      if (pendingCr) {
+        pendingCr = false;
+        if (char === '\n') {
+          if (quoted) cell += char; // the \r\n of a line break inside quotes counts as one line
+          continue;
+        }
+      }
+      if (quoted) {
+        if (char === '"') {
+          quoted = false;
+          afterQuote = true;
+        } else {
+          if (char === '\n' || char === '\r') line += 1;
+          if (char === '\r') pendingCr = true;
+          cell += char;
+        }
+        continue;
+      }
+      if (char === '"') {
+        if (afterQuote) cell += '"'; // "" inside quotes
+        quoted = true;
+        afterQuote = false;
+        touched = true;
+      } else if (char === ',') {
+        endCell();
+        touched = true;
+      } else if (char === '\n' || char === '\r') {
+        if (char === '\r') pendingCr = true;
+        const record = endRecord();
+        line += 1;
+        recordLine = line;
+        if (record) yield record;
+      } else {
+        if (!touched) recordLine = line;
+        cell += char;
+        touched = true;
+        afterQuote = false;
+      }
+    }
+  }
+  if (quoted) throw new Error(`CSV: a quoted cell opened on line ${recordLine} is never closed`);
+  const last = endRecord();
+  if (last) yield last;
+}
+
+/** One CSV line (no line end). Cells that a spreadsheet would run as a formula get a leading '. */
+export function csvLine(values: readonly unknown[]): string {
+  return values.map(csvCell).join(',');
+}
+
+export function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  const safe = /^[=+\-@]/.test(text) && Number.isNaN(Number(text)) ? `'${text}` : text;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+/** Undoes csvCell's formula guard. */
+export function unguardCell(text: string): string {
+  return /^'[=+\-@]/.test(text) ? text.slice(1) : text;
+}

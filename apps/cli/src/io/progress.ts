@@ -1,0 +1,34 @@
+import { SingleBar } from 'cli-progress';
+
+export interface Progress {
+  update(value: number, total?: number): void;
+  stop(): void;
+}
+
+const SILENT: Progress = { update: () => undefined, stop: () => undefined };
+
+/**
+ * A progress bar on stderr, only when stderr is a terminal: piped or redirected output stays
+ * clean and parseable (stdout never carries the bar).
+ */
+export function progressBar(label: string, total: number, unit: string, stream: NodeJS.WriteStream = process.stderr): Progress {
+  if (!stream.isTTY) return SILENT;
+  const bar = new SingleBar({
+    stream,
+    format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit} | {eta_formatted} left`,
+    barCompleteChar: '#',
+    barIncompleteChar: '.',
+    hideCursor: true,
+    clearOnComplete: false,
+    etaBuffer: 50,
+    fps: 10,
+  });
+  bar.start(Math.max(total, 1), 0);
+  return {
+    update: (value, newTotal) => {
+      if (newTotal !== undefined) bar.setTotal(Math.max(newTotal, 1));
+      bar.update(value);
+    },
+    stop: () => bar.stop(),
+  };
+}

@@ -1,0 +1,445 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { loadProcessFile } from '@stagecraft/config';
+import { getSQLiteEventStore, type StoredEvent } from '@stagecraft/event-store';
+import {
+  ALL_PROJECTIONS,
+  getSQLiteProjectionSnapshotStore,
+  ProjectionRunner,
+  queryFunnel,
+  queryPipeline,
+  queryPipelineAsOf,
+  queryStageDurations,
+  queryTransitions,
+  queryWinLoss,
+  type FunnelModel,
+  type PipelineModel,
+  type Projection,
+  type StageDurationsModel,
+  type StageIntervalsModel,
+  type TransitionsModel,
+  type WinLossModel,
+} from '@stagecraft/projections';
+import { compileProcess } from '@stagecraft/sales-process';
+import { readCsvRecords } from '../apps/cli/src/io/csv';
+import { ROOT, SHIPPED_PROCESSES, startApiTestApp, temporaryDirectory } from './support/api-test-app';
+
+const LAUNCHER = join(ROOT, 'apps', 'cli', 'bin', 'stagecraft.js');
+const at = (day: number, hour = 9) => new Date(Date.UTC(2026, 0, day, hour)).toISOString();
+const NOW = '2026-06-01T00:00:00.000Z';
+
+interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The CLI as a user runs it: a child process through the `stagecraft` bin launcher. */
+function stagecraft(env: Record<string, string>, ...args: string[]): Run {
+  const result = spawnSync(process.execPath, [LAUNCHER, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, PROCESSES_DIR: SHIPPED_PROCESSES, ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function storeEnv(dir: string, name: string): Record<string, string> {
+  return { EVENT_STORE_PATH: join(dir, `${name}.db`), READ_MODELS_PATH: join(dir, `${name}.read-models.db`) };
+}
+
+async function readAllEvents(path: string): Promise<StoredEvent[]> {
+  const store = getSQLiteEventStore({ path });
+  try {
+    return await store.readAll();
+  } finally {
+    await store.close();
+  }
+}
+
+/** Every analytics query on a store's saved read models, at a fixed "now"; card order does not matter. */
+async function analyticsOf(env: Record<string, string>): Promise<unknown> {
+  const store = getSQLiteEventStore({ path: env.EVENT_STORE_PATH! });
+  const snapshots = getSQLiteProjectionSnapshotStore(env.READ_MODELS_PATH!);
+  const runner = new ProjectionRunner(store, snapshots, ALL_PROJECTIONS as readonly Projection<unknown>[]);
+  try {
+    await runner.start();
+    const pipeline = queryPipeline(runner.model<PipelineModel>('pipeline'), {}, { includeOpportunities: true });
+    const winLoss = Object.fromEntries(
+      ([undefined, 'team', 'owner', 'reason', 'month', 'process'] as const).map((groupBy) => [groupBy ?? 'total', queryWinLoss(runner.model<WinLossModel>('win-loss'), {}, groupBy)]),
+    );
+    return JSON.parse(
+      JSON.stringify({
+        pipeline,
+        pipelineAsOf: queryPipelineAsOf(runner.model<StageIntervalsModel>('stage-intervals'), Date.parse(at(5, 12)), {}, { includeOpportunities: true }),
+        winLoss,
+        stageDurations: queryStageDurations(runner.model<StageDurationsModel>('stage-durations'), {}, NOW),
+        funnel: queryFunnel(runner.model<FunnelModel>('funnel'), {}),
+        funnelDirect: queryFunnel(runner.model<FunnelModel>('funnel'), { teamId: 'direct', from: at(1), to: at(5) }),
+        transitions: queryTransitions(runner.model<TransitionsModel>('transitions'), {}),
+      }),
+      (key, value) => (key === 'opportunities' && Array.isArray(value) ? [...value].sort((a, b) => a.id.localeCompare(b.id)) : value),
+    );
+  } finally {
+    await runner.stop();
+    snapshots.close();
+    await store.close();
+  }
+}
+
+describe('the stagecraft CLI (child processes on real SQLite stores)', () => {
+  const dir = temporaryDirectory('stagecraft-cli-');
+  const source = storeEnv(dir.path, 'source');
+  let wonId = '';
+  let openId = '';
+  afterAll(() => dir.remove());
+
+  beforeAll(async () => {
+    // The source store, filled through the real API: a won deal, a lost then reopened one, an open one, another process.
+    const api = await startApiTestApp({ eventStorePath: source.EVENT_STORE_PATH, env: { READ_MODELS_PATH: source.READ_MODELS_PATH } });
+    try {
+      const send = async (path: string, body: object) => {
+        const response = await api.http.post(path).send(body);
+        expect(response.status).toBeLessThan(300);
+        return response.body as { id: string };
+      };
+      const meet = async (id: string, criteria: string[], day: number) => {
+        for (const criterionId of criteria) await send(`/opportunities/${id}/criteria`, { criterionId, met: true, occurredAt: at(day, 10), note: `checked ${criterionId}` });
+      };
+      wonId = (await send('/opportunities', { title: 'ACME renewal', processId: 'standard', teamId: 'direct', ownerId: 'ana', amount: 1000, currency: 'EUR', occurredAt: at(1) })).id;
+      await send(`/opportunities/${wonId}/move`, { stage: 'qualification', occurredAt: at(2), note: 'first call' });
+      await meet(wonId, ['need-confirmed', 'budget-confirmed', 'pain-points', 'goals', 'decision-maker'], 4);
+      await send(`/opportunities/${wonId}/move`, { stage: 'proposition', occurredAt: at(5) });
+      await meet(wonId, ['proposal-given', 'decision-maker-interest', 'pricing-agreed'], 5);
+      await send(`/opportunities/${wonId}/move`, { stage: 'negotiation', occurredAt: at(6) });
+      await meet(wonId, ['negotiation-concluded', 'terms-agreed', 'contract-submitted'], 7);
+      const patched = await api.http.patch(`/opportunities/${wonId}`).send({ amount: 1200, occurredAt: at(7, 12) });
+      expect(patched.status).toBe(200);
+      await send(`/opportunities/${wonId}/win`, { occurredAt: at(8), note: 'signed' });
+
+      const lostId = (await send('/opportunities', { title: 'Globex', processId: 'standard', teamId: 'partners', ownerId: 'bob', amount: 500, currency: 'EUR', occurredAt: at(1) })).id;
+      await send(`/opportunities/${lostId}/move`, { stage: 'qualification', occurredAt: at(3) });
+      await send(`/opportunities/${lostId}/lose`, { reason: 'price', occurredAt: at(4), note: 'too dear' });
+      await send(`/opportunities/${lostId}/reopen`, { occurredAt: at(9) });
+      await send(`/opportunities/${lostId}/move`, { stage: 'new', occurredAt: at(10) });
+
+      openId = (await send('/opportunities', { title: 'Initech', processId: 'standard', teamId: 'direct', ownerId: 'ana', amount: 200, currency: 'USD', occurredAt: at(1) })).id;
+      await send(`/opportunities/${openId}/move`, { stage: 'qualification', occurredAt: at(2) });
+      await meet(openId, ['need-confirmed', 'budget-confirmed'], 3);
+      await send(`/opportunities/${openId}/criteria`, { criterionId: 'budget-confirmed', met: false, occurredAt: at(3, 11) });
+
+      await send('/opportunities', { title: 'Small deal', processId: 'inside-sales', teamId: 'inside', amount: 50, currency: 'EUR', occurredAt: at(1) });
+    } finally {
+      await api.close();
+    }
+  }, 60_000);
+
+  describe('processes validate', () => {
+    it('prints id, version and stages of a valid file (exit 0)', () => {
+      const file = join(SHIPPED_PROCESSES, 'standard.yaml');
+      const run = stagecraft({}, 'processes', 'validate', file);
+      expect(run.status).toBe(0);
+      expect(run.stdout).toContain(`${file}: valid`);
+      expect(run.stdout).toMatch(/id:\s+standard/);
+      expect(run.stdout).toContain(`version:  ${compileProcess(loadProcessFile(file).definition).version}`);
+      expect(run.stdout).toContain('new → qualification (5 exit criteria) → proposition (3 exit criteria) → negotiation (3 exit criteria)');
+    });
+
+    it('lists every problem with file:line:col and exits 1, without a stack trace', () => {
+      const file = join(dir.path, 'bad.yaml');
+      writeFileSync(file, 'id: bad\nname: Bad\nstages:\n  - id: new\n    name: New\n    probability: 120\nrules:\n  winFrom: [closing]\nlostReasons: [price]\n');
+      const run = stagecraft({}, 'processes', 'validate', file);
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain(`${file}:6:18 stages[0].probability: must be a number from 0 to 100 (got 120)`);
+      expect(run.stderr).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:8:\\d+ rules\\.winFrom\\[0\\]: unknown stage "closing"`));
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    });
+  });
+
+  describe('usage errors exit 2 with a plain message', () => {
+    it.each([
+      [['no-such-command'], /unknown command/],
+      [['verify'], /Give one opportunity id \(or stream name\), or --all/],
+      [['export', '--format', 'xml'], /Allowed choices are jsonl, csv/],
+      [['history', wonId || 'x', '--as-of', 'yesterday'], /--as-of must be an ISO 8601 instant/],
+      [['import', '/no/such/file.jsonl'], /Cannot read \/no\/such\/file\.jsonl/],
+      [['rebuild', 'nope'], /unknown projection\(s\) nope; there are pipeline, win-loss/],
+    ])('%j', (args, message) => {
+      const run = stagecraft(source, ...args);
+      expect(run.status).toBe(2);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    });
+
+    it('an unknown opportunity is exit 1', () => {
+      const run = stagecraft(source, 'history', '00000000-0000-4000-8000-000000000000');
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain('There is no opportunity 00000000-0000-4000-8000-000000000000');
+    });
+  });
+
+  describe('export → import into an empty store', () => {
+    const copy = storeEnv(dir.path, 'copy');
+    const jsonl = join(dir.path, 'export.jsonl');
+
+    it('exports every event in global order, JSONL to a file and CSV to stdout', async () => {
+      const events = await readAllEvents(source.EVENT_STORE_PATH);
+      const run = stagecraft(source, 'export', '--out', jsonl);
+      expect(run.status).toBe(0);
+      expect(run.stderr).toContain(`Exported ${events.length} event(s) to ${jsonl}`);
+      const lines = readFileSync(jsonl, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line));
+      expect(lines).toEqual(events.map(({ position, recordedAt, stream, revision, id, type, data, metadata }) => ({ position, recordedAt, stream, revision, id, type, data, metadata })));
+
+      const csv = stagecraft(source, 'export', '--format', 'csv');
+      expect(csv.status).toBe(0);
+      const records: string[][] = [];
+      for await (const record of readCsvRecords([csv.stdout])) records.push([...record.cells]);
+      expect(records[0]).toEqual(['position', 'recordedAt', 'stream', 'revision', 'id', 'type', 'occurredAt', 'opportunityId', 'actor', 'data', 'metadata']);
+      expect(records.slice(1).map((cells) => JSON.parse(cells[9]!))).toEqual(events.map((event) => event.data));
+
+      const window = stagecraft(source, 'export', '--from', at(5), '--to', at(8));
+      const inWindow = events.filter((event) => typeof event.data.occurredAt === 'string' && event.data.occurredAt >= at(5) && event.data.occurredAt <= at(8));
+      expect(window.stdout.trimEnd().split('\n').map((line) => JSON.parse(line).id)).toEqual(inWindow.map((event) => event.id));
+    });
+
+    it('imports it with the same analytics, and a second run adds nothing', async () => {
+      const exported = readFileSync(jsonl, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line));
+      const opportunityEvents = exported.filter((event) => event.stream.startsWith('opportunity-')).length;
+
+      const first = stagecraft(copy, 'import', jsonl, '--json');
+      expect(first.status).toBe(0);
+      const report = JSON.parse(first.stdout);
+      expect(report).toMatchObject({ content: 'event-log', lines: exported.length, imported: opportunityEvents, eventsAppended: opportunityEvents, unchanged: 0, skipped: exported.length - opportunityEvents, rejected: [] });
+      const copied = await readAllEvents(copy.EVENT_STORE_PATH);
+
+      const again = stagecraft(copy, 'import', jsonl, '--json');
+      expect(again.status).toBe(0);
+      expect(JSON.parse(again.stdout)).toMatchObject({ imported: 0, unchanged: opportunityEvents, eventsAppended: 0, rejected: [] });
+      expect(await readAllEvents(copy.EVENT_STORE_PATH)).toEqual(copied);
+      // Imported back into the store it came from, it finds every event already there.
+      const sourceEvents = await readAllEvents(source.EVENT_STORE_PATH);
+      const home = stagecraft(source, 'import', jsonl, '--json');
+      expect(home.status).toBe(0);
+      expect(JSON.parse(home.stdout)).toMatchObject({ imported: 0, unchanged: opportunityEvents, rejected: [] });
+      expect(await readAllEvents(source.EVENT_STORE_PATH)).toEqual(sourceEvents);
+
+      // The same facts: each opportunity's events (type and data) match the source's, in order.
+      const facts = (events: { stream: string; type: string; data: unknown }[]) =>
+        events.filter((event) => event.stream.startsWith('opportunity-')).sort((a, b) => a.stream.localeCompare(b.stream)).map(({ stream, type, data }) => ({ stream, type, data }));
+      expect(facts(copied)).toEqual(facts(exported));
+
+      const rebuilt = stagecraft(copy, 'rebuild');
+      expect(rebuilt.status).toBe(0);
+      expect(rebuilt.stdout).toMatch(new RegExp(`^Rebuilt ${ALL_PROJECTIONS.map((projection) => projection.name).join(', ')} up to position \\d+`));
+      expect(rebuilt.stderr).toBe(''); // no progress bar when stderr is not a terminal
+      expect(stagecraft(source, 'rebuild', 'pipeline').status).toBe(0);
+      const expected = await analyticsOf(source);
+      // Not vacuous: the source's figures hold the deals made above.
+      expect(expected).toMatchObject({ winLoss: { total: { total: { won: 1, lost: 0, amountWon: 1200 } } } });
+      expect(JSON.stringify(expected)).toContain(openId);
+      expect(await analyticsOf(copy)).toEqual(expected);
+    }, 60_000);
+
+    it('refuses events that disagree with the history the store holds, and gaps', async () => {
+      const events = readFileSync(jsonl, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line));
+      const stream = `opportunity-${openId}`;
+      const changed = events.map((event) => (event.stream === stream && event.revision === 1 ? { ...event, id: '11111111-1111-4111-8111-111111111111' } : event));
+      const file = join(dir.path, 'changed.jsonl');
+      writeFileSync(file, changed.map((event) => JSON.stringify(event)).join('\n'));
+      const before = await readAllEvents(copy.EVENT_STORE_PATH);
+      const run = stagecraft(copy, 'import', file, '--json');
+      expect(run.status).toBe(1);
+      const lineOf = (revision: number) => changed.findIndex((event) => event.stream === stream && event.revision === revision) + 1;
+      const { rejected } = JSON.parse(run.stdout);
+      expect(rejected[0]).toEqual({ line: lineOf(1), opportunity: stream, reason: `this store already holds another event at revision 1 of ${stream}` });
+      expect(rejected.slice(1).map((entry: { line: number }) => entry.line)).toEqual(changed.flatMap((event, index) => (event.stream === stream && event.revision > 1 ? [index + 1] : [])));
+      expect(await readAllEvents(copy.EVENT_STORE_PATH)).toEqual(before);
+
+      const gap = join(dir.path, 'gap.jsonl');
+      writeFileSync(gap, events.filter((event) => !(event.stream === stream && event.revision === 1)).map((event) => JSON.stringify(event)).join('\n'));
+      const fresh = storeEnv(dir.path, 'gap');
+      const gapped = JSON.parse(stagecraft(fresh, 'import', gap, '--json').stdout);
+      expect(gapped.rejected[0].reason).toBe('revision 2 would follow revision 0 here: the events between are not in the file');
+    }, 60_000);
+
+    it('reads its own CSV export back as well', async () => {
+      const csvFile = join(dir.path, 'export.csv');
+      expect(stagecraft(source, 'export', '--format', 'csv', '--out', csvFile).status).toBe(0);
+      const fromCsv = storeEnv(dir.path, 'from-csv');
+      const run = stagecraft(fromCsv, 'import', csvFile, '--json');
+      expect(run.status).toBe(0);
+      expect(JSON.parse(run.stdout).rejected).toEqual([]);
+      const strip = (events: StoredEvent[]) => events.filter((event) => event.stream.startsWith('opportunity-')).map(({ stream, revision, type, data }) => ({ stream, revision, type, data }));
+      expect(strip(await readAllEvents(fromCsv.EVENT_STORE_PATH))).toEqual(strip(await readAllEvents(copy.EVENT_STORE_PATH)));
+    }, 60_000);
+  });
+
+  it('imports a log spanning two process versions in two runs, oldest version first, with the same analytics', async () => {
+    const v1 = join(dir.path, 'processes-v1');
+    const v2 = join(dir.path, 'processes-v2');
+    mkdirSync(v1);
+    mkdirSync(v2);
+    const yaml = readFileSync(join(SHIPPED_PROCESSES, 'standard.yaml'), 'utf8');
+    writeFileSync(join(v1, 'standard.yaml'), yaml);
+    writeFileSync(join(v2, 'standard.yaml'), yaml.replace(/probability: 20\b/, 'probability: 25'));
+    const header = 'opportunityId,occurredAt,stage,outcome,lostReason,processId,title,teamId,ownerId,amount,currency,note';
+    const rows = (id: string, day: number) => [header, `${id},${at(day)},new,,,standard,Deal ${id},direct,ana,1000,EUR,`, `${id},${at(day + 1)},qualification,,,,,,,,,`].join('\n');
+    writeFileSync(join(dir.path, 'old.csv'), rows('OLD-1', 1));
+    writeFileSync(join(dir.path, 'new.csv'), rows('NEW-1', 3));
+    const origin = storeEnv(dir.path, 'two-versions');
+    expect(stagecraft({ ...origin, PROCESSES_DIR: v1 }, 'import', join(dir.path, 'old.csv')).status).toBe(0);
+    expect(stagecraft({ ...origin, PROCESSES_DIR: v2 }, 'import', join(dir.path, 'new.csv')).status).toBe(0);
+    const file = join(dir.path, 'two-versions.jsonl');
+    expect(stagecraft(origin, 'export', '--out', file).status).toBe(0);
+
+    const target = storeEnv(dir.path, 'two-versions-copy');
+    const first = stagecraft({ ...target, PROCESSES_DIR: v1 }, 'import', file, '--json');
+    expect(first.status).toBe(1);
+    const [refused] = JSON.parse(first.stdout).rejected;
+    expect(refused.reason).toMatch(/^opened on process "standard" version \w+, but PROCESSES_DIR defines version \w+: run the import again with PROCESSES_DIR holding that version/);
+    const second = stagecraft({ ...target, PROCESSES_DIR: v2 }, 'import', file, '--json');
+    expect(second.status).toBe(0);
+    expect(JSON.parse(second.stdout)).toMatchObject({ imported: 2, unchanged: 2, rejected: [] });
+
+    for (const env of [origin, target]) expect(stagecraft({ ...env, PROCESSES_DIR: v2 }, 'rebuild').status).toBe(0);
+    const expected = await analyticsOf(origin);
+    expect(JSON.stringify(expected)).toContain('"weightedAmount":450'); // 1000 × 20% (v1) + 1000 × 25% (v2)
+    expect(await analyticsOf(target)).toEqual(expected);
+  }, 60_000);
+
+  describe('history', () => {
+    it('shows the timeline with stages, time spent, actor, evidence and notes', () => {
+      const run = stagecraft(source, 'history', wonId);
+      expect(run.status).toBe(0);
+      expect(run.stdout).toContain(`Opportunity ${wonId}`);
+      expect(run.stdout).toContain('won in Negotiation at 2026-01-08T09:00:00.000Z');
+      expect(run.stdout).toContain('2026-01-02T09:00:00.000Z  New → Qualification (forward)  after 1d in New  by test-service  [rev 1]');
+      expect(run.stdout).toContain('    note: first call');
+      expect(run.stdout).toMatch(/2026-01-05T09:00:00.000Z {2}Qualification → Proposition \(forward\) {2}after 3d in Qualification/);
+      expect(run.stdout).toContain('    ✓ need-confirmed — The need to buy the product or service is confirmed (met 2026-01-04T10:00:00.000Z, by test-service, "checked need-confirmed")');
+      expect(run.stdout).toMatch(/Negotiation → Won {2}after 2d in Negotiation.*\n(?:.*\n)*\s+note: signed/);
+    });
+
+    it('--as-of shows the state and the steps up to that instant; --json gives the steps', () => {
+      const run = stagecraft(source, 'history', wonId, '--as-of', at(5, 12), '--json');
+      expect(run.status).toBe(0);
+      const view = JSON.parse(run.stdout);
+      expect(view.state).toMatchObject({ status: 'open', stage: 'proposition', criteriaMet: ['proposal-given', 'decision-maker-interest', 'pricing-agreed'], amount: 1000 });
+      expect(view.steps.map((step: { stageAfter: string }) => step.stageAfter)).toEqual(['new', 'qualification', 'proposition']);
+      expect(view.steps[2]).toMatchObject({ stageBefore: 'qualification', secondsInStageLeft: 3 * 86_400, actor: 'test-service' });
+      expect(view.steps[2].criteriaMet.map((evidence: { criterionId: string }) => evidence.criterionId)).toEqual(['need-confirmed', 'budget-confirmed', 'pain-points', 'goals', 'decision-maker']);
+
+      const before = stagecraft(source, 'history', wonId, '--as-of', '2025-12-31T00:00:00Z');
+      expect(before.status).toBe(0);
+      expect(before.stdout).toContain('did not exist yet');
+    });
+
+    it('tells the same story after export → import (only the recording actor differs)', () => {
+      const copy = storeEnv(dir.path, 'copy');
+      const story = (env: Record<string, string>) =>
+        JSON.parse(stagecraft(env, 'history', openId, '--json').stdout).steps.map((step: Record<string, unknown>) => ({
+          ...step,
+          actor: undefined,
+          onBehalfOf: undefined,
+          recordedAt: undefined,
+          criteriaMet: (step.criteriaMet as Record<string, unknown>[]).map((evidence) => ({ ...evidence, metBy: undefined })),
+        }));
+      expect(story(copy)).toEqual(story(source));
+      const steps = JSON.parse(stagecraft(copy, 'history', openId, '--json').stdout).steps;
+      expect(steps[1]).toMatchObject({ actor: expect.stringMatching(/^cli:/), onBehalfOf: 'test-service' });
+    });
+  });
+
+  describe('verify', () => {
+    it('exits 0 on an intact log and 1 naming the stream and revision of an edited event', () => {
+      const copy = storeEnv(dir.path, 'copy');
+      const intact = stagecraft(copy, 'verify', '--all');
+      expect(intact.status).toBe(0);
+      expect(intact.stdout).toMatch(/^Intact: 6 stream\(s\), \d+ event\(s\), up to position \d+\./);
+      const one = stagecraft(copy, 'verify', wonId);
+      expect(one.status).toBe(0);
+      expect(one.stdout).toContain(`Intact: opportunity-${wonId}`);
+
+      const db = new Database(copy.EVENT_STORE_PATH);
+      const won = db.prepare("SELECT position, data FROM events WHERE stream = ? AND type = 'OpportunityWon'").get(`opportunity-${wonId}`) as { position: number; data: string };
+      const revision = (db.prepare('SELECT revision FROM events WHERE position = ?').get(won.position) as { revision: number }).revision;
+      db.prepare('UPDATE events SET data = ? WHERE position = ?').run(won.data.replace('"amount":1200', '"amount":9999'), won.position);
+      db.close();
+
+      const broken = stagecraft(copy, 'verify', '--all');
+      expect(broken.status).toBe(1);
+      expect(broken.stdout).toMatch(/^BROKEN: 1 of 6 stream\(s\)/);
+      expect(broken.stdout).toContain(`BROKEN: opportunity-${wonId} at revision ${revision}: hash-mismatch`);
+      const single = stagecraft(copy, 'verify', wonId, '--json');
+      expect(single.status).toBe(1);
+      expect(JSON.parse(single.stdout)).toMatchObject({ ok: false, stream: `opportunity-${wonId}`, revision, reason: 'hash-mismatch' });
+    });
+  });
+
+  describe('import of a backfill CSV', () => {
+    const backfill = storeEnv(dir.path, 'backfill');
+    const file = join(dir.path, 'backfill.csv');
+
+    it('imports valid rows, reports each rejected row with line and reason, and adds nothing on a re-run', async () => {
+      writeFileSync(
+        file,
+        [
+          'opportunityId,occurredAt,stage,outcome,lostReason,processId,title,teamId,ownerId,amount,currency,note',
+          'SF-1,2025-01-10T09:00:00Z,new,,,standard,"ACME, renewal",direct,ana,48000,EUR,',
+          'SF-1,2025-01-20T09:00:00Z,qualification,,,,,,,,,"first ""real"" call"',
+          'SF-1,2025-02-01T09:00:00Z,proposition,,,,,,,,,',
+          'SF-1,2025-02-15T09:00:00Z,negotiation,,,,,,,52000,,',
+          'SF-1,2025-03-01T09:00:00Z,negotiation,won,,,,,,,,signed',
+          'SF-2,2025-01-12T09:00:00Z,new,,,standard,Globex,partners,bob,10000,EUR,',
+          'SF-2,2025-01-15T09:00:00Z,proposition,,,,,,,,,',
+          'SF-3,2025-01-12T09:00:00Z,qualification,,,standard,Initech,direct,bob,5000,USD,',
+          'SF-3,2025-02-12T09:00:00Z,,lost,price,,,,,,,too expensive',
+          'SF-4,2025-01-12T09:00:00Z,new,,,nope,Unknown process,direct,bob,5000,USD,',
+          'SF-4,2025-01-13T09:00:00Z,qualification,,,,,,,,,',
+          'SF-5,yesterday,new,,,standard,Bad date,direct,bob,5000,USD,',
+          'SF-6,2025-01-12T09:00:00Z,new,,,standard,Bad reason,direct,bob,5000,USD,',
+          'SF-6,2025-01-14T09:00:00Z,,lost,bored,,,,,,,',
+          '',
+        ].join('\r\n'),
+      );
+      const first = stagecraft(backfill, 'import', file);
+      expect(first.status).toBe(1);
+      expect(first.stdout).toContain('line 8 (SF-2): OPPORTUNITY.SKIP_NOT_ALLOWED');
+      expect(first.stdout).toContain('line 11 (SF-4): PROCESS.NOT_FOUND: There is no process "nope"');
+      expect(first.stdout).toContain('line 12 (SF-4): follows line 11, which was rejected, of the same opportunity');
+      expect(first.stdout).toContain('line 13: occurredAt: must be an ISO 8601 instant with a zone');
+      expect(first.stdout).toContain('line 15 (SF-6): OPPORTUNITY.INVALID_LOST_REASON');
+      expect(first.stdout).toMatch(/rejected: {2}5\n/);
+      const events = await readAllEvents(backfill.EVENT_STORE_PATH);
+
+      const again = stagecraft(backfill, 'import', file, '--json');
+      expect(again.status).toBe(1);
+      const report = JSON.parse(again.stdout);
+      expect(report).toMatchObject({ content: 'backfill', lines: 14, imported: 0, eventsAppended: 0, unchanged: 9 });
+      expect(report.rejected.map((rejected: { line: number }) => rejected.line)).toEqual([8, 11, 12, 13, 15]);
+      expect(await readAllEvents(backfill.EVENT_STORE_PATH)).toEqual(events);
+
+      // SF-1 went through every stage: the criteria nobody tracked are recorded as met by the import, with a note.
+      const history = JSON.parse(stagecraft(backfill, 'history', 'SF-1', '--json').stdout);
+      expect(history.opportunityId).toBe(report.mappedIds['SF-1']);
+      expect(history.state).toMatchObject({ status: 'won', stage: 'negotiation', title: 'ACME, renewal', amount: 52000 });
+      expect(history.steps.map((step: { stageAfter: string; occurredAt: string }) => [step.stageAfter, step.occurredAt])).toEqual([
+        ['new', '2025-01-10T09:00:00.000Z'],
+        ['qualification', '2025-01-20T09:00:00.000Z'],
+        ['proposition', '2025-02-01T09:00:00.000Z'],
+        ['negotiation', '2025-02-15T09:00:00.000Z'],
+        ['won', '2025-03-01T09:00:00.000Z'],
+      ]);
+      expect(history.steps[1].note).toBe('first "real" call');
+      expect(history.steps[2].criteriaMet).toHaveLength(5);
+      expect(history.steps[2].criteriaMet[0].note).toMatch(/^backfilled: not tracked in the source data/);
+      expect(stagecraft(backfill, 'verify', '--all').status).toBe(0);
+
+      const lost = JSON.parse(stagecraft(backfill, 'history', 'SF-3', '--json').stdout);
+      expect(lost.state).toMatchObject({ status: 'lost', stage: 'qualification', reason: 'price' });
+    }, 60_000);
+  });
+});
