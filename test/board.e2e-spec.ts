@@ -57,6 +57,22 @@ describe('the board in a real browser (end to end)', () => {
   const column = (key: string) => page.locator(`[data-column="${key}"]`);
   const cardIn = (key: string, title: string) => page.waitForSelector(`[data-column="${key}"] [data-opportunity-id="${ids[title]}"]`);
 
+  it('serves the page and its assets without credentials, outside the OpenAPI document, under a CSP with no inline script', async () => {
+    for (const path of ['/board', '/board/', '/board/board.js', '/board/board.css']) {
+      const response = await fetch(`${api.baseUrl}${path}`);
+      expect([path, response.status]).toEqual([path, 200]);
+      const policy = response.headers.get('content-security-policy')!;
+      expect(policy).toContain("script-src 'self'");
+      expect(policy).not.toMatch(/script-src[^;]*unsafe-inline/);
+    }
+    const missing = await fetch(`${api.baseUrl}/board/missing.js`);
+    expect([missing.status, (await missing.json()).code]).toEqual([404, 'ROUTE.NOT_FOUND']);
+    const openApi = (await (await fetch(`${api.baseUrl}/docs/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(openApi.paths).filter((path) => path.startsWith('/board'))).toEqual([]);
+    // The API behind it still wants a key.
+    expect((await fetch(`${api.baseUrl}/pipeline`)).status).toBe(401);
+  });
+
   it('asks for a key, refuses a wrong one, then shows one column per stage plus Won and Lost with the API figures', async () => {
     await page.goto(`${api.baseUrl}/board`);
     await page.fill('#credentials', 'sck_000000000000_not-a-key');
