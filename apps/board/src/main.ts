@@ -15,10 +15,13 @@ import { dayBoundary } from './format';
 const CREDENTIALS = 'stagecraft.board.credentials';
 const api = new ApiClient(() => sessionStorage.getItem(CREDENTIALS));
 
+// The chosen process and team live in the address (?process=…&team=…), so a view can be shared.
+const initial = new URLSearchParams(location.search);
+
 const state = {
   definition: null as ProcessDetail['definition'] | null,
-  processId: '',
-  teamId: '',
+  processId: initial.get('process') ?? '',
+  teamId: initial.get('team') ?? '',
   /** The last log position this page wrote: queries pass it as ?minPosition= to read their own writes. */
   position: undefined as number | undefined,
   renders: 0,
@@ -117,6 +120,11 @@ async function selectProcess(processId: string): Promise<void> {
 
 async function refresh(): Promise<void> {
   if (!state.definition) return;
+  const address = new URL(location.href);
+  address.searchParams.set('process', state.processId);
+  if (state.teamId) address.searchParams.set('team', state.teamId);
+  else address.searchParams.delete('team');
+  history.replaceState(null, '', address);
   await guarded(() => (view() === 'board' ? loadBoard() : loadCharts()));
 }
 
