@@ -226,6 +226,32 @@ describe('the board in a real browser (end to end)', () => {
     expect([state.status, state.lostReason]).toEqual(['lost', 'timing']);
   });
 
+  it('dropping a card on Won wins it once the panel has the stage\'s criteria met', async () => {
+    const title = 'Tyrell upgrade';
+    const before = await boardCounts();
+    const unmet = (await caller.get<OpportunityAnswer>(`/opportunities/${ids[title]}`)).exitCriteria.filter((criterion) => !criterion.met);
+    await card(title).dragTo(column('won'));
+    await page.waitForSelector('#criteria-panel[open] input[type=checkbox]:not([disabled])');
+    expect(await page.$$eval('#criteria-panel input[type=checkbox]', (boxes) => boxes.map((box) => box.getAttribute('name')))).toEqual(unmet.map((criterion) => criterion.id));
+    for (const criterion of unmet) {
+      await page.click(`#criteria-panel label[for="criterion-${criterion.id}"]`);
+      await page.waitForFunction((box) => {
+        const input = document.getElementById(box) as HTMLInputElement | null;
+        return input !== null && input.checked && !input.disabled;
+      }, `criterion-${criterion.id}`);
+    }
+    const rendered = await renders();
+    await page.click('#criteria-panel button:text("Move to Won")');
+    await waitForRenderAfter(rendered);
+
+    expect(await card(title).count()).toBe(0);
+    const after = await boardCounts();
+    expect(after.won).toBe(before.won! + 1);
+    expect(after.negotiation).toBe(before.negotiation! - 1);
+    expect(after).toEqual(await apiCounts(await positionOf(title)));
+    expect((await caller.get<OpportunityAnswer>(`/opportunities/${ids[title]}`)).status).toBe('won');
+  });
+
   it('a card opens its timeline: when, who, what, one row per event', async () => {
     const title = 'Umbrella CRM';
     await card(title).locator('.card-title').click();
