@@ -158,6 +158,12 @@ describe('the board in a real browser (end to end)', () => {
     sent.length = 0;
     const button = card(title).locator('.move-button');
     await button.focus();
+    // Escape closes the menu and gives the focus back to its button.
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.move-menu [role=menuitem]');
+    await page.keyboard.press('Escape');
+    expect(await page.locator('.move-menu').count()).toBe(0);
+    expect(await page.evaluate(() => document.activeElement?.classList.contains('move-button'))).toBe(true);
     await page.keyboard.press('Enter');
     await page.waitForSelector('.move-menu [role=menuitem]');
     expect(await button.getAttribute('aria-expanded')).toBe('true');
