@@ -5,6 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from '@fastify/helmet';
 import { ApiModule, type ApiModuleOptions } from './api.module';
+import { serveBoard } from './board/board.static';
 import { ProblemFilter } from './http/problem.filter';
 import { createValidationPipe } from './http/validation';
 
@@ -36,6 +37,8 @@ export async function createApiApp({ settings, clock, logger }: CreateApiAppOpti
       },
     },
   });
+
+  await serveBoard(app, settings.boardAssetsDir);
 
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(createValidationPipe());

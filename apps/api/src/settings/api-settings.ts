@@ -27,6 +27,8 @@ export interface ApiSettings {
   readonly auth: AuthSettings;
   /** Requests per minute per caller (key, token subject, or address); 0 turns the limit off. */
   readonly rateLimitPerMinute: number;
+  /** The board's built static files (index.html, board.js, board.css), served at /board. */
+  readonly boardAssetsDir: string;
 }
 
 export interface AuthSettings {
@@ -99,6 +101,8 @@ export function readApiSettings(env: Env = process.env, cwd: string = process.cw
       ...(jwt ? { jwt } : {}),
     },
     rateLimitPerMinute: readInteger(env, 'RATE_LIMIT_PER_MINUTE', 6000, 0, 100_000_000),
+    // `npm run build` bundles the board there (apps/board/board.build.ts).
+    boardAssetsDir: resolve(cwd, env.BOARD_ASSETS_DIR ?? './dist/board'),
   };
 }
 

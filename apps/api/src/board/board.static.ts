@@ -1,0 +1,55 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Logger } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+
+export const BOARD_PATH = '/board';
+
+// Stricter than the API docs' policy: the board has no inline script at all. No
+// upgrade-insecure-requests either, so the page also works over plain HTTP on a private network.
+export const BOARD_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'self'",
+].join('; ');
+
+/**
+ * Serves the board's built files at /board. They are registered on Fastify itself, outside Nest's
+ * routes: the page and its scripts are public (the page asks for a key and sends it on every API
+ * call), they stay out of the OpenAPI document, and the page uses the API like any other client.
+ */
+export async function serveBoard(app: NestFastifyApplication, assetsDir: string, logger = new Logger('Board')): Promise<boolean> {
+  const indexFile = join(assetsDir, 'index.html');
+  if (!existsSync(indexFile)) {
+    // The API works without its board (e.g. started from source before a build): say how to get it.
+    logger.warn(`No board at ${assetsDir}: /board is not served. Build it with \`npm run build:board\` (part of \`npm run build\`).`);
+    return false;
+  }
+  const indexHtml = readFileSync(indexFile);
+  await app.register(async (board: FastifyInstance) => {
+    board.addHook('onSend', async (_request, reply) => {
+      void reply.header('content-security-policy', BOARD_CSP);
+    });
+    // The page at /board itself (its assets are linked by absolute paths); /board/ is the static index.
+    board.get(BOARD_PATH, (_request, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(indexHtml));
+    await board.register(fastifyStatic, {
+      root: assetsDir,
+      prefix: BOARD_PATH,
+      // One route per file found now (and /board/ for index.html); anything else under /board
+      // falls through to the API's 404 problem.
+      wildcard: false,
+      decorateReply: false,
+      // Bundles keep their names across builds, so the browser must revalidate them.
+      maxAge: 0,
+    });
+  });
+  return true;
+}

@@ -1,0 +1,77 @@
+import type { CommandAnswer, ProblemBody } from './api.types';
+
+/** A refusal from the API, with its problem+json body (status, stable code, details). */
+export class ApiError extends Error {
+  constructor(readonly problem: ProblemBody) {
+    super(problem.detail ?? problem.code);
+    this.name = 'ApiError';
+  }
+
+  get status(): number {
+    return this.problem.status;
+  }
+}
+
+export type Query = Readonly<Record<string, string | number | undefined>>;
+
+/**
+ * The board's only way to the server: the public HTTP API, with the caller's own credentials
+ * (`Authorization: Bearer …`) on every call, exactly as any other client would send them.
+ */
+export class ApiClient {
+  constructor(private readonly credentials: () => string | null) {}
+
+  get<T>(path: string, query: Query = {}): Promise<T> {
+    return this.send<T>('GET', withQuery(path, query));
+  }
+
+  /** A command; one Idempotency-Key per user action, so a resent request is applied once. */
+  command(path: string, body: Readonly<Record<string, unknown>>): Promise<CommandAnswer> {
+    return this.send<CommandAnswer>('POST', path, body, { 'idempotency-key': crypto.randomUUID() });
+  }
+
+  private async send<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    const token = this.credentials();
+    let response: Response;
+    try {
+      response = await fetch(path, {
+        method,
+        headers: {
+          accept: 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch {
+      throw new ApiError({ status: 0, code: 'NETWORK.UNREACHABLE', detail: 'The server could not be reached; check the connection and retry.' });
+    }
+    const text = await response.text();
+    const parsed: unknown = text ? safeJson(text) : undefined;
+    if (!response.ok) {
+      const problem = isProblem(parsed) ? parsed : { status: response.status, code: `HTTP.${response.status}`, detail: response.statusText };
+      throw new ApiError(problem);
+    }
+    return parsed as T;
+  }
+}
+
+export function withQuery(path: string, query: Query): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') params.set(name, String(value));
+  const text = params.toString();
+  return text ? `${path}?${text}` : path;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isProblem(value: unknown): value is ProblemBody {
+  return typeof value === 'object' && value !== null && typeof (value as ProblemBody).code === 'string' && typeof (value as ProblemBody).status === 'number';
+}

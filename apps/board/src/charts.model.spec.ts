@@ -1,0 +1,72 @@
+import type { ProcessDetail } from './api.types';
+import { funnelSteps, lostReasons, stageDurationRows, winLossByTeam } from './charts.model';
+
+const definition = {
+  id: 'standard',
+  name: 'Standard',
+  stages: [
+    { id: 'new', name: 'New', probability: 10, exitCriteria: [] },
+    { id: 'qualification', name: 'Qualification', probability: 20, exitCriteria: [] },
+  ],
+  rules: { allowSkipping: false, allowBackward: true, winFrom: ['qualification'] },
+  lostReasons: ['price'],
+  teams: [],
+} satisfies ProcessDetail['definition'];
+
+describe('the chart series', () => {
+  it('funnel: each stage reached with its conversion to the next; the last stage converts to Won', () => {
+    const steps = funnelSteps(
+      {
+        processes: [
+          { processId: 'other', stages: [], won: 9, conversionLastToWon: null },
+          {
+            processId: 'standard',
+            stages: [
+              { stageId: 'new', reached: 10, conversionToNext: 0.5 },
+              { stageId: 'qualification', reached: 5, conversionToNext: null },
+            ],
+            won: 2,
+            conversionLastToWon: 0.4,
+          },
+        ],
+      },
+      definition,
+    );
+    expect(steps).toEqual([
+      { key: 'new', name: 'New', reached: 10, conversionToNext: 0.5 },
+      { key: 'qualification', name: 'Qualification', reached: 5, conversionToNext: 0.4 },
+      { key: 'won', name: 'Won', reached: 2, conversionToNext: null },
+    ]);
+  });
+
+  it('stage durations in days, keeping the seconds the API gave', () => {
+    const rows = stageDurationRows(
+      {
+        processes: [
+          {
+            processId: 'standard',
+            stages: [{ stageId: 'new', completed: { count: 3, meanSeconds: 1, medianSeconds: 129_600, p90Seconds: 864_000 }, open: { count: 1, oldestAgeSeconds: 5 } }],
+          },
+        ],
+      },
+      definition,
+    );
+    expect(rows).toEqual([{ key: 'new', name: 'New', visits: 3, medianSeconds: 129_600, p90Seconds: 864_000, medianDays: 1.5, p90Days: 10, openNow: 1 }]);
+  });
+
+  it('win/loss by team and lost reasons (only reasons that lost something)', () => {
+    const figures = { winRate: 0.5, amountWon: 10, amountWonByCurrency: {}, lostReasons: {} };
+    expect(winLossByTeam({ total: { ...figures, won: 1, lost: 1 }, groups: [{ ...figures, key: null, won: 1, lost: 1 }] })).toEqual([
+      { key: 'no team', won: 1, lost: 1, winRate: 0.5, amountWon: 10 },
+    ]);
+    expect(
+      lostReasons({
+        total: { ...figures, won: 0, lost: 3 },
+        groups: [
+          { ...figures, key: 'price', won: 0, lost: 3 },
+          { ...figures, key: 'timing', won: 0, lost: 0 },
+        ],
+      }),
+    ).toEqual([{ reason: 'price', lost: 3 }]);
+  });
+});

@@ -1,0 +1,78 @@
+import type { FunnelAnswer, ProcessDetail, StageDurationsAnswer, WinLossAnswer } from './api.types';
+import { secondsToDays } from './format';
+
+// The analysts' charts as plain series, from the analytics API's answers. The same series feed the
+// chart and the figures table under it, so what is drawn is what the table says. Pure (no DOM).
+
+type Definition = ProcessDetail['definition'];
+
+export interface FunnelStep {
+  readonly key: string;
+  readonly name: string;
+  readonly reached: number;
+  /** To the next step (the last stage's is to Won); null for Won itself or with nobody reached. */
+  readonly conversionToNext: number | null;
+}
+
+export function funnelSteps(answer: FunnelAnswer, definition: Definition): FunnelStep[] {
+  const process = answer.processes.find((candidate) => candidate.processId === definition.id);
+  if (!process) return [];
+  const stages = process.stages.map((stage, index, all) => ({
+    key: stage.stageId,
+    name: stageName(definition, stage.stageId),
+    reached: stage.reached,
+    conversionToNext: index === all.length - 1 ? process.conversionLastToWon : stage.conversionToNext,
+  }));
+  return [...stages, { key: 'won', name: 'Won', reached: process.won, conversionToNext: null }];
+}
+
+export interface StageDurationRow {
+  readonly key: string;
+  readonly name: string;
+  readonly visits: number;
+  readonly medianSeconds: number | null;
+  readonly p90Seconds: number | null;
+  readonly medianDays: number | null;
+  readonly p90Days: number | null;
+  readonly openNow: number;
+}
+
+export function stageDurationRows(answer: StageDurationsAnswer, definition: Definition): StageDurationRow[] {
+  const process = answer.processes.find((candidate) => candidate.processId === definition.id);
+  return (process?.stages ?? []).map((stage) => ({
+    key: stage.stageId,
+    name: stageName(definition, stage.stageId),
+    visits: stage.completed.count,
+    medianSeconds: stage.completed.medianSeconds,
+    p90Seconds: stage.completed.p90Seconds,
+    medianDays: secondsToDays(stage.completed.medianSeconds),
+    p90Days: secondsToDays(stage.completed.p90Seconds),
+    openNow: stage.open.count,
+  }));
+}
+
+export interface OutcomeRow {
+  readonly key: string;
+  readonly won: number;
+  readonly lost: number;
+  readonly winRate: number | null;
+  readonly amountWon: number;
+}
+
+export function winLossByTeam(answer: WinLossAnswer): OutcomeRow[] {
+  return (answer.groups ?? []).map((group) => ({ key: group.key ?? 'no team', won: group.won, lost: group.lost, winRate: group.winRate, amountWon: group.amountWon }));
+}
+
+export interface LostReasonRow {
+  readonly reason: string;
+  readonly lost: number;
+}
+
+/** From win-loss grouped by reason: only the groups that lost something (won deals have no reason). */
+export function lostReasons(answer: WinLossAnswer): LostReasonRow[] {
+  return (answer.groups ?? []).filter((group) => group.key !== null && group.lost > 0).map((group) => ({ reason: group.key!, lost: group.lost }));
+}
+
+function stageName(definition: Definition, stageId: string): string {
+  return definition.stages.find((stage) => stage.id === stageId)?.name ?? stageId;
+}

@@ -1,0 +1,121 @@
+import { ApiError, type ApiClient } from './api.client';
+import type { CommandAnswer, CriterionDescription, OpportunityAnswer, ProblemBody } from './api.types';
+import type { BoardCard, MoveTarget } from './board.model';
+import { byId, h } from './dom';
+
+export interface CriteriaPanelOutcome {
+  /** The move's answer once it went through; null when the panel was closed before. */
+  readonly moved: CommandAnswer | null;
+  /** The last log position this panel wrote, to read the board with ?minPosition=. */
+  readonly position: number | null;
+}
+
+/**
+ * The move was refused for unmet exit criteria (422 OPPORTUNITY.EXIT_CRITERIA_UNMET): list them as
+ * checkboxes; ticking one sends the criterion command; "Move" retries the move. Every command
+ * carries the revision last read, so a change made meanwhile by someone else is a 409, upon which
+ * the panel reloads the opportunity and shows what is now true instead of overwriting it.
+ */
+export function openCriteriaPanel(
+  api: ApiClient,
+  card: BoardCard,
+  target: MoveTarget,
+  refusal: ProblemBody,
+  retryMove: (expectedRevision: number) => Promise<CommandAnswer>,
+): Promise<CriteriaPanelOutcome> {
+  const dialog = byId<HTMLDialogElement>('criteria-panel');
+  let unmet: readonly CriterionDescription[] = refusal.unmetCriteria ?? [];
+  let opportunity: OpportunityAnswer | null = null;
+  let position: number | null = null;
+  let busy = false;
+
+  return new Promise((resolve) => {
+    const finish = (moved: CommandAnswer | null) => {
+      dialog.removeEventListener('close', onClose);
+      if (dialog.open) dialog.close();
+      resolve({ moved, position });
+    };
+    const onClose = () => finish(null);
+    dialog.addEventListener('close', onClose);
+
+    const met = (criterionId: string) => opportunity?.exitCriteria.find((criterion) => criterion.id === criterionId)?.met ?? false;
+    const message = h('p', { class: 'panel-message', role: 'status', 'aria-live': 'polite' });
+    const say = (text: string, tone: 'info' | 'error' = 'info') => {
+      message.textContent = text;
+      message.dataset.tone = tone;
+    };
+
+    const reload = async (why?: string) => {
+      opportunity = await api.get<OpportunityAnswer>(`/opportunities/${card.id}`);
+      if (why) say(why, 'error');
+      render();
+    };
+
+    const fail = async (error: unknown) => {
+      if (error instanceof ApiError && error.status === 409) {
+        await reload('Someone else changed this opportunity meanwhile; it was reloaded. Check the boxes again if needed.');
+      } else if (error instanceof ApiError && error.problem.code === 'OPPORTUNITY.EXIT_CRITERIA_UNMET') {
+        unmet = error.problem.unmetCriteria ?? unmet;
+        await reload(error.problem.detail ?? 'Exit criteria are still unmet.');
+      } else {
+        say(error instanceof ApiError ? (error.problem.detail ?? error.problem.code) : String(error), 'error');
+      }
+    };
+
+    const run = async (work: () => Promise<void>) => {
+      if (busy) return;
+      busy = true;
+      render();
+      try {
+        await work();
+      } catch (error) {
+        await fail(error).catch((reloadError: unknown) => say(String(reloadError), 'error'));
+      } finally {
+        busy = false;
+        if (dialog.open) render();
+      }
+    };
+
+    const render = () => {
+      const stillOpen = opportunity && opportunity.status === 'open' && opportunity.stage === refusal.stage;
+      const checkboxes = unmet.map((criterion) => {
+        const box = h('input', { type: 'checkbox', id: `criterion-${criterion.id}`, name: criterion.id, checked: met(criterion.id), disabled: busy || !stillOpen });
+        box.addEventListener('change', () =>
+          run(async () => {
+            const answer = await api.command(`/opportunities/${card.id}/criteria`, { criterionId: criterion.id, met: box.checked, expectedRevision: opportunity!.revision });
+            position = answer.position;
+            await reload();
+            say(`${box.checked ? 'Marked' : 'Unmarked'}: ${criterion.description}`);
+          }),
+        );
+        return h('li', {}, box, h('label', { for: `criterion-${criterion.id}` }, criterion.description, h('span', { class: 'criterion-id' }, ` (${criterion.id})`)));
+      });
+      const allMet = unmet.every((criterion) => met(criterion.id));
+      const moveButton = h('button', { type: 'button', class: 'primary', disabled: busy || !allMet || !stillOpen }, `Move to ${target.name}`);
+      moveButton.addEventListener('click', () =>
+        run(async () => {
+          const answer = await retryMove(opportunity!.revision);
+          position = answer.position;
+          finish(answer);
+        }),
+      );
+      const closeButton = h('button', { type: 'button' }, 'Close');
+      closeButton.addEventListener('click', () => finish(null));
+      const focused = dialog.contains(document.activeElement) ? document.activeElement?.id : undefined;
+      dialog.replaceChildren(
+        h('h2', { id: 'criteria-panel-title' }, `“${card.title}” cannot leave ${opportunity?.stageName ?? refusal.stage} yet`),
+        h('p', {}, 'Its expected results are not all met. Tick what is now true, then move it.'),
+        stillOpen || !opportunity ? '' : h('p', { class: 'panel-message', 'data-tone': 'error' }, `It is now ${opportunity.status === 'open' ? `in ${opportunity.stageName ?? opportunity.stage}` : opportunity.status}; close this panel.`),
+        h('ul', { class: 'criteria' }, ...checkboxes),
+        message,
+        h('div', { class: 'panel-actions' }, closeButton, moveButton),
+      );
+      // Redrawing must not throw the keyboard user's place away.
+      if (focused) document.getElementById(focused)?.focus();
+    };
+
+    render();
+    dialog.showModal();
+    run(() => reload());
+  });
+}

@@ -1,0 +1,29 @@
+import { dayBoundary, daysSince, formatAmount, formatPercent, secondsToDays } from './format';
+
+describe('formatting', () => {
+  it('gives an amount its currency only when all its amounts share one', () => {
+    expect(formatAmount(1234.5, { EUR: 1234.5 })).toBe('€1,235');
+    expect(formatAmount(300, { EUR: 100, USD: 200 })).toBe('300');
+    expect(formatAmount(0, {})).toBe('0');
+  });
+
+  it('counts whole days in stage, never fewer than 0', () => {
+    const now = new Date('2026-03-10T12:00:00Z');
+    expect(daysSince('2026-03-08T12:00:01Z', now)).toBe(1);
+    expect(daysSince('2026-03-08T12:00:00Z', now)).toBe(2);
+    expect(daysSince('2026-03-10T12:00:05Z', now)).toBe(0);
+  });
+
+  it('turns seconds into days and ratios into percentages', () => {
+    expect(secondsToDays(86_400 * 2.25)).toBe(2.3);
+    expect(secondsToDays(null)).toBeNull();
+    expect(formatPercent(2 / 3)).toBe('66.7%');
+    expect(formatPercent(null)).toBe('–');
+  });
+
+  it('reads a date input as the first or last instant of that day (UTC)', () => {
+    expect(dayBoundary('2026-03-01', 'start')).toBe('2026-03-01T00:00:00.000Z');
+    expect(dayBoundary('2026-03-01', 'end')).toBe('2026-03-01T23:59:59.999Z');
+    expect(dayBoundary('', 'start')).toBeUndefined();
+  });
+});

@@ -1,0 +1,54 @@
+// Numbers as people read them. Pure: unit-tested in format.spec.ts.
+
+const DAY_MS = 86_400_000;
+
+/** An amount with its currency when the amounts share one, the plain sum otherwise. */
+export function formatAmount(amount: number, byCurrency: Readonly<Record<string, number>> = {}): string {
+  const currencies = Object.keys(byCurrency).filter((code) => code !== '' && /^[A-Z]{3}$/.test(code));
+  if (currencies.length === 1 && Object.keys(byCurrency).length === 1) return formatMoney(amount, currencies[0]!);
+  return formatNumber(amount);
+}
+
+export function formatMoney(amount: number, currency: string | null): string {
+  if (!currency) return formatNumber(amount);
+  try {
+    return new Intl.NumberFormat('en', { style: 'currency', currency, maximumFractionDigits: 0 }).format(amount);
+  } catch {
+    return `${formatNumber(amount)} ${currency}`;
+  }
+}
+
+export function formatNumber(value: number): string {
+  return new Intl.NumberFormat('en', { maximumFractionDigits: 0 }).format(value);
+}
+
+/** Whole days since an instant, never negative (a clock a little behind the server's). */
+export function daysSince(instant: string, now: Date): number {
+  return Math.max(0, Math.floor((now.getTime() - Date.parse(instant)) / DAY_MS));
+}
+
+export function formatDays(days: number): string {
+  return days === 1 ? '1 day' : `${days} days`;
+}
+
+/** Seconds as days, one decimal: stage visits last days or weeks. */
+export function secondsToDays(seconds: number | null): number | null {
+  return seconds === null ? null : Math.round((seconds / 86_400) * 10) / 10;
+}
+
+export function formatPercent(ratio: number | null): string {
+  return ratio === null ? '–' : `${Math.round(ratio * 1000) / 10}%`;
+}
+
+/** An instant in the reader's time zone, down to the minute. */
+export function formatInstant(instant: string): string {
+  const date = new Date(instant);
+  if (Number.isNaN(date.getTime())) return instant;
+  return new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' }).format(date);
+}
+
+/** A date input's value (yyyy-mm-dd) as the first or last instant of that day in UTC. */
+export function dayBoundary(day: string, edge: 'start' | 'end'): string | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return undefined;
+  return edge === 'start' ? `${day}T00:00:00.000Z` : `${day}T23:59:59.999Z`;
+}

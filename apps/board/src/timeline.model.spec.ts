@@ -1,0 +1,47 @@
+import { timelineEntries } from './timeline.model';
+
+const definition = {
+  id: 'standard',
+  name: 'Standard',
+  stages: [
+    { id: 'new', name: 'New', probability: 10, exitCriteria: [] },
+    { id: 'qualification', name: 'Qualification', probability: 20, exitCriteria: [{ id: 'budget', description: 'There is a budget' }] },
+  ],
+  rules: { allowSkipping: false, allowBackward: true, winFrom: ['qualification'] },
+  lostReasons: ['price'],
+  teams: [],
+};
+
+const event = (revision: number, type: string, data: Record<string, unknown>, metadata: Record<string, unknown> = { actor: 'crm' }) => ({
+  revision,
+  position: revision + 10,
+  type,
+  data: { opportunityId: 'o', occurredAt: `2026-01-0${revision + 1}T09:00:00Z`, ...data },
+  metadata,
+});
+
+describe('the timeline', () => {
+  it('says when, who and what for every event, with stage names and criterion descriptions', () => {
+    const entries = timelineEntries(
+      {
+        events: [
+          event(0, 'OpportunityOpened', { stage: 'new', amount: 500, currency: 'EUR' }),
+          event(1, 'StageChanged', { from: 'new', to: 'qualification', direction: 'forward' }, { actor: 'crm', onBehalfOf: 'ana' }),
+          event(2, 'ExitCriterionMet', { stage: 'qualification', criterionId: 'budget', note: 'CFO said yes' }),
+          event(3, 'StageChanged', { from: 'qualification', to: 'new', direction: 'backward' }),
+          event(4, 'OpportunityLost', { stage: 'new', reason: 'price' }),
+          event(5, 'OpportunityDetailsChanged', { amount: 700 }),
+        ],
+      },
+      definition,
+    );
+    expect(entries.map(({ when, who, what, note }) => [when, who, what, note])).toEqual([
+      ['2026-01-01T09:00:00Z', 'crm', 'Opened in New at 500 EUR', null],
+      ['2026-01-02T09:00:00Z', 'ana (via crm)', 'Moved from New to Qualification', null],
+      ['2026-01-03T09:00:00Z', 'crm', 'Met: There is a budget', 'CFO said yes'],
+      ['2026-01-04T09:00:00Z', 'crm', 'Moved back from Qualification to New', null],
+      ['2026-01-05T09:00:00Z', 'crm', 'Lost in New: price', null],
+      ['2026-01-06T09:00:00Z', 'crm', 'Changed amount → 700', null],
+    ]);
+  });
+});
