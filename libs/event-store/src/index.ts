@@ -3,3 +3,5 @@
 export * from './event-store.port';
 export * from './event-store.errors';
 export * from './sqlite/sqlite-event-store';
+export * from './kurrentdb/kurrentdb-event-store';
+export { normaliseKurrentDBConnectionString, redactCredentials } from './kurrentdb/kurrentdb-connection-string';
