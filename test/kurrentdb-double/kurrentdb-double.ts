@@ -90,10 +90,10 @@ export async function startKurrentDbDouble(options: KurrentDbDoubleOptions = {})
   server.addService(streamsGrpc.StreamsService, {
     read: (call: grpcTypes.ServerWritableStream<ReadReq, ReadResp>) => {
       const readOptions = call.request.getOptions();
-      if (!readOptions) return call.destroy(statusError(grpc.status.INVALID_ARGUMENT, 'ReadReq without options'));
+      if (!readOptions) return failCall(call, statusError(grpc.status.INVALID_ARGUMENT, 'ReadReq without options'));
       if (readOptions.hasSubscription()) {
         count(readOptions.hasAll() ? 'Streams.Read (subscribe $all)' : 'Streams.Read (subscribe stream)');
-        if (!readOptions.hasAll()) return call.destroy(statusError(grpc.status.UNIMPLEMENTED, 'The test double subscribes to $all only'));
+        if (!readOptions.hasAll()) return failCall(call, statusError(grpc.status.UNIMPLEMENTED, 'The test double subscribes to $all only'));
         return subscribeToAll(call, readOptions, log, subscriptions);
       }
       count(readOptions.hasAll() ? 'Streams.Read ($all)' : 'Streams.Read (stream)');
@@ -121,7 +121,7 @@ export async function startKurrentDbDouble(options: KurrentDbDoubleOptions = {})
       call.on('data', (message: BatchAppendReq) => {
         const correlation = uuidText(message.getCorrelationId());
         const entry = pending.get(correlation) ?? (message.hasOptions() ? { options: message.getOptions()!, events: [] } : undefined);
-        if (!entry) return call.destroy(statusError(grpc.status.INVALID_ARGUMENT, `BatchAppendReq ${correlation} without options`));
+        if (!entry) return failCall(call, statusError(grpc.status.INVALID_ARGUMENT, `BatchAppendReq ${correlation} without options`));
         pending.set(correlation, entry);
         entry.events.push(...message.getProposedMessagesList().map(proposedEvent));
         if (!message.getIsFinal()) return;
@@ -209,7 +209,7 @@ function readAll(call: grpcTypes.ServerWritableStream<ReadReq, ReadResp>, option
   let index: number;
   if (allOptions.hasPosition()) {
     const position = requestedPosition(allOptions.getPosition()!, log);
-    if (typeof position === 'string') return void call.destroy(statusError(grpc.status.INVALID_ARGUMENT, position));
+    if (typeof position === 'string') return void failCall(call, statusError(grpc.status.INVALID_ARGUMENT, position));
     // Forwards from a position includes its record; backwards starts with the record before it.
     index = forwards ? log.indexAtOrAfter(position) : log.indexAtOrAfter(position) - 1;
   } else if (allOptions.hasEnd()) {
@@ -236,7 +236,7 @@ function subscribeToAll(call: grpcTypes.ServerWritableStream<ReadReq, ReadResp>,
   let index: number;
   if (allOptions.hasPosition()) {
     const position = requestedPosition(allOptions.getPosition()!, log);
-    if (typeof position === 'string') return void call.destroy(statusError(grpc.status.INVALID_ARGUMENT, position));
+    if (typeof position === 'string') return void failCall(call, statusError(grpc.status.INVALID_ARGUMENT, position));
     index = log.indexAtOrAfter(position);
     if (index < log.length && log.at(index).position === position) index += 1; // subscriptions start after their position
   } else {
@@ -250,7 +250,7 @@ function subscribeToAll(call: grpcTypes.ServerWritableStream<ReadReq, ReadResp>,
     drop: () => {
       if (ended) return;
       end();
-      call.destroy(statusError(grpc.status.UNAVAILABLE, 'Server is shutting down or the subscription was dropped'));
+      failCall(call, statusError(grpc.status.UNAVAILABLE, 'Server is shutting down or the subscription was dropped'));
     },
   };
   const end = () => {
@@ -481,4 +481,10 @@ function uuidMessage(id: string, structured: boolean): UUID {
 
 function statusError(code: grpcTypes.status, details: string): grpcTypes.ServiceError {
   return Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() });
+}
+
+// grpc-js ends a server stream with a status when the call emits 'error'; destroy() would only
+// reset the HTTP/2 stream.
+function failCall(call: { emit(event: 'error', error: grpcTypes.ServiceError): boolean }, error: grpcTypes.ServiceError): void {
+  call.emit('error', error);
 }
