@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import { redactCredentials } from '@stagecraft/event-store';
 import { ProcessDefinitionError } from '@stagecraft/sales-process';
 import { createApiApp } from './api.app';
 import { ensureFirstAdminKey } from './auth/first-run';
@@ -20,7 +21,9 @@ async function main(): Promise<void> {
   const lines = [
     `Stagecraft API listening on ${url}`,
     `  API docs (OpenAPI): ${url}/docs`,
-    `  event store: SQLite at ${settings.eventStorePath} (durability ${settings.durability})`,
+    settings.eventStoreUrl !== undefined
+      ? `  event store: KurrentDB at ${redactCredentials(settings.eventStoreUrl)}`
+      : `  event store: SQLite at ${settings.eventStorePath} (durability ${settings.durability})`,
     `  processes: ${settings.processesDir}`,
   ];
   if (settings.auth.mode === 'off') {

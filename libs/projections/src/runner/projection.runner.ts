@@ -160,7 +160,10 @@ export class ProjectionRunner implements ReadModels {
       // A failed projection froze at its failure; its rebuild chases the live log instead.
       const target = () => (entry.failed !== undefined ? this.head : entry.position);
       while (position < target()) {
-        const page = await this.store.readAll({ fromPosition: position + 1, maxCount: pageSize });
+        // Read from the last folded event itself and skip it: positions are not dense, and some
+        // stores (KurrentDB) can only start a read at an event's own position, never at "+1".
+        const read = await this.store.readAll({ ...(position > 0 ? { fromPosition: position } : {}), maxCount: pageSize + 1 });
+        const page = read.filter((event) => event.position > position);
         if (page.length === 0) throw new Error(`The log ended at ${position} before the live position ${entry.position}`);
         for (const event of page) {
           if (event.position > target()) break;
