@@ -8,6 +8,16 @@ import { getKurrentDBEventStore } from './kurrentdb-event-store';
 // KurrentDB keeps no index of event ids: an id is only known within its stream.
 const KURRENTDB_CAPABILITIES = { eventIdsUniqueAcrossStreams: false };
 
+// `npm run test:kurrentdb` with KURRENTDB_TEST_URL set runs the same contract against a real
+// server (see README, "Running on KurrentDB"). The suite uses unique stream names and only
+// compares positions, so the server may hold other data.
+const REAL_SERVER = process.env.KURRENTDB_TEST_URL;
+if (REAL_SERVER) {
+  describe('KurrentDB event store on a real server (KURRENTDB_TEST_URL)', () => {
+    eventStoreContract('KurrentDB adapter on a real server', async () => ({ store: getKurrentDBEventStore({ connectionString: REAL_SERVER }) }), KURRENTDB_CAPABILITIES);
+  });
+}
+
 const event = (type = 'Happened', metadata: Record<string, unknown> = {}): NewEvent => ({ id: randomUUID(), type, data: { at: type }, metadata });
 
 describe('KurrentDB event store on the test double', () => {
