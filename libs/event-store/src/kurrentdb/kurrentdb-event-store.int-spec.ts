@@ -106,6 +106,19 @@ describe('KurrentDB event store on the test double', () => {
       expect(received.map((m) => (m.type === 'event' ? m.event.type : m.type))).toEqual(['R0', 'R1', 'caughtUp', 'L0', 'L1']);
     });
 
+    it('answers overlapping next() calls in order, each with its own message', async () => {
+      const prefix = `overlap-${randomUUID()}-`;
+      const start = await store.headPosition();
+      await store.appendToStream(`${prefix}a`, [event('O0'), event('O1')], { expectedRevision: 'no_stream' });
+      const iterator = store.subscribeToAll({ fromPosition: start, streamPrefix: prefix })[Symbol.asyncIterator]();
+      try {
+        const results = await Promise.all([iterator.next(), iterator.next(), iterator.next()]);
+        expect(results.map((r) => (r.value.type === 'event' ? r.value.event.type : r.value.type))).toEqual(['O0', 'O1', 'caughtUp']);
+      } finally {
+        await iterator.return?.();
+      }
+    });
+
     it('health names the kind and the connection, and says when the server cannot be reached', async () => {
       const gone = await startKurrentDbDouble();
       const unreachable = getKurrentDBEventStore({ connectionString: gone.url });

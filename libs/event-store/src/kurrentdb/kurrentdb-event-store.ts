@@ -240,13 +240,14 @@ class KurrentDBEventStoreAdapter implements EventStore {
  * the append's first stored id; none is undefined.
  */
 function classifyRetry(stream: string, stored: readonly StoredEvent[], events: readonly NewEvent[]): AppendResult | undefined {
-  const revisionOf = new Map(stored.map((event) => [event.id, event.revision]));
-  const first = revisionOf.get(events[0].id);
+  // By index, not revision: a stream truncated by $maxCount or $tb no longer starts at revision 0.
+  const indexOf = new Map(stored.map((event, index) => [event.id, index]));
+  const first = indexOf.get(events[0].id);
   if (first !== undefined && events.every((event, i) => stored[first + i]?.id === event.id)) {
     const last = stored[first + events.length - 1];
     return { nextRevision: last.revision, position: last.position };
   }
-  const repeated = events.find((event) => revisionOf.has(event.id));
+  const repeated = events.find((event) => indexOf.has(event.id));
   if (repeated) throw new DuplicateEventIdError(stream, repeated.id);
   return undefined;
 }

@@ -50,6 +50,7 @@ export class KurrentDBSubscription implements AsyncIterator<SubscriptionMessage,
   private finished = false;
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
+  private pulling: Promise<unknown> = Promise.resolve();
   private current: AllStreamSubscription | undefined;
   /** Where a resubscription starts (exclusive); undefined: from the start of the log. */
   private resumeFrom: Position | undefined;
@@ -96,7 +97,14 @@ export class KurrentDBSubscription implements AsyncIterator<SubscriptionMessage,
     return this;
   }
 
-  async next(): Promise<IteratorResult<SubscriptionMessage, undefined>> {
+  next(): Promise<IteratorResult<SubscriptionMessage, undefined>> {
+    // Serialised: overlapping next() calls are answered in order, each with its own message.
+    const result = this.pulling.then(() => this.pull());
+    this.pulling = result.catch(() => undefined);
+    return result;
+  }
+
+  private async pull(): Promise<IteratorResult<SubscriptionMessage, undefined>> {
     for (;;) {
       if (this.finished) return DONE;
       const message = this.buffer.shift();
