@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { startKurrentDbDouble, type KurrentDbDouble } from '../../../../test/kurrentdb-double/kurrentdb-double';
 import { eventStoreContract } from '../event-store.contract';
+import { EventStoreUnavailableError } from '../event-store.errors';
 import type { EventStore, NewEvent, SubscriptionMessage } from '../event-store.port';
 import { normaliseKurrentDBConnectionString } from './kurrentdb-connection-string';
 import { getKurrentDBEventStore } from './kurrentdb-event-store';
@@ -128,6 +129,15 @@ describe('KurrentDB event store on the test double', () => {
         expect(await unreachable.health()).toMatchObject({ kind: 'kurrentdb', reachable: false });
       } finally {
         await unreachable.close();
+      }
+      // An unreachable server is one typed error, whatever path the client took.
+      const down = getKurrentDBEventStore({ connectionString: gone.url });
+      try {
+        await expect(down.readStream('opportunity-x')).rejects.toBeInstanceOf(EventStoreUnavailableError);
+        await expect(down.appendToStream('opportunity-x', [event()], { expectedRevision: 0 })).rejects.toBeInstanceOf(EventStoreUnavailableError);
+        await expect(down.appendToStream('opportunity-x', [event()], { expectedRevision: 'any' })).rejects.toMatchObject({ code: 'EVENT_STORE.UNAVAILABLE' });
+      } finally {
+        await down.close();
       }
       const closed = getKurrentDBEventStore({ connectionString: double.url });
       await closed.close();

@@ -6,12 +6,15 @@ import {
   jsonEvent,
   KurrentDBClient,
   START,
+  DeadlineExceededError,
+  NotLeaderError,
   StreamNotFoundError,
+  UnavailableError,
   WrongExpectedVersionError,
   type AppendStreamState,
   type ResolvedEvent,
 } from '@kurrent/kurrentdb-client';
-import { DuplicateEventIdError, WrongExpectedRevisionError } from '../event-store.errors';
+import { DuplicateEventIdError, EventStoreUnavailableError, WrongExpectedRevisionError } from '../event-store.errors';
 import type {
   AppendResult,
   EventStore,
@@ -42,6 +45,8 @@ export interface KurrentDBEventStoreOptions {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const HEALTH_TIMEOUT_MS = 2000;
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_UNAVAILABLE = 14;
 
 /**
  * The EventStore port on KurrentDB / EventStoreDB 22.10+ through the official client.
@@ -79,7 +84,9 @@ class KurrentDBEventStoreAdapter implements EventStore {
 
   appendToStream(stream: string, events: readonly NewEvent[], options: { readonly expectedRevision: ExpectedRevision }): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new Error(`The KurrentDB event store (${this.description}) is closed`));
-    const append = this.append(stream, events, options.expectedRevision);
+    const append = this.append(stream, events, options.expectedRevision).catch((error: unknown) => {
+      throw this.unreachable(error);
+    });
     this.inFlight.add(append);
     void append.catch(() => undefined).finally(() => this.inFlight.delete(append));
     return append;
@@ -224,9 +231,17 @@ class KurrentDBEventStoreAdapter implements EventStore {
       }
     } catch (error) {
       if (missingIsEmpty && error instanceof StreamNotFoundError) return [];
-      throw error;
+      throw this.unreachable(error);
     }
     return events;
+  }
+
+  // The client reports an unreachable server as its own error types, or as a raw gRPC status
+  // when the connection fails before a call; either becomes one typed error naming the store.
+  private unreachable(error: unknown): unknown {
+    const grpcCode = (error as { code?: unknown }).code;
+    const down = error instanceof UnavailableError || error instanceof DeadlineExceededError || error instanceof NotLeaderError || grpcCode === GRPC_UNAVAILABLE || grpcCode === GRPC_DEADLINE_EXCEEDED;
+    return down ? new EventStoreUnavailableError(this.description, redactCredentials((error as Error).message)) : error;
   }
 
   private assertOpen(): void {
