@@ -21,7 +21,7 @@ const swcTs = [
   },
 ];
 
-module.exports = {
+const base = {
   rootDir: __dirname,
   testEnvironment: 'node',
   testRegex: '.*\\.(spec|int-spec|e2e-spec)\\.ts$',
@@ -33,5 +33,19 @@ module.exports = {
   },
   transformIgnorePatterns: [
     '/node_modules/(?!(@nestjs|cookie|set-cookie-parser|file-type|strtok3|token-types|@tokenizer|uint8array-extras|@borewit|content-disposition)/)',
+  ],
+};
+
+// Every test runs once on the default (SQLite) setup; the end-to-end specs run a second time with
+// the KurrentDB adapter on the gRPC test double (test/support/e2e-store.ts).
+module.exports = {
+  projects: [
+    { ...base, displayName: 'sqlite' },
+    {
+      ...base,
+      displayName: 'e2e on kurrentdb',
+      testRegex: 'test/[^/]*\\.e2e-spec\\.ts$',
+      setupFiles: ['<rootDir>/test/support/kurrentdb-e2e.setup.ts'],
+    },
   ],
 };

@@ -2,6 +2,11 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { getSQLiteEventStore } from '@stagecraft/event-store';
 import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
+import { E2E_STORE } from './support/e2e-store';
+
+// These specs tamper with the SQLite file itself (or write to it without the API); on the
+// KurrentDB run there is no file to tamper with, so they run on SQLite only.
+const onTheSQLiteFile = E2E_STORE === 'sqlite' ? describe : describe.skip;
 
 type Api = ApiTestApp & { keys: Record<string, string> };
 
@@ -87,7 +92,7 @@ describe('auditors: as-of reads, timeline, tamper evidence', () => {
     expect(verdict).toMatchObject({ ok: true, opportunity: { ok: true, events: 9, unchained: 0, headHash: history[8].metadata.hash, lastRevision: 8 }, process: { ok: true, stream: 'sales-process-standard' } });
   });
 
-  describe('editing the SQLite file directly is detected', () => {
+  onTheSQLiteFile('editing the SQLite file directly is detected', () => {
     const reopen = async (edit: (db: Database.Database) => void) => {
       await api.close();
       tamper(eventStorePath, edit);
@@ -147,7 +152,7 @@ describe('auditors: as-of reads, timeline, tamper evidence', () => {
   });
 });
 
-describe('stores written before tamper evidence', () => {
+onTheSQLiteFile('stores written before tamper evidence', () => {
   const dir = temporaryDirectory();
   afterAll(() => dir.remove());
 

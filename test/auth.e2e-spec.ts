@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Test } from 'supertest';
 import { spawnApi } from './support/api-child-process';
 import { SHIPPED_PROCESSES, startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
+import { E2E_STORE } from './support/e2e-store';
 
 type Role = 'writer' | 'analyst' | 'auditor' | 'admin';
 const ROLES: Role[] = ['writer', 'analyst', 'auditor', 'admin'];
@@ -278,7 +279,8 @@ describe('first run', () => {
       expect(secret).toHaveLength(43);
       expect(readFileSync(keysFile, 'utf8')).not.toContain(secret);
       expect(statSync(keysFile).mode & 0o777).toBe(0o600);
-      expect(statSync(`${dir.path}/events.db`).mode & 0o777).toBe(0o600);
+      // The event store is a file only on SQLite; on KurrentDB the server keeps it.
+      if (E2E_STORE === 'sqlite') expect(statSync(`${dir.path}/events.db`).mode & 0o777).toBe(0o600);
       expect((await fetch(`${first.baseUrl}/processes`)).status).toBe(401);
       expect((await fetch(`${first.baseUrl}/processes`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
     } finally {

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { loadProcessFile } from '@stagecraft/config';
-import { getSQLiteEventStore, type StoredEvent } from '@stagecraft/event-store';
+import type { StoredEvent } from '@stagecraft/event-store';
 import {
   ALL_PROJECTIONS,
   getSQLiteProjectionSnapshotStore,
@@ -24,7 +24,10 @@ import {
 } from '@stagecraft/projections';
 import { compileProcess } from '@stagecraft/sales-process';
 import { readCsvRecords } from '../apps/cli/src/io/csv';
+import { openEventStore } from '../apps/api/src/event-store/event-store.factory';
+import { readApiSettings } from '../apps/api/src/settings/api-settings';
 import { ROOT, SHIPPED_PROCESSES, startApiTestApp, temporaryDirectory } from './support/api-test-app';
+import { E2E_STORE, eventStoreEnv } from './support/e2e-store';
 
 const LAUNCHER = join(ROOT, 'apps', 'cli', 'bin', 'stagecraft.js');
 const at = (day: number, hour = 9) => new Date(Date.UTC(2026, 0, day, hour)).toISOString();
@@ -47,12 +50,26 @@ function stagecraft(env: Record<string, string>, ...args: string[]): Run {
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+// The settings of one store. On the KurrentDB run each store path stands for a test server of its
+// own, whose URL is known only once it has started: envs made while the suite is collected are
+// completed in its first beforeAll; those made inside a test go through resolved().
+const unresolved: Record<string, string>[] = [];
 function storeEnv(dir: string, name: string): Record<string, string> {
-  return { EVENT_STORE_PATH: join(dir, `${name}.db`), READ_MODELS_PATH: join(dir, `${name}.read-models.db`) };
+  const env = { EVENT_STORE_PATH: join(dir, `${name}.db`), READ_MODELS_PATH: join(dir, `${name}.read-models.db`) };
+  unresolved.push(env);
+  return env;
 }
 
-async function readAllEvents(path: string): Promise<StoredEvent[]> {
-  const store = getSQLiteEventStore({ path });
+async function resolved(env: Record<string, string>): Promise<Record<string, string>> {
+  return Object.assign(env, await eventStoreEnv(env.EVENT_STORE_PATH!));
+}
+
+function openStore(env: Record<string, string>) {
+  return openEventStore(readApiSettings(env, ROOT));
+}
+
+async function readAllEvents(env: Record<string, string>): Promise<StoredEvent[]> {
+  const store = openStore(env);
   try {
     return await store.readAll();
   } finally {
@@ -62,7 +79,7 @@ async function readAllEvents(path: string): Promise<StoredEvent[]> {
 
 /** Every analytics query on a store's saved read models, at a fixed "now"; card order does not matter. */
 async function analyticsOf(env: Record<string, string>): Promise<unknown> {
-  const store = getSQLiteEventStore({ path: env.EVENT_STORE_PATH! });
+  const store = openStore(env);
   const snapshots = getSQLiteProjectionSnapshotStore(env.READ_MODELS_PATH!);
   const runner = new ProjectionRunner(store, snapshots, ALL_PROJECTIONS as readonly Projection<unknown>[]);
   try {
@@ -90,12 +107,15 @@ async function analyticsOf(env: Record<string, string>): Promise<unknown> {
   }
 }
 
-describe('the stagecraft CLI (child processes on real SQLite stores)', () => {
+describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () => {
   const dir = temporaryDirectory('stagecraft-cli-');
   const source = storeEnv(dir.path, 'source');
   let wonId = '';
   let openId = '';
   afterAll(() => dir.remove());
+  beforeAll(async () => {
+    for (const env of unresolved.splice(0)) await resolved(env);
+  });
 
   beforeAll(async () => {
     // The source store, filled through the real API: a won deal, a lost then reopened one, an open one, another process.
@@ -186,7 +206,7 @@ describe('the stagecraft CLI (child processes on real SQLite stores)', () => {
     const jsonl = join(dir.path, 'export.jsonl');
 
     it('exports every event in global order, JSONL to a file and CSV to stdout', async () => {
-      const events = await readAllEvents(source.EVENT_STORE_PATH);
+      const events = await readAllEvents(source);
       const run = stagecraft(source, 'export', '--out', jsonl);
       expect(run.status).toBe(0);
       expect(run.stderr).toContain(`Exported ${events.length} event(s) to ${jsonl}`);
@@ -213,18 +233,18 @@ describe('the stagecraft CLI (child processes on real SQLite stores)', () => {
       expect(first.status).toBe(0);
       const report = JSON.parse(first.stdout);
       expect(report).toMatchObject({ content: 'event-log', lines: exported.length, imported: opportunityEvents, eventsAppended: opportunityEvents, unchanged: 0, skipped: exported.length - opportunityEvents, rejected: [] });
-      const copied = await readAllEvents(copy.EVENT_STORE_PATH);
+      const copied = await readAllEvents(copy);
 
       const again = stagecraft(copy, 'import', jsonl, '--json');
       expect(again.status).toBe(0);
       expect(JSON.parse(again.stdout)).toMatchObject({ imported: 0, unchanged: opportunityEvents, eventsAppended: 0, rejected: [] });
-      expect(await readAllEvents(copy.EVENT_STORE_PATH)).toEqual(copied);
+      expect(await readAllEvents(copy)).toEqual(copied);
       // Imported back into the store it came from, it finds every event already there.
-      const sourceEvents = await readAllEvents(source.EVENT_STORE_PATH);
+      const sourceEvents = await readAllEvents(source);
       const home = stagecraft(source, 'import', jsonl, '--json');
       expect(home.status).toBe(0);
       expect(JSON.parse(home.stdout)).toMatchObject({ imported: 0, unchanged: opportunityEvents, rejected: [] });
-      expect(await readAllEvents(source.EVENT_STORE_PATH)).toEqual(sourceEvents);
+      expect(await readAllEvents(source)).toEqual(sourceEvents);
 
       // The same facts: each opportunity's events (type and data) match the source's, in order.
       const facts = (events: { stream: string; type: string; data: unknown }[]) =>
@@ -249,18 +269,18 @@ describe('the stagecraft CLI (child processes on real SQLite stores)', () => {
       const changed = events.map((event) => (event.stream === stream && event.revision === 1 ? { ...event, id: '11111111-1111-4111-8111-111111111111' } : event));
       const file = join(dir.path, 'changed.jsonl');
       writeFileSync(file, changed.map((event) => JSON.stringify(event)).join('\n'));
-      const before = await readAllEvents(copy.EVENT_STORE_PATH);
+      const before = await readAllEvents(copy);
       const run = stagecraft(copy, 'import', file, '--json');
       expect(run.status).toBe(1);
       const lineOf = (revision: number) => changed.findIndex((event) => event.stream === stream && event.revision === revision) + 1;
       const { rejected } = JSON.parse(run.stdout);
       expect(rejected[0]).toEqual({ line: lineOf(1), opportunity: stream, reason: `this store already holds another event at revision 1 of ${stream}` });
       expect(rejected.slice(1).map((entry: { line: number }) => entry.line)).toEqual(changed.flatMap((event, index) => (event.stream === stream && event.revision > 1 ? [index + 1] : [])));
-      expect(await readAllEvents(copy.EVENT_STORE_PATH)).toEqual(before);
+      expect(await readAllEvents(copy)).toEqual(before);
 
       const gap = join(dir.path, 'gap.jsonl');
       writeFileSync(gap, events.filter((event) => !(event.stream === stream && event.revision === 1)).map((event) => JSON.stringify(event)).join('\n'));
-      const fresh = storeEnv(dir.path, 'gap');
+      const fresh = await resolved(storeEnv(dir.path, 'gap'));
       const gapped = JSON.parse(stagecraft(fresh, 'import', gap, '--json').stdout);
       expect(gapped.rejected[0].reason).toBe('revision 2 would follow revision 0 here: the events between are not in the file');
     }, 60_000);
@@ -268,12 +288,17 @@ describe('the stagecraft CLI (child processes on real SQLite stores)', () => {
     it('reads its own CSV export back as well', async () => {
       const csvFile = join(dir.path, 'export.csv');
       expect(stagecraft(source, 'export', '--format', 'csv', '--out', csvFile).status).toBe(0);
-      const fromCsv = storeEnv(dir.path, 'from-csv');
+      const fromCsv = await resolved(storeEnv(dir.path, 'from-csv'));
       const run = stagecraft(fromCsv, 'import', csvFile, '--json');
       expect(run.status).toBe(0);
       expect(JSON.parse(run.stdout).rejected).toEqual([]);
-      const strip = (events: StoredEvent[]) => events.filter((event) => event.stream.startsWith('opportunity-')).map(({ stream, revision, type, data }) => ({ stream, revision, type, data }));
-      expect(strip(await readAllEvents(fromCsv.EVENT_STORE_PATH))).toEqual(strip(await readAllEvents(copy.EVENT_STORE_PATH)));
+      // Stream by stream: how an import interleaves streams in the global log is its own business.
+      const strip = (events: StoredEvent[]) =>
+        events
+          .filter((event) => event.stream.startsWith('opportunity-'))
+          .map(({ stream, revision, type, data }) => ({ stream, revision, type, data }))
+          .sort((a, b) => a.stream.localeCompare(b.stream) || a.revision - b.revision);
+      expect(strip(await readAllEvents(fromCsv))).toEqual(strip(await readAllEvents(copy)));
     }, 60_000);
   });
 
@@ -289,13 +314,13 @@ describe('the stagecraft CLI (child processes on real SQLite stores)', () => {
     const rows = (id: string, day: number) => [header, `${id},${at(day)},new,,,standard,Deal ${id},direct,ana,1000,EUR,`, `${id},${at(day + 1)},qualification,,,,,,,,,`].join('\n');
     writeFileSync(join(dir.path, 'old.csv'), rows('OLD-1', 1));
     writeFileSync(join(dir.path, 'new.csv'), rows('NEW-1', 3));
-    const origin = storeEnv(dir.path, 'two-versions');
+    const origin = await resolved(storeEnv(dir.path, 'two-versions'));
     expect(stagecraft({ ...origin, PROCESSES_DIR: v1 }, 'import', join(dir.path, 'old.csv')).status).toBe(0);
     expect(stagecraft({ ...origin, PROCESSES_DIR: v2 }, 'import', join(dir.path, 'new.csv')).status).toBe(0);
     const file = join(dir.path, 'two-versions.jsonl');
     expect(stagecraft(origin, 'export', '--out', file).status).toBe(0);
 
-    const target = storeEnv(dir.path, 'two-versions-copy');
+    const target = await resolved(storeEnv(dir.path, 'two-versions-copy'));
     const first = stagecraft({ ...target, PROCESSES_DIR: v1 }, 'import', file, '--json');
     expect(first.status).toBe(1);
     const [refused] = JSON.parse(first.stdout).rejected;
@@ -337,8 +362,8 @@ describe('the stagecraft CLI (child processes on real SQLite stores)', () => {
       expect(before.stdout).toContain('did not exist yet');
     });
 
-    it('tells the same story after export → import (only the recording actor differs)', () => {
-      const copy = storeEnv(dir.path, 'copy');
+    it('tells the same story after export → import (only the recording actor differs)', async () => {
+      const copy = await resolved(storeEnv(dir.path, 'copy'));
       const story = (env: Record<string, string>) =>
         JSON.parse(stagecraft(env, 'history', openId, '--json').stdout).steps.map((step: Record<string, unknown>) => ({
           ...step,
@@ -354,8 +379,8 @@ describe('the stagecraft CLI (child processes on real SQLite stores)', () => {
   });
 
   describe('verify', () => {
-    it('exits 0 on an intact log and 1 naming the stream and revision of an edited event', () => {
-      const copy = storeEnv(dir.path, 'copy');
+    it('exits 0 on an intact log and 1 naming the stream and revision of an edited event', async () => {
+      const copy = await resolved(storeEnv(dir.path, 'copy'));
       const intact = stagecraft(copy, 'verify', '--all');
       expect(intact.status).toBe(0);
       expect(intact.stdout).toMatch(/^Intact: 6 stream\(s\), \d+ event\(s\), up to position \d+\./);
@@ -363,6 +388,8 @@ describe('the stagecraft CLI (child processes on real SQLite stores)', () => {
       expect(one.status).toBe(0);
       expect(one.stdout).toContain(`Intact: opportunity-${wonId}`);
 
+      // Tampering means editing the SQLite file; a KurrentDB server gives no such access.
+      if (E2E_STORE !== 'sqlite') return;
       const db = new Database(copy.EVENT_STORE_PATH);
       const won = db.prepare("SELECT position, data FROM events WHERE stream = ? AND type = 'OpportunityWon'").get(`opportunity-${wonId}`) as { position: number; data: string };
       const revision = (db.prepare('SELECT revision FROM events WHERE position = ?').get(won.position) as { revision: number }).revision;
@@ -413,14 +440,14 @@ describe('the stagecraft CLI (child processes on real SQLite stores)', () => {
       expect(first.stdout).toContain('line 13: occurredAt: must be an ISO 8601 instant with a zone');
       expect(first.stdout).toContain('line 15 (SF-6): OPPORTUNITY.INVALID_LOST_REASON');
       expect(first.stdout).toMatch(/rejected: {2}5\n/);
-      const events = await readAllEvents(backfill.EVENT_STORE_PATH);
+      const events = await readAllEvents(backfill);
 
       const again = stagecraft(backfill, 'import', file, '--json');
       expect(again.status).toBe(1);
       const report = JSON.parse(again.stdout);
       expect(report).toMatchObject({ content: 'backfill', lines: 14, imported: 0, eventsAppended: 0, unchanged: 9 });
       expect(report.rejected.map((rejected: { line: number }) => rejected.line)).toEqual([8, 11, 12, 13, 15]);
-      expect(await readAllEvents(backfill.EVENT_STORE_PATH)).toEqual(events);
+      expect(await readAllEvents(backfill)).toEqual(events);
 
       // SF-1 went through every stage: the criteria nobody tracked are recorded as met by the import, with a note.
       const history = JSON.parse(stagecraft(backfill, 'history', 'SF-1', '--json').stdout);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
+import { E2E_STORE } from './support/e2e-store';
 
 const QUALIFICATION = ['need-confirmed', 'budget-confirmed', 'pain-points', 'goals', 'decision-maker'];
 const PROPOSITION = ['proposal-given', 'decision-maker-interest', 'pricing-agreed'];
@@ -222,7 +223,7 @@ describe('the command API on the embedded store (end to end)', () => {
 
     it('reports the store and the loaded processes', async () => {
       const health = await api.http.get('/health').expect(200);
-      expect(health.body).toMatchObject({ status: 'ok', store: { kind: 'sqlite', reachable: true }, processes: [{ id: 'inside-sales' }, { id: 'standard' }] });
+      expect(health.body).toMatchObject({ status: 'ok', store: { kind: E2E_STORE, reachable: true }, processes: [{ id: 'inside-sales' }, { id: 'standard' }] });
     });
 
     it('serves the OpenAPI description', async () => {

@@ -1,13 +1,14 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT, startApiTestApp, temporaryDirectory } from './support/api-test-app';
+import { eventStoreEnv } from './support/e2e-store';
 
 describe('projections in their own process (apps/projector) behind API instances', () => {
   const dir = temporaryDirectory();
   afterAll(() => dir.remove());
 
   it('keeps the read models the API serves; the CLI reports and rebuilds them', async () => {
-    const env = { EVENT_STORE_PATH: join(dir.path, 'events.db'), READ_MODELS_PATH: join(dir.path, 'read-models.db') };
+    const env = { ...(await eventStoreEnv(join(dir.path, 'events.db'))), READ_MODELS_PATH: join(dir.path, 'read-models.db') };
     // The API records the process versions first, so the projector has a log to follow.
     const api = await startApiTestApp({ eventStorePath: env.EVENT_STORE_PATH, env: { ...env, PROJECTIONS: 'external', READ_YOUR_WRITES_TIMEOUT_MS: '10000' } });
     const projector = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'apps', 'projector', 'src', 'main.ts')], {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from './api-test-app';
+import { eventStoreEnv } from './e2e-store';
 
 export interface ApiChildProcess {
   readonly baseUrl: string;
@@ -27,7 +28,15 @@ export async function spawnApi(env: Record<string, string>): Promise<ApiChildPro
   const port = await freePort();
   const child = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'apps', 'api', 'src', 'main.ts')], {
     cwd: ROOT,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), AUTH: 'off', RATE_LIMIT_PER_MINUTE: '0', ...env },
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      AUTH: 'off',
+      RATE_LIMIT_PER_MINUTE: '0',
+      ...(env.EVENT_STORE_PATH !== undefined ? await eventStoreEnv(env.EVENT_STORE_PATH) : {}),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

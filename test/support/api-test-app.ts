@@ -6,6 +6,7 @@ import request from 'supertest';
 import { createApiApp } from '../../apps/api/src/api.app';
 import { generateApiKey, type NewApiKey } from '../../apps/api/src/auth/api-key.credentials';
 import { readApiSettings, type ApiSettings } from '../../apps/api/src/settings/api-settings';
+import { eventStoreEnv } from './e2e-store';
 
 export const ROOT = join(__dirname, '..', '..');
 export const SHIPPED_PROCESSES = join(ROOT, 'config', 'processes');
@@ -37,7 +38,10 @@ export function temporaryDirectory(prefix = 'stagecraft-test-'): { path: string;
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/** The real application on a real SQLite file, as `npm start` runs it, without a listening port. */
+/**
+ * The real application on a real SQLite file (or, in the KurrentDB e2e run, the server standing
+ * for that file), as `npm start` runs it, without a listening port.
+ */
 export async function startApiTestApp(options: {
   eventStorePath: string;
   processesDir?: string;
@@ -47,7 +51,7 @@ export async function startApiTestApp(options: {
   const { inline, keys } = testApiKeys([{ name: TEST_SERVICE, roles: ['admin'], mayActOnBehalf: true }, ...(options.extraKeys ?? [])]);
   const settings = readApiSettings(
     {
-      EVENT_STORE_PATH: options.eventStorePath,
+      ...(await eventStoreEnv(options.eventStorePath)),
       PROCESSES_DIR: options.processesDir ?? SHIPPED_PROCESSES,
       API_KEYS: inline,
       API_KEYS_FILE: `${options.eventStorePath}.keys.json`,

@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import { EventStoreUnavailableError, redactCredentials } from '@stagecraft/event-store';
 import { ProcessDefinitionError } from '@stagecraft/sales-process';
 import { createApiApp } from './api.app';
 import { ensureFirstAdminKey } from './auth/first-run';
@@ -20,7 +21,9 @@ async function main(): Promise<void> {
   const lines = [
     `Stagecraft API listening on ${url}`,
     `  API docs (OpenAPI): ${url}/docs`,
-    `  event store: SQLite at ${settings.eventStorePath} (durability ${settings.durability})`,
+    settings.eventStoreUrl !== undefined
+      ? `  event store: KurrentDB at ${redactCredentials(settings.eventStoreUrl)}`
+      : `  event store: SQLite at ${settings.eventStorePath} (durability ${settings.durability})`,
     `  processes: ${settings.processesDir}`,
   ];
   if (settings.auth.mode === 'off') {
@@ -42,7 +45,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   // A bad configuration is the operator's to fix: say which file, field and why, without a stack.
-  if (error instanceof ProcessDefinitionError || error instanceof SettingsError) {
+  if (error instanceof ProcessDefinitionError || error instanceof SettingsError || error instanceof EventStoreUnavailableError) {
     console.error(`Stagecraft did not start.\n${error.message}`);
   } else {
     console.error('Stagecraft did not start:', error);

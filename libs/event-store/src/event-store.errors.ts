@@ -26,3 +26,16 @@ export class DuplicateEventIdError extends Error {
     this.name = 'DuplicateEventIdError';
   }
 }
+
+/** The store's server cannot be reached (down, restarting, no leader yet): retrying later may succeed. */
+export class EventStoreUnavailableError extends Error {
+  readonly code = 'EVENT_STORE.UNAVAILABLE';
+
+  constructor(
+    readonly store: string,
+    reason: string,
+  ) {
+    super(`The event store ${store} cannot be reached: ${reason}`);
+    this.name = 'EventStoreUnavailableError';
+  }
+}

@@ -2,4 +2,7 @@
 // globals and must stay out of production code. Adapters' tests import it by path.
 export * from './event-store.port';
 export * from './event-store.errors';
+export * from './read-all-pages';
 export * from './sqlite/sqlite-event-store';
+export * from './kurrentdb/kurrentdb-event-store';
+export { normaliseKurrentDBConnectionString, redactCredentials } from './kurrentdb/kurrentdb-connection-string';

@@ -1,6 +1,7 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { EVENT_STORE, getSQLiteEventStore, type EventStore } from '@stagecraft/event-store';
+import { EVENT_STORE, type EventStore } from '@stagecraft/event-store';
 import type { ApiSettings } from '../settings/api-settings';
+import { openEventStore } from './event-store.factory';
 
 @Global()
 @Module({})
@@ -13,14 +14,15 @@ export class EventStoreModule implements OnApplicationShutdown {
       providers: [
         {
           provide: EVENT_STORE,
-          useFactory: (): EventStore => getSQLiteEventStore({ path: settings.eventStorePath, durability: settings.durability }),
+          useFactory: (): EventStore => openEventStore(settings),
         },
       ],
       exports: [EVENT_STORE],
     };
   }
 
-  // Pending group commits are flushed before the database closes, so a graceful stop loses nothing.
+  // Pending group commits (SQLite) and appends in flight (KurrentDB) finish before the store
+  // closes, so a graceful stop loses nothing.
   async onApplicationShutdown(): Promise<void> {
     await this.store.close();
   }

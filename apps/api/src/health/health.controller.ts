@@ -18,7 +18,7 @@ export class HealthController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Ready to serve: the store answers and process definitions are loaded (503 otherwise)' })
+  @ApiOperation({ summary: 'Ready to serve: the store (its kind: sqlite or kurrentdb) answers and process definitions are loaded (503 otherwise)' })
   async health(@Res({ passthrough: true }) reply: FastifyReply) {
     const store = await this.store.health().catch((error: Error) => ({ kind: 'unknown', reachable: false, detail: error.message }));
     const processes = this.processes.list().map((process) => ({ id: process.definition.id, version: process.version }));
@@ -27,7 +27,7 @@ export class HealthController {
     void reply.status(ok ? 200 : 503);
     return {
       status: ok ? 'ok' : 'unavailable',
-      store: { kind: store.kind, reachable: store.reachable, headPosition: store.reachable ? await this.store.headPosition() : null },
+      store: { kind: store.kind, reachable: store.reachable, headPosition: store.reachable ? await this.store.headPosition().catch(() => null) : null },
       processes,
       projections,
     };

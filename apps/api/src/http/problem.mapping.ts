@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import { DuplicateEventIdError, WrongExpectedRevisionError } from '@stagecraft/event-store';
+import { DuplicateEventIdError, EventStoreUnavailableError, WrongExpectedRevisionError } from '@stagecraft/event-store';
 import type { OpportunityErrorCode, OpportunityRejection } from '@stagecraft/opportunity';
 import { ApiProblem } from './problem';
 
@@ -57,6 +57,10 @@ export function toProblem(error: unknown): ApiProblem {
       expectedRevision: error.expected,
       actualRevision: error.actual,
     });
+  }
+  if (error instanceof EventStoreUnavailableError) {
+    // Not the client's mistake and not a bug: the store's server is down or changing leader.
+    return new ApiProblem(503, 'EVENT_STORE.UNAVAILABLE', 'The event store cannot be reached right now; retry shortly.');
   }
   if (error instanceof DuplicateEventIdError) {
     return new ApiProblem(409, 'COMMAND.DUPLICATE_ID', 'This command id was already used for a different command; send a new Idempotency-Key or commandId.');

@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { EVENT_STORE, type EventStore } from '@stagecraft/event-store';
+import { EVENT_STORE, readAllPages, type EventStore } from '@stagecraft/event-store';
 import { fromOpportunityStreamId } from '@stagecraft/opportunity';
 import type { FastifyRequest } from 'fastify';
 import { Allow } from '../auth/roles';
@@ -83,8 +83,7 @@ export class ProcessMigrationController {
   /** Ids of the opportunities open on a process version, from the log. */
   private async openOn(processId: string, version: string): Promise<string[]> {
     const opportunities = new Map<string, { processId: string; version: string; open: boolean }>();
-    for (let fromPosition = 1; ; ) {
-      const page = await this.store.readAll({ fromPosition, maxCount: PAGE });
+    for await (const page of readAllPages(this.store, { pageSize: PAGE })) {
       for (const event of page) {
         const id = fromOpportunityStreamId(event.stream);
         if (id === undefined) continue;
@@ -95,8 +94,6 @@ export class ProcessMigrationController {
         else if (event.type === 'OpportunityWon' || event.type === 'OpportunityLost') known.open = false;
         else if (event.type === 'OpportunityReopened') known.open = true;
       }
-      if (page.length < PAGE) break;
-      fromPosition = page[page.length - 1]!.position + 1;
     }
     return [...opportunities.entries()].filter(([, o]) => o.open && o.processId === processId && o.version === version).map(([id]) => id);
   }

@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { normaliseKurrentDBConnectionString } from '@stagecraft/event-store';
 
 export interface ApiSettings {
   readonly host: string;
   readonly port: number;
-  /** SQLite event store file. */
+  /** SQLite event store file (used when eventStoreUrl is not set). */
   readonly eventStorePath: string;
+  /** KurrentDB / EventStoreDB connection string (EVENT_STORE_URL); unset: the embedded SQLite store. */
+  readonly eventStoreUrl?: string;
   /**
    * 'full' (default): every acknowledged command survives a crash or power loss.
    * 'normal': survives a process crash; a power loss may drop the last group commits.
@@ -81,10 +84,12 @@ export function readApiSettings(env: Env = process.env, cwd: string = process.cw
           ...(env.JWT_AUDIENCE !== undefined ? { audience: env.JWT_AUDIENCE } : {}),
         }
       : undefined;
+  const eventStoreUrl = readConnectionString(env, 'EVENT_STORE_URL');
   return {
     host: env.HOST ?? '0.0.0.0',
     port: readInteger(env, 'PORT', 3000, 0, 65535),
     eventStorePath: resolve(cwd, env.EVENT_STORE_PATH ?? './data/events.db'),
+    ...(eventStoreUrl !== undefined ? { eventStoreUrl } : {}),
     durability,
     processesDir: resolve(cwd, env.PROCESSES_DIR ?? './config/processes'),
     // Beside the event store by default: read models belong to one event log.
@@ -104,6 +109,16 @@ export function readApiSettings(env: Env = process.env, cwd: string = process.cw
     // `npm run build` bundles the board there (apps/board/board.build.ts).
     boardAssetsDir: resolve(cwd, env.BOARD_ASSETS_DIR ?? './dist/board'),
   };
+}
+
+function readConnectionString(env: Env, variable: string): string | undefined {
+  const text = env[variable];
+  if (text === undefined || text.trim() === '') return undefined;
+  try {
+    return normaliseKurrentDBConnectionString(text);
+  } catch (error) {
+    throw new SettingsError(variable, `${(error as Error).message} (e.g. kurrentdb://localhost:2113?tls=false)`);
+  }
 }
 
 // JWT_PUBLIC_KEY holds the PEM itself or the path of a PEM file.

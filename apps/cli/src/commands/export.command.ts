@@ -1,4 +1,4 @@
-import type { StoredEvent } from '@stagecraft/event-store';
+import { readAllPages, type StoredEvent } from '@stagecraft/event-store';
 import { parseInstant } from '@stagecraft/opportunity';
 import type { ApiSettings } from '../../../api/src/settings/api-settings';
 import { CliError, EXIT } from '../cli.errors';
@@ -38,17 +38,14 @@ export async function exportEvents(settings: ApiSettings, options: ExportOptions
     const head = await store.headPosition();
     const progress = progressBar('export', head, 'positions');
     if (options.format === 'csv') await output.write(`${csvLine(EVENT_CSV_COLUMNS)}\r\n`);
-    for (let position = 0; ; ) {
-      const page = await store.readAll({ fromPosition: position + 1, maxCount: PAGE });
-      if (page.length === 0) break;
+    for await (const page of readAllPages(store, { pageSize: PAGE })) {
       const lines: string[] = [];
       for (const event of page) {
         if (inRange(event, from, to)) lines.push(options.format === 'csv' ? `${csvLine(csvRow(event))}\r\n` : `${JSON.stringify(jsonRecord(event))}\n`);
       }
       if (lines.length > 0) await output.write(lines.join(''));
       written += lines.length;
-      position = page[page.length - 1]!.position;
-      progress.update(position);
+      progress.update(page[page.length - 1]!.position);
     }
     progress.stop();
     await output.close();

@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
 import type { ApiSettings } from '../../../api/src/settings/api-settings';
 import { openProjectorStores } from '../../../projector/src/projector.runtime';
 import { rebuildProjections, unknownProjections } from '../../../projector/src/projections.maintenance';
 import { CliError, EXIT } from '../cli.errors';
+import { assertStoreExists } from '../io/event-store';
 import { progressBar } from '../io/progress';
 
 /**
@@ -11,7 +11,7 @@ import { progressBar } from '../io/progress';
  * projections and no projector writes that file, or use the HTTP rebuild on a running API.
  */
 export async function rebuildReadModels(settings: ApiSettings, names: readonly string[]): Promise<number> {
-  if (!existsSync(settings.eventStorePath)) throw new CliError(`There is no event store at ${settings.eventStorePath} (EVENT_STORE_PATH).`);
+  assertStoreExists(settings);
   const stores = openProjectorStores();
   try {
     const unknown = unknownProjections(stores.projections, names);

@@ -3,6 +3,7 @@ import { OPPORTUNITY_STREAM_PREFIX, toOpportunityStreamId } from '@stagecraft/op
 import { PROCESS_STREAM_PREFIX } from '@stagecraft/sales-process';
 import type { ApiSettings } from '../../../api/src/settings/api-settings';
 import { CliError, EXIT } from '../cli.errors';
+import { readAllPages } from '@stagecraft/event-store';
 import { openExistingStore } from '../io/event-store';
 import { opportunityIdFor } from '../io/opportunity-id';
 import { progressBar } from '../io/progress';
@@ -38,13 +39,10 @@ export async function verifyChains(settings: ApiSettings, target: string | undef
     const progress = progressBar('verify', head, 'positions');
     const verifier = new ChainVerifier();
     let checked = 0;
-    for (let position = 0; ; ) {
-      const page = await store.readAll({ fromPosition: position + 1, maxCount: PAGE });
-      if (page.length === 0) break;
+    for await (const page of readAllPages(store, { pageSize: PAGE })) {
       for (const event of page) verifier.add(event);
       checked += page.length;
-      position = page[page.length - 1]!.position;
-      progress.update(position);
+      progress.update(page[page.length - 1]!.position);
     }
     progress.stop();
     const verdicts = verifier.verdicts();

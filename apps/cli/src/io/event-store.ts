@@ -1,12 +1,20 @@
 import { existsSync } from 'node:fs';
-import { getSQLiteEventStore, type EventStore } from '@stagecraft/event-store';
+import type { EventStore } from '@stagecraft/event-store';
+import { openEventStore } from '../../../api/src/event-store/event-store.factory';
 import type { ApiSettings } from '../../../api/src/settings/api-settings';
 import { CliError } from '../cli.errors';
 
-/** The configured store, for commands that only read: it must exist (reading must not create an empty one). */
+/**
+ * The configured store (EVENT_STORE_URL, else the SQLite file), as the API opens it, for commands
+ * that only read: an embedded store must exist (reading must not create an empty one).
+ */
 export function openExistingStore(settings: ApiSettings): EventStore {
-  if (!existsSync(settings.eventStorePath)) {
+  assertStoreExists(settings);
+  return openEventStore(settings);
+}
+
+export function assertStoreExists(settings: ApiSettings): void {
+  if (settings.eventStoreUrl === undefined && !existsSync(settings.eventStorePath)) {
     throw new CliError(`There is no event store at ${settings.eventStorePath} (EVENT_STORE_PATH).`);
   }
-  return getSQLiteEventStore({ path: settings.eventStorePath, durability: settings.durability });
 }

@@ -1,4 +1,4 @@
-import type { EventStore, StoredEvent } from '@stagecraft/event-store';
+import { readAllPages, type EventStore, type StoredEvent } from '@stagecraft/event-store';
 import type { Projection } from '../projection.types';
 import type { ProjectionSnapshotStore } from './projection-snapshot.store';
 import type { ProjectionStatus, ReadModels } from './read-models.port';
@@ -159,17 +159,19 @@ export class ProjectionRunner implements ReadModels {
       // in everything the live one has, then swap in the same turn.
       // A failed projection froze at its failure; its rebuild chases the live log instead.
       const target = () => (entry.failed !== undefined ? this.head : entry.position);
-      while (position < target()) {
-        const page = await this.store.readAll({ fromPosition: position + 1, maxCount: pageSize });
-        if (page.length === 0) throw new Error(`The log ended at ${position} before the live position ${entry.position}`);
+      for await (const page of readAllPages(this.store, { pageSize })) {
         for (const event of page) {
           if (event.position > target()) break;
           if (projection.handles.has(event.type)) model = projection.evolve(model, event);
           position = event.position;
         }
         onProgress?.({ position, head: this.head });
-        if (position < target()) await new Promise((resolve) => setImmediate(resolve)); // let commands and queries run
+        if (page[page.length - 1]!.position >= target()) break;
+        await new Promise((resolve) => setImmediate(resolve)); // let commands and queries run
       }
+      // The live model may stand at a checkpoint past the last event (the store had looked that
+      // far and found nothing for it): the rebuilt one is then just as current.
+      position = Math.max(position, target());
       entry.model = model;
       entry.position = position;
       entry.failed = undefined;

@@ -1,0 +1,16 @@
+import { getKurrentDBEventStore, getSQLiteEventStore, type EventStore } from '@stagecraft/event-store';
+import type { ApiSettings } from '../settings/api-settings';
+
+/**
+ * The one place the event store is chosen, for the API and the projector alike: EVENT_STORE_URL
+ * names a KurrentDB / EventStoreDB node or cluster; without it, the embedded SQLite file.
+ */
+export function openEventStore(settings: Pick<ApiSettings, 'eventStoreUrl' | 'eventStorePath' | 'durability'>): EventStore {
+  if (settings.eventStoreUrl !== undefined) {
+    return getKurrentDBEventStore({
+      connectionString: settings.eventStoreUrl,
+      onReconnect: (attempt, error) => console.warn(`KurrentDB subscription dropped (${error.message}); resubscribing, attempt ${attempt}`),
+    });
+  }
+  return getSQLiteEventStore({ path: settings.eventStorePath, durability: settings.durability });
+}

@@ -1,0 +1,34 @@
+// Connection strings of the official client: kurrentdb:// (also kurrent://, kdb://) and the older
+// esdb:// of EventStoreDB, each with a +discover variant for a cluster found through gossip.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const { parseConnectionString } = require('@kurrent/kurrentdb-client/dist/Client/parseConnectionString') as {
+  parseConnectionString: (connectionString: string) => { hosts: readonly { address: string; port: number }[]; dnsDiscover: boolean; tls?: boolean };
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+const SCHEME = /^(esdb|kurrentdb|kurrent|kdb)(\+discover)?:\/\//i;
+
+/**
+ * Checks a connection string and returns it in the client's preferred spelling: esdb:// becomes
+ * kurrentdb:// (same protocol; the client would otherwise warn on every start). Throws an Error
+ * saying what is wrong, without echoing credentials.
+ */
+export function normaliseKurrentDBConnectionString(connectionString: string): string {
+  const trimmed = connectionString.trim();
+  const scheme = SCHEME.exec(trimmed);
+  if (!scheme) throw new Error('must start with kurrentdb://, kurrentdb+discover://, esdb:// or esdb+discover:// followed by host:port');
+  const normalised = `kurrentdb${scheme[2] ?? ''}://${trimmed.slice(scheme[0].length)}`;
+  let parsed: ReturnType<typeof parseConnectionString>;
+  try {
+    parsed = parseConnectionString(normalised);
+  } catch (error) {
+    throw new Error(`is not a KurrentDB connection string: ${redactCredentials((error as Error).message)}`);
+  }
+  if (parsed.hosts.length === 0 || parsed.hosts.some((host) => host.address === '')) throw new Error('names no host');
+  return normalised;
+}
+
+/** The connection string with any user:password replaced, for logs and /health. */
+export function redactCredentials(text: string): string {
+  return text.replace(/(\/\/)[^/@\s]+@/g, '$1***@');
+}

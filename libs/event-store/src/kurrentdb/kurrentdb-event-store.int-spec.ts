@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import { startKurrentDbDouble, type KurrentDbDouble } from '../../../../test/kurrentdb-double/kurrentdb-double';
+import { eventStoreContract } from '../event-store.contract';
+import { EventStoreUnavailableError } from '../event-store.errors';
+import type { EventStore, NewEvent, SubscriptionMessage } from '../event-store.port';
+import { normaliseKurrentDBConnectionString } from './kurrentdb-connection-string';
+import { getKurrentDBEventStore } from './kurrentdb-event-store';
+
+// KurrentDB keeps no index of event ids: an id is only known within its stream.
+const KURRENTDB_CAPABILITIES = { eventIdsUniqueAcrossStreams: false };
+
+// `npm run test:kurrentdb` with KURRENTDB_TEST_URL set runs the same contract against a real
+// server (see README, "Running on KurrentDB"). The suite uses unique stream names and only
+// compares positions, so the server may hold other data.
+const REAL_SERVER = process.env.KURRENTDB_TEST_URL;
+if (REAL_SERVER) {
+  describe('KurrentDB event store on a real server (KURRENTDB_TEST_URL)', () => {
+    eventStoreContract('KurrentDB adapter on a real server', async () => ({ store: getKurrentDBEventStore({ connectionString: REAL_SERVER }) }), KURRENTDB_CAPABILITIES);
+  });
+}
+
+const event = (type = 'Happened', metadata: Record<string, unknown> = {}): NewEvent => ({ id: randomUUID(), type, data: { at: type }, metadata });
+
+// Servers before 21.10 (and clients with per-call credentials) append through Streams.Append,
+// which reports a conflict in its response message instead of a status: the adapter must not care.
+describe('KurrentDB event store on a test double without batch append', () => {
+  let double: KurrentDbDouble;
+  beforeAll(async () => {
+    double = await startKurrentDbDouble({ advertiseBatchAppend: false });
+  });
+  afterAll(async () => {
+    expect(double.calls['Streams.BatchAppend']).toBeUndefined();
+    expect(double.calls['Streams.Append']).toBeGreaterThan(0);
+    await double?.stop();
+  });
+
+  eventStoreContract('KurrentDB adapter appending through Streams.Append', async () => ({ store: getKurrentDBEventStore({ connectionString: double.url }) }), KURRENTDB_CAPABILITIES);
+});
+
+describe('KurrentDB event store on the test double', () => {
+  let double: KurrentDbDouble;
+  beforeAll(async () => {
+    double = await startKurrentDbDouble();
+  });
+  afterAll(async () => {
+    await double?.stop();
+  });
+
+  eventStoreContract('KurrentDB adapter on the test double', async () => ({ store: getKurrentDBEventStore({ connectionString: double.url }) }), KURRENTDB_CAPABILITIES);
+
+  describe('adapter', () => {
+    let store: EventStore;
+    beforeAll(() => {
+      store = getKurrentDBEventStore({ connectionString: double.url, reconnectDelayMs: 10 });
+    });
+    afterAll(async () => {
+      await store?.close();
+    });
+
+    it('stores JSON with our metadata plus $correlationId/$causationId for the server, and reads our metadata back unchanged', async () => {
+      const stream = `opportunity-${randomUUID()}`;
+      const metadata = { commandId: 'c-1', correlationId: 'corr-1', causationId: 'c-1', actor: 'user-1' };
+      await store.appendToStream(stream, [event('OpportunityOpened', metadata)], { expectedRevision: 'no_stream' });
+      const [onServer] = double.log.stream(stream)!;
+
+      expect(onServer.type).toBe('OpportunityOpened');
+      expect(onServer.contentType).toBe('application/json');
+      expect(JSON.parse(Buffer.from(onServer.customMetadata).toString())).toEqual({ ...metadata, $correlationId: 'corr-1', $causationId: 'c-1' });
+      expect((await store.readStream(stream))[0].metadata).toEqual(metadata);
+    });
+
+    it('never shows system events: not in reads, not in subscriptions, not as the head', async () => {
+      const stream = `opportunity-${randomUUID()}`;
+      const written = await store.appendToStream(stream, [event()], { expectedRevision: 'no_stream' });
+      double.appendSystemEvent();
+
+      expect(await store.headPosition()).toBe(written.position);
+      expect((await store.readAll()).some((e) => e.stream.startsWith('$') || e.type.startsWith('$'))).toBe(false);
+      const received: SubscriptionMessage[] = [];
+      for await (const message of store.subscribeToAll()) {
+        received.push(message);
+        if (message.type === 'caughtUp') break;
+      }
+      expect(received.some((m) => m.type === 'event' && m.event.stream.startsWith('$'))).toBe(false);
+      expect(received[received.length - 1]).toEqual({ type: 'caughtUp', position: written.position });
+    });
+
+    it('resumes a subscription the server dropped, from where it was, without losing or repeating an event', async () => {
+      const prefix = `resume-${randomUUID()}-`;
+      const start = await store.headPosition();
+      await store.appendToStream(`${prefix}a`, [event('R0'), event('R1')], { expectedRevision: 'no_stream' });
+      const iterator = store.subscribeToAll({ fromPosition: start, streamPrefix: prefix })[Symbol.asyncIterator]();
+      const received: SubscriptionMessage[] = [];
+      const take = async (count: number) => {
+        for (let i = 0; i < count; i++) received.push((await iterator.next()).value as SubscriptionMessage);
+      };
+      try {
+        await take(3); // R0, R1, caughtUp
+        expect(double.dropSubscriptions()).toBeGreaterThan(0);
+        await store.appendToStream(`${prefix}a`, [event('L0')], { expectedRevision: 1 });
+        await store.appendToStream(`${prefix}b`, [event('L1')], { expectedRevision: 'no_stream' });
+        await take(2);
+      } finally {
+        await iterator.return?.();
+      }
+
+      expect(received.map((m) => (m.type === 'event' ? m.event.type : m.type))).toEqual(['R0', 'R1', 'caughtUp', 'L0', 'L1']);
+    });
+
+    it('answers overlapping next() calls in order, each with its own message', async () => {
+      const prefix = `overlap-${randomUUID()}-`;
+      const start = await store.headPosition();
+      await store.appendToStream(`${prefix}a`, [event('O0'), event('O1')], { expectedRevision: 'no_stream' });
+      const iterator = store.subscribeToAll({ fromPosition: start, streamPrefix: prefix })[Symbol.asyncIterator]();
+      try {
+        const results = await Promise.all([iterator.next(), iterator.next(), iterator.next()]);
+        expect(results.map((r) => (r.value.type === 'event' ? r.value.event.type : r.value.type))).toEqual(['O0', 'O1', 'caughtUp']);
+      } finally {
+        await iterator.return?.();
+      }
+    });
+
+    it('health names the kind and the connection, and says when the server cannot be reached', async () => {
+      const gone = await startKurrentDbDouble();
+      const unreachable = getKurrentDBEventStore({ connectionString: gone.url });
+      await gone.stop();
+      try {
+        expect(await store.health()).toEqual({ kind: 'kurrentdb', reachable: true, detail: double.url });
+        expect(await unreachable.health()).toMatchObject({ kind: 'kurrentdb', reachable: false });
+      } finally {
+        await unreachable.close();
+      }
+      // An unreachable server is one typed error, whatever path the client took.
+      const down = getKurrentDBEventStore({ connectionString: gone.url });
+      try {
+        await expect(down.readStream('opportunity-x')).rejects.toBeInstanceOf(EventStoreUnavailableError);
+        await expect(down.appendToStream('opportunity-x', [event()], { expectedRevision: 0 })).rejects.toBeInstanceOf(EventStoreUnavailableError);
+        await expect(down.appendToStream('opportunity-x', [event()], { expectedRevision: 'any' })).rejects.toMatchObject({ code: 'EVENT_STORE.UNAVAILABLE' });
+      } finally {
+        await down.close();
+      }
+      const closed = getKurrentDBEventStore({ connectionString: double.url });
+      await closed.close();
+      expect(await closed.health()).toMatchObject({ reachable: false });
+      await expect(closed.appendToStream('x', [event()], { expectedRevision: 'any' })).rejects.toThrow(/closed/);
+      expect(() => closed.subscribeToAll()).toThrow(/closed/);
+    });
+  });
+
+  describe('connection strings', () => {
+    it('accepts kurrentdb:// and esdb:// (single node, cluster, discovery), and spells them kurrentdb', () => {
+      expect(normaliseKurrentDBConnectionString('kurrentdb://localhost:2113?tls=false')).toBe('kurrentdb://localhost:2113?tls=false');
+      expect(normaliseKurrentDBConnectionString('esdb://admin:changeit@node1:2113,node2:2113,node3:2113?tls=true')).toBe('kurrentdb://admin:changeit@node1:2113,node2:2113,node3:2113?tls=true');
+      expect(normaliseKurrentDBConnectionString('esdb+discover://cluster.example.com:2113')).toBe('kurrentdb+discover://cluster.example.com:2113');
+    });
+
+    it('refuses what is not one, without echoing credentials', () => {
+      expect(() => normaliseKurrentDBConnectionString('postgres://localhost:5432')).toThrow(/must start with kurrentdb:\/\//);
+      expect(() => normaliseKurrentDBConnectionString('kurrentdb://')).toThrow();
+      expect(() => normaliseKurrentDBConnectionString('kurrentdb://user:secret@localhost:2113?tls=maybe')).toThrow(/connection string/);
+      expect(() => normaliseKurrentDBConnectionString('kurrentdb://user:secret@localhost:2113?tls=maybe')).not.toThrow(/secret/);
+    });
+  });
+});

@@ -1,0 +1,244 @@
+import {
+  excludeSystemEvents,
+  START,
+  streamNameFilter,
+  CancelledError,
+  DeadlineExceededError,
+  NotLeaderError,
+  UnavailableError,
+  type AllStreamResolvedEvent,
+  type AllStreamSubscription,
+  type KurrentDBClient,
+  type Position,
+} from '@kurrent/kurrentdb-client';
+import type { SubscribeToAllOptions, SubscriptionMessage } from '../event-store.port';
+import { toKurrentPosition, toStoredEvent } from './kurrentdb-positions';
+
+export interface KurrentDBSubscriptionSettings {
+  /** First wait before subscribing again after the connection dropped; doubles up to 2 s. */
+  readonly reconnectDelayMs: number;
+  /** Consecutive failed attempts, without a message in between, before the subscription fails. */
+  readonly maxReconnectAttempts: number;
+  /** Told when the subscription dropped and is being resumed (for the logs). */
+  readonly onReconnect?: (attempt: number, error: Error) => void;
+}
+
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+const CAUGHT_UP = Symbol('caughtUp');
+type Buffered = SubscriptionMessage | typeof CAUGHT_UP;
+
+/**
+ * The port's catch-up subscription on the server's own: a filtered subscription to $all
+ * (stream-name prefix when one is asked for, else every non-system event type) that replays from
+ * the position, says caughtUp once, then delivers live events.
+ *
+ * caughtUp means "everything that was in the log when the subscription started has been
+ * delivered": the head is read as the subscription starts, and caughtUp follows the event at it,
+ * or comes before the first event past it, or with a checkpoint past it, or with the server's own
+ * caughtUp, whichever is first. The server's caughtUp alone would come late under a steady write
+ * load (its replay chases the writers; a catch-up reading at the consumer's pace meets the
+ * appends made meanwhile), and servers before 23.10 do not send it at all.
+ *
+ * Dropped connections (a node restart, a leader change) are resumed from the last event
+ * delivered, or the server's last checkpoint if it is further: a filtered subscription's
+ * checkpoints say how far the server has searched, so a resume does not search again what
+ * matched nothing. The checkpoint is passed back exactly as the server gave it, since a
+ * subscription starts after its position.
+ */
+export class KurrentDBSubscription implements AsyncIterator<SubscriptionMessage, undefined> {
+  private readonly buffer: Buffered[] = [];
+  private finished = false;
+  private failure: Error | undefined;
+  private wake: (() => void) | undefined;
+  private pulling: Promise<unknown> = Promise.resolve();
+  private current: AllStreamSubscription | undefined;
+  /** Where a resubscription starts (exclusive); undefined: from the start of the log. */
+  private resumeFrom: Position | undefined;
+  private lastPosition: number;
+  private caughtUpSent = false;
+  /** The last event's position when the subscription started. */
+  private head: number | undefined;
+  /** Position of the last event next() has handed out. */
+  private delivered = 0;
+  private attempts = 0;
+  private readonly signal: AbortSignal | undefined;
+  private readonly onAbort = (): void => this.finish();
+
+  constructor(
+    private readonly client: KurrentDBClient,
+    private readonly options: SubscribeToAllOptions,
+    private readonly settings: KurrentDBSubscriptionSettings,
+    private readonly detach: (subscription: KurrentDBSubscription) => void,
+    readHead: () => Promise<number>,
+  ) {
+    // Position 0 is "before the first event": the server's START, since 0 names no record.
+    this.resumeFrom = options.fromPosition ? toKurrentPosition(options.fromPosition) : undefined;
+    this.lastPosition = options.fromPosition ?? 0;
+    this.signal = options.signal;
+    if (this.signal?.aborted) {
+      this.finish();
+      return;
+    }
+    this.signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.subscribe();
+    readHead().then(
+      (head) => {
+        if (this.finished) return;
+        this.head = head;
+        // Everything up to the head is already buffered (or there was nothing to replay).
+        if (head <= this.lastPosition) this.sendCaughtUp();
+      },
+      // Without the head, the server's caughtUp or a checkpoint still says it.
+      () => undefined,
+    );
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<SubscriptionMessage, undefined>> {
+    // Serialised: overlapping next() calls are answered in order, each with its own message.
+    const result = this.pulling.then(() => this.pull());
+    this.pulling = result.catch(() => undefined);
+    return result;
+  }
+
+  private async pull(): Promise<IteratorResult<SubscriptionMessage, undefined>> {
+    for (;;) {
+      if (this.finished) return DONE;
+      const message = this.buffer.shift();
+      if (message === CAUGHT_UP) return { done: false, value: { type: 'caughtUp', position: this.lastDeliveredBefore() } };
+      if (message) {
+        if (message.type === 'event') this.delivered = message.event.position;
+        return { done: false, value: message };
+      }
+      if (this.failure) {
+        const failure = this.failure;
+        this.finish();
+        throw failure;
+      }
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  async return(): Promise<IteratorResult<SubscriptionMessage, undefined>> {
+    this.finish();
+    return DONE;
+  }
+
+  /** Ends the subscription: the server call is cancelled, pending and later next() complete. */
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.buffer.length = 0;
+    this.signal?.removeEventListener('abort', this.onAbort);
+    this.stopCurrent();
+    this.detach(this);
+    this.notify();
+  }
+
+  get active(): boolean {
+    return !this.finished;
+  }
+
+  // caughtUp is sent right after the last replayed event; its position is the furthest point
+  // the subscription has delivered (or started from), never one of the server's "next record" ones.
+  private lastDeliveredBefore(): number {
+    return Math.max(this.delivered, this.options.fromPosition ?? 0);
+  }
+
+  private subscribe(): void {
+    let converted = 0;
+    let received = 0;
+    let caughtUpAfter: number | undefined;
+    // A checkpoint is only taken while every event converted before it has reached this side:
+    // a drop could otherwise discard events still buffered inside the client behind it.
+    const checkpointReached = (_: unknown, position: Position): Promise<void> => {
+      if (this.current === subscription && received === converted) this.checkpoint(position);
+      return Promise.resolve();
+    };
+    const filter = this.options.streamPrefix ? streamNameFilter({ prefixes: [this.options.streamPrefix], checkpointReached }) : excludeSystemEvents({ checkpointReached });
+    const subscription = this.client.subscribeToAll({ fromPosition: this.resumeFrom ?? START, filter });
+    this.current = subscription;
+    // The client reports caughtUp as an event beside the stream of events, which may still hold
+    // events converted before it; count conversions so caughtUp lands after exactly those.
+    const withCount = subscription as unknown as { convertGrpcEvent: (event: unknown) => unknown };
+    const convert = withCount.convertGrpcEvent;
+    withCount.convertGrpcEvent = (event: unknown) => {
+      converted += 1;
+      return convert(event);
+    };
+    const maybeCaughtUp = () => {
+      if (caughtUpAfter !== undefined && received >= caughtUpAfter) this.sendCaughtUp();
+    };
+    subscription.on('caughtUp', () => {
+      if (this.current !== subscription) return;
+      caughtUpAfter = converted;
+      maybeCaughtUp();
+      this.notify();
+    });
+    subscription.on('data', (resolved: AllStreamResolvedEvent) => {
+      if (this.current !== subscription) return;
+      received += 1;
+      this.attempts = 0;
+      const event = toStoredEvent(resolved);
+      // A resumed subscription starts after the last delivered event; never deliver one twice.
+      if (event && event.position > this.lastPosition) {
+        if (this.head !== undefined && event.position > this.head) this.sendCaughtUp(); // a live event
+        this.lastPosition = event.position;
+        this.resumeFrom = resolved.event!.position!;
+        this.buffer.push({ type: 'event', event });
+        if (this.head !== undefined && event.position === this.head) this.sendCaughtUp();
+      }
+      maybeCaughtUp();
+      this.notify();
+    });
+    subscription.on('error', (error: Error) => this.dropped(subscription, error));
+    subscription.on('end', () => this.dropped(subscription, new UnavailableError(undefined)));
+  }
+
+  private checkpoint(position: Position): void {
+    this.attempts = 0;
+    if (this.resumeFrom === undefined || position.commit > this.resumeFrom.commit) this.resumeFrom = position;
+    if (this.head !== undefined && position.commit >= BigInt(this.head)) this.sendCaughtUp();
+    this.notify();
+  }
+
+  private sendCaughtUp(): void {
+    if (this.caughtUpSent || this.finished) return;
+    this.caughtUpSent = true;
+    this.buffer.push(CAUGHT_UP);
+    this.notify();
+  }
+
+  private dropped(subscription: AllStreamSubscription, error: Error): void {
+    if (this.finished || this.current !== subscription) return;
+    this.current = undefined;
+    void subscription.unsubscribe().catch(() => undefined);
+    const transient = error instanceof UnavailableError || error instanceof CancelledError || error instanceof DeadlineExceededError || error instanceof NotLeaderError;
+    this.attempts += 1;
+    if (!transient || this.attempts > this.settings.maxReconnectAttempts) {
+      this.failure = error;
+      this.notify();
+      return;
+    }
+    this.settings.onReconnect?.(this.attempts, error);
+    const delay = Math.min(2000, this.settings.reconnectDelayMs * 2 ** (this.attempts - 1));
+    setTimeout(() => {
+      if (!this.finished) this.subscribe();
+    }, delay).unref();
+  }
+
+  private stopCurrent(): void {
+    const current = this.current;
+    this.current = undefined;
+    if (current) void current.unsubscribe().catch(() => undefined);
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+}
