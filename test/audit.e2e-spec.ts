@@ -143,6 +143,19 @@ describe('auditors: as-of reads, timeline, tamper evidence', () => {
       expect((await verdictOf(victim)).opportunity).toMatchObject({ ok: false, revision: 3, reason: 'prev-hash-mismatch' });
     });
 
+    it('an event whose type was rewritten so the stream no longer replays: reads say so with a code, verify locates it', async () => {
+      const victim = await backfilledDeal(api);
+      await reopen((db) => {
+        db.prepare(`UPDATE events SET type = 'OpportunityWon' WHERE stream = ? AND revision = 1`).run(`opportunity-${victim}`);
+      });
+      const read = await api.http.get(`/opportunities/${victim}`).expect(500);
+      expect(read.body).toMatchObject({ code: 'EVENT_STORE.STREAM_UNREADABLE', detail: expect.stringContaining('verify') });
+      // The raw events stay readable, so an auditor can see what was stored.
+      expect((await api.http.get(`/opportunities/${victim}/history`).expect(200)).body.events[1]).toMatchObject({ revision: 1, type: 'OpportunityWon' });
+      expect((await api.http.get(`/opportunities/${victim}/history?view=timeline`).expect(500)).body.code).toBe('EVENT_STORE.STREAM_UNREADABLE');
+      expect((await verdictOf(victim)).opportunity).toMatchObject({ ok: false, revision: 1, reason: 'hash-mismatch' });
+    });
+
     it('a rewritten process definition', async () => {
       await reopen((db) => {
         db.prepare(`UPDATE events SET data = json_set(data, '$.definition.name', 'Relaxed rules') WHERE stream = 'sales-process-standard' AND revision = 0`).run();

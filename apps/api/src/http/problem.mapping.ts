@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { DuplicateEventIdError, EventStoreUnavailableError, WrongExpectedRevisionError } from '@stagecraft/event-store';
-import type { OpportunityErrorCode, OpportunityRejection } from '@stagecraft/opportunity';
+import { UnexpectedEventError, type OpportunityErrorCode, type OpportunityRejection } from '@stagecraft/opportunity';
 import { ApiProblem } from './problem';
 
 /** A command the domain refused: carried to the edge unchanged, then mapped below. */
@@ -61,6 +61,15 @@ export function toProblem(error: unknown): ApiProblem {
   if (error instanceof EventStoreUnavailableError) {
     // Not the client's mistake and not a bug: the store's server is down or changing leader.
     return new ApiProblem(503, 'EVENT_STORE.UNAVAILABLE', 'The event store cannot be reached right now; retry shortly.');
+  }
+  if (error instanceof UnexpectedEventError) {
+    // The stored events of a stream do not replay: not the client's mistake, and not something a
+    // retry fixes. Someone edited the log, or a bug wrote it; say so plainly, and how to check.
+    return new ApiProblem(
+      500,
+      'EVENT_STORE.STREAM_UNREADABLE',
+      `The stored events of this opportunity cannot be replayed (${error.message}); the log may have been altered. An auditor can locate the break with GET /opportunities/{id}/verify or \`npx stagecraft verify <id>\`.`,
+    );
   }
   if (error instanceof DuplicateEventIdError) {
     return new ApiProblem(409, 'COMMAND.DUPLICATE_ID', 'This command id was already used for a different command; send a new Idempotency-Key or commandId.');
