@@ -59,6 +59,21 @@ describe('foldAsOf', () => {
     );
   });
 
+  it('is always a prefix: a later event recorded by a lagging clock does not count before the events it follows', () => {
+    const stream = 'opportunity-00000000-0000-4000-8000-000000000001';
+    const opened = { stream, revision: 0, type: 'OpportunityOpened', metadata: { recordedAt: '2026-03-01T10:00:00Z' },
+      data: { opportunityId: '00000000-0000-4000-8000-000000000001', title: 'ACME', processId: 'standard', processVersion: 'v1', stage: 'new', teamId: 'direct', occurredAt: '2026-03-01T10:00:00Z' } };
+    const detailsChanged = { stream, revision: 1, type: 'OpportunityDetailsChanged', metadata: { recordedAt: '2026-03-05T10:00:00Z' },
+      data: { opportunityId: '00000000-0000-4000-8000-000000000001', title: 'ACME (renamed)', occurredAt: '2026-03-05T10:00:00Z' } };
+    // Another writer's clock was a week behind when it recorded revision 2.
+    const lagging = { stream, revision: 2, type: 'OpportunityDetailsChanged', metadata: { recordedAt: '2026-03-02T10:00:00Z' },
+      data: { opportunityId: '00000000-0000-4000-8000-000000000001', title: 'ACME (lagging)', occurredAt: '2026-03-06T10:00:00Z' } };
+
+    const result = foldAsOf([opened, detailsChanged, lagging], '2026-03-03T00:00:00Z', 'recordedAt');
+
+    expect(result).toMatchObject({ revision: 0, eventsFolded: 1, state: { status: 'open', title: 'ACME' } });
+  });
+
   it('takes ISO text and refuses what is not an instant', () => {
     const events: StoredEventLike[] = [
       {

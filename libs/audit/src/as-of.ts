@@ -26,9 +26,11 @@ export function instantOf(event: StoredEventLike, axis: AsOfAxis): number {
 }
 
 /**
- * Folds the events of one opportunity stream (in revision order) whose instant on `axis` is at
- * or before `instant`. Business time never goes backwards within a stream, and neither does
- * recording time, so this is a prefix in practice; filtering keeps it right even if not.
+ * Folds the events of one opportunity stream, in revision order, up to the first whose instant on
+ * `axis` is after `instant`. A stream is a sequence: an event was only ever known together with
+ * every event before it, so the answer is always a prefix. Business time never goes backwards
+ * within a stream (the decider refuses it); recording time comes from each writer's clock, and a
+ * writer whose clock lags must not make a later event count as known before an earlier one.
  */
 export function foldAsOf(events: readonly StoredEventLike[], instant: number | string, axis: AsOfAxis): AsOfResult {
   const at = typeof instant === 'number' ? instant : Date.parse(instant);
@@ -36,7 +38,7 @@ export function foldAsOf(events: readonly StoredEventLike[], instant: number | s
   const folded: OpportunityEvent[] = [];
   let revision: number | null = null;
   for (const event of events) {
-    if (!(instantOf(event, axis) <= at)) continue;
+    if (!(instantOf(event, axis) <= at)) break;
     folded.push(toOpportunityEvent(event));
     revision = event.revision;
   }
