@@ -6,6 +6,7 @@ import { fromOpportunityStreamId } from '@stagecraft/opportunity';
 import type { FastifyRequest } from 'fastify';
 import { Allow } from '../auth/roles';
 import { deterministicUuid } from '../common/deterministic-uuid';
+import type { ApiProblem } from '../http/problem';
 import { toProblem } from '../http/problem.mapping';
 import { ProcessRegistry } from '../processes/process-registry.service';
 import { CLOCK, type Clock } from '../settings/api-settings.token';
@@ -22,7 +23,12 @@ export interface BulkMigrationReport {
   readonly fromVersion: string;
   readonly toVersion: string;
   readonly migrated: readonly string[];
-  /** Opportunities found open on fromVersion that were not migrated, with the refusal's code. */
+  /**
+   * Opportunities found open on fromVersion that were not migrated, with the status and code of
+   * why: a 4xx the process refused; a 5xx the store failed for that one (an unreadable stream, or
+   * the store unreachable, after which no further one is attempted). Re-running the bulk migration
+   * picks them up: the migrated ones are no longer on fromVersion.
+   */
   readonly refused: readonly { readonly opportunityId: string; readonly status: number; readonly code: string; readonly detail: string }[];
 }
 
@@ -56,8 +62,9 @@ export class ProcessMigrationController {
     const migrated: string[] = [];
     const refused: BulkMigrationReport['refused'][number][] = [];
     let next = 0;
+    let storeDown: ApiProblem | undefined;
     const worker = async () => {
-      while (next < candidates.length) {
+      while (next < candidates.length && storeDown === undefined) {
         const opportunityId = candidates[next++]!;
         // One command per opportunity; a client-chosen key makes each of them idempotent too.
         const commandId = envelope.clientSuppliedId ? deterministicUuid('bulk-migration', envelope.commandId, opportunityId) : `${envelope.commandId}:${opportunityId}`;
@@ -70,13 +77,18 @@ export class ProcessMigrationController {
           );
           migrated.push(opportunityId);
         } catch (error) {
+          // Every outcome is reported, 5xx included: a thrown error would lose the report of
+          // what the other workers already migrated.
           const problem = toProblem(error);
-          if (problem.status >= 500) throw error;
+          if (problem.status === 503) storeDown ??= problem;
           refused.push({ opportunityId, status: problem.status, code: problem.code, detail: problem.detail });
         }
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    for (const opportunityId of candidates.slice(next)) {
+      refused.push({ opportunityId, status: 503, code: storeDown!.code, detail: `Not attempted: ${storeDown!.detail}` });
+    }
     return { processId, fromVersion: dto.fromVersion, toVersion: dto.toVersion, migrated: migrated.sort(), refused: refused.sort((a, b) => a.opportunityId.localeCompare(b.opportunityId)) };
   }
 
