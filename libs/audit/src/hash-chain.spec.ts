@@ -112,6 +112,22 @@ describe('the hash chain', () => {
     expect(verifyStreamChain(edited)).toMatchObject({ ok: false, revision: 2, reason: 'prev-hash-mismatch' });
   });
 
+  it('fed the log in position order, calls a whole stream without hashes after the log was chained stripped, not "written before"', () => {
+    const positioned = (events: StoredEventLike[], first: number) => events.map((event, index) => ({ ...event, position: first + index }));
+    const stripped = (events: StoredEventLike[]) =>
+      events.map(({ metadata: { hash: _hash, prevHash: _prevHash, ...metadata }, ...event }) => ({ ...event, metadata }));
+    const older = positioned(stripped(chainedStream('opportunity-old')), 1); // written before tamper evidence
+    const chained = positioned(chainedStream('opportunity-o2'), 5);
+    const rewritten = positioned(stripped(chainedStream('opportunity-o3')), 9); // after it: hashes stripped
+
+    const verdict = verifyLog([...older, ...chained, ...rewritten]);
+
+    expect(verdict.broken).toEqual([expect.objectContaining({ stream: 'opportunity-o3', revision: 0, reason: 'missing-hash' })]);
+    expect(verdict.unchained).toBe(4); // the older stream: reported, not called tampered
+    // Without positions (one stream read alone) nothing tells the two apart: it is only "unchained".
+    expect(verifyStreamChain(stripped(chainedStream('opportunity-o3')))).toMatchObject({ ok: true, unchained: 4, unchainedCovered: false });
+  });
+
   it('verifies an empty stream as intact', () => {
     expect(verifyStreamChain([], STREAM)).toEqual({ ok: true, stream: STREAM, events: 0, unchained: 0, unchainedCovered: true, headHash: GENESIS_HASH, lastRevision: null });
   });

@@ -139,6 +139,12 @@ interface StreamProgress {
  */
 export class ChainVerifier {
   private readonly streams = new Map<string, StreamProgress>();
+  /**
+   * Global position of the first hashed event seen. Fed the log in position order, the verifier
+   * knows tamper evidence was on from there: an event after it without a hash had its hash
+   * stripped (a whole stream rewritten without hashes would otherwise pass as "written before").
+   */
+  private chainedSince: number | undefined;
 
   add(event: StoredEventLike): void {
     let progress = this.streams.get(event.stream);
@@ -156,6 +162,12 @@ export class ChainVerifier {
     const { hash, prevHash } = event.metadata;
     if (hash === undefined && prevHash === undefined) {
       if (progress.hashed > 0) return fail('missing-hash', 'the event carries no hash although earlier events of the stream do');
+      if (this.chainedSince !== undefined && event.position !== undefined && event.position > this.chainedSince) {
+        return fail(
+          'missing-hash',
+          `the event at position ${event.position} carries no hash although the log was chained from position ${this.chainedSince} on (only a writer older than tamper evidence, still running then, could have written it)`,
+        );
+      }
       progress.unchained += 1;
       progress.prevHash = chainHash(progress.prevHash, event);
     } else {
@@ -165,6 +177,7 @@ export class ChainVerifier {
       if (computed !== hash) return fail('hash-mismatch', `stored hash ${hash} differs from the hash of the event as stored ${computed}`);
       progress.hashed += 1;
       progress.prevHash = hash;
+      if (event.position !== undefined && (this.chainedSince === undefined || event.position < this.chainedSince)) this.chainedSince = event.position;
     }
     progress.nextRevision += 1;
   }

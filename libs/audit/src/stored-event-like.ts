@@ -9,6 +9,8 @@ export interface StoredEventLike {
   readonly type: string;
   readonly data: Readonly<Record<string, unknown>>;
   readonly metadata: Readonly<Record<string, unknown>>;
+  /** Position in the global log, where the reader has it (lets a log-wide check see what came after what). */
+  readonly position?: number;
   /** When the store recorded it (ISO 8601), where the store says. */
   readonly recordedAt?: string;
 }

@@ -126,7 +126,10 @@ export class VerifyOpportunityHandler implements IQueryHandler<VerifyOpportunity
     // The rules the opportunity was judged by live in its process's stream: verify that too.
     const processId = stored[0]!.data.processId;
     const process = typeof processId === 'string' ? verifyStreamChain(await this.store.readStream(toProcessStreamId(processId)), toProcessStreamId(processId)) : null;
-    return { opportunityId, ok: opportunity.ok && (process?.ok ?? true), opportunity, process };
+    // ok only when something vouches for every event: events written before tamper evidence, with
+    // no hashed event after them, are reported (unchainedCovered: false) but not called verified.
+    const vouched = (verdict: ChainVerdict | null) => verdict === null || (verdict.ok && verdict.unchainedCovered);
+    return { opportunityId, ok: vouched(opportunity) && vouched(process), opportunity, process };
   }
 }
 
