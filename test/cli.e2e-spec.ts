@@ -245,6 +245,13 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
       expect(home.status).toBe(0);
       expect(JSON.parse(home.stdout)).toMatchObject({ imported: 0, unchanged: opportunityEvents, rejected: [] });
       expect(await readAllEvents(source)).toEqual(sourceEvents);
+      // And the copy's own export imported back into the source: its events are the source's, copied.
+      const copyExport = join(dir.path, 'copy-export.jsonl');
+      expect(stagecraft(copy, 'export', '--out', copyExport).status).toBe(0);
+      const back = stagecraft(source, 'import', copyExport, '--json');
+      expect(JSON.parse(back.stdout)).toMatchObject({ imported: 0, unchanged: opportunityEvents, rejected: [] });
+      expect(back.status).toBe(0);
+      expect(await readAllEvents(source)).toEqual(sourceEvents);
 
       // The same facts: each opportunity's events (type and data) match the source's, in order.
       const facts = (events: { stream: string; type: string; data: unknown }[]) =>

@@ -154,7 +154,7 @@ class Importer {
     const head = loaded.revision === 'no_stream' ? -1 : loaded.revision;
     if (record.revision <= head) {
       const [there] = await this.side.store.readStream(record.stream, { fromRevision: record.revision, maxCount: 1 });
-      if (there && (there.id === record.id || there.metadata.commandId === commandId)) return { result: 'unchanged' };
+      if (there && isSameEvent(there, record)) return { result: 'unchanged' };
       return { result: 'rejected', reason: `this store already holds another event at revision ${record.revision} of ${record.stream}` };
     }
     if (record.revision > head + 1) {
@@ -246,4 +246,16 @@ function formatReport(report: ImportReport): string {
   const mapped = Object.entries(report.mappedIds);
   if (mapped.length > 0) lines.push(`  ${mapped.length} source id(s) are not UUIDs and were given derived opportunity ids (see --json for the map)`);
   return lines.join('\n');
+}
+
+/**
+ * Whether the stored event and the file's are one event, possibly copied by imports: the same id,
+ * one imported from the other (an import's command id is `import:<original id>`), or both imported
+ * from the same original — so a store's export imported into a copy, and the copy's export
+ * imported back, appends nothing and rejects nothing.
+ */
+function isSameEvent(there: { id: string; metadata: Readonly<Record<string, unknown>> }, record: { id: string; metadata: Readonly<Record<string, unknown>> }): boolean {
+  const importedFrom = (metadata: Readonly<Record<string, unknown>>) => (typeof metadata.commandId === 'string' && metadata.commandId.startsWith('import:') ? metadata.commandId.slice('import:'.length) : undefined);
+  const originOf = (event: typeof there) => importedFrom(event.metadata) ?? event.id;
+  return there.id === record.id || originOf(there) === originOf(record);
 }
