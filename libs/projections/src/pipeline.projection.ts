@@ -334,14 +334,9 @@ export function queryPipeline(model: PipelineModel, filter: PipelineFilter = {},
   const currency = model.currency.values;
   const probability = model.probability.values;
   const rows = model.table.rows;
-  const closed = options.closed ? closedSelection(model, options.closed) : undefined;
   for (let row = 0; row < rows; row++) {
     const key = stageKey[row]!;
-    if (selected !== undefined && selected[row] === 0) continue;
-    if (key < 0) {
-      if (closed) closed.take(row);
-      continue;
-    }
+    if (key < 0 || (selected !== undefined && selected[row] === 0)) continue;
     counts[key]!++;
     if (listed) listed[key]!.push(row);
     const value = amount[row]!;
@@ -353,6 +348,14 @@ export function queryPipeline(model: PipelineModel, filter: PipelineFilter = {},
     byCurrency[cell]! += value;
     weightedByCurrency[cell]! += share;
     hasCurrency[cell] = 1;
+  }
+
+  // Closed rows in a pass of their own, only when asked: the open board's loop stays as lean as before.
+  const closed = options.closed ? closedSelection(model, options.closed) : undefined;
+  if (closed) {
+    for (let row = 0; row < rows; row++) {
+      if (stageKey[row]! < 0 && (selected === undefined || selected[row] === 1)) closed.take(row);
+    }
   }
 
   const perCurrency = (sums: Float64Array, key: number): Record<string, number> => {
