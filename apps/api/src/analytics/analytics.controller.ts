@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagg
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   closedWindow,
+  PIPELINE_MODEL_LAYOUT,
   queryFunnel,
   queryPipeline,
   queryPipelineAsOf,
@@ -64,7 +65,13 @@ export class AnalyticsController {
       const board = queryPipelineAsOf(this.model<StageIntervalsModel>('stage-intervals'), ms, { processId, teamId, ownerId }, options);
       return this.answer({ asOf: { instant: new Date(ms).toISOString(), axis: 'occurredAt' }, ...board }, pipelineRows, query, request, reply);
     }
-    const result = queryPipeline(this.model<PipelineModel>('pipeline'), { processId, teamId, ownerId }, options);
+    const model = this.model<PipelineModel>('pipeline');
+    // With PROJECTIONS=external the model comes from the projector's snapshots: one of an older
+    // layout (a projector not yet upgraded) has no closed columns to answer from.
+    if (closed && model.layout !== PIPELINE_MODEL_LAYOUT) {
+      throw new ApiProblem(503, 'PROJECTIONS.FAILED', 'The pipeline read model was saved by an older version of Stagecraft and cannot list closed opportunities; upgrade the projector and let it rebuild.', { projection: 'pipeline' });
+    }
+    const result = queryPipeline(model, { processId, teamId, ownerId }, options);
     return this.answer(result, pipelineRows, query, request, reply);
   }
 
