@@ -195,6 +195,74 @@ describe('analytics from the read models (end to end)', () => {
     expect((await api.http.post('/admin/projections/nope/rebuild').send({}).expect(404)).body.code).toBe('PROJECTION.NOT_FOUND');
   });
 
+  // Last: it closes and reopens more deals, which the figures above must not see.
+  it('lists recently closed opportunities per process (?closed=won,lost): latest outcome, newest first, reopened ones gone', async () => {
+    type Card = { id: string; title: string; ownerId: string | null; teamId: string | null; amount: number | null; currency: string | null; closedAt: string; lostReason?: string | null };
+    type Section = { count: number; amount: number; amountsByCurrency: Record<string, number>; opportunities?: Card[] };
+    type Board = { processes: { processId: string; stages: unknown[]; won?: Section; lost?: Section }[]; closed?: { from: string; to: string; limit: number } };
+    const january = 'closedFrom=2026-01-01T00:00:00Z&closedTo=2026-01-31T23:59:59Z';
+    const board = async (query: string, key = api.keys.analyst!) =>
+      (await api.anonymous.get(`/pipeline?minPosition=${lastPosition}&${query}`).set('Authorization', `Bearer ${key}`).expect(200)).body as Board;
+    const standardOf = (answer: Board) => answer.processes.find((p) => p.processId === 'standard')!;
+
+    const answer = await board(`include=opportunities&closed=won,lost&${january}`);
+    expect(answer.closed).toEqual({ from: '2026-01-01T00:00:00.000Z', to: '2026-01-31T23:59:59.000Z', limit: 50 });
+    const standard = standardOf(answer);
+    expect(standard.won).toEqual({
+      count: 1,
+      amount: 1000,
+      amountsByCurrency: { EUR: 1000 },
+      opportunities: [{ id: expect.any(String), title: 'A', ownerId: 'ana', teamId: 'direct', amount: 1000, currency: 'EUR', closedAt: at(8) }],
+    });
+    expect(standard.lost).toEqual({
+      count: 1,
+      amount: 500,
+      amountsByCurrency: { EUR: 500 },
+      opportunities: [{ id: expect.any(String), title: 'B', ownerId: 'bob', teamId: 'partners', amount: 500, currency: 'EUR', closedAt: at(4), lostReason: 'price' }],
+    });
+    expect(answer.processes.find((p) => p.processId === 'inside-sales')).toMatchObject({ won: { count: 0, amount: 0, opportunities: [] }, lost: { count: 0, opportunities: [] } });
+    // Only additions: the stages are what they are without ?closed=, and without it nothing closed appears.
+    const plain = await board('include=opportunities');
+    expect(answer.processes.map((p) => p.stages)).toEqual(plain.processes.map((p) => p.stages));
+    expect(plain.closed).toBeUndefined();
+    expect(Object.keys(standardOf(plain)).sort()).toEqual(['processId', 'stages']);
+
+    // One outcome, figures only without include=opportunities, a window that leaves B out, and a team-limited analyst.
+    expect(standardOf(await board(`closed=lost&${january}`))).toEqual({ processId: 'standard', stages: expect.any(Array), lost: { count: 1, amount: 500, amountsByCurrency: { EUR: 500 } } });
+    expect(standardOf(await board('closed=won,lost&closedFrom=2026-01-05T00:00:00Z&closedTo=2026-01-31T00:00:00Z')).lost!.count).toBe(0);
+    const scoped = standardOf(await board(`closed=won,lost&${january}`, api.keys['direct-analyst']!));
+    expect([scoped.won!.count, scoped.lost!.count]).toEqual([1, 0]);
+
+    // Closed now (the server's clock): in the default window, the 30 days up to now.
+    const lose = async (id: string, reason: string) => command(`/opportunities/${id}/lose`, { reason });
+    await journey({ title: 'F', processId: 'standard', teamId: 'partners', ownerId: 'fay', amount: 70, currency: 'USD' }, [['lose', { reason: 'timing' }]]);
+    const g = await journey({ title: 'G', processId: 'standard', teamId: 'partners', ownerId: 'gus', amount: 80, currency: 'USD' }, [['lose', { reason: 'competitor' }]]);
+    const recent = await board('include=opportunities&closed=lost&processId=standard');
+    expect(Date.parse(recent.closed!.to) - Date.parse(recent.closed!.from)).toBe(30 * DAY * 1000);
+    const lost = recent.processes[0]!.lost!;
+    expect(lost.opportunities!.map((card) => [card.title, card.lostReason])).toEqual([['G', 'competitor'], ['F', 'timing']]);
+    expect(lost).toMatchObject({ count: 2, amount: 150, amountsByCurrency: { USD: 150 } });
+    expect(lost.opportunities!.map((card) => Date.parse(card.closedAt))).toEqual([...lost.opportunities!.map((card) => Date.parse(card.closedAt))].sort((a, b) => b - a));
+    // closedLimit cuts the cards, never the count.
+    const limited = (await board('include=opportunities&closed=lost&processId=standard&closedLimit=1')).processes[0]!.lost!;
+    expect([limited.count, limited.opportunities!.map((card) => card.title)]).toEqual([2, ['G']]);
+
+    // Reopened: out of Lost, back on the board; lost again: back in Lost with the new closing.
+    await command(`/opportunities/${g}/reopen`, { stage: 'qualification' });
+    const reopened = (await board('include=opportunities&closed=lost&processId=standard')).processes[0]!;
+    expect(reopened.lost!.opportunities!.map((card) => card.title)).toEqual(['F']);
+    expect((reopened.stages as { stageId: string; opportunities: { id: string }[] }[]).find((stage) => stage.stageId === 'qualification')!.opportunities.map((o) => o.id)).toContain(g);
+    await lose(g, 'price');
+    const again = (await board('include=opportunities&closed=lost&processId=standard')).processes[0]!.lost!;
+    expect(again.opportunities!.map((card) => [card.title, card.lostReason])).toEqual([['G', 'price'], ['F', 'timing']]);
+
+    // CSV: one line per stage, then Won and Lost.
+    const csv = parseCsv((await analyst(`/pipeline?closed=won,lost&${january}&processId=standard&format=csv`).expect(200)).text);
+    expect(csv.map((row) => row.stageId)).toEqual(['new', 'qualification', 'proposition', 'negotiation', 'won', 'lost']);
+    expect(csv.at(-2)).toMatchObject({ stageId: 'won', name: 'Won', count: '1', amount: '1000', probability: '', weightedAmount: '' });
+    expect(csv.at(-1)).toMatchObject({ stageId: 'lost', count: '1', amount: '500' });
+  });
+
   it('refuses bad filters with field errors', async () => {
     const bad = await analyst('/analytics/win-loss?groupBy=colour&from=yesterday&minPosition=-3').expect(400);
     expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['from', 'groupBy', 'minPosition']);

@@ -80,6 +80,16 @@ const CASES: readonly BadRequestCase[] = [
   { name: 'bulk migration of an unknown process', method: 'post', path: '/processes/enterprise/migrate', body: { fromVersion: 'old', toVersion: 'new' }, status: 404, code: 'PROCESS.NOT_FOUND' },
   { name: 'pipeline asOf without a zone', method: 'get', path: '/pipeline?asOf=2026-03-31', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'asOf' },
   { name: 'pipeline asOf not a real day', method: 'get', path: '/pipeline?asOf=2026-02-45T00:00:00Z', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'asOf' },
+  { name: 'pipeline closed not an outcome', method: 'get', path: '/pipeline?closed=open', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'closed' },
+  { name: 'pipeline closed given twice', method: 'get', path: '/pipeline?closed=won&closed=lost', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'closed' },
+  { name: 'pipeline closedFrom not a date', method: 'get', path: '/pipeline?closed=won&closedFrom=last-month', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'closedFrom' },
+  { name: 'pipeline closedTo not a real day', method: 'get', path: '/pipeline?closed=won&closedTo=2026-02-45T00:00:00Z', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'closedTo' },
+  { name: 'pipeline closedLimit 0', method: 'get', path: '/pipeline?closed=won&closedLimit=0', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'closedLimit' },
+  { name: 'pipeline closedLimit over 500', method: 'get', path: '/pipeline?closed=won&closedLimit=501', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'closedLimit' },
+  { name: 'pipeline closedLimit not a number', method: 'get', path: '/pipeline?closed=won&closedLimit=ten', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'closedLimit' },
+  { name: 'pipeline closedFrom without closed', method: 'get', path: '/pipeline?closedFrom=2026-01-01T00:00:00Z', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'closedFrom' },
+  { name: 'pipeline closedFrom after closedTo', method: 'get', path: '/pipeline?closed=won,lost&closedFrom=2026-03-01T00:00:00Z&closedTo=2026-02-01T00:00:00Z', status: 400, code: 'REQUEST.INVALID_PERIOD' },
+  { name: 'pipeline closed with asOf', method: 'get', path: '/pipeline?closed=won&asOf=2026-03-31T00:00:00Z', status: 400, code: 'REQUEST.AS_OF_CONFLICT' },
   { name: 'bulk migration without fromVersion', method: 'post', path: '/processes/standard/migrate', body: { toVersion: 'new' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'fromVersion' },
 ];
 

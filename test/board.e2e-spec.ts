@@ -40,15 +40,24 @@ describe('the board in a real browser (end to end)', () => {
 
   /** The log position of an opportunity's last event, read straight from its stream: what the page wrote. */
   const positionOf = async (title: string) => (await caller.get<OpportunityAnswer>(`/opportunities/${ids[title]}`)).position;
-  const pipeline = async (minPosition: number) => caller.get<PipelineAnswer>(`/pipeline?processId=standard&include=opportunities&minPosition=${minPosition}`);
-  const winLoss = async (minPosition: number) => caller.get<WinLossAnswer>(`/analytics/win-loss?processId=standard&minPosition=${minPosition}`);
+  /** The board's own question: open cards per stage, and the deals closed in the default period (30 days up to now). */
+  const pipeline = async (minPosition: number) => caller.get<PipelineAnswer>(`/pipeline?processId=standard&include=opportunities&closed=won,lost&minPosition=${minPosition}`);
 
   /** What the API says the columns hold: count per stage, then won and lost. */
   const apiCounts = async (minPosition: number): Promise<Record<string, number>> => {
-    const [figures, outcomes] = await Promise.all([pipeline(minPosition), winLoss(minPosition)]);
-    const stages = figures.processes.find((process) => process.processId === 'standard')!.stages;
-    return { ...Object.fromEntries(stages.map((stage) => [stage.stageId, stage.count])), won: outcomes.total.won, lost: outcomes.total.lost };
+    const standard = (await pipeline(minPosition)).processes.find((process) => process.processId === 'standard')!;
+    return { ...Object.fromEntries(standard.stages.map((stage) => [stage.stageId, stage.count])), won: standard.won!.count, lost: standard.lost!.count };
   };
+  /** The cards of a column as the page shows them, top to bottom. */
+  const closedCards = (key: string) =>
+    page.$$eval(`[data-column="${key}"] [data-opportunity-id]`, (cards) =>
+      cards.map((element) => ({
+        id: (element as HTMLElement).dataset.opportunityId!,
+        text: (element as HTMLElement).innerText,
+        closedAt: element.querySelector('[data-figure="closed"]')?.getAttribute('datetime') ?? null,
+        reason: element.querySelector('[data-figure="reason"]')?.textContent ?? null,
+      })),
+    );
   const boardCounts = () =>
     page.$$eval('[data-column]', (columns) => Object.fromEntries(columns.map((column) => [(column as HTMLElement).dataset.column!, Number(column.querySelector('[data-figure="count"]')!.textContent)])));
   const renders = () => page.$eval('#columns', (element) => Number((element as HTMLElement).dataset.renders ?? 0));
@@ -104,6 +113,26 @@ describe('the board in a real browser (end to end)', () => {
     expect(text).toContain(umbrella.ownerId!);
     expect(text).toContain(euros(umbrella.amount!));
     expect(await card('Umbrella CRM').locator('[data-figure="days"]').textContent()).toBe(`${Math.floor((Date.now() - Date.parse(umbrella.stageEnteredAt)) / DAY_MS)} days`);
+  });
+
+  it('shows the deals closed in the last 30 days as cards in Won and Lost, exactly as GET /pipeline?closed=won,lost lists them', async () => {
+    const answer = await pipeline(caller.lastPosition());
+    const standard = answer.processes.find((process) => process.processId === 'standard')!;
+    const euros = (value: number) => `€${value.toLocaleString('en')}`;
+    for (const key of ['won', 'lost'] as const) {
+      const listed = standard[key]!.opportunities!;
+      // Every demo closing lies within the period, so both columns have cards.
+      expect(listed.length).toBeGreaterThan(1);
+      const shown = await closedCards(key);
+      expect(shown.map((entry) => [entry.id, entry.closedAt, entry.reason])).toEqual(listed.map((entry) => [entry.id, entry.closedAt, key === 'lost' ? entry.lostReason : null]));
+      for (const [index, entry] of listed.entries()) {
+        expect(shown[index]!.text).toContain(entry.title);
+        expect(shown[index]!.text).toContain(entry.ownerId!);
+        expect(shown[index]!.text).toContain(euros(entry.amount!));
+      }
+      expect(await column(key).locator('[data-figure="amount"]').textContent()).toBe(euros(standard[key]!.amount));
+      expect(await column(key).locator('[data-figure="period"]').textContent()).toBe(`Closed ${answer.closed!.from.slice(0, 10)} – ${answer.closed!.to.slice(0, 10)}`);
+    }
   });
 
   it('dragging a card whose exit criteria are unmet opens the panel listing them; ticking them lets the move through', async () => {
@@ -223,7 +252,9 @@ describe('the board in a real browser (end to end)', () => {
     await page.click('#lose-dialog button[type=submit]');
     await waitForRenderAfter(rendered);
 
-    expect(await card(title).count()).toBe(0);
+    // Now a card of the Lost column, newest first, with its reason.
+    await cardIn('lost', title);
+    expect((await closedCards('lost'))[0]).toMatchObject({ id: ids[title], reason: 'timing' });
     const after = await boardCounts();
     expect(after.lost).toBe(before.lost! + 1);
     expect(after.new).toBe(before.new! - 1);
@@ -250,7 +281,8 @@ describe('the board in a real browser (end to end)', () => {
     await page.click('#criteria-panel button:text("Move to Won")');
     await waitForRenderAfter(rendered);
 
-    expect(await card(title).count()).toBe(0);
+    await cardIn('won', title);
+    expect((await closedCards('won'))[0]!.id).toBe(ids[title]);
     const after = await boardCounts();
     expect(after.won).toBe(before.won! + 1);
     expect(after.negotiation).toBe(before.negotiation! - 1);
@@ -350,6 +382,61 @@ describe('the board in a real browser (end to end)', () => {
       const all = await query(minPosition);
       expect(answers.byTeam).not.toEqual(all.byTeam);
       expect(await tables()).toEqual(expectedTables(answers));
+    });
+  });
+  describe('reopening', () => {
+    beforeAll(async () => {
+      const rendered = await renders();
+      await page.click('nav a[href="#board"]');
+      await waitForRenderAfter(rendered);
+    });
+
+    it('a lost card reopens from the keyboard: "Reopen in…" offers only the stages, and the card goes back to the one picked', async () => {
+      const title = 'Cyberdyne audit';
+      const before = await boardCounts();
+      sent.length = 0;
+      const button = card(title).locator('.move-button');
+      expect(await button.textContent()).toBe('Reopen in…');
+      await button.focus();
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('.move-menu [role=menuitem]');
+      expect(await page.$$eval('.move-menu [role=menuitem]', (items) => items.map((item) => (item as HTMLElement).dataset.target))).toEqual(STAGES);
+      const rendered = await renders();
+      await page.keyboard.press('Enter'); // the first item: New
+      await cardIn('new', title);
+      await waitForRenderAfter(rendered);
+
+      expect(sent).toEqual([`POST /opportunities/${ids[title]}/reopen`]);
+      expect(await page.textContent('#status')).toContain('reopened in New');
+      expect((await closedCards('lost')).map((entry) => entry.id)).not.toContain(ids[title]);
+      const after = await boardCounts();
+      expect([after.lost, after.new]).toEqual([before.lost! - 1, before.new! + 1]);
+      expect(after).toEqual(await apiCounts(await positionOf(title)));
+      const state = await caller.get<OpportunityAnswer>(`/opportunities/${ids[title]}`);
+      expect([state.status, state.stage]).toEqual(['open', 'new']);
+    });
+
+    it('a won card dragged onto a stage reopens there; the outcome columns do not take it', async () => {
+      const title = 'ACME renewal';
+      const before = await boardCounts();
+      sent.length = 0;
+      // Dropped on Lost: nothing is sent (a closed deal accepts only a reopening).
+      await card(title).dragTo(column('lost'));
+      await page.waitForTimeout(300); // room for a request that should not come
+      expect(sent).toEqual([]);
+      await cardIn('won', title);
+
+      const rendered = await renders();
+      await card(title).dragTo(column('negotiation'));
+      await cardIn('negotiation', title);
+      await waitForRenderAfter(rendered);
+      expect(sent).toEqual([`POST /opportunities/${ids[title]}/reopen`]);
+      const after = await boardCounts();
+      expect([after.won, after.negotiation]).toEqual([before.won! - 1, before.negotiation! + 1]);
+      expect(after).toEqual(await apiCounts(await positionOf(title)));
+      // The Won column still lists exactly what the API lists.
+      const listed = (await pipeline(await positionOf(title))).processes[0]!.won!.opportunities!.map((entry) => entry.id);
+      expect((await closedCards('won')).map((entry) => entry.id)).toEqual(listed);
     });
   });
 });

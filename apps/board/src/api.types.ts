@@ -68,8 +68,29 @@ export interface PipelineStageFigures {
   readonly opportunities?: readonly PipelineCard[];
 }
 
+/** A closed opportunity in GET /pipeline?closed=won,lost&include=opportunities. */
+export interface ClosedCard {
+  readonly id: string;
+  readonly title: string;
+  readonly ownerId: string | null;
+  readonly teamId: string | null;
+  readonly amount: number | null;
+  readonly currency: string | null;
+  readonly closedAt: string;
+  readonly lostReason?: string | null;
+}
+
+export interface ClosedFigures {
+  readonly count: number;
+  readonly amount: number;
+  readonly amountsByCurrency: Readonly<Record<string, number>>;
+  readonly opportunities?: readonly ClosedCard[];
+}
+
 export interface PipelineAnswer {
-  readonly processes: readonly { readonly processId: string; readonly stages: readonly PipelineStageFigures[] }[];
+  readonly processes: readonly { readonly processId: string; readonly stages: readonly PipelineStageFigures[]; readonly won?: ClosedFigures; readonly lost?: ClosedFigures }[];
+  /** The period of `won` / `lost`, when asked for. */
+  readonly closed?: { readonly from: string; readonly to: string; readonly limit: number };
 }
 
 export interface WinLossFigures {

@@ -1,4 +1,4 @@
-import type { PipelineAnswer, ProcessDetail, WinLossAnswer } from './api.types';
+import type { PipelineAnswer, ProcessDetail } from './api.types';
 import { boardColumns, moveCommand, moveTargets } from './board.model';
 
 const definition: ProcessDetail['definition'] = {
@@ -12,12 +12,12 @@ const definition: ProcessDetail['definition'] = {
   lostReasons: ['price'],
   teams: [],
 };
-const noOutcomes: WinLossAnswer = { total: { won: 0, lost: 0, winRate: null, amountWon: 0, amountWonByCurrency: {}, lostReasons: {} } };
 const now = new Date('2026-03-10T12:00:00Z');
 
 describe('the board model', () => {
-  it('has one column per stage in process order, then Won and Lost, with the figures the API gave', () => {
+  it('has one column per stage in process order, then Won and Lost, with the figures and cards the API gave', () => {
     const pipeline: PipelineAnswer = {
+      closed: { from: '2026-02-08T12:00:00.000Z', to: '2026-03-10T12:00:00.000Z', limit: 1 },
       processes: [
         {
           processId: 'standard',
@@ -37,24 +37,29 @@ describe('the board model', () => {
             // Only an older version of the process has this stage: its deals still show.
             { stageId: 'legacy', name: 'Legacy', probability: 30, count: 2, amount: 300, amountsByCurrency: { EUR: 100, USD: 200 }, weightedAmount: 90, weightedAmountsByCurrency: {} },
           ],
+          won: { count: 3, amount: 5000, amountsByCurrency: { EUR: 5000 }, opportunities: [{ id: 'w', title: 'W', ownerId: null, teamId: null, amount: 2000, currency: 'EUR', closedAt: '2026-03-09T08:00:00Z' }] },
+          lost: { count: 1, amount: 700, amountsByCurrency: { USD: 700 }, opportunities: [{ id: 'l', title: 'L', ownerId: 'bob', teamId: null, amount: 700, currency: 'USD', closedAt: '2026-03-01T08:00:00Z', lostReason: 'price' }] },
         },
       ],
     };
-    const outcomes: WinLossAnswer = { total: { won: 3, lost: 2, winRate: 0.6, amountWon: 5000, amountWonByCurrency: { EUR: 5000 }, lostReasons: { price: 2 } } };
-    const columns = boardColumns(definition, pipeline, outcomes, now);
+    const columns = boardColumns(definition, pipeline, now);
 
     expect(columns.map((column) => [column.key, column.count, column.amount, column.weightedAmount])).toEqual([
       ['new', 1, '€1,000', '€100'],
       ['qualification', 0, '0', '0'],
       ['legacy', 2, '300', '90'],
       ['won', 3, '€5,000', null],
-      ['lost', 2, '', null],
+      ['lost', 1, '$700', null],
     ]);
-    expect(columns[0]!.cards).toEqual([{ id: 'a', title: 'A', owner: 'ana', amount: '€1,000', daysInStage: 2, stageId: 'new' }]);
+    expect(columns[0]!.cards).toEqual([{ id: 'a', title: 'A', owner: 'ana', amount: '€1,000', daysInStage: 2, stageId: 'new', status: 'open', closedAt: null, lostReason: null }]);
+    expect(columns[3]!.cards).toEqual([{ id: 'w', title: 'W', owner: 'unassigned', amount: '€2,000', daysInStage: null, stageId: 'won', status: 'won', closedAt: '2026-03-09T08:00:00Z', lostReason: null }]);
+    expect(columns[4]!.cards).toEqual([{ id: 'l', title: 'L', owner: 'bob', amount: '$700', daysInStage: null, stageId: 'lost', status: 'lost', closedAt: '2026-03-01T08:00:00Z', lostReason: 'price' }]);
+    // The period, and that Won lists fewer cards than it counts.
+    expect(columns.map((column) => column.caption)).toEqual([null, null, null, 'Closed 2026-02-08 – 2026-03-10 · newest 1 of 3', 'Closed 2026-02-08 – 2026-03-10']);
   });
 
   it('shows empty stage columns for a process without opportunities (absent from the pipeline)', () => {
-    const columns = boardColumns(definition, { processes: [] }, noOutcomes, now);
+    const columns = boardColumns(definition, { processes: [] }, now);
     expect(columns.map((column) => [column.key, column.count, column.cards.length])).toEqual([
       ['new', 0, 0],
       ['qualification', 0, 0],
@@ -63,11 +68,17 @@ describe('the board model', () => {
     ]);
   });
 
-  it('offers every other column as a move target and sends the matching command', () => {
-    const columns = boardColumns(definition, { processes: [] }, noOutcomes, now);
-    const targets = moveTargets(columns, 'new');
+  it('offers an open card every other column, a closed one only the stages to reopen in, and sends the matching command', () => {
+    const columns = boardColumns(definition, { processes: [] }, now);
+    const targets = moveTargets(columns, { stageId: 'new', status: 'open' });
     expect(targets.map((target) => target.name)).toEqual(['Qualification', 'Won', 'Lost']);
-    expect(targets.map((target) => moveCommand('id-1', target, 'price'))).toEqual([
+    const reopenTargets = moveTargets(columns, { stageId: 'lost', status: 'lost' });
+    expect(reopenTargets.map((target) => target.name)).toEqual(['New', 'Qualification']);
+    expect(reopenTargets.map((target) => moveCommand({ id: 'id-2', status: 'lost' }, target))).toEqual([
+      { path: '/opportunities/id-2/reopen', body: { stage: 'new' } },
+      { path: '/opportunities/id-2/reopen', body: { stage: 'qualification' } },
+    ]);
+    expect(targets.map((target) => moveCommand({ id: 'id-1', status: 'open' }, target, 'price'))).toEqual([
       { path: '/opportunities/id-1/move', body: { stage: 'qualification' } },
       { path: '/opportunities/id-1/win', body: {} },
       { path: '/opportunities/id-1/lose', body: { reason: 'price' } },

@@ -1,4 +1,4 @@
-import type { PipelineAnswer, PipelineStageFigures, ProcessDetail, WinLossAnswer } from './api.types';
+import type { ClosedCard, ClosedFigures, PipelineAnswer, PipelineStageFigures, ProcessDetail } from './api.types';
 import { daysSince, formatAmount, formatMoney } from './format';
 
 // What the board shows, computed from the API's answers alone. Pure (no DOM): unit-tested in
@@ -12,8 +12,14 @@ export interface BoardCard {
   readonly title: string;
   readonly owner: string;
   readonly amount: string;
-  readonly daysInStage: number;
+  /** The column it sits in: its stage, or "won" / "lost". */
   readonly stageId: string;
+  readonly status: 'open' | 'won' | 'lost';
+  /** Open cards only. */
+  readonly daysInStage: number | null;
+  /** Closed cards only: when it was won or lost (business time), and why it was lost. */
+  readonly closedAt: string | null;
+  readonly lostReason: string | null;
 }
 
 export interface BoardColumn {
@@ -27,13 +33,19 @@ export interface BoardColumn {
   /** Amount × stage probability; null for the outcome columns. */
   readonly weightedAmount: string | null;
   readonly cards: readonly BoardCard[];
+  /** Won and Lost: which closings they hold (the period, and how many of them are shown). */
+  readonly caption: string | null;
 }
 
 type Definition = ProcessDetail['definition'];
 
-/** One column per stage in process order (stages only older versions still hold come after), then Won and Lost. */
-export function boardColumns(definition: Definition, pipeline: PipelineAnswer, winLoss: WinLossAnswer, now: Date): BoardColumn[] {
-  const figures = pipeline.processes.find((process) => process.processId === definition.id)?.stages ?? [];
+/**
+ * One column per stage in process order (stages only older versions still hold come after), then
+ * Won and Lost with the opportunities closed in the pipeline answer's period (`?closed=won,lost`).
+ */
+export function boardColumns(definition: Definition, pipeline: PipelineAnswer, now: Date): BoardColumn[] {
+  const process = pipeline.processes.find((entry) => entry.processId === definition.id);
+  const figures = process?.stages ?? [];
   const byStage = new Map(figures.map((stage) => [stage.stageId, stage]));
   const stageIds = [...definition.stages.map((stage) => stage.id), ...figures.map((stage) => stage.stageId).filter((id) => !definition.stages.some((stage) => stage.id === id))];
   const stageColumns = stageIds.map((stageId): BoardColumn => {
@@ -53,30 +65,67 @@ export function boardColumns(definition: Definition, pipeline: PipelineAnswer, w
         title: card.title,
         owner: card.ownerId ?? 'unassigned',
         amount: card.amount === null ? '–' : formatMoney(card.amount, card.currency),
-        daysInStage: daysSince(card.stageEnteredAt, now),
         stageId,
+        status: 'open',
+        daysInStage: daysSince(card.stageEnteredAt, now),
+        closedAt: null,
+        lostReason: null,
       })),
+      caption: null,
     };
   });
-  const { won, lost, amountWon, amountWonByCurrency } = winLoss.total;
-  return [
-    ...stageColumns,
-    { key: 'won', target: { kind: 'won', name: 'Won' }, name: 'Won', probability: null, count: won, amount: formatAmount(amountWon, amountWonByCurrency), weightedAmount: null, cards: [] },
-    { key: 'lost', target: { kind: 'lost', name: 'Lost' }, name: 'Lost', probability: null, count: lost, amount: '', weightedAmount: null, cards: [] },
-  ];
+  const period = pipeline.closed ? `Closed ${formatDay(pipeline.closed.from)} – ${formatDay(pipeline.closed.to)}` : null;
+  const outcome = (kind: 'won' | 'lost', name: string, section: ClosedFigures | undefined): BoardColumn => {
+    const cards = (section?.opportunities ?? []).map((card) => closedCard(card, kind));
+    const shown = section && cards.length < section.count ? ` · newest ${cards.length} of ${section.count}` : '';
+    return {
+      key: kind,
+      target: { kind, name },
+      name,
+      probability: null,
+      count: section?.count ?? 0,
+      amount: formatAmount(section?.amount ?? 0, section?.amountsByCurrency),
+      weightedAmount: null,
+      cards,
+      caption: period === null ? null : `${period}${shown}`,
+    };
+  };
+  return [...stageColumns, outcome('won', 'Won', process?.won), outcome('lost', 'Lost', process?.lost)];
 }
 
-/** The places a card in `stageId` may be offered to go: every other column. The API decides. */
-export function moveTargets(columns: readonly BoardColumn[], stageId: string): MoveTarget[] {
-  return columns.filter((column) => column.key !== stageId).map((column) => column.target);
+function closedCard(card: ClosedCard, kind: 'won' | 'lost'): BoardCard {
+  return {
+    id: card.id,
+    title: card.title,
+    owner: card.ownerId ?? 'unassigned',
+    amount: card.amount === null ? '–' : formatMoney(card.amount, card.currency),
+    stageId: kind,
+    status: kind,
+    daysInStage: null,
+    closedAt: card.closedAt,
+    lostReason: kind === 'lost' ? (card.lostReason ?? 'unknown') : null,
+  };
 }
 
-/** The command a move to a target sends. */
-export function moveCommand(opportunityId: string, target: MoveTarget, reason?: string): { path: string; body: Record<string, unknown> } {
-  const base = `/opportunities/${encodeURIComponent(opportunityId)}`;
+/** yyyy-mm-dd of an instant, in UTC: the period is whole days of business time. */
+export function formatDay(instant: string): string {
+  return new Date(instant).toISOString().slice(0, 10);
+}
+
+/**
+ * The places a card may be offered to go: an open card every other column (the API decides), a
+ * closed one only the stages, since the only thing a closed opportunity accepts is a reopening.
+ */
+export function moveTargets(columns: readonly BoardColumn[], card: Pick<BoardCard, 'stageId' | 'status'>): MoveTarget[] {
+  return columns.filter((column) => column.key !== card.stageId && (card.status === 'open' || column.target.kind === 'stage')).map((column) => column.target);
+}
+
+/** The command a move to a target sends: move, win or lose an open card; reopen a closed one in the stage. */
+export function moveCommand(card: Pick<BoardCard, 'id' | 'status'>, target: MoveTarget, reason?: string): { path: string; body: Record<string, unknown> } {
+  const base = `/opportunities/${encodeURIComponent(card.id)}`;
   switch (target.kind) {
     case 'stage':
-      return { path: `${base}/move`, body: { stage: target.stageId } };
+      return card.status === 'open' ? { path: `${base}/move`, body: { stage: target.stageId } } : { path: `${base}/reopen`, body: { stage: target.stageId } };
     case 'won':
       return { path: `${base}/win`, body: {} };
     case 'lost':

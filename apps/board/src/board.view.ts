@@ -1,10 +1,10 @@
 import { moveTargets, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
 import { h } from './dom';
-import { formatDays } from './format';
+import { formatDate, formatDays } from './format';
 import { closeMoveMenu, openMoveMenu } from './move-menu';
 
 export interface BoardActions {
-  /** A card was dropped on, or picked in "Move to…" for, another column. */
+  /** A card was dropped on, or picked in "Move to…" (a closed one: "Reopen in…") for, another column. */
   move(card: BoardCard, target: MoveTarget): void;
   openTimeline(card: BoardCard): void;
 }
@@ -35,12 +35,13 @@ export function renderBoard(container: HTMLElement, columns: readonly BoardColum
         ),
       ),
       column.cards.length === 0 && column.target.kind === 'stage' ? h('p', { class: 'empty' }, 'No open opportunity') : null,
+      column.caption === null ? null : h('p', { class: 'outcome-period', 'data-figure': 'period' }, column.caption),
       column.target.kind === 'stage' ? null : h('p', { class: 'outcome-hint' }, column.target.kind === 'won' ? 'Drop a card here to win it' : 'Drop a card here to lose it (with a reason)'),
       list,
     );
 
     element.addEventListener('dragover', (event) => {
-      if (!dragged || dragged.stageId === column.key || !event.dataTransfer?.types.includes(CARD_TYPE)) return;
+      if (!dragged || !accepts(column, dragged) || !event.dataTransfer?.types.includes(CARD_TYPE)) return;
       event.preventDefault();
       event.dataTransfer.dropEffect = 'move';
       element.classList.add('drop-target');
@@ -52,12 +53,17 @@ export function renderBoard(container: HTMLElement, columns: readonly BoardColum
       event.preventDefault();
       element.classList.remove('drop-target');
       const card = cardsById.get(event.dataTransfer?.getData(CARD_TYPE) ?? '');
-      if (card && card.stageId !== column.key) actions.move(card, column.target);
+      if (card && accepts(column, card)) actions.move(card, column.target);
     });
     return element;
   });
 
   container.replaceChildren(...columnElements);
+}
+
+/** Any other column takes an open card; a closed one goes only back to a stage (a reopening). */
+function accepts(column: BoardColumn, card: BoardCard): boolean {
+  return card.stageId !== column.key && (card.status === 'open' || column.target.kind === 'stage');
 }
 
 // The card being dragged, between its dragstart and dragend.
@@ -78,24 +84,33 @@ function endDrag(element: HTMLElement): void {
 }
 
 function cardElement(card: BoardCard, columns: readonly BoardColumn[], actions: BoardActions): HTMLElement {
-  const moveButton = h('button', { type: 'button', class: 'move-button', 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-label': `Move "${card.title}" to…` }, 'Move to…');
+  const open = card.status === 'open';
+  const moveButton = h(
+    'button',
+    { type: 'button', class: 'move-button', 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-label': open ? `Move "${card.title}" to…` : `Reopen "${card.title}" in…` },
+    open ? 'Move to…' : 'Reopen in…',
+  );
   moveButton.addEventListener('click', (event) => {
     event.stopPropagation();
     if (moveButton.getAttribute('aria-expanded') === 'true') closeMoveMenu(true);
-    else openMoveMenu(moveButton, moveTargets(columns, card.stageId), (target) => actions.move(card, target));
+    else openMoveMenu(moveButton, moveTargets(columns, card), (target) => actions.move(card, target));
   });
   const titleButton = h('button', { type: 'button', class: 'card-title', title: 'Open the timeline' }, card.title);
   titleButton.addEventListener('click', () => actions.openTimeline(card));
   const element = h(
     'article',
-    { class: 'card', draggable: 'true', 'data-opportunity-id': card.id, 'aria-label': card.title },
+    { class: `card card--${card.status}`, draggable: 'true', 'data-opportunity-id': card.id, 'aria-label': card.title },
     h('h3', {}, titleButton),
     h(
       'dl',
       { class: 'card-facts' },
       h('div', {}, h('dt', {}, 'Owner'), h('dd', {}, card.owner)),
       h('div', {}, h('dt', {}, 'Amount'), h('dd', {}, card.amount)),
-      h('div', {}, h('dt', {}, 'In stage'), h('dd', { 'data-figure': 'days' }, formatDays(card.daysInStage))),
+      card.daysInStage === null ? null : h('div', {}, h('dt', {}, 'In stage'), h('dd', { 'data-figure': 'days' }, formatDays(card.daysInStage))),
+      card.closedAt === null
+        ? null
+        : h('div', {}, h('dt', {}, card.status === 'won' ? 'Won' : 'Lost'), h('dd', {}, h('time', { 'data-figure': 'closed', datetime: card.closedAt }, formatDate(card.closedAt)))),
+      card.lostReason === null ? null : h('div', {}, h('dt', {}, 'Reason'), h('dd', { 'data-figure': 'reason' }, card.lostReason)),
     ),
     moveButton,
   );

@@ -47,6 +47,13 @@ export function formatInstant(instant: string): string {
   return new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' }).format(date);
 }
 
+/** The day of an instant in the reader's time zone, e.g. "27 Nov 2026". */
+export function formatDate(instant: string): string {
+  const date = new Date(instant);
+  if (Number.isNaN(date.getTime())) return instant;
+  return new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium' }).format(date);
+}
+
 /** A date input's value (yyyy-mm-dd) as the first or last instant of that day in UTC. */
 export function dayBoundary(day: string, edge: 'start' | 'end'): string | undefined {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return undefined;

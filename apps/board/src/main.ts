@@ -132,12 +132,10 @@ const scope = () => ({ processId: state.processId, teamId: state.teamId || undef
 
 async function loadBoard(): Promise<void> {
   const definition = state.definition!;
-  const [pipeline, winLoss] = await Promise.all([
-    api.get<PipelineAnswer>('/pipeline', { ...scope(), include: 'opportunities' }),
-    api.get<WinLossAnswer>('/analytics/win-loss', scope()),
-  ]);
+  // Won and Lost: the deals closed in the API's default period (the last 30 days up to now).
+  const pipeline = await api.get<PipelineAnswer>('/pipeline', { ...scope(), include: 'opportunities', closed: 'won,lost' });
   const container = byId('columns');
-  renderBoard(container, boardColumns(definition, pipeline, winLoss, new Date()), {
+  renderBoard(container, boardColumns(definition, pipeline, new Date()), {
     move: (card, target) => void guarded(() => move(card, target)),
     openTimeline: (card) => void openTimeline(api, card, state.definition),
   });
@@ -149,17 +147,18 @@ async function loadBoard(): Promise<void> {
 async function move(card: BoardCard, target: MoveTarget): Promise<void> {
   const reason = target.kind === 'lost' ? await chooseLostReason(card, state.definition?.lostReasons ?? []) : undefined;
   if (reason === null) return;
-  const { path, body } = moveCommand(card.id, target, reason);
+  const { path, body } = moveCommand(card, target, reason);
+  const done = card.status === 'open' ? `“${card.title}” moved to ${target.name}.` : `“${card.title}” reopened in ${target.name}.`;
   try {
     const answer = await api.command(path, body);
     state.position = answer.position;
-    announce(`“${card.title}” moved to ${target.name}.`);
+    announce(done);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     if (error.problem.code === 'OPPORTUNITY.EXIT_CRITERIA_UNMET') {
       const outcome = await openCriteriaPanel(api, card, target, error.problem, (expectedRevision) => api.command(path, { ...body, expectedRevision }));
       if (outcome.position !== null) state.position = outcome.position;
-      if (outcome.moved) announce(`“${card.title}” moved to ${target.name}.`);
+      if (outcome.moved) announce(done);
     } else if (error.status === 409) {
       announce(`“${card.title}” was changed by someone else meanwhile; the board was reloaded.`, 'error');
     } else if (error.status === 422) {

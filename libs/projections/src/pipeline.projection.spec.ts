@@ -1,7 +1,8 @@
 import fc from 'fast-check';
-import { pipelineProjection, queryPipeline, type PipelineFilter } from './pipeline.projection';
+import { deserializeModel, serializeModel } from './runner/model-serialization';
+import { pipelineProjection, queryPipeline, type ClosedOutcome, type PipelineFilter } from './pipeline.projection';
 import type { ProjectedEvent } from './projection.types';
-import { filterArbitrary, historyArbitrary } from './testing/history.arbitrary';
+import { EPOCH, filterArbitrary, historyArbitrary, nowArbitrary, SPAN_MS } from './testing/history.arbitrary';
 import { definitionOf, expectApproxEqual, matchesOpportunity, processIds, readLog, stageOrder, type OracleOpportunity } from './testing/history.oracle';
 import { project } from './testing/project';
 import { at, log, standardV1, standardV2 } from './testing/log.fixtures';
@@ -77,6 +78,91 @@ function pipelineOracle(events: readonly ProjectedEvent[], filter: PipelineFilte
   };
 }
 
+/**
+ * How an opportunity stands now, walking its events one by one: closed when its last outcome
+ * event (won, lost or reopened) is a closing.
+ */
+function latestClosing(opportunity: OracleOpportunity): { outcome: ClosedOutcome; at: string; reason: string | null } | undefined {
+  let closing: { outcome: ClosedOutcome; at: string; reason: string | null } | undefined;
+  for (const { type, data } of opportunity.events) {
+    if (type === 'OpportunityWon') closing = { outcome: 'won', at: data.occurredAt as string, reason: null };
+    if (type === 'OpportunityLost') closing = { outcome: 'lost', at: data.occurredAt as string, reason: data.reason as string };
+    if (type === 'OpportunityReopened') closing = undefined;
+  }
+  return closing;
+}
+
+interface ClosedAsk {
+  readonly outcomes: ClosedOutcome[];
+  readonly from?: string;
+  readonly to?: string;
+  readonly limit?: number;
+  readonly now: string;
+}
+
+/** The won/lost sections and their window, recomputed from the raw events. */
+function closedOracle(events: readonly ProjectedEvent[], filter: PipelineFilter, ask: ClosedAsk, includeOpportunities: boolean) {
+  const log = readLog(events);
+  const toMs = Date.parse(ask.to ?? ask.now);
+  const fromMs = ask.from === undefined ? toMs - 30 * 86_400_000 : Date.parse(ask.from);
+  const limit = ask.limit ?? 50;
+  const section = (processId: string, outcome: ClosedOutcome) => {
+    const closed = log.opportunities
+      .filter((o) => o.processId === processId && matchesOpportunity(o, filter))
+      .map((o) => ({ o, closing: latestClosing(o) }))
+      .filter(({ closing }) => closing?.outcome === outcome && Date.parse(closing.at) >= fromMs && Date.parse(closing.at) <= toMs);
+    const amountsByCurrency: Record<string, number> = {};
+    let amount = 0;
+    for (const { o } of closed) {
+      if (o.amount === undefined) continue;
+      amount += o.amount;
+      amountsByCurrency[o.currency ?? 'unspecified'] = (amountsByCurrency[o.currency ?? 'unspecified'] ?? 0) + o.amount;
+    }
+    const figures = { count: closed.length, amount, amountsByCurrency };
+    if (!includeOpportunities) return figures;
+    const cards = closed
+      .map(({ o, closing }) => ({
+        id: o.id,
+        title: o.title,
+        ownerId: o.ownerId ?? null,
+        teamId: o.teamId ?? null,
+        amount: o.amount ?? null,
+        currency: o.currency ?? null,
+        closedAt: closing!.at,
+        ...(outcome === 'lost' ? { lostReason: closing!.reason } : {}),
+      }))
+      .sort((a, b) => Date.parse(b.closedAt) - Date.parse(a.closedAt) || (a.id < b.id ? -1 : 1))
+      .slice(0, limit);
+    return { ...figures, opportunities: cards };
+  };
+  return {
+    window: { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), limit },
+    processes: processIds(log, filter.processId).map((processId) => ({
+      processId,
+      ...(ask.outcomes.includes('won') ? { won: section(processId, 'won') } : {}),
+      ...(ask.outcomes.includes('lost') ? { lost: section(processId, 'lost') } : {}),
+    })),
+  };
+}
+
+const instantArbitrary = fc.integer({ min: EPOCH - 86_400_000, max: EPOCH + 2 * SPAN_MS }).map((ms) => new Date(ms).toISOString());
+const closedAskArbitrary: fc.Arbitrary<ClosedAsk> = fc
+  .record({
+    outcomes: fc.subarray<ClosedOutcome>(['won', 'lost'], { minLength: 1 }),
+    // Mostly a window in order (both ends, one end, or the default before now), sometimes reversed (empty).
+    window: fc.oneof(
+      { weight: 4, arbitrary: fc.tuple(instantArbitrary, instantArbitrary).map(([a, b]) => (a <= b ? { from: a, to: b } : { from: b, to: a })) },
+      { weight: 1, arbitrary: instantArbitrary.map((from) => ({ from })) },
+      { weight: 1, arbitrary: instantArbitrary.map((to) => ({ to })) },
+      { weight: 1, arbitrary: fc.constant({}) },
+      { weight: 1, arbitrary: fc.tuple(instantArbitrary, instantArbitrary).map(([from, to]) => ({ from, to })) },
+    ),
+    // Small limits, so the newest-first cut is exercised; sometimes the default.
+    limit: fc.option(fc.integer({ min: 1, max: 6 }), { nil: undefined, freq: 4 }),
+    now: nowArbitrary,
+  })
+  .map(({ outcomes, window, limit, now }) => ({ outcomes, ...window, ...(limit === undefined ? {} : { limit }), now }));
+
 describe('the pipeline read model', () => {
   it('answers what a brute-force recomputation from the raw log answers, for any filter', () => {
     fc.assert(
@@ -89,6 +175,73 @@ describe('the pipeline read model', () => {
       }),
       { numRuns: 250 },
     );
+  });
+
+  it('lists closed opportunities (latest outcome, reopened ones gone, migrated ones kept) as a brute-force recomputation does', () => {
+    fc.assert(
+      fc.property(historyArbitrary(), fc.array(fc.tuple(filterArbitrary, closedAskArbitrary, fc.boolean()), { minLength: 1, maxLength: 4 }), (history, queries) => {
+        const model = project(pipelineProjection, history.events);
+        for (const [{ processId, teamId, ownerId }, ask, includeOpportunities] of queries) {
+          const filter = { processId, teamId, ownerId };
+          const answer = queryPipeline(model, filter, { includeOpportunities, closed: ask });
+          const expected = closedOracle(history.clean, filter, ask, includeOpportunities);
+          expectApproxEqual(answer.closed, expected.window);
+          expectApproxEqual(
+            answer.processes.map(({ processId: id, won, lost }) => ({ processId: id, won, lost })),
+            expected.processes,
+          );
+          // The open stages do not change when closed ones are asked for.
+          expectApproxEqual(answer.processes.map((p) => p.stages), queryPipeline(model, filter, { includeOpportunities }).processes.map((p) => p.stages));
+        }
+      }),
+      { numRuns: 250 },
+    );
+  });
+
+  it('lists a deal won, lost after a reopening, and reopened again where its latest outcome puts it', () => {
+    const events = [
+      log.version(standardV1),
+      log.opened('a', standardV1, 0, { amount: 100, currency: 'EUR', ownerId: 'ana' }),
+      log.opened('b', standardV1, 1, { amount: 50, currency: 'USD' }),
+      log.opened('c', standardV1, 2),
+      log.won('a', 'new', 10),
+      log.won('b', 'new', 11),
+      log.reopened('b', 'new', 12),
+      log.lost('b', 'new', 'price', 13),
+      log.lost('c', 'new', 'timing', 14),
+      log.reopened('c', 'legacy', 15),
+    ];
+    const model = project(pipelineProjection, events);
+    const closed = { outcomes: ['won', 'lost'] as ClosedOutcome[], now: at(20) };
+    const [standard] = queryPipeline(model, {}, { includeOpportunities: true, closed }).processes;
+    expect(standard!.won).toEqual({
+      count: 1,
+      amount: 100,
+      amountsByCurrency: { EUR: 100 },
+      opportunities: [{ id: 'a', title: 'Deal a', ownerId: 'ana', teamId: null, amount: 100, currency: 'EUR', closedAt: at(10) }],
+    });
+    expect(standard!.lost).toEqual({
+      count: 1,
+      amount: 50,
+      amountsByCurrency: { USD: 50 },
+      opportunities: [{ id: 'b', title: 'Deal b', ownerId: null, teamId: null, amount: 50, currency: 'USD', closedAt: at(13), lostReason: 'price' }],
+    });
+    // c is open again, in Legacy.
+    expect(standard!.stages.find((s) => s.stageId === 'legacy')!.count).toBe(1);
+    // The window is inclusive at both ends and defaults to the 30 days before now.
+    expect(queryPipeline(model, {}, { closed: { ...closed, from: at(10), to: at(10) } }).processes[0]!.won!.count).toBe(1);
+    expect(queryPipeline(model, {}, { closed: { ...closed, from: at(11), to: at(12) } }).processes[0]!.won!.count).toBe(0);
+    const later = new Date(Date.parse(at(10)) + 30 * 86_400_000 + 1).toISOString();
+    expect(queryPipeline(model, {}, { closed: { ...closed, now: later } }).closed).toEqual({ from: new Date(Date.parse(at(10)) + 1).toISOString(), to: later, limit: 50 });
+    expect(queryPipeline(model, {}, { closed: { ...closed, now: later } }).processes[0]!.won!.count).toBe(0);
+    expect(() => queryPipeline(model, {}, { closed: { ...closed, limit: 501 } })).toThrow(RangeError);
+  });
+
+  it('sets aside a snapshot saved before the closed columns, and takes its own', () => {
+    const model = project(pipelineProjection, [log.version(standardV1), log.opened('a', standardV1, 0)]);
+    expect(pipelineProjection.accepts!(deserializeModel(serializeModel(model)))).toBe(true);
+    const { layout: _layout, outcome: _outcome, closedMs: _closedMs, closedAt: _closedAt, lostReason: _lostReason, reasons: _reasons, ...older } = model;
+    expect(pipelineProjection.accepts!(deserializeModel(serializeModel(older)))).toBe(false);
   });
 
   it('weights each opportunity by its own version, lists stages of the latest version first, and keeps currencies apart', () => {

@@ -29,6 +29,7 @@ import {
   NO_CURRENCY,
   occurredAtMs,
   optionalNumber,
+  parseInstant,
   pushFloat64,
   pushInt32,
   type Float64Column,
@@ -57,8 +58,24 @@ import type { Projection, ProjectedEvent } from './projection.types';
 // Query cost: one loop over the columns of all opportunities; no aggregates are kept in evolve,
 // since sums kept up to date by adding and subtracting floats drift from a fresh sum, and filters
 // on the current team/owner would need one aggregate per combination.
+//
+// Closed opportunities (the board's Won and Lost columns, `options.closed`): those whose LATEST
+// outcome is won or lost, closed (occurredAt of that latest closing) within [from, to] inclusive;
+// a reopened opportunity is open again and only shows once it closes again, at that new closing.
+// Each outcome answers count, amount (the opportunity's amount, which a win records unchanged:
+// details cannot change while closed) with per-currency sums over ALL of the window, and at most
+// `limit` cards, newest closing first (ties by id). The window defaults to the CLOSED_DEFAULT_DAYS
+// days up to `now`, which the caller passes: this library reads no clock.
+
+/** Bumped whenever PipelineModel's columns change: a snapshot of another layout is rebuilt, not read. */
+export const PIPELINE_MODEL_LAYOUT = 2;
+
+const OPEN = 0;
+const WON = 1;
+const LOST = 2;
 
 export interface PipelineModel {
+  readonly layout: number;
   readonly catalog: ProcessCatalog;
   readonly table: OpportunityTable;
   readonly currencies: StringCodes;
@@ -76,6 +93,14 @@ export interface PipelineModel {
   readonly stageEnteredAt: string[];
   readonly titles: string[];
   readonly ids: string[];
+  /** OPEN, WON or LOST: the latest outcome (a reopening makes it OPEN again). */
+  readonly outcome: Int32Column;
+  /** occurredAt of the latest closing, in ms and as written; NaN and '' until the first. */
+  readonly closedMs: Float64Column;
+  readonly closedAt: string[];
+  /** Reason code of the latest loss; NONE when the latest outcome is not a loss. */
+  readonly lostReason: Int32Column;
+  readonly reasons: StringCodes;
 }
 
 export interface PipelineFilter {
@@ -84,9 +109,65 @@ export interface PipelineFilter {
   readonly ownerId?: string;
 }
 
+export type ClosedOutcome = 'won' | 'lost';
+
+export const CLOSED_DEFAULT_DAYS = 30;
+export const CLOSED_DEFAULT_LIMIT = 50;
+export const CLOSED_MAX_LIMIT = 500;
+
+/** Which closed opportunities to add, as asked; `now` ends the default window. */
+export interface ClosedQuery {
+  readonly outcomes: readonly ClosedOutcome[];
+  /** ISO 8601 instants; defaults: `to` = now, `from` = to − CLOSED_DEFAULT_DAYS days. */
+  readonly from?: string;
+  readonly to?: string;
+  /** Cards per outcome and process; CLOSED_DEFAULT_LIMIT when absent. */
+  readonly limit?: number;
+  readonly now: string;
+}
+
+/** The window a ClosedQuery stands for, with its defaults applied. */
+export interface ClosedWindow {
+  readonly from: string;
+  readonly to: string;
+  readonly limit: number;
+}
+
+export function closedWindow(query: Omit<ClosedQuery, 'outcomes'>): ClosedWindow {
+  const toMs = query.to === undefined ? parseInstant(query.now, 'now') : parseInstant(query.to, 'closedTo');
+  const fromMs = query.from === undefined ? toMs - CLOSED_DEFAULT_DAYS * 86_400_000 : parseInstant(query.from, 'closedFrom');
+  const limit = query.limit ?? CLOSED_DEFAULT_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > CLOSED_MAX_LIMIT) throw new RangeError(`closedLimit must be a whole number from 1 to ${CLOSED_MAX_LIMIT} (got ${limit})`);
+  return { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), limit };
+}
+
 export interface PipelineQueryOptions {
-  /** Lists the opportunities of each stage, oldest stage entry first (ties by id). */
+  /** Lists the opportunities of each stage, oldest stage entry first (ties by id), and the closed ones asked for. */
   readonly includeOpportunities?: boolean;
+  /** Adds `won` / `lost` sections per process (the live pipeline only). */
+  readonly closed?: ClosedQuery;
+}
+
+export interface ClosedOpportunity {
+  readonly id: string;
+  readonly title: string;
+  readonly ownerId: string | null;
+  readonly teamId: string | null;
+  readonly amount: number | null;
+  readonly currency: string | null;
+  /** occurredAt of the latest closing, as written. */
+  readonly closedAt: string;
+  /** Only in `lost`. */
+  readonly lostReason?: string | null;
+}
+
+export interface ClosedSection {
+  /** Every opportunity of this outcome closed in the window, not only the cards listed. */
+  readonly count: number;
+  readonly amount: number;
+  readonly amountsByCurrency: Readonly<Record<string, number>>;
+  /** With includeOpportunities: at most `limit`, newest closing first (ties by id). */
+  readonly opportunities?: readonly ClosedOpportunity[];
 }
 
 export interface PipelineOpportunity {
@@ -117,10 +198,14 @@ export interface PipelineStage {
 export interface PipelineProcess {
   readonly processId: string;
   readonly stages: readonly PipelineStage[];
+  readonly won?: ClosedSection;
+  readonly lost?: ClosedSection;
 }
 
 export interface PipelineResult {
   readonly processes: readonly PipelineProcess[];
+  /** The window of the won/lost sections, when asked for. */
+  readonly closed?: ClosedWindow;
 }
 
 
@@ -128,6 +213,7 @@ export const pipelineProjection: Projection<PipelineModel> = {
   name: 'pipeline',
   handles: new Set(STAGE_LIFE_EVENTS),
   initial: () => ({
+    layout: PIPELINE_MODEL_LAYOUT,
     catalog: createProcessCatalog(),
     table: createOpportunityTable(),
     currencies: createStringCodes(),
@@ -140,7 +226,14 @@ export const pipelineProjection: Projection<PipelineModel> = {
     stageEnteredAt: [],
     titles: [],
     ids: [],
+    outcome: int32Column(),
+    closedMs: float64Column(),
+    closedAt: [],
+    lostReason: int32Column(),
+    reasons: createStringCodes(),
   }),
+  // A model saved before the closed columns existed cannot be completed from itself: rebuild it.
+  accepts: (saved) => (saved as Partial<PipelineModel> | null)?.layout === PIPELINE_MODEL_LAYOUT,
   evolve(model, event) {
     if (isProcessVersionRecorded(event)) {
       recordProcessVersion(model.catalog, event.data);
@@ -160,6 +253,10 @@ export const pipelineProjection: Projection<PipelineModel> = {
       model.stageEnteredAt.push(String(data.occurredAt));
       model.titles.push(String(data.title));
       model.ids.push(String(data.opportunityId));
+      pushInt32(model.outcome, OPEN);
+      pushFloat64(model.closedMs, NaN);
+      model.closedAt.push('');
+      pushInt32(model.lostReason, NONE);
       return model;
     }
     // Events of an opportunity never opened (a corrupt or truncated log) have nothing to change.
@@ -170,11 +267,16 @@ export const pipelineProjection: Projection<PipelineModel> = {
         enterStage(model, row, data.to, event);
         break;
       case 'OpportunityWon':
+        close(model, row, WON, event);
+        model.lostReason.values[row] = NONE;
+        break;
       case 'OpportunityLost':
-        model.stageKey.values[row] = NONE;
+        close(model, row, LOST, event);
+        model.lostReason.values[row] = encode(model.reasons, data.reason);
         break;
       case 'OpportunityReopened':
         enterStage(model, row, data.stage, event);
+        model.outcome.values[row] = OPEN;
         break;
       case 'ProcessMigrated': {
         // The visit goes on (same entry time) under the mapped stage, weighted by the new version.
@@ -196,6 +298,13 @@ export const pipelineProjection: Projection<PipelineModel> = {
     return model;
   },
 };
+
+function close(model: PipelineModel, row: number, outcome: number, event: ProjectedEvent): void {
+  model.stageKey.values[row] = NONE;
+  model.outcome.values[row] = outcome;
+  model.closedMs.values[row] = occurredAtMs(event);
+  model.closedAt[row] = String(event.data.occurredAt);
+}
 
 function enterStage(model: PipelineModel, row: number, stageId: unknown, event: ProjectedEvent): void {
   const version = model.catalog.versions[model.version.values[row]!]!;
@@ -241,6 +350,14 @@ export function queryPipeline(model: PipelineModel, filter: PipelineFilter = {},
     hasCurrency[cell] = 1;
   }
 
+  // Closed rows in a pass of their own, only when asked: the open board's loop stays as lean as before.
+  const closed = options.closed ? closedSelection(model, options.closed) : undefined;
+  if (closed) {
+    for (let row = 0; row < rows; row++) {
+      if (stageKey[row]! < 0 && (selected === undefined || selected[row] === 1)) closed.take(row);
+    }
+  }
+
   const perCurrency = (sums: Float64Array, key: number): Record<string, number> => {
     const result = dictionary<number>();
     for (let slot = 0; slot < width; slot++) {
@@ -249,8 +366,8 @@ export function queryPipeline(model: PipelineModel, filter: PipelineFilter = {},
     return result;
   };
 
-  return {
-    processes: processesOf(model.catalog, filter.processId).map((process) => ({
+  const result: PipelineResult = {
+    processes: processesOf(model.catalog, filter.processId).map((process): PipelineProcess => ({
       processId: process.processId,
       stages: stageOrderOf(process).map((key): PipelineStage => {
         const info = model.catalog.stages[key]!;
@@ -266,28 +383,93 @@ export function queryPipeline(model: PipelineModel, filter: PipelineFilter = {},
         };
         return listed ? { ...row, opportunities: opportunitiesOf(model, listed[key]!) } : row;
       }),
+      ...(closed ? closed.sectionsOf(process.processId, options.includeOpportunities === true) : {}),
     })),
+  };
+  return closed ? { ...result, closed: closed.window } : result;
+}
+
+/**
+ * Collects the closed rows of a query's window by process and outcome (process code × 2 + outcome − 1),
+ * then answers each process's sections. Only rows closed in the window are kept, so sorting
+ * them for the newest cards costs the window's closings, not the whole history.
+ */
+function closedSelection(model: PipelineModel, query: ClosedQuery) {
+  const window = closedWindow(query);
+  const fromMs = Date.parse(window.from);
+  const toMs = Date.parse(window.to);
+  const wanted = new Uint8Array(3);
+  for (const outcome of query.outcomes) wanted[outcome === 'won' ? WON : LOST] = 1;
+  const outcome = model.outcome.values;
+  const closedMs = model.closedMs.values;
+  const process = model.table.process.values;
+  const buckets: number[][] = [];
+  return {
+    window,
+    take(row: number): void {
+      const kind = outcome[row]!;
+      const at = closedMs[row]!;
+      if (wanted[kind] !== 1 || !(at >= fromMs && at <= toMs)) return;
+      (buckets[process[row]! * 2 + kind - 1] ??= []).push(row);
+    },
+    sectionsOf(processId: string, withCards: boolean): { won?: ClosedSection; lost?: ClosedSection } {
+      const code = model.table.processes.codeOf.get(processId);
+      const section = (kind: number) => closedSection(model, code === undefined ? [] : (buckets[code * 2 + kind - 1] ?? []), kind === LOST, withCards ? window.limit : 0);
+      return { ...(wanted[WON] === 1 ? { won: section(WON) } : {}), ...(wanted[LOST] === 1 ? { lost: section(LOST) } : {}) };
+    },
+  };
+}
+
+function closedSection(model: PipelineModel, rows: number[], lost: boolean, limit: number): ClosedSection {
+  const amounts = model.amount.values;
+  const currencies = model.currency.values;
+  const amountsByCurrency = dictionary<number>();
+  let amount = 0;
+  for (const row of rows) {
+    const value = amounts[row]!;
+    if (Number.isNaN(value)) continue; // counted, adds nothing
+    const code = currencies[row]!;
+    const currency = code < 0 ? NO_CURRENCY : model.currencies.values[code]!;
+    amount += value;
+    amountsByCurrency[currency] = (amountsByCurrency[currency] ?? 0) + value;
+  }
+  const figures = { count: rows.length, amount, amountsByCurrency };
+  if (limit === 0) return figures;
+  const closedMs = model.closedMs.values;
+  const newest = rows.sort((a, b) => closedMs[b]! - closedMs[a]! || compareIds(model.ids[a]!, model.ids[b]!)).slice(0, limit);
+  return {
+    ...figures,
+    opportunities: newest.map((row): ClosedOpportunity => {
+      const reason = model.lostReason.values[row]!;
+      return {
+        ...cardOf(model, row),
+        closedAt: model.closedAt[row]!,
+        ...(lost ? { lostReason: reason < 0 ? null : model.reasons.values[reason]! } : {}),
+      };
+    }),
+  };
+}
+
+/** What every card shows, open or closed. */
+function cardOf(model: PipelineModel, row: number) {
+  const { table } = model;
+  const team = table.team.values[row]!;
+  const owner = table.owner.values[row]!;
+  const amount = model.amount.values[row]!;
+  const currency = model.currency.values[row]!;
+  return {
+    id: model.ids[row]!,
+    title: model.titles[row]!,
+    ownerId: owner < 0 ? null : table.owners.values[owner]!,
+    teamId: team < 0 ? null : table.teams.values[team]!,
+    amount: Number.isNaN(amount) ? null : amount,
+    currency: currency < 0 ? null : model.currencies.values[currency]!,
   };
 }
 
 function opportunitiesOf(model: PipelineModel, rows: number[]): PipelineOpportunity[] {
   const entered = model.stageEnteredMs.values;
-  const { table } = model;
   return rows
     .sort((a, b) => entered[a]! - entered[b]! || compareIds(model.ids[a]!, model.ids[b]!))
-    .map((row) => {
-      const team = table.team.values[row]!;
-      const owner = table.owner.values[row]!;
-      const amount = model.amount.values[row]!;
-      const currency = model.currency.values[row]!;
-      return {
-        id: model.ids[row]!,
-        title: model.titles[row]!,
-        ownerId: owner < 0 ? null : table.owners.values[owner]!,
-        teamId: team < 0 ? null : table.teams.values[team]!,
-        amount: Number.isNaN(amount) ? null : amount,
-        currency: currency < 0 ? null : model.currencies.values[currency]!,
-        stageEnteredAt: model.stageEnteredAt[row]!,
-      };
-    });
+    .map((row) => ({ ...cardOf(model, row), stageEnteredAt: model.stageEnteredAt[row]! }));
 }

@@ -17,6 +17,12 @@ export interface Projection<Model> {
   readonly handles: ReadonlySet<string>;
   initial(): Model;
   evolve(model: Model, event: ProjectedEvent): Model;
+  /**
+   * Whether a model loaded from a snapshot has the layout this code folds into; absent means any.
+   * A refused snapshot (saved by an older version whose columns differ) is set aside and the
+   * projection replays the log from 0.
+   */
+  accepts?(saved: unknown): boolean;
 }
 
 /** Filters every analytics query accepts where they make sense. `from`/`to` bound occurredAt (ISO 8601, inclusive). */

@@ -2,6 +2,8 @@ import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
+  closedWindow,
+  PIPELINE_MODEL_LAYOUT,
   queryFunnel,
   queryPipeline,
   queryPipelineAsOf,
@@ -9,6 +11,8 @@ import {
   queryTransitions,
   queryWinLoss,
   type AnalyticsFilter,
+  type ClosedOutcome,
+  type ClosedQuery,
   type FunnelModel,
   type PipelineModel,
   type ReadModels,
@@ -42,12 +46,17 @@ export class AnalyticsController {
   ) {}
 
   @Get('pipeline')
-  @ApiOperation({ summary: 'Open opportunities per current stage in process order: count, amount, weighted amount; ?asOf= gives the board as it stood at an instant' })
+  @ApiOperation({
+    summary:
+      'Open opportunities per current stage in process order: count, amount, weighted amount; ?closed=won,lost adds the recently closed ones per process; ?asOf= gives the board as it stood at an instant',
+  })
   async pipeline(@Query() query: PipelineQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.readYourWrites(query);
     const { processId, teamId, ownerId } = this.scoped(query, principal);
-    const options = { includeOpportunities: query.include === 'opportunities' };
+    const closed = this.closedQuery(query);
+    const options = { includeOpportunities: query.include === 'opportunities', ...(closed ? { closed } : {}) };
     if (query.asOf !== undefined) {
+      if (closed) throw new ApiProblem(400, 'REQUEST.AS_OF_CONFLICT', 'closed lists the opportunities closed in a period up to now; it cannot be combined with asOf.');
       const ms = Date.parse(query.asOf);
       if (Number.isNaN(ms)) {
         throw new ApiProblem(400, 'REQUEST.VALIDATION_FAILED', 'The request has invalid fields: asOf: not a real date-time', { errors: [{ field: 'asOf', message: 'asOf is not a real date-time' }] });
@@ -56,7 +65,13 @@ export class AnalyticsController {
       const board = queryPipelineAsOf(this.model<StageIntervalsModel>('stage-intervals'), ms, { processId, teamId, ownerId }, options);
       return this.answer({ asOf: { instant: new Date(ms).toISOString(), axis: 'occurredAt' }, ...board }, pipelineRows, query, request, reply);
     }
-    const result = queryPipeline(this.model<PipelineModel>('pipeline'), { processId, teamId, ownerId }, options);
+    const model = this.model<PipelineModel>('pipeline');
+    // With PROJECTIONS=external the model comes from the projector's snapshots: one of an older
+    // layout (a projector not yet upgraded) has no closed columns to answer from.
+    if (closed && model.layout !== PIPELINE_MODEL_LAYOUT) {
+      throw new ApiProblem(503, 'PROJECTIONS.FAILED', 'The pipeline read model was saved by an older version of Stagecraft and cannot list closed opportunities; upgrade the projector and let it rebuild.', { projection: 'pipeline' });
+    }
+    const result = queryPipeline(model, { processId, teamId, ownerId }, options);
     return this.answer(result, pipelineRows, query, request, reply);
   }
 
@@ -90,6 +105,37 @@ export class AnalyticsController {
     await this.readYourWrites(query);
     const result = queryTransitions(this.model<TransitionsModel>('transitions'), this.scoped(query, principal));
     return this.answer(result, transitionRows, query, request, reply);
+  }
+
+  /** The closed sections asked for (?closed=…), their window checked; undefined when not asked. */
+  private closedQuery(query: PipelineQueryDto): ClosedQuery | undefined {
+    const { closed, closedFrom, closedTo, closedLimit } = query;
+    if (closed === undefined) {
+      const stray = (['closedFrom', 'closedTo', 'closedLimit'] as const).filter((field) => query[field] !== undefined);
+      if (stray.length === 0) return undefined;
+      const errors = stray.map((field) => ({ field, message: `${field} applies only with closed=won, lost or won,lost` }));
+      throw new ApiProblem(400, 'REQUEST.VALIDATION_FAILED', `The request has invalid fields: ${errors.map((e) => e.message).join('; ')}`, { errors });
+    }
+    const unreal = (['closedFrom', 'closedTo'] as const).filter((field) => query[field] !== undefined && Number.isNaN(Date.parse(query[field]!)));
+    if (unreal.length > 0) {
+      const errors = unreal.map((field) => ({ field, message: `${field} is not a real date-time` }));
+      throw new ApiProblem(400, 'REQUEST.VALIDATION_FAILED', `The request has invalid fields: ${errors.map((e) => e.message).join('; ')}`, { errors });
+    }
+    const asked: ClosedQuery = {
+      outcomes: [...new Set(closed.split(','))] as ClosedOutcome[],
+      now: this.clock().toISOString(),
+      ...(closedFrom === undefined ? {} : { from: closedFrom }),
+      ...(closedTo === undefined ? {} : { to: closedTo }),
+      ...(closedLimit === undefined ? {} : { limit: closedLimit }),
+    };
+    const window = closedWindow(asked);
+    if (Date.parse(window.from) > Date.parse(window.to)) {
+      throw new ApiProblem(400, 'REQUEST.INVALID_PERIOD', `closedFrom (${window.from}) is after closedTo (${window.to}${closedTo === undefined ? ', now' : ''}).`, {
+        closedFrom: window.from,
+        closedTo: window.to,
+      });
+    }
+    return asked;
   }
 
   /** The model of a projection that works; one stopped on a bad event answers 503, not stale figures. */

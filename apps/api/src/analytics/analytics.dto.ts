@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Min } from 'class-validator';
+import { CLOSED_MAX_LIMIT } from '@stagecraft/projections';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 
 export class AnalyticsQueryDto {
   @ApiPropertyOptional({ example: 'standard' })
@@ -44,8 +45,11 @@ export class AnalyticsQueryDto {
   format?: 'json' | 'csv';
 }
 
+const ZONED_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const ZONED_INSTANT_MESSAGE = '$property must be an ISO 8601 date-time with a time zone, such as 2026-03-31T23:59:59Z';
+
 export class PipelineQueryDto extends AnalyticsQueryDto {
-  @ApiPropertyOptional({ enum: ['opportunities'], description: 'opportunities: list each stage\'s opportunities (the kanban columns)' })
+  @ApiPropertyOptional({ enum: ['opportunities'], description: 'opportunities: list each stage\'s opportunities (the kanban columns), and with `closed` the closed ones' })
   @IsOptional()
   @IsIn(['opportunities'])
   include?: 'opportunities';
@@ -53,8 +57,34 @@ export class PipelineQueryDto extends AnalyticsQueryDto {
   @ApiPropertyOptional({ description: 'The board as it stood at this instant of business time (occurredAt), from the stage-intervals read model', example: '2026-03-31T23:59:59Z' })
   @IsOptional()
   @IsString()
-  @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/, { message: '$property must be an ISO 8601 date-time with a time zone, such as 2026-03-31T23:59:59Z' })
+  @Matches(ZONED_INSTANT, { message: ZONED_INSTANT_MESSAGE })
   asOf?: string;
+
+  @ApiPropertyOptional({ description: 'Adds per process the opportunities whose latest outcome is won and/or lost, closed in closedFrom…closedTo: count, amount, and with include=opportunities the cards, newest closing first', example: 'won,lost' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^(won|lost)(,(won|lost))?$/, { message: '$property must be won, lost or won,lost' })
+  closed?: string;
+
+  @ApiPropertyOptional({ description: 'Closed on or after (business time, ISO 8601 with a zone); default: 30 days before closedTo', example: '2026-03-01T00:00:00Z' })
+  @IsOptional()
+  @IsString()
+  @Matches(ZONED_INSTANT, { message: ZONED_INSTANT_MESSAGE })
+  closedFrom?: string;
+
+  @ApiPropertyOptional({ description: 'Closed on or before (business time, ISO 8601 with a zone); default: now', example: '2026-03-31T23:59:59Z' })
+  @IsOptional()
+  @IsString()
+  @Matches(ZONED_INSTANT, { message: ZONED_INSTANT_MESSAGE })
+  closedTo?: string;
+
+  @ApiPropertyOptional({ description: 'Closed cards listed per outcome and process (1–500, default 50); count and amount cover the whole window', example: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(CLOSED_MAX_LIMIT)
+  closedLimit?: number;
 }
 
 export class WinLossQueryDto extends AnalyticsQueryDto {

@@ -3,8 +3,8 @@ import type { FunnelResult, PipelineResult, StageDurationsResult, TransitionsRes
 // Each analytics answer as flat rows, for CSV: one row per thing an analyst would put on a line.
 
 export function pipelineRows(result: PipelineResult): Record<string, unknown>[] {
-  return result.processes.flatMap((process) =>
-    process.stages.map(({ stageId, name, probability, count, amount, weightedAmount, amountsByCurrency }) => ({
+  return result.processes.flatMap((process) => [
+    ...process.stages.map(({ stageId, name, probability, count, amount, weightedAmount, amountsByCurrency }) => ({
       processId: process.processId,
       stageId,
       name,
@@ -14,7 +14,14 @@ export function pipelineRows(result: PipelineResult): Record<string, unknown>[] 
       weightedAmount,
       amountsByCurrency,
     })),
-  );
+    // With ?closed=, a line per outcome after the stages, as the board's Won and Lost columns.
+    ...(['won', 'lost'] as const).flatMap((outcome) => {
+      const section = process[outcome];
+      if (!section) return [];
+      const { count, amount, amountsByCurrency } = section;
+      return [{ processId: process.processId, stageId: outcome, name: outcome === 'won' ? 'Won' : 'Lost', probability: null, count, amount, weightedAmount: null, amountsByCurrency }];
+    }),
+  ]);
 }
 
 const figures = ({ won, lost, winRate, amountWon, lostReasons }: WinLossFigures) => ({ won, lost, winRate, amountWon, lostReasons });

@@ -222,3 +222,41 @@ describe('ProjectionRunner with snapshots of another log', () => {
     }
   });
 });
+
+describe('ProjectionRunner with a snapshot of an older model layout', () => {
+  it('sets it aside and rebuilds that projection from the log', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stagecraft-runner-layout-'));
+    const snapshots = getSQLiteProjectionSnapshotStore(join(dir, 'read-models.db'));
+    const store = getSQLiteEventStore({ path: join(dir, 'events.db') });
+    try {
+      for (let i = 0; i < 4; i += 1) await store.appendToStream('s', [{ id: crypto.randomUUID(), type: 'Ping', data: {}, metadata: {} }], { expectedRevision: 'any' });
+      const first = new ProjectionRunner(store, snapshots, [tally as Projection<unknown>]);
+      await first.start();
+      await first.stop();
+      // Tamper with the saved model as an older version would have left it: a count that a rebuild would not give.
+      const saved = snapshots.load('tally')!;
+      (saved.model as Tally).counts.set('s', 99);
+      snapshots.save([saved]);
+
+      // Version 2 of the tally keeps the same columns plus a layout mark the old snapshot lacks.
+      const tallyV2: Projection<Tally & { layout?: number }> = { ...tally, initial: () => ({ ...tally.initial(), layout: 2 }), accepts: (model) => (model as { layout?: number }).layout === 2 };
+      const discarded: string[] = [];
+      const second = new ProjectionRunner(store, snapshots, [tallyV2 as Projection<unknown>]);
+      second.onDiscardedSnapshot = (name, reason) => discarded.push(`${name}: ${reason}`);
+      await second.start();
+      expect(discarded).toEqual(['tally: its model was saved by a version of Stagecraft with other columns']);
+      expect(second.model<Tally>('tally').counts.get('s')).toBe(4);
+      await second.stop();
+      // Saved again in the new layout: the next start takes it.
+      const third = new ProjectionRunner(store, snapshots, [tallyV2 as Projection<unknown>]);
+      third.onDiscardedSnapshot = (name, reason) => discarded.push(`${name}: ${reason}`);
+      await third.start();
+      expect(discarded).toHaveLength(1);
+      await third.stop();
+    } finally {
+      await store.close();
+      snapshots.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

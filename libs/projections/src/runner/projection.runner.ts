@@ -194,6 +194,10 @@ export class ProjectionRunner implements ReadModels {
         this.onDiscardedSnapshot?.(entry.projection.name, saved.logId !== this.logId ? 'it was built from another event log' : `it is at position ${saved.position}, past the log's head ${head}`);
         continue;
       }
+      if (entry.projection.accepts && !entry.projection.accepts(saved.model)) {
+        this.onDiscardedSnapshot?.(entry.projection.name, 'its model was saved by a version of Stagecraft with other columns');
+        continue;
+      }
       entry.model = saved.model;
       entry.position = saved.position;
     }
