@@ -50,4 +50,31 @@ describe('process definitions are versioned', () => {
     expect((await third.http.get('/processes/standard').expect(200)).body.versions).toHaveLength(2);
     await third.close();
   });
+
+  it('an instance still running the old definition serves and decides opportunities on a version another instance recorded since', async () => {
+    const oldDir = join(dir.path, 'rolling-old');
+    const newDir = join(dir.path, 'rolling-new');
+    mkdirSync(oldDir);
+    mkdirSync(newDir);
+    const yaml = readFileSync(join(SHIPPED_PROCESSES, 'standard.yaml'), 'utf8');
+    writeFileSync(join(oldDir, 'standard.yaml'), yaml);
+    writeFileSync(join(newDir, 'standard.yaml'), yaml.replace(/^\s+- \{ id: pain-points,.*\n/m, ''));
+    const eventStorePath = join(dir.path, 'rolling.db');
+
+    // A rolling deploy: the old instance keeps running while the new one starts and records v2.
+    const oldInstance = await startApiTestApp({ eventStorePath, processesDir: oldDir, env: { READ_MODELS_PATH: join(dir.path, 'rolling-old.read-models.db') } });
+    const newInstance = await startApiTestApp({ eventStorePath, processesDir: newDir, env: { READ_MODELS_PATH: join(dir.path, 'rolling-new.read-models.db') } });
+    try {
+      const v2 = (await newInstance.http.get('/processes/standard').expect(200)).body.version;
+      const id = (await newInstance.http.post('/opportunities').send({ title: 'Opened on v2', processId: 'standard' }).expect(201)).body.id;
+
+      expect((await oldInstance.http.get(`/opportunities/${id}`).expect(200)).body.processVersion).toBe(v2);
+      await oldInstance.http.post(`/opportunities/${id}/move`).send({ stage: 'qualification' }).expect(200);
+      // Decided by v2's rules (four criteria in Qualification), not the old instance's own file (five).
+      expect((await oldInstance.http.post(`/opportunities/${id}/move`).send({ stage: 'proposition' }).expect(422)).body.unmetCriteria).toHaveLength(4);
+    } finally {
+      await newInstance.close();
+      await oldInstance.close();
+    }
+  });
 });

@@ -96,6 +96,7 @@ export class GetOpportunityAsOfHandler implements IQueryHandler<GetOpportunityAs
         recordedAt: typeof first.metadata.recordedAt === 'string' ? first.metadata.recordedAt : first.recordedAt,
       });
     }
+    await this.processes.ensureVersion(state.processId, state.processVersion);
     const view = opportunityViewOf(state, revision, stored.find((event) => event.revision === revision)!.position, this.processes.version(state.processId, state.processVersion));
     return { ...view, asOf: { instant, axis, eventsFolded, latestRevision: stored[stored.length - 1]!.revision } };
   }
@@ -111,6 +112,12 @@ export class GetOpportunityTimelineHandler implements IQueryHandler<GetOpportuni
   async execute({ opportunityId, teams }: GetOpportunityTimelineQuery) {
     const stored = await readOpportunityStream(this.store, opportunityId);
     assertVisible(stored, teams);
+    // Every version the stream names (it opened on one, migrations moved it to others).
+    for (const event of stored) {
+      const { processId } = stored[0]!.data;
+      const version = event.type === 'ProcessMigrated' ? event.data.toVersion : event.type === 'OpportunityOpened' ? event.data.processVersion : undefined;
+      if (typeof processId === 'string' && typeof version === 'string') await this.processes.ensureVersion(processId, version);
+    }
     return { opportunityId, steps: timelineOf(stored, (processId, version) => this.processes.findVersion(processId, version)) };
   }
 }

@@ -50,6 +50,10 @@ export class OpportunityCommandExecutor {
       if (state.status === 'none' && command.type !== 'OpenOpportunity') {
         throw new OpportunityRejectedError(rejections.notFound(command.opportunityId));
       }
+      if (state.status !== 'none') {
+        await this.processes.ensureVersion(state.processId, state.processVersion);
+        if (command.type === 'MigrateOpportunity') await this.processes.ensureVersion(state.processId, command.toVersion);
+      }
       const process =
         state.status === 'none'
           ? this.processes.current((command as OpenOpportunity).processId)

@@ -78,6 +78,7 @@ export class GetOpportunityHandler implements IQueryHandler<GetOpportunityQuery>
     const { state, revision, position } = await this.streams.load(opportunityId);
     if (state.status === 'none' || revision === 'no_stream') throw new OpportunityRejectedError(rejections.notFound(opportunityId));
     if (teams) assertTeamsAllowed(teams, [state.teamId]);
+    await this.processes.ensureVersion(state.processId, state.processVersion);
     return opportunityViewOf(state, revision, position, this.processes.version(state.processId, state.processVersion));
   }
 }

@@ -54,6 +54,8 @@ export class ProcessMigrationController {
   @ApiOperation({ summary: 'Migrate every open opportunity on fromVersion to toVersion (a newer version of the same process)' })
   async migrateAll(@Param('id') processId: string, @Body() dto: MigrateProcessDto, @Req() request: FastifyRequest): Promise<BulkMigrationReport> {
     // 404s for an unknown process or version before anything is scanned.
+    await this.processes.ensureVersion(processId, dto.fromVersion);
+    await this.processes.ensureVersion(processId, dto.toVersion);
     this.processes.version(processId, dto.fromVersion);
     this.processes.version(processId, dto.toVersion);
     // Each opportunity has its own revision: an If-Match cannot apply to all of them.

@@ -76,6 +76,25 @@ export class ProcessRegistry {
     }
   }
 
+  /**
+   * Makes sure a version recorded after this instance started is known: another instance, or the
+   * CLI's import, may have recorded it in the process stream since. Reads only what came after the
+   * last recording known here; the current version (what new opportunities open with) stays the
+   * one this instance's files define.
+   */
+  async ensureVersion(processId: string, version: string): Promise<void> {
+    const entry = this.processes.get(processId);
+    if (!entry || entry.versions.has(version)) return;
+    const known = Math.max(-1, ...entry.recordedOrder.values());
+    for (const event of await this.store.readStream(toProcessStreamId(processId), { fromRevision: known + 1 })) {
+      const data = event.data as unknown as ProcessVersionRecordedData;
+      entry.recordedOrder.set(data.version, event.revision);
+      if (!entry.versions.has(data.version)) {
+        entry.versions.set(data.version, { compiled: compileProcess(data.definition), info: { version: data.version, recordedAt: event.recordedAt, source: data.source } });
+      }
+    }
+  }
+
   list(): CompiledProcess[] {
     return [...this.processes.values()].map((entry) => entry.current);
   }
