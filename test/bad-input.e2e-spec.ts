@@ -64,6 +64,8 @@ const CASES: readonly BadRequestCase[] = [
   { name: 'asOf not a date', method: 'get', path: '/opportunities/:open?asOf=last-march', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'asOf' },
   { name: 'asOf without a zone', method: 'get', path: '/opportunities/:open?asOf=2026-03-31T23:59:59', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'asOf' },
   { name: 'asOf not a real day', method: 'get', path: '/opportunities/:open?asOf=2026-13-45T10:00:00Z', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'asOf' },
+  { name: 'asOf on 30 February (Date.parse would read 2 March)', method: 'get', path: '/opportunities/:open?asOf=2026-02-30T10:00:00Z', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'asOf' },
+  { name: 'pipeline asOf at 24:00', method: 'get', path: '/pipeline?asOf=2026-03-31T24:00:00Z', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'asOf' },
   { name: 'asOfRecorded not a date', method: 'get', path: '/opportunities/:open?asOfRecorded=yesterday', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'asOfRecorded' },
   { name: 'both asOf and asOfRecorded', method: 'get', path: '/opportunities/:open?asOf=2026-03-31T00:00:00Z&asOfRecorded=2026-03-31T00:00:00Z', status: 400, code: 'REQUEST.AS_OF_CONFLICT' },
   { name: 'asOf before the deal existed', method: 'get', path: '/opportunities/:open?asOf=2000-01-01T00:00:00Z', status: 404, code: 'OPPORTUNITY.NOT_YET_OPENED' },

@@ -1,9 +1,22 @@
 // ISO 8601 date-time with an explicit zone: a business time without one is ambiguous.
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
-/** Milliseconds since the epoch, or undefined when the text is not an ISO 8601 instant. */
+/**
+ * Milliseconds since the epoch, or undefined when the text is not an ISO 8601 instant of a real
+ * calendar date and time. Date.parse alone would take 2026-02-30 as 2 March and 24:00 as the next
+ * day: a typo would silently become another instant.
+ */
 export function parseInstant(text: string): number | undefined {
-  if (typeof text !== 'string' || !ISO_INSTANT.test(text)) return undefined;
+  if (typeof text !== 'string') return undefined;
+  const parts = ISO_INSTANT.exec(text);
+  if (!parts) return undefined;
+  const [year, month, day, hour, minute, second] = parts.slice(1, 7).map((part) => (part === undefined ? 0 : Number(part))) as [number, number, number, number, number, number];
+  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour > 23 || minute > 59 || second > 59) return undefined;
   const ms = Date.parse(text);
   return Number.isNaN(ms) ? undefined : ms;
+}
+
+function daysIn(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
 }

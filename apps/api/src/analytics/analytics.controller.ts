@@ -1,3 +1,4 @@
+import { parseInstant } from '@stagecraft/opportunity';
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -57,8 +58,8 @@ export class AnalyticsController {
     const options = { includeOpportunities: query.include === 'opportunities', ...(closed ? { closed } : {}) };
     if (query.asOf !== undefined) {
       if (closed) throw new ApiProblem(400, 'REQUEST.AS_OF_CONFLICT', 'closed lists the opportunities closed in a period up to now; it cannot be combined with asOf.');
-      const ms = Date.parse(query.asOf);
-      if (Number.isNaN(ms)) {
+      const ms = parseInstant(query.asOf);
+      if (ms === undefined) {
         throw new ApiProblem(400, 'REQUEST.VALIDATION_FAILED', 'The request has invalid fields: asOf: not a real date-time', { errors: [{ field: 'asOf', message: 'asOf is not a real date-time' }] });
       }
       // Team and owner filters of a past board mean the team and owner at that instant.
@@ -116,7 +117,7 @@ export class AnalyticsController {
       const errors = stray.map((field) => ({ field, message: `${field} applies only with closed=won, lost or won,lost` }));
       throw new ApiProblem(400, 'REQUEST.VALIDATION_FAILED', `The request has invalid fields: ${errors.map((e) => e.message).join('; ')}`, { errors });
     }
-    const unreal = (['closedFrom', 'closedTo'] as const).filter((field) => query[field] !== undefined && Number.isNaN(Date.parse(query[field]!)));
+    const unreal = (['closedFrom', 'closedTo'] as const).filter((field) => query[field] !== undefined && parseInstant(query[field]!) === undefined);
     if (unreal.length > 0) {
       const errors = unreal.map((field) => ({ field, message: `${field} is not a real date-time` }));
       throw new ApiProblem(400, 'REQUEST.VALIDATION_FAILED', `The request has invalid fields: ${errors.map((e) => e.message).join('; ')}`, { errors });

@@ -1,3 +1,4 @@
+import { parseInstant } from '@stagecraft/opportunity';
 import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -191,8 +192,8 @@ function asOfOf(query: GetOpportunityQueryDto): { instant: string; axis: 'occurr
   }
   const field = query.asOf !== undefined ? 'asOf' : query.asOfRecorded !== undefined ? 'asOfRecorded' : undefined;
   if (!field) return undefined;
-  const ms = Date.parse(query[field]!);
-  if (Number.isNaN(ms)) {
+  const ms = parseInstant(query[field]!);
+  if (ms === undefined) {
     throw new ApiProblem(400, 'REQUEST.VALIDATION_FAILED', `The request has invalid fields: ${field}: not a real date-time`, { errors: [{ field, message: `${field} is not a real date-time` }] });
   }
   return { instant: new Date(ms).toISOString(), axis: field === 'asOf' ? 'occurredAt' : 'recordedAt' };
