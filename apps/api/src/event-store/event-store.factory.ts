@@ -1,4 +1,4 @@
-import { getKurrentDBEventStore, getSQLiteEventStore, type EventStore } from '@stagecraft/event-store';
+import { getKurrentDBEventStore, getSQLiteEventStore, redactCredentials, type EventStore } from '@stagecraft/event-store';
 import type { ApiSettings } from '../settings/api-settings';
 
 /**
@@ -9,7 +9,7 @@ export function openEventStore(settings: Pick<ApiSettings, 'eventStoreUrl' | 'ev
   if (settings.eventStoreUrl !== undefined) {
     return getKurrentDBEventStore({
       connectionString: settings.eventStoreUrl,
-      onReconnect: (attempt, error) => console.warn(`KurrentDB subscription dropped (${error.message}); resubscribing, attempt ${attempt}`),
+      onReconnect: (attempt, error) => console.warn(`KurrentDB subscription dropped (${redactCredentials(error.message)}); resubscribing, attempt ${attempt}`),
     });
   }
   return getSQLiteEventStore({ path: settings.eventStorePath, durability: settings.durability });

@@ -30,5 +30,6 @@ export function normaliseKurrentDBConnectionString(connectionString: string): st
 
 /** The connection string with any user:password replaced, for logs and /health. */
 export function redactCredentials(text: string): string {
-  return text.replace(/(\/\/)[^/@\s]+@/g, '$1***@');
+  // Up to the last "@" of the address: a password may hold "/", ":" or even an unescaped "@".
+  return text.replace(/(\/\/)\S*@/g, '$1***@');
 }
