@@ -263,6 +263,45 @@ describe('analytics from the read models (end to end)', () => {
     expect(csv.at(-1)).toMatchObject({ stageId: 'lost', count: '1', amount: '500' });
   });
 
+  // After the closed-cards test: it opens three more deals in New, which the figures above must not see.
+  it('caps the cards per column (?cardsPerColumn=): the ones longest in the stage first, how many were left out, totals of the whole column', async () => {
+    type Card = { id: string; title: string; stageEnteredAt: string };
+    type Stage = { stageId: string; count: number; amount: number; weightedAmount: number; amountsByCurrency: Record<string, number>; opportunities: Card[]; opportunitiesOmitted?: number };
+    type Board = { processes: { processId: string; stages: Stage[]; won?: { count: number; opportunities?: unknown[] } }[] };
+    for (const [title, day] of [['N2', 11], ['N1', 10], ['N3', 12]] as const) {
+      await command('/opportunities', { title, processId: 'standard', teamId: 'direct', ownerId: 'ana', amount: 100, currency: 'EUR', occurredAt: at(day) });
+    }
+    const board = async (query: string) => (await analyst(`/pipeline?processId=standard&minPosition=${lastPosition}&${query}`).expect(200)).body as Board;
+    const stagesOf = (answer: Board) => answer.processes[0]!.stages;
+
+    const full = stagesOf(await board('include=opportunities'));
+    const capped = stagesOf(await board('include=opportunities&cardsPerColumn=2'));
+    // E was opened by an earlier test (now, so after January's N1–N3).
+    expect(full.find((stage) => stage.stageId === 'new')!.opportunities.map((card) => card.title)).toEqual(['N1', 'N2', 'N3', 'E']);
+    expect(capped.map((stage) => [stage.stageId, stage.count, stage.opportunities.map((card) => card.title), stage.opportunitiesOmitted])).toEqual([
+      ['new', 4, ['N1', 'N2'], 2],
+      ['qualification', 1, ['C'], 0],
+      ['proposition', 0, [], 0],
+      ['negotiation', 0, [], 0],
+    ]);
+    // Only additions: every figure and the first cards are those of the uncapped answer, which has no opportunitiesOmitted.
+    expect(capped.map(({ opportunitiesOmitted: _omitted, ...stage }) => ({ ...stage, opportunities: stage.opportunities }))).toEqual(
+      full.map((stage) => ({ ...stage, opportunities: stage.opportunities.slice(0, 2) })),
+    );
+    expect(full.every((stage) => !('opportunitiesOmitted' in stage))).toBe(true);
+
+    // With closed cards (their own closedLimit applies), and on a past board.
+    const withClosed = await board('include=opportunities&cardsPerColumn=1&closed=won&closedFrom=2026-01-01T00:00:00Z&closedTo=2026-01-31T23:59:59Z');
+    expect(stagesOf(withClosed).map((stage) => [stage.stageId, stage.opportunities.length, stage.opportunitiesOmitted])).toEqual([['new', 1, 3], ['qualification', 1, 0], ['proposition', 0, 0], ['negotiation', 0, 0]]);
+    expect(withClosed.processes[0]!.won).toMatchObject({ count: 1, opportunities: [expect.anything()] });
+    const past = stagesOf(await board(`include=opportunities&cardsPerColumn=1&asOf=${at(12, 12)}`));
+    expect(past.find((stage) => stage.stageId === 'new')).toMatchObject({ count: 3, opportunities: [{ title: 'N1' }], opportunitiesOmitted: 2 });
+
+    // CSV lists no cards: the same lines with or without the cap.
+    const csv = (query: string) => analyst(`/pipeline?processId=standard&format=csv&include=opportunities${query}`).expect(200);
+    expect((await csv('&cardsPerColumn=1')).text).toBe((await csv('')).text);
+  });
+
   it('refuses bad filters with field errors', async () => {
     const bad = await analyst('/analytics/win-loss?groupBy=colour&from=yesterday&minPosition=-3').expect(400);
     expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['from', 'groupBy', 'minPosition']);

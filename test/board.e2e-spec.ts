@@ -115,6 +115,46 @@ describe('the board in a real browser (end to end)', () => {
     expect(await card('Umbrella CRM').locator('[data-figure="days"]').textContent()).toBe(`${Math.floor((Date.now() - Date.parse(umbrella.stageEnteredAt)) / DAY_MS)} days`);
   });
 
+  it('asks for at most 100 cards per column; a capped column says how many more it holds, its header the totals', async () => {
+    // The board's own query, caught on its way out; forced down to 1 card per column so the
+    // demo's columns are capped, and answered by the real API.
+    const asked: URLSearchParams[] = [];
+    await page.route(/\/pipeline\?/, (route) => {
+      const url = new URL(route.request().url());
+      asked.push(new URLSearchParams(url.search));
+      url.searchParams.set('cardsPerColumn', '1');
+      return route.continue({ url: url.toString() });
+    });
+    const drawn = () => page.waitForFunction(() => Number(document.getElementById('columns')?.dataset.renders ?? 0) > 0);
+    try {
+      await page.reload();
+      await drawn();
+      const expected = await apiCounts(caller.lastPosition());
+      expect(await boardCounts()).toEqual(expected);
+      expect(STAGES.some((key) => expected[key]! > 1)).toBe(true);
+      const listed = (await pipeline(caller.lastPosition())).processes[0]!.stages;
+      for (const key of STAGES) {
+        const count = expected[key]!;
+        // The one card shown is the one longest in the stage: the first of the uncapped listing.
+        expect(await page.$$eval(`[data-column="${key}"] [data-opportunity-id]`, (cards) => cards.map((element) => (element as HTMLElement).dataset.opportunityId))).toEqual(
+          listed.find((stage) => stage.stageId === key)!.opportunities!.slice(0, 1).map((card) => card.id),
+        );
+        const more = column(key).locator('[data-figure="more"]');
+        if (count > 1) expect(await more.textContent()).toBe(`${count - 1} more not shown`);
+        else expect(await more.count()).toBe(0);
+      }
+    } finally {
+      await page.unroute(/\/pipeline\?/);
+    }
+    expect(asked.length).toBeGreaterThan(0);
+    expect(asked.map((query) => [query.get('include'), query.get('cardsPerColumn')])).toEqual(asked.map(() => ['opportunities', '100']));
+    // Uncapped again (the demo has far fewer than 100 a column): every card, no "more" line.
+    await page.reload();
+    await drawn();
+    expect(await page.locator('[data-figure="more"]').count()).toBe(0);
+    await cardIn('qualification', 'Umbrella CRM');
+  });
+
   it('shows the deals closed in the last 30 days as cards in Won and Lost, exactly as GET /pipeline?closed=won,lost lists them', async () => {
     const answer = await pipeline(caller.lastPosition());
     const standard = answer.processes.find((process) => process.processId === 'standard')!;

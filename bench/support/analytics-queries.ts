@@ -39,6 +39,16 @@ export function runAnalyticsQueries(runner: ProjectionRunner, now: string): stri
       'GET /pipeline?include=opportunities&closed=won,lost',
       () => queryPipeline(runner.model<PipelineModel>('pipeline'), pick(), { includeOpportunities: true, closed: { outcomes: ['won', 'lost'], now: instantOf2025() } }),
     ],
+    // What the board asks now: the first 100 cards per stage column (longest in stage), the rest only counted.
+    [
+      'GET /pipeline?include=opportunities&closed=won,lost&cardsPerColumn=100',
+      () =>
+        queryPipeline(runner.model<PipelineModel>('pipeline'), pick(), {
+          includeOpportunities: true,
+          cardsPerColumn: 100,
+          closed: { outcomes: ['won', 'lost'], now: instantOf2025() },
+        }),
+    ],
     ['GET /analytics/win-loss?groupBy=month', () => queryWinLoss(runner.model<WinLossModel>('win-loss'), pick(), 'month')],
     ['GET /analytics/stage-durations', () => queryStageDurations(runner.model<StageDurationsModel>('stage-durations'), pick(), now)],
     ['GET /analytics/funnel', () => queryFunnel(runner.model<FunnelModel>('funnel'), pick())],

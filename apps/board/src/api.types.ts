@@ -66,6 +66,8 @@ export interface PipelineStageFigures {
   readonly weightedAmount: number;
   readonly weightedAmountsByCurrency: Readonly<Record<string, number>>;
   readonly opportunities?: readonly PipelineCard[];
+  /** With ?cardsPerColumn=: how many of `count` are not among `opportunities`. */
+  readonly opportunitiesOmitted?: number;
 }
 
 /** A closed opportunity in GET /pipeline?closed=won,lost&include=opportunities. */

@@ -58,6 +58,30 @@ describe('the board model', () => {
     expect(columns.map((column) => column.caption)).toEqual([null, null, null, 'Closed 2026-02-08 – 2026-03-10 · newest 1 of 3', 'Closed 2026-02-08 – 2026-03-10']);
   });
 
+  it('says how many cards a capped stage column leaves out, while its header keeps the whole column\'s figures', () => {
+    const card = (id: string) => ({ id, title: id.toUpperCase(), ownerId: null, teamId: null, amount: 10, currency: 'EUR', stageEnteredAt: '2026-03-01T00:00:00Z' });
+    const pipeline: PipelineAnswer = {
+      processes: [
+        {
+          processId: 'standard',
+          stages: [
+            { stageId: 'new', name: 'New', probability: 10, count: 2347, amount: 23470, amountsByCurrency: { EUR: 23470 }, weightedAmount: 2347, weightedAmountsByCurrency: { EUR: 2347 }, opportunities: [card('a'), card('b')], opportunitiesOmitted: 2345 },
+            { stageId: 'qualification', name: 'Qualification', probability: 20, count: 1, amount: 10, amountsByCurrency: { EUR: 10 }, weightedAmount: 2, weightedAmountsByCurrency: { EUR: 2 }, opportunities: [card('c')], opportunitiesOmitted: 0 },
+          ],
+        },
+      ],
+    };
+    const columns = boardColumns(definition, pipeline, now);
+    expect(columns.map((column) => [column.key, column.count, column.amount, column.cards.map((c) => c.id), column.more])).toEqual([
+      ['new', 2347, '€23,470', ['a', 'b'], '2,345 more not shown'],
+      ['qualification', 1, '€10', ['c'], null],
+      ['won', 0, '0', [], null],
+      ['lost', 0, '0', [], null],
+    ]);
+    // An answer without the cap (no opportunitiesOmitted) shows no such line.
+    expect(boardColumns(definition, { processes: [{ processId: 'standard', stages: [{ ...pipeline.processes[0]!.stages[1]!, opportunitiesOmitted: undefined }] }] }, now)[1]!.more).toBeNull();
+  });
+
   it('shows empty stage columns for a process without opportunities (absent from the pipeline)', () => {
     const columns = boardColumns(definition, { processes: [] }, now);
     expect(columns.map((column) => [column.key, column.count, column.cards.length])).toEqual([

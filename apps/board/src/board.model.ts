@@ -35,7 +35,15 @@ export interface BoardColumn {
   readonly cards: readonly BoardCard[];
   /** Won and Lost: which closings they hold (the period, and how many of them are shown). */
   readonly caption: string | null;
+  /** A stage column the API capped (?cardsPerColumn=): "N more not shown" below its cards; null when all are shown. */
+  readonly more: string | null;
 }
+
+/**
+ * Cards the board asks for per stage column: enough for any screen, and a column of thousands of
+ * deals stays a small answer (the API lists the ones longest in the stage first and counts the rest).
+ */
+export const CARDS_PER_COLUMN = 100;
 
 type Definition = ProcessDetail['definition'];
 
@@ -72,6 +80,7 @@ export function boardColumns(definition: Definition, pipeline: PipelineAnswer, n
         lostReason: null,
       })),
       caption: null,
+      more: stage?.opportunitiesOmitted ? `${stage.opportunitiesOmitted.toLocaleString('en')} more not shown` : null,
     };
   });
   const period = pipeline.closed ? `Closed ${formatDay(pipeline.closed.from)} – ${formatDay(pipeline.closed.to)}` : null;
@@ -88,6 +97,7 @@ export function boardColumns(definition: Definition, pipeline: PipelineAnswer, n
       weightedAmount: null,
       cards,
       caption: period === null ? null : `${period}${shown}`,
+      more: null,
     };
   };
   return [...stageColumns, outcome('won', 'Won', process?.won), outcome('lost', 'Lost', process?.lost)];

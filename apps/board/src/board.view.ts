@@ -38,6 +38,8 @@ export function renderBoard(container: HTMLElement, columns: readonly BoardColum
       column.caption === null ? null : h('p', { class: 'outcome-period', 'data-figure': 'period' }, column.caption),
       column.target.kind === 'stage' ? null : h('p', { class: 'outcome-hint' }, column.target.kind === 'won' ? 'Drop a card here to win it' : 'Drop a card here to lose it (with a reason)'),
       list,
+      // Header totals are the whole column's; this says the list is its first cards only.
+      column.more === null ? null : h('p', { class: 'more-cards', 'data-figure': 'more' }, column.more),
     );
 
     element.addEventListener('dragover', (event) => {

@@ -1,6 +1,6 @@
 import { ApiClient, ApiError } from './api.client';
 import type { FunnelAnswer, PipelineAnswer, ProcessDetail, ProcessList, StageDurationsAnswer, WinLossAnswer } from './api.types';
-import { boardColumns, moveCommand, type BoardCard, type MoveTarget } from './board.model';
+import { boardColumns, CARDS_PER_COLUMN, moveCommand, type BoardCard, type MoveTarget } from './board.model';
 import { renderBoard } from './board.view';
 import { funnelSteps, lostReasons, stageDurationRows, winLossByTeam } from './charts.model';
 import { renderCharts } from './charts.view';
@@ -133,7 +133,8 @@ const scope = () => ({ processId: state.processId, teamId: state.teamId || undef
 async function loadBoard(): Promise<void> {
   const definition = state.definition!;
   // Won and Lost: the deals closed in the API's default period (the last 30 days up to now).
-  const pipeline = await api.get<PipelineAnswer>('/pipeline', { ...scope(), include: 'opportunities', closed: 'won,lost' });
+  // Stage columns: the first CARDS_PER_COLUMN cards each; the header totals still cover them all.
+  const pipeline = await api.get<PipelineAnswer>('/pipeline', { ...scope(), include: 'opportunities', cardsPerColumn: CARDS_PER_COLUMN, closed: 'won,lost' });
   const container = byId('columns');
   renderBoard(container, boardColumns(definition, pipeline, new Date()), {
     move: (card, target) => void guarded(() => move(card, target)),

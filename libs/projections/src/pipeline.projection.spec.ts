@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { deserializeModel, serializeModel } from './runner/model-serialization';
+import { firstInOrder } from './order-statistics';
 import { pipelineProjection, queryPipeline, type ClosedOutcome, type PipelineFilter } from './pipeline.projection';
 import type { ProjectedEvent } from './projection.types';
 import { EPOCH, filterArbitrary, historyArbitrary, nowArbitrary, SPAN_MS } from './testing/history.arbitrary';
-import { definitionOf, expectApproxEqual, matchesOpportunity, processIds, readLog, stageOrder, type OracleOpportunity } from './testing/history.oracle';
+import { capColumns, definitionOf, expectApproxEqual, matchesOpportunity, processIds, readLog, stageOrder, type OracleOpportunity } from './testing/history.oracle';
 import { project } from './testing/project';
 import { at, log, standardV1, standardV2 } from './testing/log.fixtures';
 
@@ -174,6 +175,36 @@ describe('the pipeline read model', () => {
         }
       }),
       { numRuns: 250 },
+    );
+  });
+
+  it('caps each column at the first N cards of the uncapped listing, says how many it left out, and keeps the whole column\'s figures', () => {
+    fc.assert(
+      fc.property(historyArbitrary(), fc.array(fc.tuple(filterArbitrary, fc.integer({ min: 1, max: 5 })), { minLength: 1, maxLength: 4 }), (history, queries) => {
+        const model = project(pipelineProjection, history.events);
+        for (const [{ processId, teamId, ownerId }, cardsPerColumn] of queries) {
+          const filter = { processId, teamId, ownerId };
+          const capped = queryPipeline(model, filter, { includeOpportunities: true, cardsPerColumn });
+          expectApproxEqual(capped, capColumns(pipelineOracle(history.clean, filter, true), cardsPerColumn));
+          // The same cut of what the uncapped query itself lists: nothing but the cut differs.
+          expectApproxEqual(capped, capColumns(queryPipeline(model, filter, { includeOpportunities: true }), cardsPerColumn));
+        }
+      }),
+      { numRuns: 250 },
+    );
+  });
+
+  it('refuses a cap that is not a whole number from 1 to 1000, and picks the first N in order however the rows come', () => {
+    const model = project(pipelineProjection, [log.version(standardV1), log.opened('a', standardV1, 0)]);
+    for (const cardsPerColumn of [0, -1, 1.5, 1001, Number.NaN]) {
+      expect(() => queryPipeline(model, {}, { includeOpportunities: true, cardsPerColumn })).toThrow(RangeError);
+    }
+    expect(queryPipeline(model, {}, { includeOpportunities: true, cardsPerColumn: 1000 }).processes[0]!.stages[0]).toMatchObject({ count: 1, opportunitiesOmitted: 0 });
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 20 })), fc.integer({ min: 0, max: 25 }), (values, count) => {
+        const order = (a: number, b: number) => a - b;
+        expect(firstInOrder(values, count, order)).toEqual([...values].sort(order).slice(0, count));
+      }),
     );
   });
 

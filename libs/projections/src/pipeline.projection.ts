@@ -36,6 +36,7 @@ import {
   type Int32Column,
   STAGE_LIFE_EVENTS,
 } from './projection.helpers';
+import { firstInOrder } from './order-statistics';
 import type { Projection, ProjectedEvent } from './projection.types';
 
 // Pipeline (DESIGN.md §5): open opportunities per current stage, their amount and weighted amount.
@@ -66,6 +67,12 @@ import type { Projection, ProjectedEvent } from './projection.types';
 // details cannot change while closed) with per-currency sums over ALL of the window, and at most
 // `limit` cards, newest closing first (ties by id). The window defaults to the CLOSED_DEFAULT_DAYS
 // days up to `now`, which the caller passes: this library reads no clock.
+//
+// Capped columns (`options.cardsPerColumn`, the board's kanban): each stage lists only its first N
+// cards in the usual order (longest in the stage first: oldest stage entry, ties by id), and says
+// in `opportunitiesOmitted` how many it left out; count and amounts stay those of the whole column.
+// The first N are picked with a bounded heap and only they become card objects, so a column of
+// 40k deals costs a pass over row numbers, not a sort and 40k objects.
 
 /** Bumped whenever PipelineModel's columns change: a snapshot of another layout is rebuilt, not read. */
 export const PIPELINE_MODEL_LAYOUT = 2;
@@ -114,6 +121,7 @@ export type ClosedOutcome = 'won' | 'lost';
 export const CLOSED_DEFAULT_DAYS = 30;
 export const CLOSED_DEFAULT_LIMIT = 50;
 export const CLOSED_MAX_LIMIT = 500;
+export const CARDS_PER_COLUMN_MAX = 1000;
 
 /** Which closed opportunities to add, as asked; `now` ends the default window. */
 export interface ClosedQuery {
@@ -144,6 +152,8 @@ export function closedWindow(query: Omit<ClosedQuery, 'outcomes'>): ClosedWindow
 export interface PipelineQueryOptions {
   /** Lists the opportunities of each stage, oldest stage entry first (ties by id), and the closed ones asked for. */
   readonly includeOpportunities?: boolean;
+  /** With includeOpportunities: at most this many cards per stage (1–CARDS_PER_COLUMN_MAX), the first in the same order. */
+  readonly cardsPerColumn?: number;
   /** Adds `won` / `lost` sections per process (the live pipeline only). */
   readonly closed?: ClosedQuery;
 }
@@ -193,6 +203,8 @@ export interface PipelineStage {
   readonly weightedAmount: number;
   readonly weightedAmountsByCurrency: Readonly<Record<string, number>>;
   readonly opportunities?: readonly PipelineOpportunity[];
+  /** With cardsPerColumn: how many of `count` are not in `opportunities`. */
+  readonly opportunitiesOmitted?: number;
 }
 
 export interface PipelineProcess {
@@ -328,6 +340,7 @@ export function queryPipeline(model: PipelineModel, filter: PipelineFilter = {},
   const weightedByCurrency = new Float64Array(stageCount * width);
   const hasCurrency = new Uint8Array(stageCount * width);
   const listed: number[][] | undefined = options.includeOpportunities ? Array.from({ length: stageCount }, () => []) : undefined;
+  const cap = cardsPerColumnOf(options);
 
   const stageKey = model.stageKey.values;
   const amount = model.amount.values;
@@ -381,7 +394,9 @@ export function queryPipeline(model: PipelineModel, filter: PipelineFilter = {},
           weightedAmount: weighted[key]!,
           weightedAmountsByCurrency: perCurrency(weightedByCurrency, key),
         };
-        return listed ? { ...row, opportunities: opportunitiesOf(model, listed[key]!) } : row;
+        if (!listed) return row;
+        const cards = opportunitiesOf(model, listed[key]!, cap);
+        return cap === undefined ? { ...row, opportunities: cards } : { ...row, opportunities: cards, opportunitiesOmitted: counts[key]! - cards.length };
       }),
       ...(closed ? closed.sectionsOf(process.processId, options.includeOpportunities === true) : {}),
     })),
@@ -467,9 +482,18 @@ function cardOf(model: PipelineModel, row: number) {
   };
 }
 
-function opportunitiesOf(model: PipelineModel, rows: number[]): PipelineOpportunity[] {
+/** The cards of a stage's rows, longest in the stage first (ties by id); the first `cap` only when capped. */
+function opportunitiesOf(model: PipelineModel, rows: number[], cap: number | undefined): PipelineOpportunity[] {
   const entered = model.stageEnteredMs.values;
-  return rows
-    .sort((a, b) => entered[a]! - entered[b]! || compareIds(model.ids[a]!, model.ids[b]!))
-    .map((row) => ({ ...cardOf(model, row), stageEnteredAt: model.stageEnteredAt[row]! }));
+  const order = (a: number, b: number) => entered[a]! - entered[b]! || compareIds(model.ids[a]!, model.ids[b]!);
+  const first = cap === undefined ? rows.sort(order) : firstInOrder(rows, cap, order);
+  return first.map((row) => ({ ...cardOf(model, row), stageEnteredAt: model.stageEnteredAt[row]! }));
+}
+
+/** The cap asked for, checked (the API validates it first; a library caller gets a RangeError). */
+export function cardsPerColumnOf(options: PipelineQueryOptions): number | undefined {
+  const cap = options.cardsPerColumn;
+  if (cap === undefined) return undefined;
+  if (!Number.isInteger(cap) || cap < 1 || cap > CARDS_PER_COLUMN_MAX) throw new RangeError(`cardsPerColumn must be a whole number from 1 to ${CARDS_PER_COLUMN_MAX} (got ${cap})`);
+  return cap;
 }

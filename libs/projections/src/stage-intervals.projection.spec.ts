@@ -4,7 +4,7 @@ import { pipelineProjection, queryPipeline, type PipelineFilter } from './pipeli
 import type { ProjectedEvent } from './projection.types';
 import { queryPipelineAsOf, stageIntervalsProjection } from './stage-intervals.projection';
 import { EPOCH, filterArbitrary, historyArbitrary, SPAN_MS } from './testing/history.arbitrary';
-import { definitionOf, expectApproxEqual, processIds, readLog, stageOrder } from './testing/history.oracle';
+import { capColumns, definitionOf, expectApproxEqual, processIds, readLog, stageOrder } from './testing/history.oracle';
 import { at, log, standardV1 } from './testing/log.fixtures';
 import { project } from './testing/project';
 
@@ -73,6 +73,19 @@ describe('the stage-intervals read model (the pipeline at a past instant)', () =
         }
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('caps each past column at the first N cards of the uncapped listing, keeping the whole column\'s figures', () => {
+    fc.assert(
+      fc.property(historyArbitrary(), fc.array(fc.tuple(instantArbitrary, filterArbitrary, fc.integer({ min: 1, max: 5 })), { minLength: 1, maxLength: 4 }), (history, queries) => {
+        const model = project(stageIntervalsProjection, history.events);
+        for (const [atMs, { processId, teamId, ownerId }, cardsPerColumn] of queries) {
+          const filter = { processId, teamId, ownerId };
+          expectApproxEqual(queryPipelineAsOf(model, atMs, filter, { includeOpportunities: true, cardsPerColumn }), capColumns(boardOracle(history.clean, atMs, filter, true), cardsPerColumn));
+        }
+      }),
+      { numRuns: 100 },
     );
   });
 

@@ -25,7 +25,8 @@ import {
   type Int32Column,
 } from './projection.helpers';
 import type { Projection } from './projection.types';
-import type { PipelineFilter, PipelineOpportunity, PipelineQueryOptions, PipelineResult, PipelineStage } from './pipeline.projection';
+import { firstInOrder } from './order-statistics';
+import { cardsPerColumnOf, type PipelineFilter, type PipelineOpportunity, type PipelineQueryOptions, type PipelineResult, type PipelineStage } from './pipeline.projection';
 
 // Stage intervals: the board at any past instant (GET /pipeline?asOf=), on business time
 // (occurredAt), without replaying streams per request.
@@ -234,6 +235,7 @@ export function queryPipelineAsOf(model: StageIntervalsModel, atMs: number, filt
   const weightedByCurrency = new Float64Array(stageCount * width);
   const hasCurrency = new Uint8Array(stageCount * width);
   const listed: number[][] | undefined = options.includeOpportunities ? Array.from({ length: stageCount }, () => []) : undefined;
+  const cap = cardsPerColumnOf(options);
 
   const processCode = filter.processId === undefined ? NONE : model.table.processes.codeOf.get(filter.processId);
   const teamCode = filter.teamId === undefined ? NONE : model.teams.codeOf.get(filter.teamId);
@@ -297,35 +299,38 @@ export function queryPipelineAsOf(model: StageIntervalsModel, atMs: number, filt
           weightedAmount: weighted[key]!,
           weightedAmountsByCurrency: perCurrency(weightedByCurrency, key),
         };
-        return listed ? { ...row, opportunities: cardsOf(model, listed[key]!) } : row;
+        if (!listed) return row;
+        const cards = cardsOf(model, listed[key]!, cap);
+        return cap === undefined ? { ...row, opportunities: cards } : { ...row, opportunities: cards, opportunitiesOmitted: counts[key]! - cards.length };
       }),
     })),
   };
 }
 
-function cardsOf(model: StageIntervalsModel, segmentsListed: number[]): PipelineOpportunity[] {
+/** As the live board: longest in the stage first (ties by id), the first `cap` only when capped. */
+function cardsOf(model: StageIntervalsModel, segmentsListed: number[], cap: number | undefined): PipelineOpportunity[] {
   const { segments } = model;
   const entered = segments.enteredMs.values;
   const idOf = (segment: number) => model.ids[segments.row.values[segment]!]!;
-  return segmentsListed
-    .sort((a, b) => entered[a]! - entered[b]! || compareIds(idOf(a), idOf(b)))
-    .map((segment) => {
-      const team = segments.team.values[segment]!;
-      const owner = segments.owner.values[segment]!;
-      const amount = segments.amount.values[segment]!;
-      const currency = segments.currency.values[segment]!;
-      return {
-        id: idOf(segment),
-        title: model.titles[segments.title.values[segment]!]!,
-        ownerId: owner < 0 ? null : model.owners.values[owner]!,
-        teamId: team < 0 ? null : model.teams.values[team]!,
-        amount: Number.isNaN(amount) ? null : amount,
-        currency: currency < 0 ? null : model.currencies.values[currency]!,
-        // Times are kept as numbers (a snapshot of strings per segment is large); the decider
-        // writes occurredAt as toISOString(), so this gives the text back as stored ('' for an
-        // unreadable time, which only a corrupt log holds).
-        stageEnteredAt: Number.isFinite(entered[segment]!) ? new Date(entered[segment]!).toISOString() : '',
-      };
-    });
+  const order = (a: number, b: number) => entered[a]! - entered[b]! || compareIds(idOf(a), idOf(b));
+  const first = cap === undefined ? segmentsListed.sort(order) : firstInOrder(segmentsListed, cap, order);
+  return first.map((segment) => {
+    const team = segments.team.values[segment]!;
+    const owner = segments.owner.values[segment]!;
+    const amount = segments.amount.values[segment]!;
+    const currency = segments.currency.values[segment]!;
+    return {
+      id: idOf(segment),
+      title: model.titles[segments.title.values[segment]!]!,
+      ownerId: owner < 0 ? null : model.owners.values[owner]!,
+      teamId: team < 0 ? null : model.teams.values[team]!,
+      amount: Number.isNaN(amount) ? null : amount,
+      currency: currency < 0 ? null : model.currencies.values[currency]!,
+      // Times are kept as numbers (a snapshot of strings per segment is large); the decider
+      // writes occurredAt as toISOString(), so this gives the text back as stored ('' for an
+      // unreadable time, which only a corrupt log holds).
+      stageEnteredAt: Number.isFinite(entered[segment]!) ? new Date(entered[segment]!).toISOString() : '',
+    };
+  });
 }
 

@@ -49,13 +49,21 @@ export class AnalyticsController {
   @Get('pipeline')
   @ApiOperation({
     summary:
-      'Open opportunities per current stage in process order: count, amount, weighted amount; ?closed=won,lost adds the recently closed ones per process; ?asOf= gives the board as it stood at an instant',
+      'Open opportunities per current stage in process order: count, amount, weighted amount; ?closed=won,lost adds the recently closed ones per process; ?asOf= gives the board as it stood at an instant; ?cardsPerColumn= caps the cards listed per stage',
   })
   async pipeline(@Query() query: PipelineQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.readYourWrites(query);
     const { processId, teamId, ownerId } = this.scoped(query, principal);
     const closed = this.closedQuery(query);
-    const options = { includeOpportunities: query.include === 'opportunities', ...(closed ? { closed } : {}) };
+    if (query.cardsPerColumn !== undefined && query.include !== 'opportunities') {
+      const errors = [{ field: 'cardsPerColumn', message: 'cardsPerColumn applies only with include=opportunities' }];
+      throw new ApiProblem(400, 'REQUEST.VALIDATION_FAILED', `The request has invalid fields: ${errors[0]!.message}`, { errors });
+    }
+    const options = {
+      includeOpportunities: query.include === 'opportunities',
+      ...(query.cardsPerColumn === undefined ? {} : { cardsPerColumn: query.cardsPerColumn }),
+      ...(closed ? { closed } : {}),
+    };
     if (query.asOf !== undefined) {
       if (closed) throw new ApiProblem(400, 'REQUEST.AS_OF_CONFLICT', 'closed lists the opportunities closed in a period up to now; it cannot be combined with asOf.');
       const ms = parseInstant(query.asOf);

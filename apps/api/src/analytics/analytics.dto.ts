@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { CLOSED_MAX_LIMIT } from '@stagecraft/projections';
+import { CARDS_PER_COLUMN_MAX, CLOSED_MAX_LIMIT } from '@stagecraft/projections';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 
 export class AnalyticsQueryDto {
@@ -53,6 +53,18 @@ export class PipelineQueryDto extends AnalyticsQueryDto {
   @IsOptional()
   @IsIn(['opportunities'])
   include?: 'opportunities';
+
+  @ApiPropertyOptional({
+    description:
+      'With include=opportunities: list at most this many cards per stage column (1–1000), the ones longest in the stage first; each column then gives opportunitiesOmitted, and its count and amounts still cover the whole column',
+    example: 100,
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(CARDS_PER_COLUMN_MAX)
+  cardsPerColumn?: number;
 
   @ApiPropertyOptional({ description: 'The board as it stood at this instant of business time (occurredAt), from the stage-intervals read model', example: '2026-03-31T23:59:59Z' })
   @IsOptional()

@@ -126,3 +126,24 @@ export function expectApproxEqual(actual: unknown, expected: unknown, path = '$'
   }
   if (actual !== expected) throw new Error(`${path}: ${JSON.stringify(actual)} ≠ expected ${JSON.stringify(expected)}`);
 }
+
+interface UncappedBoard {
+  readonly processes: readonly { readonly stages: readonly { readonly count: number; readonly opportunities?: readonly unknown[] }[] }[];
+}
+
+/**
+ * What `cardsPerColumn: cap` must answer, from the uncapped answer: each column lists the first
+ * `cap` of its cards, says how many of its count it left out, and keeps every other figure.
+ */
+export function capColumns<Board extends UncappedBoard>(board: Board, cap: number): Board {
+  return {
+    ...board,
+    processes: board.processes.map((process) => ({
+      ...process,
+      stages: process.stages.map((stage) => {
+        const listed = (stage.opportunities ?? []).slice(0, cap);
+        return { ...stage, opportunities: listed, opportunitiesOmitted: stage.count - listed.length };
+      }),
+    })),
+  };
+}
