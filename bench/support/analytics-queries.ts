@@ -73,6 +73,6 @@ export function runAnalyticsQueries(runner: ProjectionRunner, now: string): stri
     }
     times.sort((a, b) => a - b);
     const at = (q: number) => times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)]!;
-    return `${label.padEnd(52)} p50 ${at(0.5).toFixed(2).padStart(7)} ms   p99 ${at(0.99).toFixed(2).padStart(7)} ms   (target p99 ≤ 5 ms)`;
+    return `${label.padEnd(70)} p50 ${at(0.5).toFixed(2).padStart(7)} ms   p99 ${at(0.99).toFixed(2).padStart(7)} ms   (target p99 ≤ 5 ms)`;
   });
 }
