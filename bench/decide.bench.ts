@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileProcess, parseProcessDefinition } from '@stagecraft/sales-process';
+import { chainHash, GENESIS_HASH } from '@stagecraft/audit';
 import { decide, foldOpportunity, type OpportunityEvent } from '@stagecraft/opportunity';
 
 const file = join(__dirname, '..', 'config', 'processes', 'standard.yaml');
@@ -40,4 +41,15 @@ measure('restore machine snapshot (resolveState)', 200_000, () => standard.snaps
 measure('decide an accepted move (fold + resolveState + can)', 100_000, () => decide(move, foldOpportunity(history), standard));
 const early = foldOpportunity(history.slice(0, 2));
 measure('decide a refused move (with explanation)', 100_000, () => decide({ ...move, stage: 'proposition' }, early, standard));
+// What the writer adds to every event it appends: its hash over the canonical event, with the
+// metadata the API writes.
+const moved = history.find((event) => event.type === 'StageChanged')!;
+const hashable = {
+  stream: 'opportunity-bench',
+  revision: 6,
+  type: moved.type,
+  data: moved.data,
+  metadata: { commandId: crypto.randomUUID(), correlationId: crypto.randomUUID(), causationId: crypto.randomUUID(), actor: 'service:crm-sync', authenticatedBy: 'api-key:crm-sync', recordedAt: now },
+};
+measure('hash-chain one event (SHA-256 over its canonical JSON)', 100_000, () => chainHash(GENESIS_HASH, hashable));
 measure('compile a process (parse result → machine), once per version', 2_000, () => compileProcess(standard.definition));
