@@ -21,13 +21,8 @@ const CURRENCY = /^[A-Z]{3}$/;
 const MAX_AMOUNT = 1e15;
 
 /** Fields every command accepts: concurrency, business time and a client-chosen command id. */
-export class CommandOptionsDto {
-  @ApiPropertyOptional({ description: 'Revision the client read; a mismatch answers 409. Same as If-Match.', example: 3 })
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  expectedRevision?: number;
-
+/** Options of every command, also of one spanning many opportunities (which has no single revision). */
+export class CommandTimeAndIdDto {
   @ApiPropertyOptional({ description: 'Business time (ISO 8601 with zone) for backfilling; default now. Not before the last event, not in the future.', example: '2026-03-01T09:30:00Z' })
   @IsOptional()
   @IsISO8601({ strict: true, strictSeparator: true })
@@ -38,6 +33,14 @@ export class CommandOptionsDto {
   @IsString()
   @Length(1, 200)
   commandId?: string;
+}
+
+export class CommandOptionsDto extends CommandTimeAndIdDto {
+  @ApiPropertyOptional({ description: 'Revision the client read; a mismatch answers 409. Same as If-Match.', example: 3 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  expectedRevision?: number;
 }
 
 export class OpenOpportunityDto extends CommandOptionsDto {
@@ -234,18 +237,7 @@ export class MigrateOpportunityDto extends CommandOptionsDto {
   note?: string;
 }
 
-export class MigrateProcessDto {
-  @ApiPropertyOptional({ description: 'Business time of every ProcessMigrated (ISO 8601 with zone); default now' })
-  @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true })
-  occurredAt?: string;
-
-  @ApiPropertyOptional({ description: 'Client-chosen id making the whole migration idempotent; same as the Idempotency-Key header' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 200)
-  commandId?: string;
-
+export class MigrateProcessDto extends CommandTimeAndIdDto {
   @ApiProperty({ description: 'Every open opportunity on this version is migrated' })
   @IsString()
   @Length(1, 64)
