@@ -24,8 +24,8 @@ import {
 } from '@stagecraft/projections';
 import { compileProcess } from '@stagecraft/sales-process';
 import { readCsvRecords } from '../apps/cli/src/io/csv';
-import { openEventStore } from '../apps/api/src/event-store/event-store.factory';
-import { readApiSettings } from '../apps/api/src/settings/api-settings';
+import { openEventStore } from '@stagecraft/event-store';
+import { readSettings } from '@stagecraft/config';
 import { ROOT, SHIPPED_PROCESSES, startApiTestApp, temporaryDirectory } from './support/api-test-app';
 import { E2E_STORE, eventStoreEnv } from './support/e2e-store';
 
@@ -65,7 +65,7 @@ async function resolved(env: Record<string, string>): Promise<Record<string, str
 }
 
 function openStore(env: Record<string, string>) {
-  return openEventStore(readApiSettings(env, ROOT));
+  return openEventStore(readSettings(env, ROOT));
 }
 
 async function readAllEvents(env: Record<string, string>): Promise<StoredEvent[]> {

@@ -2,7 +2,7 @@
 // PROJECTIONS=external. It follows the event log and saves the read models every half second;
 // the API instances serve what it saved.
 import { ProjectionRunner } from '@stagecraft/projections';
-import { SettingsError } from '../../api/src/settings/api-settings';
+import { SettingsError } from '@stagecraft/config';
 import { openProjectorStores } from './projector.runtime';
 
 async function main(): Promise<void> {

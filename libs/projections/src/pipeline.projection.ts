@@ -1,3 +1,4 @@
+import { requireInstant } from '@stagecraft/opportunity';
 import {
   addOpportunity,
   changePeople,
@@ -29,7 +30,6 @@ import {
   NO_CURRENCY,
   occurredAtMs,
   optionalNumber,
-  parseInstant,
   pushFloat64,
   pushInt32,
   type Float64Column,
@@ -142,8 +142,8 @@ export interface ClosedWindow {
 }
 
 export function closedWindow(query: Omit<ClosedQuery, 'outcomes'>): ClosedWindow {
-  const toMs = query.to === undefined ? parseInstant(query.now, 'now') : parseInstant(query.to, 'closedTo');
-  const fromMs = query.from === undefined ? toMs - CLOSED_DEFAULT_DAYS * 86_400_000 : parseInstant(query.from, 'closedFrom');
+  const toMs = query.to === undefined ? requireInstant(query.now, 'now') : requireInstant(query.to, 'closedTo');
+  const fromMs = query.from === undefined ? toMs - CLOSED_DEFAULT_DAYS * 86_400_000 : requireInstant(query.from, 'closedFrom');
   const limit = query.limit ?? CLOSED_DEFAULT_LIMIT;
   if (!Number.isInteger(limit) || limit < 1 || limit > CLOSED_MAX_LIMIT) throw new RangeError(`closedLimit must be a whole number from 1 to ${CLOSED_MAX_LIMIT} (got ${limit})`);
   return { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), limit };

@@ -1,4 +1,4 @@
-import { OPPORTUNITY_STREAM_PREFIX } from '@stagecraft/opportunity';
+import { OPPORTUNITY_STREAM_PREFIX, requireInstant } from '@stagecraft/opportunity';
 import { PROCESS_STREAM_PREFIX, PROCESS_VERSION_RECORDED } from './process-catalog';
 import type { AnalyticsFilter, ProjectedEvent } from './projection.types';
 
@@ -53,17 +53,12 @@ export function parseFilter(filter: AnalyticsFilter): ParsedFilter {
     processId: filter.processId,
     teamId: filter.teamId,
     ownerId: filter.ownerId,
-    fromMs: filter.from === undefined ? -Infinity : parseInstant(filter.from, 'from'),
-    toMs: filter.to === undefined ? Infinity : parseInstant(filter.to, 'to'),
+    fromMs: filter.from === undefined ? -Infinity : requireInstant(filter.from, 'from'),
+    toMs: filter.to === undefined ? Infinity : requireInstant(filter.to, 'to'),
     bounded: filter.from !== undefined || filter.to !== undefined,
   };
 }
 
-export function parseInstant(text: string, name: string): number {
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw new RangeError(`${name} must be an ISO 8601 date-time (got "${text}")`);
-  return ms;
-}
 
 /**
  * An empty record for keys that come from outside (currencies are free text from clients): with

@@ -1,4 +1,5 @@
 import { medianOfSorted, p90Index } from './order-statistics';
+import { requireInstant } from '@stagecraft/opportunity';
 import {
   addOpportunity,
   changePeople,
@@ -24,7 +25,6 @@ import {
   isProcessVersionRecorded,
   occurredAtMs,
   parseFilter,
-  parseInstant,
   pushFloat64,
   pushInt32,
   type Float64Column,
@@ -238,7 +238,7 @@ function queryBuffersOf(model: StageDurationsModel) {
 
 export function queryStageDurations(model: StageDurationsModel, filter: AnalyticsFilter, now: string): StageDurationsResult {
   const parsed = parseFilter(filter);
-  const nowMs = parseInstant(now, 'now');
+  const nowMs = requireInstant(now, 'now');
   // The process is chosen by listing only its stages; team and owner by row.
   const selected = matchRows(model.table, { processId: undefined, teamId: parsed.teamId, ownerId: parsed.ownerId });
   const processes = processesOf(model.catalog, parsed.processId);

@@ -1,4 +1,4 @@
-import { parseInstant } from '@stagecraft/opportunity';
+import { requireInstant } from '@stagecraft/opportunity';
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -25,9 +25,9 @@ import {
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
-import { ApiProblem } from '../http/problem';
+import { ApiProblem, validationProblem } from '../http/problem';
 import { API_SETTINGS, CLOCK, type Clock } from '../settings/api-settings.token';
-import type { ApiSettings } from '../settings/api-settings';
+import type { Settings } from '@stagecraft/config';
 import { AnalyticsQueryDto, PipelineQueryDto, WinLossQueryDto } from './analytics.dto';
 import { funnelRows, pipelineRows, stageDurationRows, transitionRows, winLossRows } from './analytics.rows';
 import { toCsv } from './csv';
@@ -42,7 +42,7 @@ import { READ_MODELS } from './projections.token';
 export class AnalyticsController {
   constructor(
     @Inject(READ_MODELS) private readonly runner: ReadModels,
-    @Inject(API_SETTINGS) private readonly settings: ApiSettings,
+    @Inject(API_SETTINGS) private readonly settings: Settings,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -56,8 +56,7 @@ export class AnalyticsController {
     const { processId, teamId, ownerId } = this.scoped(query, principal);
     const closed = this.closedQuery(query);
     if (query.cardsPerColumn !== undefined && query.include !== 'opportunities') {
-      const errors = [{ field: 'cardsPerColumn', message: 'cardsPerColumn applies only with include=opportunities' }];
-      throw new ApiProblem(400, 'REQUEST.VALIDATION_FAILED', `The request has invalid fields: ${errors[0]!.message}`, { errors });
+      throw validationProblem([{ field: 'cardsPerColumn', message: 'cardsPerColumn applies only with include=opportunities' }]);
     }
     const options = {
       includeOpportunities: query.include === 'opportunities',
@@ -65,11 +64,8 @@ export class AnalyticsController {
       ...(closed ? { closed } : {}),
     };
     if (query.asOf !== undefined) {
-      if (closed) throw new ApiProblem(400, 'REQUEST.AS_OF_CONFLICT', 'closed lists the opportunities closed in a period up to now; it cannot be combined with asOf.');
-      const ms = parseInstant(query.asOf);
-      if (ms === undefined) {
-        throw new ApiProblem(400, 'REQUEST.VALIDATION_FAILED', 'The request has invalid fields: asOf: not a real date-time', { errors: [{ field: 'asOf', message: 'asOf is not a real date-time' }] });
-      }
+      if (closed) throw new ApiProblem('REQUEST.AS_OF_CONFLICT', 'closed lists the opportunities closed in a period up to now; it cannot be combined with asOf.');
+      const ms = requireInstant(query.asOf, 'asOf');
       // Team and owner filters of a past board mean the team and owner at that instant.
       const board = queryPipelineAsOf(this.model<StageIntervalsModel>('stage-intervals'), ms, { processId, teamId, ownerId }, options);
       return this.answer({ asOf: { instant: new Date(ms).toISOString(), axis: 'occurredAt' }, ...board }, pipelineRows, query, request, reply);
@@ -78,7 +74,7 @@ export class AnalyticsController {
     // With PROJECTIONS=external the model comes from the projector's snapshots: one of an older
     // layout (a projector not yet upgraded) has no closed columns to answer from.
     if (closed && model.layout !== PIPELINE_MODEL_LAYOUT) {
-      throw new ApiProblem(503, 'PROJECTIONS.FAILED', 'The pipeline read model was saved by an older version of Stagecraft and cannot list closed opportunities; upgrade the projector and let it rebuild.', { projection: 'pipeline' });
+      throw new ApiProblem('PROJECTIONS.FAILED', 'The pipeline read model was saved by an older version of Stagecraft and cannot list closed opportunities; upgrade the projector and let it rebuild.', { projection: 'pipeline' });
     }
     const result = queryPipeline(model, { processId, teamId, ownerId }, options);
     return this.answer(result, pipelineRows, query, request, reply);
@@ -122,13 +118,7 @@ export class AnalyticsController {
     if (closed === undefined) {
       const stray = (['closedFrom', 'closedTo', 'closedLimit'] as const).filter((field) => query[field] !== undefined);
       if (stray.length === 0) return undefined;
-      const errors = stray.map((field) => ({ field, message: `${field} applies only with closed=won, lost or won,lost` }));
-      throw new ApiProblem(400, 'REQUEST.VALIDATION_FAILED', `The request has invalid fields: ${errors.map((e) => e.message).join('; ')}`, { errors });
-    }
-    const unreal = (['closedFrom', 'closedTo'] as const).filter((field) => query[field] !== undefined && parseInstant(query[field]!) === undefined);
-    if (unreal.length > 0) {
-      const errors = unreal.map((field) => ({ field, message: `${field} is not a real date-time` }));
-      throw new ApiProblem(400, 'REQUEST.VALIDATION_FAILED', `The request has invalid fields: ${errors.map((e) => e.message).join('; ')}`, { errors });
+      throw validationProblem(stray.map((field) => ({ field, message: `${field} applies only with closed=won, lost or won,lost` })));
     }
     const asked: ClosedQuery = {
       outcomes: [...new Set(closed.split(','))] as ClosedOutcome[],
@@ -139,7 +129,7 @@ export class AnalyticsController {
     };
     const window = closedWindow(asked);
     if (Date.parse(window.from) > Date.parse(window.to)) {
-      throw new ApiProblem(400, 'REQUEST.INVALID_PERIOD', `closedFrom (${window.from}) is after closedTo (${window.to}${closedTo === undefined ? ', now' : ''}).`, {
+      throw new ApiProblem('REQUEST.INVALID_PERIOD', `closedFrom (${window.from}) is after closedTo (${window.to}${closedTo === undefined ? ', now' : ''}).`, {
         closedFrom: window.from,
         closedTo: window.to,
       });
@@ -150,7 +140,7 @@ export class AnalyticsController {
   /** The model of a projection that works; one stopped on a bad event answers 503, not stale figures. */
   private model<Model>(name: string): Model {
     const failure = this.runner.failure(name);
-    if (failure) throw new ApiProblem(503, 'PROJECTIONS.FAILED', `The ${name} read model stopped (${failure}); an operator must fix the cause and rebuild it.`, { projection: name });
+    if (failure) throw new ApiProblem('PROJECTIONS.FAILED', `The ${name} read model stopped (${failure}); an operator must fix the cause and rebuild it.`, { projection: name });
     return this.runner.model<Model>(name);
   }
 
@@ -159,7 +149,7 @@ export class AnalyticsController {
     if (query.minPosition === undefined) return;
     if (await this.runner.waitFor(query.minPosition, this.settings.readYourWritesTimeoutMs)) return;
     const position = this.runner.position();
-    throw new ApiProblem(503, 'PROJECTIONS.BEHIND', `The read models are at position ${position}, not yet at ${query.minPosition}; retry shortly.`, {
+    throw new ApiProblem('PROJECTIONS.BEHIND', `The read models are at position ${position}, not yet at ${query.minPosition}; retry shortly.`, {
       position,
       minPosition: query.minPosition,
     });
@@ -172,7 +162,7 @@ export class AnalyticsController {
     if (principal.teams) {
       if (team === undefined && principal.teams.length === 1) team = principal.teams[0];
       if (team === undefined || !principal.teams.includes(team)) {
-        throw new ApiProblem(403, 'AUTH.TEAM_FORBIDDEN', `This caller sees only the teams ${principal.teams.join(', ')}; ask for one of them with teamId.`, {
+        throw new ApiProblem('AUTH.TEAM_FORBIDDEN', `This caller sees only the teams ${principal.teams.join(', ')}; ask for one of them with teamId.`, {
           allowedTeams: principal.teams,
         });
       }

@@ -2,7 +2,7 @@
 // npm run api-keys -- list
 // npm run api-keys -- revoke <key id>
 // Works on the keys file the API reads (API_KEYS_FILE, default ./data/api-keys.json).
-import { readApiSettings, SettingsError } from '../settings/api-settings';
+import { readSettings, SettingsError } from '@stagecraft/config';
 import { generateApiKey } from './api-key.credentials';
 import { readApiKeysFile, writeApiKeysFile } from './api-keys.file';
 import { isRole, ROLES, type Role } from './roles';
@@ -18,7 +18,7 @@ function fail(message: string): never {
 }
 
 function main(args: string[]): void {
-  const file = readApiSettings().auth.apiKeysFile;
+  const file = readSettings().auth.apiKeysFile;
   const keys = readApiKeysFile(file);
   const [command, ...rest] = args;
   switch (command) {

@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { SettingsError } from '../settings/api-settings';
+import { SettingsError } from '@stagecraft/config';
 import { problemWithStoredKey, type StoredApiKey } from './api-key.credentials';
 
 /** Reads a keys file; a missing file is an empty list, a malformed one stops start-up. */

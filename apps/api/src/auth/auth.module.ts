@@ -1,14 +1,14 @@
 import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
-import type { ApiSettings } from '../settings/api-settings';
+import type { Settings } from '@stagecraft/config';
 import { AuthGuard, type AuthenticatedRequest } from './auth.guard';
 import { Authenticator } from './authenticator.service';
 
 @Global()
 @Module({})
 export class AuthModule {
-  static forRoot(settings: ApiSettings): DynamicModule {
+  static forRoot(settings: Settings): DynamicModule {
     const limited = settings.rateLimitPerMinute > 0;
     // Guards run in this order: authenticate first, so the rate limit counts per caller.
     const guards: Provider[] = [{ provide: APP_GUARD, useClass: AuthGuard }, ...(limited ? [{ provide: APP_GUARD, useClass: ThrottlerGuard }] : [])];

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ApiProblem } from '../http/problem';
 import { API_SETTINGS, CLOCK, type Clock } from '../settings/api-settings.token';
-import type { ApiSettings } from '../settings/api-settings';
+import type { Settings } from '@stagecraft/config';
 import { looksLikeApiKey, verifyApiKey, type StoredApiKey } from './api-key.credentials';
 import { parseApiKeys, readApiKeysFile } from './api-keys.file';
 import { createJwtVerifier, JwtRejectedError, type JwtClaims } from './jwt.verifier';
@@ -10,7 +10,7 @@ import { isRole, ROLES } from './roles';
 
 export const AUTH_OFF_PRINCIPAL: Principal = { name: 'anonymous', authenticatedBy: 'auth-off', roles: [...ROLES], mayActOnBehalf: true };
 
-const unauthenticated = (detail: string) => new ApiProblem(401, 'AUTH.UNAUTHENTICATED', detail);
+const unauthenticated = (detail: string) => new ApiProblem('AUTH.UNAUTHENTICATED', detail);
 
 /** Turns an Authorization header into a Principal, or refuses with a 401 that says why. */
 @Injectable()
@@ -18,7 +18,7 @@ export class Authenticator {
   private readonly keys: Map<string, StoredApiKey>;
   private readonly verifyJwt?: (token: string) => JwtClaims;
 
-  constructor(@Inject(API_SETTINGS) private readonly settings: ApiSettings, @Inject(CLOCK) clock: Clock) {
+  constructor(@Inject(API_SETTINGS) private readonly settings: Settings, @Inject(CLOCK) clock: Clock) {
     const { auth } = settings;
     const keys = [...readApiKeysFile(auth.apiKeysFile), ...(auth.inlineApiKeys ? parseApiKeys(auth.inlineApiKeys, 'API_KEYS') : [])];
     this.keys = new Map(keys.map((key) => [key.id, key]));

@@ -1,6 +1,6 @@
 import type { FunnelResult, PipelineResult, StageDurationsResult, WinLossResult } from '@stagecraft/projections';
 import type * as Board from '../../../board/src/api.types';
-import type { CommandOutcome } from '../opportunities/command-envelope';
+import type { CommandOutcome } from '@stagecraft/commands';
 import type { HistoryEntry, OpportunityView } from '../opportunities/opportunity.queries';
 import type { ProcessesController } from '../processes/processes.controller';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Command, CommandHandler } from '@nestjs/cqrs';
-import type { CommandEnvelope, CommandOutcome } from './command-envelope';
-import { OpportunityCommandExecutor, type OpportunityCommandBody } from './opportunity-command.executor';
+import type { CommandEnvelope, CommandOutcome } from '@stagecraft/commands';
+import { OpportunityCommandExecutor, type OpportunityCommandBody } from '@stagecraft/commands';
 
 type BodyOf<T extends OpportunityCommandBody['type']> = Extract<OpportunityCommandBody, { type: T }>;
 

@@ -3,7 +3,6 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
-  IsISO8601,
   IsNumber,
   IsOptional,
   IsString,
@@ -14,6 +13,7 @@ import {
   Min,
   ValidateBy,
 } from 'class-validator';
+import { IsInstant } from '../http/instant.validator';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
 const ID_MESSAGE = '$property must be an id: letters, digits, ".", "_", ":", "@" or "-"';
@@ -25,7 +25,7 @@ const MAX_AMOUNT = 1e15;
 export class CommandTimeAndIdDto {
   @ApiPropertyOptional({ description: 'Business time (ISO 8601 with zone) for backfilling; default now. Not before the last event, not in the future.', example: '2026-03-01T09:30:00Z' })
   @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true })
+  @IsInstant()
   occurredAt?: string;
 
   @ApiPropertyOptional({ description: 'Client-chosen id making the command idempotent; same as the Idempotency-Key header.' })
@@ -184,20 +184,15 @@ export class HistoryQueryDto {
   view?: 'events' | 'timeline';
 }
 
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-const INSTANT_MESSAGE = '$property must be an ISO 8601 date-time with a time zone, such as 2026-03-31T23:59:59Z';
-
 export class GetOpportunityQueryDto {
   @ApiPropertyOptional({ description: 'The opportunity as it was at this instant, by business time (occurredAt)', example: '2026-03-31T23:59:59Z' })
   @IsOptional()
-  @IsString()
-  @Matches(ISO_INSTANT, { message: INSTANT_MESSAGE })
+  @IsInstant()
   asOf?: string;
 
   @ApiPropertyOptional({ description: 'The opportunity as the system knew it at this instant, by recording time (recordedAt)', example: '2026-03-31T23:59:59Z' })
   @IsOptional()
-  @IsString()
-  @Matches(ISO_INSTANT, { message: INSTANT_MESSAGE })
+  @IsInstant()
   asOfRecorded?: string;
 }
 

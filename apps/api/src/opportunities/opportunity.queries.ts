@@ -3,11 +3,11 @@ import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { EVENT_STORE, type EventStore, type StoredEvent } from '@stagecraft/event-store';
 import { foldOpportunity, rejections, toOpportunityStreamId, type OpenedOpportunityState } from '@stagecraft/opportunity';
 import type { CompiledProcess } from '@stagecraft/sales-process';
-import { OpportunityRejectedError } from '../http/problem.mapping';
-import { ProcessRegistry } from '../processes/process-registry.service';
-import { assertTeamsAllowed } from '../auth/team-access';
-import { toOpportunityEvents } from './opportunity-stream.events';
-import { OpportunityStreams } from './opportunity-streams.service';
+import { OpportunityRejectedError } from '@stagecraft/commands';
+import { ProcessRegistry } from '@stagecraft/commands';
+import { assertTeamsAllowed } from '@stagecraft/commands';
+import { toOpportunityEvents } from '@stagecraft/commands';
+import { OpportunityStreams } from '@stagecraft/commands';
 
 export interface OpportunityView {
   readonly id: string;

@@ -2,7 +2,7 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Allow } from '../auth/roles';
 import type { CompiledProcess } from '@stagecraft/sales-process';
-import { ProcessRegistry } from './process-registry.service';
+import { ProcessRegistry } from '@stagecraft/commands';
 
 @ApiTags('processes')
 @ApiBearerAuth()

@@ -1,4 +1,4 @@
-import type { ApiSettings } from '../../../api/src/settings/api-settings';
+import type { Settings } from '@stagecraft/config';
 import { openProjectorStores } from '../../../projector/src/projector.runtime';
 import { rebuildProjections, unknownProjections } from '../../../projector/src/projections.maintenance';
 import { CliError, EXIT } from '../cli.errors';
@@ -10,7 +10,7 @@ import { progressBar } from '../io/progress';
  * (the same work as `npm run projections -- rebuild`). Offline: run it while no API with in-process
  * projections and no projector writes that file, or use the HTTP rebuild on a running API.
  */
-export async function rebuildReadModels(settings: ApiSettings, names: readonly string[]): Promise<number> {
+export async function rebuildReadModels(settings: Settings, names: readonly string[]): Promise<number> {
   assertStoreExists(settings);
   const stores = openProjectorStores();
   try {
