@@ -1,32 +1,9 @@
-import { addOpportunity, createOpportunityTable, createStringCodes, encode, NONE, rowOf, type OpportunityTable, type StringCodes } from './opportunity-table';
-import {
-  compareIds,
-  createProcessCatalog,
-  migrateRow,
-  processesOf,
-  recordProcessVersion,
-  stageKeyOf,
-  stageOrderOf,
-  versionOf,
-  type ProcessCatalog,
-} from './process-catalog';
-import {
-  dictionary,
-  float64Column,
-  int32Column,
-  isProcessVersionRecorded,
-  NO_CURRENCY,
-  occurredAtMs,
-  optionalNumber,
-  pushFloat64,
-  pushInt32,
-  STAGE_LIFE_EVENTS,
-  type Float64Column,
-  type Int32Column,
-} from './projection.helpers';
-import type { Projection } from './projection.types';
+import { defineOpportunityProjection } from './opportunity-projection.factory';
+import { createOpportunityTable, createStringCodes, encode, NONE, type OpportunityTable, type StringCodes } from './opportunity-table';
 import { firstInOrder } from './order-statistics';
 import { cardsPerColumnOf, type PipelineFilter, type PipelineOpportunity, type PipelineQueryOptions, type PipelineResult, type PipelineStage } from './pipeline.projection';
+import { compareIds, createProcessCatalog, processesOf, stageKeyOf, stageOrderOf, type ProcessCatalog } from './process-catalog';
+import { dictionary, float64Column, int32Column, NO_CURRENCY, occurredAtMs, pushFloat64, pushInt32, STAGE_LIFE_EVENTS, type Float64Column, type Int32Column, type StageLifeEvent } from './projection.helpers';
 
 // Stage intervals: the board at any past instant (GET /pipeline?asOf=), on business time
 // (occurredAt), without replaying streams per request.
@@ -89,9 +66,9 @@ export interface StageIntervalsModel {
   };
 }
 
-export const stageIntervalsProjection: Projection<StageIntervalsModel> = {
+export const stageIntervalsProjection = defineOpportunityProjection<StageIntervalsModel, StageLifeEvent>({
   name: 'stage-intervals',
-  handles: new Set(STAGE_LIFE_EVENTS),
+  handles: STAGE_LIFE_EVENTS,
   initial: () => ({
     catalog: createProcessCatalog(),
     table: createOpportunityTable(),
@@ -117,38 +94,28 @@ export const stageIntervalsProjection: Projection<StageIntervalsModel> = {
       title: int32Column(),
     },
   }),
-  evolve(model, event) {
-    if (isProcessVersionRecorded(event)) {
-      recordProcessVersion(model.catalog, event.data);
-      return model;
-    }
+  opened(model, row, event, version) {
     const { data } = event;
     const at = occurredAtMs(event);
-    if (event.type === 'OpportunityOpened') {
-      const row = addOpportunity(model.table, event);
-      if (row < 0) return model;
-      const version = versionOf(model.catalog, String(data.processId), String(data.processVersion));
-      model.ids.push(String(data.opportunityId));
-      pushInt32(model.version, version.code);
-      pushInt32(model.current, NONE);
-      const { state } = model;
-      pushInt32(state.stageKey, stageKeyOf(model.catalog, version, String(data.stage)));
-      pushFloat64(state.amount, optionalNumber(data.amount) ?? NaN);
-      pushInt32(state.currency, encode(model.currencies, data.currency));
-      pushInt32(state.team, encode(model.teams, data.teamId));
-      pushInt32(state.owner, encode(model.owners, data.ownerId));
-      pushFloat64(state.enteredMs, at);
-      pushInt32(state.title, model.titles.push(String(data.title)) - 1);
-      startSegment(model, row, at);
-      return model;
-    }
-    const row = rowOf(model.table, event);
-    if (row < 0) return model;
+    model.ids.push(data.opportunityId);
+    pushInt32(model.current, NONE);
+    const { state } = model;
+    pushInt32(state.stageKey, stageKeyOf(model.catalog, version!, data.stage));
+    pushFloat64(state.amount, data.amount ?? NaN);
+    pushInt32(state.currency, encode(model.currencies, data.currency));
+    pushInt32(state.team, encode(model.teams, data.teamId));
+    pushInt32(state.owner, encode(model.owners, data.ownerId));
+    pushFloat64(state.enteredMs, at);
+    pushInt32(state.title, model.titles.push(data.title) - 1);
+    startSegment(model, row, at);
+  },
+  changed(model, row, event, migration) {
+    const at = occurredAtMs(event);
     const { state } = model;
     switch (event.type) {
       case 'StageChanged':
       case 'OpportunityReopened':
-        state.stageKey.values[row] = stageKeyOf(model.catalog, model.catalog.versions[model.version.values[row]!]!, String(event.type === 'StageChanged' ? data.to : data.stage));
+        state.stageKey.values[row] = stageKeyOf(model.catalog, model.catalog.versions[model.version.values[row]!]!, event.type === 'StageChanged' ? event.data.to : event.data.stage);
         state.enteredMs.values[row] = at;
         endSegment(model, row, at);
         startSegment(model, row, at);
@@ -157,24 +124,23 @@ export const stageIntervalsProjection: Projection<StageIntervalsModel> = {
       case 'OpportunityLost':
         endSegment(model, row, at);
         break;
-      case 'ProcessMigrated': {
-        state.stageKey.values[row] = migrateRow(model.catalog, model.version, row, data).stageKey;
+      case 'ProcessMigrated':
+        state.stageKey.values[row] = migration!.stageKey;
         if (model.current.values[row]! >= 0) {
           endSegment(model, row, at);
           startSegment(model, row, at);
         }
         break;
-      }
       case 'OpportunityDetailsChanged': {
         // A new segment only when something the board shows changed: fewer segments to keep and scan.
+        const { amount, currency, teamId, ownerId, title } = event.data;
         let changed = false;
-        const amount = optionalNumber(data.amount);
         if (amount !== undefined && amount !== state.amount.values[row]) changed = setFloat(state.amount, row, amount);
-        if (typeof data.currency === 'string') changed = setInt(state.currency, row, encode(model.currencies, data.currency)) || changed;
-        if (typeof data.teamId === 'string') changed = setInt(state.team, row, encode(model.teams, data.teamId)) || changed;
-        if (typeof data.ownerId === 'string') changed = setInt(state.owner, row, encode(model.owners, data.ownerId)) || changed;
-        if (typeof data.title === 'string' && data.title !== model.titles[state.title.values[row]!]) {
-          state.title.values[row] = model.titles.push(data.title) - 1;
+        if (currency !== undefined) changed = setInt(state.currency, row, encode(model.currencies, currency)) || changed;
+        if (teamId !== undefined) changed = setInt(state.team, row, encode(model.teams, teamId)) || changed;
+        if (ownerId !== undefined) changed = setInt(state.owner, row, encode(model.owners, ownerId)) || changed;
+        if (title !== undefined && title !== model.titles[state.title.values[row]!]) {
+          state.title.values[row] = model.titles.push(title) - 1;
           changed = true;
         }
         if (changed && model.current.values[row]! >= 0) {
@@ -184,9 +150,8 @@ export const stageIntervalsProjection: Projection<StageIntervalsModel> = {
         break;
       }
     }
-    return model;
   },
-};
+});
 
 function setInt(column: Int32Column, row: number, value: number): boolean {
   if (column.values[row] === value) return false;

@@ -3,7 +3,6 @@ import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
-  closedWindow,
   PIPELINE_MODEL_LAYOUT,
   queryFunnel,
   queryPipeline,
@@ -14,13 +13,14 @@ import {
   type AnalyticsFilter,
   type ClosedOutcome,
   type ClosedQuery,
-  type FunnelModel,
-  type PipelineModel,
   type ReadModels,
-  type StageDurationsModel,
-  type StageIntervalsModel,
-  type TransitionsModel,
-  type WinLossModel,
+  funnelProjection,
+  pipelineProjection,
+  stageDurationsProjection,
+  stageIntervalsProjection,
+  transitionsProjection,
+  winLossProjection,
+  type ReadModelKey,
 } from '@stagecraft/projections';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
@@ -31,6 +31,7 @@ import type { Settings } from '@stagecraft/config';
 import { AnalyticsQueryDto, PipelineQueryDto, WinLossQueryDto } from './analytics.dto';
 import { funnelRows, pipelineRows, stageDurationRows, transitionRows, winLossRows } from './analytics.rows';
 import { toCsv } from './csv';
+import { closedWindowOf } from './pipeline.policy';
 import { READ_MODELS } from './projections.token';
 
 /** What analysts ask: the board and the figures, from the read models kept by the projections. */
@@ -67,10 +68,10 @@ export class AnalyticsController {
       if (closed) throw new ApiProblem('REQUEST.AS_OF_CONFLICT', 'closed lists the opportunities closed in a period up to now; it cannot be combined with asOf.');
       const ms = requireInstant(query.asOf, 'asOf');
       // Team and owner filters of a past board mean the team and owner at that instant.
-      const board = queryPipelineAsOf(this.model<StageIntervalsModel>('stage-intervals'), ms, { processId, teamId, ownerId }, options);
+      const board = queryPipelineAsOf(this.model(stageIntervalsProjection), ms, { processId, teamId, ownerId }, options);
       return this.answer({ asOf: { instant: new Date(ms).toISOString(), axis: 'occurredAt' }, ...board }, pipelineRows, query, request, reply);
     }
-    const model = this.model<PipelineModel>('pipeline');
+    const model = this.model(pipelineProjection);
     // With PROJECTIONS=external the model comes from the projector's snapshots: one of an older
     // layout (a projector not yet upgraded) has no closed columns to answer from.
     if (closed && model.layout !== PIPELINE_MODEL_LAYOUT) {
@@ -84,7 +85,7 @@ export class AnalyticsController {
   @ApiOperation({ summary: 'Won, lost, win rate, amount won and lost reasons of closed opportunities, optionally grouped' })
   async winLoss(@Query() query: WinLossQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.readYourWrites(query);
-    const result = queryWinLoss(this.model<WinLossModel>('win-loss'), this.scoped(query, principal), query.groupBy);
+    const result = queryWinLoss(this.model(winLossProjection), this.scoped(query, principal), query.groupBy);
     return this.answer(result, winLossRows, query, request, reply);
   }
 
@@ -92,7 +93,7 @@ export class AnalyticsController {
   @ApiOperation({ summary: 'Per stage: completed visits (count, mean, median, p90 seconds) and open visits (count, oldest age)' })
   async stageDurations(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.readYourWrites(query);
-    const result = queryStageDurations(this.model<StageDurationsModel>('stage-durations'), this.scoped(query, principal), this.clock().toISOString());
+    const result = queryStageDurations(this.model(stageDurationsProjection), this.scoped(query, principal), this.clock().toISOString());
     return this.answer(result, stageDurationRows, query, request, reply);
   }
 
@@ -100,7 +101,7 @@ export class AnalyticsController {
   @ApiOperation({ summary: 'Per stage in order: opportunities that reached it, conversion to the next, and the last step to won' })
   async funnel(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.readYourWrites(query);
-    const result = queryFunnel(this.model<FunnelModel>('funnel'), this.scoped(query, principal));
+    const result = queryFunnel(this.model(funnelProjection), this.scoped(query, principal));
     return this.answer(result, funnelRows, query, request, reply);
   }
 
@@ -108,7 +109,7 @@ export class AnalyticsController {
   @ApiOperation({ summary: 'Stage → stage transition counts, including skips, backward moves, won, lost and reopens' })
   async transitions(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.readYourWrites(query);
-    const result = queryTransitions(this.model<TransitionsModel>('transitions'), this.scoped(query, principal));
+    const result = queryTransitions(this.model(transitionsProjection), this.scoped(query, principal));
     return this.answer(result, transitionRows, query, request, reply);
   }
 
@@ -120,28 +121,22 @@ export class AnalyticsController {
       if (stray.length === 0) return undefined;
       throw validationProblem(stray.map((field) => ({ field, message: `${field} applies only with closed=won, lost or won,lost` })));
     }
-    const asked: ClosedQuery = {
-      outcomes: [...new Set(closed.split(','))] as ClosedOutcome[],
-      now: this.clock().toISOString(),
-      ...(closedFrom === undefined ? {} : { from: closedFrom }),
-      ...(closedTo === undefined ? {} : { to: closedTo }),
-      ...(closedLimit === undefined ? {} : { limit: closedLimit }),
-    };
-    const window = closedWindow(asked);
+    const window = closedWindowOf({ from: closedFrom, to: closedTo, limit: closedLimit }, this.clock());
     if (Date.parse(window.from) > Date.parse(window.to)) {
       throw new ApiProblem('REQUEST.INVALID_PERIOD', `closedFrom (${window.from}) is after closedTo (${window.to}${closedTo === undefined ? ', now' : ''}).`, {
         closedFrom: window.from,
         closedTo: window.to,
       });
     }
-    return asked;
+    return { outcomes: [...new Set(closed.split(','))] as ClosedOutcome[], ...window };
   }
 
   /** The model of a projection that works; one stopped on a bad event answers 503, not stale figures. */
-  private model<Model>(name: string): Model {
+  private model<Model>(key: ReadModelKey<Model>): Model {
+    const { name } = key;
     const failure = this.runner.failure(name);
     if (failure) throw new ApiProblem('PROJECTIONS.FAILED', `The ${name} read model stopped (${failure}); an operator must fix the cause and rebuild it.`, { projection: name });
-    return this.runner.model<Model>(name);
+    return this.runner.model(key);
   }
 
   /** Read-your-writes: wait, bounded, until the models include the position the client saw. */

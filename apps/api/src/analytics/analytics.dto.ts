@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { CARDS_PER_COLUMN_MAX, CLOSED_MAX_LIMIT } from '@stagecraft/projections';
+import { CARDS_PER_COLUMN_MAX, CLOSED_MAX_LIMIT } from './pipeline.policy';
 import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { IsInstant } from '../http/instant.validator';
 
