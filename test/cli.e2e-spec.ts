@@ -23,7 +23,7 @@ import {
   winLossProjection,
 } from '@stagecraft/projections';
 import { compileProcess } from '@stagecraft/sales-process';
-import { readCsvRecords } from '../apps/cli/src/io/csv';
+import { readCsvRecords } from '@stagecraft/csv';
 import { openEventStore } from '@stagecraft/event-store';
 import { readSettings } from '@stagecraft/config';
 import { ROOT, SHIPPED_PROCESSES, startApiTestApp, temporaryDirectory } from './support/api-test-app';

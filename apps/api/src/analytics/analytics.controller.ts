@@ -30,7 +30,7 @@ import { API_SETTINGS, CLOCK, type Clock } from '../settings/api-settings.token'
 import type { Settings } from '@stagecraft/config';
 import { AnalyticsQueryDto, PipelineQueryDto, WinLossQueryDto } from './analytics.dto';
 import { funnelRows, pipelineRows, stageDurationRows, transitionRows, winLossRows } from './analytics.rows';
-import { toCsv } from './csv';
+import { toCsv } from '@stagecraft/csv';
 import { closedWindowOf } from './pipeline.policy';
 import { READ_MODELS } from './projections.token';
 

@@ -2,7 +2,7 @@ import { readAllPages, type StoredEvent } from '@stagecraft/event-store';
 import { parseInstant } from '@stagecraft/opportunity';
 import type { Settings } from '@stagecraft/config';
 import { CliError, EXIT } from '../cli.errors';
-import { csvLine } from '../io/csv';
+import { csvLine } from '@stagecraft/csv';
 import { openExistingStore } from '../io/event-store';
 import { openOutput } from '../io/output';
 import { progressBar } from '../io/progress';
