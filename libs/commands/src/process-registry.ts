@@ -1,3 +1,4 @@
+import type { ProcessVersionInfo } from '@stagecraft/contracts';
 import { relative } from 'node:path';
 import { chainNewEvents, headHashOf } from '@stagecraft/audit';
 import { loadProcessDirectory } from '@stagecraft/config';
@@ -7,12 +8,6 @@ import { compileProcess, PROCESS_VERSION_RECORDED, toProcessStreamId, type Compi
 import { ProcessNotFoundError, ProcessVersionNotFoundError } from './command.errors';
 import { deterministicUuid } from './deterministic-uuid';
 
-export interface ProcessVersionInfo {
-  readonly version: string;
-  readonly recordedAt: string;
-  readonly source: string;
-  readonly current: boolean;
-}
 
 interface ProcessEntry {
   current: CompiledProcess;

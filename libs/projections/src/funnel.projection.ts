@@ -1,3 +1,4 @@
+import type { FunnelStage, FunnelResult } from '@stagecraft/contracts';
 import type { OpportunityLost, ProcessMigrated } from '@stagecraft/opportunity';
 import { defineOpportunityProjection, type Migration } from './opportunity-projection.factory';
 import { createOpportunityTable, matchRows, type OpportunityTable } from './opportunity-table';
@@ -33,23 +34,6 @@ export interface FunnelModel {
   readonly maxRank: Int32Column;
   /** 1 once won, whatever happened after. */
   readonly everWon: Int32Column;
-}
-
-export interface FunnelStage {
-  readonly stageId: string;
-  readonly reached: number;
-  readonly conversionToNext: number | null;
-}
-
-export interface FunnelProcess {
-  readonly processId: string;
-  readonly stages: readonly FunnelStage[];
-  readonly won: number;
-  readonly conversionLastToWon: number | null;
-}
-
-export interface FunnelResult {
-  readonly processes: readonly FunnelProcess[];
 }
 
 type FunnelEvent = Exclude<StageLifeEvent, OpportunityLost>;

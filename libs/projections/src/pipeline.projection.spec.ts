@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { deserializeModel, serializeModel } from './runner/model-serialization';
 import { firstInOrder } from './order-statistics';
-import { pipelineProjection, queryPipeline, type ClosedOutcome, type ClosedQuery, type PipelineFilter } from './pipeline.projection';
+import type { ClosedOutcome } from '@stagecraft/contracts';
+import { pipelineProjection, queryPipeline, type ClosedQuery, type PipelineFilter } from './pipeline.projection';
 import type { ProjectedEvent } from './projection.types';
 import { EPOCH, filterArbitrary, historyArbitrary, SPAN_MS } from './testing/history.arbitrary';
 import { capColumns, definitionOf, expectApproxEqual, matchesOpportunity, processIds, readLog, stageOrder, type OracleOpportunity } from './testing/history.oracle';

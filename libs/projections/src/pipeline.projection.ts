@@ -1,3 +1,4 @@
+import type { ClosedOutcome, ClosedWindow, ClosedOpportunity, ClosedSection, PipelineOpportunity, PipelineStage, PipelineProcess, PipelineResult } from '@stagecraft/contracts';
 import { requireInstant } from '@stagecraft/opportunity';
 import { defineOpportunityProjection } from './opportunity-projection.factory';
 import { createOpportunityTable, createStringCodes, encode, matchRows, NONE, type OpportunityTable, type StringCodes } from './opportunity-table';
@@ -83,8 +84,6 @@ export interface PipelineFilter {
   readonly ownerId?: string;
 }
 
-export type ClosedOutcome = 'won' | 'lost';
-
 
 /** Which closed opportunities to add: outcomes, the window of their latest closing (inclusive) and the cards per section. */
 export interface ClosedQuery {
@@ -93,13 +92,6 @@ export interface ClosedQuery {
   readonly from: string;
   readonly to: string;
   /** Cards listed per outcome and process, newest first; count and amounts cover the whole window. */
-  readonly limit: number;
-}
-
-/** The window a ClosedQuery asked for, as answered (instants normalised to UTC). */
-export interface ClosedWindow {
-  readonly from: string;
-  readonly to: string;
   readonly limit: number;
 }
 
@@ -117,68 +109,6 @@ export interface PipelineQueryOptions {
   readonly cardsPerColumn?: number;
   /** Adds `won` / `lost` sections per process (the live pipeline only). */
   readonly closed?: ClosedQuery;
-}
-
-export interface ClosedOpportunity {
-  readonly id: string;
-  readonly title: string;
-  readonly ownerId: string | null;
-  readonly teamId: string | null;
-  readonly amount: number | null;
-  readonly currency: string | null;
-  /** occurredAt of the latest closing, as written. */
-  readonly closedAt: string;
-  /** Only in `lost`. */
-  readonly lostReason?: string | null;
-}
-
-export interface ClosedSection {
-  /** Every opportunity of this outcome closed in the window, not only the cards listed. */
-  readonly count: number;
-  readonly amount: number;
-  readonly amountsByCurrency: Readonly<Record<string, number>>;
-  /** With includeOpportunities: at most `limit`, newest closing first (ties by id). */
-  readonly opportunities?: readonly ClosedOpportunity[];
-}
-
-export interface PipelineOpportunity {
-  readonly id: string;
-  readonly title: string;
-  readonly ownerId: string | null;
-  readonly teamId: string | null;
-  readonly amount: number | null;
-  readonly currency: string | null;
-  readonly stageEnteredAt: string;
-}
-
-export interface PipelineStage {
-  readonly stageId: string;
-  readonly name: string;
-  /** Of the latest recorded version that has this stage. */
-  readonly probability: number;
-  readonly count: number;
-  /** Plain sum over currencies: meaningful only when all amounts share one currency. */
-  readonly amount: number;
-  readonly amountsByCurrency: Readonly<Record<string, number>>;
-  /** Σ amount × probability / 100, each with the probability of its own process version. */
-  readonly weightedAmount: number;
-  readonly weightedAmountsByCurrency: Readonly<Record<string, number>>;
-  readonly opportunities?: readonly PipelineOpportunity[];
-  /** With cardsPerColumn: how many of `count` are not in `opportunities`. */
-  readonly opportunitiesOmitted?: number;
-}
-
-export interface PipelineProcess {
-  readonly processId: string;
-  readonly stages: readonly PipelineStage[];
-  readonly won?: ClosedSection;
-  readonly lost?: ClosedSection;
-}
-
-export interface PipelineResult {
-  readonly processes: readonly PipelineProcess[];
-  /** The window of the won/lost sections, when asked for. */
-  readonly closed?: ClosedWindow;
 }
 
 

@@ -1,3 +1,4 @@
+import type { StageDurationStats, StageDurationsResult } from '@stagecraft/contracts';
 import { requireInstant } from '@stagecraft/opportunity';
 import { defineOpportunityProjection } from './opportunity-projection.factory';
 import { createOpportunityTable, matchRows, NONE, type OpportunityTable } from './opportunity-table';
@@ -56,21 +57,6 @@ export interface StageDurationsModel {
   readonly openSinceMs: Float64Column;
   /** Completed visits by stage key; null for a stage nobody has left yet. */
   readonly visits: (StageVisits | null)[];
-}
-
-export interface StageDurationStats {
-  readonly stageId: string;
-  readonly completed: {
-    readonly count: number;
-    readonly meanSeconds: number | null;
-    readonly medianSeconds: number | null;
-    readonly p90Seconds: number | null;
-  };
-  readonly open: { readonly count: number; readonly oldestAgeSeconds: number | null };
-}
-
-export interface StageDurationsResult {
-  readonly processes: readonly { readonly processId: string; readonly stages: readonly StageDurationStats[] }[];
 }
 
 

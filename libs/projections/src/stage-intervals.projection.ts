@@ -1,7 +1,8 @@
+import type { PipelineOpportunity, PipelineStage, PipelineResult } from '@stagecraft/contracts';
 import { defineOpportunityProjection } from './opportunity-projection.factory';
 import { createOpportunityTable, createStringCodes, encode, NONE, type OpportunityTable, type StringCodes } from './opportunity-table';
 import { firstInOrder } from './order-statistics';
-import { cardsPerColumnOf, type PipelineFilter, type PipelineOpportunity, type PipelineQueryOptions, type PipelineResult, type PipelineStage } from './pipeline.projection';
+import { cardsPerColumnOf, type PipelineFilter, type PipelineQueryOptions } from './pipeline.projection';
 import { compareIds, createProcessCatalog, processesOf, stageKeyOf, stageOrderOf, type ProcessCatalog } from './process-catalog';
 import { dictionary, float64Column, int32Column, NO_CURRENCY, occurredAtMs, pushFloat64, pushInt32, STAGE_LIFE_EVENTS, type Float64Column, type Int32Column, type StageLifeEvent } from './projection.helpers';
 

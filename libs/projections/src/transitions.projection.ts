@@ -1,3 +1,4 @@
+import type { TransitionsResult } from '@stagecraft/contracts';
 import { defineOpportunityProjection } from './opportunity-projection.factory';
 import { createOpportunityTable, matchRows, type OpportunityTable } from './opportunity-table';
 import { createProcessCatalog, processesOf, stageKeyOf, stageOrderOf, type ProcessCatalog } from './process-catalog';
@@ -48,18 +49,6 @@ export interface TransitionsModel {
     readonly pair: Int32Column;
     readonly atMs: Float64Column;
   };
-}
-
-export type TransitionMatrix = Readonly<Record<string, Readonly<Record<string, number>>>>;
-
-export interface TransitionsProcess {
-  readonly processId: string;
-  readonly stages: readonly string[];
-  readonly matrix: TransitionMatrix;
-}
-
-export interface TransitionsResult {
-  readonly processes: readonly TransitionsProcess[];
 }
 
 

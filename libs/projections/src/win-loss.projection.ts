@@ -1,3 +1,4 @@
+import type { WinLossGroupBy, WinLossFigures, WinLossGroup, WinLossResult } from '@stagecraft/contracts';
 import type { OpportunityOpened, OpportunityWon, OpportunityLost, OpportunityReopened, OpportunityDetailsChanged } from '@stagecraft/opportunity';
 import { defineOpportunityProjection } from './opportunity-projection.factory';
 import { createOpportunityTable, createStringCodes, encode, matchRows, type OpportunityTable, type StringCodes } from './opportunity-table';
@@ -48,27 +49,6 @@ export interface WinLossModel {
   /** Current amount (NaN when none) and currency. */
   readonly amount: Float64Column;
   readonly currency: Int32Column;
-}
-
-export type WinLossGroupBy = 'team' | 'owner' | 'reason' | 'month' | 'process';
-
-export interface WinLossFigures {
-  readonly won: number;
-  readonly lost: number;
-  readonly winRate: number | null;
-  readonly amountWon: number;
-  readonly amountWonByCurrency: Readonly<Record<string, number>>;
-  /** Lost opportunities per lost reason. */
-  readonly lostReasons: Readonly<Record<string, number>>;
-}
-
-export interface WinLossGroup extends WinLossFigures {
-  readonly key: string | null;
-}
-
-export interface WinLossResult {
-  readonly total: WinLossFigures;
-  readonly groups?: readonly WinLossGroup[];
 }
 
 type WinLossEvent = OpportunityOpened | OpportunityWon | OpportunityLost | OpportunityReopened | OpportunityDetailsChanged;

@@ -1,3 +1,4 @@
+import type { FieldError, ProblemBody } from '@stagecraft/contracts';
 import { PROBLEM_STATUS, type ProblemCode } from './problem.catalogue';
 
 /**
@@ -19,10 +20,6 @@ export class ApiProblem extends Error {
   }
 }
 
-export interface FieldError {
-  readonly field: string;
-  readonly message: string;
-}
 
 /** 400 REQUEST.VALIDATION_FAILED: one entry per bad field, and all of them in the detail. */
 export function validationProblem(errors: readonly FieldError[]): ApiProblem {
@@ -30,15 +27,6 @@ export function validationProblem(errors: readonly FieldError[]): ApiProblem {
   return new ApiProblem('REQUEST.VALIDATION_FAILED', `The request has invalid fields: ${summary}`, { errors });
 }
 
-export interface ProblemBody {
-  readonly type: string;
-  readonly title: string;
-  readonly status: number;
-  readonly code: string;
-  readonly detail: string;
-  readonly instance?: string;
-  readonly [extension: string]: unknown;
-}
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',

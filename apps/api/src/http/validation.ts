@@ -1,5 +1,6 @@
 import { ValidationPipe, type ValidationError } from '@nestjs/common';
-import { validationProblem, type FieldError } from './problem';
+import type { FieldError } from '@stagecraft/contracts';
+import { validationProblem } from './problem';
 
 /** Flattens class-validator's tree into one entry per bad field, with dotted paths. */
 export function fieldErrors(errors: readonly ValidationError[], parent = ''): FieldError[] {

@@ -8,7 +8,8 @@ import { assertTeamsAllowed } from '@stagecraft/commands';
 import { ApiProblem } from '../http/problem';
 import { ProcessRegistry } from '@stagecraft/commands';
 import { toOpportunityEvents } from '@stagecraft/commands';
-import { opportunityViewOf, readOpportunityStream, type OpportunityView } from './opportunity.queries';
+import type { OpportunityView } from '@stagecraft/contracts';
+import { opportunityViewOf, readOpportunityStream } from './opportunity.queries';
 
 // Auditors' reads: the opportunity as it was at an instant, its readable timeline, and whether
 // its stored events still carry an intact hash chain. All read the stream from the store (never
