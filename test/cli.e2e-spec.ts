@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { loadProcessFile } from '@stagecraft/config';
-import type { StoredEvent } from '@stagecraft/event-store';
+import { loadProcessFile, readSettings } from '@stagecraft/config';
+import { openEventStore, type StoredEvent } from '@stagecraft/event-store';
 import {
   ALL_PROJECTIONS,
   getSQLiteProjectionSnapshotStore,
@@ -24,8 +24,6 @@ import {
 } from '@stagecraft/projections';
 import { compileProcess } from '@stagecraft/sales-process';
 import { readCsvRecords } from '@stagecraft/csv';
-import { openEventStore } from '@stagecraft/event-store';
-import { readSettings } from '@stagecraft/config';
 import { ROOT, SHIPPED_PROCESSES, startApiTestApp, temporaryDirectory } from './support/api-test-app';
 import { E2E_STORE, eventStoreEnv } from './support/e2e-store';
 

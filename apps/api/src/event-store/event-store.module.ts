@@ -1,7 +1,6 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { EVENT_STORE, type EventStore } from '@stagecraft/event-store';
+import { EVENT_STORE, openEventStore, type EventStore } from '@stagecraft/event-store';
 import type { Settings } from '@stagecraft/config';
-import { openEventStore } from '@stagecraft/event-store';
 
 @Global()
 @Module({})

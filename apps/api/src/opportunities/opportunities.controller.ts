@@ -9,9 +9,8 @@ import type { Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
 import { ApiProblem } from '../http/problem';
 import { CLOCK, type Clock } from '../settings/api-settings.token';
-import type { CommandOutcome } from '@stagecraft/commands';
+import { deterministicUuid, type CommandOutcome } from '@stagecraft/commands';
 import { commandEnvelopeFrom } from './command-envelope.factory';
-import { deterministicUuid } from '@stagecraft/commands';
 import {
   ChangeOpportunityDetailsCommand,
   LoseOpportunityCommand,

@@ -4,10 +4,8 @@ import { foldAsOf, timelineOf, verifyStreamChain, type AsOfAxis, type ChainVerdi
 import { EVENT_STORE, type EventStore, type StoredEvent } from '@stagecraft/event-store';
 import { foldOpportunity } from '@stagecraft/opportunity';
 import { toProcessStreamId } from '@stagecraft/sales-process';
-import { assertTeamsAllowed } from '@stagecraft/commands';
+import { assertTeamsAllowed, ProcessRegistry, toOpportunityEvents } from '@stagecraft/commands';
 import { ApiProblem } from '../http/problem';
-import { ProcessRegistry } from '@stagecraft/commands';
-import { toOpportunityEvents } from '@stagecraft/commands';
 import type { OpportunityView } from '@stagecraft/contracts';
 import { opportunityViewOf, readOpportunityStream } from './opportunity.queries';
 

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Command, CommandHandler } from '@nestjs/cqrs';
-import type { CommandEnvelope, CommandOutcome } from '@stagecraft/commands';
-import { OpportunityCommandExecutor, type OpportunityCommandBody } from '@stagecraft/commands';
+import { OpportunityCommandExecutor, type CommandEnvelope, type CommandOutcome, type OpportunityCommandBody } from '@stagecraft/commands';
 
 type BodyOf<T extends OpportunityCommandBody['type']> = Extract<OpportunityCommandBody, { type: T }>;
 

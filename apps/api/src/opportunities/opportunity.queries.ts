@@ -4,11 +4,7 @@ import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { EVENT_STORE, type EventStore, type StoredEvent } from '@stagecraft/event-store';
 import { foldOpportunity, rejections, toOpportunityStreamId, type OpenedOpportunityState } from '@stagecraft/opportunity';
 import type { CompiledProcess } from '@stagecraft/sales-process';
-import { OpportunityRejectedError } from '@stagecraft/commands';
-import { ProcessRegistry } from '@stagecraft/commands';
-import { assertTeamsAllowed } from '@stagecraft/commands';
-import { toOpportunityEvents } from '@stagecraft/commands';
-import { OpportunityStreams } from '@stagecraft/commands';
+import { OpportunityRejectedError, ProcessRegistry, assertTeamsAllowed, toOpportunityEvents, OpportunityStreams } from '@stagecraft/commands';
 
 export class GetOpportunityQuery extends Query<OpportunityView> {
   constructor(

@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, createHash } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { canonicalJson } from '@stagecraft/sales-process';
-import { createHash } from 'node:crypto';
 import type { Settings } from '@stagecraft/config';
 import { CommandSideError, OpportunityRejectedError, type CommandEnvelope } from '@stagecraft/commands';
 import { openCommandSide, type CliCommandSide } from '../cli-context';

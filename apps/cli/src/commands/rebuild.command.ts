@@ -1,6 +1,5 @@
 import type { Settings } from '@stagecraft/config';
-import { openProjectorStores } from '../../../projector/src/projector.runtime';
-import { rebuildProjections, unknownProjections } from '../../../projector/src/projections.maintenance';
+import { openProjectionStores, rebuildProjections, unknownProjections } from '@stagecraft/projections';
 import { CliError, EXIT } from '../cli.errors';
 import { assertStoreExists } from '../io/event-store';
 import { progressBar } from '../io/progress';
@@ -12,7 +11,7 @@ import { progressBar } from '../io/progress';
  */
 export async function rebuildReadModels(settings: Settings, names: readonly string[]): Promise<number> {
   assertStoreExists(settings);
-  const stores = openProjectorStores();
+  const stores = openProjectionStores(settings);
   try {
     const unknown = unknownProjections(stores.projections, names);
     if (unknown.length > 0) {

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { EventStore } from '@stagecraft/event-store';
-import { openEventStore } from '@stagecraft/event-store';
+import { openEventStore, type EventStore } from '@stagecraft/event-store';
 import type { Settings } from '@stagecraft/config';
 import { CliError } from '../cli.errors';
 
