@@ -10,13 +10,17 @@ export interface ClosedWindow {
   readonly limit: number;
 }
 
-export interface ClosedOpportunity {
+/** What every card shows, open or closed. */
+export interface OpportunityCard {
   readonly id: string;
   readonly title: string;
   readonly ownerId: string | null;
   readonly teamId: string | null;
   readonly amount: number | null;
   readonly currency: string | null;
+}
+
+export interface ClosedOpportunity extends OpportunityCard {
   /** occurredAt of the latest closing, as written. */
   readonly closedAt: string;
   /** Only in `lost`. */
@@ -32,13 +36,7 @@ export interface ClosedSection {
   readonly opportunities?: readonly ClosedOpportunity[];
 }
 
-export interface PipelineOpportunity {
-  readonly id: string;
-  readonly title: string;
-  readonly ownerId: string | null;
-  readonly teamId: string | null;
-  readonly amount: number | null;
-  readonly currency: string | null;
+export interface PipelineOpportunity extends OpportunityCard {
   readonly stageEnteredAt: string;
 }
 

@@ -4,6 +4,7 @@ import { defineOpportunityProjection } from './opportunity-projection.factory';
 import { createOpportunityTable, createStringCodes, encode, matchRows, NONE, type OpportunityTable, type StringCodes } from './opportunity-table';
 import { firstInOrder } from './order-statistics';
 import { compareIds, createProcessCatalog, processesOf, stageKeyOf, stageOrderOf, type ProcessCatalog } from './process-catalog';
+import { createStageTotals, withCards } from './stage-totals';
 import { dictionary, float64Column, int32Column, NO_CURRENCY, occurredAtMs, pushFloat64, pushInt32, STAGE_LIFE_EVENTS, type Float64Column, type Int32Column, type StageLifeEvent, type AtInstant } from './projection.helpers';
 
 // Pipeline (DESIGN.md §5): open opportunities per current stage, their amount and weighted amount.
@@ -206,16 +207,8 @@ function enterStage(model: PipelineModel, row: number, stageId: string, event: A
 export function queryPipeline(model: PipelineModel, filter: PipelineFilter = {}, options: PipelineQueryOptions = {}): PipelineResult {
   // The pipeline is the present: it takes no from/to, even when the caller's object has them.
   const selected = matchRows(model.table, { processId: filter.processId, teamId: filter.teamId, ownerId: filter.ownerId });
-  const stageCount = model.catalog.stages.length;
-  // Per stage key, and per stage key × currency (slot 0: no currency, else currency code + 1).
-  const width = model.currencies.values.length + 1;
-  const counts = new Int32Array(stageCount);
-  const amounts = new Float64Array(stageCount);
-  const weighted = new Float64Array(stageCount);
-  const byCurrency = new Float64Array(stageCount * width);
-  const weightedByCurrency = new Float64Array(stageCount * width);
-  const hasCurrency = new Uint8Array(stageCount * width);
-  const listed: number[][] | undefined = options.includeOpportunities ? Array.from({ length: stageCount }, () => []) : undefined;
+  const totals = createStageTotals(model.catalog.stages.length, model.currencies.values);
+  const listed: number[][] | undefined = options.includeOpportunities ? Array.from({ length: model.catalog.stages.length }, () => []) : undefined;
   const cap = cardsPerColumnOf(options);
 
   const stageKey = model.stageKey.values;
@@ -226,17 +219,8 @@ export function queryPipeline(model: PipelineModel, filter: PipelineFilter = {},
   for (let row = 0; row < rows; row++) {
     const key = stageKey[row]!;
     if (key < 0 || (selected !== undefined && selected[row] === 0)) continue;
-    counts[key]!++;
+    totals.add(key, amount[row]!, probability[row]!, currency[row]!);
     if (listed) listed[key]!.push(row);
-    const value = amount[row]!;
-    if (Number.isNaN(value)) continue; // counted, adds nothing
-    const share = (value * probability[row]!) / 100;
-    const cell = key * width + currency[row]! + 1;
-    amounts[key]! += value;
-    weighted[key]! += share;
-    byCurrency[cell]! += value;
-    weightedByCurrency[cell]! += share;
-    hasCurrency[cell] = 1;
   }
 
   // Closed rows in a pass of their own, only when asked: the open board's loop stays as lean as before.
@@ -247,32 +231,12 @@ export function queryPipeline(model: PipelineModel, filter: PipelineFilter = {},
     }
   }
 
-  const perCurrency = (sums: Float64Array, key: number): Record<string, number> => {
-    const result = dictionary<number>();
-    for (let slot = 0; slot < width; slot++) {
-      if (hasCurrency[key * width + slot] === 1) result[slot === 0 ? NO_CURRENCY : model.currencies.values[slot - 1]!] = sums[key * width + slot]!;
-    }
-    return result;
-  };
-
   const result: PipelineResult = {
     processes: processesOf(model.catalog, filter.processId).map((process): PipelineProcess => ({
       processId: process.processId,
       stages: stageOrderOf(process).map((key): PipelineStage => {
-        const info = model.catalog.stages[key]!;
-        const row: PipelineStage = {
-          stageId: info.stageId,
-          name: info.name,
-          probability: info.probability,
-          count: counts[key]!,
-          amount: amounts[key]!,
-          amountsByCurrency: perCurrency(byCurrency, key),
-          weightedAmount: weighted[key]!,
-          weightedAmountsByCurrency: perCurrency(weightedByCurrency, key),
-        };
-        if (!listed) return row;
-        const cards = opportunitiesOf(model, listed[key]!, cap);
-        return cap === undefined ? { ...row, opportunities: cards } : { ...row, opportunities: cards, opportunitiesOmitted: counts[key]! - cards.length };
+        const stage = totals.stageOf(model.catalog.stages[key]!);
+        return listed ? withCards(stage, opportunitiesOf(model, listed[key]!, cap), cap) : stage;
       }),
       ...(closed ? closed.sectionsOf(process.processId, options.includeOpportunities === true) : {}),
     })),

@@ -1,4 +1,4 @@
-import { OPPORTUNITY_STREAM_PREFIX, requireInstant, type ExitCriterionMet, type ExitCriterionRevoked, type OpportunityEvent } from '@stagecraft/opportunity';
+import { OPPORTUNITY_EVENT_TYPES, OPPORTUNITY_STREAM_PREFIX, requireInstant, type ExitCriterionMet, type ExitCriterionRevoked, type OpportunityEvent } from '@stagecraft/opportunity';
 import type { AnalyticsFilter } from './projection.types';
 
 /**
@@ -107,13 +107,7 @@ export interface AtInstant {
 export type StageLifeEvent = Exclude<OpportunityEvent, ExitCriterionMet | ExitCriterionRevoked>;
 
 /** What a read model following an opportunity through its stages reads: process versions, and every event that opens, moves, closes, reopens or changes an opportunity. */
-export const STAGE_LIFE_EVENTS: readonly (StageLifeEvent['type'] | 'ProcessVersionRecorded')[] = [
-  'ProcessVersionRecorded',
-  'OpportunityOpened',
-  'StageChanged',
-  'OpportunityWon',
-  'OpportunityLost',
-  'OpportunityReopened',
-  'OpportunityDetailsChanged',
-  'ProcessMigrated',
+export const STAGE_LIFE_EVENTS = [
+  'ProcessVersionRecorded' as const,
+  ...OPPORTUNITY_EVENT_TYPES.filter((type): type is StageLifeEvent['type'] => type !== 'ExitCriterionMet' && type !== 'ExitCriterionRevoked'),
 ];

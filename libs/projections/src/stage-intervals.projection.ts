@@ -4,7 +4,8 @@ import { createOpportunityTable, createStringCodes, encode, NONE, type Opportuni
 import { firstInOrder } from './order-statistics';
 import { cardsPerColumnOf, type PipelineFilter, type PipelineQueryOptions } from './pipeline.projection';
 import { compareIds, createProcessCatalog, processesOf, stageKeyOf, stageOrderOf, type ProcessCatalog } from './process-catalog';
-import { dictionary, float64Column, int32Column, NO_CURRENCY, occurredAtMs, pushFloat64, pushInt32, STAGE_LIFE_EVENTS, type Float64Column, type Int32Column, type StageLifeEvent } from './projection.helpers';
+import { createStageTotals, withCards } from './stage-totals';
+import { float64Column, int32Column, occurredAtMs, pushFloat64, pushInt32, STAGE_LIFE_EVENTS, type Float64Column, type Int32Column, type StageLifeEvent } from './projection.helpers';
 
 // Stage intervals: the board at any past instant (GET /pipeline?asOf=), on business time
 // (occurredAt), without replaying streams per request.
@@ -192,15 +193,8 @@ function startSegment(model: StageIntervalsModel, row: number, atMs: number): vo
 
 /** The pipeline as it stood at an instant of business time (ms since the epoch). */
 export function queryPipelineAsOf(model: StageIntervalsModel, atMs: number, filter: PipelineFilter = {}, options: PipelineQueryOptions = {}): PipelineResult {
-  const stageCount = model.catalog.stages.length;
-  const width = model.currencies.values.length + 1;
-  const counts = new Int32Array(stageCount);
-  const amounts = new Float64Array(stageCount);
-  const weighted = new Float64Array(stageCount);
-  const byCurrency = new Float64Array(stageCount * width);
-  const weightedByCurrency = new Float64Array(stageCount * width);
-  const hasCurrency = new Uint8Array(stageCount * width);
-  const listed: number[][] | undefined = options.includeOpportunities ? Array.from({ length: stageCount }, () => []) : undefined;
+  const totals = createStageTotals(model.catalog.stages.length, model.currencies.values);
+  const listed: number[][] | undefined = options.includeOpportunities ? Array.from({ length: model.catalog.stages.length }, () => []) : undefined;
   const cap = cardsPerColumnOf(options);
 
   const processCode = filter.processId === undefined ? NONE : model.table.processes.codeOf.get(filter.processId);
@@ -229,45 +223,16 @@ export function queryPipelineAsOf(model: StageIntervalsModel, atMs: number, filt
     if (!anyTeam && segmentTeam[segment] !== teamCode) continue;
     if (!anyOwner && segmentOwner[segment] !== ownerCode) continue;
     const key = stageKey[segment]!;
-    counts[key]!++;
+    totals.add(key, amount[segment]!, probability[segment]!, currency[segment]!);
     if (listed) listed[key]!.push(segment);
-    const value = amount[segment]!;
-    if (Number.isNaN(value)) continue;
-    const share = (value * probability[segment]!) / 100;
-    const cell = key * width + currency[segment]! + 1;
-    amounts[key]! += value;
-    weighted[key]! += share;
-    byCurrency[cell]! += value;
-    weightedByCurrency[cell]! += share;
-    hasCurrency[cell] = 1;
   }
-
-  const perCurrency = (sums: Float64Array, key: number): Record<string, number> => {
-    const result = dictionary<number>();
-    for (let slot = 0; slot < width; slot++) {
-      if (hasCurrency[key * width + slot] === 1) result[slot === 0 ? NO_CURRENCY : model.currencies.values[slot - 1]!] = sums[key * width + slot]!;
-    }
-    return result;
-  };
 
   return {
     processes: processesOf(model.catalog, filter.processId).map((catalogProcess) => ({
       processId: catalogProcess.processId,
       stages: stageOrderOf(catalogProcess).map((key): PipelineStage => {
-        const info = model.catalog.stages[key]!;
-        const row: PipelineStage = {
-          stageId: info.stageId,
-          name: info.name,
-          probability: info.probability,
-          count: counts[key]!,
-          amount: amounts[key]!,
-          amountsByCurrency: perCurrency(byCurrency, key),
-          weightedAmount: weighted[key]!,
-          weightedAmountsByCurrency: perCurrency(weightedByCurrency, key),
-        };
-        if (!listed) return row;
-        const cards = cardsOf(model, listed[key]!, cap);
-        return cap === undefined ? { ...row, opportunities: cards } : { ...row, opportunities: cards, opportunitiesOmitted: counts[key]! - cards.length };
+        const stage = totals.stageOf(model.catalog.stages[key]!);
+        return listed ? withCards(stage, cardsOf(model, listed[key]!, cap), cap) : stage;
       }),
     })),
   };

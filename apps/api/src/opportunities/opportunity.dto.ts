@@ -1,4 +1,5 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import {
   IsBoolean,
   IsIn,
@@ -97,10 +98,7 @@ export class SetCriterionDto extends CommandOptionsDto {
   @IsBoolean()
   met!: boolean;
 
-  @ApiPropertyOptional({ example: 'Budget of 50k confirmed by the CFO' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 2000)
+  @Note({ example: 'Budget of 50k confirmed by the CFO' })
   note?: string;
 }
 
@@ -110,18 +108,12 @@ export class MoveOpportunityDto extends CommandOptionsDto {
   @Length(1, 64)
   stage!: string;
 
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @Length(1, 2000)
+  @Note()
   note?: string;
 }
 
 export class WinOpportunityDto extends CommandOptionsDto {
-  @ApiPropertyOptional({ example: 'Contract signed' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 2000)
+  @Note({ example: 'Contract signed' })
   note?: string;
 }
 
@@ -198,6 +190,16 @@ export class GetOpportunityQueryDto {
 
 const STAGE_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
+/** An optional free-text note recorded with the event. */
+function Note(options: ApiPropertyOptions = {}): PropertyDecorator {
+  return applyDecorators(ApiPropertyOptional(options), IsOptional(), IsString(), Length(1, 2000));
+}
+
+/** An optional object of stage id → stage id, for migrations. */
+function StageMapping(description: string): PropertyDecorator {
+  return applyDecorators(ApiPropertyOptional({ description, example: { qualification: 'discovery' } }), IsOptional(), IsStageMapping());
+}
+
 /** An object of stage id → stage id. */
 function IsStageMapping(): PropertyDecorator {
   return ValidateBy({
@@ -220,15 +222,10 @@ export class MigrateOpportunityDto extends CommandOptionsDto {
   @Length(1, 64)
   toVersion!: string;
 
-  @ApiPropertyOptional({ description: 'Old stage id → new stage id; needed when the current stage does not exist in the target version', example: { qualification: 'discovery' } })
-  @IsOptional()
-  @IsStageMapping()
+  @StageMapping('Old stage id → new stage id; needed when the current stage does not exist in the target version')
   stageMapping?: Record<string, string>;
 
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @Length(1, 2000)
+  @Note()
   note?: string;
 }
 
@@ -243,14 +240,9 @@ export class MigrateProcessDto extends CommandTimeAndIdDto {
   @Length(1, 64)
   toVersion!: string;
 
-  @ApiPropertyOptional({ description: 'Old stage id → new stage id', example: { qualification: 'discovery' } })
-  @IsOptional()
-  @IsStageMapping()
+  @StageMapping('Old stage id → new stage id')
   stageMapping?: Record<string, string>;
 
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @Length(1, 2000)
+  @Note()
   note?: string;
 }
