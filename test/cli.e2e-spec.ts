@@ -1,52 +1,17 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { loadProcessFile, readSettings } from '@stagecraft/config';
 import { openEventStore, type StoredEvent } from '@stagecraft/event-store';
-import {
-  ALL_PROJECTIONS,
-  getSQLiteProjectionSnapshotStore,
-  ProjectionRunner,
-  queryFunnel,
-  queryPipeline,
-  queryPipelineAsOf,
-  queryStageDurations,
-  queryTransitions,
-  queryWinLoss,
-  type Projection,
-  funnelProjection,
-  pipelineProjection,
-  stageDurationsProjection,
-  stageIntervalsProjection,
-  transitionsProjection,
-  winLossProjection,
-} from '@stagecraft/projections';
+import { ALL_PROJECTIONS, getSQLiteProjectionSnapshotStore, ProjectionRunner, queryFunnel, queryPipeline, queryPipelineAsOf, queryStageDurations, queryTransitions, queryWinLoss, type Projection, funnelProjection, pipelineProjection, stageDurationsProjection, stageIntervalsProjection, transitionsProjection, winLossProjection } from '@stagecraft/projections';
 import { compileProcess } from '@stagecraft/sales-process';
 import { readCsvRecords } from '@stagecraft/csv';
 import { ROOT, SHIPPED_PROCESSES, startApiTestApp, temporaryDirectory } from './support/api-test-app';
 import { E2E_STORE, eventStoreEnv } from './support/e2e-store';
+import { stagecraft } from './support/stagecraft-cli';
 
-const LAUNCHER = join(ROOT, 'apps', 'cli', 'bin', 'stagecraft.js');
 const at = (day: number, hour = 9) => new Date(Date.UTC(2026, 0, day, hour)).toISOString();
 const NOW = '2026-06-01T00:00:00.000Z';
-
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** The CLI as a user runs it: a child process through the `stagecraft` bin launcher. */
-function stagecraft(env: Record<string, string>, ...args: string[]): Run {
-  const result = spawnSync(process.execPath, [LAUNCHER, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, PROCESSES_DIR: SHIPPED_PROCESSES, ...env },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 // The settings of one store. On the KurrentDB run each store path stands for a test server of its
 // own, whose URL is known only once it has started: envs made while the suite is collected are

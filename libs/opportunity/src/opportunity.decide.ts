@@ -184,6 +184,8 @@ function decideMigrate(command: MigrateOpportunity, state: OpenedOpportunityStat
   for (const [from, to] of Object.entries(mapping)) {
     if (!sourceStages.includes(from)) return rejected(rejections.invalidStageMapping(from, to, 'unknown-source-stage', sourceStages));
     if (!targetStages.includes(to)) return rejected(rejections.invalidStageMapping(from, to, 'unknown-target-stage', targetStages));
+    // Only stages the target version lacks are mapped: remapping one it keeps would be a move past the rules.
+    if (from !== to && targetStages.includes(from)) return rejected(rejections.invalidStageMapping(from, to, 'stage-still-exists', targetStages));
   }
   const toStage = mapping[state.stage] ?? state.stage;
   if (target.process.stageIndex(toStage) < 0) return rejected(rejections.unmappedStage(state.stage, command.toVersion, targetStages));

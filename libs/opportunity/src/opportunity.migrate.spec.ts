@@ -54,6 +54,8 @@ describe('decide, migrating an opportunity to a newer process version', () => {
   it('refuses a mapping to a stage the target lacks, or from a stage the source lacks', () => {
     spec.given(inQualification).when(migrate({ stageMapping: { qualification: 'closing' } })).thenRejects('OPPORTUNITY.INVALID_STAGE_MAPPING', { problem: 'unknown-target-stage', to: 'closing' });
     spec.given(inQualification).when(migrate({ stageMapping: { qualifcation: 'discovery' } })).thenRejects('OPPORTUNITY.INVALID_STAGE_MAPPING', { problem: 'unknown-source-stage', from: 'qualifcation' });
+    // A stage the target keeps cannot be sent elsewhere: that would be a move without the move's rules.
+    spec.given(inQualification).when(migrate({ stageMapping: { qualification: 'discovery', new: 'proposition' } })).thenRejects('OPPORTUNITY.INVALID_STAGE_MAPPING', { problem: 'stage-still-exists', from: 'new', to: 'proposition' });
   });
 
   it('refuses a closed opportunity, an unknown version, the same or an older version', () => {

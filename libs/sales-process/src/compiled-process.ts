@@ -14,7 +14,7 @@ import {
 /** Where an opportunity is, as far as the machine is concerned. */
 export type MachinePosition =
   | { readonly status: 'open'; readonly stage: string; readonly criteriaMet: readonly string[] }
-  | { readonly status: 'won' | 'lost'; /** The stage it was closed in. */ readonly stage?: string };
+  | { readonly status: 'won' | 'lost'; /** The stage it was closed in. */ readonly stage: string };
 
 /**
  * A definition together with everything derived from it once: its version, its machine and
@@ -62,7 +62,7 @@ export function compileProcess(definition: ProcessDefinition): CompiledProcess {
         ? machine.resolveState({ value: position.stage, context: { criteriaMet: [...position.criteriaMet] } })
         : machine.resolveState({
             value: { [CLOSED_STATE]: position.status === 'won' ? WON_STATE : LOST_STATE },
-            context: { criteriaMet: [], ...(position.stage !== undefined ? { closedIn: position.stage } : {}) },
+            context: { criteriaMet: [], closedIn: position.stage },
           }),
   };
 }

@@ -31,7 +31,7 @@ export const PROCESS_RULE_CODES = [
 export type ProcessRuleCode = (typeof PROCESS_RULE_CODES)[number];
 
 /** The field of the process definition a rule comes from. */
-export type ProcessRuleId = 'stages' | 'allowBackward' | 'allowSkipping' | 'exitCriteria' | 'winFrom' | 'lostReasons' | 'teams';
+export type ProcessRuleId = 'stages' | 'allowBackward' | 'allowSkipping' | 'exitCriteria' | 'winFrom' | 'lostReasons' | 'teams' | 'reopen';
 
 export interface RuleViolation {
   readonly rule: ProcessRuleId;
@@ -47,7 +47,7 @@ export type RuleGuard =
   | { readonly type: 'isMoveToWithExitCriteriaMet'; readonly params: { readonly to: string; readonly required: readonly string[] } }
   | { readonly type: 'exitCriteriaMet'; readonly params: { readonly required: readonly string[] } }
   | { readonly type: 'isAllowedLostReason'; readonly params: { readonly reasons: readonly string[] } }
-  | { readonly type: 'isReopenTo'; readonly params: { readonly stage: string } };
+  | { readonly type: 'isReopenTo'; readonly params: { readonly stage: string; readonly closedIn: readonly string[] } };
 
 /** The rule table bound to one definition. */
 export interface RuleTable {
@@ -117,6 +117,27 @@ const RULES: readonly RuleDeclaration[] = [
         return violation('stages', 'OPPORTUNITY.ALREADY_IN_STAGE', `The opportunity is already in stage "${to}".`, { stage: to });
       }
       return undefined;
+    },
+  },
+  {
+    // A closed deal comes back where it closed, or where one move from there would take it: the
+    // same move rules, with none of the closing stage's criteria met (a reopened visit starts
+    // from none). So: the closing stage, or an earlier one where going back is allowed.
+    id: 'reopen',
+    structural: true,
+    check(process, step) {
+      if (step.kind !== 'reopen' || step.to === step.closedIn || !process.indexOf.has(step.closedIn)) return undefined;
+      const asMove = judge(process, RULES, { kind: 'move', from: step.closedIn, to: step.to }, []);
+      if (!asMove) return undefined;
+      const reopenable = process.definition.stages
+        .map((stage) => stage.id)
+        .filter((to) => to === step.closedIn || judge(process, RULES, { kind: 'move', from: step.closedIn, to }, []) === undefined);
+      return violation(
+        'reopen',
+        asMove.code,
+        `Cannot reopen in "${step.to}": the opportunity closed in "${step.closedIn}", and a reopened deal returns there or where one move from there may go. ${asMove.message} Stages it may reopen in: ${quoted(reopenable)}.`,
+        { ...asMove.details, closedIn: step.closedIn, reopenableStages: reopenable },
+      );
     },
   },
   {
@@ -223,19 +244,21 @@ export function unmetCriteria(required: readonly ExitCriterionDefinition[], crit
   return required.filter((criterion) => !criteriaMet.includes(criterion.id));
 }
 
+/** The first of `rules` the step breaks, in table order. */
+function judge(process: Judged, rules: readonly RuleDeclaration[], step: ProcessStep, criteriaMet: readonly string[]): RuleViolation | undefined {
+  for (const rule of rules) {
+    const broken = rule.check(process, step, criteriaMet);
+    if (broken) return broken;
+  }
+  return undefined;
+}
+
 export function ruleTableOf(definition: ProcessDefinition): RuleTable {
   const judged: Judged = { definition, indexOf: new Map(definition.stages.map((stage, index) => [stage.id, index])) };
-  const judge = (rules: readonly RuleDeclaration[], step: ProcessStep, criteriaMet: readonly string[]): RuleViolation | undefined => {
-    for (const rule of rules) {
-      const broken = rule.check(judged, step, criteriaMet);
-      if (broken) return broken;
-    }
-    return undefined;
-  };
   const structural = RULES.filter((rule) => rule.structural);
-  const structuralViolation = (step: ProcessStep) => judge(structural, step, []);
+  const structuralViolation = (step: ProcessStep) => judge(judged, structural, step, []);
   return {
-    violation: (step, criteriaMet) => judge(RULES, step, criteriaMet),
+    violation: (step, criteriaMet) => judge(judged, RULES, step, criteriaMet),
     structuralViolation,
     guardOf(step) {
       if (structuralViolation(step)) return undefined;
@@ -247,8 +270,12 @@ export function ruleTableOf(definition: ProcessDefinition): RuleTable {
           return { type: 'exitCriteriaMet', params: { required: parts.required ?? [] } };
         case 'lose':
           return { type: 'isAllowedLostReason', params: { reasons: parts.reasons ?? [] } };
-        case 'reopen':
-          return { type: 'isReopenTo', params: { stage: step.to } };
+        case 'reopen': {
+          // The guard knows the stage a deal closed in from the machine's context, so the transition
+          // lists the closing stages it may come back from.
+          const closedIn = definition.stages.map((stage) => stage.id).filter((from) => !structuralViolation({ kind: 'reopen', closedIn: from, to: step.to }));
+          return closedIn.length > 0 ? { type: 'isReopenTo', params: { stage: step.to, closedIn } } : undefined;
+        }
         case 'assign-team':
           return undefined; // not a machine event: teams are checked when details are decided
       }

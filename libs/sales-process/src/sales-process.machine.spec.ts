@@ -60,7 +60,10 @@ describe('the machine built from a definition', () => {
     const restored = process.snapshotAt({ status: 'open', stage: 'qualification', criteriaMet: ['need', 'budget'] });
     expect(restored.can({ type: 'MOVE', to: 'closing' })).toBe(true);
     expect(process.snapshotAt({ status: 'open', stage: 'qualification', criteriaMet: ['need'] }).can({ type: 'MOVE', to: 'closing' })).toBe(false);
-    expect(process.snapshotAt({ status: 'lost' }).can({ type: 'REOPEN', stage: 'new' })).toBe(true);
+    expect(process.snapshotAt({ status: 'lost', stage: 'qualification' }).can({ type: 'REOPEN', stage: 'new' })).toBe(true);
+    // Forward from where it closed only as one move with nothing met: Qualification has criteria.
+    expect(process.snapshotAt({ status: 'lost', stage: 'qualification' }).can({ type: 'REOPEN', stage: 'closing' })).toBe(false);
+    expect(process.snapshotAt({ status: 'lost', stage: 'new' }).can({ type: 'REOPEN', stage: 'qualification' })).toBe(true);
   });
 });
 

@@ -13,6 +13,8 @@ export type SalesProcessEvent =
 export interface SalesProcessContext {
   /** Exit criteria of the current stage met during the current visit. */
   readonly criteriaMet: readonly string[];
+  /** While closed: the stage it was closed in, which the reopen rule judges from. */
+  readonly closedIn?: string;
 }
 
 /** Outcomes live under one parent so REOPEN can leave them: a final state has no transitions. */
@@ -45,11 +47,13 @@ export const salesProcessSetup = setup({
       params.criteria.includes(event.criterionId) &&
       context.criteriaMet.includes(event.criterionId),
     isAllowedLostReason: ({ event }, params: { reasons: readonly string[] }) => event.type === 'LOSE' && isAllowedLostReason(params.reasons, event.reason),
-    isReopenTo: ({ event }, params: { stage: string }) => event.type === 'REOPEN' && event.stage === params.stage,
+    isReopenTo: ({ context, event }, params: { stage: string; closedIn: readonly string[] }) =>
+      event.type === 'REOPEN' && event.stage === params.stage && context.closedIn !== undefined && params.closedIn.includes(context.closedIn),
   },
   actions: {
     // Criteria are per stage visit: entering a stage or closing starts from none met.
-    clearCriteriaMet: assign({ criteriaMet: () => [] }),
+    clearCriteriaMet: assign({ criteriaMet: () => [], closedIn: () => undefined }),
+    closeIn: assign((_, params: { stage: string }) => ({ criteriaMet: [], closedIn: params.stage })),
     recordCriterionMet: assign({
       criteriaMet: ({ context, event }) =>
         event.type === 'MEET_CRITERION' ? [...context.criteriaMet, event.criterionId] : context.criteriaMet,
@@ -95,18 +99,19 @@ export function buildSalesProcessMachineConfig(definition: ProcessDefinition): S
   const { stages } = definition;
   const rules = ruleTableOf(definition);
   const clearCriteria: ActionRef = { type: 'clearCriteriaMet' };
-  const transition = (target: string, guard: RuleGuard | undefined): TransitionJson[] => (guard ? [{ target, guard, actions: [clearCriteria] }] : []);
+  const transition = (target: string, guard: RuleGuard | undefined, action: ActionRef = clearCriteria): TransitionJson[] => (guard ? [{ target, guard, actions: [action] }] : []);
 
   const stageStates = Object.fromEntries(
     stages.map((stage): [string, StateNodeJson] => {
       const criteria = stage.exitCriteria.map((criterion) => criterion.id);
+      const closeHere: ActionRef = { type: 'closeIn', params: { stage: stage.id } };
       const on: Record<string, readonly TransitionJson[]> = {
         MOVE: stages.flatMap((target) => transition(target.id, rules.guardOf({ kind: 'move', from: stage.id, to: target.id }))),
         MEET_CRITERION: [{ guard: { type: 'isUnmetStageCriterion', params: { criteria } }, actions: [{ type: 'recordCriterionMet' }] }],
         REVOKE_CRITERION: [{ guard: { type: 'isMetStageCriterion', params: { criteria } }, actions: [{ type: 'recordCriterionRevoked' }] }],
-        LOSE: transition(`${CLOSED_STATE}.${LOST_STATE}`, rules.guardOf({ kind: 'lose', from: stage.id, reason: '' })),
+        LOSE: transition(`${CLOSED_STATE}.${LOST_STATE}`, rules.guardOf({ kind: 'lose', from: stage.id, reason: '' }), closeHere),
       };
-      const win = transition(`${CLOSED_STATE}.${WON_STATE}`, rules.guardOf({ kind: 'win', from: stage.id }));
+      const win = transition(`${CLOSED_STATE}.${WON_STATE}`, rules.guardOf({ kind: 'win', from: stage.id }), closeHere);
       if (win.length > 0) on.WIN = win;
       return [stage.id, { ...(stage.description ? { description: stage.description } : {}), meta: { name: stage.name, probability: stage.probability }, on }];
     }),
@@ -122,8 +127,7 @@ export function buildSalesProcessMachineConfig(definition: ProcessDefinition): S
         initial: WON_STATE,
         states: { [WON_STATE]: { type: 'final' }, [LOST_STATE]: { type: 'final' } },
         on: {
-          // Which stages a closed deal may return to is the reopen rule's; closed.won/lost keep no stage, so every
-          // stage the process has gets a transition and decide judges the stage it closed in.
+          // Which stage a closed deal may return to is the reopen rule's; the context keeps the stage it closed in.
           REOPEN: stages.flatMap((stage) => transition(stage.id, rules.guardOf({ kind: 'reopen', closedIn: stage.id, to: stage.id }))),
         },
       },

@@ -19,7 +19,8 @@ export const BACKFILLED_CRITERION_NOTE = 'backfilled: not tracked in the source 
 /**
  * What one backfill row means for an opportunity in `state`, as commands the API would accept:
  * - no opportunity yet: open it (processId and title needed) in the process's first stage;
- * - closed, and the row does not repeat that close: reopen it (to the row's stage);
+ * - closed, and the row does not repeat that close: reopen it (in the row's stage where the reopen
+ *   rule allows, else where it closed, then move on to the row's stage);
  * - details (title, team, owner, amount, currency) that differ: change them;
  * - `stage` other than the current one: move there. Going forward needs the current stage's exit
  *   criteria: those not met are recorded as met by the import, with a note saying so;
@@ -56,7 +57,10 @@ export function planBackfillRow(row: BackfillRow, opportunityId: string, initial
     }
     const repeatsClose = state.status !== 'open' && row.outcome === state.status && (row.stage === undefined || row.stage === state.stage);
     if (state.status !== 'open' && !repeatsClose) {
-      const problem = take('reopen', { type: 'ReopenOpportunity', ...at, ...definedOnly({ stage: row.stage }) });
+      // Straight into the row's stage where the reopen rule allows it; else back where it closed, and
+      // the move below takes it on (a forward move recording the criteria the source never tracked).
+      const direct = row.stage !== undefined && !process.ruleTable.structuralViolation({ kind: 'reopen', closedIn: state.stage, to: row.stage }) ? row.stage : undefined;
+      const problem = take('reopen', { type: 'ReopenOpportunity', ...at, ...definedOnly({ stage: direct }) });
       if (problem) return fail(problem);
     }
     if (state.status === 'open') {
