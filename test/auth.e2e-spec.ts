@@ -178,8 +178,9 @@ describe('authentication and roles', () => {
       expectProblem(teamless.body, 403, 'AUTH.TEAM_FORBIDDEN');
 
       const partners = await openDeal(api, { teamId: 'partners' });
+      // Another team's deal is not found, as an unknown id is: an id confirms nothing (issue 13).
       const move = await api.anonymous.post(`/opportunities/${partners}/move`).set('Authorization', `Bearer ${writer}`).send({ stage: 'qualification' });
-      expectProblem(move.body, 403, 'AUTH.TEAM_FORBIDDEN');
+      expectProblem(move.body, 404, 'OPPORTUNITY.NOT_FOUND');
       const transfer = await api.anonymous.patch(`/opportunities/${own.body.id}`).set('Authorization', `Bearer ${writer}`).send({ teamId: 'partners' });
       expectProblem(transfer.body, 403, 'AUTH.TEAM_FORBIDDEN');
       // Nothing was appended by the refused commands.
@@ -192,8 +193,8 @@ describe('authentication and roles', () => {
       const partners = await openDeal(api, { teamId: 'partners' });
       await api.anonymous.get(`/opportunities/${direct}`).set('Authorization', `Bearer ${analyst}`).expect(200);
       await api.anonymous.get(`/opportunities/${direct}/history`).set('Authorization', `Bearer ${analyst}`).expect(200);
-      expectProblem((await api.anonymous.get(`/opportunities/${partners}`).set('Authorization', `Bearer ${analyst}`)).body, 403, 'AUTH.TEAM_FORBIDDEN');
-      expectProblem((await api.anonymous.get(`/opportunities/${partners}/history`).set('Authorization', `Bearer ${analyst}`)).body, 403, 'AUTH.TEAM_FORBIDDEN');
+      expectProblem((await api.anonymous.get(`/opportunities/${partners}`).set('Authorization', `Bearer ${analyst}`)).body, 404, 'OPPORTUNITY.NOT_FOUND');
+      expectProblem((await api.anonymous.get(`/opportunities/${partners}/history`).set('Authorization', `Bearer ${analyst}`)).body, 404, 'OPPORTUNITY.NOT_FOUND');
     });
   });
 

@@ -353,7 +353,8 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
       const copy = await resolved(storeEnv(dir.path, 'copy'));
       const intact = stagecraft(copy, 'verify', '--all');
       expect(intact.status).toBe(0);
-      expect(intact.stdout).toMatch(/^Intact: 6 stream\(s\), \d+ event\(s\), up to position \d+\./);
+      // 6 opportunity and process streams, and the claims of the 4 keys the openings were sent with.
+      expect(intact.stdout).toMatch(/^Intact: 10 stream\(s\), \d+ event\(s\), up to position \d+\./);
       const one = stagecraft(copy, 'verify', wonId);
       expect(one.status).toBe(0);
       expect(one.stdout).toContain(`Intact: opportunity-${wonId}`);

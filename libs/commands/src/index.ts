@@ -7,3 +7,4 @@ export * from './opportunity-stream.events';
 export * from './opportunity-streams';
 export * from './process-registry';
 export * from './team-access';
+export * from './command-key.claims';

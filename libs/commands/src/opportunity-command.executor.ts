@@ -1,14 +1,15 @@
 import { chainNewEvents } from '@stagecraft/audit';
 import { WrongExpectedRevisionError, type EventStore } from '@stagecraft/event-store';
-import { decide, rejections, type OpenOpportunity, type OpportunityCommand, type OpportunityState } from '@stagecraft/opportunity';
+import { canonicalOpportunityId, decide, rejections, type OpenOpportunity, type OpportunityCommand, type OpportunityState } from '@stagecraft/opportunity';
 import { canonicalJson } from '@stagecraft/sales-process';
 import { createHash } from 'node:crypto';
 import type { CommandEnvelope, CommandOutcome } from './command-envelope';
 import { ConcurrentModificationError, IdempotencyKeyReusedError, OpportunityRejectedError } from './command.errors';
+import { attemptOf, claimOpeningKey } from './command-key.claims';
 import { eventIdFor } from './opportunity-stream.events';
 import type { LoadedOpportunity, OpportunityStreams } from './opportunity-streams';
 import type { ProcessRegistry } from './process-registry';
-import { assertTeamsAllowed } from './team-access';
+import { assertCommandWithinTeams } from './team-access';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** A domain command as the edge builds it; the executor adds the server time. */
@@ -32,13 +33,16 @@ export class OpportunityCommandExecutor {
     private readonly options: CommandExecutorOptions,
   ) {}
 
-  async execute(body: OpportunityCommandBody, envelope: CommandEnvelope): Promise<CommandOutcome> {
+  async execute(given: OpportunityCommandBody, envelope: CommandEnvelope): Promise<CommandOutcome> {
+    // One deal, one id: the capitals of a UUID name the same deal, wherever the id came from.
+    const body = { ...given, opportunityId: canonicalOpportunityId(given.opportunityId) } as OpportunityCommandBody;
     const command = { ...body, now: envelope.now } as OpportunityCommand;
     const fingerprint = envelope.clientSuppliedId ? fingerprintOf(body) : undefined;
+    if (fingerprint && command.type === 'OpenOpportunity') await claimOpeningKey(this.store, envelope, command.opportunityId);
 
     for (let attempt = 0; ; attempt += 1) {
       const loaded = await this.streams.load(body.opportunityId);
-      if (envelope.teams) assertTeamsAllowed(envelope.teams, teamsTouched(command, loaded.state));
+      assertCommandWithinTeams(envelope.teams, command, loaded.state);
       if (fingerprint) {
         const replay = replayOf(loaded, envelope.commandId, fingerprint);
         if (replay) return replay;
@@ -88,8 +92,11 @@ export class OpportunityCommandExecutor {
           // The append may have met a racing retry of the same command id that stored first:
           // answer from what the store holds, never from this attempt's own decision.
           this.streams.forget(body.opportunityId);
-          const stored = replayOf(await this.streams.load(body.opportunityId), envelope.commandId, fingerprint);
-          return { ...stored!, replayed: false };
+          const reloaded = await this.streams.load(body.opportunityId);
+          const stored = replayOf(reloaded, envelope.commandId, fingerprint)!;
+          // The store writes nothing for an exact retry of an append already stored: when the
+          // events it holds were another attempt's, this request is a replay, and says so.
+          return { ...stored, replayed: reloaded.commands.get(envelope.commandId)!.attempt !== attemptOf(envelope) };
         }
         const after = this.streams.appended(loaded, decision.events, result, headHash);
         return outcomeOf(after.state, result.nextRevision, result.position, false);
@@ -100,13 +107,6 @@ export class OpportunityCommandExecutor {
       }
     }
   }
-}
-
-/** The teams a command reads or writes: the opportunity's, and a new one it would move to. */
-function teamsTouched(command: OpportunityCommand, state: OpportunityState): (string | undefined)[] {
-  if (state.status === 'none') return command.type === 'OpenOpportunity' ? [command.teamId] : [];
-  const moving = command.type === 'ChangeOpportunityDetails' && command.teamId !== undefined ? [command.teamId] : [];
-  return [state.teamId, ...moving];
 }
 
 function fingerprintOf(body: OpportunityCommandBody): string {

@@ -1,11 +1,14 @@
 import type { EventStore, StoredEvent, StreamRevision } from '@stagecraft/event-store';
 import { effectiveHash, GENESIS_HASH } from '@stagecraft/audit';
 import { evolve, toOpportunityStreamId, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
+import { attemptOf } from './command-key.claims';
 import { toOpportunityEvents } from './opportunity-stream.events';
 
 /** What a client-chosen command id produced: enough to answer a retry without deciding again. */
 export interface RecordedCommand {
   readonly fingerprint: string;
+  /** Which request stored it (its correlation id and server time): tells a racing retry from the original. */
+  readonly attempt: string;
   readonly revision: number;
   readonly position: number;
   readonly state: OpportunityState;
@@ -84,7 +87,8 @@ function extend(loaded: LoadedOpportunity, stored: readonly StoredEvent[]): Load
     const { commandId, commandFingerprint } = event.metadata;
     if (typeof commandId === 'string' && typeof commandFingerprint === 'string') {
       if (commands === loaded.commands) commands = new Map(commands);
-      (commands as Map<string, RecordedCommand>).set(commandId, { fingerprint: commandFingerprint, revision: event.revision, position: event.position, state });
+      const attempt = attemptOf({ correlationId: String(event.metadata.correlationId), now: String(event.metadata.recordedAt) });
+      (commands as Map<string, RecordedCommand>).set(commandId, { fingerprint: commandFingerprint, attempt, revision: event.revision, position: event.position, state });
     }
   });
   const last = stored[stored.length - 1]!;

@@ -4,7 +4,7 @@ import { foldAsOf, timelineOf, verifyStreamChain, type AsOfAxis, type ChainVerdi
 import { EVENT_STORE, type EventStore, type StoredEvent } from '@stagecraft/event-store';
 import { foldOpportunity } from '@stagecraft/opportunity';
 import { toProcessStreamId } from '@stagecraft/sales-process';
-import { assertTeamsAllowed, ProcessRegistry, toOpportunityEvents } from '@stagecraft/commands';
+import { assertOpportunityVisible, ProcessRegistry, toOpportunityEvents } from '@stagecraft/commands';
 import { ApiProblem } from '../http/problem';
 import type { OpportunityView } from '@stagecraft/contracts';
 import { opportunityViewOf, readOpportunityStream } from './opportunity.queries';
@@ -61,8 +61,8 @@ export class VerifyOpportunityQuery extends Query<VerifyView> {
   }
 }
 
-/** Team-limited callers see only their teams' opportunities, judged by the team it has now. */
-function assertVisible(stored: readonly StoredEvent[], teams: readonly string[] | undefined): void {
+/** Team-limited callers see only their teams' opportunities, judged by the team it has now; another team's is not found. */
+function assertVisible(stored: readonly StoredEvent[], teams: readonly string[] | undefined, opportunityId: string): void {
   if (!teams) return;
   let team: string | undefined;
   try {
@@ -71,7 +71,7 @@ function assertVisible(stored: readonly StoredEvent[], teams: readonly string[] 
   } catch {
     team = undefined; // a stream that no longer folds (e.g. tampered) has no team a limited caller may rely on
   }
-  assertTeamsAllowed(teams, [team]);
+  assertOpportunityVisible(teams, opportunityId, team);
 }
 
 @QueryHandler(GetOpportunityAsOfQuery)
@@ -83,7 +83,7 @@ export class GetOpportunityAsOfHandler implements IQueryHandler<GetOpportunityAs
 
   async execute({ opportunityId, instant, axis, teams }: GetOpportunityAsOfQuery): Promise<AsOfView> {
     const stored = await readOpportunityStream(this.store, opportunityId);
-    assertVisible(stored, teams);
+    assertVisible(stored, teams, opportunityId);
     const { state, revision, eventsFolded } = foldAsOf(stored, instant, axis);
     if (state.status === 'none' || revision === null) {
       const first = stored[0]!;
@@ -110,7 +110,7 @@ export class GetOpportunityTimelineHandler implements IQueryHandler<GetOpportuni
 
   async execute({ opportunityId, teams }: GetOpportunityTimelineQuery) {
     const stored = await readOpportunityStream(this.store, opportunityId);
-    assertVisible(stored, teams);
+    assertVisible(stored, teams, opportunityId);
     // Every version the stream names (it opened on one, migrations moved it to others).
     for (const event of stored) {
       const { processId } = stored[0]!.data;
@@ -127,7 +127,7 @@ export class VerifyOpportunityHandler implements IQueryHandler<VerifyOpportunity
 
   async execute({ opportunityId, teams }: VerifyOpportunityQuery): Promise<VerifyView> {
     const stored = await readOpportunityStream(this.store, opportunityId);
-    assertVisible(stored, teams);
+    assertVisible(stored, teams, opportunityId);
     const opportunity = verifyStreamChain(stored, stored[0]!.stream);
     // The rules the opportunity was judged by live in its process's stream: verify that too.
     const processId = stored[0]!.data.processId;

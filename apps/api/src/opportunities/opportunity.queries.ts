@@ -4,7 +4,7 @@ import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { EVENT_STORE, type EventStore, type StoredEvent } from '@stagecraft/event-store';
 import { foldOpportunity, rejections, toOpportunityStreamId, type OpenedOpportunityState } from '@stagecraft/opportunity';
 import type { CompiledProcess } from '@stagecraft/sales-process';
-import { OpportunityRejectedError, ProcessRegistry, assertTeamsAllowed, toOpportunityEvents, OpportunityStreams } from '@stagecraft/commands';
+import { OpportunityRejectedError, ProcessRegistry, assertOpportunityVisible, toOpportunityEvents, OpportunityStreams } from '@stagecraft/commands';
 
 export class GetOpportunityQuery extends Query<OpportunityView> {
   constructor(
@@ -41,7 +41,7 @@ export class GetOpportunityHandler implements IQueryHandler<GetOpportunityQuery>
   async execute({ opportunityId, teams }: GetOpportunityQuery): Promise<OpportunityView> {
     const { state, revision, position } = await this.streams.load(opportunityId);
     if (state.status === 'none' || revision === 'no_stream') throw new OpportunityRejectedError(rejections.notFound(opportunityId));
-    if (teams) assertTeamsAllowed(teams, [state.teamId]);
+    assertOpportunityVisible(teams, opportunityId, state.teamId);
     await this.processes.ensureVersion(state.processId, state.processVersion);
     return opportunityViewOf(state, revision, position, this.processes.version(state.processId, state.processVersion));
   }
@@ -85,7 +85,7 @@ export class GetOpportunityHistoryHandler implements IQueryHandler<GetOpportunit
     const stored = await readOpportunityStream(this.store, opportunityId);
     if (teams) {
       const state = foldOpportunity(toOpportunityEvents(stored));
-      assertTeamsAllowed(teams, [state.status === 'none' ? undefined : state.teamId]);
+      assertOpportunityVisible(teams, opportunityId, state.status === 'none' ? undefined : state.teamId);
     }
     return {
       events: stored.map((event) => ({

@@ -59,7 +59,8 @@ export class ProcessMigrationController {
     this.processes.version(processId, dto.toVersion);
     // Each opportunity has its own revision: an If-Match cannot apply to all of them.
     const { expectedRevision: _notForBulk, ...envelope } = commandEnvelopeFrom(request, { occurredAt: dto.occurredAt, commandId: dto.commandId }, this.clock());
-    const candidates = await this.openOn(processId, dto.fromVersion);
+    // A caller limited to teams migrates, and hears of, only its teams' opportunities.
+    const candidates = await this.openOn(processId, dto.fromVersion, envelope.teams);
     const migrated: string[] = [];
     const refused: BulkMigrationReport['refused'][number][] = [];
     let next = 0;
@@ -93,21 +94,25 @@ export class ProcessMigrationController {
     return { processId, fromVersion: dto.fromVersion, toVersion: dto.toVersion, migrated: migrated.sort(), refused: refused.sort((a, b) => a.opportunityId.localeCompare(b.opportunityId)) };
   }
 
-  /** Ids of the opportunities open on a process version, from the log. */
-  private async openOn(processId: string, version: string): Promise<string[]> {
-    const opportunities = new Map<string, { processId: string; version: string; open: boolean }>();
+  /** Ids of the opportunities open on a process version, from the log; only those of `teams` when given. */
+  private async openOn(processId: string, version: string, teams: readonly string[] | undefined): Promise<string[]> {
+    const opportunities = new Map<string, { processId: string; version: string; open: boolean; teamId: string | undefined }>();
     for await (const page of readAllPages(this.store, { pageSize: PAGE })) {
       for (const event of page) {
         const id = fromOpportunityStreamId(event.stream);
         if (id === undefined) continue;
         const known = opportunities.get(id);
-        if (event.type === 'OpportunityOpened') opportunities.set(id, { processId: String(event.data.processId), version: String(event.data.processVersion), open: true });
-        else if (!known) continue;
+        if (event.type === 'OpportunityOpened') {
+          const teamId = typeof event.data.teamId === 'string' ? event.data.teamId : undefined;
+          opportunities.set(id, { processId: String(event.data.processId), version: String(event.data.processVersion), open: true, teamId });
+        } else if (!known) continue;
         else if (event.type === 'ProcessMigrated') known.version = String(event.data.toVersion);
         else if (event.type === 'OpportunityWon' || event.type === 'OpportunityLost') known.open = false;
         else if (event.type === 'OpportunityReopened') known.open = true;
+        else if (event.type === 'OpportunityDetailsChanged' && typeof event.data.teamId === 'string') known.teamId = event.data.teamId;
       }
     }
-    return [...opportunities.entries()].filter(([, o]) => o.open && o.processId === processId && o.version === version).map(([id]) => id);
+    const visible = (teamId: string | undefined) => teams === undefined || (teamId !== undefined && teams.includes(teamId));
+    return [...opportunities.entries()].filter(([, o]) => o.open && o.processId === processId && o.version === version && visible(o.teamId)).map(([id]) => id);
   }
 }

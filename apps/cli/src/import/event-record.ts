@@ -1,3 +1,4 @@
+import { COMMAND_KEY_STREAM_PREFIX } from '@stagecraft/commands';
 import { PROCESS_STREAM_PREFIX } from '@stagecraft/sales-process';
 import { fromOpportunityStreamId, isOpportunityEventType, type OpportunityEvent } from '@stagecraft/opportunity';
 import type { PlannedCommand } from './backfill.plan';
@@ -55,6 +56,9 @@ export type EventCommand =
 export function commandForEvent(record: EventRecord): EventCommand {
   if (record.stream.startsWith(PROCESS_STREAM_PREFIX)) {
     return { kind: 'skip', reason: 'process version record: this store records the versions PROCESSES_DIR defines' };
+  }
+  if (record.stream.startsWith(COMMAND_KEY_STREAM_PREFIX)) {
+    return { kind: 'skip', reason: "an opening's idempotency key: the import's own openings claim theirs" };
   }
   const opportunityId = fromOpportunityStreamId(record.stream);
   if (opportunityId === undefined) return { kind: 'reject', reason: `stream "${record.stream}" is not an opportunity stream` };

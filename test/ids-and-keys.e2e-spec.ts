@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
+
+// Issue 13, items 5–7: one deal per id whatever its case; no answer that tells a caller limited
+// to teams that another team's deal exists; an Idempotency-Key that means one thing.
+
+type Api = ApiTestApp & { keys: Record<string, string> };
+
+describe('ids, team limits and idempotency keys hold for every caller', () => {
+  const dir = temporaryDirectory();
+  let api: Api;
+  beforeAll(async () => {
+    api = await startApiTestApp({
+      eventStorePath: join(dir.path, 'events.db'),
+      extraKeys: [
+        { name: 'direct-writer', roles: ['writer'], teams: ['direct'] },
+        { name: 'partners-writer', roles: ['writer'], teams: ['partners'] },
+        { name: 'direct-auditor', roles: ['auditor'], teams: ['direct'] },
+        { name: 'direct-admin', roles: ['admin'], teams: ['direct'] },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await api?.close();
+    dir.remove();
+  });
+
+  const as = (key: string) => ({
+    get: (path: string) => api.anonymous.get(path).set('Authorization', `Bearer ${api.keys[key]}`),
+    post: (path: string, body: object, headers: Record<string, string> = {}) => api.anonymous.post(path).set('Authorization', `Bearer ${api.keys[key]}`).set(headers).send(body),
+  });
+  const open = async (body: object = {}) => (await api.http.post('/opportunities').send({ title: 'Deal', processId: 'standard', teamId: 'direct', ...body }).expect(201)).body.id as string;
+  const events = async (id: string) => (await api.http.get(`/opportunities/${id}/history`).expect(200)).body.events as unknown[];
+
+  describe('one deal, one id', () => {
+    it('the capitals of an existing id name the same deal: opening them again is a conflict, reading and moving reach it', async () => {
+      const id = await open({ id: randomUUID() });
+      const upper = id.toUpperCase();
+      expect((await api.http.post('/opportunities').send({ id: upper, title: 'Twin', processId: 'standard', teamId: 'direct' }).expect(409)).body.code).toBe('OPPORTUNITY.ALREADY_OPENED');
+      // A key limited to another team cannot make a twin either.
+      expect((await as('partners-writer').post('/opportunities', { id: upper, title: 'Twin', processId: 'standard', teamId: 'partners' })).body.code).toBe('OPPORTUNITY.ALREADY_OPENED');
+      expect((await api.http.get(`/opportunities/${upper}`).expect(200)).body.id).toBe(id);
+      expect((await api.http.post(`/opportunities/${upper}/move`).send({ stage: 'qualification' }).expect(200)).body).toMatchObject({ id, revision: 1 });
+      expect(await events(id)).toHaveLength(2);
+    });
+
+    it('an id given in capitals is stored in lower case', async () => {
+      const given = randomUUID().toUpperCase();
+      const answer = (await api.http.post('/opportunities').send({ id: given, title: 'Shouting', processId: 'standard' }).expect(201)).body;
+      expect(answer.id).toBe(given.toLowerCase());
+      expect((await api.http.get(`/opportunities/${given.toLowerCase()}/history`).expect(200)).body.events).toHaveLength(1);
+    });
+  });
+
+  describe('no oracle across teams', () => {
+    it('another team\'s deal answers exactly as an unknown id does, on every route', async () => {
+      const theirs = await open({ teamId: 'partners' });
+      const unknown = randomUUID();
+      const routes = [
+        (id: string) => as('direct-writer').get(`/opportunities/${id}`),
+        (id: string) => as('direct-writer').post(`/opportunities/${id}/move`, { stage: 'qualification' }),
+        (id: string) => as('direct-writer').post(`/opportunities/${id}/criteria`, { criterionId: 'need-confirmed', met: true }),
+        (id: string) => as('direct-writer').post(`/opportunities/${id}/lose`, { reason: 'price' }),
+        (id: string) => as('direct-auditor').get(`/opportunities/${id}/history`),
+        (id: string) => as('direct-auditor').get(`/opportunities/${id}/history?view=timeline`),
+        (id: string) => as('direct-auditor').get(`/opportunities/${id}/verify`),
+        (id: string) => as('direct-auditor').get(`/opportunities/${id}?asOf=2030-01-01T00:00:00Z`),
+      ];
+      for (const route of routes) {
+        const [foreign, missing] = [await route(theirs), await route(unknown)];
+        const blank = (body: Record<string, unknown>, id: string) => JSON.parse(JSON.stringify(body).split(id).join('<id>')) as unknown;
+        expect({ status: foreign.status, body: blank(foreign.body, theirs) }).toEqual({ status: missing.status, body: blank(missing.body, unknown) });
+        expect(foreign.status).toBe(404);
+      }
+      expect(await events(theirs)).toHaveLength(1); // nothing was appended
+    });
+
+    it('a team-limited admin\'s bulk migration reports only its teams\' deals', async () => {
+      const v = (await api.http.get('/processes/standard').expect(200)).body.version as string;
+      const theirs = await open({ teamId: 'partners' });
+      const mine = await open({ teamId: 'direct' });
+      const report = (await as('direct-admin').post('/processes/standard/migrate', { fromVersion: v, toVersion: v }).expect(200)).body;
+      const listed = [...report.migrated, ...report.refused.map((refusal: { opportunityId: string }) => refusal.opportunityId)];
+      expect(listed).toContain(mine);
+      expect(listed).not.toContain(theirs);
+    });
+  });
+
+  describe('an Idempotency-Key means one command', () => {
+    it('a key that opened one id cannot open another, with or without an id', async () => {
+      const key = randomUUID();
+      const x = randomUUID();
+      await api.http.post('/opportunities').set('Idempotency-Key', key).send({ id: x, title: 'X', processId: 'standard' }).expect(201);
+      const y = randomUUID();
+      const reused = await api.http.post('/opportunities').set('Idempotency-Key', key).send({ id: y, title: 'X', processId: 'standard' }).expect(422);
+      expect(reused.body.code).toBe('COMMAND.IDEMPOTENCY_KEY_REUSED');
+      await api.http.get(`/opportunities/${y}`).expect(404);
+      expect((await api.http.post('/opportunities').set('Idempotency-Key', key).send({ title: 'X', processId: 'standard' }).expect(422)).body.code).toBe('COMMAND.IDEMPOTENCY_KEY_REUSED');
+      // The very same request again is a retry.
+      const again = await api.http.post('/opportunities').set('Idempotency-Key', key).send({ id: x, title: 'X', processId: 'standard' }).expect(201);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+    });
+
+    it('two opens racing with one key and different ids: one deal, the other refused', async () => {
+      const key = randomUUID();
+      const ids = Array.from({ length: 6 }, () => randomUUID());
+      const answers = await Promise.all(ids.map((id) => api.http.post('/opportunities').set('Idempotency-Key', key).send({ id, title: 'Race', processId: 'standard' })));
+      expect(answers.filter((answer) => answer.status === 201)).toHaveLength(1);
+      expect(answers.filter((answer) => answer.status === 422).map((answer) => answer.body.code)).toEqual(Array(5).fill('COMMAND.IDEMPOTENCY_KEY_REUSED'));
+      const opened = await Promise.all(ids.map((id) => api.http.get(`/opportunities/${id}`)));
+      expect(opened.filter((answer) => answer.status === 200)).toHaveLength(1);
+    });
+
+    it.each([
+      ['an open', async () => ({ path: '/opportunities', body: { title: 'Race', processId: 'standard' } })],
+      ['a move', async () => ({ path: `/opportunities/${await open()}/move`, body: { stage: 'qualification' } })],
+    ])('every racing replay of %s says it is one: one answer without Idempotent-Replayed, the others with it', async (_name, prepare) => {
+      const { path, body } = await prepare();
+      const key = randomUUID();
+      const answers = await Promise.all(Array.from({ length: 40 }, () => api.http.post(path).set('Idempotency-Key', key).send(body)));
+      expect(new Set(answers.map((answer) => answer.status)).size).toBe(1);
+      expect(answers[0]!.status).toBeLessThan(300);
+      expect(new Set(answers.map((answer) => JSON.stringify(answer.body))).size).toBe(1);
+      expect(answers.filter((answer) => answer.headers['idempotent-replayed'] === 'true')).toHaveLength(39);
+      const id = answers[0]!.body.id as string;
+      expect(await events(id)).toHaveLength(path === '/opportunities' ? 1 : 2);
+    });
+  });
+});
