@@ -33,7 +33,7 @@ export class Authenticator {
     return this.keys.size;
   }
 
-  authenticate(authorization: string | undefined): Principal {
+  async authenticate(authorization: string | undefined): Promise<Principal> {
     if (!this.enabled) return AUTH_OFF_PRINCIPAL;
     if (!authorization) throw unauthenticated('Send credentials: Authorization: Bearer <API key or JWT>.');
     const match = /^Bearer\s+(\S+)$/i.exec(authorization);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { normaliseKurrentDBConnectionString } from '@stagecraft/event-store';
+import { parseTrustProxy, type TrustProxy } from './trust-proxy.setting';
 
 export interface ApiSettings {
   readonly host: string;
@@ -30,6 +31,10 @@ export interface ApiSettings {
   readonly auth: AuthSettings;
   /** Requests per minute per caller (key, token subject, or address); 0 turns the limit off. */
   readonly rateLimitPerMinute: number;
+  /** Failed authentications per minute per client address before it must wait; 0 turns the limit off. */
+  readonly authFailuresPerMinute: number;
+  /** Which proxies' X-Forwarded-For names the client (TRUST_PROXY); false: none, the TCP peer is the client. */
+  readonly trustProxy: TrustProxy;
   /** The board's built static files (index.html, board.js, board.css), served at /board. */
   readonly boardAssetsDir: string;
 }
@@ -85,6 +90,8 @@ export function readApiSettings(env: Env = process.env, cwd: string = process.cw
         }
       : undefined;
   const eventStoreUrl = readConnectionString(env, 'EVENT_STORE_URL');
+  const trustProxy = parseTrustProxy(env.TRUST_PROXY);
+  if (typeof trustProxy === 'object' && 'problem' in trustProxy) throw new SettingsError('TRUST_PROXY', trustProxy.problem);
   return {
     host: env.HOST ?? '0.0.0.0',
     port: readInteger(env, 'PORT', 3000, 0, 65535),
@@ -106,6 +113,8 @@ export function readApiSettings(env: Env = process.env, cwd: string = process.cw
       ...(jwt ? { jwt } : {}),
     },
     rateLimitPerMinute: readInteger(env, 'RATE_LIMIT_PER_MINUTE', 6000, 0, 100_000_000),
+    authFailuresPerMinute: readInteger(env, 'AUTH_FAILURES_PER_MINUTE', 20, 0, 1_000_000),
+    trustProxy,
     // `npm run build` bundles the board there (apps/board/board.build.ts).
     boardAssetsDir: resolve(cwd, env.BOARD_ASSETS_DIR ?? './dist/board'),
   };
