@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { readApiSettings, SettingsError } from './api-settings';
 
 describe('EVENT_STORE_URL', () => {
@@ -47,5 +48,50 @@ describe('AUTH_FAILURES_PER_MINUTE', () => {
     expect(readApiSettings({}).authFailuresPerMinute).toBe(20);
     expect(readApiSettings({ AUTH_FAILURES_PER_MINUTE: '0' }).authFailuresPerMinute).toBe(0);
     expect(() => readApiSettings({ AUTH_FAILURES_PER_MINUTE: '-1' })).toThrow(/AUTH_FAILURES_PER_MINUTE/);
+  });
+});
+
+describe('JWT settings', () => {
+  const rsaPem = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const ecPem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const variableOf = (env: Record<string, string>) => {
+    try {
+      readApiSettings(env);
+    } catch (error) {
+      expect(error).toBeInstanceOf(SettingsError);
+      return (error as SettingsError).variable;
+    }
+    return undefined;
+  };
+
+  it('pins the algorithm to the key source', () => {
+    expect(readApiSettings({ JWT_SECRET: 'x'.repeat(32) }).auth.jwt).toMatchObject({ algorithms: ['HS256'], clockToleranceSeconds: 30 });
+    expect(readApiSettings({ JWT_PUBLIC_KEY: rsaPem }).auth.jwt?.algorithms).toEqual(['RS256']);
+    expect(readApiSettings({ JWT_PUBLIC_KEY: ecPem }).auth.jwt?.algorithms).toEqual(['ES256']);
+    const jwks = readApiSettings({ JWT_JWKS_URL: 'https://idp.example/.well-known/jwks.json', JWT_ISSUER: 'https://idp.example/', JWT_AUDIENCE: 'stagecraft' }).auth.jwt;
+    expect(jwks).toMatchObject({ jwksUrl: 'https://idp.example/.well-known/jwks.json', algorithms: ['RS256', 'ES256'], issuer: 'https://idp.example/', audience: 'stagecraft' });
+    expect(readApiSettings({ JWT_JWKS_URL: 'http://127.0.0.1:8080/jwks', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a', JWT_ALGORITHMS: 'PS256, EdDSA' }).auth.jwt?.algorithms).toEqual(['PS256', 'EdDSA']);
+  });
+
+  it.each([
+    ['JWT_SECRET', { JWT_SECRET: 'short' }],
+    ['JWT_PUBLIC_KEY', { JWT_SECRET: 'x'.repeat(32), JWT_PUBLIC_KEY: rsaPem }],
+    ['JWT_JWKS_URL', { JWT_PUBLIC_KEY: rsaPem, JWT_JWKS_URL: 'https://idp.example/jwks' }],
+    ['JWT_PUBLIC_KEY', { JWT_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----' }],
+    ['JWT_PUBLIC_KEY', { JWT_PUBLIC_KEY: generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }).toString() }],
+    ['JWT_PUBLIC_KEY', { JWT_PUBLIC_KEY: generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey.export({ type: 'spki', format: 'pem' }).toString() }],
+    ['JWT_PUBLIC_KEY', { JWT_PUBLIC_KEY: '/nonexistent/key.pem' }],
+    ['JWT_JWKS_URL', { JWT_JWKS_URL: 'idp.example/jwks', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a' }],
+    ['JWT_JWKS_URL', { JWT_JWKS_URL: 'http://idp.example/jwks', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a' }],
+    ['JWT_ISSUER', { JWT_JWKS_URL: 'https://idp.example/jwks', JWT_AUDIENCE: 'a' }],
+    ['JWT_AUDIENCE', { JWT_JWKS_URL: 'https://idp.example/jwks', JWT_ISSUER: 'i' }],
+    ['JWT_ISSUER', { JWT_SECRET: 'x'.repeat(32), JWT_ISSUER: ' ' }],
+    ['JWT_ALGORITHMS', { JWT_JWKS_URL: 'https://idp.example/jwks', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a', JWT_ALGORITHMS: 'RS256,HS256' }],
+    ['JWT_ALGORITHMS', { JWT_JWKS_URL: 'https://idp.example/jwks', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a', JWT_ALGORITHMS: 'none' }],
+    ['JWT_ALGORITHMS', { JWT_SECRET: 'x'.repeat(32), JWT_ALGORITHMS: 'RS256' }],
+    ['JWT_CLOCK_TOLERANCE_SECONDS', { JWT_SECRET: 'x'.repeat(32), JWT_CLOCK_TOLERANCE_SECONDS: '3600' }],
+    ['JWT_AUDIENCE', { JWT_AUDIENCE: 'stagecraft' }],
+  ])('stops start-up naming %s', (variable, env) => {
+    expect(variableOf(env)).toBe(variable);
   });
 });
