@@ -3,6 +3,8 @@ import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import type { ApiSettings } from '../settings/api-settings';
 import { CLOCK, type Clock } from '../settings/api-settings.token';
+import { ApiKeyStore } from './api-key.store';
+import { ApiKeysController } from './api-keys.controller';
 import { AuthFailureLimiter } from './auth-failure.limiter';
 import { AuthGuard, type AuthenticatedRequest } from './auth.guard';
 import { Authenticator } from './authenticator.service';
@@ -28,7 +30,9 @@ export class AuthModule {
             }),
           ]
         : [],
+      controllers: [ApiKeysController],
       providers: [
+        ApiKeyStore,
         Authenticator,
         { provide: AuthFailureLimiter, inject: [CLOCK], useFactory: (clock: Clock) => new AuthFailureLimiter(settings.authFailuresPerMinute, clock) },
         ...guards,

@@ -2,8 +2,8 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ApiProblem } from '../http/problem';
 import { API_SETTINGS, CLOCK, type Clock } from '../settings/api-settings.token';
 import type { ApiSettings } from '../settings/api-settings';
-import { looksLikeApiKey, verifyApiKey, type StoredApiKey } from './api-key.credentials';
-import { parseApiKeys, readApiKeysFile } from './api-keys.file';
+import { looksLikeApiKey, verifyApiKey } from './api-key.credentials';
+import { ApiKeyStore } from './api-key.store';
 import { principalFromClaims } from './jwt.claims';
 import { createJwtVerifier, JwksUnavailableError, JwtRejectedError, type JwtVerifier } from './jwt.verifier';
 import type { Principal } from './principal';
@@ -17,13 +17,14 @@ const unauthenticated = (detail: string, extensions: Record<string, unknown> = {
 @Injectable()
 export class Authenticator implements OnModuleInit {
   private readonly logger = new Logger('Auth');
-  private readonly keys: Map<string, StoredApiKey>;
   private readonly jwt?: JwtVerifier;
 
-  constructor(@Inject(API_SETTINGS) private readonly settings: ApiSettings, @Inject(CLOCK) clock: Clock) {
+  constructor(
+    @Inject(API_SETTINGS) private readonly settings: ApiSettings,
+    @Inject(CLOCK) clock: Clock,
+    @Inject(ApiKeyStore) private readonly keys: ApiKeyStore,
+  ) {
     const { auth } = settings;
-    const keys = [...readApiKeysFile(auth.apiKeysFile), ...(auth.inlineApiKeys ? parseApiKeys(auth.inlineApiKeys, 'API_KEYS') : [])];
-    this.keys = new Map(keys.map((key) => [key.id, key]));
     if (auth.jwt) this.jwt = createJwtVerifier(auth.jwt, clock, (message) => this.logger.warn(message));
   }
 
@@ -44,7 +45,7 @@ export class Authenticator implements OnModuleInit {
     const token = match[1]!;
 
     if (looksLikeApiKey(token) || !this.jwt) {
-      const key = verifyApiKey(token, this.keys);
+      const key = verifyApiKey(token, this.keys.keys);
       if (!key) throw unauthenticated('The API key is not valid.');
       return {
         name: key.name,
