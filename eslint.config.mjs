@@ -1,5 +1,8 @@
 // @ts-check
+import { dirname, relative, resolve, sep } from 'node:path';
 import tseslint from 'typescript-eslint';
+
+const ROOT = import.meta.dirname;
 
 // The domain libraries decide; they never reach out. No framework, no storage, no file system,
 // no network, no environment, no clock and no randomness: time, ids and the actor arrive with
@@ -29,6 +32,50 @@ export const domainPurityRules = {
   ],
 };
 
+// Layering: apps are thin adapters over libs, so no app reaches into another app, and no lib
+// reaches into an app (HTTP types such as ApiProblem live in apps/api and stay there). Relative
+// imports are resolved against the importing file; `@stagecraft/*` aliases always name a lib.
+const layering = {
+  rules: {
+    'no-cross-layer-imports': {
+      meta: {
+        type: 'problem',
+        messages: {
+          appToApp: 'apps/{{from}} imports apps/{{to}}: an app is a thin adapter over libs/; move what both need into a lib.',
+          libToApp: 'A library imports apps/{{to}}: libs never depend on an app; move the piece into libs/ or pass it in.',
+        },
+        schema: [],
+      },
+      create(context) {
+        const [layer, owner] = relative(ROOT, context.filename).split(sep);
+        const check = (node, source) => {
+          if (typeof source !== 'string' || !source.startsWith('.')) return;
+          const [targetLayer, target] = relative(ROOT, resolve(dirname(context.filename), source)).split(sep);
+          if (targetLayer !== 'apps') return;
+          if (layer === 'apps' && target !== owner) context.report({ node, messageId: 'appToApp', data: { from: owner, to: target } });
+          if (layer === 'libs') context.report({ node, messageId: 'libToApp', data: { to: target } });
+        };
+        return {
+          ImportDeclaration: (node) => check(node, node.source.value),
+          ExportNamedDeclaration: (node) => node.source && check(node, node.source.value),
+          ExportAllDeclaration: (node) => check(node, node.source.value),
+          ImportExpression: (node) => node.source.type === 'Literal' && check(node, node.source.value),
+        };
+      },
+    },
+  },
+};
+
+// Every library but the domain ones (which refuse far more, above) stays free of the HTTP framework:
+// Nest lives in apps/ and in thin *.module.ts files.
+const FRAMEWORK_FREE_LIBS = ['libs/**/*.ts'];
+const frameworkFreeRules = {
+  'no-restricted-imports': [
+    'error',
+    { patterns: [{ group: ['@nestjs/*', 'fastify', '@fastify/*'], message: 'Libraries do not depend on NestJS or Fastify; wire them in apps/ (or a thin *.module.ts).' }] },
+  ],
+};
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'data/**', 'coverage/**', '**/*.js', '**/*.mjs'] },
   {
@@ -40,5 +87,7 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  { files: ['apps/**/*.ts', 'libs/**/*.ts'], plugins: { layering }, rules: { 'layering/no-cross-layer-imports': 'error' } },
+  { files: FRAMEWORK_FREE_LIBS, ignores: [...TEST_FILES, '**/*.module.ts'], rules: frameworkFreeRules },
   { files: DOMAIN_LIBS, ignores: TEST_FILES, rules: domainPurityRules },
 );

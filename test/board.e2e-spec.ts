@@ -1,5 +1,5 @@
 import type { Browser, Page, Request } from 'playwright-core';
-import type { FunnelAnswer, HistoryAnswer, OpportunityAnswer, PipelineAnswer, StageDurationsAnswer, WinLossAnswer } from '../apps/board/src/api.types';
+import type { FunnelResult, HistoryAnswer, OpportunityView, PipelineResult, StageDurationsResult, WinLossResult } from '@stagecraft/contracts';
 import { TEST_SERVICE } from './support/api-test-app';
 import { launchChromium, startBoardApi, type ListeningApi } from './support/board-browser';
 import { apiCaller, seedBoardDemo, type ApiCaller } from './support/board-demo.seed';
@@ -39,9 +39,9 @@ describe('the board in a real browser (end to end)', () => {
   });
 
   /** The log position of an opportunity's last event, read straight from its stream: what the page wrote. */
-  const positionOf = async (title: string) => (await caller.get<OpportunityAnswer>(`/opportunities/${ids[title]}`)).position;
+  const positionOf = async (title: string) => (await caller.get<OpportunityView>(`/opportunities/${ids[title]}`)).position;
   /** The board's own question: open cards per stage, and the deals closed in the default period (30 days up to now). */
-  const pipeline = async (minPosition: number) => caller.get<PipelineAnswer>(`/pipeline?processId=standard&include=opportunities&closed=won,lost&minPosition=${minPosition}`);
+  const pipeline = async (minPosition: number) => caller.get<PipelineResult>(`/pipeline?processId=standard&include=opportunities&closed=won,lost&minPosition=${minPosition}`);
 
   /** What the API says the columns hold: count per stage, then won and lost. */
   const apiCounts = async (minPosition: number): Promise<Record<string, number>> => {
@@ -179,7 +179,7 @@ describe('the board in a real browser (end to end)', () => {
     const title = 'Umbrella CRM';
     const id = ids[title]!;
     const before = await boardCounts();
-    const unmet = (await caller.get<OpportunityAnswer>(`/opportunities/${id}`)).exitCriteria.filter((criterion) => !criterion.met);
+    const unmet = (await caller.get<OpportunityView>(`/opportunities/${id}`)).exitCriteria.filter((criterion) => !criterion.met);
     expect(unmet.length).toBeGreaterThan(0);
     sent.length = 0;
 
@@ -273,7 +273,7 @@ describe('the board in a real browser (end to end)', () => {
     // Reloaded: the other client's tick shows, the refused one does not.
     await page.waitForFunction(() => (document.getElementById('criterion-proposal-given') as HTMLInputElement | null)?.checked === true);
     expect(await page.isChecked('#criterion-pricing-agreed')).toBe(false);
-    const state = await caller.get<OpportunityAnswer>(`/opportunities/${id}`);
+    const state = await caller.get<OpportunityView>(`/opportunities/${id}`);
     expect(state.exitCriteria.filter((criterion) => criterion.met).map((criterion) => criterion.id)).toEqual(['proposal-given']);
 
     const rendered = await renders();
@@ -299,14 +299,14 @@ describe('the board in a real browser (end to end)', () => {
     expect(after.lost).toBe(before.lost! + 1);
     expect(after.new).toBe(before.new! - 1);
     expect(after).toEqual(await apiCounts(await positionOf(title)));
-    const state = await caller.get<OpportunityAnswer>(`/opportunities/${ids[title]}`);
+    const state = await caller.get<OpportunityView>(`/opportunities/${ids[title]}`);
     expect([state.status, state.lostReason]).toEqual(['lost', 'timing']);
   });
 
   it('dropping a card on Won wins it once the panel has the stage\'s criteria met', async () => {
     const title = 'Tyrell upgrade';
     const before = await boardCounts();
-    const unmet = (await caller.get<OpportunityAnswer>(`/opportunities/${ids[title]}`)).exitCriteria.filter((criterion) => !criterion.met);
+    const unmet = (await caller.get<OpportunityView>(`/opportunities/${ids[title]}`)).exitCriteria.filter((criterion) => !criterion.met);
     await card(title).dragTo(column('won'));
     await page.waitForSelector('#criteria-panel[open] input[type=checkbox]:not([disabled])');
     expect(await page.$$eval('#criteria-panel input[type=checkbox]', (boxes) => boxes.map((box) => box.getAttribute('name')))).toEqual(unmet.map((criterion) => criterion.id));
@@ -327,7 +327,7 @@ describe('the board in a real browser (end to end)', () => {
     expect(after.won).toBe(before.won! + 1);
     expect(after.negotiation).toBe(before.negotiation! - 1);
     expect(after).toEqual(await apiCounts(await positionOf(title)));
-    expect((await caller.get<OpportunityAnswer>(`/opportunities/${ids[title]}`)).status).toBe('won');
+    expect((await caller.get<OpportunityView>(`/opportunities/${ids[title]}`)).status).toBe('won');
   });
 
   it('a card opens its timeline: when, who, what, one row per event', async () => {
@@ -349,10 +349,10 @@ describe('the board in a real browser (end to end)', () => {
     const query = async (minPosition: number, extra = '') => {
       const base = `processId=standard&minPosition=${minPosition}${extra}`;
       const [funnel, durations, byTeam, byReason] = await Promise.all([
-        caller.get<FunnelAnswer>(`/analytics/funnel?${base}`),
-        caller.get<StageDurationsAnswer>(`/analytics/stage-durations?${base}`),
-        caller.get<WinLossAnswer>(`/analytics/win-loss?${base}&groupBy=team`),
-        caller.get<WinLossAnswer>(`/analytics/win-loss?${base}&groupBy=reason`),
+        caller.get<FunnelResult>(`/analytics/funnel?${base}`),
+        caller.get<StageDurationsResult>(`/analytics/stage-durations?${base}`),
+        caller.get<WinLossResult>(`/analytics/win-loss?${base}&groupBy=team`),
+        caller.get<WinLossResult>(`/analytics/win-loss?${base}&groupBy=reason`),
       ]);
       return { funnel: funnel.processes[0]!, durations: durations.processes[0]!, byTeam: byTeam.groups!, byReason: byReason.groups! };
     };
@@ -452,7 +452,7 @@ describe('the board in a real browser (end to end)', () => {
       const after = await boardCounts();
       expect([after.lost, after.new]).toEqual([before.lost! - 1, before.new! + 1]);
       expect(after).toEqual(await apiCounts(await positionOf(title)));
-      const state = await caller.get<OpportunityAnswer>(`/opportunities/${ids[title]}`);
+      const state = await caller.get<OpportunityView>(`/opportunities/${ids[title]}`);
       expect([state.status, state.stage]).toEqual(['open', 'new']);
     });
 

@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { loadProcessFile } from '@stagecraft/config';
-import type { StoredEvent } from '@stagecraft/event-store';
+import { loadProcessFile, readSettings } from '@stagecraft/config';
+import { openEventStore, type StoredEvent } from '@stagecraft/event-store';
 import {
   ALL_PROJECTIONS,
   getSQLiteProjectionSnapshotStore,
@@ -14,18 +14,16 @@ import {
   queryStageDurations,
   queryTransitions,
   queryWinLoss,
-  type FunnelModel,
-  type PipelineModel,
   type Projection,
-  type StageDurationsModel,
-  type StageIntervalsModel,
-  type TransitionsModel,
-  type WinLossModel,
+  funnelProjection,
+  pipelineProjection,
+  stageDurationsProjection,
+  stageIntervalsProjection,
+  transitionsProjection,
+  winLossProjection,
 } from '@stagecraft/projections';
 import { compileProcess } from '@stagecraft/sales-process';
-import { readCsvRecords } from '../apps/cli/src/io/csv';
-import { openEventStore } from '../apps/api/src/event-store/event-store.factory';
-import { readApiSettings } from '../apps/api/src/settings/api-settings';
+import { readCsvRecords } from '@stagecraft/csv';
 import { ROOT, SHIPPED_PROCESSES, startApiTestApp, temporaryDirectory } from './support/api-test-app';
 import { E2E_STORE, eventStoreEnv } from './support/e2e-store';
 
@@ -65,7 +63,7 @@ async function resolved(env: Record<string, string>): Promise<Record<string, str
 }
 
 function openStore(env: Record<string, string>) {
-  return openEventStore(readApiSettings(env, ROOT));
+  return openEventStore(readSettings(env, ROOT));
 }
 
 async function readAllEvents(env: Record<string, string>): Promise<StoredEvent[]> {
@@ -84,19 +82,19 @@ async function analyticsOf(env: Record<string, string>): Promise<unknown> {
   const runner = new ProjectionRunner(store, snapshots, ALL_PROJECTIONS as readonly Projection<unknown>[]);
   try {
     await runner.start();
-    const pipeline = queryPipeline(runner.model<PipelineModel>('pipeline'), {}, { includeOpportunities: true });
+    const pipeline = queryPipeline(runner.model(pipelineProjection), {}, { includeOpportunities: true });
     const winLoss = Object.fromEntries(
-      ([undefined, 'team', 'owner', 'reason', 'month', 'process'] as const).map((groupBy) => [groupBy ?? 'total', queryWinLoss(runner.model<WinLossModel>('win-loss'), {}, groupBy)]),
+      ([undefined, 'team', 'owner', 'reason', 'month', 'process'] as const).map((groupBy) => [groupBy ?? 'total', queryWinLoss(runner.model(winLossProjection), {}, groupBy)]),
     );
     return JSON.parse(
       JSON.stringify({
         pipeline,
-        pipelineAsOf: queryPipelineAsOf(runner.model<StageIntervalsModel>('stage-intervals'), Date.parse(at(5, 12)), {}, { includeOpportunities: true }),
+        pipelineAsOf: queryPipelineAsOf(runner.model(stageIntervalsProjection), Date.parse(at(5, 12)), {}, { includeOpportunities: true }),
         winLoss,
-        stageDurations: queryStageDurations(runner.model<StageDurationsModel>('stage-durations'), {}, NOW),
-        funnel: queryFunnel(runner.model<FunnelModel>('funnel'), {}),
-        funnelDirect: queryFunnel(runner.model<FunnelModel>('funnel'), { teamId: 'direct', from: at(1), to: at(5) }),
-        transitions: queryTransitions(runner.model<TransitionsModel>('transitions'), {}),
+        stageDurations: queryStageDurations(runner.model(stageDurationsProjection), {}, NOW),
+        funnel: queryFunnel(runner.model(funnelProjection), {}),
+        funnelDirect: queryFunnel(runner.model(funnelProjection), { teamId: 'direct', from: at(1), to: at(5) }),
+        transitions: queryTransitions(runner.model(transitionsProjection), {}),
       }),
       (key, value) => (key === 'opportunities' && Array.isArray(value) ? [...value].sort((a, b) => a.id.localeCompare(b.id)) : value),
     );

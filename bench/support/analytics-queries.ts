@@ -6,13 +6,13 @@ import {
   queryTransitions,
   queryWinLoss,
   type AnalyticsFilter,
-  type FunnelModel,
-  type PipelineModel,
   type ProjectionRunner,
-  type StageDurationsModel,
-  type StageIntervalsModel,
-  type TransitionsModel,
-  type WinLossModel,
+  funnelProjection,
+  pipelineProjection,
+  stageDurationsProjection,
+  stageIntervalsProjection,
+  transitionsProjection,
+  winLossProjection,
 } from '@stagecraft/projections';
 import { seededRandom } from './history.generator';
 
@@ -29,36 +29,40 @@ export function runAnalyticsQueries(runner: ProjectionRunner, now: string): stri
     { processId: 'standard', teamId: 'partners', from: '2025-03-01T00:00:00Z', to: '2025-09-30T23:59:59Z' },
   ];
   const pick = () => filters[Math.floor(random() * filters.length)]!;
-  const instantOf2025 = () => new Date(Date.UTC(2025, 0, 31) + Math.floor(random() * 330) * 86_400_000).toISOString();
+  // The board's window (the 30 days up to an instant of 2025, the generated history's span), different each call.
+  const closedIn2025 = () => {
+    const toMs = Date.UTC(2025, 0, 31) + Math.floor(random() * 330) * 86_400_000;
+    return { outcomes: ['won', 'lost'] as const, from: new Date(toMs - 30 * 86_400_000).toISOString(), to: new Date(toMs).toISOString(), limit: 50 };
+  };
   const queries: [string, () => unknown][] = [
-    ['GET /pipeline', () => queryPipeline(runner.model<PipelineModel>('pipeline'), pick())],
+    ['GET /pipeline', () => queryPipeline(runner.model(pipelineProjection), pick())],
     // Closed in the 30 days before an instant of 2025 (the generated history's span), different each call.
-    ['GET /pipeline?closed=won,lost', () => queryPipeline(runner.model<PipelineModel>('pipeline'), pick(), { closed: { outcomes: ['won', 'lost'], now: instantOf2025() } })],
+    ['GET /pipeline?closed=won,lost', () => queryPipeline(runner.model(pipelineProjection), pick(), { closed: closedIn2025() })],
     // The board's question: every open card (unbounded, so it grows with the open pipeline) and the newest 50 closed per outcome.
     [
       'GET /pipeline?include=opportunities&closed=won,lost',
-      () => queryPipeline(runner.model<PipelineModel>('pipeline'), pick(), { includeOpportunities: true, closed: { outcomes: ['won', 'lost'], now: instantOf2025() } }),
+      () => queryPipeline(runner.model(pipelineProjection), pick(), { includeOpportunities: true, closed: closedIn2025() }),
     ],
     // What the board asks now: the first 100 cards per stage column (longest in stage), the rest only counted.
     [
       'GET /pipeline?include=opportunities&closed=won,lost&cardsPerColumn=100',
       () =>
-        queryPipeline(runner.model<PipelineModel>('pipeline'), pick(), {
+        queryPipeline(runner.model(pipelineProjection), pick(), {
           includeOpportunities: true,
           cardsPerColumn: 100,
-          closed: { outcomes: ['won', 'lost'], now: instantOf2025() },
+          closed: closedIn2025(),
         }),
     ],
-    ['GET /analytics/win-loss?groupBy=month', () => queryWinLoss(runner.model<WinLossModel>('win-loss'), pick(), 'month')],
-    ['GET /analytics/stage-durations', () => queryStageDurations(runner.model<StageDurationsModel>('stage-durations'), pick(), now)],
-    ['GET /analytics/funnel', () => queryFunnel(runner.model<FunnelModel>('funnel'), pick())],
-    ['GET /analytics/transitions', () => queryTransitions(runner.model<TransitionsModel>('transitions'), pick())],
+    ['GET /analytics/win-loss?groupBy=month', () => queryWinLoss(runner.model(winLossProjection), pick(), 'month')],
+    ['GET /analytics/stage-durations', () => queryStageDurations(runner.model(stageDurationsProjection), pick(), now)],
+    ['GET /analytics/funnel', () => queryFunnel(runner.model(funnelProjection), pick())],
+    ['GET /analytics/transitions', () => queryTransitions(runner.model(transitionsProjection), pick())],
     [
       'GET /pipeline?asOf=',
       () => {
         const { processId, teamId, ownerId } = pick();
         // An instant within the generated history's span (2025), different each call.
-        return queryPipelineAsOf(runner.model<StageIntervalsModel>('stage-intervals'), Date.UTC(2025, 0, 1) + Math.floor(random() * 365) * 86_400_000, { processId, teamId, ownerId });
+        return queryPipelineAsOf(runner.model(stageIntervalsProjection), Date.UTC(2025, 0, 1) + Math.floor(random() * 365) * 86_400_000, { processId, teamId, ownerId });
       },
     ],
   ];

@@ -5,7 +5,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { createApiApp } from '../../apps/api/src/api.app';
 import { generateApiKey, type NewApiKey } from '../../apps/api/src/auth/api-key.credentials';
-import { readApiSettings, type ApiSettings } from '../../apps/api/src/settings/api-settings';
+import { readSettings, type Settings } from '@stagecraft/config';
 import { eventStoreEnv } from './e2e-store';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -13,7 +13,7 @@ export const SHIPPED_PROCESSES = join(ROOT, 'config', 'processes');
 
 export interface ApiTestApp {
   readonly app: NestFastifyApplication;
-  readonly settings: ApiSettings;
+  readonly settings: Settings;
   /** Requests as the test service: an admin key that may act on behalf of people. */
   readonly http: ReturnType<typeof request.agent>;
   /** Requests without credentials. */
@@ -51,7 +51,7 @@ export async function startApiTestApp(options: {
   clock?: () => Date;
 }): Promise<ApiTestApp & { keys: Record<string, string> }> {
   const { inline, keys } = testApiKeys([{ name: TEST_SERVICE, roles: ['admin'], mayActOnBehalf: true }, ...(options.extraKeys ?? [])]);
-  const settings = readApiSettings(
+  const settings = readSettings(
     {
       ...(await eventStoreEnv(options.eventStorePath)),
       PROCESSES_DIR: options.processesDir ?? SHIPPED_PROCESSES,

@@ -2,15 +2,16 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { ProjectionsModule } from './analytics/projections.module';
 import { AuthModule } from './auth/auth.module';
+import { CommandSideModule } from './command-side/command-side.module';
 import { EventStoreModule } from './event-store/event-store.module';
 import { HealthController } from './health/health.controller';
 import { OpportunitiesModule } from './opportunities/opportunities.module';
 import { ProcessesModule } from './processes/processes.module';
 import { API_SETTINGS, CLOCK, type Clock } from './settings/api-settings.token';
-import type { ApiSettings } from './settings/api-settings';
+import type { Settings } from '@stagecraft/config';
 
 export interface ApiModuleOptions {
-  readonly settings: ApiSettings;
+  readonly settings: Settings;
   readonly clock?: Clock;
 }
 
@@ -28,7 +29,7 @@ export class ApiModule {
     };
     return {
       module: ApiModule,
-      imports: [shared, AuthModule.forRoot(settings), CqrsModule.forRoot(), EventStoreModule.forRoot(settings), ProcessesModule, OpportunitiesModule, ProjectionsModule.forRoot(settings)],
+      imports: [shared, AuthModule.forRoot(settings), CqrsModule.forRoot(), EventStoreModule.forRoot(settings), CommandSideModule, ProcessesModule, OpportunitiesModule, ProjectionsModule.forRoot(settings)],
       controllers: [HealthController],
     };
   }

@@ -3,10 +3,10 @@ import { EventStoreUnavailableError, redactCredentials } from '@stagecraft/event
 import { ProcessDefinitionError } from '@stagecraft/sales-process';
 import { createApiApp } from './api.app';
 import { ensureFirstAdminKey } from './auth/first-run';
-import { readApiSettings, SettingsError } from './settings/api-settings';
+import { readSettings, SettingsError } from '@stagecraft/config';
 
 async function main(): Promise<void> {
-  const settings = readApiSettings();
+  const settings = readSettings();
   const firstKey = ensureFirstAdminKey(settings, new Date());
   try {
     const app = await createApiApp({ settings });

@@ -1,4 +1,4 @@
-import type { CommandAnswer, ProblemBody } from './api.types';
+import type { CommandAnswer, ProblemBody } from '@stagecraft/contracts';
 
 /** A refusal from the API, with its problem+json body (status, stable code, details). */
 export class ApiError extends Error {

@@ -1,4 +1,4 @@
-import type { PipelineAnswer, ProcessDetail } from './api.types';
+import type { PipelineResult, ProcessDetail } from '@stagecraft/contracts';
 import { boardColumns, moveCommand, moveTargets } from './board.model';
 
 const definition: ProcessDetail['definition'] = {
@@ -16,7 +16,7 @@ const now = new Date('2026-03-10T12:00:00Z');
 
 describe('the board model', () => {
   it('has one column per stage in process order, then Won and Lost, with the figures and cards the API gave', () => {
-    const pipeline: PipelineAnswer = {
+    const pipeline: PipelineResult = {
       closed: { from: '2026-02-08T12:00:00.000Z', to: '2026-03-10T12:00:00.000Z', limit: 1 },
       processes: [
         {
@@ -60,7 +60,7 @@ describe('the board model', () => {
 
   it('says how many cards a capped stage column leaves out, while its header keeps the whole column\'s figures', () => {
     const card = (id: string) => ({ id, title: id.toUpperCase(), ownerId: null, teamId: null, amount: 10, currency: 'EUR', stageEnteredAt: '2026-03-01T00:00:00Z' });
-    const pipeline: PipelineAnswer = {
+    const pipeline: PipelineResult = {
       processes: [
         {
           processId: 'standard',

@@ -1,4 +1,4 @@
-import type { ClosedCard, ClosedFigures, PipelineAnswer, PipelineStageFigures, ProcessDetail } from './api.types';
+import type { ClosedOpportunity, ClosedSection, PipelineResult, PipelineStage, ProcessDetail } from '@stagecraft/contracts';
 import { daysSince, formatAmount, formatMoney } from './format';
 
 // What the board shows, computed from the API's answers alone. Pure (no DOM): unit-tested in
@@ -51,14 +51,14 @@ type Definition = ProcessDetail['definition'];
  * One column per stage in process order (stages only older versions still hold come after), then
  * Won and Lost with the opportunities closed in the pipeline answer's period (`?closed=won,lost`).
  */
-export function boardColumns(definition: Definition, pipeline: PipelineAnswer, now: Date): BoardColumn[] {
+export function boardColumns(definition: Definition, pipeline: PipelineResult, now: Date): BoardColumn[] {
   const process = pipeline.processes.find((entry) => entry.processId === definition.id);
   const figures = process?.stages ?? [];
   const byStage = new Map(figures.map((stage) => [stage.stageId, stage]));
   const stageIds = [...definition.stages.map((stage) => stage.id), ...figures.map((stage) => stage.stageId).filter((id) => !definition.stages.some((stage) => stage.id === id))];
   const stageColumns = stageIds.map((stageId): BoardColumn => {
     const defined = definition.stages.find((stage) => stage.id === stageId);
-    const stage: PipelineStageFigures | undefined = byStage.get(stageId);
+    const stage: PipelineStage | undefined = byStage.get(stageId);
     const name = defined?.name ?? stage?.name ?? stageId;
     return {
       key: stageId,
@@ -84,7 +84,7 @@ export function boardColumns(definition: Definition, pipeline: PipelineAnswer, n
     };
   });
   const period = pipeline.closed ? `Closed ${formatDay(pipeline.closed.from)} – ${formatDay(pipeline.closed.to)}` : null;
-  const outcome = (kind: 'won' | 'lost', name: string, section: ClosedFigures | undefined): BoardColumn => {
+  const outcome = (kind: 'won' | 'lost', name: string, section: ClosedSection | undefined): BoardColumn => {
     const cards = (section?.opportunities ?? []).map((card) => closedCard(card, kind));
     const shown = section && cards.length < section.count ? ` · newest ${cards.length} of ${section.count}` : '';
     return {
@@ -103,7 +103,7 @@ export function boardColumns(definition: Definition, pipeline: PipelineAnswer, n
   return [...stageColumns, outcome('won', 'Won', process?.won), outcome('lost', 'Lost', process?.lost)];
 }
 
-function closedCard(card: ClosedCard, kind: 'won' | 'lost'): BoardCard {
+function closedCard(card: ClosedOpportunity, kind: 'won' | 'lost'): BoardCard {
   return {
     id: card.id,
     title: card.title,

@@ -1,4 +1,4 @@
-import type { ProcessDetail } from './api.types';
+import type { ProcessDetail } from '@stagecraft/contracts';
 import { funnelSteps, lostReasons, stageDurationRows, winLossByTeam } from './charts.model';
 
 const definition = {

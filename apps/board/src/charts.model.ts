@@ -1,4 +1,4 @@
-import type { FunnelAnswer, ProcessDetail, StageDurationsAnswer, WinLossAnswer } from './api.types';
+import type { FunnelResult, ProcessDetail, StageDurationsResult, WinLossResult } from '@stagecraft/contracts';
 import { secondsToDays } from './format';
 
 // The analysts' charts as plain series, from the analytics API's answers. The same series feed the
@@ -14,7 +14,7 @@ export interface FunnelStep {
   readonly conversionToNext: number | null;
 }
 
-export function funnelSteps(answer: FunnelAnswer, definition: Definition): FunnelStep[] {
+export function funnelSteps(answer: FunnelResult, definition: Definition): FunnelStep[] {
   const process = answer.processes.find((candidate) => candidate.processId === definition.id);
   if (!process) return [];
   const stages = process.stages.map((stage, index, all) => ({
@@ -37,7 +37,7 @@ export interface StageDurationRow {
   readonly openNow: number;
 }
 
-export function stageDurationRows(answer: StageDurationsAnswer, definition: Definition): StageDurationRow[] {
+export function stageDurationRows(answer: StageDurationsResult, definition: Definition): StageDurationRow[] {
   const process = answer.processes.find((candidate) => candidate.processId === definition.id);
   return (process?.stages ?? []).map((stage) => ({
     key: stage.stageId,
@@ -59,7 +59,7 @@ export interface OutcomeRow {
   readonly amountWon: number;
 }
 
-export function winLossByTeam(answer: WinLossAnswer): OutcomeRow[] {
+export function winLossByTeam(answer: WinLossResult): OutcomeRow[] {
   return (answer.groups ?? []).map((group) => ({ key: group.key ?? 'no team', won: group.won, lost: group.lost, winRate: group.winRate, amountWon: group.amountWon }));
 }
 
@@ -69,7 +69,7 @@ export interface LostReasonRow {
 }
 
 /** From win-loss grouped by reason: only the groups that lost something (won deals have no reason). */
-export function lostReasons(answer: WinLossAnswer): LostReasonRow[] {
+export function lostReasons(answer: WinLossResult): LostReasonRow[] {
   return (answer.groups ?? []).filter((group) => group.key !== null && group.lost > 0).map((group) => ({ reason: group.key!, lost: group.lost }));
 }
 

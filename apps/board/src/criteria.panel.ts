@@ -1,5 +1,5 @@
 import { ApiError, type ApiClient } from './api.client';
-import type { CommandAnswer, CriterionDescription, OpportunityAnswer, ProblemBody } from './api.types';
+import type { CommandAnswer, CriterionDescription, OpportunityView, ProblemBody } from '@stagecraft/contracts';
 import type { BoardCard, MoveTarget } from './board.model';
 import { byId, h } from './dom';
 
@@ -25,7 +25,7 @@ export function openCriteriaPanel(
 ): Promise<CriteriaPanelOutcome> {
   const dialog = byId<HTMLDialogElement>('criteria-panel');
   let unmet: readonly CriterionDescription[] = refusal.unmetCriteria ?? [];
-  let opportunity: OpportunityAnswer | null = null;
+  let opportunity: OpportunityView | null = null;
   let position: number | null = null;
   let busy = false;
 
@@ -46,7 +46,7 @@ export function openCriteriaPanel(
     };
 
     const reload = async (why?: string) => {
-      opportunity = await api.get<OpportunityAnswer>(`/opportunities/${card.id}`);
+      opportunity = await api.get<OpportunityView>(`/opportunities/${card.id}`);
       if (why) say(why, 'error');
       render();
     };

@@ -1,5 +1,5 @@
 import { ApiError, type ApiClient } from './api.client';
-import type { HistoryAnswer, ProcessDetail } from './api.types';
+import type { HistoryAnswer, ProcessDetail } from '@stagecraft/contracts';
 import type { BoardCard } from './board.model';
 import { byId, h } from './dom';
 import { formatInstant } from './format';

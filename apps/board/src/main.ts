@@ -1,5 +1,5 @@
 import { ApiClient, ApiError } from './api.client';
-import type { FunnelAnswer, PipelineAnswer, ProcessDetail, ProcessList, StageDurationsAnswer, WinLossAnswer } from './api.types';
+import type { FunnelResult, PipelineResult, ProcessDetail, ProcessList, StageDurationsResult, WinLossResult } from '@stagecraft/contracts';
 import { boardColumns, CARDS_PER_COLUMN, moveCommand, type BoardCard, type MoveTarget } from './board.model';
 import { renderBoard } from './board.view';
 import { funnelSteps, lostReasons, stageDurationRows, winLossByTeam } from './charts.model';
@@ -134,7 +134,7 @@ async function loadBoard(): Promise<void> {
   const definition = state.definition!;
   // Won and Lost: the deals closed in the API's default period (the last 30 days up to now).
   // Stage columns: the first CARDS_PER_COLUMN cards each; the header totals still cover them all.
-  const pipeline = await api.get<PipelineAnswer>('/pipeline', { ...scope(), include: 'opportunities', cardsPerColumn: CARDS_PER_COLUMN, closed: 'won,lost' });
+  const pipeline = await api.get<PipelineResult>('/pipeline', { ...scope(), include: 'opportunities', cardsPerColumn: CARDS_PER_COLUMN, closed: 'won,lost' });
   const container = byId('columns');
   renderBoard(container, boardColumns(definition, pipeline, new Date()), {
     move: (card, target) => void guarded(() => move(card, target)),
@@ -179,10 +179,10 @@ async function loadCharts(): Promise<void> {
   };
   const query = { ...scope(), ...period };
   const [funnel, durations, byTeam, byReason] = await Promise.all([
-    api.get<FunnelAnswer>('/analytics/funnel', query),
-    api.get<StageDurationsAnswer>('/analytics/stage-durations', query),
-    api.get<WinLossAnswer>('/analytics/win-loss', { ...query, groupBy: 'team' }),
-    api.get<WinLossAnswer>('/analytics/win-loss', { ...query, groupBy: 'reason' }),
+    api.get<FunnelResult>('/analytics/funnel', query),
+    api.get<StageDurationsResult>('/analytics/stage-durations', query),
+    api.get<WinLossResult>('/analytics/win-loss', { ...query, groupBy: 'team' }),
+    api.get<WinLossResult>('/analytics/win-loss', { ...query, groupBy: 'reason' }),
   ]);
   const container = byId('charts');
   renderCharts(container, {

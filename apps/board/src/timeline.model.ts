@@ -1,4 +1,4 @@
-import type { HistoryAnswer, ProcessDetail } from './api.types';
+import type { HistoryAnswer, ProcessDetail } from '@stagecraft/contracts';
 
 // The history of an opportunity as people read it: when, who, what. Pure: timeline.model.spec.ts.
 

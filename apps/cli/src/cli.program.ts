@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ProcessDefinitionError } from '@stagecraft/sales-process';
-import { readApiSettings, SettingsError } from '../../api/src/settings/api-settings';
+import { readSettings, SettingsError } from '@stagecraft/config';
 import { CliError, EXIT } from './cli.errors';
 import type { AsOfAxis } from '@stagecraft/audit';
 import { showHistory } from './commands/history.command';
@@ -32,7 +32,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(new Option('--axis <axis>', 'clock of --as-of: occurredAt (business time) or recordedAt (what the system knew then)').choices(['occurredAt', 'recordedAt']).default('occurredAt'))
     .option('--json', 'print JSON instead of text')
     .action(async (id: string, options: { asOf?: string; axis: AsOfAxis; json?: boolean }) => {
-      setExitCode(await showHistory(readApiSettings(), id, options));
+      setExitCode(await showHistory(readSettings(), id, options));
     });
 
   program
@@ -43,7 +43,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--strict', 'also fail when a stream holds only events written before tamper evidence')
     .option('--json', 'print JSON instead of text')
     .action(async (id: string | undefined, options: { all?: boolean; strict?: boolean; json?: boolean }) => {
-      setExitCode(await verifyChains(readApiSettings(), id, options));
+      setExitCode(await verifyChains(readSettings(), id, options));
     });
 
   program
@@ -54,7 +54,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--to <instant>', 'only events whose business time is at or before this instant')
     .option('--out <file>', 'write to this file (created owner-only) instead of stdout')
     .action(async (options: { format: ExportFormat; from?: string; to?: string; out?: string }) => {
-      setExitCode(await exportEvents(readApiSettings(), options));
+      setExitCode(await exportEvents(readSettings(), options));
     });
 
   program
@@ -68,7 +68,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--json', 'print the summary as JSON')
     .option('--concurrency <n>', 'opportunities imported side by side', positiveInteger, 16)
     .action(async (file: string, options: { format?: ImportFormat; json?: boolean; concurrency: number }) => {
-      setExitCode(await importFile(readApiSettings(), file, options));
+      setExitCode(await importFile(readSettings(), file, options));
     });
 
   program
@@ -76,7 +76,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description('rebuild read models from the start of the log into READ_MODELS_PATH (offline: no API or projector writing them)')
     .argument('[projection...]', 'pipeline, win-loss, stage-durations, funnel, transitions (all when none is named)')
     .action(async (names: string[]) => {
-      setExitCode(await rebuildReadModels(readApiSettings(), names));
+      setExitCode(await rebuildReadModels(readSettings(), names));
     });
 
   const processes = program.command('processes').description('process definitions');

@@ -1,12 +1,13 @@
 // The projections as their own process: `npm run start:projector`, with the API started with
 // PROJECTIONS=external. It follows the event log and saves the read models every half second;
 // the API instances serve what it saved.
-import { ProjectionRunner } from '@stagecraft/projections';
-import { SettingsError } from '../../api/src/settings/api-settings';
-import { openProjectorStores } from './projector.runtime';
+import { ProjectionRunner, openProjectionStores } from '@stagecraft/projections';
+import { SettingsError, readSettings } from '@stagecraft/config';
 
 async function main(): Promise<void> {
-  const { store, snapshots, projections, readModelsPath } = openProjectorStores();
+  const settings = readSettings();
+  const { store, snapshots, projections } = openProjectionStores(settings);
+  const { readModelsPath } = settings;
   const runner = new ProjectionRunner(store, snapshots, projections, { snapshotEveryMs: 500, snapshotEveryEvents: 20_000 });
   runner.onFailure = (name, reason) => console.error(`Projection ${name} stopped: ${reason}`);
   runner.onDiscardedSnapshot = (name, reason) => console.warn(`Saved read model ${name} set aside (${reason}); rebuilding it from the log`);

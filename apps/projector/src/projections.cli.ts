@@ -2,8 +2,8 @@
 // npm run projections -- rebuild [name ...]   (all when none is named; also `stagecraft rebuild`)
 // Works on the store files directly; rebuild while neither the API (in-process projections) nor
 // the projector runs, or use POST /admin/projections/:name/rebuild on a running API.
-import { openProjectorStores } from './projector.runtime';
-import { rebuildProjections, savedProjectionStatus, unknownProjections } from './projections.maintenance';
+import { readSettings } from '@stagecraft/config';
+import { openProjectionStores, rebuildProjections, savedProjectionStatus, unknownProjections } from '@stagecraft/projections';
 
 function bar(position: number, head: number): string {
   const share = head === 0 ? 1 : Math.min(1, position / head);
@@ -12,7 +12,7 @@ function bar(position: number, head: number): string {
 }
 
 async function main(args: string[]): Promise<number> {
-  const stores = openProjectorStores();
+  const stores = openProjectionStores(readSettings());
   const { store, snapshots, projections } = stores;
   try {
     const [command, ...names] = args;

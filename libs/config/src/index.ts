@@ -1,1 +1,2 @@
 export * from './process-files.loader';
+export * from './settings';

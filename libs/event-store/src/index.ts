@@ -2,6 +2,7 @@
 // globals and must stay out of production code. Adapters' tests import it by path.
 export * from './event-store.port';
 export * from './event-store.errors';
+export * from './open-event-store';
 export * from './read-all-pages';
 export * from './sqlite/sqlite-event-store';
 export * from './kurrentdb/kurrentdb-event-store';

@@ -20,3 +20,13 @@ function daysIn(year: number, month: number): number {
   if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
   return [4, 6, 9, 11].includes(month) ? 30 : 31;
 }
+
+/** What every API, CLI and query parameter that takes an instant says when it gets something else. */
+export const INSTANT_RULE = 'an ISO 8601 date-time with a time zone, such as 2026-03-31T23:59:59Z (a real calendar date and time)';
+
+/** Milliseconds of an instant a caller gave; a RangeError naming the parameter when it is not one. */
+export function requireInstant(text: string, name: string): number {
+  const ms = parseInstant(text);
+  if (ms === undefined) throw new RangeError(`${name} must be ${INSTANT_RULE} (got "${text}")`);
+  return ms;
+}

@@ -1,4 +1,4 @@
-import type { CompiledProcess, MachinePosition, SalesProcessEvent } from '@stagecraft/sales-process';
+import type { CompiledProcess, MachinePosition, ProcessStep, SalesProcessEvent } from '@stagecraft/sales-process';
 import { definedOnly } from './defined-only';
 import type {
   ChangeOpportunityDetails,
@@ -12,7 +12,7 @@ import type {
   RevokeExitCriterion,
   WinOpportunity,
 } from './opportunity.commands';
-import { rejections, type OpportunityRejection } from './opportunity.errors';
+import { rejections, ruleRejection, type OpportunityRejection } from './opportunity.errors';
 import type { OpportunityDetails, OpportunityEvent } from './opportunity.events';
 import type { OpenOpportunityState, OpportunityState, OpenedOpportunityState } from './opportunity.state';
 import { parseInstant } from './instant';
@@ -34,7 +34,7 @@ const rejected = (error: OpportunityRejection): Decision => ({ ok: false, error 
  * Decides what a command means for an opportunity: the events to append, or why not.
  * `process` must be the compiled version the opportunity runs on (for OpenOpportunity, the
  * version it will open with). The machine is the authority on what is allowed; when it says no,
- * the definition is read once more only to explain why in terms a person can act on.
+ * the process's rule table (the one the machine's guards ask) says which rule refused and why.
  */
 export function decide(command: OpportunityCommand, state: OpportunityState, process: CompiledProcess, versions?: ProcessVersionLookup): Decision {
   const time = resolveOccurredAt(command, state);
@@ -122,9 +122,6 @@ function decideRevokeCriterion(command: RevokeExitCriterion, state: OpenedOpport
 
 function decideMove(command: MoveOpportunityToStage, state: OpenedOpportunityState, process: CompiledProcess, at: EventStamp): Decision {
   const to = command.stage;
-  if (state.status === 'open' && process.stageIndex(to) < 0) {
-    return rejected(rejections.unknownStage(to, stageIds(process)));
-  }
   return withMachine(process, state, { type: 'MOVE', to }, (open) => ({
     type: 'StageChanged',
     data: {
@@ -134,31 +131,14 @@ function decideMove(command: MoveOpportunityToStage, state: OpenedOpportunitySta
       direction: process.stageIndex(to) > process.stageIndex(open.stage) ? 'forward' : 'backward',
       ...definedOnly({ note: command.note }),
     },
-  }), (open) => {
-    const from = open.stage;
-    const fromIndex = process.stageIndex(from);
-    const toIndex = process.stageIndex(to);
-    const { rules } = process.definition;
-    if (toIndex === fromIndex) return rejected(rejections.alreadyInStage(from));
-    if (toIndex < fromIndex) return rejected(rejections.backwardNotAllowed(from, to));
-    if (toIndex > fromIndex + 1 && !rules.allowSkipping) {
-      return rejected(rejections.skipNotAllowed(from, to, process.definition.stages[fromIndex + 1]!.id));
-    }
-    const unmet = unmetCriteria(open, process);
-    return unmet.length > 0 ? rejected(rejections.exitCriteriaUnmet(from, `move from "${from}" to "${to}"`, unmet)) : undefined;
-  });
+  }), (open) => explainByRules(process, open, { kind: 'move', from: open.stage, to }));
 }
 
 function decideWin(command: WinOpportunity, state: OpenedOpportunityState, process: CompiledProcess, at: EventStamp): Decision {
   return withMachine(process, state, { type: 'WIN' }, (open) => ({
     type: 'OpportunityWon',
     data: { ...at, stage: open.stage, ...definedOnly({ amount: open.amount, note: command.note }) },
-  }), (open) => {
-    const { winFrom } = process.definition.rules;
-    if (!winFrom.includes(open.stage)) return rejected(rejections.notWinnableFromStage(open.stage, winFrom));
-    const unmet = unmetCriteria(open, process);
-    return unmet.length > 0 ? rejected(rejections.exitCriteriaUnmet(open.stage, 'win the opportunity', unmet)) : undefined;
-  });
+  }), (open) => explainByRules(process, open, { kind: 'win', from: open.stage }));
 }
 
 function decideLose(command: LoseOpportunity, state: OpenedOpportunityState, process: CompiledProcess, at: EventStamp): Decision {
@@ -166,15 +146,17 @@ function decideLose(command: LoseOpportunity, state: OpenedOpportunityState, pro
   return withMachine(process, state, { type: 'LOSE', reason }, (open) => ({
     type: 'OpportunityLost',
     data: { ...at, stage: open.stage, reason, ...definedOnly({ note: command.note }) },
-  }), () => rejected(rejections.invalidLostReason(reason, process.definition.lostReasons)));
+  }), (open) => explainByRules(process, open, { kind: 'lose', from: open.stage, reason }));
 }
 
 function decideReopen(command: ReopenOpportunity, state: OpenedOpportunityState, process: CompiledProcess, at: EventStamp): Decision {
   if (state.status === 'open') return rejected(rejections.notClosed(state.stage));
   const stage = command.stage ?? state.stage;
-  if (process.stageIndex(stage) < 0) return rejected(rejections.unknownStage(stage, stageIds(process)));
   const event: SalesProcessEvent = { type: 'REOPEN', stage };
-  if (!process.snapshotAt({ status: state.status }).can(event)) throw machineDisagrees(event, state);
+  const allowed = process.snapshotAt(positionOf(state)).can(event);
+  const broken = process.ruleTable.violation({ kind: 'reopen', closedIn: state.stage, to: stage }, []);
+  if (allowed === (broken !== undefined)) throw machineDisagrees(event, state);
+  if (broken) return rejected(ruleRejection(broken));
   return accepted({ type: 'OpportunityReopened', data: { ...at, stage, ...definedOnly({ note: command.note }) } });
 }
 
@@ -235,7 +217,7 @@ function withMachine(
   explain: (open: OpenOpportunityState) => Decision | undefined,
 ): Decision {
   if (state.status !== 'open') {
-    if (process.snapshotAt({ status: state.status }).can(event)) throw machineDisagrees(event, state);
+    if (process.snapshotAt(positionOf(state)).can(event)) throw machineDisagrees(event, state);
     return rejected(rejections.alreadyClosed(state.status));
   }
   if (process.snapshotAt(positionOf(state)).can(event)) return accepted(emit(state));
@@ -247,17 +229,19 @@ function withMachine(
 export function positionOf(state: OpenedOpportunityState): MachinePosition {
   return state.status === 'open'
     ? { status: 'open', stage: state.stage, criteriaMet: state.criteriaMet }
-    : { status: state.status };
+    : { status: state.status, stage: state.stage };
+}
+
+/** Why the machine refused a step: the first rule of the table it breaks. */
+function explainByRules(process: CompiledProcess, open: OpenOpportunityState, step: ProcessStep): Decision | undefined {
+  const broken = process.ruleTable.violation(step, open.criteriaMet);
+  return broken ? rejected(ruleRejection(broken)) : undefined;
 }
 
 // The machine and the explanation are two readings of one definition; if they ever disagree
 // that is a bug in this library, and it must be loud rather than silently pick one.
 function machineDisagrees(event: SalesProcessEvent, state: OpenedOpportunityState): Error {
   return new Error(`Machine and rule explanation disagree on ${JSON.stringify(event)} in status ${state.status}`);
-}
-
-function unmetCriteria(open: OpenOpportunityState, process: CompiledProcess) {
-  return process.stage(open.stage)!.exitCriteria.filter((criterion) => !open.criteriaMet.includes(criterion.id));
 }
 
 function unknownCriterion(criterionId: string, open: OpenOpportunityState, process: CompiledProcess): OpportunityRejection {
@@ -270,10 +254,8 @@ function stageIds(process: CompiledProcess): string[] {
 }
 
 function checkDetails(details: Partial<OpportunityDetails>, process: CompiledProcess): OpportunityRejection | undefined {
-  const { teams } = process.definition;
-  if (details.teamId !== undefined && teams.length > 0 && !teams.includes(details.teamId)) {
-    return rejections.unknownTeam(details.teamId, teams);
-  }
+  const team = details.teamId === undefined ? undefined : process.ruleTable.violation({ kind: 'assign-team', teamId: details.teamId }, []);
+  if (team) return ruleRejection(team);
   if (details.amount !== undefined && !(Number.isFinite(details.amount) && details.amount >= 0)) {
     return rejections.invalidAmount(details.amount);
   }

@@ -1,20 +1,17 @@
-import type { ExitCriterionDefinition } from '@stagecraft/sales-process';
+import { PROCESS_RULE_CODES, type RuleViolation } from '@stagecraft/sales-process';
 
-/** Stable codes: clients branch on them, so a shipped code is never renamed. */
+/**
+ * Stable codes: clients branch on them, so a shipped code is never renamed. The codes of the
+ * process's rules (skip, backward, exit criteria, winFrom, lost reasons, teams…) come with the rule
+ * table of libs/sales-process, which also writes their explanations.
+ */
 export const OPPORTUNITY_ERROR_CODES = [
+  ...PROCESS_RULE_CODES,
   'OPPORTUNITY.NOT_FOUND',
   'OPPORTUNITY.ALREADY_OPENED',
   'OPPORTUNITY.ALREADY_CLOSED',
   'OPPORTUNITY.NOT_CLOSED',
-  'OPPORTUNITY.EXIT_CRITERIA_UNMET',
-  'OPPORTUNITY.SKIP_NOT_ALLOWED',
-  'OPPORTUNITY.BACKWARD_NOT_ALLOWED',
-  'OPPORTUNITY.ALREADY_IN_STAGE',
-  'OPPORTUNITY.NOT_WINNABLE_FROM_STAGE',
-  'OPPORTUNITY.UNKNOWN_STAGE',
   'OPPORTUNITY.UNKNOWN_CRITERION',
-  'OPPORTUNITY.INVALID_LOST_REASON',
-  'OPPORTUNITY.UNKNOWN_TEAM',
   'OPPORTUNITY.INVALID_AMOUNT',
   'OPPORTUNITY.INVALID_OCCURRED_AT',
   'OPPORTUNITY.OCCURRED_AT_BEFORE_LAST_EVENT',
@@ -43,6 +40,9 @@ const reject = (code: OpportunityErrorCode, message: string, details: Record<str
 
 const list = (ids: readonly string[]): string => ids.map((id) => `"${id}"`).join(', ');
 
+/** A rule of the process refused the step: its own code, message and details. */
+export const ruleRejection = ({ code, message, details }: RuleViolation): OpportunityRejection => reject(code, message, details);
+
 export const rejections = {
   notFound: (opportunityId: string) =>
     reject('OPPORTUNITY.NOT_FOUND', `Opportunity "${opportunityId}" does not exist; open it first.`, { opportunityId }),
@@ -56,35 +56,6 @@ export const rejections = {
     reject('OPPORTUNITY.NOT_CLOSED', `The opportunity is still open (in stage "${stage}"); only a won or lost opportunity can be reopened.`, {
       stage,
     }),
-  exitCriteriaUnmet: (stage: string, action: string, unmet: readonly ExitCriterionDefinition[]) =>
-    reject(
-      'OPPORTUNITY.EXIT_CRITERIA_UNMET',
-      `Cannot ${action}: ${unmet.length} exit ${unmet.length === 1 ? 'criterion' : 'criteria'} of stage "${stage}" ` +
-        `${unmet.length === 1 ? 'is' : 'are'} not met: ${unmet.map((c) => `${c.id} (${c.description})`).join('; ')}. Mark them as met first.`,
-      { stage, unmetCriteria: unmet.map(({ id, description }) => ({ id, description })) },
-    ),
-  skipNotAllowed: (from: string, to: string, next: string) =>
-    reject(
-      'OPPORTUNITY.SKIP_NOT_ALLOWED',
-      `This process does not allow skipping stages: from "${from}" the next stage is "${next}", not "${to}".`,
-      { from, to, nextStage: next, rule: 'allowSkipping' },
-    ),
-  backwardNotAllowed: (from: string, to: string) =>
-    reject('OPPORTUNITY.BACKWARD_NOT_ALLOWED', `This process does not allow moving back from "${from}" to "${to}".`, {
-      from,
-      to,
-      rule: 'allowBackward',
-    }),
-  alreadyInStage: (stage: string) =>
-    reject('OPPORTUNITY.ALREADY_IN_STAGE', `The opportunity is already in stage "${stage}".`, { stage }),
-  notWinnableFromStage: (stage: string, winFrom: readonly string[]) =>
-    reject(
-      'OPPORTUNITY.NOT_WINNABLE_FROM_STAGE',
-      `An opportunity cannot be won from stage "${stage}"; this process allows winning from ${list(winFrom)}.`,
-      { stage, winFrom, rule: 'winFrom' },
-    ),
-  unknownStage: (stage: string, known: readonly string[]) =>
-    reject('OPPORTUNITY.UNKNOWN_STAGE', `The process has no stage "${stage}"; its stages are ${list(known)}.`, { stage, knownStages: known }),
   unknownCriterion: (criterionId: string, stage: string, known: readonly string[]) =>
     reject(
       'OPPORTUNITY.UNKNOWN_CRITERION',
@@ -93,16 +64,6 @@ export const rejections = {
         : `Stage "${stage}" has no exit criterion "${criterionId}"; its criteria are ${list(known)}.`,
       { criterionId, stage, knownCriteria: known },
     ),
-  invalidLostReason: (reason: string, known: readonly string[]) =>
-    reject('OPPORTUNITY.INVALID_LOST_REASON', `"${reason}" is not a lost reason of this process; use one of ${list(known)}.`, {
-      reason,
-      lostReasons: known,
-    }),
-  unknownTeam: (teamId: string, known: readonly string[]) =>
-    reject('OPPORTUNITY.UNKNOWN_TEAM', `Team "${teamId}" does not run this process; its teams are ${list(known)}.`, {
-      teamId,
-      teams: known,
-    }),
   invalidAmount: (amount: unknown) =>
     reject('OPPORTUNITY.INVALID_AMOUNT', `The amount must be a finite number of at least 0 (got ${String(amount)}).`, { amount }),
   invalidOccurredAt: (occurredAt: string) =>

@@ -1,33 +1,10 @@
-import {
-  addOpportunity,
-  changePeople,
-  createOpportunityTable,
-  matchRows,
-  rowOf,
-  type OpportunityTable,
-} from './opportunity-table';
-import {
-  createProcessCatalog,
-  migrateRow,
-  processesOf,
-  recordProcessVersion,
-  stageKeyOf,
-  stageOrderOf,
-  versionOf,
-  type ProcessCatalog,
-} from './process-catalog';
-import {
-  float64Column,
-  int32Column,
-  isProcessVersionRecorded,
-  occurredAtMs,
-  parseFilter,
-  pushFloat64,
-  pushInt32,
-  type Float64Column,
-  type Int32Column,
-} from './projection.helpers';
-import type { AnalyticsFilter, Projection } from './projection.types';
+import type { FunnelStage, FunnelResult } from '@stagecraft/contracts';
+import type { OpportunityLost, ProcessMigrated } from '@stagecraft/opportunity';
+import { defineOpportunityProjection, type Migration } from './opportunity-projection.factory';
+import { createOpportunityTable, matchRows, type OpportunityTable } from './opportunity-table';
+import { createProcessCatalog, processesOf, stageKeyOf, stageOrderOf, type ProcessCatalog } from './process-catalog';
+import { float64Column, int32Column, occurredAtMs, parseFilter, pushFloat64, pushInt32, type Float64Column, type Int32Column, type StageLifeEvent } from './projection.helpers';
+import type { AnalyticsFilter } from './projection.types';
 
 // Funnel / conversion (DESIGN.md §5): reached(i) = opportunities that ever entered stage i or any
 // later stage, or were ever won (a won opportunity passed every stage, even the ones it skipped).
@@ -59,28 +36,11 @@ export interface FunnelModel {
   readonly everWon: Int32Column;
 }
 
-export interface FunnelStage {
-  readonly stageId: string;
-  readonly reached: number;
-  readonly conversionToNext: number | null;
-}
+type FunnelEvent = Exclude<StageLifeEvent, OpportunityLost>;
 
-export interface FunnelProcess {
-  readonly processId: string;
-  readonly stages: readonly FunnelStage[];
-  readonly won: number;
-  readonly conversionLastToWon: number | null;
-}
-
-export interface FunnelResult {
-  readonly processes: readonly FunnelProcess[];
-}
-
-const HANDLED = ['ProcessVersionRecorded', 'OpportunityOpened', 'StageChanged', 'OpportunityWon', 'OpportunityReopened', 'OpportunityDetailsChanged', 'ProcessMigrated'] as const;
-
-export const funnelProjection: Projection<FunnelModel> = {
+export const funnelProjection = defineOpportunityProjection<FunnelModel, FunnelEvent>({
   name: 'funnel',
-  handles: new Set(HANDLED),
+  handles: ['ProcessVersionRecorded', 'OpportunityOpened', 'StageChanged', 'OpportunityWon', 'OpportunityReopened', 'OpportunityDetailsChanged', 'ProcessMigrated'],
   initial: () => ({
     catalog: createProcessCatalog(),
     table: createOpportunityTable(),
@@ -89,69 +49,50 @@ export const funnelProjection: Projection<FunnelModel> = {
     maxRank: int32Column(),
     everWon: int32Column(),
   }),
-  evolve(model, event) {
-    if (isProcessVersionRecorded(event)) {
-      recordProcessVersion(model.catalog, event.data);
-      return model;
-    }
-    const { data } = event;
-    if (event.type === 'OpportunityOpened') {
-      const row = addOpportunity(model.table, event);
-      if (row < 0) return model;
-      const version = versionOf(model.catalog, String(data.processId), String(data.processVersion));
-      pushInt32(model.version, version.code);
-      pushFloat64(model.openedMs, occurredAtMs(event));
-      pushInt32(model.maxRank, -1);
-      pushInt32(model.everWon, 0);
-      enter(model, row, data.stage);
-      return model;
-    }
-    const row = rowOf(model.table, event);
-    if (row < 0) return model;
+  opened(model, row, event) {
+    pushFloat64(model.openedMs, occurredAtMs(event));
+    pushInt32(model.maxRank, -1);
+    pushInt32(model.everWon, 0);
+    enter(model, row, event.data.stage);
+  },
+  changed(model, row, event, migration) {
     switch (event.type) {
       case 'StageChanged':
-        enter(model, row, data.to);
+        enter(model, row, event.data.to);
         break;
       case 'OpportunityReopened':
-        enter(model, row, data.stage);
+        enter(model, row, event.data.stage);
         break;
       case 'OpportunityWon':
         model.everWon.values[row] = 1;
         break;
-      case 'OpportunityDetailsChanged':
-        changePeople(model.table, row, data);
-        break;
       case 'ProcessMigrated':
-        migrate(model, row, data);
+        migrate(model, row, event.data, migration!);
         break;
     }
-    return model;
   },
-};
+});
 
 /**
  * The opportunity is counted under its new version from now on. How far it got is carried over:
  * the furthest stage reached in the old version, by its id or through the stage mapping, if the
  * new version has it; and the stage it continues in.
  */
-function migrate(model: FunnelModel, row: number, data: Readonly<Record<string, unknown>>): void {
-  const old = model.catalog.versions[model.version.values[row]!]!;
+function migrate(model: FunnelModel, row: number, data: ProcessMigrated['data'], { from, version, stageKey }: Migration): void {
   const oldRank = model.maxRank.values[row]!;
-  const furthest = oldRank >= 0 ? model.catalog.stages[old.stageKeys[oldRank]!]!.stageId : undefined;
-  const mapping = (data.stageMapping ?? {}) as Record<string, unknown>;
-  const { version, stageKey } = migrateRow(model.catalog, model.version, row, data);
+  const furthest = oldRank >= 0 ? model.catalog.stages[from.stageKeys[oldRank]!]!.stageId : undefined;
   let rank = version.rankByKey.get(stageKey)!;
   if (furthest !== undefined) {
-    const mapped = Object.hasOwn(mapping, furthest) && typeof mapping[furthest] === 'string' ? (mapping[furthest] as string) : furthest;
+    const mapped = Object.hasOwn(data.stageMapping, furthest) ? data.stageMapping[furthest]! : furthest;
     const key = version.keyByStageId.get(mapped);
     if (key !== undefined) rank = Math.max(rank, version.rankByKey.get(key)!);
   }
   model.maxRank.values[row] = rank;
 }
 
-function enter(model: FunnelModel, row: number, stageId: unknown): void {
+function enter(model: FunnelModel, row: number, stageId: string): void {
   const version = model.catalog.versions[model.version.values[row]!]!;
-  const rank = version.rankByKey.get(stageKeyOf(model.catalog, version, String(stageId)))!;
+  const rank = version.rankByKey.get(stageKeyOf(model.catalog, version, stageId))!;
   if (rank > model.maxRank.values[row]!) model.maxRank.values[row] = rank;
 }
 

@@ -5,7 +5,7 @@ import {
   type Int32Column,
   type ParsedFilter,
 } from './projection.helpers';
-import type { ProjectedEvent } from './projection.types';
+import type { OpportunityDetails, OpportunityOpened } from '@stagecraft/opportunity';
 
 // Every read model keeps its opportunities as rows of typed-array columns, one row index per
 // opportunity, with teams, owners and process ids stored as small integer codes. A query then
@@ -68,7 +68,7 @@ export function createOpportunityTable(): OpportunityTable {
  * Adds the row of an OpportunityOpened event and returns its index; -1 when the event is not an
  * opportunity's own or the opportunity is already open (the first opening stands).
  */
-export function addOpportunity(table: OpportunityTable, event: ProjectedEvent): number {
+export function addOpportunity(table: OpportunityTable, event: Pick<OpportunityOpened, 'data'> & { readonly stream: string }): number {
   const id = opportunityIdOf(event);
   if (id === undefined || table.indexById.has(id)) return -1;
   const index = table.rows++;
@@ -81,7 +81,7 @@ export function addOpportunity(table: OpportunityTable, event: ProjectedEvent): 
 }
 
 /** The row of the opportunity an event belongs to; -1 for other streams and unopened opportunities. */
-export function rowOf(table: OpportunityTable, event: ProjectedEvent): number {
+export function rowOf(table: OpportunityTable, event: { readonly stream: string; readonly data: { readonly opportunityId: string } }): number {
   const id = opportunityIdOf(event);
   if (id === undefined) return -1;
   const index = table.indexById.get(id);
@@ -89,7 +89,7 @@ export function rowOf(table: OpportunityTable, event: ProjectedEvent): number {
 }
 
 /** Applies the team and owner of an OpportunityDetailsChanged (only the fields it carries). */
-export function changePeople(table: OpportunityTable, index: number, data: Readonly<Record<string, unknown>>): void {
+export function changePeople(table: OpportunityTable, index: number, data: Partial<OpportunityDetails>): void {
   if (typeof data.teamId === 'string') table.team.values[index] = encode(table.teams, data.teamId);
   if (typeof data.ownerId === 'string') table.owner.values[index] = encode(table.owners, data.ownerId);
 }

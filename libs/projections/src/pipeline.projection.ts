@@ -1,43 +1,11 @@
-import {
-  addOpportunity,
-  changePeople,
-  createOpportunityTable,
-  createStringCodes,
-  encode,
-  matchRows,
-  NONE,
-  rowOf,
-  type OpportunityTable,
-  type StringCodes,
-} from './opportunity-table';
-import {
-  compareIds,
-  createProcessCatalog,
-  migrateRow,
-  processesOf,
-  recordProcessVersion,
-  stageKeyOf,
-  stageOrderOf,
-  versionOf,
-  type ProcessCatalog,
-} from './process-catalog';
-import {
-  dictionary,
-  float64Column,
-  int32Column,
-  isProcessVersionRecorded,
-  NO_CURRENCY,
-  occurredAtMs,
-  optionalNumber,
-  parseInstant,
-  pushFloat64,
-  pushInt32,
-  type Float64Column,
-  type Int32Column,
-  STAGE_LIFE_EVENTS,
-} from './projection.helpers';
+import type { ClosedOutcome, ClosedWindow, ClosedOpportunity, ClosedSection, PipelineOpportunity, PipelineStage, PipelineProcess, PipelineResult } from '@stagecraft/contracts';
+import { requireInstant } from '@stagecraft/opportunity';
+import { defineOpportunityProjection } from './opportunity-projection.factory';
+import { createOpportunityTable, createStringCodes, encode, matchRows, NONE, type OpportunityTable, type StringCodes } from './opportunity-table';
 import { firstInOrder } from './order-statistics';
-import type { Projection, ProjectedEvent } from './projection.types';
+import { compareIds, createProcessCatalog, processesOf, stageKeyOf, stageOrderOf, type ProcessCatalog } from './process-catalog';
+import { createStageTotals, withCards } from './stage-totals';
+import { dictionary, float64Column, int32Column, NO_CURRENCY, occurredAtMs, pushFloat64, pushInt32, STAGE_LIFE_EVENTS, type Float64Column, type Int32Column, type StageLifeEvent, type AtInstant } from './projection.helpers';
 
 // Pipeline (DESIGN.md §5): open opportunities per current stage, their amount and weighted amount.
 //
@@ -65,8 +33,9 @@ import type { Projection, ProjectedEvent } from './projection.types';
 // a reopened opportunity is open again and only shows once it closes again, at that new closing.
 // Each outcome answers count, amount (the opportunity's amount, which a win records unchanged:
 // details cannot change while closed) with per-currency sums over ALL of the window, and at most
-// `limit` cards, newest closing first (ties by id). The window defaults to the CLOSED_DEFAULT_DAYS
-// days up to `now`, which the caller passes: this library reads no clock.
+// `limit` cards, newest closing first (ties by id). The window and the limit are the caller's: what
+// a screen shows by default (the board's last 30 days) is policy of the query layer, not of the
+// read model (apps/api/src/analytics/pipeline.policy.ts).
 //
 // Capped columns (`options.cardsPerColumn`, the board's kanban): each stage lists only its first N
 // cards in the usual order (longest in the stage first: oldest stage entry, ties by id), and says
@@ -116,114 +85,37 @@ export interface PipelineFilter {
   readonly ownerId?: string;
 }
 
-export type ClosedOutcome = 'won' | 'lost';
 
-export const CLOSED_DEFAULT_DAYS = 30;
-export const CLOSED_DEFAULT_LIMIT = 50;
-export const CLOSED_MAX_LIMIT = 500;
-export const CARDS_PER_COLUMN_MAX = 1000;
-
-/** Which closed opportunities to add, as asked; `now` ends the default window. */
+/** Which closed opportunities to add: outcomes, the window of their latest closing (inclusive) and the cards per section. */
 export interface ClosedQuery {
   readonly outcomes: readonly ClosedOutcome[];
-  /** ISO 8601 instants; defaults: `to` = now, `from` = to − CLOSED_DEFAULT_DAYS days. */
-  readonly from?: string;
-  readonly to?: string;
-  /** Cards per outcome and process; CLOSED_DEFAULT_LIMIT when absent. */
-  readonly limit?: number;
-  readonly now: string;
-}
-
-/** The window a ClosedQuery stands for, with its defaults applied. */
-export interface ClosedWindow {
+  /** ISO 8601 instants with a zone. */
   readonly from: string;
   readonly to: string;
+  /** Cards listed per outcome and process, newest first; count and amounts cover the whole window. */
   readonly limit: number;
 }
 
 export function closedWindow(query: Omit<ClosedQuery, 'outcomes'>): ClosedWindow {
-  const toMs = query.to === undefined ? parseInstant(query.now, 'now') : parseInstant(query.to, 'closedTo');
-  const fromMs = query.from === undefined ? toMs - CLOSED_DEFAULT_DAYS * 86_400_000 : parseInstant(query.from, 'closedFrom');
-  const limit = query.limit ?? CLOSED_DEFAULT_LIMIT;
-  if (!Number.isInteger(limit) || limit < 1 || limit > CLOSED_MAX_LIMIT) throw new RangeError(`closedLimit must be a whole number from 1 to ${CLOSED_MAX_LIMIT} (got ${limit})`);
-  return { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), limit };
+  const fromMs = requireInstant(query.from, 'closedFrom');
+  const toMs = requireInstant(query.to, 'closedTo');
+  if (!Number.isInteger(query.limit) || query.limit < 1) throw new RangeError(`closedLimit must be a whole number of at least 1 (got ${query.limit})`);
+  return { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), limit: query.limit };
 }
 
 export interface PipelineQueryOptions {
   /** Lists the opportunities of each stage, oldest stage entry first (ties by id), and the closed ones asked for. */
   readonly includeOpportunities?: boolean;
-  /** With includeOpportunities: at most this many cards per stage (1–CARDS_PER_COLUMN_MAX), the first in the same order. */
+  /** With includeOpportunities: at most this many cards per stage (a whole number ≥ 1), the first in the same order. */
   readonly cardsPerColumn?: number;
   /** Adds `won` / `lost` sections per process (the live pipeline only). */
   readonly closed?: ClosedQuery;
 }
 
-export interface ClosedOpportunity {
-  readonly id: string;
-  readonly title: string;
-  readonly ownerId: string | null;
-  readonly teamId: string | null;
-  readonly amount: number | null;
-  readonly currency: string | null;
-  /** occurredAt of the latest closing, as written. */
-  readonly closedAt: string;
-  /** Only in `lost`. */
-  readonly lostReason?: string | null;
-}
 
-export interface ClosedSection {
-  /** Every opportunity of this outcome closed in the window, not only the cards listed. */
-  readonly count: number;
-  readonly amount: number;
-  readonly amountsByCurrency: Readonly<Record<string, number>>;
-  /** With includeOpportunities: at most `limit`, newest closing first (ties by id). */
-  readonly opportunities?: readonly ClosedOpportunity[];
-}
-
-export interface PipelineOpportunity {
-  readonly id: string;
-  readonly title: string;
-  readonly ownerId: string | null;
-  readonly teamId: string | null;
-  readonly amount: number | null;
-  readonly currency: string | null;
-  readonly stageEnteredAt: string;
-}
-
-export interface PipelineStage {
-  readonly stageId: string;
-  readonly name: string;
-  /** Of the latest recorded version that has this stage. */
-  readonly probability: number;
-  readonly count: number;
-  /** Plain sum over currencies: meaningful only when all amounts share one currency. */
-  readonly amount: number;
-  readonly amountsByCurrency: Readonly<Record<string, number>>;
-  /** Σ amount × probability / 100, each with the probability of its own process version. */
-  readonly weightedAmount: number;
-  readonly weightedAmountsByCurrency: Readonly<Record<string, number>>;
-  readonly opportunities?: readonly PipelineOpportunity[];
-  /** With cardsPerColumn: how many of `count` are not in `opportunities`. */
-  readonly opportunitiesOmitted?: number;
-}
-
-export interface PipelineProcess {
-  readonly processId: string;
-  readonly stages: readonly PipelineStage[];
-  readonly won?: ClosedSection;
-  readonly lost?: ClosedSection;
-}
-
-export interface PipelineResult {
-  readonly processes: readonly PipelineProcess[];
-  /** The window of the won/lost sections, when asked for. */
-  readonly closed?: ClosedWindow;
-}
-
-
-export const pipelineProjection: Projection<PipelineModel> = {
+export const pipelineProjection = defineOpportunityProjection<PipelineModel, StageLifeEvent>({
   name: 'pipeline',
-  handles: new Set(STAGE_LIFE_EVENTS),
+  handles: STAGE_LIFE_EVENTS,
   initial: () => ({
     layout: PIPELINE_MODEL_LAYOUT,
     catalog: createProcessCatalog(),
@@ -246,37 +138,26 @@ export const pipelineProjection: Projection<PipelineModel> = {
   }),
   // A model saved before the closed columns existed cannot be completed from itself: rebuild it.
   accepts: (saved) => (saved as Partial<PipelineModel> | null)?.layout === PIPELINE_MODEL_LAYOUT,
-  evolve(model, event) {
-    if (isProcessVersionRecorded(event)) {
-      recordProcessVersion(model.catalog, event.data);
-      return model;
-    }
+  opened(model, _row, event, version) {
     const { data } = event;
-    if (event.type === 'OpportunityOpened') {
-      if (addOpportunity(model.table, event) < 0) return model;
-      const version = versionOf(model.catalog, String(data.processId), String(data.processVersion));
-      const key = stageKeyOf(model.catalog, version, String(data.stage));
-      pushInt32(model.version, version.code);
-      pushInt32(model.stageKey, key);
-      pushFloat64(model.amount, optionalNumber(data.amount) ?? NaN);
-      pushInt32(model.currency, encode(model.currencies, data.currency));
-      pushFloat64(model.probability, version.probabilityByKey.get(key) ?? 0);
-      pushFloat64(model.stageEnteredMs, occurredAtMs(event));
-      model.stageEnteredAt.push(String(data.occurredAt));
-      model.titles.push(String(data.title));
-      model.ids.push(String(data.opportunityId));
-      pushInt32(model.outcome, OPEN);
-      pushFloat64(model.closedMs, NaN);
-      model.closedAt.push('');
-      pushInt32(model.lostReason, NONE);
-      return model;
-    }
-    // Events of an opportunity never opened (a corrupt or truncated log) have nothing to change.
-    const row = rowOf(model.table, event);
-    if (row < 0) return model;
+    const key = stageKeyOf(model.catalog, version!, data.stage);
+    pushInt32(model.stageKey, key);
+    pushFloat64(model.amount, data.amount ?? NaN);
+    pushInt32(model.currency, encode(model.currencies, data.currency));
+    pushFloat64(model.probability, version!.probabilityByKey.get(key) ?? 0);
+    pushFloat64(model.stageEnteredMs, occurredAtMs(event));
+    model.stageEnteredAt.push(data.occurredAt);
+    model.titles.push(data.title);
+    model.ids.push(data.opportunityId);
+    pushInt32(model.outcome, OPEN);
+    pushFloat64(model.closedMs, NaN);
+    model.closedAt.push('');
+    pushInt32(model.lostReason, NONE);
+  },
+  changed(model, row, event, migration) {
     switch (event.type) {
       case 'StageChanged':
-        enterStage(model, row, data.to, event);
+        enterStage(model, row, event.data.to, event);
         break;
       case 'OpportunityWon':
         close(model, row, WON, event);
@@ -284,62 +165,50 @@ export const pipelineProjection: Projection<PipelineModel> = {
         break;
       case 'OpportunityLost':
         close(model, row, LOST, event);
-        model.lostReason.values[row] = encode(model.reasons, data.reason);
+        model.lostReason.values[row] = encode(model.reasons, event.data.reason);
         break;
       case 'OpportunityReopened':
-        enterStage(model, row, data.stage, event);
+        enterStage(model, row, event.data.stage, event);
         model.outcome.values[row] = OPEN;
         break;
-      case 'ProcessMigrated': {
+      case 'ProcessMigrated':
         // The visit goes on (same entry time) under the mapped stage, weighted by the new version.
-        const { version, stageKey } = migrateRow(model.catalog, model.version, row, data);
         if (model.stageKey.values[row]! < 0) break;
-        model.stageKey.values[row] = stageKey;
-        model.probability.values[row] = version.probabilityByKey.get(stageKey) ?? 0;
+        model.stageKey.values[row] = migration!.stageKey;
+        model.probability.values[row] = migration!.version.probabilityByKey.get(migration!.stageKey) ?? 0;
         break;
-      }
       case 'OpportunityDetailsChanged': {
-        changePeople(model.table, row, data);
-        const amount = optionalNumber(data.amount);
+        const { amount, currency, title } = event.data;
         if (amount !== undefined) model.amount.values[row] = amount;
-        if (typeof data.currency === 'string') model.currency.values[row] = encode(model.currencies, data.currency);
-        if (typeof data.title === 'string') model.titles[row] = data.title;
+        if (currency !== undefined) model.currency.values[row] = encode(model.currencies, currency);
+        if (title !== undefined) model.titles[row] = title;
         break;
       }
     }
-    return model;
   },
-};
+});
 
-function close(model: PipelineModel, row: number, outcome: number, event: ProjectedEvent): void {
+function close(model: PipelineModel, row: number, outcome: number, event: AtInstant): void {
   model.stageKey.values[row] = NONE;
   model.outcome.values[row] = outcome;
   model.closedMs.values[row] = occurredAtMs(event);
-  model.closedAt[row] = String(event.data.occurredAt);
+  model.closedAt[row] = event.data.occurredAt;
 }
 
-function enterStage(model: PipelineModel, row: number, stageId: unknown, event: ProjectedEvent): void {
+function enterStage(model: PipelineModel, row: number, stageId: string, event: AtInstant): void {
   const version = model.catalog.versions[model.version.values[row]!]!;
-  const key = stageKeyOf(model.catalog, version, String(stageId));
+  const key = stageKeyOf(model.catalog, version, stageId);
   model.stageKey.values[row] = key;
   model.probability.values[row] = version.probabilityByKey.get(key) ?? 0;
   model.stageEnteredMs.values[row] = occurredAtMs(event);
-  model.stageEnteredAt[row] = String(event.data.occurredAt);
+  model.stageEnteredAt[row] = event.data.occurredAt;
 }
 
 export function queryPipeline(model: PipelineModel, filter: PipelineFilter = {}, options: PipelineQueryOptions = {}): PipelineResult {
   // The pipeline is the present: it takes no from/to, even when the caller's object has them.
   const selected = matchRows(model.table, { processId: filter.processId, teamId: filter.teamId, ownerId: filter.ownerId });
-  const stageCount = model.catalog.stages.length;
-  // Per stage key, and per stage key × currency (slot 0: no currency, else currency code + 1).
-  const width = model.currencies.values.length + 1;
-  const counts = new Int32Array(stageCount);
-  const amounts = new Float64Array(stageCount);
-  const weighted = new Float64Array(stageCount);
-  const byCurrency = new Float64Array(stageCount * width);
-  const weightedByCurrency = new Float64Array(stageCount * width);
-  const hasCurrency = new Uint8Array(stageCount * width);
-  const listed: number[][] | undefined = options.includeOpportunities ? Array.from({ length: stageCount }, () => []) : undefined;
+  const totals = createStageTotals(model.catalog.stages.length, model.currencies.values);
+  const listed: number[][] | undefined = options.includeOpportunities ? Array.from({ length: model.catalog.stages.length }, () => []) : undefined;
   const cap = cardsPerColumnOf(options);
 
   const stageKey = model.stageKey.values;
@@ -350,17 +219,8 @@ export function queryPipeline(model: PipelineModel, filter: PipelineFilter = {},
   for (let row = 0; row < rows; row++) {
     const key = stageKey[row]!;
     if (key < 0 || (selected !== undefined && selected[row] === 0)) continue;
-    counts[key]!++;
+    totals.add(key, amount[row]!, probability[row]!, currency[row]!);
     if (listed) listed[key]!.push(row);
-    const value = amount[row]!;
-    if (Number.isNaN(value)) continue; // counted, adds nothing
-    const share = (value * probability[row]!) / 100;
-    const cell = key * width + currency[row]! + 1;
-    amounts[key]! += value;
-    weighted[key]! += share;
-    byCurrency[cell]! += value;
-    weightedByCurrency[cell]! += share;
-    hasCurrency[cell] = 1;
   }
 
   // Closed rows in a pass of their own, only when asked: the open board's loop stays as lean as before.
@@ -371,32 +231,12 @@ export function queryPipeline(model: PipelineModel, filter: PipelineFilter = {},
     }
   }
 
-  const perCurrency = (sums: Float64Array, key: number): Record<string, number> => {
-    const result = dictionary<number>();
-    for (let slot = 0; slot < width; slot++) {
-      if (hasCurrency[key * width + slot] === 1) result[slot === 0 ? NO_CURRENCY : model.currencies.values[slot - 1]!] = sums[key * width + slot]!;
-    }
-    return result;
-  };
-
   const result: PipelineResult = {
     processes: processesOf(model.catalog, filter.processId).map((process): PipelineProcess => ({
       processId: process.processId,
       stages: stageOrderOf(process).map((key): PipelineStage => {
-        const info = model.catalog.stages[key]!;
-        const row: PipelineStage = {
-          stageId: info.stageId,
-          name: info.name,
-          probability: info.probability,
-          count: counts[key]!,
-          amount: amounts[key]!,
-          amountsByCurrency: perCurrency(byCurrency, key),
-          weightedAmount: weighted[key]!,
-          weightedAmountsByCurrency: perCurrency(weightedByCurrency, key),
-        };
-        if (!listed) return row;
-        const cards = opportunitiesOf(model, listed[key]!, cap);
-        return cap === undefined ? { ...row, opportunities: cards } : { ...row, opportunities: cards, opportunitiesOmitted: counts[key]! - cards.length };
+        const stage = totals.stageOf(model.catalog.stages[key]!);
+        return listed ? withCards(stage, opportunitiesOf(model, listed[key]!, cap), cap) : stage;
       }),
       ...(closed ? closed.sectionsOf(process.processId, options.includeOpportunities === true) : {}),
     })),
@@ -490,10 +330,10 @@ function opportunitiesOf(model: PipelineModel, rows: number[], cap: number | und
   return first.map((row) => ({ ...cardOf(model, row), stageEnteredAt: model.stageEnteredAt[row]! }));
 }
 
-/** The cap asked for, checked (the API validates it first; a library caller gets a RangeError). */
+/** The cap asked for, checked (the API validates it, with its own maximum, first; a library caller gets a RangeError). */
 export function cardsPerColumnOf(options: PipelineQueryOptions): number | undefined {
   const cap = options.cardsPerColumn;
   if (cap === undefined) return undefined;
-  if (!Number.isInteger(cap) || cap < 1 || cap > CARDS_PER_COLUMN_MAX) throw new RangeError(`cardsPerColumn must be a whole number from 1 to ${CARDS_PER_COLUMN_MAX} (got ${cap})`);
+  if (!Number.isInteger(cap) || cap < 1) throw new RangeError(`cardsPerColumn must be a whole number of at least 1 (got ${cap})`);
   return cap;
 }

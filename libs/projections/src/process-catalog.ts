@@ -1,4 +1,5 @@
-import type { ProcessDefinition } from '@stagecraft/sales-process';
+import type { ProcessMigrated } from '@stagecraft/opportunity';
+import type { ProcessVersionRecordedData } from '@stagecraft/sales-process';
 
 // Process versions are recorded in `sales-process-<processId>` (names in @stagecraft/sales-process).
 export { PROCESS_STREAM_PREFIX, PROCESS_VERSION_RECORDED } from '@stagecraft/sales-process';
@@ -57,10 +58,10 @@ export function createProcessCatalog(): ProcessCatalog {
   return { processes: new Map(), stages: [], versions: [] };
 }
 
-/** Applies a `ProcessVersionRecorded` event's data; malformed data is ignored, never thrown on. */
-export function recordProcessVersion(catalog: ProcessCatalog, data: Readonly<Record<string, unknown>>): void {
-  const { processId, version, definition } = data as { processId?: unknown; version?: unknown; definition?: ProcessDefinition };
-  if (typeof processId !== 'string' || typeof version !== 'string' || !definition || !Array.isArray(definition.stages)) return;
+/** Applies a `ProcessVersionRecorded` event's data; a record without a definition is ignored, never thrown on. */
+export function recordProcessVersion(catalog: ProcessCatalog, data: ProcessVersionRecordedData): void {
+  const { processId, version, definition } = data;
+  if (!definition || !Array.isArray(definition.stages)) return;
   const entry = versionOf(catalog, processId, version);
   if (!entry.recorded) {
     // Definition order first; stages an opportunity mentioned before the record keep their place after it.
@@ -119,11 +120,11 @@ export function stageKeyOf(catalog: ProcessCatalog, version: CatalogVersion, sta
  * `toVersion`. Returns the new version and the stage key of the stage it continues in there.
  * Past visits keep the keys they had: a stage key names a stage id of the process, in any version.
  */
-export function migrateRow(catalog: ProcessCatalog, versionCodes: { values: Int32Array }, row: number, data: Readonly<Record<string, unknown>>): { version: CatalogVersion; stageKey: number } {
+export function migrateRow(catalog: ProcessCatalog, versionCodes: { values: Int32Array }, row: number, data: ProcessMigrated['data']): { from: CatalogVersion; version: CatalogVersion; stageKey: number } {
   const from = catalog.versions[versionCodes.values[row]!]!;
-  const version = versionOf(catalog, from.process.processId, String(data.toVersion));
+  const version = versionOf(catalog, from.process.processId, data.toVersion);
   versionCodes.values[row] = version.code;
-  return { version, stageKey: stageKeyOf(catalog, version, String(data.toStage)) };
+  return { from, version, stageKey: stageKeyOf(catalog, version, data.toStage) };
 }
 
 /**

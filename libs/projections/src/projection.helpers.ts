@@ -1,13 +1,12 @@
-import { OPPORTUNITY_STREAM_PREFIX } from '@stagecraft/opportunity';
-import { PROCESS_STREAM_PREFIX, PROCESS_VERSION_RECORDED } from './process-catalog';
-import type { AnalyticsFilter, ProjectedEvent } from './projection.types';
+import { OPPORTUNITY_EVENT_TYPES, OPPORTUNITY_STREAM_PREFIX, requireInstant, type ExitCriterionMet, type ExitCriterionRevoked, type OpportunityEvent } from '@stagecraft/opportunity';
+import type { AnalyticsFilter } from './projection.types';
 
 /**
  * The opportunity id of an event that belongs to that opportunity's own stream, else undefined.
  * Other streams may reuse an event type name; only `opportunity-<id>` speaks for an opportunity.
  * Compares without building the stream name: this runs once per event of a rebuild.
  */
-export function opportunityIdOf(event: ProjectedEvent): string | undefined {
+export function opportunityIdOf(event: { readonly stream: string; readonly data: { readonly opportunityId?: unknown } }): string | undefined {
   const id = event.data.opportunityId;
   if (typeof id !== 'string') return undefined;
   const { stream } = event;
@@ -16,17 +15,13 @@ export function opportunityIdOf(event: ProjectedEvent): string | undefined {
     : undefined;
 }
 
-export function isProcessVersionRecorded(event: ProjectedEvent): boolean {
-  return event.type === PROCESS_VERSION_RECORDED && event.stream.startsWith(PROCESS_STREAM_PREFIX);
-}
-
 // The runner hands the same event to every read model in turn, so one remembered parse saves
 // the others theirs: parsing dates is the largest cost of a rebuild.
 let lastOccurredAt: unknown;
 let lastOccurredAtMs = NaN;
 
 /** Milliseconds of an event's business time; NaN when absent or unreadable. */
-export function occurredAtMs(event: ProjectedEvent): number {
+export function occurredAtMs(event: { readonly data: { readonly occurredAt?: unknown } }): number {
   const at = event.data.occurredAt;
   if (at !== lastOccurredAt) {
     lastOccurredAt = at;
@@ -53,17 +48,12 @@ export function parseFilter(filter: AnalyticsFilter): ParsedFilter {
     processId: filter.processId,
     teamId: filter.teamId,
     ownerId: filter.ownerId,
-    fromMs: filter.from === undefined ? -Infinity : parseInstant(filter.from, 'from'),
-    toMs: filter.to === undefined ? Infinity : parseInstant(filter.to, 'to'),
+    fromMs: filter.from === undefined ? -Infinity : requireInstant(filter.from, 'from'),
+    toMs: filter.to === undefined ? Infinity : requireInstant(filter.to, 'to'),
     bounded: filter.from !== undefined || filter.to !== undefined,
   };
 }
 
-export function parseInstant(text: string, name: string): number {
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw new RangeError(`${name} must be an ISO 8601 date-time (got "${text}")`);
-  return ms;
-}
 
 /**
  * An empty record for keys that come from outside (currencies are free text from clients): with
@@ -108,14 +98,16 @@ export function pushInt32(column: Int32Column, value: number): void {
   column.values[column.length++] = value;
 }
 
+/** Any event with a business time. */
+export interface AtInstant {
+  readonly data: { readonly occurredAt: string };
+}
+
+/** The events that open, move, close, reopen, change or migrate an opportunity: all but the criteria. */
+export type StageLifeEvent = Exclude<OpportunityEvent, ExitCriterionMet | ExitCriterionRevoked>;
+
 /** What a read model following an opportunity through its stages reads: process versions, and every event that opens, moves, closes, reopens or changes an opportunity. */
 export const STAGE_LIFE_EVENTS = [
-  'ProcessVersionRecorded',
-  'OpportunityOpened',
-  'StageChanged',
-  'OpportunityWon',
-  'OpportunityLost',
-  'OpportunityReopened',
-  'OpportunityDetailsChanged',
-  'ProcessMigrated',
-] as const;
+  'ProcessVersionRecorded' as const,
+  ...OPPORTUNITY_EVENT_TYPES.filter((type): type is StageLifeEvent['type'] => type !== 'ExitCriterionMet' && type !== 'ExitCriterionRevoked'),
+];

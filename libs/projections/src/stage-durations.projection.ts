@@ -1,37 +1,11 @@
+import type { StageDurationStats, StageDurationsResult } from '@stagecraft/contracts';
+import { requireInstant } from '@stagecraft/opportunity';
+import { defineOpportunityProjection } from './opportunity-projection.factory';
+import { createOpportunityTable, matchRows, NONE, type OpportunityTable } from './opportunity-table';
 import { medianOfSorted, p90Index } from './order-statistics';
-import {
-  addOpportunity,
-  changePeople,
-  createOpportunityTable,
-  matchRows,
-  NONE,
-  rowOf,
-  type OpportunityTable,
-} from './opportunity-table';
-import {
-  createProcessCatalog,
-  migrateRow,
-  processesOf,
-  recordProcessVersion,
-  stageKeyOf,
-  stageOrderOf,
-  versionOf,
-  type ProcessCatalog,
-} from './process-catalog';
-import {
-  float64Column,
-  int32Column,
-  isProcessVersionRecorded,
-  occurredAtMs,
-  parseFilter,
-  parseInstant,
-  pushFloat64,
-  pushInt32,
-  type Float64Column,
-  type Int32Column,
-  STAGE_LIFE_EVENTS,
-} from './projection.helpers';
-import type { AnalyticsFilter, Projection } from './projection.types';
+import { createProcessCatalog, processesOf, stageKeyOf, stageOrderOf, type ProcessCatalog } from './process-catalog';
+import { float64Column, int32Column, occurredAtMs, parseFilter, pushFloat64, pushInt32, STAGE_LIFE_EVENTS, type Float64Column, type Int32Column, type StageLifeEvent } from './projection.helpers';
+import type { AnalyticsFilter } from './projection.types';
 
 // Stage durations (DESIGN.md §5). A visit to a stage runs from the event that entered it
 // (OpportunityOpened: its initial stage; StageChanged: `to`; OpportunityReopened: `stage`) to
@@ -85,25 +59,10 @@ export interface StageDurationsModel {
   readonly visits: (StageVisits | null)[];
 }
 
-export interface StageDurationStats {
-  readonly stageId: string;
-  readonly completed: {
-    readonly count: number;
-    readonly meanSeconds: number | null;
-    readonly medianSeconds: number | null;
-    readonly p90Seconds: number | null;
-  };
-  readonly open: { readonly count: number; readonly oldestAgeSeconds: number | null };
-}
 
-export interface StageDurationsResult {
-  readonly processes: readonly { readonly processId: string; readonly stages: readonly StageDurationStats[] }[];
-}
-
-
-export const stageDurationsProjection: Projection<StageDurationsModel> = {
+export const stageDurationsProjection = defineOpportunityProjection<StageDurationsModel, StageLifeEvent>({
   name: 'stage-durations',
-  handles: new Set(STAGE_LIFE_EVENTS),
+  handles: STAGE_LIFE_EVENTS,
   initial: () => ({
     catalog: createProcessCatalog(),
     table: createOpportunityTable(),
@@ -112,26 +71,15 @@ export const stageDurationsProjection: Projection<StageDurationsModel> = {
     openSinceMs: float64Column(),
     visits: [],
   }),
-  evolve(model, event) {
-    if (isProcessVersionRecorded(event)) {
-      recordProcessVersion(model.catalog, event.data);
-      return model;
-    }
-    const { data } = event;
-    if (event.type === 'OpportunityOpened') {
-      if (addOpportunity(model.table, event) < 0) return model;
-      const version = versionOf(model.catalog, String(data.processId), String(data.processVersion));
-      pushInt32(model.version, version.code);
-      pushInt32(model.openStageKey, stageKeyOf(model.catalog, version, String(data.stage)));
-      pushFloat64(model.openSinceMs, occurredAtMs(event));
-      return model;
-    }
-    const row = rowOf(model.table, event);
-    if (row < 0) return model;
+  opened(model, _row, event, version) {
+    pushInt32(model.openStageKey, stageKeyOf(model.catalog, version!, event.data.stage));
+    pushFloat64(model.openSinceMs, occurredAtMs(event));
+  },
+  changed(model, row, event, migration) {
     switch (event.type) {
       case 'StageChanged':
         endVisit(model, row, occurredAtMs(event));
-        enterStage(model, row, data.to, occurredAtMs(event));
+        enterStage(model, row, event.data.to, occurredAtMs(event));
         break;
       case 'OpportunityWon':
       case 'OpportunityLost':
@@ -139,25 +87,19 @@ export const stageDurationsProjection: Projection<StageDurationsModel> = {
         model.openStageKey.values[row] = NONE;
         break;
       case 'OpportunityReopened':
-        enterStage(model, row, data.stage, occurredAtMs(event));
+        enterStage(model, row, event.data.stage, occurredAtMs(event));
         break;
-      case 'ProcessMigrated': {
+      case 'ProcessMigrated':
         // Completed visits keep their stage; the open visit continues, same start, under the mapped stage.
-        const { stageKey } = migrateRow(model.catalog, model.version, row, data);
-        if (model.openStageKey.values[row]! >= 0) model.openStageKey.values[row] = stageKey;
-        break;
-      }
-      case 'OpportunityDetailsChanged':
-        changePeople(model.table, row, data);
+        if (model.openStageKey.values[row]! >= 0) model.openStageKey.values[row] = migration!.stageKey;
         break;
     }
-    return model;
   },
-};
+});
 
-function enterStage(model: StageDurationsModel, row: number, stageId: unknown, atMs: number): void {
+function enterStage(model: StageDurationsModel, row: number, stageId: string, atMs: number): void {
   const version = model.catalog.versions[model.version.values[row]!]!;
-  model.openStageKey.values[row] = stageKeyOf(model.catalog, version, String(stageId));
+  model.openStageKey.values[row] = stageKeyOf(model.catalog, version, stageId);
   model.openSinceMs.values[row] = atMs;
 }
 
@@ -238,7 +180,7 @@ function queryBuffersOf(model: StageDurationsModel) {
 
 export function queryStageDurations(model: StageDurationsModel, filter: AnalyticsFilter, now: string): StageDurationsResult {
   const parsed = parseFilter(filter);
-  const nowMs = parseInstant(now, 'now');
+  const nowMs = requireInstant(now, 'now');
   // The process is chosen by listing only its stages; team and owner by row.
   const selected = matchRows(model.table, { processId: undefined, teamId: parsed.teamId, ownerId: parsed.ownerId });
   const processes = processesOf(model.catalog, parsed.processId);

@@ -1,32 +1,11 @@
-import { addOpportunity, createOpportunityTable, createStringCodes, encode, NONE, rowOf, type OpportunityTable, type StringCodes } from './opportunity-table';
-import {
-  compareIds,
-  createProcessCatalog,
-  migrateRow,
-  processesOf,
-  recordProcessVersion,
-  stageKeyOf,
-  stageOrderOf,
-  versionOf,
-  type ProcessCatalog,
-} from './process-catalog';
-import {
-  dictionary,
-  float64Column,
-  int32Column,
-  isProcessVersionRecorded,
-  NO_CURRENCY,
-  occurredAtMs,
-  optionalNumber,
-  pushFloat64,
-  pushInt32,
-  STAGE_LIFE_EVENTS,
-  type Float64Column,
-  type Int32Column,
-} from './projection.helpers';
-import type { Projection } from './projection.types';
+import type { PipelineOpportunity, PipelineStage, PipelineResult } from '@stagecraft/contracts';
+import { defineOpportunityProjection } from './opportunity-projection.factory';
+import { createOpportunityTable, createStringCodes, encode, NONE, type OpportunityTable, type StringCodes } from './opportunity-table';
 import { firstInOrder } from './order-statistics';
-import { cardsPerColumnOf, type PipelineFilter, type PipelineOpportunity, type PipelineQueryOptions, type PipelineResult, type PipelineStage } from './pipeline.projection';
+import { cardsPerColumnOf, type PipelineFilter, type PipelineQueryOptions } from './pipeline.projection';
+import { compareIds, createProcessCatalog, processesOf, stageKeyOf, stageOrderOf, type ProcessCatalog } from './process-catalog';
+import { createStageTotals, withCards } from './stage-totals';
+import { float64Column, int32Column, occurredAtMs, pushFloat64, pushInt32, STAGE_LIFE_EVENTS, type Float64Column, type Int32Column, type StageLifeEvent } from './projection.helpers';
 
 // Stage intervals: the board at any past instant (GET /pipeline?asOf=), on business time
 // (occurredAt), without replaying streams per request.
@@ -89,9 +68,9 @@ export interface StageIntervalsModel {
   };
 }
 
-export const stageIntervalsProjection: Projection<StageIntervalsModel> = {
+export const stageIntervalsProjection = defineOpportunityProjection<StageIntervalsModel, StageLifeEvent>({
   name: 'stage-intervals',
-  handles: new Set(STAGE_LIFE_EVENTS),
+  handles: STAGE_LIFE_EVENTS,
   initial: () => ({
     catalog: createProcessCatalog(),
     table: createOpportunityTable(),
@@ -117,38 +96,28 @@ export const stageIntervalsProjection: Projection<StageIntervalsModel> = {
       title: int32Column(),
     },
   }),
-  evolve(model, event) {
-    if (isProcessVersionRecorded(event)) {
-      recordProcessVersion(model.catalog, event.data);
-      return model;
-    }
+  opened(model, row, event, version) {
     const { data } = event;
     const at = occurredAtMs(event);
-    if (event.type === 'OpportunityOpened') {
-      const row = addOpportunity(model.table, event);
-      if (row < 0) return model;
-      const version = versionOf(model.catalog, String(data.processId), String(data.processVersion));
-      model.ids.push(String(data.opportunityId));
-      pushInt32(model.version, version.code);
-      pushInt32(model.current, NONE);
-      const { state } = model;
-      pushInt32(state.stageKey, stageKeyOf(model.catalog, version, String(data.stage)));
-      pushFloat64(state.amount, optionalNumber(data.amount) ?? NaN);
-      pushInt32(state.currency, encode(model.currencies, data.currency));
-      pushInt32(state.team, encode(model.teams, data.teamId));
-      pushInt32(state.owner, encode(model.owners, data.ownerId));
-      pushFloat64(state.enteredMs, at);
-      pushInt32(state.title, model.titles.push(String(data.title)) - 1);
-      startSegment(model, row, at);
-      return model;
-    }
-    const row = rowOf(model.table, event);
-    if (row < 0) return model;
+    model.ids.push(data.opportunityId);
+    pushInt32(model.current, NONE);
+    const { state } = model;
+    pushInt32(state.stageKey, stageKeyOf(model.catalog, version!, data.stage));
+    pushFloat64(state.amount, data.amount ?? NaN);
+    pushInt32(state.currency, encode(model.currencies, data.currency));
+    pushInt32(state.team, encode(model.teams, data.teamId));
+    pushInt32(state.owner, encode(model.owners, data.ownerId));
+    pushFloat64(state.enteredMs, at);
+    pushInt32(state.title, model.titles.push(data.title) - 1);
+    startSegment(model, row, at);
+  },
+  changed(model, row, event, migration) {
+    const at = occurredAtMs(event);
     const { state } = model;
     switch (event.type) {
       case 'StageChanged':
       case 'OpportunityReopened':
-        state.stageKey.values[row] = stageKeyOf(model.catalog, model.catalog.versions[model.version.values[row]!]!, String(event.type === 'StageChanged' ? data.to : data.stage));
+        state.stageKey.values[row] = stageKeyOf(model.catalog, model.catalog.versions[model.version.values[row]!]!, event.type === 'StageChanged' ? event.data.to : event.data.stage);
         state.enteredMs.values[row] = at;
         endSegment(model, row, at);
         startSegment(model, row, at);
@@ -157,24 +126,23 @@ export const stageIntervalsProjection: Projection<StageIntervalsModel> = {
       case 'OpportunityLost':
         endSegment(model, row, at);
         break;
-      case 'ProcessMigrated': {
-        state.stageKey.values[row] = migrateRow(model.catalog, model.version, row, data).stageKey;
+      case 'ProcessMigrated':
+        state.stageKey.values[row] = migration!.stageKey;
         if (model.current.values[row]! >= 0) {
           endSegment(model, row, at);
           startSegment(model, row, at);
         }
         break;
-      }
       case 'OpportunityDetailsChanged': {
         // A new segment only when something the board shows changed: fewer segments to keep and scan.
+        const { amount, currency, teamId, ownerId, title } = event.data;
         let changed = false;
-        const amount = optionalNumber(data.amount);
         if (amount !== undefined && amount !== state.amount.values[row]) changed = setFloat(state.amount, row, amount);
-        if (typeof data.currency === 'string') changed = setInt(state.currency, row, encode(model.currencies, data.currency)) || changed;
-        if (typeof data.teamId === 'string') changed = setInt(state.team, row, encode(model.teams, data.teamId)) || changed;
-        if (typeof data.ownerId === 'string') changed = setInt(state.owner, row, encode(model.owners, data.ownerId)) || changed;
-        if (typeof data.title === 'string' && data.title !== model.titles[state.title.values[row]!]) {
-          state.title.values[row] = model.titles.push(data.title) - 1;
+        if (currency !== undefined) changed = setInt(state.currency, row, encode(model.currencies, currency)) || changed;
+        if (teamId !== undefined) changed = setInt(state.team, row, encode(model.teams, teamId)) || changed;
+        if (ownerId !== undefined) changed = setInt(state.owner, row, encode(model.owners, ownerId)) || changed;
+        if (title !== undefined && title !== model.titles[state.title.values[row]!]) {
+          state.title.values[row] = model.titles.push(title) - 1;
           changed = true;
         }
         if (changed && model.current.values[row]! >= 0) {
@@ -184,9 +152,8 @@ export const stageIntervalsProjection: Projection<StageIntervalsModel> = {
         break;
       }
     }
-    return model;
   },
-};
+});
 
 function setInt(column: Int32Column, row: number, value: number): boolean {
   if (column.values[row] === value) return false;
@@ -226,15 +193,8 @@ function startSegment(model: StageIntervalsModel, row: number, atMs: number): vo
 
 /** The pipeline as it stood at an instant of business time (ms since the epoch). */
 export function queryPipelineAsOf(model: StageIntervalsModel, atMs: number, filter: PipelineFilter = {}, options: PipelineQueryOptions = {}): PipelineResult {
-  const stageCount = model.catalog.stages.length;
-  const width = model.currencies.values.length + 1;
-  const counts = new Int32Array(stageCount);
-  const amounts = new Float64Array(stageCount);
-  const weighted = new Float64Array(stageCount);
-  const byCurrency = new Float64Array(stageCount * width);
-  const weightedByCurrency = new Float64Array(stageCount * width);
-  const hasCurrency = new Uint8Array(stageCount * width);
-  const listed: number[][] | undefined = options.includeOpportunities ? Array.from({ length: stageCount }, () => []) : undefined;
+  const totals = createStageTotals(model.catalog.stages.length, model.currencies.values);
+  const listed: number[][] | undefined = options.includeOpportunities ? Array.from({ length: model.catalog.stages.length }, () => []) : undefined;
   const cap = cardsPerColumnOf(options);
 
   const processCode = filter.processId === undefined ? NONE : model.table.processes.codeOf.get(filter.processId);
@@ -263,45 +223,16 @@ export function queryPipelineAsOf(model: StageIntervalsModel, atMs: number, filt
     if (!anyTeam && segmentTeam[segment] !== teamCode) continue;
     if (!anyOwner && segmentOwner[segment] !== ownerCode) continue;
     const key = stageKey[segment]!;
-    counts[key]!++;
+    totals.add(key, amount[segment]!, probability[segment]!, currency[segment]!);
     if (listed) listed[key]!.push(segment);
-    const value = amount[segment]!;
-    if (Number.isNaN(value)) continue;
-    const share = (value * probability[segment]!) / 100;
-    const cell = key * width + currency[segment]! + 1;
-    amounts[key]! += value;
-    weighted[key]! += share;
-    byCurrency[cell]! += value;
-    weightedByCurrency[cell]! += share;
-    hasCurrency[cell] = 1;
   }
-
-  const perCurrency = (sums: Float64Array, key: number): Record<string, number> => {
-    const result = dictionary<number>();
-    for (let slot = 0; slot < width; slot++) {
-      if (hasCurrency[key * width + slot] === 1) result[slot === 0 ? NO_CURRENCY : model.currencies.values[slot - 1]!] = sums[key * width + slot]!;
-    }
-    return result;
-  };
 
   return {
     processes: processesOf(model.catalog, filter.processId).map((catalogProcess) => ({
       processId: catalogProcess.processId,
       stages: stageOrderOf(catalogProcess).map((key): PipelineStage => {
-        const info = model.catalog.stages[key]!;
-        const row: PipelineStage = {
-          stageId: info.stageId,
-          name: info.name,
-          probability: info.probability,
-          count: counts[key]!,
-          amount: amounts[key]!,
-          amountsByCurrency: perCurrency(byCurrency, key),
-          weightedAmount: weighted[key]!,
-          weightedAmountsByCurrency: perCurrency(weightedByCurrency, key),
-        };
-        if (!listed) return row;
-        const cards = cardsOf(model, listed[key]!, cap);
-        return cap === undefined ? { ...row, opportunities: cards } : { ...row, opportunities: cards, opportunitiesOmitted: counts[key]! - cards.length };
+        const stage = totals.stageOf(model.catalog.stages[key]!);
+        return listed ? withCards(stage, cardsOf(model, listed[key]!, cap), cap) : stage;
       }),
     })),
   };

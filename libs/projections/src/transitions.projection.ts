@@ -1,35 +1,9 @@
-import {
-  addOpportunity,
-  changePeople,
-  createOpportunityTable,
-  matchRows,
-  rowOf,
-  type OpportunityTable,
-} from './opportunity-table';
-import {
-  createProcessCatalog,
-  migrateRow,
-  processesOf,
-  recordProcessVersion,
-  stageKeyOf,
-  stageOrderOf,
-  versionOf,
-  type ProcessCatalog,
-} from './process-catalog';
-import {
-  dictionary,
-  float64Column,
-  int32Column,
-  isProcessVersionRecorded,
-  occurredAtMs,
-  parseFilter,
-  pushFloat64,
-  pushInt32,
-  type Float64Column,
-  type Int32Column,
-  STAGE_LIFE_EVENTS,
-} from './projection.helpers';
-import type { AnalyticsFilter, Projection } from './projection.types';
+import type { TransitionsResult } from '@stagecraft/contracts';
+import { defineOpportunityProjection } from './opportunity-projection.factory';
+import { createOpportunityTable, matchRows, type OpportunityTable } from './opportunity-table';
+import { createProcessCatalog, processesOf, stageKeyOf, stageOrderOf, type ProcessCatalog } from './process-catalog';
+import { dictionary, float64Column, int32Column, occurredAtMs, parseFilter, pushFloat64, pushInt32, STAGE_LIFE_EVENTS, type Float64Column, type Int32Column, type StageLifeEvent } from './projection.helpers';
+import type { AnalyticsFilter } from './projection.types';
 
 // Stage transitions: how often opportunities went from one stage to another, per process.
 //
@@ -77,22 +51,10 @@ export interface TransitionsModel {
   };
 }
 
-export type TransitionMatrix = Readonly<Record<string, Readonly<Record<string, number>>>>;
 
-export interface TransitionsProcess {
-  readonly processId: string;
-  readonly stages: readonly string[];
-  readonly matrix: TransitionMatrix;
-}
-
-export interface TransitionsResult {
-  readonly processes: readonly TransitionsProcess[];
-}
-
-
-export const transitionsProjection: Projection<TransitionsModel> = {
+export const transitionsProjection = defineOpportunityProjection<TransitionsModel, StageLifeEvent>({
   name: 'transitions',
-  handles: new Set(STAGE_LIFE_EVENTS),
+  handles: STAGE_LIFE_EVENTS,
   initial: () => ({
     catalog: createProcessCatalog(),
     table: createOpportunityTable(),
@@ -101,24 +63,13 @@ export const transitionsProjection: Projection<TransitionsModel> = {
     pairs: { idOf: new Map(), from: [], to: [], count: [] },
     transitions: { row: int32Column(), pair: int32Column(), atMs: float64Column() },
   }),
-  evolve(model, event) {
-    if (isProcessVersionRecorded(event)) {
-      recordProcessVersion(model.catalog, event.data);
-      return model;
-    }
-    const { data } = event;
-    if (event.type === 'OpportunityOpened') {
-      if (addOpportunity(model.table, event) < 0) return model;
-      const version = versionOf(model.catalog, String(data.processId), String(data.processVersion));
-      pushInt32(model.version, version.code);
-      pushInt32(model.position, stageKeyOf(model.catalog, version, String(data.stage)));
-      return model;
-    }
-    const row = rowOf(model.table, event);
-    if (row < 0) return model;
+  opened(model, _row, event, version) {
+    pushInt32(model.position, stageKeyOf(model.catalog, version!, event.data.stage));
+  },
+  changed(model, row, event, migration) {
     switch (event.type) {
       case 'StageChanged':
-        move(model, row, stageKey(model, row, data.to), occurredAtMs(event));
+        move(model, row, stageKey(model, row, event.data.to), occurredAtMs(event));
         break;
       case 'OpportunityWon':
         move(model, row, WON, occurredAtMs(event));
@@ -127,24 +78,18 @@ export const transitionsProjection: Projection<TransitionsModel> = {
         move(model, row, LOST, occurredAtMs(event));
         break;
       case 'OpportunityReopened':
-        move(model, row, stageKey(model, row, data.stage), occurredAtMs(event));
+        move(model, row, stageKey(model, row, event.data.stage), occurredAtMs(event));
         break;
-      case 'ProcessMigrated': {
+      case 'ProcessMigrated':
         // Not a move: the next transition starts from the mapped stage.
-        const { stageKey: mapped } = migrateRow(model.catalog, model.version, row, data);
-        if (model.position.values[row]! >= 0) model.position.values[row] = mapped;
-        break;
-      }
-      case 'OpportunityDetailsChanged':
-        changePeople(model.table, row, data);
+        if (model.position.values[row]! >= 0) model.position.values[row] = migration!.stageKey;
         break;
     }
-    return model;
   },
-};
+});
 
-const stageKey = (model: TransitionsModel, row: number, stageId: unknown): number =>
-  stageKeyOf(model.catalog, model.catalog.versions[model.version.values[row]!]!, String(stageId));
+const stageKey = (model: TransitionsModel, row: number, stageId: string): number =>
+  stageKeyOf(model.catalog, model.catalog.versions[model.version.values[row]!]!, stageId);
 
 function move(model: TransitionsModel, row: number, to: number, atMs: number): void {
   const from = model.position.values[row]!;

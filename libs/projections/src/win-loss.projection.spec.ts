@@ -4,7 +4,8 @@ import { filterArbitrary, historyArbitrary } from './testing/history.arbitrary';
 import { expectApproxEqual, matchesOpportunity, readLog, withinFromTo } from './testing/history.oracle';
 import { log, standardV1 } from './testing/log.fixtures';
 import { project } from './testing/project';
-import { queryWinLoss, winLossProjection, type WinLossGroupBy } from './win-loss.projection';
+import type { WinLossGroupBy } from '@stagecraft/contracts';
+import { queryWinLoss, winLossProjection } from './win-loss.projection';
 
 interface Closed {
   outcome: 'won' | 'lost';

@@ -1,29 +1,10 @@
-import {
-  addOpportunity,
-  changePeople,
-  createOpportunityTable,
-  createStringCodes,
-  encode,
-  matchRows,
-  rowOf,
-  type OpportunityTable,
-  type StringCodes,
-} from './opportunity-table';
+import type { WinLossGroupBy, WinLossFigures, WinLossGroup, WinLossResult } from '@stagecraft/contracts';
+import type { OpportunityOpened, OpportunityWon, OpportunityLost, OpportunityReopened, OpportunityDetailsChanged } from '@stagecraft/opportunity';
+import { defineOpportunityProjection } from './opportunity-projection.factory';
+import { createOpportunityTable, createStringCodes, encode, matchRows, type OpportunityTable, type StringCodes } from './opportunity-table';
 import { compareIds } from './process-catalog';
-import {
-  dictionary,
-  float64Column,
-  int32Column,
-  NO_CURRENCY,
-  occurredAtMs,
-  optionalNumber,
-  parseFilter,
-  pushFloat64,
-  pushInt32,
-  type Float64Column,
-  type Int32Column,
-} from './projection.helpers';
-import type { AnalyticsFilter, Projection } from './projection.types';
+import { dictionary, float64Column, int32Column, NO_CURRENCY, occurredAtMs, parseFilter, pushFloat64, pushInt32, type Float64Column, type Int32Column } from './projection.helpers';
+import type { AnalyticsFilter } from './projection.types';
 
 // Win/loss (DESIGN.md §5): among closed opportunities, those whose LATEST outcome is won or lost.
 // A reopened opportunity that is open now is not closed; one reopened and closed again counts once,
@@ -70,32 +51,11 @@ export interface WinLossModel {
   readonly currency: Int32Column;
 }
 
-export type WinLossGroupBy = 'team' | 'owner' | 'reason' | 'month' | 'process';
+type WinLossEvent = OpportunityOpened | OpportunityWon | OpportunityLost | OpportunityReopened | OpportunityDetailsChanged;
 
-export interface WinLossFigures {
-  readonly won: number;
-  readonly lost: number;
-  readonly winRate: number | null;
-  readonly amountWon: number;
-  readonly amountWonByCurrency: Readonly<Record<string, number>>;
-  /** Lost opportunities per lost reason. */
-  readonly lostReasons: Readonly<Record<string, number>>;
-}
-
-export interface WinLossGroup extends WinLossFigures {
-  readonly key: string | null;
-}
-
-export interface WinLossResult {
-  readonly total: WinLossFigures;
-  readonly groups?: readonly WinLossGroup[];
-}
-
-const HANDLED = ['OpportunityOpened', 'OpportunityWon', 'OpportunityLost', 'OpportunityReopened', 'OpportunityDetailsChanged'] as const;
-
-export const winLossProjection: Projection<WinLossModel> = {
+export const winLossProjection = defineOpportunityProjection<WinLossModel, WinLossEvent>({
   name: 'win-loss',
-  handles: new Set(HANDLED),
+  handles: ['OpportunityOpened', 'OpportunityWon', 'OpportunityLost', 'OpportunityReopened', 'OpportunityDetailsChanged'],
   initial: () => ({
     table: createOpportunityTable(),
     currencies: createStringCodes(),
@@ -109,27 +69,22 @@ export const winLossProjection: Projection<WinLossModel> = {
     amount: float64Column(),
     currency: int32Column(),
   }),
-  evolve(model, event) {
-    const { data } = event;
-    if (event.type === 'OpportunityOpened') {
-      if (addOpportunity(model.table, event) < 0) return model;
-      pushInt32(model.outcome, OPEN);
-      pushFloat64(model.closedMs, NaN);
-      pushInt32(model.closedMonth, 0);
-      pushFloat64(model.wonAmount, 0);
-      pushInt32(model.wonCurrency, NO_AMOUNT);
-      pushInt32(model.lostReason, -1);
-      pushFloat64(model.amount, optionalNumber(data.amount) ?? NaN);
-      pushInt32(model.currency, encode(model.currencies, data.currency));
-      return model;
-    }
-    const row = rowOf(model.table, event);
-    if (row < 0) return model;
+  opened(model, _row, { data }) {
+    pushInt32(model.outcome, OPEN);
+    pushFloat64(model.closedMs, NaN);
+    pushInt32(model.closedMonth, 0);
+    pushFloat64(model.wonAmount, 0);
+    pushInt32(model.wonCurrency, NO_AMOUNT);
+    pushInt32(model.lostReason, -1);
+    pushFloat64(model.amount, data.amount ?? NaN);
+    pushInt32(model.currency, encode(model.currencies, data.currency));
+  },
+  changed(model, row, event) {
     switch (event.type) {
       case 'OpportunityWon': {
         close(model, row, WON, occurredAtMs(event));
         // Won without an amount (none on the event, none on the opportunity): adds 0 and no currency.
-        const amount = optionalNumber(data.amount) ?? model.amount.values[row]!;
+        const amount = event.data.amount ?? model.amount.values[row]!;
         const known = !Number.isNaN(amount);
         model.wonAmount.values[row] = known ? amount : 0;
         model.wonCurrency.values[row] = known ? model.currency.values[row]! : NO_AMOUNT;
@@ -137,22 +92,20 @@ export const winLossProjection: Projection<WinLossModel> = {
       }
       case 'OpportunityLost':
         close(model, row, LOST, occurredAtMs(event));
-        model.lostReason.values[row] = encode(model.reasons, data.reason);
+        model.lostReason.values[row] = encode(model.reasons, event.data.reason);
         break;
       case 'OpportunityReopened':
         model.outcome.values[row] = OPEN;
         break;
       case 'OpportunityDetailsChanged': {
-        changePeople(model.table, row, data);
-        const amount = optionalNumber(data.amount);
+        const { amount, currency } = event.data;
         if (amount !== undefined) model.amount.values[row] = amount;
-        if (typeof data.currency === 'string') model.currency.values[row] = encode(model.currencies, data.currency);
+        if (currency !== undefined) model.currency.values[row] = encode(model.currencies, currency);
         break;
       }
     }
-    return model;
   },
-};
+});
 
 function close(model: WinLossModel, row: number, outcome: typeof WON | typeof LOST, ms: number): void {
   model.outcome.values[row] = outcome;

@@ -1,4 +1,5 @@
 import type { ExitCriterionDefinition, ProcessDefinition, StageDefinition } from './process-definition.types';
+import { ruleTableOf, type RuleTable } from './process-rules';
 import { processVersionOf } from './process-version';
 import {
   buildSalesProcessMachineConfig,
@@ -13,7 +14,7 @@ import {
 /** Where an opportunity is, as far as the machine is concerned. */
 export type MachinePosition =
   | { readonly status: 'open'; readonly stage: string; readonly criteriaMet: readonly string[] }
-  | { readonly status: 'won' | 'lost' };
+  | { readonly status: 'won' | 'lost'; /** The stage it was closed in. */ readonly stage?: string };
 
 /**
  * A definition together with everything derived from it once: its version, its machine and
@@ -24,6 +25,8 @@ export interface CompiledProcess {
   readonly version: string;
   readonly machine: SalesProcessMachine;
   readonly machineJson: SalesProcessMachineJson;
+  /** The process's rules, each declared once: the machine's guards and every refusal's explanation. */
+  readonly ruleTable: RuleTable;
   readonly initialStage: StageDefinition;
   stage(stageId: string): StageDefinition | undefined;
   /** Position of the stage in process order, or -1 when the process has no such stage. */
@@ -42,6 +45,7 @@ export function compileProcess(definition: ProcessDefinition): CompiledProcess {
     version: processVersionOf(definition),
     machine,
     machineJson: buildSalesProcessMachineConfig(definition),
+    ruleTable: ruleTableOf(definition),
     initialStage: definition.stages[0]!,
     stage: (stageId) => {
       const index = indexById.get(stageId);
@@ -58,7 +62,7 @@ export function compileProcess(definition: ProcessDefinition): CompiledProcess {
         ? machine.resolveState({ value: position.stage, context: { criteriaMet: [...position.criteriaMet] } })
         : machine.resolveState({
             value: { [CLOSED_STATE]: position.status === 'won' ? WON_STATE : LOST_STATE },
-            context: { criteriaMet: [] },
+            context: { criteriaMet: [], ...(position.stage !== undefined ? { closedIn: position.stage } : {}) },
           }),
   };
 }

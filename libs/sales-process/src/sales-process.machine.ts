@@ -1,5 +1,6 @@
 import { assign, setup } from 'xstate';
 import type { ProcessDefinition } from './process-definition.types';
+import { allCriteriaMet, isAllowedLostReason, ruleTableOf, type RuleGuard } from './process-rules';
 
 export type SalesProcessEvent =
   | { readonly type: 'MOVE'; readonly to: string }
@@ -19,12 +20,11 @@ export const CLOSED_STATE = 'closed';
 export const WON_STATE = 'won';
 export const LOST_STATE = 'lost';
 
-const allMet = (criteriaMet: readonly string[], required: readonly string[]): boolean =>
-  required.every((id) => criteriaMet.includes(id));
-
 /**
  * Guards and actions are implemented once here and referred to by name (with params) from the
  * generated config, so a machine built from YAML stays plain data that can be exported as JSON.
+ * The rule guards' params come from the process's rule table (process-rules.ts), and their
+ * tests are the rules' own predicates.
  */
 export const salesProcessSetup = setup({
   types: {
@@ -34,9 +34,8 @@ export const salesProcessSetup = setup({
   guards: {
     isMoveTo: ({ event }, params: { to: string }) => event.type === 'MOVE' && event.to === params.to,
     isMoveToWithExitCriteriaMet: ({ context, event }, params: { to: string; required: readonly string[] }) =>
-      event.type === 'MOVE' && event.to === params.to && allMet(context.criteriaMet, params.required),
-    exitCriteriaMet: ({ context }, params: { required: readonly string[] }) =>
-      allMet(context.criteriaMet, params.required),
+      event.type === 'MOVE' && event.to === params.to && allCriteriaMet(params.required, context.criteriaMet),
+    exitCriteriaMet: ({ context }, params: { required: readonly string[] }) => allCriteriaMet(params.required, context.criteriaMet),
     isUnmetStageCriterion: ({ context, event }, params: { criteria: readonly string[] }) =>
       event.type === 'MEET_CRITERION' &&
       params.criteria.includes(event.criterionId) &&
@@ -45,8 +44,7 @@ export const salesProcessSetup = setup({
       event.type === 'REVOKE_CRITERION' &&
       params.criteria.includes(event.criterionId) &&
       context.criteriaMet.includes(event.criterionId),
-    isAllowedLostReason: ({ event }, params: { reasons: readonly string[] }) =>
-      event.type === 'LOSE' && params.reasons.includes(event.reason),
+    isAllowedLostReason: ({ event }, params: { reasons: readonly string[] }) => event.type === 'LOSE' && isAllowedLostReason(params.reasons, event.reason),
     isReopenTo: ({ event }, params: { stage: string }) => event.type === 'REOPEN' && event.stage === params.stage,
   },
   actions: {
@@ -67,7 +65,7 @@ export const salesProcessSetup = setup({
 
 type GuardRef = { readonly type: string; readonly params?: Record<string, unknown> };
 type ActionRef = GuardRef;
-type TransitionJson = { readonly target?: string; readonly guard: GuardRef; readonly actions?: readonly ActionRef[] };
+type TransitionJson = { readonly target?: string; readonly guard: GuardRef | RuleGuard; readonly actions?: readonly ActionRef[] };
 type StateNodeJson = {
   readonly type?: 'final';
   readonly description?: string;
@@ -87,41 +85,29 @@ export interface SalesProcessMachineJson {
 
 /**
  * Turns a definition into machine config: one state per stage plus `closed.won` / `closed.lost`.
+ * Every transition and its guard come from the process's rule table: a move, win or reopen has a
+ * transition exactly where the structural rules allow it, guarded by what the rules check at run
+ * time (exit criteria met, a known lost reason).
  * Criteria met are per stage visit: entering a stage (forward, backward or on reopen) starts
  * with none met, so a stage left and re-entered needs its results confirmed again.
  */
 export function buildSalesProcessMachineConfig(definition: ProcessDefinition): SalesProcessMachineJson {
-  const { stages, rules } = definition;
+  const { stages } = definition;
+  const rules = ruleTableOf(definition);
   const clearCriteria: ActionRef = { type: 'clearCriteriaMet' };
+  const transition = (target: string, guard: RuleGuard | undefined): TransitionJson[] => (guard ? [{ target, guard, actions: [clearCriteria] }] : []);
 
   const stageStates = Object.fromEntries(
-    stages.map((stage, index): [string, StateNodeJson] => {
-      const required = stage.exitCriteria.map((criterion) => criterion.id);
-      const criteria = required;
-      const moves: TransitionJson[] = [];
-      stages.forEach((target, targetIndex) => {
-        const forward = targetIndex > index;
-        if (targetIndex === index) return;
-        if (forward && (targetIndex === index + 1 || rules.allowSkipping)) {
-          moves.push({
-            target: target.id,
-            guard: { type: 'isMoveToWithExitCriteriaMet', params: { to: target.id, required } },
-            actions: [clearCriteria],
-          });
-        } else if (!forward && rules.allowBackward) {
-          moves.push({ target: target.id, guard: { type: 'isMoveTo', params: { to: target.id } }, actions: [clearCriteria] });
-        }
-      });
-
+    stages.map((stage): [string, StateNodeJson] => {
+      const criteria = stage.exitCriteria.map((criterion) => criterion.id);
       const on: Record<string, readonly TransitionJson[]> = {
-        MOVE: moves,
+        MOVE: stages.flatMap((target) => transition(target.id, rules.guardOf({ kind: 'move', from: stage.id, to: target.id }))),
         MEET_CRITERION: [{ guard: { type: 'isUnmetStageCriterion', params: { criteria } }, actions: [{ type: 'recordCriterionMet' }] }],
         REVOKE_CRITERION: [{ guard: { type: 'isMetStageCriterion', params: { criteria } }, actions: [{ type: 'recordCriterionRevoked' }] }],
-        LOSE: [{ target: `${CLOSED_STATE}.${LOST_STATE}`, guard: { type: 'isAllowedLostReason', params: { reasons: definition.lostReasons } }, actions: [clearCriteria] }],
+        LOSE: transition(`${CLOSED_STATE}.${LOST_STATE}`, rules.guardOf({ kind: 'lose', from: stage.id, reason: '' })),
       };
-      if (rules.winFrom.includes(stage.id)) {
-        on.WIN = [{ target: `${CLOSED_STATE}.${WON_STATE}`, guard: { type: 'exitCriteriaMet', params: { required } }, actions: [clearCriteria] }];
-      }
+      const win = transition(`${CLOSED_STATE}.${WON_STATE}`, rules.guardOf({ kind: 'win', from: stage.id }));
+      if (win.length > 0) on.WIN = win;
       return [stage.id, { ...(stage.description ? { description: stage.description } : {}), meta: { name: stage.name, probability: stage.probability }, on }];
     }),
   );
@@ -136,11 +122,9 @@ export function buildSalesProcessMachineConfig(definition: ProcessDefinition): S
         initial: WON_STATE,
         states: { [WON_STATE]: { type: 'final' }, [LOST_STATE]: { type: 'final' } },
         on: {
-          REOPEN: stages.map((stage) => ({
-            target: stage.id,
-            guard: { type: 'isReopenTo', params: { stage: stage.id } },
-            actions: [clearCriteria],
-          })),
+          // Which stages a closed deal may return to is the reopen rule's; closed.won/lost keep no stage, so every
+          // stage the process has gets a transition and decide judges the stage it closed in.
+          REOPEN: stages.flatMap((stage) => transition(stage.id, rules.guardOf({ kind: 'reopen', closedIn: stage.id, to: stage.id }))),
         },
       },
     },

@@ -2,7 +2,7 @@ import { pipelineProjection, type ReadModels } from '@stagecraft/projections';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/principal';
 import { ApiProblem } from '../http/problem';
-import type { ApiSettings } from '../settings/api-settings';
+import type { Settings } from '@stagecraft/config';
 import { AnalyticsController } from './analytics.controller';
 import type { PipelineQueryDto } from './analytics.dto';
 
@@ -16,7 +16,7 @@ describe('GET /pipeline?closed= on a model of an older layout', () => {
   })();
   const readModels = (model: unknown): ReadModels =>
     ({ model: () => model, failure: () => undefined, position: () => 0, waitFor: async () => true }) as unknown as ReadModels;
-  const controller = (model: unknown) => new AnalyticsController(readModels(model), {} as ApiSettings, () => new Date('2026-03-01T00:00:00Z'));
+  const controller = (model: unknown) => new AnalyticsController(readModels(model), {} as Settings, () => new Date('2026-03-01T00:00:00Z'));
   const principal: Principal = { name: 'analyst', authenticatedBy: 'api-key:k', roles: ['analyst'], mayActOnBehalf: false };
   const request = { headers: {} } as FastifyRequest;
   const reply = { header: () => reply } as unknown as FastifyReply;

@@ -1,9 +1,8 @@
-import { parseInstant } from '@stagecraft/opportunity';
+import { requireInstant } from '@stagecraft/opportunity';
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
-  closedWindow,
   PIPELINE_MODEL_LAYOUT,
   queryFunnel,
   queryPipeline,
@@ -14,23 +13,25 @@ import {
   type AnalyticsFilter,
   type ClosedOutcome,
   type ClosedQuery,
-  type FunnelModel,
-  type PipelineModel,
   type ReadModels,
-  type StageDurationsModel,
-  type StageIntervalsModel,
-  type TransitionsModel,
-  type WinLossModel,
+  funnelProjection,
+  pipelineProjection,
+  stageDurationsProjection,
+  stageIntervalsProjection,
+  transitionsProjection,
+  winLossProjection,
+  type ReadModelKey,
 } from '@stagecraft/projections';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
-import { ApiProblem } from '../http/problem';
+import { ApiProblem, validationProblem } from '../http/problem';
 import { API_SETTINGS, CLOCK, type Clock } from '../settings/api-settings.token';
-import type { ApiSettings } from '../settings/api-settings';
+import type { Settings } from '@stagecraft/config';
 import { AnalyticsQueryDto, PipelineQueryDto, WinLossQueryDto } from './analytics.dto';
 import { funnelRows, pipelineRows, stageDurationRows, transitionRows, winLossRows } from './analytics.rows';
-import { toCsv } from './csv';
+import { toCsv } from '@stagecraft/csv';
+import { closedWindowOf } from './pipeline.policy';
 import { READ_MODELS } from './projections.token';
 
 /** What analysts ask: the board and the figures, from the read models kept by the projections. */
@@ -42,7 +43,7 @@ import { READ_MODELS } from './projections.token';
 export class AnalyticsController {
   constructor(
     @Inject(READ_MODELS) private readonly runner: ReadModels,
-    @Inject(API_SETTINGS) private readonly settings: ApiSettings,
+    @Inject(API_SETTINGS) private readonly settings: Settings,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -56,8 +57,7 @@ export class AnalyticsController {
     const { processId, teamId, ownerId } = this.scoped(query, principal);
     const closed = this.closedQuery(query);
     if (query.cardsPerColumn !== undefined && query.include !== 'opportunities') {
-      const errors = [{ field: 'cardsPerColumn', message: 'cardsPerColumn applies only with include=opportunities' }];
-      throw new ApiProblem(400, 'REQUEST.VALIDATION_FAILED', `The request has invalid fields: ${errors[0]!.message}`, { errors });
+      throw validationProblem([{ field: 'cardsPerColumn', message: 'cardsPerColumn applies only with include=opportunities' }]);
     }
     const options = {
       includeOpportunities: query.include === 'opportunities',
@@ -65,20 +65,17 @@ export class AnalyticsController {
       ...(closed ? { closed } : {}),
     };
     if (query.asOf !== undefined) {
-      if (closed) throw new ApiProblem(400, 'REQUEST.AS_OF_CONFLICT', 'closed lists the opportunities closed in a period up to now; it cannot be combined with asOf.');
-      const ms = parseInstant(query.asOf);
-      if (ms === undefined) {
-        throw new ApiProblem(400, 'REQUEST.VALIDATION_FAILED', 'The request has invalid fields: asOf: not a real date-time', { errors: [{ field: 'asOf', message: 'asOf is not a real date-time' }] });
-      }
+      if (closed) throw new ApiProblem('REQUEST.AS_OF_CONFLICT', 'closed lists the opportunities closed in a period up to now; it cannot be combined with asOf.');
+      const ms = requireInstant(query.asOf, 'asOf');
       // Team and owner filters of a past board mean the team and owner at that instant.
-      const board = queryPipelineAsOf(this.model<StageIntervalsModel>('stage-intervals'), ms, { processId, teamId, ownerId }, options);
+      const board = queryPipelineAsOf(this.model(stageIntervalsProjection), ms, { processId, teamId, ownerId }, options);
       return this.answer({ asOf: { instant: new Date(ms).toISOString(), axis: 'occurredAt' }, ...board }, pipelineRows, query, request, reply);
     }
-    const model = this.model<PipelineModel>('pipeline');
+    const model = this.model(pipelineProjection);
     // With PROJECTIONS=external the model comes from the projector's snapshots: one of an older
     // layout (a projector not yet upgraded) has no closed columns to answer from.
     if (closed && model.layout !== PIPELINE_MODEL_LAYOUT) {
-      throw new ApiProblem(503, 'PROJECTIONS.FAILED', 'The pipeline read model was saved by an older version of Stagecraft and cannot list closed opportunities; upgrade the projector and let it rebuild.', { projection: 'pipeline' });
+      throw new ApiProblem('PROJECTIONS.FAILED', 'The pipeline read model was saved by an older version of Stagecraft and cannot list closed opportunities; upgrade the projector and let it rebuild.', { projection: 'pipeline' });
     }
     const result = queryPipeline(model, { processId, teamId, ownerId }, options);
     return this.answer(result, pipelineRows, query, request, reply);
@@ -88,7 +85,7 @@ export class AnalyticsController {
   @ApiOperation({ summary: 'Won, lost, win rate, amount won and lost reasons of closed opportunities, optionally grouped' })
   async winLoss(@Query() query: WinLossQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.readYourWrites(query);
-    const result = queryWinLoss(this.model<WinLossModel>('win-loss'), this.scoped(query, principal), query.groupBy);
+    const result = queryWinLoss(this.model(winLossProjection), this.scoped(query, principal), query.groupBy);
     return this.answer(result, winLossRows, query, request, reply);
   }
 
@@ -96,7 +93,7 @@ export class AnalyticsController {
   @ApiOperation({ summary: 'Per stage: completed visits (count, mean, median, p90 seconds) and open visits (count, oldest age)' })
   async stageDurations(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.readYourWrites(query);
-    const result = queryStageDurations(this.model<StageDurationsModel>('stage-durations'), this.scoped(query, principal), this.clock().toISOString());
+    const result = queryStageDurations(this.model(stageDurationsProjection), this.scoped(query, principal), this.clock().toISOString());
     return this.answer(result, stageDurationRows, query, request, reply);
   }
 
@@ -104,7 +101,7 @@ export class AnalyticsController {
   @ApiOperation({ summary: 'Per stage in order: opportunities that reached it, conversion to the next, and the last step to won' })
   async funnel(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.readYourWrites(query);
-    const result = queryFunnel(this.model<FunnelModel>('funnel'), this.scoped(query, principal));
+    const result = queryFunnel(this.model(funnelProjection), this.scoped(query, principal));
     return this.answer(result, funnelRows, query, request, reply);
   }
 
@@ -112,7 +109,7 @@ export class AnalyticsController {
   @ApiOperation({ summary: 'Stage → stage transition counts, including skips, backward moves, won, lost and reopens' })
   async transitions(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.readYourWrites(query);
-    const result = queryTransitions(this.model<TransitionsModel>('transitions'), this.scoped(query, principal));
+    const result = queryTransitions(this.model(transitionsProjection), this.scoped(query, principal));
     return this.answer(result, transitionRows, query, request, reply);
   }
 
@@ -122,36 +119,24 @@ export class AnalyticsController {
     if (closed === undefined) {
       const stray = (['closedFrom', 'closedTo', 'closedLimit'] as const).filter((field) => query[field] !== undefined);
       if (stray.length === 0) return undefined;
-      const errors = stray.map((field) => ({ field, message: `${field} applies only with closed=won, lost or won,lost` }));
-      throw new ApiProblem(400, 'REQUEST.VALIDATION_FAILED', `The request has invalid fields: ${errors.map((e) => e.message).join('; ')}`, { errors });
+      throw validationProblem(stray.map((field) => ({ field, message: `${field} applies only with closed=won, lost or won,lost` })));
     }
-    const unreal = (['closedFrom', 'closedTo'] as const).filter((field) => query[field] !== undefined && parseInstant(query[field]!) === undefined);
-    if (unreal.length > 0) {
-      const errors = unreal.map((field) => ({ field, message: `${field} is not a real date-time` }));
-      throw new ApiProblem(400, 'REQUEST.VALIDATION_FAILED', `The request has invalid fields: ${errors.map((e) => e.message).join('; ')}`, { errors });
-    }
-    const asked: ClosedQuery = {
-      outcomes: [...new Set(closed.split(','))] as ClosedOutcome[],
-      now: this.clock().toISOString(),
-      ...(closedFrom === undefined ? {} : { from: closedFrom }),
-      ...(closedTo === undefined ? {} : { to: closedTo }),
-      ...(closedLimit === undefined ? {} : { limit: closedLimit }),
-    };
-    const window = closedWindow(asked);
+    const window = closedWindowOf({ from: closedFrom, to: closedTo, limit: closedLimit }, this.clock());
     if (Date.parse(window.from) > Date.parse(window.to)) {
-      throw new ApiProblem(400, 'REQUEST.INVALID_PERIOD', `closedFrom (${window.from}) is after closedTo (${window.to}${closedTo === undefined ? ', now' : ''}).`, {
+      throw new ApiProblem('REQUEST.INVALID_PERIOD', `closedFrom (${window.from}) is after closedTo (${window.to}${closedTo === undefined ? ', now' : ''}).`, {
         closedFrom: window.from,
         closedTo: window.to,
       });
     }
-    return asked;
+    return { outcomes: [...new Set(closed.split(','))] as ClosedOutcome[], ...window };
   }
 
   /** The model of a projection that works; one stopped on a bad event answers 503, not stale figures. */
-  private model<Model>(name: string): Model {
+  private model<Model>(key: ReadModelKey<Model>): Model {
+    const { name } = key;
     const failure = this.runner.failure(name);
-    if (failure) throw new ApiProblem(503, 'PROJECTIONS.FAILED', `The ${name} read model stopped (${failure}); an operator must fix the cause and rebuild it.`, { projection: name });
-    return this.runner.model<Model>(name);
+    if (failure) throw new ApiProblem('PROJECTIONS.FAILED', `The ${name} read model stopped (${failure}); an operator must fix the cause and rebuild it.`, { projection: name });
+    return this.runner.model(key);
   }
 
   /** Read-your-writes: wait, bounded, until the models include the position the client saw. */
@@ -159,7 +144,7 @@ export class AnalyticsController {
     if (query.minPosition === undefined) return;
     if (await this.runner.waitFor(query.minPosition, this.settings.readYourWritesTimeoutMs)) return;
     const position = this.runner.position();
-    throw new ApiProblem(503, 'PROJECTIONS.BEHIND', `The read models are at position ${position}, not yet at ${query.minPosition}; retry shortly.`, {
+    throw new ApiProblem('PROJECTIONS.BEHIND', `The read models are at position ${position}, not yet at ${query.minPosition}; retry shortly.`, {
       position,
       minPosition: query.minPosition,
     });
@@ -172,7 +157,7 @@ export class AnalyticsController {
     if (principal.teams) {
       if (team === undefined && principal.teams.length === 1) team = principal.teams[0];
       if (team === undefined || !principal.teams.includes(team)) {
-        throw new ApiProblem(403, 'AUTH.TEAM_FORBIDDEN', `This caller sees only the teams ${principal.teams.join(', ')}; ask for one of them with teamId.`, {
+        throw new ApiProblem('AUTH.TEAM_FORBIDDEN', `This caller sees only the teams ${principal.teams.join(', ')}; ask for one of them with teamId.`, {
           allowedTeams: principal.teams,
         });
       }

@@ -1,7 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { CARDS_PER_COLUMN_MAX, CLOSED_MAX_LIMIT } from '@stagecraft/projections';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { CARDS_PER_COLUMN_MAX, CLOSED_MAX_LIMIT } from './pipeline.policy';
+import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { IsInstant } from '../http/instant.validator';
 
 export class AnalyticsQueryDto {
   @ApiPropertyOptional({ example: 'standard' })
@@ -22,14 +23,14 @@ export class AnalyticsQueryDto {
   @Length(1, 100)
   ownerId?: string;
 
-  @ApiPropertyOptional({ description: 'occurredAt on or after (ISO 8601)', example: '2026-01-01T00:00:00Z' })
+  @ApiPropertyOptional({ description: 'occurredAt on or after (ISO 8601 with a zone)', example: '2026-01-01T00:00:00Z' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsInstant()
   from?: string;
 
-  @ApiPropertyOptional({ description: 'occurredAt on or before (ISO 8601)', example: '2026-03-31T23:59:59Z' })
+  @ApiPropertyOptional({ description: 'occurredAt on or before (ISO 8601 with a zone)', example: '2026-03-31T23:59:59Z' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsInstant()
   to?: string;
 
   @ApiPropertyOptional({ description: 'Wait (up to 2 s) until the read models include this log position, e.g. the position a command answered; 503 if they do not in time.' })
@@ -44,9 +45,6 @@ export class AnalyticsQueryDto {
   @IsIn(['json', 'csv'])
   format?: 'json' | 'csv';
 }
-
-const ZONED_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-const ZONED_INSTANT_MESSAGE = '$property must be an ISO 8601 date-time with a time zone, such as 2026-03-31T23:59:59Z';
 
 export class PipelineQueryDto extends AnalyticsQueryDto {
   @ApiPropertyOptional({ enum: ['opportunities'], description: 'opportunities: list each stage\'s opportunities (the kanban columns), and with `closed` the closed ones' })
@@ -68,8 +66,7 @@ export class PipelineQueryDto extends AnalyticsQueryDto {
 
   @ApiPropertyOptional({ description: 'The board as it stood at this instant of business time (occurredAt), from the stage-intervals read model', example: '2026-03-31T23:59:59Z' })
   @IsOptional()
-  @IsString()
-  @Matches(ZONED_INSTANT, { message: ZONED_INSTANT_MESSAGE })
+  @IsInstant()
   asOf?: string;
 
   @ApiPropertyOptional({ description: 'Adds per process the opportunities whose latest outcome is won and/or lost, closed in closedFrom…closedTo: count, amount, and with include=opportunities the cards, newest closing first', example: 'won,lost' })
@@ -80,14 +77,12 @@ export class PipelineQueryDto extends AnalyticsQueryDto {
 
   @ApiPropertyOptional({ description: 'Closed on or after (business time, ISO 8601 with a zone); default: 30 days before closedTo', example: '2026-03-01T00:00:00Z' })
   @IsOptional()
-  @IsString()
-  @Matches(ZONED_INSTANT, { message: ZONED_INSTANT_MESSAGE })
+  @IsInstant()
   closedFrom?: string;
 
   @ApiPropertyOptional({ description: 'Closed on or before (business time, ISO 8601 with a zone); default: now', example: '2026-03-31T23:59:59Z' })
   @IsOptional()
-  @IsString()
-  @Matches(ZONED_INSTANT, { message: ZONED_INSTANT_MESSAGE })
+  @IsInstant()
   closedTo?: string;
 
   @ApiPropertyOptional({ description: 'Closed cards listed per outcome and process (1–500, default 50); count and amount cover the whole window', example: 50 })

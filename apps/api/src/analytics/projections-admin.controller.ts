@@ -26,10 +26,10 @@ export class ProjectionsAdminController {
   @ApiOperation({ summary: 'Rebuild a projection from position 0; the current model serves until the new one has caught up' })
   rebuild(@Param('name') name: string) {
     const status = this.runner.status().find((entry) => entry.name === name);
-    if (!status) throw new ApiProblem(404, 'PROJECTION.NOT_FOUND', `There is no projection "${name}"; there are ${this.runner.names().join(', ')}.`);
-    if (status.rebuilding) throw new ApiProblem(409, 'PROJECTION.ALREADY_REBUILDING', `Projection "${name}" is already being rebuilt.`);
+    if (!status) throw new ApiProblem('PROJECTION.NOT_FOUND', `There is no projection "${name}"; there are ${this.runner.names().join(', ')}.`);
+    if (status.rebuilding) throw new ApiProblem('PROJECTION.ALREADY_REBUILDING', `Projection "${name}" is already being rebuilt.`);
     if (this.runner instanceof SnapshotFollower) {
-      throw new ApiProblem(409, 'PROJECTION.REBUILD_ELSEWHERE', `The projections run in the projector process: stop it, run npm run projections -- rebuild ${name}, and start it again.`);
+      throw new ApiProblem('PROJECTION.REBUILD_ELSEWHERE', `The projections run in the projector process: stop it, run npm run projections -- rebuild ${name}, and start it again.`);
     }
     const entry: { position: number; head: number; startedAt: string; finishedAt?: string; error?: string } = { position: 0, head: status.checkpoint + status.lag, startedAt: new Date().toISOString() };
     this.progress.set(name, entry);

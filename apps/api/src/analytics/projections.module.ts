@@ -9,7 +9,7 @@ import {
   type ProjectionSnapshotStore,
   type ReadModels,
 } from '@stagecraft/projections';
-import type { ApiSettings } from '../settings/api-settings';
+import type { Settings } from '@stagecraft/config';
 import { AnalyticsController } from './analytics.controller';
 import { ProjectionsAdminController } from './projections-admin.controller';
 import { PROJECTION_SNAPSHOTS, READ_MODELS } from './projections.token';
@@ -29,7 +29,7 @@ export class ProjectionsModule implements OnApplicationBootstrap, OnApplicationS
     @Inject(PROJECTION_SNAPSHOTS) private readonly snapshots: ProjectionSnapshotStore,
   ) {}
 
-  static forRoot(settings: ApiSettings): DynamicModule {
+  static forRoot(settings: Settings): DynamicModule {
     const projections = ALL_PROJECTIONS as readonly Projection<unknown>[];
     return {
       module: ProjectionsModule,

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readApiSettings } from '../settings/api-settings';
+import { readSettings } from '@stagecraft/config';
 import { generateApiKey, type StoredApiKey } from './api-key.credentials';
 import { ApiKeyStore } from './api-key.store';
 import { writeApiKeysFile } from './api-keys.file';
@@ -13,7 +13,7 @@ describe('ApiKeyStore', () => {
   let file: string;
   const key = (name: string): StoredApiKey => generateApiKey({ name, roles: ['writer'] }, new Date('2026-01-01T00:00:00Z')).stored;
   const names = (store: ApiKeyStore) => [...store.keys.values()].map((entry) => entry.name).sort();
-  const storeFor = (env: Record<string, string> = {}) => new ApiKeyStore(readApiSettings({ API_KEYS_FILE: file, ...env }));
+  const storeFor = (env: Record<string, string> = {}) => new ApiKeyStore(readSettings({ API_KEYS_FILE: file, ...env }));
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'stagecraft-store-'));

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import type { ApiSettings } from '../settings/api-settings';
+import type { Settings } from '@stagecraft/config';
 import { API_SETTINGS } from '../settings/api-settings.token';
 import type { StoredApiKey } from './api-key.credentials';
 import { parseApiKeys } from './api-keys.file';
@@ -33,7 +33,7 @@ export class ApiKeyStore implements OnModuleInit, OnModuleDestroy {
   private timer?: NodeJS.Timeout;
   private pendingCheck?: NodeJS.Timeout;
 
-  constructor(@Inject(API_SETTINGS) settings: ApiSettings) {
+  constructor(@Inject(API_SETTINGS) settings: Settings) {
     this.file = settings.auth.apiKeysFile;
     this.inline = settings.auth.inlineApiKeys ? parseApiKeys(settings.auth.inlineApiKeys, 'API_KEYS') : [];
     // At start-up a bad file stops the service, naming it (parseApiKeys throws SettingsError).

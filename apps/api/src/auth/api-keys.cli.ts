@@ -3,7 +3,7 @@
 // npm run api-keys -- revoke <key id>
 // Works on the keys file the API reads (API_KEYS_FILE, default ./data/api-keys.json), under its
 // lock; running API instances apply the change within about a second, without a restart.
-import { readApiSettings, SettingsError } from '../settings/api-settings';
+import { readSettings, SettingsError } from '@stagecraft/config';
 import { generateApiKey } from './api-key.credentials';
 import { readApiKeysFile, updateApiKeysFile } from './api-keys.file';
 import { FileLockTimeoutError } from './file-lock';
@@ -20,7 +20,7 @@ function fail(message: string): never {
 }
 
 async function main(args: string[]): Promise<void> {
-  const file = readApiSettings().auth.apiKeysFile;
+  const file = readSettings().auth.apiKeysFile;
   const [command, ...rest] = args;
   switch (command) {
     case 'add': {

@@ -57,19 +57,19 @@ export class ApiKeysController {
   async revoke(@CurrentPrincipal() caller: Principal, @Param('id') id: string): Promise<void> {
     assertUnlimited(caller);
     if (this.store.inlineKeys.some((key) => key.id === id)) {
-      throw new ApiProblem(409, 'API_KEY.NOT_IN_FILE', `Key ${id} is configured in API_KEYS, not in the keys file: remove it there and restart the instances.`);
+      throw new ApiProblem('API_KEY.NOT_IN_FILE', `Key ${id} is configured in API_KEYS, not in the keys file: remove it there and restart the instances.`);
     }
     const found = await this.write((keys) => ({ keys: keys.filter((key) => key.id !== id), result: keys.some((key) => key.id === id) }));
-    if (!found) throw new ApiProblem(404, 'API_KEY.NOT_FOUND', `There is no key ${id}; GET /admin/api-keys lists them.`);
+    if (!found) throw new ApiProblem('API_KEY.NOT_FOUND', `There is no key ${id}; GET /admin/api-keys lists them.`);
   }
 
   private async write<T>(change: Parameters<typeof updateApiKeysFile<T>>[1]): Promise<T> {
     try {
       return await updateApiKeysFile(this.store.keysFile, change);
     } catch (error) {
-      if (error instanceof FileLockTimeoutError) throw new ApiProblem(503, 'API_KEY.FILE_BUSY', 'Another writer holds the keys file; retry shortly.');
+      if (error instanceof FileLockTimeoutError) throw new ApiProblem('API_KEY.FILE_BUSY', 'Another writer holds the keys file; retry shortly.');
       // A keys file that does not parse is not overwritten: someone must look at it first.
-      throw new ApiProblem(503, 'API_KEY.FILE_UNUSABLE', `The keys file cannot be updated: ${(error as Error).message}`);
+      throw new ApiProblem('API_KEY.FILE_UNUSABLE', `The keys file cannot be updated: ${(error as Error).message}`);
     } finally {
       this.store.check();
     }
@@ -79,6 +79,6 @@ export class ApiKeysController {
 // An admin limited to teams could otherwise make itself a key without that limit.
 function assertUnlimited(caller: Principal): void {
   if (caller.teams !== undefined) {
-    throw new ApiProblem(403, 'AUTH.TEAM_FORBIDDEN', 'Managing API keys needs an admin without a team limit: a key made here could reach every team.', { allowedTeams: caller.teams });
+    throw new ApiProblem('AUTH.TEAM_FORBIDDEN', 'Managing API keys needs an admin without a team limit: a key made here could reach every team.', { allowedTeams: caller.teams });
   }
 }

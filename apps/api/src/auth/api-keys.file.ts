@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { SettingsError } from '../settings/api-settings';
+import { SettingsError } from '@stagecraft/config';
 import { problemWithStoredKey, type StoredApiKey } from './api-key.credentials';
 import { withFileLock } from './file-lock';
 

@@ -32,10 +32,10 @@ export class AuthGuard implements CanActivate {
     if (!allowed) {
       // A route that forgot to declare its roles stays closed rather than open.
       this.logger.error(`Route ${request.method} ${request.routeOptions.url} declares no roles; refusing`);
-      throw new ApiProblem(403, 'AUTH.FORBIDDEN', 'This route is not open to any role.');
+      throw new ApiProblem('AUTH.FORBIDDEN', 'This route is not open to any role.');
     }
     if (principal.roles.includes('admin') || allowed.some((role) => principal.roles.includes(role))) return true;
-    throw new ApiProblem(403, 'AUTH.FORBIDDEN', `This needs one of the roles ${allowed.join(', ')} (or admin); ${principal.name} has ${principal.roles.join(', ')}.`, {
+    throw new ApiProblem('AUTH.FORBIDDEN', `This needs one of the roles ${allowed.join(', ')} (or admin); ${principal.name} has ${principal.roles.join(', ')}.`, {
       requiredRoles: allowed,
     });
   }
@@ -49,7 +49,7 @@ export class AuthGuard implements CanActivate {
       const wait = this.failures.retryAfterSeconds(address);
       if (wait > 0) {
         void reply.header('Retry-After', String(wait));
-        throw new ApiProblem(429, 'REQUEST.RATE_LIMITED', `Too many failed authentication attempts from this address; wait ${wait} s (Retry-After), then retry with valid credentials.`);
+        throw new ApiProblem('REQUEST.RATE_LIMITED', `Too many failed authentication attempts from this address; wait ${wait} s (Retry-After), then retry with valid credentials.`);
       }
     }
     try {

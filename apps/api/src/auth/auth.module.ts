@@ -1,7 +1,7 @@
 import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
-import type { ApiSettings } from '../settings/api-settings';
+import type { Settings } from '@stagecraft/config';
 import { CLOCK, type Clock } from '../settings/api-settings.token';
 import { ApiKeyStore } from './api-key.store';
 import { ApiKeysController } from './api-keys.controller';
@@ -13,7 +13,7 @@ import { clientAddressKey } from './client-address';
 @Global()
 @Module({})
 export class AuthModule {
-  static forRoot(settings: ApiSettings): DynamicModule {
+  static forRoot(settings: Settings): DynamicModule {
     const limited = settings.rateLimitPerMinute > 0;
     // Guards run in this order: authenticate first, so the rate limit counts per caller.
     const guards: Provider[] = [{ provide: APP_GUARD, useClass: AuthGuard }, ...(limited ? [{ provide: APP_GUARD, useClass: ThrottlerGuard }] : [])];

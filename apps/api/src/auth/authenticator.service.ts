@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ApiProblem } from '../http/problem';
 import { API_SETTINGS, CLOCK, type Clock } from '../settings/api-settings.token';
-import type { ApiSettings } from '../settings/api-settings';
+import type { Settings } from '@stagecraft/config';
 import { looksLikeApiKey, verifyApiKey } from './api-key.credentials';
 import { ApiKeyStore } from './api-key.store';
 import { principalFromClaims } from './jwt.claims';
@@ -11,7 +11,7 @@ import { ROLES } from './roles';
 
 export const AUTH_OFF_PRINCIPAL: Principal = { name: 'anonymous', authenticatedBy: 'auth-off', roles: [...ROLES], mayActOnBehalf: true };
 
-const unauthenticated = (detail: string, extensions: Record<string, unknown> = {}) => new ApiProblem(401, 'AUTH.UNAUTHENTICATED', detail, extensions);
+const unauthenticated = (detail: string, extensions: Record<string, unknown> = {}) => new ApiProblem('AUTH.UNAUTHENTICATED', detail, extensions);
 
 /** Turns an Authorization header into a Principal, or refuses with a 401 that says why. */
 @Injectable()
@@ -20,7 +20,7 @@ export class Authenticator implements OnModuleInit {
   private readonly jwt?: JwtVerifier;
 
   constructor(
-    @Inject(API_SETTINGS) private readonly settings: ApiSettings,
+    @Inject(API_SETTINGS) private readonly settings: Settings,
     @Inject(CLOCK) clock: Clock,
     @Inject(ApiKeyStore) private readonly keys: ApiKeyStore,
   ) {
@@ -59,7 +59,7 @@ export class Authenticator implements OnModuleInit {
       return principalFromClaims(await this.jwt.verify(token));
     } catch (error) {
       if (error instanceof JwtRejectedError) throw unauthenticated(`The token is not accepted: ${error.reason}.`, error.claim ? { claim: error.claim } : {});
-      if (error instanceof JwksUnavailableError) throw new ApiProblem(503, 'AUTH.KEYS_UNAVAILABLE', `Tokens cannot be verified right now: ${error.message}. Retry shortly, or use an API key.`);
+      if (error instanceof JwksUnavailableError) throw new ApiProblem('AUTH.KEYS_UNAVAILABLE', `Tokens cannot be verified right now: ${error.message}. Retry shortly, or use an API key.`);
       throw error;
     }
   }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { ApiSettings } from '../settings/api-settings';
+import type { Settings } from '@stagecraft/config';
 import { generateApiKey } from './api-key.credentials';
 import { writeApiKeysFile } from './api-keys.file';
 
@@ -8,7 +8,7 @@ import { writeApiKeysFile } from './api-keys.file';
  * and no JWT key is configured, make an admin key, show it once, and keep only its hash.
  * Returns the key when one was made.
  */
-export function ensureFirstAdminKey(settings: ApiSettings, now: Date): string | undefined {
+export function ensureFirstAdminKey(settings: Settings, now: Date): string | undefined {
   const { auth } = settings;
   if (auth.mode === 'off' || auth.jwt || auth.inlineApiKeys || existsSync(auth.apiKeysFile)) return undefined;
   const { key, stored } = generateApiKey({ name: 'admin', roles: ['admin'] }, now);

@@ -1,14 +1,13 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { EVENT_STORE, type EventStore } from '@stagecraft/event-store';
-import type { ApiSettings } from '../settings/api-settings';
-import { openEventStore } from './event-store.factory';
+import { EVENT_STORE, openEventStore, type EventStore } from '@stagecraft/event-store';
+import type { Settings } from '@stagecraft/config';
 
 @Global()
 @Module({})
 export class EventStoreModule implements OnApplicationShutdown {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
-  static forRoot(settings: ApiSettings): DynamicModule {
+  static forRoot(settings: Settings): DynamicModule {
     return {
       module: EventStoreModule,
       providers: [

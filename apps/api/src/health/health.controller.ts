@@ -5,7 +5,7 @@ import { EVENT_STORE, type EventStore } from '@stagecraft/event-store';
 import type { ReadModels } from '@stagecraft/projections';
 import { READ_MODELS } from '../analytics/projections.token';
 import { Public } from '../auth/roles';
-import { ProcessRegistry } from '../processes/process-registry.service';
+import { ProcessRegistry } from '@stagecraft/commands';
 
 @ApiTags('operations')
 @Public()

@@ -1,33 +1,32 @@
+import type { FieldError, ProblemBody } from '@stagecraft/contracts';
+import { PROBLEM_STATUS, type ProblemCode } from './problem.catalogue';
+
 /**
  * An error answered as application/problem+json (RFC 9457). `code` is stable: clients branch on
- * it. `detail` says what went wrong and what to do. Anything else goes in `extensions`.
+ * it, and its status comes from the catalogue. `detail` says what went wrong and what to do.
+ * Anything else goes in `extensions`.
  */
 export class ApiProblem extends Error {
+  readonly status: number;
+
   constructor(
-    readonly status: number,
-    readonly code: string,
+    readonly code: ProblemCode,
     readonly detail: string,
     readonly extensions: Readonly<Record<string, unknown>> = {},
   ) {
     super(detail);
     this.name = 'ApiProblem';
+    this.status = PROBLEM_STATUS[code];
   }
 }
 
-export interface FieldError {
-  readonly field: string;
-  readonly message: string;
+
+/** 400 REQUEST.VALIDATION_FAILED: one entry per bad field, and all of them in the detail. */
+export function validationProblem(errors: readonly FieldError[]): ApiProblem {
+  const summary = errors.map((error) => `${error.field}: ${error.message}`).join('; ');
+  return new ApiProblem('REQUEST.VALIDATION_FAILED', `The request has invalid fields: ${summary}`, { errors });
 }
 
-export interface ProblemBody {
-  readonly type: string;
-  readonly title: string;
-  readonly status: number;
-  readonly code: string;
-  readonly detail: string;
-  readonly instance?: string;
-  readonly [extension: string]: unknown;
-}
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',

@@ -1,5 +1,6 @@
 import { ValidationPipe, type ValidationError } from '@nestjs/common';
-import { ApiProblem, type FieldError } from './problem';
+import type { FieldError } from '@stagecraft/contracts';
+import { validationProblem } from './problem';
 
 /** Flattens class-validator's tree into one entry per bad field, with dotted paths. */
 export function fieldErrors(errors: readonly ValidationError[], parent = ''): FieldError[] {
@@ -18,10 +19,6 @@ export function createValidationPipe(): ValidationPipe {
     transform: true,
     transformOptions: { enableImplicitConversion: false },
     validationError: { target: false, value: false },
-    exceptionFactory: (errors) => {
-      const details = fieldErrors(errors);
-      const summary = details.map((error) => `${error.field}: ${error.message}`).join('; ');
-      return new ApiProblem(400, 'REQUEST.VALIDATION_FAILED', `The request has invalid fields: ${summary}`, { errors: details });
-    },
+    exceptionFactory: (errors) => validationProblem(fieldErrors(errors)),
   });
 }

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
 import type { Principal } from '../auth/principal';
 import { ApiProblem } from '../http/problem';
-import type { CommandEnvelope } from './command-envelope';
+import type { CommandEnvelope } from '@stagecraft/commands';
 import type { CommandOptionsDto } from './opportunity.dto';
 
 const HEADER_VALUE = /^[\x21-\x7e]{1,200}$/;
@@ -17,7 +17,7 @@ export function commandEnvelopeFrom(request: FastifyRequest, options: CommandOpt
   const principal = principalOf(request);
   const idempotencyKey = header(request, 'idempotency-key');
   if (idempotencyKey !== undefined && options.commandId !== undefined && idempotencyKey !== options.commandId) {
-    throw new ApiProblem(400, 'REQUEST.CONFLICTING_COMMAND_ID', 'The Idempotency-Key header and the body\'s commandId differ; send one of them.');
+    throw new ApiProblem('REQUEST.CONFLICTING_COMMAND_ID', 'The Idempotency-Key header and the body\'s commandId differ; send one of them.');
   }
   const clientId = idempotencyKey ?? options.commandId;
 
@@ -25,10 +25,10 @@ export function commandEnvelopeFrom(request: FastifyRequest, options: CommandOpt
   let expectedRevision = options.expectedRevision;
   if (ifMatch !== undefined) {
     const match = IF_MATCH.exec(ifMatch);
-    if (!match) throw new ApiProblem(400, 'REQUEST.INVALID_IF_MATCH', `If-Match must be a revision in quotes, such as "3" (got ${ifMatch}).`);
+    if (!match) throw new ApiProblem('REQUEST.INVALID_IF_MATCH', `If-Match must be a revision in quotes, such as "3" (got ${ifMatch}).`);
     const fromHeader = Number(match[1]);
     if (expectedRevision !== undefined && expectedRevision !== fromHeader) {
-      throw new ApiProblem(400, 'REQUEST.CONFLICTING_REVISIONS', 'The If-Match header and the body\'s expectedRevision differ; send one of them.');
+      throw new ApiProblem('REQUEST.CONFLICTING_REVISIONS', 'The If-Match header and the body\'s expectedRevision differ; send one of them.');
     }
     expectedRevision = fromHeader;
   }
@@ -36,7 +36,7 @@ export function commandEnvelopeFrom(request: FastifyRequest, options: CommandOpt
   // The actor is who authenticated; X-Actor can only add the person a trusted service acts for.
   const onBehalfOf = header(request, 'x-actor');
   if (onBehalfOf !== undefined && !principal.mayActOnBehalf) {
-    throw new ApiProblem(403, 'AUTH.ON_BEHALF_FORBIDDEN', `${principal.name} may not act on behalf of others; drop the X-Actor header or use a key allowed to.`);
+    throw new ApiProblem('AUTH.ON_BEHALF_FORBIDDEN', `${principal.name} may not act on behalf of others; drop the X-Actor header or use a key allowed to.`);
   }
 
   return {
@@ -63,7 +63,7 @@ function header(request: FastifyRequest, name: string): string | undefined {
   if (value === undefined) return undefined;
   const text = Array.isArray(value) ? value.join(',') : value;
   if (!HEADER_VALUE.test(text)) {
-    throw new ApiProblem(400, 'REQUEST.INVALID_HEADER', `Header ${name} must be 1 to 200 visible ASCII characters without spaces.`, { header: name });
+    throw new ApiProblem('REQUEST.INVALID_HEADER', `Header ${name} must be 1 to 200 visible ASCII characters without spaces.`, { header: name });
   }
   return text;
 }

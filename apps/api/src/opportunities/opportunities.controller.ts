@@ -1,4 +1,4 @@
-import { parseInstant } from '@stagecraft/opportunity';
+import { requireInstant } from '@stagecraft/opportunity';
 import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -9,9 +9,8 @@ import type { Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
 import { ApiProblem } from '../http/problem';
 import { CLOCK, type Clock } from '../settings/api-settings.token';
-import type { CommandOutcome } from './command-envelope';
+import { deterministicUuid, type CommandOutcome } from '@stagecraft/commands';
 import { commandEnvelopeFrom } from './command-envelope.factory';
-import { deterministicUuid } from '../common/deterministic-uuid';
 import {
   ChangeOpportunityDetailsCommand,
   LoseOpportunityCommand,
@@ -39,7 +38,7 @@ import { GetOpportunityHistoryQuery, GetOpportunityQuery } from './opportunity.q
 import { GetOpportunityAsOfQuery, GetOpportunityTimelineQuery, VerifyOpportunityQuery } from './opportunity-audit.queries';
 
 const opportunityId = new ParseUUIDPipe({
-  exceptionFactory: () => new ApiProblem(400, 'REQUEST.INVALID_ID', 'The opportunity id in the path must be a UUID.', { errors: [{ field: 'id', message: 'id must be a UUID' }] }),
+  exceptionFactory: () => new ApiProblem('REQUEST.INVALID_ID', 'The opportunity id in the path must be a UUID.', { errors: [{ field: 'id', message: 'id must be a UUID' }] }),
 });
 
 const commandHeaders = [
@@ -188,14 +187,11 @@ export class OpportunitiesController {
 /** The instant and time axis of an as-of read, or undefined for the current state. */
 function asOfOf(query: GetOpportunityQueryDto): { instant: string; axis: 'occurredAt' | 'recordedAt' } | undefined {
   if (query.asOf !== undefined && query.asOfRecorded !== undefined) {
-    throw new ApiProblem(400, 'REQUEST.AS_OF_CONFLICT', 'Give asOf (business time) or asOfRecorded (recording time), not both.');
+    throw new ApiProblem('REQUEST.AS_OF_CONFLICT', 'Give asOf (business time) or asOfRecorded (recording time), not both.');
   }
   const field = query.asOf !== undefined ? 'asOf' : query.asOfRecorded !== undefined ? 'asOfRecorded' : undefined;
   if (!field) return undefined;
-  const ms = parseInstant(query[field]!);
-  if (ms === undefined) {
-    throw new ApiProblem(400, 'REQUEST.VALIDATION_FAILED', `The request has invalid fields: ${field}: not a real date-time`, { errors: [{ field, message: `${field} is not a real date-time` }] });
-  }
+  const ms = requireInstant(query[field]!, field);
   return { instant: new Date(ms).toISOString(), axis: field === 'asOf' ? 'occurredAt' : 'recordedAt' };
 }
 

@@ -4,11 +4,10 @@ import { foldAsOf, timelineOf, verifyStreamChain, type AsOfAxis, type ChainVerdi
 import { EVENT_STORE, type EventStore, type StoredEvent } from '@stagecraft/event-store';
 import { foldOpportunity } from '@stagecraft/opportunity';
 import { toProcessStreamId } from '@stagecraft/sales-process';
-import { assertTeamsAllowed } from '../auth/team-access';
+import { assertTeamsAllowed, ProcessRegistry, toOpportunityEvents } from '@stagecraft/commands';
 import { ApiProblem } from '../http/problem';
-import { ProcessRegistry } from '../processes/process-registry.service';
-import { toOpportunityEvents } from './opportunity-stream.events';
-import { opportunityViewOf, readOpportunityStream, type OpportunityView } from './opportunity.queries';
+import type { OpportunityView } from '@stagecraft/contracts';
+import { opportunityViewOf, readOpportunityStream } from './opportunity.queries';
 
 // Auditors' reads: the opportunity as it was at an instant, its readable timeline, and whether
 // its stored events still carry an intact hash chain. All read the stream from the store (never
@@ -88,7 +87,7 @@ export class GetOpportunityAsOfHandler implements IQueryHandler<GetOpportunityAs
     const { state, revision, eventsFolded } = foldAsOf(stored, instant, axis);
     if (state.status === 'none' || revision === null) {
       const first = stored[0]!;
-      throw new ApiProblem(404, 'OPPORTUNITY.NOT_YET_OPENED', `Opportunity "${opportunityId}" was not open yet at ${instant} (by ${axis}).`, {
+      throw new ApiProblem('OPPORTUNITY.NOT_YET_OPENED', `Opportunity "${opportunityId}" was not open yet at ${instant} (by ${axis}).`, {
         opportunityId,
         asOf: instant,
         axis,

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Command, CommandHandler } from '@nestjs/cqrs';
-import type { CommandEnvelope, CommandOutcome } from './command-envelope';
-import { OpportunityCommandExecutor, type OpportunityCommandBody } from './opportunity-command.executor';
+import { OpportunityCommandExecutor, type CommandEnvelope, type CommandOutcome, type OpportunityCommandBody } from '@stagecraft/commands';
 
 type BodyOf<T extends OpportunityCommandBody['type']> = Extract<OpportunityCommandBody, { type: T }>;
 

@@ -1,9 +1,9 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import {
   IsBoolean,
   IsIn,
   IsInt,
-  IsISO8601,
   IsNumber,
   IsOptional,
   IsString,
@@ -14,6 +14,7 @@ import {
   Min,
   ValidateBy,
 } from 'class-validator';
+import { IsInstant } from '../http/instant.validator';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
 const ID_MESSAGE = '$property must be an id: letters, digits, ".", "_", ":", "@" or "-"';
@@ -25,7 +26,7 @@ const MAX_AMOUNT = 1e15;
 export class CommandTimeAndIdDto {
   @ApiPropertyOptional({ description: 'Business time (ISO 8601 with zone) for backfilling; default now. Not before the last event, not in the future.', example: '2026-03-01T09:30:00Z' })
   @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true })
+  @IsInstant()
   occurredAt?: string;
 
   @ApiPropertyOptional({ description: 'Client-chosen id making the command idempotent; same as the Idempotency-Key header.' })
@@ -97,10 +98,7 @@ export class SetCriterionDto extends CommandOptionsDto {
   @IsBoolean()
   met!: boolean;
 
-  @ApiPropertyOptional({ example: 'Budget of 50k confirmed by the CFO' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 2000)
+  @Note({ example: 'Budget of 50k confirmed by the CFO' })
   note?: string;
 }
 
@@ -110,18 +108,12 @@ export class MoveOpportunityDto extends CommandOptionsDto {
   @Length(1, 64)
   stage!: string;
 
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @Length(1, 2000)
+  @Note()
   note?: string;
 }
 
 export class WinOpportunityDto extends CommandOptionsDto {
-  @ApiPropertyOptional({ example: 'Contract signed' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 2000)
+  @Note({ example: 'Contract signed' })
   note?: string;
 }
 
@@ -184,24 +176,29 @@ export class HistoryQueryDto {
   view?: 'events' | 'timeline';
 }
 
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-const INSTANT_MESSAGE = '$property must be an ISO 8601 date-time with a time zone, such as 2026-03-31T23:59:59Z';
-
 export class GetOpportunityQueryDto {
   @ApiPropertyOptional({ description: 'The opportunity as it was at this instant, by business time (occurredAt)', example: '2026-03-31T23:59:59Z' })
   @IsOptional()
-  @IsString()
-  @Matches(ISO_INSTANT, { message: INSTANT_MESSAGE })
+  @IsInstant()
   asOf?: string;
 
   @ApiPropertyOptional({ description: 'The opportunity as the system knew it at this instant, by recording time (recordedAt)', example: '2026-03-31T23:59:59Z' })
   @IsOptional()
-  @IsString()
-  @Matches(ISO_INSTANT, { message: INSTANT_MESSAGE })
+  @IsInstant()
   asOfRecorded?: string;
 }
 
 const STAGE_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/** An optional free-text note recorded with the event. */
+function Note(options: ApiPropertyOptions = {}): PropertyDecorator {
+  return applyDecorators(ApiPropertyOptional(options), IsOptional(), IsString(), Length(1, 2000));
+}
+
+/** An optional object of stage id → stage id, for migrations. */
+function StageMapping(description: string): PropertyDecorator {
+  return applyDecorators(ApiPropertyOptional({ description, example: { qualification: 'discovery' } }), IsOptional(), IsStageMapping());
+}
 
 /** An object of stage id → stage id. */
 function IsStageMapping(): PropertyDecorator {
@@ -225,15 +222,10 @@ export class MigrateOpportunityDto extends CommandOptionsDto {
   @Length(1, 64)
   toVersion!: string;
 
-  @ApiPropertyOptional({ description: 'Old stage id → new stage id; needed when the current stage does not exist in the target version', example: { qualification: 'discovery' } })
-  @IsOptional()
-  @IsStageMapping()
+  @StageMapping('Old stage id → new stage id; needed when the current stage does not exist in the target version')
   stageMapping?: Record<string, string>;
 
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @Length(1, 2000)
+  @Note()
   note?: string;
 }
 
@@ -248,14 +240,9 @@ export class MigrateProcessDto extends CommandTimeAndIdDto {
   @Length(1, 64)
   toVersion!: string;
 
-  @ApiPropertyOptional({ description: 'Old stage id → new stage id', example: { qualification: 'discovery' } })
-  @IsOptional()
-  @IsStageMapping()
+  @StageMapping('Old stage id → new stage id')
   stageMapping?: Record<string, string>;
 
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @Length(1, 2000)
+  @Note()
   note?: string;
 }

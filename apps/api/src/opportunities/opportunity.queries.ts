@@ -1,38 +1,10 @@
+import type { HistoryAnswer, OpportunityView } from '@stagecraft/contracts';
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { EVENT_STORE, type EventStore, type StoredEvent } from '@stagecraft/event-store';
 import { foldOpportunity, rejections, toOpportunityStreamId, type OpenedOpportunityState } from '@stagecraft/opportunity';
 import type { CompiledProcess } from '@stagecraft/sales-process';
-import { OpportunityRejectedError } from '../http/problem.mapping';
-import { ProcessRegistry } from '../processes/process-registry.service';
-import { assertTeamsAllowed } from '../auth/team-access';
-import { toOpportunityEvents } from './opportunity-stream.events';
-import { OpportunityStreams } from './opportunity-streams.service';
-
-export interface OpportunityView {
-  readonly id: string;
-  readonly processId: string;
-  readonly processVersion: string;
-  readonly title: string;
-  readonly teamId: string | null;
-  readonly ownerId: string | null;
-  readonly amount: number | null;
-  readonly currency: string | null;
-  /** The current stage; for a closed opportunity, the stage it was closed in. */
-  readonly stage: string;
-  readonly stageName: string | null;
-  readonly status: 'open' | 'won' | 'lost';
-  /** Exit criteria met for the current stage during this visit. */
-  readonly criteriaMet: readonly string[];
-  /** The current stage's exit criteria, each with whether it is met: what is left before moving on. */
-  readonly exitCriteria: readonly { id: string; description: string; met: boolean }[];
-  readonly lostReason: string | null;
-  readonly revision: number;
-  readonly position: number;
-  readonly openedAt: string;
-  readonly stageEnteredAt: string | null;
-  readonly closedAt: string | null;
-}
+import { OpportunityRejectedError, ProcessRegistry, assertTeamsAllowed, toOpportunityEvents, OpportunityStreams } from '@stagecraft/commands';
 
 export class GetOpportunityQuery extends Query<OpportunityView> {
   constructor(
@@ -44,21 +16,13 @@ export class GetOpportunityQuery extends Query<OpportunityView> {
   }
 }
 
-export class GetOpportunityHistoryQuery extends Query<{ events: HistoryEntry[] }> {
+export class GetOpportunityHistoryQuery extends Query<HistoryAnswer> {
   constructor(
     readonly opportunityId: string,
     readonly teams?: readonly string[],
   ) {
     super();
   }
-}
-
-export interface HistoryEntry {
-  readonly revision: number;
-  readonly position: number;
-  readonly type: string;
-  readonly data: Record<string, unknown>;
-  readonly metadata: Record<string, unknown>;
 }
 
 export async function readOpportunityStream(store: EventStore, opportunityId: string): Promise<StoredEvent[]> {
@@ -117,7 +81,7 @@ export function opportunityViewOf(state: OpenedOpportunityState, revision: numbe
 export class GetOpportunityHistoryHandler implements IQueryHandler<GetOpportunityHistoryQuery> {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
-  async execute({ opportunityId, teams }: GetOpportunityHistoryQuery): Promise<{ events: HistoryEntry[] }> {
+  async execute({ opportunityId, teams }: GetOpportunityHistoryQuery): Promise<HistoryAnswer> {
     const stored = await readOpportunityStream(this.store, opportunityId);
     if (teams) {
       const state = foldOpportunity(toOpportunityEvents(stored));

@@ -5,10 +5,9 @@ import { EVENT_STORE, readAllPages, type EventStore } from '@stagecraft/event-st
 import { fromOpportunityStreamId } from '@stagecraft/opportunity';
 import type { FastifyRequest } from 'fastify';
 import { Allow } from '../auth/roles';
-import { deterministicUuid } from '../common/deterministic-uuid';
+import { deterministicUuid, ProcessRegistry } from '@stagecraft/commands';
 import type { ApiProblem } from '../http/problem';
 import { toProblem } from '../http/problem.mapping';
-import { ProcessRegistry } from '../processes/process-registry.service';
 import { CLOCK, type Clock } from '../settings/api-settings.token';
 import { commandEnvelopeFrom } from './command-envelope.factory';
 import { MigrateOpportunityCommand } from './opportunity.commands';

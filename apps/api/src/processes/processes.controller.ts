@@ -1,8 +1,9 @@
+import type { ProcessDetail, ProcessList, ProcessSummary } from '@stagecraft/contracts';
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Allow } from '../auth/roles';
 import type { CompiledProcess } from '@stagecraft/sales-process';
-import { ProcessRegistry } from './process-registry.service';
+import { ProcessRegistry } from '@stagecraft/commands';
 
 @ApiTags('processes')
 @ApiBearerAuth()
@@ -13,13 +14,13 @@ export class ProcessesController {
 
   @Get()
   @ApiOperation({ summary: 'The processes this service runs, each at its current version' })
-  list() {
+  list(): ProcessList {
     return { processes: this.registry.list().map(summaryOf) };
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'A process definition (current version) and every recorded version' })
-  get(@Param('id') id: string) {
+  get(@Param('id') id: string): ProcessDetail {
     const current = this.registry.current(id);
     return { ...summaryOf(current), definition: current.definition, versions: this.registry.versions(id) };
   }
@@ -33,7 +34,7 @@ export class ProcessesController {
   }
 }
 
-function summaryOf(process: CompiledProcess) {
+function summaryOf(process: CompiledProcess): ProcessSummary {
   const { id, name, stages, teams } = process.definition;
   return { id, name, version: process.version, stages: stages.map(({ id: stageId, name: stageName, probability }) => ({ id: stageId, name: stageName, probability })), teams };
 }

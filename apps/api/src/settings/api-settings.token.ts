@@ -1,4 +1,4 @@
-/** DI token of the ApiSettings read at start-up. */
+/** DI token of the Settings read at start-up. */
 export const API_SETTINGS = Symbol('API_SETTINGS');
 /** DI token of the clock: a function returning the current time, replaceable in tests. */
 export const CLOCK = Symbol('CLOCK');

@@ -1,8 +1,8 @@
 import { readAllPages, type StoredEvent } from '@stagecraft/event-store';
 import { parseInstant } from '@stagecraft/opportunity';
-import type { ApiSettings } from '../../../api/src/settings/api-settings';
+import type { Settings } from '@stagecraft/config';
 import { CliError, EXIT } from '../cli.errors';
-import { csvLine } from '../io/csv';
+import { csvLine } from '@stagecraft/csv';
 import { openExistingStore } from '../io/event-store';
 import { openOutput } from '../io/output';
 import { progressBar } from '../io/progress';
@@ -26,7 +26,7 @@ const PAGE = 5_000;
  * `stagecraft export`: every event of the log in global order, as stored (id, stream, revision,
  * position, type, data, metadata, recordedAt) — one JSON object per line, or CSV.
  */
-export async function exportEvents(settings: ApiSettings, options: ExportOptions): Promise<number> {
+export async function exportEvents(settings: Settings, options: ExportOptions): Promise<number> {
   const from = bound('--from', options.from);
   const to = bound('--to', options.to);
   if (from !== undefined && to !== undefined && from > to) throw new CliError('--from is after --to.');

@@ -1,6 +1,6 @@
 import { foldAsOf, timelineOf, type AsOfAxis, type TimelineStep } from '@stagecraft/audit';
 import { parseInstant, toOpportunityStreamId, type OpportunityState } from '@stagecraft/opportunity';
-import type { ApiSettings } from '../../../api/src/settings/api-settings';
+import type { Settings } from '@stagecraft/config';
 import { CliError, EXIT } from '../cli.errors';
 import { openExistingStore } from '../io/event-store';
 import { opportunityIdFor } from '../io/opportunity-id';
@@ -18,7 +18,7 @@ export interface HistoryOptions {
  * With --as-of, only what had happened by that instant (business time, or --axis recordedAt for
  * what the system knew then), and the opportunity's state at that instant.
  */
-export async function showHistory(settings: ApiSettings, givenId: string, options: HistoryOptions): Promise<number> {
+export async function showHistory(settings: Settings, givenId: string, options: HistoryOptions): Promise<number> {
   const asOf = options.asOf === undefined ? undefined : parseInstant(options.asOf);
   if (options.asOf !== undefined && asOf === undefined) {
     throw new CliError(`--as-of must be an ISO 8601 instant with a zone, such as 2026-01-31T00:00:00Z (got "${options.asOf}").`);

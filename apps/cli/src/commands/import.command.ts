@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, createHash } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { canonicalJson } from '@stagecraft/sales-process';
-import { createHash } from 'node:crypto';
-import type { ApiSettings } from '../../../api/src/settings/api-settings';
-import type { CommandEnvelope } from '../../../api/src/opportunities/command-envelope';
-import { openCommandSide, type CommandSide } from '../cli-context';
+import type { Settings } from '@stagecraft/config';
+import { CommandSideError, OpportunityRejectedError, type CommandEnvelope } from '@stagecraft/commands';
+import { openCommandSide, type CliCommandSide } from '../cli-context';
 import { EXIT } from '../cli.errors';
 import { isUuid, opportunityIdFor } from '../io/opportunity-id';
 import { progressBar } from '../io/progress';
@@ -49,7 +48,7 @@ type Outcome = { readonly result: 'imported'; readonly events: number } | { read
  * CSV, through the API's own command executor. Idempotent: every command id is derived from the
  * input (the exported event's id, or the row's content), so a re-run appends nothing.
  */
-export async function importFile(settings: ApiSettings, file: string, options: ImportOptions = {}): Promise<number> {
+export async function importFile(settings: Settings, file: string, options: ImportOptions = {}): Promise<number> {
   const source = await openImportSource(file, options.format);
   const side = await openCommandSide(settings);
   const importer = new Importer(side, file);
@@ -93,7 +92,7 @@ class Importer {
   private readonly brokenAt = new Map<string, number>();
 
   constructor(
-    private readonly side: CommandSide,
+    private readonly side: CliCommandSide,
     private readonly file: string,
   ) {}
 
@@ -216,11 +215,8 @@ class Importer {
 }
 
 function reasonOf(error: unknown): string {
-  if (error && typeof error === 'object') {
-    const { rejection, code, detail } = error as { rejection?: { code: string; message: string }; code?: string; detail?: string };
-    if (rejection) return `${rejection.code}: ${rejection.message}`;
-    if (typeof code === 'string' && typeof detail === 'string') return `${code}: ${detail}`;
-  }
+  if (error instanceof OpportunityRejectedError) return `${error.rejection.code}: ${error.rejection.message}`;
+  if (error instanceof CommandSideError) return `${error.code}: ${error.message}`;
   return error instanceof Error ? error.message : String(error);
 }
 

@@ -1,6 +1,5 @@
-import type { ApiSettings } from '../../../api/src/settings/api-settings';
-import { openProjectorStores } from '../../../projector/src/projector.runtime';
-import { rebuildProjections, unknownProjections } from '../../../projector/src/projections.maintenance';
+import type { Settings } from '@stagecraft/config';
+import { openProjectionStores, rebuildProjections, unknownProjections } from '@stagecraft/projections';
 import { CliError, EXIT } from '../cli.errors';
 import { assertStoreExists } from '../io/event-store';
 import { progressBar } from '../io/progress';
@@ -10,9 +9,9 @@ import { progressBar } from '../io/progress';
  * (the same work as `npm run projections -- rebuild`). Offline: run it while no API with in-process
  * projections and no projector writes that file, or use the HTTP rebuild on a running API.
  */
-export async function rebuildReadModels(settings: ApiSettings, names: readonly string[]): Promise<number> {
+export async function rebuildReadModels(settings: Settings, names: readonly string[]): Promise<number> {
   assertStoreExists(settings);
-  const stores = openProjectorStores();
+  const stores = openProjectionStores(settings);
   try {
     const unknown = unknownProjections(stores.projections, names);
     if (unknown.length > 0) {

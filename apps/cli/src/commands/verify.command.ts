@@ -1,7 +1,7 @@
 import { ChainVerifier, summarise, verifyStreamChain, type ChainBreak, type ChainVerdict } from '@stagecraft/audit';
 import { OPPORTUNITY_STREAM_PREFIX, toOpportunityStreamId } from '@stagecraft/opportunity';
 import { PROCESS_STREAM_PREFIX } from '@stagecraft/sales-process';
-import type { ApiSettings } from '../../../api/src/settings/api-settings';
+import type { Settings } from '@stagecraft/config';
 import { CliError, EXIT } from '../cli.errors';
 import { readAllPages } from '@stagecraft/event-store';
 import { openExistingStore } from '../io/event-store';
@@ -21,7 +21,7 @@ const PAGE = 5_000;
  * `stagecraft verify <id>` / `--all`: recomputes the SHA-256 chain of one opportunity (or of every
  * stream in the log) and names the first place where it does not hold. Exit 0 intact, 1 broken.
  */
-export async function verifyChains(settings: ApiSettings, target: string | undefined, options: VerifyOptions): Promise<number> {
+export async function verifyChains(settings: Settings, target: string | undefined, options: VerifyOptions): Promise<number> {
   if ((target === undefined) === !options.all) throw new CliError('Give one opportunity id (or stream name), or --all.');
   const store = openExistingStore(settings);
   try {

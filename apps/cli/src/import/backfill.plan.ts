@@ -81,11 +81,10 @@ export function planBackfillRow(row: BackfillRow, opportunityId: string, initial
 
   const current = open();
   if (row.stage !== undefined && current && row.stage !== current.stage) {
-    const forward = process.stageIndex(row.stage) > process.stageIndex(current.stage);
-    if (forward && process.stageIndex(row.stage) >= 0) {
-      // Only where the move itself is allowed: a forbidden skip is refused, not papered over.
-      const probe = decide({ type: 'MoveOpportunityToStage', ...at, stage: row.stage, now } as OpportunityCommand, { ...current, criteriaMet: allCriteria(process, current.stage) }, process);
-      if (!probe.ok) return fail(`${probe.error.code}: ${probe.error.message}`);
+    // Only where the process's rules allow the move itself: a forbidden skip is refused, not papered over.
+    const forbidden = process.ruleTable.structuralViolation({ kind: 'move', from: current.stage, to: row.stage });
+    if (forbidden) return fail(`${forbidden.code}: ${forbidden.message}`);
+    if (process.stageIndex(row.stage) > process.stageIndex(current.stage)) {
       const problem = meetUnmetCriteria();
       if (problem) return fail(problem);
     }
@@ -95,9 +94,8 @@ export function planBackfillRow(row: BackfillRow, opportunityId: string, initial
 
   if (row.outcome === 'won') {
     const here = open();
-    if (here && !process.definition.rules.winFrom.includes(here.stage)) {
-      return fail(`OPPORTUNITY.NOT_WINNABLE_FROM_STAGE: "${here.stage}" is not a stage deals are won from (${process.definition.rules.winFrom.join(', ')})`);
-    }
+    const forbidden = here && process.ruleTable.structuralViolation({ kind: 'win', from: here.stage });
+    if (forbidden) return fail(`${forbidden.code}: ${forbidden.message}`);
     const problem = meetUnmetCriteria() ?? take('won', { type: 'WinOpportunity', ...at, ...definedOnly({ note: row.note }) });
     if (problem) return fail(problem);
   } else if (row.outcome === 'lost') {
@@ -105,10 +103,6 @@ export function planBackfillRow(row: BackfillRow, opportunityId: string, initial
     if (problem) return fail(problem);
   }
   return { ok: true, steps };
-}
-
-function allCriteria(process: CompiledProcess, stage: string): string[] {
-  return (process.stage(stage)?.exitCriteria ?? []).map((criterion) => criterion.id);
 }
 
 function definedOnly<T extends Record<string, unknown>>(value: T): Partial<T> {

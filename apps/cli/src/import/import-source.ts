@@ -1,7 +1,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { CliError } from '../cli.errors';
-import { readCsvRecords, unguardCell } from '../io/csv';
+import { readCsvRecords, unguardCell } from '@stagecraft/csv';
 import { EVENT_CSV_COLUMNS } from '../commands/export.command';
 import { backfillHeader, parseBackfillRow, type BackfillRow } from './backfill.row';
 import { toEventRecord, type EventRecord } from './event-record';

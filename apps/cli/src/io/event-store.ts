@@ -1,19 +1,18 @@
 import { existsSync } from 'node:fs';
-import type { EventStore } from '@stagecraft/event-store';
-import { openEventStore } from '../../../api/src/event-store/event-store.factory';
-import type { ApiSettings } from '../../../api/src/settings/api-settings';
+import { openEventStore, type EventStore } from '@stagecraft/event-store';
+import type { Settings } from '@stagecraft/config';
 import { CliError } from '../cli.errors';
 
 /**
  * The configured store (EVENT_STORE_URL, else the SQLite file), as the API opens it, for commands
  * that only read: an embedded store must exist (reading must not create an empty one).
  */
-export function openExistingStore(settings: ApiSettings): EventStore {
+export function openExistingStore(settings: Settings): EventStore {
   assertStoreExists(settings);
   return openEventStore(settings);
 }
 
-export function assertStoreExists(settings: ApiSettings): void {
+export function assertStoreExists(settings: Settings): void {
   if (settings.eventStoreUrl === undefined && !existsSync(settings.eventStorePath)) {
     throw new CliError(`There is no event store at ${settings.eventStorePath} (EVENT_STORE_PATH).`);
   }

@@ -1,4 +1,4 @@
-import { deterministicUuid } from '../../../api/src/common/deterministic-uuid';
+import { deterministicUuid } from '@stagecraft/commands';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -48,7 +48,7 @@ describe('ProjectionRunner', () => {
   const singleRun = async (): Promise<Tally> => {
     const runner = new ProjectionRunner(store, new MemorySnapshots(), [tally as Projection<unknown>]);
     await runner.start();
-    const model = structuredClone(runner.model<Tally>('tally'));
+    const model = structuredClone(runner.model(tally));
     await runner.stop();
     return model;
   };
@@ -66,13 +66,13 @@ describe('ProjectionRunner', () => {
     await append(40);
     const runner = new ProjectionRunner(store, new MemorySnapshots(), [tally as Projection<unknown>]);
     await runner.start();
-    expect([...runner.model<Tally>('tally').counts.values()].reduce((a, b) => a + b)).toBe(40);
+    expect([...runner.model(tally).counts.values()].reduce((a, b) => a + b)).toBe(40);
     expect(runner.isCaughtUp()).toBe(true);
 
     await append(10);
     const head = await store.headPosition();
     expect(await runner.waitFor(head, 5_000)).toBe(true);
-    expect([...runner.model<Tally>('tally').counts.values()].reduce((a, b) => a + b)).toBe(50);
+    expect([...runner.model(tally).counts.values()].reduce((a, b) => a + b)).toBe(50);
     expect(runner.status()).toEqual([{ name: 'tally', checkpoint: head, lag: 0, rebuilding: false }]);
     expect(await runner.waitFor(head + 1_000, 50)).toBe(false);
     await runner.stop();
@@ -93,7 +93,7 @@ describe('ProjectionRunner', () => {
       survived.saves.push(...snapshots.saves.slice(0, crashAfter).map((saves) => saves.map((s) => ({ ...s, model: structuredClone(s.model) }))));
       const resumed = new ProjectionRunner(store, survived, [tally as Projection<unknown>]);
       await resumed.start();
-      expect(resumed.model<Tally>('tally')).toEqual(expected);
+      expect(resumed.model(tally)).toEqual(expected);
       await resumed.stop();
     }
   });
@@ -109,7 +109,7 @@ describe('ProjectionRunner', () => {
     expect(snapshots.load('tally')!.position).toBeLessThan(await store.headPosition());
     const second = new ProjectionRunner(store, snapshots, [tally as Projection<unknown>]);
     await second.start();
-    expect(second.model<Tally>('tally')).toEqual(await singleRun());
+    expect(second.model(tally)).toEqual(await singleRun());
     await second.stop();
     snapshots.close();
   });
@@ -118,17 +118,17 @@ describe('ProjectionRunner', () => {
     await append(200);
     const runner = new ProjectionRunner(store, new MemorySnapshots(), [tally as Projection<unknown>], { rebuildPageSize: 16 });
     await runner.start();
-    const before = runner.model<Tally>('tally');
+    const before = runner.model(tally);
     const progress: number[] = [];
     const rebuilding = runner.rebuild('tally', ({ position }) => progress.push(position));
     expect(runner.status()[0]!.rebuilding).toBe(true);
-    expect(runner.model<Tally>('tally')).toBe(before); // still the old one while rebuilding
+    expect(runner.model(tally)).toBe(before); // still the old one while rebuilding
     await append(20); // live events arrive during the rebuild
     await rebuilding;
     await runner.waitFor(await store.headPosition(), 5_000);
     expect(progress.length).toBeGreaterThan(5);
-    expect(runner.model<Tally>('tally')).not.toBe(before);
-    expect(runner.model<Tally>('tally')).toEqual(await singleRun());
+    expect(runner.model(tally)).not.toBe(before);
+    expect(runner.model(tally)).toEqual(await singleRun());
     await runner.stop();
   });
 });
@@ -178,7 +178,7 @@ describe('ProjectionRunner when a projection cannot fold an event', () => {
     expect(failures).toEqual(['fragile']);
     expect(runner.failure('fragile')).toMatch(/position 2 \(Poison\).*cannot read this/);
     expect(runner.status().find((s) => s.name === 'fragile')).toMatchObject({ checkpoint: 1, failed: expect.any(String) });
-    expect(runner.model<{ seen: number }>('counter').seen).toBe(3);
+    expect(runner.model(counter).seen).toBe(3);
     expect(runner.position()).toBe(3); // the working projections are not held back
 
     broken = false;
@@ -186,10 +186,10 @@ describe('ProjectionRunner when a projection cannot fold an event', () => {
     await runner.waitFor(4, 5_000);
     await runner.rebuild('fragile');
     expect(runner.failure('fragile')).toBeUndefined();
-    expect(runner.model<{ seen: number }>('fragile').seen).toBe(4);
+    expect(runner.model(fragile).seen).toBe(4);
     await append('Ping');
     await runner.waitFor(5, 5_000);
-    expect(runner.model<{ seen: number }>('fragile').seen).toBe(5);
+    expect(runner.model(fragile).seen).toBe(5);
     await runner.stop();
   });
 });
@@ -213,7 +213,7 @@ describe('ProjectionRunner with snapshots of another log', () => {
       second.onDiscardedSnapshot = (_name, reason) => discarded.push(reason);
       await second.start();
       expect(discarded).toEqual(['it was built from another event log']);
-      expect(second.model<Tally>('tally').counts.get('s')).toBe(7);
+      expect(second.model(tally).counts.get('s')).toBe(7);
       await second.stop();
       for (const store of stores) await store.close();
     } finally {
@@ -245,7 +245,7 @@ describe('ProjectionRunner with a snapshot of an older model layout', () => {
       second.onDiscardedSnapshot = (name, reason) => discarded.push(`${name}: ${reason}`);
       await second.start();
       expect(discarded).toEqual(['tally: its model was saved by a version of Stagecraft with other columns']);
-      expect(second.model<Tally>('tally').counts.get('s')).toBe(4);
+      expect(second.model(tally).counts.get('s')).toBe(4);
       await second.stop();
       // Saved again in the new layout: the next start takes it.
       const third = new ProjectionRunner(store, snapshots, [tallyV2 as Projection<unknown>]);

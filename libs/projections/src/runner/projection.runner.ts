@@ -1,5 +1,5 @@
 import { readAllPages, type EventStore, type StoredEvent } from '@stagecraft/event-store';
-import type { Projection } from '../projection.types';
+import { applyEvent, type Projection, type ReadModelKey } from '../projection.types';
 import type { ProjectionSnapshotStore } from './projection-snapshot.store';
 import type { ProjectionStatus, ReadModels } from './read-models.port';
 
@@ -88,7 +88,7 @@ export class ProjectionRunner implements ReadModels {
   }
 
   /** The model of one projection, as of `position()`. */
-  model<Model>(name: string): Model {
+  model<Model>({ name }: ReadModelKey<Model>): Model {
     const entry = this.running.get(name);
     if (!entry) throw new Error(`No projection "${name}"`);
     return entry.model as Model;
@@ -162,7 +162,7 @@ export class ProjectionRunner implements ReadModels {
       for await (const page of readAllPages(this.store, { pageSize })) {
         for (const event of page) {
           if (event.position > target()) break;
-          if (projection.handles.has(event.type)) model = projection.evolve(model, event);
+          model = applyEvent(projection, model, event);
           position = event.position;
         }
         onProgress?.({ position, head: this.head });
@@ -241,7 +241,7 @@ export class ProjectionRunner implements ReadModels {
     for (const entry of this.running.values()) {
       if (entry.position >= event.position || entry.failed !== undefined) continue; // already folded in, or stopped
       try {
-        if (entry.projection.handles.has(event.type)) entry.model = entry.projection.evolve(entry.model, event);
+        entry.model = applyEvent(entry.projection, entry.model, event);
         entry.position = event.position;
       } catch (error) {
         // One bad event stops that projection only, visibly; the others and the API go on.

@@ -1,9 +1,11 @@
+import type { ReadModelKey } from '../projection.types';
+
 /** Where the read models are served from: the runner itself, or another process's snapshots. */
 export interface ReadModels {
   start(): Promise<void>;
   stop(): Promise<void>;
-  /** The model of one projection, as of `position()`. */
-  model<Model>(name: string): Model;
+  /** The model of one projection (the projection itself is the typed key), as of `position()`. */
+  model<Model>(key: ReadModelKey<Model>): Model;
   names(): string[];
   /** The log position every working projection has folded in. */
   position(): number;

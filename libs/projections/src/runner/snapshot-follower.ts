@@ -1,4 +1,5 @@
 import type { EventStore } from '@stagecraft/event-store';
+import type { ReadModelKey } from '../projection.types';
 import type { ProjectionSnapshotStore } from './projection-snapshot.store';
 import type { ProjectionStatus, ReadModels } from './read-models.port';
 
@@ -36,7 +37,7 @@ export class SnapshotFollower implements ReadModels {
     clearInterval(this.timer);
   }
 
-  model<Model>(name: string): Model {
+  model<Model>({ name }: ReadModelKey<Model>): Model {
     const entry = this.models.get(name);
     if (!entry) throw new Error(`No read model "${name}" has been saved by the projector yet`);
     return entry.model as Model;

@@ -1,8 +1,8 @@
-import type { Projection, ProjectedEvent } from '../projection.types';
+import { applyEvent, type EventShape, type Projection, type ProjectedEvent } from '../projection.types';
 
-/** Applies events as the runner does: only the types the projection handles reach evolve. */
-export function project<Model>(projection: Projection<Model>, events: readonly ProjectedEvent[], model: Model = projection.initial()): Model {
+/** Applies events as the runner does: only the events the projection reads reach evolve. */
+export function project<Model, Event extends EventShape>(projection: Projection<Model, Event>, events: readonly ProjectedEvent[], model: Model = projection.initial()): Model {
   let current = model;
-  for (const event of events) if (projection.handles.has(event.type)) current = projection.evolve(current, event);
+  for (const event of events) current = applyEvent(projection, current, event);
   return current;
 }

@@ -1,21 +1,13 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { ProcessVersionInfo } from '@stagecraft/contracts';
 import { relative } from 'node:path';
 import { chainNewEvents, headHashOf } from '@stagecraft/audit';
 import { loadProcessDirectory } from '@stagecraft/config';
-import { EVENT_STORE, type EventStore } from '@stagecraft/event-store';
+import type { EventStore } from '@stagecraft/event-store';
 import type { ProcessVersionLookup } from '@stagecraft/opportunity';
 import { compileProcess, PROCESS_VERSION_RECORDED, toProcessStreamId, type CompiledProcess, type ProcessVersionRecordedData } from '@stagecraft/sales-process';
-import { ApiProblem } from '../http/problem';
-import { deterministicUuid } from '../common/deterministic-uuid';
-import { API_SETTINGS } from '../settings/api-settings.token';
-import type { ApiSettings } from '../settings/api-settings';
+import { ProcessNotFoundError, ProcessVersionNotFoundError } from './command.errors';
+import { deterministicUuid } from './deterministic-uuid';
 
-export interface ProcessVersionInfo {
-  readonly version: string;
-  readonly recordedAt: string;
-  readonly source: string;
-  readonly current: boolean;
-}
 
 interface ProcessEntry {
   current: CompiledProcess;
@@ -25,23 +17,28 @@ interface ProcessEntry {
   versions: Map<string, { compiled: CompiledProcess; info: Omit<ProcessVersionInfo, 'current'> }>;
 }
 
+export interface ProcessRegistryOptions {
+  /** The folder of process definitions (PROCESSES_DIR). */
+  readonly processesDir: string;
+  /** Told when a new version is recorded (for the logs). */
+  readonly onVersionRecorded?: (message: string) => void;
+}
+
 /**
  * Loads process definitions at start-up, records each new version in `sales-process-<id>`,
  * and serves any recorded version to the command handlers.
  */
-@Injectable()
 export class ProcessRegistry {
-  private readonly logger = new Logger(ProcessRegistry.name);
   private readonly processes = new Map<string, ProcessEntry>();
 
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(API_SETTINGS) private readonly settings: ApiSettings,
+    private readonly store: EventStore,
+    private readonly options: ProcessRegistryOptions,
   ) {}
 
   /** Throws ProcessDefinitionError (file, field, reason) when a definition is bad: start-up stops. */
   async load(): Promise<void> {
-    const files = loadProcessDirectory(this.settings.processesDir);
+    const files = loadProcessDirectory(this.options.processesDir);
     for (const { file, definition } of files) {
       const compiled = compileProcess(definition);
       const stream = toProcessStreamId(definition.id);
@@ -70,7 +67,7 @@ export class ProcessRegistry {
         const again = await this.store.readStream(stream, { direction: 'backwards', maxCount: 1 });
         entry.versions.set(compiled.version, { compiled, info: { version: compiled.version, recordedAt: again[0]!.recordedAt, source } });
         entry.recordedOrder.set(compiled.version, recorded.length);
-        this.logger.log(`Process "${definition.id}" version ${compiled.version} recorded (from ${source})`);
+        this.options.onVersionRecorded?.(`Process "${definition.id}" version ${compiled.version} recorded (from ${source})`);
       }
       this.processes.set(definition.id, entry);
     }
@@ -107,9 +104,7 @@ export class ProcessRegistry {
   /** A recorded version; an opportunity on a version no longer recorded means the store was tampered with. */
   version(processId: string, version: string): CompiledProcess {
     const found = this.entry(processId).versions.get(version);
-    if (!found) {
-      throw new ApiProblem(404, 'PROCESS.VERSION_NOT_FOUND', `Process "${processId}" has no recorded version "${version}".`, { processId, version });
-    }
+    if (!found) throw new ProcessVersionNotFoundError(processId, version);
     return found.compiled;
   }
 
@@ -134,10 +129,7 @@ export class ProcessRegistry {
 
   private entry(processId: string): ProcessEntry {
     const entry = this.processes.get(processId);
-    if (!entry) {
-      const known = [...this.processes.keys()].map((id) => `"${id}"`).join(', ');
-      throw new ApiProblem(404, 'PROCESS.NOT_FOUND', `There is no process "${processId}"; known processes: ${known}.`, { processId });
-    }
+    if (!entry) throw new ProcessNotFoundError(processId, [...this.processes.keys()]);
     return entry;
   }
 }

@@ -1,5 +1,7 @@
-// RFC 4180 CSV, both ways. The reader streams (files may hold millions of rows) and says on which
-// line each record starts, so a rejected row can be pointed at.
+// RFC 4180 CSV, both ways, for every part of Stagecraft that reads or writes it (the API's
+// analytics answers, the CLI's export and import). The reader streams (files may hold millions of
+// rows) and says on which line each record starts, so a rejected row can be pointed at. The
+// writer's formula guard lives here once.
 
 export interface CsvRecord {
   /** 1-based line where the record starts (a quoted cell may span lines). */
@@ -79,11 +81,23 @@ export async function* readCsvRecords(chunks: AsyncIterable<string> | Iterable<s
   if (last) yield last;
 }
 
-/** One CSV line (no line end). Cells that a spreadsheet would run as a formula get a leading '. */
+/** A whole CSV document: a header row (the first row's keys, or `columns`), then one line per row, CRLF line ends. */
+export function toCsv(rows: readonly Readonly<Record<string, unknown>>[], columns?: readonly string[]): string {
+  const header = columns ?? (rows[0] ? Object.keys(rows[0]) : []);
+  const lines = [csvLine(header)];
+  for (const row of rows) lines.push(csvLine(header.map((column) => row[column])));
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+/** One CSV line (no line end). */
 export function csvLine(values: readonly unknown[]): string {
   return values.map(csvCell).join(',');
 }
 
+/**
+ * One cell: objects as JSON, quoted where needed. A text a spreadsheet would run as a formula
+ * (a leading =, +, -, @, tab or carriage return that is not a number: OWASP) gets a leading '.
+ */
 export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
   const text = typeof value === 'object' ? JSON.stringify(value) : String(value);

@@ -1,3 +1,5 @@
+import type { CommandAnswer } from '@stagecraft/contracts';
+
 /** What travels with every command besides its own fields: identity, tracing and concurrency. */
 export interface CommandEnvelope {
   /** From Idempotency-Key or the body's commandId when the client gave one; generated otherwise. */
@@ -19,14 +21,8 @@ export interface CommandEnvelope {
   readonly now: string;
 }
 
-/** What a command answers: where the opportunity is now and where its last event sits in the log. */
-export interface CommandOutcome {
-  readonly id: string;
-  readonly stage: string;
-  readonly status: 'open' | 'won' | 'lost';
-  readonly revision: number;
-  /** Global log position of the opportunity's last event, for read-your-writes on projections. */
-  readonly position: number;
+/** What a command answers (the API's JSON), and whether it repeats an earlier answer. */
+export interface CommandOutcome extends CommandAnswer {
   /** True when this answer repeats an earlier one for the same Idempotency-Key. */
   readonly replayed: boolean;
 }

@@ -1,22 +1,22 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { readApiSettings, SettingsError } from './api-settings';
+import { readSettings, SettingsError } from '@stagecraft/config';
 
 describe('EVENT_STORE_URL', () => {
   it('unset or empty keeps the embedded SQLite store', () => {
-    expect(readApiSettings({}, '/srv').eventStoreUrl).toBeUndefined();
-    expect(readApiSettings({ EVENT_STORE_URL: ' ' }, '/srv').eventStoreUrl).toBeUndefined();
-    expect(readApiSettings({}, '/srv').eventStorePath).toBe('/srv/data/events.db');
+    expect(readSettings({}, '/srv').eventStoreUrl).toBeUndefined();
+    expect(readSettings({ EVENT_STORE_URL: ' ' }, '/srv').eventStoreUrl).toBeUndefined();
+    expect(readSettings({}, '/srv').eventStorePath).toBe('/srv/data/events.db');
   });
 
   it('takes kurrentdb:// and esdb:// connection strings, single node or cluster', () => {
-    expect(readApiSettings({ EVENT_STORE_URL: 'kurrentdb://localhost:2113?tls=false' }).eventStoreUrl).toBe('kurrentdb://localhost:2113?tls=false');
-    expect(readApiSettings({ EVENT_STORE_URL: 'esdb://node1:2113,node2:2113,node3:2113?tls=true' }).eventStoreUrl).toBe('kurrentdb://node1:2113,node2:2113,node3:2113?tls=true');
+    expect(readSettings({ EVENT_STORE_URL: 'kurrentdb://localhost:2113?tls=false' }).eventStoreUrl).toBe('kurrentdb://localhost:2113?tls=false');
+    expect(readSettings({ EVENT_STORE_URL: 'esdb://node1:2113,node2:2113,node3:2113?tls=true' }).eventStoreUrl).toBe('kurrentdb://node1:2113,node2:2113,node3:2113?tls=true');
   });
 
   it.each(['http://localhost:2113', 'localhost:2113', 'kurrentdb://', 'kurrentdb://localhost:2113?nodePreference=nobody'])('stops start-up on %s, naming the variable', (url) => {
     let error: unknown;
     try {
-      readApiSettings({ EVENT_STORE_URL: url });
+      readSettings({ EVENT_STORE_URL: url });
     } catch (thrown) {
       error = thrown;
     }
@@ -28,26 +28,26 @@ describe('EVENT_STORE_URL', () => {
 
 describe('TRUST_PROXY', () => {
   it('trusts no proxy by default', () => {
-    expect(readApiSettings({}).trustProxy).toBe(false);
-    expect(readApiSettings({ TRUST_PROXY: '' }).trustProxy).toBe(false);
-    expect(readApiSettings({ TRUST_PROXY: 'none' }).trustProxy).toBe(false);
+    expect(readSettings({}).trustProxy).toBe(false);
+    expect(readSettings({ TRUST_PROXY: '' }).trustProxy).toBe(false);
+    expect(readSettings({ TRUST_PROXY: 'none' }).trustProxy).toBe(false);
   });
 
   it('takes proxy addresses and CIDR ranges, or a hop count', () => {
-    expect(readApiSettings({ TRUST_PROXY: '10.0.0.5, 10.1.0.0/16,fd00::/8, loopback' }).trustProxy).toEqual(['10.0.0.5', '10.1.0.0/16', 'fd00::/8', 'loopback']);
-    expect(readApiSettings({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(readSettings({ TRUST_PROXY: '10.0.0.5, 10.1.0.0/16,fd00::/8, loopback' }).trustProxy).toEqual(['10.0.0.5', '10.1.0.0/16', 'fd00::/8', 'loopback']);
+    expect(readSettings({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
   });
 
   it.each(['true', '*', '10.0.0.300', '10.0.0.0/33', 'fd00::/0', 'proxy.internal', '10.0.0.1/8/1', '11'])('stops start-up on %s, naming the variable', (value) => {
-    expect(() => readApiSettings({ TRUST_PROXY: value })).toThrow(/^Invalid setting TRUST_PROXY: /);
+    expect(() => readSettings({ TRUST_PROXY: value })).toThrow(/^Invalid setting TRUST_PROXY: /);
   });
 });
 
 describe('AUTH_FAILURES_PER_MINUTE', () => {
   it('is 20 by default; 0 turns the limit off; anything else stops start-up', () => {
-    expect(readApiSettings({}).authFailuresPerMinute).toBe(20);
-    expect(readApiSettings({ AUTH_FAILURES_PER_MINUTE: '0' }).authFailuresPerMinute).toBe(0);
-    expect(() => readApiSettings({ AUTH_FAILURES_PER_MINUTE: '-1' })).toThrow(/AUTH_FAILURES_PER_MINUTE/);
+    expect(readSettings({}).authFailuresPerMinute).toBe(20);
+    expect(readSettings({ AUTH_FAILURES_PER_MINUTE: '0' }).authFailuresPerMinute).toBe(0);
+    expect(() => readSettings({ AUTH_FAILURES_PER_MINUTE: '-1' })).toThrow(/AUTH_FAILURES_PER_MINUTE/);
   });
 });
 
@@ -56,7 +56,7 @@ describe('JWT settings', () => {
   const ecPem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
   const variableOf = (env: Record<string, string>) => {
     try {
-      readApiSettings(env);
+      readSettings(env);
     } catch (error) {
       expect(error).toBeInstanceOf(SettingsError);
       return (error as SettingsError).variable;
@@ -65,12 +65,12 @@ describe('JWT settings', () => {
   };
 
   it('pins the algorithm to the key source', () => {
-    expect(readApiSettings({ JWT_SECRET: 'x'.repeat(32) }).auth.jwt).toMatchObject({ algorithms: ['HS256'], clockToleranceSeconds: 30 });
-    expect(readApiSettings({ JWT_PUBLIC_KEY: rsaPem }).auth.jwt?.algorithms).toEqual(['RS256']);
-    expect(readApiSettings({ JWT_PUBLIC_KEY: ecPem }).auth.jwt?.algorithms).toEqual(['ES256']);
-    const jwks = readApiSettings({ JWT_JWKS_URL: 'https://idp.example/.well-known/jwks.json', JWT_ISSUER: 'https://idp.example/', JWT_AUDIENCE: 'stagecraft' }).auth.jwt;
+    expect(readSettings({ JWT_SECRET: 'x'.repeat(32) }).auth.jwt).toMatchObject({ algorithms: ['HS256'], clockToleranceSeconds: 30 });
+    expect(readSettings({ JWT_PUBLIC_KEY: rsaPem }).auth.jwt?.algorithms).toEqual(['RS256']);
+    expect(readSettings({ JWT_PUBLIC_KEY: ecPem }).auth.jwt?.algorithms).toEqual(['ES256']);
+    const jwks = readSettings({ JWT_JWKS_URL: 'https://idp.example/.well-known/jwks.json', JWT_ISSUER: 'https://idp.example/', JWT_AUDIENCE: 'stagecraft' }).auth.jwt;
     expect(jwks).toMatchObject({ jwksUrl: 'https://idp.example/.well-known/jwks.json', algorithms: ['RS256', 'ES256'], issuer: 'https://idp.example/', audience: 'stagecraft' });
-    expect(readApiSettings({ JWT_JWKS_URL: 'http://127.0.0.1:8080/jwks', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a', JWT_ALGORITHMS: 'PS256, EdDSA' }).auth.jwt?.algorithms).toEqual(['PS256', 'EdDSA']);
+    expect(readSettings({ JWT_JWKS_URL: 'http://127.0.0.1:8080/jwks', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a', JWT_ALGORITHMS: 'PS256, EdDSA' }).auth.jwt?.algorithms).toEqual(['PS256', 'EdDSA']);
   });
 
   it.each([

@@ -1,34 +1,35 @@
-import { Inject, Injectable } from '@nestjs/common';
 import { chainNewEvents } from '@stagecraft/audit';
-import { EVENT_STORE, WrongExpectedRevisionError, type EventStore } from '@stagecraft/event-store';
+import { WrongExpectedRevisionError, type EventStore } from '@stagecraft/event-store';
 import { decide, rejections, type OpenOpportunity, type OpportunityCommand, type OpportunityState } from '@stagecraft/opportunity';
 import { canonicalJson } from '@stagecraft/sales-process';
 import { createHash } from 'node:crypto';
-import { assertTeamsAllowed } from '../auth/team-access';
-import { ApiProblem } from '../http/problem';
-import { OpportunityRejectedError } from '../http/problem.mapping';
-import { ProcessRegistry } from '../processes/process-registry.service';
-import { API_SETTINGS } from '../settings/api-settings.token';
-import type { ApiSettings } from '../settings/api-settings';
 import type { CommandEnvelope, CommandOutcome } from './command-envelope';
+import { ConcurrentModificationError, IdempotencyKeyReusedError, OpportunityRejectedError } from './command.errors';
 import { eventIdFor } from './opportunity-stream.events';
-import { OpportunityStreams, type LoadedOpportunity } from './opportunity-streams.service';
+import type { LoadedOpportunity, OpportunityStreams } from './opportunity-streams';
+import type { ProcessRegistry } from './process-registry';
+import { assertTeamsAllowed } from './team-access';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** A domain command as the edge builds it; the executor adds the server time. */
 export type OpportunityCommandBody = DistributiveOmit<OpportunityCommand, 'now'>;
 
+export interface CommandExecutorOptions {
+  /** How often a command is retried after a conflict the client did not ask to see. */
+  readonly conflictRetries: number;
+}
+
 /**
  * The one command path: read the stream → fold → decide → append with the expected revision.
  * Conflicts the client did not ask about are retried here; those it did ask about are its own.
+ * The API, the CLI's import and the bulk migration all send their commands through it.
  */
-@Injectable()
 export class OpportunityCommandExecutor {
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly store: EventStore,
     private readonly streams: OpportunityStreams,
     private readonly processes: ProcessRegistry,
-    @Inject(API_SETTINGS) private readonly settings: ApiSettings,
+    private readonly options: CommandExecutorOptions,
   ) {}
 
   async execute(body: OpportunityCommandBody, envelope: CommandEnvelope): Promise<CommandOutcome> {
@@ -95,11 +96,7 @@ export class OpportunityCommandExecutor {
       } catch (error) {
         const retryable = error instanceof WrongExpectedRevisionError && envelope.expectedRevision === undefined;
         if (!retryable) throw error;
-        if (attempt >= this.settings.conflictRetries) {
-          throw new ApiProblem(409, 'OPPORTUNITY.CONCURRENT_MODIFICATION', `The opportunity kept changing while this command was decided (${attempt + 1} attempts); retry shortly.`, {
-            attempts: attempt + 1,
-          });
-        }
+        if (attempt >= this.options.conflictRetries) throw new ConcurrentModificationError(attempt + 1);
       }
     }
   }
@@ -123,11 +120,7 @@ function fingerprintOf(body: OpportunityCommandBody): string {
 function replayOf(loaded: LoadedOpportunity, commandId: string, fingerprint: string): CommandOutcome | undefined {
   const recorded = loaded.commands.get(commandId);
   if (!recorded) return undefined;
-  if (recorded.fingerprint !== fingerprint) {
-    throw new ApiProblem(422, 'COMMAND.IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request; use a new key for a new command.', {
-      commandId,
-    });
-  }
+  if (recorded.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError(commandId);
   return outcomeOf(recorded.state, recorded.revision, recorded.position, true);
 }
 

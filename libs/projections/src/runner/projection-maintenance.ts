@@ -1,11 +1,9 @@
-import type { EventStore } from '@stagecraft/event-store';
-import { ProjectionRunner, type Projection, type ProjectionSnapshotStore } from '@stagecraft/projections';
+import type { Projection } from '../projection.types';
+import type { ProjectionSnapshotStore } from './projection-snapshot.store';
+import type { ProjectionStores } from './projection-stores';
+import { ProjectionRunner } from './projection.runner';
 
-export interface ProjectionStores {
-  readonly store: EventStore;
-  readonly snapshots: ProjectionSnapshotStore;
-  readonly projections: readonly Projection<unknown>[];
-}
+// Offline work on saved read models, shared by the projections CLI and `stagecraft rebuild`.
 
 export interface SavedProjectionStatus {
   readonly name: string;

@@ -4,7 +4,8 @@ import { dirname, join, resolve } from 'node:path';
 import { normaliseKurrentDBConnectionString } from '@stagecraft/event-store';
 import { parseTrustProxy, type TrustProxy } from './trust-proxy.setting';
 
-export interface ApiSettings {
+/** Every setting of Stagecraft, read once from the environment; the API, projector and CLI share them. */
+export interface Settings {
   readonly host: string;
   readonly port: number;
   /** SQLite event store file (used when eventStoreUrl is not set). */
@@ -79,7 +80,7 @@ export class SettingsError extends Error {
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** Reads settings from the environment, with defaults that start a working service. */
-export function readApiSettings(env: Env = process.env, cwd: string = process.cwd()): ApiSettings {
+export function readSettings(env: Env = process.env, cwd: string = process.cwd()): Settings {
   const durability = env.EVENT_STORE_DURABILITY ?? 'full';
   if (durability !== 'full' && durability !== 'normal') {
     throw new SettingsError('EVENT_STORE_DURABILITY', `must be "full" or "normal" (got "${durability}")`);

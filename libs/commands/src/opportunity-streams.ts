@@ -1,9 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { EVENT_STORE, type EventStore, type StoredEvent, type StreamRevision } from '@stagecraft/event-store';
+import type { EventStore, StoredEvent, StreamRevision } from '@stagecraft/event-store';
 import { effectiveHash, GENESIS_HASH } from '@stagecraft/audit';
 import { evolve, toOpportunityStreamId, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
-import { API_SETTINGS } from '../settings/api-settings.token';
-import type { ApiSettings } from '../settings/api-settings';
 import { toOpportunityEvents } from './opportunity-stream.events';
 
 /** What a client-chosen command id produced: enough to answer a retry without deciding again. */
@@ -32,13 +29,13 @@ export interface LoadedOpportunity {
  * appended by another API instance are never missed, and an entry is only ever a true prefix of
  * its stream (built from reads or from appends this process saw succeed).
  */
-@Injectable()
 export class OpportunityStreams {
   private readonly cache = new Map<string, LoadedOpportunity>();
 
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(API_SETTINGS) private readonly settings: ApiSettings,
+    private readonly store: EventStore,
+    /** How many streams stay folded in memory between commands. */
+    private readonly cacheSize: number,
   ) {}
 
   async load(opportunityId: string): Promise<LoadedOpportunity> {
@@ -70,7 +67,7 @@ export class OpportunityStreams {
     // Map order is insertion order: re-inserting marks it most recently used.
     this.cache.delete(loaded.stream);
     this.cache.set(loaded.stream, loaded);
-    if (this.cache.size > this.settings.streamCacheSize) this.cache.delete(this.cache.keys().next().value!);
+    if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
     return loaded;
   }
 }

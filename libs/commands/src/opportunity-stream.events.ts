@@ -1,6 +1,6 @@
 import { isOpportunityEventType, type OpportunityEvent } from '@stagecraft/opportunity';
 import type { StoredEvent } from '@stagecraft/event-store';
-import { deterministicUuid } from '../common/deterministic-uuid';
+import { deterministicUuid } from './deterministic-uuid';
 
 /** Stored events of an opportunity stream as domain events; upcasting of old types would go here. */
 export function toOpportunityEvents(stored: readonly StoredEvent[]): OpportunityEvent[] {

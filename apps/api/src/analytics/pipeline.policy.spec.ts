@@ -1,0 +1,15 @@
+import { CLOSED_DEFAULT_DAYS, CLOSED_DEFAULT_LIMIT, closedWindowOf } from './pipeline.policy';
+
+describe('the closed window a pipeline query stands for', () => {
+  const now = new Date('2026-03-31T12:00:00.000Z');
+
+  it('defaults to the 30 days up to now and 50 cards', () => {
+    expect([CLOSED_DEFAULT_DAYS, CLOSED_DEFAULT_LIMIT]).toEqual([30, 50]);
+    expect(closedWindowOf({}, now)).toEqual({ from: '2026-03-01T12:00:00.000Z', to: '2026-03-31T12:00:00.000Z', limit: 50 });
+  });
+
+  it('counts the default start back from a given end, and keeps what was given', () => {
+    expect(closedWindowOf({ to: '2026-02-01T00:00:00+01:00' }, now)).toEqual({ from: '2026-01-01T23:00:00.000Z', to: '2026-01-31T23:00:00.000Z', limit: 50 });
+    expect(closedWindowOf({ from: '2026-01-01T00:00:00Z', limit: 3 }, now)).toEqual({ from: '2026-01-01T00:00:00.000Z', to: '2026-03-31T12:00:00.000Z', limit: 3 });
+  });
+});

@@ -1,0 +1,25 @@
+import type { ClosedWindow } from '@stagecraft/projections';
+
+// What the pipeline endpoint takes when a query leaves it open, and the most it lists: policy of
+// the screens that ask (the board shows the deals closed in the last 30 days), kept here, at the
+// query layer, so the read model only ever answers exactly what it is asked.
+
+/** The board's Won and Lost columns: the deals closed in this many days up to now. */
+export const CLOSED_DEFAULT_DAYS = 30;
+/** Closed cards listed per outcome and process unless asked otherwise. */
+export const CLOSED_DEFAULT_LIMIT = 50;
+export const CLOSED_MAX_LIMIT = 500;
+/** The most cards a stage column lists in one answer. */
+export const CARDS_PER_COLUMN_MAX = 1000;
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The closed window a query stands for: `to` defaults to now, `from` to CLOSED_DEFAULT_DAYS days
+ * before `to`, the limit to CLOSED_DEFAULT_LIMIT. Instants were validated by the DTO.
+ */
+export function closedWindowOf(asked: { readonly from?: string; readonly to?: string; readonly limit?: number }, now: Date): ClosedWindow {
+  const toMs = asked.to === undefined ? now.getTime() : Date.parse(asked.to);
+  const fromMs = asked.from === undefined ? toMs - CLOSED_DEFAULT_DAYS * DAY_MS : Date.parse(asked.from);
+  return { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), limit: asked.limit ?? CLOSED_DEFAULT_LIMIT };
+}

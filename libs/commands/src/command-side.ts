@@ -1,0 +1,31 @@
+import type { EventStore } from '@stagecraft/event-store';
+import { OpportunityCommandExecutor } from './opportunity-command.executor';
+import { OpportunityStreams } from './opportunity-streams';
+import { ProcessRegistry } from './process-registry';
+
+export interface CommandSideOptions {
+  readonly processesDir: string;
+  readonly conflictRetries: number;
+  readonly streamCacheSize: number;
+  readonly onVersionRecorded?: (message: string) => void;
+}
+
+/** The command side on one store: what the API's handlers, the CLI's import and the bulk migration share. */
+export interface CommandSide {
+  readonly store: EventStore;
+  readonly processes: ProcessRegistry;
+  readonly streams: OpportunityStreams;
+  readonly executor: OpportunityCommandExecutor;
+}
+
+/**
+ * Wires the command side on a store and loads the process definitions (recording new versions,
+ * as every start-up does). A bad definition throws ProcessDefinitionError naming file and field.
+ */
+export async function createCommandSide(store: EventStore, options: CommandSideOptions): Promise<CommandSide> {
+  const processes = new ProcessRegistry(store, { processesDir: options.processesDir, ...(options.onVersionRecorded ? { onVersionRecorded: options.onVersionRecorded } : {}) });
+  await processes.load();
+  const streams = new OpportunityStreams(store, options.streamCacheSize);
+  const executor = new OpportunityCommandExecutor(store, streams, processes, { conflictRetries: options.conflictRetries });
+  return { store, processes, streams, executor };
+}

@@ -1,0 +1,85 @@
+import type { OpportunityRejection } from '@stagecraft/opportunity';
+
+// What the command side can refuse with, besides the store's own errors: typed, with a stable
+// code each, never an HTTP type. The edge (apps/api/src/http/problem.catalogue.ts) gives each code
+// its status; the CLI reports `code: message`.
+
+/** Stable codes of the command side's own errors. A shipped code is never renamed. */
+export const COMMAND_ERROR_CODES = [
+  'PROCESS.NOT_FOUND',
+  'PROCESS.VERSION_NOT_FOUND',
+  'COMMAND.IDEMPOTENCY_KEY_REUSED',
+  'OPPORTUNITY.CONCURRENT_MODIFICATION',
+  'AUTH.TEAM_FORBIDDEN',
+] as const;
+
+export type CommandErrorCode = (typeof COMMAND_ERROR_CODES)[number];
+
+/** An error of the command side: `message` says what is wrong and what to do; `details` are facts a client can branch on. */
+export abstract class CommandSideError extends Error {
+  abstract readonly code: CommandErrorCode;
+
+  constructor(
+    message: string,
+    readonly details: Readonly<Record<string, unknown>> = {},
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class ProcessNotFoundError extends CommandSideError {
+  readonly code = 'PROCESS.NOT_FOUND';
+
+  constructor(processId: string, known: readonly string[]) {
+    super(`There is no process "${processId}"; known processes: ${known.map((id) => `"${id}"`).join(', ')}.`, { processId });
+  }
+}
+
+/** An opportunity on a version no longer recorded means the store was tampered with. */
+export class ProcessVersionNotFoundError extends CommandSideError {
+  readonly code = 'PROCESS.VERSION_NOT_FOUND';
+
+  constructor(processId: string, version: string) {
+    super(`Process "${processId}" has no recorded version "${version}".`, { processId, version });
+  }
+}
+
+export class IdempotencyKeyReusedError extends CommandSideError {
+  readonly code = 'COMMAND.IDEMPOTENCY_KEY_REUSED';
+
+  constructor(commandId: string) {
+    super('This Idempotency-Key was already used with a different request; use a new key for a new command.', { commandId });
+  }
+}
+
+/** The stream kept changing under a command that asked for no particular revision. */
+export class ConcurrentModificationError extends CommandSideError {
+  readonly code = 'OPPORTUNITY.CONCURRENT_MODIFICATION';
+
+  constructor(attempts: number) {
+    super(`The opportunity kept changing while this command was decided (${attempts} attempts); retry shortly.`, { attempts });
+  }
+}
+
+/** A caller limited to teams touched an opportunity of another team. */
+export class TeamForbiddenError extends CommandSideError {
+  readonly code = 'AUTH.TEAM_FORBIDDEN';
+
+  constructor(allowed: readonly string[], team: string | undefined) {
+    super(
+      team === undefined
+        ? `This caller is limited to the teams ${allowed.join(', ')}; the opportunity must belong to one of them (give teamId).`
+        : `This caller is limited to the teams ${allowed.join(', ')}, not "${team}".`,
+      { allowedTeams: allowed },
+    );
+  }
+}
+
+/** A command the domain refused: its rejection travels to the edge unchanged. */
+export class OpportunityRejectedError extends Error {
+  constructor(readonly rejection: OpportunityRejection) {
+    super(rejection.message);
+    this.name = 'OpportunityRejectedError';
+  }
+}

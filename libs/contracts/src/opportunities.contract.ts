@@ -1,0 +1,57 @@
+// The opportunity routes' answers (JSON): what every command answers, an opportunity, its history.
+// Answered by apps/api (opportunities/*) over libs/commands; read by the board.
+
+/** What every command answers: where the opportunity is now and where its last event sits in the log. */
+export interface CommandAnswer {
+  readonly id: string;
+  readonly stage: string;
+  readonly status: 'open' | 'won' | 'lost';
+  readonly revision: number;
+  /** Global log position of the opportunity's last event, for read-your-writes on projections (`?minPosition=`). */
+  readonly position: number;
+}
+
+export interface CriterionDescription {
+  readonly id: string;
+  readonly description: string;
+}
+
+/** GET /opportunities/:id */
+export interface OpportunityView {
+  readonly id: string;
+  readonly processId: string;
+  readonly processVersion: string;
+  readonly title: string;
+  readonly teamId: string | null;
+  readonly ownerId: string | null;
+  readonly amount: number | null;
+  readonly currency: string | null;
+  /** The current stage; for a closed opportunity, the stage it was closed in. */
+  readonly stage: string;
+  readonly stageName: string | null;
+  readonly status: 'open' | 'won' | 'lost';
+  /** Exit criteria met for the current stage during this visit. */
+  readonly criteriaMet: readonly string[];
+  /** The current stage's exit criteria, each with whether it is met: what is left before moving on. */
+  readonly exitCriteria: readonly (CriterionDescription & { readonly met: boolean })[];
+  readonly lostReason: string | null;
+  readonly revision: number;
+  readonly position: number;
+  readonly openedAt: string;
+  readonly stageEnteredAt: string | null;
+  readonly closedAt: string | null;
+}
+
+/** One stored event, as GET /opportunities/:id/history lists it. */
+export interface HistoryEntry {
+  readonly revision: number;
+  readonly position: number;
+  readonly type: string;
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly metadata: Readonly<Record<string, unknown>>;
+}
+
+/** GET /opportunities/:id/history */
+export interface HistoryAnswer {
+  readonly events: readonly HistoryEntry[];
+}

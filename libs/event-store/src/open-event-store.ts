@@ -1,0 +1,26 @@
+import type { EventStore } from './event-store.port';
+import { redactCredentials } from './kurrentdb/kurrentdb-connection-string';
+import { getKurrentDBEventStore } from './kurrentdb/kurrentdb-event-store';
+import { getSQLiteEventStore } from './sqlite/sqlite-event-store';
+
+/** The settings that choose and open a store. */
+export interface EventStoreSettings {
+  /** KurrentDB / EventStoreDB connection string; unset: the embedded SQLite file. */
+  readonly eventStoreUrl?: string;
+  readonly eventStorePath: string;
+  readonly durability: 'full' | 'normal';
+}
+
+/**
+ * The one place the event store is chosen, for the API, the projector and the CLI alike: EVENT_STORE_URL
+ * names a KurrentDB / EventStoreDB node or cluster; without it, the embedded SQLite file.
+ */
+export function openEventStore(settings: EventStoreSettings): EventStore {
+  if (settings.eventStoreUrl !== undefined) {
+    return getKurrentDBEventStore({
+      connectionString: settings.eventStoreUrl,
+      onReconnect: (attempt, error) => console.warn(`KurrentDB subscription dropped (${redactCredentials(error.message)}); resubscribing, attempt ${attempt}`),
+    });
+  }
+  return getSQLiteEventStore({ path: settings.eventStorePath, durability: settings.durability });
+}

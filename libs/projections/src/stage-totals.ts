@@ -1,0 +1,64 @@
+import type { PipelineOpportunity, PipelineStage } from '@stagecraft/contracts';
+import type { CatalogStage } from './process-catalog';
+import { dictionary, NO_CURRENCY } from './projection.helpers';
+
+/**
+ * The figures of a board's stage columns, summed in one pass over rows (the live pipeline) or
+ * segments (the pipeline as of an instant): count, amount and weighted amount per stage key, and
+ * both per stage key × currency (slot 0: no currency, else currency code + 1).
+ */
+export interface StageTotals {
+  /** Counts a row in a stage; its amount (NaN: none, which adds nothing) weighted by `probability` (0–100). */
+  add(stageKey: number, amount: number, probability: number, currency: number): void;
+  count(stageKey: number): number;
+  /** The column's figures, as the API answers them. */
+  stageOf(info: CatalogStage): PipelineStage;
+}
+
+export function createStageTotals(stageCount: number, currencies: readonly string[]): StageTotals {
+  const width = currencies.length + 1;
+  const counts = new Int32Array(stageCount);
+  const amounts = new Float64Array(stageCount);
+  const weighted = new Float64Array(stageCount);
+  const byCurrency = new Float64Array(stageCount * width);
+  const weightedByCurrency = new Float64Array(stageCount * width);
+  const hasCurrency = new Uint8Array(stageCount * width);
+
+  const perCurrency = (sums: Float64Array, key: number): Record<string, number> => {
+    const result = dictionary<number>();
+    for (let slot = 0; slot < width; slot++) {
+      if (hasCurrency[key * width + slot] === 1) result[slot === 0 ? NO_CURRENCY : currencies[slot - 1]!] = sums[key * width + slot]!;
+    }
+    return result;
+  };
+
+  return {
+    add(key, amount, probability, currency) {
+      counts[key]!++;
+      if (Number.isNaN(amount)) return; // counted, adds nothing
+      const share = (amount * probability) / 100;
+      const cell = key * width + currency + 1;
+      amounts[key]! += amount;
+      weighted[key]! += share;
+      byCurrency[cell]! += amount;
+      weightedByCurrency[cell]! += share;
+      hasCurrency[cell] = 1;
+    },
+    count: (key) => counts[key]!,
+    stageOf: (info) => ({
+      stageId: info.stageId,
+      name: info.name,
+      probability: info.probability,
+      count: counts[info.key]!,
+      amount: amounts[info.key]!,
+      amountsByCurrency: perCurrency(byCurrency, info.key),
+      weightedAmount: weighted[info.key]!,
+      weightedAmountsByCurrency: perCurrency(weightedByCurrency, info.key),
+    }),
+  };
+}
+
+/** A column with its cards; capped columns also say how many of its count they leave out. */
+export function withCards(stage: PipelineStage, cards: readonly PipelineOpportunity[], cap: number | undefined): PipelineStage {
+  return cap === undefined ? { ...stage, opportunities: cards } : { ...stage, opportunities: cards, opportunitiesOmitted: stage.count - cards.length };
+}
