@@ -1,4 +1,4 @@
-// Jest runs TypeScript through swc. NestJS 12 ships ESM only, and Jest on Node 20 cannot
+// Jest runs TypeScript through swc. NestJS 12 and jose 6 ship ESM only, and Jest on Node 20 cannot
 // require ESM, so swc also compiles those node_modules to CommonJS (see TOOLCHAIN.md).
 const { compilerOptions } = require('./tsconfig.json');
 
@@ -32,7 +32,7 @@ const base = {
     '^.+\\.m?js$': ['@swc/jest', { module: { type: 'commonjs' } }],
   },
   transformIgnorePatterns: [
-    '/node_modules/(?!(@nestjs|cookie|set-cookie-parser|file-type|strtok3|token-types|@tokenizer|uint8array-extras|@borewit|content-disposition)/)',
+    '/node_modules/(?!(@nestjs|cookie|set-cookie-parser|file-type|strtok3|token-types|@tokenizer|uint8array-extras|@borewit|content-disposition|jose)/)',
   ],
 };
 

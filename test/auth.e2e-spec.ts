@@ -88,10 +88,16 @@ const POLICY: Record<string, { roles: Role[] | 'public'; prepare: (api: Api) => 
   'GET /analytics/transitions': { roles: ['analyst'], prepare: async () => ({ path: '/analytics/transitions' }) },
   'GET /admin/projections': { roles: [], prepare: async () => ({ path: '/admin/projections' }) },
   'POST /admin/projections/{name}/rebuild': { roles: [], prepare: async () => ({ path: '/admin/projections/transitions/rebuild', body: {} }) },
+  'GET /admin/api-keys': { roles: [], prepare: async () => ({ path: '/admin/api-keys' }) },
+  'POST /admin/api-keys': { roles: [], prepare: async () => ({ path: '/admin/api-keys', body: { name: 'made-by-policy-test', roles: ['analyst'] } }) },
+  'DELETE /admin/api-keys/{id}': {
+    roles: [],
+    prepare: async (api) => ({ path: `/admin/api-keys/${(await api.http.post('/admin/api-keys').send({ name: 'to-revoke', roles: ['analyst'] }).expect(201)).body.id}` }),
+  },
 };
 
 function call(api: Api, route: string, prepared: Prepared, key?: string): Test {
-  const method = route.split(' ')[0]!.toLowerCase() as 'get' | 'post' | 'patch';
+  const method = route.split(' ')[0]!.toLowerCase() as 'get' | 'post' | 'patch' | 'delete';
   let request = api.anonymous[method](prepared.path);
   if (key) request = request.set('Authorization', `Bearer ${key}`);
   return prepared.body ? request.send(prepared.body) : request;

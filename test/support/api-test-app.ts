@@ -47,6 +47,8 @@ export async function startApiTestApp(options: {
   processesDir?: string;
   env?: Record<string, string>;
   extraKeys?: readonly NewApiKey[];
+  /** The application's clock (business time, token expiry, rate-limit windows); the real one by default. */
+  clock?: () => Date;
 }): Promise<ApiTestApp & { keys: Record<string, string> }> {
   const { inline, keys } = testApiKeys([{ name: TEST_SERVICE, roles: ['admin'], mayActOnBehalf: true }, ...(options.extraKeys ?? [])]);
   const settings = readSettings(
@@ -56,11 +58,13 @@ export async function startApiTestApp(options: {
       API_KEYS: inline,
       API_KEYS_FILE: `${options.eventStorePath}.keys.json`,
       RATE_LIMIT_PER_MINUTE: '0',
+      // Specs send wrong credentials on purpose; the spec of the failed-authentication limit turns it on.
+      AUTH_FAILURES_PER_MINUTE: '0',
       ...options.env,
     },
     ROOT,
   );
-  const app = await createApiApp({ settings, logger: false });
+  const app = await createApiApp({ settings, logger: false, ...(options.clock ? { clock: options.clock } : {}) });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   const server = app.getHttpServer();

@@ -15,7 +15,11 @@ export interface CreateApiAppOptions extends ApiModuleOptions {
 
 /** Builds the HTTP application (not listening yet): used by main.ts and by the end-to-end tests. */
 export async function createApiApp({ settings, clock, logger }: CreateApiAppOptions): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: settings.bodyLimit, trustProxy: true });
+  // X-Forwarded-For names the client only when it comes from a proxy TRUST_PROXY names: believed
+  // from anyone, each request could pick a new address and reset the per-address limits.
+  const hops = settings.trustProxy;
+  const trustProxy = hops === false ? false : typeof hops === 'number' ? (_address: string, hop: number) => hop < hops : [...hops];
+  const adapter = new FastifyAdapter({ bodyLimit: settings.bodyLimit, trustProxy });
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot({ settings, clock }), adapter, {
     logger: logger ?? ['warn', 'error'],
     abortOnError: false,

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { readSettings, SettingsError } from '@stagecraft/config';
 
 describe('EVENT_STORE_URL', () => {
@@ -22,5 +23,75 @@ describe('EVENT_STORE_URL', () => {
     expect(error).toBeInstanceOf(SettingsError);
     expect(error).toMatchObject({ variable: 'EVENT_STORE_URL' });
     expect((error as Error).message).toMatch(/^Invalid setting EVENT_STORE_URL: /);
+  });
+});
+
+describe('TRUST_PROXY', () => {
+  it('trusts no proxy by default', () => {
+    expect(readSettings({}).trustProxy).toBe(false);
+    expect(readSettings({ TRUST_PROXY: '' }).trustProxy).toBe(false);
+    expect(readSettings({ TRUST_PROXY: 'none' }).trustProxy).toBe(false);
+  });
+
+  it('takes proxy addresses and CIDR ranges, or a hop count', () => {
+    expect(readSettings({ TRUST_PROXY: '10.0.0.5, 10.1.0.0/16,fd00::/8, loopback' }).trustProxy).toEqual(['10.0.0.5', '10.1.0.0/16', 'fd00::/8', 'loopback']);
+    expect(readSettings({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+  });
+
+  it.each(['true', '*', '10.0.0.300', '10.0.0.0/33', 'fd00::/0', 'proxy.internal', '10.0.0.1/8/1', '11'])('stops start-up on %s, naming the variable', (value) => {
+    expect(() => readSettings({ TRUST_PROXY: value })).toThrow(/^Invalid setting TRUST_PROXY: /);
+  });
+});
+
+describe('AUTH_FAILURES_PER_MINUTE', () => {
+  it('is 20 by default; 0 turns the limit off; anything else stops start-up', () => {
+    expect(readSettings({}).authFailuresPerMinute).toBe(20);
+    expect(readSettings({ AUTH_FAILURES_PER_MINUTE: '0' }).authFailuresPerMinute).toBe(0);
+    expect(() => readSettings({ AUTH_FAILURES_PER_MINUTE: '-1' })).toThrow(/AUTH_FAILURES_PER_MINUTE/);
+  });
+});
+
+describe('JWT settings', () => {
+  const rsaPem = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const ecPem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const variableOf = (env: Record<string, string>) => {
+    try {
+      readSettings(env);
+    } catch (error) {
+      expect(error).toBeInstanceOf(SettingsError);
+      return (error as SettingsError).variable;
+    }
+    return undefined;
+  };
+
+  it('pins the algorithm to the key source', () => {
+    expect(readSettings({ JWT_SECRET: 'x'.repeat(32) }).auth.jwt).toMatchObject({ algorithms: ['HS256'], clockToleranceSeconds: 30 });
+    expect(readSettings({ JWT_PUBLIC_KEY: rsaPem }).auth.jwt?.algorithms).toEqual(['RS256']);
+    expect(readSettings({ JWT_PUBLIC_KEY: ecPem }).auth.jwt?.algorithms).toEqual(['ES256']);
+    const jwks = readSettings({ JWT_JWKS_URL: 'https://idp.example/.well-known/jwks.json', JWT_ISSUER: 'https://idp.example/', JWT_AUDIENCE: 'stagecraft' }).auth.jwt;
+    expect(jwks).toMatchObject({ jwksUrl: 'https://idp.example/.well-known/jwks.json', algorithms: ['RS256', 'ES256'], issuer: 'https://idp.example/', audience: 'stagecraft' });
+    expect(readSettings({ JWT_JWKS_URL: 'http://127.0.0.1:8080/jwks', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a', JWT_ALGORITHMS: 'PS256, EdDSA' }).auth.jwt?.algorithms).toEqual(['PS256', 'EdDSA']);
+  });
+
+  it.each([
+    ['JWT_SECRET', { JWT_SECRET: 'short' }],
+    ['JWT_PUBLIC_KEY', { JWT_SECRET: 'x'.repeat(32), JWT_PUBLIC_KEY: rsaPem }],
+    ['JWT_JWKS_URL', { JWT_PUBLIC_KEY: rsaPem, JWT_JWKS_URL: 'https://idp.example/jwks' }],
+    ['JWT_PUBLIC_KEY', { JWT_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----' }],
+    ['JWT_PUBLIC_KEY', { JWT_PUBLIC_KEY: generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }).toString() }],
+    ['JWT_PUBLIC_KEY', { JWT_PUBLIC_KEY: generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey.export({ type: 'spki', format: 'pem' }).toString() }],
+    ['JWT_PUBLIC_KEY', { JWT_PUBLIC_KEY: '/nonexistent/key.pem' }],
+    ['JWT_JWKS_URL', { JWT_JWKS_URL: 'idp.example/jwks', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a' }],
+    ['JWT_JWKS_URL', { JWT_JWKS_URL: 'http://idp.example/jwks', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a' }],
+    ['JWT_ISSUER', { JWT_JWKS_URL: 'https://idp.example/jwks', JWT_AUDIENCE: 'a' }],
+    ['JWT_AUDIENCE', { JWT_JWKS_URL: 'https://idp.example/jwks', JWT_ISSUER: 'i' }],
+    ['JWT_ISSUER', { JWT_SECRET: 'x'.repeat(32), JWT_ISSUER: ' ' }],
+    ['JWT_ALGORITHMS', { JWT_JWKS_URL: 'https://idp.example/jwks', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a', JWT_ALGORITHMS: 'RS256,HS256' }],
+    ['JWT_ALGORITHMS', { JWT_JWKS_URL: 'https://idp.example/jwks', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a', JWT_ALGORITHMS: 'none' }],
+    ['JWT_ALGORITHMS', { JWT_SECRET: 'x'.repeat(32), JWT_ALGORITHMS: 'RS256' }],
+    ['JWT_CLOCK_TOLERANCE_SECONDS', { JWT_SECRET: 'x'.repeat(32), JWT_CLOCK_TOLERANCE_SECONDS: '3600' }],
+    ['JWT_AUDIENCE', { JWT_AUDIENCE: 'stagecraft' }],
+  ])('stops start-up naming %s', (variable, env) => {
+    expect(variableOf(env)).toBe(variable);
   });
 });

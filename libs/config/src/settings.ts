@@ -1,6 +1,8 @@
+import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { normaliseKurrentDBConnectionString } from '@stagecraft/event-store';
+import { parseTrustProxy, type TrustProxy } from './trust-proxy.setting';
 
 /** Every setting of Stagecraft, read once from the environment; the API, projector and CLI share them. */
 export interface Settings {
@@ -31,6 +33,10 @@ export interface Settings {
   readonly auth: AuthSettings;
   /** Requests per minute per caller (key, token subject, or address); 0 turns the limit off. */
   readonly rateLimitPerMinute: number;
+  /** Failed authentications per minute per client address before it must wait; 0 turns the limit off. */
+  readonly authFailuresPerMinute: number;
+  /** Which proxies' X-Forwarded-For names the client (TRUST_PROXY); false: none, the TCP peer is the client. */
+  readonly trustProxy: TrustProxy;
   /** The board's built static files (index.html, board.js, board.css), served at /board. */
   readonly boardAssetsDir: string;
 }
@@ -42,7 +48,22 @@ export interface AuthSettings {
   readonly apiKeysFile: string;
   /** Hashed API keys given inline as JSON (API_KEYS), in addition to the file. */
   readonly inlineApiKeys?: string;
-  readonly jwt?: { readonly secret?: string; readonly publicKey?: string; readonly issuer?: string; readonly audience?: string };
+  readonly jwt?: JwtSettings;
+}
+
+/** Where JWT verification keys come from (exactly one source), and what a token must say. */
+export interface JwtSettings {
+  /** JWT_SECRET: HS256. */
+  readonly secret?: string;
+  /** JWT_PUBLIC_KEY (PEM text or file): RS256 for RSA, ES256 for P-256. */
+  readonly publicKey?: string;
+  /** JWT_JWKS_URL: an identity provider's key set, keys chosen by kid. */
+  readonly jwksUrl?: string;
+  /** Accepted algorithms: fixed by the key, or JWT_ALGORITHMS for a key set. */
+  readonly algorithms: readonly string[];
+  readonly issuer?: string;
+  readonly audience?: string;
+  readonly clockToleranceSeconds: number;
 }
 
 /** A setting that cannot be used: names the variable, the value and what would be right. */
@@ -70,22 +91,10 @@ export function readSettings(env: Env = process.env, cwd: string = process.cwd()
   }
   const authMode = env.AUTH ?? 'on';
   if (authMode !== 'on' && authMode !== 'off') throw new SettingsError('AUTH', `must be "on" or "off" (got "${authMode}")`);
-  if (env.JWT_SECRET !== undefined && env.JWT_PUBLIC_KEY !== undefined) {
-    throw new SettingsError('JWT_SECRET', 'set JWT_SECRET (HS256) or JWT_PUBLIC_KEY (RS256/ES256), not both');
-  }
-  if (env.JWT_SECRET !== undefined && env.JWT_SECRET.length < 32) {
-    throw new SettingsError('JWT_SECRET', 'must be at least 32 characters');
-  }
-  const jwt =
-    env.JWT_SECRET !== undefined || env.JWT_PUBLIC_KEY !== undefined
-      ? {
-          ...(env.JWT_SECRET !== undefined ? { secret: env.JWT_SECRET } : {}),
-          ...(env.JWT_PUBLIC_KEY !== undefined ? { publicKey: readPem(env.JWT_PUBLIC_KEY, cwd) } : {}),
-          ...(env.JWT_ISSUER !== undefined ? { issuer: env.JWT_ISSUER } : {}),
-          ...(env.JWT_AUDIENCE !== undefined ? { audience: env.JWT_AUDIENCE } : {}),
-        }
-      : undefined;
+  const jwt = readJwtSettings(env, cwd);
   const eventStoreUrl = readConnectionString(env, 'EVENT_STORE_URL');
+  const trustProxy = parseTrustProxy(env.TRUST_PROXY);
+  if (typeof trustProxy === 'object' && 'problem' in trustProxy) throw new SettingsError('TRUST_PROXY', trustProxy.problem);
   return {
     host: env.HOST ?? '0.0.0.0',
     port: readInteger(env, 'PORT', 3000, 0, 65535),
@@ -107,6 +116,8 @@ export function readSettings(env: Env = process.env, cwd: string = process.cwd()
       ...(jwt ? { jwt } : {}),
     },
     rateLimitPerMinute: readInteger(env, 'RATE_LIMIT_PER_MINUTE', 6000, 0, 100_000_000),
+    authFailuresPerMinute: readInteger(env, 'AUTH_FAILURES_PER_MINUTE', 20, 0, 1_000_000),
+    trustProxy,
     // `npm run build` bundles the board there (apps/board/board.build.ts).
     boardAssetsDir: resolve(cwd, env.BOARD_ASSETS_DIR ?? './dist/board'),
   };
@@ -120,6 +131,94 @@ function readConnectionString(env: Env, variable: string): string | undefined {
   } catch (error) {
     throw new SettingsError(variable, `${(error as Error).message} (e.g. kurrentdb://localhost:2113?tls=false)`);
   }
+}
+
+const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
+function readJwtSettings(env: Env, cwd: string): JwtSettings | undefined {
+  const sources = (['JWT_SECRET', 'JWT_PUBLIC_KEY', 'JWT_JWKS_URL'] as const).filter((variable) => env[variable] !== undefined);
+  if (sources.length > 1) {
+    throw new SettingsError(sources[1]!, `set one of JWT_SECRET (HS256), JWT_PUBLIC_KEY (RS256/ES256) and JWT_JWKS_URL (an identity provider's keys), not ${sources.join(' and ')}`);
+  }
+  const source = sources[0];
+  const issuer = readNonEmpty(env, 'JWT_ISSUER');
+  const audience = readNonEmpty(env, 'JWT_AUDIENCE');
+  if (source === undefined) {
+    for (const variable of ['JWT_ISSUER', 'JWT_AUDIENCE', 'JWT_ALGORITHMS', 'JWT_CLOCK_TOLERANCE_SECONDS']) {
+      if (env[variable] !== undefined) throw new SettingsError(variable, 'has no effect without JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL');
+    }
+    return undefined;
+  }
+  if (source !== 'JWT_JWKS_URL' && env.JWT_ALGORITHMS !== undefined) {
+    throw new SettingsError('JWT_ALGORITHMS', `applies to JWT_JWKS_URL only; with ${source} the key fixes the algorithm`);
+  }
+  const common = {
+    ...(issuer !== undefined ? { issuer } : {}),
+    ...(audience !== undefined ? { audience } : {}),
+    clockToleranceSeconds: readInteger(env, 'JWT_CLOCK_TOLERANCE_SECONDS', 30, 0, 300),
+  };
+  if (source === 'JWT_SECRET') {
+    const secret = env.JWT_SECRET!;
+    if (secret.length < 32) throw new SettingsError('JWT_SECRET', 'must be at least 32 characters');
+    return { secret, algorithms: ['HS256'], ...common };
+  }
+  if (source === 'JWT_PUBLIC_KEY') {
+    const publicKey = readPem(env.JWT_PUBLIC_KEY!, cwd);
+    return { publicKey, algorithms: [algorithmOfPem(publicKey)], ...common };
+  }
+  // Keys an identity provider publishes sign tokens for every application it serves: without an
+  // issuer and an audience to check, a token meant for another application would be accepted.
+  if (issuer === undefined) throw new SettingsError('JWT_ISSUER', 'is required with JWT_JWKS_URL (the "iss" your identity provider puts in tokens)');
+  if (audience === undefined) throw new SettingsError('JWT_AUDIENCE', 'is required with JWT_JWKS_URL (the "aud" your identity provider gives tokens for this service)');
+  return { jwksUrl: readJwksUrl(env.JWT_JWKS_URL!), algorithms: readAlgorithms(env.JWT_ALGORITHMS), ...common };
+}
+
+function readNonEmpty(env: Env, variable: string): string | undefined {
+  const value = env[variable];
+  if (value !== undefined && value.trim() === '') throw new SettingsError(variable, 'must not be empty (unset it instead)');
+  return value;
+}
+
+function algorithmOfPem(pem: string): string {
+  let key;
+  try {
+    key = createPublicKey(pem);
+  } catch (error) {
+    throw new SettingsError('JWT_PUBLIC_KEY', `is not a PEM public key (${(error as Error).message})`);
+  }
+  if (key.asymmetricKeyType === 'rsa') {
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+    if (bits < 2048) throw new SettingsError('JWT_PUBLIC_KEY', `is an RSA key of ${bits} bits; at least 2048 are needed`);
+    return 'RS256';
+  }
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ES256';
+  const kind = key.asymmetricKeyType === 'ec' ? `an EC key on ${key.asymmetricKeyDetails?.namedCurve}` : `a ${key.asymmetricKeyType} key`;
+  throw new SettingsError('JWT_PUBLIC_KEY', `is ${kind}; use an RSA key (RS256) or a P-256 key (ES256)`);
+}
+
+function readJwksUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new SettingsError('JWT_JWKS_URL', `must be an https:// URL (got "${text}")`);
+  }
+  // The keys decide who gets in: fetched in clear text, anyone on the path could substitute them.
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) || /^127\./.test(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new SettingsError('JWT_JWKS_URL', `must be an https:// URL (plain http only to this machine); got "${text}"`);
+  }
+  return url.href;
+}
+
+function readAlgorithms(text: string | undefined): string[] {
+  if (text === undefined) return ['RS256', 'ES256'];
+  const algorithms = text.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const unknown = algorithms.filter((algorithm) => !ASYMMETRIC_ALGORITHMS.includes(algorithm));
+  if (algorithms.length === 0 || unknown.length > 0) {
+    throw new SettingsError('JWT_ALGORITHMS', `must list algorithms from ${ASYMMETRIC_ALGORITHMS.join(', ')} (got "${text}"); a key set never verifies HS256 or "none"`);
+  }
+  return algorithms;
 }
 
 // JWT_PUBLIC_KEY holds the PEM itself or the path of a PEM file.

@@ -1,10 +1,12 @@
 // npm run api-keys -- add --name billing-service --roles writer [--teams direct,partners] [--on-behalf]
 // npm run api-keys -- list
 // npm run api-keys -- revoke <key id>
-// Works on the keys file the API reads (API_KEYS_FILE, default ./data/api-keys.json).
+// Works on the keys file the API reads (API_KEYS_FILE, default ./data/api-keys.json), under its
+// lock; running API instances apply the change within about a second, without a restart.
 import { readSettings, SettingsError } from '@stagecraft/config';
 import { generateApiKey } from './api-key.credentials';
-import { readApiKeysFile, writeApiKeysFile } from './api-keys.file';
+import { readApiKeysFile, updateApiKeysFile } from './api-keys.file';
+import { FileLockTimeoutError } from './file-lock';
 import { isRole, ROLES, type Role } from './roles';
 
 function option(args: string[], name: string): string | undefined {
@@ -17,9 +19,8 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function main(args: string[]): void {
+async function main(args: string[]): Promise<void> {
   const file = readSettings().auth.apiKeysFile;
-  const keys = readApiKeysFile(file);
   const [command, ...rest] = args;
   switch (command) {
     case 'add': {
@@ -29,23 +30,25 @@ function main(args: string[]): void {
       if (unknown.length > 0) fail(`unknown role(s) ${unknown.join(', ')}; roles are ${ROLES.join(', ')}`);
       const teams = option(rest, 'teams')?.split(',').filter(Boolean);
       const { key, stored } = generateApiKey({ name, roles: roles as Role[], ...(teams ? { teams } : {}), mayActOnBehalf: rest.includes('--on-behalf') }, new Date());
-      writeApiKeysFile(file, [...keys, stored]);
+      await updateApiKeysFile(file, (keys) => ({ keys: [...keys, stored], result: undefined }));
       console.log(`Key ${stored.id} for ${name} (${roles.join(', ')}${teams ? `; teams ${teams.join(', ')}` : ''}) added to ${file}.`);
-      console.log('It is shown once; only its hash is stored. Restart the API to use it.\n');
+      console.log('It is shown once; only its hash is stored. Running API instances accept it within about a second.\n');
       console.log(`  Authorization: Bearer ${key}\n`);
       return;
     }
-    case 'list':
+    case 'list': {
+      const keys = readApiKeysFile(file);
       if (keys.length === 0) console.log(`No keys in ${file}.`);
       for (const key of keys) {
         console.log(`${key.id}  ${key.name.padEnd(24)} ${key.roles.join(',').padEnd(28)} ${key.teams ? `teams=${key.teams.join(',')}` : 'all teams'}${key.mayActOnBehalf ? '  on-behalf' : ''}  created ${key.createdAt}`);
       }
       return;
+    }
     case 'revoke': {
       const id = rest[0] ?? fail('revoke needs the key id (see list)');
-      if (!keys.some((key) => key.id === id)) fail(`no key ${id} in ${file}`);
-      writeApiKeysFile(file, keys.filter((key) => key.id !== id));
-      console.log(`Key ${id} revoked; restart the API to apply.`);
+      const found = await updateApiKeysFile(file, (keys) => ({ keys: keys.filter((key) => key.id !== id), result: keys.some((key) => key.id === id) }));
+      if (!found) fail(`no key ${id} in ${file}`);
+      console.log(`Key ${id} revoked; running API instances refuse it within about a second.`);
       return;
     }
     default:
@@ -53,9 +56,7 @@ function main(args: string[]): void {
   }
 }
 
-try {
-  main(process.argv.slice(2));
-} catch (error) {
-  if (error instanceof SettingsError) fail(error.message);
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof SettingsError || error instanceof FileLockTimeoutError) fail(error.message);
   throw error;
-}
+});

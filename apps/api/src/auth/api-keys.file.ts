@@ -1,7 +1,9 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { SettingsError } from '@stagecraft/config';
 import { problemWithStoredKey, type StoredApiKey } from './api-key.credentials';
+import { withFileLock } from './file-lock';
 
 /** Reads a keys file; a missing file is an empty list, a malformed one stops start-up. */
 export function readApiKeysFile(file: string): StoredApiKey[] {
@@ -22,14 +24,59 @@ export function parseApiKeys(text: string, source: string): StoredApiKey[] {
     const problem = problemWithStoredKey(entry);
     if (problem) throw new SettingsError(source, `keys[${index}]: ${problem}`);
   });
+  const ids = list.map((entry: StoredApiKey) => entry.id);
+  const repeated = ids.find((id, index) => ids.indexOf(id) !== index);
+  if (repeated !== undefined) throw new SettingsError(source, `key id ${repeated} appears twice`);
   return list as StoredApiKey[];
 }
 
-/** Writes the keys file owner-only (0600), replacing it atomically. */
+/**
+ * Writes the keys file owner-only (0600), replacing it atomically: readers see the old file or
+ * the new one, never a part. The temporary name is unique, so concurrent writers never share one.
+ */
 export function writeApiKeysFile(file: string, keys: readonly StoredApiKey[]): void {
+  const folder = dirname(file);
+  mkdirSync(folder, { recursive: true });
+  const temporary = join(folder, `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const descriptor = openSync(temporary, 'wx', 0o600);
+    try {
+      writeSync(descriptor, `${JSON.stringify({ keys }, null, 2)}\n`);
+      fsyncSync(descriptor);
+    } finally {
+      closeSync(descriptor);
+    }
+    renameSync(temporary, file);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+  syncFolder(folder);
+}
+
+/**
+ * Read-modify-write of the keys file under a lock (`<file>.lock`), so writers racing from several
+ * processes (the CLI, every API instance) never lose each other's changes. `change` sees the file
+ * as it is now; what it returns is written. A file that does not parse is not overwritten.
+ */
+export async function updateApiKeysFile<T>(file: string, change: (keys: readonly StoredApiKey[]) => { keys: readonly StoredApiKey[]; result: T }): Promise<T> {
   mkdirSync(dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify({ keys }, null, 2)}\n`, { mode: 0o600 });
-  chmodSync(temporary, 0o600);
-  renameSync(temporary, file);
+  return withFileLock(`${file}.lock`, () => {
+    const { keys, result } = change(readApiKeysFile(file));
+    writeApiKeysFile(file, keys);
+    return result;
+  });
+}
+
+// The rename is durable only once the folder's entry is on disk.
+function syncFolder(folder: string): void {
+  let descriptor: number | undefined;
+  try {
+    descriptor = openSync(folder, 'r');
+    fsyncSync(descriptor);
+  } catch {
+    // Some file systems cannot open or sync a folder; the rename itself is still atomic.
+  } finally {
+    if (descriptor !== undefined) closeSync(descriptor);
+  }
 }

@@ -1,8 +1,10 @@
-import { Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiProblem } from '../http/problem';
+import { AuthFailureLimiter } from './auth-failure.limiter';
 import { Authenticator } from './authenticator.service';
+import { clientAddressKey } from './client-address';
 import type { Principal } from './principal';
 import { ALLOWED_ROLES, PUBLIC_ROUTE, type Role } from './roles';
 
@@ -16,13 +18,14 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly authenticator: Authenticator,
+    @Inject(AuthFailureLimiter) private readonly failures: AuthFailureLimiter,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const principal = this.authenticator.authenticate(request.headers.authorization);
+    const principal = await this.authenticateLimited(request, context.switchToHttp().getResponse<FastifyReply>());
     request.principal = principal;
 
     const allowed = this.reflector.getAllAndOverride<Role[] | undefined>(ALLOWED_ROLES, targets);
@@ -35,5 +38,28 @@ export class AuthGuard implements CanActivate {
     throw new ApiProblem('AUTH.FORBIDDEN', `This needs one of the roles ${allowed.join(', ')} (or admin); ${principal.name} has ${principal.roles.join(', ')}.`, {
       requiredRoles: allowed,
     });
+  }
+
+  // Presented credentials that fail are counted per client address; past the limit the address
+  // waits before any credential is checked. A request without credentials guesses nothing.
+  private async authenticateLimited(request: AuthenticatedRequest, reply: FastifyReply): Promise<Principal> {
+    const presented = this.authenticator.enabled && request.headers.authorization !== undefined;
+    const address = clientAddressKey(request.ip);
+    if (presented) {
+      const wait = this.failures.retryAfterSeconds(address);
+      if (wait > 0) {
+        void reply.header('Retry-After', String(wait));
+        throw new ApiProblem('REQUEST.RATE_LIMITED', `Too many failed authentication attempts from this address; wait ${wait} s (Retry-After), then retry with valid credentials.`);
+      }
+    }
+    try {
+      return await this.authenticator.authenticate(request.headers.authorization);
+    } catch (error) {
+      if (error instanceof ApiProblem && error.status === 401) {
+        if (presented) this.failures.recordFailure(address);
+        void reply.header('WWW-Authenticate', presented ? 'Bearer realm="stagecraft", error="invalid_token"' : 'Bearer realm="stagecraft"');
+      }
+      throw error;
+    }
   }
 }

@@ -2,8 +2,13 @@ import { Global, Module, type DynamicModule, type Provider } from '@nestjs/commo
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import type { Settings } from '@stagecraft/config';
+import { CLOCK, type Clock } from '../settings/api-settings.token';
+import { ApiKeyStore } from './api-key.store';
+import { ApiKeysController } from './api-keys.controller';
+import { AuthFailureLimiter } from './auth-failure.limiter';
 import { AuthGuard, type AuthenticatedRequest } from './auth.guard';
 import { Authenticator } from './authenticator.service';
+import { clientAddressKey } from './client-address';
 
 @Global()
 @Module({})
@@ -20,12 +25,18 @@ export class AuthModule {
               throttlers: [{ name: 'default', ttl: 60_000, limit: settings.rateLimitPerMinute }],
               getTracker: (request: Record<string, unknown>) => {
                 const { principal, ip } = request as unknown as AuthenticatedRequest;
-                return principal ? `principal:${principal.authenticatedBy}:${principal.name}` : `ip:${ip}`;
+                return principal ? `principal:${principal.authenticatedBy}:${principal.name}` : `ip:${clientAddressKey(ip)}`;
               },
             }),
           ]
         : [],
-      providers: [Authenticator, ...guards],
+      controllers: [ApiKeysController],
+      providers: [
+        ApiKeyStore,
+        Authenticator,
+        { provide: AuthFailureLimiter, inject: [CLOCK], useFactory: (clock: Clock) => new AuthFailureLimiter(settings.authFailuresPerMinute, clock) },
+        ...guards,
+      ],
       exports: [Authenticator],
     };
   }

@@ -1,47 +1,51 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ApiProblem } from '../http/problem';
 import { API_SETTINGS, CLOCK, type Clock } from '../settings/api-settings.token';
 import type { Settings } from '@stagecraft/config';
-import { looksLikeApiKey, verifyApiKey, type StoredApiKey } from './api-key.credentials';
-import { parseApiKeys, readApiKeysFile } from './api-keys.file';
-import { createJwtVerifier, JwtRejectedError, type JwtClaims } from './jwt.verifier';
+import { looksLikeApiKey, verifyApiKey } from './api-key.credentials';
+import { ApiKeyStore } from './api-key.store';
+import { principalFromClaims } from './jwt.claims';
+import { createJwtVerifier, JwksUnavailableError, JwtRejectedError, type JwtVerifier } from './jwt.verifier';
 import type { Principal } from './principal';
-import { isRole, ROLES } from './roles';
+import { ROLES } from './roles';
 
 export const AUTH_OFF_PRINCIPAL: Principal = { name: 'anonymous', authenticatedBy: 'auth-off', roles: [...ROLES], mayActOnBehalf: true };
 
-const unauthenticated = (detail: string) => new ApiProblem('AUTH.UNAUTHENTICATED', detail);
+const unauthenticated = (detail: string, extensions: Record<string, unknown> = {}) => new ApiProblem('AUTH.UNAUTHENTICATED', detail, extensions);
 
 /** Turns an Authorization header into a Principal, or refuses with a 401 that says why. */
 @Injectable()
-export class Authenticator {
-  private readonly keys: Map<string, StoredApiKey>;
-  private readonly verifyJwt?: (token: string) => JwtClaims;
+export class Authenticator implements OnModuleInit {
+  private readonly logger = new Logger('Auth');
+  private readonly jwt?: JwtVerifier;
 
-  constructor(@Inject(API_SETTINGS) private readonly settings: Settings, @Inject(CLOCK) clock: Clock) {
+  constructor(
+    @Inject(API_SETTINGS) private readonly settings: Settings,
+    @Inject(CLOCK) clock: Clock,
+    @Inject(ApiKeyStore) private readonly keys: ApiKeyStore,
+  ) {
     const { auth } = settings;
-    const keys = [...readApiKeysFile(auth.apiKeysFile), ...(auth.inlineApiKeys ? parseApiKeys(auth.inlineApiKeys, 'API_KEYS') : [])];
-    this.keys = new Map(keys.map((key) => [key.id, key]));
-    if (auth.jwt) this.verifyJwt = createJwtVerifier(auth.jwt, clock);
+    if (auth.jwt) this.jwt = createJwtVerifier(auth.jwt, clock, (message) => this.logger.warn(message));
+  }
+
+  // An identity provider's keys are fetched ahead of the first token, without holding up start-up.
+  onModuleInit(): void {
+    if (this.enabled) void this.jwt?.prefetch();
   }
 
   get enabled(): boolean {
     return this.settings.auth.mode === 'on';
   }
 
-  get configuredKeyCount(): number {
-    return this.keys.size;
-  }
-
-  authenticate(authorization: string | undefined): Principal {
+  async authenticate(authorization: string | undefined): Promise<Principal> {
     if (!this.enabled) return AUTH_OFF_PRINCIPAL;
     if (!authorization) throw unauthenticated('Send credentials: Authorization: Bearer <API key or JWT>.');
     const match = /^Bearer\s+(\S+)$/i.exec(authorization);
     if (!match) throw unauthenticated('Authorization must be "Bearer <API key or JWT>".');
     const token = match[1]!;
 
-    if (looksLikeApiKey(token) || !this.verifyJwt) {
-      const key = verifyApiKey(token, this.keys);
+    if (looksLikeApiKey(token) || !this.jwt) {
+      const key = verifyApiKey(token, this.keys.keys);
       if (!key) throw unauthenticated('The API key is not valid.');
       return {
         name: key.name,
@@ -52,18 +56,11 @@ export class Authenticator {
       };
     }
     try {
-      return principalFromClaims(this.verifyJwt(token));
+      return principalFromClaims(await this.jwt.verify(token));
     } catch (error) {
-      if (error instanceof JwtRejectedError) throw unauthenticated(`The token is not accepted: ${error.reason}.`);
+      if (error instanceof JwtRejectedError) throw unauthenticated(`The token is not accepted: ${error.reason}.`, error.claim ? { claim: error.claim } : {});
+      if (error instanceof JwksUnavailableError) throw new ApiProblem('AUTH.KEYS_UNAVAILABLE', `Tokens cannot be verified right now: ${error.message}. Retry shortly, or use an API key.`);
       throw error;
     }
   }
-}
-
-// Claims: sub (name), roles (list), teams (optional list), act_on_behalf (optional boolean).
-function principalFromClaims(claims: JwtClaims): Principal {
-  const roles = Array.isArray(claims.roles) ? claims.roles.filter(isRole) : [];
-  if (roles.length === 0) throw unauthenticated('The token is not accepted: it grants no role (claim "roles": writer, analyst, auditor or admin).');
-  const teams = Array.isArray(claims.teams) ? claims.teams.filter((team): team is string => typeof team === 'string') : undefined;
-  return { name: claims.sub, authenticatedBy: 'jwt', roles, ...(teams ? { teams } : {}), mayActOnBehalf: claims.act_on_behalf === true };
 }

@@ -1,93 +1,101 @@
-import { createHmac, createPublicKey, timingSafeEqual, verify as verifySignature, type KeyObject } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
+import { jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { JwksCache, JwksUnavailableError } from './jwks.cache';
 
+export { JwksUnavailableError };
+
+/** Where the verification keys come from: exactly one of secret, publicKey and jwksUrl. */
 export interface JwtOptions {
   /** Shared secret for HS256 tokens. */
   readonly secret?: string;
   /** PEM public key for RS256 (RSA) or ES256 (P-256) tokens. */
   readonly publicKey?: string;
+  /** An identity provider's JSON Web Key Set, fetched and cached (keys chosen by kid). */
+  readonly jwksUrl?: string;
+  /** The algorithms accepted; the settings derive them from the key, so a token never chooses. */
+  readonly algorithms: readonly string[];
   readonly issuer?: string;
   readonly audience?: string;
   /** Seconds of clock difference tolerated on exp and nbf. */
-  readonly clockToleranceSeconds?: number;
+  readonly clockToleranceSeconds: number;
 }
 
-export interface JwtClaims {
-  readonly sub: string;
-  readonly [claim: string]: unknown;
-}
-
-/** A token that is not acceptable; `reason` is safe to show the caller. */
+/** A token that is not acceptable; `reason` is safe to show the caller, `claim` names the claim at fault. */
 export class JwtRejectedError extends Error {
-  constructor(readonly reason: string) {
+  constructor(
+    readonly reason: string,
+    readonly claim?: string,
+  ) {
     super(reason);
     this.name = 'JwtRejectedError';
   }
 }
 
-/** Verifies compact JWS tokens with one configured key; the algorithm is fixed by that key. */
-export function createJwtVerifier(options: JwtOptions, now: () => Date): (token: string) => JwtClaims {
-  const key = keyFor(options);
-  const tolerance = options.clockToleranceSeconds ?? 30;
+export interface JwtVerifier {
+  /** The verified claims; throws JwtRejectedError, or JwksUnavailableError while no key set is known. */
+  verify(token: string): Promise<JWTPayload>;
+  /** Gets the remote key set ahead of the first token (a no-op for static keys). */
+  prefetch(): Promise<void>;
+}
 
-  return (token) => {
-    const parts = token.split('.');
-    if (parts.length !== 3) throw new JwtRejectedError('not a JWT (expected three dot-separated parts)');
-    const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
-    const header = decodeJson(headerPart, 'header');
-    // The key decides the algorithm: a token may never choose "none" or switch HS/RS families.
-    if (header.alg !== key.alg) throw new JwtRejectedError(`algorithm ${String(header.alg)} is not accepted; this service expects ${key.alg}`);
-    if (!key.verify(`${headerPart}.${payloadPart}`, Buffer.from(signaturePart, 'base64url'))) throw new JwtRejectedError('signature does not verify');
-
-    const claims = decodeJson(payloadPart, 'payload');
-    const nowSeconds = now().getTime() / 1000;
-    if (typeof claims.exp !== 'number') throw new JwtRejectedError('exp (expiry) is required');
-    if (nowSeconds > claims.exp + tolerance) throw new JwtRejectedError('token has expired');
-    if (typeof claims.nbf === 'number' && nowSeconds + tolerance < claims.nbf) throw new JwtRejectedError('token is not valid yet');
-    if (options.issuer !== undefined && claims.iss !== options.issuer) throw new JwtRejectedError('issuer does not match');
-    if (options.audience !== undefined) {
-      const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-      if (!audiences.includes(options.audience)) throw new JwtRejectedError('audience does not match');
-    }
-    if (typeof claims.sub !== 'string' || claims.sub.length === 0) throw new JwtRejectedError('sub (the caller\'s name) is required');
-    return claims as JwtClaims;
+/** Verifies JWS-signed JWTs with jose: signature, algorithm, exp (required), nbf, iss and aud. */
+export function createJwtVerifier(options: JwtOptions, now: () => Date, warn: (message: string) => void = () => undefined): JwtVerifier {
+  const jwks = options.jwksUrl !== undefined ? new JwksCache(new URL(options.jwksUrl), () => now().getTime(), warn) : undefined;
+  const key = keyFor(options, jwks);
+  return {
+    prefetch: () => jwks?.prefetch() ?? Promise.resolve(),
+    async verify(token) {
+      try {
+        const { payload } = await jwtVerify(token, key as JWTVerifyGetKey, {
+          algorithms: [...options.algorithms],
+          ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
+          ...(options.audience !== undefined ? { audience: options.audience } : {}),
+          requiredClaims: ['exp'],
+          clockTolerance: options.clockToleranceSeconds,
+          currentDate: now(),
+        });
+        return payload;
+      } catch (error) {
+        if (error instanceof JwksUnavailableError) throw error;
+        throw rejection(error, options);
+      }
+    },
   };
 }
 
-interface VerificationKey {
-  readonly alg: 'HS256' | 'RS256' | 'ES256';
-  verify(signingInput: string, signature: Buffer): boolean;
+function keyFor(options: JwtOptions, jwks: JwksCache | undefined): JWTVerifyGetKey | Uint8Array | ReturnType<typeof createPublicKey> {
+  if (jwks) return jwks.getKey;
+  if (options.secret !== undefined) return new TextEncoder().encode(options.secret);
+  if (options.publicKey !== undefined) return createPublicKey(options.publicKey);
+  throw new Error('JWT verification needs JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL');
 }
 
-function keyFor(options: JwtOptions): VerificationKey {
-  if (options.secret !== undefined) {
-    const secret = options.secret;
-    return {
-      alg: 'HS256',
-      verify: (input, signature) => {
-        const expected = createHmac('sha256', secret).update(input).digest();
-        return expected.length === signature.length && timingSafeEqual(expected, signature);
-      },
-    };
+// jose's codes are stable; its messages name the claim ("exp", "iss", "aud", "nbf") at fault.
+function rejection(error: unknown, options: JwtOptions): JwtRejectedError {
+  const { code, message, claim } = error as { code?: unknown; message?: unknown; claim?: unknown };
+  const claimName = typeof claim === 'string' ? claim : undefined;
+  switch (code) {
+    case 'ERR_JWT_EXPIRED':
+      return new JwtRejectedError('it has expired ("exp")', 'exp');
+    case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
+      if (claimName === 'iss' && options.issuer !== undefined) return new JwtRejectedError(`its issuer ("iss") is not ${options.issuer}`, 'iss');
+      if (claimName === 'aud' && options.audience !== undefined) return new JwtRejectedError(`its audience ("aud") does not include ${options.audience}`, 'aud');
+      if (claimName === 'nbf') return new JwtRejectedError('it is not valid yet ("nbf")', 'nbf');
+      return new JwtRejectedError(String(message), claimName);
+    case 'ERR_JOSE_ALG_NOT_ALLOWED':
+    case 'ERR_JOSE_NOT_SUPPORTED':
+      return new JwtRejectedError(`its algorithm is not accepted; this service accepts ${options.algorithms.join(', ')}`);
+    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
+      return new JwtRejectedError('its signature does not verify');
+    case 'ERR_JWKS_NO_MATCHING_KEY':
+    case 'ERR_JWKS_MULTIPLE_MATCHING_KEYS':
+      return new JwtRejectedError('no published signing key matches its "kid" and algorithm');
+    case 'ERR_JWS_INVALID':
+    case 'ERR_JWT_INVALID':
+      return new JwtRejectedError(`it is not a well-formed signed JWT (${String(message)})`);
+    default:
+      // A key the token points at that cannot be used (too short an RSA key, say) is still the
+      // token's problem, not a server fault.
+      return new JwtRejectedError('it could not be verified');
   }
-  if (options.publicKey !== undefined) {
-    const publicKey: KeyObject = createPublicKey(options.publicKey);
-    if (publicKey.asymmetricKeyType === 'rsa') {
-      return { alg: 'RS256', verify: (input, signature) => verifySignature('sha256', Buffer.from(input), publicKey, signature) };
-    }
-    if (publicKey.asymmetricKeyType === 'ec') {
-      return { alg: 'ES256', verify: (input, signature) => verifySignature('sha256', Buffer.from(input), { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature) };
-    }
-    throw new Error(`JWT public key of type ${publicKey.asymmetricKeyType} is not supported; use RSA or P-256`);
-  }
-  throw new Error('JWT verification needs a secret or a public key');
-}
-
-function decodeJson(part: string, what: string): Record<string, unknown> {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
-  } catch {
-    // fall through
-  }
-  throw new JwtRejectedError(`the ${what} is not base64url-encoded JSON`);
 }

@@ -77,6 +77,16 @@ const AUTH = {
   'AUTH.UNAUTHENTICATED': 401,
   'AUTH.FORBIDDEN': 403,
   'AUTH.ON_BEHALF_FORBIDDEN': 403,
+  /** JWT_JWKS_URL has not answered with a key set yet: not the caller's fault. */
+  'AUTH.KEYS_UNAVAILABLE': 503,
+} as const;
+
+/** Key administration (/admin/api-keys). */
+const API_KEYS = {
+  'API_KEY.NOT_FOUND': 404,
+  'API_KEY.NOT_IN_FILE': 409,
+  'API_KEY.FILE_BUSY': 503,
+  'API_KEY.FILE_UNUSABLE': 503,
 } as const;
 
 /** The read side: projections and their administration. */
@@ -94,9 +104,9 @@ const SERVER = {
   INTERNAL: 500,
 } as const;
 
-export const PROBLEM_STATUS = { ...OPPORTUNITY, ...COMMAND_SIDE, ...EVENT_STORE, ...REQUEST, ...AUTH, ...READ_SIDE, ...SERVER };
+export const PROBLEM_STATUS = { ...OPPORTUNITY, ...COMMAND_SIDE, ...EVENT_STORE, ...REQUEST, ...AUTH, ...API_KEYS, ...READ_SIDE, ...SERVER };
 
-export type ProblemCode = OpportunityErrorCode | CommandErrorCode | keyof typeof EVENT_STORE | keyof typeof REQUEST | keyof typeof AUTH | keyof typeof READ_SIDE | keyof typeof SERVER;
+export type ProblemCode = OpportunityErrorCode | CommandErrorCode | keyof typeof EVENT_STORE | keyof typeof REQUEST | keyof typeof AUTH | keyof typeof API_KEYS | keyof typeof READ_SIDE | keyof typeof SERVER;
 
 /** Every code, for documentation checks. */
 export const PROBLEM_CODES = Object.keys(PROBLEM_STATUS) as ProblemCode[];

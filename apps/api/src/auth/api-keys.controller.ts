@@ -1,0 +1,84 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiProblem } from '../http/problem';
+import { CLOCK, type Clock } from '../settings/api-settings.token';
+import { generateApiKey, type StoredApiKey } from './api-key.credentials';
+import { ApiKeyStore } from './api-key.store';
+import { updateApiKeysFile } from './api-keys.file';
+import { CreateApiKeyDto } from './api-keys.dto';
+import { CurrentPrincipal } from './current-principal.decorator';
+import { FileLockTimeoutError } from './file-lock';
+import type { Principal } from './principal';
+import { Allow } from './roles';
+
+/** What may be shown of a key: never its salt or hash, and the secret only once, when made. */
+function describeKey(key: StoredApiKey, source: 'file' | 'API_KEYS') {
+  return { id: key.id, name: key.name, roles: key.roles, teams: key.teams ?? null, mayActOnBehalf: key.mayActOnBehalf === true, createdAt: key.createdAt, source };
+}
+
+/**
+ * Key administration over HTTP, the same changes as `npm run api-keys`: written to the keys file
+ * under its lock, so every instance reading that file applies them within about a second.
+ */
+@ApiTags('operations')
+@ApiBearerAuth()
+@Allow()
+@Controller('admin/api-keys')
+export class ApiKeysController {
+  constructor(
+    @Inject(ApiKeyStore) private readonly store: ApiKeyStore,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'The keys in force: id, name, roles, teams, where they are configured (never a secret or hash)' })
+  list(@CurrentPrincipal() caller: Principal) {
+    assertUnlimited(caller);
+    const inline = new Set(this.store.inlineKeys.map((key) => key.id));
+    return { keys: [...this.store.keys.values()].map((key) => describeKey(key, inline.has(key.id) ? 'API_KEYS' : 'file')) };
+  }
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Make a key; the answer shows it once (only its hash is stored). Applies to every instance within about a second.' })
+  async create(@CurrentPrincipal() caller: Principal, @Body() body: CreateApiKeyDto) {
+    assertUnlimited(caller);
+    const { key, stored } = generateApiKey(
+      { name: body.name, roles: body.roles, ...(body.teams ? { teams: [...new Set(body.teams)] } : {}), mayActOnBehalf: body.mayActOnBehalf === true },
+      this.clock(),
+    );
+    await this.write((keys) => ({ keys: [...keys, stored], result: undefined }));
+    return { ...describeKey(stored, 'file'), key };
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke a key: every instance refuses it within about a second' })
+  async revoke(@CurrentPrincipal() caller: Principal, @Param('id') id: string): Promise<void> {
+    assertUnlimited(caller);
+    if (this.store.inlineKeys.some((key) => key.id === id)) {
+      throw new ApiProblem('API_KEY.NOT_IN_FILE', `Key ${id} is configured in API_KEYS, not in the keys file: remove it there and restart the instances.`);
+    }
+    const found = await this.write((keys) => ({ keys: keys.filter((key) => key.id !== id), result: keys.some((key) => key.id === id) }));
+    if (!found) throw new ApiProblem('API_KEY.NOT_FOUND', `There is no key ${id}; GET /admin/api-keys lists them.`);
+  }
+
+  private async write<T>(change: Parameters<typeof updateApiKeysFile<T>>[1]): Promise<T> {
+    try {
+      return await updateApiKeysFile(this.store.keysFile, change);
+    } catch (error) {
+      if (error instanceof FileLockTimeoutError) throw new ApiProblem('API_KEY.FILE_BUSY', 'Another writer holds the keys file; retry shortly.');
+      // A keys file that does not parse is not overwritten: someone must look at it first.
+      throw new ApiProblem('API_KEY.FILE_UNUSABLE', `The keys file cannot be updated: ${(error as Error).message}`);
+    } finally {
+      this.store.check();
+    }
+  }
+}
+
+// An admin limited to teams could otherwise make itself a key without that limit.
+function assertUnlimited(caller: Principal): void {
+  if (caller.teams !== undefined) {
+    throw new ApiProblem('AUTH.TEAM_FORBIDDEN', 'Managing API keys needs an admin without a team limit: a key made here could reach every team.', { allowedTeams: caller.teams });
+  }
+}

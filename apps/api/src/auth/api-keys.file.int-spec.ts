@@ -1,0 +1,84 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateApiKey } from './api-key.credentials';
+import { readApiKeysFile, updateApiKeysFile, writeApiKeysFile } from './api-keys.file';
+import { FileLockTimeoutError, withFileLock } from './file-lock';
+
+const ROOT = join(__dirname, '..', '..', '..', '..');
+const key = (name: string) => generateApiKey({ name, roles: ['analyst'] }, new Date('2026-01-01T00:00:00Z')).stored;
+
+describe('the keys file', () => {
+  let dir: string;
+  let file: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'stagecraft-keys-'));
+    file = join(dir, 'api-keys.json');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is replaced atomically, owner-only, leaving no temporary file behind', () => {
+    writeApiKeysFile(file, [key('a')]);
+    writeApiKeysFile(file, [key('a'), key('b')]);
+    expect(readApiKeysFile(file).map((entry) => entry.name)).toEqual(['a', 'b']);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readdirSync(dir)).toEqual(['api-keys.json']);
+  });
+
+  it('loses no change when 40 updates race in one process', async () => {
+    await Promise.all(Array.from({ length: 40 }, (_, i) => updateApiKeysFile(file, (keys) => ({ keys: [...keys, key(`k${i}`)], result: undefined }))));
+    expect(readApiKeysFile(file).map((entry) => entry.name).sort()).toEqual(Array.from({ length: 40 }, (_, i) => `k${i}`).sort());
+    expect(readdirSync(dir)).toEqual(['api-keys.json']);
+  });
+
+  it('loses no change when processes race, each adding keys in a loop', async () => {
+    const script = `
+      const { generateApiKey } = require('./apps/api/src/auth/api-key.credentials');
+      const { updateApiKeysFile } = require('./apps/api/src/auth/api-keys.file');
+      (async () => {
+        for (let i = 0; i < 10; i += 1) {
+          const { stored } = generateApiKey({ name: process.argv[1] + '-' + i, roles: ['analyst'] }, new Date());
+          await updateApiKeysFile(${JSON.stringify(file)}, (keys) => ({ keys: [...keys, stored], result: undefined }));
+        }
+      })();`;
+    const runs = ['p', 'q', 'r'].map(
+      (name) =>
+        new Promise<number | null>((resolve) => {
+          const child = spawn(process.execPath, ['-r', '@swc-node/register', '-e', script, name], { cwd: ROOT, stdio: 'inherit' });
+          child.once('exit', resolve);
+        }),
+    );
+    await Promise.all([...runs, ...Array.from({ length: 10 }, (_, i) => updateApiKeysFile(file, (keys) => ({ keys: [...keys, key(`here-${i}`)], result: undefined })))]);
+    expect(await Promise.all(runs)).toEqual([0, 0, 0]);
+    expect(readApiKeysFile(file)).toHaveLength(40);
+  }, 60_000);
+
+  it('is not overwritten while it does not parse', async () => {
+    writeFileSync(file, '{ "keys": [');
+    await expect(updateApiKeysFile(file, (keys) => ({ keys: [...keys, key('x')], result: undefined }))).rejects.toThrow(/not valid JSON/);
+    expect(readFileSync(file, 'utf8')).toBe('{ "keys": [');
+  });
+});
+
+describe('withFileLock', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'stagecraft-lock-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('breaks a lock left by a process of this host that is gone', async () => {
+    const lock = join(dir, 'f.lock');
+    const gone = spawn(process.execPath, ['-e', '0']);
+    await new Promise((resolve) => gone.once('exit', resolve));
+    writeFileSync(lock, JSON.stringify({ pid: gone.pid, host: hostname(), token: 'x' }));
+    await expect(withFileLock(lock, () => 'ran', { timeoutMs: 2_000 })).resolves.toBe('ran');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('waits for a live holder and gives up after its timeout', async () => {
+    const lock = join(dir, 'f.lock');
+    writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), token: 'held' }));
+    await expect(withFileLock(lock, () => 'ran', { timeoutMs: 200 })).rejects.toBeInstanceOf(FileLockTimeoutError);
+    expect(readFileSync(lock, 'utf8')).toContain('held');
+  });
+});

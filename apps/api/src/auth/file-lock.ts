@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+
+/** The lock could not be taken in time: another writer holds it (or a crashed one left it). */
+export class FileLockTimeoutError extends Error {
+  constructor(readonly lockFile: string) {
+    super(`${lockFile} is held by another writer`);
+    this.name = 'FileLockTimeoutError';
+  }
+}
+
+export interface FileLockOptions {
+  readonly timeoutMs?: number;
+  /** A lock of another host older than this is taken to be left by a crash. */
+  readonly staleMs?: number;
+}
+
+/**
+ * Runs `work` while holding `lockFile`, created exclusively (O_EXCL), so read-modify-write cycles
+ * of several processes on one file never interleave. A lock left by a process that died on this
+ * host is broken at once; one from another host (a shared folder) after `staleMs`.
+ */
+export async function withFileLock<T>(lockFile: string, work: () => T | Promise<T>, options: FileLockOptions = {}): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+  const owner = JSON.stringify({ pid: process.pid, host: hostname(), token: randomBytes(8).toString('hex') });
+  for (;;) {
+    if (tryCreate(lockFile, owner)) break;
+    if (isStale(lockFile, options.staleMs ?? 30_000)) breakStale(lockFile);
+    else if (Date.now() > deadline) throw new FileLockTimeoutError(lockFile);
+    else await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 30));
+  }
+  try {
+    return await work();
+  } finally {
+    // Only our own lock is removed, even if someone judged it stale and took it meanwhile.
+    if (readOrUndefined(lockFile) === owner) unlinkSync(lockFile);
+  }
+}
+
+function tryCreate(lockFile: string, owner: string): boolean {
+  let descriptor: number;
+  try {
+    descriptor = openSync(lockFile, 'wx', 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    writeSync(descriptor, owner);
+  } finally {
+    closeSync(descriptor);
+  }
+  return true;
+}
+
+function isStale(lockFile: string, staleMs: number): boolean {
+  const content = readOrUndefined(lockFile);
+  if (content === undefined) return false; // released meanwhile: just try again
+  let holder: { pid?: unknown; host?: unknown } = {};
+  try {
+    holder = JSON.parse(content) as typeof holder;
+  } catch {
+    // Being written this very moment, or garbage: judged by age below.
+  }
+  if (holder.host === hostname() && typeof holder.pid === 'number') return !isAlive(holder.pid);
+  try {
+    return Date.now() - statSync(lockFile).mtimeMs > staleMs;
+  } catch {
+    return false;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+// Moves the stale lock aside, then checks that what was moved is what was judged stale: if a
+// fresh lock was moved instead (someone broke and retook it between our look and our move), it
+// is put back.
+function breakStale(lockFile: string): void {
+  const judged = readOrUndefined(lockFile);
+  const aside = `${lockFile}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    renameSync(lockFile, aside);
+  } catch {
+    return;
+  }
+  try {
+    if (readOrUndefined(aside) !== judged) linkSync(aside, lockFile);
+  } catch {
+    // Another lock exists by now: it stays, ours goes.
+  } finally {
+    unlinkSync(aside);
+  }
+}
+
+function readOrUndefined(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}

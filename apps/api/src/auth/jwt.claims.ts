@@ -1,0 +1,36 @@
+import type { JWTPayload } from 'jose';
+import { JwtRejectedError } from './jwt.verifier';
+import type { Principal } from './principal';
+import { isRole, ROLES } from './roles';
+
+/**
+ * The caller a verified token describes. Claims: `sub` (name, required), `roles` (required),
+ * `teams` (absent: every team; a list, maybe empty: only those), `act_on_behalf` (boolean).
+ * A single string stands for a one-element list. Any other shape is refused naming the claim —
+ * never read as "no limit".
+ */
+export function principalFromClaims(claims: JWTPayload): Principal {
+  if (typeof claims.sub !== 'string' || claims.sub.trim() === '') throw new JwtRejectedError('claim "sub" (the caller\'s name) must be a non-empty string', 'sub');
+  // Identity providers share one roles claim between applications: names this service does not
+  // know are someone else's and ignored, but at least one must be ours.
+  const roles = stringList(claims.roles, 'roles')?.filter(isRole) ?? [];
+  if (roles.length === 0) throw new JwtRejectedError(`claim "roles" grants no role of this service (${ROLES.join(', ')})`, 'roles');
+  const teams = claims.teams === undefined ? undefined : stringList(claims.teams, 'teams');
+  const onBehalf = claims.act_on_behalf;
+  if (onBehalf !== undefined && typeof onBehalf !== 'boolean') throw new JwtRejectedError(`claim "act_on_behalf" must be true or false (got ${shapeOf(onBehalf)})`, 'act_on_behalf');
+  return { name: claims.sub, authenticatedBy: 'jwt', roles, ...(teams ? { teams } : {}), mayActOnBehalf: onBehalf === true };
+}
+
+function stringList(value: unknown, claim: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && value !== '') return [value];
+  if (Array.isArray(value) && value.every((entry) => typeof entry === 'string' && entry !== '')) return [...(value as string[])];
+  throw new JwtRejectedError(`claim "${claim}" must be a list of non-empty strings, or one non-empty string (got ${shapeOf(value)})`, claim);
+}
+
+function shapeOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `a list containing ${value.map(shapeOf).filter((shape, index, all) => all.indexOf(shape) === index).join(', ') || 'nothing'}`;
+  if (typeof value === 'string') return value === '' ? 'an empty string' : 'a string';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
