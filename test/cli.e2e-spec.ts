@@ -369,7 +369,7 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
 
       const broken = stagecraft(copy, 'verify', '--all');
       expect(broken.status).toBe(1);
-      expect(broken.stdout).toMatch(/^BROKEN: 1 of 6 stream\(s\)/);
+      expect(broken.stdout).toMatch(/^BROKEN: 1 of 10 stream\(s\)/);
       expect(broken.stdout).toContain(`BROKEN: opportunity-${wonId} at revision ${revision}: hash-mismatch`);
       const single = stagecraft(copy, 'verify', wonId, '--json');
       expect(single.status).toBe(1);
