@@ -165,8 +165,18 @@ describe('analytics from the read models (end to end)', () => {
     const { position } = await command('/opportunities', { title: 'E', processId: 'standard', teamId: 'direct', amount: 10 });
     const board = (await analyst(`/pipeline?minPosition=${position}`).expect(200)).body;
     expect(board.processes.find((p: { processId: string }) => p.processId === 'standard').stages[0].count).toBe(1);
-    const behind = await analyst(`/pipeline?minPosition=${position + 1_000_000}`).expect(503);
-    expect(behind.body).toMatchObject({ code: 'PROJECTIONS.BEHIND', position: expect.any(Number), minPosition: position + 1_000_000 });
+    // A position past the end of the log is a mistake, told at once.
+    const beyond = await analyst(`/pipeline?minPosition=${position + 1_000_000}`).expect(400);
+    expect(beyond.body).toMatchObject({ code: 'REQUEST.POSITION_BEYOND_LOG', minPosition: position + 1_000_000, head: expect.any(Number) });
+    // Read models that do not reach a position the log has (here: an instance serving a projector's
+    // snapshots while no projector runs) answer 503 once the wait is over.
+    const stale = await startApiTestApp({ eventStorePath: `${dir.path}/events.db`, env: { PROJECTIONS: 'external', READ_MODELS_PATH: `${dir.path}/no-projector.db`, READ_YOUR_WRITES_TIMEOUT_MS: '200' } });
+    try {
+      const behind = await stale.http.get(`/pipeline?minPosition=${position}`).expect(503);
+      expect(behind.body).toMatchObject({ code: 'PROJECTIONS.BEHIND', position: expect.any(Number), minPosition: position });
+    } finally {
+      await stale.close();
+    }
     const health = (await api.anonymous.get('/health').expect(200)).body;
     expect(health.projections.map((p: { name: string }) => p.name).sort()).toEqual(['funnel', 'pipeline', 'stage-durations', 'stage-intervals', 'transitions', 'win-loss']);
     expect(health.projections.every((p: { checkpoint: number; lag: number }) => p.checkpoint >= position && p.lag === 0)).toBe(true);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
+import { startApiTestApp, temporaryDirectory, TEST_SERVICE, type ApiTestApp } from './support/api-test-app';
 
 interface BadRequestCase {
   readonly name: string;
@@ -100,11 +100,24 @@ const CASES: readonly BadRequestCase[] = [
   { name: 'pipeline closedFrom after closedTo', method: 'get', path: '/pipeline?closed=won,lost&closedFrom=2026-03-01T00:00:00Z&closedTo=2026-02-01T00:00:00Z', status: 400, code: 'REQUEST.INVALID_PERIOD' },
   { name: 'pipeline closed with asOf', method: 'get', path: '/pipeline?closed=won&asOf=2026-03-31T00:00:00Z', status: 400, code: 'REQUEST.AS_OF_CONFLICT' },
   { name: 'bulk migration without fromVersion', method: 'post', path: '/processes/standard/migrate', body: { toVersion: 'new' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'fromVersion' },
+  // Issue 21: inputs that gave 500, and queries that read instants or processes loosely.
+  ...[1e-7, 0.0000001, -1e-7, 12.34567, 1e16].map((amount): BadRequestCase => ({ name: `amount ${amount}`, method: 'post', path: '/opportunities', body: { title: 'T', processId: 'standard', amount }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'amount' })),
+  { name: 'amount in exponent notation with too many decimals, raw', method: 'post', path: '/opportunities', raw: { type: 'application/json', text: '{"title":"T","processId":"standard","amount":1.5e-5}' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'amount' },
+  { name: 'amount PATCHed to 1e-7', method: 'patch', path: '/opportunities/:open', body: { amount: 1e-7 }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'amount' },
+  { name: 'JSON nested 1,500 deep', method: 'post', path: '/opportunities', raw: { type: 'application/json', text: `{"title":"T","processId":"standard","note":${'['.repeat(1500)}${']'.repeat(1500)}}` }, status: 400, code: 'REQUEST.BODY_TOO_DEEP' },
+  { name: 'JSON nested 1,500 deep in a query-less command', method: 'post', path: '/opportunities/:open/move', raw: { type: 'application/json', text: `${'{"a":'.repeat(1500)}1${'}'.repeat(1500)}` }, status: 400, code: 'REQUEST.BODY_TOO_DEEP' },
+  { name: 'path parameter of 150 characters', method: 'post', path: `/opportunities/${long(150)}/move`, body: { stage: 'qualification' }, status: 414, code: 'REQUEST.PATH_TOO_LONG' },
+  { name: 'a form body', method: 'post', path: '/opportunities', raw: { type: 'application/x-www-form-urlencoded', text: 'title=T&processId=standard' }, status: 415, code: 'REQUEST.UNSUPPORTED_MEDIA_TYPE' },
+  { name: 'analytics from without a zone', method: 'get', path: '/analytics/win-loss?from=2026-01-01T00:00:00', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'from' },
+  { name: 'analytics to as a date only', method: 'get', path: '/analytics/funnel?to=2026-03-31', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'to' },
+  ...['win-loss', 'stage-durations', 'funnel', 'transitions'].map((name): BadRequestCase => ({ name: `${name}: from after to`, method: 'get', path: `/analytics/${name}?from=2026-03-01T00:00:00Z&to=2026-02-01T00:00:00Z`, status: 400, code: 'REQUEST.INVALID_PERIOD' })),
+  ...['/analytics/win-loss', '/analytics/stage-durations', '/analytics/funnel', '/analytics/transitions', '/pipeline'].map((path): BadRequestCase => ({ name: `${path} of an unknown process`, method: 'get', path: `${path}?processId=enterprise`, status: 404, code: 'PROCESS.NOT_FOUND' })),
+  { name: 'pipeline with from/to (it is the present board)', method: 'get', path: '/pipeline?from=2026-01-01T00:00:00Z', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'from' },
 ];
 
 describe('bad input gets a 4xx with a stable code, never a 5xx', () => {
   const dir = temporaryDirectory();
-  let api: ApiTestApp;
+  let api: ApiTestApp & { keys: Record<string, string> };
   const ids: Record<string, string> = { ':missing': randomUUID() };
 
   beforeAll(async () => {
@@ -141,5 +154,24 @@ describe('bad input gets a 4xx with a stable code, never a 5xx', () => {
     expect(response.body).toMatchObject({ status: testCase.status, code: testCase.code, detail: expect.any(String), title: expect.any(String) });
     expect(JSON.stringify(response.body)).not.toMatch(/at .*\.(ts|js):\d+|node_modules|\/work\//);
     if (testCase.field) expect(response.body.errors.map((e: { field: string }) => e.field)).toContain(testCase.field);
+    // One message per bad field, and the request's correlation id on the answer.
+    if (response.body.errors) expect(new Set(response.body.errors.map((e: { field: string }) => e.field)).size).toBe(response.body.errors.length);
+    expect(response.headers['x-correlation-id']).toEqual(expect.any(String));
+  });
+
+  it('echoes the X-Correlation-Id it was given, on answers and on refusals', async () => {
+    const ok = await api.http.get('/processes').set('X-Correlation-Id', 'trace-42').expect(200);
+    const refused = await api.http.post(`/opportunities/${ids[':open']}/move`).set('X-Correlation-Id', 'trace-43').send({ stage: 'negotiation' }).expect(422);
+    expect([ok.headers['x-correlation-id'], refused.headers['x-correlation-id']]).toEqual(['trace-42', 'trace-43']);
+  });
+
+  it('a body without a Content-Type is 415, not a field error', async () => {
+    const answer = await api.app.getHttpAdapter().getInstance().inject({
+      method: 'POST',
+      url: '/opportunities',
+      headers: { authorization: `Bearer ${api.keys[TEST_SERVICE]}` },
+      payload: Buffer.from('{"title":"T","processId":"standard"}'),
+    });
+    expect([answer.statusCode, answer.headers['content-type'], answer.json().code]).toEqual([415, 'application/problem+json; charset=utf-8', 'REQUEST.UNSUPPORTED_MEDIA_TYPE']);
   });
 });

@@ -1,12 +1,15 @@
 import 'reflect-metadata';
-import type { LoggerService } from '@nestjs/common';
+import { Logger, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from '@fastify/helmet';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiModule, type ApiModuleOptions } from './api.module';
 import { serveBoard } from './board/board.static';
-import { ProblemFilter } from './http/problem.filter';
+import { clientErrorHandler } from './http/client-error.handler';
+import { ProblemFilter, sendProblem } from './http/problem.filter';
+import { addRequestShapeHooks } from './http/request-shape.hooks';
 import { createValidationPipe } from './http/validation';
 
 export interface CreateApiAppOptions extends ApiModuleOptions {
@@ -19,11 +22,21 @@ export async function createApiApp({ settings, clock, logger }: CreateApiAppOpti
   // from anyone, each request could pick a new address and reset the per-address limits.
   const hops = settings.trustProxy;
   const trustProxy = hops === false ? false : typeof hops === 'number' ? (_address: string, hop: number) => hop < hops : [...hops];
-  const adapter = new FastifyAdapter({ bodyLimit: settings.bodyLimit, trustProxy });
+  // Errors the router raises before any route (a bad URL, an over-long path segment) answer as problems too.
+  const frameworkLogger = new Logger('HTTP');
+  const adapter = new FastifyAdapter({
+    bodyLimit: settings.bodyLimit,
+    trustProxy,
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => sendProblem(error, request, reply, frameworkLogger),
+    clientErrorHandler,
+  });
+  // Nest's body parsers are left out: Fastify's own JSON parser is the only one (no form bodies).
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot({ settings, clock }), adapter, {
     logger: logger ?? ['warn', 'error'],
     abortOnError: false,
+    bodyParser: false,
   });
+  addRequestShapeHooks(app.getHttpAdapter().getInstance());
 
   // Errors Fastify raises before a route runs (malformed JSON, body too large, media type) reach
   // the same filter through Nest's error handler; toProblem knows their codes. Bodies are JSON

@@ -92,6 +92,12 @@ export class ProcessRegistry {
     }
   }
 
+  /** Whether a process is known: defined in PROCESSES_DIR, or recorded in the log (a process retired since keeps its history). */
+  async exists(processId: string): Promise<boolean> {
+    if (this.processes.has(processId)) return true;
+    return (await this.store.readStream(toProcessStreamId(processId), { maxCount: 1 })).length > 0;
+  }
+
   list(): CompiledProcess[] {
     return [...this.processes.values()].map((entry) => entry.current);
   }

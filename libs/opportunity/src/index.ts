@@ -1,3 +1,4 @@
+export * from './amount';
 export * from './instant';
 export * from './opportunity-stream';
 export * from './opportunity.commands';

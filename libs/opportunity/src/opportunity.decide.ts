@@ -15,6 +15,7 @@ import type {
 import { rejections, ruleRejection, type OpportunityRejection } from './opportunity.errors';
 import type { OpportunityDetails, OpportunityEvent } from './opportunity.events';
 import type { OpenOpportunityState, OpportunityState, OpenedOpportunityState } from './opportunity.state';
+import { isValidAmount } from './amount';
 import { parseInstant } from './instant';
 
 export type Decision =
@@ -258,7 +259,7 @@ function stageIds(process: CompiledProcess): string[] {
 function checkDetails(details: Partial<OpportunityDetails>, process: CompiledProcess): OpportunityRejection | undefined {
   const team = details.teamId === undefined ? undefined : process.ruleTable.violation({ kind: 'assign-team', teamId: details.teamId }, []);
   if (team) return ruleRejection(team);
-  if (details.amount !== undefined && !(Number.isFinite(details.amount) && details.amount >= 0)) {
+  if (details.amount !== undefined && !isValidAmount(details.amount)) {
     return rejections.invalidAmount(details.amount);
   }
   return undefined;

@@ -1,4 +1,5 @@
 import { PROCESS_RULE_CODES, type RuleViolation } from '@stagecraft/sales-process';
+import { AMOUNT_RULE } from './amount';
 
 /**
  * Stable codes: clients branch on them, so a shipped code is never renamed. The codes of the
@@ -65,7 +66,7 @@ export const rejections = {
       { criterionId, stage, knownCriteria: known },
     ),
   invalidAmount: (amount: unknown) =>
-    reject('OPPORTUNITY.INVALID_AMOUNT', `The amount must be a finite number of at least 0 (got ${String(amount)}).`, { amount }),
+    reject('OPPORTUNITY.INVALID_AMOUNT', `The amount must be ${AMOUNT_RULE} (got ${String(amount)}).`, { amount }),
   invalidOccurredAt: (occurredAt: string) =>
     reject('OPPORTUNITY.INVALID_OCCURRED_AT', `occurredAt must be an ISO 8601 date-time with a time zone (got "${occurredAt}").`, {
       occurredAt,

@@ -1,3 +1,5 @@
+import type { ProcessRegistry } from '@stagecraft/commands';
+import type { EventStore } from '@stagecraft/event-store';
 import { pipelineProjection, type ReadModels } from '@stagecraft/projections';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/principal';
@@ -16,7 +18,8 @@ describe('GET /pipeline?closed= on a model of an older layout', () => {
   })();
   const readModels = (model: unknown): ReadModels =>
     ({ model: () => model, failure: () => undefined, position: () => 0, waitFor: async () => true }) as unknown as ReadModels;
-  const controller = (model: unknown) => new AnalyticsController(readModels(model), {} as Settings, () => new Date('2026-03-01T00:00:00Z'));
+  const processes = { exists: async () => true, list: () => [] } as unknown as ProcessRegistry;
+  const controller = (model: unknown) => new AnalyticsController(readModels(model), {} as Settings, () => new Date('2026-03-01T00:00:00Z'), processes, {} as EventStore);
   const principal: Principal = { name: 'analyst', authenticatedBy: 'api-key:k', roles: ['analyst'], mayActOnBehalf: false };
   const request = { headers: {} } as FastifyRequest;
   const reply = { header: () => reply } as unknown as FastifyReply;

@@ -26,6 +26,8 @@ import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
 import { ApiProblem, validationProblem } from '../http/problem';
+import { EVENT_STORE, type EventStore } from '@stagecraft/event-store';
+import { ProcessNotFoundError, ProcessRegistry } from '@stagecraft/commands';
 import { API_SETTINGS, CLOCK, type Clock } from '../settings/api-settings.token';
 import type { Settings } from '@stagecraft/config';
 import { AnalyticsQueryDto, PipelineQueryDto, WinLossQueryDto } from './analytics.dto';
@@ -45,6 +47,8 @@ export class AnalyticsController {
     @Inject(READ_MODELS) private readonly runner: ReadModels,
     @Inject(API_SETTINGS) private readonly settings: Settings,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly processes: ProcessRegistry,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {}
 
   @Get('pipeline')
@@ -54,7 +58,12 @@ export class AnalyticsController {
   })
   async pipeline(@Query() query: PipelineQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.readYourWrites(query);
-    const { processId, teamId, ownerId } = this.scoped(query, principal);
+    const { processId, teamId, ownerId } = await this.scoped(query, principal);
+    // The pipeline is the present (or the instant asOf names): a period has no meaning for it.
+    const periodFields = (['from', 'to'] as const).filter((field) => query[field] !== undefined);
+    if (periodFields.length > 0) {
+      throw validationProblem(periodFields.map((field) => ({ field, message: `${field} does not apply to /pipeline: use asOf for the board at an instant, closedFrom/closedTo for the closed sections` })));
+    }
     const closed = this.closedQuery(query);
     if (query.cardsPerColumn !== undefined && query.include !== 'opportunities') {
       throw validationProblem([{ field: 'cardsPerColumn', message: 'cardsPerColumn applies only with include=opportunities' }]);
@@ -85,7 +94,7 @@ export class AnalyticsController {
   @ApiOperation({ summary: 'Won, lost, win rate, amount won and lost reasons of closed opportunities, optionally grouped' })
   async winLoss(@Query() query: WinLossQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.readYourWrites(query);
-    const result = queryWinLoss(this.model(winLossProjection), this.scoped(query, principal), query.groupBy);
+    const result = queryWinLoss(this.model(winLossProjection), await this.scoped(query, principal), query.groupBy);
     return this.answer(result, winLossRows, query, request, reply);
   }
 
@@ -93,7 +102,7 @@ export class AnalyticsController {
   @ApiOperation({ summary: 'Per stage: completed visits (count, mean, median, p90 seconds) and open visits (count, oldest age)' })
   async stageDurations(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.readYourWrites(query);
-    const result = queryStageDurations(this.model(stageDurationsProjection), this.scoped(query, principal), this.clock().toISOString());
+    const result = queryStageDurations(this.model(stageDurationsProjection), await this.scoped(query, principal), this.clock().toISOString());
     return this.answer(result, stageDurationRows, query, request, reply);
   }
 
@@ -101,7 +110,7 @@ export class AnalyticsController {
   @ApiOperation({ summary: 'Per stage in order: opportunities that reached it, conversion to the next, and the last step to won' })
   async funnel(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.readYourWrites(query);
-    const result = queryFunnel(this.model(funnelProjection), this.scoped(query, principal));
+    const result = queryFunnel(this.model(funnelProjection), await this.scoped(query, principal));
     return this.answer(result, funnelRows, query, request, reply);
   }
 
@@ -109,7 +118,7 @@ export class AnalyticsController {
   @ApiOperation({ summary: 'Stage → stage transition counts, including skips, backward moves, won, lost and reopens' })
   async transitions(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.readYourWrites(query);
-    const result = queryTransitions(this.model(transitionsProjection), this.scoped(query, principal));
+    const result = queryTransitions(this.model(transitionsProjection), await this.scoped(query, principal));
     return this.answer(result, transitionRows, query, request, reply);
   }
 
@@ -141,7 +150,12 @@ export class AnalyticsController {
 
   /** Read-your-writes: wait, bounded, until the models include the position the client saw. */
   private async readYourWrites(query: AnalyticsQueryDto): Promise<void> {
-    if (query.minPosition === undefined) return;
+    if (query.minPosition === undefined || this.runner.position() >= query.minPosition) return;
+    // A position comes from a command's answer: one the log has not reached is a mistake, not a wait.
+    const head = await this.store.headPosition();
+    if (query.minPosition > head) {
+      throw new ApiProblem('REQUEST.POSITION_BEYOND_LOG', `No event has position ${query.minPosition}: the log ends at ${head}. Pass the position a command answered.`, { minPosition: query.minPosition, head });
+    }
     if (await this.runner.waitFor(query.minPosition, this.settings.readYourWritesTimeoutMs)) return;
     const position = this.runner.position();
     throw new ApiProblem('PROJECTIONS.BEHIND', `The read models are at position ${position}, not yet at ${query.minPosition}; retry shortly.`, {
@@ -151,8 +165,13 @@ export class AnalyticsController {
   }
 
   /** A caller limited to teams sees only those teams' figures: one team per query, named or implied. */
-  private scoped(query: AnalyticsQueryDto, principal: Principal): AnalyticsFilter {
+  private async scoped(query: AnalyticsQueryDto, principal: Principal): Promise<AnalyticsFilter> {
     const { processId, teamId, ownerId, from, to } = query;
+    // An unknown process is a mistake to say, not an empty answer to give.
+    if (processId !== undefined && !(await this.processes.exists(processId))) throw new ProcessNotFoundError(processId, this.processes.list().map((process) => process.definition.id));
+    if (from !== undefined && to !== undefined && Date.parse(from) > Date.parse(to)) {
+      throw new ApiProblem('REQUEST.INVALID_PERIOD', `from (${from}) is after to (${to}).`, { from, to });
+    }
     let team = teamId;
     if (principal.teams) {
       if (team === undefined && principal.teams.length === 1) team = principal.teams[0];

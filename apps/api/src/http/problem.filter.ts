@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ArgumentsHost, Catch, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toProblem } from './problem.mapping';
@@ -16,7 +17,12 @@ export class ProblemFilter implements ExceptionFilter {
 
 export function sendProblem(error: unknown, request: FastifyRequest, reply: FastifyReply, logger: Logger): void {
   const problem = toProblem(error);
-  if (problem.status >= 500) logger.error(`${request.method} ${request.url}: ${(error as Error)?.stack ?? String(error)}`);
+  // A 500 is a bug: its stack goes to the log. A 503 is the service's state (a store down, read
+  // models behind): one line. A 4xx is the client's: it is in the answer, not in the log.
+  if (problem.status === 500) logger.error(`${request.method} ${request.url} [${request.correlationId}]: ${(error as Error)?.stack ?? String(error)}`);
+  else if (problem.status >= 500) logger.warn(`${request.method} ${request.url} [${request.correlationId}]: ${problem.code} ${problem.detail}`);
+  // Errors raised before the request hooks ran (the router's) still carry a correlation id.
+  if (!reply.hasHeader('x-correlation-id')) void reply.header('x-correlation-id', request.correlationId || randomUUID());
   void reply
     .status(problem.status)
     .header('content-type', 'application/problem+json; charset=utf-8')

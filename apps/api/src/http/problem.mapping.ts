@@ -12,6 +12,8 @@ const FASTIFY_CODES: Record<string, { code: ProblemCode; detail: string }> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'REQUEST.MALFORMED_JSON', detail: 'The body is empty but its content type is application/json; send a JSON object.' },
   FST_ERR_CTP_INVALID_JSON_BODY: { code: 'REQUEST.MALFORMED_JSON', detail: 'The body is not valid JSON.' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'REQUEST.INVALID_CONTENT_LENGTH', detail: 'Content-Length does not match the body.' },
+  FST_ERR_BAD_URL: { code: 'REQUEST.BAD_URL', detail: 'The path is not a valid URL (a malformed percent-encoding?).' },
+  FST_ERR_MAX_PARAM_LENGTH: { code: 'REQUEST.PATH_TOO_LONG', detail: 'A path segment is longer than this service accepts; ids are UUIDs.' },
 };
 
 // Statuses the HTTP layer itself answers with (Nest's HttpException), when no code above fits.
@@ -33,7 +35,8 @@ export function toProblem(error: unknown): ApiProblem {
   }
   if (error instanceof CommandSideError) return new ApiProblem(error.code, error.message, error.details);
   if (error instanceof WrongExpectedRevisionError) {
-    return new ApiProblem('OPPORTUNITY.REVISION_CONFLICT', `${error.message}. Read the opportunity again and retry with its current revision.`, {
+    const actual = error.actual === 'no_stream' ? 'does not exist yet' : `is at revision ${error.actual}`;
+    return new ApiProblem('OPPORTUNITY.REVISION_CONFLICT', `The opportunity ${actual}, not at revision ${String(error.expected)} as the request expected: someone changed it meanwhile. Read it again and retry with its current revision.`, {
       expectedRevision: error.expected,
       actualRevision: error.actual,
     });

@@ -15,6 +15,8 @@ export function fieldErrors(errors: readonly ValidationError[], parent = ''): Fi
 export function createValidationPipe(): ValidationPipe {
   return new ValidationPipe({
     whitelist: true,
+    // One message per bad field: the first rule it breaks.
+    stopAtFirstError: true,
     forbidNonWhitelisted: true,
     transform: true,
     transformOptions: { enableImplicitConversion: false },

@@ -42,7 +42,8 @@ export function commandEnvelopeFrom(request: FastifyRequest, options: CommandOpt
   return {
     commandId: clientId ?? randomUUID(),
     clientSuppliedId: clientId !== undefined,
-    correlationId: header(request, 'x-correlation-id') ?? randomUUID(),
+    // Checked and echoed for every request by the request-shape hooks; refused here when malformed.
+    correlationId: header(request, 'x-correlation-id') ?? request.correlationId ?? randomUUID(),
     actor: principal.name,
     ...(onBehalfOf !== undefined ? { onBehalfOf } : {}),
     authenticatedBy: principal.authenticatedBy,

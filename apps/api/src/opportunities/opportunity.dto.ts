@@ -1,25 +1,12 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
-import {
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsNumber,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Length,
-  Matches,
-  Max,
-  Min,
-  ValidateBy,
-} from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Min, ValidateBy } from 'class-validator';
+import { IsAmount } from '../http/amount.validator';
 import { IsInstant } from '../http/instant.validator';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
 const ID_MESSAGE = '$property must be an id: letters, digits, ".", "_", ":", "@" or "-"';
 const CURRENCY = /^[A-Z]{3}$/;
-const MAX_AMOUNT = 1e15;
 
 /** Fields every command accepts: concurrency, business time and a client-chosen command id. */
 /** Options of every command, also of one spanning many opportunities (which has no single revision). */
@@ -75,11 +62,9 @@ export class OpenOpportunityDto extends CommandOptionsDto {
   @Matches(ID, { message: ID_MESSAGE })
   ownerId?: string;
 
-  @ApiPropertyOptional({ example: 12000, minimum: 0 })
+  @ApiPropertyOptional({ example: 12000, minimum: 0, maximum: 1e15, description: 'At most 4 decimal places' })
   @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false, maxDecimalPlaces: 4 })
-  @Min(0)
-  @Max(MAX_AMOUNT)
+  @IsAmount()
   amount?: number;
 
   @ApiPropertyOptional({ example: 'EUR', description: 'ISO 4217 code' })
@@ -139,11 +124,9 @@ export class ChangeOpportunityDetailsDto extends CommandOptionsDto {
   @Length(1, 200)
   title?: string;
 
-  @ApiPropertyOptional({ minimum: 0 })
+  @ApiPropertyOptional({ minimum: 0, maximum: 1e15, description: 'At most 4 decimal places' })
   @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false, maxDecimalPlaces: 4 })
-  @Min(0)
-  @Max(MAX_AMOUNT)
+  @IsAmount()
   amount?: number;
 
   @ApiPropertyOptional()

@@ -1,0 +1,21 @@
+import type { Socket } from 'node:net';
+import { ApiProblem, problemBody } from './problem';
+
+/**
+ * What Node's HTTP parser refuses before Fastify sees a request (headers or a URL too large,
+ * malformed HTTP, a client too slow) answers as a problem too, in the one shape every error has.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const problem =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? new ApiProblem('REQUEST.HEADERS_TOO_LARGE', 'The request line and headers are larger than this service accepts (16 KiB); ids are UUIDs and query strings short.')
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new ApiProblem('REQUEST.TIMEOUT', 'The request was not received in time; send it again.')
+        : new ApiProblem('REQUEST.MALFORMED_HTTP', 'The request is not valid HTTP.');
+  const body = JSON.stringify(problemBody(problem));
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${problem.status} ${problemBody(problem).title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(error);
+}

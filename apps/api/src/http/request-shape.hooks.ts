@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiProblem } from './problem';
+
+/** How deep a JSON body may nest. The API's bodies nest 2 levels; a deeper one is an attack or a mistake. */
+export const MAX_JSON_DEPTH = 16;
+
+const CORRELATION_ID = /^[\x21-\x7e]{1,200}$/;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** X-Correlation-Id as sent (when well-formed), or one made for this request; echoed on the answer. */
+    correlationId: string;
+  }
+}
+
+/**
+ * What every request is checked for before a route runs, whatever route it is:
+ * - its correlation id, echoed on every answer (errors included) so an operator can follow it;
+ * - a body only with a content type (a body without one is 415, not a puzzling validation error);
+ * - a JSON body no deeper than MAX_JSON_DEPTH (deeper ones would overflow the transformer's stack).
+ */
+export function addRequestShapeHooks(fastify: FastifyInstance): void {
+  fastify.decorateRequest('correlationId', '');
+  fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    const sent = request.headers['x-correlation-id'];
+    request.correlationId = typeof sent === 'string' && CORRELATION_ID.test(sent) ? sent : randomUUID();
+    void reply.header('x-correlation-id', request.correlationId);
+    const length = Number(request.headers['content-length'] ?? 0);
+    const hasBody = length > 0 || request.headers['transfer-encoding'] !== undefined;
+    if (hasBody && request.headers['content-type'] === undefined) {
+      throw new ApiProblem('REQUEST.UNSUPPORTED_MEDIA_TYPE', 'The request has a body but no Content-Type; send the body as application/json.');
+    }
+  });
+  fastify.addHook('preValidation', async (request: FastifyRequest) => {
+    if (request.body !== undefined && depthOf(request.body) > MAX_JSON_DEPTH) {
+      throw new ApiProblem('REQUEST.BODY_TOO_DEEP', `The JSON body nests more than ${MAX_JSON_DEPTH} levels of objects and arrays; the API's bodies are flat.`, { maxDepth: MAX_JSON_DEPTH });
+    }
+  });
+}
+
+/** Nesting depth of a parsed JSON value, walked without recursion (the point is to survive deep input). */
+export function depthOf(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > MAX_JSON_DEPTH) return deepest;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
