@@ -24,6 +24,9 @@ const swcTs = [
 const base = {
   rootDir: __dirname,
   testEnvironment: 'node',
+  // Sized for a busy 2-core machine (CI shares it with other work): a test or hook that needs
+  // longer says so itself. Tests assert behaviour, never time, so a slow machine only waits.
+  testTimeout: 60_000,
   testRegex: '.*\\.(spec|int-spec|e2e-spec)\\.ts$',
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   moduleNameMapper: aliases,

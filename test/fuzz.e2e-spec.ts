@@ -131,5 +131,5 @@ describe('fuzzing every route of the OpenAPI document', () => {
       }),
       { seed: SEED, numRuns: RUNS, endOnFailure: true },
     );
-  });
+  }, 600_000);
 });
