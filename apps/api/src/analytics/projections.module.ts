@@ -2,6 +2,8 @@ import { Global, Inject, Logger, Module, type DynamicModule, type OnApplicationB
 import { EVENT_STORE, type EventStore } from '@stagecraft/event-store';
 import {
   ALL_PROJECTIONS,
+  ANALYTICS_QUERIES,
+  inMemoryAnalyticsQueries,
   getSQLiteProjectionSnapshotStore,
   ProjectionRunner,
   SnapshotFollower,
@@ -44,8 +46,9 @@ export class ProjectionsModule implements OnApplicationBootstrap, OnApplicationS
               ? new SnapshotFollower(store, snapshots, projections.map((projection) => projection.name))
               : new ProjectionRunner(store, snapshots, projections),
         },
+        { provide: ANALYTICS_QUERIES, inject: [READ_MODELS], useFactory: (readModels: ReadModels) => inMemoryAnalyticsQueries(readModels) },
       ],
-      exports: [READ_MODELS],
+      exports: [READ_MODELS, ANALYTICS_QUERIES],
     };
   }
 
