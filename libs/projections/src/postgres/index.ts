@@ -3,3 +3,4 @@ export { assertSchemaName, createReadSidePool, PostgresProjector, PostgresReadSi
 export { migrateReadSide, READ_SIDE_MIGRATIONS } from './read-side.migrations';
 export { ReadSideWriter, FoldError } from './read-side.writer';
 export { READ_SIDE_EVENT_TYPES } from './read-side.fold';
+export { postgresProjectionStatus, rebuildPostgresReadSide } from './postgres-maintenance';

@@ -395,7 +395,10 @@ export async function migrateReadSide(client: PoolClient, schema: string): Promi
   try {
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     await client.query(`CREATE TABLE IF NOT EXISTS ${schema}.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    await client.query(`COMMENT ON TABLE ${schema}.schema_migrations IS 'The migrations of this schema applied so far (libs/projections/src/postgres/read-side.migrations.ts).'`);
+    await client.query(`COMMENT ON TABLE ${schema}.schema_migrations IS 'The migrations of this schema applied so far (libs/projections/src/postgres/read-side.migrations.ts).';
+      COMMENT ON COLUMN ${schema}.schema_migrations.version IS 'Number of the migration, applied in order.';
+      COMMENT ON COLUMN ${schema}.schema_migrations.name IS 'What the migration made.';
+      COMMENT ON COLUMN ${schema}.schema_migrations.applied_at IS 'When it was applied.';`);
     const applied = new Set((await client.query<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations`)).rows.map((row) => row.version));
     let count = 0;
     for (const migration of READ_SIDE_MIGRATIONS) {
