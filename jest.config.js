@@ -40,7 +40,8 @@ const base = {
 };
 
 // Every test runs once on the default (SQLite) setup; the end-to-end specs run a second time with
-// the KurrentDB adapter on the gRPC test double (test/support/e2e-store.ts).
+// the KurrentDB adapter on the gRPC test double (test/support/e2e-store.ts), and the analytics
+// specs a third time with the read models in PostgreSQL (test/support/e2e-read-models.ts).
 module.exports = {
   projects: [
     { ...base, displayName: 'sqlite' },
@@ -49,6 +50,14 @@ module.exports = {
       displayName: 'e2e on kurrentdb',
       testRegex: 'test/[^/]*\\.e2e-spec\\.ts$',
       setupFiles: ['<rootDir>/test/support/kurrentdb-e2e.setup.ts'],
+    },
+    // The analytics (and the projector feeding API instances) again with the read models in
+    // PostgreSQL (READ_MODELS_URL): the same assertions, the same answers (test/support/e2e-read-models.ts).
+    {
+      ...base,
+      displayName: 'e2e on postgres read models',
+      testRegex: 'test/(analytics|projector)\\.e2e-spec\\.ts$',
+      setupFiles: ['<rootDir>/test/support/postgres-read-models-e2e.setup.ts'],
     },
   ],
 };

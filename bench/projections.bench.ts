@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     console.log(`generated ${written.toLocaleString('en')} events for ${opportunities.toLocaleString('en')} opportunities in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     await store.close();
     // Measure in a fresh process, so its peak RSS is the rebuild's and not the generator's.
-    const child = spawnSync(process.execPath, ['--max-old-space-size=2048', '-r', '@swc-node/register', __filename, '--measure', join(dir, 'events.db')], { stdio: 'inherit' });
+    const child = spawnSync(process.execPath, ['--max-old-space-size=2048', '-r', '@swc-node/register', __filename, '--measure', join(dir, 'events.db'), ...(process.argv.includes('--postgres') ? ['--postgres'] : [])], { stdio: 'inherit' });
     if (child.status !== 0) throw new Error(`measuring failed with exit code ${child.status}`);
   } finally {
     // BENCH_KEEP=1 keeps the store, to measure again with --measure <file> without generating.
@@ -131,6 +131,12 @@ async function measure(path: string): Promise<void> {
     for (const line of runAnalyticsQueries(runner, now)) console.log(line);
     await runner.stop();
     snapshots.close();
+    // --postgres: the same log into PostgreSQL, in a process of its own (its RSS is its own).
+    if (process.argv.includes('--postgres') || process.env.BENCH_POSTGRES) {
+      console.log(`load average before the PostgreSQL run: ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')}; in-memory rebuild ${Math.round(head / rebuildSeconds).toLocaleString('en')} events/s (whole, save included)`);
+      const child = spawnSync(process.execPath, ['--max-old-space-size=2048', '-r', '@swc-node/register', join(__dirname, 'support', 'postgres-read-side.bench.ts'), path], { stdio: 'inherit' });
+      if (child.status !== 0) throw new Error(`the PostgreSQL run failed with exit code ${child.status}`);
+    }
     console.log(`saved read models            ${mb(statSync(`${path}.read-models.db`).size + walSize(`${path}.read-models.db`)).padStart(10)}  (SQLite file of the snapshots)`);
   } finally {
     await store.close();

@@ -7,6 +7,7 @@ import { createApiApp } from '../../apps/api/src/api.app';
 import { generateApiKey, type NewApiKey } from '../../apps/api/src/auth/api-key.credentials';
 import { readSettings, type Settings } from '@stagecraft/config';
 import { eventStoreEnv } from './e2e-store';
+import { readModelsEnv } from './e2e-read-models';
 
 export const ROOT = join(__dirname, '..', '..');
 export const SHIPPED_PROCESSES = join(ROOT, 'config', 'processes');
@@ -60,6 +61,7 @@ export async function startApiTestApp(options: {
       RATE_LIMIT_PER_MINUTE: '0',
       // Specs send wrong credentials on purpose; the spec of the failed-authentication limit turns it on.
       AUTH_FAILURES_PER_MINUTE: '0',
+      ...(await readModelsEnv(options.eventStorePath)),
       ...options.env,
     },
     ROOT,

@@ -1,11 +1,35 @@
 // The projections as their own process: `npm run start:projector`, with the API started with
 // PROJECTIONS=external. It follows the event log and saves the read models every half second;
 // the API instances serve what it saved.
-import { ProjectionRunner, openProjectionStores } from '@stagecraft/projections';
-import { SettingsError, readSettings } from '@stagecraft/config';
+import { openEventStore } from '@stagecraft/event-store';
+import { PostgresProjector, ProjectionRunner, openProjectionStores } from '@stagecraft/projections';
+import { SettingsError, readSettings, type Settings } from '@stagecraft/config';
+
+// With READ_MODELS_URL the projector writes the read models into PostgreSQL (one per schema: a
+// second one waits for the first's lock), and the API instances answer from there.
+async function projectIntoPostgres(settings: Settings, postgres: NonNullable<Settings['readModelsPostgres']>): Promise<void> {
+  const store = openEventStore(settings);
+  const projector = new PostgresProjector(store, postgres, {
+    onWaitingForLock: () => console.log(`Another projector holds the read models in schema ${postgres.schema}; waiting for it to stop.`),
+  });
+  projector.onFailure = (reason) => console.error(`The read models stopped: ${reason}`);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await projector.stop();
+    await store.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+  await projector.start();
+  console.log(`Stagecraft projector caught up at position ${projector.position()}; read models in PostgreSQL schema ${postgres.schema}`);
+}
 
 async function main(): Promise<void> {
   const settings = readSettings();
+  if (settings.readModelsPostgres) return projectIntoPostgres(settings, settings.readModelsPostgres);
   const { store, snapshots, projections } = openProjectionStores(settings);
   const { readModelsPath } = settings;
   const runner = new ProjectionRunner(store, snapshots, projections, { snapshotEveryMs: 500, snapshotEveryEvents: 20_000 });

@@ -3,7 +3,8 @@
 // Works on the store files directly; rebuild while neither the API (in-process projections) nor
 // the projector runs, or use POST /admin/projections/:name/rebuild on a running API.
 import { readSettings } from '@stagecraft/config';
-import { openProjectionStores, rebuildProjections, savedProjectionStatus, unknownProjections } from '@stagecraft/projections';
+import { openEventStore } from '@stagecraft/event-store';
+import { ALL_PROJECTIONS, openProjectionStores, postgresProjectionStatus, rebuildPostgresReadSide, rebuildProjections, savedProjectionStatus, unknownProjections, type Projection } from '@stagecraft/projections';
 
 function bar(position: number, head: number): string {
   const share = head === 0 ? 1 : Math.min(1, position / head);
@@ -11,8 +12,46 @@ function bar(position: number, head: number): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(30 - filled)}] ${(share * 100).toFixed(0).padStart(3)}%  ${position.toLocaleString('en')} / ${head.toLocaleString('en')}`;
 }
 
+// With READ_MODELS_URL the read models are in PostgreSQL: all six share one schema and one
+// checkpoint, and a rebuild rebuilds them together (into a shadow schema, swapped in at the end).
+async function postgresMain(args: string[], settings: ReturnType<typeof readSettings>): Promise<number> {
+  const postgres = settings.readModelsPostgres!;
+  const store = openEventStore(settings);
+  try {
+    const [command, ...names] = args;
+    if (command === 'status') {
+      for (const status of await postgresProjectionStatus(store, postgres)) {
+        console.log(`${status.name.padEnd(18)} ${status.checkpoint !== undefined ? `checkpoint ${status.checkpoint} (lag ${status.lag})` : 'never saved'}${status.failed ? `  FAILED: ${status.failed}` : ''}`);
+      }
+      return 0;
+    }
+    if (command !== 'rebuild') {
+      console.error('usage: npm run projections -- status | rebuild [name ...]');
+      return 2;
+    }
+    const unknown = unknownProjections(ALL_PROJECTIONS as readonly Projection<unknown>[], names);
+    if (unknown.length > 0) {
+      console.error(`unknown projection(s) ${unknown.join(', ')}; there are ${ALL_PROJECTIONS.map((p) => p.name).join(', ')}`);
+      return 2;
+    }
+    const { position } = await rebuildPostgresReadSide(
+      store,
+      postgres,
+      (progress) => process.stderr.write(`\r${bar(progress.position, progress.head)}`),
+      () => console.error(`A projector holds the read models in schema ${postgres.schema}; waiting for it to stop (or use POST /admin/projections/:name/rebuild on the API that projects).`),
+    );
+    process.stderr.write('\n');
+    console.log(`Rebuilt ${ALL_PROJECTIONS.map((p) => p.name).join(', ')} up to position ${position} (PostgreSQL schema ${postgres.schema}).`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
 async function main(args: string[]): Promise<number> {
-  const stores = openProjectionStores(readSettings());
+  const settings = readSettings();
+  if (settings.readModelsPostgres) return postgresMain(args, settings);
+  const stores = openProjectionStores(settings);
   const { store, snapshots, projections } = stores;
   try {
     const [command, ...names] = args;

@@ -95,3 +95,36 @@ describe('JWT settings', () => {
     expect(variableOf(env)).toBe(variable);
   });
 });
+
+describe('READ_MODELS_URL and READ_MODELS_SCHEMA', () => {
+  const refusal = (env: Record<string, string>) => {
+    try {
+      readSettings(env);
+    } catch (error) {
+      return error;
+    }
+    return undefined;
+  };
+
+  it('unset keeps the read models in memory; set, names the database and the schema (default stagecraft)', () => {
+    expect(readSettings({}).readModelsPostgres).toBeUndefined();
+    expect(readSettings({ READ_MODELS_URL: '' }).readModelsPostgres).toBeUndefined();
+    expect(readSettings({ READ_MODELS_URL: 'postgres://root@127.0.0.1:5432/stagecraft' }).readModelsPostgres).toEqual({ url: 'postgres://root@127.0.0.1:5432/stagecraft', schema: 'stagecraft' });
+    expect(readSettings({ READ_MODELS_URL: 'postgresql://u:p@db/x', READ_MODELS_SCHEMA: 'sales_reporting' }).readModelsPostgres).toEqual({ url: 'postgresql://u:p@db/x', schema: 'sales_reporting' });
+  });
+
+  it.each(['http://db/x', 'db:5432/x', 'postgres://', 'postgres://db', 'not a url'])('stops start-up on %s, naming the variable', (url) => {
+    const error = refusal({ READ_MODELS_URL: url });
+    expect(error).toBeInstanceOf(SettingsError);
+    expect(error).toMatchObject({ variable: 'READ_MODELS_URL' });
+  });
+
+  it('never repeats a password in the message', () => {
+    expect((refusal({ READ_MODELS_URL: 'mysql://u:secret@db/x' }) as Error).message).not.toContain('secret');
+    expect((refusal({ READ_MODELS_URL: 'postgres://u:se cret@db:99999/x' }) as Error).message).not.toContain('se cret');
+  });
+
+  it.each(['Stagecraft', 'sales-reporting', '1st', 'a;drop', ''])('refuses the schema name %p', (schema) => {
+    expect(refusal({ READ_MODELS_URL: 'postgres://db/x', READ_MODELS_SCHEMA: schema })).toMatchObject({ variable: 'READ_MODELS_SCHEMA' });
+  });
+});

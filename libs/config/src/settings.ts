@@ -22,6 +22,11 @@ export interface Settings {
   readonly readModelsPath: string;
   /** 'in-process' (default): this process runs the projections; 'external': apps/projector does. */
   readonly projections: 'in-process' | 'external';
+  /**
+   * READ_MODELS_URL / READ_MODELS_SCHEMA: the read models live in this PostgreSQL database and
+   * schema instead of memory (docs/read-models-postgres.md); unset: in memory, saved to readModelsPath.
+   */
+  readonly readModelsPostgres?: { readonly url: string; readonly schema: string };
   /** How long a query with ?minPosition= waits for the projections before answering 503. */
   readonly readYourWritesTimeoutMs: number;
   /** Largest accepted request body, in bytes. */
@@ -95,6 +100,7 @@ export function readSettings(env: Env = process.env, cwd: string = process.cwd()
   const eventStoreUrl = readConnectionString(env, 'EVENT_STORE_URL');
   const trustProxy = parseTrustProxy(env.TRUST_PROXY);
   if (typeof trustProxy === 'object' && 'problem' in trustProxy) throw new SettingsError('TRUST_PROXY', trustProxy.problem);
+  const readModelsPostgres = readPostgresReadModels(env);
   return {
     host: env.HOST ?? '0.0.0.0',
     port: readInteger(env, 'PORT', 3000, 0, 65535),
@@ -105,6 +111,7 @@ export function readSettings(env: Env = process.env, cwd: string = process.cwd()
     // Beside the event store by default: read models belong to one event log.
     readModelsPath: resolve(cwd, env.READ_MODELS_PATH ?? join(dirname(env.EVENT_STORE_PATH ?? './data/events.db'), 'read-models.db')),
     projections,
+    ...(readModelsPostgres ? { readModelsPostgres } : {}),
     readYourWritesTimeoutMs: readInteger(env, 'READ_YOUR_WRITES_TIMEOUT_MS', 2000, 0, 60_000),
     bodyLimit: readInteger(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
     conflictRetries: readInteger(env, 'CONFLICT_RETRIES', 5, 0, 100),
@@ -219,6 +226,30 @@ function readAlgorithms(text: string | undefined): string[] {
     throw new SettingsError('JWT_ALGORITHMS', `must list algorithms from ${ASYMMETRIC_ALGORITHMS.join(', ')} (got "${text}"); a key set never verifies HS256 or "none"`);
   }
   return algorithms;
+}
+
+/** A PostgreSQL schema name Stagecraft may create: a plain lower-case identifier, so it needs no quoting anywhere. */
+export const READ_MODELS_SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,39}$/;
+
+function readPostgresReadModels(env: Env): { url: string; schema: string } | undefined {
+  const schema = env.READ_MODELS_SCHEMA ?? 'stagecraft';
+  if (!READ_MODELS_SCHEMA_PATTERN.test(schema)) {
+    throw new SettingsError('READ_MODELS_SCHEMA', `must be a lower-case identifier of letters, digits and "_" (at most 40, not starting with a digit), e.g. stagecraft (got "${schema}")`);
+  }
+  const text = env.READ_MODELS_URL;
+  if (text === undefined || text.trim() === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    throw new SettingsError('READ_MODELS_URL', `is not a URL; give a PostgreSQL connection string such as postgres://user@localhost:5432/stagecraft`);
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new SettingsError('READ_MODELS_URL', `must start with postgres:// or postgresql:// (got "${url.protocol}//…")`);
+  }
+  if (url.hostname === '' && !url.searchParams.has('host')) throw new SettingsError('READ_MODELS_URL', 'names no host, e.g. postgres://user@localhost:5432/stagecraft');
+  if (url.pathname.length <= 1) throw new SettingsError('READ_MODELS_URL', 'names no database, e.g. postgres://user@localhost:5432/stagecraft');
+  return { url: text.trim(), schema };
 }
 
 // JWT_PUBLIC_KEY holds the PEM itself or the path of a PEM file.

@@ -11,4 +11,6 @@ export * from './stage-intervals.projection';
 export * from './transitions.projection';
 export * from './win-loss.projection';
 export * from './runner';
+export * from './queries';
+export * from './postgres';
 export type { ClosedOutcome, ClosedWindow, ClosedOpportunity, ClosedSection, PipelineOpportunity, PipelineStage, PipelineProcess, PipelineResult, FunnelStage, FunnelProcess, FunnelResult, StageDurationStats, StageDurationsResult, TransitionMatrix, TransitionsProcess, TransitionsResult, WinLossGroupBy, WinLossFigures, WinLossGroup, WinLossResult } from '@stagecraft/contracts';

@@ -1,9 +1,10 @@
 import type { ProcessRegistry } from '@stagecraft/commands';
 import type { EventStore } from '@stagecraft/event-store';
-import { pipelineProjection, type ReadModels } from '@stagecraft/projections';
+import { inMemoryAnalyticsQueries, pipelineProjection, type ReadModels } from '@stagecraft/projections';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/principal';
 import { ApiProblem } from '../http/problem';
+import { toProblem } from '../http/problem.mapping';
 import type { Settings } from '@stagecraft/config';
 import { AnalyticsController } from './analytics.controller';
 import type { PipelineQueryDto } from './analytics.dto';
@@ -19,14 +20,14 @@ describe('GET /pipeline?closed= on a model of an older layout', () => {
   const readModels = (model: unknown): ReadModels =>
     ({ model: () => model, failure: () => undefined, position: () => 0, waitFor: async () => true }) as unknown as ReadModels;
   const processes = { exists: async () => true, list: () => [] } as unknown as ProcessRegistry;
-  const controller = (model: unknown) => new AnalyticsController(readModels(model), {} as Settings, () => new Date('2026-03-01T00:00:00Z'), processes, {} as EventStore);
+  const controller = (model: unknown) => new AnalyticsController(inMemoryAnalyticsQueries(readModels(model)), {} as Settings, () => new Date('2026-03-01T00:00:00Z'), processes, {} as EventStore);
   const principal: Principal = { name: 'analyst', authenticatedBy: 'api-key:k', roles: ['analyst'], mayActOnBehalf: false };
   const request = { headers: {} } as FastifyRequest;
   const reply = { header: () => reply } as unknown as FastifyReply;
   const ask = (model: unknown, query: Partial<PipelineQueryDto>) => controller(model).pipeline(query as PipelineQueryDto, principal, request, reply);
 
   it('answers 503 PROJECTIONS.FAILED for closed cards, and the open board as before', async () => {
-    const refusal = await ask(older, { closed: 'won,lost' }).catch((error: unknown) => error);
+    const refusal = toProblem(await ask(older, { closed: 'won,lost' }).catch((error: unknown) => error));
     expect(refusal).toBeInstanceOf(ApiProblem);
     expect(refusal).toMatchObject({ status: 503, code: 'PROJECTIONS.FAILED' });
     await expect(ask(older, {})).resolves.toEqual({ processes: [] });

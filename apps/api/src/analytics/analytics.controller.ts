@@ -2,26 +2,7 @@ import { requireInstant } from '@stagecraft/opportunity';
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import {
-  PIPELINE_MODEL_LAYOUT,
-  queryFunnel,
-  queryPipeline,
-  queryPipelineAsOf,
-  queryStageDurations,
-  queryTransitions,
-  queryWinLoss,
-  type AnalyticsFilter,
-  type ClosedOutcome,
-  type ClosedQuery,
-  type ReadModels,
-  funnelProjection,
-  pipelineProjection,
-  stageDurationsProjection,
-  stageIntervalsProjection,
-  transitionsProjection,
-  winLossProjection,
-  type ReadModelKey,
-} from '@stagecraft/projections';
+import { ANALYTICS_QUERIES, type AnalyticsFilter, type AnalyticsQueries, type ClosedOutcome, type ClosedQuery } from '@stagecraft/projections';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
@@ -34,7 +15,6 @@ import { AnalyticsQueryDto, PipelineQueryDto, WinLossQueryDto } from './analytic
 import { funnelRows, pipelineRows, stageDurationRows, transitionRows, winLossRows } from './analytics.rows';
 import { toCsv } from '@stagecraft/csv';
 import { closedWindowOf } from './pipeline.policy';
-import { READ_MODELS } from './projections.token';
 
 /** What analysts ask: the board and the figures, from the read models kept by the projections. */
 @ApiTags('analytics')
@@ -44,7 +24,7 @@ import { READ_MODELS } from './projections.token';
 @Controller()
 export class AnalyticsController {
   constructor(
-    @Inject(READ_MODELS) private readonly runner: ReadModels,
+    @Inject(ANALYTICS_QUERIES) private readonly queries: AnalyticsQueries,
     @Inject(API_SETTINGS) private readonly settings: Settings,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly processes: ProcessRegistry,
@@ -77,16 +57,10 @@ export class AnalyticsController {
       if (closed) throw new ApiProblem('REQUEST.AS_OF_CONFLICT', 'closed lists the opportunities closed in a period up to now; it cannot be combined with asOf.');
       const ms = requireInstant(query.asOf, 'asOf');
       // Team and owner filters of a past board mean the team and owner at that instant.
-      const board = queryPipelineAsOf(this.model(stageIntervalsProjection), ms, { processId, teamId, ownerId }, options);
+      const board = await this.queries.pipelineAsOf(ms, { processId, teamId, ownerId }, options);
       return this.answer({ asOf: { instant: new Date(ms).toISOString(), axis: 'occurredAt' }, ...board }, pipelineRows, query, request, reply);
     }
-    const model = this.model(pipelineProjection);
-    // With PROJECTIONS=external the model comes from the projector's snapshots: one of an older
-    // layout (a projector not yet upgraded) has no closed columns to answer from.
-    if (closed && model.layout !== PIPELINE_MODEL_LAYOUT) {
-      throw new ApiProblem('PROJECTIONS.FAILED', 'The pipeline read model was saved by an older version of Stagecraft and cannot list closed opportunities; upgrade the projector and let it rebuild.', { projection: 'pipeline' });
-    }
-    const result = queryPipeline(model, { processId, teamId, ownerId }, options);
+    const result = await this.queries.pipeline({ processId, teamId, ownerId }, options);
     return this.answer(result, pipelineRows, query, request, reply);
   }
 
@@ -94,7 +68,7 @@ export class AnalyticsController {
   @ApiOperation({ summary: 'Won, lost, win rate, amount won and lost reasons of closed opportunities, optionally grouped' })
   async winLoss(@Query() query: WinLossQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.readYourWrites(query);
-    const result = queryWinLoss(this.model(winLossProjection), await this.scoped(query, principal), query.groupBy);
+    const result = await this.queries.winLoss(await this.scoped(query, principal), query.groupBy);
     return this.answer(result, winLossRows, query, request, reply);
   }
 
@@ -102,7 +76,7 @@ export class AnalyticsController {
   @ApiOperation({ summary: 'Per stage: completed visits (count, mean, median, p90 seconds) and open visits (count, oldest age)' })
   async stageDurations(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.readYourWrites(query);
-    const result = queryStageDurations(this.model(stageDurationsProjection), await this.scoped(query, principal), this.clock().toISOString());
+    const result = await this.queries.stageDurations(await this.scoped(query, principal), this.clock().toISOString());
     return this.answer(result, stageDurationRows, query, request, reply);
   }
 
@@ -110,7 +84,7 @@ export class AnalyticsController {
   @ApiOperation({ summary: 'Per stage in order: opportunities that reached it, conversion to the next, and the last step to won' })
   async funnel(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.readYourWrites(query);
-    const result = queryFunnel(this.model(funnelProjection), await this.scoped(query, principal));
+    const result = await this.queries.funnel(await this.scoped(query, principal));
     return this.answer(result, funnelRows, query, request, reply);
   }
 
@@ -118,7 +92,7 @@ export class AnalyticsController {
   @ApiOperation({ summary: 'Stage → stage transition counts, including skips, backward moves, won, lost and reopens' })
   async transitions(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.readYourWrites(query);
-    const result = queryTransitions(this.model(transitionsProjection), await this.scoped(query, principal));
+    const result = await this.queries.transitions(await this.scoped(query, principal));
     return this.answer(result, transitionRows, query, request, reply);
   }
 
@@ -140,24 +114,16 @@ export class AnalyticsController {
     return { outcomes: [...new Set(closed.split(','))] as ClosedOutcome[], ...window };
   }
 
-  /** The model of a projection that works; one stopped on a bad event answers 503, not stale figures. */
-  private model<Model>(key: ReadModelKey<Model>): Model {
-    const { name } = key;
-    const failure = this.runner.failure(name);
-    if (failure) throw new ApiProblem('PROJECTIONS.FAILED', `The ${name} read model stopped (${failure}); an operator must fix the cause and rebuild it.`, { projection: name });
-    return this.runner.model(key);
-  }
-
   /** Read-your-writes: wait, bounded, until the models include the position the client saw. */
   private async readYourWrites(query: AnalyticsQueryDto): Promise<void> {
-    if (query.minPosition === undefined || this.runner.position() >= query.minPosition) return;
+    if (query.minPosition === undefined || this.queries.position() >= query.minPosition) return;
     // A position comes from a command's answer: one the log has not reached is a mistake, not a wait.
     const head = await this.store.headPosition();
     if (query.minPosition > head) {
       throw new ApiProblem('REQUEST.POSITION_BEYOND_LOG', `No event has position ${query.minPosition}: the log ends at ${head}. Pass the position a command answered.`, { minPosition: query.minPosition, head });
     }
-    if (await this.runner.waitFor(query.minPosition, this.settings.readYourWritesTimeoutMs)) return;
-    const position = this.runner.position();
+    if (await this.queries.waitFor(query.minPosition, this.settings.readYourWritesTimeoutMs)) return;
+    const position = this.queries.position();
     throw new ApiProblem('PROJECTIONS.BEHIND', `The read models are at position ${position}, not yet at ${query.minPosition}; retry shortly.`, {
       position,
       minPosition: query.minPosition,
@@ -186,7 +152,7 @@ export class AnalyticsController {
 
   private answer<T>(result: T, rows: (result: T) => Record<string, unknown>[], query: AnalyticsQueryDto, request: FastifyRequest, reply: FastifyReply): T | string {
     const wantsCsv = query.format === 'csv' || (query.format === undefined && /\btext\/csv\b/.test(request.headers.accept ?? ''));
-    void reply.header('x-projection-position', String(this.runner.position()));
+    void reply.header('x-projection-position', String(this.queries.position()));
     if (!wantsCsv) return result;
     void reply.header('content-type', 'text/csv; charset=utf-8');
     return toCsv(rows(result));

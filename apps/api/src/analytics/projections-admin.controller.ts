@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Inject, Logger, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { SnapshotFollower, type ReadModels } from '@stagecraft/projections';
+import { PostgresReadSideFollower, SnapshotFollower, type ReadModels } from '@stagecraft/projections';
 import { Allow } from '../auth/roles';
 import { ApiProblem } from '../http/problem';
 import { READ_MODELS } from './projections.token';
@@ -28,7 +28,7 @@ export class ProjectionsAdminController {
     const status = this.runner.status().find((entry) => entry.name === name);
     if (!status) throw new ApiProblem('PROJECTION.NOT_FOUND', `There is no projection "${name}"; there are ${this.runner.names().join(', ')}.`);
     if (status.rebuilding) throw new ApiProblem('PROJECTION.ALREADY_REBUILDING', `Projection "${name}" is already being rebuilt.`);
-    if (this.runner instanceof SnapshotFollower) {
+    if (this.runner instanceof SnapshotFollower || this.runner instanceof PostgresReadSideFollower) {
       throw new ApiProblem('PROJECTION.REBUILD_ELSEWHERE', `The projections run in the projector process: stop it, run npm run projections -- rebuild ${name}, and start it again.`);
     }
     const entry: { position: number; head: number; startedAt: string; finishedAt?: string; error?: string } = { position: 0, head: status.checkpoint + status.lag, startedAt: new Date().toISOString() };

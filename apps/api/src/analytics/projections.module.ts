@@ -2,7 +2,13 @@ import { Global, Inject, Logger, Module, type DynamicModule, type OnApplicationB
 import { EVENT_STORE, type EventStore } from '@stagecraft/event-store';
 import {
   ALL_PROJECTIONS,
+  ANALYTICS_QUERIES,
+  createReadSidePool,
   getSQLiteProjectionSnapshotStore,
+  inMemoryAnalyticsQueries,
+  PostgresAnalyticsQueries,
+  PostgresProjector,
+  PostgresReadSideFollower,
   ProjectionRunner,
   SnapshotFollower,
   type Projection,
@@ -10,6 +16,7 @@ import {
   type ReadModels,
 } from '@stagecraft/projections';
 import type { Settings } from '@stagecraft/config';
+import type { Pool } from 'pg';
 import { AnalyticsController } from './analytics.controller';
 import { ProjectionsAdminController } from './projections-admin.controller';
 import { PROJECTION_SNAPSHOTS, READ_MODELS } from './projections.token';
@@ -17,7 +24,8 @@ import { PROJECTION_SNAPSHOTS, READ_MODELS } from './projections.token';
 /**
  * The read models behind the analytics: by default the projections run in this process (replay
  * at start, then live); with PROJECTIONS=external a separate projector keeps them and this API
- * serves what it saves.
+ * serves what it saves. With READ_MODELS_URL they live in PostgreSQL instead of memory, and the
+ * analytics are answered by SQL (this process then keeps no model).
  */
 @Global()
 @Module({})
@@ -26,26 +34,45 @@ export class ProjectionsModule implements OnApplicationBootstrap, OnApplicationS
 
   constructor(
     @Inject(READ_MODELS) private readonly readModels: ReadModels,
-    @Inject(PROJECTION_SNAPSHOTS) private readonly snapshots: ProjectionSnapshotStore,
+    @Inject(PROJECTION_SNAPSHOTS) private readonly snapshots: { close(): void | Promise<void> },
   ) {}
 
   static forRoot(settings: Settings): DynamicModule {
     const projections = ALL_PROJECTIONS as readonly Projection<unknown>[];
+    const postgres = settings.readModelsPostgres;
+    const providers = postgres
+      ? [
+          // In PostgreSQL mode this token holds the pool (closed on shutdown), not a snapshot file.
+          { provide: PROJECTION_SNAPSHOTS, useFactory: () => { const pool = createReadSidePool(postgres); return Object.assign(pool, { close: () => pool.end() }); } },
+          {
+            provide: READ_MODELS,
+            inject: [EVENT_STORE, PROJECTION_SNAPSHOTS],
+            useFactory: (store: EventStore, pool: Pool): ReadModels =>
+              settings.projections === 'external' ? new PostgresReadSideFollower(store, pool, postgres.schema) : new PostgresProjector(store, postgres),
+          },
+          {
+            provide: ANALYTICS_QUERIES,
+            inject: [READ_MODELS, PROJECTION_SNAPSHOTS],
+            useFactory: (readModels: ReadModels, pool: Pool) => new PostgresAnalyticsQueries(pool, postgres.schema, readModels),
+          },
+        ]
+      : [
+          { provide: PROJECTION_SNAPSHOTS, useFactory: () => getSQLiteProjectionSnapshotStore(settings.readModelsPath) },
+          {
+            provide: READ_MODELS,
+            inject: [EVENT_STORE, PROJECTION_SNAPSHOTS],
+            useFactory: (store: EventStore, snapshots: ProjectionSnapshotStore): ReadModels =>
+              settings.projections === 'external'
+                ? new SnapshotFollower(store, snapshots, projections.map((projection) => projection.name))
+                : new ProjectionRunner(store, snapshots, projections),
+          },
+          { provide: ANALYTICS_QUERIES, inject: [READ_MODELS], useFactory: (readModels: ReadModels) => inMemoryAnalyticsQueries(readModels) },
+        ];
     return {
       module: ProjectionsModule,
       controllers: [AnalyticsController, ProjectionsAdminController],
-      providers: [
-        { provide: PROJECTION_SNAPSHOTS, useFactory: () => getSQLiteProjectionSnapshotStore(settings.readModelsPath) },
-        {
-          provide: READ_MODELS,
-          inject: [EVENT_STORE, PROJECTION_SNAPSHOTS],
-          useFactory: (store: EventStore, snapshots: ProjectionSnapshotStore): ReadModels =>
-            settings.projections === 'external'
-              ? new SnapshotFollower(store, snapshots, projections.map((projection) => projection.name))
-              : new ProjectionRunner(store, snapshots, projections),
-        },
-      ],
-      exports: [READ_MODELS],
+      providers,
+      exports: [READ_MODELS, ANALYTICS_QUERIES],
     };
   }
 
@@ -55,12 +82,13 @@ export class ProjectionsModule implements OnApplicationBootstrap, OnApplicationS
       this.readModels.onFailure = (name, reason) => this.logger.error(`Projection ${name} stopped: ${reason}`);
       this.readModels.onDiscardedSnapshot = (name, reason) => this.logger.warn(`Saved read model ${name} set aside (${reason}); rebuilding it from the log`);
     }
+    if (this.readModels instanceof PostgresProjector) this.readModels.onFailure = (reason) => this.logger.error(`The PostgreSQL read models stopped: ${reason}`);
     await this.readModels.start();
   }
 
   // The last models are saved before their database closes.
   async onApplicationShutdown(): Promise<void> {
     await this.readModels.stop();
-    this.snapshots.close();
+    await this.snapshots.close();
   }
 }

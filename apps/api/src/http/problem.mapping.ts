@@ -2,6 +2,7 @@ import { HttpException } from '@nestjs/common';
 import { CommandSideError, OpportunityRejectedError } from '@stagecraft/commands';
 import { DuplicateEventIdError, EventStoreUnavailableError, WrongExpectedRevisionError } from '@stagecraft/event-store';
 import { UnexpectedEventError } from '@stagecraft/opportunity';
+import { ReadModelUnavailableError } from '@stagecraft/projections';
 import { ApiProblem } from './problem';
 import type { ProblemCode } from './problem.catalogue';
 
@@ -44,6 +45,10 @@ export function toProblem(error: unknown): ApiProblem {
   if (error instanceof EventStoreUnavailableError) {
     // Not the client's mistake and not a bug: the store's server is down or changing leader.
     return new ApiProblem('EVENT_STORE.UNAVAILABLE', 'The event store cannot be reached right now; retry shortly.');
+  }
+  if (error instanceof ReadModelUnavailableError) {
+    // A read model that stopped on an event, or a read side (PostgreSQL) that cannot be reached: no stale figures.
+    return new ApiProblem(error.code, error.message, error.projection === undefined ? {} : { projection: error.projection });
   }
   if (error instanceof UnexpectedEventError) {
     // The stored events of a stream do not replay: not the client's mistake, and not something a

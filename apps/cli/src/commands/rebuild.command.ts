@@ -1,5 +1,6 @@
 import type { Settings } from '@stagecraft/config';
-import { openProjectionStores, rebuildProjections, unknownProjections } from '@stagecraft/projections';
+import { openEventStore } from '@stagecraft/event-store';
+import { ALL_PROJECTIONS, openProjectionStores, rebuildPostgresReadSide, rebuildProjections, unknownProjections, type Projection } from '@stagecraft/projections';
 import { CliError, EXIT } from '../cli.errors';
 import { assertStoreExists } from '../io/event-store';
 import { progressBar } from '../io/progress';
@@ -11,6 +12,7 @@ import { progressBar } from '../io/progress';
  */
 export async function rebuildReadModels(settings: Settings, names: readonly string[]): Promise<number> {
   assertStoreExists(settings);
+  if (settings.readModelsPostgres) return rebuildInPostgres(settings, names);
   const stores = openProjectionStores(settings);
   try {
     const unknown = unknownProjections(stores.projections, names);
@@ -26,5 +28,24 @@ export async function rebuildReadModels(settings: Settings, names: readonly stri
   } finally {
     stores.snapshots.close();
     await stores.store.close();
+  }
+}
+
+/** With READ_MODELS_URL: every read model together (one schema), into a shadow schema swapped in at the end. */
+async function rebuildInPostgres(settings: Settings, names: readonly string[]): Promise<number> {
+  const unknown = unknownProjections(ALL_PROJECTIONS as readonly Projection<unknown>[], names);
+  if (unknown.length > 0) throw new CliError(`unknown projection(s) ${unknown.join(', ')}; there are ${ALL_PROJECTIONS.map((p) => p.name).join(', ')}`);
+  const postgres = settings.readModelsPostgres!;
+  const store = openEventStore(settings);
+  try {
+    const progress = progressBar('rebuild', await store.headPosition(), 'positions');
+    const { position } = await rebuildPostgresReadSide(store, postgres, (step) => progress.update(step.position, step.head), () =>
+      console.error(`A projector holds the read models in schema ${postgres.schema}; waiting for it to stop.`),
+    );
+    progress.stop();
+    console.log(`Rebuilt ${ALL_PROJECTIONS.map((p) => p.name).join(', ')} up to position ${position} (PostgreSQL schema ${postgres.schema}).`);
+    return EXIT.ok;
+  } finally {
+    await store.close();
   }
 }

@@ -1,0 +1,540 @@
+import type {
+  ClosedOpportunity,
+  ClosedSection,
+  FunnelResult,
+  FunnelStage,
+  PipelineOpportunity,
+  PipelineResult,
+  PipelineStage,
+  StageDurationStats,
+  StageDurationsResult,
+  TransitionsResult,
+  WinLossFigures,
+  WinLossGroup,
+  WinLossGroupBy,
+  WinLossResult,
+} from '@stagecraft/contracts';
+import { requireInstant } from '@stagecraft/opportunity';
+import type { Pool, PoolClient } from 'pg';
+import { cardsPerColumnOf, closedWindow, type PipelineFilter, type PipelineQueryOptions } from '../pipeline.projection';
+import { compareIds, processesOf, stageOrderOf } from '../process-catalog';
+import { dictionary, NO_CURRENCY, parseFilter } from '../projection.helpers';
+import type { AnalyticsFilter } from '../projection.types';
+import { withCards } from '../stage-totals';
+import type { ProjectionStatus } from '../runner/read-models.port';
+import { ReadModelUnavailableError, type AnalyticsQueries } from '../queries/analytics-queries.port';
+import { LOST_END, restoreReadSideState, WON_END, type ReadSideState, type SerializedReadSideState } from './read-side.fold';
+
+// The analytics answered from the PostgreSQL read side, the same JSON as the in-memory models
+// (queries/in-memory-analytics.queries.ts) for the same log. Where a figure is a float sum, SQL
+// adds in the order the in-memory query adds (`sum(x ORDER BY opened_position)`: row order;
+// segments by the position that started them); where an answer lists keys, TypeScript builds the
+// object in the in-memory order (currencies and reasons by first appearance, groups by key,
+// stages in process order from the catalog). Medians and p90s pick values by exact integer rank.
+// Each answer reads one snapshot (REPEATABLE READ): the figures and the checkpoint agree.
+
+/** What a reader of the read side needs to know about where it stands. */
+export interface ReadSidePosition {
+  position(): number;
+  waitFor(position: number, timeoutMs: number): Promise<boolean>;
+  status(): ProjectionStatus[];
+}
+
+interface Snapshot {
+  readonly client: PoolClient;
+  readonly state: ReadSideState;
+  readonly position: number;
+}
+
+interface Counters {
+  readonly pairs: readonly (readonly [number, number, number])[];
+  readonly visitTotals: readonly (readonly [number, number, number])[];
+}
+
+const ms = (column: string) => `(EXTRACT(EPOCH FROM ${column}) * 1000)::double precision`;
+const isoOrNull = (value: number | null) => (value === null ? null : new Date(value).toISOString());
+// Beyond what a timestamptz (and an ISO string) can say, an instant is before or after everything.
+const instantParameter = (atMs: number) => (atMs > 253402300799999 ? 'infinity' : atMs < -62135596800000 ? '-infinity' : new Date(atMs).toISOString());
+
+/** Builds WHERE clauses with numbered parameters. */
+class Where {
+  readonly values: unknown[] = [];
+  private readonly clauses: string[];
+  constructor(...fixed: string[]) {
+    this.clauses = [...fixed];
+  }
+  param(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+  add(clause: string): this {
+    this.clauses.push(clause);
+    return this;
+  }
+  eq(column: string, value: string | undefined): this {
+    if (value !== undefined) this.clauses.push(`${column} = ${this.param(value)}`);
+    return this;
+  }
+  toString(): string {
+    return this.clauses.length === 0 ? '' : `WHERE ${this.clauses.join(' AND ')}`;
+  }
+}
+
+export class PostgresAnalyticsQueries implements AnalyticsQueries {
+  private cached?: { revision: number; state: SerializedReadSideState | null };
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly schema: string,
+    private readonly readSide: ReadSidePosition,
+  ) {}
+
+  position(): number {
+    return this.readSide.position();
+  }
+
+  waitFor(position: number, timeoutMs: number): Promise<boolean> {
+    return this.readSide.waitFor(position, timeoutMs);
+  }
+
+  status(): ProjectionStatus[] {
+    return this.readSide.status();
+  }
+
+  async pipeline(filter: PipelineFilter, options: PipelineQueryOptions = {}): Promise<PipelineResult> {
+    const cap = cardsPerColumnOf(options);
+    const window = options.closed ? closedWindow(options.closed) : undefined;
+    return this.read(async ({ client, state }) => {
+      const s = this.schema;
+      const where = () => new Where('stage_id IS NOT NULL').eq('process_id', filter.processId).eq('team_id', filter.teamId).eq('owner_id', filter.ownerId);
+      const totals = where();
+      const totalRows = await client.query(
+        `SELECT process_id, stage_id, currency, GROUPING(currency) = 1 AS whole, count(*)::int AS n,
+           sum(amount ORDER BY opened_position) AS amount, sum(amount * probability / 100 ORDER BY opened_position) AS weighted
+         FROM ${s}.opportunities ${totals} GROUP BY GROUPING SETS ((process_id, stage_id), (process_id, stage_id, currency))`,
+        totals.values,
+      );
+      const stages = this.stageFigures(state, totalRows.rows);
+      const cards = options.includeOpportunities ? await this.openCards(client, state, where(), 'opportunities', 'opened_position', cap) : undefined;
+
+      let closed: ((processId: string) => { won?: ClosedSection; lost?: ClosedSection }) | undefined;
+      if (options.closed && window) {
+        const outcomes = [...new Set(options.closed.outcomes)];
+        const closedWhere = () => {
+          const w = new Where('stage_id IS NULL').eq('process_id', filter.processId).eq('team_id', filter.teamId).eq('owner_id', filter.ownerId);
+          return w.add(`status = ANY(${w.param(outcomes)}::text[])`).add(`closed_at >= ${w.param(window.from)}::timestamptz`).add(`closed_at <= ${w.param(window.to)}::timestamptz`);
+        };
+        const figures = closedWhere();
+        const sections = await client.query(
+          `SELECT process_id, status, currency, GROUPING(currency) = 1 AS whole, count(*)::int AS n, sum(amount ORDER BY opened_position) AS amount,
+             min(opened_position) FILTER (WHERE amount IS NOT NULL) AS first
+           FROM ${s}.opportunities ${figures} GROUP BY GROUPING SETS ((process_id, status), (process_id, status, currency))`,
+          figures.values,
+        );
+        const closedCards = new Map<string, ClosedOpportunity[]>();
+        if (options.includeOpportunities) {
+          const w = closedWhere();
+          const limit = w.param(window.limit);
+          const { rows } = await client.query(
+            `SELECT * FROM (SELECT opportunity_id, title, owner_id, team_id, amount, currency, ${ms('closed_at')} AS closed_ms, lost_reason, process_id, status,
+               row_number() OVER (PARTITION BY process_id, status ORDER BY closed_at DESC, opportunity_id COLLATE "C") AS rn
+             FROM ${s}.opportunities ${w}) ranked WHERE rn <= ${limit} ORDER BY process_id, status, rn`,
+            w.values,
+          );
+          for (const row of rows) {
+            const key = `${row.process_id}\u0000${row.status}`;
+            const list = closedCards.get(key) ?? [];
+            closedCards.set(key, list);
+            list.push({
+              ...cardOf(row),
+              closedAt: new Date(row.closed_ms).toISOString(),
+              ...(row.status === 'lost' ? { lostReason: row.lost_reason ?? null } : {}),
+            });
+          }
+        }
+        const byKey = new Map<string, { n: number; amount: number; currencies: { currency: string; amount: number; first: number }[] }>();
+        for (const row of sections.rows) {
+          const key = `${row.process_id}\u0000${row.status}`;
+          const entry = byKey.get(key) ?? { n: 0, amount: 0, currencies: [] };
+          byKey.set(key, entry);
+          if (row.whole) Object.assign(entry, { n: row.n, amount: row.amount ?? 0 });
+          else if (row.amount !== null) entry.currencies.push({ currency: row.currency ?? NO_CURRENCY, amount: row.amount, first: Number(row.first) });
+        }
+        const section = (processId: string, outcome: 'won' | 'lost'): ClosedSection => {
+          const key = `${processId}\u0000${outcome}`;
+          const entry = byKey.get(key);
+          // Keys in the order their first row (in row order) came, as the in-memory loop meets them.
+          const amountsByCurrency = dictionary<number>();
+          for (const { currency, amount } of [...(entry?.currencies ?? [])].sort((a, b) => a.first - b.first)) amountsByCurrency[currency] = amount;
+          const figures = { count: entry?.n ?? 0, amount: entry?.amount ?? 0, amountsByCurrency };
+          return options.includeOpportunities ? { ...figures, opportunities: closedCards.get(key) ?? [] } : figures;
+        };
+        closed = (processId) => ({ ...(outcomes.includes('won') ? { won: section(processId, 'won') } : {}), ...(outcomes.includes('lost') ? { lost: section(processId, 'lost') } : {}) });
+      }
+
+      const result: PipelineResult = {
+        processes: processesOf(state.catalog, filter.processId).map((process) => ({
+          processId: process.processId,
+          stages: stageOrderOf(process).map((key) => (cards ? withCards(stages(key), cards.get(key) ?? [], cap) : stages(key))),
+          ...(closed ? closed(process.processId) : {}),
+        })),
+      };
+      return window ? { ...result, closed: window } : result;
+    });
+  }
+
+  async pipelineAsOf(atMs: number, filter: PipelineFilter, options: PipelineQueryOptions = {}): Promise<PipelineResult> {
+    const cap = cardsPerColumnOf(options);
+    return this.read(async ({ client, state }) => {
+      const where = () => {
+        const w = new Where().eq('process_id', filter.processId).eq('team_id', filter.teamId).eq('owner_id', filter.ownerId);
+        return w.add(`tstzrange(valid_from, valid_to) @> ${w.param(instantParameter(atMs))}::timestamptz`);
+      };
+      const totals = where();
+      const totalRows = await client.query(
+        `SELECT process_id, stage_id, currency, GROUPING(currency) = 1 AS whole, count(*)::int AS n,
+           sum(amount ORDER BY started_position) AS amount, sum(amount * probability / 100 ORDER BY started_position) AS weighted
+         FROM ${this.schema}.board_segments ${totals} GROUP BY GROUPING SETS ((process_id, stage_id), (process_id, stage_id, currency))`,
+        totals.values,
+      );
+      const stages = this.stageFigures(state, totalRows.rows);
+      const cards = options.includeOpportunities ? await this.openCards(client, state, where(), 'board_segments', 'started_position', cap) : undefined;
+      return {
+        processes: processesOf(state.catalog, filter.processId).map((process) => ({
+          processId: process.processId,
+          stages: stageOrderOf(process).map((key) => (cards ? withCards(stages(key), cards.get(key) ?? [], cap) : stages(key))),
+        })),
+      };
+    });
+  }
+
+  async winLoss(filter: AnalyticsFilter, groupBy?: WinLossGroupBy): Promise<WinLossResult> {
+    const parsed = parseFilter(filter);
+    const [group, inGroup] = groupingOf(groupBy);
+    return this.read(async ({ client, state }) => {
+      const w = new Where(`status IN ('won', 'lost')`).eq('process_id', parsed.processId).eq('team_id', parsed.teamId).eq('owner_id', parsed.ownerId);
+      if (filter.from !== undefined) w.add(`closed_at >= ${w.param(isoOrNull(parsed.fromMs))}::timestamptz`);
+      if (filter.to !== undefined) w.add(`closed_at <= ${w.param(isoOrNull(parsed.toMs))}::timestamptz`);
+      // Without groupBy every row is outside the groups (in_group false), so those sets are skipped.
+      const sets = '(), (won_currency), (lost_reason), (in_group, grp), (in_group, grp, won_currency), (in_group, grp, lost_reason)';
+      const { rows } = await client.query(
+        `WITH kept AS (SELECT opened_position, status, won_amount, won_currency, lost_reason, ${group} AS grp, ${inGroup} AS in_group FROM ${this.schema}.opportunities ${w})
+         SELECT GROUPING(in_group, grp) = 0 AS grouped, GROUPING(won_currency) = 0 AS by_currency, GROUPING(lost_reason) = 0 AS by_reason, in_group, grp, won_currency, lost_reason,
+           count(*) FILTER (WHERE status = 'won')::int AS won, count(*) FILTER (WHERE status = 'lost')::int AS lost,
+           sum(COALESCE(won_amount, 0) ORDER BY opened_position) FILTER (WHERE status = 'won') AS amount_won,
+           sum(won_amount ORDER BY opened_position) FILTER (WHERE status = 'won' AND won_amount IS NOT NULL) AS currency_sum,
+           count(*) FILTER (WHERE status = 'won' AND won_amount IS NOT NULL)::int AS currency_wins
+         FROM kept GROUP BY GROUPING SETS (${sets})`,
+        w.values,
+      );
+      type Slot = { won: number; lost: number; amountWon: number; currencies: Map<string | null, number>; reasons: Map<string | null, number> };
+      const slots = new Map<string | null, Slot>();
+      const total: Slot = { won: 0, lost: 0, amountWon: 0, currencies: new Map(), reasons: new Map() };
+      const slotOf = (key: string | null) => {
+        let slot = slots.get(key);
+        if (!slot) slots.set(key, (slot = { won: 0, lost: 0, amountWon: 0, currencies: new Map(), reasons: new Map() }));
+        return slot;
+      };
+      for (const row of rows) {
+        if (row.grouped && !row.in_group) continue; // won deals when grouping by reason
+        const slot = row.grouped ? slotOf(row.grp) : total;
+        if (row.by_currency) {
+          if (row.currency_wins > 0) slot.currencies.set(row.won_currency, row.currency_sum);
+        } else if (row.by_reason) {
+          if (row.lost > 0) slot.reasons.set(row.lost_reason, row.lost);
+        } else {
+          Object.assign(slot, { won: row.won, lost: row.lost, amountWon: row.amount_won ?? 0 });
+        }
+      }
+      const figures = (slot: Slot): WinLossFigures => {
+        const amountWonByCurrency = dictionary<number>();
+        // Cell order of the in-memory query: no currency first, then currencies by first appearance.
+        if (slot.currencies.has(null)) amountWonByCurrency[NO_CURRENCY] = slot.currencies.get(null)!;
+        for (const currency of state.currencies) if (slot.currencies.has(currency)) amountWonByCurrency[currency] = slot.currencies.get(currency)!;
+        const lostReasons = dictionary<number>();
+        if (slot.reasons.has(null)) lostReasons[''] = slot.reasons.get(null)!;
+        for (const reason of state.reasons) if (slot.reasons.has(reason)) lostReasons[reason] = slot.reasons.get(reason)!;
+        const closed = slot.won + slot.lost;
+        return { won: slot.won, lost: slot.lost, winRate: closed === 0 ? null : slot.won / closed, amountWon: slot.amountWon, amountWonByCurrency, lostReasons };
+      };
+      if (groupBy === undefined) return { total: figures(total) };
+      const groups: WinLossGroup[] = [...slots.entries()].filter(([, slot]) => slot.won + slot.lost > 0).map(([key, slot]) => ({ key, ...figures(slot) }));
+      groups.sort((a, b) => (a.key === null || b.key === null ? (a.key === b.key ? 0 : a.key === null ? 1 : -1) : compareIds(a.key, b.key)));
+      return { total: figures(total), groups };
+    });
+  }
+
+  async stageDurations(filter: AnalyticsFilter, now: string): Promise<StageDurationsResult> {
+    const parsed = parseFilter(filter);
+    const nowMs = requireInstant(now, 'now');
+    const unfiltered = parsed.teamId === undefined && parsed.ownerId === undefined && !parsed.bounded;
+    return this.read(async ({ client, state }, counters) => {
+      const s = this.schema;
+      const people = parsed.teamId !== undefined || parsed.ownerId !== undefined;
+      const w = new Where('v.left_at IS NOT NULL').eq('v.process_id', parsed.processId).eq('o.team_id', parsed.teamId).eq('o.owner_id', parsed.ownerId);
+      if (filter.from !== undefined) w.add(`v.left_at >= ${w.param(isoOrNull(parsed.fromMs))}::timestamptz`);
+      if (filter.to !== undefined) w.add(`v.left_at <= ${w.param(isoOrNull(parsed.toMs))}::timestamptz`);
+      // Nearest ranks by exact integer arithmetic (order-statistics.ts); the sum over kept visits in ascending order, as the in-memory walk adds them.
+      const completed = await client.query(
+        `WITH kept AS (SELECT v.process_id, v.stage_id, v.duration_seconds AS d FROM ${s}.stage_visits v ${people ? `JOIN ${s}.opportunities o ON o.opportunity_id = v.opportunity_id` : ''} ${w}),
+         ranked AS (SELECT process_id, stage_id, d, row_number() OVER (PARTITION BY process_id, stage_id ORDER BY d) AS rn, count(*) OVER (PARTITION BY process_id, stage_id) AS n FROM kept)
+         SELECT process_id, stage_id, max(n)::int AS n, sum(d ORDER BY d) AS total,
+           max(d) FILTER (WHERE rn = n / 2) AS lower_middle, max(d) FILTER (WHERE rn = n / 2 + 1) AS upper_middle, max(d) FILTER (WHERE rn = (n + 1) / 2) AS middle,
+           max(d) FILTER (WHERE rn = (9 * n + 9) / 10) AS p90
+         FROM ranked GROUP BY process_id, stage_id`,
+        w.values,
+      );
+      const open = new Where('stage_id IS NOT NULL').eq('process_id', parsed.processId).eq('team_id', parsed.teamId).eq('owner_id', parsed.ownerId);
+      const openRows = await client.query(`SELECT process_id, stage_id, count(*)::int AS n, min(${ms('stage_entered_at')}) AS oldest FROM ${s}.opportunities ${open} GROUP BY process_id, stage_id`, open.values);
+      const keyOf = (row: { process_id: string; stage_id: string }) => state.catalog.processes.get(row.process_id)?.keyByStageId.get(row.stage_id);
+      const totals = new Map(counters.visitTotals.map(([key, count, sum]) => [key, { count, sum }]));
+      const done = new Map<number, StageDurationStats['completed']>();
+      for (const row of completed.rows) {
+        const key = keyOf(row);
+        if (key === undefined) continue;
+        const n: number = row.n;
+        const median = n % 2 === 1 ? row.middle : (row.lower_middle + row.upper_middle) / 2;
+        const sum = unfiltered ? totals.get(key)!.sum : row.total;
+        done.set(key, { count: n, meanSeconds: sum / n, medianSeconds: median, p90Seconds: row.p90 });
+      }
+      const opened = new Map<number, { n: number; oldest: number }>();
+      for (const row of openRows.rows) {
+        const key = keyOf(row);
+        if (key !== undefined) opened.set(key, { n: row.n, oldest: row.oldest });
+      }
+      return {
+        processes: processesOf(state.catalog, parsed.processId).map((process) => ({
+          processId: process.processId,
+          stages: stageOrderOf(process).map((key): StageDurationStats => {
+            const here = opened.get(key);
+            return {
+              stageId: state.catalog.stages[key]!.stageId,
+              completed: { ...(done.get(key) ?? { count: 0, meanSeconds: null, medianSeconds: null, p90Seconds: null }) },
+              open: { count: here?.n ?? 0, oldestAgeSeconds: here === undefined ? null : Math.max(0, nowMs - here.oldest) / 1000 },
+            };
+          }),
+        })),
+      };
+    });
+  }
+
+  async funnel(filter: AnalyticsFilter): Promise<FunnelResult> {
+    const parsed = parseFilter(filter);
+    return this.read(async ({ client, state }) => {
+      const w = new Where().eq('process_id', parsed.processId).eq('team_id', parsed.teamId).eq('owner_id', parsed.ownerId);
+      if (filter.from !== undefined) w.add(`opened_at >= ${w.param(isoOrNull(parsed.fromMs))}::timestamptz`);
+      if (filter.to !== undefined) w.add(`opened_at <= ${w.param(isoOrNull(parsed.toMs))}::timestamptz`);
+      const { rows } = await client.query(
+        `SELECT process_id, process_version, furthest_rank, ever_won, count(*)::int AS n FROM ${this.schema}.opportunities ${w} GROUP BY process_id, process_version, furthest_rank, ever_won`,
+        w.values,
+      );
+      const { catalog } = state;
+      // Per version: how many got at most to rank r, and how many were won (funnel.projection.ts).
+      const histograms = catalog.versions.map((version) => new Float64Array(version.stageKeys.length + 1));
+      for (const row of rows) {
+        const version = catalog.processes.get(row.process_id)!.versions.get(row.process_version)!;
+        const histogram = histograms[version.code]!;
+        histogram[row.ever_won ? histogram.length - 1 : row.furthest_rank] += row.n;
+      }
+      const reached = new Float64Array(catalog.stages.length);
+      const wonByProcess = new Map<string, number>();
+      catalog.versions.forEach((version, code) => {
+        const histogram = histograms[code]!;
+        let atOrAbove = histogram[histogram.length - 1]!;
+        const processId = version.process.processId;
+        wonByProcess.set(processId, (wonByProcess.get(processId) ?? 0) + atOrAbove);
+        for (let rank = version.stageKeys.length - 1; rank >= 0; rank--) {
+          atOrAbove += histogram[rank]!;
+          reached[version.stageKeys[rank]!]! += atOrAbove;
+        }
+      });
+      return {
+        processes: processesOf(catalog, parsed.processId).map((process) => {
+          const order = stageOrderOf(process);
+          const chainLength = process.latest ? process.latest.stageKeys.length : order.length;
+          const won = wonByProcess.get(process.processId) ?? 0;
+          const stages = order.map((key, index): FunnelStage => {
+            const here = reached[key]!;
+            let conversionToNext: number | null = null;
+            if (index < chainLength && here > 0) conversionToNext = (index === chainLength - 1 ? won : reached[order[index + 1]!]!) / here;
+            return { stageId: catalog.stages[key]!.stageId, reached: here, conversionToNext };
+          });
+          const last = chainLength > 0 ? reached[order[chainLength - 1]!]! : 0;
+          return { processId: process.processId, stages, won, conversionLastToWon: last > 0 ? won / last : null };
+        }),
+      };
+    });
+  }
+
+  async transitions(filter: AnalyticsFilter): Promise<TransitionsResult> {
+    const parsed = parseFilter(filter);
+    return this.read(async ({ client, state }, counters) => {
+      const s = this.schema;
+      let counts: Map<number, number>;
+      if (parsed.teamId === undefined && parsed.ownerId === undefined && !parsed.bounded) {
+        counts = new Map(counters.pairs.map(([, , count], pairNo) => [pairNo, count]));
+      } else {
+        const people = parsed.teamId !== undefined || parsed.ownerId !== undefined;
+        const w = new Where().eq('o.team_id', parsed.teamId).eq('o.owner_id', parsed.ownerId);
+        if (filter.from !== undefined) w.add(`t.occurred_at >= ${w.param(isoOrNull(parsed.fromMs))}::timestamptz`);
+        if (filter.to !== undefined) w.add(`t.occurred_at <= ${w.param(isoOrNull(parsed.toMs))}::timestamptz`);
+        const { rows } = await client.query(
+          `SELECT t.pair_no, count(*)::int AS n FROM ${s}.transitions t ${people ? `JOIN ${s}.opportunities o ON o.opportunity_id = t.opportunity_id` : ''} ${w} GROUP BY t.pair_no`,
+          w.values,
+        );
+        counts = new Map(rows.map((row) => [row.pair_no as number, row.n as number]));
+      }
+      const { catalog } = state;
+      const processes = processesOf(catalog, parsed.processId);
+      const matrices = new Map<string, Record<string, Record<string, number>>>();
+      for (const process of processes) matrices.set(process.processId, dictionary());
+      const idOf = (code: number): string => (code === WON_END ? 'won' : code === LOST_END ? 'lost' : catalog.stages[code]!.stageId);
+      counters.pairs.forEach(([from, to], pairNo) => {
+        const count = counts.get(pairNo) ?? 0;
+        if (count === 0 || (from < 0 && to < 0)) return; // closed twice: only a corrupt stream says so
+        const matrix = matrices.get(catalog.stages[from >= 0 ? from : to]!.processId);
+        if (matrix) (matrix[idOf(from)] ??= dictionary<number>())[idOf(to)] = count;
+      });
+      return {
+        processes: processes.map((process) => ({
+          processId: process.processId,
+          stages: stageOrderOf(process).map((key) => catalog.stages[key]!.stageId),
+          matrix: matrices.get(process.processId)!,
+        })),
+      };
+    });
+  }
+
+  /** Runs a query on one snapshot of the read side, with the catalog and counters of that snapshot. */
+  private async read<T>(query: (snapshot: Snapshot, counters: Counters) => Promise<T>): Promise<T> {
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw new ReadModelUnavailableError('PROJECTIONS.UNAVAILABLE', `The read models' PostgreSQL database cannot be reached (${(error as Error).message}); retry shortly.`);
+    }
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const cachedRevision = this.cached?.revision ?? -1;
+      const { rows } = await client.query(
+        `SELECT position, failed, state_revision, CASE WHEN state_revision <> $1 THEN state END AS state, counters FROM ${this.schema}.checkpoint`,
+        [cachedRevision],
+      );
+      const row = rows[0];
+      if (!row) throw new ReadModelUnavailableError('PROJECTIONS.UNAVAILABLE', `The schema ${this.schema} holds no read models yet; start the projector.`);
+      if (row.failed) throw new ReadModelUnavailableError('PROJECTIONS.FAILED', `The read models stopped (${row.failed}); an operator must fix the cause and rebuild them.`);
+      const revision = Number(row.state_revision);
+      if (revision !== cachedRevision) this.cached = { revision, state: row.state };
+      const saved = this.cached!.state;
+      const counters: Counters = row.counters ?? { pairs: [], visitTotals: [] };
+      const state = saved === null ? restoreReadSideState({ catalog: { stages: [], versions: [], processes: [] }, currencies: [], reasons: [] }, [], []) : this.stateOf(revision, saved);
+      return await query({ client, state, position: Number(row.position) }, counters);
+    } catch (error) {
+      if (error instanceof ReadModelUnavailableError || error instanceof RangeError) throw error;
+      const code = (error as { code?: string }).code;
+      // 42P01: the schema's tables are gone (a database reset); 08xxx / 57P0x: the connection or the server went away.
+      if (code === '42P01' || code?.startsWith('08') || code?.startsWith('57P')) {
+        throw new ReadModelUnavailableError('PROJECTIONS.UNAVAILABLE', `The read models in PostgreSQL cannot be read right now (${(error as Error).message}); retry shortly.`);
+      }
+      throw error;
+    } finally {
+      await client.query('COMMIT').catch(() => undefined);
+      client.release();
+    }
+  }
+
+  private parsedState?: { revision: number; state: ReadSideState };
+  private stateOf(revision: number, saved: SerializedReadSideState): ReadSideState {
+    if (this.parsedState?.revision !== revision) this.parsedState = { revision, state: restoreReadSideState(saved, [], []) };
+    return this.parsedState.state;
+  }
+
+  /** Each stage column's figures from the grouped rows (totals per stage, sums per currency). */
+  private stageFigures(state: ReadSideState, rows: readonly Record<string, unknown>[]): (key: number) => PipelineStage {
+    const figures = new Map<number, { n: number; amount: number; weighted: number; currencies: Map<string | null, [number, number]> }>();
+    const { catalog } = state;
+    const entryOf = (row: Record<string, unknown>) => {
+      const key = catalog.processes.get(row.process_id as string)!.keyByStageId.get(row.stage_id as string)!;
+      let entry = figures.get(key);
+      if (!entry) figures.set(key, (entry = { n: 0, amount: 0, weighted: 0, currencies: new Map() }));
+      return entry;
+    };
+    for (const row of rows) {
+      const entry = entryOf(row);
+      if (row.whole) Object.assign(entry, { n: row.n, amount: (row.amount as number | null) ?? 0, weighted: (row.weighted as number | null) ?? 0 });
+      else if (row.amount !== null) entry.currencies.set(row.currency as string | null, [row.amount as number, row.weighted as number]);
+    }
+    const perCurrency = (currencies: Map<string | null, [number, number]>, which: 0 | 1) => {
+      const result = dictionary<number>();
+      if (currencies.has(null)) result[NO_CURRENCY] = currencies.get(null)![which];
+      for (const currency of state.currencies) if (currencies.has(currency)) result[currency] = currencies.get(currency)![which];
+      return result;
+    };
+    return (key) => {
+      const info = catalog.stages[key]!;
+      const entry = figures.get(key);
+      return {
+        stageId: info.stageId,
+        name: info.name,
+        probability: info.probability,
+        count: entry?.n ?? 0,
+        amount: entry?.amount ?? 0,
+        amountsByCurrency: perCurrency(entry?.currencies ?? new Map(), 0),
+        weightedAmount: entry?.weighted ?? 0,
+        weightedAmountsByCurrency: perCurrency(entry?.currencies ?? new Map(), 1),
+      };
+    };
+  }
+
+  /** The cards of each stage column, longest in the stage first (ties by id), the first `cap` when capped. */
+  private async openCards(client: PoolClient, state: ReadSideState, where: Where, table: string, _order: string, cap: number | undefined): Promise<Map<number, PipelineOpportunity[]>> {
+    const limit = cap === undefined ? '' : `WHERE rn <= ${where.param(cap)}`;
+    const { rows } = await client.query(
+      `SELECT * FROM (SELECT opportunity_id, title, owner_id, team_id, amount, currency, ${ms('stage_entered_at')} AS entered_ms, process_id, stage_id,
+         row_number() OVER (PARTITION BY process_id, stage_id ORDER BY stage_entered_at, opportunity_id COLLATE "C") AS rn
+       FROM ${this.schema}.${table} ${where}) ranked ${limit} ORDER BY process_id, stage_id, rn`,
+      where.values,
+    );
+    const cards = new Map<number, PipelineOpportunity[]>();
+    for (const row of rows) {
+      const key = state.catalog.processes.get(row.process_id)!.keyByStageId.get(row.stage_id)!;
+      const list = cards.get(key) ?? [];
+      cards.set(key, list);
+      list.push({ ...cardOf(row), stageEnteredAt: Number.isFinite(row.entered_ms) ? new Date(row.entered_ms).toISOString() : '' });
+    }
+    return cards;
+  }
+}
+
+function cardOf(row: Record<string, unknown>) {
+  return {
+    id: row.opportunity_id as string,
+    title: row.title as string,
+    ownerId: (row.owner_id as string | null) ?? null,
+    teamId: (row.team_id as string | null) ?? null,
+    amount: (row.amount as number | null) ?? null,
+    currency: (row.currency as string | null) ?? null,
+  };
+}
+
+/** The grouping column of a win/loss query and whether a row belongs to a group at all. */
+function groupingOf(groupBy: WinLossGroupBy | undefined): [string, string] {
+  switch (groupBy) {
+    case undefined:
+      return ['NULL::text', 'false'];
+    case 'team':
+      return ['team_id', 'true'];
+    case 'owner':
+      return ['owner_id', 'true'];
+    case 'process':
+      return ['process_id', 'true'];
+    case 'reason':
+      return ['lost_reason', `status = 'lost'`];
+    case 'month':
+      return [`to_char(closed_at AT TIME ZONE 'UTC', 'YYYY-MM')`, 'true'];
+    default: {
+      const exhaustive: never = groupBy;
+      throw new Error(`Unknown groupBy ${String(exhaustive)}`);
+    }
+  }
+}

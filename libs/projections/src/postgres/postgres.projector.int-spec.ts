@@ -1,0 +1,131 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { getSQLiteEventStore, type EventStore } from '@stagecraft/event-store';
+import { Pool } from 'pg';
+import { inMemoryReference } from '../queries/analytics-queries.contract';
+import { historyArbitrary } from '../testing/history.arbitrary';
+import { describeWithPostgres, POSTGRES_TEST_URL, uniqueSchema } from '../testing/postgres.testing';
+import { PostgresAnalyticsQueries } from './postgres-analytics.queries';
+import { PostgresProjector } from './postgres.projector';
+
+const ROOT = join(__dirname, '..', '..', '..', '..');
+const RUNNER = join(__dirname, '..', 'testing', 'run-postgres-projector.ts');
+
+describeWithPostgres('the PostgreSQL projector', () => {
+  let dir: string;
+  let store: EventStore;
+  let pool: Pool;
+  const schemas: string[] = [];
+  const schema = () => {
+    const name = uniqueSchema('projector');
+    schemas.push(name);
+    return name;
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'stagecraft-pg-projector-'));
+    store = getSQLiteEventStore({ path: join(dir, 'events.db'), pollIntervalMs: 20 });
+    pool = new Pool({ connectionString: POSTGRES_TEST_URL, max: 2 });
+    // A few thousand events of random valid histories (fixed seed), noise included.
+    const [history] = fc.sample(historyArbitrary({ maxSteps: 1500 }), { seed: 1128, numRuns: 1 });
+    for (const event of history!.events) {
+      await store.appendToStream(event.stream, [{ id: crypto.randomUUID(), type: event.type, data: event.data as Record<string, unknown>, metadata: {} }], { expectedRevision: 'any' });
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const name of schemas) await pool.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
+    await pool.end();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const answers = async (queries: { pipeline: PostgresAnalyticsQueries['pipeline']; winLoss: PostgresAnalyticsQueries['winLoss']; stageDurations: PostgresAnalyticsQueries['stageDurations']; funnel: PostgresAnalyticsQueries['funnel']; transitions: PostgresAnalyticsQueries['transitions']; pipelineAsOf: PostgresAnalyticsQueries['pipelineAsOf'] }) =>
+    JSON.stringify([
+      await queries.pipeline({}, { includeOpportunities: true, closed: { outcomes: ['won', 'lost'], from: '2026-01-01T00:00:00Z', to: '2026-12-31T00:00:00Z', limit: 20 } }),
+      await queries.pipelineAsOf(Date.UTC(2026, 2, 1), {}, { includeOpportunities: true }),
+      await queries.winLoss({}, 'month'),
+      await queries.winLoss({ teamId: 't1' }, 'reason'),
+      await queries.stageDurations({}, '2026-12-01T00:00:00.000Z'),
+      await queries.stageDurations({ ownerId: 'ann', from: '2026-02-01T00:00:00Z' }, '2026-12-01T00:00:00.000Z'),
+      await queries.funnel({}),
+      await queries.transitions({ to: '2026-04-01T00:00:00Z' }),
+    ]);
+  const expected = async () => answers(inMemoryReference(await store.readAll({ maxCount: 1_000_000 })));
+  const queriesOn = (name: string) => new PostgresAnalyticsQueries(pool, name, { position: () => 0, waitFor: async () => true, status: () => [] });
+
+  const startRunner = (name: string, batch = 5): { child: ChildProcess; output: () => string; exited: Promise<number | null> } => {
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', RUNNER, join(dir, 'events.db'), name, String(batch)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', (chunk) => (output += chunk));
+    child.stderr!.on('data', (chunk) => (output += chunk));
+    return { child, output: () => output, exited: new Promise((resolve) => child.once('exit', resolve)) };
+  };
+  const until = async (check: () => boolean, what: string) => {
+    for (let i = 0; i < 600 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    if (!check()) throw new Error(`timed out waiting for ${what}`);
+  };
+
+  it('killed with SIGKILL at any point, resumes to exactly the figures of one uninterrupted run', async () => {
+    const name = schema();
+    const checkpoints: number[] = [];
+    for (const after of [3, 25, 60]) {
+      const run = startRunner(name);
+      // Killed once it has committed `after` more batches (mid-stream, between or during transactions).
+      await until(() => (run.output().match(/checkpoint \d+/g) ?? []).length >= after || run.output().includes('caught up'), 'progress');
+      run.child.kill('SIGKILL');
+      await run.exited;
+      const { rows } = await pool.query(`SELECT position FROM ${name}.checkpoint`);
+      checkpoints.push(Number(rows[0].position));
+    }
+    // It made progress between kills, and never past the log.
+    expect(checkpoints[0]).toBeGreaterThan(0);
+    expect(checkpoints[2]).toBeGreaterThanOrEqual(checkpoints[0]!);
+    const last = startRunner(name);
+    await until(() => last.output().includes('caught up'), 'catching up');
+    last.child.kill('SIGTERM');
+    await last.exited;
+    expect(await answers(queriesOn(name))).toBe(await expected());
+  }, 120_000);
+
+  it('lets one projector work per schema: a second one waits for the lock, then takes over where the first stopped', async () => {
+    const name = schema();
+    const first = new PostgresProjector(store, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 500 });
+    await first.start();
+    let waiting = false;
+    const second = new PostgresProjector(store, { url: POSTGRES_TEST_URL, schema: name }, { onWaitingForLock: () => (waiting = true) });
+    let started = false;
+    const starting = second.start().then(() => (started = true));
+    await until(() => waiting, 'the second projector to wait');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(started).toBe(false);
+    const head = await store.headPosition();
+    expect(first.position()).toBe(head);
+    await first.stop();
+    await starting;
+    expect(second.position()).toBe(head);
+    expect(await answers(queriesOn(name))).toBe(await expected());
+    await second.stop();
+  }, 60_000);
+
+  it('rebuilds into a shadow schema while the live one serves, and swaps it in with the same figures', async () => {
+    const name = schema();
+    const projector = new PostgresProjector(store, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 1000 });
+    await projector.start();
+    const before = await answers(queriesOn(name));
+    const progress: number[] = [];
+    const rebuilding = projector.rebuild('funnel', ({ position }) => progress.push(position));
+    expect(projector.status().every((status) => status.rebuilding)).toBe(true);
+    // The live schema answers while the shadow one fills.
+    expect(await answers(queriesOn(name))).toBe(before);
+    await rebuilding;
+    expect(progress.at(-1)).toBe(projector.position());
+    expect(await answers(queriesOn(name))).toBe(before);
+    const { rows } = await pool.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE $1`, [`${name}_%`]);
+    expect(rows).toEqual([]); // no shadow or retired schema left behind
+    await projector.stop();
+  }, 60_000);
+});

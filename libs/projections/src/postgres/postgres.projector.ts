@@ -1,0 +1,407 @@
+import { readAllPages, type EventStore, type StoredEvent } from '@stagecraft/event-store';
+import { Client, Pool } from 'pg';
+import { ALL_PROJECTIONS } from '../all-projections';
+import type { ReadModelKey } from '../projection.types';
+import type { ProjectionStatus, ReadModels } from '../runner/read-models.port';
+import { RunsElsewhereError } from '../runner/snapshot-follower';
+import { migrateReadSide } from './read-side.migrations';
+import { READ_SIDE_EVENT_TYPES } from './read-side.fold';
+import { FoldError, ReadSideWriter } from './read-side.writer';
+
+// The projector of the PostgreSQL read side: follows the event log and writes every read model's
+// rows, a batch of events and the checkpoint per transaction (read-side.writer.ts). One projector
+// per schema: it holds a session advisory lock on its own connection, and writes only through that
+// connection, so a second projector waits until the first is gone (and a projector whose
+// connection died has lost the lock and cannot write any more). Killed at any point, it resumes
+// from the last committed checkpoint: nothing counted twice, nothing skipped.
+
+/** The six read models live in one schema; their names stay the API's (status, rebuild). */
+export const READ_SIDE_NAMES = ALL_PROJECTIONS.map((projection) => projection.name);
+
+export interface PostgresReadSideSettings {
+  readonly url: string;
+  readonly schema: string;
+}
+
+export interface PostgresProjectorOptions {
+  /** Events per transaction while catching up. */
+  readonly batchSize?: number;
+  /** Opportunity records kept in memory between batches (the rest are read back). */
+  readonly cacheSize?: number;
+  /** Told while replaying up to the head (for progress bars). */
+  readonly onProgress?: (progress: { position: number; head: number }) => void;
+  /** Told once when another projector holds the schema's lock and this one waits. */
+  readonly onWaitingForLock?: () => void;
+}
+
+export const projectorLockKey = (schema: string) => `stagecraft-projector:${schema}`;
+
+/** A pool for the read side, with the schema name checked (it is spliced into SQL). */
+export function createReadSidePool(settings: PostgresReadSideSettings, max = 4): Pool {
+  assertSchemaName(settings.schema);
+  return new Pool({ connectionString: settings.url, max, application_name: 'stagecraft' });
+}
+
+export function assertSchemaName(schema: string): void {
+  if (!/^[a-z_][a-z0-9_]{0,39}$/.test(schema)) throw new Error(`Not a schema name Stagecraft uses: "${schema}"`);
+}
+
+export class PostgresProjector implements ReadModels {
+  private client?: Client;
+  private writer?: ReadSideWriter;
+  private readonly controller = new AbortController();
+  private loop?: Promise<void>;
+  private head = 0;
+  private logId = '';
+  private caughtUp = false;
+  private rebuilding = false;
+  private readonly waiters = new Set<{ position: number; resolve: (reached: boolean) => void }>();
+  /** Serialises live batches with a rebuild's final swap. */
+  private turn: Promise<unknown> = Promise.resolve();
+  private stopped?: string;
+  onFailure?: (reason: string) => void;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly settings: PostgresReadSideSettings,
+    private readonly options: PostgresProjectorOptions = {},
+  ) {
+    assertSchemaName(settings.schema);
+  }
+
+  /** Takes the lock (waiting for another projector to go), migrates, and follows the log; resolves once caught up. */
+  async start(): Promise<void> {
+    const client = new Client({ connectionString: this.settings.url, application_name: 'stagecraft-projector' });
+    await client.connect();
+    client.on('error', () => undefined); // a lost connection surfaces as the next query's error
+    this.client = client;
+    const key = projectorLockKey(this.settings.schema);
+    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [key]);
+    if (!rows[0]!.locked) {
+      this.options.onWaitingForLock?.();
+      await client.query('SELECT pg_advisory_lock(hashtext($1))', [key]);
+    }
+    await migrateReadSide(client as never, this.settings.schema);
+    this.writer = new ReadSideWriter(client, this.settings.schema, this.options.cacheSize);
+    await this.prepare(this.writer);
+    let markCaughtUp!: () => void;
+    const caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
+    this.loop = this.follow(markCaughtUp).catch((error: Error) => {
+      if (!this.controller.signal.aborted) {
+        this.stopped = `the event log could not be followed into PostgreSQL: ${error.message}`;
+        this.onFailure?.(this.stopped);
+      }
+      markCaughtUp();
+    });
+    await caughtUp;
+  }
+
+  async stop(): Promise<void> {
+    this.controller.abort();
+    await this.loop?.catch(() => undefined);
+    for (const waiter of this.waiters) waiter.resolve(false);
+    this.waiters.clear();
+    await this.client?.end().catch(() => undefined); // ends the session: the lock goes with it
+  }
+
+  model<Model>({ name }: ReadModelKey<Model>): Model {
+    throw new Error(`The ${name} read model lives in PostgreSQL (READ_MODELS_URL); ask the analytics queries`);
+  }
+
+  names(): string[] {
+    return [...READ_SIDE_NAMES];
+  }
+
+  position(): number {
+    return this.writer?.position ?? 0;
+  }
+
+  isCaughtUp(): boolean {
+    return this.caughtUp;
+  }
+
+  failure(): string | undefined {
+    return this.writer?.current.failed ?? this.stopped ?? undefined;
+  }
+
+  status(): ProjectionStatus[] {
+    const checkpoint = this.position();
+    const failed = this.failure();
+    return READ_SIDE_NAMES.map((name) => ({ name, checkpoint, lag: Math.max(0, this.head - checkpoint), rebuilding: this.rebuilding, ...(failed !== undefined ? { failed } : {}) }));
+  }
+
+  waitFor(position: number, timeoutMs: number): Promise<boolean> {
+    if (this.position() >= position) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = {
+        position,
+        resolve: (reached: boolean) => {
+          clearTimeout(timer);
+          this.waiters.delete(waiter);
+          resolve(reached);
+        },
+      };
+      const timer = setTimeout(() => waiter.resolve(false), timeoutMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  /**
+   * Rebuilds every read model from position 0 into a shadow schema while the live one serves,
+   * then swaps the two in one transaction (the API's queries name the schema, so the next one
+   * reads the rebuilt tables). `name` only says which read model was asked for: all six share the
+   * schema and are rebuilt together.
+   */
+  async rebuild(name: string, onProgress?: (progress: { position: number; head: number }) => void): Promise<void> {
+    if (!READ_SIDE_NAMES.includes(name)) throw new Error(`No projection "${name}"`);
+    if (this.rebuilding) throw new Error('The read models are already being rebuilt');
+    if (!this.writer) throw new Error('The projector has not started');
+    this.rebuilding = true;
+    try {
+      await rebuildIntoShadow(this.store, this.settings, {
+        target: () => this.position(),
+        onProgress: (progress) => onProgress?.({ ...progress, head: this.head }),
+        // The swap happens between two live batches; the live writer then reads the new schema back.
+        swap: (swapIn) => this.exclusively(async () => {
+          await swapIn();
+          await this.writer!.load();
+        }),
+        logId: () => this.logId,
+      });
+    } finally {
+      this.rebuilding = false;
+    }
+  }
+
+  private exclusively<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.turn.then(work, work);
+    this.turn = next.catch(() => undefined);
+    return next;
+  }
+
+  // Tables built from another log (the store was replaced, or restored from an older backup) are
+  // emptied and rebuilt rather than mixed with this one's events.
+  private async prepare(writer: ReadSideWriter): Promise<void> {
+    this.logId = (await this.store.readAll({ maxCount: 1 }))[0]?.id ?? '';
+    this.head = await this.store.headPosition();
+    const checkpoint = await writer.load();
+    if (checkpoint.position > 0 && (checkpoint.logId !== this.logId || checkpoint.position > this.head)) await writer.reset(this.logId);
+  }
+
+  private async follow(markCaughtUp: () => void): Promise<void> {
+    const writer = this.writer!;
+    const batchSize = this.options.batchSize ?? 2_000;
+    let batch: StoredEvent[] = [];
+    let passed = 0;
+    const flush = async () => {
+      if (batch.length === 0 && passed <= writer.position) return;
+      const events = batch;
+      batch = [];
+      if (this.logId === '' && events.length > 0) this.logId = events[0]!.id;
+      if (writer.current.failed) return; // stopped on an event: the tables stay as they were, visibly
+      try {
+        await this.exclusively(() => writer.apply(events, passed, this.logId));
+      } catch (error) {
+        if (!(error instanceof FoldError)) throw error;
+        await writer.fail(error.message);
+        this.onFailure?.(error.message);
+      }
+      if (!this.caughtUp) this.options.onProgress?.({ position: writer.position, head: this.head });
+      this.wakeWaiters();
+    };
+    // A small pump decouples reading from writing: while a batch commits, the next one gathers
+    // (bounded, so a fast store cannot fill memory).
+    const queue: ({ kind: 'event'; event: StoredEvent } | { kind: 'passed'; position: number; caughtUp: boolean })[] = [];
+    let wake: (() => void) | undefined;
+    let room: (() => void) | undefined;
+    let ended = false;
+    let failed: unknown;
+    const pump = (async () => {
+      try {
+        for await (const message of this.store.subscribeToAll({ fromPosition: writer.position, eventTypes: [...READ_SIDE_EVENT_TYPES], signal: this.controller.signal })) {
+          queue.push(message.type === 'event' ? { kind: 'event', event: message.event } : { kind: 'passed', position: message.position, caughtUp: message.type === 'caughtUp' });
+          wake?.();
+          while (queue.length >= batchSize * 2) await new Promise<void>((resolve) => (room = resolve));
+        }
+      } catch (error) {
+        if (!this.controller.signal.aborted) failed = error;
+      } finally {
+        ended = true;
+        wake?.();
+      }
+    })();
+    while (!this.controller.signal.aborted) {
+      if (queue.length === 0) {
+        if (failed) throw failed;
+        if (ended) break;
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+        continue;
+      }
+      let caughtUpNow = false;
+      while (queue.length > 0 && batch.length < batchSize) {
+        const message = queue.shift()!;
+        if (message.kind === 'event') {
+          if (message.event.position > writer.position) batch.push(message.event);
+          this.head = Math.max(this.head, message.event.position);
+        } else {
+          passed = Math.max(passed, message.position);
+          this.head = Math.max(this.head, message.position);
+          if (message.caughtUp) caughtUpNow = true;
+        }
+      }
+      room?.();
+      room = undefined;
+      if (batch.length > 0) passed = Math.max(passed, batch[batch.length - 1]!.position);
+      // While catching up, batches fill; once live, whatever has arrived is written at once.
+      if (batch.length >= batchSize || queue.length === 0 || caughtUpNow) await flush();
+      if (caughtUpNow && !this.caughtUp) {
+        this.caughtUp = true;
+        markCaughtUp();
+      }
+    }
+    await pump;
+  }
+
+  private wakeWaiters(): void {
+    const reached = this.position();
+    for (const waiter of [...this.waiters]) if (reached >= waiter.position) waiter.resolve(true);
+  }
+}
+
+/**
+ * Folds the whole log into `<schema>_rebuild` (dropped and made anew), chasing `target()` until
+ * it has it, then swaps it for the live schema in one transaction and drops the old one.
+ */
+export async function rebuildIntoShadow(
+  store: EventStore,
+  settings: PostgresReadSideSettings,
+  how: {
+    target: () => number;
+    onProgress?: (progress: { position: number }) => void;
+    swap: (swapIn: () => Promise<void>) => Promise<void>;
+    logId: () => string;
+    batchSize?: number;
+  },
+): Promise<number> {
+  const live = settings.schema;
+  const shadow = `${live}_rebuild`;
+  const client = new Client({ connectionString: settings.url, application_name: 'stagecraft-rebuild' });
+  await client.connect();
+  client.on('error', () => undefined);
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${shadow} CASCADE`);
+    await migrateReadSide(client as never, shadow);
+    const writer = new ReadSideWriter(client, shadow);
+    await writer.load();
+    let logId = how.logId();
+    const catchUp = async () => {
+      for await (const page of readAllPages(store, { afterPosition: writer.position, pageSize: how.batchSize ?? 5_000 })) {
+        const target = how.target();
+        const events = page.filter((event) => event.position <= target);
+        if (logId === '' && events.length > 0) logId = events[0]!.id;
+        await writer.apply(events, 0, logId);
+        how.onProgress?.({ position: writer.position });
+        if (page[page.length - 1]!.position >= target) break;
+      }
+    };
+    await catchUp();
+    let position = 0;
+    await how.swap(async () => {
+      // Between two live batches: fold what the live side took meanwhile, then swap.
+      await catchUp();
+      const target = how.target();
+      if (writer.position < target) await writer.apply([], target, logId);
+      position = writer.position;
+      const retired = `${live}_retired_${Date.now()}`;
+      await client.query('BEGIN');
+      try {
+        await client.query(`ALTER SCHEMA ${live} RENAME TO ${retired}`);
+        await client.query(`ALTER SCHEMA ${shadow} RENAME TO ${live}`);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      }
+      await client.query(`DROP SCHEMA ${retired} CASCADE`);
+    });
+    how.onProgress?.({ position });
+    return position;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * What an API instance serves from when another process projects (PROJECTIONS=external): the
+ * checkpoint, polled. Rebuilds run where the projector runs.
+ */
+export class PostgresReadSideFollower implements ReadModels {
+  private checkpoint = 0;
+  private failed?: string;
+  private head = 0;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly pool: Pool,
+    private readonly schema: string,
+    private readonly pollIntervalMs = 200,
+  ) {
+    assertSchemaName(schema);
+  }
+
+  async start(): Promise<void> {
+    await this.refresh().catch(() => undefined);
+    this.timer = setInterval(() => void this.refresh().catch(() => undefined), this.pollIntervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+  }
+
+  model<Model>({ name }: ReadModelKey<Model>): Model {
+    throw new Error(`The ${name} read model lives in PostgreSQL (READ_MODELS_URL); ask the analytics queries`);
+  }
+
+  names(): string[] {
+    return [...READ_SIDE_NAMES];
+  }
+
+  position(): number {
+    return this.failed === undefined ? this.checkpoint : 0;
+  }
+
+  failure(): string | undefined {
+    return this.failed;
+  }
+
+  status(): ProjectionStatus[] {
+    return READ_SIDE_NAMES.map((name) => ({ name, checkpoint: this.checkpoint, lag: Math.max(0, this.head - this.checkpoint), rebuilding: false, ...(this.failed !== undefined ? { failed: this.failed } : {}) }));
+  }
+
+  async waitFor(position: number, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.checkpoint >= position) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(25, this.pollIntervalMs)));
+      await this.refresh().catch(() => undefined);
+    }
+  }
+
+  async rebuild(): Promise<void> {
+    throw new RunsElsewhereError('Rebuilding the read models');
+  }
+
+  private async refresh(): Promise<void> {
+    this.head = await this.store.headPosition();
+    const { rows } = await this.pool.query<{ position: string; failed: string | null }>(`SELECT position, failed FROM ${this.schema}.checkpoint`).catch((error: { code?: string }) => {
+      if (error.code === '42P01') return { rows: [{ position: '0', failed: null }] }; // no projector has run yet
+      throw error;
+    });
+    this.checkpoint = Number(rows[0]?.position ?? 0);
+    this.failed = rows[0]?.failed ?? undefined;
+  }
+}

@@ -1,0 +1,582 @@
+import type { OpportunityDetails, OpportunityEvent, OpportunityOpened, ProcessMigrated } from '@stagecraft/opportunity';
+import { createProcessCatalog, recordProcessVersion, stageKeyOf, versionOf, PROCESS_STREAM_PREFIX, type CatalogVersion, type ProcessCatalog } from '../process-catalog';
+import { occurredAtMs, opportunityIdOf, STAGE_LIFE_EVENTS } from '../projection.helpers';
+import type { ProjectedEvent } from '../projection.types';
+import { deserializeCatalog, serializeCatalog, type SerializedCatalog } from './catalog.serialization';
+
+// The PostgreSQL read side's fold: what the six in-memory read models compute, event by event,
+// written as rows instead of kept in columns (docs/read-models-postgres.md). Each rule below
+// mirrors a projection file; where they say "stage key", "row order" or "code order" this keeps the
+// same numbers, so the queries can add floats in the same order and list keys in the same order as
+// the in-memory models do, and answer the same JSON to the last bit.
+//
+// Pure: the projector hands it the events of a batch and the current records of the opportunities
+// they touch, and writes what it returns (`ReadSideChanges`) in one transaction with the checkpoint.
+
+/** Events the read side reads (the store may filter on them). */
+export const READ_SIDE_EVENT_TYPES: readonly string[] = STAGE_LIFE_EVENTS;
+
+export type Outcome = 'open' | 'won' | 'lost';
+/** Transition ends that are not stages (transitions.projection.ts). */
+export const WON_END = -1;
+export const LOST_END = -2;
+
+/** One opportunity as the read side keeps it: a row of `opportunities`. */
+export interface OpportunityRecord {
+  readonly id: string;
+  /** Position of its opening in the log: the row order every in-memory model sums in. */
+  readonly openedPosition: number;
+  readonly processId: string;
+  /** Catalog version code of the version it runs on now. */
+  versionCode: number;
+  title: string;
+  teamId: string | null;
+  ownerId: string | null;
+  /** null: no amount. */
+  amount: number | null;
+  currency: string | null;
+  readonly openedMs: number;
+  /** The latest outcome; a reopening makes it open again. */
+  status: Outcome;
+  /** Stage key of the current stage; -1 while closed (pipeline.projection.ts). */
+  stageKey: number;
+  stageEnteredMs: number;
+  /** Probability of the current stage in its own version, read on entering it (or migrating). */
+  probability: number;
+  closedMs: number | null;
+  /** Reason of the latest loss; null when the latest outcome is not a loss. */
+  lostReason: string | null;
+  /** The latest win's amount (the event's, else the opportunity's); null: won without one. */
+  wonAmount: number | null;
+  wonCurrency: string | null;
+  /** Highest rank, in its own version's order, of any stage entered (funnel.projection.ts). */
+  maxRank: number;
+  everWon: boolean;
+  /** Visits so far; the open one (while stageKey ≥ 0) is number `visits`. */
+  visits: number;
+  /** The current board segment (stage-intervals.projection.ts): where it started; null while closed. */
+  segmentPosition: number | null;
+  segmentStartMs: number;
+  segmentProbability: number;
+  /** Position of the latest closing (a row of `outcomes`); null when never closed. */
+  lastClosingPosition: number | null;
+  updatedPosition: number;
+}
+
+export interface VisitRow {
+  readonly opportunityId: string;
+  readonly visitNo: number;
+  readonly processId: string;
+  readonly version: string;
+  readonly stageKey: number;
+  readonly enteredMs: number;
+  readonly leftMs: number | null;
+  /** Stage key, WON_END or LOST_END; null while open. */
+  readonly leftTo: number | null;
+  readonly seconds: number | null;
+  readonly endedPosition: number | null;
+  readonly teamId: string | null;
+  readonly ownerId: string | null;
+  readonly amount: number | null;
+  readonly currency: string | null;
+}
+
+export interface SegmentRow {
+  readonly startedPosition: number;
+  readonly opportunityId: string;
+  readonly processId: string;
+  readonly startMs: number;
+  readonly endMs: number | null;
+  readonly stageKey: number;
+  readonly probability: number;
+  readonly amount: number | null;
+  readonly currency: string | null;
+  readonly teamId: string | null;
+  readonly ownerId: string | null;
+  readonly enteredMs: number;
+  readonly title: string;
+}
+
+export interface TransitionRow {
+  readonly position: number;
+  readonly opportunityId: string;
+  readonly processId: string;
+  /** Stage key, WON_END or LOST_END. */
+  readonly from: number;
+  readonly to: number;
+  readonly kind: 'forward' | 'backward' | 'won' | 'lost' | 'reopened';
+  readonly atMs: number;
+  readonly pairNo: number;
+}
+
+export interface OutcomeRow {
+  readonly position: number;
+  readonly opportunityId: string;
+  readonly processId: string;
+  readonly outcome: 'won' | 'lost';
+  /** Stage key it closed from; -1 when it was already closed (a log that breaks the rules). */
+  readonly stageKey: number;
+  readonly reason: string | null;
+  readonly amount: number | null;
+  readonly currency: string | null;
+  readonly closedMs: number;
+  readonly teamId: string | null;
+  readonly ownerId: string | null;
+}
+
+export interface TransitionPair {
+  readonly pairNo: number;
+  readonly from: number;
+  readonly to: number;
+  count: number;
+}
+
+/**
+ * Everything besides the rows of opportunities: small (it grows with processes, stages, currencies
+ * and reasons, never with events), kept by the projector in memory and saved with each checkpoint.
+ */
+export interface ReadSideState {
+  readonly catalog: ProcessCatalog;
+  /** Currencies and lost reasons in order of first appearance: the order of keys in the API's maps. */
+  readonly currencies: string[];
+  readonly reasons: string[];
+  /** Transition pairs in order of first appearance: the order of the matrix's keys. */
+  readonly pairs: TransitionPair[];
+  readonly pairByKey: Map<number, TransitionPair>;
+  /** Per stage key: completed visits and their seconds added in the order they ended (the unfiltered mean). */
+  readonly visitTotals: Map<number, { count: number; sum: number }>;
+}
+
+export interface SerializedReadSideState {
+  readonly catalog: SerializedCatalog;
+  readonly currencies: readonly string[];
+  readonly reasons: readonly string[];
+}
+
+export const createReadSideState = (): ReadSideState => ({ catalog: createProcessCatalog(), currencies: [], reasons: [], pairs: [], pairByKey: new Map(), visitTotals: new Map() });
+
+export function serializeReadSideState(state: ReadSideState): SerializedReadSideState {
+  return { catalog: serializeCatalog(state.catalog), currencies: [...state.currencies], reasons: [...state.reasons] };
+}
+
+export function restoreReadSideState(
+  saved: SerializedReadSideState,
+  pairs: readonly TransitionPair[],
+  totals: readonly { stageKey: number; count: number; sum: number }[],
+): ReadSideState {
+  const state: ReadSideState = {
+    catalog: deserializeCatalog(saved.catalog),
+    currencies: [...saved.currencies],
+    reasons: [...saved.reasons],
+    pairs: [...pairs].sort((a, b) => a.pairNo - b.pairNo).map((pair) => ({ ...pair })),
+    pairByKey: new Map(),
+    visitTotals: new Map(totals.map(({ stageKey, count, sum }) => [stageKey, { count, sum }])),
+  };
+  for (const pair of state.pairs) state.pairByKey.set(pairKey(pair.from, pair.to), pair);
+  return state;
+}
+
+// Stage keys stay far below 2^21 (as in transitions.projection.ts).
+const pairKey = (from: number, to: number) => (from + 2) * 2_097_152 + (to + 2);
+
+/** What a batch changed: written by the projector in one transaction with the checkpoint. */
+export interface ReadSideChanges {
+  readonly opportunities: Map<string, OpportunityRecord>;
+  /** By `opportunityId/visitNo`: the visit as it stands after the batch. */
+  readonly visits: Map<string, VisitRow>;
+  /** By started position. */
+  readonly segments: Map<number, SegmentRow>;
+  readonly transitions: TransitionRow[];
+  readonly outcomes: OutcomeRow[];
+  /** Closings (positions) reopened, with when. */
+  readonly reopened: Map<number, number>;
+  /** Pair numbers whose count changed. */
+  readonly pairs: Set<number>;
+  readonly visitTotals: Set<number>;
+  /** The catalog or the code lists changed (saved with the checkpoint). */
+  catalogChanged: boolean;
+}
+
+export const emptyChanges = (): ReadSideChanges => ({
+  opportunities: new Map(),
+  visits: new Map(),
+  segments: new Map(),
+  transitions: [],
+  outcomes: [],
+  reopened: new Map(),
+  pairs: new Set(),
+  visitTotals: new Set(),
+  catalogChanged: false,
+});
+
+/** Ids of the opportunities a batch touches, so the projector can load their records first. */
+export function opportunityIdsOf(events: readonly ProjectedEvent[]): Set<string> {
+  const ids = new Set<string>();
+  for (const event of events) {
+    if (!READ_SIDE_EVENT_TYPES.includes(event.type) || event.type === 'ProcessVersionRecorded') continue;
+    const id = opportunityIdOf(event as unknown as { stream: string; data: { opportunityId?: unknown } });
+    if (id !== undefined) ids.add(id);
+  }
+  return ids;
+}
+
+type Lookup = (id: string) => OpportunityRecord | undefined;
+
+/**
+ * Folds one event. `lookup` answers the records of opportunities already opened (from the
+ * projector's cache or the database); new and changed records land in `changes.opportunities`,
+ * which the caller also consults first.
+ */
+export function foldEvent(state: ReadSideState, changes: ReadSideChanges, lookup: Lookup, event: ProjectedEvent): void {
+  if (!READ_SIDE_EVENT_TYPES.includes(event.type)) return;
+  if (event.type === 'ProcessVersionRecorded') {
+    if (!event.stream.startsWith(PROCESS_STREAM_PREFIX)) return;
+    recordProcessVersion(state.catalog, event.data as never);
+    changes.catalogChanged = true;
+    return;
+  }
+  const id = opportunityIdOf(event as unknown as { stream: string; data: { opportunityId?: unknown } });
+  if (id === undefined) return;
+  const typed = event as unknown as OpportunityEvent & { position: number };
+  const at = occurredAtMs(typed);
+  const known = changes.opportunities.get(id) ?? lookup(id);
+  if (typed.type === 'OpportunityOpened') {
+    if (known) return; // the first opening stands
+    opened(state, changes, typed as OpportunityOpened & { position: number }, at);
+    return;
+  }
+  if (!known) return; // an opportunity never opened
+  const record = known;
+  changes.opportunities.set(id, record);
+  record.updatedPosition = event.position;
+  const fold = new RecordFold(state, changes, record, event.position, at);
+  switch (typed.type) {
+    case 'StageChanged':
+      fold.enter(typed.data.to, typed.data.direction === 'backward' ? 'backward' : 'forward');
+      break;
+    case 'OpportunityWon':
+      fold.close('won', typed.data.amount, undefined);
+      break;
+    case 'OpportunityLost':
+      fold.close('lost', undefined, typed.data.reason);
+      break;
+    case 'OpportunityReopened':
+      fold.reopen(typed.data.stage);
+      break;
+    case 'OpportunityDetailsChanged':
+      fold.details(typed.data);
+      break;
+    case 'ProcessMigrated':
+      fold.migrate(typed.data);
+      break;
+    default:
+      break;
+  }
+}
+
+function opened(state: ReadSideState, changes: ReadSideChanges, event: OpportunityOpened & { position: number }, at: number): void {
+  const { data } = event;
+  const { catalog } = state;
+  const versionsBefore = catalog.versions.length;
+  const stagesBefore = catalog.stages.length;
+  const version = versionOf(catalog, data.processId, data.processVersion);
+  const key = stageKeyOf(catalog, version, data.stage);
+  changes.catalogChanged ||= catalog.versions.length !== versionsBefore || catalog.stages.length !== stagesBefore;
+  const currency = typeof data.currency === 'string' ? data.currency : null;
+  if (currency !== null) encode(state, changes, state.currencies, currency);
+  const record: OpportunityRecord = {
+    id: data.opportunityId,
+    openedPosition: event.position,
+    processId: data.processId,
+    versionCode: version.code,
+    title: data.title,
+    teamId: typeof data.teamId === 'string' ? data.teamId : null,
+    ownerId: typeof data.ownerId === 'string' ? data.ownerId : null,
+    amount: typeof data.amount === 'number' ? data.amount : null,
+    currency,
+    openedMs: at,
+    status: 'open',
+    stageKey: key,
+    stageEnteredMs: at,
+    probability: version.probabilityByKey.get(key) ?? 0,
+    closedMs: null,
+    lostReason: null,
+    wonAmount: null,
+    wonCurrency: null,
+    maxRank: version.rankByKey.get(key)!,
+    everWon: false,
+    visits: 1,
+    segmentPosition: null,
+    segmentStartMs: at,
+    segmentProbability: 0,
+    lastClosingPosition: null,
+    updatedPosition: event.position,
+  };
+  changes.opportunities.set(record.id, record);
+  const fold = new RecordFold(state, changes, record, event.position, at);
+  fold.putOpenVisit();
+  fold.startSegment();
+}
+
+function encode(_state: ReadSideState, changes: ReadSideChanges, codes: string[], value: string): void {
+  if (codes.includes(value)) return;
+  codes.push(value);
+  changes.catalogChanged = true;
+}
+
+/** The changes one event makes to one opportunity's record and rows. */
+class RecordFold {
+  constructor(
+    private readonly state: ReadSideState,
+    private readonly changes: ReadSideChanges,
+    private readonly record: OpportunityRecord,
+    private readonly position: number,
+    private readonly at: number,
+  ) {}
+
+  private get version(): CatalogVersion {
+    return this.state.catalog.versions[this.record.versionCode]!;
+  }
+
+  private keyOf(stageId: string): number {
+    const { catalog } = this.state;
+    const before = catalog.stages.length;
+    const versionBefore = this.version.stageKeys.length;
+    const key = stageKeyOf(catalog, this.version, stageId);
+    this.changes.catalogChanged ||= catalog.stages.length !== before || this.version.stageKeys.length !== versionBefore;
+    return key;
+  }
+
+  /** StageChanged: the visit ends, the next begins; a transition; a new board segment. */
+  enter(stageId: string, direction: 'forward' | 'backward'): void {
+    const key = this.keyOf(stageId);
+    this.endVisit(key);
+    this.transition(key, direction);
+    this.endSegment();
+    this.setStage(key);
+    this.record.visits += 1;
+    this.putOpenVisit();
+    this.startSegment();
+  }
+
+  reopen(stageId: string): void {
+    const { record } = this;
+    const key = this.keyOf(stageId);
+    if (record.lastClosingPosition !== null && record.stageKey < 0) this.changes.reopened.set(record.lastClosingPosition, this.at);
+    this.transition(key, 'reopened');
+    this.endSegment();
+    this.setStage(key);
+    record.status = 'open';
+    // A reopening starts a visit without ending one: a visit open before it (only in a log that
+    // breaks the rules) is left as it was, as stage-durations.projection.ts leaves it.
+    record.visits += 1;
+    this.putOpenVisit();
+    this.startSegment();
+  }
+
+  close(outcome: 'won' | 'lost', eventAmount: number | undefined, reason: string | undefined): void {
+    const { record, state } = this;
+    const end = outcome === 'won' ? WON_END : LOST_END;
+    const closedFrom = record.stageKey;
+    this.endVisit(end);
+    this.transition(end, outcome);
+    this.endSegment();
+    record.stageKey = -1;
+    record.status = outcome;
+    record.closedMs = this.at;
+    if (outcome === 'won') {
+      record.everWon = true;
+      record.lostReason = null;
+      // Won without an amount (none on the event, none on the opportunity): adds nothing.
+      const amount = typeof eventAmount === 'number' ? eventAmount : record.amount;
+      record.wonAmount = amount;
+      record.wonCurrency = amount === null ? null : record.currency;
+    } else {
+      record.lostReason = typeof reason === 'string' ? reason : null;
+      if (record.lostReason !== null) encode(state, this.changes, state.reasons, record.lostReason);
+    }
+    record.lastClosingPosition = this.position;
+    this.changes.outcomes.push({
+      position: this.position,
+      opportunityId: record.id,
+      processId: record.processId,
+      outcome,
+      stageKey: closedFrom,
+      reason: outcome === 'lost' ? record.lostReason : null,
+      amount: outcome === 'won' ? record.wonAmount : record.amount,
+      currency: record.currency,
+      closedMs: this.at,
+      teamId: record.teamId,
+      ownerId: record.ownerId,
+    });
+  }
+
+  details(data: Partial<OpportunityDetails>): void {
+    const { record, state } = this;
+    let changed = false;
+    if (typeof data.teamId === 'string' && data.teamId !== record.teamId) {
+      record.teamId = data.teamId;
+      changed = true;
+    }
+    if (typeof data.ownerId === 'string' && data.ownerId !== record.ownerId) {
+      record.ownerId = data.ownerId;
+      changed = true;
+    }
+    if (data.amount !== undefined && data.amount !== record.amount) {
+      record.amount = typeof data.amount === 'number' ? data.amount : null;
+      changed = true;
+    }
+    if (data.currency !== undefined) {
+      const currency = typeof data.currency === 'string' ? data.currency : null;
+      if (currency !== null) encode(state, this.changes, state.currencies, currency);
+      if (currency !== record.currency) changed = true;
+      record.currency = currency;
+    }
+    if (data.title !== undefined && data.title !== record.title) {
+      record.title = data.title;
+      changed = true;
+    }
+    if (record.stageKey >= 0) {
+      this.putOpenVisit();
+      if (changed) {
+        this.endSegment();
+        this.startSegment();
+      }
+    }
+  }
+
+  migrate(data: ProcessMigrated['data']): void {
+    const { record, state } = this;
+    const { catalog } = state;
+    const from = this.version;
+    const versionsBefore = catalog.versions.length;
+    const version = versionOf(catalog, from.process.processId, data.toVersion);
+    this.changes.catalogChanged ||= catalog.versions.length !== versionsBefore;
+    record.versionCode = version.code;
+    const key = this.keyOf(data.toStage);
+    // Funnel: how far it got carries over, by stage id or through the mapping, when the new version has it.
+    const oldRank = record.maxRank;
+    const furthest = oldRank >= 0 ? catalog.stages[from.stageKeys[oldRank]!]!.stageId : undefined;
+    let rank = version.rankByKey.get(key)!;
+    if (furthest !== undefined) {
+      const mapped = Object.hasOwn(data.stageMapping, furthest) ? data.stageMapping[furthest]! : furthest;
+      const mappedKey = version.keyByStageId.get(mapped);
+      if (mappedKey !== undefined) rank = Math.max(rank, version.rankByKey.get(mappedKey)!);
+    }
+    record.maxRank = rank;
+    if (record.stageKey < 0) return;
+    // The visit goes on (same entry time) under the mapped stage, weighted by the new version.
+    record.stageKey = key;
+    record.probability = version.probabilityByKey.get(key) ?? 0;
+    this.putOpenVisit();
+    this.endSegment();
+    this.startSegment();
+  }
+
+  private setStage(key: number): void {
+    const { record } = this;
+    record.stageKey = key;
+    record.probability = this.version.probabilityByKey.get(key) ?? 0;
+    record.stageEnteredMs = this.at;
+    const rank = this.version.rankByKey.get(key)!;
+    if (rank > record.maxRank) record.maxRank = rank;
+  }
+
+  /** The open visit as it stands (its team, owner and amount are the current ones until it ends). */
+  putOpenVisit(): void {
+    const { record } = this;
+    this.changes.visits.set(`${record.id}/${record.visits}`, {
+      opportunityId: record.id,
+      visitNo: record.visits,
+      processId: record.processId,
+      version: this.version.version,
+      stageKey: record.stageKey,
+      enteredMs: record.stageEnteredMs,
+      leftMs: null,
+      leftTo: null,
+      seconds: null,
+      endedPosition: null,
+      teamId: record.teamId,
+      ownerId: record.ownerId,
+      amount: record.amount,
+      currency: record.currency,
+    });
+  }
+
+  private endVisit(to: number): void {
+    const { record, state } = this;
+    const key = record.stageKey;
+    if (key < 0) return;
+    const seconds = (this.at - record.stageEnteredMs) / 1000;
+    this.changes.visits.set(`${record.id}/${record.visits}`, {
+      opportunityId: record.id,
+      visitNo: record.visits,
+      processId: record.processId,
+      version: this.version.version,
+      stageKey: key,
+      enteredMs: record.stageEnteredMs,
+      leftMs: this.at,
+      leftTo: to,
+      seconds,
+      endedPosition: this.position,
+      teamId: record.teamId,
+      ownerId: record.ownerId,
+      amount: record.amount,
+      currency: record.currency,
+    });
+    let totals = state.visitTotals.get(key);
+    if (!totals) state.visitTotals.set(key, (totals = { count: 0, sum: 0 }));
+    totals.count += 1;
+    totals.sum += seconds;
+    this.changes.visitTotals.add(key);
+  }
+
+  private transition(to: number, kind: TransitionRow['kind']): void {
+    const { record, state } = this;
+    const from = record.stageKey >= 0 ? record.stageKey : record.status === 'won' ? WON_END : LOST_END;
+    const key = pairKey(from, to);
+    let pair = state.pairByKey.get(key);
+    if (!pair) {
+      pair = { pairNo: state.pairs.length, from, to, count: 0 };
+      state.pairs.push(pair);
+      state.pairByKey.set(key, pair);
+    }
+    pair.count += 1;
+    this.changes.pairs.add(pair.pairNo);
+    this.changes.transitions.push({ position: this.position, opportunityId: record.id, processId: record.processId, from, to, kind, atMs: this.at, pairNo: pair.pairNo });
+  }
+
+  startSegment(): void {
+    const { record } = this;
+    record.segmentPosition = this.position;
+    record.segmentStartMs = this.at;
+    record.segmentProbability = this.version.probabilityByKey.get(record.stageKey) ?? 0;
+    this.changes.segments.set(this.position, this.segmentRow(null));
+  }
+
+  private endSegment(): void {
+    const { record } = this;
+    if (record.segmentPosition === null) return;
+    this.changes.segments.set(record.segmentPosition, this.segmentRow(this.at));
+    record.segmentPosition = null;
+  }
+
+  private segmentRow(endMs: number | null): SegmentRow {
+    const { record } = this;
+    return {
+      startedPosition: record.segmentPosition!,
+      opportunityId: record.id,
+      processId: record.processId,
+      startMs: record.segmentStartMs,
+      endMs,
+      stageKey: record.stageKey,
+      probability: record.segmentProbability,
+      amount: record.amount,
+      currency: record.currency,
+      teamId: record.teamId,
+      ownerId: record.ownerId,
+      enteredMs: record.stageEnteredMs,
+      title: record.title,
+    };
+  }
+}

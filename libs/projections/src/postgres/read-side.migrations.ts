@@ -1,0 +1,421 @@
+import type { PoolClient } from 'pg';
+
+// The read side's relational schema, versioned: each migration runs once per schema, in order, in
+// one transaction, recorded in <schema>.schema_migrations. Never edit a shipped migration: add the
+// next one. Every table and column says what it holds (COMMENT ON), for the analysts who query it
+// with psql or a BI tool; docs/read-models-postgres.md describes the same, with examples.
+//
+// Times of business (occurredAt) are timestamptz. Amounts are double precision: the API adds them
+// as JavaScript numbers in a fixed order, and the queries add them in that same order.
+
+export interface ReadSideMigration {
+  readonly version: number;
+  readonly name: string;
+  sql(schema: string): string;
+}
+
+const comments = (schema: string, table: string, about: string, columns: Record<string, string>) =>
+  [
+    `COMMENT ON TABLE ${schema}.${table} IS ${literal(about)};`,
+    ...Object.entries(columns).map(([column, text]) => `COMMENT ON COLUMN ${schema}.${table}.${column} IS ${literal(text)};`),
+  ].join('\n');
+
+const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+
+export const READ_SIDE_MIGRATIONS: readonly ReadSideMigration[] = [
+  {
+    version: 1,
+    name: 'read models: opportunities, stage visits, outcomes, transitions, board segments, the process catalog, views',
+    sql: (s) => `
+CREATE TABLE ${s}.checkpoint (
+  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  position bigint NOT NULL DEFAULT 0,
+  log_id text NOT NULL DEFAULT '',
+  failed text,
+  state jsonb,
+  state_revision bigint NOT NULL DEFAULT 0,
+  counters jsonb,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+INSERT INTO ${s}.checkpoint DEFAULT VALUES;
+${comments(s, 'checkpoint', 'Where the projector is in the event log. One row, written in the same transaction as every batch of rows it describes: the tables hold exactly the events up to position, nothing twice, nothing skipped.', {
+  singleton: 'Always true: the table has one row.',
+  position: 'The last global log position folded into these tables.',
+  log_id: 'Id of the first event of the log these tables were built from; tables built from another log are rebuilt, never mixed.',
+  failed: 'Why the projector stopped on an event (it then serves no new figures), or null.',
+  state: "The projector's small state: the process catalog (stage keys, orders, ranks) and the currencies and lost reasons in order of first appearance. The API reads it to order its answers exactly as the in-memory models do.",
+  state_revision: 'Increases whenever state changes (so readers can cache it).',
+  counters: "The projector's running counters by stage key: transition pairs in order of first appearance and completed visits per stage with their seconds added in the order they ended (transition_pairs and stage_visit_totals show the same by stage id).",
+  updated_at: 'When the last batch was written (wall clock of the database).',
+})}
+
+CREATE TABLE ${s}.processes (
+  process_id text PRIMARY KEY,
+  latest_version text
+);
+${comments(s, 'processes', 'Every sales process seen in the log.', {
+  process_id: 'The process id (config/processes/<id>.yaml).',
+  latest_version: 'The version recorded last: new opportunities open on it, and its stage order leads every report. Null when no version was recorded (only opportunities named it).',
+})}
+
+CREATE TABLE ${s}.process_versions (
+  process_id text NOT NULL,
+  version text NOT NULL,
+  recorded boolean NOT NULL,
+  PRIMARY KEY (process_id, version)
+);
+${comments(s, 'process_versions', 'Every version of a process definition (a hash of its content) recorded in the log or named by an opportunity.', {
+  process_id: 'The process.',
+  version: 'The version: a hash of the definition.',
+  recorded: 'False while only opportunities name the version (a log that breaks the promise that versions are recorded first).',
+})}
+
+CREATE TABLE ${s}.stages (
+  process_id text NOT NULL,
+  stage_id text NOT NULL,
+  name text NOT NULL,
+  probability double precision NOT NULL,
+  display_order integer NOT NULL,
+  in_chain boolean NOT NULL,
+  PRIMARY KEY (process_id, stage_id)
+);
+${comments(s, 'stages', 'Every stage of every process across all its versions, in the order the API lists them.', {
+  process_id: 'The process.',
+  stage_id: 'The stage id (identity across versions).',
+  name: 'Name in the most recently recorded version that has the stage.',
+  probability: 'Probability (0-100) in the most recently recorded version that has the stage: what the board shows beside the stage.',
+  display_order: 'Position in reports, from 0: the latest version\'s stages in its order, then stages only older versions have, in order of first appearance.',
+  in_chain: 'Whether the stage belongs to the latest version (the funnel\'s conversion chain).',
+})}
+
+CREATE TABLE ${s}.version_stages (
+  process_id text NOT NULL,
+  version text NOT NULL,
+  stage_id text NOT NULL,
+  rank integer NOT NULL,
+  probability double precision NOT NULL,
+  PRIMARY KEY (process_id, version, stage_id)
+);
+${comments(s, 'version_stages', 'The stages of each process version in that version\'s order.', {
+  process_id: 'The process.',
+  version: 'The version.',
+  stage_id: 'The stage.',
+  rank: 'Position of the stage in this version, from 0 (what "later" means in the funnel).',
+  probability: 'Probability (0-100) of the stage in this version: each open opportunity is weighted by its own version\'s.',
+})}
+
+CREATE TABLE ${s}.opportunities (
+  opportunity_id text PRIMARY KEY,
+  opened_position bigint NOT NULL,
+  process_id text NOT NULL,
+  process_version text NOT NULL,
+  title text NOT NULL,
+  team_id text,
+  owner_id text,
+  amount double precision,
+  currency text,
+  opened_at timestamptz,
+  status text NOT NULL CHECK (status IN ('open', 'won', 'lost')),
+  stage_id text,
+  stage_entered_at timestamptz,
+  probability double precision NOT NULL,
+  closed_at timestamptz,
+  lost_reason text,
+  won_amount double precision,
+  won_currency text,
+  furthest_rank integer NOT NULL,
+  ever_won boolean NOT NULL,
+  visits integer NOT NULL,
+  segment_started_position bigint,
+  segment_started_at timestamptz,
+  segment_probability double precision NOT NULL,
+  last_closing_position bigint,
+  updated_position bigint NOT NULL
+);
+CREATE UNIQUE INDEX opportunities_row_order ON ${s}.opportunities (opened_position);
+CREATE INDEX opportunities_open_by_stage ON ${s}.opportunities (process_id, stage_id, stage_entered_at, opportunity_id COLLATE "C") WHERE stage_id IS NOT NULL;
+CREATE INDEX opportunities_closed ON ${s}.opportunities (closed_at) WHERE status <> 'open';
+CREATE INDEX opportunities_team ON ${s}.opportunities (team_id);
+CREATE INDEX opportunities_owner ON ${s}.opportunities (owner_id);
+${comments(s, 'opportunities', 'One row per opportunity: how it stands now (after the last event folded in, see checkpoint.position).', {
+  opportunity_id: 'The opportunity id.',
+  opened_position: 'Global log position of its OpportunityOpened event (the API adds figures in this order).',
+  process_id: 'Its process.',
+  process_version: 'The process version it runs on now (the one it opened with, until a migration moved it).',
+  title: 'Current title.',
+  team_id: 'Current team (the API filters and groups by the current team). Null: none.',
+  owner_id: 'Current owner. Null: none.',
+  amount: 'Current amount, in currency. Null: no amount (counted, adds nothing).',
+  currency: 'Current currency code as the client wrote it. Null: none (the API sums such amounts under "unspecified").',
+  opened_at: 'When it was opened (business time, occurredAt).',
+  status: 'open, won or lost: its latest outcome (a reopened opportunity is open).',
+  stage_id: 'The stage it is in while on the board; null while closed.',
+  stage_entered_at: 'When it entered its current (or, when closed, last) stage, business time. A process migration keeps it.',
+  probability: 'Probability (0-100) of stage_id in its own process version: amount * probability / 100 is its weighted amount.',
+  closed_at: 'When it was last won or lost (business time); also kept after a reopening.',
+  lost_reason: 'Reason of the latest loss while status = lost; null otherwise.',
+  won_amount: 'Amount counted for its latest win: the win event\'s, else the opportunity\'s then. Null: won without an amount.',
+  won_currency: 'Currency of won_amount (the opportunity\'s at the win). Null with an amount: "unspecified".',
+  furthest_rank: 'Highest rank (version_stages.rank, in its current version) of any stage it entered: the funnel counts it as having reached every stage up to it.',
+  ever_won: 'Whether it was ever won, whatever happened after (the funnel counts it as having passed every stage).',
+  visits: 'Number of stage visits so far (stage_visits.visit_no of the latest).',
+  segment_started_position: 'Bookkeeping: board_segments.started_position of its current segment; null while closed.',
+  segment_started_at: 'Bookkeeping: when its current board segment began.',
+  segment_probability: 'Bookkeeping: the probability its current board segment carries.',
+  last_closing_position: 'outcomes.closing_position of its latest win or loss; null when never closed.',
+  updated_position: 'Global log position of the last event that changed this row.',
+})}
+
+CREATE TABLE ${s}.stage_visits (
+  opportunity_id text NOT NULL,
+  visit_no integer NOT NULL,
+  process_id text NOT NULL,
+  process_version text NOT NULL,
+  stage_id text NOT NULL,
+  entered_at timestamptz,
+  left_at timestamptz,
+  left_to text,
+  duration_seconds double precision,
+  ended_position bigint,
+  team_id text,
+  owner_id text,
+  amount double precision,
+  currency text,
+  PRIMARY KEY (opportunity_id, visit_no)
+);
+CREATE INDEX stage_visits_completed ON ${s}.stage_visits (process_id, stage_id, duration_seconds) WHERE left_at IS NOT NULL;
+CREATE INDEX stage_visits_left_at ON ${s}.stage_visits (left_at) WHERE left_at IS NOT NULL;
+${comments(s, 'stage_visits', 'One row per visit of an opportunity to a stage: from the event that entered it (opened, moved, reopened) to the one that left it (moved, won, lost). A move back makes a new visit. A process migration relabels the open visit (same entry time); completed visits keep their stage.', {
+  opportunity_id: 'The opportunity.',
+  visit_no: 'Its visits numbered from 1 in order.',
+  process_id: 'The process.',
+  process_version: 'The version the opportunity ran on during the visit (at its end, or now while open).',
+  stage_id: 'The stage visited.',
+  entered_at: 'When the visit began (business time).',
+  left_at: 'When it ended; null while the opportunity is still in the stage.',
+  left_to: 'Where it went: a stage id, won or lost; null while open.',
+  duration_seconds: 'left_at - entered_at in seconds; null while open. The API\'s stage durations are over these.',
+  ended_position: 'Global log position of the event that ended the visit.',
+  team_id: 'The opportunity\'s team during the visit (at its end, or now while open). The API filters by the opportunity\'s current team instead (opportunities.team_id).',
+  owner_id: 'The owner during the visit (at its end, or now while open).',
+  amount: 'The amount during the visit (at its end, or now while open).',
+  currency: 'The currency during the visit.',
+})}
+
+CREATE TABLE ${s}.stage_visit_totals (
+  process_id text NOT NULL,
+  stage_id text NOT NULL,
+  completed bigint NOT NULL,
+  seconds_sum double precision NOT NULL,
+  PRIMARY KEY (process_id, stage_id)
+);
+${comments(s, 'stage_visit_totals', 'Per stage: completed visits and the sum of their seconds, added in the order the visits ended (the API\'s unfiltered mean is seconds_sum / completed).', {
+  process_id: 'The process.',
+  stage_id: 'The stage.',
+  completed: 'Completed visits.',
+  seconds_sum: 'Sum of their duration_seconds, in the order they ended.',
+})}
+
+CREATE TABLE ${s}.outcomes (
+  closing_position bigint PRIMARY KEY,
+  opportunity_id text NOT NULL,
+  process_id text NOT NULL,
+  outcome text NOT NULL CHECK (outcome IN ('won', 'lost')),
+  stage_id text,
+  reason text,
+  amount double precision,
+  currency text,
+  closed_at timestamptz,
+  reopened_at timestamptz,
+  team_id text,
+  owner_id text
+);
+CREATE INDEX outcomes_opportunity ON ${s}.outcomes (opportunity_id);
+${comments(s, 'outcomes', 'Every win and loss, also those later reopened. The latest closing of an opportunity that is closed now has reopened_at null.', {
+  closing_position: 'Global log position of the OpportunityWon / OpportunityLost event.',
+  opportunity_id: 'The opportunity.',
+  process_id: 'The process.',
+  outcome: 'won or lost.',
+  stage_id: 'The stage it was closed from.',
+  reason: 'The lost reason (null for a win).',
+  amount: 'Won: the amount won (the event\'s, else the opportunity\'s). Lost: the opportunity\'s amount then. Null: none.',
+  currency: 'The opportunity\'s currency then.',
+  closed_at: 'When (business time).',
+  reopened_at: 'When it was reopened after this closing; null when not (yet).',
+  team_id: 'The team at the closing.',
+  owner_id: 'The owner at the closing.',
+})}
+
+CREATE TABLE ${s}.transitions (
+  position bigint PRIMARY KEY,
+  opportunity_id text NOT NULL,
+  process_id text NOT NULL,
+  from_stage text NOT NULL,
+  to_stage text NOT NULL,
+  kind text NOT NULL CHECK (kind IN ('forward', 'backward', 'won', 'lost', 'reopened')),
+  occurred_at timestamptz,
+  pair_no integer NOT NULL
+);
+CREATE INDEX transitions_occurred_at ON ${s}.transitions (occurred_at);
+CREATE INDEX transitions_opportunity ON ${s}.transitions (opportunity_id);
+${comments(s, 'transitions', 'Every move of an opportunity: stage to stage (forward, a skip, or backward), stage to won or lost, and won or lost back to a stage (reopened). Opening and process migrations are not moves.', {
+  position: 'Global log position of the event.',
+  opportunity_id: 'The opportunity.',
+  process_id: 'The process.',
+  from_stage: 'Where it was: a stage id, or won / lost for a reopening.',
+  to_stage: 'Where it went: a stage id, won or lost.',
+  kind: 'forward or backward (a stage change, as the event says), won, lost, reopened.',
+  occurred_at: 'When (business time).',
+  pair_no: 'transition_pairs.pair_no of (from_stage, to_stage).',
+})}
+
+CREATE TABLE ${s}.transition_pairs (
+  pair_no integer PRIMARY KEY,
+  process_id text NOT NULL,
+  from_stage text NOT NULL,
+  to_stage text NOT NULL,
+  transitions bigint NOT NULL
+);
+${comments(s, 'transition_pairs', 'Each (from, to) pair of transitions, numbered in order of first appearance in the log (the order of the API\'s matrix), with how many there were.', {
+  pair_no: 'Number of the pair, from 0, in order of first appearance.',
+  process_id: 'The process.',
+  from_stage: 'From: a stage id, won or lost.',
+  to_stage: 'To: a stage id, won or lost.',
+  transitions: 'Transitions of this pair, all time.',
+})}
+
+CREATE TABLE ${s}.board_segments (
+  started_position bigint PRIMARY KEY,
+  opportunity_id text NOT NULL,
+  process_id text NOT NULL,
+  stage_id text NOT NULL,
+  valid_from timestamptz,
+  valid_to timestamptz,
+  probability double precision NOT NULL,
+  amount double precision,
+  currency text,
+  team_id text,
+  owner_id text,
+  stage_entered_at timestamptz,
+  title text NOT NULL
+);
+CREATE INDEX board_segments_period ON ${s}.board_segments USING gist (tstzrange(valid_from, valid_to));
+${comments(s, 'board_segments', 'The board at any past instant (GET /pipeline?asOf=): each period during which what the board shows about an open opportunity (stage, probability, amount, currency, team, owner, title) stayed the same. The board at t is every row with valid_from <= t < valid_to (valid_to null: still so).', {
+  started_position: 'Global log position of the event that began the period.',
+  opportunity_id: 'The opportunity.',
+  process_id: 'The process.',
+  stage_id: 'Its stage during the period.',
+  valid_from: 'Start of the period (business time), inclusive.',
+  valid_to: 'End of the period, exclusive; null while it lasts.',
+  probability: 'Probability (0-100) of the stage in the version it ran on then.',
+  amount: 'Amount then; null: none.',
+  currency: 'Currency then.',
+  team_id: 'Team then (the past board filters by the team at the instant asked).',
+  owner_id: 'Owner then.',
+  stage_entered_at: 'When it had entered that stage.',
+  title: 'Title then.',
+})}
+
+CREATE VIEW ${s}.win_loss_closings AS
+  SELECT opportunity_id, opened_position, process_id, team_id, owner_id, status AS outcome, closed_at,
+    to_char(closed_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month, lost_reason, won_amount, won_currency
+  FROM ${s}.opportunities WHERE status IN ('won', 'lost');
+COMMENT ON VIEW ${s}.win_loss_closings IS 'One row per opportunity whose latest outcome is won or lost (a reopened one counts only once it closes again): what win/loss figures are computed from. month is YYYY-MM of closed_at in UTC.';
+
+CREATE VIEW ${s}.win_loss AS
+  WITH grouped AS (
+    SELECT 'total' AS group_by, NULL::text AS key, opened_position, outcome, won_amount FROM ${s}.win_loss_closings
+    UNION ALL SELECT 'team', team_id, opened_position, outcome, won_amount FROM ${s}.win_loss_closings
+    UNION ALL SELECT 'owner', owner_id, opened_position, outcome, won_amount FROM ${s}.win_loss_closings
+    UNION ALL SELECT 'process', process_id, opened_position, outcome, won_amount FROM ${s}.win_loss_closings
+    UNION ALL SELECT 'month', month, opened_position, outcome, won_amount FROM ${s}.win_loss_closings
+    UNION ALL SELECT 'reason', lost_reason, opened_position, outcome, won_amount FROM ${s}.win_loss_closings WHERE outcome = 'lost'
+  )
+  SELECT group_by, key,
+    count(*) FILTER (WHERE outcome = 'won') AS won,
+    count(*) FILTER (WHERE outcome = 'lost') AS lost,
+    (count(*) FILTER (WHERE outcome = 'won'))::double precision / count(*) AS win_rate,
+    COALESCE(sum(won_amount ORDER BY opened_position) FILTER (WHERE outcome = 'won' AND won_amount IS NOT NULL), 0) AS amount_won
+  FROM grouped GROUP BY group_by, key;
+COMMENT ON VIEW ${s}.win_loss IS 'GET /analytics/win-loss without filters: group_by is total (one row), team, owner, process, month or reason (lost ones only); key the group (null: none); won, lost, win_rate, amount_won (all currencies added up, in the order the API adds them). Filters (a period, a team) go on win_loss_closings.';
+
+CREATE VIEW ${s}.funnel AS
+  WITH reached AS (
+    SELECT vs.process_id, vs.stage_id, count(*) AS reached
+    FROM ${s}.opportunities o
+    JOIN ${s}.version_stages vs ON vs.process_id = o.process_id AND vs.version = o.process_version AND (o.ever_won OR o.furthest_rank >= vs.rank)
+    GROUP BY vs.process_id, vs.stage_id
+  ), won AS (
+    SELECT process_id, count(*) FILTER (WHERE ever_won) AS won FROM ${s}.opportunities GROUP BY process_id
+  )
+  SELECT st.process_id, st.stage_id, st.display_order, COALESCE(r.reached, 0) AS reached,
+    CASE WHEN NOT st.in_chain OR COALESCE(r.reached, 0) = 0 THEN NULL
+         WHEN nxt.stage_id IS NULL THEN COALESCE(w.won, 0)::double precision / r.reached
+         ELSE COALESCE(rn.reached, 0)::double precision / r.reached END AS conversion_to_next,
+    COALESCE(w.won, 0) AS won
+  FROM ${s}.stages st
+  LEFT JOIN reached r ON r.process_id = st.process_id AND r.stage_id = st.stage_id
+  LEFT JOIN won w ON w.process_id = st.process_id
+  LEFT JOIN ${s}.stages nxt ON nxt.process_id = st.process_id AND nxt.in_chain AND nxt.display_order = st.display_order + 1
+  LEFT JOIN reached rn ON rn.process_id = nxt.process_id AND rn.stage_id = nxt.stage_id;
+COMMENT ON VIEW ${s}.funnel IS 'GET /analytics/funnel without filters: per process and stage (display_order), reached = opportunities that entered the stage or a later one of their own version, or were won; conversion_to_next to the next stage of the chain (the last stage: to won); won = opportunities ever won in the process.';
+
+CREATE VIEW ${s}.stage_durations AS
+  WITH ranked AS (
+    SELECT process_id, stage_id, duration_seconds AS d,
+      row_number() OVER (PARTITION BY process_id, stage_id ORDER BY duration_seconds) AS rn,
+      count(*) OVER (PARTITION BY process_id, stage_id) AS n
+    FROM ${s}.stage_visits WHERE left_at IS NOT NULL
+  ), completed AS (
+    SELECT process_id, stage_id, max(n) AS n,
+      CASE WHEN max(n) % 2 = 1 THEN max(d) FILTER (WHERE rn = (n + 1) / 2)
+           ELSE (max(d) FILTER (WHERE rn = n / 2) + max(d) FILTER (WHERE rn = n / 2 + 1)) / 2 END AS median,
+      max(d) FILTER (WHERE rn = (9 * n + 9) / 10) AS p90
+    FROM ranked GROUP BY process_id, stage_id
+  ), open AS (
+    SELECT process_id, stage_id, count(*) AS open_count, min(stage_entered_at) AS oldest_entered_at
+    FROM ${s}.opportunities WHERE stage_id IS NOT NULL GROUP BY process_id, stage_id
+  )
+  SELECT st.process_id, st.stage_id, st.display_order,
+    COALESCE(c.n, 0) AS completed_count, t.seconds_sum / NULLIF(t.completed, 0) AS mean_seconds, c.median AS median_seconds, c.p90 AS p90_seconds,
+    COALESCE(o.open_count, 0) AS open_count, o.oldest_entered_at AS oldest_open_entered_at,
+    GREATEST(0, EXTRACT(EPOCH FROM now() - o.oldest_entered_at))::double precision AS oldest_open_age_seconds
+  FROM ${s}.stages st
+  LEFT JOIN completed c ON c.process_id = st.process_id AND c.stage_id = st.stage_id
+  LEFT JOIN ${s}.stage_visit_totals t ON t.process_id = st.process_id AND t.stage_id = st.stage_id
+  LEFT JOIN open o ON o.process_id = st.process_id AND o.stage_id = st.stage_id;
+COMMENT ON VIEW ${s}.stage_durations IS 'GET /analytics/stage-durations without filters: per process and stage, completed visits (count, mean, median = middle value or mean of the two middle ones, p90 = nearest rank sorted[ceil(0.9 n) - 1], in seconds) and open visits (count, oldest entry and its age now).';
+`,
+  },
+];
+
+/** Creates the schema if needed and applies the migrations it lacks, one transaction each, under a lock. */
+export async function migrateReadSide(client: PoolClient, schema: string): Promise<number> {
+  await client.query(`SELECT pg_advisory_lock(hashtext($1))`, [`stagecraft-migrate:${schema}`]);
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${schema}.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    await client.query(`COMMENT ON TABLE ${schema}.schema_migrations IS 'The migrations of this schema applied so far (libs/projections/src/postgres/read-side.migrations.ts).';
+      COMMENT ON COLUMN ${schema}.schema_migrations.version IS 'Number of the migration, applied in order.';
+      COMMENT ON COLUMN ${schema}.schema_migrations.name IS 'What the migration made.';
+      COMMENT ON COLUMN ${schema}.schema_migrations.applied_at IS 'When it was applied.';`);
+    const applied = new Set((await client.query<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations`)).rows.map((row) => row.version));
+    let count = 0;
+    for (const migration of READ_SIDE_MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      await client.query('BEGIN');
+      try {
+        await client.query(migration.sql(schema));
+        await client.query(`INSERT INTO ${schema}.schema_migrations (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      }
+      count += 1;
+    }
+    return count;
+  } finally {
+    await client.query(`SELECT pg_advisory_unlock(hashtext($1))`, [`stagecraft-migrate:${schema}`]);
+  }
+}

@@ -1,0 +1,103 @@
+import fc from 'fast-check';
+import type { ClosedOutcome, WinLossGroupBy } from '@stagecraft/contracts';
+import { ALL_PROJECTIONS } from '../all-projections';
+import type { Projection, ProjectedEvent, ReadModelKey } from '../projection.types';
+import type { ReadModels } from '../runner/read-models.port';
+import { EPOCH, filterArbitrary, historyArbitrary, nowArbitrary, SPAN_MS } from '../testing/history.arbitrary';
+import { project } from '../testing/project';
+import type { AnalyticsQueries } from './analytics-queries.port';
+import { inMemoryAnalyticsQueries } from './in-memory-analytics.queries';
+
+// The contract every AnalyticsQueries adapter keeps: for any valid log (random histories made by
+// the real decider, several processes and versions, migrations, noise) and any question, it
+// answers exactly what the in-memory read models answer — the same JSON text, key order and every
+// float's last bit included. The in-memory models are themselves checked against brute-force
+// recomputations from the raw events (../*.spec.ts), so an adapter that keeps this contract gives
+// the figures those define.
+
+/** Loads a log into the adapter under test (as its projector would) and answers its queries. */
+export type LoadAdapter = (events: readonly ProjectedEvent[], batchSizes: readonly number[]) => Promise<AnalyticsQueries>;
+
+/** The reference: the in-memory models, folded from the same events. */
+export function inMemoryReference(events: readonly ProjectedEvent[]): AnalyticsQueries {
+  const models = new Map((ALL_PROJECTIONS as readonly Projection<unknown>[]).map((projection) => [projection.name, project(projection, events)]));
+  const readModels = {
+    model: <Model>({ name }: ReadModelKey<Model>) => models.get(name) as Model,
+    failure: () => undefined,
+    position: () => events.at(-1)?.position ?? 0,
+    waitFor: async () => true,
+    status: () => [],
+  } as unknown as ReadModels;
+  return inMemoryAnalyticsQueries(readModels);
+}
+
+const instant = fc.integer({ min: EPOCH - 86_400_000, max: EPOCH + 2 * SPAN_MS });
+const questionArbitrary = fc.record({
+  filter: filterArbitrary,
+  now: nowArbitrary,
+  groupBy: fc.constantFrom<WinLossGroupBy | undefined>(undefined, 'team', 'owner', 'reason', 'month', 'process'),
+  include: fc.boolean(),
+  cap: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
+  asOf: instant,
+  closed: fc.option(
+    fc.record({
+      outcomes: fc.subarray<ClosedOutcome>(['won', 'lost'], { minLength: 1 }),
+      from: instant,
+      to: instant,
+      limit: fc.integer({ min: 1, max: 5 }),
+    }),
+    { nil: undefined },
+  ),
+});
+
+type Question = typeof questionArbitrary extends fc.Arbitrary<infer Q> ? Q : never;
+
+/** Every query of the port for one question, as [label, answer]. */
+async function answersOf(queries: AnalyticsQueries, q: Question): Promise<[string, unknown][]> {
+  const { processId, teamId, ownerId } = q.filter;
+  const people = { processId, teamId, ownerId };
+  const cards = { includeOpportunities: q.include || q.cap !== undefined, ...(q.cap !== undefined ? { cardsPerColumn: q.cap } : {}) };
+  const closed = q.closed && { ...q.closed, from: new Date(Math.min(q.closed.from, q.closed.to)).toISOString(), to: new Date(Math.max(q.closed.from, q.closed.to)).toISOString() };
+  return [
+    ['pipeline', await queries.pipeline(people, { ...cards, ...(closed ? { closed } : {}) })],
+    ['pipeline, all', await queries.pipeline({}, { includeOpportunities: true })],
+    ['pipeline as of', await queries.pipelineAsOf(q.asOf, people, cards)],
+    ['pipeline after everything', await queries.pipelineAsOf(Number.MAX_SAFE_INTEGER, {}, { includeOpportunities: true })],
+    ['win/loss', await queries.winLoss(q.filter, q.groupBy)],
+    ['win/loss, unfiltered', await queries.winLoss({}, q.groupBy)],
+    ['stage durations', await queries.stageDurations(q.filter, q.now)],
+    ['stage durations, unfiltered', await queries.stageDurations({}, q.now)],
+    ['funnel', await queries.funnel(q.filter)],
+    ['funnel, unfiltered', await queries.funnel({})],
+    ['transitions', await queries.transitions(q.filter)],
+    ['transitions, unfiltered', await queries.transitions({})],
+  ];
+}
+
+/**
+ * Runs the contract against one adapter: `load` gets each random log (cut into random batches) and
+ * must answer every question exactly as the reference does.
+ */
+export function analyticsQueriesContract(load: LoadAdapter, { numRuns = 40, seed = 20261128 }: { numRuns?: number; seed?: number } = {}): void {
+  it('answers every query exactly as the in-memory read models do (same JSON text), for random logs, batches and questions', async () => {
+    await fc.assert(
+      fc.asyncProperty(historyArbitrary(), fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 1, maxLength: 4 }), fc.array(questionArbitrary, { minLength: 1, maxLength: 3 }), async (history, batchSizes, questions) => {
+        const adapter = await load(history.events, batchSizes);
+        const reference = inMemoryReference(history.events);
+        for (const question of questions) {
+          const expected = await answersOf(reference, question);
+          const actual = await answersOf(adapter, question);
+          for (let i = 0; i < expected.length; i++) {
+            const [label, answer] = expected[i]!;
+            // Text equality: the same keys in the same order, the same digits of every number.
+            if (JSON.stringify(actual[i]![1]) !== JSON.stringify(answer)) {
+              expect({ query: label, answer: actual[i]![1] }).toEqual({ query: label, answer });
+              throw new Error(`${label}: same values, other key order or number text\n${JSON.stringify(actual[i]![1])}\n${JSON.stringify(answer)}`);
+            }
+          }
+        }
+      }),
+      { numRuns, seed },
+    );
+  }, 300_000);
+}

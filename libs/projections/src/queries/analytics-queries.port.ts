@@ -1,0 +1,44 @@
+import type { FunnelResult, PipelineResult, StageDurationsResult, TransitionsResult, WinLossGroupBy, WinLossResult } from '@stagecraft/contracts';
+import type { PipelineFilter, PipelineQueryOptions } from '../pipeline.projection';
+import type { AnalyticsFilter } from '../projection.types';
+import type { ProjectionStatus } from '../runner/read-models.port';
+
+/** DI token of the AnalyticsQueries the API asks. */
+export const ANALYTICS_QUERIES = Symbol('ANALYTICS_QUERIES');
+
+/**
+ * What the analytics endpoints ask of the read side, whatever keeps it: the in-memory read models
+ * (the embedded default) or PostgreSQL (READ_MODELS_URL). Both adapters answer the same JSON for
+ * the same log, to the last bit of every float (the contract suite checks it: testing/).
+ *
+ * Errors: a read model that stopped on an event, or a read side that cannot answer now, throws
+ * ReadModelUnavailableError; a bad argument from a library caller throws a RangeError.
+ */
+export interface AnalyticsQueries {
+  /** Open opportunities per current stage (and, with options.closed, the recently closed ones). */
+  pipeline(filter: PipelineFilter, options?: PipelineQueryOptions): Promise<PipelineResult>;
+  /** The board as it stood at an instant of business time (ms since the epoch); team/owner as they were then. */
+  pipelineAsOf(atMs: number, filter: PipelineFilter, options?: PipelineQueryOptions): Promise<PipelineResult>;
+  winLoss(filter: AnalyticsFilter, groupBy?: WinLossGroupBy): Promise<WinLossResult>;
+  /** `now` (ISO 8601) measures the age of open visits. */
+  stageDurations(filter: AnalyticsFilter, now: string): Promise<StageDurationsResult>;
+  funnel(filter: AnalyticsFilter): Promise<FunnelResult>;
+  transitions(filter: AnalyticsFilter): Promise<TransitionsResult>;
+  /** The log position every working read model has folded in (as last seen). */
+  position(): number;
+  /** Resolves true once every working read model has folded in `position`, false after `timeoutMs`. */
+  waitFor(position: number, timeoutMs: number): Promise<boolean>;
+  status(): ProjectionStatus[];
+}
+
+/** A read model cannot answer: it stopped on an event (an operator must rebuild it), or its store cannot be reached. */
+export class ReadModelUnavailableError extends Error {
+  constructor(
+    readonly code: 'PROJECTIONS.FAILED' | 'PROJECTIONS.UNAVAILABLE',
+    message: string,
+    readonly projection?: string,
+  ) {
+    super(message);
+    this.name = 'ReadModelUnavailableError';
+  }
+}

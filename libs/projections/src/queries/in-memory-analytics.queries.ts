@@ -1,0 +1,38 @@
+import { funnelProjection, queryFunnel } from '../funnel.projection';
+import { PIPELINE_MODEL_LAYOUT, pipelineProjection, queryPipeline } from '../pipeline.projection';
+import type { ReadModelKey } from '../projection.types';
+import type { ReadModels } from '../runner/read-models.port';
+import { queryStageDurations, stageDurationsProjection } from '../stage-durations.projection';
+import { queryPipelineAsOf, stageIntervalsProjection } from '../stage-intervals.projection';
+import { queryTransitions, transitionsProjection } from '../transitions.projection';
+import { queryWinLoss, winLossProjection } from '../win-loss.projection';
+import { ReadModelUnavailableError, type AnalyticsQueries } from './analytics-queries.port';
+
+/** The queries over read models kept in memory (by this process's runner, or loaded from a projector's snapshots). */
+export function inMemoryAnalyticsQueries(readModels: ReadModels): AnalyticsQueries {
+  // A projection that stopped on a bad event answers an error, not stale figures.
+  const model = <Model>(key: ReadModelKey<Model>): Model => {
+    const failure = readModels.failure(key.name);
+    if (failure) throw new ReadModelUnavailableError('PROJECTIONS.FAILED', `The ${key.name} read model stopped (${failure}); an operator must fix the cause and rebuild it.`, key.name);
+    return readModels.model(key);
+  };
+  return {
+    pipeline: async (filter, options = {}) => {
+      const pipeline = model(pipelineProjection);
+      // With PROJECTIONS=external the model comes from the projector's snapshots: one of an older
+      // layout (a projector not yet upgraded) has no closed columns to answer from.
+      if (options.closed && pipeline.layout !== PIPELINE_MODEL_LAYOUT) {
+        throw new ReadModelUnavailableError('PROJECTIONS.FAILED', 'The pipeline read model was saved by an older version of Stagecraft and cannot list closed opportunities; upgrade the projector and let it rebuild.', 'pipeline');
+      }
+      return queryPipeline(pipeline, filter, options);
+    },
+    pipelineAsOf: async (atMs, filter, options) => queryPipelineAsOf(model(stageIntervalsProjection), atMs, filter, options),
+    winLoss: async (filter, groupBy) => queryWinLoss(model(winLossProjection), filter, groupBy),
+    stageDurations: async (filter, now) => queryStageDurations(model(stageDurationsProjection), filter, now),
+    funnel: async (filter) => queryFunnel(model(funnelProjection), filter),
+    transitions: async (filter) => queryTransitions(model(transitionsProjection), filter),
+    position: () => readModels.position(),
+    waitFor: (position, timeoutMs) => readModels.waitFor(position, timeoutMs),
+    status: () => readModels.status(),
+  };
+}

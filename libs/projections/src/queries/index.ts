@@ -1,0 +1,2 @@
+export * from './analytics-queries.port';
+export * from './in-memory-analytics.queries';

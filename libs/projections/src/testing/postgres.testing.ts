@@ -1,0 +1,79 @@
+import { existsSync } from 'node:fs';
+import { Pool } from 'pg';
+import { PostgresAnalyticsQueries } from '../postgres/postgres-analytics.queries';
+import { migrateReadSide } from '../postgres/read-side.migrations';
+import { ReadSideWriter } from '../postgres/read-side.writer';
+import type { ProjectedEvent } from '../projection.types';
+
+// PostgreSQL for tests: the server of this machine (127.0.0.1:5432, trust auth; `.ci/run` starts it
+// when it is installed but stopped), or READ_MODELS_TEST_URL. Each test file works in a schema of
+// its own and drops it. Where no PostgreSQL is installed at all, the suites that need it are
+// skipped with a loud notice, never under CI=true.
+
+export const POSTGRES_TEST_URL = process.env.READ_MODELS_TEST_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export function postgresInstalled(): boolean {
+  return process.env.CI === 'true' || process.env.READ_MODELS_TEST_URL !== undefined || existsSync('/usr/lib/postgresql') || existsSync('/usr/local/pgsql');
+}
+
+/** describe() when PostgreSQL is there; otherwise skipped, saying so. */
+export function describeWithPostgres(name: string, body: () => void): void {
+  if (postgresInstalled()) {
+    describe(name, body);
+    return;
+  }
+  console.warn(`\n*** SKIPPED: "${name}" needs PostgreSQL, and none is installed here (set READ_MODELS_TEST_URL to use one). CI never skips it. ***\n`);
+  describe.skip(name, body);
+}
+
+let counter = 0;
+/** A schema name no other test file or worker uses. */
+export const uniqueSchema = (prefix = 't') => `${prefix}_${process.pid}_${Date.now().toString(36)}_${counter++}`;
+
+/**
+ * A read side in its own schema, loaded from events the way the projector writes them (in
+ * batches of the given sizes, cycled), with the PostgreSQL queries over it.
+ */
+export class PostgresTestReadSide {
+  readonly pool = new Pool({ connectionString: POSTGRES_TEST_URL, max: 3 });
+  readonly schema = uniqueSchema('readside');
+  private position = 0;
+
+  async reset(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query(`DROP SCHEMA IF EXISTS ${this.schema} CASCADE`);
+      await migrateReadSide(client, this.schema);
+    } finally {
+      client.release();
+    }
+  }
+
+  async load(events: readonly ProjectedEvent[], batchSizes: readonly number[] = [50]): Promise<PostgresAnalyticsQueries> {
+    const client = await this.pool.connect();
+    try {
+      await client.query(
+        `TRUNCATE ${this.schema}.opportunities, ${this.schema}.stage_visits, ${this.schema}.stage_visit_totals, ${this.schema}.outcomes, ${this.schema}.transitions, ${this.schema}.transition_pairs, ${this.schema}.board_segments; UPDATE ${this.schema}.checkpoint SET position = 0, state = NULL, counters = NULL, state_revision = state_revision + 1`,
+      );
+      const writer = new ReadSideWriter(client, this.schema);
+      await writer.load();
+      let at = 0;
+      for (let i = 0; at < events.length; i++) {
+        const size = Math.max(1, batchSizes[i % batchSizes.length]!);
+        const batch = events.slice(at, at + size);
+        at += size;
+        await writer.apply(batch, batch[batch.length - 1]!.position, 'test-log');
+      }
+      this.position = writer.position;
+    } finally {
+      client.release();
+    }
+    const position = this.position;
+    return new PostgresAnalyticsQueries(this.pool, this.schema, { position: () => position, waitFor: async (p) => position >= p, status: () => [] });
+  }
+
+  async close(): Promise<void> {
+    await this.pool.query(`DROP SCHEMA IF EXISTS ${this.schema} CASCADE`);
+    await this.pool.end();
+  }
+}
