@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
+import { readModelsEnv } from './support/e2e-read-models';
 import { E2E_READ_MODELS } from './support/e2e-read-models';
 
 const DAY = 86_400;
@@ -172,7 +173,8 @@ describe('analytics from the read models (end to end)', () => {
     expect(beyond.body).toMatchObject({ code: 'REQUEST.POSITION_BEYOND_LOG', minPosition: position + 1_000_000, head: expect.any(Number) });
     // Read models that do not reach a position the log has (here: an instance serving a projector's
     // snapshots while no projector runs) answer 503 once the wait is over.
-    const stale = await startApiTestApp({ eventStorePath: `${dir.path}/events.db`, env: { PROJECTIONS: 'external', READ_MODELS_PATH: `${dir.path}/no-projector.db`, READ_YOUR_WRITES_TIMEOUT_MS: '200' } });
+    const readModelsOfNoProjector = { READ_MODELS_PATH: `${dir.path}/no-projector.db`, ...(await readModelsEnv(`${dir.path}/no-projector`)) };
+    const stale = await startApiTestApp({ eventStorePath: `${dir.path}/events.db`, env: { PROJECTIONS: 'external', READ_YOUR_WRITES_TIMEOUT_MS: '200', ...readModelsOfNoProjector } });
     try {
       const behind = await stale.http.get(`/pipeline?minPosition=${position}`).expect(503);
       expect(behind.body).toMatchObject({ code: 'PROJECTIONS.BEHIND', position: expect.any(Number), minPosition: position });
