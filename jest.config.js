@@ -24,9 +24,6 @@ const swcTs = [
 const base = {
   rootDir: __dirname,
   testEnvironment: 'node',
-  // Sized for a busy 2-core machine (CI shares it with other work): a test or hook that needs
-  // longer says so itself. Tests assert behaviour, never time, so a slow machine only waits.
-  testTimeout: 60_000,
   testRegex: '.*\\.(spec|int-spec|e2e-spec)\\.ts$',
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   moduleNameMapper: aliases,
@@ -43,6 +40,10 @@ const base = {
 // the KurrentDB adapter on the gRPC test double (test/support/e2e-store.ts), and the analytics
 // specs a third time with the read models in PostgreSQL (test/support/e2e-read-models.ts).
 module.exports = {
+  // Sized for a busy 2-core machine (CI shares it with other work): a test or hook that needs
+  // longer says so itself. Tests assert behaviour, never time, so a slow machine only waits.
+  // (A global option: Jest ignores it inside a project.)
+  testTimeout: 60_000,
   projects: [
     { ...base, displayName: 'sqlite' },
     {
