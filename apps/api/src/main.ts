@@ -20,11 +20,15 @@ async function main(): Promise<void> {
   // One write, so whoever reads the output sees the whole banner at once.
   const lines = [
     `Stagecraft API listening on ${url}`,
-    `  API docs (OpenAPI): ${url}/docs`,
+    `  API docs: ${url}/docs (OpenAPI JSON: ${url}/docs/openapi.json)`,
+    `  board: ${url}/board`,
     settings.eventStoreUrl !== undefined
       ? `  event store: KurrentDB at ${redactCredentials(settings.eventStoreUrl)}`
       : `  event store: SQLite at ${settings.eventStorePath} (durability ${settings.durability})`,
     `  processes: ${settings.processesDir}`,
+    settings.readModelsPostgres !== undefined
+      ? `  read models: PostgreSQL schema ${settings.readModelsPostgres.schema}${settings.projections === 'external' ? ' (kept by the projector)' : ''}`
+      : `  read models: ${settings.readModelsPath}${settings.projections === 'external' ? ' (kept by the projector)' : ''}`,
   ];
   if (settings.auth.mode === 'off') {
     lines.push('', '  !!! AUTH=off: authentication is DISABLED. Every caller is an anonymous admin.', '  !!! Use this only for local experiments, never where anyone else can reach the port.', '');
