@@ -79,7 +79,7 @@ describe('analytics from the read models (end to end)', () => {
     await journey({ title: 'D', processId: 'inside-sales', teamId: 'inside', amount: 50, currency: 'EUR', occurredAt: at(1) }, []);
   });
   afterAll(async () => {
-    await api.close();
+    await api?.close();
     dir.remove();
   });
 

@@ -126,7 +126,7 @@ describe('authentication and roles', () => {
     });
   });
   afterAll(async () => {
-    await api.close();
+    await api?.close();
     dir.remove();
   });
 
@@ -266,7 +266,7 @@ describe('rate limits', () => {
       expectProblem(limited.body, 429, 'REQUEST.RATE_LIMITED');
       expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     } finally {
-      await api.close();
+      await api?.close();
     }
   });
 });

@@ -47,7 +47,7 @@ describe('JWT claims are checked, not coerced', () => {
     api = await startApiTestApp({ eventStorePath: `${dir.path}/claims.db`, env: { JWT_SECRET: SECRET } });
   });
   afterAll(async () => {
-    await api.close();
+    await api?.close();
     dir.remove();
   });
 
@@ -127,7 +127,7 @@ describe('JWT issuer, audience, time and algorithm', () => {
     });
   });
   afterAll(async () => {
-    await api.close();
+    await api?.close();
     dir.remove();
   });
 
@@ -205,8 +205,8 @@ describe('JWT_JWKS_URL: keys an identity provider publishes', () => {
     });
   });
   afterAll(async () => {
-    await api.close();
-    await idp.stop();
+    await api?.close();
+    await idp?.stop();
     dir.remove();
   });
 

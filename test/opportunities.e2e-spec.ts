@@ -14,7 +14,7 @@ describe('the command API on the embedded store (end to end)', () => {
     api = await startApiTestApp({ eventStorePath: `${dir.path}/events.db` });
   });
   afterAll(async () => {
-    await api.close();
+    await api?.close();
     dir.remove();
   });
 

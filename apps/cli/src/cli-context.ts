@@ -15,7 +15,13 @@ export async function openCommandSide(settings: Settings): Promise<CliCommandSid
   const store = openEventStore(settings);
   try {
     const side = await createCommandSide(store, settings);
-    return { ...side, close: () => store.close() };
+    return {
+      ...side,
+      close: async () => {
+        side.snapshots.close();
+        await store.close();
+      },
+    };
   } catch (error) {
     await store.close();
     throw error;

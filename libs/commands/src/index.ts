@@ -8,3 +8,5 @@ export * from './opportunity-streams';
 export * from './process-registry';
 export * from './team-access';
 export * from './command-key.claims';
+export * from './stream-snapshots/stream-snapshot.store';
+export * from './stream-snapshots/sqlite-stream-snapshot.store';

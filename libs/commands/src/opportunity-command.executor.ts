@@ -1,6 +1,6 @@
 import { chainNewEvents } from '@stagecraft/audit';
 import { WrongExpectedRevisionError, type EventStore } from '@stagecraft/event-store';
-import { canonicalOpportunityId, decide, rejections, type OpenOpportunity, type OpportunityCommand, type OpportunityState } from '@stagecraft/opportunity';
+import { canonicalOpportunityId, decide, fromOpportunityStreamId, rejections, type OpenOpportunity, type OpportunityCommand, type OpportunityState } from '@stagecraft/opportunity';
 import { canonicalJson } from '@stagecraft/sales-process';
 import { createHash } from 'node:crypto';
 import type { CommandEnvelope, CommandOutcome } from './command-envelope';
@@ -121,7 +121,8 @@ function replayOf(loaded: LoadedOpportunity, commandId: string, fingerprint: str
   const recorded = loaded.commands.get(commandId);
   if (!recorded) return undefined;
   if (recorded.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError(commandId);
-  return outcomeOf(recorded.state, recorded.revision, recorded.position, true);
+  const { stage, status, revision, position } = recorded;
+  return { id: fromOpportunityStreamId(loaded.stream)!, stage, status, revision, position, replayed: true };
 }
 
 function outcomeOf(state: OpportunityState, revision: number, position: number, replayed: boolean): CommandOutcome {

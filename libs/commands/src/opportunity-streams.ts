@@ -3,16 +3,10 @@ import { effectiveHash, GENESIS_HASH } from '@stagecraft/audit';
 import { evolve, toOpportunityStreamId, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
 import { attemptOf } from './command-key.claims';
 import { toOpportunityEvents } from './opportunity-stream.events';
+import { NO_STREAM_SNAPSHOTS, type RecordedCommand, type StreamSnapshotStore } from './stream-snapshots/stream-snapshot.store';
 
-/** What a client-chosen command id produced: enough to answer a retry without deciding again. */
-export interface RecordedCommand {
-  readonly fingerprint: string;
-  /** Which request stored it (its correlation id and server time): tells a racing retry from the original. */
-  readonly attempt: string;
-  readonly revision: number;
-  readonly position: number;
-  readonly state: OpportunityState;
-}
+export type { RecordedCommand } from './stream-snapshots/stream-snapshot.store';
+
 
 /** An opportunity stream folded up to a revision. */
 export interface LoadedOpportunity {
@@ -26,11 +20,16 @@ export interface LoadedOpportunity {
   readonly commands: ReadonlyMap<string, RecordedCommand>;
 }
 
+/** A snapshot is taken once a stream has this many events not yet covered by one. */
+export const SNAPSHOT_EVERY_EVENTS = 50;
+
 /**
- * Loads opportunity streams, keeping the most recently used ones folded in memory. The cache is
- * only a head start: every load still reads the store from the cached revision on, so events
- * appended by another API instance are never missed, and an entry is only ever a true prefix of
- * its stream (built from reads or from appends this process saw succeed).
+ * Loads opportunity streams, keeping the most recently used ones folded in memory, and long ones
+ * folded in a snapshot store too. Both are only a head start: every load still reads the store from
+ * the known revision on, so events appended by another instance are never missed, and an entry is
+ * only ever a true prefix of its stream (built from reads or from appends this process saw
+ * succeed). A snapshot is used only when the stored event at its revision carries its head hash,
+ * so an edited log is read whole, never folded on top of a stale state.
  */
 export class OpportunityStreams {
   private readonly cache = new Map<string, LoadedOpportunity>();
@@ -39,19 +38,43 @@ export class OpportunityStreams {
     private readonly store: EventStore,
     /** How many streams stay folded in memory between commands. */
     private readonly cacheSize: number,
+    private readonly snapshots: StreamSnapshotStore = NO_STREAM_SNAPSHOTS,
   ) {}
 
   async load(opportunityId: string): Promise<LoadedOpportunity> {
     const stream = toOpportunityStreamId(opportunityId);
-    const cached = this.cache.get(stream);
-    const fromRevision = cached && cached.revision !== 'no_stream' ? cached.revision + 1 : 0;
+    const known = this.cache.get(stream) ?? (await this.fromSnapshot(stream));
+    const fromRevision = known && known.revision !== 'no_stream' ? known.revision + 1 : 0;
     const newer = await this.store.readStream(stream, { fromRevision });
-    const base = cached ?? { stream, state: { status: 'none' }, revision: 'no_stream', position: 0, headHash: GENESIS_HASH, commands: new Map() };
+    const base = known ?? { stream, state: { status: 'none' }, revision: 'no_stream', position: 0, headHash: GENESIS_HASH, commands: new Map() };
     if (newer.length === 0) {
-      if (cached) this.remember(cached);
+      if (known) this.remember(known);
       return base;
     }
-    return this.remember(extend(base, newer));
+    const loaded = this.remember(extend(base, newer));
+    this.snapshotIfLong(loaded, known);
+    return loaded;
+  }
+
+  /** The snapshot of a stream, if there is one and the stored event at its revision still carries its hash. */
+  private async fromSnapshot(stream: string): Promise<LoadedOpportunity | undefined> {
+    const snapshot = this.snapshots.load(stream);
+    if (!snapshot) return undefined;
+    const [there] = await this.store.readStream(stream, { fromRevision: snapshot.revision, maxCount: 1 });
+    const before = snapshot.revision === 0 ? GENESIS_HASH : undefined;
+    const matches = there !== undefined && there.revision === snapshot.revision && (typeof there.metadata.hash === 'string' ? there.metadata.hash === snapshot.headHash : before !== undefined && effectiveHash(before, there) === snapshot.headHash);
+    if (!matches) {
+      this.snapshots.discard(stream);
+      return undefined;
+    }
+    return { stream, state: snapshot.state, revision: snapshot.revision, position: snapshot.position, headHash: snapshot.headHash, commands: new Map(snapshot.commands) };
+  }
+
+  private snapshotIfLong(loaded: LoadedOpportunity, from: LoadedOpportunity | undefined): void {
+    if (loaded.revision === 'no_stream') return;
+    const covered = from && from.revision !== 'no_stream' ? from.revision + 1 : 0;
+    if (loaded.revision + 1 - covered < SNAPSHOT_EVERY_EVENTS) return;
+    this.snapshots.save({ stream: loaded.stream, revision: loaded.revision, position: loaded.position, headHash: loaded.headHash, state: loaded.state, commands: [...loaded.commands] });
   }
 
   /** Records an append this process made, so the next load needs no re-read of those events. */
@@ -88,7 +111,9 @@ function extend(loaded: LoadedOpportunity, stored: readonly StoredEvent[]): Load
     if (typeof commandId === 'string' && typeof commandFingerprint === 'string') {
       if (commands === loaded.commands) commands = new Map(commands);
       const attempt = attemptOf({ correlationId: String(event.metadata.correlationId), now: String(event.metadata.recordedAt) });
-      (commands as Map<string, RecordedCommand>).set(commandId, { fingerprint: commandFingerprint, attempt, revision: event.revision, position: event.position, state });
+      if (state.status !== 'none') {
+        (commands as Map<string, RecordedCommand>).set(commandId, { fingerprint: commandFingerprint, attempt, revision: event.revision, position: event.position, stage: state.stage, status: state.status });
+      }
     }
   });
   const last = stored[stored.length - 1]!;

@@ -35,6 +35,8 @@ export interface Settings {
   readonly conflictRetries: number;
   /** How many opportunity streams stay folded in memory between commands. */
   readonly streamCacheSize: number;
+  /** SQLite file of folded snapshots of long opportunity streams (derived, per instance); undefined: none are kept. */
+  readonly streamSnapshotsPath?: string;
   readonly auth: AuthSettings;
   /** Requests per minute per caller (key, token subject, or address); 0 turns the limit off. */
   readonly rateLimitPerMinute: number;
@@ -116,6 +118,9 @@ export function readSettings(env: Env = process.env, cwd: string = process.cwd()
     bodyLimit: readInteger(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
     conflictRetries: readInteger(env, 'CONFLICT_RETRIES', 5, 0, 100),
     streamCacheSize: readInteger(env, 'STREAM_CACHE_SIZE', 10_000, 0, 10_000_000),
+    ...(env.STREAM_SNAPSHOTS_PATH === 'off'
+      ? {}
+      : { streamSnapshotsPath: resolve(cwd, env.STREAM_SNAPSHOTS_PATH ?? join(dirname(env.EVENT_STORE_PATH ?? './data/events.db'), 'stream-snapshots.db')) }),
     auth: {
       mode: authMode,
       apiKeysFile: resolve(cwd, env.API_KEYS_FILE ?? './data/api-keys.json'),

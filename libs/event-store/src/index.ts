@@ -7,3 +7,4 @@ export * from './read-all-pages';
 export * from './sqlite/sqlite-event-store';
 export * from './kurrentdb/kurrentdb-event-store';
 export { normaliseKurrentDBConnectionString, redactCredentials } from './kurrentdb/kurrentdb-connection-string';
+export { ensureOwnerOnlyFile } from './sqlite/owner-only-file';

@@ -1,5 +1,8 @@
-import { Global, Inject, Logger, Module, type OnModuleInit } from '@nestjs/common';
-import { OpportunityCommandExecutor, OpportunityStreams, ProcessRegistry } from '@stagecraft/commands';
+import { Global, Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { getSQLiteStreamSnapshotStore, NO_STREAM_SNAPSHOTS, OpportunityCommandExecutor, OpportunityStreams, ProcessRegistry, type StreamSnapshotStore } from '@stagecraft/commands';
+
+/** DI token of the store of folded stream snapshots. */
+export const STREAM_SNAPSHOTS = Symbol('STREAM_SNAPSHOTS');
 import type { Settings } from '@stagecraft/config';
 import { EVENT_STORE, type EventStore } from '@stagecraft/event-store';
 import { API_SETTINGS } from '../settings/api-settings.token';
@@ -20,9 +23,15 @@ import { API_SETTINGS } from '../settings/api-settings.token';
       },
     },
     {
+      provide: STREAM_SNAPSHOTS,
+      inject: [API_SETTINGS],
+      useFactory: (settings: Settings): StreamSnapshotStore =>
+        settings.streamSnapshotsPath !== undefined ? getSQLiteStreamSnapshotStore(settings.streamSnapshotsPath) : NO_STREAM_SNAPSHOTS,
+    },
+    {
       provide: OpportunityStreams,
-      inject: [EVENT_STORE, API_SETTINGS],
-      useFactory: (store: EventStore, settings: Settings) => new OpportunityStreams(store, settings.streamCacheSize),
+      inject: [EVENT_STORE, API_SETTINGS, STREAM_SNAPSHOTS],
+      useFactory: (store: EventStore, settings: Settings, snapshots: StreamSnapshotStore) => new OpportunityStreams(store, settings.streamCacheSize, snapshots),
     },
     {
       provide: OpportunityCommandExecutor,
@@ -33,8 +42,15 @@ import { API_SETTINGS } from '../settings/api-settings.token';
   ],
   exports: [ProcessRegistry, OpportunityStreams, OpportunityCommandExecutor],
 })
-export class CommandSideModule implements OnModuleInit {
-  constructor(@Inject(ProcessRegistry) private readonly registry: ProcessRegistry) {}
+export class CommandSideModule implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    @Inject(ProcessRegistry) private readonly registry: ProcessRegistry,
+    @Inject(STREAM_SNAPSHOTS) private readonly snapshots: StreamSnapshotStore,
+  ) {}
+
+  onApplicationShutdown(): void {
+    this.snapshots.close();
+  }
 
   // Definitions load before the app listens: a bad file stops start-up with file, field and reason.
   async onModuleInit(): Promise<void> {

@@ -1,0 +1,39 @@
+import type { OpportunityState } from '@stagecraft/opportunity';
+
+/** What a client-chosen command id produced: enough to answer a retry without deciding again. */
+export interface RecordedCommand {
+  readonly fingerprint: string;
+  /** Which request stored it (its correlation id and server time): tells a racing retry from the original. */
+  readonly attempt: string;
+  readonly revision: number;
+  readonly position: number;
+  /** Where the opportunity stood right after the command. */
+  readonly stage: string;
+  readonly status: 'open' | 'won' | 'lost';
+}
+
+/**
+ * An opportunity stream folded up to a revision, kept so a load need not re-read and re-fold the
+ * whole stream (after a restart, past the in-memory cache, on another instance). Derived data: a
+ * snapshot is only ever used after the stored event at its revision is seen to carry its head hash.
+ */
+export interface StreamSnapshot {
+  readonly stream: string;
+  readonly revision: number;
+  readonly position: number;
+  readonly headHash: string;
+  readonly state: OpportunityState;
+  readonly commands: readonly (readonly [string, RecordedCommand])[];
+}
+
+/** Where stream snapshots are kept (SQLite by default; nothing at all when turned off). */
+export interface StreamSnapshotStore {
+  load(stream: string): StreamSnapshot | undefined;
+  /** May write later, in batches: a snapshot lost in a crash only costs a longer read. */
+  save(snapshot: StreamSnapshot): void;
+  /** Drops a snapshot that turned out not to match its stream. */
+  discard(stream: string): void;
+  close(): void;
+}
+
+export const NO_STREAM_SNAPSHOTS: StreamSnapshotStore = { load: () => undefined, save: () => undefined, discard: () => undefined, close: () => undefined };
