@@ -26,6 +26,9 @@ async function main(): Promise<void> {
       : `  event store: SQLite at ${settings.eventStorePath} (durability ${settings.durability})`,
     `  processes: ${settings.processesDir}`,
   ];
+  if (settings.relay.sinks.length > 0) {
+    lines.push(`  public events: ${settings.relay.mode === 'external' ? 'relayed by apps/relay (RELAY=external)' : 'relayed from this process'} to ${settings.relay.sinks.map((sink) => sink.key).join(', ')}`);
+  }
   if (settings.auth.mode === 'off') {
     lines.push('', '  !!! AUTH=off: authentication is DISABLED. Every caller is an anonymous admin.', '  !!! Use this only for local experiments, never where anyone else can reach the port.', '');
   } else if (firstKey) {
