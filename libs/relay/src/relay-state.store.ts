@@ -42,8 +42,11 @@ export interface RelayStateStore {
    * replay changed the generation since it was read: then nothing is written and it answers false.
    */
   advance(sink: string, generation: number, position: number, logId: string, deadLetters?: readonly DeadLetter[]): boolean;
-  /** Starts a sink again after `fromPosition - 1`: a new generation; its dead letters from there on go. */
-  requestReplay(sink: string, fromPosition: number, logId?: string): SinkCheckpoint;
+  /**
+   * Starts a sink again right after `after` (a position the log holds, or 0): a new generation, and
+   * its dead letters at or after `fromPosition` go (they are sent again). See positionBefore().
+   */
+  requestReplay(sink: string, after: number, fromPosition: number, logId?: string): SinkCheckpoint;
   deadLetters(sink?: string): DeadLetter[];
   deadLetterCounts(): Map<string, number>;
   close(): void;
@@ -122,8 +125,8 @@ export function getSQLiteRelayStateStore(path: string): RelayStateStore {
     }
     return true;
   });
-  const replay = db.transaction((sink: string, fromPosition: number, logId: string) => {
-    upsertReplay.run(sink, Math.max(0, fromPosition - 1), logId, new Date().toISOString());
+  const replay = db.transaction((sink: string, after: number, fromPosition: number, logId: string) => {
+    upsertReplay.run(sink, after, logId, new Date().toISOString());
     deleteDeadLetters.run(sink, fromPosition);
     return toCheckpoint(selectOne.get(sink)!);
   });
@@ -136,7 +139,7 @@ export function getSQLiteRelayStateStore(path: string): RelayStateStore {
     checkpoints: () => selectAll.all().map(toCheckpoint),
     create: (sink, position, logId) => insert.run(sink, position, logId, new Date().toISOString()).changes > 0,
     advance: (sink, generation, position, logId, deadLetters = []) => advance(sink, generation, position, logId, deadLetters),
-    requestReplay: (sink, fromPosition, logId = '') => replay(sink, fromPosition, logId),
+    requestReplay: (sink, after, fromPosition, logId = '') => replay(sink, after, fromPosition, logId),
     deadLetters: (sink) => (sink === undefined ? selectDeadLetters.all() : selectSinkDeadLetters.all(sink)).map(toDeadLetter),
     deadLetterCounts: () => new Map(countDeadLetters.all().map((row) => [row.sink, row.count])),
     close: () => db.close(),

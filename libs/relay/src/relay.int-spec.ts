@@ -16,7 +16,7 @@ import {
   type NatsStreamReader,
 } from '../../../test/support/relay-consumers';
 import { TcpProxy } from '../../../test/support/tcp-proxy';
-import { Relay } from './relay';
+import { positionBefore, Relay } from './relay';
 import { parseSinkUrl, type AmqpSinkConfig, type NatsSinkConfig, type WebhookSinkConfig } from './relay-sink-url';
 import { getSQLiteRelayStateStore } from './relay-state.store';
 import { getAmqpSink } from './sinks/amqp.sink';
@@ -28,6 +28,7 @@ import { getWebhookSink } from './sinks/webhook.sink';
 // subject, exchange and queue of its own) and a webhook subscriber in the test, on a real
 // SQLite store written by the real command side.
 
+jest.setTimeout(60_000);
 const SECRET = 'relay-test-secret-0123456789abcdef';
 
 describe('the relay, against real brokers', () => {
@@ -98,7 +99,7 @@ describe('the relay, against real brokers', () => {
       await expectComplete(messages.map((message) => message.event));
 
       // Publish everything again (a replay): JetStream recognises the ids and stores nothing new.
-      relay.state.requestReplay(parseSinkUrl(reader.sinkUrl()).key, 1);
+      relay.state.requestReplay(parseSinkUrl(reader.sinkUrl()).key, 0, 1);
       await waitFor('the replay to be published', async () => ((await relay.status())[0]!.published >= 2 * total ? true : undefined));
       expect(await reader.count()).toBe(total);
     });
@@ -145,7 +146,7 @@ describe('the relay, against real brokers', () => {
 
       const firstPass = reader.received.map((message) => message.event);
       const from = Number(firstPass[5]!.stagecraftposition);
-      relay.state.requestReplay(parseSinkUrl(reader.sinkUrl()).key, from);
+      relay.state.requestReplay(parseSinkUrl(reader.sinkUrl()).key, await positionBefore(store, from), from);
       await waitFor('the replayed events', () => (reader.received.length >= total + (total - 5) ? true : undefined));
       const repeats = reader.received.slice(total).map((message) => message.event);
       expect(repeats).toEqual(firstPass.slice(5)); // same ids, same payloads
@@ -217,7 +218,7 @@ describe('the relay, against real brokers', () => {
         expect((await relay.status())[0]).toMatchObject({ deadLetters: 1, lag: 0 });
 
         receiver.setAnswer(() => 204);
-        relay.state.requestReplay(letter!.sink, letter!.position);
+        relay.state.requestReplay(letter!.sink, await positionBefore(store, letter!.position), letter!.position);
         await waitFor('the replay', () => (receiver.requests.filter((request) => request.event.id === poison && request.answered === 204).length === 1 ? true : undefined));
         await waitFor('the replay to finish', async () => ((await relay.status())[0]!.lag === 0 ? true : undefined));
         expect(relay.state.deadLetters()).toEqual([]);

@@ -51,6 +51,18 @@ export class Relay {
   }
 }
 
+/**
+ * Where a replay from `fromPosition` (inclusive; an event's position, e.g. a dead letter's) must
+ * resume: the position of the last event before it, or 0. A subscription resumes after a position the log holds (KurrentDB positions are
+ * byte offsets with gaps, so `fromPosition - 1` is not one).
+ */
+export async function positionBefore(store: EventStore, fromPosition: number): Promise<number> {
+  if (fromPosition <= 1) return 0;
+  // From the event itself (on KurrentDB, a read must start where a record starts), backwards.
+  const events = await store.readAll({ fromPosition, direction: 'backwards', maxCount: 2 });
+  return events.find((event) => event.position < fromPosition)?.position ?? 0;
+}
+
 /** A sink for a configured URL. */
 export function createSink(config: SinkConfig, settings: RelaySettings): RelaySink {
   switch (config.kind) {

@@ -122,7 +122,7 @@ export class SinkRunner {
       this.options.log('info', `Relay to ${this.key}: first start, from ${this.options.newSinkFrom === 'end' ? `the end of the log (position ${head})` : 'the beginning of the log'}`);
     } else if ((checkpoint.logId !== '' && this.logId !== '' && checkpoint.logId !== this.logId) || checkpoint.position > head) {
       this.options.log('warn', `Relay to ${this.key}: its checkpoint (position ${checkpoint.position}) belongs to another event log; publishing this log from its beginning`);
-      checkpoint = this.relayState.requestReplay(this.key, 1, this.logId);
+      checkpoint = this.relayState.requestReplay(this.key, 0, 0, this.logId);
     }
     return { position: checkpoint.position, generation: checkpoint.generation };
   }

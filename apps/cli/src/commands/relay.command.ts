@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Settings } from '@stagecraft/config';
-import { findSink, getSQLiteRelayStateStore, type RelayStateStore, type SinkConfig } from '@stagecraft/relay';
+import { findSink, getSQLiteRelayStateStore, positionBefore, type RelayStateStore, type SinkConfig } from '@stagecraft/relay';
 import { CliError, EXIT } from '../cli.errors';
 import { openExistingStore } from '../io/event-store';
 
@@ -84,9 +84,10 @@ export async function replaySink(settings: Settings, options: { sink: string; fr
   try {
     const head = await store.headPosition();
     const logId = (await store.readAll({ maxCount: 1 }))[0]?.id ?? '';
+    const after = await positionBefore(store, options.from);
     const cleared = withState(settings, (state) => {
       const before = state.deadLetters(sink.key).filter((letter) => letter.position >= options.from).length;
-      state.requestReplay(sink.key, options.from, logId);
+      state.requestReplay(sink.key, after, options.from, logId);
       return before;
     });
     console.log(
