@@ -37,7 +37,8 @@ export function getWebhookSink(config: WebhookSinkConfig, options: WebhookSinkOp
         'stagecraft-event-type': outgoing.event.type,
         [WEBHOOK_SIGNATURE_HEADER]: signWebhook(options.secret, timestamp, outgoing.body),
       },
-      body: outgoing.body,
+      // The same UTF-8 bytes that were signed.
+      body: outgoing.body.toString('utf8'),
       redirect: 'manual',
       signal: AbortSignal.timeout(options.timeoutMs),
     });
