@@ -7,6 +7,7 @@ import { EventStoreModule } from './event-store/event-store.module';
 import { HealthController } from './health/health.controller';
 import { OpportunitiesModule } from './opportunities/opportunities.module';
 import { ProcessesModule } from './processes/processes.module';
+import { RelayModule } from './relay/relay.module';
 import { API_SETTINGS, CLOCK, type Clock } from './settings/api-settings.token';
 import type { Settings } from '@stagecraft/config';
 
@@ -29,7 +30,7 @@ export class ApiModule {
     };
     return {
       module: ApiModule,
-      imports: [shared, AuthModule.forRoot(settings), CqrsModule.forRoot(), EventStoreModule.forRoot(settings), CommandSideModule, ProcessesModule, OpportunitiesModule, ProjectionsModule.forRoot(settings)],
+      imports: [shared, AuthModule.forRoot(settings), CqrsModule.forRoot(), EventStoreModule.forRoot(settings), CommandSideModule, ProcessesModule, OpportunitiesModule, ProjectionsModule.forRoot(settings), RelayModule.forRoot(settings)],
       controllers: [HealthController],
     };
   }

@@ -30,6 +30,9 @@ async function main(): Promise<void> {
       ? `  read models: PostgreSQL schema ${settings.readModelsPostgres.schema}${settings.projections === 'external' ? ' (kept by the projector)' : ''}`
       : `  read models: ${settings.readModelsPath}${settings.projections === 'external' ? ' (kept by the projector)' : ''}`,
   ];
+  if (settings.relay.sinks.length > 0) {
+    lines.push(`  public events: ${settings.relay.mode === 'external' ? 'relayed by apps/relay (RELAY=external)' : 'relayed from this process'} to ${settings.relay.sinks.map((sink) => sink.key).join(', ')}`);
+  }
   if (settings.auth.mode === 'off') {
     lines.push('', '  !!! AUTH=off: authentication is DISABLED. Every caller is an anonymous admin.', '  !!! Use this only for local experiments, never where anyone else can reach the port.', '');
   } else if (firstKey) {

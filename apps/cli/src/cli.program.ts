@@ -11,6 +11,7 @@ import { exportEvents, type ExportFormat } from './commands/export.command';
 import { importFile } from './commands/import.command';
 import { validateProcessFiles } from './commands/processes-validate.command';
 import { rebuildReadModels } from './commands/rebuild.command';
+import { replaySink, showDeadLetters, showRelayStatus } from './commands/relay.command';
 import type { ImportFormat } from './import/import-source';
 
 /**
@@ -77,6 +78,31 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .argument('[projection...]', 'pipeline, win-loss, stage-durations, funnel, transitions (all when none is named)')
     .action(async (names: string[]) => {
       setExitCode(await rebuildReadModels(readSettings(), names));
+    });
+
+  const relay = program.command('relay').description('the public-event relay: checkpoints, dead letters and replays of the sinks in RELAY_SINKS');
+  relay
+    .command('status')
+    .description("each sink's checkpoint, lag and dead letters (exit 1 when there are dead letters)")
+    .option('--json', 'print JSON instead of text')
+    .action(async (options: { json?: boolean }) => {
+      setExitCode(await showRelayStatus(readSettings(), options));
+    });
+  relay
+    .command('dead-letters')
+    .description('the events webhook subscribers failed to take after every attempt (exit 1 when there are any)')
+    .option('--sink <sink>', 'only this sink (its URL as in RELAY_SINKS, or the key /health shows)')
+    .option('--json', 'print JSON instead of text')
+    .action((options: { sink?: string; json?: boolean }) => {
+      setExitCode(showDeadLetters(readSettings(), options));
+    });
+  relay
+    .command('replay')
+    .description("publish a sink's events again from a log position (its dead letters from there on are sent again)")
+    .requiredOption('--sink <sink>', 'the sink: its URL as in RELAY_SINKS, or the key /health shows')
+    .requiredOption('--from <position>', 'the first log position to publish again', positiveInteger)
+    .action(async (options: { sink: string; from: number }) => {
+      setExitCode(await replaySink(readSettings(), options));
     });
 
   const processes = program.command('processes').description('process definitions');

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { normaliseKurrentDBConnectionString } from '@stagecraft/event-store';
 import { parseTrustProxy, type TrustProxy } from './trust-proxy.setting';
+import type { RelaySettings } from '@stagecraft/relay';
+import { readRelaySettings } from './relay-settings.reader';
 
 /** Every setting of Stagecraft, read once from the environment; the API, projector and CLI share them. */
 export interface Settings {
@@ -46,6 +48,8 @@ export interface Settings {
   readonly trustProxy: TrustProxy;
   /** The board's built static files (index.html, board.js, board.css), served at /board. */
   readonly boardAssetsDir: string;
+  /** The public-event relay (RELAY_SINKS and the other RELAY_* variables). */
+  readonly relay: RelaySettings;
 }
 
 export interface AuthSettings {
@@ -132,6 +136,7 @@ export function readSettings(env: Env = process.env, cwd: string = process.cwd()
     trustProxy,
     // `npm run build` bundles the board there (apps/board/board.build.ts).
     boardAssetsDir: resolve(cwd, env.BOARD_ASSETS_DIR ?? './dist/board'),
+    relay: readRelaySettings(env, cwd, readInteger),
   };
 }
 

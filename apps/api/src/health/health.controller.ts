@@ -6,6 +6,8 @@ import type { ReadModels } from '@stagecraft/projections';
 import { READ_MODELS } from '../analytics/projections.token';
 import { Public } from '../auth/roles';
 import { ProcessRegistry } from '@stagecraft/commands';
+import type { Relay } from '@stagecraft/relay';
+import { RELAY } from '../relay/relay.token';
 
 @ApiTags('operations')
 @Public()
@@ -15,6 +17,7 @@ export class HealthController {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly processes: ProcessRegistry,
     @Inject(READ_MODELS) private readonly projections: ReadModels,
+    @Inject(RELAY) private readonly relay: Relay | null,
   ) {}
 
   @Get()
@@ -24,12 +27,15 @@ export class HealthController {
     const processes = this.processes.list().map((process) => ({ id: process.definition.id, version: process.version }));
     const projections = this.projections.status();
     const ok = store.reachable && processes.length > 0 && projections.every((projection) => projection.failed === undefined);
+    const headPosition = store.reachable ? await this.store.headPosition().catch(() => null) : null;
     void reply.status(ok ? 200 : 503);
     return {
       status: ok ? 'ok' : 'unavailable',
-      store: { kind: store.kind, reachable: store.reachable, headPosition: store.reachable ? await this.store.headPosition().catch(() => null) : null },
+      store: { kind: store.kind, reachable: store.reachable, headPosition },
       processes,
       projections,
+      // A sink that is down does not make the API unready: commands go on, its lag shows here.
+      ...(this.relay ? { relay: await this.relay.status(headPosition ?? undefined) } : {}),
     };
   }
 }

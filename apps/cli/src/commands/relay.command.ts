@@ -1,0 +1,101 @@
+import { existsSync } from 'node:fs';
+import type { Settings } from '@stagecraft/config';
+import { findSink, getSQLiteRelayStateStore, positionBefore, type RelayStateStore, type SinkConfig } from '@stagecraft/relay';
+import { CliError, EXIT } from '../cli.errors';
+import { openExistingStore } from '../io/event-store';
+
+// `stagecraft relay status | dead-letters | replay`: the relay's checkpoints and dead letters in
+// RELAY_STATE_PATH, for the sinks RELAY_SINKS names. A replay only moves a checkpoint back: the
+// running relay (in the API or apps/relay) notices within a second and publishes from there.
+
+function configuredSinks(settings: Settings): readonly SinkConfig[] {
+  if (settings.relay.sinks.length === 0) throw new CliError('RELAY_SINKS is empty: no sink is configured, so there is nothing to show or replay.');
+  return settings.relay.sinks;
+}
+
+function sinkNamed(settings: Settings, name: string): SinkConfig {
+  const sinks = configuredSinks(settings);
+  const sink = findSink(sinks, name);
+  if (!sink) throw new CliError(`No sink "${name}" in RELAY_SINKS; the sinks are: ${sinks.map((entry) => entry.key).join(', ')}`);
+  return sink;
+}
+
+function withState<T>(settings: Settings, use: (state: RelayStateStore) => T): T {
+  const state = getSQLiteRelayStateStore(settings.relay.statePath);
+  try {
+    return use(state);
+  } finally {
+    state.close();
+  }
+}
+
+export async function showRelayStatus(settings: Settings, options: { json?: boolean }): Promise<number> {
+  const sinks = configuredSinks(settings);
+  const store = openExistingStore(settings);
+  try {
+    const head = await store.headPosition();
+    const rows = existsSync(settings.relay.statePath)
+      ? withState(settings, (state) => {
+          const counts = state.deadLetterCounts();
+          return sinks.map((sink) => {
+            const checkpoint = state.checkpoint(sink.key);
+            return { sink: sink.key, kind: sink.kind, checkpoint: checkpoint?.position ?? null, lag: checkpoint ? Math.max(0, head - checkpoint.position) : null, deadLetters: counts.get(sink.key) ?? 0, updatedAt: checkpoint?.updatedAt ?? null };
+          });
+        })
+      : sinks.map((sink) => ({ sink: sink.key, kind: sink.kind, checkpoint: null, lag: null, deadLetters: 0, updatedAt: null }));
+    if (options.json) {
+      console.log(JSON.stringify({ headPosition: head, sinks: rows }, null, 2));
+    } else {
+      console.log(`log head: position ${head}`);
+      for (const row of rows) {
+        console.log(
+          row.checkpoint === null
+            ? `${row.sink}  not started yet`
+            : `${row.sink}  checkpoint ${row.checkpoint}  lag ${row.lag}  dead letters ${row.deadLetters}  (saved ${row.updatedAt})`,
+        );
+      }
+    }
+    return rows.some((row) => row.deadLetters > 0) ? EXIT.failed : EXIT.ok;
+  } finally {
+    await store.close();
+  }
+}
+
+export function showDeadLetters(settings: Settings, options: { sink?: string; json?: boolean }): number {
+  const sink = options.sink !== undefined ? sinkNamed(settings, options.sink) : undefined;
+  configuredSinks(settings);
+  const letters = existsSync(settings.relay.statePath) ? withState(settings, (state) => state.deadLetters(sink?.key)) : [];
+  if (options.json) {
+    console.log(JSON.stringify(letters.map(({ body, ...letter }) => ({ ...letter, event: JSON.parse(body) as unknown })), null, 2));
+  } else if (letters.length === 0) {
+    console.log('No dead letters.');
+  } else {
+    for (const letter of letters) {
+      console.log(`${letter.sink}  position ${letter.position}  ${letter.type}  event ${letter.eventId}  opportunity ${letter.subject}  ${letter.attempts} attempts, last: ${letter.lastError}  (${letter.failedAt})`);
+    }
+    console.log(`\n${letters.length} dead letter(s). Once the subscriber is fixed: stagecraft relay replay --sink <sink> --from <position>`);
+  }
+  return letters.length > 0 ? EXIT.failed : EXIT.ok;
+}
+
+export async function replaySink(settings: Settings, options: { sink: string; from: number }): Promise<number> {
+  const sink = sinkNamed(settings, options.sink);
+  const store = openExistingStore(settings);
+  try {
+    const head = await store.headPosition();
+    const logId = (await store.readAll({ maxCount: 1 }))[0]?.id ?? '';
+    const after = await positionBefore(store, options.from);
+    const cleared = withState(settings, (state) => {
+      const before = state.deadLetters(sink.key).filter((letter) => letter.position >= options.from).length;
+      state.requestReplay(sink.key, after, options.from, logId);
+      return before;
+    });
+    console.log(
+      `${sink.key} publishes again from position ${options.from} (log head ${head})${cleared > 0 ? `; ${cleared} dead letter(s) from there on cleared, to be sent again` : ''}.\n` +
+        'A running relay starts over within a second; otherwise the next start does. Subscribers see repeats with the same event ids.',
+    );
+    return EXIT.ok;
+  } finally {
+    await store.close();
+  }
+}

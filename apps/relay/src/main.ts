@@ -1,0 +1,36 @@
+// The relay as its own process: `npm run start:relay` (or node dist/apps/relay/src/main.js), with
+// the API started with RELAY=external. It follows the event log and publishes the public events
+// to every sink of RELAY_SINKS, each from its own checkpoint in RELAY_STATE_PATH.
+import { readSettings, SettingsError } from '@stagecraft/config';
+import { EventStoreUnavailableError, openEventStore, redactCredentials } from '@stagecraft/event-store';
+import { openRelay } from '@stagecraft/relay';
+
+async function main(): Promise<void> {
+  const settings = readSettings();
+  if (settings.relay.sinks.length === 0) throw new SettingsError('RELAY_SINKS', 'is empty: name at least one sink (nats://…, amqp://…, https://…) for the relay to publish to');
+  const store = openEventStore(settings);
+  const relay = openRelay(store, settings.relay, (level, message) => (level === 'info' ? console.log(message) : console.error(message)));
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await relay.stop();
+    await store.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+  relay.start();
+  console.log(
+    [
+      `Stagecraft relay started on ${settings.eventStoreUrl !== undefined ? `KurrentDB at ${redactCredentials(settings.eventStoreUrl)}` : `SQLite at ${settings.eventStorePath}`}`,
+      ...settings.relay.sinks.map((sink) => `  sink: ${sink.key}`),
+      `  checkpoints and dead letters: ${settings.relay.statePath}`,
+    ].join('\n'),
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof SettingsError || error instanceof EventStoreUnavailableError ? `Relay did not start.\n${error.message}` : error);
+  process.exit(1);
+});

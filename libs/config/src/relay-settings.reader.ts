@@ -1,0 +1,68 @@
+import { dirname, join, resolve } from 'node:path';
+import { parseSinkList, parseSinkUrl, RelaySinkUrlError, withoutPassword, type RelaySettings } from '@stagecraft/relay';
+import { SettingsError } from './settings';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The RELAY_* settings; a bad one stops start-up naming the variable (and the sink URL). */
+export function readRelaySettings(env: Env, cwd: string, readInteger: (env: Env, variable: string, fallback: number, min: number, max: number) => number): RelaySettings {
+  let sinks;
+  try {
+    sinks = parseSinkList(env.RELAY_SINKS);
+  } catch (error) {
+    if (error instanceof RelaySinkUrlError) throw new SettingsError('RELAY_SINKS', error.message);
+    throw error;
+  }
+  const mode = env.RELAY ?? 'in-process';
+  if (mode !== 'in-process' && mode !== 'external') throw new SettingsError('RELAY', `must be "in-process" or "external" (got "${mode}")`);
+  const newSinkFrom = env.RELAY_NEW_SINK_FROM ?? 'end';
+  if (newSinkFrom !== 'end' && newSinkFrom !== 'beginning') throw new SettingsError('RELAY_NEW_SINK_FROM', `must be "end" or "beginning" (got "${newSinkFrom}")`);
+
+  const webhooks = sinks.filter((sink) => sink.kind === 'webhook');
+  const perSink = readSecretMap(env.RELAY_WEBHOOK_SECRETS, webhooks.map((sink) => sink.key));
+  const shared = env.RELAY_WEBHOOK_SECRET;
+  if (shared !== undefined && shared.length < 32) throw new SettingsError('RELAY_WEBHOOK_SECRET', 'must be at least 32 characters');
+  const webhookSecrets: Record<string, string> = {};
+  for (const sink of webhooks) {
+    const secret = perSink.get(sink.key) ?? shared;
+    if (secret === undefined) throw new SettingsError('RELAY_WEBHOOK_SECRET', `is needed to sign the requests to the webhook ${sink.key} (or give it its own in RELAY_WEBHOOK_SECRETS)`);
+    webhookSecrets[sink.key] = secret;
+  }
+  const retryBaseMs = readInteger(env, 'RELAY_RETRY_BASE_MS', 500, 1, 60_000);
+  return {
+    sinks,
+    mode,
+    statePath: resolve(cwd, env.RELAY_STATE_PATH ?? join(dirname(env.EVENT_STORE_PATH ?? './data/events.db'), 'relay.db')),
+    newSinkFrom,
+    webhookSecrets,
+    webhookMaxAttempts: readInteger(env, 'RELAY_WEBHOOK_MAX_ATTEMPTS', 8, 1, 100),
+    webhookTimeoutMs: readInteger(env, 'RELAY_WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+    retryBaseMs,
+    retryMaxMs: readInteger(env, 'RELAY_RETRY_MAX_MS', 30_000, retryBaseMs, 3_600_000),
+  };
+}
+
+// RELAY_WEBHOOK_SECRETS: {"<webhook URL as in RELAY_SINKS>": "<secret>", …}
+function readSecretMap(text: string | undefined, webhookKeys: readonly string[]): Map<string, string> {
+  const secrets = new Map<string, string>();
+  if (text === undefined || text.trim() === '') return secrets;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new SettingsError('RELAY_WEBHOOK_SECRETS', `is not JSON: ${(error as Error).message} (expected {"https://…": "secret", …})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new SettingsError('RELAY_WEBHOOK_SECRETS', 'must be a JSON object of webhook URL → secret');
+  for (const [url, secret] of Object.entries(parsed)) {
+    let key: string;
+    try {
+      key = parseSinkUrl(url).key;
+    } catch {
+      key = url;
+    }
+    if (!webhookKeys.includes(key)) throw new SettingsError('RELAY_WEBHOOK_SECRETS', `names "${withoutPassword(url)}", which is not a webhook in RELAY_SINKS`);
+    if (typeof secret !== 'string' || secret.length < 32) throw new SettingsError('RELAY_WEBHOOK_SECRETS', `the secret of ${key} must be a string of at least 32 characters`);
+    secrets.set(key, secret);
+  }
+  return secrets;
+}

@@ -1,0 +1,67 @@
+import { readSettings, SettingsError } from './settings';
+
+const SECRET = 's'.repeat(32);
+const read = (env: Record<string, string>) => readSettings(env, '/srv/stagecraft').relay;
+const refusal = (env: Record<string, string>) => {
+  try {
+    read(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(SettingsError);
+    return (error as Error).message;
+  }
+  throw new Error('expected the settings to be refused');
+};
+
+describe('the relay settings (RELAY_*)', () => {
+  it('run no relay without RELAY_SINKS, and keep the state beside the event store', () => {
+    expect(read({})).toMatchObject({ sinks: [], mode: 'in-process', newSinkFrom: 'end', statePath: '/srv/stagecraft/data/relay.db' });
+    expect(read({ EVENT_STORE_PATH: '/var/lib/sc/events.db' }).statePath).toBe('/var/lib/sc/relay.db');
+  });
+
+  it('read several sinks, with their defaults, and name each by its URL without credentials', () => {
+    const relay = read({
+      RELAY_SINKS: 'nats://127.0.0.1:4222, amqp://guest:guest@127.0.0.1:5672?exchange=events ,https://hooks.example/x?token=abc',
+      RELAY_WEBHOOK_SECRET: SECRET,
+    });
+    expect(relay.sinks.map((sink) => sink.key)).toEqual([
+      'nats://127.0.0.1:4222?stream=STAGECRAFT&subject=stagecraft.opportunity',
+      'amqp://127.0.0.1:5672/?exchange=events',
+      'https://hooks.example/x',
+    ]);
+    expect(relay.sinks[1]).toMatchObject({ kind: 'amqp', exchange: 'events', connectUrl: 'amqp://guest:guest@127.0.0.1:5672' });
+    expect(relay.sinks[2]).toMatchObject({ kind: 'webhook', url: 'https://hooks.example/x?token=abc' });
+    expect(relay.webhookSecrets).toEqual({ 'https://hooks.example/x': SECRET });
+  });
+
+  it.each([
+    [{ RELAY_SINKS: 'kafka://broker:9092' }, 'RELAY_SINKS: sink "kafka://broker:9092": unknown scheme "kafka:"'],
+    [{ RELAY_SINKS: 'nats://127.0.0.1:4222,not a url' }, 'RELAY_SINKS: sink "not a url": is not a URL'],
+    [{ RELAY_SINKS: 'http://hooks.example/x', RELAY_WEBHOOK_SECRET: SECRET }, 'RELAY_SINKS: sink "http://hooks.example/x": webhooks need https://'],
+    [{ RELAY_SINKS: 'nats://127.0.0.1:4222?stream=a.b' }, 'stream "a.b" may hold only letters'],
+    [{ RELAY_SINKS: 'nats://127.0.0.1:4222?subject=a.*' }, 'subject "a.*" must be dot-separated tokens'],
+    [{ RELAY_SINKS: 'nats://127.0.0.1:4222?streem=x' }, 'unknown option "streem"'],
+    [{ RELAY_SINKS: 'amqp://guest:topsecret@127.0.0.1?exchange=amq.topic' }, 'sink "amqp://guest:***@127.0.0.1?exchange=amq.topic": exchange "amq.topic"'],
+    [{ RELAY_SINKS: 'nats://127.0.0.1:4222,nats://127.0.0.1' }, 'is listed twice'],
+    [{ RELAY_SINKS: 'https://hooks.example/x' }, 'RELAY_WEBHOOK_SECRET: is needed to sign the requests to the webhook https://hooks.example/x'],
+    [{ RELAY_SINKS: 'https://hooks.example/x', RELAY_WEBHOOK_SECRET: 'short' }, 'RELAY_WEBHOOK_SECRET: must be at least 32 characters'],
+    [{ RELAY_SINKS: 'https://hooks.example/x', RELAY_WEBHOOK_SECRETS: '{"https://other.example/y":"' + SECRET + '"}' }, 'names "https://other.example/y", which is not a webhook in RELAY_SINKS'],
+    [{ RELAY_SINKS: 'https://hooks.example/x', RELAY_WEBHOOK_SECRETS: '{oops' }, 'RELAY_WEBHOOK_SECRETS: is not JSON'],
+    [{ RELAY: 'both' }, 'RELAY: must be "in-process" or "external"'],
+    [{ RELAY_NEW_SINK_FROM: 'now' }, 'RELAY_NEW_SINK_FROM: must be "end" or "beginning"'],
+    [{ RELAY_WEBHOOK_MAX_ATTEMPTS: '0' }, 'RELAY_WEBHOOK_MAX_ATTEMPTS: must be an integer from 1 to 100'],
+  ])('refuse %j, naming the variable, the sink and the reason', (env, message) => {
+    const text = refusal(env as Record<string, string>);
+    expect(text).toContain(message);
+    expect(text).not.toContain('topsecret');
+  });
+
+  it('give a webhook its own secret from RELAY_WEBHOOK_SECRETS, the others the shared one', () => {
+    const own = 'o'.repeat(40);
+    const relay = read({
+      RELAY_SINKS: 'https://a.example/hook,http://127.0.0.1:8080/hook',
+      RELAY_WEBHOOK_SECRET: SECRET,
+      RELAY_WEBHOOK_SECRETS: JSON.stringify({ 'http://127.0.0.1:8080/hook': own }),
+    });
+    expect(relay.webhookSecrets).toEqual({ 'https://a.example/hook': SECRET, 'http://127.0.0.1:8080/hook': own });
+  });
+});

@@ -1,0 +1,88 @@
+import type { EventStore, StoredEvent } from '@stagecraft/event-store';
+import { evolve, fromOpportunityStreamId, isOpportunityEventType, toOpportunityStreamId, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
+import { toPublicEvent } from '@stagecraft/public-events';
+import { PROCESS_STREAM_PREFIX, PROCESS_VERSION_RECORDED, toProcessStreamId, type ProcessDefinition, type ProcessVersionRecordedData } from '@stagecraft/sales-process';
+import type { OutgoingEvent } from './outgoing-event';
+
+interface CachedState {
+  readonly revision: number;
+  readonly state: OpportunityState;
+}
+
+/**
+ * Turns stored events, in log order, into public events. It keeps what the mapping needs to know
+ * beyond the event itself: each opportunity's state just before it (folded from its stream; a
+ * bounded cache, read again from the store after a gap such as a restart or a replay) and the
+ * recorded process versions (learned as they pass, or read from the process stream when a
+ * relay starts after them). Events of other streams yield nothing.
+ */
+export class PublicEventFeed {
+  private readonly states = new Map<string, CachedState>();
+  private readonly definitions = new Map<string, ProcessDefinition>();
+  private readonly processesRead = new Set<string>();
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly cacheSize = 50_000,
+  ) {}
+
+  async toOutgoing(stored: StoredEvent): Promise<OutgoingEvent | undefined> {
+    if (stored.stream.startsWith(PROCESS_STREAM_PREFIX)) {
+      if (stored.type === PROCESS_VERSION_RECORDED) this.learn(stored.data as unknown as ProcessVersionRecordedData);
+      return undefined;
+    }
+    const opportunityId = fromOpportunityStreamId(stored.stream);
+    if (opportunityId === undefined || !isOpportunityEventType(stored.type)) return undefined;
+    const event = { type: stored.type, data: stored.data } as OpportunityEvent;
+    const before = await this.stateBefore(opportunityId, stored.revision);
+    await this.ensureDefinitions(event, before);
+    const mapped = toPublicEvent(stored, event, before, (processId, version) => this.definitions.get(versionKey(processId, version)));
+    this.remember(opportunityId, { revision: stored.revision, state: mapped.state });
+    return { position: stored.position, event: mapped.publicEvent, body: Buffer.from(JSON.stringify(mapped.publicEvent)) };
+  }
+
+  private async stateBefore(opportunityId: string, revision: number): Promise<OpportunityState> {
+    if (revision === 0) return { status: 'none' };
+    const cached = this.states.get(opportunityId);
+    if (cached?.revision === revision - 1) return cached.state;
+    let state: OpportunityState = { status: 'none' };
+    const events = await this.store.readStream(toOpportunityStreamId(opportunityId), { fromRevision: 0, maxCount: revision });
+    for (const stored of events) {
+      if (isOpportunityEventType(stored.type)) state = evolve(state, { type: stored.type, data: stored.data } as OpportunityEvent);
+    }
+    return state;
+  }
+
+  private remember(opportunityId: string, entry: CachedState): void {
+    // Map order is insertion order: re-inserting keeps recently used ids at the end.
+    this.states.delete(opportunityId);
+    this.states.set(opportunityId, entry);
+    if (this.states.size > this.cacheSize) this.states.delete(this.states.keys().next().value!);
+  }
+
+  // A relay that starts from a checkpoint has not seen the versions recorded before it.
+  private async ensureDefinitions(event: OpportunityEvent, before: OpportunityState): Promise<void> {
+    const needed: [string, string][] = [];
+    if (event.type === 'OpportunityOpened') needed.push([event.data.processId, event.data.processVersion]);
+    else if (before.status !== 'none') needed.push([before.processId, before.processVersion]);
+    if (event.type === 'ProcessMigrated') needed.push([event.data.processId, event.data.toVersion]);
+    for (const [processId, version] of needed) {
+      if (this.definitions.has(versionKey(processId, version))) continue;
+      // Read each process stream again at most once per version missing, then give up naming.
+      const attempt = `${processId}\u0000${version}`;
+      if (this.processesRead.has(attempt)) continue;
+      this.processesRead.add(attempt);
+      for (const stored of await this.store.readStream(toProcessStreamId(processId))) {
+        if (stored.type === PROCESS_VERSION_RECORDED) this.learn(stored.data as unknown as ProcessVersionRecordedData);
+      }
+    }
+  }
+
+  private learn(data: ProcessVersionRecordedData): void {
+    if (data?.definition && Array.isArray(data.definition.stages)) this.definitions.set(versionKey(data.processId, data.version), data.definition);
+  }
+}
+
+function versionKey(processId: string, version: string): string {
+  return `${processId}\u0000${version}`;
+}

@@ -1,0 +1,162 @@
+import { DEFAULT_AMQP_EXCHANGE, DEFAULT_NATS_STREAM, PUBLIC_EVENT_TYPE_PREFIX } from '@stagecraft/public-events';
+
+// A sink is named by a URL in RELAY_SINKS. Its `key` is that URL without credentials (and, for a
+// webhook, without its query, which may hold a token): the name its checkpoint and dead letters
+// are kept under, shown in /health and taken by `stagecraft relay … --sink`.
+
+export interface NatsSinkConfig {
+  readonly kind: 'nats';
+  readonly key: string;
+  /** nats://host:port, with user and password when given. */
+  readonly server: string;
+  readonly user?: string;
+  readonly pass?: string;
+  /** JetStream stream, created (on `<subject>.>`) when absent. */
+  readonly stream: string;
+  /** Subjects are `<subject>.<name>.v1`, e.g. stagecraft.opportunity.stage-changed.v1. */
+  readonly subject: string;
+}
+
+export interface AmqpSinkConfig {
+  readonly kind: 'amqp';
+  readonly key: string;
+  /** The URL amqplib connects to (our own query parameters removed). */
+  readonly connectUrl: string;
+  /** Durable topic exchange; routing key = the event type. */
+  readonly exchange: string;
+}
+
+export interface WebhookSinkConfig {
+  readonly kind: 'webhook';
+  readonly key: string;
+  /** The URL as given: POSTed to, query included. */
+  readonly url: string;
+}
+
+export type SinkConfig = NatsSinkConfig | AmqpSinkConfig | WebhookSinkConfig;
+
+/** A sink URL that cannot be used; the message names the URL (without its password) and why. */
+export class RelaySinkUrlError extends Error {
+  constructor(
+    readonly url: string,
+    readonly reason: string,
+  ) {
+    super(`sink "${url}": ${reason}`);
+    this.name = 'RelaySinkUrlError';
+  }
+}
+
+const NAME = /^[A-Za-z0-9_-]+$/;
+const SUBJECT = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+/** Parses RELAY_SINKS: comma-separated URLs; two URLs naming the same sink are refused. */
+export function parseSinkList(text: string | undefined): SinkConfig[] {
+  if (text === undefined || text.trim() === '') return [];
+  const sinks = text
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+    .map(parseSinkUrl);
+  const seen = new Set<string>();
+  for (const sink of sinks) {
+    if (seen.has(sink.key)) throw new RelaySinkUrlError(sink.key, 'is listed twice');
+    seen.add(sink.key);
+  }
+  return sinks;
+}
+
+export function parseSinkUrl(text: string): SinkConfig {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new RelaySinkUrlError(withoutPassword(text), 'is not a URL (expected nats://host:port, amqp://user:pass@host:port or https://host/path)');
+  }
+  const shown = withoutPassword(text);
+  switch (url.protocol) {
+    case 'nats:':
+      return natsSink(url, shown);
+    case 'amqp:':
+    case 'amqps:':
+      return amqpSink(url, shown);
+    case 'https:':
+    case 'http:':
+      return webhookSink(url, shown);
+    default:
+      throw new RelaySinkUrlError(shown, `unknown scheme "${url.protocol}" (use nats://, amqp://, amqps://, https://, or http:// for a loopback address)`);
+  }
+}
+
+function natsSink(url: URL, shown: string): NatsSinkConfig {
+  if (url.hostname === '') throw new RelaySinkUrlError(shown, 'has no host');
+  if (url.pathname !== '' && url.pathname !== '/') throw new RelaySinkUrlError(shown, 'a NATS URL has no path; name the stream with ?stream=');
+  const options = onlyOptions(url, shown, ['stream', 'subject']);
+  const stream = options.get('stream') ?? DEFAULT_NATS_STREAM;
+  if (!NAME.test(stream)) throw new RelaySinkUrlError(shown, `stream "${stream}" may hold only letters, digits, "-" and "_"`);
+  const subject = options.get('subject') ?? PUBLIC_EVENT_TYPE_PREFIX;
+  if (!SUBJECT.test(subject)) throw new RelaySinkUrlError(shown, `subject "${subject}" must be dot-separated tokens of letters, digits, "-" and "_" (no wildcards)`);
+  const port = url.port || '4222';
+  return {
+    kind: 'nats',
+    key: `nats://${url.hostname}:${port}?stream=${stream}&subject=${subject}`,
+    server: `${url.hostname}:${port}`,
+    ...(url.username !== '' ? { user: decodeURIComponent(url.username) } : {}),
+    ...(url.password !== '' ? { pass: decodeURIComponent(url.password) } : {}),
+    stream,
+    subject,
+  };
+}
+
+function amqpSink(url: URL, shown: string): AmqpSinkConfig {
+  if (url.hostname === '') throw new RelaySinkUrlError(shown, 'has no host');
+  const exchange = url.searchParams.get('exchange') ?? DEFAULT_AMQP_EXCHANGE;
+  if (!/^[A-Za-z0-9_.:-]+$/.test(exchange) || exchange.startsWith('amq.')) throw new RelaySinkUrlError(shown, `exchange "${exchange}" must be letters, digits, "-", "_", ".", ":" and not start with "amq."`);
+  const connect = new URL(url.href);
+  connect.searchParams.delete('exchange');
+  const vhost = url.pathname === '' ? '/' : url.pathname;
+  return {
+    kind: 'amqp',
+    key: `${url.protocol}//${url.hostname}:${url.port || (url.protocol === 'amqps:' ? '5671' : '5672')}${vhost}?exchange=${exchange}`,
+    connectUrl: connect.href,
+    exchange,
+  };
+}
+
+function webhookSink(url: URL, shown: string): WebhookSinkConfig {
+  if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+    throw new RelaySinkUrlError(shown, 'webhooks need https:// (http:// only for a loopback address such as 127.0.0.1 or localhost)');
+  }
+  if (url.username !== '' || url.password !== '') throw new RelaySinkUrlError(shown, 'a webhook URL carries no credentials: requests are signed with RELAY_WEBHOOK_SECRET');
+  return { kind: 'webhook', key: `${url.origin}${url.pathname}`, url: url.href };
+}
+
+function onlyOptions(url: URL, shown: string, allowed: readonly string[]): URLSearchParams {
+  for (const name of url.searchParams.keys()) {
+    if (!allowed.includes(name)) throw new RelaySinkUrlError(shown, `unknown option "${name}" (known: ${allowed.join(', ')})`);
+  }
+  return url.searchParams;
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+/** The URL as written, with the password (between "user:" and the last "@") replaced by "***". */
+export function withoutPassword(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^/]*@/i, '$1:***@');
+}
+
+/**
+ * The sink a `--sink` argument names: its key, or a URL that parses to the same key (so the
+ * URL as written in RELAY_SINKS works too).
+ */
+export function findSink<T extends { readonly key: string }>(sinks: readonly T[], name: string): T | undefined {
+  const direct = sinks.find((sink) => sink.key === name);
+  if (direct) return direct;
+  try {
+    const key = parseSinkUrl(name).key;
+    return sinks.find((sink) => sink.key === key);
+  } catch {
+    return undefined;
+  }
+}

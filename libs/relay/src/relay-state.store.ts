@@ -1,0 +1,147 @@
+import Database from 'better-sqlite3';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** Where a sink stands: everything at or before `position` has been published (or dead-lettered). */
+export interface SinkCheckpoint {
+  readonly sink: string;
+  readonly position: number;
+  /** Identity of the log it was taken on (its first event's id), so a replaced store is noticed. */
+  readonly logId: string;
+  /** Bumped by a replay request: a running relay that sees it change starts again from `position`. */
+  readonly generation: number;
+  readonly updatedAt: string;
+}
+
+/** An event a webhook subscriber failed to take after every attempt. */
+export interface DeadLetter {
+  readonly sink: string;
+  readonly position: number;
+  readonly eventId: string;
+  readonly type: string;
+  readonly subject: string;
+  readonly attempts: number;
+  readonly lastError: string;
+  readonly failedAt: string;
+  /** The message as it was sent (the public CloudEvent JSON). */
+  readonly body: string;
+}
+
+/**
+ * The relay's own durable state, apart from the events and the read models: one checkpoint per
+ * sink and the dead-letter list. Shared by the relay (in the API or apps/relay) and the CLI,
+ * which may ask for a replay while a relay runs.
+ */
+export interface RelayStateStore {
+  checkpoint(sink: string): SinkCheckpoint | undefined;
+  checkpoints(): SinkCheckpoint[];
+  /** Creates the checkpoint of a sink seen for the first time; false when it already exists. */
+  create(sink: string, position: number, logId: string): boolean;
+  /**
+   * Moves a sink's checkpoint forward and records dead letters, in one transaction, unless a
+   * replay changed the generation since it was read: then nothing is written and it answers false.
+   */
+  advance(sink: string, generation: number, position: number, logId: string, deadLetters?: readonly DeadLetter[]): boolean;
+  /**
+   * Starts a sink again right after `after` (a position the log holds, or 0): a new generation, and
+   * its dead letters at or after `fromPosition` go (they are sent again). See positionBefore().
+   */
+  requestReplay(sink: string, after: number, fromPosition: number, logId?: string): SinkCheckpoint;
+  deadLetters(sink?: string): DeadLetter[];
+  deadLetterCounts(): Map<string, number>;
+  close(): void;
+}
+
+export function getSQLiteRelayStateStore(path: string): RelayStateStore {
+  if (path !== ':memory:') {
+    mkdirSync(dirname(path), { recursive: true });
+    try {
+      closeSync(openSync(path, 'wx', 0o600));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  // A checkpoint lost to a power cut only means publishing a few events again (at least once);
+  // dead letters are written in the same transaction as the checkpoint that passes them.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.exec(`CREATE TABLE IF NOT EXISTS relay_checkpoints (
+      sink TEXT PRIMARY KEY,
+      position INTEGER NOT NULL,
+      log_id TEXT NOT NULL,
+      generation INTEGER NOT NULL,
+      updated_at TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS relay_dead_letters (
+      sink TEXT NOT NULL,
+      position INTEGER NOT NULL,
+      event_id TEXT NOT NULL,
+      type TEXT NOT NULL,
+      subject TEXT NOT NULL,
+      attempts INTEGER NOT NULL,
+      last_error TEXT NOT NULL,
+      failed_at TEXT NOT NULL,
+      body TEXT NOT NULL,
+      PRIMARY KEY (sink, position)
+    );`);
+
+  type CheckpointRow = { sink: string; position: number; log_id: string; generation: number; updated_at: string };
+  type DeadLetterRow = { sink: string; position: number; event_id: string; type: string; subject: string; attempts: number; last_error: string; failed_at: string; body: string };
+  const toCheckpoint = (row: CheckpointRow): SinkCheckpoint => ({ sink: row.sink, position: row.position, logId: row.log_id, generation: row.generation, updatedAt: row.updated_at });
+  const toDeadLetter = (row: DeadLetterRow): DeadLetter => ({
+    sink: row.sink,
+    position: row.position,
+    eventId: row.event_id,
+    type: row.type,
+    subject: row.subject,
+    attempts: row.attempts,
+    lastError: row.last_error,
+    failedAt: row.failed_at,
+    body: row.body,
+  });
+
+  const selectOne = db.prepare<[string], CheckpointRow>('SELECT * FROM relay_checkpoints WHERE sink = ?');
+  const selectAll = db.prepare<[], CheckpointRow>('SELECT * FROM relay_checkpoints ORDER BY sink');
+  const insert = db.prepare<[string, number, string, string]>('INSERT OR IGNORE INTO relay_checkpoints (sink, position, log_id, generation, updated_at) VALUES (?, ?, ?, 0, ?)');
+  const update = db.prepare<[number, string, string, string, number]>('UPDATE relay_checkpoints SET position = ?, log_id = ?, updated_at = ? WHERE sink = ? AND generation = ?');
+  const upsertReplay = db.prepare<[string, number, string, string]>(
+    `INSERT INTO relay_checkpoints (sink, position, log_id, generation, updated_at) VALUES (?, ?, ?, 1, ?)
+     ON CONFLICT(sink) DO UPDATE SET position = excluded.position, generation = generation + 1, updated_at = excluded.updated_at`,
+  );
+  const insertDeadLetter = db.prepare<[string, number, string, string, string, number, string, string, string]>(
+    'INSERT OR REPLACE INTO relay_dead_letters (sink, position, event_id, type, subject, attempts, last_error, failed_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const deleteDeadLetters = db.prepare<[string, number]>('DELETE FROM relay_dead_letters WHERE sink = ? AND position >= ?');
+  const selectDeadLetters = db.prepare<[], DeadLetterRow>('SELECT * FROM relay_dead_letters ORDER BY sink, position');
+  const selectSinkDeadLetters = db.prepare<[string], DeadLetterRow>('SELECT * FROM relay_dead_letters WHERE sink = ? ORDER BY position');
+  const countDeadLetters = db.prepare<[], { sink: string; count: number }>('SELECT sink, COUNT(*) AS count FROM relay_dead_letters GROUP BY sink');
+
+  const advance = db.transaction((sink: string, generation: number, position: number, logId: string, letters: readonly DeadLetter[]) => {
+    if (update.run(position, logId, new Date().toISOString(), sink, generation).changes === 0) return false;
+    for (const letter of letters) {
+      insertDeadLetter.run(letter.sink, letter.position, letter.eventId, letter.type, letter.subject, letter.attempts, letter.lastError, letter.failedAt, letter.body);
+    }
+    return true;
+  });
+  const replay = db.transaction((sink: string, after: number, fromPosition: number, logId: string) => {
+    upsertReplay.run(sink, after, logId, new Date().toISOString());
+    deleteDeadLetters.run(sink, fromPosition);
+    return toCheckpoint(selectOne.get(sink)!);
+  });
+
+  return {
+    checkpoint: (sink) => {
+      const row = selectOne.get(sink);
+      return row ? toCheckpoint(row) : undefined;
+    },
+    checkpoints: () => selectAll.all().map(toCheckpoint),
+    create: (sink, position, logId) => insert.run(sink, position, logId, new Date().toISOString()).changes > 0,
+    advance: (sink, generation, position, logId, deadLetters = []) => advance(sink, generation, position, logId, deadLetters),
+    requestReplay: (sink, after, fromPosition, logId = '') => replay(sink, after, fromPosition, logId),
+    deadLetters: (sink) => (sink === undefined ? selectDeadLetters.all() : selectSinkDeadLetters.all(sink)).map(toDeadLetter),
+    deadLetterCounts: () => new Map(countDeadLetters.all().map((row) => [row.sink, row.count])),
+    close: () => db.close(),
+  };
+}

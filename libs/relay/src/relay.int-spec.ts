@@ -1,0 +1,253 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { join } from 'node:path';
+import { createCommandSide, type CommandSide } from '@stagecraft/commands';
+import { getSQLiteEventStore, type EventStore } from '@stagecraft/event-store';
+import type { PublicEvent } from '@stagecraft/public-events';
+import { SHIPPED_PROCESSES, temporaryDirectory } from '../../../test/support/api-test-app';
+import { runJourney } from '../../../test/support/relay-journey';
+import {
+  amqpQueueReader,
+  natsStreamReader,
+  perOpportunityOrderProblems,
+  schemaProblems,
+  waitFor,
+  webhookReceiver,
+  type AmqpQueueReader,
+  type NatsStreamReader,
+} from '../../../test/support/relay-consumers';
+import { TcpProxy } from '../../../test/support/tcp-proxy';
+import { positionBefore, Relay } from './relay';
+import { parseSinkUrl, type AmqpSinkConfig, type NatsSinkConfig, type WebhookSinkConfig } from './relay-sink-url';
+import { getSQLiteRelayStateStore } from './relay-state.store';
+import { getAmqpSink } from './sinks/amqp.sink';
+import { getNatsSink } from './sinks/nats.sink';
+import type { RelaySink } from './sinks/relay-sink.port';
+import { getWebhookSink } from './sinks/webhook.sink';
+
+// The relay against the real NATS JetStream and RabbitMQ of this machine (each test on a stream,
+// subject, exchange and queue of its own) and a webhook subscriber in the test, on a real
+// SQLite store written by the real command side.
+
+jest.setTimeout(60_000);
+const SECRET = 'relay-test-secret-0123456789abcdef';
+
+describe('the relay, against real brokers', () => {
+  const dir = temporaryDirectory('stagecraft-relay-');
+  let store: EventStore;
+  let side: CommandSide;
+  let n = 0;
+  const relays: Relay[] = [];
+
+  beforeEach(async () => {
+    n += 1;
+    store = getSQLiteEventStore({ path: join(dir.path, `events-${n}.db`), durability: 'normal' });
+    side = await createCommandSide(store, { processesDir: SHIPPED_PROCESSES, conflictRetries: 5, streamCacheSize: 100 });
+  });
+  afterEach(async () => {
+    await Promise.all(relays.splice(0).map((relay) => relay.stop().catch(() => undefined)));
+    await store.close();
+  });
+  afterAll(() => dir.remove());
+
+  const startRelay = (sink: RelaySink, statePath = join(dir.path, `relay-${n}.db`)) => {
+    const relay = new Relay(store, getSQLiteRelayStateStore(statePath), [sink], {
+      newSinkFrom: 'beginning',
+      retryBaseMs: 20,
+      retryMaxMs: 200,
+      readAhead: 64,
+      replayCheckMs: 50,
+      maxBatch: 16,
+      log: () => undefined,
+    });
+    relay.start();
+    relays.push(relay);
+    return relay;
+  };
+  const stopRelay = async (relay: Relay) => {
+    relays.splice(relays.indexOf(relay), 1);
+    await relay.stop();
+  };
+  /** Every opportunity event in the store, in log order. */
+  const storedIds = async () => (await store.readAll()).filter((event) => event.stream.startsWith('opportunity-')).map((event) => event.id);
+  const journeys = async (count: number, from = 0) => {
+    let events = 0;
+    for (let index = from; index < from + count; index += 1) events += (await runJourney(side.executor, `Deal ${index}`)).events;
+    return events;
+  };
+  const expectComplete = async (received: readonly PublicEvent[]) => {
+    const ids = await storedIds();
+    expect(new Set(received.map((event) => event.id))).toEqual(new Set(ids));
+    expect(perOpportunityOrderProblems(received)).toEqual([]);
+    expect(received.flatMap(schemaProblems)).toEqual([]);
+  };
+
+  describe('to NATS JetStream', () => {
+    let reader: NatsStreamReader;
+    beforeEach(async () => (reader = await natsStreamReader()));
+    afterEach(() => reader.close());
+
+    it('publishes every event once, in log order, with Nats-Msg-Id = event id, creating the stream; a replay adds no duplicate to the stream', async () => {
+      const total = await journeys(3);
+      const relay = startRelay(getNatsSink(parseSinkUrl(reader.sinkUrl()) as NatsSinkConfig));
+      await waitFor('every event in the stream', async () => (await reader.count()) >= total);
+      const messages = await reader.messages();
+      expect(messages.map((message) => message.event.id)).toEqual(await storedIds()); // exactly the log's order
+      for (const message of messages) {
+        expect(message.msgId).toBe(message.event.id);
+        expect(message.subject).toBe(`${reader.subject}.${message.event.type.slice('stagecraft.opportunity.'.length)}`);
+      }
+      await expectComplete(messages.map((message) => message.event));
+
+      // Publish everything again (a replay): JetStream recognises the ids and stores nothing new.
+      relay.state.requestReplay(parseSinkUrl(reader.sinkUrl()).key, 0, 1);
+      await waitFor('the replay to be published', async () => ((await relay.status())[0]!.published >= 2 * total ? true : undefined));
+      expect(await reader.count()).toBe(total);
+    });
+
+    it('goes on while the broker is away, without blocking commands, and catches up in order when it is back', async () => {
+      const proxy = await new TcpProxy('127.0.0.1', 4222).start();
+      try {
+        const first = await journeys(2);
+        const relay = startRelay(getNatsSink(parseSinkUrl(reader.sinkUrl(proxy.url)) as NatsSinkConfig, { ackTimeoutMs: 500 }));
+        await waitFor('the first events', async () => (await reader.count()) >= first);
+        await proxy.cut();
+        const second = await journeys(2, 2); // commands are answered while the broker is away
+        await waitFor('the sink to be retrying', async () => ((await relay.status())[0]!.state === 'retrying' ? true : undefined));
+        const [down] = await relay.status();
+        expect(down!.lag).toBeGreaterThan(0);
+        expect(down!.lastError).toBeDefined();
+        expect(await reader.count()).toBe(first);
+        await proxy.restore();
+        await waitFor('the catch-up', async () => (await reader.count()) >= first + second);
+        const messages = await reader.messages();
+        expect(messages.map((message) => message.event.id)).toEqual(await storedIds());
+        await expectComplete(messages.map((message) => message.event));
+        await waitFor('the sink to be live again', async () => ((await relay.status())[0]!.state === 'live' && (await relay.status())[0]!.lag === 0 ? true : undefined));
+      } finally {
+        await proxy.close();
+      }
+    });
+  });
+
+  describe('to RabbitMQ', () => {
+    let reader: AmqpQueueReader;
+    beforeEach(async () => (reader = await amqpQueueReader()));
+    afterEach(() => reader.close());
+
+    it('publishes persistent messages with message_id = event id and routing key = type, in log order; a replay repeats them with the same ids', async () => {
+      const total = await journeys(2);
+      const relay = startRelay(getAmqpSink(parseSinkUrl(reader.sinkUrl()) as AmqpSinkConfig));
+      await waitFor('every event in the queue', () => (reader.received.length >= total ? true : undefined));
+      expect(reader.received.map((message) => message.event.id)).toEqual(await storedIds());
+      for (const message of reader.received) {
+        expect(message).toMatchObject({ messageId: message.event.id, routingKey: message.event.type, persistent: true, contentType: 'application/cloudevents+json; charset=utf-8' });
+      }
+      await expectComplete(reader.received.map((message) => message.event));
+
+      const firstPass = reader.received.map((message) => message.event);
+      const from = Number(firstPass[5]!.stagecraftposition);
+      relay.state.requestReplay(parseSinkUrl(reader.sinkUrl()).key, await positionBefore(store, from), from);
+      await waitFor('the replayed events', () => (reader.received.length >= total + (total - 5) ? true : undefined));
+      const repeats = reader.received.slice(total).map((message) => message.event);
+      expect(repeats).toEqual(firstPass.slice(5)); // same ids, same payloads
+      expect(perOpportunityOrderProblems(reader.received.map((message) => message.event))).toEqual([]);
+    });
+
+    it('loses nothing when the broker connection drops mid-stream and comes back', async () => {
+      const proxy = await new TcpProxy('127.0.0.1', 5672).start();
+      try {
+        const first = await journeys(2);
+        const relay = startRelay(getAmqpSink(parseSinkUrl(reader.sinkUrl(proxy.url)) as AmqpSinkConfig, { confirmTimeoutMs: 500 }));
+        await waitFor('the first events', () => (reader.received.length >= first ? true : undefined));
+        await proxy.cut();
+        const second = await journeys(2, 2);
+        await waitFor('the sink to be retrying', async () => ((await relay.status())[0]!.state === 'retrying' ? true : undefined));
+        expect((await relay.status())[0]!.lag).toBeGreaterThan(0);
+        await proxy.restore();
+        await waitFor('the catch-up', () => (new Set(reader.received.map((message) => message.event.id)).size >= first + second ? true : undefined));
+        await expectComplete(reader.received.map((message) => message.event));
+      } finally {
+        await proxy.close();
+      }
+    });
+  });
+
+  describe('to a webhook', () => {
+    const sinkFor = (url: string, maxAttempts = 3) =>
+      getWebhookSink(parseSinkUrl(url) as WebhookSinkConfig, { secret: SECRET, maxAttempts, timeoutMs: 2_000, retryBaseMs: 10, retryMaxMs: 50 });
+
+    it('POSTs each event in order, signed as the README tells subscribers to verify', async () => {
+      const receiver = await webhookReceiver();
+      try {
+        const total = await journeys(1);
+        startRelay(sinkFor(receiver.url));
+        await waitFor('every event', () => (receiver.requests.length >= total ? true : undefined));
+        expect(receiver.requests.map((request) => request.event.id)).toEqual(await storedIds());
+        await expectComplete(receiver.requests.map((request) => request.event));
+        for (const request of receiver.requests) {
+          // The README's recipe, written out independently of the relay's own code.
+          const header = String(request.headers['stagecraft-signature']);
+          const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header)!;
+          const expected = createHmac('sha256', SECRET).update(`${t}.${request.body.toString('utf8')}`).digest('hex');
+          expect(timingSafeEqual(Buffer.from(v1!, 'hex'), Buffer.from(expected, 'hex'))).toBe(true);
+          expect(Math.abs(Date.now() / 1000 - Number(t))).toBeLessThan(300);
+          expect(request.headers['stagecraft-event-id']).toBe(request.event.id);
+          expect(request.headers['content-type']).toBe('application/cloudevents+json; charset=utf-8');
+          // A body changed on the way no longer verifies.
+          const tampered = createHmac('sha256', SECRET).update(`${t}.${request.body.toString('utf8').replace('"specversion"', '"specversion" ')}`).digest('hex');
+          expect(tampered).not.toBe(v1);
+        }
+      } finally {
+        await receiver.close();
+      }
+    });
+
+    it('retries a failing event with backoff, dead-letters it after the last attempt, goes on with the next, and replays it once the subscriber is fixed', async () => {
+      const total = await journeys(1);
+      const ids = await storedIds();
+      const poison = ids[4]!;
+      const receiver = await webhookReceiver(({ body }) => (body.includes(poison) ? 500 : 204));
+      try {
+        const relay = startRelay(sinkFor(receiver.url, 3));
+        await waitFor('every other event', () => (receiver.requests.filter((request) => request.answered === 204).length >= total - 1 ? true : undefined));
+        expect(receiver.requests.filter((request) => request.event.id === poison).map((request) => request.answered)).toEqual([500, 500, 500]);
+        const delivered = receiver.requests.filter((request) => request.answered === 204).map((request) => request.event.id);
+        expect(delivered).toEqual(ids.filter((id) => id !== poison));
+        const [letter] = relay.state.deadLetters();
+        expect(letter).toMatchObject({ eventId: poison, attempts: 3, lastError: 'HTTP 500', sink: parseSinkUrl(receiver.url).key });
+        expect((await relay.status())[0]).toMatchObject({ deadLetters: 1, lag: 0 });
+
+        receiver.setAnswer(() => 204);
+        relay.state.requestReplay(letter!.sink, await positionBefore(store, letter!.position), letter!.position);
+        await waitFor('the replay', () => (receiver.requests.filter((request) => request.event.id === poison && request.answered === 204).length === 1 ? true : undefined));
+        await waitFor('the replay to finish', async () => ((await relay.status())[0]!.lag === 0 ? true : undefined));
+        expect(relay.state.deadLetters()).toEqual([]);
+        // Everything from the poison event on came again, in order, with the same ids.
+        const replayed = receiver.requests.slice(receiver.requests.findIndex((request) => request.event.id === poison && request.answered === 204)).map((request) => request.event.id);
+        expect(replayed).toEqual(ids.slice(4));
+      } finally {
+        await receiver.close();
+      }
+    });
+  });
+
+  it('resumes from its checkpoint after a stop: what was published is not lost, the rest follows', async () => {
+    const reader = await natsStreamReader();
+    try {
+      const statePath = join(dir.path, `resume-${n}.db`);
+      const first = await journeys(1);
+      const relay = startRelay(getNatsSink(parseSinkUrl(reader.sinkUrl()) as NatsSinkConfig), statePath);
+      await waitFor('the first events', async () => (await reader.count()) >= first);
+      await waitFor('the checkpoint', async () => ((await relay.status())[0]!.lag === 0 ? true : undefined));
+      await stopRelay(relay);
+      const second = await journeys(1, 1);
+      const again = startRelay(getNatsSink(parseSinkUrl(reader.sinkUrl()) as NatsSinkConfig), statePath);
+      await waitFor('the rest', async () => (await reader.count()) >= first + second);
+      expect((await again.status())[0]!.published).toBe(second); // nothing before the checkpoint was sent again
+      const messages = await reader.messages();
+      expect(messages.map((message) => message.event.id)).toEqual(await storedIds());
+    } finally {
+      await reader.close();
+    }
+  });
+});

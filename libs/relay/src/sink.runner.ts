@@ -1,0 +1,263 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EventStore } from '@stagecraft/event-store';
+import type { OutgoingEvent } from './outgoing-event';
+import { PublicEventFeed } from './public-event.feed';
+import type { DeadLetter, RelayStateStore } from './relay-state.store';
+import { describeError, type RelaySink } from './sinks/relay-sink.port';
+
+export interface SinkRunnerOptions {
+  readonly newSinkFrom: 'end' | 'beginning';
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  /** Events per publish: pipelined for brokers, one for webhooks (each answered event is checkpointed). */
+  readonly maxBatch: number;
+  /** Mapped events read ahead of the publisher; the subscription waits when it is full. */
+  readonly readAhead: number;
+  /** How often an idle runner looks for a replay asked for by the CLI. */
+  readonly replayCheckMs: number;
+  readonly log: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+export type SinkState = 'starting' | 'live' | 'retrying' | 'stopped';
+
+export interface SinkStatus {
+  readonly sink: string;
+  readonly kind: string;
+  readonly state: SinkState;
+  /** Everything at or before this log position has been published (or dead-lettered). */
+  readonly checkpoint: number;
+  /** Events published since this process started (repeats after a failed batch included). */
+  readonly published: number;
+  readonly lastError?: string;
+  readonly lastErrorAt?: string;
+  /** Failed attempts since the last success. */
+  readonly failures: number;
+}
+
+interface Item {
+  readonly position: number;
+  readonly outgoing?: OutgoingEvent;
+}
+
+class Stopped extends Error {}
+
+/**
+ * Follows the log for one sink, from that sink's own checkpoint: reads ahead into a bounded queue,
+ * publishes in log order, and moves the checkpoint only past what the sink acknowledged (or, for
+ * a webhook, gave up on and dead-lettered). A sink that fails is retried with backoff, forever;
+ * meanwhile nothing moves, so the lag grows, and once it answers it goes on from the first event
+ * it did not acknowledge. Commands never wait for any of this: the store delivers only committed
+ * events, and the runner only reads.
+ */
+export class SinkRunner {
+  private readonly stopController = new AbortController();
+  private loop?: Promise<void>;
+  private state: SinkState = 'starting';
+  private position = 0;
+  private published = 0;
+  private failures = 0;
+  private lastError?: { message: string; at: string };
+  private logId = '';
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly relayState: RelayStateStore,
+    private readonly sink: RelaySink,
+    private readonly options: SinkRunnerOptions,
+  ) {}
+
+  get key(): string {
+    return this.sink.config.key;
+  }
+
+  start(): void {
+    if (this.loop) throw new Error(`The relay to ${this.key} is already running`);
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopController.abort();
+    await this.loop;
+    await this.sink.close().catch(() => undefined);
+    this.state = 'stopped';
+  }
+
+  status(): SinkStatus {
+    return {
+      sink: this.key,
+      kind: this.sink.config.kind,
+      state: this.state,
+      checkpoint: this.position,
+      published: this.published,
+      failures: this.failures,
+      ...(this.lastError ? { lastError: this.lastError.message, lastErrorAt: this.lastError.at } : {}),
+    };
+  }
+
+  private async run(): Promise<void> {
+    const stop = this.stopController.signal;
+    for (let attempt = 0; !stop.aborted; ) {
+      try {
+        const { position, generation } = await this.openCheckpoint();
+        this.position = position;
+        await this.follow(position, generation);
+        attempt = 0; // a replay was asked for: start again at once
+      } catch (error) {
+        if (stop.aborted || error instanceof Stopped) break;
+        this.failed(`the event log could not be followed: ${describeError(error)}`);
+        await this.backoff(attempt++).catch(() => undefined);
+      }
+    }
+  }
+
+  // A sink seen for the first time starts at the log's end (or beginning); a checkpoint taken on
+  // another log, or past this log's head (a store restored from an older backup), starts over.
+  private async openCheckpoint(): Promise<{ position: number; generation: number }> {
+    const head = await this.store.headPosition();
+    this.logId = await this.firstEventId();
+    let checkpoint = this.relayState.checkpoint(this.key);
+    if (!checkpoint) {
+      this.relayState.create(this.key, this.options.newSinkFrom === 'end' ? head : 0, this.logId);
+      checkpoint = this.relayState.checkpoint(this.key)!;
+      this.options.log('info', `Relay to ${this.key}: first start, from ${this.options.newSinkFrom === 'end' ? `the end of the log (position ${head})` : 'the beginning of the log'}`);
+    } else if ((checkpoint.logId !== '' && this.logId !== '' && checkpoint.logId !== this.logId) || checkpoint.position > head) {
+      this.options.log('warn', `Relay to ${this.key}: its checkpoint (position ${checkpoint.position}) belongs to another event log; publishing this log from its beginning`);
+      checkpoint = this.relayState.requestReplay(this.key, 0, 0, this.logId);
+    }
+    return { position: checkpoint.position, generation: checkpoint.generation };
+  }
+
+  private async firstEventId(): Promise<string> {
+    return (await this.store.readAll({ maxCount: 1 }))[0]?.id ?? '';
+  }
+
+  private async follow(from: number, generation: number): Promise<void> {
+    const stop = this.stopController.signal;
+    const subscription = new AbortController();
+    const stopSubscription = () => subscription.abort();
+    stop.addEventListener('abort', stopSubscription, { once: true });
+    const feed = new PublicEventFeed(this.store);
+    const queue: Item[] = [];
+    let readerDone = false;
+    let readerError: unknown;
+    let wakePublisher: (() => void) | undefined;
+    let wakeReader: (() => void) | undefined;
+    const wake = (which: 'publisher' | 'reader') => {
+      const resolve = which === 'publisher' ? wakePublisher : wakeReader;
+      if (which === 'publisher') wakePublisher = undefined;
+      else wakeReader = undefined;
+      resolve?.();
+    };
+
+    const reader = (async () => {
+      try {
+        for await (const message of this.store.subscribeToAll({ fromPosition: from, signal: subscription.signal })) {
+          if (message.type === 'event') {
+            const outgoing = await feed.toOutgoing(message.event);
+            queue.push(outgoing ? { position: message.event.position, outgoing } : { position: message.event.position });
+          } else {
+            queue.push({ position: message.position });
+          }
+          wake('publisher');
+          if (queue.length >= this.options.readAhead) await new Promise<void>((resolve) => (wakeReader = resolve));
+          if (subscription.signal.aborted) break;
+        }
+      } catch (error) {
+        if (!subscription.signal.aborted) readerError = error;
+      } finally {
+        readerDone = true;
+        wake('publisher');
+      }
+    })();
+
+    try {
+      for (;;) {
+        if (stop.aborted) throw new Stopped();
+        if (queue.length === 0) {
+          if (readerDone) throw readerError ?? new Error('the subscription ended');
+          if (this.state === 'starting') this.state = 'live';
+          const timer = setTimeout(() => wake('publisher'), this.options.replayCheckMs);
+          await new Promise<void>((resolve) => (wakePublisher = resolve));
+          clearTimeout(timer);
+          if (queue.length === 0 && this.replayRequested(generation)) return;
+          continue;
+        }
+        const batch = this.takeBatch(queue);
+        wake('reader');
+        const deadLetters = await this.publish(batch);
+        const last = batch[batch.length - 1]!.position;
+        if (this.logId === '') this.logId = await this.firstEventId();
+        if (!this.relayState.advance(this.key, generation, last, this.logId, deadLetters)) return; // a replay was asked for meanwhile
+        this.position = last;
+        if (this.failures > 0) this.options.log('info', `Relay to ${this.key}: delivering again after ${this.failures} failed attempts`);
+        this.failures = 0;
+        this.state = 'live';
+      }
+    } finally {
+      subscription.abort();
+      stop.removeEventListener('abort', stopSubscription);
+      wake('reader');
+      await reader;
+    }
+  }
+
+  // Up to maxBatch events, and any position markers among them (markers alone make a batch too).
+  private takeBatch(queue: Item[]): Item[] {
+    let events = 0;
+    let count = 0;
+    while (count < queue.length && (queue[count]!.outgoing === undefined || events < this.options.maxBatch)) {
+      if (queue[count]!.outgoing) events += 1;
+      count += 1;
+    }
+    return queue.splice(0, count);
+  }
+
+  private async publish(batch: readonly Item[]): Promise<DeadLetter[]> {
+    const events = batch.flatMap((item) => (item.outgoing ? [item.outgoing] : []));
+    if (events.length === 0) return [];
+    const stop = this.stopController.signal;
+    for (let attempt = 0; ; attempt += 1) {
+      if (stop.aborted) throw new Stopped();
+      try {
+        const { undeliverable } = await this.sink.publish(events, { signal: stop, onAttemptFailed: (message) => this.failed(message) });
+        this.published += events.length;
+        const failedAt = new Date().toISOString();
+        for (const letter of undeliverable) this.options.log('error', `Relay to ${this.key}: event ${letter.event.event.id} (position ${letter.event.position}) dead-lettered after ${letter.attempts} attempts: ${letter.lastError}`);
+        return undeliverable.map((letter) => ({
+          sink: this.key,
+          position: letter.event.position,
+          eventId: letter.event.event.id,
+          type: letter.event.event.type,
+          subject: letter.event.event.subject,
+          attempts: letter.attempts,
+          lastError: letter.lastError,
+          failedAt,
+          body: letter.event.body.toString('utf8'),
+        }));
+      } catch (error) {
+        if (stop.aborted) throw new Stopped();
+        this.failed(describeError(error));
+        await this.backoff(attempt);
+      }
+    }
+  }
+
+  private failed(message: string): void {
+    if (this.failures === 0) this.options.log('warn', `Relay to ${this.key}: ${message}; retrying with backoff`);
+    this.failures += 1;
+    this.state = 'retrying';
+    this.lastError = { message, at: new Date().toISOString() };
+  }
+
+  private replayRequested(generation: number): boolean {
+    return (this.relayState.checkpoint(this.key)?.generation ?? generation) !== generation;
+  }
+
+  private async backoff(attempt: number): Promise<void> {
+    const ceiling = Math.min(this.options.retryMaxMs, this.options.retryBaseMs * 2 ** Math.min(attempt, 30));
+    // Half fixed, half random: relays restarted together do not retry in step.
+    await sleep(ceiling / 2 + (Math.random() * ceiling) / 2, undefined, { signal: this.stopController.signal }).catch(() => {
+      throw new Stopped();
+    });
+  }
+}

@@ -1,0 +1,79 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { WebhookSinkConfig } from '../relay-sink-url';
+import type { OutgoingEvent } from '../outgoing-event';
+import { describeError, type PublishContext, type RelaySink, type Undeliverable } from './relay-sink.port';
+import { signWebhook, WEBHOOK_SIGNATURE_HEADER } from './webhook-signature';
+
+export interface WebhookSinkOptions {
+  readonly secret: string;
+  /** Attempts per event before it goes to the dead-letter list. */
+  readonly maxAttempts: number;
+  /** Per attempt. */
+  readonly timeoutMs: number;
+  /** Delay before the n-th retry: base · 2^(n-1), at most max. */
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  /** The clock the signature's timestamp is read from (tests move it). */
+  readonly now?: () => number;
+}
+
+/**
+ * Webhooks: one signed POST per event, in log order, the next only after the previous one was
+ * answered with a 2xx. A failing event (an error, a timeout, any other status) is retried with
+ * exponential backoff; after `maxAttempts` it is given up on (the relay puts it on the dead-letter
+ * list) and the next event goes, so one event a subscriber cannot take does not stop the others.
+ */
+export function getWebhookSink(config: WebhookSinkConfig, options: WebhookSinkOptions): RelaySink {
+  const now = options.now ?? Date.now;
+
+  async function attempt(outgoing: OutgoingEvent): Promise<void> {
+    const timestamp = Math.floor(now() / 1000);
+    const response = await fetch(config.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/cloudevents+json; charset=utf-8',
+        'user-agent': 'stagecraft-relay',
+        'stagecraft-event-id': outgoing.event.id,
+        'stagecraft-event-type': outgoing.event.type,
+        [WEBHOOK_SIGNATURE_HEADER]: signWebhook(options.secret, timestamp, outgoing.body),
+      },
+      // The same UTF-8 bytes that were signed.
+      body: outgoing.body.toString('utf8'),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
+    // The body is not needed; reading it frees the connection for the next request.
+    await response.arrayBuffer().catch(() => undefined);
+    if (response.status < 200 || response.status > 299) throw new Error(`HTTP ${response.status}`);
+  }
+
+  async function deliver(outgoing: OutgoingEvent, context: PublishContext): Promise<Undeliverable | undefined> {
+    let lastError = '';
+    for (let attempts = 1; ; attempts += 1) {
+      try {
+        await attempt(outgoing);
+        return undefined;
+      } catch (error) {
+        lastError = describeError(error);
+        context.onAttemptFailed(`event ${outgoing.event.id} (position ${outgoing.position}), attempt ${attempts} of ${options.maxAttempts}: ${lastError}`);
+        if (attempts >= options.maxAttempts) return { event: outgoing, attempts, lastError };
+      }
+      const delay = Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** (attempts - 1));
+      // Stopping during the wait abandons the event without acknowledging it: the next start sends it again.
+      await sleep(delay, undefined, { signal: context.signal });
+    }
+  }
+
+  return {
+    config,
+    async publish(batch, context) {
+      const undeliverable: Undeliverable[] = [];
+      for (const outgoing of batch) {
+        const failed = await deliver(outgoing, context);
+        if (failed) undeliverable.push(failed);
+      }
+      return { undeliverable };
+    },
+    async close() {},
+  };
+}
