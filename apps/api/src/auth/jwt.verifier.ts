@@ -1,24 +1,12 @@
 import { createPublicKey } from 'node:crypto';
 import { jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { JwtSettings } from '@stagecraft/config';
 import { JwksCache, JwksUnavailableError } from './jwks.cache';
 
 export { JwksUnavailableError };
 
-/** Where the verification keys come from: exactly one of secret, publicKey and jwksUrl. */
-export interface JwtOptions {
-  /** Shared secret for HS256 tokens. */
-  readonly secret?: string;
-  /** PEM public key for RS256 (RSA) or ES256 (P-256) tokens. */
-  readonly publicKey?: string;
-  /** An identity provider's JSON Web Key Set, fetched and cached (keys chosen by kid). */
-  readonly jwksUrl?: string;
-  /** The algorithms accepted; the settings derive them from the key, so a token never chooses. */
-  readonly algorithms: readonly string[];
-  readonly issuer?: string;
-  readonly audience?: string;
-  /** Seconds of clock difference tolerated on exp and nbf. */
-  readonly clockToleranceSeconds: number;
-}
+/** Where the verification keys come from (exactly one of secret, publicKey and jwksUrl) and what a token must say: the settings, as read. */
+export type JwtOptions = JwtSettings;
 
 /** A token that is not acceptable; `reason` is safe to show the caller, `claim` names the claim at fault. */
 export class JwtRejectedError extends Error {
