@@ -10,12 +10,17 @@ async function main(): Promise<void> {
   const runner = new ProjectionRunner(store, snapshots, projections, { snapshotEveryMs: 500, snapshotEveryEvents: 20_000 });
   runner.onFailure = (name, reason) => console.error(`Projection ${name} stopped: ${reason}`);
   runner.onDiscardedSnapshot = (name, reason) => console.warn(`Saved read model ${name} set aside (${reason}); rebuilding it from the log`);
+  // Saving is all a projector is for: one that cannot save stops, loudly, rather than serve stale models.
+  runner.onSaveFailure = (error) => {
+    console.error(`Projector stopped: the read models could not be saved in ${readModelsPath}: ${error.message}`);
+    process.exit(1);
+  };
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
     await runner.stop();
-    snapshots.close();
+    await snapshots.close();
     await store.close();
     process.exit(0);
   };

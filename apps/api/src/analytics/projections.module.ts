@@ -54,6 +54,7 @@ export class ProjectionsModule implements OnApplicationBootstrap, OnApplicationS
     if (this.readModels instanceof ProjectionRunner) {
       this.readModels.onFailure = (name, reason) => this.logger.error(`Projection ${name} stopped: ${reason}`);
       this.readModels.onDiscardedSnapshot = (name, reason) => this.logger.warn(`Saved read model ${name} set aside (${reason}); rebuilding it from the log`);
+      this.readModels.onSaveFailure = (error) => this.logger.error(`Read models could not be saved (${error.message}); they keep working, and a restart replays more of the log`);
     }
     await this.readModels.start();
   }
@@ -61,6 +62,6 @@ export class ProjectionsModule implements OnApplicationBootstrap, OnApplicationS
   // The last models are saved before their database closes.
   async onApplicationShutdown(): Promise<void> {
     await this.readModels.stop();
-    this.snapshots.close();
+    await this.snapshots.close();
   }
 }

@@ -25,7 +25,7 @@ export async function rebuildReadModels(settings: ApiSettings, names: readonly s
     console.log(`Rebuilt ${rebuilt.join(', ')} up to position ${position} (read models in ${settings.readModelsPath}).`);
     return EXIT.ok;
   } finally {
-    stores.snapshots.close();
+    await stores.snapshots.close();
     await stores.store.close();
   }
 }

@@ -45,10 +45,6 @@ export interface WriterThreadData {
   readonly durability: SQLiteDurability;
 }
 
-export type ToWriter = { readonly type: 'commit'; readonly request: CommitRequest } | { readonly type: 'close' };
-
-export type FromWriter = { readonly type: 'reply'; readonly reply: CommitReply } | { readonly type: 'closed' };
-
 const { SqliteError } = Database;
 
 export function describeError(error: unknown): ErrorDescription {

@@ -3,28 +3,23 @@
 // one answering requests. Imports stay relative: this file is loaded on its own, outside Jest and
 // outside the app's path aliases.
 import { parentPort, workerData } from 'node:worker_threads';
+import type { FromRequestThread, ToRequestThread } from '../worker-thread';
 import { createBatchCommitter } from './sqlite-append.transaction';
 import { openEventStoreDatabase } from './sqlite-database';
-import type { FromWriter, ToWriter, WriterThreadData } from './sqlite-writer.protocol';
+import type { CommitReply, CommitRequest, WriterThreadData } from './sqlite-writer.protocol';
 
 const port = parentPort!;
 const { path, durability } = workerData as WriterThreadData;
 const db = openEventStoreDatabase(path, durability);
 const commit = createBatchCommitter(db);
 
-port.on('message', (message: ToWriter) => {
-  switch (message.type) {
-    case 'commit':
-      port.postMessage({ type: 'reply', reply: commit(message.request) } satisfies FromWriter);
-      return;
-    case 'close':
-      db.close();
-      port.postMessage({ type: 'closed' } satisfies FromWriter);
-      port.close();
-      return;
-    default: {
-      const _exhaustive: never = message;
-      return _exhaustive;
-    }
+port.on('message', (message: ToRequestThread<CommitRequest>) => {
+  if ('close' in message) {
+    db.close();
+    port.postMessage({ closed: true } satisfies FromRequestThread<CommitReply>);
+    port.close();
+    return;
   }
+  // commit() answers every failure as a reply, so nothing here throws.
+  port.postMessage({ id: message.id, reply: commit(message.request) } satisfies FromRequestThread<CommitReply>);
 });
