@@ -97,7 +97,9 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
   private readonly clock: () => Date;
   private readonly db: Database.Database;
   private readonly statements: ReturnType<typeof prepareStatements>;
-  private readonly writer: SQLiteWriter;
+  /** Started by the first append: a process that only reads (a projector, the CLI's verify) never starts a thread. */
+  private startedWriter: SQLiteWriter | undefined;
+  private readonly startWriter: () => SQLiteWriter;
   private pending: PendingAppend[] = [];
   private flushHandle: NodeJS.Immediate | undefined;
   /** The batch the writer is committing, settled by the time this resolves. One at a time. */
@@ -119,16 +121,21 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
     this.db = openEventStoreDatabase(options.path, durability);
     this.statements = prepareStatements(this.db);
     const onWriterFailure = options.onWriterFailure ?? (() => undefined);
-    this.writer = isInMemoryPath(options.path) ? inThreadWriter(this.db) : startWriterThread({ path: options.path, durability }, onWriterFailure);
+    this.startWriter = () => (isInMemoryPath(options.path) ? inThreadWriter(this.db) : startWriterThread({ path: options.path, durability }, onWriterFailure));
   }
 
   get writerThread(): Worker | undefined {
-    return this.writer.thread;
+    return this.startedWriter?.thread;
+  }
+
+  private get writer(): SQLiteWriter {
+    this.startedWriter ??= this.startWriter();
+    return this.startedWriter;
   }
 
   async appendToStream(stream: string, events: readonly NewEvent[], options: { readonly expectedRevision: ExpectedRevision }): Promise<AppendResult> {
     if (this.closing) throw this.closedError();
-    if (this.writer.failure) throw this.unavailable(this.writer.failure);
+    if (this.startedWriter?.failure) throw this.unavailable(this.startedWriter.failure);
     const expectedRevision = options.expectedRevision;
     assertStreamName(stream);
     assertExpectedRevision(expectedRevision);
@@ -184,7 +191,8 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
 
   async health(): Promise<EventStoreHealth> {
     if (this.closed) return { kind: 'sqlite', reachable: false, detail: this.path };
-    if (this.writer.failure) return { kind: 'sqlite', reachable: false, detail: `${this.path}: ${this.writer.failure.message}` };
+    const failure = this.startedWriter?.failure;
+    if (failure) return { kind: 'sqlite', reachable: false, detail: `${this.path}: ${failure.message}` };
     try {
       this.statements.ping.get();
       return { kind: 'sqlite', reachable: true, detail: this.path };
@@ -235,7 +243,7 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
     while (this.inFlight) await this.inFlight;
     this.closed = true;
     for (const subscription of [...this.subscriptions]) subscription.finish();
-    await this.writer.close();
+    await this.startedWriter?.close();
     this.db.close();
   }
 

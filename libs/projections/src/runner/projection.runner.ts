@@ -5,7 +5,10 @@ import type { ProjectionSnapshotStore } from './projection-snapshot.store';
 import type { ProjectionStatus, ReadModels } from './read-models.port';
 
 export interface ProjectionRunnerOptions {
-  /** Save a snapshot after this many events since the last one (and when caught up, and on stop). */
+  /**
+   * Save a snapshot after this many events since the last one (and when caught up, and on stop);
+   * live, never sooner after the last save than ten times what its serialisation took.
+   */
   readonly snapshotEveryEvents?: number;
   /** …or after this many milliseconds with unsaved events. */
   readonly snapshotEveryMs?: number;
@@ -48,6 +51,13 @@ export class ProjectionRunner implements ReadModels {
   private holding?: Promise<void>;
   private logId = '';
   private lastSave = Date.now();
+  /**
+   * Least time between two live saves: ten times what the last one took to read the models, so
+   * that saving (and holding events back while it reads) takes at most a tenth of the time however
+   * large the models grow. Replay has its own spacing (replaySaveIntervalMs); explicit saves
+   * (caught up, stop, rebuild) do not wait.
+   */
+  private saveSpacingMs = 0;
   private head = 0;
   private caughtUp = false;
 
@@ -271,10 +281,11 @@ export class ProjectionRunner implements ReadModels {
     this.unsaved += 1;
     const { snapshotEveryEvents = 10_000, snapshotEveryMs = 5_000, replaySaveIntervalMs = 10_000, onReplayProgress } = this.options;
     if (!this.caughtUp && onReplayProgress && event.position % 10_000 === 0) onReplayProgress({ position: event.position, head: this.head });
+    const sinceLastSave = Date.now() - this.lastSave;
     if (this.caughtUp) {
-      if (this.unsaved >= snapshotEveryEvents || Date.now() - this.lastSave >= snapshotEveryMs) void this.save();
-      else this.scheduleSave(snapshotEveryMs);
-    } else if (this.unsaved >= snapshotEveryEvents && Date.now() - this.lastSave >= replaySaveIntervalMs) {
+      if ((this.unsaved >= snapshotEveryEvents || sinceLastSave >= snapshotEveryMs) && sinceLastSave >= this.saveSpacingMs) void this.save();
+      else this.scheduleSave(Math.max(snapshotEveryMs, this.saveSpacingMs));
+    } else if (this.unsaved >= snapshotEveryEvents && sinceLastSave >= replaySaveIntervalMs) {
       // While replaying, a save (serialising every model) would cost more than the events it
       // protects; save now and then so a crash mid-replay does not start from zero.
       void this.save();
@@ -321,6 +332,8 @@ export class ProjectionRunner implements ReadModels {
       this.unsaved = 0;
       this.lastSave = Date.now();
       const { serialized, written } = this.snapshots.save(snapshots);
+      const started = performance.now();
+      void serialized.then(() => (this.saveSpacingMs = 10 * (performance.now() - started)), () => undefined);
       // The models are read a slice at a time, with the event loop running between slices:
       // queries go on, but no event is folded in until they have been read whole.
       const holding = serialized.then(

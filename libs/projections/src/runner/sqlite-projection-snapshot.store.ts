@@ -40,10 +40,13 @@ export function getSQLiteProjectionSnapshotStore(path: string, options: SQLitePr
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   const db = openSnapshotDatabase(path);
   const statements = snapshotStatements(db);
-  const io: SnapshotIO =
-    path === ':memory:'
-      ? { request: async (request) => answerSnapshotRequest(statements, request), close: async () => undefined }
-      : new RequestThread<SnapshotRequest, SnapshotReply>(startWorkerBeside(__filename, 'sqlite-projection-snapshot.worker', { path }), 'snapshot thread', options.onThreadFailure);
+  // Started by the first save or load: `status` and other header-only uses never start a thread.
+  let started: SnapshotIO | undefined;
+  const io = (): SnapshotIO =>
+    (started ??=
+      path === ':memory:'
+        ? { request: async (request) => answerSnapshotRequest(statements, request), close: async () => undefined }
+        : new RequestThread<SnapshotRequest, SnapshotReply>(startWorkerBeside(__filename, 'sqlite-projection-snapshot.worker', { path }), 'snapshot thread', options.onThreadFailure));
   // Saves are serialised one after the other, in the order asked for, and so written in that order.
   let lastSerialized: Promise<unknown> = Promise.resolve();
   const unfinished = new Set<Promise<unknown>>();
@@ -60,7 +63,7 @@ export function getSQLiteProjectionSnapshotStore(path: string, options: SQLitePr
     headers: () => statements.headers(),
 
     async load(name: string): Promise<ProjectionSnapshot | undefined> {
-      const reply = await track(io.request({ type: 'read', name }));
+      const reply = await track(io().request({ type: 'read', name }));
       const read = reply.type === 'read' ? reply.read : undefined;
       if (!read) return undefined;
       switch (read.kind) {
@@ -91,7 +94,7 @@ export function getSQLiteProjectionSnapshotStore(path: string, options: SQLitePr
       const written = track(
         serializing.then(async (toWrite) => {
           const transfer = toWrite.flatMap((snapshot) => snapshot.chunks.map((chunk) => chunk.buffer as ArrayBuffer));
-          await io.request({ type: 'write', savedAt: new Date().toISOString(), snapshots: toWrite }, transfer);
+          await io().request({ type: 'write', savedAt: new Date().toISOString(), snapshots: toWrite }, transfer);
         }),
       );
       return { serialized: serializing.then(() => undefined), written };
@@ -100,7 +103,7 @@ export function getSQLiteProjectionSnapshotStore(path: string, options: SQLitePr
     close(): Promise<void> {
       closing ??= (async () => {
         await Promise.allSettled([...unfinished]);
-        await io.close();
+        await started?.close();
         db.close();
       })();
       return closing;
