@@ -7,7 +7,8 @@ import { openProjectorStores } from './projector.runtime';
 
 async function main(): Promise<void> {
   const { store, snapshots, projections, readModelsPath } = openProjectorStores();
-  const runner = new ProjectionRunner(store, snapshots, projections, { snapshotEveryMs: 500, snapshotEveryEvents: 20_000 });
+  // It answers no requests: saving back to back keeps the API instances that follow it current.
+  const runner = new ProjectionRunner(store, snapshots, projections, { snapshotEveryMs: 500, snapshotEveryEvents: 20_000, saveSpacing: 1 });
   runner.onFailure = (name, reason) => console.error(`Projection ${name} stopped: ${reason}`);
   runner.onDiscardedSnapshot = (name, reason) => console.warn(`Saved read model ${name} set aside (${reason}); rebuilding it from the log`);
   // Saving is all a projector is for: one that cannot save stops, loudly, rather than serve stale models.

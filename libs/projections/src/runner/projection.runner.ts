@@ -5,15 +5,19 @@ import type { ProjectionSnapshotStore } from './projection-snapshot.store';
 import type { ProjectionStatus, ReadModels } from './read-models.port';
 
 export interface ProjectionRunnerOptions {
-  /**
-   * Save a snapshot after this many events since the last one (and when caught up, and on stop);
-   * live, never sooner after the last save than ten times what its serialisation took.
-   */
+  /** Save a snapshot after this many events since the last one (and when caught up, and on stop); see saveSpacing. */
   readonly snapshotEveryEvents?: number;
   /** …or after this many milliseconds with unsaved events. */
   readonly snapshotEveryMs?: number;
   /** While replaying up to the head, save at most this often (a save serialises every model). */
   readonly replaySaveIntervalMs?: number;
+  /**
+   * A live save starts no sooner after the last one than this many times what the last one took
+   * (reading the models, then writing them): the share of time saving may take is 1 / (1 + this).
+   * Default 10, for a process that answers requests; a projector, which only folds and saves, may
+   * save back to back (1).
+   */
+  readonly saveSpacing?: number;
   /** Page size of a rebuild's reads. */
   readonly rebuildPageSize?: number;
   /** Told every 10,000 events while replaying up to the head (for progress bars). */
@@ -52,10 +56,10 @@ export class ProjectionRunner implements ReadModels {
   private logId = '';
   private lastSave = Date.now();
   /**
-   * Least time between two live saves: ten times what the last one took to read the models, so
-   * that saving (and holding events back while it reads) takes at most a tenth of the time however
-   * large the models grow. Replay has its own spacing (replaySaveIntervalMs); explicit saves
-   * (caught up, stop, rebuild) do not wait.
+   * Least time between two live saves (options.saveSpacing times what the last one took), so that
+   * saving (holding events back while the models are read, then the snapshot thread's write) keeps
+   * to its share of the time however large the models grow. Replay has its own spacing
+   * (replaySaveIntervalMs); explicit saves (caught up, stop, rebuild) do not wait.
    */
   private saveSpacingMs = 0;
   private head = 0;
@@ -333,7 +337,8 @@ export class ProjectionRunner implements ReadModels {
       this.lastSave = Date.now();
       const { serialized, written } = this.snapshots.save(snapshots);
       const started = performance.now();
-      void serialized.then(() => (this.saveSpacingMs = 10 * (performance.now() - started)), () => undefined);
+      const spacing = this.options.saveSpacing ?? 10;
+      void written.then(() => (this.saveSpacingMs = spacing * (performance.now() - started)), () => undefined);
       // The models are read a slice at a time, with the event loop running between slices:
       // queries go on, but no event is folded in until they have been read whole.
       const holding = serialized.then(
