@@ -153,6 +153,11 @@ describe('the chunked snapshot format', () => {
     expect(() => deserializeModel([flipped])).toThrow(SnapshotFormatError);
     expect(() => deserializeModel([newer])).toThrow(/format version/);
     expect(() => deserializeModel([serialize({ an: 'old V8 snapshot' })])).toThrow(SnapshotFormatError);
+    // A byte changed inside a run of values: V8's own reader fails, reported the same way.
+    const runAt = whole.indexOf(0x50, 30);
+    const garbled = Buffer.from(whole);
+    garbled.fill(0xff, runAt + 5, runAt + 12);
+    expect(() => deserializeModel([garbled])).toThrow(SnapshotFormatError);
     expect(() => deserializeModel([])).toThrow(SnapshotFormatError);
   });
 

@@ -364,11 +364,17 @@ class ModelDecoder {
   }
 
   step(deadline: number): boolean {
-    while (!this.done) {
-      this.next();
-      if (performance.now() >= deadline) return this.done;
+    try {
+      while (!this.done) {
+        this.next();
+        if (performance.now() >= deadline) return this.done;
+      }
+      return true;
+    } catch (error) {
+      // Whatever bad bytes make V8 or an allocation throw is a snapshot that cannot be read.
+      if (error instanceof SnapshotFormatError) throw error;
+      throw new SnapshotFormatError(`its bytes do not decode (${(error as Error).message})`);
     }
-    return true;
   }
 
   result(): unknown {

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { SnapshotHeader } from './projection-snapshot.store';
@@ -54,6 +55,8 @@ export function openSnapshotDatabase(path: string): Database.Database {
       format      INTEGER NOT NULL,
       chunk_count INTEGER NOT NULL,
       byte_count  INTEGER NOT NULL,
+      -- SHA-256 of the chunks in order: bytes changed on disk are refused, not decoded into a wrong model.
+      digest      TEXT NOT NULL,
       saved_at    TEXT NOT NULL
     );
     CREATE TABLE IF NOT EXISTS read_model_snapshot_chunks (
@@ -76,15 +79,15 @@ export function snapshotStatements(db: Database.Database) {
   const selectLegacyHeaders = legacy
     ? db.prepare<[], HeaderRow>('SELECT name, position, log_id, failed FROM projection_snapshots WHERE name NOT IN (SELECT name FROM read_model_snapshots) ORDER BY name')
     : undefined;
-  const selectOne = db.prepare<[string], HeaderRow & { format: number; chunk_count: number; byte_count: number }>(
-    'SELECT name, position, log_id, failed, format, chunk_count, byte_count FROM read_model_snapshots WHERE name = ?',
+  const selectOne = db.prepare<[string], HeaderRow & { format: number; chunk_count: number; byte_count: number; digest: string }>(
+    'SELECT name, position, log_id, failed, format, chunk_count, byte_count, digest FROM read_model_snapshots WHERE name = ?',
   );
   const selectChunks = db.prepare<[string], { bytes: Buffer }>('SELECT bytes FROM read_model_snapshot_chunks WHERE name = ? ORDER BY seq');
   const selectLegacy = legacy ? db.prepare<[string], HeaderRow & { model: Buffer }>('SELECT name, position, log_id, failed, model FROM projection_snapshots WHERE name = ?') : undefined;
-  const upsertHeader = db.prepare<[string, number, string, string | null, number, number, number, string]>(
-    `INSERT INTO read_model_snapshots (name, position, log_id, failed, format, chunk_count, byte_count, saved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+  const upsertHeader = db.prepare<[string, number, string, string | null, number, number, number, string, string]>(
+    `INSERT INTO read_model_snapshots (name, position, log_id, failed, format, chunk_count, byte_count, digest, saved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT(name) DO UPDATE SET position = excluded.position, log_id = excluded.log_id, failed = excluded.failed, format = excluded.format,
-       chunk_count = excluded.chunk_count, byte_count = excluded.byte_count, saved_at = excluded.saved_at`,
+       chunk_count = excluded.chunk_count, byte_count = excluded.byte_count, digest = excluded.digest, saved_at = excluded.saved_at`,
   );
   const deleteChunks = db.prepare<[string]>('DELETE FROM read_model_snapshot_chunks WHERE name = ?');
   const insertChunk = db.prepare<[string, number, Uint8Array]>('INSERT INTO read_model_snapshot_chunks (name, seq, bytes) VALUES (?, ?, ?)');
@@ -95,7 +98,7 @@ export function snapshotStatements(db: Database.Database) {
       const bytes = snapshot.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
       deleteChunks.run(snapshot.name);
       snapshot.chunks.forEach((chunk, seq) => insertChunk.run(snapshot.name, seq, chunk));
-      upsertHeader.run(snapshot.name, snapshot.position, snapshot.logId, snapshot.failed ?? null, snapshot.format, snapshot.chunks.length, bytes, savedAt);
+      upsertHeader.run(snapshot.name, snapshot.position, snapshot.logId, snapshot.failed ?? null, snapshot.format, snapshot.chunks.length, bytes, digestOf(snapshot.chunks), savedAt);
       deleteLegacy?.run(snapshot.name);
     }
   });
@@ -108,6 +111,7 @@ export function snapshotStatements(db: Database.Database) {
       if (chunks.length !== row.chunk_count || bytes !== row.byte_count) {
         return { kind: 'unreadable', header: headerOf(row), reason: `${chunks.length} chunks of ${bytes} bytes stored, ${row.chunk_count} of ${row.byte_count} recorded` };
       }
+      if (digestOf(chunks) !== row.digest) return { kind: 'unreadable', header: headerOf(row), reason: 'its bytes changed since they were saved (digest mismatch)' };
       return { kind: 'chunked', header: headerOf(row), format: row.format, chunks };
     }
     const old = selectLegacy?.get(name);
@@ -126,6 +130,12 @@ export function snapshotStatements(db: Database.Database) {
       if (snapshots.length > 0) saveAll(snapshots, savedAt);
     },
   };
+}
+
+function digestOf(chunks: readonly Uint8Array[]): string {
+  const hash = createHash('sha256');
+  for (const chunk of chunks) hash.update(chunk);
+  return hash.digest('hex');
 }
 
 function headerOf(row: HeaderRow): SnapshotHeader {

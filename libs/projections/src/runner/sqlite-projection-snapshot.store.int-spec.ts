@@ -132,19 +132,25 @@ describe('SQLite read-model snapshots', () => {
     expect(store.headers()).toEqual([{ name: 'pipeline', position: 41, logId: 'log-1' }]);
   });
 
-  it('refuses, never misreads, a snapshot in a format it does not know or with chunks missing', async () => {
+  it('refuses, never misreads, a snapshot in a format it does not know, with chunks missing, or with bytes changed', async () => {
     const store = open({ chunkBytes: 32 });
     await store.save([
       { name: 'newer', position: 1, logId: 'log', model: { n: 1 } },
       { name: 'torn', position: 1, logId: 'log', model: { words: ['a', 'b', 'c', 'd', 'e', 'f'] } },
+      { name: 'changed', position: 1, logId: 'log', model: { amount: 1000, owner: 'ann' } },
     ]).written;
     const raw = new Database(path);
     raw.exec("UPDATE read_model_snapshots SET format = format + 1 WHERE name = 'newer'");
     raw.exec("DELETE FROM read_model_snapshot_chunks WHERE name = 'torn' AND seq = 1");
+    // 'ann' becomes 'bob' in place: still a well-formed stream, so only the digest can tell.
+    const chunks = raw.prepare("SELECT seq, bytes FROM read_model_snapshot_chunks WHERE name = 'changed' ORDER BY seq").all() as { seq: number; bytes: Buffer }[];
+    const edited = chunks.find((chunk) => chunk.bytes.includes('ann'))!;
+    raw.prepare("UPDATE read_model_snapshot_chunks SET bytes = ? WHERE name = 'changed' AND seq = ?").run(Buffer.from(edited.bytes.toString('latin1').replace('ann', 'bob'), 'latin1'), edited.seq);
     raw.close();
 
     await expect(store.load('newer')).rejects.toThrow(SnapshotFormatError);
     await expect(store.load('torn')).rejects.toThrow(/chunks/);
+    await expect(store.load('changed')).rejects.toThrow(/digest/);
     expect(await store.load('absent')).toBeUndefined();
   });
 
