@@ -95,7 +95,8 @@ function startNode(args: string[], env: Record<string, string>): ChildProcess {
 }
 
 async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
+  // Ended by a signal, a child has no exit code but a signal code: either means it is gone.
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
