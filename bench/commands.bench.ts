@@ -1,22 +1,88 @@
-// npm run bench:commands — commands per second through the whole API (Nest + validation + CQRS +
-// read/fold/decide + durable group-committed append), against a bare Fastify route answering the
-// same body and, to show where the time goes, a Nest route with the same DTO and no store. Each
-// server runs in its own process on this machine, loaded by autocannon with 50 connections.
+// npm run bench:commands [-- --large] — commands through the whole API (Nest + validation + auth +
+// read/fold/decide + durable group-committed append), measured against a bare Fastify route
+// answering the same body and a Nest route with the same kind of DTO and no store. Each server is
+// a process of its own on this machine, loaded by autocannon (50 connections) from this process.
+//
+// Paired and interleaved: every round loads each server once, in a rotating order, and the
+// figures printed are medians over the rounds (ratios are taken within a round, then the median).
+// CPU per request is the server process's user + system time over the load window (/proc), all
+// threads together and its main thread (the event loop) alone.
+//
+// --large: the same command load on an API whose store already holds ~1M events (written by
+// bench/support/history-store.ts) against one on an empty store, paired the same way; then,
+// one at a time on an API with no stream cache, commands on a 5,000-event and a 10-event stream.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, copyFileSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { generateApiKey } from '../apps/api/src/auth/api-key.credentials';
+import { writeHistoryStore, writeLongOpportunity } from './support/history-store';
+import { sampleCpu, type CpuSample } from './support/process-cpu';
 
 const ROOT = join(__dirname, '..');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const ROUNDS = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 3));
 const OPPORTUNITIES = 2_000;
+const LARGE_EVENTS = Number(process.env.BENCH_LARGE_EVENTS ?? 1_000_000);
+const UNCACHED_COMMANDS = Number(process.env.BENCH_UNCACHED_COMMANDS ?? 100);
 const QUALIFICATION = ['need-confirmed', 'budget-confirmed', 'pain-points', 'goals', 'decision-maker'];
+// BENCH_COMPARE_MAIN=<another build's dist/apps/api/src/main.js>: the same load on that build too,
+// in the same rounds (for before/after figures under the same machine load).
+const COMPARE_MAIN = process.env.BENCH_COMPARE_MAIN;
+const API_MAIN = join(ROOT, 'dist', 'apps', 'api', 'src', 'main.js');
+const LONG_STREAM = '00000000-0000-4000-9000-000000005000';
+const SHORT_STREAM = '00000000-0000-4000-9000-000000000010';
 
-async function waitFor(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 300; i += 1) {
+interface Server {
+  readonly label: string;
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** What one request of the load is; each call gives the next. */
+  readonly load: autocannon.Request[];
+}
+
+interface Measured {
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly answered: number;
+  readonly failed: number;
+  /** µs of CPU per answered request: every thread of the server, and its main thread alone. */
+  readonly cpuUs?: number;
+  readonly mainThreadUs?: number;
+  readonly load1: number;
+}
+
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+const loadAverage = () => loadavg().map((value) => value.toFixed(2)).join(' / ');
+
+/** fdatasync calls per second on the disk the stores live on, for a second: what bounds a durable commit. */
+function fdatasyncRate(dir: string): number {
+  const fd = openSync(join(dir, 'fsync-probe'), 'w');
+  const page = Buffer.alloc(4096, 1);
+  let syncs = 0;
+  const until = performance.now() + 1_000;
+  try {
+    while (performance.now() < until) {
+      writeSync(fd, page, 0, page.length, 0);
+      fdatasyncSync(fd);
+      syncs += 1;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return syncs;
+}
+const fixed = (value: number | undefined, digits = 0) => (value === undefined || Number.isNaN(value) ? 'n/a' : value.toFixed(digits));
+
+async function waitFor(url: string, child: ChildProcess, attempts = 600): Promise<void> {
+  for (let i = 0; i < attempts; i += 1) {
     if (child.exitCode !== null) throw new Error(`${url}: the server exited`);
     if (await fetch(url).then((r) => r.ok, () => false)) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -29,7 +95,8 @@ function startNode(args: string[], env: Record<string, string>): ChildProcess {
 }
 
 async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
+  // Ended by a signal, a child has no exit code but a signal code: either means it is gone.
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
@@ -43,111 +110,230 @@ app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
 `;
 
 let authorization = '';
+const headers = () => ({ 'content-type': 'application/json', authorization });
 
 async function post(base: string, path: string, body: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify(body) });
+  const response = await fetch(`${base}${path}`, { method: 'POST', headers: headers(), body: JSON.stringify(body) });
   if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
   return (await response.json()) as Record<string, unknown>;
 }
 
-function summary(label: string, result: autocannon.Result) {
-  const ok = result['2xx'];
-  console.log(
-    `${label.padEnd(34)} ${Math.round(result.requests.average).toLocaleString('en').padStart(8)} req/s   p50 ${String(result.latency.p50).padStart(3)} ms   p99 ${String(result.latency.p99).padStart(4)} ms   2xx ${ok}   other ${result.non2xx + result.errors + result.timeouts}`,
-  );
-  return result.requests.average;
+let nextPort = 3901;
+function startApi(
+  label: string,
+  dir: string,
+  eventStorePath: string,
+  extraEnv: Record<string, string> = {},
+  main = API_MAIN,
+): { label: string; url: string; child: ChildProcess; readModelsPath: string } {
+  const port = nextPort++;
+  const readModelsPath = extraEnv.READ_MODELS_PATH ?? `${eventStorePath}.read-models-${port}.db`;
+  const child = startNode(['--max-old-space-size=2048', main], {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    API_KEYS: JSON.stringify({ keys: [apiKey.stored] }),
+    API_KEYS_FILE: join(dir, `api-keys-${port}.json`),
+    RATE_LIMIT_PER_MINUTE: '0',
+    EVENT_STORE_PATH: eventStorePath,
+    EVENT_STORE_DURABILITY: process.env.EVENT_STORE_DURABILITY ?? 'full',
+    ...extraEnv,
+    READ_MODELS_PATH: readModelsPath,
+  });
+  return { label, url: `http://127.0.0.1:${port}`, child, readModelsPath };
 }
 
-async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'stagecraft-bench-'));
-  const apiPort = '3901';
-  const barePort = '3902';
-  const nodeArgs = process.env.BENCH_API_NODE_ARGS ? process.env.BENCH_API_NODE_ARGS.split(' ') : [];
-  // Authentication stays on, as in production: one writer key, sent with every request.
-  const { key, stored } = generateApiKey({ name: 'bench', roles: ['writer'] }, new Date());
-  authorization = `Bearer ${key}`;
-  const api = startNode([...nodeArgs, join(ROOT, 'dist', 'apps', 'api', 'src', 'main.js')], {
-    PORT: apiPort,
-    HOST: '127.0.0.1',
-    API_KEYS: JSON.stringify({ keys: [stored] }),
-    API_KEYS_FILE: join(dir, 'api-keys.json'),
-    RATE_LIMIT_PER_MINUTE: '0',
-    EVENT_STORE_PATH: join(dir, 'events.db'),
-    EVENT_STORE_DURABILITY: process.env.EVENT_STORE_DURABILITY ?? 'full',
-  });
-  const bare = startNode(['-e', BARE_SERVER], { PORT: barePort });
-  const nestPort = '3903';
-  const nest = startNode(['-r', '@swc-node/register', join(__dirname, 'support', 'nest-baseline.server.ts')], { PORT: nestPort });
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
-  const bareUrl = `http://127.0.0.1:${barePort}`;
-  const nestUrl = `http://127.0.0.1:${nestPort}`;
-  try {
-    await waitFor(`${apiUrl}/health`, api);
-    await waitFor(`${bareUrl}/health`, bare);
-    await waitFor(`${nestUrl}/health`, nest);
-
-    // Opportunities in Qualification; the load toggles their criteria and moves them back and forth.
-    const ids: string[] = [];
-    for (let i = 0; i < OPPORTUNITIES; i += 50) {
-      const batch = await Promise.all(
-        Array.from({ length: Math.min(50, OPPORTUNITIES - i) }, async () => {
-          const { id } = await post(apiUrl, '/opportunities', { title: 'Bench deal', processId: 'standard', amount: 1000 });
-          await post(apiUrl, `/opportunities/${id}/move`, { stage: 'qualification' });
-          return id as string;
-        }),
-      );
-      ids.push(...batch);
-    }
-    const headBefore = ((await (await fetch(`${apiUrl}/health`)).json()) as { store: { headPosition: number } }).store.headPosition;
-
-    // Each request changes something, so each acknowledged one appends an event: criteria are
-    // toggled met/unmet, and every fourth request moves the deal New ⇄ Qualification.
-    let counter = 0;
-    const met = new Map<string, boolean>();
-    const inQualification = new Map<string, boolean>(ids.map((id) => [id, true]));
-    const commandRequest = {
-      method: 'POST' as const,
+/** 2,000 deals in Qualification; the load toggles their criteria and moves them New ⇄ Qualification. */
+async function commandLoad(url: string): Promise<autocannon.Request[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < OPPORTUNITIES; i += 50) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(50, OPPORTUNITIES - i) }, async () => {
+        const { id } = await post(url, '/opportunities', { title: 'Bench deal', processId: 'standard', amount: 1000 });
+        await post(url, `/opportunities/${id}/move`, { stage: 'qualification' });
+        return id as string;
+      }),
+    );
+    ids.push(...batch);
+  }
+  // Each request changes something, so each acknowledged one appends an event.
+  let counter = 0;
+  const met = new Map<string, boolean>();
+  const inQualification = new Map<string, boolean>(ids.map((id) => [id, true]));
+  return [
+    {
+      method: 'POST',
       setupRequest: (request: autocannon.Request) => {
         const n = counter++;
         const id = ids[n % ids.length]!;
         if (n % 4 === 3) {
           const toQualification = !inQualification.get(id);
           inQualification.set(id, toQualification);
-          return { ...request, path: `/opportunities/${id}/move`, headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify({ stage: toQualification ? 'qualification' : 'new' }) };
+          return { ...request, path: `/opportunities/${id}/move`, headers: headers(), body: JSON.stringify({ stage: toQualification ? 'qualification' : 'new' }) };
         }
         const criterionId = QUALIFICATION[Math.floor(n / ids.length) % QUALIFICATION.length]!;
         const key = `${id}/${criterionId}`;
         const next = !met.get(key);
         met.set(key, next);
-        return { ...request, path: `/opportunities/${id}/criteria`, headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify({ criterionId, met: next }) };
+        return { ...request, path: `/opportunities/${id}/criteria`, headers: headers(), body: JSON.stringify({ criterionId, met: next }) };
       },
-    };
+    },
+  ];
+}
 
-    console.log(`Stagecraft command benchmark — ${CONNECTIONS} connections, ${DURATION_S} s each, SQLite durability FULL, API key auth, ${OPPORTUNITIES} opportunities`);
-    const bareResult = await autocannon({
-      url: bareUrl,
-      connections: CONNECTIONS,
-      duration: DURATION_S,
-      requests: [{ method: 'POST', path: `/opportunities/${ids[0]}/criteria`, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ criterionId: 'goals', met: true }) }],
-    });
-    const nestResult = await autocannon({
-      url: nestUrl,
-      connections: CONNECTIONS,
-      duration: DURATION_S,
-      requests: [{ method: 'POST', path: `/opportunities/${ids[0]}/criteria`, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ criterionId: 'goals', met: true }) }],
-    });
-    const apiResult = await autocannon({ url: apiUrl, connections: CONNECTIONS, duration: DURATION_S, requests: [commandRequest] });
-    const bareRate = summary('bare Fastify route (same body)', bareResult);
-    const nestRate = summary('Nest route, same DTO, no store', nestResult);
-    const apiRate = summary('Stagecraft commands (durable)', apiResult);
-    const headAfter = ((await (await fetch(`${apiUrl}/health`)).json()) as { store: { headPosition: number } }).store.headPosition;
-    console.log(`events appended during the run: ${(headAfter - headBefore).toLocaleString('en')} (2xx answers: ${apiResult['2xx'].toLocaleString('en')})`);
-    console.log(`Nest route alone: ${(nestRate / bareRate).toFixed(2)}× bare Fastify`);
-    console.log(`ratio: ${(apiRate / bareRate).toFixed(2)}× bare Fastify (target ≥ 0.35×)`);
+const constantLoad = (id: string): autocannon.Request[] => [
+  { method: 'POST', path: `/opportunities/${id}/criteria`, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ criterionId: 'goals', met: true }) },
+];
+
+async function measure(server: Server): Promise<Measured> {
+  const pid = server.child.pid!;
+  const load1 = loadavg()[0]!;
+  const before = sampleCpu(pid);
+  const result = await autocannon({ url: server.url, connections: CONNECTIONS, duration: DURATION_S, requests: server.load });
+  const after = sampleCpu(pid);
+  const answered = result['2xx'];
+  const perRequest = (pick: (sample: CpuSample) => number) => (before && after && answered > 0 ? ((pick(after) - pick(before)) * 1e6) / answered : undefined);
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    answered,
+    failed: result.non2xx + result.errors + result.timeouts,
+    cpuUs: perRequest((sample) => sample.process),
+    mainThreadUs: perRequest((sample) => sample.mainThread),
+    load1,
+  };
+}
+
+/** Rounds of every server once each, the order rotating; returns each server's figures per round. */
+async function rounds(servers: readonly Server[]): Promise<Measured[][]> {
+  const figures: Measured[][] = servers.map(() => []);
+  for (let round = 0; round < ROUNDS; round += 1) {
+    const order = servers.map((_, index) => (index + round) % servers.length);
+    for (const index of order) {
+      const measured = await measure(servers[index]!);
+      figures[index]!.push(measured);
+      console.log(
+        `  round ${round + 1}  ${servers[index]!.label.padEnd(46)} ${Math.round(measured.rps).toLocaleString('en').padStart(7)} req/s  p50 ${fixed(measured.p50, 1).padStart(5)} ms  p99 ${fixed(measured.p99, 1).padStart(6)} ms  CPU ${fixed(measured.cpuUs).padStart(4)} µs/req (main thread ${fixed(measured.mainThreadUs).padStart(4)})  non-2xx ${measured.failed}  load ${measured.load1.toFixed(2)}`,
+      );
+    }
+  }
+  return figures;
+}
+
+function summaryLine(label: string, figures: readonly Measured[]): string {
+  const m = (pick: (f: Measured) => number | undefined) => {
+    const values = figures.map(pick).filter((v): v is number => v !== undefined);
+    return values.length === 0 ? undefined : median(values);
+  };
+  return `${label.padEnd(46)} ${Math.round(m((f) => f.rps)!).toLocaleString('en').padStart(7)} req/s  p50 ${fixed(m((f) => f.p50), 1).padStart(5)} ms  p99 ${fixed(m((f) => f.p99), 1).padStart(6)} ms  CPU ${fixed(m((f) => f.cpuUs)).padStart(4)} µs/req (main thread ${fixed(m((f) => f.mainThreadUs)).padStart(4)})`;
+}
+
+/** Median over rounds of a within-round ratio. */
+const pairedRatio = (a: readonly Measured[], b: readonly Measured[], pick: (f: Measured) => number) => median(a.map((f, round) => pick(f) / pick(b[round]!)));
+
+const apiKey = generateApiKey({ name: 'bench', roles: ['writer'] }, new Date());
+
+async function main(): Promise<void> {
+  authorization = `Bearer ${apiKey.key}`;
+  const large = process.argv.includes('--large');
+  const dir = mkdtempSync(join(tmpdir(), 'stagecraft-bench-'));
+  const started: ChildProcess[] = [];
+  try {
+    console.log(`Stagecraft command benchmark${large ? ' --large' : ''} — ${CONNECTIONS} connections, ${DURATION_S} s per run, ${ROUNDS} rounds, SQLite durability ${process.env.EVENT_STORE_DURABILITY ?? 'full'}, API key auth, ${OPPORTUNITIES} opportunities`);
+    console.log(`load average at start (1 / 5 / 15 min): ${loadAverage()} on ${cpus().length} cores; fdatasync ${fdatasyncRate(dir)}/s on the stores' disk`);
+    if (large) await largeMode(dir, started);
+    else await defaultMode(dir, started);
+    console.log(`load average at end (1 / 5 / 15 min): ${loadAverage()}; fdatasync ${fdatasyncRate(dir)}/s`);
   } finally {
-    await Promise.all([stop(api), stop(bare), stop(nest)]);
+    await Promise.all(started.map(stop));
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function defaultMode(dir: string, started: ChildProcess[]): Promise<void> {
+  const api = startApi('Stagecraft commands (durable)', dir, join(dir, 'events.db'));
+  const bare = { label: 'bare Fastify route (same body)', url: 'http://127.0.0.1:3899', child: startNode(['-e', BARE_SERVER], { PORT: '3899' }) };
+  const nest = { label: 'Nest route, same DTO, no store', url: 'http://127.0.0.1:3898', child: startNode(['-r', '@swc-node/register', join(__dirname, 'support', 'nest-baseline.server.ts')], { PORT: '3898' }) };
+  const baseline = COMPARE_MAIN ? startApi('commands, BENCH_COMPARE_MAIN build', dir, join(dir, 'baseline.db'), {}, COMPARE_MAIN) : undefined;
+  started.push(api.child, bare.child, nest.child, ...(baseline ? [baseline.child] : []));
+  await Promise.all([api, bare, nest, ...(baseline ? [baseline] : [])].map((server) => waitFor(`${server.url}/health`, server.child)));
+  const id = crypto.randomUUID();
+  const servers: Server[] = [
+    { ...bare, load: constantLoad(id) },
+    { ...nest, load: constantLoad(id) },
+    { ...api, load: await commandLoad(api.url) },
+    ...(baseline ? [{ ...baseline, load: await commandLoad(baseline.url) }] : []),
+  ];
+  const figures = await rounds(servers);
+  const [bareFigures, nestFigures, apiFigures] = figures;
+  console.log(`\nmedians of ${ROUNDS} rounds:`);
+  for (const [index, server] of servers.entries()) console.log(summaryLine(server.label, figures[index]!));
+  if (baseline) console.log(`this build vs BENCH_COMPARE_MAIN: ${pairedRatio(apiFigures!, figures[3]!, (f) => f.rps).toFixed(2)}× the commands per second`);
+  const apiToBare = pairedRatio(apiFigures!, bareFigures!, (f) => f.rps);
+  const cpu = median(apiFigures!.map((f) => f.cpuUs ?? NaN));
+  console.log(`Nest route alone: ${pairedRatio(nestFigures!, bareFigures!, (f) => f.rps).toFixed(2)}× bare Fastify`);
+  console.log(`durable commands: ${apiToBare.toFixed(2)}× bare Fastify (target ≥ 0.3×: ${apiToBare >= 0.3 ? 'met' : 'NOT met'}), ${pairedRatio(apiFigures!, nestFigures!, (f) => f.rps).toFixed(2)}× the Nest route`);
+  console.log(`CPU per durable command: ${fixed(cpu)} µs, of which the main thread ${fixed(median(apiFigures!.map((f) => f.mainThreadUs ?? NaN)))} µs (target ≤ 150 µs: ${cpu <= 150 ? 'met' : 'NOT met'})`);
+}
+
+async function largeMode(dir: string, started: ChildProcess[]): Promise<void> {
+  const largePath = join(dir, 'large.db');
+  const written = await writeHistoryStore(largePath, LARGE_EVENTS);
+  await writeLongOpportunity(largePath, LONG_STREAM, 5_000);
+  await writeLongOpportunity(largePath, SHORT_STREAM, 10);
+  console.log(`wrote ${written.events.toLocaleString('en')} events (${written.opportunities.toLocaleString('en')} opportunities) in ${written.seconds.toFixed(1)} s, plus a 5,000-event and a 10-event opportunity`);
+
+  const millions = `${(written.events / 1e6).toFixed(1)}M`;
+  const empty = startApi('commands, empty store', dir, join(dir, 'empty.db'));
+  const full = startApi(`commands, ${millions}-event store`, dir, largePath);
+  const comparing = COMPARE_MAIN
+    ? (() => {
+        copyFileSync(largePath, `${largePath}.compare.db`);
+        return [
+          startApi('BENCH_COMPARE_MAIN build, empty store', dir, join(dir, 'empty-compare.db'), {}, COMPARE_MAIN),
+          startApi(`BENCH_COMPARE_MAIN build, ${millions}-event store`, dir, `${largePath}.compare.db`, {}, COMPARE_MAIN),
+        ];
+      })()
+    : [];
+  const apis = [empty, full, ...comparing];
+  started.push(...apis.map((api) => api.child));
+  const t0 = performance.now();
+  await Promise.all(apis.map((api) => waitFor(`${api.url}/health`, api.child, 3_000)));
+  console.log(`APIs ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (those on the large store rebuilt their read models from the log)`);
+  const servers: Server[] = [];
+  for (const api of apis) servers.push({ ...api, load: await commandLoad(api.url) });
+  const figures = await rounds(servers);
+  console.log(`\nmedians of ${ROUNDS} rounds:`);
+  for (const [index, server] of servers.entries()) console.log(summaryLine(server.label, figures[index]!));
+  const p99Ratio = pairedRatio(figures[1]!, figures[0]!, (f) => f.p99);
+  console.log(`p99 at ${millions} events vs empty: ${p99Ratio.toFixed(2)}× (target ≤ 2×: ${p99Ratio <= 2 ? 'met' : 'NOT met'})`);
+  if (comparing.length > 0) console.log(`BENCH_COMPARE_MAIN build: p99 at ${millions} events vs empty: ${pairedRatio(figures[3]!, figures[2]!, (f) => f.p99).toFixed(2)}×`);
+  for (const api of [full, ...comparing]) await stop(api.child);
+
+  // Uncached: an instance with no stream cache reads and folds the whole stream for every command
+  // (it starts from the read models the large instance saved).
+  const uncached = startApi('uncached commands', dir, largePath, { STREAM_CACHE_SIZE: '0', READ_MODELS_PATH: full.readModelsPath });
+  started.push(uncached.child);
+  await waitFor(`${uncached.url}/health`, uncached.child, 3_000);
+  const lines: string[] = [];
+  for (const [id, events] of [
+    [SHORT_STREAM, 10],
+    [LONG_STREAM, 5_000],
+  ] as const) {
+    const latencies: number[] = [];
+    let met = events % 2 === 1; // see writeLongOpportunity
+    for (let i = 0; i < UNCACHED_COMMANDS; i += 1) {
+      met = !met;
+      const t = performance.now();
+      await post(uncached.url, `/opportunities/${id}/criteria`, { criterionId: 'goals', met });
+      latencies.push(performance.now() - t);
+    }
+    latencies.sort((a, b) => a - b);
+    const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)]!;
+    lines.push(`uncached command on a ${events.toLocaleString('en')}-event stream: p50 ${at(0.5).toFixed(1)} ms  p99 ${at(0.99).toFixed(1)} ms  (${UNCACHED_COMMANDS} one at a time, load ${loadavg()[0]!.toFixed(2)})`);
+  }
+  for (const line of lines) console.log(line);
+  console.log('(the uncached cost grows with the stream until per-stream snapshots land: issue 19, item 3)');
 }
 
 main().catch((error) => {

@@ -65,7 +65,7 @@ async function analyticsOf(env: Record<string, string>): Promise<unknown> {
     );
   } finally {
     await runner.stop();
-    snapshots.close();
+    await snapshots.close();
     await store.close();
   }
 }

@@ -32,15 +32,21 @@ async function main(): Promise<void> {
   if (settings.readModelsPostgres) return projectIntoPostgres(settings, settings.readModelsPostgres);
   const { store, snapshots, projections } = openProjectionStores(settings);
   const { readModelsPath } = settings;
-  const runner = new ProjectionRunner(store, snapshots, projections, { snapshotEveryMs: 500, snapshotEveryEvents: 20_000 });
+  // It answers no requests: saving back to back keeps the API instances that follow it current.
+  const runner = new ProjectionRunner(store, snapshots, projections, { snapshotEveryMs: 500, snapshotEveryEvents: 20_000, saveSpacing: 1 });
   runner.onFailure = (name, reason) => console.error(`Projection ${name} stopped: ${reason}`);
   runner.onDiscardedSnapshot = (name, reason) => console.warn(`Saved read model ${name} set aside (${reason}); rebuilding it from the log`);
+  // Saving is all a projector is for: one that cannot save stops, loudly, rather than serve stale models.
+  runner.onSaveFailure = (error) => {
+    console.error(`Projector stopped: the read models could not be saved in ${readModelsPath}: ${error.message}`);
+    process.exit(1);
+  };
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
     await runner.stop();
-    snapshots.close();
+    await snapshots.close();
     await store.close();
     process.exit(0);
   };

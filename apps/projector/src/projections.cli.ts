@@ -75,7 +75,7 @@ async function main(args: string[]): Promise<number> {
     console.log(`Rebuilt ${rebuilt.join(', ')} up to position ${position}.`);
     return 0;
   } finally {
-    snapshots.close();
+    await snapshots.close();
     await store.close();
   }
 }

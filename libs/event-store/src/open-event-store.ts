@@ -22,5 +22,10 @@ export function openEventStore(settings: EventStoreSettings): EventStore {
       onReconnect: (attempt, error) => console.warn(`KurrentDB subscription dropped (${redactCredentials(error.message)}); resubscribing, attempt ${attempt}`),
     });
   }
-  return getSQLiteEventStore({ path: settings.eventStorePath, durability: settings.durability });
+  return getSQLiteEventStore({
+    path: settings.eventStorePath,
+    durability: settings.durability,
+    // Commands now answer 503 and /health says unavailable: say why, where an operator looks.
+    onWriterFailure: (error) => console.error(`SQLite event store ${settings.eventStorePath}: ${error.message}. Commands fail until the process is restarted.`),
+  });
 }

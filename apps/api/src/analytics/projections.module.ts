@@ -81,6 +81,7 @@ export class ProjectionsModule implements OnApplicationBootstrap, OnApplicationS
     if (this.readModels instanceof ProjectionRunner) {
       this.readModels.onFailure = (name, reason) => this.logger.error(`Projection ${name} stopped: ${reason}`);
       this.readModels.onDiscardedSnapshot = (name, reason) => this.logger.warn(`Saved read model ${name} set aside (${reason}); rebuilding it from the log`);
+      this.readModels.onSaveFailure = (error) => this.logger.error(`Read models could not be saved (${error.message}); they keep working, and a restart replays more of the log`);
     }
     if (this.readModels instanceof PostgresProjector) this.readModels.onFailure = (reason) => this.logger.error(`The PostgreSQL read models stopped: ${reason}`);
     await this.readModels.start();

@@ -26,7 +26,7 @@ export async function rebuildReadModels(settings: Settings, names: readonly stri
     console.log(`Rebuilt ${rebuilt.join(', ')} up to position ${position} (read models in ${settings.readModelsPath}).`);
     return EXIT.ok;
   } finally {
-    stores.snapshots.close();
+    await stores.snapshots.close();
     await stores.store.close();
   }
 }

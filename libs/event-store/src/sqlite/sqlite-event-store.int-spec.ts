@@ -1,12 +1,20 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import ts from 'typescript';
 import { eventStoreContract } from '../event-store.contract';
-import { WrongExpectedRevisionError } from '../event-store.errors';
+import { EventStoreUnavailableError, WrongExpectedRevisionError } from '../event-store.errors';
 import type { NewEvent, SubscriptionMessage } from '../event-store.port';
-import { getSQLiteEventStore, SQLITE_EVENT_STORE_SCHEMA_VERSION, type SQLiteEventStore, type SQLiteEventStoreOptions } from './sqlite-event-store';
+import {
+  getSQLiteEventStore,
+  SQLITE_EVENT_STORE_SCHEMA_VERSION,
+  sqliteWriterThreadOf,
+  type SQLiteEventStore,
+  type SQLiteEventStoreOptions,
+} from './sqlite-event-store';
 
 function tempDirectory(): { dir: string; cleanup: () => Promise<void> } {
   const dir = mkdtempSync(join(tmpdir(), 'stagecraft-event-store-'));
@@ -246,5 +254,163 @@ describe('SQLite event store', () => {
     await expect(store.readStream('deal-1')).rejects.toThrow(/closed/);
     await expect(store.headPosition()).rejects.toThrow(/closed/);
     expect(() => store.subscribeToAll()).toThrow(/closed/);
+  });
+
+  describe('writer thread', () => {
+    /** Another connection holding the write lock: the store's commits wait for it (busy_timeout). */
+    function holdWriteLock(): { release: () => void } {
+      const other = new Database(join(dir, 'events.db'));
+      other.exec('BEGIN IMMEDIATE');
+      return {
+        release: () => {
+          other.exec('COMMIT');
+          other.close();
+        },
+      };
+    }
+
+    const settledState = (promise: Promise<unknown>) => {
+      const state = { settled: false };
+      promise.then(
+        () => (state.settled = true),
+        () => (state.settled = true),
+      );
+      return state;
+    };
+
+    it('commits on a thread of its own: while a commit waits for the write lock, this thread keeps reading and its timers run', async () => {
+      const store = open();
+      await store.appendToStream('deal-1', [event('Before')], { expectedRevision: 'no_stream' });
+      expect(sqliteWriterThreadOf(store)).toBeDefined();
+      const lock = holdWriteLock();
+      const waiting = store.appendToStream('deal-1', [event('After')], { expectedRevision: 0 });
+      const state = settledState(waiting);
+
+      // Committed on this thread, the append would block it in SQLite's busy wait until the
+      // lock came free or the 5 s busy timeout ran out; here the timer fires first.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(state.settled).toBe(false);
+      expect((await store.readStream('deal-1')).map((e) => e.type)).toEqual(['Before']);
+
+      lock.release();
+      await expect(waiting).resolves.toMatchObject({ nextRevision: 1 });
+      // Read-your-writes: once the append resolved, this thread's connection sees it.
+      expect((await store.readStream('deal-1')).map((e) => e.type)).toEqual(['Before', 'After']);
+    });
+
+    it('appends that arrive while a commit is in flight share the next transaction, each checked against the one before', async () => {
+      const store = open();
+      const lock = holdWriteLock();
+      const first = store.appendToStream('deal-1', [event()], { expectedRevision: 'no_stream' });
+      await new Promise((resolve) => setTimeout(resolve, 20)); // the first batch is now in flight
+      const later = [
+        store.appendToStream('deal-1', [event()], { expectedRevision: 0 }),
+        store.appendToStream('deal-1', [event()], { expectedRevision: 0 }),
+        store.appendToStream('deal-2', [event()], { expectedRevision: 'no_stream' }),
+      ];
+      lock.release();
+      const settled = await Promise.allSettled([first, ...later]);
+
+      expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      expect((settled[2] as PromiseRejectedResult).reason).toBeInstanceOf(WrongExpectedRevisionError);
+      expect(store.stats()).toMatchObject({ committedBatches: 2, committedAppends: 3 });
+    });
+
+    it('wakes live subscriptions on its commits, not on the poll', async () => {
+      const store = open({ pollIntervalMs: 3_600_000 });
+      const subscription = store.subscribeToAll()[Symbol.asyncIterator]();
+      try {
+        expect(await subscription.next()).toMatchObject({ value: { type: 'caughtUp', position: 0 } });
+        const waiting = subscription.next();
+        await store.appendToStream('deal-1', [event('Live')], { expectedRevision: 'no_stream' });
+        expect(await waiting).toMatchObject({ value: { type: 'event', event: { type: 'Live', position: 1 } } });
+      } finally {
+        await subscription.return?.();
+      }
+    });
+
+    it('close() writes every accepted append, also those queued behind a commit in flight', async () => {
+      const store = open();
+      const lock = holdWriteLock();
+      const first = store.appendToStream('deal-0', [event()], { expectedRevision: 'no_stream' });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const queued = Array.from({ length: 20 }, (_, i) => store.appendToStream(`deal-${i + 1}`, [event()], { expectedRevision: 'no_stream' }));
+      const closing = store.close();
+      await expect(store.appendToStream('deal-late', [event()], { expectedRevision: 'no_stream' })).rejects.toThrow(/closed/);
+      lock.release();
+      await closing;
+
+      await expect(Promise.all([first, ...queued])).resolves.toHaveLength(21);
+      const reopened = open();
+      expect(new Set((await reopened.readAll()).map((e) => e.stream)).size).toBe(21);
+    });
+
+    it('starts its thread from compiled JavaScript too, as the build (dist/) runs it', () => {
+      // The sources compiled file by file as tsc does, into a folder with no TypeScript in it,
+      // then used by a plain node process (no swc): the thread must load the .js worker file.
+      const source = join(__dirname, '..');
+      const compiled = join(dir, 'compiled');
+      const files = ['event-store.errors.ts', 'event-store.port.ts', 'worker-thread.ts', ...readdirSync(join(source, 'sqlite')).filter((f) => !f.includes('spec')).map((f) => join('sqlite', f))];
+      for (const file of files) {
+        const { outputText } = ts.transpileModule(readFileSync(join(source, file), 'utf8'), {
+          compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+          fileName: file,
+        });
+        mkdirSync(dirname(join(compiled, file)), { recursive: true });
+        writeFileSync(join(compiled, file.replace(/\.ts$/, '.js')), outputText);
+      }
+      const script = `
+        const { getSQLiteEventStore, sqliteWriterThreadOf } = require(${JSON.stringify(join(compiled, 'sqlite', 'sqlite-event-store.js'))});
+        (async () => {
+          const store = getSQLiteEventStore({ path: ${JSON.stringify(join(dir, 'compiled.db'))} });
+          const appended = await store.appendToStream('deal-1', [{ id: 'e-1', type: 'Opened', data: {}, metadata: {} }], { expectedRevision: 'no_stream' });
+          const threaded = sqliteWriterThreadOf(store) !== undefined;
+          const types = (await store.readStream('deal-1')).map((e) => e.type);
+          await store.close();
+          console.log(JSON.stringify({ appended, threaded, types, typescript: Boolean(require.extensions['.ts']) }));
+        })().catch((error) => { console.error(error); process.exit(1); });`;
+      const child = spawnSync(process.execPath, ['-e', script], {
+        env: { ...process.env, NODE_PATH: join(__dirname, '..', '..', '..', '..', 'node_modules'), NODE_OPTIONS: '' },
+        encoding: 'utf8',
+      });
+
+      expect(child.stderr).toBe('');
+      expect(child.status).toBe(0);
+      expect(JSON.parse(child.stdout)).toEqual({ appended: { nextRevision: 0, position: 1 }, threaded: true, types: ['Opened'], typescript: false });
+      expect(readdirSync(join(compiled, 'sqlite')).some((f) => f.endsWith('.ts'))).toBe(false);
+    });
+
+    it('a writer thread that dies makes every later append fail as unavailable, says so once, and close() still returns', async () => {
+      const failures: Error[] = [];
+      const store = open({ onWriterFailure: (error) => failures.push(error) });
+      await store.appendToStream('deal-1', [event()], { expectedRevision: 'no_stream' });
+      // Terminated while idle: terminating a thread inside a better-sqlite3 call aborts the whole
+      // process (WiseLibs/better-sqlite3#842), which is why close() asks the thread to stop instead.
+      await sqliteWriterThreadOf(store)!.terminate();
+
+      await expect(store.appendToStream('deal-2', [event()], { expectedRevision: 'no_stream' })).rejects.toThrow(
+        expect.objectContaining({ code: 'EVENT_STORE.UNAVAILABLE', message: expect.stringMatching(/writer thread stopped/) }),
+      );
+      expect(failures).toHaveLength(1);
+      expect(await store.health()).toMatchObject({ kind: 'sqlite', reachable: false, detail: expect.stringMatching(/writer thread stopped/) });
+      // Reads still answer from this thread's connection.
+      expect(await store.readStream('deal-1')).toHaveLength(1);
+      await store.close();
+      expect(failures).toHaveLength(1);
+    });
+
+    it('an append already sent to a writer thread that then fails is rejected as unavailable, not left hanging', async () => {
+      const path = join(dir, 'events.db');
+      const failures: Error[] = [];
+      const store = open({ onWriterFailure: (error) => failures.push(error) });
+      // The thread opens its own connection as it starts; make that fail: the file is now a directory.
+      rmSync(path);
+      mkdirSync(path);
+      const sent = store.appendToStream('deal-1', [event()], { expectedRevision: 'no_stream' });
+
+      await expect(sent).rejects.toBeInstanceOf(EventStoreUnavailableError);
+      expect(failures).toHaveLength(1);
+      await store.close();
+    });
   });
 });

@@ -1,7 +1,6 @@
-import Database from 'better-sqlite3';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { DuplicateEventIdError, WrongExpectedRevisionError } from '../event-store.errors';
+import type Database from 'better-sqlite3';
+import type { Worker } from 'node:worker_threads';
+import { DuplicateEventIdError, EventStoreUnavailableError } from '../event-store.errors';
 import type {
   AppendResult,
   EventStore,
@@ -11,11 +10,15 @@ import type {
   ReadAllOptions,
   ReadStreamOptions,
   StoredEvent,
-  StreamRevision,
   SubscribeToAllOptions,
   SubscriptionMessage,
 } from '../event-store.port';
+import { isInMemoryPath, openEventStoreDatabase } from './sqlite-database';
 import { SQLiteSubscription, type SubscriptionFilter, type SubscriptionSource } from './sqlite-subscription';
+import { inThreadWriter, startWriterThread, type SQLiteWriter } from './sqlite-writer';
+import { errorOf, type CommitReply, type SerializedEvent } from './sqlite-writer.protocol';
+
+export { SQLITE_EVENT_STORE_SCHEMA_VERSION } from './sqlite-database';
 
 export interface SQLiteEventStoreOptions {
   /** A file path, or ':memory:' for a private in-memory store. */
@@ -30,6 +33,11 @@ export interface SQLiteEventStoreOptions {
   readonly clock?: () => Date;
   /** How often live subscriptions look for events written by other processes (ms, default 250). */
   readonly pollIntervalMs?: number;
+  /**
+   * Told once if the writer thread dies (a crash, not close()). Appends then fail with
+   * EventStoreUnavailableError and health() reports the store unreachable, until a restart.
+   */
+  readonly onWriterFailure?: (error: Error) => void;
 }
 
 export interface SQLiteEventStoreStats {
@@ -44,10 +52,6 @@ export interface SQLiteEventStore extends EventStore {
   stats(): SQLiteEventStoreStats;
 }
 
-/** Bumped with each migration below; PRAGMA user_version holds the file's version. */
-export const SQLITE_EVENT_STORE_SCHEMA_VERSION = 1;
-
-const BUSY_TIMEOUT_MS = 5000;
 const DEFAULT_POLL_INTERVAL_MS = 250;
 // SQLite reads a negative LIMIT as "no limit".
 const NO_LIMIT = -1;
@@ -55,10 +59,17 @@ const NO_UPPER_BOUND = Number.MAX_SAFE_INTEGER;
 
 /**
  * The embedded event store: one SQLite file in WAL mode, so a projector in another process can
- * read while this one writes. Appends that arrive in the same tick share one transaction.
+ * read while this one writes. Appends are committed on a writer thread with its own connection
+ * (reads stay on this thread's connection): appends that arrive while a commit is in flight, or in
+ * the same tick, share the next transaction. An in-memory store commits on the caller's thread.
  */
 export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEventStore {
   return new SQLiteEventStoreAdapter(options);
+}
+
+/** The thread that commits a SQLite store's appends (none for an in-memory store): for tests and diagnostics. */
+export function sqliteWriterThreadOf(store: EventStore): Worker | undefined {
+  return store instanceof SQLiteEventStoreAdapter ? store.writerThread : undefined;
 }
 
 interface EventRow {
@@ -72,15 +83,6 @@ interface EventRow {
   recorded_at: string;
 }
 
-type EventLocation = Pick<EventRow, 'stream' | 'revision' | 'position'>;
-
-interface SerializedEvent {
-  readonly id: string;
-  readonly type: string;
-  readonly data: string;
-  readonly metadata: string;
-}
-
 interface PendingAppend {
   readonly stream: string;
   readonly events: readonly SerializedEvent[];
@@ -89,19 +91,23 @@ interface PendingAppend {
   readonly reject: (error: unknown) => void;
 }
 
-type AppendOutcome = { ok: true; result: AppendResult; wrote: boolean } | { ok: false; error: unknown };
-
 class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
   readonly pollIntervalMs: number;
   private readonly path: string;
   private readonly clock: () => Date;
   private readonly db: Database.Database;
   private readonly statements: ReturnType<typeof prepareStatements>;
-  private readonly commitBatch: (batch: readonly PendingAppend[]) => AppendOutcome[];
-  private readonly appendOne: (append: PendingAppend, recordedAt: string) => { result: AppendResult; wrote: boolean };
+  /** Started by the first append: a process that only reads (a projector, the CLI's verify) never starts a thread. */
+  private startedWriter: SQLiteWriter | undefined;
+  private readonly startWriter: () => SQLiteWriter;
   private pending: PendingAppend[] = [];
   private flushHandle: NodeJS.Immediate | undefined;
+  /** The batch the writer is committing, settled by the time this resolves. One at a time. */
+  private inFlight: Promise<void> | undefined;
+  private batchIds = 0;
   private readonly subscriptions = new Set<SQLiteSubscription>();
+  /** close() was called: no new append is accepted; accepted ones are still written. */
+  private closing: Promise<void> | undefined;
   private closed = false;
   private committedBatches = 0;
   private committedAppends = 0;
@@ -110,31 +116,26 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
     this.path = options.path;
     this.clock = options.clock ?? (() => new Date());
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
-    this.db = openDatabase(options.path, options.durability ?? 'full');
+    const durability = options.durability ?? 'full';
+    // Opened (and migrated) here first, so a bad file fails the constructor, not a later append.
+    this.db = openEventStoreDatabase(options.path, durability);
     this.statements = prepareStatements(this.db);
+    const onWriterFailure = options.onWriterFailure ?? (() => undefined);
+    this.startWriter = () => (isInMemoryPath(options.path) ? inThreadWriter(this.db) : startWriterThread({ path: options.path, durability }, onWriterFailure));
+  }
 
-    // Called inside commitBatch, so better-sqlite3 wraps each append in a savepoint: an append
-    // that fails leaves the batch's other appends intact.
-    this.appendOne = this.db.transaction((append: PendingAppend, recordedAt: string) => this.writeAppend(append, recordedAt));
-    const commitBatch = this.db.transaction((batch: readonly PendingAppend[]): AppendOutcome[] => {
-      const recordedAt = this.clock().toISOString();
-      return batch.map((append): AppendOutcome => {
-        try {
-          return { ok: true, ...this.appendOne(append, recordedAt) };
-        } catch (error) {
-          // SQLite rolled the whole transaction back (I/O error, disk full): fail the batch.
-          if (!this.db.inTransaction) throw error;
-          return { ok: false, error };
-        }
-      });
-    });
-    // IMMEDIATE takes the write lock up front: a deferred read-then-write could hit
-    // SQLITE_BUSY_SNAPSHOT when another process writes in between.
-    this.commitBatch = commitBatch.immediate;
+  get writerThread(): Worker | undefined {
+    return this.startedWriter?.thread;
+  }
+
+  private get writer(): SQLiteWriter {
+    this.startedWriter ??= this.startWriter();
+    return this.startedWriter;
   }
 
   async appendToStream(stream: string, events: readonly NewEvent[], options: { readonly expectedRevision: ExpectedRevision }): Promise<AppendResult> {
-    this.assertOpen();
+    if (this.closing) throw this.closedError();
+    if (this.startedWriter?.failure) throw this.unavailable(this.startedWriter.failure);
     const expectedRevision = options.expectedRevision;
     assertStreamName(stream);
     assertExpectedRevision(expectedRevision);
@@ -190,6 +191,8 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
 
   async health(): Promise<EventStoreHealth> {
     if (this.closed) return { kind: 'sqlite', reachable: false, detail: this.path };
+    const failure = this.startedWriter?.failure;
+    if (failure) return { kind: 'sqlite', reachable: false, detail: `${this.path}: ${failure.message}` };
     try {
       this.statements.ping.get();
       return { kind: 'sqlite', reachable: true, detail: this.path };
@@ -198,14 +201,10 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    // Appends already accepted are written before the connection goes.
-    if (this.flushHandle) clearImmediate(this.flushHandle);
-    this.flush();
-    this.closed = true;
-    for (const subscription of [...this.subscriptions]) subscription.finish();
-    this.db.close();
+  /** Writes the appends already accepted, ends the subscriptions, then closes both connections. */
+  close(): Promise<void> {
+    this.closing ??= this.drainAndClose();
+    return this.closing;
   }
 
   stats(): SQLiteEventStoreStats {
@@ -237,149 +236,82 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
     return this.statements.head.get()!.head;
   }
 
+  private async drainAndClose(): Promise<void> {
+    if (this.flushHandle) clearImmediate(this.flushHandle);
+    this.flush();
+    // Each settled batch starts the next one queued behind it, so wait until none is left.
+    while (this.inFlight) await this.inFlight;
+    this.closed = true;
+    for (const subscription of [...this.subscriptions]) subscription.finish();
+    await this.startedWriter?.close();
+    this.db.close();
+  }
+
+  /** Sends what is queued as one batch, unless a batch is in flight: its reply sends the next. */
   private flush(): void {
     this.flushHandle = undefined;
+    if (this.inFlight || this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    if (batch.length === 0) return;
+    const request = {
+      id: ++this.batchIds,
+      recordedAt: this.clock().toISOString(),
+      appends: batch.map(({ stream, events, expectedRevision }) => ({ stream, events, expectedRevision })),
+    };
+    this.inFlight = this.writer.commit(request).then(
+      (reply) => {
+        this.inFlight = undefined;
+        this.settle(batch, reply);
+        this.flush();
+      },
+      (error: Error) => {
+        // The writer died with this batch in flight: it may or may not be committed, so nothing
+        // is acknowledged; a client's retry (same event ids) finds out which.
+        this.inFlight = undefined;
+        for (const append of batch) append.reject(this.unavailable(error));
+        this.flush();
+      },
+    );
+  }
 
-    let outcomes: AppendOutcome[];
-    try {
-      outcomes = this.commitBatch(batch);
-    } catch (error) {
+  private settle(batch: readonly PendingAppend[], reply: CommitReply): void {
+    if (!reply.committed) {
       // Nothing of the batch was committed.
+      const error = errorOf(reply.error);
       for (const append of batch) append.reject(error);
       return;
     }
     this.committedBatches += 1;
     let wrote = false;
-    outcomes.forEach((outcome, index) => {
+    reply.outcomes.forEach((outcome, index) => {
       if (outcome.ok) {
         this.committedAppends += 1;
         wrote ||= outcome.wrote;
         batch[index].resolve(outcome.result);
       } else {
-        batch[index].reject(outcome.error);
+        batch[index].reject(errorOf(outcome.error));
       }
     });
+    // Committed, so this thread's connection sees the rows: live subscriptions look now.
     if (wrote) for (const subscription of this.subscriptions) subscription.notify();
   }
 
-  /** One append, checked against the stream as it stands in this transaction. */
-  private writeAppend(append: PendingAppend, recordedAt: string): { result: AppendResult; wrote: boolean } {
-    const { stream, events, expectedRevision } = append;
-    const { byId, lastOfStream, insert } = this.statements;
-
-    if (events.length > 0) {
-      const first = byId.get(events[0].id);
-      if (first) return { result: this.confirmRetry(stream, events, first), wrote: false };
-      for (const event of events.slice(1)) {
-        if (byId.get(event.id)) throw new DuplicateEventIdError(stream, event.id);
-      }
-    }
-
-    const last = lastOfStream.get(stream);
-    const actual: StreamRevision = last ? last.revision : 'no_stream';
-    if (!satisfies(expectedRevision, actual)) throw new WrongExpectedRevisionError(stream, expectedRevision, actual);
-
-    // Nothing to write: report where the stream stands. A missing stream gives nextRevision -1
-    // (accepted back as expectedRevision, meaning 'no_stream') and position 0 (nothing to wait for).
-    if (events.length === 0) return { result: { nextRevision: last?.revision ?? -1, position: last?.position ?? 0 }, wrote: false };
-
-    let revision = last ? last.revision : -1;
-    let position = 0;
-    for (const event of events) {
-      revision += 1;
-      position = Number(insert.run(event.id, stream, revision, event.type, event.data, event.metadata, recordedAt).lastInsertRowid);
-    }
-    return { result: { nextRevision: revision, position }, wrote: true };
-  }
-
-  /**
-   * The first id is stored: a true retry stored all ids in this stream, in order, back to back.
-   * Otherwise the error names the first id, as it always names the append's first stored id.
-   */
-  private confirmRetry(stream: string, events: readonly SerializedEvent[], first: EventLocation): AppendResult {
-    let last = first;
-    for (let index = 0; index < events.length; index++) {
-      const stored = index === 0 ? first : this.statements.byId.get(events[index].id);
-      if (!stored || stored.stream !== stream || stored.revision !== first.revision + index) {
-        throw new DuplicateEventIdError(stream, events[0].id);
-      }
-      last = stored;
-    }
-    return { nextRevision: last.revision, position: last.position };
+  private unavailable(failure: Error): EventStoreUnavailableError {
+    return new EventStoreUnavailableError(this.path, `${failure.message}; restart the process`);
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new Error(`The SQLite event store at ${this.path} is closed`);
+    if (this.closed) throw this.closedError();
   }
-}
 
-function openDatabase(path: string, durability: 'full' | 'normal'): Database.Database {
-  const inMemory = path === ':memory:' || path === '';
-  if (!inMemory) {
-    mkdirSync(dirname(path), { recursive: true });
-    // Create it ourselves so that a new file is owner-only; SQLite gives its -wal and -shm
-    // files the database file's permissions.
-    try {
-      closeSync(openSync(path, 'wx', 0o600));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
+  private closedError(): Error {
+    return new Error(`The SQLite event store at ${this.path} is closed`);
   }
-  const db = new Database(path);
-  try {
-    // Wait for a lock held by another process (a projector, a second writer) instead of failing.
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
-    migrate(db);
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-  return db;
-}
-
-function migrate(db: Database.Database): void {
-  const run = db.transaction(() => {
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > SQLITE_EVENT_STORE_SCHEMA_VERSION) {
-      throw new Error(`Event store schema version ${version} is newer than this code supports (${SQLITE_EVENT_STORE_SCHEMA_VERSION})`);
-    }
-    if (version < 1) {
-      // AUTOINCREMENT: a position is never reused, even after the last event is deleted.
-      db.exec(`
-        CREATE TABLE IF NOT EXISTS events (
-          position    INTEGER PRIMARY KEY AUTOINCREMENT,
-          id          TEXT    NOT NULL UNIQUE,
-          stream      TEXT    NOT NULL,
-          revision    INTEGER NOT NULL,
-          type        TEXT    NOT NULL,
-          data        TEXT    NOT NULL,
-          metadata    TEXT    NOT NULL,
-          recorded_at TEXT    NOT NULL,
-          UNIQUE (stream, revision)
-        )
-      `);
-    }
-    if (version !== SQLITE_EVENT_STORE_SCHEMA_VERSION) db.pragma(`user_version = ${SQLITE_EVENT_STORE_SCHEMA_VERSION}`);
-  });
-  // Two processes opening a new file at once: one migrates, the other waits and sees it done.
-  run.immediate();
 }
 
 function prepareStatements(db: Database.Database) {
   const columns = 'position, id, stream, revision, type, data, metadata, recorded_at';
   return {
-    insert: db.prepare<[string, string, number, string, string, string, string]>(
-      'INSERT INTO events (id, stream, revision, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    ),
-    byId: db.prepare<[string], EventLocation>('SELECT stream, revision, position FROM events WHERE id = ?'),
-    lastOfStream: db.prepare<[string], Pick<EventRow, 'revision' | 'position'>>(
-      'SELECT revision, position FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
-    ),
     readStreamForwards: db.prepare<[string, number, number], EventRow>(
       `SELECT ${columns} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`,
     ),
@@ -453,18 +385,4 @@ function limitOf(maxCount: number | undefined): number {
   if (maxCount === undefined) return NO_LIMIT;
   if (!Number.isSafeInteger(maxCount) || maxCount < 0) throw new RangeError(`maxCount must be an integer >= 0, not ${maxCount}`);
   return maxCount;
-}
-
-function satisfies(expected: ExpectedRevision, actual: StreamRevision): boolean {
-  switch (expected) {
-    case 'any':
-      return true;
-    case 'no_stream':
-      return actual === 'no_stream';
-    case 'stream_exists':
-      return actual !== 'no_stream';
-    default:
-      // -1 is what an empty append to a missing stream returns as nextRevision.
-      return expected === -1 ? actual === 'no_stream' : actual === expected;
-  }
 }

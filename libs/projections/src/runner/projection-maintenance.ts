@@ -41,7 +41,7 @@ export async function rebuildProjections(
 ): Promise<{ rebuilt: string[]; position: number; head: number }> {
   const chosen = names.length === 0 ? projections : projections.filter((projection) => names.includes(projection.name));
   // Start the chosen projections from nothing; their new snapshots replace the old at the end.
-  const fromScratch: ProjectionSnapshotStore = { ...snapshots, load: () => undefined, headers: () => [], save: (s) => snapshots.save(s), close: () => undefined };
+  const fromScratch: ProjectionSnapshotStore = { load: async () => undefined, headers: () => [], save: (s) => snapshots.save(s), close: async () => undefined };
   const head = await store.headPosition();
   const runner = new ProjectionRunner(store, fromScratch, chosen, {
     snapshotEveryEvents: Number.MAX_SAFE_INTEGER,

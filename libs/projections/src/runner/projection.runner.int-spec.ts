@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getSQLiteEventStore, type EventStore } from '@stagecraft/event-store';
 import type { Projection } from '../projection.types';
-import type { ProjectionSnapshot, ProjectionSnapshotStore } from './projection-snapshot.store';
+import type { ProjectionSnapshot, ProjectionSnapshotStore, SnapshotSave } from './projection-snapshot.store';
 import { ProjectionRunner } from './projection.runner';
 import { getSQLiteProjectionSnapshotStore } from './sqlite-projection-snapshot.store';
 
@@ -23,17 +23,18 @@ const tally: Projection<Tally> = {
 /** Keeps what was saved in memory, and can forget everything after a given save: a crash. */
 class MemorySnapshots implements ProjectionSnapshotStore {
   readonly saves: ProjectionSnapshot[][] = [];
-  load(name: string) {
+  async load(name: string) {
     return this.saves.at(-1)?.find((snapshot) => snapshot.name === name);
   }
   headers() {
     return (this.saves.at(-1) ?? []).map(({ model: _model, ...header }) => header);
   }
-  save(snapshots: readonly ProjectionSnapshot[]) {
+  save(snapshots: readonly ProjectionSnapshot[]): SnapshotSave {
     // Copy, as a real store would: later in-place updates must not leak into a saved snapshot.
     this.saves.push(snapshots.map((snapshot) => ({ ...snapshot, model: structuredClone(snapshot.model) })));
+    return { serialized: Promise.resolve(), written: Promise.resolve() };
   }
-  close() {}
+  async close() {}
 }
 
 describe('ProjectionRunner', () => {
@@ -98,6 +99,42 @@ describe('ProjectionRunner', () => {
     }
   });
 
+  it('while a save reads the models, holds events back (queries see the models as saved), then folds them in; saves never overlap', async () => {
+    await append(12);
+    let release!: () => void;
+    const reading = new Promise<void>((resolve) => (release = resolve));
+    const saves: { position: number; count: number; live: Tally }[] = [];
+    const gated: ProjectionSnapshotStore = {
+      load: async () => undefined,
+      headers: () => [],
+      save: (snapshots) => {
+        const [tallySnapshot] = snapshots;
+        const live = tallySnapshot!.model as Tally;
+        saves.push({ position: tallySnapshot!.position, count: [...live.counts.values()].reduce((a, b) => a + b), live });
+        return { serialized: reading, written: reading };
+      },
+      close: async () => undefined,
+    };
+    const runner = new ProjectionRunner(store, gated, [tally as Projection<unknown>], { snapshotEveryMs: 1 });
+    await runner.start(); // caught up: the first save starts and waits at `reading`
+    expect(saves).toHaveLength(1);
+
+    await append(8);
+    const head = await store.headPosition();
+    expect(await runner.waitFor(head, 300)).toBe(false);
+    const total = () => [...runner.model(tally).counts.values()].reduce((a, b) => a + b);
+    expect(total()).toBe(12);
+    expect(runner.model(tally)).toBe(saves[0]!.live);
+    expect(saves).toHaveLength(1); // the save timer fired meanwhile; the next save waits for this one
+
+    release();
+    expect(await runner.waitFor(head, 5_000)).toBe(true);
+    expect(total()).toBe(20);
+    await runner.stop();
+    expect(saves.length).toBeGreaterThan(1);
+    expect(saves.at(-1)).toMatchObject({ position: head });
+  });
+
   it('keeps models and checkpoints in SQLite across restarts', async () => {
     await append(25);
     const path = join(dir, 'read-models.db');
@@ -106,12 +143,12 @@ describe('ProjectionRunner', () => {
     await first.stop();
     await append(5);
     const snapshots = getSQLiteProjectionSnapshotStore(path);
-    expect(snapshots.load('tally')!.position).toBeLessThan(await store.headPosition());
+    expect((await snapshots.load('tally'))!.position).toBeLessThan(await store.headPosition());
     const second = new ProjectionRunner(store, snapshots, [tally as Projection<unknown>]);
     await second.start();
     expect(second.model(tally)).toEqual(await singleRun());
     await second.stop();
-    snapshots.close();
+    await snapshots.close();
   });
 
   it('rebuilds from zero while the old model serves, and the rebuilt model equals the incremental one', async () => {
@@ -206,7 +243,7 @@ describe('ProjectionRunner with snapshots of another log', () => {
       const first = new ProjectionRunner(stores[0]!, snapshots, [tally as Projection<unknown>]);
       await first.start();
       await first.stop();
-      expect(snapshots.load('tally')!.position).toBe(3);
+      expect((await snapshots.load('tally'))!.position).toBe(3);
 
       const discarded: string[] = [];
       const second = new ProjectionRunner(stores[1]!, snapshots, [tally as Projection<unknown>]);
@@ -217,7 +254,7 @@ describe('ProjectionRunner with snapshots of another log', () => {
       await second.stop();
       for (const store of stores) await store.close();
     } finally {
-      snapshots.close();
+      await snapshots.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
@@ -234,9 +271,9 @@ describe('ProjectionRunner with a snapshot of an older model layout', () => {
       await first.start();
       await first.stop();
       // Tamper with the saved model as an older version would have left it: a count that a rebuild would not give.
-      const saved = snapshots.load('tally')!;
+      const saved = (await snapshots.load('tally'))!;
       (saved.model as Tally).counts.set('s', 99);
-      snapshots.save([saved]);
+      await snapshots.save([saved]).written;
 
       // Version 2 of the tally keeps the same columns plus a layout mark the old snapshot lacks.
       const tallyV2: Projection<Tally & { layout?: number }> = { ...tally, initial: () => ({ ...tally.initial(), layout: 2 }), accepts: (model) => (model as { layout?: number }).layout === 2 };
@@ -255,7 +292,7 @@ describe('ProjectionRunner with a snapshot of an older model layout', () => {
       await third.stop();
     } finally {
       await store.close();
-      snapshots.close();
+      await snapshots.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

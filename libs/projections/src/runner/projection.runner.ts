@@ -1,15 +1,23 @@
 import { readAllPages, type EventStore, type StoredEvent } from '@stagecraft/event-store';
 import { applyEvent, type Projection, type ReadModelKey } from '../projection.types';
+import { SnapshotFormatError } from './model-serialization';
 import type { ProjectionSnapshotStore } from './projection-snapshot.store';
 import type { ProjectionStatus, ReadModels } from './read-models.port';
 
 export interface ProjectionRunnerOptions {
-  /** Save a snapshot after this many events since the last one (and when caught up, and on stop). */
+  /** Save a snapshot after this many events since the last one (and when caught up, and on stop); see saveSpacing. */
   readonly snapshotEveryEvents?: number;
   /** …or after this many milliseconds with unsaved events. */
   readonly snapshotEveryMs?: number;
   /** While replaying up to the head, save at most this often (a save serialises every model). */
   readonly replaySaveIntervalMs?: number;
+  /**
+   * A live save starts no sooner after the last one than this many times what the last one took
+   * (reading the models, then writing them): the share of time saving may take is 1 / (1 + this).
+   * Default 10, for a process that answers requests; a projector, which only folds and saves, may
+   * save back to back (1).
+   */
+  readonly saveSpacing?: number;
   /** Page size of a rebuild's reads. */
   readonly rebuildPageSize?: number;
   /** Told every 10,000 events while replaying up to the head (for progress bars). */
@@ -38,13 +46,30 @@ export class ProjectionRunner implements ReadModels {
   private loop?: Promise<void>;
   private unsaved = 0;
   private saveTimer?: NodeJS.Timeout;
+  /** The saves under way, one at a time; a save asked for meanwhile runs after it. */
+  private saving?: Promise<void>;
+  private saveWanted = false;
+  /** Save even with no event since the last save (a rebuilt model replaced the saved one). */
+  private saveForced = false;
+  /** While a save reads the models, no event is folded in: it settles when they may change again. */
+  private holding?: Promise<void>;
   private logId = '';
   private lastSave = Date.now();
+  /**
+   * Least time between two live saves (options.saveSpacing times what the last one took), so that
+   * saving (holding events back while the models are read, then the snapshot thread's write) keeps
+   * to its share of the time however large the models grow. Replay has its own spacing
+   * (replaySaveIntervalMs); explicit saves (caught up, stop, rebuild) do not wait.
+   */
+  private saveSpacingMs = 0;
   private head = 0;
   private caughtUp = false;
 
   /** Told when a projection stops on an event it cannot fold in (for the logs). */
   onFailure?: (name: string, reason: string) => void;
+
+  /** Told when a save fails (for the logs): the models keep working, and a restart replays more of the log. */
+  onSaveFailure?: (error: Error) => void;
 
   constructor(
     private readonly store: EventStore,
@@ -82,7 +107,7 @@ export class ProjectionRunner implements ReadModels {
     clearTimeout(this.saveTimer);
     this.controller.abort();
     await this.loop?.catch(() => undefined);
-    this.save();
+    await this.save();
     for (const waiter of this.waiters) waiter.resolve(false);
     this.waiters.clear();
   }
@@ -175,7 +200,7 @@ export class ProjectionRunner implements ReadModels {
       entry.model = model;
       entry.position = position;
       entry.failed = undefined;
-      this.saveNow([entry]);
+      await this.save({ force: true });
     } finally {
       entry.rebuilding = false;
     }
@@ -188,7 +213,14 @@ export class ProjectionRunner implements ReadModels {
     this.logId = (await this.store.readAll({ maxCount: 1 }))[0]?.id ?? '';
     const head = await this.store.headPosition();
     for (const entry of this.running.values()) {
-      const saved = this.snapshots.load(entry.projection.name);
+      let saved;
+      try {
+        saved = await this.snapshots.load(entry.projection.name);
+      } catch (error) {
+        if (!(error instanceof SnapshotFormatError)) throw error;
+        this.onDiscardedSnapshot?.(entry.projection.name, `its model could not be read (${error.message})`);
+        continue;
+      }
       if (!saved) continue;
       if (saved.logId !== this.logId || saved.position > head) {
         this.onDiscardedSnapshot?.(entry.projection.name, saved.logId !== this.logId ? 'it was built from another event log' : `it is at position ${saved.position}, past the log's head ${head}`);
@@ -207,6 +239,7 @@ export class ProjectionRunner implements ReadModels {
     this.head = await this.store.headPosition();
     const eventTypes = [...new Set([...this.running.values()].flatMap((entry) => [...entry.projection.handles]))];
     for await (const message of this.store.subscribeToAll({ fromPosition: from, eventTypes, signal: this.controller.signal })) {
+      if (this.holding) await this.holding;
       if (message.type === 'event') {
         this.apply(message.event);
         continue;
@@ -214,7 +247,7 @@ export class ProjectionRunner implements ReadModels {
       this.passed(message.position);
       if (message.type === 'caughtUp') {
         this.caughtUp = true;
-        this.save();
+        void this.save();
         markCaughtUp();
       }
     }
@@ -252,13 +285,14 @@ export class ProjectionRunner implements ReadModels {
     this.unsaved += 1;
     const { snapshotEveryEvents = 10_000, snapshotEveryMs = 5_000, replaySaveIntervalMs = 10_000, onReplayProgress } = this.options;
     if (!this.caughtUp && onReplayProgress && event.position % 10_000 === 0) onReplayProgress({ position: event.position, head: this.head });
+    const sinceLastSave = Date.now() - this.lastSave;
     if (this.caughtUp) {
-      if (this.unsaved >= snapshotEveryEvents || Date.now() - this.lastSave >= snapshotEveryMs) this.save();
-      else this.scheduleSave(snapshotEveryMs);
-    } else if (this.unsaved >= snapshotEveryEvents && Date.now() - this.lastSave >= replaySaveIntervalMs) {
+      if ((this.unsaved >= snapshotEveryEvents || sinceLastSave >= snapshotEveryMs) && sinceLastSave >= this.saveSpacingMs) void this.save();
+      else this.scheduleSave(Math.max(snapshotEveryMs, this.saveSpacingMs));
+    } else if (this.unsaved >= snapshotEveryEvents && sinceLastSave >= replaySaveIntervalMs) {
       // While replaying, a save (serialising every model) would cost more than the events it
       // protects; save now and then so a crash mid-replay does not start from zero.
-      this.save();
+      void this.save();
     }
     this.wakeWaiters();
   }
@@ -268,28 +302,59 @@ export class ProjectionRunner implements ReadModels {
     if (this.saveTimer) return;
     this.saveTimer = setTimeout(() => {
       this.saveTimer = undefined;
-      this.save();
+      void this.save();
     }, Math.max(0, this.lastSave + everyMs - Date.now()));
     this.saveTimer.unref();
   }
 
-  private save(): void {
-    if (this.unsaved === 0) return;
-    this.saveNow([...this.running.values()]);
+  /**
+   * Saves every model with its checkpoint, unless nothing changed since the last save. Resolves
+   * once written, or once the save under way and the one after it are. Never rejects: a failed
+   * save is reported and the next one tries again.
+   */
+  private save(options: { force?: boolean } = {}): Promise<void> {
+    this.saveWanted = true;
+    this.saveForced ||= options.force === true;
+    this.saving ??= this.runSaves().finally(() => (this.saving = undefined));
+    return this.saving;
   }
 
-  private saveNow(entries: readonly Running[]): void {
-    if (this.logId === '') return; // nothing has been read yet: nothing worth saving
-    this.snapshots.save(
-      entries.map((entry) => ({
+  private async runSaves(): Promise<void> {
+    while (this.saveWanted) {
+      this.saveWanted = false;
+      if ((this.unsaved === 0 && !this.saveForced) || this.logId === '') continue; // nothing new, or nothing read yet
+      this.saveForced = false;
+      const entries = [...this.running.values()];
+      const snapshots = entries.map((entry) => ({
         name: entry.projection.name,
         position: entry.position,
         model: entry.model,
         logId: this.logId,
         ...(entry.failed !== undefined ? { failed: entry.failed } : {}),
-      })),
-    );
-    this.unsaved = 0;
-    this.lastSave = Date.now();
+      }));
+      const unsaved = this.unsaved;
+      this.unsaved = 0;
+      this.lastSave = Date.now();
+      const { serialized, written } = this.snapshots.save(snapshots);
+      const started = performance.now();
+      const spacing = this.options.saveSpacing ?? 10;
+      void written.then(() => (this.saveSpacingMs = spacing * (performance.now() - started)), () => undefined);
+      // The models are read a slice at a time, with the event loop running between slices:
+      // queries go on, but no event is folded in until they have been read whole.
+      const holding = serialized.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.holding = holding;
+      void holding.then(() => {
+        if (this.holding === holding) this.holding = undefined;
+      });
+      try {
+        await Promise.all([serialized, written]);
+      } catch (error) {
+        this.unsaved += unsaved;
+        this.onSaveFailure?.(error as Error);
+      }
+    }
   }
 }

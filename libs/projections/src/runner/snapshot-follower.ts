@@ -1,5 +1,6 @@
 import type { EventStore } from '@stagecraft/event-store';
 import type { ReadModelKey } from '../projection.types';
+import { SnapshotFormatError } from './model-serialization';
 import type { ProjectionSnapshotStore } from './projection-snapshot.store';
 import type { ProjectionStatus, ReadModels } from './read-models.port';
 
@@ -17,8 +18,11 @@ export class RunsElsewhereError extends Error {
  */
 export class SnapshotFollower implements ReadModels {
   private readonly models = new Map<string, { model: unknown; position: number; failed?: string }>();
+  /** Saved models this code cannot read, with why, until the projector saves a readable one. */
+  private readonly unreadable = new Map<string, { position: number; reason: string }>();
   private timer?: NodeJS.Timeout;
   private head = 0;
+  private refreshing?: Promise<void>;
 
   constructor(
     private readonly store: EventStore,
@@ -62,11 +66,14 @@ export class SnapshotFollower implements ReadModels {
     return this.projectionNames.map((name) => {
       const entry = this.models.get(name);
       const checkpoint = entry?.position ?? 0;
-      return { name, checkpoint, lag: Math.max(0, this.head - checkpoint), rebuilding: false, ...(entry?.failed !== undefined ? { failed: entry.failed } : {}) };
+      const failed = this.unreadable.has(name) ? this.failure(name) : entry?.failed;
+      return { name, checkpoint, lag: Math.max(0, this.head - checkpoint), rebuilding: false, ...(failed !== undefined ? { failed } : {}) };
     });
   }
 
   failure(name: string): string | undefined {
+    const unreadable = this.unreadable.get(name);
+    if (unreadable) return `the projector's saved model could not be read (${unreadable.reason})`;
     const entry = this.models.get(name);
     return entry ? entry.failed : 'the projector has not saved this read model yet';
   }
@@ -85,13 +92,30 @@ export class SnapshotFollower implements ReadModels {
     throw new RunsElsewhereError('Rebuilding a read model');
   }
 
-  private async refresh(): Promise<void> {
+  // One refresh at a time (the poll and waitFor both ask): a model is loaded once per save.
+  private refresh(): Promise<void> {
+    this.refreshing ??= this.loadChanged().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  // A changed model is read in slices into a new object and swapped in whole, so a query never
+  // sees one half loaded; the previous one serves meanwhile.
+  private async loadChanged(): Promise<void> {
     this.head = await this.store.headPosition();
     for (const header of this.snapshots.headers()) {
       if (!this.projectionNames.includes(header.name)) continue;
       const known = this.models.get(header.name);
       if (known && known.position === header.position && known.failed === header.failed) continue;
-      const saved = this.snapshots.load(header.name);
+      if (this.unreadable.get(header.name)?.position === header.position) continue;
+      let saved;
+      try {
+        saved = await this.snapshots.load(header.name);
+      } catch (error) {
+        if (!(error instanceof SnapshotFormatError)) throw error;
+        this.unreadable.set(header.name, { position: header.position, reason: error.message });
+        continue;
+      }
+      this.unreadable.delete(header.name);
       if (saved) this.models.set(header.name, { model: saved.model, position: saved.position, ...(saved.failed !== undefined ? { failed: saved.failed } : {}) });
     }
   }

@@ -1,70 +1,120 @@
-import Database from 'better-sqlite3';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { deserializeModel, serializeModel } from './model-serialization';
-import type { ProjectionSnapshot, ProjectionSnapshotStore } from './projection-snapshot.store';
+import { RequestThread, startWorkerBeside } from '@stagecraft/event-store';
+import {
+  DEFAULT_CHUNK_BYTES,
+  deserializeLegacyModel,
+  deserializeModelInSlices,
+  MODEL_FORMAT_VERSION,
+  serializeModelInSlices,
+  SnapshotFormatError,
+} from './model-serialization';
+import type { ProjectionSnapshot, ProjectionSnapshotStore, SnapshotSave } from './projection-snapshot.store';
+import {
+  answerSnapshotRequest,
+  openSnapshotDatabase,
+  snapshotStatements,
+  type SnapshotReply,
+  type SnapshotRequest,
+  type SnapshotToWrite,
+} from './sqlite-projection-snapshot.database';
+
+export interface SQLiteProjectionSnapshotStoreOptions {
+  /** Largest stored piece of a serialised model, in bytes (default 1 MiB; SQLite refuses blobs past 2^29). */
+  readonly chunkBytes?: number;
+  /** Told once if the thread that reads and writes the file dies; saves and loads then fail. */
+  readonly onThreadFailure?: (error: Error) => void;
+}
+
+/** The file's reads and writes: on a thread of its own, or on this one for an in-memory file. */
+interface SnapshotIO {
+  request(request: SnapshotRequest, transfer?: readonly ArrayBuffer[]): Promise<SnapshotReply>;
+  close(): Promise<void>;
+}
 
 /**
  * Read models in their own SQLite file (default ./data/read-models.db), apart from the events.
- * Models are stored with V8's structured serialisation (Maps and Sets kept), trimmed of spare capacity.
+ * A model is serialised in slices on this thread (model-serialization.ts) and stored in chunks by
+ * a worker thread (sqlite-projection-snapshot.worker.ts), which also reads them back for a load;
+ * the chunks travel between the threads without being copied.
  */
-export function getSQLiteProjectionSnapshotStore(path: string): ProjectionSnapshotStore {
-  if (path !== ':memory:') {
-    mkdirSync(dirname(path), { recursive: true });
-    try {
-      closeSync(openSync(path, 'wx', 0o600));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  }
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  // Read models are derived data: a save lost to a power cut only means replaying a little more
-  // of the log, so they skip the fsync that the events themselves must pay.
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
-  db.exec(`CREATE TABLE IF NOT EXISTS projection_snapshots (
-    name TEXT PRIMARY KEY,
-    position INTEGER NOT NULL,
-    model BLOB NOT NULL,
-    log_id TEXT NOT NULL,
-    failed TEXT,
-    saved_at TEXT NOT NULL
-  )`);
-  const select = db.prepare<[string], { position: number; model: Buffer; log_id: string; failed: string | null }>(
-    'SELECT position, model, log_id, failed FROM projection_snapshots WHERE name = ?',
-  );
-  const selectHeaders = db.prepare<[], { name: string; position: number; log_id: string; failed: string | null }>(
-    'SELECT name, position, log_id, failed FROM projection_snapshots ORDER BY name',
-  );
-  const upsert = db.prepare<[string, number, Buffer, string, string | null, string]>(
-    `INSERT INTO projection_snapshots (name, position, model, log_id, failed, saved_at) VALUES (?, ?, ?, ?, ?, ?)
-     ON CONFLICT(name) DO UPDATE SET position = excluded.position, model = excluded.model, log_id = excluded.log_id,
-       failed = excluded.failed, saved_at = excluded.saved_at`,
-  );
-  const saveAll = db.transaction((snapshots: readonly ProjectionSnapshot[], savedAt: string) => {
-    for (const snapshot of snapshots) upsert.run(snapshot.name, snapshot.position, serializeModel(snapshot.model), snapshot.logId, snapshot.failed ?? null, savedAt);
-  });
-  const header = (row: { name: string; position: number; log_id: string; failed: string | null }) => ({
-    name: row.name,
-    position: row.position,
-    logId: row.log_id,
-    ...(row.failed !== null ? { failed: row.failed } : {}),
-  });
+export function getSQLiteProjectionSnapshotStore(path: string, options: SQLiteProjectionSnapshotStoreOptions = {}): ProjectionSnapshotStore {
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  const db = openSnapshotDatabase(path);
+  const statements = snapshotStatements(db);
+  // Started by the first save or load: `status` and other header-only uses never start a thread.
+  let started: SnapshotIO | undefined;
+  const io = (): SnapshotIO =>
+    (started ??=
+      path === ':memory:'
+        ? { request: async (request) => answerSnapshotRequest(statements, request), close: async () => undefined }
+        : new RequestThread<SnapshotRequest, SnapshotReply>(startWorkerBeside(__filename, 'sqlite-projection-snapshot.worker', { path }), 'snapshot thread', options.onThreadFailure));
+  // Saves are serialised one after the other, in the order asked for, and so written in that order.
+  let lastSerialized: Promise<unknown> = Promise.resolve();
+  const unfinished = new Set<Promise<unknown>>();
+  let closing: Promise<void> | undefined;
+
+  const track = <T>(promise: Promise<T>): Promise<T> => {
+    unfinished.add(promise);
+    const forget = () => unfinished.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  };
 
   return {
-    load(name) {
-      const row = select.get(name);
-      return row ? { ...header({ name, ...row }), model: deserializeModel(row.model) } : undefined;
+    headers: () => statements.headers(),
+
+    async load(name: string): Promise<ProjectionSnapshot | undefined> {
+      const reply = await track(io().request({ type: 'read', name }));
+      const read = reply.type === 'read' ? reply.read : undefined;
+      if (!read) return undefined;
+      switch (read.kind) {
+        case 'legacy':
+          return { ...read.header, model: deserializeLegacyModel(read.bytes) };
+        case 'unreadable':
+          throw new SnapshotFormatError(read.reason);
+        case 'chunked':
+          if (read.format !== MODEL_FORMAT_VERSION) throw new SnapshotFormatError(`it is in format ${read.format}, this code reads ${MODEL_FORMAT_VERSION} (saved by another version of Stagecraft)`);
+          return { ...read.header, model: await deserializeModelInSlices(read.chunks) };
+        default: {
+          const _exhaustive: never = read;
+          return _exhaustive;
+        }
+      }
     },
-    headers() {
-      return selectHeaders.all().map(header);
+
+    save(snapshots: readonly ProjectionSnapshot[]): SnapshotSave {
+      if (closing) {
+        const closed = Promise.reject(new Error(`The read-model store at ${path} is closed`));
+        return { serialized: closed, written: closed };
+      }
+      const serializing = lastSerialized.then(
+        () => serializeAll(snapshots, chunkBytes),
+        () => serializeAll(snapshots, chunkBytes),
+      );
+      lastSerialized = serializing;
+      const written = track(
+        serializing.then(async (toWrite) => {
+          const transfer = toWrite.flatMap((snapshot) => snapshot.chunks.map((chunk) => chunk.buffer as ArrayBuffer));
+          await io().request({ type: 'write', savedAt: new Date().toISOString(), snapshots: toWrite }, transfer);
+        }),
+      );
+      return { serialized: serializing.then(() => undefined), written };
     },
-    save(snapshots) {
-      if (snapshots.length > 0) saveAll(snapshots, new Date().toISOString());
-    },
-    close() {
-      db.close();
+
+    close(): Promise<void> {
+      closing ??= (async () => {
+        await Promise.allSettled([...unfinished]);
+        await started?.close();
+        db.close();
+      })();
+      return closing;
     },
   };
+}
+
+async function serializeAll(snapshots: readonly ProjectionSnapshot[], chunkBytes: number): Promise<SnapshotToWrite[]> {
+  const toWrite: SnapshotToWrite[] = [];
+  for (const { model, ...header } of snapshots) {
+    toWrite.push({ ...header, format: MODEL_FORMAT_VERSION, chunks: await serializeModelInSlices(model, { chunkBytes }) });
+  }
+  return toWrite;
 }

@@ -1,0 +1,75 @@
+import Database from 'better-sqlite3';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** Bumped with each migration below; PRAGMA user_version holds the file's version. */
+export const SQLITE_EVENT_STORE_SCHEMA_VERSION = 1;
+
+export type SQLiteDurability = 'full' | 'normal';
+
+const BUSY_TIMEOUT_MS = 5000;
+
+export function isInMemoryPath(path: string): boolean {
+  return path === ':memory:' || path === '';
+}
+
+/**
+ * Opens (creating it owner-only when missing) and migrates the event store file. Both connections
+ * of a store open it this way: the main thread's, which reads, and the writer thread's.
+ */
+export function openEventStoreDatabase(path: string, durability: SQLiteDurability): Database.Database {
+  if (!isInMemoryPath(path)) {
+    mkdirSync(dirname(path), { recursive: true });
+    // Create it ourselves so that a new file is owner-only; SQLite gives its -wal and -shm
+    // files the database file's permissions.
+    try {
+      closeSync(openSync(path, 'wx', 0o600));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  const db = new Database(path);
+  try {
+    // Wait for a lock held by another process (a projector, a second writer) instead of failing.
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma('journal_mode = WAL');
+    // Per connection: the writer's setting is the one that makes a commit durable.
+    db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+    migrate(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}
+
+function migrate(db: Database.Database): void {
+  const run = db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SQLITE_EVENT_STORE_SCHEMA_VERSION) {
+      throw new Error(`Event store schema version ${version} is newer than this code supports (${SQLITE_EVENT_STORE_SCHEMA_VERSION})`);
+    }
+    if (version < 1) {
+      // AUTOINCREMENT: a position is never reused, even after the last event is deleted.
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS events (
+          position    INTEGER PRIMARY KEY AUTOINCREMENT,
+          id          TEXT    NOT NULL UNIQUE,
+          stream      TEXT    NOT NULL,
+          revision    INTEGER NOT NULL,
+          type        TEXT    NOT NULL,
+          data        TEXT    NOT NULL,
+          metadata    TEXT    NOT NULL,
+          recorded_at TEXT    NOT NULL,
+          UNIQUE (stream, revision)
+        )
+      `);
+    }
+    if (version !== SQLITE_EVENT_STORE_SCHEMA_VERSION) db.pragma(`user_version = ${SQLITE_EVENT_STORE_SCHEMA_VERSION}`);
+  });
+  // Two processes opening a new file at once: one migrates, the other waits and sees it done.
+  // A version check alone needs no write lock, so a second connection of the same store does
+  // not queue behind the first one's writes just to read user_version.
+  if ((db.pragma('user_version', { simple: true }) as number) === SQLITE_EVENT_STORE_SCHEMA_VERSION) return;
+  run.immediate();
+}

@@ -1,0 +1,76 @@
+import Database from 'better-sqlite3';
+import { DuplicateEventIdError, WrongExpectedRevisionError } from '../event-store.errors';
+import type { AppendResult, ExpectedRevision, StreamRevision } from '../event-store.port';
+import type { SQLiteDurability } from './sqlite-database';
+
+// What the main thread and the writer thread say to each other. Only plain data crosses
+// (structured clone drops classes), so errors travel as descriptions and are rebuilt here.
+
+/** An event with data and metadata already JSON: serialised on the caller's side, so a bad event fails its own append. */
+export interface SerializedEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly data: string;
+  readonly metadata: string;
+}
+
+export interface AppendRequest {
+  readonly stream: string;
+  readonly events: readonly SerializedEvent[];
+  readonly expectedRevision: ExpectedRevision;
+}
+
+/** Appends that share one transaction, stamped with one recordedAt. */
+export interface CommitRequest {
+  readonly id: number;
+  readonly recordedAt: string;
+  readonly appends: readonly AppendRequest[];
+}
+
+export type ErrorDescription =
+  | { readonly kind: 'wrong-revision'; readonly stream: string; readonly expected: ExpectedRevision; readonly actual: StreamRevision }
+  | { readonly kind: 'duplicate-id'; readonly stream: string; readonly eventId: string }
+  | { readonly kind: 'sqlite'; readonly message: string; readonly code: string }
+  | { readonly kind: 'other'; readonly name: string; readonly message: string };
+
+export type AppendOutcome = { readonly ok: true; readonly result: AppendResult; readonly wrote: boolean } | { readonly ok: false; readonly error: ErrorDescription };
+
+/** The batch committed (each append succeeded or failed alone), or nothing of it did. */
+export type CommitReply =
+  | { readonly id: number; readonly committed: true; readonly outcomes: readonly AppendOutcome[] }
+  | { readonly id: number; readonly committed: false; readonly error: ErrorDescription };
+
+export interface WriterThreadData {
+  readonly path: string;
+  readonly durability: SQLiteDurability;
+}
+
+const { SqliteError } = Database;
+
+export function describeError(error: unknown): ErrorDescription {
+  if (error instanceof WrongExpectedRevisionError) return { kind: 'wrong-revision', stream: error.stream, expected: error.expected, actual: error.actual };
+  if (error instanceof DuplicateEventIdError) return { kind: 'duplicate-id', stream: error.stream, eventId: error.eventId };
+  if (error instanceof SqliteError) return { kind: 'sqlite', message: error.message, code: error.code };
+  if (error instanceof Error) return { kind: 'other', name: error.name, message: error.message };
+  return { kind: 'other', name: 'Error', message: String(error) };
+}
+
+export function errorOf(description: ErrorDescription): Error {
+  switch (description.kind) {
+    case 'wrong-revision':
+      return new WrongExpectedRevisionError(description.stream, description.expected, description.actual);
+    case 'duplicate-id':
+      return new DuplicateEventIdError(description.stream, description.eventId);
+    case 'sqlite':
+      return new SqliteError(description.message, description.code);
+    case 'other': {
+      const error = new Error(description.message);
+      error.name = description.name;
+      return error;
+    }
+    default: {
+      const _exhaustive: never = description;
+      return _exhaustive;
+    }
+  }
+}

@@ -1,0 +1,25 @@
+// The writer thread of a SQLite event store (see sqlite-writer.ts): it owns the connection that
+// writes, so the transaction, the inserts and the COMMIT's fsync block this thread and not the
+// one answering requests. Imports stay relative: this file is loaded on its own, outside Jest and
+// outside the app's path aliases.
+import { parentPort, workerData } from 'node:worker_threads';
+import type { FromRequestThread, ToRequestThread } from '../worker-thread';
+import { createBatchCommitter } from './sqlite-append.transaction';
+import { openEventStoreDatabase } from './sqlite-database';
+import type { CommitReply, CommitRequest, WriterThreadData } from './sqlite-writer.protocol';
+
+const port = parentPort!;
+const { path, durability } = workerData as WriterThreadData;
+const db = openEventStoreDatabase(path, durability);
+const commit = createBatchCommitter(db);
+
+port.on('message', (message: ToRequestThread<CommitRequest>) => {
+  if ('close' in message) {
+    db.close();
+    port.postMessage({ closed: true } satisfies FromRequestThread<CommitReply>);
+    port.close();
+    return;
+  }
+  // commit() answers every failure as a reply, so nothing here throws.
+  port.postMessage({ id: message.id, reply: commit(message.request) } satisfies FromRequestThread<CommitReply>);
+});

@@ -1,0 +1,168 @@
+import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { SnapshotHeader } from './projection-snapshot.store';
+
+// The read-model file's tables and the statements on them, shared by the thread that writes and
+// reads the chunks and by the main thread (headers; everything for an in-memory file). Imports
+// stay relative: the worker loads this file outside Jest and the app's path aliases.
+//
+// A model is stored as a header row plus its serialised bytes in chunks of bounded size, one row
+// each, so no blob nears SQLite's 2^29-byte limit. Files written before the chunked format keep
+// their single-blob rows in `projection_snapshots` (V8's serialisation): still read, and dropped
+// when the model is next saved in the new format.
+
+export interface SnapshotToWrite extends SnapshotHeader {
+  /** Version of the bytes' format (model-serialization.ts). */
+  readonly format: number;
+  readonly chunks: readonly Uint8Array[];
+}
+
+export type SnapshotRead =
+  | { readonly kind: 'chunked'; readonly header: SnapshotHeader; readonly format: number; readonly chunks: Uint8Array[] }
+  | { readonly kind: 'legacy'; readonly header: SnapshotHeader; readonly bytes: Uint8Array }
+  | { readonly kind: 'unreadable'; readonly header: SnapshotHeader; readonly reason: string };
+
+interface HeaderRow {
+  name: string;
+  position: number;
+  log_id: string;
+  failed: string | null;
+}
+
+export function openSnapshotDatabase(path: string): Database.Database {
+  if (path !== ':memory:') {
+    mkdirSync(dirname(path), { recursive: true });
+    try {
+      closeSync(openSync(path, 'wx', 0o600));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    // Read models are derived data: a save lost to a power cut only means replaying a little more
+    // of the log, so they skip the fsync that the events themselves must pay.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    db.exec(`CREATE TABLE IF NOT EXISTS read_model_snapshots (
+      name        TEXT PRIMARY KEY,
+      position    INTEGER NOT NULL,
+      log_id      TEXT NOT NULL,
+      failed      TEXT,
+      format      INTEGER NOT NULL,
+      chunk_count INTEGER NOT NULL,
+      byte_count  INTEGER NOT NULL,
+      -- SHA-256 of the chunks in order: bytes changed on disk are refused, not decoded into a wrong model.
+      digest      TEXT NOT NULL,
+      saved_at    TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS read_model_snapshot_chunks (
+      name  TEXT NOT NULL,
+      seq   INTEGER NOT NULL,
+      bytes BLOB NOT NULL,
+      PRIMARY KEY (name, seq)
+    )`);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}
+
+/** The statements on an open read-model file. */
+export function snapshotStatements(db: Database.Database) {
+  const legacy = db.prepare<[], { present: number }>("SELECT count(*) AS present FROM sqlite_master WHERE type = 'table' AND name = 'projection_snapshots'").get()!.present > 0;
+  const selectHeaders = db.prepare<[], HeaderRow>('SELECT name, position, log_id, failed FROM read_model_snapshots ORDER BY name');
+  const selectLegacyHeaders = legacy
+    ? db.prepare<[], HeaderRow>('SELECT name, position, log_id, failed FROM projection_snapshots WHERE name NOT IN (SELECT name FROM read_model_snapshots) ORDER BY name')
+    : undefined;
+  const selectOne = db.prepare<[string], HeaderRow & { format: number; chunk_count: number; byte_count: number; digest: string }>(
+    'SELECT name, position, log_id, failed, format, chunk_count, byte_count, digest FROM read_model_snapshots WHERE name = ?',
+  );
+  const selectChunks = db.prepare<[string], { bytes: Buffer }>('SELECT bytes FROM read_model_snapshot_chunks WHERE name = ? ORDER BY seq');
+  const selectLegacy = legacy ? db.prepare<[string], HeaderRow & { model: Buffer }>('SELECT name, position, log_id, failed, model FROM projection_snapshots WHERE name = ?') : undefined;
+  const upsertHeader = db.prepare<[string, number, string, string | null, number, number, number, string, string]>(
+    `INSERT INTO read_model_snapshots (name, position, log_id, failed, format, chunk_count, byte_count, digest, saved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT(name) DO UPDATE SET position = excluded.position, log_id = excluded.log_id, failed = excluded.failed, format = excluded.format,
+       chunk_count = excluded.chunk_count, byte_count = excluded.byte_count, digest = excluded.digest, saved_at = excluded.saved_at`,
+  );
+  const deleteChunks = db.prepare<[string]>('DELETE FROM read_model_snapshot_chunks WHERE name = ?');
+  const insertChunk = db.prepare<[string, number, Uint8Array]>('INSERT INTO read_model_snapshot_chunks (name, seq, bytes) VALUES (?, ?, ?)');
+  const deleteLegacy = legacy ? db.prepare<[string]>('DELETE FROM projection_snapshots WHERE name = ?') : undefined;
+
+  const saveAll = db.transaction((snapshots: readonly SnapshotToWrite[], savedAt: string) => {
+    for (const snapshot of snapshots) {
+      const bytes = snapshot.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+      deleteChunks.run(snapshot.name);
+      snapshot.chunks.forEach((chunk, seq) => insertChunk.run(snapshot.name, seq, chunk));
+      upsertHeader.run(snapshot.name, snapshot.position, snapshot.logId, snapshot.failed ?? null, snapshot.format, snapshot.chunks.length, bytes, digestOf(snapshot.chunks), savedAt);
+      deleteLegacy?.run(snapshot.name);
+    }
+  });
+  // One read transaction: the header and its chunks come from the same save.
+  const readOne = db.transaction((name: string): SnapshotRead | undefined => {
+    const row = selectOne.get(name);
+    if (row) {
+      const chunks = selectChunks.all(name).map((r) => r.bytes);
+      const bytes = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+      if (chunks.length !== row.chunk_count || bytes !== row.byte_count) {
+        return { kind: 'unreadable', header: headerOf(row), reason: `${chunks.length} chunks of ${bytes} bytes stored, ${row.chunk_count} of ${row.byte_count} recorded` };
+      }
+      if (digestOf(chunks) !== row.digest) return { kind: 'unreadable', header: headerOf(row), reason: 'its bytes changed since they were saved (digest mismatch)' };
+      return { kind: 'chunked', header: headerOf(row), format: row.format, chunks };
+    }
+    const old = selectLegacy?.get(name);
+    return old ? { kind: 'legacy', header: headerOf(old), bytes: old.model } : undefined;
+  });
+
+  return {
+    headers(): SnapshotHeader[] {
+      const rows = [...selectHeaders.all(), ...(selectLegacyHeaders?.all() ?? [])];
+      return rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map(headerOf);
+    },
+    read(name: string): SnapshotRead | undefined {
+      return readOne(name);
+    },
+    write(snapshots: readonly SnapshotToWrite[], savedAt: string): void {
+      if (snapshots.length > 0) saveAll(snapshots, savedAt);
+    },
+  };
+}
+
+function digestOf(chunks: readonly Uint8Array[]): string {
+  const hash = createHash('sha256');
+  for (const chunk of chunks) hash.update(chunk);
+  return hash.digest('hex');
+}
+
+function headerOf(row: HeaderRow): SnapshotHeader {
+  return { name: row.name, position: row.position, logId: row.log_id, ...(row.failed !== null ? { failed: row.failed } : {}) };
+}
+
+// What the main thread asks the snapshot thread, and its answers (plain data only).
+export type SnapshotRequest =
+  | { readonly type: 'write'; readonly savedAt: string; readonly snapshots: readonly SnapshotToWrite[] }
+  | { readonly type: 'read'; readonly name: string };
+export type SnapshotReply = { readonly type: 'written' } | { readonly type: 'read'; readonly read: SnapshotRead | undefined };
+
+/** Answers one request on an open file; the worker thread, or the main thread for an in-memory file. */
+export function answerSnapshotRequest(storage: ReturnType<typeof snapshotStatements>, request: SnapshotRequest): SnapshotReply {
+  if (request.type === 'read') return { type: 'read', read: storage.read(request.name) };
+  storage.write(request.snapshots, request.savedAt);
+  return { type: 'written' };
+}
+
+/** The buffers of a read to hand over without copying; a buffer sharing its memory is copied first. */
+export function transferableRead(read: SnapshotRead | undefined): { read: SnapshotRead | undefined; transfer: ArrayBuffer[] } {
+  if (!read || read.kind === 'unreadable') return { read, transfer: [] };
+  const own = (bytes: Uint8Array): Uint8Array => (bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength ? bytes : bytes.slice());
+  if (read.kind === 'legacy') {
+    const bytes = own(read.bytes);
+    return { read: { ...read, bytes }, transfer: [bytes.buffer as ArrayBuffer] };
+  }
+  const chunks = read.chunks.map(own);
+  return { read: { ...read, chunks }, transfer: chunks.map((chunk) => chunk.buffer as ArrayBuffer) };
+}

@@ -1,0 +1,246 @@
+import Database from 'better-sqlite3';
+import fc from 'fast-check';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serialize } from 'node:v8';
+import { getSQLiteEventStore } from '@stagecraft/event-store';
+import { ALL_PROJECTIONS } from '../all-projections';
+import { queryFunnel, type FunnelModel } from '../funnel.projection';
+import { queryPipeline, type PipelineModel } from '../pipeline.projection';
+import type { Projection } from '../projection.types';
+import { queryStageDurations, type StageDurationsModel } from '../stage-durations.projection';
+import { queryPipelineAsOf, type StageIntervalsModel } from '../stage-intervals.projection';
+import { EPOCH, historyArbitrary, SPAN_MS } from '../testing/history.arbitrary';
+import { project } from '../testing/project';
+import { queryTransitions, type TransitionsModel } from '../transitions.projection';
+import { queryWinLoss, type WinLossModel } from '../win-loss.projection';
+import { SnapshotFormatError } from './model-serialization';
+import type { ProjectionSnapshotStore } from './projection-snapshot.store';
+import { ProjectionRunner } from './projection.runner';
+import { SnapshotFollower } from './snapshot-follower';
+import { getSQLiteProjectionSnapshotStore } from './sqlite-projection-snapshot.store';
+
+const projections = ALL_PROJECTIONS as readonly Projection<unknown>[];
+/** Read models of a random but fixed history (fast-check, seed 5): the shapes the runner saves. */
+const models = (() => {
+  const [history] = fc.sample(historyArbitrary({ maxSteps: 120 }), { seed: 5, numRuns: 1 });
+  return projections.map((projection) => ({ name: projection.name, model: project(projection, history!.events) }));
+})();
+/** What each read model answers: a model read back must answer exactly as the one saved. */
+const NOW = new Date(EPOCH + SPAN_MS).toISOString();
+const answersOf: Record<string, (model: unknown) => unknown> = {
+  pipeline: (model) => queryPipeline(model as PipelineModel, {}, { includeOpportunities: true }),
+  'win-loss': (model) => (['team', 'owner', 'reason', 'month', 'process'] as const).map((groupBy) => queryWinLoss(model as WinLossModel, {}, groupBy)),
+  'stage-durations': (model) => queryStageDurations(model as StageDurationsModel, {}, NOW),
+  funnel: (model) => queryFunnel(model as FunnelModel, {}),
+  transitions: (model) => queryTransitions(model as TransitionsModel, {}),
+  'stage-intervals': (model) => queryPipelineAsOf(model as StageIntervalsModel, EPOCH + SPAN_MS / 3, {}, { includeOpportunities: true }),
+};
+
+describe('SQLite read-model snapshots', () => {
+  let dir: string;
+  let path: string;
+  const opened: ProjectionSnapshotStore[] = [];
+  const open = (options?: Parameters<typeof getSQLiteProjectionSnapshotStore>[1]) => {
+    const store = getSQLiteProjectionSnapshotStore(path, options);
+    opened.push(store);
+    return store;
+  };
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'stagecraft-snapshots-'));
+    path = join(dir, 'read-models.db');
+  });
+  afterEach(async () => {
+    for (const store of opened.splice(0)) await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stores every model in chunks no larger than asked (64 bytes here) and reads each back whole', async () => {
+    const store = open({ chunkBytes: 64 });
+    await store.save(models.map(({ name, model }, index) => ({ name, model, position: 100 + index, logId: 'log-1' }))).written;
+
+    const raw = new Database(path, { readonly: true });
+    const stored = raw.prepare('SELECT count(*) AS chunks, max(length(bytes)) AS largest FROM read_model_snapshot_chunks').get() as { chunks: number; largest: number };
+    raw.close();
+    expect(stored.largest).toBeLessThanOrEqual(64);
+    expect(stored.chunks).toBeGreaterThan(models.length * 10);
+    const reopened = open();
+    for (const [index, { name, model }] of models.entries()) {
+      const loaded = await reopened.load(name);
+      expect(loaded).toMatchObject({ name, position: 100 + index, logId: 'log-1' });
+      expect(answersOf[name]!(loaded!.model)).toEqual(answersOf[name]!(model));
+    }
+    expect(reopened.headers().map((header) => header.name)).toEqual(models.map((m) => m.name).sort());
+  });
+
+  it('saves are written in the order asked for, and a later save replaces every chunk of the earlier one', async () => {
+    const store = open({ chunkBytes: 16 });
+    const first = store.save([{ name: 'm', position: 1, logId: 'log', model: { words: Array.from({ length: 200 }, (_, i) => `word-${i}`) } }]);
+    const second = store.save([{ name: 'm', position: 2, logId: 'log', model: { words: ['short'] }, failed: 'stopped at 3' }]);
+    await Promise.all([first.written, second.written]);
+
+    expect(await store.load('m')).toEqual({ name: 'm', position: 2, logId: 'log', failed: 'stopped at 3', model: { words: ['short'] } });
+    const raw = new Database(path, { readonly: true });
+    const chunks = raw.prepare("SELECT seq, length(bytes) AS bytes FROM read_model_snapshot_chunks WHERE name = 'm' ORDER BY seq").all() as { seq: number; bytes: number }[];
+    expect(chunks.map((chunk) => chunk.seq)).toEqual(chunks.map((_, index) => index));
+    expect(chunks.reduce((sum, chunk) => sum + chunk.bytes, 0)).toBe(raw.prepare("SELECT byte_count FROM read_model_snapshots WHERE name = 'm'").pluck().get());
+    raw.close();
+  });
+
+  it('writes on its own thread: while another connection holds the write lock, the save waits there and this thread goes on', async () => {
+    const store = open();
+    await store.save([{ name: 'm', position: 1, logId: 'log', model: { n: 1 } }]).written;
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE');
+    let written = false;
+    const saving = store.save([{ name: 'm', position: 2, logId: 'log', model: { n: 2 } }]);
+    void saving.written.then(() => (written = true));
+    try {
+      await saving.serialized;
+      // Written on this thread, the save would block it in SQLite's busy wait (5 s) first.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(written).toBe(false);
+      expect(store.headers()).toEqual([{ name: 'm', position: 1, logId: 'log' }]);
+    } finally {
+      other.exec('COMMIT');
+      other.close();
+    }
+    await saving.written;
+    expect(store.headers()).toEqual([{ name: 'm', position: 2, logId: 'log' }]);
+  });
+
+  it('reads a snapshot of the single-blob format older versions wrote, and replaces it on the next save', async () => {
+    // Exactly what the previous store wrote: one V8-serialised blob per model.
+    const legacy = new Database(path);
+    legacy.exec(`CREATE TABLE projection_snapshots (name TEXT PRIMARY KEY, position INTEGER NOT NULL, model BLOB NOT NULL, log_id TEXT NOT NULL, failed TEXT, saved_at TEXT NOT NULL)`);
+    const pipeline = models.find((m) => m.name === 'pipeline')!;
+    legacy.prepare('INSERT INTO projection_snapshots VALUES (?, ?, ?, ?, ?, ?)').run('pipeline', 40, serialize(pipeline.model), 'log-1', null, '2026-01-01T00:00:00.000Z');
+    legacy.close();
+
+    const store = open();
+    expect(store.headers()).toEqual([{ name: 'pipeline', position: 40, logId: 'log-1' }]);
+    const loaded = await store.load('pipeline');
+    expect(loaded).toMatchObject({ name: 'pipeline', position: 40, logId: 'log-1' });
+    expect(answersOf.pipeline!(loaded!.model)).toEqual(answersOf.pipeline!(pipeline.model));
+
+    await store.save([{ ...loaded!, position: 41 }]).written;
+    const raw = new Database(path, { readonly: true });
+    expect(raw.prepare('SELECT count(*) AS n FROM projection_snapshots').get()).toEqual({ n: 0 });
+    raw.close();
+    expect(store.headers()).toEqual([{ name: 'pipeline', position: 41, logId: 'log-1' }]);
+  });
+
+  it('refuses, never misreads, a snapshot in a format it does not know, with chunks missing, or with bytes changed', async () => {
+    const store = open({ chunkBytes: 32 });
+    await store.save([
+      { name: 'newer', position: 1, logId: 'log', model: { n: 1 } },
+      { name: 'torn', position: 1, logId: 'log', model: { words: ['a', 'b', 'c', 'd', 'e', 'f'] } },
+      { name: 'changed', position: 1, logId: 'log', model: { amount: 1000, owner: 'ann' } },
+    ]).written;
+    const raw = new Database(path);
+    raw.exec("UPDATE read_model_snapshots SET format = format + 1 WHERE name = 'newer'");
+    raw.exec("DELETE FROM read_model_snapshot_chunks WHERE name = 'torn' AND seq = 1");
+    // 'ann' becomes 'bob' in place: still a well-formed stream, so only the digest can tell.
+    const chunks = raw.prepare("SELECT seq, bytes FROM read_model_snapshot_chunks WHERE name = 'changed' ORDER BY seq").all() as { seq: number; bytes: Buffer }[];
+    const edited = chunks.find((chunk) => chunk.bytes.includes('ann'))!;
+    raw.prepare("UPDATE read_model_snapshot_chunks SET bytes = ? WHERE name = 'changed' AND seq = ?").run(Buffer.from(edited.bytes.toString('latin1').replace('ann', 'bob'), 'latin1'), edited.seq);
+    raw.close();
+
+    await expect(store.load('newer')).rejects.toThrow(SnapshotFormatError);
+    await expect(store.load('torn')).rejects.toThrow(/chunks/);
+    await expect(store.load('changed')).rejects.toThrow(/digest/);
+    expect(await store.load('absent')).toBeUndefined();
+  });
+
+  it('works in memory too, on the calling thread', async () => {
+    path = ':memory:';
+    const store = open({ chunkBytes: 8 });
+    await store.save([{ name: 'm', position: 3, logId: 'log', model: new Map([['a', 1]]) }]).written;
+    expect(await store.load('m')).toEqual({ name: 'm', position: 3, logId: 'log', model: new Map([['a', 1]]) });
+  });
+});
+
+describe('the projection runner and its followers on the SQLite snapshot store', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'stagecraft-snapshots-runner-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const tally: Projection<{ count: number; streams: Map<string, number> }> = {
+    name: 'tally',
+    handles: new Set(['Ping']),
+    initial: () => ({ count: 0, streams: new Map() }),
+    evolve: (model, event) => {
+      model.count += 1;
+      model.streams.set(event.stream, (model.streams.get(event.stream) ?? 0) + 1);
+      return model;
+    },
+  };
+  const ping = { type: 'Ping', data: {}, metadata: {} };
+
+  it('a follower serves what the runner saves in chunks, and says so when a saved model cannot be read', async () => {
+    const events = getSQLiteEventStore({ path: join(dir, 'events.db'), pollIntervalMs: 20 });
+    const path = join(dir, 'read-models.db');
+    const saving = getSQLiteProjectionSnapshotStore(path, { chunkBytes: 40 });
+    const serving = getSQLiteProjectionSnapshotStore(path);
+    const runner = new ProjectionRunner(events, saving, [tally as Projection<unknown>], { snapshotEveryMs: 10 });
+    const follower = new SnapshotFollower(events, serving, ['tally'], 20);
+    try {
+      for (let i = 0; i < 30; i += 1) await events.appendToStream(`s-${i % 3}`, [{ id: crypto.randomUUID(), ...ping }], { expectedRevision: 'any' });
+      await runner.start();
+      await follower.start();
+      expect(await follower.waitFor(30, 5_000)).toBe(true);
+      expect(follower.model(tally)).toEqual({ count: 30, streams: new Map([['s-0', 10], ['s-1', 10], ['s-2', 10]]) });
+
+      await events.appendToStream('s-0', [{ id: crypto.randomUUID(), ...ping }], { expectedRevision: 'any' });
+      expect(await follower.waitFor(31, 5_000)).toBe(true);
+      expect(follower.model(tally).count).toBe(31);
+
+      await runner.stop();
+      const raw = new Database(path);
+      raw.exec("UPDATE read_model_snapshots SET format = 99, position = position + 1 WHERE name = 'tally'");
+      raw.close();
+      await follower.waitFor(1_000, 200);
+      expect(follower.failure('tally')).toMatch(/could not be read.*format 99/);
+      expect(follower.status()[0]).toMatchObject({ name: 'tally', failed: expect.stringMatching(/could not be read/) });
+    } finally {
+      await runner.stop();
+      await follower.stop();
+      await saving.close();
+      await serving.close();
+      await events.close();
+    }
+  });
+
+  it('a runner meeting a saved model it cannot read sets it aside and rebuilds that projection from the log', async () => {
+    const events = getSQLiteEventStore({ path: join(dir, 'events.db') });
+    const path = join(dir, 'read-models.db');
+    const first = getSQLiteProjectionSnapshotStore(path);
+    for (let i = 0; i < 5; i += 1) await events.appendToStream('s', [{ id: crypto.randomUUID(), ...ping }], { expectedRevision: 'any' });
+    const writer = new ProjectionRunner(events, first, [tally as Projection<unknown>]);
+    await writer.start();
+    await writer.stop();
+    await first.close();
+    const raw = new Database(path);
+    raw.exec("UPDATE read_model_snapshot_chunks SET bytes = x'00' WHERE seq = 0");
+    raw.exec("UPDATE read_model_snapshots SET byte_count = (SELECT sum(length(bytes)) FROM read_model_snapshot_chunks)");
+    raw.close();
+
+    const snapshots = getSQLiteProjectionSnapshotStore(path);
+    const runner = new ProjectionRunner(events, snapshots, [tally as Projection<unknown>]);
+    const discarded: string[] = [];
+    runner.onDiscardedSnapshot = (name, reason) => discarded.push(`${name}: ${reason}`);
+    try {
+      await runner.start();
+      expect(discarded).toEqual([expect.stringMatching(/^tally: its model could not be read/)]);
+      expect(runner.model(tally).count).toBe(5);
+    } finally {
+      await runner.stop();
+      await snapshots.close();
+      await events.close();
+    }
+  });
+});
