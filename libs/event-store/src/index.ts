@@ -8,4 +8,4 @@ export { RequestThread, startWorkerBeside, type FromRequestThread, type ToReques
 export * from './sqlite/sqlite-event-store';
 export * from './kurrentdb/kurrentdb-event-store';
 export { normaliseKurrentDBConnectionString, redactCredentials } from './kurrentdb/kurrentdb-connection-string';
-export { ensureOwnerOnlyFile } from './sqlite/owner-only-file';
+export * from './sqlite/sqlite-file';

@@ -1,6 +1,4 @@
-import Database from 'better-sqlite3';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { openSQLiteFile } from '@stagecraft/event-store';
 
 /** Where a sink stands: everything at or before `position` has been published (or dead-lettered). */
 export interface SinkCheckpoint {
@@ -53,39 +51,37 @@ export interface RelayStateStore {
 }
 
 export function getSQLiteRelayStateStore(path: string): RelayStateStore {
-  if (path !== ':memory:') {
-    mkdirSync(dirname(path), { recursive: true });
-    try {
-      closeSync(openSync(path, 'wx', 0o600));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  }
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  // A checkpoint lost to a power cut only means publishing a few events again (at least once);
-  // dead letters are written in the same transaction as the checkpoint that passes them.
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
-  db.exec(`CREATE TABLE IF NOT EXISTS relay_checkpoints (
-      sink TEXT PRIMARY KEY,
-      position INTEGER NOT NULL,
-      log_id TEXT NOT NULL,
-      generation INTEGER NOT NULL,
-      updated_at TEXT NOT NULL
-    );
-    CREATE TABLE IF NOT EXISTS relay_dead_letters (
-      sink TEXT NOT NULL,
-      position INTEGER NOT NULL,
-      event_id TEXT NOT NULL,
-      type TEXT NOT NULL,
-      subject TEXT NOT NULL,
-      attempts INTEGER NOT NULL,
-      last_error TEXT NOT NULL,
-      failed_at TEXT NOT NULL,
-      body TEXT NOT NULL,
-      PRIMARY KEY (sink, position)
-    );`);
+  // Checkpoints are not rebuilt from the log (a lost one means publishing everything again), so a
+  // file that cannot be used stops the relay with one line naming it and RELAY_STATE_PATH.
+  const db = openSQLiteFile(path, {
+    variable: 'RELAY_STATE_PATH',
+    prepare: (db) => {
+      db.pragma('journal_mode = WAL');
+      // A checkpoint lost to a power cut only means publishing a few events again (at least once);
+      // dead letters are written in the same transaction as the checkpoint that passes them.
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 5000');
+      db.exec(`CREATE TABLE IF NOT EXISTS relay_checkpoints (
+          sink TEXT PRIMARY KEY,
+          position INTEGER NOT NULL,
+          log_id TEXT NOT NULL,
+          generation INTEGER NOT NULL,
+          updated_at TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS relay_dead_letters (
+          sink TEXT NOT NULL,
+          position INTEGER NOT NULL,
+          event_id TEXT NOT NULL,
+          type TEXT NOT NULL,
+          subject TEXT NOT NULL,
+          attempts INTEGER NOT NULL,
+          last_error TEXT NOT NULL,
+          failed_at TEXT NOT NULL,
+          body TEXT NOT NULL,
+          PRIMARY KEY (sink, position)
+        );`);
+    },
+  });
 
   type CheckpointRow = { sink: string; position: number; log_id: string; generation: number; updated_at: string };
   type DeadLetterRow = { sink: string; position: number; event_id: string; type: string; subject: string; attempts: number; last_error: string; failed_at: string; body: string };

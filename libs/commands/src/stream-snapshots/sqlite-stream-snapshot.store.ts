@@ -1,5 +1,4 @@
-import Database from 'better-sqlite3';
-import { ensureOwnerOnlyFile } from '@stagecraft/event-store';
+import { openSQLiteFile } from '@stagecraft/event-store';
 import type { StreamSnapshot, StreamSnapshotStore } from './stream-snapshot.store';
 
 /** Snapshots waiting to be written are flushed in one transaction after this long. */
@@ -12,13 +11,19 @@ const FORMAT = 1;
  * written behind in batches without fsync — they are derived, and a lost one only means a longer
  * read. Each instance may keep its own (with KurrentDB, instances on different machines do).
  */
-export function getSQLiteStreamSnapshotStore(path: string): StreamSnapshotStore {
-  ensureOwnerOnlyFile(path);
-  const db = new Database(path);
-  db.pragma('busy_timeout = 5000');
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = OFF');
-  db.exec('CREATE TABLE IF NOT EXISTS stream_snapshots (stream TEXT PRIMARY KEY, format INTEGER NOT NULL, snapshot TEXT NOT NULL)');
+export function getSQLiteStreamSnapshotStore(path: string, onSetAside: (message: string) => void = (message) => console.warn(`Stream snapshots: ${message}`)): StreamSnapshotStore {
+  // Derived: a damaged file is set aside and the streams are folded from their events again.
+  const db = openSQLiteFile(path, {
+    variable: 'STREAM_SNAPSHOTS_PATH',
+    onSetAside,
+    quickCheck: true,
+    prepare: (db) => {
+      db.pragma('busy_timeout = 5000');
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = OFF');
+      db.exec('CREATE TABLE IF NOT EXISTS stream_snapshots (stream TEXT PRIMARY KEY, format INTEGER NOT NULL, snapshot TEXT NOT NULL)');
+    },
+  });
   const select = db.prepare<[string], { format: number; snapshot: string }>('SELECT format, snapshot FROM stream_snapshots WHERE stream = ?');
   const upsert = db.prepare('INSERT INTO stream_snapshots (stream, format, snapshot) VALUES (?, ?, ?) ON CONFLICT(stream) DO UPDATE SET format = excluded.format, snapshot = excluded.snapshot');
   const remove = db.prepare('DELETE FROM stream_snapshots WHERE stream = ?');
@@ -29,17 +34,32 @@ export function getSQLiteStreamSnapshotStore(path: string): StreamSnapshotStore 
     for (const snapshot of pending.values()) upsert.run(snapshot.stream, FORMAT, JSON.stringify(snapshot));
     pending.clear();
   });
+  // Snapshots only save reading: a file that fails (a full disk, damage since start-up) must not
+  // fail a command or end the process. The failure is told once a minute and the work skipped.
+  let lastWarned = -Infinity;
+  const quietly = <T>(work: () => T, otherwise: T): T => {
+    try {
+      return work();
+    } catch (error) {
+      if (Date.now() - lastWarned > 60_000) {
+        lastWarned = Date.now();
+        console.warn(`Stream snapshots: ${path} (STREAM_SNAPSHOTS_PATH) failed, streams are read in full meanwhile: ${(error as Error).message}`);
+      }
+      return otherwise;
+    }
+  };
   const flushNow = () => {
     clearTimeout(timer);
     timer = undefined;
-    if (pending.size > 0 && db.open) flush();
+    if (pending.size > 0 && db.open) quietly(flush, undefined);
+    pending.clear();
   };
 
   return {
     load(stream) {
       const waiting = pending.get(stream);
       if (waiting) return waiting;
-      const row = select.get(stream);
+      const row = quietly(() => select.get(stream), undefined);
       if (!row || row.format !== FORMAT) return undefined;
       try {
         return JSON.parse(row.snapshot) as StreamSnapshot;
@@ -56,7 +76,7 @@ export function getSQLiteStreamSnapshotStore(path: string): StreamSnapshotStore 
     },
     discard(stream) {
       pending.delete(stream);
-      remove.run(stream);
+      quietly(() => remove.run(stream), undefined);
     },
     close() {
       flushNow();

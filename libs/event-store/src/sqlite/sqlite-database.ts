@@ -1,6 +1,5 @@
-import Database from 'better-sqlite3';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
+import type Database from 'better-sqlite3';
+import { openSQLiteFile } from './sqlite-file';
 
 /** Bumped with each migration below; PRAGMA user_version holds the file's version. */
 export const SQLITE_EVENT_STORE_SCHEMA_VERSION = 1;
@@ -18,29 +17,19 @@ export function isInMemoryPath(path: string): boolean {
  * of a store open it this way: the main thread's, which reads, and the writer thread's.
  */
 export function openEventStoreDatabase(path: string, durability: SQLiteDurability): Database.Database {
-  if (!isInMemoryPath(path)) {
-    mkdirSync(dirname(path), { recursive: true });
-    // Create it ourselves so that a new file is owner-only; SQLite gives its -wal and -shm
-    // files the database file's permissions.
-    try {
-      closeSync(openSync(path, 'wx', 0o600));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  }
-  const db = new Database(path);
-  try {
-    // Wait for a lock held by another process (a projector, a second writer) instead of failing.
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    db.pragma('journal_mode = WAL');
-    // Per connection: the writer's setting is the one that makes a commit durable.
-    db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
-    migrate(db);
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-  return db;
+  // The events are the truth: a file that cannot be used stops start-up (one line naming it and
+  // EVENT_STORE_PATH), it is never set aside. Relative import: the writer thread loads this file.
+  return openSQLiteFile(isInMemoryPath(path) ? ':memory:' : path, {
+    variable: 'EVENT_STORE_PATH',
+    prepare: (db) => {
+      // Wait for a lock held by another process (a projector, a second writer) instead of failing.
+      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      db.pragma('journal_mode = WAL');
+      // Per connection: the writer's setting is the one that makes a commit durable.
+      db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+      migrate(db);
+    },
+  });
 }
 
 function migrate(db: Database.Database): void {

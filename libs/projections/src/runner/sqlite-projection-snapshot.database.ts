@@ -1,7 +1,5 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { SnapshotHeader } from './projection-snapshot.store';
 
 // The read-model file's tables and the statements on them, shared by the thread that writes and
@@ -31,45 +29,31 @@ interface HeaderRow {
   failed: string | null;
 }
 
-export function openSnapshotDatabase(path: string): Database.Database {
-  if (path !== ':memory:') {
-    mkdirSync(dirname(path), { recursive: true });
-    try {
-      closeSync(openSync(path, 'wx', 0o600));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  }
-  const db = new Database(path);
-  try {
-    db.pragma('journal_mode = WAL');
-    // Read models are derived data: a save lost to a power cut only means replaying a little more
-    // of the log, so they skip the fsync that the events themselves must pay.
-    db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
-    db.exec(`CREATE TABLE IF NOT EXISTS read_model_snapshots (
-      name        TEXT PRIMARY KEY,
-      position    INTEGER NOT NULL,
-      log_id      TEXT NOT NULL,
-      failed      TEXT,
-      format      INTEGER NOT NULL,
-      chunk_count INTEGER NOT NULL,
-      byte_count  INTEGER NOT NULL,
-      -- SHA-256 of the chunks in order: bytes changed on disk are refused, not decoded into a wrong model.
-      digest      TEXT NOT NULL,
-      saved_at    TEXT NOT NULL
-    );
-    CREATE TABLE IF NOT EXISTS read_model_snapshot_chunks (
-      name  TEXT NOT NULL,
-      seq   INTEGER NOT NULL,
-      bytes BLOB NOT NULL,
-      PRIMARY KEY (name, seq)
-    )`);
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-  return db;
+/** Pragmas and tables of a read-model file, on a connection just opened (openSQLiteFile's `prepare`). */
+export function prepareSnapshotDatabase(db: Database.Database): void {
+  db.pragma('journal_mode = WAL');
+  // Read models are derived data: a save lost to a power cut only means replaying a little more
+  // of the log, so they skip the fsync that the events themselves must pay.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.exec(`CREATE TABLE IF NOT EXISTS read_model_snapshots (
+    name        TEXT PRIMARY KEY,
+    position    INTEGER NOT NULL,
+    log_id      TEXT NOT NULL,
+    failed      TEXT,
+    format      INTEGER NOT NULL,
+    chunk_count INTEGER NOT NULL,
+    byte_count  INTEGER NOT NULL,
+    -- SHA-256 of the chunks in order: bytes changed on disk are refused, not decoded into a wrong model.
+    digest      TEXT NOT NULL,
+    saved_at    TEXT NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS read_model_snapshot_chunks (
+    name  TEXT NOT NULL,
+    seq   INTEGER NOT NULL,
+    bytes BLOB NOT NULL,
+    PRIMARY KEY (name, seq)
+  )`);
 }
 
 /** The statements on an open read-model file. */
@@ -124,7 +108,15 @@ export function snapshotStatements(db: Database.Database) {
       return rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map(headerOf);
     },
     read(name: string): SnapshotRead | undefined {
-      return readOne(name);
+      try {
+        return readOne(name);
+      } catch (error) {
+        // Damage the open-time check did not see (the file changed since): this model is rebuilt
+        // from the log, like one whose bytes fail their digest.
+        const code = (error as { code?: string }).code ?? '';
+        if (!code.startsWith('SQLITE_CORRUPT') && code !== 'SQLITE_NOTADB' && !code.startsWith('SQLITE_IOERR')) throw error;
+        return { kind: 'unreadable', header: { name, position: 0, logId: '' }, reason: `the file is damaged (${(error as Error).message})` };
+      }
     },
     write(snapshots: readonly SnapshotToWrite[], savedAt: string): void {
       if (snapshots.length > 0) saveAll(snapshots, savedAt);

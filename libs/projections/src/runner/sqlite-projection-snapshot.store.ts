@@ -1,4 +1,4 @@
-import { RequestThread, startWorkerBeside } from '@stagecraft/event-store';
+import { openSQLiteFile, RequestThread, startWorkerBeside } from '@stagecraft/event-store';
 import {
   DEFAULT_CHUNK_BYTES,
   deserializeLegacyModel,
@@ -10,7 +10,7 @@ import {
 import type { ProjectionSnapshot, ProjectionSnapshotStore, SnapshotSave } from './projection-snapshot.store';
 import {
   answerSnapshotRequest,
-  openSnapshotDatabase,
+  prepareSnapshotDatabase,
   snapshotStatements,
   type SnapshotReply,
   type SnapshotRequest,
@@ -22,6 +22,12 @@ export interface SQLiteProjectionSnapshotStoreOptions {
   readonly chunkBytes?: number;
   /** Told once if the thread that reads and writes the file dies; saves and loads then fail. */
   readonly onThreadFailure?: (error: Error) => void;
+  /**
+   * Told when a damaged or unreadable file was renamed aside and a new one made (every model is
+   * then rebuilt from the log); default: a warning on stderr. `false` for a reader that does not
+   * own the file (the API following a projector): a damaged file then stops it with one line.
+   */
+  readonly onSetAside?: ((message: string) => void) | false;
 }
 
 /** The file's reads and writes: on a thread of its own, or on this one for an in-memory file. */
@@ -38,7 +44,12 @@ interface SnapshotIO {
  */
 export function getSQLiteProjectionSnapshotStore(path: string, options: SQLiteProjectionSnapshotStoreOptions = {}): ProjectionSnapshotStore {
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
-  const db = openSnapshotDatabase(path);
+  const onSetAside = options.onSetAside ?? ((message: string) => console.warn(`Read models: ${message}`));
+  const db = openSQLiteFile(path, {
+    variable: 'READ_MODELS_PATH',
+    prepare: prepareSnapshotDatabase,
+    ...(onSetAside ? { onSetAside, quickCheck: true } : {}),
+  });
   const statements = snapshotStatements(db);
   // Started by the first save or load: `status` and other header-only uses never start a thread.
   let started: SnapshotIO | undefined;

@@ -2,11 +2,12 @@
 // a save's transaction of tens of megabytes, and a load's read, happen here and not on the thread
 // answering requests. Imports stay relative: this file is loaded on its own, outside Jest and the
 // app's path aliases (a type-only import is erased, so the alias below costs nothing at run time).
+import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FromRequestThread, ToRequestThread } from '@stagecraft/event-store';
 import {
   answerSnapshotRequest,
-  openSnapshotDatabase,
+  prepareSnapshotDatabase,
   snapshotStatements,
   transferableRead,
   type SnapshotReply,
@@ -14,7 +15,9 @@ import {
 } from './sqlite-projection-snapshot.database';
 
 const port = parentPort!;
-const db = openSnapshotDatabase((workerData as { path: string }).path);
+// The main thread opened (and checked, or set aside) the file before starting this thread.
+const db = new Database((workerData as { path: string }).path);
+prepareSnapshotDatabase(db);
 const storage = snapshotStatements(db);
 
 port.on('message', (message: ToRequestThread<SnapshotRequest>) => {

@@ -1,0 +1,66 @@
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSQLiteFile, SQLiteFileError } from './sqlite-file';
+
+describe('openSQLiteFile', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'stagecraft-sqlite-file-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const prepare = (db: import('better-sqlite3').Database) => db.exec('CREATE TABLE IF NOT EXISTS t (x)');
+
+  it('creates a missing file, and its folders, readable by its owner only', () => {
+    const path = join(dir, 'a', 'b', 'new.db');
+    openSQLiteFile(path, { variable: 'SOME_PATH', prepare }).close();
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+
+  it('opens :memory: without touching the disk', () => {
+    const db = openSQLiteFile(':memory:', { variable: 'SOME_PATH', prepare });
+    expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 0 });
+    db.close();
+  });
+
+  it('refuses a file that is not a database, naming it and the variable, and leaves it where it is', () => {
+    const path = join(dir, 'not.db');
+    writeFileSync(path, 'not a database at all '.repeat(50));
+    expect(() => openSQLiteFile(path, { variable: 'EVENT_STORE_PATH', prepare })).toThrow(new SQLiteFileError(path, 'EVENT_STORE_PATH', 'is not a SQLite database (damaged, or another kind of file)'));
+    expect(readdirSync(dir)).toEqual(['not.db']);
+  });
+
+  it('sets a damaged derived file aside, says so, and opens a new one in its place', () => {
+    const path = join(dir, 'derived.db');
+    writeFileSync(path, 'not a database at all '.repeat(50));
+    const told: string[] = [];
+    const db = openSQLiteFile(path, { variable: 'READ_MODELS_PATH', prepare, onSetAside: (message) => told.push(message), quickCheck: true });
+    expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 0 });
+    db.close();
+    const aside = readdirSync(dir).filter((name) => name.startsWith('derived.db.damaged-'));
+    expect(aside).toHaveLength(1);
+    expect(told).toEqual([expect.stringContaining(`${path} (READ_MODELS_PATH) is not a SQLite database`)]);
+    expect(told[0]).toContain(`set aside as ${join(dir, aside[0])}`);
+  });
+
+  it('keeps a healthy derived file, with its rows', () => {
+    const path = join(dir, 'healthy.db');
+    const first = openSQLiteFile(path, { variable: 'READ_MODELS_PATH', prepare });
+    first.prepare('INSERT INTO t VALUES (42)').run();
+    first.close();
+    const told: string[] = [];
+    const again = openSQLiteFile(path, { variable: 'READ_MODELS_PATH', prepare, onSetAside: (message) => told.push(message), quickCheck: true });
+    expect(again.prepare('SELECT x FROM t').get()).toEqual({ x: 42 });
+    again.close();
+    expect(told).toEqual([]);
+  });
+
+  it('names a folder path that runs through a file', () => {
+    const file = join(dir, 'file');
+    writeFileSync(file, 'x');
+    const told: string[] = [];
+    expect(() => openSQLiteFile(join(file, 'x.db'), { variable: 'READ_MODELS_PATH', prepare, onSetAside: (message) => told.push(message) })).toThrow(
+      /x\.db \(READ_MODELS_PATH\) cannot be created: a part of its folder path is missing or not a folder/,
+    );
+    expect(told).toEqual([]);
+  });
+});

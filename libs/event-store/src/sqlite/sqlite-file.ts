@@ -1,0 +1,118 @@
+import Database from 'better-sqlite3';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+// Every SQLite file of Stagecraft (the events, the read models, the folded streams, the relay's
+// checkpoints) is opened here, so that a file that cannot be used says so in one line naming the
+// file and the setting that points at it, and a damaged file of derived data is set aside and
+// rebuilt instead of stopping start-up.
+
+/** A SQLite file that cannot be used: the path, the setting that names it, and why (one line, for operators). */
+export class SQLiteFileError extends Error {
+  constructor(
+    readonly path: string,
+    readonly variable: string,
+    readonly reason: string,
+  ) {
+    super(`${path} (${variable}) ${reason}`);
+    this.name = 'SQLiteFileError';
+  }
+}
+
+export interface OpenSQLiteFileOptions {
+  /** The setting that names the file, for the messages. */
+  readonly variable: string;
+  /** Pragmas and schema: run on the new connection; a failure there counts as the file's. */
+  readonly prepare?: (db: Database.Database) => void;
+  /**
+   * Derived data (rebuilt from the log): a damaged file is renamed aside and a new one made, and
+   * this is told why. Without it, a damaged file stops start-up.
+   */
+  readonly onSetAside?: (message: string) => void;
+  /**
+   * Run SQLite's structural check (PRAGMA quick_check) after opening: damage anywhere in the file
+   * is found now, while it can still be set aside, and not later by a load or a save. It reads the
+   * whole file (about 0.1 s per 250 MB here); meant for derived files with onSetAside.
+   */
+  readonly quickCheck?: boolean;
+}
+
+/** Makes sure the file exists and, when this creates it, that only its owner can read it (SQLite gives -wal and -shm the same mode). */
+export function ensureOwnerOnlyFile(path: string, variable = 'the file'): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+  } catch (error) {
+    // EEXIST here: a part of the folder path is a file.
+    throw new SQLiteFileError(path, variable, (error as NodeJS.ErrnoException).code === 'EEXIST' ? FOLDER_PATH_BROKEN : reasonOf(error));
+  }
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new SQLiteFileError(path, variable, reasonOf(error));
+  }
+}
+
+/**
+ * Opens a SQLite file (':memory:' too), creating it owner-only when missing, and runs `prepare` on
+ * it. A file that cannot be used throws SQLiteFileError; with onSetAside, a damaged or unreadable
+ * file is renamed aside (with its -wal and -shm) and a new one made in its place.
+ */
+export function openSQLiteFile(path: string, options: OpenSQLiteFileOptions): Database.Database {
+  if (path === ':memory:' || path === '') return openPrepared(path, options);
+  ensureOwnerOnlyFile(path, options.variable);
+  try {
+    return openPrepared(path, options);
+  } catch (error) {
+    if (!options.onSetAside || !canSetAside(error) || !existsSync(path)) throw new SQLiteFileError(path, options.variable, reasonOf(error));
+    const aside = `${path}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    try {
+      for (const suffix of ['', '-wal', '-shm']) if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
+    } catch (renameError) {
+      throw new SQLiteFileError(path, options.variable, `${reasonOf(error)}, and it cannot be set aside: ${reasonOf(renameError)}`);
+    }
+    options.onSetAside(`${path} (${options.variable}) ${reasonOf(error)}: set aside as ${aside}; it is rebuilt from the event log`);
+    ensureOwnerOnlyFile(path, options.variable);
+    try {
+      return openPrepared(path, options);
+    } catch (again) {
+      throw new SQLiteFileError(path, options.variable, reasonOf(again));
+    }
+  }
+}
+
+function openPrepared(path: string, { prepare, quickCheck }: OpenSQLiteFileOptions): Database.Database {
+  const db = new Database(path);
+  try {
+    if (quickCheck) {
+      const problems = (db.pragma('quick_check(3)') as { quick_check: string }[]).map((row) => row.quick_check).filter((line) => line !== 'ok');
+      if (problems.length > 0) throw Object.assign(new Error(`SQLite's check found: ${problems.join('; ')}`), { code: 'SQLITE_CORRUPT' });
+    }
+    prepare?.(db);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+const FOLDER_PATH_BROKEN = 'cannot be created: a part of its folder path is missing or not a folder';
+
+const DAMAGED = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_VTAB', 'SQLITE_CORRUPT_SEQUENCE', 'SQLITE_IOERR_SHORT_READ']);
+
+/** Damage, or a file this process may not read: either way a derived file is better replaced. */
+function canSetAside(error: unknown): boolean {
+  const code = (error as { code?: string })?.code ?? '';
+  return DAMAGED.has(code) || code === 'SQLITE_CANTOPEN' || code === 'EACCES' || code === 'EPERM';
+}
+
+function reasonOf(error: unknown): string {
+  const code = (error as { code?: string })?.code ?? '';
+  if (code === 'EACCES' || code === 'EPERM') return 'cannot be opened: permission denied (check the owner and mode of the file and its folder)';
+  if (code === 'EROFS' || code.startsWith('SQLITE_READONLY')) return 'cannot be written: it is on a read-only file system or mode';
+  if (code === 'ENOSPC' || code === 'SQLITE_FULL') return 'cannot be written: the disk is full';
+  if (code === 'ENOTDIR' || code === 'ENOENT') return FOLDER_PATH_BROKEN;
+  if (code === 'SQLITE_NOTADB') return 'is not a SQLite database (damaged, or another kind of file)';
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_IOERR_SHORT_READ') return `is damaged (${(error as Error).message})`;
+  if (code === 'SQLITE_CANTOPEN') return 'cannot be opened (a missing folder, or no permission)';
+  return `cannot be used: ${(error as Error)?.message ?? String(error)}`;
+}
