@@ -54,3 +54,21 @@ export async function spawnApi(env: Record<string, string>): Promise<ApiChildPro
   child.kill('SIGKILL');
   throw new Error(`The API did not become healthy:\n${output}`);
 }
+
+/** Runs the API expecting it not to start: resolves with its exit code and everything it printed. */
+export async function runApiUntilExit(env: Record<string, string>, options: { uid?: number; gid?: number } = {}): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'apps', 'api', 'src', 'main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(await freePort()), AUTH: 'off', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...options,
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  // One that starts after all is a failed expectation, not a hung test.
+  const started = setInterval(() => output.includes('Stagecraft API listening') && child.kill('SIGTERM'), 100);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
+  clearInterval(started);
+  return { code, output };
+}

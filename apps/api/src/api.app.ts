@@ -11,6 +11,7 @@ import { ProblemFilter, sendProblem } from './http/problem.filter';
 import { addRequestShapeHooks } from './http/request-shape.hooks';
 import { addSecurityHeaders } from './http/security.headers';
 import { createValidationPipe } from './http/validation';
+import { ApiLogger } from './start-up.logger';
 
 export interface CreateApiAppOptions extends ApiModuleOptions {
   readonly logger?: LoggerService | false;
@@ -32,7 +33,7 @@ export async function createApiApp({ settings, clock, logger }: CreateApiAppOpti
   });
   // Nest's body parsers are left out: Fastify's own JSON parser is the only one (no form bodies).
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot({ settings, clock }), adapter, {
-    logger: logger ?? ['warn', 'error'],
+    logger: logger ?? new ApiLogger(),
     abortOnError: false,
     bodyParser: false,
   });

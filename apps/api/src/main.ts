@@ -1,12 +1,13 @@
 import { rmSync } from 'node:fs';
-import { EventStoreUnavailableError, redactCredentials } from '@stagecraft/event-store';
-import { ProcessDefinitionError } from '@stagecraft/sales-process';
+import { redactCredentials } from '@stagecraft/event-store';
 import { createApiApp } from './api.app';
 import { ensureFirstAdminKey } from './auth/first-run';
-import { readSettings, SettingsError } from '@stagecraft/config';
+import { describeStartFailure, readSettings, type Settings } from '@stagecraft/config';
+
+let settings: Settings | undefined;
 
 async function main(): Promise<void> {
-  const settings = readSettings();
+  settings = readSettings();
   const firstKey = ensureFirstAdminKey(settings, new Date());
   try {
     const app = await createApiApp({ settings });
@@ -52,8 +53,9 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   // A bad configuration is the operator's to fix: say which file, field and why, without a stack.
-  if (error instanceof ProcessDefinitionError || error instanceof SettingsError || error instanceof EventStoreUnavailableError) {
-    console.error(`Stagecraft did not start.\n${error.message}`);
+  const reason = describeStartFailure(error, settings);
+  if (reason !== undefined) {
+    console.error(`Stagecraft did not start.\n${reason}`);
   } else {
     console.error('Stagecraft did not start:', error);
   }

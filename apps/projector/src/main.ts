@@ -3,7 +3,7 @@
 // the API instances serve what it saved.
 import { openEventStore } from '@stagecraft/event-store';
 import { PostgresProjector, ProjectionRunner, openProjectionStores } from '@stagecraft/projections';
-import { SettingsError, readSettings, type Settings } from '@stagecraft/config';
+import { describeStartFailure, readSettings, type Settings } from '@stagecraft/config';
 
 // With READ_MODELS_URL the projector writes the read models into PostgreSQL (one per schema: a
 // second one waits for the first's lock), and the API instances answer from there.
@@ -57,6 +57,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof SettingsError ? `Projector did not start.\n${error.message}` : error);
+  const reason = describeStartFailure(error);
+  console.error(reason !== undefined ? `Projector did not start.\n${reason}` : error);
   process.exit(1);
 });

@@ -1,8 +1,8 @@
 // The relay as its own process: `npm run start:relay` (or node dist/apps/relay/src/main.js), with
 // the API started with RELAY=external. It follows the event log and publishes the public events
 // to every sink of RELAY_SINKS, each from its own checkpoint in RELAY_STATE_PATH.
-import { readSettings, SettingsError } from '@stagecraft/config';
-import { EventStoreUnavailableError, openEventStore, redactCredentials } from '@stagecraft/event-store';
+import { describeStartFailure, readSettings, SettingsError } from '@stagecraft/config';
+import { openEventStore, redactCredentials } from '@stagecraft/event-store';
 import { openRelay } from '@stagecraft/relay';
 
 async function main(): Promise<void> {
@@ -31,6 +31,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof SettingsError || error instanceof EventStoreUnavailableError ? `Relay did not start.\n${error.message}` : error);
+  const reason = describeStartFailure(error);
+  console.error(reason !== undefined ? `Relay did not start.\n${reason}` : error);
   process.exit(1);
 });

@@ -1,2 +1,3 @@
 export * from './process-files.loader';
 export * from './settings';
+export * from './start-failure';

@@ -57,7 +57,14 @@ export class ProjectionsModule implements OnApplicationBootstrap, OnApplicationS
           },
         ]
       : [
-          { provide: PROJECTION_SNAPSHOTS, useFactory: () => getSQLiteProjectionSnapshotStore(settings.readModelsPath) },
+          {
+            provide: PROJECTION_SNAPSHOTS,
+            useFactory: () =>
+              getSQLiteProjectionSnapshotStore(settings.readModelsPath, {
+                // A damaged file is set aside and rebuilt by whoever keeps the models: this process, or the projector.
+                onSetAside: settings.projections === 'external' ? false : (message) => new Logger('Projections').warn(message),
+              }),
+          },
           {
             provide: READ_MODELS,
             inject: [EVENT_STORE, PROJECTION_SNAPSHOTS],

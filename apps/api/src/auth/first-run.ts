@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { Settings } from '@stagecraft/config';
+import { SettingsError, type Settings } from '@stagecraft/config';
 import { generateApiKey } from './api-key.credentials';
 import { writeApiKeysFile } from './api-keys.file';
 
@@ -12,6 +12,10 @@ export function ensureFirstAdminKey(settings: Settings, now: Date): string | und
   const { auth } = settings;
   if (auth.mode === 'off' || auth.jwt || auth.inlineApiKeys || existsSync(auth.apiKeysFile)) return undefined;
   const { key, stored } = generateApiKey({ name: 'admin', roles: ['admin'] }, now);
-  writeApiKeysFile(auth.apiKeysFile, [stored]);
+  try {
+    writeApiKeysFile(auth.apiKeysFile, [stored]);
+  } catch (error) {
+    throw new SettingsError('API_KEYS_FILE', `${auth.apiKeysFile} cannot be written for the first admin key: ${(error as Error).message}`);
+  }
   return key;
 }

@@ -1,0 +1,29 @@
+import { EventStoreUnavailableError, SQLiteFileError } from '@stagecraft/event-store';
+import { describeStartFailure } from './start-failure';
+import { SettingsError } from './settings';
+
+const listen = { host: '10.9.8.7', port: 4321 };
+const systemError = (code: string, syscall: string) => Object.assign(new Error(`${syscall} ${code}`), { code, syscall });
+
+describe('describeStartFailure', () => {
+  it('gives the message of the errors an operator fixes', () => {
+    expect(describeStartFailure(new SettingsError('PORT', 'must be a number'))).toBe('Invalid setting PORT: must be a number');
+    expect(describeStartFailure(new SQLiteFileError('/x/events.db', 'EVENT_STORE_PATH', 'is damaged'))).toBe('/x/events.db (EVENT_STORE_PATH) is damaged');
+    expect(describeStartFailure(new EventStoreUnavailableError('KurrentDB at esdb://x is not answering'))).toContain('not answering');
+  });
+
+  it.each([
+    ['EADDRINUSE', 'listen', 'PORT=4321'],
+    ['EACCES', 'listen', 'PORT=4321'],
+    ['EADDRNOTAVAIL', 'listen', 'HOST=10.9.8.7'],
+    ['ENOTFOUND', 'getaddrinfo', 'HOST=10.9.8.7'],
+  ])('names the setting behind a listen failure (%s)', (code, syscall, named) => {
+    expect(describeStartFailure(systemError(code, syscall), listen)).toContain(named);
+  });
+
+  it('leaves anything else (a bug) to be printed with its stack', () => {
+    expect(describeStartFailure(new TypeError('x is undefined'), listen)).toBeUndefined();
+    expect(describeStartFailure(systemError('EADDRINUSE', 'listen'))).toBeUndefined();
+    expect(describeStartFailure(systemError('ENOENT', 'open'), listen)).toBeUndefined();
+  });
+});

@@ -1,0 +1,42 @@
+import { EventStoreUnavailableError, SQLiteFileError } from '@stagecraft/event-store';
+import { ProcessDefinitionError } from '@stagecraft/sales-process';
+import { SettingsError } from './settings';
+
+/** Where a server was told to listen, for the messages about listening. */
+export interface ListenSettings {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * What an operator needs to read when a process does not start for a reason that is theirs to fix
+ * (a setting, a process file, a store or file that cannot be used, an address that cannot be
+ * listened on): one line naming the file or variable and why. Undefined for anything else, a bug,
+ * whose stack trace is worth printing.
+ */
+export function describeStartFailure(error: unknown, listen?: ListenSettings): string | undefined {
+  if (
+    error instanceof SettingsError ||
+    error instanceof ProcessDefinitionError ||
+    error instanceof EventStoreUnavailableError ||
+    error instanceof SQLiteFileError
+  ) {
+    return error.message;
+  }
+  const { code, syscall } = (error ?? {}) as { code?: string; syscall?: string };
+  if (!listen || (syscall !== 'listen' && syscall !== 'getaddrinfo' && syscall !== 'bind')) return undefined;
+  switch (code) {
+    case 'EADDRINUSE':
+      return `PORT=${listen.port}: the port is already in use on ${listen.host} (another Stagecraft, or another program); stop it or choose another PORT`;
+    case 'EACCES':
+      return `PORT=${listen.port}: this user may not listen on it (ports below 1024 need privileges); choose a PORT of 1024 or more`;
+    case 'EADDRNOTAVAIL':
+      return `HOST=${listen.host}: no network interface of this machine has that address; use 0.0.0.0 (all), 127.0.0.1 (this machine only) or one of its own addresses`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+      return `HOST=${listen.host}: not an address or a name this machine can resolve; use 0.0.0.0 (all), 127.0.0.1 (this machine only) or one of its own addresses`;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,210 @@
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, statSync, truncateSync, writeFileSync, writeSync, chmodSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { freePort, runApiUntilExit, spawnApi, type ApiChildProcess } from './support/api-child-process';
+import { temporaryDirectory } from './support/api-test-app';
+import { E2E_STORE, eventStoreEnv } from './support/e2e-store';
+import { stagecraft } from './support/stagecraft-cli';
+
+// Derived files (the read models, the folded streams) never block start-up: a damaged one is set
+// aside under a new name, with a warning naming it, and rebuilt from the log. What cannot be
+// derived (the events, the keys, the address) stops start-up with one line naming the path or
+// the variable and why: no stack trace.
+
+const STACK_LINE = /^\s+at /m;
+const onSQLite = E2E_STORE === 'sqlite' ? it : it.skip;
+
+async function stop(api: ApiChildProcess): Promise<void> {
+  api.child.kill('SIGTERM');
+  await api.exited();
+}
+
+async function pipelineCount(api: ApiChildProcess): Promise<number> {
+  const body = (await (await fetch(`${api.baseUrl}/pipeline`)).json()) as { processes: { stages: { count: number }[] }[] };
+  return body.processes.flatMap((process) => process.stages).reduce((sum, stage) => sum + stage.count, 0);
+}
+
+/** A store with `deals` opportunities, its read models and stream snapshots saved (the API stopped); ids in `ids`. */
+async function storeWithDeals(folder: string, deals: number, ids: string[] = []): Promise<Record<string, string>> {
+  mkdirSync(folder, { recursive: true });
+  const env = {
+    ...(await eventStoreEnv(join(folder, 'events.db'))),
+    READ_MODELS_PATH: join(folder, 'read-models.db'),
+    STREAM_SNAPSHOTS_PATH: join(folder, 'stream-snapshots.db'),
+  };
+  const api = await spawnApi(env);
+  try {
+    for (let index = 0; index < deals; index += 1) {
+      const created = await fetch(`${api.baseUrl}/opportunities`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ title: `Deal ${index}`, processId: 'standard', amount: 100 + index }),
+      });
+      expect(created.status).toBe(201);
+      ids.push(((await created.json()) as { id: string }).id);
+    }
+    expect(await pipelineCount(api)).toBe(deals);
+  } finally {
+    await stop(api); // SIGTERM saves the read models
+  }
+  return env;
+}
+
+function asideCopies(folder: string, name: string): string[] {
+  return readdirSync(folder).filter((file) => file.startsWith(`${name}.damaged-`) && !file.endsWith('-wal') && !file.endsWith('-shm'));
+}
+
+// Ways a derived file goes bad: overwritten, cut short, a page scribbled over.
+const DAMAGE: Record<string, (path: string) => void> = {
+  'replaced by other bytes': (path) => writeFileSync(path, 'this is not a database '.repeat(200)),
+  'truncated to a third': (path) => truncateSync(path, Math.floor(statSync(path).size / 3 / 4096) * 4096 + 1000),
+  'a b-tree page scribbled over': (path) => {
+    const fd = openSync(path, 'r+');
+    try {
+      // Page 2 onwards holds the tables' b-trees; 0xff bytes make their headers impossible.
+      writeSync(fd, Buffer.alloc(2048, 0xff), 0, 2048, 4096 + 8);
+    } finally {
+      closeSync(fd);
+    }
+  },
+};
+
+describe('start-up with damaged derived files', () => {
+  const dir = temporaryDirectory();
+  afterAll(() => dir.remove());
+
+  it.each(Object.keys(DAMAGE))('read-models.db %s: the API warns, sets it aside and rebuilds the read models from the log', async (damage) => {
+    const folder = join(dir.path, `read-models-${damage.replace(/\W+/g, '-')}`);
+    const env = await storeWithDeals(folder, 4);
+    DAMAGE[damage](env.READ_MODELS_PATH);
+
+    const api = await spawnApi(env);
+    try {
+      expect(await pipelineCount(api)).toBe(4);
+      const health = await fetch(`${api.baseUrl}/health`);
+      expect(health.status).toBe(200);
+    } finally {
+      await stop(api);
+    }
+    const aside = asideCopies(folder, 'read-models.db');
+    expect(aside).toHaveLength(1);
+    expect(api.output()).toContain(`${env.READ_MODELS_PATH} (READ_MODELS_PATH)`);
+    expect(api.output()).toContain(`set aside as ${join(folder, aside[0])}`);
+    expect(api.output()).not.toMatch(STACK_LINE);
+  });
+
+  it('stream-snapshots.db damaged: the API sets it aside and commands fold the streams from their events', async () => {
+    const folder = join(dir.path, 'stream-snapshots');
+    const ids: string[] = [];
+    const env = await storeWithDeals(folder, 2, ids);
+    DAMAGE['replaced by other bytes'](env.STREAM_SNAPSHOTS_PATH);
+
+    const api = await spawnApi(env);
+    try {
+      const id = ids[0];
+      const moved = await fetch(`${api.baseUrl}/opportunities/${id}/move`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ stage: 'qualification' }) });
+      expect(moved.status).toBe(200);
+      expect(((await moved.json()) as { revision: number }).revision).toBe(1);
+    } finally {
+      await stop(api);
+    }
+    expect(asideCopies(folder, 'stream-snapshots.db')).toHaveLength(1);
+    expect(api.output()).toContain(`${env.STREAM_SNAPSHOTS_PATH} (STREAM_SNAPSHOTS_PATH)`);
+  });
+
+  it('`stagecraft rebuild` works on a damaged read-models.db, setting it aside', async () => {
+    const folder = join(dir.path, 'rebuild');
+    const env = await storeWithDeals(folder, 3);
+    DAMAGE['truncated to a third'](env.READ_MODELS_PATH);
+
+    const run = stagecraft(env, 'rebuild');
+    expect(run.stderr).not.toMatch(STACK_LINE);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('Rebuilt');
+    expect(`${run.stdout}${run.stderr}`).toContain('set aside as');
+    expect(asideCopies(folder, 'read-models.db')).toHaveLength(1);
+
+    const api = await spawnApi(env);
+    try {
+      expect(await pipelineCount(api)).toBe(3);
+    } finally {
+      await stop(api);
+    }
+    // The rebuilt file was good: nothing more was set aside.
+    expect(asideCopies(folder, 'read-models.db')).toHaveLength(1);
+  });
+});
+
+describe('start-up failures an operator fixes: one line, no stack trace', () => {
+  const dir = temporaryDirectory();
+  afterAll(() => dir.remove());
+
+  const expectOneLineFailure = (result: { code: number | null; output: string }, ...named: string[]) => {
+    expect(result.code).toBe(1);
+    expect(result.output).toContain('Stagecraft did not start.');
+    expect(result.output).not.toMatch(STACK_LINE);
+    const reason = result.output.slice(result.output.indexOf('Stagecraft did not start.')).split('\n').filter((line) => line.trim() !== '');
+    expect(reason).toHaveLength(2);
+    for (const name of named) expect(reason[1]).toContain(name);
+  };
+
+  onSQLite('an event store whose folder path runs through a file', async () => {
+    const file = join(dir.path, 'a-file');
+    writeFileSync(file, 'x');
+    expectOneLineFailure(await runApiUntilExit({ EVENT_STORE_PATH: join(file, 'events.db') }), join(file, 'events.db'), 'EVENT_STORE_PATH', 'not a folder');
+  });
+
+  onSQLite('an event store file that is not a database (it is the truth: never set aside)', async () => {
+    const path = join(dir.path, 'not-events.db');
+    writeFileSync(path, 'these are not events '.repeat(100));
+    expectOneLineFailure(await runApiUntilExit({ EVENT_STORE_PATH: path }), path, 'EVENT_STORE_PATH', 'not a SQLite database');
+    expect(readdirSync(dir.path).filter((file) => file.startsWith('not-events.db.damaged'))).toEqual([]);
+  });
+
+  it('read models in a folder this user may not write', async () => {
+    const folder = join(dir.path, 'read-only');
+    mkdirSync(folder);
+    const store = await eventStoreEnv(join(dir.path, 'writable', 'events.db'));
+    const env = { ...store, READ_MODELS_PATH: join(folder, 'read-models.db'), STREAM_SNAPSHOTS_PATH: 'off' };
+    // root may write anywhere: the API then runs as nobody, on a folder nobody may write.
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) {
+      chmodSync(dir.path, 0o755);
+      mkdirSync(join(dir.path, 'writable'), { mode: 0o777 });
+      chmodSync(join(dir.path, 'writable'), 0o777);
+    } else {
+      chmodSync(folder, 0o555);
+    }
+    const result = await runApiUntilExit(env, asRoot ? { uid: 65534, gid: 65534 } : {});
+    expectOneLineFailure(result, join(folder, 'read-models.db'), 'READ_MODELS_PATH', 'permission denied');
+    expect(existsSync(join(folder, 'read-models.db'))).toBe(false);
+  });
+
+  it('HOST that is not an address of this machine, or not an address at all', async () => {
+    const store = await eventStoreEnv(join(dir.path, 'host', 'events.db'));
+    // 192.0.2.1 is TEST-NET-1: never an address of this machine.
+    expectOneLineFailure(await runApiUntilExit({ ...store, HOST: '192.0.2.1' }), 'HOST=192.0.2.1');
+    expectOneLineFailure(await runApiUntilExit({ ...store, HOST: '999.1.1.1' }), 'HOST=999.1.1.1');
+  });
+
+  it('PORT already taken', async () => {
+    const store = await eventStoreEnv(join(dir.path, 'port', 'events.db'));
+    const port = await freePort();
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(port, '127.0.0.1', resolve));
+    try {
+      expectOneLineFailure(await runApiUntilExit({ ...store, PORT: String(port) }), `PORT=${port}`, 'already in use');
+    } finally {
+      holder.close();
+    }
+  });
+
+  it.each([
+    ['not JSON', '{'],
+    ['not a list of keys', '{"keys": 3}'],
+    ['a key without its hash', '{"keys": [{"id": "k1", "name": "x", "roles": ["admin"]}]}'],
+  ])('API_KEYS %s', async (_case, value) => {
+    const store = await eventStoreEnv(join(dir.path, 'keys', 'events.db'));
+    expectOneLineFailure(await runApiUntilExit({ ...store, AUTH: 'on', API_KEYS: value }), 'API_KEYS');
+  });
+});
