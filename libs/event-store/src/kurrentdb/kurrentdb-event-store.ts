@@ -43,6 +43,11 @@ export interface KurrentDBEventStoreOptions {
   readonly onReconnect?: (attempt: number, error: Error) => void;
 }
 
+/**
+ * The largest event the adapter sends, in bytes of data, metadata and type: a KurrentDB log record
+ * holds at most 16 MiB less 10,000 bytes (TFConsts.EffectiveMaxLogRecordSize), in every version.
+ */
+export const KURRENTDB_MAX_EVENT_BYTES = 16 * 1024 * 1024 - 10_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const HEALTH_TIMEOUT_MS = 2000;
 const GRPC_DEADLINE_EXCEEDED = 4;
