@@ -17,6 +17,7 @@ export class ProblemFilter implements ExceptionFilter {
 export function sendProblem(error: unknown, request: FastifyRequest, reply: FastifyReply, logger: Logger): void {
   const problem = toProblem(error);
   if (problem.status >= 500) logger.error(`${request.method} ${request.url}: ${(error as Error)?.stack ?? String(error)}`);
+  for (const [name, value] of Object.entries(problem.headers)) void reply.header(name, value);
   void reply
     .status(problem.status)
     .header('content-type', 'application/problem+json; charset=utf-8')

@@ -1,5 +1,13 @@
 import { HttpException } from '@nestjs/common';
-import { DuplicateEventIdError, EventStoreUnavailableError, WrongExpectedRevisionError } from '@stagecraft/event-store';
+import {
+  AppendTooLargeError,
+  DuplicateEventIdError,
+  EventStoreAccessDeniedError,
+  EventStoreOutcomeUnknownError,
+  EventStoreUnavailableError,
+  StreamDeletedError,
+  WrongExpectedRevisionError,
+} from '@stagecraft/event-store';
 import { UnexpectedEventError, type OpportunityErrorCode, type OpportunityRejection } from '@stagecraft/opportunity';
 import { ApiProblem } from './problem';
 
@@ -45,6 +53,9 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; detail: stri
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'REQUEST.INVALID_CONTENT_LENGTH', detail: 'Content-Length does not match the body.' },
 };
 
+// A dependency that is down or unsure for a moment: clients may come back this soon.
+const RETRY_AFTER = { 'retry-after': '1' };
+
 /** Turns anything thrown while serving a request into the problem to answer with. */
 export function toProblem(error: unknown): ApiProblem {
   if (error instanceof ApiProblem) return error;
@@ -58,9 +69,29 @@ export function toProblem(error: unknown): ApiProblem {
       actualRevision: error.actual,
     });
   }
+  if (error instanceof EventStoreOutcomeUnknownError) {
+    // The append may or may not have been stored: a retry with the same id is answered either way.
+    return new ApiProblem(
+      503,
+      error.code,
+      'The event store did not confirm whether this command was recorded. Retry it with the same Idempotency-Key (or commandId): if it was recorded, the retry answers as it did; if not, it is applied once.',
+      {},
+      RETRY_AFTER,
+    );
+  }
   if (error instanceof EventStoreUnavailableError) {
-    // Not the client's mistake and not a bug: the store's server is down or changing leader.
-    return new ApiProblem(503, 'EVENT_STORE.UNAVAILABLE', 'The event store cannot be reached right now; retry shortly.');
+    // Not the client's mistake and not a bug: the store's server is down, busy or changing leader.
+    return new ApiProblem(503, 'EVENT_STORE.UNAVAILABLE', 'The event store cannot be reached right now; retry shortly.', {}, RETRY_AFTER);
+  }
+  if (error instanceof AppendTooLargeError) {
+    return new ApiProblem(413, error.code, `What this command would record is larger than the event store takes (${error.limitBytes} bytes); send less.`, { limitBytes: error.limitBytes });
+  }
+  if (error instanceof StreamDeletedError) {
+    return new ApiProblem(410, error.code, 'This record was deleted from the event store; it can no longer be read or changed.');
+  }
+  if (error instanceof EventStoreAccessDeniedError) {
+    // A configuration matter on the server side: retrying does not help until an operator acts.
+    return new ApiProblem(503, error.code, "The event store refused this service's credentials; an operator must grant its user access (README, Running on KurrentDB).");
   }
   if (error instanceof UnexpectedEventError) {
     // The stored events of a stream do not replay: not the client's mistake, and not something a

@@ -8,6 +8,8 @@ export class ApiProblem extends Error {
     readonly code: string,
     readonly detail: string,
     readonly extensions: Readonly<Record<string, unknown>> = {},
+    /** Response headers the problem calls for, such as Retry-After. */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(detail);
     this.name = 'ApiProblem';
@@ -37,6 +39,7 @@ const TITLES: Record<number, string> = {
   405: 'Method Not Allowed',
   406: 'Not Acceptable',
   409: 'Conflict',
+  410: 'Gone',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',

@@ -108,6 +108,27 @@ describe(`KurrentDB event store on a test double playing ${MODE}`, () => {
       await store?.close();
     });
 
+    it('checks stored ids without reading again what it has read or written: a command path costs one read and one append', async () => {
+      const stream = `opportunity-${randomUUID()}`;
+      const reads = () => double.calls['Streams.Read (stream)'] ?? 0;
+      const first = await store.appendToStream(stream, [event(), event()], { expectedRevision: 'no_stream' });
+      const before = reads();
+      await store.appendToStream(stream, [event()], { expectedRevision: first.nextRevision });
+      expect(reads()).toBe(before); // its own write told it the ids up to revision 1
+
+      const other = getKurrentDBEventStore({ connectionString: double.url });
+      try {
+        const loaded = await other.readStream(stream);
+        const afterLoad = reads();
+        await other.appendToStream(stream, [event()], { expectedRevision: loaded[loaded.length - 1].revision });
+        expect(reads()).toBe(afterLoad);
+        await other.appendToStream(stream, [event()], { expectedRevision: 'any' }); // 'any' must see all of the stream: one read of what is new
+        expect(reads()).toBe(afterLoad + 1);
+      } finally {
+        await other.close();
+      }
+    });
+
     it('stores JSON with our metadata plus $correlationId/$causationId for the server, and reads our metadata back unchanged', async () => {
       const stream = `opportunity-${randomUUID()}`;
       const metadata = { commandId: 'c-1', correlationId: 'corr-1', causationId: 'c-1', actor: 'user-1' };
