@@ -41,6 +41,12 @@ export type WriteOutcome =
   | { readonly kind: 'wrong_expected_version'; readonly currentRevision: bigint | 'no_stream' }
   | { readonly kind: 'stream_deleted' };
 
+/** How a delete ended: the record written (a tombstone, or metadata hiding every event), or why not. */
+export type DeleteOutcome =
+  | { readonly kind: 'deleted'; readonly position: bigint }
+  | { readonly kind: 'wrong_expected_version'; readonly currentRevision: bigint | 'no_stream' }
+  | { readonly kind: 'stream_deleted' };
+
 /** A stream name or event type filter, as ReadReq.Options.FilterOptions describes it. */
 export interface DoubleFilter {
   readonly on: 'stream' | 'event_type';
@@ -54,10 +60,13 @@ export type ReadView = 'leader' | 'follower';
 interface StreamState {
   readonly records: DoubleRecord[];
   /** A tombstone: the stream is deleted for good. */
-  deleted: boolean;
-  /** $tb: revisions before it can no longer be read. */
-  truncateBefore: bigint;
+  tombstoned: boolean;
+  /** Its metadata stream's last $metadata event: $tb, $maxCount (what reads honour) and the rest as written. */
+  metadata: Record<string, unknown>;
 }
+
+/** $tb of a soft-deleted stream (EventNumber.DeletedStream): every event hidden. */
+const SOFT_DELETED = 2n ** 63n - 1n;
 
 // A record header on disk is about this large; positions grow by it plus the payload, so they
 // have gaps like the real log's byte offsets (and never start at 0).
@@ -92,7 +101,7 @@ export class DoubleLog {
    */
   write(stream: string, expected: DoubleExpected, events: readonly ProposedEvent[]): WriteOutcome {
     const state = this.streams.get(stream);
-    if (state?.deleted) return { kind: 'stream_deleted' };
+    if (state?.tombstoned) return { kind: 'stream_deleted' };
     const existing = state?.records ?? [];
     const current: bigint | 'no_stream' = existing.length === 0 ? 'no_stream' : BigInt(existing.length - 1);
     const currentNumber = BigInt(existing.length - 1); // -1 for a missing stream, like ExpectedVersion.NoStream
@@ -119,7 +128,10 @@ export class DoubleLog {
           const revision = expectedNumber + 1n + BigInt(i);
           const known = this.committed.get(event.id);
           const same = (known?.stream === stream && known.revision === revision) || existing[Number(revision)]?.id === event.id;
-          if (!same) return { kind: 'wrong_expected_version', currentRevision: current };
+          if (same) continue;
+          // A soft-deleted stream may be written again expecting no stream; its events so far stay hidden.
+          if (i === 0 && expected.kind === 'no_stream' && this.isSoftDeleted(stream)) return this.append(stream, events);
+          return { kind: 'wrong_expected_version', currentRevision: current };
         }
         return this.idempotent(stream, expectedNumber + BigInt(events.length));
       }
@@ -135,17 +147,36 @@ export class DoubleLog {
     this.append(stream, [{ id: randomUUID(), type, contentType: 'application/json', data, customMetadata: new Uint8Array() }]);
   }
 
-  /** Tombstones a stream (§7): its reads and writes answer StreamDeleted from now on. */
-  deleteStream(stream: string): void {
-    // The tombstone itself is a record of the stream in $all, of a system type; reads of the stream no longer see any.
-    this.append(stream, [{ id: randomUUID(), type: '$streamDeleted', contentType: 'application/json', data: new Uint8Array(), customMetadata: new Uint8Array() }]);
-    this.stateOf(stream).deleted = true;
+  /**
+   * Deletes a stream (Streams.Delete / Tombstone; StorageWriterService's WriteDelete): the
+   * expectation is checked as a write's; a hard delete writes a tombstone, after which reads and
+   * writes answer StreamDeleted; a soft delete writes metadata hiding every event ($tb), after
+   * which the stream reads as missing until it is written again.
+   */
+  deleteStream(stream: string, expected: DoubleExpected, hard: boolean): DeleteOutcome {
+    const state = this.streams.get(stream);
+    if (state?.tombstoned) return { kind: 'stream_deleted' };
+    const last = state?.records.length ? BigInt(state.records.length - 1) : -1n;
+    const current = last < 0n ? 'no_stream' : last;
+    const matches =
+      expected.kind === 'any' ||
+      (expected.kind === 'stream_exists' && last >= 0n) ||
+      (expected.kind === 'no_stream' && last === -1n) ||
+      (expected.kind === 'revision' && expected.revision === last);
+    if (!matches) return { kind: 'wrong_expected_version', currentRevision: current };
+    if (hard) {
+      // The tombstone is a record of the stream in $all, of a system type.
+      const written = this.append(stream, [{ id: randomUUID(), type: '$streamDeleted', contentType: 'application/json', data: new Uint8Array(), customMetadata: new Uint8Array() }]);
+      this.stateOf(stream).tombstoned = true;
+      return { kind: 'deleted', position: (written as { position: bigint }).position };
+    }
+    if (last < 0n && !this.streams.has(`$$${stream}`)) return { kind: 'wrong_expected_version', currentRevision: 'no_stream' };
+    return { kind: 'deleted', position: this.writeMetadata(stream, { $tb: SOFT_DELETED }) };
   }
 
   /** Sets $tb, as stream metadata does: reads of the stream skip earlier revisions (§4). */
   truncateBefore(stream: string, revision: bigint): void {
-    this.stateOf(stream).truncateBefore = revision;
-    this.appendSystem(`$$${stream}`, '$metadata', Buffer.from(JSON.stringify({ $tb: Number(revision) })));
+    this.writeMetadata(stream, { $tb: revision });
   }
 
   /** A follower stops replicating: reads served by it see the log as it is now (§3). */
@@ -154,17 +185,19 @@ export class DoubleLog {
     return () => (this.followerIndexed = undefined);
   }
 
-  /** The records of a stream a reader may see, or undefined when the stream has none (or never had). */
+  /** The records of a stream a reader may see, or undefined when it has none to show (never had, or soft-deleted). */
   stream(name: string, view: ReadView = 'leader'): readonly DoubleRecord[] | undefined {
     const state = this.streams.get(name);
-    if (!state) return undefined;
+    if (!state || this.isSoftDeleted(name)) return undefined;
     const visible = this.visibleCount(view);
-    const records = state.records.filter((record) => record.seq < visible && record.revision >= state.truncateBefore);
-    return records.length === 0 && !state.records.some((record) => record.seq < visible) ? undefined : records;
+    const indexed = state.records.filter((record) => record.seq < visible);
+    if (indexed.length === 0) return undefined;
+    return indexed.filter((record) => this.readable(state, record.revision, BigInt(indexed.length - 1)));
   }
 
+  /** Tombstoned. */
   isDeleted(name: string): boolean {
-    return this.streams.get(name)?.deleted ?? false;
+    return this.streams.get(name)?.tombstoned ?? false;
   }
 
   /** Indexed records: what readers and subscriptions see. */
@@ -221,12 +254,15 @@ export class DoubleLog {
   private idempotent(stream: string, endRevision: bigint): WriteOutcome {
     const record = this.streams.get(stream)!.records[Number(endRevision)];
     if (record.seq >= this.indexed) return { kind: 'idempotent_not_ready' };
-    const readable = record.revision >= this.streams.get(stream)!.truncateBefore;
+    const state = this.streams.get(stream)!;
+    const readable = this.readable(state, record.revision, BigInt(state.records.length - 1));
     return { kind: 'idempotent', currentRevision: endRevision, position: readable ? record.position : undefined };
   }
 
   private append(stream: string, events: readonly ProposedEvent[]): WriteOutcome {
     const state = this.stateOf(stream);
+    // Writing to a soft-deleted stream brings it back, its earlier events still hidden (SoftUndeleteStream).
+    if (this.isSoftDeleted(stream) && !events.every((event) => event.type.startsWith('$'))) this.writeMetadata(stream, { $tb: BigInt(state.records.length) });
     const created = (BigInt(this.clock()) * TICKS_PER_MS).toString();
     const written: DoubleRecord[] = [];
     for (const event of events) {
@@ -239,12 +275,44 @@ export class DoubleLog {
       this.records.push(record);
       this.byPosition.set(record.position, record);
       this.committed.set(record.id, { stream, revision: record.revision });
+      if (stream.startsWith('$$') && record.type === '$metadata') this.applyMetadata(stream.slice(2), record.data);
     }
     const last = written[written.length - 1];
     const indexed = this.indexedThrough(last.seq);
     if (this.indexDelayMs === 0) this.indexUpTo(this.records.length);
     else setTimeout(() => this.indexUpTo(last.seq + 1), this.indexDelayMs).unref();
     return { kind: 'written', currentRevision: last.revision, position: last.position, indexed };
+  }
+
+  /** Appends a $metadata event to the stream's metadata stream, keeping what it set before. */
+  private writeMetadata(stream: string, changes: Record<string, bigint | number>): bigint {
+    const metadata: Record<string, unknown> = { ...(this.streams.get(stream)?.metadata ?? {}), ...changes };
+    const json = JSON.stringify(metadata, (_, value: unknown) => (typeof value === 'bigint' ? Number(value) : value)).replace(/"\$tb":9223372036854776000/, `"$tb":${SOFT_DELETED}`);
+    const written = this.append(`$$${stream}`, [{ id: randomUUID(), type: '$metadata', contentType: 'application/json', data: Buffer.from(json), customMetadata: new Uint8Array() }]);
+    return (written as { position: bigint }).position;
+  }
+
+  private applyMetadata(stream: string, data: Uint8Array): void {
+    try {
+      // $tb may be 2^63-1 (soft deleted): read it as text, beyond what a JSON number holds exactly.
+      const text = Buffer.from(data).toString('utf8');
+      const metadata = JSON.parse(text) as Record<string, unknown>;
+      const tb = /"\$tb"\s*:\s*(\d+)/.exec(text)?.[1];
+      this.stateOf(stream).metadata = { ...metadata, ...(tb ? { $tb: BigInt(tb) } : {}) };
+    } catch {
+      // Not JSON: the server would refuse to use it as metadata; nor does the double.
+    }
+  }
+
+  private isSoftDeleted(stream: string): boolean {
+    return this.streams.get(stream)?.metadata.$tb === SOFT_DELETED;
+  }
+
+  /** Whether a revision of the stream can still be read: $tb and $maxCount (IndexReader, §4). */
+  private readable(state: StreamState, revision: bigint, lastRevision: bigint): boolean {
+    const tb = typeof state.metadata.$tb === 'bigint' ? state.metadata.$tb : 0n;
+    const maxCount = typeof state.metadata.$maxCount === 'number' ? BigInt(state.metadata.$maxCount) : undefined;
+    return revision >= tb && (maxCount === undefined || revision > lastRevision - maxCount);
   }
 
   private indexUpTo(count: number): void {
@@ -269,7 +337,7 @@ export class DoubleLog {
   private stateOf(stream: string): StreamState {
     let state = this.streams.get(stream);
     if (!state) {
-      state = { records: [], deleted: false, truncateBefore: 0n };
+      state = { records: [], tombstoned: false, metadata: {} };
       this.streams.set(stream, state);
     }
     return state;

@@ -1,7 +1,8 @@
 // Catch-up subscriptions to $all as the mode's server runs them (§5 of SERVER-BEHAVIOUR.md): the
 // start rule, catch-up pages and their checkpoints, caughtUp, live delivery and what happens when
-// the live buffer overflows. Every write waits for the call's buffer to drain, live or not: a real
-// server delivers a large append whole, without waiting for the next one (§5.6).
+// the live buffer overflows. Every write, live or not, goes through a response buffer that waits for
+// the client when full: a real server delivers a large append whole, without waiting for the next
+// one, and holds back only what the client has not taken (§5.6).
 import { randomUUID } from 'node:crypto';
 import type * as grpcTypes from '@grpc/grpc-js';
 import type { ReadReq, ReadResp } from '@kurrent/kurrentdb-client/generated/kurrentdb/protocols/v1/streams_pb';
@@ -12,8 +13,13 @@ import type { ServerBehaviour } from './double-modes';
 
 /** Enumerator.ReadBatchSize: a catch-up page holds at most this many events, and searches this many records by default. */
 export const READ_BATCH_SIZE = 32;
-/** The live buffer (MaxLiveEventBufferCount / DefaultLiveBufferSize): messages waiting beyond it overflow it. */
-export const LIVE_BUFFER_SIZE = 32;
+/**
+ * Live messages that can wait for the response buffer: the live channel (MaxLiveEventBufferCount /
+ * DefaultLiveBufferSize, 32) and the channel behind it to the gRPC writer (32). One more overflows.
+ */
+export const LIVE_BUFFER_SIZE = 64;
+/** The response buffer (Kestrel's per-stream MaxResponseBufferSize, 64 KiB): writes wait once it holds this much unsent. */
+const RESPONSE_BUFFER_BYTES = 64 * 1024;
 
 export interface LiveSubscription {
   /** Ends the call with UNAVAILABLE, as a node restart or a leader change would. */
@@ -53,6 +59,9 @@ class DoubleSubscription implements LiveSubscription {
   private liveCounter = 0;
   private liveCursor = 0;
   private readonly endedSignal: Promise<void>;
+  /** Bytes written to the call that it has not yet flushed to the client. */
+  private unsentBytes = 0;
+  private flushed: (() => void) | undefined;
   private signalEnd = () => {};
 
   constructor(private readonly o: Options) {
@@ -253,15 +262,21 @@ class DoubleSubscription implements LiveSubscription {
     return this.ended ? undefined : this.live.shift();
   }
 
-  /** Writes one message, waiting for the call's buffer to drain when it is full. */
+  /** Writes one message; once the response buffer holds 64 KiB the client has not taken, waits for half of it to go. */
   private async send(message: ReadResp): Promise<void> {
     if (this.ended) return;
-    if (this.o.call.write(message)) return;
-    let done = () => {};
-    const drained = new Promise<void>((resolve) => (done = resolve));
-    this.o.call.once('drain', done);
-    await Promise.race([drained, this.endedSignal]);
-    this.o.call.off('drain', done);
+    const size = message.serializeBinary().length;
+    this.unsentBytes += size;
+    this.o.call.write(message, () => {
+      this.unsentBytes -= size;
+      if (this.unsentBytes <= RESPONSE_BUFFER_BYTES / 2) {
+        const flushed = this.flushed;
+        this.flushed = undefined;
+        flushed?.();
+      }
+    });
+    if (this.unsentBytes <= RESPONSE_BUFFER_BYTES) return;
+    await Promise.race([new Promise<void>((resolve) => (this.flushed = resolve)), this.endedSignal]);
   }
 
   private fail(error: grpcTypes.ServiceError): void {

@@ -8,7 +8,8 @@
 // exercise Streams.Append), BatchAppend and Append with the server's commit check, deduplication,
 // deadlines, size limits and error encodings, Read of a stream and of $all (both directions,
 // counts, positions, stream-name and event-type prefix or regex filters, stream-not-found as a
-// message, LastStreamPosition after stream reads) and catch-up subscriptions to $all per version
+// message, LastStreamPosition after stream reads), Delete and Tombstone, stream metadata's $tb and
+// $maxCount, and catch-up subscriptions to $all per version
 // (start rule, checkpoints, caughtUp, live delivery with back-pressure, slow consumers).
 //
 // Faults a test can switch on, each something a real server or cluster does: slow indexing (an
@@ -23,13 +24,14 @@
 //
 // Where the real server's behaviour is undefined it is strict: reading or subscribing from a
 // position inside a record is refused. It does not implement: TLS, authentication, clusters and
-// gossip (one node plays leader and follower), stream metadata beyond $tb, $maxAge/$maxCount,
-// link resolution, stream subscriptions, persistent subscriptions, projections, the v2 protocol.
+// gossip (one node plays leader and follower), stream metadata beyond $tb and $maxCount ($maxAge,
+// ACLs), link resolution, stream subscriptions, persistent subscriptions, projections, the v2 protocol.
 import type * as grpcTypes from '@grpc/grpc-js';
-import type { AppendReq, AppendResp, BatchAppendReq, BatchAppendResp, ReadReq, ReadResp } from '@kurrent/kurrentdb-client/generated/kurrentdb/protocols/v1/streams_pb';
+import type { AppendReq, AppendResp, BatchAppendReq, BatchAppendResp, DeleteReq, DeleteResp, ReadReq, ReadResp, TombstoneReq, TombstoneResp } from '@kurrent/kurrentdb-client/generated/kurrentdb/protocols/v1/streams_pb';
 import { isDenied, serveAppend, serveBatchAppend, type AppendFaults } from './double-appends';
+import { serveDelete } from './double-deletes';
 import { DoubleLog } from './double-log';
-import { failCall, readFilter, requiresLeader, RpcError, serviceError, streamName } from './double-messages';
+import { failCall, readFilter, requiresLeader, RpcError, streamName } from './double-messages';
 import { behaviourOf, EFFECTIVE_MAX_LOG_RECORD_SIZE, modeFromEnvironment, type DoubleMode, type ServerBehaviour } from './double-modes';
 import { readAll, readStream, requestedPosition } from './double-reads';
 import { runSubscription, type LiveSubscription } from './double-subscription';
@@ -62,7 +64,7 @@ export interface KurrentDbDoubleFaults {
   denyAccess(streamPrefix: string): () => void;
   /** Reads that do not ask for the leader are served by a follower that stops replicating now. */
   freezeFollower(): () => void;
-  /** Tombstones a stream. */
+  /** Tombstones a stream (as Streams.Tombstone does). */
   deleteStream(stream: string): void;
   /** Sets $tb on a stream: earlier revisions can no longer be read. */
   truncateBefore(stream: string, revision: number): void;
@@ -133,7 +135,7 @@ export async function startKurrentDbDouble(options: KurrentDbDoubleOptions = {})
       return () => appendFaults.denied.delete(prefix);
     },
     freezeFollower: () => log.freezeFollower(),
-    deleteStream: (stream) => log.deleteStream(stream),
+    deleteStream: (stream) => void log.deleteStream(stream, { kind: 'any' }, true),
     truncateBefore: (stream, revision) => log.truncateBefore(stream, BigInt(revision)),
     dropSubscriptions,
   };
@@ -195,8 +197,14 @@ export async function startKurrentDbDouble(options: KurrentDbDoubleOptions = {})
       count('Streams.BatchAppend');
       serveBatchAppend(context, call);
     },
-    delete: (_call: unknown, callback: grpcTypes.sendUnaryData<unknown>) => callback(serviceError(grpc.status.UNIMPLEMENTED, 'Delete is not implemented by the test double')),
-    tombstone: (_call: unknown, callback: grpcTypes.sendUnaryData<unknown>) => callback(serviceError(grpc.status.UNIMPLEMENTED, 'Tombstone is not implemented by the test double')),
+    delete: (call: grpcTypes.ServerUnaryCall<DeleteReq, DeleteResp>, callback: grpcTypes.sendUnaryData<DeleteResp | TombstoneResp>) => {
+      count('Streams.Delete');
+      serveDelete(log, false, call, callback, (stream) => isDenied(appendFaults, stream));
+    },
+    tombstone: (call: grpcTypes.ServerUnaryCall<TombstoneReq, TombstoneResp>, callback: grpcTypes.sendUnaryData<DeleteResp | TombstoneResp>) => {
+      count('Streams.Tombstone');
+      serveDelete(log, true, call, callback, (stream) => isDenied(appendFaults, stream));
+    },
   });
 
   const host = options.host ?? '127.0.0.1';
