@@ -99,6 +99,7 @@ async function write(context: AppendContext, stream: string, expected: DoubleExp
         return { kind: 'broken' };
       }
       const written: Answer = { kind: 'success', currentRevision: outcome.currentRevision, position: outcome.position };
+      if (outcome.indexedNow) return written;
       return Promise.race([outcome.indexed.then(() => written), timedOut('Commit phase timeout.')]);
     }
   }
@@ -112,7 +113,7 @@ interface PendingBatch {
   readonly expected: DoubleExpected;
   readonly events: ProposedEvent[];
   size: number;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
 }
 
 export function serveBatchAppend(context: AppendContext, call: grpcTypes.ServerDuplexStream<BatchAppendReq, BatchAppendResp>): void {
@@ -138,9 +139,12 @@ export function serveBatchAppend(context: AppendContext, call: grpcTypes.ServerD
       // otherwise the events must all have arrived before min(deadline, write timeout).
       const left = Math.min(batchDeadlineLeft(options), context.faults.commitTimeoutMs);
       if (left <= 0) return answer(correlationId, options, undefined, { kind: 'timeout', message: 'deadline passed' });
-      const timer = setTimeout(() => {
-        if (pending.delete(key)) answer(correlationId, options, undefined, { kind: 'timeout', message: 'deadline passed' });
-      }, left).unref();
+      // An append sent in one message (most) is complete at once: no timer to wait for the rest.
+      const timer = message.getIsFinal()
+        ? undefined
+        : setTimeout(() => {
+            if (pending.delete(key)) answer(correlationId, options, undefined, { kind: 'timeout', message: 'deadline passed' });
+          }, left).unref();
       pending.set(key, { options, stream, expected: batchExpectation(options), events: [], size: 0, timer });
     }
     const entry = pending.get(key);

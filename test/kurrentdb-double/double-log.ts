@@ -30,8 +30,8 @@ export interface DoubleRecord extends ProposedEvent {
 }
 
 export type WriteOutcome =
-  /** Stored; `indexed` settles once readers (and the writer's answer) can see it. */
-  | { readonly kind: 'written'; readonly currentRevision: bigint; readonly position: bigint; readonly indexed: Promise<void> }
+  /** Stored; `indexed` settles once readers (and the writer's answer) can see it — at once when `indexedNow`. */
+  | { readonly kind: 'written'; readonly currentRevision: bigint; readonly position: bigint; readonly indexedNow: boolean; readonly indexed: Promise<void> }
   /** A retry of events already indexed: nothing written; the answer carries the last one's position if it can be read (§4). */
   | { readonly kind: 'idempotent'; readonly currentRevision: bigint; readonly position: bigint | undefined }
   /** A retry of events stored but not yet indexed: the server drops the write without an answer (§1). */
@@ -278,10 +278,13 @@ export class DoubleLog {
       if (stream.startsWith('$$') && record.type === '$metadata') this.applyMetadata(stream.slice(2), record.data);
     }
     const last = written[written.length - 1];
+    if (this.indexDelayMs === 0) {
+      this.indexUpTo(this.records.length);
+      return { kind: 'written', currentRevision: last.revision, position: last.position, indexedNow: true, indexed: Promise.resolve() };
+    }
     const indexed = this.indexedThrough(last.seq);
-    if (this.indexDelayMs === 0) this.indexUpTo(this.records.length);
-    else setTimeout(() => this.indexUpTo(last.seq + 1), this.indexDelayMs).unref();
-    return { kind: 'written', currentRevision: last.revision, position: last.position, indexed };
+    setTimeout(() => this.indexUpTo(last.seq + 1), this.indexDelayMs).unref();
+    return { kind: 'written', currentRevision: last.revision, position: last.position, indexedNow: false, indexed };
   }
 
   /** Appends a $metadata event to the stream's metadata stream, keeping what it set before. */
