@@ -109,7 +109,7 @@ export interface EventStore {
    * position at or after them.
    */
   appendToStream(stream: string, events: readonly NewEvent[], options: { readonly expectedRevision: ExpectedRevision }): Promise<AppendResult>;
-  /** Events of one stream; an unknown stream reads as empty, a deleted one fails with StreamDeletedError. */
+  /** Events of one stream; an unknown stream reads as empty, one deleted for good fails with StreamDeletedError. */
   readStream(stream: string, options?: ReadStreamOptions): Promise<StoredEvent[]>;
   /** Events of all streams in global order. */
   readAll(options?: ReadAllOptions): Promise<StoredEvent[]>;
