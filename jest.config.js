@@ -36,16 +36,28 @@ const base = {
   ],
 };
 
-// Every test runs once on the default (SQLite) setup; the end-to-end specs run a second time with
-// the KurrentDB adapter on the gRPC test double (test/support/e2e-store.ts), and the analytics
-// specs a third time with the read models in PostgreSQL (test/support/e2e-read-models.ts).
+// The KurrentDB adapter's contract runs once per server version the gRPC test double plays
+// (KURRENTDB_DOUBLE_MODE, test/kurrentdb-double/SERVER-BEHAVIOUR.md).
+const KURRENTDB_CONTRACT = 'libs/event-store/src/kurrentdb/kurrentdb-event-store\\.int-spec\\.ts$';
+const KURRENTDB_MODES = ['22.10', '23.10', '24.10', '25.1'];
+
+// Every other test runs once on the default (SQLite) setup; the end-to-end specs run a second time
+// with the KurrentDB adapter on the gRPC test double in its default mode (test/support/e2e-store.ts),
+// and the analytics specs a third time with the read models in PostgreSQL (test/support/e2e-read-models.ts).
 module.exports = {
   // Sized for a busy 2-core machine (CI shares it with other work): a test or hook that needs
   // longer says so itself. Tests assert behaviour, never time, so a slow machine only waits.
   // (A global option: Jest ignores it inside a project.)
   testTimeout: 60_000,
   projects: [
-    { ...base, displayName: 'sqlite' },
+    { ...base, displayName: 'sqlite', testPathIgnorePatterns: [...base.testPathIgnorePatterns, KURRENTDB_CONTRACT] },
+    ...KURRENTDB_MODES.map((mode) => ({
+      ...base,
+      displayName: `kurrentdb-${mode}`,
+      testRegex: KURRENTDB_CONTRACT,
+      globals: { KURRENTDB_DOUBLE_MODE: mode },
+      setupFiles: ['<rootDir>/test/support/kurrentdb-mode.setup.ts'],
+    })),
     {
       ...base,
       displayName: 'e2e on kurrentdb',

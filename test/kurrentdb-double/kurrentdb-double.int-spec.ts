@@ -9,6 +9,7 @@ import {
   jsonEvent,
   KurrentDBClient,
   START,
+  StreamDeletedError,
   StreamNotFoundError,
   streamNameFilter,
   WrongExpectedVersionError,
@@ -90,17 +91,39 @@ describe('KurrentDB test double', () => {
     }
   });
 
-  it('deduplicates a retried append by event id: the same ids after the same expectation write nothing and answer without a position', async () => {
+  it('deduplicates a retried append by event id: the same ids after the same expectation write nothing and answer with the last one’s position', async () => {
     const stream = `double-${randomUUID()}`;
     const events = [event('A'), event('B')];
     const first = await client.appendToStream(stream, events, { streamState: 'no_stream' });
     const retry = await client.appendToStream(stream, events, { streamState: 'no_stream' });
 
     expect(first.position).toBeDefined();
-    expect(retry).toEqual({ success: true, nextExpectedRevision: 1n, position: undefined });
+    expect(retry).toEqual({ success: true, nextExpectedRevision: 1n, position: first.position });
     expect(await all(client.readStream(stream))).toHaveLength(2);
     // The server does not refuse an id it holds elsewhere: it has no index of ids.
     await client.appendToStream(`double-${randomUUID()}`, events, { streamState: 'any' });
+  });
+
+  it('Delete hides a stream until it is written again, Tombstone deletes it for good; $tb and $maxCount limit what reads show', async () => {
+    const soft = `double-${randomUUID()}`;
+    await client.appendToStream(soft, [event('A'), event('B')], { streamState: 'no_stream' });
+    await client.deleteStream(soft, { expectedRevision: 1n });
+    await expect(all(client.readStream(soft))).rejects.toBeInstanceOf(StreamNotFoundError);
+    await client.appendToStream(soft, event('C'), { streamState: 'no_stream' });
+    expect((await all(client.readStream(soft))).map((e) => [e.event!.type, e.event!.revision])).toEqual([['C', 2n]]);
+
+    const hard = `double-${randomUUID()}`;
+    await client.appendToStream(hard, event(), { streamState: 'no_stream' });
+    await client.tombstoneStream(hard);
+    await expect(client.appendToStream(hard, event())).rejects.toBeInstanceOf(StreamDeletedError);
+    await expect(client.tombstoneStream(`double-${randomUUID()}`, { expectedRevision: 3n })).rejects.toBeInstanceOf(WrongExpectedVersionError);
+
+    const limited = `double-${randomUUID()}`;
+    await client.appendToStream(limited, [event('0'), event('1'), event('2'), event('3')], { streamState: 'no_stream' });
+    await client.setStreamMetadata(limited, { truncateBefore: 1 });
+    expect((await all(client.readStream(limited))).map((e) => e.event!.type)).toEqual(['1', '2', '3']);
+    await client.setStreamMetadata(limited, { truncateBefore: 1, maxCount: 2 });
+    expect((await all(client.readStream(limited))).map((e) => e.event!.type)).toEqual(['2', '3']);
   });
 
   it('a missing stream is a StreamNotFound message; the client turns it into StreamNotFoundError', async () => {

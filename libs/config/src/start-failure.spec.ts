@@ -9,7 +9,7 @@ describe('describeStartFailure', () => {
   it('gives the message of the errors an operator fixes', () => {
     expect(describeStartFailure(new SettingsError('PORT', 'must be a number'))).toBe('Invalid setting PORT: must be a number');
     expect(describeStartFailure(new SQLiteFileError('/x/events.db', 'EVENT_STORE_PATH', 'is damaged'))).toBe('/x/events.db (EVENT_STORE_PATH) is damaged');
-    expect(describeStartFailure(new EventStoreUnavailableError('KurrentDB at esdb://x is not answering'))).toContain('not answering');
+    expect(describeStartFailure(new EventStoreUnavailableError('KurrentDB at esdb://x', 'not answering'))).toContain('not answering');
   });
 
   it.each([

@@ -1,11 +1,49 @@
 import { randomUUID } from 'node:crypto';
-import { DuplicateEventIdError, WrongExpectedRevisionError } from './event-store.errors';
+import {
+  AppendTooLargeError,
+  DuplicateEventIdError,
+  EventStoreAccessDeniedError,
+  EventStoreOutcomeUnknownError,
+  EventStoreUnavailableError,
+  StreamDeletedError,
+  WrongExpectedRevisionError,
+} from './event-store.errors';
 import type { AppendResult, EventStore, ExpectedRevision, NewEvent, StoredEvent, StreamRevision, SubscriptionMessage } from './event-store.port';
 
 export interface EventStoreContractSubject {
   readonly store: EventStore;
   /** Runs after the suite has closed the store: remove what create() made (files, containers). */
   readonly cleanup?: () => Promise<void>;
+  /** What the store's server can be made to do; each case that needs one runs only where it is given. */
+  readonly faults?: EventStoreFaults;
+}
+
+/**
+ * Things a real store server or cluster does that a test must be able to cause. Each switch that
+ * lasts returns the way to end it. A store without a server (SQLite) gives none.
+ */
+export interface EventStoreFaults {
+  /** Reads that do not ask for the leader are served by a replica that stops replicating now. */
+  readonly staleReplica?: () => () => void;
+  /**
+   * Writes take `indexMs` to become readable, and are answered only then; a write not readable
+   * within `timeoutMs` is answered with a timeout (it may be stored later), and a repeat of one
+   * stored but not yet readable is dropped by the server until it times out. Ending it waits for
+   * every pending write.
+   */
+  readonly slowIndexing?: (indexMs: number, timeoutMs: number) => () => Promise<void>;
+  /** The connection breaks right after the server stores the next append, before it answers. */
+  readonly breakAfterNextWrite?: () => void;
+  /** The next `count` appends are refused before anything is written. */
+  readonly refuseAppends?: (reason: 'not-ready' | 'too-busy', count: number) => void;
+  /** Appends, reads and subscriptions touching streams with this prefix are refused for lack of rights. */
+  readonly denyAccess?: (streamPrefix: string) => () => void;
+  /** Deletes a stream for good. */
+  readonly deleteStream?: (stream: string) => Promise<void>;
+  /** Events of the stream before this revision can no longer be read (truncated, as by $tb). */
+  readonly truncateStream?: (stream: string, beforeRevision: number) => Promise<void>;
+  /** Ends every live subscription, as a node restart or a leader change does. */
+  readonly dropSubscriptions?: () => number;
 }
 
 /**
@@ -26,6 +64,12 @@ export interface EventStoreCapabilities {
    * keeps no index of event ids, so it only knows ids within a stream.
    */
   readonly eventIdsUniqueAcrossStreams?: boolean;
+  /** The largest append in bytes of event data, when the store has one worth testing (KurrentDB up to 25.0: 1 MiB). */
+  readonly maxAppendBytes?: number;
+  /** The largest single event in bytes of event data, when the store has one (KurrentDB: a log record, 16 MiB less 10,000 bytes). */
+  readonly maxEventBytes?: number;
+  /** The faults the subject can cause (EventStoreFaults); the cases needing others are skipped. */
+  readonly faults?: readonly (keyof EventStoreFaults)[];
 }
 
 export function eventStoreContract(name: string, create: () => Promise<EventStoreContractSubject>, capabilities: EventStoreCapabilities = {}): void {
@@ -33,10 +77,18 @@ export function eventStoreContract(name: string, create: () => Promise<EventStor
   describe(`EventStore contract: ${name}`, () => {
     let store: EventStore;
     let cleanup: (() => Promise<void>) | undefined;
+    let faults: EventStoreFaults = {};
 
     beforeAll(async () => {
-      ({ store, cleanup } = await create());
+      ({ store, cleanup, faults = {} } = await create());
     });
+    /** A case that needs a fault: skipped (and so reported) where the adapter's test does not declare it. */
+    const withFault = <K extends keyof EventStoreFaults>(fault: K, name: string, test: (fault: NonNullable<EventStoreFaults[K]>) => Promise<void>) =>
+      (capabilities.faults?.includes(fault) ? it : it.skip)(name, async () => {
+        const given = faults[fault];
+        if (!given) throw new Error(`The subject declares the fault ${fault} but does not give it`);
+        await test(given as NonNullable<EventStoreFaults[K]>);
+      });
 
     afterAll(async () => {
       await store?.close();
@@ -225,6 +277,199 @@ export function eventStoreContract(name: string, create: () => Promise<EventStor
 
         await expectDuplicate(store.appendToStream(stream, [a, b, copies([a])[0]], { expectedRevision: 'no_stream' }), stream, a.id);
         expect(await store.readStream(stream)).toEqual([]);
+      });
+
+      it('with an exact expectation equal to the stream’s revision, ids already stored are a retry or a DuplicateEventIdError, never written twice', async () => {
+        const stream = uniqueStream('exact-current');
+        const [a, b] = newEvents(2);
+        const original = await store.appendToStream(stream, [a, b], { expectedRevision: 'no_stream' });
+        const [c] = newEvents(1);
+
+        expect(await store.appendToStream(stream, copies([a, b]), { expectedRevision: 1 })).toEqual(original);
+        await expectDuplicate(store.appendToStream(stream, [c, a], { expectedRevision: 1 }), stream, a.id);
+        await expectDuplicate(store.appendToStream(stream, [b, c], { expectedRevision: 1 }), stream, b.id);
+
+        expect((await store.readStream(stream)).map((e) => e.id)).toEqual([a.id, b.id]);
+      });
+
+      withFault('truncateStream', 'a retry whose events can no longer be read still succeeds, with a position at or after them, writing nothing', async (truncateStream) => {
+        const stream = uniqueStream('retry-truncated');
+        const first = newEvents(2);
+        const original = await store.appendToStream(stream, first, { expectedRevision: 'no_stream' });
+        const later = await store.appendToStream(stream, newEvents(1), { expectedRevision: 1 });
+        await truncateStream(stream, 2);
+
+        const retry = await store.appendToStream(stream, copies(first), { expectedRevision: 'no_stream' });
+        expect(retry.nextRevision).toBe(original.nextRevision);
+        expect(retry.position).toBeGreaterThanOrEqual(original.position);
+        expect((await store.readStream(stream)).map((e) => e.revision)).toEqual([2]);
+        expect((await store.readStream(stream, { direction: 'backwards', maxCount: 1 }))[0].position).toBe(later.position);
+      });
+    });
+
+    describe('appendToStream: when the answer is lost', () => {
+      withFault('slowIndexing', 'two identical appends in flight while the server indexes slowly both succeed with the first one’s result', async (slowIndexing) => {
+        const stream = uniqueStream('in-flight');
+        const events = newEvents(2);
+        const restore = slowIndexing(50, 300);
+        try {
+          const [a, b] = await Promise.all([
+            store.appendToStream(stream, events, { expectedRevision: 'no_stream' }),
+            store.appendToStream(stream, copies(events), { expectedRevision: 'no_stream' }),
+          ]);
+
+          expect(b).toEqual(a);
+        } finally {
+          await restore();
+        }
+        const stored = await store.readStream(stream);
+        expect(stored.map((e) => e.id)).toEqual(events.map((e) => e.id));
+      });
+
+      withFault('slowIndexing', 'an append the server times out before it is stored is an EventStoreOutcomeUnknownError; retried once stored, it is answered, not written twice', async (slowIndexing) => {
+        const stream = uniqueStream('timed-out');
+        const events = newEvents(2);
+        const restore = slowIndexing(300, 50);
+        let error: unknown;
+        try {
+          error = await rejectionOf(store.appendToStream(stream, events, { expectedRevision: 'no_stream' }));
+        } finally {
+          await restore();
+        }
+
+        expect(error).toBeInstanceOf(EventStoreOutcomeUnknownError);
+        expect(error).toBeInstanceOf(EventStoreUnavailableError);
+        expect(error).toMatchObject({ code: 'EVENT_STORE.OUTCOME_UNKNOWN', stream });
+        const retry = await store.appendToStream(stream, copies(events), { expectedRevision: 'no_stream' });
+        const stored = await store.readStream(stream);
+        expect(stored.map((e) => e.id)).toEqual(events.map((e) => e.id));
+        expect(retry).toEqual({ nextRevision: 1, position: stored[1].position });
+      });
+
+      withFault('breakAfterNextWrite', 'an append whose connection breaks after the server stored it answers its result', async (breakAfterNextWrite) => {
+        const stream = uniqueStream('broken');
+        const events = newEvents(2);
+        breakAfterNextWrite();
+        const result = await store.appendToStream(stream, events, { expectedRevision: 'no_stream' });
+
+        const stored = await store.readStream(stream);
+        expect(stored.map((e) => e.id)).toEqual(events.map((e) => e.id));
+        expect(result).toEqual({ nextRevision: 1, position: stored[1].position });
+      });
+    });
+
+    describe('appendToStream: what the store refuses', () => {
+      it('the nil UUID and an empty event type are a TypeError, and nothing is written', async () => {
+        const stream = uniqueStream('malformed');
+        const nil = { ...newEvent('Valid'), id: '00000000-0000-0000-0000-000000000000' };
+        const untyped = { ...newEvent('Valid'), type: '' };
+
+        await expect(store.appendToStream(stream, [newEvent('Valid'), nil], { expectedRevision: 'no_stream' })).rejects.toThrow(TypeError);
+        await expect(store.appendToStream(stream, [untyped], { expectedRevision: 'no_stream' })).rejects.toThrow(TypeError);
+        expect(await store.readStream(stream)).toEqual([]);
+      });
+
+      withFault('refuseAppends', 'a server not ready or too busy is an EventStoreUnavailableError (nothing written), and a retry then succeeds', async (refuseAppends) => {
+        const stream = uniqueStream('not-ready');
+        const events = newEvents(1);
+        refuseAppends('not-ready', 1);
+        refuseAppends('too-busy', 1);
+        const notReady = await rejectionOf(store.appendToStream(stream, events, { expectedRevision: 'no_stream' }));
+        const busy = await rejectionOf(store.appendToStream(stream, copies(events), { expectedRevision: 'no_stream' }));
+
+        for (const error of [notReady, busy]) {
+          expect(error).toBeInstanceOf(EventStoreUnavailableError);
+          expect(error).toMatchObject({ code: 'EVENT_STORE.UNAVAILABLE' });
+        }
+        expect(await store.readStream(stream)).toEqual([]);
+        expect((await store.appendToStream(stream, copies(events), { expectedRevision: 'no_stream' })).nextRevision).toBe(0);
+      });
+
+      (capabilities.maxAppendBytes ? it : it.skip)('an append larger than the store takes is an AppendTooLargeError with the limit, and nothing is written', async () => {
+        const stream = uniqueStream('too-large');
+        const half = 'x'.repeat(Math.ceil(capabilities.maxAppendBytes! / 2) + 1024);
+        const error = await rejectionOf(store.appendToStream(stream, [newEvent('Big', { half }), newEvent('Big', { half })], { expectedRevision: 'no_stream' }));
+
+        expect(error).toBeInstanceOf(AppendTooLargeError);
+        expect(error).toMatchObject({ code: 'EVENT_STORE.APPEND_TOO_LARGE', stream, limitBytes: capabilities.maxAppendBytes });
+        expect(await store.readStream(stream)).toEqual([]);
+        expect((await store.appendToStream(stream, newEvents(1), { expectedRevision: 'no_stream' })).nextRevision).toBe(0);
+      });
+
+      (capabilities.maxEventBytes ? it : it.skip)('an event larger than the store takes is an AppendTooLargeError naming it; appends made meanwhile are unharmed', async () => {
+        const stream = uniqueStream('event-too-large');
+        const big = newEvent('Huge', { blob: 'x'.repeat(capabilities.maxEventBytes! + 1) });
+        const [refused, other] = await Promise.allSettled([
+          store.appendToStream(stream, [big], { expectedRevision: 'no_stream' }),
+          store.appendToStream(uniqueStream('beside-too-large'), newEvents(1), { expectedRevision: 'no_stream' }),
+        ]);
+
+        expect(refused).toMatchObject({ status: 'rejected', reason: { code: 'EVENT_STORE.APPEND_TOO_LARGE', stream, eventId: big.id } });
+        expect((refused as PromiseRejectedResult).reason).toBeInstanceOf(AppendTooLargeError);
+        expect(other).toMatchObject({ status: 'fulfilled', value: { nextRevision: 0 } });
+        expect(await store.readStream(stream)).toEqual([]);
+      });
+
+      withFault('deleteStream', 'a deleted stream is a StreamDeletedError, for appends and reads', async (deleteStream) => {
+        const stream = uniqueStream('deleted');
+        await store.appendToStream(stream, newEvents(1), { expectedRevision: 'no_stream' });
+        await deleteStream(stream);
+
+        for (const attempt of [
+          () => store.appendToStream(stream, newEvents(1), { expectedRevision: 'any' }),
+          () => store.appendToStream(stream, newEvents(1), { expectedRevision: 0 }),
+          () => store.readStream(stream),
+        ]) {
+          const error = await rejectionOf(attempt());
+          expect(error).toBeInstanceOf(StreamDeletedError);
+          expect(error).toMatchObject({ code: 'EVENT_STORE.STREAM_DELETED', stream });
+        }
+      });
+
+      withFault('denyAccess', 'a store that denies this service access is an EventStoreAccessDeniedError, for appends, reads and subscriptions', async (denyAccess) => {
+        const prefix = uniquePrefix('denied');
+        const stream = `${prefix}one`;
+        const allow = denyAccess(prefix);
+        try {
+          const subscription = store.subscribeToAll({ streamPrefix: prefix })[Symbol.asyncIterator]();
+          const attempts = [
+            () => store.appendToStream(stream, newEvents(1), { expectedRevision: 'no_stream' }),
+            () => store.appendToStream(stream, newEvents(1), { expectedRevision: 'any' }),
+            () => store.readStream(stream),
+            () => subscription.next(),
+          ];
+          for (const attempt of attempts) {
+            const error = await rejectionOf(attempt());
+            expect(error).toBeInstanceOf(EventStoreAccessDeniedError);
+            expect(error).toMatchObject({ code: 'EVENT_STORE.ACCESS_DENIED' });
+          }
+          await subscription.return?.();
+        } finally {
+          allow();
+        }
+        expect(await store.readStream(stream)).toEqual([]);
+      });
+    });
+
+    describe('reads after own writes', () => {
+      withFault('staleReplica', 'while replicas lag, the checks the store makes on its own writes read the leader: head, empty append, retry, read-back', async (staleReplica) => {
+        const stream = uniqueStream('stale-replica');
+        const first = newEvents(2);
+        const resume = staleReplica();
+        try {
+          const written = await store.appendToStream(stream, first, { expectedRevision: 'no_stream' });
+
+          expect(await store.headPosition()).toBeGreaterThanOrEqual(written.position);
+          expect(await store.appendToStream(stream, [], { expectedRevision: 1 })).toEqual(written);
+          expect(await store.appendToStream(stream, copies(first), { expectedRevision: 'any' })).toEqual(written);
+          expect(await store.appendToStream(stream, copies(first), { expectedRevision: 'no_stream' })).toEqual(written);
+          expect(await store.appendToStream(stream, copies(first), { expectedRevision: 1 })).toEqual(written);
+          const next = await store.appendToStream(stream, newEvents(1), { expectedRevision: 'stream_exists' });
+          expect(next.nextRevision).toBe(2);
+        } finally {
+          resume();
+        }
+        expect((await store.readStream(stream)).map((e) => e.revision)).toEqual([0, 1, 2]);
       });
     });
 
@@ -491,6 +736,65 @@ export function eventStoreContract(name: string, create: () => Promise<EventStor
           expect(delivered.filter((e) => e.stream !== stream).map((e) => e.revision)).toEqual(range(5));
           expectIncreasingPositions(delivered);
           expect(subscription.received.filter(isCaughtUp)).toHaveLength(1);
+        } finally {
+          await subscription.close();
+        }
+      });
+
+      it('says caughtUp on a quiet log whose last events it does not deliver', async () => {
+        const prefix = uniquePrefix('quiet');
+        const start = await store.headPosition();
+        const wanted = newEvents(2);
+        await store.appendToStream(`${prefix}one`, wanted, { expectedRevision: 'no_stream' });
+        // The log's last events belong to other streams: the subscription never sees them.
+        for (let i = 0; i < 3; i++) await store.appendToStream(uniqueStream('quiet-other'), newEvents(1), { expectedRevision: 'no_stream' });
+        const subscription = reader(store.subscribeToAll({ fromPosition: start, streamPrefix: prefix }));
+        try {
+          const caughtUp = await subscription.until(isCaughtUp);
+
+          expect(subscription.received.map(describeMessage)).toEqual([...wanted.map((e) => e.id), 'caughtUp']);
+          const stored = await store.readStream(`${prefix}one`);
+          expect((caughtUp as { position: number }).position).toBeGreaterThanOrEqual(stored[1].position);
+        } finally {
+          await subscription.close();
+        }
+      });
+
+      it('delivers a burst of live events larger than a server’s live buffer whole, in order, once, with one caughtUp', async () => {
+        const prefix = uniquePrefix('burst');
+        const stream = `${prefix}one`;
+        const subscription = reader(store.subscribeToAll({ fromPosition: await store.headPosition(), streamPrefix: prefix }));
+        try {
+          await subscription.until(isCaughtUp);
+          const burst = newEvents(100, 'Burst');
+          await store.appendToStream(stream, burst, { expectedRevision: 'no_stream' });
+          const after = newEvent('After');
+          await store.appendToStream(stream, [after], { expectedRevision: 99 });
+          await subscription.until(isEvent(after.id));
+
+          expect(subscription.received.map(describeMessage)).toEqual(['caughtUp', ...burst.map((e) => e.id), after.id]);
+        } finally {
+          await subscription.close();
+        }
+      });
+
+      withFault('dropSubscriptions', 'resumes after the server drops it, from where it was, without losing or repeating an event', async (dropSubscriptions) => {
+        const prefix = uniquePrefix('dropped');
+        const start = await store.headPosition();
+        const replayed = newEvents(2, 'Replayed');
+        await store.appendToStream(`${prefix}a`, replayed, { expectedRevision: 'no_stream' });
+        // Other streams after ours: a server may hand the subscription a checkpoint past its last event.
+        for (let i = 0; i < 40; i++) await store.appendToStream(uniqueStream('dropped-other'), newEvents(1), { expectedRevision: 'no_stream' });
+        const subscription = reader(store.subscribeToAll({ fromPosition: start, streamPrefix: prefix }));
+        try {
+          await subscription.until(isCaughtUp);
+          expect(dropSubscriptions()).toBeGreaterThan(0);
+          const live = [newEvent('Live'), newEvent('Live')];
+          await store.appendToStream(`${prefix}a`, [live[0]], { expectedRevision: 1 });
+          await store.appendToStream(`${prefix}b`, [live[1]], { expectedRevision: 'no_stream' });
+          await subscription.until(isEvent(live[1].id));
+
+          expect(subscription.received.map(describeMessage)).toEqual([...replayed.map((e) => e.id), 'caughtUp', ...live.map((e) => e.id)]);
         } finally {
           await subscription.close();
         }

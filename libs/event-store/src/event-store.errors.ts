@@ -29,7 +29,7 @@ export class DuplicateEventIdError extends Error {
 
 /** The store's server cannot be reached (down, restarting, no leader yet): retrying later may succeed. */
 export class EventStoreUnavailableError extends Error {
-  readonly code = 'EVENT_STORE.UNAVAILABLE';
+  readonly code: 'EVENT_STORE.UNAVAILABLE' | 'EVENT_STORE.OUTCOME_UNKNOWN' = 'EVENT_STORE.UNAVAILABLE';
 
   constructor(
     readonly store: string,
@@ -37,5 +37,68 @@ export class EventStoreUnavailableError extends Error {
   ) {
     super(`The event store ${store} cannot be reached: ${reason}`);
     this.name = 'EventStoreUnavailableError';
+  }
+}
+
+/**
+ * An append was sent, but its answer was lost (a timeout, a broken connection) and reading the
+ * stream back could not show it stored: it may or may not have been written, now or later.
+ * Retrying with the same event ids is safe — events already stored are answered, not written again.
+ */
+export class EventStoreOutcomeUnknownError extends EventStoreUnavailableError {
+  override readonly code = 'EVENT_STORE.OUTCOME_UNKNOWN';
+
+  constructor(
+    store: string,
+    readonly stream: string,
+    reason: string,
+  ) {
+    super(store, reason);
+    this.message = `The event store ${store} did not confirm the append to "${stream}" (${reason}), and reading it back could not tell whether it was stored`;
+    this.name = 'EventStoreOutcomeUnknownError';
+  }
+}
+
+/** The append is larger than the store takes — its events together, or one of them. Nothing was written. */
+export class AppendTooLargeError extends Error {
+  readonly code = 'EVENT_STORE.APPEND_TOO_LARGE';
+
+  constructor(
+    readonly stream: string,
+    /** The limit in bytes, as the store counts them. */
+    readonly limitBytes: number,
+    /** The event over the limit on its own, when one is. */
+    readonly eventId?: string,
+  ) {
+    super(
+      eventId
+        ? `Event ${eventId} appended to "${stream}" is larger than the ${limitBytes} bytes the event store takes for one event`
+        : `The append to "${stream}" is larger than the ${limitBytes} bytes the event store takes in one append`,
+    );
+    this.name = 'AppendTooLargeError';
+  }
+}
+
+/** The stream was deleted for good: it can be neither read nor appended to. */
+export class StreamDeletedError extends Error {
+  readonly code = 'EVENT_STORE.STREAM_DELETED';
+
+  constructor(readonly stream: string) {
+    super(`Stream "${stream}" was deleted from the event store`);
+    this.name = 'StreamDeletedError';
+  }
+}
+
+/** The store's server refused this service's credentials for an operation: a configuration matter, not a client's. */
+export class EventStoreAccessDeniedError extends Error {
+  readonly code = 'EVENT_STORE.ACCESS_DENIED';
+
+  constructor(
+    readonly store: string,
+    /** What was refused, e.g. `append to "opportunity-1"`. */
+    readonly operation: string,
+  ) {
+    super(`The event store ${store} denied this service's user the right to ${operation}`);
+    this.name = 'EventStoreAccessDeniedError';
   }
 }

@@ -14,8 +14,12 @@ export type ExpectedRevision = number | 'no_stream' | 'stream_exists' | 'any';
 export type StreamRevision = number | 'no_stream';
 
 export interface NewEvent {
-  /** A UUID; appending an event id that is already stored is a retry and writes nothing. */
+  /**
+   * A UUID other than the nil one; appending an event id that is already stored is a retry and
+   * writes nothing. Malformed ids and types are refused with a TypeError before anything is sent.
+   */
   readonly id: string;
+  /** Not empty. */
   readonly type: string;
   readonly data: Readonly<Record<string, unknown>>;
   readonly metadata: Readonly<Record<string, unknown>>;
@@ -79,7 +83,10 @@ export type SubscriptionMessage =
    * says so, so that a reader waiting for a position of a filtered-out event is not left waiting.
    */
   | { readonly type: 'checkpoint'; readonly position: number }
-  /** Sent once when the replay reaches the end of the log; live events follow. Also a checkpoint. */
+  /**
+   * Sent once when the replay reaches the end of the log (even a quiet one whose last events this
+   * subscription does not deliver); live events follow. Also a checkpoint.
+   */
   | { readonly type: 'caughtUp'; readonly position: number };
 
 export interface EventStoreHealth {
@@ -93,8 +100,16 @@ export interface EventStoreHealth {
  * Every adapter passes the same contract suite (event-store.contract.ts).
  */
 export interface EventStore {
+  /**
+   * Appends atomically. Fails with WrongExpectedRevisionError, DuplicateEventIdError,
+   * AppendTooLargeError, StreamDeletedError, EventStoreAccessDeniedError, EventStoreUnavailableError
+   * (nothing was written) or EventStoreOutcomeUnknownError (the answer was lost and the store could
+   * not tell whether it was written: retry with the same event ids). A retry — the same ids — is
+   * answered with the original result; when its events can no longer be read (truncated), with a
+   * position at or after them.
+   */
   appendToStream(stream: string, events: readonly NewEvent[], options: { readonly expectedRevision: ExpectedRevision }): Promise<AppendResult>;
-  /** Events of one stream; an unknown stream reads as empty. */
+  /** Events of one stream; an unknown stream reads as empty, one deleted for good fails with StreamDeletedError. */
   readStream(stream: string, options?: ReadStreamOptions): Promise<StoredEvent[]>;
   /** Events of all streams in global order. */
   readAll(options?: ReadAllOptions): Promise<StoredEvent[]>;

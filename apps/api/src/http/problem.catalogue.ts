@@ -46,6 +46,12 @@ const EVENT_STORE = {
   'OPPORTUNITY.REVISION_CONFLICT': 409,
   'COMMAND.DUPLICATE_ID': 409,
   'EVENT_STORE.UNAVAILABLE': 503,
+  /** The store did not confirm whether the append landed: retry with the same Idempotency-Key. */
+  'EVENT_STORE.OUTCOME_UNKNOWN': 503,
+  'EVENT_STORE.APPEND_TOO_LARGE': 413,
+  'EVENT_STORE.STREAM_DELETED': 410,
+  /** The server refused the service's credentials: an operator's matter, not the client's. */
+  'EVENT_STORE.ACCESS_DENIED': 503,
   /** An opportunity's stored events no longer replay: an altered log, not the client's mistake. */
   'EVENT_STORE.STREAM_UNREADABLE': 500,
 } as const;

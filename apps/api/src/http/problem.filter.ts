@@ -23,6 +23,7 @@ export function sendProblem(error: unknown, request: FastifyRequest, reply: Fast
   else if (problem.status >= 500) logger.warn(`${request.method} ${request.url} [${request.correlationId}]: ${problem.code} ${problem.detail}`);
   // Errors raised before the request hooks ran (the router's) still carry a correlation id.
   if (!reply.hasHeader('x-correlation-id')) void reply.header('x-correlation-id', request.correlationId || randomUUID());
+  for (const [name, value] of Object.entries(problem.headers)) void reply.header(name, value);
   void reply
     .status(problem.status)
     .header('content-type', 'application/problem+json; charset=utf-8')

@@ -1,4 +1,4 @@
-import { EventStoreUnavailableError } from '@stagecraft/event-store';
+import { AppendTooLargeError, EventStoreAccessDeniedError, EventStoreOutcomeUnknownError, EventStoreUnavailableError, StreamDeletedError } from '@stagecraft/event-store';
 import { toProblem } from './problem.mapping';
 
 describe('toProblem: the event store', () => {
@@ -7,5 +7,30 @@ describe('toProblem: the event store', () => {
 
     expect(problem).toMatchObject({ status: 503, code: 'EVENT_STORE.UNAVAILABLE' });
     expect(problem.detail).not.toContain('db.internal');
+  });
+});
+
+describe('toProblem: what the event store refuses or cannot confirm', () => {
+  it('an append whose outcome is unknown is a 503 telling the client to retry with the same key, with Retry-After', () => {
+    const problem = toProblem(new EventStoreOutcomeUnknownError('kurrentdb://db.internal:2113', 'opportunity-1', 'DeadlineExceededError'));
+
+    expect(problem).toMatchObject({ status: 503, code: 'EVENT_STORE.OUTCOME_UNKNOWN', headers: { 'retry-after': '1' } });
+    expect(problem.detail).toMatch(/same Idempotency-Key/);
+    expect(problem.detail).not.toContain('db.internal');
+  });
+
+  it('an unreachable store asks for a retry after a second', () => {
+    expect(toProblem(new EventStoreUnavailableError('kurrentdb://db:2113', 'down')).headers).toEqual({ 'retry-after': '1' });
+  });
+
+  it.each([
+    [new AppendTooLargeError('opportunity-1', 1048576), 413, 'EVENT_STORE.APPEND_TOO_LARGE'],
+    [new StreamDeletedError('opportunity-1'), 410, 'EVENT_STORE.STREAM_DELETED'],
+    [new EventStoreAccessDeniedError('kurrentdb://db.internal:2113', 'append to "opportunity-1"'), 503, 'EVENT_STORE.ACCESS_DENIED'],
+  ])('%s is a %i with code %s, saying nothing of the server', (error, status, code) => {
+    const problem = toProblem(error);
+
+    expect(problem).toMatchObject({ status, code });
+    expect(problem.detail).not.toMatch(/db\.internal|opportunity-1/);
   });
 });

@@ -1,6 +1,14 @@
 import { HttpException } from '@nestjs/common';
 import { CommandSideError, OpportunityRejectedError } from '@stagecraft/commands';
-import { DuplicateEventIdError, EventStoreUnavailableError, WrongExpectedRevisionError } from '@stagecraft/event-store';
+import {
+  AppendTooLargeError,
+  DuplicateEventIdError,
+  EventStoreAccessDeniedError,
+  EventStoreOutcomeUnknownError,
+  EventStoreUnavailableError,
+  StreamDeletedError,
+  WrongExpectedRevisionError,
+} from '@stagecraft/event-store';
 import { UnexpectedEventError } from '@stagecraft/opportunity';
 import { ReadModelUnavailableError } from '@stagecraft/projections';
 import { ApiProblem } from './problem';
@@ -27,6 +35,9 @@ const HTTP_STATUS_CODES: Record<number, { code: ProblemCode; detail: string }> =
   429: { code: 'REQUEST.RATE_LIMITED', detail: 'Too many requests from this caller; wait for the time in Retry-After, then retry.' },
 };
 
+// A dependency that is down or unsure for a moment: clients may come back this soon.
+const RETRY_AFTER = { 'retry-after': '1' };
+
 /** Turns anything thrown while serving a request into the problem to answer with. */
 export function toProblem(error: unknown): ApiProblem {
   if (error instanceof ApiProblem) return error;
@@ -42,9 +53,28 @@ export function toProblem(error: unknown): ApiProblem {
       actualRevision: error.actual,
     });
   }
+  if (error instanceof EventStoreOutcomeUnknownError) {
+    // The append may or may not have been stored: a retry with the same id is answered either way.
+    return new ApiProblem(
+      error.code,
+      'The event store did not confirm whether this command was recorded. Retry it with the same Idempotency-Key (or commandId): if it was recorded, the retry answers as it did; if not, it is applied once.',
+      {},
+      RETRY_AFTER,
+    );
+  }
   if (error instanceof EventStoreUnavailableError) {
-    // Not the client's mistake and not a bug: the store's server is down or changing leader.
-    return new ApiProblem('EVENT_STORE.UNAVAILABLE', 'The event store cannot be reached right now; retry shortly.');
+    // Not the client's mistake and not a bug: the store's server is down, busy or changing leader.
+    return new ApiProblem('EVENT_STORE.UNAVAILABLE', 'The event store cannot be reached right now; retry shortly.', {}, RETRY_AFTER);
+  }
+  if (error instanceof AppendTooLargeError) {
+    return new ApiProblem(error.code, `What this command would record is larger than the event store takes (${error.limitBytes} bytes); send less.`, { limitBytes: error.limitBytes });
+  }
+  if (error instanceof StreamDeletedError) {
+    return new ApiProblem(error.code, 'This record was deleted from the event store; it can no longer be read or changed.');
+  }
+  if (error instanceof EventStoreAccessDeniedError) {
+    // A configuration matter on the server side: retrying does not help until an operator acts.
+    return new ApiProblem(error.code, "The event store refused this service's credentials; an operator must grant its user access (README, Running on KurrentDB).");
   }
   if (error instanceof ReadModelUnavailableError) {
     // A read model that stopped on an event, or a read side (PostgreSQL) that cannot be reached: no stale figures.

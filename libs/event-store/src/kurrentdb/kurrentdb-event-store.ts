@@ -6,15 +6,13 @@ import {
   jsonEvent,
   KurrentDBClient,
   START,
-  DeadlineExceededError,
-  NotLeaderError,
   StreamNotFoundError,
-  UnavailableError,
+  streamNameFilter,
   WrongExpectedVersionError,
   type AppendStreamState,
   type ResolvedEvent,
 } from '@kurrent/kurrentdb-client';
-import { DuplicateEventIdError, EventStoreUnavailableError, WrongExpectedRevisionError } from '../event-store.errors';
+import { AppendTooLargeError, DuplicateEventIdError, EventStoreOutcomeUnknownError, WrongExpectedRevisionError } from '../event-store.errors';
 import type {
   AppendResult,
   EventStore,
@@ -29,6 +27,8 @@ import type {
   SubscriptionMessage,
 } from '../event-store.port';
 import { normaliseKurrentDBConnectionString, redactCredentials } from './kurrentdb-connection-string';
+import { appendMayHaveBeenWritten, toPortError } from './kurrentdb-errors';
+import { KnownEventIds, type KnownStream } from './kurrentdb-known-ids';
 import { toKurrentPosition, toStoredEvent, withServerMetadata } from './kurrentdb-positions';
 import { KurrentDBSubscription } from './kurrentdb-subscription';
 
@@ -43,25 +43,41 @@ export interface KurrentDBEventStoreOptions {
   readonly onReconnect?: (attempt: number, error: Error) => void;
 }
 
+/**
+ * The largest event the adapter sends, in bytes of data, metadata and type: a KurrentDB log record
+ * holds at most 16 MiB less 10,000 bytes (TFConsts.EffectiveMaxLogRecordSize), in every version,
+ * and the server takes no larger gRPC message. A bigger one would fail every append in flight on
+ * the connection, so it is refused here (SERVER-BEHAVIOUR.md §6.2).
+ */
+export const KURRENTDB_MAX_EVENT_BYTES = 16 * 1024 * 1024 - 10_000;
+// Room for what the protocol adds around an event (its id, the type and content type, field tags).
+const ENVELOPE_BYTES = 1024;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 const HEALTH_TIMEOUT_MS = 2000;
-const GRPC_DEADLINE_EXCEEDED = 4;
-const GRPC_UNAVAILABLE = 14;
+// Reads the adapter makes to check its own writes: a lagging follower would not show them.
+const LEADER = { requiresLeader: true } as const;
 
 /**
- * The EventStore port on KurrentDB / EventStoreDB 22.10+ through the official client.
- *
- * What the server does and the adapter adds:
+ * The EventStore port on KurrentDB / EventStoreDB 22.10+ through the official client. What the
+ * server does is in test/kurrentdb-double/SERVER-BEHAVIOUR.md (§ below); the adapter adds:
  * - Expected revisions are the client's streamState; -1 (an empty stream's next expectation)
  *   is 'no_stream'. The server's wrong-expected-version error becomes WrongExpectedRevisionError.
- * - The server deduplicates a retried append by event id (same ids after the expected revision,
- *   or, without an exact revision, after the first id's place). The adapter completes the port's
- *   promise around it: a retry whose expectation is now stale is recognised by reading the stream
- *   after the conflict and answered with the original result; an append that repeats some stored
- *   ids of its stream without being a retry is a DuplicateEventIdError. For 'any' and
- *   'stream_exists' appends the stream is read first, since the server would store such a partial
- *   repeat. Ids are not checked across streams: the server keeps no index of them (the API's ids
- *   derive from the stream name, so they cannot meet in two streams).
+ * - Idempotency by event id, where the server's commit check does not look (§2): before an append
+ *   the stream's ids up to the expectation ('any', 'stream_exists': all of them) are checked, from
+ *   a cache of recently used streams topped up by a leader read; a retry is answered with the
+ *   original result, a partial repeat is a DuplicateEventIdError. After a conflict the stream is
+ *   read again, since the conflict may be a retry whose expectation is now stale. Ids are not
+ *   checked across streams: the server keeps no index of them (the API's ids derive from the
+ *   stream name, so they cannot meet in two streams).
+ * - A lost answer (§1: a retry dropped while the original is indexed, a timeout, a broken
+ *   connection, a leader change) is resolved by reading the stream back from the leader: the
+ *   append is answered as stored, or fails with EventStoreOutcomeUnknownError.
+ * - A deduplicated answer without a position (§4) is completed from the leader, or with the head
+ *   position when its events can no longer be read.
+ * - The checks of its own writes (retry check, empty append, read-back, head) read the leader (§3).
+ * - Every server error the client reports becomes a typed port error (§7); the nil UUID, empty
+ *   types and events larger than a log record are refused before they are sent (§6.2).
  * - Reads and subscriptions leave out system events ($-streams and $-types).
  */
 export function getKurrentDBEventStore(options: KurrentDBEventStoreOptions): EventStore {
@@ -73,6 +89,7 @@ class KurrentDBEventStoreAdapter implements EventStore {
   private readonly description: string;
   private readonly subscriptions = new Set<KurrentDBSubscription>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly known = new KnownEventIds();
   private closed = false;
   private disposed: Promise<void> | undefined;
 
@@ -85,7 +102,7 @@ class KurrentDBEventStoreAdapter implements EventStore {
   appendToStream(stream: string, events: readonly NewEvent[], options: { readonly expectedRevision: ExpectedRevision }): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new Error(`The KurrentDB event store (${this.description}) is closed`));
     const append = this.append(stream, events, options.expectedRevision).catch((error: unknown) => {
-      throw this.unreachable(error);
+      throw this.portError(error, `append to "${stream}"`, stream);
     });
     this.inFlight.add(append);
     void append.catch(() => undefined).finally(() => this.inFlight.delete(append));
@@ -100,8 +117,10 @@ class KurrentDBEventStoreAdapter implements EventStore {
     if (options.fromRevision !== undefined && (!Number.isSafeInteger(options.fromRevision) || options.fromRevision < 0)) {
       throw new RangeError(`fromRevision must be a revision (got ${options.fromRevision})`);
     }
-    const fromRevision = options.fromRevision !== undefined ? BigInt(options.fromRevision) : direction === 'forwards' ? START : END;
-    return this.collect(this.client.readStream(stream, { direction: direction === 'forwards' ? FORWARDS : BACKWARDS, fromRevision, maxCount }), true);
+    const events = await this.read(stream, { direction, fromRevision: options.fromRevision, maxCount });
+    // What any forwards read shows of a stream stays true: the next append's checks start after it.
+    if (direction === 'forwards') this.known.add(stream, events, options.fromRevision ?? 0);
+    return events;
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
@@ -112,15 +131,15 @@ class KurrentDBEventStoreAdapter implements EventStore {
     if ((options.direction ?? 'forwards') === 'forwards') {
       // Position 0 is before the first event; a real log has no record there.
       const fromPosition = options.fromPosition ? toKurrentPosition(options.fromPosition) : START;
-      return this.collect(this.client.readAll({ direction: FORWARDS, fromPosition, maxCount, filter }), false);
+      return this.collect(this.client.readAll({ direction: FORWARDS, fromPosition, maxCount, filter }), '$all');
     }
-    if (options.fromPosition === undefined) return this.collect(this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount, filter }), false);
+    if (options.fromPosition === undefined) return this.collect(this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount, filter }), '$all');
     // The server reads $all backwards from the record before the position; the port's reads
     // include the event at their start, so it is fetched apart (if it is there and not a system event).
     const from = toKurrentPosition(options.fromPosition);
-    const before = await this.collect(this.client.readAll({ direction: BACKWARDS, fromPosition: from, maxCount, filter }), false);
+    const before = await this.collect(this.client.readAll({ direction: BACKWARDS, fromPosition: from, maxCount, filter }), '$all');
     if (before[0]?.position === options.fromPosition) return before;
-    const [at] = await this.collect(this.client.readAll({ direction: FORWARDS, fromPosition: from, maxCount: 1, filter }), false);
+    const [at] = await this.collect(this.client.readAll({ direction: FORWARDS, fromPosition: from, maxCount: 1, filter }), '$all');
     return at?.position === options.fromPosition ? [at, ...before].slice(0, maxCount) : before;
   }
 
@@ -131,7 +150,8 @@ class KurrentDBEventStoreAdapter implements EventStore {
       options,
       { reconnectDelayMs: this.options.reconnectDelayMs ?? 250, maxReconnectAttempts: this.options.maxReconnectAttempts ?? 10, onReconnect: this.options.onReconnect },
       (ended) => this.subscriptions.delete(ended),
-      () => this.headPosition(),
+      () => this.lastDeliverable(options.streamPrefix),
+      (error) => this.portError(error, 'subscribe to $all'),
     );
     if (subscription.active) this.subscriptions.add(subscription);
     return subscription;
@@ -139,7 +159,7 @@ class KurrentDBEventStoreAdapter implements EventStore {
 
   async headPosition(): Promise<number> {
     this.assertOpen();
-    const [last] = await this.collect(this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1, filter: excludeSystemEvents() }), false);
+    const [last] = await this.collect(this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1, filter: excludeSystemEvents(), ...LEADER }), '$all');
     return last?.position ?? 0;
   }
 
@@ -172,46 +192,79 @@ class KurrentDBEventStoreAdapter implements EventStore {
 
   private async append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     const streamState = toStreamState(expected);
-    for (const event of events) {
-      if (!UUID.test(event.id)) throw new TypeError(`Event ids must be UUIDs (got "${event.id}")`);
-    }
-    const seen = new Set<string>();
-    for (const event of events) {
-      if (seen.has(event.id)) throw new DuplicateEventIdError(stream, event.id);
-      seen.add(event.id);
-    }
+    const proposed = events.map((event) => proposedEvent(stream, event));
     if (events.length === 0) return this.emptyAppend(stream, expected);
-    if (streamState === 'any' || streamState === 'stream_exists') {
-      const stored = await this.readStream(stream);
-      const known = classifyRetry(stream, stored, events);
-      if (known) return known;
-    }
+    // Ids the server's commit check would not look at (§2): up to the expectation, or all of them.
+    const known = expected === 'no_stream' ? this.known.get(stream) : await this.knownIds(stream, typeof expected === 'number' ? expected : undefined);
+    const retry = classifyRetry(stream, known, events);
+    if (retry !== undefined) return this.answerFor(stream, known, retry);
+    let result: Awaited<ReturnType<KurrentDBClient['appendToStream']>>;
     try {
-      const result = await this.client.appendToStream(
-        stream,
-        events.map((event) => jsonEvent({ id: event.id, type: event.type, data: event.data as Record<string, unknown>, metadata: withServerMetadata(event.metadata) })),
-        { streamState },
-      );
-      const nextRevision = Number(result.nextExpectedRevision);
-      // The server answers a deduplicated retry without a position: read it back.
-      if (result.position) return { nextRevision, position: Number(result.position.commit) };
-      const [last] = await this.readStream(stream, { fromRevision: nextRevision, maxCount: 1 });
-      return { nextRevision, position: last.position };
+      result = await this.client.appendToStream(stream, proposed, { streamState });
     } catch (error) {
-      if (!(error instanceof WrongExpectedVersionError)) throw error;
-      // A stale expectation may still be a retry of an append that was stored (its answer lost).
-      const stored = await this.readStream(stream);
-      const known = classifyRetry(stream, stored, events);
-      if (known) return known;
-      const actual: StreamRevision = error.actualState === 'no_stream' || error.actualState === undefined ? 'no_stream' : Number(error.actualState);
-      throw new WrongExpectedRevisionError(stream, expected, typeof actual === 'number' && actual < 0 ? 'no_stream' : actual);
+      if (error instanceof WrongExpectedVersionError) return this.afterConflict(stream, events, expected, error);
+      if (appendMayHaveBeenWritten(error)) return this.afterLostAnswer(stream, events, error);
+      throw error;
     }
+    const nextRevision = Number(result.nextExpectedRevision);
+    const position = result.position ? Number(result.position.commit) : undefined;
+    const stored = this.known.add(stream, events.map((event, i) => ({ id: event.id, revision: nextRevision - events.length + 1 + i, ...(i === events.length - 1 && position !== undefined ? { position } : {}) })));
+    // A deduplicated retry is answered without a position when its last event cannot be read (§4).
+    return position !== undefined ? { nextRevision, position } : this.answerFor(stream, stored, nextRevision);
+  }
+
+  /** A stale expectation may still be a retry of an append that was stored (its answer lost). */
+  private async afterConflict(stream: string, events: readonly NewEvent[], expected: ExpectedRevision, error: WrongExpectedVersionError): Promise<AppendResult> {
+    const known = await this.knownIds(stream);
+    const retry = classifyRetry(stream, known, events);
+    if (retry !== undefined) return this.answerFor(stream, known, retry);
+    const actual: StreamRevision = error.actualState === 'no_stream' || error.actualState === undefined ? 'no_stream' : Number(error.actualState);
+    throw new WrongExpectedRevisionError(stream, expected, typeof actual === 'number' && actual < 0 ? 'no_stream' : actual);
+  }
+
+  /**
+   * The answer was lost (§1): a retry the server dropped while the original was indexed, a timeout,
+   * a broken connection. The leader's copy of the stream says whether the events are there.
+   */
+  private async afterLostAnswer(stream: string, events: readonly NewEvent[], cause: unknown): Promise<AppendResult> {
+    const reason = redactCredentials(cause instanceof Error ? cause.message || cause.name : String(cause));
+    let known: KnownStream;
+    try {
+      known = await this.knownIds(stream);
+    } catch {
+      throw new EventStoreOutcomeUnknownError(this.description, stream, reason);
+    }
+    const retry = classifyRetry(stream, known, events);
+    if (retry !== undefined) return this.answerFor(stream, known, retry);
+    throw new EventStoreOutcomeUnknownError(this.description, stream, reason);
+  }
+
+  /** The stream's ids, read from the leader after what is already known, up to `throughRevision` (default: all). */
+  private async knownIds(stream: string, throughRevision?: number): Promise<KnownStream> {
+    const known = this.known.get(stream);
+    if (throughRevision !== undefined && known.upTo >= throughRevision) return known;
+    const fromRevision = known.upTo + 1;
+    const events = await this.read(stream, { direction: 'forwards', fromRevision, maxCount: Number.MAX_SAFE_INTEGER, leader: true });
+    return this.known.add(stream, events, fromRevision);
+  }
+
+  /** The result of the append that stored the event at `revision`: its position, read from the leader when not known. */
+  private async answerFor(stream: string, known: KnownStream, revision: number): Promise<AppendResult> {
+    const seen = known.positions.get(revision);
+    if (seen !== undefined) return { nextRevision: revision, position: seen };
+    const [event] = await this.read(stream, { direction: 'forwards', fromRevision: revision, maxCount: 1, leader: true });
+    if (event?.revision === revision) {
+      this.known.add(stream, [event]);
+      return { nextRevision: revision, position: event.position };
+    }
+    // No longer readable (truncated, §4): the head is a position at or after it.
+    return { nextRevision: revision, position: await this.headPosition() };
   }
 
   // The server has nothing to write and the client reports an empty stream's state ambiguously,
-  // so an empty append is checked here against the stream's last event.
+  // so an empty append is checked here against the stream's last event, as the leader has it.
   private async emptyAppend(stream: string, expected: ExpectedRevision): Promise<AppendResult> {
-    const [last] = await this.readStream(stream, { direction: 'backwards', maxCount: 1 });
+    const [last] = await this.read(stream, { direction: 'backwards', maxCount: 1, leader: true });
     const actual: StreamRevision = last ? last.revision : 'no_stream';
     const ok =
       expected === 'any' ||
@@ -222,7 +275,24 @@ class KurrentDBEventStoreAdapter implements EventStore {
     return { nextRevision: last ? last.revision : -1, position: last ? last.position : 0 };
   }
 
-  private async collect(read: AsyncIterable<ResolvedEvent>, missingIsEmpty: boolean): Promise<StoredEvent[]> {
+  /**
+   * The position of the last event a subscription with this prefix would deliver, as the leader
+   * has it now: caughtUp is due once it is delivered, whether or not the server says so (§5.2).
+   */
+  private async lastDeliverable(streamPrefix: string | undefined): Promise<number> {
+    const filter = streamPrefix ? streamNameFilter({ prefixes: [streamPrefix] }) : excludeSystemEvents();
+    const [last] = await this.collect(this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1, filter, ...LEADER }), '$all');
+    return last?.position ?? 0;
+  }
+
+  private read(stream: string, options: { direction: 'forwards' | 'backwards'; fromRevision?: number; maxCount: number; leader?: boolean }): Promise<StoredEvent[]> {
+    const forwards = options.direction === 'forwards';
+    const fromRevision = options.fromRevision !== undefined ? BigInt(options.fromRevision) : forwards ? START : END;
+    const read = this.client.readStream(stream, { direction: forwards ? FORWARDS : BACKWARDS, fromRevision, maxCount: options.maxCount, ...(options.leader ? LEADER : {}) });
+    return this.collect(read, stream);
+  }
+
+  private async collect(read: AsyncIterable<ResolvedEvent>, source: string): Promise<StoredEvent[]> {
     const events: StoredEvent[] = [];
     try {
       for await (const resolved of read) {
@@ -230,18 +300,14 @@ class KurrentDBEventStoreAdapter implements EventStore {
         if (event) events.push(event);
       }
     } catch (error) {
-      if (missingIsEmpty && error instanceof StreamNotFoundError) return [];
-      throw this.unreachable(error);
+      if (source !== '$all' && error instanceof StreamNotFoundError) return [];
+      throw this.portError(error, `read ${source === '$all' ? '$all' : `"${source}"`}`, source === '$all' ? undefined : source);
     }
     return events;
   }
 
-  // The client reports an unreachable server as its own error types, or as a raw gRPC status
-  // when the connection fails before a call; either becomes one typed error naming the store.
-  private unreachable(error: unknown): unknown {
-    const grpcCode = (error as { code?: unknown }).code;
-    const down = error instanceof UnavailableError || error instanceof DeadlineExceededError || error instanceof NotLeaderError || grpcCode === GRPC_UNAVAILABLE || grpcCode === GRPC_DEADLINE_EXCEEDED;
-    return down ? new EventStoreUnavailableError(this.description, redactCredentials((error as Error).message)) : error;
+  private portError(error: unknown, operation: string, stream?: string): unknown {
+    return toPortError(error, { store: this.description, operation, stream, maxEventBytes: KURRENTDB_MAX_EVENT_BYTES });
   }
 
   private assertOpen(): void {
@@ -249,20 +315,32 @@ class KurrentDBEventStoreAdapter implements EventStore {
   }
 }
 
+/** The client's event for a port event, refusing before the server what it would refuse (§6.2). */
+function proposedEvent(stream: string, event: NewEvent) {
+  if (typeof event.id !== 'string' || !UUID.test(event.id) || event.id === NIL_UUID) throw new TypeError(`Event ids must be UUIDs other than the nil one (got "${event.id}")`);
+  if (typeof event.type !== 'string' || event.type === '') throw new TypeError(`Event ${event.id} needs a non-empty type`);
+  const metadata = withServerMetadata(event.metadata);
+  // The client serialises again; measuring here costs one more JSON.stringify per event.
+  const size = Buffer.byteLength(JSON.stringify(event.data)) + Buffer.byteLength(JSON.stringify(metadata)) + event.type.length * 2 + ENVELOPE_BYTES;
+  if (size > KURRENTDB_MAX_EVENT_BYTES) throw new AppendTooLargeError(stream, KURRENTDB_MAX_EVENT_BYTES, event.id);
+  return jsonEvent({ id: event.id, type: event.type, data: event.data as Record<string, unknown>, metadata });
+}
+
 /**
  * Whether an append's ids are already in the stream: all of them in a row, from the first, is a
- * retry (answered with the original result); any other overlap is a DuplicateEventIdError naming
- * the append's first stored id; none is undefined.
+ * retry (answered with the revision of its last event); any other overlap is a
+ * DuplicateEventIdError naming the append's first stored id; none is undefined. Ids repeated within
+ * the append are a DuplicateEventIdError too.
  */
-function classifyRetry(stream: string, stored: readonly StoredEvent[], events: readonly NewEvent[]): AppendResult | undefined {
-  // By index, not revision: a stream truncated by $maxCount or $tb no longer starts at revision 0.
-  const indexOf = new Map(stored.map((event, index) => [event.id, index]));
-  const first = indexOf.get(events[0].id);
-  if (first !== undefined && events.every((event, i) => stored[first + i]?.id === event.id)) {
-    const last = stored[first + events.length - 1];
-    return { nextRevision: last.revision, position: last.position };
+function classifyRetry(stream: string, known: KnownStream, events: readonly NewEvent[]): number | undefined {
+  const seen = new Set<string>();
+  for (const event of events) {
+    if (seen.has(event.id)) throw new DuplicateEventIdError(stream, event.id);
+    seen.add(event.id);
   }
-  const repeated = events.find((event) => indexOf.has(event.id));
+  const first = known.ids.get(events[0].id);
+  if (first !== undefined && events.every((event, i) => known.ids.get(event.id) === first + i)) return first + events.length - 1;
+  const repeated = events.find((event) => known.ids.has(event.id));
   if (repeated) throw new DuplicateEventIdError(stream, repeated.id);
   return undefined;
 }

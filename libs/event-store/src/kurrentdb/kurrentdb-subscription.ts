@@ -2,9 +2,6 @@ import {
   excludeSystemEvents,
   START,
   streamNameFilter,
-  CancelledError,
-  DeadlineExceededError,
-  NotLeaderError,
   UnavailableError,
   type AllStreamResolvedEvent,
   type AllStreamSubscription,
@@ -12,6 +9,7 @@ import {
   type Position,
 } from '@kurrent/kurrentdb-client';
 import type { SubscribeToAllOptions, SubscriptionMessage } from '../event-store.port';
+import { isTransient } from './kurrentdb-errors';
 import { toKurrentPosition, toStoredEvent } from './kurrentdb-positions';
 
 export interface KurrentDBSubscriptionSettings {
@@ -30,20 +28,23 @@ type Buffered = SubscriptionMessage | typeof CAUGHT_UP;
 /**
  * The port's catch-up subscription on the server's own: a filtered subscription to $all
  * (stream-name prefix when one is asked for, else every non-system event type) that replays from
- * the position, says caughtUp once, then delivers live events.
+ * the position, says caughtUp once, then delivers live events. How servers differ is in
+ * test/kurrentdb-double/SERVER-BEHAVIOUR.md §5.
  *
  * caughtUp means "everything that was in the log when the subscription started has been
- * delivered": the head is read as the subscription starts, and caughtUp follows the event at it,
- * or comes before the first event past it, or with a checkpoint past it, or with the server's own
- * caughtUp, whichever is first. The server's caughtUp alone would come late under a steady write
- * load (its replay chases the writers; a catch-up reading at the consumer's pace meets the
- * appends made meanwhile), and servers before 23.10 do not send it at all.
+ * delivered": the last event this subscription would deliver is read from the leader as it starts
+ * (the target), and caughtUp follows the event at it, or comes before the first event past it, or
+ * with a checkpoint past it, or with the server's own caughtUp, whichever is first. The server's
+ * caughtUp alone is not enough: 22.10 never sends it (so a subscription whose last events are
+ * filtered out would wait forever on a quiet log), 24.2+ repeat it after falling behind, and under
+ * a steady write load it comes late (its replay chases the writers).
  *
- * Dropped connections (a node restart, a leader change) are resumed from the last event
- * delivered, or the server's last checkpoint if it is further: a filtered subscription's
- * checkpoints say how far the server has searched, so a resume does not search again what
- * matched nothing. The checkpoint is passed back exactly as the server gave it, since a
- * subscription starts after its position.
+ * Dropped connections (a node restart, a leader change, a server dropping a slow consumer) are
+ * resumed from the last event delivered, or the server's last checkpoint if it is further: a
+ * filtered subscription's checkpoints say how far the server has searched, so a resume does not
+ * search again what matched nothing. The checkpoint is passed back exactly as the server gave it
+ * (a page start may be (C, 0)); every server version starts after an event's own position, and a
+ * (C, 0) checkpoint marks a record already searched, so either start rule is safe.
  */
 export class KurrentDBSubscription implements AsyncIterator<SubscriptionMessage, undefined> {
   private readonly buffer: Buffered[] = [];
@@ -56,8 +57,9 @@ export class KurrentDBSubscription implements AsyncIterator<SubscriptionMessage,
   private resumeFrom: Position | undefined;
   private lastPosition: number;
   private caughtUpSent = false;
-  /** The last event's position when the subscription started. */
+  /** The last event this subscription would deliver, as it started (see the class comment). */
   private head: number | undefined;
+  private headAttempts = 0;
   /** Position of the last event next() has handed out. */
   private delivered = 0;
   private attempts = 0;
@@ -69,7 +71,9 @@ export class KurrentDBSubscription implements AsyncIterator<SubscriptionMessage,
     private readonly options: SubscribeToAllOptions,
     private readonly settings: KurrentDBSubscriptionSettings,
     private readonly detach: (subscription: KurrentDBSubscription) => void,
-    readHead: () => Promise<number>,
+    private readonly readHead: () => Promise<number>,
+    /** The port's error for a failure that ends the subscription. */
+    private readonly toPortError: (error: unknown) => unknown,
   ) {
     // Position 0 is "before the first event": the server's START, since 0 names no record.
     this.resumeFrom = options.fromPosition ? toKurrentPosition(options.fromPosition) : undefined;
@@ -81,16 +85,33 @@ export class KurrentDBSubscription implements AsyncIterator<SubscriptionMessage,
     }
     this.signal?.addEventListener('abort', this.onAbort, { once: true });
     this.subscribe();
-    readHead().then(
+    this.learnHead();
+  }
+
+  // Without the target, only the server's caughtUp could say it, and 22.10 never does: keep asking,
+  // as a resubscription would, and give up with the error as a resubscription would.
+  private learnHead(): void {
+    this.readHead().then(
       (head) => {
         if (this.finished) return;
         this.head = head;
-        // Everything up to the head is already buffered (or there was nothing to replay).
+        // Everything up to it is already buffered (or there was nothing to replay).
         if (head <= this.lastPosition) this.sendCaughtUp();
       },
-      // Without the head, the server's caughtUp or a checkpoint still says it.
-      () => undefined,
+      (error: unknown) => {
+        if (this.finished || this.caughtUpSent) return;
+        this.headAttempts += 1;
+        if (!isTransient(error) || this.headAttempts > this.settings.maxReconnectAttempts) return this.fail(error);
+        setTimeout(() => this.learnHead(), Math.min(2000, this.settings.reconnectDelayMs * 2 ** (this.headAttempts - 1))).unref();
+      },
     );
+  }
+
+  private fail(error: unknown): void {
+    if (this.finished) return;
+    this.stopCurrent();
+    this.failure = this.toPortError(error) as Error;
+    this.notify();
   }
 
   [Symbol.asyncIterator](): this {
@@ -216,13 +237,9 @@ export class KurrentDBSubscription implements AsyncIterator<SubscriptionMessage,
     if (this.finished || this.current !== subscription) return;
     this.current = undefined;
     void subscription.unsubscribe().catch(() => undefined);
-    const transient = error instanceof UnavailableError || error instanceof CancelledError || error instanceof DeadlineExceededError || error instanceof NotLeaderError;
     this.attempts += 1;
-    if (!transient || this.attempts > this.settings.maxReconnectAttempts) {
-      this.failure = error;
-      this.notify();
-      return;
-    }
+    // Transient: a restart, a leader change, a server that dropped a consumer too slow for it.
+    if (!isTransient(error) || this.attempts > this.settings.maxReconnectAttempts) return this.fail(error);
     this.settings.onReconnect?.(this.attempts, error);
     const delay = Math.min(2000, this.settings.reconnectDelayMs * 2 ** (this.attempts - 1));
     setTimeout(() => {

@@ -360,6 +360,8 @@ function toStoredEvent(row: EventRow): StoredEvent {
 /** Serialised before queueing, so a bad event rejects its own append and never its batch. */
 function serializeEvent(event: NewEvent): SerializedEvent {
   if (typeof event.id !== 'string' || event.id === '') throw new TypeError('Every event needs a non-empty string id');
+  // The port's ids are UUIDs; the nil one is no id at all (and KurrentDB refuses it too).
+  if (event.id === '00000000-0000-0000-0000-000000000000') throw new TypeError('Event ids must not be the nil UUID');
   if (typeof event.type !== 'string' || event.type === '') throw new TypeError(`Event ${event.id} needs a non-empty type`);
   if (!isRecord(event.data)) throw new TypeError(`Event ${event.id}: data must be an object`);
   if (!isRecord(event.metadata)) throw new TypeError(`Event ${event.id}: metadata must be an object`);
