@@ -102,3 +102,25 @@ export class EventStoreAccessDeniedError extends Error {
     this.name = 'EventStoreAccessDeniedError';
   }
 }
+
+/**
+ * The disk holding the store is full: nothing of the append was written. Not a bug and not the
+ * client's mistake; writes resume by themselves once an operator frees space (no restart).
+ */
+export class EventStoreFullError extends Error {
+  readonly code = 'EVENT_STORE.DISK_FULL';
+
+  constructor(
+    readonly store: string,
+    reason: string,
+  ) {
+    super(`The disk holding the event store ${store} is full (${reason}): nothing was written`);
+    this.name = 'EventStoreFullError';
+  }
+}
+
+/** A write refused for want of space, in SQLite's words or the file system's. */
+export function isDiskFullError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT';
+}

@@ -93,6 +93,8 @@ export interface EventStoreHealth {
   readonly kind: string;
   readonly reachable: boolean;
   readonly detail?: string;
+  /** Set while appends cannot be written though the store answers (a full disk): why, for operators. */
+  readonly cannotWrite?: string;
 }
 
 /**

@@ -21,17 +21,18 @@ export class HealthController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Ready to serve: the store (its kind: sqlite or kurrentdb) answers and process definitions are loaded (503 otherwise)' })
+  @ApiOperation({ summary: 'Ready to serve: the store (its kind: sqlite or kurrentdb) answers and can write, and process definitions are loaded (503 otherwise, naming the cause: store.cannotWrite while its disk is full)' })
   async health(@Res({ passthrough: true }) reply: FastifyReply) {
     const store = await this.store.health().catch((error: Error) => ({ kind: 'unknown', reachable: false, detail: error.message }));
     const processes = this.processes.list().map((process) => ({ id: process.definition.id, version: process.version }));
     const projections = this.projections.status();
-    const ok = store.reachable && processes.length > 0 && projections.every((projection) => projection.failed === undefined);
+    const cannotWrite = 'cannotWrite' in store ? store.cannotWrite : undefined;
+    const ok = store.reachable && cannotWrite === undefined && processes.length > 0 && projections.every((projection) => projection.failed === undefined);
     const headPosition = store.reachable ? await this.store.headPosition().catch(() => null) : null;
     void reply.status(ok ? 200 : 503);
     return {
       status: ok ? 'ok' : 'unavailable',
-      store: { kind: store.kind, reachable: store.reachable, headPosition },
+      store: { kind: store.kind, reachable: store.reachable, headPosition, ...(cannotWrite !== undefined ? { cannotWrite } : {}) },
       processes,
       projections,
       // A sink that is down does not make the API unready: commands go on, its lag shows here.

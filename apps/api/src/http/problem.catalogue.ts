@@ -52,6 +52,8 @@ const EVENT_STORE = {
   'EVENT_STORE.STREAM_DELETED': 410,
   /** The server refused the service's credentials: an operator's matter, not the client's. */
   'EVENT_STORE.ACCESS_DENIED': 503,
+  /** The disk holding the store (or another file a request writes) is full: nothing was written. */
+  'EVENT_STORE.DISK_FULL': 507,
   /** An opportunity's stored events no longer replay: an altered log, not the client's mistake. */
   'EVENT_STORE.STREAM_UNREADABLE': 500,
 } as const;

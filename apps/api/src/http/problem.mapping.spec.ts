@@ -1,4 +1,4 @@
-import { AppendTooLargeError, EventStoreAccessDeniedError, EventStoreOutcomeUnknownError, EventStoreUnavailableError, StreamDeletedError } from '@stagecraft/event-store';
+import { AppendTooLargeError, EventStoreAccessDeniedError, EventStoreFullError, EventStoreOutcomeUnknownError, EventStoreUnavailableError, StreamDeletedError } from '@stagecraft/event-store';
 import { toProblem } from './problem.mapping';
 
 describe('toProblem: the event store', () => {
@@ -17,6 +17,16 @@ describe('toProblem: what the event store refuses or cannot confirm', () => {
     expect(problem).toMatchObject({ status: 503, code: 'EVENT_STORE.OUTCOME_UNKNOWN', headers: { 'retry-after': '1' } });
     expect(problem.detail).toMatch(/same Idempotency-Key/);
     expect(problem.detail).not.toContain('db.internal');
+  });
+
+  it.each([
+    ['the store', new EventStoreFullError('/srv/data/events.db', 'database or disk is full')],
+    ['SQLite elsewhere', Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' })],
+    ['a file the request writes', Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })],
+  ])('a full disk under %s is a 507 with Retry-After, naming no path', (_where, error) => {
+    const problem = toProblem(error);
+    expect(problem).toMatchObject({ status: 507, code: 'EVENT_STORE.DISK_FULL', headers: { 'retry-after': '30' } });
+    expect(problem.detail).not.toContain('/srv');
   });
 
   it('an unreachable store asks for a retry after a second', () => {

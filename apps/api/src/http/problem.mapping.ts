@@ -4,8 +4,10 @@ import {
   AppendTooLargeError,
   DuplicateEventIdError,
   EventStoreAccessDeniedError,
+  EventStoreFullError,
   EventStoreOutcomeUnknownError,
   EventStoreUnavailableError,
+  isDiskFullError,
   StreamDeletedError,
   WrongExpectedRevisionError,
 } from '@stagecraft/event-store';
@@ -37,6 +39,8 @@ const HTTP_STATUS_CODES: Record<number, { code: ProblemCode; detail: string }> =
 
 // A dependency that is down or unsure for a moment: clients may come back this soon.
 const RETRY_AFTER = { 'retry-after': '1' };
+// A full disk waits for an operator: asking again every second would only add to the load.
+const RETRY_AFTER_DISK_FULL = { 'retry-after': '30' };
 
 /** Turns anything thrown while serving a request into the problem to answer with. */
 export function toProblem(error: unknown): ApiProblem {
@@ -52,6 +56,10 @@ export function toProblem(error: unknown): ApiProblem {
       expectedRevision: error.expected,
       actualRevision: error.actual,
     });
+  }
+  if (error instanceof EventStoreFullError || isDiskFullError(error)) {
+    // Nothing was written; GET /health says so too while it lasts, and writes resume once space is freed.
+    return new ApiProblem('EVENT_STORE.DISK_FULL', 'The disk this service writes to is full, so nothing was recorded. Retry after Retry-After seconds; an operator has been told (GET /health).', {}, RETRY_AFTER_DISK_FULL);
   }
   if (error instanceof EventStoreOutcomeUnknownError) {
     // The append may or may not have been stored: a retry with the same id is answered either way.

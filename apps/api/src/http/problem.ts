@@ -22,13 +22,11 @@ export class ApiProblem extends Error {
   }
 }
 
-
 /** 400 REQUEST.VALIDATION_FAILED: one entry per bad field, and all of them in the detail. */
 export function validationProblem(errors: readonly FieldError[]): ApiProblem {
   const summary = errors.map((error) => `${error.field}: ${error.message}`).join('; ');
   return new ApiProblem('REQUEST.VALIDATION_FAILED', `The request has invalid fields: ${summary}`, { errors });
 }
-
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -48,6 +46,7 @@ const TITLES: Record<number, string> = {
   431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
+  507: 'Insufficient Storage',
 };
 
 export function problemBody(problem: ApiProblem, instance?: string): ProblemBody {

@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
+import { statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { DuplicateEventIdError, EventStoreUnavailableError } from '../event-store.errors';
+import { DuplicateEventIdError, EventStoreFullError, EventStoreUnavailableError, isDiskFullError } from '../event-store.errors';
 import type {
   AppendResult,
   EventStore,
@@ -53,6 +55,11 @@ export interface SQLiteEventStore extends EventStore {
 }
 
 const DEFAULT_POLL_INTERVAL_MS = 250;
+/**
+ * After a write refused for want of space, health() reports the store unable to write until an
+ * append succeeds again or the file system has at least this much free (then the next append says).
+ */
+const FREE_BYTES_TO_RETRY = 4 * 1024 * 1024;
 // SQLite reads a negative LIMIT as "no limit".
 const NO_LIMIT = -1;
 const NO_UPPER_BOUND = Number.MAX_SAFE_INTEGER;
@@ -111,6 +118,8 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
   private closed = false;
   private committedBatches = 0;
   private committedAppends = 0;
+  /** The last append refused for want of space, until one succeeds or space is freed. */
+  private diskFull: { readonly since: string; readonly reason: string } | undefined;
 
   constructor(options: SQLiteEventStoreOptions) {
     this.path = options.path;
@@ -195,7 +204,13 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
     if (failure) return { kind: 'sqlite', reachable: false, detail: `${this.path}: ${failure.message}` };
     try {
       this.statements.ping.get();
-      return { kind: 'sqlite', reachable: true, detail: this.path };
+      const full = this.stillFull();
+      return {
+        kind: 'sqlite',
+        reachable: true,
+        detail: this.path,
+        ...(full ? { cannotWrite: `the disk holding ${this.path} is full (${full.reason}, since ${full.since}): free space; writes resume without a restart` } : {}),
+      };
     } catch {
       return { kind: 'sqlite', reachable: false, detail: this.path };
     }
@@ -277,7 +292,7 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
   private settle(batch: readonly PendingAppend[], reply: CommitReply): void {
     if (!reply.committed) {
       // Nothing of the batch was committed.
-      const error = errorOf(reply.error);
+      const error = this.storeError(errorOf(reply.error));
       for (const append of batch) append.reject(error);
       return;
     }
@@ -289,11 +304,31 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
         wrote ||= outcome.wrote;
         batch[index].resolve(outcome.result);
       } else {
-        batch[index].reject(errorOf(outcome.error));
+        batch[index].reject(this.storeError(errorOf(outcome.error)));
       }
     });
+    if (wrote) this.diskFull = undefined;
     // Committed, so this thread's connection sees the rows: live subscriptions look now.
     if (wrote) for (const subscription of this.subscriptions) subscription.notify();
+  }
+
+  /** A full disk is told apart from other failures: it is the operator's to fix, and passes. */
+  private storeError(error: Error): Error {
+    if (!isDiskFullError(error)) return error;
+    this.diskFull ??= { since: this.clock().toISOString(), reason: error.message };
+    return new EventStoreFullError(this.path, error.message);
+  }
+
+  /** The full disk last seen, unless the file system has room again. */
+  private stillFull(): { readonly since: string; readonly reason: string } | undefined {
+    if (!this.diskFull || isInMemoryPath(this.path)) return this.diskFull;
+    try {
+      const { bavail, bsize } = statfsSync(dirname(this.path));
+      if (bavail * bsize >= FREE_BYTES_TO_RETRY) this.diskFull = undefined;
+    } catch {
+      // No statfs here: the next successful append clears it.
+    }
+    return this.diskFull;
   }
 
   private unavailable(failure: Error): EventStoreUnavailableError {

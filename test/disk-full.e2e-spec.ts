@@ -1,0 +1,118 @@
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
+import { E2E_STORE } from './support/e2e-store';
+
+// A full disk under the embedded store: commands answer 507 EVENT_STORE.DISK_FULL with
+// Retry-After (never 500), nothing acknowledged is lost, /health is 503 naming the cause while it
+// lasts, and writes resume once space is freed, without a restart. The disk is a tmpfs of a few
+// MB, which only root can mount: elsewhere the test is skipped, and its title says why.
+
+const dir = temporaryDirectory('stagecraft-disk-full-');
+const mountPoint = join(dir.path, 'disk');
+
+function whyNotHere(): string | undefined {
+  if (E2E_STORE !== 'sqlite') return 'the embedded store only: a KurrentDB server keeps its own disk';
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return 'needs root on Linux to mount a small tmpfs';
+  try {
+    mkdirSync(mountPoint);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', mountPoint], { stdio: 'pipe' });
+    return undefined;
+  } catch (error) {
+    return `mounting a tmpfs failed here (${(error as Error).message.split('\n')[0]})`;
+  }
+}
+
+const skipped = whyNotHere();
+const test = skipped === undefined ? it : it.skip;
+
+/** Fills the file system with one file until it is full; returns the file to free it later. */
+function fillDisk(folder: string): string {
+  const filler = join(folder, 'filler');
+  const fd = openSync(filler, 'w');
+  const chunk = Buffer.alloc(64 * 1024, 0x61);
+  try {
+    for (;;) writeSync(fd, chunk);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+    // A few bytes may still fit: take them too.
+    for (const size of [4096, 512, 1]) {
+      try {
+        for (;;) writeSync(fd, Buffer.alloc(size));
+      } catch {
+        // full at this size
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return filler;
+}
+
+describe(`a full disk under the SQLite event store${skipped ? ` (skipped: ${skipped})` : ''}`, () => {
+  let api: ApiTestApp | undefined;
+
+  afterAll(async () => {
+    await api?.close();
+    if (skipped === undefined) execFileSync('umount', ['-l', mountPoint]);
+    dir.remove();
+  });
+
+  test('answers 507 with Retry-After, loses nothing acknowledged, reports it on /health, and recovers without a restart', async () => {
+    api = await startApiTestApp({
+      eventStorePath: join(mountPoint, 'events.db'),
+      env: { READ_MODELS_PATH: join(mountPoint, 'read-models.db'), STREAM_SNAPSHOTS_PATH: join(mountPoint, 'stream-snapshots.db') },
+    });
+    const acknowledged: string[] = [];
+    const create = async (title: string) => {
+      const response = await api!.http.post('/opportunities').send({ title: `${title} ${'x'.repeat(150)}`, processId: 'standard', amount: 1000 });
+      if (response.status === 201) acknowledged.push(response.body.id);
+      return response;
+    };
+    expect((await create('before')).status).toBe(201);
+
+    const filler = fillDisk(mountPoint);
+    // The WAL may still have room from earlier commits: keep writing until the store needs more.
+    const statuses: number[] = [];
+    let refused: Awaited<ReturnType<typeof create>> | undefined;
+    for (let index = 0; index < 3000 && !refused; index += 1) {
+      const response = await create(`while full ${index}`);
+      statuses.push(response.status);
+      if (response.status !== 201) refused = response;
+    }
+    expect(refused).toBeDefined();
+    expect(statuses.filter((status) => status >= 500 && status !== 507)).toEqual([]);
+    expect(refused!.status).toBe(507);
+    expect(refused!.body.code).toBe('EVENT_STORE.DISK_FULL');
+    expect(refused!.headers['retry-after']).toBe('30');
+    expect(refused!.headers['content-type']).toContain('application/problem+json');
+
+    const unhealthy = await api.anonymous.get('/health');
+    expect(unhealthy.status).toBe(503);
+    expect(unhealthy.body.store.cannotWrite).toContain('is full');
+    expect(unhealthy.body.store.cannotWrite).toContain(join(mountPoint, 'events.db'));
+    // Reads go on: what was acknowledged is served.
+    expect((await api.http.get(`/opportunities/${acknowledged[0]}`)).status).toBe(200);
+
+    rmSync(filler);
+    const healthy = await api.anonymous.get('/health');
+    expect(healthy.status).toBe(200);
+    expect(healthy.body.store.cannotWrite).toBeUndefined();
+    const after = await create('after space was freed');
+    expect(after.status).toBe(201);
+
+    // Nothing acknowledged was lost, whether written before, during or after.
+    for (const id of acknowledged) expect((await api.http.get(`/opportunities/${id}`)).status).toBe(200);
+    const verify = await api.http.get(`/opportunities/${after.body.id}/verify`);
+    expect(verify.body.ok).toBe(true);
+
+    // And still there after a restart on the same file.
+    await api.close();
+    api = await startApiTestApp({
+      eventStorePath: join(mountPoint, 'events.db'),
+      env: { READ_MODELS_PATH: join(mountPoint, 'read-models.db'), STREAM_SNAPSHOTS_PATH: join(mountPoint, 'stream-snapshots.db') },
+    });
+    for (const id of acknowledged) expect((await api.http.get(`/opportunities/${id}`)).status).toBe(200);
+  });
+});
