@@ -119,21 +119,31 @@ export function queryFunnel(model: FunnelModel, filter: AnalyticsFilter = {}): F
     histograms[everWon[row] === 1 ? offsets[code + 1]! - 1 : offsets[code]! + maxRank[row]!]!++;
   }
 
+  return funnelFromHistograms(model.catalog, parsed.processId, (code) => histograms.subarray(offsets[code]!, offsets[code + 1]!));
+}
+
+/**
+ * The funnel's answer from one histogram per process version (cell r: opportunities that got at
+ * most to rank r; last cell: won ones). Shared by the in-memory model and the PostgreSQL query,
+ * which count the histograms differently and must answer the same.
+ */
+export function funnelFromHistograms(catalog: ProcessCatalog, processId: string | undefined, histogramOf: (versionCode: number) => ArrayLike<number>): FunnelResult {
   // reached(stage) += opportunities of a version that have it whose highest rank is ≥ its rank, won ones included.
-  const reached = new Float64Array(model.catalog.stages.length);
+  const reached = new Float64Array(catalog.stages.length);
   const wonByProcess = new Map<string, number>();
-  versions.forEach((entry, code) => {
-    let atOrAbove = histograms[offsets[code + 1]! - 1]!;
-    const processId = entry.process.processId;
-    wonByProcess.set(processId, (wonByProcess.get(processId) ?? 0) + atOrAbove);
-    for (let rank = entry.stageKeys.length - 1; rank >= 0; rank--) {
-      atOrAbove += histograms[offsets[code]! + rank]!;
-      reached[entry.stageKeys[rank]!]! += atOrAbove;
+  catalog.versions.forEach((version, code) => {
+    const histogram = histogramOf(code);
+    let atOrAbove = histogram[histogram.length - 1]!;
+    const id = version.process.processId;
+    wonByProcess.set(id, (wonByProcess.get(id) ?? 0) + atOrAbove);
+    for (let rank = version.stageKeys.length - 1; rank >= 0; rank--) {
+      atOrAbove += histogram[rank]!;
+      reached[version.stageKeys[rank]!]! += atOrAbove;
     }
   });
 
   return {
-    processes: processesOf(model.catalog, parsed.processId).map((process) => {
+    processes: processesOf(catalog, processId).map((process) => {
       const order = stageOrderOf(process);
       const chainLength = process.latest ? process.latest.stageKeys.length : order.length;
       const won = wonByProcess.get(process.processId) ?? 0;
@@ -143,7 +153,7 @@ export function queryFunnel(model: FunnelModel, filter: AnalyticsFilter = {}): F
         if (index < chainLength && here > 0) {
           conversionToNext = (index === chainLength - 1 ? won : reached[order[index + 1]!]!) / here;
         }
-        return { stageId: model.catalog.stages[key]!.stageId, reached: here, conversionToNext };
+        return { stageId: catalog.stages[key]!.stageId, reached: here, conversionToNext };
       });
       const last = chainLength > 0 ? reached[order[chainLength - 1]!]! : 0;
       return { processId: process.processId, stages, won, conversionLastToWon: last > 0 ? won / last : null };

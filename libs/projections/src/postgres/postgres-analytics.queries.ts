@@ -2,7 +2,6 @@ import type {
   ClosedOpportunity,
   ClosedSection,
   FunnelResult,
-  FunnelStage,
   PipelineOpportunity,
   PipelineResult,
   PipelineStage,
@@ -16,6 +15,7 @@ import type {
 } from '@stagecraft/contracts';
 import { requireInstant } from '@stagecraft/opportunity';
 import type { Pool, PoolClient } from 'pg';
+import { funnelFromHistograms } from '../funnel.projection';
 import { cardsPerColumnOf, closedWindow, type PipelineFilter, type PipelineQueryOptions } from '../pipeline.projection';
 import { compareIds, processesOf, stageOrderOf } from '../process-catalog';
 import { dictionary, NO_CURRENCY, parseFilter } from '../projection.helpers';
@@ -336,33 +336,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
         const histogram = histograms[version.code]!;
         histogram[row.ever_won ? histogram.length - 1 : row.furthest_rank] += row.n;
       }
-      const reached = new Float64Array(catalog.stages.length);
-      const wonByProcess = new Map<string, number>();
-      catalog.versions.forEach((version, code) => {
-        const histogram = histograms[code]!;
-        let atOrAbove = histogram[histogram.length - 1]!;
-        const processId = version.process.processId;
-        wonByProcess.set(processId, (wonByProcess.get(processId) ?? 0) + atOrAbove);
-        for (let rank = version.stageKeys.length - 1; rank >= 0; rank--) {
-          atOrAbove += histogram[rank]!;
-          reached[version.stageKeys[rank]!]! += atOrAbove;
-        }
-      });
-      return {
-        processes: processesOf(catalog, parsed.processId).map((process) => {
-          const order = stageOrderOf(process);
-          const chainLength = process.latest ? process.latest.stageKeys.length : order.length;
-          const won = wonByProcess.get(process.processId) ?? 0;
-          const stages = order.map((key, index): FunnelStage => {
-            const here = reached[key]!;
-            let conversionToNext: number | null = null;
-            if (index < chainLength && here > 0) conversionToNext = (index === chainLength - 1 ? won : reached[order[index + 1]!]!) / here;
-            return { stageId: catalog.stages[key]!.stageId, reached: here, conversionToNext };
-          });
-          const last = chainLength > 0 ? reached[order[chainLength - 1]!]! : 0;
-          return { processId: process.processId, stages, won, conversionLastToWon: last > 0 ? won / last : null };
-        }),
-      };
+      return funnelFromHistograms(catalog, parsed.processId, (code) => histograms[code]!);
     });
   }
 

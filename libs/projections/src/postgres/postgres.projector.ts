@@ -3,6 +3,7 @@ import { Client, Pool } from 'pg';
 import { ALL_PROJECTIONS } from '../all-projections';
 import type { ReadModelKey } from '../projection.types';
 import type { ProjectionStatus, ReadModels } from '../runner/read-models.port';
+import { PositionWaiters } from '../runner/position-waiters';
 import { RunsElsewhereError } from '../runner/snapshot-follower';
 import { migrateReadSide } from './read-side.migrations';
 import { READ_SIDE_EVENT_TYPES } from './read-side.fold';
@@ -55,7 +56,7 @@ export class PostgresProjector implements ReadModels {
   private logId = '';
   private caughtUp = false;
   private rebuilding = false;
-  private readonly waiters = new Set<{ position: number; resolve: (reached: boolean) => void }>();
+  private readonly waiters = new PositionWaiters();
   /** Serialises live batches with a rebuild's final swap. */
   private turn: Promise<unknown> = Promise.resolve();
   private stopped?: string;
@@ -99,8 +100,7 @@ export class PostgresProjector implements ReadModels {
   async stop(): Promise<void> {
     this.controller.abort();
     await this.loop?.catch(() => undefined);
-    for (const waiter of this.waiters) waiter.resolve(false);
-    this.waiters.clear();
+    this.waiters.releaseAll();
     await this.client?.end().catch(() => undefined); // ends the session: the lock goes with it
   }
 
@@ -132,18 +132,7 @@ export class PostgresProjector implements ReadModels {
 
   waitFor(position: number, timeoutMs: number): Promise<boolean> {
     if (this.position() >= position) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const waiter = {
-        position,
-        resolve: (reached: boolean) => {
-          clearTimeout(timer);
-          this.waiters.delete(waiter);
-          resolve(reached);
-        },
-      };
-      const timer = setTimeout(() => waiter.resolve(false), timeoutMs);
-      this.waiters.add(waiter);
-    });
+    return this.waiters.wait(position, timeoutMs);
   }
 
   /**
@@ -264,8 +253,7 @@ export class PostgresProjector implements ReadModels {
   }
 
   private wakeWaiters(): void {
-    const reached = this.position();
-    for (const waiter of [...this.waiters]) if (reached >= waiter.position) waiter.resolve(true);
+    this.waiters.reached(this.position());
   }
 }
 

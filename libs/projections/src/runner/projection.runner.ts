@@ -3,6 +3,7 @@ import { applyEvent, type Projection, type ReadModelKey } from '../projection.ty
 import { SnapshotFormatError } from './model-serialization';
 import type { ProjectionSnapshotStore } from './projection-snapshot.store';
 import type { ProjectionStatus, ReadModels } from './read-models.port';
+import { PositionWaiters } from './position-waiters';
 
 export interface ProjectionRunnerOptions {
   /** Save a snapshot after this many events since the last one (and when caught up, and on stop); see saveSpacing. */
@@ -42,7 +43,7 @@ interface Running {
 export class ProjectionRunner implements ReadModels {
   private readonly running = new Map<string, Running>();
   private readonly controller = new AbortController();
-  private readonly waiters = new Set<{ position: number; resolve: (reached: boolean) => void }>();
+  private readonly waiters = new PositionWaiters();
   private loop?: Promise<void>;
   private unsaved = 0;
   private saveTimer?: NodeJS.Timeout;
@@ -108,8 +109,7 @@ export class ProjectionRunner implements ReadModels {
     this.controller.abort();
     await this.loop?.catch(() => undefined);
     await this.save();
-    for (const waiter of this.waiters) waiter.resolve(false);
-    this.waiters.clear();
+    this.waiters.releaseAll();
   }
 
   /** The model of one projection, as of `position()`. */
@@ -151,18 +151,7 @@ export class ProjectionRunner implements ReadModels {
   /** Resolves true once every projection has folded in `position`, false after `timeoutMs`. */
   waitFor(position: number, timeoutMs: number): Promise<boolean> {
     if (this.position() >= position) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const waiter = {
-        position,
-        resolve: (reached: boolean) => {
-          clearTimeout(timer);
-          this.waiters.delete(waiter);
-          resolve(reached);
-        },
-      };
-      const timer = setTimeout(() => waiter.resolve(false), timeoutMs);
-      this.waiters.add(waiter);
-    });
+    return this.waiters.wait(position, timeoutMs);
   }
 
   /**
@@ -264,8 +253,7 @@ export class ProjectionRunner implements ReadModels {
   }
 
   private wakeWaiters(): void {
-    const reached = this.position();
-    for (const waiter of [...this.waiters]) if (reached >= waiter.position) waiter.resolve(true);
+    this.waiters.reached(this.position());
   }
 
   private apply(event: StoredEvent): void {
