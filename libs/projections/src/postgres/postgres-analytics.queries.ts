@@ -275,7 +275,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       if (filter.from !== undefined) w.add(`v.left_at >= ${w.param(isoOrNull(parsed.fromMs))}::timestamptz`);
       if (filter.to !== undefined) w.add(`v.left_at <= ${w.param(isoOrNull(parsed.toMs))}::timestamptz`);
       // Nearest ranks by exact integer arithmetic (order-statistics.ts); the sum over kept visits in ascending order, as the in-memory walk adds them.
-      const completed = await client.query(
+      const completed = unfiltered ? await this.rankedFromBuckets(client, parsed.processId) : await client.query(
         `WITH kept AS (SELECT v.process_id, v.stage_id, v.duration_seconds AS d FROM ${s}.stage_visits v ${people ? `JOIN ${s}.opportunities o ON o.opportunity_id = v.opportunity_id` : ''} ${w}),
          ranked AS (SELECT process_id, stage_id, d, row_number() OVER (PARTITION BY process_id, stage_id ORDER BY d) AS rn, count(*) OVER (PARTITION BY process_id, stage_id) AS n FROM kept)
          SELECT process_id, stage_id, max(n)::int AS n, sum(d ORDER BY d) AS total,
@@ -441,6 +441,48 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       await client.query('COMMIT').catch(() => undefined);
       client.release();
     }
+  }
+
+  /**
+   * The completed visits' figures of every stage without reading every visit: the counts per
+   * duration bucket say which bucket holds the k-th shortest visit, and the index on (stage,
+   * bucket, duration) finds it within the bucket. Same rows as the general query (without `total`:
+   * the unfiltered mean comes from the running sums).
+   */
+  private async rankedFromBuckets(client: PoolClient, processId: string | undefined): Promise<{ rows: Record<string, unknown>[] }> {
+    const s = this.schema;
+    const where = new Where().eq('process_id', processId);
+    const { rows: counts } = await client.query<{ process_id: string; stage_id: string; n: string }>(
+      `SELECT process_id, stage_id, sum(visits) AS n FROM ${s}.stage_duration_buckets ${where} GROUP BY process_id, stage_id`,
+      where.values,
+    );
+    const picks: { processId: string; stageId: string; rank: number; slot: number }[] = [];
+    counts.forEach((row, index) => {
+      const n = Number(row.n);
+      // lower middle, upper middle, middle, p90 (nearest rank ceil(0.9 n) = floor((9 n + 9) / 10)); rank 0 (the lower middle of one) is none.
+      [Math.floor(n / 2), Math.floor(n / 2) + 1, Math.floor((n + 1) / 2), Math.floor((9 * n + 9) / 10)].forEach((rank, offset) => {
+        if (rank >= 1 && rank <= n) picks.push({ processId: row.process_id, stageId: row.stage_id, rank, slot: index * 4 + offset });
+      });
+    });
+    const { rows: values } = await client.query<{ ord: string; d: number | null }>(
+      `SELECT t.ord, (SELECT v.duration_seconds FROM ${s}.stage_visits v
+           WHERE v.process_id = t.process_id AND v.stage_id = t.stage_id AND v.left_at IS NOT NULL AND v.duration_bucket = b.bucket
+           ORDER BY v.duration_seconds OFFSET t.rank - b.before - 1 LIMIT 1) AS d
+       FROM unnest($1::text[], $2::text[], $3::bigint[], $4::int[]) AS t(process_id, stage_id, rank, ord)
+       CROSS JOIN LATERAL (
+         SELECT bucket, upto - visits AS before FROM (
+           SELECT bucket, visits, sum(visits) OVER (ORDER BY bucket) AS upto FROM ${s}.stage_duration_buckets c WHERE c.process_id = t.process_id AND c.stage_id = t.stage_id
+         ) cumulative WHERE upto >= t.rank ORDER BY bucket LIMIT 1
+       ) b`,
+      [picks.map((p) => p.processId), picks.map((p) => p.stageId), picks.map((p) => p.rank), picks.map((p) => p.slot)],
+    );
+    const valueAt = new Map(values.map((row) => [Number(row.ord), row.d]));
+    return {
+      rows: counts.map((row, index) => {
+        const at = (offset: number) => valueAt.get(index * 4 + offset) ?? null;
+        return { process_id: row.process_id, stage_id: row.stage_id, n: Number(row.n), total: null, lower_middle: at(0), upper_middle: at(1), middle: at(2), p90: at(3) };
+      }),
+    };
   }
 
   private parsedState?: { revision: number; state: ReadSideState };
