@@ -49,7 +49,8 @@ export async function restoreQueryIndexes(client: ClientBase, schema: string): P
     }
   }
   await client.query('RESET maintenance_work_mem');
-  await client.query(`ANALYZE ${schema}.opportunities, ${schema}.stage_visits, ${schema}.outcomes, ${schema}.transitions, ${schema}.board_segments`);
+  // VACUUM too: it marks the pages all-visible, so the queries can answer from the indexes alone.
+  await client.query(`VACUUM (ANALYZE) ${schema}.opportunities, ${schema}.stage_visits, ${schema}.outcomes, ${schema}.transitions, ${schema}.board_segments`);
   return rows.length;
 }
 

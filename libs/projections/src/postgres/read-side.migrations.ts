@@ -431,6 +431,16 @@ ${comments(s, 'stage_duration_buckets', 'Completed visits per stage and duration
 })}
 `,
   },
+  {
+    version: 4,
+    name: 'covering indexes: the board, the funnel and win/loss answered from indexes alone',
+    sql: (s) => `
+CREATE INDEX opportunities_open_figures ON ${s}.opportunities (process_id, stage_id, currency) INCLUDE (opened_position, amount, probability, team_id, owner_id, stage_entered_at) WHERE stage_id IS NOT NULL;
+CREATE INDEX opportunities_funnel ON ${s}.opportunities (team_id, process_id, process_version, furthest_rank, ever_won) INCLUDE (owner_id, opened_at);
+DROP INDEX ${s}.opportunities_closed;
+CREATE INDEX opportunities_closed ON ${s}.opportunities (closed_at) INCLUDE (status, stage_id, process_id, opened_position, amount, currency, won_amount, won_currency, lost_reason, team_id, owner_id) WHERE status <> 'open';
+`,
+  },
 ];
 
 /** Creates the schema if needed and applies the migrations it lacks, one transaction each, under a lock. */
