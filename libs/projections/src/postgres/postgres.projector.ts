@@ -31,6 +31,8 @@ export interface PostgresProjectorOptions {
   readonly cacheSize?: number;
   /** Told while replaying up to the head (for progress bars). */
   readonly onProgress?: (progress: { position: number; head: number }) => void;
+  /** A first fold of at least this many events makes the query indexes at its end (default DEFER_INDEXES_FROM). */
+  readonly deferIndexesFrom?: number;
   /** Told once when another projector holds the schema's lock and this one waits. */
   readonly onWaitingForLock?: () => void;
 }
@@ -99,7 +101,7 @@ export class PostgresProjector implements ReadModels {
     this.writer = new ReadSideWriter(client, this.settings.schema, this.options.cacheSize);
     await this.prepare(this.writer);
     // A first fold of a long log: the query indexes are made once at the end (read-side.indexes.ts).
-    if (this.writer.position === 0 && this.head >= DEFER_INDEXES_FROM) await deferQueryIndexes(client, this.settings.schema);
+    if (this.writer.position === 0 && this.head >= (this.options.deferIndexesFrom ?? DEFER_INDEXES_FROM)) await deferQueryIndexes(client, this.settings.schema);
     let markCaughtUp!: () => void;
     const caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
     this.loop = this.follow(markCaughtUp).catch((error: Error) => {
@@ -183,6 +185,7 @@ export class PostgresProjector implements ReadModels {
           await this.writer!.load();
         }),
         logId: () => this.logId,
+        deferIndexesFrom: this.options.deferIndexesFrom,
       });
     } finally {
       this.rebuilding = false;
@@ -304,6 +307,7 @@ export async function rebuildIntoShadow(
     swap: (swapIn: () => Promise<void>) => Promise<void>;
     logId: () => string;
     batchSize?: number;
+    deferIndexesFrom?: number;
   },
 ): Promise<number> {
   const live = settings.schema;
@@ -318,7 +322,7 @@ export async function rebuildIntoShadow(
     const writer = new ReadSideWriter(client, shadow);
     await writer.load();
     // Nobody reads the shadow schema: its query indexes are made once, after the long fold.
-    if (how.target() >= DEFER_INDEXES_FROM) await deferQueryIndexes(client, shadow);
+    if (how.target() >= (how.deferIndexesFrom ?? DEFER_INDEXES_FROM)) await deferQueryIndexes(client, shadow);
     let logId = how.logId();
     const catchUp = async () => {
       for await (const page of readAllPages(store, { afterPosition: writer.position, pageSize: how.batchSize ?? CATCH_UP_BATCH })) {
