@@ -45,6 +45,7 @@ async function main(): Promise<void> {
     let small: ServingFigures;
     try {
       await project(cappedEventStore(store, first), tenth);
+      console.log(`  projector peak RSS at ${first.toLocaleString('en')} events ${mb(process.resourceUsage().maxRSS * 1024)}`);
       small = await serve(`${first.toLocaleString('en')} events`, tenth);
     } finally {
       await pool.query(`DROP SCHEMA IF EXISTS ${tenth} CASCADE`);
