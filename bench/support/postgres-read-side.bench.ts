@@ -33,7 +33,7 @@ async function main(): Promise<void> {
       return seconds;
     };
     const serve = async (label: string, schema: string): Promise<ServingFigures> => {
-      const figures = await serveFromPostgres({ eventStorePath: path, url: settings.url, schema, port: 3990, seconds: SERVE_SECONDS });
+      const figures = await serveFromPostgres({ eventStorePath: path, url: settings.url, schema, port: 39_000 + (process.pid % 1_000), seconds: SERVE_SECONDS });
       console.log(
         `  API serving from PostgreSQL at ${label.padEnd(16)} RSS idle ${mb(figures.idleRss).padStart(7)}, while serving median ${mb(figures.medianRss).padStart(7)} peak ${mb(figures.peakRss).padStart(7)}` +
           `  (${figures.requests.toLocaleString('en')} requests in ${figures.seconds.toFixed(0)} s, ${figures.failures} failed; load ${load()})`,
