@@ -1,10 +1,19 @@
-// Child of `npm run bench:projections -- --postgres`: projects the store at argv[2] into a fresh
-// PostgreSQL schema (READ_MODELS_BENCH_URL, default the local server), prints events/s and the peak
-// RSS of this process, then the latency of each analytics query answered from SQL, and drops the schema.
-import { getSQLiteEventStore } from '@stagecraft/event-store';
+// Child of `npm run bench:projections -- --postgres`: projects the store at argv[2] into fresh
+// PostgreSQL schemas (READ_MODELS_BENCH_URL, default the local server) — first the log's first
+// tenth, where an API instance (apps/api) serves the analytics over HTTP in a loop while its RSS is
+// sampled, then the whole log from position 0, timed, where the API serves again — and prints
+// events/s, the projector's peak RSS, the API's RSS at both sizes, then the latency of each
+// analytics query answered from SQL, and drops the schemas.
+import { getSQLiteEventStore, type EventStore } from '@stagecraft/event-store';
 import { createReadSidePool, PostgresAnalyticsQueries, PostgresProjector, type AnalyticsFilter } from '@stagecraft/projections';
 import { loadavg } from 'node:os';
+import { serveFromPostgres, type ServingFigures } from './api-serving';
+import { cappedEventStore } from './capped-event-store';
 import { seededRandom } from './history.generator';
+
+const mb = (bytes: number) => `${Math.round(bytes / 1048576)} MB`;
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+const SERVE_SECONDS = Number(process.env.BENCH_SERVE_SECONDS ?? 15);
 
 async function main(): Promise<void> {
   const path = process.argv[2]!;
@@ -13,13 +22,41 @@ async function main(): Promise<void> {
   const pool = createReadSidePool(settings, 2);
   try {
     const head = await store.headPosition();
-    const started = performance.now();
-    const projector = new PostgresProjector(store, settings, { batchSize: 5_000 });
-    await projector.start();
-    const seconds = (performance.now() - started) / 1000;
-    await projector.stop();
-    console.log(`PostgreSQL projector          ${Math.round(head / seconds).toLocaleString('en').padStart(10)} events/s  (${seconds.toFixed(1)} s for ${head.toLocaleString('en')} positions)`);
-    console.log(`  its peak RSS                ${Math.round((process.resourceUsage().maxRSS * 1024) / 1048576).toString().padStart(10)} MB`);
+    const first = Math.round(head / 10);
+    const batchSize = process.env.BENCH_PG_BATCH === undefined ? undefined : Number(process.env.BENCH_PG_BATCH);
+    const project = async (from: EventStore, schema: string) => {
+      const started = performance.now();
+      const projector = new PostgresProjector(from, { ...settings, schema }, batchSize === undefined ? {} : { batchSize });
+      await projector.start();
+      const seconds = (performance.now() - started) / 1000;
+      await projector.stop();
+      return seconds;
+    };
+    const serve = async (label: string, schema: string): Promise<ServingFigures> => {
+      const figures = await serveFromPostgres({ eventStorePath: path, url: settings.url, schema, port: 39_000 + (process.pid % 1_000), seconds: SERVE_SECONDS });
+      console.log(
+        `  API serving from PostgreSQL at ${label.padEnd(16)} RSS idle ${mb(figures.idleRss).padStart(7)}, while serving median ${mb(figures.medianRss).padStart(7)} peak ${mb(figures.peakRss).padStart(7)}` +
+          `  (${figures.requests.toLocaleString('en')} requests in ${figures.seconds.toFixed(0)} s, ${figures.failures} failed; load ${load()})`,
+      );
+      return figures;
+    };
+    // 1. The log as it stood at a tenth of its length, in a schema of its own; the API serves it.
+    const tenth = `${settings.schema}_tenth`;
+    let small: ServingFigures;
+    try {
+      await project(cappedEventStore(store, first), tenth);
+      console.log(`  projector peak RSS at ${first.toLocaleString('en')} events ${mb(process.resourceUsage().maxRSS * 1024)}`);
+      small = await serve(`${first.toLocaleString('en')} events`, tenth);
+    } finally {
+      await pool.query(`DROP SCHEMA IF EXISTS ${tenth} CASCADE`);
+    }
+    // 2. The whole log from position 0, as a first start or a rebuild does; the API serves it.
+    const rssBefore = process.memoryUsage().rss;
+    const seconds = await project(store, settings.schema);
+    console.log(`PostgreSQL projector          ${Math.round(head / seconds).toLocaleString('en').padStart(10)} events/s  (${seconds.toFixed(1)} s for ${head.toLocaleString('en')} positions from 0, query indexes made at the end included; load ${load()})`);
+    console.log(`  its peak RSS                ${mb(process.resourceUsage().maxRSS * 1024).padStart(10)}  (${mb(rssBefore)} before it started)`);
+    const large = await serve(`${head.toLocaleString('en')} events`, settings.schema);
+    console.log(`  API RSS while serving: peak ${mb(small.peakRss)} at ${first.toLocaleString('en')} events, ${mb(large.peakRss)} at ${head.toLocaleString('en')} (${(large.peakRss / small.peakRss).toFixed(2)}×; flat means ≈ 1×)`);
     const queries = new PostgresAnalyticsQueries(pool, settings.schema, { position: () => head, waitFor: async () => true, status: () => [] });
     const random = seededRandom(7);
     const filters: AnalyticsFilter[] = [{}, { processId: 'standard' }, { teamId: 'direct' }, { ownerId: 'owner-3' }, { processId: 'standard', teamId: 'partners', from: '2025-03-01T00:00:00Z', to: '2025-09-30T23:59:59Z' }];
@@ -52,7 +89,7 @@ async function main(): Promise<void> {
       const at = (q: number) => times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)]!;
       console.log(`${label.padEnd(70)} p50 ${at(0.5).toFixed(2).padStart(7)} ms   p99 ${at(0.99).toFixed(2).padStart(7)} ms   (PostgreSQL; target p99 ≤ 20 ms)`);
     }
-    console.log(`  serving process RSS after the queries ${Math.round(process.memoryUsage().rss / 1048576)} MB; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    console.log(`  bench process RSS after the queries ${mb(process.memoryUsage().rss)}; load average ${load()}`);
   } finally {
     await pool.query(`DROP SCHEMA IF EXISTS ${settings.schema} CASCADE`).catch(() => undefined);
     await pool.end();

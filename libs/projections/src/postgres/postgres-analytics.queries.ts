@@ -56,6 +56,15 @@ const isoOrNull = (value: number | null) => (value === null ? null : new Date(va
 // Beyond what a timestamptz (and an ISO string) can say, an instant is before or after everything.
 const instantParameter = (atMs: number) => (atMs > 253402300799999 ? 'infinity' : atMs < -62135596800000 ? '-infinity' : new Date(atMs).toISOString());
 
+/**
+ * Whether adding these amounts in any order gives the sum the in-memory models get by adding them
+ * in row order: when every amount is a whole number and the sum of their sizes stays below 2^52,
+ * every partial sum is a whole number a double holds exactly, so no addition rounds (NaN and
+ * infinities fail the bound). Then a query may skip sorting each group's rows before adding.
+ */
+const EXACT_SUMS = (column: string, kept: string) =>
+  `COALESCE(bool_and(${column} = trunc(${column})) FILTER (WHERE ${kept} AND ${column} IS NOT NULL), true) AND COALESCE(sum(abs(${column})) FILTER (WHERE ${kept} AND ${column} IS NOT NULL), 0) < 4503599627370496`;
+
 /** Builds WHERE clauses with numbered parameters. */
 class Where {
   readonly values: unknown[] = [];
@@ -121,16 +130,20 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       if (options.closed && window) {
         const outcomes = [...new Set(options.closed.outcomes)];
         const closedWhere = () => {
-          const w = new Where('stage_id IS NULL').eq('process_id', filter.processId).eq('team_id', filter.teamId).eq('owner_id', filter.ownerId);
+          const w = new Where('stage_id IS NULL', `status <> 'open'`).eq('process_id', filter.processId).eq('team_id', filter.teamId).eq('owner_id', filter.ownerId);
           return w.add(`status = ANY(${w.param(outcomes)}::text[])`).add(`closed_at >= ${w.param(window.from)}::timestamptz`).add(`closed_at <= ${w.param(window.to)}::timestamptz`);
         };
         const figures = closedWhere();
-        const sections = await client.query(
-          `SELECT process_id, status, currency, GROUPING(currency) = 1 AS whole, count(*)::int AS n, sum(amount ORDER BY opened_position) AS amount,
-             min(opened_position) FILTER (WHERE amount IS NOT NULL) AS first
-           FROM ${s}.opportunities ${figures} GROUP BY GROUPING SETS ((process_id, status), (process_id, status, currency))`,
-          figures.values,
-        );
+        const sectionsOf = (inRowOrder: boolean) =>
+          client.query(
+            `SELECT process_id, status, currency, GROUPING(currency) = 1 AS whole, count(*)::int AS n, sum(amount ${inRowOrder ? 'ORDER BY opened_position' : ''}) AS amount,
+               min(opened_position) FILTER (WHERE amount IS NOT NULL) AS first, ${EXACT_SUMS('amount', 'true')} AS exact
+             FROM ${s}.opportunities ${figures} GROUP BY GROUPING SETS ((process_id, status), (process_id, status, currency))`,
+            figures.values,
+          );
+        // Sums in any order first: when they are exact (whole amounts), they are the in-memory ones.
+        let sections = await sectionsOf(false);
+        if (sections.rows.some((row) => row.exact === false)) sections = await sectionsOf(true);
         const closedCards = new Map<string, ClosedOpportunity[]>();
         if (options.includeOpportunities) {
           const w = closedWhere();
@@ -212,21 +225,27 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     const parsed = parseFilter(filter);
     const [group, inGroup] = groupingOf(groupBy);
     return this.read(async ({ client, state }) => {
-      const w = new Where(`status IN ('won', 'lost')`).eq('process_id', parsed.processId).eq('team_id', parsed.teamId).eq('owner_id', parsed.ownerId);
+      // status <> 'open' as well: the planner then sees that the index of closings covers these rows.
+      const w = new Where(`status IN ('won', 'lost')`, `status <> 'open'`).eq('process_id', parsed.processId).eq('team_id', parsed.teamId).eq('owner_id', parsed.ownerId);
       if (filter.from !== undefined) w.add(`closed_at >= ${w.param(isoOrNull(parsed.fromMs))}::timestamptz`);
       if (filter.to !== undefined) w.add(`closed_at <= ${w.param(isoOrNull(parsed.toMs))}::timestamptz`);
       // Without groupBy every row is outside the groups (in_group false), so those sets are skipped.
       const sets = '(), (won_currency), (lost_reason), (in_group, grp), (in_group, grp, won_currency), (in_group, grp, lost_reason)';
-      const { rows } = await client.query(
-        `WITH kept AS (SELECT opened_position, status, won_amount, won_currency, lost_reason, ${group} AS grp, ${inGroup} AS in_group FROM ${this.schema}.opportunities ${w})
-         SELECT GROUPING(in_group, grp) = 0 AS grouped, GROUPING(won_currency) = 0 AS by_currency, GROUPING(lost_reason) = 0 AS by_reason, in_group, grp, won_currency, lost_reason,
-           count(*) FILTER (WHERE status = 'won')::int AS won, count(*) FILTER (WHERE status = 'lost')::int AS lost,
-           sum(COALESCE(won_amount, 0) ORDER BY opened_position) FILTER (WHERE status = 'won') AS amount_won,
-           sum(won_amount ORDER BY opened_position) FILTER (WHERE status = 'won' AND won_amount IS NOT NULL) AS currency_sum,
-           count(*) FILTER (WHERE status = 'won' AND won_amount IS NOT NULL)::int AS currency_wins
-         FROM kept GROUP BY GROUPING SETS (${sets})`,
-        w.values,
-      );
+      const figuresOf = (inRowOrder: boolean) =>
+        client.query(
+          `WITH kept AS (SELECT opened_position, status, won_amount, won_currency, lost_reason, ${group} AS grp, ${inGroup} AS in_group FROM ${this.schema}.opportunities ${w})
+           SELECT GROUPING(in_group, grp) = 0 AS grouped, GROUPING(won_currency) = 0 AS by_currency, GROUPING(lost_reason) = 0 AS by_reason, in_group, grp, won_currency, lost_reason,
+             count(*) FILTER (WHERE status = 'won')::int AS won, count(*) FILTER (WHERE status = 'lost')::int AS lost,
+             sum(COALESCE(won_amount, 0) ${inRowOrder ? 'ORDER BY opened_position' : ''}) FILTER (WHERE status = 'won') AS amount_won,
+             sum(won_amount ${inRowOrder ? 'ORDER BY opened_position' : ''}) FILTER (WHERE status = 'won' AND won_amount IS NOT NULL) AS currency_sum,
+             count(*) FILTER (WHERE status = 'won' AND won_amount IS NOT NULL)::int AS currency_wins,
+             ${EXACT_SUMS('won_amount', `status = 'won'`)} AS exact
+           FROM kept GROUP BY GROUPING SETS (${sets})`,
+          w.values,
+        );
+      // Sums in any order first: when they are exact (whole amounts), they are the in-memory ones.
+      let { rows } = await figuresOf(false);
+      if (rows.some((row) => row.exact === false)) ({ rows } = await figuresOf(true));
       type Slot = { won: number; lost: number; amountWon: number; currencies: Map<string | null, number>; reasons: Map<string | null, number> };
       const slots = new Map<string | null, Slot>();
       const total: Slot = { won: 0, lost: 0, amountWon: 0, currencies: new Map(), reasons: new Map() };
@@ -275,7 +294,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       if (filter.from !== undefined) w.add(`v.left_at >= ${w.param(isoOrNull(parsed.fromMs))}::timestamptz`);
       if (filter.to !== undefined) w.add(`v.left_at <= ${w.param(isoOrNull(parsed.toMs))}::timestamptz`);
       // Nearest ranks by exact integer arithmetic (order-statistics.ts); the sum over kept visits in ascending order, as the in-memory walk adds them.
-      const completed = await client.query(
+      const completed = unfiltered ? await this.rankedFromBuckets(client, parsed.processId) : await client.query(
         `WITH kept AS (SELECT v.process_id, v.stage_id, v.duration_seconds AS d FROM ${s}.stage_visits v ${people ? `JOIN ${s}.opportunities o ON o.opportunity_id = v.opportunity_id` : ''} ${w}),
          ranked AS (SELECT process_id, stage_id, d, row_number() OVER (PARTITION BY process_id, stage_id ORDER BY d) AS rn, count(*) OVER (PARTITION BY process_id, stage_id) AS n FROM kept)
          SELECT process_id, stage_id, max(n)::int AS n, sum(d ORDER BY d) AS total,
@@ -415,6 +434,48 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       await client.query('COMMIT').catch(() => undefined);
       client.release();
     }
+  }
+
+  /**
+   * The completed visits' figures of every stage without reading every visit: the counts per
+   * duration bucket say which bucket holds the k-th shortest visit, and the index on (stage,
+   * bucket, duration) finds it within the bucket. Same rows as the general query (without `total`:
+   * the unfiltered mean comes from the running sums).
+   */
+  private async rankedFromBuckets(client: PoolClient, processId: string | undefined): Promise<{ rows: Record<string, unknown>[] }> {
+    const s = this.schema;
+    const where = new Where().eq('process_id', processId);
+    const { rows: counts } = await client.query<{ process_id: string; stage_id: string; n: string }>(
+      `SELECT process_id, stage_id, sum(visits) AS n FROM ${s}.stage_duration_buckets ${where} GROUP BY process_id, stage_id`,
+      where.values,
+    );
+    const picks: { processId: string; stageId: string; rank: number; slot: number }[] = [];
+    counts.forEach((row, index) => {
+      const n = Number(row.n);
+      // lower middle, upper middle, middle, p90 (nearest rank ceil(0.9 n) = floor((9 n + 9) / 10)); rank 0 (the lower middle of one) is none.
+      [Math.floor(n / 2), Math.floor(n / 2) + 1, Math.floor((n + 1) / 2), Math.floor((9 * n + 9) / 10)].forEach((rank, offset) => {
+        if (rank >= 1 && rank <= n) picks.push({ processId: row.process_id, stageId: row.stage_id, rank, slot: index * 4 + offset });
+      });
+    });
+    const { rows: values } = await client.query<{ ord: string; d: number | null }>(
+      `SELECT t.ord, (SELECT v.duration_seconds FROM ${s}.stage_visits v
+           WHERE v.process_id = t.process_id AND v.stage_id = t.stage_id AND v.left_at IS NOT NULL AND v.duration_bucket = b.bucket
+           ORDER BY v.duration_seconds OFFSET t.rank - b.before - 1 LIMIT 1) AS d
+       FROM unnest($1::text[], $2::text[], $3::bigint[], $4::int[]) AS t(process_id, stage_id, rank, ord)
+       CROSS JOIN LATERAL (
+         SELECT bucket, upto - visits AS before FROM (
+           SELECT bucket, visits, sum(visits) OVER (ORDER BY bucket) AS upto FROM ${s}.stage_duration_buckets c WHERE c.process_id = t.process_id AND c.stage_id = t.stage_id
+         ) cumulative WHERE upto >= t.rank ORDER BY bucket LIMIT 1
+       ) b`,
+      [picks.map((p) => p.processId), picks.map((p) => p.stageId), picks.map((p) => p.rank), picks.map((p) => p.slot)],
+    );
+    const valueAt = new Map(values.map((row) => [Number(row.ord), row.d]));
+    return {
+      rows: counts.map((row, index) => {
+        const at = (offset: number) => valueAt.get(index * 4 + offset) ?? null;
+        return { process_id: row.process_id, stage_id: row.stage_id, n: Number(row.n), total: null, lower_middle: at(0), upper_middle: at(1), middle: at(2), p90: at(3) };
+      }),
+    };
   }
 
   private parsedState?: { revision: number; state: ReadSideState };

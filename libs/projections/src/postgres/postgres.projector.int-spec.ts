@@ -10,6 +10,7 @@ import { historyArbitrary } from '../testing/history.arbitrary';
 import { describeWithPostgres, POSTGRES_TEST_URL, uniqueSchema } from '../testing/postgres.testing';
 import { PostgresAnalyticsQueries } from './postgres-analytics.queries';
 import { PostgresProjector } from './postgres.projector';
+import { migrateReadSide } from './read-side.migrations';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 const RUNNER = join(__dirname, '..', 'testing', 'run-postgres-projector.ts');
@@ -57,12 +58,29 @@ describeWithPostgres('the PostgreSQL projector', () => {
   const expected = async () => answers(inMemoryReference(await store.readAll({ maxCount: 1_000_000 })));
   const queriesOn = (name: string) => new PostgresAnalyticsQueries(pool, name, { position: () => 0, waitFor: async () => true, status: () => [] });
 
-  const startRunner = (name: string, batch = 5): { child: ChildProcess; output: () => string; exited: Promise<number | null> } => {
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', RUNNER, join(dir, 'events.db'), name, String(batch)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const startRunner = (name: string, batch = 5, deferIndexesFrom?: number): { child: ChildProcess; output: () => string; exited: Promise<number | null> } => {
+    const args = [RUNNER, join(dir, 'events.db'), name, String(batch), ...(deferIndexesFrom === undefined ? [] : [String(deferIndexesFrom)])];
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout!.on('data', (chunk) => (output += chunk));
     child.stderr!.on('data', (chunk) => (output += chunk));
     return { child, output: () => output, exited: new Promise((resolve) => child.once('exit', resolve)) };
+  };
+  /** The schema's indexes (definitions with the schema name taken out) and the notes of deferred ones. */
+  const indexesOf = async (name: string) => {
+    const { rows } = await pool.query<{ def: string }>(`SELECT replace(indexdef, $1, 'S.') AS def FROM pg_indexes WHERE schemaname = $2 ORDER BY indexname`, [`${name}.`, name]);
+    const notes = await pool.query(`SELECT index_name FROM ${name}.deferred_indexes`);
+    return { indexes: rows.map((row) => row.def), deferred: notes.rows.map((row) => row.index_name as string) };
+  };
+  const freshIndexes = async () => {
+    const name = schema();
+    const client = await pool.connect();
+    try {
+      await migrateReadSide(client, name);
+    } finally {
+      client.release();
+    }
+    return indexesOf(name);
   };
   const until = async (check: () => boolean, what: string) => {
     for (let i = 0; i < 600 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -72,23 +90,29 @@ describeWithPostgres('the PostgreSQL projector', () => {
   it('killed with SIGKILL at any point, resumes to exactly the figures of one uninterrupted run', async () => {
     const name = schema();
     const checkpoints: number[] = [];
+    const deferred: number[] = [];
+    // It defers the query indexes (a first fold "long enough" from 1 event): killed meanwhile, the
+    // next run must still make them before it reports caught up.
     for (const after of [3, 25, 60]) {
-      const run = startRunner(name);
+      const run = startRunner(name, 5, 1);
       // Killed once it has committed `after` more batches (mid-stream, between or during transactions).
       await until(() => (run.output().match(/checkpoint \d+/g) ?? []).length >= after || run.output().includes('caught up'), 'progress');
       run.child.kill('SIGKILL');
       await run.exited;
       const { rows } = await pool.query(`SELECT position FROM ${name}.checkpoint`);
       checkpoints.push(Number(rows[0].position));
+      deferred.push((await indexesOf(name)).deferred.length);
     }
     // It made progress between kills, and never past the log.
     expect(checkpoints[0]).toBeGreaterThan(0);
     expect(checkpoints[2]).toBeGreaterThanOrEqual(checkpoints[0]!);
-    const last = startRunner(name);
+    expect(deferred[0]).toBeGreaterThan(0); // the first run was killed before it made them again
+    const last = startRunner(name, 5, 1);
     await until(() => last.output().includes('caught up'), 'catching up');
     last.child.kill('SIGTERM');
     await last.exited;
     expect(await answers(queriesOn(name))).toBe(await expected());
+    expect(await indexesOf(name)).toEqual(await freshIndexes());
   }, 120_000);
 
   it('lets one projector work per schema: a second one waits for the lock, then takes over where the first stopped', async () => {
@@ -113,7 +137,8 @@ describeWithPostgres('the PostgreSQL projector', () => {
 
   it('rebuilds into a shadow schema while the live one serves, and swaps it in with the same figures', async () => {
     const name = schema();
-    const projector = new PostgresProjector(store, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 1000 });
+    // Deferring the shadow schema's query indexes to the end of its fold (from 1 event on).
+    const projector = new PostgresProjector(store, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 1000, deferIndexesFrom: 1 });
     await projector.start();
     const before = await answers(queriesOn(name));
     const progress: number[] = [];
@@ -126,6 +151,7 @@ describeWithPostgres('the PostgreSQL projector', () => {
     expect(await answers(queriesOn(name))).toBe(before);
     const { rows } = await pool.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE $1`, [`${name}_%`]);
     expect(rows).toEqual([]); // no shadow or retired schema left behind
+    expect(await indexesOf(name)).toEqual(await freshIndexes());
     await projector.stop();
   }, 60_000);
 });

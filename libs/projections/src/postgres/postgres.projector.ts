@@ -7,6 +7,7 @@ import { PositionWaiters } from '../runner/position-waiters';
 import { RunsElsewhereError } from '../runner/snapshot-follower';
 import { migrateReadSide } from './read-side.migrations';
 import { READ_SIDE_EVENT_TYPES } from './read-side.fold';
+import { DEFER_INDEXES_FROM, deferQueryIndexes, restoreQueryIndexes } from './read-side.indexes';
 import { FoldError, ReadSideWriter } from './read-side.writer';
 
 // The projector of the PostgreSQL read side: follows the event log and writes every read model's
@@ -25,14 +26,28 @@ export interface PostgresReadSideSettings {
 }
 
 export interface PostgresProjectorOptions {
-  /** Events per transaction while catching up. */
+  /** Events per transaction while catching up (live, whatever has arrived is written at once). */
   readonly batchSize?: number;
   /** Opportunity records kept in memory between batches (the rest are read back). */
   readonly cacheSize?: number;
   /** Told while replaying up to the head (for progress bars). */
   readonly onProgress?: (progress: { position: number; head: number }) => void;
+  /** A first fold of at least this many events makes the query indexes at its end (default DEFER_INDEXES_FROM). */
+  readonly deferIndexesFrom?: number;
   /** Told once when another projector holds the schema's lock and this one waits. */
   readonly onWaitingForLock?: () => void;
+}
+
+/** Events per transaction while catching up, by default. */
+export const CATCH_UP_BATCH = 20_000;
+
+/**
+ * The projector's commits need not wait for the disk: a batch and its checkpoint commit together
+ * or not at all, so a server crash that loses the last commits only makes the projector fold those
+ * events again from the older checkpoint — never twice, never skipped.
+ */
+async function relaxCommits(client: Client): Promise<void> {
+  await client.query('SET synchronous_commit = off');
 }
 
 export const projectorLockKey = (schema: string) => `stagecraft-projector:${schema}`;
@@ -83,8 +98,11 @@ export class PostgresProjector implements ReadModels {
       await client.query('SELECT pg_advisory_lock(hashtext($1))', [key]);
     }
     await migrateReadSide(client as never, this.settings.schema);
+    await relaxCommits(client);
     this.writer = new ReadSideWriter(client, this.settings.schema, this.options.cacheSize);
     await this.prepare(this.writer);
+    // A first fold of a long log: the query indexes are made once at the end (read-side.indexes.ts).
+    if (this.writer.position === 0 && this.head >= (this.options.deferIndexesFrom ?? DEFER_INDEXES_FROM)) await deferQueryIndexes(client, this.settings.schema);
     let markCaughtUp!: () => void;
     const caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
     this.loop = this.follow(markCaughtUp).catch((error: Error) => {
@@ -156,6 +174,7 @@ export class PostgresProjector implements ReadModels {
           await this.writer!.load();
         }),
         logId: () => this.logId,
+        deferIndexesFrom: this.options.deferIndexesFrom,
       });
     } finally {
       this.rebuilding = false;
@@ -179,7 +198,9 @@ export class PostgresProjector implements ReadModels {
 
   private async follow(markCaughtUp: () => void): Promise<void> {
     const writer = this.writer!;
-    const batchSize = this.options.batchSize ?? 2_000;
+    // Large batches while catching up: fewer round trips, and a row changed by several events of a
+    // batch is written once. Memory stays bounded by it (the queue holds at most two batches).
+    const batchSize = this.options.batchSize ?? CATCH_UP_BATCH;
     let batch: StoredEvent[] = [];
     let passed = 0;
     const flush = async () => {
@@ -228,8 +249,10 @@ export class PostgresProjector implements ReadModels {
         continue;
       }
       let caughtUpNow = false;
-      while (queue.length > 0 && batch.length < batchSize) {
-        const message = queue.shift()!;
+      // Taken in one splice: shift() one by one moves the whole queue each time (quadratic in a batch).
+      let taken = 0;
+      while (taken < queue.length && batch.length < batchSize) {
+        const message = queue[taken++]!;
         if (message.kind === 'event') {
           if (message.event.position > writer.position) batch.push(message.event);
           this.head = Math.max(this.head, message.event.position);
@@ -239,12 +262,14 @@ export class PostgresProjector implements ReadModels {
           if (message.caughtUp) caughtUpNow = true;
         }
       }
+      queue.splice(0, taken);
       room?.();
       room = undefined;
       if (batch.length > 0) passed = Math.max(passed, batch[batch.length - 1]!.position);
       // While catching up, batches fill; once live, whatever has arrived is written at once.
       if (batch.length >= batchSize || queue.length === 0 || caughtUpNow) await flush();
       if (caughtUpNow && !this.caughtUp) {
+        await this.exclusively(() => restoreQueryIndexes(this.client!, this.settings.schema));
         this.caughtUp = true;
         markCaughtUp();
       }
@@ -270,6 +295,7 @@ export async function rebuildIntoShadow(
     swap: (swapIn: () => Promise<void>) => Promise<void>;
     logId: () => string;
     batchSize?: number;
+    deferIndexesFrom?: number;
   },
 ): Promise<number> {
   const live = settings.schema;
@@ -280,11 +306,14 @@ export async function rebuildIntoShadow(
   try {
     await client.query(`DROP SCHEMA IF EXISTS ${shadow} CASCADE`);
     await migrateReadSide(client as never, shadow);
+    await relaxCommits(client);
     const writer = new ReadSideWriter(client, shadow);
     await writer.load();
+    // Nobody reads the shadow schema: its query indexes are made once, after the long fold.
+    if (how.target() >= (how.deferIndexesFrom ?? DEFER_INDEXES_FROM)) await deferQueryIndexes(client, shadow);
     let logId = how.logId();
     const catchUp = async () => {
-      for await (const page of readAllPages(store, { afterPosition: writer.position, pageSize: how.batchSize ?? 5_000 })) {
+      for await (const page of readAllPages(store, { afterPosition: writer.position, pageSize: how.batchSize ?? CATCH_UP_BATCH })) {
         const target = how.target();
         const events = page.filter((event) => event.position <= target);
         if (logId === '' && events.length > 0) logId = events[0]!.id;
@@ -294,6 +323,7 @@ export async function rebuildIntoShadow(
       }
     };
     await catchUp();
+    await restoreQueryIndexes(client, shadow);
     let position = 0;
     await how.swap(async () => {
       // Between two live batches: fold what the live side took meanwhile, then swap.

@@ -86,7 +86,7 @@ export class ReadSideWriter {
     await this.client.query('BEGIN');
     try {
       await this.client.query(
-        `TRUNCATE ${s}.opportunities, ${s}.stage_visits, ${s}.stage_visit_totals, ${s}.outcomes, ${s}.transitions, ${s}.transition_pairs, ${s}.board_segments, ${s}.processes, ${s}.process_versions, ${s}.stages, ${s}.version_stages`,
+        `TRUNCATE ${s}.opportunities, ${s}.stage_visits, ${s}.stage_visit_totals, ${s}.stage_duration_buckets, ${s}.outcomes, ${s}.transitions, ${s}.transition_pairs, ${s}.board_segments, ${s}.processes, ${s}.process_versions, ${s}.stages, ${s}.version_stages`,
       );
       await this.client.query(`UPDATE ${s}.checkpoint SET position = 0, log_id = $1, failed = NULL, state = NULL, counters = NULL, state_revision = state_revision + 1, updated_at = now()`, [logId]);
       await this.client.query('COMMIT');
@@ -280,6 +280,17 @@ export class ReadSideWriter {
           rows.map((v) => v.amount),
           rows.map((v) => v.currency),
         ],
+      );
+    }
+
+    // Visits completed in this batch (a completed visit is never written again): counted per bucket.
+    const completed = [...changes.visits.values()].filter((v) => v.leftMs !== null);
+    if (completed.length > 0) {
+      await q(
+        `INSERT INTO ${s}.stage_duration_buckets (process_id, stage_id, bucket, visits)
+         SELECT process_id, stage_id, ${s}.duration_bucket(seconds), count(*) FROM unnest($1::text[], $2::text[], $3::float8[]) AS v(process_id, stage_id, seconds) GROUP BY 1, 2, 3
+         ON CONFLICT (process_id, stage_id, bucket) DO UPDATE SET visits = ${s}.stage_duration_buckets.visits + EXCLUDED.visits`,
+        [completed.map((v) => v.processId), completed.map((v) => this.stageId(v.stageKey)), completed.map((v) => v.seconds)],
       );
     }
 

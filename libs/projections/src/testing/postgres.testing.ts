@@ -52,11 +52,9 @@ export class PostgresTestReadSide {
   async load(events: readonly ProjectedEvent[], batchSizes: readonly number[] = [50]): Promise<PostgresAnalyticsQueries> {
     const client = await this.pool.connect();
     try {
-      await client.query(
-        `TRUNCATE ${this.schema}.opportunities, ${this.schema}.stage_visits, ${this.schema}.stage_visit_totals, ${this.schema}.outcomes, ${this.schema}.transitions, ${this.schema}.transition_pairs, ${this.schema}.board_segments; UPDATE ${this.schema}.checkpoint SET position = 0, state = NULL, counters = NULL, state_revision = state_revision + 1`,
-      );
+      // The writer's own reset: every table it keeps, emptied (a table added later included).
       const writer = new ReadSideWriter(client, this.schema);
-      await writer.load();
+      await writer.reset('test-log');
       let at = 0;
       for (let i = 0; at < events.length; i++) {
         const size = Math.max(1, batchSizes[i % batchSizes.length]!);
