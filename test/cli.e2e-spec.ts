@@ -563,8 +563,9 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
         const kept = keepOf(stagecraft(deletions, 'verify', '--all').stdout);
         const client = KurrentDBClient.connectionString(deletions.EVENT_STORE_URL!);
         try {
-          await client.tombstoneStream(`opportunity-${wonId}`);
-          await client.tombstoneStream('sales-process-standard');
+          // A deadline sized for a busy machine (the client's default is 10 s).
+          await client.tombstoneStream(`opportunity-${wonId}`, { deadline: 60_000 });
+          await client.tombstoneStream('sales-process-standard', { deadline: 60_000 });
         } finally {
           await client.dispose();
         }
