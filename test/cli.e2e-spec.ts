@@ -494,6 +494,7 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
         expect(run.status).toBe(1);
         expect(run.stdout).toMatch(/^BROKEN: 0 of \d+ stream\(s\) broken, 1 break\(s\) in the log/); // its events were written back to back
         expect(run.stdout).toMatch(/BROKEN: log at position \d+: position-gap — (position \d+ is|positions \d+–\d+ are) missing/);
+        expect(run.stdout).not.toMatch(/^keep:/m); // no head to keep from a broken log
       });
 
       onSQLite('one event deleted in the middle: its stream and its position', () => {

@@ -100,7 +100,7 @@ async function verifyLog(store: EventStore, settings: Settings, keptHead: LogHea
   }
   progress.stop();
   const report = auditor.report();
-  if (options.json) console.log(JSON.stringify({ ...report, keep: formatLogHead(report.head) }, null, 2));
+  if (options.json) console.log(JSON.stringify({ ...report, keep: hasBreaks(report) ? null : formatLogHead(report.head) }, null, 2));
   else console.log(describeLog(report));
   return report.ok ? EXIT.ok : EXIT.failed;
 }
@@ -108,9 +108,8 @@ async function verifyLog(store: EventStore, settings: Settings, keptHead: LogHea
 function describeLog(report: LogAudit): string {
   const lines: string[] = [];
   const scope = `${report.streams} stream(s), ${report.eventsRead} event(s), up to position ${report.head.position}`;
-  const chainsBroken = report.broken.length > 0;
   if (report.ok) lines.push(`Intact: ${scope}.`);
-  else if (chainsBroken || report.logBreakCount > 0) lines.push(`BROKEN: ${report.broken.length} of ${report.streams} stream(s) broken, ${report.logBreakCount} break(s) in the log; ${scope}.`);
+  else if (hasBreaks(report)) lines.push(`BROKEN: ${report.broken.length} of ${report.streams} stream(s) broken, ${report.logBreakCount} break(s) in the log; ${scope}.`);
   else lines.push(`UNVERIFIED: ${scope}, but nothing vouches for ${report.uncoveredStreams} stream(s).`);
   for (const broken of report.broken) lines.push(describe(broken));
   for (const logBreak of report.logBreaks) lines.push(`BROKEN: log at position ${logBreak.position}: ${logBreak.reason} — ${logBreak.detail}`);
@@ -121,9 +120,15 @@ function describeLog(report: LogAudit): string {
   }
   if (report.keptHead?.reproduced) lines.push(`  The log still reproduces the kept head ${formatLogHead(report.keptHead.head)}: nothing up to position ${report.keptHead.head.position} was deleted, altered or cut.`);
   if (!report.densePositions && !report.keptHead) lines.push('  This store does not number its events densely: a deleted stream shows only against a kept head (--head).');
+  // No head to keep from a broken log: keeping it would vouch for the tampering.
+  if (hasBreaks(report)) return lines.join('\n');
   lines.push(`keep: ${formatLogHead(report.head)}`);
   lines.push('  (store this line somewhere the store cannot reach; `verify --all --head <it>` later proves nothing up to here was deleted, altered or cut from the end)');
   return lines.join('\n');
+}
+
+function hasBreaks(report: LogAudit): boolean {
+  return report.broken.length > 0 || report.logBreakCount > 0;
 }
 
 function describeOpportunity(report: OpportunityVerification): string {
