@@ -22,7 +22,8 @@ import type { StoredEventLike } from './stored-event-like';
 // after the change uses that computed hash as its prevHash — so the old prefix is protected
 // from then on. A hashless event after a hashed one is tampering (the hash was stripped).
 // Deleting the *last* events of a stream cannot be seen from the stream alone: keep the head
-// hash that verify reports and compare later (anchoring).
+// hash that verify reports and compare later (anchoring), or the log head of `verify --all`
+// (log-audit.ts), which covers every stream at once.
 
 export const GENESIS_HASH = '0'.repeat(64);
 
