@@ -38,12 +38,16 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
 
   program
     .command('verify')
-    .description('check the SHA-256 hash chains: exit 0 when intact, 1 with the first broken stream and revision')
+    .description(
+      "check the SHA-256 hash chains: an opportunity's and its process's, or the whole log with --all (also deleted positions,\n" +
+        'and a head to keep). Exit 0 when verified, 1 naming the first broken stream and revision or the break in the log',
+    )
     .argument('[id]', 'opportunity id (UUID, backfill source id) or a stream name (opportunity-…, sales-process-…)')
-    .option('--all', 'every stream of the log')
-    .option('--strict', 'also fail when a stream holds only events written before tamper evidence')
+    .option('--all', 'the whole log: every stream, and every position; prints the head to keep ("keep: <digest>@<position>")')
+    .option('--head <digest@position>', 'with --all: a head kept from an earlier run; fail unless the log still reproduces it (nothing deleted, altered or cut from the end)')
+    .addOption(new Option('--strict', 'the default now (a stream nothing vouches for fails); kept for scripts that pass it').hideHelp())
     .option('--json', 'print JSON instead of text')
-    .action(async (id: string | undefined, options: { all?: boolean; strict?: boolean; json?: boolean }) => {
+    .action(async (id: string | undefined, options: { all?: boolean; head?: string; strict?: boolean; json?: boolean }) => {
       setExitCode(await verifyChains(readSettings(), id, options));
     });
 

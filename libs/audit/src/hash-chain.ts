@@ -22,7 +22,8 @@ import type { StoredEventLike } from './stored-event-like';
 // after the change uses that computed hash as its prevHash — so the old prefix is protected
 // from then on. A hashless event after a hashed one is tampering (the hash was stripped).
 // Deleting the *last* events of a stream cannot be seen from the stream alone: keep the head
-// hash that verify reports and compare later (anchoring).
+// hash that verify reports and compare later (anchoring), or the log head of `verify --all`
+// (log-audit.ts), which covers every stream at once.
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -95,7 +96,11 @@ export type ChainBreakReason =
   /** A hashless event after hashed ones: its hash was stripped, or it was inserted. */
   | 'missing-hash'
   /** Revisions do not run 0, 1, 2, …: an event was deleted or renumbered. */
-  | 'revision-gap';
+  | 'revision-gap'
+  /** The stream has no events although another stream names it (an opportunity's process): it was deleted. */
+  | 'stream-missing'
+  /** The stream lacks an event another stream relies on (a process version an opportunity ran on): its end was cut. */
+  | 'version-missing';
 
 export interface ChainBreak {
   readonly ok: false;
@@ -146,15 +151,23 @@ export class ChainVerifier {
    */
   private chainedSince: number | undefined;
 
-  add(event: StoredEventLike): void {
+  /**
+   * Checks the next event and answers the hash it stands for in the log (what a log digest
+   * chains): the stored hash when it has one, else the hash computed for it. In a broken stream
+   * that is still a function of the event as stored, so the same log always gives the same digest.
+   */
+  add(event: StoredEventLike): string {
     let progress = this.streams.get(event.stream);
     if (!progress) {
       progress = { nextRevision: 0, prevHash: GENESIS_HASH, unchained: 0, hashed: 0 };
       this.streams.set(event.stream, progress);
     }
-    if (progress.broken) return;
+    const storedHash = event.metadata.hash;
+    const asStored = () => (typeof storedHash === 'string' ? storedHash : chainHash(typeof event.metadata.prevHash === 'string' ? event.metadata.prevHash : GENESIS_HASH, event));
+    if (progress.broken) return asStored();
     const fail = (reason: ChainBreakReason, detail: string) => {
       progress.broken = { ok: false, stream: event.stream, revision: event.revision, reason, detail };
+      return asStored();
     };
     if (event.revision !== progress.nextRevision) {
       return fail('revision-gap', `expected revision ${progress.nextRevision}, found ${event.revision}`);
@@ -180,6 +193,7 @@ export class ChainVerifier {
       if (event.position !== undefined && (this.chainedSince === undefined || event.position < this.chainedSince)) this.chainedSince = event.position;
     }
     progress.nextRevision += 1;
+    return progress.prevHash;
   }
 
   /** Verdicts per stream, in the order the streams were first seen. */

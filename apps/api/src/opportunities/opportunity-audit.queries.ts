@@ -1,9 +1,8 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { foldAsOf, timelineOf, verifyStreamChain, type AsOfAxis, type ChainVerdict, type TimelineStep } from '@stagecraft/audit';
-import { EVENT_STORE, type EventStore, type StoredEvent } from '@stagecraft/event-store';
+import { foldAsOf, processStreamOf, timelineOf, verifyOpportunity, type AsOfAxis, type OpportunityVerification, type TimelineStep } from '@stagecraft/audit';
+import { EVENT_STORE, StreamDeletedError, type EventStore, type StoredEvent } from '@stagecraft/event-store';
 import { foldOpportunity } from '@stagecraft/opportunity';
-import { toProcessStreamId } from '@stagecraft/sales-process';
 import { assertOpportunityVisible, ProcessRegistry, toOpportunityEvents } from '@stagecraft/commands';
 import { ApiProblem } from '../http/problem';
 import type { OpportunityView } from '@stagecraft/contracts';
@@ -44,13 +43,8 @@ export class GetOpportunityTimelineQuery extends Query<{ opportunityId: string; 
   }
 }
 
-export interface VerifyView {
-  readonly opportunityId: string;
-  /** True when the opportunity's stream and its process's stream both verify. */
-  readonly ok: boolean;
-  readonly opportunity: ChainVerdict;
-  readonly process: ChainVerdict | null;
-}
+/** The CLI's `verify <id>` gives the same report (libs/audit's verifyOpportunity). */
+export type VerifyView = OpportunityVerification;
 
 export class VerifyOpportunityQuery extends Query<VerifyView> {
   constructor(
@@ -128,14 +122,14 @@ export class VerifyOpportunityHandler implements IQueryHandler<VerifyOpportunity
   async execute({ opportunityId, teams }: VerifyOpportunityQuery): Promise<VerifyView> {
     const stored = await readOpportunityStream(this.store, opportunityId);
     assertVisible(stored, teams, opportunityId);
-    const opportunity = verifyStreamChain(stored, stored[0]!.stream);
-    // The rules the opportunity was judged by live in its process's stream: verify that too.
-    const processId = stored[0]!.data.processId;
-    const process = typeof processId === 'string' ? verifyStreamChain(await this.store.readStream(toProcessStreamId(processId)), toProcessStreamId(processId)) : null;
-    // ok only when something vouches for every event: events written before tamper evidence, with
-    // no hashed event after them, are reported (unchainedCovered: false) but not called verified.
-    const vouched = (verdict: ChainVerdict | null) => verdict === null || (verdict.ok && verdict.unchainedCovered);
-    return { opportunityId, ok: vouched(opportunity) && vouched(process), opportunity, process };
+    // The rules the opportunity was judged by live in its process's stream: verify that too. One
+    // deleted for good (KurrentDB's tombstone) reads as empty: the verifier reports it missing.
+    const processStream = processStreamOf(stored);
+    const processEvents = processStream === undefined ? null : await this.store.readStream(processStream).catch((error: unknown) => {
+      if (error instanceof StreamDeletedError) return [];
+      throw error;
+    });
+    return verifyOpportunity(opportunityId, stored, processEvents);
   }
 }
 

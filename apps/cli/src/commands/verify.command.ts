@@ -1,9 +1,21 @@
-import { ChainVerifier, summarise, verifyStreamChain, type ChainBreak, type ChainVerdict } from '@stagecraft/audit';
+import {
+  formatLogHead,
+  isVouchedFor,
+  LogAuditor,
+  parseLogHead,
+  processStreamOf,
+  verifyOpportunity,
+  verifyStreamChain,
+  type ChainVerdict,
+  type LogAudit,
+  type LogHead,
+  type OpportunityVerification,
+} from '@stagecraft/audit';
 import { OPPORTUNITY_STREAM_PREFIX, toOpportunityStreamId } from '@stagecraft/opportunity';
 import { PROCESS_STREAM_PREFIX } from '@stagecraft/sales-process';
 import type { Settings } from '@stagecraft/config';
 import { CliError, EXIT } from '../cli.errors';
-import { readAllPages } from '@stagecraft/event-store';
+import { readAllPages, StreamDeletedError, type EventStore, type StoredEvent } from '@stagecraft/event-store';
 import { openExistingStore } from '../io/event-store';
 import { opportunityIdFor } from '../io/opportunity-id';
 import { progressBar } from '../io/progress';
@@ -11,75 +23,127 @@ import { progressBar } from '../io/progress';
 export interface VerifyOptions {
   readonly all?: boolean;
   readonly json?: boolean;
-  /** Also fail when a stream holds only events from before tamper evidence (nothing vouches for them). */
+  /** With --all: a head printed by an earlier `verify --all` (`<digest>@<position>`), which the log must still reproduce. */
+  readonly head?: string;
+  /** Kept for scripts that pass it: failing when nothing vouches for a stream is now the rule. */
   readonly strict?: boolean;
 }
 
 const PAGE = 5_000;
 
 /**
- * `stagecraft verify <id>` / `--all`: recomputes the SHA-256 chain of one opportunity (or of every
- * stream in the log) and names the first place where it does not hold. Exit 0 intact, 1 broken.
+ * `stagecraft verify <id>`: the opportunity's chain and its process's, judged as the API's
+ * GET /opportunities/:id/verify judges them (libs/audit's verifyOpportunity). `--all`: the whole
+ * log in position order — every chain, deleted positions, and a head to keep (`--head` checks one
+ * kept earlier). Exit 0 verified, 1 not.
  */
 export async function verifyChains(settings: Settings, target: string | undefined, options: VerifyOptions): Promise<number> {
   if ((target === undefined) === !options.all) throw new CliError('Give one opportunity id (or stream name), or --all.');
+  if (options.head !== undefined && !options.all) throw new CliError('--head checks the whole log: give it with --all.');
+  const keptHead = options.head === undefined ? undefined : parseLogHead(options.head);
+  if (options.head !== undefined && !keptHead) throw new CliError(`--head takes the "keep:" value an earlier verify --all printed, <64 hex digits>@<position>; got "${options.head}".`);
   const store = openExistingStore(settings);
   try {
-    if (target !== undefined) {
-      const stream = target.startsWith(OPPORTUNITY_STREAM_PREFIX) || target.startsWith(PROCESS_STREAM_PREFIX) ? target : toOpportunityStreamId(opportunityIdFor(target));
-      const events = await store.readStream(stream);
-      if (events.length === 0) throw new CliError(`There is no stream ${stream} in ${settings.eventStorePath}.`, EXIT.failed);
-      const verdict = verifyStreamChain(events, stream);
-      if (options.json) console.log(JSON.stringify(verdict, null, 2));
-      else console.log(describe(verdict));
-      return exitCodeOf([verdict], options);
-    }
-
-    const head = await store.headPosition();
-    const progress = progressBar('verify', head, 'positions');
-    const verifier = new ChainVerifier();
-    let checked = 0;
-    for await (const page of readAllPages(store, { pageSize: PAGE })) {
-      for (const event of page) verifier.add(event);
-      checked += page.length;
-      progress.update(page[page.length - 1]!.position);
-    }
-    progress.stop();
-    const verdicts = verifier.verdicts();
-    const summary = summarise(verdicts);
-    if (options.json) {
-      console.log(JSON.stringify({ ...summary, eventsChecked: checked, head }, null, 2));
-    } else {
-      console.log(
-        summary.ok
-          ? `Intact: ${summary.streams} stream(s), ${checked} event(s), up to position ${head}.`
-          : `BROKEN: ${summary.broken.length} of ${summary.streams} stream(s); ${checked} event(s) checked up to position ${head}.`,
-      );
-      for (const broken of summary.broken) console.log(describe(broken));
-      if (summary.unchained > 0) {
-        console.log(
-          `  ${summary.unchained} event(s) predate tamper evidence; ${summary.uncoveredStreams} stream(s) hold only such events, so nothing vouches for them${options.strict ? ' (a failure with --strict)' : ''}.`,
-        );
-      }
-    }
-    return exitCodeOf(verdicts, options);
+    if (target === undefined) return await verifyLog(store, settings, keptHead, options);
+    if (target.startsWith(PROCESS_STREAM_PREFIX)) return await verifyProcessStream(store, settings, target, options);
+    return await verifyOpportunityStreams(store, settings, target, options);
   } finally {
     await store.close();
   }
 }
 
-function exitCodeOf(verdicts: readonly ChainVerdict[], options: VerifyOptions): number {
-  const broken = verdicts.some((verdict) => !verdict.ok);
-  const uncovered = verdicts.some((verdict) => verdict.ok && !verdict.unchainedCovered);
-  return broken || (options.strict && uncovered) ? EXIT.failed : EXIT.ok;
+async function verifyOpportunityStreams(store: EventStore, settings: Settings, target: string, options: VerifyOptions): Promise<number> {
+  const stream = target.startsWith(OPPORTUNITY_STREAM_PREFIX) ? target : toOpportunityStreamId(opportunityIdFor(target));
+  const events = await readStreamOrFail(store, settings, stream);
+  const processStream = processStreamOf(events);
+  // A process stream deleted for good reads as empty: the verifier reports it missing.
+  const processEvents = processStream === undefined ? null : await store.readStream(processStream).catch(emptyWhenDeleted);
+  const report = verifyOpportunity(stream.slice(OPPORTUNITY_STREAM_PREFIX.length), events, processEvents);
+  if (options.json) console.log(JSON.stringify(report, null, 2));
+  else console.log(describeOpportunity(report));
+  return report.ok ? EXIT.ok : EXIT.failed;
+}
+
+async function verifyProcessStream(store: EventStore, settings: Settings, stream: string, options: VerifyOptions): Promise<number> {
+  const verdict = verifyStreamChain(await readStreamOrFail(store, settings, stream), stream);
+  if (options.json) console.log(JSON.stringify({ ok: isVouchedFor(verdict), process: verdict }, null, 2));
+  else console.log(describe(verdict));
+  return isVouchedFor(verdict) ? EXIT.ok : EXIT.failed;
+}
+
+async function readStreamOrFail(store: EventStore, settings: Settings, stream: string): Promise<StoredEvent[]> {
+  const where = settings.eventStoreUrl === undefined ? settings.eventStorePath : 'the event store (EVENT_STORE_URL)';
+  let events: StoredEvent[];
+  try {
+    events = await store.readStream(stream);
+  } catch (error) {
+    if (error instanceof StreamDeletedError) throw new CliError(`BROKEN: ${stream} was deleted from ${where} (a tombstone): its events can no longer be read.`, EXIT.failed);
+    throw error;
+  }
+  if (events.length === 0) throw new CliError(`There is no stream ${stream} in ${where}: never written, or deleted.`, EXIT.failed);
+  return events;
+}
+
+function emptyWhenDeleted(error: unknown): StoredEvent[] {
+  if (error instanceof StreamDeletedError) return [];
+  throw error;
+}
+
+async function verifyLog(store: EventStore, settings: Settings, keptHead: LogHead | undefined, options: VerifyOptions): Promise<number> {
+  // SQLite numbers events 1, 2, 3, … (AUTOINCREMENT, undone with a failed append): a gap is a
+  // deletion. KurrentDB's positions are byte offsets: only a kept head shows a deletion there.
+  const auditor = new LogAuditor({ densePositions: settings.eventStoreUrl === undefined, keptHead });
+  const progress = progressBar('verify', await store.headPosition(), 'positions');
+  for await (const page of readAllPages(store, { pageSize: PAGE })) {
+    for (const event of page) auditor.add(event);
+    progress.update(page[page.length - 1]!.position);
+  }
+  progress.stop();
+  const report = auditor.report();
+  if (options.json) console.log(JSON.stringify({ ...report, keep: hasBreaks(report) ? null : formatLogHead(report.head) }, null, 2));
+  else console.log(describeLog(report));
+  return report.ok ? EXIT.ok : EXIT.failed;
+}
+
+function describeLog(report: LogAudit): string {
+  const lines: string[] = [];
+  const scope = `${report.streams} stream(s), ${report.eventsRead} event(s), up to position ${report.head.position}`;
+  if (report.ok) lines.push(`Intact: ${scope}.`);
+  else if (hasBreaks(report)) lines.push(`BROKEN: ${report.broken.length} of ${report.streams} stream(s) broken, ${report.logBreakCount} break(s) in the log; ${scope}.`);
+  else lines.push(`UNVERIFIED: ${scope}, but nothing vouches for ${report.uncoveredStreams} stream(s).`);
+  for (const broken of report.broken) lines.push(describe(broken));
+  for (const logBreak of report.logBreaks) lines.push(`BROKEN: log at position ${logBreak.position}: ${logBreak.reason} — ${logBreak.detail}`);
+  if (report.logBreakCount > report.logBreaks.length) lines.push(`  … and ${report.logBreakCount - report.logBreaks.length} more break(s) in the log.`);
+  if (report.unchained > 0) {
+    const vouched = report.uncoveredStreams === 0 ? 'each vouched for by a hashed event after it' : report.uncoveredVouchedByHead ? 'vouched for by the kept head' : `${report.uncoveredStreams} stream(s) hold only such events and nothing vouches for them (written before tamper evidence, or their hashes stripped): check them, then keep the head below and verify with --head`;
+    lines.push(`  ${report.unchained} event(s) carry no hash; ${vouched}.`);
+  }
+  if (report.keptHead?.reproduced) lines.push(`  The log still reproduces the kept head ${formatLogHead(report.keptHead.head)}: nothing up to position ${report.keptHead.head.position} was deleted, altered or cut.`);
+  if (!report.densePositions && !report.keptHead) lines.push('  This store does not number its events densely: a deleted stream shows only against a kept head (--head).');
+  // No head to keep from a broken log: keeping it would vouch for the tampering.
+  if (hasBreaks(report)) return lines.join('\n');
+  lines.push(`keep: ${formatLogHead(report.head)}`);
+  lines.push('  (store this line somewhere the store cannot reach; `verify --all --head <it>` later proves nothing up to here was deleted, altered or cut from the end)');
+  return lines.join('\n');
+}
+
+function hasBreaks(report: LogAudit): boolean {
+  return report.broken.length > 0 || report.logBreakCount > 0;
+}
+
+function describeOpportunity(report: OpportunityVerification): string {
+  const lines = [describe(report.opportunity)];
+  if (report.process) lines.push(describe(report.process));
+  lines.push(report.ok ? `Verified: opportunity ${report.opportunityId} and the process it was judged by.` : `NOT VERIFIED: opportunity ${report.opportunityId}.`);
+  return lines.join('\n');
 }
 
 function describe(verdict: ChainVerdict): string {
-  if (!verdict.ok) return describeBreak(verdict);
-  const old = verdict.unchained > 0 ? `; ${verdict.unchained} event(s) predate tamper evidence${verdict.unchainedCovered ? ', vouched for by the chain after them' : ' and nothing vouches for them'}` : '';
-  return `Intact: ${verdict.stream}, ${verdict.events} event(s), revisions 0–${verdict.lastRevision ?? '-'}${old}\n  head hash ${verdict.headHash} (keep it: a later verify that ends elsewhere means events were removed from the end)`;
-}
-
-function describeBreak(broken: ChainBreak): string {
-  return `BROKEN: ${broken.stream} at revision ${broken.revision}: ${broken.reason} — ${broken.detail}`;
+  if (!verdict.ok) return `BROKEN: ${verdict.stream} at revision ${verdict.revision}: ${verdict.reason} — ${verdict.detail}`;
+  const revisions = `${verdict.events} event(s), revisions 0–${verdict.lastRevision ?? '-'}`;
+  if (!verdict.unchainedCovered) {
+    return `UNVERIFIED: ${verdict.stream}, ${revisions}: no event carries a hash (written before tamper evidence, or the hashes were stripped), so nothing vouches for them`;
+  }
+  const old = verdict.unchained > 0 ? `; ${verdict.unchained} event(s) predate tamper evidence, vouched for by the chain after them` : '';
+  return `Intact: ${verdict.stream}, ${revisions}${old}\n  head hash ${verdict.headHash} (keep it: a later verify that ends elsewhere means events were removed from the end)`;
 }

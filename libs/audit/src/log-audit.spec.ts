@@ -1,0 +1,186 @@
+import { chainNewEvents, GENESIS_HASH, verifyLog } from './hash-chain';
+import { auditLog, EMPTY_LOG_HEAD, formatLogHead, LogAuditor, MAX_LOG_BREAKS, parseLogHead, type LogAuditOptions, type LogHead } from './log-audit';
+import type { StoredEventLike } from './stored-event-like';
+
+type Positioned = StoredEventLike & { position: number };
+
+const at = (minute: number) => new Date(Date.UTC(2026, 2, 31, 9, minute)).toISOString();
+const raw = (minute: number, type: string, data: Record<string, unknown> = {}) => ({
+  type,
+  data: { occurredAt: at(minute), ...data },
+  metadata: { actor: 'ana', commandId: `c${minute}`, recordedAt: at(minute) } as Record<string, unknown>,
+});
+
+function chained(stream: string, count: number): StoredEventLike[] {
+  const events = Array.from({ length: count }, (_, index) => raw(index, index === 0 ? 'OpportunityOpened' : 'StageChanged', { step: index }));
+  return chainNewEvents(stream, 0, GENESIS_HASH, events).events.map((event, revision) => ({ ...event, stream, revision }));
+}
+
+/** Streams A, B, C of four events each, interleaved as concurrent writers would leave them. */
+function streams(): StoredEventLike[] {
+  const [a, b, c] = ['opportunity-a', 'opportunity-b', 'opportunity-c'].map((stream) => chained(stream, 4));
+  return a!.flatMap((event, index) => [event, b![index]!, c![index]!]);
+}
+
+/** SQLite numbers events 1, 2, 3, … */
+const dense = (events: readonly StoredEventLike[]): Positioned[] => events.map((event, index) => ({ ...event, position: index + 1 }));
+/** KurrentDB's positions are byte offsets: increasing, with gaps of each record's size. */
+const offsets = (events: readonly StoredEventLike[]): Positioned[] => {
+  let position = 0;
+  return events.map((event) => ({ ...event, position: (position += 120 + JSON.stringify(event.data).length) }));
+};
+const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+const without = (log: Positioned[], drop: (event: Positioned) => boolean) => log.filter((event) => !drop(event));
+const stripped = (event: Positioned): Positioned => {
+  const { hash: _hash, prevHash: _prevHash, ...metadata } = event.metadata;
+  return { ...event, metadata };
+};
+
+const SQLITE: LogAuditOptions = { densePositions: true };
+const KURRENTDB: LogAuditOptions = { densePositions: false };
+const headOf = (log: Positioned[], options: LogAuditOptions): LogHead => auditLog(log, options).head;
+
+describe('the log audit', () => {
+  it('passes an untouched log, and gives the same head for the same log, another for any other', () => {
+    const log = dense(streams());
+    const audit = auditLog(log, SQLITE);
+    expect(audit).toMatchObject({ ok: true, streams: 3, events: 12, eventsRead: 12, logBreaks: [], logBreakCount: 0, keptHead: null, head: { position: 12 } });
+    expect(audit.head.digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(auditLog(clone(log), SQLITE).head).toEqual(audit.head);
+    expect(headOf(log.slice(0, 11), SQLITE)).not.toEqual(audit.head);
+    expect(auditLog([], SQLITE)).toMatchObject({ ok: true, head: EMPTY_LOG_HEAD });
+  });
+
+  it('a head kept earlier is reproduced by the log grown since', () => {
+    const log = dense(streams());
+    const kept = headOf(log.slice(0, 7), SQLITE);
+    expect(auditLog(log, { ...SQLITE, keptHead: kept })).toMatchObject({ ok: true, keptHead: { head: kept, reproduced: true }, head: { position: 12 } });
+    expect(auditLog(log, { ...SQLITE, keptHead: EMPTY_LOG_HEAD })).toMatchObject({ ok: true, keptHead: { reproduced: true } });
+    expect(auditLog(log, { ...KURRENTDB, keptHead: headOf(offsets(streams()).slice(0, 5), KURRENTDB) }).ok).toBe(false); // another numbering, another log
+    const kurrent = offsets(streams());
+    expect(auditLog(kurrent, { ...KURRENTDB, keptHead: headOf(kurrent.slice(0, 5), KURRENTDB) })).toMatchObject({ ok: true, keptHead: { reproduced: true } });
+  });
+
+  it('finds an event deleted in the middle of a stream: its chain, and the missing position', () => {
+    const log = dense(streams());
+    const audit = auditLog(without(log, (event) => event.position === 5), SQLITE);
+    expect(audit.ok).toBe(false);
+    expect(audit.broken).toEqual([expect.objectContaining({ stream: 'opportunity-b', revision: 2, reason: 'revision-gap' })]);
+    expect(audit.logBreaks).toEqual([{ reason: 'position-gap', position: 5, detail: 'position 5 is missing: 1 event(s) deleted from the log' }]);
+  });
+
+  it('finds a whole stream deleted from a dense log, though every remaining chain is intact', () => {
+    const log = without(dense(streams()), (event) => event.stream === 'opportunity-b');
+    expect(verifyLog(log).ok).toBe(true); // the chains alone cannot see it
+    const audit = auditLog(log, SQLITE);
+    expect(audit).toMatchObject({ ok: false, broken: [], streams: 2, logBreakCount: 4 });
+    expect(audit.logBreaks.map((logBreak) => [logBreak.reason, logBreak.position])).toEqual([
+      ['position-gap', 2],
+      ['position-gap', 5],
+      ['position-gap', 8],
+      ['position-gap', 11],
+    ]);
+  });
+
+  it('finds the first events of a dense log deleted (it starts at 1)', () => {
+    const audit = auditLog(dense(streams()).slice(2), SQLITE);
+    expect(audit.logBreaks).toEqual([{ reason: 'position-gap', position: 1, detail: 'positions 1–2 are missing: 2 event(s) deleted from the log' }]);
+  });
+
+  it('on a store without dense positions, sees a deleted stream only against a kept head', () => {
+    const log = offsets(streams());
+    const kept = headOf(log, KURRENTDB);
+    const deleted = without(log, (event) => event.stream === 'opportunity-c');
+    expect(auditLog(deleted, KURRENTDB).ok).toBe(true); // what such a store can and cannot prove: README, "For auditors"
+    const audit = auditLog(deleted, { ...KURRENTDB, keptHead: kept });
+    expect(audit).toMatchObject({ ok: false, broken: [], keptHead: { head: kept, reproduced: false } });
+    expect(audit.logBreaks).toEqual([expect.objectContaining({ reason: 'head-beyond-end', position: kept.position })]); // c's last event was the log's last
+    // A stream deleted before the kept head's last event: there is no event at its position any more.
+    const middle = without(log, (event) => event.stream === 'opportunity-b');
+    expect(auditLog(middle, { ...KURRENTDB, keptHead: kept }).logBreaks).toEqual([
+      { reason: 'head-mismatch', position: kept.position, detail: `the log up to position ${kept.position} no longer gives the kept digest: an event up to there was deleted, altered, added or renumbered` },
+    ]);
+    const upToB = headOf(log.slice(0, 11), KURRENTDB); // ends on b's last event
+    expect(auditLog(middle, { ...KURRENTDB, keptHead: upToB }).logBreaks).toEqual([
+      { reason: 'head-mismatch', position: upToB.position, detail: `there is no event at the kept head's position ${upToB.position} any more: events up to it were deleted or renumbered` },
+    ]);
+    const upToC = headOf(log, KURRENTDB);
+    expect(auditLog(without(log, (event) => event.stream === 'opportunity-a'), { ...KURRENTDB, keptHead: upToC }).logBreaks).toEqual([expect.objectContaining({ reason: 'head-mismatch', position: upToC.position })]);
+  });
+
+  it('finds events cut from the end only against a kept head', () => {
+    const log = dense(streams());
+    const kept = headOf(log, SQLITE);
+    const cut = log.slice(0, 9);
+    expect(auditLog(cut, SQLITE).ok).toBe(true);
+    expect(auditLog(cut, { ...SQLITE, keptHead: kept })).toMatchObject({
+      ok: false,
+      logBreaks: [{ reason: 'head-beyond-end', position: 12, detail: "the log ends at position 9, before the kept head's position 12: its last events were cut" }],
+    });
+  });
+
+  it('finds an altered payload whose hashes were all recomputed (chains intact) against a kept head', () => {
+    const log = dense(streams());
+    const kept = headOf(log, SQLITE);
+    const b = log.filter((event) => event.stream === 'opportunity-b');
+    const rewritten = chainNewEvents('opportunity-b', 0, GENESIS_HASH, b.map((event, index) => ({ ...event, data: index === 1 ? { ...event.data, step: 99 } : event.data })));
+    const forged = log.map((event) => (event.stream === 'opportunity-b' ? { ...event, metadata: rewritten.events[event.revision]!.metadata, data: rewritten.events[event.revision]!.data } : event));
+    const audit = auditLog(forged, { ...SQLITE, keptHead: kept });
+    expect(audit.broken).toEqual([]);
+    expect(audit).toMatchObject({ ok: false, logBreaks: [expect.objectContaining({ reason: 'head-mismatch', position: 12 })] });
+    // Without the recomputation, the chain itself says where.
+    const edited = clone(log);
+    (edited[4]!.data as Record<string, unknown>).step = 99;
+    expect(auditLog(edited, SQLITE).broken).toEqual([expect.objectContaining({ stream: 'opportunity-b', revision: 1, reason: 'hash-mismatch' })]);
+  });
+
+  it('finds a deletion hidden by renumbering the positions after it against a kept head, and positions out of order always', () => {
+    const log = dense(streams());
+    const kept = headOf(log.slice(0, 6), SQLITE);
+    const renumbered = dense(without(log, (event) => event.stream === 'opportunity-c').map(({ position: _position, ...event }) => event));
+    expect(auditLog(renumbered, SQLITE).ok).toBe(true);
+    expect(auditLog(renumbered, { ...SQLITE, keptHead: kept }).logBreaks).toEqual([expect.objectContaining({ reason: 'head-mismatch', position: 6 })]);
+    // The same events in the same order, one of them renumbered: the head names positions too.
+    const kurrent = offsets(streams());
+    const shifted = kurrent.map((event, index) => (index === 2 ? { ...event, position: event.position + 1 } : event));
+    expect(auditLog(shifted, KURRENTDB).ok).toBe(true);
+    expect(auditLog(shifted, { ...KURRENTDB, keptHead: headOf(kurrent, KURRENTDB) }).logBreaks).toEqual([expect.objectContaining({ reason: 'head-mismatch' })]);
+    const swapped = [...log];
+    [swapped[3], swapped[4]] = [swapped[4]!, swapped[3]!];
+    expect(auditLog(swapped, KURRENTDB).logBreaks).toEqual([expect.objectContaining({ reason: 'position-order', position: 4 })]);
+  });
+
+  it('does not call a log with streams nothing vouches for verified, unless a kept head after them does', () => {
+    // The log's first stream's hashes stripped: nothing before it is hashed, so it looks written before tamper evidence.
+    const log = dense([...chained('opportunity-first', 3), ...streams()]);
+    const kept = headOf(log, SQLITE);
+    const first = log.map((event) => (event.stream === 'opportunity-first' ? stripped(event) : event));
+    expect(verifyLog(first).ok).toBe(true); // the chains alone call it intact
+    expect(auditLog(first, SQLITE)).toMatchObject({ ok: false, broken: [], uncoveredStreams: 1, unchained: 3, uncoveredVouchedByHead: false });
+    // Stripping a hash changes no content: the head kept before still vouches for every event.
+    expect(auditLog(first, { ...SQLITE, keptHead: kept })).toMatchObject({ ok: true, uncoveredStreams: 1, uncoveredVouchedByHead: true });
+    // ... but not for events after it.
+    expect(auditLog(first, { ...SQLITE, keptHead: headOf(log.slice(0, 2), SQLITE) })).toMatchObject({ ok: false, uncoveredVouchedByHead: false });
+    // Stripped after the log was chained: missing-hash, head or not.
+    const later = log.map((event) => (event.stream === 'opportunity-c' ? stripped(event) : event));
+    expect(auditLog(later, { ...SQLITE, keptHead: kept }).broken).toEqual([expect.objectContaining({ stream: 'opportunity-c', revision: 0, reason: 'missing-hash' })]);
+  });
+
+  it('lists at most MAX_LOG_BREAKS breaks and counts them all', () => {
+    const log = dense(Array.from({ length: 3 * (MAX_LOG_BREAKS + 5) }, (_, index) => chained(`opportunity-${index}`, 1)[0]!));
+    const audit = auditLog(log.filter((_, index) => index % 3 !== 1), SQLITE);
+    expect(audit.logBreaks).toHaveLength(MAX_LOG_BREAKS);
+    expect(audit.logBreakCount).toBe(MAX_LOG_BREAKS + 5);
+  });
+
+  it('takes back the head it prints, and nothing else', () => {
+    const head = headOf(dense(streams()), SQLITE);
+    expect(parseLogHead(formatLogHead(head))).toEqual(head);
+    expect(parseLogHead(` ${formatLogHead(head)}\n`)).toEqual(head);
+    for (const bad of ['', head.digest, `${head.digest}@`, `${head.digest}@-1`, `${head.digest}@01`, `${head.digest}@1.5`, `${head.digest.slice(1)}@12`, `${head.digest.toUpperCase()}@12`, `${head.digest}@99999999999999999999`]) {
+      expect(parseLogHead(bad)).toBeUndefined();
+    }
+    const auditor = new LogAuditor({ ...SQLITE, keptHead: { digest: 'f'.repeat(64), position: 0 } });
+    expect(auditor.report()).toMatchObject({ ok: false, logBreaks: [expect.objectContaining({ reason: 'head-mismatch', position: 0 })] });
+  });
+});

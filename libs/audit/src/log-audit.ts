@@ -1,0 +1,173 @@
+import { createHash } from 'node:crypto';
+import { ChainVerifier, GENESIS_HASH, summarise, type LogVerdict } from './hash-chain';
+import type { StoredEventLike } from './stored-event-like';
+
+// The stream chains show an edited, moved or deleted event inside a stream, but not a stream
+// deleted whole, nor events cut from the end of the log. The log audit adds what the log itself
+// can show:
+// - dense positions (SQLite: AUTOINCREMENT, rolled back with a failed append, so 1, 2, 3, … unless
+//   rows were deleted): a missing position is a deleted event, wherever it was;
+// - a log digest, chained over every event in position order (its position and its hash). Kept
+//   somewhere safe as `<digest>@<position>`, it lets a later audit prove the log up to that
+//   position is exactly what it was: nothing deleted (on any store, dense or not), altered,
+//   renumbered or cut from the end. KurrentDB's positions are byte offsets, not dense: there,
+//   the kept head is the only way to see a deleted stream.
+
+/** A point of the log to keep: the digest of every event up to and including `position`. */
+export interface LogHead {
+  readonly digest: string;
+  readonly position: number;
+}
+
+/** The log head of an empty log. */
+export const EMPTY_LOG_HEAD: LogHead = { digest: GENESIS_HASH, position: 0 };
+
+/** `<digest>@<position>`: the text `verify --all` prints and `--head` takes back. */
+export function formatLogHead(head: LogHead): string {
+  return `${head.digest}@${head.position}`;
+}
+
+/** A kept head as `formatLogHead` wrote it, or undefined when the text is not one. */
+export function parseLogHead(text: string): LogHead | undefined {
+  const match = /^([0-9a-f]{64})@(0|[1-9]\d*)$/.exec(text.trim());
+  if (!match) return undefined;
+  const position = Number(match[2]);
+  return Number.isSafeInteger(position) ? { digest: match[1]!, position } : undefined;
+}
+
+/** The digest after one more event: SHA-256 over the previous digest, the position and the event's hash. */
+export function nextLogDigest(digest: string, position: number, eventHash: string): string {
+  return createHash('sha256').update(digest).update('\n').update(String(position)).update('\n').update(eventHash).digest('hex');
+}
+
+export type LogBreakReason =
+  /** Positions are dense on this store and some are missing: events were deleted there. */
+  | 'position-gap'
+  /** An event's position is not after the previous one's: the log was renumbered. */
+  | 'position-order'
+  /** The log up to the kept head's position no longer gives its digest. */
+  | 'head-mismatch'
+  /** The log ends before the kept head's position: its last events were cut. */
+  | 'head-beyond-end';
+
+export interface LogBreak {
+  readonly reason: LogBreakReason;
+  /** Where: the first missing position, the misplaced event's, or the kept head's. */
+  readonly position: number;
+  readonly detail: string;
+}
+
+export interface LogAuditOptions {
+  /** The store numbers its events 1, 2, 3, … with no gap (SQLite), so a gap is a deletion. */
+  readonly densePositions: boolean;
+  /** A head kept from an earlier audit: the log must still reproduce it. */
+  readonly keptHead?: LogHead;
+}
+
+export interface LogAudit extends LogVerdict {
+  /**
+   * Every stream chain intact, no log break, the kept head (if given) reproduced, and something
+   * vouches for every event: a later hash in its stream, or a reproduced kept head after it.
+   */
+  readonly ok: boolean;
+  /** Streams made only of events without hashes, all before a reproduced kept head: the head vouches for them. */
+  readonly uncoveredVouchedByHead: boolean;
+  readonly densePositions: boolean;
+  /** Every event read, in intact streams or not. */
+  readonly eventsRead: number;
+  /** The head to keep: the digest of the whole log as read. */
+  readonly head: LogHead;
+  /** Deleted or renumbered positions, and a kept head the log no longer reproduces (at most MAX_LOG_BREAKS listed). */
+  readonly logBreaks: readonly LogBreak[];
+  /** How many log breaks there were, listed or not. */
+  readonly logBreakCount: number;
+  /** The kept head given, and whether the log reproduced it. */
+  readonly keptHead: { readonly head: LogHead; readonly reproduced: boolean } | null;
+}
+
+export const MAX_LOG_BREAKS = 20;
+
+/**
+ * Audits a whole log fed in position order, a page at a time: every stream's chain (ChainVerifier)
+ * and the log's own continuity. Memory grows with the number of streams, not events.
+ */
+export class LogAuditor {
+  private readonly chains = new ChainVerifier();
+  private readonly breaks: LogBreak[] = [];
+  private breakCount = 0;
+  private digest = GENESIS_HASH;
+  private lastPosition = 0;
+  private keptReproduced: boolean | undefined;
+  private lastUnchainedPosition = 0;
+  private eventsRead = 0;
+
+  constructor(private readonly options: LogAuditOptions) {
+    if (options.keptHead?.position !== 0) return;
+    this.keptReproduced = options.keptHead.digest === GENESIS_HASH;
+    if (!this.keptReproduced) this.fail({ reason: 'head-mismatch', position: 0, detail: `a head kept at position 0 is the empty log's, ${GENESIS_HASH}` });
+  }
+
+  add(event: StoredEventLike & { readonly position: number }): void {
+    const { position } = event;
+    if (position <= this.lastPosition) {
+      this.fail({ reason: 'position-order', position, detail: `the event at position ${position} (${event.stream} revision ${event.revision}) comes after position ${this.lastPosition}` });
+    } else if (this.options.densePositions && position !== this.lastPosition + 1) {
+      const missing = position - this.lastPosition - 1;
+      const range = missing === 1 ? `position ${this.lastPosition + 1} is` : `positions ${this.lastPosition + 1}–${position - 1} are`;
+      this.fail({ reason: 'position-gap', position: this.lastPosition + 1, detail: `${range} missing: ${missing} event(s) deleted from the log` });
+    }
+    const kept = this.options.keptHead;
+    if (kept && this.keptReproduced === undefined && position > kept.position) {
+      // The event the kept head ended on is gone.
+      this.keptReproduced = false;
+      this.fail({ reason: 'head-mismatch', position: kept.position, detail: `there is no event at the kept head's position ${kept.position} any more: events up to it were deleted or renumbered` });
+    }
+    this.eventsRead += 1;
+    if (event.metadata.hash === undefined) this.lastUnchainedPosition = position;
+    this.digest = nextLogDigest(this.digest, position, this.chains.add(event));
+    this.lastPosition = Math.max(this.lastPosition, position);
+    if (kept && this.keptReproduced === undefined && position === kept.position) {
+      this.keptReproduced = this.digest === kept.digest;
+      if (!this.keptReproduced) {
+        this.fail({ reason: 'head-mismatch', position, detail: `the log up to position ${position} no longer gives the kept digest: an event up to there was deleted, altered, added or renumbered` });
+      }
+    }
+  }
+
+  report(): LogAudit {
+    const kept = this.options.keptHead;
+    let reproduced = this.keptReproduced;
+    const breaks = [...this.breaks];
+    let breakCount = this.breakCount;
+    if (kept && reproduced === undefined) {
+      reproduced = false;
+      breakCount += 1;
+      breaks.push({ reason: 'head-beyond-end', position: kept.position, detail: `the log ends at position ${this.lastPosition}, before the kept head's position ${kept.position}: its last events were cut` });
+    }
+    const chains = summarise(this.chains.verdicts());
+    const uncoveredVouchedByHead = chains.uncoveredStreams > 0 && reproduced === true && this.lastUnchainedPosition <= kept!.position;
+    return {
+      ...chains,
+      ok: chains.ok && breakCount === 0 && (chains.uncoveredStreams === 0 || uncoveredVouchedByHead),
+      uncoveredVouchedByHead,
+      densePositions: this.options.densePositions,
+      eventsRead: this.eventsRead,
+      head: { digest: this.digest, position: this.lastPosition },
+      logBreaks: breaks.slice(0, MAX_LOG_BREAKS),
+      logBreakCount: breakCount,
+      keptHead: kept ? { head: kept, reproduced: reproduced === true } : null,
+    };
+  }
+
+  private fail(logBreak: LogBreak): void {
+    this.breakCount += 1;
+    if (this.breaks.length < MAX_LOG_BREAKS) this.breaks.push(logBreak);
+  }
+}
+
+/** Audits a whole log read in position order. */
+export function auditLog(events: Iterable<StoredEventLike & { readonly position: number }>, options: LogAuditOptions): LogAudit {
+  const auditor = new LogAuditor(options);
+  for (const event of events) auditor.add(event);
+  return auditor.report();
+}

@@ -1,0 +1,69 @@
+import { PROCESS_VERSION_RECORDED, toProcessStreamId } from '@stagecraft/sales-process';
+import { verifyStreamChain, type ChainVerdict } from './hash-chain';
+import type { StoredEventLike } from './stored-event-like';
+
+// One opportunity's verification, the same for the API (GET /opportunities/:id/verify) and the
+// CLI (`stagecraft verify <id>`), so the two cannot disagree.
+
+export interface OpportunityVerification {
+  readonly opportunityId: string;
+  /**
+   * True only when both chains hold and something vouches for every event: a stream of events
+   * without hashes (written before tamper evidence, or stripped) is reported, not called verified.
+   */
+  readonly ok: boolean;
+  readonly opportunity: ChainVerdict;
+  /** The process the opportunity was judged by; null when its events name none (a broken stream). */
+  readonly process: ChainVerdict | null;
+}
+
+/** The process stream an opportunity's events name, to read before calling verifyOpportunity. */
+export function processStreamOf(opportunityEvents: readonly StoredEventLike[]): string | undefined {
+  const processId = opportunityEvents[0]?.data.processId;
+  return typeof processId === 'string' ? toProcessStreamId(processId) : undefined;
+}
+
+/** A verdict counts as verified when its chain holds and a hash vouches for every event. */
+export function isVouchedFor(verdict: ChainVerdict | null): boolean {
+  return verdict === null || (verdict.ok && verdict.unchainedCovered);
+}
+
+/**
+ * Verifies an opportunity's stream (read in revision order) and its process's stream (read from
+ * `processStreamOf`). Beyond the chains, the process stream must hold every version the
+ * opportunity ran on: an empty one was deleted, one without a named version lost its end.
+ */
+export function verifyOpportunity(opportunityId: string, opportunityEvents: readonly StoredEventLike[], processEvents: readonly StoredEventLike[] | null): OpportunityVerification {
+  const opportunity = verifyStreamChain(opportunityEvents);
+  const processStream = processStreamOf(opportunityEvents);
+  const process = processStream === undefined ? null : processVerdict(processStream, processEvents ?? [], versionsNamed(opportunityEvents));
+  return { opportunityId, ok: isVouchedFor(opportunity) && isVouchedFor(process), opportunity, process };
+}
+
+function processVerdict(stream: string, events: readonly StoredEventLike[], versions: readonly string[]): ChainVerdict {
+  if (events.length === 0) {
+    return { ok: false, stream, revision: 0, reason: 'stream-missing', detail: `the opportunity runs on process ${stream}, which has no events: the stream was deleted` };
+  }
+  const verdict = verifyStreamChain(events, stream);
+  if (!verdict.ok) return verdict;
+  const recorded = new Set(events.filter((event) => event.type === PROCESS_VERSION_RECORDED).map((event) => event.data.version));
+  const missing = versions.find((version) => !recorded.has(version));
+  if (missing === undefined) return verdict;
+  return {
+    ok: false,
+    stream,
+    revision: events[events.length - 1]!.revision + 1,
+    reason: 'version-missing',
+    detail: `the opportunity ran on version ${missing}, which ${stream} no longer records: events were cut from its end`,
+  };
+}
+
+/** The process versions an opportunity's events name: the one it opened on and those it migrated to. */
+function versionsNamed(events: readonly StoredEventLike[]): string[] {
+  const versions = new Set<string>();
+  for (const event of events) {
+    const version = event.type === 'OpportunityOpened' ? event.data.processVersion : event.type === 'ProcessMigrated' ? event.data.toVersion : undefined;
+    if (typeof version === 'string') versions.add(version);
+  }
+  return [...versions];
+}
