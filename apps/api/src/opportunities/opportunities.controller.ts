@@ -7,6 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
+import { CompiledBody } from '../http/compiled-body';
 import { ApiProblem } from '../http/problem';
 import { CLOCK, type Clock } from '../settings/api-settings.token';
 import { deterministicUuid, type CommandOutcome } from '@stagecraft/commands';
@@ -65,6 +66,7 @@ export class OpportunitiesController {
   @Post()
   @HttpCode(201)
   @CommandHeaders()
+  @CompiledBody(OpenOpportunityDto)
   @ApiOperation({ summary: 'Open an opportunity in the first stage of its process' })
   async open(@Body() dto: OpenOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
@@ -81,6 +83,7 @@ export class OpportunitiesController {
   @Post(':id/criteria')
   @HttpCode(200)
   @CommandHeaders()
+  @CompiledBody(SetCriterionDto)
   @ApiOperation({ summary: 'Mark an exit criterion of the current stage as met (met: true) or revoke it (met: false)' })
   async setCriterion(@Param('id', opportunityId) id: string, @Body() dto: SetCriterionDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
@@ -96,6 +99,7 @@ export class OpportunitiesController {
   @Post(':id/move')
   @HttpCode(200)
   @CommandHeaders()
+  @CompiledBody(MoveOpportunityDto)
   @ApiOperation({ summary: 'Move to another stage; 422 lists the unmet exit criteria or the rule that forbids it' })
   async move(@Param('id', opportunityId) id: string, @Body() dto: MoveOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
@@ -106,6 +110,7 @@ export class OpportunitiesController {
   @Post(':id/win')
   @HttpCode(200)
   @CommandHeaders()
+  @CompiledBody(WinOpportunityDto)
   @ApiOperation({ summary: 'Win, from a winFrom stage whose exit criteria are met' })
   async win(@Param('id', opportunityId) id: string, @Body() dto: WinOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
@@ -116,6 +121,7 @@ export class OpportunitiesController {
   @Post(':id/lose')
   @HttpCode(200)
   @CommandHeaders()
+  @CompiledBody(LoseOpportunityDto)
   @ApiOperation({ summary: "Lose, with one of the process's lost reasons" })
   async lose(@Param('id', opportunityId) id: string, @Body() dto: LoseOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
@@ -126,6 +132,7 @@ export class OpportunitiesController {
   @Post(':id/reopen')
   @HttpCode(200)
   @CommandHeaders()
+  @CompiledBody(ReopenOpportunityDto)
   @ApiOperation({ summary: 'Reopen a won or lost opportunity, in the stage it closed in or the stage given' })
   async reopen(@Param('id', opportunityId) id: string, @Body() dto: ReopenOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
@@ -136,6 +143,7 @@ export class OpportunitiesController {
   @Patch(':id')
   @HttpCode(200)
   @CommandHeaders()
+  @CompiledBody(ChangeOpportunityDetailsDto)
   @ApiOperation({ summary: 'Change title, amount, currency, owner or team; only changed fields are recorded' })
   async changeDetails(@Param('id', opportunityId) id: string, @Body() dto: ChangeOpportunityDetailsDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
@@ -150,6 +158,7 @@ export class OpportunitiesController {
   @HttpCode(200)
   @Allow('admin')
   @CommandHeaders()
+  @CompiledBody(MigrateOpportunityDto)
   @ApiOperation({ summary: 'Move an open opportunity to a newer version of its process (recorded as ProcessMigrated); stageMapping maps stages the new version lacks' })
   async migrate(@Param('id', opportunityId) id: string, @Body() dto: MigrateOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
