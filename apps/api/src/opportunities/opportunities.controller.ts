@@ -11,6 +11,7 @@ import { CompiledBody } from '../http/compiled-body';
 import { ApiProblem } from '../http/problem';
 import { CLOCK, type Clock } from '../settings/api-settings.token';
 import { deterministicUuid, type CommandOutcome } from '@stagecraft/commands';
+import { COMMAND_ANSWERS } from './command-answer.schema';
 import { commandEnvelopeFrom } from './command-envelope.factory';
 import {
   ChangeOpportunityDetailsCommand,
@@ -66,7 +67,7 @@ export class OpportunitiesController {
   @Post()
   @HttpCode(201)
   @CommandHeaders()
-  @CompiledBody(OpenOpportunityDto)
+  @CompiledBody(OpenOpportunityDto, COMMAND_ANSWERS)
   @ApiOperation({ summary: 'Open an opportunity in the first stage of its process' })
   async open(@Body() dto: OpenOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
@@ -83,7 +84,7 @@ export class OpportunitiesController {
   @Post(':id/criteria')
   @HttpCode(200)
   @CommandHeaders()
-  @CompiledBody(SetCriterionDto)
+  @CompiledBody(SetCriterionDto, COMMAND_ANSWERS)
   @ApiOperation({ summary: 'Mark an exit criterion of the current stage as met (met: true) or revoke it (met: false)' })
   async setCriterion(@Param('id', opportunityId) id: string, @Body() dto: SetCriterionDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
@@ -99,7 +100,7 @@ export class OpportunitiesController {
   @Post(':id/move')
   @HttpCode(200)
   @CommandHeaders()
-  @CompiledBody(MoveOpportunityDto)
+  @CompiledBody(MoveOpportunityDto, COMMAND_ANSWERS)
   @ApiOperation({ summary: 'Move to another stage; 422 lists the unmet exit criteria or the rule that forbids it' })
   async move(@Param('id', opportunityId) id: string, @Body() dto: MoveOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
@@ -110,7 +111,7 @@ export class OpportunitiesController {
   @Post(':id/win')
   @HttpCode(200)
   @CommandHeaders()
-  @CompiledBody(WinOpportunityDto)
+  @CompiledBody(WinOpportunityDto, COMMAND_ANSWERS)
   @ApiOperation({ summary: 'Win, from a winFrom stage whose exit criteria are met' })
   async win(@Param('id', opportunityId) id: string, @Body() dto: WinOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
@@ -121,7 +122,7 @@ export class OpportunitiesController {
   @Post(':id/lose')
   @HttpCode(200)
   @CommandHeaders()
-  @CompiledBody(LoseOpportunityDto)
+  @CompiledBody(LoseOpportunityDto, COMMAND_ANSWERS)
   @ApiOperation({ summary: "Lose, with one of the process's lost reasons" })
   async lose(@Param('id', opportunityId) id: string, @Body() dto: LoseOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
@@ -132,7 +133,7 @@ export class OpportunitiesController {
   @Post(':id/reopen')
   @HttpCode(200)
   @CommandHeaders()
-  @CompiledBody(ReopenOpportunityDto)
+  @CompiledBody(ReopenOpportunityDto, COMMAND_ANSWERS)
   @ApiOperation({ summary: 'Reopen a won or lost opportunity, in the stage it closed in or the stage given' })
   async reopen(@Param('id', opportunityId) id: string, @Body() dto: ReopenOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
@@ -143,7 +144,7 @@ export class OpportunitiesController {
   @Patch(':id')
   @HttpCode(200)
   @CommandHeaders()
-  @CompiledBody(ChangeOpportunityDetailsDto)
+  @CompiledBody(ChangeOpportunityDetailsDto, COMMAND_ANSWERS)
   @ApiOperation({ summary: 'Change title, amount, currency, owner or team; only changed fields are recorded' })
   async changeDetails(@Param('id', opportunityId) id: string, @Body() dto: ChangeOpportunityDetailsDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
@@ -158,7 +159,7 @@ export class OpportunitiesController {
   @HttpCode(200)
   @Allow('admin')
   @CommandHeaders()
-  @CompiledBody(MigrateOpportunityDto)
+  @CompiledBody(MigrateOpportunityDto, COMMAND_ANSWERS)
   @ApiOperation({ summary: 'Move an open opportunity to a newer version of its process (recorded as ProcessMigrated); stageMapping maps stages the new version lacks' })
   async migrate(@Param('id', opportunityId) id: string, @Body() dto: MigrateOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
