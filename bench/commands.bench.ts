@@ -279,7 +279,12 @@ async function defaultMode(dir: string, started: ChildProcess[]): Promise<void> 
   const [bareFigures, nestFigures, apiFigures] = figures;
   console.log(`\nmedians of ${ROUNDS} rounds:`);
   for (const [index, server] of servers.entries()) console.log(summaryLine(server.label, figures[index]!));
-  if (baseline) console.log(`this build vs BENCH_COMPARE_MAIN: ${pairedRatio(apiFigures!, figures[3]!, (f) => f.rps).toFixed(2)}× the commands per second`);
+  if (baseline) {
+    const cpuRatio = (pick: (f: Measured) => number | undefined) => pairedRatio(apiFigures!, figures[3]!, (f) => pick(f) ?? NaN).toFixed(2);
+    console.log(
+      `this build vs BENCH_COMPARE_MAIN (medians of within-round ratios): ${pairedRatio(apiFigures!, figures[3]!, (f) => f.rps).toFixed(2)}× the commands per second, ${cpuRatio((f) => f.cpuUs)}× the CPU per command (main thread ${cpuRatio((f) => f.mainThreadUs)}×)`,
+    );
+  }
   const apiToBare = pairedRatio(apiFigures!, bareFigures!, (f) => f.rps);
   const cpu = median(apiFigures!.map((f) => f.cpuUs ?? NaN));
   console.log(`Nest route alone: ${pairedRatio(nestFigures!, bareFigures!, (f) => f.rps).toFixed(2)}× bare Fastify`);
