@@ -11,12 +11,17 @@
 // --large: the same command load on an API whose store already holds ~1M events (written by
 // bench/support/history-store.ts) against one on an empty store, paired the same way; then,
 // one at a time on an API with no stream cache, commands on a 5,000-event and a 10-event stream.
+//
+// --profile: the same command load on the API alone, with V8's sampling profiler on its event loop
+// for the load window only (not start-up, not the set-up commands); prints the functions with the
+// most time of their own, the most time in all, and the time per package or source folder.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, copyFileSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { generateApiKey } from '../apps/api/src/auth/api-key.credentials';
+import { summariseProfile, type CpuProfile, type ProfileLine } from './support/cpu-profile';
 import { writeHistoryStore, writeLongOpportunity } from './support/history-store';
 import { sampleCpu, type CpuSample } from './support/process-cpu';
 
@@ -90,8 +95,8 @@ async function waitFor(url: string, child: ChildProcess, attempts = 600): Promis
   throw new Error(`${url} did not come up`);
 }
 
-function startNode(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+function startNode(args: string[], env: Record<string, string>, ipc = false): ChildProcess {
+  return spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', ...(ipc ? (['ipc'] as const) : [])] });
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -125,10 +130,13 @@ function startApi(
   eventStorePath: string,
   extraEnv: Record<string, string> = {},
   main = API_MAIN,
+  nodeArgs: readonly string[] = [main],
 ): { label: string; url: string; child: ChildProcess; readModelsPath: string } {
   const port = nextPort++;
   const readModelsPath = extraEnv.READ_MODELS_PATH ?? `${eventStorePath}.read-models-${port}.db`;
-  const child = startNode(['--max-old-space-size=2048', main], {
+  const child = startNode(
+    ['--max-old-space-size=2048', ...nodeArgs],
+    {
     PORT: String(port),
     HOST: '127.0.0.1',
     API_KEYS: JSON.stringify({ keys: [apiKey.stored] }),
@@ -136,9 +144,11 @@ function startApi(
     RATE_LIMIT_PER_MINUTE: '0',
     EVENT_STORE_PATH: eventStorePath,
     EVENT_STORE_DURABILITY: process.env.EVENT_STORE_DURABILITY ?? 'full',
-    ...extraEnv,
-    READ_MODELS_PATH: readModelsPath,
-  });
+      ...extraEnv,
+      READ_MODELS_PATH: readModelsPath,
+    },
+    nodeArgs[0] === '-e',
+  );
   return { label, url: `http://127.0.0.1:${port}`, child, readModelsPath };
 }
 
@@ -242,6 +252,7 @@ async function main(): Promise<void> {
     console.log(`Stagecraft command benchmark${large ? ' --large' : ''} — ${CONNECTIONS} connections, ${DURATION_S} s per run, ${ROUNDS} rounds, SQLite durability ${process.env.EVENT_STORE_DURABILITY ?? 'full'}, API key auth, ${OPPORTUNITIES} opportunities`);
     console.log(`load average at start (1 / 5 / 15 min): ${loadAverage()} on ${cpus().length} cores; fdatasync ${fdatasyncRate(dir)}/s on the stores' disk`);
     if (large) await largeMode(dir, started);
+    else if (process.argv.includes('--profile')) await profileMode(dir, started);
     else await defaultMode(dir, started);
     console.log(`load average at end (1 / 5 / 15 min): ${loadAverage()}; fdatasync ${fdatasyncRate(dir)}/s`);
   } finally {
@@ -268,12 +279,68 @@ async function defaultMode(dir: string, started: ChildProcess[]): Promise<void> 
   const [bareFigures, nestFigures, apiFigures] = figures;
   console.log(`\nmedians of ${ROUNDS} rounds:`);
   for (const [index, server] of servers.entries()) console.log(summaryLine(server.label, figures[index]!));
-  if (baseline) console.log(`this build vs BENCH_COMPARE_MAIN: ${pairedRatio(apiFigures!, figures[3]!, (f) => f.rps).toFixed(2)}× the commands per second`);
+  if (baseline) {
+    const cpuRatio = (pick: (f: Measured) => number | undefined) => pairedRatio(apiFigures!, figures[3]!, (f) => pick(f) ?? NaN).toFixed(2);
+    console.log(
+      `this build vs BENCH_COMPARE_MAIN (medians of within-round ratios): ${pairedRatio(apiFigures!, figures[3]!, (f) => f.rps).toFixed(2)}× the commands per second, ${cpuRatio((f) => f.cpuUs)}× the CPU per command (main thread ${cpuRatio((f) => f.mainThreadUs)}×)`,
+    );
+  }
   const apiToBare = pairedRatio(apiFigures!, bareFigures!, (f) => f.rps);
   const cpu = median(apiFigures!.map((f) => f.cpuUs ?? NaN));
   console.log(`Nest route alone: ${pairedRatio(nestFigures!, bareFigures!, (f) => f.rps).toFixed(2)}× bare Fastify`);
   console.log(`durable commands: ${apiToBare.toFixed(2)}× bare Fastify (target ≥ 0.3×: ${apiToBare >= 0.3 ? 'met' : 'NOT met'}), ${pairedRatio(apiFigures!, nestFigures!, (f) => f.rps).toFixed(2)}× the Nest route`);
   console.log(`CPU per durable command: ${fixed(cpu)} µs, of which the main thread ${fixed(median(apiFigures!.map((f) => f.mainThreadUs ?? NaN)))} µs (target ≤ 150 µs: ${cpu <= 150 ? 'met' : 'NOT met'})`);
+}
+
+// The API with an in-process profiler switched by messages on the IPC channel (not signals: Nest's
+// shutdown hooks take them all): 'start' samples the event loop, 'stop' writes the profile to
+// PROFILE_OUT (renamed into place when complete).
+const PROFILED_API = (main: string) => `
+const inspector = require('node:inspector');
+const fs = require('node:fs');
+const session = new inspector.Session();
+session.connect();
+process.on('message', (message) => {
+  if (message === 'start') {
+    session.post('Profiler.enable', () => session.post('Profiler.setSamplingInterval', { interval: 200 }, () => session.post('Profiler.start')));
+    return;
+  }
+  session.post('Profiler.stop', (error, result) => {
+    if (error) throw error;
+    fs.writeFileSync(process.env.PROFILE_OUT + '.part', JSON.stringify(result.profile));
+    fs.renameSync(process.env.PROFILE_OUT + '.part', process.env.PROFILE_OUT);
+  });
+});
+process.channel.unref();
+require(${JSON.stringify(main)});
+`;
+
+async function profileMode(dir: string, started: ChildProcess[]): Promise<void> {
+  const profileOut = join(dir, 'api.cpuprofile');
+  const api = startApi('Stagecraft commands (durable), profiled', dir, join(dir, 'events.db'), { PROFILE_OUT: profileOut }, API_MAIN, ['-e', PROFILED_API(API_MAIN)]);
+  started.push(api.child);
+  await waitFor(`${api.url}/health`, api.child);
+  const server: Server = { ...api, load: await commandLoad(api.url) };
+  // A short unprofiled run first, so the profile shows the warm path, not the JIT warming up.
+  await autocannon({ url: server.url, connections: CONNECTIONS, duration: 3, requests: server.load });
+  api.child.send('start');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const measured = await measure(server);
+  api.child.send('stop');
+  for (let i = 0; i < 300 && !existsSync(profileOut); i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+  const summary = summariseProfile(JSON.parse(readFileSync(profileOut, 'utf8')) as CpuProfile, Number(process.env.BENCH_PROFILE_TOP ?? 30));
+  console.log(
+    `${Math.round(measured.rps).toLocaleString('en')} req/s, p50 ${fixed(measured.p50, 1)} ms, p99 ${fixed(measured.p99, 1)} ms, CPU ${fixed(measured.cpuUs)} µs/command (main thread ${fixed(measured.mainThreadUs)}), non-2xx ${measured.failed} (the profiler itself costs some of it)`,
+  );
+  const perCommand = (micros: number) => (measured.answered > 0 ? micros / measured.answered : NaN);
+  console.log(`event loop busy ${(summary.busyMicros / 1e6).toFixed(2)} s of ${(summary.totalMicros / 1e6).toFixed(2)} s sampled: ${fixed(perCommand(summary.busyMicros))} µs per answered command`);
+  const table = (title: string, lines: readonly ProfileLine[]) => {
+    console.log(`\n${title}`);
+    for (const line of lines) console.log(`  ${(line.share * 100).toFixed(1).padStart(5)} %  ${fixed(perCommand(line.micros), 1).padStart(6)} µs/cmd  ${line.name}`);
+  };
+  table('self time, by package or source folder:', summary.byPlace);
+  table('self time, by function:', summary.self);
+  table('total time (with callees), by function:', summary.total);
 }
 
 async function largeMode(dir: string, started: ChildProcess[]): Promise<void> {

@@ -38,7 +38,10 @@ const move = { type: 'MoveOpportunityToStage' as const, ...base, stage: 'negotia
 console.log(`stream of ${history.length} events, standard "${standard.definition.id}" @ ${standard.version}`);
 measure('fold the stream (evolve, no XState)', 200_000, () => foldOpportunity(history));
 measure('restore machine snapshot (resolveState)', 200_000, () => standard.snapshotAt({ status: 'open', stage: 'proposition', criteriaMet: ['proposal-given'] }));
-measure('decide an accepted move (fold + resolveState + can)', 100_000, () => decide(move, foldOpportunity(history), standard));
+const proposition = { status: 'open' as const, stage: 'proposition', criteriaMet: ['proposal-given'] };
+measure('ask the machine (resolveState + can, not remembered)', 100_000, () => standard.snapshotAt(proposition).can({ type: 'MOVE', to: 'negotiation' }));
+measure('ask the machine (CompiledProcess.can, remembered)', 200_000, () => standard.can(proposition, { type: 'MOVE', to: 'negotiation' }));
+measure('decide an accepted move (fold + remembered can)', 100_000, () => decide(move, foldOpportunity(history), standard));
 const early = foldOpportunity(history.slice(0, 2));
 measure('decide a refused move (with explanation)', 100_000, () => decide({ ...move, stage: 'proposition' }, early, standard));
 // What the writer adds to every event it appends: its hash over the canonical event, with the

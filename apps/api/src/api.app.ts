@@ -7,6 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiModule, type ApiModuleOptions } from './api.module';
 import { serveBoard } from './board/board.static';
 import { clientErrorHandler } from './http/client-error.handler';
+import { addCompiledBodyValidation } from './http/compiled-body';
 import { ProblemFilter, sendProblem } from './http/problem.filter';
 import { addRequestShapeHooks } from './http/request-shape.hooks';
 import { addSecurityHeaders } from './http/security.headers';
@@ -38,6 +39,8 @@ export async function createApiApp({ settings, clock, logger }: CreateApiAppOpti
     bodyParser: false,
   });
   addRequestShapeHooks(app.getHttpAdapter().getInstance());
+  // The command routes' bodies: a compiled schema accepts the well-formed ones (http/compiled-body.ts).
+  addCompiledBodyValidation(app.getHttpAdapter().getInstance());
 
   // Errors Fastify raises before a route runs (malformed JSON, body too large, media type) reach
   // the same filter through Nest's error handler; toProblem knows their codes. Bodies are JSON

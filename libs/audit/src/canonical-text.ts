@@ -18,18 +18,34 @@ export function canonicalText(value: unknown): string {
     }
     return `${out}]`;
   }
-  if (value !== null && typeof value === 'object') {
-    let out = '{';
-    let first = true;
-    for (const key of orderedKeys(value)) {
-      const member: unknown = (value as Record<string, unknown>)[key];
-      if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue;
-      out += `${first ? '' : ','}${JSON.stringify(key)}:${canonicalText(member)}`;
-      first = false;
-    }
-    return `${out}}`;
-  }
+  if (value !== null && typeof value === 'object') return canonicalObjectText(value);
   return JSON.stringify(value);
+}
+
+/** canonicalText of an object, leaving out the members `omit` names (the hash chain leaves out its own fields). */
+export function canonicalObjectText(value: object, omit?: ReadonlySet<string>): string {
+  let out = '{';
+  for (const key of orderedKeys(value)) {
+    if (omit?.has(key)) continue;
+    const member: unknown = (value as Record<string, unknown>)[key];
+    if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue;
+    out += `${out.length > 1 ? ',' : ''}${quoted(key)}:${canonicalText(member)}`;
+  }
+  return `${out}}`;
+}
+
+// Member names repeat from event to event (opportunityId, occurredAt, …): quote each once. Bounded,
+// so keys a client chose (stage mappings) cannot grow it without end.
+const QUOTED = new Map<string, string>();
+const QUOTED_MAX = 1_000;
+
+function quoted(key: string): string {
+  let text = QUOTED.get(key);
+  if (text === undefined) {
+    text = JSON.stringify(key);
+    if (QUOTED.size < QUOTED_MAX) QUOTED.set(key, text);
+  }
+  return text;
 }
 
 function orderedKeys(value: object): string[] {

@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { canonicalJson } from '@stagecraft/sales-process';
 import { chainHash, chainNewEvents, ChainVerifier, GENESIS_HASH, verifyLog, verifyStreamChain } from './hash-chain';
 import type { StoredEventLike } from './stored-event-like';
 
@@ -34,6 +37,35 @@ describe('the hash chain', () => {
     const first = chainNewEvents(STREAM, 0, GENESIS_HASH, RAW.slice(0, 2));
     const second = chainNewEvents(STREAM, 2, first.headHash, RAW.slice(2));
     expect([...first.events, ...second.events].map((event) => event.metadata.hash)).toEqual(chainedStream().map((event) => event.metadata.hash));
+  });
+
+  // Stored hashes are checked again for ever: the text hashed may never change, however it is written.
+  it('hashes what it always hashed (values computed by the first implementation)', () => {
+    const event = {
+      stream: 'opportunity-o1',
+      revision: 3,
+      type: 'ExitCriterionMet',
+      data: { opportunityId: 'o1', occurredAt: '2026-03-31T09:02:00.000Z', stage: 'qualification', criterionId: 'goals', '10': 'x', '2': ['é', null, { z: 1, a: 'ü"\n' }] },
+      metadata: { actor: 'ana', commandId: 'c2', recordedAt: '2026-03-31T09:02:00.000Z', prevHash: 'p', hash: 'h', skipped: undefined },
+    };
+    expect(chainHash(GENESIS_HASH, event)).toBe('37c11b029e4a194f66903ba4b62a6f7d22ee5434c4f3db8ac459abd0908b94d6');
+    expect(chainHash('ab'.repeat(32), { stream: 's', revision: 0, type: 'T', data: {} })).toBe('7ec58f859bee1186b55be20d97b5b74614a1cc92f3ac55896ce83ccf92d7f0ad');
+  });
+
+  const SEED = Number(process.env.HASH_CHAIN_SEED ?? 20261128);
+  it(`is SHA-256 over the previous hash, a newline and the canonical JSON of the event as documented, for any event (seed ${SEED}, HASH_CHAIN_SEED to replay)`, () => {
+    const json = fc.jsonValue({ maxDepth: 3 });
+    const members = fc.dictionary(fc.oneof(fc.string({ maxLength: 6 }), fc.nat({ max: 12 }).map(String), fc.constantFrom('prevHash', 'hash', 'occurredAt')), json, { maxKeys: 6 });
+    fc.assert(
+      fc.property(fc.string(), fc.nat(), fc.string(), members, fc.option(members, { nil: undefined }), fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 64, maxLength: 64 }), (stream, revision, type, data, metadata, prevHash) => {
+        const event = { stream, revision, type, data, metadata };
+        const { prevHash: _p, hash: _h, ...hashedMetadata } = metadata ?? {};
+        const occurredAt = typeof data.occurredAt === 'string' ? data.occurredAt : null;
+        const text = canonicalJson({ stream, revision, type, occurredAt, data, metadata: hashedMetadata });
+        expect(chainHash(prevHash, event)).toBe(createHash('sha256').update(`${prevHash}\n${text}`).digest('hex'));
+      }),
+      { seed: SEED, numRuns: 1000 },
+    );
   });
 
   it('does not depend on key order, and depends on every hashed field', () => {

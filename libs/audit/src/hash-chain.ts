@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { canonicalText } from './canonical-text';
+import { hash } from 'node:crypto';
+import { canonicalObjectText, canonicalText } from './canonical-text';
 import type { StoredEventLike } from './stored-event-like';
 
 // Tamper evidence: every event's metadata carries `prevHash` (the hash of the stream's previous
@@ -38,16 +38,25 @@ export interface HashableEvent {
   readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
+const CHAIN_FIELDS: ReadonlySet<string> = new Set(CHAIN_METADATA_FIELDS);
+
 /** The canonical text hashed for an event: keys sorted at every level, hash fields left out. */
 export function canonicalEventForHash(event: HashableEvent): string {
-  const { prevHash: _prev, hash: _hash, ...metadata } = event.metadata ?? {};
-  const occurredAt = typeof event.data.occurredAt === 'string' ? event.data.occurredAt : null;
-  return canonicalText({ stream: event.stream, revision: event.revision, type: event.type, occurredAt, data: event.data, metadata });
+  const occurredAt = typeof event.data?.occurredAt === 'string' ? event.data.occurredAt : null;
+  const { stream, revision, type, data } = event;
+  if (typeof stream !== 'string' || typeof revision !== 'number' || typeof type !== 'string' || data === null || typeof data !== 'object') {
+    const { prevHash: _prev, hash: _hash, ...metadata } = event.metadata ?? {};
+    return canonicalText({ stream, revision, type, occurredAt, data, metadata });
+  }
+  // The object above with its members written in their sorted order (data, metadata, occurredAt,
+  // revision, stream, type) straight away: every appended and every verified event comes here.
+  const metadata = canonicalObjectText(event.metadata ?? {}, CHAIN_FIELDS);
+  return `{"data":${canonicalText(data)},"metadata":${metadata},"occurredAt":${JSON.stringify(occurredAt)},"revision":${JSON.stringify(revision)},"stream":${JSON.stringify(stream)},"type":${JSON.stringify(type)}}`;
 }
 
-/** SHA-256 (hex) over the previous hash and the canonical event. */
+/** SHA-256 (hex) over the previous hash and the canonical event (one-shot: no Hash object per event). */
 export function chainHash(prevHash: string, event: HashableEvent): string {
-  return createHash('sha256').update(prevHash).update('\n').update(canonicalEventForHash(event)).digest('hex');
+  return hash('sha256', `${prevHash}\n${canonicalEventForHash(event)}`, 'hex');
 }
 
 /** The hash an event carries, or the hash it would carry if it predates tamper evidence. */

@@ -2,7 +2,7 @@ import { chainNewEvents } from '@stagecraft/audit';
 import { WrongExpectedRevisionError, type EventStore } from '@stagecraft/event-store';
 import { canonicalOpportunityId, decide, fromOpportunityStreamId, rejections, type OpenOpportunity, type OpportunityCommand, type OpportunityState } from '@stagecraft/opportunity';
 import { canonicalJson } from '@stagecraft/sales-process';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { CommandEnvelope, CommandOutcome } from './command-envelope';
 import { ConcurrentModificationError, IdempotencyKeyReusedError, OpportunityRejectedError } from './command.errors';
 import { attemptOf, claimOpeningKey } from './command-key.claims';
@@ -110,7 +110,7 @@ export class OpportunityCommandExecutor {
 }
 
 function fingerprintOf(body: OpportunityCommandBody): string {
-  return createHash('sha256').update(canonicalJson(body)).digest('base64url').slice(0, 22);
+  return hash('sha256', canonicalJson(body), 'base64url').slice(0, 22);
 }
 
 /**

@@ -154,7 +154,7 @@ function decideReopen(command: ReopenOpportunity, state: OpenedOpportunityState,
   if (state.status === 'open') return rejected(rejections.notClosed(state.stage));
   const stage = command.stage ?? state.stage;
   const event: SalesProcessEvent = { type: 'REOPEN', stage };
-  const allowed = process.snapshotAt(positionOf(state)).can(event);
+  const allowed = process.can(positionOf(state), event);
   const broken = process.ruleTable.violation({ kind: 'reopen', closedIn: state.stage, to: stage }, []);
   if (allowed === (broken !== undefined)) throw machineDisagrees(event, state);
   if (broken) return rejected(ruleRejection(broken));
@@ -220,10 +220,10 @@ function withMachine(
   explain: (open: OpenOpportunityState) => Decision | undefined,
 ): Decision {
   if (state.status !== 'open') {
-    if (process.snapshotAt(positionOf(state)).can(event)) throw machineDisagrees(event, state);
+    if (process.can(positionOf(state), event)) throw machineDisagrees(event, state);
     return rejected(rejections.alreadyClosed(state.status));
   }
-  if (process.snapshotAt(positionOf(state)).can(event)) return accepted(emit(state));
+  if (process.can(positionOf(state), event)) return accepted(emit(state));
   const explanation = explain(state);
   if (!explanation) throw machineDisagrees(event, state);
   return explanation;

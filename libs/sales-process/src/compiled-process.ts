@@ -7,6 +7,7 @@ import {
   createSalesProcessMachine,
   LOST_STATE,
   WON_STATE,
+  type SalesProcessEvent,
   type SalesProcessMachine,
   type SalesProcessMachineJson,
 } from './sales-process.machine';
@@ -34,11 +35,37 @@ export interface CompiledProcess {
   criterion(stageId: string, criterionId: string): ExitCriterionDefinition | undefined;
   /** Restores the machine snapshot for a position, without replaying anything. */
   snapshotAt(position: MachinePosition): ReturnType<SalesProcessMachine['resolveState']>;
+  /** Whether the machine takes the event at the position: snapshotAt(position).can(event), remembered. */
+  can(position: MachinePosition, event: SalesProcessEvent): boolean;
 }
+
+/** Answers remembered per process version; past this many the memory starts over. */
+export const CAN_MEMO_SIZE = 10_000;
 
 export function compileProcess(definition: ProcessDefinition): CompiledProcess {
   const machine = createSalesProcessMachine(definition);
   const indexById = new Map(definition.stages.map((stage, index) => [stage.id, index]));
+  const snapshotAt: CompiledProcess['snapshotAt'] = (position) =>
+    position.status === 'open'
+      ? machine.resolveState({ value: position.stage, context: { criteriaMet: [...position.criteriaMet] } })
+      : machine.resolveState({
+          value: { [CLOSED_STATE]: position.status === 'won' ? WON_STATE : LOST_STATE },
+          context: { criteriaMet: [], closedIn: position.stage },
+        });
+  // Every command asks the machine once, and restoring a snapshot and asking costs more than the
+  // rest of deciding. The machine is pure (guards read the context and the event, nothing else),
+  // so the same position and event always get the same answer: remember it.
+  const answers = new Map<string, boolean>();
+  const can: CompiledProcess['can'] = (position, event) => {
+    const key = JSON.stringify([position.status, position.stage, position.status === 'open' ? position.criteriaMet : null, event]);
+    let answer = answers.get(key);
+    if (answer === undefined) {
+      answer = snapshotAt(position).can(event);
+      if (answers.size >= CAN_MEMO_SIZE) answers.clear();
+      answers.set(key, answer);
+    }
+    return answer;
+  };
 
   return {
     definition,
@@ -57,12 +84,7 @@ export function compileProcess(definition: ProcessDefinition): CompiledProcess {
       if (index === undefined) return undefined;
       return definition.stages[index]!.exitCriteria.find((criterion) => criterion.id === criterionId);
     },
-    snapshotAt: (position) =>
-      position.status === 'open'
-        ? machine.resolveState({ value: position.stage, context: { criteriaMet: [...position.criteriaMet] } })
-        : machine.resolveState({
-            value: { [CLOSED_STATE]: position.status === 'won' ? WON_STATE : LOST_STATE },
-            context: { criteriaMet: [], closedIn: position.stage },
-          }),
+    snapshotAt,
+    can,
   };
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isRole, type Role } from './roles';
 
 /** How a key is kept: a salted hash, never the key itself. */
@@ -61,7 +61,8 @@ export function verifyApiKey(presented: string, keys: ReadonlyMap<string, Stored
 }
 
 function hashSecret(salt: string, secret: string): string {
-  return createHash('sha256').update(salt).update('\u0000').update(secret).digest('hex');
+  // One-shot (no Hash object): every authenticated request hashes the key it presents.
+  return hash('sha256', `${salt}\u0000${secret}`, 'hex');
 }
 
 /** Checks one entry of a keys file; returns the reason it is unusable, or undefined. */

@@ -10,10 +10,16 @@ import { ALLOWED_ROLES, PUBLIC_ROUTE, type Role } from './roles';
 
 export type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
 
+interface RouteAccess {
+  readonly isPublic: boolean;
+  readonly allowed: readonly Role[] | undefined;
+}
+
 /** Every route is closed unless it says who may call it; admin may call everything. */
 @Injectable()
 export class AuthGuard implements CanActivate {
   private readonly logger = new Logger(AuthGuard.name);
+  private readonly access = new WeakMap<object, WeakMap<object, RouteAccess>>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -22,13 +28,12 @@ export class AuthGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
+    const { isPublic, allowed } = this.routeAccess(context);
+    if (isPublic) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const principal = await this.authenticateLimited(request, context.switchToHttp().getResponse<FastifyReply>());
     request.principal = principal;
 
-    const allowed = this.reflector.getAllAndOverride<Role[] | undefined>(ALLOWED_ROLES, targets);
     if (!allowed) {
       // A route that forgot to declare its roles stays closed rather than open.
       this.logger.error(`Route ${request.method} ${request.routeOptions.url} declares no roles; refusing`);
@@ -38,6 +43,25 @@ export class AuthGuard implements CanActivate {
     throw new ApiProblem('AUTH.FORBIDDEN', `This needs one of the roles ${allowed.join(', ')} (or admin); ${principal.name} has ${principal.roles.join(', ')}.`, {
       requiredRoles: allowed,
     });
+  }
+
+  /** What the route's decorators say about who may call it, read once per handler and class (decorators do not change). */
+  private routeAccess(context: ExecutionContext): RouteAccess {
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    // By class too: a handler inherited by two controllers may be open to different roles in each.
+    let byHandler = this.access.get(controller);
+    if (!byHandler) this.access.set(controller, (byHandler = new WeakMap()));
+    let access = byHandler.get(handler);
+    if (!access) {
+      const targets = [handler, controller];
+      access = {
+        isPublic: this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets) === true,
+        allowed: this.reflector.getAllAndOverride<Role[] | undefined>(ALLOWED_ROLES, targets),
+      };
+      byHandler.set(handler, access);
+    }
+    return access;
   }
 
   // Presented credentials that fail are counted per client address; past the limit the address

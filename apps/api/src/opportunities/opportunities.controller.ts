@@ -7,9 +7,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
+import { CompiledBody } from '../http/compiled-body';
 import { ApiProblem } from '../http/problem';
 import { CLOCK, type Clock } from '../settings/api-settings.token';
 import { deterministicUuid, type CommandOutcome } from '@stagecraft/commands';
+import { COMMAND_ANSWERS } from './command-answer.schema';
 import { commandEnvelopeFrom } from './command-envelope.factory';
 import {
   ChangeOpportunityDetailsCommand,
@@ -65,6 +67,7 @@ export class OpportunitiesController {
   @Post()
   @HttpCode(201)
   @CommandHeaders()
+  @CompiledBody(OpenOpportunityDto, COMMAND_ANSWERS)
   @ApiOperation({ summary: 'Open an opportunity in the first stage of its process' })
   async open(@Body() dto: OpenOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
@@ -81,6 +84,7 @@ export class OpportunitiesController {
   @Post(':id/criteria')
   @HttpCode(200)
   @CommandHeaders()
+  @CompiledBody(SetCriterionDto, COMMAND_ANSWERS)
   @ApiOperation({ summary: 'Mark an exit criterion of the current stage as met (met: true) or revoke it (met: false)' })
   async setCriterion(@Param('id', opportunityId) id: string, @Body() dto: SetCriterionDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
@@ -96,6 +100,7 @@ export class OpportunitiesController {
   @Post(':id/move')
   @HttpCode(200)
   @CommandHeaders()
+  @CompiledBody(MoveOpportunityDto, COMMAND_ANSWERS)
   @ApiOperation({ summary: 'Move to another stage; 422 lists the unmet exit criteria or the rule that forbids it' })
   async move(@Param('id', opportunityId) id: string, @Body() dto: MoveOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
@@ -106,6 +111,7 @@ export class OpportunitiesController {
   @Post(':id/win')
   @HttpCode(200)
   @CommandHeaders()
+  @CompiledBody(WinOpportunityDto, COMMAND_ANSWERS)
   @ApiOperation({ summary: 'Win, from a winFrom stage whose exit criteria are met' })
   async win(@Param('id', opportunityId) id: string, @Body() dto: WinOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
@@ -116,6 +122,7 @@ export class OpportunitiesController {
   @Post(':id/lose')
   @HttpCode(200)
   @CommandHeaders()
+  @CompiledBody(LoseOpportunityDto, COMMAND_ANSWERS)
   @ApiOperation({ summary: "Lose, with one of the process's lost reasons" })
   async lose(@Param('id', opportunityId) id: string, @Body() dto: LoseOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
@@ -126,6 +133,7 @@ export class OpportunitiesController {
   @Post(':id/reopen')
   @HttpCode(200)
   @CommandHeaders()
+  @CompiledBody(ReopenOpportunityDto, COMMAND_ANSWERS)
   @ApiOperation({ summary: 'Reopen a won or lost opportunity, in the stage it closed in or the stage given' })
   async reopen(@Param('id', opportunityId) id: string, @Body() dto: ReopenOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
@@ -136,6 +144,7 @@ export class OpportunitiesController {
   @Patch(':id')
   @HttpCode(200)
   @CommandHeaders()
+  @CompiledBody(ChangeOpportunityDetailsDto, COMMAND_ANSWERS)
   @ApiOperation({ summary: 'Change title, amount, currency, owner or team; only changed fields are recorded' })
   async changeDetails(@Param('id', opportunityId) id: string, @Body() dto: ChangeOpportunityDetailsDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
@@ -150,6 +159,7 @@ export class OpportunitiesController {
   @HttpCode(200)
   @Allow('admin')
   @CommandHeaders()
+  @CompiledBody(MigrateOpportunityDto, COMMAND_ANSWERS)
   @ApiOperation({ summary: 'Move an open opportunity to a newer version of its process (recorded as ProcessMigrated); stageMapping maps stages the new version lacks' })
   async migrate(@Param('id', opportunityId) id: string, @Body() dto: MigrateOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
