@@ -90,4 +90,16 @@ export default tseslint.config(
   { files: ['apps/**/*.ts', 'libs/**/*.ts'], plugins: { layering }, rules: { 'layering/no-cross-layer-imports': 'error' } },
   { files: FRAMEWORK_FREE_LIBS, ignores: [...TEST_FILES, '**/*.module.ts'], rules: frameworkFreeRules },
   { files: DOMAIN_LIBS, ignores: TEST_FILES, rules: domainPurityRules },
+  // Properties run through one helper that fixes the seed, honours FC_SEED / FC_PATH and prints the
+  // command that replays a failure (test/support/fast-check.ts).
+  {
+    files: ['**/*.ts'],
+    ignores: ['test/support/fast-check.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...['assert', 'check'].map((property) => ({ object: 'fc', property, message: 'Use assertProperty from @stagecraft/testing/fast-check: a fixed seed, FC_SEED/FC_PATH replay and the replay command on failure.' })),
+      ],
+    },
+  },
 );

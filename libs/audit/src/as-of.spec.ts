@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { assertProperty } from '@stagecraft/testing/fast-check';
 import { evolve, fromOpportunityStreamId, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
 import { EPOCH, historyArbitrary, SPAN_MS } from '../../projections/src/testing/history.arbitrary';
 import { foldAsOf } from './as-of';
@@ -37,7 +38,7 @@ function bruteForceAsOf(events: readonly StoredEventLike[], instant: number, axi
 
 describe('foldAsOf', () => {
   it('equals a brute-force fold at random instants, on both time axes', () => {
-    fc.assert(
+    assertProperty(
       fc.property(
         historyArbitrary({ maxSteps: 120 }),
         fc.array(fc.integer({ min: EPOCH - 2 * 86_400_000, max: EPOCH + SPAN_MS * 2 }), { minLength: 1, maxLength: 8 }),

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { assertProperty } from '@stagecraft/testing/fast-check';
 import { deserializeModel, serializeModel } from './runner/model-serialization';
 import { ALL_PROJECTIONS } from './all-projections';
 import { queryFunnel, type FunnelModel } from './funnel.projection';
@@ -31,7 +32,7 @@ describe('all read models', () => {
   });
 
   it('answer the same after a restart: first half, saved and loaded as the runner does, then the second half', () => {
-    fc.assert(
+    assertProperty(
       fc.property(historyArbitrary(), fc.nat(), filterArbitrary, nowArbitrary, (history, cut, filter, now) => {
         const split = history.events.length === 0 ? 0 : cut % (history.events.length + 1);
         for (const projection of projections) {
@@ -48,7 +49,7 @@ describe('all read models', () => {
   });
 
   it('ignore events of other streams and types, including look-alikes outside opportunity streams', () => {
-    fc.assert(
+    assertProperty(
       fc.property(historyArbitrary(), filterArbitrary, nowArbitrary, (history, filter, now) => {
         for (const projection of projections) {
           const query = answers[projection.name]!;

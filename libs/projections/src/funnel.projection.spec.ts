@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { assertProperty } from '@stagecraft/testing/fast-check';
 import { funnelProjection, queryFunnel } from './funnel.projection';
 import type { AnalyticsFilter, ProjectedEvent } from './projection.types';
 import { filterArbitrary, historyArbitrary } from './testing/history.arbitrary';
@@ -72,7 +73,7 @@ function funnelOracle(events: readonly ProjectedEvent[], filter: AnalyticsFilter
 
 describe('the funnel read model', () => {
   it('answers what a brute-force recomputation from the raw log answers, for any filter', () => {
-    fc.assert(
+    assertProperty(
       fc.property(historyArbitrary(), fc.array(filterArbitrary, { minLength: 1, maxLength: 5 }), (history, filters) => {
         const model = project(funnelProjection, history.events);
         for (const filter of filters) expectApproxEqual(queryFunnel(model, filter), funnelOracle(history.clean, filter));

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { assertProperty } from '@stagecraft/testing/fast-check';
 import { deserializeModel, serializeModel } from './runner/model-serialization';
 import { firstInOrder } from './order-statistics';
 import type { ClosedOutcome } from '@stagecraft/contracts';
@@ -157,7 +158,7 @@ const closedAskArbitrary: fc.Arbitrary<ClosedAsk> = fc
 
 describe('the pipeline read model', () => {
   it('answers what a brute-force recomputation from the raw log answers, for any filter', () => {
-    fc.assert(
+    assertProperty(
       fc.property(historyArbitrary(), fc.array(fc.tuple(filterArbitrary, fc.boolean()), { minLength: 1, maxLength: 4 }), (history, queries) => {
         const model = project(pipelineProjection, history.events);
         for (const [{ processId, teamId, ownerId }, includeOpportunities] of queries) {
@@ -170,7 +171,7 @@ describe('the pipeline read model', () => {
   });
 
   it('caps each column at the first N cards of the uncapped listing, says how many it left out, and keeps the whole column\'s figures', () => {
-    fc.assert(
+    assertProperty(
       fc.property(historyArbitrary(), fc.array(fc.tuple(filterArbitrary, fc.integer({ min: 1, max: 5 })), { minLength: 1, maxLength: 4 }), (history, queries) => {
         const model = project(pipelineProjection, history.events);
         for (const [{ processId, teamId, ownerId }, cardsPerColumn] of queries) {
@@ -191,7 +192,7 @@ describe('the pipeline read model', () => {
       expect(() => queryPipeline(model, {}, { includeOpportunities: true, cardsPerColumn })).toThrow(RangeError);
     }
     expect(queryPipeline(model, {}, { includeOpportunities: true, cardsPerColumn: 1000 }).processes[0]!.stages[0]).toMatchObject({ count: 1, opportunitiesOmitted: 0 });
-    fc.assert(
+    assertProperty(
       fc.property(fc.array(fc.integer({ min: 0, max: 20 })), fc.integer({ min: 0, max: 25 }), (values, count) => {
         const order = (a: number, b: number) => a - b;
         expect(firstInOrder(values, count, order)).toEqual([...values].sort(order).slice(0, count));
@@ -200,7 +201,7 @@ describe('the pipeline read model', () => {
   });
 
   it('lists closed opportunities (latest outcome, reopened ones gone, migrated ones kept) as a brute-force recomputation does', () => {
-    fc.assert(
+    assertProperty(
       fc.property(historyArbitrary(), fc.array(fc.tuple(filterArbitrary, closedAskArbitrary, fc.boolean()), { minLength: 1, maxLength: 4 }), (history, queries) => {
         const model = project(pipelineProjection, history.events);
         for (const [{ processId, teamId, ownerId }, ask, includeOpportunities] of queries) {

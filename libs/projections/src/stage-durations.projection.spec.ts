@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { assertProperty } from '@stagecraft/testing/fast-check';
 import { medianOfSorted, p90Index } from './order-statistics';
 import type { AnalyticsFilter, ProjectedEvent } from './projection.types';
 import { queryStageDurations, SORT_BATCH, stageDurationsProjection } from './stage-durations.projection';
@@ -65,7 +66,7 @@ function stageDurationsOracle(events: readonly ProjectedEvent[], filter: Analyti
 
 describe('the stage-durations read model', () => {
   it('answers what a brute-force recomputation from the raw log answers, for any filter and now', () => {
-    fc.assert(
+    assertProperty(
       fc.property(historyArbitrary(), fc.array(fc.tuple(filterArbitrary, nowArbitrary), { minLength: 1, maxLength: 4 }), (history, queries) => {
         const model = project(stageDurationsProjection, history.events);
         for (const [filter, now] of queries) {

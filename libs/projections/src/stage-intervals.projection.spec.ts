@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { assertProperty } from '@stagecraft/testing/fast-check';
 import { foldOpportunity, type OpportunityEvent } from '@stagecraft/opportunity';
 import { pipelineProjection, queryPipeline, type PipelineFilter } from './pipeline.projection';
 import type { ProjectedEvent } from './projection.types';
@@ -61,7 +62,7 @@ const instantArbitrary = fc.integer({ min: EPOCH - 86_400_000, max: EPOCH + 2 * 
 
 describe('the stage-intervals read model (the pipeline at a past instant)', () => {
   it('equals the per-opportunity as-of states aggregated, at random instants and filters', () => {
-    fc.assert(
+    assertProperty(
       fc.property(historyArbitrary(), fc.array(fc.tuple(instantArbitrary, filterArbitrary, fc.boolean()), { minLength: 1, maxLength: 6 }), (history, queries) => {
         const model = project(stageIntervalsProjection, history.events);
         // Instants exactly on events too: the state at t includes every event at t.
@@ -77,7 +78,7 @@ describe('the stage-intervals read model (the pipeline at a past instant)', () =
   });
 
   it('caps each past column at the first N cards of the uncapped listing, keeping the whole column\'s figures', () => {
-    fc.assert(
+    assertProperty(
       fc.property(historyArbitrary(), fc.array(fc.tuple(instantArbitrary, filterArbitrary, fc.integer({ min: 1, max: 5 })), { minLength: 1, maxLength: 4 }), (history, queries) => {
         const model = project(stageIntervalsProjection, history.events);
         for (const [atMs, { processId, teamId, ownerId }, cardsPerColumn] of queries) {
@@ -90,7 +91,7 @@ describe('the stage-intervals read model (the pipeline at a past instant)', () =
   });
 
   it('after the last event, equals the live pipeline', () => {
-    fc.assert(
+    assertProperty(
       fc.property(historyArbitrary(), fc.constantFrom(undefined, 'p0', 'p1'), (history, processId) => {
         const board = queryPipelineAsOf(project(stageIntervalsProjection, history.events), Number.MAX_SAFE_INTEGER, { processId }, { includeOpportunities: true });
         expectApproxEqual(board, queryPipeline(project(pipelineProjection, history.events), { processId }, { includeOpportunities: true }));

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { assertProperty } from '@stagecraft/testing/fast-check';
 import type { AnalyticsFilter, ProjectedEvent } from './projection.types';
 import { filterArbitrary, historyArbitrary } from './testing/history.arbitrary';
 import { expectApproxEqual, matchesOpportunity, processIds, readLog, stageOrder, withinFromTo } from './testing/history.oracle';
@@ -35,7 +36,7 @@ function transitionsOracle(events: readonly ProjectedEvent[], filter: AnalyticsF
 
 describe('the transitions read model', () => {
   it('answers what a brute-force recomputation from the raw log answers, for any filter', () => {
-    fc.assert(
+    assertProperty(
       fc.property(historyArbitrary(), fc.array(filterArbitrary, { minLength: 1, maxLength: 5 }), (history, filters) => {
         const model = project(transitionsProjection, history.events);
         for (const filter of filters) expectApproxEqual(queryTransitions(model, filter), transitionsOracle(history.clean, filter));

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { assertProperty } from '@stagecraft/testing/fast-check';
 import type { AnalyticsFilter, ProjectedEvent } from './projection.types';
 import { filterArbitrary, historyArbitrary } from './testing/history.arbitrary';
 import { expectApproxEqual, matchesOpportunity, readLog, withinFromTo } from './testing/history.oracle';
@@ -75,7 +76,7 @@ const groupByArbitrary = fc.constantFrom<WinLossGroupBy | undefined>(undefined, 
 
 describe('the win/loss read model', () => {
   it('answers what a brute-force recomputation from the raw log answers, for any filter and grouping', () => {
-    fc.assert(
+    assertProperty(
       fc.property(historyArbitrary(), fc.array(fc.tuple(filterArbitrary, groupByArbitrary), { minLength: 1, maxLength: 5 }), (history, queries) => {
         const model = project(winLossProjection, history.events);
         for (const [filter, groupBy] of queries) {

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { assertProperty } from '@stagecraft/testing/fast-check';
 import { compileProcess, type CompiledProcess } from './compiled-process';
 import type { ProcessDefinition } from './process-definition.types';
 import type { ProcessStep } from './process-rules';
@@ -37,7 +38,7 @@ function stepsFrom(process: CompiledProcess, stage: string): ProcessStep[] {
 
 describe('the rule table and the machine', () => {
   it('agree on every step from every position of random processes: the machine allows exactly what no rule refuses', () => {
-    fc.assert(
+    assertProperty(
       fc.property(definitionArbitrary, fc.array(fc.constantFrom('c0', 'c1', 'c2'), { maxLength: 3 }), (definition, met) => {
         const process = compileProcess(definition);
         for (const stage of definition.stages) {

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { assertProperty } from '@stagecraft/testing/fast-check';
 import type { ClosedOutcome, WinLossGroupBy } from '@stagecraft/contracts';
 import { ALL_PROJECTIONS } from '../all-projections';
 import type { Projection, ProjectedEvent, ReadModelKey } from '../projection.types';
@@ -80,7 +81,7 @@ async function answersOf(queries: AnalyticsQueries, q: Question): Promise<[strin
  */
 export function analyticsQueriesContract(load: LoadAdapter, { numRuns = 40, seed = 20261128 }: { numRuns?: number; seed?: number } = {}): void {
   it('answers every query exactly as the in-memory read models do (same JSON text), for random logs, batches and questions', async () => {
-    await fc.assert(
+    await assertProperty(
       fc.asyncProperty(historyArbitrary(), fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 1, maxLength: 4 }), fc.array(questionArbitrary, { minLength: 1, maxLength: 3 }), async (history, batchSizes, questions) => {
         const adapter = await load(history.events, batchSizes);
         const reference = inMemoryReference(history.events);
