@@ -3,7 +3,7 @@ import { assertProperty } from '@stagecraft/testing/fast-check';
 import { medianOfSorted, p90Index } from './order-statistics';
 import type { AnalyticsFilter, ProjectedEvent } from './projection.types';
 import { queryStageDurations, SORT_BATCH, stageDurationsProjection } from './stage-durations.projection';
-import { filterArbitrary, historyArbitrary, nowArbitrary } from './testing/history.arbitrary';
+import { filterArbitraryFor, historyWith, nowArbitraryFor } from './testing/history.arbitrary';
 import { expectApproxEqual, matchesOpportunity, processIds, readLog, stageOrder, withinFromTo } from './testing/history.oracle';
 import { at, log, threeStages } from './testing/log.fixtures';
 import { project } from './testing/project';
@@ -67,7 +67,7 @@ function stageDurationsOracle(events: readonly ProjectedEvent[], filter: Analyti
 describe('the stage-durations read model', () => {
   it('answers what a brute-force recomputation from the raw log answers, for any filter and now', () => {
     assertProperty(
-      fc.property(historyArbitrary(), fc.array(fc.tuple(filterArbitrary, nowArbitrary), { minLength: 1, maxLength: 4 }), (history, queries) => {
+      fc.property(historyWith((h) => fc.array(fc.tuple(filterArbitraryFor(h), nowArbitraryFor(h)), { minLength: 1, maxLength: 4 })), ([history, queries]) => {
         const model = project(stageDurationsProjection, history.events);
         for (const [filter, now] of queries) {
           expectApproxEqual(queryStageDurations(model, filter, now), stageDurationsOracle(history.clean, filter, now));

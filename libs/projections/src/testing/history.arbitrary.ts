@@ -258,23 +258,61 @@ const NOISE: readonly (readonly [string, string, Record<string, unknown>])[] = [
   [toOpportunityStreamId('o1'), 'OpportunityWon', { opportunityId: 'o9', occurredAt: '2026-01-03T00:00:00.000Z', stage: 's0' }],
 ];
 
-/** Random analytics filters over the generated vocabulary, including values nothing matches. */
-export const filterArbitrary: fc.Arbitrary<AnalyticsFilter> = fc
-  .record(
+/** Every business time (occurredAt) in a history, in ms: sorted, each once. */
+export function instantsOf(history: GeneratedHistory): number[] {
+  const instants = new Set<number>();
+  for (const event of history.clean) {
+    const ms = Date.parse(String(event.data.occurredAt));
+    if (Number.isFinite(ms)) instants.add(ms);
+  }
+  return [...instants].sort((a, b) => a - b);
+}
+
+/** Anywhere in and around the span of generated business time. */
+const anywhere = fc.integer({ min: EPOCH - 86_400_000, max: EPOCH + 2 * SPAN_MS });
+
+/**
+ * An instant to ask `history` about, drawn on purpose where an inclusive and an exclusive bound
+ * answer differently: mostly an event's exact business time (a period starting or ending there,
+ * a board as of then), or 1 ms either side of one; sometimes anywhere. Random instants alone
+ * almost never land on an event, so `>=` and `>` (or `<=` and `<`) would pass the same specs.
+ */
+export function instantArbitraryFor(history: GeneratedHistory): fc.Arbitrary<number> {
+  const instants = instantsOf(history);
+  if (instants.length === 0) return anywhere;
+  const onEvent = fc.tuple(fc.constantFrom(...instants), fc.constantFrom(0, 0, -1, 1)).map(([at, offset]) => at + offset);
+  return fc.oneof({ weight: 3, arbitrary: onEvent }, { weight: 1, arbitrary: anywhere });
+}
+
+/** The same as ISO text, as a query parameter carries it. */
+export const isoInstantArbitraryFor = (history: GeneratedHistory): fc.Arbitrary<string> => instantArbitraryFor(history).map((ms) => new Date(ms).toISOString());
+
+/**
+ * Random analytics filters over the generated vocabulary, including values nothing matches, with
+ * from/to drawn on and beside the history's own instants (see instantArbitraryFor).
+ */
+export function filterArbitraryFor(history: GeneratedHistory): fc.Arbitrary<AnalyticsFilter> {
+  return fc.record(
     {
       processId: fc.constantFrom(...PROCESS_IDS, 'ghost'),
       teamId: fc.constantFrom(...TEAMS, 'ghost'),
       ownerId: fc.constantFrom(...OWNERS),
-      from: fc.integer({ min: EPOCH - 86_400_000, max: EPOCH + SPAN_MS }),
-      to: fc.integer({ min: EPOCH, max: EPOCH + 2 * SPAN_MS }),
+      from: isoInstantArbitraryFor(history),
+      to: isoInstantArbitraryFor(history),
     },
     { requiredKeys: [] },
-  )
-  .map(({ from, to, ...rest }) => ({
-    ...rest,
-    ...(from === undefined ? {} : { from: new Date(from).toISOString() }),
-    ...(to === undefined ? {} : { to: new Date(to).toISOString() }),
-  }));
+  );
+}
 
-/** A query-time `now`: usually after every event, sometimes before some (ages are then floored at 0). */
-export const nowArbitrary: fc.Arbitrary<string> = fc.integer({ min: EPOCH, max: EPOCH + 3 * SPAN_MS }).map((ms) => new Date(ms).toISOString());
+/** A query-time `now`: on or beside an event, or anywhere up to well after every event (ages before an entry are floored at 0). */
+export function nowArbitraryFor(history: GeneratedHistory): fc.Arbitrary<string> {
+  return fc.oneof(isoInstantArbitraryFor(history), fc.integer({ min: EPOCH, max: EPOCH + 3 * SPAN_MS }).map((ms) => new Date(ms).toISOString()));
+}
+
+/**
+ * A random history with questions drawn from it (its instants, for boundaries): the pair a
+ * property of a read model takes, `fc.property(historyWith((h) => fc.array(filterArbitraryFor(h))), ([history, filters]) => …)`.
+ */
+export function historyWith<Q>(questions: (history: GeneratedHistory) => fc.Arbitrary<Q>, options?: { maxSteps?: number }): fc.Arbitrary<[GeneratedHistory, Q]> {
+  return historyArbitrary(options).chain((history) => questions(history).map((asked): [GeneratedHistory, Q] => [history, asked]));
+}
