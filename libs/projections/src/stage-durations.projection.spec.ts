@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { assertProperty } from '@stagecraft/testing/fast-check';
-import { medianOfSorted, p90Index } from './order-statistics';
 import type { AnalyticsFilter, ProjectedEvent } from './projection.types';
 import { queryStageDurations, SORT_BATCH, stageDurationsProjection } from './stage-durations.projection';
 import { filterArbitraryFor, historyWith, nowArbitraryFor } from './testing/history.arbitrary';
@@ -75,20 +74,6 @@ describe('the stage-durations read model', () => {
       }),
       { numRuns: 250 },
     );
-  });
-
-  it('takes the median (mean of the middle two for even n) and the nearest-rank p90, ceil(0.9·n) − 1 computed exactly', () => {
-    const sorted = Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    expect(medianOfSorted(sorted, 10)).toBe(5.5);
-    expect(medianOfSorted(sorted, 9)).toBe(5);
-    expect(sorted[p90Index(10)]).toBe(9);
-    expect(sorted[p90Index(9)]).toBe(9);
-    expect(sorted[p90Index(1)]).toBe(1);
-    let k = 1; // the smallest k with k/n ≥ 0.9; it never shrinks as n grows
-    for (let n = 1; n <= 100_000; n++) {
-      while (k * 10 < 9 * n) k++;
-      if (p90Index(n) !== k - 1) throw new Error(`p90Index(${n}) = ${p90Index(n)}, expected ${k - 1}`);
-    }
   });
 
   it('keeps its lazily sorted visits right across merges in evolve and in queries', () => {
