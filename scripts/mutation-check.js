@@ -7,7 +7,7 @@
 // mutation: minutes).
 //
 //   npm run check:mutations                    every mutation, after a baseline run without any
-//   npm run check:mutations -- --only win-loss  the mutations whose id contains "win-loss"
+//   npm run check:mutations -- --only win-loss,p90  the mutations whose id contains "win-loss" or "p90"
 //   npm run check:mutations -- --no-baseline    skip the unmutated run (you just ran the specs)
 //   npm run check:mutations -- --list           the table of mutations, run nothing
 //
@@ -78,8 +78,9 @@ const MUTATIONS = [
 ].map(([id, file, from, to, specs]) => ({ id, file, from, to, specs }));
 
 const args = process.argv.slice(2);
-const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
-const chosen = MUTATIONS.filter((m) => only === undefined || m.id.includes(only));
+// --only a,b: the mutations whose id contains any of these.
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : undefined;
+const chosen = MUTATIONS.filter((m) => only === undefined || only.some((part) => m.id.includes(part)));
 
 if (args.includes('--list')) {
   for (const m of chosen) console.log(`${m.id}\n    ${m.file}: ${m.from}  →  ${m.to}\n    specs: ${m.specs.join(', ')}`);
@@ -103,7 +104,9 @@ function jest(specs) {
   });
   // The first failing test's title, as Jest prints it ("● describe › it").
   const failed = run.stderr.match(/^\s+● (.*)$/m)?.[1]?.trim();
-  return { passed: run.status === 0, seconds: Math.round((Date.now() - started) / 1000), failed, output: run.stderr };
+  // No spec ran (a path that does not exist): that proves nothing either way.
+  const none = /No tests found/.test(run.stdout + run.stderr);
+  return { passed: run.status === 0, none, seconds: Math.round((Date.now() - started) / 1000), failed, output: run.stderr };
 }
 
 if (!args.includes('--no-baseline')) {
@@ -128,10 +131,11 @@ for (const m of chosen) {
     writeFileSync(path, original.replace(m.from, m.to));
     const run = jest(m.specs);
     writeFileSync(path, original);
-    rows.push({ ...m, result: run.passed ? 'SURVIVED' : 'KILLED', detail: run.passed ? 'every spec passed' : (run.failed ?? 'failed'), seconds: run.seconds });
+    const result = run.none ? 'NO SPECS' : run.passed ? 'SURVIVED' : 'KILLED';
+    rows.push({ ...m, result, detail: run.none ? `none of ${m.specs.join(', ')} ran` : run.passed ? 'every spec passed' : (run.failed ?? 'failed'), seconds: run.seconds });
   }
   const last = rows[rows.length - 1];
-  console.log(`${last.result.padEnd(8)} ${String(last.seconds).padStart(4)} s  ${m.id}  —  ${last.detail}`);
+  console.log(`${last.result.padEnd(9)} ${String(last.seconds).padStart(4)} s  ${m.id}  —  ${last.detail}`);
 }
 
 console.log('\n| mutation | file | result | first failing test |\n|---|---|---|---|');
