@@ -72,7 +72,8 @@ const MUTATIONS = [
   ['postgres p90: rank (9n + 9) / 10 → (9n + 5) / 10', PG, 'rn = (9 * n + 9) / 10', 'rn = (9 * n + 5) / 10', SPECS.postgres],
   ['postgres median of even n → upper middle', PG, '(row.lower_middle + row.upper_middle) / 2', 'row.upper_middle', SPECS.postgres],
   // Process rules and the command side.
-  ['winFrom ignored', 'libs/sales-process/src/process-rules.ts', "step.kind !== 'win' || definition.rules.winFrom.includes(step.from)", "step.kind !== 'win' || true", SPECS.decide],
+  ['winFrom ignored by the rule table', 'libs/sales-process/src/process-rules.ts', "step.kind !== 'win' || definition.rules.winFrom.includes(step.from)", "step.kind !== 'win' || true", SPECS.decide],
+  ['winFrom ignored by the machine (the explanation still names it)', 'libs/sales-process/src/process-rules.ts', '      if (structuralViolation(step)) return undefined;', "      if (step.kind !== 'win' && structuralViolation(step)) return undefined;", SPECS.decide],
   ['Idempotency-Key: a different body replays the first answer', 'libs/commands/src/opportunity-command.executor.ts', 'if (recorded.fingerprint !== fingerprint) throw', 'if (recorded.fingerprint === undefined) throw', SPECS.idempotency],
   ['Idempotency-Key: an opening key may open a second opportunity', 'libs/commands/src/command-key.claims.ts', 'if (claims[0]!.data.opportunityId !== opportunityId) throw', 'if (claims[0]!.data.opportunityId === undefined) throw', SPECS.idempotency],
 ].map(([id, file, from, to, specs]) => ({ id, file, from, to, specs }));

@@ -103,6 +103,13 @@ describe('a rule value, changed in the definition, changes both the machine and 
     expect(after.ruleTable.violation({ kind: 'win', from: 'closing' }, [])?.details).toMatchObject({ winFrom: ['offer'] });
   });
 
+  it('winFrom refuses on its own: a win from a stage whose exit criteria are all met, outside winFrom', () => {
+    const winNew: ProcessStep = { kind: 'win', from: 'new' };
+    expect(codeOf(before, { kind: 'move', from: 'new', to: 'offer' }, ['need'])).toBeUndefined();
+    expect(before.ruleTable.violation(winNew, ['need'])).toMatchObject({ code: 'OPPORTUNITY.NOT_WINNABLE_FROM_STAGE', details: { stage: 'new', winFrom: ['closing'], rule: 'winFrom' } });
+    expect(changed((d) => ({ ...d, rules: { ...d.rules, winFrom: ['new', 'closing'] } })).ruleTable.violation(winNew, ['need'])).toBeUndefined();
+  });
+
   it('exitCriteria', () => {
     const after = changed((d) => ({ ...d, stages: [d.stages[0]!, { ...d.stages[1]!, exitCriteria: [{ id: 'quote', description: 'A quote is sent' }] }, d.stages[2]!] }));
     const forward: ProcessStep = { kind: 'move', from: 'offer', to: 'closing' };
