@@ -101,7 +101,8 @@ function jest(specs) {
   const run = spawnSync(process.execPath, [join(copy, 'node_modules/jest/bin/jest.js'), '--selectProjects', 'sqlite', '--bail', '--silent', '--', ...specs], {
     cwd: copy,
     encoding: 'utf8',
-    env: { ...process.env, FORCE_COLOR: '0' },
+    // A failing property need not shrink its counterexample here: that it fails is the answer.
+    env: { ...process.env, FORCE_COLOR: '0', FC_END_ON_FAILURE: '1' },
   });
   // The first failing test's title, as Jest prints it ("● describe › it").
   const failed = run.stderr.match(/^\s+● (.*)$/m)?.[1]?.trim();

@@ -6,6 +6,8 @@ import fc from 'fast-check';
 // - FC_SEED=<n> runs every property from that seed (FC_SEED=random: a new one each run, for
 //   exploring beyond the fixed cases); FC_PATH=<path> with it replays one failure straight to its
 //   shrunk counterexample (select that one test with -t: a path belongs to one property);
+// - FC_END_ON_FAILURE=1 stops at the first failing case without shrinking it (the mutation check
+//   only needs to know that a property fails, not its smallest counterexample);
 // - on failure the message ends with the command that replays it.
 // README.md, "Tests", says the same for users.
 
@@ -32,6 +34,7 @@ export function replayableParameters<Ts>(parameters: fc.Parameters<Ts> = {}): fc
     seed: SEED_FROM_ENV ?? parameters.seed ?? DEFAULT_SEED,
     ...(path ? { path } : {}),
     verbose: parameters.verbose ?? fc.VerbosityLevel.Verbose,
+    ...(process.env.FC_END_ON_FAILURE === '1' ? { endOnFailure: true } : {}),
   };
 }
 
