@@ -86,7 +86,7 @@ async function answersOf(queries: AnalyticsQueries, q: Question): Promise<[strin
 export function analyticsQueriesContract(load: LoadAdapter, { numRuns = 40, seed = 20261128 }: { numRuns?: number; seed?: number } = {}): void {
   it('answers every query exactly as the in-memory read models do (same JSON text), for random logs, batches and questions', async () => {
     await assertProperty(
-      fc.asyncProperty(historyWith((h) => fc.array(questionArbitraryFor(h), { minLength: 1, maxLength: 3 })), fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 1, maxLength: 4 }), async ([history, questions], batchSizes) => {
+      fc.asyncProperty(historyWith((h) => fc.array(questionArbitraryFor(h), { minLength: 2, maxLength: 6 })), fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 1, maxLength: 4 }), async ([history, questions], batchSizes) => {
         const adapter = await load(history.events, batchSizes);
         const reference = inMemoryReference(history.events);
         for (const question of questions) {
