@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
 import { readModelsEnv } from './support/e2e-read-models';
 import { E2E_READ_MODELS } from './support/e2e-read-models';
+import { itIf } from './support/skips';
 
 const DAY = 86_400;
 const at = (day: number, hour = 9) => new Date(Date.UTC(2026, 0, day, hour)).toISOString();
@@ -317,7 +318,7 @@ describe('analytics from the read models (end to end)', () => {
   });
 
   // Only in the run with READ_MODELS_URL: the rows are there for analysts, and the views give the API's figures.
-  (E2E_READ_MODELS === 'postgres' ? it : it.skip)('keeps the read models in PostgreSQL, where the views give the same figures as the API', async () => {
+  itIf(E2E_READ_MODELS === 'postgres', 'the run with read models in PostgreSQL only')('keeps the read models in PostgreSQL, where the views give the same figures as the API', async () => {
     const { url, schema } = api.settings.readModelsPostgres!;
     const client = new Client({ connectionString: url });
     await client.connect();
