@@ -96,7 +96,12 @@ export function analyticsQueriesContract(load: LoadAdapter, { numRuns = 40, seed
             const [label, answer] = expected[i]!;
             // Text equality: the same keys in the same order, the same digits of every number.
             if (JSON.stringify(actual[i]![1]) !== JSON.stringify(answer)) {
-              expect({ query: label, answer: actual[i]![1] }).toEqual({ query: label, answer });
+              // Named first: Jest's diff shows only the lines that differ, not which query it was.
+              try {
+                expect(actual[i]![1]).toEqual(answer);
+              } catch (error) {
+                throw new Error(`query "${label}" for ${JSON.stringify(question)}:\n${(error as Error).message}`);
+              }
               throw new Error(`${label}: same values, other key order or number text\n${JSON.stringify(actual[i]![1])}\n${JSON.stringify(answer)}`);
             }
           }
