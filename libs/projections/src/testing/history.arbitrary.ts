@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { decide, evolve, toOpportunityStreamId, type OpportunityCommand, type OpportunityState } from '@stagecraft/opportunity';
+import { decide, evolve, OPPORTUNITY_STREAM_PREFIX, toOpportunityStreamId, type OpportunityCommand, type OpportunityState } from '@stagecraft/opportunity';
 import { compileProcess, type CompiledProcess, type ProcessDefinition } from '@stagecraft/sales-process';
 import { PROCESS_STREAM_PREFIX, PROCESS_VERSION_RECORDED } from '../process-catalog';
 import type { AnalyticsFilter, ProjectedEvent } from '../projection.types';
@@ -258,19 +258,19 @@ const NOISE: readonly (readonly [string, string, Record<string, unknown>])[] = [
   [toOpportunityStreamId('o1'), 'OpportunityWon', { opportunityId: 'o9', occurredAt: '2026-01-03T00:00:00.000Z', stage: 's0' }],
 ];
 
+const occurredMs = (event: ProjectedEvent): number => Date.parse(String(event.data.occurredAt));
+
 /** Every business time (occurredAt) in a history, in ms: sorted, each once. */
 export function instantsOf(history: GeneratedHistory): number[] {
   return [...new Set(history.clean.map(occurredMs).filter(Number.isFinite))].sort((a, b) => a - b);
 }
-
-const occurredMs = (event: ProjectedEvent): number => Date.parse(String(event.data.occurredAt));
 
 /** The business times of each opportunity's first and last event: openings, and the latest closing of a closed one. */
 function endsOfLives(history: GeneratedHistory): { firsts: number[]; lasts: number[] } {
   const first = new Map<string, number>();
   const last = new Map<string, number>();
   for (const event of history.clean) {
-    if (!event.stream.startsWith('opportunity-')) continue;
+    if (!event.stream.startsWith(OPPORTUNITY_STREAM_PREFIX)) continue;
     const ms = occurredMs(event);
     if (!first.has(event.stream)) first.set(event.stream, ms);
     last.set(event.stream, ms);
