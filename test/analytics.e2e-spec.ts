@@ -151,6 +151,25 @@ describe('analytics from the read models (end to end)', () => {
     expect(byId.qualification.open.oldestAgeSeconds).toBeGreaterThan(300 * DAY);
   });
 
+  it('reads from and to as inclusive bounds: an event exactly on either counts, 1 ms beyond it does not', async () => {
+    const shifted = (instant: string, ms: number) => new Date(Date.parse(instant) + ms).toISOString();
+    const get = async (path: string, from: string, to: string) =>
+      (await analyst(`${path}${path.includes('?') ? '&' : '?'}from=${from}&to=${to}&minPosition=${lastPosition}`).expect(200)).body;
+    // Win/loss by the closing: B lost at day 4, A won at day 8.
+    expect((await get('/analytics/win-loss', at(4), at(8))).total).toMatchObject({ won: 1, lost: 1 });
+    expect((await get('/analytics/win-loss', shifted(at(4), 1), shifted(at(8), -1))).total).toMatchObject({ won: 0, lost: 0 });
+    // The funnel by the opening: A, B and C opened at day 1.
+    const reached = async (from: string, to: string) => (await get('/analytics/funnel?processId=standard', from, to)).processes[0].stages[0].reached;
+    expect(await reached(at(1), at(1))).toBe(3);
+    expect([await reached(shifted(at(1), 1), at(30)), await reached(at(0), shifted(at(1), -1))]).toEqual([0, 0]);
+    // Stage durations by the end of a visit: A and C left New at day 2, B at day 3.
+    const leftNew = async (from: string, to: string) => (await get('/analytics/stage-durations?processId=standard', from, to)).processes[0].stages[0].completed.count;
+    expect([await leftNew(at(2), at(2)), await leftNew(at(3), at(3)), await leftNew(shifted(at(2), 1), shifted(at(3), -1))]).toEqual([2, 1, 0]);
+    // Transitions by their instant: New → Qualification twice at day 2, once at day 3.
+    const moves = async (from: string, to: string) => (await get('/analytics/transitions?processId=standard', from, to)).processes[0].matrix.new?.qualification ?? 0;
+    expect([await moves(at(2), at(2)), await moves(at(3), at(3)), await moves(shifted(at(2), 1), shifted(at(3), -1))]).toEqual([2, 1, 0]);
+  });
+
   it('answers CSV with Accept: text/csv or ?format=csv, with the same numbers as JSON', async () => {
     const json = (await analyst('/analytics/funnel').expect(200)).body;
     const csv = await analyst('/analytics/funnel').set('Accept', 'text/csv').expect(200);
