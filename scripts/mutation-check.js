@@ -12,7 +12,8 @@
 //   npm run check:mutations -- --list           the table of mutations, run nothing
 //
 // A mutation whose text is no longer found exactly once is reported STALE: the code moved on and
-// the list below must follow it. The PostgreSQL ones need the server the int-specs use.
+// the list below must follow it; INVALID when the mutated code does not load (that kills nothing).
+// The PostgreSQL ones need the server the int-specs use.
 const { execFileSync, spawnSync } = require('node:child_process');
 const { mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } = require('node:fs');
 const { tmpdir } = require('node:os');
@@ -108,7 +109,9 @@ function jest(specs) {
   const failed = run.stderr.match(/^\s+● (.*)$/m)?.[1]?.trim();
   // No spec ran (a path that does not exist): that proves nothing either way.
   const none = /No tests found/.test(run.stdout + run.stderr);
-  return { passed: run.status === 0, none, seconds: Math.round((Date.now() - started) / 1000), failed, output: run.stderr };
+  // A suite that did not even load (a mutation that does not compile) kills nothing.
+  const invalid = /Test suite failed to run/.test(run.stderr);
+  return { passed: run.status === 0, none, invalid, seconds: Math.round((Date.now() - started) / 1000), failed, output: run.stderr };
 }
 
 if (!args.includes('--no-baseline')) {
@@ -130,11 +133,12 @@ for (const m of chosen) {
   if (found !== 1) {
     rows.push({ ...m, result: 'STALE', detail: `text found ${found} times`, seconds: 0 });
   } else {
-    writeFileSync(path, original.replace(m.from, m.to));
+    writeFileSync(path, original.replace(m.from, () => m.to));
     const run = jest(m.specs);
     writeFileSync(path, original);
-    const result = run.none ? 'NO SPECS' : run.passed ? 'SURVIVED' : 'KILLED';
-    rows.push({ ...m, result, detail: run.none ? `none of ${m.specs.join(', ')} ran` : run.passed ? 'every spec passed' : (run.failed ?? 'failed'), seconds: run.seconds });
+    const result = run.none ? 'NO SPECS' : run.invalid ? 'INVALID' : run.passed ? 'SURVIVED' : 'KILLED';
+    const detail = run.none ? `none of ${m.specs.join(', ')} ran` : run.invalid ? 'a suite failed to run: the mutated code does not load' : run.passed ? 'every spec passed' : (run.failed ?? 'failed');
+    rows.push({ ...m, result, detail, seconds: run.seconds });
   }
   const last = rows[rows.length - 1];
   console.log(`${last.result.padEnd(9)} ${String(last.seconds).padStart(4)} s  ${m.id}  —  ${last.detail}`);
