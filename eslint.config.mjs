@@ -90,4 +90,30 @@ export default tseslint.config(
   { files: ['apps/**/*.ts', 'libs/**/*.ts'], plugins: { layering }, rules: { 'layering/no-cross-layer-imports': 'error' } },
   { files: FRAMEWORK_FREE_LIBS, ignores: [...TEST_FILES, '**/*.module.ts'], rules: frameworkFreeRules },
   { files: DOMAIN_LIBS, ignores: TEST_FILES, rules: domainPurityRules },
+  // A test that cannot run in some setup is skipped where Jest sees it, saying why (itIf /
+  // describeIf in test/support/skips.ts): an early `if (…) return;` in its body passes silently.
+  {
+    files: TEST_FILES,
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.name=/^(it|test)$/] > :function > BlockStatement > IfStatement[consequent.type='ReturnStatement']",
+          message: 'A test that cannot run here is skipped, not passed: use itIf(condition, why) from @stagecraft/testing/skips.',
+        },
+      ],
+    },
+  },
+  // Properties run through one helper that fixes the seed, honours FC_SEED / FC_PATH and prints the
+  // command that replays a failure (test/support/fast-check.ts).
+  {
+    files: ['**/*.ts'],
+    ignores: ['test/support/fast-check.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...['assert', 'check'].map((property) => ({ object: 'fc', property, message: 'Use assertProperty from @stagecraft/testing/fast-check: a fixed seed, FC_SEED/FC_PATH replay and the replay command on failure.' })),
+      ],
+    },
+  },
 );

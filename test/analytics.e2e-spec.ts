@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
 import { readModelsEnv } from './support/e2e-read-models';
 import { E2E_READ_MODELS } from './support/e2e-read-models';
+import { itIf } from './support/skips';
 
 const DAY = 86_400;
 const at = (day: number, hour = 9) => new Date(Date.UTC(2026, 0, day, hour)).toISOString();
@@ -148,6 +149,25 @@ describe('analytics from the read models (end to end)', () => {
     expect(byId.qualification.completed).toEqual({ count: 2, meanSeconds: 2 * DAY, medianSeconds: 2 * DAY, p90Seconds: 3 * DAY });
     expect(byId.qualification.open.count).toBe(1);
     expect(byId.qualification.open.oldestAgeSeconds).toBeGreaterThan(300 * DAY);
+  });
+
+  it('reads from and to as inclusive bounds: an event exactly on either counts, 1 ms beyond it does not', async () => {
+    const shifted = (instant: string, ms: number) => new Date(Date.parse(instant) + ms).toISOString();
+    const get = async (path: string, from: string, to: string) =>
+      (await analyst(`${path}${path.includes('?') ? '&' : '?'}from=${from}&to=${to}&minPosition=${lastPosition}`).expect(200)).body;
+    // Win/loss by the closing: B lost at day 4, A won at day 8.
+    expect((await get('/analytics/win-loss', at(4), at(8))).total).toMatchObject({ won: 1, lost: 1 });
+    expect((await get('/analytics/win-loss', shifted(at(4), 1), shifted(at(8), -1))).total).toMatchObject({ won: 0, lost: 0 });
+    // The funnel by the opening: A, B and C opened at day 1.
+    const reached = async (from: string, to: string) => (await get('/analytics/funnel?processId=standard', from, to)).processes[0].stages[0].reached;
+    expect(await reached(at(1), at(1))).toBe(3);
+    expect([await reached(shifted(at(1), 1), at(30)), await reached(at(0), shifted(at(1), -1))]).toEqual([0, 0]);
+    // Stage durations by the end of a visit: A and C left New at day 2, B at day 3.
+    const leftNew = async (from: string, to: string) => (await get('/analytics/stage-durations?processId=standard', from, to)).processes[0].stages[0].completed.count;
+    expect([await leftNew(at(2), at(2)), await leftNew(at(3), at(3)), await leftNew(shifted(at(2), 1), shifted(at(3), -1))]).toEqual([2, 1, 0]);
+    // Transitions by their instant: New → Qualification twice at day 2, once at day 3.
+    const moves = async (from: string, to: string) => (await get('/analytics/transitions?processId=standard', from, to)).processes[0].matrix.new?.qualification ?? 0;
+    expect([await moves(at(2), at(2)), await moves(at(3), at(3)), await moves(shifted(at(2), 1), shifted(at(3), -1))]).toEqual([2, 1, 0]);
   });
 
   it('answers CSV with Accept: text/csv or ?format=csv, with the same numbers as JSON', async () => {
@@ -317,7 +337,7 @@ describe('analytics from the read models (end to end)', () => {
   });
 
   // Only in the run with READ_MODELS_URL: the rows are there for analysts, and the views give the API's figures.
-  (E2E_READ_MODELS === 'postgres' ? it : it.skip)('keeps the read models in PostgreSQL, where the views give the same figures as the API', async () => {
+  itIf(E2E_READ_MODELS === 'postgres', 'the run with read models in PostgreSQL only')('keeps the read models in PostgreSQL, where the views give the same figures as the API', async () => {
     const { url, schema } = api.settings.readModelsPostgres!;
     const client = new Client({ connectionString: url });
     await client.connect();

@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { getSQLiteEventStore } from '@stagecraft/event-store';
 import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
 import { E2E_STORE } from './support/e2e-store';
+import { describeIf } from './support/skips';
 
 // These specs tamper with the SQLite file itself (or write to it without the API); on the
 // KurrentDB run there is no file to tamper with, so they run on SQLite only.
-const onTheSQLiteFile = E2E_STORE === 'sqlite' ? describe : describe.skip;
+const onTheSQLiteFile = describeIf(E2E_STORE === 'sqlite', 'edits the SQLite file: a KurrentDB server gives no such access');
 
 type Api = ApiTestApp & { keys: Record<string, string> };
 

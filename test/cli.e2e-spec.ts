@@ -9,13 +9,14 @@ import { compileProcess } from '@stagecraft/sales-process';
 import { readCsvRecords } from '@stagecraft/csv';
 import { ROOT, SHIPPED_PROCESSES, startApiTestApp, temporaryDirectory } from './support/api-test-app';
 import { E2E_STORE, eventStoreEnv } from './support/e2e-store';
+import { itIf } from './support/skips';
 import { stagecraft } from './support/stagecraft-cli';
 
 const at = (day: number, hour = 9) => new Date(Date.UTC(2026, 0, day, hour)).toISOString();
 const NOW = '2026-06-01T00:00:00.000Z';
 
 // Tampering means editing the SQLite file; a KurrentDB server gives no such access.
-const onTheSQLiteFile = E2E_STORE === 'sqlite' ? it : it.skip;
+const onTheSQLiteFile = itIf(E2E_STORE === 'sqlite', 'edits the SQLite file: a KurrentDB server gives no such access');
 
 // The settings of one store. On the KurrentDB run each store path stands for a test server of its
 // own, whose URL is known only once it has started: envs made while the suite is collected are

@@ -5,8 +5,9 @@
 import { startKurrentDbDouble, type KurrentDbDouble } from './kurrentdb-double/kurrentdb-double';
 import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
 import { E2E_STORE } from './support/e2e-store';
+import { describeIf } from './support/skips';
 
-(E2E_STORE === 'kurrentdb' ? describe : describe.skip)('commands on KurrentDB when the server loses an answer', () => {
+describeIf(E2E_STORE === 'kurrentdb', 'the KurrentDB run only: its test double is what loses answers')('commands on KurrentDB when the server loses an answer', () => {
   let double: KurrentDbDouble;
   let api: ApiTestApp;
   const dir = temporaryDirectory();

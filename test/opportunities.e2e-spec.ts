@@ -119,6 +119,19 @@ describe('the command API on the embedded store (end to end)', () => {
     expect(history.body.events[1].data).toMatchObject({ reason: 'competitor', note: 'Went with BigCo', stage: 'new' });
   });
 
+  it('refuses a win outside winFrom with every exit criterion of the stage met (winFrom alone refuses), appending nothing', async () => {
+    const { id } = await open();
+    await api.http.post(`/opportunities/${id}/move`).send({ stage: 'qualification' }).expect(200);
+    await meetAll(id, QUALIFICATION);
+    const before = (await api.http.get(`/opportunities/${id}`).expect(200)).body.revision;
+    const refused = await api.http.post(`/opportunities/${id}/win`).send({}).expect(422);
+    expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(refused.body).toMatchObject({ code: 'OPPORTUNITY.NOT_WINNABLE_FROM_STAGE', stage: 'qualification', winFrom: ['negotiation'] });
+    expect((await api.http.get(`/opportunities/${id}`).expect(200)).body).toMatchObject({ status: 'open', stage: 'qualification', revision: before });
+    // The criteria were all that a move forward needs: only winFrom stood in the way.
+    await api.http.post(`/opportunities/${id}/move`).send({ stage: 'proposition' }).expect(200);
+  });
+
   it('keeps the business time a backfilling client gives, and refuses one that goes backwards', async () => {
     const { id } = await open({ occurredAt: '2025-01-10T09:00:00Z' });
     await api.http.post(`/opportunities/${id}/move`).send({ stage: 'qualification', occurredAt: '2025-01-12T10:30:00+01:00' }).expect(200);

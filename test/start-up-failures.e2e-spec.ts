@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { freePort, runApiUntilExit, spawnApi, type ApiChildProcess } from './support/api-child-process';
 import { temporaryDirectory } from './support/api-test-app';
 import { E2E_STORE, eventStoreEnv } from './support/e2e-store';
+import { itIf } from './support/skips';
 import { stagecraft } from './support/stagecraft-cli';
 
 // Derived files (the read models, the folded streams) never block start-up: a damaged one is set
@@ -12,7 +13,7 @@ import { stagecraft } from './support/stagecraft-cli';
 // the variable and why: no stack trace.
 
 const STACK_LINE = /^\s+at /m;
-const onSQLite = E2E_STORE === 'sqlite' ? it : it.skip;
+const onSQLite = itIf(E2E_STORE === 'sqlite', 'an event store file: the KurrentDB run has none');
 
 async function stop(api: ApiChildProcess): Promise<void> {
   api.child.kill('SIGTERM');

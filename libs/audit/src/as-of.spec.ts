@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { assertProperty } from '@stagecraft/testing/fast-check';
 import { evolve, fromOpportunityStreamId, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
 import { EPOCH, historyArbitrary, SPAN_MS } from '../../projections/src/testing/history.arbitrary';
 import { foldAsOf } from './as-of';
@@ -37,16 +38,21 @@ function bruteForceAsOf(events: readonly StoredEventLike[], instant: number, axi
 
 describe('foldAsOf', () => {
   it('equals a brute-force fold at random instants, on both time axes', () => {
-    fc.assert(
+    assertProperty(
       fc.property(
         historyArbitrary({ maxSteps: 120 }),
         fc.array(fc.integer({ min: EPOCH - 2 * 86_400_000, max: EPOCH + SPAN_MS * 2 }), { minLength: 1, maxLength: 8 }),
         ({ clean }, instants) => {
           for (const events of streamsOf(clean)) {
-            // Some instants exactly on an event's time: the boundary is inclusive.
-            const onEvents = events.slice(0, 3).map((event) => Date.parse(String(event.data.occurredAt)));
-            for (const instant of [...instants, ...onEvents]) {
-              for (const axis of ['occurredAt', 'recordedAt'] as const) {
+            for (const axis of ['occurredAt', 'recordedAt'] as const) {
+              // On each axis, instants exactly on an event's time and 1 ms either side (the boundary
+              // is inclusive): the first events, the middle one and the last.
+              const picked = [...events.slice(0, 3), events[events.length >> 1]!, events[events.length - 1]!];
+              const onEvents = picked.flatMap((event) => {
+                const ms = Date.parse(String(axis === 'occurredAt' ? event.data.occurredAt : event.metadata.recordedAt));
+                return [ms - 1, ms, ms + 1];
+              });
+              for (const instant of [...instants, ...onEvents]) {
                 const result = foldAsOf(events, instant, axis);
                 expect(result.state).toEqual(bruteForceAsOf(events, instant, axis));
                 expect(result.revision).toBe(result.eventsFolded === 0 ? null : result.eventsFolded - 1);

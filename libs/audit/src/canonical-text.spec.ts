@@ -1,10 +1,11 @@
 import fc from 'fast-check';
+import { assertProperty } from '@stagecraft/testing/fast-check';
 import { canonicalJson } from '@stagecraft/sales-process';
 import { canonicalText } from './canonical-text';
 
 describe('canonicalText', () => {
   it('writes exactly what canonicalJson writes, for any JSON value', () => {
-    fc.assert(
+    assertProperty(
       // Plus objects whose keys are often integer-like, which JavaScript orders apart.
       fc.property(fc.oneof(fc.jsonValue(), fc.dictionary(fc.oneof(fc.nat({ max: 20 }).map(String), fc.string({ maxLength: 3 })), fc.jsonValue({ maxDepth: 2 }))), (value) => {
         expect(canonicalText(value)).toBe(canonicalJson(value));

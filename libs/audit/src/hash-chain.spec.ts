@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { assertProperty } from '@stagecraft/testing/fast-check';
 import fc from 'fast-check';
 import { canonicalJson } from '@stagecraft/sales-process';
 import { chainHash, chainNewEvents, ChainVerifier, GENESIS_HASH, verifyLog, verifyStreamChain } from './hash-chain';
@@ -52,11 +53,10 @@ describe('the hash chain', () => {
     expect(chainHash('ab'.repeat(32), { stream: 's', revision: 0, type: 'T', data: {} })).toBe('7ec58f859bee1186b55be20d97b5b74614a1cc92f3ac55896ce83ccf92d7f0ad');
   });
 
-  const SEED = Number(process.env.HASH_CHAIN_SEED ?? 20261128);
-  it(`is SHA-256 over the previous hash, a newline and the canonical JSON of the event as documented, for any event (seed ${SEED}, HASH_CHAIN_SEED to replay)`, () => {
+  it(`is SHA-256 over the previous hash, a newline and the canonical JSON of the event as documented, for any event`, () => {
     const json = fc.jsonValue({ maxDepth: 3 });
     const members = fc.dictionary(fc.oneof(fc.string({ maxLength: 6 }), fc.nat({ max: 12 }).map(String), fc.constantFrom('prevHash', 'hash', 'occurredAt')), json, { maxKeys: 6 });
-    fc.assert(
+    assertProperty(
       fc.property(fc.string(), fc.nat(), fc.string(), members, fc.option(members, { nil: undefined }), fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 64, maxLength: 64 }), (stream, revision, type, data, metadata, prevHash) => {
         const event = { stream, revision, type, data, metadata };
         const { prevHash: _p, hash: _h, ...hashedMetadata } = metadata ?? {};
@@ -64,7 +64,7 @@ describe('the hash chain', () => {
         const text = canonicalJson({ stream, revision, type, occurredAt, data, metadata: hashedMetadata });
         expect(chainHash(prevHash, event)).toBe(createHash('sha256').update(`${prevHash}\n${text}`).digest('hex'));
       }),
-      { seed: SEED, numRuns: 1000 },
+      { numRuns: 1000 },
     );
   });
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { itIf } from '@stagecraft/testing/skips';
 import {
   AppendTooLargeError,
   DuplicateEventIdError,
@@ -84,7 +85,7 @@ export function eventStoreContract(name: string, create: () => Promise<EventStor
     });
     /** A case that needs a fault: skipped (and so reported) where the adapter's test does not declare it. */
     const withFault = <K extends keyof EventStoreFaults>(fault: K, name: string, test: (fault: NonNullable<EventStoreFaults[K]>) => Promise<void>) =>
-      (capabilities.faults?.includes(fault) ? it : it.skip)(name, async () => {
+      itIf(capabilities.faults?.includes(fault) === true, `this adapter's test cannot cause the fault ${fault}`)(name, async () => {
         const given = faults[fault];
         if (!given) throw new Error(`The subject declares the fault ${fault} but does not give it`);
         await test(given as NonNullable<EventStoreFaults[K]>);
@@ -261,7 +262,7 @@ export function eventStoreContract(name: string, create: () => Promise<EventStor
         expect((await store.readStream(stream)).map((e) => e.id)).toEqual([a.id, b.id]);
       });
 
-      (acrossStreams ? it : it.skip)('an append of ids stored in another stream is a DuplicateEventIdError', async () => {
+      itIf(acrossStreams, 'this store keeps event ids unique per stream only')('an append of ids stored in another stream is a DuplicateEventIdError', async () => {
         const stream = uniqueStream('overlap');
         const [a, b] = newEvents(2);
         await store.appendToStream(stream, [a, b], { expectedRevision: 'no_stream' });
@@ -385,7 +386,7 @@ export function eventStoreContract(name: string, create: () => Promise<EventStor
         expect((await store.appendToStream(stream, copies(events), { expectedRevision: 'no_stream' })).nextRevision).toBe(0);
       });
 
-      (capabilities.maxAppendBytes ? it : it.skip)('an append larger than the store takes is an AppendTooLargeError with the limit, and nothing is written', async () => {
+      itIf(Boolean(capabilities.maxAppendBytes), 'this store sets no limit on an append')('an append larger than the store takes is an AppendTooLargeError with the limit, and nothing is written', async () => {
         const stream = uniqueStream('too-large');
         const half = 'x'.repeat(Math.ceil(capabilities.maxAppendBytes! / 2) + 1024);
         const error = await rejectionOf(store.appendToStream(stream, [newEvent('Big', { half }), newEvent('Big', { half })], { expectedRevision: 'no_stream' }));
@@ -396,7 +397,7 @@ export function eventStoreContract(name: string, create: () => Promise<EventStor
         expect((await store.appendToStream(stream, newEvents(1), { expectedRevision: 'no_stream' })).nextRevision).toBe(0);
       });
 
-      (capabilities.maxEventBytes ? it : it.skip)('an event larger than the store takes is an AppendTooLargeError naming it; appends made meanwhile are unharmed', async () => {
+      itIf(Boolean(capabilities.maxEventBytes), 'this store sets no limit on an event')('an event larger than the store takes is an AppendTooLargeError naming it; appends made meanwhile are unharmed', async () => {
         const stream = uniqueStream('event-too-large');
         const big = newEvent('Huge', { blob: 'x'.repeat(capabilities.maxEventBytes! + 1) });
         const [refused, other] = await Promise.allSettled([

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { assertProperty } from '@stagecraft/testing/fast-check';
 import { transition } from 'xstate';
 import { stringify } from 'yaml';
 import {
@@ -113,7 +114,7 @@ function machineViewOf(state: OpportunityState) {
 
 describe('decide and evolve, on random processes and random command sequences', () => {
   it('the definition survives YAML: what is written is what is parsed', () => {
-    fc.assert(
+    assertProperty(
       fc.property(definitionArbitrary, (definition) => {
         expect(parseProcessDefinition(stringify(definition), 'generated.yaml')).toEqual(definition);
       }),
@@ -121,7 +122,7 @@ describe('decide and evolve, on random processes and random command sequences', 
   });
 
   it('accepts exactly what the rules allow; emitted events fold into the state the machine moved to', () => {
-    fc.assert(
+    assertProperty(
       fc.property(definitionArbitrary, fc.array(commandArbitrary, { minLength: 1, maxLength: 40 }), (definition, bodies) => {
         const process: CompiledProcess = compileProcess(definition);
         const machineStates = new Set([...definition.stages.map((s) => s.id)]);

@@ -181,6 +181,15 @@ describe('decide, on the seed process (standard)', () => {
       spec.given(inQualification).when({ type: 'WinOpportunity', ...command() }).thenRejects('OPPORTUNITY.NOT_WINNABLE_FROM_STAGE', { stage: 'qualification', winFrom: ['negotiation'] });
     });
 
+    it('refuses to win from a stage outside winFrom even with every exit criterion of that stage met: winFrom alone refuses', () => {
+      const qualificationDone = [...inQualification, ...allMet(standard, 'qualification', 2)];
+      // The same history may move on: the criteria are what they should be, only winFrom is in the way.
+      spec.given(qualificationDone).when({ type: 'MoveOpportunityToStage', ...command(), occurredAt: at(10), stage: 'proposition' })
+        .then([moved('qualification', 'proposition', 'forward', 10)]);
+      spec.given(qualificationDone).when({ type: 'WinOpportunity', ...command() })
+        .thenRejects('OPPORTUNITY.NOT_WINNABLE_FROM_STAGE', { stage: 'qualification', winFrom: ['negotiation'], rule: 'winFrom' });
+    });
+
     it('refuses to win while the stage\'s exit criteria are unmet', () => {
       spec.given(inNegotiation).when({ type: 'WinOpportunity', ...command() }).thenRejects('OPPORTUNITY.EXIT_CRITERIA_UNMET', { stage: 'negotiation' });
     });

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { assertProperty } from '@stagecraft/testing/fast-check';
 import { compileProcess, type ProcessDefinition } from '@stagecraft/sales-process';
 import { definitionArbitrary } from '@stagecraft/sales-process/testing';
 import type { OpportunityCommand } from './opportunity.commands';
@@ -45,7 +46,7 @@ function acceptedHistory(definition: ProcessDefinition, bodies: readonly Body[])
 
 describe('no bypass: every history decide accepts keeps the process rules', () => {
   it('on random processes and random command sequences (reopens in any stage included)', () => {
-    fc.assert(
+    assertProperty(
       fc.property(definitionArbitrary, fc.array(bodyArbitrary, { minLength: 1, maxLength: 60 }), (definition, bodies) => {
         const process = compileProcess(definition);
         const history = acceptedHistory(definition, bodies);

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { assertProperty } from '@stagecraft/testing/fast-check';
 import { deserializeModel, serializeModel } from './runner/model-serialization';
 import { ALL_PROJECTIONS } from './all-projections';
 import { queryFunnel, type FunnelModel } from './funnel.projection';
@@ -6,7 +7,7 @@ import { queryPipeline, type PipelineModel } from './pipeline.projection';
 import type { AnalyticsFilter, Projection } from './projection.types';
 import { queryStageDurations, type StageDurationsModel } from './stage-durations.projection';
 import { queryPipelineAsOf, type StageIntervalsModel } from './stage-intervals.projection';
-import { EPOCH, filterArbitrary, historyArbitrary, nowArbitrary, SPAN_MS } from './testing/history.arbitrary';
+import { EPOCH, filterArbitraryFor, historyWith, nowArbitraryFor, SPAN_MS } from './testing/history.arbitrary';
 import { log, standardV1, standardV2 } from './testing/log.fixtures';
 import { project } from './testing/project';
 import { queryTransitions, type TransitionsModel } from './transitions.projection';
@@ -31,8 +32,8 @@ describe('all read models', () => {
   });
 
   it('answer the same after a restart: first half, saved and loaded as the runner does, then the second half', () => {
-    fc.assert(
-      fc.property(historyArbitrary(), fc.nat(), filterArbitrary, nowArbitrary, (history, cut, filter, now) => {
+    assertProperty(
+      fc.property(historyWith((h) => fc.tuple(filterArbitraryFor(h), nowArbitraryFor(h))), fc.nat(), ([history, [filter, now]], cut) => {
         const split = history.events.length === 0 ? 0 : cut % (history.events.length + 1);
         for (const projection of projections) {
           const query = answers[projection.name]!;
@@ -48,8 +49,8 @@ describe('all read models', () => {
   });
 
   it('ignore events of other streams and types, including look-alikes outside opportunity streams', () => {
-    fc.assert(
-      fc.property(historyArbitrary(), filterArbitrary, nowArbitrary, (history, filter, now) => {
+    assertProperty(
+      fc.property(historyWith((h) => fc.tuple(filterArbitraryFor(h), nowArbitraryFor(h))), ([history, [filter, now]]) => {
         for (const projection of projections) {
           const query = answers[projection.name]!;
           expect(query(project(projection, history.events), filter, now)).toEqual(query(project(projection, history.clean), filter, now));

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
+import { assertProperty } from '@stagecraft/testing/fast-check';
 import { funnelProjection, queryFunnel } from './funnel.projection';
 import type { AnalyticsFilter, ProjectedEvent } from './projection.types';
-import { filterArbitrary, historyArbitrary } from './testing/history.arbitrary';
+import { filterArbitraryFor, historyWith } from './testing/history.arbitrary';
 import { definitionOf, expectApproxEqual, latestDefinition, matchesOpportunity, processIds, readLog, stageOrder, withinFromTo, type OracleLog, type OracleOpportunity } from './testing/history.oracle';
 import { log, standardV1, standardV2, threeStages } from './testing/log.fixtures';
 import { project } from './testing/project';
@@ -72,8 +73,8 @@ function funnelOracle(events: readonly ProjectedEvent[], filter: AnalyticsFilter
 
 describe('the funnel read model', () => {
   it('answers what a brute-force recomputation from the raw log answers, for any filter', () => {
-    fc.assert(
-      fc.property(historyArbitrary(), fc.array(filterArbitrary, { minLength: 1, maxLength: 5 }), (history, filters) => {
+    assertProperty(
+      fc.property(historyWith((h) => fc.array(filterArbitraryFor(h), { minLength: 1, maxLength: 5 })), ([history, filters]) => {
         const model = project(funnelProjection, history.events);
         for (const filter of filters) expectApproxEqual(queryFunnel(model, filter), funnelOracle(history.clean, filter));
       }),

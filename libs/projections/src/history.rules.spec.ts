@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { assertProperty } from '@stagecraft/testing/fast-check';
 import { fromOpportunityStreamId } from '@stagecraft/opportunity';
 import { auditProcessRules, type AuditedEvent } from '@stagecraft/opportunity/testing';
 import type { ProcessDefinition } from '@stagecraft/sales-process';
@@ -11,7 +12,7 @@ import { historyArbitrary } from './testing/history.arbitrary';
 
 describe('histories made through the decider, migrations included', () => {
   it('keep every process rule, as an auditor reading the log alone sees it', () => {
-    fc.assert(
+    assertProperty(
       fc.property(historyArbitrary(), ({ clean }) => {
         // Every recording of a version, at its position: a version's order is its latest recording before the event judged.
         const recordings: { version: string; definition: ProcessDefinition; position: number }[] = [];

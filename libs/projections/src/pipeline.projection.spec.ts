@@ -1,10 +1,11 @@
 import fc from 'fast-check';
+import { assertProperty } from '@stagecraft/testing/fast-check';
 import { deserializeModel, serializeModel } from './runner/model-serialization';
 import { firstInOrder } from './order-statistics';
 import type { ClosedOutcome } from '@stagecraft/contracts';
 import { pipelineProjection, queryPipeline, type ClosedQuery, type PipelineFilter } from './pipeline.projection';
 import type { ProjectedEvent } from './projection.types';
-import { EPOCH, filterArbitrary, historyArbitrary, SPAN_MS } from './testing/history.arbitrary';
+import { filterArbitraryFor, historyWith, isoInstantArbitraryFor, type GeneratedHistory } from './testing/history.arbitrary';
 import { capColumns, definitionOf, expectApproxEqual, matchesOpportunity, processIds, readLog, stageOrder, type OracleOpportunity } from './testing/history.oracle';
 import { project } from './testing/project';
 import { at, log, standardV1, standardV2 } from './testing/log.fixtures';
@@ -141,24 +142,27 @@ function closedOracle(events: readonly ProjectedEvent[], filter: PipelineFilter,
   };
 }
 
-const instantArbitrary = fc.integer({ min: EPOCH - 86_400_000, max: EPOCH + 2 * SPAN_MS }).map((ms) => new Date(ms).toISOString());
-const closedAskArbitrary: fc.Arbitrary<ClosedAsk> = fc
-  .record({
-    outcomes: fc.subarray<ClosedOutcome>(['won', 'lost'], { minLength: 1 }),
-    // Mostly a window in order, sometimes reversed (empty).
-    window: fc.oneof(
-      { weight: 4, arbitrary: fc.tuple(instantArbitrary, instantArbitrary).map(([a, b]) => (a <= b ? { from: a, to: b } : { from: b, to: a })) },
-      { weight: 1, arbitrary: fc.tuple(instantArbitrary, instantArbitrary).map(([from, to]) => ({ from, to })) },
-    ),
-    // Small limits, so the newest-first cut is exercised; sometimes the API's default.
-    limit: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 6 }) }, { weight: 1, arbitrary: fc.constant(50) }),
-  })
-  .map(({ outcomes, window, limit }) => ({ outcomes, ...window, limit }));
+// Window ends on and beside the history's closings and other events, so its inclusive ends are met.
+const closedAskArbitraryFor = (history: GeneratedHistory): fc.Arbitrary<ClosedAsk> => {
+  const instantArbitrary = isoInstantArbitraryFor(history);
+  return fc
+    .record({
+      outcomes: fc.subarray<ClosedOutcome>(['won', 'lost'], { minLength: 1 }),
+      // Mostly a window in order, sometimes reversed (empty).
+      window: fc.oneof(
+        { weight: 4, arbitrary: fc.tuple(instantArbitrary, instantArbitrary).map(([a, b]) => (a <= b ? { from: a, to: b } : { from: b, to: a })) },
+        { weight: 1, arbitrary: fc.tuple(instantArbitrary, instantArbitrary).map(([from, to]) => ({ from, to })) },
+      ),
+      // Small limits, so the newest-first cut is exercised; sometimes the API's default.
+      limit: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 6 }) }, { weight: 1, arbitrary: fc.constant(50) }),
+    })
+    .map(({ outcomes, window, limit }) => ({ outcomes, ...window, limit }));
+};
 
 describe('the pipeline read model', () => {
   it('answers what a brute-force recomputation from the raw log answers, for any filter', () => {
-    fc.assert(
-      fc.property(historyArbitrary(), fc.array(fc.tuple(filterArbitrary, fc.boolean()), { minLength: 1, maxLength: 4 }), (history, queries) => {
+    assertProperty(
+      fc.property(historyWith((h) => fc.array(fc.tuple(filterArbitraryFor(h), fc.boolean()), { minLength: 1, maxLength: 4 })), ([history, queries]) => {
         const model = project(pipelineProjection, history.events);
         for (const [{ processId, teamId, ownerId }, includeOpportunities] of queries) {
           const filter = { processId, teamId, ownerId };
@@ -170,8 +174,8 @@ describe('the pipeline read model', () => {
   });
 
   it('caps each column at the first N cards of the uncapped listing, says how many it left out, and keeps the whole column\'s figures', () => {
-    fc.assert(
-      fc.property(historyArbitrary(), fc.array(fc.tuple(filterArbitrary, fc.integer({ min: 1, max: 5 })), { minLength: 1, maxLength: 4 }), (history, queries) => {
+    assertProperty(
+      fc.property(historyWith((h) => fc.array(fc.tuple(filterArbitraryFor(h), fc.integer({ min: 1, max: 5 })), { minLength: 1, maxLength: 4 })), ([history, queries]) => {
         const model = project(pipelineProjection, history.events);
         for (const [{ processId, teamId, ownerId }, cardsPerColumn] of queries) {
           const filter = { processId, teamId, ownerId };
@@ -191,7 +195,7 @@ describe('the pipeline read model', () => {
       expect(() => queryPipeline(model, {}, { includeOpportunities: true, cardsPerColumn })).toThrow(RangeError);
     }
     expect(queryPipeline(model, {}, { includeOpportunities: true, cardsPerColumn: 1000 }).processes[0]!.stages[0]).toMatchObject({ count: 1, opportunitiesOmitted: 0 });
-    fc.assert(
+    assertProperty(
       fc.property(fc.array(fc.integer({ min: 0, max: 20 })), fc.integer({ min: 0, max: 25 }), (values, count) => {
         const order = (a: number, b: number) => a - b;
         expect(firstInOrder(values, count, order)).toEqual([...values].sort(order).slice(0, count));
@@ -200,8 +204,8 @@ describe('the pipeline read model', () => {
   });
 
   it('lists closed opportunities (latest outcome, reopened ones gone, migrated ones kept) as a brute-force recomputation does', () => {
-    fc.assert(
-      fc.property(historyArbitrary(), fc.array(fc.tuple(filterArbitrary, closedAskArbitrary, fc.boolean()), { minLength: 1, maxLength: 4 }), (history, queries) => {
+    assertProperty(
+      fc.property(historyWith((h) => fc.array(fc.tuple(filterArbitraryFor(h), closedAskArbitraryFor(h), fc.boolean()), { minLength: 1, maxLength: 4 })), ([history, queries]) => {
         const model = project(pipelineProjection, history.events);
         for (const [{ processId, teamId, ownerId }, ask, includeOpportunities] of queries) {
           const filter = { processId, teamId, ownerId };

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import { medianOfSorted, p90Index } from './order-statistics';
+import { assertProperty } from '@stagecraft/testing/fast-check';
 import type { AnalyticsFilter, ProjectedEvent } from './projection.types';
 import { queryStageDurations, SORT_BATCH, stageDurationsProjection } from './stage-durations.projection';
-import { filterArbitrary, historyArbitrary, nowArbitrary } from './testing/history.arbitrary';
+import { filterArbitraryFor, historyWith, nowArbitraryFor } from './testing/history.arbitrary';
 import { expectApproxEqual, matchesOpportunity, processIds, readLog, stageOrder, withinFromTo } from './testing/history.oracle';
 import { at, log, threeStages } from './testing/log.fixtures';
 import { project } from './testing/project';
@@ -65,8 +65,8 @@ function stageDurationsOracle(events: readonly ProjectedEvent[], filter: Analyti
 
 describe('the stage-durations read model', () => {
   it('answers what a brute-force recomputation from the raw log answers, for any filter and now', () => {
-    fc.assert(
-      fc.property(historyArbitrary(), fc.array(fc.tuple(filterArbitrary, nowArbitrary), { minLength: 1, maxLength: 4 }), (history, queries) => {
+    assertProperty(
+      fc.property(historyWith((h) => fc.array(fc.tuple(filterArbitraryFor(h), nowArbitraryFor(h)), { minLength: 1, maxLength: 4 })), ([history, queries]) => {
         const model = project(stageDurationsProjection, history.events);
         for (const [filter, now] of queries) {
           expectApproxEqual(queryStageDurations(model, filter, now), stageDurationsOracle(history.clean, filter, now));
@@ -74,20 +74,6 @@ describe('the stage-durations read model', () => {
       }),
       { numRuns: 250 },
     );
-  });
-
-  it('takes the median (mean of the middle two for even n) and the nearest-rank p90, ceil(0.9·n) − 1 computed exactly', () => {
-    const sorted = Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    expect(medianOfSorted(sorted, 10)).toBe(5.5);
-    expect(medianOfSorted(sorted, 9)).toBe(5);
-    expect(sorted[p90Index(10)]).toBe(9);
-    expect(sorted[p90Index(9)]).toBe(9);
-    expect(sorted[p90Index(1)]).toBe(1);
-    let k = 1; // the smallest k with k/n ≥ 0.9; it never shrinks as n grows
-    for (let n = 1; n <= 100_000; n++) {
-      while (k * 10 < 9 * n) k++;
-      if (p90Index(n) !== k - 1) throw new Error(`p90Index(${n}) = ${p90Index(n)}, expected ${k - 1}`);
-    }
   });
 
   it('keeps its lazily sorted visits right across merges in evolve and in queries', () => {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
+import { assertProperty } from '@stagecraft/testing/fast-check';
 import type { AnalyticsFilter, ProjectedEvent } from './projection.types';
-import { filterArbitrary, historyArbitrary } from './testing/history.arbitrary';
+import { filterArbitraryFor, historyWith } from './testing/history.arbitrary';
 import { expectApproxEqual, matchesOpportunity, processIds, readLog, stageOrder, withinFromTo } from './testing/history.oracle';
 import { log, threeStages } from './testing/log.fixtures';
 import { project } from './testing/project';
@@ -35,8 +36,8 @@ function transitionsOracle(events: readonly ProjectedEvent[], filter: AnalyticsF
 
 describe('the transitions read model', () => {
   it('answers what a brute-force recomputation from the raw log answers, for any filter', () => {
-    fc.assert(
-      fc.property(historyArbitrary(), fc.array(filterArbitrary, { minLength: 1, maxLength: 5 }), (history, filters) => {
+    assertProperty(
+      fc.property(historyWith((h) => fc.array(filterArbitraryFor(h), { minLength: 1, maxLength: 5 })), ([history, filters]) => {
         const model = project(transitionsProjection, history.events);
         for (const filter of filters) expectApproxEqual(queryTransitions(model, filter), transitionsOracle(history.clean, filter));
       }),

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
+import { assertProperty } from '@stagecraft/testing/fast-check';
 import type { AnalyticsFilter, ProjectedEvent } from './projection.types';
-import { filterArbitrary, historyArbitrary } from './testing/history.arbitrary';
+import { filterArbitraryFor, historyWith } from './testing/history.arbitrary';
 import { expectApproxEqual, matchesOpportunity, readLog, withinFromTo } from './testing/history.oracle';
 import { log, standardV1 } from './testing/log.fixtures';
 import { project } from './testing/project';
@@ -75,8 +76,8 @@ const groupByArbitrary = fc.constantFrom<WinLossGroupBy | undefined>(undefined, 
 
 describe('the win/loss read model', () => {
   it('answers what a brute-force recomputation from the raw log answers, for any filter and grouping', () => {
-    fc.assert(
-      fc.property(historyArbitrary(), fc.array(fc.tuple(filterArbitrary, groupByArbitrary), { minLength: 1, maxLength: 5 }), (history, queries) => {
+    assertProperty(
+      fc.property(historyWith((h) => fc.array(fc.tuple(filterArbitraryFor(h), groupByArbitrary), { minLength: 1, maxLength: 5 })), ([history, queries]) => {
         const model = project(winLossProjection, history.events);
         for (const [filter, groupBy] of queries) {
           expectApproxEqual(queryWinLoss(model, filter, groupBy), winLossOracle(history.clean, filter, groupBy));

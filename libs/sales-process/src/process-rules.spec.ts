@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { assertProperty } from '@stagecraft/testing/fast-check';
 import { compileProcess, type CompiledProcess } from './compiled-process';
 import type { ProcessDefinition } from './process-definition.types';
 import type { ProcessStep } from './process-rules';
@@ -37,7 +38,7 @@ function stepsFrom(process: CompiledProcess, stage: string): ProcessStep[] {
 
 describe('the rule table and the machine', () => {
   it('agree on every step from every position of random processes: the machine allows exactly what no rule refuses', () => {
-    fc.assert(
+    assertProperty(
       fc.property(definitionArbitrary, fc.array(fc.constantFrom('c0', 'c1', 'c2'), { maxLength: 3 }), (definition, met) => {
         const process = compileProcess(definition);
         for (const stage of definition.stages) {
@@ -100,6 +101,13 @@ describe('a rule value, changed in the definition, changes both the machine and 
     expect([before.machineJson.states.offer!.on!.WIN, codeOf(before, winOffer)]).toEqual([undefined, 'OPPORTUNITY.NOT_WINNABLE_FROM_STAGE']);
     expect([after.machineJson.states.offer!.on!.WIN?.length, codeOf(after, winOffer)]).toEqual([1, undefined]);
     expect(after.ruleTable.violation({ kind: 'win', from: 'closing' }, [])?.details).toMatchObject({ winFrom: ['offer'] });
+  });
+
+  it('winFrom refuses on its own: a win from a stage whose exit criteria are all met, outside winFrom', () => {
+    const winNew: ProcessStep = { kind: 'win', from: 'new' };
+    expect(codeOf(before, { kind: 'move', from: 'new', to: 'offer' }, ['need'])).toBeUndefined();
+    expect(before.ruleTable.violation(winNew, ['need'])).toMatchObject({ code: 'OPPORTUNITY.NOT_WINNABLE_FROM_STAGE', details: { stage: 'new', winFrom: ['closing'], rule: 'winFrom' } });
+    expect(changed((d) => ({ ...d, rules: { ...d.rules, winFrom: ['new', 'closing'] } })).ruleTable.violation(winNew, ['need'])).toBeUndefined();
   });
 
   it('exitCriteria', () => {

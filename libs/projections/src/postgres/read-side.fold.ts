@@ -557,7 +557,11 @@ class RecordFold {
   private endSegment(): void {
     const { record } = this;
     if (record.segmentPosition === null) return;
-    this.changes.segments.set(record.segmentPosition, this.segmentRow(this.at));
+    // A segment shows what held while it lasted. Callers end it after the record took the new
+    // details or stage, so a segment begun in this same batch keeps the row written when it began;
+    // one stored by an earlier batch gets only its end (the writer updates valid_to alone).
+    const begun = this.changes.segments.get(record.segmentPosition);
+    this.changes.segments.set(record.segmentPosition, begun ? { ...begun, endMs: this.at } : this.segmentRow(this.at));
     record.segmentPosition = null;
   }
 

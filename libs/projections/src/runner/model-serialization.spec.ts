@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { assertProperty } from '@stagecraft/testing/fast-check';
 import { deserialize, serialize } from 'node:v8';
 import {
   deserializeModel,
@@ -102,7 +103,7 @@ describe('the chunked snapshot format', () => {
   });
 
   it('reads back what V8 itself would, for any value (fast-check, fixed seed)', () => {
-    fc.assert(
+    assertProperty(
       fc.property(
         fc.anything({ withMap: true, withSet: true, withDate: true, withBigInt: true, withNullPrototype: true, withBoxedValues: false, withSparseArray: false, withTypedArray: false, maxDepth: 4 }),
         fc.integer({ min: 1, max: 300 }),

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { decide, evolve, toOpportunityStreamId, type OpportunityCommand, type OpportunityState } from '@stagecraft/opportunity';
+import { decide, evolve, OPPORTUNITY_STREAM_PREFIX, toOpportunityStreamId, type OpportunityCommand, type OpportunityState } from '@stagecraft/opportunity';
 import { compileProcess, type CompiledProcess, type ProcessDefinition } from '@stagecraft/sales-process';
 import { PROCESS_STREAM_PREFIX, PROCESS_VERSION_RECORDED } from '../process-catalog';
 import type { AnalyticsFilter, ProjectedEvent } from '../projection.types';
@@ -258,23 +258,85 @@ const NOISE: readonly (readonly [string, string, Record<string, unknown>])[] = [
   [toOpportunityStreamId('o1'), 'OpportunityWon', { opportunityId: 'o9', occurredAt: '2026-01-03T00:00:00.000Z', stage: 's0' }],
 ];
 
-/** Random analytics filters over the generated vocabulary, including values nothing matches. */
-export const filterArbitrary: fc.Arbitrary<AnalyticsFilter> = fc
-  .record(
-    {
-      processId: fc.constantFrom(...PROCESS_IDS, 'ghost'),
-      teamId: fc.constantFrom(...TEAMS, 'ghost'),
-      ownerId: fc.constantFrom(...OWNERS),
-      from: fc.integer({ min: EPOCH - 86_400_000, max: EPOCH + SPAN_MS }),
-      to: fc.integer({ min: EPOCH, max: EPOCH + 2 * SPAN_MS }),
-    },
-    { requiredKeys: [] },
-  )
-  .map(({ from, to, ...rest }) => ({
-    ...rest,
-    ...(from === undefined ? {} : { from: new Date(from).toISOString() }),
-    ...(to === undefined ? {} : { to: new Date(to).toISOString() }),
-  }));
+const occurredMs = (event: ProjectedEvent): number => Date.parse(String(event.data.occurredAt));
 
-/** A query-time `now`: usually after every event, sometimes before some (ages are then floored at 0). */
-export const nowArbitrary: fc.Arbitrary<string> = fc.integer({ min: EPOCH, max: EPOCH + 3 * SPAN_MS }).map((ms) => new Date(ms).toISOString());
+/** Every business time (occurredAt) in a history, in ms: sorted, each once. */
+export function instantsOf(history: GeneratedHistory): number[] {
+  return [...new Set(history.clean.map(occurredMs).filter(Number.isFinite))].sort((a, b) => a - b);
+}
+
+/** The business times of each opportunity's first and last event: openings, and the latest closing of a closed one. */
+function endsOfLives(history: GeneratedHistory): { firsts: number[]; lasts: number[] } {
+  const first = new Map<string, number>();
+  const last = new Map<string, number>();
+  for (const event of history.clean) {
+    if (!event.stream.startsWith(OPPORTUNITY_STREAM_PREFIX)) continue;
+    const ms = occurredMs(event);
+    if (!first.has(event.stream)) first.set(event.stream, ms);
+    last.set(event.stream, ms);
+  }
+  return { firsts: [...first.values()], lasts: [...last.values()] };
+}
+
+/** Anywhere in and around the span of generated business time. */
+const anywhere = fc.integer({ min: EPOCH - 86_400_000, max: EPOCH + 2 * SPAN_MS });
+
+/**
+ * An instant to ask `history` about, drawn on purpose where an inclusive and an exclusive bound
+ * answer differently: mostly an event's exact business time, or 1 ms either side of one; sometimes
+ * anywhere. Random instants alone almost never land on an event, so `>=` and `>` (or `<=` and `<`)
+ * would pass the same specs. Besides any event, the ends of each opportunity's life are drawn
+ * often: the opening (what the funnel's period selects) and the last event, which for a closed
+ * deal is its latest closing (what win/loss and the closed sections select); among all events
+ * these few would rarely come up.
+ */
+export function instantArbitraryFor(history: GeneratedHistory): fc.Arbitrary<number> {
+  const instants = instantsOf(history);
+  if (instants.length === 0) return anywhere;
+  const { firsts, lasts } = endsOfLives(history);
+  const near = (pool: readonly number[]) => fc.tuple(fc.constantFrom(...pool), fc.constantFrom(0, 0, -1, 1)).map(([at, offset]) => at + offset);
+  return fc.oneof(
+    { weight: 2, arbitrary: near(instants) },
+    { weight: 1, arbitrary: near(firsts) },
+    { weight: 2, arbitrary: near(lasts) },
+    { weight: 1, arbitrary: anywhere },
+  );
+}
+
+/** The same as ISO text, as a query parameter carries it. */
+export const isoInstantArbitraryFor = (history: GeneratedHistory): fc.Arbitrary<string> => instantArbitraryFor(history).map((ms) => new Date(ms).toISOString());
+
+/** Absent (the key left out) `absent` times in `absent + 1`. */
+const sometimes = <T>(arbitrary: fc.Arbitrary<T>, absent: number): fc.Arbitrary<T | undefined> =>
+  fc.oneof({ weight: absent, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary });
+
+/**
+ * Random analytics filters over the generated vocabulary, including values nothing matches, with
+ * from/to drawn on and beside the history's own instants (see instantArbitraryFor). Each of
+ * process, team and owner is given one time in three: with all three most filters match nothing,
+ * and a bound met at its edge must have something there to count or leave out.
+ */
+export function filterArbitraryFor(history: GeneratedHistory): fc.Arbitrary<AnalyticsFilter> {
+  return fc
+    .record({
+      processId: sometimes(fc.constantFrom(...PROCESS_IDS, 'ghost'), 2),
+      teamId: sometimes(fc.constantFrom(...TEAMS, 'ghost'), 2),
+      ownerId: sometimes(fc.constantFrom(...OWNERS), 2),
+      from: sometimes(isoInstantArbitraryFor(history), 1),
+      to: sometimes(isoInstantArbitraryFor(history), 1),
+    })
+    .map((filter) => Object.fromEntries(Object.entries(filter).filter(([, value]) => value !== undefined)) as AnalyticsFilter);
+}
+
+/** A query-time `now`: on or beside an event, or anywhere up to well after every event (ages before an entry are floored at 0). */
+export function nowArbitraryFor(history: GeneratedHistory): fc.Arbitrary<string> {
+  return fc.oneof(isoInstantArbitraryFor(history), fc.integer({ min: EPOCH, max: EPOCH + 3 * SPAN_MS }).map((ms) => new Date(ms).toISOString()));
+}
+
+/**
+ * A random history with questions drawn from it (its instants, for boundaries): the pair a
+ * property of a read model takes, `fc.property(historyWith((h) => fc.array(filterArbitraryFor(h))), ([history, filters]) => …)`.
+ */
+export function historyWith<Q>(questions: (history: GeneratedHistory) => fc.Arbitrary<Q>, options?: { maxSteps?: number }): fc.Arbitrary<[GeneratedHistory, Q]> {
+  return historyArbitrary(options).chain((history) => questions(history).map((asked): [GeneratedHistory, Q] => [history, asked]));
+}

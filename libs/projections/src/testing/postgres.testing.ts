@@ -23,7 +23,7 @@ export function describeWithPostgres(name: string, body: () => void): void {
     return;
   }
   console.warn(`\n*** SKIPPED: "${name}" needs PostgreSQL, and none is installed here (set READ_MODELS_TEST_URL to use one). CI never skips it. ***\n`);
-  describe.skip(name, body);
+  describe.skip(`${name} [skipped: no PostgreSQL installed here; set READ_MODELS_TEST_URL]`, body);
 }
 
 let counter = 0;

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getSQLiteEventStore, type EventStore } from '@stagecraft/event-store';
+import type { CommandEnvelope } from './command-envelope';
+import { createCommandSide, type CommandSide } from './command-side';
+import { IdempotencyKeyReusedError } from './command.errors';
+import type { OpportunityCommandBody } from './opportunity-command.executor';
+
+// An Idempotency-Key names one command: the same key with the same request is a retry and answers
+// what the first answered, appending nothing; the same key with anything else is refused (422
+// COMMAND.IDEMPOTENCY_KEY_REUSED at the API), appending nothing either. Here on the command side
+// itself, for every command type and for each field that may differ, including second requests
+// that would be accepted on their own, so that only the key refuses them.
+
+const PROCESSES = join(__dirname, '..', '..', '..', 'config', 'processes');
+const QUALIFICATION = ['need-confirmed', 'budget-confirmed', 'pain-points', 'goals', 'decision-maker'];
+const PROPOSITION = ['proposal-given', 'decision-maker-interest', 'pricing-agreed'];
+const NEGOTIATION = ['negotiation-concluded', 'terms-agreed', 'contract-submitted'];
+
+type Body = OpportunityCommandBody;
+type Step = (id: string) => Body;
+
+const opened: Step = (id) => ({ type: 'OpenOpportunity', opportunityId: id, processId: 'standard', title: 'ACME' });
+const move = (stage: string, extra: Partial<Body> = {}): Step => (id) => ({ type: 'MoveOpportunityToStage', opportunityId: id, stage, ...extra }) as Body;
+const meet = (criterionId: string, extra: Partial<Body> = {}): Step => (id) => ({ type: 'MeetExitCriterion', opportunityId: id, criterionId, ...extra }) as Body;
+const meetAll = (criteria: readonly string[]) => criteria.map((criterion) => meet(criterion));
+const inQualification = [opened, move('qualification')];
+const inNegotiation = [...inQualification, ...meetAll(QUALIFICATION), move('proposition'), ...meetAll(PROPOSITION), move('negotiation'), ...meetAll(NEGOTIATION)];
+const lost: Step = (id) => ({ type: 'LoseOpportunity', opportunityId: id, reason: 'price' });
+
+interface Case {
+  /** What differs in the second request. */
+  readonly name: string;
+  /** Commands before, each with its own server-made key. */
+  readonly before: readonly Step[];
+  readonly first: Step;
+  readonly second: Step;
+}
+
+const CASES: readonly Case[] = [
+  // Openings: the key is claimed for the opportunity it opened.
+  { name: 'an opening with another title', before: [], first: opened, second: (id) => ({ ...opened(id), title: 'Other' }) as Body },
+  { name: 'an opening with another process', before: [], first: opened, second: (id) => ({ ...opened(id), processId: 'inside-sales' }) as Body },
+  { name: 'an opening with an amount added', before: [], first: opened, second: (id) => ({ ...opened(id), amount: 100 }) as Body },
+  { name: 'an opening of another opportunity id (valid on its own)', before: [], first: opened, second: () => opened(randomUUID()) },
+  // Every other command type, and each of its fields.
+  { name: 'a move to another stage', before: [...inQualification, ...meetAll(QUALIFICATION)], first: move('proposition'), second: move('new') },
+  { name: 'a move with another note', before: [opened], first: move('qualification', { note: 'a' }), second: move('qualification', { note: 'b' }) },
+  {
+    name: 'a move with another business time',
+    before: [(id) => ({ ...opened(id), occurredAt: '2026-01-01T00:00:00.000Z' }) as Body],
+    first: move('qualification', { occurredAt: '2026-01-02T00:00:00.000Z' }),
+    second: move('qualification', { occurredAt: '2026-01-02T00:00:01.000Z' }),
+  },
+  { name: 'another criterion met (valid on its own)', before: inQualification, first: meet('need-confirmed'), second: meet('budget-confirmed') },
+  { name: 'a criterion met with another note', before: inQualification, first: meet('goals', { note: 'a' }), second: meet('goals', { note: 'b' }) },
+  {
+    name: 'another criterion revoked (valid on its own)',
+    before: [...inQualification, meet('goals'), meet('pain-points')],
+    first: (id) => ({ type: 'RevokeExitCriterion', opportunityId: id, criterionId: 'goals' }),
+    second: (id) => ({ type: 'RevokeExitCriterion', opportunityId: id, criterionId: 'pain-points' }),
+  },
+  {
+    name: 'details with another amount (valid on its own)',
+    before: [opened],
+    first: (id) => ({ type: 'ChangeOpportunityDetails', opportunityId: id, amount: 100 }),
+    second: (id) => ({ type: 'ChangeOpportunityDetails', opportunityId: id, amount: 200 }),
+  },
+  {
+    name: 'details with a field added',
+    before: [opened],
+    first: (id) => ({ type: 'ChangeOpportunityDetails', opportunityId: id, amount: 100 }),
+    second: (id) => ({ type: 'ChangeOpportunityDetails', opportunityId: id, amount: 100, ownerId: 'ana' }),
+  },
+  { name: 'a loss for another reason', before: [opened], first: lost, second: (id) => ({ ...lost(id), reason: 'timing' }) as Body },
+  {
+    name: 'a win with another note',
+    before: inNegotiation,
+    first: (id) => ({ type: 'WinOpportunity', opportunityId: id, note: 'a' }),
+    second: (id) => ({ type: 'WinOpportunity', opportunityId: id, note: 'b' }),
+  },
+  {
+    name: 'a reopening in another stage',
+    before: [...inQualification, lost],
+    first: (id) => ({ type: 'ReopenOpportunity', opportunityId: id }),
+    second: (id) => ({ type: 'ReopenOpportunity', opportunityId: id, stage: 'new' }),
+  },
+  // The same key on another command type altogether.
+  { name: 'a criterion met under the key of a move (valid on its own)', before: [opened], first: move('qualification'), second: meet('goals') },
+  { name: 'details changed under the key of a criterion met (valid on its own)', before: inQualification, first: meet('goals'), second: (id) => ({ type: 'ChangeOpportunityDetails', opportunityId: id, amount: 5 }) },
+];
+
+describe('an Idempotency-Key names one command (the command side, on the SQLite store)', () => {
+  let dir: string;
+  let store: EventStore;
+  let side: CommandSide;
+  let minute = 0;
+  const envelope = (commandId: string, clientSuppliedId = true): CommandEnvelope => ({
+    commandId,
+    clientSuppliedId,
+    correlationId: randomUUID(),
+    actor: 'test',
+    authenticatedBy: 'test',
+    now: new Date(Date.UTC(2026, 0, 3, 0, ++minute)).toISOString(),
+  });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'idempotency-key-'));
+    store = getSQLiteEventStore({ path: join(dir, 'events.db'), durability: 'normal' });
+    side = await createCommandSide(store, { processesDir: PROCESSES, conflictRetries: 5, streamCacheSize: 100 });
+  });
+  afterAll(async () => {
+    await store?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each(CASES)('refuses the key with $name, appending nothing; the first request still replays', async ({ before, first, second }) => {
+    const id = randomUUID();
+    for (const step of before) await side.executor.execute(step(id), envelope(randomUUID(), false));
+    const key = `key-${randomUUID()}`;
+    const answer = await side.executor.execute(first(id), envelope(key));
+    expect(answer.replayed).toBe(false);
+    const head = await store.headPosition();
+
+    const refused = side.executor.execute(second(id), envelope(key));
+    await expect(refused).rejects.toThrow(IdempotencyKeyReusedError);
+    await expect(refused).rejects.toMatchObject({ code: 'COMMAND.IDEMPOTENCY_KEY_REUSED', details: { commandId: key } });
+    expect(await store.headPosition()).toBe(head);
+
+    // The key still means the first request: sent again, it answers as before and appends nothing.
+    expect(await side.executor.execute(first(id), envelope(key))).toEqual({ ...answer, replayed: true });
+    expect(await store.headPosition()).toBe(head);
+  });
+
+});
