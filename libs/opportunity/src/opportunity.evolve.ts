@@ -72,6 +72,11 @@ export function evolve(state: OpportunityState, event: OpportunityEvent): Opport
       const { opportunityId: _id, occurredAt: _at, ...changes } = event.data;
       return { ...opened, ...definedOnly(changes), lastOccurredAt: occurredAt };
     }
+    case 'ExpectedCloseDateChanged': {
+      const { expectedCloseDate: _previous, ...opened } = expectOpened(state, event.type);
+      const { to } = event.data;
+      return { ...opened, ...(to === null ? {} : { expectedCloseDate: to }), lastOccurredAt: occurredAt } as OpenedOpportunityState;
+    }
     case 'ProcessMigrated': {
       // The visit goes on: same entry time, under the mapped stage id, with the criteria kept.
       const open = expectOpen(state, event.type);
