@@ -55,7 +55,7 @@ export function evolve(state: OpportunityState, event: OpportunityEvent): Opport
     }
     case 'OpportunityWon': {
       const { stageEnteredAt: _entered, criteriaMet: _met, status: _status, ...facts } = expectOpen(state, event.type);
-      return { ...facts, status: 'won', stage: event.data.stage, lastOccurredAt: occurredAt, closedAt: occurredAt };
+      return { ...facts, status: 'won', stage: event.data.stage, ...definedOnly({ reason: event.data.reason }), lastOccurredAt: occurredAt, closedAt: occurredAt };
     }
     case 'OpportunityLost': {
       const { stageEnteredAt: _entered, criteriaMet: _met, status: _status, ...facts } = expectOpen(state, event.type);

@@ -27,6 +27,8 @@ export interface WonOpportunityState extends OpportunityFacts {
   readonly status: 'won';
   /** The stage it was won from. */
   readonly stage: string;
+  /** One of the process's wonReasons, when it lists them. */
+  readonly reason?: string;
   readonly closedAt: string;
 }
 export interface LostOpportunityState extends OpportunityFacts {
