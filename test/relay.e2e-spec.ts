@@ -51,7 +51,7 @@ describe('public events relayed from the app', () => {
       await api.http.post(`/opportunities/${a}/move`).send({ stage: 'qualification', note: 'call' }).expect(200);
       for (const criterionId of ['need-confirmed', 'budget-confirmed', 'pain-points', 'goals', 'decision-maker']) await api.http.post(`/opportunities/${a}/criteria`).send({ criterionId, met: true }).expect(200);
       await api.http.post(`/opportunities/${a}/criteria`).send({ criterionId: 'goals', met: false, note: 'unsure' }).expect(200);
-      await api.http.patch(`/opportunities/${a}`).send({ amount: 250, ownerId: 'ben' }).expect(200);
+      await api.http.patch(`/opportunities/${a}`).send({ amount: 250, ownerId: 'ben', expectedCloseDate: '2026-09-30' }).expect(200);
       await api.http.post(`/opportunities/${a}/lose`).send({ reason: 'price' }).expect(200);
       await api.http.post(`/opportunities/${a}/reopen`).send({}).expect(200);
       const b = await open('Won deal');
@@ -83,6 +83,7 @@ describe('public events relayed from the app', () => {
       expect(byType('stagecraft.opportunity.opened.v1')[0]!.data).toMatchObject({ title: 'Every command', stage: { id: 'new', name: 'New' }, actor: { name: 'test-service', onBehalfOf: 'ana' } });
       expect(byType('stagecraft.opportunity.process-migrated.v1')[0]!.data).toMatchObject({ toVersion: v2, fromStage: { id: 'qualification', name: 'Qualification' }, toStage: { id: 'qualification', name: 'Discovery' } });
       expect(byType('stagecraft.opportunity.lost.v1')[0]!.data).toMatchObject({ outcome: 'lost', lostReason: 'price', amount: 250, ownerId: 'ben' });
+      expect(byType('stagecraft.opportunity.expected-close-date-changed.v1')[0]!.data).toMatchObject({ from: null, to: '2026-09-30', amount: 250 });
       expect(JSON.stringify(events)).not.toMatch(/"(prevHash|hash|commandId|authenticatedBy|commandFingerprint)"/);
 
       const health = (await api.anonymous.get('/health').expect(200)).body;

@@ -44,11 +44,13 @@ function describe(event: HistoryEvent, definition: Definition | null): string {
     case 'StageChanged':
       return `Moved ${data.direction === 'backward' ? 'back ' : ''}from ${stage(data.from)} to ${stage(data.to)}`;
     case 'OpportunityWon':
-      return `Won in ${stage(data.stage)}`;
+      return `Won in ${stage(data.stage)}${data.reason === undefined ? '' : `: ${String(data.reason)}`}`;
     case 'OpportunityLost':
       return `Lost in ${stage(data.stage)}: ${String(data.reason)}`;
     case 'OpportunityReopened':
       return `Reopened in ${stage(data.stage)}`;
+    case 'ExpectedCloseDateChanged':
+      return data.to === null ? `Expected close date cleared (was ${String(data.from)})` : `Expected to close on ${String(data.to)}${data.from === null ? '' : ` (was ${String(data.from)})`}`;
     case 'OpportunityDetailsChanged': {
       const changed = Object.entries(data)
         .filter(([key]) => key !== 'opportunityId' && key !== 'occurredAt')

@@ -43,7 +43,7 @@ export interface TimelineStep {
   /** Criteria of the stage left that were met at the moment of the step, in the order they were met. */
   readonly criteriaMet: readonly TimelineEvidence[];
   readonly note: string | null;
-  /** Lost reason, for a loss. */
+  /** Lost reason, for a loss; won reason, for a win of a process that lists wonReasons. */
   readonly reason: string | null;
   readonly processVersion: string;
   /** For a migration: the version left. */
@@ -80,7 +80,8 @@ export function timelineOf(events: readonly StoredEventLike[], resolveProcess: T
       evidence = evidence.filter((item) => item.criterionId !== event.data.criterionId);
       continue;
     }
-    if (event.type === 'OpportunityDetailsChanged') continue;
+    // Not moves: the raw history (view=events) lists them; the timeline keeps to steps between stages.
+    if (event.type === 'OpportunityDetailsChanged' || event.type === 'ExpectedCloseDateChanged') continue;
 
     const stageAfter = state.status === 'open' ? state.stage : state.status;
     const step: TimelineStep = {
@@ -99,7 +100,7 @@ export function timelineOf(events: readonly StoredEventLike[], resolveProcess: T
       onBehalfOf: typeof stored.metadata.onBehalfOf === 'string' ? stored.metadata.onBehalfOf : null,
       criteriaMet: evidence,
       note: 'note' in event.data && typeof event.data.note === 'string' ? event.data.note : null,
-      reason: event.type === 'OpportunityLost' ? event.data.reason : null,
+      reason: event.type === 'OpportunityLost' || event.type === 'OpportunityWon' ? (event.data.reason ?? null) : null,
       processVersion: state.processVersion,
       fromVersion: event.type === 'ProcessMigrated' ? event.data.fromVersion : null,
     };

@@ -65,3 +65,82 @@ export interface WinLossResult {
   readonly total: WinLossFigures;
   readonly groups?: readonly WinLossGroup[];
 }
+
+// Forecast, forecast accuracy and rotting deals (issue 15). Money is never added across
+// currencies: every amount is a map currency → sum ("unspecified" for amounts without one), keys
+// in code-unit order. A deal without an amount is counted and adds nothing.
+
+export type ForecastPeriodKind = 'month' | 'quarter';
+
+export interface ForecastMoney {
+  readonly count: number;
+  readonly amountsByCurrency: Readonly<Record<string, number>>;
+}
+
+export interface ForecastOpen extends ForecastMoney {
+  /** Each amount × the probability (0–100) of its stage in the deal's own process version, / 100. */
+  readonly weightedAmountsByCurrency: Readonly<Record<string, number>>;
+}
+
+export interface ForecastPeriod {
+  /** 2026-06 for a month, 2026-Q2 for a quarter. */
+  readonly period: string;
+  /** First and last day of the period (YYYY-MM-DD). */
+  readonly from: string;
+  readonly to: string;
+  /** Open deals expected to close in the period. */
+  readonly open: ForecastOpen;
+  /** Deals won in the period (by the UTC day of the win) that are still won. */
+  readonly won: ForecastMoney;
+}
+
+export interface ForecastResult {
+  readonly period: ForecastPeriodKind;
+  /** The instant the forecast stood at (ISO 8601), or null for now. */
+  readonly asOf: string | null;
+  /** Periods with an open deal expected or a win, in order. */
+  readonly periods: readonly ForecastPeriod[];
+  /** Open deals with no expected close date (whatever from/to say). */
+  readonly withoutDate: ForecastOpen;
+}
+
+export interface ForecastAccuracyPeriod {
+  readonly period: string;
+  readonly from: string;
+  readonly to: string;
+  /** The forecast as it stood at the period's first instant (00:00 UTC): open deals expected to close in it. */
+  readonly forecast: ForecastOpen;
+  /** Deals won in the period that are still won now. */
+  readonly won: ForecastMoney;
+  /** How many of the forecast deals are among those won. */
+  readonly forecastWon: number;
+}
+
+export interface ForecastAccuracyResult {
+  readonly period: ForecastPeriodKind;
+  readonly periods: readonly ForecastAccuracyPeriod[];
+}
+
+export interface RottingOpportunity {
+  readonly id: string;
+  readonly title: string;
+  readonly processId: string;
+  readonly stageId: string;
+  readonly stageEnteredAt: string;
+  /** Whole days (business time) in the stage at the instant asked. */
+  readonly daysInStage: number;
+  readonly rotAfterDays: number;
+  readonly ownerId: string | null;
+  readonly teamId: string | null;
+  readonly amount: number | null;
+  readonly currency: string | null;
+  readonly expectedCloseDate: string | null;
+}
+
+export interface RottingResult {
+  /** The instant the ages are measured at (ISO 8601). */
+  readonly at: string;
+  readonly count: number;
+  /** Longest in their stage first (ties by id); at most `limit`. */
+  readonly opportunities: readonly RottingOpportunity[];
+}

@@ -35,6 +35,10 @@ export interface OpportunityView {
   /** The current stage's exit criteria, each with whether it is met: what is left before moving on. */
   readonly exitCriteria: readonly (CriterionDescription & { readonly met: boolean })[];
   readonly lostReason: string | null;
+  /** The won reason, when the process lists wonReasons and the opportunity is won. */
+  readonly wonReason: string | null;
+  /** When the deal is expected to close (YYYY-MM-DD); null: nobody said. */
+  readonly expectedCloseDate: string | null;
   readonly revision: number;
   readonly position: number;
   readonly openedAt: string;

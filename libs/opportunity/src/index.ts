@@ -1,4 +1,5 @@
 export * from './amount';
+export * from './calendar-date';
 export * from './instant';
 export * from './opportunity-stream';
 export * from './opportunity.commands';

@@ -12,6 +12,8 @@ interface CommandBase<Type extends string> {
 export interface OpenOpportunity extends CommandBase<'OpenOpportunity'>, Partial<Omit<OpportunityDetails, 'title'>> {
   readonly processId: string;
   readonly title: string;
+  /** YYYY-MM-DD; recorded as ExpectedCloseDateChanged right after the opening. */
+  readonly expectedCloseDate?: string;
 }
 export interface MeetExitCriterion extends CommandBase<'MeetExitCriterion'> {
   readonly criterionId: string;
@@ -26,6 +28,8 @@ export interface MoveOpportunityToStage extends CommandBase<'MoveOpportunityToSt
   readonly note?: string;
 }
 export interface WinOpportunity extends CommandBase<'WinOpportunity'> {
+  /** One of the process's wonReasons: required when it lists them, refused when it does not. */
+  readonly reason?: string;
   readonly note?: string;
 }
 export interface LoseOpportunity extends CommandBase<'LoseOpportunity'> {
@@ -37,7 +41,10 @@ export interface ReopenOpportunity extends CommandBase<'ReopenOpportunity'> {
   readonly stage?: string;
   readonly note?: string;
 }
-export interface ChangeOpportunityDetails extends CommandBase<'ChangeOpportunityDetails'>, Partial<OpportunityDetails> {}
+export interface ChangeOpportunityDetails extends CommandBase<'ChangeOpportunityDetails'>, Partial<OpportunityDetails> {
+  /** YYYY-MM-DD, or null to clear it; absent leaves it as it is. */
+  readonly expectedCloseDate?: string | null;
+}
 
 /**
  * Moves an open opportunity to a newer version of its process. `stageMapping` maps old stage ids

@@ -17,6 +17,7 @@ import type { OpportunityDetails, OpportunityEvent } from './opportunity.events'
 import type { OpenOpportunityState, OpportunityState, OpenedOpportunityState } from './opportunity.state';
 import { isValidAmount } from './amount';
 import { parseInstant } from './instant';
+import { parseCalendarDay } from './calendar-date';
 
 export type Decision =
   | { readonly ok: true; readonly events: readonly OpportunityEvent[] }
@@ -84,8 +85,9 @@ type EventStamp = { readonly opportunityId: string; readonly occurredAt: string 
 function decideOpen(command: OpenOpportunity, process: CompiledProcess, occurredAt: string): Decision {
   const invalid = checkDetails(command, process);
   if (invalid) return rejected(invalid);
-  const { opportunityId, title, teamId, ownerId, amount, currency } = command;
-  return accepted({
+  const { opportunityId, title, teamId, ownerId, amount, currency, expectedCloseDate } = command;
+  if (expectedCloseDate !== undefined && parseCalendarDay(expectedCloseDate) === undefined) return rejected(rejections.invalidExpectedCloseDate(expectedCloseDate));
+  const opened: OpportunityEvent = {
     type: 'OpportunityOpened',
     data: {
       opportunityId,
@@ -96,7 +98,10 @@ function decideOpen(command: OpenOpportunity, process: CompiledProcess, occurred
       title,
       ...definedOnly({ teamId, ownerId, amount, currency }),
     },
-  });
+  };
+  return expectedCloseDate === undefined
+    ? accepted(opened)
+    : accepted(opened, { type: 'ExpectedCloseDateChanged', data: { opportunityId, occurredAt, from: null, to: expectedCloseDate } });
 }
 
 function decideMeetCriterion(command: MeetExitCriterion, state: OpenedOpportunityState, process: CompiledProcess, at: EventStamp): Decision {
@@ -136,10 +141,11 @@ function decideMove(command: MoveOpportunityToStage, state: OpenedOpportunitySta
 }
 
 function decideWin(command: WinOpportunity, state: OpenedOpportunityState, process: CompiledProcess, at: EventStamp): Decision {
-  return withMachine(process, state, { type: 'WIN' }, (open) => ({
+  const { reason } = command;
+  return withMachine(process, state, { type: 'WIN', ...definedOnly({ reason }) }, (open) => ({
     type: 'OpportunityWon',
-    data: { ...at, stage: open.stage, ...definedOnly({ amount: open.amount, note: command.note }) },
-  }), (open) => explainByRules(process, open, { kind: 'win', from: open.stage }));
+    data: { ...at, stage: open.stage, ...definedOnly({ amount: open.amount, reason, note: command.note }) },
+  }), (open) => explainByRules(process, open, { kind: 'win', from: open.stage, ...definedOnly({ reason }) }));
 }
 
 function decideLose(command: LoseOpportunity, state: OpenedOpportunityState, process: CompiledProcess, at: EventStamp): Decision {
@@ -165,12 +171,21 @@ function decideChangeDetails(command: ChangeOpportunityDetails, state: OpenedOpp
   if (state.status !== 'open') return rejected(rejections.alreadyClosed(state.status));
   const invalid = checkDetails(command, process);
   if (invalid) return rejected(invalid);
+  const { expectedCloseDate } = command;
+  if (expectedCloseDate !== undefined && expectedCloseDate !== null && parseCalendarDay(expectedCloseDate) === undefined) {
+    return rejected(rejections.invalidExpectedCloseDate(expectedCloseDate));
+  }
   const keys: readonly (keyof OpportunityDetails)[] = ['title', 'teamId', 'ownerId', 'amount', 'currency'];
   const changes = Object.fromEntries(
     keys.filter((key) => command[key] !== undefined && command[key] !== state[key]).map((key) => [key, command[key]]),
   ) as Partial<OpportunityDetails>;
-  if (Object.keys(changes).length === 0) return accepted(); // nothing differs: nothing to record
-  return accepted({ type: 'OpportunityDetailsChanged', data: { ...at, ...changes } });
+  const events: OpportunityEvent[] = [];
+  if (Object.keys(changes).length > 0) events.push({ type: 'OpportunityDetailsChanged', data: { ...at, ...changes } });
+  const from = state.expectedCloseDate ?? null;
+  if (expectedCloseDate !== undefined && expectedCloseDate !== from) {
+    events.push({ type: 'ExpectedCloseDateChanged', data: { ...at, from, to: expectedCloseDate } });
+  }
+  return accepted(...events); // nothing differs: nothing to record
 }
 
 function decideMigrate(command: MigrateOpportunity, state: OpenedOpportunityState, process: CompiledProcess, versions: ProcessVersionLookup, at: EventStamp): Decision {

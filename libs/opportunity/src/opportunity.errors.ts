@@ -1,5 +1,6 @@
 import { PROCESS_RULE_CODES, type RuleViolation } from '@stagecraft/sales-process';
 import { AMOUNT_RULE } from './amount';
+import { CALENDAR_DATE_RULE } from './calendar-date';
 
 /**
  * Stable codes: clients branch on them, so a shipped code is never renamed. The codes of the
@@ -14,6 +15,7 @@ export const OPPORTUNITY_ERROR_CODES = [
   'OPPORTUNITY.NOT_CLOSED',
   'OPPORTUNITY.UNKNOWN_CRITERION',
   'OPPORTUNITY.INVALID_AMOUNT',
+  'OPPORTUNITY.INVALID_EXPECTED_CLOSE_DATE',
   'OPPORTUNITY.INVALID_OCCURRED_AT',
   'OPPORTUNITY.OCCURRED_AT_BEFORE_LAST_EVENT',
   'OPPORTUNITY.OCCURRED_AT_IN_FUTURE',
@@ -67,6 +69,10 @@ export const rejections = {
     ),
   invalidAmount: (amount: unknown) =>
     reject('OPPORTUNITY.INVALID_AMOUNT', `The amount must be ${AMOUNT_RULE} (got ${String(amount)}).`, { amount }),
+  invalidExpectedCloseDate: (expectedCloseDate: unknown) =>
+    reject('OPPORTUNITY.INVALID_EXPECTED_CLOSE_DATE', `expectedCloseDate must be ${CALENDAR_DATE_RULE} (got ${JSON.stringify(expectedCloseDate)}).`, {
+      expectedCloseDate,
+    }),
   invalidOccurredAt: (occurredAt: string) =>
     reject('OPPORTUNITY.INVALID_OCCURRED_AT', `occurredAt must be an ISO 8601 date-time with a time zone (got "${occurredAt}").`, {
       occurredAt,

@@ -22,9 +22,15 @@ export type OpportunityOpened = EventBase<
 export type ExitCriterionMet = EventBase<'ExitCriterionMet', { readonly stage: string; readonly criterionId: string; readonly note?: string }>;
 export type ExitCriterionRevoked = EventBase<'ExitCriterionRevoked', { readonly stage: string; readonly criterionId: string; readonly note?: string }>;
 export type StageChanged = EventBase<'StageChanged', { readonly from: string; readonly to: string; readonly direction: 'forward' | 'backward'; readonly note?: string }>;
-export type OpportunityWon = EventBase<'OpportunityWon', { readonly stage: string; readonly amount?: number; readonly note?: string }>;
+/** `reason`: one of the process's wonReasons, when it lists them. */
+export type OpportunityWon = EventBase<'OpportunityWon', { readonly stage: string; readonly amount?: number; readonly reason?: string; readonly note?: string }>;
 export type OpportunityLost = EventBase<'OpportunityLost', { readonly stage: string; readonly reason: string; readonly note?: string }>;
 export type OpportunityReopened = EventBase<'OpportunityReopened', { readonly stage: string; readonly note?: string }>;
+/**
+ * When the deal is expected to close moved: a calendar date YYYY-MM-DD (no zone: a day), or null
+ * for none. Its own event, so every push and pull-in stays in the history with its time and actor.
+ */
+export type ExpectedCloseDateChanged = EventBase<'ExpectedCloseDateChanged', { readonly from: string | null; readonly to: string | null }>;
 export type OpportunityDetailsChanged = EventBase<'OpportunityDetailsChanged', Partial<OpportunityDetails>>;
 /**
  * An open opportunity moved to a newer version of its process. Past visits keep the stage ids
@@ -64,7 +70,8 @@ export type OpportunityEvent =
   | OpportunityLost
   | OpportunityReopened
   | OpportunityDetailsChanged
-  | ProcessMigrated;
+  | ProcessMigrated
+  | ExpectedCloseDateChanged;
 
 export type OpportunityEventType = OpportunityEvent['type'];
 
@@ -78,6 +85,7 @@ export const OPPORTUNITY_EVENT_TYPES: readonly OpportunityEventType[] = [
   'OpportunityReopened',
   'OpportunityDetailsChanged',
   'ProcessMigrated',
+  'ExpectedCloseDateChanged',
 ];
 
 export function isOpportunityEventType(type: string): type is OpportunityEventType {

@@ -55,7 +55,7 @@ export function evolve(state: OpportunityState, event: OpportunityEvent): Opport
     }
     case 'OpportunityWon': {
       const { stageEnteredAt: _entered, criteriaMet: _met, status: _status, ...facts } = expectOpen(state, event.type);
-      return { ...facts, status: 'won', stage: event.data.stage, lastOccurredAt: occurredAt, closedAt: occurredAt };
+      return { ...facts, status: 'won', stage: event.data.stage, ...definedOnly({ reason: event.data.reason }), lastOccurredAt: occurredAt, closedAt: occurredAt };
     }
     case 'OpportunityLost': {
       const { stageEnteredAt: _entered, criteriaMet: _met, status: _status, ...facts } = expectOpen(state, event.type);
@@ -71,6 +71,11 @@ export function evolve(state: OpportunityState, event: OpportunityEvent): Opport
       const opened = expectOpened(state, event.type);
       const { opportunityId: _id, occurredAt: _at, ...changes } = event.data;
       return { ...opened, ...definedOnly(changes), lastOccurredAt: occurredAt };
+    }
+    case 'ExpectedCloseDateChanged': {
+      const { expectedCloseDate: _previous, ...opened } = expectOpened(state, event.type);
+      const { to } = event.data;
+      return { ...opened, ...(to === null ? {} : { expectedCloseDate: to }), lastOccurredAt: occurredAt } as OpenedOpportunityState;
     }
     case 'ProcessMigrated': {
       // The visit goes on: same entry time, under the mapped stage id, with the criteria kept.

@@ -9,6 +9,8 @@ export interface OpportunityFacts extends Partial<Omit<OpportunityDetails, 'titl
   readonly openedAt: string;
   /** occurredAt of the latest event: business time may not go backwards within a stream. */
   readonly lastOccurredAt: string;
+  /** YYYY-MM-DD: when the deal is expected to close; absent when nobody said. */
+  readonly expectedCloseDate?: string;
 }
 
 export interface NotOpened {
@@ -25,6 +27,8 @@ export interface WonOpportunityState extends OpportunityFacts {
   readonly status: 'won';
   /** The stage it was won from. */
   readonly stage: string;
+  /** One of the process's wonReasons, when it lists them. */
+  readonly reason?: string;
   readonly closedAt: string;
 }
 export interface LostOpportunityState extends OpportunityFacts {

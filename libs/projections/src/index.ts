@@ -1,4 +1,6 @@
 export * from './all-projections';
+export * from './forecast.figures';
+export * from './forecast.queries';
 export * from './funnel.projection';
 export { medianOfSorted, p90Index } from './order-statistics';
 export * from './pipeline.projection';
@@ -13,4 +15,4 @@ export * from './win-loss.projection';
 export * from './runner';
 export * from './queries';
 export * from './postgres';
-export type { ClosedOutcome, ClosedWindow, ClosedOpportunity, ClosedSection, PipelineOpportunity, PipelineStage, PipelineProcess, PipelineResult, FunnelStage, FunnelProcess, FunnelResult, StageDurationStats, StageDurationsResult, TransitionMatrix, TransitionsProcess, TransitionsResult, WinLossGroupBy, WinLossFigures, WinLossGroup, WinLossResult } from '@stagecraft/contracts';
+export type { ClosedOutcome, ClosedWindow, ClosedOpportunity, ClosedSection, PipelineOpportunity, PipelineStage, PipelineProcess, PipelineResult, FunnelStage, FunnelProcess, FunnelResult, StageDurationStats, StageDurationsResult, TransitionMatrix, TransitionsProcess, TransitionsResult, WinLossGroupBy, WinLossFigures, WinLossGroup, WinLossResult, ForecastAccuracyPeriod, ForecastAccuracyResult, ForecastMoney, ForecastOpen, ForecastPeriod, ForecastPeriodKind, ForecastResult, RottingOpportunity, RottingResult } from '@stagecraft/contracts';

@@ -16,6 +16,8 @@ export interface CatalogStage {
   /** Name and probability in the most recently recorded version that has the stage. */
   name: string;
   probability: number;
+  /** rotAfterDays in the most recently recorded version that has the stage; null: it never rots (undefined in models saved before it existed). */
+  rotAfterDays?: number | null;
 }
 
 export interface CatalogVersion {
@@ -80,6 +82,7 @@ export function recordProcessVersion(catalog: ProcessCatalog, data: ProcessVersi
     const info = catalog.stages[entry.keyByStageId.get(stage.id)!]!;
     info.name = stage.name;
     info.probability = stage.probability;
+    info.rotAfterDays = typeof stage.rotAfterDays === 'number' ? stage.rotAfterDays : null;
   }
   entry.process.latest = entry;
   entry.process.order = undefined;
@@ -166,7 +169,7 @@ function addStageToVersion(catalog: ProcessCatalog, version: CatalogVersion, sta
   let key = process.keyByStageId.get(stageId);
   if (key === undefined) {
     key = catalog.stages.length;
-    catalog.stages.push({ key, processId: process.processId, stageId, name: stageId, probability: 0 });
+    catalog.stages.push({ key, processId: process.processId, stageId, name: stageId, probability: 0, rotAfterDays: null });
     process.keyByStageId.set(stageId, key);
     process.stageKeys.push(key);
     process.order = undefined;

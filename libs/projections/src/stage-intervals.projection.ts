@@ -1,4 +1,5 @@
 import type { PipelineOpportunity, PipelineStage, PipelineResult } from '@stagecraft/contracts';
+import { parseCalendarDay } from '@stagecraft/opportunity';
 import { defineOpportunityProjection } from './opportunity-projection.factory';
 import { createOpportunityTable, createStringCodes, encode, NONE, type OpportunityTable, type StringCodes } from './opportunity-table';
 import { firstInOrder } from './order-statistics';
@@ -26,8 +27,20 @@ import { float64Column, int32Column, occurredAtMs, pushFloat64, pushInt32, STAGE
 //
 // A ProcessMigrated event continues the visit (same stageEnteredAt) under the mapped stage and
 // the new version's probability: a new segment, not a new visit.
+//
+// The same segments answer the forecast and rotting deals as of any instant (forecast.queries.ts):
+// each also carries the expected close date (a day number; an ExpectedCloseDateChanged that moves
+// it starts a segment), and every win is kept as an interval [won, reopened) with its amount, so
+// "won so far" can be asked of any past instant too.
+
+/** Bumped whenever the model's columns change: a snapshot of another layout is rebuilt, not read. */
+export const STAGE_INTERVALS_MODEL_LAYOUT = 2;
+
+/** The expected close day of a deal without one (day numbers may be negative: before 1970). */
+export const NO_DAY = -2147483648;
 
 export interface StageIntervalsModel {
+  readonly layout: number;
   readonly catalog: ProcessCatalog;
   readonly table: OpportunityTable;
   readonly currencies: StringCodes;
@@ -49,6 +62,8 @@ export interface StageIntervalsModel {
     readonly enteredMs: Float64Column;
     /** Index in `titles` of the current title. */
     readonly title: Int32Column;
+    /** Expected close date, as days since 1970-01-01; NO_DAY: none. */
+    readonly expectedDay: Int32Column;
   };
   /** Every title an opportunity had, appended as they come: segments point into it. */
   readonly titles: string[];
@@ -65,13 +80,29 @@ export interface StageIntervalsModel {
     readonly owner: Int32Column;
     readonly enteredMs: Float64Column;
     readonly title: Int32Column;
+    readonly expectedDay: Int32Column;
   };
+  /** Every win, kept after a reopening: [startMs, endMs) is while it stood (endMs: the reopening, or +Infinity). */
+  readonly wins: {
+    readonly row: Int32Column;
+    readonly startMs: Float64Column;
+    readonly endMs: Float64Column;
+    /** The amount won (the event's, else the opportunity's then); NaN: none. */
+    readonly amount: Float64Column;
+    readonly currency: Int32Column;
+    /** Team and owner at the win. */
+    readonly team: Int32Column;
+    readonly owner: Int32Column;
+  };
+  /** Index in `wins` of the row's standing win; NONE when its latest outcome is not a win. */
+  readonly currentWin: Int32Column;
 }
 
 export const stageIntervalsProjection = defineOpportunityProjection<StageIntervalsModel, StageLifeEvent>({
   name: 'stage-intervals',
   handles: STAGE_LIFE_EVENTS,
   initial: () => ({
+    layout: STAGE_INTERVALS_MODEL_LAYOUT,
     catalog: createProcessCatalog(),
     table: createOpportunityTable(),
     currencies: createStringCodes(),
@@ -80,7 +111,7 @@ export const stageIntervalsProjection = defineOpportunityProjection<StageInterva
     ids: [],
     version: int32Column(),
     current: int32Column(),
-    state: { stageKey: int32Column(), amount: float64Column(), currency: int32Column(), team: int32Column(), owner: int32Column(), enteredMs: float64Column(), title: int32Column() },
+    state: { stageKey: int32Column(), amount: float64Column(), currency: int32Column(), team: int32Column(), owner: int32Column(), enteredMs: float64Column(), title: int32Column(), expectedDay: int32Column() },
     titles: [],
     segments: {
       row: int32Column(),
@@ -94,8 +125,13 @@ export const stageIntervalsProjection = defineOpportunityProjection<StageInterva
       owner: int32Column(),
       enteredMs: float64Column(),
       title: int32Column(),
+      expectedDay: int32Column(),
     },
+    wins: { row: int32Column(), startMs: float64Column(), endMs: float64Column(), amount: float64Column(), currency: int32Column(), team: int32Column(), owner: int32Column() },
+    currentWin: int32Column(),
   }),
+  // A model saved before the forecast columns existed cannot be completed from itself: rebuild it.
+  accepts: (saved) => (saved as Partial<StageIntervalsModel> | null)?.layout === STAGE_INTERVALS_MODEL_LAYOUT,
   opened(model, row, event, version) {
     const { data } = event;
     const at = occurredAtMs(event);
@@ -109,6 +145,8 @@ export const stageIntervalsProjection = defineOpportunityProjection<StageInterva
     pushInt32(state.owner, encode(model.owners, data.ownerId));
     pushFloat64(state.enteredMs, at);
     pushInt32(state.title, model.titles.push(data.title) - 1);
+    pushInt32(state.expectedDay, NO_DAY);
+    pushInt32(model.currentWin, NONE);
     startSegment(model, row, at);
   },
   changed(model, row, event, migration) {
@@ -116,16 +154,33 @@ export const stageIntervalsProjection = defineOpportunityProjection<StageInterva
     const { state } = model;
     switch (event.type) {
       case 'StageChanged':
-      case 'OpportunityReopened':
+      case 'OpportunityReopened': {
+        // A reopening ends the standing win of a closed deal (as the read side's outcomes.reopened_at).
+        if (event.type === 'OpportunityReopened' && model.current.values[row]! < 0) endWin(model, row, at);
         state.stageKey.values[row] = stageKeyOf(model.catalog, model.catalog.versions[model.version.values[row]!]!, event.type === 'StageChanged' ? event.data.to : event.data.stage);
         state.enteredMs.values[row] = at;
         endSegment(model, row, at);
         startSegment(model, row, at);
         break;
+      }
       case 'OpportunityWon':
+        endSegment(model, row, at);
+        startWin(model, row, at, typeof event.data.amount === 'number' ? event.data.amount : state.amount.values[row]!);
+        break;
       case 'OpportunityLost':
         endSegment(model, row, at);
+        // The latest closing is this loss; a reopening ends nothing won. (A win before it without a
+        // reopening, which only a log breaking the rules holds, keeps standing, as on the read side.)
+        model.currentWin.values[row] = NONE;
         break;
+      case 'ExpectedCloseDateChanged': {
+        const day = event.data.to === null ? NO_DAY : (parseCalendarDay(event.data.to) ?? NO_DAY);
+        if (setInt(state.expectedDay, row, day) && model.current.values[row]! >= 0) {
+          endSegment(model, row, at);
+          startSegment(model, row, at);
+        }
+        break;
+      }
       case 'ProcessMigrated':
         state.stageKey.values[row] = migration!.stageKey;
         if (model.current.values[row]! >= 0) {
@@ -166,6 +221,25 @@ function setFloat(column: Float64Column, row: number, value: number): boolean {
   return true;
 }
 
+function startWin(model: StageIntervalsModel, row: number, atMs: number, amount: number): void {
+  const { wins, state } = model;
+  model.currentWin.values[row] = wins.row.length;
+  pushInt32(wins.row, row);
+  pushFloat64(wins.startMs, atMs);
+  pushFloat64(wins.endMs, Infinity);
+  pushFloat64(wins.amount, amount);
+  pushInt32(wins.currency, state.currency.values[row]!);
+  pushInt32(wins.team, state.team.values[row]!);
+  pushInt32(wins.owner, state.owner.values[row]!);
+}
+
+function endWin(model: StageIntervalsModel, row: number, atMs: number): void {
+  const win = model.currentWin.values[row]!;
+  if (win < 0) return;
+  model.wins.endMs.values[win] = atMs;
+  model.currentWin.values[row] = NONE;
+}
+
 function endSegment(model: StageIntervalsModel, row: number, atMs: number): void {
   const segment = model.current.values[row]!;
   if (segment < 0) return;
@@ -189,6 +263,7 @@ function startSegment(model: StageIntervalsModel, row: number, atMs: number): vo
   pushInt32(segments.owner, state.owner.values[row]!);
   pushFloat64(segments.enteredMs, state.enteredMs.values[row]!);
   pushInt32(segments.title, state.title.values[row]!);
+  pushInt32(segments.expectedDay, state.expectedDay.values[row]!);
 }
 
 /** The pipeline as it stood at an instant of business time (ms since the epoch). */

@@ -30,6 +30,7 @@ export const EXAMPLE_PRIVATE_EVENTS: readonly OpportunityEvent[] = [
   { type: 'ExitCriterionMet', data: { opportunityId: id, occurredAt: at(4), stage: 'qualification', criterionId: 'budget-confirmed', note: 'CFO confirmed' } },
   { type: 'ExitCriterionRevoked', data: { opportunityId: id, occurredAt: at(5), stage: 'qualification', criterionId: 'budget-confirmed' } },
   { type: 'OpportunityDetailsChanged', data: { opportunityId: id, occurredAt: at(6), amount: 52000, ownerId: 'ben' } },
+  { type: 'ExpectedCloseDateChanged', data: { opportunityId: id, occurredAt: at(6), from: null, to: '2026-04-30' } },
   { type: 'ProcessMigrated', data: { opportunityId: id, occurredAt: at(7), processId: 'standard', fromVersion: 'v1-1f2e3d4c', toVersion: 'v2-5a6b7c8d', stageMapping: {}, fromStage: 'qualification', toStage: 'qualification', criteriaKept: [] } },
   { type: 'OpportunityLost', data: { opportunityId: id, occurredAt: at(8), stage: 'qualification', reason: 'timing', note: 'next budget year' } },
   { type: 'OpportunityReopened', data: { opportunityId: id, occurredAt: at(20), stage: 'qualification' } },

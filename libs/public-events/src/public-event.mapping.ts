@@ -80,6 +80,8 @@ export function toPublicEvent(stored: StoredEventFacts, event: OpportunityEvent,
       const { title, teamId, ownerId, amount, currency } = event.data;
       return build('stagecraft.opportunity.details-changed.v1', { ...context, changes: definedOnly({ title, teamId, ownerId, amount, currency }) });
     }
+    case 'ExpectedCloseDateChanged':
+      return build('stagecraft.opportunity.expected-close-date-changed.v1', { ...context, from: event.data.from, to: event.data.to });
     case 'ProcessMigrated':
       return build('stagecraft.opportunity.process-migrated.v1', {
         ...context,

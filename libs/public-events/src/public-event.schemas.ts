@@ -123,6 +123,14 @@ const specific: Record<PublicEventType, { summary: string; properties: Record<st
     },
     required: ['changes'],
   },
+  'stagecraft.opportunity.expected-close-date-changed.v1': {
+    summary: 'The date an open opportunity is expected to close was set, moved or cleared.',
+    properties: {
+      from: { type: ['string', 'null'], pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'The expected close date before (YYYY-MM-DD), null when none was set' },
+      to: { type: ['string', 'null'], pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'The expected close date now (YYYY-MM-DD), null when cleared' },
+    },
+    required: ['from', 'to'],
+  },
   'stagecraft.opportunity.process-migrated.v1': {
     summary: 'An open opportunity moved to a newer version of its process.',
     properties: {

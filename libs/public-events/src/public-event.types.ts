@@ -13,6 +13,7 @@ export const PUBLIC_EVENT_TYPES = [
   'stagecraft.opportunity.reopened.v1',
   'stagecraft.opportunity.details-changed.v1',
   'stagecraft.opportunity.process-migrated.v1',
+  'stagecraft.opportunity.expected-close-date-changed.v1',
 ] as const;
 
 export type PublicEventType = (typeof PUBLIC_EVENT_TYPES)[number];
@@ -96,6 +97,12 @@ export interface DetailsChangedData extends PublicOpportunityContext {
     readonly currency?: string;
   };
 }
+export interface ExpectedCloseDateChangedData extends PublicOpportunityContext {
+  /** The date it was expected to close before (YYYY-MM-DD), or null when none was set. */
+  readonly from: string | null;
+  /** The date it is expected to close now (YYYY-MM-DD), or null when it was cleared. */
+  readonly to: string | null;
+}
 export interface ProcessMigratedData extends PublicOpportunityContext {
   readonly fromVersion: string;
   readonly toVersion: string;
@@ -116,6 +123,7 @@ export interface PublicEventDataByType {
   'stagecraft.opportunity.reopened.v1': ReopenedData;
   'stagecraft.opportunity.details-changed.v1': DetailsChangedData;
   'stagecraft.opportunity.process-migrated.v1': ProcessMigratedData;
+  'stagecraft.opportunity.expected-close-date-changed.v1': ExpectedCloseDateChangedData;
 }
 
 /** One public event: a CloudEvents 1.0 structured-mode JSON message. */

@@ -95,6 +95,18 @@ describe('parseProcessDefinition', () => {
       expectIssue(valid.replace('probability: 10', 'probability: "high"'), 'stages[0].probability', /got "high"/);
     });
 
+    it('rotAfterDays that is not a whole number of days from 1 to 3650', () => {
+      for (const bad of ['0', '-3', '2.5', '"a week"', '4000']) {
+        expectIssue(valid.replace('    probability: 10', `    probability: 10\n    rotAfterDays: ${bad}`), 'stages[0].rotAfterDays', /whole number of days from 1 to 3650/);
+      }
+    });
+
+    it('wonReasons that are empty, not ids, or repeated', () => {
+      expectIssue(valid + 'wonReasons: []\n', 'wonReasons', /must not be empty/);
+      expectIssue(valid + 'wonReasons: [Great Price]\n', 'wonReasons[0]', /must be an id/);
+      expectIssue(valid + 'wonReasons: [price, price]\n', 'wonReasons[1]', /duplicate "price"/);
+    });
+
     it('unknown keys, at any level, listing the allowed ones', () => {
       expectIssue(valid.replace('name: Demo', 'name: Demo\ncolour: blue'), 'colour', /unknown key "colour"; allowed here: id, name/);
       expectIssue(valid.replace('    probability: 10', '    probability: 10\n    owner: bob'), 'stages[0].owner', /unknown key "owner"/);

@@ -14,6 +14,11 @@ export interface StageDefinition {
   /** Chance of winning from this stage, 0–100; weights the pipeline amount. */
   readonly probability: number;
   readonly exitCriteria: readonly ExitCriterionDefinition[];
+  /**
+   * Days (business time) an open deal may sit in this stage before it counts as rotting; absent:
+   * it never rots here. Left out of the definition when not given, so existing versions keep their hash.
+   */
+  readonly rotAfterDays?: number;
 }
 
 export interface ProcessRules {
@@ -32,6 +37,11 @@ export interface ProcessDefinition {
   readonly stages: readonly StageDefinition[];
   readonly rules: ProcessRules;
   readonly lostReasons: readonly string[];
+  /**
+   * Why deals are won. When given, a win must name one of them; absent, a win takes no reason.
+   * Left out when not given, so existing versions keep their hash.
+   */
+  readonly wonReasons?: readonly string[];
   /** Teams that run this process; empty means any team. */
   readonly teams: readonly string[];
 }

@@ -22,8 +22,8 @@ const ID_RULE = 'lower-case letters, digits, "-" or "_", starting with a letter 
 // Outcomes are machine states of their own, so no stage may take their names.
 const RESERVED_STAGE_IDS = new Set(['won', 'lost', 'closed']);
 
-const ROOT_KEYS = ['id', 'name', 'description', 'stages', 'rules', 'lostReasons', 'teams'];
-const STAGE_KEYS = ['id', 'name', 'description', 'probability', 'exitCriteria'];
+const ROOT_KEYS = ['id', 'name', 'description', 'stages', 'rules', 'lostReasons', 'wonReasons', 'teams'];
+const STAGE_KEYS = ['id', 'name', 'description', 'probability', 'exitCriteria', 'rotAfterDays'];
 const CRITERION_KEYS = ['id', 'description'];
 const RULE_KEYS = ['allowSkipping', 'allowBackward', 'winFrom'];
 
@@ -53,12 +53,13 @@ export function validateProcessDefinition(raw: unknown): ValidationResult {
   const { stages, stageIds } = readStages(raw.stages, report);
   const rules = readRules(raw.rules, stages, stageIds, report);
   const lostReasons = readIdList(raw.lostReasons, ['lostReasons'], { required: true }, report);
+  const wonReasons = raw.wonReasons === undefined ? undefined : readIdList(raw.wonReasons, ['wonReasons'], { required: true }, report);
   const teams = readIdList(raw.teams, ['teams'], { required: false }, report);
 
   if (issues.length > 0) return { ok: false, issues };
   return {
     ok: true,
-    definition: { id: id!, name: name!, ...(description ? { description } : {}), stages, rules, lostReasons, teams },
+    definition: { id: id!, name: name!, ...(description ? { description } : {}), stages, rules, lostReasons, ...(wonReasons ? { wonReasons } : {}), teams },
   };
 }
 
@@ -103,8 +104,9 @@ function readStages(value: unknown, report: Report): { stages: StageDefinition[]
     const description = readOptionalText(item, 'description', path, report);
     const probability = readProbability(item.probability, [...path, 'probability'], report);
     const exitCriteria = readCriteria(item.exitCriteria, [...path, 'exitCriteria'], report);
+    const rotAfterDays = readRotAfterDays(item.rotAfterDays, [...path, 'rotAfterDays'], report);
     if (id !== undefined && name !== undefined && probability !== undefined) {
-      stages.push({ id, name, ...(description ? { description } : {}), probability, exitCriteria });
+      stages.push({ id, name, ...(description ? { description } : {}), probability, exitCriteria, ...(rotAfterDays !== undefined ? { rotAfterDays } : {}) });
     }
   });
   return { stages, stageIds: new Set(seen.keys()) };
@@ -117,6 +119,18 @@ function readProbability(value: unknown, path: DocumentPath, report: Report): nu
   }
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 100) {
     report(path, `must be a number from 0 to 100 (got ${describe(value)})`);
+    return undefined;
+  }
+  return value;
+}
+
+// A whole number of days: "rotting after 2.5 days" would be read on a board as 2 or 3.
+const MAX_ROT_AFTER_DAYS = 3650;
+
+function readRotAfterDays(value: unknown, path: DocumentPath, report: Report): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_ROT_AFTER_DAYS) {
+    report(path, `must be a whole number of days from 1 to ${MAX_ROT_AFTER_DAYS} (got ${describe(value)})`);
     return undefined;
   }
   return value;

@@ -11,7 +11,7 @@ import type { ExitCriterionDefinition, ProcessDefinition } from './process-defin
 /** A step an opportunity may take, in the terms the rules judge it by. */
 export type ProcessStep =
   | { readonly kind: 'move'; readonly from: string; readonly to: string }
-  | { readonly kind: 'win'; readonly from: string }
+  | { readonly kind: 'win'; readonly from: string; readonly reason?: string }
   | { readonly kind: 'lose'; readonly from: string; readonly reason: string }
   | { readonly kind: 'reopen'; readonly closedIn: string; readonly to: string }
   | { readonly kind: 'assign-team'; readonly teamId: string };
@@ -26,12 +26,14 @@ export const PROCESS_RULE_CODES = [
   'OPPORTUNITY.NOT_WINNABLE_FROM_STAGE',
   'OPPORTUNITY.INVALID_LOST_REASON',
   'OPPORTUNITY.UNKNOWN_TEAM',
+  'OPPORTUNITY.WON_REASON_REQUIRED',
+  'OPPORTUNITY.INVALID_WON_REASON',
 ] as const;
 
 export type ProcessRuleCode = (typeof PROCESS_RULE_CODES)[number];
 
 /** The field of the process definition a rule comes from. */
-export type ProcessRuleId = 'stages' | 'allowBackward' | 'allowSkipping' | 'exitCriteria' | 'winFrom' | 'lostReasons' | 'teams' | 'reopen';
+export type ProcessRuleId = 'stages' | 'allowBackward' | 'allowSkipping' | 'exitCriteria' | 'winFrom' | 'lostReasons' | 'wonReasons' | 'teams' | 'reopen';
 
 export interface RuleViolation {
   readonly rule: ProcessRuleId;
@@ -46,6 +48,7 @@ export type RuleGuard =
   | { readonly type: 'isMoveTo'; readonly params: { readonly to: string } }
   | { readonly type: 'isMoveToWithExitCriteriaMet'; readonly params: { readonly to: string; readonly required: readonly string[] } }
   | { readonly type: 'exitCriteriaMet'; readonly params: { readonly required: readonly string[] } }
+  | { readonly type: 'exitCriteriaMetWithWonReason'; readonly params: { readonly required: readonly string[]; readonly reasons: readonly string[] } }
   | { readonly type: 'isAllowedLostReason'; readonly params: { readonly reasons: readonly string[] } }
   | { readonly type: 'isReopenTo'; readonly params: { readonly stage: string; readonly closedIn: readonly string[] } };
 
@@ -83,6 +86,7 @@ interface RuleDeclaration {
 interface GuardParts {
   readonly required: readonly string[];
   readonly reasons: readonly string[];
+  readonly wonReasons: readonly string[];
 }
 
 /** The exit-criteria rule's test, and the machine guards' for it. */
@@ -90,6 +94,13 @@ export const allCriteriaMet = (required: readonly string[], criteriaMet: readonl
 
 /** The lost-reasons rule's test, and the machine guard's for it. */
 export const isAllowedLostReason = (reasons: readonly string[], reason: string): boolean => reasons.includes(reason);
+
+/**
+ * The won-reasons rule's test, and the machine guards' for it: with a list, a win names one of
+ * it; without one, a win names none (a reason nobody defined would be a typo nobody sees).
+ */
+export const isAllowedWonReason = (reasons: readonly string[] | undefined, reason: string | undefined): boolean =>
+  reasons === undefined ? reason === undefined : reason !== undefined && reasons.includes(reason);
 
 const quoted = (ids: readonly string[]): string => ids.map((id) => `"${id}"`).join(', ');
 const stageIds = ({ definition }: Judged): string[] => definition.stages.map((stage) => stage.id);
@@ -218,6 +229,28 @@ const RULES: readonly RuleDeclaration[] = [
     guard: ({ definition }, step) => (step.kind === 'lose' ? { reasons: definition.lostReasons } : undefined),
   },
   {
+    id: 'wonReasons',
+    structural: false, // judged on the command's reason, at run time
+    check({ definition }, step) {
+      if (step.kind !== 'win' || isAllowedWonReason(definition.wonReasons, step.reason)) return undefined;
+      const { wonReasons } = definition;
+      if (wonReasons === undefined) {
+        return violation('wonReasons', 'OPPORTUNITY.INVALID_WON_REASON', `This process defines no won reasons, so a win takes no reason (got "${step.reason}"); add wonReasons to the process to record them.`, {
+          reason: step.reason,
+          wonReasons: [],
+        });
+      }
+      if (step.reason === undefined) {
+        return violation('wonReasons', 'OPPORTUNITY.WON_REASON_REQUIRED', `This process records why deals are won: give a reason, one of ${quoted(wonReasons)}.`, { wonReasons });
+      }
+      return violation('wonReasons', 'OPPORTUNITY.INVALID_WON_REASON', `"${step.reason}" is not a won reason of this process; use one of ${quoted(wonReasons)}.`, {
+        reason: step.reason,
+        wonReasons,
+      });
+    },
+    guard: ({ definition }, step) => (step.kind === 'win' && definition.wonReasons ? { wonReasons: definition.wonReasons } : undefined),
+  },
+  {
     id: 'teams',
     structural: true,
     check({ definition }, step) {
@@ -267,7 +300,9 @@ export function ruleTableOf(definition: ProcessDefinition): RuleTable {
         case 'move':
           return parts.required ? { type: 'isMoveToWithExitCriteriaMet', params: { to: step.to, required: parts.required } } : { type: 'isMoveTo', params: { to: step.to } };
         case 'win':
-          return { type: 'exitCriteriaMet', params: { required: parts.required ?? [] } };
+          return parts.wonReasons
+            ? { type: 'exitCriteriaMetWithWonReason', params: { required: parts.required ?? [], reasons: parts.wonReasons } }
+            : { type: 'exitCriteriaMet', params: { required: parts.required ?? [] } };
         case 'lose':
           return { type: 'isAllowedLostReason', params: { reasons: parts.reasons ?? [] } };
         case 'reopen': {

@@ -1,12 +1,12 @@
 import { assign, setup } from 'xstate';
 import type { ProcessDefinition } from './process-definition.types';
-import { allCriteriaMet, isAllowedLostReason, ruleTableOf, type RuleGuard } from './process-rules';
+import { allCriteriaMet, isAllowedLostReason, isAllowedWonReason, ruleTableOf, type RuleGuard } from './process-rules';
 
 export type SalesProcessEvent =
   | { readonly type: 'MOVE'; readonly to: string }
   | { readonly type: 'MEET_CRITERION'; readonly criterionId: string }
   | { readonly type: 'REVOKE_CRITERION'; readonly criterionId: string }
-  | { readonly type: 'WIN' }
+  | { readonly type: 'WIN'; readonly reason?: string }
   | { readonly type: 'LOSE'; readonly reason: string }
   | { readonly type: 'REOPEN'; readonly stage: string };
 
@@ -37,7 +37,11 @@ export const salesProcessSetup = setup({
     isMoveTo: ({ event }, params: { to: string }) => event.type === 'MOVE' && event.to === params.to,
     isMoveToWithExitCriteriaMet: ({ context, event }, params: { to: string; required: readonly string[] }) =>
       event.type === 'MOVE' && event.to === params.to && allCriteriaMet(params.required, context.criteriaMet),
-    exitCriteriaMet: ({ context }, params: { required: readonly string[] }) => allCriteriaMet(params.required, context.criteriaMet),
+    // A win of a process without won reasons names none (the wonReasons rule).
+    exitCriteriaMet: ({ context, event }, params: { required: readonly string[] }) =>
+      allCriteriaMet(params.required, context.criteriaMet) && (event.type !== 'WIN' || isAllowedWonReason(undefined, event.reason)),
+    exitCriteriaMetWithWonReason: ({ context, event }, params: { required: readonly string[]; reasons: readonly string[] }) =>
+      event.type === 'WIN' && allCriteriaMet(params.required, context.criteriaMet) && isAllowedWonReason(params.reasons, event.reason),
     isUnmetStageCriterion: ({ context, event }, params: { criteria: readonly string[] }) =>
       event.type === 'MEET_CRITERION' &&
       params.criteria.includes(event.criterionId) &&

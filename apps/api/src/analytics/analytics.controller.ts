@@ -11,10 +11,10 @@ import { EVENT_STORE, type EventStore } from '@stagecraft/event-store';
 import { ProcessNotFoundError, ProcessRegistry } from '@stagecraft/commands';
 import { API_SETTINGS, CLOCK, type Clock } from '../settings/api-settings.token';
 import type { Settings } from '@stagecraft/config';
-import { AnalyticsQueryDto, PipelineQueryDto, WinLossQueryDto } from './analytics.dto';
-import { funnelRows, pipelineRows, stageDurationRows, transitionRows, winLossRows } from './analytics.rows';
+import { AnalyticsQueryDto, ForecastQueryDto, PipelineQueryDto, RottingQueryDto, WinLossQueryDto } from './analytics.dto';
+import { forecastAccuracyRows, forecastRows, funnelRows, pipelineRows, rottingRows, stageDurationRows, transitionRows, winLossRows } from './analytics.rows';
 import { toCsv } from '@stagecraft/csv';
-import { closedWindowOf } from './pipeline.policy';
+import { closedWindowOf, ROTTING_DEFAULT_LIMIT } from './pipeline.policy';
 
 /** What analysts ask: the board and the figures, from the read models kept by the projections. */
 @ApiTags('analytics')
@@ -94,6 +94,41 @@ export class AnalyticsController {
     await this.readYourWrites(query);
     const result = await this.queries.transitions(await this.scoped(query, principal));
     return this.answer(result, transitionRows, query, request, reply);
+  }
+
+  @Get('analytics/forecast')
+  @ApiOperation({
+    summary:
+      'Per period (month or quarter) of expected close dates: open deals (count, amounts and weighted amounts per currency), won so far in the period, and open deals without a date; ?asOf= gives the forecast as it stood at an instant',
+  })
+  async forecast(@Query() query: ForecastQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    await this.readYourWrites(query);
+    const forecast = { ...(await this.scoped(query, principal)), period: query.period ?? 'month' };
+    const result = query.asOf === undefined ? await this.queries.forecast(forecast) : await this.queries.forecastAsOf(requireInstant(query.asOf, 'asOf'), forecast);
+    return this.answer(result, forecastRows, query, request, reply);
+  }
+
+  @Get('analytics/forecast-accuracy')
+  @ApiOperation({ summary: 'Per period: the forecast as it stood at the period\'s first instant (00:00 UTC) against what was won in the period, per currency' })
+  async forecastAccuracy(@Query() query: ForecastQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    await this.readYourWrites(query);
+    if (query.asOf !== undefined) throw validationProblem([{ field: 'asOf', message: 'asOf does not apply to forecast-accuracy: each period is measured at its own first instant' }]);
+    const result = await this.queries.forecastAccuracy({ ...(await this.scoped(query, principal)), period: query.period ?? 'month' });
+    return this.answer(result, forecastAccuracyRows, query, request, reply);
+  }
+
+  @Get('analytics/rotting')
+  @ApiOperation({ summary: "Open deals longer in their stage (business time) than the stage's rotAfterDays, longest first; ?asOf= as they stood at an instant" })
+  async rotting(@Query() query: RottingQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    await this.readYourWrites(query);
+    const periodFields = (['from', 'to'] as const).filter((field) => query[field] !== undefined);
+    if (periodFields.length > 0) {
+      throw validationProblem(periodFields.map((field) => ({ field, message: `${field} does not apply to /analytics/rotting: use asOf for the deals rotting at an instant` })));
+    }
+    const { processId, teamId, ownerId } = await this.scoped(query, principal);
+    const asked = { processId, teamId, ownerId, limit: query.limit ?? ROTTING_DEFAULT_LIMIT };
+    const result = query.asOf === undefined ? await this.queries.rotting(this.clock().getTime(), asked) : await this.queries.rottingAsOf(requireInstant(query.asOf, 'asOf'), asked);
+    return this.answer(result, rottingRows, query, request, reply);
   }
 
   /** The closed sections asked for (?closed=…), their window checked; undefined when not asked. */

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { CARDS_PER_COLUMN_MAX, CLOSED_MAX_LIMIT } from './pipeline.policy';
+import { CARDS_PER_COLUMN_MAX, CLOSED_MAX_LIMIT, ROTTING_DEFAULT_LIMIT, ROTTING_MAX_LIMIT } from './pipeline.policy';
 import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { IsInstant } from '../http/instant.validator';
 
@@ -99,4 +99,31 @@ export class WinLossQueryDto extends AnalyticsQueryDto {
   @IsOptional()
   @IsIn(['team', 'owner', 'reason', 'month', 'process'])
   groupBy?: 'team' | 'owner' | 'reason' | 'month' | 'process';
+}
+
+export class ForecastQueryDto extends AnalyticsQueryDto {
+  @ApiPropertyOptional({ enum: ['month', 'quarter'], description: 'Periods of calendar days (UTC for wins); default month' })
+  @IsOptional()
+  @IsIn(['month', 'quarter'])
+  period?: 'month' | 'quarter';
+
+  @ApiPropertyOptional({ description: 'The forecast as it stood at this instant of business time (occurredAt)', example: '2026-03-01T00:00:00Z' })
+  @IsOptional()
+  @IsInstant()
+  asOf?: string;
+}
+
+export class RottingQueryDto extends AnalyticsQueryDto {
+  @ApiPropertyOptional({ description: 'The rotting deals as they stood at this instant of business time (occurredAt); default now', example: '2026-03-31T23:59:59Z' })
+  @IsOptional()
+  @IsInstant()
+  asOf?: string;
+
+  @ApiPropertyOptional({ description: `Deals listed, longest in their stage first (1–${ROTTING_MAX_LIMIT}, default ${ROTTING_DEFAULT_LIMIT}); count covers them all`, example: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(ROTTING_MAX_LIMIT)
+  limit?: number;
 }

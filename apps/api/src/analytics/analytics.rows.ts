@@ -1,4 +1,4 @@
-import type { FunnelResult, PipelineResult, StageDurationsResult, TransitionsResult, WinLossFigures, WinLossResult } from '@stagecraft/projections';
+import type { ForecastAccuracyResult, ForecastResult, RottingResult, FunnelResult, PipelineResult, StageDurationsResult, TransitionsResult, WinLossFigures, WinLossResult } from '@stagecraft/projections';
 
 // Each analytics answer as flat rows, for CSV: one row per thing an analyst would put on a line.
 
@@ -57,4 +57,42 @@ export function transitionRows(result: TransitionsResult): Record<string, unknow
   return result.processes.flatMap((process) =>
     Object.entries(process.matrix).flatMap(([from, row]) => Object.entries(row).map(([to, count]) => ({ processId: process.processId, from, to, count }))),
   );
+}
+
+// Money is never added across currencies: a line per period and currency (the counts are the period's).
+const currenciesOf = (...sums: Readonly<Record<string, number>>[]) => [...new Set(sums.flatMap((sum) => Object.keys(sum)))].sort();
+
+export function forecastRows(result: ForecastResult): Record<string, unknown>[] {
+  const lines = (period: string | null, from: string | null, to: string | null, open: ForecastResult['withoutDate'], won: ForecastResult['periods'][number]['won'] | undefined): Record<string, unknown>[] => {
+    const currencies = currenciesOf(open.amountsByCurrency, won?.amountsByCurrency ?? {});
+    const base = { period, from, to, openCount: open.count, wonCount: won?.count ?? null };
+    if (currencies.length === 0) return [{ ...base, currency: null, openAmount: null, weightedAmount: null, wonAmount: null }];
+    return currencies.map((currency) => ({
+      ...base,
+      currency,
+      openAmount: open.amountsByCurrency[currency] ?? 0,
+      weightedAmount: open.weightedAmountsByCurrency[currency] ?? 0,
+      wonAmount: won ? (won.amountsByCurrency[currency] ?? 0) : null,
+    }));
+  };
+  return [...result.periods.flatMap((p) => lines(p.period, p.from, p.to, p.open, p.won)), ...lines('without date', null, null, result.withoutDate, undefined)];
+}
+
+export function forecastAccuracyRows(result: ForecastAccuracyResult): Record<string, unknown>[] {
+  return result.periods.flatMap((p): Record<string, unknown>[] => {
+    const currencies = currenciesOf(p.forecast.amountsByCurrency, p.won.amountsByCurrency);
+    const base = { period: p.period, from: p.from, to: p.to, forecastCount: p.forecast.count, wonCount: p.won.count, forecastWon: p.forecastWon };
+    if (currencies.length === 0) return [{ ...base, currency: null, forecastAmount: null, forecastWeightedAmount: null, wonAmount: null }];
+    return currencies.map((currency) => ({
+      ...base,
+      currency,
+      forecastAmount: p.forecast.amountsByCurrency[currency] ?? 0,
+      forecastWeightedAmount: p.forecast.weightedAmountsByCurrency[currency] ?? 0,
+      wonAmount: p.won.amountsByCurrency[currency] ?? 0,
+    }));
+  });
+}
+
+export function rottingRows(result: RottingResult): Record<string, unknown>[] {
+  return result.opportunities.map((line) => ({ ...line }));
 }

@@ -12,6 +12,10 @@ export const CLOSED_MAX_LIMIT = 500;
 /** The most cards a stage column lists in one answer. */
 export const CARDS_PER_COLUMN_MAX = 1000;
 
+/** Rotting deals listed unless asked otherwise, and the most one answer lists. */
+export const ROTTING_DEFAULT_LIMIT = 100;
+export const ROTTING_MAX_LIMIT = 1000;
+
 const DAY_MS = 86_400_000;
 
 /**

@@ -12,6 +12,7 @@ import {
   ReopenOpportunityDto,
   SetCriterionDto,
   WinOpportunityDto,
+  WinWithReasonDto,
 } from '../opportunities/opportunity.dto';
 import { acceptedAs, compileBodyCheck } from './compiled-body';
 import { dtoJsonSchema } from './dto-json-schema';
@@ -26,7 +27,7 @@ import { createValidationPipe, VALIDATION_OPTIONS } from './validation';
 
 const FAST_CHECK = { numRuns: Number(process.env.COMPILED_BODY_RUNS ?? 600) } as const;
 
-const DTOS = [OpenOpportunityDto, SetCriterionDto, MoveOpportunityDto, WinOpportunityDto, LoseOpportunityDto, ReopenOpportunityDto, ChangeOpportunityDetailsDto, MigrateOpportunityDto] as const;
+const DTOS = [OpenOpportunityDto, SetCriterionDto, MoveOpportunityDto, WinOpportunityDto, WinWithReasonDto, LoseOpportunityDto, ReopenOpportunityDto, ChangeOpportunityDetailsDto, MigrateOpportunityDto] as const;
 type Dto = (typeof DTOS)[number];
 
 const classValidator = new ValidationPipe(VALIDATION_OPTIONS);
@@ -79,6 +80,7 @@ const NEAR: Record<string, readonly unknown[]> = {
   note: ['Budget confirmed', 'x'.repeat(2000), 'x'.repeat(2001), '', 'ok\uFE0F'],
   stage: ['qualification', 'new', 'a'.repeat(64), 'a'.repeat(65), ''],
   reason: ['competitor', '', 'a'.repeat(65)],
+  expectedCloseDate: ['2026-06-30', '2024-02-29', null, '2026-02-30', '2025-02-29', '2026-13-01', '2026-6-30', '2026-06-30T00:00:00Z', '', 20260630],
   toVersion: ['2', 'v2', ''],
   stageMapping: [{ qualification: 'discovery' }, {}, { Qualification: 'discovery' }, { a: 1 }, [], { a: 'b', c: 'd' }, Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`s${i}`, 'x']))],
 };

@@ -34,7 +34,7 @@ import {
   OpenOpportunityDto,
   ReopenOpportunityDto,
   SetCriterionDto,
-  WinOpportunityDto,
+  WinWithReasonDto,
 } from './opportunity.dto';
 import { GetOpportunityHistoryQuery, GetOpportunityQuery } from './opportunity.queries';
 import { GetOpportunityAsOfQuery, GetOpportunityTimelineQuery, VerifyOpportunityQuery } from './opportunity-audit.queries';
@@ -73,9 +73,9 @@ export class OpportunitiesController {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
     // A retried open without an id must land on the same opportunity: derive the id from the key.
     const id = dto.id ?? (envelope.clientSuppliedId ? deterministicUuid('opportunity', envelope.commandId) : randomUUID());
-    const { title, processId, teamId, ownerId, amount, currency, occurredAt } = dto;
+    const { title, processId, teamId, ownerId, amount, currency, expectedCloseDate, occurredAt } = dto;
     const outcome = await this.commands.execute(
-      new OpenOpportunityCommand({ type: 'OpenOpportunity', opportunityId: id, title, processId, teamId, ownerId, amount, currency, occurredAt }, envelope),
+      new OpenOpportunityCommand({ type: 'OpenOpportunity', opportunityId: id, title, processId, teamId, ownerId, amount, currency, expectedCloseDate, occurredAt }, envelope),
     );
     void reply.header('location', `/opportunities/${outcome.id}`);
     return answer(outcome, reply);
@@ -111,12 +111,12 @@ export class OpportunitiesController {
   @Post(':id/win')
   @HttpCode(200)
   @CommandHeaders()
-  @CompiledBody(WinOpportunityDto, COMMAND_ANSWERS)
-  @ApiOperation({ summary: 'Win, from a winFrom stage whose exit criteria are met' })
-  async win(@Param('id', opportunityId) id: string, @Body() dto: WinOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+  @CompiledBody(WinWithReasonDto, COMMAND_ANSWERS)
+  @ApiOperation({ summary: "Win, from a winFrom stage whose exit criteria are met, with one of the process's wonReasons when it lists them" })
+  async win(@Param('id', opportunityId) id: string, @Body() dto: WinWithReasonDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
-    const { note, occurredAt } = dto;
-    return answer(await this.commands.execute(new WinOpportunityCommand({ type: 'WinOpportunity', opportunityId: id, note, occurredAt }, envelope)), reply);
+    const { reason, note, occurredAt } = dto;
+    return answer(await this.commands.execute(new WinOpportunityCommand({ type: 'WinOpportunity', opportunityId: id, reason, note, occurredAt }, envelope)), reply);
   }
 
   @Post(':id/lose')
@@ -145,12 +145,14 @@ export class OpportunitiesController {
   @HttpCode(200)
   @CommandHeaders()
   @CompiledBody(ChangeOpportunityDetailsDto, COMMAND_ANSWERS)
-  @ApiOperation({ summary: 'Change title, amount, currency, owner or team; only changed fields are recorded' })
+  @ApiOperation({ summary: 'Change title, amount, currency, owner, team or the expected close date; only changed fields are recorded' })
   async changeDetails(@Param('id', opportunityId) id: string, @Body() dto: ChangeOpportunityDetailsDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
-    const { title, amount, currency, ownerId, teamId, occurredAt } = dto;
+    const { title, amount, currency, ownerId, teamId, expectedCloseDate, occurredAt } = dto;
     return answer(
-      await this.commands.execute(new ChangeOpportunityDetailsCommand({ type: 'ChangeOpportunityDetails', opportunityId: id, title, amount, currency, ownerId, teamId, occurredAt }, envelope)),
+      await this.commands.execute(
+        new ChangeOpportunityDetailsCommand({ type: 'ChangeOpportunityDetails', opportunityId: id, title, amount, currency, ownerId, teamId, expectedCloseDate, occurredAt }, envelope),
+      ),
       reply,
     );
   }

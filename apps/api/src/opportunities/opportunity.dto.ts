@@ -71,6 +71,9 @@ export class OpenOpportunityDto extends CommandOptionsDto {
   @IsOptional()
   @Matches(CURRENCY, { message: 'currency must be an ISO 4217 code of 3 capital letters, such as EUR' })
   currency?: string;
+
+  @ExpectedCloseDate()
+  expectedCloseDate?: string;
 }
 
 export class SetCriterionDto extends CommandOptionsDto {
@@ -100,6 +103,14 @@ export class MoveOpportunityDto extends CommandOptionsDto {
 export class WinOpportunityDto extends CommandOptionsDto {
   @Note({ example: 'Contract signed' })
   note?: string;
+}
+
+export class WinWithReasonDto extends WinOpportunityDto {
+  @ApiPropertyOptional({ example: 'relationship', description: "One of the process's wonReasons: required when it lists them, refused when it does not" })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  reason?: string;
 }
 
 export class LoseOpportunityDto extends WinOpportunityDto {
@@ -147,6 +158,9 @@ export class ChangeOpportunityDetailsDto extends CommandOptionsDto {
   @Length(1, 100)
   @Matches(ID, { message: ID_MESSAGE })
   teamId?: string;
+
+  @ExpectedCloseDate('; null clears it')
+  expectedCloseDate?: string | null;
 }
 
 export class HistoryQueryDto {
@@ -172,6 +186,19 @@ export class GetOpportunityQueryDto {
 }
 
 const STAGE_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/**
+ * An expected close date: text here, judged by the domain (a real calendar date YYYY-MM-DD, or
+ * 400 OPPORTUNITY.INVALID_EXPECTED_CLOSE_DATE), the one rule for the API, the CLI and library callers.
+ */
+function ExpectedCloseDate(extra = ''): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ example: '2026-06-30', format: 'date', description: `When the deal is expected to close, a calendar date YYYY-MM-DD${extra}; each change is recorded as ExpectedCloseDateChanged` }),
+    IsOptional(),
+    IsString(),
+    Length(1, 40),
+  );
+}
 
 /** An optional free-text note recorded with the event. */
 function Note(options: ApiPropertyOptions = {}): PropertyDecorator {

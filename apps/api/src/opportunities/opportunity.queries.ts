@@ -69,6 +69,8 @@ export function opportunityViewOf(state: OpenedOpportunityState, revision: numbe
         ? stage.exitCriteria.map(({ id, description }) => ({ id, description, met: criteriaMet.includes(id) }))
         : [],
     lostReason: state.status === 'lost' ? state.reason : null,
+    wonReason: state.status === 'won' ? (state.reason ?? null) : null,
+    expectedCloseDate: state.expectedCloseDate ?? null,
     revision,
     position,
     openedAt: state.openedAt,

@@ -81,7 +81,7 @@ export function commandForEvent(record: EventRecord): EventCommand {
       case 'StageChanged':
         return { type: 'MoveOpportunityToStage', ...at, stage: event.data.to, ...defined({ note: event.data.note }) };
       case 'OpportunityWon':
-        return { type: 'WinOpportunity', ...at, ...defined({ note: event.data.note }) };
+        return { type: 'WinOpportunity', ...at, ...defined({ reason: event.data.reason, note: event.data.note }) };
       case 'OpportunityLost':
         return { type: 'LoseOpportunity', ...at, reason: event.data.reason, ...defined({ note: event.data.note }) };
       case 'OpportunityReopened':
@@ -90,6 +90,8 @@ export function commandForEvent(record: EventRecord): EventCommand {
         const { title, teamId, ownerId, amount, currency } = event.data;
         return { type: 'ChangeOpportunityDetails', ...at, ...defined({ title, teamId, ownerId, amount, currency }) };
       }
+      case 'ExpectedCloseDateChanged':
+        return { type: 'ChangeOpportunityDetails', ...at, expectedCloseDate: event.data.to };
       case 'ProcessMigrated':
         // Succeeds only where this store's processes hold the version migrated to.
         return { type: 'MigrateOpportunity', ...at, toVersion: event.data.toVersion, stageMapping: event.data.stageMapping, ...defined({ note: event.data.note }) };

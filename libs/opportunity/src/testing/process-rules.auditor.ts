@@ -73,6 +73,7 @@ export function auditProcessRules(events: readonly AuditedEvent[], versions: Ver
         if (status !== 'open') return fail(`won while ${status}`);
         if (!definition.rules.winFrom.includes(stage)) fail(`won from ${stage}, not a winFrom stage`);
         if (!allMet(stage)) fail(`won with unmet criteria of ${stage}`);
+        if (definition.wonReasons ? !definition.wonReasons.includes(String(data.reason)) : data.reason !== undefined) fail(`won for ${String(data.reason)}, not a won reason`);
         status = 'won';
         return;
       case 'OpportunityLost':
@@ -93,6 +94,9 @@ export function auditProcessRules(events: readonly AuditedEvent[], versions: Ver
       case 'OpportunityDetailsChanged':
         if (status !== 'open') return fail(`details changed while ${status}`);
         if (typeof data.teamId === 'string' && definition.teams.length > 0 && !definition.teams.includes(data.teamId)) fail(`team ${data.teamId} does not run the process`);
+        return;
+      case 'ExpectedCloseDateChanged':
+        if (status !== 'open') return fail(`expected close date changed while ${status}`);
         return;
       case 'ProcessMigrated': {
         if (status !== 'open') return fail(`migrated while ${status}`);

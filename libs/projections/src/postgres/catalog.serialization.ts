@@ -5,14 +5,14 @@ import { createProcessCatalog, versionOf, type ProcessCatalog } from '../process
 // were, which the figures depend on (stage order, funnel ranks, probabilities).
 
 export interface SerializedCatalog {
-  readonly stages: readonly { readonly key: number; readonly processId: string; readonly stageId: string; readonly name: string; readonly probability: number }[];
+  readonly stages: readonly { readonly key: number; readonly processId: string; readonly stageId: string; readonly name: string; readonly probability: number; readonly rotAfterDays?: number | null }[];
   readonly versions: readonly { readonly processId: string; readonly version: string; readonly recorded: boolean; readonly stageKeys: readonly number[]; readonly probabilities: readonly (readonly [number, number])[] }[];
   readonly processes: readonly { readonly processId: string; readonly stageKeys: readonly number[]; readonly latest: number | null }[];
 }
 
 export function serializeCatalog(catalog: ProcessCatalog): SerializedCatalog {
   return {
-    stages: catalog.stages.map(({ key, processId, stageId, name, probability }) => ({ key, processId, stageId, name, probability })),
+    stages: catalog.stages.map(({ key, processId, stageId, name, probability, rotAfterDays }) => ({ key, processId, stageId, name, probability, rotAfterDays: rotAfterDays ?? null })),
     versions: catalog.versions.map((version) => ({
       processId: version.process.processId,
       version: version.version,
@@ -31,7 +31,7 @@ export function deserializeCatalog(saved: SerializedCatalog): ProcessCatalog {
     catalog.processes.set(process.processId, { processId: process.processId, stageKeys: [...process.stageKeys], keyByStageId: new Map(), versions: new Map(), latest: undefined, order: undefined });
   }
   for (const stage of saved.stages) {
-    catalog.stages.push({ ...stage });
+    catalog.stages.push({ ...stage, rotAfterDays: stage.rotAfterDays ?? null });
     catalog.processes.get(stage.processId)!.keyByStageId.set(stage.stageId, stage.key);
   }
   for (const saved_ of saved.versions) {

@@ -1,4 +1,7 @@
 import type {
+  ForecastAccuracyResult,
+  ForecastResult,
+  RottingResult,
   ClosedOpportunity,
   ClosedSection,
   FunnelResult,
@@ -15,6 +18,8 @@ import type {
 } from '@stagecraft/contracts';
 import { requireInstant } from '@stagecraft/opportunity';
 import type { Pool, PoolClient } from 'pg';
+import { dayRangeOf, ForecastAccuracyFigures, ForecastFigures, RottingList, standsAtPeriodStart } from '../forecast.figures';
+import type { ForecastQuery, RottingQuery } from '../forecast.queries';
 import { funnelFromHistograms } from '../funnel.projection';
 import { cardsPerColumnOf, closedWindow, type PipelineFilter, type PipelineQueryOptions } from '../pipeline.projection';
 import { compareIds, processesOf, stageOrderOf } from '../process-catalog';
@@ -219,6 +224,117 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
         })),
       };
     });
+  }
+
+  // Forecast, accuracy and rotting (forecast.queries.ts): the rows are selected here, in the order
+  // of the positions that made them, and added up by the same accumulators as the in-memory model.
+
+  forecast(query: ForecastQuery): Promise<ForecastResult> {
+    return this.forecastAt(undefined, query);
+  }
+
+  forecastAsOf(atMs: number, query: ForecastQuery): Promise<ForecastResult> {
+    return this.forecastAt(atMs, query);
+  }
+
+  async forecastAccuracy(query: ForecastQuery): Promise<ForecastAccuracyResult> {
+    const parsed = parseFilter(query);
+    const figures = new ForecastAccuracyFigures(query.period, dayRangeOf(parsed.fromMs, parsed.toMs));
+    return this.read(async ({ client }) => {
+      const s = this.schema;
+      const unit = query.period === 'quarter' ? 'quarter' : 'month';
+      const w = new Where('expected_close_date IS NOT NULL').eq('process_id', parsed.processId).eq('team_id', parsed.teamId).eq('owner_id', parsed.ownerId);
+      w.add(`tstzrange(valid_from, valid_to) @> (date_trunc('${unit}', expected_close_date::timestamp) AT TIME ZONE 'UTC')`);
+      const segments = await client.query(
+        `SELECT opportunity_id, (expected_close_date - DATE '1970-01-01') AS day, amount, probability, currency, ${ms('valid_from')} AS start_ms, ${ms('valid_to')} AS end_ms
+         FROM ${s}.board_segments ${w} ORDER BY started_position`,
+        w.values,
+      );
+      for (const row of segments.rows) {
+        const day = Number(row.day);
+        if (!standsAtPeriodStart(row.start_ms ?? NaN, row.end_ms ?? Infinity, day, query.period)) continue;
+        figures.addForecast(row.opportunity_id, day, row.amount ?? NaN, row.probability, row.currency);
+      }
+      const wins = this.standingWins(undefined, parsed);
+      for (const row of (await client.query(wins.sql, wins.values)).rows) figures.addWon(row.opportunity_id, row.closed_ms ?? NaN, row.amount ?? NaN, row.currency);
+      return figures.result();
+    });
+  }
+
+  rotting(nowMs: number, query: RottingQuery): Promise<RottingResult> {
+    return this.rottingAt(nowMs, true, query);
+  }
+
+  rottingAsOf(atMs: number, query: RottingQuery): Promise<RottingResult> {
+    return this.rottingAt(atMs, false, query);
+  }
+
+  private async forecastAt(atMs: number | undefined, query: ForecastQuery): Promise<ForecastResult> {
+    const parsed = parseFilter(query);
+    const figures = new ForecastFigures(query.period, dayRangeOf(parsed.fromMs, parsed.toMs));
+    return this.read(async ({ client }) => {
+      const w = this.segmentsAt(atMs, parsed);
+      const segments = await client.query(
+        `SELECT (expected_close_date - DATE '1970-01-01') AS day, amount, probability, currency FROM ${this.schema}.board_segments ${w} ORDER BY started_position`,
+        w.values,
+      );
+      for (const row of segments.rows) figures.addOpen(row.day === null ? undefined : Number(row.day), row.amount ?? NaN, row.probability, row.currency);
+      const wins = this.standingWins(atMs, parsed);
+      for (const row of (await client.query(wins.sql, wins.values)).rows) figures.addWon(row.closed_ms ?? NaN, row.amount ?? NaN, row.currency);
+      return figures.result(atMs === undefined ? null : new Date(atMs).toISOString());
+    });
+  }
+
+  private async rottingAt(atMs: number, live: boolean, query: RottingQuery): Promise<RottingResult> {
+    const list = new RottingList(atMs);
+    return this.read(async ({ client, state }) => {
+      const s = this.schema;
+      const w = this.segmentsAt(live ? undefined : atMs, query);
+      w.add(`EXISTS (SELECT 1 FROM ${s}.stages st WHERE st.process_id = b.process_id AND st.stage_id = b.stage_id AND st.rot_after_days IS NOT NULL)`);
+      const { rows } = await client.query(
+        `SELECT opportunity_id, title, process_id, stage_id, ${ms('stage_entered_at')} AS entered_ms, owner_id, team_id, amount, currency,
+           to_char(expected_close_date, 'YYYY-MM-DD') AS expected_close_date
+         FROM ${s}.board_segments b ${w} ORDER BY started_position`,
+        w.values,
+      );
+      for (const row of rows) {
+        const key = state.catalog.processes.get(row.process_id)?.keyByStageId.get(row.stage_id);
+        list.add({
+          id: row.opportunity_id,
+          title: row.title,
+          processId: row.process_id,
+          stageId: row.stage_id,
+          enteredMs: row.entered_ms ?? NaN,
+          rotAfterDays: key === undefined ? null : state.catalog.stages[key]!.rotAfterDays,
+          ownerId: row.owner_id,
+          teamId: row.team_id,
+          amount: row.amount,
+          currency: row.currency,
+          expectedCloseDate: row.expected_close_date,
+        });
+      }
+      return list.result(query.limit);
+    });
+  }
+
+  /** The board segments standing now (undefined) or at an instant, of the process, team and owner asked (team and owner then). */
+  private segmentsAt(atMs: number | undefined, filter: PipelineFilter): Where {
+    const w = new Where().eq('process_id', filter.processId).eq('team_id', filter.teamId).eq('owner_id', filter.ownerId);
+    return atMs === undefined ? w.add('valid_to IS NULL') : w.add(`tstzrange(valid_from, valid_to) @> ${w.param(instantParameter(atMs))}::timestamptz`);
+  }
+
+  /** Wins standing now (not reopened) or at an instant, team and owner at the win, in the order they were made. */
+  private standingWins(atMs: number | undefined, filter: PipelineFilter): { sql: string; values: unknown[] } {
+    const w = new Where(`outcome = 'won'`).eq('process_id', filter.processId).eq('team_id', filter.teamId).eq('owner_id', filter.ownerId);
+    if (atMs === undefined) w.add('reopened_at IS NULL');
+    else {
+      const at = w.param(instantParameter(atMs));
+      w.add(`closed_at <= ${at}::timestamptz`).add(`(reopened_at IS NULL OR reopened_at > ${at}::timestamptz)`);
+    }
+    return {
+      sql: `SELECT opportunity_id, ${ms('closed_at')} AS closed_ms, amount, currency FROM ${this.schema}.outcomes ${w} ORDER BY closing_position`,
+      values: w.values,
+    };
   }
 
   async winLoss(filter: AnalyticsFilter, groupBy?: WinLossGroupBy): Promise<WinLossResult> {

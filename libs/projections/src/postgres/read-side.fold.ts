@@ -1,4 +1,4 @@
-import type { OpportunityDetails, OpportunityEvent, OpportunityOpened, ProcessMigrated } from '@stagecraft/opportunity';
+import { parseCalendarDay, type OpportunityDetails, type OpportunityEvent, type OpportunityOpened, type ProcessMigrated } from '@stagecraft/opportunity';
 import { createProcessCatalog, recordProcessVersion, stageKeyOf, versionOf, PROCESS_STREAM_PREFIX, type CatalogVersion, type ProcessCatalog } from '../process-catalog';
 import { occurredAtMs, opportunityIdOf, STAGE_LIFE_EVENTS } from '../projection.helpers';
 import type { ProjectedEvent } from '../projection.types';
@@ -61,6 +61,8 @@ export interface OpportunityRecord {
   /** Position of the latest closing (a row of `outcomes`); null when never closed. */
   lastClosingPosition: number | null;
   updatedPosition: number;
+  /** Expected close date as days since 1970-01-01; null: none. */
+  expectedDay: number | null;
 }
 
 export interface VisitRow {
@@ -95,6 +97,7 @@ export interface SegmentRow {
   readonly ownerId: string | null;
   readonly enteredMs: number;
   readonly title: string;
+  readonly expectedDay: number | null;
 }
 
 export interface TransitionRow {
@@ -269,6 +272,9 @@ export function foldEvent(state: ReadSideState, changes: ReadSideChanges, lookup
     case 'ProcessMigrated':
       fold.migrate(typed.data);
       break;
+    case 'ExpectedCloseDateChanged':
+      fold.expectedClose(typed.data.to === null ? null : (parseCalendarDay(typed.data.to) ?? null));
+      break;
     default:
       break;
   }
@@ -311,6 +317,7 @@ function opened(state: ReadSideState, changes: ReadSideChanges, event: Opportuni
     segmentProbability: 0,
     lastClosingPosition: null,
     updatedPosition: event.position,
+    expectedDay: null,
   };
   changes.opportunities.set(record.id, record);
   const fold = new RecordFold(state, changes, record, event.position, at);
@@ -442,6 +449,17 @@ class RecordFold {
         this.endSegment();
         this.startSegment();
       }
+    }
+  }
+
+  /** As stage-intervals.projection.ts: a new board segment when the day moves while open. */
+  expectedClose(day: number | null): void {
+    const { record } = this;
+    if (day === record.expectedDay) return;
+    record.expectedDay = day;
+    if (record.segmentPosition !== null) {
+      this.endSegment();
+      this.startSegment();
     }
   }
 
@@ -581,6 +599,7 @@ class RecordFold {
       ownerId: record.ownerId,
       enteredMs: record.stageEnteredMs,
       title: record.title,
+      expectedDay: record.expectedDay,
     };
   }
 }

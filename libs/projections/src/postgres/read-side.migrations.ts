@@ -441,6 +441,20 @@ DROP INDEX ${s}.opportunities_closed;
 CREATE INDEX opportunities_closed ON ${s}.opportunities (closed_at) INCLUDE (status, stage_id, process_id, opened_position, amount, currency, won_amount, won_currency, lost_reason, team_id, owner_id) WHERE status <> 'open';
 `,
   },
+  {
+    version: 5,
+    name: 'forecast: expected close dates on opportunities and board segments, rotAfterDays per stage',
+    sql: (s) => `
+ALTER TABLE ${s}.opportunities ADD COLUMN expected_close_date date;
+ALTER TABLE ${s}.board_segments ADD COLUMN expected_close_date date;
+ALTER TABLE ${s}.stages ADD COLUMN rot_after_days integer;
+CREATE INDEX board_segments_expected_close ON ${s}.board_segments (expected_close_date) WHERE expected_close_date IS NOT NULL;
+COMMENT ON COLUMN ${s}.opportunities.expected_close_date IS 'When the deal is expected to close (a calendar date, set on opening or by a details change: ExpectedCloseDateChanged). Null: none.';
+COMMENT ON COLUMN ${s}.board_segments.expected_close_date IS 'Expected close date then; a change starts a new segment. GET /analytics/forecast?asOf= adds the segments standing at the instant by the period of this date.';
+COMMENT ON COLUMN ${s}.stages.rot_after_days IS 'rotAfterDays of the stage in the most recently recorded version that has it: an open deal longer in the stage (business time) is rotting. Null: it never rots.';
+COMMENT ON COLUMN ${s}.outcomes.reopened_at IS 'When it was reopened after this closing; null when not (yet). A win with reopened_at null still stands: the forecast counts it as won in the period of closed_at (UTC day).';
+`,
+  },
 ];
 
 /** Creates the schema if needed and applies the migrations it lacks, one transaction each, under a lock. */

@@ -1,3 +1,4 @@
+import { calendarDateOf } from '@stagecraft/opportunity';
 import type { ClientBase } from 'pg';
 import type { ProjectedEvent } from '../projection.types';
 import {
@@ -161,7 +162,8 @@ export class ReadSideWriter {
     const { rows } = await this.client.query<Record<string, unknown>>(
       `SELECT opportunity_id, opened_position, process_id, process_version, title, team_id, owner_id, amount, currency, ${ms('opened_at')} AS opened_ms, status, stage_id,
         ${ms('stage_entered_at')} AS stage_entered_ms, probability, ${ms('closed_at')} AS closed_ms, lost_reason, won_amount, won_currency, furthest_rank, ever_won, visits,
-        segment_started_position, ${ms('segment_started_at')} AS segment_started_ms, segment_probability, last_closing_position, updated_position
+        segment_started_position, ${ms('segment_started_at')} AS segment_started_ms, segment_probability, last_closing_position, updated_position,
+        (expected_close_date - DATE '1970-01-01') AS expected_day
        FROM ${this.schema}.opportunities WHERE opportunity_id = ANY($1::text[])`,
       [ids],
     );
@@ -196,6 +198,7 @@ export class ReadSideWriter {
         segmentProbability: row.segment_probability as number,
         lastClosingPosition: row.last_closing_position === null ? null : Number(row.last_closing_position),
         updatedPosition: Number(row.updated_position),
+        expectedDay: row.expected_day === null ? null : Number(row.expected_day),
       };
       this.remember(record);
     }
@@ -216,16 +219,16 @@ export class ReadSideWriter {
       await q(
         `INSERT INTO ${s}.opportunities (opportunity_id, opened_position, process_id, process_version, title, team_id, owner_id, amount, currency, opened_at, status, stage_id,
            stage_entered_at, probability, closed_at, lost_reason, won_amount, won_currency, furthest_rank, ever_won, visits, segment_started_position, segment_started_at,
-           segment_probability, last_closing_position, updated_position)
+           segment_probability, last_closing_position, updated_position, expected_close_date)
          SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::float8[], $9::text[], $10::timestamptz[], $11::text[], $12::text[],
            $13::timestamptz[], $14::float8[], $15::timestamptz[], $16::text[], $17::float8[], $18::text[], $19::int[], $20::bool[], $21::int[], $22::bigint[], $23::timestamptz[],
-           $24::float8[], $25::bigint[], $26::bigint[])
+           $24::float8[], $25::bigint[], $26::bigint[], $27::date[])
          ON CONFLICT (opportunity_id) DO UPDATE SET process_version = EXCLUDED.process_version, title = EXCLUDED.title, team_id = EXCLUDED.team_id, owner_id = EXCLUDED.owner_id,
            amount = EXCLUDED.amount, currency = EXCLUDED.currency, status = EXCLUDED.status, stage_id = EXCLUDED.stage_id, stage_entered_at = EXCLUDED.stage_entered_at,
            probability = EXCLUDED.probability, closed_at = EXCLUDED.closed_at, lost_reason = EXCLUDED.lost_reason, won_amount = EXCLUDED.won_amount, won_currency = EXCLUDED.won_currency,
            furthest_rank = EXCLUDED.furthest_rank, ever_won = EXCLUDED.ever_won, visits = EXCLUDED.visits, segment_started_position = EXCLUDED.segment_started_position,
            segment_started_at = EXCLUDED.segment_started_at, segment_probability = EXCLUDED.segment_probability, last_closing_position = EXCLUDED.last_closing_position,
-           updated_position = EXCLUDED.updated_position`,
+           updated_position = EXCLUDED.updated_position, expected_close_date = EXCLUDED.expected_close_date`,
         [
           column((r) => r.id),
           column((r) => r.openedPosition),
@@ -253,6 +256,7 @@ export class ReadSideWriter {
           column((r) => r.segmentProbability),
           column((r) => r.lastClosingPosition),
           column((r) => r.updatedPosition),
+          column((r) => dateOrNull(r.expectedDay)),
         ],
       );
     }
@@ -297,8 +301,8 @@ export class ReadSideWriter {
     if (changes.segments.size > 0) {
       const rows = [...changes.segments.values()];
       await q(
-        `INSERT INTO ${s}.board_segments (started_position, opportunity_id, process_id, stage_id, valid_from, valid_to, probability, amount, currency, team_id, owner_id, stage_entered_at, title)
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::float8[], $8::float8[], $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::text[])
+        `INSERT INTO ${s}.board_segments (started_position, opportunity_id, process_id, stage_id, valid_from, valid_to, probability, amount, currency, team_id, owner_id, stage_entered_at, title, expected_close_date)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::float8[], $8::float8[], $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::text[], $14::date[])
          ON CONFLICT (started_position) DO UPDATE SET valid_to = EXCLUDED.valid_to`,
         [
           rows.map((g) => g.startedPosition),
@@ -314,6 +318,7 @@ export class ReadSideWriter {
           rows.map((g) => g.ownerId),
           rows.map((g) => iso(g.enteredMs)),
           rows.map((g) => g.title),
+          rows.map((g) => dateOrNull(g.expectedDay)),
         ],
       );
     }
@@ -406,13 +411,14 @@ export class ReadSideWriter {
       const chain = process.latest ? process.latest.stageKeys.length : order.length;
       return order.map((key, index) => ({ stage: catalog.stages[key]!, index, inChain: index < chain }));
     });
-    await this.client.query(`INSERT INTO ${s}.stages SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::int[], $6::bool[])`, [
+    await this.client.query(`INSERT INTO ${s}.stages (process_id, stage_id, name, probability, display_order, in_chain, rot_after_days) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::int[], $6::bool[], $7::int[])`, [
       stages.map((x) => x.stage.processId),
       stages.map((x) => x.stage.stageId),
       stages.map((x) => x.stage.name),
       stages.map((x) => x.stage.probability),
       stages.map((x) => x.index),
       stages.map((x) => x.inChain),
+      stages.map((x) => x.stage.rotAfterDays ?? null),
     ]);
     const versionStages = catalog.versions.flatMap((version) => version.stageKeys.map((key, rank) => ({ version, key, rank })));
     await this.client.query(`INSERT INTO ${s}.version_stages SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::float8[])`, [
@@ -424,6 +430,8 @@ export class ReadSideWriter {
     ]);
   }
 }
+
+const dateOrNull = (day: number | null): string | null => (day === null ? null : calendarDateOf(day));
 
 /** An event the read side cannot fold in: the projector stops, visibly, as an in-memory projection does. */
 export class FoldError extends Error {

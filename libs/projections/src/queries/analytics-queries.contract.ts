@@ -4,7 +4,7 @@ import type { ClosedOutcome, WinLossGroupBy } from '@stagecraft/contracts';
 import { ALL_PROJECTIONS } from '../all-projections';
 import type { Projection, ProjectedEvent, ReadModelKey } from '../projection.types';
 import type { ReadModels } from '../runner/read-models.port';
-import { filterArbitraryFor, historyWith, instantArbitraryFor, nowArbitraryFor, type GeneratedHistory } from '../testing/history.arbitrary';
+import { EPOCH, filterArbitraryFor, historyWith, instantArbitraryFor, nowArbitraryFor, SPAN_MS, type GeneratedHistory } from '../testing/history.arbitrary';
 import { project } from '../testing/project';
 import type { AnalyticsQueries } from './analytics-queries.port';
 import { inMemoryAnalyticsQueries } from './in-memory-analytics.queries';
@@ -43,6 +43,8 @@ const questionArbitraryFor = (history: GeneratedHistory) => {
     include: fc.boolean(),
     cap: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
     asOf: instant,
+    period: fc.constantFrom<'month' | 'quarter'>('month', 'quarter'),
+    limit: fc.integer({ min: 1, max: 6 }),
     closed: fc.option(
       fc.record({
         outcomes: fc.subarray<ClosedOutcome>(['won', 'lost'], { minLength: 1 }),
@@ -77,6 +79,14 @@ async function answersOf(queries: AnalyticsQueries, q: Question): Promise<[strin
     ['funnel, unfiltered', await queries.funnel({})],
     ['transitions', await queries.transitions(q.filter)],
     ['transitions, unfiltered', await queries.transitions({})],
+    ['forecast', await queries.forecast({ ...q.filter, period: q.period })],
+    ['forecast, unfiltered', await queries.forecast({ period: q.period })],
+    ['forecast as of', await queries.forecastAsOf(q.asOf, { ...q.filter, period: q.period })],
+    ['forecast accuracy', await queries.forecastAccuracy({ ...q.filter, period: q.period })],
+    ['forecast accuracy, unfiltered', await queries.forecastAccuracy({ period: q.period })],
+    ['rotting', await queries.rotting(q.asOf + 30 * 86_400_000, { ...people, limit: q.limit })],
+    ['rotting, all', await queries.rotting(EPOCH + 3 * SPAN_MS, { limit: 1000 })],
+    ['rotting as of', await queries.rottingAsOf(q.asOf, { ...people, limit: q.limit })],
   ];
 }
 

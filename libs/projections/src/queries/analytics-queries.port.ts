@@ -1,4 +1,5 @@
-import type { FunnelResult, PipelineResult, StageDurationsResult, TransitionsResult, WinLossGroupBy, WinLossResult } from '@stagecraft/contracts';
+import type { ForecastAccuracyResult, ForecastResult, FunnelResult, PipelineResult, RottingResult, StageDurationsResult, TransitionsResult, WinLossGroupBy, WinLossResult } from '@stagecraft/contracts';
+import type { ForecastQuery, RottingQuery } from '../forecast.queries';
 import type { PipelineFilter, PipelineQueryOptions } from '../pipeline.projection';
 import type { AnalyticsFilter } from '../projection.types';
 import type { ProjectionStatus } from '../runner/read-models.port';
@@ -24,6 +25,16 @@ export interface AnalyticsQueries {
   stageDurations(filter: AnalyticsFilter, now: string): Promise<StageDurationsResult>;
   funnel(filter: AnalyticsFilter): Promise<FunnelResult>;
   transitions(filter: AnalyticsFilter): Promise<TransitionsResult>;
+  /** Open deals by expected close period, won so far, and those without a date (forecast.figures.ts). */
+  forecast(query: ForecastQuery): Promise<ForecastResult>;
+  /** The forecast as it stood at an instant of business time (ms since the epoch). */
+  forecastAsOf(atMs: number, query: ForecastQuery): Promise<ForecastResult>;
+  /** Per period: what was forecast at its start against what was won in it. */
+  forecastAccuracy(query: ForecastQuery): Promise<ForecastAccuracyResult>;
+  /** Deals longer in their stage than its rotAfterDays, aged at `nowMs`. */
+  rotting(nowMs: number, query: RottingQuery): Promise<RottingResult>;
+  /** The rotting deals as they stood at an instant of business time. */
+  rottingAsOf(atMs: number, query: RottingQuery): Promise<RottingResult>;
   /** The log position every working read model has folded in (as last seen). */
   position(): number;
   /** Resolves true once every working read model has folded in `position`, false after `timeoutMs`. */

@@ -1,9 +1,10 @@
+import { queryForecast, queryForecastAccuracy, queryForecastAsOf, queryRotting, queryRottingAsOf } from '../forecast.queries';
 import { funnelProjection, queryFunnel } from '../funnel.projection';
 import { PIPELINE_MODEL_LAYOUT, pipelineProjection, queryPipeline } from '../pipeline.projection';
 import type { ReadModelKey } from '../projection.types';
 import type { ReadModels } from '../runner/read-models.port';
 import { queryStageDurations, stageDurationsProjection } from '../stage-durations.projection';
-import { queryPipelineAsOf, stageIntervalsProjection } from '../stage-intervals.projection';
+import { queryPipelineAsOf, STAGE_INTERVALS_MODEL_LAYOUT, stageIntervalsProjection, type StageIntervalsModel } from '../stage-intervals.projection';
 import { queryTransitions, transitionsProjection } from '../transitions.projection';
 import { queryWinLoss, winLossProjection } from '../win-loss.projection';
 import { ReadModelUnavailableError, type AnalyticsQueries } from './analytics-queries.port';
@@ -15,6 +16,14 @@ export function inMemoryAnalyticsQueries(readModels: ReadModels): AnalyticsQueri
     const failure = readModels.failure(key.name);
     if (failure) throw new ReadModelUnavailableError('PROJECTIONS.FAILED', `The ${key.name} read model stopped (${failure}); an operator must fix the cause and rebuild it.`, key.name);
     return readModels.model(key);
+  };
+  // With PROJECTIONS=external, a projector not yet upgraded saves intervals without the forecast columns.
+  const intervals = (): StageIntervalsModel => {
+    const saved = model(stageIntervalsProjection);
+    if (saved.layout !== STAGE_INTERVALS_MODEL_LAYOUT) {
+      throw new ReadModelUnavailableError('PROJECTIONS.FAILED', 'The stage-intervals read model was saved by an older version of Stagecraft and has no expected close dates; upgrade the projector and let it rebuild.', 'stage-intervals');
+    }
+    return saved;
   };
   return {
     pipeline: async (filter, options = {}) => {
@@ -31,6 +40,11 @@ export function inMemoryAnalyticsQueries(readModels: ReadModels): AnalyticsQueri
     stageDurations: async (filter, now) => queryStageDurations(model(stageDurationsProjection), filter, now),
     funnel: async (filter) => queryFunnel(model(funnelProjection), filter),
     transitions: async (filter) => queryTransitions(model(transitionsProjection), filter),
+    forecast: async (query) => queryForecast(intervals(), query),
+    forecastAsOf: async (atMs, query) => queryForecastAsOf(intervals(), atMs, query),
+    forecastAccuracy: async (query) => queryForecastAccuracy(intervals(), query),
+    rotting: async (nowMs, query) => queryRotting(intervals(), nowMs, query),
+    rottingAsOf: async (atMs, query) => queryRottingAsOf(intervals(), atMs, query),
     position: () => readModels.position(),
     waitFor: (position, timeoutMs) => readModels.waitFor(position, timeoutMs),
     status: () => readModels.status(),

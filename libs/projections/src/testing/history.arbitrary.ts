@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { decide, evolve, OPPORTUNITY_STREAM_PREFIX, toOpportunityStreamId, type OpportunityCommand, type OpportunityState } from '@stagecraft/opportunity';
+import { calendarDateOf, decide, evolve, OPPORTUNITY_STREAM_PREFIX, toOpportunityStreamId, type OpportunityCommand, type OpportunityState } from '@stagecraft/opportunity';
 import { compileProcess, type CompiledProcess, type ProcessDefinition } from '@stagecraft/sales-process';
 import { PROCESS_STREAM_PREFIX, PROCESS_VERSION_RECORDED } from '../process-catalog';
 import type { AnalyticsFilter, ProjectedEvent } from '../projection.types';
@@ -16,6 +16,7 @@ export const CURRENCIES = ['EUR', 'USD'] as const;
 /** Stage ids are shared between processes on purpose: p0's "s1" is not p1's "s1". */
 const STAGE_POOL = ['s0', 's1', 's2', 's3', 's4', 's5'] as const;
 const LOST_REASONS = ['price', 'timing', 'competitor', 'other'] as const;
+const WON_REASONS = ['price', 'relationship', 'product'] as const;
 
 /** Business time of generated events lies within [EPOCH, EPOCH + SPAN_MS] (a few months, so months vary). */
 export const EPOCH = Date.UTC(2026, 0, 1);
@@ -40,13 +41,16 @@ const definitionArbitrary = (processId: string): fc.Arbitrary<ProcessDefinition>
       winMask: fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }),
       lostReasons: fc.subarray([...LOST_REASONS], { minLength: 1 }),
       teams: fc.subarray([...TEAMS]),
+      rotAfterDays: fc.array(fc.option(fc.integer({ min: 1, max: 40 }), { nil: undefined }), { minLength: 6, maxLength: 6 }),
+      wonReasons: fc.option(fc.subarray([...WON_REASONS], { minLength: 1 }), { nil: undefined }),
     })
-    .map(({ stageIds, criteria, probabilities, allowSkipping, allowBackward, winMask, lostReasons, teams }) => {
+    .map(({ stageIds, criteria, probabilities, allowSkipping, allowBackward, winMask, lostReasons, teams, rotAfterDays, wonReasons }) => {
       const stages = stageIds.map((id, i) => ({
         id,
         name: `Stage ${id} of ${processId}`,
         probability: probabilities[i]!,
         exitCriteria: Array.from({ length: criteria[i]! }, (_, c) => ({ id: `c${c}`, description: `Criterion ${c}` })),
+        ...(rotAfterDays[i] === undefined ? {} : { rotAfterDays: rotAfterDays[i] }),
       }));
       const winFrom = stages.filter((_, i) => winMask[i]).map((s) => s.id);
       return {
@@ -55,6 +59,7 @@ const definitionArbitrary = (processId: string): fc.Arbitrary<ProcessDefinition>
         stages,
         rules: { allowSkipping, allowBackward, winFrom: winFrom.length > 0 ? winFrom : [stages[stages.length - 1]!.id] },
         lostReasons,
+        ...(wonReasons ? { wonReasons } : {}),
         teams,
       };
     });
@@ -63,15 +68,15 @@ const definitionArbitrary = (processId: string): fc.Arbitrary<ProcessDefinition>
 const DELTAS_MS = [0, 1_000, 60_000, 3_600_000, 86_400_000, 9 * 86_400_000] as const;
 
 type Step =
-  | { t: 'open'; process: number; team: number | undefined; owner: number | undefined; amount: number | undefined; currency: number | undefined; start: number }
+  | { t: 'open'; process: number; team: number | undefined; owner: number | undefined; amount: number | undefined; currency: number | undefined; start: number; closeDay: number | undefined }
   | { t: 'advance'; opp: number; to: number; dt: number }
   | { t: 'meet'; opp: number; criterion: number; dt: number }
   | { t: 'revoke'; opp: number; criterion: number; dt: number }
   | { t: 'move'; opp: number; to: number; dt: number }
-  | { t: 'win'; opp: number; dt: number }
+  | { t: 'win'; opp: number; dt: number; reason: number }
   | { t: 'lose'; opp: number; reason: number; dt: number }
   | { t: 'reopen'; opp: number; to: number | undefined; dt: number }
-  | { t: 'details'; opp: number; team: number | undefined; owner: number | undefined; amount: number | undefined; currency: number | undefined; dt: number }
+  | { t: 'details'; opp: number; team: number | undefined; owner: number | undefined; amount: number | undefined; currency: number | undefined; dt: number; closeDay: number | null | undefined }
   | { t: 'version'; process: number; definition: number }
   | { t: 'migrate'; opp: number; to: number; remap: boolean; dt: number }
   | { t: 'noise'; kind: number };
@@ -82,16 +87,20 @@ const maybe = (arbitrary: fc.Arbitrary<number>) => fc.option(arbitrary, { nil: u
 // Whole amounts and amounts with cents, so sums are not all integers.
 const amount = fc.oneof(fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 0, max: 1_000_000 }).map((cents) => cents / 100));
 
+// Expected close days around the generated business times (day numbers), so periods vary and
+// some fall before the deal's own events.
+const closeDay = fc.integer({ min: Math.floor(EPOCH / 86_400_000) - 40, max: Math.floor((EPOCH + SPAN_MS) / 86_400_000) + 120 });
+
 const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ t: fc.constant('open' as const), process: nat, team: maybe(nat), owner: maybe(nat), amount: maybe(amount), currency: maybe(nat), start: fc.nat({ max: SPAN_MS / 2 }) }) },
+  { weight: 4, arbitrary: fc.record({ t: fc.constant('open' as const), process: nat, team: maybe(nat), owner: maybe(nat), amount: maybe(amount), currency: maybe(nat), start: fc.nat({ max: SPAN_MS / 2 }), closeDay: maybe(closeDay) }) },
   { weight: 12, arbitrary: fc.record({ t: fc.constant('advance' as const), opp: nat, to: nat, dt }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('meet' as const), opp: nat, criterion: nat, dt }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('revoke' as const), opp: nat, criterion: nat, dt }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('move' as const), opp: nat, to: nat, dt }) },
-  { weight: 3, arbitrary: fc.record({ t: fc.constant('win' as const), opp: nat, dt }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('win' as const), opp: nat, dt, reason: nat }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('lose' as const), opp: nat, reason: nat, dt }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('reopen' as const), opp: nat, to: maybe(nat), dt }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('details' as const), opp: nat, team: maybe(nat), owner: maybe(nat), amount: maybe(amount), currency: maybe(nat), dt }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('details' as const), opp: nat, team: maybe(nat), owner: maybe(nat), amount: maybe(amount), currency: maybe(nat), dt, closeDay: fc.option(fc.option(closeDay, { nil: null }), { nil: undefined, freq: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('version' as const), process: nat, definition: nat }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('migrate' as const), opp: nat, to: nat, remap: fc.boolean(), dt }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('noise' as const), kind: nat }) },
@@ -174,13 +183,18 @@ function buildHistory(definitionsByProcess: readonly ProcessDefinition[][], step
     };
   };
 
+  const wonReasonOf = (opportunity: GeneratedOpportunity, index: number) => {
+    const reasons = opportunity.process.definition.wonReasons;
+    return reasons ? { reason: reasons[index % reasons.length] } : {};
+  };
+
   for (const step of steps) {
     if (step.t === 'open') {
       const processIndex = step.process % current.length;
       const process = current[processIndex]!;
       const opportunity: GeneratedOpportunity = { id: `o${opportunities.length}`, process, state: { status: 'none' }, clock: EPOCH + step.start };
       opportunities.push(opportunity);
-      run(opportunity, { type: 'OpenOpportunity', processId: process.definition.id, title: `Deal ${opportunity.id}`, ...details(step, process) }, 0);
+      run(opportunity, { type: 'OpenOpportunity', processId: process.definition.id, title: `Deal ${opportunity.id}`, ...details(step, process), ...(step.closeDay === undefined ? {} : { expectedCloseDate: calendarDateOf(step.closeDay) }) }, 0);
       continue;
     }
     if (step.t === 'version') {
@@ -218,7 +232,7 @@ function buildHistory(definitionsByProcess: readonly ProcessDefinition[][], step
         break;
       case 'win':
         meetAll(opportunity, step.dt);
-        run(opportunity, { type: 'WinOpportunity' }, step.dt);
+        run(opportunity, { type: 'WinOpportunity', ...wonReasonOf(opportunity, step.reason) }, step.dt);
         break;
       case 'lose': {
         const reasons = opportunity.process.definition.lostReasons;
@@ -229,7 +243,7 @@ function buildHistory(definitionsByProcess: readonly ProcessDefinition[][], step
         run(opportunity, { type: 'ReopenOpportunity', ...(step.to === undefined ? {} : { stage: stageOf(opportunity, step.to).id }) }, step.dt);
         break;
       case 'details':
-        run(opportunity, { type: 'ChangeOpportunityDetails', ...details(step, opportunity.process) }, step.dt);
+        run(opportunity, { type: 'ChangeOpportunityDetails', ...details(step, opportunity.process), ...(step.closeDay === undefined ? {} : { expectedCloseDate: step.closeDay === null ? null : calendarDateOf(step.closeDay) }) }, step.dt);
         break;
       case 'migrate': {
         // To the latest version of its process, mapping the current stage when the target lacks it (or when asked to).

@@ -1,0 +1,149 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
+
+// Issue 15 end to end: expected close dates, the forecast (now and as of an instant), its accuracy,
+// rotting deals, won reasons; money per currency. Runs on every store and read side the jest
+// projects give it (SQLite / KurrentDB, in-memory / PostgreSQL read models).
+
+const at = (month: number, day: number, hour = 9) => new Date(Date.UTC(2026, month - 1, day, hour)).toISOString();
+const NOW = new Date(at(3, 1, 12));
+
+const QUICK = `
+id: quick
+name: Quick deals
+stages:
+  - { id: talk, name: Talk, probability: 20, rotAfterDays: 10 }
+  - { id: sign, name: Sign, probability: 80, rotAfterDays: 5 }
+rules: { winFrom: [talk, sign] }
+lostReasons: [price]
+wonReasons: [price, relationship]
+`;
+
+describe('forecast, rotting deals and won reasons (end to end)', () => {
+  const dir = temporaryDirectory();
+  let api: ApiTestApp & { keys: Record<string, string> };
+  let lastPosition = 0;
+  const ids: Record<string, string> = {};
+
+  const send = async (method: 'post' | 'patch', path: string, body: object) => {
+    const response = await api.http[method](path).send(body);
+    expect({ path, status: response.status, body: response.status < 300 ? undefined : response.body }).toMatchObject({ status: method === 'post' && path === '/opportunities' ? 201 : 200 });
+    lastPosition = response.body.position;
+    return response.body as { id: string };
+  };
+  const analyst = (path: string) => api.anonymous.get(`${path}${path.includes('?') ? '&' : '?'}minPosition=${lastPosition}`).set('Authorization', `Bearer ${api.keys.analyst}`);
+
+  beforeAll(async () => {
+    const processesDir = join(dir.path, 'processes');
+    mkdirSync(processesDir);
+    writeFileSync(join(processesDir, 'quick.yaml'), QUICK);
+    api = await startApiTestApp({ eventStorePath: `${dir.path}/events.db`, processesDir, clock: () => NOW, env: { READ_MODELS_PATH: `${dir.path}/read-models.db`, READ_YOUR_WRITES_TIMEOUT_MS: '2000' }, extraKeys: [{ name: 'analyst', roles: ['analyst'] }] });
+    const open = async (name: string, body: object) => (ids[name] = (await send('post', '/opportunities', { title: name, processId: 'quick', ...body })).id);
+    await open('A', { amount: 1000, currency: 'EUR', expectedCloseDate: '2026-02-15', occurredAt: at(1, 5) });
+    await open('B', { amount: 3000, currency: 'USD', expectedCloseDate: '2026-02-20', occurredAt: at(1, 5, 10) });
+    await send('post', `/opportunities/${ids.B}/move`, { stage: 'sign', occurredAt: at(1, 10) });
+    await send('patch', `/opportunities/${ids.B}`, { expectedCloseDate: '2026-03-10', occurredAt: at(2, 1) });
+    await open('C', { amount: 500, currency: 'EUR', occurredAt: at(1, 6) });
+    await open('D', { amount: 700, currency: 'EUR', expectedCloseDate: '2026-01-31', occurredAt: at(1, 5, 11) });
+    await send('post', `/opportunities/${ids.D}/win`, { reason: 'relationship', occurredAt: at(1, 20) });
+  });
+  afterAll(async () => {
+    await api?.close();
+    dir.remove();
+  });
+
+  it('records each expected close date as its own event, shown on the opportunity and in its history', async () => {
+    const b = (await api.http.get(`/opportunities/${ids.B}`).expect(200)).body;
+    expect(b).toMatchObject({ expectedCloseDate: '2026-03-10', wonReason: null });
+    const history = (await api.http.get(`/opportunities/${ids.B}/history`).expect(200)).body.events as { type: string; data: Record<string, unknown> }[];
+    expect(history.filter((event) => event.type === 'ExpectedCloseDateChanged').map((event) => [event.data.from, event.data.to])).toEqual([
+      [null, '2026-02-20'],
+      ['2026-02-20', '2026-03-10'],
+    ]);
+    await send('patch', `/opportunities/${ids.C}`, { expectedCloseDate: null, occurredAt: at(1, 7) }); // nothing set: nothing recorded
+    expect((await api.http.get(`/opportunities/${ids.C}`).expect(200)).body).toMatchObject({ expectedCloseDate: null, revision: 0 });
+  });
+
+  it('refuses a date that is not a real calendar date with 400 OPPORTUNITY.INVALID_EXPECTED_CLOSE_DATE, on open and on PATCH', async () => {
+    for (const expectedCloseDate of ['2026-02-30', '2026-06-30T00:00:00Z', 'soon']) {
+      const opened = await api.http.post('/opportunities').send({ title: 'X', processId: 'quick', expectedCloseDate }).expect(400);
+      expect(opened.body).toMatchObject({ code: 'OPPORTUNITY.INVALID_EXPECTED_CLOSE_DATE', expectedCloseDate });
+      expect((await api.http.patch(`/opportunities/${ids.A}`).send({ expectedCloseDate }).expect(400)).body.code).toBe('OPPORTUNITY.INVALID_EXPECTED_CLOSE_DATE');
+    }
+    expect((await api.http.patch(`/opportunities/${ids.A}`).send({ expectedCloseDate: 20260630 }).expect(400)).body.code).toBe('REQUEST.VALIDATION_FAILED');
+  });
+
+  it('wins with one of the process\'s won reasons; refuses none or another with 422', async () => {
+    expect((await api.http.get(`/opportunities/${ids.D}`).expect(200)).body).toMatchObject({ status: 'won', wonReason: 'relationship' });
+    const { id } = await send('post', '/opportunities', { title: 'E', processId: 'quick', occurredAt: at(1, 8) });
+    expect((await api.http.post(`/opportunities/${id}/win`).send({}).expect(422)).body).toMatchObject({ code: 'OPPORTUNITY.WON_REASON_REQUIRED', wonReasons: ['price', 'relationship'] });
+    expect((await api.http.post(`/opportunities/${id}/win`).send({ reason: 'luck' }).expect(422)).body).toMatchObject({ code: 'OPPORTUNITY.INVALID_WON_REASON', reason: 'luck' });
+    await send('post', `/opportunities/${id}/lose`, { reason: 'price', occurredAt: at(1, 9) });
+  });
+
+  it('forecasts by month of the expected close date, per currency, with won so far and the deals without a date', async () => {
+    const forecast = (await analyst('/analytics/forecast?processId=quick').expect(200)).body;
+    expect(forecast).toEqual({
+      period: 'month',
+      asOf: null,
+      periods: [
+        { period: '2026-01', from: '2026-01-01', to: '2026-01-31', open: { count: 0, amountsByCurrency: {}, weightedAmountsByCurrency: {} }, won: { count: 1, amountsByCurrency: { EUR: 700 } } },
+        { period: '2026-02', from: '2026-02-01', to: '2026-02-28', open: { count: 1, amountsByCurrency: { EUR: 1000 }, weightedAmountsByCurrency: { EUR: 200 } }, won: { count: 0, amountsByCurrency: {} } },
+        { period: '2026-03', from: '2026-03-01', to: '2026-03-31', open: { count: 1, amountsByCurrency: { USD: 3000 }, weightedAmountsByCurrency: { USD: 2400 } }, won: { count: 0, amountsByCurrency: {} } },
+      ],
+      withoutDate: { count: 1, amountsByCurrency: { EUR: 500 }, weightedAmountsByCurrency: { EUR: 100 } },
+    });
+    const quarter = (await analyst('/analytics/forecast?period=quarter&from=2026-01-01T00:00:00Z&to=2026-03-31T23:59:59Z').expect(200)).body;
+    expect(quarter.periods).toEqual([
+      { period: '2026-Q1', from: '2026-01-01', to: '2026-03-31', open: { count: 2, amountsByCurrency: { EUR: 1000, USD: 3000 }, weightedAmountsByCurrency: { EUR: 200, USD: 2400 } }, won: { count: 1, amountsByCurrency: { EUR: 700 } } },
+    ]);
+    const february = (await analyst('/analytics/forecast?from=2026-02-01T00:00:00Z&to=2026-02-28T23:59:59Z').expect(200)).body;
+    expect(february.periods.map((p: { period: string }) => p.period)).toEqual(['2026-02']);
+  });
+
+  it('gives the forecast as it stood at an instant (?asOf=)', async () => {
+    const then = (await analyst(`/analytics/forecast?asOf=${at(1, 15)}`).expect(200)).body;
+    expect(then.asOf).toBe(at(1, 15));
+    expect(then.periods).toEqual([
+      { period: '2026-01', from: '2026-01-01', to: '2026-01-31', open: { count: 1, amountsByCurrency: { EUR: 700 }, weightedAmountsByCurrency: { EUR: 140 } }, won: { count: 0, amountsByCurrency: {} } },
+      { period: '2026-02', from: '2026-02-01', to: '2026-02-28', open: { count: 2, amountsByCurrency: { EUR: 1000, USD: 3000 }, weightedAmountsByCurrency: { EUR: 200, USD: 2400 } }, won: { count: 0, amountsByCurrency: {} } },
+    ]);
+  });
+
+  it('answers forecast accuracy: what was forecast at the start of each period against what was won in it', async () => {
+    const accuracy = (await analyst('/analytics/forecast-accuracy').expect(200)).body;
+    expect(accuracy.periods.map((p: { period: string; forecast: { count: number; amountsByCurrency: object }; won: { count: number }; forecastWon: number }) => [p.period, p.forecast.count, p.forecast.amountsByCurrency, p.won.count, p.forecastWon])).toEqual([
+      ['2026-01', 0, {}, 1, 0],
+      ['2026-02', 2, { EUR: 1000, USD: 3000 }, 0, 0],
+      ['2026-03', 1, { USD: 3000 }, 0, 0],
+    ]);
+    expect((await analyst('/analytics/forecast-accuracy?asOf=2026-01-01T00:00:00Z').expect(400)).body.code).toBe('REQUEST.VALIDATION_FAILED');
+  });
+
+  it('lists rotting deals, longest in their stage first, now and as of an instant', async () => {
+    const now = (await analyst('/analytics/rotting').expect(200)).body;
+    expect(now.at).toBe(NOW.toISOString());
+    expect(now.opportunities.map((o: { title: string; stageId: string; daysInStage: number; rotAfterDays: number }) => [o.title, o.stageId, o.daysInStage, o.rotAfterDays])).toEqual([
+      ['A', 'talk', 55, 10],
+      ['C', 'talk', 54, 10],
+      ['B', 'sign', 50, 5],
+    ]);
+    expect(now.opportunities[2]).toMatchObject({ expectedCloseDate: '2026-03-10', amount: 3000, currency: 'USD', stageEnteredAt: at(1, 10) });
+    expect((await analyst(`/analytics/rotting?asOf=${at(1, 14)}`).expect(200)).body).toMatchObject({ count: 0, opportunities: [] });
+    const later = (await analyst(`/analytics/rotting?asOf=${at(1, 16, 10)}&limit=2`).expect(200)).body;
+    // D was still open then (won on the 20th): A, D, C, B, the first two listed.
+    expect(later.count).toBe(4);
+    expect(later.opportunities.map((o: { title: string; daysInStage: number }) => [o.title, o.daysInStage])).toEqual([['A', 11], ['D', 10]]);
+    expect((await analyst('/analytics/rotting?from=2026-01-01T00:00:00Z').expect(400)).body.code).toBe('REQUEST.VALIDATION_FAILED');
+  });
+
+  it('answers CSV with a line per period and currency, never a sum across currencies', async () => {
+    const csv = (await analyst('/analytics/forecast?period=quarter&format=csv').expect(200)).text;
+    const lines = csv.trim().split('\r\n');
+    expect(lines[0]).toBe('period,from,to,openCount,wonCount,currency,openAmount,weightedAmount,wonAmount');
+    expect(lines.slice(1)).toEqual(['2026-Q1,2026-01-01,2026-03-31,2,1,EUR,1000,200,700', '2026-Q1,2026-01-01,2026-03-31,2,1,USD,3000,2400,0', 'without date,,,1,,EUR,500,100,']);
+    const rotting = (await analyst('/analytics/rotting?format=csv').expect(200)).text.trim().split('\r\n');
+    expect(rotting).toHaveLength(4);
+  });
+});
