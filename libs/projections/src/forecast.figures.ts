@@ -76,41 +76,58 @@ function sorted(sums: Record<string, number>): Record<string, number> {
   return result;
 }
 
-/** Open deals by expected close day and wins by closing time, for GET /analytics/forecast. */
-export class ForecastFigures {
-  private readonly periods = new Map<string, { period: PeriodOf; open: Money; won: Money }>();
-  private readonly withoutDate = new Money();
+/**
+ * The periods (month or quarter) figures fall in, made on first use and listed in time order; a day
+ * outside the asked range has no slot. Shared by the forecast and its accuracy.
+ */
+class PeriodSlots<Slot> {
+  private readonly slots = new Map<string, { period: PeriodOf; slot: Slot }>();
 
   constructor(
-    private readonly kind: ForecastPeriodKind,
+    readonly kind: ForecastPeriodKind,
     private readonly range: DayRange,
+    private readonly emptySlot: () => Slot,
   ) {}
 
-  private slot(day: number) {
+  /** The slot of the period `day` falls in, or undefined when the day is outside the range. */
+  at(day: number): Slot | undefined {
+    if (!inRange(this.range, day)) return undefined;
     const period = periodOf(day, this.kind);
-    let slot = this.periods.get(period.key);
-    if (!slot) this.periods.set(period.key, (slot = { period, open: new Money(), won: new Money() }));
-    return slot;
+    let entry = this.slots.get(period.key);
+    if (!entry) this.slots.set(period.key, (entry = { period, slot: this.emptySlot() }));
+    return entry.slot;
+  }
+
+  inOrder(): { period: PeriodOf; slot: Slot }[] {
+    return [...this.slots.values()].sort((a, b) => a.period.fromDay - b.period.fromDay);
+  }
+}
+
+/** Open deals by expected close day and wins by closing time, for GET /analytics/forecast. */
+export class ForecastFigures {
+  private readonly periods: PeriodSlots<{ open: Money; won: Money }>;
+  private readonly withoutDate = new Money();
+
+  constructor(kind: ForecastPeriodKind, range: DayRange) {
+    this.periods = new PeriodSlots(kind, range, () => ({ open: new Money(), won: new Money() }));
   }
 
   /** An open deal; `expectedDay` undefined: none. `amount` NaN: none. */
   addOpen(expectedDay: number | undefined, amount: number, probability: number, currency: string | null): void {
     if (expectedDay === undefined) this.withoutDate.add(amount, currency, probability);
-    else if (inRange(this.range, expectedDay)) this.slot(expectedDay).open.add(amount, currency, probability);
+    else this.periods.at(expectedDay)?.open.add(amount, currency, probability);
   }
 
   addWon(closedMs: number, amount: number, currency: string | null): void {
     if (!Number.isFinite(closedMs)) return;
-    const day = Math.floor(closedMs / DAY_MS);
-    if (inRange(this.range, day)) this.slot(day).won.add(amount, currency);
+    this.periods.at(Math.floor(closedMs / DAY_MS))?.won.add(amount, currency);
   }
 
   result(asOf: string | null): ForecastResult {
-    const periods = [...this.periods.values()].sort((a, b) => a.period.fromDay - b.period.fromDay);
     return {
-      period: this.kind,
+      period: this.periods.kind,
       asOf,
-      periods: periods.map(({ period, open, won }): ForecastPeriod => ({ period: period.key, from: calendarDateOf(period.fromDay), to: calendarDateOf(period.toDay), open: open.open(), won: won.money() })),
+      periods: this.periods.inOrder().map(({ period, slot: { open, won } }): ForecastPeriod => ({ period: period.key, from: calendarDateOf(period.fromDay), to: calendarDateOf(period.toDay), open: open.open(), won: won.money() })),
       withoutDate: this.withoutDate.open(),
     };
   }
@@ -122,41 +139,31 @@ export class ForecastFigures {
  * `standsAtPeriodStart`), and every win that still stands.
  */
 export class ForecastAccuracyFigures {
-  private readonly periods = new Map<string, { period: PeriodOf; forecast: Money; won: Money; forecastIds: Set<string>; wonIds: Set<string> }>();
+  private readonly periods: PeriodSlots<{ forecast: Money; won: Money; forecastIds: Set<string>; wonIds: Set<string> }>;
 
-  constructor(
-    private readonly kind: ForecastPeriodKind,
-    private readonly range: DayRange,
-  ) {}
-
-  private slot(day: number) {
-    const period = periodOf(day, this.kind);
-    let slot = this.periods.get(period.key);
-    if (!slot) this.periods.set(period.key, (slot = { period, forecast: new Money(), won: new Money(), forecastIds: new Set(), wonIds: new Set() }));
-    return slot;
+  constructor(kind: ForecastPeriodKind, range: DayRange) {
+    this.periods = new PeriodSlots(kind, range, () => ({ forecast: new Money(), won: new Money(), forecastIds: new Set<string>(), wonIds: new Set<string>() }));
   }
 
   addForecast(opportunityId: string, expectedDay: number, amount: number, probability: number, currency: string | null): void {
-    if (!inRange(this.range, expectedDay)) return;
-    const slot = this.slot(expectedDay);
+    const slot = this.periods.at(expectedDay);
+    if (!slot) return;
     slot.forecast.add(amount, currency, probability);
     slot.forecastIds.add(opportunityId);
   }
 
   addWon(opportunityId: string, closedMs: number, amount: number, currency: string | null): void {
     if (!Number.isFinite(closedMs)) return;
-    const day = Math.floor(closedMs / DAY_MS);
-    if (!inRange(this.range, day)) return;
-    const slot = this.slot(day);
+    const slot = this.periods.at(Math.floor(closedMs / DAY_MS));
+    if (!slot) return;
     slot.won.add(amount, currency);
     slot.wonIds.add(opportunityId);
   }
 
   result(): ForecastAccuracyResult {
-    const periods = [...this.periods.values()].sort((a, b) => a.period.fromDay - b.period.fromDay);
     return {
-      period: this.kind,
-      periods: periods.map(({ period, forecast, won, forecastIds, wonIds }): ForecastAccuracyPeriod => {
+      period: this.periods.kind,
+      periods: this.periods.inOrder().map(({ period, slot: { forecast, won, forecastIds, wonIds } }): ForecastAccuracyPeriod => {
         let forecastWon = 0;
         for (const id of forecastIds) if (wonIds.has(id)) forecastWon++;
         return { period: period.key, from: calendarDateOf(period.fromDay), to: calendarDateOf(period.toDay), forecast: forecast.open(), won: won.money(), forecastWon };
