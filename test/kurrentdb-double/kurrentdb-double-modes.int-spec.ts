@@ -377,7 +377,12 @@ describe.each(DOUBLE_MODES)('KurrentDB test double playing %s', (mode: DoubleMod
           expect(errors[0].message).toMatch(/Operation timed out: Consumer too slow/);
         } else {
           await until(() => seen.filter((s) => s === 'event:Flood').length === 100);
-          expect(seen.filter((s) => s === 'caughtUp')).toHaveLength(2);
+          // Whether the consumer falls behind depends on how fast this machine drains the call (a
+          // quiet one can keep up with 100): either way every event arrives once, in order, the
+          // subscription survives, and a fall behind ends with caughtUp said again.
+          const afterFirst = seen.slice(seen.indexOf('caughtUp') + 1);
+          expect(afterFirst.filter((s) => s.startsWith('event:'))).toEqual(Array.from({ length: 100 }, () => 'event:Flood'));
+          expect(seen.filter((s) => s === 'caughtUp').length).toBeLessThanOrEqual(2);
           expect(errors).toEqual([]);
         }
       } finally {
