@@ -20,17 +20,11 @@ import {
   type ResolvedEvent,
 } from '@kurrent/kurrentdb-client';
 import type { BatchAppendResp } from '@kurrent/kurrentdb-client/generated/kurrentdb/protocols/v1/streams_pb';
+import { all, event } from './double-spec.helpers';
 import { DOUBLE_MODES, modeFromEnvironment, type DoubleMode } from './double-modes';
 import { startKurrentDbDouble, type KurrentDbDouble } from './kurrentdb-double';
 import { codePb, emptyPb, grpc, sharedPb, streamsGrpc, streamsPb } from './protocol';
 
-async function all<T>(read: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of read) out.push(item);
-  return out;
-}
-
-const event = (type = 'Happened', data: Record<string, unknown> = {}) => jsonEvent({ id: randomUUID(), type, data });
 const rejection = (promise: Promise<unknown>) => promise.then((value) => ({ resolved: value }), (error: unknown) => error);
 
 /** Messages a subscription hands over, as 'event:<type>', 'caughtUp', 'checkpoint:<commit>/<prepare>'. */

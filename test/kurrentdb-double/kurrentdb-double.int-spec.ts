@@ -6,7 +6,6 @@ import {
   END,
   eventTypeFilter,
   FORWARDS,
-  jsonEvent,
   KurrentDBClient,
   START,
   StreamDeletedError,
@@ -18,16 +17,10 @@ import {
   type ResolvedEvent,
 } from '@kurrent/kurrentdb-client';
 import type { ReadResp } from '@kurrent/kurrentdb-client/generated/kurrentdb/protocols/v1/streams_pb';
+import { all, event } from './double-spec.helpers';
 import { startKurrentDbDouble, type KurrentDbDouble } from './kurrentdb-double';
 import { grpc, sharedPb, streamsGrpc, streamsPb } from './protocol';
 
-async function all<T>(read: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of read) out.push(item);
-  return out;
-}
-
-const event = (type = 'Happened', data: Record<string, unknown> = {}) => jsonEvent({ id: randomUUID(), type, data });
 
 describe('KurrentDB test double', () => {
   let double: KurrentDbDouble;
