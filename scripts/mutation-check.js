@@ -61,8 +61,9 @@ const MUTATIONS = [
   ['postgres funnel to: <= → <', PG, 'opened_at <= ', 'opened_at < ', SPECS.postgres],
   ['postgres transitions from: >= → >', PG, 't.occurred_at >= ', 't.occurred_at > ', SPECS.postgres],
   ['postgres transitions to: <= → <', PG, 't.occurred_at <= ', 't.occurred_at < ', SPECS.postgres],
-  ['postgres asOf start: [ → (', PG, 'tstzrange(valid_from, valid_to) @>', "tstzrange(valid_from, valid_to, '()') @>", SPECS.postgres],
-  ['postgres asOf end: ) → ]', PG, 'tstzrange(valid_from, valid_to) @>', "tstzrange(valid_from, valid_to, '[]') @>", SPECS.postgres],
+  // The board as of an instant (the forecast's own as-of ranges read the same columns further down).
+  ['postgres asOf start: [ → (', PG, 'return w.add(`tstzrange(valid_from, valid_to) @>', "return w.add(`tstzrange(valid_from, valid_to, '()') @>", SPECS.postgres],
+  ['postgres asOf end: ) → ]', PG, 'return w.add(`tstzrange(valid_from, valid_to) @>', "return w.add(`tstzrange(valid_from, valid_to, '[]') @>", SPECS.postgres],
   // The as-of fold of one opportunity (GET /opportunities/:id?asOf=).
   ['as-of fold: <= → <', 'libs/audit/src/as-of.ts', 'instantOf(event, axis) <= at', 'instantOf(event, axis) < at', SPECS.asOf],
   // Order statistics: nearest-rank p90 and the median of an even count.
