@@ -81,7 +81,9 @@ const POLICY: Record<string, { roles: Role[] | 'public'; prepare: (api: Api) => 
   'GET /processes': { roles: ['writer', 'analyst', 'auditor'], prepare: async () => ({ path: '/processes' }) },
   'GET /processes/{id}': { roles: ['writer', 'analyst', 'auditor'], prepare: async () => ({ path: '/processes/standard' }) },
   'GET /processes/{id}/machine': { roles: ['writer', 'analyst', 'auditor'], prepare: async () => ({ path: '/processes/standard/machine' }) },
-  'GET /pipeline': { roles: ['analyst'], prepare: async () => ({ path: '/pipeline?include=opportunities' }) },
+  'GET /me': { roles: ['writer', 'analyst', 'auditor'], prepare: async () => ({ path: '/me' }) },
+  // A rep's board: writers read the pipeline too (team-limited ones their teams' only).
+  'GET /pipeline': { roles: ['analyst', 'writer'], prepare: async () => ({ path: '/pipeline?include=opportunities' }) },
   'GET /analytics/win-loss': { roles: ['analyst'], prepare: async () => ({ path: '/analytics/win-loss?groupBy=team' }) },
   'GET /analytics/stage-durations': { roles: ['analyst'], prepare: async () => ({ path: '/analytics/stage-durations' }) },
   'GET /analytics/funnel': { roles: ['analyst'], prepare: async () => ({ path: '/analytics/funnel?format=csv' }) },
@@ -194,6 +196,21 @@ describe('authentication and roles', () => {
       expectProblem(transfer.body, 403, 'AUTH.TEAM_FORBIDDEN');
       // Nothing was appended by the refused commands.
       expect((await api.http.get(`/opportunities/${partners}`).expect(200)).body.revision).toBe(0);
+    });
+
+    it('let a writer limited to "direct" read its own team\'s pipeline (the rep\'s board) and say who it is, not another team\'s', async () => {
+      const writer = api.keys['direct-writer']!;
+      const me = await api.anonymous.get('/me').set('Authorization', `Bearer ${writer}`).expect(200);
+      expect(me.body).toEqual({ name: 'direct-writer', roles: ['writer'], teams: ['direct'] });
+      expect((await api.anonymous.get('/me').set('Authorization', `Bearer ${api.keys.analyst!}`).expect(200)).body).toEqual({ name: 'analyst', roles: ['analyst'], teams: null });
+      // No team named: its one team is implied.
+      const own = await api.anonymous.get('/pipeline?processId=standard').set('Authorization', `Bearer ${writer}`).expect(200);
+      const named = await api.anonymous.get('/pipeline?processId=standard&teamId=direct').set('Authorization', `Bearer ${writer}`).expect(200);
+      expect(own.body).toEqual(named.body);
+      const foreign = await api.anonymous.get('/pipeline?processId=standard&teamId=partners').set('Authorization', `Bearer ${writer}`);
+      expectProblem(foreign.body, 403, 'AUTH.TEAM_FORBIDDEN');
+      // The other analytics stay an analyst's.
+      expectProblem((await api.anonymous.get('/analytics/funnel').set('Authorization', `Bearer ${writer}`)).body, 403, 'AUTH.FORBIDDEN');
     });
 
     it('let an analyst limited to "direct" read only direct opportunities and their history', async () => {
