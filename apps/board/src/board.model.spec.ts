@@ -51,9 +51,9 @@ describe('the board model', () => {
       ['won', 3, '€5,000', null],
       ['lost', 1, '$700', null],
     ]);
-    expect(columns[0]!.cards).toEqual([{ id: 'a', title: 'A', owner: 'ana', amount: '€1,000', daysInStage: 2, stageId: 'new', status: 'open', closedAt: null, lostReason: null }]);
-    expect(columns[3]!.cards).toEqual([{ id: 'w', title: 'W', owner: 'unassigned', amount: '€2,000', daysInStage: null, stageId: 'won', status: 'won', closedAt: '2026-03-09T08:00:00Z', lostReason: null }]);
-    expect(columns[4]!.cards).toEqual([{ id: 'l', title: 'L', owner: 'bob', amount: '$700', daysInStage: null, stageId: 'lost', status: 'lost', closedAt: '2026-03-01T08:00:00Z', lostReason: 'price' }]);
+    expect(columns[0]!.cards).toEqual([{ id: 'a', title: 'A', owner: 'ana', amount: '€1,000', amountValue: 1000, teamId: 'direct', daysInStage: 2, stageId: 'new', status: 'open', closedAt: null, lostReason: null }]);
+    expect(columns[3]!.cards).toEqual([{ id: 'w', title: 'W', owner: 'unassigned', amount: '€2,000', amountValue: 2000, teamId: null, daysInStage: null, stageId: 'won', status: 'won', closedAt: '2026-03-09T08:00:00Z', lostReason: null }]);
+    expect(columns[4]!.cards).toEqual([{ id: 'l', title: 'L', owner: 'bob', amount: '$700', amountValue: 700, teamId: null, daysInStage: null, stageId: 'lost', status: 'lost', closedAt: '2026-03-01T08:00:00Z', lostReason: 'price' }]);
     // The period, and that Won lists fewer cards than it counts.
     expect(columns.map((column) => column.caption)).toEqual([null, null, null, 'Closed 2026-02-08 – 2026-03-10 · newest 1 of 3', 'Closed 2026-02-08 – 2026-03-10']);
   });

@@ -12,6 +12,9 @@ export interface BoardCard {
   readonly title: string;
   readonly owner: string;
   readonly amount: string;
+  /** The amount as a number, for sorting; null when none was given. */
+  readonly amountValue: number | null;
+  readonly teamId: string | null;
   /** The column it sits in: its stage, or "won" / "lost". */
   readonly stageId: string;
   readonly status: 'open' | 'won' | 'lost';
@@ -73,6 +76,8 @@ export function boardColumns(definition: Definition, pipeline: PipelineResult, n
         title: card.title,
         owner: card.ownerId ?? 'unassigned',
         amount: card.amount === null ? '–' : formatMoney(card.amount, card.currency),
+        amountValue: card.amount,
+        teamId: card.teamId,
         stageId,
         status: 'open',
         daysInStage: daysSince(card.stageEnteredAt, now),
@@ -109,6 +114,8 @@ function closedCard(card: ClosedOpportunity, kind: 'won' | 'lost'): BoardCard {
     title: card.title,
     owner: card.ownerId ?? 'unassigned',
     amount: card.amount === null ? '–' : formatMoney(card.amount, card.currency),
+    amountValue: card.amount,
+    teamId: card.teamId,
     stageId: kind,
     status: kind,
     daysInStage: null,
