@@ -92,7 +92,9 @@ describe('the board in a real browser (end to end)', () => {
     await page.fill('#credentials', api.keys[TEST_SERVICE]!);
     await page.click('#login-form button[type=submit]');
     await page.waitForSelector('#process option[value="standard"]', { state: 'attached' });
-    await page.selectOption('#process', 'standard');
+    // The main process (default: true in its file) is chosen, although inside-sales comes first.
+    expect(await page.$$eval('#process option', (options) => options.map((option) => (option as HTMLOptionElement).value))).toEqual(['inside-sales', 'standard']);
+    await page.waitForFunction(() => (document.getElementById('process') as HTMLSelectElement).value === 'standard');
     await cardIn('qualification', 'Umbrella CRM');
 
     expect(await page.$$eval('[data-column]', (columns) => columns.map((element) => (element as HTMLElement).dataset.column))).toEqual([...STAGES, 'won', 'lost']);
@@ -248,13 +250,37 @@ describe('the board in a real browser (end to end)', () => {
     expect(after).toEqual(await apiCounts(await positionOf(title)));
   });
 
-  it('says why a move a rule forbids was refused, and leaves the card where it is', async () => {
-    const rendered = await renders();
-    await card('Vandelay import').dragTo(column('negotiation'));
-    await waitForRenderAfter(rendered);
-    expect(await page.textContent('#status')).toContain('does not allow skipping');
+  it('marks the columns a dragged card may go to; a forbidden one refuses the drop with the rule in words, sends nothing, and the message goes with the next action', async () => {
+    sent.length = 0;
+    // A drag by hand, to look at the board mid-drag: New may go to Qualification or Lost only.
+    await card('Vandelay import').hover();
+    await page.mouse.down();
+    await column('negotiation').hover();
+    await column('negotiation').hover({ position: { x: 20, y: 40 } });
+    const marks = await page.$$eval('[data-column]', (columns) => Object.fromEntries(columns.map((element) => [(element as HTMLElement).dataset.column, (element as HTMLElement).dataset.drop ?? null])));
+    expect(marks).toEqual({ new: 'source', qualification: 'allowed', proposition: 'forbidden', negotiation: 'forbidden', won: 'forbidden', lost: 'allowed' });
+    expect(await column('negotiation').locator('.drop-refusal').textContent()).toBe('This process does not allow skipping stages: from New the next stage is Qualification, not Negotiation.');
+    await page.mouse.up();
+    await page.waitForFunction(() => (document.getElementById('status')?.textContent ?? '').includes('cannot go to Negotiation'));
+    const status = await page.textContent('#status');
+    expect(status).toBe('“Vandelay import” cannot go to Negotiation: This process does not allow skipping stages: from New the next stage is Qualification, not Negotiation.');
+    expect(status).not.toMatch(/"|[0-9a-f]{8}-[0-9a-f]{4}/);
     expect(await page.getAttribute('#status', 'data-tone')).toBe('error');
+    expect(sent).toEqual([]);
     await cardIn('new', 'Vandelay import');
+    expect(await page.$$eval('[data-drop]', (columns) => columns.length)).toBe(0);
+
+    // The move menu offers only what the process allows: from Proposition no Won (winFrom: negotiation).
+    await card('Initech pilot').locator('.move-button').click();
+    await page.waitForSelector('.move-menu [role=menuitem]');
+    expect(await page.$$eval('.move-menu [role=menuitem]', (items) => items.map((item) => (item as HTMLElement).dataset.target))).toEqual(['new', 'qualification', 'negotiation', 'lost']);
+    await page.keyboard.press('Escape');
+    // The refusal said, the next action (here a search) clears it.
+    expect(await page.textContent('#status')).not.toBe('');
+    await page.fill('#search', 'Vandelay');
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === '');
+    await page.fill('#search', '');
+    await page.waitForFunction(() => !new URL(location.href).searchParams.has('q'));
   });
 
   it('a change made meanwhile by someone else (409) reloads the panel instead of overwriting it', async () => {
@@ -330,18 +356,26 @@ describe('the board in a real browser (end to end)', () => {
     expect((await caller.get<OpportunityView>(`/opportunities/${ids[title]}`)).status).toBe('won');
   });
 
-  it('a card opens its timeline: when, who, what, one row per event', async () => {
+  it('a card opens its panel: fields, criteria with progress, allowed moves and the timeline newest first', async () => {
     const title = 'Umbrella CRM';
+    const state = await caller.get<OpportunityView>(`/opportunities/${ids[title]}`);
     await card(title).locator('.card-title').click();
-    await page.waitForSelector('#timeline[open] tbody tr');
+    await page.waitForSelector('#side-panel[open] .timeline-table tbody tr');
     const history = await caller.get<HistoryAnswer>(`/opportunities/${ids[title]}/history`);
-    const rows = await page.$$eval('#timeline tbody tr', (elements) => elements.map((row) => Array.from(row.querySelectorAll('td'), (cell) => cell.textContent)));
+    const rows = await page.$$eval('#side-panel tbody tr', (elements) => elements.map((row) => Array.from(row.querySelectorAll('td'), (cell) => cell.textContent)));
     expect(rows).toHaveLength(history.events.length);
-    expect(rows[0]![1]).toBe(TEST_SERVICE);
-    expect(rows[0]![2]).toContain('Opened in New');
-    expect(rows.at(-1)![2]).toBe('Moved from Qualification to Proposition');
-    const times = await page.$$eval('#timeline tbody time', (elements) => elements.map((time) => time.getAttribute('datetime')));
-    expect(times).toEqual(history.events.map((event) => event.data.occurredAt));
+    expect(rows[0]![2]).toBe('Moved from Qualification to Proposition');
+    expect(rows.at(-1)![1]).toBe(TEST_SERVICE);
+    expect(rows.at(-1)![2]).toBe('Opened in New at €75,000');
+    const times = await page.$$eval('#side-panel tbody time', (elements) => elements.map((time) => time.getAttribute('datetime')));
+    expect(times).toEqual(history.events.map((event) => event.data.occurredAt).reverse());
+    expect(await page.textContent('#side-panel [data-field="amount"]')).toBe('€75,000');
+    expect(await page.textContent('#side-panel [data-field="owner"]')).toBe(state.ownerId);
+    const met = state.exitCriteria.filter((criterion) => criterion.met).length;
+    expect(await page.textContent('#side-panel [data-figure="panel-progress"]')).toBe(`${met}/${state.exitCriteria.length} met`);
+    expect(await page.$$eval('#side-panel [data-criterion] label', (labels) => labels.map((label) => label.textContent))).toEqual(state.exitCriteria.map((criterion) => criterion.description));
+    // From Proposition: back to New or Qualification, on to Negotiation, or Lost; not Won.
+    expect(await page.$$eval('#side-panel .panel-move', (buttons) => buttons.map((button) => (button as HTMLElement).dataset.target))).toEqual(['new', 'qualification', 'negotiation', 'lost']);
     await page.keyboard.press('Escape');
   });
 

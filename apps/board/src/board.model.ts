@@ -138,7 +138,7 @@ export function moveTargets(columns: readonly BoardColumn[], card: Pick<BoardCar
 }
 
 /** The command a move to a target sends: move, win or lose an open card; reopen a closed one in the stage. */
-export function moveCommand(card: Pick<BoardCard, 'id' | 'status'>, target: MoveTarget, reason?: string): { path: string; body: Record<string, unknown> } {
+export function moveCommand(card: Pick<BoardCard, 'id' | 'status'>, target: MoveTarget, reason?: string, note?: string): { path: string; body: Record<string, unknown> } {
   const base = `/opportunities/${encodeURIComponent(card.id)}`;
   switch (target.kind) {
     case 'stage':
@@ -146,7 +146,7 @@ export function moveCommand(card: Pick<BoardCard, 'id' | 'status'>, target: Move
     case 'won':
       return { path: `${base}/win`, body: {} };
     case 'lost':
-      return { path: `${base}/lose`, body: { reason } };
+      return { path: `${base}/lose`, body: note ? { reason, note } : { reason } };
     default: {
       const exhaustive: never = target;
       throw new Error(`Unknown target ${JSON.stringify(exhaustive)}`);

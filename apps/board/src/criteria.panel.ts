@@ -2,6 +2,7 @@ import { ApiError, type ApiClient } from './api.client';
 import type { CommandAnswer, CriterionDescription, OpportunityView, ProblemBody } from '@stagecraft/contracts';
 import type { BoardCard, MoveTarget } from './board.model';
 import { byId, h } from './dom';
+import { inWords } from './moves.model';
 
 export interface CriteriaPanelOutcome {
   /** The move's answer once it went through; null when the panel was closed before. */
@@ -56,9 +57,9 @@ export function openCriteriaPanel(
         await reload('Someone else changed this opportunity meanwhile; it was reloaded. Check the boxes again if needed.');
       } else if (error instanceof ApiError && error.problem.code === 'OPPORTUNITY.EXIT_CRITERIA_UNMET') {
         unmet = error.problem.unmetCriteria ?? unmet;
-        await reload(error.problem.detail ?? 'Exit criteria are still unmet.');
+        await reload('Exit criteria are still unmet: tick what is now true.');
       } else {
-        say(error instanceof ApiError ? (error.problem.detail ?? error.problem.code) : String(error), 'error');
+        say(error instanceof ApiError ? inWords(error.problem.detail ?? error.problem.code, null) : String(error), 'error');
       }
     };
 
@@ -88,7 +89,7 @@ export function openCriteriaPanel(
             say(`${box.checked ? 'Marked' : 'Unmarked'}: ${criterion.description}`);
           }),
         );
-        return h('li', {}, box, h('label', { for: `criterion-${criterion.id}` }, criterion.description, h('span', { class: 'criterion-id' }, ` (${criterion.id})`)));
+        return h('li', {}, box, h('label', { for: `criterion-${criterion.id}` }, criterion.description));
       });
       const allMet = unmet.every((criterion) => met(criterion.id));
       const moveButton = h('button', { type: 'button', class: 'primary', disabled: busy || !allMet || !stillOpen }, `Move to ${target.name}`);
