@@ -311,12 +311,21 @@ describe('the board in a real browser (end to end)', () => {
   it('dropping a card on Lost asks for a reason and loses it', async () => {
     const title = 'Cyberdyne audit';
     const before = await boardCounts();
+    sent.length = 0;
     await card(title).dragTo(column('lost'));
     await page.waitForSelector('#lose-dialog[open] select');
+    // No reason is chosen in advance; sending none is refused at the field, and nothing is sent.
+    expect(await page.inputValue('#lost-reason')).toBe('');
+    await page.click('#lose-dialog button[type=submit]');
+    expect(await page.textContent('#lost-reason-error')).toBe('Choose why the deal was lost.');
+    expect(sent).toEqual([]);
     await page.selectOption('#lost-reason', 'timing');
+    await page.fill('#lost-note', 'Budget moved to next year');
     const rendered = await renders();
     await page.click('#lose-dialog button[type=submit]');
     await waitForRenderAfter(rendered);
+    const lostEvent = (await caller.get<HistoryAnswer>(`/opportunities/${ids[title]}/history`)).events.at(-1)!;
+    expect([lostEvent.type, lostEvent.data.reason, lostEvent.data.note]).toEqual(['OpportunityLost', 'timing', 'Budget moved to next year']);
 
     // Now a card of the Lost column, newest first, with its reason.
     await cardIn('lost', title);
@@ -511,6 +520,178 @@ describe('the board in a real browser (end to end)', () => {
       // The Won column still lists exactly what the API lists.
       const listed = (await pipeline(await positionOf(title))).processes[0]!.won!.opportunities!.map((entry) => entry.id);
       expect((await closedCards('won')).map((entry) => entry.id)).toEqual(listed);
+    });
+  });
+
+  describe('a rep\'s daily work', () => {
+    /** What the API itself answers to a body: the messages the form must show at its fields. */
+    const refusalOf = async (body: object) => {
+      const response = await fetch(`${api.baseUrl}/opportunities`, { method: 'POST', headers: { authorization: `Bearer ${api.keys[TEST_SERVICE]!}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(response.status).toBe(400);
+      return ((await response.json()) as { errors: { field: string; message: string }[] }).errors;
+    };
+
+    it('creates a deal from "New deal"; the API\'s validation messages show at their fields, nothing is recorded until they are fixed', async () => {
+      sent.length = 0;
+      await page.click('#new-deal');
+      await page.waitForSelector('#deal-form[open] #deal-title');
+      await page.fill('#deal-amount', 'a lot');
+      await page.fill('#deal-currency', 'eu');
+      await page.selectOption('#deal-teamId', 'direct');
+      await page.click('#deal-form button[type=submit]');
+      await page.waitForSelector('#deal-title[aria-invalid="true"]');
+      const expected = await refusalOf({ title: '', amount: 'a lot', currency: 'EU', teamId: 'direct', processId: 'standard' });
+      for (const field of ['title', 'amount', 'currency']) {
+        expect([field, await page.textContent(`#deal-${field}-error`)]).toEqual([field, expected.filter((error) => error.field === field).map((error) => error.message).join('; ')]);
+      }
+      expect(await page.getAttribute('#deal-ownerId', 'aria-invalid')).toBeNull();
+
+      await page.fill('#deal-title', 'Nakatomi tower fit-out');
+      await page.fill('#deal-amount', '64,500');
+      await page.fill('#deal-currency', 'EUR');
+      await page.fill('#deal-ownerId', 'ana');
+      await page.fill('#deal-expectedCloseDate', '2027-03-31');
+      const rendered = await renders();
+      await page.click('#deal-form button[type=submit]');
+      await waitForRenderAfter(rendered);
+      expect(await page.isVisible('#deal-form')).toBe(false);
+      expect(sent).toEqual(['POST /opportunities', 'POST /opportunities']);
+      const newCard = page.locator('[data-column="new"] [data-opportunity-id]', { hasText: 'Nakatomi tower fit-out' });
+      const id = (await newCard.getAttribute('data-opportunity-id'))!;
+      ids['Nakatomi tower fit-out'] = id;
+      const state = await caller.get<OpportunityView>(`/opportunities/${id}`);
+      expect([state.title, state.amount, state.currency, state.ownerId, state.teamId, state.expectedCloseDate, state.stage]).toEqual(['Nakatomi tower fit-out', 64500, 'EUR', 'ana', 'direct', '2027-03-31', 'new']);
+      expect(await newCard.innerText()).toContain('€64,500');
+    });
+
+    it('edits a deal from its panel: only the changed fields are sent, the panel and the timeline show them by name', async () => {
+      const title = 'Nakatomi tower fit-out';
+      await card(title).locator('.card-title').click();
+      await page.waitForSelector('#side-panel[open] .edit-deal');
+      sent.length = 0;
+      await page.click('#side-panel .edit-deal');
+      await page.waitForSelector('#deal-form[open] #deal-title');
+      expect(await page.inputValue('#deal-title')).toBe(title);
+      await page.fill('#deal-ownerId', 'chen');
+      await page.fill('#deal-amount', '70000');
+      await page.click('#deal-form button[type=submit]');
+      await page.waitForSelector('#side-panel[open] .timeline-table tbody tr');
+      await page.waitForFunction(() => document.querySelector('#side-panel [data-field="owner"]')?.textContent === 'chen');
+      expect(sent).toEqual([`PATCH /opportunities/${ids[title]}`]);
+      const history = await caller.get<HistoryAnswer>(`/opportunities/${ids[title]}/history`);
+      expect(history.events.at(-1)!.data).toMatchObject({ ownerId: 'chen', amount: 70000 });
+      expect(history.events.at(-1)!.data).not.toHaveProperty('title');
+      expect(await page.textContent('#side-panel [data-field="amount"]')).toBe('€70,000');
+      expect(await page.textContent('#side-panel [data-field="expectedCloseDate"]')).toBe('31 Mar 2027');
+      const newest = await page.$$eval('#side-panel tbody tr:first-child td', (cells) => cells.map((cell) => cell.textContent));
+      expect(newest[2]).toMatch(/^(Amount: €70,000 · Owner: chen|Owner: chen · Amount: €70,000)$/);
+      await page.keyboard.press('Escape');
+    });
+
+    it('ticks a criterion with an evidence note in the panel; the card shows the stage\'s progress', async () => {
+      const title = 'Oscorp lab kit';
+      const id = ids[title]!;
+      const before = await caller.get<OpportunityView>(`/opportunities/${id}`);
+      const total = before.exitCriteria.length;
+      const met = before.exitCriteria.filter((criterion) => criterion.met).length;
+      await page.waitForFunction(([cardId, text]) => document.querySelector(`[data-opportunity-id="${cardId}"] [data-figure="criteria"]`)?.textContent === text, [id, `${met}/${total}`] as const);
+      const criterion = before.exitCriteria.find((entry) => !entry.met)!;
+      await card(title).locator('.card-title').click();
+      await page.waitForSelector(`#side-panel[open] #panel-criterion-${criterion.id}:not([disabled])`);
+      sent.length = 0;
+      await page.fill(`#panel-note-${criterion.id}`, 'Confirmed on the call with the lab director');
+      await page.check(`#panel-criterion-${criterion.id}`);
+      await page.waitForFunction((text) => document.querySelector('#side-panel [data-figure="panel-progress"]')?.textContent === text, `${met + 1}/${total} met`);
+      expect(sent).toEqual([`POST /opportunities/${id}/criteria`]);
+      const event = (await caller.get<HistoryAnswer>(`/opportunities/${id}/history`)).events.at(-1)!;
+      expect([event.type, event.data.criterionId, event.data.note]).toEqual(['ExitCriterionMet', criterion.id, 'Confirmed on the call with the lab director']);
+      await page.waitForFunction(() => (document.querySelector('#side-panel tbody tr:first-child')?.textContent ?? '').includes('Confirmed on the call'));
+      await page.keyboard.press('Escape');
+      await page.waitForFunction(([cardId, text]) => document.querySelector(`[data-opportunity-id="${cardId}"] [data-figure="criteria"]`)?.textContent === text, [id, `${met + 1}/${total}`] as const);
+    });
+
+    it('search (title, owner, id), owner filter and sort are kept in the address, and a reload shows the same view', async () => {
+      const shownIds = () => page.$$eval('[data-column] [data-opportunity-id]', (cards) => cards.map((element) => (element as HTMLElement).dataset.opportunityId));
+      const columnTitles = (key: string) => page.$$eval(`[data-column="${key}"] .card-title`, (titles) => titles.map((element) => element.textContent));
+      await page.fill('#search', 'umbrella');
+      await page.waitForFunction(() => new URL(location.href).searchParams.get('q') === 'umbrella');
+      expect(await shownIds()).toEqual([ids['Umbrella CRM']]);
+      // By id, as pasted from a log.
+      await page.fill('#search', ids['Hooli analytics']!);
+      await page.waitForFunction((id) => new URL(location.href).searchParams.get('q') === id, ids['Hooli analytics']!);
+      expect(await shownIds()).toEqual([ids['Hooli analytics']]);
+      // By owner name in the search, then the owner filter and a sort.
+      await page.fill('#search', '');
+      await page.waitForFunction(() => !new URL(location.href).searchParams.has('q'));
+      await page.selectOption('#owner-filter', 'ana');
+      await page.selectOption('#sort', 'title');
+      await page.waitForFunction(() => new URL(location.href).searchParams.get('sort') === 'title' && new URL(location.href).searchParams.get('owner') === 'ana');
+      const pipelineNow = await pipeline(caller.lastPosition());
+      const anas = pipelineNow.processes[0]!.stages.flatMap((stage) => stage.opportunities!).filter((entry) => entry.ownerId === 'ana');
+      const anaClosed = [...pipelineNow.processes[0]!.won!.opportunities!, ...pipelineNow.processes[0]!.lost!.opportunities!].filter((entry) => entry.ownerId === 'ana');
+      expect((await shownIds()).sort()).toEqual([...anas, ...anaClosed].map((entry) => entry.id).sort());
+      expect(anas.length).toBeGreaterThan(1);
+      const won = await columnTitles('won');
+      expect(won).toEqual([...won].sort((a, b) => a!.localeCompare(b!, 'en', { sensitivity: 'base' })));
+      await page.selectOption('#sort', 'amount-desc');
+      await page.waitForFunction(() => new URL(location.href).searchParams.get('sort') === 'amount-desc');
+      const address = page.url();
+      await page.reload();
+      await page.waitForFunction(() => Number(document.getElementById('columns')?.dataset.renders ?? 0) > 0);
+      expect(page.url()).toBe(address);
+      expect(await page.inputValue('#owner-filter')).toBe('ana');
+      expect(await page.inputValue('#sort')).toBe('amount-desc');
+      expect((await shownIds()).sort()).toEqual([...anas, ...anaClosed].map((entry) => entry.id).sort());
+      // Back to the whole board.
+      await page.selectOption('#owner-filter', '');
+      await page.selectOption('#sort', 'stage-time');
+      await page.waitForFunction(() => !new URL(location.href).searchParams.has('owner') && !new URL(location.href).searchParams.has('sort'));
+    });
+
+    /** Columns that do not lie wholly inside the window, and whether the page scrolls sideways. */
+    const cutOff = () =>
+      page.evaluate(() => ({
+        cut: Array.from(document.querySelectorAll<HTMLElement>('[data-column]'))
+          .filter((element) => getComputedStyle(element).display !== 'none')
+          .filter((element) => {
+            const box = element.getBoundingClientRect();
+            return box.left < 0 || box.right > document.documentElement.clientWidth + 0.5;
+          })
+          .map((element) => element.dataset.column),
+        scrollsSideways: document.documentElement.scrollWidth > document.documentElement.clientWidth || document.getElementById('columns')!.scrollWidth > document.getElementById('columns')!.clientWidth,
+      }));
+
+    it('at 1280 × 900 every column is in view, and at least 8 cards fit in a column', async () => {
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.waitForTimeout(100); // the layout follows the new size
+      expect(await cutOff()).toEqual({ cut: [], scrollsSideways: false });
+      expect(await page.$$eval('[data-column]', (columns) => columns.length)).toBe(6);
+      // The first card's top plus 8 cards of the tallest kind: still on a 900 px screen.
+      const room = await page.$$eval('[data-column] .cards', (lists) => {
+        const cards = lists.flatMap((list) => Array.from(list.querySelectorAll<HTMLElement>('.card')));
+        const tallest = Math.max(...cards.map((card) => card.getBoundingClientRect().height));
+        const gap = parseFloat(getComputedStyle(lists[0]!).rowGap) || 0;
+        const top = Math.min(...cards.map((card) => card.getBoundingClientRect().top + window.scrollY));
+        return { bottomOfEighth: top + 8 * tallest + 7 * gap, tallest };
+      });
+      expect(room.bottomOfEighth).toBeLessThanOrEqual(900);
+      await page.setViewportSize({ width: 1400, height: 900 });
+    });
+
+    it('on a phone shows one column at a time with a stage switcher, kept in the address', async () => {
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.waitForTimeout(100);
+      const visible = () => page.$$eval('[data-column]', (columns) => columns.filter((element) => getComputedStyle(element).display !== 'none').map((element) => (element as HTMLElement).dataset.column));
+      expect(await page.isVisible('#stage-switcher')).toBe(true);
+      expect(await visible()).toEqual(['new']);
+      expect(await cutOff()).toEqual({ cut: [], scrollsSideways: false });
+      await page.selectOption('#stage-switcher', 'qualification');
+      await page.waitForFunction(() => new URL(location.href).searchParams.get('stage') === 'qualification');
+      expect(await visible()).toEqual(['qualification']);
+      expect(await cutOff()).toEqual({ cut: [], scrollsSideways: false });
+      await page.setViewportSize({ width: 1400, height: 900 });
+      expect(await page.isVisible('#stage-switcher')).toBe(false);
+      expect(await visible()).toEqual([...STAGES, 'won', 'lost']);
     });
   });
 });
