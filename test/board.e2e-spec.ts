@@ -23,7 +23,14 @@ describe('the board in a real browser (end to end)', () => {
   const sent: string[] = [];
 
   beforeAll(async () => {
-    api = await startBoardApi();
+    api = await startBoardApi({
+      extraKeys: [
+        // A rep's natural key, one limited to a team, and an analyst's: the board offers each what it may do.
+        { name: 'rep', roles: ['writer'] },
+        { name: 'partners-rep', roles: ['writer'], teams: ['partners'] },
+        { name: 'analyst', roles: ['analyst'] },
+      ],
+    });
     caller = apiCaller(api.baseUrl, api.keys[TEST_SERVICE]!);
     ids = await seedBoardDemo(caller, new Date());
     browser = await launchChromium();
@@ -692,6 +699,84 @@ describe('the board in a real browser (end to end)', () => {
       await page.setViewportSize({ width: 1400, height: 900 });
       expect(await page.isVisible('#stage-switcher')).toBe(false);
       expect(await visible()).toEqual([...STAGES, 'won', 'lost']);
+    });
+  });
+  describe('what a key may do is what it is offered', () => {
+    /** A fresh tab signed in with a key, on the board. */
+    const signIn = async (name: string) => {
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      tab.setDefaultTimeout(10_000);
+      await tab.goto(`${api.baseUrl}/board`);
+      await tab.fill('#credentials', api.keys[name]!);
+      await tab.click('#login-form button[type=submit]');
+      await tab.waitForFunction(() => Number(document.getElementById('columns')?.dataset.renders ?? 0) > 0);
+      return tab;
+    };
+    const teamOptions = (tab: Page) => tab.$$eval('#team option', (options) => options.map((option) => (option as HTMLOptionElement).value));
+    const shownTeams = async (tab: Page) => {
+      const shown = await tab.$$eval('[data-column] [data-opportunity-id]', (cards) => cards.map((element) => (element as HTMLElement).dataset.opportunityId!));
+      const teams = await Promise.all(shown.map(async (id) => (await caller.get<OpportunityView>(`/opportunities/${id}`)).teamId));
+      return [...new Set(teams)].sort();
+    };
+
+    it('a writer-only key sees and works the whole board: no error, move buttons and New deal, but no charts', async () => {
+      const tab = await signIn('rep');
+      try {
+        expect(await tab.textContent('#status')).toBe('');
+        expect(await teamOptions(tab)).toEqual(['', 'direct', 'partners']);
+        expect(await tab.isVisible('#new-deal')).toBe(true);
+        expect(await tab.isVisible('#charts-link')).toBe(false);
+        expect(await tab.locator('.move-button').count()).toBeGreaterThan(0);
+        expect(await shownTeams(tab)).toEqual(['direct', 'partners']);
+        // It moves a card like any writer: recorded under its own name.
+        const id = ids['Oscorp lab kit']!;
+        await tab.locator(`[data-opportunity-id="${id}"] .card-title`).click();
+        await tab.waitForSelector('#side-panel[open] .panel-move');
+        // No auditor role: the panel says where the timeline is, and refuses nothing.
+        expect(await tab.textContent('#side-panel')).toContain('The timeline is shown to keys with the auditor role.');
+        expect(await tab.locator('#side-panel .panel-message[data-tone="error"]').count()).toBe(0);
+        await tab.click('#side-panel .panel-move[data-target="new"]');
+        await tab.waitForSelector(`[data-column="new"] [data-opportunity-id="${id}"]`);
+        const history = await caller.get<HistoryAnswer>(`/opportunities/${id}/history`);
+        expect([history.events.at(-1)!.type, history.events.at(-1)!.data.to, history.events.at(-1)!.metadata.actor]).toEqual(['StageChanged', 'new', 'rep']);
+      } finally {
+        await tab.close();
+      }
+    });
+
+    it('a key limited to "partners" is offered only its team (no "All teams"), sees only its deals, and its New deal form offers only its team', async () => {
+      const tab = await signIn('partners-rep');
+      try {
+        expect(await tab.textContent('#status')).toBe('');
+        expect(await teamOptions(tab)).toEqual(['partners']);
+        expect(new URL(tab.url()).searchParams.get('team')).toBe('partners');
+        expect(await shownTeams(tab)).toEqual(['partners']);
+        await tab.click('#new-deal');
+        await tab.waitForSelector('#deal-form[open] #deal-teamId');
+        expect(await tab.$$eval('#deal-teamId option', (options) => options.map((option) => (option as HTMLOptionElement).value))).toEqual(['partners']);
+        await tab.click('#deal-form button:text("Cancel")');
+      } finally {
+        await tab.close();
+      }
+    });
+
+    it('an analyst key gets no move buttons, no drag and no New deal; a click on a title opens a read-only panel, not a refusal', async () => {
+      const tab = await signIn('analyst');
+      try {
+        expect(await tab.locator('.move-button').count()).toBe(0);
+        expect(await tab.$$eval('[data-opportunity-id]', (cards) => cards.every((element) => element.getAttribute('draggable') === 'false'))).toBe(true);
+        expect(await tab.isVisible('#new-deal')).toBe(false);
+        expect(await tab.isVisible('#charts-link')).toBe(true);
+        const id = ids['Initech pilot']!;
+        await tab.locator(`[data-opportunity-id="${id}"] .card-title`).click();
+        await tab.waitForSelector('#side-panel[open] [data-criterion] input[type=checkbox]');
+        expect(await tab.$$eval('#side-panel [data-criterion] input[type=checkbox]', (boxes) => boxes.every((box) => (box as HTMLInputElement).disabled))).toBe(true);
+        expect(await tab.locator('#side-panel .edit-deal, #side-panel .panel-move, #side-panel .criterion-note').count()).toBe(0);
+        expect(await tab.locator('#side-panel .panel-message[data-tone="error"]').count()).toBe(0);
+        expect(await tab.textContent('#side-panel [data-field="status"]')).toBe('Open in Proposition');
+      } finally {
+        await tab.close();
+      }
     });
   });
 });

@@ -39,7 +39,8 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
     teamId: h(
       'select',
       { id: 'deal-teamId', name: 'teamId' },
-      ...(options.teams.length > 1 || !existing?.teamId ? [h('option', { value: '' }, options.teams.length === 0 ? 'No team' : 'Choose a team…')] : []),
+      // One team to choose from (a team-limited key): it is the answer, no blank to pick.
+      ...(options.teams.length === 1 ? [] : [h('option', { value: '' }, options.teams.length === 0 ? 'No team' : 'Choose a team…')]),
       ...options.teams.map((team) => h('option', { value: team }, team)),
     ),
     expectedCloseDate: h('input', { id: 'deal-expectedCloseDate', name: 'expectedCloseDate', type: 'date', value: existing?.expectedCloseDate ?? '' }),
