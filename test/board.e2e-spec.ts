@@ -203,6 +203,8 @@ describe('the board in a real browser (end to end)', () => {
     const moveButton = page.locator('#criteria-panel button.primary');
     expect(await moveButton.isDisabled()).toBe(true);
 
+    // An evidence note typed for the last criterion survives the redraws of the ticks before it.
+    await page.fill(`#criterion-note-${unmet.at(-1)!.id}`, 'Seen in the signed budget memo');
     for (const criterion of unmet) {
       await page.click(`#criteria-panel label[for="criterion-${criterion.id}"]`);
       await page.waitForFunction((box) => {
@@ -221,7 +223,10 @@ describe('the board in a real browser (end to end)', () => {
     expect(sent).toEqual([`POST /opportunities/${id}/move`, ...unmet.map(() => `POST /opportunities/${id}/criteria`), `POST /opportunities/${id}/move`]);
     const history = await caller.get<HistoryAnswer>(`/opportunities/${id}/history`);
     const recent = history.events.slice(-(unmet.length + 1));
-    expect(recent.map((event) => [event.type, event.data.criterionId ?? event.data.to])).toEqual([...unmet.map((criterion) => ['ExitCriterionMet', criterion.id]), ['StageChanged', 'proposition']]);
+    expect(recent.map((event) => [event.type, event.data.criterionId ?? event.data.to, event.data.note ?? null])).toEqual([
+      ...unmet.map((criterion, index) => ['ExitCriterionMet', criterion.id, index === unmet.length - 1 ? 'Seen in the signed budget memo' : null]),
+      ['StageChanged', 'proposition', null],
+    ]);
     expect(recent.every((event) => event.metadata.actor === TEST_SERVICE)).toBe(true);
 
     const after = await boardCounts();

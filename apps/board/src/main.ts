@@ -34,9 +34,8 @@ const state = {
   columns: [] as BoardColumn[],
   /** The last log position this page wrote: queries pass it as ?minPosition= to read their own writes. */
   position: undefined as number | undefined,
-  /** Criteria progress read per open card, for the position it was read at. */
+  /** Criteria progress read per open card; a card this page changed is read again. */
   progress: new Map<string, { met: number; total: number }>(),
-  progressPosition: undefined as number | undefined,
   renders: 0,
 };
 
@@ -79,6 +78,7 @@ async function start(): Promise<void> {
   byId<HTMLSelectElement>('team').addEventListener('change', (event) => {
     clearStatus();
     state.teamId = (event.target as HTMLSelectElement).value;
+    state.progress.clear();
     void refresh();
   });
   byId('new-deal').addEventListener('click', () => void guarded(() => newDeal()));
@@ -170,6 +170,7 @@ function selectableTeams(definition: ProcessDetail['definition']): { teams: stri
 async function selectProcess(processId: string): Promise<void> {
   await guarded(async () => {
     state.processId = processId;
+    state.progress.clear();
     const detail = await api.get<ProcessDetail>(`/processes/${encodeURIComponent(processId)}`);
     state.detail = detail;
     const teams = byId<HTMLSelectElement>('team');
@@ -243,13 +244,10 @@ function drawBoard(): void {
 
 /**
  * "3/5" on each open card: the pipeline answer has no criteria, so each shown card's deal is read
- * (a few at a time) and the count drawn as it arrives. Read again only after this page wrote.
+ * (a few at a time) and the count drawn as it arrives. Each is read once per process and team
+ * chosen; a card this page changes is read again (changes by others show on the next choice).
  */
 async function loadCriteriaProgress(): Promise<void> {
-  if (state.progressPosition !== state.position) {
-    state.progress.clear();
-    state.progressPosition = state.position;
-  }
   const wanted = state.columns.flatMap((column) => column.cards).filter((card) => card.status === 'open' && !state.progress.has(card.id));
   const container = byId('columns');
   const worker = async () => {
@@ -277,6 +275,7 @@ async function openPanel(card: BoardCard): Promise<void> {
     canReadHistory: mayReadHistory(),
     wrote: (position) => {
       state.position = position;
+      state.progress.delete(card.id);
       // The board behind the panel follows what the panel changed.
       void guarded(() => loadBoard());
     },
@@ -314,6 +313,8 @@ async function move(card: BoardCard, target: MoveTarget): Promise<void> {
   const lost = target.kind === 'lost' ? await chooseLostReason(card, state.detail?.definition.lostReasons ?? []) : undefined;
   if (lost === null) return;
   const { path, body } = moveCommand(card, target, lost?.reason, lost?.note);
+  // Moved (or its criteria ticked in the panel): its progress is read again.
+  state.progress.delete(card.id);
   const done = card.status === 'open' ? `“${card.title}” moved to ${target.name}.` : `“${card.title}” reopened in ${target.name}.`;
   try {
     const answer = await api.command(path, body);
