@@ -1,6 +1,7 @@
 import { ApiError, type ApiClient } from './api.client';
 import type { CommandAnswer, OpportunityView } from '@stagecraft/contracts';
 import { byId, h } from './dom';
+import { dealBody, FIELDS, type Field } from './deal-form.model';
 import { inWords } from './moves.model';
 import type { ProcessDetail } from '@stagecraft/contracts';
 
@@ -17,8 +18,6 @@ export interface DealFormOptions {
   readonly opportunity?: OpportunityView;
 }
 
-const FIELDS = ['title', 'amount', 'currency', 'ownerId', 'teamId', 'expectedCloseDate'] as const;
-type Field = (typeof FIELDS)[number];
 
 /** Refusals that are about one field, by their stable code. */
 const FIELD_OF_CODE: Readonly<Record<string, Field>> = {
@@ -100,7 +99,7 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
       event.preventDefault();
       clearErrors();
       save.disabled = true;
-      const body = bodyOf(inputs, existing);
+      const body = dealBody(Object.fromEntries(FIELDS.map((field) => [field, inputs[field].value])) as Record<Field, string>, existing);
       if (existing && Object.keys(body).length === 0) {
         dialog.close(); // nothing changed: nothing to record
         return;
@@ -123,42 +122,4 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
     dialog.showModal();
     inputs.title.focus();
   });
-}
-
-/**
- * What the form sends: a new deal, every field filled in; an edit, only the fields changed (an
- * emptied close date clears it). An amount that is not a number is sent as written, so the API's
- * message about it is the one shown.
- */
-function bodyOf(inputs: Record<Field, HTMLInputElement | HTMLSelectElement>, existing: OpportunityView | undefined): Record<string, unknown> {
-  const value = (field: Field) => inputs[field].value.trim();
-  const amountText = value('amount').replace(/[\s,]/g, '');
-  const amount = amountText === '' ? undefined : Number.isFinite(Number(amountText)) ? Number(amountText) : amountText;
-  const wanted: Record<Field, unknown> = {
-    title: value('title'),
-    amount,
-    currency: value('currency').toUpperCase() || undefined,
-    ownerId: value('ownerId') || undefined,
-    teamId: value('teamId') || undefined,
-    expectedCloseDate: value('expectedCloseDate') || undefined,
-  };
-  if (!existing) return Object.fromEntries(Object.entries(wanted).filter(([, entry]) => entry !== undefined));
-  const before: Record<Field, unknown> = {
-    title: existing.title,
-    amount: existing.amount ?? undefined,
-    currency: existing.currency ?? undefined,
-    ownerId: existing.ownerId ?? undefined,
-    teamId: existing.teamId ?? undefined,
-    expectedCloseDate: existing.expectedCloseDate ?? undefined,
-  };
-  const changed: Record<string, unknown> = {};
-  for (const field of FIELDS) {
-    if (wanted[field] === before[field]) continue;
-    if (wanted[field] === undefined) {
-      if (field === 'expectedCloseDate') changed[field] = null;
-      continue; // the API has no way to clear the other fields; leaving one empty keeps it
-    }
-    changed[field] = wanted[field];
-  }
-  return changed;
 }
