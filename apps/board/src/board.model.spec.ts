@@ -1,5 +1,6 @@
 import type { PipelineResult, ProcessDetail } from '@stagecraft/contracts';
-import { boardColumns, moveCommand, moveTargets } from './board.model';
+import { boardColumns, moveCommand } from './board.model';
+import { allowedTargets, moveChoices } from './moves.model';
 
 const definition: ProcessDetail['definition'] = {
   id: 'standard',
@@ -92,8 +93,9 @@ describe('the board model', () => {
     ]);
   });
 
-  it('offers an open card every other column, a closed one only the stages to reopen in, and sends the matching command', () => {
+  it('without a move table, offers an open card every other column (the API judges), a closed one only the stages to reopen in, and sends the matching command', () => {
     const columns = boardColumns(definition, { processes: [] }, now);
+    const moveTargets = (all: typeof columns, card: { stageId: string; status: 'open' | 'won' | 'lost' }) => allowedTargets(moveChoices(all, card, null));
     const targets = moveTargets(columns, { stageId: 'new', status: 'open' });
     expect(targets.map((target) => target.name)).toEqual(['Qualification', 'Won', 'Lost']);
     const reopenTargets = moveTargets(columns, { stageId: 'lost', status: 'lost' });
@@ -107,5 +109,6 @@ describe('the board model', () => {
       { path: '/opportunities/id-1/win', body: {} },
       { path: '/opportunities/id-1/lose', body: { reason: 'price' } },
     ]);
+    expect(moveCommand({ id: 'id-1', status: 'open' }, targets[2]!, 'price', 'Went with a cheaper offer')).toEqual({ path: '/opportunities/id-1/lose', body: { reason: 'price', note: 'Went with a cheaper offer' } });
   });
 });

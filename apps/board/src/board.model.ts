@@ -129,14 +129,6 @@ export function formatDay(instant: string): string {
   return new Date(instant).toISOString().slice(0, 10);
 }
 
-/**
- * The places a card may be offered to go: an open card every other column (the API decides), a
- * closed one only the stages, since the only thing a closed opportunity accepts is a reopening.
- */
-export function moveTargets(columns: readonly BoardColumn[], card: Pick<BoardCard, 'stageId' | 'status'>): MoveTarget[] {
-  return columns.filter((column) => column.key !== card.stageId && (card.status === 'open' || column.target.kind === 'stage')).map((column) => column.target);
-}
-
 /** The command a move to a target sends: move, win or lose an open card; reopen a closed one in the stage. */
 export function moveCommand(card: Pick<BoardCard, 'id' | 'status'>, target: MoveTarget, reason?: string, note?: string): { path: string; body: Record<string, unknown> } {
   const base = `/opportunities/${encodeURIComponent(card.id)}`;
