@@ -68,7 +68,7 @@ const POLICY: Record<string, { roles: Role[] | 'public'; prepare: (api: Api) => 
   },
   'PATCH /opportunities/{id}': { roles: ['writer'], prepare: async (api) => ({ path: `/opportunities/${await openDeal(api)}`, body: { amount: 5 } }) },
   'GET /opportunities/{id}': { roles: ['writer', 'analyst', 'auditor'], prepare: async (api) => ({ path: `/opportunities/${await openDeal(api)}?asOf=2999-01-01T00:00:00Z` }) },
-  'GET /opportunities/{id}/history': { roles: ['auditor'], prepare: async (api) => ({ path: `/opportunities/${await openDeal(api)}/history?view=timeline` }) },
+  'GET /opportunities/{id}/history': { roles: ['writer', 'analyst', 'auditor'], prepare: async (api) => ({ path: `/opportunities/${await openDeal(api)}/history?view=timeline` }) },
   'GET /opportunities/{id}/verify': { roles: ['auditor'], prepare: async (api) => ({ path: `/opportunities/${await openDeal(api)}/verify` }) },
   'POST /opportunities/{id}/migrate': {
     roles: [],
@@ -209,6 +209,11 @@ describe('authentication and roles', () => {
       expect(own.body).toEqual(named.body);
       const foreign = await api.anonymous.get('/pipeline?processId=standard&teamId=partners').set('Authorization', `Bearer ${writer}`);
       expectProblem(foreign.body, 403, 'AUTH.TEAM_FORBIDDEN');
+      // The history of its own team's deal (the board's timeline), not another team's.
+      const mine = (await api.anonymous.post('/opportunities').set('Authorization', `Bearer ${writer}`).send({ title: 'Rep timeline', processId: 'standard', teamId: 'direct' }).expect(201)).body.id;
+      expect((await api.anonymous.get(`/opportunities/${mine}/history`).set('Authorization', `Bearer ${writer}`).expect(200)).body.events.map((event: { type: string }) => event.type)).toEqual(['OpportunityOpened']);
+      const theirs = await openDeal(api, { teamId: 'partners' });
+      expectProblem((await api.anonymous.get(`/opportunities/${theirs}/history`).set('Authorization', `Bearer ${writer}`)).body, 404, 'OPPORTUNITY.NOT_FOUND');
       // The other analytics stay an analyst's.
       expectProblem((await api.anonymous.get('/analytics/funnel').set('Authorization', `Bearer ${writer}`)).body, 403, 'AUTH.FORBIDDEN');
     });
@@ -252,7 +257,8 @@ describe('authentication and roles', () => {
       const jwt = token({ sub: 'quoting-service', roles: ['writer'], teams: ['direct'], exp: inAnHour() });
       const opened = await api.anonymous.post('/opportunities').set('Authorization', `Bearer ${jwt}`).send({ title: 'Via JWT', processId: 'standard', teamId: 'direct' }).expect(201);
       expect((await api.http.get(`/opportunities/${opened.body.id}/history`).expect(200)).body.events[0].metadata).toMatchObject({ actor: 'quoting-service', authenticatedBy: 'jwt' });
-      expectProblem((await api.anonymous.get(`/opportunities/${opened.body.id}/history`).set('Authorization', `Bearer ${jwt}`)).body, 403, 'AUTH.FORBIDDEN');
+      // Its roles bound it like a key's: a writer does not verify hash chains (the auditor's check).
+      expectProblem((await api.anonymous.get(`/opportunities/${opened.body.id}/verify`).set('Authorization', `Bearer ${jwt}`)).body, 403, 'AUTH.FORBIDDEN');
     });
 
     it('are refused when expired, unsigned or without a role', async () => {

@@ -43,7 +43,7 @@ const view = (): 'board' | 'charts' => (location.hash === '#charts' && mayReadCh
 const hasRole = (role: string) => state.caller !== null && (state.caller.roles.includes(role) || state.caller.roles.includes('admin'));
 const mayWrite = () => hasRole('writer');
 const mayReadCharts = () => hasRole('analyst');
-const mayReadHistory = () => hasRole('auditor');
+const mayReadHistory = () => hasRole('writer') || hasRole('analyst') || hasRole('auditor');
 
 const filterControls = wireFilters(
   (filters) => {

@@ -15,7 +15,7 @@ export interface SidePanelContext {
   readonly detail: Pick<ProcessDetail, 'definition' | 'moves'>;
   readonly columns: readonly BoardColumn[];
   readonly canWrite: boolean;
-  /** The timeline is the event history: an auditor's read. */
+  /** The timeline is the event history (GET /opportunities/:id/history: writer, analyst, auditor). */
   readonly canReadHistory: boolean;
   /** A command of the panel was recorded at this log position. */
   wrote(position: number): void;
@@ -89,7 +89,7 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
   const timelineSection = h('section', { class: 'panel-section' }, h('h3', {}, 'Timeline'), h('p', {}, 'Loading…'));
   const loadTimeline = async () => {
     if (!context.canReadHistory) {
-      timelineSection.replaceChildren(h('h3', {}, 'Timeline'), h('p', { class: 'hint' }, 'The timeline is shown to keys with the auditor role.'));
+      timelineSection.replaceChildren(h('h3', {}, 'Timeline'), h('p', { class: 'hint' }, 'This key may not read the timeline.'));
       return;
     }
     try {
