@@ -61,7 +61,7 @@ export interface WinLossFigures {
   readonly amountLostByCurrency: Readonly<Record<string, number>>;
   /** Lost opportunities per lost reason. */
   readonly lostReasons: Readonly<Record<string, number>>;
-  /** Won opportunities per won reason (processes that list wonReasons; '' for a win without one), keys in code-unit order. */
+  /** Won opportunities per won reason (processes that list wonReasons; a win without a reason is not listed), keys in code-unit order. */
   readonly wonReasons: Readonly<Record<string, number>>;
   /** With a currencies file: amount won and amount lost in the reporting currency, with the rates used. */
   readonly converted?: { readonly amountWon: ConvertedAmount; readonly amountLost: ConvertedAmount };

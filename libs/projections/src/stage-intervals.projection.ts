@@ -1,5 +1,5 @@
 import type { PipelineOpportunity, PipelineStage, PipelineResult } from '@stagecraft/contracts';
-import { parseCalendarDay } from '@stagecraft/opportunity';
+import { calendarDateOf, parseCalendarDay } from '@stagecraft/opportunity';
 import { defineOpportunityProjection } from './opportunity-projection.factory';
 import { createOpportunityTable, createStringCodes, encode, NONE, type OpportunityTable, type StringCodes } from './opportunity-table';
 import { firstInOrder } from './order-statistics';
@@ -307,7 +307,7 @@ export function queryPipelineAsOf(model: StageIntervalsModel, atMs: number, filt
       processId: catalogProcess.processId,
       stages: stageOrderOf(catalogProcess).map((key): PipelineStage => {
         const stage = totals.stageOf(model.catalog.stages[key]!);
-        return listed ? withCards(stage, cardsOf(model, listed[key]!, cap), cap) : stage;
+        return listed ? withCards(stage, cardsOf(model, listed[key]!, cap), cap, atMs) : stage;
       }),
     })),
   };
@@ -336,6 +336,7 @@ function cardsOf(model: StageIntervalsModel, segmentsListed: number[], cap: numb
       // writes occurredAt as toISOString(), so this gives the text back as stored ('' for an
       // unreadable time, which only a corrupt log holds).
       stageEnteredAt: Number.isFinite(entered[segment]!) ? new Date(entered[segment]!).toISOString() : '',
+      expectedCloseDate: segments.expectedDay.values[segment] === NO_DAY ? null : calendarDateOf(segments.expectedDay.values[segment]!),
     };
   });
 }

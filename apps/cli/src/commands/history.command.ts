@@ -66,7 +66,7 @@ function describeState(state: OpportunityState, resolve: (id: string, version: s
   const process = resolve(state.processId, state.processVersion);
   const stageName = process?.stage(state.stage)?.name ?? state.stage;
   const where =
-    state.status === 'open' ? `open in ${stageName} since ${state.stageEnteredAt}${state.criteriaMet.length > 0 ? `, criteria met: ${state.criteriaMet.join(', ')}` : ''}` : `${state.status} in ${stageName} at ${state.closedAt}${state.status === 'lost' ? ` (reason: ${state.reason})` : ''}${state.status !== 'open' && state.nextSteps ? `; next steps: ${state.nextSteps}` : ''}`;
+    state.status === 'open' ? `open in ${stageName} since ${state.stageEnteredAt}${state.criteriaMet.length > 0 ? `, criteria met: ${state.criteriaMet.join(', ')}` : ''}` : `${state.status} in ${stageName} at ${state.closedAt}${state.status === 'lost' ? ` (reason: ${state.reason})` : ''}${state.nextSteps ? `; next steps: ${state.nextSteps}` : ''}`;
   const facts = [
     `"${state.title}"`,
     `process ${state.processId}@${state.processVersion}`,
