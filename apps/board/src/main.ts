@@ -2,7 +2,7 @@ import { ApiClient, ApiError } from './api.client';
 import type { FunnelResult, PipelineResult, ProcessDetail, ProcessList, StageDurationsResult, WinLossResult } from '@stagecraft/contracts';
 import { boardColumns, CARDS_PER_COLUMN, moveCommand, type BoardCard, type MoveTarget } from './board.model';
 import { renderBoard } from './board.view';
-import { funnelSteps, lostReasons, stageDurationRows, winLossByTeam } from './charts.model';
+import { amountsWonAndLost, funnelSteps, lostReasons, stageDurationRows, winLossByTeam, wonReasons } from './charts.model';
 import { renderCharts } from './charts.view';
 import { openCriteriaPanel } from './criteria.panel';
 import { chooseLostReason, openTimeline } from './dialogs';
@@ -190,6 +190,8 @@ async function loadCharts(): Promise<void> {
     durations: stageDurationRows(durations, definition),
     byTeam: winLossByTeam(byTeam),
     reasons: lostReasons(byReason),
+    money: amountsWonAndLost(byTeam),
+    wonReasons: wonReasons(byTeam),
   });
   state.renders += 1;
   container.dataset.renders = String(state.renders);
