@@ -168,7 +168,10 @@ describe('forecast, rotting deals and won reasons (end to end)', () => {
     type Card = { title: string; daysInStage: number; rotting: boolean; expectedCloseDate: string | null; nextSteps?: string | null };
     const talk = (await analyst('/pipeline?processId=quick&include=opportunities').expect(200)).body.processes[0].stages[0];
     // A (EUR 1000) and C (EUR 500) in Talk: one currency, one total; rotAfterDays 10 and 55/54 days in it.
-    expect(talk).toMatchObject({ stageId: 'talk', count: 2, amount: 1500, amountsByCurrency: { EUR: 1500 }, rotAfterDays: 10 });
+    expect(talk).toMatchObject({ stageId: 'talk', count: 2, amount: 1500, amountsByCurrency: { EUR: 1500 }, rotAfterDays: 10, rotting: 2 });
+    // As of an instant: none on 14 January; A (in Talk since the 5th, 09:00) on the 15th at 10:00; A, D and C on the 16th at 10:00.
+    const then = async (instant: string) => (await analyst(`/pipeline?processId=quick&asOf=${instant}`).expect(200)).body.processes[0].stages[0].rotting;
+    expect([await then(at(1, 14)), await then(at(1, 15, 10)), await then(at(1, 16, 10))]).toEqual([0, 1, 3]);
     expect(talk.opportunities.map((card: Card) => [card.title, card.daysInStage, card.rotting, card.expectedCloseDate])).toEqual([
       ['A', 55, true, '2026-02-15'],
       ['C', 54, true, null],

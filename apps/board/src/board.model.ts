@@ -41,7 +41,7 @@ export interface BoardColumn {
   readonly weightedAmount: string | null;
   /** With a currencies file: the amount converted to the reporting currency, and the rates it used; null otherwise. */
   readonly converted: { readonly text: string; readonly rates: string } | null;
-  /** Cards listed here that are rotting. */
+  /** Open deals of the column that are rotting. */
   readonly rotting: number;
   readonly cards: readonly BoardCard[];
   /** Won and Lost: which closings they hold (the period, and how many of them are shown). */
@@ -80,7 +80,8 @@ export function boardColumns(definition: Definition, pipeline: PipelineResult, n
       amount: formatAmounts(stage?.amountsByCurrency ?? {}),
       weightedAmount: formatAmounts(stage?.weightedAmountsByCurrency ?? {}),
       converted: convertedText(stage?.converted?.amount),
-      rotting: (stage?.opportunities ?? []).filter((card) => card.rotting === true).length,
+      // The whole column's (the API counts them all); an older API's answer: the cards listed.
+      rotting: stage?.rotting ?? (stage?.opportunities ?? []).filter((card) => card.rotting === true).length,
       cards: (stage?.opportunities ?? []).map((card) => ({
         id: card.id,
         title: card.title,

@@ -34,7 +34,7 @@ export function renderBoard(container: HTMLElement, columns: readonly BoardColum
           column.weightedAmount === null ? null : h('div', {}, h('dt', {}, 'Weighted'), h('dd', { 'data-figure': 'weighted' }, column.weightedAmount)),
           // Labelled as converted, with the rates used: never mistaken for a sum of the currencies above.
           column.converted === null ? null : h('div', {}, h('dt', {}, 'Converted'), h('dd', { 'data-figure': 'converted', title: column.converted.rates }, column.converted.text)),
-          column.rotting === 0 ? null : h('div', {}, h('dt', {}, 'Rotting'), h('dd', { 'data-figure': 'rotting-count', title: 'Cards shown longer in this stage than its rotAfterDays' }, String(column.rotting))),
+          column.rotting === 0 ? null : h('div', {}, h('dt', {}, 'Rotting'), h('dd', { 'data-figure': 'rotting-count', title: 'Open deals longer in this stage than its rotAfterDays' }, String(column.rotting))),
         ),
       ),
       column.cards.length === 0 && column.target.kind === 'stage' ? h('p', { class: 'empty' }, 'No open opportunity') : null,

@@ -65,6 +65,8 @@ export interface PipelineStage {
   readonly weightedAmountsByCurrency: Readonly<Record<string, number>>;
   /** rotAfterDays of the stage (latest version that has it); null: it never rots. */
   readonly rotAfterDays: number | null;
+  /** Open deals of the column (all, not only the cards listed) rotting at the instant the board describes; the API always sends it. */
+  readonly rotting?: number;
   /** With a currencies file: amount and weighted amount converted to the reporting currency, with the rates used. */
   readonly converted?: ConvertedFigures;
   readonly opportunities?: readonly PipelineOpportunity[];

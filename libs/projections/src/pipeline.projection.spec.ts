@@ -66,6 +66,8 @@ function pipelineOracle(events: readonly ProjectedEvent[], filter: PipelineFilte
           weightedAmount: oneCurrencyTotal(weightedAmountsByCurrency),
           weightedAmountsByCurrency,
           rotAfterDays: latestWithStage.rotAfterDays ?? null,
+          // Aged at an instant: how many deals of the whole column are rotting then.
+          ...(nowMs === undefined ? {} : { rotting: here.filter((o) => agedOracle(currentPosition(o).enteredAt, latestWithStage.rotAfterDays ?? null, nowMs).rotting).length }),
         };
         if (!includeOpportunities) return row;
         const listed = here

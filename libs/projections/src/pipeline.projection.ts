@@ -4,7 +4,7 @@ import { defineOpportunityProjection } from './opportunity-projection.factory';
 import { createOpportunityTable, createStringCodes, encode, matchRows, NONE, type OpportunityTable, type StringCodes } from './opportunity-table';
 import { firstInOrder } from './order-statistics';
 import { compareIds, createProcessCatalog, processesOf, stageKeyOf, stageOrderOf, type ProcessCatalog } from './process-catalog';
-import { createStageTotals, withCards } from './stage-totals';
+import { createStageTotals, isRotting, withCards } from './stage-totals';
 import { dictionary, float64Column, int32Column, NO_CURRENCY, occurredAtMs, soleCurrencyTotal, pushFloat64, pushInt32, STAGE_LIFE_EVENTS, type Float64Column, type Int32Column, type StageLifeEvent, type AtInstant } from './projection.helpers';
 
 // Pipeline (DESIGN.md §5): open opportunities per current stage, their amount and weighted amount.
@@ -225,9 +225,12 @@ function enterStage(model: PipelineModel, row: number, stageId: string, event: A
 export function queryPipeline(model: PipelineModel, filter: PipelineFilter = {}, options: PipelineQueryOptions = {}): PipelineResult {
   // The pipeline is the present: it takes no from/to, even when the caller's object has them.
   const selected = matchRows(model.table, { processId: filter.processId, teamId: filter.teamId, ownerId: filter.ownerId });
-  const totals = createStageTotals(model.catalog.stages.length, model.currencies.values);
+  const { nowMs } = options;
+  const totals = createStageTotals(model.catalog.stages.length, model.currencies.values, nowMs !== undefined);
   const listed: number[][] | undefined = options.includeOpportunities ? Array.from({ length: model.catalog.stages.length }, () => []) : undefined;
   const cap = cardsPerColumnOf(options);
+  const entered = model.stageEnteredMs.values;
+  const stages = model.catalog.stages;
 
   const stageKey = model.stageKey.values;
   const amount = model.amount.values;
@@ -238,6 +241,7 @@ export function queryPipeline(model: PipelineModel, filter: PipelineFilter = {},
     const key = stageKey[row]!;
     if (key < 0 || (selected !== undefined && selected[row] === 0)) continue;
     totals.add(key, amount[row]!, probability[row]!, currency[row]!);
+    if (nowMs !== undefined && isRotting(entered[row]!, stages[key]!.rotAfterDays, nowMs)) totals.addRotting(key);
     if (listed) listed[key]!.push(row);
   }
 

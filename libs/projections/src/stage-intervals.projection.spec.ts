@@ -53,6 +53,7 @@ function boardOracle(events: readonly ProjectedEvent[], atMs: number, filter: Pi
           weightedAmount: oneCurrencyTotal(weightedAmountsByCurrency),
           weightedAmountsByCurrency,
           rotAfterDays: latestWithStage.rotAfterDays ?? null,
+          rotting: here.filter((s) => agedOracle(s.stageEnteredAt, latestWithStage.rotAfterDays ?? null, atMs).rotting).length,
         };
         if (!includeOpportunities) return row;
         const listed = here

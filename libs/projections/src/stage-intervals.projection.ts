@@ -5,7 +5,7 @@ import { createOpportunityTable, createStringCodes, encode, NONE, type Opportuni
 import { firstInOrder } from './order-statistics';
 import { cardsPerColumnOf, type PipelineFilter, type PipelineQueryOptions } from './pipeline.projection';
 import { compareIds, createProcessCatalog, processesOf, stageKeyOf, stageOrderOf, type ProcessCatalog } from './process-catalog';
-import { createStageTotals, withCards } from './stage-totals';
+import { createStageTotals, isRotting, withCards } from './stage-totals';
 import { float64Column, int32Column, occurredAtMs, pushFloat64, pushInt32, STAGE_LIFE_EVENTS, type Float64Column, type Int32Column, type StageLifeEvent } from './projection.helpers';
 
 // Stage intervals: the board at any past instant (GET /pipeline?asOf=), on business time
@@ -268,7 +268,8 @@ function startSegment(model: StageIntervalsModel, row: number, atMs: number): vo
 
 /** The pipeline as it stood at an instant of business time (ms since the epoch). */
 export function queryPipelineAsOf(model: StageIntervalsModel, atMs: number, filter: PipelineFilter = {}, options: PipelineQueryOptions = {}): PipelineResult {
-  const totals = createStageTotals(model.catalog.stages.length, model.currencies.values);
+  const totals = createStageTotals(model.catalog.stages.length, model.currencies.values, true);
+  const stages = model.catalog.stages;
   const listed: number[][] | undefined = options.includeOpportunities ? Array.from({ length: model.catalog.stages.length }, () => []) : undefined;
   const cap = cardsPerColumnOf(options);
 
@@ -299,6 +300,7 @@ export function queryPipelineAsOf(model: StageIntervalsModel, atMs: number, filt
     if (!anyOwner && segmentOwner[segment] !== ownerCode) continue;
     const key = stageKey[segment]!;
     totals.add(key, amount[segment]!, probability[segment]!, currency[segment]!);
+    if (isRotting(segments.enteredMs.values[segment]!, stages[key]!.rotAfterDays, atMs)) totals.addRotting(key);
     if (listed) listed[key]!.push(segment);
   }
 

@@ -12,14 +12,17 @@ const DAY_MS = 86_400_000;
 export interface StageTotals {
   /** Counts a row in a stage; its amount (NaN: none, which adds nothing) weighted by `probability` (0–100). */
   add(stageKey: number, amount: number, probability: number, currency: number): void;
+  /** Counts a row of the stage as rotting (only totals made to count them say `rotting`). */
+  addRotting(stageKey: number): void;
   count(stageKey: number): number;
   /** The column's figures, as the API answers them. */
   stageOf(info: CatalogStage): PipelineStage;
 }
 
-export function createStageTotals(stageCount: number, currencies: readonly string[]): StageTotals {
+export function createStageTotals(stageCount: number, currencies: readonly string[], countsRotting = false): StageTotals {
   const width = currencies.length + 1;
   const counts = new Int32Array(stageCount);
+  const rotting = new Int32Array(stageCount);
   const byCurrency = new Float64Array(stageCount * width);
   const weightedByCurrency = new Float64Array(stageCount * width);
   const hasCurrency = new Uint8Array(stageCount * width);
@@ -42,6 +45,9 @@ export function createStageTotals(stageCount: number, currencies: readonly strin
       weightedByCurrency[cell]! += share;
       hasCurrency[cell] = 1;
     },
+    addRotting(key) {
+      rotting[key]!++;
+    },
     count: (key) => counts[key]!,
     stageOf: (info) => {
       const amountsByCurrency = perCurrency(byCurrency, info.key);
@@ -57,6 +63,7 @@ export function createStageTotals(stageCount: number, currencies: readonly strin
         weightedAmount: soleCurrencyTotal(weightedAmountsByCurrency),
         weightedAmountsByCurrency,
         rotAfterDays: info.rotAfterDays ?? null,
+        ...(countsRotting ? { rotting: rotting[info.key]! } : {}),
       };
     },
   };
@@ -73,10 +80,15 @@ export function withCards(stage: PipelineStage, cards: readonly PipelineOpportun
   return cap === undefined ? { ...stage, opportunities: aged } : { ...stage, opportunities: aged, opportunitiesOmitted: stage.count - aged.length };
 }
 
+/** Whether a deal that entered its stage at `enteredMs` is rotting at `atMs` (false for an unreadable entry time). */
+export function isRotting(enteredMs: number, rotAfterDays: number | null | undefined, atMs: number): boolean {
+  return rotAfterDays !== null && rotAfterDays !== undefined && atMs - enteredMs > rotAfterDays * DAY_MS;
+}
+
 function agedCard(card: PipelineOpportunity, rotAfterDays: number | null, atMs: number): PipelineOpportunity {
   const enteredMs = Date.parse(card.stageEnteredAt);
   // Only a corrupt log leaves the entry time unreadable: such a card neither ages nor rots.
   if (!Number.isFinite(enteredMs)) return { ...card, daysInStage: 0, rotting: false };
   const age = atMs - enteredMs;
-  return { ...card, daysInStage: Math.floor(age / DAY_MS), rotting: rotAfterDays !== null && age > rotAfterDays * DAY_MS };
+  return { ...card, daysInStage: Math.floor(age / DAY_MS), rotting: isRotting(enteredMs, rotAfterDays, atMs) };
 }

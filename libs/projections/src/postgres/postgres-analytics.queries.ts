@@ -129,7 +129,8 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
          FROM ${s}.opportunities ${totals} GROUP BY GROUPING SETS ((process_id, stage_id), (process_id, stage_id, currency))`,
         totals.values,
       );
-      const stages = this.stageFigures(state, totalRows.rows);
+      const rotting = options.nowMs === undefined ? undefined : await this.rottingCounts(client, state, where(), 'opportunities', options.nowMs);
+      const stages = this.stageFigures(state, totalRows.rows, rotting);
       const cards = options.includeOpportunities ? await this.openCards(client, state, where(), 'opportunities', 'opened_position', cap) : undefined;
 
       let closed: ((processId: string) => { won?: ClosedSection; lost?: ClosedSection }) | undefined;
@@ -217,7 +218,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
          FROM ${this.schema}.board_segments ${totals} GROUP BY GROUPING SETS ((process_id, stage_id), (process_id, stage_id, currency))`,
         totals.values,
       );
-      const stages = this.stageFigures(state, totalRows.rows);
+      const stages = this.stageFigures(state, totalRows.rows, await this.rottingCounts(client, state, where(), 'board_segments', atMs));
       const cards = options.includeOpportunities ? await this.openCards(client, state, where(), 'board_segments', 'started_position', cap) : undefined;
       return {
         processes: processesOf(state.catalog, filter.processId).map((process) => ({
@@ -638,7 +639,31 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
   }
 
   /** Each stage column's figures from the grouped rows (totals per stage, sums per currency). */
-  private stageFigures(state: ReadSideState, rows: readonly Record<string, unknown>[]): (key: number) => PipelineStage {
+  /**
+   * Rotting deals per stage key at `atMs` (the rule of isRotting: more than rotAfterDays × 24 h in
+   * the stage), among the rows `where` selects. Times are whole milliseconds, so the comparison is
+   * exact in double precision, as in memory.
+   */
+  private async rottingCounts(client: PoolClient, state: ReadSideState, where: Where, table: string, atMs: number): Promise<Map<number, number>> {
+    // The thresholds of the catalog the figures are read with (as the in-memory models use theirs).
+    const rotten = state.catalog.stages.filter((stage) => typeof stage.rotAfterDays === 'number');
+    if (rotten.length === 0) return new Map();
+    const at = where.param(atMs);
+    const thresholds = `unnest(${where.param(rotten.map((stage) => stage.processId))}::text[], ${where.param(rotten.map((stage) => stage.stageId))}::text[], ${where.param(rotten.map((stage) => stage.rotAfterDays))}::int[])`;
+    const { rows } = await client.query(
+      `SELECT r.process_id, r.stage_id, count(*)::int AS n
+       FROM (SELECT process_id, stage_id, stage_entered_at FROM ${this.schema}.${table} ${where}) r
+       JOIN ${thresholds} AS st(process_id, stage_id, rot_after_days) ON st.process_id = r.process_id AND st.stage_id = r.stage_id
+       WHERE ${at}::double precision - ${ms('r.stage_entered_at')} > st.rot_after_days * 86400000.0
+       GROUP BY r.process_id, r.stage_id`,
+      where.values,
+    );
+    const counts = new Map<number, number>();
+    for (const row of rows) counts.set(state.catalog.processes.get(row.process_id)!.keyByStageId.get(row.stage_id)!, row.n);
+    return counts;
+  }
+
+  private stageFigures(state: ReadSideState, rows: readonly Record<string, unknown>[], rotting?: ReadonlyMap<number, number>): (key: number) => PipelineStage {
     const figures = new Map<number, { n: number; currencies: Map<string | null, [number, number]> }>();
     const { catalog } = state;
     const entryOf = (row: Record<string, unknown>) => {
@@ -673,6 +698,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
         weightedAmount: soleCurrencyTotal(weightedAmountsByCurrency),
         weightedAmountsByCurrency,
         rotAfterDays: info.rotAfterDays ?? null,
+        ...(rotting ? { rotting: rotting.get(key) ?? 0 } : {}),
       };
     };
   }
