@@ -246,13 +246,13 @@ describe('analytics from the read models (end to end)', () => {
       count: 1,
       amount: 1000,
       amountsByCurrency: { EUR: 1000 },
-      opportunities: [{ id: expect.any(String), title: 'A', ownerId: 'ana', teamId: 'direct', amount: 1000, currency: 'EUR', closedAt: at(8) }],
+      opportunities: [{ id: expect.any(String), title: 'A', ownerId: 'ana', teamId: 'direct', amount: 1000, currency: 'EUR', closedAt: at(8), nextSteps: null }],
     });
     expect(standard.lost).toEqual({
       count: 1,
       amount: 500,
       amountsByCurrency: { EUR: 500 },
-      opportunities: [{ id: expect.any(String), title: 'B', ownerId: 'bob', teamId: 'partners', amount: 500, currency: 'EUR', closedAt: at(4), lostReason: 'price' }],
+      opportunities: [{ id: expect.any(String), title: 'B', ownerId: 'bob', teamId: 'partners', amount: 500, currency: 'EUR', closedAt: at(4), lostReason: 'price', nextSteps: null }],
     });
     expect(answer.processes.find((p) => p.processId === 'inside-sales')).toMatchObject({ won: { count: 0, amount: 0, opportunities: [] }, lost: { count: 0, opportunities: [] } });
     // Only additions: the stages are what they are without ?closed=, and without it nothing closed appears.
@@ -354,8 +354,12 @@ describe('analytics from the read models (end to end)', () => {
         ),
       );
       const winLoss = (await analyst('/analytics/win-loss?groupBy=team').expect(200)).body;
-      const total = await client.query(`SELECT won::int AS won, lost::int AS lost, win_rate, amount_won FROM ${schema}.win_loss WHERE group_by = 'total'`);
-      expect(total.rows[0]).toEqual({ won: winLoss.total.won, lost: winLoss.total.lost, win_rate: winLoss.total.winRate, amount_won: winLoss.total.amountWon });
+      const total = await client.query(`SELECT won::int AS won, lost::int AS lost, win_rate FROM ${schema}.win_loss WHERE group_by = 'total'`);
+      expect(total.rows[0]).toEqual({ won: winLoss.total.won, lost: winLoss.total.lost, win_rate: winLoss.total.winRate });
+      // Amounts per outcome and currency, never added across currencies (migration 6).
+      const amounts = await client.query(`SELECT outcome, currency, amount FROM ${schema}.win_loss_amounts ORDER BY outcome, currency COLLATE "C"`);
+      const perCurrency = (outcome: string, byCurrency: Record<string, number>) => Object.entries(byCurrency).map(([currency, amount]) => ({ outcome, currency: currency === 'unspecified' ? null : currency, amount }));
+      expect(amounts.rows).toEqual([...perCurrency('lost', winLoss.total.amountLostByCurrency), ...perCurrency('won', winLoss.total.amountWonByCurrency)].sort((a, b) => a.outcome.localeCompare(b.outcome) || String(a.currency).localeCompare(String(b.currency))));
       const teams = await client.query(`SELECT key, won::int AS won, lost::int AS lost FROM ${schema}.win_loss WHERE group_by = 'team' ORDER BY key COLLATE "C" NULLS LAST`);
       expect(teams.rows).toEqual(winLoss.groups.map((g: { key: string | null; won: number; lost: number }) => ({ key: g.key, won: g.won, lost: g.lost })));
       const durations = (await analyst('/analytics/stage-durations?processId=standard').expect(200)).body.processes[0].stages;

@@ -1,6 +1,9 @@
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser, Page, Request } from 'playwright-core';
+import { parseDocument } from 'yaml';
 import type { FunnelResult, HistoryAnswer, OpportunityView, PipelineResult, StageDurationsResult, WinLossResult } from '@stagecraft/contracts';
-import { TEST_SERVICE } from './support/api-test-app';
+import { TEST_SERVICE, temporaryDirectory } from './support/api-test-app';
 import { launchChromium, startBoardApi, type ListeningApi } from './support/board-browser';
 import { apiCaller, seedBoardDemo, type ApiCaller } from './support/board-demo.seed';
 
@@ -13,6 +16,33 @@ jest.setTimeout(60_000);
 const DAY_MS = 86_400_000;
 const STAGES = ['new', 'qualification', 'proposition', 'negotiation'];
 
+// The shipped processes, with Qualification rotting after 14 days (Umbrella CRM, 21 days in it,
+// rots; Oscorp lab kit, 12 days, does not), and a small process that records won reasons; and a
+// currencies file, so column headers show a converted total beside the per-currency sums.
+const QUICK = `
+id: quick
+name: Quick deals
+stages:
+  - { id: talk, name: Talk, probability: 50 }
+rules: { winFrom: [talk] }
+lostReasons: [price]
+wonReasons: [price, relationship]
+`;
+function boardConfig(): { processesDir: string; currenciesFile: string; remove(): void } {
+  const dir = temporaryDirectory('stagecraft-board-config-');
+  const processesDir = join(dir.path, 'processes');
+  mkdirSync(processesDir);
+  copyFileSync(join(__dirname, '..', 'config', 'processes', 'inside-sales.yaml'), join(processesDir, 'inside-sales.yaml'));
+  const standard = parseDocument(readFileSync(join(__dirname, '..', 'config', 'processes', 'standard.yaml'), 'utf8'));
+  const stages = standard.get('stages') as { items: { get(key: string): unknown; set(key: string, value: unknown): void }[] };
+  stages.items.find((stage) => stage.get('id') === 'qualification')!.set('rotAfterDays', 14);
+  writeFileSync(join(processesDir, 'standard.yaml'), standard.toString());
+  writeFileSync(join(processesDir, 'quick.yaml'), QUICK);
+  const currenciesFile = join(dir.path, 'currencies.yaml');
+  writeFileSync(currenciesFile, 'reportingCurrency: EUR\nrates:\n  USD:\n    - { from: 2000-01-01, rate: 0.9 }\n');
+  return { processesDir, currenciesFile, remove: () => dir.remove() };
+}
+
 describe('the board in a real browser (end to end)', () => {
   let api: ListeningApi;
   let browser: Browser;
@@ -22,8 +52,11 @@ describe('the board in a real browser (end to end)', () => {
   /** Commands the page sent, as "METHOD path". */
   const sent: string[] = [];
 
+  const config = boardConfig();
+
   beforeAll(async () => {
     api = await startBoardApi({
+      env: { PROCESSES_DIR: config.processesDir, CURRENCIES_FILE: config.currenciesFile },
       extraKeys: [
         // A rep's natural key, one limited to a team, and an analyst's: the board offers each what it may do.
         { name: 'rep', roles: ['writer'] },
@@ -43,6 +76,7 @@ describe('the board in a real browser (end to end)', () => {
   afterAll(async () => {
     await browser?.close();
     await api?.close();
+    config.remove();
   });
 
   /** The log position of an opportunity's last event, read straight from its stream: what the page wrote. */
@@ -112,8 +146,8 @@ describe('the board in a real browser (end to end)', () => {
     // Column headers: amount and weighted amount as the pipeline answers them.
     const qualification = (await pipeline(caller.lastPosition())).processes[0]!.stages.find((stage) => stage.stageId === 'qualification')!;
     const euros = (value: number) => `€${value.toLocaleString('en')}`;
-    expect(await column('qualification').locator('[data-figure="amount"]').textContent()).toBe(euros(qualification.amount));
-    expect(await column('qualification').locator('[data-figure="weighted"]').textContent()).toBe(euros(qualification.weightedAmount));
+    expect(await column('qualification').locator('[data-figure="amount"]').textContent()).toBe(euros(qualification.amountsByCurrency.EUR!));
+    expect(await column('qualification').locator('[data-figure="weighted"]').textContent()).toBe(euros(qualification.weightedAmountsByCurrency.EUR!));
 
     // A card: title, owner, amount, days in stage since the stage entry the API reports.
     const umbrella = qualification.opportunities!.find((opportunity) => opportunity.id === ids['Umbrella CRM'])!;
@@ -179,9 +213,44 @@ describe('the board in a real browser (end to end)', () => {
         expect(shown[index]!.text).toContain(entry.ownerId!);
         expect(shown[index]!.text).toContain(euros(entry.amount!));
       }
-      expect(await column(key).locator('[data-figure="amount"]').textContent()).toBe(euros(standard[key]!.amount));
+      expect(await column(key).locator('[data-figure="amount"]').textContent()).toBe(euros(standard[key]!.amountsByCurrency.EUR!));
       expect(await column(key).locator('[data-figure="period"]').textContent()).toBe(`Closed ${answer.closed!.from.slice(0, 10)} – ${answer.closed!.to.slice(0, 10)}`);
     }
+  });
+
+  it('marks rotting cards as the API does, and never adds EUR to USD in a column header: a sum per currency, and a converted total with its rates', async () => {
+    // Rotting (Qualification: rotAfterDays 14): the mark on exactly the cards the API calls rotting.
+    const qualification = (await pipeline(caller.lastPosition())).processes[0]!.stages.find((stage) => stage.stageId === 'qualification')!;
+    expect(qualification.rotAfterDays).toBe(14);
+    const rotting = qualification.opportunities!.filter((opportunity) => opportunity.rotting).map((opportunity) => opportunity.id);
+    expect(rotting).toContain(ids['Umbrella CRM']);
+    expect(rotting).not.toContain(ids['Oscorp lab kit']);
+    const marked = await page.$$eval('[data-column="qualification"] [data-opportunity-id]', (cards) =>
+      cards.filter((element) => element.querySelector('[data-figure="rotting"]') !== null).map((element) => (element as HTMLElement).dataset.opportunityId),
+    );
+    expect(marked).toEqual(rotting);
+    expect(await card('Umbrella CRM').locator('[data-figure="rotting"]').textContent()).toBe('Rotting');
+    expect(await card('Umbrella CRM').locator('[data-figure="days"]').textContent()).toBe(`${qualification.opportunities!.find((o) => o.id === ids['Umbrella CRM'])!.daysInStage} days`);
+    // The header counts the whole column's rotting deals, as the API does.
+    expect(qualification.rotting).toBe(rotting.length);
+    expect(await column('qualification').locator('[data-figure="rotting-count"]').textContent()).toBe(String(qualification.rotting));
+
+    // A deal in dollars joins New: the header lists each currency, never one sum of both.
+    const opened = await caller.command('/opportunities', { title: 'Nakatomi tower', processId: 'standard', teamId: 'direct', ownerId: 'ana', amount: 10000, currency: 'USD' });
+    ids['Nakatomi tower'] = opened.id;
+    // A reload starts the page's render count again.
+    await page.reload();
+    await page.waitForFunction(() => Number(document.getElementById('columns')?.dataset.renders ?? 0) > 0);
+    await cardIn('new', 'Nakatomi tower');
+    const fresh = (await pipeline(caller.lastPosition())).processes[0]!.stages.find((stage) => stage.stageId === 'new')!;
+    expect(fresh.amount).toBeNull();
+    expect(Object.keys(fresh.amountsByCurrency)).toEqual(['EUR', 'USD']);
+    expect(await column('new').locator('[data-figure="amount"]').textContent()).toBe(`€${fresh.amountsByCurrency.EUR!.toLocaleString('en')} · $${fresh.amountsByCurrency.USD!.toLocaleString('en')}`);
+    // The converted total, labelled, with the rate used (1 USD = 0.9 EUR).
+    const converted = column('new').locator('[data-figure="converted"]');
+    expect(fresh.converted!.amount.amount).toBe(fresh.amountsByCurrency.EUR! + 0.9 * fresh.amountsByCurrency.USD!);
+    expect(await converted.textContent()).toBe(`≈ €${Math.round(fresh.converted!.amount.amount!).toLocaleString('en')}`);
+    expect(await converted.getAttribute('title')).toContain('1 USD = 0.9 EUR');
   });
 
   it('dragging a card whose exit criteria are unmet opens the panel listing them; ticking them lets the move through', async () => {
@@ -409,7 +478,7 @@ describe('the board in a real browser (end to end)', () => {
         caller.get<WinLossResult>(`/analytics/win-loss?${base}&groupBy=team`),
         caller.get<WinLossResult>(`/analytics/win-loss?${base}&groupBy=reason`),
       ]);
-      return { funnel: funnel.processes[0]!, durations: durations.processes[0]!, byTeam: byTeam.groups!, byReason: byReason.groups! };
+      return { funnel: funnel.processes[0]!, durations: durations.processes[0]!, byTeam: byTeam.groups!, byReason: byReason.groups!, total: byTeam.total };
     };
     /** Each figures table as { row key: [raw values] }, from the data-value the page wrote. */
     const tables = () =>
@@ -436,8 +505,16 @@ describe('the board in a real browser (end to end)', () => {
       'stage-durations': Object.fromEntries(
         answers.durations.stages.map((stage) => [stage.stageId, [stage.completed.count, stage.completed.medianSeconds, stage.completed.p90Seconds, stage.open.count]]),
       ),
-      'win-loss-by-team': Object.fromEntries(answers.byTeam.map((group) => [group.key, [group.won, group.lost, group.winRate, group.amountWon]])),
+      // Amounts won and lost are per-currency text (no single number to compare): null data-values, their text checked apart.
+      'win-loss-by-team': Object.fromEntries(answers.byTeam.map((group) => [group.key, [group.won, group.lost, group.winRate, null, null]])),
       'lost-reasons': Object.fromEntries(answers.byReason.filter((group) => group.lost > 0).map((group) => [group.key, [group.lost]])),
+      'amount-won-lost': Object.fromEntries(
+        [...new Set([...Object.keys(answers.total.amountWonByCurrency), ...Object.keys(answers.total.amountLostByCurrency)])].map((currency) => [
+          currency,
+          [answers.total.amountWonByCurrency[currency] ?? 0, answers.total.amountLostByCurrency[currency] ?? 0],
+        ]),
+      ),
+      'won-reasons': Object.fromEntries(Object.entries(answers.total.wonReasons).map(([reason, won]) => [reason, [won]])),
     });
     /** Painted pixels of each chart's canvas: a chart that drew nothing has none. */
     const paintedPixels = () =>
@@ -460,9 +537,32 @@ describe('the board in a real browser (end to end)', () => {
       expect(answers.funnel.won).toBeGreaterThan(0);
       expect(answers.durations.stages.some((stage) => stage.completed.medianSeconds! > 0)).toBe(true);
       expect(answers.byReason.filter((group) => group.lost > 0).length).toBeGreaterThan(1);
+      // Amount lost beside amount won, per currency.
+      expect(answers.total.amountLostByCurrency.EUR).toBeGreaterThan(0);
+      const wonCell = await page.locator('[data-chart="win-loss-by-team"] tbody tr[data-key="direct"] td').nth(3).textContent();
+      expect(wonCell).toBe(`€${answers.byTeam.find((group) => group.key === 'direct')!.amountWonByCurrency.EUR!.toLocaleString('en')}`);
+      // The standard process records no won reasons: that chart says so instead of drawing.
+      expect(await page.locator('[data-chart="won-reasons"] .empty').count()).toBe(1);
       const painted = await paintedPixels();
-      expect(painted).toHaveLength(4);
+      expect(painted).toHaveLength(5);
       for (const count of painted) expect(count).toBeGreaterThan(1000);
+    });
+
+    it('show won reasons for a process that records them', async () => {
+      for (const [title, reason] of [['Quick one', 'price'], ['Quick two', 'relationship'], ['Quick three', 'relationship']] as const) {
+        const { id } = await caller.command('/opportunities', { title, processId: 'quick', amount: 1000, currency: 'EUR' });
+        await caller.command(`/opportunities/${id}/win`, { reason });
+      }
+      const before = await page.$eval('#charts', (element) => Number((element as HTMLElement).dataset.renders));
+      await page.selectOption('#process', 'quick');
+      await page.waitForFunction((after) => Number(document.getElementById('charts')?.dataset.renders) > after, before);
+      await page.waitForSelector('[data-chart="won-reasons"] canvas');
+      const total = (await caller.get<WinLossResult>(`/analytics/win-loss?processId=quick&minPosition=${caller.lastPosition()}`)).total;
+      expect(total.wonReasons).toEqual({ price: 1, relationship: 2 });
+      expect((await tables())['won-reasons']).toEqual({ price: [1], relationship: [2] });
+      const back = await page.$eval('#charts', (element) => Number((element as HTMLElement).dataset.renders));
+      await page.selectOption('#process', 'standard');
+      await page.waitForFunction((after) => Number(document.getElementById('charts')?.dataset.renders) > after, back);
     });
 
     it('filter by period: the charts show what the API answers for that period', async () => {

@@ -20,6 +20,15 @@ lostReasons: [price]
 wonReasons: [price, relationship]
 `;
 
+// 1 USD = 0.9 EUR in January and February, 0.8 from March.
+const CURRENCIES = `
+reportingCurrency: EUR
+rates:
+  USD:
+    - { from: 2026-01-01, rate: 0.9 }
+    - { from: 2026-03-01, rate: 0.8 }
+`;
+
 describe('forecast, rotting deals and won reasons (end to end)', () => {
   const dir = temporaryDirectory();
   let api: ApiTestApp & { keys: Record<string, string> };
@@ -38,7 +47,14 @@ describe('forecast, rotting deals and won reasons (end to end)', () => {
     const processesDir = join(dir.path, 'processes');
     mkdirSync(processesDir);
     writeFileSync(join(processesDir, 'quick.yaml'), QUICK);
-    api = await startApiTestApp({ eventStorePath: `${dir.path}/events.db`, processesDir, clock: () => NOW, env: { READ_MODELS_PATH: `${dir.path}/read-models.db`, READ_YOUR_WRITES_TIMEOUT_MS: '2000' }, extraKeys: [{ name: 'analyst', roles: ['analyst'] }] });
+    writeFileSync(join(dir.path, 'currencies.yaml'), CURRENCIES);
+    api = await startApiTestApp({
+      eventStorePath: `${dir.path}/events.db`,
+      processesDir,
+      clock: () => NOW,
+      env: { READ_MODELS_PATH: `${dir.path}/read-models.db`, READ_YOUR_WRITES_TIMEOUT_MS: '2000', CURRENCIES_FILE: join(dir.path, 'currencies.yaml') },
+      extraKeys: [{ name: 'analyst', roles: ['analyst'] }],
+    });
     const open = async (name: string, body: object) => (ids[name] = (await send('post', '/opportunities', { title: name, processId: 'quick', ...body })).id);
     await open('A', { amount: 1000, currency: 'EUR', expectedCloseDate: '2026-02-15', occurredAt: at(1, 5) });
     await open('B', { amount: 3000, currency: 'USD', expectedCloseDate: '2026-02-20', occurredAt: at(1, 5, 10) });
@@ -145,5 +161,54 @@ describe('forecast, rotting deals and won reasons (end to end)', () => {
     expect(lines.slice(1)).toEqual(['2026-Q1,2026-01-01,2026-03-31,2,1,EUR,1000,200,700', '2026-Q1,2026-01-01,2026-03-31,2,1,USD,3000,2400,0', 'without date,,,1,,EUR,500,100,']);
     const rotting = (await analyst('/analytics/rotting?format=csv').expect(200)).text.trim().split('\r\n');
     expect(rotting).toHaveLength(4);
+  });
+
+  // Last: it closes two more deals, which the figures above must not see.
+  it('never adds EUR to USD: the board and win/loss answer per currency, with a converted total labelled with its rates; cards carry rotting marks and next steps', async () => {
+    type Card = { title: string; daysInStage: number; rotting: boolean; expectedCloseDate: string | null; nextSteps?: string | null };
+    const talk = (await analyst('/pipeline?processId=quick&include=opportunities').expect(200)).body.processes[0].stages[0];
+    // A (EUR 1000) and C (EUR 500) in Talk: one currency, one total; rotAfterDays 10 and 55/54 days in it.
+    expect(talk).toMatchObject({ stageId: 'talk', count: 2, amount: 1500, amountsByCurrency: { EUR: 1500 }, rotAfterDays: 10, rotting: 2 });
+    // As of an instant: none on 14 January; A (in Talk since the 5th, 09:00) on the 15th at 10:00; A, D and C on the 16th at 10:00.
+    const then = async (instant: string) => (await analyst(`/pipeline?processId=quick&asOf=${instant}`).expect(200)).body.processes[0].stages[0].rotting;
+    expect([await then(at(1, 14)), await then(at(1, 15, 10)), await then(at(1, 16, 10))]).toEqual([0, 1, 3]);
+    expect(talk.opportunities.map((card: Card) => [card.title, card.daysInStage, card.rotting, card.expectedCloseDate])).toEqual([
+      ['A', 55, true, '2026-02-15'],
+      ['C', 54, true, null],
+    ]);
+    const g = await send('post', '/opportunities', { title: 'G', processId: 'quick', amount: 200, currency: 'USD', occurredAt: at(2, 27) });
+    const h = await send('post', '/opportunities', { title: 'H', processId: 'quick', amount: 50, currency: 'EUR', occurredAt: at(2, 28) });
+    const mixed = (await analyst('/pipeline?processId=quick&include=opportunities').expect(200)).body.processes[0].stages[0];
+    expect(mixed).toMatchObject({ count: 4, amount: null, amountsByCurrency: { EUR: 1550, USD: 200 }, weightedAmount: null, weightedAmountsByCurrency: { EUR: 310, USD: 40 } });
+    // Converted at today's rates (1 March: 0.8), labelled with them.
+    expect(mixed.converted.amount).toEqual({ currency: 'EUR', amount: 1550 + 200 * 0.8, rateDate: '2026-03-01', rates: [{ currency: 'USD', rate: 0.8, from: '2026-03-01' }], missingRates: [] });
+    expect(mixed.opportunities.find((card: Card) => card.title === 'H')).toMatchObject({ daysInStage: 1, rotting: false });
+
+    await send('post', `/opportunities/${g.id}/lose`, { reason: 'price', nextSteps: 'Call again in Q3', occurredAt: at(2, 28, 12) });
+    await send('post', `/opportunities/${h.id}/win`, { reason: 'price', nextSteps: 'Kick-off on Monday', occurredAt: at(2, 28, 13) });
+    const closed = (await analyst('/pipeline?processId=quick&include=opportunities&closed=won,lost&closedFrom=2026-02-01T00:00:00Z&closedTo=2026-02-28T23:59:59Z').expect(200)).body.processes[0];
+    expect(closed.won.opportunities.map((card: Card) => [card.title, card.nextSteps])).toEqual([['H', 'Kick-off on Monday']]);
+    expect(closed.lost.opportunities.map((card: Card) => [card.title, card.nextSteps])).toEqual([['G', 'Call again in Q3']]);
+    // Closed sections convert at the last day of their window (28 February: 0.9).
+    expect(closed.lost.converted.amount).toMatchObject({ amount: 180, rateDate: '2026-02-28' });
+    expect((await api.http.get(`/opportunities/${g.id}`).expect(200)).body).toMatchObject({ status: 'lost', nextSteps: 'Call again in Q3' });
+    const timeline = (await api.http.get(`/opportunities/${g.id}/history?view=timeline`).expect(200)).body.steps as { kind: string; nextSteps: string | null }[];
+    expect(timeline.at(-1)).toMatchObject({ kind: 'lost', nextSteps: 'Call again in Q3' });
+
+    const winLoss = (await analyst('/analytics/win-loss?processId=quick').expect(200)).body.total;
+    // Won D (EUR 700, relationship) and H (EUR 50, price); lost E (no amount) and G (USD 200).
+    expect(winLoss).toMatchObject({
+      won: 2,
+      lost: 2,
+      amountWon: 750,
+      amountWonByCurrency: { EUR: 750 },
+      amountLost: 200,
+      amountLostByCurrency: { USD: 200 },
+      wonReasons: { price: 1, relationship: 1 },
+      lostReasons: { price: 2 },
+    });
+    expect(winLoss.converted).toMatchObject({ amountWon: { amount: 750 }, amountLost: { amount: 160, rateDate: '2026-03-01' } });
+    const csv = (await analyst('/analytics/win-loss?processId=quick&format=csv').expect(200)).text.trim().split('\r\n');
+    expect(csv[0]).toBe('group,won,lost,winRate,amountWon,amountWonByCurrency,amountLost,amountLostByCurrency,lostReasons,wonReasons,convertedCurrency,convertedAmountWon,convertedAmountLost,rateDate,ratesUsed');
   });
 });

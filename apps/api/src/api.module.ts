@@ -8,8 +8,8 @@ import { HealthController } from './health/health.controller';
 import { OpportunitiesModule } from './opportunities/opportunities.module';
 import { ProcessesModule } from './processes/processes.module';
 import { RelayModule } from './relay/relay.module';
-import { API_SETTINGS, CLOCK, type Clock } from './settings/api-settings.token';
-import type { Settings } from '@stagecraft/config';
+import { API_SETTINGS, CLOCK, CURRENCY_RATES, type Clock } from './settings/api-settings.token';
+import { loadCurrenciesFile, type Settings } from '@stagecraft/config';
 
 export interface ApiModuleOptions {
   readonly settings: Settings;
@@ -25,8 +25,10 @@ export class ApiModule {
       providers: [
         { provide: API_SETTINGS, useValue: settings },
         { provide: CLOCK, useValue: clock },
+        // Read and checked once at start-up: a bad file stops the service (file, field, reason).
+        { provide: CURRENCY_RATES, useValue: loadCurrenciesFile(settings.currenciesFile.path, settings.currenciesFile.required) ?? null },
       ],
-      exports: [API_SETTINGS, CLOCK],
+      exports: [API_SETTINGS, CLOCK, CURRENCY_RATES],
     };
     return {
       module: ApiModule,

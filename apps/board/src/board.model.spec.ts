@@ -32,14 +32,26 @@ describe('the board model', () => {
               amountsByCurrency: { EUR: 1000 },
               weightedAmount: 100,
               weightedAmountsByCurrency: { EUR: 100 },
-              opportunities: [{ id: 'a', title: 'A', ownerId: 'ana', teamId: 'direct', amount: 1000, currency: 'EUR', stageEnteredAt: '2026-03-07T13:00:00Z' }],
+              rotAfterDays: 1,
+              opportunities: [{ id: 'a', title: 'A', ownerId: 'ana', teamId: 'direct', amount: 1000, currency: 'EUR', stageEnteredAt: '2026-03-07T13:00:00Z', expectedCloseDate: '2026-04-30', daysInStage: 2, rotting: true }],
             },
-            { stageId: 'qualification', name: 'Qualification', probability: 20, count: 0, amount: 0, amountsByCurrency: {}, weightedAmount: 0, weightedAmountsByCurrency: {} },
-            // Only an older version of the process has this stage: its deals still show.
-            { stageId: 'legacy', name: 'Legacy', probability: 30, count: 2, amount: 300, amountsByCurrency: { EUR: 100, USD: 200 }, weightedAmount: 90, weightedAmountsByCurrency: {} },
+            { stageId: 'qualification', name: 'Qualification', probability: 20, count: 0, amount: 0, amountsByCurrency: {}, weightedAmount: 0, weightedAmountsByCurrency: {}, rotAfterDays: null },
+            // Only an older version of the process has this stage: its deals still show. Two currencies: no single sum.
+            {
+              stageId: 'legacy',
+              name: 'Legacy',
+              probability: 30,
+              count: 2,
+              amount: null,
+              amountsByCurrency: { EUR: 100, USD: 200 },
+              weightedAmount: null,
+              weightedAmountsByCurrency: { EUR: 30, USD: 60 },
+              rotAfterDays: null,
+              converted: { amount: { currency: 'EUR', amount: 280, rateDate: '2026-03-10', rates: [{ currency: 'USD', rate: 0.9, from: '2026-01-01' }], missingRates: [] } },
+            },
           ],
-          won: { count: 3, amount: 5000, amountsByCurrency: { EUR: 5000 }, opportunities: [{ id: 'w', title: 'W', ownerId: null, teamId: null, amount: 2000, currency: 'EUR', closedAt: '2026-03-09T08:00:00Z' }] },
-          lost: { count: 1, amount: 700, amountsByCurrency: { USD: 700 }, opportunities: [{ id: 'l', title: 'L', ownerId: 'bob', teamId: null, amount: 700, currency: 'USD', closedAt: '2026-03-01T08:00:00Z', lostReason: 'price' }] },
+          won: { count: 3, amount: 5000, amountsByCurrency: { EUR: 5000 }, opportunities: [{ id: 'w', title: 'W', ownerId: null, teamId: null, amount: 2000, currency: 'EUR', closedAt: '2026-03-09T08:00:00Z', nextSteps: 'Kick-off' }] },
+          lost: { count: 1, amount: 700, amountsByCurrency: { USD: 700 }, opportunities: [{ id: 'l', title: 'L', ownerId: 'bob', teamId: null, amount: 700, currency: 'USD', closedAt: '2026-03-01T08:00:00Z', lostReason: 'price', nextSteps: null }] },
         },
       ],
     };
@@ -48,26 +60,36 @@ describe('the board model', () => {
     expect(columns.map((column) => [column.key, column.count, column.amount, column.weightedAmount])).toEqual([
       ['new', 1, '€1,000', '€100'],
       ['qualification', 0, '0', '0'],
-      ['legacy', 2, '300', '90'],
+      ['legacy', 2, '€100 · $200', '€30 · $60'],
       ['won', 3, '€5,000', null],
       ['lost', 1, '$700', null],
     ]);
-    expect(columns[0]!.cards).toEqual([{ id: 'a', title: 'A', owner: 'ana', amount: '€1,000', amountValue: 1000, teamId: 'direct', daysInStage: 2, stageId: 'new', status: 'open', closedAt: null, lostReason: null }]);
-    expect(columns[3]!.cards).toEqual([{ id: 'w', title: 'W', owner: 'unassigned', amount: '€2,000', amountValue: 2000, teamId: null, daysInStage: null, stageId: 'won', status: 'won', closedAt: '2026-03-09T08:00:00Z', lostReason: null }]);
-    expect(columns[4]!.cards).toEqual([{ id: 'l', title: 'L', owner: 'bob', amount: '$700', amountValue: 700, teamId: null, daysInStage: null, stageId: 'lost', status: 'lost', closedAt: '2026-03-01T08:00:00Z', lostReason: 'price' }]);
+    expect(columns[0]!.cards).toEqual([
+      { id: 'a', title: 'A', owner: 'ana', amount: '€1,000', amountValue: 1000, teamId: 'direct', daysInStage: 2, rotting: true, expectedCloseDate: '2026-04-30', nextSteps: null, stageId: 'new', status: 'open', closedAt: null, lostReason: null },
+    ]);
+    expect(columns.map((column) => column.rotting)).toEqual([1, 0, 0, 0, 0]);
+    // The converted total is labelled with the day and the rates it used.
+    expect(columns[2]!.converted).toEqual({ text: '≈ €280', rates: '1 USD = 0.9 EUR (from 2026-01-01); rates in force on 2026-03-10' });
+    expect(columns[0]!.converted).toBeNull();
+    expect(columns[3]!.cards).toEqual([
+      { id: 'w', title: 'W', owner: 'unassigned', amount: '€2,000', amountValue: 2000, teamId: null, daysInStage: null, rotting: false, expectedCloseDate: null, nextSteps: 'Kick-off', stageId: 'won', status: 'won', closedAt: '2026-03-09T08:00:00Z', lostReason: null },
+    ]);
+    expect(columns[4]!.cards).toEqual([
+      { id: 'l', title: 'L', owner: 'bob', amount: '$700', amountValue: 700, teamId: null, daysInStage: null, rotting: false, expectedCloseDate: null, nextSteps: null, stageId: 'lost', status: 'lost', closedAt: '2026-03-01T08:00:00Z', lostReason: 'price' },
+    ]);
     // The period, and that Won lists fewer cards than it counts.
     expect(columns.map((column) => column.caption)).toEqual([null, null, null, 'Closed 2026-02-08 – 2026-03-10 · newest 1 of 3', 'Closed 2026-02-08 – 2026-03-10']);
   });
 
   it('says how many cards a capped stage column leaves out, while its header keeps the whole column\'s figures', () => {
-    const card = (id: string) => ({ id, title: id.toUpperCase(), ownerId: null, teamId: null, amount: 10, currency: 'EUR', stageEnteredAt: '2026-03-01T00:00:00Z' });
+    const card = (id: string) => ({ id, title: id.toUpperCase(), ownerId: null, teamId: null, amount: 10, currency: 'EUR', stageEnteredAt: '2026-03-01T00:00:00Z', expectedCloseDate: null });
     const pipeline: PipelineResult = {
       processes: [
         {
           processId: 'standard',
           stages: [
-            { stageId: 'new', name: 'New', probability: 10, count: 2347, amount: 23470, amountsByCurrency: { EUR: 23470 }, weightedAmount: 2347, weightedAmountsByCurrency: { EUR: 2347 }, opportunities: [card('a'), card('b')], opportunitiesOmitted: 2345 },
-            { stageId: 'qualification', name: 'Qualification', probability: 20, count: 1, amount: 10, amountsByCurrency: { EUR: 10 }, weightedAmount: 2, weightedAmountsByCurrency: { EUR: 2 }, opportunities: [card('c')], opportunitiesOmitted: 0 },
+            { stageId: 'new', name: 'New', probability: 10, count: 2347, amount: 23470, amountsByCurrency: { EUR: 23470 }, weightedAmount: 2347, weightedAmountsByCurrency: { EUR: 2347 }, rotAfterDays: null, opportunities: [card('a'), card('b')], opportunitiesOmitted: 2345 },
+            { stageId: 'qualification', name: 'Qualification', probability: 20, count: 1, amount: 10, amountsByCurrency: { EUR: 10 }, weightedAmount: 2, weightedAmountsByCurrency: { EUR: 2 }, rotAfterDays: null, opportunities: [card('c')], opportunitiesOmitted: 0 },
           ],
         },
       ],

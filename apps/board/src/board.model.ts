@@ -1,5 +1,5 @@
-import type { ClosedOpportunity, ClosedSection, PipelineResult, PipelineStage, ProcessDetail } from '@stagecraft/contracts';
-import { daysSince, formatAmount, formatMoney } from './format';
+import type { ClosedOpportunity, ClosedSection, ConvertedAmount, PipelineResult, PipelineStage, ProcessDetail } from '@stagecraft/contracts';
+import { daysSince, formatAmounts, formatMoney } from './format';
 
 // What the board shows, computed from the API's answers alone. Pure (no DOM): unit-tested in
 // board.model.spec.ts; board.view.ts only draws it.
@@ -20,6 +20,12 @@ export interface BoardCard {
   readonly status: 'open' | 'won' | 'lost';
   /** Open cards only. */
   readonly daysInStage: number | null;
+  /** Open cards longer in their stage than its rotAfterDays (the API says so). */
+  readonly rotting: boolean;
+  /** Open cards: when it is expected to close (YYYY-MM-DD), or null. */
+  readonly expectedCloseDate: string | null;
+  /** Closed cards: the next steps written on the win or loss, or null. */
+  readonly nextSteps: string | null;
   /** Closed cards only: when it was won or lost (business time), and why it was lost. */
   readonly closedAt: string | null;
   readonly lostReason: string | null;
@@ -32,9 +38,14 @@ export interface BoardColumn {
   readonly name: string;
   readonly probability: number | null;
   readonly count: number;
+  /** Per currency, never one sum of several ("€1,500 · $200"). */
   readonly amount: string;
-  /** Amount × stage probability; null for the outcome columns. */
+  /** Amount × stage probability, per currency; null for the outcome columns. */
   readonly weightedAmount: string | null;
+  /** With a currencies file: the amount converted to the reporting currency, and the rates it used; null otherwise. */
+  readonly converted: { readonly text: string; readonly rates: string } | null;
+  /** Open deals of the column that are rotting. */
+  readonly rotting: number;
   readonly cards: readonly BoardCard[];
   /** Won and Lost: which closings they hold (the period, and how many of them are shown). */
   readonly caption: string | null;
@@ -69,8 +80,11 @@ export function boardColumns(definition: Definition, pipeline: PipelineResult, n
       name,
       probability: defined?.probability ?? stage?.probability ?? null,
       count: stage?.count ?? 0,
-      amount: formatAmount(stage?.amount ?? 0, stage?.amountsByCurrency),
-      weightedAmount: formatAmount(stage?.weightedAmount ?? 0, stage?.weightedAmountsByCurrency),
+      amount: formatAmounts(stage?.amountsByCurrency ?? {}),
+      weightedAmount: formatAmounts(stage?.weightedAmountsByCurrency ?? {}),
+      converted: convertedText(stage?.converted?.amount),
+      // The whole column's (the API counts them all); an older API's answer: the cards listed.
+      rotting: stage?.rotting ?? (stage?.opportunities ?? []).filter((card) => card.rotting === true).length,
       cards: (stage?.opportunities ?? []).map((card) => ({
         id: card.id,
         title: card.title,
@@ -80,7 +94,11 @@ export function boardColumns(definition: Definition, pipeline: PipelineResult, n
         teamId: card.teamId,
         stageId,
         status: 'open',
-        daysInStage: daysSince(card.stageEnteredAt, now),
+        // The API ages cards at its clock; an older API's answer is aged here.
+        daysInStage: card.daysInStage ?? daysSince(card.stageEnteredAt, now),
+        rotting: card.rotting === true,
+        expectedCloseDate: card.expectedCloseDate ?? null,
+        nextSteps: null,
         closedAt: null,
         lostReason: null,
       })),
@@ -98,8 +116,10 @@ export function boardColumns(definition: Definition, pipeline: PipelineResult, n
       name,
       probability: null,
       count: section?.count ?? 0,
-      amount: formatAmount(section?.amount ?? 0, section?.amountsByCurrency),
+      amount: formatAmounts(section?.amountsByCurrency ?? {}),
       weightedAmount: null,
+      converted: convertedText(section?.converted?.amount),
+      rotting: 0,
       cards,
       caption: period === null ? null : `${period}${shown}`,
       more: null,
@@ -119,9 +139,20 @@ function closedCard(card: ClosedOpportunity, kind: 'won' | 'lost'): BoardCard {
     stageId: kind,
     status: kind,
     daysInStage: null,
+    rotting: false,
+    expectedCloseDate: null,
+    nextSteps: card.nextSteps ?? null,
     closedAt: card.closedAt,
     lostReason: kind === 'lost' ? (card.lostReason ?? 'unknown') : null,
   };
+}
+
+/** "≈ €1,710" and the rates it used ("USD 0.8 from 2026-03-01, rates of 2026-03-01"); "no rate for JPY" when it cannot be converted. */
+function convertedText(converted: ConvertedAmount | undefined): BoardColumn['converted'] {
+  if (!converted) return null;
+  const rates = [...converted.rates.map((rate) => `1 ${rate.currency} = ${rate.rate} ${converted.currency} (from ${rate.from})`), `rates in force on ${converted.rateDate}`].join('; ');
+  if (converted.amount === null) return { text: `no rate for ${converted.missingRates.join(', ')}`, rates };
+  return { text: `≈ ${formatMoney(converted.amount, converted.currency)}`, rates };
 }
 
 /** yyyy-mm-dd of an instant, in UTC: the period is whole days of business time. */

@@ -43,6 +43,9 @@ export function renderBoard(container: HTMLElement, columns: readonly ShownColum
           h('div', {}, h('dt', {}, 'Count'), h('dd', { 'data-figure': 'count' }, String(column.count))),
           column.amount === '' ? null : h('div', {}, h('dt', {}, column.target.kind === 'won' ? 'Won' : 'Amount'), h('dd', { 'data-figure': 'amount' }, column.amount)),
           column.weightedAmount === null ? null : h('div', {}, h('dt', {}, 'Weighted'), h('dd', { 'data-figure': 'weighted' }, column.weightedAmount)),
+          // Labelled as converted, with the rates used: never mistaken for a sum of the currencies above.
+          column.converted === null ? null : h('div', {}, h('dt', {}, 'Converted'), h('dd', { 'data-figure': 'converted', title: column.converted.rates }, column.converted.text)),
+          column.rotting === 0 ? null : h('div', {}, h('dt', {}, 'Rotting'), h('dd', { 'data-figure': 'rotting-count', title: 'Open deals longer in this stage than its rotAfterDays' }, String(column.rotting))),
         ),
       ),
       column.cards.length === 0 && !column.hidden && column.target.kind === 'stage' ? h('p', { class: 'empty' }, 'No open opportunity') : null,
@@ -132,20 +135,23 @@ function cardElement(card: BoardCard, actions: BoardActions): HTMLElement {
   }
   const element = h(
     'article',
-    { class: `card card--${card.status}`, draggable: actions.canMove ? 'true' : 'false', 'data-opportunity-id': card.id, 'aria-label': card.title },
+    { class: `card card--${card.status}${card.rotting ? ' card--rotting' : ''}`, draggable: actions.canMove ? 'true' : 'false', 'data-opportunity-id': card.id, 'aria-label': card.rotting ? `${card.title} (rotting)` : card.title },
     h('h3', {}, titleButton),
+    card.rotting ? h('p', { class: 'rotting-mark', 'data-figure': 'rotting', title: "Longer in this stage than the stage's rotAfterDays" }, 'Rotting') : null,
     h(
       'dl',
       { class: 'card-facts' },
       h('div', {}, h('dt', {}, 'Owner'), h('dd', {}, card.owner)),
       h('div', {}, h('dt', {}, 'Amount'), h('dd', {}, card.amount)),
       card.daysInStage === null ? null : h('div', {}, h('dt', {}, 'In stage'), h('dd', { 'data-figure': 'days' }, formatDays(card.daysInStage))),
+      card.expectedCloseDate === null ? null : h('div', {}, h('dt', {}, 'Expected close'), h('dd', { 'data-figure': 'expected-close' }, card.expectedCloseDate)),
       // Filled in once the deal's criteria are read (GET /opportunities/:id): "met/total".
       open ? h('div', { class: 'criteria-progress', hidden: true }, h('dt', {}, 'Criteria'), h('dd', { 'data-figure': 'criteria' })) : null,
       card.closedAt === null
         ? null
         : h('div', {}, h('dt', {}, card.status === 'won' ? 'Won' : 'Lost'), h('dd', {}, h('time', { 'data-figure': 'closed', datetime: card.closedAt }, formatDate(card.closedAt)))),
       card.lostReason === null ? null : h('div', {}, h('dt', {}, 'Reason'), h('dd', { 'data-figure': 'reason' }, card.lostReason)),
+      card.nextSteps === null ? null : h('div', {}, h('dt', {}, 'Next steps'), h('dd', { 'data-figure': 'next-steps' }, card.nextSteps)),
     ),
     moveButton,
   );

@@ -1,5 +1,5 @@
 import type { ProcessDetail } from '@stagecraft/contracts';
-import { funnelSteps, lostReasons, stageDurationRows, winLossByTeam } from './charts.model';
+import { amountsWonAndLost, funnelSteps, lostReasons, stageDurationRows, winLossByTeam, wonReasons } from './charts.model';
 
 const definition = {
   id: 'standard',
@@ -55,9 +55,9 @@ describe('the chart series', () => {
   });
 
   it('win/loss by team and lost reasons (only reasons that lost something)', () => {
-    const figures = { winRate: 0.5, amountWon: 10, amountWonByCurrency: {}, lostReasons: {} };
+    const figures = { winRate: 0.5, amountWon: null, amountWonByCurrency: { EUR: 10, USD: 5 }, amountLost: 7, amountLostByCurrency: { EUR: 7 }, lostReasons: {}, wonReasons: {} };
     expect(winLossByTeam({ total: { ...figures, won: 1, lost: 1 }, groups: [{ ...figures, key: null, won: 1, lost: 1 }] })).toEqual([
-      { key: 'no team', won: 1, lost: 1, winRate: 0.5, amountWon: 10 },
+      { key: 'no team', won: 1, lost: 1, winRate: 0.5, amountWon: '€10 · $5', amountLost: '€7' },
     ]);
     expect(
       lostReasons({
@@ -68,5 +68,28 @@ describe('the chart series', () => {
         ],
       }),
     ).toEqual([{ reason: 'price', lost: 3 }]);
+  });
+
+  it('amount won beside amount lost per currency, and won reasons', () => {
+    const total = {
+      won: 3,
+      lost: 2,
+      winRate: 0.6,
+      amountWon: null,
+      amountWonByCurrency: { EUR: 100, USD: 50 },
+      amountLost: 20,
+      amountLostByCurrency: { unspecified: 20 },
+      lostReasons: { price: 2 },
+      wonReasons: { price: 1, relationship: 2 },
+    };
+    expect(amountsWonAndLost({ total })).toEqual([
+      { currency: 'EUR', won: 100, lost: 0 },
+      { currency: 'USD', won: 50, lost: 0 },
+      { currency: 'no currency', won: 0, lost: 20 },
+    ]);
+    expect(wonReasons({ total })).toEqual([
+      { reason: 'price', won: 1 },
+      { reason: 'relationship', won: 2 },
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import type { FunnelResult, ProcessDetail, StageDurationsResult, WinLossResult } from '@stagecraft/contracts';
-import { secondsToDays } from './format';
+import { formatAmounts, secondsToDays } from './format';
 
 // The analysts' charts as plain series, from the analytics API's answers. The same series feed the
 // chart and the figures table under it, so what is drawn is what the table says. Pure (no DOM).
@@ -56,11 +56,43 @@ export interface OutcomeRow {
   readonly won: number;
   readonly lost: number;
   readonly winRate: number | null;
-  readonly amountWon: number;
+  /** Per currency ("€1,500 · $200"): never one sum of several. */
+  readonly amountWon: string;
+  readonly amountLost: string;
 }
 
 export function winLossByTeam(answer: WinLossResult): OutcomeRow[] {
-  return (answer.groups ?? []).map((group) => ({ key: group.key ?? 'no team', won: group.won, lost: group.lost, winRate: group.winRate, amountWon: group.amountWon }));
+  return (answer.groups ?? []).map((group) => ({
+    key: group.key ?? 'no team',
+    won: group.won,
+    lost: group.lost,
+    winRate: group.winRate,
+    amountWon: formatAmounts(group.amountWonByCurrency),
+    amountLost: formatAmounts(group.amountLostByCurrency),
+  }));
+}
+
+export interface MoneyRow {
+  readonly currency: string;
+  readonly won: number;
+  readonly lost: number;
+}
+
+/** Amount won beside amount lost, one row per currency (a bar pair each: currencies are not added). */
+export function amountsWonAndLost(answer: WinLossResult): MoneyRow[] {
+  const { amountWonByCurrency: won, amountLostByCurrency: lost } = answer.total;
+  const currencies = [...new Set([...Object.keys(won), ...Object.keys(lost)])].sort();
+  return currencies.map((currency) => ({ currency: currency === 'unspecified' ? 'no currency' : currency, won: won[currency] ?? 0, lost: lost[currency] ?? 0 }));
+}
+
+export interface WonReasonRow {
+  readonly reason: string;
+  readonly won: number;
+}
+
+/** Why deals were won (processes that list wonReasons), from the win/loss total. */
+export function wonReasons(answer: WinLossResult): WonReasonRow[] {
+  return Object.entries(answer.total.wonReasons).map(([reason, won]) => ({ reason, won }));
 }
 
 export interface LostReasonRow {

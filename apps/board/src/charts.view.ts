@@ -1,5 +1,5 @@
 import { ArcElement, BarController, BarElement, CategoryScale, Chart, DoughnutController, Legend, LinearScale, Tooltip, type ChartConfiguration, type Plugin } from 'chart.js';
-import type { FunnelStep, LostReasonRow, OutcomeRow, StageDurationRow } from './charts.model';
+import type { FunnelStep, LostReasonRow, MoneyRow, OutcomeRow, StageDurationRow, WonReasonRow } from './charts.model';
 import { h } from './dom';
 import { formatNumber, formatPercent } from './format';
 
@@ -10,6 +10,7 @@ Chart.defaults.color = '#1f2933';
 
 // Colours with at least 3:1 contrast on white, told apart by more than hue where it matters.
 const COLOURS = { bar: '#2563eb', median: '#0f766e', p90: '#b45309', won: '#15803d', lost: '#b91c1c' };
+const WON_REASON_COLOURS = ['#15803d', '#0f766e', '#1d4ed8', '#4d7c0f', '#0e7490', '#6d28d9'];
 const REASON_COLOURS = ['#b91c1c', '#c2410c', '#a16207', '#7c3aed', '#0e7490', '#475569', '#be185d', '#4d7c0f'];
 
 export interface ChartData {
@@ -17,11 +18,13 @@ export interface ChartData {
   readonly durations: readonly StageDurationRow[];
   readonly byTeam: readonly OutcomeRow[];
   readonly reasons: readonly LostReasonRow[];
+  readonly money: readonly MoneyRow[];
+  readonly wonReasons: readonly WonReasonRow[];
 }
 
 const charts = new Map<string, Chart>();
 
-/** Draws (again) the four charts, each with its figures as a table for reading and for screen readers. */
+/** Draws (again) the charts, each with its figures as a table for reading and for screen readers. */
 export function renderCharts(container: HTMLElement, data: ChartData): void {
   for (const chart of charts.values()) chart.destroy();
   charts.clear();
@@ -85,8 +88,8 @@ export function renderCharts(container: HTMLElement, data: ChartData): void {
         options: { indexAxis: 'y', scales: { x: { stacked: true, beginAtZero: true, ticks: { precision: 0 } }, y: { stacked: true } } },
       },
       table(
-        ['Team', 'Won', 'Lost', 'Win rate', 'Amount won'],
-        data.byTeam.map((row) => [row.key, cell(row.won, String(row.won)), cell(row.lost, String(row.lost)), cell(row.winRate, formatPercent(row.winRate)), cell(row.amountWon, formatNumber(row.amountWon))]),
+        ['Team', 'Won', 'Lost', 'Win rate', 'Amount won', 'Amount lost'],
+        data.byTeam.map((row) => [row.key, cell(row.won, String(row.won)), cell(row.lost, String(row.lost)), cell(row.winRate, formatPercent(row.winRate)), cell(null, row.amountWon), cell(null, row.amountLost)]),
         (row) => data.byTeam[row]!.key,
       ),
     ),
@@ -106,6 +109,45 @@ export function renderCharts(container: HTMLElement, data: ChartData): void {
         ['Reason', 'Lost'],
         data.reasons.map((row) => [row.reason, cell(row.lost, String(row.lost))]),
         (row) => data.reasons[row]!.reason,
+      ),
+    ),
+    figure(
+      'amount-won-lost',
+      'Amount won and amount lost, per currency (currencies are never added together)',
+      data.money.length === 0,
+      {
+        type: 'bar',
+        data: {
+          labels: data.money.map((row) => row.currency),
+          datasets: [
+            { label: 'Won', data: data.money.map((row) => row.won), backgroundColor: COLOURS.won },
+            { label: 'Lost', data: data.money.map((row) => row.lost), backgroundColor: COLOURS.lost },
+          ],
+        },
+        options: { indexAxis: 'y', scales: { x: { beginAtZero: true } } },
+      },
+      table(
+        ['Currency', 'Won', 'Lost'],
+        data.money.map((row) => [row.currency, cell(row.won, formatNumber(row.won)), cell(row.lost, formatNumber(row.lost))]),
+        (row) => data.money[row]!.currency,
+      ),
+    ),
+    figure(
+      'won-reasons',
+      'Won reasons',
+      data.wonReasons.length === 0,
+      {
+        type: 'doughnut',
+        data: {
+          labels: data.wonReasons.map((row) => row.reason),
+          datasets: [{ label: 'Won', data: data.wonReasons.map((row) => row.won), backgroundColor: data.wonReasons.map((_, index) => WON_REASON_COLOURS[index % WON_REASON_COLOURS.length]!) }],
+        },
+        options: { plugins: { legend: { position: 'right' } } },
+      },
+      table(
+        ['Reason', 'Won'],
+        data.wonReasons.map((row) => [row.reason, cell(row.won, String(row.won))]),
+        (row) => data.wonReasons[row]!.reason,
       ),
     ),
   );

@@ -1,10 +1,11 @@
-import { dayBoundary, daysSince, formatAmount, formatPercent, secondsToDays } from './format';
+import { dayBoundary, daysSince, formatAmounts, formatPercent, secondsToDays } from './format';
 
 describe('formatting', () => {
-  it('gives an amount its currency only when all its amounts share one', () => {
-    expect(formatAmount(1234.5, { EUR: 1234.5 })).toBe('€1,235');
-    expect(formatAmount(300, { EUR: 100, USD: 200 })).toBe('300');
-    expect(formatAmount(0, {})).toBe('0');
+  it('gives each sum its own currency and never adds two currencies into one number', () => {
+    expect(formatAmounts({ EUR: 1234.5 })).toBe('€1,235');
+    expect(formatAmounts({ EUR: 100, USD: 200 })).toBe('€100 · $200');
+    expect(formatAmounts({ unspecified: 300, EUR: 5 })).toBe('300 (no currency) · €5');
+    expect(formatAmounts({})).toBe('0');
   });
 
   it('counts whole days in stage, never fewer than 0', () => {

@@ -2,11 +2,13 @@
 
 const DAY_MS = 86_400_000;
 
-/** An amount with its currency when the amounts share one, the plain sum otherwise. */
-export function formatAmount(amount: number, byCurrency: Readonly<Record<string, number>> = {}): string {
-  const currencies = Object.keys(byCurrency).filter((code) => code !== '' && /^[A-Z]{3}$/.test(code));
-  if (currencies.length === 1 && Object.keys(byCurrency).length === 1) return formatMoney(amount, currencies[0]!);
-  return formatNumber(amount);
+/**
+ * Sums per currency, each with its own currency ("€1,500 · $200"): two currencies are never added
+ * into one number (issue 15). Amounts without a currency read "300 (no currency)"; none at all, "0".
+ */
+export function formatAmounts(byCurrency: Readonly<Record<string, number>>): string {
+  const parts = Object.entries(byCurrency).map(([currency, sum]) => (currency === 'unspecified' ? `${formatNumber(sum)} (no currency)` : formatMoney(sum, currency)));
+  return parts.length === 0 ? '0' : parts.join(' · ');
 }
 
 export function formatMoney(amount: number, currency: string | null): string {

@@ -4,7 +4,7 @@ import { boardColumns, CARDS_PER_COLUMN, moveCommand, type BoardCard, type Board
 import { filterColumns, filtersFrom, ownersOf, writeFilters } from './board-filters.model';
 import { wireFilters } from './board-filters';
 import { renderBoard, showCriteriaProgress } from './board.view';
-import { funnelSteps, lostReasons, stageDurationRows, winLossByTeam } from './charts.model';
+import { amountsWonAndLost, funnelSteps, lostReasons, stageDurationRows, winLossByTeam, wonReasons } from './charts.model';
 import { renderCharts } from './charts.view';
 import { openCriteriaPanel } from './criteria.panel';
 import { openDealForm } from './deal-form';
@@ -356,6 +356,8 @@ async function loadCharts(): Promise<void> {
     durations: stageDurationRows(durations, definition),
     byTeam: winLossByTeam(byTeam),
     reasons: lostReasons(byReason),
+    money: amountsWonAndLost(byTeam),
+    wonReasons: wonReasons(byTeam),
   });
   state.renders += 1;
   container.dataset.renders = String(state.renders);

@@ -39,6 +39,8 @@ const column = (key: string, kind: 'stage' | 'won' | 'lost', name: string): Boar
   count: 0,
   amount: '',
   weightedAmount: null,
+  converted: null,
+  rotting: 0,
   cards: [],
   caption: null,
   more: null,

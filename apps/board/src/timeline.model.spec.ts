@@ -48,4 +48,26 @@ describe('the timeline', () => {
       ['2026-01-01T09:00:00Z', 'crm', 'Opened in New at €500', null],
     ]);
   });
+
+  it('words the expected close date moving and the next steps written on a closing', () => {
+    const entries = timelineEntries(
+      {
+        events: [
+          event(0, 'ExpectedCloseDateChanged', { from: null, to: '2026-06-30' }),
+          event(1, 'ExpectedCloseDateChanged', { from: '2026-06-30', to: '2026-07-31' }),
+          event(2, 'ExpectedCloseDateChanged', { from: '2026-07-31', to: null }),
+          event(3, 'OpportunityWon', { stage: 'qualification', nextSteps: 'Kick-off call on Monday' }),
+          event(4, 'OpportunityLost', { stage: 'new', reason: 'price', nextSteps: 'Call again in Q3' }),
+        ],
+      },
+      definition,
+    );
+    expect(entries.map(({ what }) => what)).toEqual([
+      'Expected to close on 2026-06-30',
+      'Expected to close on 2026-07-31 (was 2026-06-30)',
+      'Expected close date cleared (was 2026-07-31)',
+      'Won in Qualification — next steps: Kick-off call on Monday',
+      'Lost in New: price — next steps: Call again in Q3',
+    ]);
+  });
 });

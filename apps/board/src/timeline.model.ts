@@ -55,9 +55,9 @@ function describe(event: HistoryEvent, definition: Definition | null, currency: 
     case 'StageChanged':
       return `Moved ${data.direction === 'backward' ? 'back ' : ''}from ${stage(data.from)} to ${stage(data.to)}`;
     case 'OpportunityWon':
-      return `Won in ${stage(data.stage)}${data.reason === undefined ? '' : `: ${String(data.reason)}`}`;
+      return `Won in ${stage(data.stage)}${data.reason === undefined ? '' : `: ${String(data.reason)}`}${nextSteps(data)}`;
     case 'OpportunityLost':
-      return `Lost in ${stage(data.stage)}: ${String(data.reason)}`;
+      return `Lost in ${stage(data.stage)}: ${String(data.reason)}${nextSteps(data)}`;
     case 'OpportunityReopened':
       return `Reopened in ${stage(data.stage)}`;
     case 'ExpectedCloseDateChanged':
@@ -80,6 +80,12 @@ function shown(field: string, value: unknown, currency: string | null): string {
   if (field === 'amount' && typeof value === 'number') return formatMoney(value, currency);
   if (field === 'expectedCloseDate') return formatCalendarDay(String(value));
   return String(value);
+}
+
+/** The seed's last stage asks for them: shown with the closing they were written on. */
+function nextSteps(data: HistoryEvent['data']): string {
+  const written = text(data.nextSteps);
+  return written === null ? '' : ` — next steps: ${written}`;
 }
 
 function text(value: unknown): string | null {

@@ -86,4 +86,33 @@ describe('timelineOf', () => {
     // An unknown version leaves names out rather than guessing.
     expect(steps[3]!.stageBeforeName).toBeNull();
   });
+
+  it('gives each push or pull-in of the expected close date a step of its own, in the stage it was in, without ending the visit', () => {
+    const rescheduled = (from: string | null, to: string | null, minute: number): OpportunityEvent => ({ type: 'ExpectedCloseDateChanged', data: { opportunityId: 'opp-1', occurredAt: at(minute), from, to } });
+    const steps = timelineOf(
+      stored([e.opened(standard, 0), e.moved('new', 'qualification', 'forward', 10), e.met('qualification', 'goals', 12), rescheduled(null, '2026-06-30', 13), rescheduled('2026-06-30', '2026-07-31', 14), e.lost('qualification', 'price', 20)]),
+      resolve,
+    );
+    expect(steps.map((step) => [step.kind, step.stageBefore, step.stageAfter, step.expectedCloseDateBefore, step.expectedCloseDateAfter])).toEqual([
+      ['opened', null, 'new', null, null],
+      ['moved', 'new', 'qualification', null, null],
+      ['expected-close-date-changed', 'qualification', 'qualification', null, '2026-06-30'],
+      ['expected-close-date-changed', 'qualification', 'qualification', '2026-06-30', '2026-07-31'],
+      ['lost', 'qualification', 'lost', null, null],
+    ]);
+    // The visit of Qualification runs from minute 10 to the loss, and its evidence survives the date steps.
+    expect(steps[4]!.secondsInStageLeft).toBe(600);
+    expect(steps[4]!.criteriaMet.map((item) => item.criterionId)).toEqual(['goals']);
+    expect(steps[2]).toMatchObject({ stageAfterName: 'Qualification', secondsInStageLeft: null, criteriaMet: [] });
+  });
+
+  it('shows the next steps written on a win or a loss', () => {
+    const lostWithSteps: OpportunityEvent = { type: 'OpportunityLost', data: { opportunityId: 'opp-1', occurredAt: at(5), stage: 'new', reason: 'timing', nextSteps: 'Call again in Q3' } };
+    const steps = timelineOf(stored([e.opened(standard, 0), lostWithSteps, e.reopened('new', 8)]), resolve);
+    expect(steps.map((step) => [step.kind, step.nextSteps])).toEqual([
+      ['opened', null],
+      ['lost', 'Call again in Q3'],
+      ['reopened', null],
+    ]);
+  });
 });

@@ -19,7 +19,7 @@ export interface TimelineEvidence {
   readonly revision: number;
 }
 
-export type TimelineStepKind = 'opened' | 'moved' | 'won' | 'lost' | 'reopened' | 'migrated';
+export type TimelineStepKind = 'opened' | 'moved' | 'won' | 'lost' | 'reopened' | 'migrated' | 'expected-close-date-changed';
 
 /**
  * One step of an opportunity's life. Won and lost appear as the pseudo-stages "won" / "lost"
@@ -45,6 +45,11 @@ export interface TimelineStep {
   readonly note: string | null;
   /** Lost reason, for a loss; won reason, for a win of a process that lists wonReasons. */
   readonly reason: string | null;
+  /** What happens next, as written on a win or a loss. */
+  readonly nextSteps: string | null;
+  /** For an expected-close-date step: the date before and after (YYYY-MM-DD, null: none); the stage stays. */
+  readonly expectedCloseDateBefore: string | null;
+  readonly expectedCloseDateAfter: string | null;
   readonly processVersion: string;
   /** For a migration: the version left. */
   readonly fromVersion: string | null;
@@ -52,7 +57,9 @@ export interface TimelineStep {
 
 /**
  * The readable history of one opportunity stream (events in revision order): one step per
- * stage change, win, loss, reopen or migration, with the evidence each move stood on.
+ * stage change, win, loss, reopen or migration, with the evidence each move stood on, and one per
+ * push or pull-in of the expected close date (a step in time, not between stages: the stage and
+ * the evidence gathered so far stay).
  */
 export function timelineOf(events: readonly StoredEventLike[], resolveProcess: TimelineProcessResolver = () => undefined): TimelineStep[] {
   const steps: TimelineStep[] = [];
@@ -80,8 +87,35 @@ export function timelineOf(events: readonly StoredEventLike[], resolveProcess: T
       evidence = evidence.filter((item) => item.criterionId !== event.data.criterionId);
       continue;
     }
-    // Not moves: the raw history (view=events) lists them; the timeline keeps to steps between stages.
-    if (event.type === 'OpportunityDetailsChanged' || event.type === 'ExpectedCloseDateChanged') continue;
+    // Not a move: the raw history (view=events) lists it.
+    if (event.type === 'OpportunityDetailsChanged') continue;
+    if (event.type === 'ExpectedCloseDateChanged') {
+      const stage = state.status === 'open' ? state.stage : state.status;
+      steps.push({
+        revision: stored.revision,
+        kind: 'expected-close-date-changed',
+        type: event.type,
+        occurredAt,
+        recordedAt: recordedAtOf(stored),
+        stageBefore: stage,
+        stageBeforeName: nameOf(processAfter, stage) ?? null,
+        stageAfter: stage,
+        stageAfterName: nameOf(processAfter, stage) ?? null,
+        direction: null,
+        secondsInStageLeft: null,
+        actor,
+        onBehalfOf: typeof stored.metadata.onBehalfOf === 'string' ? stored.metadata.onBehalfOf : null,
+        criteriaMet: [],
+        note: null,
+        reason: null,
+        nextSteps: null,
+        processVersion: state.processVersion,
+        fromVersion: null,
+        expectedCloseDateBefore: event.data.from,
+        expectedCloseDateAfter: event.data.to,
+      });
+      continue;
+    }
 
     const stageAfter = state.status === 'open' ? state.stage : state.status;
     const step: TimelineStep = {
@@ -101,8 +135,11 @@ export function timelineOf(events: readonly StoredEventLike[], resolveProcess: T
       criteriaMet: evidence,
       note: 'note' in event.data && typeof event.data.note === 'string' ? event.data.note : null,
       reason: event.type === 'OpportunityLost' || event.type === 'OpportunityWon' ? (event.data.reason ?? null) : null,
+      nextSteps: event.type === 'OpportunityLost' || event.type === 'OpportunityWon' ? (event.data.nextSteps ?? null) : null,
       processVersion: state.processVersion,
       fromVersion: event.type === 'ProcessMigrated' ? event.data.fromVersion : null,
+      expectedCloseDateBefore: null,
+      expectedCloseDateAfter: null,
     };
     steps.push(step);
     if (event.type === 'ProcessMigrated') {

@@ -20,6 +20,12 @@ export interface Settings {
    */
   readonly durability: 'full' | 'normal';
   readonly processesDir: string;
+  /**
+   * The currencies file (CURRENCIES_FILE, default ./config/currencies.yaml): a reporting currency
+   * and dated rates, for converted totals beside the per-currency ones. `required`: named by
+   * CURRENCIES_FILE, so it must exist; the default path is used only when present.
+   */
+  readonly currenciesFile: { readonly path: string; readonly required: boolean };
   /** SQLite file of the read models and their checkpoints, apart from the events. */
   readonly readModelsPath: string;
   /** 'in-process' (default): this process runs the projections; 'external': apps/projector does. */
@@ -114,6 +120,7 @@ export function readSettings(env: Env = process.env, cwd: string = process.cwd()
     ...(eventStoreUrl !== undefined ? { eventStoreUrl } : {}),
     durability,
     processesDir: resolve(cwd, env.PROCESSES_DIR ?? './config/processes'),
+    currenciesFile: { path: resolve(cwd, readNonEmpty(env, 'CURRENCIES_FILE') ?? './config/currencies.yaml'), required: env.CURRENCIES_FILE !== undefined },
     // Beside the event store by default: read models belong to one event log.
     readModelsPath: resolve(cwd, env.READ_MODELS_PATH ?? join(dirname(env.EVENT_STORE_PATH ?? './data/events.db'), 'read-models.db')),
     projections,

@@ -1,5 +1,6 @@
 import { EventStoreUnavailableError, SQLiteFileError } from '@stagecraft/event-store';
 import { ProcessDefinitionError } from '@stagecraft/sales-process';
+import { CurrenciesFileError } from './currencies-file';
 import { SettingsError } from './settings';
 
 /** Where a server was told to listen, for the messages about listening. */
@@ -18,6 +19,7 @@ export function describeStartFailure(error: unknown, listen?: ListenSettings): s
   if (
     error instanceof SettingsError ||
     error instanceof ProcessDefinitionError ||
+    error instanceof CurrenciesFileError ||
     error instanceof EventStoreUnavailableError ||
     error instanceof SQLiteFileError
   ) {

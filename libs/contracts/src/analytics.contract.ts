@@ -1,3 +1,5 @@
+import type { ConvertedAmount } from './pipeline.contract';
+
 // GET /analytics/*: the figures, as the API answers them (JSON). Answered by libs/projections;
 // read by the board's charts. The definitions behind each figure are at the top of its projection.
 
@@ -51,10 +53,18 @@ export interface WinLossFigures {
   readonly won: number;
   readonly lost: number;
   readonly winRate: number | null;
-  readonly amountWon: number;
+  /** The sum when every win's amount is in one currency (0 when none); null when in several: amountWonByCurrency. */
+  readonly amountWon: number | null;
   readonly amountWonByCurrency: Readonly<Record<string, number>>;
+  /** The same for lost deals: each lost deal's amount when it was lost. */
+  readonly amountLost: number | null;
+  readonly amountLostByCurrency: Readonly<Record<string, number>>;
   /** Lost opportunities per lost reason. */
   readonly lostReasons: Readonly<Record<string, number>>;
+  /** Won opportunities per won reason (processes that list wonReasons; a win without a reason is not listed), keys in code-unit order. */
+  readonly wonReasons: Readonly<Record<string, number>>;
+  /** With a currencies file: amount won and amount lost in the reporting currency, with the rates used. */
+  readonly converted?: { readonly amountWon: ConvertedAmount; readonly amountLost: ConvertedAmount };
 }
 
 export interface WinLossGroup extends WinLossFigures {

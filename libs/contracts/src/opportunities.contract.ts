@@ -37,6 +37,8 @@ export interface OpportunityView {
   readonly lostReason: string | null;
   /** The won reason, when the process lists wonReasons and the opportunity is won. */
   readonly wonReason: string | null;
+  /** What happens next, as written on the latest win or loss; null while open or when none was written. */
+  readonly nextSteps: string | null;
   /** When the deal is expected to close (YYYY-MM-DD); null: nobody said. */
   readonly expectedCloseDate: string | null;
   readonly revision: number;

@@ -25,19 +25,30 @@ export interface ClosedOpportunity extends OpportunityCard {
   readonly closedAt: string;
   /** Only in `lost`. */
   readonly lostReason?: string | null;
+  /** What happens next, as written on the win or the loss; null when nothing was written. */
+  readonly nextSteps: string | null;
 }
 
 export interface ClosedSection {
   /** Every opportunity of this outcome closed in the window, not only the cards listed. */
   readonly count: number;
-  readonly amount: number;
+  /** The sum when every amount is in one currency (0 when none); null when in several: amountsByCurrency. */
+  readonly amount: number | null;
   readonly amountsByCurrency: Readonly<Record<string, number>>;
+  /** With a currencies file: the amounts converted to the reporting currency, with the rates used. */
+  readonly converted?: ConvertedFigures;
   /** With includeOpportunities: at most `limit`, newest closing first (ties by id). */
   readonly opportunities?: readonly ClosedOpportunity[];
 }
 
 export interface PipelineOpportunity extends OpportunityCard {
   readonly stageEnteredAt: string;
+  /** YYYY-MM-DD, or null when none is set. */
+  readonly expectedCloseDate: string | null;
+  /** Whole days (business time) in the stage at the instant the board describes (now, or asOf); the API always sends it. */
+  readonly daysInStage?: number;
+  /** Longer in the stage than the stage's rotAfterDays (GET /analytics/rotting lists them); the API always sends it. */
+  readonly rotting?: boolean;
 }
 
 export interface PipelineStage {
@@ -46,12 +57,18 @@ export interface PipelineStage {
   /** Of the latest recorded version that has this stage. */
   readonly probability: number;
   readonly count: number;
-  /** Plain sum over currencies: meaningful only when all amounts share one currency. */
-  readonly amount: number;
+  /** The sum when every amount is in one currency (0 when none); null when in several: amountsByCurrency. */
+  readonly amount: number | null;
   readonly amountsByCurrency: Readonly<Record<string, number>>;
-  /** Σ amount × probability / 100, each with the probability of its own process version. */
-  readonly weightedAmount: number;
+  /** Σ amount × probability / 100, each with the probability of its own process version; null when in several currencies. */
+  readonly weightedAmount: number | null;
   readonly weightedAmountsByCurrency: Readonly<Record<string, number>>;
+  /** rotAfterDays of the stage (latest version that has it); null: it never rots. */
+  readonly rotAfterDays: number | null;
+  /** Open deals of the column (all, not only the cards listed) rotting at the instant the board describes; the API always sends it. */
+  readonly rotting?: number;
+  /** With a currencies file: amount and weighted amount converted to the reporting currency, with the rates used. */
+  readonly converted?: ConvertedFigures;
   readonly opportunities?: readonly PipelineOpportunity[];
   /** With cardsPerColumn: how many of `count` are not in `opportunities`. */
   readonly opportunitiesOmitted?: number;
@@ -62,6 +79,27 @@ export interface PipelineProcess {
   readonly stages: readonly PipelineStage[];
   readonly won?: ClosedSection;
   readonly lost?: ClosedSection;
+}
+
+/**
+ * A total in the reporting currency of the currencies file (config/currencies.yaml): each
+ * currency's sum times the rate in force on `rateDate` (the rate with the latest `from` not after
+ * it). Only the API adds it; the read side never mixes currencies.
+ */
+export interface ConvertedAmount {
+  readonly currency: string;
+  /** null when a currency of the figure has no rate in force then (see `missingRates`), or is unspecified. */
+  readonly amount: number | null;
+  readonly rateDate: string;
+  /** Every rate used: 1 unit of `currency` = `rate` units of the reporting currency, in force from `from`. */
+  readonly rates: readonly { readonly currency: string; readonly rate: number; readonly from: string }[];
+  /** Currencies of the figure without a rate in force on rateDate (`unspecified`: amounts without a currency). */
+  readonly missingRates: readonly string[];
+}
+
+export interface ConvertedFigures {
+  readonly amount: ConvertedAmount;
+  readonly weightedAmount?: ConvertedAmount;
 }
 
 export interface PipelineResult {

@@ -31,10 +31,14 @@ export interface WinOpportunity extends CommandBase<'WinOpportunity'> {
   /** One of the process's wonReasons: required when it lists them, refused when it does not. */
   readonly reason?: string;
   readonly note?: string;
+  /** What happens after the win (the seed's last stage: "contract signed, next steps"); recorded as written. */
+  readonly nextSteps?: string;
 }
 export interface LoseOpportunity extends CommandBase<'LoseOpportunity'> {
   readonly reason: string;
   readonly note?: string;
+  /** What happens after the loss; recorded as written. */
+  readonly nextSteps?: string;
 }
 export interface ReopenOpportunity extends CommandBase<'ReopenOpportunity'> {
   /** Stage to return to; the stage it was closed in when absent. */

@@ -198,6 +198,25 @@ describe('decide, on the seed process (standard)', () => {
       spec.given(inQualification).when({ type: 'LoseOpportunity', ...command(), occurredAt: at(5), reason: 'no-budget' }).then([lost('qualification', 'no-budget', 5)]);
     });
 
+    it('records the next steps written on a win, as written', () => {
+      spec.given([...inNegotiation, ...allMet(standard, 'negotiation', 21)])
+        .when({ type: 'WinOpportunity', ...command(), occurredAt: at(30), nextSteps: 'Kick-off call on Monday' })
+        .then([{ type: 'OpportunityWon', data: { opportunityId: OPPORTUNITY_ID, occurredAt: at(30), stage: 'negotiation', nextSteps: 'Kick-off call on Monday' } }]);
+    });
+
+    it('records the next steps written on a loss, beside its reason', () => {
+      spec.given(inQualification).when({ type: 'LoseOpportunity', ...command(), occurredAt: at(5), reason: 'timing', nextSteps: 'Call again in Q3' })
+        .then([{ type: 'OpportunityLost', data: { opportunityId: OPPORTUNITY_ID, occurredAt: at(5), stage: 'qualification', reason: 'timing', nextSteps: 'Call again in Q3' } }]);
+    });
+
+    it('records no next steps when none are written', () => {
+      spec.given(inQualification).when({ type: 'LoseOpportunity', ...command(), occurredAt: at(5), reason: 'timing' }).then([lost('qualification', 'timing', 5)]);
+    });
+
+    it('refuses next steps on a win the rules refuse: writing them does not make a deal winnable', () => {
+      spec.given(inNegotiation).when({ type: 'WinOpportunity', ...command(), nextSteps: 'Kick-off' }).thenRejects('OPPORTUNITY.EXIT_CRITERIA_UNMET', { stage: 'negotiation' });
+    });
+
     it('refuses a lost reason the process does not list', () => {
       spec.given(inQualification).when({ type: 'LoseOpportunity', ...command(), reason: 'bad-luck' })
         .thenRejects('OPPORTUNITY.INVALID_LOST_REASON', { lostReasons: ['price', 'competitor', 'no-budget', 'no-decision', 'timing', 'other'] });

@@ -144,7 +144,7 @@ function decideWin(command: WinOpportunity, state: OpenedOpportunityState, proce
   const { reason } = command;
   return withMachine(process, state, { type: 'WIN', ...definedOnly({ reason }) }, (open) => ({
     type: 'OpportunityWon',
-    data: { ...at, stage: open.stage, ...definedOnly({ amount: open.amount, reason, note: command.note }) },
+    data: { ...at, stage: open.stage, ...definedOnly({ amount: open.amount, reason, note: command.note, nextSteps: command.nextSteps }) },
   }), (open) => explainByRules(process, open, { kind: 'win', from: open.stage, ...definedOnly({ reason }) }));
 }
 
@@ -152,7 +152,7 @@ function decideLose(command: LoseOpportunity, state: OpenedOpportunityState, pro
   const { reason } = command;
   return withMachine(process, state, { type: 'LOSE', reason }, (open) => ({
     type: 'OpportunityLost',
-    data: { ...at, stage: open.stage, reason, ...definedOnly({ note: command.note }) },
+    data: { ...at, stage: open.stage, reason, ...definedOnly({ note: command.note, nextSteps: command.nextSteps }) },
   }), (open) => explainByRules(process, open, { kind: 'lose', from: open.stage, reason }));
 }
 

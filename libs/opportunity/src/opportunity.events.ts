@@ -22,9 +22,10 @@ export type OpportunityOpened = EventBase<
 export type ExitCriterionMet = EventBase<'ExitCriterionMet', { readonly stage: string; readonly criterionId: string; readonly note?: string }>;
 export type ExitCriterionRevoked = EventBase<'ExitCriterionRevoked', { readonly stage: string; readonly criterionId: string; readonly note?: string }>;
 export type StageChanged = EventBase<'StageChanged', { readonly from: string; readonly to: string; readonly direction: 'forward' | 'backward'; readonly note?: string }>;
-/** `reason`: one of the process's wonReasons, when it lists them. */
-export type OpportunityWon = EventBase<'OpportunityWon', { readonly stage: string; readonly amount?: number; readonly reason?: string; readonly note?: string }>;
-export type OpportunityLost = EventBase<'OpportunityLost', { readonly stage: string; readonly reason: string; readonly note?: string }>;
+/** `reason`: one of the process's wonReasons, when it lists them. `nextSteps`: what happens after the win, as written. */
+export type OpportunityWon = EventBase<'OpportunityWon', { readonly stage: string; readonly amount?: number; readonly reason?: string; readonly note?: string; readonly nextSteps?: string }>;
+/** `nextSteps`: what happens after the loss (a follow-up, a date to call again), as written. */
+export type OpportunityLost = EventBase<'OpportunityLost', { readonly stage: string; readonly reason: string; readonly note?: string; readonly nextSteps?: string }>;
 export type OpportunityReopened = EventBase<'OpportunityReopened', { readonly stage: string; readonly note?: string }>;
 /**
  * When the deal is expected to close moved: a calendar date YYYY-MM-DD (no zone: a day), or null

@@ -55,16 +55,16 @@ export function evolve(state: OpportunityState, event: OpportunityEvent): Opport
     }
     case 'OpportunityWon': {
       const { stageEnteredAt: _entered, criteriaMet: _met, status: _status, ...facts } = expectOpen(state, event.type);
-      return { ...facts, status: 'won', stage: event.data.stage, ...definedOnly({ reason: event.data.reason }), lastOccurredAt: occurredAt, closedAt: occurredAt };
+      return { ...facts, status: 'won', stage: event.data.stage, ...definedOnly({ reason: event.data.reason, nextSteps: event.data.nextSteps }), lastOccurredAt: occurredAt, closedAt: occurredAt };
     }
     case 'OpportunityLost': {
       const { stageEnteredAt: _entered, criteriaMet: _met, status: _status, ...facts } = expectOpen(state, event.type);
-      return { ...facts, status: 'lost', stage: event.data.stage, reason: event.data.reason, lastOccurredAt: occurredAt, closedAt: occurredAt };
+      return { ...facts, status: 'lost', stage: event.data.stage, reason: event.data.reason, ...definedOnly({ nextSteps: event.data.nextSteps }), lastOccurredAt: occurredAt, closedAt: occurredAt };
     }
     case 'OpportunityReopened': {
       if (state.status !== 'won' && state.status !== 'lost') throw new UnexpectedEventError(event.type, state.status);
       const { closedAt: _closed, status: _status, ...facts } = state;
-      const { reason: _reason, ...rest } = facts as typeof facts & { reason?: string };
+      const { reason: _reason, nextSteps: _nextSteps, ...rest } = facts as typeof facts & { reason?: string; nextSteps?: string };
       return { ...rest, status: 'open', stage: event.data.stage, stageEnteredAt: occurredAt, lastOccurredAt: occurredAt, criteriaMet: [] };
     }
     case 'OpportunityDetailsChanged': {

@@ -29,6 +29,8 @@ export interface WonOpportunityState extends OpportunityFacts {
   readonly stage: string;
   /** One of the process's wonReasons, when it lists them. */
   readonly reason?: string;
+  /** What happens next, as written on the win. */
+  readonly nextSteps?: string;
   readonly closedAt: string;
 }
 export interface LostOpportunityState extends OpportunityFacts {
@@ -36,6 +38,8 @@ export interface LostOpportunityState extends OpportunityFacts {
   /** The stage it was lost in. */
   readonly stage: string;
   readonly reason: string;
+  /** What happens next, as written on the loss. */
+  readonly nextSteps?: string;
   readonly closedAt: string;
 }
 

@@ -6,7 +6,7 @@ import type { ClosedOutcome } from '@stagecraft/contracts';
 import { pipelineProjection, queryPipeline, type ClosedQuery, type PipelineFilter } from './pipeline.projection';
 import type { ProjectedEvent } from './projection.types';
 import { filterArbitraryFor, historyWith, isoInstantArbitraryFor, type GeneratedHistory } from './testing/history.arbitrary';
-import { capColumns, definitionOf, expectApproxEqual, matchesOpportunity, processIds, readLog, stageOrder, type OracleOpportunity } from './testing/history.oracle';
+import { agedOracle, capColumns, definitionOf, expectApproxEqual, oneCurrencyTotal, matchesOpportunity, processIds, readLog, stageOrder, type OracleOpportunity } from './testing/history.oracle';
 import { project } from './testing/project';
 import { at, log, standardV1, standardV2 } from './testing/log.fixtures';
 
@@ -25,7 +25,14 @@ function currentPosition(opportunity: OracleOpportunity): { open: boolean; stage
   return position;
 }
 
-function pipelineOracle(events: readonly ProjectedEvent[], filter: PipelineFilter, includeOpportunities: boolean) {
+/** The expected close date its latest ExpectedCloseDateChanged set, or null. */
+function expectedCloseDateOf(opportunity: OracleOpportunity): string | null {
+  let date: string | null = null;
+  for (const { type, data } of opportunity.events) if (type === 'ExpectedCloseDateChanged') date = data.to as string | null;
+  return date;
+}
+
+function pipelineOracle(events: readonly ProjectedEvent[], filter: PipelineFilter, includeOpportunities: boolean, nowMs?: number) {
   const log = readLog(events);
   return {
     processes: processIds(log, filter.processId).map((processId) => ({
@@ -42,14 +49,10 @@ function pipelineOracle(events: readonly ProjectedEvent[], filter: PipelineFilte
         });
         const amountsByCurrency: Record<string, number> = {};
         const weightedAmountsByCurrency: Record<string, number> = {};
-        let amount = 0;
-        let weightedAmount = 0;
         for (const o of here) {
           if (o.amount === undefined) continue;
           const probability = definitionOf(log, o.processId, o.version).stages.find((s) => s.id === stageId)!.probability;
           const currency = o.currency ?? 'unspecified';
-          amount += o.amount;
-          weightedAmount += (o.amount * probability) / 100;
           amountsByCurrency[currency] = (amountsByCurrency[currency] ?? 0) + o.amount;
           weightedAmountsByCurrency[currency] = (weightedAmountsByCurrency[currency] ?? 0) + (o.amount * probability) / 100;
         }
@@ -58,10 +61,13 @@ function pipelineOracle(events: readonly ProjectedEvent[], filter: PipelineFilte
           name: latestWithStage.name,
           probability: latestWithStage.probability,
           count: here.length,
-          amount,
+          amount: oneCurrencyTotal(amountsByCurrency),
           amountsByCurrency,
-          weightedAmount,
+          weightedAmount: oneCurrencyTotal(weightedAmountsByCurrency),
           weightedAmountsByCurrency,
+          rotAfterDays: latestWithStage.rotAfterDays ?? null,
+          // Aged at an instant: how many deals of the whole column are rotting then.
+          ...(nowMs === undefined ? {} : { rotting: here.filter((o) => agedOracle(currentPosition(o).enteredAt, latestWithStage.rotAfterDays ?? null, nowMs).rotting).length }),
         };
         if (!includeOpportunities) return row;
         const listed = here
@@ -73,6 +79,8 @@ function pipelineOracle(events: readonly ProjectedEvent[], filter: PipelineFilte
             amount: o.amount ?? null,
             currency: o.currency ?? null,
             stageEnteredAt: currentPosition(o).enteredAt,
+            expectedCloseDate: expectedCloseDateOf(o),
+            ...(nowMs === undefined ? {} : agedOracle(currentPosition(o).enteredAt, latestWithStage.rotAfterDays ?? null, nowMs)),
           }))
           .sort((a, b) => Date.parse(a.stageEnteredAt) - Date.parse(b.stageEnteredAt) || (a.id < b.id ? -1 : 1));
         return { ...row, opportunities: listed };
@@ -85,11 +93,12 @@ function pipelineOracle(events: readonly ProjectedEvent[], filter: PipelineFilte
  * How an opportunity stands now, walking its events one by one: closed when its last outcome
  * event (won, lost or reopened) is a closing.
  */
-function latestClosing(opportunity: OracleOpportunity): { outcome: ClosedOutcome; at: string; reason: string | null } | undefined {
-  let closing: { outcome: ClosedOutcome; at: string; reason: string | null } | undefined;
+function latestClosing(opportunity: OracleOpportunity): { outcome: ClosedOutcome; at: string; reason: string | null; nextSteps: string | null } | undefined {
+  let closing: { outcome: ClosedOutcome; at: string; reason: string | null; nextSteps: string | null } | undefined;
   for (const { type, data } of opportunity.events) {
-    if (type === 'OpportunityWon') closing = { outcome: 'won', at: data.occurredAt as string, reason: null };
-    if (type === 'OpportunityLost') closing = { outcome: 'lost', at: data.occurredAt as string, reason: data.reason as string };
+    const nextSteps = (data.nextSteps as string | undefined) ?? null;
+    if (type === 'OpportunityWon') closing = { outcome: 'won', at: data.occurredAt as string, reason: null, nextSteps };
+    if (type === 'OpportunityLost') closing = { outcome: 'lost', at: data.occurredAt as string, reason: data.reason as string, nextSteps };
     if (type === 'OpportunityReopened') closing = undefined;
   }
   return closing;
@@ -109,13 +118,11 @@ function closedOracle(events: readonly ProjectedEvent[], filter: PipelineFilter,
       .map((o) => ({ o, closing: latestClosing(o) }))
       .filter(({ closing }) => closing?.outcome === outcome && Date.parse(closing.at) >= fromMs && Date.parse(closing.at) <= toMs);
     const amountsByCurrency: Record<string, number> = {};
-    let amount = 0;
     for (const { o } of closed) {
       if (o.amount === undefined) continue;
-      amount += o.amount;
       amountsByCurrency[o.currency ?? 'unspecified'] = (amountsByCurrency[o.currency ?? 'unspecified'] ?? 0) + o.amount;
     }
-    const figures = { count: closed.length, amount, amountsByCurrency };
+    const figures = { count: closed.length, amount: oneCurrencyTotal(amountsByCurrency), amountsByCurrency };
     if (!includeOpportunities) return figures;
     const cards = closed
       .map(({ o, closing }) => ({
@@ -127,6 +134,7 @@ function closedOracle(events: readonly ProjectedEvent[], filter: PipelineFilter,
         currency: o.currency ?? null,
         closedAt: closing!.at,
         ...(outcome === 'lost' ? { lostReason: closing!.reason } : {}),
+        nextSteps: closing!.nextSteps,
       }))
       .sort((a, b) => Date.parse(b.closedAt) - Date.parse(a.closedAt) || (a.id < b.id ? -1 : 1))
       .slice(0, limit);
@@ -162,11 +170,13 @@ const closedAskArbitraryFor = (history: GeneratedHistory): fc.Arbitrary<ClosedAs
 describe('the pipeline read model', () => {
   it('answers what a brute-force recomputation from the raw log answers, for any filter', () => {
     assertProperty(
-      fc.property(historyWith((h) => fc.array(fc.tuple(filterArbitraryFor(h), fc.boolean()), { minLength: 1, maxLength: 4 })), ([history, queries]) => {
+      fc.property(historyWith((h) => fc.array(fc.tuple(filterArbitraryFor(h), fc.boolean(), fc.option(isoInstantArbitraryFor(h), { nil: undefined })), { minLength: 1, maxLength: 4 })), ([history, queries]) => {
         const model = project(pipelineProjection, history.events);
-        for (const [{ processId, teamId, ownerId }, includeOpportunities] of queries) {
+        for (const [{ processId, teamId, ownerId }, includeOpportunities, now] of queries) {
           const filter = { processId, teamId, ownerId };
-          expectApproxEqual(queryPipeline(model, filter, { includeOpportunities }), pipelineOracle(history.clean, filter, includeOpportunities));
+          // With an instant, cards are aged (days in stage, rotting) at it; instants on and beside the events meet the rotting edge.
+          const nowMs = now === undefined ? undefined : Date.parse(now);
+          expectApproxEqual(queryPipeline(model, filter, { includeOpportunities, ...(nowMs === undefined ? {} : { nowMs }) }), pipelineOracle(history.clean, filter, includeOpportunities, nowMs));
         }
       }),
       { numRuns: 250 },
@@ -244,13 +254,13 @@ describe('the pipeline read model', () => {
       count: 1,
       amount: 100,
       amountsByCurrency: { EUR: 100 },
-      opportunities: [{ id: 'a', title: 'Deal a', ownerId: 'ana', teamId: null, amount: 100, currency: 'EUR', closedAt: at(10) }],
+      opportunities: [{ id: 'a', title: 'Deal a', ownerId: 'ana', teamId: null, amount: 100, currency: 'EUR', closedAt: at(10), nextSteps: null }],
     });
     expect(standard!.lost).toEqual({
       count: 1,
       amount: 50,
       amountsByCurrency: { USD: 50 },
-      opportunities: [{ id: 'b', title: 'Deal b', ownerId: null, teamId: null, amount: 50, currency: 'USD', closedAt: at(13), lostReason: 'price' }],
+      opportunities: [{ id: 'b', title: 'Deal b', ownerId: null, teamId: null, amount: 50, currency: 'USD', closedAt: at(13), lostReason: 'price', nextSteps: null }],
     });
     // c is open again, in Legacy.
     expect(standard!.stages.find((s) => s.stageId === 'legacy')!.count).toBe(1);
@@ -285,14 +295,17 @@ describe('the pipeline read model', () => {
       name: 'Fresh',
       probability: 30,
       count: 3,
-      amount: 1200,
+      // EUR and USD are never added into one figure: the column answers per currency only.
+      amount: null,
       amountsByCurrency: { EUR: 1000, USD: 200 },
-      weightedAmount: 1000 * 0.1 + 200 * 0.3,
+      weightedAmount: null,
       weightedAmountsByCurrency: { EUR: 100, USD: 60 },
     });
     expect(standard!.stages[0]!.opportunities!.map((o) => o.id)).toEqual(['a', 'b', 'c']);
-    expect(standard!.stages[0]!.opportunities![2]).toEqual({ id: 'c', title: 'Deal c', ownerId: null, teamId: 'partners', amount: null, currency: null, stageEnteredAt: at(2) });
-    expect(queryPipeline(model, { teamId: 'direct' }).processes[0]!.stages[0]).toMatchObject({ count: 2, amount: 1200 });
+    expect(standard!.stages[0]!.opportunities![2]).toEqual({ id: 'c', title: 'Deal c', ownerId: null, teamId: 'partners', amount: null, currency: null, stageEnteredAt: at(2), expectedCloseDate: null });
+    expect(queryPipeline(model, { teamId: 'direct' }).processes[0]!.stages[0]).toMatchObject({ count: 2, amount: null });
+    // One currency in the column: its total is the amount.
+    expect(queryPipeline(model, { teamId: 'partners' }).processes[0]!.stages[0]).toMatchObject({ count: 1, amount: 0, amountsByCurrency: {} });
   });
 
   it('treats currency codes from clients as plain keys, "__proto__" included', () => {

@@ -4,8 +4,8 @@ import { defineOpportunityProjection } from './opportunity-projection.factory';
 import { createOpportunityTable, createStringCodes, encode, matchRows, NONE, type OpportunityTable, type StringCodes } from './opportunity-table';
 import { firstInOrder } from './order-statistics';
 import { compareIds, createProcessCatalog, processesOf, stageKeyOf, stageOrderOf, type ProcessCatalog } from './process-catalog';
-import { createStageTotals, withCards } from './stage-totals';
-import { dictionary, float64Column, int32Column, NO_CURRENCY, occurredAtMs, pushFloat64, pushInt32, STAGE_LIFE_EVENTS, type Float64Column, type Int32Column, type StageLifeEvent, type AtInstant } from './projection.helpers';
+import { createStageTotals, isRotting, withCards } from './stage-totals';
+import { dictionary, float64Column, int32Column, NO_CURRENCY, occurredAtMs, soleCurrencyTotal, pushFloat64, pushInt32, STAGE_LIFE_EVENTS, type Float64Column, type Int32Column, type StageLifeEvent, type AtInstant } from './projection.helpers';
 
 // Pipeline (DESIGN.md §5): open opportunities per current stage, their amount and weighted amount.
 //
@@ -16,11 +16,11 @@ import { dictionary, float64Column, int32Column, NO_CURRENCY, occurredAtMs, push
 // versions never change (the version is a hash of the definition), so that equals reading it now;
 // only a version recorded after its opportunities (a broken log) leaves earlier entries at 0.
 //
-// Currencies: `amount` is the plain sum of amounts whatever their currency, kept because a
-// single-currency company wants exactly that; adding EUR to USD is meaningless, so
-// `amountsByCurrency` (and `weightedAmountsByCurrency`) give the sums per currency, with
-// opportunities that have an amount but no currency under NO_CURRENCY. Opportunities without an
-// amount are counted and add 0 (and no currency key).
+// Currencies are never added together (issue 15): `amountsByCurrency` (and
+// `weightedAmountsByCurrency`) give the sums per currency, with opportunities that have an amount
+// but no currency under NO_CURRENCY; `amount` is the sum only when the column holds one currency
+// (a single-currency company wants exactly that) and null when it holds several
+// (soleCurrencyTotal). Opportunities without an amount are counted and add 0 (and no currency key).
 //
 // Team/owner filters use the CURRENT team and owner (opportunity-table.ts).
 //
@@ -44,7 +44,7 @@ import { dictionary, float64Column, int32Column, NO_CURRENCY, occurredAtMs, push
 // 40k deals costs a pass over row numbers, not a sort and 40k objects.
 
 /** Bumped whenever PipelineModel's columns change: a snapshot of another layout is rebuilt, not read. */
-export const PIPELINE_MODEL_LAYOUT = 2;
+export const PIPELINE_MODEL_LAYOUT = 3;
 
 const OPEN = 0;
 const WON = 1;
@@ -77,6 +77,10 @@ export interface PipelineModel {
   /** Reason code of the latest loss; NONE when the latest outcome is not a loss. */
   readonly lostReason: Int32Column;
   readonly reasons: StringCodes;
+  /** Expected close date (YYYY-MM-DD) as the latest ExpectedCloseDateChanged set it; '' for none. */
+  readonly expectedCloseDate: string[];
+  /** Next steps written on the latest closing; '' for none. */
+  readonly nextSteps: string[];
 }
 
 export interface PipelineFilter {
@@ -110,6 +114,11 @@ export interface PipelineQueryOptions {
   readonly cardsPerColumn?: number;
   /** Adds `won` / `lost` sections per process (the live pipeline only). */
   readonly closed?: ClosedQuery;
+  /**
+   * The instant (ms) the live board describes, which ages its cards (daysInStage, rotting): the
+   * server's clock at the API. Without it cards carry neither. (As of an instant, that instant ages them.)
+   */
+  readonly nowMs?: number;
 }
 
 
@@ -135,6 +144,8 @@ export const pipelineProjection = defineOpportunityProjection<PipelineModel, Sta
     closedAt: [],
     lostReason: int32Column(),
     reasons: createStringCodes(),
+    expectedCloseDate: [],
+    nextSteps: [],
   }),
   // A model saved before the closed columns existed cannot be completed from itself: rebuild it.
   accepts: (saved) => (saved as Partial<PipelineModel> | null)?.layout === PIPELINE_MODEL_LAYOUT,
@@ -153,6 +164,8 @@ export const pipelineProjection = defineOpportunityProjection<PipelineModel, Sta
     pushFloat64(model.closedMs, NaN);
     model.closedAt.push('');
     pushInt32(model.lostReason, NONE);
+    model.expectedCloseDate.push('');
+    model.nextSteps.push('');
   },
   changed(model, row, event, migration) {
     switch (event.type) {
@@ -162,10 +175,15 @@ export const pipelineProjection = defineOpportunityProjection<PipelineModel, Sta
       case 'OpportunityWon':
         close(model, row, WON, event);
         model.lostReason.values[row] = NONE;
+        model.nextSteps[row] = event.data.nextSteps ?? '';
         break;
       case 'OpportunityLost':
         close(model, row, LOST, event);
         model.lostReason.values[row] = encode(model.reasons, event.data.reason);
+        model.nextSteps[row] = event.data.nextSteps ?? '';
+        break;
+      case 'ExpectedCloseDateChanged':
+        model.expectedCloseDate[row] = event.data.to ?? '';
         break;
       case 'OpportunityReopened':
         enterStage(model, row, event.data.stage, event);
@@ -207,9 +225,12 @@ function enterStage(model: PipelineModel, row: number, stageId: string, event: A
 export function queryPipeline(model: PipelineModel, filter: PipelineFilter = {}, options: PipelineQueryOptions = {}): PipelineResult {
   // The pipeline is the present: it takes no from/to, even when the caller's object has them.
   const selected = matchRows(model.table, { processId: filter.processId, teamId: filter.teamId, ownerId: filter.ownerId });
-  const totals = createStageTotals(model.catalog.stages.length, model.currencies.values);
+  const { nowMs } = options;
+  const totals = createStageTotals(model.catalog.stages.length, model.currencies.values, nowMs !== undefined);
   const listed: number[][] | undefined = options.includeOpportunities ? Array.from({ length: model.catalog.stages.length }, () => []) : undefined;
   const cap = cardsPerColumnOf(options);
+  const entered = model.stageEnteredMs.values;
+  const stages = model.catalog.stages;
 
   const stageKey = model.stageKey.values;
   const amount = model.amount.values;
@@ -220,6 +241,7 @@ export function queryPipeline(model: PipelineModel, filter: PipelineFilter = {},
     const key = stageKey[row]!;
     if (key < 0 || (selected !== undefined && selected[row] === 0)) continue;
     totals.add(key, amount[row]!, probability[row]!, currency[row]!);
+    if (nowMs !== undefined && isRotting(entered[row]!, stages[key]!.rotAfterDays, nowMs)) totals.addRotting(key);
     if (listed) listed[key]!.push(row);
   }
 
@@ -236,7 +258,7 @@ export function queryPipeline(model: PipelineModel, filter: PipelineFilter = {},
       processId: process.processId,
       stages: stageOrderOf(process).map((key): PipelineStage => {
         const stage = totals.stageOf(model.catalog.stages[key]!);
-        return listed ? withCards(stage, opportunitiesOf(model, listed[key]!, cap), cap) : stage;
+        return listed ? withCards(stage, opportunitiesOf(model, listed[key]!, cap), cap, options.nowMs) : stage;
       }),
       ...(closed ? closed.sectionsOf(process.processId, options.includeOpportunities === true) : {}),
     })),
@@ -279,16 +301,14 @@ function closedSection(model: PipelineModel, rows: number[], lost: boolean, limi
   const amounts = model.amount.values;
   const currencies = model.currency.values;
   const amountsByCurrency = dictionary<number>();
-  let amount = 0;
   for (const row of rows) {
     const value = amounts[row]!;
     if (Number.isNaN(value)) continue; // counted, adds nothing
     const code = currencies[row]!;
     const currency = code < 0 ? NO_CURRENCY : model.currencies.values[code]!;
-    amount += value;
     amountsByCurrency[currency] = (amountsByCurrency[currency] ?? 0) + value;
   }
-  const figures = { count: rows.length, amount, amountsByCurrency };
+  const figures = { count: rows.length, amount: soleCurrencyTotal(amountsByCurrency), amountsByCurrency };
   if (limit === 0) return figures;
   const closedMs = model.closedMs.values;
   const newest = rows.sort((a, b) => closedMs[b]! - closedMs[a]! || compareIds(model.ids[a]!, model.ids[b]!)).slice(0, limit);
@@ -300,6 +320,7 @@ function closedSection(model: PipelineModel, rows: number[], lost: boolean, limi
         ...cardOf(model, row),
         closedAt: model.closedAt[row]!,
         ...(lost ? { lostReason: reason < 0 ? null : model.reasons.values[reason]! } : {}),
+        nextSteps: model.nextSteps[row] || null,
       };
     }),
   };
@@ -327,7 +348,7 @@ function opportunitiesOf(model: PipelineModel, rows: number[], cap: number | und
   const entered = model.stageEnteredMs.values;
   const order = (a: number, b: number) => entered[a]! - entered[b]! || compareIds(model.ids[a]!, model.ids[b]!);
   const first = cap === undefined ? rows.sort(order) : firstInOrder(rows, cap, order);
-  return first.map((row) => ({ ...cardOf(model, row), stageEnteredAt: model.stageEnteredAt[row]! }));
+  return first.map((row) => ({ ...cardOf(model, row), stageEnteredAt: model.stageEnteredAt[row]!, expectedCloseDate: model.expectedCloseDate[row] || null }));
 }
 
 /** The cap asked for, checked (the API validates it, with its own maximum, first; a library caller gets a RangeError). */

@@ -65,6 +65,21 @@ export const dictionary = <T>(): Record<string, T> => Object.create(null) as Rec
 // real currency.
 export const NO_CURRENCY = 'unspecified';
 
+/**
+ * The one total a figure may show beside its per-currency sums (issue 15): the sum of its only
+ * currency (0 when nothing was added), and null when amounts are in several currencies (an amount
+ * without a currency, NO_CURRENCY, counts as one of its own) — never EUR and USD added together.
+ */
+export function soleCurrencyTotal(byCurrency: Readonly<Record<string, number>>): number | null {
+  let total: number | null = 0;
+  let seen = 0;
+  for (const key in byCurrency) {
+    seen++;
+    total = seen === 1 ? byCurrency[key]! : null;
+  }
+  return total;
+}
+
 // Growable columns of numbers: one typed array instead of an object per row. Plain data, no
 // class or closure, so a model survives structured cloning (the runner's snapshots use V8's
 // serializer, which drops prototypes and refuses functions).

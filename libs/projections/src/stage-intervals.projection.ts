@@ -1,11 +1,11 @@
 import type { PipelineOpportunity, PipelineStage, PipelineResult } from '@stagecraft/contracts';
-import { parseCalendarDay } from '@stagecraft/opportunity';
+import { calendarDateOf, parseCalendarDay } from '@stagecraft/opportunity';
 import { defineOpportunityProjection } from './opportunity-projection.factory';
 import { createOpportunityTable, createStringCodes, encode, NONE, type OpportunityTable, type StringCodes } from './opportunity-table';
 import { firstInOrder } from './order-statistics';
 import { cardsPerColumnOf, type PipelineFilter, type PipelineQueryOptions } from './pipeline.projection';
 import { compareIds, createProcessCatalog, processesOf, stageKeyOf, stageOrderOf, type ProcessCatalog } from './process-catalog';
-import { createStageTotals, withCards } from './stage-totals';
+import { createStageTotals, isRotting, withCards } from './stage-totals';
 import { float64Column, int32Column, occurredAtMs, pushFloat64, pushInt32, STAGE_LIFE_EVENTS, type Float64Column, type Int32Column, type StageLifeEvent } from './projection.helpers';
 
 // Stage intervals: the board at any past instant (GET /pipeline?asOf=), on business time
@@ -268,7 +268,8 @@ function startSegment(model: StageIntervalsModel, row: number, atMs: number): vo
 
 /** The pipeline as it stood at an instant of business time (ms since the epoch). */
 export function queryPipelineAsOf(model: StageIntervalsModel, atMs: number, filter: PipelineFilter = {}, options: PipelineQueryOptions = {}): PipelineResult {
-  const totals = createStageTotals(model.catalog.stages.length, model.currencies.values);
+  const totals = createStageTotals(model.catalog.stages.length, model.currencies.values, true);
+  const stages = model.catalog.stages;
   const listed: number[][] | undefined = options.includeOpportunities ? Array.from({ length: model.catalog.stages.length }, () => []) : undefined;
   const cap = cardsPerColumnOf(options);
 
@@ -299,6 +300,7 @@ export function queryPipelineAsOf(model: StageIntervalsModel, atMs: number, filt
     if (!anyOwner && segmentOwner[segment] !== ownerCode) continue;
     const key = stageKey[segment]!;
     totals.add(key, amount[segment]!, probability[segment]!, currency[segment]!);
+    if (isRotting(segments.enteredMs.values[segment]!, stages[key]!.rotAfterDays, atMs)) totals.addRotting(key);
     if (listed) listed[key]!.push(segment);
   }
 
@@ -307,7 +309,7 @@ export function queryPipelineAsOf(model: StageIntervalsModel, atMs: number, filt
       processId: catalogProcess.processId,
       stages: stageOrderOf(catalogProcess).map((key): PipelineStage => {
         const stage = totals.stageOf(model.catalog.stages[key]!);
-        return listed ? withCards(stage, cardsOf(model, listed[key]!, cap), cap) : stage;
+        return listed ? withCards(stage, cardsOf(model, listed[key]!, cap), cap, atMs) : stage;
       }),
     })),
   };
@@ -336,6 +338,7 @@ function cardsOf(model: StageIntervalsModel, segmentsListed: number[], cap: numb
       // writes occurredAt as toISOString(), so this gives the text back as stored ('' for an
       // unreadable time, which only a corrupt log holds).
       stageEnteredAt: Number.isFinite(entered[segment]!) ? new Date(entered[segment]!).toISOString() : '',
+      expectedCloseDate: segments.expectedDay.values[segment] === NO_DAY ? null : calendarDateOf(segments.expectedDay.values[segment]!),
     };
   });
 }

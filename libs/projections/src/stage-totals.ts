@@ -1,6 +1,8 @@
 import type { PipelineOpportunity, PipelineStage } from '@stagecraft/contracts';
 import type { CatalogStage } from './process-catalog';
-import { dictionary, NO_CURRENCY } from './projection.helpers';
+import { dictionary, NO_CURRENCY, soleCurrencyTotal } from './projection.helpers';
+
+const DAY_MS = 86_400_000;
 
 /**
  * The figures of a board's stage columns, summed in one pass over rows (the live pipeline) or
@@ -10,16 +12,17 @@ import { dictionary, NO_CURRENCY } from './projection.helpers';
 export interface StageTotals {
   /** Counts a row in a stage; its amount (NaN: none, which adds nothing) weighted by `probability` (0–100). */
   add(stageKey: number, amount: number, probability: number, currency: number): void;
+  /** Counts a row of the stage as rotting (only totals made to count them say `rotting`). */
+  addRotting(stageKey: number): void;
   count(stageKey: number): number;
   /** The column's figures, as the API answers them. */
   stageOf(info: CatalogStage): PipelineStage;
 }
 
-export function createStageTotals(stageCount: number, currencies: readonly string[]): StageTotals {
+export function createStageTotals(stageCount: number, currencies: readonly string[], countsRotting = false): StageTotals {
   const width = currencies.length + 1;
   const counts = new Int32Array(stageCount);
-  const amounts = new Float64Array(stageCount);
-  const weighted = new Float64Array(stageCount);
+  const rotting = new Int32Array(stageCount);
   const byCurrency = new Float64Array(stageCount * width);
   const weightedByCurrency = new Float64Array(stageCount * width);
   const hasCurrency = new Uint8Array(stageCount * width);
@@ -38,27 +41,54 @@ export function createStageTotals(stageCount: number, currencies: readonly strin
       if (Number.isNaN(amount)) return; // counted, adds nothing
       const share = (amount * probability) / 100;
       const cell = key * width + currency + 1;
-      amounts[key]! += amount;
-      weighted[key]! += share;
       byCurrency[cell]! += amount;
       weightedByCurrency[cell]! += share;
       hasCurrency[cell] = 1;
     },
+    addRotting(key) {
+      rotting[key]!++;
+    },
     count: (key) => counts[key]!,
-    stageOf: (info) => ({
-      stageId: info.stageId,
-      name: info.name,
-      probability: info.probability,
-      count: counts[info.key]!,
-      amount: amounts[info.key]!,
-      amountsByCurrency: perCurrency(byCurrency, info.key),
-      weightedAmount: weighted[info.key]!,
-      weightedAmountsByCurrency: perCurrency(weightedByCurrency, info.key),
-    }),
+    stageOf: (info) => {
+      const amountsByCurrency = perCurrency(byCurrency, info.key);
+      const weightedAmountsByCurrency = perCurrency(weightedByCurrency, info.key);
+      return {
+        stageId: info.stageId,
+        name: info.name,
+        probability: info.probability,
+        count: counts[info.key]!,
+        // Never EUR + USD: a total only when the column holds one currency.
+        amount: soleCurrencyTotal(amountsByCurrency),
+        amountsByCurrency,
+        weightedAmount: soleCurrencyTotal(weightedAmountsByCurrency),
+        weightedAmountsByCurrency,
+        rotAfterDays: info.rotAfterDays ?? null,
+        ...(countsRotting ? { rotting: rotting[info.key]! } : {}),
+      };
+    },
   };
 }
 
-/** A column with its cards; capped columns also say how many of its count they leave out. */
-export function withCards(stage: PipelineStage, cards: readonly PipelineOpportunity[], cap: number | undefined): PipelineStage {
-  return cap === undefined ? { ...stage, opportunities: cards } : { ...stage, opportunities: cards, opportunitiesOmitted: stage.count - cards.length };
+/**
+ * A column with its cards; capped columns also say how many of its count they leave out. With
+ * `atMs` (the instant the board describes) each card says its whole days in the stage and whether
+ * it is rotting, by the rule of GET /analytics/rotting (forecast.figures.ts: more than
+ * rotAfterDays × 24 h since it entered the stage).
+ */
+export function withCards(stage: PipelineStage, cards: readonly PipelineOpportunity[], cap: number | undefined, atMs?: number): PipelineStage {
+  const aged = atMs === undefined ? cards : cards.map((card) => agedCard(card, stage.rotAfterDays, atMs));
+  return cap === undefined ? { ...stage, opportunities: aged } : { ...stage, opportunities: aged, opportunitiesOmitted: stage.count - aged.length };
+}
+
+/** Whether a deal that entered its stage at `enteredMs` is rotting at `atMs` (false for an unreadable entry time). */
+export function isRotting(enteredMs: number, rotAfterDays: number | null | undefined, atMs: number): boolean {
+  return rotAfterDays !== null && rotAfterDays !== undefined && atMs - enteredMs > rotAfterDays * DAY_MS;
+}
+
+function agedCard(card: PipelineOpportunity, rotAfterDays: number | null, atMs: number): PipelineOpportunity {
+  const enteredMs = Date.parse(card.stageEnteredAt);
+  // Only a corrupt log leaves the entry time unreadable: such a card neither ages nor rots.
+  if (!Number.isFinite(enteredMs)) return { ...card, daysInStage: 0, rotting: false };
+  const age = atMs - enteredMs;
+  return { ...card, daysInStage: Math.floor(age / DAY_MS), rotting: isRotting(enteredMs, rotAfterDays, atMs) };
 }

@@ -14,6 +14,10 @@ interface Closed {
   amountWon: number | undefined;
   currencyWon: string | undefined;
   reason: string | undefined;
+  wonReason: string | undefined;
+  /** Lost: the amount and currency it had when lost. */
+  amountLost: number | undefined;
+  currencyLost: string | undefined;
   team: string | null;
   owner: string | null;
   process: string;
@@ -26,15 +30,29 @@ function figures(closed: readonly Closed[]) {
   for (const c of won) {
     if (c.amountWon !== undefined) amountWonByCurrency[c.currencyWon ?? 'unspecified'] = (amountWonByCurrency[c.currencyWon ?? 'unspecified'] ?? 0) + c.amountWon;
   }
+  const amountLostByCurrency: Record<string, number> = {};
+  for (const c of lost) {
+    if (c.amountLost !== undefined) amountLostByCurrency[c.currencyLost ?? 'unspecified'] = (amountLostByCurrency[c.currencyLost ?? 'unspecified'] ?? 0) + c.amountLost;
+  }
   const lostReasons: Record<string, number> = {};
   for (const c of lost) lostReasons[c.reason!] = (lostReasons[c.reason!] ?? 0) + 1;
+  const wonReasons: Record<string, number> = {};
+  for (const c of won) if (c.wonReason !== undefined) wonReasons[c.wonReason] = (wonReasons[c.wonReason] ?? 0) + 1;
+  // One total only when one currency is involved: a sum over EUR and USD is never an answer.
+  const single = (byCurrency: Record<string, number>) => {
+    const currencies = Object.keys(byCurrency);
+    return currencies.length === 0 ? 0 : currencies.length === 1 ? byCurrency[currencies[0]!]! : null;
+  };
   return {
     won: won.length,
     lost: lost.length,
     winRate: closed.length === 0 ? null : won.length / closed.length,
-    amountWon: won.reduce((sum, c) => sum + (c.amountWon ?? 0), 0),
+    amountWon: single(amountWonByCurrency),
     amountWonByCurrency,
+    amountLost: single(amountLostByCurrency),
+    amountLostByCurrency,
     lostReasons,
+    wonReasons,
   };
 }
 
@@ -51,8 +69,9 @@ function winLossOracle(events: readonly ProjectedEvent[], filter: AnalyticsFilte
         if (data.currency !== undefined) currency = data.currency as string;
       }
       const base = { closedAt: data.occurredAt as string, team: o.teamId ?? null, owner: o.ownerId ?? null, process: o.processId };
-      if (type === 'OpportunityWon') latest = { ...base, outcome: 'won', amountWon: (data.amount as number | undefined) ?? amount, currencyWon: currency, reason: undefined };
-      if (type === 'OpportunityLost') latest = { ...base, outcome: 'lost', amountWon: undefined, currencyWon: undefined, reason: data.reason as string };
+      const none = { amountWon: undefined, currencyWon: undefined, reason: undefined, wonReason: undefined, amountLost: undefined, currencyLost: undefined };
+      if (type === 'OpportunityWon') latest = { ...base, ...none, outcome: 'won', amountWon: (data.amount as number | undefined) ?? amount, currencyWon: currency, wonReason: data.reason as string | undefined };
+      if (type === 'OpportunityLost') latest = { ...base, ...none, outcome: 'lost', reason: data.reason as string, amountLost: amount, currencyLost: currency };
       if (type === 'OpportunityReopened') latest = undefined;
     }
     if (latest && matchesOpportunity(o, filter) && withinFromTo(latest.closedAt, filter)) closed.push(latest);
@@ -101,14 +120,32 @@ describe('the win/loss read model', () => {
       log.lost('c', 'new', 'price', 3),
     ]);
     expect(queryWinLoss(model, {}, 'month')).toEqual({
-      total: { won: 1, lost: 1, winRate: 0.5, amountWon: 500, amountWonByCurrency: { EUR: 500 }, lostReasons: { price: 1 } },
+      total: { won: 1, lost: 1, winRate: 0.5, amountWon: 500, amountWonByCurrency: { EUR: 500 }, amountLost: 70, amountLostByCurrency: { unspecified: 70 }, lostReasons: { price: 1 }, wonReasons: {} },
       groups: [
-        { key: '2026-03', won: 0, lost: 1, winRate: 0, amountWon: 0, amountWonByCurrency: {}, lostReasons: { price: 1 } },
-        { key: '2026-04', won: 1, lost: 0, winRate: 1, amountWon: 500, amountWonByCurrency: { EUR: 500 }, lostReasons: {} },
+        { key: '2026-03', won: 0, lost: 1, winRate: 0, amountWon: 0, amountWonByCurrency: {}, amountLost: 70, amountLostByCurrency: { unspecified: 70 }, lostReasons: { price: 1 }, wonReasons: {} },
+        { key: '2026-04', won: 1, lost: 0, winRate: 1, amountWon: 500, amountWonByCurrency: { EUR: 500 }, amountLost: 0, amountLostByCurrency: {}, lostReasons: {}, wonReasons: {} },
       ],
     });
     expect(queryWinLoss(model, { to: '2026-03-31T23:59:59Z' }).total).toMatchObject({ won: 0, lost: 1 });
     expect(queryWinLoss(model, {}, 'team').groups!.map((g) => g.key)).toEqual(['north', null]);
     expect(queryWinLoss(model, { processId: 'elsewhere' }).total.winRate).toBeNull();
+  });
+
+  it('never adds EUR to USD: amount won and amount lost are totals only while one currency is involved', () => {
+    const model = project(winLossProjection, [
+      log.version(standardV1),
+      log.opened('a', standardV1, 0, { amount: 20_000, currency: 'EUR' }),
+      log.won('a', 'won-over', 10),
+      log.opened('b', standardV1, 1, { amount: 30_000, currency: 'USD' }),
+      log.won('b', 'won-over', 11),
+      log.opened('c', standardV1, 2, { amount: 5_000, currency: 'USD' }),
+      log.lost('c', 'new', 'price', 12),
+    ]);
+    expect(queryWinLoss(model).total).toMatchObject({
+      amountWon: null,
+      amountWonByCurrency: { EUR: 20_000, USD: 30_000 },
+      amountLost: 5_000,
+      amountLostByCurrency: { USD: 5_000 },
+    });
   });
 });

@@ -3,7 +3,7 @@ import type { OpportunityOpened, OpportunityWon, OpportunityLost, OpportunityReo
 import { defineOpportunityProjection } from './opportunity-projection.factory';
 import { createOpportunityTable, createStringCodes, encode, matchRows, type OpportunityTable, type StringCodes } from './opportunity-table';
 import { compareIds } from './process-catalog';
-import { dictionary, float64Column, int32Column, NO_CURRENCY, occurredAtMs, parseFilter, pushFloat64, pushInt32, type Float64Column, type Int32Column } from './projection.helpers';
+import { dictionary, float64Column, int32Column, NO_CURRENCY, occurredAtMs, parseFilter, soleCurrencyTotal, pushFloat64, pushInt32, type Float64Column, type Int32Column } from './projection.helpers';
 import type { AnalyticsFilter } from './projection.types';
 
 // Win/loss (DESIGN.md §5): among closed opportunities, those whose LATEST outcome is won or lost.
@@ -11,9 +11,12 @@ import type { AnalyticsFilter } from './projection.types';
 // by its latest outcome, at the time of that latest closing.
 //
 // - winRate = won / (won + lost), null when nothing is closed.
-// - amountWon sums OpportunityWon.amount, or when the event has none the opportunity's amount at
-//   the time it was won (0 when it had none). It mixes currencies like the pipeline's `amount`;
-//   `amountWonByCurrency` splits it by the currency the opportunity had when won.
+// - amountWonByCurrency sums OpportunityWon.amount, or when the event has none the opportunity's
+//   amount at the time it was won (nothing when it had none), per the currency it had when won.
+//   amountLostByCurrency sums the amount each lost deal had when lost (details cannot change while
+//   closed, so its current amount), per its currency. amountWon / amountLost are those sums only
+//   when they hold one currency, null otherwise: currencies are never added together.
+// - wonReasons counts the won ones per won reason (wins without one are not listed), keys sorted.
 // - Team, owner and process grouping and filters use the opportunity's CURRENT team and owner
 //   (details change only while open, so for a closed opportunity current = at closing).
 // - from/to bound the occurredAt of the latest closing; month = YYYY-MM of it in UTC.
@@ -30,7 +33,11 @@ const LOST = 2;
 /** wonCurrency of a win that has no amount. */
 const NO_AMOUNT = -2;
 
+/** Bumped whenever WinLossModel's columns change: a snapshot of another layout is rebuilt, not read. */
+export const WIN_LOSS_MODEL_LAYOUT = 2;
+
 export interface WinLossModel {
+  readonly layout: number;
   readonly table: OpportunityTable;
   readonly currencies: StringCodes;
   readonly reasons: StringCodes;
@@ -46,6 +53,9 @@ export interface WinLossModel {
   /** Currency code at the latest win; NONE without currency, NO_AMOUNT without amount. */
   readonly wonCurrency: Int32Column;
   readonly lostReason: Int32Column;
+  /** Won reason code of the latest win; NONE without one or when the latest outcome is not a win. */
+  readonly wonReason: Int32Column;
+  readonly wonReasons: StringCodes;
   /** Current amount (NaN when none) and currency. */
   readonly amount: Float64Column;
   readonly currency: Int32Column;
@@ -57,6 +67,7 @@ export const winLossProjection = defineOpportunityProjection<WinLossModel, WinLo
   name: 'win-loss',
   handles: ['OpportunityOpened', 'OpportunityWon', 'OpportunityLost', 'OpportunityReopened', 'OpportunityDetailsChanged'],
   initial: () => ({
+    layout: WIN_LOSS_MODEL_LAYOUT,
     table: createOpportunityTable(),
     currencies: createStringCodes(),
     reasons: createStringCodes(),
@@ -66,9 +77,13 @@ export const winLossProjection = defineOpportunityProjection<WinLossModel, WinLo
     wonAmount: float64Column(),
     wonCurrency: int32Column(),
     lostReason: int32Column(),
+    wonReason: int32Column(),
+    wonReasons: createStringCodes(),
     amount: float64Column(),
     currency: int32Column(),
   }),
+  // A model saved before won reasons were kept cannot be completed from itself: rebuild it.
+  accepts: (saved) => (saved as Partial<WinLossModel> | null)?.layout === WIN_LOSS_MODEL_LAYOUT,
   opened(model, _row, { data }) {
     pushInt32(model.outcome, OPEN);
     pushFloat64(model.closedMs, NaN);
@@ -76,6 +91,7 @@ export const winLossProjection = defineOpportunityProjection<WinLossModel, WinLo
     pushFloat64(model.wonAmount, 0);
     pushInt32(model.wonCurrency, NO_AMOUNT);
     pushInt32(model.lostReason, -1);
+    pushInt32(model.wonReason, -1);
     pushFloat64(model.amount, data.amount ?? NaN);
     pushInt32(model.currency, encode(model.currencies, data.currency));
   },
@@ -88,11 +104,13 @@ export const winLossProjection = defineOpportunityProjection<WinLossModel, WinLo
         const known = !Number.isNaN(amount);
         model.wonAmount.values[row] = known ? amount : 0;
         model.wonCurrency.values[row] = known ? model.currency.values[row]! : NO_AMOUNT;
+        model.wonReason.values[row] = encode(model.wonReasons, event.data.reason);
         break;
       }
       case 'OpportunityLost':
         close(model, row, LOST, occurredAtMs(event));
         model.lostReason.values[row] = encode(model.reasons, event.data.reason);
+        model.wonReason.values[row] = -1;
         break;
       case 'OpportunityReopened':
         model.outcome.values[row] = OPEN;
@@ -168,10 +186,16 @@ export function queryWinLoss(model: WinLossModel, filter: AnalyticsFilter = {}, 
   const reasonCount = model.reasons.values.length + 1;
   const won = new Int32Array(slots);
   const lost = new Int32Array(slots);
-  const amountWon = new Float64Array(slots);
   const byCurrency = new Float64Array(slots * stride);
   const hasCurrency = new Uint8Array(slots * stride);
   const byReason = new Int32Array(slots * reasonCount);
+  const lostByCurrency = new Float64Array(slots * stride);
+  const hasLostCurrency = new Uint8Array(slots * stride);
+  const wonReasonCount = model.wonReasons.values.length + 1;
+  const byWonReason = new Int32Array(slots * wonReasonCount);
+  const wonReason = model.wonReason.values;
+  const amountNow = model.amount.values;
+  const currencyNow = model.currency.values;
   // Currency code of a win (NO_AMOUNT, NONE or a code) + 2 → its cell; the discard cell for no amount.
   const currencyCell = Int32Array.from({ length: currencyCount + 2 }, (_, i) => (i === 0 ? stride - 1 : i - 1));
   const wonAmount = model.wonAmount.values;
@@ -182,31 +206,56 @@ export function queryWinLoss(model: WinLossModel, filter: AnalyticsFilter = {}, 
     const row = kept[k]!;
     const amount = wonAmount[row]!;
     const cell = currencyCell[wonCurrency[row]! + 2]!;
+    const why = wonReason[row]! + 1;
     won[total]!++;
-    amountWon[total]! += amount;
     byCurrency[total * stride + cell]! += amount;
     hasCurrency[total * stride + cell] = 1;
+    byWonReason[total * wonReasonCount + why]!++;
     if (!groupSlot) continue;
     const slot = groupSlot[k]!;
     won[slot]!++;
-    amountWon[slot]! += amount;
     byCurrency[slot * stride + cell]! += amount;
     hasCurrency[slot * stride + cell] = 1;
+    byWonReason[slot * wonReasonCount + why]!++;
   }
   for (let k = wonCount; k < keptCount; k++) {
-    const reason = lostReason[kept[k]!]! + 1;
+    const row = kept[k]!;
+    const reason = lostReason[row]! + 1;
+    // Lost without an amount: counted, adds nothing (and no currency key). Cell 0: no currency.
+    const amount = amountNow[row]!;
+    const known = !Number.isNaN(amount);
+    const cell = currencyNow[row]! + 1;
     lost[total]!++;
     byReason[total * reasonCount + reason]!++;
+    if (known) {
+      lostByCurrency[total * stride + cell]! += amount;
+      hasLostCurrency[total * stride + cell] = 1;
+    }
     if (!groupSlot) continue;
     const slot = groupSlot[k]!;
     lost[slot]!++;
     byReason[slot * reasonCount + reason]!++;
+    if (known) {
+      lostByCurrency[slot * stride + cell]! += amount;
+      hasLostCurrency[slot * stride + cell] = 1;
+    }
   }
 
   const figures = (slot: number): WinLossFigures => {
-    const amountWonByCurrency = dictionary<number>();
-    for (let c = 0; c <= currencyCount; c++) {
-      if (hasCurrency[slot * stride + c] === 1) amountWonByCurrency[c === 0 ? NO_CURRENCY : model.currencies.values[c - 1]!] = byCurrency[slot * stride + c]!;
+    const perCurrency = (sums: Float64Array, has: Uint8Array) => {
+      const result = dictionary<number>();
+      for (let c = 0; c <= currencyCount; c++) {
+        if (has[slot * stride + c] === 1) result[c === 0 ? NO_CURRENCY : model.currencies.values[c - 1]!] = sums[slot * stride + c]!;
+      }
+      return result;
+    };
+    const amountWonByCurrency = perCurrency(byCurrency, hasCurrency);
+    const amountLostByCurrency = perCurrency(lostByCurrency, hasLostCurrency);
+    const wonReasons = dictionary<number>();
+    const reasonOrder = model.wonReasons.values.map((reason, code) => [reason, code + 1] as const).sort(([a], [b]) => compareIds(a, b));
+    for (const [reason, r] of reasonOrder) {
+      const count = byWonReason[slot * wonReasonCount + r]!;
+      if (count > 0) wonReasons[reason] = count;
     }
     const lostReasons = dictionary<number>();
     for (let r = 0; r < reasonCount; r++) {
@@ -218,9 +267,12 @@ export function queryWinLoss(model: WinLossModel, filter: AnalyticsFilter = {}, 
       won: won[slot]!,
       lost: lost[slot]!,
       winRate: closed === 0 ? null : won[slot]! / closed,
-      amountWon: amountWon[slot]!,
+      amountWon: soleCurrencyTotal(amountWonByCurrency),
       amountWonByCurrency,
+      amountLost: soleCurrencyTotal(amountLostByCurrency),
+      amountLostByCurrency,
       lostReasons,
+      wonReasons,
     };
   };
 

@@ -32,11 +32,11 @@ export const EXAMPLE_PRIVATE_EVENTS: readonly OpportunityEvent[] = [
   { type: 'OpportunityDetailsChanged', data: { opportunityId: id, occurredAt: at(6), amount: 52000, ownerId: 'ben' } },
   { type: 'ExpectedCloseDateChanged', data: { opportunityId: id, occurredAt: at(6), from: null, to: '2026-04-30' } },
   { type: 'ProcessMigrated', data: { opportunityId: id, occurredAt: at(7), processId: 'standard', fromVersion: 'v1-1f2e3d4c', toVersion: 'v2-5a6b7c8d', stageMapping: {}, fromStage: 'qualification', toStage: 'qualification', criteriaKept: [] } },
-  { type: 'OpportunityLost', data: { opportunityId: id, occurredAt: at(8), stage: 'qualification', reason: 'timing', note: 'next budget year' } },
+  { type: 'OpportunityLost', data: { opportunityId: id, occurredAt: at(8), stage: 'qualification', reason: 'timing', note: 'next budget year', nextSteps: 'Call again in January' } },
   { type: 'OpportunityReopened', data: { opportunityId: id, occurredAt: at(20), stage: 'qualification' } },
   { type: 'ExitCriterionMet', data: { opportunityId: id, occurredAt: at(21), stage: 'qualification', criterionId: 'budget-confirmed' } },
   { type: 'StageChanged', data: { opportunityId: id, occurredAt: at(22), from: 'qualification', to: 'proposal', direction: 'forward' } },
-  { type: 'OpportunityWon', data: { opportunityId: id, occurredAt: at(25), stage: 'proposal' } },
+  { type: 'OpportunityWon', data: { opportunityId: id, occurredAt: at(25), stage: 'proposal', nextSteps: 'Kick-off call with the customer' } },
 ];
 
 /** The public events of the example life, in order. */

@@ -40,6 +40,7 @@ export function toPublicEvent(stored: StoredEventFacts, event: OpportunityEvent,
   const context = contextOf(after, event.data.occurredAt, actorOf(stored.metadata));
   const stage = (stageId: string, version = after.processVersion) => stageOf(definitions(after.processId, version), stageId);
   const note = (value: string | undefined) => (value !== undefined ? { note: value } : {});
+  const nextSteps = (value: string | undefined) => (value !== undefined ? { nextSteps: value } : {});
 
   const build = <Type extends PublicEventType>(type: Type, data: PublicEventDataByType[Type]): MappedEvent => ({
     publicEvent: envelope(stored, type, event.data.opportunityId, event.data.occurredAt, data) as PublicEvent,
@@ -69,9 +70,9 @@ export function toPublicEvent(stored: StoredEventFacts, event: OpportunityEvent,
         ...note(event.data.note),
       });
     case 'OpportunityWon':
-      return build('stagecraft.opportunity.won.v1', { ...context, outcome: 'won', stage: stage(event.data.stage), ...note(event.data.note) });
+      return build('stagecraft.opportunity.won.v1', { ...context, outcome: 'won', stage: stage(event.data.stage), ...note(event.data.note), ...nextSteps(event.data.nextSteps) });
     case 'OpportunityLost':
-      return build('stagecraft.opportunity.lost.v1', { ...context, outcome: 'lost', stage: stage(event.data.stage), lostReason: event.data.reason, ...note(event.data.note) });
+      return build('stagecraft.opportunity.lost.v1', { ...context, outcome: 'lost', stage: stage(event.data.stage), lostReason: event.data.reason, ...note(event.data.note), ...nextSteps(event.data.nextSteps) });
     case 'OpportunityReopened': {
       const previousOutcome = before.status === 'won' || before.status === 'lost' ? before.status : 'lost';
       return build('stagecraft.opportunity.reopened.v1', { ...context, stage: stage(event.data.stage), previousOutcome, ...note(event.data.note) });

@@ -22,6 +22,8 @@ const stageSchema = (description: string): JsonSchema => ({
 });
 
 const noteSchema = text('The note given with the command', { minLength: 0 });
+// Optional, added to the .v1 won and lost events compatibly: consumers that do not know it ignore it.
+const nextStepsSchema = text('What happens next, as written on the win or the loss (absent when none was written)');
 
 const contextProperties: Readonly<Record<string, JsonSchema>> = {
   opportunityId: text('The opportunity (also the CloudEvents subject)'),
@@ -82,7 +84,7 @@ const specific: Record<PublicEventType, { summary: string; properties: Record<st
   },
   'stagecraft.opportunity.won.v1': {
     summary: 'The opportunity was won.',
-    properties: { outcome: { type: 'string', const: 'won' }, stage: stageSchema('The stage it was won from'), note: noteSchema },
+    properties: { outcome: { type: 'string', const: 'won' }, stage: stageSchema('The stage it was won from'), note: noteSchema, nextSteps: nextStepsSchema },
     required: ['outcome', 'stage'],
   },
   'stagecraft.opportunity.lost.v1': {
@@ -92,6 +94,7 @@ const specific: Record<PublicEventType, { summary: string; properties: Record<st
       stage: stageSchema('The stage it was lost in'),
       lostReason: text('One of the process version\'s lost reasons'),
       note: noteSchema,
+      nextSteps: nextStepsSchema,
     },
     required: ['outcome', 'stage', 'lostReason'],
   },

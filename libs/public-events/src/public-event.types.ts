@@ -72,6 +72,8 @@ export interface WonData extends PublicOpportunityContext {
   /** The stage it was won from. */
   readonly stage: PublicStage;
   readonly note?: string;
+  /** What happens next, as written on the win. */
+  readonly nextSteps?: string;
 }
 export interface LostData extends PublicOpportunityContext {
   readonly outcome: 'lost';
@@ -79,6 +81,8 @@ export interface LostData extends PublicOpportunityContext {
   readonly stage: PublicStage;
   readonly lostReason: string;
   readonly note?: string;
+  /** What happens next, as written on the loss. */
+  readonly nextSteps?: string;
 }
 export interface ReopenedData extends PublicOpportunityContext {
   /** The stage it reopened in. */

@@ -20,7 +20,7 @@ describe('GET /pipeline?closed= on a model of an older layout', () => {
   const readModels = (model: unknown): ReadModels =>
     ({ model: () => model, failure: () => undefined, position: () => 0, waitFor: async () => true }) as unknown as ReadModels;
   const processes = { exists: async () => true, list: () => [] } as unknown as ProcessRegistry;
-  const controller = (model: unknown) => new AnalyticsController(inMemoryAnalyticsQueries(readModels(model)), {} as Settings, () => new Date('2026-03-01T00:00:00Z'), processes, {} as EventStore);
+  const controller = (model: unknown) => new AnalyticsController(inMemoryAnalyticsQueries(readModels(model)), {} as Settings, () => new Date('2026-03-01T00:00:00Z'), processes, {} as EventStore, null);
   const principal: Principal = { name: 'analyst', authenticatedBy: 'api-key:k', roles: ['analyst'], mayActOnBehalf: false };
   const request = { headers: {} } as FastifyRequest;
   const reply = { header: () => reply } as unknown as FastifyReply;

@@ -2,15 +2,16 @@ import { requireInstant } from '@stagecraft/opportunity';
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ANALYTICS_QUERIES, type AnalyticsFilter, type AnalyticsQueries, type ClosedOutcome, type ClosedQuery } from '@stagecraft/projections';
+import { ANALYTICS_QUERIES, type AnalyticsFilter, type AnalyticsQueries, type ClosedOutcome, type ClosedQuery, type PipelineResult } from '@stagecraft/projections';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
 import { ApiProblem, validationProblem } from '../http/problem';
 import { EVENT_STORE, type EventStore } from '@stagecraft/event-store';
 import { ProcessNotFoundError, ProcessRegistry } from '@stagecraft/commands';
-import { API_SETTINGS, CLOCK, type Clock } from '../settings/api-settings.token';
-import type { Settings } from '@stagecraft/config';
+import { API_SETTINGS, CLOCK, CURRENCY_RATES, type Clock } from '../settings/api-settings.token';
+import type { CurrencyRates, Settings } from '@stagecraft/config';
+import { dayOf, withConvertedPipeline, withConvertedWinLoss } from './currency-conversion';
 import { AnalyticsQueryDto, ForecastQueryDto, PipelineQueryDto, RottingQueryDto, WinLossQueryDto } from './analytics.dto';
 import { forecastAccuracyRows, forecastRows, funnelRows, pipelineRows, rottingRows, stageDurationRows, transitionRows, winLossRows } from './analytics.rows';
 import { toCsv } from '@stagecraft/csv';
@@ -29,6 +30,7 @@ export class AnalyticsController {
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly processes: ProcessRegistry,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(CURRENCY_RATES) private readonly currencyRates: CurrencyRates | null,
   ) {}
 
   @Get('pipeline')
@@ -59,11 +61,13 @@ export class AnalyticsController {
       if (closed) throw new ApiProblem('REQUEST.AS_OF_CONFLICT', 'closed lists the opportunities closed in a period up to now; it cannot be combined with asOf.');
       const ms = requireInstant(query.asOf, 'asOf');
       // Team and owner filters of a past board mean the team and owner at that instant.
-      const board = await this.queries.pipelineAsOf(ms, { processId, teamId, ownerId }, options);
+      const board = this.converted(await this.queries.pipelineAsOf(ms, { processId, teamId, ownerId }, options), ms, ms);
       return this.answer({ asOf: { instant: new Date(ms).toISOString(), axis: 'occurredAt' }, ...board }, pipelineRows, query, request, reply);
     }
-    const result = await this.queries.pipeline({ processId, teamId, ownerId }, options);
-    return this.answer(result, pipelineRows, query, request, reply);
+    // The cards are aged (daysInStage, rotting) at the server's clock.
+    const nowMs = this.clock().getTime();
+    const result = await this.queries.pipeline({ processId, teamId, ownerId }, { ...options, nowMs });
+    return this.answer(this.converted(result, nowMs, closed ? Date.parse(closed.to) : nowMs), pipelineRows, query, request, reply);
   }
 
   @Get('analytics/win-loss')
@@ -71,7 +75,9 @@ export class AnalyticsController {
   async winLoss(@Query() query: WinLossQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.readYourWrites(query);
     const result = await this.queries.winLoss(await this.scoped(query, principal), query.groupBy);
-    return this.answer(result, winLossRows, query, request, reply);
+    // Converted at the last day of the period asked (today without `to`): currency-conversion.ts.
+    const converted = this.currencyRates ? withConvertedWinLoss(result, this.currencyRates, dayOf(Math.min(query.to === undefined ? Infinity : Date.parse(query.to), this.clock().getTime()))) : result;
+    return this.answer(converted, winLossRows, query, request, reply);
   }
 
   @Get('analytics/stage-durations')
@@ -131,6 +137,11 @@ export class AnalyticsController {
     const asked = { processId, teamId, ownerId, limit: query.limit ?? ROTTING_DEFAULT_LIMIT };
     const result = query.asOf === undefined ? await this.queries.rotting(this.clock().getTime(), asked) : await this.queries.rottingAsOf(requireInstant(query.asOf, 'asOf'), asked);
     return this.answer(result, rottingRows, query, request, reply);
+  }
+
+  /** The board with converted totals when a currencies file is configured: open columns at `openMs`'s day, closed sections at `closedMs`'s. */
+  private converted<T extends PipelineResult>(result: T, openMs: number, closedMs: number): T {
+    return this.currencyRates ? { ...result, ...withConvertedPipeline(result, this.currencyRates, dayOf(openMs), dayOf(closedMs)) } : result;
   }
 
   /** The closed sections asked for (?closed=…), their window checked; undefined when not asked. */

@@ -1,30 +1,72 @@
+import type { ConvertedAmount } from '@stagecraft/contracts';
 import type { ForecastAccuracyResult, ForecastResult, RottingResult, FunnelResult, PipelineResult, StageDurationsResult, TransitionsResult, WinLossFigures, WinLossResult } from '@stagecraft/projections';
 
 // Each analytics answer as flat rows, for CSV: one row per thing an analyst would put on a line.
 
 export function pipelineRows(result: PipelineResult): Record<string, unknown>[] {
   return result.processes.flatMap((process) => [
-    ...process.stages.map(({ stageId, name, probability, count, amount, weightedAmount, amountsByCurrency }) => ({
+    ...process.stages.map(({ stageId, name, probability, count, amount, weightedAmount, amountsByCurrency, weightedAmountsByCurrency, converted }) => ({
       processId: process.processId,
       stageId,
       name,
       probability,
       count,
+      // Empty when the column holds several currencies: never a sum of EUR and USD.
       amount,
       weightedAmount,
       amountsByCurrency,
+      weightedAmountsByCurrency,
+      ...convertedColumns(converted?.amount, converted?.weightedAmount),
     })),
     // With ?closed=, a line per outcome after the stages, as the board's Won and Lost columns.
     ...(['won', 'lost'] as const).flatMap((outcome) => {
       const section = process[outcome];
       if (!section) return [];
-      const { count, amount, amountsByCurrency } = section;
-      return [{ processId: process.processId, stageId: outcome, name: outcome === 'won' ? 'Won' : 'Lost', probability: null, count, amount, weightedAmount: null, amountsByCurrency }];
+      const { count, amount, amountsByCurrency, converted } = section;
+      return [
+        {
+          processId: process.processId,
+          stageId: outcome,
+          name: outcome === 'won' ? 'Won' : 'Lost',
+          probability: null,
+          count,
+          amount,
+          weightedAmount: null,
+          amountsByCurrency,
+          weightedAmountsByCurrency: null,
+          ...convertedColumns(converted?.amount, undefined),
+        },
+      ];
     }),
   ]);
 }
 
-const figures = ({ won, lost, winRate, amountWon, lostReasons }: WinLossFigures) => ({ won, lost, winRate, amountWon, lostReasons });
+const figures = ({ won, lost, winRate, amountWon, amountWonByCurrency, amountLost, amountLostByCurrency, lostReasons, wonReasons, converted }: WinLossFigures) => ({
+  won,
+  lost,
+  winRate,
+  amountWon,
+  amountWonByCurrency,
+  amountLost,
+  amountLostByCurrency,
+  lostReasons,
+  wonReasons,
+  ...(converted
+    ? {
+        convertedCurrency: converted.amountWon.currency,
+        convertedAmountWon: converted.amountWon.amount,
+        convertedAmountLost: converted.amountLost.amount,
+        rateDate: converted.amountWon.rateDate,
+        ratesUsed: [...converted.amountWon.rates, ...converted.amountLost.rates.filter((rate) => !converted.amountWon.rates.some((used) => used.currency === rate.currency))],
+      }
+    : {}),
+});
+
+/** The converted total's columns (only with a currencies file): currency, amounts, the day and the rates used. */
+function convertedColumns(amount: ConvertedAmount | undefined, weighted: ConvertedAmount | undefined): Record<string, unknown> {
+  if (!amount) return {};
+  return { convertedCurrency: amount.currency, convertedAmount: amount.amount, convertedWeightedAmount: weighted?.amount ?? null, rateDate: amount.rateDate, ratesUsed: amount.rates };
+}
 
 export function winLossRows(result: WinLossResult): Record<string, unknown>[] {
   if (!result.groups) return [{ group: 'total', ...figures(result.total) }];

@@ -78,6 +78,7 @@ const NEAR: Record<string, readonly unknown[]> = {
   criterionId: ['budget-confirmed', 'a'.repeat(64), 'a'.repeat(65), ''],
   met: [true, false, 'true', 0, 1],
   note: ['Budget confirmed', 'x'.repeat(2000), 'x'.repeat(2001), '', 'ok\uFE0F'],
+  nextSteps: ['Kick-off call on Monday', 'x'.repeat(2000), 'x'.repeat(2001), '', '\uFE0F', 42],
   stage: ['qualification', 'new', 'a'.repeat(64), 'a'.repeat(65), ''],
   reason: ['competitor', '', 'a'.repeat(65)],
   expectedCloseDate: ['2026-06-30', '2024-02-29', null, '2026-02-30', '2025-02-29', '2026-13-01', '2026-6-30', '2026-06-30T00:00:00Z', '', 20260630],

@@ -115,8 +115,8 @@ export class OpportunitiesController {
   @ApiOperation({ summary: "Win, from a winFrom stage whose exit criteria are met, with one of the process's wonReasons when it lists them" })
   async win(@Param('id', opportunityId) id: string, @Body() dto: WinWithReasonDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
-    const { reason, note, occurredAt } = dto;
-    return answer(await this.commands.execute(new WinOpportunityCommand({ type: 'WinOpportunity', opportunityId: id, reason, note, occurredAt }, envelope)), reply);
+    const { reason, note, nextSteps, occurredAt } = dto;
+    return answer(await this.commands.execute(new WinOpportunityCommand({ type: 'WinOpportunity', opportunityId: id, reason, note, nextSteps, occurredAt }, envelope)), reply);
   }
 
   @Post(':id/lose')
@@ -126,8 +126,8 @@ export class OpportunitiesController {
   @ApiOperation({ summary: "Lose, with one of the process's lost reasons" })
   async lose(@Param('id', opportunityId) id: string, @Body() dto: LoseOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
-    const { reason, note, occurredAt } = dto;
-    return answer(await this.commands.execute(new LoseOpportunityCommand({ type: 'LoseOpportunity', opportunityId: id, reason, note, occurredAt }, envelope)), reply);
+    const { reason, note, nextSteps, occurredAt } = dto;
+    return answer(await this.commands.execute(new LoseOpportunityCommand({ type: 'LoseOpportunity', opportunityId: id, reason, note, nextSteps, occurredAt }, envelope)), reply);
   }
 
   @Post(':id/reopen')

@@ -105,7 +105,16 @@ export class WinOpportunityDto extends CommandOptionsDto {
   note?: string;
 }
 
-export class WinWithReasonDto extends WinOpportunityDto {
+/** Win and lose: what happens next (the seed's last stage asks for it), recorded with the event. */
+export class CloseOpportunityDto extends WinOpportunityDto {
+  @ApiPropertyOptional({ example: 'Kick-off call on 2 June; invoice after delivery', description: 'What happens next, recorded with the win or loss and shown in the timeline and on the closed card' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 2000)
+  nextSteps?: string;
+}
+
+export class WinWithReasonDto extends CloseOpportunityDto {
   @ApiPropertyOptional({ example: 'relationship', description: "One of the process's wonReasons: required when it lists them, refused when it does not" })
   @IsOptional()
   @IsString()
@@ -113,7 +122,7 @@ export class WinWithReasonDto extends WinOpportunityDto {
   reason?: string;
 }
 
-export class LoseOpportunityDto extends WinOpportunityDto {
+export class LoseOpportunityDto extends CloseOpportunityDto {
   @ApiProperty({ example: 'competitor' })
   @IsString()
   @Length(1, 64)

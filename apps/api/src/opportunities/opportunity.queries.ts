@@ -70,6 +70,7 @@ export function opportunityViewOf(state: OpenedOpportunityState, revision: numbe
         : [],
     lostReason: state.status === 'lost' ? state.reason : null,
     wonReason: state.status === 'won' ? (state.reason ?? null) : null,
+    nextSteps: state.status === 'won' || state.status === 'lost' ? (state.nextSteps ?? null) : null,
     expectedCloseDate: state.expectedCloseDate ?? null,
     revision,
     position,

@@ -66,7 +66,7 @@ function describeState(state: OpportunityState, resolve: (id: string, version: s
   const process = resolve(state.processId, state.processVersion);
   const stageName = process?.stage(state.stage)?.name ?? state.stage;
   const where =
-    state.status === 'open' ? `open in ${stageName} since ${state.stageEnteredAt}${state.criteriaMet.length > 0 ? `, criteria met: ${state.criteriaMet.join(', ')}` : ''}` : `${state.status} in ${stageName} at ${state.closedAt}${state.status === 'lost' ? ` (reason: ${state.reason})` : ''}`;
+    state.status === 'open' ? `open in ${stageName} since ${state.stageEnteredAt}${state.criteriaMet.length > 0 ? `, criteria met: ${state.criteriaMet.join(', ')}` : ''}` : `${state.status} in ${stageName} at ${state.closedAt}${state.status === 'lost' ? ` (reason: ${state.reason})` : ''}${state.nextSteps ? `; next steps: ${state.nextSteps}` : ''}`;
   const facts = [
     `"${state.title}"`,
     `process ${state.processId}@${state.processVersion}`,
@@ -82,6 +82,8 @@ function formatStep(step: TimelineStep): string {
   const move =
     step.kind === 'opened'
       ? `opened in ${name(step.stageAfter, step.stageAfterName)}`
+      : step.kind === 'expected-close-date-changed'
+        ? `expected close date ${step.expectedCloseDateBefore ?? 'none'} → ${step.expectedCloseDateAfter ?? 'none'} (in ${name(step.stageAfter, step.stageAfterName)})`
       : step.kind === 'migrated'
         ? `migrated ${step.fromVersion} → ${step.processVersion}: ${name(step.stageBefore, step.stageBeforeName)} → ${name(step.stageAfter, step.stageAfterName)}`
         : `${name(step.stageBefore, step.stageBeforeName)} → ${name(step.stageAfter, step.stageAfterName)}${step.direction ? ` (${step.direction})` : ''}`;
@@ -89,6 +91,7 @@ function formatStep(step: TimelineStep): string {
   const by = step.actor ? `  by ${step.actor}${step.onBehalfOf ? ` for ${step.onBehalfOf}` : ''}` : '';
   const lines = [`${step.occurredAt}  ${move}${spent}${by}  [rev ${step.revision}]`];
   if (step.reason) lines.push(`    reason: ${step.reason}`);
+  if (step.nextSteps) lines.push(`    next steps: ${step.nextSteps}`);
   for (const evidence of step.criteriaMet) {
     const extras = [`met ${evidence.metAt}`, evidence.metBy ? `by ${evidence.metBy}` : undefined, evidence.note ? `"${evidence.note}"` : undefined].filter(Boolean).join(', ');
     lines.push(`    ✓ ${evidence.criterionId}${evidence.description ? ` — ${evidence.description}` : ''} (${extras})`);

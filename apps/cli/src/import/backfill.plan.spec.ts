@@ -54,6 +54,17 @@ describe('planning a backfill row as commands the API accepts', () => {
     expect(plan.ok && plan.steps[3]!.body).toMatchObject({ note: 'signed' });
   });
 
+  it('records the won reason and the next steps of a closing row with the win or the loss', () => {
+    const opened = foldOpportunity([events.opened(insideSales, 0)]);
+    const won = planBackfillRow(row({ stage: 'closing', outcome: 'won', nextSteps: 'Kick-off' }), ID, opened, insideSales, NOW);
+    expect(won.ok && won.steps.at(-1)!.body).toMatchObject({ type: 'WinOpportunity', nextSteps: 'Kick-off' });
+    // A process without wonReasons takes no won reason: the row is refused, naming the rule.
+    const withReason = planBackfillRow(row({ stage: 'closing', outcome: 'won', wonReason: 'price' }), ID, opened, insideSales, NOW);
+    expect(withReason).toMatchObject({ ok: false, reason: expect.stringContaining('OPPORTUNITY.INVALID_WON_REASON') });
+    const lost = planBackfillRow(row({ outcome: 'lost', lostReason: 'price', nextSteps: 'Call in Q3' }), ID, openInNew, standard, NOW);
+    expect(lost.ok && lost.steps.at(-1)!.body).toMatchObject({ type: 'LoseOpportunity', reason: 'price', nextSteps: 'Call in Q3' });
+  });
+
   it('changes differing details, reopens a closed deal, and finds nothing to do in a repeat', () => {
     expect(types(planBackfillRow(row({ stage: 'new', amount: 250 }), ID, openInNew, standard, NOW))).toEqual(['ChangeOpportunityDetails']);
     expect(types(planBackfillRow(row({ stage: 'new', amount: 100 }), ID, openInNew, standard, NOW))).toEqual([]);
@@ -82,6 +93,8 @@ describe('reading backfill rows', () => {
     [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', outcome: 'tied' }, 'outcome: must be empty, "won" or "lost"'],
     [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', amount: '12k' }, 'amount: must be a number from 0'],
     [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', currency: 'eur' }, 'currency: must be an ISO 4217 code'],
+    [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', outcome: 'lost', lostReason: 'price', wonReason: 'price' }, 'wonReason: is only for rows whose outcome is "won"'],
+    [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', nextSteps: 'call' }, 'nextSteps: is only for rows that give an outcome'],
   ])('%j → %s', (fields, reason) => {
     const parsed = parseBackfillRow(3, cells(fields), index);
     expect(parsed.ok).toBe(false);

@@ -24,7 +24,8 @@ export const BACKFILLED_CRITERION_NOTE = 'backfilled: not tracked in the source 
  * - details (title, team, owner, amount, currency) that differ: change them;
  * - `stage` other than the current one: move there. Going forward needs the current stage's exit
  *   criteria: those not met are recorded as met by the import, with a note saying so;
- * - `outcome` won (criteria likewise) or lost (with lostReason), in the row's stage.
+ * - `outcome` won (criteria likewise; with wonReason when the process lists them) or lost (with
+ *   lostReason), in the row's stage; `nextSteps` is recorded with either.
  * Every step is decided with the real decider on the state the previous steps leave, so a row
  * the process forbids (a skipped stage where skipping is not allowed, a win from a stage not in
  * winFrom, an unknown lost reason, business time going backwards…) is refused whole, before any
@@ -100,10 +101,10 @@ export function planBackfillRow(row: BackfillRow, opportunityId: string, initial
     const here = open();
     const forbidden = here && process.ruleTable.structuralViolation({ kind: 'win', from: here.stage });
     if (forbidden) return fail(`${forbidden.code}: ${forbidden.message}`);
-    const problem = meetUnmetCriteria() ?? take('won', { type: 'WinOpportunity', ...at, ...definedOnly({ note: row.note }) });
+    const problem = meetUnmetCriteria() ?? take('won', { type: 'WinOpportunity', ...at, ...definedOnly({ reason: row.wonReason, note: row.note, nextSteps: row.nextSteps }) });
     if (problem) return fail(problem);
   } else if (row.outcome === 'lost') {
-    const problem = take('lost', { type: 'LoseOpportunity', ...at, reason: row.lostReason!, ...definedOnly({ note: row.note }) });
+    const problem = take('lost', { type: 'LoseOpportunity', ...at, reason: row.lostReason!, ...definedOnly({ note: row.note, nextSteps: row.nextSteps }) });
     if (problem) return fail(problem);
   }
   return { ok: true, steps };

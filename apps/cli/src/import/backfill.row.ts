@@ -4,7 +4,7 @@ import { parseInstant } from '@stagecraft/opportunity';
  * The backfill CSV: one row per stage change of a historical opportunity, oldest first.
  * Header names are required (any order); unknown columns are refused so a typo is not ignored.
  */
-export const BACKFILL_COLUMNS = ['opportunityId', 'occurredAt', 'stage', 'outcome', 'lostReason', 'processId', 'title', 'teamId', 'ownerId', 'amount', 'currency', 'note'] as const;
+export const BACKFILL_COLUMNS = ['opportunityId', 'occurredAt', 'stage', 'outcome', 'lostReason', 'wonReason', 'nextSteps', 'processId', 'title', 'teamId', 'ownerId', 'amount', 'currency', 'note'] as const;
 export type BackfillColumn = (typeof BACKFILL_COLUMNS)[number];
 const REQUIRED: readonly BackfillColumn[] = ['opportunityId', 'occurredAt'];
 
@@ -16,6 +16,10 @@ export interface BackfillRow {
   readonly stage?: string;
   readonly outcome?: 'won' | 'lost';
   readonly lostReason?: string;
+  /** A won row of a process that lists wonReasons: one of them. */
+  readonly wonReason?: string;
+  /** A won or lost row: what happens next, recorded with the closing. */
+  readonly nextSteps?: string;
   readonly processId?: string;
   readonly title?: string;
   readonly teamId?: string;
@@ -67,6 +71,11 @@ export function parseBackfillRow(line: number, cells: readonly string[], index: 
   const lostReason = value('lostReason');
   if (outcome === 'lost' && !lostReason) return fail('lostReason', 'is required when outcome is "lost"');
   if (outcome !== 'lost' && lostReason) return fail('lostReason', 'is only for rows whose outcome is "lost"');
+  const wonReason = value('wonReason');
+  if (outcome !== 'won' && wonReason) return fail('wonReason', 'is only for rows whose outcome is "won"');
+  const nextSteps = value('nextSteps');
+  if (!outcome && nextSteps) return fail('nextSteps', 'is only for rows that give an outcome (won or lost)');
+  if (nextSteps !== undefined && nextSteps.length > 2000) return fail('nextSteps', 'must be at most 2000 characters');
   const stage = value('stage');
   if (!stage && !outcome) return fail('stage', 'is required unless the row gives an outcome');
   const amountText = value('amount');
@@ -81,7 +90,7 @@ export function parseBackfillRow(line: number, cells: readonly string[], index: 
   const title = value('title');
   if (title !== undefined && title.length > 200) return fail('title', 'must be at most 200 characters');
 
-  const optional = { stage, outcome, lostReason, processId: value('processId'), title, teamId: value('teamId'), ownerId: value('ownerId'), amount, currency, note: value('note') };
+  const optional = { stage, outcome, lostReason, wonReason, nextSteps, processId: value('processId'), title, teamId: value('teamId'), ownerId: value('ownerId'), amount, currency, note: value('note') };
   const row = { line, opportunityId, occurredAt, ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)) } as BackfillRow;
   return { ok: true, row };
 }

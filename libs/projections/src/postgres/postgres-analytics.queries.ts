@@ -23,7 +23,7 @@ import type { ForecastQuery, RottingQuery } from '../forecast.queries';
 import { funnelFromHistograms } from '../funnel.projection';
 import { cardsPerColumnOf, closedWindow, type PipelineFilter, type PipelineQueryOptions } from '../pipeline.projection';
 import { compareIds, processesOf, stageOrderOf } from '../process-catalog';
-import { dictionary, NO_CURRENCY, parseFilter } from '../projection.helpers';
+import { dictionary, NO_CURRENCY, parseFilter, soleCurrencyTotal } from '../projection.helpers';
 import type { AnalyticsFilter } from '../projection.types';
 import { withCards } from '../stage-totals';
 import type { ProjectionStatus } from '../runner/read-models.port';
@@ -56,6 +56,7 @@ interface Counters {
   readonly visitTotals: readonly (readonly [number, number, number])[];
 }
 
+const isoDate = (column: string) => `to_char(${column}, 'YYYY-MM-DD')`;
 const ms = (column: string) => `(EXTRACT(EPOCH FROM ${column}) * 1000)::double precision`;
 const isoOrNull = (value: number | null) => (value === null ? null : new Date(value).toISOString());
 // Beyond what a timestamptz (and an ISO string) can say, an instant is before or after everything.
@@ -128,7 +129,8 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
          FROM ${s}.opportunities ${totals} GROUP BY GROUPING SETS ((process_id, stage_id), (process_id, stage_id, currency))`,
         totals.values,
       );
-      const stages = this.stageFigures(state, totalRows.rows);
+      const rotting = options.nowMs === undefined ? undefined : await this.rottingCounts(client, state, where(), 'opportunities', options.nowMs);
+      const stages = this.stageFigures(state, totalRows.rows, rotting);
       const cards = options.includeOpportunities ? await this.openCards(client, state, where(), 'opportunities', 'opened_position', cap) : undefined;
 
       let closed: ((processId: string) => { won?: ClosedSection; lost?: ClosedSection }) | undefined;
@@ -154,7 +156,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
           const w = closedWhere();
           const limit = w.param(window.limit);
           const { rows } = await client.query(
-            `SELECT * FROM (SELECT opportunity_id, title, owner_id, team_id, amount, currency, ${ms('closed_at')} AS closed_ms, lost_reason, process_id, status,
+            `SELECT * FROM (SELECT opportunity_id, title, owner_id, team_id, amount, currency, ${ms('closed_at')} AS closed_ms, lost_reason, next_steps, process_id, status,
                row_number() OVER (PARTITION BY process_id, status ORDER BY closed_at DESC, opportunity_id COLLATE "C") AS rn
              FROM ${s}.opportunities ${w}) ranked WHERE rn <= ${limit} ORDER BY process_id, status, rn`,
             w.values,
@@ -167,15 +169,16 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
               ...cardOf(row),
               closedAt: new Date(row.closed_ms).toISOString(),
               ...(row.status === 'lost' ? { lostReason: row.lost_reason ?? null } : {}),
+              nextSteps: row.next_steps ?? null,
             });
           }
         }
-        const byKey = new Map<string, { n: number; amount: number; currencies: { currency: string; amount: number; first: number }[] }>();
+        const byKey = new Map<string, { n: number; currencies: { currency: string; amount: number; first: number }[] }>();
         for (const row of sections.rows) {
           const key = `${row.process_id}\u0000${row.status}`;
-          const entry = byKey.get(key) ?? { n: 0, amount: 0, currencies: [] };
+          const entry = byKey.get(key) ?? { n: 0, currencies: [] };
           byKey.set(key, entry);
-          if (row.whole) Object.assign(entry, { n: row.n, amount: row.amount ?? 0 });
+          if (row.whole) entry.n = row.n;
           else if (row.amount !== null) entry.currencies.push({ currency: row.currency ?? NO_CURRENCY, amount: row.amount, first: Number(row.first) });
         }
         const section = (processId: string, outcome: 'won' | 'lost'): ClosedSection => {
@@ -184,7 +187,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
           // Keys in the order their first row (in row order) came, as the in-memory loop meets them.
           const amountsByCurrency = dictionary<number>();
           for (const { currency, amount } of [...(entry?.currencies ?? [])].sort((a, b) => a.first - b.first)) amountsByCurrency[currency] = amount;
-          const figures = { count: entry?.n ?? 0, amount: entry?.amount ?? 0, amountsByCurrency };
+          const figures = { count: entry?.n ?? 0, amount: soleCurrencyTotal(amountsByCurrency), amountsByCurrency };
           return options.includeOpportunities ? { ...figures, opportunities: closedCards.get(key) ?? [] } : figures;
         };
         closed = (processId) => ({ ...(outcomes.includes('won') ? { won: section(processId, 'won') } : {}), ...(outcomes.includes('lost') ? { lost: section(processId, 'lost') } : {}) });
@@ -193,7 +196,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       const result: PipelineResult = {
         processes: processesOf(state.catalog, filter.processId).map((process) => ({
           processId: process.processId,
-          stages: stageOrderOf(process).map((key) => (cards ? withCards(stages(key), cards.get(key) ?? [], cap) : stages(key))),
+          stages: stageOrderOf(process).map((key) => (cards ? withCards(stages(key), cards.get(key) ?? [], cap, options.nowMs) : stages(key))),
           ...(closed ? closed(process.processId) : {}),
         })),
       };
@@ -215,12 +218,12 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
          FROM ${this.schema}.board_segments ${totals} GROUP BY GROUPING SETS ((process_id, stage_id), (process_id, stage_id, currency))`,
         totals.values,
       );
-      const stages = this.stageFigures(state, totalRows.rows);
+      const stages = this.stageFigures(state, totalRows.rows, await this.rottingCounts(client, state, where(), 'board_segments', atMs));
       const cards = options.includeOpportunities ? await this.openCards(client, state, where(), 'board_segments', 'started_position', cap) : undefined;
       return {
         processes: processesOf(state.catalog, filter.processId).map((process) => ({
           processId: process.processId,
-          stages: stageOrderOf(process).map((key) => (cards ? withCards(stages(key), cards.get(key) ?? [], cap) : stages(key))),
+          stages: stageOrderOf(process).map((key) => (cards ? withCards(stages(key), cards.get(key) ?? [], cap, atMs) : stages(key))),
         })),
       };
     });
@@ -362,14 +365,32 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       // Sums in any order first: when they are exact (whole amounts), they are the in-memory ones.
       let { rows } = await figuresOf(false);
       if (rows.some((row) => row.exact === false)) ({ rows } = await figuresOf(true));
-      type Slot = { won: number; lost: number; amountWon: number; currencies: Map<string | null, number>; reasons: Map<string | null, number> };
+      // Amount lost per currency (added in row order, as the in-memory loop) and wins per won reason.
+      const lostAndWhy = await client.query(
+        `WITH kept AS (SELECT opened_position, status, amount, currency, won_reason, ${group} AS grp, ${inGroup} AS in_group FROM ${this.schema}.opportunities ${w})
+         SELECT GROUPING(in_group, grp) = 0 AS grouped, GROUPING(currency) = 0 AS by_currency, in_group, grp, currency, won_reason,
+           sum(amount ORDER BY opened_position) FILTER (WHERE status = 'lost' AND amount IS NOT NULL) AS lost_sum,
+           count(*) FILTER (WHERE status = 'lost' AND amount IS NOT NULL)::int AS lost_with_amount,
+           count(*) FILTER (WHERE status = 'won' AND won_reason IS NOT NULL)::int AS won_with_reason
+         FROM kept GROUP BY GROUPING SETS ((currency), (won_reason), (in_group, grp, currency), (in_group, grp, won_reason))`,
+        w.values,
+      );
+      type Slot = { won: number; lost: number; currencies: Map<string | null, number>; lostCurrencies: Map<string | null, number>; reasons: Map<string | null, number>; wonReasons: Map<string, number> };
+      const emptySlot = (): Slot => ({ won: 0, lost: 0, currencies: new Map(), lostCurrencies: new Map(), reasons: new Map(), wonReasons: new Map() });
       const slots = new Map<string | null, Slot>();
-      const total: Slot = { won: 0, lost: 0, amountWon: 0, currencies: new Map(), reasons: new Map() };
+      const total: Slot = emptySlot();
       const slotOf = (key: string | null) => {
         let slot = slots.get(key);
-        if (!slot) slots.set(key, (slot = { won: 0, lost: 0, amountWon: 0, currencies: new Map(), reasons: new Map() }));
+        if (!slot) slots.set(key, (slot = emptySlot()));
         return slot;
       };
+      for (const row of lostAndWhy.rows) {
+        if (row.grouped && !row.in_group) continue;
+        const slot = row.grouped ? slotOf(row.grp) : total;
+        if (row.by_currency) {
+          if (row.lost_with_amount > 0) slot.lostCurrencies.set(row.currency, row.lost_sum);
+        } else if (row.won_with_reason > 0) slot.wonReasons.set(row.won_reason, row.won_with_reason);
+      }
       for (const row of rows) {
         if (row.grouped && !row.in_group) continue; // won deals when grouping by reason
         const slot = row.grouped ? slotOf(row.grp) : total;
@@ -378,19 +399,36 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
         } else if (row.by_reason) {
           if (row.lost > 0) slot.reasons.set(row.lost_reason, row.lost);
         } else {
-          Object.assign(slot, { won: row.won, lost: row.lost, amountWon: row.amount_won ?? 0 });
+          Object.assign(slot, { won: row.won, lost: row.lost });
         }
       }
       const figures = (slot: Slot): WinLossFigures => {
-        const amountWonByCurrency = dictionary<number>();
         // Cell order of the in-memory query: no currency first, then currencies by first appearance.
-        if (slot.currencies.has(null)) amountWonByCurrency[NO_CURRENCY] = slot.currencies.get(null)!;
-        for (const currency of state.currencies) if (slot.currencies.has(currency)) amountWonByCurrency[currency] = slot.currencies.get(currency)!;
+        const perCurrency = (sums: Map<string | null, number>) => {
+          const result = dictionary<number>();
+          if (sums.has(null)) result[NO_CURRENCY] = sums.get(null)!;
+          for (const currency of state.currencies) if (sums.has(currency)) result[currency] = sums.get(currency)!;
+          return result;
+        };
+        const amountWonByCurrency = perCurrency(slot.currencies);
+        const amountLostByCurrency = perCurrency(slot.lostCurrencies);
+        const wonReasons = dictionary<number>();
+        for (const reason of [...slot.wonReasons.keys()].sort(compareIds)) wonReasons[reason] = slot.wonReasons.get(reason)!;
         const lostReasons = dictionary<number>();
         if (slot.reasons.has(null)) lostReasons[''] = slot.reasons.get(null)!;
         for (const reason of state.reasons) if (slot.reasons.has(reason)) lostReasons[reason] = slot.reasons.get(reason)!;
         const closed = slot.won + slot.lost;
-        return { won: slot.won, lost: slot.lost, winRate: closed === 0 ? null : slot.won / closed, amountWon: slot.amountWon, amountWonByCurrency, lostReasons };
+        return {
+          won: slot.won,
+          lost: slot.lost,
+          winRate: closed === 0 ? null : slot.won / closed,
+          amountWon: soleCurrencyTotal(amountWonByCurrency),
+          amountWonByCurrency,
+          amountLost: soleCurrencyTotal(amountLostByCurrency),
+          amountLostByCurrency,
+          lostReasons,
+          wonReasons,
+        };
       };
       if (groupBy === undefined) return { total: figures(total) };
       const groups: WinLossGroup[] = [...slots.entries()].filter(([, slot]) => slot.won + slot.lost > 0).map(([key, slot]) => ({ key, ...figures(slot) }));
@@ -601,18 +639,42 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
   }
 
   /** Each stage column's figures from the grouped rows (totals per stage, sums per currency). */
-  private stageFigures(state: ReadSideState, rows: readonly Record<string, unknown>[]): (key: number) => PipelineStage {
-    const figures = new Map<number, { n: number; amount: number; weighted: number; currencies: Map<string | null, [number, number]> }>();
+  /**
+   * Rotting deals per stage key at `atMs` (the rule of isRotting: more than rotAfterDays × 24 h in
+   * the stage), among the rows `where` selects. Times are whole milliseconds, so the comparison is
+   * exact in double precision, as in memory.
+   */
+  private async rottingCounts(client: PoolClient, state: ReadSideState, where: Where, table: string, atMs: number): Promise<Map<number, number>> {
+    // The thresholds of the catalog the figures are read with (as the in-memory models use theirs).
+    const rotten = state.catalog.stages.filter((stage) => typeof stage.rotAfterDays === 'number');
+    if (rotten.length === 0) return new Map();
+    const at = where.param(atMs);
+    const thresholds = `unnest(${where.param(rotten.map((stage) => stage.processId))}::text[], ${where.param(rotten.map((stage) => stage.stageId))}::text[], ${where.param(rotten.map((stage) => stage.rotAfterDays))}::int[])`;
+    const { rows } = await client.query(
+      `SELECT r.process_id, r.stage_id, count(*)::int AS n
+       FROM (SELECT process_id, stage_id, stage_entered_at FROM ${this.schema}.${table} ${where}) r
+       JOIN ${thresholds} AS st(process_id, stage_id, rot_after_days) ON st.process_id = r.process_id AND st.stage_id = r.stage_id
+       WHERE ${at}::double precision - ${ms('r.stage_entered_at')} > st.rot_after_days * 86400000.0
+       GROUP BY r.process_id, r.stage_id`,
+      where.values,
+    );
+    const counts = new Map<number, number>();
+    for (const row of rows) counts.set(state.catalog.processes.get(row.process_id)!.keyByStageId.get(row.stage_id)!, row.n);
+    return counts;
+  }
+
+  private stageFigures(state: ReadSideState, rows: readonly Record<string, unknown>[], rotting?: ReadonlyMap<number, number>): (key: number) => PipelineStage {
+    const figures = new Map<number, { n: number; currencies: Map<string | null, [number, number]> }>();
     const { catalog } = state;
     const entryOf = (row: Record<string, unknown>) => {
       const key = catalog.processes.get(row.process_id as string)!.keyByStageId.get(row.stage_id as string)!;
       let entry = figures.get(key);
-      if (!entry) figures.set(key, (entry = { n: 0, amount: 0, weighted: 0, currencies: new Map() }));
+      if (!entry) figures.set(key, (entry = { n: 0, currencies: new Map() }));
       return entry;
     };
     for (const row of rows) {
       const entry = entryOf(row);
-      if (row.whole) Object.assign(entry, { n: row.n, amount: (row.amount as number | null) ?? 0, weighted: (row.weighted as number | null) ?? 0 });
+      if (row.whole) entry.n = row.n as number;
       else if (row.amount !== null) entry.currencies.set(row.currency as string | null, [row.amount as number, row.weighted as number]);
     }
     const perCurrency = (currencies: Map<string | null, [number, number]>, which: 0 | 1) => {
@@ -624,15 +686,19 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     return (key) => {
       const info = catalog.stages[key]!;
       const entry = figures.get(key);
+      const amountsByCurrency = perCurrency(entry?.currencies ?? new Map(), 0);
+      const weightedAmountsByCurrency = perCurrency(entry?.currencies ?? new Map(), 1);
       return {
         stageId: info.stageId,
         name: info.name,
         probability: info.probability,
         count: entry?.n ?? 0,
-        amount: entry?.amount ?? 0,
-        amountsByCurrency: perCurrency(entry?.currencies ?? new Map(), 0),
-        weightedAmount: entry?.weighted ?? 0,
-        weightedAmountsByCurrency: perCurrency(entry?.currencies ?? new Map(), 1),
+        amount: soleCurrencyTotal(amountsByCurrency),
+        amountsByCurrency,
+        weightedAmount: soleCurrencyTotal(weightedAmountsByCurrency),
+        weightedAmountsByCurrency,
+        rotAfterDays: info.rotAfterDays ?? null,
+        ...(rotting ? { rotting: rotting.get(key) ?? 0 } : {}),
       };
     };
   }
@@ -641,7 +707,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
   private async openCards(client: PoolClient, state: ReadSideState, where: Where, table: string, _order: string, cap: number | undefined): Promise<Map<number, PipelineOpportunity[]>> {
     const limit = cap === undefined ? '' : `WHERE rn <= ${where.param(cap)}`;
     const { rows } = await client.query(
-      `SELECT * FROM (SELECT opportunity_id, title, owner_id, team_id, amount, currency, ${ms('stage_entered_at')} AS entered_ms, process_id, stage_id,
+      `SELECT * FROM (SELECT opportunity_id, title, owner_id, team_id, amount, currency, ${ms('stage_entered_at')} AS entered_ms, process_id, stage_id, ${isoDate('expected_close_date')} AS expected_close_date,
          row_number() OVER (PARTITION BY process_id, stage_id ORDER BY stage_entered_at, opportunity_id COLLATE "C") AS rn
        FROM ${this.schema}.${table} ${where}) ranked ${limit} ORDER BY process_id, stage_id, rn`,
       where.values,
@@ -651,7 +717,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       const key = state.catalog.processes.get(row.process_id)!.keyByStageId.get(row.stage_id)!;
       const list = cards.get(key) ?? [];
       cards.set(key, list);
-      list.push({ ...cardOf(row), stageEnteredAt: Number.isFinite(row.entered_ms) ? new Date(row.entered_ms).toISOString() : '' });
+      list.push({ ...cardOf(row), stageEnteredAt: Number.isFinite(row.entered_ms) ? new Date(row.entered_ms).toISOString() : '', expectedCloseDate: row.expected_close_date ?? null });
     }
     return cards;
   }

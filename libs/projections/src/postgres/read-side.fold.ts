@@ -49,6 +49,10 @@ export interface OpportunityRecord {
   /** The latest win's amount (the event's, else the opportunity's); null: won without one. */
   wonAmount: number | null;
   wonCurrency: string | null;
+  /** Won reason of the latest closing while status = won; null otherwise or without one. */
+  wonReason: string | null;
+  /** Next steps written on the latest closing; null when none (or never closed). */
+  nextSteps: string | null;
   /** Highest rank, in its own version's order, of any stage entered (funnel.projection.ts). */
   maxRank: number;
   everWon: boolean;
@@ -258,10 +262,10 @@ export function foldEvent(state: ReadSideState, changes: ReadSideChanges, lookup
       fold.enter(typed.data.to, typed.data.direction === 'backward' ? 'backward' : 'forward');
       break;
     case 'OpportunityWon':
-      fold.close('won', typed.data.amount, undefined);
+      fold.close('won', typed.data.amount, typed.data.reason, typed.data.nextSteps);
       break;
     case 'OpportunityLost':
-      fold.close('lost', undefined, typed.data.reason);
+      fold.close('lost', undefined, typed.data.reason, typed.data.nextSteps);
       break;
     case 'OpportunityReopened':
       fold.reopen(typed.data.stage);
@@ -309,6 +313,8 @@ function opened(state: ReadSideState, changes: ReadSideChanges, event: Opportuni
     lostReason: null,
     wonAmount: null,
     wonCurrency: null,
+    wonReason: null,
+    nextSteps: null,
     maxRank: version.rankByKey.get(key)!,
     everWon: false,
     visits: 1,
@@ -381,7 +387,7 @@ class RecordFold {
     this.startSegment();
   }
 
-  close(outcome: 'won' | 'lost', eventAmount: number | undefined, reason: string | undefined): void {
+  close(outcome: 'won' | 'lost', eventAmount: number | undefined, reason: string | undefined, nextSteps: string | undefined): void {
     const { record, state } = this;
     const end = outcome === 'won' ? WON_END : LOST_END;
     const closedFrom = record.stageKey;
@@ -391,6 +397,8 @@ class RecordFold {
     record.stageKey = -1;
     record.status = outcome;
     record.closedMs = this.at;
+    record.nextSteps = typeof nextSteps === 'string' ? nextSteps : null;
+    record.wonReason = outcome === 'won' && typeof reason === 'string' ? reason : null;
     if (outcome === 'won') {
       record.everWon = true;
       record.lostReason = null;

@@ -455,6 +455,45 @@ COMMENT ON COLUMN ${s}.stages.rot_after_days IS 'rotAfterDays of the stage in th
 COMMENT ON COLUMN ${s}.outcomes.reopened_at IS 'When it was reopened after this closing; null when not (yet). A win with reopened_at null still stands: the forecast counts it as won in the period of closed_at (UTC day).';
 `,
   },
+  {
+    version: 6,
+    name: 'money never mixed: won reasons and next steps of the latest closing, for win/loss and the closed cards',
+    sql: (s) => `
+ALTER TABLE ${s}.opportunities ADD COLUMN won_reason text;
+ALTER TABLE ${s}.opportunities ADD COLUMN next_steps text;
+COMMENT ON COLUMN ${s}.opportunities.won_reason IS 'Won reason of the latest win while status = won (processes that list wonReasons); null otherwise. GET /analytics/win-loss counts wonReasons from it. Rows folded before migration 6 have null until the read side is rebuilt.';
+COMMENT ON COLUMN ${s}.opportunities.next_steps IS 'Next steps written on the latest win or loss (nextSteps), shown on the closed cards of GET /pipeline?closed=; null when none was written or while never closed. Rows folded before migration 6 have null until the read side is rebuilt.';
+COMMENT ON COLUMN ${s}.opportunities.amount IS 'Current amount; null: none. For a lost deal, the amount it was lost with: GET /analytics/win-loss sums it per currency (amountLostByCurrency), never across currencies.';
+DROP VIEW ${s}.win_loss;
+DROP VIEW ${s}.win_loss_closings;
+CREATE VIEW ${s}.win_loss_closings AS
+  SELECT opportunity_id, opened_position, process_id, team_id, owner_id, status AS outcome, closed_at,
+    to_char(closed_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month, lost_reason, won_amount, won_currency, won_reason, next_steps,
+    CASE WHEN status = 'won' THEN won_amount ELSE amount END AS closed_amount,
+    CASE WHEN status = 'won' THEN won_currency ELSE currency END AS closed_currency
+  FROM ${s}.opportunities WHERE status IN ('won', 'lost');
+COMMENT ON VIEW ${s}.win_loss_closings IS 'One row per opportunity whose latest outcome is won or lost (a reopened one counts only once it closes again): what win/loss figures are computed from. month is YYYY-MM of closed_at in UTC; closed_amount and closed_currency are the amount won (won_amount, won_currency) or lost (amount, currency).';
+CREATE VIEW ${s}.win_loss AS
+  WITH grouped AS (
+    SELECT 'total' AS group_by, NULL::text AS key, outcome FROM ${s}.win_loss_closings
+    UNION ALL SELECT 'team', team_id, outcome FROM ${s}.win_loss_closings
+    UNION ALL SELECT 'owner', owner_id, outcome FROM ${s}.win_loss_closings
+    UNION ALL SELECT 'process', process_id, outcome FROM ${s}.win_loss_closings
+    UNION ALL SELECT 'month', month, outcome FROM ${s}.win_loss_closings
+    UNION ALL SELECT 'reason', lost_reason, outcome FROM ${s}.win_loss_closings WHERE outcome = 'lost'
+  )
+  SELECT group_by, key,
+    count(*) FILTER (WHERE outcome = 'won') AS won,
+    count(*) FILTER (WHERE outcome = 'lost') AS lost,
+    (count(*) FILTER (WHERE outcome = 'won'))::double precision / count(*) AS win_rate
+  FROM grouped GROUP BY group_by, key;
+COMMENT ON VIEW ${s}.win_loss IS 'GET /analytics/win-loss without filters: group_by is total (one row), team, owner, process, month or reason (lost ones only); key the group (null: none); won, lost, win_rate. Amounts are in win_loss_amounts, per currency: currencies are never added together (migration 6 dropped amount_won, which added them).';
+CREATE VIEW ${s}.win_loss_amounts AS
+  SELECT outcome, closed_currency AS currency, count(*) AS closings, sum(closed_amount ORDER BY opened_position) AS amount
+  FROM ${s}.win_loss_closings WHERE closed_amount IS NOT NULL GROUP BY outcome, closed_currency;
+COMMENT ON VIEW ${s}.win_loss_amounts IS 'GET /analytics/win-loss totals without filters: amount won and amount lost per currency (null: unspecified), in the order the API adds them; closings counts those with an amount.';
+`,
+  },
 ];
 
 /** Creates the schema if needed and applies the migrations it lacks, one transaction each, under a lock. */

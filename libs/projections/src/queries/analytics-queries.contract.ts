@@ -67,7 +67,8 @@ async function answersOf(queries: AnalyticsQueries, q: Question): Promise<[strin
   const cards = { includeOpportunities: q.include || q.cap !== undefined, ...(q.cap !== undefined ? { cardsPerColumn: q.cap } : {}) };
   const closed = q.closed && { ...q.closed, from: new Date(Math.min(q.closed.from, q.closed.to)).toISOString(), to: new Date(Math.max(q.closed.from, q.closed.to)).toISOString() };
   return [
-    ['pipeline', await queries.pipeline(people, { ...cards, ...(closed ? { closed } : {}) })],
+    // Cards aged at an instant on or beside an event: the rotting edge is met.
+    ['pipeline', await queries.pipeline(people, { ...cards, nowMs: q.asOf, ...(closed ? { closed } : {}) })],
     ['pipeline, all', await queries.pipeline({}, { includeOpportunities: true })],
     ['pipeline as of', await queries.pipelineAsOf(q.asOf, people, cards)],
     ['pipeline after everything', await queries.pipelineAsOf(Number.MAX_SAFE_INTEGER, {}, { includeOpportunities: true })],

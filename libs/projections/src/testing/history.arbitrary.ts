@@ -13,6 +13,9 @@ export const PROCESS_IDS = ['p0', 'p1', 'p2'] as const;
 export const TEAMS = ['t1', 't2', 't3'] as const;
 export const OWNERS = ['ann', 'bob', 'cid'] as const;
 export const CURRENCIES = ['EUR', 'USD'] as const;
+
+/** Next steps on a closing: written on about a third of them (from the step's own draw, so seeds replay as before). */
+const nextStepsOf = (draw: number): { nextSteps?: string } => (draw % 3 === 0 ? { nextSteps: `next step ${draw % 5}` } : {});
 /** Stage ids are shared between processes on purpose: p0's "s1" is not p1's "s1". */
 const STAGE_POOL = ['s0', 's1', 's2', 's3', 's4', 's5'] as const;
 const LOST_REASONS = ['price', 'timing', 'competitor', 'other'] as const;
@@ -232,11 +235,11 @@ function buildHistory(definitionsByProcess: readonly ProcessDefinition[][], step
         break;
       case 'win':
         meetAll(opportunity, step.dt);
-        run(opportunity, { type: 'WinOpportunity', ...wonReasonOf(opportunity, step.reason) }, step.dt);
+        run(opportunity, { type: 'WinOpportunity', ...wonReasonOf(opportunity, step.reason), ...nextStepsOf(step.reason) }, step.dt);
         break;
       case 'lose': {
         const reasons = opportunity.process.definition.lostReasons;
-        run(opportunity, { type: 'LoseOpportunity', reason: reasons[step.reason % reasons.length] }, step.dt);
+        run(opportunity, { type: 'LoseOpportunity', reason: reasons[step.reason % reasons.length], ...nextStepsOf(step.reason >> 1) }, step.dt);
         break;
       }
       case 'reopen':

@@ -147,3 +147,19 @@ export function capColumns<Board extends UncappedBoard>(board: Board, cap: numbe
     })),
   };
 }
+
+/**
+ * The oracle's reading of "currencies are never added together" (issue 15): the total of a
+ * per-currency map only when it holds one currency (0 when empty), null otherwise.
+ */
+export function oneCurrencyTotal(byCurrency: Readonly<Record<string, number>>): number | null {
+  const currencies = Object.keys(byCurrency);
+  if (currencies.length > 1) return null;
+  return currencies.length === 0 ? 0 : byCurrency[currencies[0]!]!;
+}
+
+/** Whole days in the stage at `atMs`, and whether that is more than rotAfterDays × 24 h (GET /analytics/rotting's rule). */
+export function agedOracle(stageEnteredAt: string, rotAfterDays: number | null, atMs: number): { daysInStage: number; rotting: boolean } {
+  const hours = (atMs - Date.parse(stageEnteredAt)) / 3_600_000;
+  return { daysInStage: Math.floor(hours / 24), rotting: rotAfterDays !== null && hours > rotAfterDays * 24 };
+}

@@ -1,0 +1,64 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CurrenciesFileError, describeStartFailure, loadCurrenciesFile, parseCurrenciesFile, readSettings } from '@stagecraft/config';
+
+const problemsOf = (text: string) => {
+  try {
+    parseCurrenciesFile(text, 'currencies.yaml');
+  } catch (error) {
+    expect(error).toBeInstanceOf(CurrenciesFileError);
+    return (error as CurrenciesFileError).issues.map(({ path, line }) => [path, line]);
+  }
+  throw new Error('expected the file to be refused');
+};
+
+describe('the currencies file', () => {
+  it('reads a reporting currency and dated rates, sorted by currency then day', () => {
+    const rates = parseCurrenciesFile(
+      ['reportingCurrency: EUR', 'rates:', '  USD:', '    - { from: 2026-07-01, rate: 0.95 }', '    - { from: 2026-01-01, rate: 0.92 }', '  GBP:', '    - { from: 2026-01-01, rate: 1.17 }'].join('\n'),
+      'currencies.yaml',
+    );
+    expect(rates).toEqual({
+      file: 'currencies.yaml',
+      reportingCurrency: 'EUR',
+      rates: [
+        { currency: 'GBP', rate: 1.17, from: '2026-01-01' },
+        { currency: 'USD', rate: 0.92, from: '2026-01-01' },
+        { currency: 'USD', rate: 0.95, from: '2026-07-01' },
+      ],
+    });
+  });
+
+  it('names the field, its line and the reason for every problem', () => {
+    expect(problemsOf(['reportingCurrency: euro', 'rates:', '  USD:', '    - { from: 2026-02-30, rate: 0 }', '  EUR: []', 'extra: 1'].join('\n'))).toEqual([
+      ['extra', 6],
+      ['reportingCurrency', 1],
+      ['rates.USD[0].from', 4],
+      ['rates.USD[0].rate', 4],
+      ['rates.EUR', 5],
+    ]);
+    expect(problemsOf(['reportingCurrency: EUR', 'rates:', '  EUR:', '    - { from: 2026-01-01, rate: 1 }'].join('\n'))).toEqual([['rates.EUR', 4]]);
+    expect(problemsOf(['reportingCurrency: EUR', 'rates:', '  USD:', '    - { from: 2026-01-01, rate: 0.9 }', '    - { from: 2026-01-01, rate: 0.8 }'].join('\n'))).toEqual([['rates.USD[1].from', 5]]);
+    expect(problemsOf('reportingCurrency: EUR\nrates: {USD: [{from: 2026-01-01, rate: 1, note: x}]}')).toEqual([['rates.USD[0].note', 2]]);
+    expect(problemsOf('rates: [')).toHaveLength(1);
+  });
+
+  it('stops start-up with one line an operator can act on, and is optional only at its default path', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'currencies-'));
+    const missing = join(directory, 'none.yaml');
+    expect(loadCurrenciesFile(missing, false)).toBeUndefined();
+    expect(() => loadCurrenciesFile(missing, true)).toThrow(CurrenciesFileError);
+    const bad = join(directory, 'bad.yaml');
+    writeFileSync(bad, 'reportingCurrency: EUR\nrates: {USD: [{from: 2026-01-01, rate: -1}]}\n');
+    let error: unknown;
+    try {
+      loadCurrenciesFile(bad, true);
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(describeStartFailure(error)).toMatch(new RegExp(`${bad}:2 rates\\.USD\\[0\\]\\.rate: must be a number above 0`));
+    expect(readSettings({}, '/srv').currenciesFile).toEqual({ path: '/srv/config/currencies.yaml', required: false });
+    expect(readSettings({ CURRENCIES_FILE: 'money.yaml' }, '/srv').currenciesFile).toEqual({ path: '/srv/money.yaml', required: true });
+  });
+});
