@@ -62,12 +62,13 @@ describe('the timeline', () => {
       },
       definition,
     );
+    // Newest first, dates as people read them.
     expect(entries.map(({ what }) => what)).toEqual([
-      'Expected to close on 2026-06-30',
-      'Expected to close on 2026-07-31 (was 2026-06-30)',
-      'Expected close date cleared (was 2026-07-31)',
-      'Won in Qualification — next steps: Kick-off call on Monday',
       'Lost in New: price — next steps: Call again in Q3',
+      'Won in Qualification — next steps: Kick-off call on Monday',
+      'Expected close date cleared (was 31 Jul 2026)',
+      'Expected to close on 31 Jul 2026 (was 30 Jun 2026)',
+      'Expected to close on 30 Jun 2026',
     ]);
   });
 });
