@@ -134,7 +134,7 @@ describe('the board in a real browser (end to end)', () => {
     await page.click('#login-form button[type=submit]');
     await page.waitForSelector('#process option[value="standard"]', { state: 'attached' });
     // The main process (default: true in its file) is chosen, although inside-sales comes first.
-    expect(await page.$$eval('#process option', (options) => options.map((option) => (option as HTMLOptionElement).value))).toEqual(['inside-sales', 'standard']);
+    expect(await page.$$eval('#process option', (options) => options.map((option) => (option as HTMLOptionElement).value))).toEqual(['inside-sales', 'quick', 'standard']);
     await page.waitForFunction(() => (document.getElementById('process') as HTMLSelectElement).value === 'standard');
     await cardIn('qualification', 'Umbrella CRM');
 

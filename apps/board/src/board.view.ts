@@ -117,7 +117,7 @@ function endDrag(element: HTMLElement): void {
 
 function cardElement(card: BoardCard, actions: BoardActions): HTMLElement {
   const open = card.status === 'open';
-  const titleButton = h('button', { type: 'button', class: 'card-title', title: 'Open the deal' }, card.title);
+  const titleButton = h('button', { type: 'button', class: 'card-title', title: `${card.title}: open the deal` }, card.title);
   titleButton.addEventListener('click', () => actions.openPanel(card));
   let moveButton: HTMLButtonElement | null = null;
   if (actions.canMove) {
@@ -137,10 +137,11 @@ function cardElement(card: BoardCard, actions: BoardActions): HTMLElement {
     'article',
     { class: `card card--${card.status}${card.rotting ? ' card--rotting' : ''}`, draggable: actions.canMove ? 'true' : 'false', 'data-opportunity-id': card.id, 'aria-label': card.rotting ? `${card.title} (rotting)` : card.title },
     h('h3', {}, titleButton),
-    card.rotting ? h('p', { class: 'rotting-mark', 'data-figure': 'rotting', title: "Longer in this stage than the stage's rotAfterDays" }, 'Rotting') : null,
     h(
       'dl',
       { class: 'card-facts' },
+      // First among the facts rather than a line of its own: the card stays one line shorter.
+      card.rotting ? h('div', {}, h('dt', {}, 'Status'), h('dd', { class: 'rotting-mark', 'data-figure': 'rotting', title: "Longer in this stage than the stage's rotAfterDays" }, 'Rotting')) : null,
       h('div', {}, h('dt', {}, 'Owner'), h('dd', {}, card.owner)),
       h('div', {}, h('dt', {}, 'Amount'), h('dd', {}, card.amount)),
       card.daysInStage === null ? null : h('div', {}, h('dt', {}, 'In stage'), h('dd', { 'data-figure': 'days' }, formatDays(card.daysInStage))),
@@ -151,7 +152,7 @@ function cardElement(card: BoardCard, actions: BoardActions): HTMLElement {
         ? null
         : h('div', {}, h('dt', {}, card.status === 'won' ? 'Won' : 'Lost'), h('dd', {}, h('time', { 'data-figure': 'closed', datetime: card.closedAt }, formatDate(card.closedAt)))),
       card.lostReason === null ? null : h('div', {}, h('dt', {}, 'Reason'), h('dd', { 'data-figure': 'reason' }, card.lostReason)),
-      card.nextSteps === null ? null : h('div', {}, h('dt', {}, 'Next steps'), h('dd', { 'data-figure': 'next-steps' }, card.nextSteps)),
+      card.nextSteps === null ? null : h('div', {}, h('dt', {}, 'Next steps'), h('dd', { class: 'next-steps', 'data-figure': 'next-steps', title: card.nextSteps }, card.nextSteps)),
     ),
     moveButton,
   );
