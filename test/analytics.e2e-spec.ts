@@ -202,7 +202,7 @@ describe('analytics from the read models (end to end)', () => {
       await stale.close();
     }
     const health = (await api.anonymous.get('/health').expect(200)).body;
-    expect(health.projections.map((p: { name: string }) => p.name).sort()).toEqual(['funnel', 'pipeline', 'stage-durations', 'stage-intervals', 'transitions', 'win-loss']);
+    expect(health.projections.map((p: { name: string }) => p.name).sort()).toEqual(['funnel', 'pipeline', 'stage-durations', 'stage-intervals', 'transitions', 'win-loss', 'win-probability']);
     expect(health.projections.every((p: { checkpoint: number; lag: number }) => p.checkpoint >= position && p.lag === 0)).toBe(true);
   });
 

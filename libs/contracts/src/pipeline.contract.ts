@@ -38,6 +38,10 @@ export interface ClosedSection {
 
 export interface PipelineOpportunity extends OpportunityCard {
   readonly stageEnteredAt: string;
+  /** Learned P(win), 0–100 (README, "Learned win probability"); with include=opportunities. */
+  readonly winProbability?: number;
+  /** The stage's probability (0–100) in the deal's own process version, beside the learned one. */
+  readonly configuredProbability?: number;
 }
 
 export interface PipelineStage {
@@ -52,6 +56,9 @@ export interface PipelineStage {
   /** Σ amount × probability / 100, each with the probability of its own process version. */
   readonly weightedAmount: number;
   readonly weightedAmountsByCurrency: Readonly<Record<string, number>>;
+  /** Σ amount × learned win probability / 100 (README, "Learned win probability"). */
+  readonly weightedAmountLearned?: number;
+  readonly weightedAmountsLearnedByCurrency?: Readonly<Record<string, number>>;
   readonly opportunities?: readonly PipelineOpportunity[];
   /** With cardsPerColumn: how many of `count` are not in `opportunities`. */
   readonly opportunitiesOmitted?: number;
