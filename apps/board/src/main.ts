@@ -1,8 +1,8 @@
 import { ApiClient, ApiError } from './api.client';
-import type { FunnelResult, PipelineResult, ProcessDetail, ProcessList, StageDurationsResult, WinLossResult } from '@stagecraft/contracts';
+import type { FunnelResult, PipelineResult, ProcessDetail, ProcessList, StageDurationsResult, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
 import { boardColumns, CARDS_PER_COLUMN, moveCommand, type BoardCard, type MoveTarget } from './board.model';
 import { renderBoard } from './board.view';
-import { funnelSteps, lostReasons, stageDurationRows, winLossByTeam } from './charts.model';
+import { funnelSteps, lostReasons, reliabilityPoints, stageDurationRows, winLossByTeam } from './charts.model';
 import { renderCharts } from './charts.view';
 import { openCriteriaPanel } from './criteria.panel';
 import { chooseLostReason, openTimeline } from './dialogs';
@@ -178,11 +178,12 @@ async function loadCharts(): Promise<void> {
     to: dayBoundary(byId<HTMLInputElement>('period-to').value, 'end'),
   };
   const query = { ...scope(), ...period };
-  const [funnel, durations, byTeam, byReason] = await Promise.all([
+  const [funnel, durations, byTeam, byReason, calibration] = await Promise.all([
     api.get<FunnelResult>('/analytics/funnel', query),
     api.get<StageDurationsResult>('/analytics/stage-durations', query),
     api.get<WinLossResult>('/analytics/win-loss', { ...query, groupBy: 'team' }),
     api.get<WinLossResult>('/analytics/win-loss', { ...query, groupBy: 'reason' }),
+    api.get<WinProbabilityCalibrationResult>('/analytics/win-probability/calibration', query),
   ]);
   const container = byId('charts');
   renderCharts(container, {
@@ -190,6 +191,7 @@ async function loadCharts(): Promise<void> {
     durations: stageDurationRows(durations, definition),
     byTeam: winLossByTeam(byTeam),
     reasons: lostReasons(byReason),
+    reliability: { points: reliabilityPoints(calibration), brierLearned: calibration.brierLearned, brierConfigured: calibration.brierConfigured },
   });
   state.renders += 1;
   container.dataset.renders = String(state.renders);

@@ -12,7 +12,8 @@ import type { LearningVisit } from './win-probability.model';
 
 export const WIN_PROBABILITY_MODEL_LAYOUT = 1;
 
-type LearningEvent = Extract<OpportunityEvent, { type: 'OpportunityOpened' | 'StageChanged' | 'OpportunityWon' | 'OpportunityLost' | 'OpportunityReopened' | 'ProcessMigrated' }>;
+// Details changes keep the table's team and owner current: calibration filters by them.
+type LearningEvent = Extract<OpportunityEvent, { type: 'OpportunityOpened' | 'StageChanged' | 'OpportunityWon' | 'OpportunityLost' | 'OpportunityReopened' | 'ProcessMigrated' | 'OpportunityDetailsChanged' }>;
 
 export interface WinProbabilityModel {
   readonly layout: number;
@@ -52,7 +53,7 @@ export interface WinProbabilityModel {
 
 export const winProbabilityProjection = defineOpportunityProjection<WinProbabilityModel, LearningEvent>({
   name: 'win-probability',
-  handles: ['ProcessVersionRecorded', 'OpportunityOpened', 'StageChanged', 'OpportunityWon', 'OpportunityLost', 'OpportunityReopened', 'ProcessMigrated'],
+  handles: ['ProcessVersionRecorded', 'OpportunityOpened', 'StageChanged', 'OpportunityWon', 'OpportunityLost', 'OpportunityReopened', 'ProcessMigrated', 'OpportunityDetailsChanged'],
   initial: () => ({
     layout: WIN_PROBABILITY_MODEL_LAYOUT,
     catalog: createProcessCatalog(),
@@ -115,6 +116,8 @@ export const winProbabilityProjection = defineOpportunityProjection<WinProbabili
         }
         break;
       }
+      case 'OpportunityDetailsChanged':
+        break; // team and owner: applied to the table by the factory
     }
   },
 });

@@ -95,7 +95,7 @@ export const rangeOf = (filter: AnalyticsFilter) => ({
 });
 
 /** The pipeline answer with the learned probabilities beside the configured ones (cards and stages). */
-export function withLearnedWinProbability(result: PipelineResult, learned: LearnedPipelineFigures): PipelineResult {
+export function withLearnedWinProbability<Result extends PipelineResult>(result: Result, learned: LearnedPipelineFigures): Result {
   const byStage = new Map(learned.stages.map((stage) => [`${stage.processId}\u0000${stage.stageId}`, stage]));
   return {
     ...result,

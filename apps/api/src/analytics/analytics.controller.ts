@@ -2,7 +2,7 @@ import { requireInstant } from '@stagecraft/opportunity';
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ANALYTICS_QUERIES, type AnalyticsFilter, type AnalyticsQueries, type ClosedOutcome, type ClosedQuery } from '@stagecraft/projections';
+import { ANALYTICS_QUERIES, cardIdsOf, withLearnedWinProbability, type AnalyticsFilter, type AnalyticsQueries, type ClosedOutcome, type ClosedQuery, type PipelineFilter, type PipelineResult } from '@stagecraft/projections';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
@@ -12,7 +12,7 @@ import { ProcessNotFoundError, ProcessRegistry } from '@stagecraft/commands';
 import { API_SETTINGS, CLOCK, type Clock } from '../settings/api-settings.token';
 import type { Settings } from '@stagecraft/config';
 import { AnalyticsQueryDto, ForecastQueryDto, PipelineQueryDto, RottingQueryDto, WinLossQueryDto } from './analytics.dto';
-import { forecastAccuracyRows, forecastRows, funnelRows, pipelineRows, rottingRows, stageDurationRows, transitionRows, winLossRows } from './analytics.rows';
+import { forecastAccuracyRows, forecastRows, funnelRows, pipelineRows, rottingRows, stageDurationRows, transitionRows, winLossRows, winProbabilityCalibrationRows } from './analytics.rows';
 import { toCsv } from '@stagecraft/csv';
 import { closedWindowOf, ROTTING_DEFAULT_LIMIT } from './pipeline.policy';
 
@@ -58,10 +58,27 @@ export class AnalyticsController {
       const ms = requireInstant(query.asOf, 'asOf');
       // Team and owner filters of a past board mean the team and owner at that instant.
       const board = await this.queries.pipelineAsOf(ms, { processId, teamId, ownerId }, options);
-      return this.answer({ asOf: { instant: new Date(ms).toISOString(), axis: 'occurredAt' }, ...board }, pipelineRows, query, request, reply);
+      const learned = await this.withLearned(board, ms, true, { processId, teamId, ownerId });
+      return this.answer({ asOf: { instant: new Date(ms).toISOString(), axis: 'occurredAt' }, ...learned }, pipelineRows, query, request, reply);
     }
     const result = await this.queries.pipeline({ processId, teamId, ownerId }, options);
-    return this.answer(result, pipelineRows, query, request, reply);
+    return this.answer(await this.withLearned(result, this.clock().getTime(), false, { processId, teamId, ownerId }), pipelineRows, query, request, reply);
+  }
+
+  /** The learned win probability beside the configured one: on each card, and weighted per stage (README, "Learned win probability"). */
+  private async withLearned(result: PipelineResult, atMs: number, asOf: boolean, filter: PipelineFilter): Promise<PipelineResult> {
+    return withLearnedWinProbability(result, await this.queries.learnedPipeline({ atMs, asOf, filter, cardIds: cardIdsOf(result) }));
+  }
+
+  @Get('analytics/win-probability/calibration')
+  @ApiOperation({
+    summary:
+      'How well the learned win probability did: the estimate made at each stage entry in the period (from/to on the entry) against the outcome, as Brier scores of the learned and the configured probabilities and reliability bins (predicted vs observed win rate, with counts)',
+  })
+  async winProbabilityCalibration(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    await this.readYourWrites(query);
+    const result = await this.queries.winProbabilityCalibration(await this.scoped(query, principal));
+    return this.answer(result, winProbabilityCalibrationRows, query, request, reply);
   }
 
   @Get('analytics/win-loss')
