@@ -1,5 +1,5 @@
 import type { Browser, Page, Request } from 'playwright-core';
-import type { FunnelResult, HistoryAnswer, OpportunityView, PipelineResult, StageDurationsResult, WinLossResult } from '@stagecraft/contracts';
+import type { FunnelResult, HistoryAnswer, OpportunityView, PipelineResult, StageDurationsResult, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
 import { TEST_SERVICE } from './support/api-test-app';
 import { launchChromium, startBoardApi, type ListeningApi } from './support/board-browser';
 import { apiCaller, seedBoardDemo, type ApiCaller } from './support/board-demo.seed';
@@ -348,13 +348,14 @@ describe('the board in a real browser (end to end)', () => {
   describe('charts', () => {
     const query = async (minPosition: number, extra = '') => {
       const base = `processId=standard&minPosition=${minPosition}${extra}`;
-      const [funnel, durations, byTeam, byReason] = await Promise.all([
+      const [funnel, durations, byTeam, byReason, calibration] = await Promise.all([
         caller.get<FunnelResult>(`/analytics/funnel?${base}`),
         caller.get<StageDurationsResult>(`/analytics/stage-durations?${base}`),
         caller.get<WinLossResult>(`/analytics/win-loss?${base}&groupBy=team`),
         caller.get<WinLossResult>(`/analytics/win-loss?${base}&groupBy=reason`),
+        caller.get<WinProbabilityCalibrationResult>(`/analytics/win-probability/calibration?${base}`),
       ]);
-      return { funnel: funnel.processes[0]!, durations: durations.processes[0]!, byTeam: byTeam.groups!, byReason: byReason.groups! };
+      return { funnel: funnel.processes[0]!, durations: durations.processes[0]!, byTeam: byTeam.groups!, byReason: byReason.groups!, calibration };
     };
     /** Each figures table as { row key: [raw values] }, from the data-value the page wrote. */
     const tables = () =>
@@ -383,6 +384,9 @@ describe('the board in a real browser (end to end)', () => {
       ),
       'win-loss-by-team': Object.fromEntries(answers.byTeam.map((group) => [group.key, [group.won, group.lost, group.winRate, group.amountWon]])),
       'lost-reasons': Object.fromEntries(answers.byReason.filter((group) => group.lost > 0).map((group) => [group.key, [group.lost]])),
+      'win-probability-reliability': Object.fromEntries(
+        answers.calibration.bins.map((bin) => [`${bin.from}–${bin.to}%`, [bin.learned.count, bin.learned.meanPredicted, bin.learned.observedWinRate, bin.configured.count, bin.configured.meanPredicted, bin.configured.observedWinRate]]),
+      ),
     });
     /** Painted pixels of each chart's canvas: a chart that drew nothing has none. */
     const paintedPixels = () =>
@@ -395,7 +399,7 @@ describe('the board in a real browser (end to end)', () => {
         }),
       );
 
-    it('draw the funnel, time in stage, win/loss by team and lost reasons with the numbers the analytics API returns', async () => {
+    it('draw the funnel, time in stage, win/loss by team, lost reasons and the win probability\'s reliability with the numbers the analytics API returns', async () => {
       const minPosition = await positionOf('Cyberdyne audit');
       await page.click('nav a[href="#charts"]');
       await page.waitForSelector('[data-chart="lost-reasons"] canvas');
@@ -405,8 +409,9 @@ describe('the board in a real browser (end to end)', () => {
       expect(answers.funnel.won).toBeGreaterThan(0);
       expect(answers.durations.stages.some((stage) => stage.completed.medianSeconds! > 0)).toBe(true);
       expect(answers.byReason.filter((group) => group.lost > 0).length).toBeGreaterThan(1);
+      expect(answers.calibration.estimates).toBeGreaterThan(0);
       const painted = await paintedPixels();
-      expect(painted).toHaveLength(4);
+      expect(painted).toHaveLength(5);
       for (const count of painted) expect(count).toBeGreaterThan(1000);
     });
 

@@ -80,6 +80,8 @@ export interface ForecastMoney {
 export interface ForecastOpen extends ForecastMoney {
   /** Each amount × the probability (0–100) of its stage in the deal's own process version, / 100. */
   readonly weightedAmountsByCurrency: Readonly<Record<string, number>>;
+  /** With include=learned: each amount × its learned win probability / 100 (README, "Learned win probability"). */
+  readonly weightedAmountsLearnedByCurrency?: Readonly<Record<string, number>>;
 }
 
 export interface ForecastPeriod {

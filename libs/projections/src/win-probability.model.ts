@@ -1,4 +1,5 @@
 import type { ReliabilityBin, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
+import { periodOf, type DayRange } from './forecast.figures';
 import { compareIds } from './process-catalog';
 import { dictionary, NO_CURRENCY } from './projection.helpers';
 
@@ -105,6 +106,8 @@ export interface OpenDeal {
   /** NaN: none. */
   readonly amount: number;
   readonly currency: string | null;
+  /** Expected close date as a day number; undefined: none. */
+  readonly expectedDay?: number;
 }
 
 export interface CardWinProbability {
@@ -149,6 +152,35 @@ export function learnedPipelineFigures(estimator: WinProbabilityEstimator, deals
     stage.weightedAmountsLearnedByCurrency[currency] = (stage.weightedAmountsLearnedByCurrency[currency] ?? 0) + share;
   }
   return { cards, stages };
+}
+
+/** Learned weighted amounts per forecast period (key as the forecast's) and for deals without a date, per currency. */
+export interface LearnedForecastFigures {
+  readonly periods: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  readonly withoutDate: Readonly<Record<string, number>>;
+}
+
+/** As the forecast adds its weighted amounts (forecast.figures.ts), with the learned probability. */
+export function learnedForecastFigures(estimator: WinProbabilityEstimator, deals: readonly OpenDeal[], atMs: number, kind: 'month' | 'quarter', range: DayRange): LearnedForecastFigures {
+  const periods = dictionary<Record<string, number>>();
+  const withoutDate = dictionary<number>();
+  for (const deal of deals) {
+    const day = deal.expectedDay;
+    if (day !== undefined && !(day >= range.fromDay && day <= range.toDay)) continue;
+    const sums = day === undefined ? withoutDate : (periods[periodOf(day, kind).key] ??= dictionary<number>());
+    if (Number.isNaN(deal.amount)) continue;
+    const p = estimator.estimate(deal.processId, deal.stageId, atMs - deal.enteredMs, deal.flagged, deal.configuredProbability);
+    const currency = deal.currency ?? NO_CURRENCY;
+    sums[currency] = (sums[currency] ?? 0) + (deal.amount * p) / 100;
+  }
+  const sorted = (sums: Record<string, number>) => {
+    const result = dictionary<number>();
+    for (const key of Object.keys(sums).sort(compareIds)) result[key] = sums[key]!;
+    return result;
+  };
+  const result = dictionary<Record<string, number>>();
+  for (const key of Object.keys(periods).sort(compareIds)) result[key] = sorted(periods[key]!);
+  return { periods: result, withoutDate: sorted(withoutDate) };
 }
 
 export const CALIBRATION_BINS = 10;

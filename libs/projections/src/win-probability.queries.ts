@@ -1,9 +1,11 @@
-import type { PipelineResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
+import type { ForecastResult, PipelineResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
+import { dayRangeOf } from './forecast.figures';
+import type { ForecastQuery } from './forecast.queries';
 import type { PipelineFilter } from './pipeline.projection';
 import { parseFilter } from './projection.helpers';
 import type { AnalyticsFilter } from './projection.types';
-import type { StageIntervalsModel } from './stage-intervals.projection';
-import { calibrationOf, estimatorAsOf, learnedPipelineFigures, WinProbabilityEstimator, type LearnedPipelineFigures, type OpenDeal } from './win-probability.model';
+import { NO_DAY, type StageIntervalsModel } from './stage-intervals.projection';
+import { calibrationOf, estimatorAsOf, learnedForecastFigures, learnedPipelineFigures, WinProbabilityEstimator, type LearnedForecastFigures, type LearnedPipelineFigures, type OpenDeal } from './win-probability.model';
 import { learningVisitOf, learningVisitsOf, type WinProbabilityModel } from './win-probability.projection';
 
 // The learned win probability answered from the in-memory models: what it learns from is the
@@ -31,13 +33,26 @@ export function liveEstimatorOf(model: WinProbabilityModel): WinProbabilityEstim
   return cached.estimator;
 }
 
+/** What /analytics/forecast?include=learned asks: now (aged at `atMs`) or as of `atMs`. */
+export interface LearnedForecastQuery {
+  readonly atMs: number;
+  readonly asOf: boolean;
+  readonly forecast: ForecastQuery;
+}
+
 export function queryLearnedPipeline(model: WinProbabilityModel, intervals: StageIntervalsModel, query: LearnedPipelineQuery): LearnedPipelineFigures {
   const { atMs, asOf } = query;
   const estimator = asOf ? estimatorAsOf(learningVisitsOf(model), atMs) : liveEstimatorOf(model);
   return learnedPipelineFigures(estimator, openDealsOf(model, intervals, query), atMs, new Set(query.cardIds));
 }
 
-function openDealsOf(model: WinProbabilityModel, intervals: StageIntervalsModel, { atMs, asOf, filter }: LearnedPipelineQuery): OpenDeal[] {
+export function queryLearnedForecast(model: WinProbabilityModel, intervals: StageIntervalsModel, { atMs, asOf, forecast }: LearnedForecastQuery): LearnedForecastFigures {
+  const estimator = asOf ? estimatorAsOf(learningVisitsOf(model), atMs) : liveEstimatorOf(model);
+  const { fromMs, toMs } = parseFilter(forecast);
+  return learnedForecastFigures(estimator, openDealsOf(model, intervals, { atMs, asOf, filter: forecast }), atMs, forecast.period, dayRangeOf(fromMs, toMs));
+}
+
+function openDealsOf(model: WinProbabilityModel, intervals: StageIntervalsModel, { atMs, asOf, filter }: { atMs: number; asOf: boolean; filter: PipelineFilter }): OpenDeal[] {
   const code = (codes: { codeOf: Map<string, number> }, value: string | undefined) => (value === undefined ? -1 : (codes.codeOf.get(value) ?? -2));
   const processCode = code(intervals.table.processes, filter.processId);
   const teamCode = code(intervals.teams, filter.teamId);
@@ -67,6 +82,7 @@ function openDealsOf(model: WinProbabilityModel, intervals: StageIntervalsModel,
       configuredProbability: segments.probability.values[segment]!,
       amount: segments.amount.values[segment]!,
       currency: currency < 0 ? null : intervals.currencies.values[currency]!,
+      ...(segments.expectedDay.values[segment] === NO_DAY ? {} : { expectedDay: segments.expectedDay.values[segment]! }),
     });
   }
   return deals;
@@ -112,6 +128,15 @@ export function withLearnedWinProbability<Result extends PipelineResult>(result:
         return { ...withFigures, opportunities: stage.opportunities.map((card) => ({ ...card, ...learned.cards[card.id] })) };
       }),
     })),
+  };
+}
+
+/** The forecast answer with the learned weighted amounts beside the configured ones. */
+export function withLearnedForecast<Result extends ForecastResult>(result: Result, learned: LearnedForecastFigures): Result {
+  return {
+    ...result,
+    periods: result.periods.map((period) => ({ ...period, open: { ...period.open, weightedAmountsLearnedByCurrency: learned.periods[period.period] ?? {} } })),
+    withoutDate: { ...result.withoutDate, weightedAmountsLearnedByCurrency: learned.withoutDate },
   };
 }
 

@@ -2,7 +2,7 @@ import { requireInstant } from '@stagecraft/opportunity';
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ANALYTICS_QUERIES, cardIdsOf, withLearnedWinProbability, type AnalyticsFilter, type AnalyticsQueries, type ClosedOutcome, type ClosedQuery, type PipelineFilter, type PipelineResult } from '@stagecraft/projections';
+import { ANALYTICS_QUERIES, cardIdsOf, withLearnedForecast, withLearnedWinProbability, type AnalyticsFilter, type AnalyticsQueries, type ClosedOutcome, type ClosedQuery, type PipelineFilter, type PipelineResult } from '@stagecraft/projections';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
@@ -116,13 +116,16 @@ export class AnalyticsController {
   @Get('analytics/forecast')
   @ApiOperation({
     summary:
-      'Per period (month or quarter) of expected close dates: open deals (count, amounts and weighted amounts per currency), won so far in the period, and open deals without a date; ?asOf= gives the forecast as it stood at an instant',
+      'Per period (month or quarter) of expected close dates: open deals (count, amounts and weighted amounts per currency), won so far in the period, and open deals without a date; ?asOf= gives the forecast as it stood at an instant; ?include=learned adds the amounts weighted by the learned win probability',
   })
   async forecast(@Query() query: ForecastQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.readYourWrites(query);
     const forecast = { ...(await this.scoped(query, principal)), period: query.period ?? 'month' };
-    const result = query.asOf === undefined ? await this.queries.forecast(forecast) : await this.queries.forecastAsOf(requireInstant(query.asOf, 'asOf'), forecast);
-    return this.answer(result, forecastRows, query, request, reply);
+    const asOfMs = query.asOf === undefined ? undefined : requireInstant(query.asOf, 'asOf');
+    const result = asOfMs === undefined ? await this.queries.forecast(forecast) : await this.queries.forecastAsOf(asOfMs, forecast);
+    if (query.include !== 'learned') return this.answer(result, forecastRows, query, request, reply);
+    const learned = await this.queries.learnedForecast({ atMs: asOfMs ?? this.clock().getTime(), asOf: asOfMs !== undefined, forecast });
+    return this.answer(withLearnedForecast(result, learned), forecastRows, query, request, reply);
   }
 
   @Get('analytics/forecast-accuracy')

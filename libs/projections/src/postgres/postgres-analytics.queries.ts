@@ -29,8 +29,8 @@ import type { AnalyticsFilter } from '../projection.types';
 import { withCards } from '../stage-totals';
 import type { ProjectionStatus } from '../runner/read-models.port';
 import { ReadModelUnavailableError, type AnalyticsQueries } from '../queries/analytics-queries.port';
-import { calibrationOf, estimatorAsOf, learnedPipelineFigures, type LearnedPipelineFigures, type LearningVisit, type OpenDeal } from '../win-probability.model';
-import { rangeOf, type LearnedPipelineQuery } from '../win-probability.queries';
+import { calibrationOf, estimatorAsOf, learnedForecastFigures, learnedPipelineFigures, type LearnedForecastFigures, type LearnedPipelineFigures, type LearningVisit, type OpenDeal } from '../win-probability.model';
+import { rangeOf, type LearnedForecastQuery, type LearnedPipelineQuery } from '../win-probability.queries';
 import { LOST_END, restoreReadSideState, WON_END, type ReadSideState, type SerializedReadSideState } from './read-side.fold';
 
 // The analytics answered from the PostgreSQL read side, the same JSON as the in-memory models
@@ -346,33 +346,50 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
 
   async learnedPipeline(query: LearnedPipelineQuery): Promise<LearnedPipelineFigures> {
     const { atMs, asOf } = query;
-    return this.read(async ({ client }) => {
-      const visits = await this.learningVisits(client);
-      const w = this.segmentsAt(asOf ? atMs : undefined, query.filter);
-      const { rows } = await client.query(
-        `SELECT b.opportunity_id, b.process_id, b.stage_id, ${ms('b.stage_entered_at')} AS entered_ms, b.probability, b.amount, b.currency, ${ms('d.first_at')} AS first_flag_ms, d.opportunity_id IS NOT NULL AS flagged
-         FROM ${this.schema}.board_segments b LEFT JOIN ${this.schema}.deal_setbacks d ON d.opportunity_id = b.opportunity_id ${w} ORDER BY b.started_position`,
-        w.values,
-      );
-      const deals: OpenDeal[] = rows.map((row) => ({
-        opportunityId: row.opportunity_id,
-        processId: row.process_id,
-        stageId: row.stage_id,
-        enteredMs: row.entered_ms ?? NaN,
-        flagged: asOf ? (row.first_flag_ms ?? NaN) <= atMs : row.flagged,
-        configuredProbability: row.probability,
-        amount: row.amount ?? NaN,
-        currency: row.currency,
-      }));
+    return this.read(async (snapshot) => {
+      const visits = await this.learningVisits(snapshot);
+      const deals = await this.openDeals(snapshot.client, atMs, asOf, query.filter);
       // Now: every closed life (as the in-memory live estimator); as of t: those closed before t.
       return learnedPipelineFigures(estimatorAsOf(visits, asOf ? atMs : Infinity), deals, atMs, new Set(query.cardIds));
     });
   }
 
+  async learnedForecast({ atMs, asOf, forecast }: LearnedForecastQuery): Promise<LearnedForecastFigures> {
+    const { fromMs, toMs } = parseFilter(forecast);
+    return this.read(async (snapshot) => {
+      const visits = await this.learningVisits(snapshot);
+      const deals = await this.openDeals(snapshot.client, atMs, asOf, forecast);
+      return learnedForecastFigures(estimatorAsOf(visits, asOf ? atMs : Infinity), deals, atMs, forecast.period, dayRangeOf(fromMs, toMs));
+    });
+  }
+
+  /** The open deals standing now or at an instant, in the order of the positions that began their segments (the in-memory order). */
+  private async openDeals(client: PoolClient, atMs: number, asOf: boolean, filter: PipelineFilter): Promise<OpenDeal[]> {
+    const w = this.segmentsAt(asOf ? atMs : undefined, filter);
+    const { rows } = await client.query(
+      `SELECT b.opportunity_id, b.process_id, b.stage_id, ${ms('b.stage_entered_at')} AS entered_ms, b.probability, b.amount, b.currency,
+         (b.expected_close_date - DATE '1970-01-01') AS day, ${ms('d.first_at')} AS first_flag_ms, d.opportunity_id IS NOT NULL AS flagged
+       FROM ${this.schema}.board_segments b LEFT JOIN ${this.schema}.deal_setbacks d ON d.opportunity_id = b.opportunity_id ${w} ORDER BY b.started_position`,
+      w.values,
+    );
+    return rows.map((row) => ({
+      opportunityId: row.opportunity_id,
+      processId: row.process_id,
+      stageId: row.stage_id,
+      enteredMs: row.entered_ms ?? NaN,
+      flagged: asOf ? (row.first_flag_ms ?? NaN) <= atMs : row.flagged,
+      configuredProbability: row.probability,
+      amount: row.amount ?? NaN,
+      currency: row.currency,
+      ...(row.day === null ? {} : { expectedDay: Number(row.day) }),
+    }));
+  }
+
   async winProbabilityCalibration(filter: AnalyticsFilter): Promise<WinProbabilityCalibrationResult> {
     const { fromMs, toMs, processId, teamId, ownerId } = parseFilter(filter);
-    return this.read(async ({ client }) => {
-      const visits = await this.learningVisits(client);
+    return this.read(async (snapshot) => {
+      const { client } = snapshot;
+      const visits = await this.learningVisits(snapshot);
       const { rows } = await client.query(`SELECT opportunity_id, team_id, owner_id FROM ${this.schema}.opportunities`);
       const people = new Map(rows.map((row) => [row.opportunity_id as string, row as { team_id: string | null; owner_id: string | null }]));
       const entries = visits.filter((visit) => {
@@ -385,14 +402,18 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     });
   }
 
-  private async learningVisits(client: PoolClient): Promise<LearningVisit[]> {
+  // The labelled visits only grow with the log: kept for the snapshot position they were read at.
+  private learned?: { position: number; visits: LearningVisit[] };
+
+  private async learningVisits({ client, position }: Snapshot): Promise<LearningVisit[]> {
+    if (this.learned?.position === position) return this.learned.visits;
     const { rows } = await client.query(
       `SELECT opportunity_id, visit_no, process_id, stage_id, ${ms('entered_at')} AS entered_ms, ${ms('left_at')} AS left_ms, flagged, configured_probability, ${ms('closed_at')} AS closed_ms, won
        FROM ${this.schema}.win_probability_visits`,
     );
-    return rows.map((row) => ({
-      opportunityId: row.opportunity_id,
-      visitNo: row.visit_no,
+    const visits = rows.map((row) => ({
+      opportunityId: row.opportunity_id as string,
+      visitNo: row.visit_no as number,
       processId: row.process_id,
       stageId: row.stage_id,
       enteredMs: row.entered_ms ?? NaN,
@@ -400,8 +421,10 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       flagged: row.flagged,
       configuredProbability: row.configured_probability,
       closedMs: row.closed_ms ?? NaN,
-      won: row.won,
+      won: row.won as boolean,
     }));
+    this.learned = { position, visits };
+    return visits;
   }
 
   async winLoss(filter: AnalyticsFilter, groupBy?: WinLossGroupBy): Promise<WinLossResult> {

@@ -92,6 +92,8 @@ async function answersOf(queries: AnalyticsQueries, q: Question): Promise<[strin
     ['learned win probability', await queries.learnedPipeline({ atMs: q.asOf + 20 * 86_400_000, asOf: false, filter: people, cardIds: everyCard })],
     ['learned win probability, all', await queries.learnedPipeline({ atMs: EPOCH + 3 * SPAN_MS, asOf: false, filter: {}, cardIds: everyCard })],
     ['learned win probability as of', await queries.learnedPipeline({ atMs: q.asOf, asOf: true, filter: people, cardIds: everyCard })],
+    ['learned forecast', await queries.learnedForecast({ atMs: q.asOf + 20 * 86_400_000, asOf: false, forecast: { ...q.filter, period: q.period } })],
+    ['learned forecast as of', await queries.learnedForecast({ atMs: q.asOf, asOf: true, forecast: { ...q.filter, period: q.period } })],
     ['win probability calibration', await queries.winProbabilityCalibration(q.filter)],
     ['win probability calibration, unfiltered', await queries.winProbabilityCalibration({})],
   ];

@@ -3,8 +3,8 @@ import type { ForecastQuery, RottingQuery } from '../forecast.queries';
 import type { PipelineFilter, PipelineQueryOptions } from '../pipeline.projection';
 import type { AnalyticsFilter } from '../projection.types';
 import type { ProjectionStatus } from '../runner/read-models.port';
-import type { LearnedPipelineFigures } from '../win-probability.model';
-import type { LearnedPipelineQuery } from '../win-probability.queries';
+import type { LearnedForecastFigures, LearnedPipelineFigures } from '../win-probability.model';
+import type { LearnedForecastQuery, LearnedPipelineQuery } from '../win-probability.queries';
 
 /** DI token of the AnalyticsQueries the API asks. */
 export const ANALYTICS_QUERIES = Symbol('ANALYTICS_QUERIES');
@@ -39,6 +39,8 @@ export interface AnalyticsQueries {
   rottingAsOf(atMs: number, query: RottingQuery): Promise<RottingResult>;
   /** Learned win probabilities of the board's open deals, now or as of an instant (win-probability.model.ts). */
   learnedPipeline(query: LearnedPipelineQuery): Promise<LearnedPipelineFigures>;
+  /** Learned weighted amounts of the forecast's open deals, per period and currency. */
+  learnedForecast(query: LearnedForecastQuery): Promise<LearnedForecastFigures>;
   /** Brier scores and reliability bins of the estimates made at each stage entry in the period. */
   winProbabilityCalibration(filter: AnalyticsFilter): Promise<WinProbabilityCalibrationResult>;
   /** The log position every working read model has folded in (as last seen). */

@@ -7,7 +7,7 @@ import { queryStageDurations, stageDurationsProjection } from '../stage-duration
 import { queryPipelineAsOf, STAGE_INTERVALS_MODEL_LAYOUT, stageIntervalsProjection, type StageIntervalsModel } from '../stage-intervals.projection';
 import { queryTransitions, transitionsProjection } from '../transitions.projection';
 import { queryWinLoss, winLossProjection } from '../win-loss.projection';
-import { queryLearnedPipeline, queryWinProbabilityCalibration } from '../win-probability.queries';
+import { queryLearnedForecast, queryLearnedPipeline, queryWinProbabilityCalibration } from '../win-probability.queries';
 import { winProbabilityProjection } from '../win-probability.projection';
 import { ReadModelUnavailableError, type AnalyticsQueries } from './analytics-queries.port';
 
@@ -48,6 +48,7 @@ export function inMemoryAnalyticsQueries(readModels: ReadModels): AnalyticsQueri
     rotting: async (nowMs, query) => queryRotting(intervals(), nowMs, query),
     rottingAsOf: async (atMs, query) => queryRottingAsOf(intervals(), atMs, query),
     learnedPipeline: async (query) => queryLearnedPipeline(model(winProbabilityProjection), intervals(), query),
+    learnedForecast: async (query) => queryLearnedForecast(model(winProbabilityProjection), intervals(), query),
     winProbabilityCalibration: async (filter) => queryWinProbabilityCalibration(model(winProbabilityProjection), filter),
     position: () => readModels.position(),
     waitFor: (position, timeoutMs) => readModels.waitFor(position, timeoutMs),
