@@ -60,10 +60,7 @@ function openDealsOf(model: WinProbabilityModel, intervals: StageIntervalsModel,
   if (processCode === -2 || teamCode === -2 || ownerCode === -2) return [];
   const { segments, catalog } = intervals;
   const deals: OpenDeal[] = [];
-  for (let segment = 0; segment < segments.row.length; segment++) {
-    const start = segments.startMs.values[segment]!;
-    const end = segments.endMs.values[segment]!;
-    if (asOf ? !(start <= atMs && atMs < end) : end !== Infinity) continue;
+  for (const segment of asOf ? segmentsStandingAt(intervals, atMs) : currentSegments(intervals)) {
     const row = segments.row.values[segment]!;
     if (processCode >= 0 && intervals.table.process.values[row] !== processCode) continue;
     if (teamCode >= 0 && segments.team.values[segment] !== teamCode) continue;
@@ -86,6 +83,23 @@ function openDealsOf(model: WinProbabilityModel, intervals: StageIntervalsModel,
     });
   }
   return deals;
+}
+
+/** Every segment standing at an instant, in segment order (the order of the positions that began them). */
+function segmentsStandingAt({ segments }: StageIntervalsModel, atMs: number): number[] {
+  const found: number[] = [];
+  const start = segments.startMs.values;
+  const end = segments.endMs.values;
+  for (let segment = 0; segment < segments.row.length; segment++) if (start[segment]! <= atMs && atMs < end[segment]!) found.push(segment);
+  return found;
+}
+
+/** The open deals' current segments, in segment order: one per open row, without a pass over every segment ever recorded. */
+function currentSegments({ current, table }: StageIntervalsModel): Int32Array {
+  const found = new Int32Array(table.rows);
+  let count = 0;
+  for (let row = 0; row < table.rows; row++) if (current.values[row]! >= 0) found[count++] = current.values[row]!;
+  return found.subarray(0, count).sort();
 }
 
 /** GET /analytics/win-probability/calibration: stage entries in the period (filters: process, the deal's current team and owner). */
