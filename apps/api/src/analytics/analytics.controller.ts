@@ -2,7 +2,7 @@ import { requireInstant } from '@stagecraft/opportunity';
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ANALYTICS_QUERIES, cardIdsOf, withLearnedForecast, withLearnedWinProbability, type AnalyticsFilter, type AnalyticsQueries, type ClosedOutcome, type ClosedQuery, type PipelineFilter, type PipelineResult } from '@stagecraft/projections';
+import { ANALYTICS_QUERIES, cardIdsOf, ReadModelUnavailableError, withLearnedForecast, withLearnedWinProbability, type AnalyticsFilter, type AnalyticsQueries, type ClosedOutcome, type ClosedQuery, type PipelineFilter, type PipelineResult } from '@stagecraft/projections';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
@@ -67,7 +67,14 @@ export class AnalyticsController {
 
   /** The learned win probability beside the configured one: on each card, and weighted per stage (README, "Learned win probability"). */
   private async withLearned(result: PipelineResult, atMs: number, asOf: boolean, filter: PipelineFilter): Promise<PipelineResult> {
-    return withLearnedWinProbability(result, await this.queries.learnedPipeline({ atMs, asOf, filter, cardIds: cardIdsOf(result) }));
+    try {
+      return withLearnedWinProbability(result, await this.queries.learnedPipeline({ atMs, asOf, filter, cardIds: cardIdsOf(result) }));
+    } catch (error) {
+      // The board still answers without its learned figures when only their model cannot (a
+      // projector not yet upgraded, a stopped win-probability model: /health says which).
+      if (error instanceof ReadModelUnavailableError) return result;
+      throw error;
+    }
   }
 
   @Get('analytics/win-probability/calibration')
