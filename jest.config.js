@@ -1,6 +1,12 @@
 // Jest runs TypeScript through swc. NestJS 12 and jose 6 ship ESM only, and Jest on Node 20 cannot
 // require ESM, so swc also compiles those node_modules to CommonJS (see TOOLCHAIN.md).
+const { cpus, loadavg } = require('node:os');
 const { compilerOptions } = require('./tsconfig.json');
+
+function workersFor(cores, load) {
+  // The load Jest starts under includes the typecheck and lint just run before it (about one core).
+  return load < cores ? cores : Math.max(1, cores - 1);
+}
 
 const aliases = Object.fromEntries(
   Object.entries(compilerOptions.paths).map(([alias, [target]]) => [
@@ -41,6 +47,13 @@ const base = {
 const KURRENTDB_CONTRACT = 'libs/event-store/src/kurrentdb/kurrentdb-event-store\\.int-spec\\.ts$';
 const KURRENTDB_MODES = ['22.10', '23.10', '24.10', '25.1'];
 
+// End-to-end specs whose subject never reaches the event store: authentication and its limits,
+// request validation, the board's browser session, time-zone parsing of query instants, and the
+// SQLite-only disk-full case. They run once, on SQLite; running them again on the KurrentDB adapter
+// would exercise the same code twice (about a third of the suite's time). Every spec that writes,
+// reads, verifies, exports or projects events runs on both stores.
+const STORE_INDEPENDENT_E2E = ['auth', 'auth-limits', 'api-key-revocation', 'jwt', 'bad-input', 'board', 'time-zones', 'disk-full'];
+
 // Every other test runs once on the default (SQLite) setup; the end-to-end specs run a second time
 // with the KurrentDB adapter on the gRPC test double in its default mode (test/support/e2e-store.ts),
 // and the analytics specs a third time with the read models in PostgreSQL (test/support/e2e-read-models.ts).
@@ -49,6 +62,11 @@ module.exports = {
   // longer says so itself. Tests assert behaviour, never time, so a slow machine only waits.
   // (A global option: Jest ignores it inside a project.)
   testTimeout: 60_000,
+  // Most of an end-to-end spec's time is spent waiting on the processes it starts (the API, the
+  // CLI, the KurrentDB double, PostgreSQL), so one worker per core keeps the cores busy on a quiet
+  // machine (Jest's default leaves one idle). On a machine that is already busy, a worker fewer:
+  // more parallel work there only stretches every test towards its timeout.
+  maxWorkers: workersFor(cpus().length, loadavg()[0]),
   projects: [
     { ...base, displayName: 'sqlite', testPathIgnorePatterns: [...base.testPathIgnorePatterns, KURRENTDB_CONTRACT] },
     ...KURRENTDB_MODES.map((mode) => ({
@@ -62,6 +80,7 @@ module.exports = {
       ...base,
       displayName: 'e2e on kurrentdb',
       testRegex: 'test/[^/]*\\.e2e-spec\\.ts$',
+      testPathIgnorePatterns: [...base.testPathIgnorePatterns, ...STORE_INDEPENDENT_E2E.map((name) => `test/${name}\\.e2e-spec\\.ts$`)],
       setupFiles: ['<rootDir>/test/support/kurrentdb-e2e.setup.ts'],
     },
     // The analytics (and the projector feeding API instances) again with the read models in

@@ -68,7 +68,7 @@ const POLICY: Record<string, { roles: Role[] | 'public'; prepare: (api: Api) => 
   },
   'PATCH /opportunities/{id}': { roles: ['writer'], prepare: async (api) => ({ path: `/opportunities/${await openDeal(api)}`, body: { amount: 5 } }) },
   'GET /opportunities/{id}': { roles: ['writer', 'analyst', 'auditor'], prepare: async (api) => ({ path: `/opportunities/${await openDeal(api)}?asOf=2999-01-01T00:00:00Z` }) },
-  'GET /opportunities/{id}/history': { roles: ['auditor'], prepare: async (api) => ({ path: `/opportunities/${await openDeal(api)}/history?view=timeline` }) },
+  'GET /opportunities/{id}/history': { roles: ['writer', 'analyst', 'auditor'], prepare: async (api) => ({ path: `/opportunities/${await openDeal(api)}/history?view=timeline` }) },
   'GET /opportunities/{id}/verify': { roles: ['auditor'], prepare: async (api) => ({ path: `/opportunities/${await openDeal(api)}/verify` }) },
   'POST /opportunities/{id}/migrate': {
     roles: [],
@@ -81,7 +81,9 @@ const POLICY: Record<string, { roles: Role[] | 'public'; prepare: (api: Api) => 
   'GET /processes': { roles: ['writer', 'analyst', 'auditor'], prepare: async () => ({ path: '/processes' }) },
   'GET /processes/{id}': { roles: ['writer', 'analyst', 'auditor'], prepare: async () => ({ path: '/processes/standard' }) },
   'GET /processes/{id}/machine': { roles: ['writer', 'analyst', 'auditor'], prepare: async () => ({ path: '/processes/standard/machine' }) },
-  'GET /pipeline': { roles: ['analyst'], prepare: async () => ({ path: '/pipeline?include=opportunities' }) },
+  'GET /me': { roles: ['writer', 'analyst', 'auditor'], prepare: async () => ({ path: '/me' }) },
+  // A rep's board: writers read the pipeline too (team-limited ones their teams' only).
+  'GET /pipeline': { roles: ['analyst', 'writer'], prepare: async () => ({ path: '/pipeline?include=opportunities' }) },
   'GET /analytics/win-loss': { roles: ['analyst'], prepare: async () => ({ path: '/analytics/win-loss?groupBy=team' }) },
   'GET /analytics/stage-durations': { roles: ['analyst'], prepare: async () => ({ path: '/analytics/stage-durations' }) },
   'GET /analytics/funnel': { roles: ['analyst'], prepare: async () => ({ path: '/analytics/funnel?format=csv' }) },
@@ -196,6 +198,26 @@ describe('authentication and roles', () => {
       expect((await api.http.get(`/opportunities/${partners}`).expect(200)).body.revision).toBe(0);
     });
 
+    it('let a writer limited to "direct" read its own team\'s pipeline (the rep\'s board) and say who it is, not another team\'s', async () => {
+      const writer = api.keys['direct-writer']!;
+      const me = await api.anonymous.get('/me').set('Authorization', `Bearer ${writer}`).expect(200);
+      expect(me.body).toEqual({ name: 'direct-writer', roles: ['writer'], teams: ['direct'] });
+      expect((await api.anonymous.get('/me').set('Authorization', `Bearer ${api.keys.analyst!}`).expect(200)).body).toEqual({ name: 'analyst', roles: ['analyst'], teams: null });
+      // No team named: its one team is implied.
+      const own = await api.anonymous.get('/pipeline?processId=standard').set('Authorization', `Bearer ${writer}`).expect(200);
+      const named = await api.anonymous.get('/pipeline?processId=standard&teamId=direct').set('Authorization', `Bearer ${writer}`).expect(200);
+      expect(own.body).toEqual(named.body);
+      const foreign = await api.anonymous.get('/pipeline?processId=standard&teamId=partners').set('Authorization', `Bearer ${writer}`);
+      expectProblem(foreign.body, 403, 'AUTH.TEAM_FORBIDDEN');
+      // The history of its own team's deal (the board's timeline), not another team's.
+      const mine = (await api.anonymous.post('/opportunities').set('Authorization', `Bearer ${writer}`).send({ title: 'Rep timeline', processId: 'standard', teamId: 'direct' }).expect(201)).body.id;
+      expect((await api.anonymous.get(`/opportunities/${mine}/history`).set('Authorization', `Bearer ${writer}`).expect(200)).body.events.map((event: { type: string }) => event.type)).toEqual(['OpportunityOpened']);
+      const theirs = await openDeal(api, { teamId: 'partners' });
+      expectProblem((await api.anonymous.get(`/opportunities/${theirs}/history`).set('Authorization', `Bearer ${writer}`)).body, 404, 'OPPORTUNITY.NOT_FOUND');
+      // The other analytics stay an analyst's.
+      expectProblem((await api.anonymous.get('/analytics/funnel').set('Authorization', `Bearer ${writer}`)).body, 403, 'AUTH.FORBIDDEN');
+    });
+
     it('let an analyst limited to "direct" read only direct opportunities and their history', async () => {
       const analyst = api.keys['direct-analyst']!;
       const direct = await openDeal(api, { teamId: 'direct' });
@@ -235,7 +257,8 @@ describe('authentication and roles', () => {
       const jwt = token({ sub: 'quoting-service', roles: ['writer'], teams: ['direct'], exp: inAnHour() });
       const opened = await api.anonymous.post('/opportunities').set('Authorization', `Bearer ${jwt}`).send({ title: 'Via JWT', processId: 'standard', teamId: 'direct' }).expect(201);
       expect((await api.http.get(`/opportunities/${opened.body.id}/history`).expect(200)).body.events[0].metadata).toMatchObject({ actor: 'quoting-service', authenticatedBy: 'jwt' });
-      expectProblem((await api.anonymous.get(`/opportunities/${opened.body.id}/history`).set('Authorization', `Bearer ${jwt}`)).body, 403, 'AUTH.FORBIDDEN');
+      // Its roles bound it like a key's: a writer does not verify hash chains (the auditor's check).
+      expectProblem((await api.anonymous.get(`/opportunities/${opened.body.id}/verify`).set('Authorization', `Bearer ${jwt}`)).body, 403, 'AUTH.FORBIDDEN');
     });
 
     it('are refused when expired, unsigned or without a role', async () => {

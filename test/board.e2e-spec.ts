@@ -23,7 +23,14 @@ describe('the board in a real browser (end to end)', () => {
   const sent: string[] = [];
 
   beforeAll(async () => {
-    api = await startBoardApi();
+    api = await startBoardApi({
+      extraKeys: [
+        // A rep's natural key, one limited to a team, and an analyst's: the board offers each what it may do.
+        { name: 'rep', roles: ['writer'] },
+        { name: 'partners-rep', roles: ['writer'], teams: ['partners'] },
+        { name: 'analyst', roles: ['analyst'] },
+      ],
+    });
     caller = apiCaller(api.baseUrl, api.keys[TEST_SERVICE]!);
     ids = await seedBoardDemo(caller, new Date());
     browser = await launchChromium();
@@ -92,7 +99,9 @@ describe('the board in a real browser (end to end)', () => {
     await page.fill('#credentials', api.keys[TEST_SERVICE]!);
     await page.click('#login-form button[type=submit]');
     await page.waitForSelector('#process option[value="standard"]', { state: 'attached' });
-    await page.selectOption('#process', 'standard');
+    // The main process (default: true in its file) is chosen, although inside-sales comes first.
+    expect(await page.$$eval('#process option', (options) => options.map((option) => (option as HTMLOptionElement).value))).toEqual(['inside-sales', 'standard']);
+    await page.waitForFunction(() => (document.getElementById('process') as HTMLSelectElement).value === 'standard');
     await cardIn('qualification', 'Umbrella CRM');
 
     expect(await page.$$eval('[data-column]', (columns) => columns.map((element) => (element as HTMLElement).dataset.column))).toEqual([...STAGES, 'won', 'lost']);
@@ -194,6 +203,8 @@ describe('the board in a real browser (end to end)', () => {
     const moveButton = page.locator('#criteria-panel button.primary');
     expect(await moveButton.isDisabled()).toBe(true);
 
+    // An evidence note typed for the last criterion survives the redraws of the ticks before it.
+    await page.fill(`#criterion-note-${unmet.at(-1)!.id}`, 'Seen in the signed budget memo');
     for (const criterion of unmet) {
       await page.click(`#criteria-panel label[for="criterion-${criterion.id}"]`);
       await page.waitForFunction((box) => {
@@ -212,7 +223,10 @@ describe('the board in a real browser (end to end)', () => {
     expect(sent).toEqual([`POST /opportunities/${id}/move`, ...unmet.map(() => `POST /opportunities/${id}/criteria`), `POST /opportunities/${id}/move`]);
     const history = await caller.get<HistoryAnswer>(`/opportunities/${id}/history`);
     const recent = history.events.slice(-(unmet.length + 1));
-    expect(recent.map((event) => [event.type, event.data.criterionId ?? event.data.to])).toEqual([...unmet.map((criterion) => ['ExitCriterionMet', criterion.id]), ['StageChanged', 'proposition']]);
+    expect(recent.map((event) => [event.type, event.data.criterionId ?? event.data.to, event.data.note ?? null])).toEqual([
+      ...unmet.map((criterion, index) => ['ExitCriterionMet', criterion.id, index === unmet.length - 1 ? 'Seen in the signed budget memo' : null]),
+      ['StageChanged', 'proposition', null],
+    ]);
     expect(recent.every((event) => event.metadata.actor === TEST_SERVICE)).toBe(true);
 
     const after = await boardCounts();
@@ -248,13 +262,37 @@ describe('the board in a real browser (end to end)', () => {
     expect(after).toEqual(await apiCounts(await positionOf(title)));
   });
 
-  it('says why a move a rule forbids was refused, and leaves the card where it is', async () => {
-    const rendered = await renders();
-    await card('Vandelay import').dragTo(column('negotiation'));
-    await waitForRenderAfter(rendered);
-    expect(await page.textContent('#status')).toContain('does not allow skipping');
+  it('marks the columns a dragged card may go to; a forbidden one refuses the drop with the rule in words, sends nothing, and the message goes with the next action', async () => {
+    sent.length = 0;
+    // A drag by hand, to look at the board mid-drag: New may go to Qualification or Lost only.
+    await card('Vandelay import').hover();
+    await page.mouse.down();
+    await column('negotiation').hover();
+    await column('negotiation').hover({ position: { x: 20, y: 40 } });
+    const marks = await page.$$eval('[data-column]', (columns) => Object.fromEntries(columns.map((element) => [(element as HTMLElement).dataset.column, (element as HTMLElement).dataset.drop ?? null])));
+    expect(marks).toEqual({ new: 'source', qualification: 'allowed', proposition: 'forbidden', negotiation: 'forbidden', won: 'forbidden', lost: 'allowed' });
+    expect(await column('negotiation').locator('.drop-refusal').textContent()).toBe('This process does not allow skipping stages: from New the next stage is Qualification, not Negotiation.');
+    await page.mouse.up();
+    await page.waitForFunction(() => (document.getElementById('status')?.textContent ?? '').includes('cannot go to Negotiation'));
+    const status = await page.textContent('#status');
+    expect(status).toBe('“Vandelay import” cannot go to Negotiation: This process does not allow skipping stages: from New the next stage is Qualification, not Negotiation.');
+    expect(status).not.toMatch(/"|[0-9a-f]{8}-[0-9a-f]{4}/);
     expect(await page.getAttribute('#status', 'data-tone')).toBe('error');
+    expect(sent).toEqual([]);
     await cardIn('new', 'Vandelay import');
+    expect(await page.$$eval('[data-drop]', (columns) => columns.length)).toBe(0);
+
+    // The move menu offers only what the process allows: from Proposition no Won (winFrom: negotiation).
+    await card('Initech pilot').locator('.move-button').click();
+    await page.waitForSelector('.move-menu [role=menuitem]');
+    expect(await page.$$eval('.move-menu [role=menuitem]', (items) => items.map((item) => (item as HTMLElement).dataset.target))).toEqual(['new', 'qualification', 'negotiation', 'lost']);
+    await page.keyboard.press('Escape');
+    // The refusal said, the next action (here a search) clears it.
+    expect(await page.textContent('#status')).not.toBe('');
+    await page.fill('#search', 'Vandelay');
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === '');
+    await page.fill('#search', '');
+    await page.waitForFunction(() => !new URL(location.href).searchParams.has('q'));
   });
 
   it('a change made meanwhile by someone else (409) reloads the panel instead of overwriting it', async () => {
@@ -285,12 +323,21 @@ describe('the board in a real browser (end to end)', () => {
   it('dropping a card on Lost asks for a reason and loses it', async () => {
     const title = 'Cyberdyne audit';
     const before = await boardCounts();
+    sent.length = 0;
     await card(title).dragTo(column('lost'));
     await page.waitForSelector('#lose-dialog[open] select');
+    // No reason is chosen in advance; sending none is refused at the field, and nothing is sent.
+    expect(await page.inputValue('#lost-reason')).toBe('');
+    await page.click('#lose-dialog button[type=submit]');
+    expect(await page.textContent('#lost-reason-error')).toBe('Choose why the deal was lost.');
+    expect(sent).toEqual([]);
     await page.selectOption('#lost-reason', 'timing');
+    await page.fill('#lost-note', 'Budget moved to next year');
     const rendered = await renders();
     await page.click('#lose-dialog button[type=submit]');
     await waitForRenderAfter(rendered);
+    const lostEvent = (await caller.get<HistoryAnswer>(`/opportunities/${ids[title]}/history`)).events.at(-1)!;
+    expect([lostEvent.type, lostEvent.data.reason, lostEvent.data.note]).toEqual(['OpportunityLost', 'timing', 'Budget moved to next year']);
 
     // Now a card of the Lost column, newest first, with its reason.
     await cardIn('lost', title);
@@ -330,18 +377,26 @@ describe('the board in a real browser (end to end)', () => {
     expect((await caller.get<OpportunityView>(`/opportunities/${ids[title]}`)).status).toBe('won');
   });
 
-  it('a card opens its timeline: when, who, what, one row per event', async () => {
+  it('a card opens its panel: fields, criteria with progress, allowed moves and the timeline newest first', async () => {
     const title = 'Umbrella CRM';
+    const state = await caller.get<OpportunityView>(`/opportunities/${ids[title]}`);
     await card(title).locator('.card-title').click();
-    await page.waitForSelector('#timeline[open] tbody tr');
+    await page.waitForSelector('#side-panel[open] .timeline-table tbody tr');
     const history = await caller.get<HistoryAnswer>(`/opportunities/${ids[title]}/history`);
-    const rows = await page.$$eval('#timeline tbody tr', (elements) => elements.map((row) => Array.from(row.querySelectorAll('td'), (cell) => cell.textContent)));
+    const rows = await page.$$eval('#side-panel tbody tr', (elements) => elements.map((row) => Array.from(row.querySelectorAll('td'), (cell) => cell.textContent)));
     expect(rows).toHaveLength(history.events.length);
-    expect(rows[0]![1]).toBe(TEST_SERVICE);
-    expect(rows[0]![2]).toContain('Opened in New');
-    expect(rows.at(-1)![2]).toBe('Moved from Qualification to Proposition');
-    const times = await page.$$eval('#timeline tbody time', (elements) => elements.map((time) => time.getAttribute('datetime')));
-    expect(times).toEqual(history.events.map((event) => event.data.occurredAt));
+    expect(rows[0]![2]).toBe('Moved from Qualification to Proposition');
+    expect(rows.at(-1)![1]).toBe(TEST_SERVICE);
+    expect(rows.at(-1)![2]).toBe('Opened in New at €75,000');
+    const times = await page.$$eval('#side-panel tbody time', (elements) => elements.map((time) => time.getAttribute('datetime')));
+    expect(times).toEqual(history.events.map((event) => event.data.occurredAt).reverse());
+    expect(await page.textContent('#side-panel [data-field="amount"]')).toBe('€75,000');
+    expect(await page.textContent('#side-panel [data-field="owner"]')).toBe(state.ownerId);
+    const met = state.exitCriteria.filter((criterion) => criterion.met).length;
+    expect(await page.textContent('#side-panel [data-figure="panel-progress"]')).toBe(`${met}/${state.exitCriteria.length} met`);
+    expect(await page.$$eval('#side-panel [data-criterion] label', (labels) => labels.map((label) => label.textContent))).toEqual(state.exitCriteria.map((criterion) => criterion.description));
+    // From Proposition: back to New or Qualification, on to Negotiation, or Lost; not Won.
+    expect(await page.$$eval('#side-panel .panel-move', (buttons) => buttons.map((button) => (button as HTMLElement).dataset.target))).toEqual(['new', 'qualification', 'negotiation', 'lost']);
     await page.keyboard.press('Escape');
   });
 
@@ -482,6 +537,257 @@ describe('the board in a real browser (end to end)', () => {
       // The Won column still lists exactly what the API lists.
       const listed = (await pipeline(await positionOf(title))).processes[0]!.won!.opportunities!.map((entry) => entry.id);
       expect((await closedCards('won')).map((entry) => entry.id)).toEqual(listed);
+    });
+  });
+
+  describe('a rep\'s daily work', () => {
+    /** What the API itself answers to a body: the messages the form must show at its fields. */
+    const refusalOf = async (body: object) => {
+      const response = await fetch(`${api.baseUrl}/opportunities`, { method: 'POST', headers: { authorization: `Bearer ${api.keys[TEST_SERVICE]!}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(response.status).toBe(400);
+      return ((await response.json()) as { errors: { field: string; message: string }[] }).errors;
+    };
+
+    it('creates a deal from "New deal"; the API\'s validation messages show at their fields, nothing is recorded until they are fixed', async () => {
+      sent.length = 0;
+      await page.click('#new-deal');
+      await page.waitForSelector('#deal-form[open] #deal-title');
+      await page.fill('#deal-amount', 'a lot');
+      await page.fill('#deal-currency', 'eu');
+      await page.selectOption('#deal-teamId', 'direct');
+      await page.click('#deal-form button[type=submit]');
+      await page.waitForSelector('#deal-title[aria-invalid="true"]');
+      const expected = await refusalOf({ title: '', amount: 'a lot', currency: 'EU', teamId: 'direct', processId: 'standard' });
+      for (const field of ['title', 'amount', 'currency']) {
+        expect([field, await page.textContent(`#deal-${field}-error`)]).toEqual([field, expected.filter((error) => error.field === field).map((error) => error.message).join('; ')]);
+      }
+      expect(await page.getAttribute('#deal-ownerId', 'aria-invalid')).toBeNull();
+
+      await page.fill('#deal-title', 'Nakatomi tower fit-out');
+      await page.fill('#deal-amount', '64,500');
+      await page.fill('#deal-currency', 'EUR');
+      await page.fill('#deal-ownerId', 'ana');
+      await page.fill('#deal-expectedCloseDate', '2027-03-31');
+      const rendered = await renders();
+      await page.click('#deal-form button[type=submit]');
+      await waitForRenderAfter(rendered);
+      expect(await page.isVisible('#deal-form')).toBe(false);
+      expect(sent).toEqual(['POST /opportunities', 'POST /opportunities']);
+      const newCard = page.locator('[data-column="new"] [data-opportunity-id]', { hasText: 'Nakatomi tower fit-out' });
+      const id = (await newCard.getAttribute('data-opportunity-id'))!;
+      ids['Nakatomi tower fit-out'] = id;
+      const state = await caller.get<OpportunityView>(`/opportunities/${id}`);
+      expect([state.title, state.amount, state.currency, state.ownerId, state.teamId, state.expectedCloseDate, state.stage]).toEqual(['Nakatomi tower fit-out', 64500, 'EUR', 'ana', 'direct', '2027-03-31', 'new']);
+      expect(await newCard.innerText()).toContain('€64,500');
+    });
+
+    it('edits a deal from its panel: only the changed fields are sent, the panel and the timeline show them by name', async () => {
+      const title = 'Nakatomi tower fit-out';
+      await card(title).locator('.card-title').click();
+      await page.waitForSelector('#side-panel[open] .edit-deal');
+      sent.length = 0;
+      await page.click('#side-panel .edit-deal');
+      await page.waitForSelector('#deal-form[open] #deal-title');
+      expect(await page.inputValue('#deal-title')).toBe(title);
+      await page.fill('#deal-ownerId', 'chen');
+      await page.fill('#deal-amount', '70000');
+      await page.click('#deal-form button[type=submit]');
+      await page.waitForSelector('#side-panel[open] .timeline-table tbody tr');
+      await page.waitForFunction(() => document.querySelector('#side-panel [data-field="owner"]')?.textContent === 'chen');
+      expect(sent).toEqual([`PATCH /opportunities/${ids[title]}`]);
+      const history = await caller.get<HistoryAnswer>(`/opportunities/${ids[title]}/history`);
+      expect(history.events.at(-1)!.data).toMatchObject({ ownerId: 'chen', amount: 70000 });
+      expect(history.events.at(-1)!.data).not.toHaveProperty('title');
+      expect(await page.textContent('#side-panel [data-field="amount"]')).toBe('€70,000');
+      expect(await page.textContent('#side-panel [data-field="expectedCloseDate"]')).toBe('31 Mar 2027');
+      const newest = await page.$$eval('#side-panel tbody tr:first-child td', (cells) => cells.map((cell) => cell.textContent));
+      expect(newest[2]).toMatch(/^(Amount: €70,000 · Owner: chen|Owner: chen · Amount: €70,000)$/);
+      await page.keyboard.press('Escape');
+    });
+
+    it('ticks a criterion with an evidence note in the panel; the card shows the stage\'s progress', async () => {
+      const title = 'Oscorp lab kit';
+      const id = ids[title]!;
+      const before = await caller.get<OpportunityView>(`/opportunities/${id}`);
+      const total = before.exitCriteria.length;
+      const met = before.exitCriteria.filter((criterion) => criterion.met).length;
+      await page.waitForFunction(([cardId, text]) => document.querySelector(`[data-opportunity-id="${cardId}"] [data-figure="criteria"]`)?.textContent === text, [id, `${met}/${total}`] as const);
+      const criterion = before.exitCriteria.find((entry) => !entry.met)!;
+      await card(title).locator('.card-title').click();
+      await page.waitForSelector(`#side-panel[open] #panel-criterion-${criterion.id}:not([disabled])`);
+      sent.length = 0;
+      await page.fill(`#panel-note-${criterion.id}`, 'Confirmed on the call with the lab director');
+      await page.check(`#panel-criterion-${criterion.id}`);
+      await page.waitForFunction((text) => document.querySelector('#side-panel [data-figure="panel-progress"]')?.textContent === text, `${met + 1}/${total} met`);
+      expect(sent).toEqual([`POST /opportunities/${id}/criteria`]);
+      const event = (await caller.get<HistoryAnswer>(`/opportunities/${id}/history`)).events.at(-1)!;
+      expect([event.type, event.data.criterionId, event.data.note]).toEqual(['ExitCriterionMet', criterion.id, 'Confirmed on the call with the lab director']);
+      await page.waitForFunction(() => (document.querySelector('#side-panel tbody tr:first-child')?.textContent ?? '').includes('Confirmed on the call'));
+      await page.keyboard.press('Escape');
+      await page.waitForFunction(([cardId, text]) => document.querySelector(`[data-opportunity-id="${cardId}"] [data-figure="criteria"]`)?.textContent === text, [id, `${met + 1}/${total}`] as const);
+    });
+
+    it('search (title, owner, id), owner filter and sort are kept in the address, and a reload shows the same view', async () => {
+      const shownIds = () => page.$$eval('[data-column] [data-opportunity-id]', (cards) => cards.map((element) => (element as HTMLElement).dataset.opportunityId));
+      const columnTitles = (key: string) => page.$$eval(`[data-column="${key}"] .card-title`, (titles) => titles.map((element) => element.textContent));
+      await page.fill('#search', 'umbrella');
+      await page.waitForFunction(() => new URL(location.href).searchParams.get('q') === 'umbrella');
+      expect(await shownIds()).toEqual([ids['Umbrella CRM']]);
+      // By id, as pasted from a log.
+      await page.fill('#search', ids['Hooli analytics']!);
+      await page.waitForFunction((id) => new URL(location.href).searchParams.get('q') === id, ids['Hooli analytics']!);
+      expect(await shownIds()).toEqual([ids['Hooli analytics']]);
+      // By owner name in the search, then the owner filter and a sort.
+      await page.fill('#search', '');
+      await page.waitForFunction(() => !new URL(location.href).searchParams.has('q'));
+      await page.selectOption('#owner-filter', 'ana');
+      await page.selectOption('#sort', 'title');
+      await page.waitForFunction(() => new URL(location.href).searchParams.get('sort') === 'title' && new URL(location.href).searchParams.get('owner') === 'ana');
+      const pipelineNow = await pipeline(caller.lastPosition());
+      const anas = pipelineNow.processes[0]!.stages.flatMap((stage) => stage.opportunities!).filter((entry) => entry.ownerId === 'ana');
+      const anaClosed = [...pipelineNow.processes[0]!.won!.opportunities!, ...pipelineNow.processes[0]!.lost!.opportunities!].filter((entry) => entry.ownerId === 'ana');
+      expect((await shownIds()).sort()).toEqual([...anas, ...anaClosed].map((entry) => entry.id).sort());
+      expect(anas.length).toBeGreaterThan(1);
+      const won = await columnTitles('won');
+      expect(won).toEqual([...won].sort((a, b) => a!.localeCompare(b!, 'en', { sensitivity: 'base' })));
+      await page.selectOption('#sort', 'amount-desc');
+      await page.waitForFunction(() => new URL(location.href).searchParams.get('sort') === 'amount-desc');
+      const address = page.url();
+      await page.reload();
+      await page.waitForFunction(() => Number(document.getElementById('columns')?.dataset.renders ?? 0) > 0);
+      expect(page.url()).toBe(address);
+      expect(await page.inputValue('#owner-filter')).toBe('ana');
+      expect(await page.inputValue('#sort')).toBe('amount-desc');
+      expect((await shownIds()).sort()).toEqual([...anas, ...anaClosed].map((entry) => entry.id).sort());
+      // Back to the whole board.
+      await page.selectOption('#owner-filter', '');
+      await page.selectOption('#sort', 'stage-time');
+      await page.waitForFunction(() => !new URL(location.href).searchParams.has('owner') && !new URL(location.href).searchParams.has('sort'));
+    });
+
+    /** Columns that do not lie wholly inside the window, and whether the page scrolls sideways. */
+    const cutOff = () =>
+      page.evaluate(() => ({
+        cut: Array.from(document.querySelectorAll<HTMLElement>('[data-column]'))
+          .filter((element) => getComputedStyle(element).display !== 'none')
+          .filter((element) => {
+            const box = element.getBoundingClientRect();
+            return box.left < 0 || box.right > document.documentElement.clientWidth + 0.5;
+          })
+          .map((element) => element.dataset.column),
+        scrollsSideways: document.documentElement.scrollWidth > document.documentElement.clientWidth || document.getElementById('columns')!.scrollWidth > document.getElementById('columns')!.clientWidth,
+      }));
+
+    it('at 1280 × 900 every column is in view, and at least 8 cards fit in a column', async () => {
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.waitForTimeout(100); // the layout follows the new size
+      expect(await cutOff()).toEqual({ cut: [], scrollsSideways: false });
+      expect(await page.$$eval('[data-column]', (columns) => columns.length)).toBe(6);
+      // The first card's top plus 8 cards of the tallest kind: still on a 900 px screen.
+      const room = await page.$$eval('[data-column] .cards', (lists) => {
+        const cards = lists.flatMap((list) => Array.from(list.querySelectorAll<HTMLElement>('.card')));
+        const tallest = Math.max(...cards.map((card) => card.getBoundingClientRect().height));
+        const gap = parseFloat(getComputedStyle(lists[0]!).rowGap) || 0;
+        const top = Math.min(...cards.map((card) => card.getBoundingClientRect().top + window.scrollY));
+        return { bottomOfEighth: top + 8 * tallest + 7 * gap, tallest };
+      });
+      expect(room.bottomOfEighth).toBeLessThanOrEqual(900);
+      await page.setViewportSize({ width: 1400, height: 900 });
+    });
+
+    it('on a phone shows one column at a time with a stage switcher, kept in the address', async () => {
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.waitForTimeout(100);
+      const visible = () => page.$$eval('[data-column]', (columns) => columns.filter((element) => getComputedStyle(element).display !== 'none').map((element) => (element as HTMLElement).dataset.column));
+      expect(await page.isVisible('#stage-switcher')).toBe(true);
+      expect(await visible()).toEqual(['new']);
+      expect(await cutOff()).toEqual({ cut: [], scrollsSideways: false });
+      await page.selectOption('#stage-switcher', 'qualification');
+      await page.waitForFunction(() => new URL(location.href).searchParams.get('stage') === 'qualification');
+      expect(await visible()).toEqual(['qualification']);
+      expect(await cutOff()).toEqual({ cut: [], scrollsSideways: false });
+      await page.setViewportSize({ width: 1400, height: 900 });
+      expect(await page.isVisible('#stage-switcher')).toBe(false);
+      expect(await visible()).toEqual([...STAGES, 'won', 'lost']);
+    });
+  });
+  describe('what a key may do is what it is offered', () => {
+    /** A fresh tab signed in with a key, on the board. */
+    const signIn = async (name: string) => {
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      tab.setDefaultTimeout(10_000);
+      await tab.goto(`${api.baseUrl}/board`);
+      await tab.fill('#credentials', api.keys[name]!);
+      await tab.click('#login-form button[type=submit]');
+      await tab.waitForFunction(() => Number(document.getElementById('columns')?.dataset.renders ?? 0) > 0);
+      return tab;
+    };
+    const teamOptions = (tab: Page) => tab.$$eval('#team option', (options) => options.map((option) => (option as HTMLOptionElement).value));
+    const shownTeams = async (tab: Page) => {
+      const shown = await tab.$$eval('[data-column] [data-opportunity-id]', (cards) => cards.map((element) => (element as HTMLElement).dataset.opportunityId!));
+      const teams = await Promise.all(shown.map(async (id) => (await caller.get<OpportunityView>(`/opportunities/${id}`)).teamId));
+      return [...new Set(teams)].sort();
+    };
+
+    it('a writer-only key sees and works the whole board: no error, move buttons and New deal, but no charts', async () => {
+      const tab = await signIn('rep');
+      try {
+        expect(await tab.textContent('#status')).toBe('');
+        expect(await teamOptions(tab)).toEqual(['', 'direct', 'partners']);
+        expect(await tab.isVisible('#new-deal')).toBe(true);
+        expect(await tab.isVisible('#charts-link')).toBe(false);
+        expect(await tab.locator('.move-button').count()).toBeGreaterThan(0);
+        expect(await shownTeams(tab)).toEqual(['direct', 'partners']);
+        // It moves a card like any writer: recorded under its own name.
+        const id = ids['Oscorp lab kit']!;
+        await tab.locator(`[data-opportunity-id="${id}"] .card-title`).click();
+        await tab.waitForSelector('#side-panel[open] .panel-move');
+        // A rep reads its deal's timeline too (no auditor role needed), and nothing is refused.
+        await tab.waitForSelector('#side-panel .timeline-table tbody tr');
+        expect(await tab.$$eval('#side-panel tbody tr', (rows) => rows.length)).toBe((await caller.get<HistoryAnswer>(`/opportunities/${id}/history`)).events.length);
+        expect(await tab.locator('#side-panel .panel-message[data-tone="error"]').count()).toBe(0);
+        await tab.click('#side-panel .panel-move[data-target="new"]');
+        await tab.waitForSelector(`[data-column="new"] [data-opportunity-id="${id}"]`);
+        const history = await caller.get<HistoryAnswer>(`/opportunities/${id}/history`);
+        expect([history.events.at(-1)!.type, history.events.at(-1)!.data.to, history.events.at(-1)!.metadata.actor]).toEqual(['StageChanged', 'new', 'rep']);
+      } finally {
+        await tab.close();
+      }
+    });
+
+    it('a key limited to "partners" is offered only its team (no "All teams"), sees only its deals, and its New deal form offers only its team', async () => {
+      const tab = await signIn('partners-rep');
+      try {
+        expect(await tab.textContent('#status')).toBe('');
+        expect(await teamOptions(tab)).toEqual(['partners']);
+        expect(new URL(tab.url()).searchParams.get('team')).toBe('partners');
+        expect(await shownTeams(tab)).toEqual(['partners']);
+        await tab.click('#new-deal');
+        await tab.waitForSelector('#deal-form[open] #deal-teamId');
+        expect(await tab.$$eval('#deal-teamId option', (options) => options.map((option) => (option as HTMLOptionElement).value))).toEqual(['partners']);
+        await tab.click('#deal-form button:text("Cancel")');
+      } finally {
+        await tab.close();
+      }
+    });
+
+    it('an analyst key gets no move buttons, no drag and no New deal; a click on a title opens a read-only panel, not a refusal', async () => {
+      const tab = await signIn('analyst');
+      try {
+        expect(await tab.locator('.move-button').count()).toBe(0);
+        expect(await tab.$$eval('[data-opportunity-id]', (cards) => cards.every((element) => element.getAttribute('draggable') === 'false'))).toBe(true);
+        expect(await tab.isVisible('#new-deal')).toBe(false);
+        expect(await tab.isVisible('#charts-link')).toBe(true);
+        const id = ids['Initech pilot']!;
+        await tab.locator(`[data-opportunity-id="${id}"] .card-title`).click();
+        await tab.waitForSelector('#side-panel[open] [data-criterion] input[type=checkbox]');
+        expect(await tab.$$eval('#side-panel [data-criterion] input[type=checkbox]', (boxes) => boxes.every((box) => (box as HTMLInputElement).disabled))).toBe(true);
+        expect(await tab.locator('#side-panel .edit-deal, #side-panel .panel-move, #side-panel .criterion-note').count()).toBe(0);
+        expect(await tab.locator('#side-panel .panel-message[data-tone="error"]').count()).toBe(0);
+        expect(await tab.textContent('#side-panel [data-field="status"]')).toBe('Open in Proposition');
+      } finally {
+        await tab.close();
+      }
     });
   });
 });

@@ -227,6 +227,28 @@ describe('the command API on the embedded store (end to end)', () => {
       expect(list.body.processes.map((p: { id: string }) => p.id)).toEqual(['inside-sales', 'standard']);
       const standard = await api.http.get('/processes/standard').expect(200);
       expect(standard.body.definition.stages).toHaveLength(4);
+      // The main process is the one whose file says default: true, not the first file.
+      expect(list.body.processes.map((p: { id: string; default: boolean }) => [p.id, p.default])).toEqual([
+        ['inside-sales', false],
+        ['standard', true],
+      ]);
+      // Where a deal may go from each stage, as the rule table says; a refused step says why, as a move would be refused.
+      const fromProposition = (standard.body.moves as { from: string; options: { to: string; allowed: boolean; requiredCriteria: string[]; refusal?: { code: string; message: string } }[] }[]).find(
+        (entry) => entry.from === 'proposition',
+      )!.options;
+      expect(fromProposition.map((option) => [option.to, option.allowed, option.refusal?.code ?? null])).toEqual([
+        ['new', true, null],
+        ['qualification', true, null],
+        ['negotiation', true, null],
+        ['won', false, 'OPPORTUNITY.NOT_WINNABLE_FROM_STAGE'],
+        ['lost', true, null],
+      ]);
+      expect(fromProposition.find((option) => option.to === 'negotiation')!.requiredCriteria).toEqual(['proposal-given', 'decision-maker-interest', 'pricing-agreed']);
+      const deal = (await api.http.post('/opportunities').send({ title: 'Table check', processId: 'standard', teamId: 'direct' }).expect(201)).body.id as string;
+      await api.http.post(`/opportunities/${deal}/move`).send({ stage: 'qualification' }).expect(200);
+      const skip = standard.body.moves.find((entry: { from: string }) => entry.from === 'qualification').options.find((option: { to: string }) => option.to === 'negotiation');
+      const refused = await api.http.post(`/opportunities/${deal}/move`).send({ stage: 'negotiation' }).expect(422);
+      expect([refused.body.code, refused.body.detail]).toEqual([skip.refusal.code, skip.refusal.message]);
       expect(standard.body.versions).toEqual([{ version: standard.body.version, recordedAt: expect.any(String), source: expect.stringContaining('standard.yaml'), current: true }]);
       const machine = await api.http.get('/processes/standard/machine').expect(200);
       expect(Object.keys(machine.body.states)).toEqual(['new', 'qualification', 'proposition', 'negotiation', 'closed']);

@@ -30,6 +30,11 @@ export class ApiClient {
     return this.send<CommandAnswer>('POST', path, body, { 'idempotency-key': crypto.randomUUID() });
   }
 
+  /** A change of an opportunity's details (PATCH), one Idempotency-Key per user action as for commands. */
+  patch(path: string, body: Readonly<Record<string, unknown>>): Promise<CommandAnswer> {
+    return this.send<CommandAnswer>('PATCH', path, body, { 'idempotency-key': crypto.randomUUID() });
+  }
+
   private async send<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
     const token = this.credentials();
     let response: Response;

@@ -1,5 +1,6 @@
 import type { PipelineResult, ProcessDetail } from '@stagecraft/contracts';
-import { boardColumns, moveCommand, moveTargets } from './board.model';
+import { boardColumns, moveCommand } from './board.model';
+import { allowedTargets, moveChoices } from './moves.model';
 
 const definition: ProcessDetail['definition'] = {
   id: 'standard',
@@ -51,9 +52,9 @@ describe('the board model', () => {
       ['won', 3, '€5,000', null],
       ['lost', 1, '$700', null],
     ]);
-    expect(columns[0]!.cards).toEqual([{ id: 'a', title: 'A', owner: 'ana', amount: '€1,000', daysInStage: 2, stageId: 'new', status: 'open', closedAt: null, lostReason: null }]);
-    expect(columns[3]!.cards).toEqual([{ id: 'w', title: 'W', owner: 'unassigned', amount: '€2,000', daysInStage: null, stageId: 'won', status: 'won', closedAt: '2026-03-09T08:00:00Z', lostReason: null }]);
-    expect(columns[4]!.cards).toEqual([{ id: 'l', title: 'L', owner: 'bob', amount: '$700', daysInStage: null, stageId: 'lost', status: 'lost', closedAt: '2026-03-01T08:00:00Z', lostReason: 'price' }]);
+    expect(columns[0]!.cards).toEqual([{ id: 'a', title: 'A', owner: 'ana', amount: '€1,000', amountValue: 1000, teamId: 'direct', daysInStage: 2, stageId: 'new', status: 'open', closedAt: null, lostReason: null }]);
+    expect(columns[3]!.cards).toEqual([{ id: 'w', title: 'W', owner: 'unassigned', amount: '€2,000', amountValue: 2000, teamId: null, daysInStage: null, stageId: 'won', status: 'won', closedAt: '2026-03-09T08:00:00Z', lostReason: null }]);
+    expect(columns[4]!.cards).toEqual([{ id: 'l', title: 'L', owner: 'bob', amount: '$700', amountValue: 700, teamId: null, daysInStage: null, stageId: 'lost', status: 'lost', closedAt: '2026-03-01T08:00:00Z', lostReason: 'price' }]);
     // The period, and that Won lists fewer cards than it counts.
     expect(columns.map((column) => column.caption)).toEqual([null, null, null, 'Closed 2026-02-08 – 2026-03-10 · newest 1 of 3', 'Closed 2026-02-08 – 2026-03-10']);
   });
@@ -92,8 +93,9 @@ describe('the board model', () => {
     ]);
   });
 
-  it('offers an open card every other column, a closed one only the stages to reopen in, and sends the matching command', () => {
+  it('without a move table, offers an open card every other column (the API judges), a closed one only the stages to reopen in, and sends the matching command', () => {
     const columns = boardColumns(definition, { processes: [] }, now);
+    const moveTargets = (all: typeof columns, card: { stageId: string; status: 'open' | 'won' | 'lost' }) => allowedTargets(moveChoices(all, card, null));
     const targets = moveTargets(columns, { stageId: 'new', status: 'open' });
     expect(targets.map((target) => target.name)).toEqual(['Qualification', 'Won', 'Lost']);
     const reopenTargets = moveTargets(columns, { stageId: 'lost', status: 'lost' });
@@ -107,5 +109,6 @@ describe('the board model', () => {
       { path: '/opportunities/id-1/win', body: {} },
       { path: '/opportunities/id-1/lose', body: { reason: 'price' } },
     ]);
+    expect(moveCommand({ id: 'id-1', status: 'open' }, targets[2]!, 'price', 'Went with a cheaper offer')).toEqual({ path: '/opportunities/id-1/lose', body: { reason: 'price', note: 'Went with a cheaper offer' } });
   });
 });

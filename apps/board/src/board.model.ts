@@ -12,6 +12,9 @@ export interface BoardCard {
   readonly title: string;
   readonly owner: string;
   readonly amount: string;
+  /** The amount as a number, for sorting; null when none was given. */
+  readonly amountValue: number | null;
+  readonly teamId: string | null;
   /** The column it sits in: its stage, or "won" / "lost". */
   readonly stageId: string;
   readonly status: 'open' | 'won' | 'lost';
@@ -73,6 +76,8 @@ export function boardColumns(definition: Definition, pipeline: PipelineResult, n
         title: card.title,
         owner: card.ownerId ?? 'unassigned',
         amount: card.amount === null ? '–' : formatMoney(card.amount, card.currency),
+        amountValue: card.amount,
+        teamId: card.teamId,
         stageId,
         status: 'open',
         daysInStage: daysSince(card.stageEnteredAt, now),
@@ -109,6 +114,8 @@ function closedCard(card: ClosedOpportunity, kind: 'won' | 'lost'): BoardCard {
     title: card.title,
     owner: card.ownerId ?? 'unassigned',
     amount: card.amount === null ? '–' : formatMoney(card.amount, card.currency),
+    amountValue: card.amount,
+    teamId: card.teamId,
     stageId: kind,
     status: kind,
     daysInStage: null,
@@ -122,16 +129,8 @@ export function formatDay(instant: string): string {
   return new Date(instant).toISOString().slice(0, 10);
 }
 
-/**
- * The places a card may be offered to go: an open card every other column (the API decides), a
- * closed one only the stages, since the only thing a closed opportunity accepts is a reopening.
- */
-export function moveTargets(columns: readonly BoardColumn[], card: Pick<BoardCard, 'stageId' | 'status'>): MoveTarget[] {
-  return columns.filter((column) => column.key !== card.stageId && (card.status === 'open' || column.target.kind === 'stage')).map((column) => column.target);
-}
-
 /** The command a move to a target sends: move, win or lose an open card; reopen a closed one in the stage. */
-export function moveCommand(card: Pick<BoardCard, 'id' | 'status'>, target: MoveTarget, reason?: string): { path: string; body: Record<string, unknown> } {
+export function moveCommand(card: Pick<BoardCard, 'id' | 'status'>, target: MoveTarget, reason?: string, note?: string): { path: string; body: Record<string, unknown> } {
   const base = `/opportunities/${encodeURIComponent(card.id)}`;
   switch (target.kind) {
     case 'stage':
@@ -139,7 +138,7 @@ export function moveCommand(card: Pick<BoardCard, 'id' | 'status'>, target: Move
     case 'won':
       return { path: `${base}/win`, body: {} };
     case 'lost':
-      return { path: `${base}/lose`, body: { reason } };
+      return { path: `${base}/lose`, body: note ? { reason, note } : { reason } };
     default: {
       const exhaustive: never = target;
       throw new Error(`Unknown target ${JSON.stringify(exhaustive)}`);

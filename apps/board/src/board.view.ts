@@ -1,27 +1,38 @@
-import { moveTargets, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
+import type { BoardCard, BoardColumn, MoveTarget } from './board.model';
 import { h } from './dom';
 import { formatDate, formatDays } from './format';
+import { allowedTargets, type MoveChoice } from './moves.model';
 import { closeMoveMenu, openMoveMenu } from './move-menu';
 
 export interface BoardActions {
   /** A card was dropped on, or picked in "Move to…" (a closed one: "Reopen in…") for, another column. */
   move(card: BoardCard, target: MoveTarget): void;
-  openTimeline(card: BoardCard): void;
+  /** A drop on a column the process forbids for this card: say why. */
+  refuse(card: BoardCard, choice: MoveChoice): void;
+  openPanel(card: BoardCard): void;
+  /** Where the card may go, as the process's move table says. */
+  choices(card: BoardCard): MoveChoice[];
+  /** The key may move cards (writer); otherwise no drag, no move buttons. */
+  readonly canMove: boolean;
 }
+
+/** A column as drawn: the board's, after search and filters (how many of its cards they hide). */
+export type ShownColumn = BoardColumn & { readonly hidden?: number };
 
 const CARD_TYPE = 'application/x-stagecraft-opportunity';
 
 /** Draws the columns; dragging a card onto another column (HTML5 drag and drop) asks to move it. */
-export function renderBoard(container: HTMLElement, columns: readonly BoardColumn[], actions: BoardActions): void {
+export function renderBoard(container: HTMLElement, columns: readonly ShownColumn[], actions: BoardActions, currentStage = ''): void {
   closeMoveMenu();
   const cardsById = new Map(columns.flatMap((column) => column.cards.map((card) => [card.id, card] as const)));
 
-  const columnElements = columns.map((column) => {
+  const columnElements = columns.map((column, index) => {
     const headingId = `column-${column.key}-heading`;
-    const list = h('ol', { class: 'cards', 'aria-labelledby': headingId }, ...column.cards.map((card) => h('li', {}, cardElement(card, columns, actions))));
+    const list = h('ol', { class: 'cards', 'aria-labelledby': headingId }, ...column.cards.map((card) => h('li', {}, cardElement(card, actions))));
+    const current = currentStage ? column.key === currentStage : index === 0;
     const element = h(
       'section',
-      { class: `column column--${column.target.kind}`, 'data-column': column.key, 'aria-labelledby': headingId },
+      { class: `column column--${column.target.kind}`, 'data-column': column.key, 'aria-labelledby': headingId, 'data-current': current ? 'true' : 'false' },
       h(
         'header',
         { class: 'column-header' },
@@ -34,16 +45,20 @@ export function renderBoard(container: HTMLElement, columns: readonly BoardColum
           column.weightedAmount === null ? null : h('div', {}, h('dt', {}, 'Weighted'), h('dd', { 'data-figure': 'weighted' }, column.weightedAmount)),
         ),
       ),
-      column.cards.length === 0 && column.target.kind === 'stage' ? h('p', { class: 'empty' }, 'No open opportunity') : null,
+      column.cards.length === 0 && !column.hidden && column.target.kind === 'stage' ? h('p', { class: 'empty' }, 'No open opportunity') : null,
+      column.hidden ? h('p', { class: 'filtered-out', 'data-figure': 'hidden' }, `${column.hidden} hidden by the search or filters`) : null,
       column.caption === null ? null : h('p', { class: 'outcome-period', 'data-figure': 'period' }, column.caption),
-      column.target.kind === 'stage' ? null : h('p', { class: 'outcome-hint' }, column.target.kind === 'won' ? 'Drop a card here to win it' : 'Drop a card here to lose it (with a reason)'),
+      column.target.kind === 'stage' || !actions.canMove ? null : h('p', { class: 'outcome-hint' }, column.target.kind === 'won' ? 'Drop a card here to win it' : 'Drop a card here to lose it (with a reason)'),
+      h('p', { class: 'drop-refusal', 'aria-hidden': 'true' }),
       list,
       // Header totals are the whole column's; this says the list is its first cards only.
       column.more === null ? null : h('p', { class: 'more-cards', 'data-figure': 'more' }, column.more),
     );
 
+    const choiceFor = (card: BoardCard) => actions.choices(card).find((choice) => choice.target === column.target || (choice.target.kind === column.target.kind && targetKey(choice.target) === column.key));
     element.addEventListener('dragover', (event) => {
-      if (!dragged || !accepts(column, dragged) || !event.dataTransfer?.types.includes(CARD_TYPE)) return;
+      if (!dragged || dragged.stageId === column.key || !event.dataTransfer?.types.includes(CARD_TYPE)) return;
+      // Forbidden columns take the drop too, so that it can be refused with the reason.
       event.preventDefault();
       event.dataTransfer.dropEffect = 'move';
       element.classList.add('drop-target');
@@ -55,7 +70,11 @@ export function renderBoard(container: HTMLElement, columns: readonly BoardColum
       event.preventDefault();
       element.classList.remove('drop-target');
       const card = cardsById.get(event.dataTransfer?.getData(CARD_TYPE) ?? '');
-      if (card && accepts(column, card)) actions.move(card, column.target);
+      if (!card || card.stageId === column.key) return;
+      const choice = choiceFor(card);
+      if (!choice) return;
+      if (choice.allowed) actions.move(card, column.target);
+      else actions.refuse(card, choice);
     });
     return element;
   });
@@ -63,45 +82,57 @@ export function renderBoard(container: HTMLElement, columns: readonly BoardColum
   container.replaceChildren(...columnElements);
 }
 
-/** Any other column takes an open card; a closed one goes only back to a stage (a reopening). */
-function accepts(column: BoardColumn, card: BoardCard): boolean {
-  return card.stageId !== column.key && (card.status === 'open' || column.target.kind === 'stage');
-}
+const targetKey = (target: MoveTarget): string => (target.kind === 'stage' ? target.stageId : target.kind);
 
 // The card being dragged, between its dragstart and dragend.
 let dragged: BoardCard | null = null;
 
-function startDrag(card: BoardCard, element: HTMLElement, event: DragEvent): void {
+/** While a card is dragged, every other column says whether it takes it, and a forbidden one why not. */
+function startDrag(card: BoardCard, element: HTMLElement, event: DragEvent, actions: BoardActions): void {
   if (!event.dataTransfer) return;
   dragged = card;
   event.dataTransfer.setData(CARD_TYPE, card.id);
   event.dataTransfer.effectAllowed = 'move';
   element.classList.add('dragging');
+  const choices = new Map(actions.choices(card).map((choice) => [targetKey(choice.target), choice]));
+  for (const column of document.querySelectorAll<HTMLElement>('[data-column]')) {
+    const choice = choices.get(column.dataset.column ?? '');
+    column.dataset.drop = choice ? (choice.allowed ? 'allowed' : 'forbidden') : 'source';
+    const refusal = column.querySelector('.drop-refusal');
+    if (refusal) refusal.textContent = choice && !choice.allowed ? (choice.reason ?? 'Not allowed') : '';
+  }
 }
 
 function endDrag(element: HTMLElement): void {
   dragged = null;
   element.classList.remove('dragging');
-  for (const column of document.querySelectorAll('.drop-target')) column.classList.remove('drop-target');
+  for (const column of document.querySelectorAll<HTMLElement>('[data-column]')) {
+    column.classList.remove('drop-target');
+    delete column.dataset.drop;
+  }
 }
 
-function cardElement(card: BoardCard, columns: readonly BoardColumn[], actions: BoardActions): HTMLElement {
+function cardElement(card: BoardCard, actions: BoardActions): HTMLElement {
   const open = card.status === 'open';
-  const moveButton = h(
-    'button',
-    { type: 'button', class: 'move-button', 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-label': open ? `Move "${card.title}" to…` : `Reopen "${card.title}" in…` },
-    open ? 'Move to…' : 'Reopen in…',
-  );
-  moveButton.addEventListener('click', (event) => {
-    event.stopPropagation();
-    if (moveButton.getAttribute('aria-expanded') === 'true') closeMoveMenu(true);
-    else openMoveMenu(moveButton, moveTargets(columns, card), (target) => actions.move(card, target));
-  });
-  const titleButton = h('button', { type: 'button', class: 'card-title', title: 'Open the timeline' }, card.title);
-  titleButton.addEventListener('click', () => actions.openTimeline(card));
+  const titleButton = h('button', { type: 'button', class: 'card-title', title: 'Open the deal' }, card.title);
+  titleButton.addEventListener('click', () => actions.openPanel(card));
+  let moveButton: HTMLButtonElement | null = null;
+  if (actions.canMove) {
+    const button = h(
+      'button',
+      { type: 'button', class: 'move-button', 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-label': open ? `Move "${card.title}" to…` : `Reopen "${card.title}" in…` },
+      open ? 'Move to…' : 'Reopen in…',
+    );
+    button.addEventListener('click', (event) => {
+      event.stopPropagation();
+      if (button.getAttribute('aria-expanded') === 'true') closeMoveMenu(true);
+      else openMoveMenu(button, allowedTargets(actions.choices(card)), (target) => actions.move(card, target));
+    });
+    moveButton = button;
+  }
   const element = h(
     'article',
-    { class: `card card--${card.status}`, draggable: 'true', 'data-opportunity-id': card.id, 'aria-label': card.title },
+    { class: `card card--${card.status}`, draggable: actions.canMove ? 'true' : 'false', 'data-opportunity-id': card.id, 'aria-label': card.title },
     h('h3', {}, titleButton),
     h(
       'dl',
@@ -109,6 +140,8 @@ function cardElement(card: BoardCard, columns: readonly BoardColumn[], actions: 
       h('div', {}, h('dt', {}, 'Owner'), h('dd', {}, card.owner)),
       h('div', {}, h('dt', {}, 'Amount'), h('dd', {}, card.amount)),
       card.daysInStage === null ? null : h('div', {}, h('dt', {}, 'In stage'), h('dd', { 'data-figure': 'days' }, formatDays(card.daysInStage))),
+      // Filled in once the deal's criteria are read (GET /opportunities/:id): "met/total".
+      open ? h('div', { class: 'criteria-progress', hidden: true }, h('dt', {}, 'Criteria'), h('dd', { 'data-figure': 'criteria' })) : null,
       card.closedAt === null
         ? null
         : h('div', {}, h('dt', {}, card.status === 'won' ? 'Won' : 'Lost'), h('dd', {}, h('time', { 'data-figure': 'closed', datetime: card.closedAt }, formatDate(card.closedAt)))),
@@ -116,7 +149,19 @@ function cardElement(card: BoardCard, columns: readonly BoardColumn[], actions: 
     ),
     moveButton,
   );
-  element.addEventListener('dragstart', (event) => startDrag(card, element, event));
-  element.addEventListener('dragend', () => endDrag(element));
+  if (actions.canMove) {
+    element.addEventListener('dragstart', (event) => startDrag(card, element, event, actions));
+    element.addEventListener('dragend', () => endDrag(element));
+  }
   return element;
+}
+
+/** Shows a card's criteria progress ("3/5") once it is known. */
+export function showCriteriaProgress(container: HTMLElement, cardId: string, met: number, total: number): void {
+  const card = container.querySelector<HTMLElement>(`[data-opportunity-id="${CSS.escape(cardId)}"]`);
+  const holder = card?.querySelector<HTMLElement>('.criteria-progress');
+  if (!holder || total === 0) return;
+  holder.hidden = false;
+  holder.classList.toggle('criteria-progress--done', met === total);
+  holder.querySelector('[data-figure="criteria"]')!.textContent = `${met}/${total}`;
 }

@@ -2,6 +2,7 @@ import { ApiError, type ApiClient } from './api.client';
 import type { CommandAnswer, CriterionDescription, OpportunityView, ProblemBody } from '@stagecraft/contracts';
 import type { BoardCard, MoveTarget } from './board.model';
 import { byId, h } from './dom';
+import { inWords } from './moves.model';
 
 export interface CriteriaPanelOutcome {
   /** The move's answer once it went through; null when the panel was closed before. */
@@ -28,6 +29,7 @@ export function openCriteriaPanel(
   let opportunity: OpportunityView | null = null;
   let position: number | null = null;
   let busy = false;
+  const notes = new Map<string, string>();
 
   return new Promise((resolve) => {
     const finish = (moved: CommandAnswer | null) => {
@@ -56,9 +58,9 @@ export function openCriteriaPanel(
         await reload('Someone else changed this opportunity meanwhile; it was reloaded. Check the boxes again if needed.');
       } else if (error instanceof ApiError && error.problem.code === 'OPPORTUNITY.EXIT_CRITERIA_UNMET') {
         unmet = error.problem.unmetCriteria ?? unmet;
-        await reload(error.problem.detail ?? 'Exit criteria are still unmet.');
+        await reload('Exit criteria are still unmet: tick what is now true.');
       } else {
-        say(error instanceof ApiError ? (error.problem.detail ?? error.problem.code) : String(error), 'error');
+        say(error instanceof ApiError ? inWords(error.problem.detail ?? error.problem.code, null) : String(error), 'error');
       }
     };
 
@@ -80,15 +82,20 @@ export function openCriteriaPanel(
       const stillOpen = opportunity && opportunity.status === 'open' && opportunity.stage === refusal.stage;
       const checkboxes = unmet.map((criterion) => {
         const box = h('input', { type: 'checkbox', id: `criterion-${criterion.id}`, name: criterion.id, checked: met(criterion.id), disabled: busy || !stillOpen });
+        // An optional evidence note, sent with the tick; kept across redraws.
+        const note = h('input', { type: 'text', id: `criterion-note-${criterion.id}`, class: 'criterion-note', placeholder: 'Evidence note (optional)', 'aria-label': `Evidence note for “${criterion.description}”`, value: notes.get(criterion.id) ?? '', disabled: busy || !stillOpen });
+        note.addEventListener('input', () => notes.set(criterion.id, note.value));
         box.addEventListener('change', () =>
           run(async () => {
-            const answer = await api.command(`/opportunities/${card.id}/criteria`, { criterionId: criterion.id, met: box.checked, expectedRevision: opportunity!.revision });
+            const text = (notes.get(criterion.id) ?? '').trim();
+            const answer = await api.command(`/opportunities/${card.id}/criteria`, { criterionId: criterion.id, met: box.checked, ...(text ? { note: text } : {}), expectedRevision: opportunity!.revision });
+            notes.delete(criterion.id);
             position = answer.position;
             await reload();
             say(`${box.checked ? 'Marked' : 'Unmarked'}: ${criterion.description}`);
           }),
         );
-        return h('li', {}, box, h('label', { for: `criterion-${criterion.id}` }, criterion.description, h('span', { class: 'criterion-id' }, ` (${criterion.id})`)));
+        return h('li', {}, box, h('div', {}, h('label', { for: `criterion-${criterion.id}` }, criterion.description), note));
       });
       const allMet = unmet.every((criterion) => met(criterion.id));
       const moveButton = h('button', { type: 'button', class: 'primary', disabled: busy || !allMet || !stillOpen }, `Move to ${target.name}`);

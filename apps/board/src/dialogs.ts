@@ -1,57 +1,48 @@
-import { ApiError, type ApiClient } from './api.client';
-import type { HistoryAnswer, ProcessDetail } from '@stagecraft/contracts';
 import type { BoardCard } from './board.model';
 import { byId, h } from './dom';
-import { formatInstant } from './format';
-import { timelineEntries } from './timeline.model';
 
-/** A card's history: who did what, when (GET /opportunities/:id/history). */
-export async function openTimeline(api: ApiClient, card: BoardCard, definition: ProcessDetail['definition'] | null): Promise<void> {
-  const dialog = byId<HTMLDialogElement>('timeline');
-  const close = h('button', { type: 'button', class: 'dialog-close' }, 'Close');
-  close.addEventListener('click', () => dialog.close());
-  const body = h('div', { class: 'timeline-body' }, h('p', {}, 'Loading…'));
-  dialog.replaceChildren(h('h2', { id: 'timeline-title' }, `Timeline of “${card.title}”`), body, h('div', { class: 'panel-actions' }, close));
-  dialog.showModal();
-  try {
-    const history = await api.get<HistoryAnswer>(`/opportunities/${card.id}/history`);
-    const rows = timelineEntries(history, definition).map((entry) =>
-      h(
-        'tr',
-        { 'data-revision': entry.revision },
-        h('td', {}, h('time', { datetime: entry.when }, formatInstant(entry.when))),
-        h('td', {}, entry.who),
-        h('td', {}, entry.what, entry.note ? h('div', { class: 'note' }, entry.note) : null),
-      ),
-    );
-    body.replaceChildren(
-      h('table', { class: 'timeline-table' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'When'), h('th', { scope: 'col' }, 'Who'), h('th', { scope: 'col' }, 'What'))), h('tbody', {}, ...rows)),
-    );
-  } catch (error) {
-    const text = error instanceof ApiError ? (error.status === 403 ? 'Your key may not read histories (it needs the auditor role).' : (error.problem.detail ?? error.problem.code)) : String(error);
-    body.replaceChildren(h('p', { class: 'panel-message', 'data-tone': 'error' }, text));
-  }
-  close.focus();
+export interface LostAnswer {
+  readonly reason: string;
+  /** Free text beside the reason; undefined when none was written. */
+  readonly note: string | undefined;
 }
 
-/** Losing needs one of the process's reasons: ask which. Null when the user cancels. */
-export function chooseLostReason(card: BoardCard, reasons: readonly string[]): Promise<string | null> {
+/**
+ * Losing needs one of the process's reasons: ask which, with none chosen in advance (a preselected
+ * one gets sent unread), and an optional note. Null when the user cancels.
+ */
+export function chooseLostReason(card: BoardCard, reasons: readonly string[]): Promise<LostAnswer | null> {
   const dialog = byId<HTMLDialogElement>('lose-dialog');
-  const select = h('select', { id: 'lost-reason', required: true }, ...reasons.map((reason) => h('option', { value: reason }, reason)));
+  const select = h(
+    'select',
+    { id: 'lost-reason', required: true, 'aria-describedby': 'lost-reason-error' },
+    h('option', { value: '', disabled: true, selected: true }, 'Choose a reason…'),
+    ...reasons.map((reason) => h('option', { value: reason }, reason)),
+  );
+  const note = h('textarea', { id: 'lost-note', rows: 2, maxlength: 1000, placeholder: 'What happened (optional)' });
+  const error = h('p', { id: 'lost-reason-error', class: 'field-error' });
   const cancel = h('button', { type: 'button' }, 'Cancel');
   const confirm = h('button', { type: 'submit', class: 'primary' }, 'Mark as lost');
   const form = h(
     'form',
-    { method: 'dialog' },
+    { method: 'dialog', novalidate: true },
     h('h2', {}, `Why was “${card.title}” lost?`),
-    h('p', {}, h('label', { for: 'lost-reason' }, 'Lost reason '), select),
+    h('div', { class: 'form-field' }, h('label', { for: 'lost-reason' }, 'Lost reason'), select, error),
+    h('div', { class: 'form-field' }, h('label', { for: 'lost-note' }, 'Note'), note),
     h('div', { class: 'panel-actions' }, cancel, confirm),
   );
   dialog.replaceChildren(form);
   return new Promise((resolve) => {
-    let chosen: string | null = null;
-    form.addEventListener('submit', () => {
-      chosen = select.value;
+    let chosen: LostAnswer | null = null;
+    form.addEventListener('submit', (event) => {
+      if (!select.value) {
+        event.preventDefault();
+        error.textContent = 'Choose why the deal was lost.';
+        select.setAttribute('aria-invalid', 'true');
+        select.focus();
+        return;
+      }
+      chosen = { reason: select.value, note: note.value.trim() || undefined };
     });
     cancel.addEventListener('click', () => dialog.close());
     dialog.addEventListener('close', () => resolve(chosen), { once: true });

@@ -59,3 +59,9 @@ export function dayBoundary(day: string, edge: 'start' | 'end'): string | undefi
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return undefined;
   return edge === 'start' ? `${day}T00:00:00.000Z` : `${day}T23:59:59.999Z`;
 }
+
+/** A calendar day (yyyy-mm-dd, no time zone), e.g. "1 Dec 2026": read as written, never shifted by a zone. */
+export function formatCalendarDay(day: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return day;
+  return new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(`${day}T00:00:00Z`));
+}

@@ -1,33 +1,63 @@
 import { ApiClient, ApiError } from './api.client';
-import type { FunnelResult, PipelineResult, ProcessDetail, ProcessList, StageDurationsResult, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
-import { boardColumns, CARDS_PER_COLUMN, moveCommand, type BoardCard, type MoveTarget } from './board.model';
-import { renderBoard } from './board.view';
+import type { CallerAnswer, FunnelResult, OpportunityView, PipelineResult, ProcessDetail, ProcessList, StageDurationsResult, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
+import { boardColumns, CARDS_PER_COLUMN, moveCommand, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
+import { filterColumns, filtersFrom, ownersOf, writeFilters } from './board-filters.model';
+import { wireFilters } from './board-filters';
+import { renderBoard, showCriteriaProgress } from './board.view';
 import { funnelSteps, lostReasons, reliabilityPoints, stageDurationRows, winLossByTeam } from './charts.model';
 import { renderCharts } from './charts.view';
 import { openCriteriaPanel } from './criteria.panel';
-import { chooseLostReason, openTimeline } from './dialogs';
+import { openDealForm } from './deal-form';
+import { chooseLostReason } from './dialogs';
 import { announce, byId, h } from './dom';
 import { dayBoundary } from './format';
+import { inWords, moveChoices } from './moves.model';
+import { openSidePanel } from './side-panel';
 
 // The board page: pick a process and team, see its kanban or its charts. Everything goes through
-// the public API with the caller's key, kept for this browser tab only (sessionStorage).
+// the public API with the caller's key, kept for this browser tab only (sessionStorage). What the
+// key may do (GET /me: roles and teams) decides what is offered.
 
 const CREDENTIALS = 'stagecraft.board.credentials';
 const api = new ApiClient(() => sessionStorage.getItem(CREDENTIALS));
 
-// The chosen process and team live in the address (?process=…&team=…), so a view can be shared.
+// The chosen process, team, search, filters, sort and (on a phone) stage live in the address, so a view can be shared.
 const initial = new URLSearchParams(location.search);
 
 const state = {
-  definition: null as ProcessDetail['definition'] | null,
+  caller: null as CallerAnswer | null,
+  detail: null as ProcessDetail | null,
   processId: initial.get('process') ?? '',
   teamId: initial.get('team') ?? '',
+  filters: filtersFrom(initial),
+  stage: initial.get('stage') ?? '',
+  columns: [] as BoardColumn[],
   /** The last log position this page wrote: queries pass it as ?minPosition= to read their own writes. */
   position: undefined as number | undefined,
+  /** Criteria progress read per open card; a card this page changed is read again. */
+  progress: new Map<string, { met: number; total: number }>(),
   renders: 0,
 };
 
-const view = (): 'board' | 'charts' => (location.hash === '#charts' ? 'charts' : 'board');
+const view = (): 'board' | 'charts' => (location.hash === '#charts' && mayReadCharts() ? 'charts' : 'board');
+const hasRole = (role: string) => state.caller !== null && (state.caller.roles.includes(role) || state.caller.roles.includes('admin'));
+const mayWrite = () => hasRole('writer');
+const mayReadCharts = () => hasRole('analyst');
+const mayReadHistory = () => hasRole('writer') || hasRole('analyst') || hasRole('auditor');
+
+const filterControls = wireFilters(
+  (filters) => {
+    clearStatus();
+    state.filters = filters;
+    writeAddress();
+    drawBoard();
+  },
+  (stage) => {
+    state.stage = stage;
+    writeAddress();
+    drawBoard();
+  },
+);
 
 async function start(): Promise<void> {
   byId<HTMLFormElement>('login-form').addEventListener('submit', (event) => {
@@ -41,16 +71,23 @@ async function start(): Promise<void> {
     sessionStorage.removeItem(CREDENTIALS);
     showLogin('Signed out.');
   });
-  byId<HTMLSelectElement>('process').addEventListener('change', (event) => void selectProcess((event.target as HTMLSelectElement).value));
+  byId<HTMLSelectElement>('process').addEventListener('change', (event) => {
+    clearStatus();
+    void selectProcess((event.target as HTMLSelectElement).value);
+  });
   byId<HTMLSelectElement>('team').addEventListener('change', (event) => {
+    clearStatus();
     state.teamId = (event.target as HTMLSelectElement).value;
+    state.progress.clear();
     void refresh();
   });
+  byId('new-deal').addEventListener('click', () => void guarded(() => newDeal()));
   byId<HTMLFormElement>('period').addEventListener('submit', (event) => {
     event.preventDefault();
     void refresh();
   });
   window.addEventListener('hashchange', () => {
+    clearStatus();
     showView();
     void refresh();
   });
@@ -70,10 +107,24 @@ function showView(): void {
   const current = view();
   byId('board-view').hidden = current !== 'board';
   byId('charts-view').hidden = current !== 'charts';
+  // The charts are analytics: a key without the analyst role is not offered them.
+  byId('charts-link').hidden = !mayReadCharts();
+  byId('new-deal').hidden = !mayWrite() || current !== 'board';
   for (const link of document.querySelectorAll<HTMLAnchorElement>('nav a')) {
     if (link.hash === `#${current}`) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
+}
+
+/** A message from an earlier action must not linger through the next one. */
+function clearStatus(): void {
+  announce('');
+}
+
+/** Says an API refusal in words: names, not ids. */
+function refusalText(error: ApiError): string {
+  const text = inWords(error.problem.detail ?? error.problem.code, state.detail?.definition ?? null);
+  return error.status === 403 ? `Not allowed with this key: ${text}` : text;
 }
 
 /** Runs a load; a refused key sends the user back to the sign-in form, anything else is said. */
@@ -85,7 +136,7 @@ async function guarded(work: () => Promise<void>): Promise<void> {
       sessionStorage.removeItem(CREDENTIALS);
       showLogin('This key or token was not accepted. Enter another.');
     } else if (error instanceof ApiError) {
-      announce(error.status === 403 ? `Not allowed with this key: ${error.problem.detail ?? error.problem.code}` : (error.problem.detail ?? error.problem.code), 'error');
+      announce(refusalText(error), 'error');
     } else {
       announce(String(error), 'error');
     }
@@ -94,61 +145,176 @@ async function guarded(work: () => Promise<void>): Promise<void> {
 
 async function loadProcesses(): Promise<void> {
   await guarded(async () => {
-    const { processes } = await api.get<ProcessList>('/processes');
+    const [caller, { processes }] = await Promise.all([api.get<CallerAnswer>('/me'), api.get<ProcessList>('/processes')]);
+    state.caller = caller;
     byId('login').hidden = true;
     byId('app').hidden = false;
+    byId('who').textContent = `${caller.name} · ${caller.roles.join(', ')}${caller.teams ? ` · ${caller.teams.join(', ')}` : ''}`;
+    showView();
     const select = byId<HTMLSelectElement>('process');
     select.replaceChildren(...processes.map((process) => h('option', { value: process.id }, process.name)));
-    const chosen = processes.some((process) => process.id === state.processId) ? state.processId : (processes[0]?.id ?? '');
+    // The address's process, else the main one (default: true in its file), else the first.
+    const chosen = processes.some((process) => process.id === state.processId) ? state.processId : (processes.find((process) => process.default) ?? processes[0])?.id ?? '';
     select.value = chosen;
     await selectProcess(chosen);
   });
 }
 
+/** The teams this key may choose: its own (no "All teams") when it is limited to some. */
+function selectableTeams(definition: ProcessDetail['definition']): { teams: string[]; all: boolean } {
+  const limited = state.caller?.teams ?? null;
+  if (limited === null) return { teams: [...definition.teams], all: true };
+  return { teams: definition.teams.length === 0 ? [...limited] : definition.teams.filter((team) => limited.includes(team)), all: false };
+}
+
 async function selectProcess(processId: string): Promise<void> {
   await guarded(async () => {
     state.processId = processId;
+    state.progress.clear();
     const detail = await api.get<ProcessDetail>(`/processes/${encodeURIComponent(processId)}`);
-    state.definition = detail.definition;
+    state.detail = detail;
     const teams = byId<HTMLSelectElement>('team');
-    teams.replaceChildren(h('option', { value: '' }, 'All teams'), ...detail.definition.teams.map((team) => h('option', { value: team }, team)));
-    state.teamId = detail.definition.teams.includes(state.teamId) ? state.teamId : '';
+    const { teams: choosable, all } = selectableTeams(detail.definition);
+    teams.replaceChildren(...(all ? [h('option', { value: '' }, 'All teams')] : []), ...choosable.map((team) => h('option', { value: team }, team)));
+    state.teamId = choosable.includes(state.teamId) ? state.teamId : all ? '' : (choosable[0] ?? '');
     teams.value = state.teamId;
     await refresh();
   });
 }
 
-async function refresh(): Promise<void> {
-  if (!state.definition) return;
+function writeAddress(): void {
   const address = new URL(location.href);
   address.searchParams.set('process', state.processId);
   if (state.teamId) address.searchParams.set('team', state.teamId);
   else address.searchParams.delete('team');
+  writeFilters(address.searchParams, state.filters);
+  if (state.stage) address.searchParams.set('stage', state.stage);
+  else address.searchParams.delete('stage');
   history.replaceState(null, '', address);
+}
+
+async function refresh(): Promise<void> {
+  if (!state.detail) return;
+  writeAddress();
   await guarded(() => (view() === 'board' ? loadBoard() : loadCharts()));
 }
 
 const scope = () => ({ processId: state.processId, teamId: state.teamId || undefined, minPosition: state.position });
 
 async function loadBoard(): Promise<void> {
-  const definition = state.definition!;
+  const definition = state.detail!.definition;
   // Won and Lost: the deals closed in the API's default period (the last 30 days up to now).
   // Stage columns: the first CARDS_PER_COLUMN cards each; the header totals still cover them all.
   const pipeline = await api.get<PipelineResult>('/pipeline', { ...scope(), include: 'opportunities', cardsPerColumn: CARDS_PER_COLUMN, closed: 'won,lost' });
+  state.columns = boardColumns(definition, pipeline, new Date());
+  drawBoard();
+  void loadCriteriaProgress();
+}
+
+function drawBoard(): void {
+  if (!state.detail) return;
   const container = byId('columns');
-  renderBoard(container, boardColumns(definition, pipeline, new Date()), {
-    move: (card, target) => void guarded(() => move(card, target)),
-    openTimeline: (card) => void openTimeline(api, card, state.definition),
-  });
+  const shown = filterColumns(state.columns, state.filters);
+  const stage = state.columns.some((column) => column.key === state.stage) ? state.stage : (state.columns[0]?.key ?? '');
+  filterControls.show(state.filters, ownersOf(state.columns));
+  filterControls.showStages(
+    state.columns.map((column) => ({ key: column.key, name: column.name, count: column.count })),
+    stage,
+  );
+  renderBoard(
+    container,
+    shown,
+    {
+      move: (card, target) => void guarded(() => move(card, target)),
+      refuse: (card, choice) => announce(`“${card.title}” cannot go to ${choice.target.name}: ${choice.reason ?? 'the process does not allow it.'}`, 'error'),
+      openPanel: (card) => {
+        clearStatus();
+        void openPanel(card);
+      },
+      choices: (card) => moveChoices(state.columns, card, state.detail),
+      canMove: mayWrite(),
+    },
+    stage,
+  );
+  for (const [id, progress] of state.progress) showCriteriaProgress(container, id, progress.met, progress.total);
   // Tests and scripts wait on this: the board has been drawn again from fresh answers.
   state.renders += 1;
   container.dataset.renders = String(state.renders);
 }
 
+/**
+ * "3/5" on each open card: the pipeline answer has no criteria, so each shown card's deal is read
+ * (a few at a time) and the count drawn as it arrives. Each is read once per process and team
+ * chosen; a card this page changes is read again (changes by others show on the next choice).
+ */
+async function loadCriteriaProgress(): Promise<void> {
+  const wanted = state.columns.flatMap((column) => column.cards).filter((card) => card.status === 'open' && !state.progress.has(card.id));
+  const container = byId('columns');
+  const worker = async () => {
+    for (let card = wanted.shift(); card; card = wanted.shift()) {
+      try {
+        const opportunity = await api.get<OpportunityView>(`/opportunities/${card.id}`);
+        const progress = { met: opportunity.exitCriteria.filter((criterion) => criterion.met).length, total: opportunity.exitCriteria.length };
+        state.progress.set(card.id, progress);
+        showCriteriaProgress(container, card.id, progress.met, progress.total);
+      } catch {
+        // A card whose deal cannot be read shows no progress; the board itself stays usable.
+      }
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  container.dataset.progress = String(state.progress.size);
+}
+
+async function openPanel(card: BoardCard): Promise<void> {
+  if (!state.detail) return;
+  await openSidePanel(api, card, {
+    detail: state.detail,
+    columns: state.columns,
+    canWrite: mayWrite(),
+    canReadHistory: mayReadHistory(),
+    wrote: (position) => {
+      state.position = position;
+      state.progress.delete(card.id);
+      // The board behind the panel follows what the panel changed.
+      void guarded(() => loadBoard());
+    },
+    move: (moved, target) => void guarded(() => move(moved, target)),
+    edit: (opportunity) => void guarded(() => editDeal(card, opportunity)),
+  });
+}
+
+async function newDeal(): Promise<void> {
+  clearStatus();
+  const definition = state.detail!.definition;
+  const { teams } = selectableTeams(definition);
+  const answer = await openDealForm(api, { definition, teams, defaultTeam: state.teamId || (teams.length === 1 ? teams[0]! : '') });
+  if (!answer) return;
+  state.position = answer.position;
+  await loadBoard();
+  announce('Deal created.');
+}
+
+async function editDeal(card: BoardCard, opportunity: OpportunityView): Promise<void> {
+  clearStatus();
+  byId<HTMLDialogElement>('side-panel').close();
+  const definition = state.detail!.definition;
+  const { teams } = selectableTeams(definition);
+  const answer = await openDealForm(api, { definition, teams, defaultTeam: opportunity.teamId ?? '', opportunity });
+  if (!answer) return;
+  state.position = answer.position;
+  await loadBoard();
+  announce(`“${opportunity.title}” saved.`);
+  void openPanel({ ...card, title: opportunity.title });
+}
+
 async function move(card: BoardCard, target: MoveTarget): Promise<void> {
-  const reason = target.kind === 'lost' ? await chooseLostReason(card, state.definition?.lostReasons ?? []) : undefined;
-  if (reason === null) return;
-  const { path, body } = moveCommand(card, target, reason);
+  clearStatus();
+  const lost = target.kind === 'lost' ? await chooseLostReason(card, state.detail?.definition.lostReasons ?? []) : undefined;
+  if (lost === null) return;
+  const { path, body } = moveCommand(card, target, lost?.reason, lost?.note);
+  // Moved (or its criteria ticked in the panel): its progress is read again.
+  state.progress.delete(card.id);
   const done = card.status === 'open' ? `“${card.title}” moved to ${target.name}.` : `“${card.title}” reopened in ${target.name}.`;
   try {
     const answer = await api.command(path, body);
@@ -162,8 +328,8 @@ async function move(card: BoardCard, target: MoveTarget): Promise<void> {
       if (outcome.moved) announce(done);
     } else if (error.status === 409) {
       announce(`“${card.title}” was changed by someone else meanwhile; the board was reloaded.`, 'error');
-    } else if (error.status === 422) {
-      announce(error.problem.detail ?? error.problem.code, 'error');
+    } else if (error.status === 422 || error.status === 403 || error.status === 400) {
+      announce(`“${card.title}” cannot go to ${target.name}: ${refusalText(error)}`, 'error');
     } else {
       throw error;
     }
@@ -172,7 +338,7 @@ async function move(card: BoardCard, target: MoveTarget): Promise<void> {
 }
 
 async function loadCharts(): Promise<void> {
-  const definition = state.definition!;
+  const definition = state.detail!.definition;
   const period = {
     from: dayBoundary(byId<HTMLInputElement>('period-from').value, 'start'),
     to: dayBoundary(byId<HTMLInputElement>('period-to').value, 'end'),

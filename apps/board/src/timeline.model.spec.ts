@@ -21,7 +21,7 @@ const event = (revision: number, type: string, data: Record<string, unknown>, me
 });
 
 describe('the timeline', () => {
-  it('says when, who and what for every event, with stage names and criterion descriptions', () => {
+  it('says when, who and what for every event, newest first, with stage names, criterion descriptions, field names and formatted money and days', () => {
     const entries = timelineEntries(
       {
         events: [
@@ -31,17 +31,21 @@ describe('the timeline', () => {
           event(3, 'StageChanged', { from: 'qualification', to: 'new', direction: 'backward' }),
           event(4, 'OpportunityLost', { stage: 'new', reason: 'price' }),
           event(5, 'OpportunityDetailsChanged', { amount: 700 }),
+          event(6, 'OpportunityDetailsChanged', { ownerId: 'ana', title: 'ACME 2027' }),
+          event(7, 'ExpectedCloseDateChanged', { from: null, to: '2026-12-01' }),
         ],
       },
       definition,
     );
     expect(entries.map(({ when, who, what, note }) => [when, who, what, note])).toEqual([
-      ['2026-01-01T09:00:00Z', 'crm', 'Opened in New at 500 EUR', null],
-      ['2026-01-02T09:00:00Z', 'ana (via crm)', 'Moved from New to Qualification', null],
-      ['2026-01-03T09:00:00Z', 'crm', 'Met: There is a budget', 'CFO said yes'],
-      ['2026-01-04T09:00:00Z', 'crm', 'Moved back from Qualification to New', null],
+      ['2026-01-08T09:00:00Z', 'crm', 'Expected to close on 1 Dec 2026', null],
+      ['2026-01-07T09:00:00Z', 'crm', 'Owner: ana · Title: ACME 2027', null],
+      ['2026-01-06T09:00:00Z', 'crm', 'Amount: €700', null],
       ['2026-01-05T09:00:00Z', 'crm', 'Lost in New: price', null],
-      ['2026-01-06T09:00:00Z', 'crm', 'Changed amount → 700', null],
+      ['2026-01-04T09:00:00Z', 'crm', 'Moved back from Qualification to New', null],
+      ['2026-01-03T09:00:00Z', 'crm', 'Met: There is a budget', 'CFO said yes'],
+      ['2026-01-02T09:00:00Z', 'ana (via crm)', 'Moved from New to Qualification', null],
+      ['2026-01-01T09:00:00Z', 'crm', 'Opened in New at €500', null],
     ]);
   });
 });

@@ -1,4 +1,5 @@
 import type { HistoryAnswer, ProcessDetail } from '@stagecraft/contracts';
+import { formatCalendarDay, formatMoney } from './format';
 
 // The history of an opportunity as people read it: when, who, what. Pure: timeline.model.spec.ts.
 
@@ -13,15 +14,25 @@ export interface TimelineEntry {
 type Definition = ProcessDetail['definition'];
 type HistoryEvent = HistoryAnswer['events'][number];
 
+/** Newest first: what happened last is what a rep looks for. */
 export function timelineEntries(history: HistoryAnswer, definition: Definition | null): TimelineEntry[] {
-  return history.events.map((event) => ({
+  // Amounts are written in the currency in force when they changed, so follow it from the start.
+  let currency: string | null = null;
+  const described = history.events.map((event) => {
+    if (typeof event.data.currency === 'string') currency = event.data.currency;
+    return describe(event, definition, currency);
+  });
+  return history.events.map((event, index) => ({
     revision: event.revision,
     when: text(event.data.occurredAt) ?? text(event.metadata.recordedAt) ?? '',
     who: whoDid(event),
-    what: describe(event, definition),
+    what: described[index]!,
     note: text(event.data.note),
-  }));
+  })).reverse();
 }
+
+/** How a changed field is named and its new value shown. */
+const FIELD_LABELS: Readonly<Record<string, string>> = { title: 'Title', amount: 'Amount', currency: 'Currency', ownerId: 'Owner', teamId: 'Team', expectedCloseDate: 'Expected close' };
 
 function whoDid(event: HistoryEvent): string {
   const actor = text(event.metadata.actor) ?? 'unknown';
@@ -29,14 +40,14 @@ function whoDid(event: HistoryEvent): string {
   return onBehalfOf ? `${onBehalfOf} (via ${actor})` : actor;
 }
 
-function describe(event: HistoryEvent, definition: Definition | null): string {
+function describe(event: HistoryEvent, definition: Definition | null, currency: string | null): string {
   const data = event.data;
   const stage = (id: unknown) => definition?.stages.find((candidate) => candidate.id === id)?.name ?? String(id);
   const criterion = (stageId: unknown, id: unknown) =>
     definition?.stages.find((candidate) => candidate.id === stageId)?.exitCriteria.find((candidate) => candidate.id === id)?.description ?? String(id);
   switch (event.type) {
     case 'OpportunityOpened':
-      return `Opened in ${stage(data.stage)}${data.amount === undefined ? '' : ` at ${data.amount}${data.currency ? ` ${data.currency}` : ''}`}`;
+      return `Opened in ${stage(data.stage)}${typeof data.amount === 'number' ? ` at ${formatMoney(data.amount, currency)}` : ''}`;
     case 'ExitCriterionMet':
       return `Met: ${criterion(data.stage, data.criterionId)}`;
     case 'ExitCriterionRevoked':
@@ -50,16 +61,25 @@ function describe(event: HistoryEvent, definition: Definition | null): string {
     case 'OpportunityReopened':
       return `Reopened in ${stage(data.stage)}`;
     case 'ExpectedCloseDateChanged':
-      return data.to === null ? `Expected close date cleared (was ${String(data.from)})` : `Expected to close on ${String(data.to)}${data.from === null ? '' : ` (was ${String(data.from)})`}`;
+      return data.to === null
+        ? `Expected close date cleared (was ${formatCalendarDay(String(data.from))})`
+        : `Expected to close on ${formatCalendarDay(String(data.to))}${data.from === null || data.from === undefined ? '' : ` (was ${formatCalendarDay(String(data.from))})`}`;
     case 'OpportunityDetailsChanged': {
       const changed = Object.entries(data)
         .filter(([key]) => key !== 'opportunityId' && key !== 'occurredAt')
-        .map(([key, value]) => `${key} → ${String(value)}`);
-      return `Changed ${changed.join(', ')}`;
+        .map(([key, value]) => `${FIELD_LABELS[key] ?? key}: ${shown(key, value, currency)}`);
+      return changed.join(' · ');
     }
     default:
       return event.type;
   }
+}
+
+function shown(field: string, value: unknown, currency: string | null): string {
+  if (value === null || value === undefined) return 'none';
+  if (field === 'amount' && typeof value === 'number') return formatMoney(value, currency);
+  if (field === 'expectedCloseDate') return formatCalendarDay(String(value));
+  return String(value);
 }
 
 function text(value: unknown): string | null {

@@ -30,6 +30,8 @@ export interface ProcessRegistryOptions {
  */
 export class ProcessRegistry {
   private readonly processes = new Map<string, ProcessEntry>();
+  /** The process a file marks `default: true`, else the first file's. */
+  private defaultId: string | undefined;
 
   constructor(
     private readonly store: EventStore,
@@ -39,6 +41,7 @@ export class ProcessRegistry {
   /** Throws ProcessDefinitionError (file, field, reason) when a definition is bad: start-up stops. */
   async load(): Promise<void> {
     const files = loadProcessDirectory(this.options.processesDir);
+    this.defaultId = (files.find((file) => file.isDefault) ?? files[0])?.definition.id;
     for (const { file, definition } of files) {
       const compiled = compileProcess(definition);
       const stream = toProcessStreamId(definition.id);
@@ -100,6 +103,11 @@ export class ProcessRegistry {
 
   list(): CompiledProcess[] {
     return [...this.processes.values()].map((entry) => entry.current);
+  }
+
+  /** The main process: what a board opens on when the user has not chosen one. */
+  defaultProcessId(): string | undefined {
+    return this.defaultId;
   }
 
   /** The version new opportunities open with. */

@@ -32,6 +32,22 @@ describe('loadProcessDirectory', () => {
     expect(() => loadProcessDirectory(dir)).toThrow(/b\.yml .*id: process id "same" is already defined in a\.yaml/);
   });
 
+  it('knows the default process: the shipped standard one says so, a non-boolean default is refused, two defaults are refused', () => {
+    expect(loadProcessDirectory(SHIPPED).map((entry) => [entry.definition.id, entry.isDefault])).toEqual([
+      ['inside-sales', false],
+      ['standard', true],
+    ]);
+    writeFileSync(join(dir, 'a.yaml'), `${minimal('a')}default: yes please\n`);
+    expect(() => loadProcessDirectory(dir)).toThrow(/a\.yaml:\d+:\d+ default: must be true or false \(got "yes please"\)/);
+    writeFileSync(join(dir, 'a.yaml'), `${minimal('a')}default: true\n`);
+    writeFileSync(join(dir, 'b.yaml'), `${minimal('b')}default: true\n`);
+    expect(() => loadProcessDirectory(dir)).toThrow(/b\.yaml.*default: only one process may be the default; a\.yaml already is/);
+    // The mark is not part of the definition: marking a process as the default records no new version.
+    writeFileSync(join(dir, 'b.yaml'), minimal('b'));
+    const [marked] = loadProcessDirectory(dir);
+    expect([marked!.isDefault, Object.keys(marked!.definition)]).toEqual([true, expect.not.arrayContaining(['default'])]);
+  });
+
   it('refuses an empty or missing directory', () => {
     expect(() => loadProcessDirectory(dir)).toThrow(/holds no process definition/);
     expect(() => loadProcessDirectory(join(dir, 'missing'))).toThrow(/cannot be read/);

@@ -1,11 +1,13 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { parseProcessDefinition, ProcessDefinitionError, type ProcessDefinition } from '@stagecraft/sales-process';
+import { parseProcessDocument, ProcessDefinitionError, type ProcessDefinition } from '@stagecraft/sales-process';
 
 export interface LoadedProcessFile {
   /** The path as given to the loader joined with the file name, for messages. */
   readonly file: string;
   readonly definition: ProcessDefinition;
+  /** The file says `default: true`: the process a board opens on. */
+  readonly isDefault: boolean;
 }
 
 /** Reads and validates one process YAML file. Throws ProcessDefinitionError naming the file. */
@@ -16,7 +18,7 @@ export function loadProcessFile(file: string): LoadedProcessFile {
   } catch (error) {
     throw new ProcessDefinitionError(file, [{ path: '', reason: `cannot be read: ${(error as Error).message}` }]);
   }
-  return { file, definition: parseProcessDefinition(text, file) };
+  return { file, ...parseProcessDocument(text, file) };
 }
 
 /**
@@ -42,6 +44,11 @@ export function loadProcessDirectory(directory: string): LoadedProcessFile[] {
       throw new ProcessDefinitionError(file, [{ path: 'id', reason: `process id "${definition.id}" is already defined in ${relative(directory, other)}` }]);
     }
     byId.set(definition.id, file);
+  }
+  // Two defaults would make the board's first screen an accident of file order.
+  const defaults = loaded.filter((entry) => entry.isDefault);
+  if (defaults.length > 1) {
+    throw new ProcessDefinitionError(defaults[1]!.file, [{ path: 'default', reason: `only one process may be the default; ${relative(directory, defaults[0]!.file)} already is` }]);
   }
   return loaded;
 }

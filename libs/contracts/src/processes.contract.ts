@@ -9,6 +9,8 @@ export interface ProcessSummary {
   readonly version: string;
   readonly stages: readonly { readonly id: string; readonly name: string; readonly probability: number }[];
   readonly teams: readonly string[];
+  /** The main process (`default: true` in its file, else the first file): what a board opens on. */
+  readonly default: boolean;
 }
 
 export interface ProcessList {
@@ -41,7 +43,28 @@ export interface ProcessVersionInfo {
   readonly current: boolean;
 }
 
+/** A step an open opportunity may take from a stage, as the process's rules decide before any criteria are met. */
+export interface MoveOptionAnswer {
+  /** A stage id, or "won" / "lost". */
+  readonly to: string;
+  readonly allowed: boolean;
+  /** Exit criteria of the stage left that must be met when the move is made. */
+  readonly requiredCriteria: readonly string[];
+  /** When not allowed: the rule that forbids it, with the code and message the API refuses it with. */
+  readonly refusal?: { readonly rule: string; readonly code: string; readonly message: string };
+}
+
 export interface ProcessDetail extends ProcessSummary {
   readonly definition: ProcessDefinitionAnswer;
   readonly versions: readonly ProcessVersionInfo[];
+  /** Per stage of the current version, in order: where an open opportunity there may go. */
+  readonly moves: readonly { readonly from: string; readonly options: readonly MoveOptionAnswer[] }[];
+}
+
+/** GET /me: who the credentials say the caller is, so a client offers only what it may do. */
+export interface CallerAnswer {
+  readonly name: string;
+  readonly roles: readonly string[];
+  /** The teams this caller may see and change; null: every team. */
+  readonly teams: readonly string[] | null;
 }

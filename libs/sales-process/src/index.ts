@@ -4,6 +4,7 @@ export * from './process-definition.parser';
 export * from './process-definition.types';
 export { formatPath, validateProcessDefinition } from './process-definition.validator';
 export * from './process-rules';
+export * from './process-moves';
 export * from './process-version';
 export * from './sales-process.machine';
 export * from './process-stream';

@@ -9,6 +9,11 @@ import { formatPath, validateProcessDefinition, type DocumentPath } from './proc
  * Throws ProcessDefinitionError listing every problem found, each with its path and line.
  */
 export function parseProcessDefinition(text: string, source: string): ProcessDefinition {
+  return parseProcessDocument(text, source).definition;
+}
+
+/** The definition, and whether the file marks it as the default process (`default: true`). */
+export function parseProcessDocument(text: string, source: string): { readonly definition: ProcessDefinition; readonly isDefault: boolean } {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
 
@@ -33,7 +38,7 @@ export function parseProcessDefinition(text: string, source: string): ProcessDef
     });
     throw new ProcessDefinitionError(source, issues);
   }
-  return result.definition;
+  return { definition: result.definition, isDefault: result.isDefault };
 }
 
 // The closest node that exists on the path: a missing key points at its parent mapping.

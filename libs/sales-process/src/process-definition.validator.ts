@@ -13,7 +13,9 @@ export interface RawIssue {
 }
 
 export type ValidationResult =
-  | { readonly ok: true; readonly definition: ProcessDefinition }
+  // isDefault: the file says `default: true` (the process a board opens on). Kept out of the
+  // definition, so marking a process as the default does not record a new version of it.
+  | { readonly ok: true; readonly definition: ProcessDefinition; readonly isDefault: boolean }
   | { readonly ok: false; readonly issues: readonly RawIssue[] };
 
 // Ids end up in stream names, URLs and CSV headers: keep them boring.
@@ -22,7 +24,7 @@ const ID_RULE = 'lower-case letters, digits, "-" or "_", starting with a letter 
 // Outcomes are machine states of their own, so no stage may take their names.
 const RESERVED_STAGE_IDS = new Set(['won', 'lost', 'closed']);
 
-const ROOT_KEYS = ['id', 'name', 'description', 'stages', 'rules', 'lostReasons', 'wonReasons', 'teams'];
+const ROOT_KEYS = ['id', 'name', 'description', 'stages', 'rules', 'lostReasons', 'wonReasons', 'teams', 'default'];
 const STAGE_KEYS = ['id', 'name', 'description', 'probability', 'exitCriteria', 'rotAfterDays'];
 const CRITERION_KEYS = ['id', 'description'];
 const RULE_KEYS = ['allowSkipping', 'allowBackward', 'winFrom'];
@@ -55,10 +57,12 @@ export function validateProcessDefinition(raw: unknown): ValidationResult {
   const lostReasons = readIdList(raw.lostReasons, ['lostReasons'], { required: true }, report);
   const wonReasons = raw.wonReasons === undefined ? undefined : readIdList(raw.wonReasons, ['wonReasons'], { required: true }, report);
   const teams = readIdList(raw.teams, ['teams'], { required: false }, report);
+  if (raw.default !== undefined && typeof raw.default !== 'boolean') report(['default'], `must be true or false (got ${describe(raw.default)})`);
 
   if (issues.length > 0) return { ok: false, issues };
   return {
     ok: true,
+    isDefault: raw.default === true,
     definition: { id: id!, name: name!, ...(description ? { description } : {}), stages, rules, lostReasons, ...(wonReasons ? { wonReasons } : {}), teams },
   };
 }

@@ -32,6 +32,8 @@ export class AnalyticsController {
   ) {}
 
   @Get('pipeline')
+  // A rep (writer) works from the board: its teams' pipeline, scoped below like any team-limited caller.
+  @Allow('analyst', 'writer')
   @ApiOperation({
     summary:
       'Open opportunities per current stage in process order: count, amount, weighted amount; ?closed=won,lost adds the recently closed ones per process; ?asOf= gives the board as it stood at an instant; ?cardsPerColumn= caps the cards listed per stage',

@@ -5,6 +5,7 @@ import type { Settings } from '@stagecraft/config';
 import { CLOCK, type Clock } from '../settings/api-settings.token';
 import { ApiKeyStore } from './api-key.store';
 import { ApiKeysController } from './api-keys.controller';
+import { MeController } from './me.controller';
 import { AuthFailureLimiter } from './auth-failure.limiter';
 import { AuthGuard, type AuthenticatedRequest } from './auth.guard';
 import { Authenticator } from './authenticator.service';
@@ -30,7 +31,7 @@ export class AuthModule {
             }),
           ]
         : [],
-      controllers: [ApiKeysController],
+      controllers: [ApiKeysController, MeController],
       providers: [
         ApiKeyStore,
         Authenticator,

@@ -201,7 +201,9 @@ export class OpportunitiesController {
   }
 
   @Get(':id/history')
-  @Allow('auditor')
+  // A rep and an analyst see what happened to a deal they may read (the board's timeline); the
+  // integrity check (verify) stays the auditor's.
+  @Allow('writer', 'analyst', 'auditor')
   @ApiOperation({ summary: 'Every event of the opportunity in order, with its metadata; ?view=timeline gives one readable step per move' })
   history(@Param('id', opportunityId) id: string, @Query() query: HistoryQueryDto, @CurrentPrincipal() principal: Principal) {
     if (query.view === 'timeline') return this.queries.execute(new GetOpportunityTimelineQuery(id, principal.teams));

@@ -2,7 +2,7 @@ import type { ProcessDetail, ProcessList, ProcessSummary } from '@stagecraft/con
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Allow } from '../auth/roles';
-import type { CompiledProcess } from '@stagecraft/sales-process';
+import { stageMovesOf, type CompiledProcess } from '@stagecraft/sales-process';
 import { ProcessRegistry } from '@stagecraft/commands';
 
 @ApiTags('processes')
@@ -15,14 +15,14 @@ export class ProcessesController {
   @Get()
   @ApiOperation({ summary: 'The processes this service runs, each at its current version' })
   list(): ProcessList {
-    return { processes: this.registry.list().map(summaryOf) };
+    return { processes: this.registry.list().map((process) => summaryOf(process, this.registry.defaultProcessId())) };
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'A process definition (current version) and every recorded version' })
+  @ApiOperation({ summary: 'A process definition (current version), every recorded version, and the moves its rules allow from each stage' })
   get(@Param('id') id: string): ProcessDetail {
     const current = this.registry.current(id);
-    return { ...summaryOf(current), definition: current.definition, versions: this.registry.versions(id) };
+    return { ...summaryOf(current, this.registry.defaultProcessId()), definition: current.definition, versions: this.registry.versions(id), moves: stageMovesOf(current.definition) };
   }
 
   @Get(':id/machine')
@@ -34,7 +34,14 @@ export class ProcessesController {
   }
 }
 
-function summaryOf(process: CompiledProcess): ProcessSummary {
+function summaryOf(process: CompiledProcess, defaultId: string | undefined): ProcessSummary {
   const { id, name, stages, teams } = process.definition;
-  return { id, name, version: process.version, stages: stages.map(({ id: stageId, name: stageName, probability }) => ({ id: stageId, name: stageName, probability })), teams };
+  return {
+    id,
+    name,
+    version: process.version,
+    stages: stages.map(({ id: stageId, name: stageName, probability }) => ({ id: stageId, name: stageName, probability })),
+    teams,
+    default: id === defaultId,
+  };
 }

@@ -1,0 +1,49 @@
+import type { BoardCard, BoardColumn } from './board.model';
+import { filterColumns, filtersFrom, matches, ownersOf, writeFilters } from './board-filters.model';
+
+const card = (id: string, title: string, owner: string, amountValue: number | null): BoardCard => ({
+  id,
+  title,
+  owner,
+  amount: String(amountValue),
+  amountValue,
+  teamId: 'direct',
+  stageId: 'new',
+  status: 'open',
+  daysInStage: 1,
+  closedAt: null,
+  lostReason: null,
+});
+const cards = [card('a1', 'Umbrella CRM', 'ana', 500), card('b2', 'ACME renewal', 'bob', 2000), card('c3', 'Hooli analytics', 'ana', null)];
+const column: BoardColumn = { key: 'new', target: { kind: 'stage', stageId: 'new', name: 'New' }, name: 'New', probability: 10, count: 3, amount: '', weightedAmount: null, cards, caption: null, more: null };
+
+describe('board filters', () => {
+  it('read from and write to the address, leaving the defaults out', () => {
+    const filters = filtersFrom(new URLSearchParams('process=standard&q=acme&owner=bob&sort=title'));
+    expect(filters).toEqual({ q: 'acme', owner: 'bob', sort: 'title' });
+    expect(filtersFrom(new URLSearchParams('sort=nonsense')).sort).toBe('stage-time');
+    const params = new URLSearchParams('process=standard&q=old');
+    writeFilters(params, { q: ' ', owner: '', sort: 'stage-time' });
+    expect(params.toString()).toBe('process=standard');
+    writeFilters(params, { q: 'hooli', owner: 'ana', sort: 'amount-desc' });
+    expect(filtersFrom(params)).toEqual({ q: 'hooli', owner: 'ana', sort: 'amount-desc' });
+  });
+
+  it('search the title, the owner and the id, case-insensitively; the owner filter is exact', () => {
+    const base = { owner: '', sort: 'stage-time' as const };
+    expect(cards.filter((entry) => matches(entry, { ...base, q: 'CRM' })).map((entry) => entry.id)).toEqual(['a1']);
+    expect(cards.filter((entry) => matches(entry, { ...base, q: 'bo' })).map((entry) => entry.id)).toEqual(['b2']);
+    expect(cards.filter((entry) => matches(entry, { ...base, q: 'c3' })).map((entry) => entry.id)).toEqual(['c3']);
+    expect(cards.filter((entry) => matches(entry, { q: '', owner: 'ana', sort: 'stage-time' })).map((entry) => entry.id)).toEqual(['a1', 'c3']);
+  });
+
+  it('sort within a column, keeping the API order by default, and count what a filter hides', () => {
+    const ids = (sort: 'stage-time' | 'amount-desc' | 'amount-asc' | 'title', q = '') => filterColumns([column], { q, owner: '', sort })[0]!.cards.map((entry) => entry.id);
+    expect(ids('stage-time')).toEqual(['a1', 'b2', 'c3']);
+    expect(ids('amount-desc')).toEqual(['b2', 'a1', 'c3']);
+    expect(ids('amount-asc')).toEqual(['c3', 'a1', 'b2']);
+    expect(ids('title')).toEqual(['b2', 'c3', 'a1']);
+    expect(filterColumns([column], { q: 'ana', owner: '', sort: 'stage-time' })[0]!.hidden).toBe(1);
+    expect(ownersOf([column])).toEqual(['ana', 'bob']);
+  });
+});

@@ -1,0 +1,74 @@
+import type { BoardCard, BoardColumn } from './board.model';
+
+// Search, owner filter and sort of the board, kept in the address (?q=&owner=&sort=) so a view can
+// be shared. Pure: board-filters.model.spec.ts.
+
+export const SORTS = ['stage-time', 'amount-desc', 'amount-asc', 'title'] as const;
+export type Sort = (typeof SORTS)[number];
+export const SORT_LABELS: Readonly<Record<Sort, string>> = {
+  'stage-time': 'Longest in stage first',
+  'amount-desc': 'Largest amount first',
+  'amount-asc': 'Smallest amount first',
+  title: 'Title A–Z',
+};
+
+export interface BoardFilters {
+  /** Matches the title, the owner or the id (case-insensitive). */
+  readonly q: string;
+  readonly owner: string;
+  readonly sort: Sort;
+}
+
+export function filtersFrom(params: URLSearchParams): BoardFilters {
+  const sort = params.get('sort') ?? '';
+  return { q: params.get('q') ?? '', owner: params.get('owner') ?? '', sort: (SORTS as readonly string[]).includes(sort) ? (sort as Sort) : 'stage-time' };
+}
+
+/** Writes the filters into an address, leaving out the defaults so a plain board has a plain address. */
+export function writeFilters(params: URLSearchParams, filters: BoardFilters): void {
+  const set = (name: string, value: string, fallback: string) => (value && value !== fallback ? params.set(name, value) : params.delete(name));
+  set('q', filters.q.trim(), '');
+  set('owner', filters.owner, '');
+  set('sort', filters.sort, 'stage-time');
+}
+
+export function matches(card: Pick<BoardCard, 'id' | 'title' | 'owner'>, filters: BoardFilters): boolean {
+  if (filters.owner && card.owner !== filters.owner) return false;
+  const needle = filters.q.trim().toLowerCase();
+  return needle === '' || [card.title, card.owner, card.id].some((text) => text.toLowerCase().includes(needle));
+}
+
+/**
+ * The columns with only the matching cards, sorted. Header figures stay the API's (the whole
+ * column); `shown` says how many cards match when a filter hides some.
+ */
+export function filterColumns(columns: readonly BoardColumn[], filters: BoardFilters): (BoardColumn & { readonly hidden: number })[] {
+  return columns.map((column) => {
+    const kept = column.cards.filter((card) => matches(card, filters));
+    return { ...column, cards: sortCards(kept, filters.sort), hidden: column.cards.length - kept.length };
+  });
+}
+
+/** Stage-time keeps the API's order (longest in stage first; closed columns newest first). */
+export function sortCards(cards: readonly BoardCard[], sort: Sort): BoardCard[] {
+  const amount = (card: BoardCard) => card.amountValue ?? -1;
+  switch (sort) {
+    case 'stage-time':
+      return [...cards];
+    case 'amount-desc':
+      return [...cards].sort((a, b) => amount(b) - amount(a) || a.title.localeCompare(b.title));
+    case 'amount-asc':
+      return [...cards].sort((a, b) => amount(a) - amount(b) || a.title.localeCompare(b.title));
+    case 'title':
+      return [...cards].sort((a, b) => a.title.localeCompare(b.title, 'en', { sensitivity: 'base' }) || a.id.localeCompare(b.id));
+    default: {
+      const exhaustive: never = sort;
+      throw new Error(`Unknown sort ${String(exhaustive)}`);
+    }
+  }
+}
+
+/** The owners on the board, for the owner filter. */
+export function ownersOf(columns: readonly BoardColumn[]): string[] {
+  return [...new Set(columns.flatMap((column) => column.cards.map((card) => card.owner)))].sort();
+}

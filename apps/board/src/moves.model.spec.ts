@@ -1,0 +1,79 @@
+import type { ProcessDetail } from '@stagecraft/contracts';
+import type { BoardColumn } from './board.model';
+import { allowedTargets, inWords, moveChoices } from './moves.model';
+
+const definition: ProcessDetail['definition'] = {
+  id: 'standard',
+  name: 'Standard',
+  stages: [
+    { id: 'new', name: 'New', probability: 10, exitCriteria: [] },
+    { id: 'proposition', name: 'Proposition', probability: 50, exitCriteria: [{ id: 'proposal-given', description: 'Demo and/or proposal given' }] },
+    { id: 'negotiation', name: 'Negotiation', probability: 80, exitCriteria: [] },
+  ],
+  rules: { allowSkipping: false, allowBackward: true, winFrom: ['negotiation'] },
+  lostReasons: ['price'],
+  teams: [],
+};
+// As GET /processes/standard answers it for the proposition stage.
+const moves: ProcessDetail['moves'] = [
+  {
+    from: 'proposition',
+    options: [
+      { to: 'new', allowed: true, requiredCriteria: [] },
+      { to: 'negotiation', allowed: true, requiredCriteria: ['proposal-given'] },
+      {
+        to: 'won',
+        allowed: false,
+        requiredCriteria: [],
+        refusal: { rule: 'winFrom', code: 'OPPORTUNITY.NOT_WINNABLE_FROM_STAGE', message: 'An opportunity cannot be won from stage "proposition"; this process allows winning from "negotiation".' },
+      },
+      { to: 'lost', allowed: true, requiredCriteria: [] },
+    ],
+  },
+];
+const column = (key: string, kind: 'stage' | 'won' | 'lost', name: string): BoardColumn => ({
+  key,
+  target: kind === 'stage' ? { kind, stageId: key, name } : { kind, name },
+  name,
+  probability: null,
+  count: 0,
+  amount: '',
+  weightedAmount: null,
+  cards: [],
+  caption: null,
+  more: null,
+});
+const columns = [column('new', 'stage', 'New'), column('proposition', 'stage', 'Proposition'), column('negotiation', 'stage', 'Negotiation'), column('won', 'won', 'Won'), column('lost', 'lost', 'Lost')];
+
+describe('the moves a card is offered', () => {
+  it('an open card: the other columns, each allowed or refused as the process\'s move table says, with the reason in stage names', () => {
+    const choices = moveChoices(columns, { stageId: 'proposition', status: 'open' }, { definition, moves });
+    expect(choices.map((choice) => [choice.target.name, choice.allowed, choice.reason])).toEqual([
+      ['New', true, null],
+      ['Negotiation', true, null],
+      ['Won', false, 'An opportunity cannot be won from stage Proposition; this process allows winning from Negotiation.'],
+      ['Lost', true, null],
+    ]);
+    expect(allowedTargets(choices).map((target) => target.name)).toEqual(['New', 'Negotiation', 'Lost']);
+  });
+
+  it('a closed card: only the stages (a reopening), never the other outcome', () => {
+    const choices = moveChoices(columns, { stageId: 'won', status: 'won' }, { definition, moves });
+    expect(allowedTargets(choices).map((target) => target.name)).toEqual(['New', 'Proposition', 'Negotiation']);
+    expect(choices.find((choice) => choice.target.kind === 'lost')!.reason).toBe('A won deal can only be reopened in a stage.');
+  });
+
+  it('a stage the table does not know (an older version) is left to the API to judge', () => {
+    expect(moveChoices(columns, { stageId: 'legacy', status: 'open' }, { definition, moves }).every((choice) => choice.allowed)).toBe(true);
+  });
+
+  it('puts API messages in words: stage names and criterion descriptions for ids, no opportunity ids', () => {
+    expect(
+      inWords(
+        'Cannot move from "proposition" to "negotiation": 1 exit criterion of stage "proposition" is not met: proposal-given (Demo and/or proposal given). Opportunity 0b7c3a7e-1d2f-4c3b-9a8e-123456789abc.',
+        definition,
+      ),
+    ).toBe('Cannot move from Proposition to Negotiation: 1 exit criterion of stage Proposition is not met: Demo and/or proposal given. Opportunity this deal.');
+    expect(inWords('"timing" is not a lost reason', null)).toBe('timing is not a lost reason');
+  });
+});

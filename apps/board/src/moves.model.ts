@@ -1,0 +1,56 @@
+import type { ProcessDetail } from '@stagecraft/contracts';
+import type { BoardCard, BoardColumn, MoveTarget } from './board.model';
+
+// Which columns a card may go to, as the API's move table (GET /processes/:id `moves`) says:
+// the board asks the process's rules instead of knowing them. Pure: moves.model.spec.ts.
+
+export interface MoveChoice {
+  readonly target: MoveTarget;
+  readonly allowed: boolean;
+  /** Why not, in words (stage names, not ids); null when allowed. */
+  readonly reason: string | null;
+}
+
+type Detail = Pick<ProcessDetail, 'definition' | 'moves'>;
+
+/**
+ * Every other column with whether the card may go there. An open card: as the move table says
+ * (a stage the table does not know, e.g. of an older version, is left to the API). A closed
+ * card: only the stages, as a reopening, which the API judges.
+ */
+export function moveChoices(columns: readonly BoardColumn[], card: Pick<BoardCard, 'stageId' | 'status'>, detail: Detail | null): MoveChoice[] {
+  const options = detail?.moves.find((entry) => entry.from === card.stageId)?.options;
+  return columns
+    .filter((column) => column.key !== card.stageId)
+    .map((column): MoveChoice => {
+      if (card.status !== 'open') {
+        return column.target.kind === 'stage'
+          ? { target: column.target, allowed: true, reason: null }
+          : { target: column.target, allowed: false, reason: `A ${card.status} deal can only be reopened in a stage.` };
+      }
+      const option = options?.find((candidate) => candidate.to === column.key);
+      if (!option || option.allowed) return { target: column.target, allowed: true, reason: null };
+      return { target: column.target, allowed: false, reason: detail ? inWords(option.refusal?.message ?? 'The process does not allow this move.', detail.definition) : null };
+    });
+}
+
+/** The targets a menu offers: only the allowed ones. */
+export function allowedTargets(choices: readonly MoveChoice[]): MoveTarget[] {
+  return choices.filter((choice) => choice.allowed).map((choice) => choice.target);
+}
+
+const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
+
+/**
+ * An API message for people who never saw the YAML: quoted stage ids become stage names,
+ * criterion ids their descriptions, other quoted ids lose their quotes; opportunity ids go.
+ */
+export function inWords(message: string, definition: Detail['definition'] | null): string {
+  const stageName = new Map(definition?.stages.map((stage) => [stage.id, stage.name]) ?? []);
+  const criterion = new Map(definition?.stages.flatMap((stage) => stage.exitCriteria.map((entry) => [entry.id, entry.description] as const)) ?? []);
+  return message
+    .replace(/"([A-Za-z0-9_-]+)"/g, (_quoted, id: string) => stageName.get(id) ?? (id === 'won' ? 'Won' : id === 'lost' ? 'Lost' : id))
+    .replace(/\b([a-z0-9][a-z0-9_-]*) \(([^()]+)\)/g, (whole, id: string, description: string) => (criterion.get(id) === description ? description : whole))
+    .replace(UUID, 'this deal')
+    .replace(/ {2,}/g, ' ');
+}

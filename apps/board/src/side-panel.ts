@@ -1,0 +1,176 @@
+import { ApiError, type ApiClient } from './api.client';
+import type { HistoryAnswer, OpportunityView, ProcessDetail } from '@stagecraft/contracts';
+import type { BoardCard, BoardColumn, MoveTarget } from './board.model';
+import { byId, h } from './dom';
+import { formatCalendarDay, formatDate, formatInstant, formatMoney } from './format';
+import { allowedTargets, inWords, moveChoices } from './moves.model';
+import { timelineEntries } from './timeline.model';
+
+// A deal at a glance, from a click on its card: its fields, the current stage's exit criteria
+// (tick or untick, with an optional evidence note), the moves the process allows from here, and
+// its timeline. What the key may not do is not offered: a read-only key sees the same panel
+// without the buttons.
+
+export interface SidePanelContext {
+  readonly detail: Pick<ProcessDetail, 'definition' | 'moves'>;
+  readonly columns: readonly BoardColumn[];
+  readonly canWrite: boolean;
+  /** The timeline is the event history (GET /opportunities/:id/history: writer, analyst, auditor). */
+  readonly canReadHistory: boolean;
+  /** A command of the panel was recorded at this log position. */
+  wrote(position: number): void;
+  move(card: BoardCard, target: MoveTarget): void;
+  edit(opportunity: OpportunityView): void;
+}
+
+export async function openSidePanel(api: ApiClient, card: BoardCard, context: SidePanelContext): Promise<void> {
+  const dialog = byId<HTMLDialogElement>('side-panel');
+  const definition = context.detail.definition;
+  const message = h('p', { class: 'panel-message', role: 'status', 'aria-live': 'polite' });
+  const say = (text: string, tone: 'info' | 'error' = 'info') => {
+    message.textContent = text;
+    message.dataset.tone = tone;
+  };
+  const close = h('button', { type: 'button', class: 'dialog-close', 'aria-label': 'Close the panel' }, 'Close');
+  close.addEventListener('click', () => dialog.close());
+  const body = h('div', { class: 'side-panel-body' }, h('p', {}, 'Loading…'));
+  dialog.replaceChildren(h('header', { class: 'side-panel-header' }, h('h2', { id: 'side-panel-title' }, card.title), close), message, body);
+  if (!dialog.open) dialog.showModal();
+
+  let opportunity: OpportunityView;
+  let busy = false;
+
+  const render = () => {
+    const focused = dialog.contains(document.activeElement) ? document.activeElement?.id : undefined;
+    byId('side-panel-title').textContent = opportunity.title;
+    body.replaceChildren(fields(opportunity, definition, context, () => context.edit(opportunity)), criteria(), moves(), timelineSection);
+    if (focused) document.getElementById(focused)?.focus();
+  };
+
+  const criteria = (): Node | string => {
+    if (opportunity.status !== 'open') return '';
+    const total = opportunity.exitCriteria.length;
+    const met = opportunity.exitCriteria.filter((criterion) => criterion.met).length;
+    const stageName = opportunity.stageName ?? opportunity.stage;
+    if (total === 0) return h('section', { class: 'panel-section' }, h('h3', {}, `To leave ${stageName}`), h('p', { class: 'hint' }, 'This stage has no exit criteria.'));
+    const items = opportunity.exitCriteria.map((criterion) => {
+      const box = h('input', { type: 'checkbox', id: `panel-criterion-${criterion.id}`, name: criterion.id, checked: criterion.met, disabled: busy || !context.canWrite });
+      const note = h('input', { type: 'text', id: `panel-note-${criterion.id}`, class: 'criterion-note', placeholder: 'Evidence note (optional)', 'aria-label': `Evidence note for “${criterion.description}”`, disabled: busy || !context.canWrite });
+      box.addEventListener('change', () => void setCriterion(criterion.id, criterion.description, box.checked, note.value.trim()));
+      return h(
+        'li',
+        { 'data-criterion': criterion.id },
+        box,
+        h('div', {}, h('label', { for: box.id }, criterion.description), context.canWrite ? note : null),
+      );
+    });
+    return h(
+      'section',
+      { class: 'panel-section' },
+      h('h3', {}, `To leave ${stageName} `, h('span', { class: 'progress', 'data-figure': 'panel-progress' }, `${met}/${total} met`)),
+      h('ul', { class: 'criteria' }, ...items),
+    );
+  };
+
+  const moves = (): Node | string => {
+    if (!context.canWrite) return '';
+    const targets = allowedTargets(moveChoices(context.columns, card, context.detail));
+    const buttons = targets.map((target) => {
+      const button = h('button', { type: 'button', class: `panel-move panel-move--${target.kind}`, 'data-target': target.kind === 'stage' ? target.stageId : target.kind }, target.name);
+      button.addEventListener('click', () => {
+        dialog.close();
+        context.move(card, target);
+      });
+      return button;
+    });
+    return h('section', { class: 'panel-section' }, h('h3', {}, opportunity.status === 'open' ? 'Move to' : 'Reopen in'), h('div', { class: 'panel-moves' }, ...buttons));
+  };
+
+  const timelineSection = h('section', { class: 'panel-section' }, h('h3', {}, 'Timeline'), h('p', {}, 'Loading…'));
+  const loadTimeline = async () => {
+    if (!context.canReadHistory) {
+      timelineSection.replaceChildren(h('h3', {}, 'Timeline'), h('p', { class: 'hint' }, 'This key may not read the timeline.'));
+      return;
+    }
+    try {
+      const history = await api.get<HistoryAnswer>(`/opportunities/${card.id}/history`);
+      const rows = timelineEntries(history, definition).map((entry) =>
+        h(
+          'tr',
+          { 'data-revision': entry.revision },
+          h('td', {}, h('time', { datetime: entry.when }, formatInstant(entry.when))),
+          h('td', {}, entry.who),
+          h('td', {}, entry.what, entry.note ? h('div', { class: 'note' }, entry.note) : null),
+        ),
+      );
+      timelineSection.replaceChildren(
+        h('h3', {}, 'Timeline'),
+        h('table', { class: 'timeline-table' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'When'), h('th', { scope: 'col' }, 'Who'), h('th', { scope: 'col' }, 'What'))), h('tbody', {}, ...rows)),
+      );
+    } catch (error) {
+      timelineSection.replaceChildren(h('h3', {}, 'Timeline'), h('p', { class: 'panel-message', 'data-tone': 'error' }, describe(error)));
+    }
+  };
+
+  const reload = async () => {
+    opportunity = await api.get<OpportunityView>(`/opportunities/${card.id}`);
+    render();
+  };
+
+  const setCriterion = async (criterionId: string, description: string, met: boolean, note: string) => {
+    if (busy) return;
+    busy = true;
+    say('');
+    render();
+    try {
+      const answer = await api.command(`/opportunities/${card.id}/criteria`, { criterionId, met, ...(note ? { note } : {}), expectedRevision: opportunity.revision });
+      context.wrote(answer.position);
+      await Promise.all([reload(), loadTimeline()]);
+      say(`${met ? 'Met' : 'No longer met'}: ${description}`);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 409) say('Someone else changed this deal meanwhile; it was reloaded. Tick the box again if needed.', 'error');
+      else say(describe(error), 'error');
+      await reload().catch(() => undefined);
+    } finally {
+      busy = false;
+      if (dialog.open) render();
+    }
+  };
+
+  function describe(error: unknown): string {
+    return error instanceof ApiError ? inWords(error.problem.detail ?? error.problem.code, definition) : String(error);
+  }
+
+  try {
+    opportunity = await api.get<OpportunityView>(`/opportunities/${card.id}`);
+    render();
+    void loadTimeline().then(() => dialog.open && render());
+  } catch (error) {
+    body.replaceChildren(h('p', { class: 'panel-message', 'data-tone': 'error' }, describe(error)));
+  }
+  close.focus();
+}
+
+function fields(opportunity: OpportunityView, definition: ProcessDetail['definition'], context: SidePanelContext, edit: () => void): HTMLElement {
+  const row = (label: string, value: string, key: string) => h('div', {}, h('dt', {}, label), h('dd', { 'data-field': key }, value));
+  const status = opportunity.status === 'open' ? `Open in ${opportunity.stageName ?? opportunity.stage}` : `${opportunity.status === 'won' ? 'Won' : 'Lost'} in ${opportunity.stageName ?? opportunity.stage}`;
+  const editButton = context.canWrite ? h('button', { type: 'button', class: 'edit-deal' }, 'Edit') : null;
+  editButton?.addEventListener('click', edit);
+  return h(
+    'section',
+    { class: 'panel-section' },
+    h(
+      'dl',
+      { class: 'deal-fields' },
+      row('Status', status, 'status'),
+      row('Amount', opportunity.amount === null ? '–' : formatMoney(opportunity.amount, opportunity.currency), 'amount'),
+      row('Owner', opportunity.ownerId ?? 'unassigned', 'owner'),
+      row('Team', opportunity.teamId ?? 'none', 'team'),
+      row('Expected close', opportunity.expectedCloseDate ? formatCalendarDay(opportunity.expectedCloseDate) : 'not set', 'expectedCloseDate'),
+      row('Opened', formatDate(opportunity.openedAt), 'openedAt'),
+      opportunity.lostReason ? row('Lost reason', opportunity.lostReason, 'lostReason') : null,
+      row('Process', definition.name, 'process'),
+    ),
+    editButton,
+  );
+}
