@@ -124,6 +124,8 @@ describe('analytics from the read models (end to end)', () => {
     expect(qualification.opportunities[0]).toMatchObject({ title: 'C', configuredProbability: 20, winProbability: expect.closeTo(25, 9) });
     expect(qualification.weightedAmountLearned).toBeCloseTo(50, 9);
     expect((await api.http.get(`/opportunities/${openC}`).expect(200)).body).toMatchObject({ configuredProbability: 20, winProbability: expect.closeTo(25, 9) });
+    const forecast = (await analyst('/analytics/forecast?processId=standard&include=learned').expect(200)).body;
+    expect(forecast.withoutDate).toMatchObject({ weightedAmountsByCurrency: { EUR: 40 }, weightedAmountsLearnedByCurrency: { EUR: expect.closeTo(50, 9) } });
     // Before any deal closed (day 3), the learned estimate is the configured one.
     const early = (await analyst(`/pipeline?include=opportunities&processId=standard&asOf=${at(3)}`).expect(200)).body;
     expect(early.processes[0].stages[1].opportunities.find((card: { title: string }) => card.title === 'C')).toMatchObject({ winProbability: 20, configuredProbability: 20 });
