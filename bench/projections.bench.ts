@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getSQLiteEventStore } from '@stagecraft/event-store';
-import { ALL_PROJECTIONS, getSQLiteProjectionSnapshotStore, ProjectionRunner, type Projection, type ProjectionSnapshotStore } from '@stagecraft/projections';
+import { ALL_PROJECTIONS, applyEvent, getSQLiteProjectionSnapshotStore, liveEstimatorOf, ProjectionRunner, winProbabilityProjection, type Projection, type ProjectionSnapshotStore } from '@stagecraft/projections';
 import { runAnalyticsQueries } from './support/analytics-queries';
 import { writeHistoryStore } from './support/history-store';
 
@@ -99,6 +99,24 @@ async function measure(path: string): Promise<void> {
       `  then save them            ${(writtenMs / 1000).toFixed(1).padStart(10)} s      (serialised in slices in ${(serializedMs / 1000).toFixed(2)} s, then written by the snapshot thread; whole rebuild ${rebuildSeconds.toFixed(1)} s, ${Math.round(head / rebuildSeconds).toLocaleString('en')} events/s)`,
     );
     console.log(`peak RSS                    ${mb(peakRss).padStart(10)}  (before rebuild ${mb(rssBefore)}; target ≤ 512 MB)`);
+
+    // The learned win probability's own share: its model folded alone (reading not counted), and
+    // the first live estimate, which learns every labelled visit once (later ones only the new).
+    {
+      let model = winProbabilityProjection.initial();
+      let folding = 0;
+      for (let from = 1; ; ) {
+        const page = await store.readAll({ fromPosition: from, maxCount: PAGE });
+        if (page.length === 0) break;
+        const t = performance.now();
+        for (const event of page) model = applyEvent(winProbabilityProjection, model, event);
+        folding += performance.now() - t;
+        from = page[page.length - 1]!.position + 1;
+      }
+      const t = performance.now();
+      liveEstimatorOf(model);
+      console.log(`win-probability model update ${((folding * 1000) / head).toFixed(3).padStart(9)} µs/event (alone, of ${head.toLocaleString('en')} events; first live estimator ${(performance.now() - t).toFixed(0)} ms for ${model.labelled.length.toLocaleString('en')} labelled visits)`);
+    }
 
     // 4. Query latency at this size.
     const now = new Date(started + 400 * 86_400_000).toISOString();

@@ -41,6 +41,7 @@ describe('analytics from the read models (end to end)', () => {
   const dir = temporaryDirectory();
   let api: ApiTestApp & { keys: Record<string, string> };
   let lastPosition = 0;
+  let openC = '';
 
   const command = async (path: string, body: object) => {
     const response = await api.http.post(path).send(body);
@@ -76,7 +77,7 @@ describe('analytics from the read models (end to end)', () => {
       ['move', { stage: 'qualification', occurredAt: at(3) }],
       ['lose', { reason: 'price', occurredAt: at(4) }],
     ]);
-    await journey({ title: 'C', processId: 'standard', teamId: 'direct', ownerId: 'ana', amount: 200, currency: 'EUR', occurredAt: at(1) }, [['move', { stage: 'qualification', occurredAt: at(2) }]]);
+    openC = await journey({ title: 'C', processId: 'standard', teamId: 'direct', ownerId: 'ana', amount: 200, currency: 'EUR', occurredAt: at(1) }, [['move', { stage: 'qualification', occurredAt: at(2) }]]);
     await journey({ title: 'D', processId: 'inside-sales', teamId: 'inside', amount: 50, currency: 'EUR', occurredAt: at(1) }, []);
   });
   afterAll(async () => {
@@ -113,6 +114,30 @@ describe('analytics from the read models (end to end)', () => {
     expect((await stagesAt('2025-12-31T00:00:00Z')).every(([, count]: [string, number]) => count === 0)).toBe(true);
     const csv = parseCsv((await analyst(`/pipeline?asOf=${at(5, 12)}&format=csv`).expect(200)).text);
     expect(csv.find((row) => row.processId === 'standard' && row.stageId === 'proposition')).toMatchObject({ count: '1', amount: '1000' });
+  });
+
+  it('learns the win probability from closed deals, and measures its calibration', async () => {
+    // Qualification has two closed visits (A won, B lost) and configured 20%: the stage's rate is
+    // (1 + 10·0.2) / (2 + 10) = 25%; C, there since day 2, is in a bucket no closed visit reached.
+    const board = (await analyst(`/pipeline?include=opportunities&processId=standard&minPosition=${lastPosition}`).expect(200)).body;
+    const qualification = board.processes[0].stages[1];
+    expect(qualification.opportunities[0]).toMatchObject({ title: 'C', configuredProbability: 20, winProbability: expect.closeTo(25, 9) });
+    expect(qualification.weightedAmountLearned).toBeCloseTo(50, 9);
+    expect((await api.http.get(`/opportunities/${openC}`).expect(200)).body).toMatchObject({ configuredProbability: 20, winProbability: expect.closeTo(25, 9) });
+    const forecast = (await analyst('/analytics/forecast?processId=standard&include=learned').expect(200)).body;
+    expect(forecast.withoutDate).toMatchObject({ weightedAmountsByCurrency: { EUR: 40 }, weightedAmountsLearnedByCurrency: { EUR: expect.closeTo(50, 9) } });
+    // Before any deal closed (day 3), the learned estimate is the configured one.
+    const early = (await analyst(`/pipeline?include=opportunities&processId=standard&asOf=${at(3)}`).expect(200)).body;
+    expect(early.processes[0].stages[1].opportunities.find((card: { title: string }) => card.title === 'C')).toMatchObject({ winProbability: 20, configuredProbability: 20 });
+    // Every stage entry of a closed deal is scored: A's four (won), B's two (lost). None of them had
+    // a closed visit of its stage before it, so learned and configured (10/20/50/80) score alike.
+    const calibration = (await analyst('/analytics/win-probability/calibration?processId=standard').expect(200)).body;
+    const brier = ((0.1 - 1) ** 2 + (0.2 - 1) ** 2 + (0.5 - 1) ** 2 + (0.8 - 1) ** 2 + 0.1 ** 2 + 0.2 ** 2) / 6;
+    expect(calibration).toMatchObject({ estimates: 6, won: 4, brierConfigured: expect.closeTo(brier, 12), brierLearned: expect.closeTo(brier, 12) });
+    expect(calibration.bins[1].configured).toEqual({ count: 2, meanPredicted: 10, observedWinRate: 50 });
+    const csv = parseCsv((await analyst('/analytics/win-probability/calibration?processId=standard&format=csv').expect(200)).text);
+    expect(csv.map((row) => row.bin)).toEqual(['0-10', '10-20', '20-30', '30-40', '40-50', '50-60', '60-70', '70-80', '80-90', '90-100', 'all']);
+    expect(csv.at(-1)).toMatchObject({ learnedCount: '6', configuredCount: '6' });
   });
 
   it('counts wins and losses, by team', async () => {
@@ -202,7 +227,7 @@ describe('analytics from the read models (end to end)', () => {
       await stale.close();
     }
     const health = (await api.anonymous.get('/health').expect(200)).body;
-    expect(health.projections.map((p: { name: string }) => p.name).sort()).toEqual(['funnel', 'pipeline', 'stage-durations', 'stage-intervals', 'transitions', 'win-loss']);
+    expect(health.projections.map((p: { name: string }) => p.name).sort()).toEqual(['funnel', 'pipeline', 'stage-durations', 'stage-intervals', 'transitions', 'win-loss', 'win-probability']);
     expect(health.projections.every((p: { checkpoint: number; lag: number }) => p.checkpoint >= position && p.lag === 0)).toBe(true);
   });
 

@@ -88,6 +88,7 @@ const POLICY: Record<string, { roles: Role[] | 'public'; prepare: (api: Api) => 
   'GET /analytics/stage-durations': { roles: ['analyst'], prepare: async () => ({ path: '/analytics/stage-durations' }) },
   'GET /analytics/funnel': { roles: ['analyst'], prepare: async () => ({ path: '/analytics/funnel?format=csv' }) },
   'GET /analytics/transitions': { roles: ['analyst'], prepare: async () => ({ path: '/analytics/transitions' }) },
+  'GET /analytics/win-probability/calibration': { roles: ['analyst'], prepare: async () => ({ path: '/analytics/win-probability/calibration' }) },
   'GET /analytics/forecast': { roles: ['analyst'], prepare: async () => ({ path: '/analytics/forecast' }) },
   'GET /analytics/forecast-accuracy': { roles: ['analyst'], prepare: async () => ({ path: '/analytics/forecast-accuracy' }) },
   'GET /analytics/rotting': { roles: ['analyst'], prepare: async () => ({ path: '/analytics/rotting' }) },

@@ -111,7 +111,7 @@ const CASES: readonly BadRequestCase[] = [
   { name: 'analytics from without a zone', method: 'get', path: '/analytics/win-loss?from=2026-01-01T00:00:00', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'from' },
   { name: 'analytics to as a date only', method: 'get', path: '/analytics/funnel?to=2026-03-31', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'to' },
   ...['win-loss', 'stage-durations', 'funnel', 'transitions'].map((name): BadRequestCase => ({ name: `${name}: from after to`, method: 'get', path: `/analytics/${name}?from=2026-03-01T00:00:00Z&to=2026-02-01T00:00:00Z`, status: 400, code: 'REQUEST.INVALID_PERIOD' })),
-  ...['/analytics/win-loss', '/analytics/stage-durations', '/analytics/funnel', '/analytics/transitions', '/pipeline'].map((path): BadRequestCase => ({ name: `${path} of an unknown process`, method: 'get', path: `${path}?processId=enterprise`, status: 404, code: 'PROCESS.NOT_FOUND' })),
+  ...['/analytics/win-loss', '/analytics/stage-durations', '/analytics/funnel', '/analytics/transitions', '/analytics/win-probability/calibration', '/pipeline'].map((path): BadRequestCase => ({ name: `${path} of an unknown process`, method: 'get', path: `${path}?processId=enterprise`, status: 404, code: 'PROCESS.NOT_FOUND' })),
   { name: 'pipeline with from/to (it is the present board)', method: 'get', path: '/pipeline?from=2026-01-01T00:00:00Z', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'from' },
 ];
 

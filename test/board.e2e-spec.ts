@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page, Request } from 'playwright-core';
 import { parseDocument } from 'yaml';
-import type { FunnelResult, HistoryAnswer, OpportunityView, PipelineResult, StageDurationsResult, WinLossResult } from '@stagecraft/contracts';
+import type { FunnelResult, HistoryAnswer, OpportunityView, PipelineResult, StageDurationsResult, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
 import { TEST_SERVICE, temporaryDirectory } from './support/api-test-app';
 import { launchChromium, startBoardApi, type ListeningApi } from './support/board-browser';
 import { apiCaller, seedBoardDemo, type ApiCaller } from './support/board-demo.seed';
@@ -472,13 +472,14 @@ describe('the board in a real browser (end to end)', () => {
   describe('charts', () => {
     const query = async (minPosition: number, extra = '') => {
       const base = `processId=standard&minPosition=${minPosition}${extra}`;
-      const [funnel, durations, byTeam, byReason] = await Promise.all([
+      const [funnel, durations, byTeam, byReason, calibration] = await Promise.all([
         caller.get<FunnelResult>(`/analytics/funnel?${base}`),
         caller.get<StageDurationsResult>(`/analytics/stage-durations?${base}`),
         caller.get<WinLossResult>(`/analytics/win-loss?${base}&groupBy=team`),
         caller.get<WinLossResult>(`/analytics/win-loss?${base}&groupBy=reason`),
+        caller.get<WinProbabilityCalibrationResult>(`/analytics/win-probability/calibration?${base}`),
       ]);
-      return { funnel: funnel.processes[0]!, durations: durations.processes[0]!, byTeam: byTeam.groups!, byReason: byReason.groups!, total: byTeam.total };
+      return { funnel: funnel.processes[0]!, durations: durations.processes[0]!, byTeam: byTeam.groups!, byReason: byReason.groups!, total: byTeam.total, calibration };
     };
     /** Each figures table as { row key: [raw values] }, from the data-value the page wrote. */
     const tables = () =>
@@ -515,6 +516,9 @@ describe('the board in a real browser (end to end)', () => {
         ]),
       ),
       'won-reasons': Object.fromEntries(Object.entries(answers.total.wonReasons).map(([reason, won]) => [reason, [won]])),
+      'win-probability-reliability': Object.fromEntries(
+        answers.calibration.bins.map((bin) => [`${bin.from}–${bin.to}%`, [bin.learned.count, bin.learned.meanPredicted, bin.learned.observedWinRate, bin.configured.count, bin.configured.meanPredicted, bin.configured.observedWinRate]]),
+      ),
     });
     /** Painted pixels of each chart's canvas: a chart that drew nothing has none. */
     const paintedPixels = () =>
@@ -527,7 +531,7 @@ describe('the board in a real browser (end to end)', () => {
         }),
       );
 
-    it('draw the funnel, time in stage, win/loss by team and lost reasons with the numbers the analytics API returns', async () => {
+    it('draw the funnel, time in stage, win/loss by team, lost reasons and the win probability\'s reliability with the numbers the analytics API returns', async () => {
       const minPosition = await positionOf('Cyberdyne audit');
       await page.click('nav a[href="#charts"]');
       await page.waitForSelector('[data-chart="lost-reasons"] canvas');
@@ -543,6 +547,7 @@ describe('the board in a real browser (end to end)', () => {
       expect(wonCell).toBe(`€${answers.byTeam.find((group) => group.key === 'direct')!.amountWonByCurrency.EUR!.toLocaleString('en')}`);
       // The standard process records no won reasons: that chart says so instead of drawing.
       expect(await page.locator('[data-chart="won-reasons"] .empty').count()).toBe(1);
+      expect(answers.calibration.estimates).toBeGreaterThan(0);
       const painted = await paintedPixels();
       expect(painted).toHaveLength(5);
       for (const count of painted) expect(count).toBeGreaterThan(1000);

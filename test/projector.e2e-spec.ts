@@ -45,7 +45,7 @@ describe('projections in their own process (apps/projector) behind API instances
     const rebuilt = cli('rebuild', 'pipeline', 'funnel');
     expect(rebuilt.status).toBe(0);
     // In PostgreSQL the six read models share a schema and are rebuilt together.
-    expect(rebuilt.stdout).toMatch(E2E_READ_MODELS === 'postgres' ? /Rebuilt pipeline, win-loss, stage-durations, funnel, transitions, stage-intervals up to position \d+ \(PostgreSQL schema / : /Rebuilt pipeline, funnel up to position \d+/);
+    expect(rebuilt.stdout).toMatch(E2E_READ_MODELS === 'postgres' ? /Rebuilt pipeline, win-loss, stage-durations, funnel, transitions, stage-intervals, win-probability up to position \d+ \(PostgreSQL schema / : /Rebuilt pipeline, funnel up to position \d+/);
     expect(rebuilt.stderr).toContain('100%');
     const unknown = cli('rebuild', 'nope');
     expect(unknown.status).toBe(2);

@@ -1,5 +1,5 @@
 import type { ProcessDetail } from '@stagecraft/contracts';
-import { amountsWonAndLost, funnelSteps, lostReasons, stageDurationRows, winLossByTeam, wonReasons } from './charts.model';
+import { amountsWonAndLost, funnelSteps, lostReasons, reliabilityPoints, stageDurationRows, winLossByTeam, wonReasons } from './charts.model';
 
 const definition = {
   id: 'standard',
@@ -90,6 +90,28 @@ describe('the chart series', () => {
     expect(wonReasons({ total })).toEqual([
       { reason: 'price', won: 1 },
       { reason: 'relationship', won: 2 },
+    ]);
+  });
+
+  it('reliability: per bin, learned and configured, mean predicted against observed (null where a bin is empty)', () => {
+    const empty = { count: 0, meanPredicted: null, observedWinRate: null };
+    const points = reliabilityPoints({
+      from: null,
+      to: null,
+      pseudoDeals: 10,
+      ageBucketsDays: [0, 7, 30, 90],
+      estimates: 3,
+      won: 1,
+      brierLearned: 0.2,
+      brierConfigured: 0.3,
+      bins: [
+        { from: 0, to: 10, learned: { count: 2, meanPredicted: 5, observedWinRate: 0 }, configured: empty },
+        { from: 10, to: 20, learned: { count: 1, meanPredicted: 15, observedWinRate: 100 }, configured: { count: 3, meanPredicted: 10, observedWinRate: 33.3 } },
+      ],
+    });
+    expect(points).toEqual([
+      { bin: '0–10%', learnedCount: 2, learnedPredicted: 5, learnedObserved: 0, configuredCount: 0, configuredPredicted: null, configuredObserved: null },
+      { bin: '10–20%', learnedCount: 1, learnedPredicted: 15, learnedObserved: 100, configuredCount: 3, configuredPredicted: 10, configuredObserved: 33.3 },
     ]);
   });
 });

@@ -1,4 +1,4 @@
-import type { FunnelResult, ProcessDetail, StageDurationsResult, WinLossResult } from '@stagecraft/contracts';
+import type { FunnelResult, ProcessDetail, StageDurationsResult, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
 import { formatAmounts, secondsToDays } from './format';
 
 // The analysts' charts as plain series, from the analytics API's answers. The same series feed the
@@ -107,4 +107,28 @@ export function lostReasons(answer: WinLossResult): LostReasonRow[] {
 
 function stageName(definition: Definition, stageId: string): string {
   return definition.stages.find((stage) => stage.id === stageId)?.name ?? stageId;
+}
+
+export interface ReliabilityPoint {
+  /** The bin, e.g. "20–30%". */
+  readonly bin: string;
+  readonly learnedCount: number;
+  readonly learnedPredicted: number | null;
+  readonly learnedObserved: number | null;
+  readonly configuredCount: number;
+  readonly configuredPredicted: number | null;
+  readonly configuredObserved: number | null;
+}
+
+/** The reliability plot's points: per bin, mean predicted against observed win rate (percent), learned and configured. */
+export function reliabilityPoints(answer: WinProbabilityCalibrationResult): ReliabilityPoint[] {
+  return answer.bins.map(({ from, to, learned, configured }) => ({
+    bin: `${from}–${to}%`,
+    learnedCount: learned.count,
+    learnedPredicted: learned.meanPredicted,
+    learnedObserved: learned.observedWinRate,
+    configuredCount: configured.count,
+    configuredPredicted: configured.meanPredicted,
+    configuredObserved: configured.observedWinRate,
+  }));
 }

@@ -1,15 +1,15 @@
-import { ArcElement, BarController, BarElement, CategoryScale, Chart, DoughnutController, Legend, LinearScale, Tooltip, type ChartConfiguration, type Plugin } from 'chart.js';
-import type { FunnelStep, LostReasonRow, MoneyRow, OutcomeRow, StageDurationRow, WonReasonRow } from './charts.model';
+import { ArcElement, BarController, BarElement, CategoryScale, Chart, DoughnutController, Legend, LinearScale, LineElement, PointElement, ScatterController, Tooltip, type ChartConfiguration, type Plugin } from 'chart.js';
+import type { FunnelStep, LostReasonRow, MoneyRow, OutcomeRow, ReliabilityPoint, StageDurationRow, WonReasonRow } from './charts.model';
 import { h } from './dom';
 import { formatNumber, formatPercent } from './format';
 
-// Only the parts of Chart.js these four charts use, so the bundle stays small.
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, DoughnutController, ArcElement, Legend, Tooltip);
+// Only the parts of Chart.js these charts use, so the bundle stays small.
+Chart.register(BarController, BarElement, CategoryScale, LinearScale, DoughnutController, ArcElement, ScatterController, PointElement, LineElement, Legend, Tooltip);
 Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 Chart.defaults.color = '#1f2933';
 
 // Colours with at least 3:1 contrast on white, told apart by more than hue where it matters.
-const COLOURS = { bar: '#2563eb', median: '#0f766e', p90: '#b45309', won: '#15803d', lost: '#b91c1c' };
+const COLOURS = { bar: '#2563eb', median: '#0f766e', p90: '#b45309', won: '#15803d', lost: '#b91c1c', learned: '#2563eb', configured: '#b45309', ideal: '#94a3b8' };
 const WON_REASON_COLOURS = ['#15803d', '#0f766e', '#1d4ed8', '#4d7c0f', '#0e7490', '#6d28d9'];
 const REASON_COLOURS = ['#b91c1c', '#c2410c', '#a16207', '#7c3aed', '#0e7490', '#475569', '#be185d', '#4d7c0f'];
 
@@ -20,6 +20,8 @@ export interface ChartData {
   readonly reasons: readonly LostReasonRow[];
   readonly money: readonly MoneyRow[];
   readonly wonReasons: readonly WonReasonRow[];
+  /** Absent: not asked (the reliability plot is left out). */
+  readonly reliability?: { readonly points: readonly ReliabilityPoint[]; readonly brierLearned: number | null; readonly brierConfigured: number | null };
 }
 
 const charts = new Map<string, Chart>();
@@ -150,6 +152,7 @@ export function renderCharts(container: HTMLElement, data: ChartData): void {
         (row) => data.wonReasons[row]!.reason,
       ),
     ),
+    ...(data.reliability ? [reliabilityFigure(data.reliability)] : []),
   );
   // Drawn once attached, so Chart.js can measure the boxes.
   for (const [key, config] of pending) charts.set(key, new Chart(container.querySelector<HTMLCanvasElement>(`[data-chart="${key}"] canvas`)!, config));
@@ -157,6 +160,44 @@ export function renderCharts(container: HTMLElement, data: ChartData): void {
 }
 
 const pending = new Map<string, ChartConfiguration>();
+
+/** Predicted against observed win rate per bin, learned and configured, with the diagonal a calibrated estimate follows. */
+function reliabilityFigure({ points, brierLearned, brierConfigured }: NonNullable<ChartData['reliability']>): HTMLElement {
+  const brier = (value: number | null) => (value === null ? '–' : value.toFixed(3));
+  const series = (predicted: (p: ReliabilityPoint) => number | null, observed: (p: ReliabilityPoint) => number | null) =>
+    points.flatMap((point) => (predicted(point) === null ? [] : [{ x: predicted(point)!, y: observed(point)! }]));
+  return figure(
+    'win-probability-reliability',
+    `Win probability: predicted vs observed win rate at each stage entry (Brier learned ${brier(brierLearned)}, configured ${brier(brierConfigured)}; lower is better)`,
+    points.every((point) => point.learnedCount === 0),
+    {
+      type: 'scatter',
+      data: {
+        datasets: [
+          { label: 'Learned', data: series((p) => p.learnedPredicted, (p) => p.learnedObserved), backgroundColor: COLOURS.learned, pointRadius: 5 },
+          { label: 'Configured', data: series((p) => p.configuredPredicted, (p) => p.configuredObserved), backgroundColor: COLOURS.configured, pointStyle: 'rectRot', pointRadius: 6 },
+          { label: 'Perfectly calibrated', data: [{ x: 0, y: 0 }, { x: 100, y: 100 }], showLine: true, borderColor: COLOURS.ideal, borderDash: [4, 4], pointRadius: 0 },
+        ],
+      },
+      options: { scales: { x: { min: 0, max: 100, title: { display: true, text: 'predicted %' } }, y: { min: 0, max: 100, title: { display: true, text: 'observed win rate %' } } } },
+    },
+    table(
+      ['Predicted', 'Learned: estimates', 'mean predicted', 'observed', 'Configured: estimates', 'mean predicted', 'observed'],
+      points.map((point) => [
+        point.bin,
+        cell(point.learnedCount, String(point.learnedCount)),
+        cell(point.learnedPredicted, percentText(point.learnedPredicted)),
+        cell(point.learnedObserved, percentText(point.learnedObserved)),
+        cell(point.configuredCount, String(point.configuredCount)),
+        cell(point.configuredPredicted, percentText(point.configuredPredicted)),
+        cell(point.configuredObserved, percentText(point.configuredObserved)),
+      ]),
+      (row) => points[row]!.bin,
+    ),
+  );
+}
+
+const percentText = (percent: number | null) => (percent === null ? '–' : formatPercent(percent / 100));
 
 function figure(key: string, caption: string, empty: boolean, config: ChartConfiguration, figures: HTMLTableElement): HTMLElement {
   const captionId = `chart-${key}-caption`;

@@ -1,10 +1,10 @@
 import { ApiClient, ApiError } from './api.client';
-import type { CallerAnswer, FunnelResult, OpportunityView, PipelineResult, ProcessDetail, ProcessList, StageDurationsResult, WinLossResult } from '@stagecraft/contracts';
+import type { CallerAnswer, FunnelResult, OpportunityView, PipelineResult, ProcessDetail, ProcessList, StageDurationsResult, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
 import { boardColumns, CARDS_PER_COLUMN, moveCommand, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
 import { filterColumns, filtersFrom, ownersOf, writeFilters } from './board-filters.model';
 import { wireFilters } from './board-filters';
 import { renderBoard, showCriteriaProgress } from './board.view';
-import { amountsWonAndLost, funnelSteps, lostReasons, stageDurationRows, winLossByTeam, wonReasons } from './charts.model';
+import { amountsWonAndLost, funnelSteps, lostReasons, reliabilityPoints, stageDurationRows, winLossByTeam, wonReasons } from './charts.model';
 import { renderCharts } from './charts.view';
 import { openCriteriaPanel } from './criteria.panel';
 import { openDealForm } from './deal-form';
@@ -344,11 +344,12 @@ async function loadCharts(): Promise<void> {
     to: dayBoundary(byId<HTMLInputElement>('period-to').value, 'end'),
   };
   const query = { ...scope(), ...period };
-  const [funnel, durations, byTeam, byReason] = await Promise.all([
+  const [funnel, durations, byTeam, byReason, calibration] = await Promise.all([
     api.get<FunnelResult>('/analytics/funnel', query),
     api.get<StageDurationsResult>('/analytics/stage-durations', query),
     api.get<WinLossResult>('/analytics/win-loss', { ...query, groupBy: 'team' }),
     api.get<WinLossResult>('/analytics/win-loss', { ...query, groupBy: 'reason' }),
+    api.get<WinProbabilityCalibrationResult>('/analytics/win-probability/calibration', query),
   ]);
   const container = byId('charts');
   renderCharts(container, {
@@ -358,6 +359,7 @@ async function loadCharts(): Promise<void> {
     reasons: lostReasons(byReason),
     money: amountsWonAndLost(byTeam),
     wonReasons: wonReasons(byTeam),
+    reliability: { points: reliabilityPoints(calibration), brierLearned: calibration.brierLearned, brierConfigured: calibration.brierConfigured },
   });
   state.renders += 1;
   container.dataset.renders = String(state.renders);

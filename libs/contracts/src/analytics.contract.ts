@@ -90,6 +90,8 @@ export interface ForecastMoney {
 export interface ForecastOpen extends ForecastMoney {
   /** Each amount × the probability (0–100) of its stage in the deal's own process version, / 100. */
   readonly weightedAmountsByCurrency: Readonly<Record<string, number>>;
+  /** With include=learned: each amount × its learned win probability / 100 (README, "Learned win probability"). */
+  readonly weightedAmountsLearnedByCurrency?: Readonly<Record<string, number>>;
 }
 
 export interface ForecastPeriod {
@@ -153,4 +155,37 @@ export interface RottingResult {
   readonly count: number;
   /** Longest in their stage first (ties by id); at most `limit`. */
   readonly opportunities: readonly RottingOpportunity[];
+}
+
+/** One reliability bin: estimates whose predicted probability fell in it, and how often they were won. */
+export interface ReliabilityBin {
+  readonly count: number;
+  /** Mean predicted probability (0–100) in the bin; null when empty. */
+  readonly meanPredicted: number | null;
+  /** Share (0–100) of the bin's estimates whose deal was won; null when empty. */
+  readonly observedWinRate: number | null;
+}
+
+export interface CalibrationBin {
+  /** Predicted probability range [from, to) in percent; the last bin includes 100. */
+  readonly from: number;
+  readonly to: number;
+  readonly learned: ReliabilityBin;
+  readonly configured: ReliabilityBin;
+}
+
+/** GET /analytics/win-probability/calibration. */
+export interface WinProbabilityCalibrationResult {
+  readonly from: string | null;
+  readonly to: string | null;
+  /** The prior's weight and the time-in-stage buckets the estimates used. */
+  readonly pseudoDeals: number;
+  readonly ageBucketsDays: readonly number[];
+  /** Estimates scored: one per stage entry in the period whose deal has closed since. */
+  readonly estimates: number;
+  readonly won: number;
+  /** Mean of (p − outcome)² with p in 0–1; null with no estimate. Lower is better. */
+  readonly brierLearned: number | null;
+  readonly brierConfigured: number | null;
+  readonly bins: readonly CalibrationBin[];
 }

@@ -46,6 +46,10 @@ export interface OpportunityView {
   readonly openedAt: string;
   readonly stageEnteredAt: string | null;
   readonly closedAt: string | null;
+  /** Learned P(win) now, 0–100, while open (null when closed or the read side cannot say). */
+  readonly winProbability?: number | null;
+  /** The current stage's probability (0–100) in the opportunity's own version; null when closed. */
+  readonly configuredProbability?: number | null;
 }
 
 /** One stored event, as GET /opportunities/:id/history lists it. */

@@ -49,6 +49,10 @@ export interface PipelineOpportunity extends OpportunityCard {
   readonly daysInStage?: number;
   /** Longer in the stage than the stage's rotAfterDays (GET /analytics/rotting lists them); the API always sends it. */
   readonly rotting?: boolean;
+  /** Learned P(win), 0–100 (README, "Learned win probability"); with include=opportunities. */
+  readonly winProbability?: number;
+  /** The stage's probability (0–100) in the deal's own process version, beside the learned one. */
+  readonly configuredProbability?: number;
 }
 
 export interface PipelineStage {
@@ -69,6 +73,9 @@ export interface PipelineStage {
   readonly rotting?: number;
   /** With a currencies file: amount and weighted amount converted to the reporting currency, with the rates used. */
   readonly converted?: ConvertedFigures;
+  /** Σ amount × learned win probability / 100 (README, "Learned win probability"); null when in several currencies. */
+  readonly weightedAmountLearned?: number | null;
+  readonly weightedAmountsLearnedByCurrency?: Readonly<Record<string, number>>;
   readonly opportunities?: readonly PipelineOpportunity[];
   /** With cardsPerColumn: how many of `count` are not in `opportunities`. */
   readonly opportunitiesOmitted?: number;

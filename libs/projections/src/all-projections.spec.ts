@@ -12,6 +12,8 @@ import { log, standardV1, standardV2 } from './testing/log.fixtures';
 import { project } from './testing/project';
 import { queryTransitions, type TransitionsModel } from './transitions.projection';
 import { queryWinLoss, type WinLossModel } from './win-loss.projection';
+import { learningVisitsOf, type WinProbabilityModel } from './win-probability.projection';
+import { queryWinProbabilityCalibration } from './win-probability.queries';
 
 /** Every query of a read model, for one filter and `now`: what a restart must not change. */
 const answers: Record<string, (model: unknown, filter: AnalyticsFilter, now: string) => unknown> = {
@@ -22,6 +24,7 @@ const answers: Record<string, (model: unknown, filter: AnalyticsFilter, now: str
   transitions: (model, filter) => queryTransitions(model as TransitionsModel, filter),
   'stage-intervals': (model, { processId, teamId, ownerId }, now) =>
     [Date.parse(now), EPOCH + SPAN_MS / 3].map((atMs) => queryPipelineAsOf(model as StageIntervalsModel, atMs, { processId, teamId, ownerId }, { includeOpportunities: true })),
+  'win-probability': (model, filter) => [learningVisitsOf(model as WinProbabilityModel), queryWinProbabilityCalibration(model as WinProbabilityModel, filter)],
 };
 
 const projections = ALL_PROJECTIONS as readonly Projection<unknown>[];

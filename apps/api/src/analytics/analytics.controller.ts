@@ -2,7 +2,7 @@ import { requireInstant } from '@stagecraft/opportunity';
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ANALYTICS_QUERIES, type AnalyticsFilter, type AnalyticsQueries, type ClosedOutcome, type ClosedQuery, type PipelineResult } from '@stagecraft/projections';
+import { ANALYTICS_QUERIES, cardIdsOf, ReadModelUnavailableError, withLearnedForecast, withLearnedWinProbability, type AnalyticsFilter, type AnalyticsQueries, type ClosedOutcome, type ClosedQuery, type PipelineFilter, type PipelineResult } from '@stagecraft/projections';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
@@ -13,7 +13,7 @@ import { API_SETTINGS, CLOCK, CURRENCY_RATES, type Clock } from '../settings/api
 import type { CurrencyRates, Settings } from '@stagecraft/config';
 import { dayOf, withConvertedPipeline, withConvertedWinLoss } from './currency-conversion';
 import { AnalyticsQueryDto, ForecastQueryDto, PipelineQueryDto, RottingQueryDto, WinLossQueryDto } from './analytics.dto';
-import { forecastAccuracyRows, forecastRows, funnelRows, pipelineRows, rottingRows, stageDurationRows, transitionRows, winLossRows } from './analytics.rows';
+import { forecastAccuracyRows, forecastRows, funnelRows, pipelineRows, rottingRows, stageDurationRows, transitionRows, winLossRows, winProbabilityCalibrationRows } from './analytics.rows';
 import { toCsv } from '@stagecraft/csv';
 import { closedWindowOf, ROTTING_DEFAULT_LIMIT } from './pipeline.policy';
 
@@ -62,12 +62,37 @@ export class AnalyticsController {
       const ms = requireInstant(query.asOf, 'asOf');
       // Team and owner filters of a past board mean the team and owner at that instant.
       const board = this.converted(await this.queries.pipelineAsOf(ms, { processId, teamId, ownerId }, options), ms, ms);
-      return this.answer({ asOf: { instant: new Date(ms).toISOString(), axis: 'occurredAt' }, ...board }, pipelineRows, query, request, reply);
+      const learned = await this.withLearned(board, ms, true, { processId, teamId, ownerId });
+      return this.answer({ asOf: { instant: new Date(ms).toISOString(), axis: 'occurredAt' }, ...learned }, pipelineRows, query, request, reply);
     }
     // The cards are aged (daysInStage, rotting) at the server's clock.
     const nowMs = this.clock().getTime();
     const result = await this.queries.pipeline({ processId, teamId, ownerId }, { ...options, nowMs });
-    return this.answer(this.converted(result, nowMs, closed ? Date.parse(closed.to) : nowMs), pipelineRows, query, request, reply);
+    const board = this.converted(result, nowMs, closed ? Date.parse(closed.to) : nowMs);
+    return this.answer(await this.withLearned(board, nowMs, false, { processId, teamId, ownerId }), pipelineRows, query, request, reply);
+  }
+
+  /** The learned win probability beside the configured one: on each card, and weighted per stage (README, "Learned win probability"). */
+  private async withLearned(result: PipelineResult, atMs: number, asOf: boolean, filter: PipelineFilter): Promise<PipelineResult> {
+    try {
+      return withLearnedWinProbability(result, await this.queries.learnedPipeline({ atMs, asOf, filter, cardIds: cardIdsOf(result) }));
+    } catch (error) {
+      // The board still answers without its learned figures when only their model cannot (a
+      // projector not yet upgraded, a stopped win-probability model: /health says which).
+      if (error instanceof ReadModelUnavailableError) return result;
+      throw error;
+    }
+  }
+
+  @Get('analytics/win-probability/calibration')
+  @ApiOperation({
+    summary:
+      'How well the learned win probability did: the estimate made at each stage entry in the period (from/to on the entry) against the outcome, as Brier scores of the learned and the configured probabilities and reliability bins (predicted vs observed win rate, with counts)',
+  })
+  async winProbabilityCalibration(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    await this.readYourWrites(query);
+    const result = await this.queries.winProbabilityCalibration(await this.scoped(query, principal));
+    return this.answer(result, winProbabilityCalibrationRows, query, request, reply);
   }
 
   @Get('analytics/win-loss')
@@ -107,13 +132,16 @@ export class AnalyticsController {
   @Get('analytics/forecast')
   @ApiOperation({
     summary:
-      'Per period (month or quarter) of expected close dates: open deals (count, amounts and weighted amounts per currency), won so far in the period, and open deals without a date; ?asOf= gives the forecast as it stood at an instant',
+      'Per period (month or quarter) of expected close dates: open deals (count, amounts and weighted amounts per currency), won so far in the period, and open deals without a date; ?asOf= gives the forecast as it stood at an instant; ?include=learned adds the amounts weighted by the learned win probability',
   })
   async forecast(@Query() query: ForecastQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.readYourWrites(query);
     const forecast = { ...(await this.scoped(query, principal)), period: query.period ?? 'month' };
-    const result = query.asOf === undefined ? await this.queries.forecast(forecast) : await this.queries.forecastAsOf(requireInstant(query.asOf, 'asOf'), forecast);
-    return this.answer(result, forecastRows, query, request, reply);
+    const asOfMs = query.asOf === undefined ? undefined : requireInstant(query.asOf, 'asOf');
+    const result = asOfMs === undefined ? await this.queries.forecast(forecast) : await this.queries.forecastAsOf(asOfMs, forecast);
+    if (query.include !== 'learned') return this.answer(result, forecastRows, query, request, reply);
+    const learned = await this.queries.learnedForecast({ atMs: asOfMs ?? this.clock().getTime(), asOf: asOfMs !== undefined, forecast });
+    return this.answer(withLearnedForecast(result, learned), forecastRows, query, request, reply);
   }
 
   @Get('analytics/forecast-accuracy')

@@ -111,6 +111,11 @@ export class ForecastQueryDto extends AnalyticsQueryDto {
   @IsOptional()
   @IsInstant()
   asOf?: string;
+
+  @ApiPropertyOptional({ enum: ['learned'], description: 'learned: add weightedAmountsLearnedByCurrency (amounts weighted by the learned win probability) beside weightedAmountsByCurrency' })
+  @IsOptional()
+  @IsIn(['learned'])
+  include?: 'learned';
 }
 
 export class RottingQueryDto extends AnalyticsQueryDto {

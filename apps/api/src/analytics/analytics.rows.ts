@@ -1,5 +1,5 @@
 import type { ConvertedAmount } from '@stagecraft/contracts';
-import type { ForecastAccuracyResult, ForecastResult, RottingResult, FunnelResult, PipelineResult, StageDurationsResult, TransitionsResult, WinLossFigures, WinLossResult } from '@stagecraft/projections';
+import type { WinProbabilityCalibrationResult, ForecastAccuracyResult, ForecastResult, RottingResult, FunnelResult, PipelineResult, StageDurationsResult, TransitionsResult, WinLossFigures, WinLossResult } from '@stagecraft/projections';
 
 // Each analytics answer as flat rows, for CSV: one row per thing an analyst would put on a line.
 
@@ -137,4 +137,32 @@ export function forecastAccuracyRows(result: ForecastAccuracyResult): Record<str
 
 export function rottingRows(result: RottingResult): Record<string, unknown>[] {
   return result.opportunities.map((line) => ({ ...line }));
+}
+
+/** A line per reliability bin (learned and configured side by side), then one for all estimates with the Brier scores. */
+export function winProbabilityCalibrationRows(result: WinProbabilityCalibrationResult): Record<string, unknown>[] {
+  return [
+    ...result.bins.map(({ from, to, learned, configured }) => ({
+      bin: `${from}-${to}`,
+      learnedCount: learned.count,
+      learnedMeanPredicted: learned.meanPredicted,
+      learnedObservedWinRate: learned.observedWinRate,
+      configuredCount: configured.count,
+      configuredMeanPredicted: configured.meanPredicted,
+      configuredObservedWinRate: configured.observedWinRate,
+      brierLearned: null,
+      brierConfigured: null,
+    })),
+    {
+      bin: 'all',
+      learnedCount: result.estimates,
+      learnedMeanPredicted: null,
+      learnedObservedWinRate: result.estimates === 0 ? null : (result.won / result.estimates) * 100,
+      configuredCount: result.estimates,
+      configuredMeanPredicted: null,
+      configuredObservedWinRate: result.estimates === 0 ? null : (result.won / result.estimates) * 100,
+      brierLearned: result.brierLearned,
+      brierConfigured: result.brierConfigured,
+    },
+  ];
 }

@@ -77,6 +77,8 @@ export class ProjectionsModule implements OnApplicationBootstrap, OnApplicationS
         ];
     return {
       module: ProjectionsModule,
+      // Global: GET /opportunities/:id shows the learned win probability from the same queries.
+      global: true,
       controllers: [AnalyticsController, ProjectionsAdminController],
       providers,
       exports: [READ_MODELS, ANALYTICS_QUERIES],

@@ -11,6 +11,8 @@ import { CompiledBody } from '../http/compiled-body';
 import { ApiProblem } from '../http/problem';
 import { CLOCK, type Clock } from '../settings/api-settings.token';
 import { deterministicUuid, type CommandOutcome } from '@stagecraft/commands';
+import type { OpportunityView } from '@stagecraft/contracts';
+import { ANALYTICS_QUERIES, ReadModelUnavailableError, type AnalyticsQueries } from '@stagecraft/projections';
 import { COMMAND_ANSWERS } from './command-answer.schema';
 import { commandEnvelopeFrom } from './command-envelope.factory';
 import {
@@ -62,6 +64,7 @@ export class OpportunitiesController {
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(ANALYTICS_QUERIES) private readonly analytics: AnalyticsQueries,
   ) {}
 
   @Post()
@@ -177,7 +180,24 @@ export class OpportunitiesController {
     if (asOf) return this.queries.execute(new GetOpportunityAsOfQuery(id, asOf.instant, asOf.axis, principal.teams));
     const view = await this.queries.execute(new GetOpportunityQuery(id, principal.teams));
     void reply.header('etag', `"${view.revision}"`);
-    return view;
+    return { ...view, ...(await this.learnedWinProbabilityOf(view)) };
+  }
+
+  /**
+   * The learned win probability now, from the read models (README, "Learned win probability").
+   * Null when closed, when the read models have not folded the opportunity in yet, or cannot answer:
+   * the opportunity itself comes from its stream and is answered all the same.
+   */
+  private async learnedWinProbabilityOf(view: OpportunityView): Promise<Pick<OpportunityView, 'winProbability' | 'configuredProbability'>> {
+    if (view.status !== 'open') return { winProbability: null, configuredProbability: null };
+    try {
+      const learned = await this.analytics.learnedPipeline({ atMs: this.clock().getTime(), asOf: false, filter: { processId: view.processId }, cardIds: [view.id] });
+      const card = learned.cards[view.id];
+      return { winProbability: card?.winProbability ?? null, configuredProbability: card?.configuredProbability ?? null };
+    } catch (error) {
+      if (error instanceof ReadModelUnavailableError) return { winProbability: null, configuredProbability: null };
+      throw error;
+    }
   }
 
   @Get(':id/history')

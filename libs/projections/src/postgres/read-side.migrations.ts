@@ -494,6 +494,31 @@ CREATE VIEW ${s}.win_loss_amounts AS
 COMMENT ON VIEW ${s}.win_loss_amounts IS 'GET /analytics/win-loss totals without filters: amount won and amount lost per currency (null: unspecified), in the order the API adds them; closings counts those with an amount.';
 `,
   },
+  {
+    version: 7,
+    name: 'learned win probability: the labelled stage visits it learns from, and when each deal first went backward or was reopened',
+    sql: (s) => `
+CREATE VIEW ${s}.deal_setbacks AS
+  SELECT opportunity_id, min(position) AS first_position, min(occurred_at) AS first_at
+  FROM ${s}.transitions WHERE kind IN ('backward', 'reopened') GROUP BY opportunity_id;
+COMMENT ON VIEW ${s}.deal_setbacks IS 'Per opportunity that ever went backward or was reopened: the first such move (log position, business time). The learned win probability estimates such deals apart.';
+
+CREATE VIEW ${s}.win_probability_visits AS
+  SELECT v.opportunity_id, v.visit_no, v.process_id, v.stage_id, v.entered_at, v.left_at,
+    (d.first_position IS NOT NULL AND v.visit_no > (SELECT count(*) FROM ${s}.stage_visits p WHERE p.opportunity_id = v.opportunity_id AND p.ended_position <= d.first_position)) AS flagged,
+    COALESCE(vs.probability, 0) AS configured_probability,
+    c.closed_at, c.outcome = 'won' AS won
+  FROM ${s}.stage_visits v
+  JOIN LATERAL (
+    SELECT o.closed_at, o.outcome FROM ${s}.outcomes o
+    WHERE o.opportunity_id = v.opportunity_id AND o.closing_position >= v.ended_position ORDER BY o.closing_position LIMIT 1
+  ) c ON true
+  LEFT JOIN ${s}.deal_setbacks d ON d.opportunity_id = v.opportunity_id
+  LEFT JOIN ${s}.version_stages vs ON vs.process_id = v.process_id AND vs.version = v.process_version AND vs.stage_id = v.stage_id
+  WHERE v.ended_position IS NOT NULL;
+COMMENT ON VIEW ${s}.win_probability_visits IS 'What the learned win probability learns from (README, "Learned win probability"): every completed stage visit whose life has closed, labelled with that closing (the first win or loss at or after the visit ended). flagged: the deal had gone backward or been reopened when it entered the visit. configured_probability: the stage''s probability (0-100) in the version the visit ended on. An estimate as of T counts only rows with closed_at < T; each counts in every time-in-stage bucket (0, 7, 30, 90 days) that left_at - entered_at reached.';
+`,
+  },
 ];
 
 /** Creates the schema if needed and applies the migrations it lacks, one transaction each, under a lock. */

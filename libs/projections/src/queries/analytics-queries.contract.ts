@@ -6,6 +6,7 @@ import type { Projection, ProjectedEvent, ReadModelKey } from '../projection.typ
 import type { ReadModels } from '../runner/read-models.port';
 import { EPOCH, filterArbitraryFor, historyWith, instantArbitraryFor, nowArbitraryFor, SPAN_MS, type GeneratedHistory } from '../testing/history.arbitrary';
 import { project } from '../testing/project';
+import { cardIdsOf } from '../win-probability.queries';
 import type { AnalyticsQueries } from './analytics-queries.port';
 import { inMemoryAnalyticsQueries } from './in-memory-analytics.queries';
 
@@ -66,6 +67,7 @@ async function answersOf(queries: AnalyticsQueries, q: Question): Promise<[strin
   const people = { processId, teamId, ownerId };
   const cards = { includeOpportunities: q.include || q.cap !== undefined, ...(q.cap !== undefined ? { cardsPerColumn: q.cap } : {}) };
   const closed = q.closed && { ...q.closed, from: new Date(Math.min(q.closed.from, q.closed.to)).toISOString(), to: new Date(Math.max(q.closed.from, q.closed.to)).toISOString() };
+  const everyCard = cardIdsOf(await queries.pipelineAsOf(Number.MAX_SAFE_INTEGER, {}, { includeOpportunities: true }));
   return [
     // Cards aged at an instant on or beside an event: the rotting edge is met.
     ['pipeline', await queries.pipeline(people, { ...cards, nowMs: q.asOf, ...(closed ? { closed } : {}) })],
@@ -88,6 +90,13 @@ async function answersOf(queries: AnalyticsQueries, q: Question): Promise<[strin
     ['rotting', await queries.rotting(q.asOf + 30 * 86_400_000, { ...people, limit: q.limit })],
     ['rotting, all', await queries.rotting(EPOCH + 3 * SPAN_MS, { limit: 1000 })],
     ['rotting as of', await queries.rottingAsOf(q.asOf, { ...people, limit: q.limit })],
+    ['learned win probability', await queries.learnedPipeline({ atMs: q.asOf + 20 * 86_400_000, asOf: false, filter: people, cardIds: everyCard })],
+    ['learned win probability, all', await queries.learnedPipeline({ atMs: EPOCH + 3 * SPAN_MS, asOf: false, filter: {}, cardIds: everyCard })],
+    ['learned win probability as of', await queries.learnedPipeline({ atMs: q.asOf, asOf: true, filter: people, cardIds: everyCard })],
+    ['learned forecast', await queries.learnedForecast({ atMs: q.asOf + 20 * 86_400_000, asOf: false, forecast: { ...q.filter, period: q.period } })],
+    ['learned forecast as of', await queries.learnedForecast({ atMs: q.asOf, asOf: true, forecast: { ...q.filter, period: q.period } })],
+    ['win probability calibration', await queries.winProbabilityCalibration(q.filter)],
+    ['win probability calibration, unfiltered', await queries.winProbabilityCalibration({})],
   ];
 }
 

@@ -1,8 +1,10 @@
-import type { ForecastAccuracyResult, ForecastResult, FunnelResult, PipelineResult, RottingResult, StageDurationsResult, TransitionsResult, WinLossGroupBy, WinLossResult } from '@stagecraft/contracts';
+import type { ForecastAccuracyResult, ForecastResult, FunnelResult, PipelineResult, RottingResult, StageDurationsResult, TransitionsResult, WinLossGroupBy, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
 import type { ForecastQuery, RottingQuery } from '../forecast.queries';
 import type { PipelineFilter, PipelineQueryOptions } from '../pipeline.projection';
 import type { AnalyticsFilter } from '../projection.types';
 import type { ProjectionStatus } from '../runner/read-models.port';
+import type { LearnedForecastFigures, LearnedPipelineFigures } from '../win-probability.model';
+import type { LearnedForecastQuery, LearnedPipelineQuery } from '../win-probability.queries';
 
 /** DI token of the AnalyticsQueries the API asks. */
 export const ANALYTICS_QUERIES = Symbol('ANALYTICS_QUERIES');
@@ -35,6 +37,12 @@ export interface AnalyticsQueries {
   rotting(nowMs: number, query: RottingQuery): Promise<RottingResult>;
   /** The rotting deals as they stood at an instant of business time. */
   rottingAsOf(atMs: number, query: RottingQuery): Promise<RottingResult>;
+  /** Learned win probabilities of the board's open deals, now or as of an instant (win-probability.model.ts). */
+  learnedPipeline(query: LearnedPipelineQuery): Promise<LearnedPipelineFigures>;
+  /** Learned weighted amounts of the forecast's open deals, per period and currency. */
+  learnedForecast(query: LearnedForecastQuery): Promise<LearnedForecastFigures>;
+  /** Brier scores and reliability bins of the estimates made at each stage entry in the period. */
+  winProbabilityCalibration(filter: AnalyticsFilter): Promise<WinProbabilityCalibrationResult>;
   /** The log position every working read model has folded in (as last seen). */
   position(): number;
   /** Resolves true once every working read model has folded in `position`, false after `timeoutMs`. */

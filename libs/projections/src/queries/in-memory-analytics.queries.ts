@@ -7,6 +7,8 @@ import { queryStageDurations, stageDurationsProjection } from '../stage-duration
 import { queryPipelineAsOf, STAGE_INTERVALS_MODEL_LAYOUT, stageIntervalsProjection, type StageIntervalsModel } from '../stage-intervals.projection';
 import { queryTransitions, transitionsProjection } from '../transitions.projection';
 import { queryWinLoss, winLossProjection } from '../win-loss.projection';
+import { queryLearnedForecast, queryLearnedPipeline, queryWinProbabilityCalibration } from '../win-probability.queries';
+import { winProbabilityProjection } from '../win-probability.projection';
 import { ReadModelUnavailableError, type AnalyticsQueries } from './analytics-queries.port';
 
 /** The queries over read models kept in memory (by this process's runner, or loaded from a projector's snapshots). */
@@ -45,6 +47,9 @@ export function inMemoryAnalyticsQueries(readModels: ReadModels): AnalyticsQueri
     forecastAccuracy: async (query) => queryForecastAccuracy(intervals(), query),
     rotting: async (nowMs, query) => queryRotting(intervals(), nowMs, query),
     rottingAsOf: async (atMs, query) => queryRottingAsOf(intervals(), atMs, query),
+    learnedPipeline: async (query) => queryLearnedPipeline(model(winProbabilityProjection), intervals(), query),
+    learnedForecast: async (query) => queryLearnedForecast(model(winProbabilityProjection), intervals(), query),
+    winProbabilityCalibration: async (filter) => queryWinProbabilityCalibration(model(winProbabilityProjection), filter),
     position: () => readModels.position(),
     waitFor: (position, timeoutMs) => readModels.waitFor(position, timeoutMs),
     status: () => readModels.status(),

@@ -15,6 +15,8 @@ import { EPOCH, historyArbitrary, SPAN_MS } from '../testing/history.arbitrary';
 import { project } from '../testing/project';
 import { queryTransitions, type TransitionsModel } from '../transitions.projection';
 import { queryWinLoss, type WinLossModel } from '../win-loss.projection';
+import type { WinProbabilityModel } from '../win-probability.projection';
+import { queryWinProbabilityCalibration } from '../win-probability.queries';
 import { SnapshotFormatError } from './model-serialization';
 import type { ProjectionSnapshotStore } from './projection-snapshot.store';
 import { ProjectionRunner } from './projection.runner';
@@ -36,6 +38,7 @@ const answersOf: Record<string, (model: unknown) => unknown> = {
   funnel: (model) => queryFunnel(model as FunnelModel, {}),
   transitions: (model) => queryTransitions(model as TransitionsModel, {}),
   'stage-intervals': (model) => queryPipelineAsOf(model as StageIntervalsModel, EPOCH + SPAN_MS / 3, {}, { includeOpportunities: true }),
+  'win-probability': (model) => queryWinProbabilityCalibration(model as WinProbabilityModel, {}),
 };
 
 describe('SQLite read-model snapshots', () => {
