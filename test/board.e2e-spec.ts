@@ -548,8 +548,9 @@ describe('the board in a real browser (end to end)', () => {
       // The standard process records no won reasons: that chart says so instead of drawing.
       expect(await page.locator('[data-chart="won-reasons"] .empty').count()).toBe(1);
       expect(answers.calibration.estimates).toBeGreaterThan(0);
+      // Funnel, time in stage, win/loss by team, lost reasons, amount won and lost, reliability (won reasons: none here).
       const painted = await paintedPixels();
-      expect(painted).toHaveLength(5);
+      expect(painted).toHaveLength(6);
       for (const count of painted) expect(count).toBeGreaterThan(1000);
     });
 
