@@ -144,3 +144,68 @@ export interface RottingResult {
   /** Longest in their stage first (ties by id); at most `limit`. */
   readonly opportunities: readonly RottingOpportunity[];
 }
+
+// The pipeline waterfall (issue 17): the open pipeline at `from`, what changed it, and the open
+// pipeline at `to`. start + Σ changes = end holds exactly for the count and every currency's
+// amount (libs/projections/src/waterfall.figures.ts has the bucket rules; README, analyst).
+
+/** The buckets of the identity, in the order they are answered. stageIn/stageOut only per stage (by=stage). */
+export type WaterfallBucket = 'created' | 'reopened' | 'movedIn' | 'amountIncreased' | 'amountDecreased' | 'movedOut' | 'won' | 'lost' | 'stageIn' | 'stageOut';
+
+/** Changes shown beside the identity (they move no count or amount): expected close dates moved later or earlier. */
+export type WaterfallMemoBucket = 'pushedOut' | 'pulledIn';
+
+export interface WaterfallOpen {
+  readonly count: number;
+  readonly amountsByCurrency: Readonly<Record<string, number>>;
+  readonly weightedAmountsByCurrency: Readonly<Record<string, number>>;
+}
+
+/** One deal's change in a bucket (drill-down). */
+export interface WaterfallChangeOpportunity {
+  readonly id: string;
+  readonly title: string;
+  /** The instant of the change (business time). */
+  readonly at: string;
+  /** -1, 0 or +1: what it did to the open count (memos: 1, one change). */
+  readonly count: number;
+  /** Signed change of the amount in `currency` (memos: the deal's amount then); null: the deal has no amount. */
+  readonly amount: number | null;
+  readonly currency: string | null;
+}
+
+export interface WaterfallChange<Bucket extends string = WaterfallBucket> {
+  readonly bucket: Bucket;
+  /** Signed change of the open count (memos: how many changes). */
+  readonly count: number;
+  /** Signed change per currency (memos: the amounts of the deals whose date moved). */
+  readonly amountsByCurrency: Readonly<Record<string, number>>;
+  /** How many changes fell in the bucket (a deal changed twice counts twice). */
+  readonly steps: number;
+  /** With include=opportunities: each change, in time order (ties by id). */
+  readonly opportunities?: readonly WaterfallChangeOpportunity[];
+}
+
+export interface WaterfallFigures {
+  readonly start: WaterfallOpen;
+  readonly changes: readonly WaterfallChange[];
+  readonly memos: readonly WaterfallChange<WaterfallMemoBucket>[];
+  readonly end: WaterfallOpen;
+}
+
+export interface WaterfallStage extends WaterfallFigures {
+  readonly stageId: string;
+  readonly name: string;
+}
+
+export interface WaterfallProcess {
+  readonly processId: string;
+  readonly stages: readonly WaterfallStage[];
+}
+
+export interface WaterfallResult extends WaterfallFigures {
+  readonly from: string;
+  readonly to: string;
+  /** With by=stage: the same figures per stage, processes and stages in process order (stageIn/stageOut added). */
+  readonly processes?: readonly WaterfallProcess[];
+}

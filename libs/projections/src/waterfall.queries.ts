@@ -1,0 +1,145 @@
+import type { WaterfallResult } from '@stagecraft/contracts';
+import { NONE } from './opportunity-table';
+import type { PipelineFilter } from './pipeline.projection';
+import type { StageIntervalsModel } from './stage-intervals.projection';
+import { WaterfallTally, type WaterfallOptions, type WaterfallSegments } from './waterfall.figures';
+
+// The pipeline waterfall from the stage-intervals read model (rules: waterfall.figures.ts). One
+// pass over the segments: those standing at `from` and at `to` give the two ends; each segment
+// that starts or ends inside (from, to] is one change, classified by the segment of the same deal
+// just before or after it (links kept below, so no sort by deal per question).
+
+export interface WaterfallQuery extends PipelineFilter, WaterfallOptions {
+  /** Business time, ms since the epoch; fromMs ≤ toMs. */
+  readonly fromMs: number;
+  readonly toMs: number;
+}
+
+/** Each segment's neighbours within its deal, and each deal's first segment; grown as segments are added. */
+interface SegmentLinks {
+  indexed: number;
+  previous: Int32Array;
+  next: Int32Array;
+  first: Int32Array;
+  last: Int32Array;
+}
+
+const linksByModel = new WeakMap<StageIntervalsModel, SegmentLinks>();
+
+function grown(array: Int32Array, size: number): Int32Array {
+  if (array.length >= size) return array;
+  const bigger = new Int32Array(Math.max(size, array.length * 2)).fill(NONE);
+  bigger.set(array);
+  return bigger;
+}
+
+/** A deal's segments are appended in its own time order, so links only grow: a query extends them to the segments added since. */
+function linksOf(model: StageIntervalsModel): SegmentLinks {
+  let links = linksByModel.get(model);
+  if (!links) linksByModel.set(model, (links = { indexed: 0, previous: new Int32Array(0), next: new Int32Array(0), first: new Int32Array(0), last: new Int32Array(0) }));
+  const count = model.segments.row.length;
+  if (links.indexed === count) return links;
+  links.previous = grown(links.previous, count);
+  links.next = grown(links.next, count);
+  links.first = grown(links.first, model.ids.length);
+  links.last = grown(links.last, model.ids.length);
+  const rowOf = model.segments.row.values;
+  for (let segment = links.indexed; segment < count; segment++) {
+    const row = rowOf[segment]!;
+    const before = links.last[row]!;
+    links.previous[segment] = before;
+    links.next[segment] = NONE;
+    if (before === NONE) links.first[row] = segment;
+    else links.next[before] = segment;
+    links.last[row] = segment;
+  }
+  links.indexed = count;
+  return links;
+}
+
+export function queryWaterfall(model: StageIntervalsModel, query: WaterfallQuery): WaterfallResult {
+  const { fromMs, toMs } = query;
+  if (!(fromMs <= toMs)) throw new RangeError(`The waterfall's from (${fromMs}) must not be after its to (${toMs}).`);
+  const { segments } = model;
+  const startMs = segments.startMs.values;
+  const endMs = segments.endMs.values;
+  const rowOf = segments.row.values;
+  const team = segments.team.values;
+  const owner = segments.owner.values;
+  const reader: WaterfallSegments = {
+    stageKey: (s) => segments.stageKey.values[s]!,
+    amount: (s) => segments.amount.values[s]!,
+    currency: (s) => {
+      const code = segments.currency.values[s]!;
+      return code < 0 ? null : model.currencies.values[code]!;
+    },
+    probability: (s) => segments.probability.values[s]!,
+    expectedDay: (s) => segments.expectedDay.values[s]!,
+    id: (s) => model.ids[rowOf[s]!]!,
+    title: (s) => model.titles[segments.title.values[s]!]!,
+  };
+  const tally = new WaterfallTally(reader, query);
+  const result = () => tally.result(model.catalog, query.processId, fromMs, toMs);
+
+  const processCode = query.processId === undefined ? NONE : model.table.processes.codeOf.get(query.processId);
+  const teamCode = query.teamId === undefined ? NONE : model.teams.codeOf.get(query.teamId);
+  const ownerCode = query.ownerId === undefined ? NONE : model.owners.codeOf.get(query.ownerId);
+  // A process nobody opened a deal in has no segment; a team or owner nobody had counts nothing.
+  if (processCode === undefined) return result();
+  const nobody = teamCode === undefined || ownerCode === undefined;
+  const counts = (s: number) => !nobody && (teamCode === NONE || team[s] === teamCode) && (ownerCode === NONE || owner[s] === ownerCode);
+  const links = linksOf(model);
+  const positive = (s: number) => startMs[s]! < endMs[s]!;
+  // The deal's segment just before (after) one, skipping those no instant selects (zero length).
+  const before = (s: number) => {
+    let p = links.previous[s]!;
+    while (p !== NONE && !positive(p)) p = links.previous[p]!;
+    return p;
+  };
+  const after = (s: number) => {
+    let n = links.next[s]!;
+    while (n !== NONE && !positive(n)) n = links.next[n]!;
+    return n;
+  };
+  const process = model.table.process.values;
+  const wonAt = wonInstants(model, fromMs, toMs);
+
+  const count = segments.row.length;
+  for (let s = 0; s < count; s++) {
+    const start = startMs[s]!;
+    const end = endMs[s]!;
+    if (!(start < end) || start > toMs || end <= fromMs) continue;
+    const row = rowOf[s]!;
+    if (processCode !== NONE && process[row] !== processCode) continue;
+    const counted = counts(s);
+    if (counted && start <= fromMs) tally.standing('start', s);
+    if (counted && toMs < end) tally.standing('end', s);
+    if (fromMs < start) {
+      const p = before(s);
+      if (p !== NONE && endMs[p] === start) {
+        const wasCounted = counts(p);
+        if (wasCounted && counted) tally.changed(p, s, start);
+        else if (counted) tally.entered(s, start, 'movedIn');
+        else if (wasCounted) tally.left(p, start, 'movedOut');
+      } else if (counted) {
+        tally.entered(s, start, start === startMs[links.first[row]!] ? 'created' : 'reopened');
+      }
+    }
+    if (counted && end <= toMs) {
+      const n = after(s);
+      if (n === NONE || startMs[n] !== end) tally.left(s, end, wonAt.has(`${row}@${end}`) ? 'won' : 'lost');
+    }
+  }
+  return result();
+}
+
+/** The wins in (from, to] that stood at their own instant (not reopened at the same instant), as row@ms. */
+function wonInstants(model: StageIntervalsModel, fromMs: number, toMs: number): Set<string> {
+  const { wins } = model;
+  const found = new Set<string>();
+  for (let win = 0; win < wins.row.length; win++) {
+    const at = wins.startMs.values[win]!;
+    if (fromMs < at && at <= toMs && wins.endMs.values[win]! > at) found.add(`${wins.row.values[win]}@${at}`);
+  }
+  return found;
+}
