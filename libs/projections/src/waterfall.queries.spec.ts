@@ -36,6 +36,7 @@ class OracleLine {
   items: Item[] = [];
 }
 
+type Open = Extract<OpportunityState, { status: 'open' }>;
 const occurred = (event: ProjectedEvent) => Date.parse(String(event.data.occurredAt));
 const sortedKeys = (sums: Record<string, number>) => Object.fromEntries(Object.keys(sums).sort().map((k) => [k, sums[k]!]));
 
@@ -78,24 +79,26 @@ function waterfallOracle(events: readonly ProjectedEvent[], query: WaterfallQuer
     for (const t of instants) {
       const after = stateAt(o, t);
       const [was, is] = [counts(before), counts(after)];
+      // Narrowed by hand: each branch below reads only the states its condition says are open.
+      const [b, a] = [before as Open, after as Open];
       if (!was && is) {
-        add(stageOf(after), before.status === 'open' ? 'movedIn' : t === Date.parse(o.openedAt) ? 'created' : 'reopened', 1, after.amount, after.currency, after, t);
+        add(stageOf(a), before.status === 'open' ? 'movedIn' : t === Date.parse(o.openedAt) ? 'created' : 'reopened', 1, a.amount, a.currency, a, t);
       } else if (was && !is) {
-        add(stageOf(before), after.status === 'open' ? 'movedOut' : after.status, -1, before.amount === undefined ? undefined : -before.amount, before.currency, before, t);
+        add(stageOf(b), after.status === 'open' ? 'movedOut' : after.status, -1, b.amount === undefined ? undefined : -b.amount, b.currency, b, t);
       } else if (was && is) {
-        if (before.currency === after.currency && before.amount !== undefined && after.amount !== undefined) {
-          const difference = after.amount - before.amount;
-          if (difference !== 0) add(stageOf(before), difference > 0 ? 'amountIncreased' : 'amountDecreased', 0, difference, after.currency, after, t);
+        if (b.currency === a.currency && b.amount !== undefined && a.amount !== undefined) {
+          const difference = a.amount - b.amount;
+          if (difference !== 0) add(stageOf(b), difference > 0 ? 'amountIncreased' : 'amountDecreased', 0, difference, a.currency, a, t);
         } else {
-          if (before.amount !== undefined) add(stageOf(before), 'amountDecreased', 0, -before.amount, before.currency, before, t);
-          if (after.amount !== undefined) add(stageOf(before), 'amountIncreased', 0, after.amount, after.currency, after, t);
+          if (b.amount !== undefined) add(stageOf(b), 'amountDecreased', 0, -b.amount, b.currency, b, t);
+          if (a.amount !== undefined) add(stageOf(b), 'amountIncreased', 0, a.amount, a.currency, a, t);
         }
-        if (before.stage !== after.stage) {
-          add(stageOf(before), 'stageOut', -1, after.amount === undefined ? undefined : -after.amount, after.currency, after, t, false);
-          add(stageOf(after), 'stageIn', 1, after.amount, after.currency, after, t, false);
+        if (b.stage !== a.stage) {
+          add(stageOf(b), 'stageOut', -1, a.amount === undefined ? undefined : -a.amount, a.currency, a, t, false);
+          add(stageOf(a), 'stageIn', 1, a.amount, a.currency, a, t, false);
         }
-        const [dayBefore, dayAfter] = [dayOf(before), dayOf(after)];
-        if (dayBefore !== undefined && dayAfter !== undefined && dayBefore !== dayAfter) add(stageOf(after), dayAfter > dayBefore ? 'pushedOut' : 'pulledIn', 1, after.amount, after.currency, after, t);
+        const [dayBefore, dayAfter] = [dayOf(b), dayOf(a)];
+        if (dayBefore !== undefined && dayAfter !== undefined && dayBefore !== dayAfter) add(stageOf(a), dayAfter > dayBefore ? 'pushedOut' : 'pulledIn', 1, a.amount, a.currency, a, t);
       }
       before = after;
     }

@@ -43,6 +43,8 @@ const questionArbitraryFor = (history: GeneratedHistory) => {
     include: fc.boolean(),
     cap: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
     asOf: instant,
+    since: instant,
+    byStage: fc.boolean(),
     period: fc.constantFrom<'month' | 'quarter'>('month', 'quarter'),
     limit: fc.integer({ min: 1, max: 6 }),
     closed: fc.option(
@@ -87,6 +89,8 @@ async function answersOf(queries: AnalyticsQueries, q: Question): Promise<[strin
     ['rotting', await queries.rotting(q.asOf + 30 * 86_400_000, { ...people, limit: q.limit })],
     ['rotting, all', await queries.rotting(EPOCH + 3 * SPAN_MS, { limit: 1000 })],
     ['rotting as of', await queries.rottingAsOf(q.asOf, { ...people, limit: q.limit })],
+    ['waterfall', await queries.waterfall({ ...people, fromMs: Math.min(q.since, q.asOf), toMs: Math.max(q.since, q.asOf), byStage: q.byStage, includeOpportunities: q.include })],
+    ['waterfall, everything', await queries.waterfall({ fromMs: EPOCH - 1, toMs: EPOCH + 3 * SPAN_MS, byStage: true, includeOpportunities: true })],
   ];
 }
 

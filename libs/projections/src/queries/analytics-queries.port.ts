@@ -1,8 +1,9 @@
-import type { ForecastAccuracyResult, ForecastResult, FunnelResult, PipelineResult, RottingResult, StageDurationsResult, TransitionsResult, WinLossGroupBy, WinLossResult } from '@stagecraft/contracts';
+import type { ForecastAccuracyResult, ForecastResult, FunnelResult, PipelineResult, RottingResult, StageDurationsResult, TransitionsResult, WaterfallResult, WinLossGroupBy, WinLossResult } from '@stagecraft/contracts';
 import type { ForecastQuery, RottingQuery } from '../forecast.queries';
 import type { PipelineFilter, PipelineQueryOptions } from '../pipeline.projection';
 import type { AnalyticsFilter } from '../projection.types';
 import type { ProjectionStatus } from '../runner/read-models.port';
+import type { WaterfallQuery } from '../waterfall.queries';
 
 /** DI token of the AnalyticsQueries the API asks. */
 export const ANALYTICS_QUERIES = Symbol('ANALYTICS_QUERIES');
@@ -35,6 +36,8 @@ export interface AnalyticsQueries {
   rotting(nowMs: number, query: RottingQuery): Promise<RottingResult>;
   /** The rotting deals as they stood at an instant of business time. */
   rottingAsOf(atMs: number, query: RottingQuery): Promise<RottingResult>;
+  /** The open pipeline at fromMs and at toMs and the changes between, in buckets (waterfall.figures.ts). */
+  waterfall(query: WaterfallQuery): Promise<WaterfallResult>;
   /** The log position every working read model has folded in (as last seen). */
   position(): number;
   /** Resolves true once every working read model has folded in `position`, false after `timeoutMs`. */
