@@ -11,10 +11,10 @@ import { EVENT_STORE, type EventStore } from '@stagecraft/event-store';
 import { ProcessNotFoundError, ProcessRegistry } from '@stagecraft/commands';
 import { API_SETTINGS, CLOCK, type Clock } from '../settings/api-settings.token';
 import type { Settings } from '@stagecraft/config';
-import { AnalyticsQueryDto, ForecastQueryDto, PipelineQueryDto, RottingQueryDto, WinLossQueryDto } from './analytics.dto';
-import { forecastAccuracyRows, forecastRows, funnelRows, pipelineRows, rottingRows, stageDurationRows, transitionRows, winLossRows } from './analytics.rows';
+import { AnalyticsQueryDto, ForecastQueryDto, PipelineQueryDto, RottingQueryDto, WaterfallQueryDto, WinLossQueryDto } from './analytics.dto';
+import { forecastAccuracyRows, forecastRows, funnelRows, pipelineRows, rottingRows, stageDurationRows, transitionRows, waterfallRows, winLossRows } from './analytics.rows';
 import { toCsv } from '@stagecraft/csv';
-import { closedWindowOf, ROTTING_DEFAULT_LIMIT } from './pipeline.policy';
+import { closedWindowOf, ROTTING_DEFAULT_LIMIT, waterfallPeriodOf } from './pipeline.policy';
 
 /** What analysts ask: the board and the figures, from the read models kept by the projections. */
 @ApiTags('analytics')
@@ -129,6 +129,23 @@ export class AnalyticsController {
     const asked = { processId, teamId, ownerId, limit: query.limit ?? ROTTING_DEFAULT_LIMIT };
     const result = query.asOf === undefined ? await this.queries.rotting(this.clock().getTime(), asked) : await this.queries.rottingAsOf(requireInstant(query.asOf, 'asOf'), asked);
     return this.answer(result, rottingRows, query, request, reply);
+  }
+
+  @Get('analytics/waterfall')
+  @ApiOperation({
+    summary:
+      'What changed the open pipeline between from and to (default: the last 7 days): the open pipeline at from, the changes in buckets (created, reopened, moved in, amount increased/decreased, moved out, won, lost), the open pipeline at to — start + changes = end exactly, per currency; pushed out / pulled in beside them; ?by=stage per stage; ?include=opportunities the deals in each bucket',
+  })
+  async waterfall(@Query() query: WaterfallQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    await this.readYourWrites(query);
+    const { processId, teamId, ownerId } = await this.scoped(query, principal);
+    const { fromMs, toMs } = waterfallPeriodOf(query, this.clock());
+    if (fromMs > toMs) {
+      const [from, to] = [new Date(fromMs).toISOString(), new Date(toMs).toISOString()];
+      throw new ApiProblem('REQUEST.INVALID_PERIOD', `from (${from}) is after to (${to}${query.to === undefined ? ', now' : ''}).`, { from, to });
+    }
+    const result = await this.queries.waterfall({ processId, teamId, ownerId, fromMs, toMs, byStage: query.by === 'stage', includeOpportunities: query.include === 'opportunities' });
+    return this.answer(result, waterfallRows, query, request, reply);
   }
 
   /** The closed sections asked for (?closed=…), their window checked; undefined when not asked. */

@@ -127,3 +127,15 @@ export class RottingQueryDto extends AnalyticsQueryDto {
   @Max(ROTTING_MAX_LIMIT)
   limit?: number;
 }
+
+export class WaterfallQueryDto extends AnalyticsQueryDto {
+  @ApiPropertyOptional({ enum: ['stage'], description: 'stage: the same figures per stage of each process as well (stage moves become stageIn/stageOut)' })
+  @IsOptional()
+  @IsIn(['stage'])
+  by?: 'stage';
+
+  @ApiPropertyOptional({ enum: ['opportunities'], description: 'opportunities: list the deals behind each bucket (every change, uncapped)' })
+  @IsOptional()
+  @IsIn(['opportunities'])
+  include?: 'opportunities';
+}

@@ -1,4 +1,4 @@
-import type { ForecastAccuracyResult, ForecastResult, RottingResult, FunnelResult, PipelineResult, StageDurationsResult, TransitionsResult, WinLossFigures, WinLossResult } from '@stagecraft/projections';
+import type { ForecastAccuracyResult, ForecastResult, RottingResult, FunnelResult, PipelineResult, StageDurationsResult, TransitionsResult, WaterfallChangeOpportunity, WaterfallFigures, WaterfallResult, WinLossFigures, WinLossResult } from '@stagecraft/projections';
 
 // Each analytics answer as flat rows, for CSV: one row per thing an analyst would put on a line.
 
@@ -95,4 +95,35 @@ export function forecastAccuracyRows(result: ForecastAccuracyResult): Record<str
 
 export function rottingRows(result: RottingResult): Record<string, unknown>[] {
   return result.opportunities.map((line) => ({ ...line }));
+}
+
+/**
+ * The waterfall as lines: start, each bucket, end (then the memos), one line per currency (a line
+ * without any amount has currency null); with by=stage the stages' lines follow the totals'; with
+ * include=opportunities one line per deal's change instead, under its bucket.
+ */
+export function waterfallRows(result: WaterfallResult): Record<string, unknown>[] {
+  const linesOf = (processId: string | null, stageId: string | null, figures: WaterfallFigures): Record<string, unknown>[] => {
+    const where = { processId, stageId };
+    const money = (line: string, count: number, steps: number | null, amounts: Readonly<Record<string, number>>, weighted?: Readonly<Record<string, number>>): Record<string, unknown>[] => {
+      const currencies = Object.keys(amounts);
+      const base = { ...where, line, count, steps };
+      if (currencies.length === 0) return [{ ...base, currency: null, amount: null, weightedAmount: null }];
+      return currencies.map((currency) => ({ ...base, currency, amount: amounts[currency], weightedAmount: weighted ? (weighted[currency] ?? 0) : null }));
+    };
+    const changes = [...figures.changes, ...figures.memos];
+    if (changes.some((change) => change.opportunities !== undefined)) {
+      return changes.flatMap((change): Record<string, unknown>[] => (change.opportunities ?? []).map((o: WaterfallChangeOpportunity) => ({ ...where, line: change.bucket, id: o.id, title: o.title, at: o.at, count: o.count, currency: o.currency, amount: o.amount })));
+    }
+    return [
+      ...money('start', figures.start.count, null, figures.start.amountsByCurrency, figures.start.weightedAmountsByCurrency),
+      ...figures.changes.flatMap((change) => money(change.bucket, change.count, change.steps, change.amountsByCurrency)),
+      ...money('end', figures.end.count, null, figures.end.amountsByCurrency, figures.end.weightedAmountsByCurrency),
+      ...figures.memos.flatMap((memo) => money(memo.bucket, memo.count, memo.steps, memo.amountsByCurrency)),
+    ];
+  };
+  return [
+    ...linesOf(null, null, result),
+    ...(result.processes ?? []).flatMap((process) => process.stages.flatMap((stage) => linesOf(process.processId, stage.stageId, stage))),
+  ];
 }
