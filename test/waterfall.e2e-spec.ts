@@ -31,7 +31,7 @@ describe('the pipeline waterfall (end to end)', () => {
     return response.body as { id: string };
   };
   const analyst = (path: string) => api.anonymous.get(`${path}${path.includes('?') ? '&' : '?'}minPosition=${lastPosition}`).set('Authorization', `Bearer ${api.keys.analyst}`);
-  const bucket = (body: { changes: { bucket: string; count: number; amountsByCurrency: Record<string, number> }[] }, name: string) => body.changes.find((c) => c.bucket === name)!;
+  const bucket = (body: { changes: { bucket: string; count: number; amountsByCurrency: Record<string, number>; opportunities?: unknown[] }[] }, name: string) => body.changes.find((c) => c.bucket === name)!;
 
   beforeAll(async () => {
     const processesDir = join(dir.path, 'processes');

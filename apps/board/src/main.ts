@@ -8,6 +8,7 @@ import { openCriteriaPanel } from './criteria.panel';
 import { chooseLostReason, openTimeline } from './dialogs';
 import { announce, byId, h } from './dom';
 import { dayBoundary } from './format';
+import { loadWaterfall } from './waterfall.view';
 
 // The board page: pick a process and team, see its kanban or its charts. Everything goes through
 // the public API with the caller's key, kept for this browser tab only (sessionStorage).
@@ -193,6 +194,7 @@ async function loadCharts(): Promise<void> {
   });
   state.renders += 1;
   container.dataset.renders = String(state.renders);
+  await loadWaterfall(api, scope(), () => void guarded(loadCharts));
 }
 
 void start();
