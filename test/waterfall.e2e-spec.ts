@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
 
 // Issue 17 end to end: the pipeline waterfall between two instants, in total, per stage, with the
-// drill-down and as CSV. Runs on every store and read side the jest projects give it.
+// drill-down and as CSV; sales velocity with its levers. Runs on every store and read side the jest projects give it.
 
 const at = (day: number, hour = 9) => new Date(Date.UTC(2026, 2, day, hour)).toISOString();
 const NOW = new Date(at(20, 12));
@@ -77,5 +77,15 @@ describe('the pipeline waterfall (end to end)', () => {
     expect(csv.split('\r\n')[0]).toBe('processId,stageId,line,count,steps,currency,amount,weightedAmount');
     expect(csv).toContain(',,lost,-1,1,USD,-3000,');
     expect((await analyst(`/analytics/waterfall?from=${at(20)}&to=${at(10)}`).expect(400)).body.code).toBe('REQUEST.INVALID_PERIOD');
+  });
+
+  it('sales velocity: each lever per team, and the velocity they make', async () => {
+    const body = (await analyst(`/analytics/velocity?from=${at(10)}&to=${at(20)}&groupBy=team`).expect(200)).body;
+    // Worked: A, B, C, D; closed: C won (200 EUR, 1 day after opening), B lost.
+    const levers = { opportunities: 4, won: 1, lost: 1, winRate: 0.5, averageWonAmountsByCurrency: { EUR: 200 }, averageCycleDays: 1, velocityByCurrency: { EUR: 400 } };
+    expect(body.total).toEqual(levers);
+    expect(body.groups).toEqual([{ key: 'direct', ...levers }]);
+    const csv = (await analyst(`/analytics/velocity?from=${at(10)}&to=${at(20)}&format=csv`).expect(200)).text;
+    expect(csv.split('\r\n').slice(0, 2)).toEqual(['group,key,opportunities,won,lost,winRate,averageCycleDays,currency,averageWonAmount,velocity', 'total,,4,1,1,0.5,1,EUR,200,400']);
   });
 });

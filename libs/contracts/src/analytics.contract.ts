@@ -209,3 +209,37 @@ export interface WaterfallResult extends WaterfallFigures {
   /** With by=stage: the same figures per stage, processes and stages in process order (stageIn/stageOut added). */
   readonly processes?: readonly WaterfallProcess[];
 }
+
+// Sales velocity (issue 17): per group, the levers of opportunities × win rate × average won
+// amount ÷ cycle days, each shown; money per currency, never added across currencies.
+
+export type VelocityGroupBy = 'team' | 'owner' | 'process';
+
+export interface VelocityFigures {
+  /** Deals open (and in the filter and group) at some instant of [from, to]: the deals worked. */
+  readonly opportunities: number;
+  /** Closings in (from, to] of those deals: won and lost (a deal closed twice counts twice). */
+  readonly won: number;
+  readonly lost: number;
+  /** won / (won + lost); null without closings. */
+  readonly winRate: number | null;
+  /** Per currency, the mean amount of the deals won (their amount when won). */
+  readonly averageWonAmountsByCurrency: Readonly<Record<string, number>>;
+  /** Mean days (business time) from opening to the win, over the wins; null without wins. */
+  readonly averageCycleDays: number | null;
+  /** Per currency, opportunities × winRate × average won amount ÷ averageCycleDays: money per day. */
+  readonly velocityByCurrency: Readonly<Record<string, number>>;
+}
+
+export interface VelocityGroup extends VelocityFigures {
+  /** The team, owner (as they were: at each instant, at each closing) or process; null: none. */
+  readonly key: string | null;
+}
+
+export interface VelocityResult {
+  readonly from: string;
+  readonly to: string;
+  readonly total: VelocityFigures;
+  /** With groupBy: by key (null first, then in code-unit order). */
+  readonly groups?: readonly VelocityGroup[];
+}

@@ -44,7 +44,7 @@ export function unitsOf(amount: number): number | bigint {
 }
 
 /** A sum of minor units, in a double while it stays exact there, else in a bigint. */
-class ExactSum {
+export class ExactSum {
   private units = 0;
   private big: bigint | undefined;
 
@@ -93,6 +93,28 @@ export interface WaterfallSegments {
   expectedDay(segment: number): number;
   id(segment: number): string;
   title(segment: number): string;
+  processId(segment: number): string;
+  teamId(segment: number): string | null;
+  ownerId(segment: number): string | null;
+  /** The deal's opening instant (business time). */
+  openedMs(segment: number): number;
+}
+
+/**
+ * What a walk over the segments of a window (from, to] tells, as both read sides walk them
+ * (waterfall.queries.ts, postgres-analytics.queries.ts): "counted" is open and in the filter.
+ */
+export interface SegmentWalker {
+  /** A counted segment that stands at some instant of [from, to]. */
+  overlapping(segment: number): void;
+  /** A counted segment standing at `from` (start) or at `to` (end), in segment order. */
+  standing(which: 'start' | 'end', segment: number): void;
+  /** The deal counts from `atMs` on, as `segment`, and did not just before. */
+  entered(segment: number, atMs: number, bucket: 'created' | 'reopened' | 'movedIn'): void;
+  /** The deal counted as `segment` until `atMs`, and does not from then on. */
+  left(segment: number, atMs: number, bucket: 'won' | 'lost' | 'movedOut'): void;
+  /** The deal counted as `before` until `atMs` and counts as `after` from then on. */
+  changed(before: number, after: number, atMs: number): void;
 }
 
 /** The day number of a segment without an expected close date. */
@@ -160,7 +182,7 @@ export interface WaterfallOptions {
 }
 
 /** Adds up the segments and changes a read side finds for one waterfall question. */
-export class WaterfallTally {
+export class WaterfallTally implements SegmentWalker {
   private readonly total = new Lines();
   private readonly stages = new Map<number, Lines>();
 
@@ -168,6 +190,8 @@ export class WaterfallTally {
     private readonly segments: WaterfallSegments,
     private readonly options: WaterfallOptions,
   ) {}
+
+  overlapping(): void {}
 
   /** A counted segment standing at `from` (start) or at `to` (end); call in segment order (weighted sums are floats). */
   standing(which: 'start' | 'end', segment: number): void {

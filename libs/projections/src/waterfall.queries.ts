@@ -2,18 +2,14 @@ import type { WaterfallResult } from '@stagecraft/contracts';
 import { NONE } from './opportunity-table';
 import type { PipelineFilter } from './pipeline.projection';
 import type { StageIntervalsModel } from './stage-intervals.projection';
-import { WaterfallTally, type WaterfallOptions, type WaterfallSegments } from './waterfall.figures';
+import { WaterfallTally, type SegmentWalker, type WaterfallOptions, type WaterfallSegments } from './waterfall.figures';
 
 // The pipeline waterfall from the stage-intervals read model (rules: waterfall.figures.ts). One
 // pass over the segments: those standing at `from` and at `to` give the two ends; each segment
 // that starts or ends inside (from, to] is one change, classified by the segment of the same deal
 // just before or after it (links kept below, so no sort by deal per question).
 
-export interface WaterfallQuery extends PipelineFilter, WaterfallOptions {
-  /** Business time, ms since the epoch; fromMs ≤ toMs. */
-  readonly fromMs: number;
-  readonly toMs: number;
-}
+export interface WaterfallQuery extends WindowQuery, WaterfallOptions {}
 
 /** Each segment's neighbours within its deal, and each deal's first segment; grown as segments are added. */
 interface SegmentLinks {
@@ -58,14 +54,28 @@ function linksOf(model: StageIntervalsModel): SegmentLinks {
 }
 
 export function queryWaterfall(model: StageIntervalsModel, query: WaterfallQuery): WaterfallResult {
+  let tally: WaterfallTally | undefined;
+  walkStageIntervals(model, query, (reader) => (tally = new WaterfallTally(reader, query)));
+  return tally!.result(model.catalog, query.processId, query.fromMs, query.toMs);
+}
+
+/** The window and filter of a walk: business time, ms since the epoch, fromMs ≤ toMs. */
+export interface WindowQuery extends PipelineFilter {
+  readonly fromMs: number;
+  readonly toMs: number;
+}
+
+/** Tells `walker` (made for this model's segments) about every segment of the window: see SegmentWalker. */
+export function walkStageIntervals(model: StageIntervalsModel, query: WindowQuery, walkerFor: (reader: WaterfallSegments) => SegmentWalker): void {
   const { fromMs, toMs } = query;
-  if (!(fromMs <= toMs)) throw new RangeError(`The waterfall's from (${fromMs}) must not be after its to (${toMs}).`);
+  if (!(fromMs <= toMs)) throw new RangeError(`The window's from (${fromMs}) must not be after its to (${toMs}).`);
   const { segments } = model;
   const startMs = segments.startMs.values;
   const endMs = segments.endMs.values;
   const rowOf = segments.row.values;
   const team = segments.team.values;
   const owner = segments.owner.values;
+  const links = linksOf(model);
   const reader: WaterfallSegments = {
     stageKey: (s) => segments.stageKey.values[s]!,
     amount: (s) => segments.amount.values[s]!,
@@ -77,18 +87,20 @@ export function queryWaterfall(model: StageIntervalsModel, query: WaterfallQuery
     expectedDay: (s) => segments.expectedDay.values[s]!,
     id: (s) => model.ids[rowOf[s]!]!,
     title: (s) => model.titles[segments.title.values[s]!]!,
+    processId: (s) => model.table.processes.values[model.table.process.values[rowOf[s]!]!]!,
+    teamId: (s) => (team[s]! < 0 ? null : model.teams.values[team[s]!]!),
+    ownerId: (s) => (owner[s]! < 0 ? null : model.owners.values[owner[s]!]!),
+    openedMs: (s) => startMs[links.first[rowOf[s]!]!]!,
   };
-  const tally = new WaterfallTally(reader, query);
-  const result = () => tally.result(model.catalog, query.processId, fromMs, toMs);
+  const walker = walkerFor(reader);
 
   const processCode = query.processId === undefined ? NONE : model.table.processes.codeOf.get(query.processId);
   const teamCode = query.teamId === undefined ? NONE : model.teams.codeOf.get(query.teamId);
   const ownerCode = query.ownerId === undefined ? NONE : model.owners.codeOf.get(query.ownerId);
   // A process nobody opened a deal in has no segment; a team or owner nobody had counts nothing.
-  if (processCode === undefined) return result();
+  if (processCode === undefined) return;
   const nobody = teamCode === undefined || ownerCode === undefined;
   const counts = (s: number) => !nobody && (teamCode === NONE || team[s] === teamCode) && (ownerCode === NONE || owner[s] === ownerCode);
-  const links = linksOf(model);
   const positive = (s: number) => startMs[s]! < endMs[s]!;
   // The deal's segment just before (after) one, skipping those no instant selects (zero length).
   const before = (s: number) => {
@@ -112,25 +124,25 @@ export function queryWaterfall(model: StageIntervalsModel, query: WaterfallQuery
     const row = rowOf[s]!;
     if (processCode !== NONE && process[row] !== processCode) continue;
     const counted = counts(s);
-    if (counted && start <= fromMs) tally.standing('start', s);
-    if (counted && toMs < end) tally.standing('end', s);
+    if (counted) walker.overlapping(s);
+    if (counted && start <= fromMs) walker.standing('start', s);
+    if (counted && toMs < end) walker.standing('end', s);
     if (fromMs < start) {
       const p = before(s);
       if (p !== NONE && endMs[p] === start) {
         const wasCounted = counts(p);
-        if (wasCounted && counted) tally.changed(p, s, start);
-        else if (counted) tally.entered(s, start, 'movedIn');
-        else if (wasCounted) tally.left(p, start, 'movedOut');
+        if (wasCounted && counted) walker.changed(p, s, start);
+        else if (counted) walker.entered(s, start, 'movedIn');
+        else if (wasCounted) walker.left(p, start, 'movedOut');
       } else if (counted) {
-        tally.entered(s, start, start === startMs[links.first[row]!] ? 'created' : 'reopened');
+        walker.entered(s, start, start === startMs[links.first[row]!] ? 'created' : 'reopened');
       }
     }
     if (counted && end <= toMs) {
       const n = after(s);
-      if (n === NONE || startMs[n] !== end) tally.left(s, end, wonAt.has(`${row}@${end}`) ? 'won' : 'lost');
+      if (n === NONE || startMs[n] !== end) walker.left(s, end, wonAt.has(`${row}@${end}`) ? 'won' : 'lost');
     }
   }
-  return result();
 }
 
 /** The wins in (from, to] that stood at their own instant (not reopened at the same instant), as row@ms. */

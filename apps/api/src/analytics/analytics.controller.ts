@@ -11,8 +11,8 @@ import { EVENT_STORE, type EventStore } from '@stagecraft/event-store';
 import { ProcessNotFoundError, ProcessRegistry } from '@stagecraft/commands';
 import { API_SETTINGS, CLOCK, type Clock } from '../settings/api-settings.token';
 import type { Settings } from '@stagecraft/config';
-import { AnalyticsQueryDto, ForecastQueryDto, PipelineQueryDto, RottingQueryDto, WaterfallQueryDto, WinLossQueryDto } from './analytics.dto';
-import { forecastAccuracyRows, forecastRows, funnelRows, pipelineRows, rottingRows, stageDurationRows, transitionRows, waterfallRows, winLossRows } from './analytics.rows';
+import { AnalyticsQueryDto, ForecastQueryDto, PipelineQueryDto, RottingQueryDto, VelocityQueryDto, WaterfallQueryDto, WinLossQueryDto } from './analytics.dto';
+import { forecastAccuracyRows, forecastRows, funnelRows, pipelineRows, rottingRows, stageDurationRows, transitionRows, velocityRows, waterfallRows, winLossRows } from './analytics.rows';
 import { toCsv } from '@stagecraft/csv';
 import { closedWindowOf, ROTTING_DEFAULT_LIMIT, waterfallPeriodOf } from './pipeline.policy';
 
@@ -139,13 +139,32 @@ export class AnalyticsController {
   async waterfall(@Query() query: WaterfallQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.readYourWrites(query);
     const { processId, teamId, ownerId } = await this.scoped(query, principal);
-    const { fromMs, toMs } = waterfallPeriodOf(query, this.clock());
-    if (fromMs > toMs) {
-      const [from, to] = [new Date(fromMs).toISOString(), new Date(toMs).toISOString()];
-      throw new ApiProblem('REQUEST.INVALID_PERIOD', `from (${from}) is after to (${to}${query.to === undefined ? ', now' : ''}).`, { from, to });
-    }
+    const { fromMs, toMs } = this.windowOf(query);
     const result = await this.queries.waterfall({ processId, teamId, ownerId, fromMs, toMs, byStage: query.by === 'stage', includeOpportunities: query.include === 'opportunities' });
     return this.answer(result, waterfallRows, query, request, reply);
+  }
+
+  @Get('analytics/velocity')
+  @ApiOperation({
+    summary:
+      'Sales velocity between from and to (default: the last 7 days), in total and per team, owner or process: opportunities worked, win rate, average won amount per currency, average cycle (opening to win, days of business time), and velocity = opportunities × win rate × average amount ÷ cycle days, each lever shown',
+  })
+  async velocity(@Query() query: VelocityQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    await this.readYourWrites(query);
+    const { processId, teamId, ownerId } = await this.scoped(query, principal);
+    const { fromMs, toMs } = this.windowOf(query);
+    const result = await this.queries.velocity({ processId, teamId, ownerId, fromMs, toMs, groupBy: query.groupBy });
+    return this.answer(result, velocityRows, query, request, reply);
+  }
+
+  /** from/to of the waterfall and velocity: defaults from the screen policy, from after to refused. */
+  private windowOf(query: AnalyticsQueryDto): { fromMs: number; toMs: number } {
+    const window = waterfallPeriodOf(query, this.clock());
+    if (window.fromMs > window.toMs) {
+      const [from, to] = [new Date(window.fromMs).toISOString(), new Date(window.toMs).toISOString()];
+      throw new ApiProblem('REQUEST.INVALID_PERIOD', `from (${from}) is after to (${to}${query.to === undefined ? ', now' : ''}).`, { from, to });
+    }
+    return window;
   }
 
   /** The closed sections asked for (?closed=…), their window checked; undefined when not asked. */

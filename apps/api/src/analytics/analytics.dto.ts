@@ -139,3 +139,10 @@ export class WaterfallQueryDto extends AnalyticsQueryDto {
   @IsIn(['opportunities'])
   include?: 'opportunities';
 }
+
+export class VelocityQueryDto extends AnalyticsQueryDto {
+  @ApiPropertyOptional({ enum: ['team', 'owner', 'process'], description: 'Groups by the team or owner the deal had then (worked: at each instant; closed: at the closing), or by process' })
+  @IsOptional()
+  @IsIn(['team', 'owner', 'process'])
+  groupBy?: 'team' | 'owner' | 'process';
+}

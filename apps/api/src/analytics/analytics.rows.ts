@@ -1,4 +1,4 @@
-import type { ForecastAccuracyResult, ForecastResult, RottingResult, FunnelResult, PipelineResult, StageDurationsResult, TransitionsResult, WaterfallChangeOpportunity, WaterfallFigures, WaterfallResult, WinLossFigures, WinLossResult } from '@stagecraft/projections';
+import type { ForecastAccuracyResult, ForecastResult, RottingResult, FunnelResult, PipelineResult, StageDurationsResult, TransitionsResult, VelocityFigures, VelocityResult, WaterfallChangeOpportunity, WaterfallFigures, WaterfallResult, WinLossFigures, WinLossResult } from '@stagecraft/projections';
 
 // Each analytics answer as flat rows, for CSV: one row per thing an analyst would put on a line.
 
@@ -126,4 +126,15 @@ export function waterfallRows(result: WaterfallResult): Record<string, unknown>[
     ...linesOf(null, null, result),
     ...(result.processes ?? []).flatMap((process) => process.stages.flatMap((stage) => linesOf(process.processId, stage.stageId, stage))),
   ];
+}
+
+/** Velocity as lines: the total, then each group; one line per currency of the amounts won (currency null: none won). */
+export function velocityRows(result: VelocityResult): Record<string, unknown>[] {
+  const lines = (group: string | null, key: string | null, figures: VelocityFigures): Record<string, unknown>[] => {
+    const base = { group, key, opportunities: figures.opportunities, won: figures.won, lost: figures.lost, winRate: figures.winRate, averageCycleDays: figures.averageCycleDays };
+    const currencies = Object.keys(figures.averageWonAmountsByCurrency);
+    if (currencies.length === 0) return [{ ...base, currency: null, averageWonAmount: null, velocity: null }];
+    return currencies.map((currency) => ({ ...base, currency, averageWonAmount: figures.averageWonAmountsByCurrency[currency], velocity: figures.velocityByCurrency[currency] ?? null }));
+  };
+  return [...lines('total', null, result.total), ...(result.groups ?? []).flatMap((group) => lines('group', group.key, group))];
 }

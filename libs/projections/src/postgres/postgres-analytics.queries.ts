@@ -11,6 +11,7 @@ import type {
   StageDurationStats,
   StageDurationsResult,
   TransitionsResult,
+  VelocityResult,
   WaterfallResult,
   WinLossFigures,
   WinLossGroup,
@@ -30,8 +31,10 @@ import { withCards } from '../stage-totals';
 import type { ProjectionStatus } from '../runner/read-models.port';
 import { ReadModelUnavailableError, type AnalyticsQueries } from '../queries/analytics-queries.port';
 import { NO_DAY } from '../stage-intervals.projection';
-import { WaterfallTally, type WaterfallSegments } from '../waterfall.figures';
-import type { WaterfallQuery } from '../waterfall.queries';
+import { WaterfallTally, type SegmentWalker, type WaterfallSegments } from '../waterfall.figures';
+import type { WaterfallQuery, WindowQuery } from '../waterfall.queries';
+import { VelocityTally } from '../velocity.figures';
+import type { VelocityQuery } from '../velocity.queries';
 import { LOST_END, restoreReadSideState, WON_END, type ReadSideState, type SerializedReadSideState } from './read-side.fold';
 
 // The analytics answered from the PostgreSQL read side, the same JSON as the in-memory models
@@ -276,77 +279,95 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
   /**
    * The waterfall from the board segments overlapping [from, to] (positive length only: an empty
    * range overlaps nothing), in the order of the positions that started them, handed to the same
-   * tally as the in-memory model (waterfall.queries.ts); a deal's segments follow each other in
-   * valid_from order, so its neighbours are the rows before and after it.
+   * tally as the in-memory model (waterfall.queries.ts).
    */
   async waterfall(query: WaterfallQuery): Promise<WaterfallResult> {
-    const { fromMs, toMs } = query;
-    if (!(fromMs <= toMs)) throw new RangeError(`The waterfall's from (${fromMs}) must not be after its to (${toMs}).`);
     return this.read(async ({ client, state }) => {
-      const s = this.schema;
-      const w = new Where('b.valid_from IS NOT NULL').eq('b.process_id', query.processId);
-      const from = w.param(instantParameter(fromMs));
-      const to = w.param(instantParameter(toMs));
-      w.add(`tstzrange(b.valid_from, b.valid_to) && tstzrange(${from}::timestamptz, ${to}::timestamptz, '[]')`);
-      const { rows } = await client.query(
-        `SELECT b.opportunity_id, b.process_id, b.stage_id, ${ms('b.valid_from')} AS start_ms, ${ms('b.valid_to')} AS end_ms, b.probability, b.amount, b.currency,
-           b.team_id, b.owner_id, b.title, (b.expected_close_date - DATE '1970-01-01') AS day, ${ms('o.opened_at')} AS opened_ms
-         FROM ${s}.board_segments b JOIN ${s}.opportunities o ON o.opportunity_id = b.opportunity_id ${w} ORDER BY b.started_position`,
-        w.values,
-      );
-      const wins = await client.query(
-        `SELECT opportunity_id, ${ms('closed_at')} AS closed_ms FROM ${s}.outcomes
-         WHERE outcome = 'won' AND closed_at > $1::timestamptz AND closed_at <= $2::timestamptz AND (reopened_at IS NULL OR reopened_at > closed_at)`,
-        [instantParameter(fromMs), instantParameter(toMs)],
-      );
-      const wonAt = new Set(wins.rows.map((row) => `${row.opportunity_id}@${row.closed_ms}`));
-      const { catalog } = state;
-      const stageKeys = rows.map((row) => catalog.processes.get(row.process_id)!.keyByStageId.get(row.stage_id)!);
-      const startMs = rows.map((row) => row.start_ms as number);
-      const endMs = rows.map((row) => (row.end_ms ?? Infinity) as number);
-      const reader: WaterfallSegments = {
-        stageKey: (i) => stageKeys[i]!,
-        amount: (i) => rows[i]!.amount ?? NaN,
-        currency: (i) => rows[i]!.currency ?? null,
-        probability: (i) => rows[i]!.probability,
-        expectedDay: (i) => (rows[i]!.day === null ? NO_DAY : Number(rows[i]!.day)),
-        id: (i) => rows[i]!.opportunity_id,
-        title: (i) => rows[i]!.title,
-      };
-      const tally = new WaterfallTally(reader, query);
-      const counts = (i: number) => (query.teamId === undefined || rows[i]!.team_id === query.teamId) && (query.ownerId === undefined || rows[i]!.owner_id === query.ownerId);
-      // Each deal's rows in time order: the neighbours of a row within its deal.
-      const previous = new Int32Array(rows.length).fill(-1);
-      const next = new Int32Array(rows.length).fill(-1);
-      const last = new Map<string, number>();
-      rows.forEach((row, i) => {
-        const before = last.get(row.opportunity_id);
-        if (before !== undefined) [previous[i], next[before]] = [before, i];
-        last.set(row.opportunity_id, i);
-      });
-      for (let i = 0; i < rows.length; i++) {
-        const [start, end] = [startMs[i]!, endMs[i]!];
-        const counted = counts(i);
-        if (counted && start <= fromMs) tally.standing('start', i);
-        if (counted && toMs < end) tally.standing('end', i);
-        if (fromMs < start) {
-          const p = previous[i]!;
-          if (p >= 0 && endMs[p] === start) {
-            const wasCounted = counts(p);
-            if (wasCounted && counted) tally.changed(p, i, start);
-            else if (counted) tally.entered(i, start, 'movedIn');
-            else if (wasCounted) tally.left(p, start, 'movedOut');
-          } else if (counted) {
-            tally.entered(i, start, start === rows[i]!.opened_ms ? 'created' : 'reopened');
-          }
-        }
-        if (counted && end <= toMs) {
-          const n = next[i]!;
-          if (n < 0 || startMs[n] !== end) tally.left(i, end, wonAt.has(`${rows[i]!.opportunity_id}@${end}`) ? 'won' : 'lost');
+      let tally: WaterfallTally | undefined;
+      await this.walkBoardSegments(client, state, query, (reader) => (tally = new WaterfallTally(reader, query)));
+      return tally!.result(state.catalog, query.processId, query.fromMs, query.toMs);
+    });
+  }
+
+  /** Sales velocity from the same walk as the waterfall (velocity.figures.ts). */
+  async velocity(query: VelocityQuery): Promise<VelocityResult> {
+    return this.read(async ({ client, state }) => {
+      let tally: VelocityTally | undefined;
+      await this.walkBoardSegments(client, state, query, (reader) => (tally = new VelocityTally(reader, query.groupBy)));
+      return tally!.result(query.fromMs, query.toMs);
+    });
+  }
+
+  /** The walk of walkStageIntervals (waterfall.queries.ts) over board_segments: a deal's rows follow each other in valid_from order. */
+  private async walkBoardSegments(client: PoolClient, state: ReadSideState, query: WindowQuery, walkerFor: (reader: WaterfallSegments) => SegmentWalker): Promise<void> {
+    const { fromMs, toMs } = query;
+    if (!(fromMs <= toMs)) throw new RangeError(`The window's from (${fromMs}) must not be after its to (${toMs}).`);
+    const s = this.schema;
+    const w = new Where('b.valid_from IS NOT NULL').eq('b.process_id', query.processId);
+    const from = w.param(instantParameter(fromMs));
+    const to = w.param(instantParameter(toMs));
+    w.add(`tstzrange(b.valid_from, b.valid_to) && tstzrange(${from}::timestamptz, ${to}::timestamptz, '[]')`);
+    const { rows } = await client.query(
+      `SELECT b.opportunity_id, b.process_id, b.stage_id, ${ms('b.valid_from')} AS start_ms, ${ms('b.valid_to')} AS end_ms, b.probability, b.amount, b.currency,
+         b.team_id, b.owner_id, b.title, (b.expected_close_date - DATE '1970-01-01') AS day, ${ms('o.opened_at')} AS opened_ms
+       FROM ${s}.board_segments b JOIN ${s}.opportunities o ON o.opportunity_id = b.opportunity_id ${w} ORDER BY b.started_position`,
+      w.values,
+    );
+    const wins = await client.query(
+      `SELECT opportunity_id, ${ms('closed_at')} AS closed_ms FROM ${s}.outcomes
+       WHERE outcome = 'won' AND closed_at > $1::timestamptz AND closed_at <= $2::timestamptz AND (reopened_at IS NULL OR reopened_at > closed_at)`,
+      [instantParameter(fromMs), instantParameter(toMs)],
+    );
+    const wonAt = new Set(wins.rows.map((row) => `${row.opportunity_id}@${row.closed_ms}`));
+    const { catalog } = state;
+    const stageKeys = rows.map((row) => catalog.processes.get(row.process_id)!.keyByStageId.get(row.stage_id)!);
+    const startMs = rows.map((row) => row.start_ms as number);
+    const endMs = rows.map((row) => (row.end_ms ?? Infinity) as number);
+    const walker = walkerFor({
+      stageKey: (i) => stageKeys[i]!,
+      amount: (i) => rows[i]!.amount ?? NaN,
+      currency: (i) => rows[i]!.currency ?? null,
+      probability: (i) => rows[i]!.probability,
+      expectedDay: (i) => (rows[i]!.day === null ? NO_DAY : Number(rows[i]!.day)),
+      id: (i) => rows[i]!.opportunity_id,
+      title: (i) => rows[i]!.title,
+      processId: (i) => rows[i]!.process_id,
+      teamId: (i) => rows[i]!.team_id ?? null,
+      ownerId: (i) => rows[i]!.owner_id ?? null,
+      openedMs: (i) => rows[i]!.opened_ms ?? NaN,
+    });
+    const counts = (i: number) => (query.teamId === undefined || rows[i]!.team_id === query.teamId) && (query.ownerId === undefined || rows[i]!.owner_id === query.ownerId);
+    // Each deal's rows in time order: the neighbours of a row within its deal.
+    const previous = new Int32Array(rows.length).fill(-1);
+    const next = new Int32Array(rows.length).fill(-1);
+    const last = new Map<string, number>();
+    rows.forEach((row, i) => {
+      const before = last.get(row.opportunity_id);
+      if (before !== undefined) [previous[i], next[before]] = [before, i];
+      last.set(row.opportunity_id, i);
+    });
+    for (let i = 0; i < rows.length; i++) {
+      const [start, end] = [startMs[i]!, endMs[i]!];
+      const counted = counts(i);
+      if (counted) walker.overlapping(i);
+      if (counted && start <= fromMs) walker.standing('start', i);
+      if (counted && toMs < end) walker.standing('end', i);
+      if (fromMs < start) {
+        const p = previous[i]!;
+        if (p >= 0 && endMs[p] === start) {
+          const wasCounted = counts(p);
+          if (wasCounted && counted) walker.changed(p, i, start);
+          else if (counted) walker.entered(i, start, 'movedIn');
+          else if (wasCounted) walker.left(p, start, 'movedOut');
+        } else if (counted) {
+          walker.entered(i, start, start === rows[i]!.opened_ms ? 'created' : 'reopened');
         }
       }
-      return tally.result(catalog, query.processId, fromMs, toMs);
-    });
+      if (counted && end <= toMs) {
+        const n = next[i]!;
+        if (n < 0 || startMs[n] !== end) walker.left(i, end, wonAt.has(`${rows[i]!.opportunity_id}@${end}`) ? 'won' : 'lost');
+      }
+    }
   }
 
   private async forecastAt(atMs: number | undefined, query: ForecastQuery): Promise<ForecastResult> {

@@ -45,6 +45,7 @@ const questionArbitraryFor = (history: GeneratedHistory) => {
     asOf: instant,
     since: instant,
     byStage: fc.boolean(),
+    velocityBy: fc.constantFrom<'team' | 'owner' | 'process' | undefined>(undefined, 'team', 'owner', 'process'),
     period: fc.constantFrom<'month' | 'quarter'>('month', 'quarter'),
     limit: fc.integer({ min: 1, max: 6 }),
     closed: fc.option(
@@ -90,6 +91,8 @@ async function answersOf(queries: AnalyticsQueries, q: Question): Promise<[strin
     ['rotting, all', await queries.rotting(EPOCH + 3 * SPAN_MS, { limit: 1000 })],
     ['rotting as of', await queries.rottingAsOf(q.asOf, { ...people, limit: q.limit })],
     ['waterfall', await queries.waterfall({ ...people, fromMs: Math.min(q.since, q.asOf), toMs: Math.max(q.since, q.asOf), byStage: q.byStage, includeOpportunities: q.include })],
+    ['velocity', await queries.velocity({ ...people, fromMs: Math.min(q.since, q.asOf), toMs: Math.max(q.since, q.asOf), groupBy: q.velocityBy })],
+    ['velocity, everything', await queries.velocity({ fromMs: EPOCH - 1, toMs: EPOCH + 3 * SPAN_MS, groupBy: 'team' })],
     ['waterfall, everything', await queries.waterfall({ fromMs: EPOCH - 1, toMs: EPOCH + 3 * SPAN_MS, byStage: true, includeOpportunities: true })],
   ];
 }

@@ -1,8 +1,9 @@
-import type { ForecastAccuracyResult, ForecastResult, FunnelResult, PipelineResult, RottingResult, StageDurationsResult, TransitionsResult, WaterfallResult, WinLossGroupBy, WinLossResult } from '@stagecraft/contracts';
+import type { ForecastAccuracyResult, ForecastResult, FunnelResult, PipelineResult, RottingResult, StageDurationsResult, TransitionsResult, VelocityResult, WaterfallResult, WinLossGroupBy, WinLossResult } from '@stagecraft/contracts';
 import type { ForecastQuery, RottingQuery } from '../forecast.queries';
 import type { PipelineFilter, PipelineQueryOptions } from '../pipeline.projection';
 import type { AnalyticsFilter } from '../projection.types';
 import type { ProjectionStatus } from '../runner/read-models.port';
+import type { VelocityQuery } from '../velocity.queries';
 import type { WaterfallQuery } from '../waterfall.queries';
 
 /** DI token of the AnalyticsQueries the API asks. */
@@ -38,6 +39,8 @@ export interface AnalyticsQueries {
   rottingAsOf(atMs: number, query: RottingQuery): Promise<RottingResult>;
   /** The open pipeline at fromMs and at toMs and the changes between, in buckets (waterfall.figures.ts). */
   waterfall(query: WaterfallQuery): Promise<WaterfallResult>;
+  /** Sales velocity and its levers over a window, in total and per group (velocity.figures.ts). */
+  velocity(query: VelocityQuery): Promise<VelocityResult>;
   /** The log position every working read model has folded in (as last seen). */
   position(): number;
   /** Resolves true once every working read model has folded in `position`, false after `timeoutMs`. */

@@ -7,6 +7,7 @@ import { queryStageDurations, stageDurationsProjection } from '../stage-duration
 import { queryPipelineAsOf, STAGE_INTERVALS_MODEL_LAYOUT, stageIntervalsProjection, type StageIntervalsModel } from '../stage-intervals.projection';
 import { queryTransitions, transitionsProjection } from '../transitions.projection';
 import { queryWinLoss, winLossProjection } from '../win-loss.projection';
+import { queryVelocity } from '../velocity.queries';
 import { queryWaterfall } from '../waterfall.queries';
 import { ReadModelUnavailableError, type AnalyticsQueries } from './analytics-queries.port';
 
@@ -47,6 +48,7 @@ export function inMemoryAnalyticsQueries(readModels: ReadModels): AnalyticsQueri
     rotting: async (nowMs, query) => queryRotting(intervals(), nowMs, query),
     rottingAsOf: async (atMs, query) => queryRottingAsOf(intervals(), atMs, query),
     waterfall: async (query) => queryWaterfall(intervals(), query),
+    velocity: async (query) => queryVelocity(intervals(), query),
     position: () => readModels.position(),
     waitFor: (position, timeoutMs) => readModels.waitFor(position, timeoutMs),
     status: () => readModels.status(),
