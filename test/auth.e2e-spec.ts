@@ -91,6 +91,7 @@ const POLICY: Record<string, { roles: Role[] | 'public'; prepare: (api: Api) => 
   'GET /analytics/rotting': { roles: ['analyst'], prepare: async () => ({ path: '/analytics/rotting' }) },
   'GET /analytics/waterfall': { roles: ['analyst'], prepare: async () => ({ path: '/analytics/waterfall?by=stage' }) },
   'GET /analytics/velocity': { roles: ['analyst'], prepare: async () => ({ path: '/analytics/velocity?groupBy=team' }) },
+  'GET /analytics/cohorts': { roles: ['analyst'], prepare: async () => ({ path: '/analytics/cohorts?by=month' }) },
   'GET /admin/projections': { roles: [], prepare: async () => ({ path: '/admin/projections' }) },
   'POST /admin/projections/{name}/rebuild': { roles: [], prepare: async () => ({ path: '/admin/projections/transitions/rebuild', body: {} }) },
   'GET /admin/api-keys': { roles: [], prepare: async () => ({ path: '/admin/api-keys' }) },

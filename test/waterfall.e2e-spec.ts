@@ -88,4 +88,11 @@ describe('the pipeline waterfall (end to end)', () => {
     const csv = (await analyst(`/analytics/velocity?from=${at(10)}&to=${at(20)}&format=csv`).expect(200)).text;
     expect(csv.split('\r\n').slice(0, 2)).toEqual(['group,key,opportunities,won,lost,winRate,averageCycleDays,currency,averageWonAmount,velocity', 'total,,4,1,1,0.5,1,EUR,200,400']);
   });
+
+  it('cohorts by month of opening: the March cohort got its deals this far, won one after a day', async () => {
+    const body = (await analyst('/analytics/cohorts?by=month').expect(200)).body;
+    expect(body.cohorts).toEqual([
+      { cohort: '2026-03', opened: 4, won: 1, medianDaysToWin: 1, processes: [{ processId: 'quick', stages: [{ stageId: 'talk', reached: 4, conversionToNext: 0.5 }, { stageId: 'sign', reached: 2, conversionToNext: 0.5 }], won: 1, conversionLastToWon: 0.5 }] },
+    ]);
+  });
 });

@@ -243,3 +243,23 @@ export interface VelocityResult {
   /** With groupBy: by key (null first, then in code-unit order). */
   readonly groups?: readonly VelocityGroup[];
 }
+
+// Cohorts (issue 17): opportunities by the month they opened, how far each cohort got.
+
+export interface Cohort {
+  /** The UTC month of opening: 2026-03. */
+  readonly cohort: string;
+  readonly opened: number;
+  /** Ever won (reopened ones included), as the funnel counts them. */
+  readonly won: number;
+  /** Median days (business time) from opening to the first win, over the cohort's won deals; null: none won. */
+  readonly medianDaysToWin: number | null;
+  /** The funnel of the cohort: per process, reached per stage (furthest stage reached, won ones passing all) and won. */
+  readonly processes: readonly FunnelProcess[];
+}
+
+export interface CohortsResult {
+  readonly by: 'month';
+  /** Months with at least one opening, in order. */
+  readonly cohorts: readonly Cohort[];
+}

@@ -146,3 +146,10 @@ export class VelocityQueryDto extends AnalyticsQueryDto {
   @IsIn(['team', 'owner', 'process'])
   groupBy?: 'team' | 'owner' | 'process';
 }
+
+export class CohortsQueryDto extends AnalyticsQueryDto {
+  @ApiPropertyOptional({ enum: ['month'], description: 'Cohorts by the UTC month the deals opened (the only one so far)' })
+  @IsOptional()
+  @IsIn(['month'])
+  by?: 'month';
+}

@@ -1,4 +1,4 @@
-import type { ForecastAccuracyResult, ForecastResult, RottingResult, FunnelResult, PipelineResult, StageDurationsResult, TransitionsResult, VelocityFigures, VelocityResult, WaterfallChangeOpportunity, WaterfallFigures, WaterfallResult, WinLossFigures, WinLossResult } from '@stagecraft/projections';
+import type { CohortsResult, ForecastAccuracyResult, ForecastResult, RottingResult, FunnelResult, PipelineResult, StageDurationsResult, TransitionsResult, VelocityFigures, VelocityResult, WaterfallChangeOpportunity, WaterfallFigures, WaterfallResult, WinLossFigures, WinLossResult } from '@stagecraft/projections';
 
 // Each analytics answer as flat rows, for CSV: one row per thing an analyst would put on a line.
 
@@ -137,4 +137,15 @@ export function velocityRows(result: VelocityResult): Record<string, unknown>[] 
     return currencies.map((currency) => ({ ...base, currency, averageWonAmount: figures.averageWonAmountsByCurrency[currency], velocity: figures.velocityByCurrency[currency] ?? null }));
   };
   return [...lines('total', null, result.total), ...(result.groups ?? []).flatMap((group) => lines('group', group.key, group))];
+}
+
+/** Cohorts as lines: one per cohort, process and stage (reached), then one per cohort and process for won. */
+export function cohortRows(result: CohortsResult): Record<string, unknown>[] {
+  return result.cohorts.flatMap((cohort) => {
+    const base = { cohort: cohort.cohort, opened: cohort.opened, won: cohort.won, medianDaysToWin: cohort.medianDaysToWin };
+    return cohort.processes.flatMap((process) => [
+      ...process.stages.map((stage) => ({ ...base, processId: process.processId, step: stage.stageId, reached: stage.reached })),
+      { ...base, processId: process.processId, step: 'won', reached: process.won },
+    ]);
+  });
 }

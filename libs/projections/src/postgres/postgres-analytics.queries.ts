@@ -1,4 +1,5 @@
 import type {
+  CohortsResult,
   ForecastAccuracyResult,
   ForecastResult,
   RottingResult,
@@ -34,6 +35,7 @@ import { NO_DAY } from '../stage-intervals.projection';
 import { WaterfallTally, type SegmentWalker, type WaterfallSegments } from '../waterfall.figures';
 import type { WaterfallQuery, WindowQuery } from '../waterfall.queries';
 import { VelocityTally } from '../velocity.figures';
+import { cohortsResult, daysBetween, type CohortInput } from '../cohorts.figures';
 import type { VelocityQuery } from '../velocity.queries';
 import { LOST_END, restoreReadSideState, WON_END, type ReadSideState, type SerializedReadSideState } from './read-side.fold';
 
@@ -295,6 +297,49 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       let tally: VelocityTally | undefined;
       await this.walkBoardSegments(client, state, query, (reader) => (tally = new VelocityTally(reader, query.groupBy)));
       return tally!.result(query.fromMs, query.toMs);
+    });
+  }
+
+  /** Cohorts by month of opening: the funnel's histograms per month, and each won deal's first win from outcomes. */
+  async cohorts(filter: AnalyticsFilter): Promise<CohortsResult> {
+    const parsed = parseFilter(filter);
+    return this.read(async ({ client, state }) => {
+      const s = this.schema;
+      const w = new Where('o.opened_at IS NOT NULL').eq('o.process_id', parsed.processId).eq('o.team_id', parsed.teamId).eq('o.owner_id', parsed.ownerId);
+      if (filter.from !== undefined) w.add(`o.opened_at >= ${w.param(isoOrNull(parsed.fromMs))}::timestamptz`);
+      if (filter.to !== undefined) w.add(`o.opened_at <= ${w.param(isoOrNull(parsed.toMs))}::timestamptz`);
+      const month = `to_char(o.opened_at AT TIME ZONE 'UTC', 'YYYY-MM')`;
+      const histogramRows = await client.query(
+        `SELECT ${month} AS cohort, process_id, process_version, furthest_rank, ever_won, count(*)::int AS n FROM ${s}.opportunities o ${w} GROUP BY 1, process_id, process_version, furthest_rank, ever_won`,
+        w.values,
+      );
+      const wins = await client.query(
+        `SELECT ${month} AS cohort, ${ms('o.opened_at')} AS opened_ms, (SELECT ${ms('min(x.closed_at)')} FROM ${s}.outcomes x WHERE x.opportunity_id = o.opportunity_id AND x.outcome = 'won') AS won_ms
+         FROM ${s}.opportunities o ${w} AND o.ever_won`,
+        w.values,
+      );
+      const { catalog } = state;
+      const cohorts = new Map<string, { histograms: Float64Array[]; opened: number; daysToWin: number[] }>();
+      const cohortOf = (key: string) => {
+        let cohort = cohorts.get(key);
+        if (!cohort) cohorts.set(key, (cohort = { histograms: catalog.versions.map((version) => new Float64Array(version.stageKeys.length + 1)), opened: 0, daysToWin: [] }));
+        return cohort;
+      };
+      for (const row of histogramRows.rows) {
+        const cohort = cohortOf(row.cohort);
+        const version = catalog.processes.get(row.process_id)!.versions.get(row.process_version)!;
+        const histogram = cohort.histograms[version.code]!;
+        histogram[row.ever_won ? histogram.length - 1 : row.furthest_rank] += row.n;
+        cohort.opened += row.n;
+      }
+      for (const row of wins.rows) if (row.won_ms !== null) cohortOf(row.cohort).daysToWin.push(daysBetween(row.opened_ms, row.won_ms));
+      const inputs = [...cohorts].map(([key, { histograms, opened, daysToWin }]): CohortInput => ({
+        cohort: key,
+        opened,
+        daysToWin,
+        funnel: funnelFromHistograms(catalog, parsed.processId, (code) => histograms[code]!),
+      }));
+      return cohortsResult(inputs);
     });
   }
 

@@ -93,6 +93,8 @@ async function answersOf(queries: AnalyticsQueries, q: Question): Promise<[strin
     ['waterfall', await queries.waterfall({ ...people, fromMs: Math.min(q.since, q.asOf), toMs: Math.max(q.since, q.asOf), byStage: q.byStage, includeOpportunities: q.include })],
     ['velocity', await queries.velocity({ ...people, fromMs: Math.min(q.since, q.asOf), toMs: Math.max(q.since, q.asOf), groupBy: q.velocityBy })],
     ['velocity, everything', await queries.velocity({ fromMs: EPOCH - 1, toMs: EPOCH + 3 * SPAN_MS, groupBy: 'team' })],
+    ['cohorts', await queries.cohorts(q.filter)],
+    ['cohorts, unfiltered', await queries.cohorts({})],
     ['waterfall, everything', await queries.waterfall({ fromMs: EPOCH - 1, toMs: EPOCH + 3 * SPAN_MS, byStage: true, includeOpportunities: true })],
   ];
 }

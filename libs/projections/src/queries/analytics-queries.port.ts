@@ -1,4 +1,4 @@
-import type { ForecastAccuracyResult, ForecastResult, FunnelResult, PipelineResult, RottingResult, StageDurationsResult, TransitionsResult, VelocityResult, WaterfallResult, WinLossGroupBy, WinLossResult } from '@stagecraft/contracts';
+import type { CohortsResult, ForecastAccuracyResult, ForecastResult, FunnelResult, PipelineResult, RottingResult, StageDurationsResult, TransitionsResult, VelocityResult, WaterfallResult, WinLossGroupBy, WinLossResult } from '@stagecraft/contracts';
 import type { ForecastQuery, RottingQuery } from '../forecast.queries';
 import type { PipelineFilter, PipelineQueryOptions } from '../pipeline.projection';
 import type { AnalyticsFilter } from '../projection.types';
@@ -41,6 +41,8 @@ export interface AnalyticsQueries {
   waterfall(query: WaterfallQuery): Promise<WaterfallResult>;
   /** Sales velocity and its levers over a window, in total and per group (velocity.figures.ts). */
   velocity(query: VelocityQuery): Promise<VelocityResult>;
+  /** Opportunities by month of opening: each cohort's funnel, won, median days to the first win (cohorts.figures.ts). */
+  cohorts(filter: AnalyticsFilter): Promise<CohortsResult>;
   /** The log position every working read model has folded in (as last seen). */
   position(): number;
   /** Resolves true once every working read model has folded in `position`, false after `timeoutMs`. */

@@ -7,6 +7,7 @@ import { queryStageDurations, stageDurationsProjection } from '../stage-duration
 import { queryPipelineAsOf, STAGE_INTERVALS_MODEL_LAYOUT, stageIntervalsProjection, type StageIntervalsModel } from '../stage-intervals.projection';
 import { queryTransitions, transitionsProjection } from '../transitions.projection';
 import { queryWinLoss, winLossProjection } from '../win-loss.projection';
+import { queryCohorts } from '../cohorts.queries';
 import { queryVelocity } from '../velocity.queries';
 import { queryWaterfall } from '../waterfall.queries';
 import { ReadModelUnavailableError, type AnalyticsQueries } from './analytics-queries.port';
@@ -49,6 +50,7 @@ export function inMemoryAnalyticsQueries(readModels: ReadModels): AnalyticsQueri
     rottingAsOf: async (atMs, query) => queryRottingAsOf(intervals(), atMs, query),
     waterfall: async (query) => queryWaterfall(intervals(), query),
     velocity: async (query) => queryVelocity(intervals(), query),
+    cohorts: async (filter) => queryCohorts(model(funnelProjection), intervals(), filter),
     position: () => readModels.position(),
     waitFor: (position, timeoutMs) => readModels.waitFor(position, timeoutMs),
     status: () => readModels.status(),
