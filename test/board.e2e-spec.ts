@@ -1,5 +1,5 @@
 import type { Browser, Page, Request } from 'playwright-core';
-import type { FunnelResult, HistoryAnswer, OpportunityView, PipelineResult, StageDurationsResult, WaterfallResult, WinLossResult } from '@stagecraft/contracts';
+import type { CohortsResult, FunnelResult, HistoryAnswer, OpportunityView, PipelineResult, StageDurationsResult, VelocityResult, WaterfallResult, WinLossResult } from '@stagecraft/contracts';
 import { TEST_SERVICE } from './support/api-test-app';
 import { launchChromium, startBoardApi, type ListeningApi } from './support/board-browser';
 import { apiCaller, seedBoardDemo, type ApiCaller } from './support/board-demo.seed';
@@ -454,6 +454,27 @@ describe('the board in a real browser (end to end)', () => {
       await page.waitForFunction((after) => Number(document.getElementById('waterfall')?.dataset.renders) > after, before);
       expect(new URL(page.url()).searchParams.get('waterfallFrom')).toBe(day(30));
       expect(await waterfallTable()).toEqual(expectedTable(await asked(day(30), day(0))));
+
+      // Under it: the velocity levers per team for that period, and the cohorts of the process.
+      const rowsOf = (id: string) =>
+        page.$$eval(`#${id} tbody tr`, (rows) => rows.map((row) => [(row as HTMLElement).dataset.key!, Array.from(row.querySelectorAll('td'), (cell) => (cell.dataset.value === 'null' ? null : Number(cell.dataset.value)))]));
+      const velocity = await caller.get<VelocityResult>(`/analytics/velocity?processId=standard&groupBy=team&from=${day(30)}T00:00:00.000Z&to=${day(0)}T23:59:59.999Z&minPosition=${minPosition}`);
+      expect(await rowsOf('velocity-levers')).toEqual(
+        velocity.groups!.flatMap((group) => {
+          const currencies = Object.keys(group.averageWonAmountsByCurrency);
+          const base = [group.opportunities, group.winRate, group.averageCycleDays, null];
+          if (currencies.length === 0) return [[`${group.key ?? ''}|`, [...base, null, null]]];
+          return currencies.map((currency) => [`${group.key ?? ''}|${currency}`, [...base, group.averageWonAmountsByCurrency[currency]!, group.velocityByCurrency[currency] ?? null]]);
+        }),
+      );
+      expect(velocity.total.won).toBeGreaterThan(0);
+      const cohorts = await caller.get<CohortsResult>(`/analytics/cohorts?processId=standard&minPosition=${minPosition}`);
+      expect(await rowsOf('cohorts')).toEqual(
+        cohorts.cohorts.map((cohort) => {
+          const process = cohort.processes.find((candidate) => candidate.processId === 'standard')!;
+          return [cohort.cohort, [cohort.opened, ...process.stages.map((stage) => stage.reached), process.won, cohort.medianDaysToWin]];
+        }),
+      );
     });
   });
   describe('reopening', () => {

@@ -1,5 +1,5 @@
-import type { WaterfallResult } from '@stagecraft/contracts';
-import { waterfallLines, waterfallPeriod } from './waterfall.model';
+import type { CohortsResult, VelocityResult, WaterfallResult } from '@stagecraft/contracts';
+import { cohortLines, velocityLines, waterfallLines, waterfallPeriod } from './waterfall.model';
 
 const money = (count: number, amounts: Record<string, number> = {}) => ({ count, amountsByCurrency: amounts, weightedAmountsByCurrency: {} });
 const change = (bucket: string, count: number) => ({ bucket, count, amountsByCurrency: {}, steps: Math.abs(count) });
@@ -29,5 +29,35 @@ describe('the waterfall chart lines', () => {
     expect(waterfallPeriod(new URLSearchParams(''), today)).toEqual({ from: '2026-03-13', to: '2026-03-20' });
     expect(waterfallPeriod(new URLSearchParams('waterfallFrom=2026-01-01&waterfallTo=2026-02-01'), today)).toEqual({ from: '2026-01-01', to: '2026-02-01' });
     expect(waterfallPeriod(new URLSearchParams('waterfallFrom=junk'), today)).toEqual({ from: '2026-03-13', to: '2026-03-20' });
+  });
+});
+
+describe('the velocity and cohort tables', () => {
+  it('gives a team a line per currency it won in, or one line without money', () => {
+    const levers = { opportunities: 4, won: 1, lost: 1, winRate: 0.5, averageCycleDays: 2 };
+    const answer = { from: '', to: '', total: { ...levers, averageWonAmountsByCurrency: {}, velocityByCurrency: {} }, groups: [{ key: null, ...levers, averageWonAmountsByCurrency: {}, velocityByCurrency: {} }, { key: 'direct', ...levers, averageWonAmountsByCurrency: { EUR: 100, USD: 10 }, velocityByCurrency: { EUR: 100, USD: 10 } }] } as VelocityResult;
+    expect(velocityLines(answer).map((line) => [line.key, line.team, line.currency, line.velocity])).toEqual([
+      ['|', 'No team', null, null],
+      ['direct|EUR', 'direct', 'EUR', 100],
+      ['direct|USD', 'direct', 'USD', 10],
+    ]);
+  });
+
+  it('lines the cohorts up on the chosen process\'s stages, 0 where a cohort never reached one', () => {
+    const stage = (stageId: string, reached: number) => ({ stageId, reached, conversionToNext: null });
+    const answer = {
+      by: 'month',
+      cohorts: [
+        { cohort: '2026-01', opened: 3, won: 1, medianDaysToWin: 4, processes: [{ processId: 'p', stages: [stage('a', 3), stage('b', 1)], won: 1, conversionLastToWon: 1 }] },
+        { cohort: '2026-02', opened: 1, won: 0, medianDaysToWin: null, processes: [] },
+      ],
+    } as CohortsResult;
+    expect(cohortLines(answer, 'p')).toEqual({
+      stages: ['a', 'b'],
+      lines: [
+        { cohort: '2026-01', opened: 3, reached: [3, 1], won: 1, medianDaysToWin: 4 },
+        { cohort: '2026-02', opened: 1, reached: [0, 0], won: 0, medianDaysToWin: null },
+      ],
+    });
   });
 });

@@ -3,11 +3,13 @@ import type { WaterfallResult } from '@stagecraft/contracts';
 import type { ApiClient, Query } from './api.client';
 import { byId, h } from './dom';
 import { dayBoundary, formatMoney } from './format';
+import { loadLevers } from './velocity.view';
 import { waterfallLines, waterfallPeriod, type WaterfallLine } from './waterfall.model';
 
 // The Charts tab's pipeline waterfall (GET /analytics/waterfall): its own period, kept in the
 // address (?waterfallFrom=&waterfallTo=, default the last 7 days), a floating-bar chart of the
-// open count and a table of the count and the amount per currency of every line.
+// open count and a table of the count and the amount per currency of every line; under it the
+// velocity levers per team for the same period and the cohorts (velocity.view.ts).
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip);
 
@@ -47,8 +49,10 @@ export async function loadWaterfall(api: ApiClient, scope: Query, onApply: () =>
   const period = waterfallPeriod(new URLSearchParams(location.search), new Date());
   byId<HTMLInputElement>('waterfall-from').value = period.from;
   byId<HTMLInputElement>('waterfall-to').value = period.to;
-  const answer = await api.get<WaterfallResult>('/analytics/waterfall', { ...scope, from: dayBoundary(period.from, 'start'), to: dayBoundary(period.to, 'end') });
+  const window = { from: dayBoundary(period.from, 'start'), to: dayBoundary(period.to, 'end') };
+  const answer = await api.get<WaterfallResult>('/analytics/waterfall', { ...scope, ...window });
   renderWaterfall(byId('waterfall-figure'), answer);
+  await loadLevers(api, scope, String(scope.processId ?? ''), window);
   container.dataset.renders = String(Number(container.dataset.renders ?? 0) + 1);
 }
 
