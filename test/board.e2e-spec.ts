@@ -427,7 +427,7 @@ describe('the board in a real browser (end to end)', () => {
     it('draw the pipeline waterfall of the last 7 days with the API figures; the period asked stays in the address', async () => {
       const minPosition = await positionOf('Cyberdyne audit');
       const waterfallTable = () =>
-        page.$$eval('#waterfall tbody tr', (rows) => rows.map((row) => [(row as HTMLElement).dataset.key!, Array.from(row.querySelectorAll('td'), (cell) => (cell.dataset.value === 'null' ? null : Number(cell.dataset.value)))]));
+        page.$$eval('#waterfall-figure tbody tr', (rows) => rows.map((row) => [(row as HTMLElement).dataset.key!, Array.from(row.querySelectorAll('td'), (cell) => (cell.dataset.value === 'null' ? null : Number(cell.dataset.value)))]));
       const expectedTable = (answer: WaterfallResult) => {
         const lines = [['start', answer.start] as const, ...answer.changes.map((c) => [c.bucket, c] as const), ['end', answer.end] as const, ...answer.memos.map((c) => [c.bucket, c] as const)];
         const currencies = [...new Set(lines.flatMap(([, figures]) => Object.keys(figures.amountsByCurrency)))].sort();
