@@ -184,7 +184,9 @@ export interface WaterfallOptions {
 /** Adds up the segments and changes a read side finds for one waterfall question. */
 export class WaterfallTally implements SegmentWalker {
   private readonly total = new Lines();
-  private readonly stages = new Map<number, Lines>();
+  private readonly totalOnly = [this.total];
+  /** Per stage key: [the totals, the stage's lines]. */
+  private readonly stages = new Map<number, Lines[]>();
 
   constructor(
     private readonly segments: WaterfallSegments,
@@ -252,17 +254,17 @@ export class WaterfallTally implements SegmentWalker {
     const processes = processesOf(catalog, processId).map(
       (process): WaterfallProcess => ({
         processId: process.processId,
-        stages: stageOrderOf(process).map((key) => ({ stageId: catalog.stages[key]!.stageId, name: catalog.stages[key]!.name, ...figuresOf(this.stages.get(key) ?? new Lines(), STAGE_BUCKETS) })),
+        stages: stageOrderOf(process).map((key) => ({ stageId: catalog.stages[key]!.stageId, name: catalog.stages[key]!.name, ...figuresOf(this.stages.get(key)?.[1] ?? new Lines(), STAGE_BUCKETS) })),
       }),
     );
     return { ...result, processes };
   }
 
   private linesOf(stageKey: number): Lines[] {
-    if (!this.options.byStage) return [this.total];
+    if (!this.options.byStage) return this.totalOnly;
     let lines = this.stages.get(stageKey);
-    if (!lines) this.stages.set(stageKey, (lines = new Lines()));
-    return [this.total, lines];
+    if (!lines) this.stages.set(stageKey, (lines = [this.total, new Lines()]));
+    return lines;
   }
 
   /** `amount` (NaN: none) is added negated when the deal is `leaving`; `count` is −1, 0 or +1 (a memo: 1, one more change). */

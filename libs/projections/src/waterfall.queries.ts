@@ -18,6 +18,10 @@ interface SegmentLinks {
   next: Int32Array;
   first: Int32Array;
   last: Int32Array;
+  /** The same for wins: each deal's latest win, and the win before each. */
+  winsIndexed: number;
+  lastWin: Int32Array;
+  previousWin: Int32Array;
 }
 
 const linksByModel = new WeakMap<StageIntervalsModel, SegmentLinks>();
@@ -32,7 +36,21 @@ function grown(array: Int32Array, size: number): Int32Array {
 /** A deal's segments are appended in its own time order, so links only grow: a query extends them to the segments added since. */
 function linksOf(model: StageIntervalsModel): SegmentLinks {
   let links = linksByModel.get(model);
-  if (!links) linksByModel.set(model, (links = { indexed: 0, previous: new Int32Array(0), next: new Int32Array(0), first: new Int32Array(0), last: new Int32Array(0) }));
+  if (!links) {
+    const none = () => new Int32Array(0);
+    linksByModel.set(model, (links = { indexed: 0, previous: none(), next: none(), first: none(), last: none(), winsIndexed: 0, lastWin: none(), previousWin: none() }));
+  }
+  const winCount = model.wins.row.length;
+  if (links.winsIndexed !== winCount) {
+    links.lastWin = grown(links.lastWin, model.ids.length);
+    links.previousWin = grown(links.previousWin, winCount);
+    for (let win = links.winsIndexed; win < winCount; win++) {
+      const row = model.wins.row.values[win]!;
+      links.previousWin[win] = links.lastWin[row]!;
+      links.lastWin[row] = win;
+    }
+    links.winsIndexed = winCount;
+  }
   const count = model.segments.row.length;
   if (links.indexed === count) return links;
   links.previous = grown(links.previous, count);
@@ -114,7 +132,13 @@ export function walkStageIntervals(model: StageIntervalsModel, query: WindowQuer
     return n;
   };
   const process = model.table.process.values;
-  const wonAt = wonInstants(model, fromMs, toMs);
+  const winStart = model.wins.startMs.values;
+  const winEnd = model.wins.endMs.values;
+  // Whether the deal's win at `atMs` stood at that instant (not reopened at the same instant); a deal's wins come in time order.
+  const wonAt = (row: number, atMs: number) => {
+    for (let win = links.lastWin[row]!; win !== NONE && winStart[win]! >= atMs; win = links.previousWin[win]!) if (winStart[win] === atMs && winEnd[win]! > atMs) return true;
+    return false;
+  };
 
   const count = segments.row.length;
   for (let s = 0; s < count; s++) {
@@ -140,18 +164,7 @@ export function walkStageIntervals(model: StageIntervalsModel, query: WindowQuer
     }
     if (counted && end <= toMs) {
       const n = after(s);
-      if (n === NONE || startMs[n] !== end) walker.left(s, end, wonAt.has(`${row}@${end}`) ? 'won' : 'lost');
+      if (n === NONE || startMs[n] !== end) walker.left(s, end, wonAt(row, end) ? 'won' : 'lost');
     }
   }
-}
-
-/** The wins in (from, to] that stood at their own instant (not reopened at the same instant), as row@ms. */
-function wonInstants(model: StageIntervalsModel, fromMs: number, toMs: number): Set<string> {
-  const { wins } = model;
-  const found = new Set<string>();
-  for (let win = 0; win < wins.row.length; win++) {
-    const at = wins.startMs.values[win]!;
-    if (fromMs < at && at <= toMs && wins.endMs.values[win]! > at) found.add(`${wins.row.values[win]}@${at}`);
-  }
-  return found;
 }
