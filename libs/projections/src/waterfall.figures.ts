@@ -59,27 +59,24 @@ export class ExactSum {
     this.big = (this.big ?? BigInt(this.units)) + BigInt(units);
   }
 
-  /** The sum as the double nearest to it (a whole number of units divided by 10^4 is correctly rounded). */
+  /** The sum as the double nearest to it. */
   value(): number {
-    if (this.big === undefined) return this.units / SCALE;
-    const negative = this.big < 0n;
-    const size = negative ? -this.big : this.big;
-    const fraction = String(size % BigInt(SCALE)).padStart(AMOUNT_DECIMALS, '0');
-    return Number(`${negative ? '-' : ''}${size / BigInt(SCALE)}.${fraction}`);
+    return valueOfUnits(this.big ?? this.units);
   }
+}
+
+/** Minor units as the double nearest to the amount (a whole number of units over 10^4 is correctly rounded; a bigint goes through its decimal text). */
+function valueOfUnits(units: number | bigint): number {
+  if (typeof units === 'number') return units / SCALE;
+  const negative = units < 0n;
+  const size = negative ? -units : units;
+  const fraction = String(size % BigInt(SCALE)).padStart(AMOUNT_DECIMALS, '0');
+  return Number(`${negative ? '-' : ''}${size / BigInt(SCALE)}.${fraction}`);
 }
 
 const negate = (units: number | bigint) => (typeof units === 'number' ? -units : -units);
 const minus = (a: number | bigint, b: number | bigint) => (typeof a === 'number' && typeof b === 'number' ? a - b : BigInt(a) - BigInt(b));
 const signOf = (units: number | bigint) => (units > 0 ? 1 : units < 0 ? -1 : 0);
-const unitsValue = (units: number | bigint) => (typeof units === 'number' ? units / SCALE : new ExactSumOf(units).value());
-
-class ExactSumOf extends ExactSum {
-  constructor(units: number | bigint) {
-    super();
-    this.add(units);
-  }
-}
 
 /** What a read side tells about one of its segments (by its own index). */
 export interface WaterfallSegments {
@@ -276,7 +273,7 @@ export class WaterfallTally implements SegmentWalker {
   private recordUnits(bucket: AnyBucket, stageKey: number, segment: number, atMs: number, count: number, currency: string | null, units: number | bigint | undefined, total = true): void {
     const key = currency ?? NO_CURRENCY;
     const item: WaterfallChangeOpportunity | undefined = this.options.includeOpportunities
-      ? { id: this.segments.id(segment), title: this.segments.title(segment), at: new Date(atMs).toISOString(), count, amount: units === undefined ? null : unitsValue(units), currency }
+      ? { id: this.segments.id(segment), title: this.segments.title(segment), at: new Date(atMs).toISOString(), count, amount: units === undefined ? null : valueOfUnits(units), currency }
       : undefined;
     const targets = this.linesOf(stageKey);
     for (const lines of total ? targets : targets.slice(1)) {

@@ -8,7 +8,7 @@ import { filterArbitraryFor, historyWith, instantArbitraryFor, type GeneratedHis
 import { definitionOf, expectApproxEqual, processIds, readLog, stageOrder, type OracleOpportunity } from './testing/history.oracle';
 import { at, log, standardV1 } from './testing/log.fixtures';
 import { project } from './testing/project';
-import { unitsOf } from './waterfall.figures';
+import { ExactSum, unitsOf } from './waterfall.figures';
 import { queryWaterfall, type WaterfallQuery } from './waterfall.queries';
 
 // Brute force: fold each deal's events up to every instant it has in (from, to] (its as-of states),
@@ -256,6 +256,15 @@ describe('the pipeline waterfall (from the stage-intervals read model)', () => {
       const of = (teamId: string) => queryWaterfall(model, { fromMs: minute(5), toMs: minute(20), teamId });
       expect([bucket(of('direct'), 'movedOut').count, bucket(of('partners'), 'movedIn').count]).toEqual([-1, 1]);
       expect(bucket(of('partners'), 'created').steps).toBe(0);
+    });
+
+    it('adds the largest amounts exactly too, beyond 2^53 minor units', () => {
+      const sum = new ExactSum();
+      for (const amount of [123456789012.3456, 123456789012.3456, 1e15, 1e15]) sum.add(unitsOf(amount));
+      // The double nearest to each exact decimal sum, as parsing its text gives it.
+      expect([unitsOf(123456789012.3456), sum.value()]).toEqual([1234567890123456n, Number('2000246913578024.6912')]);
+      sum.add(-BigInt(unitsOf(1e15)));
+      expect(sum.value()).toBe(Number('1000246913578024.6912'));
     });
 
     it('adds amounts exactly: 0.1 + 0.2 is 0.3', () => {
