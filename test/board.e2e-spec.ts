@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page, Request } from 'playwright-core';
 import { parseDocument } from 'yaml';
-import type { FunnelResult, HistoryAnswer, OpportunityView, PipelineResult, StageDurationsResult, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
+import type { CohortsResult, FunnelResult, HistoryAnswer, OpportunityView, PipelineResult, StageDurationsResult, VelocityResult, WaterfallResult, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
 import { TEST_SERVICE, temporaryDirectory } from './support/api-test-app';
 import { launchChromium, startBoardApi, type ListeningApi } from './support/board-browser';
 import { apiCaller, seedBoardDemo, type ApiCaller } from './support/board-demo.seed';
@@ -583,6 +583,59 @@ describe('the board in a real browser (end to end)', () => {
       const all = await query(minPosition);
       expect(answers.byTeam).not.toEqual(all.byTeam);
       expect(await tables()).toEqual(expectedTables(answers));
+    });
+
+    it('draw the pipeline waterfall of the last 7 days with the API figures; the period asked stays in the address', async () => {
+      const minPosition = await positionOf('Cyberdyne audit');
+      const waterfallTable = () =>
+        page.$$eval('#waterfall-figure tbody tr', (rows) => rows.map((row) => [(row as HTMLElement).dataset.key!, Array.from(row.querySelectorAll('td'), (cell) => (cell.dataset.value === 'null' ? null : Number(cell.dataset.value)))]));
+      const expectedTable = (answer: WaterfallResult) => {
+        const lines = [['start', answer.start] as const, ...answer.changes.map((c) => [c.bucket, c] as const), ['end', answer.end] as const, ...answer.memos.map((c) => [c.bucket, c] as const)];
+        const currencies = [...new Set(lines.flatMap(([, figures]) => Object.keys(figures.amountsByCurrency)))].sort();
+        return lines.map(([key, figures]) => [key, [figures.count, ...currencies.map((currency) => figures.amountsByCurrency[currency] ?? null)]]);
+      };
+      const day = (daysAgo: number) => new Date(Date.now() - daysAgo * DAY_MS).toISOString().slice(0, 10);
+      const asked = (from: string, to: string) => caller.get<WaterfallResult>(`/analytics/waterfall?processId=standard&from=${from}T00:00:00.000Z&to=${to}T23:59:59.999Z&minPosition=${minPosition}`);
+      await page.waitForSelector('#waterfall canvas');
+      const week = await asked(day(7), day(0));
+      expect(await waterfallTable()).toEqual(expectedTable(week));
+      expect(week.start.count + week.changes.reduce((sum, c) => sum + c.count, 0)).toBe(week.end.count);
+      expect(week.end.count).toBeGreaterThan(0);
+      const painted = await page.$eval('#waterfall canvas', (canvas) => {
+        const { data } = (canvas as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, (canvas as HTMLCanvasElement).width, (canvas as HTMLCanvasElement).height);
+        let count = 0;
+        for (let alpha = 3; alpha < data.length; alpha += 4) if (data[alpha]! > 0) count += 1;
+        return count;
+      });
+      expect(painted).toBeGreaterThan(1000);
+
+      const before = await page.$eval('#waterfall', (element) => Number((element as HTMLElement).dataset.renders));
+      await page.fill('#waterfall-from', day(30));
+      await page.click('#waterfall-period button[type=submit]');
+      await page.waitForFunction((after) => Number(document.getElementById('waterfall')?.dataset.renders) > after, before);
+      expect(new URL(page.url()).searchParams.get('waterfallFrom')).toBe(day(30));
+      expect(await waterfallTable()).toEqual(expectedTable(await asked(day(30), day(0))));
+
+      // Under it: the velocity levers per team for that period, and the cohorts of the process.
+      const rowsOf = (id: string) =>
+        page.$$eval(`#${id} tbody tr`, (rows) => rows.map((row) => [(row as HTMLElement).dataset.key!, Array.from(row.querySelectorAll('td'), (cell) => (cell.dataset.value === 'null' ? null : Number(cell.dataset.value)))]));
+      const velocity = await caller.get<VelocityResult>(`/analytics/velocity?processId=standard&groupBy=team&from=${day(30)}T00:00:00.000Z&to=${day(0)}T23:59:59.999Z&minPosition=${minPosition}`);
+      expect(await rowsOf('velocity-levers')).toEqual(
+        velocity.groups!.flatMap((group) => {
+          const currencies = Object.keys(group.averageWonAmountsByCurrency);
+          const base = [group.opportunities, group.winRate, group.averageCycleDays, null];
+          if (currencies.length === 0) return [[`${group.key ?? ''}|`, [...base, null, null]]];
+          return currencies.map((currency) => [`${group.key ?? ''}|${currency}`, [...base, group.averageWonAmountsByCurrency[currency]!, group.velocityByCurrency[currency] ?? null]]);
+        }),
+      );
+      expect(velocity.total.won).toBeGreaterThan(0);
+      const cohorts = await caller.get<CohortsResult>(`/analytics/cohorts?processId=standard&minPosition=${minPosition}`);
+      expect(await rowsOf('cohorts')).toEqual(
+        cohorts.cohorts.map((cohort) => {
+          const process = cohort.processes.find((candidate) => candidate.processId === 'standard')!;
+          return [cohort.cohort, [cohort.opened, ...process.stages.map((stage) => stage.reached), process.won, cohort.medianDaysToWin]];
+        }),
+      );
     });
   });
   describe('reopening', () => {

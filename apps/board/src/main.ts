@@ -13,6 +13,7 @@ import { announce, byId, h } from './dom';
 import { dayBoundary } from './format';
 import { inWords, moveChoices } from './moves.model';
 import { openSidePanel } from './side-panel';
+import { loadWaterfall } from './waterfall.view';
 
 // The board page: pick a process and team, see its kanban or its charts. Everything goes through
 // the public API with the caller's key, kept for this browser tab only (sessionStorage). What the
@@ -363,6 +364,7 @@ async function loadCharts(): Promise<void> {
   });
   state.renders += 1;
   container.dataset.renders = String(state.renders);
+  await loadWaterfall(api, scope(), () => void guarded(loadCharts));
 }
 
 void start();

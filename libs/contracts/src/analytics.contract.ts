@@ -189,3 +189,122 @@ export interface WinProbabilityCalibrationResult {
   readonly brierConfigured: number | null;
   readonly bins: readonly CalibrationBin[];
 }
+
+// The pipeline waterfall (issue 17): the open pipeline at `from`, what changed it, and the open
+// pipeline at `to`. start + Σ changes = end holds exactly for the count and every currency's
+// amount (libs/projections/src/waterfall.figures.ts has the bucket rules; README, analyst).
+
+/** The buckets of the identity, in the order they are answered. stageIn/stageOut only per stage (by=stage). */
+export type WaterfallBucket = 'created' | 'reopened' | 'movedIn' | 'amountIncreased' | 'amountDecreased' | 'movedOut' | 'won' | 'lost' | 'stageIn' | 'stageOut';
+
+/** Changes shown beside the identity (they move no count or amount): expected close dates moved later or earlier. */
+export type WaterfallMemoBucket = 'pushedOut' | 'pulledIn';
+
+export interface WaterfallOpen {
+  readonly count: number;
+  readonly amountsByCurrency: Readonly<Record<string, number>>;
+  readonly weightedAmountsByCurrency: Readonly<Record<string, number>>;
+}
+
+/** One deal's change in a bucket (drill-down). */
+export interface WaterfallChangeOpportunity {
+  readonly id: string;
+  readonly title: string;
+  /** The instant of the change (business time). */
+  readonly at: string;
+  /** -1, 0 or +1: what it did to the open count (memos: 1, one change). */
+  readonly count: number;
+  /** Signed change of the amount in `currency` (memos: the deal's amount then); null: the deal has no amount. */
+  readonly amount: number | null;
+  readonly currency: string | null;
+}
+
+export interface WaterfallChange<Bucket extends string = WaterfallBucket> {
+  readonly bucket: Bucket;
+  /** Signed change of the open count (memos: how many changes). */
+  readonly count: number;
+  /** Signed change per currency (memos: the amounts of the deals whose date moved). */
+  readonly amountsByCurrency: Readonly<Record<string, number>>;
+  /** How many changes fell in the bucket (a deal changed twice counts twice). */
+  readonly steps: number;
+  /** With include=opportunities: each change, in time order (ties by id). */
+  readonly opportunities?: readonly WaterfallChangeOpportunity[];
+}
+
+export interface WaterfallFigures {
+  readonly start: WaterfallOpen;
+  readonly changes: readonly WaterfallChange[];
+  readonly memos: readonly WaterfallChange<WaterfallMemoBucket>[];
+  readonly end: WaterfallOpen;
+}
+
+export interface WaterfallStage extends WaterfallFigures {
+  readonly stageId: string;
+  readonly name: string;
+}
+
+export interface WaterfallProcess {
+  readonly processId: string;
+  readonly stages: readonly WaterfallStage[];
+}
+
+export interface WaterfallResult extends WaterfallFigures {
+  readonly from: string;
+  readonly to: string;
+  /** With by=stage: the same figures per stage, processes and stages in process order (stageIn/stageOut added). */
+  readonly processes?: readonly WaterfallProcess[];
+}
+
+// Sales velocity (issue 17): per group, the levers of opportunities × win rate × average won
+// amount ÷ cycle days, each shown; money per currency, never added across currencies.
+
+export type VelocityGroupBy = 'team' | 'owner' | 'process';
+
+export interface VelocityFigures {
+  /** Deals open (and in the filter and group) at some instant of [from, to]: the deals worked. */
+  readonly opportunities: number;
+  /** Closings in (from, to] of those deals: won and lost (a deal closed twice counts twice). */
+  readonly won: number;
+  readonly lost: number;
+  /** won / (won + lost); null without closings. */
+  readonly winRate: number | null;
+  /** Per currency, the mean amount of the deals won (their amount when won). */
+  readonly averageWonAmountsByCurrency: Readonly<Record<string, number>>;
+  /** Mean days (business time) from opening to the win, over the wins; null without wins. */
+  readonly averageCycleDays: number | null;
+  /** Per currency, opportunities × winRate × average won amount ÷ averageCycleDays: money per day. */
+  readonly velocityByCurrency: Readonly<Record<string, number>>;
+}
+
+export interface VelocityGroup extends VelocityFigures {
+  /** The team, owner (as they were: at each instant, at each closing) or process; null: none. */
+  readonly key: string | null;
+}
+
+export interface VelocityResult {
+  readonly from: string;
+  readonly to: string;
+  readonly total: VelocityFigures;
+  /** With groupBy: by key (null first, then in code-unit order). */
+  readonly groups?: readonly VelocityGroup[];
+}
+
+// Cohorts (issue 17): opportunities by the month they opened, how far each cohort got.
+
+export interface Cohort {
+  /** The UTC month of opening: 2026-03. */
+  readonly cohort: string;
+  readonly opened: number;
+  /** Ever won (reopened ones included), as the funnel counts them. */
+  readonly won: number;
+  /** Median days (business time) from opening to the first win, over the cohort's won deals; null: none won. */
+  readonly medianDaysToWin: number | null;
+  /** The funnel of the cohort: per process, reached per stage (furthest stage reached, won ones passing all) and won. */
+  readonly processes: readonly FunnelProcess[];
+}
+
+export interface CohortsResult {
+  readonly by: 'month';
+  /** Months with at least one opening, in order. */
+  readonly cohorts: readonly Cohort[];
+}

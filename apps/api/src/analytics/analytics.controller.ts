@@ -12,10 +12,10 @@ import { ProcessNotFoundError, ProcessRegistry } from '@stagecraft/commands';
 import { API_SETTINGS, CLOCK, CURRENCY_RATES, type Clock } from '../settings/api-settings.token';
 import type { CurrencyRates, Settings } from '@stagecraft/config';
 import { dayOf, withConvertedPipeline, withConvertedWinLoss } from './currency-conversion';
-import { AnalyticsQueryDto, ForecastQueryDto, PipelineQueryDto, RottingQueryDto, WinLossQueryDto } from './analytics.dto';
-import { forecastAccuracyRows, forecastRows, funnelRows, pipelineRows, rottingRows, stageDurationRows, transitionRows, winLossRows, winProbabilityCalibrationRows } from './analytics.rows';
+import { AnalyticsQueryDto, CohortsQueryDto, ForecastQueryDto, PipelineQueryDto, RottingQueryDto, VelocityQueryDto, WaterfallQueryDto, WinLossQueryDto } from './analytics.dto';
+import { cohortRows, forecastAccuracyRows, forecastRows, funnelRows, pipelineRows, rottingRows, stageDurationRows, transitionRows, velocityRows, waterfallRows, winLossRows, winProbabilityCalibrationRows } from './analytics.rows';
 import { toCsv } from '@stagecraft/csv';
-import { closedWindowOf, ROTTING_DEFAULT_LIMIT } from './pipeline.policy';
+import { closedWindowOf, ROTTING_DEFAULT_LIMIT, waterfallPeriodOf } from './pipeline.policy';
 
 /** What analysts ask: the board and the figures, from the read models kept by the projections. */
 @ApiTags('analytics')
@@ -170,6 +170,50 @@ export class AnalyticsController {
   /** The board with converted totals when a currencies file is configured: open columns at `openMs`'s day, closed sections at `closedMs`'s. */
   private converted<T extends PipelineResult>(result: T, openMs: number, closedMs: number): T {
     return this.currencyRates ? { ...result, ...withConvertedPipeline(result, this.currencyRates, dayOf(openMs), dayOf(closedMs)) } : result;
+  }
+
+  @Get('analytics/waterfall')
+  @ApiOperation({
+    summary:
+      'What changed the open pipeline between from and to (default: the last 7 days): the open pipeline at from, the changes in buckets (created, reopened, moved in, amount increased/decreased, moved out, won, lost), the open pipeline at to — start + changes = end exactly, per currency; pushed out / pulled in beside them; ?by=stage per stage; ?include=opportunities the deals in each bucket',
+  })
+  async waterfall(@Query() query: WaterfallQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    await this.readYourWrites(query);
+    const { processId, teamId, ownerId } = await this.scoped(query, principal);
+    const { fromMs, toMs } = this.windowOf(query);
+    const result = await this.queries.waterfall({ processId, teamId, ownerId, fromMs, toMs, byStage: query.by === 'stage', includeOpportunities: query.include === 'opportunities' });
+    return this.answer(result, waterfallRows, query, request, reply);
+  }
+
+  @Get('analytics/velocity')
+  @ApiOperation({
+    summary:
+      'Sales velocity between from and to (default: the last 7 days), in total and per team, owner or process: opportunities worked, win rate, average won amount per currency, average cycle (opening to win, days of business time), and velocity = opportunities × win rate × average amount ÷ cycle days, each lever shown',
+  })
+  async velocity(@Query() query: VelocityQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    await this.readYourWrites(query);
+    const { processId, teamId, ownerId } = await this.scoped(query, principal);
+    const { fromMs, toMs } = this.windowOf(query);
+    const result = await this.queries.velocity({ processId, teamId, ownerId, fromMs, toMs, groupBy: query.groupBy });
+    return this.answer(result, velocityRows, query, request, reply);
+  }
+
+  @Get('analytics/cohorts')
+  @ApiOperation({ summary: 'Opportunities by the UTC month they opened (from/to bound the opening): each cohort\'s funnel (reached per stage, won), how many were won, and the median days from opening to the first win' })
+  async cohorts(@Query() query: CohortsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    await this.readYourWrites(query);
+    const result = await this.queries.cohorts(await this.scoped(query, principal));
+    return this.answer(result, cohortRows, query, request, reply);
+  }
+
+  /** from/to of the waterfall and velocity: defaults from the screen policy, from after to refused. */
+  private windowOf(query: AnalyticsQueryDto): { fromMs: number; toMs: number } {
+    const window = waterfallPeriodOf(query, this.clock());
+    if (window.fromMs > window.toMs) {
+      const [from, to] = [new Date(window.fromMs).toISOString(), new Date(window.toMs).toISOString()];
+      throw new ApiProblem('REQUEST.INVALID_PERIOD', `from (${from}) is after to (${to}${query.to === undefined ? ', now' : ''}).`, { from, to });
+    }
+    return window;
   }
 
   /** The closed sections asked for (?closed=…), their window checked; undefined when not asked. */

@@ -132,3 +132,29 @@ export class RottingQueryDto extends AnalyticsQueryDto {
   @Max(ROTTING_MAX_LIMIT)
   limit?: number;
 }
+
+export class WaterfallQueryDto extends AnalyticsQueryDto {
+  @ApiPropertyOptional({ enum: ['stage'], description: 'stage: the same figures per stage of each process as well (stage moves become stageIn/stageOut)' })
+  @IsOptional()
+  @IsIn(['stage'])
+  by?: 'stage';
+
+  @ApiPropertyOptional({ enum: ['opportunities'], description: 'opportunities: list the deals behind each bucket (every change, uncapped)' })
+  @IsOptional()
+  @IsIn(['opportunities'])
+  include?: 'opportunities';
+}
+
+export class VelocityQueryDto extends AnalyticsQueryDto {
+  @ApiPropertyOptional({ enum: ['team', 'owner', 'process'], description: 'Groups by the team or owner the deal had then (worked: at each instant; closed: at the closing), or by process' })
+  @IsOptional()
+  @IsIn(['team', 'owner', 'process'])
+  groupBy?: 'team' | 'owner' | 'process';
+}
+
+export class CohortsQueryDto extends AnalyticsQueryDto {
+  @ApiPropertyOptional({ enum: ['month'], description: 'Cohorts by the UTC month the deals opened (the only one so far)' })
+  @IsOptional()
+  @IsIn(['month'])
+  by?: 'month';
+}

@@ -1,5 +1,5 @@
 import type { ConvertedAmount } from '@stagecraft/contracts';
-import type { WinProbabilityCalibrationResult, ForecastAccuracyResult, ForecastResult, RottingResult, FunnelResult, PipelineResult, StageDurationsResult, TransitionsResult, WinLossFigures, WinLossResult } from '@stagecraft/projections';
+import type { CohortsResult, WinProbabilityCalibrationResult, ForecastAccuracyResult, ForecastResult, RottingResult, FunnelResult, PipelineResult, StageDurationsResult, TransitionsResult, VelocityFigures, VelocityResult, WaterfallChangeOpportunity, WaterfallFigures, WaterfallResult, WinLossFigures, WinLossResult } from '@stagecraft/projections';
 
 // Each analytics answer as flat rows, for CSV: one row per thing an analyst would put on a line.
 
@@ -165,4 +165,57 @@ export function winProbabilityCalibrationRows(result: WinProbabilityCalibrationR
       brierConfigured: result.brierConfigured,
     },
   ];
+}
+
+/**
+ * The waterfall as lines: start, each bucket, end (then the memos), one line per currency (a line
+ * without any amount has currency null); with by=stage the stages' lines follow the totals'; with
+ * include=opportunities one line per deal's change instead, under its bucket.
+ */
+export function waterfallRows(result: WaterfallResult): Record<string, unknown>[] {
+  const linesOf = (processId: string | null, stageId: string | null, figures: WaterfallFigures): Record<string, unknown>[] => {
+    const where = { processId, stageId };
+    const money = (line: string, count: number, steps: number | null, amounts: Readonly<Record<string, number>>, weighted?: Readonly<Record<string, number>>): Record<string, unknown>[] => {
+      const currencies = Object.keys(amounts);
+      const base = { ...where, line, count, steps };
+      if (currencies.length === 0) return [{ ...base, currency: null, amount: null, weightedAmount: null }];
+      return currencies.map((currency) => ({ ...base, currency, amount: amounts[currency], weightedAmount: weighted ? (weighted[currency] ?? 0) : null }));
+    };
+    const changes = [...figures.changes, ...figures.memos];
+    if (changes.some((change) => change.opportunities !== undefined)) {
+      return changes.flatMap((change): Record<string, unknown>[] => (change.opportunities ?? []).map((o: WaterfallChangeOpportunity) => ({ ...where, line: change.bucket, id: o.id, title: o.title, at: o.at, count: o.count, currency: o.currency, amount: o.amount })));
+    }
+    return [
+      ...money('start', figures.start.count, null, figures.start.amountsByCurrency, figures.start.weightedAmountsByCurrency),
+      ...figures.changes.flatMap((change) => money(change.bucket, change.count, change.steps, change.amountsByCurrency)),
+      ...money('end', figures.end.count, null, figures.end.amountsByCurrency, figures.end.weightedAmountsByCurrency),
+      ...figures.memos.flatMap((memo) => money(memo.bucket, memo.count, memo.steps, memo.amountsByCurrency)),
+    ];
+  };
+  return [
+    ...linesOf(null, null, result),
+    ...(result.processes ?? []).flatMap((process) => process.stages.flatMap((stage) => linesOf(process.processId, stage.stageId, stage))),
+  ];
+}
+
+/** Velocity as lines: the total, then each group; one line per currency of the amounts won (currency null: none won). */
+export function velocityRows(result: VelocityResult): Record<string, unknown>[] {
+  const lines = (group: string | null, key: string | null, figures: VelocityFigures): Record<string, unknown>[] => {
+    const base = { group, key, opportunities: figures.opportunities, won: figures.won, lost: figures.lost, winRate: figures.winRate, averageCycleDays: figures.averageCycleDays };
+    const currencies = Object.keys(figures.averageWonAmountsByCurrency);
+    if (currencies.length === 0) return [{ ...base, currency: null, averageWonAmount: null, velocity: null }];
+    return currencies.map((currency) => ({ ...base, currency, averageWonAmount: figures.averageWonAmountsByCurrency[currency], velocity: figures.velocityByCurrency[currency] ?? null }));
+  };
+  return [...lines('total', null, result.total), ...(result.groups ?? []).flatMap((group) => lines('group', group.key, group))];
+}
+
+/** Cohorts as lines: one per cohort, process and stage (reached), then one per cohort and process for won. */
+export function cohortRows(result: CohortsResult): Record<string, unknown>[] {
+  return result.cohorts.flatMap((cohort) => {
+    const base = { cohort: cohort.cohort, opened: cohort.opened, won: cohort.won, medianDaysToWin: cohort.medianDaysToWin };
+    return cohort.processes.flatMap((process) => [
+      ...process.stages.map((stage) => ({ ...base, processId: process.processId, step: stage.stageId, reached: stage.reached })),
+      { ...base, processId: process.processId, step: 'won', reached: process.won },
+    ]);
+  });
 }

@@ -18,6 +18,15 @@ export const ROTTING_MAX_LIMIT = 1000;
 
 const DAY_MS = 86_400_000;
 
+/** The waterfall's period when a query leaves it open: the last 7 days up to now (the Monday question). */
+export const WATERFALL_DEFAULT_DAYS = 7;
+
+/** The waterfall's instants: `to` defaults to now, `from` to WATERFALL_DEFAULT_DAYS days before `to`. */
+export function waterfallPeriodOf(asked: { readonly from?: string; readonly to?: string }, now: Date): { fromMs: number; toMs: number } {
+  const toMs = asked.to === undefined ? now.getTime() : Date.parse(asked.to);
+  return { fromMs: asked.from === undefined ? toMs - WATERFALL_DEFAULT_DAYS * DAY_MS : Date.parse(asked.from), toMs };
+}
+
 /**
  * The closed window a query stands for: `to` defaults to now, `from` to CLOSED_DEFAULT_DAYS days
  * before `to`, the limit to CLOSED_DEFAULT_LIMIT. Instants were validated by the DTO.

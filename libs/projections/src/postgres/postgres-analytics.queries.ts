@@ -1,4 +1,5 @@
 import type {
+  CohortsResult,
   ForecastAccuracyResult,
   ForecastResult,
   RottingResult,
@@ -11,6 +12,8 @@ import type {
   StageDurationStats,
   StageDurationsResult,
   TransitionsResult,
+  VelocityResult,
+  WaterfallResult,
   WinLossFigures,
   WinLossGroup,
   WinLossGroupBy,
@@ -31,6 +34,12 @@ import type { ProjectionStatus } from '../runner/read-models.port';
 import { ReadModelUnavailableError, type AnalyticsQueries } from '../queries/analytics-queries.port';
 import { calibrationOf, estimatorAsOf, learnedForecastFigures, learnedPipelineFigures, type LearnedForecastFigures, type LearnedPipelineFigures, type LearningVisit, type OpenDeal } from '../win-probability.model';
 import { rangeOf, type LearnedForecastQuery, type LearnedPipelineQuery } from '../win-probability.queries';
+import { NO_DAY } from '../stage-intervals.projection';
+import { WaterfallTally, type SegmentWalker, type WaterfallSegments } from '../waterfall.figures';
+import type { WaterfallQuery, WindowQuery } from '../waterfall.queries';
+import { VelocityTally } from '../velocity.figures';
+import { cohortsResult, daysBetween, type CohortInput } from '../cohorts.figures';
+import type { VelocityQuery } from '../velocity.queries';
 import { LOST_END, restoreReadSideState, WON_END, type ReadSideState, type SerializedReadSideState } from './read-side.fold';
 
 // The analytics answered from the PostgreSQL read side, the same JSON as the in-memory models
@@ -273,6 +282,143 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
 
   rottingAsOf(atMs: number, query: RottingQuery): Promise<RottingResult> {
     return this.rottingAt(atMs, false, query);
+  }
+
+  /**
+   * The waterfall from the board segments overlapping [from, to] (positive length only: an empty
+   * range overlaps nothing), in the order of the positions that started them, handed to the same
+   * tally as the in-memory model (waterfall.queries.ts).
+   */
+  async waterfall(query: WaterfallQuery): Promise<WaterfallResult> {
+    return this.read(async ({ client, state }) => {
+      let tally: WaterfallTally | undefined;
+      await this.walkBoardSegments(client, state, query, (reader) => (tally = new WaterfallTally(reader, query)));
+      return tally!.result(state.catalog, query.processId, query.fromMs, query.toMs);
+    });
+  }
+
+  /** Sales velocity from the same walk as the waterfall (velocity.figures.ts). */
+  async velocity(query: VelocityQuery): Promise<VelocityResult> {
+    return this.read(async ({ client, state }) => {
+      let tally: VelocityTally | undefined;
+      await this.walkBoardSegments(client, state, query, (reader) => (tally = new VelocityTally(reader, query.groupBy)));
+      return tally!.result(query.fromMs, query.toMs);
+    });
+  }
+
+  /** Cohorts by month of opening: the funnel's histograms per month, and each won deal's first win from outcomes. */
+  async cohorts(filter: AnalyticsFilter): Promise<CohortsResult> {
+    const parsed = parseFilter(filter);
+    return this.read(async ({ client, state }) => {
+      const s = this.schema;
+      const w = new Where('o.opened_at IS NOT NULL').eq('o.process_id', parsed.processId).eq('o.team_id', parsed.teamId).eq('o.owner_id', parsed.ownerId);
+      if (filter.from !== undefined) w.add(`o.opened_at >= ${w.param(isoOrNull(parsed.fromMs))}::timestamptz`);
+      if (filter.to !== undefined) w.add(`o.opened_at <= ${w.param(isoOrNull(parsed.toMs))}::timestamptz`);
+      const month = `to_char(o.opened_at AT TIME ZONE 'UTC', 'YYYY-MM')`;
+      const histogramRows = await client.query(
+        `SELECT ${month} AS cohort, process_id, process_version, furthest_rank, ever_won, count(*)::int AS n FROM ${s}.opportunities o ${w} GROUP BY 1, process_id, process_version, furthest_rank, ever_won`,
+        w.values,
+      );
+      const wins = await client.query(
+        `SELECT ${month} AS cohort, ${ms('o.opened_at')} AS opened_ms, (SELECT ${ms('min(x.closed_at)')} FROM ${s}.outcomes x WHERE x.opportunity_id = o.opportunity_id AND x.outcome = 'won') AS won_ms
+         FROM ${s}.opportunities o ${w} AND o.ever_won`,
+        w.values,
+      );
+      const { catalog } = state;
+      const cohorts = new Map<string, { histograms: Float64Array[]; opened: number; daysToWin: number[] }>();
+      const cohortOf = (key: string) => {
+        let cohort = cohorts.get(key);
+        if (!cohort) cohorts.set(key, (cohort = { histograms: catalog.versions.map((version) => new Float64Array(version.stageKeys.length + 1)), opened: 0, daysToWin: [] }));
+        return cohort;
+      };
+      for (const row of histogramRows.rows) {
+        const cohort = cohortOf(row.cohort);
+        const version = catalog.processes.get(row.process_id)!.versions.get(row.process_version)!;
+        const histogram = cohort.histograms[version.code]!;
+        histogram[row.ever_won ? histogram.length - 1 : row.furthest_rank] += row.n;
+        cohort.opened += row.n;
+      }
+      for (const row of wins.rows) if (row.won_ms !== null) cohortOf(row.cohort).daysToWin.push(daysBetween(row.opened_ms, row.won_ms));
+      const inputs = [...cohorts].map(([key, { histograms, opened, daysToWin }]): CohortInput => ({
+        cohort: key,
+        opened,
+        daysToWin,
+        funnel: funnelFromHistograms(catalog, parsed.processId, (code) => histograms[code]!),
+      }));
+      return cohortsResult(inputs);
+    });
+  }
+
+  /** The walk of walkStageIntervals (waterfall.queries.ts) over board_segments: a deal's rows follow each other in valid_from order. */
+  private async walkBoardSegments(client: PoolClient, state: ReadSideState, query: WindowQuery, walkerFor: (reader: WaterfallSegments) => SegmentWalker): Promise<void> {
+    const { fromMs, toMs } = query;
+    if (!(fromMs <= toMs)) throw new RangeError(`The window's from (${fromMs}) must not be after its to (${toMs}).`);
+    const s = this.schema;
+    const w = new Where('b.valid_from IS NOT NULL').eq('b.process_id', query.processId);
+    const from = w.param(instantParameter(fromMs));
+    const to = w.param(instantParameter(toMs));
+    w.add(`tstzrange(b.valid_from, b.valid_to) && tstzrange(${from}::timestamptz, ${to}::timestamptz, '[]')`);
+    const { rows } = await client.query(
+      `SELECT b.opportunity_id, b.process_id, b.stage_id, ${ms('b.valid_from')} AS start_ms, ${ms('b.valid_to')} AS end_ms, b.probability, b.amount, b.currency,
+         b.team_id, b.owner_id, b.title, (b.expected_close_date - DATE '1970-01-01') AS day, ${ms('o.opened_at')} AS opened_ms
+       FROM ${s}.board_segments b JOIN ${s}.opportunities o ON o.opportunity_id = b.opportunity_id ${w} ORDER BY b.started_position`,
+      w.values,
+    );
+    const wins = await client.query(
+      `SELECT opportunity_id, ${ms('closed_at')} AS closed_ms FROM ${s}.outcomes
+       WHERE outcome = 'won' AND closed_at > $1::timestamptz AND closed_at <= $2::timestamptz AND (reopened_at IS NULL OR reopened_at > closed_at)`,
+      [instantParameter(fromMs), instantParameter(toMs)],
+    );
+    const wonAt = new Set(wins.rows.map((row) => `${row.opportunity_id}@${row.closed_ms}`));
+    const { catalog } = state;
+    const stageKeys = rows.map((row) => catalog.processes.get(row.process_id)!.keyByStageId.get(row.stage_id)!);
+    const startMs = rows.map((row) => row.start_ms as number);
+    const endMs = rows.map((row) => (row.end_ms ?? Infinity) as number);
+    const walker = walkerFor({
+      stageKey: (i) => stageKeys[i]!,
+      amount: (i) => rows[i]!.amount ?? NaN,
+      currency: (i) => rows[i]!.currency ?? null,
+      probability: (i) => rows[i]!.probability,
+      expectedDay: (i) => (rows[i]!.day === null ? NO_DAY : Number(rows[i]!.day)),
+      id: (i) => rows[i]!.opportunity_id,
+      title: (i) => rows[i]!.title,
+      processId: (i) => rows[i]!.process_id,
+      teamId: (i) => rows[i]!.team_id ?? null,
+      ownerId: (i) => rows[i]!.owner_id ?? null,
+      openedMs: (i) => rows[i]!.opened_ms ?? NaN,
+    });
+    const counts = (i: number) => (query.teamId === undefined || rows[i]!.team_id === query.teamId) && (query.ownerId === undefined || rows[i]!.owner_id === query.ownerId);
+    // Each deal's rows in time order: the neighbours of a row within its deal.
+    const previous = new Int32Array(rows.length).fill(-1);
+    const next = new Int32Array(rows.length).fill(-1);
+    const last = new Map<string, number>();
+    rows.forEach((row, i) => {
+      const before = last.get(row.opportunity_id);
+      if (before !== undefined) [previous[i], next[before]] = [before, i];
+      last.set(row.opportunity_id, i);
+    });
+    for (let i = 0; i < rows.length; i++) {
+      const [start, end] = [startMs[i]!, endMs[i]!];
+      const counted = counts(i);
+      if (counted) walker.overlapping(i);
+      if (counted && start <= fromMs) walker.standing('start', i);
+      if (counted && toMs < end) walker.standing('end', i);
+      if (fromMs < start) {
+        const p = previous[i]!;
+        if (p >= 0 && endMs[p] === start) {
+          const wasCounted = counts(p);
+          if (wasCounted && counted) walker.changed(p, i, start);
+          else if (counted) walker.entered(i, start, 'movedIn');
+          else if (wasCounted) walker.left(p, start, 'movedOut');
+        } else if (counted) {
+          walker.entered(i, start, start === rows[i]!.opened_ms ? 'created' : 'reopened');
+        }
+      }
+      if (counted && end <= toMs) {
+        const n = next[i]!;
+        if (n < 0 || startMs[n] !== end) walker.left(i, end, wonAt.has(`${rows[i]!.opportunity_id}@${end}`) ? 'won' : 'lost');
+      }
+    }
   }
 
   private async forecastAt(atMs: number | undefined, query: ForecastQuery): Promise<ForecastResult> {

@@ -44,6 +44,9 @@ const questionArbitraryFor = (history: GeneratedHistory) => {
     include: fc.boolean(),
     cap: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
     asOf: instant,
+    since: instant,
+    byStage: fc.boolean(),
+    velocityBy: fc.constantFrom<'team' | 'owner' | 'process' | undefined>(undefined, 'team', 'owner', 'process'),
     period: fc.constantFrom<'month' | 'quarter'>('month', 'quarter'),
     limit: fc.integer({ min: 1, max: 6 }),
     closed: fc.option(
@@ -97,6 +100,12 @@ async function answersOf(queries: AnalyticsQueries, q: Question): Promise<[strin
     ['learned forecast as of', await queries.learnedForecast({ atMs: q.asOf, asOf: true, forecast: { ...q.filter, period: q.period } })],
     ['win probability calibration', await queries.winProbabilityCalibration(q.filter)],
     ['win probability calibration, unfiltered', await queries.winProbabilityCalibration({})],
+    ['waterfall', await queries.waterfall({ ...people, fromMs: Math.min(q.since, q.asOf), toMs: Math.max(q.since, q.asOf), byStage: q.byStage, includeOpportunities: q.include })],
+    ['velocity', await queries.velocity({ ...people, fromMs: Math.min(q.since, q.asOf), toMs: Math.max(q.since, q.asOf), groupBy: q.velocityBy })],
+    ['velocity, everything', await queries.velocity({ fromMs: EPOCH - 1, toMs: EPOCH + 3 * SPAN_MS, groupBy: 'team' })],
+    ['cohorts', await queries.cohorts(q.filter)],
+    ['cohorts, unfiltered', await queries.cohorts({})],
+    ['waterfall, everything', await queries.waterfall({ fromMs: EPOCH - 1, toMs: EPOCH + 3 * SPAN_MS, byStage: true, includeOpportunities: true })],
   ];
 }
 

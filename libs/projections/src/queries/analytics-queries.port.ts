@@ -1,10 +1,12 @@
-import type { ForecastAccuracyResult, ForecastResult, FunnelResult, PipelineResult, RottingResult, StageDurationsResult, TransitionsResult, WinLossGroupBy, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
+import type { CohortsResult, ForecastAccuracyResult, ForecastResult, FunnelResult, PipelineResult, RottingResult, StageDurationsResult, TransitionsResult, VelocityResult, WaterfallResult, WinLossGroupBy, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
 import type { ForecastQuery, RottingQuery } from '../forecast.queries';
 import type { PipelineFilter, PipelineQueryOptions } from '../pipeline.projection';
 import type { AnalyticsFilter } from '../projection.types';
 import type { ProjectionStatus } from '../runner/read-models.port';
 import type { LearnedForecastFigures, LearnedPipelineFigures } from '../win-probability.model';
 import type { LearnedForecastQuery, LearnedPipelineQuery } from '../win-probability.queries';
+import type { VelocityQuery } from '../velocity.queries';
+import type { WaterfallQuery } from '../waterfall.queries';
 
 /** DI token of the AnalyticsQueries the API asks. */
 export const ANALYTICS_QUERIES = Symbol('ANALYTICS_QUERIES');
@@ -43,6 +45,12 @@ export interface AnalyticsQueries {
   learnedForecast(query: LearnedForecastQuery): Promise<LearnedForecastFigures>;
   /** Brier scores and reliability bins of the estimates made at each stage entry in the period. */
   winProbabilityCalibration(filter: AnalyticsFilter): Promise<WinProbabilityCalibrationResult>;
+  /** The open pipeline at fromMs and at toMs and the changes between, in buckets (waterfall.figures.ts). */
+  waterfall(query: WaterfallQuery): Promise<WaterfallResult>;
+  /** Sales velocity and its levers over a window, in total and per group (velocity.figures.ts). */
+  velocity(query: VelocityQuery): Promise<VelocityResult>;
+  /** Opportunities by month of opening: each cohort's funnel, won, median days to the first win (cohorts.figures.ts). */
+  cohorts(filter: AnalyticsFilter): Promise<CohortsResult>;
   /** The log position every working read model has folded in (as last seen). */
   position(): number;
   /** Resolves true once every working read model has folded in `position`, false after `timeoutMs`. */

@@ -9,6 +9,9 @@ import { queryTransitions, transitionsProjection } from '../transitions.projecti
 import { queryWinLoss, winLossProjection } from '../win-loss.projection';
 import { queryLearnedForecast, queryLearnedPipeline, queryWinProbabilityCalibration } from '../win-probability.queries';
 import { winProbabilityProjection } from '../win-probability.projection';
+import { queryCohorts } from '../cohorts.queries';
+import { queryVelocity } from '../velocity.queries';
+import { queryWaterfall } from '../waterfall.queries';
 import { ReadModelUnavailableError, type AnalyticsQueries } from './analytics-queries.port';
 
 /** The queries over read models kept in memory (by this process's runner, or loaded from a projector's snapshots). */
@@ -50,6 +53,9 @@ export function inMemoryAnalyticsQueries(readModels: ReadModels): AnalyticsQueri
     learnedPipeline: async (query) => queryLearnedPipeline(model(winProbabilityProjection), intervals(), query),
     learnedForecast: async (query) => queryLearnedForecast(model(winProbabilityProjection), intervals(), query),
     winProbabilityCalibration: async (filter) => queryWinProbabilityCalibration(model(winProbabilityProjection), filter),
+    waterfall: async (query) => queryWaterfall(intervals(), query),
+    velocity: async (query) => queryVelocity(intervals(), query),
+    cohorts: async (filter) => queryCohorts(model(funnelProjection), intervals(), filter),
     position: () => readModels.position(),
     waitFor: (position, timeoutMs) => readModels.waitFor(position, timeoutMs),
     status: () => readModels.status(),

@@ -1,0 +1,63 @@
+import type { CohortsResult, VelocityResult, WaterfallResult } from '@stagecraft/contracts';
+import { cohortLines, velocityLines, waterfallLines, waterfallPeriod } from './waterfall.model';
+
+const money = (count: number, amounts: Record<string, number> = {}) => ({ count, amountsByCurrency: amounts, weightedAmountsByCurrency: {} });
+const change = (bucket: string, count: number) => ({ bucket, count, amountsByCurrency: {}, steps: Math.abs(count) });
+
+describe('the waterfall chart lines', () => {
+  it('stacks each bucket on the running count, from the start count to the end count; memos have no bar', () => {
+    const answer = {
+      from: '',
+      to: '',
+      start: money(3, { EUR: 10 }),
+      changes: [change('created', 2), change('won', -1), change('lost', -1)],
+      memos: [change('pushedOut', 1)],
+      end: money(3),
+    } as unknown as WaterfallResult;
+    expect(waterfallLines(answer).map((line) => [line.key, line.bar])).toEqual([
+      ['start', [0, 3]],
+      ['created', [3, 5]],
+      ['won', [5, 4]],
+      ['lost', [4, 3]],
+      ['end', [0, 3]],
+      ['pushedOut', null],
+    ]);
+  });
+
+  it('keeps the period in the address, else the last 7 days', () => {
+    const today = new Date('2026-03-20T15:00:00Z');
+    expect(waterfallPeriod(new URLSearchParams(''), today)).toEqual({ from: '2026-03-13', to: '2026-03-20' });
+    expect(waterfallPeriod(new URLSearchParams('waterfallFrom=2026-01-01&waterfallTo=2026-02-01'), today)).toEqual({ from: '2026-01-01', to: '2026-02-01' });
+    expect(waterfallPeriod(new URLSearchParams('waterfallFrom=junk'), today)).toEqual({ from: '2026-03-13', to: '2026-03-20' });
+  });
+});
+
+describe('the velocity and cohort tables', () => {
+  it('gives a team a line per currency it won in, or one line without money', () => {
+    const levers = { opportunities: 4, won: 1, lost: 1, winRate: 0.5, averageCycleDays: 2 };
+    const answer = { from: '', to: '', total: { ...levers, averageWonAmountsByCurrency: {}, velocityByCurrency: {} }, groups: [{ key: null, ...levers, averageWonAmountsByCurrency: {}, velocityByCurrency: {} }, { key: 'direct', ...levers, averageWonAmountsByCurrency: { EUR: 100, USD: 10 }, velocityByCurrency: { EUR: 100, USD: 10 } }] } as VelocityResult;
+    expect(velocityLines(answer).map((line) => [line.key, line.team, line.currency, line.velocity])).toEqual([
+      ['|', 'No team', null, null],
+      ['direct|EUR', 'direct', 'EUR', 100],
+      ['direct|USD', 'direct', 'USD', 10],
+    ]);
+  });
+
+  it('lines the cohorts up on the chosen process\'s stages, 0 where a cohort never reached one', () => {
+    const stage = (stageId: string, reached: number) => ({ stageId, reached, conversionToNext: null });
+    const answer = {
+      by: 'month',
+      cohorts: [
+        { cohort: '2026-01', opened: 3, won: 1, medianDaysToWin: 4, processes: [{ processId: 'p', stages: [stage('a', 3), stage('b', 1)], won: 1, conversionLastToWon: 1 }] },
+        { cohort: '2026-02', opened: 1, won: 0, medianDaysToWin: null, processes: [] },
+      ],
+    } as CohortsResult;
+    expect(cohortLines(answer, 'p')).toEqual({
+      stages: ['a', 'b'],
+      lines: [
+        { cohort: '2026-01', opened: 3, reached: [3, 1], won: 1, medianDaysToWin: 4 },
+        { cohort: '2026-02', opened: 1, reached: [0, 0], won: 0, medianDaysToWin: null },
+      ],
+    });
+  });
+});

@@ -1,0 +1,275 @@
+import fc from 'fast-check';
+import { assertProperty } from '@stagecraft/testing/fast-check';
+import type { WaterfallChange, WaterfallResult } from '@stagecraft/contracts';
+import { foldOpportunity, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
+import type { ProjectedEvent } from './projection.types';
+import { queryPipelineAsOf, stageIntervalsProjection } from './stage-intervals.projection';
+import { filterArbitraryFor, historyWith, instantArbitraryFor, type GeneratedHistory } from './testing/history.arbitrary';
+import { definitionOf, expectApproxEqual, processIds, readLog, stageOrder, type OracleOpportunity } from './testing/history.oracle';
+import { at, log, standardV1 } from './testing/log.fixtures';
+import { project } from './testing/project';
+import { ExactSum, unitsOf } from './waterfall.figures';
+import { queryWaterfall, type WaterfallQuery } from './waterfall.queries';
+
+// Brute force: fold each deal's events up to every instant it has in (from, to] (its as-of states),
+// and classify each pair of consecutive states by the rules written in waterfall.figures.ts.
+// Nothing here uses segments.
+
+const TOTAL = ['created', 'reopened', 'movedIn', 'amountIncreased', 'amountDecreased', 'movedOut', 'won', 'lost'] as const;
+const PER_STAGE = ['created', 'reopened', 'movedIn', 'stageIn', 'amountIncreased', 'amountDecreased', 'stageOut', 'movedOut', 'won', 'lost'] as const;
+const MEMOS = ['pushedOut', 'pulledIn'] as const;
+
+interface Item {
+  id: string;
+  title: string;
+  at: string;
+  count: number;
+  amount: number | null;
+  currency: string | null;
+}
+
+class OracleLine {
+  count = 0;
+  steps = 0;
+  amounts: Record<string, number> = {};
+  weighted: Record<string, number> = {};
+  items: Item[] = [];
+}
+
+type Open = Extract<OpportunityState, { status: 'open' }>;
+const occurred = (event: ProjectedEvent) => Date.parse(String(event.data.occurredAt));
+const sortedKeys = (sums: Record<string, number>) => Object.fromEntries(Object.keys(sums).sort().map((k) => [k, sums[k]!]));
+
+function waterfallOracle(events: readonly ProjectedEvent[], query: WaterfallQuery): WaterfallResult {
+  const history = readLog(events);
+  const lines = new Map<string, OracleLine>();
+  const line = (stage: string | undefined, bucket: string) => {
+    const key = `${stage ?? '*'}|${bucket}`;
+    if (!lines.has(key)) lines.set(key, new OracleLine());
+    return lines.get(key)!;
+  };
+  const stateAt = (o: OracleOpportunity, ms: number) => foldOpportunity(o.events.filter((e) => occurred(e) <= ms).map((e) => ({ type: e.type, data: e.data }) as OpportunityEvent));
+  const counts = (s: OpportunityState): s is Extract<OpportunityState, { status: 'open' }> =>
+    s.status === 'open' && (query.processId === undefined || s.processId === query.processId) && (query.teamId === undefined || s.teamId === query.teamId) && (query.ownerId === undefined || s.ownerId === query.ownerId);
+  const stageOf = (s: Extract<OpportunityState, { status: 'open' }>) => `${s.processId}/${s.stage}`;
+  const add = (stage: string, bucket: string, count: number, amount: number | undefined, currency: string | undefined, s: { id: string; title: string }, atMs: number, total = true) => {
+    for (const l of total ? [line(undefined, bucket), line(stage, bucket)] : [line(stage, bucket)]) {
+      l.count += count;
+      l.steps++;
+      if (amount !== undefined) l.amounts[currency ?? 'unspecified'] = (l.amounts[currency ?? 'unspecified'] ?? 0) + amount;
+      l.items.push({ id: s.id, title: s.title, at: new Date(atMs).toISOString(), count, amount: amount ?? null, currency: currency ?? null });
+    }
+  };
+  const stand = (which: 'start' | 'end', s: Extract<OpportunityState, { status: 'open' }>) => {
+    for (const l of [line(undefined, which), line(stageOf(s), which)]) {
+      l.count++;
+      if (s.amount === undefined) continue;
+      const currency = s.currency ?? 'unspecified';
+      const probability = definitionOf(history, s.processId, s.processVersion).stages.find((stage) => stage.id === s.stage)!.probability;
+      l.amounts[currency] = (l.amounts[currency] ?? 0) + s.amount;
+      l.weighted[currency] = (l.weighted[currency] ?? 0) + (s.amount * probability) / 100;
+    }
+  };
+  const dayOf = (s: { expectedCloseDate?: string }) => (s.expectedCloseDate === undefined ? undefined : Date.parse(s.expectedCloseDate));
+
+  for (const o of history.opportunities) {
+    let before = stateAt(o, query.fromMs);
+    if (counts(before)) stand('start', before);
+    const instants = [...new Set(o.events.map(occurred))].filter((ms) => query.fromMs < ms && ms <= query.toMs).sort((a, b) => a - b);
+    for (const t of instants) {
+      const after = stateAt(o, t);
+      const [was, is] = [counts(before), counts(after)];
+      // Narrowed by hand: each branch below reads only the states its condition says are open.
+      const [b, a] = [before as Open, after as Open];
+      if (!was && is) {
+        add(stageOf(a), before.status === 'open' ? 'movedIn' : t === Date.parse(o.openedAt) ? 'created' : 'reopened', 1, a.amount, a.currency, a, t);
+      } else if (was && !is) {
+        add(stageOf(b), after.status === 'open' ? 'movedOut' : after.status, -1, b.amount === undefined ? undefined : -b.amount, b.currency, b, t);
+      } else if (was && is) {
+        if (b.currency === a.currency && b.amount !== undefined && a.amount !== undefined) {
+          const difference = a.amount - b.amount;
+          if (difference !== 0) add(stageOf(b), difference > 0 ? 'amountIncreased' : 'amountDecreased', 0, difference, a.currency, a, t);
+        } else {
+          if (b.amount !== undefined) add(stageOf(b), 'amountDecreased', 0, -b.amount, b.currency, b, t);
+          if (a.amount !== undefined) add(stageOf(b), 'amountIncreased', 0, a.amount, a.currency, a, t);
+        }
+        if (b.stage !== a.stage) {
+          add(stageOf(b), 'stageOut', -1, a.amount === undefined ? undefined : -a.amount, a.currency, a, t, false);
+          add(stageOf(a), 'stageIn', 1, a.amount, a.currency, a, t, false);
+        }
+        const [dayBefore, dayAfter] = [dayOf(b), dayOf(a)];
+        if (dayBefore !== undefined && dayAfter !== undefined && dayBefore !== dayAfter) add(stageOf(a), dayAfter > dayBefore ? 'pushedOut' : 'pulledIn', 1, a.amount, a.currency, a, t);
+      }
+      before = after;
+    }
+    const end = stateAt(o, query.toMs);
+    if (counts(end)) stand('end', end);
+  }
+
+  const list = query.includeOpportunities === true;
+  const change = (stage: string | undefined, bucket: string): WaterfallChange<string> => {
+    const l = line(stage, bucket);
+    const figures = { bucket, count: l.count, amountsByCurrency: sortedKeys(l.amounts), steps: l.steps };
+    return list ? { ...figures, opportunities: [...l.items].sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) || ((a.currency ?? '') < (b.currency ?? '') ? -1 : 1)) } : figures;
+  };
+  const open = (stage: string | undefined, which: 'start' | 'end') => {
+    const l = line(stage, which);
+    return { count: l.count, amountsByCurrency: sortedKeys(l.amounts), weightedAmountsByCurrency: sortedKeys(l.weighted) };
+  };
+  const figures = (stage: string | undefined, buckets: readonly string[]) => ({
+    start: open(stage, 'start'),
+    changes: buckets.map((bucket) => change(stage, bucket)),
+    memos: MEMOS.map((bucket) => change(stage, bucket)),
+    end: open(stage, 'end'),
+  });
+  const result = { from: new Date(query.fromMs).toISOString(), to: new Date(query.toMs).toISOString(), ...figures(undefined, TOTAL) };
+  if (!query.byStage) return result as WaterfallResult;
+  return {
+    ...result,
+    processes: processIds(history, query.processId).map((processId) => ({
+      processId,
+      stages: stageOrder(history, processId).map((stageId) => {
+        const name = history.versions
+          .filter((v) => v.processId === processId)
+          .map((v) => v.definition.stages.find((s) => s.id === stageId))
+          .filter((s) => s !== undefined)
+          .at(-1)!.name;
+        return { stageId, name, ...figures(`${processId}/${stageId}`, PER_STAGE) };
+      }),
+    })),
+  } as WaterfallResult;
+}
+
+/** start + Σ changes = end, in whole minor units: exactly, for the count and every currency. */
+function expectIdentity(figures: Pick<WaterfallResult, 'start' | 'changes' | 'end'>): void {
+  const currencies = new Set([figures.start, figures.end, ...figures.changes].flatMap((f) => Object.keys(f.amountsByCurrency)));
+  expect(figures.start.count + figures.changes.reduce((sum, c) => sum + c.count, 0)).toBe(figures.end.count);
+  for (const currency of currencies) {
+    const units = (amounts: Readonly<Record<string, number>>) => BigInt(unitsOf(amounts[currency] ?? 0));
+    const changed = figures.changes.reduce((sum, c) => sum + units(c.amountsByCurrency), 0n);
+    expect(units(figures.start.amountsByCurrency) + changed).toBe(units(figures.end.amountsByCurrency));
+  }
+}
+
+const questionsFor = (history: GeneratedHistory) =>
+  fc.array(
+    fc.record({
+      a: instantArbitraryFor(history),
+      b: instantArbitraryFor(history),
+      filter: filterArbitraryFor(history),
+      byStage: fc.boolean(),
+      includeOpportunities: fc.boolean(),
+    }),
+    { minLength: 1, maxLength: 5 },
+  );
+
+const queryOf = ({ a, b, filter, byStage, includeOpportunities }: { a: number; b: number; filter: { processId?: string; teamId?: string; ownerId?: string }; byStage: boolean; includeOpportunities: boolean }): WaterfallQuery => ({
+  fromMs: Math.min(a, b),
+  toMs: Math.max(a, b),
+  processId: filter.processId,
+  teamId: filter.teamId,
+  ownerId: filter.ownerId,
+  byStage,
+  includeOpportunities,
+});
+
+describe('the pipeline waterfall (from the stage-intervals read model)', () => {
+  it('equals the brute-force classification of every deal\'s as-of states, for random histories, instants and filters', () => {
+    assertProperty(
+      fc.property(historyWith(questionsFor), ([history, questions]) => {
+        const model = project(stageIntervalsProjection, history.events);
+        for (const question of questions) {
+          const query = queryOf(question);
+          expectApproxEqual(queryWaterfall(model, query), waterfallOracle(history.clean, query));
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('keeps start + Σ changes = end exactly, in total and per stage, for any two instants', () => {
+    assertProperty(
+      fc.property(historyWith(questionsFor), ([history, questions]) => {
+        const model = project(stageIntervalsProjection, history.events);
+        for (const question of questions) {
+          const result = queryWaterfall(model, { ...queryOf(question), byStage: true });
+          expectIdentity(result);
+          for (const process of result.processes!) for (const stage of process.stages) expectIdentity(stage);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('starts and ends with the board as of from and as of to', () => {
+    assertProperty(
+      fc.property(historyWith(questionsFor), ([history, questions]) => {
+        const model = project(stageIntervalsProjection, history.events);
+        for (const question of questions) {
+          const query = queryOf(question);
+          const { start, end } = queryWaterfall(model, query);
+          const boardCount = (ms: number) => queryPipelineAsOf(model, ms, query).processes.flatMap((p) => p.stages).reduce((n, s) => n + s.count, 0);
+          expect([start.count, end.count]).toEqual([boardCount(query.fromMs), boardCount(query.toMs)]);
+        }
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  describe('the bucket rules, by example', () => {
+    const minute = (m: number) => Date.parse(at(m));
+    const opened = (id: string, m: number, extra: Record<string, unknown> = {}) => log.opened(id, standardV1, m, { amount: 100, currency: 'EUR', teamId: 'direct', ...extra });
+    const bucket = (result: WaterfallResult, name: string) => result.changes.find((c) => c.bucket === name)!;
+
+    it('a deal created and won inside the window is in created (+1) and won (−1) and not at either end', () => {
+      const model = project(stageIntervalsProjection, [log.version(standardV1), opened('a', 10), log.moved('a', 'new', 'won-over', 20), log.won('a', 'won-over', 30)]);
+      const result = queryWaterfall(model, { fromMs: minute(0), toMs: minute(60) });
+      expect([result.start.count, bucket(result, 'created').count, bucket(result, 'won').count, result.end.count]).toEqual([0, 1, -1, 0]);
+      expect([bucket(result, 'created').amountsByCurrency, bucket(result, 'won').amountsByCurrency]).toEqual([{ EUR: 100 }, { EUR: -100 }]);
+    });
+
+    it('a deal reopened twice is in reopened twice and in lost for each loss inside the window', () => {
+      const model = project(stageIntervalsProjection, [
+        log.version(standardV1),
+        opened('a', 0),
+        log.lost('a', 'new', 'price', 10),
+        log.reopened('a', 'new', 20),
+        log.lost('a', 'new', 'price', 30),
+        log.reopened('a', 'legacy', 40),
+      ]);
+      const result = queryWaterfall(model, { fromMs: minute(5), toMs: minute(50) });
+      expect([result.start.count, bucket(result, 'reopened').steps, bucket(result, 'lost').steps, result.end.count]).toEqual([1, 2, 2, 1]);
+      expect(bucket(result, 'reopened').count + bucket(result, 'lost').count).toBe(0);
+    });
+
+    it('an amount changed and then lost: the change in amountIncreased, the new amount in lost', () => {
+      const model = project(stageIntervalsProjection, [log.version(standardV1), opened('a', 0), log.details('a', 10, { amount: 250 }), log.lost('a', 'new', 'price', 20)]);
+      const result = queryWaterfall(model, { fromMs: minute(5), toMs: minute(30), includeOpportunities: true });
+      expect(bucket(result, 'amountIncreased').amountsByCurrency).toEqual({ EUR: 150 });
+      expect(bucket(result, 'lost').amountsByCurrency).toEqual({ EUR: -250 });
+      expect(bucket(result, 'lost').opportunities).toEqual([{ id: 'a', title: 'Deal a', at: at(20), count: -1, amount: -250, currency: 'EUR' }]);
+      expect([result.start.amountsByCurrency, result.end.amountsByCurrency]).toEqual([{ EUR: 100 }, {}]);
+    });
+
+    it('a team change moves the deal out of one team\'s waterfall and into the other\'s', () => {
+      const model = project(stageIntervalsProjection, [log.version(standardV1), opened('a', 0), log.details('a', 10, { teamId: 'partners' })]);
+      const of = (teamId: string) => queryWaterfall(model, { fromMs: minute(5), toMs: minute(20), teamId });
+      expect([bucket(of('direct'), 'movedOut').count, bucket(of('partners'), 'movedIn').count]).toEqual([-1, 1]);
+      expect(bucket(of('partners'), 'created').steps).toBe(0);
+    });
+
+    it('adds the largest amounts exactly too, beyond 2^53 minor units', () => {
+      const sum = new ExactSum();
+      for (const amount of [123456789012.3456, 123456789012.3456, 1e15, 1e15]) sum.add(unitsOf(amount));
+      // The double nearest to each exact decimal sum, as parsing its text gives it.
+      expect([unitsOf(123456789012.3456), sum.value()]).toEqual([1234567890123456n, Number('2000246913578024.6912')]);
+      sum.add(-BigInt(unitsOf(1e15)));
+      expect(sum.value()).toBe(Number('1000246913578024.6912'));
+    });
+
+    it('adds amounts exactly: 0.1 + 0.2 is 0.3', () => {
+      const model = project(stageIntervalsProjection, [log.version(standardV1), opened('a', 0, { amount: 0.1 }), opened('b', 0, { amount: 0.2 })]);
+      expect(queryWaterfall(model, { fromMs: minute(1), toMs: minute(2) }).start.amountsByCurrency).toEqual({ EUR: 0.3 });
+    });
+  });
+});

@@ -1,0 +1,98 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
+
+// Issue 17 end to end: the pipeline waterfall between two instants, in total, per stage, with the
+// drill-down and as CSV; sales velocity with its levers. Runs on every store and read side the jest projects give it.
+
+const at = (day: number, hour = 9) => new Date(Date.UTC(2026, 2, day, hour)).toISOString();
+const NOW = new Date(at(20, 12));
+
+const QUICK = `
+id: quick
+name: Quick deals
+stages:
+  - { id: talk, name: Talk, probability: 20 }
+  - { id: sign, name: Sign, probability: 80 }
+rules: { winFrom: [talk, sign] }
+lostReasons: [price]
+`;
+
+describe('the pipeline waterfall (end to end)', () => {
+  const dir = temporaryDirectory();
+  let api: ApiTestApp & { keys: Record<string, string> };
+  let lastPosition = 0;
+  const ids: Record<string, string> = {};
+
+  const send = async (path: string, body: object, method: 'post' | 'patch' = 'post') => {
+    const response = await api.http[method](path).send(body);
+    expect({ path, status: response.status, body: response.status < 300 ? undefined : response.body }).toMatchObject({ status: path === '/opportunities' ? 201 : 200 });
+    lastPosition = response.body.position;
+    return response.body as { id: string };
+  };
+  const analyst = (path: string) => api.anonymous.get(`${path}${path.includes('?') ? '&' : '?'}minPosition=${lastPosition}`).set('Authorization', `Bearer ${api.keys.analyst}`);
+  const bucket = (body: { changes: { bucket: string; count: number; amountsByCurrency: Record<string, number>; opportunities?: unknown[] }[] }, name: string) => body.changes.find((c) => c.bucket === name)!;
+
+  beforeAll(async () => {
+    const processesDir = join(dir.path, 'processes');
+    mkdirSync(processesDir);
+    writeFileSync(join(processesDir, 'quick.yaml'), QUICK);
+    api = await startApiTestApp({ eventStorePath: `${dir.path}/events.db`, processesDir, clock: () => NOW, env: { READ_MODELS_PATH: `${dir.path}/read-models.db`, READ_YOUR_WRITES_TIMEOUT_MS: '2000' }, extraKeys: [{ name: 'analyst', roles: ['analyst'] }] });
+    const open = async (name: string, body: object) => (ids[name] = (await send('/opportunities', { title: name, processId: 'quick', teamId: 'direct', ...body })).id);
+    // Before the window (day 10): A and B open.
+    await open('A', { amount: 1000, currency: 'EUR', occurredAt: at(1) });
+    await open('B', { amount: 3000, currency: 'USD', occurredAt: at(2) });
+    // Inside: A's amount grows and it moves on, B is lost, C is opened and won, D is opened.
+    await send(`/opportunities/${ids.A}`, { amount: 1500, occurredAt: at(14) }, 'patch');
+    await send(`/opportunities/${ids.A}/move`, { stage: 'sign', occurredAt: at(15) });
+    await send(`/opportunities/${ids.B}/lose`, { reason: 'price', occurredAt: at(16) });
+    await open('C', { amount: 200, currency: 'EUR', occurredAt: at(17) });
+    await send(`/opportunities/${ids.C}/win`, { occurredAt: at(18) });
+    await open('D', { amount: 50, currency: 'EUR', occurredAt: at(19) });
+  });
+  afterAll(async () => {
+    await api?.close();
+    dir.remove();
+  });
+
+  it('answers the open pipeline at from, the changes and the open pipeline at to (default: the last 7 days), start + changes = end per currency', async () => {
+    const body = (await analyst('/analytics/waterfall').expect(200)).body;
+    expect([body.from, body.to]).toEqual([at(13, 12), at(20, 12)]);
+    expect(body.start).toEqual({ count: 2, amountsByCurrency: { EUR: 1000, USD: 3000 }, weightedAmountsByCurrency: { EUR: 200, USD: 600 } });
+    expect([bucket(body, 'created').count, bucket(body, 'created').amountsByCurrency]).toEqual([2, { EUR: 250 }]);
+    expect(bucket(body, 'amountIncreased').amountsByCurrency).toEqual({ EUR: 500 });
+    expect([bucket(body, 'lost').amountsByCurrency, bucket(body, 'won').amountsByCurrency]).toEqual([{ USD: -3000 }, { EUR: -200 }]);
+    expect(body.end).toEqual({ count: 2, amountsByCurrency: { EUR: 1550 }, weightedAmountsByCurrency: { EUR: 1210 } });
+  });
+
+  it('per stage: the stage move leaves one column and enters the next; the drill-down names the deals', async () => {
+    const body = (await analyst(`/analytics/waterfall?from=${at(10)}&to=${at(20)}&by=stage&include=opportunities`).expect(200)).body;
+    const [talk, sign] = body.processes[0].stages;
+    expect([bucket(talk, 'stageOut').count, bucket(sign, 'stageIn').count, bucket(sign, 'stageIn').amountsByCurrency]).toEqual([-1, 1, { EUR: 1500 }]);
+    expect(bucket(body, 'lost').opportunities).toEqual([{ id: ids.B, title: 'B', at: at(16), count: -1, amount: -3000, currency: 'USD' }]);
+  });
+
+  it('answers CSV lines, and refuses from after to with 400 REQUEST.INVALID_PERIOD', async () => {
+    const csv = (await analyst(`/analytics/waterfall?from=${at(10)}&to=${at(20)}&format=csv`).expect(200)).text;
+    expect(csv.split('\r\n')[0]).toBe('processId,stageId,line,count,steps,currency,amount,weightedAmount');
+    expect(csv).toContain(',,lost,-1,1,USD,-3000,');
+    expect((await analyst(`/analytics/waterfall?from=${at(20)}&to=${at(10)}`).expect(400)).body.code).toBe('REQUEST.INVALID_PERIOD');
+  });
+
+  it('sales velocity: each lever per team, and the velocity they make', async () => {
+    const body = (await analyst(`/analytics/velocity?from=${at(10)}&to=${at(20)}&groupBy=team`).expect(200)).body;
+    // Worked: A, B, C, D; closed: C won (200 EUR, 1 day after opening), B lost.
+    const levers = { opportunities: 4, won: 1, lost: 1, winRate: 0.5, averageWonAmountsByCurrency: { EUR: 200 }, averageCycleDays: 1, velocityByCurrency: { EUR: 400 } };
+    expect(body.total).toEqual(levers);
+    expect(body.groups).toEqual([{ key: 'direct', ...levers }]);
+    const csv = (await analyst(`/analytics/velocity?from=${at(10)}&to=${at(20)}&format=csv`).expect(200)).text;
+    expect(csv.split('\r\n').slice(0, 2)).toEqual(['group,key,opportunities,won,lost,winRate,averageCycleDays,currency,averageWonAmount,velocity', 'total,,4,1,1,0.5,1,EUR,200,400']);
+  });
+
+  it('cohorts by month of opening: the March cohort got its deals this far, won one after a day', async () => {
+    const body = (await analyst('/analytics/cohorts?by=month').expect(200)).body;
+    expect(body.cohorts).toEqual([
+      { cohort: '2026-03', opened: 4, won: 1, medianDaysToWin: 1, processes: [{ processId: 'quick', stages: [{ stageId: 'talk', reached: 4, conversionToNext: 0.5 }, { stageId: 'sign', reached: 2, conversionToNext: 0.5 }], won: 1, conversionLastToWon: 0.5 }] },
+    ]);
+  });
+});
