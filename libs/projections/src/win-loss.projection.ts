@@ -262,18 +262,7 @@ export function queryWinLoss(model: WinLossModel, filter: AnalyticsFilter = {}, 
       const count = byReason[slot * reasonCount + r]!;
       if (count > 0) lostReasons[r === 0 ? '' : model.reasons.values[r - 1]!] = count;
     }
-    const closed = won[slot]! + lost[slot]!;
-    return {
-      won: won[slot]!,
-      lost: lost[slot]!,
-      winRate: closed === 0 ? null : won[slot]! / closed,
-      amountWon: soleCurrencyTotal(amountWonByCurrency),
-      amountWonByCurrency,
-      amountLost: soleCurrencyTotal(amountLostByCurrency),
-      amountLostByCurrency,
-      lostReasons,
-      wonReasons,
-    };
+    return winLossFiguresOf(won[slot]!, lost[slot]!, amountWonByCurrency, amountLostByCurrency, lostReasons, wonReasons);
   };
 
   const totals = figures(total);
@@ -339,4 +328,27 @@ function groupingOf(model: WinLossModel, groupBy: WinLossGroupBy | undefined, ke
 function monthKey(month: number): string {
   const year = Math.floor(month / 12);
   return `${String(year).padStart(4, '0')}-${String((month % 12) + 1).padStart(2, '0')}`;
+}
+
+/** One group's win/loss figures from its counts and sums: the one shape both read sides answer (a sole-currency total, never a mixed one). */
+export function winLossFiguresOf(
+  won: number,
+  lost: number,
+  amountWonByCurrency: Readonly<Record<string, number>>,
+  amountLostByCurrency: Readonly<Record<string, number>>,
+  lostReasons: Readonly<Record<string, number>>,
+  wonReasons: Readonly<Record<string, number>>,
+): WinLossFigures {
+  const closed = won + lost;
+  return {
+    won,
+    lost,
+    winRate: closed === 0 ? null : won / closed,
+    amountWon: soleCurrencyTotal(amountWonByCurrency),
+    amountWonByCurrency,
+    amountLost: soleCurrencyTotal(amountLostByCurrency),
+    amountLostByCurrency,
+    lostReasons,
+    wonReasons,
+  };
 }

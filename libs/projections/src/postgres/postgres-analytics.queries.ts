@@ -28,6 +28,7 @@ import { funnelFromHistograms } from '../funnel.projection';
 import { cardsPerColumnOf, closedWindow, type PipelineFilter, type PipelineQueryOptions } from '../pipeline.projection';
 import { compareIds, processesOf, stageOrderOf } from '../process-catalog';
 import { dictionary, NO_CURRENCY, parseFilter, soleCurrencyTotal } from '../projection.helpers';
+import { winLossFiguresOf } from '../win-loss.projection';
 import type { AnalyticsFilter } from '../projection.types';
 import { withCards } from '../stage-totals';
 import type { ProjectionStatus } from '../runner/read-models.port';
@@ -653,18 +654,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
         const lostReasons = dictionary<number>();
         if (slot.reasons.has(null)) lostReasons[''] = slot.reasons.get(null)!;
         for (const reason of state.reasons) if (slot.reasons.has(reason)) lostReasons[reason] = slot.reasons.get(reason)!;
-        const closed = slot.won + slot.lost;
-        return {
-          won: slot.won,
-          lost: slot.lost,
-          winRate: closed === 0 ? null : slot.won / closed,
-          amountWon: soleCurrencyTotal(amountWonByCurrency),
-          amountWonByCurrency,
-          amountLost: soleCurrencyTotal(amountLostByCurrency),
-          amountLostByCurrency,
-          lostReasons,
-          wonReasons,
-        };
+        return winLossFiguresOf(slot.won, slot.lost, amountWonByCurrency, amountLostByCurrency, lostReasons, wonReasons);
       };
       if (groupBy === undefined) return { total: figures(total) };
       const groups: WinLossGroup[] = [...slots.entries()].filter(([, slot]) => slot.won + slot.lost > 0).map(([key, slot]) => ({ key, ...figures(slot) }));
