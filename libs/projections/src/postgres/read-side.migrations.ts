@@ -455,6 +455,17 @@ COMMENT ON COLUMN ${s}.stages.rot_after_days IS 'rotAfterDays of the stage in th
 COMMENT ON COLUMN ${s}.outcomes.reopened_at IS 'When it was reopened after this closing; null when not (yet). A win with reopened_at null still stands: the forecast counts it as won in the period of closed_at (UTC day).';
 `,
   },
+  {
+    version: 9,
+    name: 'criteria on board cards: the exit criteria met in each open deal\'s current visit; the log is folded again to fill them',
+    sql: (s) => `
+ALTER TABLE ${s}.opportunities ADD COLUMN criteria_met jsonb NOT NULL DEFAULT '[]'::jsonb;
+COMMENT ON COLUMN ${s}.opportunities.criteria_met IS 'Exit criterion ids met during the current stage visit, in the order met (ExitCriterionMet / ExitCriterionRevoked): empty after a stage change, a reopening and while closed; a process migration keeps those the target stage also has. GET /pipeline counts those the stage has in the deal''s own process version (checkpoint.state holds each version''s criteria).';
+-- Rows and the saved catalog were folded without criteria: a log id no log has makes the projector
+-- start again from position 0 (postgres.projector.ts), which fills both.
+UPDATE ${s}.checkpoint SET log_id = 'refold: migration 9 (criteria)' WHERE position > 0;
+`,
+  },
 ];
 
 /** Creates the schema if needed and applies the migrations it lacks, one transaction each, under a lock. */
