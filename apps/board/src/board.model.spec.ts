@@ -32,14 +32,14 @@ describe('the board model', () => {
               amountsByCurrency: { EUR: 1000 },
               weightedAmount: 100,
               weightedAmountsByCurrency: { EUR: 100 },
-              opportunities: [{ id: 'a', title: 'A', ownerId: 'ana', teamId: 'direct', amount: 1000, currency: 'EUR', stageEnteredAt: '2026-03-07T13:00:00Z' }],
+              opportunities: [{ id: 'a', title: 'A', ownerId: 'ana', teamId: 'direct', amount: 1000, currency: 'EUR', stageEnteredAt: '2026-03-07T13:00:00Z', criteria: { met: 1, total: 3 } }],
             },
             { stageId: 'qualification', name: 'Qualification', probability: 20, count: 0, amount: 0, amountsByCurrency: {}, weightedAmount: 0, weightedAmountsByCurrency: {} },
             // Only an older version of the process has this stage: its deals still show.
             { stageId: 'legacy', name: 'Legacy', probability: 30, count: 2, amount: 300, amountsByCurrency: { EUR: 100, USD: 200 }, weightedAmount: 90, weightedAmountsByCurrency: {} },
           ],
-          won: { count: 3, amount: 5000, amountsByCurrency: { EUR: 5000 }, opportunities: [{ id: 'w', title: 'W', ownerId: null, teamId: null, amount: 2000, currency: 'EUR', closedAt: '2026-03-09T08:00:00Z' }] },
-          lost: { count: 1, amount: 700, amountsByCurrency: { USD: 700 }, opportunities: [{ id: 'l', title: 'L', ownerId: 'bob', teamId: null, amount: 700, currency: 'USD', closedAt: '2026-03-01T08:00:00Z', lostReason: 'price' }] },
+          won: { count: 3, amount: 5000, amountsByCurrency: { EUR: 5000 }, opportunities: [{ id: 'w', title: 'W', ownerId: null, teamId: null, amount: 2000, currency: 'EUR', closedAt: '2026-03-09T08:00:00Z', closedInStage: 'qualification' }] },
+          lost: { count: 1, amount: 700, amountsByCurrency: { USD: 700 }, opportunities: [{ id: 'l', title: 'L', ownerId: 'bob', teamId: null, amount: 700, currency: 'USD', closedAt: '2026-03-01T08:00:00Z', closedInStage: 'new', lostReason: 'price' }] },
         },
       ],
     };
@@ -52,9 +52,9 @@ describe('the board model', () => {
       ['won', 3, '€5,000', null],
       ['lost', 1, '$700', null],
     ]);
-    expect(columns[0]!.cards).toEqual([{ id: 'a', title: 'A', owner: 'ana', amount: '€1,000', amountValue: 1000, teamId: 'direct', daysInStage: 2, stageId: 'new', status: 'open', closedAt: null, lostReason: null }]);
-    expect(columns[3]!.cards).toEqual([{ id: 'w', title: 'W', owner: 'unassigned', amount: '€2,000', amountValue: 2000, teamId: null, daysInStage: null, stageId: 'won', status: 'won', closedAt: '2026-03-09T08:00:00Z', lostReason: null }]);
-    expect(columns[4]!.cards).toEqual([{ id: 'l', title: 'L', owner: 'bob', amount: '$700', amountValue: 700, teamId: null, daysInStage: null, stageId: 'lost', status: 'lost', closedAt: '2026-03-01T08:00:00Z', lostReason: 'price' }]);
+    expect(columns[0]!.cards).toEqual([{ id: 'a', title: 'A', owner: 'ana', amount: '€1,000', amountValue: 1000, teamId: 'direct', daysInStage: 2, stageId: 'new', status: 'open', closedAt: null, lostReason: null, criteria: { met: 1, total: 3 }, closedInStage: null }]);
+    expect(columns[3]!.cards).toEqual([{ id: 'w', title: 'W', owner: 'unassigned', amount: '€2,000', amountValue: 2000, teamId: null, daysInStage: null, stageId: 'won', status: 'won', closedAt: '2026-03-09T08:00:00Z', lostReason: null, criteria: null, closedInStage: 'qualification' }]);
+    expect(columns[4]!.cards).toEqual([{ id: 'l', title: 'L', owner: 'bob', amount: '$700', amountValue: 700, teamId: null, daysInStage: null, stageId: 'lost', status: 'lost', closedAt: '2026-03-01T08:00:00Z', closedInStage: 'new', criteria: null, lostReason: 'price' }]);
     // The period, and that Won lists fewer cards than it counts.
     expect(columns.map((column) => column.caption)).toEqual([null, null, null, 'Closed 2026-02-08 – 2026-03-10 · newest 1 of 3', 'Closed 2026-02-08 – 2026-03-10']);
   });
