@@ -51,6 +51,8 @@ describe('the board in a real browser (end to end)', () => {
   let ids: Record<string, string>;
   /** Commands the page sent, as "METHOD path". */
   const sent: string[] = [];
+  /** Reads of one deal the page made (GET /opportunities/…): the board itself needs none. */
+  const dealReads: string[] = [];
 
   const config = boardConfig();
 
@@ -70,7 +72,9 @@ describe('the board in a real browser (end to end)', () => {
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.setDefaultTimeout(10_000);
     page.on('request', (request: Request) => {
-      if (request.method() !== 'GET') sent.push(`${request.method()} ${new URL(request.url()).pathname}`);
+      const path = new URL(request.url()).pathname;
+      if (request.method() !== 'GET') sent.push(`${request.method()} ${path}`);
+      else if (path.startsWith('/opportunities/')) dealReads.push(path);
     });
   });
   afterAll(async () => {
@@ -156,6 +160,32 @@ describe('the board in a real browser (end to end)', () => {
     expect(text).toContain(umbrella.ownerId!);
     expect(text).toContain(euros(umbrella.amount!));
     expect(await card('Umbrella CRM').locator('[data-figure="days"]').textContent()).toBe(`${Math.floor((Date.now() - Date.parse(umbrella.stageEnteredAt)) / DAY_MS)} days`);
+  });
+
+  it('shows each open card\'s criteria progress from the pipeline answer alone: no deal is read per card, and every figure is what the deal itself says', async () => {
+    dealReads.length = 0;
+    await page.reload();
+    // A fresh page: drawn once, with the progress figures in place.
+    await page.waitForFunction(() => Number(document.getElementById('columns')?.dataset.renders ?? 0) >= 1 && document.getElementById('columns')?.dataset.progress !== undefined);
+    await page.waitForTimeout(300); // room for reads that should not come
+    expect(dealReads).toEqual([]);
+    const standard = (await pipeline(caller.lastPosition())).processes.find((process) => process.processId === 'standard')!;
+    const open = standard.stages.flatMap((stage) => stage.opportunities!);
+    expect(open.length).toBeGreaterThan(3);
+    const shown = await page.$$eval('[data-opportunity-id]', (cards) =>
+      Object.fromEntries(cards.map((element) => [(element as HTMLElement).dataset.opportunityId!, element.querySelector<HTMLElement>('.criteria-progress:not([hidden]) [data-figure="criteria"]')?.textContent ?? null])),
+    );
+    let withCriteria = 0;
+    for (const opportunity of open) {
+      // The separate client reads the deal itself: the card's figure must agree with it.
+      const deal = await caller.get<OpportunityView>(`/opportunities/${opportunity.id}`);
+      const met = deal.exitCriteria.filter((criterion) => criterion.met).length;
+      expect([opportunity.id, opportunity.criteria]).toEqual([opportunity.id, { met, total: deal.exitCriteria.length }]);
+      expect([opportunity.id, shown[opportunity.id]]).toEqual([opportunity.id, deal.exitCriteria.length === 0 ? null : `${met}/${deal.exitCriteria.length}`]);
+      if (met > 0) withCriteria += 1;
+    }
+    // The demo has deals with criteria met, so the figures are not all 0.
+    expect(withCriteria).toBeGreaterThan(0);
   });
 
   it('asks for at most 100 cards per column; a capped column says how many more it holds, its header the totals', async () => {
@@ -645,16 +675,31 @@ describe('the board in a real browser (end to end)', () => {
       await waitForRenderAfter(rendered);
     });
 
-    it('a lost card reopens from the keyboard: "Reopen in…" offers only the stages, and the card goes back to the one picked', async () => {
+    it('a lost card reopens from the keyboard: "Reopen in…" offers only the stages the process allows from where it closed, and the card goes back to the one picked', async () => {
       const title = 'Cyberdyne audit';
       const before = await boardCounts();
+      // Lost in New (an earlier test): the pipeline says so on the card.
+      const lostCard = (await pipeline(await positionOf(title))).processes[0]!.lost!.opportunities!.find((entry) => entry.id === ids[title])!;
+      expect(lostCard.closedInStage).toBe('new');
       sent.length = 0;
       const button = card(title).locator('.move-button');
       expect(await button.textContent()).toBe('Reopen in…');
       await button.focus();
       await page.keyboard.press('Enter');
       await page.waitForSelector('.move-menu [role=menuitem]');
-      expect(await page.$$eval('.move-menu [role=menuitem]', (items) => items.map((item) => (item as HTMLElement).dataset.target))).toEqual(STAGES);
+      const offered = await page.$$eval('.move-menu [role=menuitem]', (items) => items.map((item) => (item as HTMLElement).dataset.target));
+      // New itself, or one move on with none of its criteria met; no skipping to Proposition or Negotiation.
+      expect(offered).toEqual(['new', 'qualification']);
+      // The API agrees: each stage not offered is refused, naming exactly the stages offered.
+      for (const stage of STAGES.filter((id) => !offered.includes(id))) {
+        const response = await fetch(`${api.baseUrl}/opportunities/${ids[title]}/reopen`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${api.keys[TEST_SERVICE]!}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ stage }),
+        });
+        const problem = (await response.json()) as { reopenableStages?: string[] };
+        expect([stage, response.status, problem.reopenableStages]).toEqual([stage, 422, offered]);
+      }
       const rendered = await renders();
       await page.keyboard.press('Enter'); // the first item: New
       await cardIn('new', title);

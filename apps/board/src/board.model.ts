@@ -29,6 +29,10 @@ export interface BoardCard {
   /** Closed cards only: when it was won or lost (business time), and why it was lost. */
   readonly closedAt: string | null;
   readonly lostReason: string | null;
+  /** Open cards: the current stage's exit criteria met and in all, as the pipeline answers them; null when it does not say. */
+  readonly criteria: { readonly met: number; readonly total: number } | null;
+  /** Closed cards: the stage it closed in (where a reopening starts from); null when unknown. */
+  readonly closedInStage: string | null;
 }
 
 export interface BoardColumn {
@@ -101,6 +105,8 @@ export function boardColumns(definition: Definition, pipeline: PipelineResult, n
         nextSteps: null,
         closedAt: null,
         lostReason: null,
+        criteria: card.criteria ?? null,
+        closedInStage: null,
       })),
       caption: null,
       more: stage?.opportunitiesOmitted ? `${stage.opportunitiesOmitted.toLocaleString('en')} more not shown` : null,
@@ -144,6 +150,8 @@ function closedCard(card: ClosedOpportunity, kind: 'won' | 'lost'): BoardCard {
     nextSteps: card.nextSteps ?? null,
     closedAt: card.closedAt,
     lostReason: kind === 'lost' ? (card.lostReason ?? 'unknown') : null,
+    criteria: null,
+    closedInStage: card.closedInStage ?? null,
   };
 }
 

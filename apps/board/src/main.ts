@@ -35,8 +35,6 @@ const state = {
   columns: [] as BoardColumn[],
   /** The last log position this page wrote: queries pass it as ?minPosition= to read their own writes. */
   position: undefined as number | undefined,
-  /** Criteria progress read per open card; a card this page changed is read again. */
-  progress: new Map<string, { met: number; total: number }>(),
   renders: 0,
 };
 
@@ -79,7 +77,6 @@ async function start(): Promise<void> {
   byId<HTMLSelectElement>('team').addEventListener('change', (event) => {
     clearStatus();
     state.teamId = (event.target as HTMLSelectElement).value;
-    state.progress.clear();
     void refresh();
   });
   byId('new-deal').addEventListener('click', () => void guarded(() => newDeal()));
@@ -171,7 +168,6 @@ function selectableTeams(definition: ProcessDetail['definition']): { teams: stri
 async function selectProcess(processId: string): Promise<void> {
   await guarded(async () => {
     state.processId = processId;
-    state.progress.clear();
     const detail = await api.get<ProcessDetail>(`/processes/${encodeURIComponent(processId)}`);
     state.detail = detail;
     const teams = byId<HTMLSelectElement>('team');
@@ -209,7 +205,6 @@ async function loadBoard(): Promise<void> {
   const pipeline = await api.get<PipelineResult>('/pipeline', { ...scope(), include: 'opportunities', cardsPerColumn: CARDS_PER_COLUMN, closed: 'won,lost' });
   state.columns = boardColumns(definition, pipeline, new Date());
   drawBoard();
-  void loadCriteriaProgress();
 }
 
 function drawBoard(): void {
@@ -237,34 +232,17 @@ function drawBoard(): void {
     },
     stage,
   );
-  for (const [id, progress] of state.progress) showCriteriaProgress(container, id, progress.met, progress.total);
+  // "3/5" on each open card, as the pipeline answer carries it: no read per card.
+  let withProgress = 0;
+  for (const card of state.columns.flatMap((column) => column.cards)) {
+    if (!card.criteria) continue;
+    showCriteriaProgress(container, card.id, card.criteria.met, card.criteria.total);
+    withProgress += 1;
+  }
+  container.dataset.progress = String(withProgress);
   // Tests and scripts wait on this: the board has been drawn again from fresh answers.
   state.renders += 1;
   container.dataset.renders = String(state.renders);
-}
-
-/**
- * "3/5" on each open card: the pipeline answer has no criteria, so each shown card's deal is read
- * (a few at a time) and the count drawn as it arrives. Each is read once per process and team
- * chosen; a card this page changes is read again (changes by others show on the next choice).
- */
-async function loadCriteriaProgress(): Promise<void> {
-  const wanted = state.columns.flatMap((column) => column.cards).filter((card) => card.status === 'open' && !state.progress.has(card.id));
-  const container = byId('columns');
-  const worker = async () => {
-    for (let card = wanted.shift(); card; card = wanted.shift()) {
-      try {
-        const opportunity = await api.get<OpportunityView>(`/opportunities/${card.id}`);
-        const progress = { met: opportunity.exitCriteria.filter((criterion) => criterion.met).length, total: opportunity.exitCriteria.length };
-        state.progress.set(card.id, progress);
-        showCriteriaProgress(container, card.id, progress.met, progress.total);
-      } catch {
-        // A card whose deal cannot be read shows no progress; the board itself stays usable.
-      }
-    }
-  };
-  await Promise.all([worker(), worker(), worker(), worker()]);
-  container.dataset.progress = String(state.progress.size);
 }
 
 async function openPanel(card: BoardCard): Promise<void> {
@@ -276,7 +254,6 @@ async function openPanel(card: BoardCard): Promise<void> {
     canReadHistory: mayReadHistory(),
     wrote: (position) => {
       state.position = position;
-      state.progress.delete(card.id);
       // The board behind the panel follows what the panel changed.
       void guarded(() => loadBoard());
     },
@@ -314,8 +291,6 @@ async function move(card: BoardCard, target: MoveTarget): Promise<void> {
   const lost = target.kind === 'lost' ? await chooseLostReason(card, state.detail?.definition.lostReasons ?? []) : undefined;
   if (lost === null) return;
   const { path, body } = moveCommand(card, target, lost?.reason, lost?.note);
-  // Moved (or its criteria ticked in the panel): its progress is read again.
-  state.progress.delete(card.id);
   const done = card.status === 'open' ? `“${card.title}” moved to ${target.name}.` : `“${card.title}” reopened in ${target.name}.`;
   try {
     const answer = await api.command(path, body);

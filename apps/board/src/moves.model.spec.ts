@@ -1,6 +1,6 @@
 import type { ProcessDetail } from '@stagecraft/contracts';
 import type { BoardColumn } from './board.model';
-import { allowedTargets, inWords, moveChoices } from './moves.model';
+import { allowedTargets, inWords, moveChoices, reopenable } from './moves.model';
 
 const definition: ProcessDetail['definition'] = {
   id: 'standard',
@@ -63,6 +63,21 @@ describe('the moves a card is offered', () => {
     const choices = moveChoices(columns, { stageId: 'won', status: 'won' }, { definition, moves });
     expect(allowedTargets(choices).map((target) => target.name)).toEqual(['New', 'Proposition', 'Negotiation']);
     expect(choices.find((choice) => choice.target.kind === 'lost')!.reason).toBe('A won deal can only be reopened in a stage.');
+  });
+
+  it('a closed card that says where it closed: only the stages the reopen rule allows from there (that stage, or a move needing no criteria), the others refused in words', () => {
+    const choices = moveChoices(columns, { stageId: 'lost', status: 'lost', closedInStage: 'proposition' }, { definition, moves });
+    expect(choices.map((choice) => [choice.target.name, choice.allowed])).toEqual([
+      ['New', true],
+      ['Proposition', true],
+      ['Negotiation', false],
+      ['Won', false],
+    ]);
+    expect(choices.find((choice) => choice.target.name === 'Negotiation')!.reason).toContain('it closed in Proposition');
+    expect(reopenable('proposition', { definition, moves })).toEqual(new Set(['proposition', 'new']));
+    // Unknown (or not in the table): the API judges, every stage is offered.
+    expect(reopenable(null, { definition, moves })).toBeUndefined();
+    expect(reopenable('legacy', { definition, moves })).toBeUndefined();
   });
 
   it('a stage the table does not know (an older version) is left to the API to judge', () => {

@@ -16,22 +16,37 @@ type Detail = Pick<ProcessDetail, 'definition' | 'moves'>;
 /**
  * Every other column with whether the card may go there. An open card: as the move table says
  * (a stage the table does not know, e.g. of an older version, is left to the API). A closed
- * card: only the stages, as a reopening, which the API judges.
+ * card: only the stages, as a reopening (reopenable below).
  */
-export function moveChoices(columns: readonly BoardColumn[], card: Pick<BoardCard, 'stageId' | 'status'>, detail: Detail | null): MoveChoice[] {
+export function moveChoices(columns: readonly BoardColumn[], card: Pick<BoardCard, 'stageId' | 'status'> & Partial<Pick<BoardCard, 'closedInStage'>>, detail: Detail | null): MoveChoice[] {
   const options = detail?.moves.find((entry) => entry.from === card.stageId)?.options;
+  const reopenIn = card.status === 'open' ? undefined : reopenable(card.closedInStage ?? null, detail);
   return columns
     .filter((column) => column.key !== card.stageId)
     .map((column): MoveChoice => {
       if (card.status !== 'open') {
-        return column.target.kind === 'stage'
-          ? { target: column.target, allowed: true, reason: null }
-          : { target: column.target, allowed: false, reason: `A ${card.status} deal can only be reopened in a stage.` };
+        if (column.target.kind !== 'stage') return { target: column.target, allowed: false, reason: `A ${card.status} deal can only be reopened in a stage.` };
+        if (!reopenIn || reopenIn.has(column.key)) return { target: column.target, allowed: true, reason: null };
+        const closedIn = detail!.definition.stages.find((stage) => stage.id === card.closedInStage)!.name;
+        return { target: column.target, allowed: false, reason: `it closed in ${closedIn}, and a reopened deal returns there or where one move from there may go with no criteria met.` };
       }
       const option = options?.find((candidate) => candidate.to === column.key);
       if (!option || option.allowed) return { target: column.target, allowed: true, reason: null };
       return { target: column.target, allowed: false, reason: detail ? inWords(option.refusal?.message ?? 'The process does not allow this move.', detail.definition) : null };
     });
+}
+
+/**
+ * Stages a closed deal may reopen in, as the API's reopen rule has it (process-rules.ts): the stage
+ * it closed in, or one a move from there may reach with none of its criteria met (allowed in the
+ * move table and needing no criteria). Undefined, leaving it to the API, when the stage it closed
+ * in is unknown or not in the table (e.g. a stage only an older version has).
+ */
+export function reopenable(closedInStage: string | null, detail: Detail | null): ReadonlySet<string> | undefined {
+  const options = closedInStage === null ? undefined : detail?.moves.find((entry) => entry.from === closedInStage)?.options;
+  if (!options || !detail) return undefined;
+  const stages = new Set(detail.definition.stages.map((stage) => stage.id));
+  return new Set([closedInStage!, ...options.filter((option) => option.allowed && option.requiredCriteria.length === 0 && stages.has(option.to)).map((option) => option.to)]);
 }
 
 /** The targets a menu offers: only the allowed ones. */

@@ -23,6 +23,8 @@ export interface OpportunityCard {
 export interface ClosedOpportunity extends OpportunityCard {
   /** occurredAt of the latest closing, as written. */
   readonly closedAt: string;
+  /** The stage it closed in (won from / lost in): where a reopening starts from. Null only in a log that closed it twice. */
+  readonly closedInStage: string | null;
   /** Only in `lost`. */
   readonly lostReason?: string | null;
   /** What happens next, as written on the win or the loss; null when nothing was written. */
@@ -41,6 +43,12 @@ export interface ClosedSection {
   readonly opportunities?: readonly ClosedOpportunity[];
 }
 
+/** Exit criteria of a card's current stage (in its own process version): how many are met of how many. */
+export interface CriteriaProgress {
+  readonly met: number;
+  readonly total: number;
+}
+
 export interface PipelineOpportunity extends OpportunityCard {
   readonly stageEnteredAt: string;
   /** YYYY-MM-DD, or null when none is set. */
@@ -53,6 +61,8 @@ export interface PipelineOpportunity extends OpportunityCard {
   readonly winProbability?: number;
   /** The stage's probability (0–100) in the deal's own process version, beside the learned one. */
   readonly configuredProbability?: number;
+  /** The live pipeline's cards only (not `?asOf=`). */
+  readonly criteria?: CriteriaProgress;
 }
 
 export interface PipelineStage {

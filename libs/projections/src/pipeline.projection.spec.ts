@@ -32,6 +32,28 @@ function expectedCloseDateOf(opportunity: OracleOpportunity): string | null {
   return date;
 }
 
+/**
+ * The exit criteria met in the current visit and the stage it last closed in, walking its events
+ * one by one as the domain's evolve does: met and revoked within a visit, none after a stage
+ * change, a closing or a reopening, those a migration kept.
+ */
+function criteriaAndClosing(opportunity: OracleOpportunity): { met: string[]; closedIn: string | null } {
+  let open = true;
+  let stage = '';
+  let met: string[] = [];
+  let closedIn: string | null = null;
+  for (const { type, data } of opportunity.events) {
+    if (type === 'OpportunityOpened') [open, stage, met] = [true, data.stage as string, []];
+    if (type === 'ExitCriterionMet' && open) met = [...met, data.criterionId as string];
+    if (type === 'ExitCriterionRevoked' && open) met = met.filter((id) => id !== data.criterionId);
+    if (type === 'StageChanged') [stage, met] = [data.to as string, []];
+    if (type === 'OpportunityReopened') [open, stage, met, closedIn] = [true, data.stage as string, [], null];
+    if (type === 'OpportunityWon' || type === 'OpportunityLost') [closedIn, open, met] = [open ? stage : null, false, []];
+    if (type === 'ProcessMigrated' && open) [stage, met] = [data.toStage as string, [...(data.criteriaKept as string[])]];
+  }
+  return { met, closedIn };
+}
+
 function pipelineOracle(events: readonly ProjectedEvent[], filter: PipelineFilter, includeOpportunities: boolean, nowMs?: number) {
   const log = readLog(events);
   return {
@@ -81,6 +103,11 @@ function pipelineOracle(events: readonly ProjectedEvent[], filter: PipelineFilte
             stageEnteredAt: currentPosition(o).enteredAt,
             expectedCloseDate: expectedCloseDateOf(o),
             ...(nowMs === undefined ? {} : agedOracle(currentPosition(o).enteredAt, latestWithStage.rotAfterDays ?? null, nowMs)),
+            criteria: (() => {
+              const criteria = definitionOf(log, o.processId, o.version).stages.find((s) => s.id === stageId)!.exitCriteria.map((c) => c.id);
+              const { met } = criteriaAndClosing(o);
+              return { met: criteria.filter((id) => met.includes(id)).length, total: criteria.length };
+            })(),
           }))
           .sort((a, b) => Date.parse(a.stageEnteredAt) - Date.parse(b.stageEnteredAt) || (a.id < b.id ? -1 : 1));
         return { ...row, opportunities: listed };
@@ -133,6 +160,7 @@ function closedOracle(events: readonly ProjectedEvent[], filter: PipelineFilter,
         amount: o.amount ?? null,
         currency: o.currency ?? null,
         closedAt: closing!.at,
+        closedInStage: criteriaAndClosing(o).closedIn,
         ...(outcome === 'lost' ? { lostReason: closing!.reason } : {}),
         nextSteps: closing!.nextSteps,
       }))
@@ -254,13 +282,13 @@ describe('the pipeline read model', () => {
       count: 1,
       amount: 100,
       amountsByCurrency: { EUR: 100 },
-      opportunities: [{ id: 'a', title: 'Deal a', ownerId: 'ana', teamId: null, amount: 100, currency: 'EUR', closedAt: at(10), nextSteps: null }],
+      opportunities: [{ id: 'a', title: 'Deal a', ownerId: 'ana', teamId: null, amount: 100, currency: 'EUR', closedAt: at(10), closedInStage: 'new', nextSteps: null }],
     });
     expect(standard!.lost).toEqual({
       count: 1,
       amount: 50,
       amountsByCurrency: { USD: 50 },
-      opportunities: [{ id: 'b', title: 'Deal b', ownerId: null, teamId: null, amount: 50, currency: 'USD', closedAt: at(13), lostReason: 'price', nextSteps: null }],
+      opportunities: [{ id: 'b', title: 'Deal b', ownerId: null, teamId: null, amount: 50, currency: 'USD', closedAt: at(13), closedInStage: 'new', lostReason: 'price', nextSteps: null }],
     });
     // c is open again, in Legacy.
     expect(standard!.stages.find((s) => s.stageId === 'legacy')!.count).toBe(1);
@@ -302,7 +330,7 @@ describe('the pipeline read model', () => {
       weightedAmountsByCurrency: { EUR: 100, USD: 60 },
     });
     expect(standard!.stages[0]!.opportunities!.map((o) => o.id)).toEqual(['a', 'b', 'c']);
-    expect(standard!.stages[0]!.opportunities![2]).toEqual({ id: 'c', title: 'Deal c', ownerId: null, teamId: 'partners', amount: null, currency: null, stageEnteredAt: at(2), expectedCloseDate: null });
+    expect(standard!.stages[0]!.opportunities![2]).toEqual({ id: 'c', title: 'Deal c', ownerId: null, teamId: 'partners', amount: null, currency: null, stageEnteredAt: at(2), expectedCloseDate: null, criteria: { met: 0, total: 0 } });
     expect(queryPipeline(model, { teamId: 'direct' }).processes[0]!.stages[0]).toMatchObject({ count: 2, amount: null });
     // One currency in the column: its total is the amount.
     expect(queryPipeline(model, { teamId: 'partners' }).processes[0]!.stages[0]).toMatchObject({ count: 1, amount: 0, amountsByCurrency: {} });

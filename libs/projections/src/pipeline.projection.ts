@@ -3,9 +3,10 @@ import { requireInstant } from '@stagecraft/opportunity';
 import { defineOpportunityProjection } from './opportunity-projection.factory';
 import { createOpportunityTable, createStringCodes, encode, matchRows, NONE, type OpportunityTable, type StringCodes } from './opportunity-table';
 import { firstInOrder } from './order-statistics';
-import { compareIds, createProcessCatalog, processesOf, stageKeyOf, stageOrderOf, type ProcessCatalog } from './process-catalog';
+import { compareIds, createProcessCatalog, criteriaProgressOf, processesOf, stageKeyOf, stageOrderOf, type ProcessCatalog } from './process-catalog';
 import { createStageTotals, isRotting, withCards } from './stage-totals';
 import { dictionary, float64Column, int32Column, NO_CURRENCY, occurredAtMs, soleCurrencyTotal, pushFloat64, pushInt32, STAGE_LIFE_EVENTS, type Float64Column, type Int32Column, type StageLifeEvent, type AtInstant } from './projection.helpers';
+import type { ExitCriterionMet, ExitCriterionRevoked } from '@stagecraft/opportunity';
 
 // Pipeline (DESIGN.md §5): open opportunities per current stage, their amount and weighted amount.
 //
@@ -42,9 +43,15 @@ import { dictionary, float64Column, int32Column, NO_CURRENCY, occurredAtMs, sole
 // in `opportunitiesOmitted` how many it left out; count and amounts stay those of the whole column.
 // The first N are picked with a bounded heap and only they become card objects, so a column of
 // 40k deals costs a pass over row numbers, not a sort and 40k objects.
+//
+// Criteria (`criteria` on open cards): the exit criteria of the current stage in the row's own
+// version, and how many are met, as the domain's evolve keeps them (opportunity.evolve.ts): met
+// and revoked within a visit, none after a stage change or a reopening, those a migration kept.
+// Closed cards say the stage they closed in (`closedInStage`), so a reopening can be offered only
+// where the process allows it.
 
 /** Bumped whenever PipelineModel's columns change: a snapshot of another layout is rebuilt, not read. */
-export const PIPELINE_MODEL_LAYOUT = 3;
+export const PIPELINE_MODEL_LAYOUT = 4;
 
 const OPEN = 0;
 const WON = 1;
@@ -81,6 +88,10 @@ export interface PipelineModel {
   readonly expectedCloseDate: string[];
   /** Next steps written on the latest closing; '' for none. */
   readonly nextSteps: string[];
+  /** Criterion ids met in the current visit, in the order met (evolve's criteriaMet); empty while closed. */
+  readonly criteriaMet: (readonly string[])[];
+  /** Stage key the latest closing closed in; NONE while open (or when closed twice, which a valid log never holds). */
+  readonly closedStageKey: Int32Column;
 }
 
 export interface PipelineFilter {
@@ -122,9 +133,11 @@ export interface PipelineQueryOptions {
 }
 
 
-export const pipelineProjection = defineOpportunityProjection<PipelineModel, StageLifeEvent>({
+type PipelineEvent = StageLifeEvent | ExitCriterionMet | ExitCriterionRevoked;
+
+export const pipelineProjection = defineOpportunityProjection<PipelineModel, PipelineEvent>({
   name: 'pipeline',
-  handles: STAGE_LIFE_EVENTS,
+  handles: [...STAGE_LIFE_EVENTS, 'ExitCriterionMet', 'ExitCriterionRevoked'],
   initial: () => ({
     layout: PIPELINE_MODEL_LAYOUT,
     catalog: createProcessCatalog(),
@@ -146,8 +159,10 @@ export const pipelineProjection = defineOpportunityProjection<PipelineModel, Sta
     reasons: createStringCodes(),
     expectedCloseDate: [],
     nextSteps: [],
+    criteriaMet: [],
+    closedStageKey: int32Column(),
   }),
-  // A model saved before the closed columns existed cannot be completed from itself: rebuild it.
+  // A model saved before the closed or criteria columns existed cannot be completed from itself: rebuild it.
   accepts: (saved) => (saved as Partial<PipelineModel> | null)?.layout === PIPELINE_MODEL_LAYOUT,
   opened(model, _row, event, version) {
     const { data } = event;
@@ -166,9 +181,17 @@ export const pipelineProjection = defineOpportunityProjection<PipelineModel, Sta
     pushInt32(model.lostReason, NONE);
     model.expectedCloseDate.push('');
     model.nextSteps.push('');
+    model.criteriaMet.push([]);
+    pushInt32(model.closedStageKey, NONE);
   },
   changed(model, row, event, migration) {
     switch (event.type) {
+      case 'ExitCriterionMet':
+        if (model.stageKey.values[row]! >= 0) model.criteriaMet[row] = [...model.criteriaMet[row]!, event.data.criterionId];
+        break;
+      case 'ExitCriterionRevoked':
+        if (model.stageKey.values[row]! >= 0) model.criteriaMet[row] = model.criteriaMet[row]!.filter((id) => id !== event.data.criterionId);
+        break;
       case 'StageChanged':
         enterStage(model, row, event.data.to, event);
         break;
@@ -188,12 +211,14 @@ export const pipelineProjection = defineOpportunityProjection<PipelineModel, Sta
       case 'OpportunityReopened':
         enterStage(model, row, event.data.stage, event);
         model.outcome.values[row] = OPEN;
+        model.closedStageKey.values[row] = NONE;
         break;
       case 'ProcessMigrated':
         // The visit goes on (same entry time) under the mapped stage, weighted by the new version.
         if (model.stageKey.values[row]! < 0) break;
         model.stageKey.values[row] = migration!.stageKey;
         model.probability.values[row] = migration!.version.probabilityByKey.get(migration!.stageKey) ?? 0;
+        model.criteriaMet[row] = [...event.data.criteriaKept];
         break;
       case 'OpportunityDetailsChanged': {
         const { amount, currency, title } = event.data;
@@ -207,6 +232,8 @@ export const pipelineProjection = defineOpportunityProjection<PipelineModel, Sta
 });
 
 function close(model: PipelineModel, row: number, outcome: number, event: AtInstant): void {
+  model.closedStageKey.values[row] = model.stageKey.values[row]!;
+  model.criteriaMet[row] = [];
   model.stageKey.values[row] = NONE;
   model.outcome.values[row] = outcome;
   model.closedMs.values[row] = occurredAtMs(event);
@@ -220,6 +247,7 @@ function enterStage(model: PipelineModel, row: number, stageId: string, event: A
   model.probability.values[row] = version.probabilityByKey.get(key) ?? 0;
   model.stageEnteredMs.values[row] = occurredAtMs(event);
   model.stageEnteredAt[row] = event.data.occurredAt;
+  model.criteriaMet[row] = [];
 }
 
 export function queryPipeline(model: PipelineModel, filter: PipelineFilter = {}, options: PipelineQueryOptions = {}): PipelineResult {
@@ -316,9 +344,11 @@ function closedSection(model: PipelineModel, rows: number[], lost: boolean, limi
     ...figures,
     opportunities: newest.map((row): ClosedOpportunity => {
       const reason = model.lostReason.values[row]!;
+      const closedIn = model.closedStageKey.values[row]!;
       return {
         ...cardOf(model, row),
         closedAt: model.closedAt[row]!,
+        closedInStage: closedIn < 0 ? null : model.catalog.stages[closedIn]!.stageId,
         ...(lost ? { lostReason: reason < 0 ? null : model.reasons.values[reason]! } : {}),
         nextSteps: model.nextSteps[row] || null,
       };
@@ -348,7 +378,13 @@ function opportunitiesOf(model: PipelineModel, rows: number[], cap: number | und
   const entered = model.stageEnteredMs.values;
   const order = (a: number, b: number) => entered[a]! - entered[b]! || compareIds(model.ids[a]!, model.ids[b]!);
   const first = cap === undefined ? rows.sort(order) : firstInOrder(rows, cap, order);
-  return first.map((row) => ({ ...cardOf(model, row), stageEnteredAt: model.stageEnteredAt[row]!, expectedCloseDate: model.expectedCloseDate[row] || null }));
+  const versions = model.catalog.versions;
+  return first.map((row) => ({
+    ...cardOf(model, row),
+    stageEnteredAt: model.stageEnteredAt[row]!,
+    expectedCloseDate: model.expectedCloseDate[row] || null,
+    criteria: criteriaProgressOf(versions[model.version.values[row]!]!, model.stageKey.values[row]!, model.criteriaMet[row]!),
+  }));
 }
 
 /** The cap asked for, checked (the API validates it, with its own maximum, first; a library caller gets a RangeError). */

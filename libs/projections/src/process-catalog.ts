@@ -34,6 +34,11 @@ export interface CatalogVersion {
   readonly rankByKey: Map<number, number>;
   /** Probability (0–100) of a stage key in this version; 0 for stages the definition lacks. */
   readonly probabilityByKey: Map<number, number>;
+  /**
+   * Exit criterion ids of a stage key in this version, in definition order (none for stages the
+   * definition lacks). Absent in models saved before it existed: those that read it are rebuilt.
+   */
+  criteriaByKey?: Map<number, readonly string[]>;
 }
 
 export interface CatalogProcess {
@@ -73,6 +78,7 @@ export function recordProcessVersion(catalog: ProcessCatalog, data: ProcessVersi
     for (const stage of definition.stages) {
       const key = addStageToVersion(catalog, entry, stage.id);
       entry.probabilityByKey.set(key, stage.probability);
+      (entry.criteriaByKey ??= new Map()).set(key, (stage.exitCriteria ?? []).map((criterion: { readonly id: string }) => criterion.id));
     }
     for (const key of extra) if (!entry.rankByKey.has(key)) appendKey(entry, key);
     entry.recorded = true;
@@ -102,6 +108,7 @@ export function versionOf(catalog: ProcessCatalog, processId: string, version: s
       keyByStageId: new Map(),
       rankByKey: new Map(),
       probabilityByKey: new Map(),
+      criteriaByKey: new Map(),
     };
     process.versions.set(version, entry);
     catalog.versions.push(entry);
@@ -140,6 +147,12 @@ export function stageOrderOf(process: CatalogProcess): readonly number[] {
   const inLatest = new Set(latest);
   process.order = [...latest, ...process.stageKeys.filter((key) => !inLatest.has(key))];
   return process.order;
+}
+
+/** Exit criteria of a stage key in a version: how many the stage has and how many of `met` are among them (each counted once). */
+export function criteriaProgressOf(version: CatalogVersion, key: number, met: readonly string[]): { met: number; total: number } {
+  const criteria = version.criteriaByKey?.get(key) ?? [];
+  return { met: criteria.reduce((count, id) => (met.includes(id) ? count + 1 : count), 0), total: criteria.length };
 }
 
 /** Processes sorted by id (code-unit order), optionally only one. */

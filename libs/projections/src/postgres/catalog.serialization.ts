@@ -6,7 +6,7 @@ import { createProcessCatalog, versionOf, type ProcessCatalog } from '../process
 
 export interface SerializedCatalog {
   readonly stages: readonly { readonly key: number; readonly processId: string; readonly stageId: string; readonly name: string; readonly probability: number; readonly rotAfterDays?: number | null }[];
-  readonly versions: readonly { readonly processId: string; readonly version: string; readonly recorded: boolean; readonly stageKeys: readonly number[]; readonly probabilities: readonly (readonly [number, number])[] }[];
+  readonly versions: readonly { readonly processId: string; readonly version: string; readonly recorded: boolean; readonly stageKeys: readonly number[]; readonly probabilities: readonly (readonly [number, number])[]; readonly criteria?: readonly (readonly [number, readonly string[]])[] }[];
   readonly processes: readonly { readonly processId: string; readonly stageKeys: readonly number[]; readonly latest: number | null }[];
 }
 
@@ -19,6 +19,7 @@ export function serializeCatalog(catalog: ProcessCatalog): SerializedCatalog {
       recorded: version.recorded,
       stageKeys: [...version.stageKeys],
       probabilities: [...version.probabilityByKey.entries()],
+      criteria: [...(version.criteriaByKey ?? new Map<number, readonly string[]>()).entries()],
     })),
     processes: [...catalog.processes.values()].map((process) => ({ processId: process.processId, stageKeys: [...process.stageKeys], latest: process.latest?.code ?? null })),
   };
@@ -43,6 +44,8 @@ export function deserializeCatalog(saved: SerializedCatalog): ProcessCatalog {
       entry.keyByStageId.set(catalog.stages[key]!.stageId, key);
     });
     for (const [key, probability] of saved_.probabilities) entry.probabilityByKey.set(key, probability);
+    // Saved before migration 8 there are none; that migration makes the projector fold the log again.
+    for (const [key, criteria] of saved_.criteria ?? []) entry.criteriaByKey!.set(key, [...criteria]);
   }
   for (const process of saved.processes) {
     if (process.latest !== null) catalog.processes.get(process.processId)!.latest = catalog.versions[process.latest];

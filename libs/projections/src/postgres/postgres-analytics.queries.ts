@@ -26,7 +26,7 @@ import { dayRangeOf, ForecastAccuracyFigures, ForecastFigures, RottingList, stan
 import type { ForecastQuery, RottingQuery } from '../forecast.queries';
 import { funnelFromHistograms } from '../funnel.projection';
 import { cardsPerColumnOf, closedWindow, type PipelineFilter, type PipelineQueryOptions } from '../pipeline.projection';
-import { compareIds, processesOf, stageOrderOf } from '../process-catalog';
+import { compareIds, criteriaProgressOf, processesOf, stageOrderOf } from '../process-catalog';
 import { dictionary, NO_CURRENCY, parseFilter, soleCurrencyTotal } from '../projection.helpers';
 import { winLossFiguresOf } from '../win-loss.projection';
 import type { AnalyticsFilter } from '../projection.types';
@@ -144,7 +144,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       );
       const rotting = options.nowMs === undefined ? undefined : await this.rottingCounts(client, state, where(), 'opportunities', options.nowMs);
       const stages = this.stageFigures(state, totalRows.rows, rotting);
-      const cards = options.includeOpportunities ? await this.openCards(client, state, where(), 'opportunities', 'opened_position', cap) : undefined;
+      const cards = options.includeOpportunities ? await this.openCards(client, state, where(), 'opportunities', 'opened_position', cap, true) : undefined;
 
       let closed: ((processId: string) => { won?: ClosedSection; lost?: ClosedSection }) | undefined;
       if (options.closed && window) {
@@ -170,6 +170,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
           const limit = w.param(window.limit);
           const { rows } = await client.query(
             `SELECT * FROM (SELECT opportunity_id, title, owner_id, team_id, amount, currency, ${ms('closed_at')} AS closed_ms, lost_reason, next_steps, process_id, status,
+               (SELECT oc.stage_id FROM ${s}.outcomes oc WHERE oc.closing_position = ${s}.opportunities.last_closing_position) AS closed_in_stage,
                row_number() OVER (PARTITION BY process_id, status ORDER BY closed_at DESC, opportunity_id COLLATE "C") AS rn
              FROM ${s}.opportunities ${w}) ranked WHERE rn <= ${limit} ORDER BY process_id, status, rn`,
             w.values,
@@ -181,6 +182,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
             list.push({
               ...cardOf(row),
               closedAt: new Date(row.closed_ms).toISOString(),
+              closedInStage: (row.closed_in_stage as string | null) ?? null,
               ...(row.status === 'lost' ? { lostReason: row.lost_reason ?? null } : {}),
               nextSteps: row.next_steps ?? null,
             });
@@ -930,20 +932,23 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
   }
 
   /** The cards of each stage column, longest in the stage first (ties by id), the first `cap` when capped. */
-  private async openCards(client: PoolClient, state: ReadSideState, where: Where, table: string, _order: string, cap: number | undefined): Promise<Map<number, PipelineOpportunity[]>> {
+  /** `withCriteria`: the live cards (opportunities) carry their criteria progress; board segments (asOf) do not keep criteria. */
+  private async openCards(client: PoolClient, state: ReadSideState, where: Where, table: string, _order: string, cap: number | undefined, withCriteria = false): Promise<Map<number, PipelineOpportunity[]>> {
     const limit = cap === undefined ? '' : `WHERE rn <= ${where.param(cap)}`;
     const { rows } = await client.query(
-      `SELECT * FROM (SELECT opportunity_id, title, owner_id, team_id, amount, currency, ${ms('stage_entered_at')} AS entered_ms, process_id, stage_id, ${isoDate('expected_close_date')} AS expected_close_date,
+      `SELECT * FROM (SELECT opportunity_id, title, owner_id, team_id, amount, currency, ${ms('stage_entered_at')} AS entered_ms, process_id, stage_id, ${isoDate('expected_close_date')} AS expected_close_date,${withCriteria ? ' process_version, criteria_met,' : ''}
          row_number() OVER (PARTITION BY process_id, stage_id ORDER BY stage_entered_at, opportunity_id COLLATE "C") AS rn
        FROM ${this.schema}.${table} ${where}) ranked ${limit} ORDER BY process_id, stage_id, rn`,
       where.values,
     );
     const cards = new Map<number, PipelineOpportunity[]>();
     for (const row of rows) {
-      const key = state.catalog.processes.get(row.process_id)!.keyByStageId.get(row.stage_id)!;
+      const process = state.catalog.processes.get(row.process_id)!;
+      const key = process.keyByStageId.get(row.stage_id)!;
       const list = cards.get(key) ?? [];
       cards.set(key, list);
-      list.push({ ...cardOf(row), stageEnteredAt: Number.isFinite(row.entered_ms) ? new Date(row.entered_ms).toISOString() : '', expectedCloseDate: row.expected_close_date ?? null });
+      const card = { ...cardOf(row), stageEnteredAt: Number.isFinite(row.entered_ms) ? new Date(row.entered_ms).toISOString() : '', expectedCloseDate: row.expected_close_date ?? null };
+      list.push(withCriteria ? { ...card, criteria: criteriaProgressOf(process.versions.get(row.process_version)!, key, (row.criteria_met as string[] | null) ?? []) } : card);
     }
     return cards;
   }

@@ -135,6 +135,27 @@ describeWithPostgres('the PostgreSQL projector', () => {
     await second.stop();
   }, 60_000);
 
+  it('folds the log again when migration 8 finds tables folded without criteria, and then answers the criteria of the in-memory model', async () => {
+    const name = schema();
+    const first = new PostgresProjector(store, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 1000 });
+    await first.start();
+    await first.stop();
+    // The schema as an older Stagecraft left it: no migration 8, no criteria column, a catalog saved without criteria.
+    await pool.query(`DELETE FROM ${name}.schema_migrations WHERE version = 8; ALTER TABLE ${name}.opportunities DROP COLUMN criteria_met;
+      UPDATE ${name}.checkpoint SET state = jsonb_set(state, '{catalog,versions}', (SELECT jsonb_agg(v - 'criteria') FROM jsonb_array_elements(state->'catalog'->'versions') v))`);
+    const positionBefore = Number((await pool.query(`SELECT position FROM ${name}.checkpoint`)).rows[0].position);
+    expect(positionBefore).toBeGreaterThan(0);
+    const second = new PostgresProjector(store, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 1000 });
+    await second.start();
+    expect(second.position()).toBe(await store.headPosition());
+    const answered = await answers(queriesOn(name));
+    expect(answered).toBe(await expected());
+    // Not vacuous: some card of this history has criteria met.
+    const pipeline = await queriesOn(name).pipeline({}, { includeOpportunities: true });
+    expect(pipeline.processes.flatMap((process) => process.stages.flatMap((stage) => stage.opportunities!)).some((card) => card.criteria!.met > 0)).toBe(true);
+    await second.stop();
+  }, 60_000);
+
   it('rebuilds into a shadow schema while the live one serves, and swaps it in with the same figures', async () => {
     const name = schema();
     // Deferring the shadow schema's query indexes to the end of its fold (from 1 event on).

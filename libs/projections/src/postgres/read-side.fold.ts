@@ -14,7 +14,7 @@ import { deserializeCatalog, serializeCatalog, type SerializedCatalog } from './
 // they touch, and writes what it returns (`ReadSideChanges`) in one transaction with the checkpoint.
 
 /** Events the read side reads (the store may filter on them). */
-export const READ_SIDE_EVENT_TYPES: readonly string[] = STAGE_LIFE_EVENTS;
+export const READ_SIDE_EVENT_TYPES: readonly string[] = [...STAGE_LIFE_EVENTS, 'ExitCriterionMet', 'ExitCriterionRevoked'];
 
 export type Outcome = 'open' | 'won' | 'lost';
 /** Transition ends that are not stages (transitions.projection.ts). */
@@ -67,6 +67,8 @@ export interface OpportunityRecord {
   updatedPosition: number;
   /** Expected close date as days since 1970-01-01; null: none. */
   expectedDay: number | null;
+  /** Criterion ids met in the current visit, in the order met (pipeline.projection.ts); empty while closed. */
+  criteriaMet: string[];
 }
 
 export interface VisitRow {
@@ -258,6 +260,12 @@ export function foldEvent(state: ReadSideState, changes: ReadSideChanges, lookup
   record.updatedPosition = event.position;
   const fold = new RecordFold(state, changes, record, event.position, at);
   switch (typed.type) {
+    case 'ExitCriterionMet':
+      if (record.stageKey >= 0) record.criteriaMet = [...record.criteriaMet, typed.data.criterionId];
+      break;
+    case 'ExitCriterionRevoked':
+      if (record.stageKey >= 0) record.criteriaMet = record.criteriaMet.filter((criterionId) => criterionId !== typed.data.criterionId);
+      break;
     case 'StageChanged':
       fold.enter(typed.data.to, typed.data.direction === 'backward' ? 'backward' : 'forward');
       break;
@@ -324,6 +332,7 @@ function opened(state: ReadSideState, changes: ReadSideChanges, event: Opportuni
     lastClosingPosition: null,
     updatedPosition: event.position,
     expectedDay: null,
+    criteriaMet: [],
   };
   changes.opportunities.set(record.id, record);
   const fold = new RecordFold(state, changes, record, event.position, at);
@@ -395,6 +404,7 @@ class RecordFold {
     this.transition(end, outcome);
     this.endSegment();
     record.stageKey = -1;
+    record.criteriaMet = [];
     record.status = outcome;
     record.closedMs = this.at;
     record.nextSteps = typeof nextSteps === 'string' ? nextSteps : null;
@@ -494,6 +504,7 @@ class RecordFold {
     // The visit goes on (same entry time) under the mapped stage, weighted by the new version.
     record.stageKey = key;
     record.probability = version.probabilityByKey.get(key) ?? 0;
+    record.criteriaMet = [...data.criteriaKept];
     this.putOpenVisit();
     this.endSegment();
     this.startSegment();
@@ -504,6 +515,7 @@ class RecordFold {
     record.stageKey = key;
     record.probability = this.version.probabilityByKey.get(key) ?? 0;
     record.stageEnteredMs = this.at;
+    record.criteriaMet = [];
     const rank = this.version.rankByKey.get(key)!;
     if (rank > record.maxRank) record.maxRank = rank;
   }

@@ -519,6 +519,17 @@ CREATE VIEW ${s}.win_probability_visits AS
 COMMENT ON VIEW ${s}.win_probability_visits IS 'What the learned win probability learns from (README, "Learned win probability"): every completed stage visit whose life has closed, labelled with that closing (the first win or loss at or after the visit ended). flagged: the deal had gone backward or been reopened when it entered the visit. configured_probability: the stage''s probability (0-100) in the version the visit ended on. An estimate as of T counts only rows with closed_at < T; each counts in every time-in-stage bucket (0, 7, 30, 90 days) that left_at - entered_at reached.';
 `,
   },
+  {
+    version: 8,
+    name: 'criteria on board cards: the exit criteria met in each open deal\'s current visit; the log is folded again to fill them',
+    sql: (s) => `
+ALTER TABLE ${s}.opportunities ADD COLUMN criteria_met jsonb NOT NULL DEFAULT '[]'::jsonb;
+COMMENT ON COLUMN ${s}.opportunities.criteria_met IS 'Exit criterion ids met during the current stage visit, in the order met (ExitCriterionMet / ExitCriterionRevoked): empty after a stage change, a reopening and while closed; a process migration keeps those the target stage also has. GET /pipeline counts those the stage has in the deal''s own process version (checkpoint.state holds each version''s criteria).';
+-- Rows and the saved catalog were folded without criteria: a log id no log has makes the projector
+-- start again from position 0 (postgres.projector.ts), which fills both.
+UPDATE ${s}.checkpoint SET log_id = 'refold: migration 8 (criteria)' WHERE position > 0;
+`,
+  },
 ];
 
 /** Creates the schema if needed and applies the migrations it lacks, one transaction each, under a lock. */

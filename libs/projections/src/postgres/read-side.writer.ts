@@ -163,7 +163,7 @@ export class ReadSideWriter {
       `SELECT opportunity_id, opened_position, process_id, process_version, title, team_id, owner_id, amount, currency, ${ms('opened_at')} AS opened_ms, status, stage_id,
         ${ms('stage_entered_at')} AS stage_entered_ms, probability, ${ms('closed_at')} AS closed_ms, lost_reason, won_amount, won_currency, won_reason, next_steps, furthest_rank, ever_won, visits,
         segment_started_position, ${ms('segment_started_at')} AS segment_started_ms, segment_probability, last_closing_position, updated_position,
-        (expected_close_date - DATE '1970-01-01') AS expected_day
+        (expected_close_date - DATE '1970-01-01') AS expected_day, criteria_met
        FROM ${this.schema}.opportunities WHERE opportunity_id = ANY($1::text[])`,
       [ids],
     );
@@ -201,6 +201,7 @@ export class ReadSideWriter {
         lastClosingPosition: row.last_closing_position === null ? null : Number(row.last_closing_position),
         updatedPosition: Number(row.updated_position),
         expectedDay: row.expected_day === null ? null : Number(row.expected_day),
+        criteriaMet: [...((row.criteria_met as string[] | null) ?? [])],
       };
       this.remember(record);
     }
@@ -221,16 +222,16 @@ export class ReadSideWriter {
       await q(
         `INSERT INTO ${s}.opportunities (opportunity_id, opened_position, process_id, process_version, title, team_id, owner_id, amount, currency, opened_at, status, stage_id,
            stage_entered_at, probability, closed_at, lost_reason, won_amount, won_currency, furthest_rank, ever_won, visits, segment_started_position, segment_started_at,
-           segment_probability, last_closing_position, updated_position, expected_close_date, won_reason, next_steps)
+           segment_probability, last_closing_position, updated_position, expected_close_date, won_reason, next_steps, criteria_met)
          SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::float8[], $9::text[], $10::timestamptz[], $11::text[], $12::text[],
            $13::timestamptz[], $14::float8[], $15::timestamptz[], $16::text[], $17::float8[], $18::text[], $19::int[], $20::bool[], $21::int[], $22::bigint[], $23::timestamptz[],
-           $24::float8[], $25::bigint[], $26::bigint[], $27::date[], $28::text[], $29::text[])
+           $24::float8[], $25::bigint[], $26::bigint[], $27::date[], $28::text[], $29::text[], $30::jsonb[])
          ON CONFLICT (opportunity_id) DO UPDATE SET process_version = EXCLUDED.process_version, title = EXCLUDED.title, team_id = EXCLUDED.team_id, owner_id = EXCLUDED.owner_id,
            amount = EXCLUDED.amount, currency = EXCLUDED.currency, status = EXCLUDED.status, stage_id = EXCLUDED.stage_id, stage_entered_at = EXCLUDED.stage_entered_at,
            probability = EXCLUDED.probability, closed_at = EXCLUDED.closed_at, lost_reason = EXCLUDED.lost_reason, won_amount = EXCLUDED.won_amount, won_currency = EXCLUDED.won_currency,
            furthest_rank = EXCLUDED.furthest_rank, ever_won = EXCLUDED.ever_won, visits = EXCLUDED.visits, segment_started_position = EXCLUDED.segment_started_position,
            segment_started_at = EXCLUDED.segment_started_at, segment_probability = EXCLUDED.segment_probability, last_closing_position = EXCLUDED.last_closing_position,
-           updated_position = EXCLUDED.updated_position, expected_close_date = EXCLUDED.expected_close_date, won_reason = EXCLUDED.won_reason, next_steps = EXCLUDED.next_steps`,
+           updated_position = EXCLUDED.updated_position, expected_close_date = EXCLUDED.expected_close_date, won_reason = EXCLUDED.won_reason, next_steps = EXCLUDED.next_steps, criteria_met = EXCLUDED.criteria_met`,
         [
           column((r) => r.id),
           column((r) => r.openedPosition),
@@ -261,6 +262,7 @@ export class ReadSideWriter {
           column((r) => dateOrNull(r.expectedDay)),
           column((r) => r.wonReason),
           column((r) => r.nextSteps),
+          column((r) => JSON.stringify(r.criteriaMet)),
         ],
       );
     }
