@@ -432,11 +432,12 @@ describe('the board in a real browser (end to end)', () => {
     expect(sent).toEqual([]);
     await page.selectOption('#lost-reason', 'timing');
     await page.fill('#lost-note', 'Budget moved to next year');
+    await page.fill('#lost-next-steps', 'Call again in Q3');
     const rendered = await renders();
     await page.click('#lose-dialog button[type=submit]');
     await waitForRenderAfter(rendered);
     const lostEvent = (await caller.get<HistoryAnswer>(`/opportunities/${ids[title]}/history`)).events.at(-1)!;
-    expect([lostEvent.type, lostEvent.data.reason, lostEvent.data.note]).toEqual(['OpportunityLost', 'timing', 'Budget moved to next year']);
+    expect([lostEvent.type, lostEvent.data.reason, lostEvent.data.note, lostEvent.data.nextSteps]).toEqual(['OpportunityLost', 'timing', 'Budget moved to next year', 'Call again in Q3']);
 
     // Now a card of the Lost column, newest first, with its reason.
     await cardIn('lost', title);
@@ -454,6 +455,11 @@ describe('the board in a real browser (end to end)', () => {
     const before = await boardCounts();
     const unmet = (await caller.get<OpportunityView>(`/opportunities/${ids[title]}`)).exitCriteria.filter((criterion) => !criterion.met);
     await card(title).dragTo(column('won'));
+    // First how it was won: the standard process lists no won reasons, so only a note and the next steps.
+    await page.waitForSelector('#win-dialog[open] #won-next-steps');
+    expect(await page.locator('#win-dialog select').count()).toBe(0);
+    await page.fill('#won-next-steps', 'Kick-off call on Monday');
+    await page.click('#win-dialog button[type=submit]');
     await page.waitForSelector('#criteria-panel[open] input[type=checkbox]:not([disabled])');
     expect(await page.$$eval('#criteria-panel input[type=checkbox]', (boxes) => boxes.map((box) => box.getAttribute('name')))).toEqual(unmet.map((criterion) => criterion.id));
     for (const criterion of unmet) {
@@ -474,6 +480,37 @@ describe('the board in a real browser (end to end)', () => {
     expect(after.negotiation).toBe(before.negotiation! - 1);
     expect(after).toEqual(await apiCounts(await positionOf(title)));
     expect((await caller.get<OpportunityView>(`/opportunities/${ids[title]}`)).status).toBe('won');
+    const wonEvent = (await caller.get<HistoryAnswer>(`/opportunities/${ids[title]}/history`)).events.at(-1)!;
+    expect([wonEvent.type, wonEvent.data.nextSteps]).toEqual(['OpportunityWon', 'Kick-off call on Monday']);
+  });
+
+  it('dropping a card on Won asks for a won reason when the process lists them, and sends it', async () => {
+    const { id } = await caller.command('/opportunities', { title: 'Quick four', processId: 'quick', amount: 800, currency: 'EUR' });
+    const before = await renders();
+    await page.selectOption('#process', 'quick');
+    await waitForRenderAfter(before);
+    const quickCard = page.locator(`[data-opportunity-id="${id}"]`);
+    await quickCard.waitFor();
+    sent.length = 0;
+    await quickCard.dragTo(column('won'));
+    await page.waitForSelector('#win-dialog[open] select');
+    // None chosen in advance; none chosen is refused at the field, and nothing is sent.
+    expect(await page.inputValue('#won-reason')).toBe('');
+    expect(await page.$$eval('#won-reason option:not([disabled])', (options) => options.map((option) => (option as HTMLOptionElement).value))).toEqual(['price', 'relationship']);
+    await page.click('#win-dialog button[type=submit]');
+    expect(await page.textContent('#won-reason-error')).toBe('Choose why the deal was won.');
+    expect(sent).toEqual([]);
+    await page.selectOption('#won-reason', 'relationship');
+    await page.fill('#won-next-steps', 'Onboarding next week');
+    const rendered = await renders();
+    await page.click('#win-dialog button[type=submit]');
+    await waitForRenderAfter(rendered);
+    expect(sent).toEqual([`POST /opportunities/${id}/win`]);
+    const won = (await caller.get<HistoryAnswer>(`/opportunities/${id}/history`)).events.at(-1)!;
+    expect([won.type, won.data.reason, won.data.nextSteps]).toEqual(['OpportunityWon', 'relationship', 'Onboarding next week']);
+    const back = await renders();
+    await page.selectOption('#process', 'standard');
+    await waitForRenderAfter(back);
   });
 
   it('a card opens its panel: fields, criteria with progress, allowed moves and the timeline newest first', async () => {
@@ -594,8 +631,9 @@ describe('the board in a real browser (end to end)', () => {
       await page.waitForFunction((after) => Number(document.getElementById('charts')?.dataset.renders) > after, before);
       await page.waitForSelector('[data-chart="won-reasons"] canvas');
       const total = (await caller.get<WinLossResult>(`/analytics/win-loss?processId=quick&minPosition=${caller.lastPosition()}`)).total;
-      expect(total.wonReasons).toEqual({ price: 1, relationship: 2 });
-      expect((await tables())['won-reasons']).toEqual({ price: [1], relationship: [2] });
+      // Three won here, one on the board earlier ('Quick four', relationship).
+      expect(total.wonReasons).toEqual({ price: 1, relationship: 3 });
+      expect((await tables())['won-reasons']).toEqual({ price: [1], relationship: [3] });
       const back = await page.$eval('#charts', (element) => Number((element as HTMLElement).dataset.renders));
       await page.selectOption('#process', 'standard');
       await page.waitForFunction((after) => Number(document.getElementById('charts')?.dataset.renders) > after, back);

@@ -126,11 +126,14 @@ describe('the board model', () => {
       { path: '/opportunities/id-2/reopen', body: { stage: 'new' } },
       { path: '/opportunities/id-2/reopen', body: { stage: 'qualification' } },
     ]);
-    expect(targets.map((target) => moveCommand({ id: 'id-1', status: 'open' }, target, 'price'))).toEqual([
+    expect(targets.map((target) => moveCommand({ id: 'id-1', status: 'open' }, target, target.kind === 'lost' ? { reason: 'price' } : undefined))).toEqual([
       { path: '/opportunities/id-1/move', body: { stage: 'qualification' } },
       { path: '/opportunities/id-1/win', body: {} },
       { path: '/opportunities/id-1/lose', body: { reason: 'price' } },
     ]);
-    expect(moveCommand({ id: 'id-1', status: 'open' }, targets[2]!, 'price', 'Went with a cheaper offer')).toEqual({ path: '/opportunities/id-1/lose', body: { reason: 'price', note: 'Went with a cheaper offer' } });
+    expect(moveCommand({ id: 'id-1', status: 'open' }, targets[2]!, { reason: 'price', note: 'Went with a cheaper offer', nextSteps: undefined })).toEqual({ path: '/opportunities/id-1/lose', body: { reason: 'price', note: 'Went with a cheaper offer' } });
+    // A win takes its reason and next steps when given, and sends nothing it was not given.
+    expect(moveCommand({ id: 'id-1', status: 'open' }, targets[1]!, { reason: 'relationship', note: undefined, nextSteps: 'Kick-off on Monday' })).toEqual({ path: '/opportunities/id-1/win', body: { reason: 'relationship', nextSteps: 'Kick-off on Monday' } });
+    expect(moveCommand({ id: 'id-1', status: 'open' }, targets[1]!)).toEqual({ path: '/opportunities/id-1/win', body: {} });
   });
 });

@@ -169,15 +169,23 @@ export function formatDay(instant: string): string {
 }
 
 /** The command a move to a target sends: move, win or lose an open card; reopen a closed one in the stage. */
-export function moveCommand(card: Pick<BoardCard, 'id' | 'status'>, target: MoveTarget, reason?: string, note?: string): { path: string; body: Record<string, unknown> } {
+/** How a win or a loss was recorded on the board (dialogs.ts asks); fields left empty are not sent. */
+export interface Closing {
+  readonly reason?: string | undefined;
+  readonly note?: string | undefined;
+  readonly nextSteps?: string | undefined;
+}
+
+export function moveCommand(card: Pick<BoardCard, 'id' | 'status'>, target: MoveTarget, closing: Closing = {}): { path: string; body: Record<string, unknown> } {
   const base = `/opportunities/${encodeURIComponent(card.id)}`;
+  const given = Object.fromEntries(Object.entries(closing).filter(([, value]) => value !== undefined));
   switch (target.kind) {
     case 'stage':
       return card.status === 'open' ? { path: `${base}/move`, body: { stage: target.stageId } } : { path: `${base}/reopen`, body: { stage: target.stageId } };
     case 'won':
-      return { path: `${base}/win`, body: {} };
+      return { path: `${base}/win`, body: given };
     case 'lost':
-      return { path: `${base}/lose`, body: note ? { reason, note } : { reason } };
+      return { path: `${base}/lose`, body: given };
     default: {
       const exhaustive: never = target;
       throw new Error(`Unknown target ${JSON.stringify(exhaustive)}`);

@@ -1,52 +1,64 @@
 import type { BoardCard } from './board.model';
 import { byId, h } from './dom';
 
-export interface LostAnswer {
-  readonly reason: string;
-  /** Free text beside the reason; undefined when none was written. */
+/** How a deal closed, as the win or lose command takes it; a field left empty is undefined. */
+export interface ClosingAnswer {
+  /** One of the process's reasons: always for a loss, for a win when the process lists wonReasons. */
+  readonly reason: string | undefined;
+  /** Free text beside the reason. */
   readonly note: string | undefined;
+  /** What happens next (the seed's last stage: "contract signed / not signed, next steps"). */
+  readonly nextSteps: string | undefined;
 }
 
 /**
- * Losing needs one of the process's reasons: ask which, with none chosen in advance (a preselected
- * one gets sent unread), and an optional note. Null when the user cancels.
+ * Closing a deal asks how it closed before anything is sent: a loss needs one of the process's
+ * lost reasons, a win one of its won reasons when it lists them (none chosen in advance: a
+ * preselected one gets sent unread), and both take an optional note and the next steps. Null when
+ * the user cancels.
  */
-export function chooseLostReason(card: BoardCard, reasons: readonly string[]): Promise<LostAnswer | null> {
-  const dialog = byId<HTMLDialogElement>('lose-dialog');
-  const select = h(
-    'select',
-    { id: 'lost-reason', required: true, 'aria-describedby': 'lost-reason-error' },
-    h('option', { value: '', disabled: true, selected: true }, 'Choose a reason…'),
-    ...reasons.map((reason) => h('option', { value: reason }, reason)),
-  );
-  const note = h('textarea', { id: 'lost-note', rows: 2, maxlength: 1000, placeholder: 'What happened (optional)' });
-  const error = h('p', { id: 'lost-reason-error', class: 'field-error' });
+export function chooseClosing(card: BoardCard, kind: 'won' | 'lost', reasons: readonly string[]): Promise<ClosingAnswer | null> {
+  const dialog = byId<HTMLDialogElement>(kind === 'lost' ? 'lose-dialog' : 'win-dialog');
+  const needsReason = kind === 'lost' || reasons.length > 0;
+  const select = needsReason
+    ? h(
+        'select',
+        { id: `${kind}-reason`, required: true, 'aria-describedby': `${kind}-reason-error` },
+        h('option', { value: '', disabled: true, selected: true }, 'Choose a reason…'),
+        ...reasons.map((reason) => h('option', { value: reason }, reason)),
+      )
+    : null;
+  const note = h('textarea', { id: `${kind}-note`, rows: 2, maxlength: 1000, placeholder: kind === 'lost' ? 'What happened (optional)' : 'What made it (optional)' });
+  const nextSteps = h('textarea', { id: `${kind}-next-steps`, rows: 2, maxlength: 2000, placeholder: kind === 'lost' ? 'e.g. call again in Q3 (optional)' : 'e.g. kick-off call on Monday (optional)' });
+  const error = h('p', { id: `${kind}-reason-error`, class: 'field-error' });
   const cancel = h('button', { type: 'button' }, 'Cancel');
-  const confirm = h('button', { type: 'submit', class: 'primary' }, 'Mark as lost');
+  const confirm = h('button', { type: 'submit', class: 'primary' }, kind === 'lost' ? 'Mark as lost' : 'Mark as won');
   const form = h(
     'form',
     { method: 'dialog', novalidate: true },
-    h('h2', {}, `Why was “${card.title}” lost?`),
-    h('div', { class: 'form-field' }, h('label', { for: 'lost-reason' }, 'Lost reason'), select, error),
-    h('div', { class: 'form-field' }, h('label', { for: 'lost-note' }, 'Note'), note),
+    h('h2', {}, kind === 'lost' ? `Why was “${card.title}” lost?` : `“${card.title}” won`),
+    select ? h('div', { class: 'form-field' }, h('label', { for: `${kind}-reason` }, kind === 'lost' ? 'Lost reason' : 'Won reason'), select, error) : null,
+    h('div', { class: 'form-field' }, h('label', { for: `${kind}-note` }, 'Note'), note),
+    h('div', { class: 'form-field' }, h('label', { for: `${kind}-next-steps` }, 'Next steps'), nextSteps),
     h('div', { class: 'panel-actions' }, cancel, confirm),
   );
   dialog.replaceChildren(form);
+  const written = (field: HTMLTextAreaElement) => field.value.trim() || undefined;
   return new Promise((resolve) => {
-    let chosen: LostAnswer | null = null;
+    let chosen: ClosingAnswer | null = null;
     form.addEventListener('submit', (event) => {
-      if (!select.value) {
+      if (select && !select.value) {
         event.preventDefault();
-        error.textContent = 'Choose why the deal was lost.';
+        error.textContent = kind === 'lost' ? 'Choose why the deal was lost.' : 'Choose why the deal was won.';
         select.setAttribute('aria-invalid', 'true');
         select.focus();
         return;
       }
-      chosen = { reason: select.value, note: note.value.trim() || undefined };
+      chosen = { reason: select?.value || undefined, note: written(note), nextSteps: written(nextSteps) };
     });
     cancel.addEventListener('click', () => dialog.close());
     dialog.addEventListener('close', () => resolve(chosen), { once: true });
     dialog.showModal();
-    select.focus();
+    (select ?? nextSteps).focus();
   });
 }

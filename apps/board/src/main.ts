@@ -8,7 +8,7 @@ import { amountsWonAndLost, funnelSteps, lostReasons, reliabilityPoints, stageDu
 import { renderCharts } from './charts.view';
 import { openCriteriaPanel } from './criteria.panel';
 import { openDealForm } from './deal-form';
-import { chooseLostReason } from './dialogs';
+import { chooseClosing } from './dialogs';
 import { announce, byId, h } from './dom';
 import { dayBoundary } from './format';
 import { inWords, moveChoices } from './moves.model';
@@ -288,9 +288,11 @@ async function editDeal(card: BoardCard, opportunity: OpportunityView): Promise<
 
 async function move(card: BoardCard, target: MoveTarget): Promise<void> {
   clearStatus();
-  const lost = target.kind === 'lost' ? await chooseLostReason(card, state.detail?.definition.lostReasons ?? []) : undefined;
-  if (lost === null) return;
-  const { path, body } = moveCommand(card, target, lost?.reason, lost?.note);
+  const definition = state.detail?.definition;
+  const closing =
+    target.kind === 'stage' ? undefined : await chooseClosing(card, target.kind, (target.kind === 'lost' ? definition?.lostReasons : definition?.wonReasons) ?? []);
+  if (closing === null) return;
+  const { path, body } = moveCommand(card, target, closing);
   const done = card.status === 'open' ? `“${card.title}” moved to ${target.name}.` : `“${card.title}” reopened in ${target.name}.`;
   try {
     const answer = await api.command(path, body);

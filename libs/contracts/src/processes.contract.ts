@@ -31,6 +31,8 @@ export interface ProcessDefinitionAnswer {
   }[];
   readonly rules: { readonly allowSkipping: boolean; readonly allowBackward: boolean; readonly winFrom: readonly string[] };
   readonly lostReasons: readonly string[];
+  /** When present, a win names one of them (`reason`). */
+  readonly wonReasons?: readonly string[];
   readonly teams: readonly string[];
 }
 
