@@ -7,6 +7,8 @@ import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/
 // projects give it (SQLite / KurrentDB, in-memory / PostgreSQL read models).
 
 const at = (month: number, day: number, hour = 9) => new Date(Date.UTC(2026, month - 1, day, hour)).toISOString();
+/** The read side's per-currency figures alone: the API's converted totals (a currencies file is set here) are checked in their own test. */
+const perCurrency = <T>(answer: T): T => JSON.parse(JSON.stringify(answer, (key, value: unknown) => (key === 'converted' ? undefined : value))) as T;
 const NOW = new Date(at(3, 1, 12));
 
 const QUICK = `
@@ -99,7 +101,7 @@ describe('forecast, rotting deals and won reasons (end to end)', () => {
   });
 
   it('forecasts by month of the expected close date, per currency, with won so far and the deals without a date', async () => {
-    const forecast = (await analyst('/analytics/forecast?processId=quick').expect(200)).body;
+    const forecast = perCurrency((await analyst('/analytics/forecast?processId=quick').expect(200)).body);
     expect(forecast).toEqual({
       period: 'month',
       asOf: null,
@@ -110,7 +112,7 @@ describe('forecast, rotting deals and won reasons (end to end)', () => {
       ],
       withoutDate: { count: 1, amountsByCurrency: { EUR: 500 }, weightedAmountsByCurrency: { EUR: 100 } },
     });
-    const quarter = (await analyst('/analytics/forecast?period=quarter&from=2026-01-01T00:00:00Z&to=2026-03-31T23:59:59Z').expect(200)).body;
+    const quarter = perCurrency((await analyst('/analytics/forecast?period=quarter&from=2026-01-01T00:00:00Z&to=2026-03-31T23:59:59Z').expect(200)).body);
     expect(quarter.periods).toEqual([
       { period: '2026-Q1', from: '2026-01-01', to: '2026-03-31', open: { count: 2, amountsByCurrency: { EUR: 1000, USD: 3000 }, weightedAmountsByCurrency: { EUR: 200, USD: 2400 } }, won: { count: 1, amountsByCurrency: { EUR: 700 } } },
     ]);
@@ -119,7 +121,7 @@ describe('forecast, rotting deals and won reasons (end to end)', () => {
   });
 
   it('gives the forecast as it stood at an instant (?asOf=)', async () => {
-    const then = (await analyst(`/analytics/forecast?asOf=${at(1, 15)}`).expect(200)).body;
+    const then = perCurrency((await analyst(`/analytics/forecast?asOf=${at(1, 15)}`).expect(200)).body);
     expect(then.asOf).toBe(at(1, 15));
     expect(then.periods).toEqual([
       { period: '2026-01', from: '2026-01-01', to: '2026-01-31', open: { count: 1, amountsByCurrency: { EUR: 700 }, weightedAmountsByCurrency: { EUR: 140 } }, won: { count: 0, amountsByCurrency: {} } },
@@ -210,5 +212,16 @@ describe('forecast, rotting deals and won reasons (end to end)', () => {
     expect(winLoss.converted).toMatchObject({ amountWon: { amount: 750 }, amountLost: { amount: 160, rateDate: '2026-03-01' } });
     const csv = (await analyst('/analytics/win-loss?processId=quick&format=csv').expect(200)).text.trim().split('\r\n');
     expect(csv[0]).toBe('group,won,lost,winRate,amountWon,amountWonByCurrency,amountLost,amountLostByCurrency,lostReasons,wonReasons,convertedCurrency,convertedAmountWon,convertedAmountLost,rateDate,ratesUsed');
+    // The forecast converts every period at the rates of its own day (today: 1 March, 0.8); as of
+    // 20 February, at that day's rates (0.9).
+    await send('post', '/opportunities', { title: 'I', processId: 'quick', amount: 300, currency: 'USD', expectedCloseDate: '2026-03-20', occurredAt: at(2, 28, 14) });
+    type Money = { amountsByCurrency: Record<string, number>; converted: { amount: { amount: number | null; rateDate: string } } };
+    const atRate = (money: Money, rate: number) => Object.entries(money.amountsByCurrency).reduce((sum, [currency, amount]) => sum + (currency === 'USD' ? amount * rate : amount), 0);
+    for (const [query, rate, day] of [['', 0.8, '2026-03-01'], [`&asOf=${at(2, 20)}`, 0.9, '2026-02-20']] as const) {
+      const forecast = (await analyst(`/analytics/forecast?processId=quick${query}`).expect(200)).body as { periods: { open: Money; won: Money }[]; withoutDate: Money };
+      const figures = [...forecast.periods.flatMap((period) => [period.open, period.won]), forecast.withoutDate];
+      expect(figures.some((money) => 'USD' in money.amountsByCurrency)).toBe(true);
+      for (const money of figures) expect(money.converted.amount).toMatchObject({ amount: expect.closeTo(atRate(money, rate), 6), rateDate: day });
+    }
   });
 });

@@ -1,4 +1,4 @@
-import type { ConvertedAmount } from './pipeline.contract';
+import type { ConvertedAmount, ConvertedFigures } from './pipeline.contract';
 
 // GET /analytics/*: the figures, as the API answers them (JSON). Answered by libs/projections;
 // read by the board's charts. The definitions behind each figure are at the top of its projection.
@@ -85,6 +85,8 @@ export type ForecastPeriodKind = 'month' | 'quarter';
 export interface ForecastMoney {
   readonly count: number;
   readonly amountsByCurrency: Readonly<Record<string, number>>;
+  /** With a currencies file: the amounts (and, for open deals, the weighted amounts) in the reporting currency at the rates of the forecast's day, with the rates used. */
+  readonly converted?: ConvertedFigures;
 }
 
 export interface ForecastOpen extends ForecastMoney {

@@ -11,7 +11,7 @@ import { EVENT_STORE, type EventStore } from '@stagecraft/event-store';
 import { ProcessNotFoundError, ProcessRegistry } from '@stagecraft/commands';
 import { API_SETTINGS, CLOCK, CURRENCY_RATES, type Clock } from '../settings/api-settings.token';
 import type { CurrencyRates, Settings } from '@stagecraft/config';
-import { dayOf, withConvertedPipeline, withConvertedWinLoss } from './currency-conversion';
+import { dayOf, withConvertedForecast, withConvertedPipeline, withConvertedWinLoss } from './currency-conversion';
 import { AnalyticsQueryDto, CohortsQueryDto, ForecastQueryDto, PipelineQueryDto, RottingQueryDto, VelocityQueryDto, WaterfallQueryDto, WinLossQueryDto } from './analytics.dto';
 import { cohortRows, forecastAccuracyRows, forecastRows, funnelRows, pipelineRows, rottingRows, stageDurationRows, transitionRows, velocityRows, waterfallRows, winLossRows, winProbabilityCalibrationRows } from './analytics.rows';
 import { toCsv } from '@stagecraft/csv';
@@ -138,9 +138,11 @@ export class AnalyticsController {
     await this.readYourWrites(query);
     const forecast = { ...(await this.scoped(query, principal)), period: query.period ?? 'month' };
     const asOfMs = query.asOf === undefined ? undefined : requireInstant(query.asOf, 'asOf');
-    const result = asOfMs === undefined ? await this.queries.forecast(forecast) : await this.queries.forecastAsOf(asOfMs, forecast);
+    const atMs = asOfMs ?? this.clock().getTime();
+    const figures = asOfMs === undefined ? await this.queries.forecast(forecast) : await this.queries.forecastAsOf(asOfMs, forecast);
+    const result = this.currencyRates ? withConvertedForecast(figures, this.currencyRates, dayOf(atMs)) : figures;
     if (query.include !== 'learned') return this.answer(result, forecastRows, query, request, reply);
-    const learned = await this.queries.learnedForecast({ atMs: asOfMs ?? this.clock().getTime(), asOf: asOfMs !== undefined, forecast });
+    const learned = await this.queries.learnedForecast({ atMs, asOf: asOfMs !== undefined, forecast });
     return this.answer(withLearnedForecast(result, learned), forecastRows, query, request, reply);
   }
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { assertProperty } from '@stagecraft/testing/fast-check';
 import type { CurrencyRates } from '@stagecraft/config';
 import type { PipelineResult, PipelineStage } from '@stagecraft/contracts';
-import { convertAmounts, dayOf, withConvertedPipeline, withConvertedWinLoss } from './currency-conversion';
+import { convertAmounts, dayOf, withConvertedForecast, withConvertedPipeline, withConvertedWinLoss } from './currency-conversion';
 
 const rates: CurrencyRates = {
   file: 'currencies.yaml',
@@ -77,5 +77,20 @@ describe('converted totals', () => {
       '2026-02-01',
     );
     expect(winLoss.total.converted).toMatchObject({ amountWon: { amount: 92 }, amountLost: { amount: 11.7 } });
+  });
+
+  it('convert every period of the forecast at the forecast\'s own day, open amounts and weighted amounts, won amounts and the deals without a date', () => {
+    const open = { count: 2, amountsByCurrency: { EUR: 10, USD: 100 }, weightedAmountsByCurrency: { EUR: 5, USD: 50 } };
+    const forecast = withConvertedForecast(
+      { period: 'month', asOf: null, periods: [{ period: '2026-08', from: '2026-08-01', to: '2026-08-31', open, won: { count: 1, amountsByCurrency: { USD: 100 } } }], withoutDate: { ...open, amountsByCurrency: { JPY: 1000 } } },
+      rates,
+      '2026-07-02',
+    );
+    const [august] = forecast.periods;
+    expect(august!.open.converted).toMatchObject({ amount: { amount: 10 + 95, rateDate: '2026-07-02' }, weightedAmount: { amount: 5 + 47.5, rateDate: '2026-07-02' } });
+    // A period after the forecast's day still uses that day's rates: the future ones are not known.
+    expect(august!.won.converted!.amount).toMatchObject({ amount: 95, rateDate: '2026-07-02' });
+    expect(forecast.withoutDate.converted!.amount).toMatchObject({ amount: null, missingRates: ['JPY'] });
+    expect(august!.open.amountsByCurrency).toEqual({ EUR: 10, USD: 100 });
   });
 });

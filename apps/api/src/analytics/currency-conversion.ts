@@ -1,5 +1,5 @@
 import type { CurrencyRates } from '@stagecraft/config';
-import type { ConvertedAmount, PipelineResult, WinLossFigures, WinLossResult } from '@stagecraft/contracts';
+import type { ConvertedAmount, ForecastMoney, ForecastOpen, ForecastResult, PipelineResult, WinLossFigures, WinLossResult } from '@stagecraft/contracts';
 
 // Converted totals (issue 15): the read side answers money per currency only; with a currencies
 // file the API adds, beside those sums, one total in the reporting currency, labelled with the
@@ -8,7 +8,9 @@ import type { ConvertedAmount, PipelineResult, WinLossFigures, WinLossResult } f
 // The rule for the day: ONE day per figure, the day the figure describes (UTC):
 // - the open columns of /pipeline: today, or the day of asOf;
 // - the closed sections of /pipeline and win/loss: the last day of their window (closedTo / to,
-//   today when not given).
+//   today when not given);
+// - the forecast: the day it stands at (today, or the day of asOf), for every period: a forecast
+//   converts future amounts at the rates known when it is made.
 // A sum over many deals is converted at one rate per currency, so the answer can list the rates
 // it used and anyone can check it; it is not each deal converted on its own close day.
 // A currency without a rate in force that day (or amounts without a currency) cannot be
@@ -71,4 +73,14 @@ export function withConvertedWinLoss(result: WinLossResult, rates: CurrencyRates
     converted: { amountWon: convertAmounts(figures.amountWonByCurrency, rates, day), amountLost: convertAmounts(figures.amountLostByCurrency, rates, day) },
   });
   return { total: convert(result.total), ...(result.groups ? { groups: result.groups.map(convert) } : {}) };
+}
+
+/** The forecast with converted totals, every period at `day` (the forecast's own day). */
+export function withConvertedForecast(result: ForecastResult, rates: CurrencyRates, day: string): ForecastResult {
+  const money = (figures: ForecastMoney): ForecastMoney => ({ ...figures, converted: { amount: convertAmounts(figures.amountsByCurrency, rates, day) } });
+  const open = (figures: ForecastOpen): ForecastOpen => ({
+    ...figures,
+    converted: { amount: convertAmounts(figures.amountsByCurrency, rates, day), weightedAmount: convertAmounts(figures.weightedAmountsByCurrency, rates, day) },
+  });
+  return { ...result, periods: result.periods.map((period) => ({ ...period, open: open(period.open), won: money(period.won) })), withoutDate: open(result.withoutDate) };
 }
