@@ -19,6 +19,15 @@ describe('planning a backfill row as commands the API accepts', () => {
     expect(plan.ok && plan.steps[0]!.body).toMatchObject({ type: 'OpenOpportunity', opportunityId: ID, title: 'ACME', amount: 10, occurredAt: '2026-03-01T12:00:00.000Z' });
   });
 
+  it('records the expected close date on opening and each later change of it, and nothing for the same date again', () => {
+    const opened = planBackfillRow(row({ stage: 'new', processId: 'standard', title: 'ACME', expectedCloseDate: '2026-06-30' }), ID, { status: 'none' }, standard, NOW);
+    expect(opened.ok && opened.steps[0]!.body).toMatchObject({ type: 'OpenOpportunity', expectedCloseDate: '2026-06-30' });
+    const withDate = foldOpportunity([events.opened(standard, 0), { type: 'ExpectedCloseDateChanged', data: { opportunityId: ID, occurredAt: '2026-03-01T09:01:00.000Z', from: null, to: '2026-06-30' } }]);
+    const pushed = planBackfillRow(row({ stage: 'new', expectedCloseDate: '2026-07-31' }), ID, withDate, standard, NOW);
+    expect(pushed.ok && pushed.steps.map((step) => step.body)).toEqual([expect.objectContaining({ type: 'ChangeOpportunityDetails', expectedCloseDate: '2026-07-31' })]);
+    expect(types(planBackfillRow(row({ stage: 'new', expectedCloseDate: '2026-06-30' }), ID, withDate, standard, NOW))).toEqual([]);
+  });
+
   it('needs processId and title on the first row', () => {
     expect(types(planBackfillRow(row({ stage: 'new', title: 'ACME' }), ID, { status: 'none' }, standard, NOW))).toBe('processId: is required on the first row of an opportunity');
     expect(types(planBackfillRow(row({ stage: 'new', processId: 'standard' }), ID, { status: 'none' }, standard, NOW))).toBe('title: is required on the first row of an opportunity');
@@ -95,6 +104,7 @@ describe('reading backfill rows', () => {
     [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', currency: 'eur' }, 'currency: must be an ISO 4217 code'],
     [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', outcome: 'lost', lostReason: 'price', wonReason: 'price' }, 'wonReason: is only for rows whose outcome is "won"'],
     [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', nextSteps: 'call' }, 'nextSteps: is only for rows that give an outcome'],
+    [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', expectedCloseDate: '2026-02-30' }, 'expectedCloseDate: must be a calendar date YYYY-MM-DD'],
   ])('%j → %s', (fields, reason) => {
     const parsed = parseBackfillRow(3, cells(fields), index);
     expect(parsed.ok).toBe(false);

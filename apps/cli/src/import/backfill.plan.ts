@@ -21,7 +21,7 @@ export const BACKFILLED_CRITERION_NOTE = 'backfilled: not tracked in the source 
  * - no opportunity yet: open it (processId and title needed) in the process's first stage;
  * - closed, and the row does not repeat that close: reopen it (in the row's stage where the reopen
  *   rule allows, else where it closed, then move on to the row's stage);
- * - details (title, team, owner, amount, currency) that differ: change them;
+ * - details (title, team, owner, amount, currency, expected close date) that differ: change them;
  * - `stage` other than the current one: move there. Going forward needs the current stage's exit
  *   criteria: those not met are recorded as met by the import, with a note saying so;
  * - `outcome` won (criteria likewise; with wonReason when the process lists them) or lost (with
@@ -49,8 +49,8 @@ export function planBackfillRow(row: BackfillRow, opportunityId: string, initial
     if (!row.processId) return fail('processId: is required on the first row of an opportunity');
     if (!row.title) return fail('title: is required on the first row of an opportunity');
     if (row.processId !== process.definition.id) return fail(`processId: "${row.processId}" is not the process "${process.definition.id}"`);
-    const { title, teamId, ownerId, amount, currency } = row;
-    const problem = take('open', { type: 'OpenOpportunity', ...at, processId: row.processId, ...definedOnly({ title, teamId, ownerId, amount, currency }) } as PlannedCommand);
+    const { title, teamId, ownerId, amount, currency, expectedCloseDate } = row;
+    const problem = take('open', { type: 'OpenOpportunity', ...at, processId: row.processId, ...definedOnly({ title, teamId, ownerId, amount, currency, expectedCloseDate }) } as PlannedCommand);
     if (problem) return fail(problem);
   } else {
     if (row.processId && row.processId !== state.processId) {
@@ -65,8 +65,8 @@ export function planBackfillRow(row: BackfillRow, opportunityId: string, initial
       if (problem) return fail(problem);
     }
     if (state.status === 'open') {
-      const { title, teamId, ownerId, amount, currency } = row;
-      const problem = take('details', { type: 'ChangeOpportunityDetails', ...at, ...definedOnly({ title, teamId, ownerId, amount, currency }) });
+      const { title, teamId, ownerId, amount, currency, expectedCloseDate } = row;
+      const problem = take('details', { type: 'ChangeOpportunityDetails', ...at, ...definedOnly({ title, teamId, ownerId, amount, currency, expectedCloseDate }) });
       if (problem) return fail(problem);
     }
     if (repeatsClose) return { ok: true, steps };

@@ -1,10 +1,10 @@
-import { parseInstant } from '@stagecraft/opportunity';
+import { parseCalendarDay, parseInstant } from '@stagecraft/opportunity';
 
 /**
  * The backfill CSV: one row per stage change of a historical opportunity, oldest first.
  * Header names are required (any order); unknown columns are refused so a typo is not ignored.
  */
-export const BACKFILL_COLUMNS = ['opportunityId', 'occurredAt', 'stage', 'outcome', 'lostReason', 'wonReason', 'nextSteps', 'processId', 'title', 'teamId', 'ownerId', 'amount', 'currency', 'note'] as const;
+export const BACKFILL_COLUMNS = ['opportunityId', 'occurredAt', 'stage', 'outcome', 'lostReason', 'wonReason', 'nextSteps', 'processId', 'title', 'teamId', 'ownerId', 'amount', 'currency', 'expectedCloseDate', 'note'] as const;
 export type BackfillColumn = (typeof BACKFILL_COLUMNS)[number];
 const REQUIRED: readonly BackfillColumn[] = ['opportunityId', 'occurredAt'];
 
@@ -26,6 +26,8 @@ export interface BackfillRow {
   readonly ownerId?: string;
   readonly amount?: number;
   readonly currency?: string;
+  /** When the deal was expected to close then (YYYY-MM-DD): recorded as ExpectedCloseDateChanged when it differs. */
+  readonly expectedCloseDate?: string;
   readonly note?: string;
 }
 
@@ -89,8 +91,10 @@ export function parseBackfillRow(line: number, cells: readonly string[], index: 
   }
   const title = value('title');
   if (title !== undefined && title.length > 200) return fail('title', 'must be at most 200 characters');
+  const expectedCloseDate = value('expectedCloseDate');
+  if (expectedCloseDate !== undefined && parseCalendarDay(expectedCloseDate) === undefined) return fail('expectedCloseDate', `must be a calendar date YYYY-MM-DD, such as 2026-06-30 (got "${expectedCloseDate}")`);
 
-  const optional = { stage, outcome, lostReason, wonReason, nextSteps, processId: value('processId'), title, teamId: value('teamId'), ownerId: value('ownerId'), amount, currency, note: value('note') };
+  const optional = { stage, outcome, lostReason, wonReason, nextSteps, processId: value('processId'), title, teamId: value('teamId'), ownerId: value('ownerId'), amount, currency, expectedCloseDate, note: value('note') };
   const row = { line, opportunityId, occurredAt, ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)) } as BackfillRow;
   return { ok: true, row };
 }
