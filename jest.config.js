@@ -1,11 +1,29 @@
 // Jest runs TypeScript through swc. NestJS 12 and jose 6 ship ESM only, and Jest on Node 20 cannot
 // require ESM, so swc also compiles those node_modules to CommonJS (see TOOLCHAIN.md).
+const { readFileSync } = require('node:fs');
 const { cpus, loadavg } = require('node:os');
 const { compilerOptions } = require('./tsconfig.json');
 
-function workersFor(cores, load) {
-  // The load Jest starts under includes the typecheck and lint just run before it (about one core).
-  return load < cores ? cores : Math.max(1, cores - 1);
+/** Cores left idle over a short look (Linux: /proc/stat); elsewhere, cores minus the 1-minute load. */
+function idleCores(cores) {
+  const sample = () => {
+    const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+    return { idle: ticks[3] + (ticks[4] || 0), total: ticks.reduce((sum, tick) => sum + tick, 0) };
+  };
+  try {
+    const before = sample();
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 400);
+    const after = sample();
+    return after.total > before.total ? (cores * (after.idle - before.idle)) / (after.total - before.total) : cores;
+  } catch {
+    return cores - loadavg()[0];
+  }
+}
+
+function workersFor(cores, idle) {
+  // Jest starts once the typecheck and lint before it are done, so on a quiet machine the cores
+  // are idle now; when other work keeps more than half of them busy, a worker fewer.
+  return idle > cores / 2 ? cores : Math.max(1, cores - 1);
 }
 
 const aliases = Object.fromEntries(
@@ -66,7 +84,7 @@ module.exports = {
   // CLI, the KurrentDB double, PostgreSQL), so one worker per core keeps the cores busy on a quiet
   // machine (Jest's default leaves one idle). On a machine that is already busy, a worker fewer:
   // more parallel work there only stretches every test towards its timeout.
-  maxWorkers: workersFor(cpus().length, loadavg()[0]),
+  maxWorkers: workersFor(cpus().length, idleCores(cpus().length)),
   projects: [
     { ...base, displayName: 'sqlite', testPathIgnorePatterns: [...base.testPathIgnorePatterns, KURRENTDB_CONTRACT] },
     ...KURRENTDB_MODES.map((mode) => ({
