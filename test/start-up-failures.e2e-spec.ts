@@ -14,6 +14,9 @@ import { stagecraft } from './support/stagecraft-cli';
 
 const STACK_LINE = /^\s+at /m;
 const onSQLite = itIf(E2E_STORE === 'sqlite', 'an event store file: the KurrentDB run has none');
+// Settings read before any store is opened, and files that are SQLite whatever the event store:
+// the same code on either store, so checked once (the KurrentDB run keeps one damaged-file case).
+const onceOnSQLite = itIf(E2E_STORE === 'sqlite', 'checked before the event store is reached: the same on KurrentDB');
 
 async function stop(api: ApiChildProcess): Promise<void> {
   api.child.kill('SIGTERM');
@@ -74,25 +77,29 @@ describe('start-up with damaged derived files', () => {
   const dir = temporaryDirectory();
   afterAll(() => dir.remove());
 
-  it.each(Object.keys(DAMAGE))('read-models.db %s: the API warns, sets it aside and rebuilds the read models from the log', async (damage) => {
-    const folder = join(dir.path, `read-models-${damage.replace(/\W+/g, '-')}`);
-    const env = await storeWithDeals(folder, 4);
-    DAMAGE[damage](env.READ_MODELS_PATH);
+  // On KurrentDB the first kind of damage stands for all: the read models file is SQLite on either store.
+  const damagedReadModels = Object.keys(DAMAGE).map((damage, index) => [damage, index === 0 ? it : onceOnSQLite] as const);
+  for (const [damage, test] of damagedReadModels) {
+    test(`read-models.db ${damage}: the API warns, sets it aside and rebuilds the read models from the log`, async () => {
+      const folder = join(dir.path, `read-models-${damage.replace(/\W+/g, '-')}`);
+      const env = await storeWithDeals(folder, 4);
+      DAMAGE[damage](env.READ_MODELS_PATH);
 
-    const api = await spawnApi(env);
-    try {
-      expect(await pipelineCount(api)).toBe(4);
-      const health = await fetch(`${api.baseUrl}/health`);
-      expect(health.status).toBe(200);
-    } finally {
-      await stop(api);
-    }
-    const aside = asideCopies(folder, 'read-models.db');
-    expect(aside).toHaveLength(1);
-    expect(api.output()).toContain(`${env.READ_MODELS_PATH} (READ_MODELS_PATH)`);
-    expect(api.output()).toContain(`set aside as ${join(folder, aside[0])}`);
-    expect(api.output()).not.toMatch(STACK_LINE);
-  });
+      const api = await spawnApi(env);
+      try {
+        expect(await pipelineCount(api)).toBe(4);
+        const health = await fetch(`${api.baseUrl}/health`);
+        expect(health.status).toBe(200);
+      } finally {
+        await stop(api);
+      }
+      const aside = asideCopies(folder, 'read-models.db');
+      expect(aside).toHaveLength(1);
+      expect(api.output()).toContain(`${env.READ_MODELS_PATH} (READ_MODELS_PATH)`);
+      expect(api.output()).toContain(`set aside as ${join(folder, aside[0])}`);
+      expect(api.output()).not.toMatch(STACK_LINE);
+    });
+  }
 
   it('stream-snapshots.db damaged: the API sets it aside and commands fold the streams from their events', async () => {
     const folder = join(dir.path, 'stream-snapshots');
@@ -162,7 +169,7 @@ describe('start-up failures an operator fixes: one line, no stack trace', () => 
     expect(readdirSync(dir.path).filter((file) => file.startsWith('not-events.db.damaged'))).toEqual([]);
   });
 
-  it('read models in a folder this user may not write', async () => {
+  onceOnSQLite('read models in a folder this user may not write', async () => {
     const folder = join(dir.path, 'read-only');
     mkdirSync(folder);
     const store = await eventStoreEnv(join(dir.path, 'writable', 'events.db'));
@@ -181,14 +188,14 @@ describe('start-up failures an operator fixes: one line, no stack trace', () => 
     expect(existsSync(join(folder, 'read-models.db'))).toBe(false);
   });
 
-  it('HOST that is not an address of this machine, or not an address at all', async () => {
+  onceOnSQLite('HOST that is not an address of this machine, or not an address at all', async () => {
     const store = await eventStoreEnv(join(dir.path, 'host', 'events.db'));
     // 192.0.2.1 is TEST-NET-1: never an address of this machine.
     expectOneLineFailure(await runApiUntilExit({ ...store, HOST: '192.0.2.1' }), 'HOST=192.0.2.1');
     expectOneLineFailure(await runApiUntilExit({ ...store, HOST: '999.1.1.1' }), 'HOST=999.1.1.1');
   });
 
-  it('PORT already taken', async () => {
+  onceOnSQLite('PORT already taken', async () => {
     const store = await eventStoreEnv(join(dir.path, 'port', 'events.db'));
     const port = await freePort();
     const holder = createServer();
@@ -200,12 +207,14 @@ describe('start-up failures an operator fixes: one line, no stack trace', () => 
     }
   });
 
-  it.each([
+  for (const [name, value] of [
     ['not JSON', '{'],
     ['not a list of keys', '{"keys": 3}'],
     ['a key without its hash', '{"keys": [{"id": "k1", "name": "x", "roles": ["admin"]}]}'],
-  ])('API_KEYS %s', async (_case, value) => {
-    const store = await eventStoreEnv(join(dir.path, 'keys', 'events.db'));
-    expectOneLineFailure(await runApiUntilExit({ ...store, AUTH: 'on', API_KEYS: value }), 'API_KEYS');
-  });
+  ]) {
+    onceOnSQLite(`API_KEYS ${name}`, async () => {
+      const store = await eventStoreEnv(join(dir.path, 'keys', 'events.db'));
+      expectOneLineFailure(await runApiUntilExit({ ...store, AUTH: 'on', API_KEYS: value! }), 'API_KEYS');
+    });
+  }
 });
