@@ -721,7 +721,7 @@ describe('the board in a real browser (end to end)', () => {
       expect(lostCard.closedInStage).toBe('new');
       sent.length = 0;
       const button = card(title).locator('.move-button');
-      expect(await button.textContent()).toBe('Reopen in…');
+      expect(await button.getAttribute('title')).toBe('Reopen in…');
       await button.focus();
       await page.keyboard.press('Enter');
       await page.waitForSelector('.move-menu [role=menuitem]');

@@ -123,8 +123,9 @@ function cardElement(card: BoardCard, actions: BoardActions): HTMLElement {
   if (actions.canMove) {
     const button = h(
       'button',
-      { type: 'button', class: 'move-button', 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-label': open ? `Move "${card.title}" to…` : `Reopen "${card.title}" in…` },
-      open ? 'Move to…' : 'Reopen in…',
+      // A narrow "⋯" leaves the card's width to its title; the label and tooltip say what it does.
+      { type: 'button', class: 'move-button', 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-label': open ? `Move "${card.title}" to…` : `Reopen "${card.title}" in…`, title: open ? 'Move to…' : 'Reopen in…' },
+      '⋯',
     );
     button.addEventListener('click', (event) => {
       event.stopPropagation();
