@@ -168,7 +168,6 @@ export function formatDay(instant: string): string {
   return new Date(instant).toISOString().slice(0, 10);
 }
 
-/** The command a move to a target sends: move, win or lose an open card; reopen a closed one in the stage. */
 /** How a win or a loss was recorded on the board (dialogs.ts asks); fields left empty are not sent. */
 export interface Closing {
   readonly reason?: string | undefined;
@@ -176,6 +175,7 @@ export interface Closing {
   readonly nextSteps?: string | undefined;
 }
 
+/** The command a move to a target sends: move, win or lose an open card; reopen a closed one in the stage. */
 export function moveCommand(card: Pick<BoardCard, 'id' | 'status'>, target: MoveTarget, closing: Closing = {}): { path: string; body: Record<string, unknown> } {
   const base = `/opportunities/${encodeURIComponent(card.id)}`;
   const given = Object.fromEntries(Object.entries(closing).filter(([, value]) => value !== undefined));
