@@ -68,7 +68,7 @@ const KURRENTDB_MODES = ['22.10', '23.10', '24.10', '25.1'];
 // End-to-end specs whose subject never reaches the event store: authentication and its limits,
 // request validation, the board's browser session, time-zone parsing of query instants, and the
 // SQLite-only disk-full case. They run once, on SQLite; running them again on the KurrentDB adapter
-// would exercise the same code twice (about a third of the suite's time). Every spec that writes,
+// would only exercise the same code twice. Every spec that writes,
 // reads, verifies, exports or projects events runs on both stores.
 const STORE_INDEPENDENT_E2E = ['auth', 'auth-limits', 'api-key-revocation', 'jwt', 'bad-input', 'board', 'time-zones', 'disk-full'];
 
