@@ -14,17 +14,8 @@ export function shippedProcesses(): CompiledProcess[] {
   });
 }
 
-/** A small, fast, seeded PRNG (mulberry32): benchmarks must generate the same data every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Benchmarks must generate the same data every run: one seeded PRNG, shared with the specs.
+export { seededRandom } from '@stagecraft/testing/seeded-random';
 
 /**
  * One opportunity's life: opened, criteria met, moved forward (sometimes back), then won, lost or

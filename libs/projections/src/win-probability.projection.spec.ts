@@ -1,3 +1,4 @@
+import { seededRandom } from '@stagecraft/testing/seeded-random';
 import fc from 'fast-check';
 import { assertProperty } from '@stagecraft/testing/fast-check';
 import { toOpportunityStreamId } from '@stagecraft/opportunity';
@@ -14,17 +15,6 @@ const DAY = 86_400_000;
 const START = Date.UTC(2025, 0, 1);
 const BUCKETS = AGE_BUCKET_DAYS.length;
 
-/** A small deterministic generator (mulberry32), seeded by fast-check: the synthetic deals. */
-function randomFrom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Rates {
   /** Win rate by final time-in-stage bucket: unflagged deals in a, in b, and flagged deals (back from b to a). */
@@ -48,7 +38,7 @@ const opportunityEvent = (position: number, id: string, type: string, ms: number
  * with the rate of its stage (or flag) and that bucket. One deal opens every hour.
  */
 function syntheticLog(deals: number, rates: Rates, seed: number): ProjectedEvent[] {
-  const random = randomFrom(seed);
+  const random = seededRandom(seed); // synthetic deals, seeded by fast-check
   const events: { ms: number; make: (position: number) => ProjectedEvent }[] = [];
   const bounds = [...AGE_BUCKET_DAYS, 150];
   for (let i = 0; i < deals; i++) {
