@@ -50,6 +50,8 @@ const base = {
   testEnvironment: 'node',
   testRegex: '.*\\.(spec|int-spec|e2e-spec)\\.ts$',
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  // The child processes' build (test/support/child-build.js) holds a copy of package.json and compiled apps.
+  modulePathIgnorePatterns: ['<rootDir>/.tmp/'],
   moduleNameMapper: aliases,
   transform: {
     '^.+\\.ts$': swcTs,
@@ -85,6 +87,9 @@ module.exports = {
   // machine (Jest's default leaves one idle). On a machine that is already busy, a worker fewer:
   // more parallel work there only stretches every test towards its timeout.
   maxWorkers: workersFor(cpus().length, idleCores(cpus().length)),
+  // The API, CLI, projector, relay and KurrentDB double that end-to-end specs start as child processes
+  // run from one swc build of the sources made here, not each compiling TypeScript as it starts.
+  globalSetup: '<rootDir>/test/support/child-build.global-setup.js',
   projects: [
     { ...base, displayName: 'sqlite', testPathIgnorePatterns: [...base.testPathIgnorePatterns, KURRENTDB_CONTRACT] },
     ...KURRENTDB_MODES.map((mode) => ({

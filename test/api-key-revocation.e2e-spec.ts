@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { generateApiKey } from '../apps/api/src/auth/api-key.credentials';
 import { spawnApi, type ApiChildProcess } from './support/api-child-process';
 import { ROOT, temporaryDirectory } from './support/api-test-app';
+import { childNodeArgs } from './support/child-entry';
 
 // Keys added or revoked while the API runs apply to every instance reading the same keys file,
 // without a restart: through `npm run api-keys` (the CLI below is what that script runs) or the
@@ -25,7 +25,7 @@ async function eventually(what: string, check: () => Promise<boolean>): Promise<
 }
 
 function runKeysCli(keysFile: string, args: string[]): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'apps', 'api', 'src', 'auth', 'api-keys.cli.ts'), ...args], {
+  const child = spawn(process.execPath, [...childNodeArgs('apps/api/src/auth/api-keys.cli'), ...args], {
     cwd: ROOT,
     env: { ...process.env, API_KEYS_FILE: keysFile },
     stdio: ['ignore', 'pipe', 'pipe'],

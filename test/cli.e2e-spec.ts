@@ -10,7 +10,7 @@ import { readCsvRecords } from '@stagecraft/csv';
 import { ROOT, SHIPPED_PROCESSES, startApiTestApp, temporaryDirectory } from './support/api-test-app';
 import { E2E_STORE, eventStoreEnv } from './support/e2e-store';
 import { itIf } from './support/skips';
-import { stagecraft } from './support/stagecraft-cli';
+import { stagecraft, stagecraftThroughLauncher } from './support/stagecraft-cli';
 
 const at = (day: number, hour = 9) => new Date(Date.UTC(2026, 0, day, hour)).toISOString();
 const NOW = '2026-06-01T00:00:00.000Z';
@@ -124,6 +124,15 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
       await api.close();
     }
   }, 60_000);
+
+  // Every other test runs the CLI's entry from the suite's build; this one runs what a user types.
+  it('runs through the `stagecraft` bin launcher from the TypeScript sources, with the package version', () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(stagecraftThroughLauncher({}, '--version')).toMatchObject({ status: 0, stdout: `${version}\n` });
+    const run = stagecraftThroughLauncher({}, 'processes', 'validate', join(SHIPPED_PROCESSES, 'standard.yaml'));
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/id:\s+standard/);
+  });
 
   describe('processes validate', () => {
     it('prints id, version and stages of a valid file (exit 0)', () => {

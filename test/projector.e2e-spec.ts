@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT, startApiTestApp, temporaryDirectory } from './support/api-test-app';
+import { childNodeArgs } from './support/child-entry';
 import { eventStoreEnv } from './support/e2e-store';
 import { E2E_READ_MODELS, readModelsEnv } from './support/e2e-read-models';
 
@@ -12,7 +13,7 @@ describe('projections in their own process (apps/projector) behind API instances
     const env = { ...(await eventStoreEnv(join(dir.path, 'events.db'))), ...(await readModelsEnv(join(dir.path, 'events.db'))), READ_MODELS_PATH: join(dir.path, 'read-models.db') };
     // The API records the process versions first, so the projector has a log to follow.
     const api = await startApiTestApp({ eventStorePath: env.EVENT_STORE_PATH, env: { ...env, PROJECTIONS: 'external', READ_YOUR_WRITES_TIMEOUT_MS: '10000' } });
-    const projector = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'apps', 'projector', 'src', 'main.ts')], {
+    const projector = spawn(process.execPath, childNodeArgs('apps/projector/src/main'), {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -38,7 +39,7 @@ describe('projections in their own process (apps/projector) behind API instances
       await api.close();
     }
 
-    const cli = (...args: string[]) => spawnSync(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'apps', 'projector', 'src', 'projections.cli.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
+    const cli = (...args: string[]) => spawnSync(process.execPath, [...childNodeArgs('apps/projector/src/projections.cli'), ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
     const status = cli('status');
     expect(status.status).toBe(0);
     expect(status.stdout).toMatch(/^pipeline\s+checkpoint \d+ \(lag 0\)$/m);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseSinkUrl, getSQLiteRelayStateStore } from '@stagecraft/relay';
 import { PUBLIC_EVENT_TYPES, type PublicEvent } from '@stagecraft/public-events';
 import { ROOT, SHIPPED_PROCESSES, startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
+import { childNodeArgs } from './support/child-entry';
 import { eventStoreEnv } from './support/e2e-store';
 import { natsStreamReader, perOpportunityOrderProblems, schemaProblems, waitFor, webhookReceiver, type NatsStreamReader } from './support/relay-consumers';
 import { TcpProxy } from './support/tcp-proxy';
@@ -130,7 +131,7 @@ describe('public events relayed from the app', () => {
     const env = { RELAY_SINKS: reader.sinkUrl(proxy.url), RELAY: 'external', RELAY_STATE_PATH: statePath, ...FAST_RETRIES };
     const api = await startApiTestApp({ eventStorePath, env });
     const spawnRelay = async () => {
-      const child = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'apps', 'relay', 'src', 'main.ts')], {
+      const child = spawn(process.execPath, childNodeArgs('apps/relay/src/main'), {
         cwd: ROOT,
         env: { ...process.env, ...env, ...(await eventStoreEnv(eventStorePath)) },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -198,7 +199,7 @@ describe('public events relayed from the app', () => {
     const env = { RELAY_SINKS: receiver.url, RELAY_WEBHOOK_SECRET: SECRET, RELAY_WEBHOOK_MAX_ATTEMPTS: '2', ...FAST_RETRIES };
     const api = await startApiTestApp({ eventStorePath, env });
     const cli = async (...args: string[]) => {
-      const result = spawnSync(process.execPath, [join(ROOT, 'apps', 'cli', 'bin', 'stagecraft.js'), 'relay', ...args], {
+      const result = spawnSync(process.execPath, [...childNodeArgs('apps/cli/src/main'), 'relay', ...args], {
         cwd: ROOT,
         env: { ...process.env, PROCESSES_DIR: SHIPPED_PROCESSES, ...env, ...(await eventStoreEnv(eventStorePath)) },
         encoding: 'utf8',

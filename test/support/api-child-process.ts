@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { ROOT } from './api-test-app';
+import { childNodeArgs } from './child-entry';
 import { eventStoreEnv } from './e2e-store';
 
 export interface ApiChildProcess {
@@ -26,7 +26,7 @@ export async function freePort(): Promise<number> {
 /** Runs the API as `npm run start:dev` would (authentication off unless env says otherwise) and waits until it is healthy. */
 export async function spawnApi(env: Record<string, string>): Promise<ApiChildProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'apps', 'api', 'src', 'main.ts')], {
+  const child = spawn(process.execPath, childNodeArgs('apps/api/src/main'), {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -57,7 +57,7 @@ export async function spawnApi(env: Record<string, string>): Promise<ApiChildPro
 
 /** Runs the API expecting it not to start: resolves with its exit code and everything it printed. */
 export async function runApiUntilExit(env: Record<string, string>, options: { uid?: number; gid?: number } = {}): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'apps', 'api', 'src', 'main.ts')], {
+  const child = spawn(process.execPath, childNodeArgs('apps/api/src/main'), {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(await freePort()), AUTH: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -8,6 +8,7 @@
 // spec kills, and answers while a spec waits synchronously on a CLI (spawnSync).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { childNodeArgs } from './child-entry';
 
 export type E2EStoreKind = 'sqlite' | 'kurrentdb';
 
@@ -43,7 +44,7 @@ export async function eventStoreEnv(eventStorePath: string): Promise<{ EVENT_STO
 }
 
 function spawnDouble(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'test', 'kurrentdb-double', 'main.ts')], {
+  const child = spawn(process.execPath, childNodeArgs('test/kurrentdb-double/main'), {
     cwd: ROOT,
     env: { ...process.env, KURRENTDB_DOUBLE_PORT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT, SHIPPED_PROCESSES } from './api-test-app';
+import { childNodeArgs } from './child-entry';
 
-const LAUNCHER = join(ROOT, 'apps', 'cli', 'bin', 'stagecraft.js');
+/** The `stagecraft` bin launcher a user runs (it compiles the TypeScript entry on the fly in a checkout). */
+export const CLI_LAUNCHER = join(ROOT, 'apps', 'cli', 'bin', 'stagecraft.js');
 
 export interface CliRun {
   readonly status: number | null;
@@ -10,9 +12,21 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** The CLI as a user runs it: a child process through the `stagecraft` bin launcher. */
+/**
+ * The CLI as a child process, on its entry point from the suite's one build (test/support/child-entry.ts):
+ * the bin launcher adds only the on-the-fly compile, which cli.e2e-spec runs once on its own.
+ */
 export function stagecraft(env: Record<string, string>, ...args: string[]): CliRun {
-  const result = spawnSync(process.execPath, [LAUNCHER, ...args], {
+  return runCli(childNodeArgs('apps/cli/src/main'), env, args);
+}
+
+/** The CLI through the bin launcher, exactly as a user types `stagecraft …`. */
+export function stagecraftThroughLauncher(env: Record<string, string>, ...args: string[]): CliRun {
+  return runCli([CLI_LAUNCHER], env, args);
+}
+
+function runCli(nodeArgs: readonly string[], env: Record<string, string>, args: readonly string[]): CliRun {
+  const result = spawnSync(process.execPath, [...nodeArgs, ...args], {
     cwd: ROOT,
     env: { ...process.env, PROCESSES_DIR: SHIPPED_PROCESSES, ...env },
     encoding: 'utf8',
