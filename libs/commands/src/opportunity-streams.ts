@@ -3,10 +3,11 @@ import { effectiveHash, GENESIS_HASH } from '@stagecraft/audit';
 import { evolve, toOpportunityStreamId, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
 import { attemptOf } from './command-key.claims';
 import { toOpportunityEvents } from './opportunity-stream.events';
+import { RecordedCommands } from './recorded-commands';
 import { NO_STREAM_SNAPSHOTS, type RecordedCommand, type StreamSnapshotStore } from './stream-snapshots/stream-snapshot.store';
 
 export type { RecordedCommand } from './stream-snapshots/stream-snapshot.store';
-
+export { RecordedCommands } from './recorded-commands';
 
 /** An opportunity stream folded up to a revision. */
 export interface LoadedOpportunity {
@@ -17,7 +18,9 @@ export interface LoadedOpportunity {
   readonly position: number;
   /** Hash of the last event folded (GENESIS_HASH when none): the next append chains from it. */
   readonly headHash: string;
-  readonly commands: ReadonlyMap<string, RecordedCommand>;
+  readonly commands: RecordedCommands;
+  /** The revision of the snapshot `commands` rest on (those before it are in the snapshot store); absent after a full read. */
+  readonly snapshotRevision?: number;
 }
 
 /** A snapshot is taken once a stream has this many events not yet covered by one. */
@@ -46,7 +49,7 @@ export class OpportunityStreams {
     const known = this.cache.get(stream) ?? (await this.fromSnapshot(stream));
     const fromRevision = known && known.revision !== 'no_stream' ? known.revision + 1 : 0;
     const newer = await this.store.readStream(stream, { fromRevision });
-    const base = known ?? { stream, state: { status: 'none' }, revision: 'no_stream', position: 0, headHash: GENESIS_HASH, commands: new Map() };
+    const base = known ?? { stream, state: { status: 'none' }, revision: 'no_stream', position: 0, headHash: GENESIS_HASH, commands: RecordedCommands.NONE };
     if (newer.length === 0) {
       if (known) this.remember(known);
       return base;
@@ -67,14 +70,22 @@ export class OpportunityStreams {
       this.snapshots.discard(stream);
       return undefined;
     }
-    return { stream, state: snapshot.state, revision: snapshot.revision, position: snapshot.position, headHash: snapshot.headHash, commands: new Map(snapshot.commands) };
+    return { stream, state: snapshot.state, revision: snapshot.revision, position: snapshot.position, headHash: snapshot.headHash, commands: RecordedCommands.before(snapshot.commandBefore), snapshotRevision: snapshot.revision };
   }
 
   private snapshotIfLong(loaded: LoadedOpportunity, from: LoadedOpportunity | undefined): void {
     if (loaded.revision === 'no_stream') return;
     const covered = from && from.revision !== 'no_stream' ? from.revision + 1 : 0;
     if (loaded.revision + 1 - covered < SNAPSHOT_EVERY_EVENTS) return;
-    this.snapshots.save({ stream: loaded.stream, revision: loaded.revision, position: loaded.position, headHash: loaded.headHash, state: loaded.state, commands: [...loaded.commands] });
+    this.snapshots.save({
+      stream: loaded.stream,
+      revision: loaded.revision,
+      position: loaded.position,
+      headHash: loaded.headHash,
+      state: loaded.state,
+      ...(loaded.snapshotRevision !== undefined ? { basedOn: loaded.snapshotRevision } : {}),
+      newCommands: loaded.commands.sinceSnapshot(),
+    });
   }
 
   /** Records an append this process made, so the next load needs no re-read of those events. */
@@ -101,21 +112,18 @@ export class OpportunityStreams {
 function extend(loaded: LoadedOpportunity, stored: readonly StoredEvent[]): LoadedOpportunity {
   const events = toOpportunityEvents(stored);
   let state = loaded.state;
-  let commands = loaded.commands;
   let headHash = loaded.headHash;
+  const folded: [string, RecordedCommand][] = [];
   stored.forEach((event, index) => {
     state = evolve(state, events[index]!);
     // Events written before tamper evidence carry no hash: the chain goes on from their computed one.
     headHash = effectiveHash(headHash, event);
     const { commandId, commandFingerprint } = event.metadata;
-    if (typeof commandId === 'string' && typeof commandFingerprint === 'string') {
-      if (commands === loaded.commands) commands = new Map(commands);
+    if (typeof commandId === 'string' && typeof commandFingerprint === 'string' && state.status !== 'none') {
       const attempt = attemptOf({ correlationId: String(event.metadata.correlationId), now: String(event.metadata.recordedAt) });
-      if (state.status !== 'none') {
-        (commands as Map<string, RecordedCommand>).set(commandId, { fingerprint: commandFingerprint, attempt, revision: event.revision, position: event.position, stage: state.stage, status: state.status });
-      }
+      folded.push([commandId, { fingerprint: commandFingerprint, attempt, revision: event.revision, position: event.position, stage: state.stage, status: state.status }]);
     }
   });
   const last = stored[stored.length - 1]!;
-  return { stream: loaded.stream, state, revision: last.revision, position: last.position, headHash, commands };
+  return { ...loaded, state, revision: last.revision, position: last.position, headHash, commands: loaded.commands.with(folded) };
 }

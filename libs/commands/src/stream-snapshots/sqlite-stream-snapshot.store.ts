@@ -1,15 +1,29 @@
 import { openSQLiteFile } from '@stagecraft/event-store';
-import type { StreamSnapshot, StreamSnapshotStore } from './stream-snapshot.store';
+import type { RecordedCommand, StreamSnapshot, StreamSnapshotStore, StreamSnapshotToSave } from './stream-snapshot.store';
 
 /** Snapshots waiting to be written are flushed in one transaction after this long. */
 const FLUSH_AFTER_MS = 200;
-/** Bumped when a snapshot's shape changes: rows of another format are ignored (and replaced). */
-const FORMAT = 1;
+/**
+ * Bumped when a snapshot's shape changes: rows of another format are ignored (and replaced).
+ * 2: the recorded commands moved out of the snapshot into stream_commands, one row each.
+ */
+const FORMAT = 2;
+
+/** A snapshot not yet written, with every command it adds to what the file holds for its stream. */
+interface PendingSnapshot {
+  readonly snapshot: StreamSnapshot;
+  readonly commands: Map<string, RecordedCommand>;
+  /** Its commands are all of the stream's: the file's rows for the stream are replaced, not added to. */
+  readonly replacesAll: boolean;
+}
 
 /**
- * Stream snapshots in a SQLite file of their own (STREAM_SNAPSHOTS_PATH): one row per stream,
- * written behind in batches without fsync — they are derived, and a lost one only means a longer
- * read. Each instance may keep its own (with KurrentDB, instances on different machines do).
+ * Stream snapshots in a SQLite file of their own (STREAM_SNAPSHOTS_PATH): one row per stream, and
+ * one per client-keyed command (stream_commands), written behind in batches without fsync — they
+ * are derived, and a lost one only means a longer read. A snapshot row and the commands it adds
+ * are written in one transaction, so every stored snapshot has every command before it stored
+ * too; after a failed write no more are written until a restart, for the same reason. Each
+ * instance may keep its own (with KurrentDB, instances on different machines do).
  */
 export function getSQLiteStreamSnapshotStore(path: string, onSetAside: (message: string) => void = (message) => console.warn(`Stream snapshots: ${message}`)): StreamSnapshotStore {
   // Derived: a damaged file is set aside and the streams are folded from their events again.
@@ -22,53 +36,103 @@ export function getSQLiteStreamSnapshotStore(path: string, onSetAside: (message:
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = OFF');
       db.exec('CREATE TABLE IF NOT EXISTS stream_snapshots (stream TEXT PRIMARY KEY, format INTEGER NOT NULL, snapshot TEXT NOT NULL)');
+      db.exec('CREATE TABLE IF NOT EXISTS stream_commands (stream TEXT NOT NULL, command_id TEXT NOT NULL, command TEXT NOT NULL, PRIMARY KEY (stream, command_id)) WITHOUT ROWID');
     },
   });
   const select = db.prepare<[string], { format: number; snapshot: string }>('SELECT format, snapshot FROM stream_snapshots WHERE stream = ?');
   const upsert = db.prepare('INSERT INTO stream_snapshots (stream, format, snapshot) VALUES (?, ?, ?) ON CONFLICT(stream) DO UPDATE SET format = excluded.format, snapshot = excluded.snapshot');
   const remove = db.prepare('DELETE FROM stream_snapshots WHERE stream = ?');
-  const pending = new Map<string, StreamSnapshot>();
+  const selectCommand = db.prepare<[string, string], { command: string }>('SELECT command FROM stream_commands WHERE stream = ? AND command_id = ?');
+  const putCommand = db.prepare('INSERT OR REPLACE INTO stream_commands (stream, command_id, command) VALUES (?, ?, ?)');
+  const removeCommands = db.prepare('DELETE FROM stream_commands WHERE stream = ?');
+  const pending = new Map<string, PendingSnapshot>();
   let timer: NodeJS.Timeout | undefined;
+  let failed = false;
 
   const flush = db.transaction(() => {
-    for (const snapshot of pending.values()) upsert.run(snapshot.stream, FORMAT, JSON.stringify(snapshot));
+    for (const { snapshot, commands, replacesAll } of pending.values()) {
+      if (replacesAll) removeCommands.run(snapshot.stream);
+      for (const [commandId, command] of commands) putCommand.run(snapshot.stream, commandId, JSON.stringify(command));
+      upsert.run(snapshot.stream, FORMAT, JSON.stringify(snapshot));
+    }
     pending.clear();
+  });
+  const discardNow = db.transaction((stream: string) => {
+    remove.run(stream);
+    removeCommands.run(stream);
   });
   // Snapshots only save reading: a file that fails (a full disk, damage since start-up) must not
   // fail a command or end the process. The failure is told once a minute and the work skipped.
   let lastWarned = -Infinity;
+  const warn = (error: unknown) => {
+    if (Date.now() - lastWarned > 60_000) {
+      lastWarned = Date.now();
+      console.warn(`Stream snapshots: ${path} (STREAM_SNAPSHOTS_PATH) failed, streams are read in full meanwhile: ${(error as Error).message}`);
+    }
+  };
   const quietly = <T>(work: () => T, otherwise: T): T => {
     try {
       return work();
     } catch (error) {
-      if (Date.now() - lastWarned > 60_000) {
-        lastWarned = Date.now();
-        console.warn(`Stream snapshots: ${path} (STREAM_SNAPSHOTS_PATH) failed, streams are read in full meanwhile: ${(error as Error).message}`);
-      }
+      warn(error);
       return otherwise;
     }
   };
   const flushNow = () => {
     clearTimeout(timer);
     timer = undefined;
-    if (pending.size > 0 && db.open) quietly(flush, undefined);
+    if (pending.size > 0 && db.open && !failed) {
+      try {
+        flush();
+      } catch (error) {
+        // Rolled back: the file still holds only whole snapshots. Later ones would rest on the
+        // commands just lost, so none are written (or read) again until a restart.
+        failed = true;
+        warn(error);
+      }
+    }
     pending.clear();
+  };
+  /** The snapshot a save extends: the one waiting to be written, or the one in the file. */
+  const revisionOf = (stream: string): number | undefined => {
+    const waiting = pending.get(stream);
+    if (waiting) return waiting.snapshot.revision;
+    const row = quietly(() => select.get(stream), undefined);
+    if (!row || row.format !== FORMAT) return undefined;
+    return quietly(() => (JSON.parse(row.snapshot) as StreamSnapshot).revision, undefined);
+  };
+  /** A recorded command from the file. A file that cannot answer must not pass for one without it. */
+  const storedCommand = (stream: string, commandId: string): RecordedCommand | undefined => {
+    const row = selectCommand.get(stream, commandId);
+    return row ? (JSON.parse(row.command) as RecordedCommand) : undefined;
   };
 
   return {
     load(stream) {
+      if (failed) return undefined;
       const waiting = pending.get(stream);
-      if (waiting) return waiting;
+      if (waiting) return { ...waiting.snapshot, commandBefore: (commandId) => waiting.commands.get(commandId) ?? (waiting.replacesAll ? undefined : storedCommand(stream, commandId)) };
       const row = quietly(() => select.get(stream), undefined);
       if (!row || row.format !== FORMAT) return undefined;
       try {
-        return JSON.parse(row.snapshot) as StreamSnapshot;
+        return { ...(JSON.parse(row.snapshot) as StreamSnapshot), commandBefore: (commandId) => storedCommand(stream, commandId) };
       } catch {
         return undefined; // a damaged row: read the stream instead
       }
     },
-    save(snapshot) {
-      pending.set(snapshot.stream, snapshot);
+    save({ basedOn, newCommands, ...snapshot }: StreamSnapshotToSave) {
+      if (failed) return;
+      const waiting = pending.get(snapshot.stream);
+      if (basedOn === undefined) {
+        pending.set(snapshot.stream, { snapshot, commands: new Map(newCommands), replacesAll: true });
+      } else if (revisionOf(snapshot.stream) === basedOn) {
+        // Extends the snapshot this store holds: its commands are added to those already there.
+        const commands = waiting?.commands ?? new Map<string, RecordedCommand>();
+        for (const [commandId, command] of newCommands) commands.set(commandId, command);
+        pending.set(snapshot.stream, { snapshot, commands, replacesAll: waiting?.replacesAll ?? false });
+      } else {
+        return; // its base is gone (replaced or discarded meanwhile): the commands before it may be too
+      }
       if (!timer) {
         timer = setTimeout(flushNow, FLUSH_AFTER_MS);
         timer.unref();
@@ -76,7 +140,7 @@ export function getSQLiteStreamSnapshotStore(path: string, onSetAside: (message:
     },
     discard(stream) {
       pending.delete(stream);
-      quietly(() => remove.run(stream), undefined);
+      quietly(() => discardNow(stream), undefined);
     },
     close() {
       flushNow();

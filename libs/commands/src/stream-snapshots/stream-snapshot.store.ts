@@ -23,15 +23,30 @@ export interface StreamSnapshot {
   readonly position: number;
   readonly headHash: string;
   readonly state: OpportunityState;
-  readonly commands: readonly (readonly [string, RecordedCommand])[];
 }
 
-/** Where stream snapshots are kept (SQLite by default; nothing at all when turned off). */
+/** A snapshot as saved: with the client-keyed commands folded since the snapshot it extends. */
+export interface StreamSnapshotToSave extends StreamSnapshot {
+  /** The revision of the snapshot whose commands `newCommands` extend; absent when they are all of the stream's. */
+  readonly basedOn?: number;
+  readonly newCommands: readonly (readonly [string, RecordedCommand])[];
+}
+
+/** A snapshot as loaded: the commands up to it are looked up in the store, one id at a time. */
+export interface LoadedStreamSnapshot extends StreamSnapshot {
+  readonly commandBefore: (commandId: string) => RecordedCommand | undefined;
+}
+
+/**
+ * Where stream snapshots are kept (SQLite by default; nothing at all when turned off). A stream's
+ * recorded commands accumulate across its snapshots, so no snapshot carries them all: a snapshot
+ * is only ever stored together with every command before it, and only those answer lookups.
+ */
 export interface StreamSnapshotStore {
-  load(stream: string): StreamSnapshot | undefined;
+  load(stream: string): LoadedStreamSnapshot | undefined;
   /** May write later, in batches: a snapshot lost in a crash only costs a longer read. */
-  save(snapshot: StreamSnapshot): void;
-  /** Drops a snapshot that turned out not to match its stream. */
+  save(snapshot: StreamSnapshotToSave): void;
+  /** Drops a snapshot (and its stream's commands) that turned out not to match its stream. */
   discard(stream: string): void;
   close(): void;
 }

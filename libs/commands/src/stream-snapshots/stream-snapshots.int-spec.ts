@@ -6,7 +6,7 @@ import { getSQLiteEventStore, type EventStore, type ReadStreamOptions } from '@s
 import { toOpportunityStreamId } from '@stagecraft/opportunity';
 import { createCommandSide } from '../command-side';
 import type { CommandEnvelope } from '../command-envelope';
-import { OpportunityStreams, SNAPSHOT_EVERY_EVENTS } from '../opportunity-streams';
+import { OpportunityStreams, SNAPSHOT_EVERY_EVENTS, type LoadedOpportunity } from '../opportunity-streams';
 import { getSQLiteStreamSnapshotStore } from './sqlite-stream-snapshot.store';
 
 // A long stream is folded once and kept as a snapshot, so a later load (after a restart, on
@@ -59,6 +59,13 @@ describe('stream snapshots', () => {
   });
 
   const fullFold = () => new OpportunityStreams(store, 0).load(id);
+  /** A loaded stream without its command lookups (functions): those are compared id by id. */
+  const folded = ({ commands: _commands, snapshotRevision: _snapshotRevision, ...rest }: LoadedOpportunity) => rest;
+  const commandIds = (count: number) => Array.from({ length: count }, (_, n) => `c-${n}`);
+  const expectSameCommands = (loaded: LoadedOpportunity, expected: LoadedOpportunity, ids: readonly string[]) => {
+    for (const commandId of ids) expect([commandId, loaded.commands.get(commandId)]).toEqual([commandId, expected.commands.get(commandId)]);
+    expect(loaded.commands.get('never-sent')).toBeUndefined();
+  };
 
   it('a later load reads only past the snapshot, and folds to what a full read folds to', async () => {
     const path = join(dir, 'snapshots-a.db');
@@ -69,9 +76,11 @@ describe('stream snapshots', () => {
     const again = getSQLiteStreamSnapshotStore(path);
     reads.length = 0;
     const loaded = await new OpportunityStreams(watched(), 0, again).load(id);
-    again.close();
     const expected = await fullFold();
-    expect(loaded).toEqual(expected);
+    expect(folded(loaded)).toEqual(folded(expected));
+    expectSameCommands(loaded, expected, commandIds(130)); // those before the snapshot, from its file
+    again.close();
+    expect(expected.commands.get('c-129')).toMatchObject({ revision: expected.revision });
     expect(expected.revision).toBeGreaterThan(2 * SNAPSHOT_EVERY_EVENTS);
     // One read of the event at the snapshot's revision (its hash), one of what came after: none from 0.
     expect(reads.map((read) => read.fromRevision).every((from) => from >= SNAPSHOT_EVERY_EVENTS)).toBe(true);
@@ -92,9 +101,63 @@ describe('stream snapshots', () => {
     reads.length = 0;
     const loaded = await new OpportunityStreams(watched(), 0, again).load(id);
     expect(reads.map((read) => read.fromRevision)).toContain(0);
-    expect(loaded).toEqual(await fullFold());
+    const expected = await fullFold();
+    expect(folded(loaded)).toEqual(folded(expected));
+    expectSameCommands(loaded, expected, commandIds(130));
     // The old one was discarded; the new one is of the log as it is stored now (verify reports the edit).
     expect(again.load(stream)?.headHash).toBe('edited');
     again.close();
+  });
+
+  it('keeps each keyed command once: a snapshot adds those since the one before, and after a restart every one still answers its retry', async () => {
+    const path = join(dir, 'snapshots-c.db');
+    const other = '7c1f0e2a-9b3d-4c5e-8f60-1a2b3c4d5e6f';
+    const keyed = (n: number): CommandEnvelope => ({ commandId: `k-${n}`, clientSuppliedId: true, correlationId: `attempt-${n}`, actor: 'test', authenticatedBy: 'test', now: new Date(Date.UTC(2026, 1, 1, 0, n)).toISOString() });
+    const body = (n: number) =>
+      n === 0
+        ? ({ type: 'OpenOpportunity', opportunityId: other, title: 'Keyed', processId: 'standard' } as const)
+        : n === 1
+          ? ({ type: 'MoveOpportunityToStage', opportunityId: other, stage: 'qualification' } as const)
+          : ({ type: n % 2 === 0 ? 'MeetExitCriterion' : 'RevokeExitCriterion', opportunityId: other, criterionId: 'need-confirmed' } as const);
+    const count = 3 * SNAPSHOT_EVERY_EVENTS + 7;
+    const side = await createCommandSide(store, { processesDir: PROCESSES, conflictRetries: 5, streamCacheSize: 0, streamSnapshotsPath: path });
+    const answers = [];
+    for (let n = 0; n < count; n++) answers.push(await side.executor.execute(body(n), keyed(n)));
+    side.snapshots.close();
+
+    // The file: one snapshot row holding no command, and each command covered by it once.
+    const db = new Database(path, { readonly: true });
+    const row = db.prepare<[string], { snapshot: string }>('SELECT snapshot FROM stream_snapshots WHERE stream = ?').get(toOpportunityStreamId(other))!;
+    const snapshotRevision = (JSON.parse(row.snapshot) as { revision: number }).revision;
+    expect(row.snapshot).not.toContain('k-1');
+    const stored = db.prepare<[string], { command_id: string }>('SELECT command_id FROM stream_commands WHERE stream = ? ORDER BY command_id').all(toOpportunityStreamId(other));
+    db.close();
+    expect(snapshotRevision).toBeGreaterThanOrEqual(2 * SNAPSHOT_EVERY_EVENTS);
+    expect(stored.map((command) => command.command_id).sort()).toEqual(Array.from({ length: snapshotRevision + 1 }, (_, n) => `k-${n}`).sort());
+
+    // After a restart: loaded from the snapshot, every command answers as a full fold does.
+    const restarted = await createCommandSide(store, { processesDir: PROCESSES, conflictRetries: 5, streamCacheSize: 0, streamSnapshotsPath: path });
+    const full = await new OpportunityStreams(store, 0).load(other);
+    const loaded = await restarted.streams.load(other);
+    expect(loaded.snapshotRevision).toBe(snapshotRevision);
+    expectSameCommands(loaded, full, Array.from({ length: count }, (_, n) => `k-${n}`));
+    // A retry of the first command, long before the snapshot, is answered, not decided again.
+    const retried = await restarted.executor.execute(body(2), keyed(2));
+    expect(retried).toEqual({ ...answers[2], replayed: true });
+    expect((await new OpportunityStreams(store, 0).load(other)).revision).toBe(full.revision);
+    restarted.snapshots.close();
+  });
+
+  it('stores no snapshot whose base is gone, so none rests on commands it does not hold', () => {
+    const snapshots = getSQLiteStreamSnapshotStore(join(dir, 'snapshots-d.db'));
+    const state = { status: 'none' } as const;
+    snapshots.save({ stream: 'opportunity-x', revision: 60, position: 61, headHash: 'h', state, basedOn: 10, newCommands: [] });
+    expect(snapshots.load('opportunity-x')).toBeUndefined();
+    snapshots.save({ stream: 'opportunity-x', revision: 10, position: 11, headHash: 'h', state, newCommands: [['a', { fingerprint: 'f', attempt: 'x', revision: 3, position: 4, stage: 'new', status: 'open' }]] });
+    snapshots.save({ stream: 'opportunity-x', revision: 60, position: 61, headHash: 'h', state, basedOn: 10, newCommands: [['b', { fingerprint: 'g', attempt: 'y', revision: 40, position: 41, stage: 'new', status: 'open' }]] });
+    const loaded = snapshots.load('opportunity-x')!;
+    expect(loaded.revision).toBe(60);
+    expect([loaded.commandBefore('a')?.fingerprint, loaded.commandBefore('b')?.fingerprint, loaded.commandBefore('c')]).toEqual(['f', 'g', undefined]);
+    snapshots.close();
   });
 });
