@@ -26,8 +26,8 @@ export interface SegmentLinks {
    * ENTERED_CREATED / ENTERED_REOPENED. Zero-length segments between are skipped: no instant sees them.
    */
   entry: Int32Array;
-  /** The deal's latest positive-length segment before each (NONE: none): what `entry` is found from. */
-  previousPositive: Int32Array;
+  /** By row: the latest positive-length segment before the deal's latest one (NONE: none), what the next one's `entry` is found from. */
+  positiveBeforeLast: Int32Array;
   /** The amount in whole minor units (unitsOf); NaN: no amount. */
   units: Float64Array;
   /** Whether some segment's amount has more minor units than a double holds exactly (a bigint from unitsOf). */
@@ -59,7 +59,7 @@ export function linksOf(model: StageIntervalsModel): SegmentLinks {
   let links = linksByModel.get(model);
   if (!links) {
     const none = () => new Int32Array(0);
-    links = { indexed: 0, next: none(), first: none(), last: none(), entry: none(), previousPositive: none(), units: new Float64Array(0), bigAmounts: false, winsIndexed: 0, lastWin: none(), previousWin: none() };
+    links = { indexed: 0, next: none(), first: none(), last: none(), entry: none(), positiveBeforeLast: none(), units: new Float64Array(0), bigAmounts: false, winsIndexed: 0, lastWin: none(), previousWin: none() };
     linksByModel.set(model, links);
   }
   const winCount = model.wins.row.length;
@@ -77,10 +77,10 @@ export function linksOf(model: StageIntervalsModel): SegmentLinks {
   if (links.indexed === count) return links;
   links.next = grown(links.next, count);
   links.entry = grown(links.entry, count);
-  links.previousPositive = grown(links.previousPositive, count);
   links.units = grownFloat(links.units, count);
   links.first = grown(links.first, model.ids.length);
   links.last = grown(links.last, model.ids.length);
+  links.positiveBeforeLast = grown(links.positiveBeforeLast, model.ids.length);
   const { segments } = model;
   const rowOf = segments.row.values;
   const startMs = segments.startMs.values;
@@ -94,8 +94,8 @@ export function linksOf(model: StageIntervalsModel): SegmentLinks {
     else links.next[before] = segment;
     links.last[row] = segment;
     // `before` ended when this segment began, so its length is final.
-    const previous = before === NONE ? NONE : startMs[before]! < endMs[before]! ? before : links.previousPositive[before]!;
-    links.previousPositive[segment] = previous;
+    const previous = before === NONE ? NONE : startMs[before]! < endMs[before]! ? before : links.positiveBeforeLast[row]!;
+    links.positiveBeforeLast[row] = previous;
     const start = startMs[segment]!;
     links.entry[segment] = previous !== NONE && endMs[previous] === start ? previous : start === startMs[links.first[row]!] ? ENTERED_CREATED : ENTERED_REOPENED;
     const value = amount[segment]!;

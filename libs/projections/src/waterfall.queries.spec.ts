@@ -222,6 +222,22 @@ describe('the pipeline waterfall (from the stage-intervals read model)', () => {
     );
   });
 
+  it('answers the same after more events as a model built from all of them (the links beside the model are extended, never stale)', () => {
+    assertProperty(
+      fc.property(
+        historyWith((history) => fc.tuple(fc.nat({ max: history.events.length }), questionsFor(history))),
+        ([history, [split, questions]]) => {
+          const growing = project(stageIntervalsProjection, history.events.slice(0, split));
+          for (const question of questions) queryWaterfall(growing, queryOf(question));
+          project(stageIntervalsProjection, history.events.slice(split), growing);
+          const whole = project(stageIntervalsProjection, history.events);
+          for (const question of questions) expect(queryWaterfall(growing, queryOf(question))).toStrictEqual(queryWaterfall(whole, queryOf(question)));
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
   it('leaves amounts beyond a double\'s exact minor units, and the drill-down, to the general walk', () => {
     const model = project(stageIntervalsProjection, [log.version(standardV1), log.opened('a', standardV1, 0, { amount: 1e15, currency: 'EUR' }), log.opened('b', standardV1, 0, { amount: 1e15, currency: 'EUR' })]);
     const query = { fromMs: Date.parse(at(1)), toMs: Date.parse(at(2)) };
