@@ -66,7 +66,7 @@ export class ExactSum {
 }
 
 /** Minor units as the double nearest to the amount (a whole number of units over 10^4 is correctly rounded; a bigint goes through its decimal text). */
-function valueOfUnits(units: number | bigint): number {
+export function valueOfUnits(units: number | bigint): number {
   if (typeof units === 'number') return units / SCALE;
   const negative = units < 0n;
   const size = negative ? -units : units;
@@ -158,9 +158,9 @@ function sorted(sums: Map<string, number>): Record<string, number> {
 }
 
 /** The buckets of the totals, in answer order; per stage, stageIn and stageOut are added. */
-const TOTAL_BUCKETS: readonly WaterfallBucket[] = ['created', 'reopened', 'movedIn', 'amountIncreased', 'amountDecreased', 'movedOut', 'won', 'lost'];
-const STAGE_BUCKETS: readonly WaterfallBucket[] = ['created', 'reopened', 'movedIn', 'stageIn', 'amountIncreased', 'amountDecreased', 'stageOut', 'movedOut', 'won', 'lost'];
-const MEMO_BUCKETS: readonly WaterfallMemoBucket[] = ['pushedOut', 'pulledIn'];
+export const TOTAL_BUCKETS: readonly WaterfallBucket[] = ['created', 'reopened', 'movedIn', 'amountIncreased', 'amountDecreased', 'movedOut', 'won', 'lost'];
+export const STAGE_BUCKETS: readonly WaterfallBucket[] = ['created', 'reopened', 'movedIn', 'stageIn', 'amountIncreased', 'amountDecreased', 'stageOut', 'movedOut', 'won', 'lost'];
+export const MEMO_BUCKETS: readonly WaterfallMemoBucket[] = ['pushedOut', 'pulledIn'];
 
 type AnyBucket = WaterfallBucket | WaterfallMemoBucket | 'start' | 'end';
 

@@ -3,13 +3,14 @@ import { assertProperty } from '@stagecraft/testing/fast-check';
 import type { WaterfallChange, WaterfallResult } from '@stagecraft/contracts';
 import { foldOpportunity, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
 import type { ProjectedEvent } from './projection.types';
-import { queryPipelineAsOf, stageIntervalsProjection } from './stage-intervals.projection';
+import { queryPipelineAsOf, stageIntervalsProjection, type StageIntervalsModel } from './stage-intervals.projection';
 import { filterArbitraryFor, historyWith, instantArbitraryFor, type GeneratedHistory } from './testing/history.arbitrary';
 import { definitionOf, expectApproxEqual, processIds, readLog, stageOrder, type OracleOpportunity } from './testing/history.oracle';
 import { at, log, standardV1 } from './testing/log.fixtures';
 import { project } from './testing/project';
-import { ExactSum, unitsOf } from './waterfall.figures';
-import { queryWaterfall, type WaterfallQuery } from './waterfall.queries';
+import { ExactSum, unitsOf, WaterfallTally } from './waterfall.figures';
+import { queryWaterfall, walkStageIntervals, type WaterfallQuery } from './waterfall.queries';
+import { scanWaterfall } from './waterfall.scan';
 
 // Brute force: fold each deal's events up to every instant it has in (from, to] (its as-of states),
 // and classify each pair of consecutive states by the rules written in waterfall.figures.ts.
@@ -199,6 +200,49 @@ describe('the pipeline waterfall (from the stage-intervals read model)', () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  // The general walk, which the drill-down and sums past 2^53 minor units take.
+  const walked = (model: StageIntervalsModel, query: WaterfallQuery) => {
+    let tally: WaterfallTally | undefined;
+    walkStageIntervals(model, query, (reader) => (tally = new WaterfallTally(reader, query)));
+    return tally!.result(model.catalog, query.processId, query.fromMs, query.toMs);
+  };
+
+  it('answers the same from the typed-array scan as from the general walk, to the last bit (weighted sums included)', () => {
+    assertProperty(
+      fc.property(historyWith(questionsFor), ([history, questions]) => {
+        const model = project(stageIntervalsProjection, history.events);
+        for (const question of questions) {
+          const query = { ...queryOf(question), includeOpportunities: false };
+          expect(scanWaterfall(model, query)).toStrictEqual(walked(model, query));
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('answers the same after more events as a model built from all of them (the links beside the model are extended, never stale)', () => {
+    assertProperty(
+      fc.property(
+        historyWith((history) => fc.tuple(fc.nat({ max: history.events.length }), questionsFor(history))),
+        ([history, [split, questions]]) => {
+          const growing = project(stageIntervalsProjection, history.events.slice(0, split));
+          for (const question of questions) queryWaterfall(growing, queryOf(question));
+          project(stageIntervalsProjection, history.events.slice(split), growing);
+          const whole = project(stageIntervalsProjection, history.events);
+          for (const question of questions) expect(queryWaterfall(growing, queryOf(question))).toStrictEqual(queryWaterfall(whole, queryOf(question)));
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('leaves amounts beyond a double\'s exact minor units, and the drill-down, to the general walk', () => {
+    const model = project(stageIntervalsProjection, [log.version(standardV1), log.opened('a', standardV1, 0, { amount: 1e15, currency: 'EUR' }), log.opened('b', standardV1, 0, { amount: 1e15, currency: 'EUR' })]);
+    const query = { fromMs: Date.parse(at(1)), toMs: Date.parse(at(2)) };
+    expect([scanWaterfall(model, query), scanWaterfall(project(stageIntervalsProjection, [log.version(standardV1)]), { ...query, includeOpportunities: true })]).toEqual([undefined, undefined]);
+    expect(queryWaterfall(model, query).start.amountsByCurrency).toEqual({ EUR: 2e15 });
   });
 
   it('starts and ends with the board as of from and as of to', () => {

@@ -3,75 +3,22 @@ import { NONE } from './opportunity-table';
 import type { PipelineFilter } from './pipeline.projection';
 import type { StageIntervalsModel } from './stage-intervals.projection';
 import { WaterfallTally, type SegmentWalker, type WaterfallOptions, type WaterfallSegments } from './waterfall.figures';
+import { ENTERED_CREATED, linksOf } from './waterfall.links';
+import { scanWaterfall } from './waterfall.scan';
 
 // The pipeline waterfall from the stage-intervals read model (rules: waterfall.figures.ts). One
 // pass over the segments: those standing at `from` and at `to` give the two ends; each segment
 // that starts or ends inside (from, to] is one change, classified by the segment of the same deal
-// just before or after it (links kept below, so no sort by deal per question).
+// just before or after it (links kept beside the model, waterfall.links.ts, so no sort by deal
+// per question).
 
 export interface WaterfallQuery extends WindowQuery, WaterfallOptions {}
 
-/** Each segment's neighbours within its deal, and each deal's first segment; grown as segments are added. */
-interface SegmentLinks {
-  indexed: number;
-  previous: Int32Array;
-  next: Int32Array;
-  first: Int32Array;
-  last: Int32Array;
-  /** The same for wins: each deal's latest win, and the win before each. */
-  winsIndexed: number;
-  lastWin: Int32Array;
-  previousWin: Int32Array;
-}
-
-const linksByModel = new WeakMap<StageIntervalsModel, SegmentLinks>();
-
-function grown(array: Int32Array, size: number): Int32Array {
-  if (array.length >= size) return array;
-  const bigger = new Int32Array(Math.max(size, array.length * 2)).fill(NONE);
-  bigger.set(array);
-  return bigger;
-}
-
-/** A deal's segments are appended in its own time order, so links only grow: a query extends them to the segments added since. */
-function linksOf(model: StageIntervalsModel): SegmentLinks {
-  let links = linksByModel.get(model);
-  if (!links) {
-    const none = () => new Int32Array(0);
-    linksByModel.set(model, (links = { indexed: 0, previous: none(), next: none(), first: none(), last: none(), winsIndexed: 0, lastWin: none(), previousWin: none() }));
-  }
-  const winCount = model.wins.row.length;
-  if (links.winsIndexed !== winCount) {
-    links.lastWin = grown(links.lastWin, model.ids.length);
-    links.previousWin = grown(links.previousWin, winCount);
-    for (let win = links.winsIndexed; win < winCount; win++) {
-      const row = model.wins.row.values[win]!;
-      links.previousWin[win] = links.lastWin[row]!;
-      links.lastWin[row] = win;
-    }
-    links.winsIndexed = winCount;
-  }
-  const count = model.segments.row.length;
-  if (links.indexed === count) return links;
-  links.previous = grown(links.previous, count);
-  links.next = grown(links.next, count);
-  links.first = grown(links.first, model.ids.length);
-  links.last = grown(links.last, model.ids.length);
-  const rowOf = model.segments.row.values;
-  for (let segment = links.indexed; segment < count; segment++) {
-    const row = rowOf[segment]!;
-    const before = links.last[row]!;
-    links.previous[segment] = before;
-    links.next[segment] = NONE;
-    if (before === NONE) links.first[row] = segment;
-    else links.next[before] = segment;
-    links.last[row] = segment;
-  }
-  links.indexed = count;
-  return links;
-}
-
 export function queryWaterfall(model: StageIntervalsModel, query: WaterfallQuery): WaterfallResult {
+  // The common question in one tight pass (waterfall.scan.ts); listing the deals, or sums past a
+  // double's exact integers, through the general walk below.
+  const scanned = scanWaterfall(model, query);
+  if (scanned) return scanned;
   let tally: WaterfallTally | undefined;
   walkStageIntervals(model, query, (reader) => (tally = new WaterfallTally(reader, query)));
   return tally!.result(model.catalog, query.processId, query.fromMs, query.toMs);
@@ -120,12 +67,7 @@ export function walkStageIntervals(model: StageIntervalsModel, query: WindowQuer
   const nobody = teamCode === undefined || ownerCode === undefined;
   const counts = (s: number) => !nobody && (teamCode === NONE || team[s] === teamCode) && (ownerCode === NONE || owner[s] === ownerCode);
   const positive = (s: number) => startMs[s]! < endMs[s]!;
-  // The deal's segment just before (after) one, skipping those no instant selects (zero length).
-  const before = (s: number) => {
-    let p = links.previous[s]!;
-    while (p !== NONE && !positive(p)) p = links.previous[p]!;
-    return p;
-  };
+  // The deal's segment just after one, skipping those no instant selects (zero length).
   const after = (s: number) => {
     let n = links.next[s]!;
     while (n !== NONE && !positive(n)) n = links.next[n]!;
@@ -152,14 +94,14 @@ export function walkStageIntervals(model: StageIntervalsModel, query: WindowQuer
     if (counted && start <= fromMs) walker.standing('start', s);
     if (counted && toMs < end) walker.standing('end', s);
     if (fromMs < start) {
-      const p = before(s);
-      if (p !== NONE && endMs[p] === start) {
+      const p = links.entry[s]!;
+      if (p >= 0) {
         const wasCounted = counts(p);
         if (wasCounted && counted) walker.changed(p, s, start);
         else if (counted) walker.entered(s, start, 'movedIn');
         else if (wasCounted) walker.left(p, start, 'movedOut');
       } else if (counted) {
-        walker.entered(s, start, start === startMs[links.first[row]!] ? 'created' : 'reopened');
+        walker.entered(s, start, p === ENTERED_CREATED ? 'created' : 'reopened');
       }
     }
     if (counted && end <= toMs) {
