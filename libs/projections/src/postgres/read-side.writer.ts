@@ -1,5 +1,5 @@
 import { calendarDateOf } from '@stagecraft/opportunity';
-import type { ClientBase } from 'pg';
+import type { ClientBase, QueryResult } from 'pg';
 import type { ProjectedEvent } from '../projection.types';
 import {
   createReadSideState,
@@ -183,11 +183,16 @@ export class ReadSideWriter {
     if (generation !== this.generation) throw new Error(`the read side of ${this.schema} was reloaded while a batch folded`);
     const changes = emptyChanges();
     const lookup = (id: string) => known.get(id);
-    try {
-      for (const event of fresh) foldEvent(this.state, changes, lookup, event);
-    } catch (error) {
-      throw new FoldError(`event at position ${fresh.find(() => true)?.position ?? target}… could not be folded in: ${(error as Error).message}`);
+    for (let at = 0; at < fresh.length; at += FOLD_SLICE) {
+      // Between slices the event loop runs: a commit under way gets its replies read, the log its next page.
+      if (at > 0) await new Promise((resolve) => setImmediate(resolve));
+      try {
+        for (const event of fresh.slice(at, at + FOLD_SLICE)) foldEvent(this.state, changes, lookup, event);
+      } catch (error) {
+        throw new FoldError(`event at position ${fresh[0]?.position ?? target}… could not be folded in: ${(error as Error).message}`);
+      }
     }
+    if (generation !== this.generation) throw new Error(`the read side of ${this.schema} was reloaded while a batch folded`);
     const sequence = ++this.sequence;
     const records = [...changes.opportunities.values()];
     const batch: FoldedBatch = {
@@ -224,15 +229,15 @@ export class ReadSideWriter {
     }
     if (batch.from !== this.checkpoint.position) throw new Error(`a batch of ${this.schema} was written out of order (from ${batch.from}, the checkpoint is at ${this.checkpoint.position})`);
     const client = this.client;
-    await client.query('BEGIN');
     try {
-      for (const { sql, values } of batch.statements) await client.query(sql, values as unknown[]);
-      const moved = await client.query(
-        `UPDATE ${this.schema}.checkpoint SET position = $1, log_id = $2, updated_at = now(), counters = COALESCE($4::jsonb, counters)${batch.state !== null ? ', state = $5, state_revision = state_revision + 1' : ''} WHERE position = $3`,
-        batch.state !== null ? [batch.target, batch.logId, batch.from, batch.counters, batch.state] : [batch.target, batch.logId, batch.from, batch.counters],
-      );
+      // The whole batch and its checkpoint in one simple query (one round trip, run by PostgreSQL
+      // without waiting on this process, which is folding the next batch meanwhile), then COMMIT.
+      const checkpoint = `UPDATE ${this.schema}.checkpoint SET position = ${batch.target}, log_id = ${literalOf(batch.logId)}, updated_at = now(), counters = COALESCE(${literalOf(batch.counters)}::jsonb, counters)${
+        batch.state !== null ? `, state = ${literalOf(batch.state)}::jsonb, state_revision = state_revision + 1` : ''
+      } WHERE position = ${batch.from}`;
+      const results = (await client.query(['BEGIN', ...batch.statements.map(inlined), checkpoint].join(';\n'))) as unknown as QueryResult[];
       // Another writer moved the checkpoint (it cannot while we hold the lock, but never count twice).
-      if (moved.rowCount !== 1) throw new Error(`the checkpoint of ${this.schema} moved under this projector; it stops rather than count events twice`);
+      if (results[results.length - 1]!.rowCount !== 1) throw new Error(`the checkpoint of ${this.schema} moved under this projector; it stops rather than count events twice`);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -516,7 +521,7 @@ export class ReadSideWriter {
   private encodeCatalog(q: (sql: string, values: unknown[]) => void): void {
     const s = this.schema;
     const { catalog } = this.state;
-    q(`DELETE FROM ${s}.processes; DELETE FROM ${s}.process_versions; DELETE FROM ${s}.stages; DELETE FROM ${s}.version_stages;`, []);
+    q(`DELETE FROM ${s}.processes; DELETE FROM ${s}.process_versions; DELETE FROM ${s}.stages; DELETE FROM ${s}.version_stages`, []);
     const processes = [...catalog.processes.values()];
     q(`INSERT INTO ${s}.processes SELECT * FROM unnest($1::text[], $2::text[])`, [processes.map((p) => p.processId), processes.map((p) => p.latest?.version ?? null)]);
     q(`INSERT INTO ${s}.process_versions SELECT * FROM unnest($1::text[], $2::text[], $3::bool[])`, [
@@ -550,6 +555,23 @@ export class ReadSideWriter {
 }
 
 const dateOrNull = (day: number | null): string | null => (day === null ? null : calendarDateOf(day));
+
+/**
+ * A value as an SQL literal: E'' strings escape their backslashes and quotes whatever
+ * standard_conforming_strings says; numbers (positions, counts, floats) as JavaScript writes them.
+ */
+function literalOf(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : `'${String(value)}'`;
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  return `E'${String(value).replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
+
+/** A statement with its parameters written in as literals (each `$n` is followed by its cast). */
+const inlined = ({ sql, values }: Statement): string => sql.replace(/\$(\d+)/g, (_, index: string) => literalOf(values[Number(index) - 1]));
+
+/** Events folded between two turns of the event loop. */
+const FOLD_SLICE = 2_000;
 
 /** One statement of a batch, its parameters already encoded. */
 interface Statement {
