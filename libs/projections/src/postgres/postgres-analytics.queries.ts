@@ -564,15 +564,27 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
   }
 
   // The labelled visits only grow with the log: kept for the snapshot position they were read at.
-  private learned?: { position: number; visits: LearningVisit[] };
+  // Requests that arrive while they are being read wait for that one reading (at 1M events it takes
+  // seconds and holds every visit: one per concurrent request made the API's memory follow the log).
+  private learned?: { position: number; visits: Promise<LearningVisit[]> };
 
-  private async learningVisits({ client, position }: Snapshot): Promise<LearningVisit[]> {
+  private learningVisits({ client, position }: Snapshot): Promise<LearningVisit[]> {
     if (this.learned?.position === position) return this.learned.visits;
+    const visits = this.readLearningVisits(client);
+    const learned = { position, visits };
+    this.learned = learned;
+    visits.catch(() => {
+      if (this.learned === learned) this.learned = undefined; // the next request reads them again
+    });
+    return visits;
+  }
+
+  private async readLearningVisits(client: PoolClient): Promise<LearningVisit[]> {
     const { rows } = await client.query(
       `SELECT opportunity_id, visit_no, process_id, stage_id, ${ms('entered_at')} AS entered_ms, ${ms('left_at')} AS left_ms, flagged, configured_probability, ${ms('closed_at')} AS closed_ms, won
        FROM ${this.schema}.win_probability_visits`,
     );
-    const visits = rows.map((row) => ({
+    return rows.map((row) => ({
       opportunityId: row.opportunity_id as string,
       visitNo: row.visit_no as number,
       processId: row.process_id,
@@ -584,8 +596,6 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       closedMs: row.closed_ms ?? NaN,
       won: row.won as boolean,
     }));
-    this.learned = { position, visits };
-    return visits;
   }
 
   async winLoss(filter: AnalyticsFilter, groupBy?: WinLossGroupBy): Promise<WinLossResult> {
