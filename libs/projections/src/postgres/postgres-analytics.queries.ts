@@ -84,6 +84,9 @@ const instantParameter = (atMs: number) => (atMs > 253402300799999 ? 'infinity' 
 const EXACT_SUMS = (column: string, kept: string) =>
   `COALESCE(bool_and(${column} = trunc(${column})) FILTER (WHERE ${kept} AND ${column} IS NOT NULL), true) AND COALESCE(sum(abs(${column})) FILTER (WHERE ${kept} AND ${column} IS NOT NULL), 0) < 4503599627370496`;
 
+/** work_mem of a query's transaction: at most a few such sorts run at once per connection of the pool. */
+const QUERY_WORK_MEM = '32MB';
+
 /** Builds WHERE clauses with numbered parameters. */
 class Where {
   readonly values: unknown[] = [];
@@ -166,13 +169,19 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
         if (sections.rows.some((row) => row.exact === false)) sections = await sectionsOf(true);
         const closedCards = new Map<string, ClosedOpportunity[]>();
         if (options.includeOpportunities) {
+          // The latest `limit` closings of each (process, outcome), each walked back from the window's end
+          // through the index of closings instead of ranking every closing in the window.
           const w = closedWhere();
-          const limit = w.param(window.limit);
+          const processIds = [...state.catalog.processes.keys()];
+          const sectionProcesses = w.param(processIds.flatMap((processId) => outcomes.map(() => processId)));
+          const sectionOutcomes = w.param(processIds.flatMap(() => outcomes));
           const { rows } = await client.query(
-            `SELECT * FROM (SELECT opportunity_id, title, owner_id, team_id, amount, currency, ${ms('closed_at')} AS closed_ms, lost_reason, next_steps, process_id, status,
-               (SELECT oc.stage_id FROM ${s}.outcomes oc WHERE oc.closing_position = ${s}.opportunities.last_closing_position) AS closed_in_stage,
-               row_number() OVER (PARTITION BY process_id, status ORDER BY closed_at DESC, opportunity_id COLLATE "C") AS rn
-             FROM ${s}.opportunities ${w}) ranked WHERE rn <= ${limit} ORDER BY process_id, status, rn`,
+            `SELECT closings.* FROM unnest(${sectionProcesses}::text[], ${sectionOutcomes}::text[]) WITH ORDINALITY AS section_of(section_process, section_status, section_no)
+             CROSS JOIN LATERAL (SELECT opportunity_id, title, owner_id, team_id, amount, currency, ${ms('closed_at')} AS closed_ms, lost_reason, next_steps, process_id, status,
+               (SELECT oc.stage_id FROM ${s}.outcomes oc WHERE oc.closing_position = o.last_closing_position) AS closed_in_stage
+               FROM ${s}.opportunities o ${w.add('process_id = section_process').add('status = section_status')}
+               ORDER BY closed_at DESC, opportunity_id COLLATE "C" LIMIT ${w.param(window.limit)}) closings
+             ORDER BY section_no`,
             w.values,
           );
           for (const row of rows) {
@@ -555,15 +564,27 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
   }
 
   // The labelled visits only grow with the log: kept for the snapshot position they were read at.
-  private learned?: { position: number; visits: LearningVisit[] };
+  // Requests that arrive while they are being read wait for that one reading (at 1M events it takes
+  // seconds and holds every visit: one per concurrent request made the API's memory follow the log).
+  private learned?: { position: number; visits: Promise<LearningVisit[]> };
 
-  private async learningVisits({ client, position }: Snapshot): Promise<LearningVisit[]> {
+  private learningVisits({ client, position }: Snapshot): Promise<LearningVisit[]> {
     if (this.learned?.position === position) return this.learned.visits;
+    const visits = this.readLearningVisits(client);
+    const learned = { position, visits };
+    this.learned = learned;
+    visits.catch(() => {
+      if (this.learned === learned) this.learned = undefined; // the next request reads them again
+    });
+    return visits;
+  }
+
+  private async readLearningVisits(client: PoolClient): Promise<LearningVisit[]> {
     const { rows } = await client.query(
       `SELECT opportunity_id, visit_no, process_id, stage_id, ${ms('entered_at')} AS entered_ms, ${ms('left_at')} AS left_ms, flagged, configured_probability, ${ms('closed_at')} AS closed_ms, won
        FROM ${this.schema}.win_probability_visits`,
     );
-    const visits = rows.map((row) => ({
+    return rows.map((row) => ({
       opportunityId: row.opportunity_id as string,
       visitNo: row.visit_no as number,
       processId: row.process_id,
@@ -575,8 +596,6 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       closedMs: row.closed_ms ?? NaN,
       won: row.won as boolean,
     }));
-    this.learned = { position, visits };
-    return visits;
   }
 
   async winLoss(filter: AnalyticsFilter, groupBy?: WinLossGroupBy): Promise<WinLossResult> {
@@ -605,15 +624,20 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       let { rows } = await figuresOf(false);
       if (rows.some((row) => row.exact === false)) ({ rows } = await figuresOf(true));
       // Amount lost per currency (added in row order, as the in-memory loop) and wins per won reason.
-      const lostAndWhy = await client.query(
-        `WITH kept AS (SELECT opened_position, status, amount, currency, won_reason, ${group} AS grp, ${inGroup} AS in_group FROM ${this.schema}.opportunities ${w})
-         SELECT GROUPING(in_group, grp) = 0 AS grouped, GROUPING(currency) = 0 AS by_currency, in_group, grp, currency, won_reason,
-           sum(amount ORDER BY opened_position) FILTER (WHERE status = 'lost' AND amount IS NOT NULL) AS lost_sum,
-           count(*) FILTER (WHERE status = 'lost' AND amount IS NOT NULL)::int AS lost_with_amount,
-           count(*) FILTER (WHERE status = 'won' AND won_reason IS NOT NULL)::int AS won_with_reason
-         FROM kept GROUP BY GROUPING SETS ((currency), (won_reason), (in_group, grp, currency), (in_group, grp, won_reason))`,
-        w.values,
-      );
+      const lostAndWhyOf = (inRowOrder: boolean) =>
+        client.query(
+          `WITH kept AS (SELECT opened_position, status, amount, currency, won_reason, ${group} AS grp, ${inGroup} AS in_group FROM ${this.schema}.opportunities ${w})
+           SELECT GROUPING(in_group, grp) = 0 AS grouped, GROUPING(currency) = 0 AS by_currency, in_group, grp, currency, won_reason,
+             sum(amount ${inRowOrder ? 'ORDER BY opened_position' : ''}) FILTER (WHERE status = 'lost' AND amount IS NOT NULL) AS lost_sum,
+             count(*) FILTER (WHERE status = 'lost' AND amount IS NOT NULL)::int AS lost_with_amount,
+             count(*) FILTER (WHERE status = 'won' AND won_reason IS NOT NULL)::int AS won_with_reason,
+             ${EXACT_SUMS('amount', `status = 'lost'`)} AS exact
+           FROM kept GROUP BY GROUPING SETS ((currency), (won_reason), (in_group, grp, currency), (in_group, grp, won_reason))`,
+          w.values,
+        );
+      // As above: in any order first, in row order only when some sum could round.
+      let lostAndWhy = await lostAndWhyOf(false);
+      if (lostAndWhy.rows.some((row) => row.exact === false)) lostAndWhy = await lostAndWhyOf(true);
       type Slot = { won: number; lost: number; currencies: Map<string | null, number>; lostCurrencies: Map<string | null, number>; reasons: Map<string | null, number>; wonReasons: Map<string, number> };
       const emptySlot = (): Slot => ({ won: 0, lost: 0, currencies: new Map(), lostCurrencies: new Map(), reasons: new Map(), wonReasons: new Map() });
       const slots = new Map<string | null, Slot>();
@@ -677,12 +701,15 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       if (filter.to !== undefined) w.add(`v.left_at <= ${w.param(isoOrNull(parsed.toMs))}::timestamptz`);
       // Nearest ranks by exact integer arithmetic (order-statistics.ts); the sum over kept visits in ascending order, as the in-memory walk adds them.
       const completed = unfiltered ? await this.rankedFromBuckets(client, parsed.processId) : await client.query(
-        `WITH kept AS (SELECT v.process_id, v.stage_id, v.duration_seconds AS d FROM ${s}.stage_visits v ${people ? `JOIN ${s}.opportunities o ON o.opportunity_id = v.opportunity_id` : ''} ${w}),
-         ranked AS (SELECT process_id, stage_id, d, row_number() OVER (PARTITION BY process_id, stage_id ORDER BY d) AS rn, count(*) OVER (PARTITION BY process_id, stage_id) AS n FROM kept)
-         SELECT process_id, stage_id, max(n)::int AS n, sum(d ORDER BY d) AS total,
-           max(d) FILTER (WHERE rn = n / 2) AS lower_middle, max(d) FILTER (WHERE rn = n / 2 + 1) AS upper_middle, max(d) FILTER (WHERE rn = (n + 1) / 2) AS middle,
-           max(d) FILTER (WHERE rn = (9 * n + 9) / 10) AS p90
-         FROM ranked GROUP BY process_id, stage_id`,
+        // One sort per stage (array_agg), byte-wise on the ids (grouping only needs equality), then
+        // the ranks picked from the sorted array (index 0, for the lower middle of one, is null).
+        `WITH kept AS (SELECT v.process_id COLLATE "C" AS process_id, v.stage_id COLLATE "C" AS stage_id, v.duration_seconds AS d
+           FROM ${s}.stage_visits v ${people ? `JOIN ${s}.opportunities o ON o.opportunity_id = v.opportunity_id` : ''} ${w}),
+         sorted AS (SELECT process_id, stage_id, array_agg(d ORDER BY d) AS ds FROM kept GROUP BY process_id, stage_id)
+         SELECT process_id, stage_id, cardinality(ds) AS n, (SELECT sum(x ORDER BY i) FROM unnest(ds) WITH ORDINALITY AS u(x, i)) AS total,
+           ds[cardinality(ds) / 2] AS lower_middle, ds[cardinality(ds) / 2 + 1] AS upper_middle, ds[(cardinality(ds) + 1) / 2] AS middle,
+           ds[(9 * cardinality(ds) + 9) / 10] AS p90
+         FROM sorted`,
         w.values,
       );
       const open = new Where('stage_id IS NOT NULL').eq('process_id', parsed.processId).eq('team_id', parsed.teamId).eq('owner_id', parsed.ownerId);
@@ -789,7 +816,9 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       throw new ReadModelUnavailableError('PROJECTIONS.UNAVAILABLE', `The read models' PostgreSQL database cannot be reached (${(error as Error).message}); retry shortly.`);
     }
     try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      // Room to sort and hash a whole table's closings in memory (the default 4 MB spills them to disk),
+      // for this transaction only.
+      await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL work_mem = '${QUERY_WORK_MEM}'`);
       const cachedRevision = this.cached?.revision ?? -1;
       const { rows } = await client.query(
         `SELECT position, failed, state_revision, CASE WHEN state_revision <> $1 THEN state END AS state, counters FROM ${this.schema}.checkpoint`,
@@ -934,13 +963,27 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
   /** The cards of each stage column, longest in the stage first (ties by id), the first `cap` when capped. */
   /** `withCriteria`: the live cards (opportunities) carry their criteria progress; board segments (asOf) do not keep criteria. */
   private async openCards(client: PoolClient, state: ReadSideState, where: Where, table: string, _order: string, cap: number | undefined, withCriteria = false): Promise<Map<number, PipelineOpportunity[]>> {
-    const limit = cap === undefined ? '' : `WHERE rn <= ${where.param(cap)}`;
-    const { rows } = await client.query(
-      `SELECT * FROM (SELECT opportunity_id, title, owner_id, team_id, amount, currency, ${ms('stage_entered_at')} AS entered_ms, process_id, stage_id, ${isoDate('expected_close_date')} AS expected_close_date,${withCriteria ? ' process_version, criteria_met,' : ''}
-         row_number() OVER (PARTITION BY process_id, stage_id ORDER BY stage_entered_at, opportunity_id COLLATE "C") AS rn
-       FROM ${this.schema}.${table} ${where}) ranked ${limit} ORDER BY process_id, stage_id, rn`,
-      where.values,
-    );
+    const columns = `opportunity_id, title, owner_id, team_id, amount, currency, ${ms('stage_entered_at')} AS entered_ms, process_id, stage_id, ${isoDate('expected_close_date')} AS expected_close_date${withCriteria ? ', process_version, criteria_met' : ''}`;
+    let sql: string;
+    if (cap !== undefined && table === 'opportunities') {
+      // The live board's first `cap` cards of each column, stage by stage, each through the index of
+      // open deals by (process, stage, entry, id): a few hundred rows read instead of every open deal sorted.
+      const stages = state.catalog.stages;
+      sql = `SELECT cards.* FROM unnest(${where.param(stages.map((stage) => stage.processId))}::text[], ${where.param(stages.map((stage) => stage.stageId))}::text[]) WITH ORDINALITY AS column_of(column_process, column_stage, column_no)
+        CROSS JOIN LATERAL (SELECT ${columns} FROM ${this.schema}.opportunities ${where.add('process_id = column_process').add('stage_id = column_stage')}
+          ORDER BY stage_entered_at, opportunity_id COLLATE "C" LIMIT ${where.param(cap)}) cards
+        ORDER BY column_no`;
+    } else {
+      const limit = cap === undefined ? '' : `WHERE rn <= ${where.param(cap)}`;
+      sql = `SELECT * FROM (SELECT ${columns}, row_number() OVER (PARTITION BY process_id, stage_id ORDER BY stage_entered_at, opportunity_id COLLATE "C") AS rn
+         FROM ${this.schema}.${table} ${where}) ranked ${limit} ORDER BY process_id, stage_id, rn`;
+    }
+    // With a team or owner filter the planner would AND a bitmap of every row of that team into each
+    // column's walk; walking the column's index in order and skipping the others' rows reads far fewer.
+    const walk = cap !== undefined && table === 'opportunities';
+    if (walk) await client.query('SET LOCAL enable_bitmapscan = off');
+    const { rows } = await client.query(sql, where.values);
+    if (walk) await client.query('SET LOCAL enable_bitmapscan = on');
     const cards = new Map<number, PipelineOpportunity[]>();
     for (const row of rows) {
       const process = state.catalog.processes.get(row.process_id)!;

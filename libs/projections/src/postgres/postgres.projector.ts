@@ -64,6 +64,7 @@ export function assertSchemaName(schema: string): void {
 
 export class PostgresProjector implements ReadModels {
   private client?: Client;
+  private reader?: Client;
   private writer?: ReadSideWriter;
   private readonly controller = new AbortController();
   private loop?: Promise<void>;
@@ -99,7 +100,12 @@ export class PostgresProjector implements ReadModels {
     }
     await migrateReadSide(client as never, this.settings.schema);
     await relaxCommits(client);
-    this.writer = new ReadSideWriter(client, this.settings.schema, this.options.cacheSize);
+    // Records are read back through a second connection, so the next batch can fold while one commits.
+    const reader = new Client({ connectionString: this.settings.url, application_name: 'stagecraft-projector-reader' });
+    await reader.connect();
+    reader.on('error', () => undefined);
+    this.reader = reader;
+    this.writer = new ReadSideWriter(client, this.settings.schema, this.options.cacheSize, reader);
     await this.prepare(this.writer);
     // A first fold of a long log: the query indexes are made once at the end (read-side.indexes.ts).
     if (this.writer.position === 0 && this.head >= (this.options.deferIndexesFrom ?? DEFER_INDEXES_FROM)) await deferQueryIndexes(client, this.settings.schema);
@@ -120,6 +126,7 @@ export class PostgresProjector implements ReadModels {
     await this.loop?.catch(() => undefined);
     this.waiters.releaseAll();
     await this.client?.end().catch(() => undefined); // ends the session: the lock goes with it
+    await this.reader?.end().catch(() => undefined);
   }
 
   model<Model>({ name }: ReadModelKey<Model>): Model {
@@ -203,21 +210,39 @@ export class PostgresProjector implements ReadModels {
     const batchSize = this.options.batchSize ?? CATCH_UP_BATCH;
     let batch: StoredEvent[] = [];
     let passed = 0;
+    // A pipeline of two: batch n+1 folds (CPU here) while batch n commits (work in PostgreSQL).
+    // Batches still commit one at a time, in order, each with its checkpoint.
+    let committing: Promise<void> | undefined;
+    const committed = async () => {
+      const pending = committing;
+      committing = undefined;
+      await pending;
+    };
     const flush = async () => {
       if (batch.length === 0 && passed <= writer.position) return;
       const events = batch;
       batch = [];
       if (this.logId === '' && events.length > 0) this.logId = events[0]!.id;
       if (writer.current.failed) return; // stopped on an event: the tables stay as they were, visibly
+      let folded;
       try {
-        await this.exclusively(() => writer.apply(events, passed, this.logId));
+        folded = await writer.fold(events, passed, this.logId);
       } catch (error) {
         if (!(error instanceof FoldError)) throw error;
+        await committed();
+        await writer.load();
         await writer.fail(error.message);
         this.onFailure?.(error.message);
+        return;
       }
-      if (!this.caughtUp) this.options.onProgress?.({ position: writer.position, head: this.head });
-      this.wakeWaiters();
+      await committed();
+      if (!folded) return;
+      const batchDone = this.exclusively(() => writer.commit(folded)).then(() => {
+        if (!this.caughtUp) this.options.onProgress?.({ position: writer.position, head: this.head });
+        this.wakeWaiters();
+      });
+      batchDone.catch(() => undefined); // awaited by the next flush or at the end
+      committing = batchDone;
     };
     // A small pump decouples reading from writing: while a batch commits, the next one gathers
     // (bounded, so a fast store cannot fill memory).
@@ -268,13 +293,19 @@ export class PostgresProjector implements ReadModels {
       if (batch.length > 0) passed = Math.max(passed, batch[batch.length - 1]!.position);
       // While catching up, batches fill; once live, whatever has arrived is written at once.
       if (batch.length >= batchSize || queue.length === 0 || caughtUpNow) await flush();
+      // Live, or nothing more to read yet: what was folded is written before waiting for more.
+      if (queue.length === 0 || caughtUpNow) await committed();
       if (caughtUpNow && !this.caughtUp) {
         await this.exclusively(() => restoreQueryIndexes(this.client!, this.settings.schema));
         this.caughtUp = true;
         markCaughtUp();
       }
     }
-    await pump;
+    try {
+      await committed();
+    } finally {
+      await pump;
+    }
   }
 
   private wakeWaiters(): void {
@@ -301,25 +332,39 @@ export async function rebuildIntoShadow(
   const live = settings.schema;
   const shadow = `${live}_rebuild`;
   const client = new Client({ connectionString: settings.url, application_name: 'stagecraft-rebuild' });
+  const reader = new Client({ connectionString: settings.url, application_name: 'stagecraft-rebuild-reader' });
   await client.connect();
   client.on('error', () => undefined);
   try {
+    await reader.connect();
+    reader.on('error', () => undefined);
     await client.query(`DROP SCHEMA IF EXISTS ${shadow} CASCADE`);
     await migrateReadSide(client as never, shadow);
     await relaxCommits(client);
-    const writer = new ReadSideWriter(client, shadow);
+    const writer = new ReadSideWriter(client, shadow, undefined, reader);
     await writer.load();
     // Nobody reads the shadow schema: its query indexes are made once, after the long fold.
     if (how.target() >= (how.deferIndexesFrom ?? DEFER_INDEXES_FROM)) await deferQueryIndexes(client, shadow);
     let logId = how.logId();
     const catchUp = async () => {
-      for await (const page of readAllPages(store, { afterPosition: writer.position, pageSize: how.batchSize ?? CATCH_UP_BATCH })) {
-        const target = how.target();
-        const events = page.filter((event) => event.position <= target);
-        if (logId === '' && events.length > 0) logId = events[0]!.id;
-        await writer.apply(events, 0, logId);
-        how.onProgress?.({ position: writer.position });
-        if (page[page.length - 1]!.position >= target) break;
+      // Page n+1 folds while page n commits, as in the projector.
+      let committing: Promise<void> | undefined;
+      try {
+        for await (const page of readAllPages(store, { afterPosition: writer.position, pageSize: how.batchSize ?? CATCH_UP_BATCH })) {
+          const target = how.target();
+          const events = page.filter((event) => event.position <= target);
+          if (logId === '' && events.length > 0) logId = events[0]!.id;
+          const folded = await writer.fold(events, 0, logId);
+          await committing;
+          committing = undefined;
+          if (folded) {
+            committing = writer.commit(folded).then(() => how.onProgress?.({ position: writer.position }));
+            committing.catch(() => undefined);
+          }
+          if (page[page.length - 1]!.position >= target) break;
+        }
+      } finally {
+        await committing;
       }
     };
     await catchUp();
@@ -347,6 +392,7 @@ export async function rebuildIntoShadow(
     return position;
   } finally {
     await client.end().catch(() => undefined);
+    await reader.end().catch(() => undefined);
   }
 }
 

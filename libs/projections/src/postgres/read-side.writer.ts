@@ -1,5 +1,5 @@
 import { calendarDateOf } from '@stagecraft/opportunity';
-import type { ClientBase } from 'pg';
+import type { ClientBase, QueryResult } from 'pg';
 import type { ProjectedEvent } from '../projection.types';
 import {
   createReadSideState,
@@ -16,6 +16,7 @@ import {
   type SerializedReadSideState,
 } from './read-side.fold';
 import { stageOrderOf } from '../process-catalog';
+import { boolArray, isoOf, numberArray, textArray } from './read-side.encoding';
 
 // Loads and writes the read side of one schema through one connection: a batch of events and the
 // checkpoint in one transaction (multi-row upserts through unnest, one statement per table).
@@ -34,8 +35,28 @@ export interface Checkpoint {
   readonly failed: string | null;
 }
 
-const iso = (ms: number | null): string | null => (ms === null || !Number.isFinite(ms) ? null : new Date(ms).toISOString());
+const iso = isoOf;
 const ms = (column: string) => `(EXTRACT(EPOCH FROM ${column}) * 1000)::double precision`;
+
+/**
+ * A batch folded into the writer's state and encoded as statements, not yet written: `commit`
+ * writes it with its checkpoint. While it commits, the next batch may fold.
+ */
+export interface FoldedBatch {
+  /** The checkpoint it follows, and the one it writes. */
+  readonly from: number;
+  readonly target: number;
+  readonly logId: string;
+  /** The writer's state it was folded on (a `load` since makes it stale: it is folded again). */
+  readonly generation: number;
+  readonly events: readonly ProjectedEvent[];
+  readonly passed: number;
+  readonly statements: readonly Statement[];
+  readonly counters: string | null;
+  readonly state: string | null;
+  readonly records: readonly OpportunityRecord[];
+  readonly sequence: number;
+}
 
 export class ReadSideWriter {
   private state: ReadSideState = createReadSideState();
@@ -43,11 +64,26 @@ export class ReadSideWriter {
   private stateRevision = 0;
   /** Recently used records, oldest first (a Map keeps insertion order). */
   private readonly cache = new Map<string, OpportunityRecord>();
+  /** Where the state has been folded up to: ahead of the checkpoint while a folded batch waits or commits. */
+  private folded = 0;
+  /** Bumped by every `load`: batches folded before it are stale. */
+  private generation = 0;
+  private sequence = 0;
+  /**
+   * Records changed by batches folded but not yet committed, with the batch that changed them last:
+   * the reader's connection cannot see them yet, and the cache may have let them go.
+   */
+  private readonly uncommitted = new Map<string, { record: OpportunityRecord; sequence: number }>();
 
+  /**
+   * `reader`: a second connection to read records back through while a batch commits on `client`
+   * (the projector's pipeline); without it, both go through `client`.
+   */
   constructor(
     private readonly client: ClientBase,
     readonly schema: string,
     private readonly cacheSize = 50_000,
+    private readonly reader: ClientBase = client,
   ) {}
 
   get position(): number {
@@ -62,11 +98,14 @@ export class ReadSideWriter {
   async load(): Promise<Checkpoint> {
     const s = this.schema;
     this.cache.clear();
+    this.uncommitted.clear();
+    this.generation += 1;
     const { rows } = await this.client.query<{ position: string; log_id: string; failed: string | null; state: SerializedReadSideState | null; state_revision: string; counters: SerializedCounters | null }>(
       `SELECT position, log_id, failed, state, state_revision, counters FROM ${s}.checkpoint`,
     );
     const row = rows[0]!;
     this.checkpoint = { position: Number(row.position), logId: row.log_id, failed: row.failed };
+    this.folded = this.checkpoint.position;
     this.stateRevision = Number(row.state_revision);
     if (row.state === null) {
       this.state = createReadSideState();
@@ -110,38 +149,106 @@ export class ReadSideWriter {
    * checkpoint are skipped, so a batch replayed after a crash counts nothing twice.
    */
   async apply(events: readonly ProjectedEvent[], passed: number, logId: string): Promise<void> {
-    const fresh = events.filter((event) => event.position > this.checkpoint.position);
-    const target = Math.max(passed, fresh.length > 0 ? fresh[fresh.length - 1]!.position : 0, this.checkpoint.position);
-    if (target === this.checkpoint.position && fresh.length === 0) return;
-    await this.loadRecords([...opportunityIdsOf(fresh)].filter((id) => !this.cache.has(id)));
-    const changes = emptyChanges();
+    let batch: FoldedBatch | undefined;
     try {
-      for (const event of fresh) foldEvent(this.state, changes, (id) => this.cache.get(id), event);
+      batch = await this.fold(events, passed, logId);
     } catch (error) {
       // The in-memory state may be half-changed: read it back before anything else.
-      await this.load();
-      throw new FoldError(`event at position ${fresh.find(() => true)?.position ?? target}… could not be folded in: ${(error as Error).message}`);
+      if (error instanceof FoldError) await this.load();
+      throw error;
     }
+    if (batch) await this.commit(batch);
+  }
+
+  /**
+   * The first half of `apply`: folds the batch into the state (after any batch folded before it,
+   * committed or not) and encodes what to write. A FoldError leaves the state half-changed: the
+   * caller lets a commit under way end, then calls `load` before anything else.
+   */
+  async fold(events: readonly ProjectedEvent[], passed: number, logId: string): Promise<FoldedBatch | undefined> {
+    const from = this.folded;
+    const fresh = events.filter((event) => event.position > from);
+    const target = Math.max(passed, fresh.length > 0 ? fresh[fresh.length - 1]!.position : 0, from);
+    if (target === from && fresh.length === 0) return undefined;
+    const generation = this.generation;
+    // The records this batch touches, taken now: a commit ending meanwhile lets go of its uncommitted ones.
+    const known = new Map<string, OpportunityRecord>();
+    const missing: string[] = [];
+    for (const id of opportunityIdsOf(fresh)) {
+      const record = this.cache.get(id) ?? this.uncommitted.get(id)?.record;
+      if (record) known.set(id, record);
+      else missing.push(id);
+    }
+    for (const record of await this.loadRecords(missing)) known.set(record.id, record);
+    if (generation !== this.generation) throw new Error(`the read side of ${this.schema} was reloaded while a batch folded`);
+    const changes = emptyChanges();
+    const lookup = (id: string) => known.get(id);
+    for (let at = 0; at < fresh.length; at += FOLD_SLICE) {
+      // Between slices the event loop runs: a commit under way gets its replies read, the log its next page.
+      if (at > 0) await new Promise((resolve) => setImmediate(resolve));
+      try {
+        for (const event of fresh.slice(at, at + FOLD_SLICE)) foldEvent(this.state, changes, lookup, event);
+      } catch (error) {
+        throw new FoldError(`event at position ${fresh[0]?.position ?? target}… could not be folded in: ${(error as Error).message}`);
+      }
+    }
+    if (generation !== this.generation) throw new Error(`the read side of ${this.schema} was reloaded while a batch folded`);
+    const sequence = ++this.sequence;
+    const records = [...changes.opportunities.values()];
+    const batch: FoldedBatch = {
+      from,
+      target,
+      logId,
+      generation,
+      events,
+      passed,
+      statements: this.encode(changes),
+      counters: changes.pairs.size > 0 || changes.visitTotals.size > 0 ? JSON.stringify(this.counters()) : null,
+      state: changes.catalogChanged ? JSON.stringify(serializeReadSideState(this.state)) : null,
+      records,
+      sequence,
+    };
+    this.folded = target;
+    for (const record of records) {
+      this.uncommitted.set(record.id, { record, sequence });
+      this.remember(record);
+    }
+    return batch;
+  }
+
+  /**
+   * The second half of `apply`: writes a folded batch and its checkpoint in one transaction. Batches
+   * commit in the order they folded; one folded before a `load` is folded again first.
+   */
+  async commit(folded: FoldedBatch): Promise<void> {
+    let batch = folded;
+    if (batch.generation !== this.generation) {
+      const again = await this.fold(batch.events, batch.passed, batch.logId);
+      if (!again) return;
+      batch = again;
+    }
+    if (batch.from !== this.checkpoint.position) throw new Error(`a batch of ${this.schema} was written out of order (from ${batch.from}, the checkpoint is at ${this.checkpoint.position})`);
     const client = this.client;
-    await client.query('BEGIN');
     try {
-      await this.write(changes);
-      const counters = changes.pairs.size > 0 || changes.visitTotals.size > 0 ? JSON.stringify(this.counters()) : null;
-      const moved = await client.query(
-        `UPDATE ${this.schema}.checkpoint SET position = $1, log_id = $2, updated_at = now(), counters = COALESCE($4::jsonb, counters)${changes.catalogChanged ? ', state = $5, state_revision = state_revision + 1' : ''} WHERE position = $3`,
-        changes.catalogChanged ? [target, logId, this.checkpoint.position, counters, JSON.stringify(serializeReadSideState(this.state))] : [target, logId, this.checkpoint.position, counters],
-      );
+      // The whole batch and its checkpoint in one simple query (one round trip, run by PostgreSQL
+      // without waiting on this process, which is folding the next batch meanwhile), then COMMIT.
+      const checkpoint = `UPDATE ${this.schema}.checkpoint SET position = ${batch.target}, log_id = ${literalOf(batch.logId)}, updated_at = now(), counters = COALESCE(${literalOf(batch.counters)}::jsonb, counters)${
+        batch.state !== null ? `, state = ${literalOf(batch.state)}::jsonb, state_revision = state_revision + 1` : ''
+      } WHERE position = ${batch.from}`;
+      const results = (await client.query(['BEGIN', ...batch.statements.map(inlined), checkpoint].join(';\n'))) as unknown as QueryResult[];
       // Another writer moved the checkpoint (it cannot while we hold the lock, but never count twice).
-      if (moved.rowCount !== 1) throw new Error(`the checkpoint of ${this.schema} moved under this projector; it stops rather than count events twice`);
+      if (results[results.length - 1]!.rowCount !== 1) throw new Error(`the checkpoint of ${this.schema} moved under this projector; it stops rather than count events twice`);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       await this.load();
       throw error;
     }
-    if (changes.catalogChanged) this.stateRevision += 1;
-    this.checkpoint = { position: target, logId, failed: this.checkpoint.failed };
-    for (const record of changes.opportunities.values()) this.remember(record);
+    if (batch.state !== null) this.stateRevision += 1;
+    this.checkpoint = { position: batch.target, logId: batch.logId, failed: this.checkpoint.failed };
+    for (const record of batch.records) {
+      if (this.uncommitted.get(record.id)?.sequence === batch.sequence) this.uncommitted.delete(record.id);
+    }
   }
 
   private counters(): SerializedCounters {
@@ -157,9 +264,10 @@ export class ReadSideWriter {
     if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
   }
 
-  private async loadRecords(ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    const { rows } = await this.client.query<Record<string, unknown>>(
+  /** Reads records back (committed ones: the reader's connection sees no batch still committing). */
+  private async loadRecords(ids: string[]): Promise<OpportunityRecord[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.reader.query<Record<string, unknown>>(
       `SELECT opportunity_id, opened_position, process_id, process_version, title, team_id, owner_id, amount, currency, ${ms('opened_at')} AS opened_ms, status, stage_id,
         ${ms('stage_entered_at')} AS stage_entered_ms, probability, ${ms('closed_at')} AS closed_ms, lost_reason, won_amount, won_currency, won_reason, next_steps, furthest_rank, ever_won, visits,
         segment_started_position, ${ms('segment_started_at')} AS segment_started_ms, segment_probability, last_closing_position, updated_position,
@@ -168,6 +276,7 @@ export class ReadSideWriter {
       [ids],
     );
     const { catalog } = this.state;
+    const records: OpportunityRecord[] = [];
     for (const row of rows) {
       const process = catalog.processes.get(row.process_id as string)!;
       const stageId = row.stage_id as string | null;
@@ -204,22 +313,29 @@ export class ReadSideWriter {
         criteriaMet: [...((row.criteria_met as string[] | null) ?? [])],
       };
       this.remember(record);
+      records.push(record);
     }
+    return records;
   }
 
   private stageId(key: number): string {
     return key === WON_END ? 'won' : key === LOST_END ? 'lost' : this.state.catalog.stages[key]!.stageId;
   }
 
-  private async write(changes: ReadSideChanges): Promise<void> {
+  /**
+   * The statements that write a batch's changes, with their parameters encoded now: the records and
+   * counters they read go on changing as the next batch folds while this one commits.
+   */
+  private encode(changes: ReadSideChanges): Statement[] {
     const s = this.schema;
     const { catalog } = this.state;
-    const q = (sql: string, values: unknown[]) => this.client.query(sql, values);
+    const statements: Statement[] = [];
+    const q = (sql: string, values: unknown[]) => statements.push(statementOf(sql, values));
 
     if (changes.opportunities.size > 0) {
       const rows = [...changes.opportunities.values()];
       const column = <T>(pick: (record: OpportunityRecord) => T) => rows.map(pick);
-      await q(
+      q(
         `INSERT INTO ${s}.opportunities (opportunity_id, opened_position, process_id, process_version, title, team_id, owner_id, amount, currency, opened_at, status, stage_id,
            stage_entered_at, probability, closed_at, lost_reason, won_amount, won_currency, furthest_rank, ever_won, visits, segment_started_position, segment_started_at,
            segment_probability, last_closing_position, updated_position, expected_close_date, won_reason, next_steps, criteria_met)
@@ -269,7 +385,7 @@ export class ReadSideWriter {
 
     if (changes.visits.size > 0) {
       const rows = [...changes.visits.values()];
-      await q(
+      q(
         `INSERT INTO ${s}.stage_visits (opportunity_id, visit_no, process_id, process_version, stage_id, entered_at, left_at, left_to, duration_seconds, ended_position, team_id, owner_id, amount, currency)
          SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[], $9::float8[], $10::bigint[], $11::text[], $12::text[], $13::float8[], $14::text[])
          ON CONFLICT (opportunity_id, visit_no) DO UPDATE SET process_version = EXCLUDED.process_version, stage_id = EXCLUDED.stage_id, left_at = EXCLUDED.left_at, left_to = EXCLUDED.left_to,
@@ -296,7 +412,7 @@ export class ReadSideWriter {
     // Visits completed in this batch (a completed visit is never written again): counted per bucket.
     const completed = [...changes.visits.values()].filter((v) => v.leftMs !== null);
     if (completed.length > 0) {
-      await q(
+      q(
         `INSERT INTO ${s}.stage_duration_buckets (process_id, stage_id, bucket, visits)
          SELECT process_id, stage_id, ${s}.duration_bucket(seconds), count(*) FROM unnest($1::text[], $2::text[], $3::float8[]) AS v(process_id, stage_id, seconds) GROUP BY 1, 2, 3
          ON CONFLICT (process_id, stage_id, bucket) DO UPDATE SET visits = ${s}.stage_duration_buckets.visits + EXCLUDED.visits`,
@@ -306,7 +422,7 @@ export class ReadSideWriter {
 
     if (changes.segments.size > 0) {
       const rows = [...changes.segments.values()];
-      await q(
+      q(
         `INSERT INTO ${s}.board_segments (started_position, opportunity_id, process_id, stage_id, valid_from, valid_to, probability, amount, currency, team_id, owner_id, stage_entered_at, title, expected_close_date)
          SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::float8[], $8::float8[], $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::text[], $14::date[])
          ON CONFLICT (started_position) DO UPDATE SET valid_to = EXCLUDED.valid_to`,
@@ -331,7 +447,7 @@ export class ReadSideWriter {
 
     if (changes.transitions.length > 0) {
       const rows = changes.transitions;
-      await q(
+      q(
         `INSERT INTO ${s}.transitions (position, opportunity_id, process_id, from_stage, to_stage, kind, occurred_at, pair_no)
          SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::int[])`,
         [
@@ -349,7 +465,7 @@ export class ReadSideWriter {
 
     if (changes.outcomes.length > 0) {
       const rows = changes.outcomes;
-      await q(
+      q(
         `INSERT INTO ${s}.outcomes (closing_position, opportunity_id, process_id, outcome, stage_id, reason, amount, currency, closed_at, team_id, owner_id)
          SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::text[], $9::timestamptz[], $10::text[], $11::text[])`,
         [
@@ -369,7 +485,7 @@ export class ReadSideWriter {
     }
     if (changes.reopened.size > 0) {
       const entries = [...changes.reopened.entries()];
-      await q(`UPDATE ${s}.outcomes o SET reopened_at = r.at FROM unnest($1::bigint[], $2::timestamptz[]) AS r(position, at) WHERE o.closing_position = r.position`, [
+      q(`UPDATE ${s}.outcomes o SET reopened_at = r.at FROM unnest($1::bigint[], $2::timestamptz[]) AS r(position, at) WHERE o.closing_position = r.position`, [
         entries.map(([position]) => position),
         entries.map(([, at]) => iso(at)),
       ]);
@@ -377,7 +493,7 @@ export class ReadSideWriter {
 
     if (changes.pairs.size > 0) {
       const pairs = [...changes.pairs].map((pairNo) => this.state.pairs[pairNo]!);
-      await q(
+      q(
         `INSERT INTO ${s}.transition_pairs (pair_no, process_id, from_stage, to_stage, transitions) SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::bigint[])
          ON CONFLICT (pair_no) DO UPDATE SET transitions = EXCLUDED.transitions`,
         [
@@ -391,23 +507,24 @@ export class ReadSideWriter {
     }
     if (changes.visitTotals.size > 0) {
       const keys = [...changes.visitTotals];
-      await q(
+      q(
         `INSERT INTO ${s}.stage_visit_totals (process_id, stage_id, completed, seconds_sum) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::float8[])
          ON CONFLICT (process_id, stage_id) DO UPDATE SET completed = EXCLUDED.completed, seconds_sum = EXCLUDED.seconds_sum`,
         [keys.map((key) => catalog.stages[key]!.processId), keys.map((key) => catalog.stages[key]!.stageId), keys.map((key) => this.state.visitTotals.get(key)!.count), keys.map((key) => this.state.visitTotals.get(key)!.sum)],
       );
     }
-    if (changes.catalogChanged) await this.writeCatalog();
+    if (changes.catalogChanged) this.encodeCatalog(q);
+    return statements;
   }
 
   /** The catalog as tables for people (small: rewritten whenever it changes). */
-  private async writeCatalog(): Promise<void> {
+  private encodeCatalog(q: (sql: string, values: unknown[]) => void): void {
     const s = this.schema;
     const { catalog } = this.state;
-    await this.client.query(`DELETE FROM ${s}.processes; DELETE FROM ${s}.process_versions; DELETE FROM ${s}.stages; DELETE FROM ${s}.version_stages;`);
+    q(`DELETE FROM ${s}.processes; DELETE FROM ${s}.process_versions; DELETE FROM ${s}.stages; DELETE FROM ${s}.version_stages`, []);
     const processes = [...catalog.processes.values()];
-    await this.client.query(`INSERT INTO ${s}.processes SELECT * FROM unnest($1::text[], $2::text[])`, [processes.map((p) => p.processId), processes.map((p) => p.latest?.version ?? null)]);
-    await this.client.query(`INSERT INTO ${s}.process_versions SELECT * FROM unnest($1::text[], $2::text[], $3::bool[])`, [
+    q(`INSERT INTO ${s}.processes SELECT * FROM unnest($1::text[], $2::text[])`, [processes.map((p) => p.processId), processes.map((p) => p.latest?.version ?? null)]);
+    q(`INSERT INTO ${s}.process_versions SELECT * FROM unnest($1::text[], $2::text[], $3::bool[])`, [
       catalog.versions.map((v) => v.process.processId),
       catalog.versions.map((v) => v.version),
       catalog.versions.map((v) => v.recorded),
@@ -417,7 +534,7 @@ export class ReadSideWriter {
       const chain = process.latest ? process.latest.stageKeys.length : order.length;
       return order.map((key, index) => ({ stage: catalog.stages[key]!, index, inChain: index < chain }));
     });
-    await this.client.query(`INSERT INTO ${s}.stages (process_id, stage_id, name, probability, display_order, in_chain, rot_after_days) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::int[], $6::bool[], $7::int[])`, [
+    q(`INSERT INTO ${s}.stages (process_id, stage_id, name, probability, display_order, in_chain, rot_after_days) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::int[], $6::bool[], $7::int[])`, [
       stages.map((x) => x.stage.processId),
       stages.map((x) => x.stage.stageId),
       stages.map((x) => x.stage.name),
@@ -427,7 +544,7 @@ export class ReadSideWriter {
       stages.map((x) => x.stage.rotAfterDays ?? null),
     ]);
     const versionStages = catalog.versions.flatMap((version) => version.stageKeys.map((key, rank) => ({ version, key, rank })));
-    await this.client.query(`INSERT INTO ${s}.version_stages SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::float8[])`, [
+    q(`INSERT INTO ${s}.version_stages SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::float8[])`, [
       versionStages.map((x) => x.version.process.processId),
       versionStages.map((x) => x.version.version),
       versionStages.map((x) => catalog.stages[x.key]!.stageId),
@@ -438,6 +555,52 @@ export class ReadSideWriter {
 }
 
 const dateOrNull = (day: number | null): string | null => (day === null ? null : calendarDateOf(day));
+
+/**
+ * A value as an SQL literal: E'' strings escape their backslashes and quotes whatever
+ * standard_conforming_strings says; numbers (positions, counts, floats) as JavaScript writes them.
+ */
+function literalOf(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : `'${String(value)}'`;
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  return `E'${String(value).replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
+
+/** A statement with its parameters written in as literals (each `$n` is followed by its cast). */
+const inlined = ({ sql, values }: Statement): string => sql.replace(/\$(\d+)/g, (_, index: string) => literalOf(values[Number(index) - 1]));
+
+/** Events folded between two turns of the event loop. */
+const FOLD_SLICE = 2_000;
+
+/** One statement of a batch, its parameters already encoded. */
+interface Statement {
+  readonly sql: string;
+  readonly values: readonly unknown[];
+}
+
+const NUMBER_TYPES = new Set(['float8', 'bigint', 'int']);
+const TEXT_TYPES = new Set(['text', 'timestamptz', 'date', 'jsonb']);
+
+/**
+ * Encodes each array parameter as the literal of the type the statement casts it to (`$n::type[]`),
+ * in one pass (read-side.encoding.ts), rather than through the driver's per-element conversion.
+ */
+function statementOf(sql: string, values: readonly unknown[]): Statement {
+  const types = new Map<number, string>();
+  for (const [, index, type] of sql.matchAll(/\$(\d+)::(\w+)\[\]/g)) types.set(Number(index) - 1, type!);
+  return {
+    sql,
+    values: values.map((value, index) => {
+      const type = types.get(index);
+      if (!Array.isArray(value) || type === undefined) return value;
+      if (NUMBER_TYPES.has(type)) return numberArray(value as (number | null)[]);
+      if (TEXT_TYPES.has(type)) return textArray(value as (string | null)[]);
+      if (type === 'bool') return boolArray(value as boolean[]);
+      throw new Error(`No array encoding for ${type}[]`);
+    }),
+  };
+}
 
 /** An event the read side cannot fold in: the projector stops, visibly, as an in-memory projection does. */
 export class FoldError extends Error {
