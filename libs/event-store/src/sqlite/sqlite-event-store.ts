@@ -52,6 +52,8 @@ export interface SQLiteEventStoreStats {
 
 export interface SQLiteEventStore extends EventStore {
   stats(): SQLiteEventStoreStats;
+  /** Whether the last committed batch found the log's head where this store's previous commit left it. */
+  isSoleWriter(): boolean;
 }
 
 const DEFAULT_POLL_INTERVAL_MS = 250;
