@@ -131,3 +131,39 @@ describe('command routes served directly answer as Nest served them', () => {
     }
   });
 });
+
+describe('command routes served directly keep the rate limit', () => {
+  const dirs = [temporaryDirectory(), temporaryDirectory()];
+  afterAll(() => {
+    for (const dir of dirs) dir.remove();
+  });
+
+  it('counts commands per caller and answers 429 with Retry-After past the limit, as through Nest', async () => {
+    const apps = [
+      await startApiTestApp({ eventStorePath: `${dirs[0]!.path}/events.db`, clock: CLOCK, env: { RATE_LIMIT_PER_MINUTE: '3' } }),
+      await startApiTestApp({ eventStorePath: `${dirs[1]!.path}/events.db`, clock: CLOCK, env: { RATE_LIMIT_PER_MINUTE: '3' }, directCommandRoutes: false }),
+    ];
+    try {
+      const answers = [];
+      for (const api of apps) {
+        const seen = [];
+        for (let i = 0; i < 5; i += 1) {
+          const response = await api.http.post('/opportunities').send({ id: i === 0 ? ID : OTHER, title: 'Deal', processId: 'standard' });
+          seen.push({
+            status: response.status,
+            code: (response.body as { code?: string }).code,
+            limit: response.headers['x-ratelimit-limit'],
+            remaining: response.headers['x-ratelimit-remaining'],
+            retryAfter: response.headers['retry-after'] !== undefined,
+          });
+        }
+        answers.push(seen);
+      }
+      expect(answers[0]).toEqual(answers[1]);
+      expect(answers[0]!.map((answer) => answer.status)).toEqual([201, 201, 409, 429, 429]);
+      expect(answers[0]![3]).toMatchObject({ code: 'REQUEST.RATE_LIMITED', retryAfter: true });
+    } finally {
+      for (const api of apps) await api.close();
+    }
+  });
+});
