@@ -50,6 +50,8 @@ export async function startApiTestApp(options: {
   extraKeys?: readonly NewApiKey[];
   /** The application's clock (business time, token expiry, rate-limit windows); the real one by default. */
   clock?: () => Date;
+  /** false: the command routes go through Nest's router instead of their direct handlers (api.app.ts). */
+  directCommandRoutes?: boolean;
 }): Promise<ApiTestApp & { keys: Record<string, string> }> {
   const { inline, keys } = testApiKeys([{ name: TEST_SERVICE, roles: ['admin'], mayActOnBehalf: true }, ...(options.extraKeys ?? [])]);
   const settings = readSettings(
@@ -66,7 +68,12 @@ export async function startApiTestApp(options: {
     },
     ROOT,
   );
-  const app = await createApiApp({ settings, logger: false, ...(options.clock ? { clock: options.clock } : {}) });
+  const app = await createApiApp({
+    settings,
+    logger: false,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.directCommandRoutes !== undefined ? { directCommandRoutes: options.directCommandRoutes } : {}),
+  });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   const server = app.getHttpServer();

@@ -1,10 +1,11 @@
 import 'reflect-metadata';
-import { Logger, type LoggerService } from '@nestjs/common';
+import { Logger, type CanActivate, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiModule, type ApiModuleOptions } from './api.module';
+import { GLOBAL_GUARDS } from './auth/auth.module';
 import { serveBoard } from './board/board.static';
 import { clientErrorHandler } from './http/client-error.handler';
 import { addCompiledBodyValidation } from './http/compiled-body';
@@ -12,14 +13,21 @@ import { ProblemFilter, sendProblem } from './http/problem.filter';
 import { addRequestShapeHooks } from './http/request-shape.hooks';
 import { addSecurityHeaders } from './http/security.headers';
 import { createValidationPipe } from './http/validation';
+import { OpportunitiesController } from './opportunities/opportunities.controller';
+import { serveCommandRoutesDirectly } from './opportunities/direct-command.routes';
 import { ApiLogger } from './start-up.logger';
 
 export interface CreateApiAppOptions extends ApiModuleOptions {
   readonly logger?: LoggerService | false;
+  /**
+   * Serve the hot command routes with plain Fastify handlers (default). false leaves them to Nest's
+   * router: only for the spec that holds both ways to the same answers.
+   */
+  readonly directCommandRoutes?: boolean;
 }
 
 /** Builds the HTTP application (not listening yet): used by main.ts and by the end-to-end tests. */
-export async function createApiApp({ settings, clock, logger }: CreateApiAppOptions): Promise<NestFastifyApplication> {
+export async function createApiApp({ settings, clock, logger, directCommandRoutes = true }: CreateApiAppOptions): Promise<NestFastifyApplication> {
   // X-Forwarded-For names the client only when it comes from a proxy TRUST_PROXY names: believed
   // from anyone, each request could pick a new address and reset the per-address limits.
   const hops = settings.trustProxy;
@@ -53,7 +61,17 @@ export async function createApiApp({ settings, clock, logger }: CreateApiAppOpti
   await serveBoard(app, settings.boardAssetsDir);
 
   app.useGlobalFilters(new ProblemFilter());
-  app.useGlobalPipes(createValidationPipe());
+  const validationPipe = createValidationPipe();
+  app.useGlobalPipes(validationPipe);
+  // The hot command routes: a plain Fastify handler running the same guards, pipes and method
+  // (opportunities/direct-command.routes.ts). Their routes are registered when the app initialises.
+  if (directCommandRoutes) {
+    serveCommandRoutesDirectly(app.getHttpAdapter().getInstance(), {
+      controllers: [app.get(OpportunitiesController)],
+      guards: app.get<CanActivate[]>(GLOBAL_GUARDS),
+      pipes: [validationPipe],
+    });
+  }
   app.enableShutdownHooks();
 
   const document = SwaggerModule.createDocument(

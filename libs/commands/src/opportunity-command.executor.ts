@@ -1,6 +1,6 @@
 import { chainNewEvents } from '@stagecraft/audit';
-import { WrongExpectedRevisionError, type EventStore } from '@stagecraft/event-store';
-import { canonicalOpportunityId, decide, fromOpportunityStreamId, rejections, type OpenOpportunity, type OpportunityCommand, type OpportunityState } from '@stagecraft/opportunity';
+import { WrongExpectedRevisionError, type EventStore, type NewEvent } from '@stagecraft/event-store';
+import { canonicalOpportunityId, decide, fromOpportunityStreamId, rejections, type OpenOpportunity, type OpportunityCommand, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
 import { canonicalJson } from '@stagecraft/sales-process';
 import { hash } from 'node:crypto';
 import type { CommandEnvelope, CommandOutcome } from './command-envelope';
@@ -40,52 +40,29 @@ export class OpportunityCommandExecutor {
     const fingerprint = envelope.clientSuppliedId ? fingerprintOf(body) : undefined;
     if (fingerprint && command.type === 'OpenOpportunity') await claimOpeningKey(this.store, envelope, command.opportunityId);
 
-    for (let attempt = 0; ; attempt += 1) {
-      const loaded = await this.streams.load(body.opportunityId);
-      assertCommandWithinTeams(envelope.teams, command, loaded.state);
-      if (fingerprint) {
-        const replay = replayOf(loaded, envelope.commandId, fingerprint);
-        if (replay) return replay;
+    // A stream this process folded, taken without reading the store when the store says no one
+    // else writes (EventStore.isSoleWriter): only an append confirms such a fold, because the
+    // append checks the expected revision. Any other end of an attempt on it (a refusal, a
+    // conflict, nothing to record) is redone once on a fold read from the store, so no client is
+    // ever answered from a stream another writer changed meanwhile.
+    let mayUseCachedFold = true;
+    for (let attempt = 0; ; ) {
+      const cached = mayUseCachedFold ? this.streams.cachedIfSoleWriter(body.opportunityId) : undefined;
+      mayUseCachedFold = false;
+      const loaded = cached ?? (await this.streams.load(body.opportunityId));
+      let step: AttemptStep;
+      try {
+        step = await this.decideOn(loaded, command, envelope, fingerprint);
+      } catch (error) {
+        if (cached) continue;
+        throw error;
       }
-      if (envelope.expectedRevision !== undefined && envelope.expectedRevision !== loaded.revision) {
-        throw new WrongExpectedRevisionError(loaded.stream, envelope.expectedRevision, loaded.revision);
+      if (step.kind === 'answer') {
+        if (cached) continue;
+        return step.outcome;
       }
 
-      const { state } = loaded;
-      if (state.status === 'none' && command.type !== 'OpenOpportunity') {
-        throw new OpportunityRejectedError(rejections.notFound(command.opportunityId));
-      }
-      if (state.status !== 'none') {
-        await this.processes.ensureVersion(state.processId, state.processVersion);
-        if (command.type === 'MigrateOpportunity') await this.processes.ensureVersion(state.processId, command.toVersion);
-      }
-      const process =
-        state.status === 'none'
-          ? this.processes.current((command as OpenOpportunity).processId)
-          : this.processes.version(state.processId, state.processVersion);
-      const versions = command.type === 'MigrateOpportunity' && state.status !== 'none' ? this.processes.versionLookup(state.processId) : undefined;
-      const decision = decide(command, state, process, versions);
-      if (!decision.ok) throw new OpportunityRejectedError(decision.error);
-      if (decision.events.length === 0) return outcomeOf(state, loaded.revision as number, loaded.position, false);
-
-      const metadata = {
-        commandId: envelope.commandId,
-        correlationId: envelope.correlationId,
-        causationId: envelope.commandId,
-        actor: envelope.actor,
-        ...(envelope.onBehalfOf !== undefined ? { onBehalfOf: envelope.onBehalfOf } : {}),
-        authenticatedBy: envelope.authenticatedBy,
-        recordedAt: envelope.now,
-        ...(fingerprint ? { commandFingerprint: fingerprint } : {}),
-      };
-      // Tamper evidence is added here, above the EventStore port, so every adapter stores chained events.
-      const firstRevision = loaded.revision === 'no_stream' ? 0 : loaded.revision + 1;
-      const { events: newEvents, headHash } = chainNewEvents(
-        loaded.stream,
-        firstRevision,
-        loaded.headHash,
-        decision.events.map((event, index) => ({ id: eventIdFor(loaded.stream, envelope.commandId, index), type: event.type, data: { ...event.data }, metadata })),
-      );
+      const { newEvents, headHash, events } = step;
       try {
         const result = await this.store.appendToStream(loaded.stream, newEvents, { expectedRevision: loaded.revision });
         if (fingerprint) {
@@ -98,16 +75,73 @@ export class OpportunityCommandExecutor {
           // events it holds were another attempt's, this request is a replay, and says so.
           return { ...stored, replayed: reloaded.commands.get(envelope.commandId)!.attempt !== attemptOf(envelope) };
         }
-        const after = this.streams.appended(loaded, decision.events, result, headHash);
+        const after = this.streams.appended(loaded, events, result, headHash);
         return outcomeOf(after.state, result.nextRevision, result.position, false);
       } catch (error) {
+        // A conflict on a cached fold says the fold was behind: read, and try again uncounted.
+        if (cached && error instanceof WrongExpectedRevisionError) continue;
         const retryable = error instanceof WrongExpectedRevisionError && envelope.expectedRevision === undefined;
         if (!retryable) throw error;
         if (attempt >= this.options.conflictRetries) throw new ConcurrentModificationError(attempt + 1);
+        attempt += 1;
       }
     }
   }
+
+  /** Checks and decides one attempt on a folded stream: an answer without an append, or the events to append. */
+  private async decideOn(loaded: LoadedOpportunity, command: OpportunityCommand, envelope: CommandEnvelope, fingerprint: string | undefined): Promise<AttemptStep> {
+    assertCommandWithinTeams(envelope.teams, command, loaded.state);
+    if (fingerprint) {
+      const replay = replayOf(loaded, envelope.commandId, fingerprint);
+      if (replay) return { kind: 'answer', outcome: replay };
+    }
+    if (envelope.expectedRevision !== undefined && envelope.expectedRevision !== loaded.revision) {
+      throw new WrongExpectedRevisionError(loaded.stream, envelope.expectedRevision, loaded.revision);
+    }
+
+    const { state } = loaded;
+    if (state.status === 'none' && command.type !== 'OpenOpportunity') {
+      throw new OpportunityRejectedError(rejections.notFound(command.opportunityId));
+    }
+    if (state.status !== 'none') {
+      await this.processes.ensureVersion(state.processId, state.processVersion);
+      if (command.type === 'MigrateOpportunity') await this.processes.ensureVersion(state.processId, command.toVersion);
+    }
+    const process =
+      state.status === 'none'
+        ? this.processes.current((command as OpenOpportunity).processId)
+        : this.processes.version(state.processId, state.processVersion);
+    const versions = command.type === 'MigrateOpportunity' && state.status !== 'none' ? this.processes.versionLookup(state.processId) : undefined;
+    const decision = decide(command, state, process, versions);
+    if (!decision.ok) throw new OpportunityRejectedError(decision.error);
+    if (decision.events.length === 0) return { kind: 'answer', outcome: outcomeOf(state, loaded.revision as number, loaded.position, false) };
+
+    const metadata = {
+      commandId: envelope.commandId,
+      correlationId: envelope.correlationId,
+      causationId: envelope.commandId,
+      actor: envelope.actor,
+      ...(envelope.onBehalfOf !== undefined ? { onBehalfOf: envelope.onBehalfOf } : {}),
+      authenticatedBy: envelope.authenticatedBy,
+      recordedAt: envelope.now,
+      ...(fingerprint ? { commandFingerprint: fingerprint } : {}),
+    };
+    // Tamper evidence is added here, above the EventStore port, so every adapter stores chained events.
+    const firstRevision = loaded.revision === 'no_stream' ? 0 : loaded.revision + 1;
+    const { events: newEvents, headHash } = chainNewEvents(
+      loaded.stream,
+      firstRevision,
+      loaded.headHash,
+      decision.events.map((event, index) => ({ id: eventIdFor(loaded.stream, envelope.commandId, index), type: event.type, data: { ...event.data }, metadata })),
+    );
+    return { kind: 'append', newEvents, headHash, events: decision.events };
+  }
 }
+
+/** How an attempt ends before the store: answered as it stands, or with events to append. */
+type AttemptStep =
+  | { readonly kind: 'answer'; readonly outcome: CommandOutcome }
+  | { readonly kind: 'append'; readonly newEvents: readonly NewEvent[]; readonly headHash: string; readonly events: readonly OpportunityEvent[] };
 
 function fingerprintOf(body: OpportunityCommandBody): string {
   return hash('sha256', canonicalJson(body), 'base64url').slice(0, 22);

@@ -29,7 +29,8 @@ export const SNAPSHOT_EVERY_EVENTS = 50;
 /**
  * Loads opportunity streams, keeping the most recently used ones folded in memory, and long ones
  * folded in a snapshot store too. Both are only a head start: every load still reads the store from
- * the known revision on, so events appended by another instance are never missed, and an entry is
+ * the known revision on, so events appended by another instance are never missed (the one
+ * exception, cachedIfSoleWriter, leaves it to the caller's append to confirm), and an entry is
  * only ever a true prefix of its stream (built from reads or from appends this process saw
  * succeed). A snapshot is used only when the stored event at its revision carries its head hash,
  * so an edited log is read whole, never folded on top of a stale state.
@@ -57,6 +58,19 @@ export class OpportunityStreams {
     const loaded = this.remember(extend(base, newer));
     this.snapshotIfLong(loaded, known);
     return loaded;
+  }
+
+  /**
+   * The stream as this process last folded it, without reading the store, while the store says it
+   * is the only writer (EventStore.isSoleWriter); otherwise undefined (load it). The fold came from
+   * this process's reads and appends, so it is current unless a writer the store has not yet
+   * noticed appended meanwhile: the caller must let an append's expected revision confirm it
+   * before concluding anything from it (the executor does).
+   */
+  cachedIfSoleWriter(opportunityId: string): LoadedOpportunity | undefined {
+    if (this.store.isSoleWriter?.() !== true) return undefined;
+    const known = this.cache.get(toOpportunityStreamId(opportunityId));
+    return known && this.remember(known);
   }
 
   /** The snapshot of a stream, if there is one and the stored event at its revision still carries its hash. */

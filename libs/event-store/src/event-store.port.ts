@@ -121,4 +121,13 @@ export interface EventStore {
   headPosition(): Promise<number>;
   health(): Promise<EventStoreHealth>;
   close(): Promise<void>;
+  /**
+   * Optional, a hint: true while this store instance has seen no append it did not make itself
+   * since its last commit before that (SQLite tells at each commit; a store that cannot tell
+   * leaves it out). A caller may then take a stream it folded from its own reads and appends as
+   * current without reading it again. Only a hint: a write it missed is still caught by the
+   * expected revision of the next append, so nothing may be concluded from a fold that no append
+   * confirmed.
+   */
+  isSoleWriter?(): boolean;
 }

@@ -1,4 +1,4 @@
-import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { Global, Module, type CanActivate, type DynamicModule, type Provider, type Type } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import type { Settings } from '@stagecraft/config';
@@ -11,13 +11,23 @@ import { AuthGuard, type AuthenticatedRequest } from './auth.guard';
 import { Authenticator } from './authenticator.service';
 import { clientAddressKey } from './client-address';
 
+/** DI token of the guards every route runs, in the order they run (CanActivate[]). */
+export const GLOBAL_GUARDS = Symbol('GLOBAL_GUARDS');
+
 @Global()
 @Module({})
 export class AuthModule {
   static forRoot(settings: Settings): DynamicModule {
     const limited = settings.rateLimitPerMinute > 0;
-    // Guards run in this order: authenticate first, so the rate limit counts per caller.
-    const guards: Provider[] = [{ provide: APP_GUARD, useClass: AuthGuard }, ...(limited ? [{ provide: APP_GUARD, useClass: ThrottlerGuard }] : [])];
+    // Guards run in this order: authenticate first, so the rate limit counts per caller. Each is
+    // also a provider of its own, and GLOBAL_GUARDS lists the same instances in the same order, for
+    // the command routes Fastify serves directly (opportunities/direct-command.routes.ts).
+    const guardClasses: Type<CanActivate>[] = [AuthGuard, ...(limited ? [ThrottlerGuard] : [])];
+    const guards: Provider[] = [
+      ...guardClasses,
+      ...guardClasses.map((guard) => ({ provide: APP_GUARD, useExisting: guard })),
+      { provide: GLOBAL_GUARDS, inject: guardClasses, useFactory: (...instances: CanActivate[]) => instances },
+    ];
     return {
       module: AuthModule,
       imports: limited
@@ -38,7 +48,7 @@ export class AuthModule {
         { provide: AuthFailureLimiter, inject: [CLOCK], useFactory: (clock: Clock) => new AuthFailureLimiter(settings.authFailuresPerMinute, clock) },
         ...guards,
       ],
-      exports: [Authenticator],
+      exports: [Authenticator, GLOBAL_GUARDS],
     };
   }
 }

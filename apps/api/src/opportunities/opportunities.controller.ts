@@ -15,6 +15,7 @@ import type { OpportunityView } from '@stagecraft/contracts';
 import { ANALYTICS_QUERIES, ReadModelUnavailableError, type AnalyticsQueries } from '@stagecraft/projections';
 import { COMMAND_ANSWERS } from './command-answer.schema';
 import { commandEnvelopeFrom } from './command-envelope.factory';
+import { ServedDirectly } from './direct-command.routes';
 import {
   ChangeOpportunityDetailsCommand,
   LoseOpportunityCommand,
@@ -70,6 +71,7 @@ export class OpportunitiesController {
   @Post()
   @HttpCode(201)
   @CommandHeaders()
+  @ServedDirectly()
   @CompiledBody(OpenOpportunityDto, COMMAND_ANSWERS)
   @ApiOperation({ summary: 'Open an opportunity in the first stage of its process' })
   async open(@Body() dto: OpenOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
@@ -87,6 +89,7 @@ export class OpportunitiesController {
   @Post(':id/criteria')
   @HttpCode(200)
   @CommandHeaders()
+  @ServedDirectly()
   @CompiledBody(SetCriterionDto, COMMAND_ANSWERS)
   @ApiOperation({ summary: 'Mark an exit criterion of the current stage as met (met: true) or revoke it (met: false)' })
   async setCriterion(@Param('id', opportunityId) id: string, @Body() dto: SetCriterionDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
@@ -103,6 +106,7 @@ export class OpportunitiesController {
   @Post(':id/move')
   @HttpCode(200)
   @CommandHeaders()
+  @ServedDirectly()
   @CompiledBody(MoveOpportunityDto, COMMAND_ANSWERS)
   @ApiOperation({ summary: 'Move to another stage; 422 lists the unmet exit criteria or the rule that forbids it' })
   async move(@Param('id', opportunityId) id: string, @Body() dto: MoveOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
@@ -114,6 +118,7 @@ export class OpportunitiesController {
   @Post(':id/win')
   @HttpCode(200)
   @CommandHeaders()
+  @ServedDirectly()
   @CompiledBody(WinWithReasonDto, COMMAND_ANSWERS)
   @ApiOperation({ summary: "Win, from a winFrom stage whose exit criteria are met, with one of the process's wonReasons when it lists them" })
   async win(@Param('id', opportunityId) id: string, @Body() dto: WinWithReasonDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
@@ -125,6 +130,7 @@ export class OpportunitiesController {
   @Post(':id/lose')
   @HttpCode(200)
   @CommandHeaders()
+  @ServedDirectly()
   @CompiledBody(LoseOpportunityDto, COMMAND_ANSWERS)
   @ApiOperation({ summary: "Lose, with one of the process's lost reasons" })
   async lose(@Param('id', opportunityId) id: string, @Body() dto: LoseOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
@@ -136,6 +142,7 @@ export class OpportunitiesController {
   @Post(':id/reopen')
   @HttpCode(200)
   @CommandHeaders()
+  @ServedDirectly()
   @CompiledBody(ReopenOpportunityDto, COMMAND_ANSWERS)
   @ApiOperation({ summary: 'Reopen a won or lost opportunity, in the stage it closed in or the stage given' })
   async reopen(@Param('id', opportunityId) id: string, @Body() dto: ReopenOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
@@ -147,6 +154,7 @@ export class OpportunitiesController {
   @Patch(':id')
   @HttpCode(200)
   @CommandHeaders()
+  @ServedDirectly()
   @CompiledBody(ChangeOpportunityDetailsDto, COMMAND_ANSWERS)
   @ApiOperation({ summary: 'Change title, amount, currency, owner, team or the expected close date; only changed fields are recorded' })
   async changeDetails(@Param('id', opportunityId) id: string, @Body() dto: ChangeOpportunityDetailsDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
@@ -164,6 +172,7 @@ export class OpportunitiesController {
   @HttpCode(200)
   @Allow('admin')
   @CommandHeaders()
+  @ServedDirectly()
   @CompiledBody(MigrateOpportunityDto, COMMAND_ANSWERS)
   @ApiOperation({ summary: 'Move an open opportunity to a newer version of its process (recorded as ProcessMigrated); stageMapping maps stages the new version lacks' })
   async migrate(@Param('id', opportunityId) id: string, @Body() dto: MigrateOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {

@@ -16,6 +16,9 @@ export function createBatchCommitter(db: Database.Database): (request: CommitReq
   );
   const byId = db.prepare<[string], EventLocation>('SELECT stream, revision, position FROM events WHERE id = ?');
   const lastOfStream = db.prepare<[string], { revision: number; position: number }>('SELECT revision, position FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1');
+  const headOfLog = db.prepare<[], { head: number }>('SELECT coalesce(max(position), 0) AS head FROM events');
+  /** The log's head as this writer's last commit left it; unknown before the first and after a failed one. */
+  let headAfterLastCommit: number | undefined;
 
   /** One append; throws the typed error that fails it alone. */
   const writeAppend = (append: AppendRequest, recordedAt: string): { result: AppendResult; wrote: boolean } => {
@@ -64,8 +67,10 @@ export function createBatchCommitter(db: Database.Database): (request: CommitReq
   // Called inside the batch's transaction, so better-sqlite3 wraps each append in a savepoint:
   // an append that fails leaves the batch's other appends intact.
   const appendOne = db.transaction(writeAppend);
-  const commitBatch = db.transaction((request: CommitRequest): AppendOutcome[] =>
-    request.appends.map((append): AppendOutcome => {
+  const commitBatch = db.transaction((request: CommitRequest): { outcomes: AppendOutcome[]; headBefore: number; headAfter: number } => {
+    // Under the write lock, so nobody else writes between these two reads of the head.
+    const headBefore = headOfLog.get()!.head;
+    const outcomes = request.appends.map((append): AppendOutcome => {
       try {
         return { ok: true, ...appendOne(append, request.recordedAt) };
       } catch (error) {
@@ -73,15 +78,20 @@ export function createBatchCommitter(db: Database.Database): (request: CommitReq
         if (!db.inTransaction) throw error;
         return { ok: false, error: describeError(error) };
       }
-    }),
-  );
+    });
+    return { outcomes, headBefore, headAfter: headOfLog.get()!.head };
+  });
 
   return (request) => {
     try {
       // IMMEDIATE takes the write lock up front: a deferred read-then-write could hit
       // SQLITE_BUSY_SNAPSHOT when another process writes in between.
-      return { id: request.id, committed: true, outcomes: commitBatch.immediate(request) };
+      const { outcomes, headBefore, headAfter } = commitBatch.immediate(request);
+      const othersWrote = headAfterLastCommit === undefined || headBefore !== headAfterLastCommit;
+      headAfterLastCommit = headAfter;
+      return { id: request.id, committed: true, outcomes, othersWrote };
     } catch (error) {
+      headAfterLastCommit = undefined;
       return { id: request.id, committed: false, error: describeError(error) };
     }
   };

@@ -213,6 +213,28 @@ describe('SQLite event store', () => {
     }
   });
 
+  it('says it is the sole writer only while its commits find the log where its previous commit left it', async () => {
+    const first = open();
+    const second = open();
+    // Before any commit it cannot know; its first commit has no previous one to compare with.
+    expect(first.isSoleWriter()).toBe(false);
+    await first.appendToStream('deal-1', [event()], { expectedRevision: 'no_stream' });
+    expect(first.isSoleWriter()).toBe(false);
+    await first.appendToStream('deal-1', [event()], { expectedRevision: 0 });
+    expect(first.isSoleWriter()).toBe(true);
+    // A refused append commits nothing of its own, and still finds the head where it was.
+    await expect(first.appendToStream('deal-1', [event()], { expectedRevision: 0 })).rejects.toBeInstanceOf(WrongExpectedRevisionError);
+    expect(first.isSoleWriter()).toBe(true);
+
+    // Another connection writes: the first store learns it at its next commit, and not before.
+    await second.appendToStream('deal-2', [event()], { expectedRevision: 'no_stream' });
+    expect(first.isSoleWriter()).toBe(true);
+    await first.appendToStream('deal-3', [event()], { expectedRevision: 'no_stream' });
+    expect(first.isSoleWriter()).toBe(false);
+    await first.appendToStream('deal-3', [event()], { expectedRevision: 0 });
+    expect(first.isSoleWriter()).toBe(true);
+  });
+
   it('leaves no subscription behind after break, abort, return or close', async () => {
     const store = open();
     await store.appendToStream('deal-1', [event()], { expectedRevision: 'no_stream' });

@@ -52,6 +52,8 @@ export interface SQLiteEventStoreStats {
 
 export interface SQLiteEventStore extends EventStore {
   stats(): SQLiteEventStoreStats;
+  /** Whether the last committed batch found the log's head where this store's previous commit left it. */
+  isSoleWriter(): boolean;
 }
 
 const DEFAULT_POLL_INTERVAL_MS = 250;
@@ -118,6 +120,8 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
   private closed = false;
   private committedBatches = 0;
   private committedAppends = 0;
+  /** The last committed batch found the log where this store's previous commit left it. */
+  private soleWriter = false;
   /** The last append refused for want of space, until one succeeds or space is freed. */
   private diskFull: { readonly since: string; readonly reason: string } | undefined;
 
@@ -222,6 +226,10 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
     return this.closing;
   }
 
+  isSoleWriter(): boolean {
+    return this.soleWriter;
+  }
+
   stats(): SQLiteEventStoreStats {
     return {
       committedBatches: this.committedBatches,
@@ -283,6 +291,7 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
         // The writer died with this batch in flight: it may or may not be committed, so nothing
         // is acknowledged; a client's retry (same event ids) finds out which.
         this.inFlight = undefined;
+        this.soleWriter = false;
         for (const append of batch) append.reject(this.unavailable(error));
         this.flush();
       },
@@ -292,11 +301,13 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
   private settle(batch: readonly PendingAppend[], reply: CommitReply): void {
     if (!reply.committed) {
       // Nothing of the batch was committed.
+      this.soleWriter = false;
       const error = this.storeError(errorOf(reply.error));
       for (const append of batch) append.reject(error);
       return;
     }
     this.committedBatches += 1;
+    this.soleWriter = !reply.othersWrote;
     let wrote = false;
     reply.outcomes.forEach((outcome, index) => {
       if (outcome.ok) {

@@ -35,9 +35,13 @@ export type ErrorDescription =
 
 export type AppendOutcome = { readonly ok: true; readonly result: AppendResult; readonly wrote: boolean } | { readonly ok: false; readonly error: ErrorDescription };
 
-/** The batch committed (each append succeeded or failed alone), or nothing of it did. */
+/**
+ * The batch committed (each append succeeded or failed alone), or nothing of it did.
+ * `othersWrote`: the log's head moved between this writer's previous commit and this one (or
+ * there was no previous one): another connection (a second process) wrote in between.
+ */
 export type CommitReply =
-  | { readonly id: number; readonly committed: true; readonly outcomes: readonly AppendOutcome[] }
+  | { readonly id: number; readonly committed: true; readonly outcomes: readonly AppendOutcome[]; readonly othersWrote: boolean }
   | { readonly id: number; readonly committed: false; readonly error: ErrorDescription };
 
 export interface WriterThreadData {
