@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getSQLiteEventStore, type EventStore, type ReadStreamOptions, type SQLiteEventStore } from '@stagecraft/event-store';
+import { getSQLiteEventStore, type SQLiteEventStore } from '@stagecraft/event-store';
 import { toOpportunityStreamId } from '@stagecraft/opportunity';
 import type { CommandEnvelope } from './command-envelope';
 import { createCommandSide, type CommandSide } from './command-side';
+import { readsNoted } from './testing/reads-noted.store';
 
 // While its SQLite store says no one else writes, the executor decides on the stream as this
 // process folded it, without reading it again (EventStore.isSoleWriter). Only the append's
@@ -22,20 +23,6 @@ describe('commands on a fold this process cached, with another writer on the sam
   let hereStore: SQLiteEventStore;
   let n = 0;
 
-  /** The store, with the streams it reads noted down. */
-  const watched = (store: SQLiteEventStore): EventStore => ({
-    appendToStream: store.appendToStream.bind(store),
-    readAll: store.readAll.bind(store),
-    subscribeToAll: store.subscribeToAll.bind(store),
-    headPosition: store.headPosition.bind(store),
-    health: store.health.bind(store),
-    close: store.close.bind(store),
-    isSoleWriter: store.isSoleWriter.bind(store),
-    readStream: (name: string, options?: ReadStreamOptions) => {
-      reads.push(name);
-      return store.readStream(name, options);
-    },
-  });
   const envelope = (extra: Partial<CommandEnvelope> = {}): CommandEnvelope => ({
     commandId: `command-${++n}`,
     clientSuppliedId: false,
@@ -52,7 +39,7 @@ describe('commands on a fold this process cached, with another writer on the sam
     hereStore = getSQLiteEventStore({ path, durability: 'normal' });
     const elsewhereStore = getSQLiteEventStore({ path, durability: 'normal' });
     stores.push(hereStore, elsewhereStore);
-    here = await createCommandSide(watched(hereStore), { processesDir: PROCESSES, conflictRetries: 0, streamCacheSize: 100 });
+    here = await createCommandSide(readsNoted(hereStore, (stream) => reads.push(stream)), { processesDir: PROCESSES, conflictRetries: 0, streamCacheSize: 100 });
     elsewhere = await createCommandSide(elsewhereStore, { processesDir: PROCESSES, conflictRetries: 0, streamCacheSize: 100 });
   });
   afterEach(async () => {

@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { getSQLiteEventStore, type EventStore, type ReadStreamOptions } from '@stagecraft/event-store';
+import { getSQLiteEventStore, type EventStore } from '@stagecraft/event-store';
 import { toOpportunityStreamId } from '@stagecraft/opportunity';
 import { createCommandSide } from '../command-side';
 import type { CommandEnvelope } from '../command-envelope';
 import { OpportunityStreams, SNAPSHOT_EVERY_EVENTS, type LoadedOpportunity } from '../opportunity-streams';
+import { readsNoted } from '../testing/reads-noted.store';
 import { getSQLiteStreamSnapshotStore } from './sqlite-stream-snapshot.store';
 
 // A long stream is folded once and kept as a snapshot, so a later load (after a restart, on
@@ -22,19 +23,7 @@ describe('stream snapshots', () => {
   const stream = toOpportunityStreamId(id);
 
   /** The store, with every stream read it serves noted down. */
-  const watched = (): EventStore => ({
-    ...store,
-    appendToStream: store.appendToStream.bind(store),
-    readAll: store.readAll.bind(store),
-    subscribeToAll: store.subscribeToAll.bind(store),
-    headPosition: store.headPosition.bind(store),
-    health: store.health.bind(store),
-    close: store.close.bind(store),
-    readStream: (name: string, options?: ReadStreamOptions) => {
-      reads.push({ stream: name, fromRevision: options?.fromRevision ?? 0 });
-      return store.readStream(name, options);
-    },
-  });
+  const watched = (): EventStore => readsNoted(store, (name, options) => reads.push({ stream: name, fromRevision: options?.fromRevision ?? 0 }));
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'stream-snapshots-'));
