@@ -88,6 +88,9 @@ async function measure(path: string): Promise<void> {
     const runner = new ProjectionRunner(store, timedSnapshots, ALL_PROJECTIONS as readonly Projection<unknown>[]);
     await runner.start();
     const foldSeconds = (performance.now() - t2) / 1000;
+    // The final save begins once start() resolves: the peak so far is the replay's (a save every
+    // replaySaveIntervalMs included), the rest is what the final save adds.
+    const foldPeakRss = process.resourceUsage().maxRSS * 1024;
     const [serializedMs, writtenMs] = (await firstSave) ?? [0, 0];
     const rebuildSeconds = (performance.now() - t2) / 1000;
     const foldRate = head / foldSeconds;
@@ -98,7 +101,7 @@ async function measure(path: string): Promise<void> {
     console.log(
       `  then save them            ${(writtenMs / 1000).toFixed(1).padStart(10)} s      (serialised in slices in ${(serializedMs / 1000).toFixed(2)} s, then written by the snapshot thread; whole rebuild ${rebuildSeconds.toFixed(1)} s, ${Math.round(head / rebuildSeconds).toLocaleString('en')} events/s)`,
     );
-    console.log(`peak RSS                    ${mb(peakRss).padStart(10)}  (before rebuild ${mb(rssBefore)}; target ≤ 512 MB)`);
+    console.log(`peak RSS                    ${mb(peakRss).padStart(10)}  (before rebuild ${mb(rssBefore)}; at the end of the replay ${mb(foldPeakRss)}, the rest the final save; target ≤ 512 MB)`);
 
     // The learned win probability's own share: its model folded alone (reading not counted), and
     // the first live estimate, which learns every labelled visit once (later ones only the new).
