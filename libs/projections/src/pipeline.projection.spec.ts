@@ -6,7 +6,7 @@ import type { ClosedOutcome } from '@stagecraft/contracts';
 import { pipelineProjection, queryPipeline, type ClosedQuery, type PipelineFilter } from './pipeline.projection';
 import type { ProjectedEvent } from './projection.types';
 import { filterArbitraryFor, historyWith, isoInstantArbitraryFor, type GeneratedHistory } from './testing/history.arbitrary';
-import { agedOracle, capColumns, definitionOf, expectApproxEqual, oneCurrencyTotal, matchesOpportunity, processIds, readLog, stageOrder, type OracleOpportunity } from './testing/history.oracle';
+import { agedOracle, capColumns, columnMoneyOracle, definitionOf, expectApproxEqual, oneCurrencyTotal, matchesOpportunity, processIds, readLog, stageOrder, type OracleOpportunity } from './testing/history.oracle';
 import { project } from './testing/project';
 import { at, log, standardV1, standardV2 } from './testing/log.fixtures';
 
@@ -69,24 +69,15 @@ function pipelineOracle(events: readonly ProjectedEvent[], filter: PipelineFilte
           const position = currentPosition(o);
           return o.processId === processId && matchesOpportunity(o, filter) && position.open && position.stage === stageId;
         });
-        const amountsByCurrency: Record<string, number> = {};
-        const weightedAmountsByCurrency: Record<string, number> = {};
-        for (const o of here) {
-          if (o.amount === undefined) continue;
-          const probability = definitionOf(log, o.processId, o.version).stages.find((s) => s.id === stageId)!.probability;
-          const currency = o.currency ?? 'unspecified';
-          amountsByCurrency[currency] = (amountsByCurrency[currency] ?? 0) + o.amount;
-          weightedAmountsByCurrency[currency] = (weightedAmountsByCurrency[currency] ?? 0) + (o.amount * probability) / 100;
-        }
+        const money = columnMoneyOracle(
+          here.map((o) => ({ amount: o.amount, currency: o.currency, probability: () => definitionOf(log, o.processId, o.version).stages.find((s) => s.id === stageId)!.probability })),
+        );
         const row = {
           stageId,
           name: latestWithStage.name,
           probability: latestWithStage.probability,
           count: here.length,
-          amount: oneCurrencyTotal(amountsByCurrency),
-          amountsByCurrency,
-          weightedAmount: oneCurrencyTotal(weightedAmountsByCurrency),
-          weightedAmountsByCurrency,
+          ...money,
           rotAfterDays: latestWithStage.rotAfterDays ?? null,
           // Aged at an instant: how many deals of the whole column are rotting then.
           ...(nowMs === undefined ? {} : { rotting: here.filter((o) => agedOracle(currentPosition(o).enteredAt, latestWithStage.rotAfterDays ?? null, nowMs).rotting).length }),

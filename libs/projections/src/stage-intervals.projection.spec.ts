@@ -5,7 +5,7 @@ import { pipelineProjection, queryPipeline, type PipelineFilter } from './pipeli
 import type { ProjectedEvent } from './projection.types';
 import { queryPipelineAsOf, stageIntervalsProjection } from './stage-intervals.projection';
 import { filterArbitraryFor, historyArbitrary, historyWith, instantArbitraryFor } from './testing/history.arbitrary';
-import { agedOracle, capColumns, definitionOf, expectApproxEqual, oneCurrencyTotal, processIds, readLog, stageOrder } from './testing/history.oracle';
+import { agedOracle, capColumns, columnMoneyOracle, definitionOf, expectApproxEqual, processIds, readLog, stageOrder } from './testing/history.oracle';
 import { at, log, standardV1 } from './testing/log.fixtures';
 import { project } from './testing/project';
 
@@ -34,24 +34,15 @@ function boardOracle(events: readonly ProjectedEvent[], atMs: number, filter: Pi
             ? [s]
             : [],
         );
-        const amountsByCurrency: Record<string, number> = {};
-        const weightedAmountsByCurrency: Record<string, number> = {};
-        for (const s of here) {
-          if (s.amount === undefined) continue;
-          const probability = definitionOf(log, s.processId, s.processVersion).stages.find((stage) => stage.id === stageId)!.probability;
-          const currency = s.currency ?? 'unspecified';
-          amountsByCurrency[currency] = (amountsByCurrency[currency] ?? 0) + s.amount;
-          weightedAmountsByCurrency[currency] = (weightedAmountsByCurrency[currency] ?? 0) + (s.amount * probability) / 100;
-        }
+        const money = columnMoneyOracle(
+          here.map((s) => ({ amount: s.amount, currency: s.currency, probability: () => definitionOf(log, s.processId, s.processVersion).stages.find((stage) => stage.id === stageId)!.probability })),
+        );
         const row = {
           stageId,
           name: latestWithStage.name,
           probability: latestWithStage.probability,
           count: here.length,
-          amount: oneCurrencyTotal(amountsByCurrency),
-          amountsByCurrency,
-          weightedAmount: oneCurrencyTotal(weightedAmountsByCurrency),
-          weightedAmountsByCurrency,
+          ...money,
           rotAfterDays: latestWithStage.rotAfterDays ?? null,
           rotting: here.filter((s) => agedOracle(s.stageEnteredAt, latestWithStage.rotAfterDays ?? null, atMs).rotting).length,
         };

@@ -158,6 +158,23 @@ export function oneCurrencyTotal(byCurrency: Readonly<Record<string, number>>): 
   return currencies.length === 0 ? 0 : byCurrency[currencies[0]!]!;
 }
 
+/**
+ * A column's money, brute force: each deal's amount added per currency (none: 'unspecified'), and
+ * weighted by the probability of the stage in the version it runs on; the totals only when one
+ * currency is involved. Both board oracles (live and as of an instant) add their deals so.
+ */
+export function columnMoneyOracle(deals: readonly { readonly amount?: number; readonly currency?: string; readonly probability: () => number }[]) {
+  const amountsByCurrency: Record<string, number> = {};
+  const weightedAmountsByCurrency: Record<string, number> = {};
+  for (const deal of deals) {
+    if (deal.amount === undefined) continue;
+    const currency = deal.currency ?? 'unspecified';
+    amountsByCurrency[currency] = (amountsByCurrency[currency] ?? 0) + deal.amount;
+    weightedAmountsByCurrency[currency] = (weightedAmountsByCurrency[currency] ?? 0) + (deal.amount * deal.probability()) / 100;
+  }
+  return { amount: oneCurrencyTotal(amountsByCurrency), amountsByCurrency, weightedAmount: oneCurrencyTotal(weightedAmountsByCurrency), weightedAmountsByCurrency };
+}
+
 /** Whole days in the stage at `atMs`, and whether that is more than rotAfterDays × 24 h (GET /analytics/rotting's rule). */
 export function agedOracle(stageEnteredAt: string, rotAfterDays: number | null, atMs: number): { daysInStage: number; rotting: boolean } {
   const hours = (atMs - Date.parse(stageEnteredAt)) / 3_600_000;
