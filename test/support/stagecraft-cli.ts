@@ -4,7 +4,7 @@ import { ROOT, SHIPPED_PROCESSES } from './api-test-app';
 import { childNodeArgs } from './child-entry';
 
 /** The `stagecraft` bin launcher a user runs (it compiles the TypeScript entry on the fly in a checkout). */
-export const CLI_LAUNCHER = join(ROOT, 'apps', 'cli', 'bin', 'stagecraft.js');
+const CLI_LAUNCHER = join(ROOT, 'apps', 'cli', 'bin', 'stagecraft.js');
 
 export interface CliRun {
   readonly status: number | null;

@@ -1,7 +1,4 @@
-import type { RecordedCommand } from './stream-snapshots/stream-snapshot.store';
-
-/** Commands kept elsewhere (a stream snapshot store): looked up one id at a time. */
-export type RecordedCommandLookup = (commandId: string) => RecordedCommand | undefined;
+import type { RecordedCommand, RecordedCommandLookup } from './stream-snapshots/stream-snapshot.store';
 
 const NOWHERE: RecordedCommandLookup = () => undefined;
 

@@ -32,9 +32,12 @@ export interface StreamSnapshotToSave extends StreamSnapshot {
   readonly newCommands: readonly (readonly [string, RecordedCommand])[];
 }
 
+/** Recorded commands kept in a snapshot store: looked up one id at a time. */
+export type RecordedCommandLookup = (commandId: string) => RecordedCommand | undefined;
+
 /** A snapshot as loaded: the commands up to it are looked up in the store, one id at a time. */
 export interface LoadedStreamSnapshot extends StreamSnapshot {
-  readonly commandBefore: (commandId: string) => RecordedCommand | undefined;
+  readonly commandBefore: RecordedCommandLookup;
 }
 
 /**
