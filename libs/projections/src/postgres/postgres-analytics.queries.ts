@@ -41,6 +41,7 @@ import type { WaterfallQuery, WindowQuery } from '../waterfall.queries';
 import { VelocityTally } from '../velocity.figures';
 import { cohortsResult, daysBetween, type CohortInput } from '../cohorts.figures';
 import type { VelocityQuery } from '../velocity.queries';
+import { periodCover, SUMMARIES_NOTE, closedAmount, closedCurrency, closedReason, wholeAmount, type PeriodCover } from './read-side.summaries';
 import { LOST_END, restoreReadSideState, WON_END, type ReadSideState, type SerializedReadSideState } from './read-side.fold';
 
 // The analytics answered from the PostgreSQL read side, the same JSON as the in-memory models
@@ -62,6 +63,8 @@ interface Snapshot {
   readonly client: PoolClient;
   readonly state: ReadSideState;
   readonly position: number;
+  /** Whether the summary tables are kept (not while a catch-up from position 0 defers them), and are to be used. */
+  readonly summaries: boolean;
 }
 
 interface Counters {
@@ -118,6 +121,8 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     private readonly pool: Pool,
     private readonly schema: string,
     private readonly readSide: ReadSidePosition,
+    /** summaries false: win-loss, funnel and transitions always take the general queries (tests compare the two). */
+    private readonly options: { summaries?: boolean } = {},
   ) {}
 
   position(): number {
@@ -601,7 +606,9 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
   async winLoss(filter: AnalyticsFilter, groupBy?: WinLossGroupBy): Promise<WinLossResult> {
     const parsed = parseFilter(filter);
     const [group, inGroup] = groupingOf(groupBy);
-    return this.read(async ({ client, state }) => {
+    return this.read(async ({ client, state, summaries }) => {
+      const summed = summaries ? await this.winLossSummed(client, filter, groupBy) : undefined;
+      if (summed) return winLossAnswer(state, groupBy, summed.total, summed.slots);
       // status <> 'open' as well: the planner then sees that the index of closings covers these rows.
       const w = new Where(`status IN ('won', 'lost')`, `status <> 'open'`).eq('process_id', parsed.processId).eq('team_id', parsed.teamId).eq('owner_id', parsed.ownerId);
       if (filter.from !== undefined) w.add(`closed_at >= ${w.param(isoOrNull(parsed.fromMs))}::timestamptz`);
@@ -638,10 +645,8 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       // As above: in any order first, in row order only when some sum could round.
       let lostAndWhy = await lostAndWhyOf(false);
       if (lostAndWhy.rows.some((row) => row.exact === false)) lostAndWhy = await lostAndWhyOf(true);
-      type Slot = { won: number; lost: number; currencies: Map<string | null, number>; lostCurrencies: Map<string | null, number>; reasons: Map<string | null, number>; wonReasons: Map<string, number> };
-      const emptySlot = (): Slot => ({ won: 0, lost: 0, currencies: new Map(), lostCurrencies: new Map(), reasons: new Map(), wonReasons: new Map() });
-      const slots = new Map<string | null, Slot>();
-      const total: Slot = emptySlot();
+      const slots = new Map<string | null, WinLossSlot>();
+      const total: WinLossSlot = emptySlot();
       const slotOf = (key: string | null) => {
         let slot = slots.get(key);
         if (!slot) slots.set(key, (slot = emptySlot()));
@@ -665,28 +670,84 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
           Object.assign(slot, { won: row.won, lost: row.lost });
         }
       }
-      const figures = (slot: Slot): WinLossFigures => {
-        // Cell order of the in-memory query: no currency first, then currencies by first appearance.
-        const perCurrency = (sums: Map<string | null, number>) => {
-          const result = dictionary<number>();
-          if (sums.has(null)) result[NO_CURRENCY] = sums.get(null)!;
-          for (const currency of state.currencies) if (sums.has(currency)) result[currency] = sums.get(currency)!;
-          return result;
-        };
-        const amountWonByCurrency = perCurrency(slot.currencies);
-        const amountLostByCurrency = perCurrency(slot.lostCurrencies);
-        const wonReasons = dictionary<number>();
-        for (const reason of [...slot.wonReasons.keys()].sort(compareIds)) wonReasons[reason] = slot.wonReasons.get(reason)!;
-        const lostReasons = dictionary<number>();
-        if (slot.reasons.has(null)) lostReasons[''] = slot.reasons.get(null)!;
-        for (const reason of state.reasons) if (slot.reasons.has(reason)) lostReasons[reason] = slot.reasons.get(reason)!;
-        return winLossFiguresOf(slot.won, slot.lost, amountWonByCurrency, amountLostByCurrency, lostReasons, wonReasons);
-      };
-      if (groupBy === undefined) return { total: figures(total) };
-      const groups: WinLossGroup[] = [...slots.entries()].filter(([, slot]) => slot.won + slot.lost > 0).map(([key, slot]) => ({ key, ...figures(slot) }));
-      groups.sort((a, b) => (a.key === null || b.key === null ? (a.key === b.key ? 0 : a.key === null ? 1 : -1) : compareIds(a.key, b.key)));
-      return { total: figures(total), groups };
+      return winLossAnswer(state, groupBy, total, slots);
     });
+  }
+
+  /**
+   * Win/loss from the summary rows (whole months and days) and the closings in the pieces of days
+   * at either end; undefined when the summaries cannot say (a filter on both team and owner, a
+   * bound no date holds) or when an amount is not whole or the sums could round: then the general
+   * query adds the amounts in row order.
+   */
+  private async winLossSummed(client: PoolClient, filter: AnalyticsFilter, groupBy: WinLossGroupBy | undefined): Promise<{ total: WinLossSlot; slots: Map<string | null, WinLossSlot> } | undefined> {
+    const parsed = parseFilter(filter);
+    const plan = summaryPlan(filter, groupBy);
+    if (!plan) return undefined;
+    const s = this.schema;
+    const dimColumn = plan.dim === 'owner' ? 'o.owner_id' : 'o.team_id';
+    // The summary rows' parameters first: the closings' filters are only written (and numbered) when there are edges.
+    const w = new Where(`o.status IN ('won', 'lost')`, `o.status <> 'open'`);
+    const rows = summaryRows(w, plan, parsed);
+    const amount = closedAmount('o');
+    let edges = '';
+    if (plan.cover.edges.length > 0) {
+      w.eq('o.process_id', parsed.processId).eq('o.team_id', parsed.teamId).eq('o.owner_id', parsed.ownerId);
+      const { where, sign } = edgesOf(w, plan.cover, 'o.closed_at');
+      edges = `UNION ALL SELECT o.process_id, ${dimColumn}, date_trunc('month', o.closed_at AT TIME ZONE 'UTC')::date, o.status, ${closedCurrency('o')}, ${closedReason('o')}, sign, sign * (${amount} IS NOT NULL)::int,
+           sign * CASE WHEN ${wholeAmount(amount)} THEN ${amount}::bigint ELSE 0 END::numeric, sign * CASE WHEN ${wholeAmount(amount)} THEN abs(${amount})::bigint ELSE 0 END::numeric,
+           sign * (${amount} IS NOT NULL AND NOT COALESCE(${wholeAmount(amount)}, false))::int
+         FROM ${s}.opportunities o CROSS JOIN LATERAL (SELECT ${sign} AS sign) e ${w.add(where)}`;
+    }
+    const [group, inGroup] = summaryGroupingOf(groupBy);
+    const { rows: cells } = await client.query(
+      `SELECT ${group} AS grp, ${inGroup} AS in_group, outcome, currency, reason, sum(closings)::int AS closings, sum(with_amount)::int AS with_amount,
+         sum(whole_sum)::text AS whole_sum, sum(abs_sum)::text AS abs_sum, sum(fractional)::int AS fractional
+       FROM (SELECT process_id, dim_id, period_start, outcome, currency, reason, closings, with_amount, whole_sum, abs_sum, fractional FROM ${s}.win_loss_summary WHERE ${rows}
+         ${edges}) c
+       GROUP BY 1, 2, 3, 4, 5`,
+      w.values,
+    );
+    // Exact only when every amount is whole and the sizes add up below 2^52 (then any order gives the in-memory sum).
+    let size = 0n;
+    for (const cell of cells) {
+      if (cell.fractional !== 0) return undefined;
+      size += BigInt(cell.abs_sum);
+    }
+    if (size >= 2n ** 52n) return undefined;
+    type Sums = { won: number; lost: number; wonSums: Map<string | null, [number, bigint]>; lostSums: Map<string | null, [number, bigint]>; reasons: Map<string | null, number>; wonReasons: Map<string, number> };
+    const emptySums = (): Sums => ({ won: 0, lost: 0, wonSums: new Map(), lostSums: new Map(), reasons: new Map(), wonReasons: new Map() });
+    const total = emptySums();
+    const groups = new Map<string | null, Sums>();
+    const add = (sums: Map<string | null, [number, bigint]>, key: string | null, n: number, sum: bigint) => {
+      const was = sums.get(key) ?? [0, 0n];
+      sums.set(key, [was[0] + n, was[1] + sum]);
+    };
+    for (const cell of cells) {
+      let group: Sums | undefined;
+      if (cell.in_group) {
+        group = groups.get(cell.grp);
+        if (!group) groups.set(cell.grp, (group = emptySums()));
+      }
+      for (const into of group ? [total, group] : [total]) {
+        if (cell.outcome === 'won') {
+          into.won += cell.closings;
+          add(into.wonSums, cell.currency, cell.with_amount, BigInt(cell.whole_sum));
+          if (cell.reason !== null) into.wonReasons.set(cell.reason, (into.wonReasons.get(cell.reason) ?? 0) + cell.closings);
+        } else {
+          into.lost += cell.closings;
+          add(into.lostSums, cell.currency, cell.with_amount, BigInt(cell.whole_sum));
+          into.reasons.set(cell.reason, (into.reasons.get(cell.reason) ?? 0) + cell.closings);
+        }
+      }
+    }
+    // As the general query: a currency only when some closing had an amount, a reason only when counted.
+    const slotOf = (sums: Sums): WinLossSlot => {
+      const amounts = (by: Map<string | null, [number, bigint]>) => new Map([...by].filter(([, [n]]) => n > 0).map(([key, [, sum]]) => [key, Number(sum)]));
+      const counted = <K>(by: Map<K, number>) => new Map([...by].filter(([, n]) => n > 0));
+      return { won: sums.won, lost: sums.lost, currencies: amounts(sums.wonSums), lostCurrencies: amounts(sums.lostSums), reasons: counted(sums.reasons), wonReasons: counted(sums.wonReasons) };
+    };
+    return { total: slotOf(total), slots: new Map([...groups].map(([key, sums]) => [key, slotOf(sums)])) };
   }
 
   async stageDurations(filter: AnalyticsFilter, now: string): Promise<StageDurationsResult> {
@@ -748,14 +809,26 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
 
   async funnel(filter: AnalyticsFilter): Promise<FunnelResult> {
     const parsed = parseFilter(filter);
-    return this.read(async ({ client, state }) => {
-      const w = new Where().eq('process_id', parsed.processId).eq('team_id', parsed.teamId).eq('owner_id', parsed.ownerId);
-      if (filter.from !== undefined) w.add(`opened_at >= ${w.param(isoOrNull(parsed.fromMs))}::timestamptz`);
-      if (filter.to !== undefined) w.add(`opened_at <= ${w.param(isoOrNull(parsed.toMs))}::timestamptz`);
-      const { rows } = await client.query(
-        `SELECT process_id, process_version, furthest_rank, ever_won, count(*)::int AS n FROM ${this.schema}.opportunities ${w} GROUP BY process_id, process_version, furthest_rank, ever_won`,
-        w.values,
-      );
+    return this.read(async ({ client, state, summaries }) => {
+      const w = new Where();
+      const s = this.schema;
+      const summed = summaries ? summaryPlan(filter) : undefined;
+      let sql: string;
+      if (summed) {
+        // The summary rows of whole months and days, and the opportunities opened in the pieces of days at either end.
+        const rows = summaryRows(w, summed, parsed);
+        const edges = summed.cover.edges.length > 0 ? edgesOf(w.eq('process_id', parsed.processId).eq('team_id', parsed.teamId).eq('owner_id', parsed.ownerId), summed.cover, 'opened_at') : undefined;
+        sql = `SELECT process_id, process_version, furthest_rank, ever_won, sum(n)::int AS n FROM (
+            SELECT process_id, process_version, furthest_rank, ever_won, opportunities AS n FROM ${s}.funnel_summary WHERE ${rows}
+            ${edges ? `UNION ALL SELECT process_id, process_version, furthest_rank, ever_won, ${edges.sign} FROM ${s}.opportunities ${w.add(edges.where)}` : ''}
+          ) c GROUP BY process_id, process_version, furthest_rank, ever_won`;
+      } else {
+        w.eq('process_id', parsed.processId).eq('team_id', parsed.teamId).eq('owner_id', parsed.ownerId);
+        if (filter.from !== undefined) w.add(`opened_at >= ${w.param(isoOrNull(parsed.fromMs))}::timestamptz`);
+        if (filter.to !== undefined) w.add(`opened_at <= ${w.param(isoOrNull(parsed.toMs))}::timestamptz`);
+        sql = `SELECT process_id, process_version, furthest_rank, ever_won, count(*)::int AS n FROM ${s}.opportunities ${w} GROUP BY process_id, process_version, furthest_rank, ever_won`;
+      }
+      const { rows } = await client.query(sql, w.values);
       const { catalog } = state;
       // Per version: how many got at most to rank r, and how many were won (funnel.projection.ts).
       const histograms = catalog.versions.map((version) => new Float64Array(version.stageKeys.length + 1));
@@ -770,11 +843,27 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
 
   async transitions(filter: AnalyticsFilter): Promise<TransitionsResult> {
     const parsed = parseFilter(filter);
-    return this.read(async ({ client, state }, counters) => {
+    return this.read(async ({ client, state, summaries }, counters) => {
       const s = this.schema;
       let counts: Map<number, number>;
+      const summed = summaries ? summaryPlan(filter) : undefined;
       if (parsed.teamId === undefined && parsed.ownerId === undefined && !parsed.bounded) {
         counts = new Map(counters.pairs.map(([, , count], pairNo) => [pairNo, count]));
+      } else if (summed) {
+        // Whole months and days from the summary; the moves in the pieces of days at either end from the table.
+        const w = new Where();
+        const rows = summaryRows(w, summed, { ...parsed, processId: undefined });
+        const edges = summed.cover.edges.length > 0 ? edgesOf(w.eq('o.team_id', parsed.teamId).eq('o.owner_id', parsed.ownerId), summed.cover, 't.occurred_at') : undefined;
+        const { rows: found } = await client.query(
+          `SELECT pair_no, sum(n)::int AS n FROM (
+             SELECT pair_no, transitions AS n FROM ${s}.transition_summary WHERE ${rows}
+             ${edges ? `UNION ALL SELECT t.pair_no, ${edges.sign} FROM ${s}.transitions t
+               -- each move's deal by its key (OFFSET 0 keeps it a lookup, not a scan of the whole team)
+               CROSS JOIN LATERAL (SELECT team_id, owner_id FROM ${s}.opportunities d WHERE d.opportunity_id = t.opportunity_id OFFSET 0) o ${w.add(edges.where)}` : ''}
+           ) c GROUP BY pair_no`,
+          w.values,
+        );
+        counts = new Map(found.map((row) => [row.pair_no as number, row.n as number]));
       } else {
         const people = parsed.teamId !== undefined || parsed.ownerId !== undefined;
         const w = new Where().eq('o.team_id', parsed.teamId).eq('o.owner_id', parsed.ownerId);
@@ -821,7 +910,8 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL work_mem = '${QUERY_WORK_MEM}'`);
       const cachedRevision = this.cached?.revision ?? -1;
       const { rows } = await client.query(
-        `SELECT position, failed, state_revision, CASE WHEN state_revision <> $1 THEN state END AS state, counters FROM ${this.schema}.checkpoint`,
+        `SELECT position, failed, state_revision, CASE WHEN state_revision <> $1 THEN state END AS state, counters,
+           NOT EXISTS (SELECT 1 FROM ${this.schema}.deferred_indexes WHERE index_name = '${SUMMARIES_NOTE}') AS summaries FROM ${this.schema}.checkpoint`,
         [cachedRevision],
       );
       const row = rows[0];
@@ -832,7 +922,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       const saved = this.cached!.state;
       const counters: Counters = row.counters ?? { pairs: [], visitTotals: [] };
       const state = saved === null ? restoreReadSideState({ catalog: { stages: [], versions: [], processes: [] }, currencies: [], reasons: [] }, [], []) : this.stateOf(revision, saved);
-      return await query({ client, state, position: Number(row.position) }, counters);
+      return await query({ client, state, position: Number(row.position), summaries: row.summaries === true && this.options.summaries !== false }, counters);
     } catch (error) {
       if (error instanceof ReadModelUnavailableError || error instanceof RangeError) throw error;
       const code = (error as { code?: string }).code;
@@ -1008,6 +1098,27 @@ function cardOf(row: Record<string, unknown>) {
   };
 }
 
+/** The grouping column of a win/loss question over summary cells (closings of edges have the same columns). */
+function summaryGroupingOf(groupBy: WinLossGroupBy | undefined): [string, string] {
+  switch (groupBy) {
+    case undefined:
+      return ['NULL::text', 'false'];
+    case 'team':
+    case 'owner':
+      return ['dim_id', 'true'];
+    case 'process':
+      return ['process_id', 'true'];
+    case 'reason':
+      return ['reason', `outcome = 'lost'`];
+    case 'month':
+      return [`to_char(period_start, 'YYYY-MM')`, 'true'];
+    default: {
+      const exhaustive: never = groupBy;
+      throw new Error(`Unknown groupBy ${String(exhaustive)}`);
+    }
+  }
+}
+
 /** The grouping column of a win/loss query and whether a row belongs to a group at all. */
 function groupingOf(groupBy: WinLossGroupBy | undefined): [string, string] {
   switch (groupBy) {
@@ -1028,4 +1139,79 @@ function groupingOf(groupBy: WinLossGroupBy | undefined): [string, string] {
       throw new Error(`Unknown groupBy ${String(exhaustive)}`);
     }
   }
+}
+
+/** What win/loss adds up for the total or for one group. */
+type WinLossSlot = { won: number; lost: number; currencies: Map<string | null, number>; lostCurrencies: Map<string | null, number>; reasons: Map<string | null, number>; wonReasons: Map<string, number> };
+const emptySlot = (): WinLossSlot => ({ won: 0, lost: 0, currencies: new Map(), lostCurrencies: new Map(), reasons: new Map(), wonReasons: new Map() });
+
+/** The win/loss answer from its slots (the total and one per group key), in the in-memory key order. */
+function winLossAnswer(state: ReadSideState, groupBy: WinLossGroupBy | undefined, total: WinLossSlot, slots: ReadonlyMap<string | null, WinLossSlot>): WinLossResult {
+  const figures = (slot: WinLossSlot): WinLossFigures => {
+    // Cell order of the in-memory query: no currency first, then currencies by first appearance.
+    const perCurrency = (sums: Map<string | null, number>) => {
+      const result = dictionary<number>();
+      if (sums.has(null)) result[NO_CURRENCY] = sums.get(null)!;
+      for (const currency of state.currencies) if (sums.has(currency)) result[currency] = sums.get(currency)!;
+      return result;
+    };
+    const amountWonByCurrency = perCurrency(slot.currencies);
+    const amountLostByCurrency = perCurrency(slot.lostCurrencies);
+    const wonReasons = dictionary<number>();
+    for (const reason of [...slot.wonReasons.keys()].sort(compareIds)) wonReasons[reason] = slot.wonReasons.get(reason)!;
+    const lostReasons = dictionary<number>();
+    if (slot.reasons.has(null)) lostReasons[''] = slot.reasons.get(null)!;
+    for (const reason of state.reasons) if (slot.reasons.has(reason)) lostReasons[reason] = slot.reasons.get(reason)!;
+    return winLossFiguresOf(slot.won, slot.lost, amountWonByCurrency, amountLostByCurrency, lostReasons, wonReasons);
+  };
+  if (groupBy === undefined) return { total: figures(total) };
+  const groups: WinLossGroup[] = [...slots.entries()].filter(([, slot]) => slot.won + slot.lost > 0).map(([key, slot]) => ({ key, ...figures(slot) }));
+  groups.sort((a, b) => (a.key === null || b.key === null ? (a.key === b.key ? 0 : a.key === null ? 1 : -1) : compareIds(a.key, b.key)));
+  return { total: figures(total), groups };
+}
+
+/** Which summary rows answer a filter: one dim (team unless an owner is asked for) and the periods that cover its time range; undefined: the general query answers. */
+interface SummaryPlan {
+  readonly dim: 'team' | 'owner';
+  readonly cover: PeriodCover;
+}
+
+function summaryPlan(filter: AnalyticsFilter, groupBy?: WinLossGroupBy): SummaryPlan | undefined {
+  const parsed = parseFilter(filter);
+  // Rows are kept per team or per owner, not both: a filter (or grouping) on both reads the opportunities.
+  const byOwner = parsed.ownerId !== undefined || groupBy === 'owner';
+  const byTeam = parsed.teamId !== undefined || groupBy === 'team';
+  if (byOwner && byTeam) return undefined;
+  const cover = periodCover(parsed.fromMs, parsed.toMs, parsed.bounded);
+  return cover && { dim: byOwner ? 'owner' : 'team', cover };
+}
+
+/** The WHERE condition (parameters in `w`) of the summary rows a plan reads. */
+function summaryRows(w: Where, plan: SummaryPlan, parsed: ReturnType<typeof parseFilter>): string {
+  const clauses = [`dim = '${plan.dim}'`];
+  if (parsed.processId !== undefined) clauses.push(`process_id = ${w.param(parsed.processId)}`);
+  const who = plan.dim === 'owner' ? parsed.ownerId : parsed.teamId;
+  if (who !== undefined) clauses.push(`dim_id = ${w.param(who)}`);
+  clauses.push(summaryPeriods(w, plan.cover));
+  return clauses.join(' AND ');
+}
+
+/** The period rows of a cover: every month row without a time filter, else whole months and days in range. */
+function summaryPeriods(w: Where, cover: PeriodCover): string {
+  if (cover.all) return `period = 'month'`;
+  const range = (period: string, [from, to]: readonly [string | null, string | null]) => {
+    const parts = [`period = '${period}'`, 'period_start IS NOT NULL'];
+    if (from !== null) parts.push(`period_start >= ${w.param(from)}::date`);
+    if (to !== null) parts.push(`period_start < ${w.param(to)}::date`);
+    return `(${parts.join(' AND ')})`;
+  };
+  const ranges = [...(cover.months ? [range('month', cover.months)] : []), ...cover.days.map((days) => range('day', days))];
+  return ranges.length === 0 ? 'false' : `(${ranges.join(' OR ')})`;
+}
+
+/** The base rows of a cover's edges: their WHERE condition on `column` and each row's sign (1 added, -1 taken away from a day row). */
+function edgesOf(w: Where, cover: PeriodCover, column: string): { where: string; sign: string } {
+  const conditions = cover.edges.map(([from, to]) => `(${column} >= ${w.param(new Date(from).toISOString())}::timestamptz AND ${column} < ${w.param(new Date(to).toISOString())}::timestamptz)`);
+  const sign = cover.edges.some(([, , sign]) => sign < 0) ? `CASE ${conditions.map((condition, i) => `WHEN ${condition} THEN ${cover.edges[i]![2]}`).join(' ')} END` : '1';
+  return { where: `(${conditions.join(' OR ')})`, sign };
 }

@@ -17,6 +17,7 @@ import {
 } from './read-side.fold';
 import { stageOrderOf } from '../process-catalog';
 import { boolArray, isoOf, numberArray, textArray } from './read-side.encoding';
+import { SUMMARY_TABLES, summaryDeltaSql } from './read-side.summaries';
 
 // Loads and writes the read side of one schema through one connection: a batch of events and the
 // checkpoint in one transaction (multi-row upserts through unnest, one statement per table).
@@ -126,7 +127,7 @@ export class ReadSideWriter {
     await this.client.query('BEGIN');
     try {
       await this.client.query(
-        `TRUNCATE ${s}.opportunities, ${s}.stage_visits, ${s}.stage_visit_totals, ${s}.stage_duration_buckets, ${s}.outcomes, ${s}.transitions, ${s}.transition_pairs, ${s}.board_segments, ${s}.processes, ${s}.process_versions, ${s}.stages, ${s}.version_stages`,
+        `TRUNCATE ${s}.opportunities, ${s}.stage_visits, ${s}.stage_visit_totals, ${s}.stage_duration_buckets, ${s}.outcomes, ${s}.transitions, ${s}.transition_pairs, ${s}.board_segments, ${s}.processes, ${s}.process_versions, ${s}.stages, ${s}.version_stages, ${SUMMARY_TABLES.map((table) => `${s}.${table}`).join(', ')}`,
       );
       await this.client.query(`UPDATE ${s}.checkpoint SET position = 0, log_id = $1, failed = NULL, state = NULL, counters = NULL, state_revision = state_revision + 1, updated_at = now()`, [logId]);
       await this.client.query('COMMIT');
@@ -332,6 +333,11 @@ export class ReadSideWriter {
     const statements: Statement[] = [];
     const q = (sql: string, values: unknown[]) => statements.push(statementOf(sql, values));
 
+    // The summaries: what the opportunities of this batch contributed is taken away before their rows
+    // change and added back after (read-side.summaries.ts), so a reassigned or reopened deal moves.
+    const touched = [...new Set([...changes.opportunities.keys(), ...changes.transitions.map((t) => t.opportunityId)])];
+    if (touched.length > 0) for (const sql of summaryDeltaSql(s, -1)) q(sql, [touched]);
+
     if (changes.opportunities.size > 0) {
       const rows = [...changes.opportunities.values()];
       const column = <T>(pick: (record: OpportunityRecord) => T) => rows.map(pick);
@@ -514,6 +520,7 @@ export class ReadSideWriter {
       );
     }
     if (changes.catalogChanged) this.encodeCatalog(q);
+    if (touched.length > 0) for (const sql of summaryDeltaSql(s, 1)) q(sql, [touched]);
     return statements;
   }
 
