@@ -756,25 +756,25 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     const unfiltered = parsed.teamId === undefined && parsed.ownerId === undefined && !parsed.bounded;
     return this.read(async ({ client, state }, counters) => {
       const s = this.schema;
-      const people = parsed.teamId !== undefined || parsed.ownerId !== undefined;
-      const w = new Where('v.left_at IS NOT NULL').eq('v.process_id', parsed.processId).eq('o.team_id', parsed.teamId).eq('o.owner_id', parsed.ownerId);
+      // The deal's current team and owner are on each visit (kept by the projector), read through the indexes by team and by owner.
+      const w = new Where('v.left_at IS NOT NULL').eq('v.process_id', parsed.processId).eq('v.current_team_id', parsed.teamId).eq('v.current_owner_id', parsed.ownerId);
       if (filter.from !== undefined) w.add(`v.left_at >= ${w.param(isoOrNull(parsed.fromMs))}::timestamptz`);
       if (filter.to !== undefined) w.add(`v.left_at <= ${w.param(isoOrNull(parsed.toMs))}::timestamptz`);
       // Nearest ranks by exact integer arithmetic (order-statistics.ts); the sum over kept visits in ascending order, as the in-memory walk adds them.
       const completed = unfiltered ? await this.rankedFromBuckets(client, parsed.processId) : await client.query(
-        // One sort per stage (array_agg), byte-wise on the ids (grouping only needs equality), then
-        // the ranks picked from the sorted array (index 0, for the lower middle of one, is null).
-        `WITH kept AS (SELECT v.process_id COLLATE "C" AS process_id, v.stage_id COLLATE "C" AS stage_id, v.duration_seconds AS d
-           FROM ${s}.stage_visits v ${people ? `JOIN ${s}.opportunities o ON o.opportunity_id = v.opportunity_id` : ''} ${w}),
-         sorted AS (SELECT process_id, stage_id, array_agg(d ORDER BY d) AS ds FROM kept GROUP BY process_id, stage_id)
-         SELECT process_id, stage_id, cardinality(ds) AS n, (SELECT sum(x ORDER BY i) FROM unnest(ds) WITH ORDINALITY AS u(x, i)) AS total,
-           ds[cardinality(ds) / 2] AS lower_middle, ds[cardinality(ds) / 2 + 1] AS upper_middle, ds[(cardinality(ds) + 1) / 2] AS middle,
-           ds[(9 * cardinality(ds) + 9) / 10] AS p90
-         FROM sorted`,
+        // The kept visits in ascending order of duration, stage by stage (with a team or owner, straight
+        // from that index, no sort), added and gathered in that order by plain aggregates: the sum is the
+        // in-memory walk's (float8 sum adds one value after the other; no parallel workers, see read()),
+        // and the ranks are picked from the sorted array (index 0, for the lower middle of one, is null).
+        `SELECT process_id, stage_id, n, total, ds[n / 2] AS lower_middle, ds[n / 2 + 1] AS upper_middle, ds[(n + 1) / 2] AS middle, ds[(9 * n + 9) / 10] AS p90
+         FROM (SELECT process_id, stage_id, count(*)::int AS n, sum(d) AS total, array_agg(d) AS ds
+           FROM (SELECT v.process_id, v.stage_id, v.duration_seconds AS d FROM ${s}.stage_visits v ${w} ORDER BY v.process_id, v.stage_id, v.duration_seconds) kept
+           GROUP BY process_id, stage_id) sorted`,
         w.values,
       );
       const open = new Where('stage_id IS NOT NULL').eq('process_id', parsed.processId).eq('team_id', parsed.teamId).eq('owner_id', parsed.ownerId);
-      const openRows = await client.query(`SELECT process_id, stage_id, count(*)::int AS n, min(${ms('stage_entered_at')}) AS oldest FROM ${s}.opportunities ${open} GROUP BY process_id, stage_id`, open.values);
+      // min() before the conversion to milliseconds: one conversion a stage, not one a deal.
+      const openRows = await client.query(`SELECT process_id, stage_id, n, ${ms('oldest')} AS oldest FROM (SELECT process_id, stage_id, count(*)::int AS n, min(stage_entered_at) AS oldest FROM ${s}.opportunities ${open} GROUP BY process_id, stage_id) o`, open.values);
       const keyOf = (row: { process_id: string; stage_id: string }) => state.catalog.processes.get(row.process_id)?.keyByStageId.get(row.stage_id);
       const totals = new Map(counters.visitTotals.map(([key, count, sum]) => [key, { count, sum }]));
       const done = new Map<number, StageDurationStats['completed']>();
@@ -907,7 +907,8 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     try {
       // Room to sort and hash a whole table's closings in memory (the default 4 MB spills them to disk),
       // for this transaction only.
-      await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL work_mem = '${QUERY_WORK_MEM}'`);
+      // No parallel workers: a few queries add floats in the order of a sorted subquery, which workers would split.
+      await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL work_mem = '${QUERY_WORK_MEM}'; SET LOCAL max_parallel_workers_per_gather = 0`);
       const cachedRevision = this.cached?.revision ?? -1;
       const { rows } = await client.query(
         `SELECT position, failed, state_revision, CASE WHEN state_revision <> $1 THEN state END AS state, counters,

@@ -609,6 +609,12 @@ ${comments(s, 'transition_summary', 'Transitions counted per (from, to) pair, th
   transitions: 'How many (0 once all have moved elsewhere).',
 })}
 CREATE INDEX opportunities_opened_at ON ${s}.opportunities (opened_at);
+ALTER TABLE ${s}.stage_visits ADD COLUMN current_team_id text, ADD COLUMN current_owner_id text;
+UPDATE ${s}.stage_visits v SET current_team_id = o.team_id, current_owner_id = o.owner_id FROM ${s}.opportunities o WHERE o.opportunity_id = v.opportunity_id;
+COMMENT ON COLUMN ${s}.stage_visits.current_team_id IS 'The opportunity''s team now (opportunities.team_id), kept by the projector when the deal is reassigned: GET /analytics/stage-durations?teamId= filters by it. team_id is the team during the visit.';
+COMMENT ON COLUMN ${s}.stage_visits.current_owner_id IS 'The opportunity''s owner now (opportunities.owner_id), kept by the projector: GET /analytics/stage-durations?ownerId= filters by it. owner_id is the owner during the visit.';
+CREATE INDEX stage_visits_completed_by_team ON ${s}.stage_visits (current_team_id, process_id, stage_id, duration_seconds) INCLUDE (left_at) WHERE left_at IS NOT NULL;
+CREATE INDEX stage_visits_completed_by_owner ON ${s}.stage_visits (current_owner_id, process_id, stage_id, duration_seconds) INCLUDE (left_at) WHERE left_at IS NOT NULL;
 ${rebuildSummariesSql(s)}
 ANALYZE ${s}.win_loss_summary, ${s}.funnel_summary, ${s}.transition_summary;
 `,
