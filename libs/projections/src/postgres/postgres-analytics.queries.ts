@@ -21,7 +21,7 @@ import type {
   WinProbabilityCalibrationResult,
 } from '@stagecraft/contracts';
 import { requireInstant } from '@stagecraft/opportunity';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResult } from 'pg';
 import { dayRangeOf, ForecastAccuracyFigures, ForecastFigures, RottingList, standsAtPeriodStart } from '../forecast.figures';
 import type { ForecastQuery, RottingQuery } from '../forecast.queries';
 import { funnelFromHistograms } from '../funnel.projection';
@@ -143,15 +143,9 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     return this.read(async ({ client, state }) => {
       const s = this.schema;
       const where = () => new Where('stage_id IS NOT NULL').eq('process_id', filter.processId).eq('team_id', filter.teamId).eq('owner_id', filter.ownerId);
-      const totals = where();
-      const totalRows = await client.query(
-        `SELECT process_id, stage_id, currency, GROUPING(currency) = 1 AS whole, count(*)::int AS n,
-           sum(amount ORDER BY opened_position) AS amount, sum(amount * probability / 100 ORDER BY opened_position) AS weighted
-         FROM ${s}.opportunities ${totals} GROUP BY GROUPING SETS ((process_id, stage_id), (process_id, stage_id, currency))`,
-        totals.values,
-      );
+      const totalRows = await this.stageTotals(client, 'opportunities', where(), 'opened_position');
       const rotting = options.nowMs === undefined ? undefined : await this.rottingCounts(client, state, where(), 'opportunities', options.nowMs);
-      const stages = this.stageFigures(state, totalRows.rows, rotting);
+      const stages = this.stageFigures(state, totalRows, rotting);
       const cards = options.includeOpportunities ? await this.openCards(client, state, where(), 'opportunities', 'opened_position', cap, true) : undefined;
 
       let closed: ((processId: string) => { won?: ClosedSection; lost?: ClosedSection }) | undefined;
@@ -240,14 +234,8 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
         const w = new Where().eq('process_id', filter.processId).eq('team_id', filter.teamId).eq('owner_id', filter.ownerId);
         return w.add(`tstzrange(valid_from, valid_to) @> ${w.param(instantParameter(atMs))}::timestamptz`);
       };
-      const totals = where();
-      const totalRows = await client.query(
-        `SELECT process_id, stage_id, currency, GROUPING(currency) = 1 AS whole, count(*)::int AS n,
-           sum(amount ORDER BY started_position) AS amount, sum(amount * probability / 100 ORDER BY started_position) AS weighted
-         FROM ${this.schema}.board_segments ${totals} GROUP BY GROUPING SETS ((process_id, stage_id), (process_id, stage_id, currency))`,
-        totals.values,
-      );
-      const stages = this.stageFigures(state, totalRows.rows, await this.rottingCounts(client, state, where(), 'board_segments', atMs));
+      const totalRows = await this.stageTotals(client, 'board_segments', where(), 'started_position');
+      const stages = this.stageFigures(state, totalRows, await this.rottingCounts(client, state, where(), 'board_segments', atMs));
       const cards = options.includeOpportunities ? await this.openCards(client, state, where(), 'board_segments', 'started_position', cap) : undefined;
       return {
         processes: processesOf(state.catalog, filter.processId).map((process) => ({
@@ -908,14 +896,14 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       // Room to sort and hash a whole table's closings in memory (the default 4 MB spills them to disk),
       // for this transaction only.
       // No parallel workers: a few queries add floats in the order of a sorted subquery, which workers would split.
-      await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL work_mem = '${QUERY_WORK_MEM}'; SET LOCAL max_parallel_workers_per_gather = 0`);
+      // One round trip for the transaction, its settings and the checkpoint (the revision is a number this process holds).
       const cachedRevision = this.cached?.revision ?? -1;
-      const { rows } = await client.query(
-        `SELECT position, failed, state_revision, CASE WHEN state_revision <> $1 THEN state END AS state, counters,
+      const results = (await client.query(
+        `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL work_mem = '${QUERY_WORK_MEM}'; SET LOCAL max_parallel_workers_per_gather = 0;
+         SELECT position, failed, state_revision, CASE WHEN state_revision <> ${Math.trunc(cachedRevision)} THEN state END AS state, counters,
            NOT EXISTS (SELECT 1 FROM ${this.schema}.deferred_indexes WHERE index_name = '${SUMMARIES_NOTE}') AS summaries FROM ${this.schema}.checkpoint`,
-        [cachedRevision],
-      );
-      const row = rows[0];
+      )) as unknown as QueryResult[];
+      const row = results[results.length - 1]!.rows[0];
       if (!row) throw new ReadModelUnavailableError('PROJECTIONS.UNAVAILABLE', `The schema ${this.schema} holds no read models yet; start the projector.`);
       if (row.failed) throw new ReadModelUnavailableError('PROJECTIONS.FAILED', `The read models stopped (${row.failed}); an operator must fix the cause and rebuild them.`);
       const revision = Number(row.state_revision);
@@ -933,7 +921,8 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       }
       throw error;
     } finally {
-      await client.query('COMMIT').catch(() => undefined);
+      // Not awaited: the connection runs the COMMIT before anything its next user sends (one queue per connection).
+      client.query('COMMIT').catch(() => undefined);
       client.release();
     }
   }
@@ -984,6 +973,30 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
   private stateOf(revision: number, saved: SerializedReadSideState): ReadSideState {
     if (this.parsedState?.revision !== revision) this.parsedState = { revision, state: restoreReadSideState(saved, [], []) };
     return this.parsedState.state;
+  }
+
+  /**
+   * The count, amount and weighted amount of each (process, stage, currency) among the rows `where`
+   * selects, each sum added in `order` (the in-memory row order): the rows come sorted by group and
+   * then by `order` (from the covering index, or one sort), and a plain sum() adds them one after
+   * the other in that order (no ORDER BY inside the aggregate: one sort per sum and group). Rows as
+   * stageFigures reads them, with one `whole` row per stage giving its count.
+   */
+  private async stageTotals(client: PoolClient, table: string, where: Where, order: string): Promise<Record<string, unknown>[]> {
+    const { rows } = await client.query(
+      `SELECT process_id, stage_id, currency, count(*)::int AS n, sum(amount) AS amount, sum(amount * probability / 100) AS weighted
+       FROM (SELECT process_id, stage_id, currency, amount, probability FROM ${this.schema}.${table} ${where} ORDER BY process_id, stage_id, currency, ${order}) kept
+       GROUP BY process_id, stage_id, currency`,
+      where.values,
+    );
+    const counts = new Map<string, { process_id: string; stage_id: string; whole: true; n: number }>();
+    for (const row of rows) {
+      const key = `${row.process_id}\u0000${row.stage_id}`;
+      const whole = counts.get(key) ?? { process_id: row.process_id, stage_id: row.stage_id, whole: true as const, n: 0 };
+      counts.set(key, whole);
+      whole.n += row.n;
+    }
+    return [...rows.map((row) => ({ ...row, whole: false })), ...counts.values()];
   }
 
   /** Each stage column's figures from the grouped rows (totals per stage, sums per currency). */
