@@ -72,15 +72,17 @@ const upsert = (s: string, summary: Summary, select: string) =>
 const kept = (s: string) => `NOT EXISTS (SELECT 1 FROM ${s}.deferred_indexes WHERE index_name = '${SUMMARIES_NOTE}')`;
 
 /**
- * The statements that take away (sign -1, before a batch's rows are written) or add back (sign 1,
+ * The statement that takes away (sign -1, before a batch's rows are written) or adds back (sign 1,
  * after) what the opportunities `$1` contribute to every summary; nothing while the summaries wait
- * for their rebuild.
+ * for their rebuild. One statement (the first upserts in WITH): the batch's ids are written once.
  */
-export function summaryDeltaSql(s: string, sign: 1 | -1): string[] {
-  return SUMMARIES.map((summary) => {
+export function summaryDeltaSql(s: string, sign: 1 | -1): string {
+  const upserts = SUMMARIES.map((summary) => {
     const of = summary.table === 'transition_summary' ? 't.opportunity_id' : 'o.opportunity_id';
     return upsert(s, summary, summary.contributions(s, `${of} = ANY($1::text[]) AND ${kept(s)}`, sign));
   });
+  const last = upserts.pop()!;
+  return `WITH ${upserts.map((sql, i) => `summary_${i} AS (${sql})`).join(', ')} ${last}`;
 }
 
 /** Every summary computed again from the tables (after a catch-up, and by migration 9). */

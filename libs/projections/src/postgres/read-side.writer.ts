@@ -336,7 +336,7 @@ export class ReadSideWriter {
     // The summaries: what the opportunities of this batch contributed is taken away before their rows
     // change and added back after (read-side.summaries.ts), so a reassigned or reopened deal moves.
     const touched = [...new Set([...changes.opportunities.keys(), ...changes.transitions.map((t) => t.opportunityId)])];
-    if (touched.length > 0) for (const sql of summaryDeltaSql(s, -1)) q(sql, [touched]);
+    if (touched.length > 0) q(summaryDeltaSql(s, -1), [touched]);
 
     if (changes.opportunities.size > 0) {
       const rows = [...changes.opportunities.values()];
@@ -535,7 +535,7 @@ export class ReadSideWriter {
       );
     }
     if (changes.catalogChanged) this.encodeCatalog(q);
-    if (touched.length > 0) for (const sql of summaryDeltaSql(s, 1)) q(sql, [touched]);
+    if (touched.length > 0) q(summaryDeltaSql(s, 1), [touched]);
     return statements;
   }
 
