@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import { rebuildSummariesSql } from './read-side.summaries';
+import { rebuildSummariesSql, summaryIndexesSql } from './read-side.summaries';
 
 // The read side's relational schema, versioned: each migration runs once per schema, in order, in
 // one transaction, recorded in <schema>.schema_migrations. Never edit a shipped migration: add the
@@ -550,7 +550,6 @@ CREATE TABLE ${s}.win_loss_summary (
   abs_sum numeric NOT NULL,
   fractional bigint NOT NULL
 );
-CREATE UNIQUE INDEX win_loss_summary_key ON ${s}.win_loss_summary (dim, period, dim_id, period_start, process_id, outcome, currency, reason) NULLS NOT DISTINCT;
 ${comments(s, 'win_loss_summary', 'Closed opportunities (win_loss_closings) counted per process, current team or owner, UTC day and month of closed_at, outcome, currency and reason, kept by the projector in the same transaction as every batch. Each closing is counted four times: once per dim (team, owner) and period (day, month); pick one dim and one period. GET /analytics/win-loss reads it; a reassigned or reopened deal moves or leaves its row.', {
   process_id: 'The process.',
   dim: 'team: dim_id is the opportunity\'s current team (opportunities.team_id); owner: its current owner.',
@@ -578,7 +577,6 @@ CREATE TABLE ${s}.funnel_summary (
   ever_won boolean NOT NULL,
   opportunities bigint NOT NULL
 );
-CREATE UNIQUE INDEX funnel_summary_key ON ${s}.funnel_summary (dim, period, dim_id, period_start, process_id, process_version, furthest_rank, ever_won) NULLS NOT DISTINCT;
 ${comments(s, 'funnel_summary', 'Opportunities counted per process version, current team or owner, UTC day and month of opened_at, furthest rank and whether ever won, kept by the projector with every batch (each counted once per dim and period). GET /analytics/funnel reads it.', {
   process_id: 'The process.',
   process_version: 'The version the opportunities run on now.',
@@ -599,7 +597,6 @@ CREATE TABLE ${s}.transition_summary (
   period_start date,
   transitions bigint NOT NULL
 );
-CREATE UNIQUE INDEX transition_summary_key ON ${s}.transition_summary (dim, period, dim_id, period_start, pair_no) NULLS NOT DISTINCT;
 ${comments(s, 'transition_summary', 'Transitions counted per (from, to) pair, the opportunity\'s current team or owner, and UTC day and month of occurred_at, kept by the projector with every batch (each counted once per dim and period): a reassigned deal moves all its transitions. GET /analytics/transitions reads it.', {
   pair_no: 'transition_pairs.pair_no.',
   dim: 'team: dim_id is the opportunity\'s current team; owner: its current owner.',
@@ -608,6 +605,7 @@ ${comments(s, 'transition_summary', 'Transitions counted per (from, to) pair, th
   period_start: 'First day of the UTC day or month of occurred_at; null when unknown.',
   transitions: 'How many (0 once all have moved elsewhere).',
 })}
+${summaryIndexesSql(s)}
 CREATE INDEX opportunities_opened_at ON ${s}.opportunities (opened_at);
 DROP INDEX ${s}.opportunities_open_figures;
 CREATE INDEX opportunities_open_figures ON ${s}.opportunities (process_id, stage_id, currency, opened_position) INCLUDE (amount, probability, team_id, owner_id, stage_entered_at) WHERE stage_id IS NOT NULL;
