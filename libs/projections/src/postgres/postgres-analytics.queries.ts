@@ -87,9 +87,6 @@ const instantParameter = (atMs: number) => (atMs > 253402300799999 ? 'infinity' 
 const EXACT_SUMS = (column: string, kept: string) =>
   `COALESCE(bool_and(${column} = trunc(${column})) FILTER (WHERE ${kept} AND ${column} IS NOT NULL), true) AND COALESCE(sum(abs(${column})) FILTER (WHERE ${kept} AND ${column} IS NOT NULL), 0) < 4503599627370496`;
 
-/** Settings of a transaction that walks the board's columns through their index (openCards). */
-const WALK_COLUMNS = 'SET LOCAL enable_bitmapscan = off;';
-
 /** work_mem of a query's transaction: at most a few such sorts run at once per connection of the pool. */
 const QUERY_WORK_MEM = '32MB';
 
@@ -143,8 +140,6 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
   async pipeline(filter: PipelineFilter, options: PipelineQueryOptions = {}): Promise<PipelineResult> {
     const cap = cardsPerColumnOf(options);
     const window = options.closed ? closedWindow(options.closed) : undefined;
-    // The capped live cards walk each column's index (openCards): no bitmap scans in that transaction.
-    const walk = options.includeOpportunities === true && cap !== undefined;
     return this.read(async ({ client, state }) => {
       const s = this.schema;
       const where = () => new Where('stage_id IS NOT NULL').eq('process_id', filter.processId).eq('team_id', filter.teamId).eq('owner_id', filter.ownerId);
@@ -229,7 +224,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
         })),
       };
       return window ? { ...result, closed: window } : result;
-    }, walk ? WALK_COLUMNS : undefined);
+    });
   }
 
   async pipelineAsOf(atMs: number, filter: PipelineFilter, options: PipelineQueryOptions = {}): Promise<PipelineResult> {
@@ -890,7 +885,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
   }
 
   /** Runs a query on one snapshot of the read side, with the catalog and counters of that snapshot. */
-  private async read<T>(query: (snapshot: Snapshot, counters: Counters) => Promise<T>, settings = ''): Promise<T> {
+  private async read<T>(query: (snapshot: Snapshot, counters: Counters) => Promise<T>): Promise<T> {
     let client: PoolClient;
     try {
       client = await this.pool.connect();
@@ -904,7 +899,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       // One round trip for the transaction, its settings and the checkpoint (the revision is a number this process holds).
       const cachedRevision = this.cached?.revision ?? -1;
       const results = (await client.query(
-        `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL work_mem = '${QUERY_WORK_MEM}'; SET LOCAL max_parallel_workers_per_gather = 0; ${settings}
+        `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL work_mem = '${QUERY_WORK_MEM}'; SET LOCAL max_parallel_workers_per_gather = 0;
          SELECT position, failed, state_revision, CASE WHEN state_revision <> ${Math.trunc(cachedRevision)} THEN state END AS state, counters,
            NOT EXISTS (SELECT 1 FROM ${this.schema}.deferred_indexes WHERE index_name = '${SUMMARIES_NOTE}') AS summaries FROM ${this.schema}.checkpoint`,
       )) as unknown as QueryResult[];
@@ -1089,8 +1084,10 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     }
     // With a team or owner filter the planner would AND a bitmap of every row of that team into each
     // column's walk; walking the column's index in order and skipping the others' rows reads far fewer.
-    // (pipeline() turns them off for its whole transaction, WALK_COLUMNS: the board's other queries read covering indexes.)
+    const walk = cap !== undefined && table === 'opportunities';
+    if (walk) await client.query('SET LOCAL enable_bitmapscan = off');
     const { rows } = await client.query(sql, where.values);
+    if (walk) await client.query('SET LOCAL enable_bitmapscan = on');
     const cards = new Map<number, PipelineOpportunity[]>();
     for (const row of rows) {
       const process = state.catalog.processes.get(row.process_id)!;
