@@ -21,7 +21,7 @@ export function createBatchCommitter(db: Database.Database): (request: CommitReq
   let headAfterLastCommit: number | undefined;
 
   /** One append; throws the typed error that fails it alone. */
-  const writeAppend = (append: AppendRequest, recordedAt: string): { result: AppendResult; wrote: boolean } => {
+  const writeAppend = (append: AppendRequest, recordedAt: string): { result: AppendResult; wrote: boolean; firstPosition?: number } => {
     const { stream, events, expectedRevision } = append;
     if (events.length > 0) {
       const first = byId.get(events[0].id);
@@ -41,11 +41,13 @@ export function createBatchCommitter(db: Database.Database): (request: CommitReq
 
     let revision = last ? last.revision : -1;
     let position = 0;
+    let firstPosition = 0;
     for (const event of events) {
       revision += 1;
       position = Number(insert.run(event.id, stream, revision, event.type, event.data, event.metadata, recordedAt).lastInsertRowid);
+      if (firstPosition === 0) firstPosition = position;
     }
-    return { result: { nextRevision: revision, position }, wrote: true };
+    return { result: { nextRevision: revision, position }, wrote: true, firstPosition };
   };
 
   /**
@@ -89,7 +91,7 @@ export function createBatchCommitter(db: Database.Database): (request: CommitReq
       const { outcomes, headBefore, headAfter } = commitBatch.immediate(request);
       const othersWrote = headAfterLastCommit === undefined || headBefore !== headAfterLastCommit;
       headAfterLastCommit = headAfter;
-      return { id: request.id, committed: true, outcomes, othersWrote };
+      return { id: request.id, committed: true, outcomes, othersWrote, headBefore, headAfter };
     } catch (error) {
       headAfterLastCommit = undefined;
       return { id: request.id, committed: false, error: describeError(error) };

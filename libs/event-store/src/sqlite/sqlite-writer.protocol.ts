@@ -33,15 +33,27 @@ export type ErrorDescription =
   | { readonly kind: 'sqlite'; readonly message: string; readonly code: string }
   | { readonly kind: 'other'; readonly name: string; readonly message: string };
 
-export type AppendOutcome = { readonly ok: true; readonly result: AppendResult; readonly wrote: boolean } | { readonly ok: false; readonly error: ErrorDescription };
+/** `firstPosition`: where the append's first event was written, when it wrote any (its events follow it one by one). */
+export type AppendOutcome =
+  | { readonly ok: true; readonly result: AppendResult; readonly wrote: boolean; readonly firstPosition?: number }
+  | { readonly ok: false; readonly error: ErrorDescription };
 
 /**
  * The batch committed (each append succeeded or failed alone), or nothing of it did.
  * `othersWrote`: the log's head moved between this writer's previous commit and this one (or
  * there was no previous one): another connection (a second process) wrote in between.
+ * `headBefore`, `headAfter`: the log's head when the transaction began and when it ended; it held
+ * the write lock throughout, so every event in between is one of this batch's.
  */
 export type CommitReply =
-  | { readonly id: number; readonly committed: true; readonly outcomes: readonly AppendOutcome[]; readonly othersWrote: boolean }
+  | {
+      readonly id: number;
+      readonly committed: true;
+      readonly outcomes: readonly AppendOutcome[];
+      readonly othersWrote: boolean;
+      readonly headBefore: number;
+      readonly headAfter: number;
+    }
   | { readonly id: number; readonly committed: false; readonly error: ErrorDescription };
 
 export interface WriterThreadData {
