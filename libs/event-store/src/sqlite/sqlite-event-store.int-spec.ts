@@ -126,6 +126,25 @@ describe('SQLite event store', () => {
     expect((await store.readAll()).map((e) => e.stream)).toEqual(['deal-a', 'deal-a', 'deal-b']);
   });
 
+  it('an append that fails while being written (not refused by a check) fails its whole batch: none is stored in part', async () => {
+    const store = open();
+    await store.appendToStream('deal-a', [event()], { expectedRevision: 'no_stream' });
+    // A failure in the middle of an append's inserts, as an I/O error could cause one.
+    const other = new Database(join(dir, 'events.db'));
+    other.exec(`CREATE TRIGGER broken BEFORE INSERT ON events WHEN NEW.type = 'Broken' BEGIN SELECT RAISE(ABORT, 'broken'); END`);
+    other.close();
+
+    const settled = await Promise.allSettled([
+      store.appendToStream('deal-a', [event()], { expectedRevision: 0 }),
+      store.appendToStream('deal-b', [event('Fine'), event('Broken')], { expectedRevision: 'no_stream' }),
+    ]);
+
+    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected']);
+    expect((settled[1] as PromiseRejectedResult).reason.message).toMatch(/broken/);
+    expect((await store.readAll()).map((e) => e.stream)).toEqual(['deal-a']);
+    await expect(store.appendToStream('deal-a', [event()], { expectedRevision: 0 })).resolves.toMatchObject({ nextRevision: 1 });
+  });
+
   it('rejects malformed input before it can join a batch', async () => {
     const store = open();
     const good = store.appendToStream('deal-1', [event()], { expectedRevision: 'no_stream' });
@@ -293,7 +312,6 @@ describe('SQLite event store', () => {
     );
     /** Batches of appends sent in one tick each, some by a second store on the same file (another process). */
     const historyArb = fc.array(fc.record({ appends: fc.array(appendArb, { minLength: 1, maxLength: 6 }), byOther: fc.boolean() }), { minLength: 1, maxLength: 6 });
-    const filters: readonly SubscribeToAllOptions[] = [{}, { eventTypes: ['A'] }, { streamPrefix: 'deal-' }, { streamPrefix: 'deal-', eventTypes: ['B'] }];
 
     /** A subscription read as it goes, and a way to wait until it has looked at the log up to a position. */
     function follow(store: SQLiteEventStore, options: SubscribeToAllOptions) {
@@ -302,7 +320,7 @@ describe('SQLite event store', () => {
       let seen = -1;
       let waiter: { position: number; resolve: () => void } | undefined;
       const done = (async () => {
-        for await (const message of store.subscribeToAll({ ...options, fromPosition: 0, signal: controller.signal })) {
+        for await (const message of store.subscribeToAll({ ...options, signal: controller.signal })) {
           if (message.type === 'event') events.push(message.event);
           seen = message.type === 'event' ? message.event.position : message.position;
           if (waiter && seen >= waiter.position) waiter.resolve();
@@ -318,56 +336,58 @@ describe('SQLite event store', () => {
       };
     }
 
-    async function run(stores: { own: SQLiteEventStore; other: SQLiteEventStore }, history: readonly { readonly appends: readonly Append[]; readonly byOther: boolean }[]) {
+    /** Sends each batch's appends in one tick, against the revisions read just before (some stale, some retries of earlier events). */
+    async function send(stores: { own: SQLiteEventStore; other: SQLiteEventStore }, prefix: string, history: readonly { readonly appends: readonly Append[]; readonly byOther: boolean }[]) {
       const sent: NewEvent[][] = [];
       for (const batch of history) {
         const store = batch.byOther ? stores.other : stores.own;
         const revisions = new Map<string, number>();
-        for (const stream of new Set(batch.appends.map((append) => append.stream))) revisions.set(stream, (await store.readStream(stream, { direction: 'backwards', maxCount: 1 }))[0]?.revision ?? -1);
+        for (const { stream } of batch.appends) revisions.set(stream, (await store.readStream(prefix + stream, { direction: 'backwards', maxCount: 1 }))[0]?.revision ?? -1);
         await Promise.allSettled(
           batch.appends.map((append) => {
             const events = append.retryOf !== undefined && sent.length > 0 ? sent[append.retryOf % sent.length]! : append.types.map((type) => event(type, { at: sent.length }));
             sent.push(events);
             const current = revisions.get(append.stream)!;
             const expectedRevision = append.expected === 'current' ? current : append.expected === 'stale' ? current - 1 : append.expected;
-            return store.appendToStream(append.stream, events, { expectedRevision });
+            return store.appendToStream(prefix + append.stream, events, { expectedRevision });
           }),
         );
       }
     }
 
     it('deliver, on random batches, exactly what a read of the log gives, filtered or not; a second writer’s events come from SQLite', async () => {
+      // One file, two stores on it (as two processes); each run writes streams of its own after the last run's.
+      const own = open({ pollIntervalMs: 20 });
+      const other = open({ pollIntervalMs: 20 });
+      let run = 0;
       await assertProperty(
         fc.asyncProperty(historyArb, async (history) => {
-          const local = tempDirectory();
-          const path = join(local.dir, 'events.db');
-          const own = getSQLiteEventStore({ path, pollIntervalMs: 20 });
-          const other = getSQLiteEventStore({ path, pollIntervalMs: 20 });
-          const readers = filters.map((options) => follow(own, options));
+          const prefix = `run-${(run += 1)}-`;
+          const start = await own.headPosition();
+          const fedBefore = own.stats().eventsFedFromMemory;
+          const filters: readonly SubscribeToAllOptions[] = [{}, { eventTypes: ['A'] }, { streamPrefix: `${prefix}deal-` }, { streamPrefix: `${prefix}deal-`, eventTypes: ['B'] }];
+          const readers = filters.map((options) => follow(own, { ...options, fromPosition: start }));
           try {
-            await Promise.all(readers.map((reader) => reader.reached(0)));
-            await run({ own, other }, history);
+            await Promise.all(readers.map((reader) => reader.reached(start)));
+            await send({ own, other }, prefix, history);
             const head = await own.headPosition();
             await Promise.all(readers.map((reader) => reader.reached(head)));
 
-            const log = await own.readAll();
+            const log = await own.readAll({ fromPosition: start + 1 });
             filters.forEach((options, index) => {
               const wanted = log.filter((e) => (!options.eventTypes || options.eventTypes.includes(e.type)) && (!options.streamPrefix || e.stream.startsWith(options.streamPrefix)));
               expect(readers[index]!.events).toEqual(wanted);
             });
             const delivered = readers.reduce((sum, reader) => sum + reader.events.length, 0);
-            const fed = own.stats().eventsFedFromMemory;
+            const fed = own.stats().eventsFedFromMemory - fedBefore;
             expect(fed).toBeLessThanOrEqual(delivered);
             // Only this store writing, every live event came from memory (the poll found nothing more).
             if (history.every((batch) => !batch.byOther)) expect(fed).toBe(delivered);
           } finally {
             await Promise.all(readers.map((reader) => reader.stop()));
-            await own.close();
-            await other.close();
-            await local.cleanup();
           }
         }),
-        { numRuns: 25 },
+        { numRuns: 40 },
       );
     });
 

@@ -19,7 +19,7 @@ import { CommittedTail, type CommittedEvent } from './sqlite-committed-tail';
 import { isInMemoryPath, openEventStoreDatabase } from './sqlite-database';
 import { SQLiteSubscription, type SubscriptionFilter, type SubscriptionSource } from './sqlite-subscription';
 import { inThreadWriter, startWriterThread, type SQLiteWriter } from './sqlite-writer';
-import { errorOf, type CommitReply, type SerializedEvent } from './sqlite-writer.protocol';
+import { errorOf, flattenAppends, outcomeAt, type AppendOutcome, type CommitReply, type SerializedEvent } from './sqlite-writer.protocol';
 
 type CommittedReply = Extract<CommitReply, { committed: true }>;
 
@@ -290,11 +290,7 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
     if (this.inFlight || this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    const request = {
-      id: ++this.batchIds,
-      recordedAt: this.clock().toISOString(),
-      appends: batch.map(({ stream, events, expectedRevision }) => ({ stream, events, expectedRevision })),
-    };
+    const request = { id: ++this.batchIds, recordedAt: this.clock().toISOString(), count: batch.length, appends: flattenAppends(batch) };
     this.inFlight = this.writer.commit(request).then(
       (reply) => {
         this.inFlight = undefined;
@@ -324,18 +320,20 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
     this.committedBatches += 1;
     this.soleWriter = !reply.othersWrote;
     let wrote = false;
-    reply.outcomes.forEach((outcome, index) => {
+    const outcomes = batch.map((append, index) => {
+      const outcome = outcomeAt(reply, index);
       if (outcome.ok) {
         this.committedAppends += 1;
         wrote ||= outcome.wrote;
-        batch[index].resolve(outcome.result);
+        append.resolve(outcome.result);
       } else {
-        batch[index].reject(this.storeError(errorOf(outcome.error)));
+        append.reject(this.storeError(errorOf(outcome.error)));
       }
+      return outcome;
     });
     if (!wrote) return;
     this.diskFull = undefined;
-    this.feedTail(batch, reply, recordedAt);
+    this.feedTail(batch, outcomes, reply, recordedAt);
     // Committed, so this thread's connection sees the rows: live subscriptions look now.
     for (const subscription of this.subscriptions) subscription.notify();
   }
@@ -344,10 +342,10 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
    * Adds the batch's events, as this thread sent them, to the tail live subscriptions read. The
    * writer held the write lock from headBefore to headAfter, so they are every event in between.
    */
-  private feedTail(batch: readonly PendingAppend[], reply: CommittedReply, recordedAt: string): void {
+  private feedTail(batch: readonly PendingAppend[], outcomes: readonly AppendOutcome[], reply: CommittedReply, recordedAt: string): void {
     const events: CommittedEvent[] = [];
     for (let index = 0; index < batch.length; index++) {
-      const outcome = reply.outcomes[index]!;
+      const outcome = outcomes[index]!;
       if (!outcome.ok || !outcome.wrote) continue;
       const { stream, events: written } = batch[index]!;
       const { nextRevision, position } = outcome.result;

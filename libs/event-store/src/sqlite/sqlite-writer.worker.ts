@@ -20,6 +20,8 @@ port.on('message', (message: ToRequestThread<CommitRequest>) => {
     port.close();
     return;
   }
-  // commit() answers every failure as a reply, so nothing here throws.
-  port.postMessage({ id: message.id, reply: commit(message.request) } satisfies FromRequestThread<CommitReply>);
+  // commit() answers every failure as a reply, so nothing here throws. The outcomes' buffer is
+  // handed over rather than copied.
+  const reply = commit(message.request);
+  port.postMessage({ id: message.id, reply } satisfies FromRequestThread<CommitReply>, reply.committed ? [reply.outcomes.buffer as ArrayBuffer] : []);
 });
