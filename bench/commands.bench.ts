@@ -14,7 +14,8 @@
 //
 // --profile: the same command load on the API alone, with V8's sampling profiler on its event loop
 // for the load window only (not start-up, not the set-up commands); prints the functions with the
-// most time of their own, the most time in all, and the time per package or source folder.
+// most time of their own, the most time in all, and the time per package or source folder
+// (BENCH_PROFILE_TOP=<n> lines; BENCH_PROFILE_SAVE=<file> keeps the raw .cpuprofile).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -328,6 +329,8 @@ async function profileMode(dir: string, started: ChildProcess[]): Promise<void> 
   const measured = await measure(server);
   api.child.send('stop');
   for (let i = 0; i < 300 && !existsSync(profileOut); i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+  // BENCH_PROFILE_SAVE=<file>: keep the raw profile (open it in Chrome's DevTools or VS Code).
+  if (process.env.BENCH_PROFILE_SAVE) copyFileSync(profileOut, process.env.BENCH_PROFILE_SAVE);
   const summary = summariseProfile(JSON.parse(readFileSync(profileOut, 'utf8')) as CpuProfile, Number(process.env.BENCH_PROFILE_TOP ?? 30));
   console.log(
     `${Math.round(measured.rps).toLocaleString('en')} req/s, p50 ${fixed(measured.p50, 1)} ms, p99 ${fixed(measured.p99, 1)} ms, CPU ${fixed(measured.cpuUs)} µs/command (main thread ${fixed(measured.mainThreadUs)}), non-2xx ${measured.failed} (the profiler itself costs some of it)`,
