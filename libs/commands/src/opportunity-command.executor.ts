@@ -35,9 +35,10 @@ export class OpportunityCommandExecutor {
 
   async execute(given: OpportunityCommandBody, envelope: CommandEnvelope): Promise<CommandOutcome> {
     // One deal, one id: the capitals of a UUID name the same deal, wherever the id came from.
-    const body = { ...given, opportunityId: canonicalOpportunityId(given.opportunityId) } as OpportunityCommandBody;
-    const command = { ...body, now: envelope.now } as OpportunityCommand;
-    const fingerprint = envelope.clientSuppliedId ? fingerprintOf(body) : undefined;
+    const opportunityId = canonicalOpportunityId(given.opportunityId);
+    const command = { ...given, opportunityId, now: envelope.now } as OpportunityCommand;
+    // The fingerprint is of the body as given, with the canonical id (the same fields in the same order as before).
+    const fingerprint = envelope.clientSuppliedId ? fingerprintOf({ ...given, opportunityId } as OpportunityCommandBody) : undefined;
     if (fingerprint && command.type === 'OpenOpportunity') await claimOpeningKey(this.store, envelope, command.opportunityId);
 
     // A stream this process folded, taken without reading the store when the store says no one
@@ -47,9 +48,9 @@ export class OpportunityCommandExecutor {
     // ever answered from a stream another writer changed meanwhile.
     let mayUseCachedFold = true;
     for (let attempt = 0; ; ) {
-      const cached = mayUseCachedFold ? this.streams.cachedIfSoleWriter(body.opportunityId) : undefined;
+      const cached = mayUseCachedFold ? this.streams.cachedIfSoleWriter(opportunityId) : undefined;
       mayUseCachedFold = false;
-      const loaded = cached ?? (await this.streams.load(body.opportunityId));
+      const loaded = cached ?? (await this.streams.load(opportunityId));
       let step: AttemptStep;
       try {
         step = await this.decideOn(loaded, command, envelope, fingerprint);
@@ -68,8 +69,8 @@ export class OpportunityCommandExecutor {
         if (fingerprint) {
           // The append may have met a racing retry of the same command id that stored first:
           // answer from what the store holds, never from this attempt's own decision.
-          this.streams.forget(body.opportunityId);
-          const reloaded = await this.streams.load(body.opportunityId);
+          this.streams.forget(opportunityId);
+          const reloaded = await this.streams.load(opportunityId);
           const stored = replayOf(reloaded, envelope.commandId, fingerprint)!;
           // The store writes nothing for an exact retry of an append already stored: when the
           // events it holds were another attempt's, this request is a replay, and says so.
@@ -116,16 +117,17 @@ export class OpportunityCommandExecutor {
     if (!decision.ok) throw new OpportunityRejectedError(decision.error);
     if (decision.events.length === 0) return { kind: 'answer', outcome: outcomeOf(state, loaded.revision as number, loaded.position, false) };
 
-    const metadata = {
+    // Stored as written, so the fields keep this order; the optional ones only when there (no objects to spread: every command writes one).
+    const metadata: Record<string, unknown> = {
       commandId: envelope.commandId,
       correlationId: envelope.correlationId,
       causationId: envelope.commandId,
       actor: envelope.actor,
-      ...(envelope.onBehalfOf !== undefined ? { onBehalfOf: envelope.onBehalfOf } : {}),
-      authenticatedBy: envelope.authenticatedBy,
-      recordedAt: envelope.now,
-      ...(fingerprint ? { commandFingerprint: fingerprint } : {}),
     };
+    if (envelope.onBehalfOf !== undefined) metadata.onBehalfOf = envelope.onBehalfOf;
+    metadata.authenticatedBy = envelope.authenticatedBy;
+    metadata.recordedAt = envelope.now;
+    if (fingerprint) metadata.commandFingerprint = fingerprint;
     // Tamper evidence is added here, above the EventStore port, so every adapter stores chained events.
     const firstRevision = loaded.revision === 'no_stream' ? 0 : loaded.revision + 1;
     const { events: newEvents, headHash } = chainNewEvents(
