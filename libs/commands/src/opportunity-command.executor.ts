@@ -1,6 +1,6 @@
 import { chainNewEvents } from '@stagecraft/audit';
 import { WrongExpectedRevisionError, type EventStore, type NewEvent } from '@stagecraft/event-store';
-import { canonicalOpportunityId, decide, fromOpportunityStreamId, rejections, type OpenOpportunity, type OpportunityCommand, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
+import { canonicalOpportunityId, decide, fromOpportunityStreamId, rejections, type OpenedOpportunityState, type OpenOpportunity, type OpportunityCommand, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
 import { canonicalJson } from '@stagecraft/sales-process';
 import { hash } from 'node:crypto';
 import type { CommandEnvelope, CommandOutcome } from './command-envelope';
@@ -53,7 +53,8 @@ export class OpportunityCommandExecutor {
       const loaded = cached ?? (await this.streams.load(opportunityId));
       let step: AttemptStep;
       try {
-        step = await this.decideOn(loaded, command, envelope, fingerprint);
+        const deciding = this.decideOn(loaded, command, envelope, fingerprint);
+        step = deciding instanceof Promise ? await deciding : deciding;
       } catch (error) {
         if (cached) continue;
         throw error;
@@ -89,8 +90,11 @@ export class OpportunityCommandExecutor {
     }
   }
 
-  /** Checks and decides one attempt on a folded stream: an answer without an append, or the events to append. */
-  private async decideOn(loaded: LoadedOpportunity, command: OpportunityCommand, envelope: CommandEnvelope, fingerprint: string | undefined): Promise<AttemptStep> {
+  /**
+   * Checks and decides one attempt on a folded stream: an answer without an append, or the events
+   * to append. At once, unless a process version recorded elsewhere must be read first (a promise then).
+   */
+  private decideOn(loaded: LoadedOpportunity, command: OpportunityCommand, envelope: CommandEnvelope, fingerprint: string | undefined): AttemptStep | Promise<AttemptStep> {
     assertCommandWithinTeams(envelope.teams, command, loaded.state);
     if (fingerprint) {
       const replay = replayOf(loaded, envelope.commandId, fingerprint);
@@ -104,10 +108,24 @@ export class OpportunityCommandExecutor {
     if (state.status === 'none' && command.type !== 'OpenOpportunity') {
       throw new OpportunityRejectedError(rejections.notFound(command.opportunityId));
     }
-    if (state.status !== 'none') {
-      await this.processes.ensureVersion(state.processId, state.processVersion);
-      if (command.type === 'MigrateOpportunity') await this.processes.ensureVersion(state.processId, command.toVersion);
+    if (
+      state.status !== 'none' &&
+      (this.processes.mustReadVersion(state.processId, state.processVersion) || (command.type === 'MigrateOpportunity' && this.processes.mustReadVersion(state.processId, command.toVersion)))
+    ) {
+      return this.versionsRead(state, command).then(() => this.decideWithVersions(loaded, command, envelope, fingerprint));
     }
+    return this.decideWithVersions(loaded, command, envelope, fingerprint);
+  }
+
+  /** Reads the versions the command needs that were recorded since this instance last looked: the opportunity's own, then a migration's target. */
+  private async versionsRead(state: OpenedOpportunityState, command: OpportunityCommand): Promise<void> {
+    await this.processes.ensureVersion(state.processId, state.processVersion);
+    if (command.type === 'MigrateOpportunity') await this.processes.ensureVersion(state.processId, command.toVersion);
+  }
+
+  /** decideOn's rest, once every process version it needs is known. */
+  private decideWithVersions(loaded: LoadedOpportunity, command: OpportunityCommand, envelope: CommandEnvelope, fingerprint: string | undefined): AttemptStep {
+    const { state } = loaded;
     const process =
       state.status === 'none'
         ? this.processes.current((command as OpenOpportunity).processId)
