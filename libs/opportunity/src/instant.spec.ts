@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { assertProperty } from '@stagecraft/testing/fast-check';
-import { parseInstant, parseInstantByPattern } from './instant';
+import { isoTextOf, parseInstant, parseInstantByPattern } from './instant';
 
 describe('parseInstant', () => {
   it('reads ISO 8601 instants with a zone', () => {
@@ -41,6 +41,31 @@ describe('parseInstant', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('isoTextOf', () => {
+  // Deciding stamps each event with the text toISOString writes for its instant; a server time
+  // already in that form is used as it is instead of written again. Always the same text.
+  it('is the text toISOString writes for the instant read, whatever form it was read from', () => {
+    const forms = fc.oneof(
+      fc.date({ min: new Date('0000-01-01T00:00:00.000Z'), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true }).map((date) => date.toISOString()),
+      fc.date({ min: new Date('2000-01-01T00:00:00.000Z'), max: new Date('2100-01-01T00:00:00.000Z'), noInvalidDate: true }).map((date) => date.toISOString().replace(/\.\d{3}Z$/, 'Z')),
+      fc.date({ min: new Date('2000-01-01T00:00:00.000Z'), max: new Date('2100-01-01T00:00:00.000Z'), noInvalidDate: true }).map((date) => date.toISOString().replace('Z', '+00:00')),
+    );
+    assertProperty(
+      fc.property(forms, (text) => {
+        const ms = parseInstant(text)!;
+        expect(isoTextOf(text, ms)).toBe(new Date(ms).toISOString());
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('answers the given text itself when it is in that form', () => {
+    const text = '2026-03-02T10:00:00.000Z';
+    expect(isoTextOf(text, parseInstant(text)!)).toBe(text);
+    expect(isoTextOf('2026-03-02T10:00:00Z', parseInstant(text)!)).toBe(text);
   });
 });
 

@@ -31,6 +31,14 @@ export function parseInstantByPattern(text: string): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
+/**
+ * The text Date#toISOString writes for `ms`, the instant `text` was read as (parseInstant(text)):
+ * `text` itself when it is in that form already (every server time is), a new string otherwise.
+ */
+export function isoTextOf(text: string, ms: number): string {
+  return text.length === 24 && canonicalInstantMs(text) === ms ? text : new Date(ms).toISOString();
+}
+
 const ZERO = 48;
 /** The value of two decimal digits at `at`, or -1. */
 function twoDigits(text: string, at: number): number {
