@@ -1,5 +1,4 @@
 import { ForbiddenException, Logger, RequestMethod, SetMetadata, type ArgumentMetadata, type CanActivate, type ExecutionContext, type PipeTransform, type Type } from '@nestjs/common';
-
 import {
   EXCEPTION_FILTERS_METADATA,
   GUARDS_METADATA,
