@@ -1,0 +1,210 @@
+import type { WinProbabilityCalibrationResult } from '@stagecraft/contracts';
+import type { PoolClient, QueryResultRow } from 'pg';
+import { dayRangeOf } from '../forecast.figures';
+import type { PipelineFilter } from '../pipeline.projection';
+import { parseFilter } from '../projection.helpers';
+import type { AnalyticsFilter } from '../projection.types';
+import {
+  AGE_BUCKET_DAYS,
+  CalibrationTally,
+  compareEntries,
+  estimateFromCounts,
+  LearnedForecastTally,
+  LearnedPipelineTally,
+  WinProbabilityEstimator,
+  type LearnedForecastFigures,
+  type LearnedPipelineFigures,
+  type OpenDeal,
+} from '../win-probability.model';
+import { rangeOf, type LearnedForecastQuery, type LearnedPipelineQuery } from '../win-probability.queries';
+
+// The learned win probability (win-probability.model.ts) answered from the PostgreSQL read side
+// without holding anything that grows with the log: SQL counts the labelled visits (view
+// win_probability_visits) per stage, time-in-stage bucket reached, flag and outcome, and only those
+// counts cross to the API, where the estimator of the in-memory models makes its estimates from
+// them (whole counts: the same estimator, whatever order they are added in). The open deals and,
+// for the calibration, the scored stage entries are read through a cursor, a page at a time, in the
+// order the in-memory models add their floats.
+
+/** Rows fetched at a time from a cursor: what an API instance holds of a long answer. */
+export const LEARNED_PAGE_ROWS = 2_000;
+
+const DAY_MS = 86_400_000;
+const ms = (column: string) => `(EXTRACT(EPOCH FROM ${column}) * 1000)::double precision`;
+const finite = (expression: string) => `(${expression} > '-Infinity'::float8 AND ${expression} < 'Infinity'::float8)`;
+// Beyond what a timestamptz (and an ISO string) can say, an instant is before or after everything.
+const instantParameter = (atMs: number) => (atMs > 253402300799999 ? 'infinity' : atMs < -62135596800000 ? '-infinity' : new Date(atMs).toISOString());
+
+/** ageBucketOf (win-probability.model.ts) in SQL: the highest bucket whose lower bound the length reached. */
+export const bucketReached = (lengthMs: string) =>
+  `CASE ${AGE_BUCKET_DAYS.map((days, bucket) => ({ days, bucket }))
+    .slice(1)
+    .reverse()
+    .map(({ days, bucket }) => `WHEN ${lengthMs} >= ${days * DAY_MS}::float8 THEN ${bucket}`)
+    .join(' ')} ELSE 0 END`;
+
+/** Which estimator: every closed life (`undefined`), or those closed strictly before an instant. */
+type LearnedBefore = number | undefined;
+
+let cursors = 0;
+
+/** Each page of a query's rows, through a cursor of the transaction the client is in. */
+async function* pagesOf(client: PoolClient, sql: string, values: unknown[], pageRows: number): AsyncGenerator<QueryResultRow[]> {
+  const name = `learned_${++cursors}`;
+  await client.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${sql}`, values);
+  try {
+    for (;;) {
+      const { rows } = await client.query(`FETCH ${pageRows} FROM ${name}`);
+      if (rows.length > 0) yield rows;
+      if (rows.length < pageRows) return;
+    }
+  } finally {
+    await client.query(`CLOSE ${name}`).catch(() => undefined); // the transaction may have failed
+  }
+}
+
+export class PostgresWinProbabilityQueries {
+  // Estimators are a few counts per stage: kept for the checkpoint position they were counted at
+  // (requests that arrive while one is counted wait for that count), for now and a few instants.
+  private estimators = new Map<string, Promise<WinProbabilityEstimator>>();
+  private estimatorsPosition = -1;
+  private static readonly KEPT_ESTIMATORS = 16;
+
+  constructor(
+    private readonly schema: string,
+    /** Rows a cursor fetches at a time (tests make pages small). */
+    private readonly pageRows = LEARNED_PAGE_ROWS,
+  ) {}
+
+  async learnedPipeline(client: PoolClient, position: number, query: LearnedPipelineQuery): Promise<LearnedPipelineFigures> {
+    const { atMs, asOf } = query;
+    // Now: every closed life (as the in-memory live estimator); as of t: those closed before t.
+    const estimator = await this.estimatorAt(client, position, asOf ? atMs : undefined);
+    const tally = new LearnedPipelineTally(estimator, atMs, new Set(query.cardIds));
+    for await (const deals of this.openDeals(client, atMs, asOf, query.filter)) for (const deal of deals) tally.add(deal);
+    return tally.figures();
+  }
+
+  async learnedForecast(client: PoolClient, position: number, { atMs, asOf, forecast }: LearnedForecastQuery): Promise<LearnedForecastFigures> {
+    const { fromMs, toMs } = parseFilter(forecast);
+    const estimator = await this.estimatorAt(client, position, asOf ? atMs : undefined);
+    const tally = new LearnedForecastTally(estimator, atMs, forecast.period, dayRangeOf(fromMs, toMs));
+    for await (const deals of this.openDeals(client, atMs, asOf, forecast)) for (const deal of deals) tally.add(deal);
+    return tally.figures();
+  }
+
+  private estimatorAt(client: PoolClient, position: number, before: LearnedBefore): Promise<WinProbabilityEstimator> {
+    if (position !== this.estimatorsPosition) {
+      this.estimators = new Map();
+      this.estimatorsPosition = position;
+    }
+    const key = before === undefined ? 'all' : String(before);
+    const kept = this.estimators.get(key);
+    if (kept) return kept;
+    const counted = this.countLearned(client, before);
+    const estimators = this.estimators;
+    if (estimators.size >= PostgresWinProbabilityQueries.KEPT_ESTIMATORS) estimators.delete(estimators.keys().next().value!);
+    estimators.set(key, counted);
+    counted.catch(() => {
+      if (estimators.get(key) === counted) estimators.delete(key); // the next request counts again
+    });
+    return counted;
+  }
+
+  /** The estimator of the labelled visits closed before an instant (or all): their counts per cell, summed in SQL. */
+  private async countLearned(client: PoolClient, before: LearnedBefore): Promise<WinProbabilityEstimator> {
+    const values: unknown[] = [];
+    const closedBefore = before === undefined ? '' : `AND closed_ms < $${values.push(before)}::float8`;
+    const { rows } = await client.query(
+      `SELECT process_id, stage_id, ${bucketReached('left_ms - entered_ms')} AS reached, flagged, won, count(*)::int AS visits
+       FROM (SELECT process_id, stage_id, flagged, won, ${ms('entered_at')} AS entered_ms, ${ms('left_at')} AS left_ms, ${ms('closed_at')} AS closed_ms
+             FROM ${this.schema}.win_probability_visits) v
+       WHERE ${finite('entered_ms')} AND ${finite('left_ms')} AND ${finite('closed_ms')} ${closedBefore}
+       GROUP BY 1, 2, 3, 4, 5`,
+      values,
+    );
+    const estimator = new WinProbabilityEstimator();
+    for (const row of rows) estimator.learnCounts(row.process_id, row.stage_id, row.reached, row.flagged, row.visits, row.won ? row.visits : 0);
+    return estimator;
+  }
+
+  /** The open deals standing now or at an instant, a page at a time, in the order of the positions that began their segments (the in-memory order). */
+  private async *openDeals(client: PoolClient, atMs: number, asOf: boolean, filter: PipelineFilter): AsyncGenerator<OpenDeal[]> {
+    const values: unknown[] = [];
+    const where = [asOf ? `tstzrange(b.valid_from, b.valid_to) @> $${values.push(instantParameter(atMs))}::timestamptz` : 'b.valid_to IS NULL'];
+    if (filter.processId !== undefined) where.push(`b.process_id = $${values.push(filter.processId)}`);
+    if (filter.teamId !== undefined) where.push(`b.team_id = $${values.push(filter.teamId)}`);
+    if (filter.ownerId !== undefined) where.push(`b.owner_id = $${values.push(filter.ownerId)}`);
+    const sql = `SELECT b.opportunity_id, b.process_id, b.stage_id, ${ms('b.stage_entered_at')} AS entered_ms, b.probability, b.amount, b.currency,
+         (b.expected_close_date - DATE '1970-01-01') AS day, ${ms('d.first_at')} AS first_flag_ms, d.opportunity_id IS NOT NULL AS flagged
+       FROM ${this.schema}.board_segments b LEFT JOIN ${this.schema}.deal_setbacks d ON d.opportunity_id = b.opportunity_id
+       WHERE ${where.join(' AND ')} ORDER BY b.started_position`;
+    for await (const rows of pagesOf(client, sql, values, this.pageRows)) {
+      yield rows.map((row) => ({
+        opportunityId: row.opportunity_id,
+        processId: row.process_id,
+        stageId: row.stage_id,
+        enteredMs: row.entered_ms ?? NaN,
+        flagged: asOf ? (row.first_flag_ms ?? NaN) <= atMs : row.flagged,
+        configuredProbability: row.probability,
+        amount: row.amount ?? NaN,
+        currency: row.currency,
+        ...(row.day === null ? {} : { expectedDay: Number(row.day) }),
+      }));
+    }
+  }
+
+  /**
+   * calibrationOf (win-probability.model.ts) with its learning done in SQL: each stage entry scored
+   * comes with the counts of its stage and of its cell (bucket 0, its flag) over the labelled visits
+   * closed strictly before it entered (a window over closings and entries in time order, entries
+   * first at the same instant). The entries arrive in entry order, a page at a time; those entered
+   * at the same millisecond are put in calibration's order here (ids as JavaScript compares them).
+   */
+  async calibration(client: PoolClient, filter: AnalyticsFilter): Promise<WinProbabilityCalibrationResult> {
+    const { fromMs, toMs, processId, teamId, ownerId } = parseFilter(filter);
+    const values: unknown[] = [fromMs, toMs];
+    const kept = [`${finite('v.entered_ms')}`, 'v.entered_ms >= $1::float8', 'v.entered_ms <= $2::float8'];
+    if (processId !== undefined) kept.push(`v.process_id = $${values.push(processId)}`);
+    if (teamId !== undefined) kept.push(`o.team_id = $${values.push(teamId)}`);
+    if (ownerId !== undefined) kept.push(`o.owner_id = $${values.push(ownerId)}`);
+    const people = teamId !== undefined || ownerId !== undefined ? `JOIN ${this.schema}.opportunities o ON o.opportunity_id = v.opportunity_id` : '';
+    const sql = `WITH v AS MATERIALIZED (
+         SELECT opportunity_id, visit_no, process_id, stage_id, flagged, won, configured_probability,
+           ${ms('entered_at')} AS entered_ms, ${ms('left_at')} AS left_ms, ${ms('closed_at')} AS closed_ms
+         FROM ${this.schema}.win_probability_visits),
+       marks AS (
+         SELECT process_id, stage_id, closed_ms AS at_ms, 1 AS kind, flagged, won, NULL::text AS opportunity_id, NULL::int AS visit_no, NULL::float8 AS configured_probability
+         FROM v WHERE ${finite('entered_ms')} AND ${finite('left_ms')} AND ${finite('closed_ms')} AND closed_ms < $2::float8
+         UNION ALL
+         SELECT v.process_id, v.stage_id, v.entered_ms, 0, v.flagged, v.won, v.opportunity_id, v.visit_no, v.configured_probability
+         FROM v ${people} WHERE ${kept.join(' AND ')}),
+       counted AS (
+         SELECT kind, at_ms, opportunity_id, visit_no, flagged, won, configured_probability,
+           count(*) FILTER (WHERE kind = 1) OVER w AS stage_visits,
+           count(*) FILTER (WHERE kind = 1 AND won) OVER w AS stage_won,
+           count(*) FILTER (WHERE kind = 1 AND flagged) OVER w AS flagged_visits,
+           count(*) FILTER (WHERE kind = 1 AND flagged AND won) OVER w AS flagged_won
+         FROM marks WINDOW w AS (PARTITION BY process_id, stage_id ORDER BY at_ms, kind ROWS UNBOUNDED PRECEDING))
+       SELECT at_ms AS entered_ms, opportunity_id, visit_no, won, configured_probability, stage_visits::int, stage_won::int,
+         (CASE WHEN flagged THEN flagged_visits ELSE stage_visits - flagged_visits END)::int AS cell_visits,
+         (CASE WHEN flagged THEN flagged_won ELSE stage_won - flagged_won END)::int AS cell_won
+       FROM counted WHERE kind = 0 ORDER BY at_ms`;
+    const tally = new CalibrationTally();
+    type Entry = { enteredMs: number; opportunityId: string; visitNo: number; won: boolean; configuredProbability: number; p: number };
+    let instant: Entry[] = [];
+    const score = () => {
+      for (const entry of instant.sort(compareEntries)) tally.add(entry.p, entry);
+      instant = [];
+    };
+    for await (const rows of pagesOf(client, sql, values, this.pageRows)) {
+      for (const row of rows) {
+        if (instant.length > 0 && instant[0]!.enteredMs !== row.entered_ms) score();
+        const p = estimateFromCounts(row.stage_visits, row.stage_won, row.cell_visits, row.cell_won, row.configured_probability);
+        instant.push({ enteredMs: row.entered_ms, opportunityId: row.opportunity_id, visitNo: row.visit_no, won: row.won, configuredProbability: row.configured_probability, p });
+      }
+    }
+    score();
+    return tally.result(rangeOf(filter));
+  }
+}
