@@ -517,7 +517,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
   }
 
   async winProbabilityCalibration(filter: AnalyticsFilter): Promise<WinProbabilityCalibrationResult> {
-    return this.read(({ client }) => this.learned.calibration(client, filter));
+    return this.read(({ client, position }) => this.learned.calibration(client, position, filter));
   }
 
   async winLoss(filter: AnalyticsFilter, groupBy?: WinLossGroupBy): Promise<WinLossResult> {

@@ -60,8 +60,8 @@ describeWithPostgres('learned win probability from PostgreSQL: counts in SQL, pa
                 ['pipeline as of', await learned.learnedPipeline(client, 1, { atMs: at, asOf: true, filter: people, cardIds: everyCard }), await reference.learnedPipeline({ atMs: at, asOf: true, filter: people, cardIds: everyCard })],
                 ['forecast now', await learned.learnedForecast(client, 1, { atMs: at, asOf: false, forecast: { ...filter, period } }), await reference.learnedForecast({ atMs: at, asOf: false, forecast: { ...filter, period } })],
                 ['forecast as of', await learned.learnedForecast(client, 1, { atMs: at, asOf: true, forecast: { ...filter, period } }), await reference.learnedForecast({ atMs: at, asOf: true, forecast: { ...filter, period } })],
-                ['calibration', await learned.calibration(client, filter), await reference.winProbabilityCalibration(filter)],
-                ['calibration up to the instant', await learned.calibration(client, { ...people, to: new Date(at).toISOString() }), await reference.winProbabilityCalibration({ ...people, to: new Date(at).toISOString() })],
+                ['calibration', await learned.calibration(client, 1, filter), await reference.winProbabilityCalibration(filter)],
+                ['calibration up to the instant', await learned.calibration(client, 1, { ...people, to: new Date(at).toISOString() }), await reference.winProbabilityCalibration({ ...people, to: new Date(at).toISOString() })],
               ];
               for (const [label, actual, expected] of pairs) {
                 if (JSON.stringify(actual) !== JSON.stringify(expected)) throw new Error(`${label} for ${JSON.stringify({ filter, at, period })}:\n${JSON.stringify(actual)}\n${JSON.stringify(expected)}`);

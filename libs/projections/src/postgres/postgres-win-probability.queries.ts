@@ -63,12 +63,75 @@ async function* pagesOf(client: PoolClient, sql: string, values: unknown[], page
   }
 }
 
+/**
+ * The labelled visits (what view win_probability_visits lists, with the same rules) of the closings
+ * `closings` selects (a condition on outcomes o): each closing's own visits are those that ended
+ * after the closing before it and at or before it. Driven by the closings, so a few closings read
+ * only their own visits; the view, driven by the visits, cannot be narrowed by the closing's time.
+ */
+const labelledVisits = (s: string, closings: string) => `
+  SELECT v.process_id, v.stage_id, o.outcome = 'won' AS won,
+    ${ms('v.entered_at')} AS entered_ms, ${ms('v.left_at')} AS left_ms, ${ms('o.closed_at')} AS closed_ms,
+    (d.first_position IS NOT NULL AND v.visit_no > (SELECT count(*) FROM ${s}.stage_visits p WHERE p.opportunity_id = v.opportunity_id AND p.ended_position <= d.first_position)) AS flagged
+  FROM ${s}.outcomes o
+  CROSS JOIN LATERAL (SELECT max(p.closing_position) AS before FROM ${s}.outcomes p WHERE p.opportunity_id = o.opportunity_id AND p.closing_position < o.closing_position) earlier
+  JOIN ${s}.stage_visits v ON v.opportunity_id = o.opportunity_id AND v.ended_position <= o.closing_position AND (earlier.before IS NULL OR v.ended_position > earlier.before)
+  LEFT JOIN LATERAL (SELECT min(t.position) AS first_position FROM ${s}.transitions t WHERE t.opportunity_id = o.opportunity_id AND t.kind IN ('backward', 'reopened')) d ON true
+  WHERE ${closings}`;
+
+/** The day a closing falls on (UTC days since 1970), the same division in SQL and here. */
+const DAY_OF_CLOSING = `floor(closed_ms / ${DAY_MS}::float8)`;
+const dayOf = (atMs: number) => Math.floor(atMs / DAY_MS);
+
+/** Counts of one cell (stage, bucket reached, flag, outcome) per day its visits' lives closed, in day order. */
+interface DailyCounts {
+  readonly processId: string;
+  readonly stageId: string;
+  readonly reached: number;
+  readonly flagged: boolean;
+  readonly won: boolean;
+  readonly days: Float64Array;
+  /** Visits closed on or before each day: running sums. */
+  readonly upTo: Float64Array;
+}
+
+/**
+ * The labelled visits counted per cell and day of closing: a few numbers per stage and day of
+ * history, however many events made them. An estimator as of T adds the days before T's day and
+ * asks SQL for the few visits closed on T's day before T.
+ */
+class LearnedCounts {
+  constructor(private readonly cells: readonly DailyCounts[]) {}
+
+  /** Adds to the estimator every visit closed on a day before `day` (Infinity: all). */
+  learnBefore(estimator: WinProbabilityEstimator, day: number): void {
+    for (const cell of this.cells) {
+      // The number of days before `day`, by binary search.
+      let low = 0;
+      let high = cell.days.length;
+      while (low < high) {
+        const middle = (low + high) >>> 1;
+        if (cell.days[middle]! < day) low = middle + 1;
+        else high = middle;
+      }
+      if (low > 0) {
+        const visits = cell.upTo[low - 1]!;
+        estimator.learnCounts(cell.processId, cell.stageId, cell.reached, cell.flagged, visits, cell.won ? visits : 0);
+      }
+    }
+  }
+}
+
 export class PostgresWinProbabilityQueries {
-  // Estimators are a few counts per stage: kept for the checkpoint position they were counted at
-  // (requests that arrive while one is counted wait for that count), for now and a few instants.
+  // The daily counts of the checkpoint position they were counted at (requests that arrive while
+  // they are counted wait for that count), and estimators made from them: now and a few instants.
+  private counts?: { position: number; counts: Promise<LearnedCounts> };
   private estimators = new Map<string, Promise<WinProbabilityEstimator>>();
   private estimatorsPosition = -1;
   private static readonly KEPT_ESTIMATORS = 16;
+  private calibrations = new Map<string, Promise<WinProbabilityCalibrationResult>>();
+  private calibrationsPosition = -1;
+  private static readonly KEPT_CALIBRATIONS = 16;
 
   constructor(
     private readonly schema: string,
@@ -101,31 +164,77 @@ export class PostgresWinProbabilityQueries {
     const key = before === undefined ? 'all' : String(before);
     const kept = this.estimators.get(key);
     if (kept) return kept;
-    const counted = this.countLearned(client, before);
+    const made = this.estimatorOf(client, position, before);
     const estimators = this.estimators;
     if (estimators.size >= PostgresWinProbabilityQueries.KEPT_ESTIMATORS) estimators.delete(estimators.keys().next().value!);
-    estimators.set(key, counted);
-    counted.catch(() => {
-      if (estimators.get(key) === counted) estimators.delete(key); // the next request counts again
+    estimators.set(key, made);
+    made.catch(() => {
+      if (estimators.get(key) === made) estimators.delete(key); // the next request makes it again
     });
-    return counted;
+    return made;
   }
 
-  /** The estimator of the labelled visits closed before an instant (or all): their counts per cell, summed in SQL. */
-  private async countLearned(client: PoolClient, before: LearnedBefore): Promise<WinProbabilityEstimator> {
-    const values: unknown[] = [];
-    const closedBefore = before === undefined ? '' : `AND closed_ms < $${values.push(before)}::float8`;
+  /** The estimator of the labelled visits closed before an instant (or all), from their counts. */
+  private async estimatorOf(client: PoolClient, position: number, before: LearnedBefore): Promise<WinProbabilityEstimator> {
+    const counts = await this.countsAt(client, position);
+    const estimator = new WinProbabilityEstimator();
+    if (before === undefined) {
+      counts.learnBefore(estimator, Infinity);
+      return estimator;
+    }
+    const day = dayOf(before);
+    counts.learnBefore(estimator, day);
+    if (!Number.isFinite(day)) return estimator;
+    // The visits closed on that day before the instant. Closings are first narrowed by their time
+    // (a day of margin on both sides); the exact bounds are those of the counts above.
+    const values: unknown[] = [instantParameter((day - 1) * DAY_MS), instantParameter(before + DAY_MS), day, before];
     const { rows } = await client.query(
       `SELECT process_id, stage_id, ${bucketReached('left_ms - entered_ms')} AS reached, flagged, won, count(*)::int AS visits
-       FROM (SELECT process_id, stage_id, flagged, won, ${ms('entered_at')} AS entered_ms, ${ms('left_at')} AS left_ms, ${ms('closed_at')} AS closed_ms
-             FROM ${this.schema}.win_probability_visits) v
-       WHERE ${finite('entered_ms')} AND ${finite('left_ms')} AND ${finite('closed_ms')} ${closedBefore}
+       FROM (${labelledVisits(this.schema, `o.closed_at >= $1::timestamptz AND o.closed_at < $2::timestamptz`)}) l
+       WHERE ${finite('entered_ms')} AND ${finite('left_ms')} AND ${finite('closed_ms')} AND ${DAY_OF_CLOSING} = $3::float8 AND closed_ms < $4::float8
        GROUP BY 1, 2, 3, 4, 5`,
       values,
     );
-    const estimator = new WinProbabilityEstimator();
     for (const row of rows) estimator.learnCounts(row.process_id, row.stage_id, row.reached, row.flagged, row.visits, row.won ? row.visits : 0);
     return estimator;
+  }
+
+  private countsAt(client: PoolClient, position: number): Promise<LearnedCounts> {
+    if (this.counts?.position === position) return this.counts.counts;
+    const counts = this.countDaily(client);
+    const kept = { position, counts };
+    this.counts = kept;
+    counts.catch(() => {
+      if (this.counts === kept) this.counts = undefined; // the next request counts again
+    });
+    return counts;
+  }
+
+  /** Every labelled visit counted per cell and day of closing, in SQL. */
+  private async countDaily(client: PoolClient): Promise<LearnedCounts> {
+    const { rows } = await client.query(
+      `SELECT process_id, stage_id, reached, flagged, won, day, count(*)::int AS visits
+       FROM (SELECT process_id, stage_id, flagged, won, ${bucketReached('left_ms - entered_ms')} AS reached, ${DAY_OF_CLOSING} AS day
+             FROM (${labelledVisits(this.schema, 'true')}) l
+             WHERE ${finite('entered_ms')} AND ${finite('left_ms')} AND ${finite('closed_ms')}) c
+       GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6`,
+    );
+    const cells: DailyCounts[] = [];
+    for (let start = 0; start < rows.length; ) {
+      const first = rows[start]!;
+      let end = start + 1;
+      while (end < rows.length && rows[end].process_id === first.process_id && rows[end].stage_id === first.stage_id && rows[end].reached === first.reached && rows[end].flagged === first.flagged && rows[end].won === first.won) end++;
+      const days = new Float64Array(end - start);
+      const upTo = new Float64Array(end - start);
+      let sum = 0;
+      for (let i = start; i < end; i++) {
+        days[i - start] = rows[i].day;
+        upTo[i - start] = sum += rows[i].visits;
+      }
+      cells.push({ processId: first.process_id, stageId: first.stage_id, reached: first.reached, flagged: first.flagged, won: first.won, days, upTo });
+      start = end;
+    }
+    return new LearnedCounts(cells);
   }
 
   /** The open deals standing now or at an instant, a page at a time, in the order of the positions that began their segments (the in-memory order). */
@@ -161,7 +270,28 @@ export class PostgresWinProbabilityQueries {
    * first at the same instant). The entries arrive in entry order, a page at a time; those entered
    * at the same millisecond are put in calibration's order here (ids as JavaScript compares them).
    */
-  async calibration(client: PoolClient, filter: AnalyticsFilter): Promise<WinProbabilityCalibrationResult> {
+  async calibration(client: PoolClient, position: number, filter: AnalyticsFilter): Promise<WinProbabilityCalibrationResult> {
+    // Each answer labels every closed visit in SQL (seconds at a million events): kept for the
+    // checkpoint position it was computed at, for the last few filters asked.
+    if (position !== this.calibrationsPosition) {
+      this.calibrations = new Map();
+      this.calibrationsPosition = position;
+    }
+    const parsed = parseFilter(filter);
+    const key = JSON.stringify([parsed.processId, parsed.teamId, parsed.ownerId, parsed.fromMs, parsed.toMs, filter.from === undefined, filter.to === undefined]);
+    const kept = this.calibrations.get(key);
+    if (kept) return kept;
+    const computed = this.calibrate(client, filter);
+    const calibrations = this.calibrations;
+    if (calibrations.size >= PostgresWinProbabilityQueries.KEPT_CALIBRATIONS) calibrations.delete(calibrations.keys().next().value!);
+    calibrations.set(key, computed);
+    computed.catch(() => {
+      if (calibrations.get(key) === computed) calibrations.delete(key);
+    });
+    return computed;
+  }
+
+  private async calibrate(client: PoolClient, filter: AnalyticsFilter): Promise<WinProbabilityCalibrationResult> {
     const { fromMs, toMs, processId, teamId, ownerId } = parseFilter(filter);
     const values: unknown[] = [fromMs, toMs];
     const kept = [`${finite('v.entered_ms')}`, 'v.entered_ms >= $1::float8', 'v.entered_ms <= $2::float8'];
