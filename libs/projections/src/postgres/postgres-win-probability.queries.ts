@@ -95,13 +95,47 @@ interface DailyCounts {
   readonly upTo: Float64Array;
 }
 
+/** A cell's counts from (day, visits) pairs in any order (a day may come more than once). */
+function dailyCounts(cell: Omit<DailyCounts, 'days' | 'upTo'>, pairs: [number, number][]): DailyCounts {
+  pairs.sort((a, b) => a[0] - b[0]);
+  const days = new Float64Array(pairs.length);
+  const upTo = new Float64Array(pairs.length);
+  let sum = 0;
+  for (let i = 0; i < pairs.length; i++) {
+    days[i] = pairs[i]![0];
+    upTo[i] = sum += pairs[i]![1];
+  }
+  return { processId: cell.processId, stageId: cell.stageId, reached: cell.reached, flagged: cell.flagged, won: cell.won, days, upTo };
+}
+
 /**
  * The labelled visits counted per cell and day of closing: a few numbers per stage and day of
  * history, however many events made them. An estimator as of T adds the days before T's day and
  * asks SQL for the few visits closed on T's day before T.
  */
 class LearnedCounts {
-  constructor(private readonly cells: readonly DailyCounts[]) {}
+  constructor(private readonly cells: readonly DailyCounts[] = []) {}
+
+  /** These counts and those of `rows` (process_id, stage_id, reached, flagged, won, day, visits), as new counts. */
+  plus(rows: readonly QueryResultRow[]): LearnedCounts {
+    const keyOf = (cell: { processId: string; stageId: string; reached: number; flagged: boolean; won: boolean }) => JSON.stringify([cell.processId, cell.stageId, cell.reached, cell.flagged, cell.won]);
+    const added = new Map<string, { cell: Omit<DailyCounts, 'days' | 'upTo'>; days: [number, number][] }>();
+    for (const row of rows) {
+      const cell = { processId: row.process_id, stageId: row.stage_id, reached: row.reached, flagged: row.flagged, won: row.won };
+      const key = keyOf(cell);
+      let entry = added.get(key);
+      if (!entry) added.set(key, (entry = { cell, days: [] }));
+      entry.days.push([row.day, row.visits]);
+    }
+    const cells = this.cells.map((cell) => {
+      const entry = added.get(keyOf(cell));
+      if (!entry) return cell;
+      added.delete(keyOf(cell));
+      return dailyCounts(cell, [...Array.from(cell.days, (day, i) => [day, cell.upTo[i]! - (i === 0 ? 0 : cell.upTo[i - 1]!)] as [number, number]), ...entry.days]);
+    });
+    for (const { cell, days } of added.values()) cells.push(dailyCounts(cell, days));
+    return new LearnedCounts(cells);
+  }
 
   /** Adds to the estimator every visit closed on a day before `day` (Infinity: all). */
   learnBefore(estimator: WinProbabilityEstimator, day: number): void {
@@ -122,10 +156,18 @@ class LearnedCounts {
   }
 }
 
+/** Daily counts as of a checkpoint position of a log. */
+interface KeptCounts {
+  readonly logId: string;
+  readonly position: number;
+  readonly counts: Promise<LearnedCounts>;
+}
+
 export class PostgresWinProbabilityQueries {
   // The daily counts of the checkpoint position they were counted at (requests that arrive while
   // they are counted wait for that count), and estimators made from them: now and a few instants.
-  private counts?: { position: number; counts: Promise<LearnedCounts> };
+  private counts?: KeptCounts;
+  private earlierCounts?: KeptCounts;
   private estimators = new Map<string, Promise<WinProbabilityEstimator>>();
   private estimatorsPosition = -1;
   private static readonly KEPT_ESTIMATORS = 16;
@@ -199,10 +241,20 @@ export class PostgresWinProbabilityQueries {
     return estimator;
   }
 
-  private countsAt(client: PoolClient, position: number): Promise<LearnedCounts> {
-    if (this.counts?.position === position) return this.counts.counts;
-    const counts = this.countDaily(client);
-    const kept = { position, counts };
+  /**
+   * The daily counts at the snapshot's position. A label never changes once its life closed (a
+   * visit's closing is the first at or after its end; its flag, whether a setback came before it),
+   * so counts at a later position of the same log are those of an earlier one plus the visits of
+   * the closings written since: the first request after each checkpoint reads only those.
+   */
+  private async countsAt(client: PoolClient, position: number): Promise<LearnedCounts> {
+    const { rows } = await client.query(`SELECT log_id FROM ${this.schema}.checkpoint`);
+    const logId = String(rows[0]?.log_id ?? '');
+    for (const kept of [this.counts, this.earlierCounts]) if (kept?.logId === logId && kept.position === position) return kept.counts;
+    const base = this.counts?.logId === logId && this.counts.position < position ? this.counts : undefined;
+    const counts = base ? this.countSince(client, base) : this.countDaily(client, undefined);
+    const kept = { logId, position, counts };
+    this.earlierCounts = this.counts;
     this.counts = kept;
     counts.catch(() => {
       if (this.counts === kept) this.counts = undefined; // the next request counts again
@@ -210,31 +262,26 @@ export class PostgresWinProbabilityQueries {
     return counts;
   }
 
-  /** Every labelled visit counted per cell and day of closing, in SQL. */
-  private async countDaily(client: PoolClient): Promise<LearnedCounts> {
+  private async countSince(client: PoolClient, base: KeptCounts): Promise<LearnedCounts> {
+    const counts = await base.counts;
+    return counts.plus(await this.dailyRows(client, base.position));
+  }
+
+  private async countDaily(client: PoolClient, after: number | undefined): Promise<LearnedCounts> {
+    return new LearnedCounts().plus(await this.dailyRows(client, after));
+  }
+
+  /** The labelled visits counted per cell and day of closing, in SQL: all, or those of the closings after a position. */
+  private async dailyRows(client: PoolClient, after: number | undefined): Promise<QueryResultRow[]> {
     const { rows } = await client.query(
       `SELECT process_id, stage_id, reached, flagged, won, day, count(*)::int AS visits
        FROM (SELECT process_id, stage_id, flagged, won, ${bucketReached('left_ms - entered_ms')} AS reached, ${DAY_OF_CLOSING} AS day
-             FROM (${labelledVisits(this.schema, 'true')}) l
+             FROM (${labelledVisits(this.schema, after === undefined ? 'true' : 'o.closing_position > $1::bigint')}) l
              WHERE ${finite('entered_ms')} AND ${finite('left_ms')} AND ${finite('closed_ms')}) c
-       GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6`,
+       GROUP BY 1, 2, 3, 4, 5, 6`,
+      after === undefined ? [] : [after],
     );
-    const cells: DailyCounts[] = [];
-    for (let start = 0; start < rows.length; ) {
-      const first = rows[start]!;
-      let end = start + 1;
-      while (end < rows.length && rows[end].process_id === first.process_id && rows[end].stage_id === first.stage_id && rows[end].reached === first.reached && rows[end].flagged === first.flagged && rows[end].won === first.won) end++;
-      const days = new Float64Array(end - start);
-      const upTo = new Float64Array(end - start);
-      let sum = 0;
-      for (let i = start; i < end; i++) {
-        days[i - start] = rows[i].day;
-        upTo[i - start] = sum += rows[i].visits;
-      }
-      cells.push({ processId: first.process_id, stageId: first.stage_id, reached: first.reached, flagged: first.flagged, won: first.won, days, upTo });
-      start = end;
-    }
-    return new LearnedCounts(cells);
+    return rows;
   }
 
   /** The open deals standing now or at an instant, a page at a time, in the order of the positions that began their segments (the in-memory order). */
