@@ -14,14 +14,17 @@
 //
 // --profile: the same command load on the API alone, with V8's sampling profiler on its event loop
 // for the load window only (not start-up, not the set-up commands); prints the functions with the
-// most time of their own, the most time in all, and the time per package or source folder.
+// most time of their own, the most time in all, and the time per package or source folder
+// (BENCH_PROFILE_TOP=<n> lines; BENCH_PROFILE_SAVE=<file> keeps the raw profile).
+// --profile --allocations: V8's sampling heap profiler instead (every allocation sampled, those
+// garbage collection freed included): the bytes each command allocates, per function and place.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { generateApiKey } from '../apps/api/src/auth/api-key.credentials';
-import { summariseProfile, type CpuProfile, type ProfileLine } from './support/cpu-profile';
+import { summariseAllocations, summariseProfile, type CpuProfile, type ProfileLine, type SamplingHeapProfile } from './support/cpu-profile';
 import { writeHistoryStore, writeLongOpportunity } from './support/history-store';
 import { sampleCpu, type CpuSample } from './support/process-cpu';
 
@@ -123,7 +126,10 @@ async function post(base: string, path: string, body: unknown): Promise<Record<s
   return (await response.json()) as Record<string, unknown>;
 }
 
-let nextPort = 3901;
+// BENCH_PORT_BASE=<port>: the ports the servers listen on start there (the Nest route, bare Fastify,
+// then one per API), so two runs on one machine do not answer each other's requests.
+const PORT_BASE = Number(process.env.BENCH_PORT_BASE ?? 3898);
+let nextPort = PORT_BASE + 3;
 function startApi(
   label: string,
   dir: string,
@@ -263,8 +269,8 @@ async function main(): Promise<void> {
 
 async function defaultMode(dir: string, started: ChildProcess[]): Promise<void> {
   const api = startApi('Stagecraft commands (durable)', dir, join(dir, 'events.db'));
-  const bare = { label: 'bare Fastify route (same body)', url: 'http://127.0.0.1:3899', child: startNode(['-e', BARE_SERVER], { PORT: '3899' }) };
-  const nest = { label: 'Nest route, same DTO, no store', url: 'http://127.0.0.1:3898', child: startNode(['-r', '@swc-node/register', join(__dirname, 'support', 'nest-baseline.server.ts')], { PORT: '3898' }) };
+  const bare = { label: 'bare Fastify route (same body)', url: `http://127.0.0.1:${PORT_BASE + 1}`, child: startNode(['-e', BARE_SERVER], { PORT: String(PORT_BASE + 1) }) };
+  const nest = { label: 'Nest route, same DTO, no store', url: `http://127.0.0.1:${PORT_BASE}`, child: startNode(['-r', '@swc-node/register', join(__dirname, 'support', 'nest-baseline.server.ts')], { PORT: String(PORT_BASE) }) };
   const baseline = COMPARE_MAIN ? startApi('commands, BENCH_COMPARE_MAIN build', dir, join(dir, 'baseline.db'), {}, COMPARE_MAIN) : undefined;
   started.push(api.child, bare.child, nest.child, ...(baseline ? [baseline.child] : []));
   await Promise.all([api, bare, nest, ...(baseline ? [baseline] : [])].map((server) => waitFor(`${server.url}/health`, server.child)));
@@ -305,7 +311,11 @@ process.on('message', (message) => {
     session.post('Profiler.enable', () => session.post('Profiler.setSamplingInterval', { interval: 200 }, () => session.post('Profiler.start')));
     return;
   }
-  session.post('Profiler.stop', (error, result) => {
+  if (message === 'start allocations') {
+    session.post('HeapProfiler.enable', () => session.post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }));
+    return;
+  }
+  session.post(message === 'stop allocations' ? 'HeapProfiler.stopSampling' : 'Profiler.stop', (error, result) => {
     if (error) throw error;
     fs.writeFileSync(process.env.PROFILE_OUT + '.part', JSON.stringify(result.profile));
     fs.renameSync(process.env.PROFILE_OUT + '.part', process.env.PROFILE_OUT);
@@ -317,17 +327,35 @@ require(${JSON.stringify(main)});
 
 async function profileMode(dir: string, started: ChildProcess[]): Promise<void> {
   const profileOut = join(dir, 'api.cpuprofile');
-  const api = startApi('Stagecraft commands (durable), profiled', dir, join(dir, 'events.db'), { PROFILE_OUT: profileOut }, API_MAIN, ['-e', PROFILED_API(API_MAIN)]);
+  // BENCH_PROFILE_MAIN=<another build's dist/apps/api/src/main.js>: profile that build instead (a before figure).
+  const profiled = process.env.BENCH_PROFILE_MAIN ?? API_MAIN;
+  const api = startApi('Stagecraft commands (durable), profiled', dir, join(dir, 'events.db'), { PROFILE_OUT: profileOut }, profiled, ['-e', PROFILED_API(profiled)]);
   started.push(api.child);
   await waitFor(`${api.url}/health`, api.child);
   const server: Server = { ...api, load: await commandLoad(api.url) };
   // A short unprofiled run first, so the profile shows the warm path, not the JIT warming up.
   await autocannon({ url: server.url, connections: CONNECTIONS, duration: 3, requests: server.load });
-  api.child.send('start');
+  const allocations = process.argv.includes('--allocations');
+  api.child.send(allocations ? 'start allocations' : 'start');
   await new Promise((resolve) => setTimeout(resolve, 200));
   const measured = await measure(server);
-  api.child.send('stop');
+  api.child.send(allocations ? 'stop allocations' : 'stop');
   for (let i = 0; i < 300 && !existsSync(profileOut); i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+  // BENCH_PROFILE_SAVE=<file>: keep the raw profile (open it in Chrome's DevTools or VS Code).
+  if (process.env.BENCH_PROFILE_SAVE) copyFileSync(profileOut, process.env.BENCH_PROFILE_SAVE);
+  if (allocations) {
+    const summary = summariseAllocations(JSON.parse(readFileSync(profileOut, 'utf8')) as SamplingHeapProfile, Number(process.env.BENCH_PROFILE_TOP ?? 30));
+    const perCommand = (bytes: number) => (measured.answered > 0 ? bytes / measured.answered : NaN);
+    console.log(`${Math.round(measured.rps).toLocaleString('en')} req/s, ${measured.answered.toLocaleString('en')} answered; allocated on the event loop: ${fixed(perCommand(summary.totalBytes))} bytes per answered command (sampled)`);
+    for (const [title, lines] of [
+      ['bytes allocated, by package or source folder:', summary.byPlace],
+      ['bytes allocated, by function (its own):', summary.self],
+    ] as const) {
+      console.log(`\n${title}`);
+      for (const line of lines) console.log(`  ${(line.share * 100).toFixed(1).padStart(5)} %  ${fixed(perCommand(line.micros)).padStart(6)} B/cmd  ${line.name}`);
+    }
+    return;
+  }
   const summary = summariseProfile(JSON.parse(readFileSync(profileOut, 'utf8')) as CpuProfile, Number(process.env.BENCH_PROFILE_TOP ?? 30));
   console.log(
     `${Math.round(measured.rps).toLocaleString('en')} req/s, p50 ${fixed(measured.p50, 1)} ms, p99 ${fixed(measured.p99, 1)} ms, CPU ${fixed(measured.cpuUs)} µs/command (main thread ${fixed(measured.mainThreadUs)}), non-2xx ${measured.failed} (the profiler itself costs some of it)`,

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 // process (it keeps no model, so its RSS must not follow the number of events).
 
 const ROOT = resolve(__dirname, '..', '..');
-const PATHS = [
+export const PATHS = [
   '/pipeline',
   '/pipeline?closed=won,lost&closedFrom=2025-06-01T00:00:00Z&closedTo=2025-06-30T23:59:59Z',
   '/pipeline?include=opportunities&cardsPerColumn=100&closed=won,lost&closedFrom=2025-06-01T00:00:00Z&closedTo=2025-06-30T23:59:59Z',
@@ -18,6 +18,11 @@ const PATHS = [
   '/analytics/stage-durations?processId=standard',
   '/analytics/funnel?teamId=direct',
   '/analytics/transitions?ownerId=owner-3',
+  // The learned win probability (/pipeline above carries it too, now and as of an instant).
+  '/analytics/forecast?include=learned',
+  '/analytics/forecast?include=learned&asOf=2025-07-01T00:00:00Z',
+  '/analytics/win-probability/calibration',
+  '/analytics/win-probability/calibration?teamId=direct&from=2025-03-01T00:00:00Z&to=2025-09-30T23:59:59Z',
 ];
 
 const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
@@ -33,7 +38,8 @@ export interface ServingFigures {
 }
 
 /** Starts the API on the schema, serves the analytics for `seconds` with `concurrency` clients, stops it. */
-export async function serveFromPostgres(options: { eventStorePath: string; url: string; schema: string; port: number; seconds: number; concurrency?: number }): Promise<ServingFigures> {
+export async function serveFromPostgres(options: { eventStorePath: string; url: string; schema: string; port: number; seconds: number; concurrency?: number; paths?: readonly string[] }): Promise<ServingFigures> {
+  const paths = options.paths ?? PATHS;
   const dir = mkdtempSync(join(tmpdir(), 'stagecraft-api-bench-'));
   const child = spawn(process.execPath, ['--max-old-space-size=2048', '-r', '@swc-node/register', join(ROOT, 'apps/api/src/main.ts')], {
     cwd: ROOT,
@@ -71,7 +77,7 @@ export async function serveFromPostgres(options: { eventStorePath: string; url: 
     let failures = 0;
     const client = async (offset: number) => {
       for (let i = offset; performance.now() < deadline; i++) {
-        const response = await fetch(base + PATHS[i % PATHS.length]!);
+        const response = await fetch(base + paths[i % paths.length]!);
         await response.arrayBuffer();
         requests++;
         if (!response.ok) failures++;

@@ -111,3 +111,46 @@ export function summariseProfile(profile: CpuProfile, top = 30): ProfileSummary 
     byPlace: lines(byPlace, (name) => name === '(idle)'),
   };
 }
+
+interface SamplingHeapNode {
+  readonly callFrame: CallFrame;
+  readonly selfSize: number;
+  readonly children: readonly SamplingHeapNode[];
+}
+
+/** A sampling heap profile (HeapProfiler.stopSampling), taken with the objects garbage collection freed kept in. */
+export interface SamplingHeapProfile {
+  readonly head: SamplingHeapNode;
+}
+
+export interface AllocationSummary {
+  readonly totalBytes: number;
+  /** Bytes allocated by each function itself, and per package or source folder (share: of totalBytes). */
+  readonly self: readonly ProfileLine[];
+  readonly byPlace: readonly ProfileLine[];
+}
+
+/** Where the bytes allocated during the profile were allocated: per function (its own) and per package or folder. */
+export function summariseAllocations(profile: SamplingHeapProfile, top = 30): AllocationSummary {
+  const self = new Map<string, number>();
+  const byPlace = new Map<string, number>();
+  let totalBytes = 0;
+  const add = (map: Map<string, number>, key: string, bytes: number) => map.set(key, (map.get(key) ?? 0) + bytes);
+  const pending: SamplingHeapNode[] = [profile.head];
+  while (pending.length > 0) {
+    const node = pending.pop()!;
+    if (node.selfSize > 0) {
+      totalBytes += node.selfSize;
+      add(self, functionKey(node.callFrame), node.selfSize);
+      add(byPlace, placeOf(node.callFrame), node.selfSize);
+    }
+    pending.push(...node.children);
+  }
+  // `micros` carries bytes here: ProfileLine is the same shape either way.
+  const lines = (map: Map<string, number>) =>
+    [...map.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([name, bytes]) => ({ name, micros: bytes, share: totalBytes > 0 ? bytes / totalBytes : 0 }));
+  return { totalBytes, self: lines(self), byPlace: lines(byPlace) };
+}

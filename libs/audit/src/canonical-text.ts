@@ -49,11 +49,30 @@ function quoted(key: string): string {
 }
 
 function orderedKeys(value: object): string[] {
-  const keys = Object.keys(value).sort();
+  const keys = sortedKeys(Object.keys(value));
   if (!keys.some(startsWithDigit)) return keys;
   const indices = keys.filter(isArrayIndex);
   if (indices.length === 0) return keys;
   return [...indices.sort((a, b) => Number(a) - Number(b)), ...keys.filter((key) => !isArrayIndex(key))];
+}
+
+/**
+ * The keys in Array.prototype.sort's default order (UTF-16 code units, which `<` compares too),
+ * sorted in place by insertion: objects here have a handful of keys, often already in order, and
+ * the built-in sort costs more than the comparisons for so few.
+ */
+function sortedKeys(keys: string[]): string[] {
+  if (keys.length > 32) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > key) {
+      keys[j + 1] = keys[j]!;
+      j -= 1;
+    }
+    keys[j + 1] = key;
+  }
+  return keys;
 }
 
 function startsWithDigit(key: string): boolean {

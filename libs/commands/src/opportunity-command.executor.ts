@@ -1,6 +1,6 @@
 import { chainNewEvents } from '@stagecraft/audit';
 import { WrongExpectedRevisionError, type EventStore, type NewEvent } from '@stagecraft/event-store';
-import { canonicalOpportunityId, decide, fromOpportunityStreamId, rejections, type OpenOpportunity, type OpportunityCommand, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
+import { canonicalOpportunityId, decide, fromOpportunityStreamId, rejections, type OpenedOpportunityState, type OpenOpportunity, type OpportunityCommand, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
 import { canonicalJson } from '@stagecraft/sales-process';
 import { hash } from 'node:crypto';
 import type { CommandEnvelope, CommandOutcome } from './command-envelope';
@@ -35,9 +35,10 @@ export class OpportunityCommandExecutor {
 
   async execute(given: OpportunityCommandBody, envelope: CommandEnvelope): Promise<CommandOutcome> {
     // One deal, one id: the capitals of a UUID name the same deal, wherever the id came from.
-    const body = { ...given, opportunityId: canonicalOpportunityId(given.opportunityId) } as OpportunityCommandBody;
-    const command = { ...body, now: envelope.now } as OpportunityCommand;
-    const fingerprint = envelope.clientSuppliedId ? fingerprintOf(body) : undefined;
+    const opportunityId = canonicalOpportunityId(given.opportunityId);
+    const command = { ...given, opportunityId, now: envelope.now } as OpportunityCommand;
+    // The fingerprint is of the body as given, with the canonical id (the same fields in the same order as before).
+    const fingerprint = envelope.clientSuppliedId ? fingerprintOf({ ...given, opportunityId } as OpportunityCommandBody) : undefined;
     if (fingerprint && command.type === 'OpenOpportunity') await claimOpeningKey(this.store, envelope, command.opportunityId);
 
     // A stream this process folded, taken without reading the store when the store says no one
@@ -47,12 +48,13 @@ export class OpportunityCommandExecutor {
     // ever answered from a stream another writer changed meanwhile.
     let mayUseCachedFold = true;
     for (let attempt = 0; ; ) {
-      const cached = mayUseCachedFold ? this.streams.cachedIfSoleWriter(body.opportunityId) : undefined;
+      const cached = mayUseCachedFold ? this.streams.cachedIfSoleWriter(opportunityId) : undefined;
       mayUseCachedFold = false;
-      const loaded = cached ?? (await this.streams.load(body.opportunityId));
+      const loaded = cached ?? (await this.streams.load(opportunityId));
       let step: AttemptStep;
       try {
-        step = await this.decideOn(loaded, command, envelope, fingerprint);
+        const deciding = this.decideOn(loaded, command, envelope, fingerprint);
+        step = deciding instanceof Promise ? await deciding : deciding;
       } catch (error) {
         if (cached) continue;
         throw error;
@@ -68,8 +70,8 @@ export class OpportunityCommandExecutor {
         if (fingerprint) {
           // The append may have met a racing retry of the same command id that stored first:
           // answer from what the store holds, never from this attempt's own decision.
-          this.streams.forget(body.opportunityId);
-          const reloaded = await this.streams.load(body.opportunityId);
+          this.streams.forget(opportunityId);
+          const reloaded = await this.streams.load(opportunityId);
           const stored = replayOf(reloaded, envelope.commandId, fingerprint)!;
           // The store writes nothing for an exact retry of an append already stored: when the
           // events it holds were another attempt's, this request is a replay, and says so.
@@ -88,8 +90,11 @@ export class OpportunityCommandExecutor {
     }
   }
 
-  /** Checks and decides one attempt on a folded stream: an answer without an append, or the events to append. */
-  private async decideOn(loaded: LoadedOpportunity, command: OpportunityCommand, envelope: CommandEnvelope, fingerprint: string | undefined): Promise<AttemptStep> {
+  /**
+   * Checks and decides one attempt on a folded stream: an answer without an append, or the events
+   * to append. At once, unless a process version recorded elsewhere must be read first (a promise then).
+   */
+  private decideOn(loaded: LoadedOpportunity, command: OpportunityCommand, envelope: CommandEnvelope, fingerprint: string | undefined): AttemptStep | Promise<AttemptStep> {
     assertCommandWithinTeams(envelope.teams, command, loaded.state);
     if (fingerprint) {
       const replay = replayOf(loaded, envelope.commandId, fingerprint);
@@ -103,10 +108,24 @@ export class OpportunityCommandExecutor {
     if (state.status === 'none' && command.type !== 'OpenOpportunity') {
       throw new OpportunityRejectedError(rejections.notFound(command.opportunityId));
     }
-    if (state.status !== 'none') {
-      await this.processes.ensureVersion(state.processId, state.processVersion);
-      if (command.type === 'MigrateOpportunity') await this.processes.ensureVersion(state.processId, command.toVersion);
+    if (
+      state.status !== 'none' &&
+      (this.processes.mustReadVersion(state.processId, state.processVersion) || (command.type === 'MigrateOpportunity' && this.processes.mustReadVersion(state.processId, command.toVersion)))
+    ) {
+      return this.versionsRead(state, command).then(() => this.decideWithVersions(loaded, command, envelope, fingerprint));
     }
+    return this.decideWithVersions(loaded, command, envelope, fingerprint);
+  }
+
+  /** Reads the versions the command needs that were recorded since this instance last looked: the opportunity's own, then a migration's target. */
+  private async versionsRead(state: OpenedOpportunityState, command: OpportunityCommand): Promise<void> {
+    await this.processes.ensureVersion(state.processId, state.processVersion);
+    if (command.type === 'MigrateOpportunity') await this.processes.ensureVersion(state.processId, command.toVersion);
+  }
+
+  /** decideOn's rest, once every process version it needs is known. */
+  private decideWithVersions(loaded: LoadedOpportunity, command: OpportunityCommand, envelope: CommandEnvelope, fingerprint: string | undefined): AttemptStep {
+    const { state } = loaded;
     const process =
       state.status === 'none'
         ? this.processes.current((command as OpenOpportunity).processId)
@@ -116,16 +135,17 @@ export class OpportunityCommandExecutor {
     if (!decision.ok) throw new OpportunityRejectedError(decision.error);
     if (decision.events.length === 0) return { kind: 'answer', outcome: outcomeOf(state, loaded.revision as number, loaded.position, false) };
 
-    const metadata = {
+    // Stored as written, so the fields keep this order; the optional ones only when there (no objects to spread: every command writes one).
+    const metadata: Record<string, unknown> = {
       commandId: envelope.commandId,
       correlationId: envelope.correlationId,
       causationId: envelope.commandId,
       actor: envelope.actor,
-      ...(envelope.onBehalfOf !== undefined ? { onBehalfOf: envelope.onBehalfOf } : {}),
-      authenticatedBy: envelope.authenticatedBy,
-      recordedAt: envelope.now,
-      ...(fingerprint ? { commandFingerprint: fingerprint } : {}),
     };
+    if (envelope.onBehalfOf !== undefined) metadata.onBehalfOf = envelope.onBehalfOf;
+    metadata.authenticatedBy = envelope.authenticatedBy;
+    metadata.recordedAt = envelope.now;
+    if (fingerprint) metadata.commandFingerprint = fingerprint;
     // Tamper evidence is added here, above the EventStore port, so every adapter stores chained events.
     const firstRevision = loaded.revision === 'no_stream' ? 0 : loaded.revision + 1;
     const { events: newEvents, headHash } = chainNewEvents(

@@ -83,8 +83,8 @@ export class ProcessRegistry {
    * one this instance's files define.
    */
   async ensureVersion(processId: string, version: string): Promise<void> {
-    const entry = this.processes.get(processId);
-    if (!entry || entry.versions.has(version)) return;
+    if (!this.mustReadVersion(processId, version)) return;
+    const entry = this.processes.get(processId)!;
     const known = Math.max(-1, ...entry.recordedOrder.values());
     for (const event of await this.store.readStream(toProcessStreamId(processId), { fromRevision: known + 1 })) {
       const data = event.data as unknown as ProcessVersionRecordedData;
@@ -93,6 +93,12 @@ export class ProcessRegistry {
         entry.versions.set(data.version, { compiled: compileProcess(data.definition), info: { version: data.version, recordedAt: event.recordedAt, source: data.source } });
       }
     }
+  }
+
+  /** Whether ensureVersion has to read the process stream for this version (a process known here, a version not yet). */
+  mustReadVersion(processId: string, version: string): boolean {
+    const entry = this.processes.get(processId);
+    return entry !== undefined && !entry.versions.has(version);
   }
 
   /** Whether a process is known: defined in PROCESSES_DIR, or recorded in the log (a process retired since keeps its history). */

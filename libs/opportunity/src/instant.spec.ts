@@ -1,10 +1,14 @@
-import { parseInstant } from './instant';
+import fc from 'fast-check';
+import { assertProperty } from '@stagecraft/testing/fast-check';
+import { isoTextOf, parseInstant, parseInstantByPattern } from './instant';
 
 describe('parseInstant', () => {
   it('reads ISO 8601 instants with a zone', () => {
     expect(parseInstant('2026-03-31T23:59:59Z')).toBe(Date.UTC(2026, 2, 31, 23, 59, 59));
     expect(parseInstant('2024-02-29T10:00+02:00')).toBe(Date.UTC(2024, 1, 29, 8, 0));
     expect(parseInstant('2026-01-01T00:00:00.123456Z')).toBe(Date.UTC(2026, 0, 1, 0, 0, 0, 123));
+    expect(parseInstant('2024-02-29T23:59:59.999Z')).toBe(Date.UTC(2024, 1, 29, 23, 59, 59, 999));
+    expect(parseInstant('0050-06-01T00:00:00.000Z')).toBe(Date.parse('0050-06-01T00:00:00.000Z'));
   });
 
   it.each(['2026-02-30T00:00Z', '2026-02-29T00:00Z', '2100-02-29T00:00Z', '2026-04-31T00:00Z', '2026-13-01T00:00Z', '2026-00-10T00:00Z', '2026-01-01T24:00Z', '2026-01-01T10:60Z', '2026-01-01T10:00:60Z', '2026-01-01T10:00', '2026-01-01', 'soon'])(
@@ -13,4 +17,56 @@ describe('parseInstant', () => {
       expect(parseInstant(text)).toBeUndefined();
     },
   );
+
+  it.each(['2026-02-30T00:00:00.000Z', '2100-02-29T12:00:00.000Z', '2026-01-01T24:00:00.000Z', '2026-01-01T10:00:60.000Z', '2026-01-01T10:00:00.0a0Z', '2026-01-01T10:00:00.000z', '2026-01-01 10:00:00.000Z'])(
+    'refuses %s in the form toISOString writes, as the general reading does',
+    (text) => {
+      expect(parseInstant(text)).toBeUndefined();
+      expect(parseInstantByPattern(text)).toBeUndefined();
+    },
+  );
+
+  // The form toISOString writes is read by hand (no pattern, no Date.parse): on every text of that
+  // shape, real dates or not, digits or not, it must answer what the general reading answers.
+  it('reads every text shaped as toISOString writes exactly as the general reading does', () => {
+    const digits = (length: number) => fc.array(fc.constantFrom(...'0123456789'.split(''), 'a', '/', ':'), { minLength: length, maxLength: length }).map((chars) => chars.join(''));
+    const plausible = fc.tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }), fc.integer({ min: 0, max: 24 }), fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 999 }))
+      .map(([y, mo, d, h, mi, s, ms]) => `${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)}T${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}.${pad(ms, 3)}Z`);
+    const anyChars = fc.tuple(digits(4), digits(2), digits(2), digits(2), digits(2), digits(2), digits(3), fc.constantFrom('Z', 'z', '+'))
+      .map(([y, mo, d, h, mi, s, ms, zone]) => `${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}${zone}`);
+    const real = fc.date({ min: new Date('0100-01-01T00:00:00.000Z'), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true }).map((date) => date.toISOString());
+    assertProperty(
+      fc.property(fc.oneof(plausible, anyChars, real), (text) => {
+        expect(parseInstant(text)).toBe(parseInstantByPattern(text));
+      }),
+      { numRuns: 3000 },
+    );
+  });
 });
+
+describe('isoTextOf', () => {
+  // Deciding stamps each event with the text toISOString writes for its instant; a server time
+  // already in that form is used as it is instead of written again. Always the same text.
+  it('is the text toISOString writes for the instant read, whatever form it was read from', () => {
+    const forms = fc.oneof(
+      fc.date({ min: new Date('0000-01-01T00:00:00.000Z'), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true }).map((date) => date.toISOString()),
+      fc.date({ min: new Date('2000-01-01T00:00:00.000Z'), max: new Date('2100-01-01T00:00:00.000Z'), noInvalidDate: true }).map((date) => date.toISOString().replace(/\.\d{3}Z$/, 'Z')),
+      fc.date({ min: new Date('2000-01-01T00:00:00.000Z'), max: new Date('2100-01-01T00:00:00.000Z'), noInvalidDate: true }).map((date) => date.toISOString().replace('Z', '+00:00')),
+    );
+    assertProperty(
+      fc.property(forms, (text) => {
+        const ms = parseInstant(text)!;
+        expect(isoTextOf(text, ms)).toBe(new Date(ms).toISOString());
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('answers the given text itself when it is in that form', () => {
+    const text = '2026-03-02T10:00:00.000Z';
+    expect(isoTextOf(text, parseInstant(text)!)).toBe(text);
+    expect(isoTextOf('2026-03-02T10:00:00Z', parseInstant(text)!)).toBe(text);
+  });
+});
+
+const pad = (value: number, width: number) => String(value).padStart(width, '0');

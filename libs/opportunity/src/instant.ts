@@ -8,6 +8,15 @@ const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,
  */
 export function parseInstant(text: string): number | undefined {
   if (typeof text !== 'string') return undefined;
+  if (text.length === 24) {
+    const ms = canonicalInstantMs(text);
+    if (ms !== undefined) return ms;
+  }
+  return parseInstantByPattern(text);
+}
+
+/** parseInstant's general reading, every form it takes (exported for the property test of the fast path). */
+export function parseInstantByPattern(text: string): number | undefined {
   const parts = ISO_INSTANT.exec(text);
   if (!parts) return undefined;
   // Read field by field (no intermediate arrays): every command parses two or three instants.
@@ -20,6 +29,46 @@ export function parseInstant(text: string): number | undefined {
   if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour > 23 || minute > 59 || second > 59) return undefined;
   const ms = Date.parse(text);
   return Number.isNaN(ms) ? undefined : ms;
+}
+
+/**
+ * The text Date#toISOString writes for `ms`, the instant `text` was read as (parseInstant(text)):
+ * `text` itself when it is in that form already (every server time is), a new string otherwise.
+ */
+export function isoTextOf(text: string, ms: number): string {
+  return text.length === 24 && canonicalInstantMs(text) === ms ? text : new Date(ms).toISOString();
+}
+
+const ZERO = 48;
+/** The value of two decimal digits at `at`, or -1. */
+function twoDigits(text: string, at: number): number {
+  const tens = text.charCodeAt(at) - ZERO;
+  const units = text.charCodeAt(at + 1) - ZERO;
+  return tens >= 0 && tens <= 9 && units >= 0 && units <= 9 ? tens * 10 + units : -1;
+}
+
+/**
+ * The instant of the text Date#toISOString writes for years 100–9999 (YYYY-MM-DDTHH:MM:SS.sssZ),
+ * read without a regular expression or Date.parse: every command carries its server time in that
+ * form and folds and decides on instants in it. Anything else (another form, an impossible date)
+ * is undefined here and left to the general reading, which answers the same for this form.
+ */
+function canonicalInstantMs(text: string): number | undefined {
+  if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(10) !== 84 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58 || text.charCodeAt(19) !== 46 || text.charCodeAt(23) !== 90) return undefined;
+  const century = twoDigits(text, 0);
+  const yearOfCentury = twoDigits(text, 2);
+  const month = twoDigits(text, 5);
+  const day = twoDigits(text, 8);
+  const hour = twoDigits(text, 11);
+  const minute = twoDigits(text, 14);
+  const second = twoDigits(text, 17);
+  const hundreds = text.charCodeAt(20) - ZERO;
+  const milliseconds = twoDigits(text, 21);
+  if (century < 0 || yearOfCentury < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 || hundreds < 0 || hundreds > 9 || milliseconds < 0) return undefined;
+  const year = century * 100 + yearOfCentury;
+  // Date.UTC reads years 0–99 as 1900–1999: those few are left to the general reading.
+  if (year < 100 || day > daysIn(year, month)) return undefined;
+  return Date.UTC(year, month - 1, day, hour, minute, second, hundreds * 100 + milliseconds);
 }
 
 function daysIn(year: number, month: number): number {

@@ -16,7 +16,7 @@ import { rejections, ruleRejection, type OpportunityRejection } from './opportun
 import type { OpportunityDetails, OpportunityEvent } from './opportunity.events';
 import type { OpenOpportunityState, OpportunityState, OpenedOpportunityState } from './opportunity.state';
 import { isValidAmount } from './amount';
-import { parseInstant } from './instant';
+import { isoTextOf, parseInstant } from './instant';
 import { parseCalendarDay } from './calendar-date';
 
 export type Decision =
@@ -288,12 +288,13 @@ function resolveOccurredAt(
   if (now === undefined) throw new Error(`Command ${command.type} carries an invalid server time "${command.now}"`);
   if (command.occurredAt === undefined) {
     // Server time cannot go backwards in a stream either: a clock step back would reorder history.
-    const last = state.status === 'none' ? undefined : parseInstant(state.lastOccurredAt)!;
-    return { ok: true, occurredAt: new Date(last !== undefined && last > now ? last : now).toISOString() };
+    if (state.status === 'none') return { ok: true, occurredAt: isoTextOf(command.now, now) };
+    const last = parseInstant(state.lastOccurredAt)!;
+    return { ok: true, occurredAt: last > now ? isoTextOf(state.lastOccurredAt, last) : isoTextOf(command.now, now) };
   }
   const occurred = parseInstant(command.occurredAt);
   if (occurred === undefined) return { ok: false, error: rejections.invalidOccurredAt(command.occurredAt) };
-  const occurredAt = new Date(occurred).toISOString();
+  const occurredAt = isoTextOf(command.occurredAt, occurred);
   if (occurred > now) return { ok: false, error: rejections.occurredAtInFuture(occurredAt, new Date(now).toISOString()) };
   if (state.status !== 'none' && occurred < parseInstant(state.lastOccurredAt)!) {
     return { ok: false, error: rejections.occurredAtBeforeLastEvent(occurredAt, state.lastOccurredAt) };

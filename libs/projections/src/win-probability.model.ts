@@ -75,15 +75,45 @@ export class WinProbabilityEstimator {
     }
   }
 
+  /**
+   * As `visits` calls of learn() with closed visits of the stage that reached `reached` (the bucket
+   * of their length) with that flag, `won` of them won: counts a read side summed for it.
+   */
+  learnCounts(processId: string, stageId: string, reached: number, flagged: boolean, visits: number, won: number): void {
+    if (visits <= 0) return;
+    const key = cellKey(processId, stageId);
+    let cell = this.cells.get(key);
+    if (!cell) this.cells.set(key, (cell = new Int32Array(CELL_WIDTH)));
+    cell[0]! += visits;
+    cell[1]! += won;
+    const flag = flagged ? 1 : 0;
+    for (let bucket = 0; bucket <= Math.min(reached, AGE_BUCKET_DAYS.length - 1); bucket++) {
+      const at = 2 + (bucket * FLAGS + flag) * 2;
+      cell[at]! += visits;
+      cell[at + 1]! += won;
+    }
+  }
+
   /** P(win) in percent (0–100) of an open deal; `configuredProbability` (0–100) centres the prior. */
   estimate(processId: string, stageId: string, ageMs: number, flagged: boolean, configuredProbability: number): number {
-    const prior = Math.min(1, Math.max(0, configuredProbability / 100));
     const cell = this.cells.get(cellKey(processId, stageId));
-    if (!cell) return prior * 100;
-    const stageRate = (cell[1]! + PSEUDO_DEALS * prior) / (cell[0]! + PSEUDO_DEALS);
+    if (!cell) return estimateFromCounts(0, 0, 0, 0, configuredProbability);
     const at = 2 + (ageBucketOf(ageMs) * FLAGS + (flagged ? 1 : 0)) * 2;
-    return ((cell[at + 1]! + PSEUDO_DEALS * stageRate) / (cell[at]! + PSEUDO_DEALS)) * 100;
+    return estimateFromCounts(cell[0]!, cell[1]!, cell[at]!, cell[at + 1]!, configuredProbability);
   }
+}
+
+/**
+ * The estimate from the counts of its stage (closed visits, won) and of its cell (bucket × flag):
+ * the one formula both the estimator and the read sides that count in SQL use. No visit learned
+ * in the stage: the configured probability itself (not the prior passed through the shrinkage,
+ * which may round differently).
+ */
+export function estimateFromCounts(stageVisits: number, stageWon: number, cellVisits: number, cellWon: number, configuredProbability: number): number {
+  const prior = Math.min(1, Math.max(0, configuredProbability / 100));
+  if (stageVisits === 0) return prior * 100;
+  const stageRate = (stageWon + PSEUDO_DEALS * prior) / (stageVisits + PSEUDO_DEALS);
+  return ((cellWon + PSEUDO_DEALS * stageRate) / (cellVisits + PSEUDO_DEALS)) * 100;
 }
 
 const cellKey = (processId: string, stageId: string) => `${processId}\u0000${stageId}`;
@@ -129,26 +159,44 @@ export interface LearnedPipelineFigures {
 }
 
 /** Learned probabilities of the deals open at `atMs` (in board order, which fixes the sums' order). */
-export function learnedPipelineFigures(estimator: WinProbabilityEstimator, deals: readonly OpenDeal[], atMs: number, cardIds: ReadonlySet<string>): LearnedPipelineFigures {
-  const cards = dictionary<CardWinProbability>();
-  const stages: { processId: string; stageId: string; weightedAmountsLearnedByCurrency: Record<string, number> }[] = [];
-  const stageAt = new Map<string, number>();
-  for (const deal of deals) {
-    const winProbability = estimator.estimate(deal.processId, deal.stageId, atMs - deal.enteredMs, deal.flagged, deal.configuredProbability);
-    if (cardIds.has(deal.opportunityId)) cards[deal.opportunityId] = { winProbability, configuredProbability: deal.configuredProbability };
+export function learnedPipelineFigures(estimator: WinProbabilityEstimator, deals: Iterable<OpenDeal>, atMs: number, cardIds: ReadonlySet<string>): LearnedPipelineFigures {
+  const tally = new LearnedPipelineTally(estimator, atMs, cardIds);
+  for (const deal of deals) tally.add(deal);
+  return tally.figures();
+}
+
+/** learnedPipelineFigures one deal at a time (a read side that pages through the board's deals). */
+export class LearnedPipelineTally {
+  private readonly cards = dictionary<CardWinProbability>();
+  private readonly stages: { processId: string; stageId: string; weightedAmountsLearnedByCurrency: Record<string, number> }[] = [];
+  private readonly stageAt = new Map<string, number>();
+
+  constructor(
+    private readonly estimator: WinProbabilityEstimator,
+    private readonly atMs: number,
+    private readonly cardIds: ReadonlySet<string>,
+  ) {}
+
+  /** The next deal, in board order. */
+  add(deal: OpenDeal): void {
+    const winProbability = this.estimator.estimate(deal.processId, deal.stageId, this.atMs - deal.enteredMs, deal.flagged, deal.configuredProbability);
+    if (this.cardIds.has(deal.opportunityId)) this.cards[deal.opportunityId] = { winProbability, configuredProbability: deal.configuredProbability };
     const key = cellKey(deal.processId, deal.stageId);
-    let index = stageAt.get(key);
+    let index = this.stageAt.get(key);
     if (index === undefined) {
-      stageAt.set(key, (index = stages.length));
-      stages.push({ processId: deal.processId, stageId: deal.stageId, weightedAmountsLearnedByCurrency: dictionary<number>() });
+      this.stageAt.set(key, (index = this.stages.length));
+      this.stages.push({ processId: deal.processId, stageId: deal.stageId, weightedAmountsLearnedByCurrency: dictionary<number>() });
     }
-    if (Number.isNaN(deal.amount)) continue;
-    const stage = stages[index]!;
+    if (Number.isNaN(deal.amount)) return;
+    const stage = this.stages[index]!;
     const share = (deal.amount * winProbability) / 100;
     const currency = deal.currency ?? NO_CURRENCY;
     stage.weightedAmountsLearnedByCurrency[currency] = (stage.weightedAmountsLearnedByCurrency[currency] ?? 0) + share;
   }
-  return { cards, stages };
+
+  figures(): LearnedPipelineFigures {
+    return { cards: this.cards, stages: this.stages };
+  }
 }
 
 /** Learned weighted amounts per forecast period (key as the forecast's) and for deals without a date, per currency. */
@@ -158,26 +206,44 @@ export interface LearnedForecastFigures {
 }
 
 /** As the forecast adds its weighted amounts (forecast.figures.ts), with the learned probability. */
-export function learnedForecastFigures(estimator: WinProbabilityEstimator, deals: readonly OpenDeal[], atMs: number, kind: 'month' | 'quarter', range: DayRange): LearnedForecastFigures {
-  const periods = dictionary<Record<string, number>>();
-  const withoutDate = dictionary<number>();
-  for (const deal of deals) {
+export function learnedForecastFigures(estimator: WinProbabilityEstimator, deals: Iterable<OpenDeal>, atMs: number, kind: 'month' | 'quarter', range: DayRange): LearnedForecastFigures {
+  const tally = new LearnedForecastTally(estimator, atMs, kind, range);
+  for (const deal of deals) tally.add(deal);
+  return tally.figures();
+}
+
+/** learnedForecastFigures one deal at a time, in board order. */
+export class LearnedForecastTally {
+  private readonly periods = dictionary<Record<string, number>>();
+  private readonly withoutDate = dictionary<number>();
+
+  constructor(
+    private readonly estimator: WinProbabilityEstimator,
+    private readonly atMs: number,
+    private readonly kind: 'month' | 'quarter',
+    private readonly range: DayRange,
+  ) {}
+
+  add(deal: OpenDeal): void {
     const day = deal.expectedDay;
-    if (day !== undefined && !(day >= range.fromDay && day <= range.toDay)) continue;
-    const sums = day === undefined ? withoutDate : (periods[periodOf(day, kind).key] ??= dictionary<number>());
-    if (Number.isNaN(deal.amount)) continue;
-    const p = estimator.estimate(deal.processId, deal.stageId, atMs - deal.enteredMs, deal.flagged, deal.configuredProbability);
+    if (day !== undefined && !(day >= this.range.fromDay && day <= this.range.toDay)) return;
+    const sums = day === undefined ? this.withoutDate : (this.periods[periodOf(day, this.kind).key] ??= dictionary<number>());
+    if (Number.isNaN(deal.amount)) return;
+    const p = this.estimator.estimate(deal.processId, deal.stageId, this.atMs - deal.enteredMs, deal.flagged, deal.configuredProbability);
     const currency = deal.currency ?? NO_CURRENCY;
     sums[currency] = (sums[currency] ?? 0) + (deal.amount * p) / 100;
   }
-  const sorted = (sums: Record<string, number>) => {
-    const result = dictionary<number>();
-    for (const key of Object.keys(sums).sort(compareIds)) result[key] = sums[key]!;
-    return result;
-  };
-  const result = dictionary<Record<string, number>>();
-  for (const key of Object.keys(periods).sort(compareIds)) result[key] = sorted(periods[key]!);
-  return { periods: result, withoutDate: sorted(withoutDate) };
+
+  figures(): LearnedForecastFigures {
+    const sorted = (sums: Record<string, number>) => {
+      const result = dictionary<number>();
+      for (const key of Object.keys(sums).sort(compareIds)) result[key] = sums[key]!;
+      return result;
+    };
+    const result = dictionary<Record<string, number>>();
+    for (const key of Object.keys(this.periods).sort(compareIds)) result[key] = sorted(this.periods[key]!);
+    return { periods: result, withoutDate: sorted(this.withoutDate) };
+  }
 }
 
 export const CALIBRATION_BINS = 10;
@@ -189,37 +255,57 @@ export const CALIBRATION_BINS = 10;
  */
 export function calibrationOf(visits: readonly LearningVisit[], entries: readonly LearningVisit[], range: { readonly from: string | null; readonly to: string | null }): WinProbabilityCalibrationResult {
   const learning = visits.filter((visit) => Number.isFinite(visit.closedMs)).sort((a, b) => a.closedMs - b.closedMs);
-  const scored = entries.filter((entry) => Number.isFinite(entry.enteredMs)).sort((a, b) => a.enteredMs - b.enteredMs || compareIds(a.opportunityId, b.opportunityId) || a.visitNo - b.visitNo);
+  const scored = entries.filter((entry) => Number.isFinite(entry.enteredMs)).sort(compareEntries);
   const estimator = new WinProbabilityEstimator();
-  const learned = binsOf();
-  const configured = binsOf();
+  const tally = new CalibrationTally();
   let next = 0;
-  let won = 0;
-  let brierLearned = 0;
-  let brierConfigured = 0;
   for (const entry of scored) {
     while (next < learning.length && learning[next]!.closedMs < entry.enteredMs) estimator.learn(learning[next++]!);
-    const outcome = entry.won ? 1 : 0;
-    won += outcome;
-    const p = estimator.estimate(entry.processId, entry.stageId, 0, entry.flagged, entry.configuredProbability);
-    const q = Math.min(100, Math.max(0, entry.configuredProbability));
-    brierLearned += (p / 100 - outcome) ** 2;
-    brierConfigured += (q / 100 - outcome) ** 2;
-    learned.add(p, outcome);
-    configured.add(q, outcome);
+    tally.add(estimator.estimate(entry.processId, entry.stageId, 0, entry.flagged, entry.configuredProbability), entry);
   }
-  const n = scored.length;
-  return {
-    from: range.from,
-    to: range.to,
-    pseudoDeals: PSEUDO_DEALS,
-    ageBucketsDays: AGE_BUCKET_DAYS,
-    estimates: n,
-    won,
-    brierLearned: n === 0 ? null : brierLearned / n,
-    brierConfigured: n === 0 ? null : brierConfigured / n,
-    bins: Array.from({ length: CALIBRATION_BINS }, (_, bin) => ({ from: bin * 10, to: bin * 10 + 10, learned: learned.bin(bin), configured: configured.bin(bin) })),
-  };
+  return tally.result(range);
+}
+
+/** The order calibration scores its entries in (which fixes the order of its float sums). */
+export function compareEntries(a: Pick<LearningVisit, 'enteredMs' | 'opportunityId' | 'visitNo'>, b: Pick<LearningVisit, 'enteredMs' | 'opportunityId' | 'visitNo'>): number {
+  return a.enteredMs - b.enteredMs || compareIds(a.opportunityId, b.opportunityId) || a.visitNo - b.visitNo;
+}
+
+/** Calibration's sums, one scored entry at a time in entry order (compareEntries). */
+export class CalibrationTally {
+  private readonly learned = binsOf();
+  private readonly configured = binsOf();
+  private n = 0;
+  private won = 0;
+  private brierLearned = 0;
+  private brierConfigured = 0;
+
+  /** `p`: the learned estimate (percent) made at the entry. */
+  add(p: number, entry: Pick<LearningVisit, 'won' | 'configuredProbability'>): void {
+    const outcome = entry.won ? 1 : 0;
+    this.n += 1;
+    this.won += outcome;
+    const q = Math.min(100, Math.max(0, entry.configuredProbability));
+    this.brierLearned += (p / 100 - outcome) ** 2;
+    this.brierConfigured += (q / 100 - outcome) ** 2;
+    this.learned.add(p, outcome);
+    this.configured.add(q, outcome);
+  }
+
+  result(range: { readonly from: string | null; readonly to: string | null }): WinProbabilityCalibrationResult {
+    const { n, learned, configured } = this;
+    return {
+      from: range.from,
+      to: range.to,
+      pseudoDeals: PSEUDO_DEALS,
+      ageBucketsDays: AGE_BUCKET_DAYS,
+      estimates: n,
+      won: this.won,
+      brierLearned: n === 0 ? null : this.brierLearned / n,
+      brierConfigured: n === 0 ? null : this.brierConfigured / n,
+      bins: Array.from({ length: CALIBRATION_BINS }, (_, bin) => ({ from: bin * 10, to: bin * 10 + 10, learned: learned.bin(bin), configured: configured.bin(bin) })),
+    };
+  }
 }
 
 function binsOf() {

@@ -50,19 +50,31 @@ export function looksLikeApiKey(token: string): boolean {
 // Compared against when the key id is unknown, so an unknown id costs the same as a wrong secret.
 const DECOY: StoredApiKey = { id: '', name: '', roles: [], salt: 'decoy', hash: hashSecret('decoy', 'decoy'), createdAt: '' };
 
+/** A stored hash as bytes, decoded once per stored key (every authenticated request compares against one). */
+const expectedBytes = new WeakMap<StoredApiKey, Buffer>();
+function expectedHashOf(key: StoredApiKey): Buffer {
+  let bytes = expectedBytes.get(key);
+  if (!bytes) expectedBytes.set(key, (bytes = Buffer.from(key.hash, 'hex')));
+  return bytes;
+}
+
 /** The stored key the presented one matches, in constant time; undefined when it matches none. */
 export function verifyApiKey(presented: string, keys: ReadonlyMap<string, StoredApiKey>): StoredApiKey | undefined {
   const match = KEY_FORMAT.exec(presented);
   const candidate = (match && keys.get(match[1]!)) || DECOY;
-  const actual = Buffer.from(hashSecret(candidate.salt, match ? match[2]! : presented), 'hex');
-  const expected = Buffer.from(candidate.hash, 'hex');
+  const actual = hashSecretBytes(candidate.salt, match ? match[2]! : presented);
+  const expected = expectedHashOf(candidate);
   const equal = actual.length === expected.length && timingSafeEqual(actual, expected);
   return equal && candidate !== DECOY ? candidate : undefined;
 }
 
 function hashSecret(salt: string, secret: string): string {
-  // One-shot (no Hash object): every authenticated request hashes the key it presents.
-  return hash('sha256', `${salt}\u0000${secret}`, 'hex');
+  return hashSecretBytes(salt, secret).toString('hex');
+}
+
+function hashSecretBytes(salt: string, secret: string): Buffer {
+  // One-shot (no Hash object), as bytes (no hex text to decode again): every authenticated request hashes the key it presents.
+  return hash('sha256', `${salt}\u0000${secret}`, 'buffer') as unknown as Buffer;
 }
 
 /** Checks one entry of a keys file; returns the reason it is unusable, or undefined. */

@@ -27,11 +27,19 @@ export class AuthGuard implements CanActivate {
     @Inject(AuthFailureLimiter) private readonly failures: AuthFailureLimiter,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  // Synchronous when the credentials can be checked at once (an API key): Nest and the direct
+  // command routes take a boolean as they take a promise of one, and a throw as a rejection.
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const { isPublic, allowed } = this.routeAccess(context);
     if (isPublic) return true;
-    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const principal = await this.authenticateLimited(request, context.switchToHttp().getResponse<FastifyReply>());
+    const http = context.switchToHttp();
+    const request = http.getRequest<AuthenticatedRequest>();
+    const principal = this.authenticateLimited(request, http.getResponse<FastifyReply>());
+    return principal instanceof Promise ? principal.then((found) => this.admit(request, found, allowed)) : this.admit(request, principal, allowed);
+  }
+
+  /** Records who called and lets them through if the route is open to one of their roles. */
+  private admit(request: AuthenticatedRequest, principal: Principal, allowed: readonly Role[] | undefined): boolean {
     request.principal = principal;
 
     if (!allowed) {
@@ -66,7 +74,7 @@ export class AuthGuard implements CanActivate {
 
   // Presented credentials that fail are counted per client address; past the limit the address
   // waits before any credential is checked. A request without credentials guesses nothing.
-  private async authenticateLimited(request: AuthenticatedRequest, reply: FastifyReply): Promise<Principal> {
+  private authenticateLimited(request: AuthenticatedRequest, reply: FastifyReply): Principal | Promise<Principal> {
     const presented = this.authenticator.enabled && request.headers.authorization !== undefined;
     const address = clientAddressKey(request.ip);
     if (presented) {
@@ -76,14 +84,21 @@ export class AuthGuard implements CanActivate {
         throw new ApiProblem('REQUEST.RATE_LIMITED', `Too many failed authentication attempts from this address; wait ${wait} s (Retry-After), then retry with valid credentials.`);
       }
     }
+    let principal: Principal | Promise<Principal>;
     try {
-      return await this.authenticator.authenticate(request.headers.authorization);
+      principal = this.authenticator.authenticate(request.headers.authorization);
     } catch (error) {
-      if (error instanceof ApiProblem && error.status === 401) {
-        if (presented) this.failures.recordFailure(address);
-        void reply.header('WWW-Authenticate', presented ? 'Bearer realm="stagecraft", error="invalid_token"' : 'Bearer realm="stagecraft"');
-      }
-      throw error;
+      return this.refused(error, presented, address, reply);
     }
+    return principal instanceof Promise ? principal.catch((error: unknown) => this.refused(error, presented, address, reply)) : principal;
+  }
+
+  /** A 401 counts against the address that presented credentials and says how to authenticate; any error goes on. */
+  private refused(error: unknown, presented: boolean, address: string, reply: FastifyReply): never {
+    if (error instanceof ApiProblem && error.status === 401) {
+      if (presented) this.failures.recordFailure(address);
+      void reply.header('WWW-Authenticate', presented ? 'Bearer realm="stagecraft", error="invalid_token"' : 'Bearer realm="stagecraft"');
+    }
+    throw error;
   }
 }

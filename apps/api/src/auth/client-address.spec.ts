@@ -18,4 +18,16 @@ describe('clientAddressKey', () => {
   it('names a missing address rather than failing', () => {
     expect(clientAddressKey(undefined)).toBe('unknown');
   });
+
+  // The last answer is kept for the next request: asking in any order gives each address its own key.
+  it('gives each address its own key whatever was asked before', () => {
+    const addresses = ['10.0.0.1', '2001:db8:1:2:3:4:5:6', undefined, '::ffff:10.0.0.1', '10.0.0.2', '2001:db8:1:2::9', '10.0.0.1'];
+    const keys = ['10.0.0.1', '2001:db8:1:2::/64', 'unknown', '10.0.0.1', '10.0.0.2', '2001:db8:1:2::/64', '10.0.0.1'];
+    for (let round = 0; round < 2; round += 1) {
+      addresses.forEach((address, index) => {
+        expect(clientAddressKey(address)).toBe(keys[index]);
+        expect(clientAddressKey(address)).toBe(keys[index]);
+      });
+    }
+  });
 });

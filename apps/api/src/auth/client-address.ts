@@ -6,6 +6,18 @@ import { isIPv4, isIPv6 } from 'node:net';
  * let a client rotate through 2^64 of them.
  */
 export function clientAddressKey(address: string | undefined): string {
+  // Every authenticated request asks, and a client sends many from one address: the last answer is kept.
+  if (address === lastAddress) return lastKey;
+  const key = addressKey(address);
+  lastAddress = address;
+  lastKey = key;
+  return key;
+}
+
+let lastAddress: string | undefined;
+let lastKey = addressKey(undefined);
+
+function addressKey(address: string | undefined): string {
   if (!address) return 'unknown';
   const plain = address.replace(/%.*$/, '');
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(plain);

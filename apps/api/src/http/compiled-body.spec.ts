@@ -41,7 +41,7 @@ type Outcome = { readonly ok: true; readonly fields: Record<string, unknown> } |
 // are present, so the two are compared field by field, undefined and absent alike.
 const definedFields = (value: unknown) => Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([, field]) => field !== undefined));
 
-async function outcomeOf(run: () => Promise<unknown>): Promise<Outcome> {
+async function outcomeOf(run: () => unknown): Promise<Outcome> {
   try {
     return { ok: true, fields: definedFields(await run()) };
   } catch (error) {

@@ -22,7 +22,9 @@ declare module 'fastify' {
  */
 export function addRequestShapeHooks(fastify: FastifyInstance): void {
   fastify.decorateRequest('correlationId', '');
-  fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+  // Callback hooks, not async ones: Fastify runs the next step at once instead of a microtask
+  // later. A throw here reaches the same error path as a rejection (Fastify's hook runner catches it).
+  fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const sent = request.headers['x-correlation-id'];
     request.correlationId = typeof sent === 'string' && CORRELATION_ID.test(sent) ? sent : randomUUID();
     void reply.header('x-correlation-id', request.correlationId);
@@ -31,16 +33,31 @@ export function addRequestShapeHooks(fastify: FastifyInstance): void {
     if (hasBody && request.headers['content-type'] === undefined) {
       throw new ApiProblem('REQUEST.UNSUPPORTED_MEDIA_TYPE', 'The request has a body but no Content-Type; send the body as application/json.');
     }
+    done();
   });
-  fastify.addHook('preValidation', async (request: FastifyRequest) => {
+  fastify.addHook('preValidation', (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
     if (request.body !== undefined && depthOf(request.body) > MAX_JSON_DEPTH) {
       throw new ApiProblem('REQUEST.BODY_TOO_DEEP', `The JSON body nests more than ${MAX_JSON_DEPTH} levels of objects and arrays; the API's bodies are flat.`, { maxDepth: MAX_JSON_DEPTH });
     }
+    done();
   });
 }
 
 /** Nesting depth of a parsed JSON value, walked without recursion (the point is to survive deep input). */
 export function depthOf(value: unknown): number {
+  if (value === null || typeof value !== 'object') return 0;
+  // The usual body: one object of plain values, measured without building the walk's stack.
+  if (!Array.isArray(value)) {
+    let flat = true;
+    for (const key in value) {
+      const child = (value as Record<string, unknown>)[key];
+      if (child !== null && typeof child === 'object') {
+        flat = false;
+        break;
+      }
+    }
+    if (flat) return 1;
+  }
   let deepest = 0;
   const stack: [unknown, number][] = [[value, 0]];
   while (stack.length > 0) {

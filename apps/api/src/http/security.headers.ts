@@ -35,8 +35,22 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(
 });
 
 export function addSecurityHeaders(fastify: FastifyInstance): void {
+  let answerHeaders: symbol | undefined | null = null;
   fastify.addHook('onRequest', (_request, reply, done) => {
-    void reply.headers(SECURITY_HEADERS);
+    // The names are lower case already, so they are copied into the reply's headers at once, where
+    // reply.header would lower-case and check each (Fastify keeps them under a symbol of its own;
+    // found on the first reply, and if it is not there, every header goes through reply.header).
+    if (answerHeaders === null) answerHeaders = replyHeadersSymbol(reply);
+    const headers = answerHeaders === undefined ? undefined : (reply as unknown as Record<symbol, Record<string, unknown> | undefined>)[answerHeaders];
+    if (headers) Object.assign(headers, SECURITY_HEADERS);
+    else void reply.headers(SECURITY_HEADERS);
     done();
   });
+}
+
+/** Where Fastify keeps the headers of an answer (its kReplyHeaders), when a reply has it as a plain object. */
+function replyHeadersSymbol(reply: object): symbol | undefined {
+  const symbol = Object.getOwnPropertySymbols(reply).find((candidate) => candidate.description === 'fastify.reply.headers');
+  const held: unknown = symbol && (reply as Record<symbol, unknown>)[symbol];
+  return typeof held === 'object' && held !== null && Object.getPrototypeOf(held) === Object.prototype ? symbol : undefined;
 }

@@ -1,4 +1,4 @@
-import { ValidationPipe, type ArgumentMetadata, type ValidationError, type ValidationPipeOptions } from '@nestjs/common';
+import { ValidationPipe, type ArgumentMetadata, type PipeTransform, type ValidationError, type ValidationPipeOptions } from '@nestjs/common';
 import type { FieldError } from '@stagecraft/contracts';
 import { acceptedAs } from './compiled-body';
 import { validationProblem } from './problem';
@@ -12,15 +12,36 @@ export function fieldErrors(errors: readonly ValidationError[], parent = ''): Fi
   });
 }
 
+/** Nest's ValidationPipe, saying ahead whether it would validate a value or only pass it on (a path parameter typed string). */
+class ClassValidatorPipe extends ValidationPipe {
+  /** Whether transform() validates a value of this kind, as its first lines decide. */
+  validates(metadata: ArgumentMetadata): boolean {
+    return this.expectedType !== undefined || (Boolean(metadata.metatype) && this.toValidate(metadata));
+  }
+
+  /** What transform() answers for a value it does not validate, without the promise. */
+  passOn(value: unknown, metadata: ArgumentMetadata): unknown {
+    return this.isTransformEnabled ? this.transformPrimitive(value, metadata) : value;
+  }
+}
+
 /**
  * class-validator, except for a body the route's compiled schema already accepted as this very
  * DTO (compiled-body.ts): that one passes as it is. Everything else, errors included, is
- * class-validator's to judge and word.
+ * class-validator's to judge and word. What it would not validate (a string path parameter) and
+ * an accepted body are answered at once rather than as a promise: every command has both.
  */
-class ApiValidationPipe extends ValidationPipe {
-  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (metadata.type === 'body' && metadata.metatype !== undefined && acceptedAs(value) === metadata.metatype) return Promise.resolve(value);
-    return super.transform(value, metadata);
+class ApiValidationPipe implements PipeTransform {
+  private readonly pipe: ClassValidatorPipe;
+
+  constructor(options: ValidationPipeOptions) {
+    this.pipe = new ClassValidatorPipe(options);
+  }
+
+  transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    if (metadata.type === 'body' && metadata.metatype !== undefined && acceptedAs(value) === metadata.metatype) return value;
+    if (!this.pipe.validates(metadata)) return this.pipe.passOn(value, metadata);
+    return this.pipe.transform(value, metadata);
   }
 }
 
@@ -36,6 +57,6 @@ export const VALIDATION_OPTIONS: ValidationPipeOptions = {
   exceptionFactory: (errors) => validationProblem(fieldErrors(errors)),
 };
 
-export function createValidationPipe(): ValidationPipe {
+export function createValidationPipe(): PipeTransform {
   return new ApiValidationPipe(VALIDATION_OPTIONS);
 }

@@ -39,18 +39,20 @@ export function commandEnvelopeFrom(request: FastifyRequest, options: CommandOpt
     throw new ApiProblem('AUTH.ON_BEHALF_FORBIDDEN', `${principal.name} may not act on behalf of others; drop the X-Actor header or use a key allowed to.`);
   }
 
-  return {
+  // Field by field, in this order, the optional ones only when given (no throw-away objects to spread: every command builds one).
+  const envelope: { -readonly [K in keyof CommandEnvelope]: CommandEnvelope[K] } = {
     commandId: clientId ?? randomUUID(),
     clientSuppliedId: clientId !== undefined,
     // Checked and echoed for every request by the request-shape hooks; refused here when malformed.
     correlationId: header(request, 'x-correlation-id') ?? request.correlationId ?? randomUUID(),
     actor: principal.name,
-    ...(onBehalfOf !== undefined ? { onBehalfOf } : {}),
-    authenticatedBy: principal.authenticatedBy,
-    ...(principal.teams ? { teams: principal.teams } : {}),
-    ...(expectedRevision !== undefined ? { expectedRevision } : {}),
-    now: now.toISOString(),
-  };
+  } as CommandEnvelope;
+  if (onBehalfOf !== undefined) envelope.onBehalfOf = onBehalfOf;
+  envelope.authenticatedBy = principal.authenticatedBy;
+  if (principal.teams) envelope.teams = principal.teams;
+  if (expectedRevision !== undefined) envelope.expectedRevision = expectedRevision;
+  envelope.now = now.toISOString();
+  return envelope;
 }
 
 function principalOf(request: FastifyRequest): Principal {

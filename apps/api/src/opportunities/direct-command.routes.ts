@@ -43,10 +43,20 @@ export interface DirectRouteDependencies {
   readonly pipes: readonly PipeTransform[];
 }
 
-/** One parameter of the method: taken as it is (the request, the reply: never awaited, a reply is thenable) or through pipes. */
+/**
+ * One parameter of the method: taken as it is (the request, the reply: never awaited, a reply is
+ * thenable) or through pipes (their value, or a promise of it when a pipe answered with one).
+ */
 type ResolveArgument =
   | { readonly piped: false; readonly take: (request: FastifyRequest, reply: FastifyReply) => unknown }
-  | { readonly piped: true; readonly take: (request: FastifyRequest) => Promise<unknown> };
+  | { readonly piped: true; readonly take: (request: FastifyRequest) => unknown };
+
+type HttpArgumentsHost = ReturnType<ExecutionContext['switchToHttp']>;
+
+/** A promise (or any thenable) a guard or pipe answered with, to be awaited; a plain value is used as it is. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
 
 interface DirectRoute {
   readonly key: string;
@@ -94,17 +104,23 @@ function directHandler(route: DirectRoute, guards: readonly CanActivate[], logge
         }
       }
       const context = new DirectExecutionContext(request, reply, handlerClass, method);
+      // Awaited only when a promise (a guard or pipe answering at once costs no microtask here).
       for (const guard of guards) {
-        const allowed: unknown = await guard.canActivate(context);
+        let allowed: unknown = guard.canActivate(context);
+        if (isThenable(allowed)) allowed = await allowed;
         if (typeof allowed !== 'boolean') throw new Error(`${guard.constructor.name} answered neither a boolean nor a promise of one`);
         if (!allowed) throw new ForbiddenException('Forbidden resource');
       }
       void reply.status(status);
-      const args: unknown[] = [];
+      const args: unknown[] = new Array(route.arguments.length);
       // In parameter order, each through its pipes, as Nest starts them.
       for (let index = 0; index < route.arguments.length; index += 1) {
         const argument = route.arguments[index]!;
-        args[index] = argument.piped ? await argument.take(request) : argument.take(request, reply);
+        if (!argument.piped) args[index] = argument.take(request, reply);
+        else {
+          const value = argument.take(request);
+          args[index] = isThenable(value) ? await value : value;
+        }
       }
       return await method.apply(controller, args);
     } catch (error) {
@@ -114,17 +130,17 @@ function directHandler(route: DirectRoute, guards: readonly CanActivate[], logge
   };
 }
 
-/** What a guard asks of the request it judges: the public ExecutionContext, for HTTP. */
-class DirectExecutionContext implements ExecutionContext {
-  private readonly args: unknown[];
-
+/** What a guard asks of the request it judges: the public ExecutionContext, for HTTP (and its own HTTP host: one object a request). */
+class DirectExecutionContext implements ExecutionContext, HttpArgumentsHost {
   constructor(
-    request: FastifyRequest,
-    reply: FastifyReply,
+    private readonly request: FastifyRequest,
+    private readonly reply: FastifyReply,
     private readonly handlerClass: Type<unknown>,
     private readonly handler: (...args: unknown[]) => unknown,
-  ) {
-    this.args = [request, reply, undefined];
+  ) {}
+
+  private get args(): unknown[] {
+    return [this.request, this.reply, undefined];
   }
 
   getClass<T = unknown>(): Type<T> {
@@ -142,8 +158,17 @@ class DirectExecutionContext implements ExecutionContext {
   getType<T extends string = 'http'>(): T {
     return 'http' as T;
   }
-  switchToHttp() {
-    return { getRequest: <T>() => this.args[0] as T, getResponse: <T>() => this.args[1] as T, getNext: <T>() => this.args[2] as T };
+  switchToHttp(): HttpArgumentsHost {
+    return this;
+  }
+  getRequest<T>(): T {
+    return this.request as T;
+  }
+  getResponse<T>(): T {
+    return this.reply as T;
+  }
+  getNext<T>(): T {
+    return undefined as T;
   }
   switchToRpc(): never {
     throw new Error('A command route is HTTP');
@@ -201,9 +226,14 @@ function argumentsOf(controllerClass: Type<unknown>, name: string, method: objec
       const pipes = [...globalPipes, ...argument.pipes];
       return {
         piped: true,
-        take: async (request) => {
+        // Each pipe gets the value the one before it settled on; the chain turns asynchronous only
+        // from the first pipe that answers with a promise.
+        take: (request) => {
           let value = extract(request);
-          for (const pipe of pipes) value = await pipe.transform(value, metadata);
+          for (let index = 0; index < pipes.length; index += 1) {
+            value = pipes[index]!.transform(value, metadata);
+            if (isThenable(value)) return settleThrough(value, pipes, index + 1, metadata);
+          }
           return value;
         },
       };
@@ -223,6 +253,13 @@ function argumentsOf(controllerClass: Type<unknown>, name: string, method: objec
     if (!resolvers[index]) throw new Error(`${where}: parameter ${index} has no decorator a @ServedDirectly route resolves`);
   }
   return resolvers;
+}
+
+/** The rest of a pipe chain, from a pipe that answered with a promise. */
+async function settleThrough(pending: PromiseLike<unknown>, pipes: readonly PipeTransform[], from: number, metadata: ArgumentMetadata): Promise<unknown> {
+  let value = await pending;
+  for (let index = from; index < pipes.length; index += 1) value = await pipes[index]!.transform(value, metadata);
+  return value;
 }
 
 /** The path Nest registers for a controller path and a method path. */

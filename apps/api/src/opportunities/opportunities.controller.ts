@@ -1,5 +1,5 @@
 import { requireInstant } from '@stagecraft/opportunity';
-import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
@@ -9,6 +9,7 @@ import type { Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
 import { CompiledBody } from '../http/compiled-body';
 import { ApiProblem } from '../http/problem';
+import { UuidPipe } from '../http/uuid.pipe';
 import { CLOCK, type Clock } from '../settings/api-settings.token';
 import { deterministicUuid, type CommandOutcome } from '@stagecraft/commands';
 import type { OpportunityView } from '@stagecraft/contracts';
@@ -42,9 +43,9 @@ import {
 import { GetOpportunityHistoryQuery, GetOpportunityQuery } from './opportunity.queries';
 import { GetOpportunityAsOfQuery, GetOpportunityTimelineQuery, VerifyOpportunityQuery } from './opportunity-audit.queries';
 
-const opportunityId = new ParseUUIDPipe({
-  exceptionFactory: () => new ApiProblem('REQUEST.INVALID_ID', 'The opportunity id in the path must be a UUID.', { errors: [{ field: 'id', message: 'id must be a UUID' }] }),
-});
+const opportunityId = new UuidPipe(
+  () => new ApiProblem('REQUEST.INVALID_ID', 'The opportunity id in the path must be a UUID.', { errors: [{ field: 'id', message: 'id must be a UUID' }] }),
+);
 
 const commandHeaders = [
   ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Repeat the same key to retry safely: the command is applied once and the first answer repeated.' }),

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { DuplicateEventIdError, WrongExpectedRevisionError } from '../event-store.errors';
 import type { AppendResult, ExpectedRevision, StreamRevision } from '../event-store.port';
-import { describeError, type AppendOutcome, type AppendRequest, type CommitReply, type CommitRequest, type SerializedEvent } from './sqlite-writer.protocol';
+import { describeError, EVENT_FIELDS, OUTCOME_FIELDS, OutcomeCode, type AppendOutcome, type CommitReply, type CommitRequest, type ErrorDescription } from './sqlite-writer.protocol';
 
 type EventLocation = { stream: string; revision: number; position: number };
 
@@ -20,14 +20,18 @@ export function createBatchCommitter(db: Database.Database): (request: CommitReq
   /** The log's head as this writer's last commit left it; unknown before the first and after a failed one. */
   let headAfterLastCommit: number | undefined;
 
-  /** One append; throws the typed error that fails it alone. */
-  const writeAppend = (append: AppendRequest, recordedAt: string): { result: AppendResult; wrote: boolean } => {
-    const { stream, events, expectedRevision } = append;
-    if (events.length > 0) {
-      const first = byId.get(events[0].id);
-      if (first) return { result: confirmRetry(stream, events, first), wrote: false };
-      for (const event of events.slice(1)) {
-        if (byId.get(event.id)) throw new DuplicateEventIdError(stream, event.id);
+  /**
+   * One append: its events are `count` runs of EVENT_FIELDS in `fields` from `start`. Every check
+   * that can refuse it alone (a wrong revision, a duplicate id) runs before its first insert, so
+   * a refused append has written nothing and needs no savepoint to undo.
+   */
+  const writeAppend = (stream: string, expectedRevision: ExpectedRevision, fields: CommitRequest['appends'], start: number, count: number, recordedAt: string): AppendOutcome => {
+    const idAt = (index: number) => fields[start + index * EVENT_FIELDS] as string;
+    if (count > 0) {
+      const first = byId.get(idAt(0));
+      if (first) return { ok: true, result: confirmRetry(stream, idAt, count, first), wrote: false };
+      for (let index = 1; index < count; index++) {
+        if (byId.get(idAt(index))) throw new DuplicateEventIdError(stream, idAt(index));
       }
     }
 
@@ -37,64 +41,86 @@ export function createBatchCommitter(db: Database.Database): (request: CommitReq
 
     // Nothing to write: report where the stream stands. A missing stream gives nextRevision -1
     // (accepted back as expectedRevision, meaning 'no_stream') and position 0 (nothing to wait for).
-    if (events.length === 0) return { result: { nextRevision: last?.revision ?? -1, position: last?.position ?? 0 }, wrote: false };
+    if (count === 0) return { ok: true, result: { nextRevision: last?.revision ?? -1, position: last?.position ?? 0 }, wrote: false };
 
     let revision = last ? last.revision : -1;
     let position = 0;
-    for (const event of events) {
+    let firstPosition = 0;
+    for (let index = 0, at = start; index < count; index++, at += EVENT_FIELDS) {
       revision += 1;
-      position = Number(insert.run(event.id, stream, revision, event.type, event.data, event.metadata, recordedAt).lastInsertRowid);
+      position = Number(insert.run(fields[at] as string, stream, revision, fields[at + 1] as string, fields[at + 2] as string, fields[at + 3] as string, recordedAt).lastInsertRowid);
+      if (index === 0) firstPosition = position;
     }
-    return { result: { nextRevision: revision, position }, wrote: true };
+    return { ok: true, result: { nextRevision: revision, position }, wrote: true, firstPosition };
   };
 
   /**
    * The first id is stored: a true retry stored all ids in this stream, in order, back to back.
    * Otherwise the error names the first id, as it always names the append's first stored id.
    */
-  const confirmRetry = (stream: string, events: readonly SerializedEvent[], first: EventLocation): AppendResult => {
+  const confirmRetry = (stream: string, idAt: (index: number) => string, count: number, first: EventLocation): AppendResult => {
     let last = first;
-    for (let index = 0; index < events.length; index++) {
-      const stored = index === 0 ? first : byId.get(events[index].id);
+    for (let index = 0; index < count; index++) {
+      const stored = index === 0 ? first : byId.get(idAt(index));
       if (!stored || stored.stream !== stream || stored.revision !== first.revision + index) {
-        throw new DuplicateEventIdError(stream, events[0].id);
+        throw new DuplicateEventIdError(stream, idAt(0));
       }
       last = stored;
     }
     return { nextRevision: last.revision, position: last.position };
   };
 
-  // Called inside the batch's transaction, so better-sqlite3 wraps each append in a savepoint:
-  // an append that fails leaves the batch's other appends intact.
-  const appendOne = db.transaction(writeAppend);
-  const commitBatch = db.transaction((request: CommitRequest): { outcomes: AppendOutcome[]; headBefore: number; headAfter: number } => {
+  const commitBatch = db.transaction((request: CommitRequest) => {
     // Under the write lock, so nobody else writes between these two reads of the head.
     const headBefore = headOfLog.get()!.head;
-    const outcomes = request.appends.map((append): AppendOutcome => {
+    const fields = request.appends;
+    const outcomes = new Float64Array(request.count * OUTCOME_FIELDS);
+    const errors: ErrorDescription[] = [];
+    for (let append = 0, at = 0; append < request.count; append++) {
+      const stream = fields[at] as string;
+      const expectedRevision = fields[at + 1] as ExpectedRevision;
+      const count = fields[at + 2] as number;
+      let outcome: AppendOutcome;
       try {
-        return { ok: true, ...appendOne(append, request.recordedAt) };
+        outcome = writeAppend(stream, expectedRevision, fields, at + 3, count, request.recordedAt);
       } catch (error) {
-        // SQLite rolled the whole transaction back (I/O error, disk full): fail the batch.
-        if (!db.inTransaction) throw error;
-        return { ok: false, error: describeError(error) };
+        // Refused before writing anything: this append fails alone. Anything else (an I/O error,
+        // a full disk) may have left part of it written: the whole batch is rolled back.
+        if (!(error instanceof WrongExpectedRevisionError || error instanceof DuplicateEventIdError)) throw error;
+        outcome = { ok: false, error: describeError(error) };
       }
-    });
-    return { outcomes, headBefore, headAfter: headOfLog.get()!.head };
+      writeOutcome(outcomes, append, outcome, errors);
+      at += 3 + count * EVENT_FIELDS;
+    }
+    return { outcomes, errors, headBefore, headAfter: headOfLog.get()!.head };
   });
 
   return (request) => {
     try {
       // IMMEDIATE takes the write lock up front: a deferred read-then-write could hit
       // SQLITE_BUSY_SNAPSHOT when another process writes in between.
-      const { outcomes, headBefore, headAfter } = commitBatch.immediate(request);
+      const { outcomes, errors, headBefore, headAfter } = commitBatch.immediate(request);
       const othersWrote = headAfterLastCommit === undefined || headBefore !== headAfterLastCommit;
       headAfterLastCommit = headAfter;
-      return { id: request.id, committed: true, outcomes, othersWrote };
+      return { id: request.id, committed: true, outcomes, errors, othersWrote, headBefore, headAfter };
     } catch (error) {
       headAfterLastCommit = undefined;
       return { id: request.id, committed: false, error: describeError(error) };
     }
   };
+}
+
+function writeOutcome(outcomes: Float64Array, index: number, outcome: AppendOutcome, errors: ErrorDescription[]): void {
+  const at = index * OUTCOME_FIELDS;
+  if (!outcome.ok) {
+    outcomes[at] = OutcomeCode.Failed;
+    outcomes[at + 1] = errors.push(outcome.error) - 1;
+    return;
+  }
+  outcomes[at] = outcome.wrote ? OutcomeCode.Wrote : OutcomeCode.Unchanged;
+  outcomes[at + 1] = outcome.result.nextRevision;
+  outcomes[at + 2] = outcome.result.position;
+  outcomes[at + 3] = outcome.firstPosition ?? 0;
 }
 
 function satisfies(expected: ExpectedRevision, actual: StreamRevision): boolean {

@@ -1,4 +1,6 @@
 import Database from 'better-sqlite3';
+import fc from 'fast-check';
+import { assertProperty } from '@stagecraft/testing/fast-check';
 import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -7,7 +9,7 @@ import { dirname, join } from 'node:path';
 import ts from 'typescript';
 import { eventStoreContract } from '../event-store.contract';
 import { EventStoreUnavailableError, WrongExpectedRevisionError } from '../event-store.errors';
-import type { NewEvent, SubscriptionMessage } from '../event-store.port';
+import type { NewEvent, StoredEvent, SubscribeToAllOptions, SubscriptionMessage } from '../event-store.port';
 import {
   getSQLiteEventStore,
   SQLITE_EVENT_STORE_SCHEMA_VERSION,
@@ -122,6 +124,25 @@ describe('SQLite event store', () => {
     expect(other).toMatchObject({ status: 'fulfilled', value: { nextRevision: 0 } });
     expect(store.stats().committedBatches).toBe(1);
     expect((await store.readAll()).map((e) => e.stream)).toEqual(['deal-a', 'deal-a', 'deal-b']);
+  });
+
+  it('an append that fails while being written (not refused by a check) fails its whole batch: none is stored in part', async () => {
+    const store = open();
+    await store.appendToStream('deal-a', [event()], { expectedRevision: 'no_stream' });
+    // A failure in the middle of an append's inserts, as an I/O error could cause one.
+    const other = new Database(join(dir, 'events.db'));
+    other.exec(`CREATE TRIGGER broken BEFORE INSERT ON events WHEN NEW.type = 'Broken' BEGIN SELECT RAISE(ABORT, 'broken'); END`);
+    other.close();
+
+    const settled = await Promise.allSettled([
+      store.appendToStream('deal-a', [event()], { expectedRevision: 0 }),
+      store.appendToStream('deal-b', [event('Fine'), event('Broken')], { expectedRevision: 'no_stream' }),
+    ]);
+
+    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected']);
+    expect((settled[1] as PromiseRejectedResult).reason.message).toMatch(/broken/);
+    expect((await store.readAll()).map((e) => e.stream)).toEqual(['deal-a']);
+    await expect(store.appendToStream('deal-a', [event()], { expectedRevision: 0 })).resolves.toMatchObject({ nextRevision: 1 });
   });
 
   it('rejects malformed input before it can join a batch', async () => {
@@ -276,6 +297,124 @@ describe('SQLite event store', () => {
     await expect(store.readStream('deal-1')).rejects.toThrow(/closed/);
     await expect(store.headPosition()).rejects.toThrow(/closed/);
     expect(() => store.subscribeToAll()).toThrow(/closed/);
+  });
+
+  describe('live subscriptions fed from memory', () => {
+    type Append = { readonly stream: string; readonly types: readonly string[]; readonly expected: 'current' | 'stale' | 'any' | 'no_stream'; readonly retryOf?: number };
+    const appendArb: fc.Arbitrary<Append> = fc.record(
+      {
+        stream: fc.constantFrom('deal-1', 'deal-2', 'deal-3', 'other-1'),
+        types: fc.array(fc.constantFrom('A', 'B'), { maxLength: 3 }),
+        expected: fc.constantFrom('current', 'current', 'stale', 'any', 'no_stream'),
+        retryOf: fc.nat(20),
+      },
+      { requiredKeys: ['stream', 'types', 'expected'] },
+    );
+    /** Batches of appends sent in one tick each, some by a second store on the same file (another process). */
+    const historyArb = fc.array(fc.record({ appends: fc.array(appendArb, { minLength: 1, maxLength: 6 }), byOther: fc.boolean() }), { minLength: 1, maxLength: 6 });
+
+    /** A subscription read as it goes, and a way to wait until it has looked at the log up to a position. */
+    function follow(store: SQLiteEventStore, options: SubscribeToAllOptions) {
+      const controller = new AbortController();
+      const events: StoredEvent[] = [];
+      let seen = -1;
+      let waiter: { position: number; resolve: () => void } | undefined;
+      const done = (async () => {
+        for await (const message of store.subscribeToAll({ ...options, signal: controller.signal })) {
+          if (message.type === 'event') events.push(message.event);
+          seen = message.type === 'event' ? message.event.position : message.position;
+          if (waiter && seen >= waiter.position) waiter.resolve();
+        }
+      })();
+      return {
+        events,
+        reached: (position: number) => (seen >= position ? Promise.resolve() : new Promise<void>((resolve) => (waiter = { position, resolve }))),
+        stop: async () => {
+          controller.abort();
+          await done;
+        },
+      };
+    }
+
+    /** Sends each batch's appends in one tick, against the revisions read just before (some stale, some retries of earlier events). */
+    async function send(stores: { own: SQLiteEventStore; other: SQLiteEventStore }, prefix: string, history: readonly { readonly appends: readonly Append[]; readonly byOther: boolean }[]) {
+      const sent: NewEvent[][] = [];
+      for (const batch of history) {
+        const store = batch.byOther ? stores.other : stores.own;
+        const revisions = new Map<string, number>();
+        for (const { stream } of batch.appends) revisions.set(stream, (await store.readStream(prefix + stream, { direction: 'backwards', maxCount: 1 }))[0]?.revision ?? -1);
+        await Promise.allSettled(
+          batch.appends.map((append) => {
+            const events = append.retryOf !== undefined && sent.length > 0 ? sent[append.retryOf % sent.length]! : append.types.map((type) => event(type, { at: sent.length }));
+            sent.push(events);
+            const current = revisions.get(append.stream)!;
+            const expectedRevision = append.expected === 'current' ? current : append.expected === 'stale' ? current - 1 : append.expected;
+            return store.appendToStream(prefix + append.stream, events, { expectedRevision });
+          }),
+        );
+      }
+    }
+
+    it('deliver, on random batches, exactly what a read of the log gives, filtered or not; a second writer’s events come from SQLite', async () => {
+      // One file, two stores on it (as two processes); each run writes streams of its own after the last run's.
+      const own = open({ pollIntervalMs: 20 });
+      const other = open({ pollIntervalMs: 20 });
+      let run = 0;
+      await assertProperty(
+        fc.asyncProperty(historyArb, async (history) => {
+          const prefix = `run-${(run += 1)}-`;
+          const start = await own.headPosition();
+          const fedBefore = own.stats().eventsFedFromMemory;
+          const filters: readonly SubscribeToAllOptions[] = [{}, { eventTypes: ['A'] }, { streamPrefix: `${prefix}deal-` }, { streamPrefix: `${prefix}deal-`, eventTypes: ['B'] }];
+          const readers = filters.map((options) => follow(own, { ...options, fromPosition: start }));
+          try {
+            await Promise.all(readers.map((reader) => reader.reached(start)));
+            await send({ own, other }, prefix, history);
+            const head = await own.headPosition();
+            await Promise.all(readers.map((reader) => reader.reached(head)));
+
+            const log = await own.readAll({ fromPosition: start + 1 });
+            filters.forEach((options, index) => {
+              const wanted = log.filter((e) => (!options.eventTypes || options.eventTypes.includes(e.type)) && (!options.streamPrefix || e.stream.startsWith(options.streamPrefix)));
+              expect(readers[index]!.events).toEqual(wanted);
+            });
+            const delivered = readers.reduce((sum, reader) => sum + reader.events.length, 0);
+            const fed = own.stats().eventsFedFromMemory - fedBefore;
+            expect(fed).toBeLessThanOrEqual(delivered);
+            // Only this store writing, every live event came from memory (the poll found nothing more).
+            if (history.every((batch) => !batch.byOther)) expect(fed).toBe(delivered);
+          } finally {
+            await Promise.all(readers.map((reader) => reader.stop()));
+          }
+        }),
+        { numRuns: 40 },
+      );
+    });
+
+    it('a batch that fails as a whole feeds nothing, and the batches after it are fed as they come', async () => {
+      const store = open({ pollIntervalMs: 3_600_000 });
+      const reader = follow(store, {});
+      await reader.reached(0);
+      await store.appendToStream('deal-1', [event('Kept')], { expectedRevision: 'no_stream' });
+      // A trigger that rolls the whole transaction back when a 'Doomed' event is inserted.
+      const other = new Database(join(dir, 'events.db'));
+      other.exec(`CREATE TRIGGER doom BEFORE INSERT ON events WHEN NEW.type = 'Doomed' BEGIN SELECT RAISE(ROLLBACK, 'doomed'); END`);
+      other.close();
+
+      const failed = await Promise.allSettled([
+        store.appendToStream('deal-2', [event('Lost')], { expectedRevision: 'no_stream' }),
+        store.appendToStream('deal-3', [event('Doomed')], { expectedRevision: 'no_stream' }),
+      ]);
+      expect(failed.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
+      await store.appendToStream('deal-1', [event('After'), event('After')], { expectedRevision: 0 });
+      const head = await store.headPosition();
+      await reader.reached(head);
+      await reader.stop();
+
+      expect(reader.events).toEqual(await store.readAll());
+      expect(reader.events.map((e) => e.type)).toEqual(['Kept', 'After', 'After']);
+      expect(store.stats().eventsFedFromMemory).toBe(3);
+    });
   });
 
   describe('writer thread', () => {

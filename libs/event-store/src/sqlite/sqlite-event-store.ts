@@ -15,10 +15,13 @@ import type {
   SubscribeToAllOptions,
   SubscriptionMessage,
 } from '../event-store.port';
+import { CommittedTail, type CommittedEvent } from './sqlite-committed-tail';
 import { isInMemoryPath, openEventStoreDatabase } from './sqlite-database';
 import { SQLiteSubscription, type SubscriptionFilter, type SubscriptionSource } from './sqlite-subscription';
 import { inThreadWriter, startWriterThread, type SQLiteWriter } from './sqlite-writer';
-import { errorOf, type CommitReply, type SerializedEvent } from './sqlite-writer.protocol';
+import { errorOf, flattenAppends, outcomeAt, type AppendOutcome, type CommitReply, type SerializedEvent } from './sqlite-writer.protocol';
+
+type CommittedReply = Extract<CommitReply, { committed: true }>;
 
 export { SQLITE_EVENT_STORE_SCHEMA_VERSION } from './sqlite-database';
 
@@ -48,6 +51,8 @@ export interface SQLiteEventStoreStats {
   /** Appends settled successfully, retries included. */
   readonly committedAppends: number;
   readonly activeSubscriptions: number;
+  /** Events live subscriptions took from memory after this process committed them, not read back from SQLite. */
+  readonly eventsFedFromMemory: number;
 }
 
 export interface SQLiteEventStore extends EventStore {
@@ -115,6 +120,9 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
   private inFlight: Promise<void> | undefined;
   private batchIds = 0;
   private readonly subscriptions = new Set<SQLiteSubscription>();
+  /** The log's end as this process's commits wrote it: what live subscriptions read instead of SQLite. */
+  private readonly tail = new CommittedTail();
+  private eventsFedFromMemory = 0;
   /** close() was called: no new append is accepted; accepted ones are still written. */
   private closing: Promise<void> | undefined;
   private closed = false;
@@ -235,10 +243,16 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
       committedBatches: this.committedBatches,
       committedAppends: this.committedAppends,
       activeSubscriptions: this.subscriptions.size,
+      eventsFedFromMemory: this.eventsFedFromMemory,
     };
   }
 
-  readPage(after: number, filter: SubscriptionFilter, limit: number): { head: number; events: StoredEvent[] } {
+  readPage(after: number, filter: SubscriptionFilter, limit: number, live: boolean): { head: number; events: StoredEvent[] } {
+    const fed = live ? this.tail.read(after, filter, limit) : undefined;
+    if (fed) {
+      this.eventsFedFromMemory += fed.events.length;
+      return fed;
+    }
     const head = this.head();
     const { streamPrefix, eventTypes } = filter;
     // Filtered in SQL: rows nobody reads are never copied out of SQLite nor parsed.
@@ -276,15 +290,11 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
     if (this.inFlight || this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    const request = {
-      id: ++this.batchIds,
-      recordedAt: this.clock().toISOString(),
-      appends: batch.map(({ stream, events, expectedRevision }) => ({ stream, events, expectedRevision })),
-    };
+    const request = { id: ++this.batchIds, recordedAt: this.clock().toISOString(), count: batch.length, appends: flattenAppends(batch) };
     this.inFlight = this.writer.commit(request).then(
       (reply) => {
         this.inFlight = undefined;
-        this.settle(batch, reply);
+        this.settle(batch, reply, request.recordedAt);
         this.flush();
       },
       (error: Error) => {
@@ -292,13 +302,14 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
         // is acknowledged; a client's retry (same event ids) finds out which.
         this.inFlight = undefined;
         this.soleWriter = false;
+        this.tail.forget();
         for (const append of batch) append.reject(this.unavailable(error));
         this.flush();
       },
     );
   }
 
-  private settle(batch: readonly PendingAppend[], reply: CommitReply): void {
+  private settle(batch: readonly PendingAppend[], reply: CommitReply, recordedAt: string): void {
     if (!reply.committed) {
       // Nothing of the batch was committed.
       this.soleWriter = false;
@@ -309,18 +320,51 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
     this.committedBatches += 1;
     this.soleWriter = !reply.othersWrote;
     let wrote = false;
-    reply.outcomes.forEach((outcome, index) => {
+    const outcomes = batch.map((append, index) => {
+      const outcome = outcomeAt(reply, index);
       if (outcome.ok) {
         this.committedAppends += 1;
         wrote ||= outcome.wrote;
-        batch[index].resolve(outcome.result);
+        append.resolve(outcome.result);
       } else {
-        batch[index].reject(this.storeError(errorOf(outcome.error)));
+        append.reject(this.storeError(errorOf(outcome.error)));
       }
+      return outcome;
     });
-    if (wrote) this.diskFull = undefined;
+    if (!wrote) return;
+    this.diskFull = undefined;
+    this.feedTail(batch, outcomes, reply, recordedAt);
     // Committed, so this thread's connection sees the rows: live subscriptions look now.
-    if (wrote) for (const subscription of this.subscriptions) subscription.notify();
+    for (const subscription of this.subscriptions) subscription.notify();
+  }
+
+  /**
+   * Adds the batch's events, as this thread sent them, to the tail live subscriptions read. The
+   * writer held the write lock from headBefore to headAfter, so they are every event in between.
+   */
+  private feedTail(batch: readonly PendingAppend[], outcomes: readonly AppendOutcome[], reply: CommittedReply, recordedAt: string): void {
+    const events: CommittedEvent[] = [];
+    for (let index = 0; index < batch.length; index++) {
+      const outcome = outcomes[index]!;
+      if (!outcome.ok || !outcome.wrote) continue;
+      const { stream, events: written } = batch[index]!;
+      const { nextRevision, position } = outcome.result;
+      const firstPosition = outcome.firstPosition ?? -1;
+      // An append's rows take consecutive positions (one connection inserting them one after the
+      // other); should that ever not hold, the tail is given up rather than trusted.
+      if (firstPosition + written.length - 1 !== position) {
+        this.tail.forget();
+        return;
+      }
+      for (let offset = 0; offset < written.length; offset++) {
+        const { id, type, data, metadata } = written[offset]!;
+        events.push({ position: firstPosition + offset, revision: nextRevision - written.length + 1 + offset, stream, id, type, data, metadata, recordedAt });
+      }
+    }
+    this.tail.committed(reply.headBefore, reply.headAfter, events);
+    let behind = reply.headAfter;
+    for (const subscription of this.subscriptions) behind = Math.min(behind, subscription.liveCursor ?? behind);
+    this.tail.trim(behind);
   }
 
   /** A full disk is told apart from other failures: it is the operator's to fix, and passes. */

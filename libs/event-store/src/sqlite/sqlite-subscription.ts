@@ -3,10 +3,11 @@ import type { StoredEvent, SubscribeToAllOptions, SubscriptionMessage } from '..
 /** Events per replay query: bounds memory on a long log without one query per event. */
 export const SUBSCRIPTION_PAGE_SIZE = 1000;
 
-/** Which events a subscription delivers; eventTypes is a JSON array, as the SQL takes it. */
+/** Which events a subscription delivers: the types as a JSON array, as the SQL takes them, and as a set. */
 export interface SubscriptionFilter {
   readonly streamPrefix?: string;
   readonly eventTypes?: string;
+  readonly types?: ReadonlySet<string>;
 }
 
 /** What a subscription needs from the store; synchronous because better-sqlite3 is. */
@@ -14,9 +15,12 @@ export interface SubscriptionSource {
   readonly pollIntervalMs: number;
   /**
    * The head position, then up to `limit` events after `after` and at or before that head.
-   * Bounding the page by the head read first is what makes "caught up" exact.
+   * Bounding the page by the head read first is what makes "caught up" exact. `live`: the
+   * subscription has caught up and was woken by a commit of this process, so the events this
+   * process committed may be taken from memory (the log up to the end of its last commit) rather
+   * than read back from SQLite; the poll still reads SQLite, for other processes' writes.
    */
-  readPage(after: number, filter: SubscriptionFilter, limit: number): { head: number; events: StoredEvent[] };
+  readPage(after: number, filter: SubscriptionFilter, limit: number, live: boolean): { head: number; events: StoredEvent[] };
   detach(subscription: SQLiteSubscription): void;
 }
 
@@ -31,6 +35,8 @@ export class SQLiteSubscription implements AsyncIterator<SubscriptionMessage, un
   /** Everything at or before this position has been delivered (or filtered out). */
   private cursor: number;
   private caughtUp = false;
+  /** The poll interval ran out: the next read goes to SQLite, which sees other processes' writes. */
+  private pollDue = true;
   private finished = false;
   private readonly buffer: SubscriptionMessage[] = [];
   private wake: (() => void) | undefined;
@@ -49,7 +55,7 @@ export class SQLiteSubscription implements AsyncIterator<SubscriptionMessage, un
     this.reported = this.cursor;
     this.filter = {
       ...(options.streamPrefix ? { streamPrefix: options.streamPrefix } : {}),
-      ...(options.eventTypes ? { eventTypes: JSON.stringify(options.eventTypes) } : {}),
+      ...(options.eventTypes ? { eventTypes: JSON.stringify(options.eventTypes), types: new Set(options.eventTypes) } : {}),
     };
     this.signal = options.signal;
     if (this.signal?.aborted) this.finish();
@@ -91,6 +97,11 @@ export class SQLiteSubscription implements AsyncIterator<SubscriptionMessage, un
     return !this.finished;
   }
 
+  /** Where a caught-up subscription stands (everything up to it delivered); undefined while it replays. */
+  get liveCursor(): number | undefined {
+    return this.caughtUp && !this.finished ? this.cursor : undefined;
+  }
+
   private async pull(): Promise<IteratorResult<SubscriptionMessage, undefined>> {
     for (;;) {
       if (this.finished) return DONE;
@@ -108,7 +119,9 @@ export class SQLiteSubscription implements AsyncIterator<SubscriptionMessage, un
   }
 
   private fill(): void {
-    const { head, events } = this.source.readPage(this.cursor, this.filter, SUBSCRIPTION_PAGE_SIZE);
+    const live = this.caughtUp && !this.pollDue;
+    this.pollDue = false;
+    const { head, events } = this.source.readPage(this.cursor, this.filter, SUBSCRIPTION_PAGE_SIZE, live);
     for (const event of events) this.buffer.push({ type: 'event', event });
     if (events.length === SUBSCRIPTION_PAGE_SIZE) {
       this.cursor = events[events.length - 1].position;
@@ -135,7 +148,10 @@ export class SQLiteSubscription implements AsyncIterator<SubscriptionMessage, un
         this.wake = undefined;
         resolve();
       };
-      const timer = setTimeout(wake, this.source.pollIntervalMs);
+      const timer = setTimeout(() => {
+        this.pollDue = true;
+        wake();
+      }, this.source.pollIntervalMs);
       this.wake = wake;
     });
   }

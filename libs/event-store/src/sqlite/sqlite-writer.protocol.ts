@@ -14,17 +14,30 @@ export interface SerializedEvent {
   readonly metadata: string;
 }
 
-export interface AppendRequest {
-  readonly stream: string;
-  readonly events: readonly SerializedEvent[];
-  readonly expectedRevision: ExpectedRevision;
-}
+/** Fields per event in CommitRequest.appends: id, type, data, metadata. */
+export const EVENT_FIELDS = 4;
 
-/** Appends that share one transaction, stamped with one recordedAt. */
+/**
+ * Appends that share one transaction, stamped with one recordedAt. Flat, so that crossing to the
+ * writer thread copies strings and numbers rather than an object (and its member names) per append
+ * and per event: `count` appends, each as stream, expectedRevision, its number of events n, then
+ * n × EVENT_FIELDS.
+ */
 export interface CommitRequest {
   readonly id: number;
   readonly recordedAt: string;
-  readonly appends: readonly AppendRequest[];
+  readonly count: number;
+  readonly appends: readonly (string | number)[];
+}
+
+/** Flattens appends into CommitRequest.appends. */
+export function flattenAppends(appends: readonly { readonly stream: string; readonly expectedRevision: ExpectedRevision; readonly events: readonly SerializedEvent[] }[]): (string | number)[] {
+  const fields: (string | number)[] = [];
+  for (const { stream, expectedRevision, events } of appends) {
+    fields.push(stream, expectedRevision, events.length);
+    for (const event of events) fields.push(event.id, event.type, event.data, event.metadata);
+  }
+  return fields;
 }
 
 export type ErrorDescription =
@@ -33,16 +46,45 @@ export type ErrorDescription =
   | { readonly kind: 'sqlite'; readonly message: string; readonly code: string }
   | { readonly kind: 'other'; readonly name: string; readonly message: string };
 
-export type AppendOutcome = { readonly ok: true; readonly result: AppendResult; readonly wrote: boolean } | { readonly ok: false; readonly error: ErrorDescription };
+/** `firstPosition`: where the append's first event was written, when it wrote any (its events follow it one by one). */
+export type AppendOutcome =
+  | { readonly ok: true; readonly result: AppendResult; readonly wrote: boolean; readonly firstPosition?: number }
+  | { readonly ok: false; readonly error: ErrorDescription };
+
+/** Fields per append in CommitReply.outcomes: code, then nextRevision, position, firstPosition (or the error's index). */
+export const OUTCOME_FIELDS = 4;
+
+/** The first field of an outcome. Unchanged: nothing written (an empty append, or a retry of one already stored). */
+export const OutcomeCode = { Wrote: 0, Unchanged: 1, Failed: 2 } as const;
 
 /**
  * The batch committed (each append succeeded or failed alone), or nothing of it did.
+ * `outcomes`: OUTCOME_FIELDS numbers per append (read them with outcomeAt); a transferable buffer.
  * `othersWrote`: the log's head moved between this writer's previous commit and this one (or
  * there was no previous one): another connection (a second process) wrote in between.
+ * `headBefore`, `headAfter`: the log's head when the transaction began and when it ended; it held
+ * the write lock throughout, so every event in between is one of this batch's.
  */
 export type CommitReply =
-  | { readonly id: number; readonly committed: true; readonly outcomes: readonly AppendOutcome[]; readonly othersWrote: boolean }
+  | {
+      readonly id: number;
+      readonly committed: true;
+      readonly outcomes: Float64Array<ArrayBuffer>;
+      readonly errors: readonly ErrorDescription[];
+      readonly othersWrote: boolean;
+      readonly headBefore: number;
+      readonly headAfter: number;
+    }
   | { readonly id: number; readonly committed: false; readonly error: ErrorDescription };
+
+/** The outcome of the batch's append at `index`. */
+export function outcomeAt(reply: Extract<CommitReply, { committed: true }>, index: number): AppendOutcome {
+  const at = index * OUTCOME_FIELDS;
+  const { outcomes } = reply;
+  if (outcomes[at] === OutcomeCode.Failed) return { ok: false, error: reply.errors[outcomes[at + 1]!]! };
+  const result = { nextRevision: outcomes[at + 1]!, position: outcomes[at + 2]! };
+  return outcomes[at] === OutcomeCode.Wrote ? { ok: true, result, wrote: true, firstPosition: outcomes[at + 3]! } : { ok: true, result, wrote: false };
+}
 
 export interface WriterThreadData {
   readonly path: string;

@@ -8,9 +8,16 @@ import { createBatchCommitter } from './sqlite-append.transaction';
 import { openEventStoreDatabase } from './sqlite-database';
 import type { CommitReply, CommitRequest, WriterThreadData } from './sqlite-writer.protocol';
 
+const WAL_PAGES_BEFORE_CHECKPOINT = 8_000;
+
 const port = parentPort!;
 const { path, durability } = workerData as WriterThreadData;
 const db = openEventStoreDatabase(path, durability);
+// The commit that takes the WAL past this many pages copies them into the database file (and
+// fsyncs it). SQLite's default, 1,000 pages, copies the same hot pages (the log's last page, the
+// upper levels of each index) again and again: eight times as many between checkpoints cost the
+// writer about a fifth less CPU per command (bench:commands), for a WAL file of up to ~32 MB.
+db.pragma(`wal_autocheckpoint = ${WAL_PAGES_BEFORE_CHECKPOINT}`);
 const commit = createBatchCommitter(db);
 
 port.on('message', (message: ToRequestThread<CommitRequest>) => {
@@ -20,6 +27,8 @@ port.on('message', (message: ToRequestThread<CommitRequest>) => {
     port.close();
     return;
   }
-  // commit() answers every failure as a reply, so nothing here throws.
-  port.postMessage({ id: message.id, reply: commit(message.request) } satisfies FromRequestThread<CommitReply>);
+  // commit() answers every failure as a reply, so nothing here throws. The outcomes' buffer is
+  // handed over rather than copied.
+  const reply = commit(message.request);
+  port.postMessage({ id: message.id, reply } satisfies FromRequestThread<CommitReply>, reply.committed ? [reply.outcomes.buffer as ArrayBuffer] : []);
 });

@@ -33,8 +33,9 @@ import type { AnalyticsFilter } from '../projection.types';
 import { withCards } from '../stage-totals';
 import type { ProjectionStatus } from '../runner/read-models.port';
 import { ReadModelUnavailableError, type AnalyticsQueries } from '../queries/analytics-queries.port';
-import { calibrationOf, estimatorAsOf, learnedForecastFigures, learnedPipelineFigures, type LearnedForecastFigures, type LearnedPipelineFigures, type LearningVisit, type OpenDeal } from '../win-probability.model';
-import { rangeOf, type LearnedForecastQuery, type LearnedPipelineQuery } from '../win-probability.queries';
+import type { LearnedForecastFigures, LearnedPipelineFigures } from '../win-probability.model';
+import type { LearnedForecastQuery, LearnedPipelineQuery } from '../win-probability.queries';
+import { PostgresWinProbabilityQueries } from './postgres-win-probability.queries';
 import { NO_DAY } from '../stage-intervals.projection';
 import { WaterfallTally, type SegmentWalker, type WaterfallSegments } from '../waterfall.figures';
 import type { WaterfallQuery, WindowQuery } from '../waterfall.queries';
@@ -494,101 +495,22 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     };
   }
 
-  // The learned win probability (win-probability.model.ts) is computed in TypeScript, as in
-  // memory, from rows the read side keeps: the labelled visits (view win_probability_visits) and
-  // the board segments standing at the instant asked (deal_setbacks says which went backward).
+  // The learned win probability: counted in SQL, estimated as in memory (postgres-win-probability.queries.ts).
+  private learnedQueries?: PostgresWinProbabilityQueries;
+  private get learned(): PostgresWinProbabilityQueries {
+    return (this.learnedQueries ??= new PostgresWinProbabilityQueries(this.schema));
+  }
 
   async learnedPipeline(query: LearnedPipelineQuery): Promise<LearnedPipelineFigures> {
-    const { atMs, asOf } = query;
-    return this.read(async (snapshot) => {
-      const visits = await this.learningVisits(snapshot);
-      const deals = await this.openDeals(snapshot.client, atMs, asOf, query.filter);
-      // Now: every closed life (as the in-memory live estimator); as of t: those closed before t.
-      return learnedPipelineFigures(estimatorAsOf(visits, asOf ? atMs : Infinity), deals, atMs, new Set(query.cardIds));
-    });
+    return this.read(({ client, position }) => this.learned.learnedPipeline(client, position, query));
   }
 
-  async learnedForecast({ atMs, asOf, forecast }: LearnedForecastQuery): Promise<LearnedForecastFigures> {
-    const { fromMs, toMs } = parseFilter(forecast);
-    return this.read(async (snapshot) => {
-      const visits = await this.learningVisits(snapshot);
-      const deals = await this.openDeals(snapshot.client, atMs, asOf, forecast);
-      return learnedForecastFigures(estimatorAsOf(visits, asOf ? atMs : Infinity), deals, atMs, forecast.period, dayRangeOf(fromMs, toMs));
-    });
-  }
-
-  /** The open deals standing now or at an instant, in the order of the positions that began their segments (the in-memory order). */
-  private async openDeals(client: PoolClient, atMs: number, asOf: boolean, filter: PipelineFilter): Promise<OpenDeal[]> {
-    const w = this.segmentsAt(asOf ? atMs : undefined, filter);
-    const { rows } = await client.query(
-      `SELECT b.opportunity_id, b.process_id, b.stage_id, ${ms('b.stage_entered_at')} AS entered_ms, b.probability, b.amount, b.currency,
-         (b.expected_close_date - DATE '1970-01-01') AS day, ${ms('d.first_at')} AS first_flag_ms, d.opportunity_id IS NOT NULL AS flagged
-       FROM ${this.schema}.board_segments b LEFT JOIN ${this.schema}.deal_setbacks d ON d.opportunity_id = b.opportunity_id ${w} ORDER BY b.started_position`,
-      w.values,
-    );
-    return rows.map((row) => ({
-      opportunityId: row.opportunity_id,
-      processId: row.process_id,
-      stageId: row.stage_id,
-      enteredMs: row.entered_ms ?? NaN,
-      flagged: asOf ? (row.first_flag_ms ?? NaN) <= atMs : row.flagged,
-      configuredProbability: row.probability,
-      amount: row.amount ?? NaN,
-      currency: row.currency,
-      ...(row.day === null ? {} : { expectedDay: Number(row.day) }),
-    }));
+  async learnedForecast(query: LearnedForecastQuery): Promise<LearnedForecastFigures> {
+    return this.read(({ client, position }) => this.learned.learnedForecast(client, position, query));
   }
 
   async winProbabilityCalibration(filter: AnalyticsFilter): Promise<WinProbabilityCalibrationResult> {
-    const { fromMs, toMs, processId, teamId, ownerId } = parseFilter(filter);
-    return this.read(async (snapshot) => {
-      const { client } = snapshot;
-      const visits = await this.learningVisits(snapshot);
-      const { rows } = await client.query(`SELECT opportunity_id, team_id, owner_id FROM ${this.schema}.opportunities`);
-      const people = new Map(rows.map((row) => [row.opportunity_id as string, row as { team_id: string | null; owner_id: string | null }]));
-      const entries = visits.filter((visit) => {
-        if (!(fromMs <= visit.enteredMs && visit.enteredMs <= toMs)) return false;
-        if (processId !== undefined && visit.processId !== processId) return false;
-        const who = people.get(visit.opportunityId);
-        return (teamId === undefined || who?.team_id === teamId) && (ownerId === undefined || who?.owner_id === ownerId);
-      });
-      return calibrationOf(visits, entries, rangeOf(filter));
-    });
-  }
-
-  // The labelled visits only grow with the log: kept for the snapshot position they were read at.
-  // Requests that arrive while they are being read wait for that one reading (at 1M events it takes
-  // seconds and holds every visit: one per concurrent request made the API's memory follow the log).
-  private learned?: { position: number; visits: Promise<LearningVisit[]> };
-
-  private learningVisits({ client, position }: Snapshot): Promise<LearningVisit[]> {
-    if (this.learned?.position === position) return this.learned.visits;
-    const visits = this.readLearningVisits(client);
-    const learned = { position, visits };
-    this.learned = learned;
-    visits.catch(() => {
-      if (this.learned === learned) this.learned = undefined; // the next request reads them again
-    });
-    return visits;
-  }
-
-  private async readLearningVisits(client: PoolClient): Promise<LearningVisit[]> {
-    const { rows } = await client.query(
-      `SELECT opportunity_id, visit_no, process_id, stage_id, ${ms('entered_at')} AS entered_ms, ${ms('left_at')} AS left_ms, flagged, configured_probability, ${ms('closed_at')} AS closed_ms, won
-       FROM ${this.schema}.win_probability_visits`,
-    );
-    return rows.map((row) => ({
-      opportunityId: row.opportunity_id as string,
-      visitNo: row.visit_no as number,
-      processId: row.process_id,
-      stageId: row.stage_id,
-      enteredMs: row.entered_ms ?? NaN,
-      leftMs: row.left_ms ?? NaN,
-      flagged: row.flagged,
-      configuredProbability: row.configured_probability,
-      closedMs: row.closed_ms ?? NaN,
-      won: row.won as boolean,
-    }));
+    return this.read(({ client, position }) => this.learned.calibration(client, position, filter));
   }
 
   async winLoss(filter: AnalyticsFilter, groupBy?: WinLossGroupBy): Promise<WinLossResult> {

@@ -1,0 +1,91 @@
+import fc from 'fast-check';
+import { assertProperty } from '@stagecraft/testing/fast-check';
+import type { AnalyticsFilter, ProjectedEvent } from '../projection.types';
+import { inMemoryReference } from '../queries/analytics-queries.contract';
+import { filterArbitraryFor, historyWith, instantArbitraryFor } from '../testing/history.arbitrary';
+import { describeWithPostgres, PostgresTestReadSide } from '../testing/postgres.testing';
+import { AGE_BUCKET_DAYS, ageBucketOf } from '../win-probability.model';
+import { cardIdsOf } from '../win-probability.queries';
+import { bucketReached, PostgresWinProbabilityQueries } from './postgres-win-probability.queries';
+
+// The learned win probability from PostgreSQL counts the labelled visits in SQL and pages through
+// the open deals and the scored entries (postgres-win-probability.queries.ts); the in-memory models
+// learn visit by visit from every one of them. For random histories (backward moves and
+// reopenings among them), any instant, filter and page size, both give the same JSON text.
+
+const DAY_MS = 86_400_000;
+
+describeWithPostgres('learned win probability from PostgreSQL: counts in SQL, pages through a cursor', () => {
+  const readSide = new PostgresTestReadSide();
+  beforeAll(() => readSide.reset());
+  afterAll(() => readSide.close());
+
+  it('puts a visit in the bucket ageBucketOf gives, at each bound and a millisecond either side', async () => {
+    const lengths = [-1, 0, 1, ...AGE_BUCKET_DAYS.flatMap((days) => [days * DAY_MS - 1, days * DAY_MS, days * DAY_MS + 1]), 10_000 * DAY_MS];
+    const { rows } = await readSide.pool.query(`SELECT ${bucketReached('x')} AS bucket FROM unnest($1::float8[]) WITH ORDINALITY AS t(x, i) ORDER BY i`, [lengths]);
+    expect(rows.map((row) => row.bucket)).toEqual(lengths.map(ageBucketOf));
+  });
+
+  it('answers as the in-memory estimator, for random histories, instants, filters and page sizes', async () => {
+    // Seen across the runs, so the property is known to have met them.
+    const seen = { flaggedVisits: 0, reopenedClosings: 0, pagedDeals: 0 };
+    await assertProperty(
+      fc.asyncProperty(
+        historyWith((h) =>
+          fc.record({
+            questions: fc.array(fc.record({ filter: filterArbitraryFor(h), at: instantArbitraryFor(h), period: fc.constantFrom<'month' | 'quarter'>('month', 'quarter') }), { minLength: 1, maxLength: 5 }),
+            pageRows: fc.integer({ min: 1, max: 6 }),
+            // Asked first at this share of the log, then at its end: counts carried over from one position to the next.
+            firstShare: fc.double({ min: 0, max: 1, noNaN: true }),
+          }),
+        ),
+        fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 1, maxLength: 3 }),
+        async ([history, { questions, pageRows, firstShare }], batchSizes) => {
+          const learned = new PostgresWinProbabilityQueries(readSide.schema, pageRows);
+          const first = history.events.slice(0, Math.floor(firstShare * history.events.length));
+          for (const events of [first, history.events]) await compare(learned, events, questions, batchSizes, pageRows);
+        },
+      ),
+      { numRuns: Number(process.env.READ_SIDE_RUNS ?? 40), seed: 20261128 },
+    );
+    expect(seen.flaggedVisits).toBeGreaterThan(0);
+    expect(seen.reopenedClosings).toBeGreaterThan(0);
+    expect(seen.pagedDeals).toBeGreaterThan(0);
+
+    async function compare(learned: PostgresWinProbabilityQueries, events: readonly ProjectedEvent[], questions: readonly { filter: AnalyticsFilter; at: number; period: 'month' | 'quarter' }[], batchSizes: readonly number[], pageRows: number): Promise<void> {
+      const position = events.at(-1)?.position ?? 0;
+      await readSide.load(events, batchSizes);
+      const reference = inMemoryReference(events);
+      const everyCard = cardIdsOf(await reference.pipelineAsOf(Number.MAX_SAFE_INTEGER, {}, { includeOpportunities: true }));
+      const client = await readSide.pool.connect();
+      try {
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        const counts = await client.query(
+          `SELECT (SELECT count(*) FROM ${readSide.schema}.win_probability_visits WHERE flagged)::int AS flagged,
+             (SELECT count(*) FROM ${readSide.schema}.outcomes WHERE reopened_at IS NOT NULL)::int AS reopened,
+             (SELECT count(*) FROM ${readSide.schema}.board_segments WHERE valid_to IS NULL)::int AS open`,
+        );
+        seen.flaggedVisits += counts.rows[0].flagged;
+        seen.reopenedClosings += counts.rows[0].reopened;
+        if (counts.rows[0].open > pageRows) seen.pagedDeals += 1;
+        for (const { filter, at, period } of questions) {
+          const people = { processId: filter.processId, teamId: filter.teamId, ownerId: filter.ownerId };
+          const pairs: [string, unknown, unknown][] = [
+            ['pipeline now', await learned.learnedPipeline(client, position, { atMs: at + 20 * DAY_MS, asOf: false, filter: people, cardIds: everyCard }), await reference.learnedPipeline({ atMs: at + 20 * DAY_MS, asOf: false, filter: people, cardIds: everyCard })],
+            ['pipeline as of', await learned.learnedPipeline(client, position, { atMs: at, asOf: true, filter: people, cardIds: everyCard }), await reference.learnedPipeline({ atMs: at, asOf: true, filter: people, cardIds: everyCard })],
+            ['forecast now', await learned.learnedForecast(client, position, { atMs: at, asOf: false, forecast: { ...filter, period } }), await reference.learnedForecast({ atMs: at, asOf: false, forecast: { ...filter, period } })],
+            ['forecast as of', await learned.learnedForecast(client, position, { atMs: at, asOf: true, forecast: { ...filter, period } }), await reference.learnedForecast({ atMs: at, asOf: true, forecast: { ...filter, period } })],
+            ['calibration', await learned.calibration(client, position, filter), await reference.winProbabilityCalibration(filter)],
+            ['calibration up to the instant', await learned.calibration(client, position, { ...people, to: new Date(at).toISOString() }), await reference.winProbabilityCalibration({ ...people, to: new Date(at).toISOString() })],
+          ];
+          for (const [label, actual, expected] of pairs) {
+            if (JSON.stringify(actual) !== JSON.stringify(expected)) throw new Error(`${label} for ${JSON.stringify({ filter, at, period })}:\n${JSON.stringify(actual)}\n${JSON.stringify(expected)}`);
+          }
+        }
+      } finally {
+        await client.query('COMMIT');
+        client.release();
+      }
+    }
+  }, 300_000);
+});
