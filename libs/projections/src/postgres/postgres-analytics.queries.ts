@@ -21,7 +21,7 @@ import type {
   WinProbabilityCalibrationResult,
 } from '@stagecraft/contracts';
 import { requireInstant } from '@stagecraft/opportunity';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResult } from 'pg';
 import { dayRangeOf, ForecastAccuracyFigures, ForecastFigures, RottingList, standsAtPeriodStart } from '../forecast.figures';
 import type { ForecastQuery, RottingQuery } from '../forecast.queries';
 import { funnelFromHistograms } from '../funnel.projection';
@@ -42,6 +42,7 @@ import type { WaterfallQuery, WindowQuery } from '../waterfall.queries';
 import { VelocityTally } from '../velocity.figures';
 import { cohortsResult, daysBetween, type CohortInput } from '../cohorts.figures';
 import type { VelocityQuery } from '../velocity.queries';
+import { periodCover, SUMMARIES_NOTE, closedAmount, closedCurrency, closedReason, wholeAmount, type PeriodCover } from './read-side.summaries';
 import { LOST_END, restoreReadSideState, WON_END, type ReadSideState, type SerializedReadSideState } from './read-side.fold';
 
 // The analytics answered from the PostgreSQL read side, the same JSON as the in-memory models
@@ -63,6 +64,8 @@ interface Snapshot {
   readonly client: PoolClient;
   readonly state: ReadSideState;
   readonly position: number;
+  /** Whether the summary tables are kept (not while a catch-up from position 0 defers them), and are to be used. */
+  readonly summaries: boolean;
 }
 
 interface Counters {
@@ -119,6 +122,8 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     private readonly pool: Pool,
     private readonly schema: string,
     private readonly readSide: ReadSidePosition,
+    /** summaries false: win-loss, funnel and transitions always take the general queries (tests compare the two). */
+    private readonly options: { summaries?: boolean } = {},
   ) {}
 
   position(): number {
@@ -139,15 +144,9 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     return this.read(async ({ client, state }) => {
       const s = this.schema;
       const where = () => new Where('stage_id IS NOT NULL').eq('process_id', filter.processId).eq('team_id', filter.teamId).eq('owner_id', filter.ownerId);
-      const totals = where();
-      const totalRows = await client.query(
-        `SELECT process_id, stage_id, currency, GROUPING(currency) = 1 AS whole, count(*)::int AS n,
-           sum(amount ORDER BY opened_position) AS amount, sum(amount * probability / 100 ORDER BY opened_position) AS weighted
-         FROM ${s}.opportunities ${totals} GROUP BY GROUPING SETS ((process_id, stage_id), (process_id, stage_id, currency))`,
-        totals.values,
-      );
+      const totalRows = await this.stageTotals(client, 'opportunities', where(), 'opened_position');
       const rotting = options.nowMs === undefined ? undefined : await this.rottingCounts(client, state, where(), 'opportunities', options.nowMs);
-      const stages = this.stageFigures(state, totalRows.rows, rotting);
+      const stages = this.stageFigures(state, totalRows, rotting);
       const cards = options.includeOpportunities ? await this.openCards(client, state, where(), 'opportunities', 'opened_position', cap, true) : undefined;
 
       let closed: ((processId: string) => { won?: ClosedSection; lost?: ClosedSection }) | undefined;
@@ -236,14 +235,8 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
         const w = new Where().eq('process_id', filter.processId).eq('team_id', filter.teamId).eq('owner_id', filter.ownerId);
         return w.add(`tstzrange(valid_from, valid_to) @> ${w.param(instantParameter(atMs))}::timestamptz`);
       };
-      const totals = where();
-      const totalRows = await client.query(
-        `SELECT process_id, stage_id, currency, GROUPING(currency) = 1 AS whole, count(*)::int AS n,
-           sum(amount ORDER BY started_position) AS amount, sum(amount * probability / 100 ORDER BY started_position) AS weighted
-         FROM ${this.schema}.board_segments ${totals} GROUP BY GROUPING SETS ((process_id, stage_id), (process_id, stage_id, currency))`,
-        totals.values,
-      );
-      const stages = this.stageFigures(state, totalRows.rows, await this.rottingCounts(client, state, where(), 'board_segments', atMs));
+      const totalRows = await this.stageTotals(client, 'board_segments', where(), 'started_position');
+      const stages = this.stageFigures(state, totalRows, await this.rottingCounts(client, state, where(), 'board_segments', atMs));
       const cards = options.includeOpportunities ? await this.openCards(client, state, where(), 'board_segments', 'started_position', cap) : undefined;
       return {
         processes: processesOf(state.catalog, filter.processId).map((process) => ({
@@ -523,7 +516,9 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
   async winLoss(filter: AnalyticsFilter, groupBy?: WinLossGroupBy): Promise<WinLossResult> {
     const parsed = parseFilter(filter);
     const [group, inGroup] = groupingOf(groupBy);
-    return this.read(async ({ client, state }) => {
+    return this.read(async ({ client, state, summaries }) => {
+      const summed = summaries ? await this.winLossSummed(client, filter, groupBy) : undefined;
+      if (summed) return winLossAnswer(state, groupBy, summed.total, summed.slots);
       // status <> 'open' as well: the planner then sees that the index of closings covers these rows.
       const w = new Where(`status IN ('won', 'lost')`, `status <> 'open'`).eq('process_id', parsed.processId).eq('team_id', parsed.teamId).eq('owner_id', parsed.ownerId);
       if (filter.from !== undefined) w.add(`closed_at >= ${w.param(isoOrNull(parsed.fromMs))}::timestamptz`);
@@ -560,10 +555,8 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       // As above: in any order first, in row order only when some sum could round.
       let lostAndWhy = await lostAndWhyOf(false);
       if (lostAndWhy.rows.some((row) => row.exact === false)) lostAndWhy = await lostAndWhyOf(true);
-      type Slot = { won: number; lost: number; currencies: Map<string | null, number>; lostCurrencies: Map<string | null, number>; reasons: Map<string | null, number>; wonReasons: Map<string, number> };
-      const emptySlot = (): Slot => ({ won: 0, lost: 0, currencies: new Map(), lostCurrencies: new Map(), reasons: new Map(), wonReasons: new Map() });
-      const slots = new Map<string | null, Slot>();
-      const total: Slot = emptySlot();
+      const slots = new Map<string | null, WinLossSlot>();
+      const total: WinLossSlot = emptySlot();
       const slotOf = (key: string | null) => {
         let slot = slots.get(key);
         if (!slot) slots.set(key, (slot = emptySlot()));
@@ -587,28 +580,84 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
           Object.assign(slot, { won: row.won, lost: row.lost });
         }
       }
-      const figures = (slot: Slot): WinLossFigures => {
-        // Cell order of the in-memory query: no currency first, then currencies by first appearance.
-        const perCurrency = (sums: Map<string | null, number>) => {
-          const result = dictionary<number>();
-          if (sums.has(null)) result[NO_CURRENCY] = sums.get(null)!;
-          for (const currency of state.currencies) if (sums.has(currency)) result[currency] = sums.get(currency)!;
-          return result;
-        };
-        const amountWonByCurrency = perCurrency(slot.currencies);
-        const amountLostByCurrency = perCurrency(slot.lostCurrencies);
-        const wonReasons = dictionary<number>();
-        for (const reason of [...slot.wonReasons.keys()].sort(compareIds)) wonReasons[reason] = slot.wonReasons.get(reason)!;
-        const lostReasons = dictionary<number>();
-        if (slot.reasons.has(null)) lostReasons[''] = slot.reasons.get(null)!;
-        for (const reason of state.reasons) if (slot.reasons.has(reason)) lostReasons[reason] = slot.reasons.get(reason)!;
-        return winLossFiguresOf(slot.won, slot.lost, amountWonByCurrency, amountLostByCurrency, lostReasons, wonReasons);
-      };
-      if (groupBy === undefined) return { total: figures(total) };
-      const groups: WinLossGroup[] = [...slots.entries()].filter(([, slot]) => slot.won + slot.lost > 0).map(([key, slot]) => ({ key, ...figures(slot) }));
-      groups.sort((a, b) => (a.key === null || b.key === null ? (a.key === b.key ? 0 : a.key === null ? 1 : -1) : compareIds(a.key, b.key)));
-      return { total: figures(total), groups };
+      return winLossAnswer(state, groupBy, total, slots);
     });
+  }
+
+  /**
+   * Win/loss from the summary rows (whole months and days) and the closings in the pieces of days
+   * at either end; undefined when the summaries cannot say (a filter on both team and owner, a
+   * bound no date holds) or when an amount is not whole or the sums could round: then the general
+   * query adds the amounts in row order.
+   */
+  private async winLossSummed(client: PoolClient, filter: AnalyticsFilter, groupBy: WinLossGroupBy | undefined): Promise<{ total: WinLossSlot; slots: Map<string | null, WinLossSlot> } | undefined> {
+    const parsed = parseFilter(filter);
+    const plan = summaryPlan(filter, groupBy);
+    if (!plan) return undefined;
+    const s = this.schema;
+    const dimColumn = plan.dim === 'owner' ? 'o.owner_id' : 'o.team_id';
+    // The summary rows' parameters first: the closings' filters are only written (and numbered) when there are edges.
+    const w = new Where(`o.status IN ('won', 'lost')`, `o.status <> 'open'`);
+    const rows = summaryRows(w, plan, parsed);
+    const amount = closedAmount('o');
+    let edges = '';
+    if (plan.cover.edges.length > 0) {
+      w.eq('o.process_id', parsed.processId).eq('o.team_id', parsed.teamId).eq('o.owner_id', parsed.ownerId);
+      const { where, sign } = edgesOf(w, plan.cover, 'o.closed_at');
+      edges = `UNION ALL SELECT o.process_id, ${dimColumn}, date_trunc('month', o.closed_at AT TIME ZONE 'UTC')::date, o.status, ${closedCurrency('o')}, ${closedReason('o')}, sign, sign * (${amount} IS NOT NULL)::int,
+           sign * CASE WHEN ${wholeAmount(amount)} THEN ${amount}::bigint ELSE 0 END::numeric, sign * CASE WHEN ${wholeAmount(amount)} THEN abs(${amount})::bigint ELSE 0 END::numeric,
+           sign * (${amount} IS NOT NULL AND NOT COALESCE(${wholeAmount(amount)}, false))::int
+         FROM ${s}.opportunities o CROSS JOIN LATERAL (SELECT ${sign} AS sign) e ${w.add(where)}`;
+    }
+    const [group, inGroup] = summaryGroupingOf(groupBy);
+    const { rows: cells } = await client.query(
+      `SELECT ${group} AS grp, ${inGroup} AS in_group, outcome, currency, reason, sum(closings)::int AS closings, sum(with_amount)::int AS with_amount,
+         sum(whole_sum)::text AS whole_sum, sum(abs_sum)::text AS abs_sum, sum(fractional)::int AS fractional
+       FROM (SELECT process_id, dim_id, period_start, outcome, currency, reason, closings, with_amount, whole_sum, abs_sum, fractional FROM ${s}.win_loss_summary WHERE ${rows}
+         ${edges}) c
+       GROUP BY 1, 2, 3, 4, 5`,
+      w.values,
+    );
+    // Exact only when every amount is whole and the sizes add up below 2^52 (then any order gives the in-memory sum).
+    let size = 0n;
+    for (const cell of cells) {
+      if (cell.fractional !== 0) return undefined;
+      size += BigInt(cell.abs_sum);
+    }
+    if (size >= 2n ** 52n) return undefined;
+    type Sums = { won: number; lost: number; wonSums: Map<string | null, [number, bigint]>; lostSums: Map<string | null, [number, bigint]>; reasons: Map<string | null, number>; wonReasons: Map<string, number> };
+    const emptySums = (): Sums => ({ won: 0, lost: 0, wonSums: new Map(), lostSums: new Map(), reasons: new Map(), wonReasons: new Map() });
+    const total = emptySums();
+    const groups = new Map<string | null, Sums>();
+    const add = (sums: Map<string | null, [number, bigint]>, key: string | null, n: number, sum: bigint) => {
+      const was = sums.get(key) ?? [0, 0n];
+      sums.set(key, [was[0] + n, was[1] + sum]);
+    };
+    for (const cell of cells) {
+      let group: Sums | undefined;
+      if (cell.in_group) {
+        group = groups.get(cell.grp);
+        if (!group) groups.set(cell.grp, (group = emptySums()));
+      }
+      for (const into of group ? [total, group] : [total]) {
+        if (cell.outcome === 'won') {
+          into.won += cell.closings;
+          add(into.wonSums, cell.currency, cell.with_amount, BigInt(cell.whole_sum));
+          if (cell.reason !== null) into.wonReasons.set(cell.reason, (into.wonReasons.get(cell.reason) ?? 0) + cell.closings);
+        } else {
+          into.lost += cell.closings;
+          add(into.lostSums, cell.currency, cell.with_amount, BigInt(cell.whole_sum));
+          into.reasons.set(cell.reason, (into.reasons.get(cell.reason) ?? 0) + cell.closings);
+        }
+      }
+    }
+    // As the general query: a currency only when some closing had an amount, a reason only when counted.
+    const slotOf = (sums: Sums): WinLossSlot => {
+      const amounts = (by: Map<string | null, [number, bigint]>) => new Map([...by].filter(([, [n]]) => n > 0).map(([key, [, sum]]) => [key, Number(sum)]));
+      const counted = <K>(by: Map<K, number>) => new Map([...by].filter(([, n]) => n > 0));
+      return { won: sums.won, lost: sums.lost, currencies: amounts(sums.wonSums), lostCurrencies: amounts(sums.lostSums), reasons: counted(sums.reasons), wonReasons: counted(sums.wonReasons) };
+    };
+    return { total: slotOf(total), slots: new Map([...groups].map(([key, sums]) => [key, slotOf(sums)])) };
   }
 
   async stageDurations(filter: AnalyticsFilter, now: string): Promise<StageDurationsResult> {
@@ -617,25 +666,25 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     const unfiltered = parsed.teamId === undefined && parsed.ownerId === undefined && !parsed.bounded;
     return this.read(async ({ client, state }, counters) => {
       const s = this.schema;
-      const people = parsed.teamId !== undefined || parsed.ownerId !== undefined;
-      const w = new Where('v.left_at IS NOT NULL').eq('v.process_id', parsed.processId).eq('o.team_id', parsed.teamId).eq('o.owner_id', parsed.ownerId);
+      // The deal's current team and owner are on each visit (kept by the projector), read through the indexes by team and by owner.
+      const w = new Where('v.left_at IS NOT NULL').eq('v.process_id', parsed.processId).eq('v.current_team_id', parsed.teamId).eq('v.current_owner_id', parsed.ownerId);
       if (filter.from !== undefined) w.add(`v.left_at >= ${w.param(isoOrNull(parsed.fromMs))}::timestamptz`);
       if (filter.to !== undefined) w.add(`v.left_at <= ${w.param(isoOrNull(parsed.toMs))}::timestamptz`);
       // Nearest ranks by exact integer arithmetic (order-statistics.ts); the sum over kept visits in ascending order, as the in-memory walk adds them.
       const completed = unfiltered ? await this.rankedFromBuckets(client, parsed.processId) : await client.query(
-        // One sort per stage (array_agg), byte-wise on the ids (grouping only needs equality), then
-        // the ranks picked from the sorted array (index 0, for the lower middle of one, is null).
-        `WITH kept AS (SELECT v.process_id COLLATE "C" AS process_id, v.stage_id COLLATE "C" AS stage_id, v.duration_seconds AS d
-           FROM ${s}.stage_visits v ${people ? `JOIN ${s}.opportunities o ON o.opportunity_id = v.opportunity_id` : ''} ${w}),
-         sorted AS (SELECT process_id, stage_id, array_agg(d ORDER BY d) AS ds FROM kept GROUP BY process_id, stage_id)
-         SELECT process_id, stage_id, cardinality(ds) AS n, (SELECT sum(x ORDER BY i) FROM unnest(ds) WITH ORDINALITY AS u(x, i)) AS total,
-           ds[cardinality(ds) / 2] AS lower_middle, ds[cardinality(ds) / 2 + 1] AS upper_middle, ds[(cardinality(ds) + 1) / 2] AS middle,
-           ds[(9 * cardinality(ds) + 9) / 10] AS p90
-         FROM sorted`,
+        // The kept visits in ascending order of duration, stage by stage (with a team or owner, straight
+        // from that index, no sort), added and gathered in that order by plain aggregates: the sum is the
+        // in-memory walk's (float8 sum adds one value after the other; no parallel workers, see read()),
+        // and the ranks are picked from the sorted array (index 0, for the lower middle of one, is null).
+        `SELECT process_id, stage_id, n, total, ds[n / 2] AS lower_middle, ds[n / 2 + 1] AS upper_middle, ds[(n + 1) / 2] AS middle, ds[(9 * n + 9) / 10] AS p90
+         FROM (SELECT process_id, stage_id, count(*)::int AS n, sum(d) AS total, array_agg(d) AS ds
+           FROM (SELECT v.process_id, v.stage_id, v.duration_seconds AS d FROM ${s}.stage_visits v ${w} ORDER BY v.process_id, v.stage_id, v.duration_seconds) kept
+           GROUP BY process_id, stage_id) sorted`,
         w.values,
       );
       const open = new Where('stage_id IS NOT NULL').eq('process_id', parsed.processId).eq('team_id', parsed.teamId).eq('owner_id', parsed.ownerId);
-      const openRows = await client.query(`SELECT process_id, stage_id, count(*)::int AS n, min(${ms('stage_entered_at')}) AS oldest FROM ${s}.opportunities ${open} GROUP BY process_id, stage_id`, open.values);
+      // min() before the conversion to milliseconds: one conversion a stage, not one a deal.
+      const openRows = await client.query(`SELECT process_id, stage_id, n, ${ms('oldest')} AS oldest FROM (SELECT process_id, stage_id, count(*)::int AS n, min(stage_entered_at) AS oldest FROM ${s}.opportunities ${open} GROUP BY process_id, stage_id) o`, open.values);
       const keyOf = (row: { process_id: string; stage_id: string }) => state.catalog.processes.get(row.process_id)?.keyByStageId.get(row.stage_id);
       const totals = new Map(counters.visitTotals.map(([key, count, sum]) => [key, { count, sum }]));
       const done = new Map<number, StageDurationStats['completed']>();
@@ -670,14 +719,26 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
 
   async funnel(filter: AnalyticsFilter): Promise<FunnelResult> {
     const parsed = parseFilter(filter);
-    return this.read(async ({ client, state }) => {
-      const w = new Where().eq('process_id', parsed.processId).eq('team_id', parsed.teamId).eq('owner_id', parsed.ownerId);
-      if (filter.from !== undefined) w.add(`opened_at >= ${w.param(isoOrNull(parsed.fromMs))}::timestamptz`);
-      if (filter.to !== undefined) w.add(`opened_at <= ${w.param(isoOrNull(parsed.toMs))}::timestamptz`);
-      const { rows } = await client.query(
-        `SELECT process_id, process_version, furthest_rank, ever_won, count(*)::int AS n FROM ${this.schema}.opportunities ${w} GROUP BY process_id, process_version, furthest_rank, ever_won`,
-        w.values,
-      );
+    return this.read(async ({ client, state, summaries }) => {
+      const w = new Where();
+      const s = this.schema;
+      const summed = summaries ? summaryPlan(filter) : undefined;
+      let sql: string;
+      if (summed) {
+        // The summary rows of whole months and days, and the opportunities opened in the pieces of days at either end.
+        const rows = summaryRows(w, summed, parsed);
+        const edges = summed.cover.edges.length > 0 ? edgesOf(w.eq('process_id', parsed.processId).eq('team_id', parsed.teamId).eq('owner_id', parsed.ownerId), summed.cover, 'opened_at') : undefined;
+        sql = `SELECT process_id, process_version, furthest_rank, ever_won, sum(n)::int AS n FROM (
+            SELECT process_id, process_version, furthest_rank, ever_won, opportunities AS n FROM ${s}.funnel_summary WHERE ${rows}
+            ${edges ? `UNION ALL SELECT process_id, process_version, furthest_rank, ever_won, ${edges.sign} FROM ${s}.opportunities ${w.add(edges.where)}` : ''}
+          ) c GROUP BY process_id, process_version, furthest_rank, ever_won`;
+      } else {
+        w.eq('process_id', parsed.processId).eq('team_id', parsed.teamId).eq('owner_id', parsed.ownerId);
+        if (filter.from !== undefined) w.add(`opened_at >= ${w.param(isoOrNull(parsed.fromMs))}::timestamptz`);
+        if (filter.to !== undefined) w.add(`opened_at <= ${w.param(isoOrNull(parsed.toMs))}::timestamptz`);
+        sql = `SELECT process_id, process_version, furthest_rank, ever_won, count(*)::int AS n FROM ${s}.opportunities ${w} GROUP BY process_id, process_version, furthest_rank, ever_won`;
+      }
+      const { rows } = await client.query(sql, w.values);
       const { catalog } = state;
       // Per version: how many got at most to rank r, and how many were won (funnel.projection.ts).
       const histograms = catalog.versions.map((version) => new Float64Array(version.stageKeys.length + 1));
@@ -692,11 +753,27 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
 
   async transitions(filter: AnalyticsFilter): Promise<TransitionsResult> {
     const parsed = parseFilter(filter);
-    return this.read(async ({ client, state }, counters) => {
+    return this.read(async ({ client, state, summaries }, counters) => {
       const s = this.schema;
       let counts: Map<number, number>;
+      const summed = summaries ? summaryPlan(filter) : undefined;
       if (parsed.teamId === undefined && parsed.ownerId === undefined && !parsed.bounded) {
         counts = new Map(counters.pairs.map(([, , count], pairNo) => [pairNo, count]));
+      } else if (summed) {
+        // Whole months and days from the summary; the moves in the pieces of days at either end from the table.
+        const w = new Where();
+        const rows = summaryRows(w, summed, { ...parsed, processId: undefined });
+        const edges = summed.cover.edges.length > 0 ? edgesOf(w.eq('o.team_id', parsed.teamId).eq('o.owner_id', parsed.ownerId), summed.cover, 't.occurred_at') : undefined;
+        const { rows: found } = await client.query(
+          `SELECT pair_no, sum(n)::int AS n FROM (
+             SELECT pair_no, transitions AS n FROM ${s}.transition_summary WHERE ${rows}
+             ${edges ? `UNION ALL SELECT t.pair_no, ${edges.sign} FROM ${s}.transitions t
+               -- each move's deal by its key (OFFSET 0 keeps it a lookup, not a scan of the whole team)
+               CROSS JOIN LATERAL (SELECT team_id, owner_id FROM ${s}.opportunities d WHERE d.opportunity_id = t.opportunity_id OFFSET 0) o ${w.add(edges.where)}` : ''}
+           ) c GROUP BY pair_no`,
+          w.values,
+        );
+        counts = new Map(found.map((row) => [row.pair_no as number, row.n as number]));
       } else {
         const people = parsed.teamId !== undefined || parsed.ownerId !== undefined;
         const w = new Where().eq('o.team_id', parsed.teamId).eq('o.owner_id', parsed.ownerId);
@@ -740,13 +817,15 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     try {
       // Room to sort and hash a whole table's closings in memory (the default 4 MB spills them to disk),
       // for this transaction only.
-      await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL work_mem = '${QUERY_WORK_MEM}'`);
+      // No parallel workers: a few queries add floats in the order of a sorted subquery, which workers would split.
+      // One round trip for the transaction, its settings and the checkpoint (the revision is a number this process holds).
       const cachedRevision = this.cached?.revision ?? -1;
-      const { rows } = await client.query(
-        `SELECT position, failed, state_revision, CASE WHEN state_revision <> $1 THEN state END AS state, counters FROM ${this.schema}.checkpoint`,
-        [cachedRevision],
-      );
-      const row = rows[0];
+      const results = (await client.query(
+        `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL work_mem = '${QUERY_WORK_MEM}'; SET LOCAL max_parallel_workers_per_gather = 0;
+         SELECT position, failed, state_revision, CASE WHEN state_revision <> ${Math.trunc(cachedRevision)} THEN state END AS state, counters,
+           NOT EXISTS (SELECT 1 FROM ${this.schema}.deferred_indexes WHERE index_name = '${SUMMARIES_NOTE}') AS summaries FROM ${this.schema}.checkpoint`,
+      )) as unknown as QueryResult[];
+      const row = results[results.length - 1]!.rows[0];
       if (!row) throw new ReadModelUnavailableError('PROJECTIONS.UNAVAILABLE', `The schema ${this.schema} holds no read models yet; start the projector.`);
       if (row.failed) throw new ReadModelUnavailableError('PROJECTIONS.FAILED', `The read models stopped (${row.failed}); an operator must fix the cause and rebuild them.`);
       const revision = Number(row.state_revision);
@@ -754,7 +833,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       const saved = this.cached!.state;
       const counters: Counters = row.counters ?? { pairs: [], visitTotals: [] };
       const state = saved === null ? restoreReadSideState({ catalog: { stages: [], versions: [], processes: [] }, currencies: [], reasons: [] }, [], []) : this.stateOf(revision, saved);
-      return await query({ client, state, position: Number(row.position) }, counters);
+      return await query({ client, state, position: Number(row.position), summaries: row.summaries === true && this.options.summaries !== false }, counters);
     } catch (error) {
       if (error instanceof ReadModelUnavailableError || error instanceof RangeError) throw error;
       const code = (error as { code?: string }).code;
@@ -764,7 +843,8 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       }
       throw error;
     } finally {
-      await client.query('COMMIT').catch(() => undefined);
+      // Not awaited: the connection runs the COMMIT before anything its next user sends (one queue per connection).
+      client.query('COMMIT').catch(() => undefined);
       client.release();
     }
   }
@@ -815,6 +895,30 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
   private stateOf(revision: number, saved: SerializedReadSideState): ReadSideState {
     if (this.parsedState?.revision !== revision) this.parsedState = { revision, state: restoreReadSideState(saved, [], []) };
     return this.parsedState.state;
+  }
+
+  /**
+   * The count, amount and weighted amount of each (process, stage, currency) among the rows `where`
+   * selects, each sum added in `order` (the in-memory row order): the rows come sorted by group and
+   * then by `order` (from the covering index, or one sort), and a plain sum() adds them one after
+   * the other in that order (no ORDER BY inside the aggregate: one sort per sum and group). Rows as
+   * stageFigures reads them, with one `whole` row per stage giving its count.
+   */
+  private async stageTotals(client: PoolClient, table: string, where: Where, order: string): Promise<Record<string, unknown>[]> {
+    const { rows } = await client.query(
+      `SELECT process_id, stage_id, currency, count(*)::int AS n, sum(amount) AS amount, sum(amount * probability / 100) AS weighted
+       FROM (SELECT process_id, stage_id, currency, amount, probability FROM ${this.schema}.${table} ${where} ORDER BY process_id, stage_id, currency, ${order}) kept
+       GROUP BY process_id, stage_id, currency`,
+      where.values,
+    );
+    const counts = new Map<string, { process_id: string; stage_id: string; whole: true; n: number }>();
+    for (const row of rows) {
+      const key = `${row.process_id}\u0000${row.stage_id}`;
+      const whole = counts.get(key) ?? { process_id: row.process_id, stage_id: row.stage_id, whole: true as const, n: 0 };
+      counts.set(key, whole);
+      whole.n += row.n;
+    }
+    return [...rows.map((row) => ({ ...row, whole: false })), ...counts.values()];
   }
 
   /** Each stage column's figures from the grouped rows (totals per stage, sums per currency). */
@@ -930,6 +1034,27 @@ function cardOf(row: Record<string, unknown>) {
   };
 }
 
+/** The grouping column of a win/loss question over summary cells (closings of edges have the same columns). */
+function summaryGroupingOf(groupBy: WinLossGroupBy | undefined): [string, string] {
+  switch (groupBy) {
+    case undefined:
+      return ['NULL::text', 'false'];
+    case 'team':
+    case 'owner':
+      return ['dim_id', 'true'];
+    case 'process':
+      return ['process_id', 'true'];
+    case 'reason':
+      return ['reason', `outcome = 'lost'`];
+    case 'month':
+      return [`to_char(period_start, 'YYYY-MM')`, 'true'];
+    default: {
+      const exhaustive: never = groupBy;
+      throw new Error(`Unknown groupBy ${String(exhaustive)}`);
+    }
+  }
+}
+
 /** The grouping column of a win/loss query and whether a row belongs to a group at all. */
 function groupingOf(groupBy: WinLossGroupBy | undefined): [string, string] {
   switch (groupBy) {
@@ -950,4 +1075,79 @@ function groupingOf(groupBy: WinLossGroupBy | undefined): [string, string] {
       throw new Error(`Unknown groupBy ${String(exhaustive)}`);
     }
   }
+}
+
+/** What win/loss adds up for the total or for one group. */
+type WinLossSlot = { won: number; lost: number; currencies: Map<string | null, number>; lostCurrencies: Map<string | null, number>; reasons: Map<string | null, number>; wonReasons: Map<string, number> };
+const emptySlot = (): WinLossSlot => ({ won: 0, lost: 0, currencies: new Map(), lostCurrencies: new Map(), reasons: new Map(), wonReasons: new Map() });
+
+/** The win/loss answer from its slots (the total and one per group key), in the in-memory key order. */
+function winLossAnswer(state: ReadSideState, groupBy: WinLossGroupBy | undefined, total: WinLossSlot, slots: ReadonlyMap<string | null, WinLossSlot>): WinLossResult {
+  const figures = (slot: WinLossSlot): WinLossFigures => {
+    // Cell order of the in-memory query: no currency first, then currencies by first appearance.
+    const perCurrency = (sums: Map<string | null, number>) => {
+      const result = dictionary<number>();
+      if (sums.has(null)) result[NO_CURRENCY] = sums.get(null)!;
+      for (const currency of state.currencies) if (sums.has(currency)) result[currency] = sums.get(currency)!;
+      return result;
+    };
+    const amountWonByCurrency = perCurrency(slot.currencies);
+    const amountLostByCurrency = perCurrency(slot.lostCurrencies);
+    const wonReasons = dictionary<number>();
+    for (const reason of [...slot.wonReasons.keys()].sort(compareIds)) wonReasons[reason] = slot.wonReasons.get(reason)!;
+    const lostReasons = dictionary<number>();
+    if (slot.reasons.has(null)) lostReasons[''] = slot.reasons.get(null)!;
+    for (const reason of state.reasons) if (slot.reasons.has(reason)) lostReasons[reason] = slot.reasons.get(reason)!;
+    return winLossFiguresOf(slot.won, slot.lost, amountWonByCurrency, amountLostByCurrency, lostReasons, wonReasons);
+  };
+  if (groupBy === undefined) return { total: figures(total) };
+  const groups: WinLossGroup[] = [...slots.entries()].filter(([, slot]) => slot.won + slot.lost > 0).map(([key, slot]) => ({ key, ...figures(slot) }));
+  groups.sort((a, b) => (a.key === null || b.key === null ? (a.key === b.key ? 0 : a.key === null ? 1 : -1) : compareIds(a.key, b.key)));
+  return { total: figures(total), groups };
+}
+
+/** Which summary rows answer a filter: one dim (team unless an owner is asked for) and the periods that cover its time range; undefined: the general query answers. */
+interface SummaryPlan {
+  readonly dim: 'team' | 'owner';
+  readonly cover: PeriodCover;
+}
+
+function summaryPlan(filter: AnalyticsFilter, groupBy?: WinLossGroupBy): SummaryPlan | undefined {
+  const parsed = parseFilter(filter);
+  // Rows are kept per team or per owner, not both: a filter (or grouping) on both reads the opportunities.
+  const byOwner = parsed.ownerId !== undefined || groupBy === 'owner';
+  const byTeam = parsed.teamId !== undefined || groupBy === 'team';
+  if (byOwner && byTeam) return undefined;
+  const cover = periodCover(parsed.fromMs, parsed.toMs, parsed.bounded);
+  return cover && { dim: byOwner ? 'owner' : 'team', cover };
+}
+
+/** The WHERE condition (parameters in `w`) of the summary rows a plan reads. */
+function summaryRows(w: Where, plan: SummaryPlan, parsed: ReturnType<typeof parseFilter>): string {
+  const clauses = [`dim = '${plan.dim}'`];
+  if (parsed.processId !== undefined) clauses.push(`process_id = ${w.param(parsed.processId)}`);
+  const who = plan.dim === 'owner' ? parsed.ownerId : parsed.teamId;
+  if (who !== undefined) clauses.push(`dim_id = ${w.param(who)}`);
+  clauses.push(summaryPeriods(w, plan.cover));
+  return clauses.join(' AND ');
+}
+
+/** The period rows of a cover: every month row without a time filter, else whole months and days in range. */
+function summaryPeriods(w: Where, cover: PeriodCover): string {
+  if (cover.all) return `period = 'month'`;
+  const range = (period: string, [from, to]: readonly [string | null, string | null]) => {
+    const parts = [`period = '${period}'`, 'period_start IS NOT NULL'];
+    if (from !== null) parts.push(`period_start >= ${w.param(from)}::date`);
+    if (to !== null) parts.push(`period_start < ${w.param(to)}::date`);
+    return `(${parts.join(' AND ')})`;
+  };
+  const ranges = [...(cover.months ? [range('month', cover.months)] : []), ...cover.days.map((days) => range('day', days))];
+  return ranges.length === 0 ? 'false' : `(${ranges.join(' OR ')})`;
+}
+
+/** The base rows of a cover's edges: their WHERE condition on `column` and each row's sign (1 added, -1 taken away from a day row). */
+function edgesOf(w: Where, cover: PeriodCover, column: string): { where: string; sign: string } {
+  const conditions = cover.edges.map(([from, to]) => `(${column} >= ${w.param(new Date(from).toISOString())}::timestamptz AND ${column} < ${w.param(new Date(to).toISOString())}::timestamptz)`);
+  const sign = cover.edges.some(([, , sign]) => sign < 0) ? `CASE ${conditions.map((condition, i) => `WHEN ${condition} THEN ${cover.edges[i]![2]}`).join(' ')} END` : '1';
+  return { where: `(${conditions.join(' OR ')})`, sign };
 }

@@ -204,6 +204,8 @@ export interface ReadSideChanges {
   readonly visitTotals: Set<number>;
   /** The catalog or the code lists changed (saved with the checkpoint). */
   catalogChanged: boolean;
+  /** Opportunities whose team or owner changed: their earlier visits are filed under the new ones (stage_visits.current_team_id). */
+  readonly reassigned: Set<string>;
 }
 
 export const emptyChanges = (): ReadSideChanges => ({
@@ -213,6 +215,7 @@ export const emptyChanges = (): ReadSideChanges => ({
   transitions: [],
   outcomes: [],
   reopened: new Map(),
+  reassigned: new Set(),
   pairs: new Set(),
   visitTotals: new Set(),
   catalogChanged: false,
@@ -441,10 +444,12 @@ class RecordFold {
     let changed = false;
     if (typeof data.teamId === 'string' && data.teamId !== record.teamId) {
       record.teamId = data.teamId;
+      this.changes.reassigned.add(record.id);
       changed = true;
     }
     if (typeof data.ownerId === 'string' && data.ownerId !== record.ownerId) {
       record.ownerId = data.ownerId;
+      this.changes.reassigned.add(record.id);
       changed = true;
     }
     if (data.amount !== undefined && data.amount !== record.amount) {

@@ -1,4 +1,5 @@
 import type { ClientBase } from 'pg';
+import { rebuildSummariesSql, SUMMARIES_NOTE } from './read-side.summaries';
 
 // Folding a long log from position 0 (a first start, a rebuild into the shadow schema) writes
 // millions of rows; every non-unique index (they only serve the queries: the writer looks rows up
@@ -7,6 +8,7 @@ import type { ClientBase } from 'pg';
 // transaction, and creates them again, each in one transaction with the removal of its note,
 // before it reports caught up. A projector killed meanwhile finds the notes on its next start and
 // creates them when it has caught up: a schema is never left without its indexes once serving.
+// The summary tables (read-side.summaries.ts) wait the same way, under a note of their own.
 
 /** Below this many events to fold, dropping and rebuilding the indexes costs more than it saves. */
 export const DEFER_INDEXES_FROM = 50_000;
@@ -24,6 +26,9 @@ export async function deferQueryIndexes(client: ClientBase, schema: string): Pro
       await client.query(`INSERT INTO ${schema}.deferred_indexes (index_name, definition) VALUES ($1, $2) ON CONFLICT (index_name) DO NOTHING`, [indexname, indexdef]);
       await client.query(`DROP INDEX ${schema}.${quoteIdent(indexname)}`);
     }
+    // The summary tables are not kept meanwhile either (each batch would re-add its deals' rows):
+    // the note stops the writer keeping them and the queries reading them; they are computed once at the end.
+    await client.query(`INSERT INTO ${schema}.deferred_indexes (index_name, definition) VALUES ($1, $2) ON CONFLICT (index_name) DO NOTHING`, [SUMMARIES_NOTE, rebuildSummariesSql(schema)]);
     await client.query('COMMIT');
     return rows.length;
   } catch (error) {
@@ -50,7 +55,7 @@ export async function restoreQueryIndexes(client: ClientBase, schema: string): P
   }
   await client.query('RESET maintenance_work_mem');
   // VACUUM too: it marks the pages all-visible, so the queries can answer from the indexes alone.
-  await client.query(`VACUUM (ANALYZE) ${schema}.opportunities, ${schema}.stage_visits, ${schema}.outcomes, ${schema}.transitions, ${schema}.board_segments`);
+  await client.query(`VACUUM (ANALYZE) ${schema}.opportunities, ${schema}.stage_visits, ${schema}.outcomes, ${schema}.transitions, ${schema}.board_segments, ${schema}.win_loss_summary, ${schema}.funnel_summary, ${schema}.transition_summary`);
   return rows.length;
 }
 

@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import { rebuildSummariesSql, summaryIndexesSql } from './read-side.summaries';
 
 // The read side's relational schema, versioned: each migration runs once per schema, in order, in
 // one transaction, recorded in <schema>.schema_migrations. Never edit a shipped migration: add the
@@ -528,6 +529,96 @@ COMMENT ON COLUMN ${s}.opportunities.criteria_met IS 'Exit criterion ids met dur
 -- Rows and the saved catalog were folded without criteria: a log id no log has makes the projector
 -- start again from position 0 (postgres.projector.ts), which fills both.
 UPDATE ${s}.checkpoint SET log_id = 'refold: migration 8 (criteria)' WHERE position > 0;
+`,
+  },
+  {
+    version: 9,
+    name: 'summary tables: win/loss, funnel and transitions counted per filter key and UTC day and month, kept with every batch',
+    sql: (s) => `
+CREATE TABLE ${s}.win_loss_summary (
+  process_id text NOT NULL,
+  dim text NOT NULL CHECK (dim IN ('team', 'owner')),
+  dim_id text,
+  period text NOT NULL CHECK (period IN ('day', 'month')),
+  period_start date,
+  outcome text NOT NULL CHECK (outcome IN ('won', 'lost')),
+  currency text,
+  reason text,
+  closings bigint NOT NULL,
+  with_amount bigint NOT NULL,
+  whole_sum numeric NOT NULL,
+  abs_sum numeric NOT NULL,
+  fractional bigint NOT NULL
+);
+${comments(s, 'win_loss_summary', 'Closed opportunities (win_loss_closings) counted per process, current team or owner, UTC day and month of closed_at, outcome, currency and reason, kept by the projector in the same transaction as every batch. Each closing is counted four times: once per dim (team, owner) and period (day, month); pick one dim and one period. GET /analytics/win-loss reads it; a reassigned or reopened deal moves or leaves its row.', {
+  process_id: 'The process.',
+  dim: 'team: dim_id is the opportunity\'s current team (opportunities.team_id); owner: its current owner.',
+  dim_id: 'The team or owner id; null: none.',
+  period: 'day or month: the span period_start begins.',
+  period_start: 'First day of the UTC day or month of closed_at; null when closed_at is unknown.',
+  outcome: 'won or lost (the latest outcome).',
+  currency: 'Won: won_currency; lost: currency (null: unspecified).',
+  reason: 'Won: won_reason; lost: lost_reason (null: none).',
+  closings: 'Opportunities counted here (rows a reassignment emptied stay, at 0).',
+  with_amount: 'Of those, how many have an amount (won_amount when won, amount when lost).',
+  whole_sum: 'Exact sum of those amounts that are whole numbers below 2^52 (the others are only counted in fractional).',
+  abs_sum: 'Exact sum of the absolute values of the amounts in whole_sum: below 2^52 overall, adding them in any order gives the same double.',
+  fractional: 'Amounts not in whole_sum (not whole, or too large): the API then adds the rows themselves, in row order.',
+})}
+
+CREATE TABLE ${s}.funnel_summary (
+  process_id text NOT NULL,
+  process_version text NOT NULL,
+  dim text NOT NULL CHECK (dim IN ('team', 'owner')),
+  dim_id text,
+  period text NOT NULL CHECK (period IN ('day', 'month')),
+  period_start date,
+  furthest_rank integer NOT NULL,
+  ever_won boolean NOT NULL,
+  opportunities bigint NOT NULL
+);
+${comments(s, 'funnel_summary', 'Opportunities counted per process version, current team or owner, UTC day and month of opened_at, furthest rank and whether ever won, kept by the projector with every batch (each counted once per dim and period). GET /analytics/funnel reads it.', {
+  process_id: 'The process.',
+  process_version: 'The version the opportunities run on now.',
+  dim: 'team: dim_id is the current team; owner: the current owner.',
+  dim_id: 'The team or owner id; null: none.',
+  period: 'day or month: the span period_start begins.',
+  period_start: 'First day of the UTC day or month of opened_at; null when unknown.',
+  furthest_rank: 'opportunities.furthest_rank.',
+  ever_won: 'opportunities.ever_won.',
+  opportunities: 'How many (0 once all have moved elsewhere).',
+})}
+
+CREATE TABLE ${s}.transition_summary (
+  pair_no integer NOT NULL,
+  dim text NOT NULL CHECK (dim IN ('team', 'owner')),
+  dim_id text,
+  period text NOT NULL CHECK (period IN ('day', 'month')),
+  period_start date,
+  transitions bigint NOT NULL
+);
+${comments(s, 'transition_summary', 'Transitions counted per (from, to) pair, the opportunity\'s current team or owner, and UTC day and month of occurred_at, kept by the projector with every batch (each counted once per dim and period): a reassigned deal moves all its transitions. GET /analytics/transitions reads it.', {
+  pair_no: 'transition_pairs.pair_no.',
+  dim: 'team: dim_id is the opportunity\'s current team; owner: its current owner.',
+  dim_id: 'The team or owner id; null: none.',
+  period: 'day or month: the span period_start begins.',
+  period_start: 'First day of the UTC day or month of occurred_at; null when unknown.',
+  transitions: 'How many (0 once all have moved elsewhere).',
+})}
+${summaryIndexesSql(s)}
+CREATE INDEX opportunities_opened_at ON ${s}.opportunities (opened_at);
+DROP INDEX ${s}.opportunities_open_figures;
+CREATE INDEX opportunities_open_figures ON ${s}.opportunities (process_id, stage_id, currency, opened_position) INCLUDE (amount, probability, team_id, owner_id, stage_entered_at) WHERE stage_id IS NOT NULL;
+DROP INDEX ${s}.board_segments_period;
+CREATE INDEX board_segments_period ON ${s}.board_segments USING gist (tstzrange(valid_from, valid_to)) INCLUDE (valid_from, valid_to, process_id, stage_id, currency, started_position, amount, probability, team_id, owner_id, stage_entered_at);
+ALTER TABLE ${s}.stage_visits ADD COLUMN current_team_id text, ADD COLUMN current_owner_id text;
+UPDATE ${s}.stage_visits v SET current_team_id = o.team_id, current_owner_id = o.owner_id FROM ${s}.opportunities o WHERE o.opportunity_id = v.opportunity_id;
+COMMENT ON COLUMN ${s}.stage_visits.current_team_id IS 'The opportunity''s team now (opportunities.team_id), kept by the projector when the deal is reassigned: GET /analytics/stage-durations?teamId= filters by it. team_id is the team during the visit.';
+COMMENT ON COLUMN ${s}.stage_visits.current_owner_id IS 'The opportunity''s owner now (opportunities.owner_id), kept by the projector: GET /analytics/stage-durations?ownerId= filters by it. owner_id is the owner during the visit.';
+CREATE INDEX stage_visits_completed_by_team ON ${s}.stage_visits (current_team_id, process_id, stage_id, duration_seconds) INCLUDE (left_at) WHERE left_at IS NOT NULL;
+CREATE INDEX stage_visits_completed_by_owner ON ${s}.stage_visits (current_owner_id, process_id, stage_id, duration_seconds) INCLUDE (left_at) WHERE left_at IS NOT NULL;
+${rebuildSummariesSql(s)}
+ANALYZE ${s}.win_loss_summary, ${s}.funnel_summary, ${s}.transition_summary;
 `,
   },
 ];

@@ -17,6 +17,7 @@ import {
 } from './read-side.fold';
 import { stageOrderOf } from '../process-catalog';
 import { boolArray, isoOf, numberArray, textArray } from './read-side.encoding';
+import { SUMMARY_TABLES, summaryDeltaSql } from './read-side.summaries';
 
 // Loads and writes the read side of one schema through one connection: a batch of events and the
 // checkpoint in one transaction (multi-row upserts through unnest, one statement per table).
@@ -126,7 +127,7 @@ export class ReadSideWriter {
     await this.client.query('BEGIN');
     try {
       await this.client.query(
-        `TRUNCATE ${s}.opportunities, ${s}.stage_visits, ${s}.stage_visit_totals, ${s}.stage_duration_buckets, ${s}.outcomes, ${s}.transitions, ${s}.transition_pairs, ${s}.board_segments, ${s}.processes, ${s}.process_versions, ${s}.stages, ${s}.version_stages`,
+        `TRUNCATE ${s}.opportunities, ${s}.stage_visits, ${s}.stage_visit_totals, ${s}.stage_duration_buckets, ${s}.outcomes, ${s}.transitions, ${s}.transition_pairs, ${s}.board_segments, ${s}.processes, ${s}.process_versions, ${s}.stages, ${s}.version_stages, ${SUMMARY_TABLES.map((table) => `${s}.${table}`).join(', ')}`,
       );
       await this.client.query(`UPDATE ${s}.checkpoint SET position = 0, log_id = $1, failed = NULL, state = NULL, counters = NULL, state_revision = state_revision + 1, updated_at = now()`, [logId]);
       await this.client.query('COMMIT');
@@ -332,6 +333,11 @@ export class ReadSideWriter {
     const statements: Statement[] = [];
     const q = (sql: string, values: unknown[]) => statements.push(statementOf(sql, values));
 
+    // The summaries: what the opportunities of this batch contributed is taken away before their rows
+    // change and added back after (read-side.summaries.ts), so a reassigned or reopened deal moves.
+    const touched = [...new Set([...changes.opportunities.keys(), ...changes.transitions.map((t) => t.opportunityId)])];
+    if (touched.length > 0) q(summaryDeltaSql(s, -1), [touched]);
+
     if (changes.opportunities.size > 0) {
       const rows = [...changes.opportunities.values()];
       const column = <T>(pick: (record: OpportunityRecord) => T) => rows.map(pick);
@@ -386,10 +392,13 @@ export class ReadSideWriter {
     if (changes.visits.size > 0) {
       const rows = [...changes.visits.values()];
       q(
-        `INSERT INTO ${s}.stage_visits (opportunity_id, visit_no, process_id, process_version, stage_id, entered_at, left_at, left_to, duration_seconds, ended_position, team_id, owner_id, amount, currency)
-         SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[], $9::float8[], $10::bigint[], $11::text[], $12::text[], $13::float8[], $14::text[])
+        `INSERT INTO ${s}.stage_visits (opportunity_id, visit_no, process_id, process_version, stage_id, entered_at, left_at, left_to, duration_seconds, ended_position, team_id, owner_id, amount, currency,
+           current_team_id, current_owner_id)
+         SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[], $9::float8[], $10::bigint[], $11::text[], $12::text[], $13::float8[], $14::text[],
+           $15::text[], $16::text[])
          ON CONFLICT (opportunity_id, visit_no) DO UPDATE SET process_version = EXCLUDED.process_version, stage_id = EXCLUDED.stage_id, left_at = EXCLUDED.left_at, left_to = EXCLUDED.left_to,
-           duration_seconds = EXCLUDED.duration_seconds, ended_position = EXCLUDED.ended_position, team_id = EXCLUDED.team_id, owner_id = EXCLUDED.owner_id, amount = EXCLUDED.amount, currency = EXCLUDED.currency`,
+           duration_seconds = EXCLUDED.duration_seconds, ended_position = EXCLUDED.ended_position, team_id = EXCLUDED.team_id, owner_id = EXCLUDED.owner_id, amount = EXCLUDED.amount, currency = EXCLUDED.currency,
+           current_team_id = EXCLUDED.current_team_id, current_owner_id = EXCLUDED.current_owner_id`,
         [
           rows.map((v) => v.opportunityId),
           rows.map((v) => v.visitNo),
@@ -405,7 +414,19 @@ export class ReadSideWriter {
           rows.map((v) => v.ownerId),
           rows.map((v) => v.amount),
           rows.map((v) => v.currency),
+          // The deal's team and owner now (every visit written belongs to a deal of this batch).
+          rows.map((v) => changes.opportunities.get(v.opportunityId)!.teamId),
+          rows.map((v) => changes.opportunities.get(v.opportunityId)!.ownerId),
         ],
+      );
+    }
+    if (changes.reassigned.size > 0) {
+      // A reassigned deal's earlier visits follow it to its new team and owner (the filters use the current ones).
+      const records = [...changes.reassigned].map((id) => changes.opportunities.get(id)!);
+      q(
+        `UPDATE ${s}.stage_visits v SET current_team_id = r.team_id, current_owner_id = r.owner_id FROM unnest($1::text[], $2::text[], $3::text[]) AS r(opportunity_id, team_id, owner_id)
+         WHERE v.opportunity_id = r.opportunity_id AND (v.current_team_id IS DISTINCT FROM r.team_id OR v.current_owner_id IS DISTINCT FROM r.owner_id)`,
+        [records.map((r) => r.id), records.map((r) => r.teamId), records.map((r) => r.ownerId)],
       );
     }
 
@@ -514,6 +535,7 @@ export class ReadSideWriter {
       );
     }
     if (changes.catalogChanged) this.encodeCatalog(q);
+    if (touched.length > 0) q(summaryDeltaSql(s, 1), [touched]);
     return statements;
   }
 
