@@ -235,8 +235,17 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
         const w = new Where().eq('process_id', filter.processId).eq('team_id', filter.teamId).eq('owner_id', filter.ownerId);
         return w.add(`tstzrange(valid_from, valid_to) @> ${w.param(instantParameter(atMs))}::timestamptz`);
       };
-      const totalRows = await this.stageTotals(client, 'board_segments', where(), 'started_position');
-      const stages = this.stageFigures(state, totalRows, await this.rottingCounts(client, state, where(), 'board_segments', atMs));
+      // Sums ordered inside the aggregate, over the period index: a covering GiST index for the
+      // presorted sums of the live board made this query slower (p99 54 → 83 ms at 1M events) and
+      // the projector's index builds longer, so the board as of keeps this form.
+      const totals = where();
+      const totalRows = await client.query(
+        `SELECT process_id, stage_id, currency, GROUPING(currency) = 1 AS whole, count(*)::int AS n,
+           sum(amount ORDER BY started_position) AS amount, sum(amount * probability / 100 ORDER BY started_position) AS weighted
+         FROM ${this.schema}.board_segments ${totals} GROUP BY GROUPING SETS ((process_id, stage_id), (process_id, stage_id, currency))`,
+        totals.values,
+      );
+      const stages = this.stageFigures(state, totalRows.rows, await this.rottingCounts(client, state, where(), 'board_segments', atMs));
       const cards = options.includeOpportunities ? await this.openCards(client, state, where(), 'board_segments', 'started_position', cap) : undefined;
       return {
         processes: processesOf(state.catalog, filter.processId).map((process) => ({
@@ -921,7 +930,6 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     return [...rows.map((row) => ({ ...row, whole: false })), ...counts.values()];
   }
 
-  /** Each stage column's figures from the grouped rows (totals per stage, sums per currency). */
   /**
    * Rotting deals per stage key at `atMs` (the rule of isRotting: more than rotAfterDays × 24 h in
    * the stage), among the rows `where` selects. Times are whole milliseconds, so the comparison is
@@ -946,6 +954,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     return counts;
   }
 
+  /** Each stage column's figures from the grouped rows (totals per stage, sums per currency). */
   private stageFigures(state: ReadSideState, rows: readonly Record<string, unknown>[], rotting?: ReadonlyMap<number, number>): (key: number) => PipelineStage {
     const figures = new Map<number, { n: number; currencies: Map<string | null, [number, number]> }>();
     const { catalog } = state;

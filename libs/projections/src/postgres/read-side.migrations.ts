@@ -609,8 +609,6 @@ ${summaryIndexesSql(s)}
 CREATE INDEX opportunities_opened_at ON ${s}.opportunities (opened_at);
 DROP INDEX ${s}.opportunities_open_figures;
 CREATE INDEX opportunities_open_figures ON ${s}.opportunities (process_id, stage_id, currency, opened_position) INCLUDE (amount, probability, team_id, owner_id, stage_entered_at) WHERE stage_id IS NOT NULL;
-DROP INDEX ${s}.board_segments_period;
-CREATE INDEX board_segments_period ON ${s}.board_segments USING gist (tstzrange(valid_from, valid_to)) INCLUDE (valid_from, valid_to, process_id, stage_id, currency, started_position, amount, probability, team_id, owner_id, stage_entered_at);
 ALTER TABLE ${s}.stage_visits ADD COLUMN current_team_id text, ADD COLUMN current_owner_id text;
 UPDATE ${s}.stage_visits v SET current_team_id = o.team_id, current_owner_id = o.owner_id FROM ${s}.opportunities o WHERE o.opportunity_id = v.opportunity_id;
 COMMENT ON COLUMN ${s}.stage_visits.current_team_id IS 'The opportunity''s team now (opportunities.team_id), kept by the projector when the deal is reassigned: GET /analytics/stage-durations?teamId= filters by it. team_id is the team during the visit.';
