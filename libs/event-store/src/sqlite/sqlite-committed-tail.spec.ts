@@ -8,7 +8,7 @@ const committed = (position: number, stream = 'deal-1', type = 'Happened'): Comm
   type,
   data: JSON.stringify({ n: position }),
   metadata: JSON.stringify({ actor: 'a' }),
-  recordedAt: '2026-11-28T00:00:00.000Z',
+  recorded_at: '2026-11-28T00:00:00.000Z',
 });
 const positions = (page: { events: { position: number }[] } | undefined) => page?.events.map((event) => event.position);
 

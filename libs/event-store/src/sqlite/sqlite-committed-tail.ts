@@ -1,16 +1,8 @@
 import type { StoredEvent } from '../event-store.port';
+import { toStoredEvent, type EventRow } from './sqlite-event-row';
 
-/** An event this process committed, as it was written: data and metadata as the JSON text stored. */
-export interface CommittedEvent {
-  readonly position: number;
-  readonly revision: number;
-  readonly stream: string;
-  readonly id: string;
-  readonly type: string;
-  readonly data: string;
-  readonly metadata: string;
-  readonly recordedAt: string;
-}
+/** An event this process committed, as it was written: the row SQLite holds for it. */
+export type CommittedEvent = Readonly<EventRow>;
 
 /** What a subscription reads; `types` is the eventTypes hint as a set (SQL takes it as JSON). */
 export interface TailFilter {
@@ -75,7 +67,7 @@ export class CommittedTail {
       const event = this.events[index]!;
       if (types !== undefined && !types.has(event.type)) continue;
       if (streamPrefix !== undefined && !event.stream.startsWith(streamPrefix)) continue;
-      events.push(storedEventOf(event));
+      events.push(toStoredEvent(event)); // objects of its own, exactly as a read from SQLite gives them
     }
     return { head: this.upTo, events };
   }
@@ -84,20 +76,6 @@ export class CommittedTail {
   get size(): number {
     return this.events.length;
   }
-}
-
-/** Each reader gets objects of its own, parsed from the stored text, exactly as a read from SQLite gives them. */
-function storedEventOf(event: CommittedEvent): StoredEvent {
-  return {
-    id: event.id,
-    stream: event.stream,
-    revision: event.revision,
-    position: event.position,
-    type: event.type,
-    data: JSON.parse(event.data) as Record<string, unknown>,
-    metadata: JSON.parse(event.metadata) as Record<string, unknown>,
-    recordedAt: event.recordedAt,
-  };
 }
 
 /** The index of the first event past `position` (binary search: positions increase). */

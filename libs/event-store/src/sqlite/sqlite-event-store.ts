@@ -16,6 +16,7 @@ import type {
   SubscriptionMessage,
 } from '../event-store.port';
 import { CommittedTail, type CommittedEvent } from './sqlite-committed-tail';
+import { toStoredEvent, type EventRow } from './sqlite-event-row';
 import { isInMemoryPath, openEventStoreDatabase } from './sqlite-database';
 import { SQLiteSubscription, type SubscriptionFilter, type SubscriptionSource } from './sqlite-subscription';
 import { inThreadWriter, startWriterThread, type SQLiteWriter } from './sqlite-writer';
@@ -84,17 +85,6 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
 /** The thread that commits a SQLite store's appends (none for an in-memory store): for tests and diagnostics. */
 export function sqliteWriterThreadOf(store: EventStore): Worker | undefined {
   return store instanceof SQLiteEventStoreAdapter ? store.writerThread : undefined;
-}
-
-interface EventRow {
-  position: number;
-  id: string;
-  stream: string;
-  revision: number;
-  type: string;
-  data: string;
-  metadata: string;
-  recorded_at: string;
 }
 
 interface PendingAppend {
@@ -358,7 +348,7 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
       }
       for (let offset = 0; offset < written.length; offset++) {
         const { id, type, data, metadata } = written[offset]!;
-        events.push({ position: firstPosition + offset, revision: nextRevision - written.length + 1 + offset, stream, id, type, data, metadata, recordedAt });
+        events.push({ position: firstPosition + offset, revision: nextRevision - written.length + 1 + offset, stream, id, type, data, metadata, recorded_at: recordedAt });
       }
     }
     this.tail.committed(reply.headBefore, reply.headAfter, events);
@@ -434,18 +424,6 @@ function prepareStatements(db: Database.Database) {
   };
 }
 
-function toStoredEvent(row: EventRow): StoredEvent {
-  return {
-    id: row.id,
-    stream: row.stream,
-    revision: row.revision,
-    position: row.position,
-    type: row.type,
-    data: JSON.parse(row.data) as Record<string, unknown>,
-    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
-    recordedAt: row.recorded_at,
-  };
-}
 
 /** Serialised before queueing, so a bad event rejects its own append and never its batch. */
 function serializeEvent(event: NewEvent): SerializedEvent {
