@@ -49,7 +49,7 @@ export function addSecurityHeaders(fastify: FastifyInstance): void {
 }
 
 /** Where Fastify keeps the headers of an answer (its kReplyHeaders), when a reply has it as a plain object. */
-function replyHeadersSymbol(reply: object): symbol | undefined {
+export function replyHeadersSymbol(reply: object): symbol | undefined {
   const symbol = Object.getOwnPropertySymbols(reply).find((candidate) => candidate.description === 'fastify.reply.headers');
   const held: unknown = symbol && (reply as Record<symbol, unknown>)[symbol];
   return typeof held === 'object' && held !== null && Object.getPrototypeOf(held) === Object.prototype ? symbol : undefined;
