@@ -42,6 +42,7 @@ import type { WaterfallQuery, WindowQuery } from '../waterfall.queries';
 import { VelocityTally } from '../velocity.figures';
 import { cohortsResult, daysBetween, type CohortInput } from '../cohorts.figures';
 import type { VelocityQuery } from '../velocity.queries';
+import { instantParameter, ms } from './read-side.encoding';
 import { periodCover, SUMMARIES_NOTE, closedAmount, closedCurrency, closedReason, wholeAmount, type PeriodCover } from './read-side.summaries';
 import { LOST_END, restoreReadSideState, WON_END, type ReadSideState, type SerializedReadSideState } from './read-side.fold';
 
@@ -74,10 +75,7 @@ interface Counters {
 }
 
 const isoDate = (column: string) => `to_char(${column}, 'YYYY-MM-DD')`;
-const ms = (column: string) => `(EXTRACT(EPOCH FROM ${column}) * 1000)::double precision`;
 const isoOrNull = (value: number | null) => (value === null ? null : new Date(value).toISOString());
-// Beyond what a timestamptz (and an ISO string) can say, an instant is before or after everything.
-const instantParameter = (atMs: number) => (atMs > 253402300799999 ? 'infinity' : atMs < -62135596800000 ? '-infinity' : new Date(atMs).toISOString());
 
 /**
  * Whether adding these amounts in any order gives the sum the in-memory models get by adding them

@@ -17,6 +17,7 @@ import {
   type OpenDeal,
 } from '../win-probability.model';
 import { rangeOf, type LearnedForecastQuery, type LearnedPipelineQuery } from '../win-probability.queries';
+import { instantParameter, ms } from './read-side.encoding';
 
 // The learned win probability (win-probability.model.ts) answered from the PostgreSQL read side
 // without holding anything that grows with the log: SQL counts the labelled visits (view
@@ -30,10 +31,7 @@ import { rangeOf, type LearnedForecastQuery, type LearnedPipelineQuery } from '.
 export const LEARNED_PAGE_ROWS = 2_000;
 
 const DAY_MS = 86_400_000;
-const ms = (column: string) => `(EXTRACT(EPOCH FROM ${column}) * 1000)::double precision`;
 const finite = (expression: string) => `(${expression} > '-Infinity'::float8 AND ${expression} < 'Infinity'::float8)`;
-// Beyond what a timestamptz (and an ISO string) can say, an instant is before or after everything.
-const instantParameter = (atMs: number) => (atMs > 253402300799999 ? 'infinity' : atMs < -62135596800000 ? '-infinity' : new Date(atMs).toISOString());
 
 /** ageBucketOf (win-probability.model.ts) in SQL: the highest bucket whose lower bound the length reached. */
 export const bucketReached = (lengthMs: string) =>

@@ -62,3 +62,9 @@ export function numberArray(values: readonly (number | null)[]): string {
 export function boolArray(values: readonly boolean[]): string {
   return `{${values.map((value) => (value ? 't' : 'f')).join(',')}}`;
 }
+
+/** SQL giving a timestamptz column as whole milliseconds since the epoch, as the in-memory models hold instants. */
+export const ms = (column: string): string => `(EXTRACT(EPOCH FROM ${column}) * 1000)::double precision`;
+
+// Beyond what a timestamptz (and an ISO string) can say, an instant is before or after everything.
+export const instantParameter = (atMs: number): string => (atMs > 253402300799999 ? 'infinity' : atMs < -62135596800000 ? '-infinity' : new Date(atMs).toISOString());

@@ -16,7 +16,7 @@ import {
   type SerializedReadSideState,
 } from './read-side.fold';
 import { stageOrderOf } from '../process-catalog';
-import { boolArray, isoOf, numberArray, textArray } from './read-side.encoding';
+import { boolArray, isoOf, ms, numberArray, textArray } from './read-side.encoding';
 import { SUMMARY_TABLES, summaryDeltaSql } from './read-side.summaries';
 
 // Loads and writes the read side of one schema through one connection: a batch of events and the
@@ -37,7 +37,6 @@ export interface Checkpoint {
 }
 
 const iso = isoOf;
-const ms = (column: string) => `(EXTRACT(EPOCH FROM ${column}) * 1000)::double precision`;
 
 /**
  * A batch folded into the writer's state and encoded as statements, not yet written: `commit`
