@@ -6,18 +6,21 @@ import { Worker, type Transferable } from 'node:worker_threads';
  * a worker thread; pass the caller's `__filename`. From source the thread needs a transpiler: it
  * inherits a process's `-r @swc-node/register`, and under Jest, which transpiles inside its own
  * module registry only, a two-line bootstrap registers one. The worker file should import
- * relatively: it runs outside Jest's module mapper and the app's path aliases.
+ * relatively: it runs outside Jest's module mapper and the app's path aliases. `transferList`:
+ * what in `workerData` moves rather than being copied (a MessagePort to another thread).
  */
-export function startWorkerBeside(callerFilename: string, name: string, workerData: unknown): Worker {
+export function startWorkerBeside(callerFilename: string, name: string, workerData: unknown, transferList: readonly Transferable[] = []): Worker {
   const extension = extname(callerFilename);
   const directory = dirname(callerFilename);
   const file = join(directory, `${name}${extension}`);
-  if (extension !== '.ts') return new Worker(file, { workerData });
+  // Transferables in workerData (a MessagePort to another thread) must be listed to cross.
+  const options = { workerData, transferList: [...transferList] };
+  if (extension !== '.ts') return new Worker(file, options);
   const bootstrap = [
     `if (!require.extensions['.ts']) require(require.resolve('@swc-node/register', { paths: [${JSON.stringify(directory)}] }));`,
     `require(${JSON.stringify(file)});`,
   ].join('\n');
-  return new Worker(bootstrap, { eval: true, workerData });
+  return new Worker(bootstrap, { eval: true, ...options });
 }
 
 /**
