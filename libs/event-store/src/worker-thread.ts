@@ -6,21 +6,18 @@ import { Worker, type Transferable } from 'node:worker_threads';
  * a worker thread; pass the caller's `__filename`. From source the thread needs a transpiler: it
  * inherits a process's `-r @swc-node/register`, and under Jest, which transpiles inside its own
  * module registry only, a two-line bootstrap registers one. The worker file should import
- * relatively: it runs outside Jest's module mapper and the app's path aliases. `transferList`:
- * what in `workerData` moves rather than being copied (a MessagePort to another thread).
+ * relatively: it runs outside Jest's module mapper and the app's path aliases.
  */
-export function startWorkerBeside(callerFilename: string, name: string, workerData: unknown, transferList: readonly Transferable[] = []): Worker {
+export function startWorkerBeside(callerFilename: string, name: string, workerData: unknown): Worker {
   const extension = extname(callerFilename);
   const directory = dirname(callerFilename);
   const file = join(directory, `${name}${extension}`);
-  // Transferables in workerData (a MessagePort to another thread) must be listed to cross.
-  const options = { workerData, transferList: [...transferList] };
-  if (extension !== '.ts') return new Worker(file, options);
+  if (extension !== '.ts') return new Worker(file, { workerData });
   const bootstrap = [
     `if (!require.extensions['.ts']) require(require.resolve('@swc-node/register', { paths: [${JSON.stringify(directory)}] }));`,
     `require(${JSON.stringify(file)});`,
   ].join('\n');
-  return new Worker(bootstrap, { eval: true, ...options });
+  return new Worker(bootstrap, { eval: true, workerData });
 }
 
 /**

@@ -5,19 +5,12 @@ import { describeError, EVENT_FIELDS, OUTCOME_FIELDS, OutcomeCode, type AppendOu
 
 type EventLocation = { stream: string; revision: number; position: number };
 
-/** Told of each commit's events (the checkpoints off the commit path, sqlite-checkpointer.ts). */
-export interface CommitObserver {
-  wrote(events: number): void;
-  /** Reported with each reply. */
-  readonly finished: number;
-}
-
 /**
  * The write side of the SQLite store: one batch of appends in one IMMEDIATE transaction, each
  * append checked against its stream as it stands inside that transaction. Runs wherever the
  * writing connection lives (the writer thread; the caller's thread for an in-memory store).
  */
-export function createBatchCommitter(db: Database.Database, checkpoints?: CommitObserver): (request: CommitRequest) => CommitReply {
+export function createBatchCommitter(db: Database.Database): (request: CommitRequest) => CommitReply {
   const insert = db.prepare<[string, string, number, string, string, string, string]>(
     'INSERT INTO events (id, stream, revision, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
@@ -109,8 +102,7 @@ export function createBatchCommitter(db: Database.Database, checkpoints?: Commit
       const { outcomes, errors, headBefore, headAfter } = commitBatch.immediate(request);
       const othersWrote = headAfterLastCommit === undefined || headBefore !== headAfterLastCommit;
       headAfterLastCommit = headAfter;
-      checkpoints?.wrote(headAfter - headBefore);
-      return { id: request.id, committed: true, outcomes, errors, othersWrote, headBefore, headAfter, backgroundCheckpoints: checkpoints?.finished ?? 0 };
+      return { id: request.id, committed: true, outcomes, errors, othersWrote, headBefore, headAfter };
     } catch (error) {
       headAfterLastCommit = undefined;
       return { id: request.id, committed: false, error: describeError(error) };

@@ -44,11 +44,6 @@ export interface SQLiteEventStoreOptions {
    * EventStoreUnavailableError and health() reports the store unreachable, until a restart.
    */
   readonly onWriterFailure?: (error: Error) => void;
-  /**
-   * Events written between two checkpoints, which a thread of their own does off the commit path
-   * (sqlite-checkpointer.ts; default 2,000). Smaller keeps the WAL shorter; tests make it tiny.
-   */
-  readonly checkpointEveryEvents?: number;
 }
 
 export interface SQLiteEventStoreStats {
@@ -59,8 +54,6 @@ export interface SQLiteEventStoreStats {
   readonly activeSubscriptions: number;
   /** Events live subscriptions took from memory after this process committed them, not read back from SQLite. */
   readonly eventsFedFromMemory: number;
-  /** WAL checkpoints made off the commit path, by the checkpointer thread (sqlite-checkpointer.ts). */
-  readonly backgroundCheckpoints: number;
 }
 
 export interface SQLiteEventStore extends EventStore {
@@ -125,7 +118,6 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
   private closed = false;
   private committedBatches = 0;
   private committedAppends = 0;
-  private backgroundCheckpoints = 0;
   /** The last committed batch found the log where this store's previous commit left it. */
   private soleWriter = false;
   /** The last append refused for want of space, until one succeeds or space is freed. */
@@ -140,7 +132,7 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
     this.db = openEventStoreDatabase(options.path, durability);
     this.statements = prepareStatements(this.db);
     const onWriterFailure = options.onWriterFailure ?? (() => undefined);
-    this.startWriter = () => (isInMemoryPath(options.path) ? inThreadWriter(this.db) : startWriterThread({ path: options.path, durability, checkpointEveryEvents: options.checkpointEveryEvents }, onWriterFailure));
+    this.startWriter = () => (isInMemoryPath(options.path) ? inThreadWriter(this.db) : startWriterThread({ path: options.path, durability }, onWriterFailure));
   }
 
   get writerThread(): Worker | undefined {
@@ -242,7 +234,6 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
       committedAppends: this.committedAppends,
       activeSubscriptions: this.subscriptions.size,
       eventsFedFromMemory: this.eventsFedFromMemory,
-      backgroundCheckpoints: this.backgroundCheckpoints,
     };
   }
 
@@ -317,7 +308,6 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
       return;
     }
     this.committedBatches += 1;
-    this.backgroundCheckpoints = reply.backgroundCheckpoints;
     this.soleWriter = !reply.othersWrote;
     let wrote = false;
     const outcomes = batch.map((append, index) => {

@@ -1,5 +1,4 @@
 import Database from 'better-sqlite3';
-import type { MessagePort } from 'node:worker_threads';
 import { DuplicateEventIdError, WrongExpectedRevisionError } from '../event-store.errors';
 import type { AppendResult, ExpectedRevision, StreamRevision } from '../event-store.port';
 import type { SQLiteDurability } from './sqlite-database';
@@ -65,7 +64,6 @@ export const OutcomeCode = { Wrote: 0, Unchanged: 1, Failed: 2 } as const;
  * there was no previous one): another connection (a second process) wrote in between.
  * `headBefore`, `headAfter`: the log's head when the transaction began and when it ended; it held
  * the write lock throughout, so every event in between is one of this batch's.
- * `backgroundCheckpoints`: WAL checkpoints finished off the commit path so far (sqlite-checkpointer.ts).
  */
 export type CommitReply =
   | {
@@ -76,8 +74,6 @@ export type CommitReply =
       readonly othersWrote: boolean;
       readonly headBefore: number;
       readonly headAfter: number;
-      /** Checkpoints the writer's checkpointer thread has finished so far. */
-      readonly backgroundCheckpoints: number;
     }
   | { readonly id: number; readonly committed: false; readonly error: ErrorDescription };
 
@@ -93,10 +89,6 @@ export function outcomeAt(reply: Extract<CommitReply, { committed: true }>, inde
 export interface WriterThreadData {
   readonly path: string;
   readonly durability: SQLiteDurability;
-  /** Its end of the channel to the checkpointer thread (sqlite-checkpointer.ts); without one, SQLite checkpoints on commit. */
-  readonly checkpointer?: MessagePort;
-  /** Events written between two requests for a checkpoint. */
-  readonly checkpointEveryEvents?: number;
 }
 
 const { SqliteError } = Database;

@@ -2,7 +2,6 @@ import type Database from 'better-sqlite3';
 import type { Worker } from 'node:worker_threads';
 import { RequestThread, startWorkerBeside } from '../worker-thread';
 import { createBatchCommitter } from './sqlite-append.transaction';
-import { startCheckpointerThread } from './sqlite-checkpointer';
 import type { CommitReply, CommitRequest, WriterThreadData } from './sqlite-writer.protocol';
 
 /** Where a store's appends are committed: its writer thread, or (in-memory store) the caller's thread. */
@@ -24,21 +23,14 @@ export function inThreadWriter(db: Database.Database): SQLiteWriter {
 
 /**
  * Commits on a worker thread with a connection of its own (sqlite-writer.worker.ts), so the main
- * thread keeps parsing, deciding and answering while a COMMIT waits for its fsync. Beside it a
- * checkpointer thread copies the WAL into the database file (sqlite-checkpointer.ts), so no
- * commit does. If the writer dies, `onFailure` is told once and every commit fails from then on.
+ * thread keeps parsing, deciding and answering while a COMMIT waits for its fsync. If the thread
+ * dies, `onFailure` is told once and every commit fails from then on.
  */
-export function startWriterThread(data: Omit<WriterThreadData, 'checkpointer'>, onFailure: (error: Error) => void): SQLiteWriter {
-  const checkpointer = startCheckpointerThread(data.path, data.durability);
-  const thread = startWorkerBeside(__filename, 'sqlite-writer.worker', { ...data, checkpointer: checkpointer.writerPort } satisfies WriterThreadData, [checkpointer.writerPort]);
-  const requests = new RequestThread<CommitRequest, CommitReply>(thread, 'writer thread', onFailure);
+export function startWriterThread(data: WriterThreadData, onFailure: (error: Error) => void): SQLiteWriter {
+  const requests = new RequestThread<CommitRequest, CommitReply>(startWorkerBeside(__filename, 'sqlite-writer.worker', data), 'writer thread', onFailure);
   return {
     commit: (request) => requests.request(request),
-    // The writer first, so that every commit is in before the checkpointer stops.
-    close: async () => {
-      await requests.close();
-      await checkpointer.close();
-    },
+    close: () => requests.close(),
     get failure() {
       return requests.failure;
     },
