@@ -72,10 +72,36 @@ export const keepDailyCountsSql = (s: string) => `
   ${dailyCountsSql(s, `o.closing_position = ANY($1::bigint[]) AND ${kept(s)}`)}
   ON CONFLICT (process_id, stage_id, reached, flagged, won, day) DO UPDATE SET visits = t.visits + EXCLUDED.visits`;
 
+/**
+ * Every labelled visit counted per cell and day, in one pass over the visits and closings sorted
+ * by deal and position (what dailyCountsSql gives for all closings, without a lookup per closing,
+ * whose plan depends on statistics a catch-up has not gathered yet): each ended visit is labelled
+ * by the first closing at or after its end (a running minimum, backwards, closings before visits
+ * at the same position), and flagged when its number is above the count of the deal's visits that
+ * ended at or before its first setback.
+ */
+export const allDailyCountsSql = (s: string) => `
+  SELECT process_id, stage_id, reached, flagged, won, day, count(*)::int AS visits
+  FROM (SELECT l.process_id, l.stage_id, l.flagged, o.outcome = 'won' AS won, ${bucketReached('l.left_ms - l.entered_ms')} AS reached,
+          ${dayOfClosing(ms('o.closed_at'))} AS day, l.entered_ms, l.left_ms, ${ms('o.closed_at')} AS closed_ms
+        FROM (SELECT m.*,
+                min(m.closing) OVER (PARTITION BY m.opportunity_id ORDER BY m.pos DESC, m.kind ROWS UNBOUNDED PRECEDING) AS labelled_by,
+                (m.first_position IS NOT NULL AND m.visit_no > count(*) FILTER (WHERE m.kind = 1 AND m.pos <= m.first_position) OVER (PARTITION BY m.opportunity_id)) AS flagged
+              FROM (SELECT v.opportunity_id, v.ended_position AS pos, 1 AS kind, v.visit_no, v.process_id, v.stage_id, ${ms('v.entered_at')} AS entered_ms, ${ms('v.left_at')} AS left_ms,
+                      NULL::bigint AS closing, d.first_position
+                    FROM ${s}.stage_visits v LEFT JOIN ${s}.deal_setbacks d ON d.opportunity_id = v.opportunity_id WHERE v.ended_position IS NOT NULL
+                    UNION ALL
+                    SELECT opportunity_id, closing_position, 0, NULL, NULL, NULL, NULL, NULL, closing_position, NULL FROM ${s}.outcomes) m) l
+        JOIN ${s}.outcomes o ON o.closing_position = l.labelled_by
+        WHERE l.kind = 1) c
+  WHERE ${finite('entered_ms')} AND ${finite('left_ms')} AND ${finite('closed_ms')}
+  GROUP BY 1, 2, 3, 4, 5, 6`;
+
 /** The daily counts computed again from the tables (migration 10, and at the end of a catch-up). */
 export const rebuildDailyCountsSql = (s: string) => `
+  SET LOCAL work_mem = '256MB';
   TRUNCATE ${s}.win_probability_daily;
-  INSERT INTO ${s}.win_probability_daily (process_id, stage_id, reached, flagged, won, day, visits) ${dailyCountsSql(s, 'true')};
+  INSERT INTO ${s}.win_probability_daily (process_id, stage_id, reached, flagged, won, day, visits) ${allDailyCountsSql(s)};
   ANALYZE ${s}.win_probability_daily;`;
 
 /** The first backward move or reopening of each deal, from the transitions (migration 10). */
