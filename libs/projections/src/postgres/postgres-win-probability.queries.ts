@@ -6,6 +6,7 @@ import { compareIds } from '../process-catalog';
 import { dictionary, NO_CURRENCY, parseFilter } from '../projection.helpers';
 import type { AnalyticsFilter } from '../projection.types';
 import {
+  AGE_BUCKET_DAYS,
   CalibrationTally,
   compareEntries,
   estimateFromCounts,
@@ -162,19 +163,21 @@ export class PostgresWinProbabilityQueries {
     // Now: every closed life (as the in-memory live estimator); as of t: those closed before t.
     const estimator = await this.estimatorAt(client, position, asOf ? atMs : undefined);
     const scored = this.scoredDeals(estimator, atMs, asOf, query.filter);
-    const cards = scored.values.push(query.cardIds);
     // Per stage and currency: where its first deal (and first deal with an amount) stands on the
-    // board, and the learned weighted amounts added in board order; then the cards asked, in board order.
-    const { rows } = await client.query(
+    // board, and the learned weighted amounts added in board order. Grouped in byte order (any
+    // order groups; the collation's would only be slower).
+    const { rows: groups } = await client.query(
       `${scored.sql}
-       SELECT false AS card, process_id, stage_id, currency_key, min(pos) AS first_pos, min(pos) FILTER (WHERE amount IS NOT NULL) AS first_priced,
-         sum((amount * p) / 100::float8 ORDER BY pos) FILTER (WHERE amount IS NOT NULL) AS weighted, NULL::text AS opportunity_id, NULL::float8 AS p, NULL::float8 AS probability
-       FROM scored GROUP BY process_id, stage_id, currency_key
-       UNION ALL
-       SELECT true, NULL, NULL, NULL, pos, NULL, NULL, opportunity_id, p, probability FROM scored WHERE opportunity_id = ANY($${cards}::text[])`,
+       SELECT process_id COLLATE "C" AS process_id, stage_id COLLATE "C" AS stage_id, currency_key COLLATE "C" AS currency_key, min(pos) AS first_pos, min(pos) FILTER (WHERE amount IS NOT NULL) AS first_priced,
+         sum((amount * p) / 100::float8 ORDER BY pos) FILTER (WHERE amount IS NOT NULL) AS weighted
+       FROM scored GROUP BY 1, 2, 3`,
       scored.values,
     );
-    const groups = rows.filter((row) => !row.card);
+    // The cards asked, each found by its id.
+    const cards = query.cardIds.length === 0 ? { rows: [] } : await (async () => {
+      const only = this.scoredDeals(estimator, atMs, asOf, query.filter, query.cardIds);
+      return client.query(`${only.sql} SELECT opportunity_id, pos, p, probability FROM scored ORDER BY pos`, only.values);
+    })();
     const firstOf = new Map<string, number>();
     for (const row of groups) {
       const key = `${row.process_id}\u0000${row.stage_id}`;
@@ -189,7 +192,7 @@ export class PostgresWinProbabilityQueries {
       return { processId, stageId, weightedAmountsLearnedByCurrency };
     });
     const cardsFound = dictionary<CardWinProbability>();
-    for (const row of rows.filter((row) => row.card).sort((a, b) => Number(a.first_pos) - Number(b.first_pos))) {
+    for (const row of cards.rows) {
       cardsFound[row.opportunity_id] = { winProbability: row.p, configuredProbability: row.probability };
     }
     return { cards: cardsFound, stages };
@@ -236,8 +239,12 @@ export class PostgresWinProbabilityQueries {
    * so a request reads a few aggregated rows instead of every open deal. Now: the opportunities on
    * the board (a covering index in board order); as of: the board segments standing then.
    */
-  private scoredDeals(estimator: WinProbabilityEstimator, atMs: number, asOf: boolean, filter: PipelineFilter): { sql: string; values: unknown[] } {
+  private scoredDeals(estimator: WinProbabilityEstimator, atMs: number, asOf: boolean, filter: PipelineFilter, cardIds?: readonly string[]): { sql: string; values: unknown[] } {
     const cells = [...estimator.cellCounts()];
+    // ageBucketOf(atMs - enteredMs) without a float per row: instants are whole milliseconds (as
+    // timestamptz and as doubles), so "at - entered >= d" is "entered <= at - d", a comparison of
+    // timestamps with the bucket's bound as of atMs.
+    const bounds = AGE_BUCKET_DAYS.slice(1).map((days) => instantParameter(atMs - days * DAY_MS));
     const values: unknown[] = [
       textArray(cells.map((c) => c.processId)),
       textArray(cells.map((c) => c.stageId)),
@@ -247,27 +254,36 @@ export class PostgresWinProbabilityQueries {
       numberArray(cells.map((c) => c.stageWon)),
       numberArray(cells.map((c) => c.cellVisits)),
       numberArray(cells.map((c) => c.cellWon)),
-      String(atMs),
     ];
+    const first = values.length + 1;
+    values.push(...bounds);
+    const bucket = (entered: string) =>
+      `CASE ${bounds
+        .map((_, i) => ({ parameter: first + i, bucket: i + 1 }))
+        .reverse()
+        .map(({ parameter, bucket }) => `WHEN ${entered} <= $${parameter}::timestamptz THEN ${bucket}`)
+        .join(' ')} ELSE 0 END`;
     const s = this.schema;
     const alias = asOf ? 'b' : 'o';
-    const where = asOf ? [`tstzrange(b.valid_from, b.valid_to) @> $${values.push(instantParameter(atMs))}::timestamptz`] : ['o.stage_id IS NOT NULL'];
+    const at = asOf ? values.push(instantParameter(atMs)) : 0;
+    const where = asOf ? [`tstzrange(b.valid_from, b.valid_to) @> $${at}::timestamptz`] : ['o.stage_id IS NOT NULL'];
     if (filter.processId !== undefined) where.push(`${alias}.process_id = $${values.push(filter.processId)}`);
     if (filter.teamId !== undefined) where.push(`${alias}.team_id = $${values.push(filter.teamId)}`);
     if (filter.ownerId !== undefined) where.push(`${alias}.owner_id = $${values.push(filter.ownerId)}`);
+    if (cardIds !== undefined) where.push(`${alias}.opportunity_id = ANY($${values.push(textArray([...cardIds]))}::text[])`);
     // As of t, a deal counts as set back once its first setback's time is at or before t; now, once it has one.
     const deals = asOf
-      ? `SELECT b.opportunity_id, b.process_id, b.stage_id, b.started_position AS pos, b.amount, b.currency, b.probability, ${ms('b.stage_entered_at')} AS entered_ms, b.expected_close_date AS expected,
-           COALESCE(${ms('d.first_at')} <= $9::float8, false) AS flagged
+      ? `SELECT b.opportunity_id, b.process_id, b.stage_id, b.started_position AS pos, b.amount, b.currency, b.probability, ${bucket('b.stage_entered_at')} AS bucket, b.expected_close_date AS expected,
+           COALESCE(d.first_at <= $${at}::timestamptz, false) AS flagged
          FROM ${s}.board_segments b LEFT JOIN ${s}.deal_setbacks d ON d.opportunity_id = b.opportunity_id WHERE ${where.join(' AND ')}`
-      : `SELECT o.opportunity_id, o.process_id, o.stage_id, o.segment_started_position AS pos, o.amount, o.currency, o.segment_probability AS probability, ${ms('o.stage_entered_at')} AS entered_ms,
+      : `SELECT o.opportunity_id, o.process_id, o.stage_id, o.segment_started_position AS pos, o.amount, o.currency, o.segment_probability AS probability, ${bucket('o.stage_entered_at')} AS bucket,
            o.expected_close_date AS expected, d.opportunity_id IS NOT NULL AS flagged
          FROM ${s}.opportunities o LEFT JOIN ${s}.deal_setbacks d ON d.opportunity_id = o.opportunity_id WHERE ${where.join(' AND ')}`;
     const k = `${PSEUDO_DEALS}::float8`;
     const sql = `WITH cells AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bool[], $5::float8[], $6::float8[], $7::float8[], $8::float8[]) AS c(process_id, stage_id, bucket, flagged, stage_visits, stage_won, cell_visits, cell_won)),
        deals AS (
-         SELECT x.*, LEAST(1::float8, GREATEST(0::float8, x.probability / 100::float8)) AS prior, ${bucketReached('($9::float8 - x.entered_ms)')} AS bucket, COALESCE(x.currency, ${literal(NO_CURRENCY)}) AS currency_key
+         SELECT x.*, LEAST(1::float8, GREATEST(0::float8, x.probability / 100::float8)) AS prior, COALESCE(x.currency, ${literal(NO_CURRENCY)}) AS currency_key
          FROM (${deals}) x),
        scored AS (
          SELECT d.opportunity_id, d.process_id, d.stage_id, d.pos, d.amount, d.currency_key, d.probability, d.expected,

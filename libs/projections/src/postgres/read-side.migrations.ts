@@ -667,7 +667,7 @@ ${rebuildDailyCountsSql(s)}
 INSERT INTO ${s}.deferred_indexes (index_name, definition)
   SELECT '${LEARNED_NOTE}', ${literal(rebuildDailyCountsSql(s))} WHERE EXISTS (SELECT 1 FROM ${s}.deferred_indexes WHERE index_name = '${SUMMARIES_NOTE}');
 CREATE INDEX outcomes_closed_at ON ${s}.outcomes (closed_at);
-CREATE INDEX opportunities_learned ON ${s}.opportunities (segment_started_position) INCLUDE (process_id, stage_id, team_id, owner_id, amount, currency, segment_probability, stage_entered_at, expected_close_date) WHERE stage_id IS NOT NULL;
+CREATE INDEX opportunities_learned ON ${s}.opportunities (segment_started_position) INCLUDE (opportunity_id, process_id, stage_id, team_id, owner_id, amount, currency, segment_probability, stage_entered_at, expected_close_date) WHERE stage_id IS NOT NULL;
 `,
   },
 ];
