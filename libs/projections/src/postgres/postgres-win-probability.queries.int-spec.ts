@@ -75,7 +75,8 @@ describeWithPostgres('learned win probability from PostgreSQL: counts in SQL, pa
              (SELECT count(*) FROM (SELECT opportunity_id, min(position), min(occurred_at) FROM ${s}.transitions WHERE kind IN ('backward', 'reopened') GROUP BY 1
                EXCEPT ALL SELECT opportunity_id, first_position, first_at FROM ${s}.deal_setbacks) x)::int
              + (SELECT count(*) FROM (SELECT opportunity_id, first_position, first_at FROM ${s}.deal_setbacks
-               EXCEPT ALL SELECT opportunity_id, min(position), min(occurred_at) FROM ${s}.transitions WHERE kind IN ('backward', 'reopened') GROUP BY 1) x)::int AS setbacks_differ,
+               EXCEPT ALL SELECT opportunity_id, min(position), min(occurred_at) FROM ${s}.transitions WHERE kind IN ('backward', 'reopened') GROUP BY 1) x)::int
+             + (SELECT count(*) FROM ${s}.opportunities o WHERE o.set_back <> EXISTS (SELECT 1 FROM ${s}.deal_setbacks d WHERE d.opportunity_id = o.opportunity_id))::int AS setbacks_differ,
              (SELECT count(*) FROM (${allDailyCountsSql(s)} EXCEPT ALL SELECT process_id, stage_id, reached, flagged, won, day, visits::int FROM ${s}.win_probability_daily) x)::int
              + (SELECT count(*) FROM (SELECT process_id, stage_id, reached, flagged, won, day, visits::int FROM ${s}.win_probability_daily EXCEPT ALL ${allDailyCountsSql(s)}) x)::int AS rebuild_differs`,
         );

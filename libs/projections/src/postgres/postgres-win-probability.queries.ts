@@ -271,14 +271,14 @@ export class PostgresWinProbabilityQueries {
     if (filter.teamId !== undefined) where.push(`${alias}.team_id = $${values.push(filter.teamId)}`);
     if (filter.ownerId !== undefined) where.push(`${alias}.owner_id = $${values.push(filter.ownerId)}`);
     if (cardIds !== undefined) where.push(`${alias}.opportunity_id = ANY($${values.push(textArray([...cardIds]))}::text[])`);
-    // As of t, a deal counts as set back once its first setback's time is at or before t; now, once it has one.
+    // As of t, a deal counts as set back once its first setback's time is at or before t; now, once it has one (opportunities.set_back).
     const deals = asOf
       ? `SELECT b.opportunity_id, b.process_id, b.stage_id, b.started_position AS pos, b.amount, b.currency, b.probability, ${bucket('b.stage_entered_at')} AS bucket, b.expected_close_date AS expected,
            COALESCE(d.first_at <= $${at}::timestamptz, false) AS flagged
          FROM ${s}.board_segments b LEFT JOIN ${s}.deal_setbacks d ON d.opportunity_id = b.opportunity_id WHERE ${where.join(' AND ')}`
       : `SELECT o.opportunity_id, o.process_id, o.stage_id, o.segment_started_position AS pos, o.amount, o.currency, o.segment_probability AS probability, ${bucket('o.stage_entered_at')} AS bucket,
-           o.expected_close_date AS expected, d.opportunity_id IS NOT NULL AS flagged
-         FROM ${s}.opportunities o LEFT JOIN ${s}.deal_setbacks d ON d.opportunity_id = o.opportunity_id WHERE ${where.join(' AND ')}`;
+           o.expected_close_date AS expected, o.set_back AS flagged
+         FROM ${s}.opportunities o WHERE ${where.join(' AND ')}`;
     const k = `${PSEUDO_DEALS}::float8`;
     const sql = `WITH cells AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bool[], $5::float8[], $6::float8[], $7::float8[], $8::float8[]) AS c(process_id, stage_id, bucket, flagged, stage_visits, stage_won, cell_visits, cell_won)),

@@ -667,7 +667,10 @@ ${rebuildDailyCountsSql(s)}
 INSERT INTO ${s}.deferred_indexes (index_name, definition)
   SELECT '${LEARNED_NOTE}', ${literal(rebuildDailyCountsSql(s))} WHERE EXISTS (SELECT 1 FROM ${s}.deferred_indexes WHERE index_name = '${SUMMARIES_NOTE}');
 CREATE INDEX outcomes_closed_at ON ${s}.outcomes (closed_at);
-CREATE INDEX opportunities_learned ON ${s}.opportunities (segment_started_position) INCLUDE (opportunity_id, process_id, stage_id, team_id, owner_id, amount, currency, segment_probability, stage_entered_at, expected_close_date) WHERE stage_id IS NOT NULL;
+ALTER TABLE ${s}.opportunities ADD COLUMN set_back boolean NOT NULL DEFAULT false;
+UPDATE ${s}.opportunities o SET set_back = true FROM ${s}.deal_setbacks d WHERE d.opportunity_id = o.opportunity_id;
+COMMENT ON COLUMN ${s}.opportunities.set_back IS 'Whether it ever went backward or was reopened (it has a row in deal_setbacks): the learned win probability estimates such deals apart.';
+CREATE INDEX opportunities_learned ON ${s}.opportunities (segment_started_position) INCLUDE (opportunity_id, process_id, stage_id, team_id, owner_id, amount, currency, segment_probability, stage_entered_at, expected_close_date, set_back) WHERE stage_id IS NOT NULL;
 `,
   },
 ];

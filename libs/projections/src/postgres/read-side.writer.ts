@@ -17,7 +17,7 @@ import {
 } from './read-side.fold';
 import { stageOrderOf } from '../process-catalog';
 import { boolArray, isoOf, ms, numberArray, textArray } from './read-side.encoding';
-import { keepDailyCountsSql, keepSetbacksSql, LEARNED_TABLES } from './read-side.learned';
+import { keepDailyCountsSql, keepSetbacksSql, LEARNED_TABLES, markSetBackSql } from './read-side.learned';
 import { SUMMARY_TABLES, summaryDeltaSql } from './read-side.summaries';
 
 // Loads and writes the read side of one schema through one connection: a batch of events and the
@@ -506,7 +506,10 @@ export class ReadSideWriter {
     }
     // The learned win probability (read-side.learned.ts): each deal's first setback, then the labels of this batch's closings.
     const setbacks = changes.transitions.filter((t) => t.kind === 'backward' || t.kind === 'reopened');
-    if (setbacks.length > 0) q(keepSetbacksSql(s), [setbacks.map((t) => t.opportunityId), setbacks.map((t) => t.position), setbacks.map((t) => iso(t.atMs))]);
+    if (setbacks.length > 0) {
+      q(keepSetbacksSql(s), [setbacks.map((t) => t.opportunityId), setbacks.map((t) => t.position), setbacks.map((t) => iso(t.atMs))]);
+      q(markSetBackSql(s), [[...new Set(setbacks.map((t) => t.opportunityId))]]);
+    }
     if (changes.outcomes.length > 0) q(keepDailyCountsSql(s), [changes.outcomes.map((o) => o.position)]);
     if (changes.reopened.size > 0) {
       const entries = [...changes.reopened.entries()];
