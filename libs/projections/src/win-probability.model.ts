@@ -94,6 +94,22 @@ export class WinProbabilityEstimator {
     }
   }
 
+  /**
+   * Each stage learned from, with what estimate() reads of it: per bucket and flag, the stage's
+   * counts and the cell's (a read side that estimates in SQL takes these).
+   */
+  *cellCounts(): IterableIterator<{ processId: string; stageId: string; bucket: number; flagged: boolean; stageVisits: number; stageWon: number; cellVisits: number; cellWon: number }> {
+    for (const [key, cell] of this.cells) {
+      const [processId, stageId] = key.split('\u0000') as [string, string];
+      for (let bucket = 0; bucket < AGE_BUCKET_DAYS.length; bucket++) {
+        for (let flag = 0; flag < FLAGS; flag++) {
+          const at = 2 + (bucket * FLAGS + flag) * 2;
+          yield { processId, stageId, bucket, flagged: flag === 1, stageVisits: cell[0]!, stageWon: cell[1]!, cellVisits: cell[at]!, cellWon: cell[at + 1]! };
+        }
+      }
+    }
+  }
+
   /** P(win) in percent (0–100) of an open deal; `configuredProbability` (0–100) centres the prior. */
   estimate(processId: string, stageId: string, ageMs: number, flagged: boolean, configuredProbability: number): number {
     const cell = this.cells.get(cellKey(processId, stageId));

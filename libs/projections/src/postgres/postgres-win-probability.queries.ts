@@ -1,23 +1,24 @@
 import type { WinProbabilityCalibrationResult } from '@stagecraft/contracts';
 import type { PoolClient, QueryResultRow } from 'pg';
-import { dayRangeOf } from '../forecast.figures';
+import { dayRangeOf, periodOf } from '../forecast.figures';
 import type { PipelineFilter } from '../pipeline.projection';
-import { parseFilter } from '../projection.helpers';
+import { compareIds } from '../process-catalog';
+import { dictionary, NO_CURRENCY, parseFilter } from '../projection.helpers';
 import type { AnalyticsFilter } from '../projection.types';
 import {
   AGE_BUCKET_DAYS,
   CalibrationTally,
   compareEntries,
   estimateFromCounts,
-  LearnedForecastTally,
-  LearnedPipelineTally,
+  PSEUDO_DEALS,
   WinProbabilityEstimator,
+  type CardWinProbability,
   type LearnedForecastFigures,
   type LearnedPipelineFigures,
-  type OpenDeal,
 } from '../win-probability.model';
 import { rangeOf, type LearnedForecastQuery, type LearnedPipelineQuery } from '../win-probability.queries';
-import { instantParameter, ms } from './read-side.encoding';
+import { boolArray, instantParameter, ms, numberArray, textArray } from './read-side.encoding';
+import { bucketReached, dailyCountsSql, dayOfClosing, finite, LEARNED_NOTE, labelledVisits } from './read-side.learned';
 
 // The learned win probability (win-probability.model.ts) answered from the PostgreSQL read side
 // without holding anything that grows with the log: SQL counts the labelled visits (view
@@ -31,15 +32,10 @@ import { instantParameter, ms } from './read-side.encoding';
 export const LEARNED_PAGE_ROWS = 2_000;
 
 const DAY_MS = 86_400_000;
-const finite = (expression: string) => `(${expression} > '-Infinity'::float8 AND ${expression} < 'Infinity'::float8)`;
 
-/** ageBucketOf (win-probability.model.ts) in SQL: the highest bucket whose lower bound the length reached. */
-export const bucketReached = (lengthMs: string) =>
-  `CASE ${AGE_BUCKET_DAYS.map((days, bucket) => ({ days, bucket }))
-    .slice(1)
-    .reverse()
-    .map(({ days, bucket }) => `WHEN ${lengthMs} >= ${days * DAY_MS}::float8 THEN ${bucket}`)
-    .join(' ')} ELSE 0 END`;
+export { bucketReached };
+
+const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
 /** Which estimator: every closed life (`undefined`), or those closed strictly before an instant. */
 type LearnedBefore = number | undefined;
@@ -61,24 +57,7 @@ async function* pagesOf(client: PoolClient, sql: string, values: unknown[], page
   }
 }
 
-/**
- * The labelled visits (what view win_probability_visits lists, with the same rules) of the closings
- * `closings` selects (a condition on outcomes o): each closing's own visits are those that ended
- * after the closing before it and at or before it. Driven by the closings, so a few closings read
- * only their own visits; the view, driven by the visits, cannot be narrowed by the closing's time.
- */
-const labelledVisits = (s: string, closings: string) => `
-  SELECT v.process_id, v.stage_id, o.outcome = 'won' AS won,
-    ${ms('v.entered_at')} AS entered_ms, ${ms('v.left_at')} AS left_ms, ${ms('o.closed_at')} AS closed_ms,
-    (d.first_position IS NOT NULL AND v.visit_no > (SELECT count(*) FROM ${s}.stage_visits p WHERE p.opportunity_id = v.opportunity_id AND p.ended_position <= d.first_position)) AS flagged
-  FROM ${s}.outcomes o
-  CROSS JOIN LATERAL (SELECT max(p.closing_position) AS before FROM ${s}.outcomes p WHERE p.opportunity_id = o.opportunity_id AND p.closing_position < o.closing_position) earlier
-  JOIN ${s}.stage_visits v ON v.opportunity_id = o.opportunity_id AND v.ended_position <= o.closing_position AND (earlier.before IS NULL OR v.ended_position > earlier.before)
-  LEFT JOIN LATERAL (SELECT min(t.position) AS first_position FROM ${s}.transitions t WHERE t.opportunity_id = o.opportunity_id AND t.kind IN ('backward', 'reopened')) d ON true
-  WHERE ${closings}`;
-
-/** The day a closing falls on (UTC days since 1970), the same division in SQL and here. */
-const DAY_OF_CLOSING = `floor(closed_ms / ${DAY_MS}::float8)`;
+const DAY_OF_CLOSING = dayOfClosing('closed_ms');
 const dayOf = (atMs: number) => Math.floor(atMs / DAY_MS);
 
 /** Counts of one cell (stage, bucket reached, flag, outcome) per day its visits' lives closed, in day order. */
@@ -183,17 +162,135 @@ export class PostgresWinProbabilityQueries {
     const { atMs, asOf } = query;
     // Now: every closed life (as the in-memory live estimator); as of t: those closed before t.
     const estimator = await this.estimatorAt(client, position, asOf ? atMs : undefined);
-    const tally = new LearnedPipelineTally(estimator, atMs, new Set(query.cardIds));
-    for await (const deals of this.openDeals(client, atMs, asOf, query.filter)) for (const deal of deals) tally.add(deal);
-    return tally.figures();
+    const scored = this.scoredDeals(estimator, atMs, asOf, query.filter);
+    // Per stage and currency: where its first deal (and first deal with an amount) stands on the
+    // board, and the learned weighted amounts added in board order. Grouped in byte order (any
+    // order groups; the collation's would only be slower).
+    const { rows: groups } = await client.query(
+      `${scored.sql}
+       SELECT process_id COLLATE "C" AS process_id, stage_id COLLATE "C" AS stage_id, currency_key COLLATE "C" AS currency_key, min(pos) AS first_pos, min(pos) FILTER (WHERE amount IS NOT NULL) AS first_priced,
+         sum((amount * p) / 100::float8 ORDER BY pos) FILTER (WHERE amount IS NOT NULL) AS weighted
+       FROM scored GROUP BY 1, 2, 3`,
+      scored.values,
+    );
+    // The cards asked, each found by its id.
+    const cards = query.cardIds.length === 0 ? { rows: [] } : await (async () => {
+      const only = this.scoredDeals(estimator, atMs, asOf, query.filter, query.cardIds);
+      return client.query(`${only.sql} SELECT opportunity_id, pos, p, probability FROM scored ORDER BY pos`, only.values);
+    })();
+    const firstOf = new Map<string, number>();
+    for (const row of groups) {
+      const key = `${row.process_id}\u0000${row.stage_id}`;
+      firstOf.set(key, Math.min(firstOf.get(key) ?? Infinity, Number(row.first_pos)));
+    }
+    const stageKeys = [...firstOf.keys()].sort((a, b) => firstOf.get(a)! - firstOf.get(b)!);
+    const stages = stageKeys.map((key) => {
+      const [processId, stageId] = key.split('\u0000') as [string, string];
+      const weightedAmountsLearnedByCurrency = dictionary<number>();
+      const priced = groups.filter((row) => row.process_id === processId && row.stage_id === stageId && row.first_priced !== null).sort((a, b) => Number(a.first_priced) - Number(b.first_priced));
+      for (const row of priced) weightedAmountsLearnedByCurrency[row.currency_key] = row.weighted;
+      return { processId, stageId, weightedAmountsLearnedByCurrency };
+    });
+    const cardsFound = dictionary<CardWinProbability>();
+    for (const row of cards.rows) {
+      cardsFound[row.opportunity_id] = { winProbability: row.p, configuredProbability: row.probability };
+    }
+    return { cards: cardsFound, stages };
   }
 
   async learnedForecast(client: PoolClient, position: number, { atMs, asOf, forecast }: LearnedForecastQuery): Promise<LearnedForecastFigures> {
     const { fromMs, toMs } = parseFilter(forecast);
+    const range = dayRangeOf(fromMs, toMs);
     const estimator = await this.estimatorAt(client, position, asOf ? atMs : undefined);
-    const tally = new LearnedForecastTally(estimator, atMs, forecast.period, dayRangeOf(fromMs, toMs));
-    for await (const deals of this.openDeals(client, atMs, asOf, forecast)) for (const deal of deals) tally.add(deal);
-    return tally.figures();
+    const scored = this.scoredDeals(estimator, atMs, asOf, forecast);
+    const from = scored.values.push(range.fromDay);
+    const to = scored.values.push(range.toDay);
+    // Per period of the expected close date (null: none) and currency, in board order; a period
+    // whose deals in range have no amount is listed empty, as the in-memory tally lists it.
+    const { rows } = await client.query(
+      `${scored.sql}
+       SELECT (date_trunc('${forecast.period}', expected)::date - DATE '1970-01-01') AS period_day, currency_key,
+         sum((amount * p) / 100::float8 ORDER BY pos) FILTER (WHERE amount IS NOT NULL) AS weighted
+       FROM scored WHERE expected IS NULL OR ((expected - DATE '1970-01-01')::float8 >= $${from}::float8 AND (expected - DATE '1970-01-01')::float8 <= $${to}::float8)
+       GROUP BY 1, 2`,
+      scored.values,
+    );
+    const periods = dictionary<Record<string, number>>();
+    const withoutDate = dictionary<number>();
+    for (const row of rows) {
+      const sums = row.period_day === null ? withoutDate : (periods[periodOf(Number(row.period_day), forecast.period).key] ??= dictionary<number>());
+      if (row.weighted !== null) sums[row.currency_key] = row.weighted;
+    }
+    const sorted = (sums: Record<string, number>) => {
+      const result = dictionary<number>();
+      for (const key of Object.keys(sums).sort(compareIds)) result[key] = sums[key]!;
+      return result;
+    };
+    const result = dictionary<Record<string, number>>();
+    for (const key of Object.keys(periods).sort(compareIds)) result[key] = sorted(periods[key]!);
+    return { periods: result, withoutDate: sorted(withoutDate) };
+  }
+
+  /**
+   * The open deals standing now or at an instant, each with its learned probability, as the CTE
+   * `scored` (opportunity_id, process_id, stage_id, pos: its place on the board, amount,
+   * currency_key, probability, expected, p). The estimator's counts go to SQL as arrays; SQL makes
+   * each estimate with estimateFromCounts' own operations in float8 (IEEE doubles, as JavaScript's),
+   * so a request reads a few aggregated rows instead of every open deal. Now: the opportunities on
+   * the board (a covering index in board order); as of: the board segments standing then.
+   */
+  private scoredDeals(estimator: WinProbabilityEstimator, atMs: number, asOf: boolean, filter: PipelineFilter, cardIds?: readonly string[]): { sql: string; values: unknown[] } {
+    const cells = [...estimator.cellCounts()];
+    // ageBucketOf(atMs - enteredMs) without a float per row: instants are whole milliseconds (as
+    // timestamptz and as doubles), so "at - entered >= d" is "entered <= at - d", a comparison of
+    // timestamps with the bucket's bound as of atMs.
+    const bounds = AGE_BUCKET_DAYS.slice(1).map((days) => instantParameter(atMs - days * DAY_MS));
+    const values: unknown[] = [
+      textArray(cells.map((c) => c.processId)),
+      textArray(cells.map((c) => c.stageId)),
+      numberArray(cells.map((c) => c.bucket)),
+      boolArray(cells.map((c) => c.flagged)),
+      numberArray(cells.map((c) => c.stageVisits)),
+      numberArray(cells.map((c) => c.stageWon)),
+      numberArray(cells.map((c) => c.cellVisits)),
+      numberArray(cells.map((c) => c.cellWon)),
+    ];
+    const first = values.length + 1;
+    values.push(...bounds);
+    const bucket = (entered: string) =>
+      `CASE ${bounds
+        .map((_, i) => ({ parameter: first + i, bucket: i + 1 }))
+        .reverse()
+        .map(({ parameter, bucket }) => `WHEN ${entered} <= $${parameter}::timestamptz THEN ${bucket}`)
+        .join(' ')} ELSE 0 END`;
+    const s = this.schema;
+    const alias = asOf ? 'b' : 'o';
+    const at = asOf ? values.push(instantParameter(atMs)) : 0;
+    const where = asOf ? [`tstzrange(b.valid_from, b.valid_to) @> $${at}::timestamptz`] : ['o.stage_id IS NOT NULL'];
+    if (filter.processId !== undefined) where.push(`${alias}.process_id = $${values.push(filter.processId)}`);
+    if (filter.teamId !== undefined) where.push(`${alias}.team_id = $${values.push(filter.teamId)}`);
+    if (filter.ownerId !== undefined) where.push(`${alias}.owner_id = $${values.push(filter.ownerId)}`);
+    if (cardIds !== undefined) where.push(`${alias}.opportunity_id = ANY($${values.push(textArray([...cardIds]))}::text[])`);
+    // As of t, a deal counts as set back once its first setback's time is at or before t; now, once it has one (opportunities.set_back).
+    const deals = asOf
+      ? `SELECT b.opportunity_id, b.process_id, b.stage_id, b.started_position AS pos, b.amount, b.currency, b.probability, ${bucket('b.stage_entered_at')} AS bucket, b.expected_close_date AS expected,
+           COALESCE(d.first_at <= $${at}::timestamptz, false) AS flagged
+         FROM ${s}.board_segments b LEFT JOIN ${s}.deal_setbacks d ON d.opportunity_id = b.opportunity_id WHERE ${where.join(' AND ')}`
+      : `SELECT o.opportunity_id, o.process_id, o.stage_id, o.segment_started_position AS pos, o.amount, o.currency, o.segment_probability AS probability, ${bucket('o.stage_entered_at')} AS bucket,
+           o.expected_close_date AS expected, o.set_back AS flagged
+         FROM ${s}.opportunities o WHERE ${where.join(' AND ')}`;
+    const k = `${PSEUDO_DEALS}::float8`;
+    const sql = `WITH cells AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bool[], $5::float8[], $6::float8[], $7::float8[], $8::float8[]) AS c(process_id, stage_id, bucket, flagged, stage_visits, stage_won, cell_visits, cell_won)),
+       deals AS (
+         SELECT x.*, LEAST(1::float8, GREATEST(0::float8, x.probability / 100::float8)) AS prior, COALESCE(x.currency, ${literal(NO_CURRENCY)}) AS currency_key
+         FROM (${deals}) x),
+       scored AS (
+         SELECT d.opportunity_id, d.process_id, d.stage_id, d.pos, d.amount, d.currency_key, d.probability, d.expected,
+           CASE WHEN COALESCE(c.stage_visits, 0) = 0 THEN d.prior * 100::float8
+                ELSE ((c.cell_won + ${k} * ((c.stage_won + ${k} * d.prior) / (c.stage_visits + ${k}))) / (c.cell_visits + ${k})) * 100::float8 END AS p
+         FROM deals d LEFT JOIN cells c ON c.process_id = d.process_id AND c.stage_id = d.stage_id AND c.bucket = d.bucket AND c.flagged = d.flagged)`;
+    return { sql, values };
   }
 
   private estimatorAt(client: PoolClient, position: number, before: LearnedBefore): Promise<WinProbabilityEstimator> {
@@ -250,7 +347,7 @@ export class PostgresWinProbabilityQueries {
     const logId = String(rows[0]?.log_id ?? '');
     for (const kept of [this.counts, this.earlierCounts]) if (kept?.logId === logId && kept.position === position) return kept.counts;
     const base = this.counts?.logId === logId && this.counts.position < position ? this.counts : undefined;
-    const counts = base ? this.countSince(client, base) : this.countDaily(client, undefined);
+    const counts = base ? this.countSince(client, base) : this.countDaily(client);
     const kept = { logId, position, counts };
     this.earlierCounts = this.counts;
     this.counts = kept;
@@ -265,47 +362,21 @@ export class PostgresWinProbabilityQueries {
     return counts.plus(await this.dailyRows(client, base.position));
   }
 
-  private async countDaily(client: PoolClient, after: number | undefined): Promise<LearnedCounts> {
-    return new LearnedCounts().plus(await this.dailyRows(client, after));
+  /** Every labelled visit counted per cell and day: the projector's daily counts, or (while a catch-up defers them) counted here. */
+  private async countDaily(client: PoolClient): Promise<LearnedCounts> {
+    const { rows } = await client.query(
+      `SELECT process_id, stage_id, reached, flagged, won, day, visits::int AS visits FROM ${this.schema}.win_probability_daily
+       WHERE NOT EXISTS (SELECT 1 FROM ${this.schema}.deferred_indexes WHERE index_name = '${LEARNED_NOTE}')`,
+    );
+    if (rows.length > 0) return new LearnedCounts().plus(rows);
+    // No row: nothing labelled yet, or the counts wait for a catch-up's end.
+    return new LearnedCounts().plus(await this.dailyRows(client, undefined));
   }
 
   /** The labelled visits counted per cell and day of closing, in SQL: all, or those of the closings after a position. */
   private async dailyRows(client: PoolClient, after: number | undefined): Promise<QueryResultRow[]> {
-    const { rows } = await client.query(
-      `SELECT process_id, stage_id, reached, flagged, won, day, count(*)::int AS visits
-       FROM (SELECT process_id, stage_id, flagged, won, ${bucketReached('left_ms - entered_ms')} AS reached, ${DAY_OF_CLOSING} AS day
-             FROM (${labelledVisits(this.schema, after === undefined ? 'true' : 'o.closing_position > $1::bigint')}) l
-             WHERE ${finite('entered_ms')} AND ${finite('left_ms')} AND ${finite('closed_ms')}) c
-       GROUP BY 1, 2, 3, 4, 5, 6`,
-      after === undefined ? [] : [after],
-    );
+    const { rows } = await client.query(dailyCountsSql(this.schema, after === undefined ? 'true' : 'o.closing_position > $1::bigint'), after === undefined ? [] : [after]);
     return rows;
-  }
-
-  /** The open deals standing now or at an instant, a page at a time, in the order of the positions that began their segments (the in-memory order). */
-  private async *openDeals(client: PoolClient, atMs: number, asOf: boolean, filter: PipelineFilter): AsyncGenerator<OpenDeal[]> {
-    const values: unknown[] = [];
-    const where = [asOf ? `tstzrange(b.valid_from, b.valid_to) @> $${values.push(instantParameter(atMs))}::timestamptz` : 'b.valid_to IS NULL'];
-    if (filter.processId !== undefined) where.push(`b.process_id = $${values.push(filter.processId)}`);
-    if (filter.teamId !== undefined) where.push(`b.team_id = $${values.push(filter.teamId)}`);
-    if (filter.ownerId !== undefined) where.push(`b.owner_id = $${values.push(filter.ownerId)}`);
-    const sql = `SELECT b.opportunity_id, b.process_id, b.stage_id, ${ms('b.stage_entered_at')} AS entered_ms, b.probability, b.amount, b.currency,
-         (b.expected_close_date - DATE '1970-01-01') AS day, ${ms('d.first_at')} AS first_flag_ms, d.opportunity_id IS NOT NULL AS flagged
-       FROM ${this.schema}.board_segments b LEFT JOIN ${this.schema}.deal_setbacks d ON d.opportunity_id = b.opportunity_id
-       WHERE ${where.join(' AND ')} ORDER BY b.started_position`;
-    for await (const rows of pagesOf(client, sql, values, this.pageRows)) {
-      yield rows.map((row) => ({
-        opportunityId: row.opportunity_id,
-        processId: row.process_id,
-        stageId: row.stage_id,
-        enteredMs: row.entered_ms ?? NaN,
-        flagged: asOf ? (row.first_flag_ms ?? NaN) <= atMs : row.flagged,
-        configuredProbability: row.probability,
-        amount: row.amount ?? NaN,
-        currency: row.currency,
-        ...(row.day === null ? {} : { expectedDay: Number(row.day) }),
-      }));
-    }
   }
 
   /**

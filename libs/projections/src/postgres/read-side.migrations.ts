@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg';
-import { rebuildSummariesSql, summaryIndexesSql } from './read-side.summaries';
+import { LEARNED_NOTE, rebuildDailyCountsSql, rebuildSetbacksSql } from './read-side.learned';
+import { rebuildSummariesSql, SUMMARIES_NOTE, summaryIndexesSql } from './read-side.summaries';
 
 // The read side's relational schema, versioned: each migration runs once per schema, in order, in
 // one transaction, recorded in <schema>.schema_migrations. Never edit a shipped migration: add the
@@ -22,6 +23,24 @@ const comments = (schema: string, table: string, about: string, columns: Record<
   ].join('\n');
 
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+
+/** View win_probability_visits: made by migration 7, and again by migration 10 over the deal_setbacks table (the same text). */
+const WIN_PROBABILITY_VISITS_VIEW = (s: string) => `
+CREATE VIEW ${s}.win_probability_visits AS
+  SELECT v.opportunity_id, v.visit_no, v.process_id, v.stage_id, v.entered_at, v.left_at,
+    (d.first_position IS NOT NULL AND v.visit_no > (SELECT count(*) FROM ${s}.stage_visits p WHERE p.opportunity_id = v.opportunity_id AND p.ended_position <= d.first_position)) AS flagged,
+    COALESCE(vs.probability, 0) AS configured_probability,
+    c.closed_at, c.outcome = 'won' AS won
+  FROM ${s}.stage_visits v
+  JOIN LATERAL (
+    SELECT o.closed_at, o.outcome FROM ${s}.outcomes o
+    WHERE o.opportunity_id = v.opportunity_id AND o.closing_position >= v.ended_position ORDER BY o.closing_position LIMIT 1
+  ) c ON true
+  LEFT JOIN ${s}.deal_setbacks d ON d.opportunity_id = v.opportunity_id
+  LEFT JOIN ${s}.version_stages vs ON vs.process_id = v.process_id AND vs.version = v.process_version AND vs.stage_id = v.stage_id
+  WHERE v.ended_position IS NOT NULL;
+COMMENT ON VIEW ${s}.win_probability_visits IS 'What the learned win probability learns from (README, "Learned win probability"): every completed stage visit whose life has closed, labelled with that closing (the first win or loss at or after the visit ended). flagged: the deal had gone backward or been reopened when it entered the visit. configured_probability: the stage''s probability (0-100) in the version the visit ended on. An estimate as of T counts only rows with closed_at < T; each counts in every time-in-stage bucket (0, 7, 30, 90 days) that left_at - entered_at reached.';
+`;
 
 export const READ_SIDE_MIGRATIONS: readonly ReadSideMigration[] = [
   {
@@ -504,20 +523,7 @@ CREATE VIEW ${s}.deal_setbacks AS
   FROM ${s}.transitions WHERE kind IN ('backward', 'reopened') GROUP BY opportunity_id;
 COMMENT ON VIEW ${s}.deal_setbacks IS 'Per opportunity that ever went backward or was reopened: the first such move (log position, business time). The learned win probability estimates such deals apart.';
 
-CREATE VIEW ${s}.win_probability_visits AS
-  SELECT v.opportunity_id, v.visit_no, v.process_id, v.stage_id, v.entered_at, v.left_at,
-    (d.first_position IS NOT NULL AND v.visit_no > (SELECT count(*) FROM ${s}.stage_visits p WHERE p.opportunity_id = v.opportunity_id AND p.ended_position <= d.first_position)) AS flagged,
-    COALESCE(vs.probability, 0) AS configured_probability,
-    c.closed_at, c.outcome = 'won' AS won
-  FROM ${s}.stage_visits v
-  JOIN LATERAL (
-    SELECT o.closed_at, o.outcome FROM ${s}.outcomes o
-    WHERE o.opportunity_id = v.opportunity_id AND o.closing_position >= v.ended_position ORDER BY o.closing_position LIMIT 1
-  ) c ON true
-  LEFT JOIN ${s}.deal_setbacks d ON d.opportunity_id = v.opportunity_id
-  LEFT JOIN ${s}.version_stages vs ON vs.process_id = v.process_id AND vs.version = v.process_version AND vs.stage_id = v.stage_id
-  WHERE v.ended_position IS NOT NULL;
-COMMENT ON VIEW ${s}.win_probability_visits IS 'What the learned win probability learns from (README, "Learned win probability"): every completed stage visit whose life has closed, labelled with that closing (the first win or loss at or after the visit ended). flagged: the deal had gone backward or been reopened when it entered the visit. configured_probability: the stage''s probability (0-100) in the version the visit ended on. An estimate as of T counts only rows with closed_at < T; each counts in every time-in-stage bucket (0, 7, 30, 90 days) that left_at - entered_at reached.';
+${WIN_PROBABILITY_VISITS_VIEW(s)}
 `,
   },
   {
@@ -617,6 +623,54 @@ CREATE INDEX stage_visits_completed_by_team ON ${s}.stage_visits (current_team_i
 CREATE INDEX stage_visits_completed_by_owner ON ${s}.stage_visits (current_owner_id, process_id, stage_id, duration_seconds) INCLUDE (left_at) WHERE left_at IS NOT NULL;
 ${rebuildSummariesSql(s)}
 ANALYZE ${s}.win_loss_summary, ${s}.funnel_summary, ${s}.transition_summary;
+`,
+  },
+  {
+    version: 10,
+    name: 'learned win probability kept by the projector: deal_setbacks as a table, the labelled visits counted per stage, bucket, flag, outcome and day',
+    sql: (s) => `
+DROP VIEW ${s}.win_probability_visits;
+DROP VIEW ${s}.deal_setbacks;
+CREATE TABLE ${s}.deal_setbacks (
+  opportunity_id text PRIMARY KEY,
+  first_position bigint NOT NULL,
+  first_at timestamptz
+);
+${comments(s, 'deal_setbacks', 'Per opportunity that ever went backward or was reopened: the first such move, kept by the projector with every batch (migration 10 made it a table; it was a view over transitions). The learned win probability estimates such deals apart.', {
+  opportunity_id: 'The opportunity.',
+  first_position: 'Global log position of its first backward move or reopening.',
+  first_at: 'The earliest business time of its backward moves and reopenings (null: none readable). A deal counts as set back at T when first_at <= T.',
+})}
+${rebuildSetbacksSql(s)}
+${WIN_PROBABILITY_VISITS_VIEW(s)}
+CREATE TABLE ${s}.win_probability_daily (
+  process_id text NOT NULL,
+  stage_id text NOT NULL,
+  reached integer NOT NULL,
+  flagged boolean NOT NULL,
+  won boolean NOT NULL,
+  day integer NOT NULL,
+  visits bigint NOT NULL,
+  PRIMARY KEY (process_id, stage_id, reached, flagged, won, day)
+);
+${comments(s, 'win_probability_daily', 'The rows of win_probability_visits counted per stage, time-in-stage bucket reached, flag, outcome and UTC day of the closing, kept by the projector with every batch (a closing adds the labels of its life\'s visits, which never change after). The learned win probability as of T adds the days before T\'s day and the visits closed that day before T. Rows with an unknown time are not counted (the API does not learn from them).', {
+  process_id: 'The process.',
+  stage_id: 'The stage visited.',
+  reached: 'The highest time-in-stage bucket (0: 0 days, 1: 7, 2: 30, 3: 90) whose lower bound the visit\'s length (left_at - entered_at) reached: it counts in every bucket up to this one.',
+  flagged: 'win_probability_visits.flagged: the deal had gone backward or been reopened when it entered the visit.',
+  won: 'Whether the life the visit belongs to closed won.',
+  day: 'UTC day of the closing (closed_at), as days since 1970-01-01.',
+  visits: 'Labelled visits counted here.',
+})}
+${rebuildDailyCountsSql(s)}
+-- A catch-up from position 0 under way (its indexes deferred): the daily counts wait for its end too.
+INSERT INTO ${s}.deferred_indexes (index_name, definition)
+  SELECT '${LEARNED_NOTE}', ${literal(rebuildDailyCountsSql(s))} WHERE EXISTS (SELECT 1 FROM ${s}.deferred_indexes WHERE index_name = '${SUMMARIES_NOTE}');
+CREATE INDEX outcomes_closed_at ON ${s}.outcomes (closed_at);
+ALTER TABLE ${s}.opportunities ADD COLUMN set_back boolean NOT NULL DEFAULT false;
+UPDATE ${s}.opportunities o SET set_back = true FROM ${s}.deal_setbacks d WHERE d.opportunity_id = o.opportunity_id;
+COMMENT ON COLUMN ${s}.opportunities.set_back IS 'Whether it ever went backward or was reopened (it has a row in deal_setbacks): the learned win probability estimates such deals apart.';
+CREATE INDEX opportunities_learned ON ${s}.opportunities (segment_started_position) INCLUDE (opportunity_id, process_id, stage_id, team_id, owner_id, amount, currency, segment_probability, stage_entered_at, expected_close_date, set_back) WHERE stage_id IS NOT NULL;
 `,
   },
 ];

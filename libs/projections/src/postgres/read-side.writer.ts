@@ -17,6 +17,7 @@ import {
 } from './read-side.fold';
 import { stageOrderOf } from '../process-catalog';
 import { boolArray, isoOf, ms, numberArray, textArray } from './read-side.encoding';
+import { keepDailyCountsSql, keepSetbacksSql, LEARNED_TABLES, markSetBackSql } from './read-side.learned';
 import { SUMMARY_TABLES, summaryDeltaSql } from './read-side.summaries';
 
 // Loads and writes the read side of one schema through one connection: a batch of events and the
@@ -126,7 +127,7 @@ export class ReadSideWriter {
     await this.client.query('BEGIN');
     try {
       await this.client.query(
-        `TRUNCATE ${s}.opportunities, ${s}.stage_visits, ${s}.stage_visit_totals, ${s}.stage_duration_buckets, ${s}.outcomes, ${s}.transitions, ${s}.transition_pairs, ${s}.board_segments, ${s}.processes, ${s}.process_versions, ${s}.stages, ${s}.version_stages, ${SUMMARY_TABLES.map((table) => `${s}.${table}`).join(', ')}`,
+        `TRUNCATE ${s}.opportunities, ${s}.stage_visits, ${s}.stage_visit_totals, ${s}.stage_duration_buckets, ${s}.outcomes, ${s}.transitions, ${s}.transition_pairs, ${s}.board_segments, ${s}.processes, ${s}.process_versions, ${s}.stages, ${s}.version_stages, ${[...SUMMARY_TABLES, ...LEARNED_TABLES].map((table) => `${s}.${table}`).join(', ')}`,
       );
       await this.client.query(`UPDATE ${s}.checkpoint SET position = 0, log_id = $1, failed = NULL, state = NULL, counters = NULL, state_revision = state_revision + 1, updated_at = now()`, [logId]);
       await this.client.query('COMMIT');
@@ -503,6 +504,13 @@ export class ReadSideWriter {
         ],
       );
     }
+    // The learned win probability (read-side.learned.ts): each deal's first setback, then the labels of this batch's closings.
+    const setbacks = changes.transitions.filter((t) => t.kind === 'backward' || t.kind === 'reopened');
+    if (setbacks.length > 0) {
+      q(keepSetbacksSql(s), [setbacks.map((t) => t.opportunityId), setbacks.map((t) => t.position), setbacks.map((t) => iso(t.atMs))]);
+      q(markSetBackSql(s), [[...new Set(setbacks.map((t) => t.opportunityId))]]);
+    }
+    if (changes.outcomes.length > 0) q(keepDailyCountsSql(s), [changes.outcomes.map((o) => o.position)]);
     if (changes.reopened.size > 0) {
       const entries = [...changes.reopened.entries()];
       q(`UPDATE ${s}.outcomes o SET reopened_at = r.at FROM unnest($1::bigint[], $2::timestamptz[]) AS r(position, at) WHERE o.closing_position = r.position`, [
