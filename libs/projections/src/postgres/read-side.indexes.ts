@@ -8,7 +8,8 @@ import { rebuildSummariesSql, SUMMARIES_NOTE } from './read-side.summaries';
 // transaction, and creates them again, each in one transaction with the removal of its note,
 // before it reports caught up. A projector killed meanwhile finds the notes on its next start and
 // creates them when it has caught up: a schema is never left without its indexes once serving.
-// The summary tables (read-side.summaries.ts) wait the same way, under a note of their own.
+// The summary tables (read-side.summaries.ts) wait the same way, under a note of their own, and
+// the writer, told so, writes no deltas until it has computed them (`restoreSummaries`).
 
 /** Below this many events to fold, dropping and rebuilding the indexes costs more than it saves. */
 export const DEFER_INDEXES_FROM = 50_000;
@@ -37,12 +38,16 @@ export async function deferQueryIndexes(client: ClientBase, schema: string): Pro
   }
 }
 
-/** Creates every index noted in `deferred_indexes` (none: nothing to do). */
-export async function restoreQueryIndexes(client: ClientBase, schema: string): Promise<number> {
+/** Creates every index noted in `deferred_indexes` (none: nothing to do); the summaries' note is the writer's to end. */
+export async function restoreQueryIndexes(client: ClientBase, schema: string, summaries: { restoreSummaries(definition: string): Promise<void> }): Promise<number> {
   const { rows } = await client.query<{ index_name: string; definition: string }>(`SELECT index_name, definition FROM ${schema}.deferred_indexes ORDER BY index_name`);
   if (rows.length === 0) return 0;
   await client.query(`SET maintenance_work_mem = '256MB'`);
   for (const { index_name, definition } of rows) {
+    if (index_name === SUMMARIES_NOTE) {
+      await summaries.restoreSummaries(definition);
+      continue;
+    }
     await client.query('BEGIN');
     try {
       await client.query(definition);
