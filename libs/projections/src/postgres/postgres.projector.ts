@@ -299,7 +299,7 @@ export class PostgresProjector implements ReadModels {
       // Live, or nothing more to read yet: what was folded is written before waiting for more.
       if (queue.length === 0 || caughtUpNow) await committed();
       if (caughtUpNow && !this.caughtUp) {
-        await this.exclusively(() => restoreQueryIndexes(this.client!, this.settings.schema, writer));
+        await this.exclusively(() => restoreQueryIndexes(this.client!, this.settings.schema, writer, this.reader));
         this.caughtUp = true;
         markCaughtUp();
       }
@@ -374,7 +374,7 @@ export async function rebuildIntoShadow(
       }
     };
     await catchUp();
-    await restoreQueryIndexes(client, shadow, writer);
+    await restoreQueryIndexes(client, shadow, writer, reader);
     let position = 0;
     await how.swap(async () => {
       // Between two live batches: fold what the live side took meanwhile, then swap.

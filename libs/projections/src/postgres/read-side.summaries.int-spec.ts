@@ -40,7 +40,12 @@ const GROUPINGS: readonly (WinLossGroupBy | undefined)[] = [undefined, 'month', 
 
 describeWithPostgres('summary tables of the PostgreSQL read side', () => {
   const readSide = new PostgresTestReadSide();
-  beforeAll(() => readSide.reset());
+  /** The indexes of a freshly migrated schema. */
+  let indexes: string[] = [];
+  beforeAll(async () => {
+    await readSide.reset();
+    indexes = await readSide.indexNames();
+  });
   afterAll(() => readSide.close());
 
   /** The rows of every summary table that count something, in a fixed order. */
@@ -90,6 +95,7 @@ describeWithPostgres('summary tables of the PostgreSQL read side', () => {
           const summed = await readSide.load(history.events, batchSizes, { deferredUntil, restartAt });
           const { rows: notes } = await readSide.pool.query(`SELECT index_name FROM ${readSide.schema}.deferred_indexes`);
           expect(notes).toEqual([]);
+          expect(await readSide.indexNames()).toEqual(indexes);
           const general = new PostgresAnalyticsQueries(readSide.pool, readSide.schema, { position: () => summed.position(), waitFor: async () => true, status: () => [] }, { summaries: false });
           for (const filter of filters) {
             expect([filter, JSON.stringify(await summed.winLoss(filter, 'month'))]).toEqual([filter, JSON.stringify(await general.winLoss(filter, 'month'))]);

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import { PostgresAnalyticsQueries } from '../postgres/postgres-analytics.queries';
 import { migrateReadSide } from '../postgres/read-side.migrations';
 import { deferQueryIndexes, restoreQueryIndexes } from '../postgres/read-side.indexes';
@@ -78,20 +78,36 @@ export class PostgresTestReadSide {
           writer = newWriter();
           await writer.load();
         }
-        if (deferred && i === options.deferredUntil) await restoreQueryIndexes(client, this.schema, writer);
+        if (deferred && i === options.deferredUntil) await this.restoreIndexes(client, writer);
         const size = Math.max(1, batchSizes[i % batchSizes.length]!);
         const batch = events.slice(at, at + size);
         at += size;
         await writer.apply(batch, batch[batch.length - 1]!.position, 'test-log');
         options.onBatch?.(writer);
       }
-      if (deferred) await restoreQueryIndexes(client, this.schema, writer);
+      if (deferred) await this.restoreIndexes(client, writer);
       this.position = writer.position;
     } finally {
       client.release();
     }
     const position = this.position;
     return new PostgresAnalyticsQueries(this.pool, this.schema, { position: () => position, waitFor: async (p) => position >= p, status: () => [] });
+  }
+
+  /** The schema's indexes, by name. */
+  async indexNames(): Promise<string[]> {
+    const { rows } = await this.pool.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 ORDER BY 1`, [this.schema]);
+    return rows.map((row) => row.indexname);
+  }
+
+  /** As the projector does at the end of a long first fold: on its connection and a second one. */
+  private async restoreIndexes(client: PoolClient, writer: ReadSideWriter): Promise<void> {
+    const second = await this.pool.connect();
+    try {
+      await restoreQueryIndexes(client, this.schema, writer, second);
+    } finally {
+      second.release();
+    }
   }
 
   async close(): Promise<void> {
