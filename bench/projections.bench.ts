@@ -72,6 +72,9 @@ async function measure(path: string): Promise<void> {
     const t2 = performance.now();
     // The real snapshot store: the rebuild ends by saving every model with its checkpoint, which
     // runs after start() resolves (serialised in slices here, written by the snapshot thread).
+    // A kept store measured again (--measure) must not start from the snapshots its last run saved:
+    // that would time loading them, not a rebuild.
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}.read-models.db${suffix}`, { force: true });
     const snapshots = getSQLiteProjectionSnapshotStore(`${path}.read-models.db`);
     let firstSave: Promise<[number, number]> | undefined;
     const timedSnapshots: ProjectionSnapshotStore = {

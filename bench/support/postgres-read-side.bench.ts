@@ -24,13 +24,19 @@ async function main(): Promise<void> {
     const head = await store.headPosition();
     const first = Math.round(head / 10);
     const batchSize = process.env.BENCH_PG_BATCH === undefined ? undefined : Number(process.env.BENCH_PG_BATCH);
-    const project = async (from: EventStore, schema: string) => {
+    /** Projects `from` into `schema`; the RSS of this process as the checkpoint passes each quarter of the log (not collected first: what the system sees). */
+    const project = async (from: EventStore, schema: string, upTo: number) => {
+      const quarters: string[] = [];
+      const onProgress = ({ position }: { position: number }) => {
+        while (quarters.length < 4 && position >= ((quarters.length + 1) / 4) * upTo) quarters.push(`${(quarters.length + 1) * 25} % ${mb(process.memoryUsage().rss)}`);
+      };
       const started = performance.now();
-      const projector = new PostgresProjector(from, { ...settings, schema }, batchSize === undefined ? {} : { batchSize });
+      const projector = new PostgresProjector(from, { ...settings, schema }, { ...(batchSize === undefined ? {} : { batchSize }), onProgress });
       await projector.start();
       const seconds = (performance.now() - started) / 1000;
+      const after = mb(process.memoryUsage().rss);
       await projector.stop();
-      return seconds;
+      return { seconds, rss: `${quarters.join(', ')}; ${after} once caught up (indexes made)` };
     };
     const serve = async (label: string, schema: string): Promise<ServingFigures> => {
       const figures = await serveFromPostgres({ eventStorePath: path, url: settings.url, schema, port: 39_000 + (process.pid % 1_000), seconds: SERVE_SECONDS });
@@ -44,17 +50,17 @@ async function main(): Promise<void> {
     const tenth = `${settings.schema}_tenth`;
     let small: ServingFigures;
     try {
-      await project(cappedEventStore(store, first), tenth);
-      console.log(`  projector peak RSS at ${first.toLocaleString('en')} events ${mb(process.resourceUsage().maxRSS * 1024)}`);
+      const { rss } = await project(cappedEventStore(store, first), tenth, first);
+      console.log(`  projector peak RSS at ${first.toLocaleString('en')} events ${mb(process.resourceUsage().maxRSS * 1024)}; RSS at ${rss}`);
       small = await serve(`${first.toLocaleString('en')} events`, tenth);
     } finally {
       await pool.query(`DROP SCHEMA IF EXISTS ${tenth} CASCADE`);
     }
     // 2. The whole log from position 0, as a first start or a rebuild does; the API serves it.
     const rssBefore = process.memoryUsage().rss;
-    const seconds = await project(store, settings.schema);
+    const { seconds, rss } = await project(store, settings.schema, head);
     console.log(`PostgreSQL projector          ${Math.round(head / seconds).toLocaleString('en').padStart(10)} events/s  (${seconds.toFixed(1)} s for ${head.toLocaleString('en')} positions from 0, query indexes made at the end included; load ${load()})`);
-    console.log(`  its peak RSS                ${mb(process.resourceUsage().maxRSS * 1024).padStart(10)}  (${mb(rssBefore)} before it started)`);
+    console.log(`  its peak RSS                ${mb(process.resourceUsage().maxRSS * 1024).padStart(10)}  (${mb(rssBefore)} before it started); RSS at ${rss}`);
     const large = await serve(`${head.toLocaleString('en')} events`, settings.schema);
     console.log(`  API RSS while serving: peak ${mb(small.peakRss)} at ${first.toLocaleString('en')} events, ${mb(large.peakRss)} at ${head.toLocaleString('en')} (${(large.peakRss / small.peakRss).toFixed(2)}×; flat means ≈ 1×)`);
     const queries = new PostgresAnalyticsQueries(pool, settings.schema, { position: () => head, waitFor: async () => true, status: () => [] });

@@ -108,7 +108,10 @@ export class PostgresProjector implements ReadModels {
     this.writer = new ReadSideWriter(client, this.settings.schema, this.options.cacheSize, reader);
     await this.prepare(this.writer);
     // A first fold of a long log: the query indexes are made once at the end (read-side.indexes.ts).
-    if (this.writer.position === 0 && this.head >= (this.options.deferIndexesFrom ?? DEFER_INDEXES_FROM)) await deferQueryIndexes(client, this.settings.schema);
+    if (this.writer.position === 0 && this.head >= (this.options.deferIndexesFrom ?? DEFER_INDEXES_FROM)) {
+      await deferQueryIndexes(client, this.settings.schema);
+      this.writer.deferSummaries();
+    }
     let markCaughtUp!: () => void;
     const caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
     this.loop = this.follow(markCaughtUp).catch((error: Error) => {
@@ -296,7 +299,7 @@ export class PostgresProjector implements ReadModels {
       // Live, or nothing more to read yet: what was folded is written before waiting for more.
       if (queue.length === 0 || caughtUpNow) await committed();
       if (caughtUpNow && !this.caughtUp) {
-        await this.exclusively(() => restoreQueryIndexes(this.client!, this.settings.schema));
+        await this.exclusively(() => restoreQueryIndexes(this.client!, this.settings.schema, writer, this.reader));
         this.caughtUp = true;
         markCaughtUp();
       }
@@ -344,7 +347,10 @@ export async function rebuildIntoShadow(
     const writer = new ReadSideWriter(client, shadow, undefined, reader);
     await writer.load();
     // Nobody reads the shadow schema: its query indexes are made once, after the long fold.
-    if (how.target() >= (how.deferIndexesFrom ?? DEFER_INDEXES_FROM)) await deferQueryIndexes(client, shadow);
+    if (how.target() >= (how.deferIndexesFrom ?? DEFER_INDEXES_FROM)) {
+      await deferQueryIndexes(client, shadow);
+      writer.deferSummaries();
+    }
     let logId = how.logId();
     const catchUp = async () => {
       // Page n+1 folds while page n commits, as in the projector.
@@ -368,7 +374,7 @@ export async function rebuildIntoShadow(
       }
     };
     await catchUp();
-    await restoreQueryIndexes(client, shadow);
+    await restoreQueryIndexes(client, shadow, writer, reader);
     let position = 0;
     await how.swap(async () => {
       // Between two live batches: fold what the live side took meanwhile, then swap.

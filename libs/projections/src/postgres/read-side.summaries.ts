@@ -3,14 +3,15 @@
 // the same transaction as each batch and its checkpoint, so win-loss, funnel and transitions read a
 // few hundred summary rows instead of scanning every closing, opportunity or move.
 //
-// The filters use an opportunity's CURRENT team and owner, so a batch first takes away what the
-// opportunities it touches contributed (with their old team, owner, outcome…), writes its rows, then
-// adds back what they contribute now: a reassigned deal moves its closings and all its moves.
+// The filters use an opportunity's CURRENT team and owner, so a batch takes away what the
+// opportunities it changed contributed (with their old team, owner, outcome…) and adds what they
+// contribute now: a reassigned deal moves its closings and all its moves. The fold keeps these
+// deltas (read-side.summary-deltas.ts); this file computes the same counts from the tables.
 // Amounts are added exactly (whole amounts as numeric); an amount that is not whole is only counted
 // (`fractional`), and a query that meets one answers from the general query instead, which adds in
 // the in-memory order.
 
-/** The note in deferred_indexes while the summaries are not kept (a catch-up from position 0); queries then do not read them. */
+/** The note in deferred_indexes while the summaries are not complete (a catch-up from position 0); queries then do not read them. */
 export const SUMMARIES_NOTE = '~summaries';
 
 /** 2^52: below it, whole amounts and all their partial sums are exact doubles. */
@@ -72,26 +73,6 @@ const SUMMARIES: readonly Summary[] = [
        FROM ${s}.transitions t JOIN ${s}.opportunities o ON o.opportunity_id = t.opportunity_id ${dims('o')} ${periods('t.occurred_at', dayOnly)} WHERE ${where} GROUP BY 1, 2, 3, 4, 5`,
   },
 ];
-
-const upsert = (s: string, summary: Summary, select: string) =>
-  `INSERT INTO ${s}.${summary.table} AS t (${[...summary.keys, ...summary.measures].join(', ')}) ${select}
-   ON CONFLICT (${summary.keys.join(', ')}) DO UPDATE SET ${summary.measures.map((m) => `${m} = t.${m} + EXCLUDED.${m}`).join(', ')}`;
-
-const kept = (s: string) => `NOT EXISTS (SELECT 1 FROM ${s}.deferred_indexes WHERE index_name = '${SUMMARIES_NOTE}')`;
-
-/**
- * The statement that takes away (sign -1, before a batch's rows are written) or adds back (sign 1,
- * after) what the opportunities `$1` contribute to every summary; nothing while the summaries wait
- * for their rebuild. One statement (the first upserts in WITH): the batch's ids are written once.
- */
-export function summaryDeltaSql(s: string, sign: 1 | -1): string {
-  const upserts = SUMMARIES.map((summary) => {
-    const of = summary.table === 'transition_summary' ? 't.opportunity_id' : 'o.opportunity_id';
-    return upsert(s, summary, summary.contributions(s, `${of} = ANY($1::text[]) AND ${kept(s)}`, sign));
-  });
-  const last = upserts.pop()!;
-  return `WITH ${upserts.map((sql, i) => `summary_${i} AS (${sql})`).join(', ')} ${last}`;
-}
 
 /** The unique index of a summary's keys (nulls equal: a null team is a key), which the writer's upserts find rows by. */
 const keyIndexSql = (s: string, summary: Summary) => `CREATE UNIQUE INDEX ${summary.table}_key ON ${s}.${summary.table} (${summary.indexOrder.join(', ')}) NULLS NOT DISTINCT;`;

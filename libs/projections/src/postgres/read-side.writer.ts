@@ -18,7 +18,8 @@ import {
 import { stageOrderOf } from '../process-catalog';
 import { boolArray, isoOf, ms, numberArray, textArray } from './read-side.encoding';
 import { keepDailyCountsSql, keepSetbacksSql, LEARNED_TABLES, markSetBackSql } from './read-side.learned';
-import { SUMMARY_TABLES, summaryDeltaSql } from './read-side.summaries';
+import { SUMMARIES_NOTE, SUMMARY_TABLES } from './read-side.summaries';
+import { contributionOf, reassignedTransitionsSql, reassignedTransitionsValues, SummaryDeltas, type Contribution, type Reassignment } from './read-side.summary-deltas';
 
 // Loads and writes the read side of one schema through one connection: a batch of events and the
 // checkpoint in one transaction (multi-row upserts through unnest, one statement per table).
@@ -75,6 +76,14 @@ export class ReadSideWriter {
    * the reader's connection cannot see them yet, and the cache may have let them go.
    */
   private readonly uncommitted = new Map<string, { record: OpportunityRecord; sequence: number }>();
+  /**
+   * Whether each batch writes its summary deltas (read-side.summary-deltas.ts), or the summaries
+   * wait for the end of a long first fold, where they are computed from the tables at once
+   * (`restoreSummaries`). Merging a first fold's deltas in memory instead was tried: the summaries
+   * hold about one day row per three events (transitions by pair, team or owner, and day), so the
+   * merged deltas grew with the log, and writing them cost PostgreSQL about what computing them does.
+   */
+  private summaries: 'kept' | 'waiting' = 'kept';
 
   /**
    * `reader`: a second connection to read records back through while a batch commits on `client`
@@ -86,6 +95,11 @@ export class ReadSideWriter {
     private readonly cacheSize = 50_000,
     private readonly reader: ClientBase = client,
   ) {}
+
+  /** Records held in memory between batches (at most `cacheSize`). */
+  get cachedRecords(): number {
+    return this.cache.size;
+  }
 
   get position(): number {
     return this.checkpoint.position;
@@ -101,10 +115,17 @@ export class ReadSideWriter {
     this.cache.clear();
     this.uncommitted.clear();
     this.generation += 1;
-    const { rows } = await this.client.query<{ position: string; log_id: string; failed: string | null; state: SerializedReadSideState | null; state_revision: string; counters: SerializedCounters | null }>(
-      `SELECT position, log_id, failed, state, state_revision, counters FROM ${s}.checkpoint`,
-    );
+    const { rows } = await this.client.query<{
+      position: string;
+      log_id: string;
+      failed: string | null;
+      state: SerializedReadSideState | null;
+      state_revision: string;
+      counters: SerializedCounters | null;
+      summaries_wait: boolean;
+    }>(`SELECT position, log_id, failed, state, state_revision, counters, EXISTS (SELECT 1 FROM ${s}.deferred_indexes WHERE index_name = '${SUMMARIES_NOTE}') AS summaries_wait FROM ${s}.checkpoint`);
     const row = rows[0]!;
+    this.summaries = row.summaries_wait ? 'waiting' : 'kept';
     this.checkpoint = { position: Number(row.position), logId: row.log_id, failed: row.failed };
     this.folded = this.checkpoint.position;
     this.stateRevision = Number(row.state_revision);
@@ -182,6 +203,9 @@ export class ReadSideWriter {
     }
     for (const record of await this.loadRecords(missing)) known.set(record.id, record);
     if (generation !== this.generation) throw new Error(`the read side of ${this.schema} was reloaded while a batch folded`);
+    // What the deals counted in the summaries before this batch (their records change as it folds).
+    const before = new Map<string, Contribution>();
+    if (this.summaries !== 'waiting') for (const [id, record] of known) before.set(id, contributionOf(record, this.state.catalog));
     const changes = emptyChanges();
     const lookup = (id: string) => known.get(id);
     for (let at = 0; at < fresh.length; at += FOLD_SLICE) {
@@ -203,7 +227,7 @@ export class ReadSideWriter {
       generation,
       events,
       passed,
-      statements: this.encode(changes),
+      statements: this.encode(changes, this.summaryChanges(changes, before)),
       counters: changes.pairs.size > 0 || changes.visitTotals.size > 0 ? JSON.stringify(this.counters()) : null,
       state: changes.catalogChanged ? JSON.stringify(serializeReadSideState(this.state)) : null,
       records,
@@ -250,6 +274,43 @@ export class ReadSideWriter {
     for (const record of batch.records) {
       if (this.uncommitted.get(record.id)?.sequence === batch.sequence) this.uncommitted.delete(record.id);
     }
+  }
+
+  /** Called once the projector has noted the summaries as waiting for a long first fold to end (read-side.indexes.ts). */
+  deferSummaries(): void {
+    this.summaries = 'waiting';
+  }
+
+  /**
+   * Ends the wait (the note `definition` in deferred_indexes): the summaries computed from the
+   * tables and the note removed in one transaction; from the next batch on, each keeps them.
+   */
+  async restoreSummaries(definition: string): Promise<void> {
+    const client = this.client;
+    await client.query('BEGIN');
+    try {
+      await client.query(definition);
+      await client.query(`DELETE FROM ${this.schema}.deferred_indexes WHERE index_name = $1`, [SUMMARIES_NOTE]);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+    this.summaries = 'kept';
+  }
+
+  /** The summary deltas a batch writes (none while the summaries wait). */
+  private summaryChanges(changes: ReadSideChanges, before: ReadonlyMap<string, Contribution>): { moves: Reassignment[]; deltas: SummaryDeltas | undefined } {
+    if (this.summaries === 'waiting') return { moves: [], deltas: undefined };
+    const { catalog } = this.state;
+    const deltas = new SummaryDeltas();
+    const moves: Reassignment[] = [];
+    for (const [id, record] of changes.opportunities) {
+      const move = deltas.opportunity(before.get(id), contributionOf(record, catalog), id);
+      if (move) moves.push(move);
+    }
+    for (const row of changes.transitions) deltas.transition(row, changes.opportunities.get(row.opportunityId)!);
+    return { moves, deltas };
   }
 
   private counters(): SerializedCounters {
@@ -327,16 +388,15 @@ export class ReadSideWriter {
    * The statements that write a batch's changes, with their parameters encoded now: the records and
    * counters they read go on changing as the next batch folds while this one commits.
    */
-  private encode(changes: ReadSideChanges): Statement[] {
+  private encode(changes: ReadSideChanges, summaries: { moves: readonly Reassignment[]; deltas: SummaryDeltas | undefined }): Statement[] {
     const s = this.schema;
     const { catalog } = this.state;
     const statements: Statement[] = [];
     const q = (sql: string, values: unknown[]) => statements.push(statementOf(sql, values));
 
-    // The summaries: what the opportunities of this batch contributed is taken away before their rows
-    // change and added back after (read-side.summaries.ts), so a reassigned or reopened deal moves.
-    const touched = [...new Set([...changes.opportunities.keys(), ...changes.transitions.map((t) => t.opportunityId)])];
-    if (touched.length > 0) q(summaryDeltaSql(s, -1), [touched]);
+    // A reassigned deal's transitions from earlier batches move to its new team and owner (before
+    // this batch's own are written, which count under the new ones).
+    if (summaries.moves.length > 0) q(reassignedTransitionsSql(s), reassignedTransitionsValues(summaries.moves));
 
     if (changes.opportunities.size > 0) {
       const rows = [...changes.opportunities.values()];
@@ -542,7 +602,7 @@ export class ReadSideWriter {
       );
     }
     if (changes.catalogChanged) this.encodeCatalog(q);
-    if (touched.length > 0) q(summaryDeltaSql(s, 1), [touched]);
+    for (const statement of summaries.deltas?.statements(s) ?? []) q(statement.sql, statement.values);
     return statements;
   }
 
@@ -609,7 +669,7 @@ interface Statement {
 }
 
 const NUMBER_TYPES = new Set(['float8', 'bigint', 'int']);
-const TEXT_TYPES = new Set(['text', 'timestamptz', 'date', 'jsonb']);
+const TEXT_TYPES = new Set(['text', 'timestamptz', 'date', 'jsonb', 'numeric']);
 
 /**
  * Encodes each array parameter as the literal of the type the statement casts it to (`$n::type[]`),

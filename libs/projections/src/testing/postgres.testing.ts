@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import { PostgresAnalyticsQueries } from '../postgres/postgres-analytics.queries';
 import { migrateReadSide } from '../postgres/read-side.migrations';
+import { deferQueryIndexes, restoreQueryIndexes } from '../postgres/read-side.indexes';
 import { ReadSideWriter } from '../postgres/read-side.writer';
 import type { ProjectedEvent } from '../projection.types';
 
@@ -49,25 +50,64 @@ export class PostgresTestReadSide {
     }
   }
 
-  async load(events: readonly ProjectedEvent[], batchSizes: readonly number[] = [50]): Promise<PostgresAnalyticsQueries> {
+  /**
+   * `deferredUntil`: the batches before it are folded as a long first fold does (the query indexes
+   * dropped, the summaries waiting), then the indexes and summaries are made and the rest kept
+   * batch by batch; `restartAt`: a new writer takes over before that batch, as after a crash.
+   * `cacheSize`: records the writer keeps between batches; `onBatch`: called after each.
+   */
+  async load(
+    events: readonly ProjectedEvent[],
+    batchSizes: readonly number[] = [50],
+    options: { deferredUntil?: number; restartAt?: number; cacheSize?: number; onBatch?: (writer: ReadSideWriter) => void } = {},
+  ): Promise<PostgresAnalyticsQueries> {
     const client = await this.pool.connect();
     try {
       // The writer's own reset: every table it keeps, emptied (a table added later included).
-      const writer = new ReadSideWriter(client, this.schema);
+      const newWriter = () => new ReadSideWriter(client, this.schema, options.cacheSize);
+      let writer = newWriter();
       await writer.reset('test-log');
+      const deferred = options.deferredUntil !== undefined;
+      if (deferred) {
+        await deferQueryIndexes(client, this.schema);
+        writer.deferSummaries();
+      }
       let at = 0;
       for (let i = 0; at < events.length; i++) {
+        if (i === options.restartAt) {
+          writer = newWriter();
+          await writer.load();
+        }
+        if (deferred && i === options.deferredUntil) await this.restoreIndexes(client, writer);
         const size = Math.max(1, batchSizes[i % batchSizes.length]!);
         const batch = events.slice(at, at + size);
         at += size;
         await writer.apply(batch, batch[batch.length - 1]!.position, 'test-log');
+        options.onBatch?.(writer);
       }
+      if (deferred) await this.restoreIndexes(client, writer);
       this.position = writer.position;
     } finally {
       client.release();
     }
     const position = this.position;
     return new PostgresAnalyticsQueries(this.pool, this.schema, { position: () => position, waitFor: async (p) => position >= p, status: () => [] });
+  }
+
+  /** The schema's indexes, by name. */
+  async indexNames(): Promise<string[]> {
+    const { rows } = await this.pool.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 ORDER BY 1`, [this.schema]);
+    return rows.map((row) => row.indexname);
+  }
+
+  /** As the projector does at the end of a long first fold: on its connection and a second one. */
+  private async restoreIndexes(client: PoolClient, writer: ReadSideWriter): Promise<void> {
+    const second = await this.pool.connect();
+    try {
+      await restoreQueryIndexes(client, this.schema, writer, second);
+    } finally {
+      second.release();
+    }
   }
 
   async close(): Promise<void> {
