@@ -619,6 +619,28 @@ ${rebuildSummariesSql(s)}
 ANALYZE ${s}.win_loss_summary, ${s}.funnel_summary, ${s}.transition_summary;
 `,
   },
+  {
+    version: 11,
+    name: 'board_segments_standing: the board as of an instant read from one index, by the aligned block of hours each segment lies in',
+    sql: (s) => `
+CREATE FUNCTION ${s}.period_level(valid_from timestamptz, valid_to timestamptz) RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN valid_from IS NULL THEN NULL WHEN valid_to IS NULL THEN 65 WHEN valid_to <= valid_from THEN 0
+    ELSE 65 - position('1' IN ((floor(EXTRACT(EPOCH FROM valid_from) / 3600)::bigint # floor((EXTRACT(EPOCH FROM valid_to) - 0.000001) / 3600)::bigint)::bit(64)::text || '1')) END
+$$;
+COMMENT ON FUNCTION ${s}.period_level(timestamptz, timestamptz) IS 'Level of a period [valid_from, valid_to): the smallest L such that its first and last UTC hour (hours since 1970) lie in one aligned block of 2^L hours; 65 while open (valid_to null), 64 when no block below holds it.';
+CREATE FUNCTION ${s}.period_block(valid_from timestamptz, valid_to timestamptz) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN ${s}.period_level(valid_from, valid_to) >= 64 THEN 0 ELSE floor(EXTRACT(EPOCH FROM valid_from) / 3600)::bigint >> ${s}.period_level(valid_from, valid_to) END
+$$;
+COMMENT ON FUNCTION ${s}.period_block(timestamptz, timestamptz) IS 'Which block of 2^period_level hours holds the period: its first hour since 1970 shifted right by the level; 0 at levels 64 and 65.';
+ALTER TABLE ${s}.board_segments
+  ADD COLUMN period_level integer GENERATED ALWAYS AS (${s}.period_level(valid_from, valid_to)) STORED,
+  ADD COLUMN period_block bigint GENERATED ALWAYS AS (${s}.period_block(valid_from, valid_to)) STORED;
+COMMENT ON COLUMN ${s}.board_segments.period_level IS 'period_level(valid_from, valid_to): with period_block, where board_segments_standing files the segment. A segment standing at t has period_block = (hours of t since 1970) >> period_level, so the board at t reads 66 short runs of that index (one per level) instead of a range of the whole table.';
+COMMENT ON COLUMN ${s}.board_segments.period_block IS 'period_block(valid_from, valid_to): see period_level.';
+CREATE INDEX board_segments_standing ON ${s}.board_segments (period_level, period_block, valid_from)
+  INCLUDE (valid_to, process_id, stage_id, currency, started_position, amount, probability, team_id, owner_id, stage_entered_at);
+`,
+  },
 ];
 
 /** Creates the schema if needed and applies the migrations it lacks, one transaction each, under a lock. */
