@@ -23,6 +23,13 @@ const comments = (schema: string, table: string, about: string, columns: Record<
 
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
+/**
+ * period_level's body (migration 11), written out again inside period_block: a function naming
+ * another by its schema would break when a rebuilt shadow schema is renamed into place.
+ */
+const PERIOD_LEVEL_SQL = `CASE WHEN valid_from IS NULL THEN NULL WHEN valid_to IS NULL THEN 65 WHEN valid_to <= valid_from THEN 0
+    ELSE 65 - position('1' IN ((floor(EXTRACT(EPOCH FROM valid_from) / 3600)::bigint # floor((EXTRACT(EPOCH FROM valid_to) - 0.000001) / 3600)::bigint)::bit(64)::text || '1')) END`;
+
 export const READ_SIDE_MIGRATIONS: readonly ReadSideMigration[] = [
   {
     version: 1,
@@ -624,12 +631,11 @@ ANALYZE ${s}.win_loss_summary, ${s}.funnel_summary, ${s}.transition_summary;
     name: 'board_segments_standing: the board as of an instant read from one index, by the aligned block of hours each segment lies in',
     sql: (s) => `
 CREATE FUNCTION ${s}.period_level(valid_from timestamptz, valid_to timestamptz) RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT CASE WHEN valid_from IS NULL THEN NULL WHEN valid_to IS NULL THEN 65 WHEN valid_to <= valid_from THEN 0
-    ELSE 65 - position('1' IN ((floor(EXTRACT(EPOCH FROM valid_from) / 3600)::bigint # floor((EXTRACT(EPOCH FROM valid_to) - 0.000001) / 3600)::bigint)::bit(64)::text || '1')) END
+  SELECT ${PERIOD_LEVEL_SQL}
 $$;
 COMMENT ON FUNCTION ${s}.period_level(timestamptz, timestamptz) IS 'Level of a period [valid_from, valid_to): the smallest L such that its first and last UTC hour (hours since 1970) lie in one aligned block of 2^L hours; 65 while open (valid_to null), 64 when no block below holds it.';
 CREATE FUNCTION ${s}.period_block(valid_from timestamptz, valid_to timestamptz) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT CASE WHEN ${s}.period_level(valid_from, valid_to) >= 64 THEN 0 ELSE floor(EXTRACT(EPOCH FROM valid_from) / 3600)::bigint >> ${s}.period_level(valid_from, valid_to) END
+  SELECT CASE WHEN level >= 64 THEN 0 ELSE floor(EXTRACT(EPOCH FROM valid_from) / 3600)::bigint >> level END FROM (SELECT ${PERIOD_LEVEL_SQL} AS level) l
 $$;
 COMMENT ON FUNCTION ${s}.period_block(timestamptz, timestamptz) IS 'Which block of 2^period_level hours holds the period: its first hour since 1970 shifted right by the level; 0 at levels 64 and 65.';
 ALTER TABLE ${s}.board_segments
