@@ -628,7 +628,7 @@ ANALYZE ${s}.win_loss_summary, ${s}.funnel_summary, ${s}.transition_summary;
   },
   {
     version: 11,
-    name: 'board_segments_standing: the board as of an instant read from one index, by the aligned block of hours each segment lies in',
+    name: 'board_segments_standing: the board as of an instant read from one index, by the aligned block of hours each segment lies in; the open cards of a team or owner filtered in their index',
     sql: (s) => `
 CREATE FUNCTION ${s}.period_level(valid_from timestamptz, valid_to timestamptz) RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT ${PERIOD_LEVEL_SQL}
@@ -645,6 +645,10 @@ COMMENT ON COLUMN ${s}.board_segments.period_level IS 'period_level(valid_from, 
 COMMENT ON COLUMN ${s}.board_segments.period_block IS 'period_block(valid_from, valid_to): see period_level.';
 CREATE INDEX board_segments_standing ON ${s}.board_segments (period_level, period_block, valid_from)
   INCLUDE (valid_to, process_id, stage_id, currency, started_position, amount, probability, team_id, owner_id, stage_entered_at);
+-- The board's first cards of each column, for a team or an owner: filtered in the index, so that
+-- only the rows listed are read from the table (opened_position finds them).
+DROP INDEX ${s}.opportunities_open_by_stage;
+CREATE INDEX opportunities_open_by_stage ON ${s}.opportunities (process_id, stage_id, stage_entered_at, opportunity_id COLLATE "C") INCLUDE (team_id, owner_id, opened_position) WHERE stage_id IS NOT NULL;
 `,
   },
 ];
