@@ -42,6 +42,8 @@ import type { WaterfallQuery, WindowQuery } from '../waterfall.queries';
 import { VelocityTally } from '../velocity.figures';
 import { cohortsResult, daysBetween, type CohortInput } from '../cohorts.figures';
 import type { VelocityQuery } from '../velocity.queries';
+import { queryAll, type Statement } from './read-side.batch';
+import { standingAt } from './read-side.standing';
 import { instantParameter, ms } from './read-side.encoding';
 import { periodCover, SUMMARIES_NOTE, closedAmount, closedCurrency, closedReason, wholeAmount, type PeriodCover } from './read-side.summaries';
 import { LOST_END, restoreReadSideState, WON_END, type ReadSideState, type SerializedReadSideState } from './read-side.fold';
@@ -142,58 +144,81 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     return this.read(async ({ client, state }) => {
       const s = this.schema;
       const where = () => new Where('stage_id IS NOT NULL').eq('process_id', filter.processId).eq('team_id', filter.teamId).eq('owner_id', filter.ownerId);
-      const totalRows = await this.stageTotals(client, 'opportunities', where(), 'opened_position');
-      const rotting = options.nowMs === undefined ? undefined : await this.rottingCounts(client, state, where(), 'opportunities', options.nowMs);
-      const stages = this.stageFigures(state, totalRows, rotting);
-      const cards = options.includeOpportunities ? await this.openCards(client, state, where(), 'opportunities', 'opened_position', cap, true) : undefined;
+      // Every statement of the answer goes in one round trip (read-side.batch.ts); each `at` below is its result's index.
+      const batch: (Statement | string)[] = [];
+      const add = (...statements: (Statement | string)[]) => batch.push(...statements) - statements.length;
+      const totalsAt = add(this.stageTotalsStatement('opportunities', where(), 'opened_position'));
+      const rottingStatement = options.nowMs === undefined ? undefined : this.rottingStatement(state, where(), 'opportunities', options.nowMs);
+      const rottingAt = rottingStatement ? add(rottingStatement) : -1;
+      const cardStatements = options.includeOpportunities ? this.openCardsStatements(state, where(), 'opportunities', cap, true) : undefined;
+      const cardsAt = cardStatements ? add(...cardStatements.statements) + cardStatements.rows : -1;
 
-      let closed: ((processId: string) => { won?: ClosedSection; lost?: ClosedSection }) | undefined;
-      if (options.closed && window) {
-        const outcomes = [...new Set(options.closed.outcomes)];
-        const closedWhere = () => {
-          const w = new Where('stage_id IS NULL', `status <> 'open'`).eq('process_id', filter.processId).eq('team_id', filter.teamId).eq('owner_id', filter.ownerId);
-          return w.add(`status = ANY(${w.param(outcomes)}::text[])`).add(`closed_at >= ${w.param(window.from)}::timestamptz`).add(`closed_at <= ${w.param(window.to)}::timestamptz`);
-        };
+      const outcomes = options.closed ? [...new Set(options.closed.outcomes)] : [];
+      const closedWhere = () => {
+        const w = new Where('stage_id IS NULL', `status <> 'open'`).eq('process_id', filter.processId).eq('team_id', filter.teamId).eq('owner_id', filter.ownerId);
+        return w.add(`status = ANY(${w.param(outcomes)}::text[])`).add(`closed_at >= ${w.param(window!.from)}::timestamptz`).add(`closed_at <= ${w.param(window!.to)}::timestamptz`);
+      };
+      const sectionsOf = (inRowOrder: boolean): Statement => {
         const figures = closedWhere();
-        const sectionsOf = (inRowOrder: boolean) =>
-          client.query(
-            `SELECT process_id, status, currency, GROUPING(currency) = 1 AS whole, count(*)::int AS n, sum(amount ${inRowOrder ? 'ORDER BY opened_position' : ''}) AS amount,
+        return {
+          sql: `SELECT process_id, status, currency, GROUPING(currency) = 1 AS whole, count(*)::int AS n, sum(amount ${inRowOrder ? 'ORDER BY opened_position' : ''}) AS amount,
                min(opened_position) FILTER (WHERE amount IS NOT NULL) AS first, ${EXACT_SUMS('amount', 'true')} AS exact
              FROM ${s}.opportunities ${figures} GROUP BY GROUPING SETS ((process_id, status), (process_id, status, currency))`,
-            figures.values,
-          );
-        // Sums in any order first: when they are exact (whole amounts), they are the in-memory ones.
-        let sections = await sectionsOf(false);
-        if (sections.rows.some((row) => row.exact === false)) sections = await sectionsOf(true);
-        const closedCards = new Map<string, ClosedOpportunity[]>();
-        if (options.includeOpportunities) {
-          // The latest `limit` closings of each (process, outcome), each walked back from the window's end
-          // through the index of closings instead of ranking every closing in the window.
-          const w = closedWhere();
-          const processIds = [...state.catalog.processes.keys()];
-          const sectionProcesses = w.param(processIds.flatMap((processId) => outcomes.map(() => processId)));
-          const sectionOutcomes = w.param(processIds.flatMap(() => outcomes));
-          const { rows } = await client.query(
-            `SELECT closings.* FROM unnest(${sectionProcesses}::text[], ${sectionOutcomes}::text[]) WITH ORDINALITY AS section_of(section_process, section_status, section_no)
-             CROSS JOIN LATERAL (SELECT opportunity_id, title, owner_id, team_id, amount, currency, ${ms('closed_at')} AS closed_ms, lost_reason, next_steps, process_id, status,
+          values: figures.values,
+        };
+      };
+      // Sums in any order first: when they are exact (whole amounts), they are the in-memory ones.
+      const sectionsAt = window ? add(sectionsOf(false)) : -1;
+      let closedCardsAt = -1;
+      if (window && options.includeOpportunities) {
+        // The latest `limit` closings of each (process, outcome), each walked back from the window's end
+        // through the index of closings instead of ranking every closing in the window: first from
+        // the index alone (it holds every column the filters read; a walk that read each row's page
+        // took 30–60 ms for a team at 1M events), the latest `limit` and any tied with the last,
+        // then only those rows, by their unique opened_position, ordered with the id as tie-break.
+        const w = closedWhere();
+        const processIds = [...state.catalog.processes.keys()];
+        const sectionProcesses = w.param(processIds.flatMap((processId) => outcomes.map(() => processId)));
+        const sectionOutcomes = w.param(processIds.flatMap(() => outcomes));
+        const limit = w.param(window.limit);
+        closedCardsAt = add({
+          sql: `SELECT closings.* FROM unnest(${sectionProcesses}::text[], ${sectionOutcomes}::text[]) WITH ORDINALITY AS section_of(section_process, section_status, section_no)
+             CROSS JOIN LATERAL (SELECT o.opportunity_id, o.title, o.owner_id, o.team_id, o.amount, o.currency, ${ms('o.closed_at')} AS closed_ms, o.lost_reason, o.next_steps, o.process_id, o.status,
                (SELECT oc.stage_id FROM ${s}.outcomes oc WHERE oc.closing_position = o.last_closing_position) AS closed_in_stage
-               FROM ${s}.opportunities o ${w.add('process_id = section_process').add('status = section_status')}
-               ORDER BY closed_at DESC, opportunity_id COLLATE "C" LIMIT ${w.param(window.limit)}) closings
+               FROM (SELECT opened_position FROM ${s}.opportunities ${w.add('process_id = section_process').add('status = section_status')}
+                 ORDER BY closed_at DESC FETCH FIRST ${limit} ROWS WITH TIES) latest
+               JOIN ${s}.opportunities o ON o.opened_position = latest.opened_position
+               ORDER BY o.closed_at DESC, o.opportunity_id COLLATE "C" LIMIT ${limit}) closings
              ORDER BY section_no`,
-            w.values,
-          );
-          for (const row of rows) {
-            const key = `${row.process_id}\u0000${row.status}`;
-            const list = closedCards.get(key) ?? [];
-            closedCards.set(key, list);
-            list.push({
-              ...cardOf(row),
-              closedAt: new Date(row.closed_ms).toISOString(),
-              closedInStage: (row.closed_in_stage as string | null) ?? null,
-              ...(row.status === 'lost' ? { lostReason: row.lost_reason ?? null } : {}),
-              nextSteps: row.next_steps ?? null,
-            });
-          }
+          values: w.values,
+        });
+      }
+      const results = await queryAll(client, batch);
+
+      const { totals } = this.stageTotalsOf(state, results[totalsAt]!.rows);
+      const rotting = options.nowMs === undefined ? undefined : rottingAt < 0 ? new Map<number, number>() : this.rottingOf(state, results[rottingAt]!.rows);
+      const stages = this.stageFigures(state, totals, rotting);
+      const cards = cardStatements ? this.openCardsOf(state, results[cardsAt]!.rows, true) : undefined;
+
+      let closed: ((processId: string) => { won?: ClosedSection; lost?: ClosedSection }) | undefined;
+      if (window) {
+        let sections = results[sectionsAt]!;
+        if (sections.rows.some((row) => row.exact === false)) {
+          const inRowOrder = sectionsOf(true);
+          sections = await client.query(inRowOrder.sql, [...inRowOrder.values]);
+        }
+        const closedCards = new Map<string, ClosedOpportunity[]>();
+        for (const row of closedCardsAt < 0 ? [] : results[closedCardsAt]!.rows) {
+          const key = `${row.process_id}\u0000${row.status}`;
+          const list = closedCards.get(key) ?? [];
+          closedCards.set(key, list);
+          list.push({
+            ...cardOf(row),
+            closedAt: new Date(row.closed_ms).toISOString(),
+            closedInStage: (row.closed_in_stage as string | null) ?? null,
+            ...(row.status === 'lost' ? { lostReason: row.lost_reason ?? null } : {}),
+            nextSteps: row.next_steps ?? null,
+          });
         }
         const byKey = new Map<string, { n: number; currencies: { currency: string; amount: number; first: number }[] }>();
         for (const row of sections.rows) {
@@ -231,20 +256,17 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     return this.read(async ({ client, state }) => {
       const where = () => {
         const w = new Where().eq('process_id', filter.processId).eq('team_id', filter.teamId).eq('owner_id', filter.ownerId);
-        return w.add(`tstzrange(valid_from, valid_to) @> ${w.param(instantParameter(atMs))}::timestamptz`);
+        return w.add(standingAt(atMs, (value) => w.param(value)));
       };
-      // Sums ordered inside the aggregate, over the period index: a covering GiST index for the
-      // presorted sums of the live board made this query slower (p99 54 → 83 ms at 1M events) and
-      // the projector's index builds longer, so the board as of keeps this form.
-      const totals = where();
-      const totalRows = await client.query(
-        `SELECT process_id, stage_id, currency, GROUPING(currency) = 1 AS whole, count(*)::int AS n,
-           sum(amount ORDER BY started_position) AS amount, sum(amount * probability / 100 ORDER BY started_position) AS weighted
-         FROM ${this.schema}.board_segments ${totals} GROUP BY GROUPING SETS ((process_id, stage_id), (process_id, stage_id, currency))`,
-        totals.values,
-      );
-      const stages = this.stageFigures(state, totalRows.rows, await this.rottingCounts(client, state, where(), 'board_segments', atMs));
-      const cards = options.includeOpportunities ? await this.openCards(client, state, where(), 'board_segments', 'started_position', cap) : undefined;
+      // The segments standing at the instant found once, from the index of standing periods alone
+      // (migration 11), for the totals and the rotting counts, sorted once for every sum; the cards
+      // in the same round trip. (The GiST index of periods found them too, but read a table page
+      // for each: ~7,000 pages at 1M events. A covering GiST index was slower still.)
+      const cardStatements = options.includeOpportunities ? this.openCardsStatements(state, where(), 'board_segments', cap) : undefined;
+      const standing = await this.standingTotals(client, state, where(), atMs, cardStatements?.statements ?? []);
+      const { totals, rotting } = this.stageTotalsOf(state, standing.rows);
+      const stages = this.stageFigures(state, totals, rotting);
+      const cards = cardStatements ? this.openCardsOf(state, standing.also[cardStatements.rows]!.rows) : undefined;
       return {
         processes: processesOf(state.catalog, filter.processId).map((process) => ({
           processId: process.processId,
@@ -908,47 +930,90 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
    * The count, amount and weighted amount of each (process, stage, currency) among the rows `where`
    * selects, each sum added in `order` (the in-memory row order): the rows come sorted by group and
    * then by `order` (from the covering index, or one sort), and a plain sum() adds them one after
-   * the other in that order (no ORDER BY inside the aggregate: one sort per sum and group). Rows as
-   * stageFigures reads them, with one `whole` row per stage giving its count.
+   * the other in that order (no ORDER BY inside the aggregate: one sort per sum and group).
    */
-  private async stageTotals(client: PoolClient, table: string, where: Where, order: string): Promise<Record<string, unknown>[]> {
-    const { rows } = await client.query(
-      `SELECT process_id, stage_id, currency, count(*)::int AS n, sum(amount) AS amount, sum(amount * probability / 100) AS weighted
+  private stageTotalsStatement(table: string, where: Where, order: string): Statement {
+    return {
+      sql: `SELECT process_id, stage_id, currency, count(*)::int AS n, sum(amount) AS amount, sum(amount * probability / 100) AS weighted, 0 AS rotting
        FROM (SELECT process_id, stage_id, currency, amount, probability FROM ${this.schema}.${table} ${where} ORDER BY process_id, stage_id, currency, ${order}) kept
        GROUP BY process_id, stage_id, currency`,
-      where.values,
-    );
-    const counts = new Map<string, { process_id: string; stage_id: string; whole: true; n: number }>();
-    for (const row of rows) {
-      const key = `${row.process_id}\u0000${row.stage_id}`;
-      const whole = counts.get(key) ?? { process_id: row.process_id, stage_id: row.stage_id, whole: true as const, n: 0 };
-      counts.set(key, whole);
-      whole.n += row.n;
-    }
-    return [...rows.map((row) => ({ ...row, whole: false })), ...counts.values()];
+      values: where.values,
+    };
   }
 
   /**
-   * Rotting deals per stage key at `atMs` (the rule of isRotting: more than rotAfterDays × 24 h in
-   * the stage), among the rows `where` selects. Times are whole milliseconds, so the comparison is
-   * exact in double precision, as in memory.
+   * stageTotalsStatement for the board segments standing at `atMs` (`where` selects them), with each
+   * group's rotting segments (rottingStatement's rule) counted in the same pass, so that they are
+   * found once. The segments come unsorted from their index, so they are sorted here (by stage
+   * number in the catalog, currency number in the code list, then started_position): whole numbers,
+   * not the three texts, which made that sort nearly twice as long. Rows as stageTotalsStatement's.
    */
-  private async rottingCounts(client: PoolClient, state: ReadSideState, where: Where, table: string, atMs: number): Promise<Map<number, number>> {
+  private async standingTotals(client: PoolClient, state: ReadSideState, where: Where, atMs: number, also: readonly (Statement | string)[]): Promise<{ rows: Record<string, unknown>[]; also: QueryResult[] }> {
+    const { stages } = state.catalog;
+    const at = where.param(atMs);
+    const catalog = `unnest(${where.param(stages.map((stage) => stage.processId))}::text[], ${where.param(stages.map((stage) => stage.stageId))}::text[], ${where.param(stages.map((stage) => (typeof stage.rotAfterDays === 'number' ? stage.rotAfterDays : null)))}::int[])
+           WITH ORDINALITY AS k(k_process_id, k_stage_id, k_rot_after_days, k_stage_no)`;
+    const [totals, ...rest] = await queryAll(client, [
+      {
+        sql: `SELECT stage_no, currency_no, count(*)::int AS n, sum(amount) AS amount, sum(weighted) AS weighted, count(*) FILTER (WHERE rotten)::int AS rotting
+         FROM (SELECT k.k_stage_no AS stage_no, COALESCE(array_position(${where.param(state.currencies)}::text[], r.currency), 0) AS currency_no, r.amount, r.amount * r.probability / 100 AS weighted,
+             ${at}::double precision - ${ms('r.stage_entered_at')} > k.k_rot_after_days * 86400000.0 AS rotten
+           FROM ${this.schema}.board_segments r JOIN ${catalog} ON k.k_process_id = r.process_id AND k.k_stage_id = r.stage_id ${where}
+           ORDER BY 1, 2, r.started_position) kept
+         GROUP BY stage_no, currency_no`,
+        values: where.values,
+      },
+      ...also,
+    ]);
+    const rows = totals!.rows.map((row) => {
+      const stage = stages[Number(row.stage_no) - 1]!;
+      return { ...row, process_id: stage.processId, stage_id: stage.stageId, currency: row.currency_no === 0 ? null : state.currencies[row.currency_no - 1]! };
+    });
+    return { rows, also: rest };
+  }
+
+  /** stageTotalsStatement's rows as stageFigures reads them, with one `whole` row per stage giving its count, and the rotting rows per stage key. */
+  private stageTotalsOf(state: ReadSideState, rows: readonly Record<string, unknown>[]): { totals: Record<string, unknown>[]; rotting: Map<number, number> } {
+    const counts = new Map<string, { process_id: string; stage_id: string; whole: true; n: number }>();
+    const rotting = new Map<number, number>();
+    for (const row of rows) {
+      const key = `${row.process_id}\u0000${row.stage_id}`;
+      const whole = counts.get(key) ?? { process_id: row.process_id as string, stage_id: row.stage_id as string, whole: true as const, n: 0 };
+      counts.set(key, whole);
+      whole.n += row.n as number;
+      if ((row.rotting as number) > 0) {
+        const stageKey = state.catalog.processes.get(row.process_id as string)!.keyByStageId.get(row.stage_id as string)!;
+        rotting.set(stageKey, (rotting.get(stageKey) ?? 0) + (row.rotting as number));
+      }
+    }
+    return { totals: [...rows.map((row) => ({ ...row, whole: false })), ...counts.values()], rotting };
+  }
+
+  /**
+   * Rotting deals per stage (rows of process_id, stage_id, n) at `atMs` (the rule of isRotting: more
+   * than rotAfterDays × 24 h in the stage), among the rows `where` selects; undefined when no stage
+   * rots. Times are whole milliseconds, so the comparison is exact in double precision, as in memory.
+   */
+  private rottingStatement(state: ReadSideState, where: Where, table: string, atMs: number): Statement | undefined {
     // The thresholds of the catalog the figures are read with (as the in-memory models use theirs).
     const rotten = state.catalog.stages.filter((stage) => typeof stage.rotAfterDays === 'number');
-    if (rotten.length === 0) return new Map();
+    if (rotten.length === 0) return undefined;
     const at = where.param(atMs);
     const thresholds = `unnest(${where.param(rotten.map((stage) => stage.processId))}::text[], ${where.param(rotten.map((stage) => stage.stageId))}::text[], ${where.param(rotten.map((stage) => stage.rotAfterDays))}::int[])`;
-    const { rows } = await client.query(
-      `SELECT r.process_id, r.stage_id, count(*)::int AS n
+    return {
+      sql: `SELECT r.process_id, r.stage_id, count(*)::int AS n
        FROM (SELECT process_id, stage_id, stage_entered_at FROM ${this.schema}.${table} ${where}) r
        JOIN ${thresholds} AS st(process_id, stage_id, rot_after_days) ON st.process_id = r.process_id AND st.stage_id = r.stage_id
        WHERE ${at}::double precision - ${ms('r.stage_entered_at')} > st.rot_after_days * 86400000.0
        GROUP BY r.process_id, r.stage_id`,
-      where.values,
-    );
+      values: where.values,
+    };
+  }
+
+  /** Rotting deals per stage key from the rows of rottingStatement. */
+  private rottingOf(state: ReadSideState, rows: readonly Record<string, unknown>[]): Map<number, number> {
     const counts = new Map<number, number>();
-    for (const row of rows) counts.set(state.catalog.processes.get(row.process_id)!.keyByStageId.get(row.stage_id)!, row.n);
+    for (const row of rows) counts.set(state.catalog.processes.get(row.process_id as string)!.keyByStageId.get(row.stage_id as string)!, row.n as number);
     return counts;
   }
 
@@ -993,38 +1058,47 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     };
   }
 
-  /** The cards of each stage column, longest in the stage first (ties by id), the first `cap` when capped. */
-  /** `withCriteria`: the live cards (opportunities) carry their criteria progress; board segments (asOf) do not keep criteria. */
-  private async openCards(client: PoolClient, state: ReadSideState, where: Where, table: string, _order: string, cap: number | undefined, withCriteria = false): Promise<Map<number, PipelineOpportunity[]>> {
+  /**
+   * The statements that list the cards of each stage column, longest in the stage first (ties by
+   * id), the first `cap` when capped; the rows (for openCardsOf) are those of the statement at `rows`.
+   * `withCriteria`: the live cards (opportunities) carry their criteria progress; board segments (asOf) do not keep criteria.
+   */
+  private openCardsStatements(state: ReadSideState, where: Where, table: string, cap: number | undefined, withCriteria = false): { statements: (Statement | string)[]; rows: number } {
     const columns = `opportunity_id, title, owner_id, team_id, amount, currency, ${ms('stage_entered_at')} AS entered_ms, process_id, stage_id, ${isoDate('expected_close_date')} AS expected_close_date${withCriteria ? ', process_version, criteria_met' : ''}`;
-    let sql: string;
     if (cap !== undefined && table === 'opportunities') {
       // The live board's first `cap` cards of each column, stage by stage, each through the index of
       // open deals by (process, stage, entry, id): a few hundred rows read instead of every open deal sorted.
       const stages = state.catalog.stages;
-      sql = `SELECT cards.* FROM unnest(${where.param(stages.map((stage) => stage.processId))}::text[], ${where.param(stages.map((stage) => stage.stageId))}::text[]) WITH ORDINALITY AS column_of(column_process, column_stage, column_no)
-        CROSS JOIN LATERAL (SELECT ${columns} FROM ${this.schema}.opportunities ${where.add('process_id = column_process').add('stage_id = column_stage')}
-          ORDER BY stage_entered_at, opportunity_id COLLATE "C" LIMIT ${where.param(cap)}) cards
+      // The team and owner are in that index (migration 11): the walk skips other people's deals there,
+      // and only the `cap` rows listed are read from the table, by their unique opened_position.
+      const limit = where.param(cap);
+      const sql = `SELECT cards.* FROM unnest(${where.param(stages.map((stage) => stage.processId))}::text[], ${where.param(stages.map((stage) => stage.stageId))}::text[]) WITH ORDINALITY AS column_of(column_process, column_stage, column_no)
+        CROSS JOIN LATERAL (SELECT ${columns} FROM (SELECT opened_position FROM ${this.schema}.opportunities ${where.add('process_id = column_process').add('stage_id = column_stage')}
+            ORDER BY stage_entered_at, opportunity_id COLLATE "C" LIMIT ${limit}) listed
+          JOIN ${this.schema}.opportunities USING (opened_position)
+          ORDER BY stage_entered_at, opportunity_id COLLATE "C") cards
         ORDER BY column_no`;
-    } else {
-      const limit = cap === undefined ? '' : `WHERE rn <= ${where.param(cap)}`;
-      sql = `SELECT * FROM (SELECT ${columns}, row_number() OVER (PARTITION BY process_id, stage_id ORDER BY stage_entered_at, opportunity_id COLLATE "C") AS rn
-         FROM ${this.schema}.${table} ${where}) ranked ${limit} ORDER BY process_id, stage_id, rn`;
+      // With a team or owner filter the planner would AND a bitmap of every row of that team into each
+      // column's walk; walking the column's index in order and skipping the others' rows reads far fewer.
+      return { statements: ['SET LOCAL enable_bitmapscan = off', { sql, values: where.values }, 'SET LOCAL enable_bitmapscan = on'], rows: 1 };
     }
-    // With a team or owner filter the planner would AND a bitmap of every row of that team into each
-    // column's walk; walking the column's index in order and skipping the others' rows reads far fewer.
-    const walk = cap !== undefined && table === 'opportunities';
-    if (walk) await client.query('SET LOCAL enable_bitmapscan = off');
-    const { rows } = await client.query(sql, where.values);
-    if (walk) await client.query('SET LOCAL enable_bitmapscan = on');
+    const limit = cap === undefined ? '' : `WHERE rn <= ${where.param(cap)}`;
+    const sql = `SELECT * FROM (SELECT ${columns}, row_number() OVER (PARTITION BY process_id, stage_id ORDER BY stage_entered_at, opportunity_id COLLATE "C") AS rn
+         FROM ${this.schema}.${table} ${where}) ranked ${limit} ORDER BY process_id, stage_id, rn`;
+    return { statements: [{ sql, values: where.values }], rows: 0 };
+  }
+
+  /** The cards of each stage column from the rows of openCardsStatements. */
+  private openCardsOf(state: ReadSideState, rows: readonly Record<string, unknown>[], withCriteria = false): Map<number, PipelineOpportunity[]> {
     const cards = new Map<number, PipelineOpportunity[]>();
     for (const row of rows) {
-      const process = state.catalog.processes.get(row.process_id)!;
-      const key = process.keyByStageId.get(row.stage_id)!;
+      const process = state.catalog.processes.get(row.process_id as string)!;
+      const key = process.keyByStageId.get(row.stage_id as string)!;
       const list = cards.get(key) ?? [];
       cards.set(key, list);
-      const card = { ...cardOf(row), stageEnteredAt: Number.isFinite(row.entered_ms) ? new Date(row.entered_ms).toISOString() : '', expectedCloseDate: row.expected_close_date ?? null };
-      list.push(withCriteria ? { ...card, criteria: criteriaProgressOf(process.versions.get(row.process_version)!, key, (row.criteria_met as string[] | null) ?? []) } : card);
+      const enteredMs = row.entered_ms as number;
+      const card = { ...cardOf(row), stageEnteredAt: Number.isFinite(enteredMs) ? new Date(enteredMs).toISOString() : '', expectedCloseDate: (row.expected_close_date as string | null) ?? null };
+      list.push(withCriteria ? { ...card, criteria: criteriaProgressOf(process.versions.get(row.process_version as string)!, key, (row.criteria_met as string[] | null) ?? []) } : card);
     }
     return cards;
   }

@@ -20,6 +20,7 @@ import { boolArray, isoOf, ms, numberArray, textArray } from './read-side.encodi
 import { keepDailyCountsSql, keepSetbacksSql, LEARNED_TABLES, markSetBackSql } from './read-side.learned';
 import { SUMMARIES_NOTE, SUMMARY_TABLES } from './read-side.summaries';
 import { contributionOf, reassignedTransitionsSql, reassignedTransitionsValues, SummaryDeltas, type Contribution, type Reassignment } from './read-side.summary-deltas';
+import { periodFiling } from './read-side.standing';
 
 // Loads and writes the read side of one schema through one connection: a batch of events and the
 // checkpoint in one transaction (multi-row upserts through unnest, one statement per table).
@@ -503,10 +504,14 @@ export class ReadSideWriter {
 
     if (changes.segments.size > 0) {
       const rows = [...changes.segments.values()];
+      // Where the index of standing periods files each one, computed here rather than by PostgreSQL for every row (see periodFiling).
+      const filings = rows.map((g) => periodFiling(g.startMs, g.endMs));
       q(
-        `INSERT INTO ${s}.board_segments (started_position, opportunity_id, process_id, stage_id, valid_from, valid_to, probability, amount, currency, team_id, owner_id, stage_entered_at, title, expected_close_date)
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::float8[], $8::float8[], $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::text[], $14::date[])
-         ON CONFLICT (started_position) DO UPDATE SET valid_to = EXCLUDED.valid_to`,
+        `INSERT INTO ${s}.board_segments (started_position, opportunity_id, process_id, stage_id, valid_from, valid_to, probability, amount, currency, team_id, owner_id, stage_entered_at, title, expected_close_date,
+           period_level, period_block)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::float8[], $8::float8[], $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::text[], $14::date[],
+           $15::int[], $16::bigint[])
+         ON CONFLICT (started_position) DO UPDATE SET valid_to = EXCLUDED.valid_to, period_level = EXCLUDED.period_level, period_block = EXCLUDED.period_block`,
         [
           rows.map((g) => g.startedPosition),
           rows.map((g) => g.opportunityId),
@@ -522,6 +527,8 @@ export class ReadSideWriter {
           rows.map((g) => iso(g.enteredMs)),
           rows.map((g) => g.title),
           rows.map((g) => dateOrNull(g.expectedDay)),
+          filings.map((f) => f.level),
+          filings.map((f) => f.block),
         ],
       );
     }
