@@ -7,6 +7,7 @@ import { describeWithPostgres, PostgresTestReadSide } from '../testing/postgres.
 import { AGE_BUCKET_DAYS, ageBucketOf } from '../win-probability.model';
 import { cardIdsOf } from '../win-probability.queries';
 import { bucketReached, PostgresWinProbabilityQueries } from './postgres-win-probability.queries';
+import { ms } from './read-side.encoding';
 import { allDailyCountsSql, dailyCountsSql } from './read-side.learned';
 
 // The learned win probability from PostgreSQL counts the labelled visits in SQL and pages through
@@ -29,7 +30,7 @@ describeWithPostgres('learned win probability from PostgreSQL: counts in SQL, pa
 
   it('answers as the in-memory estimator, for random histories, instants, filters and page sizes', async () => {
     // Seen across the runs, so the property is known to have met them.
-    const seen = { flaggedVisits: 0, reopenedClosings: 0, pagedDeals: 0 };
+    const seen = { flaggedVisits: 0, reopenedClosings: 0, pagedDeals: 0, setbackInstants: 0 };
     await assertProperty(
       fc.asyncProperty(
         historyWith((h) =>
@@ -52,6 +53,7 @@ describeWithPostgres('learned win probability from PostgreSQL: counts in SQL, pa
     expect(seen.flaggedVisits).toBeGreaterThan(0);
     expect(seen.reopenedClosings).toBeGreaterThan(0);
     expect(seen.pagedDeals).toBeGreaterThan(0);
+    expect(seen.setbackInstants).toBeGreaterThan(0);
 
     async function compare(learned: PostgresWinProbabilityQueries, events: readonly ProjectedEvent[], questions: readonly { filter: AnalyticsFilter; at: number; period: 'month' | 'quarter' }[], batchSizes: readonly number[], pageRows: number): Promise<void> {
       const position = events.at(-1)?.position ?? 0;
@@ -98,6 +100,15 @@ describeWithPostgres('learned win probability from PostgreSQL: counts in SQL, pa
           for (const [label, actual, expected] of pairs) {
             if (JSON.stringify(actual) !== JSON.stringify(expected)) throw new Error(`${label} for ${JSON.stringify({ filter, at, period })}:\n${JSON.stringify(actual)}\n${JSON.stringify(expected)}`);
           }
+        }
+        // The board as of the very millisecond of a first setback: the deal counts as set back from
+        // that instant on, a boundary random instants almost never hit.
+        const setbacks = await client.query(`SELECT DISTINCT ${ms('first_at')} AS at FROM ${s}.deal_setbacks WHERE first_at IS NOT NULL ORDER BY 1 LIMIT 3`);
+        for (const { at } of setbacks.rows as { at: number }[]) {
+          const question = { atMs: at, asOf: true, filter: {}, cardIds: everyCard };
+          const [actual, expected] = [await learned.learnedPipeline(client, position, question), await reference.learnedPipeline(question)];
+          if (JSON.stringify(actual) !== JSON.stringify(expected)) throw new Error(`pipeline as of the setback at ${at}:\n${JSON.stringify(actual)}\n${JSON.stringify(expected)}`);
+          seen.setbackInstants += 1;
         }
       } finally {
         await client.query('COMMIT');
