@@ -15,17 +15,18 @@
 export const SUMMARIES_NOTE = '~summaries';
 
 /** 2^52: below it, whole amounts and all their partial sums are exact doubles. */
-const EXACT_BOUND = '4503599627370496';
+export const EXACT_BOUND = 2 ** 52;
 
-const dims = (table: string) => `CROSS JOIN LATERAL (VALUES ('team', ${table}.team_id), ('owner', ${table}.owner_id)) AS d(dim, dim_id)`;
+/** Each row counted under its team and again under its owner (columns team_id and owner_id of `table`). */
+export const dims = (table: string) => `CROSS JOIN LATERAL (VALUES ('team', ${table}.team_id), ('owner', ${table}.owner_id)) AS d(dim, dim_id)`;
 /** Each row counted for its UTC day and again for its month; a rebuild counts days only (`dayOnly`) and adds the months up from them. */
-const periods = (column: string, dayOnly = false) =>
+export const periods = (column: string, dayOnly = false) =>
   dayOnly
     ? `CROSS JOIN LATERAL (VALUES ('day', (${column} AT TIME ZONE 'UTC')::date)) AS p(period, period_start)`
     : `CROSS JOIN LATERAL (VALUES ('day', (${column} AT TIME ZONE 'UTC')::date), ('month', date_trunc('month', ${column} AT TIME ZONE 'UTC')::date)) AS p(period, period_start)`;
 
 /** Whether a closed deal's amount is added exactly (whole, below 2^52; NaN and infinities are not). */
-export const wholeAmount = (amount: string) => `(${amount} = trunc(${amount}) AND abs(${amount}) < ${EXACT_BOUND})`;
+export const wholeAmount = (amount: string) => `(${amount} = trunc(${amount}) AND abs(${amount}) < ${String(EXACT_BOUND)})`;
 export const closedAmount = (o: string) => `CASE WHEN ${o}.status = 'won' THEN ${o}.won_amount ELSE ${o}.amount END`;
 export const closedCurrency = (o: string) => `CASE WHEN ${o}.status = 'won' THEN ${o}.won_currency ELSE ${o}.currency END`;
 export const closedReason = (o: string) => `CASE WHEN ${o}.status = 'won' THEN ${o}.won_reason ELSE ${o}.lost_reason END`;

@@ -1,6 +1,7 @@
 import type { ProcessCatalog } from '../process-catalog';
 import { isoOf } from './read-side.encoding';
 import type { OpportunityRecord, TransitionRow } from './read-side.fold';
+import { dims, EXACT_BOUND, periods } from './read-side.summaries';
 
 // The summary tables (read-side.summaries.ts) kept as running counters by the fold, written as
 // deltas: what each opportunity a batch touched counted before it and counts after it, and +1 per
@@ -11,8 +12,6 @@ import type { OpportunityRecord, TransitionRow } from './read-side.fold';
 // Deltas are additive: the statements of a batch may add them in any order.
 
 const DAY_MS = 86_400_000;
-/** 2^52: whole amounts below it, and all their partial sums, are exact (as `wholeAmount` in SQL). */
-const EXACT_BOUND = 4_503_599_627_370_496;
 
 /** What one opportunity counts in `win_loss_summary` and `funnel_summary`, and under whom. */
 export interface Contribution {
@@ -34,6 +33,7 @@ export function contributionOf(record: OpportunityRecord, catalog: ProcessCatalo
   if (record.status === 'open') return { teamId, ownerId, winLoss: null, funnelKey };
   const won = record.status === 'won';
   const amount = won ? record.wonAmount : record.amount;
+  // Added exactly, as `wholeAmount` decides in SQL: whole and below 2^52.
   const whole = amount !== null && Number.isInteger(amount) && Math.abs(amount) < EXACT_BOUND;
   return {
     teamId,
@@ -167,16 +167,12 @@ export class SummaryDeltas {
 
 const abs = (n: bigint) => (n < 0n ? -n : n);
 
-const DIMS = `CROSS JOIN LATERAL (VALUES ('team', r.team_id), ('owner', r.owner_id)) AS d(dim, dim_id)`;
-const PERIODS = (at: string) =>
-  `CROSS JOIN LATERAL (VALUES ('day', (${at} AT TIME ZONE 'UTC')::date), ('month', date_trunc('month', ${at} AT TIME ZONE 'UTC')::date)) AS p(period, period_start)`;
-
 /** Adds delta rows `r` (keys, team_id, owner_id, at, measures) to a summary: each once per dim and per day and month, grouped (a month may gather several days). */
 function upsert(s: string, table: string, keys: readonly string[], measures: readonly string[], rows: string): string {
   const columns = [...keys, 'dim', 'dim_id', 'period', 'period_start'];
   return `INSERT INTO ${s}.${table} AS t (${[...columns, ...measures].join(', ')})
     SELECT ${[...keys.map((k) => `r.${k}`), 'd.dim', 'd.dim_id', 'p.period', 'p.period_start', ...measures.map((m) => `sum(r.${m})`)].join(', ')}
-    FROM ${rows} ${DIMS} ${PERIODS('r.at')} GROUP BY ${columns.map((_, i) => i + 1).join(', ')}
+    FROM ${rows} ${dims('r')} ${periods('r.at')} GROUP BY ${columns.map((_, i) => i + 1).join(', ')}
     ON CONFLICT (${columns.join(', ')}) DO UPDATE SET ${measures.map((m) => `${m} = t.${m} + EXCLUDED.${m}`).join(', ')}`;
 }
 
@@ -189,7 +185,7 @@ export function reassignedTransitionsSql(s: string): string {
     SELECT x.pair_no, d.dim, d.dim_id, p.period, p.period_start, sum(d.sign)
     FROM ${s}.transitions x JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS r(opportunity_id, old_team, old_owner, new_team, new_owner) ON x.opportunity_id = r.opportunity_id
     CROSS JOIN LATERAL (VALUES ('team', r.old_team, -1), ('owner', r.old_owner, -1), ('team', r.new_team, 1), ('owner', r.new_owner, 1)) AS d(dim, dim_id, sign)
-    ${PERIODS('x.occurred_at')}
+    ${periods('x.occurred_at')}
     GROUP BY 1, 2, 3, 4, 5 HAVING sum(d.sign) <> 0
     ON CONFLICT (pair_no, dim, dim_id, period, period_start) DO UPDATE SET transitions = t.transitions + EXCLUDED.transitions`;
 }
