@@ -66,21 +66,10 @@ export async function restoreQueryIndexes(
   const summaryNote = rows.find((row) => row.index_name === SUMMARIES_NOTE);
   const indexes = rows.filter((row) => row !== summaryNote);
   const lanes = second ? [client, second] : [client];
-  const build = async (lane: ClientBase, { index_name, definition }: { index_name: string; definition: string }) => {
-    await lane.query('BEGIN');
-    try {
-      await lane.query(definition);
-      await lane.query(`DELETE FROM ${schema}.deferred_indexes WHERE index_name = $1`, [index_name]);
-      await lane.query('COMMIT');
-    } catch (error) {
-      await lane.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
-  };
   await everyLane(lanes, async (lane, index) => {
     await lane.query(`SET maintenance_work_mem = '256MB'`);
     if (index === 0 && summaryNote) await summaries.restoreSummaries(summaryNote.definition);
-    for (let next = indexes.shift(); next; next = indexes.shift()) await build(lane, next);
+    for (let next = indexes.shift(); next; next = indexes.shift()) await runNoted(lane, schema, next.index_name, next.definition);
     await lane.query('RESET maintenance_work_mem');
   });
   const tables = [...VACUUMED];
@@ -88,6 +77,22 @@ export async function restoreQueryIndexes(
     for (let table = tables.shift(); table; table = tables.shift()) await lane.query(`VACUUM (ANALYZE) ${schema}.${table}`);
   });
   return rows.length;
+}
+
+/**
+ * Runs what a note in `deferred_indexes` defines and removes the note, in one transaction: killed
+ * in between, the note is still there and the work is done again on the next start.
+ */
+export async function runNoted(client: ClientBase, schema: string, name: string, definition: string): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await client.query(definition);
+    await client.query(`DELETE FROM ${schema}.deferred_indexes WHERE index_name = $1`, [name]);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
 }
 
 /** Runs `work` on each connection at once; waits for all of them before it throws the first failure (none is left mid-statement). */

@@ -17,6 +17,7 @@ import {
 } from './read-side.fold';
 import { stageOrderOf } from '../process-catalog';
 import { boolArray, isoOf, ms, numberArray, textArray } from './read-side.encoding';
+import { runNoted } from './read-side.indexes';
 import { keepDailyCountsSql, keepSetbacksSql, LEARNED_TABLES, markSetBackSql } from './read-side.learned';
 import { SUMMARIES_NOTE, SUMMARY_TABLES } from './read-side.summaries';
 import { contributionOf, reassignedTransitionsSql, reassignedTransitionsValues, SummaryDeltas, type Contribution, type Reassignment } from './read-side.summary-deltas';
@@ -287,16 +288,7 @@ export class ReadSideWriter {
    * tables and the note removed in one transaction; from the next batch on, each keeps them.
    */
   async restoreSummaries(definition: string): Promise<void> {
-    const client = this.client;
-    await client.query('BEGIN');
-    try {
-      await client.query(definition);
-      await client.query(`DELETE FROM ${this.schema}.deferred_indexes WHERE index_name = $1`, [SUMMARIES_NOTE]);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
+    await runNoted(this.client, this.schema, SUMMARIES_NOTE, definition);
     this.summaries = 'kept';
   }
 
