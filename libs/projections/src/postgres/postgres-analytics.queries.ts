@@ -957,7 +957,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       {
         sql: `SELECT stage_no, currency_no, count(*)::int AS n, sum(amount) AS amount, sum(weighted) AS weighted, count(*) FILTER (WHERE rotten)::int AS rotting
          FROM (SELECT k.k_stage_no AS stage_no, COALESCE(array_position(${where.param(state.currencies)}::text[], r.currency), 0) AS currency_no, r.amount, r.amount * r.probability / 100 AS weighted,
-             ${at}::double precision - ${ms('r.stage_entered_at')} > k.k_rot_after_days * 86400000.0 AS rotten
+             ${rottenSql(at, 'r.stage_entered_at', 'k.k_rot_after_days')} AS rotten
            FROM ${this.schema}.board_segments r JOIN ${catalog} ON k.k_process_id = r.process_id AND k.k_stage_id = r.stage_id ${where}
            ORDER BY 1, 2, r.started_position) kept
          GROUP BY stage_no, currency_no`,
@@ -1004,7 +1004,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       sql: `SELECT r.process_id, r.stage_id, count(*)::int AS n
        FROM (SELECT process_id, stage_id, stage_entered_at FROM ${this.schema}.${table} ${where}) r
        JOIN ${thresholds} AS st(process_id, stage_id, rot_after_days) ON st.process_id = r.process_id AND st.stage_id = r.stage_id
-       WHERE ${at}::double precision - ${ms('r.stage_entered_at')} > st.rot_after_days * 86400000.0
+       WHERE ${rottenSql(at, 'r.stage_entered_at', 'st.rot_after_days')}
        GROUP BY r.process_id, r.stage_id`,
       values: where.values,
     };
@@ -1103,6 +1103,12 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     return cards;
   }
 }
+
+/**
+ * isRotting in SQL: more than rotAfterDays × 24 h in the stage at `at` (a parameter, ms). Times are
+ * whole milliseconds, so the comparison is exact in double precision, as in memory.
+ */
+const rottenSql = (at: string, enteredAt: string, rotAfterDays: string) => `${at}::double precision - ${ms(enteredAt)} > ${rotAfterDays} * 86400000.0`;
 
 function cardOf(row: Record<string, unknown>) {
   return {

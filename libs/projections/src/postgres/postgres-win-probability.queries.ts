@@ -1,5 +1,5 @@
 import type { WinProbabilityCalibrationResult } from '@stagecraft/contracts';
-import type { PoolClient, QueryResultRow } from 'pg';
+import { escapeLiteral, type PoolClient, type QueryResultRow } from 'pg';
 import { dayRangeOf, periodOf } from '../forecast.figures';
 import type { PipelineFilter } from '../pipeline.projection';
 import { compareIds } from '../process-catalog';
@@ -34,8 +34,6 @@ export const LEARNED_PAGE_ROWS = 2_000;
 const DAY_MS = 86_400_000;
 
 export { bucketReached };
-
-const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
 /** Which estimator: every closed life (`undefined`), or those closed strictly before an instant. */
 type LearnedBefore = number | undefined;
@@ -283,7 +281,7 @@ export class PostgresWinProbabilityQueries {
     const sql = `WITH cells AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bool[], $5::float8[], $6::float8[], $7::float8[], $8::float8[]) AS c(process_id, stage_id, bucket, flagged, stage_visits, stage_won, cell_visits, cell_won)),
        deals AS (
-         SELECT x.*, LEAST(1::float8, GREATEST(0::float8, x.probability / 100::float8)) AS prior, COALESCE(x.currency, ${literal(NO_CURRENCY)}) AS currency_key
+         SELECT x.*, LEAST(1::float8, GREATEST(0::float8, x.probability / 100::float8)) AS prior, COALESCE(x.currency, ${escapeLiteral(NO_CURRENCY)}) AS currency_key
          FROM (${deals}) x),
        scored AS (
          SELECT d.opportunity_id, d.process_id, d.stage_id, d.pos, d.amount, d.currency_key, d.probability, d.expected,
