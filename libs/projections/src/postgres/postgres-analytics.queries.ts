@@ -270,8 +270,8 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
         const w = new Where().eq('process_id', filter.processId).eq('team_id', filter.teamId).eq('owner_id', filter.ownerId);
         return w.add(standingAt(atMs, (value) => w.param(value)));
       };
-      // The segments standing at the instant found once, from the index of standing periods alone
-      // (migration 11), for the totals and the rotting counts, sorted once for every sum; the cards
+      // The segments standing at the instant found once, from the indexes of standing periods alone
+      // (migrations 11 and 13), for the totals and the rotting counts, sorted once for every sum; the cards
       // in the same round trip. (The GiST index of periods found them too, but read a table page
       // for each: ~7,000 pages at 1M events. A covering GiST index was slower still.)
       const cardStatements = options.includeOpportunities ? this.openCardsStatements(state, where(), 'board_segments', cap) : undefined;
