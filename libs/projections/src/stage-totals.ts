@@ -86,9 +86,15 @@ export function isRotting(enteredMs: number, rotAfterDays: number | null | undef
 }
 
 function agedCard(card: PipelineOpportunity, rotAfterDays: number | null, atMs: number): PipelineOpportunity {
-  const enteredMs = Date.parse(card.stageEnteredAt);
+  const { daysInStage, rotting } = ageOf(card.stageEnteredAt, rotAfterDays, atMs);
+  return { ...card, daysInStage, rotting };
+}
+
+/** What withCards adds to a card at `atMs`: its whole days in the stage and whether it is rotting. */
+export function ageOf(stageEnteredAt: string, rotAfterDays: number | null, atMs: number): { daysInStage: number; rotting: boolean } {
+  const enteredMs = Date.parse(stageEnteredAt);
   // Only a corrupt log leaves the entry time unreadable: such a card neither ages nor rots.
-  if (!Number.isFinite(enteredMs)) return { ...card, daysInStage: 0, rotting: false };
+  if (!Number.isFinite(enteredMs)) return { daysInStage: 0, rotting: false };
   const age = atMs - enteredMs;
-  return { ...card, daysInStage: Math.floor(age / DAY_MS), rotting: isRotting(enteredMs, rotAfterDays, atMs) };
+  return { daysInStage: Math.floor(age / DAY_MS), rotting: isRotting(enteredMs, rotAfterDays, atMs) };
 }

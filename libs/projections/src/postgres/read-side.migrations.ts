@@ -711,6 +711,24 @@ DROP INDEX ${s}.opportunities_open_by_stage;
 CREATE INDEX opportunities_open_by_stage ON ${s}.opportunities (process_id, stage_id, stage_entered_at, opportunity_id COLLATE "C") INCLUDE (team_id, owner_id, opened_position) WHERE stage_id IS NOT NULL;
 `,
   },
+  {
+    version: 13,
+    name: 'the closed cards of GET /pipeline?closed= walked by section: closings by (process, outcome, closed_at), and the stage of each closing read from the primary key of outcomes; board_segments_standing_ends: the board as of t reads only segments standing at t',
+    sql: (s) => `
+-- The latest closings of one (process, outcome) are one run of this index, read backwards from
+-- the window's end; it holds the team and owner, so a filtered walk stays in it.
+CREATE INDEX opportunities_closed_by_section ON ${s}.opportunities (process_id, status, closed_at) INCLUDE (team_id, owner_id, opened_position) WHERE stage_id IS NULL AND status <> 'open';
+-- Each closed card says in which stage it closed: its latest closing's stage_id, found by
+-- closing_position. Held in the primary key's index, it is read without the table's page.
+CREATE UNIQUE INDEX outcomes_closing_stage ON ${s}.outcomes (closing_position) INCLUDE (stage_id);
+ALTER TABLE ${s}.outcomes DROP CONSTRAINT outcomes_pkey, ADD CONSTRAINT outcomes_pkey PRIMARY KEY USING INDEX outcomes_closing_stage;
+-- The board as of t: at each level from 1 to 63 a segment straddles the middle of its block, so in
+-- the later half of t's block the segments standing are those ending after t (standingRuns in
+-- read-side.standing.ts): walked by valid_to here, by valid_from in board_segments_standing.
+CREATE INDEX board_segments_standing_ends ON ${s}.board_segments (period_level, period_block, valid_to)
+  INCLUDE (process_id, stage_id, currency, started_position, amount, probability, team_id, owner_id, stage_entered_at) WHERE period_level BETWEEN 1 AND 63;
+`,
+  },
 ];
 
 /** Creates the schema if needed and applies the migrations it lacks, one transaction each, under a lock. */

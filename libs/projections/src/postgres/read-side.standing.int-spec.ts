@@ -4,7 +4,7 @@ import { Pool } from 'pg';
 import { describeWithPostgres, POSTGRES_TEST_URL, uniqueSchema } from '../testing/postgres.testing';
 import { queryAll } from './read-side.batch';
 import { migrateReadSide } from './read-side.migrations';
-import { periodFiling, standingAt } from './read-side.standing';
+import { periodFiling, standingAt, standingSegments } from './read-side.standing';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -88,12 +88,16 @@ describeWithPostgres('board segments standing at an instant (read-side.standing.
           for (const at of instants) {
             const values: unknown[] = [];
             const condition = standingAt(at, (value) => `$${values.push(value)}`);
-            // Planned both ways: through the index of standing periods, and by reading every row.
-            const [, byIndex, , byScan] = await queryAll(client, [
+            // The board as of reads the two walks of standingRuns instead (by start, or by end in the later half of a block).
+            const walks = standingSegments(schema, 'started_position', at, [], (value) => `$${values.push(value)}`);
+            // Planned both ways: through the indexes of standing periods, and by reading every row.
+            const [, byIndex, byWalks, , byScan, byWalksScan] = await queryAll(client, [
               'SET LOCAL enable_seqscan = off',
               { sql: `SELECT started_position FROM ${schema}.board_segments WHERE ${condition} ORDER BY 1`, values },
+              { sql: `SELECT started_position FROM (${walks}) walks ORDER BY 1`, values },
               'SET LOCAL enable_seqscan = on',
               { sql: `SELECT started_position FROM ${schema}.board_segments WHERE ${condition} ORDER BY 1`, values },
+              { sql: `SELECT started_position FROM (${walks}) walks ORDER BY 1`, values },
             ]);
             const expected = periods.flatMap(({ from, length }, i) => {
               const start = iso(from) === null ? NaN : Date.parse(iso(from)!);
@@ -104,6 +108,8 @@ describeWithPostgres('board segments standing at an instant (read-side.standing.
             const found = (result: { rows: { started_position: string }[] }) => result.rows.map((row) => String(row.started_position));
             expect({ at, byIndex: found(byIndex as never) }).toEqual({ at, byIndex: expected });
             expect({ at, byScan: found(byScan as never) }).toEqual({ at, byScan: expected });
+            expect({ at, byWalks: found(byWalks as never) }).toEqual({ at, byWalks: expected });
+            expect({ at, byWalksScan: found(byWalksScan as never) }).toEqual({ at, byWalksScan: expected });
           }
         } finally {
           client.release();
