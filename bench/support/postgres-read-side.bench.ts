@@ -15,13 +15,23 @@ const mb = (bytes: number) => `${Math.round(bytes / 1048576)} MB`;
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 const SERVE_SECONDS = Number(process.env.BENCH_SERVE_SECONDS ?? 15);
 
+// BENCH_PG_SCHEMA=<schema already projected>: only the query latencies, on that schema (kept), so
+// that two builds can be timed in turn on the same rows; BENCH_QUERIES=<text>: only the queries
+// whose label holds it (e.g. "learned").
+const EXISTING_SCHEMA = process.env.BENCH_PG_SCHEMA;
+const ONLY_QUERIES = process.env.BENCH_QUERIES;
+
 async function main(): Promise<void> {
   const path = process.argv[2]!;
-  const settings = { url: process.env.READ_MODELS_BENCH_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', schema: `bench_${process.pid}` };
+  const settings = { url: process.env.READ_MODELS_BENCH_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', schema: EXISTING_SCHEMA ?? `bench_${process.pid}` };
   const store = getSQLiteEventStore({ path, durability: 'normal' });
   const pool = createReadSidePool(settings, 2);
   try {
     const head = await store.headPosition();
+    if (EXISTING_SCHEMA) {
+      await timeQueries(pool, settings.schema, head);
+      return;
+    }
     const first = Math.round(head / 10);
     const batchSize = process.env.BENCH_PG_BATCH === undefined ? undefined : Number(process.env.BENCH_PG_BATCH);
     /** Projects `from` into `schema`; the RSS of this process as the checkpoint passes each quarter of the log (not collected first: what the system sees). */
@@ -63,53 +73,59 @@ async function main(): Promise<void> {
     console.log(`  its peak RSS                ${mb(process.resourceUsage().maxRSS * 1024).padStart(10)}  (${mb(rssBefore)} before it started); RSS at ${rss}`);
     const large = await serve(`${head.toLocaleString('en')} events`, settings.schema);
     console.log(`  API RSS while serving: peak ${mb(small.peakRss)} at ${first.toLocaleString('en')} events, ${mb(large.peakRss)} at ${head.toLocaleString('en')} (${(large.peakRss / small.peakRss).toFixed(2)}×; flat means ≈ 1×)`);
-    const queries = new PostgresAnalyticsQueries(pool, settings.schema, { position: () => head, waitFor: async () => true, status: () => [] });
-    const random = seededRandom(7);
-    const filters: AnalyticsFilter[] = [{}, { processId: 'standard' }, { teamId: 'direct' }, { ownerId: 'owner-3' }, { processId: 'standard', teamId: 'partners', from: '2025-03-01T00:00:00Z', to: '2025-09-30T23:59:59Z' }];
-    const pick = () => filters[Math.floor(random() * filters.length)]!;
-    const closedIn2025 = () => {
-      const toMs = Date.UTC(2025, 0, 31) + Math.floor(random() * 330) * 86_400_000;
-      return { outcomes: ['won', 'lost'] as const, from: new Date(toMs - 30 * 86_400_000).toISOString(), to: new Date(toMs).toISOString(), limit: 50 };
-    };
-    const now = new Date(Date.UTC(2025, 0, 1) + 400 * 86_400_000).toISOString();
-    const runs: [string, () => Promise<unknown>][] = [
-      ['GET /pipeline', () => queries.pipeline(pick())],
-      ['GET /pipeline?closed=won,lost', () => queries.pipeline(pick(), { closed: { ...closedIn2025(), outcomes: ['won', 'lost'] } })],
-      ['GET /pipeline?include=opportunities&closed=won,lost&cardsPerColumn=100', () => queries.pipeline(pick(), { includeOpportunities: true, cardsPerColumn: 100, closed: { ...closedIn2025(), outcomes: ['won', 'lost'] } })],
-      ['GET /analytics/win-loss?groupBy=month', () => queries.winLoss(pick(), 'month')],
-      ['GET /analytics/stage-durations', () => queries.stageDurations(pick(), now)],
-      ['GET /analytics/funnel', () => queries.funnel(pick())],
-      ['GET /analytics/transitions', () => queries.transitions(pick())],
-      ['GET /pipeline?asOf=', () => { const { processId, teamId, ownerId } = pick(); return queries.pipelineAsOf(Date.UTC(2025, 0, 1) + Math.floor(random() * 365) * 86_400_000, { processId, teamId, ownerId }); }],
-      // The learned win probability beside the board (/pipeline, ?asOf= at any millisecond), the forecast's, and its calibration.
-      ['learned win probability of GET /pipeline', () => { const { processId, teamId, ownerId } = pick(); return queries.learnedPipeline({ atMs: Date.parse(now), asOf: false, filter: { processId, teamId, ownerId }, cardIds: [] }); }],
-      ['learned win probability of GET /pipeline?asOf=', () => { const { processId, teamId, ownerId } = pick(); return queries.learnedPipeline({ atMs: Date.UTC(2025, 0, 1) + Math.floor(random() * 365 * 86_400_000), asOf: true, filter: { processId, teamId, ownerId }, cardIds: [] }); }],
-      ['learned weighted amounts of GET /analytics/forecast?include=learned', () => queries.learnedForecast({ atMs: Date.parse(now), asOf: false, forecast: { ...pick(), period: 'month' } })],
-      ['GET /analytics/win-probability/calibration', () => queries.winProbabilityCalibration(pick())],
-    ];
-    const iterations = Number(process.env.BENCH_QUERY_RUNS ?? 100);
-    for (const [label, run] of runs) {
-      // The first answer may fill what is kept per checkpoint position (the learned probability's counts, calibrations).
-      const first = performance.now();
-      await run();
-      const firstMs = performance.now() - first;
-      for (let i = 0; i < 9; i++) await run();
-      const times: number[] = [];
-      for (let i = 0; i < iterations; i++) {
-        const t = performance.now();
-        await run();
-        times.push(performance.now() - t);
-      }
-      times.sort((a, b) => a - b);
-      const at = (q: number) => times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)]!;
-      console.log(`${label.padEnd(70)} p50 ${at(0.5).toFixed(2).padStart(7)} ms   p99 ${at(0.99).toFixed(2).padStart(7)} ms   (PostgreSQL; target p99 ≤ 20 ms; first ${firstMs.toFixed(0)} ms)`);
-    }
-    console.log(`  bench process RSS after the queries ${mb(process.memoryUsage().rss)}; load average ${load()}`);
+    await timeQueries(pool, settings.schema, head);
   } finally {
-    await pool.query(`DROP SCHEMA IF EXISTS ${settings.schema} CASCADE`).catch(() => undefined);
+    if (!EXISTING_SCHEMA) await pool.query(`DROP SCHEMA IF EXISTS ${settings.schema} CASCADE`).catch(() => undefined);
     await pool.end();
     await store.close();
   }
+}
+
+/** The latency of each analytics query answered from the schema, at its checkpoint `head`. */
+async function timeQueries(pool: ReturnType<typeof createReadSidePool>, schema: string, head: number): Promise<void> {
+  const queries = new PostgresAnalyticsQueries(pool, schema, { position: () => head, waitFor: async () => true, status: () => [] });
+  const random = seededRandom(7);
+  const filters: AnalyticsFilter[] = [{}, { processId: 'standard' }, { teamId: 'direct' }, { ownerId: 'owner-3' }, { processId: 'standard', teamId: 'partners', from: '2025-03-01T00:00:00Z', to: '2025-09-30T23:59:59Z' }];
+  const pick = () => filters[Math.floor(random() * filters.length)]!;
+  const closedIn2025 = () => {
+    const toMs = Date.UTC(2025, 0, 31) + Math.floor(random() * 330) * 86_400_000;
+    return { outcomes: ['won', 'lost'] as const, from: new Date(toMs - 30 * 86_400_000).toISOString(), to: new Date(toMs).toISOString(), limit: 50 };
+  };
+  const now = new Date(Date.UTC(2025, 0, 1) + 400 * 86_400_000).toISOString();
+  const runs: [string, () => Promise<unknown>][] = [
+    ['GET /pipeline', () => queries.pipeline(pick())],
+    ['GET /pipeline?closed=won,lost', () => queries.pipeline(pick(), { closed: { ...closedIn2025(), outcomes: ['won', 'lost'] } })],
+    ['GET /pipeline?include=opportunities&closed=won,lost&cardsPerColumn=100', () => queries.pipeline(pick(), { includeOpportunities: true, cardsPerColumn: 100, closed: { ...closedIn2025(), outcomes: ['won', 'lost'] } })],
+    ['GET /analytics/win-loss?groupBy=month', () => queries.winLoss(pick(), 'month')],
+    ['GET /analytics/stage-durations', () => queries.stageDurations(pick(), now)],
+    ['GET /analytics/funnel', () => queries.funnel(pick())],
+    ['GET /analytics/transitions', () => queries.transitions(pick())],
+    ['GET /pipeline?asOf=', () => { const { processId, teamId, ownerId } = pick(); return queries.pipelineAsOf(Date.UTC(2025, 0, 1) + Math.floor(random() * 365) * 86_400_000, { processId, teamId, ownerId }); }],
+    // The learned win probability beside the board (/pipeline, ?asOf= at any millisecond), the forecast's, and its calibration.
+    ['learned win probability of GET /pipeline', () => { const { processId, teamId, ownerId } = pick(); return queries.learnedPipeline({ atMs: Date.parse(now), asOf: false, filter: { processId, teamId, ownerId }, cardIds: [] }); }],
+    ['learned win probability of GET /pipeline?asOf=', () => { const { processId, teamId, ownerId } = pick(); return queries.learnedPipeline({ atMs: Date.UTC(2025, 0, 1) + Math.floor(random() * 365 * 86_400_000), asOf: true, filter: { processId, teamId, ownerId }, cardIds: [] }); }],
+    ['learned weighted amounts of GET /analytics/forecast?include=learned', () => queries.learnedForecast({ atMs: Date.parse(now), asOf: false, forecast: { ...pick(), period: 'month' } })],
+    ['GET /analytics/win-probability/calibration', () => queries.winProbabilityCalibration(pick())],
+  ];
+  const iterations = Number(process.env.BENCH_QUERY_RUNS ?? 100);
+  for (const [label, run] of runs) {
+    if (ONLY_QUERIES !== undefined && !label.includes(ONLY_QUERIES)) continue;
+    // The first answer may fill what is kept per checkpoint position (the learned probability's counts, calibrations).
+    const first = performance.now();
+    await run();
+    const firstMs = performance.now() - first;
+    for (let i = 0; i < 9; i++) await run();
+    const times: number[] = [];
+    for (let i = 0; i < iterations; i++) {
+      const t = performance.now();
+      await run();
+      times.push(performance.now() - t);
+    }
+    times.sort((a, b) => a - b);
+    const at = (q: number) => times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)]!;
+    console.log(`${label.padEnd(70)} p50 ${at(0.5).toFixed(2).padStart(7)} ms   p99 ${at(0.99).toFixed(2).padStart(7)} ms   (PostgreSQL; target p99 ≤ 20 ms; first ${firstMs.toFixed(0)} ms)`);
+  }
+  console.log(`  bench process RSS after the queries ${mb(process.memoryUsage().rss)}; load average ${load()}`);
 }
 
 main().catch((error) => {
