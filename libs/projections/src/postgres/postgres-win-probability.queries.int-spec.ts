@@ -30,7 +30,7 @@ describeWithPostgres('learned win probability from PostgreSQL: counts in SQL, pa
 
   it('answers as the in-memory estimator, for random histories, instants, filters and page sizes', async () => {
     // Seen across the runs, so the property is known to have met them.
-    const seen = { flaggedVisits: 0, reopenedClosings: 0, pagedDeals: 0, setbackInstants: 0 };
+    const seen = { flaggedVisits: 0, reopenedClosings: 0, pagedDeals: 0, setbackInstants: 0, closingInstants: 0 };
     await assertProperty(
       fc.asyncProperty(
         historyWith((h) =>
@@ -54,6 +54,7 @@ describeWithPostgres('learned win probability from PostgreSQL: counts in SQL, pa
     expect(seen.reopenedClosings).toBeGreaterThan(0);
     expect(seen.pagedDeals).toBeGreaterThan(0);
     expect(seen.setbackInstants).toBeGreaterThan(0);
+    expect(seen.closingInstants).toBeGreaterThan(0);
 
     async function compare(learned: PostgresWinProbabilityQueries, events: readonly ProjectedEvent[], questions: readonly { filter: AnalyticsFilter; at: number; period: 'month' | 'quarter' }[], batchSizes: readonly number[], pageRows: number): Promise<void> {
       const position = events.at(-1)?.position ?? 0;
@@ -109,6 +110,24 @@ describeWithPostgres('learned win probability from PostgreSQL: counts in SQL, pa
           const [actual, expected] = [await learned.learnedPipeline(client, position, question), await reference.learnedPipeline(question)];
           if (JSON.stringify(actual) !== JSON.stringify(expected)) throw new Error(`pipeline as of the setback at ${at}:\n${JSON.stringify(actual)}\n${JSON.stringify(expected)}`);
           seen.setbackInstants += 1;
+        }
+        // As of the very millisecond of a closing, a millisecond after it, and either side of the
+        // start of its UTC day: the kept daily counts end and the visits of the day counted in SQL
+        // begin there, and a life counts only once closed strictly before the instant.
+        const closings = await client.query(`SELECT DISTINCT ${ms('closed_at')} AS at FROM ${s}.outcomes WHERE closed_at IS NOT NULL ORDER BY 1 DESC LIMIT 2`);
+        for (const { at } of closings.rows as { at: number }[]) {
+          const dayStart = Math.floor(at / DAY_MS) * DAY_MS;
+          for (const instant of [at, at + 1, dayStart, dayStart - 1]) {
+            const question = { atMs: instant, asOf: true, filter: {}, cardIds: everyCard };
+            const forecast = { atMs: instant, asOf: true, forecast: { period: 'month' as const } };
+            for (const [label, actual, expected] of [
+              ['pipeline', await learned.learnedPipeline(client, position, question), await reference.learnedPipeline(question)],
+              ['forecast', await learned.learnedForecast(client, position, forecast), await reference.learnedForecast(forecast)],
+            ] as const) {
+              if (JSON.stringify(actual) !== JSON.stringify(expected)) throw new Error(`${label} as of ${instant} (closing at ${at}):\n${JSON.stringify(actual)}\n${JSON.stringify(expected)}`);
+            }
+          }
+          seen.closingInstants += 1;
         }
       } finally {
         await client.query('COMMIT');

@@ -1,5 +1,5 @@
 import type { WinProbabilityCalibrationResult } from '@stagecraft/contracts';
-import { escapeLiteral, type PoolClient, type QueryResultRow } from 'pg';
+import { escapeLiteral, type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
 import { dayRangeOf, periodOf } from '../forecast.figures';
 import type { PipelineFilter } from '../pipeline.projection';
 import { compareIds } from '../process-catalog';
@@ -18,7 +18,9 @@ import {
 } from '../win-probability.model';
 import { rangeOf, type LearnedForecastQuery, type LearnedPipelineQuery } from '../win-probability.queries';
 import { boolArray, instantParameter, ms, numberArray, textArray } from './read-side.encoding';
+import { queryAll, type Statement } from './read-side.batch';
 import { bucketReached, dailyCountsSql, dayOfClosing, finite, LEARNED_NOTE, labelledVisits } from './read-side.learned';
+import { standingAt } from './read-side.standing';
 
 // The learned win probability (win-probability.model.ts) answered from the PostgreSQL read side
 // without holding anything that grows with the log: SQL counts the labelled visits (view
@@ -143,8 +145,7 @@ export class PostgresWinProbabilityQueries {
   // they are counted wait for that count), and estimators made from them: now and a few instants.
   private counts?: KeptCounts;
   private earlierCounts?: KeptCounts;
-  private estimators = new Map<string, Promise<WinProbabilityEstimator>>();
-  private estimatorsPosition = -1;
+  private estimators = new WeakMap<LearnedCounts, Map<number, WinProbabilityEstimator>>();
   private static readonly KEPT_ESTIMATORS = 16;
   private calibrations = new Map<string, Promise<WinProbabilityCalibrationResult>>();
   private calibrationsPosition = -1;
@@ -158,26 +159,26 @@ export class PostgresWinProbabilityQueries {
 
   async learnedPipeline(client: PoolClient, position: number, query: LearnedPipelineQuery): Promise<LearnedPipelineFigures> {
     const { atMs, asOf } = query;
-    // Now: every closed life (as the in-memory live estimator); as of t: those closed before t.
-    const estimator = await this.estimatorAt(client, position, asOf ? atMs : undefined);
-    const scored = this.scoredDeals(estimator, atMs, asOf, query.filter);
     // Per stage and currency: where its first deal (and first deal with an amount) stands on the
-    // board, and the learned weighted amounts added in board order. Grouped in byte order (any
-    // order groups; the collation's would only be slower).
-    const { rows: groups } = await client.query(
-      `${scored.sql}
-       SELECT process_id COLLATE "C" AS process_id, stage_id COLLATE "C" AS stage_id, currency_key COLLATE "C" AS currency_key, min(pos) AS first_pos, min(pos) FILTER (WHERE amount IS NOT NULL) AS first_priced,
-         sum((amount * p) / 100::float8 ORDER BY pos) FILTER (WHERE amount IS NOT NULL) AS weighted
-       FROM scored GROUP BY 1, 2, 3`,
-      scored.values,
-    );
-    // The cards asked, each found by its id.
-    const cards = query.cardIds.length === 0 ? { rows: [] } : await (async () => {
+    // board, and the learned weighted amounts added in board order (only the columns the sums need
+    // are carried into their sorts).
+    const statements = (estimator: WinProbabilityEstimator): Statement[] => {
+      const scored = this.scoredDeals(estimator, atMs, asOf, query.filter);
+      const groups = {
+        sql: `${scored.sql}
+         SELECT process_id, stage_id, currency_key, min(pos) AS first_pos, min(pos) FILTER (WHERE amount IS NOT NULL) AS first_priced,
+           sum((amount * p) / 100::float8 ORDER BY pos) FILTER (WHERE amount IS NOT NULL) AS weighted
+         FROM (SELECT process_id, stage_id, currency_key, pos, amount, p FROM scored) s GROUP BY 1, 2, 3`,
+        values: scored.values,
+      };
+      if (query.cardIds.length === 0) return [groups];
+      // The cards asked, each found by its id.
       const only = this.scoredDeals(estimator, atMs, asOf, query.filter, query.cardIds);
-      return client.query(`${only.sql} SELECT opportunity_id, pos, p, probability FROM scored ORDER BY pos`, only.values);
-    })();
+      return [groups, { sql: `${only.sql} SELECT opportunity_id, pos, p, probability FROM scored ORDER BY pos`, values: only.values }];
+    };
+    const [groups, cards] = await this.answer(client, position, asOf ? atMs : undefined, statements);
     const firstOf = new Map<string, number>();
-    for (const row of groups) {
+    for (const row of groups!.rows) {
       const key = `${row.process_id}\u0000${row.stage_id}`;
       firstOf.set(key, Math.min(firstOf.get(key) ?? Infinity, Number(row.first_pos)));
     }
@@ -185,12 +186,12 @@ export class PostgresWinProbabilityQueries {
     const stages = stageKeys.map((key) => {
       const [processId, stageId] = key.split('\u0000') as [string, string];
       const weightedAmountsLearnedByCurrency = dictionary<number>();
-      const priced = groups.filter((row) => row.process_id === processId && row.stage_id === stageId && row.first_priced !== null).sort((a, b) => Number(a.first_priced) - Number(b.first_priced));
+      const priced = groups!.rows.filter((row) => row.process_id === processId && row.stage_id === stageId && row.first_priced !== null).sort((a, b) => Number(a.first_priced) - Number(b.first_priced));
       for (const row of priced) weightedAmountsLearnedByCurrency[row.currency_key] = row.weighted;
       return { processId, stageId, weightedAmountsLearnedByCurrency };
     });
     const cardsFound = dictionary<CardWinProbability>();
-    for (const row of cards.rows) {
+    for (const row of cards?.rows ?? []) {
       cardsFound[row.opportunity_id] = { winProbability: row.p, configuredProbability: row.probability };
     }
     return { cards: cardsFound, stages };
@@ -199,23 +200,26 @@ export class PostgresWinProbabilityQueries {
   async learnedForecast(client: PoolClient, position: number, { atMs, asOf, forecast }: LearnedForecastQuery): Promise<LearnedForecastFigures> {
     const { fromMs, toMs } = parseFilter(forecast);
     const range = dayRangeOf(fromMs, toMs);
-    const estimator = await this.estimatorAt(client, position, asOf ? atMs : undefined);
-    const scored = this.scoredDeals(estimator, atMs, asOf, forecast);
-    const from = scored.values.push(range.fromDay);
-    const to = scored.values.push(range.toDay);
     // Per period of the expected close date (null: none) and currency, in board order; a period
     // whose deals in range have no amount is listed empty, as the in-memory tally lists it.
-    const { rows } = await client.query(
-      `${scored.sql}
-       SELECT (date_trunc('${forecast.period}', expected)::date - DATE '1970-01-01') AS period_day, currency_key,
-         sum((amount * p) / 100::float8 ORDER BY pos) FILTER (WHERE amount IS NOT NULL) AS weighted
-       FROM scored WHERE expected IS NULL OR ((expected - DATE '1970-01-01')::float8 >= $${from}::float8 AND (expected - DATE '1970-01-01')::float8 <= $${to}::float8)
-       GROUP BY 1, 2`,
-      scored.values,
-    );
+    const [answered] = await this.answer(client, position, asOf ? atMs : undefined, (estimator) => {
+      const scored = this.scoredDeals(estimator, atMs, asOf, forecast);
+      const from = scored.values.push(range.fromDay);
+      const to = scored.values.push(range.toDay);
+      return [
+        {
+          sql: `${scored.sql}
+           SELECT period_day, currency_key, sum((amount * p) / 100::float8 ORDER BY pos) FILTER (WHERE amount IS NOT NULL) AS weighted
+           FROM (SELECT (date_trunc('${forecast.period}', expected)::date - DATE '1970-01-01') AS period_day, currency_key, pos, amount, p
+                 FROM scored WHERE expected IS NULL OR ((expected - DATE '1970-01-01')::float8 >= $${from}::float8 AND (expected - DATE '1970-01-01')::float8 <= $${to}::float8)) s
+           GROUP BY 1, 2`,
+          values: scored.values,
+        },
+      ];
+    });
     const periods = dictionary<Record<string, number>>();
     const withoutDate = dictionary<number>();
-    for (const row of rows) {
+    for (const row of answered!.rows) {
       const sums = row.period_day === null ? withoutDate : (periods[periodOf(Number(row.period_day), forecast.period).key] ??= dictionary<number>());
       if (row.weighted !== null) sums[row.currency_key] = row.weighted;
     }
@@ -230,19 +234,36 @@ export class PostgresWinProbabilityQueries {
   }
 
   /**
+   * The statements of an answer, made from the estimator of the labelled visits closed before the
+   * day of `before` (or of all of them: undefined), sent in one round trip. Counts kept at this
+   * position are used at once, with a check of the log they were counted from in the same round
+   * trip (a reset to another log at the same position, the only way they can be stale, makes them again).
+   */
+  private async answer(client: PoolClient, position: number, before: LearnedBefore, statements: (estimator: WinProbabilityEstimator) => Statement[]): Promise<QueryResult[]> {
+    const kept = [this.counts, this.earlierCounts].find((counts) => counts?.position === position);
+    if (kept) {
+      const made = statements(this.estimatorAt(await kept.counts, before));
+      const results = await queryAll(client, [...made, `SELECT log_id FROM ${this.schema}.checkpoint`]);
+      if (String(results.at(-1)!.rows[0]?.log_id ?? '') === kept.logId) return results.slice(0, -1);
+    }
+    const counts = await this.countsAt(client, position);
+    return queryAll(client, statements(this.estimatorAt(await counts.counts, before)));
+  }
+
+  /**
    * The open deals standing now or at an instant, each with its learned probability, as the CTE
    * `scored` (opportunity_id, process_id, stage_id, pos: its place on the board, amount,
    * currency_key, probability, expected, p). The estimator's counts go to SQL as arrays; SQL makes
    * each estimate with estimateFromCounts' own operations in float8 (IEEE doubles, as JavaScript's),
    * so a request reads a few aggregated rows instead of every open deal. Now: the opportunities on
-   * the board (a covering index in board order); as of: the board segments standing then.
+   * the board (a covering index in board order), with every closed life learned from. As of t: the
+   * board segments standing then (board_segments_standing, read-side.standing.ts), the estimator
+   * of the lives closed on the days before t's day (`estimator`, from the kept daily counts), and
+   * the visits closed on t's day before t counted here and added to it (whole counts, so the sums
+   * are exact), in the same statement.
    */
   private scoredDeals(estimator: WinProbabilityEstimator, atMs: number, asOf: boolean, filter: PipelineFilter, cardIds?: readonly string[]): { sql: string; values: unknown[] } {
     const cells = [...estimator.cellCounts()];
-    // ageBucketOf(atMs - enteredMs) without a float per row: instants are whole milliseconds (as
-    // timestamptz and as doubles), so "at - entered >= d" is "entered <= at - d", a comparison of
-    // timestamps with the bucket's bound as of atMs.
-    const bounds = AGE_BUCKET_DAYS.slice(1).map((days) => instantParameter(atMs - days * DAY_MS));
     const values: unknown[] = [
       textArray(cells.map((c) => c.processId)),
       textArray(cells.map((c) => c.stageId)),
@@ -253,33 +274,39 @@ export class PostgresWinProbabilityQueries {
       numberArray(cells.map((c) => c.cellVisits)),
       numberArray(cells.map((c) => c.cellWon)),
     ];
-    const first = values.length + 1;
-    values.push(...bounds);
+    const param = (value: unknown) => `$${values.push(value)}`;
+    // ageBucketOf(atMs - enteredMs) without a float per row: instants are whole milliseconds (as
+    // timestamptz and as doubles), so "at - entered >= d" is "entered <= at - d", a comparison of
+    // timestamps with the bucket's bound as of atMs.
+    const bounds = AGE_BUCKET_DAYS.slice(1).map((days) => param(instantParameter(atMs - days * DAY_MS)));
     const bucket = (entered: string) =>
       `CASE ${bounds
-        .map((_, i) => ({ parameter: first + i, bucket: i + 1 }))
+        .map((bound, i) => ({ bound, bucket: i + 1 }))
         .reverse()
-        .map(({ parameter, bucket }) => `WHEN ${entered} <= $${parameter}::timestamptz THEN ${bucket}`)
+        .map(({ bound, bucket }) => `WHEN ${entered} <= ${bound}::timestamptz THEN ${bucket}`)
         .join(' ')} ELSE 0 END`;
     const s = this.schema;
     const alias = asOf ? 'b' : 'o';
-    const at = asOf ? values.push(instantParameter(atMs)) : 0;
-    const where = asOf ? [`tstzrange(b.valid_from, b.valid_to) @> $${at}::timestamptz`] : ['o.stage_id IS NOT NULL'];
-    if (filter.processId !== undefined) where.push(`${alias}.process_id = $${values.push(filter.processId)}`);
-    if (filter.teamId !== undefined) where.push(`${alias}.team_id = $${values.push(filter.teamId)}`);
-    if (filter.ownerId !== undefined) where.push(`${alias}.owner_id = $${values.push(filter.ownerId)}`);
-    if (cardIds !== undefined) where.push(`${alias}.opportunity_id = ANY($${values.push(textArray([...cardIds]))}::text[])`);
-    // As of t, a deal counts as set back once its first setback's time is at or before t; now, once it has one (opportunities.set_back).
+    // (standingAt names board_segments' columns unqualified: no other relation here has them.)
+    const where = asOf ? [standingAt(atMs, param)] : ['o.stage_id IS NOT NULL'];
+    if (filter.processId !== undefined) where.push(`${alias}.process_id = ${param(filter.processId)}`);
+    if (filter.teamId !== undefined) where.push(`${alias}.team_id = ${param(filter.teamId)}`);
+    if (filter.ownerId !== undefined) where.push(`${alias}.owner_id = ${param(filter.ownerId)}`);
+    if (cardIds !== undefined) where.push(`${alias}.opportunity_id = ANY(${param(textArray([...cardIds]))}::text[])`);
+    // As of t, a deal counts as set back once its first setback's time is at or before t (only
+    // those setbacks are joined); now, once it has one (opportunities.set_back).
+    const at = asOf ? param(instantParameter(atMs)) : '';
     const deals = asOf
       ? `SELECT b.opportunity_id, b.process_id, b.stage_id, b.started_position AS pos, b.amount, b.currency, b.probability, ${bucket('b.stage_entered_at')} AS bucket, b.expected_close_date AS expected,
-           COALESCE(d.first_at <= $${at}::timestamptz, false) AS flagged
-         FROM ${s}.board_segments b LEFT JOIN ${s}.deal_setbacks d ON d.opportunity_id = b.opportunity_id WHERE ${where.join(' AND ')}`
+           d.opportunity_id IS NOT NULL AS flagged
+         FROM ${s}.board_segments b LEFT JOIN (SELECT opportunity_id FROM ${s}.deal_setbacks WHERE first_at <= ${at}::timestamptz) d ON d.opportunity_id = b.opportunity_id
+         WHERE ${where.join(' AND ')}`
       : `SELECT o.opportunity_id, o.process_id, o.stage_id, o.segment_started_position AS pos, o.amount, o.currency, o.segment_probability AS probability, ${bucket('o.stage_entered_at')} AS bucket,
            o.expected_close_date AS expected, o.set_back AS flagged
          FROM ${s}.opportunities o WHERE ${where.join(' AND ')}`;
+    const given = `SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bool[], $5::float8[], $6::float8[], $7::float8[], $8::float8[]) AS c(process_id, stage_id, bucket, flagged, stage_visits, stage_won, cell_visits, cell_won)`;
     const k = `${PSEUDO_DEALS}::float8`;
-    const sql = `WITH cells AS (
-         SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bool[], $5::float8[], $6::float8[], $7::float8[], $8::float8[]) AS c(process_id, stage_id, bucket, flagged, stage_visits, stage_won, cell_visits, cell_won)),
+    const sql = `WITH cells AS (${asOf ? this.withVisitsOfTheDay(given, atMs, param) : given}),
        deals AS (
          SELECT x.*, LEAST(1::float8, GREATEST(0::float8, x.probability / 100::float8)) AS prior, COALESCE(x.currency, ${escapeLiteral(NO_CURRENCY)}) AS currency_key
          FROM (${deals}) x),
@@ -291,46 +318,42 @@ export class PostgresWinProbabilityQueries {
     return { sql, values };
   }
 
-  private estimatorAt(client: PoolClient, position: number, before: LearnedBefore): Promise<WinProbabilityEstimator> {
-    if (position !== this.estimatorsPosition) {
-      this.estimators = new Map();
-      this.estimatorsPosition = position;
-    }
-    const key = before === undefined ? 'all' : String(before);
-    const kept = this.estimators.get(key);
-    if (kept) return kept;
-    const made = this.estimatorOf(client, position, before);
-    const estimators = this.estimators;
-    if (estimators.size >= PostgresWinProbabilityQueries.KEPT_ESTIMATORS) estimators.delete(estimators.keys().next().value!);
-    estimators.set(key, made);
-    made.catch(() => {
-      if (estimators.get(key) === made) estimators.delete(key); // the next request makes it again
-    });
-    return made;
+  /**
+   * The cells `given` (counts of the days before t's day) plus the labelled visits whose life
+   * closed on t's day strictly before t, as WinProbabilityEstimator.learnCounts adds them: each
+   * counts in its stage's totals (every bucket and flag) and in its own flag's cells of the buckets
+   * up to the one its length reached. Those closings are found through outcomes_closed_at from the
+   * day's start (a millisecond of margin: the exact bounds are those of the estimator).
+   */
+  private withVisitsOfTheDay(given: string, atMs: number, param: (value: unknown) => string): string {
+    const day = dayOf(atMs);
+    if (!Number.isFinite(day)) return given;
+    const closings = `o.closed_at >= ${param(instantParameter(day * DAY_MS - 1))}::timestamptz AND o.closed_at <= ${param(instantParameter(atMs))}::timestamptz`;
+    return `
+      SELECT process_id, stage_id, bucket, flagged, sum(stage_visits)::float8 AS stage_visits, sum(stage_won)::float8 AS stage_won, sum(cell_visits)::float8 AS cell_visits, sum(cell_won)::float8 AS cell_won
+      FROM (${given}
+        UNION ALL
+        SELECT l.process_id, l.stage_id, b.bucket, f.flagged, l.visits, l.won_visits,
+          CASE WHEN f.flagged = l.flagged AND b.bucket <= l.reached THEN l.visits ELSE 0 END, CASE WHEN f.flagged = l.flagged AND b.bucket <= l.reached THEN l.won_visits ELSE 0 END
+        FROM (SELECT process_id, stage_id, ${bucketReached('left_ms - entered_ms')} AS reached, flagged, count(*)::float8 AS visits, (count(*) FILTER (WHERE won))::float8 AS won_visits
+              FROM (${labelledVisits(this.schema, closings)}) v
+              WHERE ${finite('entered_ms')} AND ${finite('left_ms')} AND ${finite('closed_ms')} AND ${DAY_OF_CLOSING} = ${param(day)}::float8 AND closed_ms < ${param(atMs)}::float8
+              GROUP BY 1, 2, 3, 4) l
+        CROSS JOIN generate_series(0, ${AGE_BUCKET_DAYS.length - 1}) AS b(bucket) CROSS JOIN (VALUES (false), (true)) AS f(flagged)) c
+      GROUP BY 1, 2, 3, 4`;
   }
 
-  /** The estimator of the labelled visits closed before an instant (or all), from their counts. */
-  private async estimatorOf(client: PoolClient, position: number, before: LearnedBefore): Promise<WinProbabilityEstimator> {
-    const counts = await this.countsAt(client, position);
-    const estimator = new WinProbabilityEstimator();
-    if (before === undefined) {
-      counts.learnBefore(estimator, Infinity);
-      return estimator;
+  /** The estimator of the labelled visits closed on the days before that of `before` (or of all of them), made once per counts and day. */
+  private estimatorAt(counts: LearnedCounts, before: LearnedBefore): WinProbabilityEstimator {
+    const day = before === undefined ? Infinity : dayOf(before);
+    let made = this.estimators.get(counts);
+    if (!made) this.estimators.set(counts, (made = new Map()));
+    let estimator = made.get(day);
+    if (!estimator) {
+      if (made.size >= PostgresWinProbabilityQueries.KEPT_ESTIMATORS) made.delete(made.keys().next().value!);
+      made.set(day, (estimator = new WinProbabilityEstimator()));
+      counts.learnBefore(estimator, day);
     }
-    const day = dayOf(before);
-    counts.learnBefore(estimator, day);
-    if (!Number.isFinite(day)) return estimator;
-    // The visits closed on that day before the instant. Closings are first narrowed by their time
-    // (a day of margin on both sides); the exact bounds are those of the counts above.
-    const values: unknown[] = [instantParameter((day - 1) * DAY_MS), instantParameter(before + DAY_MS), day, before];
-    const { rows } = await client.query(
-      `SELECT process_id, stage_id, ${bucketReached('left_ms - entered_ms')} AS reached, flagged, won, count(*)::int AS visits
-       FROM (${labelledVisits(this.schema, `o.closed_at >= $1::timestamptz AND o.closed_at < $2::timestamptz`)}) l
-       WHERE ${finite('entered_ms')} AND ${finite('left_ms')} AND ${finite('closed_ms')} AND ${DAY_OF_CLOSING} = $3::float8 AND closed_ms < $4::float8
-       GROUP BY 1, 2, 3, 4, 5`,
-      values,
-    );
-    for (const row of rows) estimator.learnCounts(row.process_id, row.stage_id, row.reached, row.flagged, row.visits, row.won ? row.visits : 0);
     return estimator;
   }
 
@@ -340,10 +363,10 @@ export class PostgresWinProbabilityQueries {
    * so counts at a later position of the same log are those of an earlier one plus the visits of
    * the closings written since: the first request after each checkpoint reads only those.
    */
-  private async countsAt(client: PoolClient, position: number): Promise<LearnedCounts> {
+  private async countsAt(client: PoolClient, position: number): Promise<KeptCounts> {
     const { rows } = await client.query(`SELECT log_id FROM ${this.schema}.checkpoint`);
     const logId = String(rows[0]?.log_id ?? '');
-    for (const kept of [this.counts, this.earlierCounts]) if (kept?.logId === logId && kept.position === position) return kept.counts;
+    for (const kept of [this.counts, this.earlierCounts]) if (kept?.logId === logId && kept.position === position) return kept;
     const base = this.counts?.logId === logId && this.counts.position < position ? this.counts : undefined;
     const counts = base ? this.countSince(client, base) : this.countDaily(client);
     const kept = { logId, position, counts };
@@ -352,7 +375,7 @@ export class PostgresWinProbabilityQueries {
     counts.catch(() => {
       if (this.counts === kept) this.counts = undefined; // the next request counts again
     });
-    return counts;
+    return kept;
   }
 
   private async countSince(client: PoolClient, base: KeptCounts): Promise<LearnedCounts> {

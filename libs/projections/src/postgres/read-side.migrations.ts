@@ -24,6 +24,14 @@ const comments = (schema: string, table: string, about: string, columns: Record<
 
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
+/**
+ * Index board_segments_standing as migration 14 makes it: migration 11's, also covering
+ * opportunity_id (the learned estimates join each standing deal's setback) and expected_close_date
+ * (the learned forecast as of), so that the segments standing at t are read from the index alone.
+ */
+const STANDING_INDEX = (s: string) => `CREATE INDEX board_segments_standing ON ${s}.board_segments (period_level, period_block, valid_from)
+  INCLUDE (valid_to, process_id, stage_id, currency, started_position, amount, probability, team_id, owner_id, stage_entered_at, opportunity_id, expected_close_date)`;
+
 /** View win_probability_visits: made by migration 7, and again by migration 10 over the deal_setbacks table (the same text). */
 const WIN_PROBABILITY_VISITS_VIEW = (s: string) => `
 CREATE VIEW ${s}.win_probability_visits AS
@@ -727,6 +735,19 @@ ALTER TABLE ${s}.outcomes DROP CONSTRAINT outcomes_pkey, ADD CONSTRAINT outcomes
 -- read-side.standing.ts): walked by valid_to here, by valid_from in board_segments_standing.
 CREATE INDEX board_segments_standing_ends ON ${s}.board_segments (period_level, period_block, valid_to)
   INCLUDE (process_id, stage_id, currency, started_position, amount, probability, team_id, owner_id, stage_entered_at) WHERE period_level BETWEEN 1 AND 63;
+`,
+  },
+  {
+    version: 14,
+    name: 'board_segments_standing also covers opportunity_id and expected_close_date: the learned win probability and forecast as of an instant read the standing segments from the index alone',
+    // A catch-up that deferred the index (read-side.indexes.ts) makes it from its note: the note is
+    // given the new definition instead.
+    sql: (s) => `
+DROP INDEX IF EXISTS ${s}.board_segments_standing;
+UPDATE ${s}.deferred_indexes SET definition = ${literal(STANDING_INDEX(s))} WHERE index_name = 'board_segments_standing';
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM ${s}.deferred_indexes WHERE index_name = 'board_segments_standing') THEN EXECUTE ${literal(STANDING_INDEX(s))}; END IF;
+END $$;
 `,
   },
 ];
