@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBatchCommitter } from '../libs/event-store/src/sqlite/sqlite-append.transaction';
-import { openEventStoreDatabase, type SQLiteDurability } from '../libs/event-store/src/sqlite/sqlite-database';
+import { configureWriterCache, openEventStoreDatabase, type SQLiteDurability } from '../libs/event-store/src/sqlite/sqlite-database';
 import { flattenAppends } from '../libs/event-store/src/sqlite/sqlite-writer.protocol';
 
 const STREAMS = 2_000;
@@ -67,6 +67,8 @@ function main(): void {
   const dir = mkdtempSync(join(tmpdir(), 'stagecraft-writer-bench-'));
   try {
     const db = openEventStoreDatabase(join(dir, 'events.db'), DURABILITY);
+    // As the writer thread configures its connection (sqlite-writer.worker.ts).
+    configureWriterCache(db);
     const commit = createBatchCommitter(db);
     const streams = Array.from({ length: STREAMS }, () => randomUUID());
     const revisions = new Map<string, number>();

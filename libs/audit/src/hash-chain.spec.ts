@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { assertProperty } from '@stagecraft/testing/fast-check';
 import fc from 'fast-check';
 import { canonicalJson } from '@stagecraft/sales-process';
-import { chainHash, chainNewEvents, ChainVerifier, GENESIS_HASH, verifyLog, verifyStreamChain } from './hash-chain';
+import { chainHash, chainNewEvents, ChainVerifier, GENESIS_HASH, verifyLog, verifyStreamChain, withChainMetadata } from './hash-chain';
 import type { StoredEventLike } from './stored-event-like';
 
 const STREAM = 'opportunity-o1';
@@ -65,6 +65,23 @@ describe('the hash chain', () => {
         expect(chainHash(prevHash, event)).toBe(createHash('sha256').update(`${prevHash}\n${text}`).digest('hex'));
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  // The metadata appended: the writer's own members in their order, then prevHash and hash (the
+  // stored JSON keeps that order), hash being chainHash of the event carrying exactly that metadata.
+  it('appends metadata as the writer gave it plus prevHash and the hash of the event with it, for any metadata', () => {
+    const json = fc.jsonValue({ maxDepth: 2 });
+    const members = fc.dictionary(fc.oneof(fc.string({ maxLength: 6 }), fc.nat({ max: 12 }).map(String), fc.constantFrom('prevHash', 'hash', 'actor')), json, { maxKeys: 6 });
+    assertProperty(
+      fc.property(fc.string(), fc.nat(), fc.string(), members, members, fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 64, maxLength: 64 }), (stream, revision, type, data, metadata, prevHash) => {
+        const chained = withChainMetadata(prevHash, { stream, revision, type, data, metadata });
+        const expected: Record<string, unknown> = { ...metadata, prevHash };
+        expected.hash = chainHash(prevHash, { stream, revision, type, data, metadata: expected });
+        expect(JSON.stringify(chained)).toBe(JSON.stringify(expected));
+        expect(metadata).not.toBe(chained);
+      }),
+      { numRuns: 500 },
     );
   });
 

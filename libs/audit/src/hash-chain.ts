@@ -74,8 +74,12 @@ export function headHashOf(events: Iterable<HashableEvent>, from = GENESIS_HASH)
 
 /** The metadata to append with a new event: the writer's own fields plus prevHash and hash. */
 export function withChainMetadata<T extends Readonly<Record<string, unknown>>>(prevHash: string, event: Omit<HashableEvent, 'metadata'> & { readonly metadata: T }): T & { prevHash: string; hash: string } {
-  const metadata = { ...event.metadata, prevHash };
-  return { ...metadata, hash: chainHash(prevHash, { ...event, metadata }) };
+  // One copy, its members in the order the stored JSON keeps (the writer's fields, prevHash,
+  // hash). The hash is of the writer's own metadata: the chain fields are left out of the
+  // canonical text whether or not they are there, so it is the hash of the metadata returned.
+  const metadata = { ...event.metadata, prevHash, hash: '' };
+  metadata.hash = hash('sha256', `${prevHash}\n${canonicalEventForHash(event)}`, 'hex');
+  return metadata;
 }
 
 /**

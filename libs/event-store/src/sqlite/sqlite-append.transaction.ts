@@ -16,6 +16,13 @@ export function createBatchCommitter(db: Database.Database): (request: CommitReq
   );
   const byId = db.prepare<[string], EventLocation>('SELECT stream, revision, position FROM events WHERE id = ?');
   const lastOfStream = db.prepare<[string], { revision: number; position: number }>('SELECT revision, position FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1');
+  // An append's first id and its stream's last revision in one statement (one call into SQLite per
+  // append instead of two): `taken` is the position holding that id, if any.
+  const firstIdAndLast = db
+    .prepare<[string, string], [number | null, number | null]>(
+      'SELECT (SELECT position FROM events WHERE id = ?), (SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1)',
+    )
+    .raw();
   const headOfLog = db.prepare<[], { head: number }>('SELECT coalesce(max(position), 0) AS head FROM events');
   /** The log's head as this writer's last commit left it; unknown before the first and after a failed one. */
   let headAfterLastCommit: number | undefined;
@@ -27,23 +34,24 @@ export function createBatchCommitter(db: Database.Database): (request: CommitReq
    */
   const writeAppend = (stream: string, expectedRevision: ExpectedRevision, fields: CommitRequest['appends'], start: number, count: number, recordedAt: string): AppendOutcome => {
     const idAt = (index: number) => fields[start + index * EVENT_FIELDS] as string;
-    if (count > 0) {
-      const first = byId.get(idAt(0));
-      if (first) return { ok: true, result: confirmRetry(stream, idAt, count, first), wrote: false };
-      for (let index = 1; index < count; index++) {
-        if (byId.get(idAt(index))) throw new DuplicateEventIdError(stream, idAt(index));
-      }
+    if (count === 0) {
+      // Nothing to write: report where the stream stands. A missing stream gives nextRevision -1
+      // (accepted back as expectedRevision, meaning 'no_stream') and position 0 (nothing to wait for).
+      const last = lastOfStream.get(stream);
+      const actual: StreamRevision = last ? last.revision : 'no_stream';
+      if (!satisfies(expectedRevision, actual)) throw new WrongExpectedRevisionError(stream, expectedRevision, actual);
+      return { ok: true, result: { nextRevision: last?.revision ?? -1, position: last?.position ?? 0 }, wrote: false };
     }
 
-    const last = lastOfStream.get(stream);
-    const actual: StreamRevision = last ? last.revision : 'no_stream';
+    const [taken, lastRevision] = firstIdAndLast.get(idAt(0), stream)!;
+    if (taken !== null) return { ok: true, result: confirmRetry(stream, idAt, count, byId.get(idAt(0))!), wrote: false };
+    for (let index = 1; index < count; index++) {
+      if (byId.get(idAt(index))) throw new DuplicateEventIdError(stream, idAt(index));
+    }
+    const actual: StreamRevision = lastRevision ?? 'no_stream';
     if (!satisfies(expectedRevision, actual)) throw new WrongExpectedRevisionError(stream, expectedRevision, actual);
 
-    // Nothing to write: report where the stream stands. A missing stream gives nextRevision -1
-    // (accepted back as expectedRevision, meaning 'no_stream') and position 0 (nothing to wait for).
-    if (count === 0) return { ok: true, result: { nextRevision: last?.revision ?? -1, position: last?.position ?? 0 }, wrote: false };
-
-    let revision = last ? last.revision : -1;
+    let revision = lastRevision ?? -1;
     let position = 0;
     let firstPosition = 0;
     for (let index = 0, at = start; index < count; index++, at += EVENT_FIELDS) {

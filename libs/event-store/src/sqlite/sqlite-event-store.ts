@@ -151,10 +151,13 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
     assertStreamName(stream);
     assertExpectedRevision(expectedRevision);
     const serialized = events.map(serializeEvent);
-    const seen = new Set<string>();
-    for (const event of serialized) {
-      if (seen.has(event.id)) throw new DuplicateEventIdError(stream, event.id);
-      seen.add(event.id);
+    // A command appends one event, mostly: no set to find a repeated id among one.
+    if (serialized.length > 1) {
+      const seen = new Set<string>();
+      for (const event of serialized) {
+        if (seen.has(event.id)) throw new DuplicateEventIdError(stream, event.id);
+        seen.add(event.id);
+      }
     }
     return new Promise<AppendResult>((resolve, reject) => {
       this.pending.push({ stream, events: serialized, expectedRevision, resolve, reject });
