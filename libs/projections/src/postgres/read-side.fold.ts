@@ -69,6 +69,8 @@ export interface OpportunityRecord {
   expectedDay: number | null;
   /** Criterion ids met in the current visit, in the order met (pipeline.projection.ts); empty while closed. */
   criteriaMet: string[];
+  /** Whether it ever went backward or was reopened (`opportunities.set_back`: it has a row in deal_setbacks). */
+  setBack: boolean;
 }
 
 export interface VisitRow {
@@ -336,6 +338,7 @@ function opened(state: ReadSideState, changes: ReadSideChanges, event: Opportuni
     updatedPosition: event.position,
     expectedDay: null,
     criteriaMet: [],
+    setBack: false,
   };
   changes.opportunities.set(record.id, record);
   const fold = new RecordFold(state, changes, record, event.position, at);
@@ -586,6 +589,7 @@ class RecordFold {
     }
     pair.count += 1;
     this.changes.pairs.add(pair.pairNo);
+    if (kind === 'backward' || kind === 'reopened') record.setBack = true;
     this.changes.transitions.push({ position: this.position, opportunityId: record.id, processId: record.processId, from, to, kind, atMs: this.at, pairNo: pair.pairNo });
   }
 

@@ -66,8 +66,6 @@ export const keepSetbacksSql = (s: string) => `
   SELECT opportunity_id, min(position), min(at) FROM unnest($1::text[], $2::bigint[], $3::timestamptz[]) AS t(opportunity_id, position, at) GROUP BY 1
   ON CONFLICT (opportunity_id) DO UPDATE SET first_position = LEAST(d.first_position, EXCLUDED.first_position), first_at = LEAST(d.first_at, EXCLUDED.first_at)`;
 
-/** The writer's statement after keepSetbacksSql ($1 the same ids): the deals' rows say they were set back (the board's estimates read it from the covering index, without a join). */
-export const markSetBackSql = (s: string) => `UPDATE ${s}.opportunities SET set_back = true WHERE opportunity_id = ANY($1::text[]) AND NOT set_back`;
 
 /** The writer's statement for a batch's closings ($1 their positions): their visits' labels added to the daily counts (after the batch's visits, outcomes and setbacks are written). */
 export const keepDailyCountsSql = (s: string) => `

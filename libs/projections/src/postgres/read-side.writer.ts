@@ -1,5 +1,5 @@
 import { calendarDateOf } from '@stagecraft/opportunity';
-import type { ClientBase, QueryResult } from 'pg';
+import type { ClientBase } from 'pg';
 import type { ProjectedEvent } from '../projection.types';
 import {
   createReadSideState,
@@ -11,14 +11,16 @@ import {
   serializeReadSideState,
   WON_END,
   type OpportunityRecord,
+  type VisitRow,
   type ReadSideChanges,
   type ReadSideState,
   type SerializedReadSideState,
 } from './read-side.fold';
 import { stageOrderOf } from '../process-catalog';
 import { boolArray, isoOf, ms, numberArray, textArray } from './read-side.encoding';
+import { copyBool, copyNumber, copyOf, copyText, queryWithCopies, type CopyStatement } from './read-side.copy';
 import { runNoted } from './read-side.indexes';
-import { keepDailyCountsSql, keepSetbacksSql, LEARNED_TABLES, markSetBackSql } from './read-side.learned';
+import { keepDailyCountsSql, keepSetbacksSql, LEARNED_TABLES } from './read-side.learned';
 import { SUMMARIES_NOTE, SUMMARY_TABLES } from './read-side.summaries';
 import { contributionOf, reassignedTransitionsSql, reassignedTransitionsValues, SummaryDeltas, type Contribution, type Reassignment } from './read-side.summary-deltas';
 import { periodFiling } from './read-side.standing';
@@ -208,6 +210,9 @@ export class ReadSideWriter {
     // What the deals counted in the summaries before this batch (their records change as it folds).
     const before = new Map<string, Contribution>();
     if (this.summaries !== 'waiting') for (const [id, record] of known) before.set(id, contributionOf(record, this.state.catalog));
+    // Visits numbered above these began in this batch: no table holds them yet (see encode).
+    const visitsBefore = new Map<string, number>();
+    for (const [id, record] of known) visitsBefore.set(id, record.visits);
     const changes = emptyChanges();
     const lookup = (id: string) => known.get(id);
     for (let at = 0; at < fresh.length; at += FOLD_SLICE) {
@@ -229,7 +234,7 @@ export class ReadSideWriter {
       generation,
       events,
       passed,
-      statements: this.encode(changes, this.summaryChanges(changes, before)),
+      statements: this.encode(changes, this.summaryChanges(changes, before), { from, visitsBefore }),
       counters: changes.pairs.size > 0 || changes.visitTotals.size > 0 ? JSON.stringify(this.counters()) : null,
       state: changes.catalogChanged ? JSON.stringify(serializeReadSideState(this.state)) : null,
       records,
@@ -262,7 +267,8 @@ export class ReadSideWriter {
       const checkpoint = `UPDATE ${this.schema}.checkpoint SET position = ${batch.target}, log_id = ${literalOf(batch.logId)}, updated_at = now(), counters = COALESCE(${literalOf(batch.counters)}::jsonb, counters)${
         batch.state !== null ? `, state = ${literalOf(batch.state)}::jsonb, state_revision = state_revision + 1` : ''
       } WHERE position = ${batch.from}`;
-      const results = (await client.query(['BEGIN', ...batch.statements.map(inlined), checkpoint].join(';\n'))) as unknown as QueryResult[];
+      const text = ['BEGIN', ...batch.statements.map((statement) => (statement.copy ? statement.sql : inlined(statement))), checkpoint].join(';\n');
+      const results = await queryWithCopies(client, text, batch.statements.flatMap((statement) => (statement.copy ? [statement.copy] : [])));
       // Another writer moved the checkpoint (it cannot while we hold the lock, but never count twice).
       if (results[results.length - 1]!.rowCount !== 1) throw new Error(`the checkpoint of ${this.schema} moved under this projector; it stops rather than count events twice`);
       await client.query('COMMIT');
@@ -326,7 +332,7 @@ export class ReadSideWriter {
       `SELECT opportunity_id, opened_position, process_id, process_version, title, team_id, owner_id, amount, currency, ${ms('opened_at')} AS opened_ms, status, stage_id,
         ${ms('stage_entered_at')} AS stage_entered_ms, probability, ${ms('closed_at')} AS closed_ms, lost_reason, won_amount, won_currency, won_reason, next_steps, furthest_rank, ever_won, visits,
         segment_started_position, ${ms('segment_started_at')} AS segment_started_ms, segment_probability, last_closing_position, updated_position,
-        (expected_close_date - DATE '1970-01-01') AS expected_day, criteria_met
+        (expected_close_date - DATE '1970-01-01') AS expected_day, criteria_met, set_back
        FROM ${this.schema}.opportunities WHERE opportunity_id = ANY($1::text[])`,
       [ids],
     );
@@ -366,11 +372,20 @@ export class ReadSideWriter {
         updatedPosition: Number(row.updated_position),
         expectedDay: row.expected_day === null ? null : Number(row.expected_day),
         criteriaMet: [...((row.criteria_met as string[] | null) ?? [])],
+        setBack: row.set_back as boolean,
       };
       this.remember(record);
       records.push(record);
     }
     return records;
+  }
+
+  /** A row of `opportunities` as a line of COPY text, in OPPORTUNITY_COLUMNS' order (the upsert's columns). */
+  private opportunityLine(r: OpportunityRecord): string {
+    const t = copyText;
+    const n = copyNumber;
+    const { catalog } = this.state;
+    return `${t(r.id)}\t${r.openedPosition}\t${t(r.processId)}\t${t(catalog.versions[r.versionCode]!.version)}\t${t(r.title)}\t${t(r.teamId)}\t${t(r.ownerId)}\t${n(r.amount)}\t${t(r.currency)}\t${t(iso(r.openedMs))}\t${t(r.status)}\t${r.stageKey < 0 ? '\\N' : t(this.stageId(r.stageKey))}\t${t(iso(r.stageEnteredMs))}\t${n(r.probability)}\t${t(iso(r.closedMs))}\t${t(r.lostReason)}\t${n(r.wonAmount)}\t${t(r.wonCurrency)}\t${n(r.maxRank)}\t${copyBool(r.everWon)}\t${n(r.visits)}\t${n(r.segmentPosition)}\t${t(iso(r.segmentStartMs))}\t${n(r.segmentProbability)}\t${n(r.lastClosingPosition)}\t${n(r.updatedPosition)}\t${t(dateOrNull(r.expectedDay))}\t${t(r.wonReason)}\t${t(r.nextSteps)}\t${t(JSON.stringify(r.criteriaMet))}\t${copyBool(r.setBack)}`;
   }
 
   private stageId(key: number): string {
@@ -381,32 +396,45 @@ export class ReadSideWriter {
    * The statements that write a batch's changes, with their parameters encoded now: the records and
    * counters they read go on changing as the next batch folds while this one commits.
    */
-  private encode(changes: ReadSideChanges, summaries: { moves: readonly Reassignment[]; deltas: SummaryDeltas | undefined }): Statement[] {
+  private encode(
+    changes: ReadSideChanges,
+    summaries: { moves: readonly Reassignment[]; deltas: SummaryDeltas | undefined },
+    /** Where the batch began, and the visits each record it read had then: what began after is new to the tables. */
+    fresh: { from: number; visitsBefore: ReadonlyMap<string, number> },
+  ): Statement[] {
     const s = this.schema;
     const { catalog } = this.state;
     const statements: Statement[] = [];
     const q = (sql: string, values: unknown[]) => statements.push(statementOf(sql, values));
+    const copy = ({ sql, data }: CopyStatement) => statements.push({ sql, values: [], copy: data });
+    const t = copyText;
+    const n = copyNumber;
 
     // A reassigned deal's transitions from earlier batches move to its new team and owner (before
     // this batch's own are written, which count under the new ones).
     if (summaries.moves.length > 0) q(reassignedTransitionsSql(s), reassignedTransitionsValues(summaries.moves));
 
-    if (changes.opportunities.size > 0) {
-      const rows = [...changes.opportunities.values()];
+    // Opened in this batch: copied in (opportunityLine). Opened before: upserted.
+    const opened = [...changes.opportunities.values()].filter((r) => r.openedPosition > fresh.from);
+    if (opened.length > 0) copy(copyOf(`${s}.opportunities`, OPPORTUNITY_COLUMNS, opened, (r) => this.opportunityLine(r)));
+    const stored = opened.length === changes.opportunities.size ? [] : [...changes.opportunities.values()].filter((r) => r.openedPosition <= fresh.from);
+    if (stored.length > 0) {
+      const rows = stored;
       const column = <T>(pick: (record: OpportunityRecord) => T) => rows.map(pick);
       q(
         `INSERT INTO ${s}.opportunities (opportunity_id, opened_position, process_id, process_version, title, team_id, owner_id, amount, currency, opened_at, status, stage_id,
            stage_entered_at, probability, closed_at, lost_reason, won_amount, won_currency, furthest_rank, ever_won, visits, segment_started_position, segment_started_at,
-           segment_probability, last_closing_position, updated_position, expected_close_date, won_reason, next_steps, criteria_met)
+           segment_probability, last_closing_position, updated_position, expected_close_date, won_reason, next_steps, criteria_met, set_back)
          SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::float8[], $9::text[], $10::timestamptz[], $11::text[], $12::text[],
            $13::timestamptz[], $14::float8[], $15::timestamptz[], $16::text[], $17::float8[], $18::text[], $19::int[], $20::bool[], $21::int[], $22::bigint[], $23::timestamptz[],
-           $24::float8[], $25::bigint[], $26::bigint[], $27::date[], $28::text[], $29::text[], $30::jsonb[])
+           $24::float8[], $25::bigint[], $26::bigint[], $27::date[], $28::text[], $29::text[], $30::jsonb[], $31::bool[])
          ON CONFLICT (opportunity_id) DO UPDATE SET process_version = EXCLUDED.process_version, title = EXCLUDED.title, team_id = EXCLUDED.team_id, owner_id = EXCLUDED.owner_id,
            amount = EXCLUDED.amount, currency = EXCLUDED.currency, status = EXCLUDED.status, stage_id = EXCLUDED.stage_id, stage_entered_at = EXCLUDED.stage_entered_at,
            probability = EXCLUDED.probability, closed_at = EXCLUDED.closed_at, lost_reason = EXCLUDED.lost_reason, won_amount = EXCLUDED.won_amount, won_currency = EXCLUDED.won_currency,
            furthest_rank = EXCLUDED.furthest_rank, ever_won = EXCLUDED.ever_won, visits = EXCLUDED.visits, segment_started_position = EXCLUDED.segment_started_position,
            segment_started_at = EXCLUDED.segment_started_at, segment_probability = EXCLUDED.segment_probability, last_closing_position = EXCLUDED.last_closing_position,
-           updated_position = EXCLUDED.updated_position, expected_close_date = EXCLUDED.expected_close_date, won_reason = EXCLUDED.won_reason, next_steps = EXCLUDED.next_steps, criteria_met = EXCLUDED.criteria_met`,
+           updated_position = EXCLUDED.updated_position, expected_close_date = EXCLUDED.expected_close_date, won_reason = EXCLUDED.won_reason, next_steps = EXCLUDED.next_steps, criteria_met = EXCLUDED.criteria_met,
+           set_back = EXCLUDED.set_back`,
         [
           column((r) => r.id),
           column((r) => r.openedPosition),
@@ -438,12 +466,25 @@ export class ReadSideWriter {
           column((r) => r.wonReason),
           column((r) => r.nextSteps),
           column((r) => JSON.stringify(r.criteriaMet)),
+          column((r) => r.setBack),
         ],
       );
     }
 
-    if (changes.visits.size > 0) {
-      const rows = [...changes.visits.values()];
+    // Begun in this batch: copied in. Begun before (their end, or the open one's new details): upserted.
+    const isNewVisit = (v: VisitRow) => v.visitNo > (fresh.visitsBefore.get(v.opportunityId) ?? 0);
+    const newVisits = [...changes.visits.values()].filter(isNewVisit);
+    if (newVisits.length > 0) {
+      copy(
+        copyOf(`${s}.stage_visits`, VISIT_COLUMNS, newVisits, (v) => {
+          const deal = changes.opportunities.get(v.opportunityId)!;
+          return `${t(v.opportunityId)}\t${v.visitNo}\t${t(v.processId)}\t${t(v.version)}\t${t(this.stageId(v.stageKey))}\t${t(iso(v.enteredMs))}\t${t(iso(v.leftMs))}\t${v.leftTo === null ? '\\N' : t(this.stageId(v.leftTo))}\t${n(v.seconds)}\t${n(v.endedPosition)}\t${t(v.teamId)}\t${t(v.ownerId)}\t${n(v.amount)}\t${t(v.currency)}\t${t(deal.teamId)}\t${t(deal.ownerId)}`;
+        }),
+      );
+    }
+    const storedVisits = newVisits.length === changes.visits.size ? [] : [...changes.visits.values()].filter((v) => !isNewVisit(v));
+    if (storedVisits.length > 0) {
+      const rows = storedVisits;
       q(
         `INSERT INTO ${s}.stage_visits (opportunity_id, visit_no, process_id, process_version, stage_id, entered_at, left_at, left_to, duration_seconds, ended_position, team_id, owner_id, amount, currency,
            current_team_id, current_owner_id)
@@ -494,8 +535,19 @@ export class ReadSideWriter {
       );
     }
 
-    if (changes.segments.size > 0) {
-      const rows = [...changes.segments.values()];
+    // Begun in this batch: copied in. Begun before: upserted (only their end changes).
+    const newSegments = [...changes.segments.values()].filter((g) => g.startedPosition > fresh.from);
+    if (newSegments.length > 0) {
+      copy(
+        copyOf(`${s}.board_segments`, SEGMENT_COLUMNS, newSegments, (g) => {
+          const filing = periodFiling(g.startMs, g.endMs);
+          return `${g.startedPosition}\t${t(g.opportunityId)}\t${t(g.processId)}\t${t(this.stageId(g.stageKey))}\t${t(iso(g.startMs))}\t${t(iso(g.endMs))}\t${n(g.probability)}\t${n(g.amount)}\t${t(g.currency)}\t${t(g.teamId)}\t${t(g.ownerId)}\t${t(iso(g.enteredMs))}\t${t(g.title)}\t${t(dateOrNull(g.expectedDay))}\t${n(filing.level)}\t${n(filing.block)}`;
+        }),
+      );
+    }
+    const storedSegments = newSegments.length === changes.segments.size ? [] : [...changes.segments.values()].filter((g) => g.startedPosition <= fresh.from);
+    if (storedSegments.length > 0) {
+      const rows = storedSegments;
       // Where the index of standing periods files each one, computed here rather than by PostgreSQL for every row (see periodFiling).
       const filings = rows.map((g) => periodFiling(g.startMs, g.endMs));
       q(
@@ -525,50 +577,25 @@ export class ReadSideWriter {
       );
     }
 
+    // Every transition and closing of a batch is new (keyed by its position in the log).
     if (changes.transitions.length > 0) {
-      const rows = changes.transitions;
-      q(
-        `INSERT INTO ${s}.transitions (position, opportunity_id, process_id, from_stage, to_stage, kind, occurred_at, pair_no)
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::int[])`,
-        [
-          rows.map((t) => t.position),
-          rows.map((t) => t.opportunityId),
-          rows.map((t) => t.processId),
-          rows.map((t) => this.stageId(t.from)),
-          rows.map((t) => this.stageId(t.to)),
-          rows.map((t) => t.kind),
-          rows.map((t) => iso(t.atMs)),
-          rows.map((t) => t.pairNo),
-        ],
+      copy(
+        copyOf(`${s}.transitions`, 'position, opportunity_id, process_id, from_stage, to_stage, kind, occurred_at, pair_no', changes.transitions, (x) =>
+          `${x.position}\t${t(x.opportunityId)}\t${t(x.processId)}\t${t(this.stageId(x.from))}\t${t(this.stageId(x.to))}\t${t(x.kind)}\t${t(iso(x.atMs))}\t${x.pairNo}`,
+        ),
       );
     }
-
     if (changes.outcomes.length > 0) {
-      const rows = changes.outcomes;
-      q(
-        `INSERT INTO ${s}.outcomes (closing_position, opportunity_id, process_id, outcome, stage_id, reason, amount, currency, closed_at, team_id, owner_id)
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::text[], $9::timestamptz[], $10::text[], $11::text[])`,
-        [
-          rows.map((o) => o.position),
-          rows.map((o) => o.opportunityId),
-          rows.map((o) => o.processId),
-          rows.map((o) => o.outcome),
-          rows.map((o) => (o.stageKey < 0 ? null : this.stageId(o.stageKey))),
-          rows.map((o) => o.reason),
-          rows.map((o) => o.amount),
-          rows.map((o) => o.currency),
-          rows.map((o) => iso(o.closedMs)),
-          rows.map((o) => o.teamId),
-          rows.map((o) => o.ownerId),
-        ],
+      copy(
+        copyOf(`${s}.outcomes`, 'closing_position, opportunity_id, process_id, outcome, stage_id, reason, amount, currency, closed_at, team_id, owner_id', changes.outcomes, (o) =>
+          `${o.position}\t${t(o.opportunityId)}\t${t(o.processId)}\t${t(o.outcome)}\t${o.stageKey < 0 ? '\\N' : t(this.stageId(o.stageKey))}\t${t(o.reason)}\t${n(o.amount)}\t${t(o.currency)}\t${t(iso(o.closedMs))}\t${t(o.teamId)}\t${t(o.ownerId)}`,
+        ),
       );
     }
     // The learned win probability (read-side.learned.ts): each deal's first setback, then the labels of this batch's closings.
+    // (`opportunities.set_back` is written with the deal's row: the fold keeps it in the record.)
     const setbacks = changes.transitions.filter((t) => t.kind === 'backward' || t.kind === 'reopened');
-    if (setbacks.length > 0) {
-      q(keepSetbacksSql(s), [setbacks.map((t) => t.opportunityId), setbacks.map((t) => t.position), setbacks.map((t) => iso(t.atMs))]);
-      q(markSetBackSql(s), [[...new Set(setbacks.map((t) => t.opportunityId))]]);
-    }
+    if (setbacks.length > 0) q(keepSetbacksSql(s), [setbacks.map((t) => t.opportunityId), setbacks.map((t) => t.position), setbacks.map((t) => iso(t.atMs))]);
     if (changes.outcomes.length > 0) q(keepDailyCountsSql(s), [changes.outcomes.map((o) => o.position)]);
     if (changes.reopened.size > 0) {
       const entries = [...changes.reopened.entries()];
@@ -658,6 +685,11 @@ function literalOf(value: unknown): string {
 /** A statement with its parameters written in as literals (each `$n` is followed by its cast). */
 const inlined = ({ sql, values }: Statement): string => sql.replace(/\$(\d+)/g, (_, index: string) => literalOf(values[Number(index) - 1]));
 
+const OPPORTUNITY_COLUMNS =
+  'opportunity_id, opened_position, process_id, process_version, title, team_id, owner_id, amount, currency, opened_at, status, stage_id, stage_entered_at, probability, closed_at, lost_reason, won_amount, won_currency, furthest_rank, ever_won, visits, segment_started_position, segment_started_at, segment_probability, last_closing_position, updated_position, expected_close_date, won_reason, next_steps, criteria_met, set_back';
+const VISIT_COLUMNS = 'opportunity_id, visit_no, process_id, process_version, stage_id, entered_at, left_at, left_to, duration_seconds, ended_position, team_id, owner_id, amount, currency, current_team_id, current_owner_id';
+const SEGMENT_COLUMNS = 'started_position, opportunity_id, process_id, stage_id, valid_from, valid_to, probability, amount, currency, team_id, owner_id, stage_entered_at, title, expected_close_date, period_level, period_block';
+
 /** Events folded between two turns of the event loop. */
 const FOLD_SLICE = 2_000;
 
@@ -665,6 +697,8 @@ const FOLD_SLICE = 2_000;
 interface Statement {
   readonly sql: string;
   readonly values: readonly unknown[];
+  /** A COPY … FROM STDIN's rows (read-side.copy.ts). */
+  readonly copy?: Buffer;
 }
 
 const NUMBER_TYPES = new Set(['float8', 'bigint', 'int']);
