@@ -21,7 +21,7 @@ import type {
   WinProbabilityCalibrationResult,
 } from '@stagecraft/contracts';
 import { requireInstant } from '@stagecraft/opportunity';
-import type { Pool, PoolClient, QueryResult } from 'pg';
+import { escapeLiteral, type Pool, type PoolClient, type QueryResult } from 'pg';
 import { dayRangeOf, ForecastAccuracyFigures, ForecastFigures, RottingList, standsAtPeriodStart } from '../forecast.figures';
 import type { ForecastQuery, RottingQuery } from '../forecast.queries';
 import { funnelFromHistograms } from '../funnel.projection';
@@ -31,6 +31,7 @@ import { dictionary, NO_CURRENCY, parseFilter, soleCurrencyTotal } from '../proj
 import { winLossFiguresOf } from '../win-loss.projection';
 import type { AnalyticsFilter } from '../projection.types';
 import { withCards } from '../stage-totals';
+import { meanSecondsOf } from '../stage-durations.projection';
 import type { ProjectionStatus } from '../runner/read-models.port';
 import { ReadModelUnavailableError, type AnalyticsQueries } from '../queries/analytics-queries.port';
 import type { LearnedForecastFigures, LearnedPipelineFigures } from '../win-probability.model';
@@ -87,6 +88,13 @@ const isoOrNull = (value: number | null) => (value === null ? null : new Date(va
  */
 const EXACT_SUMS = (column: string, kept: string) =>
   `COALESCE(bool_and(${column} = trunc(${column})) FILTER (WHERE ${kept} AND ${column} IS NOT NULL), true) AND COALESCE(sum(abs(${column})) FILTER (WHERE ${kept} AND ${column} IS NOT NULL), 0) < 4503599627370496`;
+
+/** Where rankedFromBuckets counts: the bucket table, its rows to add, and the visits they count (alias v). */
+interface BucketDim {
+  readonly table: 'stage_duration_buckets' | 'stage_duration_dim_buckets';
+  readonly where: string;
+  readonly visits: string;
+}
 
 /** work_mem of a query's transaction: at most a few such sorts run at once per connection of the pool. */
 const QUERY_WORK_MEM = '32MB';
@@ -692,41 +700,35 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
   async stageDurations(filter: AnalyticsFilter, now: string): Promise<StageDurationsResult> {
     const parsed = parseFilter(filter);
     const nowMs = requireInstant(now, 'now');
-    const unfiltered = parsed.teamId === undefined && parsed.ownerId === undefined && !parsed.bounded;
-    return this.read(async ({ client, state }, counters) => {
+    return this.read(async ({ client, state }) => {
       const s = this.schema;
-      // The deal's current team and owner are on each visit (kept by the projector), read through the indexes by team and by owner.
-      const w = new Where('v.left_at IS NOT NULL').eq('v.process_id', parsed.processId).eq('v.current_team_id', parsed.teamId).eq('v.current_owner_id', parsed.ownerId);
-      if (filter.from !== undefined) w.add(`v.left_at >= ${w.param(isoOrNull(parsed.fromMs))}::timestamptz`);
-      if (filter.to !== undefined) w.add(`v.left_at <= ${w.param(isoOrNull(parsed.toMs))}::timestamptz`);
-      // Nearest ranks by exact integer arithmetic (order-statistics.ts); the sum over kept visits in ascending order, as the in-memory walk adds them.
-      const completed = unfiltered ? await this.rankedFromBuckets(client, parsed.processId) : await client.query(
-        // The kept visits in ascending order of duration, stage by stage (with a team or owner, straight
-        // from that index, no sort), added and gathered in that order by plain aggregates: the sum is the
-        // in-memory walk's (float8 sum adds one value after the other; no parallel workers, see read()),
-        // and the ranks are picked from the sorted array (index 0, for the lower middle of one, is null).
-        `SELECT process_id, stage_id, n, total, ds[n / 2] AS lower_middle, ds[n / 2 + 1] AS upper_middle, ds[(n + 1) / 2] AS middle, ds[(9 * n + 9) / 10] AS p90
-         FROM (SELECT process_id, stage_id, count(*)::int AS n, sum(d) AS total, array_agg(d) AS ds
-           FROM (SELECT v.process_id, v.stage_id, v.duration_seconds AS d FROM ${s}.stage_visits v ${w} ORDER BY v.process_id, v.stage_id, v.duration_seconds) kept
-           GROUP BY process_id, stage_id) sorted`,
-        w.values,
-      );
+      // The completed visits' count, exact sum of ms and picked ranks per stage: from the bucket counts
+      // (every visit, or one team's or one owner's), else from the visits the filters keep.
+      const dim: BucketDim | undefined = parsed.bounded
+        ? undefined
+        : parsed.teamId === undefined && parsed.ownerId === undefined
+          ? { table: 'stage_duration_buckets', where: 'true', visits: 'v.left_at IS NOT NULL' }
+          : parsed.ownerId === undefined
+            ? { table: 'stage_duration_dim_buckets', where: `dim = 'team' AND dim_id = ${escapeLiteral(parsed.teamId!)}`, visits: `v.current_team_id = ${escapeLiteral(parsed.teamId!)} AND v.left_at IS NOT NULL` }
+            : parsed.teamId === undefined
+              ? { table: 'stage_duration_dim_buckets', where: `dim = 'owner' AND dim_id = ${escapeLiteral(parsed.ownerId)}`, visits: `v.current_owner_id = ${escapeLiteral(parsed.ownerId)} AND v.left_at IS NOT NULL` }
+              : undefined;
       const open = new Where('stage_id IS NOT NULL').eq('process_id', parsed.processId).eq('team_id', parsed.teamId).eq('owner_id', parsed.ownerId);
       // min() before the conversion to milliseconds: one conversion a stage, not one a deal.
-      const openRows = await client.query(`SELECT process_id, stage_id, n, ${ms('oldest')} AS oldest FROM (SELECT process_id, stage_id, count(*)::int AS n, min(stage_entered_at) AS oldest FROM ${s}.opportunities ${open} GROUP BY process_id, stage_id) o`, open.values);
+      const openStatement = { sql: `SELECT process_id, stage_id, n, ${ms('oldest')} AS oldest FROM (SELECT process_id, stage_id, count(*)::int AS n, min(stage_entered_at) AS oldest FROM ${s}.opportunities ${open} GROUP BY process_id, stage_id) o`, values: open.values };
+      const [completed, openRows] = await queryAll(client, [dim ? this.rankedFromBuckets(dim, parsed.processId) : this.rankedFromVisits(filter, parsed), openStatement]);
       const keyOf = (row: { process_id: string; stage_id: string }) => state.catalog.processes.get(row.process_id)?.keyByStageId.get(row.stage_id);
-      const totals = new Map(counters.visitTotals.map(([key, count, sum]) => [key, { count, sum }]));
       const done = new Map<number, StageDurationStats['completed']>();
-      for (const row of completed.rows) {
+      for (const row of completed!.rows) {
         const key = keyOf(row);
         if (key === undefined) continue;
         const n: number = row.n;
         const median = n % 2 === 1 ? row.middle : (row.lower_middle + row.upper_middle) / 2;
-        const sum = unfiltered ? totals.get(key)!.sum : row.total;
-        done.set(key, { count: n, meanSeconds: sum / n, medianSeconds: median, p90Seconds: row.p90 });
+        // The exact sum (numeric, as text) to the nearest double, as the in-memory model rounds its exact sum.
+        done.set(key, { count: n, meanSeconds: meanSecondsOf(Number(row.ms_sum), n), medianSeconds: median, p90Seconds: row.p90 });
       }
       const opened = new Map<number, { n: number; oldest: number }>();
-      for (const row of openRows.rows) {
+      for (const row of openRows!.rows) {
         const key = keyOf(row);
         if (key !== undefined) opened.set(key, { n: row.n, oldest: row.oldest });
       }
@@ -880,43 +882,56 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
 
   /**
    * The completed visits' figures of every stage without reading every visit: the counts per
-   * duration bucket say which bucket holds the k-th shortest visit, and the index on (stage,
-   * bucket, duration) finds it within the bucket. Same rows as the general query (without `total`:
-   * the unfiltered mean comes from the running sums).
+   * duration bucket (of every visit, or of one team's or owner's: `dim`) give each stage's count
+   * and exact sum of ms, and say which bucket holds the k-th shortest visit; an index on (stage,
+   * bucket, duration), or the team's or owner's, finds it within the bucket. One statement; rows of
+   * (process_id, stage_id, n, ms_sum, lower_middle, upper_middle, middle, p90), ranks by exact
+   * integer arithmetic (order-statistics.ts: lower and upper middle, middle, ceil(0.9 n)).
    */
-  private async rankedFromBuckets(client: PoolClient, processId: string | undefined): Promise<{ rows: Record<string, unknown>[] }> {
+  private rankedFromBuckets(dim: BucketDim, processId: string | undefined): Statement {
     const s = this.schema;
-    const where = new Where().eq('process_id', processId);
-    const { rows: counts } = await client.query<{ process_id: string; stage_id: string; n: string }>(
-      `SELECT process_id, stage_id, sum(visits) AS n FROM ${s}.stage_duration_buckets ${where} GROUP BY process_id, stage_id`,
-      where.values,
-    );
-    const picks: { processId: string; stageId: string; rank: number; slot: number }[] = [];
-    counts.forEach((row, index) => {
-      const n = Number(row.n);
-      // lower middle, upper middle, middle, p90 (nearest rank ceil(0.9 n) = floor((9 n + 9) / 10)); rank 0 (the lower middle of one) is none.
-      [Math.floor(n / 2), Math.floor(n / 2) + 1, Math.floor((n + 1) / 2), Math.floor((9 * n + 9) / 10)].forEach((rank, offset) => {
-        if (rank >= 1 && rank <= n) picks.push({ processId: row.process_id, stageId: row.stage_id, rank, slot: index * 4 + offset });
-      });
-    });
-    const { rows: values } = await client.query<{ ord: string; d: number | null }>(
-      `SELECT t.ord, (SELECT v.duration_seconds FROM ${s}.stage_visits v
-           WHERE v.process_id = t.process_id AND v.stage_id = t.stage_id AND v.left_at IS NOT NULL AND v.duration_bucket = b.bucket
-           ORDER BY v.duration_seconds OFFSET t.rank - b.before - 1 LIMIT 1) AS d
-       FROM unnest($1::text[], $2::text[], $3::bigint[], $4::int[]) AS t(process_id, stage_id, rank, ord)
-       CROSS JOIN LATERAL (
-         SELECT bucket, upto - visits AS before FROM (
-           SELECT bucket, visits, sum(visits) OVER (ORDER BY bucket) AS upto FROM ${s}.stage_duration_buckets c WHERE c.process_id = t.process_id AND c.stage_id = t.stage_id
-         ) cumulative WHERE upto >= t.rank ORDER BY bucket LIMIT 1
-       ) b`,
-      [picks.map((p) => p.processId), picks.map((p) => p.stageId), picks.map((p) => p.rank), picks.map((p) => p.slot)],
-    );
-    const valueAt = new Map(values.map((row) => [Number(row.ord), row.d]));
+    const process = processId === undefined ? '' : ` AND process_id = ${escapeLiteral(processId)}`;
     return {
-      rows: counts.map((row, index) => {
-        const at = (offset: number) => valueAt.get(index * 4 + offset) ?? null;
-        return { process_id: row.process_id, stage_id: row.stage_id, n: Number(row.n), total: null, lower_middle: at(0), upper_middle: at(1), middle: at(2), p90: at(3) };
-      }),
+      sql: `WITH counts AS (
+          SELECT process_id, stage_id, sum(visits)::bigint AS n, sum(ms_sum) AS ms_sum FROM ${s}.${dim.table} WHERE ${dim.where}${process} GROUP BY process_id, stage_id HAVING sum(visits) > 0
+        ), picks AS (
+          SELECT c.process_id, c.stage_id, r.slot, r.rank FROM counts c
+          CROSS JOIN LATERAL (VALUES (0, c.n / 2), (1, c.n / 2 + 1), (2, (c.n + 1) / 2), (3, (9 * c.n + 9) / 10)) AS r(slot, rank) WHERE r.rank >= 1 AND r.rank <= c.n
+        ), picked AS (
+          SELECT p.process_id, p.stage_id, p.slot, (SELECT v.duration_seconds FROM ${s}.stage_visits v
+              WHERE ${dim.visits} AND v.process_id = p.process_id AND v.stage_id = p.stage_id AND v.duration_bucket = b.bucket
+              ORDER BY v.duration_seconds OFFSET p.rank - b.before - 1 LIMIT 1) AS d
+          FROM picks p CROSS JOIN LATERAL (
+            SELECT bucket, (upto - visits)::bigint AS before FROM (
+              SELECT bucket, visits, sum(visits) OVER (ORDER BY bucket) AS upto FROM ${s}.${dim.table} c WHERE ${dim.where} AND c.process_id = p.process_id AND c.stage_id = p.stage_id
+            ) cumulative WHERE upto >= p.rank ORDER BY bucket LIMIT 1
+          ) b
+        )
+        SELECT c.process_id, c.stage_id, c.n::int AS n, c.ms_sum::text AS ms_sum,
+          max(d) FILTER (WHERE slot = 0) AS lower_middle, max(d) FILTER (WHERE slot = 1) AS upper_middle, max(d) FILTER (WHERE slot = 2) AS middle, max(d) FILTER (WHERE slot = 3) AS p90
+        FROM counts c LEFT JOIN picked p ON p.process_id = c.process_id AND p.stage_id = c.stage_id GROUP BY c.process_id, c.stage_id, c.n, c.ms_sum`,
+      values: [],
+    };
+  }
+
+  /**
+   * The same rows from the visits the filters keep: in ascending order of duration, stage by stage
+   * (with a team or owner, straight from that index, no sort), gathered into one array per stage to
+   * pick the ranks from (index 0, for the lower middle of one, is null); their ms summed exactly
+   * (bigint into numeric: in any order).
+   */
+  private rankedFromVisits(filter: AnalyticsFilter, parsed: ReturnType<typeof parseFilter>): Statement {
+    const s = this.schema;
+    // The deal's current team and owner are on each visit (kept by the projector), read through the indexes by team and by owner.
+    const w = new Where('v.left_at IS NOT NULL').eq('v.process_id', parsed.processId).eq('v.current_team_id', parsed.teamId).eq('v.current_owner_id', parsed.ownerId);
+    if (filter.from !== undefined) w.add(`v.left_at >= ${w.param(isoOrNull(parsed.fromMs))}::timestamptz`);
+    if (filter.to !== undefined) w.add(`v.left_at <= ${w.param(isoOrNull(parsed.toMs))}::timestamptz`);
+    return {
+      sql: `SELECT process_id, stage_id, n, ms_sum, ds[n / 2] AS lower_middle, ds[n / 2 + 1] AS upper_middle, ds[(n + 1) / 2] AS middle, ds[(9 * n + 9) / 10] AS p90
+         FROM (SELECT process_id, stage_id, count(*)::int AS n, sum(ms)::text AS ms_sum, array_agg(d) AS ds
+           FROM (SELECT v.process_id, v.stage_id, v.duration_seconds AS d, v.duration_ms AS ms FROM ${s}.stage_visits v ${w} ORDER BY v.process_id, v.stage_id, v.duration_seconds) kept
+           GROUP BY process_id, stage_id) sorted`,
+      values: w.values,
     };
   }
 

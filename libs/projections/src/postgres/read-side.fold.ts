@@ -82,6 +82,8 @@ export interface VisitRow {
   /** Stage key, WON_END or LOST_END; null while open. */
   readonly leftTo: number | null;
   readonly seconds: number | null;
+  /** Duration in whole milliseconds (stage_visits.duration_ms); null while open. */
+  readonly ms: number | null;
   readonly endedPosition: number | null;
   readonly teamId: string | null;
   readonly ownerId: string | null;
@@ -538,6 +540,7 @@ class RecordFold {
       leftMs: null,
       leftTo: null,
       seconds: null,
+      ms: null,
       endedPosition: null,
       teamId: record.teamId,
       ownerId: record.ownerId,
@@ -550,7 +553,9 @@ class RecordFold {
     const { record, state } = this;
     const key = record.stageKey;
     if (key < 0) return;
-    const seconds = (this.at - record.stageEnteredMs) / 1000;
+    // Whole milliseconds, as the in-memory model keeps them (stage-durations.projection.ts); seconds = ms / 1000.
+    const ms = this.at - record.stageEnteredMs;
+    const seconds = ms / 1000;
     this.changes.visits.set(`${record.id}/${record.visits}`, {
       opportunityId: record.id,
       visitNo: record.visits,
@@ -561,6 +566,7 @@ class RecordFold {
       leftMs: this.at,
       leftTo: to,
       seconds,
+      ms,
       endedPosition: this.position,
       teamId: record.teamId,
       ownerId: record.ownerId,

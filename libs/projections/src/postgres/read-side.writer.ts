@@ -150,7 +150,7 @@ export class ReadSideWriter {
     await this.client.query('BEGIN');
     try {
       await this.client.query(
-        `TRUNCATE ${s}.opportunities, ${s}.stage_visits, ${s}.stage_visit_totals, ${s}.stage_duration_buckets, ${s}.outcomes, ${s}.transitions, ${s}.transition_pairs, ${s}.board_segments, ${s}.processes, ${s}.process_versions, ${s}.stages, ${s}.version_stages, ${[...SUMMARY_TABLES, ...LEARNED_TABLES].map((table) => `${s}.${table}`).join(', ')}`,
+        `TRUNCATE ${s}.opportunities, ${s}.stage_visits, ${s}.stage_visit_totals, ${s}.stage_duration_buckets, ${s}.stage_duration_dim_buckets, ${s}.outcomes, ${s}.transitions, ${s}.transition_pairs, ${s}.board_segments, ${s}.processes, ${s}.process_versions, ${s}.stages, ${s}.version_stages, ${[...SUMMARY_TABLES, ...LEARNED_TABLES].map((table) => `${s}.${table}`).join(', ')}`,
       );
       await this.client.query(`UPDATE ${s}.checkpoint SET position = 0, log_id = $1, failed = NULL, state = NULL, counters = NULL, state_revision = state_revision + 1, updated_at = now()`, [logId]);
       await this.client.query('COMMIT');
@@ -446,12 +446,12 @@ export class ReadSideWriter {
       const rows = [...changes.visits.values()];
       q(
         `INSERT INTO ${s}.stage_visits (opportunity_id, visit_no, process_id, process_version, stage_id, entered_at, left_at, left_to, duration_seconds, ended_position, team_id, owner_id, amount, currency,
-           current_team_id, current_owner_id)
+           current_team_id, current_owner_id, duration_ms)
          SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[], $9::float8[], $10::bigint[], $11::text[], $12::text[], $13::float8[], $14::text[],
-           $15::text[], $16::text[])
+           $15::text[], $16::text[], $17::bigint[])
          ON CONFLICT (opportunity_id, visit_no) DO UPDATE SET process_version = EXCLUDED.process_version, stage_id = EXCLUDED.stage_id, left_at = EXCLUDED.left_at, left_to = EXCLUDED.left_to,
            duration_seconds = EXCLUDED.duration_seconds, ended_position = EXCLUDED.ended_position, team_id = EXCLUDED.team_id, owner_id = EXCLUDED.owner_id, amount = EXCLUDED.amount, currency = EXCLUDED.currency,
-           current_team_id = EXCLUDED.current_team_id, current_owner_id = EXCLUDED.current_owner_id`,
+           current_team_id = EXCLUDED.current_team_id, current_owner_id = EXCLUDED.current_owner_id, duration_ms = EXCLUDED.duration_ms`,
         [
           rows.map((v) => v.opportunityId),
           rows.map((v) => v.visitNo),
@@ -470,12 +470,25 @@ export class ReadSideWriter {
           // The deal's team and owner now (every visit written belongs to a deal of this batch).
           rows.map((v) => changes.opportunities.get(v.opportunityId)!.teamId),
           rows.map((v) => changes.opportunities.get(v.opportunityId)!.ownerId),
+          rows.map((v) => v.ms),
         ],
       );
     }
     if (changes.reassigned.size > 0) {
       // A reassigned deal's earlier visits follow it to its new team and owner (the filters use the current ones).
       const records = [...changes.reassigned].map((id) => changes.opportunities.get(id)!);
+      // Their counts per team and owner first, read from the rows before they change (this batch's
+      // own visits, written above with the new team and owner, are not moved: they are counted below).
+      q(
+        `INSERT INTO ${s}.stage_duration_dim_buckets AS t (dim, dim_id, process_id, stage_id, bucket, visits, ms_sum)
+         SELECT d.dim, d.dim_id, v.process_id, v.stage_id, v.duration_bucket, sum(d.sign), sum(d.sign * v.duration_ms)
+         FROM ${s}.stage_visits v JOIN unnest($1::text[], $2::text[], $3::text[]) AS r(opportunity_id, team_id, owner_id) ON v.opportunity_id = r.opportunity_id
+         CROSS JOIN LATERAL (VALUES ('team', v.current_team_id, -1), ('team', r.team_id, 1), ('owner', v.current_owner_id, -1), ('owner', r.owner_id, 1)) AS d(dim, dim_id, sign)
+         WHERE v.left_at IS NOT NULL AND (v.current_team_id IS DISTINCT FROM r.team_id OR v.current_owner_id IS DISTINCT FROM r.owner_id) AND d.dim_id IS NOT NULL
+         GROUP BY 1, 2, 3, 4, 5 HAVING sum(d.sign) <> 0
+         ON CONFLICT (dim, dim_id, process_id, stage_id, bucket) DO UPDATE SET visits = t.visits + EXCLUDED.visits, ms_sum = t.ms_sum + EXCLUDED.ms_sum`,
+        [records.map((r) => r.id), records.map((r) => r.teamId), records.map((r) => r.ownerId)],
+      );
       q(
         `UPDATE ${s}.stage_visits v SET current_team_id = r.team_id, current_owner_id = r.owner_id FROM unnest($1::text[], $2::text[], $3::text[]) AS r(opportunity_id, team_id, owner_id)
          WHERE v.opportunity_id = r.opportunity_id AND (v.current_team_id IS DISTINCT FROM r.team_id OR v.current_owner_id IS DISTINCT FROM r.owner_id)`,
@@ -487,10 +500,26 @@ export class ReadSideWriter {
     const completed = [...changes.visits.values()].filter((v) => v.leftMs !== null);
     if (completed.length > 0) {
       q(
-        `INSERT INTO ${s}.stage_duration_buckets (process_id, stage_id, bucket, visits)
-         SELECT process_id, stage_id, ${s}.duration_bucket(seconds), count(*) FROM unnest($1::text[], $2::text[], $3::float8[]) AS v(process_id, stage_id, seconds) GROUP BY 1, 2, 3
-         ON CONFLICT (process_id, stage_id, bucket) DO UPDATE SET visits = ${s}.stage_duration_buckets.visits + EXCLUDED.visits`,
-        [completed.map((v) => v.processId), completed.map((v) => this.stageId(v.stageKey)), completed.map((v) => v.seconds)],
+        `INSERT INTO ${s}.stage_duration_buckets (process_id, stage_id, bucket, visits, ms_sum)
+         SELECT process_id, stage_id, ${s}.duration_bucket(seconds), count(*), sum(ms) FROM unnest($1::text[], $2::text[], $3::float8[], $4::bigint[]) AS v(process_id, stage_id, seconds, ms) GROUP BY 1, 2, 3
+         ON CONFLICT (process_id, stage_id, bucket) DO UPDATE SET visits = ${s}.stage_duration_buckets.visits + EXCLUDED.visits, ms_sum = ${s}.stage_duration_buckets.ms_sum + EXCLUDED.ms_sum`,
+        [completed.map((v) => v.processId), completed.map((v) => this.stageId(v.stageKey)), completed.map((v) => v.seconds), completed.map((v) => v.ms)],
+      );
+      // And under the deal's team and owner now, as written on the visit (current_team_id, current_owner_id).
+      q(
+        `INSERT INTO ${s}.stage_duration_dim_buckets AS t (dim, dim_id, process_id, stage_id, bucket, visits, ms_sum)
+         SELECT d.dim, d.dim_id, v.process_id, v.stage_id, ${s}.duration_bucket(v.seconds), count(*), sum(v.ms)
+         FROM unnest($1::text[], $2::text[], $3::float8[], $4::bigint[], $5::text[], $6::text[]) AS v(process_id, stage_id, seconds, ms, team_id, owner_id)
+         CROSS JOIN LATERAL (VALUES ('team', v.team_id), ('owner', v.owner_id)) AS d(dim, dim_id) WHERE d.dim_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5
+         ON CONFLICT (dim, dim_id, process_id, stage_id, bucket) DO UPDATE SET visits = t.visits + EXCLUDED.visits, ms_sum = t.ms_sum + EXCLUDED.ms_sum`,
+        [
+          completed.map((v) => v.processId),
+          completed.map((v) => this.stageId(v.stageKey)),
+          completed.map((v) => v.seconds),
+          completed.map((v) => v.ms),
+          completed.map((v) => changes.opportunities.get(v.opportunityId)!.teamId),
+          completed.map((v) => changes.opportunities.get(v.opportunityId)!.ownerId),
+        ],
       );
     }
 
