@@ -6,6 +6,7 @@ import { filterArbitraryFor, historyWith, nowArbitraryFor } from './testing/hist
 import { matchesOpportunity, processIds, readLog, stageOrder, withinFromTo } from './testing/history.oracle';
 import { at, log, threeStages } from './testing/log.fixtures';
 import { project } from './testing/project';
+import { doubleSumMean, exactMeanSeconds, millenniaVisits, orderSensitiveVisits, secondsSumMean } from './testing/stage-durations.fixtures';
 
 interface Visit {
   processId: string;
@@ -61,9 +62,6 @@ function stageDurationsOracle(events: readonly ProjectedEvent[], filter: Analyti
     })),
   };
 }
-
-/** The definition of the mean: the visits' whole milliseconds added exactly, rounded once to a double, over count · 1000. */
-const exactMeanSeconds = (ms: readonly number[]) => Number(ms.reduce((sum, value) => sum + BigInt(value), 0n)) / (ms.length * 1000);
 
 describe('the stage-durations read model', () => {
   it('answers what a brute-force recomputation from the raw log answers, for any filter and now', () => {
@@ -123,5 +121,27 @@ describe('the stage-durations read model', () => {
     expect(lateOnly.map((s) => s.completed.count)).toEqual([1, 0, 1]);
     expect(lateOnly[1]!.completed).toEqual({ count: 0, meanSeconds: null, medianSeconds: null, p90Seconds: null });
     expect(lateOnly[1]!.open.count).toBe(1); // open visits ignore from/to
+  });
+
+  describe('adds the visits\' whole milliseconds exactly and divides once, so the mean does not depend on the order of the visits', () => {
+    const meanOf = (events: Parameters<typeof project>[1], filter: AnalyticsFilter) =>
+      queryStageDurations(project(stageDurationsProjection, events), filter, at(0)).processes[0]!.stages[0]!.completed.meanSeconds;
+    const filters: AnalyticsFilter[] = [{}, { teamId: 't1' }, { ownerId: 'bob' }, { from: '0001-01-01T00:00:00Z' }];
+    const kept = (durations: readonly number[], filter: AnalyticsFilter) =>
+      durations.filter((_, i) => (filter.teamId === undefined || (filter.teamId === 't1') === (i % 2 === 0)) && (filter.ownerId === undefined || (filter.ownerId === 'bob') === (i % 2 === 1)));
+
+    it('0.3 + 0.2 + 0.1 seconds: 0.2, where seconds added as visits ended or in ascending order are not', () => {
+      const { events, durations } = orderSensitiveVisits();
+      expect([secondsSumMean(durations), secondsSumMean([...durations].reverse())]).not.toContain(exactMeanSeconds(durations));
+      expect(meanOf(events, {})).toBe(0.2);
+      for (const filter of filters) expect(meanOf(events, filter)).toBe(exactMeanSeconds(kept(durations, filter)));
+    });
+
+    it('visits lasting millennia, past 2^53 ms in all: the exact sum, where a double sum rounds', () => {
+      const { events, durations } = millenniaVisits();
+      expect(doubleSumMean(durations)).not.toBe(exactMeanSeconds(durations));
+      expect(meanOf(events, {})).toBe(exactMeanSeconds(durations));
+      for (const filter of filters) expect(meanOf(events, filter)).toBe(exactMeanSeconds(kept(durations, filter)));
+    });
   });
 });

@@ -892,20 +892,20 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     const s = this.schema;
     const process = processId === undefined ? '' : ` AND process_id = ${escapeLiteral(processId)}`;
     return {
-      sql: `WITH counts AS (
+      sql: `WITH counts AS MATERIALIZED (
           SELECT process_id, stage_id, sum(visits)::bigint AS n, sum(ms_sum) AS ms_sum FROM ${s}.${dim.table} WHERE ${dim.where}${process} GROUP BY process_id, stage_id HAVING sum(visits) > 0
-        ), picks AS (
+        ), cumulative AS MATERIALIZED (
+          SELECT process_id, stage_id, bucket, (sum(visits) OVER (PARTITION BY process_id, stage_id ORDER BY bucket))::bigint AS upto, visits::bigint AS visits
+          FROM ${s}.${dim.table} WHERE ${dim.where}${process} AND visits <> 0
+        ), picks AS MATERIALIZED (
           SELECT c.process_id, c.stage_id, r.slot, r.rank FROM counts c
           CROSS JOIN LATERAL (VALUES (0, c.n / 2), (1, c.n / 2 + 1), (2, (c.n + 1) / 2), (3, (9 * c.n + 9) / 10)) AS r(slot, rank) WHERE r.rank >= 1 AND r.rank <= c.n
-        ), picked AS (
+        ), picked AS MATERIALIZED (
+          -- The bucket whose visits run from rank upto - visits + 1 to upto holds the rank: one per pick.
           SELECT p.process_id, p.stage_id, p.slot, (SELECT v.duration_seconds FROM ${s}.stage_visits v
               WHERE ${dim.visits} AND v.process_id = p.process_id AND v.stage_id = p.stage_id AND v.duration_bucket = b.bucket
-              ORDER BY v.duration_seconds OFFSET p.rank - b.before - 1 LIMIT 1) AS d
-          FROM picks p CROSS JOIN LATERAL (
-            SELECT bucket, (upto - visits)::bigint AS before FROM (
-              SELECT bucket, visits, sum(visits) OVER (ORDER BY bucket) AS upto FROM ${s}.${dim.table} c WHERE ${dim.where} AND c.process_id = p.process_id AND c.stage_id = p.stage_id
-            ) cumulative WHERE upto >= p.rank ORDER BY bucket LIMIT 1
-          ) b
+              ORDER BY v.duration_seconds OFFSET p.rank - (b.upto - b.visits) - 1 LIMIT 1) AS d
+          FROM picks p JOIN cumulative b ON b.process_id = p.process_id AND b.stage_id = p.stage_id AND b.upto >= p.rank AND b.upto - b.visits < p.rank
         )
         SELECT c.process_id, c.stage_id, c.n::int AS n, c.ms_sum::text AS ms_sum,
           max(d) FILTER (WHERE slot = 0) AS lower_middle, max(d) FILTER (WHERE slot = 1) AS upper_middle, max(d) FILTER (WHERE slot = 2) AS middle, max(d) FILTER (WHERE slot = 3) AS p90
@@ -916,7 +916,8 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
 
   /**
    * The same rows from the visits the filters keep: in ascending order of duration, stage by stage
-   * (with a team or owner, straight from that index, no sort), gathered into one array per stage to
+   * (with a team or owner, straight from that index, no sort: a longer duration never has a smaller
+   * bucket, so ordering by bucket first changes nothing but lets the index give the order), gathered into one array per stage to
    * pick the ranks from (index 0, for the lower middle of one, is null); their ms summed exactly
    * (bigint into numeric: in any order).
    */
@@ -929,7 +930,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     return {
       sql: `SELECT process_id, stage_id, n, ms_sum, ds[n / 2] AS lower_middle, ds[n / 2 + 1] AS upper_middle, ds[(n + 1) / 2] AS middle, ds[(9 * n + 9) / 10] AS p90
          FROM (SELECT process_id, stage_id, count(*)::int AS n, sum(ms)::text AS ms_sum, array_agg(d) AS ds
-           FROM (SELECT v.process_id, v.stage_id, v.duration_seconds AS d, v.duration_ms AS ms FROM ${s}.stage_visits v ${w} ORDER BY v.process_id, v.stage_id, v.duration_seconds) kept
+           FROM (SELECT v.process_id, v.stage_id, v.duration_seconds AS d, v.duration_ms AS ms FROM ${s}.stage_visits v ${w} ORDER BY v.process_id, v.stage_id, v.duration_bucket, v.duration_seconds) kept
            GROUP BY process_id, stage_id) sorted`,
       values: w.values,
     };
