@@ -45,7 +45,8 @@ import { cohortsResult, daysBetween, type CohortInput } from '../cohorts.figures
 import type { VelocityQuery } from '../velocity.queries';
 import { queryAll, type Statement } from './read-side.batch';
 import { standingAt } from './read-side.standing';
-import { instantParameter, ms } from './read-side.encoding';
+import { instantParameter, isoOf, ms } from './read-side.encoding';
+import { monthCover } from './read-side.month-cover';
 import { periodCover, SUMMARIES_NOTE, closedAmount, closedCurrency, closedReason, wholeAmount, type PeriodCover } from './read-side.summaries';
 import { LOST_END, restoreReadSideState, WON_END, type ReadSideState, type SerializedReadSideState } from './read-side.fold';
 
@@ -89,10 +90,9 @@ const isoOrNull = (value: number | null) => (value === null ? null : new Date(va
 const EXACT_SUMS = (column: string, kept: string) =>
   `COALESCE(bool_and(${column} = trunc(${column})) FILTER (WHERE ${kept} AND ${column} IS NOT NULL), true) AND COALESCE(sum(abs(${column})) FILTER (WHERE ${kept} AND ${column} IS NOT NULL), 0) < 4503599627370496`;
 
-/** Where rankedFromBuckets counts: the bucket table, its rows to add, and the visits they count (alias v). */
-interface BucketDim {
-  readonly table: 'stage_duration_buckets' | 'stage_duration_dim_buckets';
-  readonly where: string;
+/** What rankedFromBuckets reads: rows (process_id, stage_id, bucket, visits, ms_sum), one per bucket, and which visits (alias v) they count. */
+interface DurationHistogram {
+  readonly source: string;
   readonly visits: string;
 }
 
@@ -703,20 +703,12 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     return this.read(async ({ client, state }) => {
       const s = this.schema;
       // The completed visits' count, exact sum of ms and picked ranks per stage: from the bucket counts
-      // (every visit, or one team's or one owner's), else from the visits the filters keep.
-      const dim: BucketDim | undefined = parsed.bounded
-        ? undefined
-        : parsed.teamId === undefined && parsed.ownerId === undefined
-          ? { table: 'stage_duration_buckets', where: 'true', visits: 'v.left_at IS NOT NULL' }
-          : parsed.ownerId === undefined
-            ? { table: 'stage_duration_dim_buckets', where: `dim = 'team' AND dim_id = ${escapeLiteral(parsed.teamId!)}`, visits: `v.current_team_id = ${escapeLiteral(parsed.teamId!)} AND v.left_at IS NOT NULL` }
-            : parsed.teamId === undefined
-              ? { table: 'stage_duration_dim_buckets', where: `dim = 'owner' AND dim_id = ${escapeLiteral(parsed.ownerId)}`, visits: `v.current_owner_id = ${escapeLiteral(parsed.ownerId)} AND v.left_at IS NOT NULL` }
-              : undefined;
+      // (of every visit, or one team's or one owner's; over a period, by month), else from the visits the filters keep.
+      const histogram = this.durationHistogram(parsed);
       const open = new Where('stage_id IS NOT NULL').eq('process_id', parsed.processId).eq('team_id', parsed.teamId).eq('owner_id', parsed.ownerId);
       // min() before the conversion to milliseconds: one conversion a stage, not one a deal.
       const openStatement = { sql: `SELECT process_id, stage_id, n, ${ms('oldest')} AS oldest FROM (SELECT process_id, stage_id, count(*)::int AS n, min(stage_entered_at) AS oldest FROM ${s}.opportunities ${open} GROUP BY process_id, stage_id) o`, values: open.values };
-      const [completed, openRows] = await queryAll(client, [dim ? this.rankedFromBuckets(dim, parsed.processId) : this.rankedFromVisits(filter, parsed), openStatement]);
+      const [completed, openRows] = await queryAll(client, [histogram ? this.rankedFromBuckets(histogram) : this.rankedFromVisits(filter, parsed), openStatement]);
       const keyOf = (row: { process_id: string; stage_id: string }) => state.catalog.processes.get(row.process_id)?.keyByStageId.get(row.stage_id);
       const done = new Map<number, StageDurationStats['completed']>();
       for (const row of completed!.rows) {
@@ -881,29 +873,78 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
   }
 
   /**
-   * The completed visits' figures of every stage without reading every visit: the counts per
-   * duration bucket (of every visit, or of one team's or owner's: `dim`) give each stage's count
-   * and exact sum of ms, and say which bucket holds the k-th shortest visit; an index on (stage,
-   * bucket, duration), or the team's or owner's, finds it within the bucket. One statement; rows of
-   * (process_id, stage_id, n, ms_sum, lower_middle, upper_middle, middle, p90), ranks by exact
-   * integer arithmetic (order-statistics.ts: lower and upper middle, middle, ceil(0.9 n)).
+   * Where the counts per duration bucket of the visits a filter keeps are (undefined: nowhere, the
+   * visits answer): without a period, stage_duration_buckets (every visit) or
+   * stage_duration_dim_buckets (a team's or an owner's); over a period, the rows of whole months in
+   * stage_duration_month_buckets and the visits of the pieces of months at either end (monthCover).
+   * A team and an owner together are not counted anywhere.
    */
-  private rankedFromBuckets(dim: BucketDim, processId: string | undefined): Statement {
+  private durationHistogram(parsed: ReturnType<typeof parseFilter>): DurationHistogram | undefined {
     const s = this.schema;
-    const process = processId === undefined ? '' : ` AND process_id = ${escapeLiteral(processId)}`;
+    if (parsed.teamId !== undefined && parsed.ownerId !== undefined) return undefined;
+    const [dim, dimId, visits] =
+      parsed.teamId !== undefined
+        ? ['team', parsed.teamId, `v.current_team_id = ${escapeLiteral(parsed.teamId)}`]
+        : parsed.ownerId !== undefined
+          ? ['owner', parsed.ownerId, `v.current_owner_id = ${escapeLiteral(parsed.ownerId)}`]
+          : ['all', '', 'true'];
+    const process = parsed.processId === undefined ? '' : ` AND process_id = ${escapeLiteral(parsed.processId)}`;
+    if (!parsed.bounded) {
+      return {
+        source: dim === 'all' ? `SELECT process_id, stage_id, bucket, visits, ms_sum FROM ${s}.stage_duration_buckets WHERE true${process}` : `SELECT process_id, stage_id, bucket, visits, ms_sum FROM ${s}.stage_duration_dim_buckets WHERE dim = '${dim}' AND dim_id = ${escapeLiteral(dimId)}${process}`,
+        visits: `${visits} AND v.left_at IS NOT NULL`,
+      };
+    }
+    const cover = monthCover(parsed.fromMs, parsed.toMs);
+    if (!cover) return undefined;
+    const at = (ms: number) => `${escapeLiteral(isoOf(ms)!)}::timestamptz`;
+    const months = cover.months.map(([from, to]) => `(${from === null ? 'true' : `month >= ${escapeLiteral(from)}::date`} AND ${to === null ? 'true' : `month < ${escapeLiteral(to)}::date`})`);
+    const parts = [
+      ...(months.length === 0 ? [] : [`SELECT process_id, stage_id, bucket, visits, ms_sum FROM ${s}.stage_duration_month_buckets WHERE dim = '${dim}' AND dim_id = ${escapeLiteral(dimId)}${process} AND (${months.join(' OR ')})`]),
+      ...(cover.edges.length === 0
+        ? []
+        : [
+            `SELECT v.process_id, v.stage_id, v.duration_bucket, e.sign * count(*), e.sign * sum(v.duration_ms)
+             FROM ${s}.stage_visits v JOIN (VALUES ${cover.edges.map(([from, to, sign]) => `(${at(from)}, ${at(to)}, ${sign})`).join(', ')}) AS e(from_at, to_at, sign) ON v.left_at >= e.from_at AND v.left_at < e.to_at
+             WHERE ${visits}${process.replace('process_id', 'v.process_id')} GROUP BY v.process_id, v.stage_id, v.duration_bucket, e.sign`,
+          ]),
+    ];
+    const kept = [`${visits} AND v.left_at IS NOT NULL`];
+    if (Number.isFinite(parsed.fromMs)) kept.push(`v.left_at >= ${at(parsed.fromMs)}`);
+    if (Number.isFinite(parsed.toMs)) kept.push(`v.left_at <= ${at(parsed.toMs)}`);
     return {
-      sql: `WITH counts AS MATERIALIZED (
-          SELECT process_id, stage_id, sum(visits)::bigint AS n, sum(ms_sum) AS ms_sum FROM ${s}.${dim.table} WHERE ${dim.where}${process} GROUP BY process_id, stage_id HAVING sum(visits) > 0
+      source:
+        parts.length === 0
+          ? `SELECT process_id, stage_id, bucket, visits, ms_sum FROM ${s}.stage_duration_buckets WHERE false`
+          : `SELECT process_id, stage_id, bucket, sum(visits)::bigint AS visits, sum(ms_sum) AS ms_sum FROM (${parts.join(' UNION ALL ')}) AS p(process_id, stage_id, bucket, visits, ms_sum) GROUP BY 1, 2, 3`,
+      visits: kept.join(' AND '),
+    };
+  }
+
+  /**
+   * The completed visits' figures of every stage without reading every visit: the counts per
+   * duration bucket (`histogram`) give each stage's count and exact sum of ms, and say which bucket
+   * holds the k-th shortest visit; an index on (stage, bucket, duration), or the team's or owner's,
+   * finds it within the bucket among the visits kept. One statement; rows of (process_id, stage_id,
+   * n, ms_sum, lower_middle, upper_middle, middle, p90), ranks by exact integer arithmetic
+   * (order-statistics.ts: lower and upper middle, middle, ceil(0.9 n)).
+   */
+  private rankedFromBuckets(histogram: DurationHistogram): Statement {
+    const s = this.schema;
+    return {
+      sql: `WITH histogram AS MATERIALIZED (${histogram.source}
+        ), counts AS MATERIALIZED (
+          SELECT process_id, stage_id, sum(visits)::bigint AS n, sum(ms_sum) AS ms_sum FROM histogram GROUP BY process_id, stage_id HAVING sum(visits) > 0
         ), cumulative AS MATERIALIZED (
           SELECT process_id, stage_id, bucket, (sum(visits) OVER (PARTITION BY process_id, stage_id ORDER BY bucket))::bigint AS upto, visits::bigint AS visits
-          FROM ${s}.${dim.table} WHERE ${dim.where}${process} AND visits <> 0
+          FROM histogram WHERE visits <> 0
         ), picks AS MATERIALIZED (
           SELECT c.process_id, c.stage_id, r.slot, r.rank FROM counts c
           CROSS JOIN LATERAL (VALUES (0, c.n / 2), (1, c.n / 2 + 1), (2, (c.n + 1) / 2), (3, (9 * c.n + 9) / 10)) AS r(slot, rank) WHERE r.rank >= 1 AND r.rank <= c.n
         ), picked AS MATERIALIZED (
           -- The bucket whose visits run from rank upto - visits + 1 to upto holds the rank: one per pick.
           SELECT p.process_id, p.stage_id, p.slot, (SELECT v.duration_seconds FROM ${s}.stage_visits v
-              WHERE ${dim.visits} AND v.process_id = p.process_id AND v.stage_id = p.stage_id AND v.duration_bucket = b.bucket
+              WHERE ${histogram.visits} AND v.process_id = p.process_id AND v.stage_id = p.stage_id AND v.duration_bucket = b.bucket
               ORDER BY v.duration_seconds OFFSET p.rank - (b.upto - b.visits) - 1 LIMIT 1) AS d
           FROM picks p JOIN cumulative b ON b.process_id = p.process_id AND b.stage_id = p.stage_id AND b.upto >= p.rank AND b.upto - b.visits < p.rank
         )

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { assertProperty } from '@stagecraft/testing/fast-check';
 import { inMemoryReference } from '../queries/analytics-queries.contract';
 import type { AnalyticsFilter } from '../projection.types';
-import { historyArbitrary, OWNERS, TEAMS } from '../testing/history.arbitrary';
+import { filterArbitraryFor, historyWith, OWNERS, TEAMS } from '../testing/history.arbitrary';
 import { describeWithPostgres, PostgresTestReadSide } from '../testing/postgres.testing';
 import { doubleSumMean, exactMeanSeconds, millenniaVisits, orderSensitiveVisits, secondsSumMean } from '../testing/stage-durations.fixtures';
 
@@ -23,6 +23,8 @@ const FILTERS: AnalyticsFilter[] = [
   { teamId: 't1', ownerId: 'ann' },
   { from: '0001-01-01T00:00:00Z', to: '9999-12-31T23:59:59.999Z' },
   { processId: 'three', teamId: 't2', from: '0001-01-01T00:00:00Z' },
+  { ownerId: 'ann', from: '0001-01-01T00:00:00.001Z', to: '0001-01-20T00:00:00Z' },
+  { from: '2026-03-01T09:00:00.150Z', to: '2026-03-01T09:00:00.500Z' },
 ];
 
 describeWithPostgres('stage durations from PostgreSQL: the exact mean, and the bucket counts', () => {
@@ -37,10 +39,14 @@ describeWithPostgres('stage durations from PostgreSQL: the exact mean, and the b
       `WITH kept AS (
          SELECT 'all' AS dim, '' AS dim_id, process_id, stage_id, bucket, visits, ms_sum FROM ${s}.stage_duration_buckets WHERE visits <> 0
          UNION ALL SELECT dim, dim_id, process_id, stage_id, bucket, visits, ms_sum FROM ${s}.stage_duration_dim_buckets WHERE visits <> 0
-       ), counted AS (
-         SELECT d.dim, d.dim_id, v.process_id, v.stage_id, v.duration_bucket AS bucket, count(*) AS visits, sum(v.duration_ms) AS ms_sum
+         UNION ALL SELECT 'month ' || dim || ' ' || month, dim_id, process_id, stage_id, bucket, visits, ms_sum FROM ${s}.stage_duration_month_buckets WHERE visits <> 0
+       ), visits AS (
+         SELECT d.dim, d.dim_id, v.process_id, v.stage_id, v.duration_bucket AS bucket, date_trunc('month', v.left_at AT TIME ZONE 'UTC')::date AS month, v.duration_ms
          FROM ${s}.stage_visits v CROSS JOIN LATERAL (VALUES ('all', ''), ('team', v.current_team_id), ('owner', v.current_owner_id)) AS d(dim, dim_id)
-         WHERE v.left_at IS NOT NULL AND d.dim_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5
+         WHERE v.left_at IS NOT NULL AND d.dim_id IS NOT NULL
+       ), counted AS (
+         SELECT dim, dim_id, process_id, stage_id, bucket, count(*) AS visits, sum(duration_ms) AS ms_sum FROM visits GROUP BY 1, 2, 3, 4, 5
+         UNION ALL SELECT 'month ' || dim || ' ' || month, dim_id, process_id, stage_id, bucket, count(*), sum(duration_ms) FROM visits GROUP BY 1, 2, 3, 4, 5
        )
        (SELECT 'kept only' AS side, * FROM (SELECT * FROM kept EXCEPT ALL SELECT * FROM counted) a)
        UNION ALL (SELECT 'counted only', * FROM (SELECT * FROM counted EXCEPT ALL SELECT * FROM kept) b)`,
@@ -65,9 +71,11 @@ describeWithPostgres('stage durations from PostgreSQL: the exact mean, and the b
   }, 60_000);
 
   it('keeps the counts per bucket, team and owner equal to the visits, across batches and reassignments, and answers as in memory', async () => {
-    const filters = fc.constantFrom<AnalyticsFilter>({}, ...TEAMS.map((teamId) => ({ teamId })), ...OWNERS.map((ownerId) => ({ ownerId })), { processId: 'p1', teamId: 't2' }, { ownerId: 'cid', processId: 'p0' });
+    // Random filters (periods included), and each team and owner alone, which read the bucket counts.
+    const filters = (h: Parameters<typeof filterArbitraryFor>[0]) =>
+      fc.array(fc.oneof(filterArbitraryFor(h), fc.constantFrom<AnalyticsFilter>({}, ...TEAMS.map((teamId) => ({ teamId })), ...OWNERS.map((ownerId) => ({ ownerId })), { processId: 'p1', teamId: 't2' })), { minLength: 1, maxLength: 5 });
     await assertProperty(
-      fc.asyncProperty(historyArbitrary({ maxSteps: 250 }), fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 3 }), fc.array(filters, { minLength: 1, maxLength: 4 }), async (history, batchSizes, asked) => {
+      fc.asyncProperty(historyWith(filters, { maxSteps: 250 }), fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 3 }), async ([history, asked], batchSizes) => {
         const postgres = await readSide.load(history.events, batchSizes);
         expect(await bucketDrift()).toEqual([]);
         const memory = inMemoryReference(history.events);

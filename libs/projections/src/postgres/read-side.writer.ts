@@ -150,7 +150,7 @@ export class ReadSideWriter {
     await this.client.query('BEGIN');
     try {
       await this.client.query(
-        `TRUNCATE ${s}.opportunities, ${s}.stage_visits, ${s}.stage_visit_totals, ${s}.stage_duration_buckets, ${s}.stage_duration_dim_buckets, ${s}.outcomes, ${s}.transitions, ${s}.transition_pairs, ${s}.board_segments, ${s}.processes, ${s}.process_versions, ${s}.stages, ${s}.version_stages, ${[...SUMMARY_TABLES, ...LEARNED_TABLES].map((table) => `${s}.${table}`).join(', ')}`,
+        `TRUNCATE ${s}.opportunities, ${s}.stage_visits, ${s}.stage_visit_totals, ${s}.stage_duration_buckets, ${s}.stage_duration_dim_buckets, ${s}.stage_duration_month_buckets, ${s}.outcomes, ${s}.transitions, ${s}.transition_pairs, ${s}.board_segments, ${s}.processes, ${s}.process_versions, ${s}.stages, ${s}.version_stages, ${[...SUMMARY_TABLES, ...LEARNED_TABLES].map((table) => `${s}.${table}`).join(', ')}`,
       );
       await this.client.query(`UPDATE ${s}.checkpoint SET position = 0, log_id = $1, failed = NULL, state = NULL, counters = NULL, state_revision = state_revision + 1, updated_at = now()`, [logId]);
       await this.client.query('COMMIT');
@@ -490,6 +490,16 @@ export class ReadSideWriter {
         [records.map((r) => r.id), records.map((r) => r.teamId), records.map((r) => r.ownerId)],
       );
       q(
+        `INSERT INTO ${s}.stage_duration_month_buckets AS t (dim, dim_id, process_id, stage_id, month, bucket, visits, ms_sum)
+         SELECT d.dim, d.dim_id, v.process_id, v.stage_id, date_trunc('month', v.left_at AT TIME ZONE 'UTC')::date, v.duration_bucket, sum(d.sign), sum(d.sign * v.duration_ms)
+         FROM ${s}.stage_visits v JOIN unnest($1::text[], $2::text[], $3::text[]) AS r(opportunity_id, team_id, owner_id) ON v.opportunity_id = r.opportunity_id
+         CROSS JOIN LATERAL (VALUES ('team', v.current_team_id, -1), ('team', r.team_id, 1), ('owner', v.current_owner_id, -1), ('owner', r.owner_id, 1)) AS d(dim, dim_id, sign)
+         WHERE v.left_at IS NOT NULL AND (v.current_team_id IS DISTINCT FROM r.team_id OR v.current_owner_id IS DISTINCT FROM r.owner_id) AND d.dim_id IS NOT NULL
+         GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(d.sign) <> 0
+         ON CONFLICT (dim, dim_id, process_id, stage_id, month, bucket) DO UPDATE SET visits = t.visits + EXCLUDED.visits, ms_sum = t.ms_sum + EXCLUDED.ms_sum`,
+        [records.map((r) => r.id), records.map((r) => r.teamId), records.map((r) => r.ownerId)],
+      );
+      q(
         `UPDATE ${s}.stage_visits v SET current_team_id = r.team_id, current_owner_id = r.owner_id FROM unnest($1::text[], $2::text[], $3::text[]) AS r(opportunity_id, team_id, owner_id)
          WHERE v.opportunity_id = r.opportunity_id AND (v.current_team_id IS DISTINCT FROM r.team_id OR v.current_owner_id IS DISTINCT FROM r.owner_id)`,
         [records.map((r) => r.id), records.map((r) => r.teamId), records.map((r) => r.ownerId)],
@@ -519,6 +529,23 @@ export class ReadSideWriter {
           completed.map((v) => v.ms),
           completed.map((v) => changes.opportunities.get(v.opportunityId)!.teamId),
           completed.map((v) => changes.opportunities.get(v.opportunityId)!.ownerId),
+        ],
+      );
+      // And by the UTC month they ended in, for every visit and again under team and owner.
+      q(
+        `INSERT INTO ${s}.stage_duration_month_buckets AS t (dim, dim_id, process_id, stage_id, month, bucket, visits, ms_sum)
+         SELECT d.dim, d.dim_id, v.process_id, v.stage_id, date_trunc('month', v.left_at AT TIME ZONE 'UTC')::date, ${s}.duration_bucket(v.seconds), count(*), sum(v.ms)
+         FROM unnest($1::text[], $2::text[], $3::float8[], $4::bigint[], $5::text[], $6::text[], $7::timestamptz[]) AS v(process_id, stage_id, seconds, ms, team_id, owner_id, left_at)
+         CROSS JOIN LATERAL (VALUES ('all', ''), ('team', v.team_id), ('owner', v.owner_id)) AS d(dim, dim_id) WHERE d.dim_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6
+         ON CONFLICT (dim, dim_id, process_id, stage_id, month, bucket) DO UPDATE SET visits = t.visits + EXCLUDED.visits, ms_sum = t.ms_sum + EXCLUDED.ms_sum`,
+        [
+          completed.map((v) => v.processId),
+          completed.map((v) => this.stageId(v.stageKey)),
+          completed.map((v) => v.seconds),
+          completed.map((v) => v.ms),
+          completed.map((v) => changes.opportunities.get(v.opportunityId)!.teamId),
+          completed.map((v) => changes.opportunities.get(v.opportunityId)!.ownerId),
+          completed.map((v) => iso(v.leftMs)),
         ],
       );
     }
