@@ -4,6 +4,11 @@
 // sampled, then the whole log from position 0, timed, where the API serves again — and prints
 // events/s, the projector's peak RSS, the API's RSS at both sizes, then the latency of each
 // analytics query answered from SQL, and drops the schemas.
+//
+// For a narrower paired measurement of the queries alone: BENCH_PG_SCHEMA=<schema> queries that
+// schema as it stands (projected from the same store before, by the build under test) without
+// projecting, serving or dropping anything; BENCH_PG_QUERIES=<text> runs only the queries whose
+// label contains the text.
 import { getSQLiteEventStore, type EventStore } from '@stagecraft/event-store';
 import { createReadSidePool, PostgresAnalyticsQueries, PostgresProjector, type AnalyticsFilter } from '@stagecraft/projections';
 import { loadavg } from 'node:os';
@@ -14,10 +19,12 @@ import { seededRandom } from './history.generator';
 const mb = (bytes: number) => `${Math.round(bytes / 1048576)} MB`;
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 const SERVE_SECONDS = Number(process.env.BENCH_SERVE_SECONDS ?? 15);
+const EXISTING_SCHEMA = process.env.BENCH_PG_SCHEMA;
+const ONLY_QUERIES = process.env.BENCH_PG_QUERIES;
 
 async function main(): Promise<void> {
   const path = process.argv[2]!;
-  const settings = { url: process.env.READ_MODELS_BENCH_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', schema: `bench_${process.pid}` };
+  const settings = { url: process.env.READ_MODELS_BENCH_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', schema: EXISTING_SCHEMA ?? `bench_${process.pid}` };
   const store = getSQLiteEventStore({ path, durability: 'normal' });
   const pool = createReadSidePool(settings, 2);
   try {
@@ -39,30 +46,32 @@ async function main(): Promise<void> {
       return { seconds, rss: `${quarters.join(', ')}; ${after} once caught up (indexes made)` };
     };
     const serve = async (label: string, schema: string): Promise<ServingFigures> => {
-      const figures = await serveFromPostgres({ eventStorePath: path, url: settings.url, schema, port: 39_000 + (process.pid % 1_000), seconds: SERVE_SECONDS });
+      const figures = await serveFromPostgres({ eventStorePath: path, url: settings.url, schema, port: Number(process.env.BENCH_PORT_BASE ?? 39_000) + (process.pid % 1_000), seconds: SERVE_SECONDS });
       console.log(
         `  API serving from PostgreSQL at ${label.padEnd(16)} RSS idle ${mb(figures.idleRss).padStart(7)}, while serving median ${mb(figures.medianRss).padStart(7)} peak ${mb(figures.peakRss).padStart(7)}` +
           `  (${figures.requests.toLocaleString('en')} requests in ${figures.seconds.toFixed(0)} s, ${figures.failures} failed; load ${load()})`,
       );
       return figures;
     };
-    // 1. The log as it stood at a tenth of its length, in a schema of its own; the API serves it.
-    const tenth = `${settings.schema}_tenth`;
-    let small: ServingFigures;
-    try {
-      const { rss } = await project(cappedEventStore(store, first), tenth, first);
-      console.log(`  projector peak RSS at ${first.toLocaleString('en')} events ${mb(process.resourceUsage().maxRSS * 1024)}; RSS at ${rss}`);
-      small = await serve(`${first.toLocaleString('en')} events`, tenth);
-    } finally {
-      await pool.query(`DROP SCHEMA IF EXISTS ${tenth} CASCADE`);
+    if (EXISTING_SCHEMA === undefined) {
+      // 1. The log as it stood at a tenth of its length, in a schema of its own; the API serves it.
+      const tenth = `${settings.schema}_tenth`;
+      let small: ServingFigures;
+      try {
+        const { rss } = await project(cappedEventStore(store, first), tenth, first);
+        console.log(`  projector peak RSS at ${first.toLocaleString('en')} events ${mb(process.resourceUsage().maxRSS * 1024)}; RSS at ${rss}`);
+        small = await serve(`${first.toLocaleString('en')} events`, tenth);
+      } finally {
+        await pool.query(`DROP SCHEMA IF EXISTS ${tenth} CASCADE`);
+      }
+      // 2. The whole log from position 0, as a first start or a rebuild does; the API serves it.
+      const rssBefore = process.memoryUsage().rss;
+      const { seconds, rss } = await project(store, settings.schema, head);
+      console.log(`PostgreSQL projector          ${Math.round(head / seconds).toLocaleString('en').padStart(10)} events/s  (${seconds.toFixed(1)} s for ${head.toLocaleString('en')} positions from 0, query indexes made at the end included; load ${load()})`);
+      console.log(`  its peak RSS                ${mb(process.resourceUsage().maxRSS * 1024).padStart(10)}  (${mb(rssBefore)} before it started); RSS at ${rss}`);
+      const large = await serve(`${head.toLocaleString('en')} events`, settings.schema);
+      console.log(`  API RSS while serving: peak ${mb(small.peakRss)} at ${first.toLocaleString('en')} events, ${mb(large.peakRss)} at ${head.toLocaleString('en')} (${(large.peakRss / small.peakRss).toFixed(2)}×; flat means ≈ 1×)`);
     }
-    // 2. The whole log from position 0, as a first start or a rebuild does; the API serves it.
-    const rssBefore = process.memoryUsage().rss;
-    const { seconds, rss } = await project(store, settings.schema, head);
-    console.log(`PostgreSQL projector          ${Math.round(head / seconds).toLocaleString('en').padStart(10)} events/s  (${seconds.toFixed(1)} s for ${head.toLocaleString('en')} positions from 0, query indexes made at the end included; load ${load()})`);
-    console.log(`  its peak RSS                ${mb(process.resourceUsage().maxRSS * 1024).padStart(10)}  (${mb(rssBefore)} before it started); RSS at ${rss}`);
-    const large = await serve(`${head.toLocaleString('en')} events`, settings.schema);
-    console.log(`  API RSS while serving: peak ${mb(small.peakRss)} at ${first.toLocaleString('en')} events, ${mb(large.peakRss)} at ${head.toLocaleString('en')} (${(large.peakRss / small.peakRss).toFixed(2)}×; flat means ≈ 1×)`);
     const queries = new PostgresAnalyticsQueries(pool, settings.schema, { position: () => head, waitFor: async () => true, status: () => [] });
     const random = seededRandom(7);
     const filters: AnalyticsFilter[] = [{}, { processId: 'standard' }, { teamId: 'direct' }, { ownerId: 'owner-3' }, { processId: 'standard', teamId: 'partners', from: '2025-03-01T00:00:00Z', to: '2025-09-30T23:59:59Z' }];
@@ -89,6 +98,7 @@ async function main(): Promise<void> {
     ];
     const iterations = Number(process.env.BENCH_QUERY_RUNS ?? 100);
     for (const [label, run] of runs) {
+      if (ONLY_QUERIES !== undefined && !label.includes(ONLY_QUERIES)) continue;
       // The first answer may fill what is kept per checkpoint position (the learned probability's counts, calibrations).
       const first = performance.now();
       await run();
@@ -106,7 +116,7 @@ async function main(): Promise<void> {
     }
     console.log(`  bench process RSS after the queries ${mb(process.memoryUsage().rss)}; load average ${load()}`);
   } finally {
-    await pool.query(`DROP SCHEMA IF EXISTS ${settings.schema} CASCADE`).catch(() => undefined);
+    if (EXISTING_SCHEMA === undefined) await pool.query(`DROP SCHEMA IF EXISTS ${settings.schema} CASCADE`).catch(() => undefined);
     await pool.end();
     await store.close();
   }

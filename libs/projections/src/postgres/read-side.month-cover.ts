@@ -53,5 +53,17 @@ export function monthCover(fromMs: number, toMs: number): MonthCover | undefined
   if (Number.isFinite(fromMs) && fromMs < a) piece(fromMs, a, monthStart(fromMs));
   if (Number.isFinite(toMs) && b < end) piece(b, end, b);
   if (a < b) months.push([Number.isFinite(a) ? dateOf(a) : null, Number.isFinite(b) ? dateOf(b) : null]);
-  return { months, edges };
+  return { months: joined(months), edges };
+}
+
+/** Ranges of months that meet made one (one range of the index instead of two); they never overlap. */
+function joined(ranges: [string | null, string | null][]): [string | null, string | null][] {
+  const sorted = [...ranges].sort(([a], [b]) => (a === null ? -1 : b === null ? 1 : a < b ? -1 : a > b ? 1 : 0));
+  const out: [string | null, string | null][] = [];
+  for (const range of sorted) {
+    const last = out[out.length - 1];
+    if (last && last[1] !== null && last[1] === range[0]) last[1] = range[1];
+    else out.push([range[0], range[1]]);
+  }
+  return out;
 }
