@@ -936,20 +936,28 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
         ), counts AS MATERIALIZED (
           SELECT process_id, stage_id, sum(visits)::bigint AS n, sum(ms_sum) AS ms_sum FROM histogram GROUP BY process_id, stage_id HAVING sum(visits) > 0
         ), cumulative AS MATERIALIZED (
-          SELECT process_id, stage_id, bucket, (sum(visits) OVER (PARTITION BY process_id, stage_id ORDER BY bucket))::bigint AS upto, visits::bigint AS visits
+          -- Partitioned by bytes (COLLATE "C"): any grouping will do, and sorting by the locale's rules took most of this step.
+          SELECT process_id, stage_id, bucket, (sum(visits) OVER (PARTITION BY process_id COLLATE "C", stage_id COLLATE "C" ORDER BY bucket))::bigint AS upto, visits::bigint AS visits
           FROM histogram WHERE visits <> 0
         ), picks AS MATERIALIZED (
-          SELECT c.process_id, c.stage_id, r.slot, r.rank FROM counts c
-          CROSS JOIN LATERAL (VALUES (0, c.n / 2), (1, c.n / 2 + 1), (2, (c.n + 1) / 2), (3, (9 * c.n + 9) / 10)) AS r(slot, rank) WHERE r.rank >= 1 AND r.rank <= c.n
+          -- The ranks wanted, each once (the middle is the lower or the upper middle).
+          SELECT DISTINCT c.process_id, c.stage_id, r.rank FROM counts c
+          CROSS JOIN LATERAL (VALUES (c.n / 2), (c.n / 2 + 1), ((c.n + 1) / 2), ((9 * c.n + 9) / 10)) AS r(rank) WHERE r.rank >= 1 AND r.rank <= c.n
         ), picked AS MATERIALIZED (
-          -- The bucket whose visits run from rank upto - visits + 1 to upto holds the rank: one per pick.
-          SELECT p.process_id, p.stage_id, p.slot, (SELECT v.duration_seconds FROM ${s}.stage_visits v
-              WHERE ${histogram.visits} AND v.process_id = p.process_id AND v.stage_id = p.stage_id AND v.duration_bucket = b.bucket
-              ORDER BY v.duration_seconds OFFSET p.rank - (b.upto - b.visits) - 1 LIMIT 1) AS d
+          -- The bucket whose visits run from rank upto - visits + 1 to upto holds the rank; within it, the
+          -- visit is counted from the nearer end (its index read forwards or backwards).
+          SELECT p.process_id, p.stage_id, p.rank, CASE WHEN 2 * (p.rank - (b.upto - b.visits)) <= b.visits + 1
+              THEN (SELECT v.duration_seconds FROM ${s}.stage_visits v
+                WHERE ${histogram.visits} AND v.process_id = p.process_id AND v.stage_id = p.stage_id AND v.duration_bucket = b.bucket
+                ORDER BY v.duration_seconds OFFSET p.rank - (b.upto - b.visits) - 1 LIMIT 1)
+              ELSE (SELECT v.duration_seconds FROM ${s}.stage_visits v
+                WHERE ${histogram.visits} AND v.process_id = p.process_id AND v.stage_id = p.stage_id AND v.duration_bucket = b.bucket
+                ORDER BY v.duration_seconds DESC OFFSET b.upto - p.rank LIMIT 1) END AS d
           FROM picks p JOIN cumulative b ON b.process_id = p.process_id AND b.stage_id = p.stage_id AND b.upto >= p.rank AND b.upto - b.visits < p.rank
         )
         SELECT c.process_id, c.stage_id, c.n::int AS n, c.ms_sum::text AS ms_sum,
-          max(d) FILTER (WHERE slot = 0) AS lower_middle, max(d) FILTER (WHERE slot = 1) AS upper_middle, max(d) FILTER (WHERE slot = 2) AS middle, max(d) FILTER (WHERE slot = 3) AS p90
+          max(d) FILTER (WHERE rank = c.n / 2) AS lower_middle, max(d) FILTER (WHERE rank = c.n / 2 + 1) AS upper_middle,
+          max(d) FILTER (WHERE rank = (c.n + 1) / 2) AS middle, max(d) FILTER (WHERE rank = (9 * c.n + 9) / 10) AS p90
         FROM counts c LEFT JOIN picked p ON p.process_id = c.process_id AND p.stage_id = c.stage_id GROUP BY c.process_id, c.stage_id, c.n, c.ms_sum`,
       values: [],
     };
