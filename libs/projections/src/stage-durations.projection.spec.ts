@@ -6,7 +6,7 @@ import { filterArbitraryFor, historyWith, nowArbitraryFor } from './testing/hist
 import { matchesOpportunity, processIds, readLog, stageOrder, withinFromTo } from './testing/history.oracle';
 import { at, log, threeStages } from './testing/log.fixtures';
 import { project } from './testing/project';
-import { doubleSumMean, exactMeanSeconds, millenniaVisits, orderSensitiveVisits, secondsSumMean } from './testing/stage-durations.fixtures';
+import { ascendingDoubleSumMean, doubleSumMean, exactMeanSeconds, millenniaVisits, orderSensitiveVisits, secondsSumMean } from './testing/stage-durations.fixtures';
 
 interface Visit {
   processId: string;
@@ -139,7 +139,7 @@ describe('the stage-durations read model', () => {
 
     it('visits lasting millennia, past 2^53 ms in all: the exact sum, where a double sum rounds', () => {
       const { events, durations } = millenniaVisits();
-      expect(doubleSumMean(durations)).not.toBe(exactMeanSeconds(durations));
+      expect([doubleSumMean(durations), ascendingDoubleSumMean(durations)]).not.toContain(exactMeanSeconds(durations));
       expect(meanOf(events, {})).toBe(exactMeanSeconds(durations));
       for (const filter of filters) expect(meanOf(events, filter)).toBe(exactMeanSeconds(kept(durations, filter)));
     });

@@ -28,12 +28,22 @@ function visitsOf(durations: readonly number[], opensAt: (i: number) => number):
 export const orderSensitiveVisits = () => visitsOf([300, 200, 100], (i) => Date.parse(at(i)));
 
 /**
- * 31 visits of about 9,500 years (within what a timestamptz holds), then 40 of 1 ms: past 2^53 a
- * double sum of ms rounds each 1 ms away, where the exact sum keeps them (the sum is exact in
- * BigInt then, rounded once).
+ * 40 visits of about 9,500 years (within what a timestamptz holds), then 40 of 1 ms: past 2^53 a
+ * double sum of ms rounds, whether in the order they ended (each 1 ms is rounded away) or in
+ * ascending order (each 300,000,000,000,001 loses 1), where the exact sum keeps every ms (it is
+ * added in BigInt then, rounded once).
  */
 export const millenniaVisits = () =>
-  visitsOf([...Array.from({ length: 31 }, () => 300_000_000_000_001), ...Array.from({ length: 40 }, () => 1)], (i) => Date.parse('0001-01-01T00:00:00Z') + (i < 31 ? 0 : 86_400_000 * i));
+  visitsOf([...Array.from({ length: 40 }, () => 300_000_000_000_001), ...Array.from({ length: 40 }, () => 1)], (i) => Date.parse('0001-01-01T00:00:00Z') + (i < 40 ? 0 : 86_400_000 * i));
+
+/** What a plain double sum of ms in ascending order gives (the order a filtered walk adds in). */
+export const ascendingDoubleSumMean = (ms: readonly number[]) => doubleSumMean([...ms].sort((a, b) => a - b));
+
+/**
+ * Ten visits of 1,000,000 to 1,000,009 ms, in one duration bucket, ending out of order: the median
+ * and p90 are picked inside one bucket, from either end of it.
+ */
+export const oneBucketVisits = () => visitsOf([1_000_004, 1_000_009, 1_000_000, 1_000_007, 1_000_002, 1_000_005, 1_000_001, 1_000_008, 1_000_003, 1_000_006], (i) => Date.parse(at(i)));
 
 /** The mean by the definition: whole ms added exactly (BigInt), rounded once, over count · 1000. */
 export const exactMeanSeconds = (ms: readonly number[]) => Number(ms.reduce((sum, value) => sum + BigInt(value), 0n)) / (ms.length * 1000);
