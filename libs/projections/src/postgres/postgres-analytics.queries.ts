@@ -56,6 +56,7 @@ import { LOST_END, restoreReadSideState, WON_END, type ReadSideState, type Seria
 // segments by the position that started them); where an answer lists keys, TypeScript builds the
 // object in the in-memory order (currencies and reasons by first appearance, groups by key,
 // stages in process order from the catalog). Medians and p90s pick values by exact integer rank.
+// The stage-duration mean is no float sum: the exact (numeric) sum of whole ms, rounded once.
 // Each answer reads one snapshot (REPEATABLE READ): the figures and the checkpoint agree.
 
 /** What a reader of the read side needs to know about where it stands. */

@@ -154,7 +154,7 @@ export interface ReadSideState {
   /** Transition pairs in order of first appearance: the order of the matrix's keys. */
   readonly pairs: TransitionPair[];
   readonly pairByKey: Map<number, TransitionPair>;
-  /** Per stage key: completed visits and their seconds added in the order they ended (the unfiltered mean). */
+  /** Per stage key: completed visits and their seconds added in the order they ended (stage_visit_totals; the API's mean is the exact sum of ms instead, stage_duration_buckets.ms_sum). */
   readonly visitTotals: Map<number, { count: number; sum: number }>;
 }
 
