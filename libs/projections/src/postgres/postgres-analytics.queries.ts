@@ -701,11 +701,11 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
   async stageDurations(filter: AnalyticsFilter, now: string): Promise<StageDurationsResult> {
     const parsed = parseFilter(filter);
     const nowMs = requireInstant(now, 'now');
-    return this.read(async ({ client, state }) => {
+    return this.read(async ({ client, state, summaries }) => {
       const s = this.schema;
       // The completed visits' count, exact sum of ms and picked ranks per stage: from the bucket counts
       // (of every visit, or one team's or one owner's; over a period, by month), else from the visits the filters keep.
-      const histogram = this.durationHistogram(parsed);
+      const histogram = this.durationHistogram(parsed, summaries);
       const open = new Where('stage_id IS NOT NULL').eq('process_id', parsed.processId).eq('team_id', parsed.teamId).eq('owner_id', parsed.ownerId);
       // min() before the conversion to milliseconds: one conversion a stage, not one a deal.
       const openStatement = { sql: `SELECT process_id, stage_id, n, ${ms('oldest')} AS oldest FROM (SELECT process_id, stage_id, count(*)::int AS n, min(stage_entered_at) AS oldest FROM ${s}.opportunities ${open} GROUP BY process_id, stage_id) o`, values: open.values };
@@ -878,11 +878,13 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
    * visits answer): without a period, stage_duration_buckets (every visit) or
    * stage_duration_dim_buckets (a team's or an owner's); over a period, the rows of whole months in
    * stage_duration_month_buckets and the visits of the pieces of months at either end (monthCover).
-   * A team and an owner together are not counted anywhere.
+   * A team and an owner together are not counted anywhere; the counts per team, owner and month
+   * only once they are complete (`summaries`: not while a long first fold defers them).
    */
-  private durationHistogram(parsed: ReturnType<typeof parseFilter>): DurationHistogram | undefined {
+  private durationHistogram(parsed: ReturnType<typeof parseFilter>, summaries: boolean): DurationHistogram | undefined {
     const s = this.schema;
     if (parsed.teamId !== undefined && parsed.ownerId !== undefined) return undefined;
+    if (!summaries && (parsed.bounded || parsed.teamId !== undefined || parsed.ownerId !== undefined)) return undefined;
     const [dim, dimId, visits] =
       parsed.teamId !== undefined
         ? ['team', parsed.teamId, `v.current_team_id = ${escapeLiteral(parsed.teamId)}`]

@@ -79,8 +79,9 @@ describeWithPostgres('stage durations from PostgreSQL: the exact mean, and the b
     const filters = (h: Parameters<typeof filterArbitraryFor>[0]) =>
       fc.array(fc.oneof(filterArbitraryFor(h), fc.constantFrom<AnalyticsFilter>({}, ...TEAMS.map((teamId) => ({ teamId })), ...OWNERS.map((ownerId) => ({ ownerId })), { processId: 'p1', teamId: 't2' })), { minLength: 1, maxLength: 5 });
     await assertProperty(
-      fc.asyncProperty(historyWith(filters, { maxSteps: 250 }), fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 3 }), async ([history, asked], batchSizes) => {
-        const postgres = await readSide.load(history.events, batchSizes);
+      // Sometimes as a long first fold does: the counts per team, owner and month wait, then are counted once.
+      fc.asyncProperty(historyWith(filters, { maxSteps: 250 }), fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 3 }), fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }), async ([history, asked], batchSizes, deferredUntil) => {
+        const postgres = await readSide.load(history.events, batchSizes, deferredUntil === undefined ? {} : { deferredUntil });
         expect(await bucketDrift()).toEqual([]);
         const memory = inMemoryReference(history.events);
         for (const filter of asked) expect(JSON.stringify(await postgres.stageDurations(filter, NOW))).toBe(JSON.stringify(await memory.stageDurations(filter, NOW)));

@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import { LEARNED_NOTE, rebuildDailyCountsSql, rebuildSetbacksSql } from './read-side.learned';
-import { rebuildSummariesSql, SUMMARIES_NOTE, summaryIndexesSql } from './read-side.summaries';
+import { rebuildDurationBucketsSql, rebuildSummariesSql, SUMMARIES_NOTE, summaryIndexesSql } from './read-side.summaries';
 
 // The read side's relational schema, versioned: each migration runs once per schema, in order, in
 // one transaction, recorded in <schema>.schema_migrations. Never edit a shipped migration: add the
@@ -740,10 +740,6 @@ CREATE TABLE ${s}.stage_duration_dim_buckets (
   ms_sum numeric NOT NULL,
   PRIMARY KEY (dim, dim_id, process_id, stage_id, bucket)
 );
-INSERT INTO ${s}.stage_duration_dim_buckets
-  SELECT d.dim, d.dim_id, v.process_id, v.stage_id, v.duration_bucket, count(*), sum(v.duration_ms)
-  FROM ${s}.stage_visits v CROSS JOIN LATERAL (VALUES ('team', v.current_team_id), ('owner', v.current_owner_id)) AS d(dim, dim_id)
-  WHERE v.left_at IS NOT NULL AND d.dim_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5;
 ${comments(s, 'stage_duration_dim_buckets', 'Completed visits per current team (dim team) or current owner (dim owner) of their opportunity, stage and duration bucket, kept by the projector (a reassigned deal moves all its visits): GET /analytics/stage-durations?teamId= or ?ownerId= reads counts and sums here and picks medians and p90s within one bucket, instead of reading every visit of the team.', {
   dim: 'team or owner.',
   dim_id: 'The opportunity\'s current team (stage_visits.current_team_id) or owner (current_owner_id); visits of deals without one are not counted here.',
@@ -765,10 +761,7 @@ CREATE TABLE ${s}.stage_duration_month_buckets (
   -- Covering: a period's rows of whole months are read from the index alone (written as visits end, they lie all over the table).
   PRIMARY KEY (dim, dim_id, process_id, stage_id, month, bucket) INCLUDE (visits, ms_sum)
 );
-INSERT INTO ${s}.stage_duration_month_buckets
-  SELECT d.dim, d.dim_id, v.process_id, v.stage_id, date_trunc('month', v.left_at AT TIME ZONE 'UTC')::date, v.duration_bucket, count(*), sum(v.duration_ms)
-  FROM ${s}.stage_visits v CROSS JOIN LATERAL (VALUES ('all', ''), ('team', v.current_team_id), ('owner', v.current_owner_id)) AS d(dim, dim_id)
-  WHERE v.left_at IS NOT NULL AND d.dim_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6;
+${rebuildDurationBucketsSql(s)}
 ${comments(s, 'stage_duration_month_buckets', 'Completed visits per UTC month they ended in (left_at), stage and duration bucket: of every visit (dim all, dim_id empty), and again per current team and current owner of their opportunity (as stage_duration_dim_buckets), kept by the projector. GET /analytics/stage-durations?from=&to= adds the rows of the whole months in the period and reads only the visits of the pieces of months at either end.', {
   dim: 'all, team or owner.',
   dim_id: 'Empty for all; else the current team or owner (deals without one are not counted under team or owner).',

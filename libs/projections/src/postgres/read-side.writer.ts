@@ -19,7 +19,7 @@ import { stageOrderOf } from '../process-catalog';
 import { boolArray, isoOf, ms, numberArray, textArray } from './read-side.encoding';
 import { runNoted } from './read-side.indexes';
 import { keepDailyCountsSql, keepSetbacksSql, LEARNED_TABLES, markSetBackSql } from './read-side.learned';
-import { SUMMARIES_NOTE, SUMMARY_TABLES } from './read-side.summaries';
+import { rebuildDurationBucketsSql, SUMMARIES_NOTE, SUMMARY_TABLES } from './read-side.summaries';
 import { contributionOf, reassignedTransitionsSql, reassignedTransitionsValues, SummaryDeltas, type Contribution, type Reassignment } from './read-side.summary-deltas';
 import { periodFiling } from './read-side.standing';
 
@@ -288,7 +288,8 @@ export class ReadSideWriter {
    * tables and the note removed in one transaction; from the next batch on, each keeps them.
    */
   async restoreSummaries(definition: string): Promise<void> {
-    await runNoted(this.client, this.schema, SUMMARIES_NOTE, definition);
+    // The stage-duration counts per team, owner and month wait with them (encode) and are counted here too.
+    await runNoted(this.client, this.schema, SUMMARIES_NOTE, `${definition}\n${rebuildDurationBucketsSql(this.schema)}`);
     this.summaries = 'kept';
   }
 
@@ -479,7 +480,8 @@ export class ReadSideWriter {
       const records = [...changes.reassigned].map((id) => changes.opportunities.get(id)!);
       // Their counts per team and owner first, read from the rows before they change (this batch's
       // own visits, written above with the new team and owner, are not moved: they are counted below).
-      q(
+      // None while the summaries wait (a long first fold): restoreSummaries counts them all then.
+      if (summaries.deltas) q(
         `INSERT INTO ${s}.stage_duration_dim_buckets AS t (dim, dim_id, process_id, stage_id, bucket, visits, ms_sum)
          SELECT d.dim, d.dim_id, v.process_id, v.stage_id, v.duration_bucket, sum(d.sign), sum(d.sign * v.duration_ms)
          FROM ${s}.stage_visits v JOIN unnest($1::text[], $2::text[], $3::text[]) AS r(opportunity_id, team_id, owner_id) ON v.opportunity_id = r.opportunity_id
@@ -489,7 +491,7 @@ export class ReadSideWriter {
          ON CONFLICT (dim, dim_id, process_id, stage_id, bucket) DO UPDATE SET visits = t.visits + EXCLUDED.visits, ms_sum = t.ms_sum + EXCLUDED.ms_sum`,
         [records.map((r) => r.id), records.map((r) => r.teamId), records.map((r) => r.ownerId)],
       );
-      q(
+      if (summaries.deltas) q(
         `INSERT INTO ${s}.stage_duration_month_buckets AS t (dim, dim_id, process_id, stage_id, month, bucket, visits, ms_sum)
          SELECT d.dim, d.dim_id, v.process_id, v.stage_id, date_trunc('month', v.left_at AT TIME ZONE 'UTC')::date, v.duration_bucket, sum(d.sign), sum(d.sign * v.duration_ms)
          FROM ${s}.stage_visits v JOIN unnest($1::text[], $2::text[], $3::text[]) AS r(opportunity_id, team_id, owner_id) ON v.opportunity_id = r.opportunity_id
@@ -515,8 +517,9 @@ export class ReadSideWriter {
          ON CONFLICT (process_id, stage_id, bucket) DO UPDATE SET visits = ${s}.stage_duration_buckets.visits + EXCLUDED.visits, ms_sum = ${s}.stage_duration_buckets.ms_sum + EXCLUDED.ms_sum`,
         [completed.map((v) => v.processId), completed.map((v) => this.stageId(v.stageKey)), completed.map((v) => v.seconds), completed.map((v) => v.ms)],
       );
-      // And under the deal's team and owner now, as written on the visit (current_team_id, current_owner_id).
-      q(
+      // And under the deal's team and owner now, as written on the visit (current_team_id, current_owner_id)
+      // (not while the summaries wait: restoreSummaries counts them all then).
+      if (summaries.deltas) q(
         `INSERT INTO ${s}.stage_duration_dim_buckets AS t (dim, dim_id, process_id, stage_id, bucket, visits, ms_sum)
          SELECT d.dim, d.dim_id, v.process_id, v.stage_id, ${s}.duration_bucket(v.seconds), count(*), sum(v.ms)
          FROM unnest($1::text[], $2::text[], $3::float8[], $4::bigint[], $5::text[], $6::text[]) AS v(process_id, stage_id, seconds, ms, team_id, owner_id)
@@ -532,7 +535,7 @@ export class ReadSideWriter {
         ],
       );
       // And by the UTC month they ended in, for every visit and again under team and owner.
-      q(
+      if (summaries.deltas) q(
         `INSERT INTO ${s}.stage_duration_month_buckets AS t (dim, dim_id, process_id, stage_id, month, bucket, visits, ms_sum)
          SELECT d.dim, d.dim_id, v.process_id, v.stage_id, date_trunc('month', v.left_at AT TIME ZONE 'UTC')::date, ${s}.duration_bucket(v.seconds), count(*), sum(v.ms)
          FROM unnest($1::text[], $2::text[], $3::float8[], $4::bigint[], $5::text[], $6::text[], $7::timestamptz[]) AS v(process_id, stage_id, seconds, ms, team_id, owner_id, left_at)
