@@ -3,9 +3,10 @@ import { assertProperty } from '@stagecraft/testing/fast-check';
 import type { AnalyticsFilter, ProjectedEvent } from './projection.types';
 import { queryStageDurations, SORT_BATCH, stageDurationsProjection } from './stage-durations.projection';
 import { filterArbitraryFor, historyWith, nowArbitraryFor } from './testing/history.arbitrary';
-import { expectApproxEqual, matchesOpportunity, processIds, readLog, stageOrder, withinFromTo } from './testing/history.oracle';
+import { matchesOpportunity, processIds, readLog, stageOrder, withinFromTo } from './testing/history.oracle';
 import { at, log, threeStages } from './testing/log.fixtures';
 import { project } from './testing/project';
+import { ascendingDoubleSumMean, doubleSumMean, exactMeanSeconds, millenniaVisits, orderSensitiveVisits, secondsSumMean } from './testing/stage-durations.fixtures';
 
 interface Visit {
   processId: string;
@@ -33,16 +34,15 @@ function stageDurationsOracle(events: readonly ProjectedEvent[], filter: Analyti
     }
   }
   const seconds = (from: string, to: string) => (Date.parse(to) - Date.parse(from)) / 1000;
+  const ms = (from: string, to: string) => Date.parse(to) - Date.parse(from);
 
   return {
     processes: processIds(oracleLog, filter.processId).map((processId) => ({
       processId,
       stages: stageOrder(oracleLog, processId).map((stageId) => {
         const mine = visits.filter((v) => v.processId === processId && v.stage === stageId);
-        const done = mine
-          .filter((v) => v.end !== undefined && withinFromTo(v.end, filter))
-          .map((v) => seconds(v.start, v.end!))
-          .sort((a, b) => a - b);
+        const kept = mine.filter((v) => v.end !== undefined && withinFromTo(v.end, filter));
+        const done = kept.map((v) => seconds(v.start, v.end!)).sort((a, b) => a - b);
         const n = done.length;
         // Nearest rank: the smallest k with k/n ≥ 0.9, written as a search to stay obviously right.
         let k = 1;
@@ -52,7 +52,7 @@ function stageDurationsOracle(events: readonly ProjectedEvent[], filter: Analyti
           stageId,
           completed: {
             count: n,
-            meanSeconds: n === 0 ? null : done.reduce((a, b) => a + b, 0) / n,
+            meanSeconds: n === 0 ? null : exactMeanSeconds(kept.map((v) => ms(v.start, v.end!))),
             medianSeconds: n === 0 ? null : n % 2 === 1 ? done[(n - 1) / 2]! : (done[n / 2 - 1]! + done[n / 2]!) / 2,
             p90Seconds: n === 0 ? null : done[k - 1]!,
           },
@@ -69,7 +69,7 @@ describe('the stage-durations read model', () => {
       fc.property(historyWith((h) => fc.array(fc.tuple(filterArbitraryFor(h), nowArbitraryFor(h)), { minLength: 1, maxLength: 4 })), ([history, queries]) => {
         const model = project(stageDurationsProjection, history.events);
         for (const [filter, now] of queries) {
-          expectApproxEqual(queryStageDurations(model, filter, now), stageDurationsOracle(history.clean, filter, now));
+          expect(queryStageDurations(model, filter, now)).toEqual(stageDurationsOracle(history.clean, filter, now));
         }
       }),
       { numRuns: 250 },
@@ -92,7 +92,7 @@ describe('the stage-durations read model', () => {
         const n = sorted.length;
         expect(queryStageDurations(model, {}, at(0)).processes[0]!.stages[0]!.completed).toEqual({
           count: n,
-          meanSeconds: expect.closeTo(sorted.reduce((a, b) => a + b, 0) / n, 6),
+          meanSeconds: exactMeanSeconds(sorted.map((seconds) => seconds * 1000)),
           medianSeconds: n % 2 === 1 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2,
           p90Seconds: sorted[Math.ceil((9 * n) / 10) - 1],
         });
@@ -121,5 +121,27 @@ describe('the stage-durations read model', () => {
     expect(lateOnly.map((s) => s.completed.count)).toEqual([1, 0, 1]);
     expect(lateOnly[1]!.completed).toEqual({ count: 0, meanSeconds: null, medianSeconds: null, p90Seconds: null });
     expect(lateOnly[1]!.open.count).toBe(1); // open visits ignore from/to
+  });
+
+  describe('adds the visits\' whole milliseconds exactly and divides once, so the mean does not depend on the order of the visits', () => {
+    const meanOf = (events: Parameters<typeof project>[1], filter: AnalyticsFilter) =>
+      queryStageDurations(project(stageDurationsProjection, events), filter, at(0)).processes[0]!.stages[0]!.completed.meanSeconds;
+    const filters: AnalyticsFilter[] = [{}, { teamId: 't1' }, { ownerId: 'bob' }, { from: '0001-01-01T00:00:00Z' }];
+    const kept = (durations: readonly number[], filter: AnalyticsFilter) =>
+      durations.filter((_, i) => (filter.teamId === undefined || (filter.teamId === 't1') === (i % 2 === 0)) && (filter.ownerId === undefined || (filter.ownerId === 'bob') === (i % 2 === 1)));
+
+    it('0.3 + 0.2 + 0.1 seconds: 0.2, where seconds added as visits ended or in ascending order are not', () => {
+      const { events, durations } = orderSensitiveVisits();
+      expect([secondsSumMean(durations), secondsSumMean([...durations].reverse())]).not.toContain(exactMeanSeconds(durations));
+      expect(meanOf(events, {})).toBe(0.2);
+      for (const filter of filters) expect(meanOf(events, filter)).toBe(exactMeanSeconds(kept(durations, filter)));
+    });
+
+    it('visits lasting millennia, past 2^53 ms in all: the exact sum, where a double sum rounds', () => {
+      const { events, durations } = millenniaVisits();
+      expect([doubleSumMean(durations), ascendingDoubleSumMean(durations)]).not.toContain(exactMeanSeconds(durations));
+      expect(meanOf(events, {})).toBe(exactMeanSeconds(durations));
+      for (const filter of filters) expect(meanOf(events, filter)).toBe(exactMeanSeconds(kept(durations, filter)));
+    });
   });
 });

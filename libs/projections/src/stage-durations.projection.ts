@@ -2,7 +2,7 @@ import type { StageDurationStats, StageDurationsResult } from '@stagecraft/contr
 import { requireInstant } from '@stagecraft/opportunity';
 import { defineOpportunityProjection } from './opportunity-projection.factory';
 import { createOpportunityTable, matchRows, NONE, type OpportunityTable } from './opportunity-table';
-import { medianOfSorted, p90Index } from './order-statistics';
+import { p90Index } from './order-statistics';
 import { createProcessCatalog, processesOf, stageKeyOf, stageOrderOf, type ProcessCatalog } from './process-catalog';
 import { float64Column, int32Column, occurredAtMs, parseFilter, pushFloat64, pushInt32, STAGE_LIFE_EVENTS, type Float64Column, type Int32Column, type StageLifeEvent } from './projection.helpers';
 import type { AnalyticsFilter } from './projection.types';
@@ -13,7 +13,14 @@ import type { AnalyticsFilter } from './projection.types';
 // new visit, so a backward move and a reopen create new visits of stages seen before.
 //
 // - Completed visits: count, mean, median, p90 in seconds of business time (occurredAt).
-//   Median of an even count = mean of the two middle values; p90 = nearest rank,
+//   A visit lasts a whole number of milliseconds (occurredAt has millisecond precision), ms; its
+//   seconds are ms / 1000. Mean = (exact sum of the visits' ms) / (count · 1000), rounded once:
+//   the integer sum, then one division, so the mean does not depend on the order the visits are
+//   added in (which a sum of ms / 1000 would: 0.3 + 0.2 + 0.1 ≠ 0.1 + 0.2 + 0.3 in doubles), and
+//   the PostgreSQL read side gets the same double from a plain sum(). The sum is exact: while the
+//   sizes of a stage's ms add up below 2^52 every partial sum of a double is a whole number it
+//   holds exactly; beyond (visits lasting millennia) it is added in BigInt (`exactSumMs`).
+//   Median of an even count = mean of the two middle values' seconds; p90 = nearest rank,
 //   sorted[ceil(0.9·n) − 1] (order-statistics.ts). All null when the count is 0.
 // - from/to keep completed visits that ENDED within [from, to].
 // - Open visits: the visits no event has ended yet, whatever from/to say (a visit open now is
@@ -22,7 +29,7 @@ import type { AnalyticsFilter } from './projection.types';
 // - Team/owner filters and grouping use the opportunity's CURRENT team and owner.
 // - Stages are listed per process in stageOrderOf order (latest version, then older-only stages).
 //
-// Storage: per stage, the completed visits' seconds, opportunity row and end time in typed arrays
+// Storage: per stage, the completed visits' ms, opportunity row and end time in typed arrays
 // (20 bytes a visit), kept sorted by duration LAZILY: evolve appends, and once SORT_BATCH unsorted
 // visits have gathered sorts them and merges them into the sorted part in place (each merge moves
 // the sorted part once: about 40 moves per visit at 150,000 visits of one stage); a query merges
@@ -34,19 +41,29 @@ import type { AnalyticsFilter } from './projection.types';
 /** Unsorted visits a stage may gather before evolve merges them into the sorted part. */
 export const SORT_BATCH = 4096;
 
-/** The completed visits of one stage: [0, sorted) ascending by seconds, [sorted, length) as they came. */
+/**
+ * Version of the model's columns: a snapshot saved with other columns (before `layout`, the visits
+ * kept seconds and summed them as they came) is not read but rebuilt from the log.
+ */
+export const STAGE_DURATIONS_MODEL_LAYOUT = 2;
+
+/** The completed visits of one stage: [0, sorted) ascending by ms, [sorted, length) as they came. */
 export interface StageVisits {
-  seconds: Float64Array;
+  /** Duration of each visit in whole milliseconds. */
+  ms: Float64Array;
   /** Opportunity row of each visit. */
   row: Int32Array;
   endMs: Float64Array;
   length: number;
   sorted: number;
-  /** Sum of all seconds, added as visits came. */
-  sum: number;
+  /** Sum of all ms, added as visits came: exact while `absMs` < 2^52 (see exactSumMs). */
+  sumMs: number;
+  /** Sum of the visits' |ms| (rounded; only compared with 2^52). */
+  absMs: number;
 }
 
 export interface StageDurationsModel {
+  readonly layout: typeof STAGE_DURATIONS_MODEL_LAYOUT;
   readonly catalog: ProcessCatalog;
   readonly table: OpportunityTable;
   // Columns by opportunity row:
@@ -64,6 +81,7 @@ export const stageDurationsProjection = defineOpportunityProjection<StageDuratio
   name: 'stage-durations',
   handles: STAGE_LIFE_EVENTS,
   initial: () => ({
+    layout: STAGE_DURATIONS_MODEL_LAYOUT,
     catalog: createProcessCatalog(),
     table: createOpportunityTable(),
     version: int32Column(),
@@ -71,6 +89,7 @@ export const stageDurationsProjection = defineOpportunityProjection<StageDuratio
     openSinceMs: float64Column(),
     visits: [],
   }),
+  accepts: (saved) => (saved as Partial<StageDurationsModel> | null)?.layout === STAGE_DURATIONS_MODEL_LAYOUT,
   opened(model, _row, event, version) {
     pushInt32(model.openStageKey, stageKeyOf(model.catalog, version!, event.data.stage));
     pushFloat64(model.openSinceMs, occurredAtMs(event));
@@ -109,20 +128,21 @@ function endVisit(model: StageDurationsModel, row: number, endMs: number): void 
   let visits = model.visits[key];
   if (!visits) {
     while (model.visits.length <= key) model.visits.push(null);
-    visits = model.visits[key] = { seconds: new Float64Array(16), row: new Int32Array(16), endMs: new Float64Array(16), length: 0, sorted: 0, sum: 0 };
+    visits = model.visits[key] = { ms: new Float64Array(16), row: new Int32Array(16), endMs: new Float64Array(16), length: 0, sorted: 0, sumMs: 0, absMs: 0 };
   }
-  if (visits.length === visits.seconds.length) {
+  if (visits.length === visits.ms.length) {
     const capacity = visits.length * 2;
-    visits.seconds = grow(new Float64Array(capacity), visits.seconds);
+    visits.ms = grow(new Float64Array(capacity), visits.ms);
     visits.row = grow(new Int32Array(capacity), visits.row);
     visits.endMs = grow(new Float64Array(capacity), visits.endMs);
   }
-  const seconds = (endMs - model.openSinceMs.values[row]!) / 1000;
-  visits.seconds[visits.length] = seconds;
+  const ms = endMs - model.openSinceMs.values[row]!;
+  visits.ms[visits.length] = ms;
   visits.row[visits.length] = row;
   visits.endMs[visits.length] = endMs;
   visits.length++;
-  visits.sum += seconds;
+  visits.sumMs += ms;
+  visits.absMs += Math.abs(ms);
   if (visits.length - visits.sorted >= SORT_BATCH) settle(visits);
 }
 
@@ -133,28 +153,52 @@ function grow<A extends Float64Array | Int32Array>(into: A, from: A): A {
 
 /** Sorts the unsorted tail and merges it into the sorted part, in place, from the back. */
 function settle(visits: StageVisits): void {
-  const { sorted, length, seconds, row, endMs } = visits;
+  const { sorted, length, ms, row, endMs } = visits;
   if (sorted === length) return;
-  const order = Int32Array.from({ length: length - sorted }, (_, i) => sorted + i).sort((a, b) => seconds[a]! - seconds[b]!);
-  const tailSeconds = Float64Array.from(order, (i) => seconds[i]!);
+  const order = Int32Array.from({ length: length - sorted }, (_, i) => sorted + i).sort((a, b) => ms[a]! - ms[b]!);
+  const tailMs = Float64Array.from(order, (i) => ms[i]!);
   const tailRow = Int32Array.from(order, (i) => row[i]!);
   const tailEnd = Float64Array.from(order, (i) => endMs[i]!);
   let i = sorted - 1;
   let j = order.length - 1;
   for (let w = length - 1; j >= 0; w--) {
-    if (i >= 0 && seconds[i]! > tailSeconds[j]!) {
-      seconds[w] = seconds[i]!;
+    if (i >= 0 && ms[i]! > tailMs[j]!) {
+      ms[w] = ms[i]!;
       row[w] = row[i]!;
       endMs[w] = endMs[i]!;
       i--;
     } else {
-      seconds[w] = tailSeconds[j]!;
+      ms[w] = tailMs[j]!;
       row[w] = tailRow[j]!;
       endMs[w] = tailEnd[j]!;
       j--;
     }
   }
   visits.sorted = length;
+}
+
+/** 2^52: while the sizes of whole numbers add up below it, every partial sum is a whole number a double holds exactly. */
+const EXACT_BOUND = 2 ** 52;
+
+/** The sum of ms[0, n) added exactly (BigInt), rounded once to the nearest double. */
+function exactSumMs(ms: Float64Array, n: number): number {
+  let sum = 0n;
+  for (let i = 0; i < n; i++) {
+    const value = ms[i]!;
+    // Not a whole number only when occurredAt was not an instant (NaN): the double sum says so.
+    if (!Number.isInteger(value)) return NaN;
+    sum += BigInt(value);
+  }
+  return Number(sum);
+}
+
+/** The mean in seconds of n visits lasting sumMs in all: one rounding (n · 1000 is exact). */
+export const meanSecondsOf = (sumMs: number, n: number): number => sumMs / (n * 1000);
+
+/** The median in seconds of ms[0, n) sorted ascending: the middle one, or the mean of the two middle ones' seconds. */
+function medianSecondsOf(ms: Float64Array, n: number): number {
+  const middle = n >> 1;
+  return n % 2 === 1 ? ms[middle]! / 1000 : (ms[middle - 1]! / 1000 + ms[middle]! / 1000) / 2;
 }
 
 type Completed = StageDurationStats['completed'];
@@ -192,10 +236,11 @@ export function queryStageDurations(model: StageDurationsModel, filter: Analytic
     settle(visits);
     if (selected === undefined && !parsed.bounded) {
       const n = visits.length;
-      return { count: n, meanSeconds: visits.sum / n, medianSeconds: medianOfSorted(visits.seconds, n), p90Seconds: visits.seconds[p90Index(n)]! };
+      const sumMs = visits.absMs < EXACT_BOUND ? visits.sumMs : exactSumMs(visits.ms, n);
+      return { count: n, meanSeconds: meanSecondsOf(sumMs, n), medianSeconds: medianSecondsOf(visits.ms, n), p90Seconds: visits.ms[p90Index(n)]! / 1000 };
     }
     // Walking the visits in duration order keeps the kept ones in order too.
-    const { seconds, row, endMs, length } = visits;
+    const { ms, row, endMs, length } = visits;
     const scratch = buffers.scratch(length + 1);
     const { fromMs, toMs } = parsed;
     const rowSelected = selected ?? buffers.allRows(model.table.rows);
@@ -206,13 +251,15 @@ export function queryStageDurations(model: StageDurationsModel, filter: Analytic
     for (let v = 0; v < length; v++) {
       const end = endMs[v]!;
       const keep = rowSelected[row[v]!]! & +(end >= fromMs) & +(end <= toMs);
-      const value = seconds[v]!;
+      const value = ms[v]!;
       scratch[n] = value;
       n += keep;
       sum += keep * value;
     }
     if (n === 0) return NO_VISITS;
-    return { count: n, meanSeconds: sum / n, medianSeconds: medianOfSorted(scratch, n), p90Seconds: scratch[p90Index(n)]! };
+    // The kept visits' sizes add up to at most the stage's: below 2^52, `sum` is exact.
+    const sumMs = visits.absMs < EXACT_BOUND ? sum : exactSumMs(scratch, n);
+    return { count: n, meanSeconds: meanSecondsOf(sumMs, n), medianSeconds: medianSecondsOf(scratch, n), p90Seconds: scratch[p90Index(n)]! / 1000 };
   };
 
   // Open visits, whatever from/to say: one loop over the opportunity rows.

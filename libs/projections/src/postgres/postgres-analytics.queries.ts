@@ -21,7 +21,7 @@ import type {
   WinProbabilityCalibrationResult,
 } from '@stagecraft/contracts';
 import { requireInstant } from '@stagecraft/opportunity';
-import type { Pool, PoolClient, QueryResult } from 'pg';
+import { escapeLiteral, type Pool, type PoolClient, type QueryResult } from 'pg';
 import { dayRangeOf, ForecastAccuracyFigures, ForecastFigures, RottingList, standsAtPeriodStart } from '../forecast.figures';
 import type { ForecastQuery, RottingQuery } from '../forecast.queries';
 import { funnelFromHistograms } from '../funnel.projection';
@@ -31,6 +31,7 @@ import { dictionary, NO_CURRENCY, parseFilter, soleCurrencyTotal } from '../proj
 import { winLossFiguresOf } from '../win-loss.projection';
 import type { AnalyticsFilter } from '../projection.types';
 import { ageOf, withCards } from '../stage-totals';
+import { meanSecondsOf } from '../stage-durations.projection';
 import type { ProjectionStatus } from '../runner/read-models.port';
 import { ReadModelUnavailableError, type AnalyticsQueries } from '../queries/analytics-queries.port';
 import type { LearnedForecastFigures, LearnedPipelineFigures } from '../win-probability.model';
@@ -44,7 +45,8 @@ import { cohortsResult, daysBetween, type CohortInput } from '../cohorts.figures
 import type { VelocityQuery } from '../velocity.queries';
 import { queryAll, type Statement } from './read-side.batch';
 import { standingAt, standingSegments } from './read-side.standing';
-import { instantParameter, ms } from './read-side.encoding';
+import { instantParameter, isoOf, ms } from './read-side.encoding';
+import { monthCover } from './read-side.month-cover';
 import { periodCover, SUMMARIES_NOTE, closedAmount, closedCurrency, closedReason, wholeAmount, type PeriodCover } from './read-side.summaries';
 import { LOST_END, restoreReadSideState, WON_END, type ReadSideState, type SerializedReadSideState } from './read-side.fold';
 
@@ -54,6 +56,7 @@ import { LOST_END, restoreReadSideState, WON_END, type ReadSideState, type Seria
 // segments by the position that started them); where an answer lists keys, TypeScript builds the
 // object in the in-memory order (currencies and reasons by first appearance, groups by key,
 // stages in process order from the catalog). Medians and p90s pick values by exact integer rank.
+// The stage-duration mean is no float sum: the exact (numeric) sum of whole ms, rounded once.
 // Each answer reads one snapshot (REPEATABLE READ): the figures and the checkpoint agree.
 
 /** What a reader of the read side needs to know about where it stands. */
@@ -87,6 +90,12 @@ const isoOrNull = (value: number | null) => (value === null ? null : new Date(va
  */
 const EXACT_SUMS = (column: string, kept: string) =>
   `COALESCE(bool_and(${column} = trunc(${column})) FILTER (WHERE ${kept} AND ${column} IS NOT NULL), true) AND COALESCE(sum(abs(${column})) FILTER (WHERE ${kept} AND ${column} IS NOT NULL), 0) < 4503599627370496`;
+
+/** What rankedFromBuckets reads: rows (process_id, stage_id, bucket, visits, ms_sum), one per bucket, and which visits (alias v) they count. */
+interface DurationHistogram {
+  readonly source: string;
+  readonly visits: string;
+}
 
 /** work_mem of a query's transaction: at most a few such sorts run at once per connection of the pool. */
 const QUERY_WORK_MEM = '32MB';
@@ -704,41 +713,27 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
   async stageDurations(filter: AnalyticsFilter, now: string): Promise<StageDurationsResult> {
     const parsed = parseFilter(filter);
     const nowMs = requireInstant(now, 'now');
-    const unfiltered = parsed.teamId === undefined && parsed.ownerId === undefined && !parsed.bounded;
-    return this.read(async ({ client, state }, counters) => {
+    return this.read(async ({ client, state, summaries }) => {
       const s = this.schema;
-      // The deal's current team and owner are on each visit (kept by the projector), read through the indexes by team and by owner.
-      const w = new Where('v.left_at IS NOT NULL').eq('v.process_id', parsed.processId).eq('v.current_team_id', parsed.teamId).eq('v.current_owner_id', parsed.ownerId);
-      if (filter.from !== undefined) w.add(`v.left_at >= ${w.param(isoOrNull(parsed.fromMs))}::timestamptz`);
-      if (filter.to !== undefined) w.add(`v.left_at <= ${w.param(isoOrNull(parsed.toMs))}::timestamptz`);
-      // Nearest ranks by exact integer arithmetic (order-statistics.ts); the sum over kept visits in ascending order, as the in-memory walk adds them.
-      const completed = unfiltered ? await this.rankedFromBuckets(client, parsed.processId) : await client.query(
-        // The kept visits in ascending order of duration, stage by stage (with a team or owner, straight
-        // from that index, no sort), added and gathered in that order by plain aggregates: the sum is the
-        // in-memory walk's (float8 sum adds one value after the other; no parallel workers, see read()),
-        // and the ranks are picked from the sorted array (index 0, for the lower middle of one, is null).
-        `SELECT process_id, stage_id, n, total, ds[n / 2] AS lower_middle, ds[n / 2 + 1] AS upper_middle, ds[(n + 1) / 2] AS middle, ds[(9 * n + 9) / 10] AS p90
-         FROM (SELECT process_id, stage_id, count(*)::int AS n, sum(d) AS total, array_agg(d) AS ds
-           FROM (SELECT v.process_id, v.stage_id, v.duration_seconds AS d FROM ${s}.stage_visits v ${w} ORDER BY v.process_id, v.stage_id, v.duration_seconds) kept
-           GROUP BY process_id, stage_id) sorted`,
-        w.values,
-      );
+      // The completed visits' count, exact sum of ms and picked ranks per stage: from the bucket counts
+      // (of every visit, or one team's or one owner's; over a period, by month), else from the visits the filters keep.
+      const histogram = this.durationHistogram(parsed, summaries);
       const open = new Where('stage_id IS NOT NULL').eq('process_id', parsed.processId).eq('team_id', parsed.teamId).eq('owner_id', parsed.ownerId);
       // min() before the conversion to milliseconds: one conversion a stage, not one a deal.
-      const openRows = await client.query(`SELECT process_id, stage_id, n, ${ms('oldest')} AS oldest FROM (SELECT process_id, stage_id, count(*)::int AS n, min(stage_entered_at) AS oldest FROM ${s}.opportunities ${open} GROUP BY process_id, stage_id) o`, open.values);
+      const openStatement = { sql: `SELECT process_id, stage_id, n, ${ms('oldest')} AS oldest FROM (SELECT process_id, stage_id, count(*)::int AS n, min(stage_entered_at) AS oldest FROM ${s}.opportunities ${open} GROUP BY process_id, stage_id) o`, values: open.values };
+      const [completed, openRows] = await queryAll(client, [histogram ? this.rankedFromBuckets(histogram) : this.rankedFromVisits(filter, parsed), openStatement]);
       const keyOf = (row: { process_id: string; stage_id: string }) => state.catalog.processes.get(row.process_id)?.keyByStageId.get(row.stage_id);
-      const totals = new Map(counters.visitTotals.map(([key, count, sum]) => [key, { count, sum }]));
       const done = new Map<number, StageDurationStats['completed']>();
-      for (const row of completed.rows) {
+      for (const row of completed!.rows) {
         const key = keyOf(row);
         if (key === undefined) continue;
         const n: number = row.n;
         const median = n % 2 === 1 ? row.middle : (row.lower_middle + row.upper_middle) / 2;
-        const sum = unfiltered ? totals.get(key)!.sum : row.total;
-        done.set(key, { count: n, meanSeconds: sum / n, medianSeconds: median, p90Seconds: row.p90 });
+        // The exact sum (numeric, as text) to the nearest double, as the in-memory model rounds its exact sum.
+        done.set(key, { count: n, meanSeconds: meanSecondsOf(Number(row.ms_sum), n), medianSeconds: median, p90Seconds: row.p90 });
       }
       const opened = new Map<number, { n: number; oldest: number }>();
-      for (const row of openRows.rows) {
+      for (const row of openRows!.rows) {
         const key = keyOf(row);
         if (key !== undefined) opened.set(key, { n: row.n, oldest: row.oldest });
       }
@@ -891,44 +886,117 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
   }
 
   /**
-   * The completed visits' figures of every stage without reading every visit: the counts per
-   * duration bucket say which bucket holds the k-th shortest visit, and the index on (stage,
-   * bucket, duration) finds it within the bucket. Same rows as the general query (without `total`:
-   * the unfiltered mean comes from the running sums).
+   * Where the counts per duration bucket of the visits a filter keeps are (undefined: nowhere, the
+   * visits answer): without a period, stage_duration_buckets (every visit) or
+   * stage_duration_dim_buckets (a team's or an owner's); over a period, the rows of whole months in
+   * stage_duration_month_buckets and the visits of the pieces of months at either end (monthCover).
+   * A team and an owner together are not counted anywhere; the counts per team, owner and month
+   * only once they are complete (`summaries`: not while a long first fold defers them).
    */
-  private async rankedFromBuckets(client: PoolClient, processId: string | undefined): Promise<{ rows: Record<string, unknown>[] }> {
+  private durationHistogram(parsed: ReturnType<typeof parseFilter>, summaries: boolean): DurationHistogram | undefined {
     const s = this.schema;
-    const where = new Where().eq('process_id', processId);
-    const { rows: counts } = await client.query<{ process_id: string; stage_id: string; n: string }>(
-      `SELECT process_id, stage_id, sum(visits) AS n FROM ${s}.stage_duration_buckets ${where} GROUP BY process_id, stage_id`,
-      where.values,
-    );
-    const picks: { processId: string; stageId: string; rank: number; slot: number }[] = [];
-    counts.forEach((row, index) => {
-      const n = Number(row.n);
-      // lower middle, upper middle, middle, p90 (nearest rank ceil(0.9 n) = floor((9 n + 9) / 10)); rank 0 (the lower middle of one) is none.
-      [Math.floor(n / 2), Math.floor(n / 2) + 1, Math.floor((n + 1) / 2), Math.floor((9 * n + 9) / 10)].forEach((rank, offset) => {
-        if (rank >= 1 && rank <= n) picks.push({ processId: row.process_id, stageId: row.stage_id, rank, slot: index * 4 + offset });
-      });
-    });
-    const { rows: values } = await client.query<{ ord: string; d: number | null }>(
-      `SELECT t.ord, (SELECT v.duration_seconds FROM ${s}.stage_visits v
-           WHERE v.process_id = t.process_id AND v.stage_id = t.stage_id AND v.left_at IS NOT NULL AND v.duration_bucket = b.bucket
-           ORDER BY v.duration_seconds OFFSET t.rank - b.before - 1 LIMIT 1) AS d
-       FROM unnest($1::text[], $2::text[], $3::bigint[], $4::int[]) AS t(process_id, stage_id, rank, ord)
-       CROSS JOIN LATERAL (
-         SELECT bucket, upto - visits AS before FROM (
-           SELECT bucket, visits, sum(visits) OVER (ORDER BY bucket) AS upto FROM ${s}.stage_duration_buckets c WHERE c.process_id = t.process_id AND c.stage_id = t.stage_id
-         ) cumulative WHERE upto >= t.rank ORDER BY bucket LIMIT 1
-       ) b`,
-      [picks.map((p) => p.processId), picks.map((p) => p.stageId), picks.map((p) => p.rank), picks.map((p) => p.slot)],
-    );
-    const valueAt = new Map(values.map((row) => [Number(row.ord), row.d]));
+    if (parsed.teamId !== undefined && parsed.ownerId !== undefined) return undefined;
+    if (!summaries && (parsed.bounded || parsed.teamId !== undefined || parsed.ownerId !== undefined)) return undefined;
+    const [dim, dimId, visits] =
+      parsed.teamId !== undefined
+        ? ['team', parsed.teamId, `v.current_team_id = ${escapeLiteral(parsed.teamId)}`]
+        : parsed.ownerId !== undefined
+          ? ['owner', parsed.ownerId, `v.current_owner_id = ${escapeLiteral(parsed.ownerId)}`]
+          : ['all', '', 'true'];
+    const process = parsed.processId === undefined ? '' : ` AND process_id = ${escapeLiteral(parsed.processId)}`;
+    if (!parsed.bounded) {
+      return {
+        source: dim === 'all' ? `SELECT process_id, stage_id, bucket, visits, ms_sum FROM ${s}.stage_duration_buckets WHERE true${process}` : `SELECT process_id, stage_id, bucket, visits, ms_sum FROM ${s}.stage_duration_dim_buckets WHERE dim = '${dim}' AND dim_id = ${escapeLiteral(dimId)}${process}`,
+        visits: `${visits} AND v.left_at IS NOT NULL`,
+      };
+    }
+    const cover = monthCover(parsed.fromMs, parsed.toMs);
+    if (!cover) return undefined;
+    const at = (ms: number) => `${escapeLiteral(isoOf(ms)!)}::timestamptz`;
+    const months = cover.months.map(([from, to]) => `(${from === null ? 'true' : `month >= ${escapeLiteral(from)}::date`} AND ${to === null ? 'true' : `month < ${escapeLiteral(to)}::date`})`);
+    const parts = [
+      ...(months.length === 0 ? [] : [`SELECT process_id, stage_id, bucket, visits, ms_sum FROM ${s}.stage_duration_month_buckets WHERE dim = '${dim}' AND dim_id = ${escapeLiteral(dimId)}${process} AND (${months.join(' OR ')})`]),
+      ...(cover.edges.length === 0
+        ? []
+        : [
+            `SELECT v.process_id, v.stage_id, v.duration_bucket, e.sign * count(*), e.sign * sum(v.duration_ms)
+             FROM ${s}.stage_visits v JOIN (VALUES ${cover.edges.map(([from, to, sign]) => `(${at(from)}, ${at(to)}, ${sign})`).join(', ')}) AS e(from_at, to_at, sign) ON v.left_at >= e.from_at AND v.left_at < e.to_at
+             WHERE ${visits}${process.replace('process_id', 'v.process_id')} GROUP BY v.process_id, v.stage_id, v.duration_bucket, e.sign`,
+          ]),
+    ];
+    const kept = [`${visits} AND v.left_at IS NOT NULL`];
+    if (Number.isFinite(parsed.fromMs)) kept.push(`v.left_at >= ${at(parsed.fromMs)}`);
+    if (Number.isFinite(parsed.toMs)) kept.push(`v.left_at <= ${at(parsed.toMs)}`);
     return {
-      rows: counts.map((row, index) => {
-        const at = (offset: number) => valueAt.get(index * 4 + offset) ?? null;
-        return { process_id: row.process_id, stage_id: row.stage_id, n: Number(row.n), total: null, lower_middle: at(0), upper_middle: at(1), middle: at(2), p90: at(3) };
-      }),
+      source:
+        parts.length === 0
+          ? `SELECT process_id, stage_id, bucket, visits, ms_sum FROM ${s}.stage_duration_buckets WHERE false`
+          : `SELECT process_id, stage_id, bucket, sum(visits)::bigint AS visits, sum(ms_sum) AS ms_sum FROM (${parts.join(' UNION ALL ')}) AS p(process_id, stage_id, bucket, visits, ms_sum) GROUP BY 1, 2, 3`,
+      visits: kept.join(' AND '),
+    };
+  }
+
+  /**
+   * The completed visits' figures of every stage without reading every visit: the counts per
+   * duration bucket (`histogram`) give each stage's count and exact sum of ms, and say which bucket
+   * holds the k-th shortest visit; an index on (stage, bucket, duration), or the team's or owner's,
+   * finds it within the bucket among the visits kept. One statement; rows of (process_id, stage_id,
+   * n, ms_sum, lower_middle, upper_middle, middle, p90), ranks by exact integer arithmetic
+   * (order-statistics.ts: lower and upper middle, middle, ceil(0.9 n)).
+   */
+  private rankedFromBuckets(histogram: DurationHistogram): Statement {
+    const s = this.schema;
+    return {
+      sql: `WITH histogram AS MATERIALIZED (${histogram.source}
+        ), counts AS MATERIALIZED (
+          SELECT process_id, stage_id, sum(visits)::bigint AS n, sum(ms_sum) AS ms_sum FROM histogram GROUP BY process_id, stage_id HAVING sum(visits) > 0
+        ), cumulative AS MATERIALIZED (
+          -- Partitioned by bytes (COLLATE "C"): any grouping will do, and sorting by the locale's rules took most of this step.
+          SELECT process_id, stage_id, bucket, (sum(visits) OVER (PARTITION BY process_id COLLATE "C", stage_id COLLATE "C" ORDER BY bucket))::bigint AS upto, visits::bigint AS visits
+          FROM histogram WHERE visits <> 0
+        ), picks AS MATERIALIZED (
+          -- The ranks wanted, each once (the middle is the lower or the upper middle).
+          SELECT DISTINCT c.process_id, c.stage_id, r.rank FROM counts c
+          CROSS JOIN LATERAL (VALUES (c.n / 2), (c.n / 2 + 1), ((c.n + 1) / 2), ((9 * c.n + 9) / 10)) AS r(rank) WHERE r.rank >= 1 AND r.rank <= c.n
+        ), picked AS MATERIALIZED (
+          -- The bucket whose visits run from rank upto - visits + 1 to upto holds the rank; within it, the
+          -- visit is counted from the nearer end (its index read forwards or backwards).
+          SELECT p.process_id, p.stage_id, p.rank, CASE WHEN 2 * (p.rank - (b.upto - b.visits)) <= b.visits + 1
+              THEN (SELECT v.duration_seconds FROM ${s}.stage_visits v
+                WHERE ${histogram.visits} AND v.process_id = p.process_id AND v.stage_id = p.stage_id AND v.duration_bucket = b.bucket
+                ORDER BY v.duration_seconds OFFSET p.rank - (b.upto - b.visits) - 1 LIMIT 1)
+              ELSE (SELECT v.duration_seconds FROM ${s}.stage_visits v
+                WHERE ${histogram.visits} AND v.process_id = p.process_id AND v.stage_id = p.stage_id AND v.duration_bucket = b.bucket
+                ORDER BY v.duration_seconds DESC OFFSET b.upto - p.rank LIMIT 1) END AS d
+          FROM picks p JOIN cumulative b ON b.process_id = p.process_id AND b.stage_id = p.stage_id AND b.upto >= p.rank AND b.upto - b.visits < p.rank
+        )
+        SELECT c.process_id, c.stage_id, c.n::int AS n, c.ms_sum::text AS ms_sum,
+          max(d) FILTER (WHERE rank = c.n / 2) AS lower_middle, max(d) FILTER (WHERE rank = c.n / 2 + 1) AS upper_middle,
+          max(d) FILTER (WHERE rank = (c.n + 1) / 2) AS middle, max(d) FILTER (WHERE rank = (9 * c.n + 9) / 10) AS p90
+        FROM counts c LEFT JOIN picked p ON p.process_id = c.process_id AND p.stage_id = c.stage_id GROUP BY c.process_id, c.stage_id, c.n, c.ms_sum`,
+      values: [],
+    };
+  }
+
+  /**
+   * The same rows from the visits the filters keep: in ascending order of duration, stage by stage
+   * (with a team or owner, straight from that index, no sort: a longer duration never has a smaller
+   * bucket, so ordering by bucket first changes nothing but lets the index give the order), gathered into one array per stage to
+   * pick the ranks from (index 0, for the lower middle of one, is null); their ms summed exactly
+   * (bigint into numeric: in any order).
+   */
+  private rankedFromVisits(filter: AnalyticsFilter, parsed: ReturnType<typeof parseFilter>): Statement {
+    const s = this.schema;
+    // The deal's current team and owner are on each visit (kept by the projector), read through the indexes by team and by owner.
+    const w = new Where('v.left_at IS NOT NULL').eq('v.process_id', parsed.processId).eq('v.current_team_id', parsed.teamId).eq('v.current_owner_id', parsed.ownerId);
+    if (filter.from !== undefined) w.add(`v.left_at >= ${w.param(isoOrNull(parsed.fromMs))}::timestamptz`);
+    if (filter.to !== undefined) w.add(`v.left_at <= ${w.param(isoOrNull(parsed.toMs))}::timestamptz`);
+    return {
+      sql: `SELECT process_id, stage_id, n, ms_sum, ds[n / 2] AS lower_middle, ds[n / 2 + 1] AS upper_middle, ds[(n + 1) / 2] AS middle, ds[(9 * n + 9) / 10] AS p90
+         FROM (SELECT process_id, stage_id, count(*)::int AS n, sum(ms)::text AS ms_sum, array_agg(d) AS ds
+           FROM (SELECT v.process_id, v.stage_id, v.duration_seconds AS d, v.duration_ms AS ms FROM ${s}.stage_visits v ${w} ORDER BY v.process_id, v.stage_id, v.duration_bucket, v.duration_seconds) kept
+           GROUP BY process_id, stage_id) sorted`,
+      values: w.values,
     };
   }
 

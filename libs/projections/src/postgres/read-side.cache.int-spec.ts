@@ -12,6 +12,8 @@ const TABLES = [
   'stage_visits',
   'stage_visit_totals',
   'stage_duration_buckets',
+  'stage_duration_dim_buckets',
+  'stage_duration_month_buckets',
   'outcomes',
   'transitions',
   'transition_pairs',

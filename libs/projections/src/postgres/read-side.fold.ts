@@ -84,6 +84,8 @@ export interface VisitRow {
   /** Stage key, WON_END or LOST_END; null while open. */
   readonly leftTo: number | null;
   readonly seconds: number | null;
+  /** Duration in whole milliseconds (stage_visits.duration_ms); null while open. */
+  readonly ms: number | null;
   readonly endedPosition: number | null;
   readonly teamId: string | null;
   readonly ownerId: string | null;
@@ -154,7 +156,7 @@ export interface ReadSideState {
   /** Transition pairs in order of first appearance: the order of the matrix's keys. */
   readonly pairs: TransitionPair[];
   readonly pairByKey: Map<number, TransitionPair>;
-  /** Per stage key: completed visits and their seconds added in the order they ended (the unfiltered mean). */
+  /** Per stage key: completed visits and their seconds added in the order they ended (stage_visit_totals; the API's mean is the exact sum of ms instead, stage_duration_buckets.ms_sum). */
   readonly visitTotals: Map<number, { count: number; sum: number }>;
 }
 
@@ -541,6 +543,7 @@ class RecordFold {
       leftMs: null,
       leftTo: null,
       seconds: null,
+      ms: null,
       endedPosition: null,
       teamId: record.teamId,
       ownerId: record.ownerId,
@@ -553,7 +556,9 @@ class RecordFold {
     const { record, state } = this;
     const key = record.stageKey;
     if (key < 0) return;
-    const seconds = (this.at - record.stageEnteredMs) / 1000;
+    // Whole milliseconds, as the in-memory model keeps them (stage-durations.projection.ts); seconds = ms / 1000.
+    const ms = this.at - record.stageEnteredMs;
+    const seconds = ms / 1000;
     this.changes.visits.set(`${record.id}/${record.visits}`, {
       opportunityId: record.id,
       visitNo: record.visits,
@@ -564,6 +569,7 @@ class RecordFold {
       leftMs: this.at,
       leftTo: to,
       seconds,
+      ms,
       endedPosition: this.position,
       teamId: record.teamId,
       ownerId: record.ownerId,

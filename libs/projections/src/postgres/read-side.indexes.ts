@@ -42,7 +42,7 @@ export async function deferQueryIndexes(client: ClientBase, schema: string): Pro
 }
 
 /** Tables VACUUMed once the indexes are made: it marks their pages all-visible, so the queries can answer from the indexes alone. */
-const VACUUMED = ['stage_visits', 'board_segments', 'transitions', 'opportunities', 'outcomes', 'transition_summary', 'win_loss_summary', 'funnel_summary'] as const;
+const VACUUMED = ['stage_visits', 'stage_duration_buckets', 'stage_duration_dim_buckets', 'stage_duration_month_buckets', 'board_segments', 'transitions', 'opportunities', 'outcomes', 'transition_summary', 'win_loss_summary', 'funnel_summary'] as const;
 
 /**
  * Creates every index noted in `deferred_indexes` (none: nothing to do); the summaries' note is

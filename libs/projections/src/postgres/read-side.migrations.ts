@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import { LEARNED_NOTE, rebuildDailyCountsSql, rebuildSetbacksSql } from './read-side.learned';
-import { rebuildSummariesSql, SUMMARIES_NOTE, summaryIndexesSql } from './read-side.summaries';
+import { rebuildDurationBucketsSql, rebuildSummariesSql, SUMMARIES_NOTE, summaryIndexesSql } from './read-side.summaries';
 
 // The read side's relational schema, versioned: each migration runs once per schema, in order, in
 // one transaction, recorded in <schema>.schema_migrations. Never edit a shipped migration: add the
@@ -717,6 +717,106 @@ CREATE INDEX board_segments_standing ON ${s}.board_segments (period_level, perio
 -- only the rows listed are read from the table (opened_position finds them).
 DROP INDEX ${s}.opportunities_open_by_stage;
 CREATE INDEX opportunities_open_by_stage ON ${s}.opportunities (process_id, stage_id, stage_entered_at, opportunity_id COLLATE "C") INCLUDE (team_id, owner_id, opened_position) WHERE stage_id IS NOT NULL;
+`,
+  },
+  {
+    version: 12,
+    name: 'stage durations in whole milliseconds: the mean is the exact sum of ms over count * 1000; completed visits counted per team and owner and duration bucket',
+    sql: (s) => `
+-- The mean of stage durations is now sum(duration_ms) / (count * 1000), the sum exact, rounded
+-- once (README "Stage durations"): it no longer depends on the order visits are added in, so no
+-- query sorts visits to add them.
+ALTER TABLE ${s}.stage_visits ADD COLUMN duration_ms bigint;
+-- As the projector computes it: each instant in ms as a double, then their difference as a double.
+UPDATE ${s}.stage_visits SET duration_ms = ((EXTRACT(EPOCH FROM left_at) * 1000)::float8 - (EXTRACT(EPOCH FROM entered_at) * 1000)::float8)::bigint WHERE left_at IS NOT NULL;
+COMMENT ON COLUMN ${s}.stage_visits.duration_ms IS 'left_at - entered_at in whole milliseconds; null while open. duration_seconds = duration_ms / 1000. The API''s mean is sum(duration_ms) / (count * 1000).';
+COMMENT ON COLUMN ${s}.stage_visits.duration_seconds IS 'duration_ms / 1000 (left_at - entered_at in seconds); null while open. The API''s medians and p90s are picked among these.';
+ALTER TABLE ${s}.stage_duration_buckets ADD COLUMN ms_sum numeric;
+UPDATE ${s}.stage_duration_buckets b SET ms_sum = v.ms_sum FROM (
+  SELECT process_id, stage_id, duration_bucket, sum(duration_ms) AS ms_sum FROM ${s}.stage_visits WHERE left_at IS NOT NULL GROUP BY 1, 2, 3
+) v WHERE v.process_id = b.process_id AND v.stage_id = b.stage_id AND v.duration_bucket = b.bucket;
+UPDATE ${s}.stage_duration_buckets SET ms_sum = 0 WHERE ms_sum IS NULL;
+ALTER TABLE ${s}.stage_duration_buckets ALTER COLUMN ms_sum SET NOT NULL;
+COMMENT ON COLUMN ${s}.stage_duration_buckets.ms_sum IS 'Exact sum of these visits'' duration_ms.';
+CREATE TABLE ${s}.stage_duration_dim_buckets (
+  dim text NOT NULL CHECK (dim IN ('team', 'owner')),
+  dim_id text NOT NULL,
+  process_id text NOT NULL,
+  stage_id text NOT NULL,
+  bucket integer NOT NULL,
+  visits bigint NOT NULL,
+  ms_sum numeric NOT NULL,
+  PRIMARY KEY (dim, dim_id, process_id, stage_id, bucket)
+);
+${comments(s, 'stage_duration_dim_buckets', 'Completed visits per current team (dim team) or current owner (dim owner) of their opportunity, stage and duration bucket, kept by the projector (a reassigned deal moves all its visits): GET /analytics/stage-durations?teamId= or ?ownerId= reads counts and sums here and picks medians and p90s within one bucket, instead of reading every visit of the team.', {
+  dim: 'team or owner.',
+  dim_id: 'The opportunity\'s current team (stage_visits.current_team_id) or owner (current_owner_id); visits of deals without one are not counted here.',
+  process_id: 'The process.',
+  stage_id: 'The stage.',
+  bucket: 'duration_bucket(duration_seconds) of the visits counted.',
+  visits: 'Completed visits.',
+  ms_sum: 'Exact sum of their duration_ms.',
+})}
+CREATE TABLE ${s}.stage_duration_month_buckets (
+  dim text NOT NULL CHECK (dim IN ('all', 'team', 'owner')),
+  dim_id text NOT NULL,
+  process_id text NOT NULL,
+  stage_id text NOT NULL,
+  month date NOT NULL,
+  bucket integer NOT NULL,
+  visits bigint NOT NULL,
+  ms_sum numeric NOT NULL,
+  -- Covering: a period's rows of whole months are read from the index alone (written as visits end, they lie all over the table).
+  PRIMARY KEY (dim, dim_id, process_id, stage_id, month, bucket) INCLUDE (visits, ms_sum)
+);
+${rebuildDurationBucketsSql(s)}
+${comments(s, 'stage_duration_month_buckets', 'Completed visits per UTC month they ended in (left_at), stage and duration bucket: of every visit (dim all, dim_id empty), and again per current team and current owner of their opportunity (as stage_duration_dim_buckets), kept by the projector. GET /analytics/stage-durations?from=&to= adds the rows of the whole months in the period and reads only the visits of the pieces of months at either end.', {
+  dim: 'all, team or owner.',
+  dim_id: 'Empty for all; else the current team or owner (deals without one are not counted under team or owner).',
+  process_id: 'The process.',
+  stage_id: 'The stage.',
+  month: 'First day of the UTC month the visits ended in.',
+  bucket: 'duration_bucket(duration_seconds) of the visits counted.',
+  visits: 'Completed visits.',
+  ms_sum: 'Exact sum of their duration_ms.',
+})}
+-- The filtered queries read a team's or owner's visits of one stage in duration order, a bucket at a time, from these alone.
+DROP INDEX IF EXISTS ${s}.stage_visits_completed_by_team;
+DROP INDEX IF EXISTS ${s}.stage_visits_completed_by_owner;
+DELETE FROM ${s}.deferred_indexes WHERE index_name IN ('stage_visits_completed_by_team', 'stage_visits_completed_by_owner');
+CREATE INDEX stage_visits_completed_by_team ON ${s}.stage_visits (current_team_id, process_id, stage_id, duration_bucket, duration_seconds) INCLUDE (left_at, duration_ms) WHERE left_at IS NOT NULL;
+CREATE INDEX stage_visits_completed_by_owner ON ${s}.stage_visits (current_owner_id, process_id, stage_id, duration_bucket, duration_seconds) INCLUDE (left_at, duration_ms) WHERE left_at IS NOT NULL;
+DROP INDEX IF EXISTS ${s}.stage_visits_completed;
+DELETE FROM ${s}.deferred_indexes WHERE index_name = 'stage_visits_completed';
+CREATE INDEX stage_visits_completed ON ${s}.stage_visits (process_id, stage_id, duration_bucket, duration_seconds) INCLUDE (left_at, duration_ms) WHERE left_at IS NOT NULL;
+COMMENT ON TABLE ${s}.stage_visit_totals IS 'Per stage: completed visits and the sum of their seconds, added in the order the visits ended. Not what the API''s mean is (that is the exact sum of duration_ms / (completed * 1000), stage_duration_buckets.ms_sum).';
+CREATE OR REPLACE VIEW ${s}.stage_durations AS
+  WITH ranked AS (
+    SELECT process_id, stage_id, duration_seconds AS d,
+      row_number() OVER (PARTITION BY process_id, stage_id ORDER BY duration_seconds) AS rn,
+      count(*) OVER (PARTITION BY process_id, stage_id) AS n
+    FROM ${s}.stage_visits WHERE left_at IS NOT NULL
+  ), completed AS (
+    SELECT process_id, stage_id, max(n) AS n,
+      CASE WHEN max(n) % 2 = 1 THEN max(d) FILTER (WHERE rn = (n + 1) / 2)
+           ELSE (max(d) FILTER (WHERE rn = n / 2) + max(d) FILTER (WHERE rn = n / 2 + 1)) / 2 END AS median,
+      max(d) FILTER (WHERE rn = (9 * n + 9) / 10) AS p90
+    FROM ranked GROUP BY process_id, stage_id
+  ), open AS (
+    SELECT process_id, stage_id, count(*) AS open_count, min(stage_entered_at) AS oldest_entered_at
+    FROM ${s}.opportunities WHERE stage_id IS NOT NULL GROUP BY process_id, stage_id
+  ), sums AS (
+    SELECT process_id, stage_id, sum(visits) AS completed, sum(ms_sum) AS ms_sum FROM ${s}.stage_duration_buckets GROUP BY process_id, stage_id
+  )
+  SELECT st.process_id, st.stage_id, st.display_order,
+    COALESCE(c.n, 0) AS completed_count, t.ms_sum::float8 / (NULLIF(t.completed, 0) * 1000)::float8 AS mean_seconds, c.median AS median_seconds, c.p90 AS p90_seconds,
+    COALESCE(o.open_count, 0) AS open_count, o.oldest_entered_at AS oldest_open_entered_at,
+    GREATEST(0, EXTRACT(EPOCH FROM now() - o.oldest_entered_at))::double precision AS oldest_open_age_seconds
+  FROM ${s}.stages st
+  LEFT JOIN completed c ON c.process_id = st.process_id AND c.stage_id = st.stage_id
+  LEFT JOIN sums t ON t.process_id = st.process_id AND t.stage_id = st.stage_id
+  LEFT JOIN open o ON o.process_id = st.process_id AND o.stage_id = st.stage_id;
+COMMENT ON VIEW ${s}.stage_durations IS 'GET /analytics/stage-durations without filters: per process and stage, completed visits (count, mean = exact sum of duration_ms / (count * 1000), median = middle value or mean of the two middle ones, p90 = nearest rank sorted[ceil(0.9 n) - 1], in seconds) and open visits (count, oldest entry and its age now).';
 `,
   },
   {

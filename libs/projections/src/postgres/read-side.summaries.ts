@@ -109,6 +109,23 @@ export function rebuildSummariesSql(s: string): string {
 
 export const SUMMARY_TABLES = SUMMARIES.map((summary) => summary.table);
 
+/**
+ * The stage-duration counts per team and owner, and per month (migration 12), computed again from
+ * the visits: they wait with the summaries during a long first fold (each batch would upsert six
+ * rows a completed visit) and are counted once at its end, with them.
+ */
+export function rebuildDurationBucketsSql(s: string): string {
+  return `TRUNCATE ${s}.stage_duration_dim_buckets, ${s}.stage_duration_month_buckets;
+INSERT INTO ${s}.stage_duration_dim_buckets
+  SELECT d.dim, d.dim_id, v.process_id, v.stage_id, v.duration_bucket, count(*), sum(v.duration_ms)
+  FROM ${s}.stage_visits v CROSS JOIN LATERAL (VALUES ('team', v.current_team_id), ('owner', v.current_owner_id)) AS d(dim, dim_id)
+  WHERE v.left_at IS NOT NULL AND d.dim_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5;
+INSERT INTO ${s}.stage_duration_month_buckets
+  SELECT d.dim, d.dim_id, v.process_id, v.stage_id, date_trunc('month', v.left_at AT TIME ZONE 'UTC')::date, v.duration_bucket, count(*), sum(v.duration_ms)
+  FROM ${s}.stage_visits v CROSS JOIN LATERAL (VALUES ('all', ''), ('team', v.current_team_id), ('owner', v.current_owner_id)) AS d(dim, dim_id)
+  WHERE v.left_at IS NOT NULL AND d.dim_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6;`;
+}
+
 /** A half-open range of dates 'YYYY-MM-DD' (null: unbounded on that side). */
 export type DateRange = readonly [string | null, string | null];
 

@@ -21,7 +21,7 @@ import { boolArray, isoOf, ms, numberArray, textArray } from './read-side.encodi
 import { copyBool, copyNumber, copyOf, copyText, queryWithCopies, type CopyStatement } from './read-side.copy';
 import { runNoted } from './read-side.indexes';
 import { keepDailyCountsSql, keepSetbacksSql, LEARNED_TABLES } from './read-side.learned';
-import { SUMMARIES_NOTE, SUMMARY_TABLES } from './read-side.summaries';
+import { rebuildDurationBucketsSql, SUMMARIES_NOTE, SUMMARY_TABLES } from './read-side.summaries';
 import { contributionOf, reassignedTransitionsSql, reassignedTransitionsValues, SummaryDeltas, type Contribution, type Reassignment } from './read-side.summary-deltas';
 import { periodFiling } from './read-side.standing';
 
@@ -152,7 +152,7 @@ export class ReadSideWriter {
     await this.client.query('BEGIN');
     try {
       await this.client.query(
-        `TRUNCATE ${s}.opportunities, ${s}.stage_visits, ${s}.stage_visit_totals, ${s}.stage_duration_buckets, ${s}.outcomes, ${s}.transitions, ${s}.transition_pairs, ${s}.board_segments, ${s}.processes, ${s}.process_versions, ${s}.stages, ${s}.version_stages, ${[...SUMMARY_TABLES, ...LEARNED_TABLES].map((table) => `${s}.${table}`).join(', ')}`,
+        `TRUNCATE ${s}.opportunities, ${s}.stage_visits, ${s}.stage_visit_totals, ${s}.stage_duration_buckets, ${s}.stage_duration_dim_buckets, ${s}.stage_duration_month_buckets, ${s}.outcomes, ${s}.transitions, ${s}.transition_pairs, ${s}.board_segments, ${s}.processes, ${s}.process_versions, ${s}.stages, ${s}.version_stages, ${[...SUMMARY_TABLES, ...LEARNED_TABLES].map((table) => `${s}.${table}`).join(', ')}`,
       );
       await this.client.query(`UPDATE ${s}.checkpoint SET position = 0, log_id = $1, failed = NULL, state = NULL, counters = NULL, state_revision = state_revision + 1, updated_at = now()`, [logId]);
       await this.client.query('COMMIT');
@@ -294,7 +294,8 @@ export class ReadSideWriter {
    * tables and the note removed in one transaction; from the next batch on, each keeps them.
    */
   async restoreSummaries(definition: string): Promise<void> {
-    await runNoted(this.client, this.schema, SUMMARIES_NOTE, definition);
+    // The stage-duration counts per team, owner and month wait with them (encode) and are counted here too.
+    await runNoted(this.client, this.schema, SUMMARIES_NOTE, `${definition}\n${rebuildDurationBucketsSql(this.schema)}`);
     this.summaries = 'kept';
   }
 
@@ -478,7 +479,7 @@ export class ReadSideWriter {
       copy(
         copyOf(`${s}.stage_visits`, VISIT_COLUMNS, newVisits, (v) => {
           const deal = changes.opportunities.get(v.opportunityId)!;
-          return `${t(v.opportunityId)}\t${v.visitNo}\t${t(v.processId)}\t${t(v.version)}\t${t(this.stageId(v.stageKey))}\t${t(iso(v.enteredMs))}\t${t(iso(v.leftMs))}\t${v.leftTo === null ? '\\N' : t(this.stageId(v.leftTo))}\t${n(v.seconds)}\t${n(v.endedPosition)}\t${t(v.teamId)}\t${t(v.ownerId)}\t${n(v.amount)}\t${t(v.currency)}\t${t(deal.teamId)}\t${t(deal.ownerId)}`;
+          return `${t(v.opportunityId)}\t${v.visitNo}\t${t(v.processId)}\t${t(v.version)}\t${t(this.stageId(v.stageKey))}\t${t(iso(v.enteredMs))}\t${t(iso(v.leftMs))}\t${v.leftTo === null ? '\\N' : t(this.stageId(v.leftTo))}\t${n(v.seconds)}\t${n(v.endedPosition)}\t${t(v.teamId)}\t${t(v.ownerId)}\t${n(v.amount)}\t${t(v.currency)}\t${t(deal.teamId)}\t${t(deal.ownerId)}\t${n(v.ms)}`;
         }),
       );
     }
@@ -487,12 +488,12 @@ export class ReadSideWriter {
       const rows = storedVisits;
       q(
         `INSERT INTO ${s}.stage_visits (opportunity_id, visit_no, process_id, process_version, stage_id, entered_at, left_at, left_to, duration_seconds, ended_position, team_id, owner_id, amount, currency,
-           current_team_id, current_owner_id)
+           current_team_id, current_owner_id, duration_ms)
          SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[], $9::float8[], $10::bigint[], $11::text[], $12::text[], $13::float8[], $14::text[],
-           $15::text[], $16::text[])
+           $15::text[], $16::text[], $17::bigint[])
          ON CONFLICT (opportunity_id, visit_no) DO UPDATE SET process_version = EXCLUDED.process_version, stage_id = EXCLUDED.stage_id, left_at = EXCLUDED.left_at, left_to = EXCLUDED.left_to,
            duration_seconds = EXCLUDED.duration_seconds, ended_position = EXCLUDED.ended_position, team_id = EXCLUDED.team_id, owner_id = EXCLUDED.owner_id, amount = EXCLUDED.amount, currency = EXCLUDED.currency,
-           current_team_id = EXCLUDED.current_team_id, current_owner_id = EXCLUDED.current_owner_id`,
+           current_team_id = EXCLUDED.current_team_id, current_owner_id = EXCLUDED.current_owner_id, duration_ms = EXCLUDED.duration_ms`,
         [
           rows.map((v) => v.opportunityId),
           rows.map((v) => v.visitNo),
@@ -511,12 +512,36 @@ export class ReadSideWriter {
           // The deal's team and owner now (every visit written belongs to a deal of this batch).
           rows.map((v) => changes.opportunities.get(v.opportunityId)!.teamId),
           rows.map((v) => changes.opportunities.get(v.opportunityId)!.ownerId),
+          rows.map((v) => v.ms),
         ],
       );
     }
     if (changes.reassigned.size > 0) {
       // A reassigned deal's earlier visits follow it to its new team and owner (the filters use the current ones).
       const records = [...changes.reassigned].map((id) => changes.opportunities.get(id)!);
+      // Their counts per team and owner first, read from the rows before they change (this batch's
+      // own visits, written above with the new team and owner, are not moved: they are counted below).
+      // None while the summaries wait (a long first fold): restoreSummaries counts them all then.
+      if (summaries.deltas) q(
+        `INSERT INTO ${s}.stage_duration_dim_buckets AS t (dim, dim_id, process_id, stage_id, bucket, visits, ms_sum)
+         SELECT d.dim, d.dim_id, v.process_id, v.stage_id, v.duration_bucket, sum(d.sign), sum(d.sign * v.duration_ms)
+         FROM ${s}.stage_visits v JOIN unnest($1::text[], $2::text[], $3::text[]) AS r(opportunity_id, team_id, owner_id) ON v.opportunity_id = r.opportunity_id
+         CROSS JOIN LATERAL (VALUES ('team', v.current_team_id, -1), ('team', r.team_id, 1), ('owner', v.current_owner_id, -1), ('owner', r.owner_id, 1)) AS d(dim, dim_id, sign)
+         WHERE v.left_at IS NOT NULL AND (v.current_team_id IS DISTINCT FROM r.team_id OR v.current_owner_id IS DISTINCT FROM r.owner_id) AND d.dim_id IS NOT NULL
+         GROUP BY 1, 2, 3, 4, 5 HAVING sum(d.sign) <> 0
+         ON CONFLICT (dim, dim_id, process_id, stage_id, bucket) DO UPDATE SET visits = t.visits + EXCLUDED.visits, ms_sum = t.ms_sum + EXCLUDED.ms_sum`,
+        [records.map((r) => r.id), records.map((r) => r.teamId), records.map((r) => r.ownerId)],
+      );
+      if (summaries.deltas) q(
+        `INSERT INTO ${s}.stage_duration_month_buckets AS t (dim, dim_id, process_id, stage_id, month, bucket, visits, ms_sum)
+         SELECT d.dim, d.dim_id, v.process_id, v.stage_id, date_trunc('month', v.left_at AT TIME ZONE 'UTC')::date, v.duration_bucket, sum(d.sign), sum(d.sign * v.duration_ms)
+         FROM ${s}.stage_visits v JOIN unnest($1::text[], $2::text[], $3::text[]) AS r(opportunity_id, team_id, owner_id) ON v.opportunity_id = r.opportunity_id
+         CROSS JOIN LATERAL (VALUES ('team', v.current_team_id, -1), ('team', r.team_id, 1), ('owner', v.current_owner_id, -1), ('owner', r.owner_id, 1)) AS d(dim, dim_id, sign)
+         WHERE v.left_at IS NOT NULL AND (v.current_team_id IS DISTINCT FROM r.team_id OR v.current_owner_id IS DISTINCT FROM r.owner_id) AND d.dim_id IS NOT NULL
+         GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(d.sign) <> 0
+         ON CONFLICT (dim, dim_id, process_id, stage_id, month, bucket) DO UPDATE SET visits = t.visits + EXCLUDED.visits, ms_sum = t.ms_sum + EXCLUDED.ms_sum`,
+        [records.map((r) => r.id), records.map((r) => r.teamId), records.map((r) => r.ownerId)],
+      );
       q(
         `UPDATE ${s}.stage_visits v SET current_team_id = r.team_id, current_owner_id = r.owner_id FROM unnest($1::text[], $2::text[], $3::text[]) AS r(opportunity_id, team_id, owner_id)
          WHERE v.opportunity_id = r.opportunity_id AND (v.current_team_id IS DISTINCT FROM r.team_id OR v.current_owner_id IS DISTINCT FROM r.owner_id)`,
@@ -528,10 +553,44 @@ export class ReadSideWriter {
     const completed = [...changes.visits.values()].filter((v) => v.leftMs !== null);
     if (completed.length > 0) {
       q(
-        `INSERT INTO ${s}.stage_duration_buckets (process_id, stage_id, bucket, visits)
-         SELECT process_id, stage_id, ${s}.duration_bucket(seconds), count(*) FROM unnest($1::text[], $2::text[], $3::float8[]) AS v(process_id, stage_id, seconds) GROUP BY 1, 2, 3
-         ON CONFLICT (process_id, stage_id, bucket) DO UPDATE SET visits = ${s}.stage_duration_buckets.visits + EXCLUDED.visits`,
-        [completed.map((v) => v.processId), completed.map((v) => this.stageId(v.stageKey)), completed.map((v) => v.seconds)],
+        `INSERT INTO ${s}.stage_duration_buckets (process_id, stage_id, bucket, visits, ms_sum)
+         SELECT process_id, stage_id, ${s}.duration_bucket(seconds), count(*), sum(ms) FROM unnest($1::text[], $2::text[], $3::float8[], $4::bigint[]) AS v(process_id, stage_id, seconds, ms) GROUP BY 1, 2, 3
+         ON CONFLICT (process_id, stage_id, bucket) DO UPDATE SET visits = ${s}.stage_duration_buckets.visits + EXCLUDED.visits, ms_sum = ${s}.stage_duration_buckets.ms_sum + EXCLUDED.ms_sum`,
+        [completed.map((v) => v.processId), completed.map((v) => this.stageId(v.stageKey)), completed.map((v) => v.seconds), completed.map((v) => v.ms)],
+      );
+      // And under the deal's team and owner now, as written on the visit (current_team_id, current_owner_id)
+      // (not while the summaries wait: restoreSummaries counts them all then).
+      if (summaries.deltas) q(
+        `INSERT INTO ${s}.stage_duration_dim_buckets AS t (dim, dim_id, process_id, stage_id, bucket, visits, ms_sum)
+         SELECT d.dim, d.dim_id, v.process_id, v.stage_id, ${s}.duration_bucket(v.seconds), count(*), sum(v.ms)
+         FROM unnest($1::text[], $2::text[], $3::float8[], $4::bigint[], $5::text[], $6::text[]) AS v(process_id, stage_id, seconds, ms, team_id, owner_id)
+         CROSS JOIN LATERAL (VALUES ('team', v.team_id), ('owner', v.owner_id)) AS d(dim, dim_id) WHERE d.dim_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5
+         ON CONFLICT (dim, dim_id, process_id, stage_id, bucket) DO UPDATE SET visits = t.visits + EXCLUDED.visits, ms_sum = t.ms_sum + EXCLUDED.ms_sum`,
+        [
+          completed.map((v) => v.processId),
+          completed.map((v) => this.stageId(v.stageKey)),
+          completed.map((v) => v.seconds),
+          completed.map((v) => v.ms),
+          completed.map((v) => changes.opportunities.get(v.opportunityId)!.teamId),
+          completed.map((v) => changes.opportunities.get(v.opportunityId)!.ownerId),
+        ],
+      );
+      // And by the UTC month they ended in, for every visit and again under team and owner.
+      if (summaries.deltas) q(
+        `INSERT INTO ${s}.stage_duration_month_buckets AS t (dim, dim_id, process_id, stage_id, month, bucket, visits, ms_sum)
+         SELECT d.dim, d.dim_id, v.process_id, v.stage_id, date_trunc('month', v.left_at AT TIME ZONE 'UTC')::date, ${s}.duration_bucket(v.seconds), count(*), sum(v.ms)
+         FROM unnest($1::text[], $2::text[], $3::float8[], $4::bigint[], $5::text[], $6::text[], $7::timestamptz[]) AS v(process_id, stage_id, seconds, ms, team_id, owner_id, left_at)
+         CROSS JOIN LATERAL (VALUES ('all', ''), ('team', v.team_id), ('owner', v.owner_id)) AS d(dim, dim_id) WHERE d.dim_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6
+         ON CONFLICT (dim, dim_id, process_id, stage_id, month, bucket) DO UPDATE SET visits = t.visits + EXCLUDED.visits, ms_sum = t.ms_sum + EXCLUDED.ms_sum`,
+        [
+          completed.map((v) => v.processId),
+          completed.map((v) => this.stageId(v.stageKey)),
+          completed.map((v) => v.seconds),
+          completed.map((v) => v.ms),
+          completed.map((v) => changes.opportunities.get(v.opportunityId)!.teamId),
+          completed.map((v) => changes.opportunities.get(v.opportunityId)!.ownerId),
+          completed.map((v) => iso(v.leftMs)),
+        ],
       );
     }
 
@@ -687,7 +746,7 @@ const inlined = ({ sql, values }: Statement): string => sql.replace(/\$(\d+)/g, 
 
 const OPPORTUNITY_COLUMNS =
   'opportunity_id, opened_position, process_id, process_version, title, team_id, owner_id, amount, currency, opened_at, status, stage_id, stage_entered_at, probability, closed_at, lost_reason, won_amount, won_currency, furthest_rank, ever_won, visits, segment_started_position, segment_started_at, segment_probability, last_closing_position, updated_position, expected_close_date, won_reason, next_steps, criteria_met, set_back';
-const VISIT_COLUMNS = 'opportunity_id, visit_no, process_id, process_version, stage_id, entered_at, left_at, left_to, duration_seconds, ended_position, team_id, owner_id, amount, currency, current_team_id, current_owner_id';
+const VISIT_COLUMNS = 'opportunity_id, visit_no, process_id, process_version, stage_id, entered_at, left_at, left_to, duration_seconds, ended_position, team_id, owner_id, amount, currency, current_team_id, current_owner_id, duration_ms';
 const SEGMENT_COLUMNS = 'started_position, opportunity_id, process_id, stage_id, valid_from, valid_to, probability, amount, currency, team_id, owner_id, stage_entered_at, title, expected_close_date, period_level, period_block';
 
 /** Events folded between two turns of the event loop. */
