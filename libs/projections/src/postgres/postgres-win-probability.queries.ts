@@ -140,6 +140,26 @@ interface KeptCounts {
   readonly counts: Promise<LearnedCounts>;
 }
 
+/**
+ * A statement whose float sums add each group's rows in board order (`pos`), as the in-memory
+ * models add them, with no sort per sum and group: its rows are sorted by `pos + 0` alone (a sort
+ * on one whole number that no index can do, so every plan pays for it once) and a hash aggregate
+ * adds each group's rows in the order they arrive (a float8 sum() is plain addition in input
+ * order; the API's transactions allow no parallel workers, which would split it). PostgreSQL's
+ * sort is not stable, so no sort may come between that one and the sums: were the planner to
+ * group by sorting (it prefers that for a few rows), each group's rows would be reordered. Sorting
+ * is disabled for the statement, so such a plan costs two disabled sorts against the hash
+ * aggregate's one and is never chosen; the join to the cells, then, is a hash join, below the sort.
+ * (A plan costed with sorting disabled is costed in the billions: JIT compiling would kick in, for
+ * hundreds of ms.) The same technique as the board as of an instant (postgres-analytics.queries.ts,
+ * standingTotals). The statement's result is at IN_BOARD_ORDER_RESULT, what follows at IN_BOARD_ORDER_STATEMENTS.
+ */
+function inBoardOrder(statement: Statement): (Statement | string)[] {
+  return ['SET LOCAL enable_sort = off', 'SET LOCAL jit = off', statement, 'SET LOCAL enable_sort TO DEFAULT', 'SET LOCAL jit TO DEFAULT'];
+}
+const IN_BOARD_ORDER_RESULT = 2;
+const IN_BOARD_ORDER_STATEMENTS = 5;
+
 export class PostgresWinProbabilityQueries {
   // The daily counts of the checkpoint position they were counted at (requests that arrive while
   // they are counted wait for that count), and estimators made from them: now and a few instants.
@@ -160,23 +180,23 @@ export class PostgresWinProbabilityQueries {
   async learnedPipeline(client: PoolClient, position: number, query: LearnedPipelineQuery): Promise<LearnedPipelineFigures> {
     const { atMs, asOf } = query;
     // Per stage and currency: where its first deal (and first deal with an amount) stands on the
-    // board, and the learned weighted amounts added in board order (only the columns the sums need
-    // are carried into their sorts).
-    const statements = (estimator: WinProbabilityEstimator): Statement[] => {
+    // board, and the learned weighted amounts added in board order (inBoardOrder).
+    const statements = (estimator: WinProbabilityEstimator): (Statement | string)[] => {
       const scored = this.scoredDeals(estimator, atMs, asOf, query.filter);
-      const groups = {
+      const groups = inBoardOrder({
         sql: `${scored.sql}
          SELECT process_id, stage_id, currency_key, min(pos) AS first_pos, min(pos) FILTER (WHERE amount IS NOT NULL) AS first_priced,
-           sum((amount * p) / 100::float8 ORDER BY pos) FILTER (WHERE amount IS NOT NULL) AS weighted
-         FROM (SELECT process_id, stage_id, currency_key, pos, amount, p FROM scored) s GROUP BY 1, 2, 3`,
+           sum(weighted) FILTER (WHERE amount IS NOT NULL) AS weighted
+         FROM (SELECT process_id, stage_id, currency_key, pos, amount, (amount * p) / 100::float8 AS weighted FROM scored ORDER BY pos + 0) s GROUP BY 1, 2, 3`,
         values: scored.values,
-      };
-      if (query.cardIds.length === 0) return [groups];
+      });
+      if (query.cardIds.length === 0) return groups;
       // The cards asked, each found by its id.
       const only = this.scoredDeals(estimator, atMs, asOf, query.filter, query.cardIds);
-      return [groups, { sql: `${only.sql} SELECT opportunity_id, pos, p, probability FROM scored ORDER BY pos`, values: only.values }];
+      return [...groups, { sql: `${only.sql} SELECT opportunity_id, pos, p, probability FROM scored ORDER BY pos`, values: only.values }];
     };
-    const [groups, cards] = await this.answer(client, position, asOf ? atMs : undefined, statements);
+    const results = await this.answer(client, position, asOf ? atMs : undefined, statements);
+    const [groups, cards] = [results[IN_BOARD_ORDER_RESULT], results[IN_BOARD_ORDER_STATEMENTS]];
     const firstOf = new Map<string, number>();
     for (const row of groups!.rows) {
       const key = `${row.process_id}\u0000${row.stage_id}`;
@@ -202,21 +222,21 @@ export class PostgresWinProbabilityQueries {
     const range = dayRangeOf(fromMs, toMs);
     // Per period of the expected close date (null: none) and currency, in board order; a period
     // whose deals in range have no amount is listed empty, as the in-memory tally lists it.
-    const [answered] = await this.answer(client, position, asOf ? atMs : undefined, (estimator) => {
+    const results = await this.answer(client, position, asOf ? atMs : undefined, (estimator) => {
       const scored = this.scoredDeals(estimator, atMs, asOf, forecast);
       const from = scored.values.push(range.fromDay);
       const to = scored.values.push(range.toDay);
-      return [
-        {
-          sql: `${scored.sql}
-           SELECT period_day, currency_key, sum((amount * p) / 100::float8 ORDER BY pos) FILTER (WHERE amount IS NOT NULL) AS weighted
-           FROM (SELECT (date_trunc('${forecast.period}', expected)::date - DATE '1970-01-01') AS period_day, currency_key, pos, amount, p
-                 FROM scored WHERE expected IS NULL OR ((expected - DATE '1970-01-01')::float8 >= $${from}::float8 AND (expected - DATE '1970-01-01')::float8 <= $${to}::float8)) s
-           GROUP BY 1, 2`,
-          values: scored.values,
-        },
-      ];
+      return inBoardOrder({
+        sql: `${scored.sql}
+         SELECT period_day, currency_key, sum(weighted) FILTER (WHERE amount IS NOT NULL) AS weighted
+         FROM (SELECT (date_trunc('${forecast.period}', expected)::date - DATE '1970-01-01') AS period_day, currency_key, amount, (amount * p) / 100::float8 AS weighted
+               FROM scored WHERE expected IS NULL OR ((expected - DATE '1970-01-01')::float8 >= $${from}::float8 AND (expected - DATE '1970-01-01')::float8 <= $${to}::float8)
+               ORDER BY pos + 0) s
+         GROUP BY 1, 2`,
+        values: scored.values,
+      });
     });
+    const answered = results[IN_BOARD_ORDER_RESULT];
     const periods = dictionary<Record<string, number>>();
     const withoutDate = dictionary<number>();
     for (const row of answered!.rows) {
@@ -239,7 +259,7 @@ export class PostgresWinProbabilityQueries {
    * position are used at once, with a check of the log they were counted from in the same round
    * trip (a reset to another log at the same position, the only way they can be stale, makes them again).
    */
-  private async answer(client: PoolClient, position: number, before: LearnedBefore, statements: (estimator: WinProbabilityEstimator) => Statement[]): Promise<QueryResult[]> {
+  private async answer(client: PoolClient, position: number, before: LearnedBefore, statements: (estimator: WinProbabilityEstimator) => (Statement | string)[]): Promise<QueryResult[]> {
     const kept = [this.counts, this.earlierCounts].find((counts) => counts?.position === position);
     if (kept) {
       const made = statements(this.estimatorAt(await kept.counts, before));
