@@ -723,7 +723,6 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     const parsed = parseFilter(filter);
     const nowMs = requireInstant(now, 'now');
     return this.read(async ({ client, state, summaries }) => {
-      const s = this.schema;
       // The completed visits' count, exact sum of ms and picked ranks per stage: from the bucket counts
       // (of every visit, or one team's or one owner's; over a period, by month), else from the visits the filters keep.
       const histogram = this.durationHistogram(parsed, summaries);
