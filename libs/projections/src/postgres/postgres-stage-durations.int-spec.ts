@@ -4,6 +4,7 @@ import { inMemoryReference } from '../queries/analytics-queries.contract';
 import type { AnalyticsFilter } from '../projection.types';
 import { filterArbitraryFor, historyWith, OWNERS, TEAMS } from '../testing/history.arbitrary';
 import { describeWithPostgres, PostgresTestReadSide } from '../testing/postgres.testing';
+import { at, log, threeStages } from '../testing/log.fixtures';
 import { doubleSumMean, exactMeanSeconds, millenniaVisits, oneBucketVisits, orderSensitiveVisits, secondsSumMean } from '../testing/stage-durations.fixtures';
 
 // Stage durations from PostgreSQL: the mean is the exact sum of whole ms over count · 1000
@@ -71,6 +72,37 @@ describeWithPostgres('stage durations from PostgreSQL: the exact mean, and the b
       expect((await postgres.stageDurations({}, NOW)).processes[0]!.stages[0]!.completed.meanSeconds).toBe(exactMeanSeconds(durations));
       for (const filter of FILTERS) expect(JSON.stringify(await postgres.stageDurations(filter, NOW))).toBe(JSON.stringify(await memory.stageDurations(filter, NOW)));
       expect(await bucketDrift()).toEqual([]);
+    }
+  }, 60_000);
+
+  it("counts each stage's open deals and finds the oldest among those the team and owner keep, as in memory", async () => {
+    // Stage a's oldest deal overall is t1's and ann's; each filter's oldest is another deal. A deal
+    // that moved on, one that was reassigned, and one closed are in no open count of stage a.
+    const events = [
+      log.version(threeStages),
+      log.opened('old', threeStages, 0, { teamId: 't1', ownerId: 'ann' }),
+      log.opened('t2bob', threeStages, 1, { teamId: 't2', ownerId: 'bob' }),
+      log.opened('t1bob', threeStages, 2, { teamId: 't1', ownerId: 'bob' }),
+      log.opened('t2ann', threeStages, 3, { teamId: 't2', ownerId: 'ann' }),
+      log.opened('moved', threeStages, 4, { teamId: 't2', ownerId: 'bob' }),
+      log.opened('closed', threeStages, 5, { teamId: 't2', ownerId: 'bob' }),
+      log.opened('newer', threeStages, 6, { teamId: 't2', ownerId: 'bob' }),
+      log.moved('moved', 'a', 'b', 7),
+      log.lost('closed', 'a', 'price', 8),
+      log.details('t2bob', 9, { teamId: 't3', ownerId: 'cid' }),
+    ];
+    const postgres = await readSide.load(events, [3]);
+    const memory = inMemoryReference(events);
+    const ageOf = (minute: number) => (Date.parse(NOW) - Date.parse(at(minute))) / 1000;
+    const stageA = async (filter: AnalyticsFilter) => (await postgres.stageDurations(filter, NOW)).processes[0]!.stages[0]!.open;
+    expect(await stageA({})).toEqual({ count: 5, oldestAgeSeconds: ageOf(0) });
+    expect(await stageA({ teamId: 't2' })).toEqual({ count: 2, oldestAgeSeconds: ageOf(3) });
+    expect(await stageA({ ownerId: 'bob' })).toEqual({ count: 2, oldestAgeSeconds: ageOf(2) });
+    expect(await stageA({ teamId: 't2', ownerId: 'bob' })).toEqual({ count: 1, oldestAgeSeconds: ageOf(6) });
+    expect(await stageA({ teamId: 't3' })).toEqual({ count: 1, oldestAgeSeconds: ageOf(1) });
+    expect(await stageA({ teamId: 't4' })).toEqual({ count: 0, oldestAgeSeconds: null });
+    for (const filter of [{}, { teamId: 't2' }, { ownerId: 'bob' }, { teamId: 't2', ownerId: 'bob' }, { processId: 'three' }, { processId: 'none' }, { teamId: 't4' }, { from: at(1), to: at(8) }]) {
+      expect(JSON.stringify(await postgres.stageDurations(filter, NOW))).toBe(JSON.stringify(await memory.stageDurations(filter, NOW)));
     }
   }, 60_000);
 
