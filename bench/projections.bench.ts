@@ -102,7 +102,7 @@ async function measure(path: string): Promise<void> {
     console.log(`raw read + JSON.parse       ${Math.round(rawRate).toLocaleString('en').padStart(10)} events/s`);
     console.log(`rebuild all read models     ${Math.round(foldRate).toLocaleString('en').padStart(10)} events/s  (${(foldRate / rawRate).toFixed(2)}× raw, target ≥ 0.6×)`);
     console.log(
-      `  then save them            ${(writtenMs / 1000).toFixed(1).padStart(10)} s      (serialised in slices in ${(serializedMs / 1000).toFixed(2)} s, then written by the snapshot thread; whole rebuild ${rebuildSeconds.toFixed(1)} s, ${Math.round(head / rebuildSeconds).toLocaleString('en')} events/s)`,
+      `  then save them            ${(writtenMs / 1000).toFixed(1).padStart(10)} s      (serialised in slices in ${(serializedMs / 1000).toFixed(2)} s and written by the snapshot thread as they went; whole rebuild ${rebuildSeconds.toFixed(1)} s, ${Math.round(head / rebuildSeconds).toLocaleString('en')} events/s)`,
     );
     console.log(`peak RSS                    ${mb(peakRss).padStart(10)}  (before rebuild ${mb(rssBefore)}; at the end of the replay ${mb(foldPeakRss)}, the rest the final save; target ≤ 512 MB)`);
 

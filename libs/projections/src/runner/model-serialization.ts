@@ -65,14 +65,20 @@ export function serializeModel(model: unknown, options: ModelSerializationOption
 }
 
 /**
- * Serialises a model in slices, yielding to the event loop between them. The model must not
- * change until the promise resolves (the projection runner holds events back meanwhile).
+ * Serialises a model in slices, yielding to the event loop between them, and hands its chunks
+ * on as they fill (the last ones once it is done): a save passes them to the thread that writes
+ * them, so a large model's bytes are never all in memory at once. The model must not change
+ * until the generator is done (the projection runner holds events back meanwhile).
  */
-export async function serializeModelInSlices(model: unknown, options: ModelSerializationOptions = {}): Promise<Uint8Array[]> {
+export async function* serializeModelInSlices(model: unknown, options: ModelSerializationOptions = {}): AsyncGenerator<Uint8Array[], void, undefined> {
   const encoder = new ModelEncoder(model, options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
   const sliceMs = options.sliceMs ?? DEFAULT_SLICE_MS;
-  while (!encoder.step(performance.now() + sliceMs)) await nextTurn();
-  return encoder.chunks();
+  while (!encoder.step(performance.now() + sliceMs)) {
+    const full = encoder.fullChunks();
+    if (full.length > 0) yield full;
+    await nextTurn();
+  }
+  yield encoder.chunks();
 }
 
 export function deserializeModel(chunks: readonly Uint8Array[]): unknown {
@@ -147,9 +153,15 @@ class ModelEncoder {
     return true;
   }
 
+  /** The chunks not yet handed on: all of them once done. */
   chunks(): Uint8Array[] {
     if (!this.done) throw new Error('The model is not serialised yet');
     return this.out.finish();
+  }
+
+  /** The chunks filled since last asked, handed on while the work goes on. */
+  fullChunks(): Uint8Array[] {
+    return this.out.takeFull();
   }
 
   /** Emits the next item of the innermost open container, or closes it. */
@@ -293,7 +305,7 @@ class ModelEncoder {
 
 /** Collects bytes into chunks of at most chunkBytes, each with a buffer of its own (transferable). */
 class ChunkWriter {
-  private readonly done: Uint8Array[] = [];
+  private done: Uint8Array[] = [];
   private current: Buffer;
   private used = 0;
 
@@ -312,6 +324,14 @@ class ChunkWriter {
     }
   }
 
+  /** The chunks filled so far, no longer kept here. */
+  takeFull(): Uint8Array[] {
+    const full = this.done;
+    this.done = [];
+    return full;
+  }
+
+  /** Every chunk not yet taken, the one being filled cut to its length. */
   finish(): Uint8Array[] {
     if (this.used > 0) {
       const last = Buffer.allocUnsafeSlow(this.used);
@@ -319,7 +339,7 @@ class ChunkWriter {
       this.done.push(last);
       this.used = 0;
     }
-    return this.done;
+    return this.takeFull();
   }
 
   // Grows the chunk by doubling up to chunkBytes, so a small model does not hold a large buffer.

@@ -34,8 +34,9 @@ export interface ProjectionSnapshotStore {
   /** Every saved snapshot without its model: cheap enough to poll. */
   headers(): SnapshotHeader[];
   /**
-   * Serialises the models a slice at a time, then writes them. The caller must not change the
-   * models until `serialized` settles; saves are written in the order they were asked for.
+   * Serialises the models a slice at a time and writes them, all committed together. The caller
+   * must not change the models until `serialized` settles; saves are written in the order they
+   * were asked for.
    */
   save(snapshots: readonly ProjectionSnapshot[]): SnapshotSave;
   /** Waits for the saves asked for, then closes. */

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { SnapshotHeader } from './projection-snapshot.store';
 
 // The read-model file's tables and the statements on them, shared by the thread that writes and
@@ -10,11 +10,21 @@ import type { SnapshotHeader } from './projection-snapshot.store';
 // each, so no blob nears SQLite's 2^29-byte limit. Files written before the chunked format keep
 // their single-blob rows in `projection_snapshots` (V8's serialisation): still read, and dropped
 // when the model is next saved in the new format.
+//
+// A save arrives in parts, a few MB of chunks each, as the models are serialised, and is written
+// into one transaction left open between parts and committed once every model is in: the file
+// holds a save whole or not at all, so a save that fails or a process killed mid-save leaves the
+// previous one. Reads use another connection, which sees only committed saves.
 
-export interface SnapshotToWrite extends SnapshotHeader {
-  /** Version of the bytes' format (model-serialization.ts). */
-  readonly format: number;
+/** Some chunks of a model being saved, in order; its last part carries its header. */
+export interface SnapshotPart {
+  readonly name: string;
   readonly chunks: readonly Uint8Array[];
+  readonly last?: SnapshotHeader & {
+    /** Version of the bytes' format (model-serialization.ts). */
+    readonly format: number;
+    readonly savedAt: string;
+  };
 }
 
 export type SnapshotRead =
@@ -56,9 +66,9 @@ export function prepareSnapshotDatabase(db: Database.Database): void {
   )`);
 }
 
-/** The statements on an open read-model file. */
+/** The statements that read an open read-model file. */
 export function snapshotStatements(db: Database.Database) {
-  const legacy = db.prepare<[], { present: number }>("SELECT count(*) AS present FROM sqlite_master WHERE type = 'table' AND name = 'projection_snapshots'").get()!.present > 0;
+  const legacy = hasLegacyTable(db);
   const selectHeaders = db.prepare<[], HeaderRow>('SELECT name, position, log_id, failed FROM read_model_snapshots ORDER BY name');
   const selectLegacyHeaders = legacy
     ? db.prepare<[], HeaderRow>('SELECT name, position, log_id, failed FROM projection_snapshots WHERE name NOT IN (SELECT name FROM read_model_snapshots) ORDER BY name')
@@ -68,24 +78,7 @@ export function snapshotStatements(db: Database.Database) {
   );
   const selectChunks = db.prepare<[string], { bytes: Buffer }>('SELECT bytes FROM read_model_snapshot_chunks WHERE name = ? ORDER BY seq');
   const selectLegacy = legacy ? db.prepare<[string], HeaderRow & { model: Buffer }>('SELECT name, position, log_id, failed, model FROM projection_snapshots WHERE name = ?') : undefined;
-  const upsertHeader = db.prepare<[string, number, string, string | null, number, number, number, string, string]>(
-    `INSERT INTO read_model_snapshots (name, position, log_id, failed, format, chunk_count, byte_count, digest, saved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT(name) DO UPDATE SET position = excluded.position, log_id = excluded.log_id, failed = excluded.failed, format = excluded.format,
-       chunk_count = excluded.chunk_count, byte_count = excluded.byte_count, digest = excluded.digest, saved_at = excluded.saved_at`,
-  );
-  const deleteChunks = db.prepare<[string]>('DELETE FROM read_model_snapshot_chunks WHERE name = ?');
-  const insertChunk = db.prepare<[string, number, Uint8Array]>('INSERT INTO read_model_snapshot_chunks (name, seq, bytes) VALUES (?, ?, ?)');
-  const deleteLegacy = legacy ? db.prepare<[string]>('DELETE FROM projection_snapshots WHERE name = ?') : undefined;
 
-  const saveAll = db.transaction((snapshots: readonly SnapshotToWrite[], savedAt: string) => {
-    for (const snapshot of snapshots) {
-      const bytes = snapshot.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
-      deleteChunks.run(snapshot.name);
-      snapshot.chunks.forEach((chunk, seq) => insertChunk.run(snapshot.name, seq, chunk));
-      upsertHeader.run(snapshot.name, snapshot.position, snapshot.logId, snapshot.failed ?? null, snapshot.format, snapshot.chunks.length, bytes, digestOf(snapshot.chunks), savedAt);
-      deleteLegacy?.run(snapshot.name);
-    }
-  });
   // One read transaction: the header and its chunks come from the same save.
   const readOne = db.transaction((name: string): SnapshotRead | undefined => {
     const row = selectOne.get(name);
@@ -118,10 +111,84 @@ export function snapshotStatements(db: Database.Database) {
         return { kind: 'unreadable', header: { name, position: 0, logId: '' }, reason: `the file is damaged (${(error as Error).message})` };
       }
     },
-    write(snapshots: readonly SnapshotToWrite[], savedAt: string): void {
-      if (snapshots.length > 0) saveAll(snapshots, savedAt);
+  };
+}
+export type SnapshotStatements = ReturnType<typeof snapshotStatements>;
+
+/**
+ * Writes saves part by part into a transaction begun by a save's first part and committed by
+ * `commit`. A part or commit that fails rolls the save back, and the writer then refuses the rest
+ * of that save until `abort`: what follows a failure is never committed on its own.
+ */
+export function snapshotWriter(db: Database.Database) {
+  const upsertHeader = db.prepare<[string, number, string, string | null, number, number, number, string, string]>(
+    `INSERT INTO read_model_snapshots (name, position, log_id, failed, format, chunk_count, byte_count, digest, saved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT(name) DO UPDATE SET position = excluded.position, log_id = excluded.log_id, failed = excluded.failed, format = excluded.format,
+       chunk_count = excluded.chunk_count, byte_count = excluded.byte_count, digest = excluded.digest, saved_at = excluded.saved_at`,
+  );
+  const deleteChunks = db.prepare<[string]>('DELETE FROM read_model_snapshot_chunks WHERE name = ?');
+  const insertChunk = db.prepare<[string, number, Uint8Array]>('INSERT INTO read_model_snapshot_chunks (name, seq, bytes) VALUES (?, ?, ?)');
+  const deleteLegacy = hasLegacyTable(db) ? db.prepare<[string]>('DELETE FROM projection_snapshots WHERE name = ?') : undefined;
+  // Taken at the first part, so a save waits for another writer there and never halfway.
+  const begin = db.prepare('BEGIN IMMEDIATE');
+  const commit = db.prepare('COMMIT');
+  const rollback = db.prepare('ROLLBACK');
+
+  let failed = false;
+  /** The model whose parts are arriving, with what its header will record. */
+  let model: { name: string; chunks: number; bytes: number; digest: Hash } | undefined;
+  const undo = () => {
+    if (db.inTransaction) rollback.run();
+    model = undefined;
+  };
+  const orUndo = (work: () => void) => {
+    if (failed) throw new Error('An earlier part of this save failed: it was rolled back');
+    try {
+      work();
+    } catch (error) {
+      undo();
+      failed = true;
+      throw error;
+    }
+  };
+
+  return {
+    part(part: SnapshotPart): void {
+      orUndo(() => {
+        if (!db.inTransaction) begin.run();
+        if (model && model.name !== part.name) throw new Error(`A part of ${part.name} came before the last part of ${model.name}`);
+        if (!model) {
+          deleteChunks.run(part.name);
+          model = { name: part.name, chunks: 0, bytes: 0, digest: createHash('sha256') };
+        }
+        for (const chunk of part.chunks) {
+          insertChunk.run(model.name, model.chunks++, chunk);
+          model.bytes += chunk.length;
+          model.digest.update(chunk);
+        }
+        const { last } = part;
+        if (!last) return;
+        upsertHeader.run(model.name, last.position, last.logId, last.failed ?? null, last.format, model.chunks, model.bytes, model.digest.digest('hex'), last.savedAt);
+        deleteLegacy?.run(model.name);
+        model = undefined;
+      });
+    },
+    commit(): void {
+      orUndo(() => {
+        if (model) throw new Error(`The save ended before the last part of ${model.name}`);
+        if (db.inTransaction) commit.run();
+      });
+    },
+    abort(): void {
+      undo();
+      failed = false;
     },
   };
+}
+export type SnapshotWriter = ReturnType<typeof snapshotWriter>;
+
+function hasLegacyTable(db: Database.Database): boolean {
+  return db.prepare<[], { present: number }>("SELECT count(*) AS present FROM sqlite_master WHERE type = 'table' AND name = 'projection_snapshots'").get()!.present > 0;
 }
 
 function digestOf(chunks: readonly Uint8Array[]): string {
@@ -134,16 +201,34 @@ function headerOf(row: HeaderRow): SnapshotHeader {
   return { name: row.name, position: row.position, logId: row.log_id, ...(row.failed !== null ? { failed: row.failed } : {}) };
 }
 
-// What the main thread asks the snapshot thread, and its answers (plain data only).
+// What the main thread asks the snapshot thread, and its answers (plain data only). A save is
+// its parts, then `commit`, or `abort` once anything failed.
 export type SnapshotRequest =
-  | { readonly type: 'write'; readonly savedAt: string; readonly snapshots: readonly SnapshotToWrite[] }
+  | { readonly type: 'part'; readonly part: SnapshotPart }
+  | { readonly type: 'commit' }
+  | { readonly type: 'abort' }
   | { readonly type: 'read'; readonly name: string };
 export type SnapshotReply = { readonly type: 'written' } | { readonly type: 'read'; readonly read: SnapshotRead | undefined };
 
 /** Answers one request on an open file; the worker thread, or the main thread for an in-memory file. */
-export function answerSnapshotRequest(storage: ReturnType<typeof snapshotStatements>, request: SnapshotRequest): SnapshotReply {
-  if (request.type === 'read') return { type: 'read', read: storage.read(request.name) };
-  storage.write(request.snapshots, request.savedAt);
+export function answerSnapshotRequest(storage: SnapshotStatements, writer: SnapshotWriter, request: SnapshotRequest): SnapshotReply {
+  switch (request.type) {
+    case 'read':
+      return { type: 'read', read: storage.read(request.name) };
+    case 'part':
+      writer.part(request.part);
+      break;
+    case 'commit':
+      writer.commit();
+      break;
+    case 'abort':
+      writer.abort();
+      break;
+    default: {
+      const _exhaustive: never = request;
+      return _exhaustive;
+    }
+  }
   return { type: 'written' };
 }
 

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { queryStageDurations, type StageDurationsModel } from '../stage-duration
 import { queryPipelineAsOf, type StageIntervalsModel } from '../stage-intervals.projection';
 import { EPOCH, historyArbitrary, SPAN_MS } from '../testing/history.arbitrary';
 import { project } from '../testing/project';
+import { SMALL_PARTS, twoHeaders, twoModels } from '../testing/snapshot-saves.fixtures';
 import { queryTransitions, type TransitionsModel } from '../transitions.projection';
 import { queryWinLoss, type WinLossModel } from '../win-loss.projection';
 import type { WinProbabilityModel } from '../win-probability.projection';
@@ -23,6 +25,8 @@ import { ProjectionRunner } from './projection.runner';
 import { SnapshotFollower } from './snapshot-follower';
 import { getSQLiteProjectionSnapshotStore } from './sqlite-projection-snapshot.store';
 
+const ROOT = join(__dirname, '..', '..', '..', '..');
+const KILLED_HALFWAY = join(__dirname, '..', 'testing', 'save-snapshots-killed-halfway.ts');
 const projections = ALL_PROJECTIONS as readonly Projection<unknown>[];
 /** Read models of a random but fixed history (fast-check, seed 5): the shapes the runner saves. */
 const models = (() => {
@@ -40,6 +44,21 @@ const answersOf: Record<string, (model: unknown) => unknown> = {
   'stage-intervals': (model) => queryPipelineAsOf(model as StageIntervalsModel, EPOCH + SPAN_MS / 3, {}, { includeOpportunities: true }),
   'win-probability': (model) => queryWinProbabilityCalibration(model as WinProbabilityModel, {}),
 };
+
+/** Whether some connection holds the file's write lock: another cannot take it without waiting. */
+function writeLockHeld(path: string): boolean {
+  const probe = new Database(path, { timeout: 0 });
+  try {
+    probe.exec('BEGIN IMMEDIATE');
+    probe.exec('ROLLBACK');
+    return false;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'SQLITE_BUSY') return true;
+    throw error;
+  } finally {
+    probe.close();
+  }
+}
 
 describe('SQLite read-model snapshots', () => {
   let dir: string;
@@ -155,6 +174,81 @@ describe('SQLite read-model snapshots', () => {
     await expect(store.load('torn')).rejects.toThrow(/chunks/);
     await expect(store.load('changed')).rejects.toThrow(/digest/);
     expect(await store.load('absent')).toBeUndefined();
+  });
+
+  it('writes a save as it is serialised, in one transaction: loads meanwhile read the save before, and one failing halfway leaves it whole', async () => {
+    const store = open(SMALL_PARTS);
+    await store.save(twoModels(1)).written;
+
+    let lockHeld: boolean | undefined;
+    let loadedMeanwhile: Promise<unknown> | undefined;
+    let headersMeanwhile: unknown;
+    const failing = store.save(
+      twoModels(2, {
+        get late() {
+          // Every part of 'a' is on the snapshot thread, in the open transaction, not yet committed.
+          lockHeld = writeLockHeld(path);
+          loadedMeanwhile = store.load('a');
+          headersMeanwhile = store.headers();
+          throw new Error('this model cannot be read');
+        },
+      }),
+    );
+    await expect(failing.serialized).rejects.toThrow('this model cannot be read');
+    await expect(failing.written).rejects.toThrow('this model cannot be read');
+
+    expect(lockHeld).toBe(true);
+    expect(await loadedMeanwhile).toEqual(twoModels(1)[0]);
+    expect(headersMeanwhile).toEqual(twoHeaders(1, 1));
+    expect(await store.load('a')).toEqual(twoModels(1)[0]);
+    expect(await store.load('b')).toEqual(twoModels(1)[1]);
+    expect(writeLockHeld(path)).toBe(false);
+    // The next save goes through whole.
+    await store.save(twoModels(3)).written;
+    expect(store.headers()).toEqual(twoHeaders(3, 3));
+    expect(await open().load('a')).toEqual(twoModels(3)[0]);
+  });
+
+  it('a process killed halfway through a save leaves the save before it whole', async () => {
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', KILLED_HALFWAY, path], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (data) => (output += data));
+    child.stderr.on('data', (data) => (output += data));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    for (let waited = 0; waited < 600 && !output.includes('halfway') && child.exitCode === null; waited += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(output).toBe('halfway\n');
+    // The save is under way in its transaction ('a' written in it, not committed) when it is killed.
+    expect(writeLockHeld(path)).toBe(true);
+    child.kill('SIGKILL');
+    await exited;
+
+    const store = open();
+    expect(store.headers()).toEqual(twoHeaders(1, 1));
+    expect(await store.load('a')).toEqual(twoModels(1)[0]);
+    expect(await store.load('b')).toEqual(twoModels(1)[1]);
+  }, 60_000);
+
+  it('in memory, a save is seen only once committed, and one failing halfway leaves the save before whole', async () => {
+    path = ':memory:';
+    const store = open(SMALL_PARTS);
+    await store.save(twoModels(1)).written;
+    let headersMeanwhile: unknown;
+    const failing = store.save(
+      twoModels(2, {
+        get late() {
+          headersMeanwhile = store.headers();
+          throw new Error('this model cannot be read');
+        },
+      }),
+    );
+    await expect(failing.serialized).rejects.toThrow('this model cannot be read');
+    await expect(failing.written).rejects.toThrow('this model cannot be read');
+    expect(headersMeanwhile).toEqual(twoHeaders(1, 1));
+    expect(await store.load('a')).toEqual(twoModels(1)[0]);
+    expect(store.headers()).toEqual(twoHeaders(1, 1));
+    await store.save(twoModels(3)).written;
+    expect(await store.load('a')).toEqual(twoModels(3)[0]);
+    expect(store.headers()).toEqual(twoHeaders(3, 3));
   });
 
   it('works in memory too, on the calling thread', async () => {

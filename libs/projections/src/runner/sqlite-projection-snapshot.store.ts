@@ -12,14 +12,23 @@ import {
   answerSnapshotRequest,
   prepareSnapshotDatabase,
   snapshotStatements,
+  snapshotWriter,
+  type SnapshotPart,
   type SnapshotReply,
   type SnapshotRequest,
-  type SnapshotToWrite,
+  type SnapshotStatements,
+  type SnapshotWriter,
 } from './sqlite-projection-snapshot.database';
+
+// One part is written while the next is serialised, so a save holds about three parts of
+// serialised bytes at a time (the 1M-event models serialise to ~115 MB).
+const DEFAULT_PART_BYTES = 4 * 1024 * 1024;
 
 export interface SQLiteProjectionSnapshotStoreOptions {
   /** Largest stored piece of a serialised model, in bytes (default 1 MiB; SQLite refuses blobs past 2^29). */
   readonly chunkBytes?: number;
+  /** Bytes of chunks handed to the writing thread at a time (default 4 MiB). */
+  readonly partBytes?: number;
   /** Told once if the thread that reads and writes the file dies; saves and loads then fail. */
   readonly onThreadFailure?: (error: Error) => void;
   /**
@@ -38,9 +47,10 @@ interface SnapshotIO {
 
 /**
  * Read models in their own SQLite file (default ./data/read-models.db), apart from the events.
- * A model is serialised in slices on this thread (model-serialization.ts) and stored in chunks by
- * a worker thread (sqlite-projection-snapshot.worker.ts), which also reads them back for a load;
- * the chunks travel between the threads without being copied.
+ * A model is serialised in slices on this thread (model-serialization.ts) and its chunks are
+ * handed, a few MB at a time as they fill, to a worker thread (sqlite-projection-snapshot.worker.ts)
+ * that writes them into the save's transaction and also reads them back for a load; the chunks
+ * travel between the threads without being copied.
  */
 export function getSQLiteProjectionSnapshotStore(path: string, options: SQLiteProjectionSnapshotStoreOptions = {}): ProjectionSnapshotStore {
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
@@ -50,16 +60,18 @@ export function getSQLiteProjectionSnapshotStore(path: string, options: SQLitePr
     prepare: prepareSnapshotDatabase,
     ...(onSetAside ? { onSetAside, quickCheck: true } : {}),
   });
+  const partBytes = options.partBytes ?? DEFAULT_PART_BYTES;
   const statements = snapshotStatements(db);
   // Started by the first save or load: `status` and other header-only uses never start a thread.
   let started: SnapshotIO | undefined;
   const io = (): SnapshotIO =>
     (started ??=
       path === ':memory:'
-        ? { request: async (request) => answerSnapshotRequest(statements, request), close: async () => undefined }
+        ? inMemoryIO(statements, snapshotWriter(db))
         : new RequestThread<SnapshotRequest, SnapshotReply>(startWorkerBeside(__filename, 'sqlite-projection-snapshot.worker', { path }), 'snapshot thread', options.onThreadFailure));
-  // Saves are serialised one after the other, in the order asked for, and so written in that order.
-  let lastSerialized: Promise<unknown> = Promise.resolve();
+  // A save begins once the one before is committed or given up: one transaction at a time, in
+  // the order asked for.
+  let lastSave: Promise<unknown> = Promise.resolve();
   const unfinished = new Set<Promise<unknown>>();
   let closing: Promise<void> | undefined;
 
@@ -97,18 +109,13 @@ export function getSQLiteProjectionSnapshotStore(path: string, options: SQLitePr
         const closed = Promise.reject(new Error(`The read-model store at ${path} is closed`));
         return { serialized: closed, written: closed };
       }
-      const serializing = lastSerialized.then(
-        () => serializeAll(snapshots, chunkBytes),
-        () => serializeAll(snapshots, chunkBytes),
-      );
-      lastSerialized = serializing;
-      const written = track(
-        serializing.then(async (toWrite) => {
-          const transfer = toWrite.flatMap((snapshot) => snapshot.chunks.map((chunk) => chunk.buffer as ArrayBuffer));
-          await io().request({ type: 'write', savedAt: new Date().toISOString(), snapshots: toWrite }, transfer);
-        }),
-      );
-      return { serialized: serializing.then(() => undefined), written };
+      let allRead!: () => void;
+      const read = new Promise<void>((resolve) => (allRead = resolve));
+      const write = () => streamSave(io(), snapshots, { chunkBytes, partBytes }, allRead);
+      const written = track(lastSave.then(write, write));
+      lastSave = written;
+      // A save that fails before every model is read ends the wait for them too.
+      return { serialized: Promise.race([read, written]), written };
     },
 
     close(): Promise<void> {
@@ -122,10 +129,66 @@ export function getSQLiteProjectionSnapshotStore(path: string, options: SQLitePr
   };
 }
 
-async function serializeAll(snapshots: readonly ProjectionSnapshot[], chunkBytes: number): Promise<SnapshotToWrite[]> {
-  const toWrite: SnapshotToWrite[] = [];
-  for (const { model, ...header } of snapshots) {
-    toWrite.push({ ...header, format: MODEL_FORMAT_VERSION, chunks: await serializeModelInSlices(model, { chunkBytes }) });
+/**
+ * Serialises the models and hands their chunks over as they fill, a part of about `partBytes` at
+ * a time, then commits; `allRead` is told once every model has been read. One part is written
+ * while the next is serialised: a part waits for the one before it, so no more pile up on the
+ * writing thread. Anything failing aborts the save (the file keeps the one before) and rejects.
+ */
+async function streamSave(io: SnapshotIO, snapshots: readonly ProjectionSnapshot[], sizes: { chunkBytes: number; partBytes: number }, allRead: () => void): Promise<void> {
+  const savedAt = new Date().toISOString();
+  let writing: Promise<unknown> = Promise.resolve();
+  const send = async (part: SnapshotPart): Promise<void> => {
+    await writing;
+    writing = io.request({ type: 'part', part }, part.chunks.map((chunk) => chunk.buffer as ArrayBuffer));
+    // Its failure is met at the next part or at the commit, not reported as unhandled meanwhile.
+    writing.catch(() => undefined);
+  };
+  try {
+    for (const { model, ...header } of snapshots) {
+      let chunks: Uint8Array[] = [];
+      let bytes = 0;
+      for await (const filled of serializeModelInSlices(model, { chunkBytes: sizes.chunkBytes })) {
+        for (const chunk of filled) {
+          chunks.push(chunk);
+          bytes += chunk.length;
+          if (bytes < sizes.partBytes) continue;
+          await send({ name: header.name, chunks });
+          chunks = [];
+          bytes = 0;
+        }
+      }
+      await send({ name: header.name, chunks, last: { ...header, format: MODEL_FORMAT_VERSION, savedAt } });
+    }
+    allRead();
+    await writing;
+    await io.request({ type: 'commit' });
+  } catch (error) {
+    await io.request({ type: 'abort' }).catch(() => undefined);
+    throw error;
   }
-  return toWrite;
+}
+
+/**
+ * An in-memory file on this thread. Its one connection also answers `headers()`, which a save's
+ * transaction left open between parts would show in part: the parts are kept instead (they are in
+ * memory either way) and written when the save commits, in one synchronous go.
+ */
+function inMemoryIO(statements: SnapshotStatements, writer: SnapshotWriter): SnapshotIO {
+  const parts: SnapshotRequest[] = [];
+  const answer = (request: SnapshotRequest) => answerSnapshotRequest(statements, writer, request);
+  return {
+    async request(request) {
+      if (request.type === 'part') {
+        parts.push(request);
+        return { type: 'written' };
+      }
+      if (request.type === 'abort') parts.splice(0);
+      if (request.type !== 'commit') return answer(request);
+      const save = [...parts.splice(0), request];
+      for (const part of save) answer(part);
+      return { type: 'written' };
+    },
+    close: async () => undefined,
+  };
 }

@@ -1,7 +1,8 @@
 // The thread that writes and reads a read-model file's chunks (see sqlite-projection-snapshot.store.ts):
-// a save's transaction of tens of megabytes, and a load's read, happen here and not on the thread
-// answering requests. Imports stay relative: this file is loaded on its own, outside Jest and the
-// app's path aliases (a type-only import is erased, so the alias below costs nothing at run time).
+// a save's transaction of tens of megabytes, written as its parts arrive, and a load's read happen
+// here and not on the thread answering requests. Imports stay relative: this file is loaded on its
+// own, outside Jest and the app's path aliases (a type-only import is erased, so the alias below
+// costs nothing at run time).
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FromRequestThread, ToRequestThread } from '@stagecraft/event-store';
@@ -9,6 +10,7 @@ import {
   answerSnapshotRequest,
   prepareSnapshotDatabase,
   snapshotStatements,
+  snapshotWriter,
   transferableRead,
   type SnapshotReply,
   type SnapshotRequest,
@@ -16,19 +18,26 @@ import {
 
 const port = parentPort!;
 // The main thread opened (and checked, or set aside) the file before starting this thread.
-const db = new Database((workerData as { path: string }).path);
+const { path } = workerData as { path: string };
+const db = new Database(path);
 prepareSnapshotDatabase(db);
-const storage = snapshotStatements(db);
+const writer = snapshotWriter(db);
+// Loads read through a connection of their own: a save's transaction stays open between its
+// parts, and on its own connection a load would see that save in part.
+const reads = new Database(path);
+reads.pragma('busy_timeout = 5000');
+const storage = snapshotStatements(reads);
 
 port.on('message', (message: ToRequestThread<SnapshotRequest>) => {
   if ('close' in message) {
+    reads.close();
     db.close();
     port.postMessage({ closed: true } satisfies FromRequestThread<SnapshotReply>);
     port.close();
     return;
   }
   try {
-    const reply = answerSnapshotRequest(storage, message.request);
+    const reply = answerSnapshotRequest(storage, writer, message.request);
     // A read's chunks are handed over, not copied.
     const { read, transfer } = reply.type === 'read' ? transferableRead(reply.read) : { read: undefined, transfer: [] };
     port.postMessage({ id: message.id, reply: reply.type === 'read' ? { type: 'read', read } : reply } satisfies FromRequestThread<SnapshotReply>, transfer);
