@@ -724,7 +724,7 @@ CREATE INDEX opportunities_open_by_stage ON ${s}.opportunities (process_id, stag
     name: 'stage durations in whole milliseconds: the mean is the exact sum of ms over count * 1000; completed visits counted per team and owner and duration bucket',
     sql: (s) => `
 -- The mean of stage durations is now sum(duration_ms) / (count * 1000), the sum exact, rounded
--- once (README "Stage durations"): it no longer depends on the order visits are added in, so no
+-- once (README, GET /analytics/stage-durations): it no longer depends on the order visits are added in, so no
 -- query sorts visits to add them.
 ALTER TABLE ${s}.stage_visits ADD COLUMN duration_ms bigint;
 -- As the projector computes it: each instant in ms as a double, then their difference as a double.
