@@ -208,7 +208,10 @@ export type SnapshotRequest =
   | { readonly type: 'commit' }
   | { readonly type: 'abort' }
   | { readonly type: 'read'; readonly name: string };
-export type SnapshotReply = { readonly type: 'written' } | { readonly type: 'read'; readonly read: SnapshotRead | undefined };
+export type SnapshotReply =
+  /** `spent`: from the worker thread, a written part's chunks handed back (see the worker). */
+  | { readonly type: 'written'; readonly spent?: readonly Uint8Array[] }
+  | { readonly type: 'read'; readonly read: SnapshotRead | undefined };
 
 /** Answers one request on an open file; the worker thread, or the main thread for an in-memory file. */
 export function answerSnapshotRequest(storage: SnapshotStatements, writer: SnapshotWriter, request: SnapshotRequest): SnapshotReply {

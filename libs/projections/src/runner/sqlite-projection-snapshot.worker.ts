@@ -37,10 +37,19 @@ port.on('message', (message: ToRequestThread<SnapshotRequest>) => {
     return;
   }
   try {
-    const reply = answerSnapshotRequest(storage, writer, message.request);
-    // A read's chunks are handed over, not copied.
-    const { read, transfer } = reply.type === 'read' ? transferableRead(reply.read) : { read: undefined, transfer: [] };
-    port.postMessage({ id: message.id, reply: reply.type === 'read' ? { type: 'read', read } : reply } satisfies FromRequestThread<SnapshotReply>, transfer);
+    const { request } = message;
+    const reply = answerSnapshotRequest(storage, writer, request);
+    if (reply.type === 'read') {
+      // A read's chunks are handed over, not copied.
+      const { read, transfer } = transferableRead(reply.read);
+      port.postMessage({ id: message.id, reply: { type: 'read', read } } satisfies FromRequestThread<SnapshotReply>, transfer);
+    } else {
+      // A written part's chunks go back to the main thread to be collected there: this thread
+      // allocates almost nothing, so its collector seldom runs, and tens of MB of written parts
+      // waited here for it.
+      const spent = request.type === 'part' ? request.part.chunks : [];
+      port.postMessage({ id: message.id, reply: { type: 'written', spent } } satisfies FromRequestThread<SnapshotReply>, spent.map((chunk) => chunk.buffer as ArrayBuffer));
+    }
   } catch (error) {
     port.postMessage({ id: message.id, error: (error as Error).message } satisfies FromRequestThread<SnapshotReply>);
   }
