@@ -43,7 +43,7 @@ import type { WaterfallQuery, WindowQuery } from '../waterfall.queries';
 import { VelocityTally } from '../velocity.figures';
 import { cohortsResult, daysBetween, type CohortInput } from '../cohorts.figures';
 import type { VelocityQuery } from '../velocity.queries';
-import { queryAll, type Statement } from './read-side.batch';
+import { queryAll, withoutSorting, WITHOUT_SORTING_LENGTH, WITHOUT_SORTING_RESULT, type Statement } from './read-side.batch';
 import { standingAt, standingSegments } from './read-side.standing';
 import { instantParameter, isoOf, ms } from './read-side.encoding';
 import { monthCover } from './read-side.month-cover';
@@ -1021,8 +1021,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
         FROM counts c LEFT JOIN picked p ON p.process_id = c.process_id AND p.stage_id = c.stage_id GROUP BY c.process_id, c.stage_id, c.n, c.ms_sum`,
       values: [],
     };
-    // (A plan costed with sorting disabled is costed in the billions: JIT compiling would kick in.)
-    return histogram.inKeyOrder ? ['SET LOCAL enable_sort = off', 'SET LOCAL jit = off', statement, 'SET LOCAL enable_sort TO DEFAULT', 'SET LOCAL jit TO DEFAULT'] : [statement];
+    return histogram.inKeyOrder ? withoutSorting(statement) : [statement];
   }
 
   /**
@@ -1097,21 +1096,18 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       rotten.length === 0
         ? 'false'
         : `CASE ${rotten.map((stage) => `WHEN process_id = ${where.param(stage.processId)} AND stage_id = ${where.param(stage.stageId)} THEN ${rottenSql(at, 'stage_entered_at', `${where.param(stage.rotAfterDays)}::int`)}`).join(' ')} ELSE false END`;
-    const [, , totals, , , ...rest] = await queryAll(client, [
-      // (A plan costed with sorting disabled is costed in the billions: JIT compiling would kick in, for ~300 ms.)
-      'SET LOCAL enable_sort = off; SET LOCAL jit = off',
-      {
+    const results = await queryAll(client, [
+      ...withoutSorting({
         sql: `SELECT process_id, stage_id, currency, count(*)::int AS n, sum(amount) AS amount, sum(weighted) AS weighted, count(*) FILTER (WHERE rotten)::int AS rotting
          FROM (SELECT process_id, stage_id, currency, amount, amount * probability / 100 AS weighted, ${rottenCase} AS rotten
            FROM (${standing}) standing
            ORDER BY started_position + 0) kept
          GROUP BY process_id, stage_id, currency`,
         values: where.values,
-      },
-      'SET LOCAL enable_sort TO DEFAULT; SET LOCAL jit TO DEFAULT',
+      }),
       ...also,
     ]);
-    return { rows: totals!.rows, also: rest };
+    return { rows: results[WITHOUT_SORTING_RESULT]!.rows, also: results.slice(WITHOUT_SORTING_LENGTH) };
   }
 
   /** stageTotalsStatement's rows as stageFigures reads them, with one `whole` row per stage giving its count, and the rotting rows per stage key. */

@@ -18,7 +18,7 @@ import {
 } from '../win-probability.model';
 import { rangeOf, type LearnedForecastQuery, type LearnedPipelineQuery } from '../win-probability.queries';
 import { boolArray, instantParameter, ms, numberArray, textArray } from './read-side.encoding';
-import { queryAll, type Statement } from './read-side.batch';
+import { queryAll, withoutSorting, WITHOUT_SORTING_LENGTH, WITHOUT_SORTING_RESULT, type Statement } from './read-side.batch';
 import { bucketReached, dailyCountsSql, dayOfClosing, finite, LEARNED_NOTE, labelledVisits } from './read-side.learned';
 import { standingAt } from './read-side.standing';
 
@@ -140,25 +140,13 @@ interface KeptCounts {
   readonly counts: Promise<LearnedCounts>;
 }
 
-/**
- * A statement whose float sums add each group's rows in board order (`pos`), as the in-memory
- * models add them, with no sort per sum and group: its rows are sorted by `pos + 0` alone (a sort
- * on one whole number that no index can do, so every plan pays for it once) and a hash aggregate
- * adds each group's rows in the order they arrive (a float8 sum() is plain addition in input
- * order; the API's transactions allow no parallel workers, which would split it). PostgreSQL's
- * sort is not stable, so no sort may come between that one and the sums: were the planner to
- * group by sorting (it prefers that for a few rows), each group's rows would be reordered. Sorting
- * is disabled for the statement, so such a plan costs two disabled sorts against the hash
- * aggregate's one and is never chosen; the join to the cells, then, is a hash join, below the sort.
- * (A plan costed with sorting disabled is costed in the billions: JIT compiling would kick in, for
- * hundreds of ms.) The same technique as the board as of an instant (postgres-analytics.queries.ts,
- * standingTotals). The statement's result is at IN_BOARD_ORDER_RESULT, what follows at IN_BOARD_ORDER_STATEMENTS.
- */
-function inBoardOrder(statement: Statement): (Statement | string)[] {
-  return ['SET LOCAL enable_sort = off', 'SET LOCAL jit = off', statement, 'SET LOCAL enable_sort TO DEFAULT', 'SET LOCAL jit TO DEFAULT'];
-}
-const IN_BOARD_ORDER_RESULT = 2;
-const IN_BOARD_ORDER_STATEMENTS = 5;
+// The learned weighted amounts add each group's rows in board order (`pos`), as the in-memory
+// models add them, with no sort per sum and group: the rows are sorted by `pos + 0` alone (a sort
+// on one whole number that no index can do, so every plan pays for it once) and a hash aggregate
+// adds each group's rows in the order they arrive (the API's transactions allow no parallel
+// workers, which would split a sum). withoutSorting (read-side.batch.ts) keeps the planner from
+// grouping by a second sort, so the join to the cells is a hash join, below the sort. The same
+// technique as the board as of an instant (postgres-analytics.queries.ts, standingTotals).
 
 export class PostgresWinProbabilityQueries {
   // The daily counts of the checkpoint position they were counted at (requests that arrive while
@@ -180,10 +168,10 @@ export class PostgresWinProbabilityQueries {
   async learnedPipeline(client: PoolClient, position: number, query: LearnedPipelineQuery): Promise<LearnedPipelineFigures> {
     const { atMs, asOf } = query;
     // Per stage and currency: where its first deal (and first deal with an amount) stands on the
-    // board, and the learned weighted amounts added in board order (inBoardOrder).
+    // board, and the learned weighted amounts added in board order (withoutSorting).
     const statements = (estimator: WinProbabilityEstimator): (Statement | string)[] => {
       const scored = this.scoredDeals(estimator, atMs, asOf, query.filter);
-      const groups = inBoardOrder({
+      const groups = withoutSorting({
         sql: `${scored.sql}
          SELECT process_id, stage_id, currency_key, min(pos) AS first_pos, min(pos) FILTER (WHERE amount IS NOT NULL) AS first_priced,
            sum(weighted) FILTER (WHERE amount IS NOT NULL) AS weighted
@@ -196,7 +184,7 @@ export class PostgresWinProbabilityQueries {
       return [...groups, { sql: `${only.sql} SELECT opportunity_id, pos, p, probability FROM scored ORDER BY pos`, values: only.values }];
     };
     const results = await this.answer(client, position, asOf ? atMs : undefined, statements);
-    const [groups, cards] = [results[IN_BOARD_ORDER_RESULT], results[IN_BOARD_ORDER_STATEMENTS]];
+    const [groups, cards] = [results[WITHOUT_SORTING_RESULT], results[WITHOUT_SORTING_LENGTH]];
     const firstOf = new Map<string, number>();
     for (const row of groups!.rows) {
       const key = `${row.process_id}\u0000${row.stage_id}`;
@@ -226,7 +214,7 @@ export class PostgresWinProbabilityQueries {
       const scored = this.scoredDeals(estimator, atMs, asOf, forecast);
       const from = scored.values.push(range.fromDay);
       const to = scored.values.push(range.toDay);
-      return inBoardOrder({
+      return withoutSorting({
         sql: `${scored.sql}
          SELECT period_day, currency_key, sum(weighted) FILTER (WHERE amount IS NOT NULL) AS weighted
          FROM (SELECT (date_trunc('${forecast.period}', expected)::date - DATE '1970-01-01') AS period_day, currency_key, amount, (amount * p) / 100::float8 AS weighted
@@ -236,7 +224,7 @@ export class PostgresWinProbabilityQueries {
         values: scored.values,
       });
     });
-    const answered = results[IN_BOARD_ORDER_RESULT];
+    const answered = results[WITHOUT_SORTING_RESULT];
     const periods = dictionary<Record<string, number>>();
     const withoutDate = dictionary<number>();
     for (const row of answered!.rows) {

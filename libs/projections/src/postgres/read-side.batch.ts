@@ -53,3 +53,18 @@ export async function queryAll(client: ClientBase, statements: readonly (Stateme
   // One statement: node-postgres answers a result, not an array of one.
   return Array.isArray(result) ? result : [result];
 }
+
+/**
+ * `statement` run with sorting disabled, for a sum that must add rows in an order a sort of its own
+ * gave them (a float8 sum() is plain addition in input order). PostgreSQL's sort is not stable, so
+ * no second sort may come between that one and the sums: with sorting disabled, a plan that groups
+ * by sorting again costs two disabled sorts against a hash aggregate's one and is never chosen. A
+ * plan so costed runs into the billions, where JIT compiling would kick in for hundreds of ms, so
+ * JIT is off too. Both are reset after the statement, within the same transaction. The statement's
+ * result is at WITHOUT_SORTING_RESULT of these, what follows at WITHOUT_SORTING_LENGTH.
+ */
+export function withoutSorting(statement: Statement | string): (Statement | string)[] {
+  return ['SET LOCAL enable_sort = off', 'SET LOCAL jit = off', statement, 'SET LOCAL enable_sort TO DEFAULT', 'SET LOCAL jit TO DEFAULT'];
+}
+export const WITHOUT_SORTING_RESULT = 2;
+export const WITHOUT_SORTING_LENGTH = 5;

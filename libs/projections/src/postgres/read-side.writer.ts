@@ -519,6 +519,8 @@ export class ReadSideWriter {
     if (changes.reassigned.size > 0) {
       // A reassigned deal's earlier visits follow it to its new team and owner (the filters use the current ones).
       const records = [...changes.reassigned].map((id) => changes.opportunities.get(id)!);
+      // The deals, their teams and owners: the parameters of each statement below.
+      const reassigned = [records.map((r) => r.id), records.map((r) => r.teamId), records.map((r) => r.ownerId)];
       // Their counts per team and owner first, read from the rows before they change (this batch's
       // own visits, written above with the new team and owner, are not moved: they are counted below).
       // None while the summaries wait (a long first fold): restoreSummaries counts them all then.
@@ -530,7 +532,7 @@ export class ReadSideWriter {
          WHERE v.left_at IS NOT NULL AND (v.current_team_id IS DISTINCT FROM r.team_id OR v.current_owner_id IS DISTINCT FROM r.owner_id) AND d.dim_id IS NOT NULL
          GROUP BY 1, 2, 3, 4, 5 HAVING sum(d.sign) <> 0
          ON CONFLICT (dim, dim_id, process_id, stage_id, bucket) DO UPDATE SET visits = t.visits + EXCLUDED.visits, ms_sum = t.ms_sum + EXCLUDED.ms_sum`,
-        [records.map((r) => r.id), records.map((r) => r.teamId), records.map((r) => r.ownerId)],
+        reassigned,
       );
       if (summaries.deltas) q(
         `INSERT INTO ${s}.stage_duration_month_buckets AS t (dim, dim_id, process_id, stage_id, month, bucket, visits, ms_sum)
@@ -540,58 +542,48 @@ export class ReadSideWriter {
          WHERE v.left_at IS NOT NULL AND (v.current_team_id IS DISTINCT FROM r.team_id OR v.current_owner_id IS DISTINCT FROM r.owner_id) AND d.dim_id IS NOT NULL
          GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(d.sign) <> 0
          ON CONFLICT (dim, dim_id, process_id, stage_id, month, bucket) DO UPDATE SET visits = t.visits + EXCLUDED.visits, ms_sum = t.ms_sum + EXCLUDED.ms_sum`,
-        [records.map((r) => r.id), records.map((r) => r.teamId), records.map((r) => r.ownerId)],
+        reassigned,
       );
       q(
         `UPDATE ${s}.stage_visits v SET current_team_id = r.team_id, current_owner_id = r.owner_id FROM unnest($1::text[], $2::text[], $3::text[]) AS r(opportunity_id, team_id, owner_id)
          WHERE v.opportunity_id = r.opportunity_id AND (v.current_team_id IS DISTINCT FROM r.team_id OR v.current_owner_id IS DISTINCT FROM r.owner_id)`,
-        [records.map((r) => r.id), records.map((r) => r.teamId), records.map((r) => r.ownerId)],
+        reassigned,
       );
     }
 
     // Visits completed in this batch (a completed visit is never written again): counted per bucket.
     const completed = [...changes.visits.values()].filter((v) => v.leftMs !== null);
     if (completed.length > 0) {
+      // The visits' columns, shared by the statements below: process, stage, seconds, ms.
+      const byStage = [completed.map((v) => v.processId), completed.map((v) => this.stageId(v.stageKey)), completed.map((v) => v.seconds), completed.map((v) => v.ms)];
       q(
         `INSERT INTO ${s}.stage_duration_buckets (process_id, stage_id, bucket, visits, ms_sum)
          SELECT process_id, stage_id, ${s}.duration_bucket(seconds), count(*), sum(ms) FROM unnest($1::text[], $2::text[], $3::float8[], $4::bigint[]) AS v(process_id, stage_id, seconds, ms) GROUP BY 1, 2, 3
          ON CONFLICT (process_id, stage_id, bucket) DO UPDATE SET visits = ${s}.stage_duration_buckets.visits + EXCLUDED.visits, ms_sum = ${s}.stage_duration_buckets.ms_sum + EXCLUDED.ms_sum`,
-        [completed.map((v) => v.processId), completed.map((v) => this.stageId(v.stageKey)), completed.map((v) => v.seconds), completed.map((v) => v.ms)],
+        byStage,
       );
-      // And under the deal's team and owner now, as written on the visit (current_team_id, current_owner_id)
-      // (not while the summaries wait: restoreSummaries counts them all then).
-      if (summaries.deltas) q(
-        `INSERT INTO ${s}.stage_duration_dim_buckets AS t (dim, dim_id, process_id, stage_id, bucket, visits, ms_sum)
-         SELECT d.dim, d.dim_id, v.process_id, v.stage_id, ${s}.duration_bucket(v.seconds), count(*), sum(v.ms)
-         FROM unnest($1::text[], $2::text[], $3::float8[], $4::bigint[], $5::text[], $6::text[]) AS v(process_id, stage_id, seconds, ms, team_id, owner_id)
-         CROSS JOIN LATERAL (VALUES ('team', v.team_id), ('owner', v.owner_id)) AS d(dim, dim_id) WHERE d.dim_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5
-         ON CONFLICT (dim, dim_id, process_id, stage_id, bucket) DO UPDATE SET visits = t.visits + EXCLUDED.visits, ms_sum = t.ms_sum + EXCLUDED.ms_sum`,
-        [
-          completed.map((v) => v.processId),
-          completed.map((v) => this.stageId(v.stageKey)),
-          completed.map((v) => v.seconds),
-          completed.map((v) => v.ms),
-          completed.map((v) => changes.opportunities.get(v.opportunityId)!.teamId),
-          completed.map((v) => changes.opportunities.get(v.opportunityId)!.ownerId),
-        ],
-      );
-      // And by the UTC month they ended in, for every visit and again under team and owner.
-      if (summaries.deltas) q(
-        `INSERT INTO ${s}.stage_duration_month_buckets AS t (dim, dim_id, process_id, stage_id, month, bucket, visits, ms_sum)
-         SELECT d.dim, d.dim_id, v.process_id, v.stage_id, date_trunc('month', v.left_at AT TIME ZONE 'UTC')::date, ${s}.duration_bucket(v.seconds), count(*), sum(v.ms)
-         FROM unnest($1::text[], $2::text[], $3::float8[], $4::bigint[], $5::text[], $6::text[], $7::timestamptz[]) AS v(process_id, stage_id, seconds, ms, team_id, owner_id, left_at)
-         CROSS JOIN LATERAL (VALUES ('all', ''), ('team', v.team_id), ('owner', v.owner_id)) AS d(dim, dim_id) WHERE d.dim_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6
-         ON CONFLICT (dim, dim_id, process_id, stage_id, month, bucket) DO UPDATE SET visits = t.visits + EXCLUDED.visits, ms_sum = t.ms_sum + EXCLUDED.ms_sum`,
-        [
-          completed.map((v) => v.processId),
-          completed.map((v) => this.stageId(v.stageKey)),
-          completed.map((v) => v.seconds),
-          completed.map((v) => v.ms),
-          completed.map((v) => changes.opportunities.get(v.opportunityId)!.teamId),
-          completed.map((v) => changes.opportunities.get(v.opportunityId)!.ownerId),
-          completed.map((v) => iso(v.leftMs)),
-        ],
-      );
+      // And under the deal's team and owner now, as written on the visit (current_team_id, current_owner_id),
+      // and by the UTC month they ended in (not while the summaries wait: restoreSummaries counts them all then).
+      if (summaries.deltas) {
+        const teamsAndOwners = [completed.map((v) => changes.opportunities.get(v.opportunityId)!.teamId), completed.map((v) => changes.opportunities.get(v.opportunityId)!.ownerId)];
+        q(
+          `INSERT INTO ${s}.stage_duration_dim_buckets AS t (dim, dim_id, process_id, stage_id, bucket, visits, ms_sum)
+           SELECT d.dim, d.dim_id, v.process_id, v.stage_id, ${s}.duration_bucket(v.seconds), count(*), sum(v.ms)
+           FROM unnest($1::text[], $2::text[], $3::float8[], $4::bigint[], $5::text[], $6::text[]) AS v(process_id, stage_id, seconds, ms, team_id, owner_id)
+           CROSS JOIN LATERAL (VALUES ('team', v.team_id), ('owner', v.owner_id)) AS d(dim, dim_id) WHERE d.dim_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5
+           ON CONFLICT (dim, dim_id, process_id, stage_id, bucket) DO UPDATE SET visits = t.visits + EXCLUDED.visits, ms_sum = t.ms_sum + EXCLUDED.ms_sum`,
+          [...byStage, ...teamsAndOwners],
+        );
+        // By month: for every visit and again under team and owner.
+        q(
+          `INSERT INTO ${s}.stage_duration_month_buckets AS t (dim, dim_id, process_id, stage_id, month, bucket, visits, ms_sum)
+           SELECT d.dim, d.dim_id, v.process_id, v.stage_id, date_trunc('month', v.left_at AT TIME ZONE 'UTC')::date, ${s}.duration_bucket(v.seconds), count(*), sum(v.ms)
+           FROM unnest($1::text[], $2::text[], $3::float8[], $4::bigint[], $5::text[], $6::text[], $7::timestamptz[]) AS v(process_id, stage_id, seconds, ms, team_id, owner_id, left_at)
+           CROSS JOIN LATERAL (VALUES ('all', ''), ('team', v.team_id), ('owner', v.owner_id)) AS d(dim, dim_id) WHERE d.dim_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6
+           ON CONFLICT (dim, dim_id, process_id, stage_id, month, bucket) DO UPDATE SET visits = t.visits + EXCLUDED.visits, ms_sum = t.ms_sum + EXCLUDED.ms_sum`,
+          [...byStage, ...teamsAndOwners, completed.map((v) => iso(v.leftMs))],
+        );
+      }
     }
 
     // Begun in this batch: copied in. Begun before: upserted (only their end changes).
