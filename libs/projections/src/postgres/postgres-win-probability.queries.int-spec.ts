@@ -10,7 +10,7 @@ import { cardIdsOf, type LearnedForecastQuery, type LearnedPipelineQuery } from 
 import { bucketReached, PostgresWinProbabilityQueries } from './postgres-win-probability.queries';
 import { ms } from './read-side.encoding';
 import { allDailyCountsSql, dailyCountsSql } from './read-side.learned';
-import { TIMES_UNORDERED } from './read-side.migrations';
+import { migrateReadSide, TIMES_UNORDERED } from './read-side.migrations';
 
 // The learned win probability from PostgreSQL counts the labelled visits in SQL and pages through
 // the open deals and the scored entries (postgres-win-probability.queries.ts); the in-memory models
@@ -226,6 +226,31 @@ describeWithPostgres('learned win probability from PostgreSQL: counts in SQL, pa
     expect(JSON.stringify(await adapter.learnedPipeline(question))).not.toBe(JSON.stringify(await reference.learnedPipeline(question)));
     await readSide.pool.query(`UPDATE ${readSide.schema}.checkpoint SET times_unordered = true`);
     expect(JSON.stringify(await adapter.learnedPipeline(question))).toBe(JSON.stringify(await reference.learnedPipeline(question)));
+  }, 60_000);
+
+  it('migration 15 fills set_back and times_unordered as the projector writes them, on a schema projected before it', async () => {
+    const ordered = [...DEALS_LEARNED_FROM(), log.opened('same-ms', standardV1, 100), log.moved('same-ms', 'new', 'legacy', 150), backward('same-ms', 'legacy', 'new', 150), log.reopened('same-ms', 'new', 160)];
+    const unordered = [...DEALS_LEARNED_FROM(), log.opened('late-reopen', standardV1, 100), log.lost('late-reopen', 'new', 'price', 300), log.reopened('late-reopen', 'new', 200)];
+    const s = readSide.schema;
+    const written = `SELECT json_agg(json_build_array(started_position, set_back) ORDER BY started_position)::text AS segments, (SELECT times_unordered FROM ${s}.checkpoint) AS unordered FROM ${s}.board_segments`;
+    for (const [events, expectUnordered] of [[ordered, false], [unordered, true]] as const) {
+      await readSide.load(events, [4]);
+      const { rows: projected } = await readSide.pool.query(written);
+      expect(projected[0].unordered).toBe(expectUnordered);
+      expect(projected[0].segments).toContain('true');
+      // As migration 14 left the schema, the projector's values in it forgotten.
+      await readSide.pool.query(`ALTER TABLE ${s}.board_segments DROP COLUMN set_back; ALTER TABLE ${s}.checkpoint DROP COLUMN times_unordered; DELETE FROM ${s}.schema_migrations WHERE version = 15`);
+      const client = await readSide.pool.connect();
+      try {
+        expect(await migrateReadSide(client, s)).toBe(1);
+      } finally {
+        client.release();
+      }
+      const { rows: migrated } = await readSide.pool.query(written);
+      expect(migrated[0]).toEqual(projected[0]);
+      const { rows: index } = await readSide.pool.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'board_segments_standing'`, [s]);
+      expect(index[0].indexdef).toContain('set_back');
+    }
   }, 60_000);
 
   // Random histories hold too few deals per stage for the order of a float sum to change its last
