@@ -10,6 +10,7 @@ import { cardIdsOf, type LearnedForecastQuery, type LearnedPipelineQuery } from 
 import { bucketReached, PostgresWinProbabilityQueries } from './postgres-win-probability.queries';
 import { ms } from './read-side.encoding';
 import { allDailyCountsSql, dailyCountsSql } from './read-side.learned';
+import { migrateReadSide, TIMES_UNORDERED } from './read-side.migrations';
 
 // The learned win probability from PostgreSQL counts the labelled visits in SQL and pages through
 // the open deals and the scored entries (postgres-win-probability.queries.ts); the in-memory models
@@ -31,7 +32,7 @@ describeWithPostgres('learned win probability from PostgreSQL: counts in SQL, pa
 
   it('answers as the in-memory estimator, for random histories, instants, filters and page sizes', async () => {
     // Seen across the runs, so the property is known to have met them.
-    const seen = { flaggedVisits: 0, reopenedClosings: 0, pagedDeals: 0, setbackInstants: 0, closingInstants: 0 };
+    const seen = { flaggedVisits: 0, reopenedClosings: 0, pagedDeals: 0, setbackInstants: 0, closingInstants: 0, setBackSegments: 0, orderedLogs: 0 };
     await assertProperty(
       fc.asyncProperty(
         historyWith((h) =>
@@ -56,6 +57,10 @@ describeWithPostgres('learned win probability from PostgreSQL: counts in SQL, pa
     expect(seen.pagedDeals).toBeGreaterThan(0);
     expect(seen.setbackInstants).toBeGreaterThan(0);
     expect(seen.closingInstants).toBeGreaterThan(0);
+    // The histories come from the API's commands (times in order per opportunity): the as-of
+    // answers above read board_segments.set_back, not the fallback the test below covers.
+    expect(seen.setBackSegments).toBeGreaterThan(0);
+    expect(seen.orderedLogs).toBeGreaterThan(0);
 
     async function compare(learned: PostgresWinProbabilityQueries, events: readonly ProjectedEvent[], questions: readonly { filter: AnalyticsFilter; at: number; period: 'month' | 'quarter' }[], batchSizes: readonly number[], pageRows: number): Promise<void> {
       const position = events.at(-1)?.position ?? 0;
@@ -82,10 +87,17 @@ describeWithPostgres('learned win probability from PostgreSQL: counts in SQL, pa
                EXCEPT ALL SELECT opportunity_id, min(position), min(occurred_at) FROM ${s}.transitions WHERE kind IN ('backward', 'reopened') GROUP BY 1) x)::int
              + (SELECT count(*) FROM ${s}.opportunities o WHERE o.set_back <> EXISTS (SELECT 1 FROM ${s}.deal_setbacks d WHERE d.opportunity_id = o.opportunity_id))::int AS setbacks_differ,
              (SELECT count(*) FROM (${allDailyCountsSql(s)} EXCEPT ALL SELECT process_id, stage_id, reached, flagged, won, day, visits::int FROM ${s}.win_probability_daily) x)::int
-             + (SELECT count(*) FROM (SELECT process_id, stage_id, reached, flagged, won, day, visits::int FROM ${s}.win_probability_daily EXCEPT ALL ${allDailyCountsSql(s)}) x)::int AS rebuild_differs`,
+             + (SELECT count(*) FROM (SELECT process_id, stage_id, reached, flagged, won, day, visits::int FROM ${s}.win_probability_daily EXCEPT ALL ${allDailyCountsSql(s)}) x)::int AS rebuild_differs,
+             (SELECT count(*) FROM ${s}.board_segments b
+               WHERE b.set_back <> EXISTS (SELECT 1 FROM ${s}.deal_setbacks d WHERE d.opportunity_id = b.opportunity_id AND d.first_position <= b.started_position))::int AS set_back_differs,
+             (SELECT times_unordered FROM ${s}.checkpoint) = ${TIMES_UNORDERED(s)} AS order_as_migration_15`,
         );
-        // (The rebuild a catch-up ends with, and migration 10, count in one pass: the same rows.)
-        expect(kept.rows[0]).toEqual({ daily_extra: 0, daily_missing: 0, setbacks_differ: 0, rebuild_differs: 0 });
+        // (The rebuild a catch-up ends with, and migration 10, count in one pass: the same rows. The
+        // segments' set_back and the log's time order kept batch by batch are what migration 15 computes.)
+        expect(kept.rows[0]).toEqual({ daily_extra: 0, daily_missing: 0, setbacks_differ: 0, rebuild_differs: 0, set_back_differs: 0, order_as_migration_15: true });
+        const order = await client.query(`SELECT (SELECT times_unordered FROM ${s}.checkpoint) AS unordered, (SELECT count(*) FROM ${s}.board_segments WHERE set_back)::int AS set_back`);
+        if (!order.rows[0].unordered) seen.orderedLogs += 1;
+        seen.setBackSegments += order.rows[0].set_back;
         seen.flaggedVisits += counts.rows[0].flagged;
         seen.reopenedClosings += counts.rows[0].reopened;
         if (counts.rows[0].open > pageRows) seen.pagedDeals += 1;
@@ -136,6 +148,110 @@ describeWithPostgres('learned win probability from PostgreSQL: counts in SQL, pa
       }
     }
   }, 300_000);
+
+  // The board as of t reads each standing segment's set_back (was the deal set back by the event
+  // that began it) for "is its first setback at or before t". In a log whose times go forward per
+  // opportunity (what the API writes), they agree; equal milliseconds included. Deals closed first
+  // make the flagged and unflagged cells of stage 'new' learn apart (flagged: won; not: lost), so
+  // a wrong flag changes the answer.
+  const DEALS_LEARNED_FROM = (): ProjectedEvent[] => {
+    const events = [log.version(standardV1)];
+    for (let i = 0; i < 6; i++) {
+      events.push(log.opened(`flagged-${i}`, standardV1, i), log.moved(`flagged-${i}`, 'new', 'legacy', 10 + i), backward(`flagged-${i}`, 'legacy', 'new', 20 + i), log.won(`flagged-${i}`, 'new', 30 + i, 100));
+      events.push(log.opened(`plain-${i}`, standardV1, i), log.lost(`plain-${i}`, 'new', 'price', 30 + i));
+    }
+    return events;
+  };
+  const backward = (id: string, from: string, to: string, minute: number): ProjectedEvent => {
+    const event = log.moved(id, from, to, minute);
+    return { ...event, data: { ...event.data, direction: 'backward' } };
+  };
+  const minuteMs = (minute: number) => Date.parse(minuteAt(minute));
+  const answersAsOf = async (events: readonly ProjectedEvent[], instants: readonly number[]) => {
+    const reference = inMemoryReference(events);
+    const adapter = await readSide.load(events, [3]);
+    const ids = ['same-ms', 'same-ms-details', 'late-reopen', 'flagged-0', 'plain-0'];
+    for (const atMs of instants) {
+      for (const filter of [{}, { processId: 'standard' }]) {
+        const question: LearnedPipelineQuery = { atMs, asOf: true, filter, cardIds: ids };
+        const [actual, expected] = [await adapter.learnedPipeline(question), await reference.learnedPipeline(question)];
+        if (JSON.stringify(actual) !== JSON.stringify(expected)) throw new Error(`as of ${new Date(atMs).toISOString()}:\n${JSON.stringify(actual)}\n${JSON.stringify(expected)}`);
+        const forecast: LearnedForecastQuery = { atMs, asOf: true, forecast: { ...filter, period: 'month' } };
+        expect(JSON.stringify(await adapter.learnedForecast(forecast))).toBe(JSON.stringify(await reference.learnedForecast(forecast)));
+      }
+    }
+    const { rows } = await readSide.pool.query(`SELECT times_unordered FROM ${readSide.schema}.checkpoint`);
+    return { adapter, reference, unordered: rows[0].times_unordered as boolean };
+  };
+
+  it('reads set_back as of a setback at the very millisecond of the instant, of the segment before it and of the one it began', async () => {
+    const events = DEALS_LEARNED_FROM();
+    // A setback at the millisecond its stage was entered: the segment in 'legacy' ends where it
+    // began (it stands at no instant), the one it begins in 'new' is set back from that instant on.
+    events.push(log.opened('same-ms', standardV1, 100, { amount: 1000 }), log.moved('same-ms', 'new', 'legacy', 150), backward('same-ms', 'legacy', 'new', 150));
+    // A new segment (a new amount) at the millisecond of the setback that follows it in the log.
+    events.push(log.opened('same-ms-details', standardV1, 100, { amount: 10 }), log.moved('same-ms-details', 'new', 'legacy', 120), log.details('same-ms-details', 200, { amount: 20 }), backward('same-ms-details', 'legacy', 'new', 200));
+    const instants = [149, 150, 151, 199, 200, 201].flatMap((minute) => [minuteMs(minute) - 1, minuteMs(minute), minuteMs(minute) + 1]);
+    const { unordered, reference } = await answersAsOf(events, instants);
+    expect(unordered).toBe(false);
+    const { rows } = await readSide.pool.query(`SELECT opportunity_id, stage_id, ${ms('valid_from')} AS from_ms, set_back FROM ${readSide.schema}.board_segments WHERE opportunity_id LIKE 'same-ms%' ORDER BY started_position`);
+    expect(rows).toEqual([
+      { opportunity_id: 'same-ms', stage_id: 'new', from_ms: minuteMs(100), set_back: false },
+      { opportunity_id: 'same-ms', stage_id: 'legacy', from_ms: minuteMs(150), set_back: false },
+      { opportunity_id: 'same-ms', stage_id: 'new', from_ms: minuteMs(150), set_back: true },
+      { opportunity_id: 'same-ms-details', stage_id: 'new', from_ms: minuteMs(100), set_back: false },
+      { opportunity_id: 'same-ms-details', stage_id: 'legacy', from_ms: minuteMs(120), set_back: false },
+      { opportunity_id: 'same-ms-details', stage_id: 'legacy', from_ms: minuteMs(200), set_back: false },
+      { opportunity_id: 'same-ms-details', stage_id: 'new', from_ms: minuteMs(200), set_back: true },
+    ]);
+    // The flag matters here: set back or not, the learned probability differs.
+    const before = await reference.learnedPipeline({ atMs: minuteMs(150) - 1, asOf: true, filter: {}, cardIds: ['same-ms'] });
+    const after = await reference.learnedPipeline({ atMs: minuteMs(150), asOf: true, filter: {}, cardIds: ['same-ms'] });
+    expect(after.cards['same-ms']!.winProbability).not.toBe(before.cards['same-ms']!.winProbability);
+  }, 60_000);
+
+  it('joins the first setbacks instead of set_back when a reopening is dated before the closing it undoes', async () => {
+    // Lost at minute 300, reopened "at minute 200": a hand-written log (the API refuses an
+    // occurredAt before the stream's last event) that the projector takes (no segment ends before
+    // it begins). From 200 to 300 both of the deal's segments stand, and the deal counts as set
+    // back in both; the first never had a setback by its own start.
+    const events = DEALS_LEARNED_FROM();
+    events.push(log.opened('late-reopen', standardV1, 100, { amount: 1000 }), log.lost('late-reopen', 'new', 'price', 300), log.reopened('late-reopen', 'new', 200));
+    const instants = [100, 199, 200, 250, 299, 300, 301].flatMap((minute) => [minuteMs(minute) - 1, minuteMs(minute), minuteMs(minute) + 1]);
+    const { unordered, adapter, reference } = await answersAsOf(events, instants);
+    expect(unordered).toBe(true);
+    // Without the fallback (set_back read as if the times were in order) the answer would differ.
+    const question: LearnedPipelineQuery = { atMs: minuteMs(250), asOf: true, filter: {}, cardIds: ['late-reopen'] };
+    await readSide.pool.query(`UPDATE ${readSide.schema}.checkpoint SET times_unordered = false`);
+    expect(JSON.stringify(await adapter.learnedPipeline(question))).not.toBe(JSON.stringify(await reference.learnedPipeline(question)));
+    await readSide.pool.query(`UPDATE ${readSide.schema}.checkpoint SET times_unordered = true`);
+    expect(JSON.stringify(await adapter.learnedPipeline(question))).toBe(JSON.stringify(await reference.learnedPipeline(question)));
+  }, 60_000);
+
+  it('migration 15 fills set_back and times_unordered as the projector writes them, on a schema projected before it', async () => {
+    const ordered = [...DEALS_LEARNED_FROM(), log.opened('same-ms', standardV1, 100), log.moved('same-ms', 'new', 'legacy', 150), backward('same-ms', 'legacy', 'new', 150), log.reopened('same-ms', 'new', 160)];
+    const unordered = [...DEALS_LEARNED_FROM(), log.opened('late-reopen', standardV1, 100), log.lost('late-reopen', 'new', 'price', 300), log.reopened('late-reopen', 'new', 200)];
+    const s = readSide.schema;
+    const written = `SELECT json_agg(json_build_array(started_position, set_back) ORDER BY started_position)::text AS segments, (SELECT times_unordered FROM ${s}.checkpoint) AS unordered FROM ${s}.board_segments`;
+    for (const [events, expectUnordered] of [[ordered, false], [unordered, true]] as const) {
+      await readSide.load(events, [4]);
+      const { rows: projected } = await readSide.pool.query(written);
+      expect(projected[0].unordered).toBe(expectUnordered);
+      expect(projected[0].segments).toContain('true');
+      // As migration 14 left the schema, the projector's values in it forgotten.
+      await readSide.pool.query(`ALTER TABLE ${s}.board_segments DROP COLUMN set_back; ALTER TABLE ${s}.checkpoint DROP COLUMN times_unordered; DELETE FROM ${s}.schema_migrations WHERE version = 15`);
+      const client = await readSide.pool.connect();
+      try {
+        expect(await migrateReadSide(client, s)).toBe(1);
+      } finally {
+        client.release();
+      }
+      const { rows: migrated } = await readSide.pool.query(written);
+      expect(migrated[0]).toEqual(projected[0]);
+      const { rows: index } = await readSide.pool.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'board_segments_standing'`, [s]);
+      expect(index[0].indexdef).toContain('set_back');
+    }
+  }, 60_000);
 
   // Random histories hold too few deals per stage for the order of a float sum to change its last
   // bit. Here it does: in each currency many small amounts come first on the board (their deals

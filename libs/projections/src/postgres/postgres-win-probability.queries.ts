@@ -301,13 +301,17 @@ export class PostgresWinProbabilityQueries {
     if (filter.teamId !== undefined) where.push(`${alias}.team_id = ${param(filter.teamId)}`);
     if (filter.ownerId !== undefined) where.push(`${alias}.owner_id = ${param(filter.ownerId)}`);
     if (cardIds !== undefined) where.push(`${alias}.opportunity_id = ANY(${param(textArray([...cardIds]))}::text[])`);
-    // As of t, a deal counts as set back once its first setback's time is at or before t (only
-    // those setbacks are joined); now, once it has one (opportunities.set_back).
+    // As of t, a deal counts as set back once its first setback's time is at or before t; now, once
+    // it has one (opportunities.set_back). For a segment standing at t that is its set_back (written
+    // when it began) while the log's times are in order (checkpoint.times_unordered, kept by the
+    // fold's keepTimeOrder); otherwise the deal's first setback is looked up (an InitPlan read once
+    // per statement picks the branch: the lookups run only for such a log).
     const at = asOf ? param(instantParameter(atMs)) : '';
     const deals = asOf
       ? `SELECT b.opportunity_id, b.process_id, b.stage_id, b.started_position AS pos, b.amount, b.currency, b.probability, ${bucket('b.stage_entered_at')} AS bucket, b.expected_close_date AS expected,
-           d.opportunity_id IS NOT NULL AS flagged
-         FROM ${s}.board_segments b LEFT JOIN (SELECT opportunity_id FROM ${s}.deal_setbacks WHERE first_at <= ${at}::timestamptz) d ON d.opportunity_id = b.opportunity_id
+           CASE WHEN (SELECT times_unordered FROM ${s}.checkpoint) THEN EXISTS (SELECT 1 FROM ${s}.deal_setbacks d WHERE d.opportunity_id = b.opportunity_id AND d.first_at <= ${at}::timestamptz)
+             ELSE b.set_back END AS flagged
+         FROM ${s}.board_segments b
          WHERE ${where.join(' AND ')}`
       : `SELECT o.opportunity_id, o.process_id, o.stage_id, o.segment_started_position AS pos, o.amount, o.currency, o.segment_probability AS probability, ${bucket('o.stage_entered_at')} AS bucket,
            o.expected_close_date AS expected, o.set_back AS flagged

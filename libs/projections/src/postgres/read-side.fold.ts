@@ -108,6 +108,8 @@ export interface SegmentRow {
   readonly enteredMs: number;
   readonly title: string;
   readonly expectedDay: number | null;
+  /** Whether the deal had gone backward or been reopened by the event that began it, that event included (board_segments.set_back). */
+  readonly setBack: boolean;
 }
 
 export interface TransitionRow {
@@ -210,6 +212,13 @@ export interface ReadSideChanges {
   catalogChanged: boolean;
   /** Opportunities whose team or owner changed: their earlier visits are filed under the new ones (stage_visits.current_team_id). */
   readonly reassigned: Set<string>;
+  /**
+   * An event of the batch began, ended or closed a board segment of an opportunity at a time
+   * before that opportunity's previous such event, or at no time (checkpoint.times_unordered): a
+   * log the API never writes (it refuses an occurredAt before the stream's last event), but one the
+   * fold accepts. board_segments.set_back then no longer tells the setback as of every instant.
+   */
+  timesUnordered: boolean;
 }
 
 export const emptyChanges = (): ReadSideChanges => ({
@@ -223,6 +232,7 @@ export const emptyChanges = (): ReadSideChanges => ({
   pairs: new Set(),
   visitTotals: new Set(),
   catalogChanged: false,
+  timesUnordered: false,
 });
 
 /** Ids of the opportunities a batch touches, so the projector can load their records first. */
@@ -406,6 +416,7 @@ class RecordFold {
 
   close(outcome: 'won' | 'lost', eventAmount: number | undefined, reason: string | undefined, nextSteps: string | undefined): void {
     const { record, state } = this;
+    this.keepTimeOrder(); // also a closing of a deal already closed: it moves closedMs
     const end = outcome === 'won' ? WON_END : LOST_END;
     const closedFrom = record.stageKey;
     this.endVisit(end);
@@ -601,6 +612,7 @@ class RecordFold {
 
   startSegment(): void {
     const { record } = this;
+    this.keepTimeOrder();
     record.segmentPosition = this.position;
     record.segmentStartMs = this.at;
     record.segmentProbability = this.version.probabilityByKey.get(record.stageKey) ?? 0;
@@ -609,6 +621,7 @@ class RecordFold {
 
   private endSegment(): void {
     const { record } = this;
+    this.keepTimeOrder();
     if (record.segmentPosition === null) return;
     // A segment shows what held while it lasted. Callers end it after the record took the new
     // details or stage, so a segment begun in this same batch keeps the row written when it began;
@@ -635,6 +648,25 @@ class RecordFold {
       enteredMs: record.stageEnteredMs,
       title: record.title,
       expectedDay: record.expectedDay,
+      setBack: record.setBack,
     };
+  }
+
+  /**
+   * board_segments.set_back holds whether a deal had been set back by the event that began the
+   * segment (transition() marks the record before the segment starts). The learned probability
+   * as of t needs whether its first setback's time is at or before t, for t in [valid_from,
+   * valid_to). The two agree while the times of the events that begin, end or close an
+   * opportunity's segments never go back and are all instants: a setback at or before the start
+   * then has a time at or before valid_from <= t, and a later one begins a segment of its own, so
+   * its time is at or after this segment's end > t (equal times included: a segment ended at its
+   * own start stands at no instant). The latest such time is the current segment's start while one
+   * stands, else the last closing's time (every event that ends a segment without beginning
+   * another closes the deal). Otherwise the batch says so, and the queries join deal_setbacks.
+   */
+  private keepTimeOrder(): void {
+    const { record } = this;
+    const previous = record.segmentPosition !== null ? record.segmentStartMs : record.closedMs;
+    if (!Number.isFinite(this.at) || (previous !== null && !(this.at >= previous))) this.changes.timesUnordered = true;
   }
 }

@@ -32,6 +32,25 @@ const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
 const STANDING_INDEX = (s: string) => `CREATE INDEX board_segments_standing ON ${s}.board_segments (period_level, period_block, valid_from)
   INCLUDE (valid_to, process_id, stage_id, currency, started_position, amount, probability, team_id, owner_id, stage_entered_at, opportunity_id, expected_close_date)`;
 
+/**
+ * Index board_segments_standing as migration 15 makes it: migration 14's, also covering set_back,
+ * which the learned win probability as of an instant reads instead of joining deal_setbacks.
+ */
+const STANDING_INDEX_15 = (s: string) => `CREATE INDEX board_segments_standing ON ${s}.board_segments (period_level, period_block, valid_from)
+  INCLUDE (valid_to, process_id, stage_id, currency, started_position, amount, probability, team_id, owner_id, stage_entered_at, opportunity_id, expected_close_date, set_back)`;
+
+/**
+ * Whether the tables hold an opportunity whose events that begin a board segment (board_segments)
+ * or end or close one (transitions: stage changes, closings, reopenings; or a segment begun) have
+ * no time, or a time before the previous such event's (by log position): checkpoint.times_unordered
+ * as migration 15 computes it, what the fold's keepTimeOrder (read-side.fold.ts) keeps batch by batch.
+ */
+export const TIMES_UNORDERED = (s: string) => `EXISTS (
+  SELECT 1 FROM (SELECT at, lag(at) OVER (PARTITION BY opportunity_id ORDER BY position) AS before
+                 FROM (SELECT opportunity_id, position, occurred_at AS at FROM ${s}.transitions
+                       UNION ALL SELECT opportunity_id, started_position, valid_from FROM ${s}.board_segments) e) o
+  WHERE at IS NULL OR at < before)`;
+
 /** View win_probability_visits: made by migration 7, and again by migration 10 over the deal_setbacks table (the same text). */
 const WIN_PROBABILITY_VISITS_VIEW = (s: string) => `
 CREATE VIEW ${s}.win_probability_visits AS
@@ -847,6 +866,27 @@ DROP INDEX IF EXISTS ${s}.board_segments_standing;
 UPDATE ${s}.deferred_indexes SET definition = ${literal(STANDING_INDEX(s))} WHERE index_name = 'board_segments_standing';
 DO $$ BEGIN
   IF NOT EXISTS (SELECT 1 FROM ${s}.deferred_indexes WHERE index_name = 'board_segments_standing') THEN EXECUTE ${literal(STANDING_INDEX(s))}; END IF;
+END $$;
+`,
+  },
+  {
+    version: 15,
+    name: 'board_segments.set_back: whether the deal had been set back when the segment began, read by the learned win probability as of an instant instead of a join to deal_setbacks; checkpoint.times_unordered: the log breaks the time order that makes it exact',
+    // set_back as the writer writes it: a setback at or before the segment's first event. The
+    // times are in order when, per opportunity, the events that begin a segment (board_segments)
+    // or end one (transitions: stage changes, closings, reopenings; or a segment begun) have times,
+    // never earlier than the one before them in the log (the fold's keepTimeOrder, read-side.fold.ts).
+    sql: (s) => `
+ALTER TABLE ${s}.board_segments ADD COLUMN set_back boolean NOT NULL DEFAULT false;
+UPDATE ${s}.board_segments b SET set_back = true FROM ${s}.deal_setbacks d WHERE d.opportunity_id = b.opportunity_id AND d.first_position <= b.started_position;
+COMMENT ON COLUMN ${s}.board_segments.set_back IS 'Whether the opportunity had gone backward or been reopened by the event that began this segment, that event included (it had a row in deal_setbacks with first_position <= started_position). While checkpoint.times_unordered is false this is also whether its first setback (deal_setbacks.first_at) is at or before any instant the segment stands at: the learned win probability as of an instant reads it for the deals it estimates apart.';
+ALTER TABLE ${s}.checkpoint ADD COLUMN times_unordered boolean NOT NULL DEFAULT false;
+UPDATE ${s}.checkpoint SET times_unordered = ${TIMES_UNORDERED(s)};
+COMMENT ON COLUMN ${s}.checkpoint.times_unordered IS 'True once an event that begins, ends or closes a board segment of an opportunity has no time or a time before the previous such event of that opportunity (a log the API never writes: it refuses an occurredAt before the stream''s last event). board_segments.set_back then no longer says whether a deal was set back at every instant its segment stands, and the learned win probability as of an instant joins deal_setbacks instead. False again after a rebuild.';
+DROP INDEX IF EXISTS ${s}.board_segments_standing;
+UPDATE ${s}.deferred_indexes SET definition = ${literal(STANDING_INDEX_15(s))} WHERE index_name = 'board_segments_standing';
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM ${s}.deferred_indexes WHERE index_name = 'board_segments_standing') THEN EXECUTE ${literal(STANDING_INDEX_15(s))}; END IF;
 END $$;
 `,
   },

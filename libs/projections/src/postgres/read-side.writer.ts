@@ -154,7 +154,7 @@ export class ReadSideWriter {
       await this.client.query(
         `TRUNCATE ${s}.opportunities, ${s}.stage_visits, ${s}.stage_visit_totals, ${s}.stage_duration_buckets, ${s}.stage_duration_dim_buckets, ${s}.stage_duration_month_buckets, ${s}.outcomes, ${s}.transitions, ${s}.transition_pairs, ${s}.board_segments, ${s}.processes, ${s}.process_versions, ${s}.stages, ${s}.version_stages, ${[...SUMMARY_TABLES, ...LEARNED_TABLES].map((table) => `${s}.${table}`).join(', ')}`,
       );
-      await this.client.query(`UPDATE ${s}.checkpoint SET position = 0, log_id = $1, failed = NULL, state = NULL, counters = NULL, state_revision = state_revision + 1, updated_at = now()`, [logId]);
+      await this.client.query(`UPDATE ${s}.checkpoint SET position = 0, log_id = $1, failed = NULL, state = NULL, counters = NULL, state_revision = state_revision + 1, times_unordered = false, updated_at = now()`, [logId]);
       await this.client.query('COMMIT');
     } catch (error) {
       await this.client.query('ROLLBACK');
@@ -592,7 +592,7 @@ export class ReadSideWriter {
       copy(
         copyOf(`${s}.board_segments`, SEGMENT_COLUMNS, newSegments, (g) => {
           const filing = periodFiling(g.startMs, g.endMs);
-          return `${g.startedPosition}\t${t(g.opportunityId)}\t${t(g.processId)}\t${t(this.stageId(g.stageKey))}\t${t(iso(g.startMs))}\t${t(iso(g.endMs))}\t${n(g.probability)}\t${n(g.amount)}\t${t(g.currency)}\t${t(g.teamId)}\t${t(g.ownerId)}\t${t(iso(g.enteredMs))}\t${t(g.title)}\t${t(dateOrNull(g.expectedDay))}\t${n(filing.level)}\t${n(filing.block)}`;
+          return `${g.startedPosition}\t${t(g.opportunityId)}\t${t(g.processId)}\t${t(this.stageId(g.stageKey))}\t${t(iso(g.startMs))}\t${t(iso(g.endMs))}\t${n(g.probability)}\t${n(g.amount)}\t${t(g.currency)}\t${t(g.teamId)}\t${t(g.ownerId)}\t${t(iso(g.enteredMs))}\t${t(g.title)}\t${t(dateOrNull(g.expectedDay))}\t${n(filing.level)}\t${n(filing.block)}\t${copyBool(g.setBack)}`;
         }),
       );
     }
@@ -603,9 +603,9 @@ export class ReadSideWriter {
       const filings = rows.map((g) => periodFiling(g.startMs, g.endMs));
       q(
         `INSERT INTO ${s}.board_segments (started_position, opportunity_id, process_id, stage_id, valid_from, valid_to, probability, amount, currency, team_id, owner_id, stage_entered_at, title, expected_close_date,
-           period_level, period_block)
+           period_level, period_block, set_back)
          SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::float8[], $8::float8[], $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::text[], $14::date[],
-           $15::int[], $16::bigint[])
+           $15::int[], $16::bigint[], $17::bool[])
          ON CONFLICT (started_position) DO UPDATE SET valid_to = EXCLUDED.valid_to, period_level = EXCLUDED.period_level, period_block = EXCLUDED.period_block`,
         [
           rows.map((g) => g.startedPosition),
@@ -624,6 +624,8 @@ export class ReadSideWriter {
           rows.map((g) => dateOrNull(g.expectedDay)),
           filings.map((f) => f.level),
           filings.map((f) => f.block),
+          // (Only a row not stored yet takes it: set_back is the segment's from its first event on.)
+          rows.map((g) => g.setBack),
         ],
       );
     }
@@ -647,6 +649,8 @@ export class ReadSideWriter {
     // (`opportunities.set_back` is written with the deal's row: the fold keeps it in the record.)
     const setbacks = changes.transitions.filter((t) => t.kind === 'backward' || t.kind === 'reopened');
     if (setbacks.length > 0) q(keepSetbacksSql(s), [setbacks.map((t) => t.opportunityId), setbacks.map((t) => t.position), setbacks.map((t) => iso(t.atMs))]);
+    // Once a segment's times go back, board_segments.set_back is not trusted again until a rebuild (the fold's keepTimeOrder).
+    if (changes.timesUnordered) q(`UPDATE ${s}.checkpoint SET times_unordered = true WHERE NOT times_unordered`, []);
     if (changes.outcomes.length > 0) q(keepDailyCountsSql(s), [changes.outcomes.map((o) => o.position)]);
     if (changes.reopened.size > 0) {
       const entries = [...changes.reopened.entries()];
@@ -739,7 +743,7 @@ const inlined = ({ sql, values }: Statement): string => sql.replace(/\$(\d+)/g, 
 const OPPORTUNITY_COLUMNS =
   'opportunity_id, opened_position, process_id, process_version, title, team_id, owner_id, amount, currency, opened_at, status, stage_id, stage_entered_at, probability, closed_at, lost_reason, won_amount, won_currency, furthest_rank, ever_won, visits, segment_started_position, segment_started_at, segment_probability, last_closing_position, updated_position, expected_close_date, won_reason, next_steps, criteria_met, set_back';
 const VISIT_COLUMNS = 'opportunity_id, visit_no, process_id, process_version, stage_id, entered_at, left_at, left_to, duration_seconds, ended_position, team_id, owner_id, amount, currency, current_team_id, current_owner_id, duration_ms';
-const SEGMENT_COLUMNS = 'started_position, opportunity_id, process_id, stage_id, valid_from, valid_to, probability, amount, currency, team_id, owner_id, stage_entered_at, title, expected_close_date, period_level, period_block';
+const SEGMENT_COLUMNS = 'started_position, opportunity_id, process_id, stage_id, valid_from, valid_to, probability, amount, currency, team_id, owner_id, stage_entered_at, title, expected_close_date, period_level, period_block, set_back';
 
 /** Events folded between two turns of the event loop. */
 const FOLD_SLICE = 2_000;
