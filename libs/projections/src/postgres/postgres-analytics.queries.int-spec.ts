@@ -1,9 +1,12 @@
 import fc from 'fast-check';
+import { Pool, type PoolClient } from 'pg';
 import { assertProperty } from '@stagecraft/testing/fast-check';
 import { analyticsQueriesContract, inMemoryReference } from '../queries/analytics-queries.contract';
 import { EPOCH, historyArbitrary, SPAN_MS, TEAMS } from '../testing/history.arbitrary';
 import { log, standardV1 } from '../testing/log.fixtures';
-import { describeWithPostgres, PostgresTestReadSide } from '../testing/postgres.testing';
+import { describeWithPostgres, POSTGRES_TEST_URL, PostgresTestReadSide } from '../testing/postgres.testing';
+import { PostgresAnalyticsQueries } from './postgres-analytics.queries';
+import { ReadSideWriter } from './read-side.writer';
 
 describeWithPostgres('AnalyticsQueries contract: PostgreSQL read side', () => {
   const readSide = new PostgresTestReadSide();
@@ -80,5 +83,101 @@ describeWithPostgres('AnalyticsQueries contract: PostgreSQL read side', () => {
       }),
       { numRuns: 30 },
     );
+  }, 300_000);
+
+  // The board with its closed sections runs the closed sections' statements on a second connection
+  // of the pool, beside the open columns', in the snapshot of the first (exported, then imported).
+  // Here the projector commits the rest of the log between the two: after the first connection took
+  // its snapshot, before the second one's first statement. The answer must still be the log's as of
+  // the first part, every figure of it (and the next answer the whole log's).
+  it('answers the board with closed sections from one snapshot when the projector commits between its two connections', async () => {
+    const pool = new Pool({ connectionString: POSTGRES_TEST_URL, max: 2 });
+    try {
+      let changed = 0;
+      await assertProperty(
+        fc.asyncProperty(historyArbitrary({ maxSteps: 200 }), fc.double({ min: 0.2, max: 0.8, noNaN: true }), fc.option(fc.constantFrom(...TEAMS), { nil: undefined }), async (history, cut, teamId) => {
+          const events = history.events;
+          const first = events.slice(0, Math.floor(events.length * cut));
+          const rest = events.slice(first.length);
+          await readSide.load(first, [25]);
+          const queries = new PostgresAnalyticsQueries(pool, readSide.schema, { position: () => 0, waitFor: async () => true, status: () => [] });
+          const options = { includeOpportunities: true, cardsPerColumn: 2, closed: { outcomes: ['won', 'lost'] as ('won' | 'lost')[], from: new Date(EPOCH - SPAN_MS).toISOString(), to: new Date(EPOCH + 3 * SPAN_MS).toISOString(), limit: 3 } };
+          // Both connections open and idle, so the answer takes the second one.
+          const warm = await Promise.all([pool.connect(), pool.connect()]);
+          for (const client of warm) client.release();
+          const imported: string[] = [];
+          const connect = pool.connect.bind(pool) as () => Promise<PoolClient>;
+          let connections = 0;
+          pool.connect = (async () => {
+            const client = await connect();
+            if (++connections === 2) {
+              const query = client.query.bind(client) as (text: string) => Promise<unknown>;
+              client.query = (async (text: string) => {
+                client.query = query as typeof client.query;
+                imported.push(text);
+                const writing = await readSide.pool.connect();
+                try {
+                  const writer = new ReadSideWriter(writing, readSide.schema);
+                  await writer.load();
+                  if (rest.length > 0) await writer.apply(rest, rest.at(-1)!.position, 'test-log');
+                } finally {
+                  writing.release();
+                }
+                return query(text);
+              }) as unknown as typeof client.query;
+            }
+            return client;
+          }) as typeof pool.connect;
+          let answer: unknown;
+          try {
+            answer = await queries.pipeline({ teamId }, options);
+          } finally {
+            pool.connect = connect as typeof pool.connect;
+          }
+          // The second connection was used, and imported the first one's snapshot.
+          expect(imported).toEqual([expect.stringContaining('SET TRANSACTION SNAPSHOT')]);
+          const expected = JSON.stringify(await inMemoryReference(first).pipeline({ teamId }, options));
+          expect(JSON.stringify(answer)).toBe(expected);
+          const whole = JSON.stringify(await inMemoryReference(events).pipeline({ teamId }, options));
+          expect(JSON.stringify(await queries.pipeline({ teamId }, options))).toBe(whole);
+          if (whole !== expected) changed++;
+        }),
+        { numRuns: 25 },
+      );
+      // The commit in between changed the answer in most runs: the test can tell one snapshot from two.
+      expect(changed).toBeGreaterThan(10);
+    } finally {
+      await pool.end();
+    }
+  }, 300_000);
+
+  // With no idle connection in the pool the closed sections run after the open columns on the one
+  // connection (the answer never waits for a second one): the same answer.
+  it('answers the board with closed sections on one connection when the pool has none to spare', async () => {
+    const pool = new Pool({ connectionString: POSTGRES_TEST_URL, max: 2 });
+    try {
+      await assertProperty(
+        fc.asyncProperty(historyArbitrary({ maxSteps: 200 }), fc.option(fc.constantFrom(...TEAMS), { nil: undefined }), async (history, teamId) => {
+          const queries = new PostgresAnalyticsQueries(pool, readSide.schema, { position: () => 0, waitFor: async () => true, status: () => [] });
+          await readSide.load(history.events, [25]);
+          const options = { includeOpportunities: true, cardsPerColumn: 2, closed: { outcomes: ['won', 'lost'] as ('won' | 'lost')[], from: new Date(EPOCH - SPAN_MS).toISOString(), to: new Date(EPOCH + 3 * SPAN_MS).toISOString(), limit: 3 } };
+          const held = await pool.connect();
+          const connect = pool.connect.bind(pool) as () => Promise<PoolClient>;
+          let connections = 0;
+          pool.connect = (() => (connections++, connect())) as typeof pool.connect;
+          try {
+            const answer = await queries.pipeline({ teamId }, options);
+            expect(connections).toBe(1);
+            expect(JSON.stringify(answer)).toBe(JSON.stringify(await inMemoryReference(history.events).pipeline({ teamId }, options)));
+          } finally {
+            pool.connect = connect as typeof pool.connect;
+            held.release();
+          }
+        }),
+        { numRuns: 15 },
+      );
+    } finally {
+      await pool.end();
+    }
   }, 300_000);
 });

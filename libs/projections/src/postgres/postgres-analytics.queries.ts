@@ -72,6 +72,12 @@ interface Snapshot {
   readonly position: number;
   /** Whether the summary tables are kept (not while a catch-up from position 0 defers them), and are to be used. */
   readonly summaries: boolean;
+  /**
+   * Runs statements in this same snapshot on a second connection of the pool while `client` runs
+   * others (read({ beside: true }) only; at most once an answer); on `client` itself, after what
+   * it runs, when the pool had no idle connection to spare (never waiting for one).
+   */
+  readonly beside: (statements: readonly (Statement | string)[]) => Promise<QueryResult[]>;
 }
 
 interface Counters {
@@ -101,6 +107,10 @@ interface DurationHistogram {
 
 /** work_mem of a query's transaction: at most a few such sorts run at once per connection of the pool. */
 const QUERY_WORK_MEM = '32MB';
+// Room to sort and hash a whole table's closings in memory (the default 4 MB spills them to disk),
+// for this transaction only.
+// No parallel workers: a few queries add floats in the order of a sorted subquery, which workers would split.
+const QUERY_SETTINGS = `SET LOCAL work_mem = '${QUERY_WORK_MEM}'; SET LOCAL max_parallel_workers_per_gather = 0`;
 
 /** Builds WHERE clauses with numbered parameters. */
 class Where {
@@ -152,133 +162,141 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
   async pipeline(filter: PipelineFilter, options: PipelineQueryOptions = {}): Promise<PipelineResult> {
     const cap = cardsPerColumnOf(options);
     const window = options.closed ? closedWindow(options.closed) : undefined;
-    return this.read(async ({ client, state }) => {
-      const s = this.schema;
-      const where = () => new Where('stage_id IS NOT NULL').eq('process_id', filter.processId).eq('team_id', filter.teamId).eq('owner_id', filter.ownerId);
-      // Every statement of the answer goes in one round trip (read-side.batch.ts); each `at` below is its result's index.
-      const batch: (Statement | string)[] = [];
-      const add = (...statements: (Statement | string)[]) => batch.push(...statements) - statements.length;
-      const totalsAt = add(this.stageTotalsStatement('opportunities', where(), 'opened_position'));
-      const rottingStatement = options.nowMs === undefined ? undefined : this.rottingStatement(state, where(), 'opportunities', options.nowMs);
-      const rottingAt = rottingStatement ? add(rottingStatement) : -1;
-      const byPerson = filter.teamId !== undefined || filter.ownerId !== undefined;
-      const cardStatements = options.includeOpportunities ? this.openCardsStatements(state, where(), 'opportunities', cap, true, byPerson) : undefined;
-      const cardsAt = cardStatements ? add(...cardStatements.statements) + cardStatements.rows : -1;
+    return this.read(
+      async ({ client, state, beside }) => {
+        const s = this.schema;
+        const where = () => new Where('stage_id IS NOT NULL').eq('process_id', filter.processId).eq('team_id', filter.teamId).eq('owner_id', filter.ownerId);
+        // The open columns' statements go in one round trip (read-side.batch.ts), the closed sections'
+        // in another, run beside it on a second connection in the same snapshot (each took about
+        // half of the server's time at 1M events: ~3 + 1.6 ms and ~3 + 1 ms); each `at` below is its
+        // result's index in its round trip.
+        const batch: (Statement | string)[] = [];
+        const add = (...statements: (Statement | string)[]) => batch.push(...statements) - statements.length;
+        const closedBatch: (Statement | string)[] = [];
+        const addClosed = (...statements: (Statement | string)[]) => closedBatch.push(...statements) - statements.length;
+        const totalsAt = add(this.stageTotalsStatement('opportunities', where(), 'opened_position'));
+        const rottingStatement = options.nowMs === undefined ? undefined : this.rottingStatement(state, where(), 'opportunities', options.nowMs);
+        const rottingAt = rottingStatement ? add(rottingStatement) : -1;
+        const byPerson = filter.teamId !== undefined || filter.ownerId !== undefined;
+        const cardStatements = options.includeOpportunities ? this.openCardsStatements(state, where(), 'opportunities', cap, true, byPerson) : undefined;
+        const cardsAt = cardStatements ? add(...cardStatements.statements) + cardStatements.rows : -1;
 
-      const outcomes = options.closed ? [...new Set(options.closed.outcomes)] : [];
-      const closedWhere = () => {
-        const w = new Where('stage_id IS NULL', `status <> 'open'`).eq('process_id', filter.processId).eq('team_id', filter.teamId).eq('owner_id', filter.ownerId);
-        return w.add(`status = ANY(${w.param(outcomes)}::text[])`).add(`closed_at >= ${w.param(window!.from)}::timestamptz`).add(`closed_at <= ${w.param(window!.to)}::timestamptz`);
-      };
-      const sectionsOf = (inRowOrder: boolean): Statement => {
-        const figures = closedWhere();
-        return {
-          // One group per currency; a section's count is the sum of its currencies' counts (grouping
-          // sets for the section as well cost a second pass of the hash aggregate over every closing).
-          sql: `SELECT process_id, status, currency, count(*)::int AS n, sum(amount ${inRowOrder ? 'ORDER BY opened_position' : ''}) AS amount,
-               min(opened_position) FILTER (WHERE amount IS NOT NULL) AS first, ${EXACT_SUMS('amount', 'true')} AS exact
-             FROM ${s}.opportunities ${figures} GROUP BY process_id, status, currency`,
-          values: figures.values,
+        const outcomes = options.closed ? [...new Set(options.closed.outcomes)] : [];
+        const closedWhere = () => {
+          const w = new Where('stage_id IS NULL', `status <> 'open'`).eq('process_id', filter.processId).eq('team_id', filter.teamId).eq('owner_id', filter.ownerId);
+          return w.add(`status = ANY(${w.param(outcomes)}::text[])`).add(`closed_at >= ${w.param(window!.from)}::timestamptz`).add(`closed_at <= ${w.param(window!.to)}::timestamptz`);
         };
-      };
-      // Sums in any order first: when they are exact (whole amounts), they are the in-memory ones.
-      const sectionsAt = window ? add(sectionsOf(false)) : -1;
-      let closedCardsAt = -1;
-      if (window && options.includeOpportunities) {
-        // The latest `limit` closings of each (process, outcome), each walked back from the window's end
-        // through the index of closings by section (migration 13) instead of ranking every closing in
-        // the window: the latest `limit` and any tied with the last, ordered with the id as tie-break.
-        const w = closedWhere();
-        const processIds = [...state.catalog.processes.keys()];
-        const sectionProcesses = w.param(processIds.flatMap((processId) => outcomes.map(() => processId)));
-        const sectionOutcomes = w.param(processIds.flatMap(() => outcomes));
-        const limit = w.param(window.limit);
-        w.add('process_id = section_process').add('status = section_status');
-        const cardColumns = `o.opportunity_id, o.title, o.owner_id, o.team_id, o.amount, o.currency, ${ms('o.closed_at')} AS closed_ms, o.lost_reason, o.next_steps,
-               (SELECT oc.stage_id FROM ${s}.outcomes oc WHERE oc.closing_position = o.last_closing_position) AS closed_in_stage`;
-        // Without a team or owner every closing walked is listed: the walk reads each one's page at
-        // once. With one, the walk stays in the index (it holds the team and owner; reading the page
-        // of every closing walked took 30–60 ms for a team at 1M events) and only the rows listed are
-        // read, by their unique opened_position. The closing's stage is read from the primary key of
-        // outcomes, which holds it (migration 13).
-        const latest = byPerson
-          ? `(SELECT opened_position FROM ${s}.opportunities ${w} ORDER BY closed_at DESC FETCH FIRST ${limit} ROWS WITH TIES) latest
-               JOIN ${s}.opportunities o ON o.opened_position = latest.opened_position`
-          : `(SELECT * FROM ${s}.opportunities ${w} ORDER BY closed_at DESC FETCH FIRST ${limit} ROWS WITH TIES) o`;
-        closedCardsAt = add({
-          // Each card says its section by number (section_no::int) rather than by its process and outcome: two texts fewer a card.
-          sql: `SELECT section_no::int, closings.* FROM unnest(${sectionProcesses}::text[], ${sectionOutcomes}::text[]) WITH ORDINALITY AS section_of(section_process, section_status, section_no)
-             CROSS JOIN LATERAL (SELECT ${cardColumns} FROM ${latest}
-               ORDER BY o.closed_at DESC, o.opportunity_id COLLATE "C" LIMIT ${limit}) closings
-             ORDER BY section_no`,
-          values: w.values,
-        });
-      }
-      const results = await queryAll(client, batch);
-
-      const { totals } = this.stageTotalsOf(state, results[totalsAt]!.rows);
-      const rotting = options.nowMs === undefined ? undefined : rottingAt < 0 ? new Map<number, number>() : this.rottingOf(state, results[rottingAt]!.rows);
-      const stages = this.stageFigures(state, totals, rotting);
-      const cards = cardStatements ? this.openCardsOf(state, results[cardsAt]!.rows, true, options.nowMs) : undefined;
-
-      let closed: ((processId: string) => { won?: ClosedSection; lost?: ClosedSection }) | undefined;
-      if (window) {
-        let sections = results[sectionsAt]!;
-        if (sections.rows.some((row) => row.exact === false)) {
-          const inRowOrder = sectionsOf(true);
-          sections = await client.query(inRowOrder.sql, [...inRowOrder.values]);
+        const sectionsOf = (inRowOrder: boolean): Statement => {
+          const figures = closedWhere();
+          return {
+            // One group per currency; a section's count is the sum of its currencies' counts (grouping
+            // sets for the section as well cost a second pass of the hash aggregate over every closing).
+            sql: `SELECT process_id, status, currency, count(*)::int AS n, sum(amount ${inRowOrder ? 'ORDER BY opened_position' : ''}) AS amount,
+                 min(opened_position) FILTER (WHERE amount IS NOT NULL) AS first, ${EXACT_SUMS('amount', 'true')} AS exact
+               FROM ${s}.opportunities ${figures} GROUP BY process_id, status, currency`,
+            values: figures.values,
+          };
+        };
+        // Sums in any order first: when they are exact (whole amounts), they are the in-memory ones.
+        const sectionsAt = window ? addClosed(sectionsOf(false)) : -1;
+        let closedCardsAt = -1;
+        if (window && options.includeOpportunities) {
+          // The latest `limit` closings of each (process, outcome), each walked back from the window's end
+          // through the index of closings by section (migration 13) instead of ranking every closing in
+          // the window: the latest `limit` and any tied with the last, ordered with the id as tie-break.
+          const w = closedWhere();
+          const processIds = [...state.catalog.processes.keys()];
+          const sectionProcesses = w.param(processIds.flatMap((processId) => outcomes.map(() => processId)));
+          const sectionOutcomes = w.param(processIds.flatMap(() => outcomes));
+          const limit = w.param(window.limit);
+          w.add('process_id = section_process').add('status = section_status');
+          const cardColumns = `o.opportunity_id, o.title, o.owner_id, o.team_id, o.amount, o.currency, ${ms('o.closed_at')} AS closed_ms, o.lost_reason, o.next_steps,
+                 (SELECT oc.stage_id FROM ${s}.outcomes oc WHERE oc.closing_position = o.last_closing_position) AS closed_in_stage`;
+          // Without a team or owner every closing walked is listed: the walk reads each one's page at
+          // once. With one, the walk stays in the index (it holds the team and owner; reading the page
+          // of every closing walked took 30–60 ms for a team at 1M events) and only the rows listed are
+          // read, by their unique opened_position. The closing's stage is read from the primary key of
+          // outcomes, which holds it (migration 13).
+          const latest = byPerson
+            ? `(SELECT opened_position FROM ${s}.opportunities ${w} ORDER BY closed_at DESC FETCH FIRST ${limit} ROWS WITH TIES) latest
+                 JOIN ${s}.opportunities o ON o.opened_position = latest.opened_position`
+            : `(SELECT * FROM ${s}.opportunities ${w} ORDER BY closed_at DESC FETCH FIRST ${limit} ROWS WITH TIES) o`;
+          closedCardsAt = addClosed({
+            // Each card says its section by number (section_no::int) rather than by its process and outcome: two texts fewer a card.
+            sql: `SELECT section_no::int, closings.* FROM unnest(${sectionProcesses}::text[], ${sectionOutcomes}::text[]) WITH ORDINALITY AS section_of(section_process, section_status, section_no)
+               CROSS JOIN LATERAL (SELECT ${cardColumns} FROM ${latest}
+                 ORDER BY o.closed_at DESC, o.opportunity_id COLLATE "C" LIMIT ${limit}) closings
+               ORDER BY section_no`,
+            values: w.values,
+          });
         }
-        const closedCards = new Map<string, ClosedOpportunity[]>();
-        // The sections in the order of the statement's section_no (process by process, outcome by outcome).
-        const sectionLists = [...state.catalog.processes.keys()].flatMap((processId) =>
-          outcomes.map((outcome) => {
-            const list: ClosedOpportunity[] = [];
-            closedCards.set(`${processId}\u0000${outcome}`, list);
-            return { lost: outcome === 'lost', list };
-          }),
-        );
-        for (const row of closedCardsAt < 0 ? [] : results[closedCardsAt]!.rows) {
-          const { lost, list } = sectionLists[(row.section_no as number) - 1]!;
-          // One object literal per card, keys in the in-memory order (spreading a card into another cost ~1.5 µs a card).
-          const closedAt = new Date(row.closed_ms).toISOString();
-          const closedInStage = (row.closed_in_stage as string | null) ?? null;
-          const nextSteps = row.next_steps ?? null;
-          const [id, title, ownerId, teamId, amount, currency] = cardFields(row);
-          list.push(
-            lost
-              ? { id, title, ownerId, teamId, amount, currency, closedAt, closedInStage, lostReason: row.lost_reason ?? null, nextSteps }
-              : { id, title, ownerId, teamId, amount, currency, closedAt, closedInStage, nextSteps },
+        const [results, closedResults] = await Promise.all([queryAll(client, batch), beside(closedBatch)]);
+
+        const { totals } = this.stageTotalsOf(state, results[totalsAt]!.rows);
+        const rotting = options.nowMs === undefined ? undefined : rottingAt < 0 ? new Map<number, number>() : this.rottingOf(state, results[rottingAt]!.rows);
+        const stages = this.stageFigures(state, totals, rotting);
+        const cards = cardStatements ? this.openCardsOf(state, results[cardsAt]!.rows, true, options.nowMs) : undefined;
+
+        let closed: ((processId: string) => { won?: ClosedSection; lost?: ClosedSection }) | undefined;
+        if (window) {
+          let sections = closedResults[sectionsAt]!;
+          if (sections.rows.some((row) => row.exact === false)) {
+            const inRowOrder = sectionsOf(true);
+            sections = await client.query(inRowOrder.sql, [...inRowOrder.values]);
+          }
+          const closedCards = new Map<string, ClosedOpportunity[]>();
+          // The sections in the order of the statement's section_no (process by process, outcome by outcome).
+          const sectionLists = [...state.catalog.processes.keys()].flatMap((processId) =>
+            outcomes.map((outcome) => {
+              const list: ClosedOpportunity[] = [];
+              closedCards.set(`${processId}\u0000${outcome}`, list);
+              return { lost: outcome === 'lost', list };
+            }),
           );
+          for (const row of closedCardsAt < 0 ? [] : closedResults[closedCardsAt]!.rows) {
+            const { lost, list } = sectionLists[(row.section_no as number) - 1]!;
+            // One object literal per card, keys in the in-memory order (spreading a card into another cost ~1.5 µs a card).
+            const closedAt = new Date(row.closed_ms).toISOString();
+            const closedInStage = (row.closed_in_stage as string | null) ?? null;
+            const nextSteps = row.next_steps ?? null;
+            const [id, title, ownerId, teamId, amount, currency] = cardFields(row);
+            list.push(
+              lost
+                ? { id, title, ownerId, teamId, amount, currency, closedAt, closedInStage, lostReason: row.lost_reason ?? null, nextSteps }
+                : { id, title, ownerId, teamId, amount, currency, closedAt, closedInStage, nextSteps },
+            );
+          }
+          const byKey = new Map<string, { n: number; currencies: { currency: string; amount: number; first: number }[] }>();
+          for (const row of sections.rows) {
+            const key = `${row.process_id}\u0000${row.status}`;
+            const entry = byKey.get(key) ?? { n: 0, currencies: [] };
+            byKey.set(key, entry);
+            entry.n += row.n;
+            if (row.amount !== null) entry.currencies.push({ currency: row.currency ?? NO_CURRENCY, amount: row.amount, first: Number(row.first) });
+          }
+          const section = (processId: string, outcome: 'won' | 'lost'): ClosedSection => {
+            const key = `${processId}\u0000${outcome}`;
+            const entry = byKey.get(key);
+            // Keys in the order their first row (in row order) came, as the in-memory loop meets them.
+            const amountsByCurrency = dictionary<number>();
+            for (const { currency, amount } of [...(entry?.currencies ?? [])].sort((a, b) => a.first - b.first)) amountsByCurrency[currency] = amount;
+            const figures = { count: entry?.n ?? 0, amount: soleCurrencyTotal(amountsByCurrency), amountsByCurrency };
+            return options.includeOpportunities ? { ...figures, opportunities: closedCards.get(key) ?? [] } : figures;
+          };
+          closed = (processId) => ({ ...(outcomes.includes('won') ? { won: section(processId, 'won') } : {}), ...(outcomes.includes('lost') ? { lost: section(processId, 'lost') } : {}) });
         }
-        const byKey = new Map<string, { n: number; currencies: { currency: string; amount: number; first: number }[] }>();
-        for (const row of sections.rows) {
-          const key = `${row.process_id}\u0000${row.status}`;
-          const entry = byKey.get(key) ?? { n: 0, currencies: [] };
-          byKey.set(key, entry);
-          entry.n += row.n;
-          if (row.amount !== null) entry.currencies.push({ currency: row.currency ?? NO_CURRENCY, amount: row.amount, first: Number(row.first) });
-        }
-        const section = (processId: string, outcome: 'won' | 'lost'): ClosedSection => {
-          const key = `${processId}\u0000${outcome}`;
-          const entry = byKey.get(key);
-          // Keys in the order their first row (in row order) came, as the in-memory loop meets them.
-          const amountsByCurrency = dictionary<number>();
-          for (const { currency, amount } of [...(entry?.currencies ?? [])].sort((a, b) => a.first - b.first)) amountsByCurrency[currency] = amount;
-          const figures = { count: entry?.n ?? 0, amount: soleCurrencyTotal(amountsByCurrency), amountsByCurrency };
-          return options.includeOpportunities ? { ...figures, opportunities: closedCards.get(key) ?? [] } : figures;
-        };
-        closed = (processId) => ({ ...(outcomes.includes('won') ? { won: section(processId, 'won') } : {}), ...(outcomes.includes('lost') ? { lost: section(processId, 'lost') } : {}) });
-      }
 
-      const result: PipelineResult = {
-        processes: processesOf(state.catalog, filter.processId).map((process) => ({
-          processId: process.processId,
-          stages: stageOrderOf(process).map((key) => (cards ? withCards(stages(key), cards.get(key) ?? [], cap) : stages(key))),
-          ...(closed ? closed(process.processId) : {}),
-        })),
-      };
-      return window ? { ...result, closed: window } : result;
-    });
+        const result: PipelineResult = {
+          processes: processesOf(state.catalog, filter.processId).map((process) => ({
+            processId: process.processId,
+            stages: stageOrderOf(process).map((key) => (cards ? withCards(stages(key), cards.get(key) ?? [], cap) : stages(key))),
+            ...(closed ? closed(process.processId) : {}),
+          })),
+        };
+        return window ? { ...result, closed: window } : result;
+      },
+      { beside: window !== undefined },
+    );
   }
 
   async pipelineAsOf(atMs: number, filter: PipelineFilter, options: PipelineQueryOptions = {}): Promise<PipelineResult> {
@@ -851,24 +869,29 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     });
   }
 
-  /** Runs a query on one snapshot of the read side, with the catalog and counters of that snapshot. */
-  private async read<T>(query: (snapshot: Snapshot, counters: Counters) => Promise<T>): Promise<T> {
+  /**
+   * Runs a query on one snapshot of the read side, with the catalog and counters of that snapshot.
+   * `beside`: the query runs part of its statements on a second connection (Snapshot.beside), which
+   * imports this transaction's snapshot (pg_export_snapshot, SET TRANSACTION SNAPSHOT): it sees
+   * exactly what this one sees, whatever the projector commits in between.
+   */
+  private async read<T>(query: (snapshot: Snapshot, counters: Counters) => Promise<T>, options: { beside?: boolean } = {}): Promise<T> {
     let client: PoolClient;
     try {
       client = await this.pool.connect();
     } catch (error) {
       throw new ReadModelUnavailableError('PROJECTIONS.UNAVAILABLE', `The read models' PostgreSQL database cannot be reached (${(error as Error).message}); retry shortly.`);
     }
+    // Asked for now, so that it is ready when this transaction's snapshot is.
+    let spare = options.beside ? this.spareConnection() : undefined;
+    let besideRun: Promise<QueryResult[]> | undefined;
     try {
-      // Room to sort and hash a whole table's closings in memory (the default 4 MB spills them to disk),
-      // for this transaction only.
-      // No parallel workers: a few queries add floats in the order of a sorted subquery, which workers would split.
       // One round trip for the transaction, its settings and the checkpoint (the revision is a number this process holds).
       const cachedRevision = this.cached?.revision ?? -1;
       const results = (await client.query(
-        `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL work_mem = '${QUERY_WORK_MEM}'; SET LOCAL max_parallel_workers_per_gather = 0;
+        `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ${QUERY_SETTINGS};
          SELECT position, failed, state_revision, CASE WHEN state_revision <> ${Math.trunc(cachedRevision)} THEN state END AS state, counters,
-           NOT EXISTS (SELECT 1 FROM ${this.schema}.deferred_indexes WHERE index_name = '${SUMMARIES_NOTE}') AS summaries FROM ${this.schema}.checkpoint`,
+           NOT EXISTS (SELECT 1 FROM ${this.schema}.deferred_indexes WHERE index_name = '${SUMMARIES_NOTE}') AS summaries${spare ? ', pg_export_snapshot() AS snapshot' : ''} FROM ${this.schema}.checkpoint`,
       )) as unknown as QueryResult[];
       const row = results[results.length - 1]!.rows[0];
       if (!row) throw new ReadModelUnavailableError('PROJECTIONS.UNAVAILABLE', `The schema ${this.schema} holds no read models yet; start the projector.`);
@@ -878,7 +901,13 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       const saved = this.cached!.state;
       const counters: Counters = row.counters ?? { pairs: [], visitTotals: [] };
       const state = saved === null ? restoreReadSideState({ catalog: { stages: [], versions: [], processes: [] }, currencies: [], reasons: [] }, [], []) : this.stateOf(revision, saved);
-      return await query({ client, state, position: Number(row.position), summaries: row.summaries === true && this.options.summaries !== false }, counters);
+      const beside = (statements: readonly (Statement | string)[]): Promise<QueryResult[]> => {
+        if (!spare || besideRun || statements.length === 0) return queryAll(client, statements);
+        besideRun = this.inSnapshot(spare, row.snapshot as string, statements);
+        spare = undefined;
+        return besideRun;
+      };
+      return await query({ client, state, position: Number(row.position), summaries: row.summaries === true && this.options.summaries !== false, beside }, counters);
     } catch (error) {
       if (error instanceof ReadModelUnavailableError || error instanceof RangeError) throw error;
       const code = (error as { code?: string }).code;
@@ -888,9 +917,43 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       }
       throw error;
     } finally {
+      // A spare never used goes back; one in use imports this snapshot, which ends with this transaction:
+      // it must have finished first (it has, unless the query failed before awaiting it).
+      spare?.then((second) => second.release(), () => undefined);
+      if (besideRun) await besideRun.catch(() => undefined);
       // Not awaited: the connection runs the COMMIT before anything its next user sends (one queue per connection).
       client.query('COMMIT').catch(() => undefined);
       client.release();
+    }
+  }
+
+  /**
+   * A second connection for Snapshot.beside when the pool has one idle (taken at once, never waited
+   * for); else none, and when the pool has room, one is opened and left idle for later answers
+   * (opening a connection takes longer than the statements it would run).
+   */
+  private spareConnection(): Promise<PoolClient> | undefined {
+    const pool = this.pool;
+    if (pool.waitingCount > 0) return undefined;
+    if (pool.idleCount > 0) return pool.connect();
+    if (pool.totalCount < (pool.options.max ?? 10)) pool.connect().then((opened) => opened.release(), () => undefined);
+    return undefined;
+  }
+
+  /** The statements in one round trip on `spare`, in a read-only transaction that imports the exported snapshot `snapshotId`. */
+  private async inSnapshot(spare: Promise<PoolClient>, snapshotId: string, statements: readonly (Statement | string)[]): Promise<QueryResult[]> {
+    const second = await spare;
+    try {
+      // SET TRANSACTION SNAPSHOT must come before the transaction's first query.
+      const opening = [`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`, `SET TRANSACTION SNAPSHOT ${escapeLiteral(snapshotId)}`, QUERY_SETTINGS];
+      const results = await queryAll(second, [...opening, ...statements, 'COMMIT']);
+      // QUERY_SETTINGS is two statements: two results.
+      return results.slice(opening.length + 1, opening.length + 1 + statements.length);
+    } catch (error) {
+      second.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      second.release();
     }
   }
 
