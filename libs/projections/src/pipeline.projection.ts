@@ -2,7 +2,7 @@ import type { ClosedOutcome, ClosedWindow, ClosedOpportunity, ClosedSection, Pip
 import { requireInstant } from '@stagecraft/opportunity';
 import { defineOpportunityProjection } from './opportunity-projection.factory';
 import { createOpportunityTable, createStringCodes, encode, NONE, type OpportunityTable, type StringCodes } from './opportunity-table';
-import { firstInOrder } from './order-statistics';
+import { firstInOrder, FirstInOrder } from './order-statistics';
 import { compareIds, createProcessCatalog, criteriaProgressOf, processesOf, stageKeyOf, stageOrderOf, type ProcessCatalog } from './process-catalog';
 import { createStageTotals, isRotting, withCards } from './stage-totals';
 import { dictionary, float64Column, int32Column, NO_CURRENCY, occurredAtMs, soleCurrencyTotal, pushFloat64, pushInt32, STAGE_LIFE_EVENTS, type Float64Column, type Int32Column, type StageLifeEvent, type AtInstant } from './projection.helpers';
@@ -41,8 +41,9 @@ import type { ExitCriterionMet, ExitCriterionRevoked } from '@stagecraft/opportu
 // Capped columns (`options.cardsPerColumn`, the board's kanban): each stage lists only its first N
 // cards in the usual order (longest in the stage first: oldest stage entry, ties by id), and says
 // in `opportunitiesOmitted` how many it left out; count and amounts stay those of the whole column.
-// The first N are picked with a bounded heap and only they become card objects, so a column of
-// 40k deals costs a pass over row numbers, not a sort and 40k objects.
+// The first N are picked with a bounded heap as the rows go by (FirstInOrder, fed in row order as
+// firstInOrder was), and only they become card objects: a column of 40k deals costs, per row, one
+// comparison of its entry time with the worst card kept, not a list of rows, a sort or 40k objects.
 //
 // Criteria (`criteria` on open cards): the exit criteria of the current stage in the row's own
 // version, and how many are met, as the domain's evolve keeps them (opportunity.evolve.ts): met
@@ -254,10 +255,17 @@ export function queryPipeline(model: PipelineModel, filter: PipelineFilter = {},
   // The pipeline is the present: it takes no from/to, even when the caller's object has them.
   const { nowMs } = options;
   const totals = createStageTotals(model.catalog.stages.length, model.currencies.values, nowMs !== undefined);
-  const listed: number[][] | undefined = options.includeOpportunities ? Array.from({ length: model.catalog.stages.length }, () => []) : undefined;
   const cap = cardsPerColumnOf(options);
-  const closed = options.closed ? closedSelection(model, options.closed) : undefined;
   const entered = model.stageEnteredMs.values;
+  const ids = model.ids;
+  // Longest in the stage first: oldest stage entry, ties by id.
+  const order = (a: number, b: number) => entered[a]! - entered[b]! || compareIds(ids[a]!, ids[b]!);
+  const columns = model.catalog.stages.length;
+  // Uncapped, a column lists its rows and sorts them; capped, it picks its first `cap` as the rows
+  // go by, offered in row order as firstInOrder would be.
+  const listed: number[][] | undefined = options.includeOpportunities && cap === undefined ? Array.from({ length: columns }, () => []) : undefined;
+  const picked: FirstInOrder[] | undefined = options.includeOpportunities && cap !== undefined ? Array.from({ length: columns }, () => new FirstInOrder(cap, order)) : undefined;
+  const closed = options.closed ? closedSelection(model, options.closed) : undefined;
   const stages = model.catalog.stages;
 
   const stageKey = model.stageKey.values;
@@ -268,12 +276,12 @@ export function queryPipeline(model: PipelineModel, filter: PipelineFilter = {},
   // One pass over the rows, open and closed alike, each in row order (the order the sums are
   // added in). The filter is checked only for rows that count (an open row, or a closing in the
   // window), by its codes: no array of matches is built per query.
-  const picked = codesOf(model.table, filter);
-  if (picked !== undefined) {
+  const codes = codesOf(model.table, filter);
+  if (codes !== undefined) {
     const process = model.table.process.values;
     const team = model.table.team.values;
     const owner = model.table.owner.values;
-    const { processCode, teamCode, ownerCode } = picked;
+    const { processCode, teamCode, ownerCode } = codes;
     for (let row = 0; row < rows; row++) {
       const key = stageKey[row]!;
       if (key < 0) {
@@ -287,6 +295,13 @@ export function queryPipeline(model: PipelineModel, filter: PipelineFilter = {},
       totals.add(key, amount[row]!, probability[row]!, currency[row]!);
       if (nowMs !== undefined && isRotting(entered[row]!, stages[key]!.rotAfterDays, nowMs)) totals.addRotting(key);
       if (listed) listed[key]!.push(row);
+      else if (picked) {
+        const column = picked[key]!;
+        // A full column's worst card entered earlier: order would not put this row before it.
+        // The same test as order's (a NaN entry time never passes it, and goes to order).
+        if (column.full && entered[row]! > entered[column.heap[0]!]!) continue;
+        column.offer(row);
+      }
     }
   }
 
@@ -295,7 +310,8 @@ export function queryPipeline(model: PipelineModel, filter: PipelineFilter = {},
       processId: process.processId,
       stages: stageOrderOf(process).map((key): PipelineStage => {
         const stage = totals.stageOf(model.catalog.stages[key]!);
-        return listed ? withCards(stage, opportunitiesOf(model, listed[key]!, cap), cap, options.nowMs) : stage;
+        if (listed) return withCards(stage, listed[key]!.sort(order).map((row) => openCardOf(model, row)), cap, options.nowMs);
+        return picked ? withCards(stage, picked[key]!.sorted().map((row) => openCardOf(model, row)), cap, options.nowMs) : stage;
       }),
       ...(closed ? closed.sectionsOf(process.processId, options.includeOpportunities === true) : {}),
     })),
@@ -415,15 +431,6 @@ function openCardOf(model: PipelineModel, row: number): PipelineOpportunity {
     expectedCloseDate: model.expectedCloseDate[row] || null,
     criteria: criteriaProgressOf(model.catalog.versions[model.version.values[row]!]!, model.stageKey.values[row]!, model.criteriaMet[row]!),
   };
-}
-
-/** The cards of a stage's rows, longest in the stage first (ties by id); the first `cap` only when capped. */
-function opportunitiesOf(model: PipelineModel, rows: number[], cap: number | undefined): PipelineOpportunity[] {
-  const entered = model.stageEnteredMs.values;
-  const ids = model.ids;
-  const order = (a: number, b: number) => entered[a]! - entered[b]! || compareIds(ids[a]!, ids[b]!);
-  const first = cap === undefined ? rows.sort(order) : firstInOrder(rows, cap, order);
-  return first.map((row) => openCardOf(model, row));
 }
 
 /** The cap asked for, checked (the API validates it, with its own maximum, first; a library caller gets a RangeError). */
