@@ -1,4 +1,6 @@
-import { medianOfSorted, p90Index } from './order-statistics';
+import fc from 'fast-check';
+import { assertProperty } from '@stagecraft/testing/fast-check';
+import { firstInOrder, FirstInOrder, medianOfSorted, p90Index } from './order-statistics';
 import { queryStageDurations, stageDurationsProjection } from './stage-durations.projection';
 import { at, log, threeStages } from './testing/log.fixtures';
 import { project } from './testing/project';
@@ -71,5 +73,90 @@ describe('stage durations report that median and p90', () => {
     const [a, b] = completed({ from: at(0), to: at(100_000) });
     expect(a).toEqual({ count: 10, meanSeconds: 870, medianSeconds: 330, p90Seconds: 540 });
     expect(b).toMatchObject({ count: 9, medianSeconds: 25 * 60, p90Seconds: 81 * 60 });
+  });
+});
+
+/** The bounded heap as firstInOrder was written before FirstInOrder: what picking as rows go by must still answer. */
+function firstInOrderAsItWas(items: readonly number[], count: number, compare: (a: number, b: number) => number): number[] {
+  if (count <= 0) return [];
+  if (items.length <= count) return [...items].sort(compare);
+  const heap: number[] = [];
+  const siftDown = (from: number) => {
+    let at = from;
+    for (;;) {
+      const left = 2 * at + 1;
+      if (left >= heap.length) return;
+      const right = left + 1;
+      const worse = right < heap.length && compare(heap[right]!, heap[left]!) > 0 ? right : left;
+      if (compare(heap[worse]!, heap[at]!) <= 0) return;
+      [heap[at], heap[worse]] = [heap[worse]!, heap[at]!];
+      at = worse;
+    }
+  };
+  for (const item of items) {
+    if (heap.length < count) {
+      heap.push(item);
+      let at = heap.length - 1;
+      while (at > 0) {
+        const parent = (at - 1) >> 1;
+        if (compare(heap[at]!, heap[parent]!) <= 0) break;
+        [heap[at], heap[parent]] = [heap[parent]!, heap[at]!];
+        at = parent;
+      }
+    } else if (compare(item, heap[0]!) < 0) {
+      heap[0] = item;
+      siftDown(0);
+    }
+  }
+  return heap.sort(compare);
+}
+
+describe('the first items in order, picked as they go by (FirstInOrder)', () => {
+  // Keys with many ties and NaNs: `key[a] - key[b] || a - b` is the board's order (entry time, then
+  // id), which is not a total order once a NaN entry time (a corrupt log) is among them. Picking as
+  // items go by must answer what the bounded heap answered even then, item for item.
+  const keyArbitrary = fc.oneof(fc.integer({ min: 0, max: 6 }), fc.constant(Number.NaN));
+  const boardOrder = (keys: readonly number[]) => (a: number, b: number) => keys[a]! - keys[b]! || a - b;
+
+  it('answers exactly what the bounded heap answered, for any items, cap and order, NaN keys included', () => {
+    assertProperty(
+      fc.property(fc.array(keyArbitrary, { maxLength: 60 }), fc.integer({ min: -1, max: 70 }), fc.boolean(), (keys, count, reversed) => {
+        const order = boardOrder(keys);
+        const items = keys.map((_, index) => index);
+        if (reversed) items.reverse();
+        const picked = new FirstInOrder(count, order);
+        for (const item of items) picked.offer(item);
+        expect(picked.sorted()).toEqual(firstInOrderAsItWas(items, count, order));
+        expect(firstInOrder(items, count, order)).toEqual(firstInOrderAsItWas(items, count, order));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('answers the same when a caller skips the items its order would not put before the worst kept (as the board does)', () => {
+    assertProperty(
+      fc.property(fc.array(keyArbitrary, { maxLength: 60 }), fc.integer({ min: 1, max: 20 }), (keys, count) => {
+        const order = boardOrder(keys);
+        const items = keys.map((_, index) => index);
+        const picked = new FirstInOrder(count, order);
+        for (const item of items) {
+          if (picked.full && keys[item]! > keys[picked.heap[0]!]!) continue;
+          picked.offer(item);
+        }
+        expect(picked.sorted()).toEqual(firstInOrderAsItWas(items, count, order));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('for a total order is the sorted list cut after `count`', () => {
+    assertProperty(
+      fc.property(fc.array(fc.integer({ min: 0, max: 20 })), fc.integer({ min: 0, max: 25 }), (values, count) => {
+        const order = (a: number, b: number) => a - b;
+        const picked = new FirstInOrder(count, order);
+        for (const value of values) picked.offer(value);
+        expect(picked.sorted()).toEqual([...values].sort(order).slice(0, count));
+      }),
+    );
   });
 });

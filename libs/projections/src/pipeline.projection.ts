@@ -1,8 +1,8 @@
 import type { ClosedOutcome, ClosedWindow, ClosedOpportunity, ClosedSection, PipelineOpportunity, PipelineStage, PipelineProcess, PipelineResult } from '@stagecraft/contracts';
 import { requireInstant } from '@stagecraft/opportunity';
 import { defineOpportunityProjection } from './opportunity-projection.factory';
-import { createOpportunityTable, createStringCodes, encode, matchRows, NONE, type OpportunityTable, type StringCodes } from './opportunity-table';
-import { firstInOrder } from './order-statistics';
+import { createOpportunityTable, createStringCodes, encode, NONE, type OpportunityTable, type StringCodes } from './opportunity-table';
+import { firstInOrder, FirstInOrder } from './order-statistics';
 import { compareIds, createProcessCatalog, criteriaProgressOf, processesOf, stageKeyOf, stageOrderOf, type ProcessCatalog } from './process-catalog';
 import { createStageTotals, isRotting, withCards } from './stage-totals';
 import { dictionary, float64Column, int32Column, NO_CURRENCY, occurredAtMs, soleCurrencyTotal, pushFloat64, pushInt32, STAGE_LIFE_EVENTS, type Float64Column, type Int32Column, type StageLifeEvent, type AtInstant } from './projection.helpers';
@@ -41,8 +41,9 @@ import type { ExitCriterionMet, ExitCriterionRevoked } from '@stagecraft/opportu
 // Capped columns (`options.cardsPerColumn`, the board's kanban): each stage lists only its first N
 // cards in the usual order (longest in the stage first: oldest stage entry, ties by id), and says
 // in `opportunitiesOmitted` how many it left out; count and amounts stay those of the whole column.
-// The first N are picked with a bounded heap and only they become card objects, so a column of
-// 40k deals costs a pass over row numbers, not a sort and 40k objects.
+// The first N are picked with a bounded heap as the rows go by (FirstInOrder, fed in row order as
+// firstInOrder was), and only they become card objects: a column of 40k deals costs, per row, one
+// comparison of its entry time with the worst card kept, not a list of rows, a sort or 40k objects.
 //
 // Criteria (`criteria` on open cards): the exit criteria of the current stage in the row's own
 // version, and how many are met, as the domain's evolve keeps them (opportunity.evolve.ts): met
@@ -252,12 +253,19 @@ function enterStage(model: PipelineModel, row: number, stageId: string, event: A
 
 export function queryPipeline(model: PipelineModel, filter: PipelineFilter = {}, options: PipelineQueryOptions = {}): PipelineResult {
   // The pipeline is the present: it takes no from/to, even when the caller's object has them.
-  const selected = matchRows(model.table, { processId: filter.processId, teamId: filter.teamId, ownerId: filter.ownerId });
   const { nowMs } = options;
   const totals = createStageTotals(model.catalog.stages.length, model.currencies.values, nowMs !== undefined);
-  const listed: number[][] | undefined = options.includeOpportunities ? Array.from({ length: model.catalog.stages.length }, () => []) : undefined;
   const cap = cardsPerColumnOf(options);
   const entered = model.stageEnteredMs.values;
+  const ids = model.ids;
+  // Longest in the stage first: oldest stage entry, ties by id.
+  const order = (a: number, b: number) => entered[a]! - entered[b]! || compareIds(ids[a]!, ids[b]!);
+  const columns = model.catalog.stages.length;
+  // Uncapped, a column lists its rows and sorts them; capped, it picks its first `cap` as the rows
+  // go by, offered in row order as firstInOrder would be.
+  const listed: number[][] | undefined = options.includeOpportunities && cap === undefined ? Array.from({ length: columns }, () => []) : undefined;
+  const picked: FirstInOrder[] | undefined = options.includeOpportunities && cap !== undefined ? Array.from({ length: columns }, () => new FirstInOrder(cap, order)) : undefined;
+  const closed = options.closed ? closedSelection(model, options.closed) : undefined;
   const stages = model.catalog.stages;
 
   const stageKey = model.stageKey.values;
@@ -265,19 +273,35 @@ export function queryPipeline(model: PipelineModel, filter: PipelineFilter = {},
   const currency = model.currency.values;
   const probability = model.probability.values;
   const rows = model.table.rows;
-  for (let row = 0; row < rows; row++) {
-    const key = stageKey[row]!;
-    if (key < 0 || (selected !== undefined && selected[row] === 0)) continue;
-    totals.add(key, amount[row]!, probability[row]!, currency[row]!);
-    if (nowMs !== undefined && isRotting(entered[row]!, stages[key]!.rotAfterDays, nowMs)) totals.addRotting(key);
-    if (listed) listed[key]!.push(row);
-  }
-
-  // Closed rows in a pass of their own, only when asked: the open board's loop stays as lean as before.
-  const closed = options.closed ? closedSelection(model, options.closed) : undefined;
-  if (closed) {
+  // One pass over the rows, open and closed alike, each in row order (the order the sums are
+  // added in). The filter is checked only for rows that count (an open row, or a closing in the
+  // window), by its codes: no array of matches is built per query.
+  const codes = codesOf(model.table, filter);
+  if (codes !== undefined) {
+    const process = model.table.process.values;
+    const team = model.table.team.values;
+    const owner = model.table.owner.values;
+    const { processCode, teamCode, ownerCode } = codes;
     for (let row = 0; row < rows; row++) {
-      if (stageKey[row]! < 0 && (selected === undefined || selected[row] === 1)) closed.take(row);
+      const key = stageKey[row]!;
+      if (key < 0) {
+        if (closed === undefined || !closed.inWindow(row)) continue;
+      }
+      if ((processCode >= 0 && process[row] !== processCode) || (teamCode >= 0 && team[row] !== teamCode) || (ownerCode >= 0 && owner[row] !== ownerCode)) continue;
+      if (key < 0) {
+        closed!.take(row);
+        continue;
+      }
+      totals.add(key, amount[row]!, probability[row]!, currency[row]!);
+      if (nowMs !== undefined && isRotting(entered[row]!, stages[key]!.rotAfterDays, nowMs)) totals.addRotting(key);
+      if (listed) listed[key]!.push(row);
+      else if (picked) {
+        const column = picked[key]!;
+        // A full column's worst card entered earlier: order would not put this row before it.
+        // The same test as order's (a NaN entry time never passes it, and goes to order).
+        if (column.full && entered[row]! > entered[column.heap[0]!]!) continue;
+        column.offer(row);
+      }
     }
   }
 
@@ -286,7 +310,8 @@ export function queryPipeline(model: PipelineModel, filter: PipelineFilter = {},
       processId: process.processId,
       stages: stageOrderOf(process).map((key): PipelineStage => {
         const stage = totals.stageOf(model.catalog.stages[key]!);
-        return listed ? withCards(stage, opportunitiesOf(model, listed[key]!, cap), cap, options.nowMs) : stage;
+        if (listed) return withCards(stage, listed[key]!.sort(order).map((row) => openCardOf(model, row)), cap, options.nowMs);
+        return picked ? withCards(stage, picked[key]!.sorted().map((row) => openCardOf(model, row)), cap, options.nowMs) : stage;
       }),
       ...(closed ? closed.sectionsOf(process.processId, options.includeOpportunities === true) : {}),
     })),
@@ -295,9 +320,21 @@ export function queryPipeline(model: PipelineModel, filter: PipelineFilter = {},
 }
 
 /**
+ * The codes a filter asks for (NONE: any), as matchRows reads them; undefined when it names a
+ * process, team or owner never seen, which selects no row.
+ */
+function codesOf(table: OpportunityTable, filter: PipelineFilter): { processCode: number; teamCode: number; ownerCode: number } | undefined {
+  const processCode = filter.processId === undefined ? NONE : table.processes.codeOf.get(filter.processId);
+  const teamCode = filter.teamId === undefined ? NONE : table.teams.codeOf.get(filter.teamId);
+  const ownerCode = filter.ownerId === undefined ? NONE : table.owners.codeOf.get(filter.ownerId);
+  if (processCode === undefined || teamCode === undefined || ownerCode === undefined) return undefined;
+  return { processCode, teamCode, ownerCode };
+}
+
+/**
  * Collects the closed rows of a query's window by process and outcome (process code × 2 + outcome − 1),
- * then answers each process's sections. Only rows closed in the window are kept, so sorting
- * them for the newest cards costs the window's closings, not the whole history.
+ * then answers each process's sections. Only rows closed in the window are kept, so picking
+ * the newest cards costs the window's closings, not the whole history.
  */
 function closedSelection(model: PipelineModel, query: ClosedQuery) {
   const window = closedWindow(query);
@@ -311,11 +348,14 @@ function closedSelection(model: PipelineModel, query: ClosedQuery) {
   const buckets: number[][] = [];
   return {
     window,
-    take(row: number): void {
-      const kind = outcome[row]!;
+    /** Whether a closed row's latest outcome is one asked for, closed within the window. */
+    inWindow(row: number): boolean {
       const at = closedMs[row]!;
-      if (wanted[kind] !== 1 || !(at >= fromMs && at <= toMs)) return;
-      (buckets[process[row]! * 2 + kind - 1] ??= []).push(row);
+      return wanted[outcome[row]!] === 1 && at >= fromMs && at <= toMs;
+    },
+    /** Keeps a row inWindow said yes to (and the filter selects), in row order. */
+    take(row: number): void {
+      (buckets[process[row]! * 2 + outcome[row]! - 1] ??= []).push(row);
     },
     sectionsOf(processId: string, withCards: boolean): { won?: ClosedSection; lost?: ClosedSection } {
       const code = model.table.processes.codeOf.get(processId);
@@ -339,25 +379,42 @@ function closedSection(model: PipelineModel, rows: number[], lost: boolean, limi
   const figures = { count: rows.length, amount: soleCurrencyTotal(amountsByCurrency), amountsByCurrency };
   if (limit === 0) return figures;
   const closedMs = model.closedMs.values;
-  const newest = rows.sort((a, b) => closedMs[b]! - closedMs[a]! || compareIds(model.ids[a]!, model.ids[b]!)).slice(0, limit);
-  return {
-    ...figures,
-    opportunities: newest.map((row): ClosedOpportunity => {
-      const reason = model.lostReason.values[row]!;
-      const closedIn = model.closedStageKey.values[row]!;
-      return {
-        ...cardOf(model, row),
-        closedAt: model.closedAt[row]!,
-        closedInStage: closedIn < 0 ? null : model.catalog.stages[closedIn]!.stageId,
-        ...(lost ? { lostReason: reason < 0 ? null : model.reasons.values[reason]! } : {}),
-        nextSteps: model.nextSteps[row] || null,
-      };
-    }),
-  };
+  const ids = model.ids;
+  // Rows closed in the window have a closing time (never NaN) and distinct ids: a total order, so
+  // the bounded heap picks exactly what sorting them all and keeping the first `limit` would.
+  const newest = firstInOrder(rows, limit, (a, b) => closedMs[b]! - closedMs[a]! || compareIds(ids[a]!, ids[b]!));
+  return { ...figures, opportunities: newest.map((row) => closedCardOf(model, row, lost)) };
 }
 
-/** What every card shows, open or closed. */
-function cardOf(model: PipelineModel, row: number) {
+// Cards are written as one object literal each, with their keys in the order the API has always
+// sent them: building a card by spreading a shared part into it cost more than the rest of a
+// capped board's query.
+
+/** A closed card: what every card shows, then the closing. */
+function closedCardOf(model: PipelineModel, row: number, lost: boolean): ClosedOpportunity {
+  const { table } = model;
+  const team = table.team.values[row]!;
+  const owner = table.owner.values[row]!;
+  const amount = model.amount.values[row]!;
+  const currency = model.currency.values[row]!;
+  const closedIn = model.closedStageKey.values[row]!;
+  const id = model.ids[row]!;
+  const title = model.titles[row]!;
+  const ownerId = owner < 0 ? null : table.owners.values[owner]!;
+  const teamId = team < 0 ? null : table.teams.values[team]!;
+  const money = Number.isNaN(amount) ? null : amount;
+  const currencyId = currency < 0 ? null : model.currencies.values[currency]!;
+  const closedAt = model.closedAt[row]!;
+  const closedInStage = closedIn < 0 ? null : model.catalog.stages[closedIn]!.stageId;
+  const nextSteps = model.nextSteps[row] || null;
+  if (!lost) return { id, title, ownerId, teamId, amount: money, currency: currencyId, closedAt, closedInStage, nextSteps };
+  const reason = model.lostReason.values[row]!;
+  const lostReason = reason < 0 ? null : model.reasons.values[reason]!;
+  return { id, title, ownerId, teamId, amount: money, currency: currencyId, closedAt, closedInStage, lostReason, nextSteps };
+}
+
+/** An open card: what every card shows, then its visit of the current stage. */
+function openCardOf(model: PipelineModel, row: number): PipelineOpportunity {
   const { table } = model;
   const team = table.team.values[row]!;
   const owner = table.owner.values[row]!;
@@ -370,21 +427,10 @@ function cardOf(model: PipelineModel, row: number) {
     teamId: team < 0 ? null : table.teams.values[team]!,
     amount: Number.isNaN(amount) ? null : amount,
     currency: currency < 0 ? null : model.currencies.values[currency]!,
-  };
-}
-
-/** The cards of a stage's rows, longest in the stage first (ties by id); the first `cap` only when capped. */
-function opportunitiesOf(model: PipelineModel, rows: number[], cap: number | undefined): PipelineOpportunity[] {
-  const entered = model.stageEnteredMs.values;
-  const order = (a: number, b: number) => entered[a]! - entered[b]! || compareIds(model.ids[a]!, model.ids[b]!);
-  const first = cap === undefined ? rows.sort(order) : firstInOrder(rows, cap, order);
-  const versions = model.catalog.versions;
-  return first.map((row) => ({
-    ...cardOf(model, row),
     stageEnteredAt: model.stageEnteredAt[row]!,
     expectedCloseDate: model.expectedCloseDate[row] || null,
-    criteria: criteriaProgressOf(versions[model.version.values[row]!]!, model.stageKey.values[row]!, model.criteriaMet[row]!),
-  }));
+    criteria: criteriaProgressOf(model.catalog.versions[model.version.values[row]!]!, model.stageKey.values[row]!, model.criteriaMet[row]!),
+  };
 }
 
 /** The cap asked for, checked (the API validates it, with its own maximum, first; a library caller gets a RangeError). */

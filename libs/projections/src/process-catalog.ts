@@ -151,8 +151,12 @@ export function stageOrderOf(process: CatalogProcess): readonly number[] {
 
 /** Exit criteria of a stage key in a version: how many the stage has and how many of `met` are among them (each counted once). */
 export function criteriaProgressOf(version: CatalogVersion, key: number, met: readonly string[]): { met: number; total: number } {
-  const criteria = version.criteriaByKey?.get(key) ?? [];
-  return { met: criteria.reduce((count, id) => (met.includes(id) ? count + 1 : count), 0), total: criteria.length };
+  const criteria = version.criteriaByKey?.get(key);
+  if (criteria === undefined) return { met: 0, total: 0 };
+  // A plain loop: the board asks this for every card it lists.
+  let count = 0;
+  for (const id of criteria) if (met.includes(id)) count++;
+  return { met: count, total: criteria.length };
 }
 
 /** Processes sorted by id (code-unit order), optionally only one. */

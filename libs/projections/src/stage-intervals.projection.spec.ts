@@ -94,6 +94,43 @@ describe('the stage-intervals read model (the pipeline at a past instant)', () =
     );
   });
 
+  it('answers a capped past board byte for byte as the uncapped one cut after N cards, ties at one instant included', () => {
+    // Capped columns pick their cards as the segments go by (FirstInOrder); uncapped ones sort them.
+    assertProperty(
+      fc.property(historyWith((h) => fc.array(fc.tuple(instantArbitraryFor(h), filterArbitraryFor(h), fc.integer({ min: 1, max: 4 })), { minLength: 1, maxLength: 4 })), ([history, queries]) => {
+        const model = project(stageIntervalsProjection, history.events);
+        for (const [atMs, { processId, teamId, ownerId }, cardsPerColumn] of queries) {
+          const filter = { processId, teamId, ownerId };
+          const capped = queryPipelineAsOf(model, atMs, filter, { includeOpportunities: true, cardsPerColumn });
+          expect(JSON.stringify(capped)).toBe(JSON.stringify(capColumns(queryPipelineAsOf(model, atMs, filter, { includeOpportunities: true }), cardsPerColumn)));
+        }
+      }),
+      { numRuns: 100 },
+    );
+    // Most deals entered their stage at one of three instants, opened in any order of ids.
+    assertProperty(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 0, max: 99 }), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.record({ minute: fc.integer({ min: 0, max: 2 }), movedAt: fc.option(fc.integer({ min: 3, max: 4 }), { nil: undefined }) }), { minLength: 40, maxLength: 40 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 0, max: 5 }),
+        (numbers, deals, cardsPerColumn, minute) => {
+          const events = [log.version(standardV1)];
+          numbers.forEach((number, index) => {
+            const id = `deal-${String(number).padStart(2, '0')}`;
+            events.push(log.opened(id, standardV1, deals[index]!.minute));
+            if (deals[index]!.movedAt !== undefined) events.push(log.moved(id, 'new', 'legacy', deals[index]!.movedAt!));
+          });
+          const model = project(stageIntervalsProjection, events);
+          const atMs = Date.parse(at(minute));
+          const capped = queryPipelineAsOf(model, atMs, {}, { includeOpportunities: true, cardsPerColumn });
+          expect(JSON.stringify(capped)).toBe(JSON.stringify(capColumns(queryPipelineAsOf(model, atMs, {}, { includeOpportunities: true }), cardsPerColumn)));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('after the last event, equals the live pipeline', () => {
     assertProperty(
       fc.property(historyArbitrary(), fc.constantFrom(undefined, 'p0', 'p1'), (history, processId) => {

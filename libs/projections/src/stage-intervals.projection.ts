@@ -2,7 +2,7 @@ import type { PipelineOpportunity, PipelineStage, PipelineResult } from '@stagec
 import { calendarDateOf, parseCalendarDay } from '@stagecraft/opportunity';
 import { defineOpportunityProjection } from './opportunity-projection.factory';
 import { createOpportunityTable, createStringCodes, encode, NONE, type OpportunityTable, type StringCodes } from './opportunity-table';
-import { firstInOrder } from './order-statistics';
+import { FirstInOrder } from './order-statistics';
 import { cardsPerColumnOf, type PipelineFilter, type PipelineQueryOptions } from './pipeline.projection';
 import { compareIds, createProcessCatalog, processesOf, stageKeyOf, stageOrderOf, type ProcessCatalog } from './process-catalog';
 import { createStageTotals, isRotting, withCards } from './stage-totals';
@@ -270,8 +270,13 @@ function startSegment(model: StageIntervalsModel, row: number, atMs: number): vo
 export function queryPipelineAsOf(model: StageIntervalsModel, atMs: number, filter: PipelineFilter = {}, options: PipelineQueryOptions = {}): PipelineResult {
   const totals = createStageTotals(model.catalog.stages.length, model.currencies.values, true);
   const stages = model.catalog.stages;
-  const listed: number[][] | undefined = options.includeOpportunities ? Array.from({ length: model.catalog.stages.length }, () => []) : undefined;
   const cap = cardsPerColumnOf(options);
+  const entered = model.segments.enteredMs.values;
+  const order = cardOrderOf(model);
+  // As the live board: uncapped, a column lists its segments and sorts them; capped, it picks its
+  // first `cap` as the segments go by, offered in segment order as firstInOrder would be.
+  const listed: number[][] | undefined = options.includeOpportunities && cap === undefined ? Array.from({ length: model.catalog.stages.length }, () => []) : undefined;
+  const picked: FirstInOrder[] | undefined = options.includeOpportunities && cap !== undefined ? Array.from({ length: model.catalog.stages.length }, () => new FirstInOrder(cap, order)) : undefined;
 
   const processCode = filter.processId === undefined ? NONE : model.table.processes.codeOf.get(filter.processId);
   const teamCode = filter.teamId === undefined ? NONE : model.teams.codeOf.get(filter.teamId);
@@ -300,8 +305,14 @@ export function queryPipelineAsOf(model: StageIntervalsModel, atMs: number, filt
     if (!anyOwner && segmentOwner[segment] !== ownerCode) continue;
     const key = stageKey[segment]!;
     totals.add(key, amount[segment]!, probability[segment]!, currency[segment]!);
-    if (isRotting(segments.enteredMs.values[segment]!, stages[key]!.rotAfterDays, atMs)) totals.addRotting(key);
+    if (isRotting(entered[segment]!, stages[key]!.rotAfterDays, atMs)) totals.addRotting(key);
     if (listed) listed[key]!.push(segment);
+    else if (picked) {
+      const column = picked[key]!;
+      // A full column's worst card entered earlier: order would not put this one before it.
+      if (column.full && entered[segment]! > entered[column.heap[0]!]!) continue;
+      column.offer(segment);
+    }
   }
 
   return {
@@ -309,19 +320,26 @@ export function queryPipelineAsOf(model: StageIntervalsModel, atMs: number, filt
       processId: catalogProcess.processId,
       stages: stageOrderOf(catalogProcess).map((key): PipelineStage => {
         const stage = totals.stageOf(model.catalog.stages[key]!);
-        return listed ? withCards(stage, cardsOf(model, listed[key]!, cap), cap, atMs) : stage;
+        if (listed) return withCards(stage, cardsOf(model, listed[key]!.sort(order)), cap, atMs);
+        return picked ? withCards(stage, cardsOf(model, picked[key]!.sorted()), cap, atMs) : stage;
       }),
     })),
   };
 }
 
-/** As the live board: longest in the stage first (ties by id), the first `cap` only when capped. */
-function cardsOf(model: StageIntervalsModel, segmentsListed: number[], cap: number | undefined): PipelineOpportunity[] {
+/** As the live board: longest in the stage first (oldest stage entry), ties by id. */
+function cardOrderOf(model: StageIntervalsModel): (a: number, b: number) => number {
   const { segments } = model;
   const entered = segments.enteredMs.values;
   const idOf = (segment: number) => model.ids[segments.row.values[segment]!]!;
-  const order = (a: number, b: number) => entered[a]! - entered[b]! || compareIds(idOf(a), idOf(b));
-  const first = cap === undefined ? segmentsListed.sort(order) : firstInOrder(segmentsListed, cap, order);
+  return (a, b) => entered[a]! - entered[b]! || compareIds(idOf(a), idOf(b));
+}
+
+/** The cards of segments already in order. */
+function cardsOf(model: StageIntervalsModel, first: readonly number[]): PipelineOpportunity[] {
+  const { segments } = model;
+  const entered = segments.enteredMs.values;
+  const idOf = (segment: number) => model.ids[segments.row.values[segment]!]!;
   return first.map((segment) => {
     const team = segments.team.values[segment]!;
     const owner = segments.owner.values[segment]!;
