@@ -110,7 +110,7 @@ const QUERY_WORK_MEM = '32MB';
 // Room to sort and hash a whole table's closings in memory (the default 4 MB spills them to disk),
 // for this transaction only.
 // No parallel workers: a few queries add floats in the order of a sorted subquery, which workers would split.
-const QUERY_SETTINGS = `SET LOCAL work_mem = '${QUERY_WORK_MEM}'; SET LOCAL max_parallel_workers_per_gather = 0`;
+const QUERY_SETTINGS = [`SET LOCAL work_mem = '${QUERY_WORK_MEM}'`, 'SET LOCAL max_parallel_workers_per_gather = 0'];
 
 /** Builds WHERE clauses with numbered parameters. */
 class Where {
@@ -889,7 +889,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       // One round trip for the transaction, its settings and the checkpoint (the revision is a number this process holds).
       const cachedRevision = this.cached?.revision ?? -1;
       const results = (await client.query(
-        `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ${QUERY_SETTINGS};
+        `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ${QUERY_SETTINGS.join('; ')};
          SELECT position, failed, state_revision, CASE WHEN state_revision <> ${Math.trunc(cachedRevision)} THEN state END AS state, counters,
            NOT EXISTS (SELECT 1 FROM ${this.schema}.deferred_indexes WHERE index_name = '${SUMMARIES_NOTE}') AS summaries${spare ? ', pg_export_snapshot() AS snapshot' : ''} FROM ${this.schema}.checkpoint`,
       )) as unknown as QueryResult[];
@@ -945,10 +945,10 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     const second = await spare;
     try {
       // SET TRANSACTION SNAPSHOT must come before the transaction's first query.
-      const opening = [`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`, `SET TRANSACTION SNAPSHOT ${escapeLiteral(snapshotId)}`, QUERY_SETTINGS];
+      const opening = [`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`, `SET TRANSACTION SNAPSHOT ${escapeLiteral(snapshotId)}`, ...QUERY_SETTINGS];
       const results = await queryAll(second, [...opening, ...statements, 'COMMIT']);
-      // QUERY_SETTINGS is two statements: two results.
-      return results.slice(opening.length + 1, opening.length + 1 + statements.length);
+      // One result per statement sent: the opening's come first.
+      return results.slice(opening.length, opening.length + statements.length);
     } catch (error) {
       second.query('ROLLBACK').catch(() => undefined);
       throw error;
