@@ -72,6 +72,11 @@ export class CommittedTail {
     return { head: this.upTo, events };
   }
 
+  /** The position the run ends at: the end of this process's last commit (-1: no run). */
+  get end(): number {
+    return this.upTo;
+  }
+
   /** How many events are held (for tests and diagnostics). */
   get size(): number {
     return this.events.length;

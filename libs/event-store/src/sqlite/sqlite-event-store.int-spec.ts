@@ -415,6 +415,38 @@ describe('SQLite event store', () => {
       expect(reader.events.map((e) => e.type)).toEqual(['Kept', 'After', 'After']);
       expect(store.stats().eventsFedFromMemory).toBe(3);
     });
+
+    it.each([
+      ['after a commit of its own', true],
+      ['before any commit of its own', false],
+    ])('a poll that finds a batch committed before its reply reached a busy loop leaves it to the reply (%s)', async (_, committedBefore) => {
+      const store = open({ pollIntervalMs: 1 });
+      const reader = follow(store, {});
+      await reader.reached(0);
+      if (committedBefore) {
+        await store.appendToStream('deal-1', [event('Earlier')], { expectedRevision: 'no_stream' });
+        await reader.reached(await store.headPosition());
+      }
+      const fedBefore = store.stats().eventsFedFromMemory;
+      const appended = store.appendToStream('deal-2', [event('Raced'), event('Raced')], { expectedRevision: 'no_stream' });
+      await new Promise((resolve) => setImmediate(resolve)); // the batch is sent to the writer thread
+      // The loop stays busy until the batch is readable in SQLite, so the writer's reply waits
+      // while the 1 ms poll comes due: the next turn of the loop runs the poll's timer first.
+      const look = new Database(join(dir, 'events.db'), { readonly: true });
+      const count = look.prepare(`SELECT count(*) AS n FROM events WHERE type = 'Raced'`);
+      const giveUp = Date.now() + 10_000;
+      let committedWhileBusy = false;
+      while (!committedWhileBusy && Date.now() < giveUp) committedWhileBusy = (count.get() as { n: number }).n === 2;
+      look.close();
+      expect(committedWhileBusy).toBe(true);
+      await appended;
+      await reader.reached(await store.headPosition());
+      await reader.stop();
+
+      expect(reader.events).toEqual(await store.readAll());
+      // Both events of the raced batch came from memory, not from the poll's read of SQLite.
+      expect(store.stats().eventsFedFromMemory - fedBefore).toBe(2);
+    });
   });
 
   describe('writer thread', () => {

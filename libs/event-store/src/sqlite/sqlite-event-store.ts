@@ -18,7 +18,7 @@ import type {
 import { CommittedTail, type CommittedEvent } from './sqlite-committed-tail';
 import { toStoredEvent, type EventRow } from './sqlite-event-row';
 import { isInMemoryPath, openEventStoreDatabase } from './sqlite-database';
-import { SQLiteSubscription, type SubscriptionFilter, type SubscriptionSource } from './sqlite-subscription';
+import { SQLiteSubscription, type PageRead, type SubscriptionFilter, type SubscriptionSource } from './sqlite-subscription';
 import { inThreadWriter, startWriterThread, type SQLiteWriter } from './sqlite-writer';
 import { errorOf, flattenAppends, outcomeAt, type AppendOutcome, type CommitReply, type SerializedEvent } from './sqlite-writer.protocol';
 
@@ -240,13 +240,20 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
     };
   }
 
-  readPage(after: number, filter: SubscriptionFilter, limit: number, live: boolean): { head: number; events: StoredEvent[] } {
-    const fed = live ? this.tail.read(after, filter, limit) : undefined;
+  readPage(after: number, filter: SubscriptionFilter, limit: number, read: PageRead): { head: number; events: StoredEvent[] } {
+    const fed = read === 'live' ? this.tail.read(after, filter, limit) : undefined;
     if (fed) {
       this.eventsFedFromMemory += fed.events.length;
       return fed;
     }
-    const head = this.head();
+    let head = this.head();
+    // While a batch of this process is in flight, its rows can be in SQLite before its reply has
+    // reached this thread (the writer commits, then answers a busy loop). A caught-up subscription
+    // then reads no further than this process's last commit ended (or than it has read): the
+    // reply wakes it to take the batch from memory, or, if another process wrote before the
+    // batch, to read both from SQLite. A replay is never held back: it must not report "caught
+    // up" short of a head it has seen.
+    if (read !== 'replay' && this.inFlight) head = Math.min(head, Math.max(after, this.tail.end));
     const { streamPrefix, eventTypes } = filter;
     // Filtered in SQL: rows nobody reads are never copied out of SQLite nor parsed.
     const rows =

@@ -10,17 +10,24 @@ export interface SubscriptionFilter {
   readonly types?: ReadonlySet<string>;
 }
 
+/**
+ * Why a subscription reads a page: `replay`, it has not caught up yet; `live`, it has, and was
+ * woken by a commit of this process, so the events this process committed may be taken from
+ * memory (the log up to the end of its last commit) rather than read back from SQLite; `poll`, it
+ * has, and the poll interval ran out, so it reads SQLite, for other processes' writes.
+ */
+export type PageRead = 'replay' | 'live' | 'poll';
+
 /** What a subscription needs from the store; synchronous because better-sqlite3 is. */
 export interface SubscriptionSource {
   readonly pollIntervalMs: number;
   /**
    * The head position, then up to `limit` events after `after` and at or before that head.
-   * Bounding the page by the head read first is what makes "caught up" exact. `live`: the
-   * subscription has caught up and was woken by a commit of this process, so the events this
-   * process committed may be taken from memory (the log up to the end of its last commit) rather
-   * than read back from SQLite; the poll still reads SQLite, for other processes' writes.
+   * Bounding the page by the head read first is what makes "caught up" exact. `read` says why
+   * the subscription reads (PageRead); a caught-up one may be given a head short of the log's
+   * while this process's own commit is in flight (its reply wakes the subscription).
    */
-  readPage(after: number, filter: SubscriptionFilter, limit: number, live: boolean): { head: number; events: StoredEvent[] };
+  readPage(after: number, filter: SubscriptionFilter, limit: number, read: PageRead): { head: number; events: StoredEvent[] };
   detach(subscription: SQLiteSubscription): void;
 }
 
@@ -119,9 +126,9 @@ export class SQLiteSubscription implements AsyncIterator<SubscriptionMessage, un
   }
 
   private fill(): void {
-    const live = this.caughtUp && !this.pollDue;
+    const read: PageRead = !this.caughtUp ? 'replay' : this.pollDue ? 'poll' : 'live';
     this.pollDue = false;
-    const { head, events } = this.source.readPage(this.cursor, this.filter, SUBSCRIPTION_PAGE_SIZE, live);
+    const { head, events } = this.source.readPage(this.cursor, this.filter, SUBSCRIPTION_PAGE_SIZE, read);
     for (const event of events) this.buffer.push({ type: 'event', event });
     if (events.length === SUBSCRIPTION_PAGE_SIZE) {
       this.cursor = events[events.length - 1].position;
