@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { escapeLiteral } from 'pg';
 import { assertProperty } from '@stagecraft/testing/fast-check';
 import type { AnalyticsFilter, ProjectedEvent } from '../projection.types';
 import { inMemoryReference } from '../queries/analytics-queries.contract';
@@ -238,19 +239,53 @@ describeWithPostgres('learned win probability from PostgreSQL: counts in SQL, pa
       const { rows: projected } = await readSide.pool.query(written);
       expect(projected[0].unordered).toBe(expectUnordered);
       expect(projected[0].segments).toContain('true');
-      // As migration 14 left the schema, the projector's values in it forgotten.
-      await readSide.pool.query(`ALTER TABLE ${s}.board_segments DROP COLUMN set_back; ALTER TABLE ${s}.checkpoint DROP COLUMN times_unordered; DELETE FROM ${s}.schema_migrations WHERE version = 15`);
+      // As migration 14 left the schema, the projector's values in it forgotten (dropping the
+      // column drops the indexes that cover it: migration 16 makes the second one again).
+      await readSide.pool.query(`ALTER TABLE ${s}.board_segments DROP COLUMN set_back; ALTER TABLE ${s}.checkpoint DROP COLUMN times_unordered; DELETE FROM ${s}.schema_migrations WHERE version IN (15, 16)`);
+      const client = await readSide.pool.connect();
+      try {
+        expect(await migrateReadSide(client, s)).toBe(2);
+      } finally {
+        client.release();
+      }
+      const { rows: migrated } = await readSide.pool.query(written);
+      expect(migrated[0]).toEqual(projected[0]);
+      const { rows: indexes } = await readSide.pool.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname IN ('board_segments_standing', 'board_segments_standing_ends')`, [s]);
+      expect(indexes).toHaveLength(2);
+      for (const { indexdef } of indexes) expect(indexdef).toContain('set_back');
+    }
+  }, 60_000);
+
+  it('migration 16 has board_segments_standing_ends cover what the estimates as of an instant read: made at once, or noted while a catch-up defers it', async () => {
+    const s = readSide.schema;
+    const events = [...DEALS_LEARNED_FROM(), log.opened('same-ms', standardV1, 100), log.moved('same-ms', 'new', 'legacy', 150), backward('same-ms', 'legacy', 'new', 150)];
+    const migrate16 = async (before: string) => {
+      await readSide.load(events, [5]);
+      await readSide.pool.query(`${before}; DELETE FROM ${s}.schema_migrations WHERE version = 16`);
       const client = await readSide.pool.connect();
       try {
         expect(await migrateReadSide(client, s)).toBe(1);
       } finally {
         client.release();
       }
-      const { rows: migrated } = await readSide.pool.query(written);
-      expect(migrated[0]).toEqual(projected[0]);
-      const { rows: index } = await readSide.pool.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'board_segments_standing'`, [s]);
-      expect(index[0].indexdef).toContain('set_back');
-    }
+      const { rows: index } = await readSide.pool.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'board_segments_standing_ends'`, [s]);
+      const { rows: note } = await readSide.pool.query(`SELECT definition FROM ${s}.deferred_indexes WHERE index_name = 'board_segments_standing_ends'`);
+      return { index: index[0]?.indexdef as string | undefined, note: note[0]?.definition as string | undefined };
+    };
+    // As migration 13 made it, on a schema that serves.
+    const migration13 = `CREATE INDEX board_segments_standing_ends ON ${s}.board_segments (period_level, period_block, valid_to)
+      INCLUDE (process_id, stage_id, currency, started_position, amount, probability, team_id, owner_id, stage_entered_at) WHERE period_level BETWEEN 1 AND 63`;
+    const serving = await migrate16(`DROP INDEX IF EXISTS ${s}.board_segments_standing_ends; ${migration13}`);
+    expect(serving.note).toBeUndefined();
+    for (const column of ['opportunity_id', 'expected_close_date', 'set_back']) expect(serving.index).toContain(column);
+    // Deferred by a catch-up: the note gets the new definition, and no index is made before its time.
+    const deferred = await migrate16(`DROP INDEX IF EXISTS ${s}.board_segments_standing_ends; INSERT INTO ${s}.deferred_indexes (index_name, definition) VALUES ('board_segments_standing_ends', ${escapeLiteral(migration13)})`);
+    expect(deferred.index).toBeUndefined();
+    expect(deferred.note).toContain('set_back');
+    await readSide.pool.query(`${deferred.note}; DELETE FROM ${s}.deferred_indexes WHERE index_name = 'board_segments_standing_ends'`);
+    // The estimates as of an instant still answer as in memory on the index so made.
+    const { reference } = await answersAsOf(events, [149, 150, 151].map(minuteMs));
+    expect(reference).toBeDefined();
   }, 60_000);
 
   // Random histories hold too few deals per stage for the order of a float sum to change its last

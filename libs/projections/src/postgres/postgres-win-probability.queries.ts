@@ -20,7 +20,7 @@ import { rangeOf, type LearnedForecastQuery, type LearnedPipelineQuery } from '.
 import { boolArray, instantParameter, ms, numberArray, textArray } from './read-side.encoding';
 import { queryAll, withoutSorting, WITHOUT_SORTING_LENGTH, WITHOUT_SORTING_RESULT, type Statement } from './read-side.batch';
 import { bucketReached, dailyCountsSql, dayOfClosing, finite, LEARNED_NOTE, labelledVisits } from './read-side.learned';
-import { standingAt } from './read-side.standing';
+import { standingSegments } from './read-side.standing';
 
 // The learned win probability (win-probability.model.ts) answered from the PostgreSQL read side
 // without holding anything that grows with the log: SQL counts the labelled visits (view
@@ -148,6 +148,9 @@ interface KeptCounts {
 // grouping by a second sort, so the join to the cells is a hash join, below the sort. The same
 // technique as the board as of an instant (postgres-analytics.queries.ts, standingTotals).
 
+/** What the estimates as of an instant read of each standing segment: all of it in both indexes of standing segments (migrations 15 and 16). */
+const STANDING_COLUMNS = 'opportunity_id, process_id, stage_id, started_position, amount, currency, probability, stage_entered_at, expected_close_date, set_back';
+
 export class PostgresWinProbabilityQueries {
   // The daily counts of the checkpoint position they were counted at (requests that arrive while
   // they are counted wait for that count), and estimators made from them: now and a few instants.
@@ -265,7 +268,7 @@ export class PostgresWinProbabilityQueries {
    * each estimate with estimateFromCounts' own operations in float8 (IEEE doubles, as JavaScript's),
    * so a request reads a few aggregated rows instead of every open deal. Now: the opportunities on
    * the board (a covering index in board order), with every closed life learned from. As of t: the
-   * board segments standing then (board_segments_standing, read-side.standing.ts), the estimator
+   * board segments standing then (the two walks of standingSegments, read-side.standing.ts), the estimator
    * of the lives closed on the days before t's day (`estimator`, from the kept daily counts), and
    * the visits closed on t's day before t counted here and added to it (whole counts, so the sums
    * are exact), in the same statement.
@@ -294,13 +297,14 @@ export class PostgresWinProbabilityQueries {
         .map(({ bound, bucket }) => `WHEN ${entered} <= ${bound}::timestamptz THEN ${bucket}`)
         .join(' ')} ELSE 0 END`;
     const s = this.schema;
-    const alias = asOf ? 'b' : 'o';
-    // (standingAt names board_segments' columns unqualified: no other relation here has them.)
-    const where = asOf ? [standingAt(atMs, param)] : ['o.stage_id IS NOT NULL'];
-    if (filter.processId !== undefined) where.push(`${alias}.process_id = ${param(filter.processId)}`);
-    if (filter.teamId !== undefined) where.push(`${alias}.team_id = ${param(filter.teamId)}`);
-    if (filter.ownerId !== undefined) where.push(`${alias}.owner_id = ${param(filter.ownerId)}`);
-    if (cardIds !== undefined) where.push(`${alias}.opportunity_id = ANY(${param(textArray([...cardIds]))}::text[])`);
+    // As of t the conditions apply within each walk of standingSegments, to board_segments' own
+    // columns (unqualified); now, to the opportunities (o).
+    const alias = asOf ? '' : 'o.';
+    const where = asOf ? [] : ['o.stage_id IS NOT NULL'];
+    if (filter.processId !== undefined) where.push(`${alias}process_id = ${param(filter.processId)}`);
+    if (filter.teamId !== undefined) where.push(`${alias}team_id = ${param(filter.teamId)}`);
+    if (filter.ownerId !== undefined) where.push(`${alias}owner_id = ${param(filter.ownerId)}`);
+    if (cardIds !== undefined) where.push(`${alias}opportunity_id = ANY(${param(textArray([...cardIds]))}::text[])`);
     // As of t, a deal counts as set back once its first setback's time is at or before t; now, once
     // it has one (opportunities.set_back). For a segment standing at t that is its set_back (written
     // when it began) while the log's times are in order (checkpoint.times_unordered, kept by the
@@ -311,8 +315,7 @@ export class PostgresWinProbabilityQueries {
       ? `SELECT b.opportunity_id, b.process_id, b.stage_id, b.started_position AS pos, b.amount, b.currency, b.probability, ${bucket('b.stage_entered_at')} AS bucket, b.expected_close_date AS expected,
            CASE WHEN (SELECT times_unordered FROM ${s}.checkpoint) THEN EXISTS (SELECT 1 FROM ${s}.deal_setbacks d WHERE d.opportunity_id = b.opportunity_id AND d.first_at <= ${at}::timestamptz)
              ELSE b.set_back END AS flagged
-         FROM ${s}.board_segments b
-         WHERE ${where.join(' AND ')}`
+         FROM (${standingSegments(s, STANDING_COLUMNS, atMs, where, param)}) b`
       : `SELECT o.opportunity_id, o.process_id, o.stage_id, o.segment_started_position AS pos, o.amount, o.currency, o.segment_probability AS probability, ${bucket('o.stage_entered_at')} AS bucket,
            o.expected_close_date AS expected, o.set_back AS flagged
          FROM ${s}.opportunities o WHERE ${where.join(' AND ')}`;

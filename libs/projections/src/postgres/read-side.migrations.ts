@@ -40,6 +40,15 @@ const STANDING_INDEX_15 = (s: string) => `CREATE INDEX board_segments_standing O
   INCLUDE (valid_to, process_id, stage_id, currency, started_position, amount, probability, team_id, owner_id, stage_entered_at, opportunity_id, expected_close_date, set_back)`;
 
 /**
+ * Index board_segments_standing_ends as migration 16 makes it: migration 13's, also covering what
+ * board_segments_standing covers since migration 15 (opportunity_id, expected_close_date,
+ * set_back), so that the learned win probability and forecast as of an instant walk the segments
+ * standing at t as the board as of t does, both runs from the indexes alone.
+ */
+const STANDING_ENDS_INDEX_16 = (s: string) => `CREATE INDEX board_segments_standing_ends ON ${s}.board_segments (period_level, period_block, valid_to)
+  INCLUDE (process_id, stage_id, currency, started_position, amount, probability, team_id, owner_id, stage_entered_at, opportunity_id, expected_close_date, set_back) WHERE period_level BETWEEN 1 AND 63`;
+
+/**
  * Whether the tables hold an opportunity whose events that begin a board segment (board_segments)
  * or end or close one (transitions: stage changes, closings, reopenings; or a segment begun) have
  * no time, or a time before the previous such event's (by log position): checkpoint.times_unordered
@@ -887,6 +896,18 @@ DROP INDEX IF EXISTS ${s}.board_segments_standing;
 UPDATE ${s}.deferred_indexes SET definition = ${literal(STANDING_INDEX_15(s))} WHERE index_name = 'board_segments_standing';
 DO $$ BEGIN
   IF NOT EXISTS (SELECT 1 FROM ${s}.deferred_indexes WHERE index_name = 'board_segments_standing') THEN EXECUTE ${literal(STANDING_INDEX_15(s))}; END IF;
+END $$;
+`,
+  },
+  {
+    version: 16,
+    name: 'board_segments_standing_ends also covers opportunity_id, expected_close_date and set_back: the learned win probability and forecast as of an instant read only the segments standing at t, as the board as of t does',
+    // As migration 14: a deferred index is made later from its note, given the new definition.
+    sql: (s) => `
+DROP INDEX IF EXISTS ${s}.board_segments_standing_ends;
+UPDATE ${s}.deferred_indexes SET definition = ${literal(STANDING_ENDS_INDEX_16(s))} WHERE index_name = 'board_segments_standing_ends';
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM ${s}.deferred_indexes WHERE index_name = 'board_segments_standing_ends') THEN EXECUTE ${literal(STANDING_ENDS_INDEX_16(s))}; END IF;
 END $$;
 `,
   },
