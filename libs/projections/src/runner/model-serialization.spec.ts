@@ -148,6 +148,26 @@ describe('the chunked snapshot format', () => {
     expect(Buffer.compare(Buffer.from(column.values.buffer), Buffer.from(model.column.values.buffer, 0, 200_000 * 8))).toBe(0);
   });
 
+  it('fills the reusable chunks it is given before allocating, skips any not of its chunk size, and writes the same bytes', async () => {
+    const model = { ids: Array.from({ length: 20_000 }, (_, i) => `opportunity-${i}`) };
+    const chunkBytes = 4096;
+    const given = Array.from({ length: 5 }, () => new Uint8Array(new ArrayBuffer(chunkBytes)).fill(0xee));
+    // Not reusable: another size, and a view into a larger buffer (a transfer would take all of it).
+    const wrongSize = new Uint8Array(chunkBytes / 2);
+    const inLarger = new Uint8Array(new ArrayBuffer(chunkBytes * 2), 0, chunkBytes);
+    const reusable = [wrongSize, inLarger, ...given];
+    const chunks: Uint8Array[] = [];
+    for await (const some of serializeModelInSlices(model, { chunkBytes, reusable })) chunks.push(...some);
+
+    expect(reusable).toEqual([]);
+    const buffers = new Set(chunks.map((chunk) => chunk.buffer));
+    for (const chunk of given) expect(buffers.has(chunk.buffer)).toBe(true);
+    expect(buffers.has(wrongSize.buffer)).toBe(false);
+    expect(buffers.has(inLarger.buffer)).toBe(false);
+    expect(Buffer.compare(Buffer.concat(chunks), Buffer.concat(serializeModel(model, { chunkBytes })))).toBe(0);
+    expect(deserializeModel(chunks)).toEqual(model);
+  });
+
   it('refuses bytes that are not a whole snapshot of this format, instead of misreading them', () => {
     const chunks = serializeModel(everyKind(), { chunkBytes: 50 });
     const whole = Buffer.concat(chunks);

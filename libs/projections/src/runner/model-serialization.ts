@@ -26,6 +26,12 @@ export interface ModelSerializationOptions {
   readonly chunkBytes?: number;
   /** Longest stretch of work between two turns of the event loop; default 4 ms. */
   readonly sliceMs?: number;
+  /**
+   * Chunks of exactly chunkBytes, each with a buffer of its own, to fill again before any new one
+   * is allocated: a save puts there the parts the writing thread has handed back. Taken from the
+   * end, while the serialiser runs; whoever gives them must no longer read them.
+   */
+  readonly reusable?: Uint8Array[];
 }
 
 // Small enough that filling, copying or writing one is a short step of its own.
@@ -71,7 +77,7 @@ export function serializeModel(model: unknown, options: ModelSerializationOption
  * until the generator is done (the projection runner holds events back meanwhile).
  */
 export async function* serializeModelInSlices(model: unknown, options: ModelSerializationOptions = {}): AsyncGenerator<Uint8Array[], void, undefined> {
-  const encoder = new ModelEncoder(model, options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
+  const encoder = new ModelEncoder(model, options.chunkBytes ?? DEFAULT_CHUNK_BYTES, options.reusable);
   const sliceMs = options.sliceMs ?? DEFAULT_SLICE_MS;
   while (!encoder.step(performance.now() + sliceMs)) {
     const full = encoder.fullChunks();
@@ -125,9 +131,10 @@ class ModelEncoder {
   constructor(
     private readonly root: unknown,
     chunkBytes: number,
+    reusable?: Uint8Array[],
   ) {
     if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1) throw new RangeError(`chunkBytes must be a positive integer, not ${chunkBytes}`);
-    this.out = new ChunkWriter(chunkBytes);
+    this.out = new ChunkWriter(chunkBytes, reusable);
     const magic = Buffer.from(FORMAT_MAGIC, 'latin1');
     this.record(TAG.format, Buffer.concat([magic, Buffer.from([MODEL_FORMAT_VERSION])]));
   }
@@ -309,7 +316,11 @@ class ChunkWriter {
   private current: Buffer;
   private used = 0;
 
-  constructor(private readonly chunkBytes: number) {
+  constructor(
+    private readonly chunkBytes: number,
+    /** Whole chunks to fill again (ModelSerializationOptions.reusable). */
+    private readonly reusable: Uint8Array[] = [],
+  ) {
     this.current = Buffer.allocUnsafeSlow(Math.min(chunkBytes, 64 * 1024));
   }
 
@@ -342,17 +353,28 @@ class ChunkWriter {
     return this.takeFull();
   }
 
-  // Grows the chunk by doubling up to chunkBytes, so a small model does not hold a large buffer.
+  // Grows the chunk by doubling up to chunkBytes, so a small model does not hold a large buffer
+  // (unless a whole chunk is there to be filled again).
   private makeRoom(): void {
     if (this.current.length < this.chunkBytes) {
-      const grown = Buffer.allocUnsafeSlow(Math.min(this.chunkBytes, this.current.length * 2));
+      const grown = this.spareChunk() ?? Buffer.allocUnsafeSlow(Math.min(this.chunkBytes, this.current.length * 2));
       this.current.copy(grown, 0, 0, this.used);
       this.current = grown;
       return;
     }
     this.done.push(this.current);
-    this.current = Buffer.allocUnsafeSlow(this.chunkBytes);
+    // A save's written parts come back to be filled again: allocating a fresh megabyte per chunk
+    // left tens of MB of spent ones waiting for the collector (external memory it runs late for).
+    this.current = this.spareChunk() ?? Buffer.allocUnsafeSlow(this.chunkBytes);
     this.used = 0;
+  }
+
+  /** A reusable chunk as a Buffer over its own memory, if one of the right size is there. */
+  private spareChunk(): Buffer | undefined {
+    for (let spare = this.reusable.pop(); spare; spare = this.reusable.pop()) {
+      if (spare.byteOffset === 0 && spare.byteLength === this.chunkBytes && spare.buffer.byteLength === this.chunkBytes) return Buffer.from(spare.buffer, 0, this.chunkBytes);
+    }
+    return undefined;
   }
 }
 

@@ -111,6 +111,30 @@ describe('SQLite read-model snapshots', () => {
     raw.close();
   });
 
+  it('fills again the chunks its written parts hand back: however large the model, a save allocates a bounded number of buffers', async () => {
+    const sizes = { chunkBytes: 64 * 1024, partBytes: 256 * 1024 };
+    const store = open(sizes);
+    const model = { words: Array.from({ length: 2_000_000 }, (_, i) => `word-${i}`) };
+    const allocate = jest.spyOn(Buffer, 'allocUnsafeSlow');
+    try {
+      await store.save([{ name: 'big', position: 1, logId: 'log', model }]).written;
+      const whole = allocate.mock.calls.filter(([size]) => size === sizes.chunkBytes).length;
+      const raw = new Database(path, { readonly: true });
+      const chunks = raw.prepare("SELECT count(*) FROM read_model_snapshot_chunks WHERE name = 'big'").pluck().get() as number;
+      raw.close();
+      // ~400 whole chunks went by, in parts of 4. New ones are allocated only for what is in flight
+      // (4 parts) and what one slice of serialising fills before a written part can come back;
+      // without the chunks handed back, one per chunk.
+      expect(chunks).toBeGreaterThan(350);
+      expect(whole).toBeGreaterThan(0);
+      expect(whole).toBeLessThan(chunks / 4);
+    } finally {
+      allocate.mockRestore();
+    }
+    // (Compared as text: a deep comparison of two million strings takes seconds.)
+    expect(JSON.stringify(await store.load('big'))).toBe(JSON.stringify({ name: 'big', position: 1, logId: 'log', model }));
+  });
+
   it('writes on its own thread: while another connection holds the write lock, the save waits there and this thread goes on', async () => {
     const store = open();
     await store.save([{ name: 'm', position: 1, logId: 'log', model: { n: 1 } }]).written;

@@ -141,18 +141,23 @@ export function getSQLiteProjectionSnapshotStore(path: string, options: SQLitePr
 async function streamSave(io: SnapshotIO, snapshots: readonly ProjectionSnapshot[], sizes: { chunkBytes: number; partBytes: number }, allRead: () => void): Promise<void> {
   const savedAt = new Date().toISOString();
   const inFlight: Promise<unknown>[] = [];
+  // The chunks of written parts, handed back by the writing thread, filled again by the serialiser:
+  // a save then holds about PARTS_IN_FLIGHT parts of buffers, however large its models.
+  const reusable: Uint8Array[] = [];
   const send = async (part: SnapshotPart): Promise<void> => {
     while (inFlight.length >= PARTS_IN_FLIGHT) await inFlight.shift();
     const writing = io.request({ type: 'part', part }, part.chunks.map((chunk) => chunk.buffer as ArrayBuffer));
     // Its failure is met when it is awaited (a later part, or the commit), not reported as unhandled meanwhile.
-    writing.catch(() => undefined);
+    writing.then((reply) => {
+      if (reply.type === 'written') reusable.push(...(reply.spent ?? []));
+    }, () => undefined);
     inFlight.push(writing);
   };
   try {
     for (const { model, ...header } of snapshots) {
       let chunks: Uint8Array[] = [];
       let bytes = 0;
-      for await (const filled of serializeModelInSlices(model, { chunkBytes: sizes.chunkBytes })) {
+      for await (const filled of serializeModelInSlices(model, { chunkBytes: sizes.chunkBytes, reusable })) {
         for (const chunk of filled) {
           chunks.push(chunk);
           bytes += chunk.length;
