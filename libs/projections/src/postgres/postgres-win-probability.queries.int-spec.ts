@@ -10,7 +10,7 @@ import { AGE_BUCKET_DAYS, ageBucketOf } from '../win-probability.model';
 import { cardIdsOf, type LearnedForecastQuery, type LearnedPipelineQuery } from '../win-probability.queries';
 import { bucketReached, PostgresWinProbabilityQueries } from './postgres-win-probability.queries';
 import { ms } from './read-side.encoding';
-import { allDailyCountsSql, dailyCountsSql } from './read-side.learned';
+import { allDailyCountsSql, allLabelRowsSql, dailyCountsSql, labelRowsSql, LEARNED_NOTE, rebuildDailyCountsSql, rebuildLearnedSql } from './read-side.learned';
 import { migrateReadSide, TIMES_UNORDERED } from './read-side.migrations';
 
 // The learned win probability from PostgreSQL counts the labelled visits in SQL and pages through
@@ -91,11 +91,15 @@ describeWithPostgres('learned win probability from PostgreSQL: counts in SQL, pa
              + (SELECT count(*) FROM (SELECT process_id, stage_id, reached, flagged, won, day, visits::int FROM ${s}.win_probability_daily EXCEPT ALL ${allDailyCountsSql(s)}) x)::int AS rebuild_differs,
              (SELECT count(*) FROM ${s}.board_segments b
                WHERE b.set_back <> EXISTS (SELECT 1 FROM ${s}.deal_setbacks d WHERE d.opportunity_id = b.opportunity_id AND d.first_position <= b.started_position))::int AS set_back_differs,
-             (SELECT times_unordered FROM ${s}.checkpoint) = ${TIMES_UNORDERED(s)} AS order_as_migration_15`,
+             (SELECT times_unordered FROM ${s}.checkpoint) = ${TIMES_UNORDERED(s)} AS order_as_migration_15,
+             (SELECT count(*) FROM (SELECT * FROM ${s}.win_probability_labels EXCEPT ALL ${labelRowsSql(s, 'true')}) x)::int
+             + (SELECT count(*) FROM (${labelRowsSql(s, 'true')} EXCEPT ALL SELECT * FROM ${s}.win_probability_labels) x)::int
+             + (SELECT count(*) FROM (SELECT * FROM ${s}.win_probability_labels EXCEPT ALL ${allLabelRowsSql(s)}) x)::int
+             + (SELECT count(*) FROM (${allLabelRowsSql(s)} EXCEPT ALL SELECT * FROM ${s}.win_probability_labels) x)::int AS labels_differ`,
         );
         // (The rebuild a catch-up ends with, and migration 10, count in one pass: the same rows. The
         // segments' set_back and the log's time order kept batch by batch are what migration 15 computes.)
-        expect(kept.rows[0]).toEqual({ daily_extra: 0, daily_missing: 0, setbacks_differ: 0, rebuild_differs: 0, set_back_differs: 0, order_as_migration_15: true });
+        expect(kept.rows[0]).toEqual({ daily_extra: 0, daily_missing: 0, setbacks_differ: 0, rebuild_differs: 0, set_back_differs: 0, order_as_migration_15: true, labels_differ: 0 });
         const order = await client.query(`SELECT (SELECT times_unordered FROM ${s}.checkpoint) AS unordered, (SELECT count(*) FROM ${s}.board_segments WHERE set_back)::int AS set_back`);
         if (!order.rows[0].unordered) seen.orderedLogs += 1;
         seen.setBackSegments += order.rows[0].set_back;
@@ -286,6 +290,66 @@ describeWithPostgres('learned win probability from PostgreSQL: counts in SQL, pa
     // The estimates as of an instant still answer as in memory on the index so made.
     const { reference } = await answersAsOf(events, [149, 150, 151].map(minuteMs));
     expect(reference).toBeDefined();
+  }, 60_000);
+
+  it('reads the visits closed on the instant\'s day from win_probability_labels, and labels them itself while a catch-up defers the labels', async () => {
+    const s = readSide.schema;
+    // Closings on one day (minutes 30 to 35 of the fixture's day): as of minute 40 the day's visits
+    // are learned from, and only the labels' table says so once the daily counts of that day are left out.
+    const events = DEALS_LEARNED_FROM();
+    events.push(log.opened('open-deal', standardV1, 1, { amount: 1000 }));
+    await readSide.load(events, [4]);
+    const reference = inMemoryReference(events);
+    const question: LearnedPipelineQuery = { atMs: minuteMs(40), asOf: true, filter: {}, cardIds: ['open-deal'] };
+    const expected = JSON.stringify(await reference.learnedPipeline(question));
+    const ask = async () => {
+      // A new instance each time: what it keeps per position is counted again.
+      const client = await readSide.pool.connect();
+      try {
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        const position = Number((await client.query(`SELECT position FROM ${s}.checkpoint`)).rows[0].position);
+        return JSON.stringify(await new PostgresWinProbabilityQueries(s).learnedPipeline(client, position, question));
+      } finally {
+        await client.query('COMMIT');
+        client.release();
+      }
+    };
+    expect(await ask()).toBe(expected);
+    // Not vacuous: without the day's labels the answer differs (the day's closings are then not learned from).
+    await readSide.pool.query(`BEGIN; CREATE TEMP TABLE kept_labels AS SELECT * FROM ${s}.win_probability_labels; DELETE FROM ${s}.win_probability_labels; COMMIT`);
+    expect(await ask()).not.toBe(expected);
+    // A catch-up deferring the learned tables (its note): the day's closings are labelled in the query.
+    await readSide.pool.query(`INSERT INTO ${s}.deferred_indexes (index_name, definition) VALUES ('${LEARNED_NOTE}', 'SELECT 1')`);
+    expect(await ask()).toBe(expected);
+    await readSide.pool.query(`DELETE FROM ${s}.deferred_indexes WHERE index_name = '${LEARNED_NOTE}'; INSERT INTO ${s}.win_probability_labels SELECT * FROM kept_labels; DROP TABLE kept_labels`);
+    expect(await ask()).toBe(expected);
+  }, 60_000);
+
+  it('migration 17 fills win_probability_labels on a schema projected before it, or gives a catch-up\'s note the definition that makes them', async () => {
+    const s = readSide.schema;
+    await readSide.load([...DEALS_LEARNED_FROM(), log.opened('same-ms', standardV1, 100), log.moved('same-ms', 'new', 'legacy', 150), backward('same-ms', 'legacy', 'new', 150), log.won('same-ms', 'new', 160, 10)], [5]);
+    const labelsDiffer = `(SELECT count(*) FROM (SELECT * FROM ${s}.win_probability_labels EXCEPT ALL ${allLabelRowsSql(s)}) x)::int + (SELECT count(*) FROM (${allLabelRowsSql(s)} EXCEPT ALL SELECT * FROM ${s}.win_probability_labels) x)::int`;
+    const migrate17 = async (before: string) => {
+      await readSide.pool.query(`DROP TABLE ${s}.win_probability_labels; DELETE FROM ${s}.schema_migrations WHERE version = 17; ${before}`);
+      const client = await readSide.pool.connect();
+      try {
+        expect(await migrateReadSide(client, s)).toBe(1);
+      } finally {
+        client.release();
+      }
+      const { rows } = await readSide.pool.query(`SELECT (SELECT count(*) FROM ${s}.win_probability_labels)::int AS labels, ${labelsDiffer} AS differ, (SELECT definition FROM ${s}.deferred_indexes WHERE index_name = '${LEARNED_NOTE}') AS note`);
+      return rows[0] as { labels: number; differ: number; note: string | null };
+    };
+    const serving = await migrate17('');
+    expect(serving.labels).toBeGreaterThan(10);
+    expect(serving).toEqual({ labels: serving.labels, differ: 0, note: null });
+    // Under a catch-up (an older note that made only the daily counts): nothing labelled yet, and the note now makes the labels too.
+    const deferred = await migrate17(`INSERT INTO ${s}.deferred_indexes (index_name, definition) VALUES ('${LEARNED_NOTE}', ${escapeLiteral(rebuildDailyCountsSql(s))})`);
+    expect(deferred.labels).toBe(0);
+    expect(deferred.note).toBe(rebuildLearnedSql(s));
+    await readSide.pool.query(`BEGIN; ${deferred.note}; DELETE FROM ${s}.deferred_indexes WHERE index_name = '${LEARNED_NOTE}'; COMMIT`);
+    const { rows } = await readSide.pool.query(`SELECT ${labelsDiffer} AS differ, (SELECT count(*) FROM ${s}.win_probability_labels)::int AS labels`);
+    expect(rows[0]).toEqual({ differ: 0, labels: serving.labels });
   }, 60_000);
 
   // Random histories hold too few deals per stage for the order of a float sum to change its last

@@ -37,6 +37,12 @@ const DAY_MS = 86_400_000;
 
 export { bucketReached };
 
+/** What a statement learns from: the estimator, and whether win_probability_labels can be read (LearnedCounts.labelsKept). */
+interface Learned {
+  readonly estimator: WinProbabilityEstimator;
+  readonly labelsKept: boolean;
+}
+
 /** Which estimator: every closed life (`undefined`), or those closed strictly before an instant. */
 type LearnedBefore = number | undefined;
 
@@ -91,7 +97,16 @@ function dailyCounts(cell: Omit<DailyCounts, 'days' | 'upTo'>, pairs: [number, n
  * asks SQL for the few visits closed on T's day before T.
  */
 class LearnedCounts {
-  constructor(private readonly cells: readonly DailyCounts[] = []) {}
+  constructor(
+    private readonly cells: readonly DailyCounts[] = [],
+    /** Whether win_probability_labels held every label when these were counted (no catch-up deferring it). */
+    readonly labelsKept = false,
+  ) {}
+
+  /** These counts, saying whether the labels are kept. */
+  withLabels(labelsKept: boolean): LearnedCounts {
+    return new LearnedCounts(this.cells, labelsKept);
+  }
 
   /** These counts and those of `rows` (process_id, stage_id, reached, flagged, won, day, visits), as new counts. */
   plus(rows: readonly QueryResultRow[]): LearnedCounts {
@@ -111,7 +126,7 @@ class LearnedCounts {
       return dailyCounts(cell, [...Array.from(cell.days, (day, i) => [day, cell.upTo[i]! - (i === 0 ? 0 : cell.upTo[i - 1]!)] as [number, number]), ...entry.days]);
     });
     for (const { cell, days } of added.values()) cells.push(dailyCounts(cell, days));
-    return new LearnedCounts(cells);
+    return new LearnedCounts(cells, this.labelsKept);
   }
 
   /** Adds to the estimator every visit closed on a day before `day` (Infinity: all). */
@@ -172,8 +187,8 @@ export class PostgresWinProbabilityQueries {
     const { atMs, asOf } = query;
     // Per stage and currency: where its first deal (and first deal with an amount) stands on the
     // board, and the learned weighted amounts added in board order (withoutSorting).
-    const statements = (estimator: WinProbabilityEstimator): (Statement | string)[] => {
-      const scored = this.scoredDeals(estimator, atMs, asOf, query.filter);
+    const statements = (learned: Learned): (Statement | string)[] => {
+      const scored = this.scoredDeals(learned, atMs, asOf, query.filter);
       const groups = withoutSorting({
         sql: `${scored.sql}
          SELECT process_id, stage_id, currency_key, min(pos) AS first_pos, min(pos) FILTER (WHERE amount IS NOT NULL) AS first_priced,
@@ -183,7 +198,7 @@ export class PostgresWinProbabilityQueries {
       });
       if (query.cardIds.length === 0) return groups;
       // The cards asked, each found by its id.
-      const only = this.scoredDeals(estimator, atMs, asOf, query.filter, query.cardIds);
+      const only = this.scoredDeals(learned, atMs, asOf, query.filter, query.cardIds);
       return [...groups, { sql: `${only.sql} SELECT opportunity_id, pos, p, probability FROM scored ORDER BY pos`, values: only.values }];
     };
     const results = await this.answer(client, position, asOf ? atMs : undefined, statements);
@@ -213,8 +228,8 @@ export class PostgresWinProbabilityQueries {
     const range = dayRangeOf(fromMs, toMs);
     // Per period of the expected close date (null: none) and currency, in board order; a period
     // whose deals in range have no amount is listed empty, as the in-memory tally lists it.
-    const results = await this.answer(client, position, asOf ? atMs : undefined, (estimator) => {
-      const scored = this.scoredDeals(estimator, atMs, asOf, forecast);
+    const results = await this.answer(client, position, asOf ? atMs : undefined, (learned) => {
+      const scored = this.scoredDeals(learned, atMs, asOf, forecast);
       const from = scored.values.push(range.fromDay);
       const to = scored.values.push(range.toDay);
       return withoutSorting({
@@ -250,15 +265,15 @@ export class PostgresWinProbabilityQueries {
    * position are used at once, with a check of the log they were counted from in the same round
    * trip (a reset to another log at the same position, the only way they can be stale, makes them again).
    */
-  private async answer(client: PoolClient, position: number, before: LearnedBefore, statements: (estimator: WinProbabilityEstimator) => (Statement | string)[]): Promise<QueryResult[]> {
+  private async answer(client: PoolClient, position: number, before: LearnedBefore, statements: (learned: Learned) => (Statement | string)[]): Promise<QueryResult[]> {
     const kept = [this.counts, this.earlierCounts].find((counts) => counts?.position === position);
     if (kept) {
-      const made = statements(this.estimatorAt(await kept.counts, before));
+      const made = statements(this.learnedAt(await kept.counts, before));
       const results = await queryAll(client, [...made, `SELECT log_id FROM ${this.schema}.checkpoint`]);
       if (String(results.at(-1)!.rows[0]?.log_id ?? '') === kept.logId) return results.slice(0, -1);
     }
     const counts = await this.countsAt(client, position);
-    return queryAll(client, statements(this.estimatorAt(await counts.counts, before)));
+    return queryAll(client, statements(this.learnedAt(await counts.counts, before)));
   }
 
   /**
@@ -273,7 +288,7 @@ export class PostgresWinProbabilityQueries {
    * the visits closed on t's day before t counted here and added to it (whole counts, so the sums
    * are exact), in the same statement.
    */
-  private scoredDeals(estimator: WinProbabilityEstimator, atMs: number, asOf: boolean, filter: PipelineFilter, cardIds?: readonly string[]): { sql: string; values: unknown[] } {
+  private scoredDeals({ estimator, labelsKept }: Learned, atMs: number, asOf: boolean, filter: PipelineFilter, cardIds?: readonly string[]): { sql: string; values: unknown[] } {
     const cells = [...estimator.cellCounts()];
     const values: unknown[] = [
       textArray(cells.map((c) => c.processId)),
@@ -321,7 +336,7 @@ export class PostgresWinProbabilityQueries {
          FROM ${s}.opportunities o WHERE ${where.join(' AND ')}`;
     const given = `SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bool[], $5::float8[], $6::float8[], $7::float8[], $8::float8[]) AS c(process_id, stage_id, bucket, flagged, stage_visits, stage_won, cell_visits, cell_won)`;
     const k = `${PSEUDO_DEALS}::float8`;
-    const sql = `WITH cells AS (${asOf ? this.withVisitsOfTheDay(given, atMs, param) : given}),
+    const sql = `WITH cells AS (${asOf ? this.withVisitsOfTheDay(given, atMs, param, labelsKept) : given}),
        deals AS (
          SELECT x.*, LEAST(1::float8, GREATEST(0::float8, x.probability / 100::float8)) AS prior, COALESCE(x.currency, ${escapeLiteral(NO_CURRENCY)}) AS currency_key
          FROM (${deals}) x),
@@ -337,25 +352,37 @@ export class PostgresWinProbabilityQueries {
    * The cells `given` (counts of the days before t's day) plus the labelled visits whose life
    * closed on t's day strictly before t, as WinProbabilityEstimator.learnCounts adds them: each
    * counts in its stage's totals (every bucket and flag) and in its own flag's cells of the buckets
-   * up to the one its length reached. Those closings are found through outcomes_closed_at from the
-   * day's start (a millisecond of margin: the exact bounds are those of the estimator).
+   * up to the one its length reached. They are read from win_probability_labels (the labels the
+   * projector kept, by day and closing time); while a catch-up defers those, the day's closings are
+   * found through outcomes_closed_at from the day's start (a millisecond of margin: the exact
+   * bounds are those of the estimator) and labelled here.
    */
-  private withVisitsOfTheDay(given: string, atMs: number, param: (value: unknown) => string): string {
+  private withVisitsOfTheDay(given: string, atMs: number, param: (value: unknown) => string, labelsKept: boolean): string {
     const day = dayOf(atMs);
     if (!Number.isFinite(day)) return given;
+    // The day's labels as the projector kept them (win_probability_labels, one run of its index), or,
+    // while a catch-up defers them, the day's closings labelled here.
     const closings = `o.closed_at >= ${param(instantParameter(day * DAY_MS - 1))}::timestamptz AND o.closed_at <= ${param(instantParameter(atMs))}::timestamptz`;
+    const labels = labelsKept
+      ? `SELECT process_id, stage_id, reached, flagged, won FROM ${this.schema}.win_probability_labels WHERE day = ${param(day)}::int AND closed_ms < ${param(atMs)}::float8`
+      : `SELECT process_id, stage_id, ${bucketReached('left_ms - entered_ms')} AS reached, flagged, won
+         FROM (${labelledVisits(this.schema, closings)}) v
+         WHERE ${finite('entered_ms')} AND ${finite('left_ms')} AND ${finite('closed_ms')} AND ${DAY_OF_CLOSING} = ${param(day)}::float8 AND closed_ms < ${param(atMs)}::float8`;
     return `
       SELECT process_id, stage_id, bucket, flagged, sum(stage_visits)::float8 AS stage_visits, sum(stage_won)::float8 AS stage_won, sum(cell_visits)::float8 AS cell_visits, sum(cell_won)::float8 AS cell_won
       FROM (${given}
         UNION ALL
         SELECT l.process_id, l.stage_id, b.bucket, f.flagged, l.visits, l.won_visits,
           CASE WHEN f.flagged = l.flagged AND b.bucket <= l.reached THEN l.visits ELSE 0 END, CASE WHEN f.flagged = l.flagged AND b.bucket <= l.reached THEN l.won_visits ELSE 0 END
-        FROM (SELECT process_id, stage_id, ${bucketReached('left_ms - entered_ms')} AS reached, flagged, count(*)::float8 AS visits, (count(*) FILTER (WHERE won))::float8 AS won_visits
-              FROM (${labelledVisits(this.schema, closings)}) v
-              WHERE ${finite('entered_ms')} AND ${finite('left_ms')} AND ${finite('closed_ms')} AND ${DAY_OF_CLOSING} = ${param(day)}::float8 AND closed_ms < ${param(atMs)}::float8
+        FROM (SELECT process_id, stage_id, reached, flagged, count(*)::float8 AS visits, (count(*) FILTER (WHERE won))::float8 AS won_visits
+              FROM (${labels}) v
               GROUP BY 1, 2, 3, 4) l
         CROSS JOIN generate_series(0, ${AGE_BUCKET_DAYS.length - 1}) AS b(bucket) CROSS JOIN (VALUES (false), (true)) AS f(flagged)) c
       GROUP BY 1, 2, 3, 4`;
+  }
+
+  private learnedAt(counts: LearnedCounts, before: LearnedBefore): Learned {
+    return { estimator: this.estimatorAt(counts, before), labelsKept: counts.labelsKept };
   }
 
   /** The estimator of the labelled visits closed on the days before that of `before` (or of all of them), made once per counts and day. */
@@ -394,8 +421,15 @@ export class PostgresWinProbabilityQueries {
   }
 
   private async countSince(client: PoolClient, base: KeptCounts): Promise<LearnedCounts> {
-    const counts = await base.counts;
-    return counts.plus(await this.dailyRows(client, base.position));
+    const counts = (await base.counts).plus(await this.dailyRows(client, base.position));
+    // Kept labels stay kept (only a reset to another log defers them again); a catch-up that
+    // deferred them may have ended since.
+    return counts.labelsKept ? counts : counts.withLabels(await this.learnedTablesKept(client));
+  }
+
+  private async learnedTablesKept(client: PoolClient): Promise<boolean> {
+    const { rows } = await client.query(`SELECT NOT EXISTS (SELECT 1 FROM ${this.schema}.deferred_indexes WHERE index_name = '${LEARNED_NOTE}') AS kept`);
+    return rows[0]?.kept === true;
   }
 
   /** Every labelled visit counted per cell and day: the projector's daily counts, or (while a catch-up defers them) counted here. */
@@ -404,9 +438,9 @@ export class PostgresWinProbabilityQueries {
       `SELECT process_id, stage_id, reached, flagged, won, day, visits::int AS visits FROM ${this.schema}.win_probability_daily
        WHERE NOT EXISTS (SELECT 1 FROM ${this.schema}.deferred_indexes WHERE index_name = '${LEARNED_NOTE}')`,
     );
-    if (rows.length > 0) return new LearnedCounts().plus(rows);
-    // No row: nothing labelled yet, or the counts wait for a catch-up's end.
-    return new LearnedCounts().plus(await this.dailyRows(client, undefined));
+    if (rows.length > 0) return new LearnedCounts([], true).plus(rows);
+    // No row: nothing labelled yet, or the counts (and labels) wait for a catch-up's end.
+    return new LearnedCounts([], await this.learnedTablesKept(client)).plus(await this.dailyRows(client, undefined));
   }
 
   /** The labelled visits counted per cell and day of closing, in SQL: all, or those of the closings after a position. */

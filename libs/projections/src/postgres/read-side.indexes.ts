@@ -1,5 +1,5 @@
 import type { ClientBase } from 'pg';
-import { LEARNED_NOTE, rebuildDailyCountsSql } from './read-side.learned';
+import { LEARNED_NOTE, rebuildLearnedSql } from './read-side.learned';
 import { rebuildSummariesSql, SUMMARIES_NOTE } from './read-side.summaries';
 
 // Folding a long log from position 0 (a first start, a rebuild into the shadow schema) writes
@@ -31,8 +31,8 @@ export async function deferQueryIndexes(client: ClientBase, schema: string): Pro
     // The summary tables are not kept meanwhile either (each batch would re-add its deals' rows):
     // the note stops the writer keeping them and the queries reading them; they are computed once at the end.
     await client.query(`INSERT INTO ${schema}.deferred_indexes (index_name, definition) VALUES ($1, $2) ON CONFLICT (index_name) DO NOTHING`, [SUMMARIES_NOTE, rebuildSummariesSql(schema)]);
-    // Nor are the learned win probability's daily counts (read-side.learned.ts).
-    await client.query(`INSERT INTO ${schema}.deferred_indexes (index_name, definition) VALUES ($1, $2) ON CONFLICT (index_name) DO NOTHING`, [LEARNED_NOTE, rebuildDailyCountsSql(schema)]);
+    // Nor are the learned win probability's daily counts and labels (read-side.learned.ts).
+    await client.query(`INSERT INTO ${schema}.deferred_indexes (index_name, definition) VALUES ($1, $2) ON CONFLICT (index_name) DO NOTHING`, [LEARNED_NOTE, rebuildLearnedSql(schema)]);
     await client.query('COMMIT');
     return rows.length;
   } catch (error) {

@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import { LEARNED_NOTE, rebuildDailyCountsSql, rebuildSetbacksSql } from './read-side.learned';
+import { allLabelRowsSql, LEARNED_NOTE, rebuildDailyCountsSql, rebuildLearnedSql, rebuildSetbacksSql } from './read-side.learned';
 import { rebuildDurationBucketsSql, rebuildSummariesSql, SUMMARIES_NOTE, summaryIndexesSql } from './read-side.summaries';
 
 // The read side's relational schema, versioned: each migration runs once per schema, in order, in
@@ -908,6 +908,39 @@ DROP INDEX IF EXISTS ${s}.board_segments_standing_ends;
 UPDATE ${s}.deferred_indexes SET definition = ${literal(STANDING_ENDS_INDEX_16(s))} WHERE index_name = 'board_segments_standing_ends';
 DO $$ BEGIN
   IF NOT EXISTS (SELECT 1 FROM ${s}.deferred_indexes WHERE index_name = 'board_segments_standing_ends') THEN EXECUTE ${literal(STANDING_ENDS_INDEX_16(s))}; END IF;
+END $$;
+`,
+  },
+  {
+    version: 17,
+    name: 'win_probability_labels: the labelled visits kept one by one with their cell and closing time, so that the learned win probability as of an instant reads the visits closed on its day before it from one index instead of labelling that day\'s closings',
+    // Filled now, unless a catch-up defers the learned tables: its note then makes them (labels
+    // included) at its end, given the new definition.
+    sql: (s) => `
+CREATE TABLE ${s}.win_probability_labels (
+  process_id text NOT NULL,
+  stage_id text NOT NULL,
+  reached integer NOT NULL,
+  flagged boolean NOT NULL,
+  won boolean NOT NULL,
+  day integer NOT NULL,
+  closed_ms double precision NOT NULL
+);
+${comments(s, 'win_probability_labels', 'The rows of win_probability_visits with known times, one per labelled visit, kept by the projector with every batch beside win_probability_daily (which counts these rows per cell and day). A label never changes once its life closed. The learned win probability as of T counts here the visits closed on T\'s day before T.', {
+  process_id: 'The process.',
+  stage_id: 'The stage visited.',
+  reached: 'As win_probability_daily.reached: the highest time-in-stage bucket the visit\'s length reached.',
+  flagged: 'win_probability_visits.flagged: the deal had gone backward or been reopened when it entered the visit.',
+  won: 'Whether the life the visit belongs to closed won.',
+  day: 'UTC day of the closing, as days since 1970-01-01.',
+  closed_ms: 'When the life closed (the closing\'s closed_at), in ms since 1970: the visit is learned from at any instant after it.',
+})}
+CREATE INDEX win_probability_labels_closed ON ${s}.win_probability_labels (day, closed_ms) INCLUDE (process_id, stage_id, reached, flagged, won);
+UPDATE ${s}.deferred_indexes SET definition = ${literal(rebuildLearnedSql(s))} WHERE index_name = '${LEARNED_NOTE}';
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM ${s}.deferred_indexes WHERE index_name = '${LEARNED_NOTE}') THEN
+    EXECUTE ${literal(`SET LOCAL work_mem = '256MB'; INSERT INTO ${s}.win_probability_labels (process_id, stage_id, reached, flagged, won, day, closed_ms) ${allLabelRowsSql(s)}; ANALYZE ${s}.win_probability_labels`)};
+  END IF;
 END $$;
 `,
   },

@@ -20,7 +20,7 @@ import { stageOrderOf } from '../process-catalog';
 import { boolArray, isoOf, ms, numberArray, textArray } from './read-side.encoding';
 import { copyBool, copyNumber, copyOf, copyText, queryWithCopies, type CopyStatement } from './read-side.copy';
 import { runNoted } from './read-side.indexes';
-import { keepDailyCountsSql, keepSetbacksSql, LEARNED_TABLES } from './read-side.learned';
+import { keepLearnedSql, keepSetbacksSql, LEARNED_TABLES } from './read-side.learned';
 import { rebuildDurationBucketsSql, SUMMARIES_NOTE, SUMMARY_TABLES } from './read-side.summaries';
 import { contributionOf, reassignedTransitionsSql, reassignedTransitionsValues, SummaryDeltas, type Contribution, type Reassignment } from './read-side.summary-deltas';
 import { periodFiling } from './read-side.standing';
@@ -651,7 +651,7 @@ export class ReadSideWriter {
     if (setbacks.length > 0) q(keepSetbacksSql(s), [setbacks.map((t) => t.opportunityId), setbacks.map((t) => t.position), setbacks.map((t) => iso(t.atMs))]);
     // Once a segment's times go back, board_segments.set_back is not trusted again until a rebuild (the fold's keepTimeOrder).
     if (changes.timesUnordered) q(`UPDATE ${s}.checkpoint SET times_unordered = true WHERE NOT times_unordered`, []);
-    if (changes.outcomes.length > 0) q(keepDailyCountsSql(s), [changes.outcomes.map((o) => o.position)]);
+    if (changes.outcomes.length > 0) q(keepLearnedSql(s), [changes.outcomes.map((o) => o.position)]);
     if (changes.reopened.size > 0) {
       const entries = [...changes.reopened.entries()];
       q(`UPDATE ${s}.outcomes o SET reopened_at = r.at FROM unnest($1::bigint[], $2::timestamptz[]) AS r(position, at) WHERE o.closing_position = r.position`, [
