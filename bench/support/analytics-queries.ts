@@ -55,7 +55,7 @@ export function runAnalyticsQueries(runner: ProjectionRunner, now: string): stri
     ['GET /pipeline?closed=won,lost', () => queryPipeline(runner.model(pipelineProjection), pick(), { closed: closedIn2025() })],
     // The board's question: every open card (unbounded, so it grows with the open pipeline) and the newest 50 closed per outcome.
     [
-      'GET /pipeline?include=opportunities&closed=won,lost',
+      UNCAPPED_CARDS,
       () => queryPipeline(runner.model(pipelineProjection), pick(), { includeOpportunities: true, closed: closedIn2025() }),
     ],
     // What the board asks now: the first 100 cards per stage column (longest in stage), the rest only counted.
@@ -100,7 +100,8 @@ export function runAnalyticsQueries(runner: ProjectionRunner, now: string): stri
     const atMs = Date.UTC(2025, 0, 1) + Math.floor(random() * 365) * 86_400_000;
     queryLearnedPipeline(runner.model(winProbabilityProjection), runner.model(stageIntervalsProjection), { atMs, asOf: true, filter: { processId, teamId, ownerId }, cardIds: [] });
   };
-  const lines = queries.map(([label, run, targetMs = 5]) => measured(label, run, ITERATIONS, 30, `(target p99 ≤ ${targetMs} ms)`));
+  // The uncapped listing grows with the open pipeline (every open card): measured, with no target (the board asks with cardsPerColumn).
+  const lines = queries.map(([label, run, targetMs = 5]) => measured(label, run, ITERATIONS, 30, label === UNCAPPED_CARDS ? '(no target: every open card)' : `(target p99 ≤ ${targetMs} ms)`));
   for (let i = 0; i < 30; i += 1) learned();
   const added: number[] = [];
   const perCard: number[] = [];
@@ -122,6 +123,8 @@ function percentiles(times: number[]): string {
   const at = (q: number) => times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)]!;
   return `p50 ${at(0.5).toFixed(3).padStart(7)} ms   p99 ${at(0.99).toFixed(3).padStart(7)} ms`;
 }
+
+const UNCAPPED_CARDS = 'GET /pipeline?include=opportunities&closed=won,lost';
 
 function measured(label: string, run: () => unknown, iterations: number, warmUp: number, note = '(target p99 ≤ 5 ms)'): string {
   // Warm up first: the figures are for a serving process, not for the JIT's first calls.
