@@ -25,6 +25,16 @@ const comments = (schema: string, table: string, about: string, columns: Record<
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
 /**
+ * An index made again with a new definition: dropped and made now, or, while a catch-up defers it
+ * (read-side.indexes.ts), its note given the new definition, for the catch-up to make at its end.
+ */
+const redefinedIndex = (s: string, name: string, definition: string) => `DROP INDEX IF EXISTS ${s}.${name};
+UPDATE ${s}.deferred_indexes SET definition = ${literal(definition)} WHERE index_name = '${name}';
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM ${s}.deferred_indexes WHERE index_name = '${name}') THEN EXECUTE ${literal(definition)}; END IF;
+END $$;`;
+
+/**
  * Index board_segments_standing as migration 14 makes it: migration 11's, also covering
  * opportunity_id (the learned estimates join each standing deal's setback) and expected_close_date
  * (the learned forecast as of), so that the segments standing at t are read from the index alone.
@@ -871,11 +881,7 @@ CREATE INDEX board_segments_standing_ends ON ${s}.board_segments (period_level, 
     // A catch-up that deferred the index (read-side.indexes.ts) makes it from its note: the note is
     // given the new definition instead.
     sql: (s) => `
-DROP INDEX IF EXISTS ${s}.board_segments_standing;
-UPDATE ${s}.deferred_indexes SET definition = ${literal(STANDING_INDEX(s))} WHERE index_name = 'board_segments_standing';
-DO $$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM ${s}.deferred_indexes WHERE index_name = 'board_segments_standing') THEN EXECUTE ${literal(STANDING_INDEX(s))}; END IF;
-END $$;
+${redefinedIndex(s, 'board_segments_standing', STANDING_INDEX(s))}
 `,
   },
   {
@@ -892,11 +898,7 @@ COMMENT ON COLUMN ${s}.board_segments.set_back IS 'Whether the opportunity had g
 ALTER TABLE ${s}.checkpoint ADD COLUMN times_unordered boolean NOT NULL DEFAULT false;
 UPDATE ${s}.checkpoint SET times_unordered = ${TIMES_UNORDERED(s)};
 COMMENT ON COLUMN ${s}.checkpoint.times_unordered IS 'True once an event that begins, ends or closes a board segment of an opportunity has no time or a time before the previous such event of that opportunity (a log the API never writes: it refuses an occurredAt before the stream''s last event). board_segments.set_back then no longer says whether a deal was set back at every instant its segment stands, and the learned win probability as of an instant joins deal_setbacks instead. False again after a rebuild.';
-DROP INDEX IF EXISTS ${s}.board_segments_standing;
-UPDATE ${s}.deferred_indexes SET definition = ${literal(STANDING_INDEX_15(s))} WHERE index_name = 'board_segments_standing';
-DO $$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM ${s}.deferred_indexes WHERE index_name = 'board_segments_standing') THEN EXECUTE ${literal(STANDING_INDEX_15(s))}; END IF;
-END $$;
+${redefinedIndex(s, 'board_segments_standing', STANDING_INDEX_15(s))}
 `,
   },
   {
@@ -904,11 +906,7 @@ END $$;
     name: 'board_segments_standing_ends also covers opportunity_id, expected_close_date and set_back: the learned win probability and forecast as of an instant read only the segments standing at t, as the board as of t does',
     // As migration 14: a deferred index is made later from its note, given the new definition.
     sql: (s) => `
-DROP INDEX IF EXISTS ${s}.board_segments_standing_ends;
-UPDATE ${s}.deferred_indexes SET definition = ${literal(STANDING_ENDS_INDEX_16(s))} WHERE index_name = 'board_segments_standing_ends';
-DO $$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM ${s}.deferred_indexes WHERE index_name = 'board_segments_standing_ends') THEN EXECUTE ${literal(STANDING_ENDS_INDEX_16(s))}; END IF;
-END $$;
+${redefinedIndex(s, 'board_segments_standing_ends', STANDING_ENDS_INDEX_16(s))}
 `,
   },
   {
