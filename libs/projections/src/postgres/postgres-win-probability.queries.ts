@@ -19,7 +19,7 @@ import {
 import { rangeOf, type LearnedForecastQuery, type LearnedPipelineQuery } from '../win-probability.queries';
 import { boolArray, instantParameter, ms, numberArray, textArray } from './read-side.encoding';
 import { queryAll, withoutSorting, WITHOUT_SORTING_LENGTH, WITHOUT_SORTING_RESULT, type Statement } from './read-side.batch';
-import { bucketReached, dailyCountsSql, dayOfClosing, finite, LEARNED_NOTE, labelledVisits } from './read-side.learned';
+import { bucketReached, dailyCountsSql, finite, LEARNED_NOTE, labelRowsSql } from './read-side.learned';
 import { standingSegments } from './read-side.standing';
 
 // The learned win probability (win-probability.model.ts) answered from the PostgreSQL read side
@@ -63,7 +63,6 @@ async function* pagesOf(client: PoolClient, sql: string, values: unknown[], page
   }
 }
 
-const DAY_OF_CLOSING = dayOfClosing('closed_ms');
 const dayOf = (atMs: number) => Math.floor(atMs / DAY_MS);
 
 /** Counts of one cell (stage, bucket reached, flag, outcome) per day its visits' lives closed, in day order. */
@@ -363,11 +362,8 @@ export class PostgresWinProbabilityQueries {
     // The day's labels as the projector kept them (win_probability_labels, one run of its index), or,
     // while a catch-up defers them, the day's closings labelled here.
     const closings = `o.closed_at >= ${param(instantParameter(day * DAY_MS - 1))}::timestamptz AND o.closed_at <= ${param(instantParameter(atMs))}::timestamptz`;
-    const labels = labelsKept
-      ? `SELECT process_id, stage_id, reached, flagged, won FROM ${this.schema}.win_probability_labels WHERE day = ${param(day)}::int AND closed_ms < ${param(atMs)}::float8`
-      : `SELECT process_id, stage_id, ${bucketReached('left_ms - entered_ms')} AS reached, flagged, won
-         FROM (${labelledVisits(this.schema, closings)}) v
-         WHERE ${finite('entered_ms')} AND ${finite('left_ms')} AND ${finite('closed_ms')} AND ${DAY_OF_CLOSING} = ${param(day)}::float8 AND closed_ms < ${param(atMs)}::float8`;
+    const source = labelsKept ? `${this.schema}.win_probability_labels` : `(${labelRowsSql(this.schema, closings)})`;
+    const labels = `SELECT process_id, stage_id, reached, flagged, won FROM ${source} l WHERE day = ${param(day)}::int AND closed_ms < ${param(atMs)}::float8`;
     return `
       SELECT process_id, stage_id, bucket, flagged, sum(stage_visits)::float8 AS stage_visits, sum(stage_won)::float8 AS stage_won, sum(cell_visits)::float8 AS cell_visits, sum(cell_won)::float8 AS cell_won
       FROM (${given}

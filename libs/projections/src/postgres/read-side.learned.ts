@@ -54,22 +54,21 @@ export const labelledVisits = (s: string, closings: string) => `
   LEFT JOIN ${s}.deal_setbacks d ON d.opportunity_id = o.opportunity_id
   WHERE ${closings}`;
 
-/** The labelled visits of the closings selected, counted per cell (stage, bucket reached, flag, outcome) and day of closing. */
-export const dailyCountsSql = (s: string, closings: string) => `
-  SELECT process_id, stage_id, reached, flagged, won, day, count(*)::int AS visits
-  FROM (SELECT process_id, stage_id, flagged, won, ${bucketReached('left_ms - entered_ms')} AS reached, ${dayOfClosing('closed_ms')} AS day
-        FROM (${labelledVisits(s, closings)}) l
-        WHERE ${finite('entered_ms')} AND ${finite('left_ms')} AND ${finite('closed_ms')}) c
-  GROUP BY 1, 2, 3, 4, 5, 6`;
-
 /**
- * The labelled visits of the closings selected as win_probability_labels holds them: the rows
- * dailyCountsSql counts (times known), each with its cell, day and its closing's time in ms.
+ * The labelled visits of the closings selected (times known) as win_probability_labels holds
+ * them: each with its cell (stage, bucket reached, flag, outcome), its day of closing and its
+ * closing's time in ms.
  */
 export const labelRowsSql = (s: string, closings: string) => `
   SELECT process_id, stage_id, ${bucketReached('left_ms - entered_ms')} AS reached, flagged, won, ${dayOfClosing('closed_ms')}::int AS day, closed_ms
   FROM (${labelledVisits(s, closings)}) l
   WHERE ${finite('entered_ms')} AND ${finite('left_ms')} AND ${finite('closed_ms')}`;
+
+/** The labelled visits of the closings selected, counted per cell and day of closing. */
+export const dailyCountsSql = (s: string, closings: string) => `
+  SELECT process_id, stage_id, reached, flagged, won, day, count(*)::int AS visits
+  FROM (${labelRowsSql(s, closings)}) c
+  GROUP BY 1, 2, 3, 4, 5, 6`;
 
 const kept = (s: string) => `NOT EXISTS (SELECT 1 FROM ${s}.deferred_indexes WHERE index_name = '${LEARNED_NOTE}')`;
 
