@@ -579,7 +579,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
   }
 
   async learnedPipeline(query: LearnedPipelineQuery): Promise<LearnedPipelineFigures> {
-    return this.read(({ client, position }) => this.learned.learnedPipeline(client, position, query));
+    return this.read(({ client, position, state }) => this.learned.learnedPipeline(client, position, query, state.catalog));
   }
 
   async learnedForecast(query: LearnedForecastQuery): Promise<LearnedForecastFigures> {

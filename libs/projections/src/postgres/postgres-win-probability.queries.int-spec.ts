@@ -8,7 +8,9 @@ import { at as minuteAt, log, standardV1 } from '../testing/log.fixtures';
 import { describeWithPostgres, PostgresTestReadSide } from '../testing/postgres.testing';
 import { AGE_BUCKET_DAYS, ageBucketOf } from '../win-probability.model';
 import { cardIdsOf, type LearnedForecastQuery, type LearnedPipelineQuery } from '../win-probability.queries';
+import { createProcessCatalog, type ProcessCatalog } from '../process-catalog';
 import { bucketReached, PostgresWinProbabilityQueries } from './postgres-win-probability.queries';
+import { deserializeCatalog, type SerializedCatalog } from './catalog.serialization';
 import { ms } from './read-side.encoding';
 import { allDailyCountsSql, allLabelRowsSql, dailyCountsSql, labelRowsSql, LEARNED_NOTE, rebuildDailyCountsSql, rebuildLearnedSql } from './read-side.learned';
 import { migrateReadSide, TIMES_UNORDERED } from './read-side.migrations';
@@ -106,16 +108,29 @@ describeWithPostgres('learned win probability from PostgreSQL: counts in SQL, pa
         seen.flaggedVisits += counts.rows[0].flagged;
         seen.reopenedClosings += counts.rows[0].reopened;
         if (counts.rows[0].open > pageRows) seen.pagedDeals += 1;
+        // The catalog of the same snapshot, as the API passes it; and two that lack stages: the first
+        // process's only, and none. A stage the catalog lacks goes through the statement by its texts.
+        const catalog = await catalogOf(client, s);
+        const catalogs: [string, ProcessCatalog][] = [
+          ['', catalog],
+          [', the first process in the catalog', { ...catalog, processes: new Map([...catalog.processes].slice(0, 1)) }],
+          [', no catalog', createProcessCatalog()],
+        ];
         for (const { filter, at, period } of questions) {
           const people = { processId: filter.processId, teamId: filter.teamId, ownerId: filter.ownerId };
-          const pairs: [string, unknown, unknown][] = [
-            ['pipeline now', await learned.learnedPipeline(client, position, { atMs: at + 20 * DAY_MS, asOf: false, filter: people, cardIds: everyCard }), await reference.learnedPipeline({ atMs: at + 20 * DAY_MS, asOf: false, filter: people, cardIds: everyCard })],
-            ['pipeline as of', await learned.learnedPipeline(client, position, { atMs: at, asOf: true, filter: people, cardIds: everyCard }), await reference.learnedPipeline({ atMs: at, asOf: true, filter: people, cardIds: everyCard })],
+          const pairs: [string, unknown, unknown][] = [];
+          for (const [which, stages] of catalogs) {
+            pairs.push(
+              [`pipeline now${which}`, await learned.learnedPipeline(client, position, { atMs: at + 20 * DAY_MS, asOf: false, filter: people, cardIds: everyCard }, stages), await reference.learnedPipeline({ atMs: at + 20 * DAY_MS, asOf: false, filter: people, cardIds: everyCard })],
+              [`pipeline as of${which}`, await learned.learnedPipeline(client, position, { atMs: at, asOf: true, filter: people, cardIds: everyCard }, stages), await reference.learnedPipeline({ atMs: at, asOf: true, filter: people, cardIds: everyCard })],
+            );
+          }
+          pairs.push(
             ['forecast now', await learned.learnedForecast(client, position, { atMs: at, asOf: false, forecast: { ...filter, period } }), await reference.learnedForecast({ atMs: at, asOf: false, forecast: { ...filter, period } })],
             ['forecast as of', await learned.learnedForecast(client, position, { atMs: at, asOf: true, forecast: { ...filter, period } }), await reference.learnedForecast({ atMs: at, asOf: true, forecast: { ...filter, period } })],
             ['calibration', await learned.calibration(client, position, filter), await reference.winProbabilityCalibration(filter)],
             ['calibration up to the instant', await learned.calibration(client, position, { ...people, to: new Date(at).toISOString() }), await reference.winProbabilityCalibration({ ...people, to: new Date(at).toISOString() })],
-          ];
+          );
           for (const [label, actual, expected] of pairs) {
             if (JSON.stringify(actual) !== JSON.stringify(expected)) throw new Error(`${label} for ${JSON.stringify({ filter, at, period })}:\n${JSON.stringify(actual)}\n${JSON.stringify(expected)}`);
           }
@@ -125,7 +140,7 @@ describeWithPostgres('learned win probability from PostgreSQL: counts in SQL, pa
         const setbacks = await client.query(`SELECT DISTINCT ${ms('first_at')} AS at FROM ${s}.deal_setbacks WHERE first_at IS NOT NULL ORDER BY 1 LIMIT 3`);
         for (const { at } of setbacks.rows as { at: number }[]) {
           const question = { atMs: at, asOf: true, filter: {}, cardIds: everyCard };
-          const [actual, expected] = [await learned.learnedPipeline(client, position, question), await reference.learnedPipeline(question)];
+          const [actual, expected] = [await learned.learnedPipeline(client, position, question, catalog), await reference.learnedPipeline(question)];
           if (JSON.stringify(actual) !== JSON.stringify(expected)) throw new Error(`pipeline as of the setback at ${at}:\n${JSON.stringify(actual)}\n${JSON.stringify(expected)}`);
           seen.setbackInstants += 1;
         }
@@ -139,7 +154,7 @@ describeWithPostgres('learned win probability from PostgreSQL: counts in SQL, pa
             const question = { atMs: instant, asOf: true, filter: {}, cardIds: everyCard };
             const forecast = { atMs: instant, asOf: true, forecast: { period: 'month' as const } };
             for (const [label, actual, expected] of [
-              ['pipeline', await learned.learnedPipeline(client, position, question), await reference.learnedPipeline(question)],
+              ['pipeline', await learned.learnedPipeline(client, position, question, catalog), await reference.learnedPipeline(question)],
               ['forecast', await learned.learnedForecast(client, position, forecast), await reference.learnedForecast(forecast)],
             ] as const) {
               if (JSON.stringify(actual) !== JSON.stringify(expected)) throw new Error(`${label} as of ${instant} (closing at ${at}):\n${JSON.stringify(actual)}\n${JSON.stringify(expected)}`);
@@ -307,7 +322,7 @@ describeWithPostgres('learned win probability from PostgreSQL: counts in SQL, pa
       try {
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
         const position = Number((await client.query(`SELECT position FROM ${s}.checkpoint`)).rows[0].position);
-        return JSON.stringify(await new PostgresWinProbabilityQueries(s).learnedPipeline(client, position, question));
+        return JSON.stringify(await new PostgresWinProbabilityQueries(s).learnedPipeline(client, position, question, await catalogOf(client, s)));
       } finally {
         await client.query('COMMIT');
         client.release();
@@ -399,3 +414,10 @@ describeWithPostgres('learned win probability from PostgreSQL: counts in SQL, pa
     }
   }, 60_000);
 });
+
+/** The process catalog the checkpoint holds (what the API reads in the same snapshot). */
+async function catalogOf(client: { query: (sql: string) => Promise<{ rows: { state: { catalog: SerializedCatalog } | null }[] }> }, schema: string): Promise<ProcessCatalog> {
+  const { rows } = await client.query(`SELECT state FROM ${schema}.checkpoint`);
+  const saved = rows[0]?.state;
+  return saved ? deserializeCatalog(saved.catalog) : createProcessCatalog();
+}
