@@ -75,6 +75,29 @@ describeWithPostgres('stage durations from PostgreSQL: the exact mean, and the b
     }
   }, 60_000);
 
+  it('has PostgreSQL inline duration_bucket (migration 18), which gives what it gave declared STRICT, null for null included', async () => {
+    const s = readSide.schema;
+    const values = `unnest(ARRAY[NULL, 'NaN', 0, '-0', 1e-9, 0.5, 1, 59.999, 60, 86400, 1e9, 1e300, -1e-9, -1, -86400, -1e300]::float8[]) AS v(seconds)`;
+    // Inlined: the plan computes its CASE itself instead of calling the function.
+    const plan = (await readSide.pool.query(`EXPLAIN (VERBOSE) SELECT ${s}.duration_bucket(seconds) FROM ${values}`)).rows.map((row) => row['QUERY PLAN'] as string).join('\n');
+    expect(plan).toContain('ln(');
+    expect(plan).not.toContain('duration_bucket(');
+    // The definition of migration 3 (STRICT), copied, against the function as migrated.
+    const client = await readSide.pool.connect();
+    try {
+      const { rows: [definition] } = await client.query(`SELECT pg_get_functiondef('${s}.duration_bucket(double precision)'::regprocedure) AS sql`);
+      expect(definition.sql).not.toContain('STRICT');
+      await client.query(definition.sql.replace(`FUNCTION ${s}.duration_bucket(`, 'FUNCTION pg_temp.strict_bucket(').replace('LANGUAGE sql', 'LANGUAGE sql STRICT'));
+      const { rows } = await client.query(`SELECT seconds, ${s}.duration_bucket(seconds) AS now, pg_temp.strict_bucket(seconds) AS strict FROM ${values}`);
+      expect(rows).toHaveLength(16);
+      expect(rows.find((row) => row.seconds === null)).toEqual({ seconds: null, now: null, strict: null });
+      for (const row of rows) expect(row.now).toBe(row.strict);
+      expect(new Set(rows.map((row) => row.now)).size).toBeGreaterThan(10);
+    } finally {
+      client.release();
+    }
+  });
+
   it("counts each stage's open deals and finds the oldest among those the team and owner keep, as in memory", async () => {
     // Stage a's oldest deal overall is t1's and ann's; each filter's oldest is another deal. A deal
     // that moved on, one that was reassigned, and one closed are in no open count of stage a.

@@ -942,6 +942,15 @@ DO $$ BEGIN
 END $$;
 `,
   },
+  {
+    version: 18,
+    name: 'duration_bucket is no longer declared STRICT (it gives null for null all the same), so that PostgreSQL inlines it: a STRICT SQL function whose body holds a CASE is called row by row',
+    // Called, it cost ~3 µs for each visit written to stage_visits (its generated column) and again
+    // for each counted in stage_duration_buckets: ~2 s of a 1M-event first fold's PostgreSQL time.
+    sql: (s) => `
+ALTER FUNCTION ${s}.duration_bucket(double precision) CALLED ON NULL INPUT;
+`,
+  },
 ];
 
 /** Creates the schema if needed and applies the migrations it lacks, one transaction each, under a lock. */
