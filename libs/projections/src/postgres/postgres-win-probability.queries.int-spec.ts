@@ -109,7 +109,8 @@ describeWithPostgres('learned win probability from PostgreSQL: counts in SQL, pa
         seen.reopenedClosings += counts.rows[0].reopened;
         if (counts.rows[0].open > pageRows) seen.pagedDeals += 1;
         // The catalog of the same snapshot, as the API passes it; and two that lack stages: the first
-        // process's only, and none. A stage the catalog lacks goes through the statement by its texts.
+        // process's only, and none. A deal of a stage the catalog lacks has the answer made again by
+        // the stages' texts (learnedPipeline).
         const catalog = await catalogOf(client, s);
         const catalogs: [string, ProcessCatalog][] = [
           ['', catalog],

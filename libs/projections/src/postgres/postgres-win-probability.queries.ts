@@ -332,8 +332,9 @@ export class PostgresWinProbabilityQueries {
 
   /**
    * The open deals standing now or at an instant, each with its learned probability, as the CTE
-   * `scored` (opportunity_id, process_id, stage_id, stage_key: the stage's key in `catalog`, when given
-   * and holding it, pos: its place on the board, amount, currency_key, probability, expected, p). The estimator's counts go to SQL as arrays; SQL makes
+   * `scored` (opportunity_id, process_id, stage_id, stage_key: the stage's key in `catalog` when given
+   * and holding it, pos: its place on the board, amount, currency_key, probability, expected, p).
+   * The estimator's counts go to SQL as arrays; SQL makes
    * each estimate with estimateFromCounts' own operations in float8 (IEEE doubles, as JavaScript's),
    * so a request reads a few aggregated rows instead of every open deal. Now: the opportunities on
    * the board (a covering index in board order), with every closed life learned from. As of t: the
