@@ -40,11 +40,11 @@ const GROUPINGS: readonly (WinLossGroupBy | undefined)[] = [undefined, 'month', 
 
 describeWithPostgres('summary tables of the PostgreSQL read side', () => {
   const readSide = new PostgresTestReadSide();
-  /** The indexes of a freshly migrated schema. */
+  /** The indexes and constraints of a freshly migrated schema. */
   let indexes: string[] = [];
   beforeAll(async () => {
     await readSide.reset();
-    indexes = await readSide.indexNames();
+    indexes = await readSide.indexDefinitions();
   });
   afterAll(() => readSide.close());
 
@@ -95,7 +95,7 @@ describeWithPostgres('summary tables of the PostgreSQL read side', () => {
           const summed = await readSide.load(history.events, batchSizes, { deferredUntil, restartAt });
           const { rows: notes } = await readSide.pool.query(`SELECT index_name FROM ${readSide.schema}.deferred_indexes`);
           expect(notes).toEqual([]);
-          expect(await readSide.indexNames()).toEqual(indexes);
+          expect(await readSide.indexDefinitions()).toEqual(indexes);
           const general = new PostgresAnalyticsQueries(readSide.pool, readSide.schema, { position: () => summed.position(), waitFor: async () => true, status: () => [] }, { summaries: false });
           for (const filter of filters) {
             expect([filter, JSON.stringify(await summed.winLoss(filter, 'month'))]).toEqual([filter, JSON.stringify(await general.winLoss(filter, 'month'))]);

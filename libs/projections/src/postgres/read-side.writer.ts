@@ -21,7 +21,7 @@ import { boolArray, isoOf, ms, numberArray, textArray } from './read-side.encodi
 import { copyBool, copyNumber, copyOf, copyText, queryWithCopies, type CopyStatement } from './read-side.copy';
 import { runNoted } from './read-side.indexes';
 import { keepLearnedSql, keepSetbacksSql, LEARNED_TABLES } from './read-side.learned';
-import { rebuildDurationBucketsSql, SUMMARIES_NOTE, SUMMARY_TABLES } from './read-side.summaries';
+import { restoreDurationBucketsSql, SUMMARIES_NOTE, SUMMARY_TABLES } from './read-side.summaries';
 import { contributionOf, reassignedTransitionsSql, reassignedTransitionsValues, SummaryDeltas, type Contribution, type Reassignment } from './read-side.summary-deltas';
 import { periodFiling } from './read-side.standing';
 
@@ -295,7 +295,7 @@ export class ReadSideWriter {
    */
   async restoreSummaries(definition: string): Promise<void> {
     // The stage-duration counts per team, owner and month wait with them (encode) and are counted here too.
-    await runNoted(this.client, this.schema, SUMMARIES_NOTE, `${definition}\n${rebuildDurationBucketsSql(this.schema)}`);
+    await runNoted(this.client, this.schema, SUMMARIES_NOTE, `${definition}\n${restoreDurationBucketsSql(this.schema)}`);
     this.summaries = 'kept';
   }
 

@@ -95,9 +95,15 @@ export class PostgresTestReadSide {
   }
 
   /** The schema's indexes, by name. */
-  async indexNames(): Promise<string[]> {
-    const { rows } = await this.pool.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 ORDER BY 1`, [this.schema]);
-    return rows.map((row) => row.indexname);
+  /** Every index and constraint of the schema, each as its definition (compared whole: a key made again must be the same key). */
+  async indexDefinitions(): Promise<string[]> {
+    const { rows } = await this.pool.query<{ definition: string }>(
+      `SELECT indexdef AS definition FROM pg_indexes WHERE schemaname = $1
+       UNION ALL SELECT c.conrelid::regclass::text || ' ' || c.conname || ' ' || pg_get_constraintdef(c.oid) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = $1
+       ORDER BY 1`,
+      [this.schema],
+    );
+    return rows.map((row) => row.definition);
   }
 
   /** As the projector does at the end of a long first fold: on its connection and a second one. */
