@@ -94,7 +94,6 @@ export class PostgresTestReadSide {
     return new PostgresAnalyticsQueries(this.pool, this.schema, { position: () => position, waitFor: async (p) => position >= p, status: () => [] });
   }
 
-  /** The schema's indexes, by name. */
   /** Every index and constraint of the schema, each as its definition (compared whole: a key made again must be the same key). */
   async indexDefinitions(): Promise<string[]> {
     const { rows } = await this.pool.query<{ definition: string }>(
