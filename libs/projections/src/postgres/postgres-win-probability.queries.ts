@@ -426,8 +426,9 @@ export class PostgresWinProbabilityQueries {
     if (!Number.isFinite(day)) return given;
     // The day's labels as the projector kept them (win_probability_labels, one run of its index), or,
     // while a catch-up defers them, the day's closings labelled here.
-    const closings = `o.closed_at >= ${param(instantParameter(day * DAY_MS - 1))}::timestamptz AND o.closed_at <= ${param(instantParameter(atMs))}::timestamptz`;
-    const source = labelsKept ? `${this.schema}.win_probability_labels` : `(${labelRowsSql(this.schema, closings)})`;
+    // (The closings' bounds become parameters only when read: the statement carries none it does not use.)
+    const closings = () => `o.closed_at >= ${param(instantParameter(day * DAY_MS - 1))}::timestamptz AND o.closed_at <= ${param(instantParameter(atMs))}::timestamptz`;
+    const source = labelsKept ? `${this.schema}.win_probability_labels` : `(${labelRowsSql(this.schema, closings())})`;
     const labels = `SELECT process_id, stage_id, reached, flagged, won FROM ${source} l WHERE day = ${param(day)}::int AND closed_ms < ${param(atMs)}::float8`;
     return `
       SELECT process_id, stage_id, bucket, flagged, sum(stage_visits)::float8 AS stage_visits, sum(stage_won)::float8 AS stage_won, sum(cell_visits)::float8 AS cell_visits, sum(cell_won)::float8 AS cell_won, max(stage_key) AS stage_key
