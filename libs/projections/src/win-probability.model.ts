@@ -54,6 +54,18 @@ export interface LearningVisit {
 }
 
 /** Counts of closed visits per stage, bucket and flag: what an estimate is computed from. */
+/** One cell of an estimator (stage, time-in-stage bucket, flag): the stage's counts and the cell's, as estimate() reads them. */
+export interface CellCounts {
+  readonly processId: string;
+  readonly stageId: string;
+  readonly bucket: number;
+  readonly flagged: boolean;
+  readonly stageVisits: number;
+  readonly stageWon: number;
+  readonly cellVisits: number;
+  readonly cellWon: number;
+}
+
 export class WinProbabilityEstimator {
   private readonly cells = new Map<string, Int32Array>();
 
@@ -98,7 +110,7 @@ export class WinProbabilityEstimator {
    * Each stage learned from, with what estimate() reads of it: per bucket and flag, the stage's
    * counts and the cell's (a read side that estimates in SQL takes these).
    */
-  *cellCounts(): IterableIterator<{ processId: string; stageId: string; bucket: number; flagged: boolean; stageVisits: number; stageWon: number; cellVisits: number; cellWon: number }> {
+  *cellCounts(): IterableIterator<CellCounts> {
     for (const [key, cell] of this.cells) {
       const [processId, stageId] = key.split('\u0000') as [string, string];
       for (let bucket = 0; bucket < AGE_BUCKET_DAYS.length; bucket++) {

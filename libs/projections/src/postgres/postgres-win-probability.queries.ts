@@ -13,6 +13,7 @@ import {
   PSEUDO_DEALS,
   WinProbabilityEstimator,
   type CardWinProbability,
+  type CellCounts,
   type LearnedForecastFigures,
   type LearnedPipelineFigures,
 } from '../win-probability.model';
@@ -65,15 +66,7 @@ async function* pagesOf(client: PoolClient, sql: string, values: unknown[], page
 
 const dayOf = (atMs: number) => Math.floor(atMs / DAY_MS);
 
-interface StatementCell {
-  readonly processId: string;
-  readonly stageId: string;
-  readonly bucket: number;
-  readonly flagged: boolean;
-  readonly stageVisits: number;
-  readonly stageWon: number;
-  readonly cellVisits: number;
-  readonly cellWon: number;
+interface StatementCell extends CellCounts {
   /** The stage's key in the catalog the statement was made with; null: a stage it lacks. */
   readonly stageKey: number | null;
 }
