@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { assertProperty } from '@stagecraft/testing/fast-check';
-import { isoTextOf, parseInstant, parseInstantByPattern } from './instant';
+import { FIRST_INSTANT_MS, isoTextOf, LAST_INSTANT_MS, parseInstant, parseInstantByPattern, storedInstant } from './instant';
 
 describe('parseInstant', () => {
   it('reads ISO 8601 instants with a zone', () => {
@@ -26,6 +26,52 @@ describe('parseInstant', () => {
     },
   );
 
+  // Outside years 0001–9999 (in UTC) toISOString writes `0000-…` or `+010000-…`: PostgreSQL's
+  // timestamptz refuses those texts and this parser would not read them back.
+  it.each(['0000-01-01T00:00:00Z', '0000-12-31T23:59:59.999Z', '0001-01-01T00:00:00+01:00', '0001-01-01T00:30:00+00:31', '9999-12-31T23:59:59-14:00', '9999-12-31T23:00:00-01:00'])(
+    'refuses %s: outside years 0001–9999 once read in UTC',
+    (text) => {
+      expect(parseInstant(text)).toBeUndefined();
+    },
+  );
+
+  it('takes the first and the last millisecond of years 0001–9999, and their text reads back', () => {
+    expect(parseInstant('0001-01-01T00:00:00Z')).toBe(FIRST_INSTANT_MS);
+    expect(parseInstant('0001-01-01T01:00:00+01:00')).toBe(FIRST_INSTANT_MS);
+    expect(parseInstant('9999-12-31T23:59:59.999Z')).toBe(LAST_INSTANT_MS);
+    expect(parseInstant('10000-01-01T00:00:00Z')).toBeUndefined();
+    expect(new Date(FIRST_INSTANT_MS).toISOString()).toBe('0001-01-01T00:00:00.000Z');
+    expect(new Date(LAST_INSTANT_MS).toISOString()).toBe('9999-12-31T23:59:59.999Z');
+  });
+
+  it('reads back the text of every instant it takes, whatever the offset it was given with', () => {
+    const offsets = fc.integer({ min: -14 * 60, max: 14 * 60 }).map((minutes) => `${minutes < 0 ? '-' : '+'}${pad(Math.floor(Math.abs(minutes) / 60), 2)}:${pad(Math.abs(minutes) % 60, 2)}`);
+    const near = (edge: string) => fc.integer({ min: -20 * 3_600_000, max: 20 * 3_600_000 }).map((delta) => Date.parse(edge) + delta);
+    const instants = fc.oneof(near('0001-01-01T00:00:00Z'), near('9999-12-31T23:59:59.999Z'), fc.integer({ min: FIRST_INSTANT_MS, max: LAST_INSTANT_MS }));
+    assertProperty(
+      fc.property(instants, offsets, (utcMs, offset) => {
+        // The wall-clock text of utcMs at that offset (its year may be 0000 or 10000: then refused).
+        const minutes = (offset.startsWith('-') ? -1 : 1) * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(4, 6)));
+        const wall = new Date(utcMs + minutes * 60_000).toISOString();
+        if (!/^\d{4}-/.test(wall)) return;
+        const text = `${wall.slice(0, 23)}${offset}`;
+        const ms = parseInstant(text);
+        if (utcMs < FIRST_INSTANT_MS || utcMs > LAST_INSTANT_MS) {
+          expect(ms).toBeUndefined();
+        } else {
+          expect(ms).toBe(utcMs);
+          expect(parseInstant(new Date(ms!).toISOString())).toBe(ms);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('reads a time stored before instants were bounded, which parseInstant refuses', () => {
+    expect(storedInstant('-000001-12-31T23:00:00.000Z')).toBe(Date.parse('-000001-12-31T23:00:00.000Z'));
+    expect(storedInstant('2026-03-31T23:59:59.000Z')).toBe(Date.UTC(2026, 2, 31, 23, 59, 59));
+  });
+
   // The form toISOString writes is read by hand (no pattern, no Date.parse): on every text of that
   // shape, real dates or not, digits or not, it must answer what the general reading answers.
   it('reads every text shaped as toISOString writes exactly as the general reading does', () => {
@@ -49,7 +95,7 @@ describe('isoTextOf', () => {
   // already in that form is used as it is instead of written again. Always the same text.
   it('is the text toISOString writes for the instant read, whatever form it was read from', () => {
     const forms = fc.oneof(
-      fc.date({ min: new Date('0000-01-01T00:00:00.000Z'), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true }).map((date) => date.toISOString()),
+      fc.date({ min: new Date('0001-01-01T00:00:00.000Z'), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true }).map((date) => date.toISOString()),
       fc.date({ min: new Date('2000-01-01T00:00:00.000Z'), max: new Date('2100-01-01T00:00:00.000Z'), noInvalidDate: true }).map((date) => date.toISOString().replace(/\.\d{3}Z$/, 'Z')),
       fc.date({ min: new Date('2000-01-01T00:00:00.000Z'), max: new Date('2100-01-01T00:00:00.000Z'), noInvalidDate: true }).map((date) => date.toISOString().replace('Z', '+00:00')),
     );

@@ -2,6 +2,16 @@
 const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /**
+ * The first and last millisecond an instant may be: years 0001 to 9999 in UTC. Within them
+ * Date#toISOString writes the plain four-digit form every reader takes back (PostgreSQL's
+ * timestamptz, parseInstant itself, spreadsheets); outside, it writes `0000-…` or `+010000-…`,
+ * which a read model in PostgreSQL refuses and this parser would not read again. A business time
+ * beyond them is a typo, never a sale.
+ */
+export const FIRST_INSTANT_MS = -62135596800000; // 0001-01-01T00:00:00.000Z
+export const LAST_INSTANT_MS = 253402300799999; // 9999-12-31T23:59:59.999Z
+
+/**
  * Milliseconds since the epoch, or undefined when the text is not an ISO 8601 instant of a real
  * calendar date and time. Date.parse alone would take 2026-02-30 as 2 March and 24:00 as the next
  * day: a typo would silently become another instant.
@@ -28,7 +38,17 @@ export function parseInstantByPattern(text: string): number | undefined {
   const second = parts[6] === undefined ? 0 : Number(parts[6]);
   if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour > 23 || minute > 59 || second > 59) return undefined;
   const ms = Date.parse(text);
-  return Number.isNaN(ms) ? undefined : ms;
+  // Year 0000, or an offset that carries the instant out of years 0001–9999 in UTC.
+  return Number.isNaN(ms) || ms < FIRST_INSTANT_MS || ms > LAST_INSTANT_MS ? undefined : ms;
+}
+
+/**
+ * The instant of a time already stored in the log. Those are written by isoTextOf, so parseInstant
+ * reads them; a log written before instants were bounded may hold one outside years 0001–9999
+ * (`-000001-…`), which only Date.parse reads. Deciding must still see it as the time it is.
+ */
+export function storedInstant(text: string): number {
+  return parseInstant(text) ?? Date.parse(text);
 }
 
 /**
@@ -77,7 +97,7 @@ function daysIn(year: number, month: number): number {
 }
 
 /** What every API, CLI and query parameter that takes an instant says when it gets something else. */
-export const INSTANT_RULE = 'an ISO 8601 date-time with a time zone, such as 2026-03-31T23:59:59Z (a real calendar date and time)';
+export const INSTANT_RULE = 'an ISO 8601 date-time with a time zone, such as 2026-03-31T23:59:59Z (a real calendar date and time, in years 0001–9999 once read in UTC)';
 
 /** Milliseconds of an instant a caller gave; a RangeError naming the parameter when it is not one. */
 export function requireInstant(text: string, name: string): number {

@@ -1,4 +1,5 @@
 import type { ClosedWindow } from '@stagecraft/projections';
+import { FIRST_INSTANT_MS } from '@stagecraft/opportunity';
 
 // What the pipeline endpoint takes when a query leaves it open, and the most it lists: policy of
 // the screens that ask (the board shows the deals closed in the last 30 days), kept here, at the
@@ -33,6 +34,7 @@ export function waterfallPeriodOf(asked: { readonly from?: string; readonly to?:
  */
 export function closedWindowOf(asked: { readonly from?: string; readonly to?: string; readonly limit?: number }, now: Date): ClosedWindow {
   const toMs = asked.to === undefined ? now.getTime() : Date.parse(asked.to);
-  const fromMs = asked.from === undefined ? toMs - CLOSED_DEFAULT_DAYS * DAY_MS : Date.parse(asked.from);
+  // The default window starts 30 days before its end, but never before the first instant there is.
+  const fromMs = asked.from === undefined ? Math.max(FIRST_INSTANT_MS, toMs - CLOSED_DEFAULT_DAYS * DAY_MS) : Date.parse(asked.from);
   return { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), limit: asked.limit ?? CLOSED_DEFAULT_LIMIT };
 }

@@ -86,7 +86,8 @@ interface Counters {
 }
 
 const isoDate = (column: string) => `to_char(${column}, 'YYYY-MM-DD')`;
-const isoOrNull = (value: number | null) => (value === null ? null : new Date(value).toISOString());
+// A bound past what a timestamptz holds (a filter's end a day on, say) is before or after everything, as in memory.
+const isoOrNull = (value: number | null) => (value === null ? null : instantParameter(value));
 
 /**
  * Whether adding these amounts in any order gives the sum the in-memory models get by adding them
@@ -1463,7 +1464,7 @@ function summaryPeriods(w: Where, cover: PeriodCover): string {
 
 /** The base rows of a cover's edges: their WHERE condition on `column` and each row's sign (1 added, -1 taken away from a day row). */
 function edgesOf(w: Where, cover: PeriodCover, column: string): { where: string; sign: string } {
-  const conditions = cover.edges.map(([from, to]) => `(${column} >= ${w.param(new Date(from).toISOString())}::timestamptz AND ${column} < ${w.param(new Date(to).toISOString())}::timestamptz)`);
+  const conditions = cover.edges.map(([from, to]) => `(${column} >= ${w.param(instantParameter(from))}::timestamptz AND ${column} < ${w.param(instantParameter(to))}::timestamptz)`);
   const sign = cover.edges.some(([, , sign]) => sign < 0) ? `CASE ${conditions.map((condition, i) => `WHEN ${condition} THEN ${cover.edges[i]![2]}`).join(' ')} END` : '1';
   return { where: `(${conditions.join(' OR ')})`, sign };
 }
