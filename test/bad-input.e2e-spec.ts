@@ -113,6 +113,29 @@ const CASES: readonly BadRequestCase[] = [
   ...['win-loss', 'stage-durations', 'funnel', 'transitions'].map((name): BadRequestCase => ({ name: `${name}: from after to`, method: 'get', path: `/analytics/${name}?from=2026-03-01T00:00:00Z&to=2026-02-01T00:00:00Z`, status: 400, code: 'REQUEST.INVALID_PERIOD' })),
   ...['/analytics/win-loss', '/analytics/stage-durations', '/analytics/funnel', '/analytics/transitions', '/analytics/win-probability/calibration', '/pipeline'].map((path): BadRequestCase => ({ name: `${path} of an unknown process`, method: 'get', path: `${path}?processId=enterprise`, status: 404, code: 'PROCESS.NOT_FOUND' })),
   { name: 'pipeline with from/to (it is the present board)', method: 'get', path: '/pipeline?from=2026-01-01T00:00:00Z', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'from' },
+  // Text a read model cannot keep (U+0000: PostgreSQL's text refuses it; an unpaired surrogate:
+  // UTF-8 cannot carry it), in any field of any route: refused before it is recorded or queried.
+  { name: 'title holding U+0000', method: 'post', path: '/opportunities', body: { title: 'ACME \u0000', processId: 'standard' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'title' },
+  { name: 'title holding an unpaired surrogate', method: 'post', path: '/opportunities', body: { title: 'ACME \ud800', processId: 'standard' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'title' },
+  { name: 'note of a move holding U+0000', method: 'post', path: '/opportunities/:open/move', body: { stage: 'qualification', note: '\u0000' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'note' },
+  { name: 'next steps of a loss holding an unpaired surrogate', method: 'post', path: '/opportunities/:open/lose', body: { reason: 'price', nextSteps: 'call \udc00' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'nextSteps' },
+  { name: 'stage mapping key holding U+0000', method: 'post', path: '/opportunities/:open/migrate', body: { toVersion: 'nope', stageMapping: { 'le\u0000ad': 'new' } }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'stageMapping (a key)' },
+  { name: 'owner filter holding U+0000', method: 'get', path: '/pipeline?ownerId=%00', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'ownerId' },
+  { name: 'team filter of an analytics query holding U+0000', method: 'get', path: '/analytics/win-loss?teamId=a%00b', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'teamId' },
+  // null is not "left out": only expectedCloseDate takes it (to clear the date).
+  { name: 'title null on a change', method: 'patch', path: '/opportunities/:open', body: { title: null }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'title' },
+  { name: 'team null on a change', method: 'patch', path: '/opportunities/:open', body: { teamId: null }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'teamId' },
+  { name: 'amount null on opening', method: 'post', path: '/opportunities', body: { title: 'T', processId: 'standard', amount: null }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'amount' },
+  { name: 'note null on a move', method: 'post', path: '/opportunities/:open/move', body: { stage: 'qualification', note: null }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'note' },
+  { name: 'occurredAt null', method: 'post', path: '/opportunities/:open/move', body: { stage: 'qualification', occurredAt: null }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'occurredAt' },
+  // Instants outside years 0001–9999 in UTC: their text is one PostgreSQL refuses and no parser reads back.
+  { name: 'occurredAt in year 0000', method: 'post', path: '/opportunities', body: { title: 'T', processId: 'standard', occurredAt: '0000-01-01T00:00:00+01:00' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'occurredAt' },
+  { name: 'occurredAt an offset away from year 0000', method: 'post', path: '/opportunities/:open/move', body: { stage: 'qualification', occurredAt: '0001-01-01T00:00:00+02:00' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'occurredAt' },
+  { name: 'analytics from in year 0000', method: 'get', path: '/analytics/win-loss?from=0000-01-01T00:00:00Z', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'from' },
+  { name: 'analytics to an offset into year 10000', method: 'get', path: '/analytics/funnel?to=9999-12-31T23:59:59-14:00', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'to' },
+  { name: 'pipeline closedTo an offset into year 10000', method: 'get', path: '/pipeline?closed=won&closedTo=9999-12-31T23:59:59-14:00', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'closedTo' },
+  { name: 'pipeline closedFrom in year 0000', method: 'get', path: '/pipeline?closed=won&closedFrom=0000-01-01T00:00:00%2B01:00', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'closedFrom' },
+  { name: 'pipeline asOf in year 10000', method: 'get', path: '/pipeline?asOf=9999-12-31T23:00:00-01:00', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'asOf' },
 ];
 
 describe('bad input gets a 4xx with a stable code, never a 5xx', () => {
@@ -157,6 +180,13 @@ describe('bad input gets a 4xx with a stable code, never a 5xx', () => {
     // One message per bad field, and the request's correlation id on the answer.
     if (response.body.errors) expect(new Set(response.body.errors.map((e: { field: string }) => e.field)).size).toBe(response.body.errors.length);
     expect(response.headers['x-correlation-id']).toEqual(expect.any(String));
+  });
+
+  // The default window of the closed sections is the 30 days up to closedTo: near the first
+  // instant there is, it starts there rather than in year 0000 (which no parser reads back).
+  it('answers the closed sections of a window ending in the first days of year 0001', async () => {
+    const answer = await api.http.get('/pipeline?closed=won&closedTo=0001-01-05T00:00:00Z').expect(200);
+    expect(answer.body.closed).toEqual({ from: '0001-01-01T00:00:00.000Z', to: '0001-01-05T00:00:00.000Z', limit: 50 });
   });
 
   it('echoes the X-Correlation-Id it was given, on answers and on refusals', async () => {

@@ -8,3 +8,4 @@ export * from './opportunity.errors';
 export * from './opportunity.events';
 export * from './opportunity.evolve';
 export * from './opportunity.state';
+export * from './storable-text';

@@ -55,6 +55,12 @@ describe('decide, on the seed process (standard)', () => {
         .thenRejects('OPPORTUNITY.UNKNOWN_TEAM', { teamId: 'inside', teams: ['direct', 'partners'] });
     });
 
+    it('refuses text no read model can keep (U+0000, an unpaired surrogate), naming the field', () => {
+      spec.given([]).when({ type: 'OpenOpportunity', ...command(), processId: 'standard', title: 'ACME\u0000' }).thenRejects('OPPORTUNITY.INVALID_TEXT', { field: 'title' });
+      spec.given([]).when({ type: 'OpenOpportunity', ...command(), processId: 'standard', title: 'ok', ownerId: 'ann\ud800' }).thenRejects('OPPORTUNITY.INVALID_TEXT', { field: 'ownerId' });
+      spec.given([opened(standard)]).when({ type: 'MoveOpportunityToStage', ...command(), stage: 'qualification', note: 'half \udc00' }).thenRejects('OPPORTUNITY.INVALID_TEXT', { field: 'note' });
+    });
+
     it('refuses a negative or non-finite amount', () => {
       spec.given([]).when({ type: 'OpenOpportunity', ...command(), processId: 'standard', title: 'X', amount: -1 }).thenRejects('OPPORTUNITY.INVALID_AMOUNT');
       spec.given([]).when({ type: 'OpenOpportunity', ...command(), processId: 'standard', title: 'X', amount: Infinity }).thenRejects('OPPORTUNITY.INVALID_AMOUNT');
@@ -75,6 +81,18 @@ describe('decide, on the seed process (standard)', () => {
       for (const occurredAt of ['yesterday', '2026-03-01', '2026-03-01T09:00:00', '2026-13-01T09:00:00Z']) {
         spec.given(inQualification).when({ type: 'MeetExitCriterion', ...command(), occurredAt, criterionId: 'goals' }).thenRejects('OPPORTUNITY.INVALID_OCCURRED_AT');
       }
+    });
+
+    it('refuses an occurredAt outside years 0001–9999, which no read model could store', () => {
+      for (const occurredAt of ['0000-06-01T00:00:00Z', '0001-01-01T00:00:00+01:00']) {
+        spec.given([]).when({ type: 'OpenOpportunity', ...command(), occurredAt, processId: 'standard', title: 'X' }).thenRejects('OPPORTUNITY.INVALID_OCCURRED_AT');
+      }
+    });
+
+    it('still keeps history in order after a time stored before instants were bounded', () => {
+      const ancient = '-000001-12-31T23:00:00.000Z';
+      spec.given([opened(standard, 0, { occurredAt: ancient })]).when({ type: 'MoveOpportunityToStage', ...command(), stage: 'qualification' })
+        .then([moved('new', 'qualification', 'forward', 59)]);
     });
 
     it('never records server time earlier than the latest event, even if the clock stepped back', () => {

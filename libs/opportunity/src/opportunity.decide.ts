@@ -16,8 +16,9 @@ import { rejections, ruleRejection, type OpportunityRejection } from './opportun
 import type { OpportunityDetails, OpportunityEvent } from './opportunity.events';
 import type { OpenOpportunityState, OpportunityState, OpenedOpportunityState } from './opportunity.state';
 import { isValidAmount } from './amount';
-import { isoTextOf, parseInstant } from './instant';
+import { isoTextOf, parseInstant, storedInstant } from './instant';
 import { parseCalendarDay } from './calendar-date';
+import { firstTextFault } from './storable-text';
 
 export type Decision =
   | { readonly ok: true; readonly events: readonly OpportunityEvent[] }
@@ -39,6 +40,10 @@ const rejected = (error: OpportunityRejection): Decision => ({ ok: false, error 
  * the process's rule table (the one the machine's guards ask) says which rule refused and why.
  */
 export function decide(command: OpportunityCommand, state: OpportunityState, process: CompiledProcess, versions?: ProcessVersionLookup): Decision {
+  // Whatever path a command came by (HTTP, the CLI's import, a library caller), no text it would
+  // record may be one a read model cannot keep (storable-text.ts).
+  const badText = firstTextFault(command);
+  if (badText !== undefined) return rejected(rejections.invalidText(badText.field, badText.reason));
   const time = resolveOccurredAt(command, state);
   if (!time.ok) return time;
   const occurredAt = time.occurredAt;
@@ -289,14 +294,14 @@ function resolveOccurredAt(
   if (command.occurredAt === undefined) {
     // Server time cannot go backwards in a stream either: a clock step back would reorder history.
     if (state.status === 'none') return { ok: true, occurredAt: isoTextOf(command.now, now) };
-    const last = parseInstant(state.lastOccurredAt)!;
+    const last = storedInstant(state.lastOccurredAt);
     return { ok: true, occurredAt: last > now ? isoTextOf(state.lastOccurredAt, last) : isoTextOf(command.now, now) };
   }
   const occurred = parseInstant(command.occurredAt);
   if (occurred === undefined) return { ok: false, error: rejections.invalidOccurredAt(command.occurredAt) };
   const occurredAt = isoTextOf(command.occurredAt, occurred);
   if (occurred > now) return { ok: false, error: rejections.occurredAtInFuture(occurredAt, new Date(now).toISOString()) };
-  if (state.status !== 'none' && occurred < parseInstant(state.lastOccurredAt)!) {
+  if (state.status !== 'none' && occurred < storedInstant(state.lastOccurredAt)) {
     return { ok: false, error: rejections.occurredAtBeforeLastEvent(occurredAt, state.lastOccurredAt) };
   }
   return { ok: true, occurredAt };

@@ -1,6 +1,7 @@
 import { PROCESS_RULE_CODES, type RuleViolation } from '@stagecraft/sales-process';
 import { AMOUNT_RULE } from './amount';
 import { CALENDAR_DATE_RULE } from './calendar-date';
+import { TEXT_RULE } from './storable-text';
 
 /**
  * Stable codes: clients branch on them, so a shipped code is never renamed. The codes of the
@@ -17,6 +18,7 @@ export const OPPORTUNITY_ERROR_CODES = [
   'OPPORTUNITY.INVALID_AMOUNT',
   'OPPORTUNITY.INVALID_EXPECTED_CLOSE_DATE',
   'OPPORTUNITY.INVALID_OCCURRED_AT',
+  'OPPORTUNITY.INVALID_TEXT',
   'OPPORTUNITY.OCCURRED_AT_BEFORE_LAST_EVENT',
   'OPPORTUNITY.OCCURRED_AT_IN_FUTURE',
   'OPPORTUNITY.UNKNOWN_PROCESS_VERSION',
@@ -77,6 +79,8 @@ export const rejections = {
     reject('OPPORTUNITY.INVALID_OCCURRED_AT', `occurredAt must be an ISO 8601 date-time with a time zone (got "${occurredAt}").`, {
       occurredAt,
     }),
+  invalidText: (field: string, reason: string) =>
+    reject('OPPORTUNITY.INVALID_TEXT', `${field} ${reason}; it must be ${TEXT_RULE}.`, { field }),
   occurredAtBeforeLastEvent: (occurredAt: string, lastOccurredAt: string) =>
     reject(
       'OPPORTUNITY.OCCURRED_AT_BEFORE_LAST_EVENT',

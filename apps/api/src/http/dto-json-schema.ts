@@ -1,4 +1,5 @@
 import { getMetadataStorage, type ValidationArguments } from 'class-validator';
+import { IS_OMITTABLE } from './omittable.validator';
 
 // A DTO's class-validator decorators, read once and written as a JSON Schema that Ajv compiles:
 // one declaration (the DTO class), two readers. The schema is a fast *acceptance* test for the hot
@@ -53,7 +54,7 @@ export function dtoJsonSchema(dto: DtoClass): DtoSchema {
       if (rule.each || rule.always || (rule.groups?.length ?? 0) > 0 || rule.context !== undefined) {
         throw new Error(`${where}: the schema generator does not handle each/always/groups/context (rule ${rule.name ?? rule.type})`);
       }
-      if (rule.type === 'conditionalValidation' && rule.name === 'isOptional') {
+      if (rule.type === 'conditionalValidation' && (rule.name === 'isOptional' || rule.name === IS_OMITTABLE)) {
         optional = true;
         continue;
       }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiProblem } from './problem';
+import { firstTextFault, TEXT_RULE } from '@stagecraft/opportunity';
+import { ApiProblem, validationProblem } from './problem';
 
 /** How deep a JSON body may nest. The API's bodies nest 2 levels; a deeper one is an attack or a mistake. */
 export const MAX_JSON_DEPTH = 16;
@@ -18,7 +19,8 @@ declare module 'fastify' {
  * What every request is checked for before a route runs, whatever route it is:
  * - its correlation id, echoed on every answer (errors included) so an operator can follow it;
  * - a body only with a content type (a body without one is 415, not a puzzling validation error);
- * - a JSON body no deeper than MAX_JSON_DEPTH (deeper ones would overflow the transformer's stack).
+ * - a JSON body no deeper than MAX_JSON_DEPTH (deeper ones would overflow the transformer's stack);
+ * - no text a read model cannot keep, in the path, the query or the body (400 with the field).
  */
 export function addRequestShapeHooks(fastify: FastifyInstance): void {
   fastify.decorateRequest('correlationId', '');
@@ -39,6 +41,10 @@ export function addRequestShapeHooks(fastify: FastifyInstance): void {
     if (request.body !== undefined && depthOf(request.body) > MAX_JSON_DEPTH) {
       throw new ApiProblem('REQUEST.BODY_TOO_DEEP', `The JSON body nests more than ${MAX_JSON_DEPTH} levels of objects and arrays; the API's bodies are flat.`, { maxDepth: MAX_JSON_DEPTH });
     }
+    // Text no read model can keep (storable-text.ts), wherever it comes: a body would record it, a
+    // filter would be sent to PostgreSQL. One check for every field of every route.
+    const fault = firstTextFault(request.params, '') ?? firstTextFault(request.query, '') ?? firstTextFault(request.body, '');
+    if (fault !== undefined) throw validationProblem([{ field: fault.field, message: `${fault.reason}; it must be ${TEXT_RULE}` }]);
     done();
   });
 }

@@ -3,6 +3,7 @@ import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nest
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Min, ValidateBy } from 'class-validator';
 import { IsAmount } from '../http/amount.validator';
 import { IsInstant } from '../http/instant.validator';
+import { IsOmittable } from '../http/omittable.validator';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
 const ID_MESSAGE = '$property must be an id: letters, digits, ".", "_", ":", "@" or "-"';
@@ -12,12 +13,12 @@ const CURRENCY = /^[A-Z]{3}$/;
 /** Options of every command, also of one spanning many opportunities (which has no single revision). */
 export class CommandTimeAndIdDto {
   @ApiPropertyOptional({ description: 'Business time (ISO 8601 with zone) for backfilling; default now. Not before the last event, not in the future.', example: '2026-03-01T09:30:00Z' })
-  @IsOptional()
+  @IsOmittable()
   @IsInstant()
   occurredAt?: string;
 
   @ApiPropertyOptional({ description: 'Client-chosen id making the command idempotent; same as the Idempotency-Key header.' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 200)
   commandId?: string;
@@ -25,7 +26,7 @@ export class CommandTimeAndIdDto {
 
 export class CommandOptionsDto extends CommandTimeAndIdDto {
   @ApiPropertyOptional({ description: 'Revision the client read; a mismatch answers 409. Same as If-Match.', example: 3 })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(0)
   expectedRevision?: number;
@@ -33,7 +34,7 @@ export class CommandOptionsDto extends CommandTimeAndIdDto {
 
 export class OpenOpportunityDto extends CommandOptionsDto {
   @ApiPropertyOptional({ description: 'A UUID; generated when absent.', format: 'uuid' })
-  @IsOptional()
+  @IsOmittable()
   @IsUUID()
   id?: string;
 
@@ -49,26 +50,26 @@ export class OpenOpportunityDto extends CommandOptionsDto {
   processId!: string;
 
   @ApiPropertyOptional({ example: 'direct' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 100)
   @Matches(ID, { message: ID_MESSAGE })
   teamId?: string;
 
   @ApiPropertyOptional({ example: 'ana' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 100)
   @Matches(ID, { message: ID_MESSAGE })
   ownerId?: string;
 
   @ApiPropertyOptional({ example: 12000, minimum: 0, maximum: 1e15, description: 'At most 4 decimal places' })
-  @IsOptional()
+  @IsOmittable()
   @IsAmount()
   amount?: number;
 
   @ApiPropertyOptional({ example: 'EUR', description: 'ISO 4217 code' })
-  @IsOptional()
+  @IsOmittable()
   @Matches(CURRENCY, { message: 'currency must be an ISO 4217 code of 3 capital letters, such as EUR' })
   currency?: string;
 
@@ -108,7 +109,7 @@ export class WinOpportunityDto extends CommandOptionsDto {
 /** Win and lose: what happens next (the seed's last stage asks for it), recorded with the event. */
 export class CloseOpportunityDto extends WinOpportunityDto {
   @ApiPropertyOptional({ example: 'Kick-off call on 2 June; invoice after delivery', description: 'What happens next, recorded with the win or loss and shown in the timeline and on the closed card' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 2000)
   nextSteps?: string;
@@ -116,7 +117,7 @@ export class CloseOpportunityDto extends WinOpportunityDto {
 
 export class WinWithReasonDto extends CloseOpportunityDto {
   @ApiPropertyOptional({ example: 'relationship', description: "One of the process's wonReasons: required when it lists them, refused when it does not" })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 64)
   reason?: string;
@@ -131,7 +132,7 @@ export class LoseOpportunityDto extends CloseOpportunityDto {
 
 export class ReopenOpportunityDto extends WinOpportunityDto {
   @ApiPropertyOptional({ description: 'Stage to return to; the stage it closed in when absent' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 64)
   stage?: string;
@@ -139,30 +140,30 @@ export class ReopenOpportunityDto extends WinOpportunityDto {
 
 export class ChangeOpportunityDetailsDto extends CommandOptionsDto {
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 200)
   title?: string;
 
   @ApiPropertyOptional({ minimum: 0, maximum: 1e15, description: 'At most 4 decimal places' })
-  @IsOptional()
+  @IsOmittable()
   @IsAmount()
   amount?: number;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOmittable()
   @Matches(CURRENCY, { message: 'currency must be an ISO 4217 code of 3 capital letters, such as EUR' })
   currency?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 100)
   @Matches(ID, { message: ID_MESSAGE })
   ownerId?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 100)
   @Matches(ID, { message: ID_MESSAGE })
@@ -177,19 +178,19 @@ export class HistoryQueryDto {
     enum: ['events', 'timeline'],
     description: 'events (default): the raw event log of the opportunity; timeline: one step per move with stage before/after, time in the stage left, actor, the criteria met at the move, note',
   })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(['events', 'timeline'])
   view?: 'events' | 'timeline';
 }
 
 export class GetOpportunityQueryDto {
   @ApiPropertyOptional({ description: 'The opportunity as it was at this instant, by business time (occurredAt)', example: '2026-03-31T23:59:59Z' })
-  @IsOptional()
+  @IsOmittable()
   @IsInstant()
   asOf?: string;
 
   @ApiPropertyOptional({ description: 'The opportunity as the system knew it at this instant, by recording time (recordedAt)', example: '2026-03-31T23:59:59Z' })
-  @IsOptional()
+  @IsOmittable()
   @IsInstant()
   asOfRecorded?: string;
 }
@@ -211,12 +212,12 @@ function ExpectedCloseDate(extra = ''): PropertyDecorator {
 
 /** An optional free-text note recorded with the event. */
 function Note(options: ApiPropertyOptions = {}): PropertyDecorator {
-  return applyDecorators(ApiPropertyOptional(options), IsOptional(), IsString(), Length(1, 2000));
+  return applyDecorators(ApiPropertyOptional(options), IsOmittable(), IsString(), Length(1, 2000));
 }
 
 /** An optional object of stage id → stage id, for migrations. */
 function StageMapping(description: string): PropertyDecorator {
-  return applyDecorators(ApiPropertyOptional({ description, example: { qualification: 'discovery' } }), IsOptional(), IsStageMapping());
+  return applyDecorators(ApiPropertyOptional({ description, example: { qualification: 'discovery' } }), IsOmittable(), IsStageMapping());
 }
 
 /** An object of stage id → stage id. */
