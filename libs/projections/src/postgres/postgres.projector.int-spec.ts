@@ -173,6 +173,34 @@ describeWithPostgres('the PostgreSQL projector', () => {
     await second.stop();
   }, 60_000);
 
+  // Text PostgreSQL cannot hold (U+0000) in a log written before the API refused it, or by
+  // another writer: the projector must stop visibly, for every API instance, not serve figures
+  // that no longer move.
+  it('records in the checkpoint that PostgreSQL refused a value of the log, so every instance answers PROJECTIONS.FAILED', async () => {
+    const name = schema();
+    const refusedDir = mkdtempSync(join(tmpdir(), 'stagecraft-pg-refused-'));
+    const refusedStore = getSQLiteEventStore({ path: join(refusedDir, 'events.db'), pollIntervalMs: 20 });
+    try {
+      const events = await store.readAll({ maxCount: 400 });
+      const opened = events.find((event) => event.type === 'OpportunityOpened')!;
+      for (const event of events) await refusedStore.appendToStream(event.stream, [{ id: crypto.randomUUID(), type: event.type, data: event.data as Record<string, unknown>, metadata: {} }], { expectedRevision: 'any' });
+      const stream = `opportunity-${crypto.randomUUID()}`;
+      await refusedStore.appendToStream(stream, [{ id: crypto.randomUUID(), type: 'OpportunityOpened', data: { ...(opened.data as Record<string, unknown>), opportunityId: stream.slice('opportunity-'.length), title: 'nul \u0000 here' }, metadata: {} }], { expectedRevision: 'any' });
+      const projector = new PostgresProjector(refusedStore, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 50 });
+      await projector.start();
+      expect(projector.failure()).toMatch(/refused a value/);
+      const { rows } = await pool.query(`SELECT failed, position FROM ${name}.checkpoint`);
+      expect(rows[0].failed).toMatch(/could not be written into PostgreSQL/);
+      // What came before the refused event was written, each batch with its checkpoint.
+      expect(Number(rows[0].position)).toBeGreaterThan(0);
+      await expect(queriesOn(name).funnel({})).rejects.toMatchObject({ code: 'PROJECTIONS.FAILED' });
+      await projector.stop();
+    } finally {
+      await refusedStore.close();
+      rmSync(refusedDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('rebuilds into a shadow schema while the live one serves, and swaps it in with the same figures', async () => {
     const name = schema();
     // Deferring the shadow schema's query indexes to the end of its fold (from 1 event on).

@@ -114,9 +114,16 @@ export class PostgresProjector implements ReadModels {
     }
     let markCaughtUp!: () => void;
     const caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
-    this.loop = this.follow(markCaughtUp).catch((error: Error) => {
+    this.loop = this.follow(markCaughtUp).catch(async (error: Error) => {
       if (!this.controller.signal.aborted) {
         this.stopped = `the event log could not be followed into PostgreSQL: ${error.message}`;
+        // PostgreSQL refused what a batch wrote (a value its types cannot hold): every retry, and
+        // a rebuild, would stop on the same event. Recorded in the checkpoint, so that every API
+        // instance answers 503 PROJECTIONS.FAILED instead of figures that no longer move.
+        if (refusedValue(error)) {
+          this.stopped = `the events after position ${this.position()} could not be written into PostgreSQL, which refused a value of theirs (${error.message}); a rebuild stops at the same event`;
+          await this.writer?.fail(this.stopped).catch(() => undefined);
+        }
         this.onFailure?.(this.stopped);
       }
       markCaughtUp();
@@ -474,4 +481,14 @@ export class PostgresReadSideFollower implements ReadModels {
     this.checkpoint = Number(rows[0]?.position ?? 0);
     this.failed = rows[0]?.failed ?? undefined;
   }
+}
+
+/**
+ * Whether PostgreSQL refused a batch for what it held rather than for how it was reached: a data
+ * exception (SQLSTATE class 22), an integrity violation (23) or a value past a limit (54). Those
+ * fail again on every retry; a lost connection or a shutdown does not.
+ */
+function refusedValue(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code);
 }
