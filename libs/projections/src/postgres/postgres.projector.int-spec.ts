@@ -194,12 +194,59 @@ describeWithPostgres('the PostgreSQL projector', () => {
       // What came before the refused event was written, each batch with its checkpoint.
       expect(Number(rows[0].position)).toBeGreaterThan(0);
       await expect(queriesOn(name).funnel({})).rejects.toMatchObject({ code: 'PROJECTIONS.FAILED' });
+      // A rebuild folds what came before the event into a new schema, which knows nothing of the
+      // stop: the projector follows again and records the stop there too.
+      await projector.rebuild('funnel');
+      let failedAgain: string | null = null;
+      for (let i = 0; i < 200 && failedAgain === null; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        failedAgain = (await pool.query(`SELECT failed FROM ${name}.checkpoint`)).rows[0].failed;
+      }
+      expect(failedAgain).toMatch(/could not be written into PostgreSQL/);
+      expect(projector.failure()).toMatch(/refused a value/);
       await projector.stop();
     } finally {
       await refusedStore.close();
       rmSync(refusedDir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  // PostgreSQL restarting, failing over, or an operator ending the session: the projector follows
+  // again from its checkpoint once PostgreSQL answers, instead of staying stopped until a restart.
+  it('follows the log again from its checkpoint after PostgreSQL ended its connections', async () => {
+    const name = schema();
+    const movingDir = mkdtempSync(join(tmpdir(), 'stagecraft-pg-recover-'));
+    const movingStore = getSQLiteEventStore({ path: join(movingDir, 'events.db'), pollIntervalMs: 20 });
+    try {
+      const events = await store.readAll({ maxCount: 100_000 });
+      const copy = async (slice: typeof events) => {
+        for (const event of slice) await movingStore.appendToStream(event.stream, [{ id: crypto.randomUUID(), type: event.type, data: event.data as Record<string, unknown>, metadata: {} }], { expectedRevision: 'any' });
+      };
+      const half = Math.floor(events.length / 2);
+      await copy(events.slice(0, half));
+      const failures: string[] = [];
+      const projector = new PostgresProjector(movingStore, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 50 });
+      projector.onFailure = (reason) => failures.push(reason);
+      await projector.start();
+      const before = projector.position();
+      // Both of its connections ended by the server (the lock goes with the session).
+      const ended = await pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'stagecraft-projector%' AND datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND query NOT LIKE '%pg_terminate_backend%'`);
+      expect(ended.rowCount).toBeGreaterThanOrEqual(1);
+      await copy(events.slice(half));
+      const head = await movingStore.headPosition();
+      await until(() => projector.position() === head && projector.failure() === undefined, 'the projector to follow again').catch((error) => { throw new Error(`${error.message}: position ${projector.position()} of ${head}, failure ${projector.failure()}, told ${failures.join(' | ')}`); });
+      expect(before).toBeLessThan(head);
+      expect(failures.join('\n')).toMatch(/following again once it answers/);
+      // Nothing counted twice, nothing skipped: the figures of the whole log.
+      const queries = queriesOn(name);
+      const inMemory = inMemoryReference(await movingStore.readAll({ maxCount: 1_000_000 }));
+      expect(JSON.stringify([await queries.funnel({}), await queries.winLoss({}, 'month'), await queries.transitions({})])).toBe(JSON.stringify([await inMemory.funnel({}), await inMemory.winLoss({}, 'month'), await inMemory.transitions({})]));
+      await projector.stop();
+    } finally {
+      await movingStore.close();
+      rmSync(movingDir, { recursive: true, force: true });
+    }
+  }, 90_000);
 
   it('rebuilds into a shadow schema while the live one serves, and swaps it in with the same figures', async () => {
     const name = schema();

@@ -50,6 +50,23 @@ async function relaxCommits(client: Client): Promise<void> {
   await client.query('SET synchronous_commit = off');
 }
 
+/** Pauses before following again after a lost connection: the first, doubled up to the last. */
+const RECOVERY_FIRST_PAUSE_MS = 500;
+const RECOVERY_MAX_PAUSE_MS = 30_000;
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 export const projectorLockKey = (schema: string) => `stagecraft-projector:${schema}`;
 
 /** A pool for the read side, with the schema name checked (it is spliced into SQL). */
@@ -76,6 +93,8 @@ export class PostgresProjector implements ReadModels {
   /** Serialises live batches with a rebuild's final swap. */
   private turn: Promise<unknown> = Promise.resolve();
   private stopped?: string;
+  /** Following again after a lost connection (recover), while it lasts. */
+  private recovery?: Promise<void>;
   onFailure?: (reason: string) => void;
 
   constructor(
@@ -88,6 +107,14 @@ export class PostgresProjector implements ReadModels {
 
   /** Takes the lock (waiting for another projector to go), migrates, and follows the log; resolves once caught up. */
   async start(): Promise<void> {
+    await (await this.open()).caughtUp;
+  }
+
+  /**
+   * start()'s work: connects, takes the lock, migrates and starts following; resolves once
+   * following (in an object: a promise returned from an async function would be waited for).
+   */
+  private async open(): Promise<{ caughtUp: Promise<void> }> {
     const client = new Client({ connectionString: this.settings.url, application_name: 'stagecraft-projector' });
     await client.connect();
     client.on('error', () => undefined); // a lost connection surfaces as the next query's error
@@ -116,27 +143,63 @@ export class PostgresProjector implements ReadModels {
     const caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
     this.loop = this.follow(markCaughtUp).catch(async (error: Error) => {
       if (!this.controller.signal.aborted) {
-        this.stopped = `the event log could not be followed into PostgreSQL: ${error.message}`;
-        // PostgreSQL refused what a batch wrote (a value its types cannot hold): every retry, and
-        // a rebuild, would stop on the same event. Recorded in the checkpoint, so that every API
-        // instance answers 503 PROJECTIONS.FAILED instead of figures that no longer move.
         if (refusedValue(error)) {
+          // PostgreSQL refused what a batch wrote (a value its types cannot hold): every retry, and
+          // a rebuild, would stop on the same event. Recorded in the checkpoint, so that every API
+          // instance answers 503 PROJECTIONS.FAILED instead of figures that no longer move.
           this.stopped = `the events after position ${this.position()} could not be written into PostgreSQL, which refused a value of theirs (${error.message}); a rebuild stops at the same event`;
           await this.writer?.fail(this.stopped).catch(() => undefined);
+        } else {
+          // A lost connection, PostgreSQL restarting or failing over: the checkpoint it kept says
+          // where to go on from, once it answers again (read-side.writer.ts: nothing twice).
+          this.stopped = `the event log could not be followed into PostgreSQL: ${error.message}; following again once it answers`;
+          this.recovery ??= this.recover();
         }
         this.onFailure?.(this.stopped);
       }
       markCaughtUp();
     });
-    await caughtUp;
+    return { caughtUp };
+  }
+
+  /**
+   * Opens the connections again and follows the log from the checkpoint, after a pause that
+   * doubles from 0.5 s up to 30 s while PostgreSQL does not answer (the lock is taken again first,
+   * so a projector that took over meanwhile keeps it). Until then, failure() says why.
+   */
+  private async recover(): Promise<void> {
+    const signal = this.controller.signal;
+    try {
+      for (let attempt = 0; !signal.aborted; attempt++) {
+        await pause(Math.min(RECOVERY_MAX_PAUSE_MS, RECOVERY_FIRST_PAUSE_MS * 2 ** attempt), signal);
+        if (signal.aborted) return;
+        await this.closeConnections();
+        try {
+          await this.open();
+          this.stopped = undefined;
+          return;
+        } catch (error) {
+          this.stopped = `PostgreSQL does not answer the projector (${(error as Error).message}); trying again`;
+        }
+      }
+    } finally {
+      this.recovery = undefined;
+    }
+  }
+
+  private async closeConnections(): Promise<void> {
+    await this.client?.end().catch(() => undefined); // ends the session: the lock goes with it
+    await this.reader?.end().catch(() => undefined);
   }
 
   async stop(): Promise<void> {
     this.controller.abort();
+    // A recovery may be waiting on PostgreSQL (a connection, the lock): closing ends the wait.
+    if (this.recovery) await this.closeConnections();
+    await this.recovery;
     await this.loop?.catch(() => undefined);
     this.waiters.releaseAll();
-    await this.client?.end().catch(() => undefined); // ends the session: the lock goes with it
-    await this.reader?.end().catch(() => undefined);
+    await this.closeConnections();
   }
 
   model<Model>({ name }: ReadModelKey<Model>): Model {
@@ -193,6 +256,9 @@ export class PostgresProjector implements ReadModels {
         logId: () => this.logId,
         deferIndexesFrom: this.options.deferIndexesFrom,
       });
+      // Stopped on a value PostgreSQL refused: the rebuilt schema holds what came before it, and
+      // says nothing of the stop. Following again records it again if the log still holds it.
+      if (this.stopped !== undefined && !this.controller.signal.aborted) this.recovery ??= this.recover();
     } finally {
       this.rebuilding = false;
     }
@@ -261,59 +327,67 @@ export class PostgresProjector implements ReadModels {
     let room: (() => void) | undefined;
     let ended = false;
     let failed: unknown;
+    // The subscription ends with this loop, whichever way it ends (a failed batch too: a recovered
+    // projector follows with a subscription of its own).
+    const subscription = new AbortController();
+    const endSubscription = () => subscription.abort();
+    this.controller.signal.addEventListener('abort', endSubscription, { once: true });
     const pump = (async () => {
       try {
-        for await (const message of this.store.subscribeToAll({ fromPosition: writer.position, eventTypes: [...READ_SIDE_EVENT_TYPES], signal: this.controller.signal })) {
+        for await (const message of this.store.subscribeToAll({ fromPosition: writer.position, eventTypes: [...READ_SIDE_EVENT_TYPES], signal: subscription.signal })) {
           queue.push(message.type === 'event' ? { kind: 'event', event: message.event } : { kind: 'passed', position: message.position, caughtUp: message.type === 'caughtUp' });
           wake?.();
-          while (queue.length >= batchSize * 2) await new Promise<void>((resolve) => (room = resolve));
+          while (queue.length >= batchSize * 2 && !subscription.signal.aborted) await new Promise<void>((resolve) => (room = resolve));
         }
       } catch (error) {
-        if (!this.controller.signal.aborted) failed = error;
+        if (!subscription.signal.aborted) failed = error;
       } finally {
         ended = true;
         wake?.();
       }
     })();
-    while (!this.controller.signal.aborted) {
-      if (queue.length === 0) {
-        if (failed) throw failed;
-        if (ended) break;
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = undefined;
-        continue;
-      }
-      let caughtUpNow = false;
-      // Taken in one splice: shift() one by one moves the whole queue each time (quadratic in a batch).
-      let taken = 0;
-      while (taken < queue.length && batch.length < batchSize) {
-        const message = queue[taken++]!;
-        if (message.kind === 'event') {
-          if (message.event.position > writer.position) batch.push(message.event);
-          this.head = Math.max(this.head, message.event.position);
-        } else {
-          passed = Math.max(passed, message.position);
-          this.head = Math.max(this.head, message.position);
-          if (message.caughtUp) caughtUpNow = true;
-        }
-      }
-      queue.splice(0, taken);
-      room?.();
-      room = undefined;
-      if (batch.length > 0) passed = Math.max(passed, batch[batch.length - 1]!.position);
-      // While catching up, batches fill; once live, whatever has arrived is written at once.
-      if (batch.length >= batchSize || queue.length === 0 || caughtUpNow) await flush();
-      // Live, or nothing more to read yet: what was folded is written before waiting for more.
-      if (queue.length === 0 || caughtUpNow) await committed();
-      if (caughtUpNow && !this.caughtUp) {
-        await this.exclusively(() => restoreQueryIndexes(this.client!, this.settings.schema, writer, this.reader));
-        this.caughtUp = true;
-        markCaughtUp();
-      }
-    }
     try {
+      while (!this.controller.signal.aborted) {
+        if (queue.length === 0) {
+          if (failed) throw failed;
+          if (ended) break;
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
+          continue;
+        }
+        let caughtUpNow = false;
+        // Taken in one splice: shift() one by one moves the whole queue each time (quadratic in a batch).
+        let taken = 0;
+        while (taken < queue.length && batch.length < batchSize) {
+          const message = queue[taken++]!;
+          if (message.kind === 'event') {
+            if (message.event.position > writer.position) batch.push(message.event);
+            this.head = Math.max(this.head, message.event.position);
+          } else {
+            passed = Math.max(passed, message.position);
+            this.head = Math.max(this.head, message.position);
+            if (message.caughtUp) caughtUpNow = true;
+          }
+        }
+        queue.splice(0, taken);
+        room?.();
+        room = undefined;
+        if (batch.length > 0) passed = Math.max(passed, batch[batch.length - 1]!.position);
+        // While catching up, batches fill; once live, whatever has arrived is written at once.
+        if (batch.length >= batchSize || queue.length === 0 || caughtUpNow) await flush();
+        // Live, or nothing more to read yet: what was folded is written before waiting for more.
+        if (queue.length === 0 || caughtUpNow) await committed();
+        if (caughtUpNow && !this.caughtUp) {
+          await this.exclusively(() => restoreQueryIndexes(this.client!, this.settings.schema, writer, this.reader));
+          this.caughtUp = true;
+        }
+        if (caughtUpNow) markCaughtUp();
+      }
       await committed();
     } finally {
+      subscription.abort();
+      room?.();
+      this.controller.signal.removeEventListener('abort', endSubscription);
       await pump;
     }
   }
