@@ -135,6 +135,9 @@ const CASES: readonly BadRequestCase[] = [
   { name: 'analytics to an offset into year 10000', method: 'get', path: '/analytics/funnel?to=9999-12-31T23:59:59-14:00', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'to' },
   { name: 'pipeline closedTo an offset into year 10000', method: 'get', path: '/pipeline?closed=won&closedTo=9999-12-31T23:59:59-14:00', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'closedTo' },
   { name: 'pipeline closedFrom in year 0000', method: 'get', path: '/pipeline?closed=won&closedFrom=0000-01-01T00:00:00%2B01:00', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'closedFrom' },
+  // Accept is negotiated: an analytics answer comes as JSON or CSV, and a client asking for neither is told so.
+  { name: 'analytics asked for as HTML', method: 'get', path: '/analytics/funnel', headers: { Accept: 'text/html' }, status: 406, code: 'REQUEST.NOT_ACCEPTABLE' },
+  { name: 'pipeline asked for as XML, CSV refused', method: 'get', path: '/pipeline', headers: { Accept: 'application/xml, text/csv;q=0' }, status: 406, code: 'REQUEST.NOT_ACCEPTABLE' },
   { name: 'pipeline asOf in year 10000', method: 'get', path: '/pipeline?asOf=9999-12-31T23:00:00-01:00', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'asOf' },
 ];
 
@@ -187,6 +190,13 @@ describe('bad input gets a 4xx with a stable code, never a 5xx', () => {
   it('answers the closed sections of a window ending in the first days of year 0001', async () => {
     const answer = await api.http.get('/pipeline?closed=won&closedTo=0001-01-05T00:00:00Z').expect(200);
     expect(answer.body.closed).toEqual({ from: '0001-01-01T00:00:00.000Z', to: '0001-01-05T00:00:00.000Z', limit: 50 });
+  });
+
+  it('answers the type Accept weighs highest: JSON over a CSV weighted lower, CSV for text/*', async () => {
+    const json = await api.http.get('/analytics/funnel').set('Accept', 'text/csv;q=0.1, application/json').expect(200);
+    expect(json.headers['content-type']).toMatch(/^application\/json/);
+    const csv = await api.http.get('/analytics/funnel').set('Accept', 'text/*').expect(200);
+    expect(csv.headers['content-type']).toMatch(/^text\/csv/);
   });
 
   it('echoes the X-Correlation-Id it was given, on answers and on refusals', async () => {

@@ -6,6 +6,7 @@ import { ANALYTICS_QUERIES, cardIdsOf, ReadModelUnavailableError, withLearnedFor
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
+import { preferredMediaType } from '../http/accept.negotiation';
 import { ApiProblem, validationProblem } from '../http/problem';
 import { EVENT_STORE, type EventStore } from '@stagecraft/event-store';
 import { ProcessNotFoundError, ProcessRegistry } from '@stagecraft/commands';
@@ -16,6 +17,9 @@ import { AnalyticsQueryDto, CohortsQueryDto, ForecastQueryDto, PipelineQueryDto,
 import { cohortRows, forecastAccuracyRows, forecastRows, funnelRows, pipelineRows, rottingRows, stageDurationRows, transitionRows, velocityRows, waterfallRows, winLossRows, winProbabilityCalibrationRows } from './analytics.rows';
 import { toCsv } from '@stagecraft/csv';
 import { closedWindowOf, ROTTING_DEFAULT_LIMIT, waterfallPeriodOf } from './pipeline.policy';
+
+/** What an analytics answer can be sent as, the first when Accept has no preference. */
+const ANSWER_TYPES = ['application/json', 'text/csv'];
 
 /** What analysts ask: the board and the figures, from the read models kept by the projections. */
 @ApiTags('analytics')
@@ -273,7 +277,14 @@ export class AnalyticsController {
   }
 
   private answer<T>(result: T, rows: (result: T) => Record<string, unknown>[], query: AnalyticsQueryDto, request: FastifyRequest, reply: FastifyReply): T | string {
-    const wantsCsv = query.format === 'csv' || (query.format === undefined && /\btext\/csv\b/.test(request.headers.accept ?? ''));
+    // ?format= decides; without it, Accept does (its weights included), and one that takes
+    // neither JSON nor CSV is told so rather than sent JSON it did not ask for.
+    const accept = request.headers.accept;
+    const type = query.format !== undefined ? (query.format === 'csv' ? 'text/csv' : 'application/json') : preferredMediaType(accept, ANSWER_TYPES);
+    if (type === undefined) {
+      throw new ApiProblem('REQUEST.NOT_ACCEPTABLE', `This route answers in application/json or text/csv (or ?format=csv); the Accept header "${accept}" takes neither.`, { available: ANSWER_TYPES });
+    }
+    const wantsCsv = type === 'text/csv';
     void reply.header('x-projection-position', String(this.queries.position()));
     if (!wantsCsv) return result;
     void reply.header('content-type', 'text/csv; charset=utf-8');
