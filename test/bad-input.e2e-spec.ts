@@ -199,6 +199,15 @@ describe('bad input gets a 4xx with a stable code, never a 5xx', () => {
     expect(csv.headers['content-type']).toMatch(/^text\/csv/);
   });
 
+  it('tells a whole-number parameter what it must be, however it was missed', async () => {
+    for (const value of ['abc', 'Infinity', '2.5', '0', '1001']) {
+      const answer = await api.http.get(`/pipeline?include=opportunities&cardsPerColumn=${value}`).expect(400);
+      expect(answer.body.errors).toEqual([{ field: 'cardsPerColumn', message: 'cardsPerColumn must be a whole number from 1 to 1000' }]);
+    }
+    const position = await api.http.get('/analytics/funnel?minPosition=abc').expect(400);
+    expect(position.body.errors).toEqual([{ field: 'minPosition', message: 'minPosition must be a whole number of at least 0' }]);
+  });
+
   it('echoes the X-Correlation-Id it was given, on answers and on refusals', async () => {
     const ok = await api.http.get('/processes').set('X-Correlation-Id', 'trace-42').expect(200);
     const refused = await api.http.post(`/opportunities/${ids[':open']}/move`).set('X-Correlation-Id', 'trace-43').send({ stage: 'negotiation' }).expect(422);

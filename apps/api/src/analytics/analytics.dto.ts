@@ -1,8 +1,20 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { CARDS_PER_COLUMN_MAX, CLOSED_MAX_LIMIT, ROTTING_DEFAULT_LIMIT, ROTTING_MAX_LIMIT } from './pipeline.policy';
+import { applyDecorators } from '@nestjs/common';
 import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { IsInstant } from '../http/instant.validator';
+
+/**
+ * A whole-number query parameter: one message for every way to miss it (not a number, a
+ * fraction, given twice, out of range), saying what it must be. class-validator checks rules in
+ * the order they were declared, and the first broken one is the message: stacked decorators
+ * declare bottom-up, so "abc" used to be told it "must not be greater than 1000".
+ */
+function WholeNumberBetween(min: number, max?: number): PropertyDecorator {
+  const message = max === undefined ? `$property must be a whole number of at least ${min}` : `$property must be a whole number from ${min} to ${max}`;
+  return applyDecorators(IsInt({ message }), Min(min, { message }), ...(max === undefined ? [] : [Max(max, { message })]));
+}
 
 export class AnalyticsQueryDto {
   @ApiPropertyOptional({ example: 'standard' })
@@ -36,8 +48,7 @@ export class AnalyticsQueryDto {
   @ApiPropertyOptional({ description: 'Wait (up to 2 s) until the read models include this log position, e.g. the position a command answered; 503 if they do not in time.' })
   @IsOptional()
   @Type(() => Number)
-  @IsInt()
-  @Min(0)
+  @WholeNumberBetween(0)
   minPosition?: number;
 
   @ApiPropertyOptional({ enum: ['json', 'csv'], description: 'csv is also chosen by Accept: text/csv' })
@@ -59,9 +70,7 @@ export class PipelineQueryDto extends AnalyticsQueryDto {
   })
   @IsOptional()
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(CARDS_PER_COLUMN_MAX)
+  @WholeNumberBetween(1, CARDS_PER_COLUMN_MAX)
   cardsPerColumn?: number;
 
   @ApiPropertyOptional({ description: 'The board as it stood at this instant of business time (occurredAt), from the stage-intervals read model', example: '2026-03-31T23:59:59Z' })
@@ -88,9 +97,7 @@ export class PipelineQueryDto extends AnalyticsQueryDto {
   @ApiPropertyOptional({ description: 'Closed cards listed per outcome and process (1–500, default 50); count and amount cover the whole window', example: 50 })
   @IsOptional()
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(CLOSED_MAX_LIMIT)
+  @WholeNumberBetween(1, CLOSED_MAX_LIMIT)
   closedLimit?: number;
 }
 
@@ -127,9 +134,7 @@ export class RottingQueryDto extends AnalyticsQueryDto {
   @ApiPropertyOptional({ description: `Deals listed, longest in their stage first (1–${ROTTING_MAX_LIMIT}, default ${ROTTING_DEFAULT_LIMIT}); count covers them all`, example: 100 })
   @IsOptional()
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(ROTTING_MAX_LIMIT)
+  @WholeNumberBetween(1, ROTTING_MAX_LIMIT)
   limit?: number;
 }
 
