@@ -1,6 +1,7 @@
 import { PROCESS_RULE_CODES, type RuleViolation } from '@stagecraft/sales-process';
 import { AMOUNT_RULE } from './amount';
 import { CALENDAR_DATE_RULE } from './calendar-date';
+import { INSTANT_RULE } from './instant';
 import { TEXT_RULE } from './storable-text';
 
 /**
@@ -76,7 +77,7 @@ export const rejections = {
       expectedCloseDate,
     }),
   invalidOccurredAt: (occurredAt: string) =>
-    reject('OPPORTUNITY.INVALID_OCCURRED_AT', `occurredAt must be an ISO 8601 date-time with a time zone (got "${occurredAt}").`, {
+    reject('OPPORTUNITY.INVALID_OCCURRED_AT', `occurredAt must be ${INSTANT_RULE} (got "${occurredAt}").`, {
       occurredAt,
     }),
   invalidText: (field: string, reason: string) =>

@@ -1,7 +1,7 @@
 // Which of the media types a route can answer in the client prefers, read from Accept as RFC 9110
 // (section 12.5.1) says: each offered type takes the weight (q) of the most specific range that
 // matches it (type/subtype over type/* over */*), q=0 means "not this one", and among equal
-// weights the route's own order decides. No Accept header takes anything.
+// weights the route's own order decides. An absent Accept header takes anything.
 
 interface MediaRange {
   readonly type: string;
