@@ -155,6 +155,9 @@ describe('authentication and roles', () => {
       } else {
         expect(response.status).toBe(403);
         expectProblem(response.body, 403, 'AUTH.FORBIDDEN');
+        // The roles that would do, never an empty list (an admin-only route names admin).
+        expect(response.body.requiredRoles).toEqual(policy.roles.length === 0 ? ['admin'] : policy.roles);
+        expect(response.body.detail).not.toMatch(/roles +\(/);
       }
     });
 

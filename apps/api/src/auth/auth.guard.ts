@@ -48,8 +48,11 @@ export class AuthGuard implements CanActivate {
       throw new ApiProblem('AUTH.FORBIDDEN', 'This route is not open to any role.');
     }
     if (principal.roles.includes('admin') || allowed.some((role) => principal.roles.includes(role))) return true;
-    throw new ApiProblem('AUTH.FORBIDDEN', `This needs one of the roles ${allowed.join(', ')} (or admin); ${principal.name} has ${principal.roles.join(', ')}.`, {
-      requiredRoles: allowed,
+    // @Allow() with no role: an admin-only route (key administration). Its answer names admin, not an empty list.
+    const required = allowed.length === 0 ? ['admin'] : allowed;
+    const needs = allowed.length === 0 ? 'the role admin' : `one of the roles ${allowed.join(', ')} (or admin)`;
+    throw new ApiProblem('AUTH.FORBIDDEN', `This needs ${needs}; ${principal.name} has ${principal.roles.join(', ')}.`, {
+      requiredRoles: required,
     });
   }
 
