@@ -16,6 +16,25 @@ import { migrateReadSide } from './read-side.migrations';
 const ROOT = join(__dirname, '..', '..', '..', '..');
 const RUNNER = join(__dirname, '..', 'testing', 'run-postgres-projector.ts');
 
+/** Appends each event to `target` anew: same stream, type and data, a new id. */
+async function appendCopies(target: EventStore, events: readonly { stream: string; type: string; data: unknown }[]): Promise<void> {
+  for (const event of events) {
+    await target.appendToStream(event.stream, [{ id: crypto.randomUUID(), type: event.type, data: event.data as Record<string, unknown>, metadata: {} }], { expectedRevision: 'any' });
+  }
+}
+
+/** Runs `work` on an event store of its own, in a temporary directory closed and removed after. */
+async function withOwnStore(work: (own: EventStore) => Promise<void>): Promise<void> {
+  const ownDir = mkdtempSync(join(tmpdir(), 'stagecraft-pg-own-store-'));
+  const own = getSQLiteEventStore({ path: join(ownDir, 'events.db'), pollIntervalMs: 20 });
+  try {
+    await work(own);
+  } finally {
+    await own.close();
+    rmSync(ownDir, { recursive: true, force: true });
+  }
+}
+
 describeWithPostgres('the PostgreSQL projector', () => {
   let dir: string;
   let store: EventStore;
@@ -33,9 +52,7 @@ describeWithPostgres('the PostgreSQL projector', () => {
     pool = new Pool({ connectionString: POSTGRES_TEST_URL, max: 2 });
     // A few thousand events of random valid histories (fixed seed), noise included.
     const [history] = fc.sample(historyArbitrary({ maxSteps: 1500 }), { seed: 1128, numRuns: 1 });
-    for (const event of history!.events) {
-      await store.appendToStream(event.stream, [{ id: crypto.randomUUID(), type: event.type, data: event.data as Record<string, unknown>, metadata: {} }], { expectedRevision: 'any' });
-    }
+    await appendCopies(store, history!.events);
   }, 120_000);
 
   afterAll(async () => {
@@ -178,14 +195,11 @@ describeWithPostgres('the PostgreSQL projector', () => {
   // that no longer move.
   it('records in the checkpoint that PostgreSQL refused a value of the log, so every instance answers PROJECTIONS.FAILED', async () => {
     const name = schema();
-    const refusedDir = mkdtempSync(join(tmpdir(), 'stagecraft-pg-refused-'));
-    const refusedStore = getSQLiteEventStore({ path: join(refusedDir, 'events.db'), pollIntervalMs: 20 });
-    try {
+    await withOwnStore(async (refusedStore) => {
       const events = await store.readAll({ maxCount: 400 });
       const opened = events.find((event) => event.type === 'OpportunityOpened')!;
-      for (const event of events) await refusedStore.appendToStream(event.stream, [{ id: crypto.randomUUID(), type: event.type, data: event.data as Record<string, unknown>, metadata: {} }], { expectedRevision: 'any' });
-      const stream = `opportunity-${crypto.randomUUID()}`;
-      await refusedStore.appendToStream(stream, [{ id: crypto.randomUUID(), type: 'OpportunityOpened', data: { ...(opened.data as Record<string, unknown>), opportunityId: stream.slice('opportunity-'.length), title: 'nul \u0000 here' }, metadata: {} }], { expectedRevision: 'any' });
+      const id = crypto.randomUUID();
+      await appendCopies(refusedStore, [...events, { stream: `opportunity-${id}`, type: 'OpportunityOpened', data: { ...(opened.data as Record<string, unknown>), opportunityId: id, title: 'nul \u0000 here' } }]);
       const projector = new PostgresProjector(refusedStore, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 50 });
       await projector.start();
       expect(projector.failure()).toMatch(/refused a value/);
@@ -205,25 +219,17 @@ describeWithPostgres('the PostgreSQL projector', () => {
       expect(failedAgain).toMatch(/could not be written into PostgreSQL/);
       expect(projector.failure()).toMatch(/refused a value/);
       await projector.stop();
-    } finally {
-      await refusedStore.close();
-      rmSync(refusedDir, { recursive: true, force: true });
-    }
+    });
   }, 60_000);
 
   // PostgreSQL restarting, failing over, or an operator ending the session: the projector follows
   // again from its checkpoint once PostgreSQL answers, instead of staying stopped until a restart.
   it('follows the log again from its checkpoint after PostgreSQL ended its connections', async () => {
     const name = schema();
-    const movingDir = mkdtempSync(join(tmpdir(), 'stagecraft-pg-recover-'));
-    const movingStore = getSQLiteEventStore({ path: join(movingDir, 'events.db'), pollIntervalMs: 20 });
-    try {
+    await withOwnStore(async (movingStore) => {
       const events = await store.readAll({ maxCount: 100_000 });
-      const copy = async (slice: typeof events) => {
-        for (const event of slice) await movingStore.appendToStream(event.stream, [{ id: crypto.randomUUID(), type: event.type, data: event.data as Record<string, unknown>, metadata: {} }], { expectedRevision: 'any' });
-      };
       const half = Math.floor(events.length / 2);
-      await copy(events.slice(0, half));
+      await appendCopies(movingStore, events.slice(0, half));
       const failures: string[] = [];
       const projector = new PostgresProjector(movingStore, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 50 });
       projector.onFailure = (reason) => failures.push(reason);
@@ -232,7 +238,7 @@ describeWithPostgres('the PostgreSQL projector', () => {
       // Both of its connections ended by the server (the lock goes with the session).
       const ended = await pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'stagecraft-projector%' AND datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND query NOT LIKE '%pg_terminate_backend%'`);
       expect(ended.rowCount).toBeGreaterThanOrEqual(1);
-      await copy(events.slice(half));
+      await appendCopies(movingStore, events.slice(half));
       const head = await movingStore.headPosition();
       await until(() => projector.position() === head && projector.failure() === undefined, 'the projector to follow again').catch((error) => { throw new Error(`${error.message}: position ${projector.position()} of ${head}, failure ${projector.failure()}, told ${failures.join(' | ')}`); });
       expect(before).toBeLessThan(head);
@@ -242,10 +248,7 @@ describeWithPostgres('the PostgreSQL projector', () => {
       const inMemory = inMemoryReference(await movingStore.readAll({ maxCount: 1_000_000 }));
       expect(JSON.stringify([await queries.funnel({}), await queries.winLoss({}, 'month'), await queries.transitions({})])).toBe(JSON.stringify([await inMemory.funnel({}), await inMemory.winLoss({}, 'month'), await inMemory.transitions({})]));
       await projector.stop();
-    } finally {
-      await movingStore.close();
-      rmSync(movingDir, { recursive: true, force: true });
-    }
+    });
   }, 90_000);
 
   it('rebuilds into a shadow schema while the live one serves, and swaps it in with the same figures', async () => {
