@@ -3,7 +3,7 @@ import { startApiTestApp, temporaryDirectory, TEST_SERVICE, type ApiTestApp } fr
 
 interface BadRequestCase {
   readonly name: string;
-  readonly method: 'get' | 'post' | 'patch';
+  readonly method: 'get' | 'post' | 'patch' | 'put' | 'delete';
   /** `:open`, `:won` and `:missing` stand for an open, a won and an unknown opportunity. */
   readonly path: string;
   readonly body?: unknown;
@@ -139,6 +139,27 @@ const CASES: readonly BadRequestCase[] = [
   { name: 'analytics asked for as HTML', method: 'get', path: '/analytics/funnel', headers: { Accept: 'text/html' }, status: 406, code: 'REQUEST.NOT_ACCEPTABLE' },
   { name: 'pipeline asked for as XML, CSV refused', method: 'get', path: '/pipeline', headers: { Accept: 'application/xml, text/csv;q=0' }, status: 406, code: 'REQUEST.NOT_ACCEPTABLE' },
   { name: 'pipeline asOf in year 10000', method: 'get', path: '/pipeline?asOf=9999-12-31T23:00:00-01:00', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'asOf' },
+  // A path that exists, asked with a method it does not take, is told which ones it does.
+  { name: 'delete the pipeline', method: 'delete', path: '/pipeline', status: 405, code: 'ROUTE.METHOD_NOT_ALLOWED' },
+  { name: 'put a move', method: 'put', path: '/opportunities/:open/move', body: { stage: 'qualification' }, status: 405, code: 'ROUTE.METHOD_NOT_ALLOWED' },
+  { name: 'get a command route', method: 'get', path: '/opportunities/:open/win', status: 405, code: 'ROUTE.METHOD_NOT_ALLOWED' },
+  { name: 'post to an analytics route', method: 'post', path: '/analytics/funnel', body: {}, status: 405, code: 'ROUTE.METHOD_NOT_ALLOWED' },
+  { name: 'an empty id segment is no route', method: 'post', path: '/opportunities//move', body: { stage: 'qualification' }, status: 404, code: 'ROUTE.NOT_FOUND' },
+  { name: 'delete a path no route has', method: 'delete', path: '/opportunities/:open/colour', status: 404, code: 'ROUTE.NOT_FOUND' },
+  // Names every object inherits are unknown fields like any other (class-transformer skips them).
+  ...['constructor', 'toString', 'hasOwnProperty', '__proto__', 'valueOf'].map((name): BadRequestCase => ({ name: `query parameter ${name}`, method: 'get', path: `/analytics/win-loss?${name}=1`, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: name })),
+  { name: 'query parameter constructor on the pipeline', method: 'get', path: '/pipeline?constructor=1', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'constructor' },
+  { name: 'query parameter toString on an opportunity', method: 'get', path: '/opportunities/:open?toString=1', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'toString' },
+  { name: 'body field toString on opening', method: 'post', path: '/opportunities', body: { title: 'T', processId: 'standard', toString: 'x' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'toString' },
+  { name: 'body field constructor on a change', method: 'patch', path: '/opportunities/:open', body: { constructor: 'x' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'constructor' },
+  { name: 'body field valueOf on a bulk migration', method: 'post', path: '/processes/standard/migrate', body: { fromVersion: 'old', toVersion: 'new', valueOf: 1 }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'valueOf' },
+  { name: 'body with a __proto__ key', method: 'post', path: '/opportunities', raw: { type: 'application/json', text: '{"title":"T","processId":"standard","__proto__":{"admin":true}}' }, status: 400, code: 'REQUEST.MALFORMED_JSON' },
+  // Whole numbers are decimal digits: Number() alone reads hex, exponents, blanks and '' as numbers.
+  ...['0x10', '1e3', '%205', '', '0b11', '+5', '5.0'].map((value): BadRequestCase => ({ name: `cardsPerColumn=${value}`, method: 'get', path: `/pipeline?include=opportunities&cardsPerColumn=${value}`, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'cardsPerColumn' })),
+  { name: 'minPosition in hex', method: 'get', path: '/analytics/funnel?minPosition=0x1', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'minPosition' },
+  { name: 'rotting limit with an exponent', method: 'get', path: '/analytics/rotting?limit=1e2', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'limit' },
+  { name: 'closedLimit of 20 digits', method: 'get', path: '/pipeline?closed=won&closedLimit=00000000000000000001', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'closedLimit' },
+  { name: 'forecast accuracy with include=learned (it does not learn)', method: 'get', path: '/analytics/forecast-accuracy?include=learned', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'include' },
 ];
 
 describe('bad input gets a 4xx with a stable code, never a 5xx', () => {
@@ -206,6 +227,23 @@ describe('bad input gets a 4xx with a stable code, never a 5xx', () => {
     }
     const position = await api.http.get('/analytics/funnel?minPosition=abc').expect(400);
     expect(position.body.errors).toEqual([{ field: 'minPosition', message: 'minPosition must be a whole number of at least 0' }]);
+  });
+
+  it('says which methods a known path takes, in the answer and in Allow', async () => {
+    const get = await api.http.delete('/pipeline').expect(405);
+    expect([get.headers['allow'], get.body.allowedMethods]).toEqual(['GET, HEAD', ['GET', 'HEAD']]);
+    const post = await api.http.get(`/opportunities/${ids[':open']}/move?x=1`).expect(405);
+    expect([post.headers['allow'], post.body.allowedMethods]).toEqual(['POST', ['POST']]);
+    // One path, several routes: the opportunity itself is read and changed.
+    const opportunity = await api.http.delete(`/opportunities/${ids[':open']}`).expect(405);
+    expect(opportunity.headers['allow']).toBe('GET, HEAD, PATCH');
+  });
+
+  it('reads whole-number parameters as decimal digits, leading zeros included', async () => {
+    const answer = await api.http.get('/pipeline?include=opportunities&cardsPerColumn=007').expect(200);
+    expect(answer.body.processes.flatMap((process: { stages: { opportunities?: unknown[] }[] }) => process.stages.map((stage) => stage.opportunities?.length ?? 0)).every((n: number) => n <= 7)).toBe(true);
+    const hex = await api.http.get('/pipeline?include=opportunities&cardsPerColumn=0x10').expect(400);
+    expect(hex.body.errors).toEqual([{ field: 'cardsPerColumn', message: 'cardsPerColumn must be a whole number from 1 to 1000' }]);
   });
 
   it('echoes the X-Correlation-Id it was given, on answers and on refusals', async () => {

@@ -121,6 +121,9 @@ describe('the board in a real browser (end to end)', () => {
     }
     const missing = await fetch(`${api.baseUrl}/board/missing.js`);
     expect([missing.status, (await missing.json()).code]).toEqual([404, 'ROUTE.NOT_FOUND']);
+    // The board's files are routes too (registered outside Nest): another method is told which it takes.
+    const posted = await fetch(`${api.baseUrl}/board/board.js`, { method: 'POST' });
+    expect([posted.status, posted.headers.get('allow'), (await posted.json()).code]).toEqual([405, 'GET, HEAD', 'ROUTE.METHOD_NOT_ALLOWED']);
     const openApi = (await (await fetch(`${api.baseUrl}/docs/openapi.json`)).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(openApi.paths).filter((path) => path.startsWith('/board'))).toEqual([]);
     // The API behind it still wants a key.

@@ -11,6 +11,7 @@ import { clientErrorHandler } from './http/client-error.handler';
 import { addCompiledBodyValidation } from './http/compiled-body';
 import { ProblemFilter, sendProblem } from './http/problem.filter';
 import { addRequestShapeHooks } from './http/request-shape.hooks';
+import { collectRouteMethods } from './http/route-methods';
 import { addSecurityHeaders } from './http/security.headers';
 import { createValidationPipe } from './http/validation';
 import { OpportunitiesController } from './opportunities/opportunities.controller';
@@ -47,6 +48,8 @@ export async function createApiApp({ settings, clock, logger, directCommandRoute
     bodyParser: false,
   });
   addRequestShapeHooks(app.getHttpAdapter().getInstance());
+  // Every route's methods, so a known path asked with another method is a 405 rather than a 404.
+  const routeMethods = collectRouteMethods(app.getHttpAdapter().getInstance());
   // The command routes' bodies: a compiled schema accepts the well-formed ones (http/compiled-body.ts).
   addCompiledBodyValidation(app.getHttpAdapter().getInstance());
 
@@ -60,7 +63,7 @@ export async function createApiApp({ settings, clock, logger, directCommandRoute
 
   await serveBoard(app, settings.boardAssetsDir);
 
-  app.useGlobalFilters(new ProblemFilter());
+  app.useGlobalFilters(new ProblemFilter(routeMethods));
   const validationPipe = createValidationPipe();
   app.useGlobalPipes(validationPipe);
   // The hot command routes: a plain Fastify handler running the same guards, pipes and method

@@ -13,7 +13,7 @@ import { ProcessNotFoundError, ProcessRegistry } from '@stagecraft/commands';
 import { API_SETTINGS, CLOCK, CURRENCY_RATES, type Clock } from '../settings/api-settings.token';
 import type { CurrencyRates, Settings } from '@stagecraft/config';
 import { dayOf, withConvertedForecast, withConvertedPipeline, withConvertedWinLoss } from './currency-conversion';
-import { AnalyticsQueryDto, CohortsQueryDto, ForecastQueryDto, PipelineQueryDto, RottingQueryDto, VelocityQueryDto, WaterfallQueryDto, WinLossQueryDto } from './analytics.dto';
+import { AnalyticsQueryDto, CohortsQueryDto, ForecastAccuracyQueryDto, ForecastQueryDto, PipelineQueryDto, RottingQueryDto, VelocityQueryDto, WaterfallQueryDto, WinLossQueryDto } from './analytics.dto';
 import { cohortRows, forecastAccuracyRows, forecastRows, funnelRows, pipelineRows, rottingRows, stageDurationRows, transitionRows, velocityRows, waterfallRows, winLossRows, winProbabilityCalibrationRows } from './analytics.rows';
 import { toCsv } from '@stagecraft/csv';
 import { closedWindowOf, ROTTING_DEFAULT_LIMIT, waterfallPeriodOf } from './pipeline.policy';
@@ -152,9 +152,13 @@ export class AnalyticsController {
 
   @Get('analytics/forecast-accuracy')
   @ApiOperation({ summary: 'Per period: the forecast as it stood at the period\'s first instant (00:00 UTC) against what was won in the period, per currency' })
-  async forecastAccuracy(@Query() query: ForecastQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+  async forecastAccuracy(@Query() query: ForecastAccuracyQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const refused = [
+      ...(query.asOf === undefined ? [] : [{ field: 'asOf', message: 'asOf does not apply to forecast-accuracy: each period is measured at its own first instant' }]),
+      ...(query.include === undefined ? [] : [{ field: 'include', message: 'include does not apply to forecast-accuracy: it compares the configured forecast with what was won (include=learned is for /analytics/forecast)' }]),
+    ];
+    if (refused.length > 0) throw validationProblem(refused);
     await this.readYourWrites(query);
-    if (query.asOf !== undefined) throw validationProblem([{ field: 'asOf', message: 'asOf does not apply to forecast-accuracy: each period is measured at its own first instant' }]);
     const result = await this.queries.forecastAccuracy({ ...(await this.scoped(query, principal)), period: query.period ?? 'month' });
     return this.answer(result, forecastAccuracyRows, query, request, reply);
   }

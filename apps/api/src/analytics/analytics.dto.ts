@@ -1,5 +1,5 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { ApiHideProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
 import { CARDS_PER_COLUMN_MAX, CLOSED_MAX_LIMIT, ROTTING_DEFAULT_LIMIT, ROTTING_MAX_LIMIT } from './pipeline.policy';
 import { applyDecorators } from '@nestjs/common';
 import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
@@ -13,7 +13,16 @@ import { IsInstant } from '../http/instant.validator';
  */
 function WholeNumberBetween(min: number, max?: number): PropertyDecorator {
   const message = max === undefined ? `$property must be a whole number of at least ${min}` : `$property must be a whole number from ${min} to ${max}`;
-  return applyDecorators(IsInt({ message }), Min(min, { message }), ...(max === undefined ? [] : [Max(max, { message })]));
+  return applyDecorators(Transform(({ value }) => wholeNumberOf(value)), IsInt({ message }), Min(min, { message }), ...(max === undefined ? [] : [Max(max, { message })]));
+}
+
+/**
+ * A query parameter's decimal digits as a number; any other text stays text, for IsInt to refuse.
+ * Number() alone would read `0x10`, `1e3`, ` 5` and `` as numbers (16, 1000, 5, 0). Up to 15
+ * digits: every such number is exact.
+ */
+export function wholeNumberOf(value: unknown): unknown {
+  return typeof value === 'string' && /^-?\d{1,15}$/.test(value) ? Number(value) : value;
 }
 
 export class AnalyticsQueryDto {
@@ -47,7 +56,6 @@ export class AnalyticsQueryDto {
 
   @ApiPropertyOptional({ description: 'Wait (up to 2 s) until the read models include this log position, e.g. the position a command answered; 503 if they do not in time.' })
   @IsOptional()
-  @Type(() => Number)
   @WholeNumberBetween(0)
   minPosition?: number;
 
@@ -69,7 +77,6 @@ export class PipelineQueryDto extends AnalyticsQueryDto {
     example: 100,
   })
   @IsOptional()
-  @Type(() => Number)
   @WholeNumberBetween(1, CARDS_PER_COLUMN_MAX)
   cardsPerColumn?: number;
 
@@ -96,7 +103,6 @@ export class PipelineQueryDto extends AnalyticsQueryDto {
 
   @ApiPropertyOptional({ description: 'Closed cards listed per outcome and process (1–500, default 50); count and amount cover the whole window', example: 50 })
   @IsOptional()
-  @Type(() => Number)
   @WholeNumberBetween(1, CLOSED_MAX_LIMIT)
   closedLimit?: number;
 }
@@ -125,6 +131,23 @@ export class ForecastQueryDto extends AnalyticsQueryDto {
   include?: 'learned';
 }
 
+export class ForecastAccuracyQueryDto extends AnalyticsQueryDto {
+  @ApiPropertyOptional({ enum: ['month', 'quarter'], description: 'Periods of calendar days (UTC for wins); default month' })
+  @IsOptional()
+  @IsIn(['month', 'quarter'])
+  period?: 'month' | 'quarter';
+
+  // Taken only to be refused with the reason (the controller's): each period is measured at its
+  // own first instant, and the answer compares the configured forecast with what was won.
+  @ApiHideProperty()
+  @IsOptional()
+  asOf?: unknown;
+
+  @ApiHideProperty()
+  @IsOptional()
+  include?: unknown;
+}
+
 export class RottingQueryDto extends AnalyticsQueryDto {
   @ApiPropertyOptional({ description: 'The rotting deals as they stood at this instant of business time (occurredAt); default now', example: '2026-03-31T23:59:59Z' })
   @IsOptional()
@@ -133,7 +156,6 @@ export class RottingQueryDto extends AnalyticsQueryDto {
 
   @ApiPropertyOptional({ description: `Deals listed, longest in their stage first (1–${ROTTING_MAX_LIMIT}, default ${ROTTING_DEFAULT_LIMIT}); count covers them all`, example: 100 })
   @IsOptional()
-  @Type(() => Number)
   @WholeNumberBetween(1, ROTTING_MAX_LIMIT)
   limit?: number;
 }

@@ -40,9 +40,21 @@ class ApiValidationPipe implements PipeTransform {
 
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
     if (metadata.type === 'body' && metadata.metatype !== undefined && acceptedAs(value) === metadata.metatype) return value;
+    if ((metadata.type === 'query' || metadata.type === 'body') && metadata.metatype !== undefined) refuseInheritedNames(value);
     if (!this.pipe.validates(metadata)) return this.pipe.passOn(value, metadata);
     return this.pipe.transform(value, metadata);
   }
+}
+
+/**
+ * class-transformer skips a field named like a property every object inherits (`constructor`,
+ * `toString`, `__proto__`…), so forbidNonWhitelisted never sees it and `?constructor=1` would pass
+ * silently where `?colour=1` is refused. No DTO declares such a name: they are unknown fields too.
+ */
+function refuseInheritedNames(value: unknown): void {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
+  const inherited = Object.keys(value).filter((key) => key === '__proto__' || key in Object.prototype);
+  if (inherited.length > 0) throw validationProblem(inherited.map((field) => ({ field, message: `property ${field} should not exist` })));
 }
 
 /** Unknown fields are refused, not ignored: a typo in a field name must not pass silently. */

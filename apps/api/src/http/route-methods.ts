@@ -1,0 +1,59 @@
+import type { FastifyInstance, RouteOptions } from 'fastify';
+
+interface RoutePattern {
+  readonly url: string;
+  readonly matches: RegExp;
+  readonly methods: Set<string>;
+}
+
+/**
+ * Which methods each registered path takes, so that a request the router finds no route for can
+ * be told apart: no such path (404 ROUTE.NOT_FOUND) or a path that exists under other methods
+ * (405 ROUTE.METHOD_NOT_ALLOWED with an Allow header, RFC 9110 §15.5.6). Fastify's router answers
+ * both with its not-found handler; this table is filled from its onRoute hook as routes register.
+ */
+export class RouteMethods {
+  private readonly routes = new Map<string, RoutePattern>();
+
+  add(url: string, methods: readonly string[]): void {
+    let route = this.routes.get(url);
+    if (!route) this.routes.set(url, (route = { url, matches: patternOf(url), methods: new Set() }));
+    for (const method of methods) route.methods.add(method.toUpperCase());
+    // Fastify answers HEAD for every GET route (exposeHeadRoutes).
+    if (route.methods.has('GET')) route.methods.add('HEAD');
+  }
+
+  /** The methods some route of this path (query string ignored) takes, sorted; none when no route has the path. */
+  allowedFor(url: string): string[] {
+    const query = url.indexOf('?');
+    const path = query === -1 ? url : url.slice(0, query);
+    const allowed = new Set<string>();
+    for (const route of this.routes.values()) {
+      if (route.matches.test(path)) for (const method of route.methods) allowed.add(method);
+    }
+    return [...allowed].sort();
+  }
+}
+
+/** Collects the methods of every route registered from now on (call before the app initialises). */
+export function collectRouteMethods(fastify: FastifyInstance): RouteMethods {
+  const table = new RouteMethods();
+  fastify.addHook('onRoute', (options: RouteOptions) => {
+    table.add(options.url, Array.isArray(options.method) ? options.method : [options.method]);
+  });
+  return table;
+}
+
+/**
+ * A route's URL as a regular expression over request paths: `:name` is one non-empty segment (as
+ * the router and Nest take it: /opportunities//move is no route), `*` anything after it.
+ */
+function patternOf(url: string): RegExp {
+  let source = '';
+  for (const segment of url.split('/').slice(1)) {
+    if (segment === '*') source += '/.*';
+    else if (segment.startsWith(':')) source += '/[^/]+';
+    else source += `/${segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`;
+  }
+  return new RegExp(`^${source === '' ? '/' : source}$`);
+}
