@@ -16,14 +16,16 @@ import {
 } from '../opportunities/opportunity.dto';
 import { acceptedAs, compileBodyCheck } from './compiled-body';
 import { dtoJsonSchema } from './dto-json-schema';
-import { ApiProblem, problemBody } from './problem';
-import { createValidationPipe, VALIDATION_OPTIONS } from './validation';
+import type { FieldError } from '@stagecraft/contracts';
+import { ApiProblem, problemBody, validationProblem } from './problem';
+import { createValidationPipe, inheritedNameErrors, VALIDATION_OPTIONS } from './validation';
 
 // The compiled schema of a command body may only ever accept what class-validator accepts, and
 // the pipe must then hand the handler the same fields; whatever it does not accept, the answer
 // (the problem, its errors in order, their words) must be class-validator's. Checked here on a
 // corpus of well-formed and malformed bodies and on random ones (the fuzz suite's kinds of values
-// plus near-misses of each field's rule).
+// plus near-misses of each field's rule). The one thing the API adds: fields named like inherited
+// properties, which class-transformer skips, are refused as unknown (withInheritedNames).
 
 const FAST_CHECK = { numRuns: Number(process.env.COMPILED_BODY_RUNS ?? 600) } as const;
 
@@ -56,10 +58,21 @@ async function bothPaths(dto: Dto, body: unknown): Promise<{ classValidator: Out
   const mine = structuredClone(body);
   const fastPath = checks.get(dto)!(mine);
   return {
-    classValidator: await outcomeOf(() => classValidator.transform(structuredClone(body), metadata)),
+    classValidator: withInheritedNames(await outcomeOf(() => classValidator.transform(structuredClone(body), metadata)), body),
     compiled: await outcomeOf(() => apiPipe.transform(mine, metadata)),
     fastPath,
   };
+}
+
+/**
+ * What the API adds to class-validator's answer (validation.ts): a field named like an inherited
+ * property (class-transformer skips those) is an unknown field too, listed after class-validator's.
+ */
+function withInheritedNames(outcome: Outcome, body: unknown): Outcome {
+  const inherited = inheritedNameErrors(body);
+  if (inherited.length === 0) return outcome;
+  const errors = outcome.ok ? [] : ((outcome.problem as { errors?: FieldError[] }).errors ?? []);
+  return { ok: false, problem: problemBody(validationProblem([...errors, ...inherited]), '/opportunities') };
 }
 
 const UUID = '4f1c2b8e-6a0d-4c3e-9b7a-2d5e8f1a3c6b';

@@ -1,7 +1,7 @@
 import { ValidationPipe, type ArgumentMetadata, type PipeTransform, type ValidationError, type ValidationPipeOptions } from '@nestjs/common';
 import type { FieldError } from '@stagecraft/contracts';
 import { acceptedAs } from './compiled-body';
-import { validationProblem } from './problem';
+import { ApiProblem, validationProblem } from './problem';
 
 /** Flattens class-validator's tree into one entry per bad field, with dotted paths. */
 export function fieldErrors(errors: readonly ValidationError[], parent = ''): FieldError[] {
@@ -40,21 +40,37 @@ class ApiValidationPipe implements PipeTransform {
 
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
     if (metadata.type === 'body' && metadata.metatype !== undefined && acceptedAs(value) === metadata.metatype) return value;
-    if ((metadata.type === 'query' || metadata.type === 'body') && metadata.metatype !== undefined) refuseInheritedNames(value);
     if (!this.pipe.validates(metadata)) return this.pipe.passOn(value, metadata);
+    const inherited = metadata.type === 'query' || metadata.type === 'body' ? inheritedNameErrors(value) : [];
+    if (inherited.length > 0) return this.refuseWith(inherited, value, metadata);
     return this.pipe.transform(value, metadata);
+  }
+
+  /** class-validator's errors, if any, then those of the inherited names it cannot see. */
+  private async refuseWith(inherited: readonly FieldError[], value: unknown, metadata: ArgumentMetadata): Promise<never> {
+    let found: readonly FieldError[] = [];
+    try {
+      await this.pipe.transform(value, metadata);
+    } catch (error) {
+      const errors = error instanceof ApiProblem && error.code === 'REQUEST.VALIDATION_FAILED' ? (error.extensions['errors'] as readonly FieldError[] | undefined) : undefined;
+      if (!errors) throw error;
+      found = errors;
+    }
+    throw validationProblem([...found, ...inherited]);
   }
 }
 
 /**
  * class-transformer skips a field named like a property every object inherits (`constructor`,
  * `toString`, `__proto__`…), so forbidNonWhitelisted never sees it and `?constructor=1` would pass
- * silently where `?colour=1` is refused. No DTO declares such a name: they are unknown fields too.
+ * silently where `?colour=1` is refused. No DTO declares such a name: they are unknown fields too,
+ * worded as forbidNonWhitelisted words the others.
  */
-function refuseInheritedNames(value: unknown): void {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
-  const inherited = Object.keys(value).filter((key) => key === '__proto__' || key in Object.prototype);
-  if (inherited.length > 0) throw validationProblem(inherited.map((field) => ({ field, message: `property ${field} should not exist` })));
+export function inheritedNameErrors(value: unknown): FieldError[] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [];
+  return Object.keys(value)
+    .filter((key) => key === '__proto__' || key in Object.prototype)
+    .map((field) => ({ field, message: `property ${field} should not exist` }));
 }
 
 /** Unknown fields are refused, not ignored: a typo in a field name must not pass silently. */
