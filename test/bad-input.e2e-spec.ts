@@ -159,6 +159,13 @@ const CASES: readonly BadRequestCase[] = [
   { name: 'minPosition in hex', method: 'get', path: '/analytics/funnel?minPosition=0x1', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'minPosition' },
   { name: 'rotting limit with an exponent', method: 'get', path: '/analytics/rotting?limit=1e2', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'limit' },
   { name: 'closedLimit of 20 digits', method: 'get', path: '/pipeline?closed=won&closedLimit=00000000000000000001', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'closedLimit' },
+  // Routes without a query DTO refuse the parameters they do not name, as the others do.
+  { name: 'a query parameter on opening', method: 'post', path: '/opportunities?dryRun=1', body: { title: 'T', processId: 'standard' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'dryRun' },
+  { name: 'a query parameter on a move (served directly)', method: 'post', path: '/opportunities/:open/move?force=true', body: { stage: 'qualification' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'force' },
+  { name: 'a misspelt version of a process machine', method: 'get', path: '/processes/standard/machine?verison=2', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'verison' },
+  { name: 'a query parameter on verify', method: 'get', path: '/opportunities/:open/verify?deep=1', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'deep' },
+  { name: 'a query parameter on the health check (public)', method: 'get', path: '/health?verbose=1', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'verbose' },
+  { name: 'a query parameter on the process list', method: 'get', path: '/processes?processId=standard', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'processId' },
   { name: 'forecast accuracy with include=learned (it does not learn)', method: 'get', path: '/analytics/forecast-accuracy?include=learned', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'include' },
 ];
 
@@ -237,6 +244,14 @@ describe('bad input gets a 4xx with a stable code, never a 5xx', () => {
     // One path, several routes: the opportunity itself is read and changed.
     const opportunity = await api.http.delete(`/opportunities/${ids[':open']}`).expect(405);
     expect(opportunity.headers['allow']).toBe('GET, HEAD, PATCH');
+  });
+
+  it('still takes the query parameters a route without a DTO names, and nothing is recorded for a refused command', async () => {
+    const machine = await api.http.get('/processes/standard/machine?version=nope').expect(404);
+    expect(machine.body.code).toBe('PROCESS.VERSION_NOT_FOUND');
+    const before = (await api.http.get(`/opportunities/${ids[':open']}`).expect(200)).body.revision;
+    await api.http.post(`/opportunities/${ids[':open']}/move?force=true`).send({ stage: 'qualification' }).expect(400);
+    expect((await api.http.get(`/opportunities/${ids[':open']}`).expect(200)).body.revision).toBe(before);
   });
 
   it('reads whole-number parameters as decimal digits, leading zeros included', async () => {
