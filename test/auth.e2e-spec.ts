@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createHmac } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -203,6 +204,21 @@ describe('authentication and roles', () => {
       expectProblem(transfer.body, 403, 'AUTH.TEAM_FORBIDDEN');
       // Nothing was appended by the refused commands.
       expect((await api.http.get(`/opportunities/${partners}`).expect(200)).body.revision).toBe(0);
+    });
+
+    it('answers a stale revision on an unknown id as it answers one on another team\'s deal: not found', async () => {
+      const writer = api.keys['direct-writer']!;
+      const partners = await openDeal(api, { teamId: 'partners' });
+      const unknown = randomUUID();
+      const answers = [];
+      for (const id of [partners, unknown]) {
+        const asked = { ifMatch: await api.anonymous.post(`/opportunities/${id}/move`).set('Authorization', `Bearer ${writer}`).set('If-Match', '"7"').send({ stage: 'qualification' }) };
+        const inBody = await api.anonymous.post(`/opportunities/${id}/criteria`).set('Authorization', `Bearer ${writer}`).send({ criterionId: 'goals', met: true, expectedRevision: 7 });
+        const patched = await api.anonymous.patch(`/opportunities/${id}`).set('Authorization', `Bearer ${writer}`).send({ title: 'x', expectedRevision: 7 });
+        answers.push([asked.ifMatch, inBody, patched].map((response) => [response.status, response.body.code]));
+      }
+      expect(answers[0]).toEqual([[404, 'OPPORTUNITY.NOT_FOUND'], [404, 'OPPORTUNITY.NOT_FOUND'], [404, 'OPPORTUNITY.NOT_FOUND']]);
+      expect(answers[1]).toEqual(answers[0]);
     });
 
     it('let a writer limited to "direct" read its own team\'s pipeline (the rep\'s board) and say who it is, not another team\'s', async () => {

@@ -100,13 +100,14 @@ export class OpportunityCommandExecutor {
       const replay = replayOf(loaded, envelope.commandId, fingerprint);
       if (replay) return { kind: 'answer', outcome: replay };
     }
-    if (envelope.expectedRevision !== undefined && envelope.expectedRevision !== loaded.revision) {
-      throw new WrongExpectedRevisionError(loaded.stream, envelope.expectedRevision, loaded.revision);
-    }
-
     const { state } = loaded;
+    // Before the revision: a conflict would say "does not exist yet" where another team's deal is
+    // a 404, telling a team-limited caller which ids exist.
     if (state.status === 'none' && command.type !== 'OpenOpportunity') {
       throw new OpportunityRejectedError(rejections.notFound(command.opportunityId));
+    }
+    if (envelope.expectedRevision !== undefined && envelope.expectedRevision !== loaded.revision) {
+      throw new WrongExpectedRevisionError(loaded.stream, envelope.expectedRevision, loaded.revision);
     }
     if (
       state.status !== 'none' &&
