@@ -159,6 +159,13 @@ const CASES: readonly BadRequestCase[] = [
   { name: 'minPosition in hex', method: 'get', path: '/analytics/funnel?minPosition=0x1', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'minPosition' },
   { name: 'rotting limit with an exponent', method: 'get', path: '/analytics/rotting?limit=1e2', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'limit' },
   { name: 'closedLimit of 20 digits', method: 'get', path: '/pipeline?closed=won&closedLimit=00000000000000000001', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'closedLimit' },
+  // A key's limits: null is not "left out" (which means every team).
+  { name: 'a key with teams null', method: 'post', path: '/admin/api-keys', body: { name: 'x', roles: ['writer'], teams: null }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'teams' },
+  { name: 'a key with mayActOnBehalf null', method: 'post', path: '/admin/api-keys', body: { name: 'x', roles: ['writer'], mayActOnBehalf: null }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'mayActOnBehalf' },
+  { name: 'a key named with a newline', method: 'post', path: '/admin/api-keys', body: { name: 'billing\nsck_fake  admin', roles: ['writer'] }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'name' },
+  { name: 'a key named with an escape sequence', method: 'post', path: '/admin/api-keys', body: { name: 'x\u001b[31m', roles: ['writer'] }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'name' },
+  { name: 'a key named with spaces only', method: 'post', path: '/admin/api-keys', body: { name: '   ', roles: ['writer'] }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'name' },
+  { name: 'a key naming a role twice', method: 'post', path: '/admin/api-keys', body: { name: 'x', roles: ['writer', 'writer'] }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'roles' },
   // Routes without a query DTO refuse the parameters they do not name, as the others do.
   { name: 'a query parameter on opening', method: 'post', path: '/opportunities?dryRun=1', body: { title: 'T', processId: 'standard' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'dryRun' },
   { name: 'a query parameter on a move (served directly)', method: 'post', path: '/opportunities/:open/move?force=true', body: { stage: 'qualification' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'force' },
