@@ -83,6 +83,17 @@ describe('JWT claims are checked, not coerced', () => {
     for (const sub of [undefined, '', 42, ['svc']]) expectUnauthenticated(await call(api, jwt({ sub, roles: ['writer'], exp: inAnHour() })), /"sub"/);
   });
 
+  it('refuses a "sub" or team id that could not be recorded, or would forge a log line, naming the claim', async () => {
+    for (const sub of ['svc\u0000', 'svc\ud800', 'svc\nadmin', 'svc\u001b[31m']) {
+      expectUnauthenticated(await open(jwt({ sub, roles: ['writer'], exp: inAnHour() }), 'direct'), /"sub"/);
+    }
+    for (const teams of [['direct', 'x\u0000'], 'dir\udc00ect', ['direct\r']]) {
+      expectUnauthenticated(await open(jwt({ sub: 'svc', roles: ['writer'], teams, exp: inAnHour() }), 'direct'), /"teams"/);
+    }
+    // Another application's role names are ignored whatever they hold: they are never recorded.
+    expect((await open(jwt({ sub: 'svc', roles: ['writer', 'odd\u0000role'], exp: inAnHour() }), 'direct')).status).toBe(201);
+  });
+
   it('takes a single string as a one-element list: one team, one role — never as "no limit"', async () => {
     const token = jwt({ sub: 'svc', roles: 'writer', teams: 'direct', exp: inAnHour() });
     expect((await open(token, 'direct')).status).toBe(201);

@@ -1,5 +1,6 @@
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isRole, type Role } from './roles';
+import { textFault, TEXT_RULE } from '@stagecraft/opportunity';
 
 /** How a key is kept: a salted hash, never the key itself. */
 export interface StoredApiKey {
@@ -83,8 +84,10 @@ export function problemWithStoredKey(entry: unknown): string | undefined {
   const key = entry as Record<string, unknown>;
   if (typeof key.id !== 'string' || !/^[0-9a-f]{12}$/.test(key.id)) return 'id must be 12 hex characters';
   if (typeof key.name !== 'string' || key.name.length === 0) return 'name must be a non-empty string';
+  // Recorded as the actor of what the key does: text a read model can keep.
+  if (textFault(key.name) !== undefined) return `name must be ${TEXT_RULE}`;
   if (!Array.isArray(key.roles) || key.roles.length === 0 || !key.roles.every(isRole)) return 'roles must be a non-empty list of writer, analyst, auditor, admin';
-  if (key.teams !== undefined && (!Array.isArray(key.teams) || !key.teams.every((t) => typeof t === 'string'))) return 'teams must be a list of team ids';
+  if (key.teams !== undefined && (!Array.isArray(key.teams) || !key.teams.every((t) => typeof t === 'string' && textFault(t) === undefined))) return `teams must be a list of team ids (${TEXT_RULE})`;
   if (typeof key.salt !== 'string' || typeof key.hash !== 'string' || !/^[0-9a-f]{64}$/.test(key.hash)) return 'salt and hash (64 hex characters) are required; keys are stored hashed, never in plain text';
   if ('key' in key || 'secret' in key) return 'holds a plain key; store only salt and hash';
   return undefined;

@@ -15,6 +15,13 @@ describe('API keys', () => {
     expect(problemWithStoredKey({ ...stored, key })).toMatch(/plain key/);
   });
 
+  it('are refused from a keys file when their name or a team could not be recorded (it is the actor of what they do)', () => {
+    expect(problemWithStoredKey({ ...stored, name: 'billing\u0000' })).toMatch(/^name must be text without the character U\+0000/);
+    expect(problemWithStoredKey({ ...stored, name: 'billing\ud800' })).toMatch(/^name must be/);
+    expect(problemWithStoredKey({ ...stored, teams: ['direct', 'x\u0000'] })).toMatch(/^teams must be a list of team ids/);
+    expect(problemWithStoredKey({ ...stored, teams: ['direct', 'partners'] })).toBeUndefined();
+  });
+
   it('verify only the exact key', () => {
     expect(verifyApiKey(key, keys)).toBe(stored);
     const wrongSecret = `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`;

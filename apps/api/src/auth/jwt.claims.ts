@@ -1,4 +1,5 @@
 import type { JWTPayload } from 'jose';
+import { textFault, TEXT_RULE } from '@stagecraft/opportunity';
 import { JwtRejectedError } from './jwt.verifier';
 import type { Principal } from './principal';
 import { isRole, ROLES } from './roles';
@@ -11,11 +12,17 @@ import { isRole, ROLES } from './roles';
  */
 export function principalFromClaims(claims: JWTPayload): Principal {
   if (typeof claims.sub !== 'string' || claims.sub.trim() === '') throw new JwtRejectedError('claim "sub" (the caller\'s name) must be a non-empty string', 'sub');
+  // The name is recorded as the actor of every command and written into logs: text a read model
+  // can keep (no U+0000, no unpaired surrogate) and no control character (a forged log line).
+  if (!isPrintableText(claims.sub)) throw new JwtRejectedError(`claim "sub" (the caller's name) must be ${TEXT_RULE}, and without control characters`, 'sub');
   // Identity providers share one roles claim between applications: names this service does not
   // know are someone else's and ignored, but at least one must be ours.
   const roles = stringList(claims.roles, 'roles')?.filter(isRole) ?? [];
   if (roles.length === 0) throw new JwtRejectedError(`claim "roles" grants no role of this service (${ROLES.join(', ')})`, 'roles');
   const teams = claims.teams === undefined ? undefined : stringList(claims.teams, 'teams');
+  // Team ids are compared with the deals' and sent to PostgreSQL as filters: text it can keep.
+  // (Roles are only compared with this service's names; others' are ignored, whatever they hold.)
+  if (teams && !teams.every(isPrintableText)) throw new JwtRejectedError(`claim "teams" must hold ${TEXT_RULE}, and without control characters`, 'teams');
   const onBehalf = claims.act_on_behalf;
   if (onBehalf !== undefined && typeof onBehalf !== 'boolean') throw new JwtRejectedError(`claim "act_on_behalf" must be true or false (got ${shapeOf(onBehalf)})`, 'act_on_behalf');
   return { name: claims.sub, authenticatedBy: 'jwt', roles, ...(teams ? { teams } : {}), mayActOnBehalf: onBehalf === true };
@@ -26,6 +33,10 @@ function stringList(value: unknown, claim: string): string[] | undefined {
   if (typeof value === 'string' && value !== '') return [value];
   if (Array.isArray(value) && value.every((entry) => typeof entry === 'string' && entry !== '')) return [...(value as string[])];
   throw new JwtRejectedError(`claim "${claim}" must be a list of non-empty strings, or one non-empty string (got ${shapeOf(value)})`, claim);
+}
+
+function isPrintableText(text: string): boolean {
+  return textFault(text) === undefined && !/\p{Cc}/u.test(text);
 }
 
 function shapeOf(value: unknown): string {
