@@ -207,6 +207,12 @@ function decideMigrate(command: MigrateOpportunity, state: OpenedOpportunityStat
     if (!targetStages.includes(to)) return rejected(rejections.invalidStageMapping(from, to, 'unknown-target-stage', targetStages));
     // Only stages the target version lacks are mapped: remapping one it keeps would be a move past the rules.
     if (from !== to && targetStages.includes(from)) return rejected(rejections.invalidStageMapping(from, to, 'stage-still-exists', targetStages));
+    // Nor past the first stage the target keeps of those that followed the removed one: the deal
+    // would skip that stage and its exit criteria, a move no rule of either version allows.
+    const next = sourceStages.slice(sourceStages.indexOf(from) + 1).find((stage) => targetStages.includes(stage));
+    if (next !== undefined && targetStages.indexOf(to) > targetStages.indexOf(next)) {
+      return rejected(rejections.invalidStageMapping(from, to, 'past-next-stage', targetStages.slice(0, targetStages.indexOf(next) + 1)));
+    }
   }
   const toStage = mapping[state.stage] ?? state.stage;
   if (target.process.stageIndex(toStage) < 0) return rejected(rejections.unmappedStage(state.stage, command.toVersion, targetStages));

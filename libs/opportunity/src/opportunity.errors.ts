@@ -112,14 +112,17 @@ export const rejections = {
       `Version "${toVersion}" has no stage "${stage}", where the opportunity is; give stageMapping {"${stage}": <one of ${list(known)}>}.`,
       { stage, toVersion, knownStages: known },
     ),
-  invalidStageMapping: (from: string, to: string, problem: 'unknown-source-stage' | 'unknown-target-stage' | 'stage-still-exists', known: readonly string[]) =>
+  /** `known`: the stages named in the message (for past-next-stage, those `from` may map to). */
+  invalidStageMapping: (from: string, to: string, problem: 'unknown-source-stage' | 'unknown-target-stage' | 'stage-still-exists' | 'past-next-stage', known: readonly string[]) =>
     reject(
       'OPPORTUNITY.INVALID_STAGE_MAPPING',
       problem === 'unknown-source-stage'
         ? `stageMapping maps "${from}", which is not a stage of the version the opportunity runs on (${list(known)}).`
         : problem === 'unknown-target-stage'
           ? `stageMapping maps "${from}" to "${to}", which is not a stage of the target version (${list(known)}).`
-          : `stageMapping maps "${from}" to "${to}", but the target version still has stage "${from}": a stage that stays keeps its id. Moving a deal to another stage is a move, under the process's rules.`,
+          : problem === 'stage-still-exists'
+            ? `stageMapping maps "${from}" to "${to}", but the target version still has stage "${from}": a stage that stays keeps its id. Moving a deal to another stage is a move, under the process's rules.`
+            : `stageMapping maps "${from}" to "${to}", past "${known[known.length - 1]}", the first stage after "${from}" that the target version keeps: a deal there would skip it and its exit criteria. Map "${from}" to one of ${list(known)}, then move the deal under the process's rules.`,
       { from, to, problem, knownStages: known },
     ),
 };

@@ -58,6 +58,19 @@ describe('decide, migrating an opportunity to a newer process version', () => {
     spec.given(inQualification).when(migrate({ stageMapping: { qualification: 'discovery', new: 'proposition' } })).thenRejects('OPPORTUNITY.INVALID_STAGE_MAPPING', { problem: 'stage-still-exists', from: 'new', to: 'proposition' });
   });
 
+  it('refuses a mapping past the first stage the target keeps after the removed one: it would skip that stage and its criteria', () => {
+    // qualification is followed by proposition, which v2 keeps: negotiation lies past it.
+    spec
+      .given(inQualification)
+      .when(migrate({ stageMapping: { qualification: 'negotiation' } }))
+      .thenRejects('OPPORTUNITY.INVALID_STAGE_MAPPING', { problem: 'past-next-stage', from: 'qualification', to: 'negotiation', knownStages: ['new', 'discovery', 'proposition'] });
+    // Up to that stage, or back, is a place the deal may be.
+    spec.given(inQualification).when(migrate({ stageMapping: { qualification: 'proposition' } })).then([migrated(59, { stageMapping: { qualification: 'proposition' }, fromStage: 'qualification', toStage: 'proposition', criteriaKept: [] })]);
+    spec.given(inQualification).when(migrate({ stageMapping: { qualification: 'new' } })).then([migrated(59, { stageMapping: { qualification: 'new' }, fromStage: 'qualification', toStage: 'new', criteriaKept: [] })]);
+    // The rule holds for every entry of the mapping (a bulk migration applies it to many deals), not only the deal's stage.
+    spec.given([opened(v1, 0)]).when(migrate({ stageMapping: { qualification: 'negotiation' } })).thenRejects('OPPORTUNITY.INVALID_STAGE_MAPPING', { problem: 'past-next-stage' });
+  });
+
   it('refuses a closed opportunity, an unknown version, the same or an older version', () => {
     spec.given([...inQualification, lost('qualification', 'price', 10)]).when(migrate()).thenRejects('OPPORTUNITY.ALREADY_CLOSED');
     spec.given(inQualification).when(migrate({ toVersion: 'nope' })).thenRejects('OPPORTUNITY.UNKNOWN_PROCESS_VERSION', { version: 'nope' });

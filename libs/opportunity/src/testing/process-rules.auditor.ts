@@ -107,6 +107,12 @@ export function auditProcessRules(events: readonly AuditedEvent[], versions: Ver
         const targetIds = target.definition.stages.map((s) => s.id);
         if (!targetIds.includes(toStage)) fail(`continues in ${toStage}, which the target lacks`);
         if (targetIds.includes(stage) && toStage !== stage) fail(`the target keeps ${stage}, yet the deal continues in ${toStage}`);
+        // A stage the target drops: the deal may land back, or up to the first stage after it that
+        // the target keeps, never past it (that one's exit criteria were never met).
+        const keptAfter = ids().slice(indexOf(stage) + 1).find((id) => targetIds.includes(id));
+        if (!targetIds.includes(stage) && keptAfter !== undefined && targetIds.indexOf(toStage) > targetIds.indexOf(keptAfter)) {
+          fail(`continues in ${toStage}, past ${keptAfter}, which followed ${stage} and the target keeps`);
+        }
         const kept = (data.criteriaKept as string[]) ?? [];
         const targetCriteria = target.definition.stages.find((s) => s.id === toStage)?.exitCriteria.map((c) => c.id) ?? [];
         for (const criterion of kept) if (!met.has(criterion) || !targetCriteria.includes(criterion)) fail(`keeps ${criterion}, not met here or not a criterion of ${toStage}`);
