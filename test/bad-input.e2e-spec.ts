@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { startApiTestApp, temporaryDirectory, TEST_SERVICE, type ApiTestApp } from './support/api-test-app';
 
 interface BadRequestCase {
@@ -266,6 +268,64 @@ describe('bad input gets a 4xx with a stable code, never a 5xx', () => {
     expect(answer.body.processes.flatMap((process: { stages: { opportunities?: unknown[] }[] }) => process.stages.map((stage) => stage.opportunities?.length ?? 0)).every((n: number) => n <= 7)).toBe(true);
     const hex = await api.http.get('/pipeline?include=opportunities&cardsPerColumn=0x10').expect(400);
     expect(hex.body.errors).toEqual([{ field: 'cardsPerColumn', message: 'cardsPerColumn must be a whole number from 1 to 1000' }]);
+  });
+
+  /** Sends bytes as they are, headers repeated as given (supertest would serialise a Buffer, and joins repeated headers). */
+  async function rawRequest(path: string, headers: readonly [string, string][], body: Buffer | string): Promise<{ status: number; body: Record<string, unknown> }> {
+    const server = api.app.getHttpServer() as import('node:http').Server;
+    if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as import('node:net').AddressInfo;
+    const payload = typeof body === 'string' ? Buffer.from(body) : body;
+    const head = [`POST ${path} HTTP/1.1`, `Host: 127.0.0.1:${port}`, 'Connection: close', `Content-Length: ${payload.length}`, ...headers.map(([name, value]) => `${name}: ${value}`), '', ''].join('\r\n');
+    const answer = await new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      // Written, not ended: the server answers, then closes (Connection: close).
+      const socket = connect(port, '127.0.0.1', () => socket.write(Buffer.concat([Buffer.from(head, 'latin1'), payload])));
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('end', () => resolve(Buffer.concat(chunks)));
+      socket.on('error', reject);
+    });
+    const text = answer.toString('utf8');
+    const bodyText = text.slice(text.indexOf('\r\n\r\n') + 4);
+    return { status: Number(text.split(' ')[1]), body: JSON.parse(/transfer-encoding: chunked/i.test(text) ? bodyText.split('\r\n').filter((_, i) => i % 2 === 1).join('') : bodyText) };
+  }
+  const authorised = (): [string, string] => ['Authorization', `Bearer ${api.keys[TEST_SERVICE]}`];
+
+  it('takes JSON in UTF-8 only: another charset is 415, invalid bytes 400, never text stored altered', async () => {
+    const latin1 = Buffer.from('{"title":"M\u00fcller GmbH","processId":"standard"}', 'latin1');
+    const declared = await rawRequest('/opportunities', [authorised(), ['Content-Type', 'application/json; charset=iso-8859-1']], latin1);
+    expect([declared.status, declared.body.code]).toEqual([415, 'REQUEST.UNSUPPORTED_MEDIA_TYPE']);
+    const undeclared = await rawRequest('/opportunities', [authorised(), ['Content-Type', 'application/json']], latin1);
+    expect([undeclared.status, undeclared.body.code]).toEqual([400, 'REQUEST.MALFORMED_JSON']);
+    expect(undeclared.body.detail).toMatch(/UTF-8/);
+    const utf8 = await rawRequest('/opportunities', [authorised(), ['Content-Type', 'application/json; charset=UTF-8']], Buffer.from('{"title":"M\u00fcller GmbH","processId":"standard"}', 'utf8'));
+    expect(utf8.status).toBe(201);
+    expect((await api.http.get(`/opportunities/${String(utf8.body.id)}`).expect(200)).body.title).toBe('M\u00fcller GmbH');
+  });
+
+  it('says why a body is not JSON, and tells a prototype key from a syntax error', async () => {
+    const syntax = await api.http.post('/opportunities').set('content-type', 'application/json').send('{"title": "T",');
+    expect([syntax.status, syntax.body.code]).toEqual([400, 'REQUEST.MALFORMED_JSON']);
+    expect(syntax.body.detail).toMatch(/^The body is not valid JSON \(/);
+    const proto = await api.http.post('/opportunities').set('content-type', 'application/json').send('{"title":"T","processId":"standard","constructor":{"prototype":{}}}');
+    expect([proto.status, proto.body.code]).toEqual([400, 'REQUEST.MALFORMED_JSON']);
+    expect(proto.body.detail).toMatch(/"__proto__" key, or a "constructor" key holding "prototype"/);
+  });
+
+  it('refuses an encoded body (415) rather than reading it as malformed JSON', async () => {
+    const zipped = await rawRequest('/opportunities', [authorised(), ['Content-Type', 'application/json'], ['Content-Encoding', 'gzip']], gzipSync('{"title":"T","processId":"standard"}'));
+    expect([zipped.status, zipped.body.code]).toEqual([415, 'REQUEST.UNSUPPORTED_MEDIA_TYPE']);
+    expect(zipped.body.detail).toMatch(/Content-Encoding gzip/);
+  });
+
+  it('refuses a header that must come once when it comes twice, naming it, and records nothing', async () => {
+    const before = (await api.http.get(`/opportunities/${ids[':open']}`).expect(200)).body.revision;
+    for (const [header, value] of [authorised(), ['Content-Type', 'application/json'], ['Idempotency-Key', 'k-1'], ['If-Match', `"${before}"`], ['X-Correlation-Id', 'c-1']] as [string, string][]) {
+      const others = [authorised(), ['Content-Type', 'application/json']].filter(([name]) => name !== header) as [string, string][];
+      const answer = await rawRequest(`/opportunities/${ids[':open']}/move`, [...others, [header, value], [header, value]], '{"stage":"qualification"}');
+      expect([header, answer.status, answer.body.code, answer.body.header]).toEqual([header, 400, 'REQUEST.INVALID_HEADER', header]);
+    }
+    expect((await api.http.get(`/opportunities/${ids[':open']}`).expect(200)).body.revision).toBe(before);
   });
 
   it('echoes the X-Correlation-Id it was given, on answers and on refusals', async () => {

@@ -10,6 +10,7 @@ import { serveBoard } from './board/board.static';
 import { clientErrorHandler } from './http/client-error.handler';
 import { addCompiledBodyValidation } from './http/compiled-body';
 import { ProblemFilter, sendProblem } from './http/problem.filter';
+import { parseJsonBodies } from './http/json-body.parser';
 import { addRequestShapeHooks } from './http/request-shape.hooks';
 import { collectRouteMethods } from './http/route-methods';
 import { addSecurityHeaders } from './http/security.headers';
@@ -57,6 +58,8 @@ export async function createApiApp({ settings, clock, logger, directCommandRoute
   // the same filter through Nest's error handler; toProblem knows their codes. Bodies are JSON
   // only: without the text/plain parser, any other type is a 415 instead of a confusing 400.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+  // JSON bodies are UTF-8 or refused, never decoded with replacement characters (http/json-body.parser.ts).
+  parseJsonBodies(app.getHttpAdapter().getInstance(), settings.bodyLimit);
 
   // Security headers on every answer (helmet's defaults, written out once: http/security.headers.ts).
   addSecurityHeaders(app.getHttpAdapter().getInstance());

@@ -21,12 +21,8 @@ const FASTIFY_CODES: Record<string, { code: ProblemCode; detail: string }> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'REQUEST.UNSUPPORTED_MEDIA_TYPE', detail: 'Send the body as application/json.' },
   FST_ERR_CTP_BODY_TOO_LARGE: { code: 'REQUEST.BODY_TOO_LARGE', detail: 'The request body is larger than this service accepts.' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'REQUEST.MALFORMED_JSON', detail: 'The body is empty but its content type is application/json; send a JSON object.' },
-  // Fastify's parser says no more than that it refused the body: bad syntax, or a key that could
-  // alter objects on the server (secure-json-parse refuses both the same way), so the detail names both.
-  FST_ERR_CTP_INVALID_JSON_BODY: {
-    code: 'REQUEST.MALFORMED_JSON',
-    detail: 'The body is not valid JSON, or it has a "__proto__" key or a "constructor" key holding "prototype" (refused: they could alter objects on the server; no field of this API has those names).',
-  },
+  // Fastify's own JSON parser is replaced (json-body.parser.ts), which says why it refuses a body.
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'REQUEST.MALFORMED_JSON', detail: 'The body is not valid JSON.' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'REQUEST.INVALID_CONTENT_LENGTH', detail: 'Content-Length does not match the body.' },
   FST_ERR_BAD_URL: { code: 'REQUEST.BAD_URL', detail: 'The path is not a valid URL (a malformed percent-encoding?).' },
   FST_ERR_MAX_PARAM_LENGTH: { code: 'REQUEST.PATH_TOO_LONG', detail: 'A path segment is longer than this service accepts; ids are UUIDs.' },

@@ -18,7 +18,9 @@ declare module 'fastify' {
 /**
  * What every request is checked for before a route runs, whatever route it is:
  * - its correlation id, echoed on every answer (errors included) so an operator can follow it;
- * - a body only with a content type (a body without one is 415, not a puzzling validation error);
+ * - each of the headers that must come once, once (repeatedHeader);
+ * - a body only with a content type (a body without one is 415, not a puzzling validation error),
+ *   and not encoded (Content-Encoding is not decoded: a gzip body would read as malformed JSON);
  * - a JSON body no deeper than MAX_JSON_DEPTH (deeper ones would overflow the transformer's stack);
  * - no text a read model cannot keep, in the path, the query or the body (400 with the field).
  */
@@ -30,10 +32,18 @@ export function addRequestShapeHooks(fastify: FastifyInstance): void {
     const sent = request.headers['x-correlation-id'];
     request.correlationId = typeof sent === 'string' && CORRELATION_ID.test(sent) ? sent : randomUUID();
     void reply.header('x-correlation-id', request.correlationId);
+    const repeated = repeatedHeader(request.raw.rawHeaders);
+    if (repeated !== undefined) {
+      throw new ApiProblem('REQUEST.INVALID_HEADER', `The ${repeated} header was sent more than once; send it once (a proxy and this service could otherwise each read a different one).`, { header: repeated });
+    }
     const length = Number(request.headers['content-length'] ?? 0);
     const hasBody = length > 0 || request.headers['transfer-encoding'] !== undefined;
     if (hasBody && request.headers['content-type'] === undefined) {
       throw new ApiProblem('REQUEST.UNSUPPORTED_MEDIA_TYPE', 'The request has a body but no Content-Type; send the body as application/json.');
+    }
+    const encoding = request.headers['content-encoding'];
+    if (hasBody && encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      throw new ApiProblem('REQUEST.UNSUPPORTED_MEDIA_TYPE', `The body is sent with Content-Encoding ${encoding}, which this service does not decode; send it unencoded.`);
     }
     done();
   });
@@ -47,6 +57,25 @@ export function addRequestShapeHooks(fastify: FastifyInstance): void {
     if (fault !== undefined) throw validationProblem([{ field: fault.field, message: `${fault.reason}; it must be ${TEXT_RULE}` }]);
     done();
   });
+}
+
+/**
+ * Headers that must come once: Node keeps the first of several (Authorization, Content-Type, Host)
+ * or joins them (the others), where a proxy in front may read the last, so two could authorise one
+ * caller there and another here, or replay one command under another's key.
+ */
+const SINGLE_HEADERS = new Set(['authorization', 'content-type', 'content-encoding', 'host', 'idempotency-key', 'if-match', 'x-actor', 'x-correlation-id']);
+
+/** The first header of SINGLE_HEADERS sent more than once, as the client named it; none: undefined. */
+export function repeatedHeader(rawHeaders: readonly string[]): string | undefined {
+  let seen: Set<string> | undefined;
+  for (let index = 0; index < rawHeaders.length; index += 2) {
+    const name = rawHeaders[index]!.toLowerCase();
+    if (!SINGLE_HEADERS.has(name)) continue;
+    if (seen?.has(name)) return rawHeaders[index];
+    (seen ??= new Set()).add(name);
+  }
+  return undefined;
 }
 
 /** Nesting depth of a parsed JSON value, walked without recursion (the point is to survive deep input). */

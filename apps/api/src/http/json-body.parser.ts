@@ -1,0 +1,45 @@
+import { isUtf8 } from 'node:buffer';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import secureJson from 'secure-json-parse';
+import { ApiProblem } from './problem';
+
+/**
+ * The API's one body parser, in place of Fastify's JSON parser, which decodes every body as UTF-8
+ * whatever it holds: a Latin-1 "Müller" (`charset=iso-8859-1`), or any invalid byte, was stored as
+ * U+FFFD, silently. Here a body is UTF-8 or refused, a declared charset must be UTF-8 (415), and a
+ * refused body says why: not JSON (where), or a key that could alter objects on the server.
+ */
+export function parseJsonBodies(fastify: FastifyInstance, bodyLimit: number): void {
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (request: FastifyRequest, body: Buffer, done: (error: Error | null, value?: unknown) => void) => {
+    try {
+      done(null, parseJsonBody(request.headers['content-type'], body));
+    } catch (error) {
+      done(error as Error);
+    }
+  });
+}
+
+/** The parsed body, or the problem that refuses it. */
+export function parseJsonBody(contentType: string | undefined, body: Buffer): unknown {
+  const charset = charsetOf(contentType);
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    throw new ApiProblem('REQUEST.UNSUPPORTED_MEDIA_TYPE', `The body is declared as charset=${charset}; send it as UTF-8 JSON (charset=utf-8, or no charset).`);
+  }
+  if (body.length === 0) throw new ApiProblem('REQUEST.MALFORMED_JSON', 'The body is empty but its content type is application/json; send a JSON object.');
+  if (!isUtf8(body)) throw new ApiProblem('REQUEST.MALFORMED_JSON', 'The body is not valid UTF-8; send JSON encoded as UTF-8 (its text would otherwise be stored altered).');
+  const text = body.toString('utf8');
+  try {
+    return secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+  } catch (error) {
+    if (/forbidden prototype property/.test((error as Error).message)) {
+      throw new ApiProblem('REQUEST.MALFORMED_JSON', 'The body has a "__proto__" key, or a "constructor" key holding "prototype": refused, since they could alter objects on the server (no field of this API has those names).');
+    }
+    throw new ApiProblem('REQUEST.MALFORMED_JSON', `The body is not valid JSON (${(error as Error).message}).`);
+  }
+}
+
+function charsetOf(contentType: string | undefined): string | undefined {
+  const match = contentType === undefined ? null : /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType);
+  return match ? match[1]!.toLowerCase() : undefined;
+}
