@@ -328,6 +328,21 @@ describe('bad input gets a 4xx with a stable code, never a 5xx', () => {
     expect((await api.http.get(`/opportunities/${ids[':open']}`).expect(200)).body.revision).toBe(before);
   });
 
+  it('tells each bad field what is wrong with it: missing, then the wrong kind, then the rule it breaks', async () => {
+    const errorsOf = async (path: string, body: object) => (await api.http.post(path).send(body).expect(400)).body.errors;
+    const move = `/opportunities/${ids[':open']}/move`;
+    expect(await errorsOf(move, {})).toEqual([{ field: 'stage', message: 'stage is required' }]);
+    expect(await errorsOf(move, { stage: 5 })).toEqual([{ field: 'stage', message: 'stage must be a string' }]);
+    expect(await errorsOf(`/opportunities/${ids[':open']}/criteria`, { criterionId: 5, met: true })).toEqual([{ field: 'criterionId', message: 'criterionId must be a string' }]);
+    expect(await errorsOf('/opportunities', { processId: 'standard' })).toEqual([{ field: 'title', message: 'title is required' }]);
+    for (const expectedRevision of ['3', true, null, -1, 1.5, 1e308, 9007199254740993]) {
+      expect(await errorsOf(move, { stage: 'qualification', expectedRevision })).toEqual([{ field: 'expectedRevision', message: 'expectedRevision must be a whole number of at least 0 (the revision the client read)' }]);
+    }
+    expect(await errorsOf('/admin/api-keys', { name: 'x', roles: 'writer' })).toEqual([{ field: 'roles', message: 'roles must be an array' }]);
+    expect(await errorsOf('/admin/api-keys', { name: 'x', roles: ['writer'], teams: 'direct' })).toEqual([{ field: 'teams', message: 'teams must be an array' }]);
+    expect(await errorsOf('/admin/api-keys', { name: 'x' })).toEqual([{ field: 'roles', message: 'roles is required' }]);
+  });
+
   it('echoes the X-Correlation-Id it was given, on answers and on refusals', async () => {
     const ok = await api.http.get('/processes').set('X-Correlation-Id', 'trace-42').expect(200);
     const refused = await api.http.post(`/opportunities/${ids[':open']}/move`).set('X-Correlation-Id', 'trace-43').send({ stage: 'negotiation' }).expect(422);

@@ -73,6 +73,9 @@ export function dtoJsonSchema(dto: DtoClass): DtoSchema {
         case 'min':
           allOf.push({ type: 'number', minimum: first });
           break;
+        case 'max':
+          allOf.push({ type: 'number', maximum: first });
+          break;
         case 'isIn':
           allOf.push({ enum: [...(first as unknown[])] });
           break;

@@ -3,14 +3,32 @@ import type { FieldError } from '@stagecraft/contracts';
 import { acceptedAs } from './compiled-body';
 import { ApiProblem, validationProblem } from './problem';
 
-/** Flattens class-validator's tree into one entry per bad field, with dotted paths. */
+/** Rules about a value's kind: when one is broken, it is what the field is told (not its length or range). */
+const KIND_RULES = new Set(['isString', 'isInt', 'isBoolean', 'isArray', 'isNumber', 'isObject']);
+
+/**
+ * Flattens class-validator's tree into one entry per bad field, with dotted paths. A field gets
+ * one message, the most telling of the rules it breaks: that it is missing, else its kind, else
+ * the first in declaration order. (The first rule class-validator meets is the last decorator
+ * written, which told a missing stage it "must be longer than or equal to 1 characters".)
+ */
 export function fieldErrors(errors: readonly ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message }));
+    const constraints = error.constraints ?? {};
+    const broken = Object.keys(constraints);
+    const own: FieldError[] = [];
+    if (broken.length > 0) {
+      // An optional field left out is never judged: a rule broken by no value says it is required.
+      if (error.value === undefined && !broken.includes('whitelistValidation')) own.push({ field, message: `${field} is required` });
+      else own.push({ field, message: constraints[broken.find((rule) => KIND_RULES.has(rule)) ?? firstDeclared(broken)]! });
+    }
     return [...own, ...fieldErrors(error.children ?? [], field)];
   });
 }
+
+/** class-validator lists a field's broken rules from the last decorator written to the first. */
+const firstDeclared = (broken: readonly string[]) => broken[broken.length - 1]!;
 
 /** Nest's ValidationPipe, saying ahead whether it would validate a value or only pass it on (a path parameter typed string). */
 class ClassValidatorPipe extends ValidationPipe {
@@ -76,12 +94,13 @@ export function inheritedNameErrors(value: unknown): FieldError[] {
 /** Unknown fields are refused, not ignored: a typo in a field name must not pass silently. */
 export const VALIDATION_OPTIONS: ValidationPipeOptions = {
   whitelist: true,
-  // One message per bad field: the first rule it breaks.
-  stopAtFirstError: true,
+  // Every rule a bad field breaks, of which fieldErrors tells the most telling one.
+  stopAtFirstError: false,
   forbidNonWhitelisted: true,
   transform: true,
   transformOptions: { enableImplicitConversion: false },
-  validationError: { target: false, value: false },
+  // The value is read by fieldErrors (was one given?), never answered.
+  validationError: { target: false, value: true },
   exceptionFactory: (errors) => validationProblem(fieldErrors(errors)),
 };
 

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Min, ValidateBy } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min, ValidateBy } from 'class-validator';
 import { IsAmount } from '../http/amount.validator';
 import { IsInstant } from '../http/instant.validator';
 import { IsOmittable } from '../http/omittable.validator';
@@ -24,11 +24,16 @@ export class CommandTimeAndIdDto {
   commandId?: string;
 }
 
+const REVISION_MESSAGE = 'expectedRevision must be a whole number of at least 0 (the revision the client read)';
+
 export class CommandOptionsDto extends CommandTimeAndIdDto {
   @ApiPropertyOptional({ description: 'Revision the client read; a mismatch answers 409. Same as If-Match.', example: 3 })
   @IsOmittable()
-  @IsInt()
-  @Min(0)
+  // One message however it is missed (class-validator reports the first rule broken, in an order
+  // that told "3" as a string it "must not be less than 0"); a revision is a safe integer.
+  @IsInt({ message: REVISION_MESSAGE })
+  @Min(0, { message: REVISION_MESSAGE })
+  @Max(Number.MAX_SAFE_INTEGER, { message: REVISION_MESSAGE })
   expectedRevision?: number;
 }
 
