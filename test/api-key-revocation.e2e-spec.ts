@@ -155,6 +155,14 @@ describe('API keys apply to running instances without a restart', () => {
       damage();
       await eventually(`a warning about the keys file (${what})`, async () => warnings() > before);
       expect(await everywhere(admin.key, 200)()).toBe(true);
+      if (what === 'half written') {
+        // Not overwritten by a key added meanwhile: 503, saying why, without the server's paths.
+        const refused = await fetch(`${a.baseUrl}/admin/api-keys`, { method: 'POST', headers: { authorization: `Bearer ${admin.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x', roles: ['writer'] }) });
+        const problem = (await refused.json()) as { code: string; detail: string };
+        expect([refused.status, problem.code]).toEqual([503, 'API_KEY.FILE_UNUSABLE']);
+        expect(problem.detail).toMatch(/not valid JSON/);
+        expect(problem.detail).not.toContain(dir.path);
+      }
     }
 
     const next = generateApiKey({ name: 'next', roles: ['auditor'] }, new Date());

@@ -343,6 +343,12 @@ describe('bad input gets a 4xx with a stable code, never a 5xx', () => {
     expect(await errorsOf('/admin/api-keys', { name: 'x' })).toEqual([{ field: 'roles', message: 'roles is required' }]);
   });
 
+  it('names the path alone as the instance of a problem: a query may hold what must not be echoed', async () => {
+    const answer = await api.anonymous.get('/pipeline?access_token=sck_secret_value&closed=open').expect(401);
+    expect(answer.body.instance).toBe('/pipeline');
+    expect(JSON.stringify(answer.body)).not.toContain('sck_secret_value');
+  });
+
   it('echoes the X-Correlation-Id it was given, on answers and on refusals', async () => {
     const ok = await api.http.get('/processes').set('X-Correlation-Id', 'trace-42').expect(200);
     const refused = await api.http.post(`/opportunities/${ids[':open']}/move`).set('X-Correlation-Id', 'trace-43').send({ stage: 'negotiation' }).expect(422);

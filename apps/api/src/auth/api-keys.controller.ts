@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Logger, Param, Post } from '@nestjs/common';
+import { SettingsError } from '@stagecraft/config';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblem } from '../http/problem';
 import { CLOCK, type Clock } from '../settings/api-settings.token';
@@ -25,6 +26,8 @@ function describeKey(key: StoredApiKey, source: 'file' | 'API_KEYS') {
 @Allow()
 @Controller('admin/api-keys')
 export class ApiKeysController {
+  private readonly logger = new Logger('ApiKeys');
+
   constructor(
     @Inject(ApiKeyStore) private readonly store: ApiKeyStore,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -68,8 +71,11 @@ export class ApiKeysController {
       return await updateApiKeysFile(this.store.keysFile, change);
     } catch (error) {
       if (error instanceof FileLockTimeoutError) throw new ApiProblem('API_KEY.FILE_BUSY', 'Another writer holds the keys file; retry shortly.');
-      // A keys file that does not parse is not overwritten: someone must look at it first.
-      throw new ApiProblem('API_KEY.FILE_UNUSABLE', `The keys file cannot be updated: ${(error as Error).message}`);
+      // A keys file that does not parse is not overwritten: someone must look at it first. The
+      // answer says why without the file's path (the server's layout is the operator's; the log has it).
+      const reason = error instanceof SettingsError ? error.reason : 'it cannot be read or written';
+      this.logger.warn(`The keys file cannot be updated: ${(error as Error).message}`);
+      throw new ApiProblem('API_KEY.FILE_UNUSABLE', `The keys file cannot be updated: ${reason}. An operator must look at it (the server log names the file).`);
     } finally {
       this.store.check();
     }

@@ -33,7 +33,8 @@ export function sendProblem(error: unknown, request: FastifyRequest, reply: Fast
   void reply
     .status(problem.status)
     .header('content-type', 'application/problem+json; charset=utf-8')
-    .send(problemBody(problem, request.url));
+    // The path alone: a query may hold what must not be echoed (a key sent as ?access_token=).
+    .send(problemBody(problem, pathOf(request.url)));
 }
 
 /** 405 with Allow when the router found no route but the path has routes under other methods. */
@@ -47,3 +48,8 @@ function methodNotAllowed(request: FastifyRequest, routes: RouteMethods): ApiPro
     { allow: allowed.join(', ') },
   );
 }
+
+const pathOf = (url: string) => {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+};
