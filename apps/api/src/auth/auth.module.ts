@@ -9,7 +9,7 @@ import { MeController } from './me.controller';
 import { AuthFailureLimiter } from './auth-failure.limiter';
 import { AuthGuard, type AuthenticatedRequest } from './auth.guard';
 import { Authenticator } from './authenticator.service';
-import { KnownQueryGuard } from '../http/known-query.guard';
+import { KnownInputGuard } from '../http/known-input.guard';
 import { clientAddressKey } from './client-address';
 
 /** DI token of the guards every route runs, in the order they run (CanActivate[]). */
@@ -23,8 +23,8 @@ export class AuthModule {
     // Guards run in this order: authenticate first, so the rate limit counts per caller. Each is
     // also a provider of its own, and GLOBAL_GUARDS lists the same instances in the same order, for
     // the command routes Fastify serves directly (opportunities/direct-command.routes.ts).
-    // Then the query's names on routes without a query DTO (http/known-query.guard.ts).
-    const guardClasses: Type<CanActivate>[] = [AuthGuard, ...(limited ? [ThrottlerGuard] : []), KnownQueryGuard];
+    // Then the input a route does not read: unknown query names, a body (http/known-input.guard.ts).
+    const guardClasses: Type<CanActivate>[] = [AuthGuard, ...(limited ? [ThrottlerGuard] : []), KnownInputGuard];
     const guards: Provider[] = [
       ...guardClasses,
       ...guardClasses.map((guard) => ({ provide: APP_GUARD, useExisting: guard })),

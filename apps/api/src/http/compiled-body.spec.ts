@@ -24,8 +24,9 @@ import { createValidationPipe, inheritedNameErrors, VALIDATION_OPTIONS } from '.
 // the pipe must then hand the handler the same fields; whatever it does not accept, the answer
 // (the problem, its errors in order, their words) must be class-validator's. Checked here on a
 // corpus of well-formed and malformed bodies and on random ones (the fuzz suite's kinds of values
-// plus near-misses of each field's rule). The one thing the API adds: fields named like inherited
-// properties, which class-transformer skips, are refused as unknown (withInheritedNames).
+// plus near-misses of each field's rule). What the API adds: a body that is not an object is refused
+// as such, and fields named like inherited properties, which class-transformer skips, as unknown
+// (withInheritedNames).
 
 const FAST_CHECK = { numRuns: Number(process.env.COMPILED_BODY_RUNS ?? 600) } as const;
 
@@ -65,10 +66,15 @@ async function bothPaths(dto: Dto, body: unknown): Promise<{ classValidator: Out
 }
 
 /**
- * What the API adds to class-validator's answer (validation.ts): a field named like an inherited
- * property (class-transformer skips those) is an unknown field too, listed after class-validator's.
+ * What the API adds to class-validator's answer (validation.ts): a body that is not an object is
+ * refused as such, and a field named like an inherited property (class-transformer skips those) is
+ * an unknown field too, listed after class-validator's.
  */
 function withInheritedNames(outcome: Outcome, body: unknown): Outcome {
+  if (body !== undefined && (body === null || typeof body !== 'object' || Array.isArray(body))) {
+    const kind = Array.isArray(body) ? 'a list' : body === null ? 'null' : `a ${typeof body}`;
+    return { ok: false, problem: problemBody(validationProblem([{ field: '(body)', message: `the body must be a JSON object, not ${kind}` }]), '/opportunities') };
+  }
   const inherited = inheritedNameErrors(body);
   if (inherited.length === 0) return outcome;
   const errors = outcome.ok ? [] : ((outcome.problem as { errors?: FieldError[] }).errors ?? []);

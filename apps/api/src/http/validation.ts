@@ -59,6 +59,11 @@ class ApiValidationPipe implements PipeTransform {
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
     if (metadata.type === 'body' && metadata.metatype !== undefined && acceptedAs(value) === metadata.metatype) return value;
     if (!this.pipe.validates(metadata)) return this.pipe.passOn(value, metadata);
+    // A body is an object (left out, it is one with no fields): null, a list or a lone value would
+    // be judged field by field as if empty, and a PATCH of null answered 200 doing nothing.
+    if (metadata.type === 'body' && value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+      throw validationProblem([{ field: '(body)', message: `the body must be a JSON object, not ${Array.isArray(value) ? 'a list' : value === null ? 'null' : `a ${typeof value}`}` }]);
+    }
     const inherited = metadata.type === 'query' || metadata.type === 'body' ? inheritedNameErrors(value) : [];
     if (inherited.length > 0) return this.refuseWith(inherited, value, metadata);
     return this.pipe.transform(value, metadata);

@@ -8,6 +8,8 @@ import { IsOmittable } from '../http/omittable.validator';
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
 const ID_MESSAGE = '$property must be an id: letters, digits, ".", "_", ":", "@" or "-"';
 const CURRENCY = /^[A-Z]{3}$/;
+// A card on the board shows its title: one of spaces only would be an empty card.
+const TITLE_MESSAGE = 'title must have a visible character';
 
 /** Fields every command accepts: concurrency, business time and a client-chosen command id. */
 /** Options of every command, also of one spanning many opportunities (which has no single revision). */
@@ -21,6 +23,8 @@ export class CommandTimeAndIdDto {
   @IsOmittable()
   @IsString()
   @Length(1, 200)
+  // The Idempotency-Key header's rule, so that one id can be sent either way.
+  @Matches(/^[\x21-\x7e]+$/, { message: 'commandId must be visible ASCII characters without spaces, as an Idempotency-Key' })
   commandId?: string;
 }
 
@@ -46,6 +50,7 @@ export class OpenOpportunityDto extends CommandOptionsDto {
   @ApiProperty({ example: 'ACME renewal 2027' })
   @IsString()
   @Length(1, 200)
+  @Matches(/\S/, { message: TITLE_MESSAGE })
   title!: string;
 
   @ApiProperty({ example: 'standard' })
@@ -148,6 +153,7 @@ export class ChangeOpportunityDetailsDto extends CommandOptionsDto {
   @IsOmittable()
   @IsString()
   @Length(1, 200)
+  @Matches(/\S/, { message: TITLE_MESSAGE })
   title?: string;
 
   @ApiPropertyOptional({ minimum: 0, maximum: 1e15, description: 'At most 4 decimal places' })

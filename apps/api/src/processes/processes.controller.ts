@@ -2,6 +2,7 @@ import type { ProcessDetail, ProcessList, ProcessSummary } from '@stagecraft/con
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Allow } from '../auth/roles';
+import { validationProblem } from '../http/problem';
 import { stageMovesOf, type CompiledProcess } from '@stagecraft/sales-process';
 import { ProcessRegistry } from '@stagecraft/commands';
 
@@ -28,7 +29,11 @@ export class ProcessesController {
   @Get(':id/machine')
   @ApiOperation({ summary: "The XState machine config as JSON, for Stately's visualizer" })
   @ApiQuery({ name: 'version', required: false, description: 'A recorded version; the current one when absent' })
-  machine(@Param('id') id: string, @Query('version') version?: string) {
+  machine(@Param('id') id: string, @Query('version') version?: unknown) {
+    // Given, it names one version: an empty one is not "the current one", a repeated one not "a,b".
+    if (version !== undefined && (typeof version !== 'string' || version === '')) {
+      throw validationProblem([{ field: 'version', message: 'version must be one recorded version, given once (GET /processes/{id} lists them); leave it out for the current one' }]);
+    }
     const process = version ? this.registry.version(id, version) : this.registry.current(id);
     return process.machineJson;
   }
