@@ -94,6 +94,13 @@ describe('JWT claims are checked, not coerced', () => {
     expect((await open(jwt({ sub: 'svc', roles: ['writer', 'odd\u0000role'], exp: inAnHour() }), 'direct')).status).toBe(201);
   });
 
+  it('refuses a claim that only looks like "teams", rather than reading "teams" as absent (every team)', async () => {
+    for (const name of ['Teams', 'TEAMS', 'team', 'Team', 'teams_']) {
+      const token = jwt({ sub: 'svc', roles: ['writer'], [name]: ['direct'], exp: inAnHour() });
+      expectUnauthenticated(await open(token, 'partners'), new RegExp(`"${name}"`));
+    }
+  });
+
   it('takes a single string as a one-element list: one team, one role — never as "no limit"', async () => {
     const token = jwt({ sub: 'svc', roles: 'writer', teams: 'direct', exp: inAnHour() });
     expect((await open(token, 'direct')).status).toBe(201);

@@ -19,6 +19,10 @@ export function principalFromClaims(claims: JWTPayload): Principal {
   // know are someone else's and ignored, but at least one must be ours.
   const roles = stringList(claims.roles, 'roles')?.filter(isRole) ?? [];
   if (roles.length === 0) throw new JwtRejectedError(`claim "roles" grants no role of this service (${ROLES.join(', ')})`, 'roles');
+  // An absent "teams" means every team: a claim that only looks like it ("Teams", "team") must not
+  // be read as absent. Claim names are case-sensitive (RFC 7519), so such a token is refused.
+  const lookalike = Object.keys(claims).find((name) => name !== 'teams' && /^teams?$/.test(name.toLowerCase().replace(/[^a-z]/g, '')));
+  if (lookalike !== undefined) throw new JwtRejectedError(`claim "${lookalike}" is not "teams" (claim names are case-sensitive); a token without "teams" would grant every team`, lookalike);
   const teams = claims.teams === undefined ? undefined : stringList(claims.teams, 'teams');
   // Team ids are compared with the deals' and sent to PostgreSQL as filters: text it can keep.
   // (Roles are only compared with this service's names; others' are ignored, whatever they hold.)

@@ -7,7 +7,8 @@ import type { CommandEnvelope } from '@stagecraft/commands';
 import type { CommandOptionsDto } from './opportunity.dto';
 
 const HEADER_VALUE = /^[\x21-\x7e]{1,200}$/;
-const IF_MATCH = /^(?:W\/)?"?(\d{1,15})"?$/;
+// One revision, quoted as an entity tag (weak or not) or bare: not a list, not an unbalanced quote.
+const IF_MATCH = /^(?:(?:W\/)?"(\d{1,15})"|(\d{1,15}))$/;
 
 /**
  * Builds the envelope from headers and body. Header and body forms of the same thing must agree:
@@ -21,12 +22,13 @@ export function commandEnvelopeFrom(request: FastifyRequest, options: CommandOpt
   }
   const clientId = idempotencyKey ?? options.commandId;
 
-  const ifMatch = header(request, 'if-match');
+  // Read as sent (not through header()): a list such as "1", "2" is told it is not one revision.
+  const ifMatch = request.headers['if-match'];
   let expectedRevision = options.expectedRevision;
   if (ifMatch !== undefined) {
     const match = IF_MATCH.exec(ifMatch);
-    if (!match) throw new ApiProblem('REQUEST.INVALID_IF_MATCH', `If-Match must be a revision in quotes, such as "3" (got ${ifMatch}).`);
-    const fromHeader = Number(match[1]);
+    if (!match) throw new ApiProblem('REQUEST.INVALID_IF_MATCH', `If-Match must be one revision in quotes, such as "3" (got ${JSON.stringify(ifMatch.slice(0, 40))}).`);
+    const fromHeader = Number(match[1] ?? match[2]);
     if (expectedRevision !== undefined && expectedRevision !== fromHeader) {
       throw new ApiProblem('REQUEST.CONFLICTING_REVISIONS', 'The If-Match header and the body\'s expectedRevision differ; send one of them.');
     }
