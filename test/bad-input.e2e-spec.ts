@@ -285,12 +285,13 @@ describe('bad input gets a 4xx with a stable code, never a 5xx', () => {
   });
 
   /** Sends bytes as they are, headers repeated as given (supertest would serialise a Buffer, and joins repeated headers). */
-  async function rawRequest(path: string, headers: readonly [string, string][], body: Buffer | string): Promise<{ status: number; body: Record<string, unknown> }> {
+  async function rawRequest(path: string, headers: readonly [string, string][], body: Buffer | string, { method = 'POST', host = true } = {}): Promise<{ status: number; body: Record<string, unknown> }> {
     const server = api.app.getHttpServer() as import('node:http').Server;
     if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as import('node:net').AddressInfo;
     const payload = typeof body === 'string' ? Buffer.from(body) : body;
-    const head = [`POST ${path} HTTP/1.1`, `Host: 127.0.0.1:${port}`, 'Connection: close', `Content-Length: ${payload.length}`, ...headers.map(([name, value]) => `${name}: ${value}`), '', ''].join('\r\n');
+    const lines = [`${method} ${path} HTTP/1.1`, ...(host ? [`Host: 127.0.0.1:${port}`] : []), 'Connection: close', `Content-Length: ${payload.length}`, ...headers.map(([name, value]) => `${name}: ${value}`)];
+    const head = [...lines, '', ''].join('\r\n');
     const answer = await new Promise<Buffer>((resolve, reject) => {
       const chunks: Buffer[] = [];
       // Written, not ended: the server answers, then closes (Connection: close).
@@ -330,6 +331,14 @@ describe('bad input gets a 4xx with a stable code, never a 5xx', () => {
     const zipped = await rawRequest('/opportunities', [authorised(), ['Content-Type', 'application/json'], ['Content-Encoding', 'gzip']], gzipSync('{"title":"T","processId":"standard"}'));
     expect([zipped.status, zipped.body.code]).toEqual([415, 'REQUEST.UNSUPPORTED_MEDIA_TYPE']);
     expect(zipped.body.detail).toMatch(/Content-Encoding gzip/);
+  });
+
+  it('answers an HTTP/1.1 request without Host, and an Expect it cannot meet, as problems with a code', async () => {
+    const hostless = await rawRequest('/processes', [authorised()], '', { method: 'GET', host: false });
+    expect([hostless.status, hostless.body.code]).toEqual([400, 'REQUEST.MALFORMED_HTTP']);
+    expect(hostless.body.detail).toMatch(/Host/);
+    const expecting = await rawRequest('/processes', [authorised(), ['Expect', '200-ok']], '', { method: 'GET' });
+    expect([expecting.status, expecting.body.code]).toEqual([417, 'REQUEST.EXPECTATION_FAILED']);
   });
 
   it('refuses a header that must come once when it comes twice, naming it, and records nothing', async () => {

@@ -7,7 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiModule, type ApiModuleOptions } from './api.module';
 import { GLOBAL_GUARDS } from './auth/auth.module';
 import { serveBoard } from './board/board.static';
-import { clientErrorHandler } from './http/client-error.handler';
+import { answerUnmetExpectation, clientErrorHandler } from './http/client-error.handler';
 import { addCompiledBodyValidation } from './http/compiled-body';
 import { ProblemFilter, sendProblem } from './http/problem.filter';
 import { parseJsonBodies } from './http/json-body.parser';
@@ -41,6 +41,8 @@ export async function createApiApp({ settings, clock, logger, directCommandRoute
     trustProxy,
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => sendProblem(error, request, reply, frameworkLogger),
     clientErrorHandler,
+    // A request without Host is refused by the request hooks, as a problem, not by Node with a bare 400.
+    http: { requireHostHeader: false },
   });
   // Nest's body parsers are left out: Fastify's own JSON parser is the only one (no form bodies).
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot({ settings, clock }), adapter, {
@@ -49,6 +51,8 @@ export async function createApiApp({ settings, clock, logger, directCommandRoute
     bodyParser: false,
   });
   addRequestShapeHooks(app.getHttpAdapter().getInstance());
+  // An Expect other than 100-continue: Node would answer a bare 417 with no body.
+  app.getHttpServer().on('checkExpectation', answerUnmetExpectation);
   // Every route's methods, so a known path asked with another method is a 405 rather than a 404.
   const routeMethods = collectRouteMethods(app.getHttpAdapter().getInstance());
   // The command routes' bodies: a compiled schema accepts the well-formed ones (http/compiled-body.ts).

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { ApiProblem, problemBody } from './problem';
 
@@ -18,4 +19,12 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
     socket.write(`HTTP/1.1 ${problem.status} ${problemBody(problem).title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   }
   socket.destroy(error);
+}
+
+/** An Expect header this service cannot meet (any but 100-continue, which Node answers itself): 417 as a problem. */
+export function answerUnmetExpectation(request: IncomingMessage, response: ServerResponse): void {
+  const problem = new ApiProblem('REQUEST.EXPECTATION_FAILED', `This service meets no expectation but 100-continue (the request's Expect was ${JSON.stringify(String(request.headers.expect).slice(0, 40))}); send it without that header.`);
+  const body = JSON.stringify(problemBody(problem, (request.url ?? '/').split('?')[0]));
+  response.writeHead(problem.status, { 'content-type': 'application/problem+json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  response.end(body);
 }

@@ -32,6 +32,10 @@ export function addRequestShapeHooks(fastify: FastifyInstance): void {
     const sent = request.headers['x-correlation-id'];
     request.correlationId = typeof sent === 'string' && CORRELATION_ID.test(sent) ? sent : randomUUID();
     void reply.header('x-correlation-id', request.correlationId);
+    // Node's own check answers a bare 400 with no body; it is turned off (api.app.ts) for this one.
+    if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
+      throw new ApiProblem('REQUEST.MALFORMED_HTTP', 'An HTTP/1.1 request must carry a Host header (RFC 9112, section 3.2).');
+    }
     const repeated = repeatedHeader(request.raw.rawHeaders);
     if (repeated !== undefined) {
       throw new ApiProblem('REQUEST.INVALID_HEADER', `The ${repeated} header was sent more than once; send it once (a proxy and this service could otherwise each read a different one).`, { header: repeated });
