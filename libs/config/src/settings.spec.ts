@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { readSettings, SettingsError } from '@stagecraft/config';
 
@@ -126,5 +129,63 @@ describe('READ_MODELS_URL and READ_MODELS_SCHEMA', () => {
 
   it.each(['Stagecraft', 'sales-reporting', '1st', 'a;drop', ''])('refuses the schema name %p', (schema) => {
     expect(refusal({ READ_MODELS_URL: 'postgres://db/x', READ_MODELS_SCHEMA: schema })).toMatchObject({ variable: 'READ_MODELS_SCHEMA' });
+  });
+});
+
+describe('numbers', () => {
+  it.each([' ', '  ', '0xD49', '3.4e3', '+5', '5 ', '1_000', '-0'])('refuse %p for a whole-number setting, naming it (Number() would read a number)', (text) => {
+    for (const variable of ['PORT', 'AUTH_FAILURES_PER_MINUTE', 'RATE_LIMIT_PER_MINUTE', 'CONFLICT_RETRIES', 'STREAM_CACHE_SIZE', 'READ_YOUR_WRITES_TIMEOUT_MS']) {
+      expect(() => readSettings({ [variable]: text })).toThrow(new RegExp(`^Invalid setting ${variable}: must be an integer`));
+    }
+  });
+
+  it('take decimal digits, leading zeros included, and an empty value as unset', () => {
+    expect(readSettings({ PORT: '03401' }).port).toBe(3401);
+    expect(readSettings({ PORT: '' }).port).toBe(3000);
+  });
+});
+
+describe('the files the service writes', () => {
+  const workDir = mkdtempSync(join(tmpdir(), 'settings-'));
+  afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+  const refused = (env: Record<string, string>) => {
+    try {
+      readSettings(env, workDir);
+    } catch (error) {
+      return error as SettingsError;
+    }
+    return undefined;
+  };
+
+  it.each(['EVENT_STORE_PATH', 'READ_MODELS_PATH', 'STREAM_SNAPSHOTS_PATH', 'API_KEYS_FILE', 'HOST', 'PROCESSES_DIR', 'BOARD_ASSETS_DIR'])('refuse an empty or blank %s (an empty path is the working directory)', (variable) => {
+    for (const value of ['', ' ']) expect(refused({ [variable]: value })).toMatchObject({ variable, message: expect.stringMatching(/must not be empty/) });
+  });
+
+  it.each(['EVENT_STORE_PATH', 'READ_MODELS_PATH', 'STREAM_SNAPSHOTS_PATH', 'API_KEYS_FILE'])('refuse a folder as %s: a damaged derived file is renamed aside, a folder must never be', (variable) => {
+    for (const value of [workDir, '.', '..']) expect(refused({ [variable]: value })).toMatchObject({ variable, message: expect.stringMatching(/is a folder/) });
+  });
+
+  it('refuse two of them naming one file (read models written into the event store)', () => {
+    expect(refused({ EVENT_STORE_PATH: 'd/events.db', READ_MODELS_PATH: 'd/events.db' })).toMatchObject({ variable: 'READ_MODELS_PATH', message: expect.stringMatching(/same file as EVENT_STORE_PATH/) });
+    expect(refused({ API_KEYS_FILE: './data/stream-snapshots.db' })).toMatchObject({ variable: 'API_KEYS_FILE', message: expect.stringMatching(/same file as STREAM_SNAPSHOTS_PATH/) });
+    expect(refused({ STREAM_SNAPSHOTS_PATH: 'off', API_KEYS_FILE: './data/stream-snapshots.db' })).toBeUndefined();
+  });
+});
+
+describe('JWT_JWKS_URL', () => {
+  const jwks = (url: string) => ({ JWT_JWKS_URL: url, JWT_ISSUER: 'https://idp.example', JWT_AUDIENCE: 'stagecraft' });
+  it('takes plain http only to this machine: a name that merely starts with 127. is not', () => {
+    expect(readSettings(jwks('http://127.0.0.1:8080/jwks')).auth.jwt).toMatchObject({ jwksUrl: 'http://127.0.0.1:8080/jwks' });
+    expect(readSettings(jwks('http://127.1.2.3/jwks')).auth.jwt).toMatchObject({ jwksUrl: 'http://127.1.2.3/jwks' });
+    expect(() => readSettings(jwks('http://127.example.com/jwks'))).toThrow(/^Invalid setting JWT_JWKS_URL: must be an https/);
+  });
+
+  it('refuses a user or password in the URL, without repeating them', () => {
+    expect(() => readSettings(jwks('https://user:s3cret@idp.example/jwks'))).toThrow(/^Invalid setting JWT_JWKS_URL: must not hold a user or password/);
+    try {
+      readSettings(jwks('https://user:s3cret@idp.example/jwks'));
+    } catch (error) {
+      expect((error as Error).message).not.toContain('s3cret');
+    }
   });
 });

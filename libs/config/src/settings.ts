@@ -1,5 +1,6 @@
 import { createPublicKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { normaliseKurrentDBConnectionString } from '@stagecraft/event-store';
 import { parseTrustProxy, type TrustProxy } from './trust-proxy.setting';
@@ -113,28 +114,26 @@ export function readSettings(env: Env = process.env, cwd: string = process.cwd()
   const trustProxy = parseTrustProxy(env.TRUST_PROXY);
   if (typeof trustProxy === 'object' && 'problem' in trustProxy) throw new SettingsError('TRUST_PROXY', trustProxy.problem);
   const readModelsPostgres = readPostgresReadModels(env);
+  const files = readDataFiles(env, cwd);
   return {
-    host: env.HOST ?? '0.0.0.0',
+    host: readNonEmpty(env, 'HOST') ?? '0.0.0.0',
     port: readInteger(env, 'PORT', 3000, 0, 65535),
-    eventStorePath: resolve(cwd, env.EVENT_STORE_PATH ?? './data/events.db'),
+    eventStorePath: files.eventStorePath,
     ...(eventStoreUrl !== undefined ? { eventStoreUrl } : {}),
     durability,
-    processesDir: resolve(cwd, env.PROCESSES_DIR ?? './config/processes'),
+    processesDir: resolve(cwd, readNonEmpty(env, 'PROCESSES_DIR') ?? './config/processes'),
     currenciesFile: { path: resolve(cwd, readNonEmpty(env, 'CURRENCIES_FILE') ?? './config/currencies.yaml'), required: env.CURRENCIES_FILE !== undefined },
-    // Beside the event store by default: read models belong to one event log.
-    readModelsPath: resolve(cwd, env.READ_MODELS_PATH ?? join(dirname(env.EVENT_STORE_PATH ?? './data/events.db'), 'read-models.db')),
+    readModelsPath: files.readModelsPath,
     projections,
     ...(readModelsPostgres ? { readModelsPostgres } : {}),
     readYourWritesTimeoutMs: readInteger(env, 'READ_YOUR_WRITES_TIMEOUT_MS', 2000, 0, 60_000),
     bodyLimit: readInteger(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
     conflictRetries: readInteger(env, 'CONFLICT_RETRIES', 5, 0, 100),
     streamCacheSize: readInteger(env, 'STREAM_CACHE_SIZE', 10_000, 0, 10_000_000),
-    ...(env.STREAM_SNAPSHOTS_PATH === 'off'
-      ? {}
-      : { streamSnapshotsPath: resolve(cwd, env.STREAM_SNAPSHOTS_PATH ?? join(dirname(env.EVENT_STORE_PATH ?? './data/events.db'), 'stream-snapshots.db')) }),
+    ...(files.streamSnapshotsPath !== undefined ? { streamSnapshotsPath: files.streamSnapshotsPath } : {}),
     auth: {
       mode: authMode,
-      apiKeysFile: resolve(cwd, env.API_KEYS_FILE ?? './data/api-keys.json'),
+      apiKeysFile: files.apiKeysFile,
       ...(env.API_KEYS !== undefined ? { inlineApiKeys: env.API_KEYS } : {}),
       ...(jwt ? { jwt } : {}),
     },
@@ -142,9 +141,49 @@ export function readSettings(env: Env = process.env, cwd: string = process.cwd()
     authFailuresPerMinute: readInteger(env, 'AUTH_FAILURES_PER_MINUTE', 20, 0, 1_000_000),
     trustProxy,
     // `npm run build` bundles the board there (apps/board/board.build.ts).
-    boardAssetsDir: resolve(cwd, env.BOARD_ASSETS_DIR ?? './dist/board'),
+    boardAssetsDir: resolve(cwd, readNonEmpty(env, 'BOARD_ASSETS_DIR') ?? './dist/board'),
     relay: readRelaySettings(env, cwd, readInteger),
   };
+}
+
+interface DataFiles {
+  readonly eventStorePath: string;
+  readonly readModelsPath: string;
+  readonly streamSnapshotsPath?: string;
+  readonly apiKeysFile: string;
+}
+
+/**
+ * The files the service writes, each a file of its own. A derived file found damaged is set aside
+ * (renamed) and made again: pointed at a folder (an empty value is the working directory) or at
+ * another of these files, that would rename the folder or the event store. Refused here instead.
+ */
+function readDataFiles(env: Env, cwd: string): DataFiles {
+  const eventStore = readNonEmpty(env, 'EVENT_STORE_PATH') ?? './data/events.db';
+  const snapshots = readNonEmpty(env, 'STREAM_SNAPSHOTS_PATH');
+  const named: [variable: string, path: string | undefined][] = [
+    ['EVENT_STORE_PATH', resolve(cwd, eventStore)],
+    // Beside the event store by default: read models belong to one event log.
+    ['READ_MODELS_PATH', resolve(cwd, readNonEmpty(env, 'READ_MODELS_PATH') ?? join(dirname(eventStore), 'read-models.db'))],
+    ['STREAM_SNAPSHOTS_PATH', snapshots === 'off' ? undefined : resolve(cwd, snapshots ?? join(dirname(eventStore), 'stream-snapshots.db'))],
+    ['API_KEYS_FILE', resolve(cwd, readNonEmpty(env, 'API_KEYS_FILE') ?? './data/api-keys.json')],
+  ];
+  for (const [index, [variable, path]] of named.entries()) {
+    if (path === undefined) continue;
+    if (isDirectory(path)) throw new SettingsError(variable, `is a folder (${path}); give the path of a file in it`);
+    const same = named.slice(0, index).find(([, other]) => other === path);
+    if (same) throw new SettingsError(variable, `is the same file as ${same[0]} (${path}); each needs a file of its own`);
+  }
+  const [eventStorePath, readModelsPath, streamSnapshotsPath, apiKeysFile] = named.map(([, path]) => path);
+  return { eventStorePath: eventStorePath!, readModelsPath: readModelsPath!, ...(streamSnapshotsPath !== undefined ? { streamSnapshotsPath } : {}), apiKeysFile: apiKeysFile! };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false; // not there yet (made at start-up), or not reachable: the store says so when it opens it
+  }
 }
 
 function readConnectionString(env: Env, variable: string): string | undefined {
@@ -228,7 +267,9 @@ function readJwksUrl(text: string): string {
     throw new SettingsError('JWT_JWKS_URL', `must be an https:// URL (got "${text}")`);
   }
   // The keys decide who gets in: fetched in clear text, anyone on the path could substitute them.
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) || /^127\./.test(url.hostname);
+  const loopback = ['localhost', '[::1]'].includes(url.hostname) || (isIP(url.hostname) === 4 && url.hostname.startsWith('127.'));
+  // Credentials in the URL would be sent with every fetch and printed in warnings: a key set is public.
+  if (url.username !== '' || url.password !== '') throw new SettingsError('JWT_JWKS_URL', 'must not hold a user or password: a key set is public');
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
     throw new SettingsError('JWT_JWKS_URL', `must be an https:// URL (plain http only to this machine); got "${text}"`);
   }
@@ -282,7 +323,9 @@ function readPem(value: string, cwd: string): string {
 function readInteger(env: Env, variable: string, fallback: number, min: number, max: number): number {
   const text = env[variable];
   if (text === undefined || text === '') return fallback;
-  const value = Number(text);
+  // Decimal digits only: Number() reads " " as 0 (AUTH_FAILURES_PER_MINUTE=" " turned the limit
+  // off), "0xD49" as 3401 and "3.4e3" as 3400.
+  const value = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new SettingsError(variable, `must be an integer from ${min} to ${max} (got "${text}")`);
   }

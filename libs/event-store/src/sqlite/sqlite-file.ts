@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { closeSync, existsSync, mkdirSync, openSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 // Every SQLite file of Stagecraft (the events, the read models, the folded streams, the relay's
@@ -63,7 +63,8 @@ export function openSQLiteFile(path: string, options: OpenSQLiteFileOptions): Da
   try {
     return openPrepared(path, options);
   } catch (error) {
-    if (!options.onSetAside || !canSetAside(error) || !existsSync(path)) throw new SQLiteFileError(path, options.variable, reasonOf(error));
+    // Only a file is set aside, never a folder (a path setting pointing at one must not move it).
+    if (!options.onSetAside || !canSetAside(error) || !existsSync(path) || statSync(path).isDirectory()) throw new SQLiteFileError(path, options.variable, reasonOf(error));
     const aside = `${path}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     try {
       for (const suffix of ['', '-wal', '-shm']) if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
