@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { generateApiKey } from '../apps/api/src/auth/api-key.credentials';
 import { spawnApi, type ApiChildProcess } from './support/api-child-process';
 import { ROOT, temporaryDirectory } from './support/api-test-app';
@@ -78,6 +78,28 @@ describe('API keys apply to running instances without a restart', () => {
     await eventually('the revoked key is refused by both instances', everywhere(key, 401));
     for (let i = 0; i < 5; i += 1) expect(await everywhere(key, 401)()).toBe(true);
     expect(await everywhere(admin.key, 200)()).toBe(true);
+  }, 60_000);
+
+  it('the CLI refuses what would make a wrong key or an unusable file, and writes nothing then', async () => {
+    const before = readFileSync(keysFile, 'utf8');
+    for (const args of [
+      ['add', '--name', 'crm', '--roles', 'writer', '--team', 'direct'],
+      ['add', '--name', 'crm', '--roles', 'writer', '--teams', '--on-behalf'],
+      ['add', '--name', '', '--roles', 'writer'],
+      ['add', '--name', 'crm\nsck_forged', '--roles', 'writer'],
+      ['add', '--name', 'crm', '--roles', 'writer', '--teams', ','],
+      ['add', '--name', 'crm', '--name', 'other', '--roles', 'writer'],
+      ['revoke', '0123456789ab', 'extra'],
+    ]) {
+      const refused = await runKeysCli(keysFile, args);
+      expect([args.join(' '), refused.code]).toEqual([args.join(' '), 2]);
+      expect(refused.output).not.toMatch(/\n\s+at /);
+    }
+    expect(readFileSync(keysFile, 'utf8')).toBe(before);
+    // A revoke on an install with no keys file does not make an empty one (the API would start with no key).
+    const missing = `${dir.path}/no-such-keys.json`;
+    const revoke = await runKeysCli(missing, ['revoke', '0123456789ab']);
+    expect([revoke.code, existsSync(missing)]).toEqual([2, false]);
   }, 60_000);
 
   it('the admin endpoint adds, lists and revokes keys, without ever showing a stored secret, and the other instance follows', async () => {

@@ -78,17 +78,24 @@ function hashSecretBytes(salt: string, secret: string): Buffer {
   return hash('sha256', `${salt}\u0000${secret}`, 'buffer') as unknown as Buffer;
 }
 
+const STORED_KEY_FIELDS = ['id', 'name', 'roles', 'teams', 'mayActOnBehalf', 'salt', 'hash', 'createdAt'];
+
 /** Checks one entry of a keys file; returns the reason it is unusable, or undefined. */
 export function problemWithStoredKey(entry: unknown): string | undefined {
-  if (typeof entry !== 'object' || entry === null) return 'must be an object';
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return 'must be an object';
   const key = entry as Record<string, unknown>;
+  // A misspelt field must not pass as absent: "team" for "teams" would make a key for every team.
+  const unknown = Object.keys(key).filter((field) => !STORED_KEY_FIELDS.includes(field) && field !== 'key' && field !== 'secret');
+  if (unknown.length > 0) return `has unknown field(s) ${unknown.map((field) => `"${field}"`).join(', ')}; a key has ${STORED_KEY_FIELDS.join(', ')}`;
   if (typeof key.id !== 'string' || !/^[0-9a-f]{12}$/.test(key.id)) return 'id must be 12 hex characters';
   if (typeof key.name !== 'string' || key.name.length === 0) return 'name must be a non-empty string';
   // Recorded as the actor of what the key does: text a read model can keep.
   if (textFault(key.name) !== undefined) return `name must be ${TEXT_RULE}`;
   if (!Array.isArray(key.roles) || key.roles.length === 0 || !key.roles.every(isRole)) return 'roles must be a non-empty list of writer, analyst, auditor, admin';
-  if (key.teams !== undefined && (!Array.isArray(key.teams) || !key.teams.every((t) => typeof t === 'string' && textFault(t) === undefined))) return `teams must be a list of team ids (${TEXT_RULE})`;
-  if (typeof key.salt !== 'string' || typeof key.hash !== 'string' || !/^[0-9a-f]{64}$/.test(key.hash)) return 'salt and hash (64 hex characters) are required; keys are stored hashed, never in plain text';
+  if (key.teams !== undefined && (!Array.isArray(key.teams) || !key.teams.every((t) => typeof t === 'string' && t !== '' && textFault(t) === undefined))) return `teams must be a list of team ids (non-empty, ${TEXT_RULE})`;
+  if (key.mayActOnBehalf !== undefined && typeof key.mayActOnBehalf !== 'boolean') return 'mayActOnBehalf must be true or false';
+  if (typeof key.salt !== 'string' || key.salt === '' || typeof key.hash !== 'string' || !/^[0-9a-f]{64}$/.test(key.hash)) return 'salt and hash (64 hex characters) are required; keys are stored hashed, never in plain text';
+  if (typeof key.createdAt !== 'string' || Number.isNaN(Date.parse(key.createdAt))) return 'createdAt must be an ISO 8601 instant';
   if ('key' in key || 'secret' in key) return 'holds a plain key; store only salt and hash';
   return undefined;
 }

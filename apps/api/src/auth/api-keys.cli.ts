@@ -4,14 +4,33 @@
 // Works on the keys file the API reads (API_KEYS_FILE, default ./data/api-keys.json), under its
 // lock; running API instances apply the change within about a second, without a restart.
 import { readSettings, SettingsError } from '@stagecraft/config';
-import { generateApiKey } from './api-key.credentials';
+import { existsSync } from 'node:fs';
+import { generateApiKey, problemWithStoredKey } from './api-key.credentials';
 import { readApiKeysFile, updateApiKeysFile } from './api-keys.file';
 import { FileLockTimeoutError } from './file-lock';
 import { isRole, ROLES, type Role } from './roles';
 
-function option(args: string[], name: string): string | undefined {
-  const index = args.indexOf(`--${name}`);
-  return index >= 0 ? args[index + 1] : undefined;
+/**
+ * The options of `add`, read strictly: an unknown one (`--team` for `--teams`) must not pass as
+ * absent, which would make a key for every team; a value is never another option.
+ */
+function addOptions(args: readonly string[]): { name?: string; roles?: string; teams?: string; onBehalf: boolean } {
+  const found: { name?: string; roles?: string; teams?: string; onBehalf: boolean } = { onBehalf: false };
+  for (let index = 0; index < args.length; index += 1) {
+    const arg = args[index]!;
+    if (arg === '--on-behalf') {
+      found.onBehalf = true;
+      continue;
+    }
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    if (name !== 'name' && name !== 'roles' && name !== 'teams') fail(`add does not take ${JSON.stringify(arg)}; it takes --name, --roles, --teams and --on-behalf`);
+    if (found[name] !== undefined) fail(`add takes --${name} once`);
+    const value = args[index + 1];
+    if (value === undefined || value.startsWith('--')) fail(`--${name} needs a value`);
+    found[name] = value;
+    index += 1;
+  }
+  return found;
 }
 
 function fail(message: string): never {
@@ -24,12 +43,17 @@ async function main(args: string[]): Promise<void> {
   const [command, ...rest] = args;
   switch (command) {
     case 'add': {
-      const name = option(rest, 'name') ?? fail('add needs --name <who uses the key>');
-      const roles = (option(rest, 'roles') ?? fail(`add needs --roles, from ${ROLES.join(', ')}`)).split(',');
+      const options = addOptions(rest);
+      const name = options.name ?? fail('add needs --name <who uses the key>');
+      const roles = (options.roles ?? fail(`add needs --roles, from ${ROLES.join(', ')}`)).split(',');
       const unknown = roles.filter((role) => !isRole(role));
       if (unknown.length > 0) fail(`unknown role(s) ${unknown.join(', ')}; roles are ${ROLES.join(', ')}`);
-      const teams = option(rest, 'teams')?.split(',').filter(Boolean);
-      const { key, stored } = generateApiKey({ name, roles: roles as Role[], ...(teams ? { teams } : {}), mayActOnBehalf: rest.includes('--on-behalf') }, new Date());
+      const teams = options.teams?.split(',').filter(Boolean);
+      if (teams?.length === 0) fail('--teams needs team ids (leave it out for every team)');
+      const { key, stored } = generateApiKey({ name, roles: roles as Role[], ...(teams ? { teams } : {}), mayActOnBehalf: options.onBehalf }, new Date());
+      // What the API and this tool will read back: an entry they refuse would make the file unusable.
+      const problem = problemWithStoredKey(stored) ?? (/[\p{Cc}]/u.test(name) || name.trim() === '' ? 'name must have a visible character and no control characters' : undefined);
+      if (problem !== undefined) fail(`cannot add this key: ${problem}`);
       await updateApiKeysFile(file, (keys) => ({ keys: [...keys, stored], result: undefined }));
       console.log(`Key ${stored.id} for ${name} (${roles.join(', ')}${teams ? `; teams ${teams.join(', ')}` : ''}) added to ${file}.`);
       console.log('It is shown once; only its hash is stored. Running API instances accept it within about a second.\n');
@@ -46,6 +70,9 @@ async function main(args: string[]): Promise<void> {
     }
     case 'revoke': {
       const id = rest[0] ?? fail('revoke needs the key id (see list)');
+      if (rest.length > 1) fail(`revoke takes one key id (got ${rest.length} arguments)`);
+      // Not made by a revoke: an empty keys file would start the API with no key and no way in.
+      if (!existsSync(file)) fail(`no keys file at ${file} (API_KEYS_FILE): there is no key ${id} to revoke`);
       const found = await updateApiKeysFile(file, (keys) => ({ keys: keys.filter((key) => key.id !== id), result: keys.some((key) => key.id === id) }));
       if (!found) fail(`no key ${id} in ${file}`);
       console.log(`Key ${id} revoked; running API instances refuse it within about a second.`);
@@ -58,5 +85,7 @@ async function main(args: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof SettingsError || error instanceof FileLockTimeoutError) fail(error.message);
+  // A file this user may not read or write, a full disk: one line, no stack.
+  if ((error as NodeJS.ErrnoException)?.code !== undefined) fail(`the keys file cannot be used: ${(error as Error).message}`);
   throw error;
 });

@@ -22,6 +22,16 @@ describe('API keys', () => {
     expect(problemWithStoredKey({ ...stored, teams: ['direct', 'partners'] })).toBeUndefined();
   });
 
+  it('are refused from a keys file with a misspelt or mistyped field, which must not pass as absent ("team": every team)', () => {
+    const { teams: _teams, ...everyTeam } = stored;
+    expect(problemWithStoredKey({ ...everyTeam, team: ['direct'] })).toMatch(/^has unknown field\(s\) "team"/);
+    expect(problemWithStoredKey({ ...stored, mayActOnBehalf: 'true' })).toMatch(/^mayActOnBehalf must be true or false/);
+    expect(problemWithStoredKey({ ...stored, teams: [''] })).toMatch(/^teams must be/);
+    expect(problemWithStoredKey({ ...stored, salt: '' })).toMatch(/^salt and hash/);
+    expect(problemWithStoredKey({ ...stored, createdAt: 'yesterday' })).toMatch(/^createdAt must be/);
+    expect(problemWithStoredKey([stored])).toBe('must be an object');
+  });
+
   it('verify only the exact key', () => {
     expect(verifyApiKey(key, keys)).toBe(stored);
     const wrongSecret = `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`;
