@@ -83,6 +83,12 @@ export function snapshotStatements(db: Database.Database) {
   const readOne = db.transaction((name: string): SnapshotRead | undefined => {
     const row = selectOne.get(name);
     if (row) {
+      // The header is not under the digest: a position that is no log position (text, negative,
+      // a fraction) would have the runner fold from there (twice over, or never ending).
+      const position = row.position as unknown;
+      if (typeof position !== 'number' || !Number.isSafeInteger(position) || position < 0 || typeof row.log_id !== 'string') {
+        return { kind: 'unreadable', header: headerOf(row), reason: `its header records position ${JSON.stringify(position)}, which is no position of a log` };
+      }
       const chunks = selectChunks.all(name).map((r) => r.bytes);
       const bytes = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
       if (chunks.length !== row.chunk_count || bytes !== row.byte_count) {
@@ -198,7 +204,9 @@ function digestOf(chunks: readonly Uint8Array[]): string {
 }
 
 function headerOf(row: HeaderRow): SnapshotHeader {
-  return { name: row.name, position: row.position, logId: row.log_id, ...(row.failed !== null ? { failed: row.failed } : {}) };
+  // A position that is no log position reads as 0 (nothing folded); loading it is refused (readOne).
+  const position = typeof row.position === 'number' && Number.isSafeInteger(row.position) && row.position >= 0 ? row.position : 0;
+  return { name: row.name, position, logId: String(row.log_id), ...(row.failed !== null && row.failed !== undefined ? { failed: String(row.failed) } : {}) };
 }
 
 // What the main thread asks the snapshot thread, and its answers (plain data only). A save is

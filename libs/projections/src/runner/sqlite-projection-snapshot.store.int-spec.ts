@@ -200,6 +200,18 @@ describe('SQLite read-model snapshots', () => {
     expect(await store.load('absent')).toBeUndefined();
   });
 
+  it('refuses a snapshot whose header records no log position (the runner would fold from there twice over, or never end)', async () => {
+    const store = open({ chunkBytes: 32 });
+    const names = ['text', 'negative', 'fraction', 'huge'];
+    await store.save(names.map((name) => ({ name, position: 5, logId: 'log', model: { n: 1 } }))).written;
+    const raw = new Database(path);
+    for (const [name, position] of [['text', "'x'"], ['negative', '-5'], ['fraction', '2.5'], ['huge', '1e300']]) raw.exec(`UPDATE read_model_snapshots SET position = ${position} WHERE name = '${name}'`);
+    raw.close();
+    for (const name of names) await expect(store.load(name)).rejects.toThrow(/no position of a log/);
+    // Listed as holding nothing, so nothing reads a lag from it.
+    expect(store.headers().filter((header) => names.includes(header.name)).map((header) => header.position)).toEqual([0, 0, 0, 0]);
+  });
+
   it('writes a save as it is serialised, in one transaction: loads meanwhile read the save before, and one failing halfway leaves it whole', async () => {
     const store = open(SMALL_PARTS);
     await store.save(twoModels(1)).written;
