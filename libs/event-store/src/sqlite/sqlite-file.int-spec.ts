@@ -1,7 +1,8 @@
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSQLiteFile, SQLiteFileError } from './sqlite-file';
+import { assertTableColumns, openSQLiteFile, SQLiteFileError } from './sqlite-file';
 
 describe('openSQLiteFile', () => {
   let dir: string;
@@ -40,6 +41,26 @@ describe('openSQLiteFile', () => {
     expect(aside).toHaveLength(1);
     expect(told).toEqual([expect.stringContaining(`${path} (READ_MODELS_PATH) is not a SQLite database`)]);
     expect(told[0]).toContain(`set aside as ${join(dir, aside[0])}`);
+  });
+
+  it('sets aside a derived file whose table has another shape (assertTableColumns), but never a folder', () => {
+    const path = join(dir, 'other.db');
+    const other = new Database(path);
+    other.exec('CREATE TABLE t (y)');
+    other.close();
+    const told: string[] = [];
+    const checked = (db: import('better-sqlite3').Database) => {
+      prepare(db);
+      assertTableColumns(db, 't', ['x']);
+    };
+    openSQLiteFile(path, { variable: 'READ_MODELS_PATH', prepare: checked, onSetAside: (message) => told.push(message) }).close();
+    expect(told).toEqual([expect.stringMatching(/its table t has no column x: it was not written by this version of Stagecraft: set aside as/)]);
+    // A folder given as the path is refused where it is, whatever the set-aside says.
+    const folder = join(dir, 'folder.db');
+    mkdirSync(folder);
+    expect(() => openSQLiteFile(folder, { variable: 'READ_MODELS_PATH', prepare, onSetAside: (message) => told.push(message) })).toThrow(SQLiteFileError);
+    expect(statSync(folder).isDirectory()).toBe(true);
+    expect(told).toHaveLength(1);
   });
 
   it('keeps a healthy derived file, with its rows', () => {

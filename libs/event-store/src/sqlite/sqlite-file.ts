@@ -98,7 +98,20 @@ function openPrepared(path: string, { prepare, quickCheck }: OpenSQLiteFileOptio
 
 const FOLDER_PATH_BROKEN = 'cannot be created: a part of its folder path is missing or not a folder';
 
-const DAMAGED = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_VTAB', 'SQLITE_CORRUPT_SEQUENCE', 'SQLITE_IOERR_SHORT_READ']);
+/** The code of an assertTableColumns refusal. */
+const UNEXPECTED_TABLES = 'STAGECRAFT_UNEXPECTED_TABLES';
+const DAMAGED = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_VTAB', 'SQLITE_CORRUPT_SEQUENCE', 'SQLITE_IOERR_SHORT_READ', UNEXPECTED_TABLES]);
+
+/**
+ * Checks, in a derived file's `prepare`, that each table has the columns this code reads: a file
+ * holding a table of the same name but another shape (another program's, an older layout) would
+ * otherwise stop start-up with "no such column". Such a file is set aside like a damaged one.
+ */
+export function assertTableColumns(db: Database.Database, table: string, columns: readonly string[]): void {
+  const present = new Set((db.pragma(`table_info(${table})`) as { name: string }[]).map((column) => column.name));
+  const missing = columns.filter((column) => !present.has(column));
+  if (missing.length > 0) throw Object.assign(new Error(`its table ${table} has no column ${missing.join(', ')}: it was not written by this version of Stagecraft`), { code: UNEXPECTED_TABLES });
+}
 
 /** Damage, or a file this process may not read: either way a derived file is better replaced. */
 function canSetAside(error: unknown): boolean {
@@ -113,6 +126,7 @@ function reasonOf(error: unknown): string {
   if (code === 'ENOSPC' || code === 'SQLITE_FULL') return 'cannot be written: the disk is full';
   if (code === 'ENOTDIR' || code === 'ENOENT') return FOLDER_PATH_BROKEN;
   if (code === 'SQLITE_NOTADB') return 'is not a SQLite database (damaged, or another kind of file)';
+  if (code === UNEXPECTED_TABLES) return (error as Error).message;
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_IOERR_SHORT_READ') return `is damaged (${(error as Error).message})`;
   if (code === 'SQLITE_CANTOPEN') return 'cannot be opened (a missing folder, or no permission)';
   return `cannot be used: ${(error as Error)?.message ?? String(error)}`;

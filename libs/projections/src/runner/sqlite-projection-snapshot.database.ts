@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { createHash, type Hash } from 'node:crypto';
 import type { SnapshotHeader } from './projection-snapshot.store';
+import { assertTableColumns } from '@stagecraft/event-store';
 
 // The read-model file's tables and the statements on them, shared by the thread that writes and
 // reads the chunks and by the main thread (headers; everything for an in-memory file). Imports
@@ -64,6 +65,9 @@ export function prepareSnapshotDatabase(db: Database.Database): void {
     bytes BLOB NOT NULL,
     PRIMARY KEY (name, seq)
   )`);
+  assertTableColumns(db, 'read_model_snapshots', ['name', 'position', 'log_id', 'failed', 'format', 'chunk_count', 'byte_count', 'digest', 'saved_at']);
+  assertTableColumns(db, 'read_model_snapshot_chunks', ['name', 'seq', 'bytes']);
+  if (hasLegacyTable(db)) assertTableColumns(db, 'projection_snapshots', ['name', 'position', 'log_id', 'failed', 'model']);
 }
 
 /** The statements that read an open read-model file. */
