@@ -116,11 +116,15 @@ export function getSQLiteStreamSnapshotStore(path: string, onSetAside: (message:
       if (waiting) return { ...waiting.snapshot, commandBefore: (commandId) => waiting.commands.get(commandId) ?? (waiting.replacesAll ? undefined : storedCommand(stream, commandId)) };
       const row = quietly(() => select.get(stream), undefined);
       if (!row || row.format !== FORMAT) return undefined;
+      let snapshot: unknown;
       try {
-        return { ...(JSON.parse(row.snapshot) as StreamSnapshot), commandBefore: (commandId) => storedCommand(stream, commandId) };
+        snapshot = JSON.parse(row.snapshot);
       } catch {
         return undefined; // a damaged row: read the stream instead
       }
+      // JSON that is not a snapshot of this stream (a damaged or edited row): the stream is read whole.
+      if (!isSnapshotOf(stream, snapshot)) return undefined;
+      return { ...snapshot, commandBefore: (commandId) => storedCommand(stream, commandId) };
     },
     save({ basedOn, newCommands, ...snapshot }: StreamSnapshotToSave) {
       if (failed) return;
@@ -149,4 +153,14 @@ export function getSQLiteStreamSnapshotStore(path: string, onSetAside: (message:
       db.close();
     },
   };
+}
+
+/** Whether a parsed row has the shape of a snapshot of `stream` (what a fold of it reads, not every field). */
+function isSnapshotOf(stream: string, value: unknown): value is StreamSnapshot {
+  const snapshot = value as Partial<Record<keyof StreamSnapshot, unknown>> | null;
+  if (snapshot === null || typeof snapshot !== 'object' || snapshot.stream !== stream || typeof snapshot.headHash !== 'string') return false;
+  if (![snapshot.revision, snapshot.position].every((n) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0)) return false;
+  const state = snapshot.state as Record<string, unknown> | null;
+  if (state === null || typeof state !== 'object' || !['open', 'won', 'lost'].includes(state.status as string)) return false;
+  return typeof state.stage === 'string' && typeof state.processId === 'string' && typeof state.processVersion === 'string' && (state.status !== 'open' || Array.isArray(state.criteriaMet));
 }

@@ -98,6 +98,30 @@ describe('stream snapshots', () => {
     again.close();
   });
 
+  it('a snapshot row that is JSON but not a snapshot of the stream is not used: the stream is read whole', async () => {
+    const path = join(dir, 'snapshots-shape.db');
+    const first = getSQLiteStreamSnapshotStore(path);
+    await new OpportunityStreams(store, 0, first).load(id);
+    first.close();
+    const expected = await fullFold();
+    for (const edit of ["json_set(snapshot, '$.state', json('null'))", "json_set(snapshot, '$.state', json('{\"status\":\"won\"}'))", "json_set(snapshot, '$.revision', -1)", "json_set(snapshot, '$.stream', 'another')", "'[]'"]) {
+      const db = new Database(path);
+      const saved = db.prepare('SELECT snapshot FROM stream_snapshots WHERE stream = ?').get(stream) as { snapshot: string };
+      db.prepare(`UPDATE stream_snapshots SET snapshot = ${edit} WHERE stream = ?`).run(stream);
+      db.close();
+      const edited = getSQLiteStreamSnapshotStore(path);
+      expect([edit, edited.load(stream)]).toEqual([edit, undefined]);
+      reads.length = 0;
+      const loaded = await new OpportunityStreams(watched(), 0, edited).load(id);
+      expect(reads.map((read) => read.fromRevision)).toContain(0);
+      expect(folded(loaded)).toEqual(folded(expected));
+      edited.close();
+      const restore = new Database(path);
+      restore.prepare('UPDATE stream_snapshots SET snapshot = ? WHERE stream = ?').run(saved.snapshot, stream);
+      restore.close();
+    }
+  });
+
   it('keeps each keyed command once: a snapshot adds those since the one before, and after a restart every one still answers its retry', async () => {
     const path = join(dir, 'snapshots-c.db');
     const other = '7c1f0e2a-9b3d-4c5e-8f60-1a2b3c4d5e6f';
