@@ -156,6 +156,40 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
     });
   });
 
+  describe('text a process file or an import cannot hold is refused, naming the file', () => {
+    const plain = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    it('a process file that is not UTF-8, one whose aliases expand past the limit, one holding U+0000', () => {
+      const shipped = readFileSync(join(SHIPPED_PROCESSES, 'standard.yaml'), 'utf8');
+      const latin1 = join(dir.path, 'latin1.yaml');
+      writeFileSync(latin1, Buffer.from(shipped.replace(/^name: .*$/m, 'name: P \u00e9t\u00e9'), 'latin1'));
+      const bomb = join(dir.path, 'bomb.yaml');
+      writeFileSync(bomb, `${shipped}\nx0: &a0 [x, x, x, x, x, x, x, x, x]\n${Array.from({ length: 6 }, (_, i) => `x${i + 1}: &a${i + 1} [${Array(9).fill(`*a${i}`).join(', ')}]`).join('\n')}\n`);
+      const nul = join(dir.path, 'nul.yaml');
+      writeFileSync(nul, shipped.replace(/^name: .*$/m, 'name: "a\\0b"'));
+      for (const [file, reason] of [
+        [latin1, /not UTF-8 text/],
+        [bomb, /YAML: .*aliases expanding too far/],
+        [nul, /name: holds U\+0000 or an unpaired UTF-16 surrogate/],
+      ] as const) {
+        const run = stagecraft({}, 'processes', 'validate', file);
+        expect([file, run.status]).toEqual([file, 1]);
+        expect(run.stderr).toMatch(new RegExp(plain(file)));
+        expect(run.stderr).toMatch(reason);
+        expect(run.stderr).not.toMatch(/\n\s+at /);
+      }
+    });
+
+    it('an import file that is not UTF-8, before anything is imported', () => {
+      const env = storeEnv(dir.path, 'latin1-import');
+      const file = join(dir.path, 'latin1.csv');
+      writeFileSync(file, Buffer.from('opportunityId,occurredAt,stage,outcome,lostReason,processId,title\nSF-9,2025-01-10T09:00:00Z,new,,,standard,\u00e9t\u00e9\n', 'latin1'));
+      const run = stagecraft(env, 'import', file);
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toMatch(/is not UTF-8 text .*Nothing was imported/);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    });
+  });
+
   describe('usage errors exit 2 with a plain message', () => {
     it.each([
       [['no-such-command'], /unknown command/],

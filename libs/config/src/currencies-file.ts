@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readUtf8 } from './utf8-file';
 import { parseCalendarDay } from '@stagecraft/opportunity';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 
@@ -63,7 +64,7 @@ export function loadCurrenciesFile(file: string, required: boolean): CurrencyRat
   }
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readUtf8(file);
   } catch (error) {
     throw new CurrenciesFileError(file, [{ path: '', reason: `cannot be read: ${(error as Error).message}` }]);
   }
@@ -82,7 +83,13 @@ export function parseCurrenciesFile(text: string, file: string): CurrencyRates {
   }
   const issues: { path: (string | number)[]; reason: string }[] = [];
   const fail = (path: (string | number)[], reason: string) => issues.push({ path, reason });
-  const raw: unknown = document.toJS({ maxAliasCount: 50 });
+  let raw: unknown;
+  try {
+    raw = document.toJS({ maxAliasCount: 50 });
+  } catch (error) {
+    // Aliases that expand past the limit (a "billion laughs" file) or nesting too deep to read.
+    throw new CurrenciesFileError(file, [{ path: '', reason: `YAML: ${(error as Error).message.split('\n')[0]!} (aliases expanding too far, or nesting too deep)` }]);
+  }
   const rates: CurrencyRate[] = [];
   let reportingCurrency = '';
 

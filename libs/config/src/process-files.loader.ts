@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { readUtf8 } from './utf8-file';
 import { join, relative } from 'node:path';
 import { parseProcessDocument, ProcessDefinitionError, type ProcessDefinition } from '@stagecraft/sales-process';
 
@@ -14,7 +15,7 @@ export interface LoadedProcessFile {
 export function loadProcessFile(file: string): LoadedProcessFile {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readUtf8(file);
   } catch (error) {
     throw new ProcessDefinitionError(file, [{ path: '', reason: `cannot be read: ${(error as Error).message}` }]);
   }

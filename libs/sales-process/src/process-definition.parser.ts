@@ -25,7 +25,22 @@ export function parseProcessDocument(text: string, source: string): { readonly d
     throw new ProcessDefinitionError(source, issues);
   }
 
-  const result = validateProcessDefinition(document.toJS({ maxAliasCount: 50 }));
+  let raw: unknown;
+  try {
+    raw = document.toJS({ maxAliasCount: 50 });
+  } catch (error) {
+    // Aliases that expand past the limit (a "billion laughs" file) or nesting too deep to read.
+    throw new ProcessDefinitionError(source, [{ path: '', reason: `YAML: ${firstLine((error as Error).message)} (aliases expanding too far, or nesting too deep)` }]);
+  }
+  // Every text of a definition is recorded in the process stream and read by the read models:
+  // none may hold what they cannot keep (U+0000, which PostgreSQL's text refuses, or a lone surrogate).
+  const unstorable = unstorableTextPath(raw, []);
+  if (unstorable) {
+    const offset = offsetOf(document, unstorable);
+    const position = offset === undefined ? undefined : lineCounter.linePos(offset);
+    throw new ProcessDefinitionError(source, [{ path: formatPath(unstorable), reason: 'holds U+0000 or an unpaired UTF-16 surrogate, which cannot be stored', ...(position ? { line: position.line, column: position.col } : {}) }]);
+  }
+  const result = validateProcessDefinition(raw);
   if (!result.ok) {
     const issues = result.issues.map((issue): ProcessDefinitionIssue => {
       const offset = offsetOf(document, issue.path);
@@ -52,4 +67,26 @@ function offsetOf(document: ReturnType<typeof parseDocument>, path: DocumentPath
 
 function firstLine(message: string): string {
   return message.split('\n')[0]!;
+}
+
+/** The path of the first string (or key) holding U+0000 or a lone surrogate; undefined when none does. */
+function unstorableTextPath(value: unknown, path: DocumentPath): DocumentPath | undefined {
+  // A lone surrogate: a high one not followed by a low one, or a low one not after a high one.
+  const bad = (text: string) => /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text);
+  if (typeof value === 'string') return bad(value) ? path : undefined;
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) {
+      const found = unstorableTextPath(item, [...path, index]);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (bad(key)) return path;
+      const found = unstorableTextPath(item, [...path, key]);
+      if (found) return found;
+    }
+  }
+  return undefined;
 }

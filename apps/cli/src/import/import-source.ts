@@ -34,6 +34,7 @@ export async function openImportSource(file: string, format?: ImportFormat): Pro
   }
   const chosen = format ?? (/\.(jsonl|ndjson)$/i.test(file) ? 'jsonl' : /\.csv$/i.test(file) ? 'csv' : undefined);
   if (!chosen) throw new CliError(`Cannot tell the format of ${file} from its name: give --format jsonl or --format csv.`);
+  await assertUtf8(file);
   const stream = createReadStream(file, { encoding: 'utf8' });
   const bytesRead = () => stream.bytesRead;
 
@@ -97,5 +98,25 @@ async function* eventCsvItems(records: AsyncGenerator<{ line: number; cells: rea
     const revision = cell('revision') === '' ? undefined : Number(cell('revision'));
     const parsed = toEventRecord(line, { id: cell('id'), stream: cell('stream'), revision, type: cell('type'), data, metadata });
     yield parsed.ok ? { kind: 'event', line, record: parsed.record } : { kind: 'unreadable', line, reason: parsed.reason };
+  }
+}
+
+/**
+ * Reads the file once to check it is UTF-8 before anything is imported: decoded as it streams,
+ * a Latin-1 "été" would be recorded as "\uFFFDt\uFFFD", silently and for good.
+ */
+async function assertUtf8(file: string): Promise<void> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let offset = 0;
+  let end = 0;
+  try {
+    for await (const chunk of createReadStream(file)) {
+      end = offset + (chunk as Buffer).length;
+      decoder.decode(chunk as Buffer, { stream: true });
+      offset = end;
+    }
+    decoder.decode();
+  } catch {
+    throw new CliError(`${file} is not UTF-8 text (an invalid byte between byte ${offset} and byte ${end}); save it as UTF-8 and import it again. Nothing was imported.`);
   }
 }
