@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, startApiTestApp, temporaryDirectory } from './support/api-test-app';
 import { childNodeArgs } from './support/child-entry';
@@ -51,5 +52,19 @@ describe('projections in their own process (apps/projector) behind API instances
     const unknown = cli('rebuild', 'nope');
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toMatch(/unknown projection\(s\) nope/);
+  }, 60_000);
+
+  it('the projector, the relay and the projections CLI refuse a store that is not there instead of making an empty one', () => {
+    const missing = join(dir.path, 'typo', 'evnts.db');
+    const env = { ...process.env, EVENT_STORE_PATH: missing, READ_MODELS_PATH: join(dir.path, 'typo-read-models.db'), RELAY_SINKS: 'https://127.0.0.1:9/hook', RELAY_WEBHOOK_SECRET: 'a-secret-of-at-least-32-characters-long', RELAY_STATE_PATH: join(dir.path, 'typo-relay.db') };
+    delete env.EVENT_STORE_URL;
+    delete env.READ_MODELS_URL;
+    for (const entry of ['apps/projector/src/main', 'apps/relay/src/main', 'apps/projector/src/projections.cli']) {
+      const run = spawnSync(process.execPath, [...childNodeArgs(entry), ...(entry.endsWith('cli') ? ['status'] : [])], { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000 });
+      expect([entry, run.status]).toEqual([entry, 1]);
+      expect(run.stderr).toMatch(/Invalid setting EVENT_STORE_PATH: names no event store/);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(existsSync(missing)).toBe(false);
   }, 60_000);
 });

@@ -3,7 +3,7 @@
 // the API instances serve what it saved.
 import { openEventStore } from '@stagecraft/event-store';
 import { PostgresProjector, ProjectionRunner, openProjectionStores } from '@stagecraft/projections';
-import { describeStartFailure, readSettings, type Settings } from '@stagecraft/config';
+import { assertEventStoreExists, describeStartFailure, readSettings, type Settings } from '@stagecraft/config';
 
 // With READ_MODELS_URL the projector writes the read models into PostgreSQL (one per schema: a
 // second one waits for the first's lock), and the API instances answer from there.
@@ -29,6 +29,7 @@ async function projectIntoPostgres(settings: Settings, postgres: NonNullable<Set
 
 async function main(): Promise<void> {
   const settings = readSettings();
+  assertEventStoreExists(settings);
   if (settings.readModelsPostgres) return projectIntoPostgres(settings, settings.readModelsPostgres);
   const { store, snapshots, projections } = openProjectionStores(settings);
   const { readModelsPath } = settings;

@@ -2,7 +2,7 @@
 // npm run projections -- rebuild [name ...]   (all when none is named; also `stagecraft rebuild`)
 // Works on the store files directly; rebuild while neither the API (in-process projections) nor
 // the projector runs, or use POST /admin/projections/:name/rebuild on a running API.
-import { readSettings } from '@stagecraft/config';
+import { assertEventStoreExists, readSettings, SettingsError } from '@stagecraft/config';
 import { openEventStore } from '@stagecraft/event-store';
 import { ALL_PROJECTIONS, openProjectionStores, postgresProjectionStatus, rebuildPostgresReadSide, rebuildProjections, savedProjectionStatus, unknownProjections, type Projection } from '@stagecraft/projections';
 
@@ -50,6 +50,7 @@ async function postgresMain(args: string[], settings: ReturnType<typeof readSett
 
 async function main(args: string[]): Promise<number> {
   const settings = readSettings();
+  assertEventStoreExists(settings);
   if (settings.readModelsPostgres) return postgresMain(args, settings);
   const stores = openProjectionStores(settings);
   const { store, snapshots, projections } = stores;
@@ -83,7 +84,8 @@ async function main(args: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(error);
+    // A setting is the operator's to fix: its one line, not a stack.
+    console.error(error instanceof SettingsError ? error.message : error);
     process.exit(1);
   },
 );

@@ -1,5 +1,5 @@
 import { createPublicKey } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { normaliseKurrentDBConnectionString } from '@stagecraft/event-store';
@@ -330,4 +330,15 @@ function readInteger(env: Env, variable: string, fallback: number, min: number, 
     throw new SettingsError(variable, `must be an integer from ${min} to ${max} (got "${text}")`);
   }
   return value;
+}
+
+/**
+ * For the processes that only follow the log (the projector, the relay): the embedded store must
+ * already be there. Opening a misspelt EVENT_STORE_PATH would create an empty store and follow it,
+ * "caught up at position 0", publishing nothing and saying nothing wrong.
+ */
+export function assertEventStoreExists(settings: Pick<Settings, 'eventStoreUrl' | 'eventStorePath'>): void {
+  if (settings.eventStoreUrl === undefined && !existsSync(settings.eventStorePath)) {
+    throw new SettingsError('EVENT_STORE_PATH', `names no event store (${settings.eventStorePath}); the API creates it on its first start: start it first, or correct the path`);
+  }
 }
