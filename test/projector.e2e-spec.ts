@@ -56,7 +56,7 @@ describe('projections in their own process (apps/projector) behind API instances
 
   it('the projector, the relay and the projections CLI refuse a store that is not there instead of making an empty one', () => {
     const missing = join(dir.path, 'typo', 'evnts.db');
-    const env = { ...process.env, EVENT_STORE_PATH: missing, READ_MODELS_PATH: join(dir.path, 'typo-read-models.db'), RELAY_SINKS: 'https://127.0.0.1:9/hook', RELAY_WEBHOOK_SECRET: 'a-secret-of-at-least-32-characters-long', RELAY_STATE_PATH: join(dir.path, 'typo-relay.db') };
+    const env: NodeJS.ProcessEnv = { ...process.env, EVENT_STORE_PATH: missing, READ_MODELS_PATH: join(dir.path, 'typo-read-models.db'), RELAY_SINKS: 'https://127.0.0.1:9/hook', RELAY_WEBHOOK_SECRET: 'a-secret-of-at-least-32-characters-long', RELAY_STATE_PATH: join(dir.path, 'typo-relay.db') };
     delete env.EVENT_STORE_URL;
     delete env.READ_MODELS_URL;
     for (const entry of ['apps/projector/src/main', 'apps/relay/src/main', 'apps/projector/src/projections.cli']) {

@@ -27,6 +27,19 @@ describe('EVENT_STORE_URL', () => {
     expect(error).toMatchObject({ variable: 'EVENT_STORE_URL' });
     expect((error as Error).message).toMatch(/^Invalid setting EVENT_STORE_URL: /);
   });
+
+  it('stops start-up on an option the client does not know, naming it, never the password, and prints nothing', () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      expect(() => readSettings({ EVENT_STORE_URL: 'kurrentdb://admin:s3cretpw@127.0.0.1:2113?tls=false&tsl=x' })).toThrow(/^Invalid setting EVENT_STORE_URL: has option\(s\) the KurrentDB client does not know: "tsl"/);
+      expect(() => readSettings({ EVENT_STORE_URL: 'kurrentdb://admin:s3cretpw@127.0.0.1:2113?tls=false&tsl=x' })).not.toThrow(/s3cretpw/);
+      expect(warn).not.toHaveBeenCalled();
+      // Options it knows, in any case, still pass.
+      expect(readSettings({ EVENT_STORE_URL: 'kurrentdb://127.0.0.1:2113?TLS=false&nodePreference=leader' }).eventStoreUrl).toBe('kurrentdb://127.0.0.1:2113?TLS=false&nodePreference=leader');
+    } finally {
+      warn.mockRestore();
+    }
+  });
 });
 
 describe('TRUST_PROXY', () => {

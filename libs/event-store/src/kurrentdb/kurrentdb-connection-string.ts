@@ -19,11 +19,23 @@ export function normaliseKurrentDBConnectionString(connectionString: string): st
   if (!scheme) throw new Error('must start with kurrentdb://, kurrentdb+discover://, esdb:// or esdb+discover:// followed by host:port');
   const normalised = `kurrentdb${scheme[2] ?? ''}://${trimmed.slice(scheme[0].length)}`;
   let parsed: ReturnType<typeof parseConnectionString>;
+  // The client warns of an option it does not know, with the whole string (password included),
+  // and ignores it: a misspelt option (tsl=false) must stop start-up instead, saying which.
+  const unknown: string[] = [];
+  const warn = console.warn;
+  console.warn = (message?: unknown) => {
+    const option = /^Unknown option key "([^"]*)"/.exec(String(message));
+    if (option) unknown.push(option[1]!);
+    else warn(message);
+  };
   try {
     parsed = parseConnectionString(normalised);
   } catch (error) {
     throw new Error(`is not a KurrentDB connection string: ${redactCredentials((error as Error).message)}`);
+  } finally {
+    console.warn = warn;
   }
+  if (unknown.length > 0) throw new Error(`has option(s) the KurrentDB client does not know: ${unknown.map((key) => `"${redactCredentials(key)}"`).join(', ')} (misspelt? e.g. tls, tlsVerifyCert, nodePreference, connectionName)`);
   if (parsed.hosts.length === 0 || parsed.hosts.some((host) => host.address === '')) throw new Error('names no host');
   return normalised;
 }
