@@ -179,6 +179,23 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
       }
     });
 
+    it('files valid one by one but not together, as start-up would load them (one id twice, two defaults)', () => {
+      const shipped = readFileSync(join(SHIPPED_PROCESSES, 'standard.yaml'), 'utf8');
+      const [a, b] = [join(dir.path, 'same-a.yaml'), join(dir.path, 'same-b.yml')];
+      writeFileSync(a, shipped);
+      writeFileSync(b, shipped.replace(/^name: .*$/m, 'name: Another'));
+      const twice = stagecraft({}, 'processes', 'validate', a, b);
+      expect(twice.status).toBe(1);
+      expect(twice.stderr).toMatch(new RegExp(`${plain(b)}.*process id "standard" is already defined in ${plain(a)}`));
+      const [c, d] = [join(dir.path, 'default-c.yaml'), join(dir.path, 'default-d.yaml')];
+      const asDefault = (id: string) => `${shipped.replace(/^id: .*$/m, `id: ${id}`).replace(/^default: .*$\n?/m, '')}\ndefault: true\n`;
+      writeFileSync(c, asDefault('first'));
+      writeFileSync(d, asDefault('second'));
+      const defaults = stagecraft({}, 'processes', 'validate', c, d);
+      expect(defaults.status).toBe(1);
+      expect(defaults.stderr).toMatch(/only one process may be the default/);
+    });
+
     it('an import file that is not UTF-8, before anything is imported', () => {
       const env = storeEnv(dir.path, 'latin1-import');
       const file = join(dir.path, 'latin1.csv');

@@ -38,18 +38,26 @@ export function loadProcessDirectory(directory: string): LoadedProcessFile[] {
     throw new ProcessDefinitionError(directory, [{ path: '', reason: 'holds no process definition (*.yaml); add at least one' }]);
   }
   const loaded = names.map((name) => loadProcessFile(join(directory, name)));
+  assertProcessSet(loaded, (file) => relative(directory, file));
+  return loaded;
+}
+
+/**
+ * What files valid one by one must also be together (start-up loads them together, and
+ * `processes validate` checks the files it is given the same way): no process id twice (which
+ * one would win would be an accident), and at most one default (the board's first screen).
+ */
+export function assertProcessSet(loaded: readonly LoadedProcessFile[], nameOf: (file: string) => string = (file) => file): void {
   const byId = new Map<string, string>();
   for (const { file, definition } of loaded) {
     const other = byId.get(definition.id);
     if (other) {
-      throw new ProcessDefinitionError(file, [{ path: 'id', reason: `process id "${definition.id}" is already defined in ${relative(directory, other)}` }]);
+      throw new ProcessDefinitionError(file, [{ path: 'id', reason: `process id "${definition.id}" is already defined in ${nameOf(other)}` }]);
     }
     byId.set(definition.id, file);
   }
-  // Two defaults would make the board's first screen an accident of file order.
   const defaults = loaded.filter((entry) => entry.isDefault);
   if (defaults.length > 1) {
-    throw new ProcessDefinitionError(defaults[1]!.file, [{ path: 'default', reason: `only one process may be the default; ${relative(directory, defaults[0]!.file)} already is` }]);
+    throw new ProcessDefinitionError(defaults[1]!.file, [{ path: 'default', reason: `only one process may be the default; ${nameOf(defaults[0]!.file)} already is` }]);
   }
-  return loaded;
 }

@@ -1,4 +1,4 @@
-import { loadProcessFile } from '@stagecraft/config';
+import { assertProcessSet, loadProcessFile, type LoadedProcessFile } from '@stagecraft/config';
 import { compileProcess, ProcessDefinitionError } from '@stagecraft/sales-process';
 import { EXIT } from '../cli.errors';
 
@@ -8,9 +8,12 @@ import { EXIT } from '../cli.errors';
  */
 export function validateProcessFiles(files: readonly string[]): number {
   let exitCode: number = EXIT.ok;
+  const valid: LoadedProcessFile[] = [];
   for (const file of files) {
     try {
-      const { definition } = loadProcessFile(file);
+      const loaded = loadProcessFile(file);
+      const { definition } = loaded;
+      valid.push(loaded);
       const compiled = compileProcess(definition);
       const stages = definition.stages.map((stage) => `${stage.id}${stage.exitCriteria.length > 0 ? ` (${stage.exitCriteria.length} exit criteria)` : ''}`);
       console.log(`${file}: valid`);
@@ -24,6 +27,14 @@ export function validateProcessFiles(files: readonly string[]): number {
       console.error(error.message);
       exitCode = EXIT.failed;
     }
+  }
+  // Valid one by one, the files must also be valid together, as start-up loads them.
+  try {
+    assertProcessSet(valid);
+  } catch (error) {
+    if (!(error instanceof ProcessDefinitionError)) throw error;
+    console.error(error.message);
+    exitCode = EXIT.failed;
   }
   return exitCode;
 }
