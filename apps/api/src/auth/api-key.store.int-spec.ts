@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readSettings } from '@stagecraft/config';
+import { readSettings, SettingsError } from '@stagecraft/config';
 import { generateApiKey, type StoredApiKey } from './api-key.credentials';
 import { ApiKeyStore } from './api-key.store';
 import { writeApiKeysFile } from './api-keys.file';
@@ -70,5 +70,19 @@ describe('ApiKeyStore', () => {
   it('stops start-up on a broken file, naming it', () => {
     writeFileSync(file, '{"keys": [');
     expect(() => storeFor()).toThrow(new RegExp(`Invalid setting ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: is not valid JSON`));
+  });
+
+  it('stops start-up on a keys file it cannot read, naming the variable and the file, with no stack', () => {
+    rmSync(file, { force: true });
+    // Settings refuse a folder already; here it becomes one after they were read.
+    const settings = readSettings({ API_KEYS_FILE: file });
+    mkdirSync(file);
+    expect(() => new ApiKeyStore(settings)).toThrow(new SettingsError('API_KEYS_FILE', `${file} cannot be read: it is a folder`));
+    rmSync(file, { recursive: true });
+  });
+
+  it('reads a keys file saved with a byte order mark', () => {
+    writeFileSync(file, `\uFEFF${JSON.stringify({ keys: [key('bom')] })}`);
+    expect(names(storeFor())).toEqual(['bom']);
   });
 });

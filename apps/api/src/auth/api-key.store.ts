@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import type { Settings } from '@stagecraft/config';
+import { SettingsError, type Settings } from '@stagecraft/config';
 import { API_SETTINGS } from '../settings/api-settings.token';
 import type { StoredApiKey } from './api-key.credentials';
 import { parseApiKeys } from './api-keys.file';
@@ -38,7 +38,7 @@ export class ApiKeyStore implements OnModuleInit, OnModuleDestroy {
     this.inline = settings.auth.inlineApiKeys ? parseApiKeys(settings.auth.inlineApiKeys, 'API_KEYS') : [];
     // At start-up a bad file stops the service, naming it (parseApiKeys throws SettingsError).
     this.seen = this.signature();
-    this.lastText = this.seen === 'missing' ? undefined : readFileSync(this.file, 'utf8');
+    this.lastText = this.seen === 'missing' ? undefined : readKeysText(this.file);
     this.fileKeys = this.lastText === undefined ? [] : parseApiKeys(this.lastText, this.file);
     this.byId = this.index();
   }
@@ -140,5 +140,16 @@ export class ApiKeyStore implements OnModuleInit, OnModuleDestroy {
     if (this.reported === problem) return;
     this.reported = problem;
     this.logger.warn(`API keys file ${this.file} ${problem}.`);
+  }
+}
+
+/** The keys file's text at start-up; one it cannot read (a folder, no permission) stops start-up naming it. */
+function readKeysText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'EACCES' || code === 'EPERM' ? 'permission denied (check its owner and mode)' : code === 'EISDIR' ? 'it is a folder' : (error as Error).message;
+    throw new SettingsError('API_KEYS_FILE', `${file} cannot be read: ${reason}`);
   }
 }

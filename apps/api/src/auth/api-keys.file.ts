@@ -14,7 +14,8 @@ export function readApiKeysFile(file: string): StoredApiKey[] {
 export function parseApiKeys(text: string, source: string): StoredApiKey[] {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    // An editor's byte order mark is not part of the JSON.
+    parsed = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (error) {
     throw new SettingsError(source, `is not valid JSON: ${(error as Error).message}`);
   }
