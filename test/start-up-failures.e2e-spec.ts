@@ -195,6 +195,14 @@ describe('start-up failures an operator fixes: one line, no stack trace', () => 
     expectOneLineFailure(await runApiUntilExit({ ...store, HOST: '999.1.1.1' }), 'HOST=999.1.1.1');
   });
 
+  onceOnSQLite('a PostgreSQL read side that cannot be reached, or whose database does not exist, never showing the password', async () => {
+    const store = await eventStoreEnv(join(dir.path, 'unreachable-read-side', 'events.db'));
+    const closed = await freePort();
+    const refused = await runApiUntilExit({ ...store, READ_MODELS_URL: `postgres://stagecraft:s3cretpw@127.0.0.1:${closed}/stagecraft` });
+    expectOneLineFailure(refused, 'READ_MODELS_URL', 'cannot be used', 'ECONNREFUSED');
+    expect(refused.output).not.toContain('s3cretpw');
+  });
+
   onceOnSQLite('PORT already taken', async () => {
     const store = await eventStoreEnv(join(dir.path, 'port', 'events.db'));
     const port = await freePort();

@@ -9,13 +9,14 @@ import {
   PostgresAnalyticsQueries,
   PostgresProjector,
   PostgresReadSideFollower,
+  postgresUnreachable,
   ProjectionRunner,
   SnapshotFollower,
   type Projection,
   type ProjectionSnapshotStore,
   type ReadModels,
 } from '@stagecraft/projections';
-import type { Settings } from '@stagecraft/config';
+import { SettingsError, type Settings } from '@stagecraft/config';
 import type { Pool } from 'pg';
 import { AnalyticsController } from './analytics.controller';
 import { ProjectionsAdminController } from './projections-admin.controller';
@@ -93,7 +94,15 @@ export class ProjectionsModule implements OnApplicationBootstrap, OnApplicationS
       this.readModels.onSaveFailure = (error) => this.logger.error(`Read models could not be saved (${error.message}); they keep working, and a restart replays more of the log`);
     }
     if (this.readModels instanceof PostgresProjector) this.readModels.onFailure = (reason) => this.logger.error(`The PostgreSQL read models stopped: ${reason}`);
-    await this.readModels.start();
+    try {
+      await this.readModels.start();
+    } catch (error) {
+      // As for an event store: a read side that cannot be reached at start-up stops it in one line
+      // naming the setting (once running, the API answers 503 PROJECTIONS.UNAVAILABLE instead).
+      const reason = postgresUnreachable(error);
+      if (reason !== undefined) throw new SettingsError('READ_MODELS_URL', `the PostgreSQL read side cannot be used (${reason}); start PostgreSQL, or correct READ_MODELS_URL`);
+      throw error;
+    }
   }
 
   // The last models are saved before their database closes.
@@ -102,3 +111,4 @@ export class ProjectionsModule implements OnApplicationBootstrap, OnApplicationS
     await this.snapshots.close();
   }
 }
+

@@ -4,3 +4,4 @@ export { migrateReadSide, READ_SIDE_MIGRATIONS } from './read-side.migrations';
 export { ReadSideWriter, FoldError } from './read-side.writer';
 export { READ_SIDE_EVENT_TYPES } from './read-side.fold';
 export { postgresProjectionStatus, rebuildPostgresReadSide } from './postgres-maintenance';
+export { postgresUnreachable } from './postgres-unreachable';

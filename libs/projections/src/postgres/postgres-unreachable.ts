@@ -1,0 +1,14 @@
+import { redactCredentials } from '@stagecraft/event-store';
+
+/**
+ * Why PostgreSQL could not be used at all, when that is the cause of `error` (not reached, login
+ * or database refused), for a one-line start-up failure naming READ_MODELS_URL; undefined for
+ * anything else. Never the password (node-postgres may quote the URL).
+ */
+export function postgresUnreachable(error: unknown): string | undefined {
+  const { code, message } = (error ?? {}) as { code?: string; message?: string };
+  const network = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET'];
+  // SQLSTATE classes 08 (connection) and 28 (authorisation), and 3D000 (no such database).
+  if (code !== undefined && (network.includes(code) || /^(08|28)/.test(code) || code === '3D000')) return redactCredentials(message ?? code);
+  return undefined;
+}
