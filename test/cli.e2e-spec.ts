@@ -196,6 +196,26 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
       expect(defaults.stderr).toMatch(/only one process may be the default/);
     });
 
+    it('an import that cannot read on (a quote never closed) finishes and reports the lines before, and a re-run of the fixed file completes it', () => {
+      const env = storeEnv(dir.path, 'broken-import');
+      const file = join(dir.path, 'broken.csv');
+      const header = 'opportunityId,occurredAt,stage,outcome,lostReason,processId,title';
+      const row = (n: number) => `SF-B${n},2025-01-10T09:00:00Z,new,,,standard,Deal ${n}`;
+      const good = Array.from({ length: 30 }, (_, n) => row(n));
+      const later = Array.from({ length: 5 }, (_, n) => row(100 + n));
+      writeFileSync(file, [header, ...good, 'SF-X,2025-01-10T09:00:00Z,new,,,standard,"broken', ...later, ''].join('\n'));
+      const run = stagecraft(env, 'import', file, '--json');
+      expect(run.status).toBe(1);
+      const report = JSON.parse(run.stdout) as { imported: number; stopped?: string };
+      expect(report.stopped).toMatch(/never closed/);
+      expect(report.imported).toBe(30);
+      expect(run.stderr).toMatch(/the import stopped: .*never closed.*run it again/);
+      expect(run.stderr).not.toMatch(/database connection is not open/);
+      writeFileSync(file, [header, ...good, 'SF-X,2025-01-10T09:00:00Z,new,,,standard,fixed', ...later, ''].join('\n'));
+      const again = JSON.parse(stagecraft(env, 'import', file, '--json').stdout) as { imported: number; unchanged: number };
+      expect([again.imported, again.unchanged]).toEqual([6, 30]);
+    });
+
     it('an import file that is not UTF-8, before anything is imported', () => {
       const env = storeEnv(dir.path, 'latin1-import');
       const file = join(dir.path, 'latin1.csv');

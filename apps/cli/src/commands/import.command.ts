@@ -39,6 +39,8 @@ export interface ImportReport {
   readonly eventsAppended: number;
   /** Backfill ids that were not UUIDs and the opportunity ids they were given. */
   readonly mappedIds: Readonly<Record<string, string>>;
+  /** Why the file could not be read on (a CSV quote never closed): the counts are of the lines before. */
+  readonly stopped?: string;
 }
 
 type Outcome = { readonly result: 'imported'; readonly events: number } | { readonly result: 'unchanged' | 'skipped' } | { readonly result: 'rejected'; readonly reason: string };
@@ -53,23 +55,30 @@ export async function importFile(settings: Settings, file: string, options: Impo
   const side = await openCommandSide(settings);
   const importer = new Importer(side, file);
   const progress = progressBar('import', source.size, 'bytes');
+  let stopped: string | undefined;
   try {
     const concurrency = options.concurrency ?? 16;
     const pending = new Set<Promise<void>>();
     const tails = new Map<string, Promise<void>>();
-    for await (const item of source.items()) {
-      const key = importer.keyOf(item);
-      // Lines of one opportunity run in file order; different opportunities run side by side, so
-      // the store's group commit writes many of them per transaction.
-      const next = (tails.get(key) ?? Promise.resolve()).then(() => importer.handle(item));
-      tails.set(key, next);
-      pending.add(next);
-      void next.finally(() => {
-        pending.delete(next);
-        if (tails.get(key) === next) tails.delete(key);
-      });
-      if (pending.size >= concurrency) await Promise.race(pending);
-      progress.update(source.bytesRead());
+    try {
+      for await (const item of source.items()) {
+        const key = importer.keyOf(item);
+        // Lines of one opportunity run in file order; different opportunities run side by side, so
+        // the store's group commit writes many of them per transaction.
+        const next = (tails.get(key) ?? Promise.resolve()).then(() => importer.handle(item));
+        tails.set(key, next);
+        pending.add(next);
+        void next.finally(() => {
+          pending.delete(next);
+          if (tails.get(key) === next) tails.delete(key);
+        });
+        if (pending.size >= concurrency) await Promise.race(pending);
+        progress.update(source.bytesRead());
+      }
+    } catch (error) {
+      // Reading the file failed (a line's own errors are rejections, caught by handle): what was
+      // read is finished and reported, not abandoned mid-way.
+      stopped = (error as Error).message;
     }
     await Promise.all(pending);
     progress.update(source.size);
@@ -77,8 +86,12 @@ export async function importFile(settings: Settings, file: string, options: Impo
   } finally {
     await side.close();
   }
-  const report = importer.report(source.content);
+  const report = { ...importer.report(source.content), ...(stopped !== undefined ? { stopped } : {}) };
   console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
+  if (stopped !== undefined) {
+    console.error(`stagecraft: the import stopped: ${stopped}. The lines before it are imported as reported; fix the file and run it again (lines already imported are skipped).`);
+    return EXIT.failed;
+  }
   return report.rejected.length > 0 ? EXIT.failed : EXIT.ok;
 }
 
@@ -239,6 +252,7 @@ function formatReport(report: ImportReport): string {
   for (const rejected of report.rejected) {
     lines.push(`    line ${rejected.line}${rejected.opportunity ? ` (${rejected.opportunity})` : ''}: ${rejected.reason}`);
   }
+  if (report.stopped !== undefined) lines.push(`  stopped:   ${report.stopped} (the lines after it were not read)`);
   const mapped = Object.entries(report.mappedIds);
   if (mapped.length > 0) lines.push(`  ${mapped.length} source id(s) are not UUIDs and were given derived opportunity ids (see --json for the map)`);
   return lines.join('\n');
