@@ -1,10 +1,13 @@
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { isIPv6, type AddressInfo } from 'node:net';
 import { redactCredentials } from '@stagecraft/event-store';
 import { createApiApp } from './api.app';
 import { ensureFirstAdminKey } from './auth/first-run';
 import { describeStartFailure, readSettings, type Settings } from '@stagecraft/config';
 
 let settings: Settings | undefined;
+let listening = 0;
 
 async function main(): Promise<void> {
   settings = readSettings();
@@ -12,17 +15,22 @@ async function main(): Promise<void> {
   try {
     const app = await createApiApp({ settings });
     await app.listen({ port: settings.port, host: settings.host });
+    // PORT=0 asks for any free port: the banner names the one given.
+    listening = (app.getHttpServer().address() as AddressInfo | null)?.port ?? settings.port;
   } catch (error) {
     // A key nobody saw is useless: drop it so the next start makes (and shows) a new one.
     if (firstKey) rmSync(settings.auth.apiKeysFile, { force: true });
     throw error;
   }
-  const url = `http://${settings.host === '0.0.0.0' ? 'localhost' : settings.host}:${settings.port}`;
+  // An IPv6 address is written in brackets in a URL; 0.0.0.0 and :: listen everywhere, this machine included.
+  const host = settings.host === '0.0.0.0' || settings.host === '::' ? 'localhost' : isIPv6(settings.host) ? `[${settings.host}]` : settings.host;
+  const url = `http://${host}:${listening}`;
   // One write, so whoever reads the output sees the whole banner at once.
   const lines = [
     `Stagecraft API listening on ${url}`,
     `  API docs: ${url}/docs (OpenAPI JSON: ${url}/docs/openapi.json)`,
-    `  board: ${url}/board`,
+    // Only when it is built (the API warns otherwise, saying how to build it).
+    ...(existsSync(join(settings.boardAssetsDir, 'index.html')) ? [`  board: ${url}/board`] : []),
     settings.eventStoreUrl !== undefined
       ? `  event store: KurrentDB at ${redactCredentials(settings.eventStoreUrl)}`
       : `  event store: SQLite at ${settings.eventStorePath} (durability ${settings.durability})`,
