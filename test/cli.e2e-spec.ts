@@ -235,6 +235,8 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
       [['history', wonId || 'x', '--as-of', 'yesterday'], /--as-of must be an ISO 8601 instant/],
       [['import', '/no/such/file.jsonl'], /Cannot read \/no\/such\/file\.jsonl/],
       [['rebuild', 'nope'], /unknown projection\(s\) nope; there are pipeline, win-loss/],
+      [['import', 'x.csv', '--concurrency', '0x10'], /--concurrency.*must be a whole number of 1 or more/],
+      [['import', 'x.csv', '--concurrency', '100000'], /--concurrency.*must be a whole number from 1 to 256/],
     ])('%j', (args, message) => {
       const run = stagecraft(source, ...args);
       expect(run.status).toBe(2);

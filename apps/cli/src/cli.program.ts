@@ -71,7 +71,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .argument('<file>', '.jsonl / .ndjson (exported events) or .csv (exported events, or backfill rows)')
     .addOption(new Option('--format <format>', 'when the file name does not tell').choices(['jsonl', 'csv']))
     .option('--json', 'print the summary as JSON')
-    .option('--concurrency <n>', 'opportunities imported side by side', positiveInteger, 16)
+    .option('--concurrency <n>', 'opportunities imported side by side (1–256)', concurrency, 16)
     .action(async (file: string, options: { format?: ImportFormat; json?: boolean; concurrency: number }) => {
       setExitCode(await importFile(readSettings(), file, options));
     });
@@ -131,8 +131,16 @@ function packageVersion(): string {
 }
 
 export function positiveInteger(text: string): number {
-  const value = Number(text);
+  // Decimal digits only: Number() reads "0x10" as 16, "1e3" as 1000 and " " as 0.
+  const value = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
   if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError('must be a whole number of 1 or more');
+  return value;
+}
+
+/** --concurrency: side by side, but not without bound (each in flight holds its folded stream). */
+export function concurrency(text: string): number {
+  const value = positiveInteger(text);
+  if (value > 256) throw new InvalidArgumentError('must be a whole number from 1 to 256');
   return value;
 }
 

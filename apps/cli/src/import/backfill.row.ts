@@ -81,7 +81,8 @@ export function parseBackfillRow(line: number, cells: readonly string[], index: 
   const stage = value('stage');
   if (!stage && !outcome) return fail('stage', 'is required unless the row gives an outcome');
   const amountText = value('amount');
-  const amount = amountText === undefined ? undefined : Number(amountText);
+  // Written as a decimal number: Number() alone reads "0x10" as 16 and "1e3" as 1000.
+  const amount = amountText === undefined ? undefined : /^\d{1,16}(\.\d{1,16})?$/.test(amountText) ? Number(amountText) : NaN;
   if (amount !== undefined && !(Number.isFinite(amount) && amount >= 0 && amount <= 1e15)) return fail('amount', `must be a number from 0 (got "${amountText}")`);
   const currency = value('currency');
   if (currency !== undefined && !CURRENCY.test(currency)) return fail('currency', `must be an ISO 4217 code of 3 capital letters, such as EUR (got "${currency}")`);
