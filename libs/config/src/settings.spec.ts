@@ -185,6 +185,13 @@ describe('the files the service writes', () => {
   });
 });
 
+describe('JWT_PUBLIC_KEY', () => {
+  it('refuses a private key, which it could derive a public key from', () => {
+    const privatePem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    expect(() => readSettings({ JWT_PUBLIC_KEY: privatePem })).toThrow(/^Invalid setting JWT_PUBLIC_KEY: holds a private key/);
+  });
+});
+
 describe('JWT_JWKS_URL', () => {
   const jwks = (url: string) => ({ JWT_JWKS_URL: url, JWT_ISSUER: 'https://idp.example', JWT_AUDIENCE: 'stagecraft' });
   it('takes plain http only to this machine: a name that merely starts with 127. is not', () => {

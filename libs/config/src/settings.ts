@@ -243,6 +243,9 @@ function readNonEmpty(env: Env, variable: string): string | undefined {
 }
 
 function algorithmOfPem(pem: string): string {
+  // createPublicKey would derive the public half of a private key and carry on: the signing key
+  // has no business on a server that only verifies.
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) throw new SettingsError('JWT_PUBLIC_KEY', 'holds a private key; give the public key only (the private one signs tokens and must stay with the identity provider)');
   let key;
   try {
     key = createPublicKey(pem);
