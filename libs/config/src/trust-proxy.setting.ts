@@ -31,7 +31,10 @@ export function parseTrustProxy(text: string | undefined): TrustProxy | { proble
     if (prefix !== undefined) {
       const bits = Number(prefix);
       const max = family === 4 ? 32 : 128;
-      if (!/^\d+$/.test(prefix) || bits < 1 || bits > max) return { problem: `"${entry}": the prefix length must be from 1 to ${max}` };
+      // A /8 at the widest (fd00::/8 is a private IPv6 network): proxies sit in a network of their
+      // own, and a wider range is much of the internet (0.0.0.0/1 with 128.0.0.0/1 is everyone, as "true" is).
+      const min = 8;
+      if (!/^\d+$/.test(prefix) || bits < min || bits > max) return { problem: `"${entry}": the prefix length must be from ${min} to ${max} (a wider range is not a set of proxies: it would believe X-Forwarded-For from much of the internet)` };
     }
   }
   return entries;
