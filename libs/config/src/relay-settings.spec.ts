@@ -40,6 +40,7 @@ describe('the relay settings (RELAY_*)', () => {
     [{ RELAY_SINKS: 'nats://127.0.0.1:4222?stream=a.b' }, 'stream "a.b" may hold only letters'],
     [{ RELAY_SINKS: 'nats://127.0.0.1:4222?subject=a.*' }, 'subject "a.*" must be dot-separated tokens'],
     [{ RELAY_SINKS: 'nats://127.0.0.1:4222?streem=x' }, 'unknown option "streem"'],
+    [{ RELAY_SINKS: 'amqp://guest:topsecret@127.0.0.1?exchage=events' }, 'sink "amqp://guest:***@127.0.0.1?exchage=events": unknown option "exchage"'],
     [{ RELAY_SINKS: 'amqp://guest:topsecret@127.0.0.1?exchange=amq.topic' }, 'sink "amqp://guest:***@127.0.0.1?exchange=amq.topic": exchange "amq.topic"'],
     [{ RELAY_SINKS: 'nats://127.0.0.1:4222,nats://127.0.0.1' }, 'is listed twice'],
     [{ RELAY_SINKS: 'https://hooks.example/x' }, 'RELAY_WEBHOOK_SECRET: is needed to sign the requests to the webhook https://hooks.example/x'],

@@ -140,6 +140,10 @@ describe('READ_MODELS_URL and READ_MODELS_SCHEMA', () => {
     expect((refusal({ READ_MODELS_URL: 'postgres://u:se cret@db:99999/x' }) as Error).message).not.toContain('se cret');
   });
 
+  it('refuses READ_MODELS_SCHEMA without READ_MODELS_URL (it would be ignored)', () => {
+    expect(refusal({ READ_MODELS_SCHEMA: 'sales_reporting' })).toMatchObject({ variable: 'READ_MODELS_SCHEMA', message: expect.stringMatching(/has no effect without READ_MODELS_URL/) });
+  });
+
   it.each(['Stagecraft', 'sales-reporting', '1st', 'a;drop', ''])('refuses the schema name %p', (schema) => {
     expect(refusal({ READ_MODELS_URL: 'postgres://db/x', READ_MODELS_SCHEMA: schema })).toMatchObject({ variable: 'READ_MODELS_SCHEMA' });
   });
@@ -182,6 +186,14 @@ describe('the files the service writes', () => {
     expect(refused({ EVENT_STORE_PATH: 'd/events.db', READ_MODELS_PATH: 'd/events.db' })).toMatchObject({ variable: 'READ_MODELS_PATH', message: expect.stringMatching(/same file as EVENT_STORE_PATH/) });
     expect(refused({ API_KEYS_FILE: './data/stream-snapshots.db' })).toMatchObject({ variable: 'API_KEYS_FILE', message: expect.stringMatching(/same file as STREAM_SNAPSHOTS_PATH/) });
     expect(refused({ STREAM_SNAPSHOTS_PATH: 'off', API_KEYS_FILE: './data/stream-snapshots.db' })).toBeUndefined();
+  });
+});
+
+describe('JWT_SECRET', () => {
+  it('counts no spaces at either end toward its 32 characters', () => {
+    expect(() => readSettings({ JWT_SECRET: ' '.repeat(32) })).toThrow(/^Invalid setting JWT_SECRET: must be at least 32 characters/);
+    expect(() => readSettings({ JWT_SECRET: `  ${'s'.repeat(31)}  ` })).toThrow(/^Invalid setting JWT_SECRET/);
+    expect(readSettings({ JWT_SECRET: 's'.repeat(32) }).auth.jwt).toMatchObject({ algorithms: ['HS256'] });
   });
 });
 

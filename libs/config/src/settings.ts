@@ -222,7 +222,7 @@ function readJwtSettings(env: Env, cwd: string): JwtSettings | undefined {
   };
   if (source === 'JWT_SECRET') {
     const secret = env.JWT_SECRET!;
-    if (secret.length < 32) throw new SettingsError('JWT_SECRET', 'must be at least 32 characters');
+    if (secret.trim().length < 32) throw new SettingsError('JWT_SECRET', 'must be at least 32 characters, not counting spaces at either end');
     return { secret, algorithms: ['HS256'], ...common };
   }
   if (source === 'JWT_PUBLIC_KEY') {
@@ -293,6 +293,9 @@ function readAlgorithms(text: string | undefined): string[] {
 export const READ_MODELS_SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,39}$/;
 
 function readPostgresReadModels(env: Env): { url: string; schema: string } | undefined {
+  if (env.READ_MODELS_SCHEMA !== undefined && (env.READ_MODELS_URL ?? '').trim() === '') {
+    throw new SettingsError('READ_MODELS_SCHEMA', 'has no effect without READ_MODELS_URL (the read models are then kept by this service in READ_MODELS_PATH)');
+  }
   const schema = env.READ_MODELS_SCHEMA ?? 'stagecraft';
   if (!READ_MODELS_SCHEMA_PATTERN.test(schema)) {
     throw new SettingsError('READ_MODELS_SCHEMA', `must be a lower-case identifier of letters, digits and "_" (at most 40, not starting with a digit), e.g. stagecraft (got "${schema}")`);

@@ -109,6 +109,8 @@ function natsSink(url: URL, shown: string): NatsSinkConfig {
 
 function amqpSink(url: URL, shown: string): AmqpSinkConfig {
   if (url.hostname === '') throw new RelaySinkUrlError(shown, 'has no host');
+  // Ours, then those amqplib reads from the URL: a misspelt one (exchage=) must not be ignored.
+  onlyOptions(url, shown, ['exchange', 'heartbeat', 'frameMax', 'channelMax', 'locale']);
   const exchange = url.searchParams.get('exchange') ?? DEFAULT_AMQP_EXCHANGE;
   if (!/^[A-Za-z0-9_.:-]+$/.test(exchange) || exchange.startsWith('amq.')) throw new RelaySinkUrlError(shown, `exchange "${exchange}" must be letters, digits, "-", "_", ".", ":" and not start with "amq."`);
   const connect = new URL(url.href);
