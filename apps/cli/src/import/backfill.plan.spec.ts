@@ -101,7 +101,7 @@ describe('reading backfill rows', () => {
     [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', outcome: 'lost' }, 'lostReason: is required when outcome is "lost"'],
     [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', outcome: 'tied' }, 'outcome: must be empty, "won" or "lost"'],
     [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', amount: '12k' }, 'amount: must be a number from 0'],
-    ...['0x10', '1e3', '+5', '-1', '.5', '5.'].map((amount) => [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', amount }, 'amount: must be a number from 0'] as const),
+    ...['0x10', '1e3', '+5', '-1', '.5', '5.'].map((amount) => [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', amount }, 'amount: must be a number from 0'] as [Record<string, string>, string]),
     [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', currency: 'eur' }, 'currency: must be an ISO 4217 code'],
     [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', outcome: 'lost', lostReason: 'price', wonReason: 'price' }, 'wonReason: is only for rows whose outcome is "won"'],
     [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', nextSteps: 'call' }, 'nextSteps: is only for rows that give an outcome'],
