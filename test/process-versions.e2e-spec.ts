@@ -77,4 +77,34 @@ describe('process definitions are versioned', () => {
       await oldInstance.close();
     }
   });
+
+  it('a process whose file is removed is retired: its opportunities go on under their recorded versions, none opens on it, it is not listed', async () => {
+    const bothDir = join(dir.path, 'both');
+    const oneDir = join(dir.path, 'one');
+    for (const [folder, files] of [[bothDir, ['standard.yaml', 'inside-sales.yaml']], [oneDir, ['standard.yaml']]] as const) {
+      mkdirSync(folder);
+      for (const name of files) copyFileSync(join(SHIPPED_PROCESSES, name), join(folder, name));
+    }
+    const eventStorePath = join(dir.path, 'retired.db');
+    const before = await startApiTestApp({ eventStorePath, processesDir: bothDir, env: { READ_MODELS_PATH: join(dir.path, 'retired.read-models.db') } });
+    const id = (await before.http.post('/opportunities').send({ title: 'On inside sales', processId: 'inside-sales' }).expect(201)).body.id;
+    await before.http.post(`/opportunities/${id}/criteria`).send({ criterionId: 'contact-made', met: true }).expect(200);
+    await before.close();
+
+    const after = await startApiTestApp({ eventStorePath, processesDir: oneDir, env: { READ_MODELS_PATH: join(dir.path, 'retired.read-models.db') } });
+    try {
+      expect((await after.http.get(`/opportunities/${id}`).expect(200)).body).toMatchObject({ processId: 'inside-sales', stage: 'lead' });
+      // Its recorded rules still decide: forward once the lead's criterion is met, never back.
+      await after.http.post(`/opportunities/${id}/move`).send({ stage: 'quote' }).expect(200);
+      expect((await after.http.post(`/opportunities/${id}/move`).send({ stage: 'lead' }).expect(422)).body.code).toBe('OPPORTUNITY.BACKWARD_NOT_ALLOWED');
+      const opened = await after.http.post('/opportunities').send({ title: 'New on a retired process', processId: 'inside-sales' }).expect(404);
+      expect(opened.body.code).toBe('PROCESS.NOT_FOUND');
+      expect((await after.http.get('/processes').expect(200)).body.processes.map((process: { id: string }) => process.id)).toEqual(['standard']);
+      // The timeline names its stages from the retired process's recorded version.
+      const timeline = (await after.http.get(`/opportunities/${id}/history?view=timeline`).expect(200)).body;
+      expect(JSON.stringify(timeline)).toContain('quote');
+    } finally {
+      await after.close();
+    }
+  });
 });

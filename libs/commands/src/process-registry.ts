@@ -15,6 +15,11 @@ interface ProcessEntry {
   recordedOrder: Map<string, number>;
   /** Every version ever recorded, oldest first: opportunities keep the version they opened with. */
   versions: Map<string, { compiled: CompiledProcess; info: Omit<ProcessVersionInfo, 'current'> }>;
+  /**
+   * Recorded in the log but in no file of PROCESSES_DIR (its file was removed): its opportunities
+   * go on under their recorded versions, but none opens on it and it is not listed.
+   */
+  retired?: boolean;
 }
 
 export interface ProcessRegistryOptions {
@@ -84,7 +89,8 @@ export class ProcessRegistry {
    */
   async ensureVersion(processId: string, version: string): Promise<void> {
     if (!this.mustReadVersion(processId, version)) return;
-    const entry = this.processes.get(processId)!;
+    const entry = this.processes.get(processId) ?? (await this.retiredEntry(processId));
+    if (!entry) return; // never recorded: version() says there is no such process
     const known = Math.max(-1, ...entry.recordedOrder.values());
     for (const event of await this.store.readStream(toProcessStreamId(processId), { fromRevision: known + 1 })) {
       const data = event.data as unknown as ProcessVersionRecordedData;
@@ -95,10 +101,30 @@ export class ProcessRegistry {
     }
   }
 
-  /** Whether ensureVersion has to read the process stream for this version (a process known here, a version not yet). */
+  /**
+   * Whether ensureVersion has to read the process stream for this version: a version not known
+   * yet, or a process no file defines (retired, when the log records it).
+   */
   mustReadVersion(processId: string, version: string): boolean {
     const entry = this.processes.get(processId);
-    return entry !== undefined && !entry.versions.has(version);
+    return entry === undefined || !entry.versions.has(version);
+  }
+
+  /** The entry of a process the log records and no file defines, made from its stream; none when never recorded. */
+  private async retiredEntry(processId: string): Promise<ProcessEntry | undefined> {
+    const recorded = await this.store.readStream(toProcessStreamId(processId));
+    if (recorded.length === 0) return undefined;
+    const entry: ProcessEntry = { current: undefined as unknown as CompiledProcess, recordedOrder: new Map(), versions: new Map(), retired: true };
+    for (const event of recorded) {
+      const data = event.data as unknown as ProcessVersionRecordedData;
+      entry.recordedOrder.set(data.version, event.revision);
+      const compiled = entry.versions.get(data.version)?.compiled ?? compileProcess(data.definition);
+      entry.versions.set(data.version, { compiled, info: { version: data.version, recordedAt: event.recordedAt, source: data.source } });
+      entry.current = compiled;
+    }
+    this.processes.set(processId, entry);
+    this.options.onVersionRecorded?.(`Process "${processId}" has no file in PROCESSES_DIR any more: its opportunities go on under their recorded versions; none opens on it`);
+    return entry;
   }
 
   /** Whether a process is known: defined in PROCESSES_DIR, or recorded in the log (a process retired since keeps its history). */
@@ -108,7 +134,7 @@ export class ProcessRegistry {
   }
 
   list(): CompiledProcess[] {
-    return [...this.processes.values()].map((entry) => entry.current);
+    return [...this.processes.values()].filter((entry) => !entry.retired).map((entry) => entry.current);
   }
 
   /** The main process: what a board opens on when the user has not chosen one. */
@@ -116,9 +142,9 @@ export class ProcessRegistry {
     return this.defaultId;
   }
 
-  /** The version new opportunities open with. */
+  /** The version new opportunities open with (none on a retired process). */
   current(processId: string): CompiledProcess {
-    return this.entry(processId).current;
+    return this.entry(processId, { retired: false }).current;
   }
 
   /** A recorded version; an opportunity on a version no longer recorded means the store was tampered with. */
@@ -147,9 +173,9 @@ export class ProcessRegistry {
     return [...entry.versions.values()].map(({ info }) => ({ ...info, current: info.version === entry.current.version }));
   }
 
-  private entry(processId: string): ProcessEntry {
+  private entry(processId: string, { retired = true }: { retired?: boolean } = {}): ProcessEntry {
     const entry = this.processes.get(processId);
-    if (!entry) throw new ProcessNotFoundError(processId, [...this.processes.keys()]);
+    if (!entry || (entry.retired && !retired)) throw new ProcessNotFoundError(processId, this.list().map((process) => process.definition.id));
     return entry;
   }
 }
