@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
@@ -182,10 +182,21 @@ describe('the files the service writes', () => {
     for (const value of [workDir, '.', '..']) expect(refused({ [variable]: value })).toMatchObject({ variable, message: expect.stringMatching(/is a folder/) });
   });
 
-  it('refuse two of them naming one file (read models written into the event store)', () => {
-    expect(refused({ EVENT_STORE_PATH: 'd/events.db', READ_MODELS_PATH: 'd/events.db' })).toMatchObject({ variable: 'READ_MODELS_PATH', message: expect.stringMatching(/same file as EVENT_STORE_PATH/) });
-    expect(refused({ API_KEYS_FILE: './data/stream-snapshots.db' })).toMatchObject({ variable: 'API_KEYS_FILE', message: expect.stringMatching(/same file as STREAM_SNAPSHOTS_PATH/) });
+  it('refuse two of them naming one file (read models written into the event store), its SQLite companions, or it through a link', () => {
+    expect(refused({ EVENT_STORE_PATH: 'd/events.db', READ_MODELS_PATH: 'd/events.db' })).toMatchObject({ variable: 'READ_MODELS_PATH', message: expect.stringMatching(/which is EVENT_STORE_PATH's file/) });
+    expect(refused({ API_KEYS_FILE: './data/stream-snapshots.db' })).toMatchObject({ variable: 'API_KEYS_FILE', message: expect.stringMatching(/which is STREAM_SNAPSHOTS_PATH's file/) });
     expect(refused({ STREAM_SNAPSHOTS_PATH: 'off', API_KEYS_FILE: './data/stream-snapshots.db' })).toBeUndefined();
+    for (const companion of ['-wal', '-shm', '-journal']) {
+      expect(refused({ EVENT_STORE_PATH: 'd/events.db', READ_MODELS_PATH: `d/events.db${companion}` })).toMatchObject({ variable: 'READ_MODELS_PATH' });
+      expect(refused({ EVENT_STORE_PATH: 'd/events.db', STREAM_SNAPSHOTS_PATH: `d/events.db${companion}` })).toMatchObject({ variable: 'STREAM_SNAPSHOTS_PATH' });
+    }
+    expect(refused({ EVENT_STORE_PATH: 'd/events.db', RELAY_STATE_PATH: 'd/events.db' })).toMatchObject({ variable: 'RELAY_STATE_PATH' });
+    mkdirSync(join(workDir, 'real'), { recursive: true });
+    writeFileSync(join(workDir, 'real', 'events.db'), '');
+    symlinkSync(join(workDir, 'real', 'events.db'), join(workDir, 'link.db'));
+    symlinkSync(join(workDir, 'real'), join(workDir, 'linked-folder'));
+    expect(refused({ EVENT_STORE_PATH: 'real/events.db', READ_MODELS_PATH: 'link.db' })).toMatchObject({ variable: 'READ_MODELS_PATH' });
+    expect(refused({ EVENT_STORE_PATH: 'real/events.db', READ_MODELS_PATH: 'linked-folder/events.db-wal' })).toMatchObject({ variable: 'READ_MODELS_PATH' });
   });
 });
 

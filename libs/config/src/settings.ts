@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { normaliseKurrentDBConnectionString } from '@stagecraft/event-store';
 import { parseTrustProxy, type TrustProxy } from './trust-proxy.setting';
 import type { RelaySettings } from '@stagecraft/relay';
@@ -115,6 +115,15 @@ export function readSettings(env: Env = process.env, cwd: string = process.cwd()
   if (typeof trustProxy === 'object' && 'problem' in trustProxy) throw new SettingsError('TRUST_PROXY', trustProxy.problem);
   const readModelsPostgres = readPostgresReadModels(env);
   const files = readDataFiles(env, cwd);
+  const relay = readRelaySettings(env, cwd, readInteger);
+  // The relay's checkpoints are a file of their own too (written into the event store, they would corrupt it).
+  assertFilesOfTheirOwn([
+    ['EVENT_STORE_PATH', files.eventStorePath],
+    ['READ_MODELS_PATH', files.readModelsPath],
+    ['STREAM_SNAPSHOTS_PATH', files.streamSnapshotsPath],
+    ['API_KEYS_FILE', files.apiKeysFile],
+    ['RELAY_STATE_PATH', relay.statePath],
+  ]);
   return {
     host: readNonEmpty(env, 'HOST') ?? '0.0.0.0',
     port: readInteger(env, 'PORT', 3000, 0, 65535),
@@ -142,7 +151,7 @@ export function readSettings(env: Env = process.env, cwd: string = process.cwd()
     trustProxy,
     // `npm run build` bundles the board there (apps/board/board.build.ts).
     boardAssetsDir: resolve(cwd, readNonEmpty(env, 'BOARD_ASSETS_DIR') ?? './dist/board'),
-    relay: readRelaySettings(env, cwd, readInteger),
+    relay,
   };
 }
 
@@ -154,9 +163,10 @@ interface DataFiles {
 }
 
 /**
- * The files the service writes, each a file of its own. A derived file found damaged is set aside
- * (renamed) and made again: pointed at a folder (an empty value is the working directory) or at
- * another of these files, that would rename the folder or the event store. Refused here instead.
+ * The files the service writes. Each must be a file of its own (assertFilesOfTheirOwn, with the
+ * relay's): a derived file found damaged is set aside (renamed) and made again, so pointed at a
+ * folder (an empty value is the working directory) or at another of these files, that would rename
+ * the folder or the event store.
  */
 function readDataFiles(env: Env, cwd: string): DataFiles {
   const eventStore = readNonEmpty(env, 'EVENT_STORE_PATH') ?? './data/events.db';
@@ -168,14 +178,41 @@ function readDataFiles(env: Env, cwd: string): DataFiles {
     ['STREAM_SNAPSHOTS_PATH', snapshots === 'off' ? undefined : resolve(cwd, snapshots ?? join(dirname(eventStore), 'stream-snapshots.db'))],
     ['API_KEYS_FILE', resolve(cwd, readNonEmpty(env, 'API_KEYS_FILE') ?? './data/api-keys.json')],
   ];
-  for (const [index, [variable, path]] of named.entries()) {
-    if (path === undefined) continue;
-    if (isDirectory(path)) throw new SettingsError(variable, `is a folder (${path}); give the path of a file in it`);
-    const same = named.slice(0, index).find(([, other]) => other === path);
-    if (same) throw new SettingsError(variable, `is the same file as ${same[0]} (${path}); each needs a file of its own`);
-  }
   const [eventStorePath, readModelsPath, streamSnapshotsPath, apiKeysFile] = named.map(([, path]) => path);
   return { eventStorePath: eventStorePath!, readModelsPath: readModelsPath!, ...(streamSnapshotsPath !== undefined ? { streamSnapshotsPath } : {}), apiKeysFile: apiKeysFile! };
+}
+
+/** SQLite's companions of a database file: another setting naming one of them names that database. */
+const SQLITE_COMPANIONS = ['', '-wal', '-shm', '-journal'];
+
+/**
+ * Each file setting names a file of its own: not a folder, not another's file, nor its SQLite
+ * companions (-wal, -shm, -journal), nor either through a symbolic link.
+ */
+function assertFilesOfTheirOwn(named: readonly (readonly [variable: string, path: string | undefined])[]): void {
+  const seen: { variable: string; path: string; files: Set<string> }[] = [];
+  for (const [variable, path] of named) {
+    if (path === undefined) continue;
+    if (isDirectory(path)) throw new SettingsError(variable, `is a folder (${path}); give the path of a file in it`);
+    const real = realPathOf(path);
+    const files = new Set(SQLITE_COMPANIONS.map((suffix) => real + suffix));
+    const same = seen.find((other) => [...files].some((file) => other.files.has(file)));
+    if (same) throw new SettingsError(variable, `names ${path}, which is ${same.variable}'s file (${same.path}) or one of its own (-wal, -shm, -journal); each needs a file of its own`);
+    seen.push({ variable, path, files });
+  }
+}
+
+/** The path with its symbolic links resolved, as far as it exists (a file not made yet keeps its name). */
+function realPathOf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    try {
+      return join(realpathSync(dirname(path)), basename(path));
+    } catch {
+      return path;
+    }
+  }
 }
 
 function isDirectory(path: string): boolean {
