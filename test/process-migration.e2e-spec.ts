@@ -51,6 +51,11 @@ describe('migrating opportunities to a newer process version', () => {
     expect((await migrate(ids.qualifying!, { toVersion: v2, stageMapping: { qualification: 'closing' } }).expect(422)).body.code).toBe('OPPORTUNITY.INVALID_STAGE_MAPPING');
     expect((await migrate(ids.qualifying!, { toVersion: v1 }).expect(422)).body.code).toBe('OPPORTUNITY.NOT_A_NEWER_VERSION');
     expect((await migrate(ids.lost!, { toVersion: v2 }).expect(422)).body.code).toBe('OPPORTUNITY.ALREADY_CLOSED');
+    // A key named like an inherited property (a valid stage id) is an entry of the mapping like any other: judged, not dropped.
+    const answer = await migrate(ids.qualifying!, { toVersion: v2, stageMapping: { qualification: 'discovery', constructor: 'new' } }).expect(422);
+    expect(answer.body).toMatchObject({ code: 'OPPORTUNITY.INVALID_STAGE_MAPPING', problem: 'unknown-source-stage', from: 'constructor' });
+    const bulk = await api.http.post('/processes/standard/migrate').send({ fromVersion: v1, toVersion: v2, stageMapping: { qualification: 'discovery', constructor: 'new' } }).expect(200);
+    expect([bulk.body.migrated, bulk.body.refused.map((refusal: { code: string }) => refusal.code)]).toEqual([[], expect.arrayContaining(['OPPORTUNITY.INVALID_STAGE_MAPPING'])]);
   });
 
   it('migrates one opportunity: the visit continues under the mapped stage, with the criteria the new stage still has', async () => {

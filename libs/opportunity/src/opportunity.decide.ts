@@ -207,14 +207,13 @@ function decideMigrate(command: MigrateOpportunity, state: OpenedOpportunityStat
     if (!targetStages.includes(to)) return rejected(rejections.invalidStageMapping(from, to, 'unknown-target-stage', targetStages));
     // Only stages the target version lacks are mapped: remapping one it keeps would be a move past the rules.
     if (from !== to && targetStages.includes(from)) return rejected(rejections.invalidStageMapping(from, to, 'stage-still-exists', targetStages));
-    // Nor past the first stage the target keeps of those that followed the removed one: the deal
-    // would skip that stage and its exit criteria, a move no rule of either version allows.
-    const next = sourceStages.slice(sourceStages.indexOf(from) + 1).find((stage) => targetStages.includes(stage));
-    if (next !== undefined && targetStages.indexOf(to) > targetStages.indexOf(next)) {
-      return rejected(rejections.invalidStageMapping(from, to, 'past-next-stage', targetStages.slice(0, targetStages.indexOf(next) + 1)));
-    }
+    // Nor past where a deal there may stand in the target (furthestMappedStage): it would skip a
+    // stage and its exit criteria, a move no rule of either version allows.
+    const furthest = furthestMappedStage(from, sourceStages, targetStages);
+    if (targetStages.indexOf(to) > furthest) return rejected(rejections.invalidStageMapping(from, to, 'past-next-stage', targetStages.slice(0, furthest + 1)));
   }
-  const toStage = mapping[state.stage] ?? state.stage;
+  // Own entries only: a stage named like an inherited property (constructor) is a stage too.
+  const toStage = Object.hasOwn(mapping, state.stage) ? mapping[state.stage]! : state.stage;
   if (target.process.stageIndex(toStage) < 0) return rejected(rejections.unmappedStage(state.stage, command.toVersion, targetStages));
   const targetCriteria = target.process.stage(toStage)!.exitCriteria.map((criterion) => criterion.id);
   return accepted({
@@ -231,6 +230,20 @@ function decideMigrate(command: MigrateOpportunity, state: OpenedOpportunityStat
       ...definedOnly({ note: command.note }),
     },
   });
+}
+
+/**
+ * The furthest stage (its index in the target) a deal in `from`, a stage the target drops, may be
+ * mapped to: the stage right after the last one the target keeps of those before `from` (what the
+ * deal passed), and not past the first one it keeps of those after `from` (what it never reached).
+ * With none passed, only the target's first stage.
+ */
+function furthestMappedStage(from: string, sourceStages: readonly string[], targetStages: readonly string[]): number {
+  const at = sourceStages.indexOf(from);
+  const passed = sourceStages.slice(0, at).map((stage) => targetStages.indexOf(stage)).filter((index) => index >= 0);
+  const ahead = sourceStages.slice(at + 1).map((stage) => targetStages.indexOf(stage)).filter((index) => index >= 0);
+  const afterPassed = passed.length === 0 ? 0 : Math.max(...passed) + 1;
+  return Math.min(afterPassed, ...ahead);
 }
 
 /**

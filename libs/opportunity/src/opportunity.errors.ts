@@ -122,7 +122,7 @@ export const rejections = {
           ? `stageMapping maps "${from}" to "${to}", which is not a stage of the target version (${list(known)}).`
           : problem === 'stage-still-exists'
             ? `stageMapping maps "${from}" to "${to}", but the target version still has stage "${from}": a stage that stays keeps its id. Moving a deal to another stage is a move, under the process's rules.`
-            : `stageMapping maps "${from}" to "${to}", past "${known[known.length - 1]}", the first stage after "${from}" that the target version keeps: a deal there would skip it and its exit criteria. Map "${from}" to one of ${list(known)}, then move the deal under the process's rules.`,
+            : `stageMapping maps "${from}" to "${to}", past "${known[known.length - 1]}", as far as a deal in "${from}" may stand in the target version (past it, it would skip a stage it never reached, and its exit criteria). Map "${from}" to one of ${list(known)}, then move the deal under the process's rules.`,
       { from, to, problem, knownStages: known },
     ),
 };

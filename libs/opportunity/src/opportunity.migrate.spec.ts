@@ -58,17 +58,45 @@ describe('decide, migrating an opportunity to a newer process version', () => {
     spec.given(inQualification).when(migrate({ stageMapping: { qualification: 'discovery', new: 'proposition' } })).thenRejects('OPPORTUNITY.INVALID_STAGE_MAPPING', { problem: 'stage-still-exists', from: 'new', to: 'proposition' });
   });
 
-  it('refuses a mapping past the first stage the target keeps after the removed one: it would skip that stage and its criteria', () => {
-    // qualification is followed by proposition, which v2 keeps: negotiation lies past it.
-    spec
-      .given(inQualification)
-      .when(migrate({ stageMapping: { qualification: 'negotiation' } }))
-      .thenRejects('OPPORTUNITY.INVALID_STAGE_MAPPING', { problem: 'past-next-stage', from: 'qualification', to: 'negotiation', knownStages: ['new', 'discovery', 'proposition'] });
+  it('refuses a mapping past where a deal there may stand: one stage past the last kept stage it passed, never past one it had not reached', () => {
+    // qualification (dropped) came after new (passed); v2 puts discovery right after new: proposition lies past it.
+    for (const to of ['proposition', 'negotiation']) {
+      spec
+        .given(inQualification)
+        .when(migrate({ stageMapping: { qualification: to } }))
+        .thenRejects('OPPORTUNITY.INVALID_STAGE_MAPPING', { problem: 'past-next-stage', from: 'qualification', to, knownStages: ['new', 'discovery'] });
+    }
     // Up to that stage, or back, is a place the deal may be.
-    spec.given(inQualification).when(migrate({ stageMapping: { qualification: 'proposition' } })).then([migrated(59, { stageMapping: { qualification: 'proposition' }, fromStage: 'qualification', toStage: 'proposition', criteriaKept: [] })]);
     spec.given(inQualification).when(migrate({ stageMapping: { qualification: 'new' } })).then([migrated(59, { stageMapping: { qualification: 'new' }, fromStage: 'qualification', toStage: 'new', criteriaKept: [] })]);
     // The rule holds for every entry of the mapping (a bulk migration applies it to many deals), not only the deal's stage.
     spec.given([opened(v1, 0)]).when(migrate({ stageMapping: { qualification: 'negotiation' } })).thenRejects('OPPORTUNITY.INVALID_STAGE_MAPPING', { problem: 'past-next-stage' });
+  });
+
+  it('bounds a dropped stage that no kept stage follows: the last stages dropped and others added in their place', () => {
+    // v3 keeps new and qualification, drops proposition and negotiation, adds review and signing.
+    const v3 = compileProcess({
+      ...v1.definition,
+      stages: [...v1.definition.stages.slice(0, 2), { id: 'review', name: 'Review', probability: 60, exitCriteria: [{ id: 'r-ok', description: 'Reviewed' }] }, { id: 'signing', name: 'Signing', probability: 90, exitCriteria: [] }],
+      rules: { ...v1.definition.rules, winFrom: ['signing'] },
+    });
+    const withV3 = deciderSpecification(v1, (version) => (version === v3.version ? { process: v3, recordedOrder: 3 } : recorded[version]));
+    const inProposition = [...inQualification, met('qualification', 'budget-confirmed', 5), met('qualification', 'decision-maker', 6), moved('qualification', 'proposition', 'forward', 7)];
+    withV3
+      .given(inProposition)
+      .when(migrate({ toVersion: v3.version, stageMapping: { proposition: 'signing' } }))
+      .thenRejects('OPPORTUNITY.INVALID_STAGE_MAPPING', { problem: 'past-next-stage', to: 'signing', knownStages: ['new', 'qualification', 'review'] });
+    withV3.given(inProposition).when(migrate({ toVersion: v3.version, stageMapping: { proposition: 'review' } })).then([migrated(59, { toVersion: v3.version, stageMapping: { proposition: 'review' }, fromStage: 'proposition', toStage: 'review', criteriaKept: [] })]);
+  });
+
+  it('keeps a stage named like an inherited property (constructor) when the target keeps it, with no mapping', () => {
+    const odd = (name: string) =>
+      compileProcess({ ...v1.definition, id: 'odd', name, stages: [{ id: 'constructor', name: 'Built', probability: 10, exitCriteria: [] }, { id: 'done', name: 'Done', probability: 90, exitCriteria: [] }], rules: { ...v1.definition.rules, winFrom: ['done'] } });
+    const [first, second] = [odd('Odd'), odd('Odd, renamed')];
+    const oddSpec = deciderSpecification(first, (version) => (version === first.version ? { process: first, recordedOrder: 0 } : version === second.version ? { process: second, recordedOrder: 1 } : undefined));
+    oddSpec
+      .given([opened(first, 0)])
+      .when(migrate({ toVersion: second.version }))
+      .then([migrated(59, { processId: 'odd', fromVersion: first.version, toVersion: second.version, fromStage: 'constructor', toStage: 'constructor' })]);
   });
 
   it('refuses a closed opportunity, an unknown version, the same or an older version', () => {

@@ -6,6 +6,7 @@ import { fromOpportunityStreamId } from '@stagecraft/opportunity';
 import type { FastifyRequest } from 'fastify';
 import { Allow } from '../auth/roles';
 import { deterministicUuid, ProcessRegistry } from '@stagecraft/commands';
+import { CompiledBody } from '../http/compiled-body';
 import type { ApiProblem } from '../http/problem';
 import { toProblem } from '../http/problem.mapping';
 import { CLOCK, type Clock } from '../settings/api-settings.token';
@@ -50,6 +51,9 @@ export class ProcessMigrationController {
 
   @Post(':id/migrate')
   @HttpCode(200)
+  // Checked by its compiled schema as well: a well-formed body then reaches the handler as sent,
+  // where class-transformer would drop a mapping entry named like an inherited property (constructor).
+  @CompiledBody(MigrateProcessDto)
   @ApiOperation({ summary: 'Migrate every open opportunity on fromVersion to toVersion (a newer version of the same process)' })
   async migrateAll(@Param('id') processId: string, @Body() dto: MigrateProcessDto, @Req() request: FastifyRequest): Promise<BulkMigrationReport> {
     // 404s for an unknown process or version before anything is scanned.
