@@ -84,7 +84,7 @@ describe('JWT claims are checked, not coerced', () => {
   });
 
   it('refuses a "sub" or team id that could not be recorded, or would forge a log line, naming the claim', async () => {
-    for (const sub of ['svc\u0000', 'svc\ud800', 'svc\nadmin', 'svc\u001b[31m']) {
+    for (const sub of ['svc\u0000', 'svc\ud800', 'svc\nadmin', 'svc\u001b[31m', 'svc\u2028x', 'svc\u202e', 'sv\u200bc', 'admin ', ' admin']) {
       expectUnauthenticated(await open(jwt({ sub, roles: ['writer'], exp: inAnHour() }), 'direct'), /"sub"/);
     }
     for (const teams of [['direct', 'x\u0000'], 'dir\udc00ect', ['direct\r']]) {
@@ -95,7 +95,7 @@ describe('JWT claims are checked, not coerced', () => {
   });
 
   it('refuses a claim that only looks like "teams", rather than reading "teams" as absent (every team)', async () => {
-    for (const name of ['Teams', 'TEAMS', 'team', 'Team', 'teams_']) {
+    for (const name of ['Teams', 'TEAMS', 'team', 'Team', 'teams_', 'team_ids', 'teamIds', 'https://example.com/teams', '\uff54\uff45\uff41\uff4d\uff53']) {
       const token = jwt({ sub: 'svc', roles: ['writer'], [name]: ['direct'], exp: inAnHour() });
       expectUnauthenticated(await open(token, 'partners'), new RegExp(`"${name}"`));
     }

@@ -54,7 +54,7 @@ describe('TRUST_PROXY', () => {
     expect(readSettings({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
   });
 
-  it.each(['true', '*', '10.0.0.300', '10.0.0.0/33', 'fd00::/0', 'proxy.internal', '10.0.0.1/8/1', '11', '0.0.0.0/1, 128.0.0.0/1', '10.0.0.0/7', '::/1'])('stops start-up on %s, naming the variable', (value) => {
+  it.each(['true', '*', '10.0.0.300', '10.0.0.0/33', 'fd00::/0', 'proxy.internal', '10.0.0.1/8/1', '11', '0.0.0.0/1, 128.0.0.0/1', '10.0.0.0/7', '::/1', '::ffff:0:0/96', '::ffff:10.0.0.0/100'])('stops start-up on %s, naming the variable', (value) => {
     expect(() => readSettings({ TRUST_PROXY: value })).toThrow(/^Invalid setting TRUST_PROXY: /);
   });
 });

@@ -33,7 +33,8 @@ export function parseTrustProxy(text: string | undefined): TrustProxy | { proble
       const max = family === 4 ? 32 : 128;
       // A /8 at the widest (fd00::/8 is a private IPv6 network): proxies sit in a network of their
       // own, and a wider range is much of the internet (0.0.0.0/1 with 128.0.0.0/1 is everyone, as "true" is).
-      const min = 8;
+      // An IPv4-mapped IPv6 range (::ffff:a.b.c.d/n) holds IPv4 addresses: its first 96 bits are the prefix.
+      const min = family === 6 && /^::ffff:/i.test(address!) ? 96 + 8 : 8;
       if (!/^\d+$/.test(prefix) || bits < min || bits > max) return { problem: `"${entry}": the prefix length must be from ${min} to ${max} (a wider range is not a set of proxies: it would believe X-Forwarded-For from much of the internet)` };
     }
   }

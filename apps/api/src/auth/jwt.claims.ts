@@ -14,19 +14,21 @@ export function principalFromClaims(claims: JWTPayload): Principal {
   if (typeof claims.sub !== 'string' || claims.sub.trim() === '') throw new JwtRejectedError('claim "sub" (the caller\'s name) must be a non-empty string', 'sub');
   // The name is recorded as the actor of every command and written into logs: text a read model
   // can keep (no U+0000, no unpaired surrogate) and no control character (a forged log line).
-  if (!isPrintableText(claims.sub)) throw new JwtRejectedError(`claim "sub" (the caller's name) must be ${TEXT_RULE}, and without control characters`, 'sub');
+  if (!isPrintableText(claims.sub)) throw new JwtRejectedError(`claim "sub" (the caller's name) must be ${TEXT_RULE}, without control or format characters or spaces at either end`, 'sub');
   // Identity providers share one roles claim between applications: names this service does not
   // know are someone else's and ignored, but at least one must be ours.
   const roles = stringList(claims.roles, 'roles')?.filter(isRole) ?? [];
   if (roles.length === 0) throw new JwtRejectedError(`claim "roles" grants no role of this service (${ROLES.join(', ')})`, 'roles');
   // An absent "teams" means every team: a claim that only looks like it ("Teams", "team") must not
   // be read as absent. Claim names are case-sensitive (RFC 7519), so such a token is refused.
-  const lookalike = Object.keys(claims).find((name) => name !== 'teams' && /^teams?$/.test(name.toLowerCase().replace(/[^a-z]/g, '')));
+  // Also namespaced (https://example.com/teams), snake or camel case (team_ids), or in other letters
+  // that fold to these (NFKC: fullwidth ｔｅａｍｓ).
+  const lookalike = Object.keys(claims).find((name) => name !== 'teams' && /team/.test(name.normalize('NFKC').toLowerCase()));
   if (lookalike !== undefined) throw new JwtRejectedError(`claim "${lookalike}" is not "teams" (claim names are case-sensitive); a token without "teams" would grant every team`, lookalike);
   const teams = claims.teams === undefined ? undefined : stringList(claims.teams, 'teams');
   // Team ids are compared with the deals' and sent to PostgreSQL as filters: text it can keep.
   // (Roles are only compared with this service's names; others' are ignored, whatever they hold.)
-  if (teams && !teams.every(isPrintableText)) throw new JwtRejectedError(`claim "teams" must hold ${TEXT_RULE}, and without control characters`, 'teams');
+  if (teams && !teams.every(isPrintableText)) throw new JwtRejectedError(`claim "teams" must hold ${TEXT_RULE}, without control or format characters or spaces at either end`, 'teams');
   const onBehalf = claims.act_on_behalf;
   if (onBehalf !== undefined && typeof onBehalf !== 'boolean') throw new JwtRejectedError(`claim "act_on_behalf" must be true or false (got ${shapeOf(onBehalf)})`, 'act_on_behalf');
   return { name: claims.sub, authenticatedBy: 'jwt', roles, ...(teams ? { teams } : {}), mayActOnBehalf: onBehalf === true };
@@ -39,8 +41,13 @@ function stringList(value: unknown, claim: string): string[] | undefined {
   throw new JwtRejectedError(`claim "${claim}" must be a list of non-empty strings, or one non-empty string (got ${shapeOf(value)})`, claim);
 }
 
+/**
+ * Text fit to name a caller or a team: storable, and nothing that changes how a line reads when
+ * printed (controls, format characters such as bidi overrides and zero-width ones, line and
+ * paragraph separators), nor spaces at either end ("admin " would pass for "admin").
+ */
 function isPrintableText(text: string): boolean {
-  return textFault(text) === undefined && !/\p{Cc}/u.test(text);
+  return textFault(text) === undefined && !/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(text) && text.trim() === text;
 }
 
 function shapeOf(value: unknown): string {
