@@ -37,8 +37,8 @@ export function getSQLiteStreamSnapshotStore(path: string, onSetAside: (message:
       db.pragma('synchronous = OFF');
       db.exec('CREATE TABLE IF NOT EXISTS stream_snapshots (stream TEXT PRIMARY KEY, format INTEGER NOT NULL, snapshot TEXT NOT NULL)');
       db.exec('CREATE TABLE IF NOT EXISTS stream_commands (stream TEXT NOT NULL, command_id TEXT NOT NULL, command TEXT NOT NULL, PRIMARY KEY (stream, command_id)) WITHOUT ROWID');
-      assertTableColumns(db, 'stream_snapshots', ['stream', 'format', 'snapshot']);
-      assertTableColumns(db, 'stream_commands', ['stream', 'command_id', 'command']);
+      assertTableColumns(db, 'stream_snapshots', ['stream', 'format', 'snapshot'], ['stream']);
+      assertTableColumns(db, 'stream_commands', ['stream', 'command_id', 'command'], ['stream', 'command_id']);
     },
   });
   const select = db.prepare<[string], { format: number; snapshot: string }>('SELECT format, snapshot FROM stream_snapshots WHERE stream = ?');

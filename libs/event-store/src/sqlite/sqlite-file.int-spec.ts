@@ -54,7 +54,21 @@ describe('openSQLiteFile', () => {
       assertTableColumns(db, 't', ['x']);
     };
     openSQLiteFile(path, { variable: 'READ_MODELS_PATH', prepare: checked, onSetAside: (message) => told.push(message) }).close();
-    expect(told).toEqual([expect.stringMatching(/its table t has no column x: it was not written by this version of Stagecraft: set aside as/)]);
+    expect(told).toEqual([expect.stringMatching(/its t table has no column x: it was not written by this version of Stagecraft: set aside as/)]);
+    // A view of that name, or the table without its primary key, is not what the code writes into either.
+    for (const [name, make] of [['view.db', 'CREATE TABLE s (x); CREATE VIEW t AS SELECT * FROM s'], ['nokey.db', 'CREATE TABLE t (x, y)']] as const) {
+      const file = join(dir, name);
+      const db = new Database(file);
+      db.exec(make);
+      db.close();
+      const keyed = (opened: import('better-sqlite3').Database) => {
+        opened.exec('CREATE TABLE IF NOT EXISTS t (x PRIMARY KEY, y)');
+        assertTableColumns(opened, 't', ['x', 'y'], ['x']);
+      };
+      openSQLiteFile(file, { variable: 'READ_MODELS_PATH', prepare: keyed, onSetAside: (message) => told.push(message) }).close();
+    }
+    expect(told.slice(1)).toEqual([expect.stringMatching(/its t is a view, not a table/), expect.stringMatching(/its t table's primary key is \(\), not \(x\)/)]);
+    told.length = 1;
     // A folder given as the path is refused where it is, whatever the set-aside says.
     const folder = join(dir, 'folder.db');
     mkdirSync(folder);

@@ -107,10 +107,17 @@ const DAMAGED = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_VTAB
  * holding a table of the same name but another shape (another program's, an older layout) would
  * otherwise stop start-up with "no such column". Such a file is set aside like a damaged one.
  */
-export function assertTableColumns(db: Database.Database, table: string, columns: readonly string[]): void {
-  const present = new Set((db.pragma(`table_info(${table})`) as { name: string }[]).map((column) => column.name));
+export function assertTableColumns(db: Database.Database, table: string, columns: readonly string[], primaryKey: readonly string[] = []): void {
+  const unexpected = (what: string) => Object.assign(new Error(`its ${table} ${what}: it was not written by this version of Stagecraft`), { code: UNEXPECTED_TABLES });
+  const kind = db.prepare<[string], { type: string }>('SELECT type FROM sqlite_master WHERE name = ?').get(table)?.type;
+  if (kind !== 'table') throw unexpected(`is a ${kind ?? 'missing table'}, not a table`);
+  const info = db.pragma(`table_info(${table})`) as { name: string; pk: number }[];
+  const present = new Set(info.map((column) => column.name));
   const missing = columns.filter((column) => !present.has(column));
-  if (missing.length > 0) throw Object.assign(new Error(`its table ${table} has no column ${missing.join(', ')}: it was not written by this version of Stagecraft`), { code: UNEXPECTED_TABLES });
+  if (missing.length > 0) throw unexpected(`table has no column ${missing.join(', ')}`);
+  // Upserts need the key: without it they fail at the first save.
+  const key = info.filter((column) => column.pk > 0).sort((a, b) => a.pk - b.pk).map((column) => column.name);
+  if (key.join(',') !== primaryKey.join(',')) throw unexpected(`table's primary key is (${key.join(', ')}), not (${primaryKey.join(', ')})`);
 }
 
 /** Damage, or a file this process may not read: either way a derived file is better replaced. */

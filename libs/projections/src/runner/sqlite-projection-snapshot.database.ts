@@ -65,9 +65,9 @@ export function prepareSnapshotDatabase(db: Database.Database): void {
     bytes BLOB NOT NULL,
     PRIMARY KEY (name, seq)
   )`);
-  assertTableColumns(db, 'read_model_snapshots', ['name', 'position', 'log_id', 'failed', 'format', 'chunk_count', 'byte_count', 'digest', 'saved_at']);
-  assertTableColumns(db, 'read_model_snapshot_chunks', ['name', 'seq', 'bytes']);
-  if (hasLegacyTable(db)) assertTableColumns(db, 'projection_snapshots', ['name', 'position', 'log_id', 'failed', 'model']);
+  assertTableColumns(db, 'read_model_snapshots', ['name', 'position', 'log_id', 'failed', 'format', 'chunk_count', 'byte_count', 'digest', 'saved_at'], ['name']);
+  assertTableColumns(db, 'read_model_snapshot_chunks', ['name', 'seq', 'bytes'], ['name', 'seq']);
+  if (hasLegacyTable(db)) assertTableColumns(db, 'projection_snapshots', ['name', 'position', 'log_id', 'failed', 'model'], ['name']);
 }
 
 /** The statements that read an open read-model file. */
