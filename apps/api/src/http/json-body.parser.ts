@@ -24,7 +24,8 @@ export function parseJsonBodies(fastify: FastifyInstance, bodyLimit: number): vo
 export function parseJsonBody(contentType: string | undefined, body: Buffer): unknown {
   const charset = charsetOf(contentType);
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-    throw new ApiProblem('REQUEST.UNSUPPORTED_MEDIA_TYPE', `The body is declared as charset=${charset}; send it as UTF-8 JSON (charset=utf-8, or no charset).`);
+    const declared = charset === '' ? 'with an empty or repeated charset' : `as charset=${charset}`;
+    throw new ApiProblem('REQUEST.UNSUPPORTED_MEDIA_TYPE', `The body is declared ${declared}; send it as UTF-8 JSON (one charset=utf-8, or no charset).`);
   }
   if (body.length === 0) throw new ApiProblem('REQUEST.MALFORMED_JSON', 'The body is empty but its content type is application/json; send a JSON object.');
   if (!isUtf8(body)) throw new ApiProblem('REQUEST.MALFORMED_JSON', 'The body is not valid UTF-8; send JSON encoded as UTF-8 (its text would otherwise be stored altered).');
@@ -39,7 +40,20 @@ export function parseJsonBody(contentType: string | undefined, body: Buffer): un
   }
 }
 
+/**
+ * The charset the content type declares: undefined when none, the parameter's text otherwise. Read
+ * as parameters, not as text: `foo="x;charset=utf-8"; charset=latin1` declares latin1. Two charset
+ * parameters, or an empty one, declare nothing usable ('' is refused).
+ */
 function charsetOf(contentType: string | undefined): string | undefined {
-  const match = contentType === undefined ? null : /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType);
-  return match ? match[1]!.toLowerCase() : undefined;
+  if (contentType === undefined) return undefined;
+  const charsets: string[] = [];
+  // Parameters after the media type: name=token or name="quoted" (quotes may hold ';').
+  for (const parameter of contentType.slice(contentType.indexOf(';') + 1 || contentType.length).matchAll(/\s*([^=;\s]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)\s*(?:;|$)/g)) {
+    if (parameter[1]!.toLowerCase() !== 'charset') continue;
+    const value = parameter[2]!.trim();
+    charsets.push((value.startsWith('"') ? value.slice(1, -1) : value).toLowerCase());
+  }
+  if (charsets.length === 0) return undefined;
+  return charsets.length === 1 ? charsets[0]! : '';
 }

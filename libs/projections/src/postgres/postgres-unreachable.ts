@@ -7,8 +7,12 @@ import { redactCredentials } from '@stagecraft/event-store';
  */
 export function postgresUnreachable(error: unknown): string | undefined {
   const { code, message } = (error ?? {}) as { code?: string; message?: string };
-  const network = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET'];
+  // ENOENT: a Unix socket path (?host=/path) that is not there.
+  const network = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'ENOENT'];
   // SQLSTATE classes 08 (connection) and 28 (authorisation), and 3D000 (no such database).
   if (code !== undefined && (network.includes(code) || /^(08|28)/.test(code) || code === '3D000')) return redactCredentials(message ?? code);
+  // TLS: asked of a server without it (sslmode=require), or a certificate refused. node-postgres
+  // raises these without a code of its own, or with OpenSSL's.
+  if (message !== undefined && /\b(SSL|TLS)\b|certificate/i.test(message)) return redactCredentials(message);
   return undefined;
 }

@@ -1,0 +1,34 @@
+import { parseJsonBody } from './json-body.parser';
+import { ApiProblem } from './problem';
+
+describe('parseJsonBody', () => {
+  const body = Buffer.from('{"title":"M\u00fcller"}', 'utf8');
+  const outcome = (contentType: string, bytes = body) => {
+    try {
+      return parseJsonBody(contentType, bytes);
+    } catch (error) {
+      return (error as ApiProblem).code;
+    }
+  };
+
+  it.each(['application/json', 'application/json; charset=utf-8', 'application/json; charset="UTF-8"', 'application/json;charset=utf8', 'application/json; foo=bar'])('reads %s as UTF-8', (contentType) => {
+    expect(outcome(contentType)).toEqual({ title: 'M\u00fcller' });
+  });
+
+  it.each([
+    'application/json; charset=iso-8859-1',
+    // The parameters as parameters: a quoted value holding "charset=utf-8" is not the charset.
+    'application/json; foo="x;charset=utf-8"; charset=latin1',
+    'application/json; charset=utf-8; charset=latin1',
+    'application/json; charset=',
+    'application/json; charset=""',
+  ])('refuses %s (415): not one UTF-8 charset', (contentType) => {
+    expect(outcome(contentType)).toBe('REQUEST.UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('refuses bytes that are not UTF-8, an empty body, and syntax, each as malformed JSON', () => {
+    expect(outcome('application/json', Buffer.from('{"title":"M\u00fcller"}', 'latin1'))).toBe('REQUEST.MALFORMED_JSON');
+    expect(outcome('application/json', Buffer.alloc(0))).toBe('REQUEST.MALFORMED_JSON');
+    expect(outcome('application/json', Buffer.from('{"title":'))).toBe('REQUEST.MALFORMED_JSON');
+  });
+});
