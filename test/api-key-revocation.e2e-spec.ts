@@ -88,6 +88,8 @@ describe('API keys apply to running instances without a restart', () => {
       ['add', '--name', '', '--roles', 'writer'],
       ['add', '--name', 'crm\nsck_forged', '--roles', 'writer'],
       ['add', '--name', 'crm', '--roles', 'writer', '--teams', ','],
+      ['add', '--name', 'crm', '--roles', 'writer', '--teams', 'direct, partners'],
+      ['add', '--name', 'crm', '--roles', 'writer,writer'],
       ['add', '--name', 'crm', '--name', 'other', '--roles', 'writer'],
       ['revoke', '0123456789ab', 'extra'],
     ]) {

@@ -21,7 +21,8 @@ export function readRelaySettings(env: Env, cwd: string, readInteger: (env: Env,
   const webhooks = sinks.filter((sink) => sink.kind === 'webhook');
   const perSink = readSecretMap(env.RELAY_WEBHOOK_SECRETS, webhooks.map((sink) => sink.key));
   const shared = env.RELAY_WEBHOOK_SECRET;
-  if (shared !== undefined && shared.length < 32) throw new SettingsError('RELAY_WEBHOOK_SECRET', 'must be at least 32 characters');
+  // Spaces at either end do not count: a secret of spaces signs nothing anyone could not forge.
+  if (shared !== undefined && shared.trim().length < 32) throw new SettingsError('RELAY_WEBHOOK_SECRET', 'must be at least 32 characters, not counting spaces at either end');
   const webhookSecrets: Record<string, string> = {};
   for (const sink of webhooks) {
     const secret = perSink.get(sink.key) ?? shared;
@@ -61,7 +62,7 @@ function readSecretMap(text: string | undefined, webhookKeys: readonly string[])
       key = url;
     }
     if (!webhookKeys.includes(key)) throw new SettingsError('RELAY_WEBHOOK_SECRETS', `names "${withoutPassword(url)}", which is not a webhook in RELAY_SINKS`);
-    if (typeof secret !== 'string' || secret.length < 32) throw new SettingsError('RELAY_WEBHOOK_SECRETS', `the secret of ${key} must be a string of at least 32 characters`);
+    if (typeof secret !== 'string' || secret.trim().length < 32) throw new SettingsError('RELAY_WEBHOOK_SECRETS', `the secret of ${key} must be a string of at least 32 characters, not counting spaces at either end`);
     secrets.set(key, secret);
   }
   return secrets;

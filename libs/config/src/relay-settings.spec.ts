@@ -45,6 +45,8 @@ describe('the relay settings (RELAY_*)', () => {
     [{ RELAY_SINKS: 'nats://127.0.0.1:4222,nats://127.0.0.1' }, 'is listed twice'],
     [{ RELAY_SINKS: 'https://hooks.example/x' }, 'RELAY_WEBHOOK_SECRET: is needed to sign the requests to the webhook https://hooks.example/x'],
     [{ RELAY_SINKS: 'https://hooks.example/x', RELAY_WEBHOOK_SECRET: 'short' }, 'RELAY_WEBHOOK_SECRET: must be at least 32 characters'],
+    [{ RELAY_SINKS: 'https://hooks.example/x', RELAY_WEBHOOK_SECRET: ' '.repeat(40) }, 'RELAY_WEBHOOK_SECRET: must be at least 32 characters'],
+    [{ RELAY_SINKS: 'https://hooks.example/x', RELAY_WEBHOOK_SECRETS: JSON.stringify({ 'https://hooks.example/x': ' '.repeat(40) }) }, 'the secret of https://hooks.example/x must be a string of at least 32 characters'],
     [{ RELAY_SINKS: 'https://hooks.example/x', RELAY_WEBHOOK_SECRETS: '{"https://other.example/y":"' + SECRET + '"}' }, 'names "https://other.example/y", which is not a webhook in RELAY_SINKS'],
     [{ RELAY_SINKS: 'https://hooks.example/x', RELAY_WEBHOOK_SECRETS: '{oops' }, 'RELAY_WEBHOOK_SECRETS: is not JSON'],
     [{ RELAY: 'both' }, 'RELAY: must be "in-process" or "external"'],

@@ -91,6 +91,8 @@ export function problemWithStoredKey(entry: unknown): string | undefined {
   if (typeof key.name !== 'string' || key.name.length === 0) return 'name must be a non-empty string';
   // Recorded as the actor of what the key does: text a read model can keep.
   if (textFault(key.name) !== undefined) return `name must be ${TEXT_RULE}`;
+  // Listed by the CLI and written into logs, as the HTTP route and the CLI refuse them.
+  if (/\p{Cc}/u.test(key.name) || key.name.trim() === '') return 'name must have a visible character and no control characters (such as a newline)';
   if (!Array.isArray(key.roles) || key.roles.length === 0 || !key.roles.every(isRole)) return 'roles must be a non-empty list of writer, analyst, auditor, admin';
   if (key.teams !== undefined && (!Array.isArray(key.teams) || !key.teams.every((t) => typeof t === 'string' && t !== '' && textFault(t) === undefined))) return `teams must be a list of team ids (non-empty, ${TEXT_RULE})`;
   if (key.mayActOnBehalf !== undefined && typeof key.mayActOnBehalf !== 'boolean') return 'mayActOnBehalf must be true or false';

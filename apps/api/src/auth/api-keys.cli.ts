@@ -48,11 +48,13 @@ async function main(args: string[]): Promise<void> {
       const roles = (options.roles ?? fail(`add needs --roles, from ${ROLES.join(', ')}`)).split(',');
       const unknown = roles.filter((role) => !isRole(role));
       if (unknown.length > 0) fail(`unknown role(s) ${unknown.join(', ')}; roles are ${ROLES.join(', ')}`);
-      const teams = options.teams?.split(',').filter(Boolean);
-      if (teams?.length === 0) fail('--teams needs team ids (leave it out for every team)');
+      if (new Set(roles).size !== roles.length) fail('--roles names a role twice');
+      const teams = options.teams?.split(',');
+      // As POST /admin/api-keys takes them: ids without spaces (" partners" would be a team of its own).
+      if (teams !== undefined && (teams.length === 0 || teams.some((team) => !/^\S+$/.test(team)))) fail('--teams needs team ids separated by commas, without spaces (leave it out for every team)');
       const { key, stored } = generateApiKey({ name, roles: roles as Role[], ...(teams ? { teams } : {}), mayActOnBehalf: options.onBehalf }, new Date());
       // What the API and this tool will read back: an entry they refuse would make the file unusable.
-      const problem = problemWithStoredKey(stored) ?? (/[\p{Cc}]/u.test(name) || name.trim() === '' ? 'name must have a visible character and no control characters' : undefined);
+      const problem = problemWithStoredKey(stored);
       if (problem !== undefined) fail(`cannot add this key: ${problem}`);
       await updateApiKeysFile(file, (keys) => ({ keys: [...keys, stored], result: undefined }));
       console.log(`Key ${stored.id} for ${name} (${roles.join(', ')}${teams ? `; teams ${teams.join(', ')}` : ''}) added to ${file}.`);

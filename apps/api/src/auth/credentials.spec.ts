@@ -19,6 +19,7 @@ describe('API keys', () => {
     expect(problemWithStoredKey({ ...stored, name: 'billing\u0000' })).toMatch(/^name must be text without the character U\+0000/);
     expect(problemWithStoredKey({ ...stored, name: 'billing\ud800' })).toMatch(/^name must be/);
     expect(problemWithStoredKey({ ...stored, teams: ['direct', 'x\u0000'] })).toMatch(/^teams must be a list of team ids/);
+    expect(problemWithStoredKey({ ...stored, name: 'billing\nsck_forged' })).toMatch(/^name must have a visible character/);
     expect(problemWithStoredKey({ ...stored, teams: ['direct', 'partners'] })).toBeUndefined();
   });
 
