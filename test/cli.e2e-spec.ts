@@ -166,10 +166,13 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
       writeFileSync(bomb, `${shipped}\nx0: &a0 [x, x, x, x, x, x, x, x, x]\n${Array.from({ length: 6 }, (_, i) => `x${i + 1}: &a${i + 1} [${Array(9).fill(`*a${i}`).join(', ')}]`).join('\n')}\n`);
       const nul = join(dir.path, 'nul.yaml');
       writeFileSync(nul, shipped.replace(/^name: .*$/m, 'name: "a\\0b"'));
+      const escape = join(dir.path, 'escape.yaml');
+      writeFileSync(escape, shipped.replace(/^name: .*$/m, 'name: "a\\e[31mred"'));
       for (const [file, reason] of [
         [latin1, /not UTF-8 text/],
         [bomb, /YAML: .*aliases expanding too far/],
-        [nul, /name: holds U\+0000 or an unpaired UTF-16 surrogate/],
+        [nul, /name: holds U\+0000, an unpaired UTF-16 surrogate or a control character/],
+        [escape, /name: holds U\+0000, an unpaired UTF-16 surrogate or a control character/],
       ] as const) {
         const run = stagecraft({}, 'processes', 'validate', file);
         expect([file, run.status]).toEqual([file, 1]);

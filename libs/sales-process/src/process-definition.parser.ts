@@ -32,13 +32,14 @@ export function parseProcessDocument(text: string, source: string): { readonly d
     // Aliases that expand past the limit (a "billion laughs" file) or nesting too deep to read.
     throw new ProcessDefinitionError(source, [{ path: '', reason: `YAML: ${firstLine((error as Error).message)} (aliases expanding too far, or nesting too deep)` }]);
   }
-  // Every text of a definition is recorded in the process stream and read by the read models:
-  // none may hold what they cannot keep (U+0000, which PostgreSQL's text refuses, or a lone surrogate).
+  // Every text of a definition is recorded in the process stream, read by the read models and
+  // printed: none may hold what they cannot keep (U+0000, which PostgreSQL's text refuses, or a
+  // lone surrogate), nor a control character.
   const unstorable = unstorableTextPath(raw, []);
   if (unstorable) {
     const offset = offsetOf(document, unstorable);
     const position = offset === undefined ? undefined : lineCounter.linePos(offset);
-    throw new ProcessDefinitionError(source, [{ path: formatPath(unstorable), reason: 'holds U+0000 or an unpaired UTF-16 surrogate, which cannot be stored', ...(position ? { line: position.line, column: position.col } : {}) }]);
+    throw new ProcessDefinitionError(source, [{ path: formatPath(unstorable), reason: 'holds U+0000, an unpaired UTF-16 surrogate or a control character (only tabs and line ends are text)', ...(position ? { line: position.line, column: position.col } : {}) }]);
   }
   const result = validateProcessDefinition(raw);
   if (!result.ok) {
@@ -71,8 +72,9 @@ function firstLine(message: string): string {
 
 /** The path of the first string (or key) holding U+0000 or a lone surrogate; undefined when none does. */
 function unstorableTextPath(value: unknown, path: DocumentPath): DocumentPath | undefined {
-  // A lone surrogate: a high one not followed by a low one, or a low one not after a high one.
-  const bad = (text: string) => /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text);
+  // A lone surrogate: a high one not followed by a low one, or a low one not after a high one. And
+  // a control character but tab and line ends (an escape sequence in a name rewrites a terminal).
+  const bad = (text: string) => /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text);
   if (typeof value === 'string') return bad(value) ? path : undefined;
   if (Array.isArray(value)) {
     for (const [index, item] of value.entries()) {
