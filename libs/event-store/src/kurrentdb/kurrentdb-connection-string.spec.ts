@@ -1,4 +1,4 @@
-import { redactCredentials } from './kurrentdb-connection-string';
+import { normaliseKurrentDBConnectionString, redactCredentials } from './kurrentdb-connection-string';
 
 describe('redactCredentials', () => {
   it.each([
@@ -11,5 +11,25 @@ describe('redactCredentials', () => {
 
   it('leaves a string without credentials as it is', () => {
     expect(redactCredentials('kurrentdb://localhost:2113?tls=false')).toBe('kurrentdb://localhost:2113?tls=false');
+  });
+});
+
+describe('normaliseKurrentDBConnectionString', () => {
+  it.each([
+    ['kurrentdb://h:0x10?tls=false', /port "0x10"/],
+    ['kurrentdb://h:99999?tls=false', /port "99999"/],
+    ['kurrentdb://a:2113,b:2e3?tls=false', /port "2e3"/],
+    ['kurrentdb://h:2113?defaultDeadline=1e3', /defaultDeadline=1e3: it must be a whole number/],
+    ['kurrentdb://h:2113?keepAliveInterval=0x10', /keepAliveInterval=0x10/],
+    ['kurrentdb://h:2113?tls=false&tls=true', /gives the option "tls" twice/],
+    ['kurrentdb://h:2113?TLS=false&tls=true', /twice/],
+  ])('refuses %s: numbers are decimal digits, an option comes once', (text, reason) => {
+    expect(() => normaliseKurrentDBConnectionString(text)).toThrow(reason);
+  });
+
+  it('takes the usual forms', () => {
+    for (const text of ['kurrentdb://localhost:2113?tls=false', 'kurrentdb://admin:changeit@n1:2113,n2:2113,n3:2113?tls=true&defaultDeadline=10000', 'esdb+discover://cluster.example.com:2113']) {
+      expect(() => normaliseKurrentDBConnectionString(text)).not.toThrow();
+    }
   });
 });

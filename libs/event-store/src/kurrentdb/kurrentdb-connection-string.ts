@@ -36,6 +36,7 @@ export function normaliseKurrentDBConnectionString(connectionString: string): st
     console.warn = warn;
   }
   if (unknown.length > 0) throw new Error(`has option(s) the KurrentDB client does not know: ${unknown.map((key) => `"${redactCredentials(key)}"`).join(', ')} (misspelt? e.g. tls, tlsVerifyCert, nodePreference, connectionName)`);
+  assertPlainNumbers(normalised);
   if (parsed.hosts.length === 0 || parsed.hosts.some((host) => host.address === '')) throw new Error('names no host');
   return normalised;
 }
@@ -44,4 +45,28 @@ export function normaliseKurrentDBConnectionString(connectionString: string): st
 export function redactCredentials(text: string): string {
   // Up to the last "@" of the address: a password may hold "/", ":" or even an unescaped "@".
   return text.replace(/(\/\/)\S*@/g, '$1***@');
+}
+
+/** Options the client reads with parseInt, which takes "1e3" as 1 and "0x10" as 16. */
+const NUMBER_OPTIONS = ['maxdiscoverattempts', 'defaultdeadline', 'discoveryinterval', 'gossiptimeout', 'keepaliveinterval', 'keepalivetimeout'];
+
+/**
+ * Ports and number options are decimal digits, and an option is given once: the client reads the
+ * port and these options with parseInt ("1e3" ms is 1 ms) and keeps the last of a repeated option.
+ */
+function assertPlainNumbers(connectionString: string): void {
+  const [address, query = ''] = connectionString.slice(connectionString.indexOf('://') + 3).split('?', 2) as [string, string?];
+  const hosts = address.slice(address.lastIndexOf('@') + 1).replace(/\/+$/, '');
+  for (const host of hosts.split(',')) {
+    const port = /:([^:\]]*)$/.exec(host)?.[1];
+    if (port !== undefined && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) throw new Error(`names port "${port}": a port is a whole number from 1 to 65535`);
+  }
+  const seen = new Set<string>();
+  for (const pair of query.split('&').filter(Boolean)) {
+    const [key = '', value = ''] = pair.split('=', 2);
+    const name = key.toLowerCase();
+    if (seen.has(name)) throw new Error(`gives the option "${key}" twice`);
+    seen.add(name);
+    if (NUMBER_OPTIONS.includes(name) && !/^\d{1,10}$/.test(value.trim())) throw new Error(`gives ${key}=${value}: it must be a whole number in decimal digits`);
+  }
 }
