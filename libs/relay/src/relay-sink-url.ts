@@ -110,7 +110,7 @@ function natsSink(url: URL, shown: string): NatsSinkConfig {
 function amqpSink(url: URL, shown: string): AmqpSinkConfig {
   if (url.hostname === '') throw new RelaySinkUrlError(shown, 'has no host');
   // Ours, then those amqplib reads from the URL: a misspelt one (exchage=) must not be ignored.
-  onlyOptions(url, shown, ['exchange', 'heartbeat', 'frameMax', 'channelMax', 'locale']);
+  onlyOptions(url, shown, ['exchange', 'heartbeat', 'frameMax', 'channelMax', 'locale'], ['heartbeat', 'frameMax', 'channelMax']);
   const exchange = url.searchParams.get('exchange') ?? DEFAULT_AMQP_EXCHANGE;
   if (!/^[A-Za-z0-9_.:-]+$/.test(exchange) || exchange.startsWith('amq.')) throw new RelaySinkUrlError(shown, `exchange "${exchange}" must be letters, digits, "-", "_", ".", ":" and not start with "amq."`);
   const connect = new URL(url.href);
@@ -132,9 +132,14 @@ function webhookSink(url: URL, shown: string): WebhookSinkConfig {
   return { kind: 'webhook', key: `${url.origin}${url.pathname}`, url: url.href };
 }
 
-function onlyOptions(url: URL, shown: string, allowed: readonly string[]): URLSearchParams {
-  for (const name of url.searchParams.keys()) {
+function onlyOptions(url: URL, shown: string, allowed: readonly string[], numbers: readonly string[] = []): URLSearchParams {
+  const seen = new Set<string>();
+  for (const [name, value] of url.searchParams) {
     if (!allowed.includes(name)) throw new RelaySinkUrlError(shown, `unknown option "${name}" (known: ${allowed.join(', ')})`);
+    // Given twice, one would be read and the other ignored, silently.
+    if (seen.has(name)) throw new RelaySinkUrlError(shown, `gives the option "${name}" twice`);
+    seen.add(name);
+    if (numbers.includes(name) && !/^\d{1,10}$/.test(value)) throw new RelaySinkUrlError(shown, `gives ${name}=${value}: it must be a whole number in decimal digits`);
   }
   return url.searchParams;
 }
