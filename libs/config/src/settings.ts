@@ -171,15 +171,13 @@ interface DataFiles {
 function readDataFiles(env: Env, cwd: string): DataFiles {
   const eventStore = readNonEmpty(env, 'EVENT_STORE_PATH') ?? './data/events.db';
   const snapshots = readNonEmpty(env, 'STREAM_SNAPSHOTS_PATH');
-  const named: [variable: string, path: string | undefined][] = [
-    ['EVENT_STORE_PATH', resolve(cwd, eventStore)],
+  return {
+    eventStorePath: resolve(cwd, eventStore),
     // Beside the event store by default: read models belong to one event log.
-    ['READ_MODELS_PATH', resolve(cwd, readNonEmpty(env, 'READ_MODELS_PATH') ?? join(dirname(eventStore), 'read-models.db'))],
-    ['STREAM_SNAPSHOTS_PATH', snapshots === 'off' ? undefined : resolve(cwd, snapshots ?? join(dirname(eventStore), 'stream-snapshots.db'))],
-    ['API_KEYS_FILE', resolve(cwd, readNonEmpty(env, 'API_KEYS_FILE') ?? './data/api-keys.json')],
-  ];
-  const [eventStorePath, readModelsPath, streamSnapshotsPath, apiKeysFile] = named.map(([, path]) => path);
-  return { eventStorePath: eventStorePath!, readModelsPath: readModelsPath!, ...(streamSnapshotsPath !== undefined ? { streamSnapshotsPath } : {}), apiKeysFile: apiKeysFile! };
+    readModelsPath: resolve(cwd, readNonEmpty(env, 'READ_MODELS_PATH') ?? join(dirname(eventStore), 'read-models.db')),
+    ...(snapshots === 'off' ? {} : { streamSnapshotsPath: resolve(cwd, snapshots ?? join(dirname(eventStore), 'stream-snapshots.db')) }),
+    apiKeysFile: resolve(cwd, readNonEmpty(env, 'API_KEYS_FILE') ?? './data/api-keys.json'),
+  };
 }
 
 /** SQLite's companions of a database file: another setting naming one of them names that database. */
