@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { ApiProblem, problemBody } from './problem';
+import { ApiProblem, pathOf, problemBody } from './problem';
 
 /**
  * What Node's HTTP parser refuses before Fastify sees a request (headers or a URL too large,
@@ -24,7 +24,7 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
 /** An Expect header this service cannot meet (any but 100-continue, which Node answers itself): 417 as a problem. */
 export function answerUnmetExpectation(request: IncomingMessage, response: ServerResponse): void {
   const problem = new ApiProblem('REQUEST.EXPECTATION_FAILED', `This service meets no expectation but 100-continue (the request's Expect was ${JSON.stringify(String(request.headers.expect).slice(0, 40))}); send it without that header.`);
-  const body = JSON.stringify(problemBody(problem, (request.url ?? '/').split('?')[0]));
+  const body = JSON.stringify(problemBody(problem, pathOf(request.url ?? '/')));
   response.writeHead(problem.status, { 'content-type': 'application/problem+json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
   response.end(body);
 }

@@ -2,7 +2,7 @@ import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/com
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import type { FastifyRequest } from 'fastify';
-import { validationProblem } from './problem';
+import { unknownField, validationProblem } from './problem';
 
 /** What a route reads of a request: its query (by a DTO, or only these names) and whether it has a body. */
 interface RouteInputs {
@@ -35,7 +35,7 @@ export class KnownInputGuard implements CanActivate {
     if (hasBody && !inputs.body) throw validationProblem([{ field: '(body)', message: 'this route takes no body; its parameters, if any, go in the query string' }]);
     if (!hasQuery || inputs.queryDto) return true;
     const unknown = Object.keys(query!).filter((name) => !inputs.queryNames.has(name));
-    if (unknown.length > 0) throw validationProblem(unknown.map((field) => ({ field, message: `property ${field} should not exist` })));
+    if (unknown.length > 0) throw validationProblem(unknown.map(unknownField));
     return true;
   }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ArgumentsHost, Catch, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toProblem } from './problem.mapping';
-import { ApiProblem, problemBody } from './problem';
+import { ApiProblem, pathOf, problemBody } from './problem';
 import type { RouteMethods } from './route-methods';
 
 /** One place turns every error into application/problem+json; no stack trace ever leaves. */
@@ -48,8 +48,3 @@ function methodNotAllowed(request: FastifyRequest, routes: RouteMethods): ApiPro
     { allow: allowed.join(', ') },
   );
 }
-
-const pathOf = (url: string) => {
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
-};

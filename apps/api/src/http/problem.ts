@@ -62,3 +62,12 @@ export function problemBody(problem: ApiProblem, instance?: string): ProblemBody
     ...(instance ? { instance } : {}),
   };
 }
+
+/** A request URL without its query: what a problem names as its instance (a query may hold a key sent as ?access_token=). */
+export function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/** A field no route reads, worded as class-validator's forbidNonWhitelisted words it. */
+export const unknownField = (field: string) => ({ field, message: `property ${field} should not exist` });

@@ -1,4 +1,5 @@
 import type { FastifyInstance, RouteOptions } from 'fastify';
+import { pathOf } from './problem';
 
 interface RoutePattern {
   readonly url: string;
@@ -25,8 +26,7 @@ export class RouteMethods {
 
   /** The methods some route of this path (query string ignored) takes, sorted; none when no route has the path. */
   allowedFor(url: string): string[] {
-    const query = url.indexOf('?');
-    const path = query === -1 ? url : url.slice(0, query);
+    const path = pathOf(url);
     const allowed = new Set<string>();
     for (const route of this.routes.values()) {
       if (route.matches.test(path)) for (const method of route.methods) allowed.add(method);

@@ -1,7 +1,7 @@
 import { ValidationPipe, type ArgumentMetadata, type PipeTransform, type ValidationError, type ValidationPipeOptions } from '@nestjs/common';
 import type { FieldError } from '@stagecraft/contracts';
 import { acceptedAs } from './compiled-body';
-import { ApiProblem, validationProblem } from './problem';
+import { ApiProblem, unknownField, validationProblem } from './problem';
 
 /** Rules about a value's kind: when one is broken, it is what the field is told (not its length or range). */
 const KIND_RULES = new Set(['isString', 'isInt', 'isBoolean', 'isArray', 'isNumber', 'isObject']);
@@ -93,7 +93,7 @@ export function inheritedNameErrors(value: unknown): FieldError[] {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return [];
   return Object.keys(value)
     .filter((key) => key === '__proto__' || key in Object.prototype)
-    .map((field) => ({ field, message: `property ${field} should not exist` }));
+    .map(unknownField);
 }
 
 /** Unknown fields are refused, not ignored: a typo in a field name must not pass silently. */
