@@ -3,7 +3,7 @@
 // the API instances serve what it saved.
 import { openEventStore } from '@stagecraft/event-store';
 import { PostgresProjector, postgresUnreachable, ProjectionRunner, openProjectionStores } from '@stagecraft/projections';
-import { assertEventStoreExists, describeStartFailure, readSettings, SettingsError, type Settings } from '@stagecraft/config';
+import { assertEventStoreExists, describeStartFailure, readSettings, readSideUnusable, type Settings } from '@stagecraft/config';
 
 // With READ_MODELS_URL the projector writes the read models into PostgreSQL (one per schema: a
 // second one waits for the first's lock), and the API instances answer from there.
@@ -28,7 +28,7 @@ async function projectIntoPostgres(settings: Settings, postgres: NonNullable<Set
   } catch (error) {
     // Not reached, or login or database refused: one line naming the setting, as the API says it.
     const reason = postgresUnreachable(error);
-    if (reason !== undefined) throw new SettingsError('READ_MODELS_URL', `the PostgreSQL read side cannot be used (${reason}); start PostgreSQL, or correct READ_MODELS_URL`);
+    if (reason !== undefined) throw readSideUnusable(reason);
     throw error;
   }
   console.log(`Stagecraft projector caught up at position ${projector.position()}; read models in PostgreSQL schema ${postgres.schema}`);

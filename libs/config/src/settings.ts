@@ -383,3 +383,8 @@ export function assertEventStoreExists(settings: Pick<Settings, 'eventStoreUrl' 
     throw new SettingsError('EVENT_STORE_PATH', `names no event store (${settings.eventStorePath}); the API creates it on its first start: start it first, or correct the path`);
   }
 }
+
+/** The start-up failure of a PostgreSQL read side that cannot be used: `reason` (postgresUnreachable's) without the URL's password. */
+export function readSideUnusable(reason: string): SettingsError {
+  return new SettingsError('READ_MODELS_URL', `the PostgreSQL read side cannot be used (${reason}); start PostgreSQL, or correct READ_MODELS_URL`);
+}

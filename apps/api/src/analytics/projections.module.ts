@@ -16,7 +16,7 @@ import {
   type ProjectionSnapshotStore,
   type ReadModels,
 } from '@stagecraft/projections';
-import { SettingsError, type Settings } from '@stagecraft/config';
+import { readSideUnusable, type Settings } from '@stagecraft/config';
 import type { Pool } from 'pg';
 import { AnalyticsController } from './analytics.controller';
 import { ProjectionsAdminController } from './projections-admin.controller';
@@ -100,7 +100,7 @@ export class ProjectionsModule implements OnApplicationBootstrap, OnApplicationS
       // As for an event store: a read side that cannot be reached at start-up stops it in one line
       // naming the setting (once running, the API answers 503 PROJECTIONS.UNAVAILABLE instead).
       const reason = postgresUnreachable(error);
-      if (reason !== undefined) throw new SettingsError('READ_MODELS_URL', `the PostgreSQL read side cannot be used (${reason}); start PostgreSQL, or correct READ_MODELS_URL`);
+      if (reason !== undefined) throw readSideUnusable(reason);
       throw error;
     }
   }
