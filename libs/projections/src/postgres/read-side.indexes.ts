@@ -1,6 +1,6 @@
 import type { ClientBase } from 'pg';
 import { LEARNED_NOTE, rebuildLearnedSql } from './read-side.learned';
-import { rebuildSummariesSql, SUMMARIES_NOTE } from './read-side.summaries';
+import { rebuildSummariesSql, SUMMARIES_NOTE, summaryPieces } from './read-side.summaries';
 
 // Folding a long log from position 0 (a first start, a rebuild into the shadow schema) writes
 // millions of rows; every non-unique index (they only serve the queries: the writer looks rows up
@@ -41,41 +41,51 @@ export async function deferQueryIndexes(client: ClientBase, schema: string): Pro
   }
 }
 
-/** Tables VACUUMed once the indexes are made: it marks their pages all-visible, so the queries can answer from the indexes alone. */
-const VACUUMED = ['stage_visits', 'stage_duration_buckets', 'stage_duration_dim_buckets', 'stage_duration_month_buckets', 'board_segments', 'transitions', 'opportunities', 'outcomes', 'transition_summary', 'win_loss_summary', 'funnel_summary'] as const;
+/**
+ * The tables a fold writes row by row, VACUUMed before the indexes are made: it sets their rows'
+ * hint bits and visibility once, so the index builds and the summaries that then read them all do
+ * not (each would dirty every page it reads first), and with only their primary keys it has
+ * little index work. ANALYZE gives the summaries' plans the statistics a catch-up has not gathered.
+ */
+const FOLDED_TABLES = ['board_segments', 'stage_visits', 'transitions', 'opportunities', 'outcomes', 'deal_setbacks', 'stage_duration_buckets'] as const;
+/** The tables the end of the fold writes (summaries, duration counts, learned labels), VACUUMed last. */
+const COMPUTED_TABLES = ['stage_duration_dim_buckets', 'stage_duration_month_buckets', 'transition_summary', 'win_loss_summary', 'funnel_summary', 'win_probability_labels', 'win_probability_daily'] as const;
 
 /**
- * Creates every index noted in `deferred_indexes` (none: nothing to do); the summaries' note is
- * the writer's to end. With a `second` connection the work is shared between the two, each taking
- * the next piece as it finishes one (largest tables first, the summaries on `client`): PostgreSQL
- * then builds two at once, on the projector's otherwise idle connections, where one at a time left
- * a core idle (at 1M events this step is about a quarter of a first fold). VACUUMs wait for every
+ * Creates every index noted in `deferred_indexes`, and computes what the notes of the summaries
+ * and of the learned tables wait for (none: nothing to do). With a `second` connection the work is
+ * shared between the two, each taking the next piece as it finishes one: the computed tables
+ * first (the longest pieces), then the indexes, largest table first. PostgreSQL then works on both
+ * cores while the projector's own thread is idle (at 1M events this step is about a third of a
+ * first fold). The summaries are computed in pieces (`summaryPieces`), and their note goes, and
+ * the writer keeps them from then on, once every piece has committed. VACUUMs wait for every
  * index: a VACUUM and an index build on one table would wait for each other.
  */
-export async function restoreQueryIndexes(
-  client: ClientBase,
-  schema: string,
-  summaries: { restoreSummaries(definition: string): Promise<void> },
-  second?: ClientBase,
-): Promise<number> {
+export async function restoreQueryIndexes(client: ClientBase, schema: string, summaries: { summariesKept(): void }, second?: ClientBase): Promise<number> {
   const { rows } = await client.query<{ index_name: string; definition: string; table_bytes: string | null }>(
     `SELECT d.index_name, d.definition, pg_relation_size(to_regclass(substring(d.definition FROM ' ON (?:ONLY )?(\\S+) USING'))) AS table_bytes
      FROM ${schema}.deferred_indexes d ORDER BY 3 DESC NULLS LAST, 1`,
   );
   if (rows.length === 0) return 0;
-  const summaryNote = rows.find((row) => row.index_name === SUMMARIES_NOTE);
-  const indexes = rows.filter((row) => row !== summaryNote);
+  const summariesWait = rows.some((row) => row.index_name === SUMMARIES_NOTE);
+  const notes = rows.filter((row) => row.index_name !== SUMMARIES_NOTE);
+  const noted = (note: (typeof notes)[number]) => (lane: ClientBase) => runNoted(lane, schema, note.index_name, note.definition);
+  const pieces = [
+    ...notes.filter((note) => note.table_bytes === null).map(noted), // the learned tables: no index definition, no table size
+    ...(summariesWait ? summaryPieces(schema).map((piece) => (lane: ClientBase) => inTransaction(lane, () => lane.query(piece.sql))) : []),
+    ...notes.filter((note) => note.table_bytes !== null).map(noted),
+  ];
   const lanes = second ? [client, second] : [client];
-  await everyLane(lanes, async (lane, index) => {
-    await lane.query(`SET maintenance_work_mem = '256MB'`);
-    if (index === 0 && summaryNote) await summaries.restoreSummaries(summaryNote.definition);
-    for (let next = indexes.shift(); next; next = indexes.shift()) await runNoted(lane, schema, next.index_name, next.definition);
-    await lane.query('RESET maintenance_work_mem');
-  });
-  const tables = [...VACUUMED];
-  await everyLane(lanes, async (lane) => {
-    for (let table = tables.shift(); table; table = tables.shift()) await lane.query(`VACUUM (ANALYZE) ${schema}.${table}`);
-  });
+  const vacuum = (lane: ClientBase, table: string) => lane.query(`VACUUM (ANALYZE) ${schema}.${table}`).then(() => undefined);
+  await shareAmong(lanes, FOLDED_TABLES, vacuum);
+  await everyLane(lanes, (lane) => lane.query(`SET maintenance_work_mem = '256MB'`));
+  await shareAmong(lanes, pieces, (lane, piece) => piece(lane));
+  await everyLane(lanes, (lane) => lane.query('RESET maintenance_work_mem'));
+  if (summariesWait) {
+    await client.query(`DELETE FROM ${schema}.deferred_indexes WHERE index_name = $1`, [SUMMARIES_NOTE]);
+    summaries.summariesKept();
+  }
+  await shareAmong(lanes, COMPUTED_TABLES, vacuum);
   return rows.length;
 }
 
@@ -84,10 +94,17 @@ export async function restoreQueryIndexes(
  * in between, the note is still there and the work is done again on the next start.
  */
 export async function runNoted(client: ClientBase, schema: string, name: string, definition: string): Promise<void> {
-  await client.query('BEGIN');
-  try {
+  await inTransaction(client, async () => {
     await client.query(definition);
     await client.query(`DELETE FROM ${schema}.deferred_indexes WHERE index_name = $1`, [name]);
+  });
+}
+
+/** Runs `work`'s statements on `client` in one transaction. */
+async function inTransaction(client: ClientBase, work: () => Promise<unknown>): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await work();
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -95,9 +112,17 @@ export async function runNoted(client: ClientBase, schema: string, name: string,
   }
 }
 
+/** Runs `work` on each item, each lane taking the next one as it finishes one; waits for every lane (everyLane). */
+async function shareAmong<T>(lanes: readonly ClientBase[], items: readonly T[], work: (lane: ClientBase, item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  await everyLane(lanes, async (lane) => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(lane, item);
+  });
+}
+
 /** Runs `work` on each connection at once; waits for all of them before it throws the first failure (none is left mid-statement). */
-async function everyLane(lanes: readonly ClientBase[], work: (lane: ClientBase, index: number) => Promise<void>): Promise<void> {
-  const results = await Promise.allSettled(lanes.map((lane, index) => work(lane, index)));
+async function everyLane(lanes: readonly ClientBase[], work: (lane: ClientBase) => Promise<unknown>): Promise<void> {
+  const results = await Promise.allSettled(lanes.map((lane) => work(lane)));
   const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed) throw failed.reason;
 }

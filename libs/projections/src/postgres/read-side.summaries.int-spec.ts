@@ -5,7 +5,7 @@ import type { AnalyticsFilter } from '../projection.types';
 import { filterArbitraryFor, historyWith, instantArbitraryFor, OWNERS, PROCESS_IDS, TEAMS, type GeneratedHistory } from '../testing/history.arbitrary';
 import { describeWithPostgres, PostgresTestReadSide } from '../testing/postgres.testing';
 import { PostgresAnalyticsQueries } from './postgres-analytics.queries';
-import { rebuildSummariesSql, SUMMARY_TABLES } from './read-side.summaries';
+import { rebuildDurationBucketsSql, rebuildSummariesSql, SUMMARY_TABLES } from './read-side.summaries';
 
 const DAY = 86_400_000;
 
@@ -59,6 +59,16 @@ describeWithPostgres('summary tables of the PostgreSQL read side', () => {
     return rows;
   };
 
+  /** The rows of the stage-duration counts per team, owner and month, in a fixed order. */
+  const durationRows = async () => {
+    const rows: Record<string, unknown[]> = {};
+    for (const table of ['stage_duration_dim_buckets', 'stage_duration_month_buckets']) {
+      const { rows: found } = await readSide.pool.query(`SELECT * FROM ${readSide.schema}.${table} t WHERE visits <> 0 ORDER BY t::text`);
+      rows[table] = found.map((row) => JSON.stringify(row));
+    }
+    return rows;
+  };
+
   it('answer win/loss, the funnel and transitions as the general queries do, and hold what a rebuild computes, for random logs, batches, reassignments and bounds', async () => {
     await assertProperty(
       fc.asyncProperty(historyWith((h) => fc.array(filterFor(h), { minLength: 3, maxLength: 8 })), fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 1, maxLength: 4 }), async ([history, filters], batchSizes) => {
@@ -84,15 +94,17 @@ describeWithPostgres('summary tables of the PostgreSQL read side', () => {
     );
   }, 600_000);
 
-  it('hold what a rebuild computes when a long first fold leaves them to its end (a restart meanwhile included) and later batches keep them', async () => {
+  it('hold what a rebuild computes when a long first fold leaves them to its end (a restart meanwhile, or a connection lost part way through that end, included) and later batches keep them', async () => {
     await assertProperty(
       fc.asyncProperty(
         historyWith((h) => fc.array(filterFor(h), { minLength: 1, maxLength: 3 })),
         fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 1, maxLength: 4 }),
         fc.integer({ min: 0, max: 8 }),
         fc.option(fc.integer({ min: 1, max: 6 }), { nil: undefined }),
-        async ([history, filters], batchSizes, deferredUntil, restartAt) => {
-          const summed = await readSide.load(history.events, batchSizes, { deferredUntil, restartAt });
+        // The end of that fold loses its second connection after this many statements, and is done again.
+        fc.option(fc.integer({ min: 0, max: 30 }), { nil: undefined }),
+        async ([history, filters], batchSizes, deferredUntil, restartAt, endLostAfter) => {
+          const summed = await readSide.load(history.events, batchSizes, { deferredUntil, restartAt, endLostAfter });
           const { rows: notes } = await readSide.pool.query(`SELECT index_name FROM ${readSide.schema}.deferred_indexes`);
           expect(notes).toEqual([]);
           expect(await readSide.indexDefinitions()).toEqual(indexes);
@@ -103,8 +115,11 @@ describeWithPostgres('summary tables of the PostgreSQL read side', () => {
             expect([filter, JSON.stringify(await summed.transitions(filter))]).toEqual([filter, JSON.stringify(await general.transitions(filter))]);
           }
           const kept = await summaryRows();
+          const keptDurations = await durationRows();
           await readSide.pool.query(rebuildSummariesSql(readSide.schema));
+          await readSide.pool.query(rebuildDurationBucketsSql(readSide.schema));
           expect(await summaryRows()).toEqual(kept);
+          expect(await durationRows()).toEqual(keptDurations);
         },
       ),
       { numRuns: Number(process.env.READ_SIDE_RUNS ?? 25), seed: 20261129 },

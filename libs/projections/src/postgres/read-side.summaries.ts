@@ -81,66 +81,85 @@ const keyIndexSql = (s: string, summary: Summary) => `CREATE UNIQUE INDEX ${summ
 /** The unique indexes of every summary (migration 9). */
 export const summaryIndexesSql = (s: string): string => SUMMARIES.map((summary) => keyIndexSql(s, summary)).join('\n');
 
+/** A summary's day rows from the tables, then its month rows from the day rows (a pass over far fewer rows). */
+function summaryRowsSql(s: string, summary: Summary): string {
+  const keys = summary.keys.map((key) => (key === 'period' ? `'month'` : key === 'period_start' ? `date_trunc('month', period_start)::date` : key));
+  const months = `SELECT ${keys.join(', ')}, ${summary.measures.map((m) => `sum(${m})`).join(', ')} FROM ${s}.${summary.table} WHERE period = 'day' GROUP BY ${keys.map((_, i) => i + 1).join(', ')}`;
+  const insert = (select: string) => `INSERT INTO ${s}.${summary.table} (${[...summary.keys, ...summary.measures].join(', ')}) ${select};`;
+  return [insert(summary.contributions(s, 'true', 1, true)), insert(months)].join('\n');
+}
+
 /**
- * Every summary computed again from the tables (after a catch-up, and by migration 9): the day rows
- * from the tables, then the month rows from the day rows (a pass over far fewer rows), written
- * without their unique index, made again after (faster than checking every row), with room to hash
- * the groups in memory for this transaction.
+ * One summary computed again from the tables: written without its unique index, made again after
+ * (faster than checking every row), with room to hash the groups in memory for this transaction.
  */
+const rebuildSummarySql = (s: string, summary: Summary) =>
+  [`SET LOCAL work_mem = '256MB';`, `TRUNCATE ${s}.${summary.table};`, `DROP INDEX IF EXISTS ${s}.${summary.table}_key;`, summaryRowsSql(s, summary), keyIndexSql(s, summary)].join('\n');
+
+/** Every summary computed again from the tables (migration 9), in one transaction. */
 export function rebuildSummariesSql(s: string): string {
-  const months = (summary: Summary) => {
-    const keys = summary.keys.map((key) => (key === 'period' ? `'month'` : key === 'period_start' ? `date_trunc('month', period_start)::date` : key));
-    return `SELECT ${keys.join(', ')}, ${summary.measures.map((m) => `sum(${m})`).join(', ')} FROM ${s}.${summary.table} WHERE period = 'day' GROUP BY ${keys.map((_, i) => i + 1).join(', ')}`;
-  };
-  const insert = (summary: Summary, select: string) => `INSERT INTO ${s}.${summary.table} (${[...summary.keys, ...summary.measures].join(', ')}) ${select};`;
-  return [
-    `SET LOCAL work_mem = '256MB';`,
-    ...SUMMARIES.map((summary) =>
-      [
-        `TRUNCATE ${s}.${summary.table};`,
-        `DROP INDEX IF EXISTS ${s}.${summary.table}_key;`,
-        insert(summary, summary.contributions(s, 'true', 1, true)),
-        insert(summary, months(summary)),
-        keyIndexSql(s, summary),
-      ].join('\n'),
-    ),
-  ].join('\n');
+  return SUMMARIES.map((summary) => rebuildSummarySql(s, summary)).join('\n');
 }
 
 export const SUMMARY_TABLES = SUMMARIES.map((summary) => summary.table);
 
+/** The stage-duration counts per team and owner, and per month (migration 12): what each table counts of the completed visits. */
+const DURATION_COUNTS = [
+  {
+    table: 'stage_duration_dim_buckets',
+    key: '(dim, dim_id, process_id, stage_id, bucket)',
+    select: (s: string) => `SELECT d.dim, d.dim_id, v.process_id, v.stage_id, v.duration_bucket, count(*), sum(v.duration_ms)
+  FROM ${s}.stage_visits v CROSS JOIN LATERAL (VALUES ('team', v.current_team_id), ('owner', v.current_owner_id)) AS d(dim, dim_id)
+  WHERE v.left_at IS NOT NULL AND d.dim_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5`,
+  },
+  {
+    table: 'stage_duration_month_buckets',
+    key: '(dim, dim_id, process_id, stage_id, month, bucket) INCLUDE (visits, ms_sum)',
+    select: (s: string) => `SELECT d.dim, d.dim_id, v.process_id, v.stage_id, date_trunc('month', v.left_at AT TIME ZONE 'UTC')::date, v.duration_bucket, count(*), sum(v.duration_ms)
+  FROM ${s}.stage_visits v CROSS JOIN LATERAL (VALUES ('all', ''), ('team', v.current_team_id), ('owner', v.current_owner_id)) AS d(dim, dim_id)
+  WHERE v.left_at IS NOT NULL AND d.dim_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6`,
+  },
+] as const;
+
 /**
- * The stage-duration counts per team and owner, and per month (migration 12), computed again from
- * the visits: they wait with the summaries during a long first fold (each batch would upsert six
- * rows a completed visit) and are counted once at its end, with them.
+ * The stage-duration counts computed again from the visits (migration 12): they wait with the
+ * summaries during a long first fold (each batch would upsert six rows a completed visit) and are
+ * counted once at its end, with them.
  */
 export function rebuildDurationBucketsSql(s: string): string {
-  return `TRUNCATE ${s}.stage_duration_dim_buckets, ${s}.stage_duration_month_buckets;
-INSERT INTO ${s}.stage_duration_dim_buckets
-  SELECT d.dim, d.dim_id, v.process_id, v.stage_id, v.duration_bucket, count(*), sum(v.duration_ms)
-  FROM ${s}.stage_visits v CROSS JOIN LATERAL (VALUES ('team', v.current_team_id), ('owner', v.current_owner_id)) AS d(dim, dim_id)
-  WHERE v.left_at IS NOT NULL AND d.dim_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5;
-INSERT INTO ${s}.stage_duration_month_buckets
-  SELECT d.dim, d.dim_id, v.process_id, v.stage_id, date_trunc('month', v.left_at AT TIME ZONE 'UTC')::date, v.duration_bucket, count(*), sum(v.duration_ms)
-  FROM ${s}.stage_visits v CROSS JOIN LATERAL (VALUES ('all', ''), ('team', v.current_team_id), ('owner', v.current_owner_id)) AS d(dim, dim_id)
-  WHERE v.left_at IS NOT NULL AND d.dim_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6;`;
+  return [`TRUNCATE ${DURATION_COUNTS.map(({ table }) => `${s}.${table}`).join(', ')};`, ...DURATION_COUNTS.map(({ table, select }) => `INSERT INTO ${s}.${table}\n  ${select(s)};`)].join('\n');
+}
+
+/** Work that ends a long first fold's wait for the summaries: each piece one transaction, any two at once on separate connections. */
+export interface SummaryPiece {
+  readonly name: string;
+  readonly sql: string;
 }
 
 /**
- * rebuildDurationBucketsSql with both tables' primary keys made after their rows instead of kept
- * while they go in: the end of a long first fold (restoreSummaries). On the 1M bench's visits
- * (245k month rows, 57k per team or owner) the statement took 3.5–3.9 s against 4.8–5.1 s with
- * the keys kept (three interleaved rounds). Run in one transaction (runNoted), where
- * TRUNCATE already locks the tables against readers.
+ * The summaries and the stage-duration counts computed again from the tables, in pieces that the
+ * end of a long first fold runs two at once (read-side.indexes.ts), where one transaction for all
+ * of them kept one core busy for most of that step. Each piece empties and fills its own table, so
+ * a piece run again after a kill gives the same rows; the note that keeps the queries off the
+ * summaries is removed only once every piece has committed. The duration counts' primary keys are
+ * made after their rows instead of kept while they go in: on the 1M bench's visits (245k month
+ * rows, 57k per team or owner) 3.5–3.9 s against 4.8–5.1 s with the keys kept (three interleaved
+ * rounds; TRUNCATE already locks the table against readers).
  */
-export function restoreDurationBucketsSql(s: string): string {
-  const keys = [
-    ['stage_duration_dim_buckets', '(dim, dim_id, process_id, stage_id, bucket)'],
-    ['stage_duration_month_buckets', '(dim, dim_id, process_id, stage_id, month, bucket) INCLUDE (visits, ms_sum)'],
-  ] as const;
-  const dropped = keys.map(([table]) => `ALTER TABLE ${s}.${table} DROP CONSTRAINT ${table}_pkey;`);
-  const made = keys.map(([table, key]) => `ALTER TABLE ${s}.${table} ADD CONSTRAINT ${table}_pkey PRIMARY KEY ${key};`);
-  return [...dropped, rebuildDurationBucketsSql(s), ...made].join('\n');
+export function summaryPieces(s: string): SummaryPiece[] {
+  return [
+    ...SUMMARIES.map((summary) => ({ name: summary.table, sql: rebuildSummarySql(s, summary) })),
+    ...DURATION_COUNTS.map(({ table, key, select }) => ({
+      name: table,
+      sql: [
+        `SET LOCAL work_mem = '256MB';`,
+        `ALTER TABLE ${s}.${table} DROP CONSTRAINT ${table}_pkey;`,
+        `TRUNCATE ${s}.${table};`,
+        `INSERT INTO ${s}.${table}\n  ${select(s)};`,
+        `ALTER TABLE ${s}.${table} ADD CONSTRAINT ${table}_pkey PRIMARY KEY ${key};`,
+      ].join('\n'),
+    })),
+  ];
 }
 
 /** A half-open range of dates 'YYYY-MM-DD' (null: unbounded on that side). */

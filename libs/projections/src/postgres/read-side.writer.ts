@@ -19,9 +19,8 @@ import {
 import { stageOrderOf } from '../process-catalog';
 import { boolArray, isoOf, ms, numberArray, textArray } from './read-side.encoding';
 import { copyBool, copyNumber, copyOf, copyText, queryWithCopies, type CopyStatement } from './read-side.copy';
-import { runNoted } from './read-side.indexes';
 import { keepLearnedSql, keepSetbacksSql, LEARNED_TABLES } from './read-side.learned';
-import { restoreDurationBucketsSql, SUMMARIES_NOTE, SUMMARY_TABLES } from './read-side.summaries';
+import { SUMMARIES_NOTE, SUMMARY_TABLES } from './read-side.summaries';
 import { contributionOf, reassignedTransitionsSql, reassignedTransitionsValues, SummaryDeltas, type Contribution, type Reassignment } from './read-side.summary-deltas';
 import { periodFiling } from './read-side.standing';
 
@@ -289,13 +288,8 @@ export class ReadSideWriter {
     this.summaries = 'waiting';
   }
 
-  /**
-   * Ends the wait (the note `definition` in deferred_indexes): the summaries computed from the
-   * tables and the note removed in one transaction; from the next batch on, each keeps them.
-   */
-  async restoreSummaries(definition: string): Promise<void> {
-    // The stage-duration counts per team, owner and month wait with them (encode) and are counted here too.
-    await runNoted(this.client, this.schema, SUMMARIES_NOTE, `${definition}\n${restoreDurationBucketsSql(this.schema)}`);
+  /** The summaries have been computed from the tables (restoreQueryIndexes) and their note removed: from the next batch on, each keeps them. */
+  summariesKept(): void {
     this.summaries = 'kept';
   }
 

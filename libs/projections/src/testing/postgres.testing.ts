@@ -53,13 +53,14 @@ export class PostgresTestReadSide {
   /**
    * `deferredUntil`: the batches before it are folded as a long first fold does (the query indexes
    * dropped, the summaries waiting), then the indexes and summaries are made and the rest kept
-   * batch by batch; `restartAt`: a new writer takes over before that batch, as after a crash.
+   * batch by batch; `restartAt`: a new writer takes over before that batch, as after a crash;
+   * `endLostAfter`: the end of that first fold loses its second connection part way (restoreIndexes).
    * `cacheSize`: records the writer keeps between batches; `onBatch`: called after each.
    */
   async load(
     events: readonly ProjectedEvent[],
     batchSizes: readonly number[] = [50],
-    options: { deferredUntil?: number; restartAt?: number; cacheSize?: number; onBatch?: (writer: ReadSideWriter) => void } = {},
+    options: { deferredUntil?: number; restartAt?: number; endLostAfter?: number; cacheSize?: number; onBatch?: (writer: ReadSideWriter) => void } = {},
   ): Promise<PostgresAnalyticsQueries> {
     const client = await this.pool.connect();
     try {
@@ -78,14 +79,14 @@ export class PostgresTestReadSide {
           writer = newWriter();
           await writer.load();
         }
-        if (deferred && i === options.deferredUntil) await this.restoreIndexes(client, writer);
+        if (deferred && i === options.deferredUntil) writer = await this.restoreIndexes(client, writer, options.endLostAfter);
         const size = Math.max(1, batchSizes[i % batchSizes.length]!);
         const batch = events.slice(at, at + size);
         at += size;
         await writer.apply(batch, batch[batch.length - 1]!.position, 'test-log');
         options.onBatch?.(writer);
       }
-      if (deferred) await this.restoreIndexes(client, writer);
+      if (deferred) writer = await this.restoreIndexes(client, writer, options.endLostAfter);
       this.position = writer.position;
     } finally {
       client.release();
@@ -105,11 +106,36 @@ export class PostgresTestReadSide {
     return rows.map((row) => row.definition);
   }
 
-  /** As the projector does at the end of a long first fold: on its connection and a second one. */
-  private async restoreIndexes(client: PoolClient, writer: ReadSideWriter): Promise<void> {
+  /**
+   * As the projector does at the end of a long first fold: on its connection and a second one.
+   * `lostAfter`: the second connection is lost after that many statements (its transaction rolled
+   * back), so the end of the fold stops part way, and a new writer then does it again, as the
+   * projector's next start would.
+   */
+  private async restoreIndexes(client: PoolClient, writer: ReadSideWriter, lostAfter?: number): Promise<ReadSideWriter> {
     const second = await this.pool.connect();
     try {
-      await restoreQueryIndexes(client, this.schema, writer, second);
+      if (lostAfter === undefined) {
+        await restoreQueryIndexes(client, this.schema, writer, second);
+        return writer;
+      }
+      let statements = 0;
+      const losing = {
+        query: async (...args: Parameters<PoolClient['query']>) => {
+          if (statements++ < lostAfter) return (second.query as (...a: unknown[]) => Promise<unknown>)(...args);
+          await second.query('ROLLBACK'); // what PostgreSQL does with the transaction of a lost connection
+          throw new Error('connection lost (test)');
+        },
+      } as unknown as PoolClient;
+      const stopped = await restoreQueryIndexes(client, this.schema, writer, losing).then(
+        () => false,
+        () => true,
+      );
+      if (!stopped) return writer;
+      const restarted = new ReadSideWriter(client, this.schema);
+      await restarted.load();
+      await restoreQueryIndexes(client, this.schema, restarted, second);
+      return restarted;
     } finally {
       second.release();
     }
