@@ -85,6 +85,28 @@ describe('ids, team limits and idempotency keys hold for every caller', () => {
       expect(listed).toContain(mine);
       expect(listed).not.toContain(theirs);
     });
+
+    it('a team-limited admin may neither manage keys nor rebuild a read model: both reach every team', async () => {
+      const admin = (method: 'get' | 'post' | 'delete', path: string, body?: object) => {
+        const call = api.anonymous[method](path).set('Authorization', `Bearer ${api.keys['direct-admin']}`);
+        return body ? call.send(body) : call;
+      };
+      const made = (await api.http.post('/admin/api-keys').send({ name: 'kept', roles: ['analyst'] }).expect(201)).body.id as string;
+      const refused = [
+        await admin('get', '/admin/api-keys'),
+        await admin('post', '/admin/api-keys', { name: 'everywhere', roles: ['admin'] }),
+        await admin('delete', `/admin/api-keys/${made}`),
+        await admin('post', '/admin/projections/pipeline/rebuild', {}),
+      ];
+      for (const answer of refused) expect([answer.status, answer.body.code, answer.body.allowedTeams]).toEqual([403, 'AUTH.TEAM_FORBIDDEN', ['direct']]);
+      expect(refused[3]!.body.detail).toMatch(/Rebuilding a read model .* needs an admin without a team limit/);
+      // Nothing happened: the key is still there, no key was made, no rebuild started.
+      const keys = (await api.http.get('/admin/api-keys').expect(200)).body.keys as { id: string; name: string }[];
+      expect(keys.map((key) => key.id)).toContain(made);
+      expect(keys.map((key) => key.name)).not.toContain('everywhere');
+      const projections = (await admin('get', '/admin/projections').expect(200)).body.projections as { name: string; lastRebuild: unknown }[];
+      expect(projections.find((projection) => projection.name === 'pipeline')?.lastRebuild).toBeNull();
+    });
   });
 
   describe('an Idempotency-Key means one command', () => {

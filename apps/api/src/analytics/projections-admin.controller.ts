@@ -1,6 +1,8 @@
 import { Controller, Get, HttpCode, Inject, Logger, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PostgresReadSideFollower, SnapshotFollower, type ReadModels } from '@stagecraft/projections';
+import { CurrentPrincipal } from '../auth/current-principal.decorator';
+import { assertUnlimited, type Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
 import { ApiProblem } from '../http/problem';
 import { READ_MODELS } from './projections.token';
@@ -24,7 +26,9 @@ export class ProjectionsAdminController {
   @Post(':name/rebuild')
   @HttpCode(202)
   @ApiOperation({ summary: 'Rebuild a projection from position 0; the current model serves until the new one has caught up' })
-  rebuild(@Param('name') name: string) {
+  rebuild(@CurrentPrincipal() caller: Principal, @Param('name') name: string) {
+    // A rebuild replays every team's events and holds the projector for its length: not one team's call.
+    assertUnlimited(caller, 'Rebuilding a read model (it replays every team\'s events)');
     const status = this.runner.status().find((entry) => entry.name === name);
     if (!status) throw new ApiProblem('PROJECTION.NOT_FOUND', `There is no projection "${name}"; there are ${this.runner.names().join(', ')}.`);
     if (status.rebuilding) throw new ApiProblem('PROJECTION.ALREADY_REBUILDING', `Projection "${name}" is already being rebuilt.`);

@@ -9,7 +9,7 @@ import { updateApiKeysFile } from './api-keys.file';
 import { CreateApiKeyDto } from './api-keys.dto';
 import { CurrentPrincipal } from './current-principal.decorator';
 import { FileLockTimeoutError } from './file-lock';
-import type { Principal } from './principal';
+import { assertUnlimited, type Principal } from './principal';
 import { Allow } from './roles';
 
 /** What may be shown of a key: never its salt or hash, and the secret only once, when made. */
@@ -21,6 +21,9 @@ function describeKey(key: StoredApiKey, source: 'file' | 'API_KEYS') {
  * Key administration over HTTP, the same changes as `npm run api-keys`: written to the keys file
  * under its lock, so every instance reading that file applies them within about a second.
  */
+/** An admin limited to teams could otherwise make itself a key without that limit. */
+const MANAGING_KEYS = 'Managing API keys (a key made here could reach every team)';
+
 @ApiTags('operations')
 @ApiBearerAuth()
 @Allow()
@@ -36,7 +39,7 @@ export class ApiKeysController {
   @Get()
   @ApiOperation({ summary: 'The keys in force: id, name, roles, teams, where they are configured (never a secret or hash)' })
   list(@CurrentPrincipal() caller: Principal) {
-    assertUnlimited(caller);
+    assertUnlimited(caller, MANAGING_KEYS);
     const inline = new Set(this.store.inlineKeys.map((key) => key.id));
     return { keys: [...this.store.keys.values()].map((key) => describeKey(key, inline.has(key.id) ? 'API_KEYS' : 'file')) };
   }
@@ -45,7 +48,7 @@ export class ApiKeysController {
   @HttpCode(201)
   @ApiOperation({ summary: 'Make a key; the answer shows it once (only its hash is stored). Applies to every instance within about a second.' })
   async create(@CurrentPrincipal() caller: Principal, @Body() body: CreateApiKeyDto) {
-    assertUnlimited(caller);
+    assertUnlimited(caller, MANAGING_KEYS);
     const { key, stored } = generateApiKey(
       { name: body.name, roles: body.roles, ...(body.teams ? { teams: [...new Set(body.teams)] } : {}), mayActOnBehalf: body.mayActOnBehalf === true },
       this.clock(),
@@ -58,7 +61,7 @@ export class ApiKeysController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke a key: every instance refuses it within about a second' })
   async revoke(@CurrentPrincipal() caller: Principal, @Param('id') id: string): Promise<void> {
-    assertUnlimited(caller);
+    assertUnlimited(caller, MANAGING_KEYS);
     if (this.store.inlineKeys.some((key) => key.id === id)) {
       throw new ApiProblem('API_KEY.NOT_IN_FILE', `Key ${id} is configured in API_KEYS, not in the keys file: remove it there and restart the instances.`);
     }
@@ -79,12 +82,5 @@ export class ApiKeysController {
     } finally {
       this.store.check();
     }
-  }
-}
-
-// An admin limited to teams could otherwise make itself a key without that limit.
-function assertUnlimited(caller: Principal): void {
-  if (caller.teams !== undefined) {
-    throw new ApiProblem('AUTH.TEAM_FORBIDDEN', 'Managing API keys needs an admin without a team limit: a key made here could reach every team.', { allowedTeams: caller.teams });
   }
 }

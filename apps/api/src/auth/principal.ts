@@ -1,3 +1,4 @@
+import { ApiProblem } from '../http/problem';
 import type { Role } from './roles';
 
 /** Who is calling, established from credentials, never from what a request claims about itself. */
@@ -14,4 +15,12 @@ export interface Principal {
 
 export function mayAccessTeam(principal: Principal, teamId: string | undefined): boolean {
   return principal.teams === undefined || (teamId !== undefined && principal.teams.includes(teamId));
+}
+
+/**
+ * Refuses a caller limited to teams an operation that reaches every team (making keys, rebuilding
+ * the read models): `what` says which, in the answer.
+ */
+export function assertUnlimited(caller: Principal, what: string): void {
+  if (caller.teams !== undefined) throw new ApiProblem('AUTH.TEAM_FORBIDDEN', `${what} needs an admin without a team limit.`, { allowedTeams: caller.teams });
 }
