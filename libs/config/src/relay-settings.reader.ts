@@ -30,7 +30,7 @@ export function readRelaySettings(env: Env, cwd: string, readInteger: (env: Env,
     webhookSecrets[sink.key] = secret;
   }
   const retryBaseMs = readInteger(env, 'RELAY_RETRY_BASE_MS', 500, 1, 60_000);
-  return {
+  const settings: RelaySettings = {
     sinks,
     mode,
     statePath: resolve(cwd, env.RELAY_STATE_PATH ?? join(dirname(env.EVENT_STORE_PATH ?? './data/events.db'), 'relay.db')),
@@ -41,6 +41,29 @@ export function readRelaySettings(env: Env, cwd: string, readInteger: (env: Env,
     retryBaseMs,
     retryMaxMs: readInteger(env, 'RELAY_RETRY_MAX_MS', 30_000, retryBaseMs, 3_600_000),
   };
+  assertEachHasAnEffect(env, sinks.length > 0, webhooks.length > 0);
+  return settings;
+}
+
+/** Settings of the relay's sinks, and of its webhooks. */
+const RELAY_VARIABLES = ['RELAY', 'RELAY_STATE_PATH', 'RELAY_NEW_SINK_FROM', 'RELAY_RETRY_BASE_MS', 'RELAY_RETRY_MAX_MS'] as const;
+const WEBHOOK_VARIABLES = ['RELAY_WEBHOOK_SECRET', 'RELAY_WEBHOOK_SECRETS', 'RELAY_WEBHOOK_MAX_ATTEMPTS', 'RELAY_WEBHOOK_TIMEOUT_MS'] as const;
+
+/**
+ * A relay setting with nothing to apply to is refused, as the JWT settings without a key are: it
+ * is most often RELAY_SINKS left out or misspelt (RELAY_SINK), and the operator would otherwise
+ * believe events are published, or signed, when nothing is.
+ */
+function assertEachHasAnEffect(env: Env, anySink: boolean, anyWebhook: boolean): void {
+  if (!anySink) {
+    for (const variable of [...RELAY_VARIABLES, ...WEBHOOK_VARIABLES]) {
+      if (env[variable] !== undefined) throw new SettingsError(variable, 'has no effect without RELAY_SINKS (the sinks the public events are published to: nats://…, amqp://…, https://…)');
+    }
+  } else if (!anyWebhook) {
+    for (const variable of WEBHOOK_VARIABLES) {
+      if (env[variable] !== undefined) throw new SettingsError(variable, 'has no effect: RELAY_SINKS names no webhook (https://…)');
+    }
+  }
 }
 
 // RELAY_WEBHOOK_SECRETS: {"<webhook URL as in RELAY_SINKS>": "<secret>", …}

@@ -12,6 +12,21 @@ const refusal = (env: Record<string, string>) => {
   throw new Error('expected the settings to be refused');
 };
 
+/** A valid value of each relay setting, so that only its having no effect is refused. */
+const VALID: Record<string, string> = {
+  RELAY: 'external',
+  RELAY_STATE_PATH: '/var/lib/sc/relay.db',
+  RELAY_NEW_SINK_FROM: 'beginning',
+  RELAY_RETRY_BASE_MS: '100',
+  RELAY_RETRY_MAX_MS: '1000',
+  RELAY_WEBHOOK_SECRET: SECRET,
+  RELAY_WEBHOOK_SECRETS: '{}',
+  RELAY_WEBHOOK_MAX_ATTEMPTS: '3',
+  RELAY_WEBHOOK_TIMEOUT_MS: '5000',
+};
+const RELAY_ONLY = ['RELAY', 'RELAY_STATE_PATH', 'RELAY_NEW_SINK_FROM', 'RELAY_RETRY_BASE_MS', 'RELAY_RETRY_MAX_MS'];
+const WEBHOOK_ONLY = ['RELAY_WEBHOOK_SECRET', 'RELAY_WEBHOOK_SECRETS', 'RELAY_WEBHOOK_MAX_ATTEMPTS', 'RELAY_WEBHOOK_TIMEOUT_MS'];
+
 describe('the relay settings (RELAY_*)', () => {
   it('run no relay without RELAY_SINKS, and keep the state beside the event store', () => {
     expect(read({})).toMatchObject({ sinks: [], mode: 'in-process', newSinkFrom: 'end', statePath: '/srv/stagecraft/data/relay.db' });
@@ -55,10 +70,20 @@ describe('the relay settings (RELAY_*)', () => {
     [{ RELAY: 'both' }, 'RELAY: must be "in-process" or "external"'],
     [{ RELAY_NEW_SINK_FROM: 'now' }, 'RELAY_NEW_SINK_FROM: must be "end" or "beginning"'],
     [{ RELAY_WEBHOOK_MAX_ATTEMPTS: '0' }, 'RELAY_WEBHOOK_MAX_ATTEMPTS: must be an integer from 1 to 100'],
+    // Settings with nothing to apply to: RELAY_SINKS left out (or misspelt), or no webhook among the sinks.
+    ...[...RELAY_ONLY, ...WEBHOOK_ONLY].map((variable) => [{ [variable]: VALID[variable]! }, `${variable}: has no effect without RELAY_SINKS`] as const),
+    ...[...RELAY_ONLY, ...WEBHOOK_ONLY].map((variable) => [{ RELAY_SINK: 'nats://127.0.0.1:4222', [variable]: VALID[variable]! }, `${variable}: has no effect without RELAY_SINKS`] as const),
+    ...WEBHOOK_ONLY.map((variable) => [{ RELAY_SINKS: 'nats://127.0.0.1:4222,amqp://127.0.0.1', [variable]: VALID[variable]! }, `${variable}: has no effect: RELAY_SINKS names no webhook`] as const),
   ])('refuse %j, naming the variable, the sink and the reason', (env, message) => {
     const text = refusal(env as Record<string, string>);
     expect(text).toContain(message);
     expect(text).not.toContain('topsecret');
+  });
+
+  it('take each relay setting where a sink it applies to is named', () => {
+    const relay = read({ ...VALID, RELAY_SINKS: 'nats://127.0.0.1:4222,https://hooks.example/x', RELAY_WEBHOOK_SECRETS: JSON.stringify({ 'https://hooks.example/x': SECRET }) });
+    expect(relay).toMatchObject({ mode: 'external', statePath: '/var/lib/sc/relay.db', newSinkFrom: 'beginning', retryBaseMs: 100, retryMaxMs: 1000, webhookMaxAttempts: 3, webhookTimeoutMs: 5000 });
+    expect(read({ RELAY_SINKS: 'nats://127.0.0.1:4222', ...Object.fromEntries(RELAY_ONLY.map((variable) => [variable, VALID[variable]!])) }).mode).toBe('external');
   });
 
   it('give a webhook its own secret from RELAY_WEBHOOK_SECRETS, the others the shared one', () => {
