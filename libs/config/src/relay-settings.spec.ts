@@ -71,9 +71,9 @@ describe('the relay settings (RELAY_*)', () => {
     [{ RELAY_NEW_SINK_FROM: 'now' }, 'RELAY_NEW_SINK_FROM: must be "end" or "beginning"'],
     [{ RELAY_WEBHOOK_MAX_ATTEMPTS: '0' }, 'RELAY_WEBHOOK_MAX_ATTEMPTS: must be an integer from 1 to 100'],
     // Settings with nothing to apply to: RELAY_SINKS left out (or misspelt), or no webhook among the sinks.
-    ...[...RELAY_ONLY, ...WEBHOOK_ONLY].map((variable) => [{ [variable]: VALID[variable]! }, `${variable}: has no effect without RELAY_SINKS`] as const),
-    ...[...RELAY_ONLY, ...WEBHOOK_ONLY].map((variable) => [{ RELAY_SINK: 'nats://127.0.0.1:4222', [variable]: VALID[variable]! }, `${variable}: has no effect without RELAY_SINKS`] as const),
-    ...WEBHOOK_ONLY.map((variable) => [{ RELAY_SINKS: 'nats://127.0.0.1:4222,amqp://127.0.0.1', [variable]: VALID[variable]! }, `${variable}: has no effect: RELAY_SINKS names no webhook`] as const),
+    ...[...RELAY_ONLY, ...WEBHOOK_ONLY].map((variable) => [{ [variable]: VALID[variable]! }, `${variable}: has no effect without RELAY_SINKS`] as [Record<string, string>, string]),
+    ...[...RELAY_ONLY, ...WEBHOOK_ONLY].map((variable) => [{ RELAY_SINK: 'nats://127.0.0.1:4222', [variable]: VALID[variable]! }, `${variable}: has no effect without RELAY_SINKS`] as [Record<string, string>, string]),
+    ...WEBHOOK_ONLY.map((variable) => [{ RELAY_SINKS: 'nats://127.0.0.1:4222,amqp://127.0.0.1', [variable]: VALID[variable]! }, `${variable}: has no effect: RELAY_SINKS names no webhook`] as [Record<string, string>, string]),
   ])('refuse %j, naming the variable, the sink and the reason', (env, message) => {
     const text = refusal(env as Record<string, string>);
     expect(text).toContain(message);
