@@ -55,7 +55,8 @@ export function prepareSnapshotDatabase(db: Database.Database): void {
     format      INTEGER NOT NULL,
     chunk_count INTEGER NOT NULL,
     byte_count  INTEGER NOT NULL,
-    -- SHA-256 of the chunks in order: bytes changed on disk are refused, not decoded into a wrong model.
+    -- SHA-256 of the chunks in order, then of the header (digestOf): bytes or a position changed on
+    -- disk are refused, not decoded into a wrong model or folded on from the wrong place.
     digest      TEXT NOT NULL,
     saved_at    TEXT NOT NULL
   );
@@ -87,8 +88,8 @@ export function snapshotStatements(db: Database.Database) {
   const readOne = db.transaction((name: string): SnapshotRead | undefined => {
     const row = selectOne.get(name);
     if (row) {
-      // The header is not under the digest: a position that is no log position (text, negative,
-      // a fraction) would have the runner fold from there (twice over, or never ending).
+      // Checked before the digest, which reads it as a number: a position that is no log position
+      // (text, negative, a fraction) would have the runner fold from there (twice over, or never ending).
       const position = row.position as unknown;
       if (typeof position !== 'number' || !Number.isSafeInteger(position) || position < 0 || typeof row.log_id !== 'string') {
         return { kind: 'unreadable', header: headerOf(row), reason: `its header records position ${JSON.stringify(position)}, which is no position of a log` };
@@ -98,7 +99,7 @@ export function snapshotStatements(db: Database.Database) {
       if (chunks.length !== row.chunk_count || bytes !== row.byte_count) {
         return { kind: 'unreadable', header: headerOf(row), reason: `${chunks.length} chunks of ${bytes} bytes stored, ${row.chunk_count} of ${row.byte_count} recorded` };
       }
-      if (digestOf(chunks) !== row.digest) return { kind: 'unreadable', header: headerOf(row), reason: 'its bytes changed since they were saved (digest mismatch)' };
+      if (digestOf(chunks, row) !== row.digest) return { kind: 'unreadable', header: headerOf(row), reason: 'its bytes or its header changed since they were saved (digest mismatch)' };
       return { kind: 'chunked', header: headerOf(row), format: row.format, chunks };
     }
     const old = selectLegacy?.get(name);
@@ -178,7 +179,8 @@ export function snapshotWriter(db: Database.Database) {
         }
         const { last } = part;
         if (!last) return;
-        upsertHeader.run(model.name, last.position, last.logId, last.failed ?? null, last.format, model.chunks, model.bytes, model.digest.digest('hex'), last.savedAt);
+        const digest = `${HEADED}${model.digest.update(headerBytes({ name: model.name, position: last.position, log_id: last.logId, failed: last.failed ?? null })).digest('hex')}`;
+        upsertHeader.run(model.name, last.position, last.logId, last.failed ?? null, last.format, model.chunks, model.bytes, digest, last.savedAt);
         deleteLegacy?.run(model.name);
         model = undefined;
       });
@@ -201,10 +203,24 @@ function hasLegacyTable(db: Database.Database): boolean {
   return db.prepare<[], { present: number }>("SELECT count(*) AS present FROM sqlite_master WHERE type = 'table' AND name = 'projection_snapshots'").get()!.present > 0;
 }
 
-function digestOf(chunks: readonly Uint8Array[]): string {
+/** Marks a digest that covers the header too; a digest without it (a file saved before) covers the chunks alone. */
+const HEADED = 'h1:';
+
+/**
+ * The header under the digest: which model, from which log, up to which position, failed or not.
+ * A plausible position edited in place (3 where 68 was saved) would otherwise have the runner
+ * fold events 4 to 68 twice. The format is not under it: an unknown one is refused as such.
+ */
+function headerBytes(row: Pick<HeaderRow, 'name' | 'position' | 'log_id' | 'failed'>): Buffer {
+  return Buffer.from(`\0${JSON.stringify([row.name, row.position, row.log_id, row.failed ?? null])}`);
+}
+
+/** The digest a save recorded for these chunks and this header, in the form it recorded (HEADED or not). */
+function digestOf(chunks: readonly Uint8Array[], row: HeaderRow & { digest: string }): string {
   const hash = createHash('sha256');
   for (const chunk of chunks) hash.update(chunk);
-  return hash.digest('hex');
+  if (!row.digest.startsWith(HEADED)) return hash.digest('hex');
+  return `${HEADED}${hash.update(headerBytes(row)).digest('hex')}`;
 }
 
 function headerOf(row: HeaderRow): SnapshotHeader {

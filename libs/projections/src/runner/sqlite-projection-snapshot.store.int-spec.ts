@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { spawn } from 'node:child_process';
@@ -200,6 +201,26 @@ describe('SQLite read-model snapshots', () => {
     expect(await store.load('absent')).toBeUndefined();
   });
 
+  it('refuses a snapshot whose header was changed in place to another plausible position, log or failure, and reads one saved before headers were digested', async () => {
+    const store = open({ chunkBytes: 32 });
+    const names = ['earlier', 'later', 'other-log', 'unfailed', 'before'];
+    await store.save([...names.map((name) => ({ name, position: 68, logId: 'log', model: { n: name } })), { name: 'failed', position: 68, logId: 'log', failed: 'stopped', model: { n: 1 } }]).written;
+    const raw = new Database(path);
+    raw.exec("UPDATE read_model_snapshots SET position = 3 WHERE name = 'earlier'");
+    raw.exec("UPDATE read_model_snapshots SET position = 70 WHERE name = 'later'");
+    raw.exec("UPDATE read_model_snapshots SET log_id = 'another' WHERE name = 'other-log'");
+    raw.exec("UPDATE read_model_snapshots SET failed = NULL WHERE name = 'failed'");
+    // A file saved before: its digest covers the chunks alone, and is checked as such.
+    const chunks = raw.prepare("SELECT bytes FROM read_model_snapshot_chunks WHERE name = 'before' ORDER BY seq").all() as { bytes: Buffer }[];
+    const chunksOnly = createHash('sha256');
+    for (const chunk of chunks) chunksOnly.update(chunk.bytes);
+    raw.prepare("UPDATE read_model_snapshots SET digest = ? WHERE name = 'before'").run(chunksOnly.digest('hex'));
+    raw.close();
+    for (const name of ['earlier', 'later', 'other-log', 'failed']) await expect(store.load(name)).rejects.toThrow(/header changed since they were saved \(digest mismatch\)/);
+    expect(await store.load('unfailed')).toMatchObject({ position: 68, logId: 'log', model: { n: 'unfailed' } });
+    expect(await store.load('before')).toMatchObject({ position: 68, model: { n: 'before' } });
+  });
+
   it('refuses a snapshot whose header records no log position (the runner would fold from there twice over, or never end)', async () => {
     const store = open({ chunkBytes: 32 });
     const names = ['text', 'negative', 'fraction', 'huge'];
@@ -334,10 +355,11 @@ describe('the projection runner and its followers on the SQLite snapshot store',
 
       await runner.stop();
       const raw = new Database(path);
+      // A header changed in place (a later position, so the follower reads it again): its digest no longer matches.
       raw.exec("UPDATE read_model_snapshots SET format = 99, position = position + 1 WHERE name = 'tally'");
       raw.close();
       await follower.waitFor(1_000, 200);
-      expect(follower.failure('tally')).toMatch(/could not be read.*format 99/);
+      expect(follower.failure('tally')).toMatch(/could not be read.*header changed since they were saved \(digest mismatch\)/);
       expect(follower.status()[0]).toMatchObject({ name: 'tally', failed: expect.stringMatching(/could not be read/) });
     } finally {
       await runner.stop();
