@@ -10,6 +10,7 @@ import { eventIdFor } from './opportunity-stream.events';
 import type { LoadedOpportunity, OpportunityStreams } from './opportunity-streams';
 import type { ProcessRegistry } from './process-registry';
 import { assertCommandWithinTeams } from './team-access';
+import { DamagedStreamSnapshotError } from './stream-snapshots/stream-snapshot.store';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** A domain command as the edge builds it; the executor adds the server time. */
@@ -47,6 +48,8 @@ export class OpportunityCommandExecutor {
     // conflict, nothing to record) is redone once on a fold read from the store, so no client is
     // ever answered from a stream another writer changed meanwhile.
     let mayUseCachedFold = true;
+    // A snapshot row found damaged while deciding is dropped once and the stream read whole.
+    let droppedSnapshot = false;
     for (let attempt = 0; ; ) {
       const cached = mayUseCachedFold ? this.streams.cachedIfSoleWriter(opportunityId) : undefined;
       mayUseCachedFold = false;
@@ -57,6 +60,11 @@ export class OpportunityCommandExecutor {
         step = deciding instanceof Promise ? await deciding : deciding;
       } catch (error) {
         if (cached) continue;
+        if (error instanceof DamagedStreamSnapshotError && !droppedSnapshot) {
+          droppedSnapshot = true;
+          this.streams.dropSnapshot(opportunityId);
+          continue;
+        }
         throw error;
       }
       if (step.kind === 'answer') {
@@ -70,12 +78,7 @@ export class OpportunityCommandExecutor {
         if (fingerprint) {
           // The append may have met a racing retry of the same command id that stored first:
           // answer from what the store holds, never from this attempt's own decision.
-          this.streams.forget(opportunityId);
-          const reloaded = await this.streams.load(opportunityId);
-          const stored = replayOf(reloaded, envelope.commandId, fingerprint)!;
-          // The store writes nothing for an exact retry of an append already stored: when the
-          // events it holds were another attempt's, this request is a replay, and says so.
-          return { ...stored, replayed: reloaded.commands.get(envelope.commandId)!.attempt !== attemptOf(envelope) };
+          return await this.storedAnswer(opportunityId, envelope, fingerprint);
         }
         const after = this.streams.appended(loaded, events, result, headHash);
         return outcomeOf(after.state, result.nextRevision, result.position, false);
@@ -86,6 +89,23 @@ export class OpportunityCommandExecutor {
         if (!retryable) throw error;
         if (attempt >= this.options.conflictRetries) throw new ConcurrentModificationError(attempt + 1);
         attempt += 1;
+      }
+    }
+  }
+
+  /** The answer the store holds for a keyed command just appended (or met there), from the stream read again. */
+  private async storedAnswer(opportunityId: string, envelope: CommandEnvelope, fingerprint: string): Promise<CommandOutcome> {
+    for (let dropped = false; ; dropped = true) {
+      this.streams.forget(opportunityId);
+      const reloaded = await this.streams.load(opportunityId);
+      try {
+        const stored = replayOf(reloaded, envelope.commandId, fingerprint)!;
+        // The store writes nothing for an exact retry of an append already stored: when the
+        // events it holds were another attempt's, this request is a replay, and says so.
+        return { ...stored, replayed: reloaded.commands.get(envelope.commandId)!.attempt !== attemptOf(envelope) };
+      } catch (error) {
+        if (!(error instanceof DamagedStreamSnapshotError) || dropped) throw error;
+        this.streams.dropSnapshot(opportunityId); // read whole the next time round
       }
     }
   }

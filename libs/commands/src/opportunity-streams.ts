@@ -114,6 +114,12 @@ export class OpportunityStreams {
     this.cache.delete(toOpportunityStreamId(opportunityId));
   }
 
+  /** Drops a stream's snapshot (found damaged) as well: the next load reads it whole from the store. */
+  dropSnapshot(opportunityId: string): void {
+    this.forget(opportunityId);
+    this.snapshots.discard(toOpportunityStreamId(opportunityId));
+  }
+
   private remember(loaded: LoadedOpportunity): LoadedOpportunity {
     // Map order is insertion order: re-inserting marks it most recently used.
     this.cache.delete(loaded.stream);

@@ -1,13 +1,39 @@
+import { createHash } from 'node:crypto';
 import { assertTableColumns, openSQLiteFile } from '@stagecraft/event-store';
-import type { RecordedCommand, StreamSnapshot, StreamSnapshotStore, StreamSnapshotToSave } from './stream-snapshot.store';
+import { DamagedStreamSnapshotError, type RecordedCommand, type StreamSnapshot, type StreamSnapshotStore, type StreamSnapshotToSave } from './stream-snapshot.store';
 
 /** Snapshots waiting to be written are flushed in one transaction after this long. */
 const FLUSH_AFTER_MS = 200;
 /**
  * Bumped when a snapshot's shape changes: rows of another format are ignored (and replaced).
  * 2: the recorded commands moved out of the snapshot into stream_commands, one row each.
+ * 3: every row sealed (`seal`): a row edited or damaged in place is not taken for what it says.
  */
-const FORMAT = 2;
+const FORMAT = 3;
+
+/** Hex characters of the SHA-256 a sealed row starts with. */
+const SEAL_LENGTH = 64;
+
+/**
+ * A row's text: the SHA-256 of where it belongs (its stream, and a command's id) and of its JSON,
+ * then the JSON. A snapshot whose state was edited (a criterion met, another stage) would have
+ * commands decided on a fold the log does not hold; a command whose answer was edited would
+ * answer a retry with it. Neither has a secret (someone who can write this file can write the
+ * log): the seal tells damage and edits in place from what was saved, not a forger.
+ */
+function seal(json: string, ...where: string[]): string {
+  return `${digestOf(json, where)}${json}`;
+}
+
+/** The JSON of a sealed row, or undefined when it is not what was saved there. */
+function unseal(text: string, ...where: string[]): string | undefined {
+  const json = text.slice(SEAL_LENGTH);
+  return text.length > SEAL_LENGTH && text.slice(0, SEAL_LENGTH) === digestOf(json, where) ? json : undefined;
+}
+
+function digestOf(json: string, where: readonly string[]): string {
+  return createHash('sha256').update(JSON.stringify(where)).update('\0').update(json).digest('hex');
+}
 
 /** A snapshot not yet written, with every command it adds to what the file holds for its stream. */
 interface PendingSnapshot {
@@ -54,8 +80,8 @@ export function getSQLiteStreamSnapshotStore(path: string, onSetAside: (message:
   const flush = db.transaction(() => {
     for (const { snapshot, commands, replacesAll } of pending.values()) {
       if (replacesAll) removeCommands.run(snapshot.stream);
-      for (const [commandId, command] of commands) putCommand.run(snapshot.stream, commandId, JSON.stringify(command));
-      upsert.run(snapshot.stream, FORMAT, JSON.stringify(snapshot));
+      for (const [commandId, command] of commands) putCommand.run(snapshot.stream, commandId, seal(JSON.stringify(command), snapshot.stream, commandId));
+      upsert.run(snapshot.stream, FORMAT, seal(JSON.stringify(snapshot), snapshot.stream));
     }
     pending.clear();
   });
@@ -99,14 +125,26 @@ export function getSQLiteStreamSnapshotStore(path: string, onSetAside: (message:
   const revisionOf = (stream: string): number | undefined => {
     const waiting = pending.get(stream);
     if (waiting) return waiting.snapshot.revision;
-    const row = quietly(() => select.get(stream), undefined);
-    if (!row || row.format !== FORMAT) return undefined;
-    return quietly(() => (JSON.parse(row.snapshot) as StreamSnapshot).revision, undefined);
+    const json = snapshotJson(stream);
+    return json === undefined ? undefined : quietly(() => (JSON.parse(json) as StreamSnapshot).revision, undefined);
   };
-  /** A recorded command from the file. A file that cannot answer must not pass for one without it. */
+  /** The JSON of the stream's stored snapshot; undefined without one, or one of another format, or not as saved. */
+  const snapshotJson = (stream: string): string | undefined => {
+    const row = quietly(() => select.get(stream), undefined);
+    return row && row.format === FORMAT ? unseal(row.snapshot, stream) : undefined;
+  };
+  /**
+   * A recorded command from the file. A file that cannot answer must not pass for one without it
+   * (the command would be decided again), nor a row not as saved for the answer of the first: both
+   * throw, and the command side reads the stream whole instead (its events record every command).
+   */
   const storedCommand = (stream: string, commandId: string): RecordedCommand | undefined => {
     const row = selectCommand.get(stream, commandId);
-    return row ? (JSON.parse(row.command) as RecordedCommand) : undefined;
+    if (!row) return undefined;
+    const json = unseal(row.command, stream, commandId);
+    const command = json === undefined ? undefined : parsedOrUndefined(json);
+    if (!isRecordedCommand(command)) throw new DamagedStreamSnapshotError(stream, `the recorded command ${JSON.stringify(commandId)} is not as it was saved`);
+    return command;
   };
 
   return {
@@ -114,15 +152,9 @@ export function getSQLiteStreamSnapshotStore(path: string, onSetAside: (message:
       if (failed) return undefined;
       const waiting = pending.get(stream);
       if (waiting) return { ...waiting.snapshot, commandBefore: (commandId) => waiting.commands.get(commandId) ?? (waiting.replacesAll ? undefined : storedCommand(stream, commandId)) };
-      const row = quietly(() => select.get(stream), undefined);
-      if (!row || row.format !== FORMAT) return undefined;
-      let snapshot: unknown;
-      try {
-        snapshot = JSON.parse(row.snapshot);
-      } catch {
-        return undefined; // a damaged row: read the stream instead
-      }
-      // JSON that is not a snapshot of this stream (a damaged or edited row): the stream is read whole.
+      const json = snapshotJson(stream);
+      // None, or a row not as saved, not JSON, or JSON that is not a snapshot of this stream: the stream is read whole.
+      const snapshot = json === undefined ? undefined : parsedOrUndefined(json);
       if (!isSnapshotOf(stream, snapshot)) return undefined;
       return { ...snapshot, commandBefore: (commandId) => storedCommand(stream, commandId) };
     },
@@ -153,6 +185,21 @@ export function getSQLiteStreamSnapshotStore(path: string, onSetAside: (message:
       db.close();
     },
   };
+}
+
+function parsedOrUndefined(json: string): unknown {
+  try {
+    return JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a parsed row has the shape of a recorded command (what a retry is answered from). */
+function isRecordedCommand(value: unknown): value is RecordedCommand {
+  const command = value as Partial<Record<keyof RecordedCommand, unknown>> | null | undefined;
+  if (command === null || typeof command !== 'object' || typeof command.fingerprint !== 'string' || typeof command.attempt !== 'string' || typeof command.stage !== 'string') return false;
+  return [command.revision, command.position].every((n) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0) && ['open', 'won', 'lost'].includes(command.status as string);
 }
 
 /** Whether a parsed row has the shape of a snapshot of `stream` (what a fold of it reads, not every field). */

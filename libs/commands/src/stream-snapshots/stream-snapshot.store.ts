@@ -32,7 +32,21 @@ export interface StreamSnapshotToSave extends StreamSnapshot {
   readonly newCommands: readonly (readonly [string, RecordedCommand])[];
 }
 
-/** Recorded commands kept in a snapshot store: looked up one id at a time. */
+/**
+ * A snapshot store found a row of the stream's that is not as it was saved while a command looked
+ * up a recorded command: the snapshot must be dropped and the stream read whole.
+ */
+export class DamagedStreamSnapshotError extends Error {
+  constructor(
+    readonly stream: string,
+    reason: string,
+  ) {
+    super(`The snapshot of ${stream} cannot be used: ${reason}`);
+    this.name = 'DamagedStreamSnapshotError';
+  }
+}
+
+/** Recorded commands kept in a snapshot store: looked up one id at a time (may throw DamagedStreamSnapshotError). */
 export type RecordedCommandLookup = (commandId: string) => RecordedCommand | undefined;
 
 /** A snapshot as loaded: the commands up to it are looked up in the store, one id at a time. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,19 +99,26 @@ describe('stream snapshots', () => {
     again.close();
   });
 
-  it('a snapshot row that is JSON but not a snapshot of the stream is not used: the stream is read whole', async () => {
+  it('a snapshot row edited in place, or resealed but not a snapshot of the stream, is not used: the stream is read whole', async () => {
     const path = join(dir, 'snapshots-shape.db');
     const first = getSQLiteStreamSnapshotStore(path);
     await new OpportunityStreams(store, 0, first).load(id);
     first.close();
     const expected = await fullFold();
-    for (const edit of ["json_set(snapshot, '$.state', json('null'))", "json_set(snapshot, '$.state', json('{\"status\":\"won\"}'))", "json_set(snapshot, '$.revision', -1)", "json_set(snapshot, '$.stream', 'another')", "'[]'"]) {
+    const shapes = ["json_set(json, '$.state', json('null'))", "json_set(json, '$.state', json('{\"status\":\"won\"}'))", "json_set(json, '$.revision', -1)", "json_set(json, '$.stream', 'another')", "'[]'"];
+    // Edits that keep the shape: only the seal tells them from what was saved.
+    const inPlace = ["json_set(json, '$.state.stage', 'negotiation')", "json_set(json, '$.state.criteriaMet', json('[\"need-confirmed\",\"budget-identified\"]'))", "json_set(json, '$.revision', json_extract(json, '$.revision') - 1)"];
+    const edits = [...[...shapes, ...inPlace].map((edit) => ({ edit, resealed: false })), ...shapes.map((edit) => ({ edit, resealed: true }))];
+    for (const { edit, resealed } of edits) {
       const db = new Database(path);
       const saved = db.prepare('SELECT snapshot FROM stream_snapshots WHERE stream = ?').get(stream) as { snapshot: string };
-      db.prepare(`UPDATE stream_snapshots SET snapshot = ${edit} WHERE stream = ?`).run(stream);
+      const json = (db.prepare(`SELECT ${edit.replaceAll('json,', '?,').replace(/json_extract\(json,/g, 'json_extract(?,')} AS edited`).get(...Array.from({ length: edit.split('json,').length - 1 }, () => saved.snapshot.slice(64))) as { edited: string }).edited;
+      const sealed = resealed ? `${createHash('sha256').update(JSON.stringify([stream])).update('\0').update(json).digest('hex')}${json}` : `${saved.snapshot.slice(0, 64)}${json}`;
+      db.prepare('UPDATE stream_snapshots SET snapshot = ? WHERE stream = ?').run(sealed, stream);
       db.close();
+      const edit_ = `${edit}${resealed ? ' (resealed)' : ''}`;
       const edited = getSQLiteStreamSnapshotStore(path);
-      expect([edit, edited.load(stream)]).toEqual([edit, undefined]);
+      expect([edit_, edited.load(stream)]).toEqual([edit_, undefined]);
       reads.length = 0;
       const loaded = await new OpportunityStreams(watched(), 0, edited).load(id);
       expect(reads.map((read) => read.fromRevision)).toContain(0);
@@ -141,7 +149,7 @@ describe('stream snapshots', () => {
     // The file: one snapshot row holding no command, and each command covered by it once.
     const db = new Database(path, { readonly: true });
     const row = db.prepare<[string], { snapshot: string }>('SELECT snapshot FROM stream_snapshots WHERE stream = ?').get(toOpportunityStreamId(other))!;
-    const snapshotRevision = (JSON.parse(row.snapshot) as { revision: number }).revision;
+    const snapshotRevision = (JSON.parse(row.snapshot.slice(64)) as { revision: number }).revision; // after its seal
     expect(row.snapshot).not.toContain('k-1');
     const stored = db.prepare<[string], { command_id: string }>('SELECT command_id FROM stream_commands WHERE stream = ? ORDER BY command_id').all(toOpportunityStreamId(other));
     db.close();
@@ -159,6 +167,50 @@ describe('stream snapshots', () => {
     expect(retried).toEqual({ ...answers[2], replayed: true });
     expect((await new OpportunityStreams(store, 0).load(other)).revision).toBe(full.revision);
     restarted.snapshots.close();
+  });
+
+  it('a recorded command row damaged or edited in place is never an answer nor a miss: the retry is answered from the stream read whole', async () => {
+    const path = join(dir, 'snapshots-commands.db');
+    const other = '5e4d3c2b-1a09-4f8e-9d7c-6b5a4f3e2d1c';
+    const keyed = (n: number): CommandEnvelope => ({ commandId: `d-${n}`, clientSuppliedId: true, correlationId: `attempt-${n}`, actor: 'test', authenticatedBy: 'test', now: new Date(Date.UTC(2026, 2, 1, 0, n)).toISOString() });
+    const body = (n: number) =>
+      n === 0
+        ? ({ type: 'OpenOpportunity', opportunityId: other, title: 'Damaged', processId: 'standard' } as const)
+        : n === 1
+          ? ({ type: 'MoveOpportunityToStage', opportunityId: other, stage: 'qualification' } as const)
+          : ({ type: n % 2 === 0 ? 'MeetExitCriterion' : 'RevokeExitCriterion', opportunityId: other, criterionId: 'need-confirmed' } as const);
+    const count = SNAPSHOT_EVERY_EVENTS + 5;
+    const side = await createCommandSide(store, { processesDir: PROCESSES, conflictRetries: 5, streamCacheSize: 0, streamSnapshotsPath: path });
+    const answers = [];
+    for (let n = 0; n < count; n++) answers.push(await side.executor.execute(body(n), keyed(n)));
+    side.snapshots.close();
+    const head = (await new OpportunityStreams(store, 0).load(other)).revision;
+    const otherStream = toOpportunityStreamId(other);
+    const edits = [
+      "'not json at all'",
+      "substr(command, 1, 64) || '{}'",
+      "substr(command, 1, 64) || json_set(substr(command, 65), '$.fingerprint', 'edited-in-place')",
+      "substr(command, 1, 64) || json_set(substr(command, 65), '$.stage', 'won')",
+      // Another command's row, seal and all: sealed for another id.
+      `(SELECT command FROM stream_commands WHERE stream = '${otherStream}' AND command_id = 'd-3')`,
+    ];
+    for (const edit of edits) {
+      const db = new Database(path);
+      const saved = db.prepare('SELECT command FROM stream_commands WHERE stream = ? AND command_id = ?').get(otherStream, 'd-2') as { command: string } | undefined;
+      expect(saved).toBeDefined();
+      db.prepare(`UPDATE stream_commands SET command = ${edit} WHERE stream = ? AND command_id = 'd-2'`).run(otherStream);
+      db.close();
+      const restarted = await createCommandSide(store, { processesDir: PROCESSES, conflictRetries: 5, streamCacheSize: 0, streamSnapshotsPath: path });
+      // The retry of d-2 is answered as the first was, nothing decided or appended again.
+      expect([edit, await restarted.executor.execute(body(2), keyed(2))]).toEqual([edit, { ...answers[2], replayed: true }]);
+      expect((await new OpportunityStreams(store, 0).load(other)).revision).toBe(head);
+      restarted.snapshots.close();
+      // The snapshot holding the damaged row was dropped, and the stream, read whole, snapshotted
+      // afresh: with every command as it was first saved.
+      const check = new Database(path, { readonly: true });
+      expect([edit, (check.prepare('SELECT command FROM stream_commands WHERE stream = ? AND command_id = ?').get(otherStream, 'd-2') as { command: string }).command]).toEqual([edit, saved!.command]);
+      check.close();
+    }
   });
 
   it('stores no snapshot whose base is gone, so none rests on commands it does not hold', () => {
