@@ -148,6 +148,9 @@ const CASES: readonly BadRequestCase[] = [
   { name: 'pipeline asOf in year 10000', method: 'get', path: '/pipeline?asOf=9999-12-31T23:00:00-01:00', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'asOf' },
   // A path that exists, asked with a method it does not take, is told which ones it does.
   { name: 'delete the pipeline', method: 'delete', path: '/pipeline', status: 405, code: 'ROUTE.METHOD_NOT_ALLOWED' },
+  // The router undoes percent-encoding (GET /pipelin%65 is the pipeline): so does the 405.
+  { name: 'delete the pipeline, percent-encoded', method: 'delete', path: '/pipelin%65', status: 405, code: 'ROUTE.METHOD_NOT_ALLOWED' },
+  { name: 'get a command route, percent-encoded', method: 'get', path: '/opportunities/:open/w%69n', status: 405, code: 'ROUTE.METHOD_NOT_ALLOWED' },
   { name: 'put a move', method: 'put', path: '/opportunities/:open/move', body: { stage: 'qualification' }, status: 405, code: 'ROUTE.METHOD_NOT_ALLOWED' },
   { name: 'get a command route', method: 'get', path: '/opportunities/:open/win', status: 405, code: 'ROUTE.METHOD_NOT_ALLOWED' },
   { name: 'post to an analytics route', method: 'post', path: '/analytics/funnel', body: {}, status: 405, code: 'ROUTE.METHOD_NOT_ALLOWED' },

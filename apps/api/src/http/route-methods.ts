@@ -26,12 +26,27 @@ export class RouteMethods {
 
   /** The methods some route of this path (query string ignored) takes, sorted; none when no route has the path. */
   allowedFor(url: string): string[] {
-    const path = pathOf(url);
+    const path = routedPath(pathOf(url));
     const allowed = new Set<string>();
     for (const route of this.routes.values()) {
       if (route.matches.test(path)) for (const method of route.methods) allowed.add(method);
     }
     return [...allowed].sort();
+  }
+}
+
+/**
+ * The path as the router matches it: percent-encoding undone (GET /%6De is GET /me), except an
+ * encoded "/", which stays inside its segment. A path that does not decode is taken as it is.
+ */
+function routedPath(path: string): string {
+  try {
+    return path
+      .split(/%2f/i)
+      .map((piece) => decodeURIComponent(piece))
+      .join('%2F');
+  } catch {
+    return path;
   }
 }
 
