@@ -25,3 +25,27 @@ export function toStoredEvent(row: EventRow): StoredEvent {
     recordedAt: row.recorded_at,
   };
 }
+
+/**
+ * An events row as the reads take it: the columns in `EVENT_COLUMNS` order, as an array. Rows come
+ * out of better-sqlite3 faster as arrays than as objects (no keys to set per row), which a replay
+ * of millions of rows feels.
+ */
+export type EventTuple = [position: number, id: string, stream: string, revision: number, type: string, data: string, metadata: string, recordedAt: string];
+
+/** The columns of an EventTuple, for the SELECTs that read them. */
+export const EVENT_COLUMNS = 'position, id, stream, revision, type, data, metadata, recorded_at';
+
+/** Each reader gets objects of its own, parsed from the stored text (as toStoredEvent). */
+export function fromEventTuple([position, id, stream, revision, type, data, metadata, recordedAt]: EventTuple): StoredEvent {
+  return {
+    id,
+    stream,
+    revision,
+    position,
+    type,
+    data: JSON.parse(data) as Record<string, unknown>,
+    metadata: JSON.parse(metadata) as Record<string, unknown>,
+    recordedAt,
+  };
+}

@@ -16,7 +16,7 @@ import type {
   SubscriptionMessage,
 } from '../event-store.port';
 import { CommittedTail, type CommittedEvent } from './sqlite-committed-tail';
-import { toStoredEvent, type EventRow } from './sqlite-event-row';
+import { EVENT_COLUMNS, fromEventTuple, type EventRow, type EventTuple } from './sqlite-event-row';
 import { isInMemoryPath, openEventStoreDatabase } from './sqlite-database';
 import { SQLiteSubscription, type PageRead, type SubscriptionFilter, type SubscriptionSource } from './sqlite-subscription';
 import { inThreadWriter, startWriterThread, type SQLiteWriter } from './sqlite-writer';
@@ -171,14 +171,14 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
     const { readStreamForwards, readStreamBackwards, readWholeStreamForwards } = this.statements;
     // A bound LIMIT costs SQLite about as much as the read itself; the common full read skips it.
     if (options.maxCount === undefined && options.direction !== 'backwards') {
-      return readWholeStreamForwards.all(stream, options.fromRevision ?? 0).map(toStoredEvent);
+      return readWholeStreamForwards.all(stream, options.fromRevision ?? 0).map(fromEventTuple);
     }
     const limit = limitOf(options.maxCount);
     const rows =
       options.direction === 'backwards'
         ? readStreamBackwards.all(stream, options.fromRevision ?? NO_UPPER_BOUND, limit)
         : readStreamForwards.all(stream, options.fromRevision ?? 0, limit);
-    return rows.map(toStoredEvent);
+    return rows.map(fromEventTuple);
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
@@ -188,7 +188,7 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
       options.direction === 'backwards'
         ? this.statements.readAllBackwards.all(options.fromPosition ?? NO_UPPER_BOUND, limit)
         : this.statements.readAllForwards.all(options.fromPosition ?? 0, limit);
-    return rows.map(toStoredEvent);
+    return rows.map(fromEventTuple);
   }
 
   subscribeToAll(options: SubscribeToAllOptions = {}): AsyncIterable<SubscriptionMessage> {
@@ -262,7 +262,7 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
         : streamPrefix === undefined
           ? this.statements.pageAfter.all(after, head, limit)
           : this.statements.pageAfterWithPrefix.all({ after, head, prefix: streamPrefix, limit });
-    return { head, events: rows.map(toStoredEvent) };
+    return { head, events: rows.map(fromEventTuple) };
   }
 
   detach(subscription: SQLiteSubscription): void {
@@ -399,35 +399,36 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
   }
 }
 
+/** A statement whose rows come as EventTuples (better-sqlite3's raw mode). */
+function tuples<Params extends unknown[]>(statement: Database.Statement<Params, EventRow>): Database.Statement<Params, EventTuple> {
+  return statement.raw(true) as unknown as Database.Statement<Params, EventTuple>;
+}
+
 function prepareStatements(db: Database.Database) {
-  const columns = 'position, id, stream, revision, type, data, metadata, recorded_at';
+  const columns = EVENT_COLUMNS;
   return {
-    readStreamForwards: db.prepare<[string, number, number], EventRow>(
-      `SELECT ${columns} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`,
-    ),
-    readWholeStreamForwards: db.prepare<[string, number], EventRow>(
-      `SELECT ${columns} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC`,
-    ),
-    readStreamBackwards: db.prepare<[string, number, number], EventRow>(
-      `SELECT ${columns} FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,
-    ),
-    readAllForwards: db.prepare<[number, number], EventRow>(`SELECT ${columns} FROM events WHERE position >= ? ORDER BY position ASC LIMIT ?`),
-    readAllBackwards: db.prepare<[number, number], EventRow>(`SELECT ${columns} FROM events WHERE position <= ? ORDER BY position DESC LIMIT ?`),
-    pageAfter: db.prepare<[number, number, number], EventRow>(
-      `SELECT ${columns} FROM events WHERE position > ? AND position <= ? ORDER BY position ASC LIMIT ?`,
-    ),
+    readStreamForwards: tuples(db.prepare<[string, number, number], EventRow>(`SELECT ${columns} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`)),
+    readWholeStreamForwards: tuples(db.prepare<[string, number], EventRow>(`SELECT ${columns} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC`)),
+    readStreamBackwards: tuples(db.prepare<[string, number, number], EventRow>(`SELECT ${columns} FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`)),
+    readAllForwards: tuples(db.prepare<[number, number], EventRow>(`SELECT ${columns} FROM events WHERE position >= ? ORDER BY position ASC LIMIT ?`)),
+    readAllBackwards: tuples(db.prepare<[number, number], EventRow>(`SELECT ${columns} FROM events WHERE position <= ? ORDER BY position DESC LIMIT ?`)),
+    pageAfter: tuples(db.prepare<[number, number, number], EventRow>(`SELECT ${columns} FROM events WHERE position > ? AND position <= ? ORDER BY position ASC LIMIT ?`)),
     // substr/length rather than LIKE: LIKE is case-insensitive and treats % and _ as wildcards.
-    pageAfterWithPrefix: db.prepare<[{ after: number; head: number; prefix: string; limit: number }], EventRow>(
-      `SELECT ${columns} FROM events
+    pageAfterWithPrefix: tuples(
+      db.prepare<[{ after: number; head: number; prefix: string; limit: number }], EventRow>(
+        `SELECT ${columns} FROM events
        WHERE position > @after AND position <= @head AND substr(stream, 1, length(@prefix)) = @prefix
        ORDER BY position ASC LIMIT @limit`,
+      ),
     ),
     // The types come as one JSON array, so one statement serves every set of types.
-    pageAfterOfTypes: db.prepare<[{ after: number; head: number; prefix: string; types: string; limit: number }], EventRow>(
-      `SELECT ${columns} FROM events
+    pageAfterOfTypes: tuples(
+      db.prepare<[{ after: number; head: number; prefix: string; types: string; limit: number }], EventRow>(
+        `SELECT ${columns} FROM events
        WHERE position > @after AND position <= @head AND substr(stream, 1, length(@prefix)) = @prefix
          AND type IN (SELECT value FROM json_each(@types))
        ORDER BY position ASC LIMIT @limit`,
+      ),
     ),
     head: db.prepare<[], { head: number }>('SELECT coalesce(max(position), 0) AS head FROM events'),
     ping: db.prepare<[], { ok: number }>('SELECT 1 AS ok'),
