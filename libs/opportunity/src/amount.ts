@@ -7,12 +7,21 @@ export const MAX_AMOUNT = 1e15;
 export const AMOUNT_DECIMALS = 4;
 export const AMOUNT_RULE = `a number from 0 to 10^15 with at most ${AMOUNT_DECIMALS} decimal places`;
 
-const SCALE = 10 ** AMOUNT_DECIMALS;
-
 export function isValidAmount(value: unknown): value is number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_AMOUNT) return false;
-  // Scaled to minor units, a valid amount is a whole number, up to the rounding of binary
-  // floating point (0.1 × 10^4 is 1000.0000000000001): a few units in the last place.
-  const scaled = value * SCALE;
-  return Math.abs(scaled - Math.round(scaled)) <= Math.max(1e-9, scaled * 8 * Number.EPSILON);
+  return decimalPlaces(value) <= AMOUNT_DECIMALS;
+}
+
+/**
+ * The decimal places of a number as written in its shortest form that reads back as the same
+ * number (what JavaScript prints, and what the API answers): 0.3 has one, 0.30000000000000004
+ * seventeen, 1e-7 seven. A decimal of at most 15 significant digits is always printed as written,
+ * so every amount a client writes with 4 decimals passes; a tolerance for binary rounding (tried
+ * before) let through numbers that are not such amounts (0.3000000000001, 123456789012.00001,
+ * stored as …00002), kept as sent.
+ */
+export function decimalPlaces(value: number): number {
+  const [mantissa = '', exponent = '0'] = String(Math.abs(value)).split('e');
+  const fraction = mantissa.split('.')[1]?.length ?? 0;
+  return Math.max(0, fraction - Number(exponent));
 }
