@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { assertProperty } from '@stagecraft/testing/fast-check';
 import { AMOUNT_DECIMALS, decimalPlaces, isValidAmount, MAX_AMOUNT } from './amount';
 
 describe('the amount rule', () => {
@@ -8,7 +9,7 @@ describe('the amount rule', () => {
       const text = units.toString().padStart(decimals + 1, '0');
       return decimals === 0 ? text : `${text.slice(0, -decimals)}.${text.slice(-decimals)}`;
     });
-    fc.assert(
+    assertProperty(
       fc.property(written, (text) => {
         const value = JSON.parse(text) as number;
         // Past 15 significant digits a double cannot hold every such decimal: the rule is on what arrives.
