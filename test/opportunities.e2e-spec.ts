@@ -265,5 +265,29 @@ describe('the command API on the embedded store (end to end)', () => {
       const docs = await api.http.get('/docs/openapi.json').expect(200);
       expect(Object.keys(docs.body.paths)).toEqual(expect.arrayContaining(['/opportunities', '/opportunities/{id}/move', '/processes/{id}/machine', '/health']));
     });
+
+    it('serves the docs page with every file it loads, and nothing else of the folder it comes from', async () => {
+      for (const page of ['/docs', '/docs/']) {
+        const html = (await api.anonymous.get(page).expect(200)).text;
+        const files = [...html.matchAll(/(?:href|src)="([^"]+)"/g)].map((match) => match[1]!).filter((file) => !file.startsWith('http') && !file.startsWith('data:'));
+        expect(files.length).toBeGreaterThanOrEqual(4);
+        for (const file of files) {
+          const path = new URL(file, `http://localhost${page}`).pathname;
+          expect([page, path, (await api.anonymous.get(path)).status]).toEqual([page, path, 200]);
+        }
+      }
+      const notFound = ['/docs/package.json', '/docs/README.md', '/docs/index.js', `/docs/${'a'.repeat(256)}`, '/docs/%2e%2e/%2e%2e/package.json', '/docs/.%2e/', '/docs/docs/package.json'];
+      for (const path of notFound) {
+        const answer = await api.anonymous.get(path);
+        expect([path, answer.status, answer.body.code]).toEqual([path, 404, 'ROUTE.NOT_FOUND']);
+      }
+      expect((await api.anonymous.delete('/docs/anything')).status).toBe(404);
+      const method = await api.anonymous.delete('/docs/swagger-ui.css');
+      expect([method.status, method.body.code]).toEqual([405, 'ROUTE.METHOD_NOT_ALLOWED']);
+      for (const path of ['/docs?x=1', '/docs/openapi.json?x=1']) {
+        const answer = await api.anonymous.get(path);
+        expect([path, answer.status, answer.body.code, answer.body.errors?.[0]?.field]).toEqual([path, 400, 'REQUEST.VALIDATION_FAILED', 'x']);
+      }
+    });
   });
 });

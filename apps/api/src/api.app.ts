@@ -12,6 +12,7 @@ import { addCompiledBodyValidation } from './http/compiled-body';
 import { ProblemFilter, sendProblem } from './http/problem.filter';
 import { parseJsonBodies } from './http/json-body.parser';
 import { addRequestShapeHooks } from './http/request-shape.hooks';
+import { limitDocsToItsFiles } from './http/docs-files.hook';
 import { collectRouteMethods } from './http/route-methods';
 import { addSecurityHeaders } from './http/security.headers';
 import { createValidationPipe } from './http/validation';
@@ -51,6 +52,7 @@ export async function createApiApp({ settings, clock, logger, directCommandRoute
     bodyParser: false,
   });
   addRequestShapeHooks(app.getHttpAdapter().getInstance());
+  limitDocsToItsFiles(app.getHttpAdapter().getInstance());
   // An Expect other than 100-continue: Node would answer a bare 417 with no body.
   app.getHttpServer().on('checkExpectation', answerUnmetExpectation);
   // Every route's methods, so a known path asked with another method is a 405 rather than a 404.

@@ -21,7 +21,8 @@ export class ProblemFilter implements ExceptionFilter {
 
 export function sendProblem(error: unknown, request: FastifyRequest, reply: FastifyReply, logger: Logger, routes?: RouteMethods): void {
   let problem = toProblem(error);
-  if (problem.code === 'ROUTE.NOT_FOUND' && routes) problem = methodNotAllowed(request, routes) ?? problem;
+  // The router's not-found only: a 404 a hook answered on purpose (docs-files.hook.ts) names no path with other methods.
+  if (problem.code === 'ROUTE.NOT_FOUND' && routes && !(error instanceof ApiProblem)) problem = methodNotAllowed(request, routes) ?? problem;
   // A 500 is a bug: its stack goes to the log. A 503 is the service's state (a store down, read
   // models behind): one line. A 4xx is the client's: it is in the answer, not in the log.
   if (problem.status === 500) logger.error(`${request.method} ${request.url} [${request.correlationId}]: ${(error as Error)?.stack ?? String(error)}`);
