@@ -16,6 +16,21 @@ import { getSQLiteStreamSnapshotStore } from './sqlite-stream-snapshot.store';
 
 const PROCESSES = join(__dirname, '..', '..', '..', '..', 'config', 'processes');
 
+/**
+ * A keyed history of one deal: command n has id `<prefix>-<n>` (an attempt of its own, a minute
+ * after the one before, from the start of `month` 2026): opened, moved once, then a criterion met
+ * and revoked in turn.
+ */
+const keyedCommands = (opportunityId: string, prefix: string, month: number) => ({
+  keyed: (n: number): CommandEnvelope => ({ commandId: `${prefix}-${n}`, clientSuppliedId: true, correlationId: `attempt-${n}`, actor: 'test', authenticatedBy: 'test', now: new Date(Date.UTC(2026, month, 1, 0, n)).toISOString() }),
+  body: (n: number) =>
+    n === 0
+      ? ({ type: 'OpenOpportunity', opportunityId, title: 'Keyed', processId: 'standard' } as const)
+      : n === 1
+        ? ({ type: 'MoveOpportunityToStage', opportunityId, stage: 'qualification' } as const)
+        : ({ type: n % 2 === 0 ? 'MeetExitCriterion' : 'RevokeExitCriterion', opportunityId, criterionId: 'need-confirmed' } as const),
+});
+
 describe('stream snapshots', () => {
   let dir: string;
   let store: EventStore;
@@ -133,13 +148,7 @@ describe('stream snapshots', () => {
   it('keeps each keyed command once: a snapshot adds those since the one before, and after a restart every one still answers its retry', async () => {
     const path = join(dir, 'snapshots-c.db');
     const other = '7c1f0e2a-9b3d-4c5e-8f60-1a2b3c4d5e6f';
-    const keyed = (n: number): CommandEnvelope => ({ commandId: `k-${n}`, clientSuppliedId: true, correlationId: `attempt-${n}`, actor: 'test', authenticatedBy: 'test', now: new Date(Date.UTC(2026, 1, 1, 0, n)).toISOString() });
-    const body = (n: number) =>
-      n === 0
-        ? ({ type: 'OpenOpportunity', opportunityId: other, title: 'Keyed', processId: 'standard' } as const)
-        : n === 1
-          ? ({ type: 'MoveOpportunityToStage', opportunityId: other, stage: 'qualification' } as const)
-          : ({ type: n % 2 === 0 ? 'MeetExitCriterion' : 'RevokeExitCriterion', opportunityId: other, criterionId: 'need-confirmed' } as const);
+    const { keyed, body } = keyedCommands(other, 'k', 1);
     const count = 3 * SNAPSHOT_EVERY_EVENTS + 7;
     const side = await createCommandSide(store, { processesDir: PROCESSES, conflictRetries: 5, streamCacheSize: 0, streamSnapshotsPath: path });
     const answers = [];
@@ -172,13 +181,7 @@ describe('stream snapshots', () => {
   it('a recorded command row damaged or edited in place is never an answer nor a miss: the retry is answered from the stream read whole', async () => {
     const path = join(dir, 'snapshots-commands.db');
     const other = '5e4d3c2b-1a09-4f8e-9d7c-6b5a4f3e2d1c';
-    const keyed = (n: number): CommandEnvelope => ({ commandId: `d-${n}`, clientSuppliedId: true, correlationId: `attempt-${n}`, actor: 'test', authenticatedBy: 'test', now: new Date(Date.UTC(2026, 2, 1, 0, n)).toISOString() });
-    const body = (n: number) =>
-      n === 0
-        ? ({ type: 'OpenOpportunity', opportunityId: other, title: 'Damaged', processId: 'standard' } as const)
-        : n === 1
-          ? ({ type: 'MoveOpportunityToStage', opportunityId: other, stage: 'qualification' } as const)
-          : ({ type: n % 2 === 0 ? 'MeetExitCriterion' : 'RevokeExitCriterion', opportunityId: other, criterionId: 'need-confirmed' } as const);
+    const { keyed, body } = keyedCommands(other, 'd', 2);
     const count = SNAPSHOT_EVERY_EVENTS + 5;
     const side = await createCommandSide(store, { processesDir: PROCESSES, conflictRetries: 5, streamCacheSize: 0, streamSnapshotsPath: path });
     const answers = [];
