@@ -21,9 +21,9 @@ export function principalFromClaims(claims: JWTPayload): Principal {
   if (roles.length === 0) throw new JwtRejectedError(`claim "roles" grants no role of this service (${ROLES.join(', ')})`, 'roles');
   // An absent "teams" means every team: a claim that only looks like it ("Teams", "team") must not
   // be read as absent. Claim names are case-sensitive (RFC 7519), so such a token is refused.
-  // Also namespaced (https://example.com/teams), snake or camel case (team_ids), or in other letters
-  // that fold to these (NFKC: fullwidth ｔｅａｍｓ).
-  const lookalike = Object.keys(claims).find((name) => name !== 'teams' && /team/.test(name.normalize('NFKC').toLowerCase()));
+  // Also namespaced (https://example.com/teams), snake or camel case (team_ids), or in letters that
+  // read as these (fullwidth ｔｅａｍｓ, accented téams, Cyrillic or Greek teаms: lettersOf).
+  const lookalike = Object.keys(claims).find((name) => name !== 'teams' && /team/.test(lettersOf(name)));
   if (lookalike !== undefined) throw new JwtRejectedError(`claim "${lookalike}" is not "teams" (claim names are case-sensitive); a token without "teams" would grant every team`, lookalike);
   const teams = claims.teams === undefined ? undefined : stringList(claims.teams, 'teams');
   // Team ids are compared with the deals' and sent to PostgreSQL as filters: text it can keep.
@@ -55,4 +55,26 @@ function shapeOf(value: unknown): string {
   if (Array.isArray(value)) return `a list containing ${value.map(shapeOf).filter((shape, index, all) => all.indexOf(shape) === index).join(', ') || 'nothing'}`;
   if (typeof value === 'string') return value === '' ? 'an empty string' : 'a string';
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/**
+ * Cyrillic and Greek letters that read as the Latin letters of "team" (Unicode's confusables for
+ * them, the lower-case ones: names are folded to lower case first).
+ */
+const READ_AS_LATIN: Readonly<Record<string, string>> = {
+  '\u0430': 'a', // Cyrillic а
+  '\u03b1': 'a', // Greek α
+  '\u0251': 'a', // Latin alpha ɑ
+  '\u0435': 'e', // Cyrillic е
+  '\u04bd': 'e', // Cyrillic ҽ
+  '\u0442': 't', // Cyrillic т
+  '\u03c4': 't', // Greek τ
+  '\u043c': 'm', // Cyrillic м
+  '\u0455': 's', // Cyrillic ѕ
+};
+
+/** A claim name as it reads: compatibility forms folded (NFKC), accents dropped, lower case, lookalike letters read as Latin. */
+export function lettersOf(name: string): string {
+  const folded = name.normalize('NFKD').replace(/\p{M}/gu, '').normalize('NFKC').toLowerCase();
+  return [...folded].map((char) => READ_AS_LATIN[char] ?? char).join('');
 }
