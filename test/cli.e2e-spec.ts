@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { KurrentDBClient } from '@kurrent/kurrentdb-client';
@@ -276,6 +276,27 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
       const window = stagecraft(source, 'export', '--from', at(5), '--to', at(8));
       const inWindow = events.filter((event) => typeof event.data.occurredAt === 'string' && event.data.occurredAt >= at(5) && event.data.occurredAt <= at(8));
       expect(window.stdout.trimEnd().split('\n').map((line) => JSON.parse(line).id)).toEqual(inWindow.map((event) => event.id));
+    });
+
+    it('never writes its export over a file of the service, and a failed export leaves the file it names as it was', async () => {
+      const events = await readAllEvents(source);
+      const store = source.EVENT_STORE_PATH!;
+      const before = readFileSync(store);
+      const link = join(dir.path, 'link-to-the-store.jsonl');
+      symlinkSync(store, link);
+      // The store, its journal, the read models, a process definition: each through its own name or a link.
+      for (const out of [store, `${store}-wal`, link, source.READ_MODELS_PATH!, join(SHIPPED_PROCESSES, 'standard.yaml')]) {
+        const run = stagecraft(source, 'export', '--out', out);
+        expect([out, run.status, run.stderr]).toEqual([out, 2, expect.stringMatching(/--out names .*which is the service's own file \((EVENT_STORE_PATH|READ_MODELS_PATH|PROCESSES_DIR)/)]);
+      }
+      expect(readFileSync(store).equals(before)).toBe(true);
+      expect(await readAllEvents(source)).toEqual(events);
+      // Written beside its name and renamed once complete: an existing file is replaced whole, never emptied first.
+      const kept = join(dir.path, 'kept.jsonl');
+      writeFileSync(kept, 'an earlier export\n');
+      expect(stagecraft(source, 'export', '--out', kept).status).toBe(0);
+      expect(readFileSync(kept, 'utf8').trimEnd().split('\n')).toHaveLength(events.length);
+      expect(readdirSync(dir.path).filter((name) => name.includes('.partial-'))).toEqual([]);
     });
 
     it('imports it with the same analytics, and a second run adds nothing', async () => {

@@ -182,6 +182,14 @@ describe('the files the service writes', () => {
     for (const value of [workDir, '.', '..']) expect(refused({ [variable]: value })).toMatchObject({ variable, message: expect.stringMatching(/is a folder/) });
   });
 
+  it('refuse STREAM_SNAPSHOTS_PATH written as off in another case or word, which would be a file of that name', () => {
+    for (const value of ['OFF', 'Off', 'none', 'false', 'disabled', ' off ']) {
+      expect(refused({ STREAM_SNAPSHOTS_PATH: value })).toMatchObject({ variable: 'STREAM_SNAPSHOTS_PATH', message: expect.stringMatching(/to keep no stream snapshots write off \(lower case\)/) });
+    }
+    expect(readSettings({ STREAM_SNAPSHOTS_PATH: 'off' }, workDir).streamSnapshotsPath).toBeUndefined();
+    expect(readSettings({ STREAM_SNAPSHOTS_PATH: 'snapshots/offline.db' }, workDir).streamSnapshotsPath).toBe(join(workDir, 'snapshots/offline.db'));
+  });
+
   it('refuse two of them naming one file (read models written into the event store), its SQLite companions, or it through a link', () => {
     expect(refused({ EVENT_STORE_PATH: 'd/events.db', READ_MODELS_PATH: 'd/events.db' })).toMatchObject({ variable: 'READ_MODELS_PATH', message: expect.stringMatching(/which is EVENT_STORE_PATH's file/) });
     expect(refused({ API_KEYS_FILE: './data/stream-snapshots.db' })).toMatchObject({ variable: 'API_KEYS_FILE', message: expect.stringMatching(/which is STREAM_SNAPSHOTS_PATH's file/) });
@@ -190,7 +198,7 @@ describe('the files the service writes', () => {
       expect(refused({ EVENT_STORE_PATH: 'd/events.db', READ_MODELS_PATH: `d/events.db${companion}` })).toMatchObject({ variable: 'READ_MODELS_PATH' });
       expect(refused({ EVENT_STORE_PATH: 'd/events.db', STREAM_SNAPSHOTS_PATH: `d/events.db${companion}` })).toMatchObject({ variable: 'STREAM_SNAPSHOTS_PATH' });
     }
-    expect(refused({ EVENT_STORE_PATH: 'd/events.db', RELAY_STATE_PATH: 'd/events.db' })).toMatchObject({ variable: 'RELAY_STATE_PATH' });
+    expect(refused({ EVENT_STORE_PATH: 'd/events.db', RELAY_SINKS: 'nats://127.0.0.1:4222', RELAY_STATE_PATH: 'd/events.db' })).toMatchObject({ variable: 'RELAY_STATE_PATH', message: expect.stringMatching(/which is EVENT_STORE_PATH's file/) });
     mkdirSync(join(workDir, 'real'), { recursive: true });
     writeFileSync(join(workDir, 'real', 'events.db'), '');
     symlinkSync(join(workDir, 'real', 'events.db'), join(workDir, 'link.db'));

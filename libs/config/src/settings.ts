@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { normaliseKurrentDBConnectionString } from '@stagecraft/event-store';
 import { parseTrustProxy, type TrustProxy } from './trust-proxy.setting';
 import type { RelaySettings } from '@stagecraft/relay';
@@ -171,6 +171,10 @@ interface DataFiles {
 function readDataFiles(env: Env, cwd: string): DataFiles {
   const eventStore = readNonEmpty(env, 'EVENT_STORE_PATH') ?? './data/events.db';
   const snapshots = readNonEmpty(env, 'STREAM_SNAPSHOTS_PATH');
+  // "OFF", "none", "false": meant as off, and a path only by accident (a file named OFF in the working directory).
+  if (snapshots !== undefined && snapshots !== 'off' && /^(off|none|false|no|0|disabled?)$/i.test(snapshots.trim())) {
+    throw new SettingsError('STREAM_SNAPSHOTS_PATH', `is "${snapshots}": to keep no stream snapshots write off (lower case); any other value is the path of their file`);
+  }
   return {
     eventStorePath: resolve(cwd, eventStore),
     // Beside the event store by default: read models belong to one event log.
@@ -198,6 +202,32 @@ function assertFilesOfTheirOwn(named: readonly (readonly [variable: string, path
     if (same) throw new SettingsError(variable, `names ${path}, which is ${same.variable}'s file (${same.path}) or one of its own (-wal, -shm, -journal); each needs a file of its own`);
     seen.push({ variable, path, files });
   }
+}
+
+/**
+ * The setting whose file `path` names, if any: the service's own files (the event store, the read
+ * models, the stream snapshots, the keys file, the relay's state, the currencies file), a SQLite
+ * companion of one, or one through a symbolic link. A CLI writing an output file there would
+ * destroy it (an export to the event store emptied the log).
+ */
+export function serviceFileNamedBy(settings: Settings, path: string): { variable: string; path: string } | undefined {
+  const real = realPathOf(path);
+  const files: [string, string | undefined][] = [
+    ['EVENT_STORE_PATH', settings.eventStorePath],
+    ['READ_MODELS_PATH', settings.readModelsPath],
+    ['STREAM_SNAPSHOTS_PATH', settings.streamSnapshotsPath],
+    ['API_KEYS_FILE', settings.auth.apiKeysFile],
+    ['RELAY_STATE_PATH', settings.relay.statePath],
+    ['CURRENCIES_FILE', settings.currenciesFile.path],
+  ];
+  for (const [variable, file] of files) {
+    if (file === undefined) continue;
+    const own = realPathOf(file);
+    if (SQLITE_COMPANIONS.some((suffix) => own + suffix === real)) return { variable, path: file };
+  }
+  // A process definition: the next start would read the export as one.
+  if (real.startsWith(realPathOf(settings.processesDir) + sep)) return { variable: 'PROCESSES_DIR', path: settings.processesDir };
+  return undefined;
 }
 
 /** The path with its symbolic links resolved, as far as it exists (a file not made yet keeps its name). */

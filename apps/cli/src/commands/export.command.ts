@@ -1,6 +1,6 @@
 import { readAllPages, type StoredEvent } from '@stagecraft/event-store';
 import { parseInstant } from '@stagecraft/opportunity';
-import type { Settings } from '@stagecraft/config';
+import { serviceFileNamedBy, type Settings } from '@stagecraft/config';
 import { CliError, EXIT } from '../cli.errors';
 import { csvLine } from '@stagecraft/csv';
 import { openExistingStore } from '../io/event-store';
@@ -31,9 +31,14 @@ export async function exportEvents(settings: Settings, options: ExportOptions): 
   const to = bound('--to', options.to);
   if (from !== undefined && to !== undefined && from > to) throw new CliError('--from is after --to.');
 
+  if (options.out !== undefined) {
+    const own = serviceFileNamedBy(settings, options.out);
+    if (own) throw new CliError(`--out names ${options.out}, which is the service's own file (${own.variable}: ${own.path}); export to a file of its own.`);
+  }
   const store = openExistingStore(settings);
   const output = openOutput(options.out);
   let written = 0;
+  let complete = false;
   try {
     const head = await store.headPosition();
     const progress = progressBar('export', head, 'positions');
@@ -49,7 +54,9 @@ export async function exportEvents(settings: Settings, options: ExportOptions): 
     }
     progress.stop();
     await output.close();
+    complete = true;
   } finally {
+    if (!complete) output.abandon();
     await store.close();
   }
   process.stderr.write(`Exported ${written} event(s)${options.out ? ` to ${options.out}` : ''}.\n`);
