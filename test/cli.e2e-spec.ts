@@ -612,6 +612,30 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
         expect(run.stdout).toMatch(/position-gap — position \d+ is missing: 1 event\(s\) deleted/);
       });
 
+      onSQLite('an event whose data or metadata is not JSON: named by stream and revision everywhere, and the rest of the log still read', async () => {
+        const at = (await readAllEvents(source)).find((event) => event.stream === `opportunity-${wonId}` && event.revision === 3)!;
+        for (const column of ['data', 'metadata']) {
+          const env = tampered((db) => db.prepare(`UPDATE events SET ${column} = '{not json' WHERE position = ?`).run(at.position));
+          const where = `opportunity-${wonId} at revision 3 (position ${at.position}): the stored event cannot be read, its ${column} is not JSON`;
+          const all = stagecraft(env, 'verify', '--all');
+          expect([column, all.status]).toEqual([column, 1]);
+          expect(all.stdout).toContain(`BROKEN: ${where}`);
+          expect(all.stdout).toMatch(/stream\(s\), \d+ event\(s\), up to position/); // read on past it to the end
+          expect(JSON.parse(stagecraft(env, 'verify', '--all', '--json').stdout)).toMatchObject({ ok: false, keep: null, unreadable: [{ stream: `opportunity-${wonId}`, revision: 3, position: at.position }] });
+          const one = stagecraft(env, 'verify', wonId);
+          expect([one.status, one.stderr]).toEqual([1, expect.stringContaining(`BROKEN: ${where}`)]);
+          expect(stagecraft(env, 'history', wonId).stderr).toContain(`revision 3 of opportunity-${wonId} (position ${at.position}) cannot be read: its ${column} is not JSON`);
+          const api = await startApiTestApp({ eventStorePath: env.EVENT_STORE_PATH!, env: { READ_MODELS_PATH: env.READ_MODELS_PATH!, PROJECTIONS: 'external' } });
+          try {
+            const answer = await api.http.get(`/opportunities/${wonId}`);
+            expect([answer.status, answer.body.code, answer.body.revision, answer.body.position]).toEqual([500, 'EVENT_STORE.STREAM_UNREADABLE', 3, at.position]);
+            expect(answer.body.detail).toContain(`its ${column} is not JSON`);
+          } finally {
+            await api.close();
+          }
+        }
+      });
+
       onSQLite('events cut from the end: invisible to the log alone, caught by the kept head', async () => {
         const kept = keepOf(stagecraft(tampered(() => undefined), 'verify', '--all').stdout);
         const last = (await readAllEvents(source)).at(-1)!;

@@ -124,3 +124,22 @@ export function isDiskFullError(error: unknown): boolean {
   const code = (error as { code?: unknown } | undefined)?.code;
   return code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT';
 }
+
+/**
+ * A stored event that cannot be read back: its data or metadata is not JSON. Only a log altered
+ * outside the service holds one (every append writes JSON); named by stream, revision and
+ * position, so an auditor knows where to look, rather than a bare parser message.
+ */
+export class UnreadableEventError extends Error {
+  readonly code = 'EVENT_STORE.UNREADABLE_EVENT';
+
+  constructor(
+    readonly stream: string,
+    readonly revision: number,
+    readonly position: number,
+    readonly reason: string,
+  ) {
+    super(`The event at revision ${revision} of ${stream} (position ${position}) cannot be read: ${reason}; the log was altered outside Stagecraft`);
+    this.name = 'UnreadableEventError';
+  }
+}

@@ -9,6 +9,7 @@ import {
   EventStoreUnavailableError,
   isDiskFullError,
   StreamDeletedError,
+  UnreadableEventError,
   WrongExpectedRevisionError,
 } from '@stagecraft/event-store';
 import { UnexpectedEventError } from '@stagecraft/opportunity';
@@ -95,6 +96,14 @@ export function toProblem(error: unknown): ApiProblem {
     return new ApiProblem(
       'EVENT_STORE.STREAM_UNREADABLE',
       `The stored events of this opportunity cannot be replayed (${error.message}); the log may have been altered. An auditor can locate the break with GET /opportunities/{id}/verify or \`npx stagecraft verify <id>\`.`,
+    );
+  }
+  if (error instanceof UnreadableEventError) {
+    // A row whose data is not JSON: the same matter as a stream that does not replay, at a known place.
+    return new ApiProblem(
+      'EVENT_STORE.STREAM_UNREADABLE',
+      `The stored events of this opportunity cannot be read: the one at revision ${error.revision} (position ${error.position}) ${error.reason}. The log was altered outside Stagecraft; \`npx stagecraft verify --all\` lists every such event.`,
+      { revision: error.revision, position: error.position },
     );
   }
   if (error instanceof DuplicateEventIdError) {

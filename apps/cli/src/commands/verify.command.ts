@@ -15,7 +15,7 @@ import { OPPORTUNITY_STREAM_PREFIX, toOpportunityStreamId } from '@stagecraft/op
 import { PROCESS_STREAM_PREFIX } from '@stagecraft/sales-process';
 import type { Settings } from '@stagecraft/config';
 import { CliError, EXIT } from '../cli.errors';
-import { readAllPages, StreamDeletedError, type EventStore, type StoredEvent } from '@stagecraft/event-store';
+import { StreamDeletedError, UnreadableEventError, type EventStore, type StoredEvent } from '@stagecraft/event-store';
 import { openExistingStore } from '../io/event-store';
 import { opportunityIdFor } from '../io/opportunity-id';
 import { progressBar } from '../io/progress';
@@ -78,6 +78,7 @@ async function readStreamOrFail(store: EventStore, settings: Settings, stream: s
     events = await store.readStream(stream);
   } catch (error) {
     if (error instanceof StreamDeletedError) throw new CliError(`BROKEN: ${stream} was deleted from ${where} (a tombstone): its events can no longer be read.`, EXIT.failed);
+    if (error instanceof UnreadableEventError) throw new CliError(`BROKEN: ${error.stream} at revision ${error.revision} (position ${error.position}): the stored event cannot be read, ${error.reason}.`, EXIT.failed);
     throw error;
   }
   if (events.length === 0) throw new CliError(`There is no stream ${stream} in ${where}: never written, or deleted.`, EXIT.failed);
@@ -94,15 +95,53 @@ async function verifyLog(store: EventStore, settings: Settings, keptHead: LogHea
   // deletion. KurrentDB's positions are byte offsets: only a kept head shows a deletion there.
   const auditor = new LogAuditor({ densePositions: settings.eventStoreUrl === undefined, keptHead });
   const progress = progressBar('verify', await store.headPosition(), 'positions');
-  for await (const page of readAllPages(store, { pageSize: PAGE })) {
+  const unreadable: UnreadableEventError[] = [];
+  for await (const page of pagesAround(store, unreadable)) {
     for (const event of page) auditor.add(event);
     progress.update(page[page.length - 1]!.position);
   }
   progress.stop();
   const report = auditor.report();
-  if (options.json) console.log(JSON.stringify({ ...report, keep: hasBreaks(report) ? null : formatLogHead(report.head) }, null, 2));
-  else console.log(describeLog(report));
-  return report.ok ? EXIT.ok : EXIT.failed;
+  const ok = report.ok && unreadable.length === 0;
+  const unread = unreadable.map(({ stream, revision, position, reason }) => ({ stream, revision, position, reason }));
+  if (options.json) console.log(JSON.stringify({ ...report, ok, unreadable: unread, keep: hasBreaks(report) || !ok ? null : formatLogHead(report.head) }, null, 2));
+  else console.log([...unread.map(({ stream, revision, position, reason }) => `BROKEN: ${stream} at revision ${revision} (position ${position}): the stored event cannot be read, ${reason}.`), describeLog(report)].join('\n'));
+  return ok ? EXIT.ok : EXIT.failed;
+}
+
+/**
+ * The log's pages in position order, read past any event that cannot be read (UnreadableEventError,
+ * noted in `unreadable`): the page holding one is read again an event at a time up to it, and the
+ * reading goes on after it, so one altered row does not hide the rest of the log.
+ */
+async function* pagesAround(store: EventStore, unreadable: UnreadableEventError[]): AsyncGenerator<StoredEvent[]> {
+  for (let from = 0; ; ) {
+    let page: StoredEvent[];
+    try {
+      page = await store.readAll({ fromPosition: from, maxCount: PAGE });
+    } catch (error) {
+      if (!(error instanceof UnreadableEventError)) throw error;
+      page = [];
+      for (;;) {
+        try {
+          const [event] = await store.readAll({ fromPosition: from, maxCount: 1 });
+          if (!event) break;
+          page.push(event);
+          from = event.position + 1;
+        } catch (single) {
+          if (!(single instanceof UnreadableEventError)) throw single;
+          unreadable.push(single);
+          from = single.position + 1;
+          break;
+        }
+      }
+      if (page.length > 0) yield page;
+      continue;
+    }
+    if (page.length === 0) return;
+    yield page;
+    from = page[page.length - 1]!.position + 1;
+  }
 }
 
 function describeLog(report: LogAudit): string {

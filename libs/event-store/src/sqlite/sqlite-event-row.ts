@@ -1,3 +1,4 @@
+import { UnreadableEventError } from '../event-store.errors';
 import type { StoredEvent } from '../event-store.port';
 
 /** An event as the events table holds it: data and metadata as the JSON text stored. */
@@ -20,8 +21,8 @@ export function toStoredEvent(row: EventRow): StoredEvent {
     revision: row.revision,
     position: row.position,
     type: row.type,
-    data: JSON.parse(row.data) as Record<string, unknown>,
-    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+    data: parsedColumn(row.data, 'data', row.stream, row.revision, row.position),
+    metadata: parsedColumn(row.metadata, 'metadata', row.stream, row.revision, row.position),
     recordedAt: row.recorded_at,
   };
 }
@@ -44,8 +45,17 @@ export function fromEventTuple([position, id, stream, revision, type, data, meta
     revision,
     position,
     type,
-    data: JSON.parse(data) as Record<string, unknown>,
-    metadata: JSON.parse(metadata) as Record<string, unknown>,
+    data: parsedColumn(data, 'data', stream, revision, position),
+    metadata: parsedColumn(metadata, 'metadata', stream, revision, position),
     recordedAt,
   };
+}
+
+/** A JSON column of a stored event, parsed; text that is not JSON names the event it belongs to. */
+function parsedColumn(text: string, column: 'data' | 'metadata', stream: string, revision: number, position: number): Record<string, unknown> {
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (error) {
+    throw new UnreadableEventError(stream, revision, position, `its ${column} is not JSON (${(error as Error).message})`);
+  }
 }
