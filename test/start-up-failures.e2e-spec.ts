@@ -101,6 +101,17 @@ describe('start-up with damaged derived files', () => {
     });
   }
 
+  it('a setting written a letter or two wrong is pointed out at start-up, with the one meant, and the API still starts', async () => {
+    const folder = join(dir.path, 'misspelt');
+    const env = await storeWithDeals(folder, 1, []);
+    const api = await spawnApi({ ...env, RELAY_SINK: 'nats://127.0.0.1:4222', READ_MODEL_PATH: join(folder, 'elsewhere.db'), EVENT_STORE_DURABLITY: 'normal' });
+    await stop(api);
+    for (const [name, meant] of [['EVENT_STORE_DURABLITY', 'EVENT_STORE_DURABILITY'], ['READ_MODEL_PATH', 'READ_MODELS_PATH'], ['RELAY_SINK', 'RELAY_SINKS']]) {
+      expect(api.output()).toContain(`Warning: ${name} is not a setting Stagecraft reads (did you mean ${meant}?)`);
+    }
+    expect(api.output()).not.toMatch(/Warning: (HOME|HOSTNAME|PATH|PWD) /);
+  });
+
   it('stream-snapshots.db damaged: the API sets it aside and commands fold the streams from their events', async () => {
     const folder = join(dir.path, 'stream-snapshots');
     const ids: string[] = [];

@@ -4,13 +4,15 @@ import { isIPv6, type AddressInfo } from 'node:net';
 import { redactCredentials } from '@stagecraft/event-store';
 import { createApiApp } from './api.app';
 import { ensureFirstAdminKey } from './auth/first-run';
-import { describeStartFailure, readSettings, type Settings } from '@stagecraft/config';
+import { describeStartFailure, readSettings, misspeltSettingWarnings, type Settings } from '@stagecraft/config';
 
 let settings: Settings | undefined;
 let listening = 0;
 
 async function main(): Promise<void> {
   settings = readSettings();
+  // A variable a letter or two away from a setting's name: said at start-up, not ignored in silence.
+  for (const warning of misspeltSettingWarnings(process.env)) console.warn(`Warning: ${warning}`);
   const firstKey = ensureFirstAdminKey(settings, new Date());
   try {
     const app = await createApiApp({ settings });

@@ -2,3 +2,4 @@ export * from './currencies-file';
 export * from './process-files.loader';
 export * from './settings';
 export * from './start-failure';
+export * from './setting-names';
