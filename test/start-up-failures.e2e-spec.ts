@@ -112,6 +112,20 @@ describe('start-up with damaged derived files', () => {
     expect(api.output()).not.toMatch(/Warning: (HOME|HOSTNAME|PATH|PWD) /);
   });
 
+  it('a keys file holding no key: the API starts and says every request will be refused until one is added', async () => {
+    const folder = join(dir.path, 'no-keys');
+    const env = await storeWithDeals(folder, 1, []);
+    const keysFile = join(folder, 'api-keys.json');
+    writeFileSync(keysFile, '{"keys": []}\n');
+    const api = await spawnApi({ ...env, AUTH: 'on', API_KEYS_FILE: keysFile });
+    try {
+      expect((await fetch(`${api.baseUrl}/pipeline`)).status).toBe(401);
+    } finally {
+      await stop(api);
+    }
+    expect(api.output()).toContain(`No API key in ${keysFile} and no JWT key: every request is refused (401)`);
+  });
+
   it('stream-snapshots.db damaged: the API sets it aside and commands fold the streams from their events', async () => {
     const folder = join(dir.path, 'stream-snapshots');
     const ids: string[] = [];

@@ -4,6 +4,7 @@ import { isIPv6, type AddressInfo } from 'node:net';
 import { redactCredentials } from '@stagecraft/event-store';
 import { createApiApp } from './api.app';
 import { ensureFirstAdminKey } from './auth/first-run';
+import { readApiKeysFile } from './auth/api-keys.file';
 import { describeStartFailure, readSettings, misspeltSettingWarnings, type Settings } from '@stagecraft/config';
 
 let settings: Settings | undefined;
@@ -43,6 +44,10 @@ async function main(): Promise<void> {
   ];
   if (settings.relay.sinks.length > 0) {
     lines.push(`  public events: ${settings.relay.mode === 'external' ? 'relayed by apps/relay (RELAY=external)' : 'relayed from this process'} to ${settings.relay.sinks.map((sink) => sink.key).join(', ')}`);
+  }
+  if (settings.auth.mode === 'on' && !settings.auth.jwt && !settings.auth.inlineApiKeys && !firstKey && readApiKeysFile(settings.auth.apiKeysFile).length === 0) {
+    // Written on purpose ({"keys": []} revokes every key), or left so by mistake: either way, say what it means.
+    lines.push('', `  !!! No API key in ${settings.auth.apiKeysFile} and no JWT key: every request is refused (401)`, '  !!! until a key is added: npm run api-keys -- add --name <name> --roles admin', '');
   }
   if (settings.auth.mode === 'off') {
     lines.push('', '  !!! AUTH=off: authentication is DISABLED. Every caller is an anonymous admin.', '  !!! Use this only for local experiments, never where anyone else can reach the port.', '');

@@ -3,3 +3,4 @@ export * from './process-files.loader';
 export * from './settings';
 export * from './start-failure';
 export * from './setting-names';
+export * from './json-duplicate-keys';

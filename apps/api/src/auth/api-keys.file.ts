@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { SettingsError } from '@stagecraft/config';
+import { firstRepeatedName, SettingsError } from '@stagecraft/config';
 import { problemWithStoredKey, type StoredApiKey } from './api-key.credentials';
 import { withFileLock } from './file-lock';
 
@@ -13,14 +13,20 @@ export function readApiKeysFile(file: string): StoredApiKey[] {
 
 export function parseApiKeys(text: string, source: string): StoredApiKey[] {
   let parsed: unknown;
+  // An editor's byte order mark is not part of the JSON.
+  const json = text.replace(/^\uFEFF/, '');
   try {
-    // An editor's byte order mark is not part of the JSON.
-    parsed = JSON.parse(text.replace(/^\uFEFF/, ''));
+    parsed = JSON.parse(json);
   } catch (error) {
     throw new SettingsError(source, `is not valid JSON: ${(error as Error).message}`);
   }
+  // JSON.parse keeps the last of a name given twice: {"keys": [ … ], "keys": []} would be no key.
+  const repeatedName = firstRepeatedName(json);
+  if (repeatedName !== undefined) throw new SettingsError(source, `gives "${repeatedName}" twice in one object; give it once`);
   const list = Array.isArray(parsed) ? parsed : (parsed as { keys?: unknown })?.keys;
   if (!Array.isArray(list)) throw new SettingsError(source, 'must hold { "keys": [ … ] }');
+  const unknown = Array.isArray(parsed) ? undefined : Object.keys(parsed as object).find((name) => name !== 'keys');
+  if (unknown !== undefined) throw new SettingsError(source, `holds "${unknown}", which is not part of a keys file: it holds { "keys": [ … ] } alone`);
   list.forEach((entry, index) => {
     const problem = problemWithStoredKey(entry);
     if (problem) throw new SettingsError(source, `keys[${index}]: ${problem}`);

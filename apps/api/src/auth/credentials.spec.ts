@@ -1,5 +1,6 @@
 import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
 import { generateApiKey, problemWithStoredKey, verifyApiKey } from './api-key.credentials';
+import { parseApiKeys } from './api-keys.file';
 import { createJwtVerifier } from './jwt.verifier';
 
 describe('API keys', () => {
@@ -31,6 +32,16 @@ describe('API keys', () => {
     expect(problemWithStoredKey({ ...stored, salt: '' })).toMatch(/^salt and hash/);
     expect(problemWithStoredKey({ ...stored, createdAt: 'yesterday' })).toMatch(/^createdAt must be/);
     expect(problemWithStoredKey([stored])).toBe('must be an object');
+  });
+
+  it('are refused from a keys file that names a field twice in one object, or holds more than its keys', () => {
+    const file = (text: string) => () => parseApiKeys(text, 'keys.json');
+    const one = JSON.stringify(stored);
+    expect(file(`{"keys":[${one}],"keys":[]}`)).toThrow(/keys\.json: gives "keys" twice in one object/);
+    expect(file(`{"keys":[${one.replace('{', '{"roles":["admin"],')}]}`)).toThrow(/gives "roles" twice/);
+    expect(file(`{"keys":[],"extra":1}`)).toThrow(/holds "extra", which is not part of a keys file/);
+    expect(parseApiKeys(`{"keys":[${one}]}`, 'keys.json')).toEqual([stored]);
+    expect(parseApiKeys(`[${one}]`, 'API_KEYS')).toEqual([stored]); // the inline form
   });
 
   it('verify only the exact key', () => {
