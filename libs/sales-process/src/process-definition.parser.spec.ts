@@ -107,6 +107,21 @@ describe('parseProcessDefinition', () => {
       expectIssue(valid + 'wonReasons: [price, price]\n', 'wonReasons[1]', /duplicate "price"/);
     });
 
+    it('teams given as an empty list, which would read as every team', () => {
+      expectIssue(valid + 'teams: []\n', 'teams', /must not be empty: leave it out to allow every team/);
+      expect(parseProcessDefinition(valid + 'teams: [direct]\n', SOURCE).teams).toEqual(['direct']);
+    });
+
+    it('names and descriptions with nothing visible, or a control or direction character', () => {
+      expectIssue(valid.replace('name: Demo', 'name: "\\u200b"'), 'name', /must have a visible character/);
+      expectIssue(valid.replace('name: Demo', 'name: "\\u200b \\u2060"'), 'name', /must have a visible character/);
+      expectIssue(valid.replace('name: Demo', 'name: "abc\\u202edef"'), 'name', /control or direction character U\+202E/);
+      expectIssue(valid.replace('name: Demo', 'name: "a\\u2066b"'), 'name', /U\+2066/);
+      expectIssue(valid.replace('description: The need is confirmed', 'description: "The need\\u001b[2J is confirmed"'), 'stages[1].exitCriteria[0].description', /control character/);
+      // A description may span lines.
+      expect(parseProcessDefinition(valid.replace('name: Demo', 'name: Demo\ndescription: "First line\\nsecond line\\ttabbed"'), SOURCE).description).toBe('First line\nsecond line\ttabbed');
+    });
+
     it('unknown keys, at any level, listing the allowed ones', () => {
       expectIssue(valid.replace('name: Demo', 'name: Demo\ncolour: blue'), 'colour', /unknown key "colour"; allowed here: id, name/);
       expectIssue(valid.replace('    probability: 10', '    probability: 10\n    owner: bob'), 'stages[0].owner', /unknown key "owner"/);

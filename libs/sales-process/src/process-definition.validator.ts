@@ -56,6 +56,8 @@ export function validateProcessDefinition(raw: unknown): ValidationResult {
   const rules = readRules(raw.rules, stages, stageIds, report);
   const lostReasons = readIdList(raw.lostReasons, ['lostReasons'], { required: true }, report);
   const wonReasons = raw.wonReasons === undefined ? undefined : readIdList(raw.wonReasons, ['wonReasons'], { required: true }, report);
+  // Left out, teams means every team: an empty list would read as that too, where it most likely meant none yet.
+  if (Array.isArray(raw.teams) && raw.teams.length === 0) report(['teams'], 'must not be empty: leave it out to allow every team, or list the teams');
   const teams = readIdList(raw.teams, ['teams'], { required: false }, report);
   if (raw.default !== undefined && typeof raw.default !== 'boolean') report(['default'], `must be true or false (got ${describe(raw.default)})`);
 
@@ -255,6 +257,11 @@ function readId(record: Record<string, unknown>, key: string, path: DocumentPath
   return value;
 }
 
+/** Only spaces and format characters (a zero-width space, a direction mark). */
+const INVISIBLE = /^[\s\p{Z}\p{Cf}]*$/u;
+/** Control characters (a line break and a tab aside: descriptions span lines) and the bidirectional overrides and isolates. */
+const UNSAFE_CHARACTER = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+
 function readText(record: Record<string, unknown>, key: string, path: DocumentPath, report: Report): string | undefined {
   const value = record[key];
   if (value === undefined) {
@@ -263,6 +270,16 @@ function readText(record: Record<string, unknown>, key: string, path: DocumentPa
   }
   if (typeof value !== 'string' || value.trim() === '') {
     report([...path, key], `must be a non-empty text (got ${describe(value)})`);
+    return undefined;
+  }
+  // Shown on the board and printed by the CLI: something visible, and nothing that changes how the rest of a line reads.
+  if (INVISIBLE.test(value)) {
+    report([...path, key], `must have a visible character (got only spaces or invisible characters: ${describe(value)})`);
+    return undefined;
+  }
+  const unsafe = UNSAFE_CHARACTER.exec(value);
+  if (unsafe) {
+    report([...path, key], `must not hold the control or direction character U+${unsafe[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
     return undefined;
   }
   if (value.length > 500) {
