@@ -40,6 +40,10 @@ describe('the currencies file', () => {
     ]);
     expect(problemsOf(['reportingCurrency: EUR', 'rates:', '  EUR:', '    - { from: 2026-01-01, rate: 1 }'].join('\n'))).toEqual([['rates.EUR', 4]]);
     expect(problemsOf(['reportingCurrency: EUR', 'rates:', '  USD:', '    - { from: 2026-01-01, rate: 0.9 }', '    - { from: 2026-01-01, rate: 0.8 }'].join('\n'))).toEqual([['rates.USD[1].from', 5]]);
+    // A rate that would convert an amount to Infinity, or to nothing: outside 1e-9 to 1e9.
+    for (const rate of ['1e308', '1.0e10', '1e-10', '5e-324']) {
+      expect(problemsOf(['reportingCurrency: EUR', 'rates:', '  USD:', `    - { from: 2026-01-01, rate: ${rate} }`].join('\n'))).toEqual([['rates.USD[0].rate', 4]]);
+    }
     expect(problemsOf('reportingCurrency: EUR\nrates: {USD: [{from: 2026-01-01, rate: 1, note: x}]}')).toEqual([['rates.USD[0].note', 2]]);
     expect(problemsOf('rates: [')).toHaveLength(1);
   });
@@ -57,7 +61,7 @@ describe('the currencies file', () => {
     } catch (thrown) {
       error = thrown;
     }
-    expect(describeStartFailure(error)).toMatch(new RegExp(`${bad}:2 rates\\.USD\\[0\\]\\.rate: must be a number above 0`));
+    expect(describeStartFailure(error)).toMatch(new RegExp(`${bad}:2 rates\\.USD\\[0\\]\\.rate: must be a number from 1e-9 to 1000000000`));
     expect(readSettings({}, '/srv').currenciesFile).toEqual({ path: '/srv/config/currencies.yaml', required: false });
     expect(readSettings({ CURRENCIES_FILE: 'money.yaml' }, '/srv').currenciesFile).toEqual({ path: '/srv/money.yaml', required: true });
   });

@@ -50,6 +50,14 @@ export class CurrenciesFileError extends Error {
 }
 
 const CURRENCY = /^[A-Z]{3}$/;
+/**
+ * Bounds of a rate: far beyond any two ISO 4217 currencies' (about 1e-5 to 1e5 apart), and close
+ * enough that every amount (at most 1e15) and every sum of them converts to a finite number. A
+ * rate of 1e308 converted to Infinity, which the answers then showed as a missing rate.
+ */
+export const MIN_RATE = 1e-9;
+export const MAX_RATE = 1e9;
+
 const ROOT_KEYS = ['reportingCurrency', 'rates'];
 const RATE_KEYS = ['from', 'rate'];
 
@@ -121,8 +129,8 @@ export function parseCurrenciesFile(text: string, file: string): CurrencyRates {
           const fromOk = typeof from === 'string' && parseCalendarDay(from) !== undefined;
           if (!fromOk) fail([...at, 'from'], 'must be a calendar date YYYY-MM-DD: the first day the rate applies');
           else if (days.has(from)) fail([...at, 'from'], `another rate of ${currency} already applies from ${from}`);
-          const rateOk = typeof rate === 'number' && Number.isFinite(rate) && rate > 0;
-          if (!rateOk) fail([...at, 'rate'], `must be a number above 0: how many ${reportingCurrency || 'reporting-currency units'} one ${currency} is worth`);
+          const rateOk = typeof rate === 'number' && Number.isFinite(rate) && rate >= MIN_RATE && rate <= MAX_RATE;
+          if (!rateOk) fail([...at, 'rate'], `must be a number from ${MIN_RATE} to ${MAX_RATE}: how many ${reportingCurrency || 'reporting-currency units'} one ${currency} is worth`);
           if (fromOk && rateOk) {
             days.add(from);
             rates.push({ currency, rate, from });
