@@ -278,7 +278,8 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
       expect(window.stdout.trimEnd().split('\n').map((line) => JSON.parse(line).id)).toEqual(inWindow.map((event) => event.id));
     });
 
-    it('never writes its export over a file of the service, and a failed export leaves the file it names as it was', async () => {
+    // The store's own file is SQLite's (with KurrentDB the log is on the server).
+    (E2E_STORE === 'sqlite' ? it : it.skip)('never writes its export over a file of the service, and a failed export leaves the file it names as it was', async () => {
       const events = await readAllEvents(source);
       const store = source.EVENT_STORE_PATH!;
       const before = readFileSync(store);

@@ -110,37 +110,43 @@ async function verifyLog(store: EventStore, settings: Settings, keptHead: LogHea
 }
 
 /**
- * The log's pages in position order, read past any event that cannot be read (UnreadableEventError,
- * noted in `unreadable`): the page holding one is read again an event at a time up to it, and the
- * reading goes on after it, so one altered row does not hide the rest of the log.
+ * The log's pages in position order (as readAllPages reads them), read past any event that cannot
+ * be read (UnreadableEventError, noted in `unreadable`): the events before it are read one at a
+ * time, and the reading goes on just after it, so one altered row does not hide the rest of the
+ * log. Only SQLite throws one (its rows are text), and its positions are whole numbers: "just
+ * after" is the next one.
  */
 async function* pagesAround(store: EventStore, unreadable: UnreadableEventError[]): AsyncGenerator<StoredEvent[]> {
-  for (let from = 0; ; ) {
-    let page: StoredEvent[];
+  let seen = 0;
+  let from: number | undefined;
+  for (;;) {
+    let read: StoredEvent[];
     try {
-      page = await store.readAll({ fromPosition: from, maxCount: PAGE });
+      read = await store.readAll({ ...(from !== undefined ? { fromPosition: from } : {}), maxCount: PAGE + 1 });
     } catch (error) {
       if (!(error instanceof UnreadableEventError)) throw error;
-      page = [];
-      for (;;) {
-        try {
-          const [event] = await store.readAll({ fromPosition: from, maxCount: 1 });
-          if (!event) break;
-          page.push(event);
-          from = event.position + 1;
-        } catch (single) {
-          if (!(single instanceof UnreadableEventError)) throw single;
-          unreadable.push(single);
-          from = single.position + 1;
-          break;
-        }
+      // A page is parsed in order: the events before the first unreadable one read one by one.
+      const before: StoredEvent[] = [];
+      for (let at = from ?? 0; at < error.position; ) {
+        const [event] = await store.readAll({ fromPosition: at, maxCount: 1 }).catch((single: unknown) => {
+          if (single instanceof UnreadableEventError && single.position === error.position) return []; // reached it
+          throw single;
+        });
+        if (!event || event.position >= error.position) break;
+        if (event.position > seen) before.push(event);
+        at = event.position + 1;
       }
-      if (page.length > 0) yield page;
+      unreadable.push(error);
+      if (before.length > 0) yield before;
+      seen = error.position;
+      from = error.position + 1;
       continue;
     }
+    const page = read.filter((event) => event.position > seen);
     if (page.length === 0) return;
     yield page;
-    from = page[page.length - 1]!.position + 1;
+    seen = page[page.length - 1]!.position;
+    from = seen;
   }
 }
 
