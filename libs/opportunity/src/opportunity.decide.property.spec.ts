@@ -116,7 +116,9 @@ describe('decide and evolve, on random processes and random command sequences', 
   it('the definition survives YAML: what is written is what is parsed', () => {
     assertProperty(
       fc.property(definitionArbitrary, (definition) => {
-        expect(parseProcessDefinition(stringify(definition), 'generated.yaml')).toEqual(definition);
+        // Written as a file says "every team": teams left out (an empty list is refused as a likely mistake).
+        const { teams, ...rest } = definition;
+        expect(parseProcessDefinition(stringify(teams.length === 0 ? rest : definition), 'generated.yaml')).toEqual(definition);
       }),
     );
   });
