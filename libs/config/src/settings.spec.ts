@@ -182,6 +182,44 @@ describe('the files the service writes', () => {
     for (const value of [workDir, '.', '..']) expect(refused({ [variable]: value })).toMatchObject({ variable, message: expect.stringMatching(/is a folder/) });
   });
 
+  it.each([
+    ['EVENT_STORE_PATH', 'data/events.db'],
+    ['READ_MODELS_PATH', 'data/read-models.db'],
+    ['STREAM_SNAPSHOTS_PATH', 'data/stream-snapshots.db'],
+    ['API_KEYS_FILE', 'data/api-keys.json'],
+  ])('name %s as unset, with the default path it took, when that default is a folder', (variable, defaultPath) => {
+    const cwd = mkdtempSync(join(tmpdir(), 'settings-default-'));
+    try {
+      const path = join(cwd, defaultPath);
+      mkdirSync(path, { recursive: true });
+      const error = (env: Record<string, string>) => {
+        try {
+          readSettings(env, cwd);
+        } catch (caught) {
+          return caught as SettingsError;
+        }
+        return undefined;
+      };
+      expect(error({})).toMatchObject({ variable, message: `Invalid setting ${variable}: is a folder (${path}, the default while ${variable} is unset); give the path of a file in it` });
+      // Written out, it is named as given.
+      expect(error({ [variable]: path })).toMatchObject({ variable, message: `Invalid setting ${variable}: is a folder (${path}); give the path of a file in it` });
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it.each(['EVENT_STORE_PATH', 'READ_MODELS_PATH', 'STREAM_SNAPSHOTS_PATH', 'API_KEYS_FILE'])('refuse %s as a symbolic link no file can be made through, and take one that can', (variable) => {
+    const link = join(workDir, `link-${variable}.db`);
+    symlinkSync(join(workDir, 'no-such-folder', 'x.db'), link);
+    expect(refused({ [variable]: link })).toMatchObject({ variable, message: expect.stringContaining(`to ${join(workDir, 'no-such-folder', 'x.db')}, whose folder ${join(workDir, 'no-such-folder')} does not exist`) });
+    const loop = join(workDir, `loop-${variable}.db`);
+    symlinkSync(loop, loop);
+    expect(refused({ [variable]: loop })).toMatchObject({ variable, message: expect.stringMatching(/loops back on itself/) });
+    const made = join(workDir, `later-${variable}.db`);
+    symlinkSync(join(workDir, `target-${variable}.db`), made);
+    expect(refused({ [variable]: made })).toBeUndefined();
+  });
+
   it('refuse STREAM_SNAPSHOTS_PATH written as off in another case or word, which would be a file of that name', () => {
     for (const value of ['OFF', 'Off', 'none', 'false', 'disabled', ' off ']) {
       expect(refused({ STREAM_SNAPSHOTS_PATH: value })).toMatchObject({ variable: 'STREAM_SNAPSHOTS_PATH', message: expect.stringMatching(/to keep no stream snapshots write off \(lower case\)/) });

@@ -1,5 +1,5 @@
 import { createPublicKey } from 'node:crypto';
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { normaliseKurrentDBConnectionString } from '@stagecraft/event-store';
@@ -117,7 +117,7 @@ export function readSettings(env: Env = process.env, cwd: string = process.cwd()
   const files = readDataFiles(env, cwd);
   const relay = readRelaySettings(env, cwd, readInteger);
   // The relay's checkpoints are a file of their own too (written into the event store, they would corrupt it).
-  assertFilesOfTheirOwn([
+  assertFilesOfTheirOwn(env, [
     ['EVENT_STORE_PATH', files.eventStorePath],
     ['READ_MODELS_PATH', files.readModelsPath],
     ['STREAM_SNAPSHOTS_PATH', files.streamSnapshotsPath],
@@ -189,13 +189,18 @@ const SQLITE_COMPANIONS = ['', '-wal', '-shm', '-journal'];
 
 /**
  * Each file setting names a file of its own: not a folder, not another's file, nor its SQLite
- * companions (-wal, -shm, -journal), nor either through a symbolic link.
+ * companions (-wal, -shm, -journal), nor either through a symbolic link; nor a symbolic link that
+ * leads nowhere a file can be made. A setting left unset is named as such, with the default path
+ * it took: an operator who never wrote READ_MODELS_PATH looks for it in vain otherwise.
  */
-function assertFilesOfTheirOwn(named: readonly (readonly [variable: string, path: string | undefined])[]): void {
+function assertFilesOfTheirOwn(env: Env, named: readonly (readonly [variable: string, path: string | undefined])[]): void {
   const seen: { variable: string; path: string; files: Set<string> }[] = [];
   for (const [variable, path] of named) {
     if (path === undefined) continue;
-    if (isDirectory(path)) throw new SettingsError(variable, `is a folder (${path}); give the path of a file in it`);
+    const which = readNonEmpty(env, variable) === undefined ? `${path}, the default while ${variable} is unset` : path;
+    if (isDirectory(path)) throw new SettingsError(variable, `is a folder (${which}); give the path of a file in it`);
+    const link = brokenLinkOf(path);
+    if (link !== undefined) throw new SettingsError(variable, `is a symbolic link (${which}) ${link}; point the link at a file in a folder that exists, or remove it`);
     const real = realPathOf(path);
     const files = new Set(SQLITE_COMPANIONS.map((suffix) => real + suffix));
     const same = seen.find((other) => [...files].some((file) => other.files.has(file)));
@@ -240,6 +245,35 @@ function realPathOf(path: string): string {
     } catch {
       return path;
     }
+  }
+}
+
+/**
+ * What is wrong with `path` if it is a symbolic link no file can be opened or made through: its
+ * target's folder is missing, or the links loop. A link to a file not made yet in a folder that
+ * exists is fine (the file is made there at start-up). undefined: not a link, or a usable one.
+ */
+function brokenLinkOf(path: string): string | undefined {
+  try {
+    if (!lstatSync(path).isSymbolicLink()) return undefined;
+  } catch {
+    return undefined; // not there yet
+  }
+  try {
+    statSync(path);
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') return 'that loops back on itself through other links';
+    if (code !== 'ENOENT') return undefined; // a permission problem: the store names it when it opens the file
+    let target = '';
+    try {
+      target = resolve(dirname(path), readlinkSync(path));
+    } catch {
+      return undefined;
+    }
+    if (isDirectory(dirname(target))) return undefined;
+    return `to ${target}, whose folder ${dirname(target)} does not exist`;
   }
 }
 
