@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { openSQLiteFile } from './sqlite-file';
+import { assertTableColumns, openSQLiteFile, unexpectedTables } from './sqlite-file';
 
 /** Bumped with each migration below; PRAGMA user_version holds the file's version. */
 export const SQLITE_EVENT_STORE_SCHEMA_VERSION = 1;
@@ -59,6 +59,13 @@ function migrate(db: Database.Database): void {
       throw new Error(`Event store schema version ${version} is newer than this code supports (${SQLITE_EVENT_STORE_SCHEMA_VERSION})`);
     }
     if (version < 1) {
+      // A file at version 0 is new, or not an event store: another program's database (or a
+      // Stagecraft read-models file) named by mistake is never written into.
+      const objects = db.prepare<[], string>("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
+      if (objects.length > 0) {
+        const listed = objects.length > 5 ? `${objects.slice(0, 5).join(', ')} and ${objects.length - 5} more` : objects.join(', ');
+        throw unexpectedTables(`is a SQLite database of another kind (it holds ${listed}, and no event store): name a new file, or an event store this service wrote`);
+      }
       // AUTOINCREMENT: a position is never reused, even after the last event is deleted.
       db.exec(`
         CREATE TABLE IF NOT EXISTS events (
@@ -79,6 +86,10 @@ function migrate(db: Database.Database): void {
   // Two processes opening a new file at once: one migrates, the other waits and sees it done.
   // A version check alone needs no write lock, so a second connection of the same store does
   // not queue behind the first one's writes just to read user_version.
-  if ((db.pragma('user_version', { simple: true }) as number) === SQLITE_EVENT_STORE_SCHEMA_VERSION) return;
-  run.immediate();
+  if ((db.pragma('user_version', { simple: true }) as number) !== SQLITE_EVENT_STORE_SCHEMA_VERSION) run.immediate();
+  // Another program's database may carry the same user_version: the events table is checked too,
+  // or every read would fail later with "no such table".
+  assertTableColumns(db, 'events', EVENT_TABLE_COLUMNS, ['position']);
 }
+
+const EVENT_TABLE_COLUMNS = ['position', 'id', 'stream', 'revision', 'type', 'data', 'metadata', 'recorded_at'];

@@ -108,9 +108,9 @@ const DAMAGED = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_VTAB
  * otherwise stop start-up with "no such column". Such a file is set aside like a damaged one.
  */
 export function assertTableColumns(db: Database.Database, table: string, columns: readonly string[], primaryKey: readonly string[] = []): void {
-  const unexpected = (what: string) => Object.assign(new Error(`its ${table} ${what}: it was not written by this version of Stagecraft`), { code: UNEXPECTED_TABLES });
+  const unexpected = (what: string) => unexpectedTables(`its ${table} ${what}: it was not written by this version of Stagecraft`);
   const kind = db.prepare<[string], { type: string }>('SELECT type FROM sqlite_master WHERE name = ?').get(table)?.type;
-  if (kind !== 'table') throw unexpected(`is a ${kind ?? 'missing table'}, not a table`);
+  if (kind !== 'table') throw unexpected(kind === undefined ? 'table is missing' : `is a ${kind}, not a table`);
   const info = db.pragma(`table_info(${table})`) as { name: string; pk: number }[];
   const present = new Set(info.map((column) => column.name));
   const missing = columns.filter((column) => !present.has(column));
@@ -118,6 +118,11 @@ export function assertTableColumns(db: Database.Database, table: string, columns
   // Upserts need the key: without it they fail at the first save.
   const key = info.filter((column) => column.pk > 0).sort((a, b) => a.pk - b.pk).map((column) => column.name);
   if (key.join(',') !== primaryKey.join(',')) throw unexpected(`table's primary key is (${key.join(', ')}), not (${primaryKey.join(', ')})`);
+}
+
+/** A file whose tables are not the ones this code made (`message`: which, and what to do); a derived one is set aside, the event store stops start-up. */
+export function unexpectedTables(message: string): Error {
+  return Object.assign(new Error(message), { code: UNEXPECTED_TABLES });
 }
 
 /** Damage, or a file this process may not read: either way a derived file is better replaced. */
