@@ -1,4 +1,18 @@
+import { UnreadableEventError } from './event-store.errors';
 import type { EventStore, StoredEvent } from './event-store.port';
+
+export interface ReadAllPagesOptions {
+  readonly afterPosition?: number;
+  readonly pageSize?: number;
+  /**
+   * Read past an event that cannot be read (UnreadableEventError), telling this of it, instead of
+   * stopping there: the events before it are read one at a time, and the reading goes on just
+   * after it, so one altered row does not hide the rest of the log (an auditor's reading). Only
+   * SQLite throws one (its rows are text), and its positions are whole numbers: "just after" is the
+   * next one.
+   */
+  readonly onUnreadable?: (error: UnreadableEventError) => void;
+}
 
 /**
  * The global log after `afterPosition`, page by page, in position order.
@@ -7,14 +21,49 @@ import type { EventStore, StoredEvent } from './event-store.port';
  * position, never at "last + 1": each page is read from the last event already seen, which is
  * then dropped. The first page starts at the beginning of the log, or at `afterPosition` itself.
  */
-export async function* readAllPages(store: EventStore, options: { afterPosition?: number; pageSize?: number } = {}): AsyncGenerator<StoredEvent[]> {
+export async function* readAllPages(store: EventStore, options: ReadAllPagesOptions = {}): AsyncGenerator<StoredEvent[]> {
   const pageSize = options.pageSize ?? 1_000;
-  let position = options.afterPosition ?? 0;
+  /** Everything up to it has been yielded. */
+  let seen = options.afterPosition ?? 0;
+  /** Where the next read starts: `seen` itself, or just past an unreadable event. */
+  let from = seen;
   for (;;) {
-    const read = await store.readAll({ ...(position > 0 ? { fromPosition: position } : {}), maxCount: pageSize + 1 });
-    const page = read.filter((event) => event.position > position);
+    let read: StoredEvent[];
+    try {
+      read = await store.readAll({ ...(from > 0 ? { fromPosition: from } : {}), maxCount: pageSize + 1 });
+    } catch (error) {
+      if (!(error instanceof UnreadableEventError) || !options.onUnreadable) throw error;
+      if (error.position <= seen) {
+        // The event a page starts from, already seen (or the afterPosition given): not this reading's to note.
+        from = seen + 1;
+        continue;
+      }
+      const before = await readUpTo(store, seen, from, error.position);
+      options.onUnreadable(error);
+      if (before.length > 0) yield before;
+      seen = error.position;
+      from = error.position + 1;
+      continue;
+    }
+    const page = read.filter((event) => event.position > seen);
     if (page.length === 0) return;
     yield page;
-    position = page[page.length - 1]!.position;
+    seen = page[page.length - 1]!.position;
+    from = seen;
   }
+}
+
+/** The events after `seen` and before `unreadable`, read one at a time from `from` (a page is parsed in order: those before the first unreadable one can be read). */
+async function readUpTo(store: EventStore, seen: number, from: number, unreadable: number): Promise<StoredEvent[]> {
+  const before: StoredEvent[] = [];
+  for (let at = from; at < unreadable; ) {
+    const [event] = await store.readAll({ fromPosition: at, maxCount: 1 }).catch((single: unknown) => {
+      if (single instanceof UnreadableEventError && single.position === unreadable) return []; // reached it
+      throw single;
+    });
+    if (!event || event.position >= unreadable) break;
+    if (event.position > seen) before.push(event);
+    at = event.position + 1;
+  }
+  return before;
 }

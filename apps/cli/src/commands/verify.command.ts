@@ -15,7 +15,7 @@ import { OPPORTUNITY_STREAM_PREFIX, toOpportunityStreamId } from '@stagecraft/op
 import { PROCESS_STREAM_PREFIX } from '@stagecraft/sales-process';
 import type { Settings } from '@stagecraft/config';
 import { CliError, EXIT } from '../cli.errors';
-import { StreamDeletedError, UnreadableEventError, type EventStore, type StoredEvent } from '@stagecraft/event-store';
+import { readAllPages, StreamDeletedError, UnreadableEventError, type EventStore, type StoredEvent } from '@stagecraft/event-store';
 import { openExistingStore } from '../io/event-store';
 import { opportunityIdFor } from '../io/opportunity-id';
 import { progressBar } from '../io/progress';
@@ -96,7 +96,7 @@ async function verifyLog(store: EventStore, settings: Settings, keptHead: LogHea
   const auditor = new LogAuditor({ densePositions: settings.eventStoreUrl === undefined, keptHead });
   const progress = progressBar('verify', await store.headPosition(), 'positions');
   const unreadable: UnreadableEventError[] = [];
-  for await (const page of pagesAround(store, unreadable)) {
+  for await (const page of readAllPages(store, { pageSize: PAGE, onUnreadable: (error) => unreadable.push(error) })) {
     for (const event of page) auditor.add(event);
     progress.update(page[page.length - 1]!.position);
   }
@@ -107,47 +107,6 @@ async function verifyLog(store: EventStore, settings: Settings, keptHead: LogHea
   if (options.json) console.log(JSON.stringify({ ...report, ok, unreadable: unread, keep: hasBreaks(report) || !ok ? null : formatLogHead(report.head) }, null, 2));
   else console.log([...unread.map(({ stream, revision, position, reason }) => `BROKEN: ${stream} at revision ${revision} (position ${position}): the stored event cannot be read, ${reason}.`), describeLog(report)].join('\n'));
   return ok ? EXIT.ok : EXIT.failed;
-}
-
-/**
- * The log's pages in position order (as readAllPages reads them), read past any event that cannot
- * be read (UnreadableEventError, noted in `unreadable`): the events before it are read one at a
- * time, and the reading goes on just after it, so one altered row does not hide the rest of the
- * log. Only SQLite throws one (its rows are text), and its positions are whole numbers: "just
- * after" is the next one.
- */
-async function* pagesAround(store: EventStore, unreadable: UnreadableEventError[]): AsyncGenerator<StoredEvent[]> {
-  let seen = 0;
-  let from: number | undefined;
-  for (;;) {
-    let read: StoredEvent[];
-    try {
-      read = await store.readAll({ ...(from !== undefined ? { fromPosition: from } : {}), maxCount: PAGE + 1 });
-    } catch (error) {
-      if (!(error instanceof UnreadableEventError)) throw error;
-      // A page is parsed in order: the events before the first unreadable one read one by one.
-      const before: StoredEvent[] = [];
-      for (let at = from ?? 0; at < error.position; ) {
-        const [event] = await store.readAll({ fromPosition: at, maxCount: 1 }).catch((single: unknown) => {
-          if (single instanceof UnreadableEventError && single.position === error.position) return []; // reached it
-          throw single;
-        });
-        if (!event || event.position >= error.position) break;
-        if (event.position > seen) before.push(event);
-        at = event.position + 1;
-      }
-      unreadable.push(error);
-      if (before.length > 0) yield before;
-      seen = error.position;
-      from = error.position + 1;
-      continue;
-    }
-    const page = read.filter((event) => event.position > seen);
-    if (page.length === 0) return;
-    yield page;
-    seen = page[page.length - 1]!.position;
-    from = seen;
-  }
 }
 
 function describeLog(report: LogAudit): string {

@@ -1,0 +1,58 @@
+import { UnreadableEventError } from './event-store.errors';
+import type { EventStore, ReadAllOptions, StoredEvent } from './event-store.port';
+import { readAllPages } from './read-all-pages';
+import { assertProperty } from '@stagecraft/testing/fast-check';
+import fc from 'fast-check';
+
+/**
+ * A log at the given positions (ascending), read as SQLite reads it: a page is parsed in order, so
+ * a read throws at the first unreadable event it meets, whatever came before it in the page.
+ */
+function logOf(positions: readonly number[], unreadable: ReadonlySet<number>): Pick<EventStore, 'readAll'> {
+  const event = (position: number): StoredEvent => ({ id: `e${position}`, stream: `s-${position % 3}`, revision: position, position, type: 'T', data: {}, metadata: {}, recordedAt: '' });
+  return {
+    readAll: async (options: ReadAllOptions = {}) => {
+      const from = options.fromPosition ?? 0;
+      const page: StoredEvent[] = [];
+      for (const position of positions) {
+        if (position < from) continue;
+        if (page.length >= (options.maxCount ?? Infinity)) break;
+        if (unreadable.has(position)) throw new UnreadableEventError(`s-${position % 3}`, position, position, 'its data is not JSON');
+        page.push(event(position));
+      }
+      return page;
+    },
+  };
+}
+
+describe('readAllPages', () => {
+  it('stops at an unreadable event unless told to read around it', async () => {
+    const store = logOf([1, 2, 3, 4], new Set([3])) as EventStore;
+    await expect(async () => {
+      for await (const page of readAllPages(store, { pageSize: 10 })) void page;
+    }).rejects.toBeInstanceOf(UnreadableEventError);
+  });
+
+  it('reads around unreadable events: every readable one once, in order, each unreadable one noted once', async () => {
+    await assertProperty(
+      fc.asyncProperty(
+        fc.uniqueArray(fc.integer({ min: 1, max: 60 }), { maxLength: 40 }).map((positions) => positions.sort((a, b) => a - b)),
+        fc.array(fc.integer({ min: 1, max: 60 }), { maxLength: 10 }),
+        fc.integer({ min: 1, max: 7 }),
+        fc.integer({ min: 0, max: 20 }),
+        async (positions, picked, pageSize, afterPosition) => {
+          const unreadable = new Set(picked.filter((position) => positions.includes(position)));
+          const noted: number[] = [];
+          const read: number[] = [];
+          for await (const page of readAllPages(logOf(positions, unreadable) as EventStore, { pageSize, afterPosition, onUnreadable: (error) => noted.push(error.position) })) {
+            expect(page.length).toBeGreaterThan(0);
+            read.push(...page.map((event) => event.position));
+          }
+          const after = positions.filter((position) => position > afterPosition);
+          expect(read).toEqual(after.filter((position) => !unreadable.has(position)));
+          expect(noted).toEqual(after.filter((position) => unreadable.has(position)));
+        },
+      ),
+    );
+  });
+});
