@@ -165,9 +165,9 @@ describe('numbers', () => {
 describe('the files the service writes', () => {
   const workDir = mkdtempSync(join(tmpdir(), 'settings-'));
   afterAll(() => rmSync(workDir, { recursive: true, force: true }));
-  const refused = (env: Record<string, string>) => {
+  const refused = (env: Record<string, string>, cwd = workDir) => {
     try {
-      readSettings(env, workDir);
+      readSettings(env, cwd);
     } catch (error) {
       return error as SettingsError;
     }
@@ -192,17 +192,9 @@ describe('the files the service writes', () => {
     try {
       const path = join(cwd, defaultPath);
       mkdirSync(path, { recursive: true });
-      const error = (env: Record<string, string>) => {
-        try {
-          readSettings(env, cwd);
-        } catch (caught) {
-          return caught as SettingsError;
-        }
-        return undefined;
-      };
-      expect(error({})).toMatchObject({ variable, message: `Invalid setting ${variable}: is a folder (${path}, the default while ${variable} is unset); give the path of a file in it` });
+      expect(refused({}, cwd)).toMatchObject({ variable, message: `Invalid setting ${variable}: is a folder (${path}, the default while ${variable} is unset); give the path of a file in it` });
       // Written out, it is named as given.
-      expect(error({ [variable]: path })).toMatchObject({ variable, message: `Invalid setting ${variable}: is a folder (${path}); give the path of a file in it` });
+      expect(refused({ [variable]: path }, cwd)).toMatchObject({ variable, message: `Invalid setting ${variable}: is a folder (${path}); give the path of a file in it` });
     } finally {
       rmSync(cwd, { recursive: true, force: true });
     }
