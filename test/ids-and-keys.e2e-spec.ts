@@ -76,6 +76,33 @@ describe('ids, team limits and idempotency keys hold for every caller', () => {
       expect(await events(theirs)).toHaveLength(1); // nothing was appended
     });
 
+    it('opening in a team the caller may not use is refused the same whether or not the id is taken', async () => {
+      const theirs = await open({ teamId: 'partners' });
+      const taken = await as('direct-writer').post('/opportunities', { id: theirs, title: 'Probe', processId: 'standard', teamId: 'partners' });
+      const free = await as('direct-writer').post('/opportunities', { id: randomUUID(), title: 'Probe', processId: 'standard', teamId: 'partners' });
+      for (const answer of [taken, free]) expect([answer.status, answer.body.code, answer.body.allowedTeams]).toEqual([403, 'AUTH.TEAM_FORBIDDEN', ['direct']]);
+      expect(JSON.stringify(taken.body)).not.toContain(theirs);
+      expect(await events(theirs)).toHaveLength(1);
+    });
+
+    it('another caller\'s Idempotency-Key, used to open without an id, does not give out the id of the deal it opened in another team', async () => {
+      const key = `their-key-${randomUUID()}`;
+      const theirs = (await as('partners-writer').post('/opportunities', { title: 'Theirs', processId: 'standard', teamId: 'partners' }, { 'Idempotency-Key': key }).expect(201)).body.id as string;
+      for (const body of [
+        { title: 'Mine', processId: 'standard', teamId: 'direct' },
+        { title: 'Theirs', processId: 'standard', teamId: 'direct' },
+      ]) {
+        const answer = await as('direct-writer').post('/opportunities', body, { 'Idempotency-Key': key });
+        expect([answer.status, answer.body.code]).toEqual([422, 'COMMAND.IDEMPOTENCY_KEY_REUSED']);
+        expect(JSON.stringify(answer.body)).not.toContain(theirs);
+        expect(answer.headers.location).toBeUndefined();
+      }
+      // Its owner's retry is still a replay, and nothing was appended.
+      const retry = await as('partners-writer').post('/opportunities', { title: 'Theirs', processId: 'standard', teamId: 'partners' }, { 'Idempotency-Key': key }).expect(201);
+      expect([retry.body.id, retry.headers['idempotent-replayed']]).toEqual([theirs, 'true']);
+      expect(await events(theirs)).toHaveLength(1);
+    });
+
     it('a team-limited admin\'s bulk migration reports only its teams\' deals', async () => {
       const v = (await api.http.get('/processes/standard').expect(200)).body.version as string;
       const theirs = await open({ teamId: 'partners' });

@@ -115,7 +115,7 @@ export class OpportunityCommandExecutor {
    * to append. At once, unless a process version recorded elsewhere must be read first (a promise then).
    */
   private decideOn(loaded: LoadedOpportunity, command: OpportunityCommand, envelope: CommandEnvelope, fingerprint: string | undefined): AttemptStep | Promise<AttemptStep> {
-    assertCommandWithinTeams(envelope.teams, command, loaded.state);
+    assertCommandWithinTeams(envelope.teams, command, loaded.state, loaded.commands.has(envelope.commandId) ? envelope.commandId : undefined);
     if (fingerprint) {
       const replay = replayOf(loaded, envelope.commandId, fingerprint);
       if (replay) return { kind: 'answer', outcome: replay };
