@@ -7,8 +7,9 @@ import type { CommandEnvelope } from '@stagecraft/commands';
 import type { CommandOptionsDto } from './opportunity.dto';
 
 const HEADER_VALUE = /^[\x21-\x7e]{1,200}$/;
-// One revision, quoted as an entity tag (weak or not) or bare: not a list, not an unbalanced quote.
-const IF_MATCH = /^(?:(?:W\/)?"(\d{1,15})"|(\d{1,15}))$/;
+// One revision, quoted as an entity tag or bare: not a list, not an unbalanced quote, and not a
+// weak tag (W/"3"): If-Match compares strongly, so a weak tag never matches (RFC 9110, 13.1.1).
+const IF_MATCH = /^(?:"(\d{1,15})"|(\d{1,15}))$/;
 
 /**
  * Builds the envelope from headers and body. Header and body forms of the same thing must agree:
@@ -27,7 +28,10 @@ export function commandEnvelopeFrom(request: FastifyRequest, options: CommandOpt
   let expectedRevision = options.expectedRevision;
   if (ifMatch !== undefined) {
     const match = IF_MATCH.exec(ifMatch);
-    if (!match) throw new ApiProblem('REQUEST.INVALID_IF_MATCH', `If-Match must be one revision in quotes, such as "3" (got ${JSON.stringify(ifMatch.slice(0, 40))}).`);
+    if (!match) {
+      const weak = /^W\//.test(ifMatch) ? ': a weak tag (W/…) never matches, send the ETag as it came' : '';
+      throw new ApiProblem('REQUEST.INVALID_IF_MATCH', `If-Match must be one revision in quotes, such as "3" (got ${JSON.stringify(ifMatch.slice(0, 40))})${weak}.`);
+    }
     const fromHeader = Number(match[1] ?? match[2]);
     if (expectedRevision !== undefined && expectedRevision !== fromHeader) {
       throw new ApiProblem('REQUEST.CONFLICTING_REVISIONS', 'The If-Match header and the body\'s expectedRevision differ; send one of them.');
