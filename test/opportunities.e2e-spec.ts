@@ -172,6 +172,20 @@ describe('the command API on the embedded store (end to end)', () => {
       expect(history.body.events).toHaveLength(2);
     });
 
+    it('an open that expects a revision of an opportunity not made yet is a conflict whose actual revision is null, not a placeholder', async () => {
+      const id = randomUUID();
+      for (const send of [
+        () => api.http.post('/opportunities').send({ id, title: 'Early', processId: 'standard', expectedRevision: 0 }),
+        () => api.http.post('/opportunities').set('If-Match', '"0"').send({ id, title: 'Early', processId: 'standard' }),
+      ]) {
+        const conflict = await send();
+        expect(conflict.status).toBe(409);
+        expect(conflict.body).toMatchObject({ code: 'OPPORTUNITY.REVISION_CONFLICT', expectedRevision: 0, actualRevision: null });
+        expect(conflict.body.detail).toMatch(/does not exist yet/);
+      }
+      await api.http.get(`/opportunities/${id}`).expect(404);
+    });
+
     it('accepts If-Match as the expected revision, and refuses a body that disagrees with it', async () => {
       const { id } = await open();
       expect((await api.http.post(`/opportunities/${id}/move`).set('If-Match', '"3"').send({ stage: 'qualification' }).expect(409)).body.code).toBe('OPPORTUNITY.REVISION_CONFLICT');

@@ -56,7 +56,8 @@ export function toProblem(error: unknown): ApiProblem {
     const actual = error.actual === 'no_stream' ? 'does not exist yet' : `is at revision ${error.actual}`;
     return new ApiProblem('OPPORTUNITY.REVISION_CONFLICT', `The opportunity ${actual}, not at revision ${String(error.expected)} as the request expected: someone changed it meanwhile. Read it again and retry with its current revision.`, {
       expectedRevision: error.expected,
-      actualRevision: error.actual,
+      // null: no such opportunity yet (the store's 'no_stream' is its own word, not a revision).
+      actualRevision: error.actual === 'no_stream' ? null : error.actual,
     });
   }
   if (error instanceof EventStoreFullError || isDiskFullError(error)) {
