@@ -253,6 +253,36 @@ describe('bad input gets a 4xx with a stable code, never a 5xx', () => {
     expect(csv.headers['content-type']).toMatch(/^text\/csv/);
   });
 
+  it('a route that answers JSON only refuses an Accept that takes no JSON (406), before it runs: a command records nothing', async () => {
+    const id = ids[':open']!;
+    const before = (await api.http.get(`/opportunities/${id}`).expect(200)).body.revision;
+    const refusedTypes = ['application/xml', 'image/png', 'text/html', 'text/html;q=1, application/json;q=0', 'text/csv', 'application/problem+json'];
+    const routes = [
+      () => api.http.get(`/opportunities/${id}`),
+      () => api.http.get(`/opportunities/${id}/history`),
+      () => api.http.get('/processes'),
+      () => api.http.get('/health'),
+      () => api.http.post(`/opportunities/${id}/move`).send({ stage: 'qualification' }),
+    ];
+    for (const route of routes) {
+      for (const type of refusedTypes) {
+        const answer = await route().set('Accept', type);
+        expect([type, answer.status, answer.body.code, answer.body.available]).toEqual([type, 406, 'REQUEST.NOT_ACCEPTABLE', ['application/json']]);
+        expect(answer.headers['content-type']).toMatch(/^application\/problem\+json/);
+      }
+    }
+    expect((await api.http.get(`/opportunities/${id}`).expect(200)).body.revision).toBe(before);
+    // What takes JSON, however it says so, is answered in it; an unreadable Accept says nothing.
+    for (const type of ['*/*', 'application/*', 'application/json', 'text/html, application/json;q=0.1', 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8', 'gibberish']) {
+      const answer = await api.http.get(`/opportunities/${id}`).set('Accept', type);
+      expect([type, answer.status]).toEqual([type, 200]);
+      expect(answer.headers['content-type']).toMatch(/^application\/json/);
+    }
+    // Routes that answer other types weigh Accept themselves.
+    expect((await api.http.get('/analytics/funnel').set('Accept', 'text/csv').expect(200)).headers['content-type']).toMatch(/^text\/csv/);
+    await api.anonymous.get('/docs/openapi.json').set('Accept', 'text/html').expect(200);
+  });
+
   it('tells a whole-number parameter what it must be, however it was missed', async () => {
     for (const value of ['abc', 'Infinity', '2.5', '0', '1001']) {
       const answer = await api.http.get(`/pipeline?include=opportunities&cardsPerColumn=${value}`).expect(400);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { firstTextFault, TEXT_RULE } from '@stagecraft/opportunity';
+import { preferredMediaType } from './accept.negotiation';
 import { ApiProblem, validationProblem } from './problem';
 
 /** How deep a JSON body may nest. The API's bodies nest 2 levels; a deeper one is an attack or a mistake. */
@@ -54,6 +55,11 @@ export function addRequestShapeHooks(fastify: FastifyInstance): void {
     if (hasBody && encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
       throw new ApiProblem('REQUEST.UNSUPPORTED_MEDIA_TYPE', `The body is sent with Content-Encoding ${encoding}, which this service does not decode; send it unencoded.`);
     }
+    // Before the route runs: a command refused here records nothing.
+    const accept = request.headers.accept;
+    if (accept !== undefined && answersJsonOnly(request.routeOptions.url) && preferredMediaType(accept, JSON_ONLY) === undefined) {
+      throw new ApiProblem('REQUEST.NOT_ACCEPTABLE', `This route answers in application/json only; the Accept header "${accept.slice(0, 100)}" does not take it.`, { available: JSON_ONLY });
+    }
     done();
   });
   fastify.addHook('preValidation', (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
@@ -66,6 +72,17 @@ export function addRequestShapeHooks(fastify: FastifyInstance): void {
     if (fault !== undefined) throw validationProblem([{ field: fault.field, message: `${fault.reason}; it must be ${TEXT_RULE}` }]);
     done();
   });
+}
+
+const JSON_ONLY = ['application/json'] as const;
+
+/**
+ * Whether the route (its pattern) answers in JSON only. The pipeline and the analytics answer JSON
+ * or CSV and weigh Accept themselves; the documents and the board serve files of their own types;
+ * an unknown route answers 404 whatever is accepted.
+ */
+function answersJsonOnly(route: string | undefined): boolean {
+  return route !== undefined && !/^\/(?:pipeline$|analytics\/|docs(?:\/|$)|board(?:\/|$))/.test(route);
 }
 
 /**
