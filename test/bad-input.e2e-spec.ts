@@ -41,6 +41,9 @@ const CASES: readonly BadRequestCase[] = [
   { name: 'team not in the process', method: 'post', path: '/opportunities', body: { title: 'T', processId: 'standard', teamId: 'inside' }, status: 422, code: 'OPPORTUNITY.UNKNOWN_TEAM' },
   { name: 'malformed JSON', method: 'post', path: '/opportunities', raw: { type: 'application/json', text: '{"title": "T",' }, status: 400, code: 'REQUEST.MALFORMED_JSON' },
   { name: 'not JSON at all', method: 'post', path: '/opportunities', raw: { type: 'text/plain', text: 'title=T' }, status: 415, code: 'REQUEST.UNSUPPORTED_MEDIA_TYPE' },
+  // A proxy keeping the first "stage" would check a move to new; JSON.parse keeps the last.
+  { name: 'a field given twice', method: 'post', path: '/opportunities/:open/move', raw: { type: 'application/json', text: '{"stage":"new","stage":"qualification"}' }, status: 400, code: 'REQUEST.MALFORMED_JSON' },
+  { name: 'a field given twice, once escaped', method: 'post', path: '/opportunities', raw: { type: 'application/json', text: '{"title":"T","processId":"standard","teamId":"direct","team\\u0049d":"partners"}' }, status: 400, code: 'REQUEST.MALFORMED_JSON' },
   { name: 'a JSON array', method: 'post', path: '/opportunities', raw: { type: 'application/json', text: '[1,2]' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: '(body)' },
   { name: 'body too large', method: 'post', path: '/opportunities', body: { title: 'T', processId: 'standard', note: long(200_000) }, status: 413, code: 'REQUEST.BODY_TOO_LARGE' },
   { name: 'path id not a UUID', method: 'post', path: '/opportunities/12345/move', body: { stage: 'qualification' }, status: 400, code: 'REQUEST.INVALID_ID', field: 'id' },

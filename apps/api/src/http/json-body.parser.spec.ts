@@ -31,4 +31,22 @@ describe('parseJsonBody', () => {
     expect(outcome('application/json', Buffer.alloc(0))).toBe('REQUEST.MALFORMED_JSON');
     expect(outcome('application/json', Buffer.from('{"title":'))).toBe('REQUEST.MALFORMED_JSON');
   });
+
+  it('refuses a name given twice in one object, however it is written and however deep, and names it', () => {
+    const refused = (text: string) => {
+      try {
+        parseJsonBody('application/json', Buffer.from(text));
+      } catch (error) {
+        return [(error as ApiProblem).code, (error as ApiProblem).extensions];
+      }
+      return 'taken';
+    };
+    expect(refused('{"stage":"new","stage":"qualification"}')).toEqual(['REQUEST.MALFORMED_JSON', { key: 'stage' }]);
+    expect(refused('{"teamId":"a","team\\u0049d":"b"}')).toEqual(['REQUEST.MALFORMED_JSON', { key: 'teamId' }]);
+    expect(refused('{"a":{"b":1,"b":2}}')).toEqual(['REQUEST.MALFORMED_JSON', { key: 'b' }]);
+    expect(refused('{"list":[{"x":1},{"x":2,"x":3}]}')).toEqual(['REQUEST.MALFORMED_JSON', { key: 'x' }]);
+    // The same name in sibling objects, or as a value, is not a repeat.
+    expect(refused('{"a":{"x":1},"b":{"x":2},"c":"a","d":["a","a"]}')).toBe('taken');
+    expect(refused('{"note":"\\"stage\\":1,\\"stage\\":2"}')).toBe('taken');
+  });
 });

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
+import { firstRepeatedName } from '@stagecraft/config';
 import { ApiProblem } from './problem';
 
 /**
@@ -30,14 +31,22 @@ export function parseJsonBody(contentType: string | undefined, body: Buffer): un
   if (body.length === 0) throw new ApiProblem('REQUEST.MALFORMED_JSON', 'The body is empty but its content type is application/json; send a JSON object.');
   if (!isUtf8(body)) throw new ApiProblem('REQUEST.MALFORMED_JSON', 'The body is not valid UTF-8; send JSON encoded as UTF-8 (its text would otherwise be stored altered).');
   const text = body.toString('utf8');
+  let parsed: unknown;
   try {
-    return secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+    parsed = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
   } catch (error) {
     if (/forbidden prototype property/.test((error as Error).message)) {
       throw new ApiProblem('REQUEST.MALFORMED_JSON', 'The body has a "__proto__" key, or a "constructor" key holding "prototype": refused, since they could alter objects on the server (no field of this API has those names).');
     }
     throw new ApiProblem('REQUEST.MALFORMED_JSON', `The body is not valid JSON (${(error as Error).message}).`);
   }
+  // JSON.parse keeps the last of a name given twice; a proxy or a validator in front may keep the
+  // first, and check another command than the one this service would record.
+  const repeated = firstRepeatedName(text);
+  if (repeated !== undefined) {
+    throw new ApiProblem('REQUEST.MALFORMED_JSON', `The body gives ${JSON.stringify(repeated.slice(0, 60))} twice in one object; send each field once.`, { key: repeated.slice(0, 60) });
+  }
+  return parsed;
 }
 
 /**
