@@ -2,8 +2,8 @@
 // PROJECTIONS=external. It follows the event log and saves the read models every half second;
 // the API instances serve what it saved.
 import { openEventStore } from '@stagecraft/event-store';
-import { PostgresProjector, postgresUnreachable, ProjectionRunner, openProjectionStores } from '@stagecraft/projections';
-import { assertEventStoreExists, describeStartFailure, readSettings, misspeltSettingWarnings, readSideUnusable, type Settings } from '@stagecraft/config';
+import { PostgresProjector, ProjectionRunner, openProjectionStores } from '@stagecraft/projections';
+import { assertEventStoreExists, describeStartFailure, readSettings, misspeltSettingWarnings, readSideStartFailure, type Settings } from '@stagecraft/config';
 
 // With READ_MODELS_URL the projector writes the read models into PostgreSQL (one per schema: a
 // second one waits for the first's lock), and the API instances answer from there.
@@ -27,9 +27,7 @@ async function projectIntoPostgres(settings: Settings, postgres: NonNullable<Set
     await projector.start();
   } catch (error) {
     // Not reached, or login or database refused: one line naming the setting, as the API says it.
-    const reason = postgresUnreachable(error);
-    if (reason !== undefined) throw readSideUnusable(reason);
-    throw error;
+    throw readSideStartFailure(error) ?? error;
   }
   console.log(`Stagecraft projector caught up at position ${projector.position()}; read models in PostgreSQL schema ${postgres.schema}`);
 }

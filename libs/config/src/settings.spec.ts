@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
-import { readSettings, SettingsError } from '@stagecraft/config';
+import { readSettings, readSideStartFailure, SettingsError } from '@stagecraft/config';
+import { ReadSideSchemaTakenError } from '@stagecraft/projections';
 
 describe('EVENT_STORE_URL', () => {
   it('unset or empty keeps the embedded SQLite store', () => {
@@ -146,6 +147,29 @@ describe('READ_MODELS_URL and READ_MODELS_SCHEMA', () => {
 
   it.each(['Stagecraft', 'sales-reporting', '1st', 'a;drop', ''])('refuses the schema name %p', (schema) => {
     expect(refusal({ READ_MODELS_URL: 'postgres://db/x', READ_MODELS_SCHEMA: schema })).toMatchObject({ variable: 'READ_MODELS_SCHEMA' });
+  });
+
+  it.each([
+    ['public', /PostgreSQL's own or shared schemas/],
+    ['information_schema', /PostgreSQL's own or shared schemas/],
+    ['pg_catalog', /PostgreSQL's own or shared schemas/],
+    ['pg_temp', /PostgreSQL's own or shared schemas/],
+    ['stagecraft_rebuild', /ends as the schemas a rebuild makes and drops/],
+    ['stagecraft_retired_1764440000000', /ends as the schemas a rebuild makes and drops/],
+  ])('refuses %p, which a rebuild would drop whole or take for its own', (schema, reason) => {
+    expect(refusal({ READ_MODELS_URL: 'postgres://db/x', READ_MODELS_SCHEMA: schema })).toMatchObject({ variable: 'READ_MODELS_SCHEMA', message: expect.stringMatching(reason) });
+  });
+
+  it('names the setting to fix when the read side cannot start: the schema for another application\'s tables, the URL for a server not reached', () => {
+    expect(readSideStartFailure(new ReadSideSchemaTakenError('sales', ['customers', 'orders']))).toMatchObject({ variable: 'READ_MODELS_SCHEMA', message: expect.stringMatching(/^Invalid setting READ_MODELS_SCHEMA: the schema sales already holds customers, orders/) });
+    for (const error of [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5499'), { code: 'ECONNREFUSED' }), new Error('Connection terminated due to connection timeout'), new Error('Connection terminated unexpectedly')]) {
+      expect(readSideStartFailure(error)).toMatchObject({ variable: 'READ_MODELS_URL', message: expect.stringContaining(error.message) });
+    }
+    expect(readSideStartFailure(new Error('syntax error at or near "x"'))).toBeUndefined();
+  });
+
+  it.each(['stagecraft', 'sales_reporting', 'publicity', 'pgx', 'rebuild_stats', '_x'])('takes %p', (schema) => {
+    expect(readSettings({ READ_MODELS_URL: 'postgres://db/x', READ_MODELS_SCHEMA: schema }).readModelsPostgres?.schema).toBe(schema);
   });
 });
 

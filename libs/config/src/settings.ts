@@ -3,6 +3,7 @@ import { existsSync, lstatSync, readFileSync, readlinkSync, realpathSync, statSy
 import { isIP } from 'node:net';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { normaliseKurrentDBConnectionString } from '@stagecraft/event-store';
+import { postgresUnreachable, readSideSchemaProblem, ReadSideSchemaTakenError } from '@stagecraft/projections';
 import { parseTrustProxy, type TrustProxy } from './trust-proxy.setting';
 import type { RelaySettings } from '@stagecraft/relay';
 import { readRelaySettings } from './relay-settings.reader';
@@ -388,17 +389,14 @@ function readAlgorithms(text: string | undefined): string[] {
   return algorithms;
 }
 
-/** A PostgreSQL schema name Stagecraft may create: a plain lower-case identifier, so it needs no quoting anywhere. */
-export const READ_MODELS_SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,39}$/;
 
 function readPostgresReadModels(env: Env): { url: string; schema: string } | undefined {
   if (env.READ_MODELS_SCHEMA !== undefined && (env.READ_MODELS_URL ?? '').trim() === '') {
     throw new SettingsError('READ_MODELS_SCHEMA', 'has no effect without READ_MODELS_URL (the read models are then kept by this service in READ_MODELS_PATH)');
   }
   const schema = env.READ_MODELS_SCHEMA ?? 'stagecraft';
-  if (!READ_MODELS_SCHEMA_PATTERN.test(schema)) {
-    throw new SettingsError('READ_MODELS_SCHEMA', `must be a lower-case identifier of letters, digits and "_" (at most 40, not starting with a digit), e.g. stagecraft (got "${schema}")`);
-  }
+  const problem = readSideSchemaProblem(schema);
+  if (problem !== undefined) throw new SettingsError('READ_MODELS_SCHEMA', `${problem} (got "${schema}")`);
   const text = env.READ_MODELS_URL;
   if (text === undefined || text.trim() === '') return undefined;
   let url: URL;
@@ -451,4 +449,15 @@ export function assertEventStoreExists(settings: Pick<Settings, 'eventStoreUrl' 
 /** The start-up failure of a PostgreSQL read side that cannot be used: `reason` (postgresUnreachable's) without the URL's password. */
 export function readSideUnusable(reason: string): SettingsError {
   return new SettingsError('READ_MODELS_URL', `the PostgreSQL read side cannot be used (${reason}); start PostgreSQL, or correct READ_MODELS_URL`);
+}
+
+/**
+ * The one-line start-up failure of a PostgreSQL read side when a setting is the cause: not
+ * reached, login or database refused (READ_MODELS_URL), or a schema holding another
+ * application's tables (READ_MODELS_SCHEMA). undefined for anything else.
+ */
+export function readSideStartFailure(error: unknown): SettingsError | undefined {
+  if (error instanceof ReadSideSchemaTakenError) return new SettingsError('READ_MODELS_SCHEMA', error.message);
+  const reason = postgresUnreachable(error);
+  return reason === undefined ? undefined : readSideUnusable(reason);
 }

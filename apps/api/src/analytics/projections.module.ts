@@ -9,14 +9,13 @@ import {
   PostgresAnalyticsQueries,
   PostgresProjector,
   PostgresReadSideFollower,
-  postgresUnreachable,
   ProjectionRunner,
   SnapshotFollower,
   type Projection,
   type ProjectionSnapshotStore,
   type ReadModels,
 } from '@stagecraft/projections';
-import { readSideUnusable, type Settings } from '@stagecraft/config';
+import { readSideStartFailure, type Settings } from '@stagecraft/config';
 import type { Pool } from 'pg';
 import { AnalyticsController } from './analytics.controller';
 import { ProjectionsAdminController } from './projections-admin.controller';
@@ -99,9 +98,7 @@ export class ProjectionsModule implements OnApplicationBootstrap, OnApplicationS
     } catch (error) {
       // As for an event store: a read side that cannot be reached at start-up stops it in one line
       // naming the setting (once running, the API answers 503 PROJECTIONS.UNAVAILABLE instead).
-      const reason = postgresUnreachable(error);
-      if (reason !== undefined) throw readSideUnusable(reason);
-      throw error;
+      throw readSideStartFailure(error) ?? error;
     }
   }
 

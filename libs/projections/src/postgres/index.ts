@@ -5,3 +5,4 @@ export { ReadSideWriter, FoldError } from './read-side.writer';
 export { READ_SIDE_EVENT_TYPES } from './read-side.fold';
 export { postgresProjectionStatus, rebuildPostgresReadSide } from './postgres-maintenance';
 export { postgresUnreachable } from './postgres-unreachable';
+export { readSideSchemaProblem, ReadSideSchemaTakenError } from './read-side.schema-name';

@@ -14,5 +14,7 @@ export function postgresUnreachable(error: unknown): string | undefined {
   // TLS: asked of a server without it (sslmode=require), or a certificate refused. node-postgres
   // raises these without a code of its own, or with OpenSSL's.
   if (message !== undefined && /\b(SSL|TLS)\b|certificate/i.test(message)) return redactCredentials(message);
+  // The connection given up on (connectionTimeoutMillis: a host that never answers) or cut while it opened.
+  if (message !== undefined && /^Connection terminated/.test(message)) return redactCredentials(message);
   return undefined;
 }

@@ -6,6 +6,7 @@ import type { ProjectionStatus, ReadModels } from '../runner/read-models.port';
 import { PositionWaiters } from '../runner/position-waiters';
 import { RunsElsewhereError } from '../runner/snapshot-follower';
 import { migrateReadSide } from './read-side.migrations';
+import { assertReadSideSchema, readSideSchemaProblem } from './read-side.schema-name';
 import { READ_SIDE_EVENT_TYPES } from './read-side.fold';
 import { DEFER_INDEXES_FROM, deferQueryIndexes, restoreQueryIndexes } from './read-side.indexes';
 import { FoldError, ReadSideWriter } from './read-side.writer';
@@ -70,13 +71,22 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 export const projectorLockKey = (schema: string) => `stagecraft-projector:${schema}`;
 
 /** A pool for the read side, with the schema name checked (it is spliced into SQL). */
+/** How long opening a connection may take: a host that never answers fails start-up (or a request, 503) instead of hanging for the system's TCP timeout. */
+export const CONNECT_TIMEOUT_MS = 15_000;
+
 export function createReadSidePool(settings: PostgresReadSideSettings, max = 4): Pool {
   assertSchemaName(settings.schema);
-  return new Pool({ connectionString: settings.url, max, application_name: 'stagecraft' });
+  const pool = new Pool({ connectionString: settings.url, max, application_name: 'stagecraft', connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  // An idle connection that PostgreSQL ends (a restart, a failover, an operator's
+  // pg_terminate_backend) is emitted here; unheard, Node ends the whole process. The pool has
+  // already let it go, and the next query opens a new one (or fails, answered as unavailable).
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 export function assertSchemaName(schema: string): void {
-  if (!/^[a-z_][a-z0-9_]{0,39}$/.test(schema)) throw new Error(`Not a schema name Stagecraft uses: "${schema}"`);
+  const problem = readSideSchemaProblem(schema);
+  if (problem !== undefined) throw new Error(`Not a schema name Stagecraft uses: "${schema}" ${problem}`);
 }
 
 export class PostgresProjector implements ReadModels {
@@ -115,7 +125,7 @@ export class PostgresProjector implements ReadModels {
    * following (in an object: a promise returned from an async function would be waited for).
    */
   private async open(): Promise<{ caughtUp: Promise<void> }> {
-    const client = new Client({ connectionString: this.settings.url, application_name: 'stagecraft-projector' });
+    const client = new Client({ connectionString: this.settings.url, application_name: 'stagecraft-projector', connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     await client.connect();
     client.on('error', () => undefined); // a lost connection surfaces as the next query's error
     this.client = client;
@@ -128,7 +138,7 @@ export class PostgresProjector implements ReadModels {
     await migrateReadSide(client as never, this.settings.schema);
     await relaxCommits(client);
     // Records are read back through a second connection, so the next batch can fold while one commits.
-    const reader = new Client({ connectionString: this.settings.url, application_name: 'stagecraft-projector-reader' });
+    const reader = new Client({ connectionString: this.settings.url, application_name: 'stagecraft-projector-reader', connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     await reader.connect();
     reader.on('error', () => undefined);
     this.reader = reader;
@@ -415,13 +425,15 @@ export async function rebuildIntoShadow(
 ): Promise<number> {
   const live = settings.schema;
   const shadow = `${live}_rebuild`;
-  const client = new Client({ connectionString: settings.url, application_name: 'stagecraft-rebuild' });
-  const reader = new Client({ connectionString: settings.url, application_name: 'stagecraft-rebuild-reader' });
+  const client = new Client({ connectionString: settings.url, application_name: 'stagecraft-rebuild', connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  const reader = new Client({ connectionString: settings.url, application_name: 'stagecraft-rebuild-reader', connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   await client.connect();
   client.on('error', () => undefined);
   try {
     await reader.connect();
     reader.on('error', () => undefined);
+    // Only a shadow this read side made is dropped (another deployment's schema may bear the name).
+    await assertReadSideSchema(client, shadow);
     await client.query(`DROP SCHEMA IF EXISTS ${shadow} CASCADE`);
     await migrateReadSide(client as never, shadow);
     await relaxCommits(client);

@@ -1,6 +1,7 @@
 import type { PoolClient } from 'pg';
 import { allLabelRowsSql, LEARNED_NOTE, rebuildDailyCountsSql, rebuildLearnedSql, rebuildSetbacksSql } from './read-side.learned';
 import { rebuildDurationBucketsSql, rebuildSummariesSql, SUMMARIES_NOTE, summaryIndexesSql } from './read-side.summaries';
+import { assertReadSideSchema } from './read-side.schema-name';
 
 // The read side's relational schema, versioned: each migration runs once per schema, in order, in
 // one transaction, recorded in <schema>.schema_migrations. Never edit a shipped migration: add the
@@ -957,6 +958,7 @@ ALTER FUNCTION ${s}.duration_bucket(double precision) CALLED ON NULL INPUT;
 export async function migrateReadSide(client: PoolClient, schema: string): Promise<number> {
   await client.query(`SELECT pg_advisory_lock(hashtext($1))`, [`stagecraft-migrate:${schema}`]);
   try {
+    await assertReadSideSchema(client, schema);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     await client.query(`CREATE TABLE IF NOT EXISTS ${schema}.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
     await client.query(`COMMENT ON TABLE ${schema}.schema_migrations IS 'The migrations of this schema applied so far (libs/projections/src/postgres/read-side.migrations.ts).';

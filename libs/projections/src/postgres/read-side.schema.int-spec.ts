@@ -1,0 +1,97 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'pg';
+import { getSQLiteEventStore } from '@stagecraft/event-store';
+import { describeWithPostgres, POSTGRES_TEST_URL, uniqueSchema } from '../testing/postgres.testing';
+import { createReadSidePool, rebuildIntoShadow } from './postgres.projector';
+import { migrateReadSide } from './read-side.migrations';
+import { ReadSideSchemaTakenError } from './read-side.schema-name';
+
+// The read side creates its schema and a rebuild replaces it whole: neither may touch a schema
+// another application named the same, and one lost connection must not end the process.
+
+describeWithPostgres('the read side keeps to a schema of its own', () => {
+  const admin = new Pool({ connectionString: POSTGRES_TEST_URL, max: 2 });
+  const made: string[] = [];
+  afterAll(async () => {
+    for (const schema of made) await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.end();
+  });
+  /** A schema another application made, holding a table of its own with one row. */
+  const foreign = async (name = uniqueSchema('foreign')) => {
+    made.push(name);
+    await admin.query(`CREATE SCHEMA ${name}; CREATE TABLE ${name}.customers (id int, name text); INSERT INTO ${name}.customers VALUES (1, 'keep me')`);
+    return name;
+  };
+  const rowsOf = async (schema: string) => (await admin.query(`SELECT name FROM ${schema}.customers`)).rows;
+
+  it('refuses to migrate into a schema holding tables it did not make, and leaves them as they were', async () => {
+    const schema = await foreign();
+    const client = await admin.connect();
+    try {
+      await expect(migrateReadSide(client, schema)).rejects.toThrow(ReadSideSchemaTakenError);
+      await expect(migrateReadSide(client, schema)).rejects.toThrow(/already holds customers, which Stagecraft did not make/);
+    } finally {
+      client.release();
+    }
+    expect(await rowsOf(schema)).toEqual([{ name: 'keep me' }]);
+    expect((await admin.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = $1`, [schema])).rows[0].n).toBe(1);
+  });
+
+  it('migrates a schema it made again, an empty one, and one a killed first start left with its migrations table only', async () => {
+    const client = await admin.connect();
+    try {
+      const ours = uniqueSchema('ours');
+      made.push(ours);
+      await migrateReadSide(client, ours);
+      await expect(migrateReadSide(client, ours)).resolves.toBe(0);
+      const empty = uniqueSchema('empty');
+      made.push(empty);
+      await admin.query(`CREATE SCHEMA ${empty}`);
+      await expect(migrateReadSide(client, empty)).resolves.toBeGreaterThan(0);
+      const started = uniqueSchema('started');
+      made.push(started);
+      await admin.query(`CREATE SCHEMA ${started}; CREATE TABLE ${started}.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+      await expect(migrateReadSide(client, started)).resolves.toBeGreaterThan(0);
+      // Another application's schema_migrations (a version column only) is not the read side's.
+      const rails = uniqueSchema('rails');
+      made.push(rails);
+      await admin.query(`CREATE SCHEMA ${rails}; CREATE TABLE ${rails}.schema_migrations (version varchar PRIMARY KEY)`);
+      await expect(migrateReadSide(client, rails)).rejects.toThrow(ReadSideSchemaTakenError);
+    } finally {
+      client.release();
+    }
+  });
+
+  it('a rebuild does not drop a <schema>_rebuild it did not make', async () => {
+    const live = uniqueSchema('live');
+    made.push(live, `${live}_rebuild`);
+    await foreign(`${live}_rebuild`);
+    const dir = mkdtempSync(join(tmpdir(), 'schema-rebuild-'));
+    const store = getSQLiteEventStore({ path: join(dir, 'events.db') });
+    try {
+      const client = await admin.connect();
+      await migrateReadSide(client, live).finally(() => client.release());
+      await expect(rebuildIntoShadow(store, { url: POSTGRES_TEST_URL, schema: live }, { target: () => 0, swap: (swapIn) => swapIn(), logId: () => '' })).rejects.toThrow(ReadSideSchemaTakenError);
+      expect(await rowsOf(`${live}_rebuild`)).toEqual([{ name: 'keep me' }]);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a pool survives PostgreSQL ending one of its idle connections, and answers on a new one', async () => {
+    const pool = createReadSidePool({ url: POSTGRES_TEST_URL, schema: 'stagecraft' }, 2);
+    try {
+      const pid = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      // Idle in the pool now: ended by the server, as a restart, a failover or an operator would.
+      expect((await admin.query('SELECT pg_terminate_backend($1) AS ended', [pid])).rows[0].ended).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const again = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      expect(again).not.toBe(pid);
+    } finally {
+      await pool.end();
+    }
+  });
+});
