@@ -113,6 +113,14 @@ const QUERY_WORK_MEM = '32MB';
 // No parallel workers: a few queries add floats in the order of a sorted subquery, which workers would split.
 const QUERY_SETTINGS = [`SET LOCAL work_mem = '${QUERY_WORK_MEM}'`, 'SET LOCAL max_parallel_workers_per_gather = 0'];
 
+/**
+ * The longest a statement of a query may take, waiting on a lock included: a read side that is
+ * blocked (a lock an operator holds, a server stuck on its disk) answers 503 and frees the
+ * connection, rather than holding it (the pool has four) until the block ends. Ten times the
+ * slowest answer measured at 1M events (a first calibration, ~3–10 s).
+ */
+export const QUERY_STATEMENT_TIMEOUT_MS = 60_000;
+
 /** Builds WHERE clauses with numbered parameters. */
 class Where {
   readonly values: unknown[] = [];
@@ -144,9 +152,14 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     private readonly pool: Pool,
     private readonly schema: string,
     private readonly readSide: ReadSidePosition,
-    /** summaries false: win-loss, funnel and transitions always take the general queries (tests compare the two). */
-    private readonly options: { summaries?: boolean } = {},
+    /** summaries false: win-loss, funnel and transitions always take the general queries (tests compare the two). statementTimeoutMs: QUERY_STATEMENT_TIMEOUT_MS. */
+    private readonly options: { summaries?: boolean; statementTimeoutMs?: number } = {},
   ) {}
+
+  /** The transaction's settings: QUERY_SETTINGS and the statement timeout. */
+  private get settings(): string[] {
+    return [...QUERY_SETTINGS, `SET LOCAL statement_timeout = ${Math.trunc(this.options.statementTimeoutMs ?? QUERY_STATEMENT_TIMEOUT_MS)}`];
+  }
 
   position(): number {
     return this.readSide.position();
@@ -890,7 +903,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       // One round trip for the transaction, its settings and the checkpoint (the revision is a number this process holds).
       const cachedRevision = this.cached?.revision ?? -1;
       const results = (await client.query(
-        `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ${QUERY_SETTINGS.join('; ')};
+        `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ${this.settings.join('; ')};
          SELECT position, failed, state_revision, CASE WHEN state_revision <> ${Math.trunc(cachedRevision)} THEN state END AS state, counters,
            NOT EXISTS (SELECT 1 FROM ${this.schema}.deferred_indexes WHERE index_name = '${SUMMARIES_NOTE}') AS summaries${spare ? ', pg_export_snapshot() AS snapshot' : ''} FROM ${this.schema}.checkpoint`,
       )) as unknown as QueryResult[];
@@ -912,8 +925,9 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     } catch (error) {
       if (error instanceof ReadModelUnavailableError || error instanceof RangeError) throw error;
       const code = (error as { code?: string }).code;
-      // 42P01: the schema's tables are gone (a database reset); 08xxx / 57P0x: the connection or the server went away.
-      if (code === '42P01' || code?.startsWith('08') || code?.startsWith('57P')) {
+      // 42P01: the schema's tables are gone (a database reset); 08xxx / 57P0x: the connection or the server went away;
+      // 57014: the statement timeout ran out (a lock held, a stuck server) or an operator cancelled it.
+      if (code === '42P01' || code?.startsWith('08') || code?.startsWith('57P') || code === '57014') {
         throw new ReadModelUnavailableError('PROJECTIONS.UNAVAILABLE', `The read models in PostgreSQL cannot be read right now (${(error as Error).message}); retry shortly.`);
       }
       throw error;
@@ -946,7 +960,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     const second = await spare;
     try {
       // SET TRANSACTION SNAPSHOT must come before the transaction's first query.
-      const opening = [`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`, `SET TRANSACTION SNAPSHOT ${escapeLiteral(snapshotId)}`, ...QUERY_SETTINGS];
+      const opening = [`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`, `SET TRANSACTION SNAPSHOT ${escapeLiteral(snapshotId)}`, ...this.settings];
       const results = await queryAll(second, [...opening, ...statements, 'COMMIT']);
       // One result per statement sent: the opening's come first.
       return results.slice(opening.length, opening.length + statements.length);

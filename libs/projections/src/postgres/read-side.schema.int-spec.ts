@@ -3,13 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import { getSQLiteEventStore } from '@stagecraft/event-store';
-import { describeWithPostgres, POSTGRES_TEST_URL, uniqueSchema } from '../testing/postgres.testing';
+import { ReadModelUnavailableError } from '../queries/analytics-queries.port';
+import { describeWithPostgres, POSTGRES_TEST_URL, PostgresTestReadSide, uniqueSchema } from '../testing/postgres.testing';
+import { PostgresAnalyticsQueries } from './postgres-analytics.queries';
 import { createReadSidePool, rebuildIntoShadow } from './postgres.projector';
 import { migrateReadSide } from './read-side.migrations';
 import { ReadSideSchemaTakenError } from './read-side.schema-name';
 
 // The read side creates its schema and a rebuild replaces it whole: neither may touch a schema
-// another application named the same, and one lost connection must not end the process.
+// another application named the same, one lost connection must not end the process, and a
+// blocked database must not hold the API's connections.
 
 describeWithPostgres('the read side keeps to a schema of its own', () => {
   const admin = new Pool({ connectionString: POSTGRES_TEST_URL, max: 2 });
@@ -91,6 +94,39 @@ describeWithPostgres('the read side keeps to a schema of its own', () => {
       const again = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
       expect(again).not.toBe(pid);
     } finally {
+      await pool.end();
+    }
+  });
+});
+
+describeWithPostgres('a blocked read side answers unavailable instead of holding the connection', () => {
+  const readSide = new PostgresTestReadSide();
+  const locker = new Pool({ connectionString: POSTGRES_TEST_URL, max: 1 });
+  afterAll(async () => {
+    await readSide.pool.query(`DROP SCHEMA IF EXISTS ${readSide.schema} CASCADE`);
+    await readSide.pool.end();
+    await locker.end();
+  });
+
+  it('a statement waiting past the timeout (a lock an operator holds) is PROJECTIONS.UNAVAILABLE, and the pool answers again once the lock goes', async () => {
+    await readSide.reset();
+    await readSide.load([], [1]);
+    const pool = new Pool({ connectionString: POSTGRES_TEST_URL, max: 1 });
+    const queries = new PostgresAnalyticsQueries(pool, readSide.schema, { position: () => 0, waitFor: async () => true, status: () => [] }, { statementTimeoutMs: 300 });
+    const lock = await locker.connect();
+    try {
+      await lock.query(`BEGIN; LOCK TABLE ${readSide.schema}.checkpoint IN ACCESS EXCLUSIVE MODE`);
+      const refused = await queries.funnel({}).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(refused).toBeInstanceOf(ReadModelUnavailableError);
+      expect(refused).toMatchObject({ code: 'PROJECTIONS.UNAVAILABLE', message: expect.stringMatching(/statement timeout/) });
+      await lock.query('ROLLBACK');
+      // The one connection of the pool was freed: the same question is answered now.
+      await expect(queries.funnel({})).resolves.toMatchObject({ processes: expect.any(Array) });
+    } finally {
+      lock.release();
       await pool.end();
     }
   });
