@@ -48,7 +48,12 @@ export class ProjectionsModule implements OnApplicationBootstrap, OnApplicationS
             provide: READ_MODELS,
             inject: [EVENT_STORE, PROJECTION_SNAPSHOTS],
             useFactory: (store: EventStore, pool: Pool): ReadModels =>
-              settings.projections === 'external' ? new PostgresReadSideFollower(store, pool, postgres.schema) : new PostgresProjector(store, postgres),
+              settings.projections === 'external'
+                ? new PostgresReadSideFollower(store, pool, postgres.schema)
+                : new PostgresProjector(store, postgres, {
+                    // Start-up waits for it: said, rather than a silent pause with nothing listening.
+                    onWaitingForLock: () => new Logger('Projections').warn(`Another projector holds the read models in schema ${postgres.schema}; this instance waits for it to stop before it starts (or set PROJECTIONS=external to serve them from there).`),
+                  }),
           },
           {
             provide: ANALYTICS_QUERIES,
