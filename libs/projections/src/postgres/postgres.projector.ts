@@ -1,4 +1,4 @@
-import { readAllPages, type EventStore, type StoredEvent } from '@stagecraft/event-store';
+import { readAllPages, redactCredentials, type EventStore, type StoredEvent } from '@stagecraft/event-store';
 import { Client, Pool } from 'pg';
 import { ALL_PROJECTIONS } from '../all-projections';
 import type { ReadModelKey } from '../projection.types';
@@ -502,6 +502,8 @@ export async function rebuildIntoShadow(
 export class PostgresReadSideFollower implements ReadModels {
   private checkpoint = 0;
   private failed?: string;
+  /** Why the last poll could not read the checkpoint (PostgreSQL not answering), until one can: /health says so, as the projector's does. */
+  private unreachable?: string;
   private head = 0;
   private timer?: NodeJS.Timeout;
 
@@ -541,7 +543,8 @@ export class PostgresReadSideFollower implements ReadModels {
   }
 
   status(): ProjectionStatus[] {
-    return READ_SIDE_NAMES.map((name) => ({ name, checkpoint: this.checkpoint, lag: Math.max(0, this.head - this.checkpoint), rebuilding: false, ...(this.failed !== undefined ? { failed: this.failed } : {}) }));
+    const failed = this.failed ?? this.unreachable;
+    return READ_SIDE_NAMES.map((name) => ({ name, checkpoint: this.checkpoint, lag: Math.max(0, this.head - this.checkpoint), rebuilding: false, ...(failed !== undefined ? { failed } : {}) }));
   }
 
   async waitFor(position: number, timeoutMs: number): Promise<boolean> {
@@ -560,10 +563,12 @@ export class PostgresReadSideFollower implements ReadModels {
 
   private async refresh(): Promise<void> {
     this.head = await this.store.headPosition();
-    const { rows } = await this.pool.query<{ position: string; failed: string | null }>(`SELECT position, failed FROM ${this.schema}.checkpoint`).catch((error: { code?: string }) => {
+    const { rows } = await this.pool.query<{ position: string; failed: string | null }>(`SELECT position, failed FROM ${this.schema}.checkpoint`).catch((error: { code?: string; message?: string }) => {
       if (error.code === '42P01') return { rows: [{ position: '0', failed: null }] }; // no projector has run yet
+      this.unreachable = `the read models' PostgreSQL cannot be read (${redactCredentials(error.message ?? String(error.code))}); reading again every ${this.pollIntervalMs} ms`;
       throw error;
     });
+    this.unreachable = undefined;
     this.checkpoint = Number(rows[0]?.position ?? 0);
     this.failed = rows[0]?.failed ?? undefined;
   }

@@ -6,7 +6,7 @@ import { getSQLiteEventStore } from '@stagecraft/event-store';
 import { ReadModelUnavailableError } from '../queries/analytics-queries.port';
 import { describeWithPostgres, POSTGRES_TEST_URL, PostgresTestReadSide, uniqueSchema } from '../testing/postgres.testing';
 import { PostgresAnalyticsQueries } from './postgres-analytics.queries';
-import { createReadSidePool, rebuildIntoShadow } from './postgres.projector';
+import { createReadSidePool, PostgresReadSideFollower, rebuildIntoShadow } from './postgres.projector';
 import { migrateReadSide } from './read-side.migrations';
 import { ReadSideSchemaTakenError } from './read-side.schema-name';
 
@@ -128,6 +128,33 @@ describeWithPostgres('a blocked read side answers unavailable instead of holding
     } finally {
       lock.release();
       await pool.end();
+    }
+  });
+});
+
+describeWithPostgres('an API instance following a read side it does not project', () => {
+  it('says in its status (so in /health) that PostgreSQL cannot be read while it cannot, and no more once it can', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'follower-'));
+    const store = getSQLiteEventStore({ path: join(dir, 'events.db') });
+    const schema = uniqueSchema('followed');
+    const nowhere = createReadSidePool({ url: 'postgres://postgres@127.0.0.1:1/postgres', schema }, 1);
+    const there = createReadSidePool({ url: POSTGRES_TEST_URL, schema }, 1);
+    try {
+      const lost = new PostgresReadSideFollower(store, nowhere, schema, 50);
+      await lost.start();
+      await lost.stop();
+      for (const status of lost.status()) expect(status.failed).toMatch(/^the read models' PostgreSQL cannot be read \(.*ECONNREFUSED.*\); reading again every 50 ms$/);
+      const client = await there.connect();
+      await migrateReadSide(client, schema).finally(() => client.release());
+      const found = new PostgresReadSideFollower(store, there, schema, 50);
+      await found.start();
+      await found.stop();
+      for (const status of found.status()) expect(status.failed).toBeUndefined();
+    } finally {
+      await there.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await Promise.all([nowhere.end(), there.end()]);
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
