@@ -389,7 +389,6 @@ function readAlgorithms(text: string | undefined): string[] {
   return algorithms;
 }
 
-
 function readPostgresReadModels(env: Env): { url: string; schema: string } | undefined {
   if (env.READ_MODELS_SCHEMA !== undefined && (env.READ_MODELS_URL ?? '').trim() === '') {
     throw new SettingsError('READ_MODELS_SCHEMA', 'has no effect without READ_MODELS_URL (the read models are then kept by this service in READ_MODELS_PATH)');

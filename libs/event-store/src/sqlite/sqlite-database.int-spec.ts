@@ -43,15 +43,7 @@ describe('a file named as the event store that is not one', () => {
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'stagecraft-foreign-store-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  /** A SQLite file made by another program: `sql` run on it, then closed. */
-  const foreign = (sql: string): { path: string; before: string } => {
-    const path = join(dir, 'events.db');
-    const db = new Database(path);
-    db.exec(sql);
-    const before = JSON.stringify(db.prepare('SELECT type, name, sql FROM sqlite_master ORDER BY name').all()) + db.pragma('user_version', { simple: true });
-    db.close();
-    return { path, before };
-  };
+  /** What a file holds: its objects and its user_version. */
   const schemaOf = (path: string) => {
     const db = new Database(path, { readonly: true });
     try {
@@ -59,6 +51,14 @@ describe('a file named as the event store that is not one', () => {
     } finally {
       db.close();
     }
+  };
+  /** A SQLite file made by another program: `sql` run on it, then closed. */
+  const foreign = (sql: string): { path: string; before: string } => {
+    const path = join(dir, 'events.db');
+    const db = new Database(path);
+    db.exec(sql);
+    db.close();
+    return { path, before: schemaOf(path) };
   };
 
   it.each([

@@ -70,10 +70,10 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 
 export const projectorLockKey = (schema: string) => `stagecraft-projector:${schema}`;
 
-/** A pool for the read side, with the schema name checked (it is spliced into SQL). */
 /** How long opening a connection may take: a host that never answers fails start-up (or a request, 503) instead of hanging for the system's TCP timeout. */
 export const CONNECT_TIMEOUT_MS = 15_000;
 
+/** A pool for the read side, with the schema name checked (it is spliced into SQL). */
 export function createReadSidePool(settings: PostgresReadSideSettings, max = 4): Pool {
   assertSchemaName(settings.schema);
   const pool = new Pool({ connectionString: settings.url, max, application_name: 'stagecraft', connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
