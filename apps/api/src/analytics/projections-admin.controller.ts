@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Inject, Logger, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { PostgresReadSideFollower, SnapshotFollower, type ReadModels } from '@stagecraft/projections';
+import { PostgresProjector, PostgresReadSideFollower, SnapshotFollower, type ReadModels } from '@stagecraft/projections';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { assertUnlimited, type Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
@@ -36,7 +36,8 @@ export class ProjectionsAdminController {
       throw new ApiProblem('PROJECTION.REBUILD_ELSEWHERE', `The projections run in the projector process: stop it, run npm run projections -- rebuild ${name}, and start it again.`);
     }
     const entry: { position: number; head: number; startedAt: string; finishedAt?: string; error?: string } = { position: 0, head: status.checkpoint + status.lag, startedAt: new Date().toISOString() };
-    this.progress.set(name, entry);
+    // The PostgreSQL read side is one schema, rebuilt whole whichever name is asked: each says so.
+    for (const rebuilt of this.runner instanceof PostgresProjector ? this.runner.names() : [name]) this.progress.set(rebuilt, entry);
     this.runner
       .rebuild(name, ({ position, head }) => Object.assign(entry, { position, head }))
       .then(() => (entry.finishedAt = new Date().toISOString()))
