@@ -613,11 +613,18 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
         expect(run.stdout).toMatch(/position-gap — position \d+ is missing: 1 event\(s\) deleted/);
       });
 
-      onSQLite('an event whose data or metadata is not JSON: named by stream and revision everywhere, and the rest of the log still read', async () => {
+      onSQLite('an event whose data or metadata is not a JSON object: named by stream and revision everywhere, and the rest of the log still read', async () => {
         const at = (await readAllEvents(source)).find((event) => event.stream === `opportunity-${wonId}` && event.revision === 3)!;
-        for (const column of ['data', 'metadata']) {
-          const env = tampered((db) => db.prepare(`UPDATE events SET ${column} = '{not json' WHERE position = ?`).run(at.position));
-          const where = `opportunity-${wonId} at revision 3 (position ${at.position}): the stored event cannot be read, its ${column} is not JSON`;
+        // Not JSON, and JSON that is not an object (null read as an object crashed every reader with a TypeError).
+        for (const [column, text, reason] of [
+          ['data', '{not json', 'is not JSON'],
+          ['metadata', '{not json', 'is not JSON'],
+          ['metadata', 'null', 'is not a JSON object (null)'],
+          ['data', '[1]', 'is not a JSON object (an array)'],
+          ['metadata', '"x"', 'is not a JSON object (a string)'],
+        ] as const) {
+          const env = tampered((db) => db.prepare(`UPDATE events SET ${column} = ? WHERE position = ?`).run(text, at.position));
+          const where = `opportunity-${wonId} at revision 3 (position ${at.position}): the stored event cannot be read, its ${column} ${reason}`;
           const all = stagecraft(env, 'verify', '--all');
           expect([column, all.status]).toEqual([column, 1]);
           expect(all.stdout).toContain(`BROKEN: ${where}`);
@@ -625,12 +632,12 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
           expect(JSON.parse(stagecraft(env, 'verify', '--all', '--json').stdout)).toMatchObject({ ok: false, keep: null, unreadable: [{ stream: `opportunity-${wonId}`, revision: 3, position: at.position }] });
           const one = stagecraft(env, 'verify', wonId);
           expect([one.status, one.stderr]).toEqual([1, expect.stringContaining(`BROKEN: ${where}`)]);
-          expect(stagecraft(env, 'history', wonId).stderr).toContain(`revision 3 of opportunity-${wonId} (position ${at.position}) cannot be read: its ${column} is not JSON`);
+          expect(stagecraft(env, 'history', wonId).stderr).toContain(`revision 3 of opportunity-${wonId} (position ${at.position}) cannot be read: its ${column} ${reason}`);
           const api = await startApiTestApp({ eventStorePath: env.EVENT_STORE_PATH!, env: { READ_MODELS_PATH: env.READ_MODELS_PATH!, PROJECTIONS: 'external' } });
           try {
             const answer = await api.http.get(`/opportunities/${wonId}`);
             expect([answer.status, answer.body.code, answer.body.revision, answer.body.position]).toEqual([500, 'EVENT_STORE.STREAM_UNREADABLE', 3, at.position]);
-            expect(answer.body.detail).toContain(`its ${column} is not JSON`);
+            expect(answer.body.detail).toContain(`its ${column} ${reason}`);
           } finally {
             await api.close();
           }

@@ -51,11 +51,21 @@ export function fromEventTuple([position, id, stream, revision, type, data, meta
   };
 }
 
-/** A JSON column of a stored event, parsed; text that is not JSON names the event it belongs to. */
+/**
+ * A JSON column of a stored event, parsed; text that is not a JSON object names the event it
+ * belongs to. Every event this service writes holds objects there: anything else (null, an array,
+ * a string) was written by hand, and read as an object it would fail later, far from its cause.
+ */
 function parsedColumn(text: string, column: 'data' | 'metadata', stream: string, revision: number, position: number): Record<string, unknown> {
+  let value: unknown;
   try {
-    return JSON.parse(text) as Record<string, unknown>;
+    value = JSON.parse(text);
   } catch (error) {
     throw new UnreadableEventError(stream, revision, position, `its ${column} is not JSON (${(error as Error).message})`);
   }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+    throw new UnreadableEventError(stream, revision, position, `its ${column} is not a JSON object (${kind})`);
+  }
+  return value as Record<string, unknown>;
 }
