@@ -4,7 +4,7 @@ import type { Browser, Page, Request } from 'playwright-core';
 import { parseDocument } from 'yaml';
 import type { CohortsResult, FunnelResult, HistoryAnswer, OpportunityView, PipelineResult, StageDurationsResult, VelocityResult, WaterfallResult, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
 import { TEST_SERVICE, temporaryDirectory } from './support/api-test-app';
-import { launchChromium, startBoardApi, type ListeningApi } from './support/board-browser';
+import { closeWithin, launchChromium, startBoardApi, type ListeningApi } from './support/board-browser';
 import { apiCaller, seedBoardDemo, type ApiCaller } from './support/board-demo.seed';
 
 // The board in Debian's headless Chromium, against the real API on a real SQLite file: the page
@@ -78,7 +78,9 @@ describe('the board in a real browser (end to end)', () => {
     });
   });
   afterAll(async () => {
-    await browser?.close();
+    // Bounded: a browser whose process was killed from outside (or stuck exiting on a loaded
+    // machine) never answers close(), and the API must still be closed after it.
+    await closeWithin(browser?.close(), 15_000, 'Chromium');
     await api?.close();
     config.remove();
   });

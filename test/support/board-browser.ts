@@ -16,6 +16,18 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
+/** Waits for `closing` at most `ms`; past that, says so and goes on (a teardown must not hang the suite). */
+export async function closeWithin(closing: Promise<void> | undefined, ms: number, what: string): Promise<void> {
+  if (closing === undefined) return;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timed out'>((resolve) => (timer = setTimeout(() => resolve('timed out'), ms)));
+  try {
+    if ((await Promise.race([closing, timedOut])) === 'timed out') console.warn(`${what} did not close within ${ms} ms; going on without it`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export interface ListeningApi extends ApiTestApp {
   readonly keys: Record<string, string>;
   /** http://127.0.0.1:<port> */
