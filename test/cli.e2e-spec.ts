@@ -290,6 +290,11 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
         const run = stagecraft(source, 'export', '--out', out);
         expect([out, run.status, run.stderr]).toEqual([out, 2, expect.stringMatching(/--out names .*which is the service's own file \((EVENT_STORE_PATH|READ_MODELS_PATH|PROCESSES_DIR)/)]);
       }
+      // A folder is not a file to write: said plainly, not as the rename's EISDIR.
+      for (const out of [dir.path, `${dir.path}/`]) {
+        const run = stagecraft(source, 'export', '--out', out);
+        expect([out, run.status, run.stderr]).toEqual([out, 2, expect.stringMatching(/--out names .*, which is a folder; give the path of a file, e\.g\. .*events\.jsonl/)]);
+      }
       expect(readFileSync(store).equals(before)).toBe(true);
       expect(await readAllEvents(source)).toEqual(events);
       // Written beside its name and renamed once complete: an existing file is replaced whole, never emptied first.

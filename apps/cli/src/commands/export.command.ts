@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { readAllPages, type StoredEvent } from '@stagecraft/event-store';
 import { parseInstant } from '@stagecraft/opportunity';
 import { serviceFileNamedBy, type Settings } from '@stagecraft/config';
@@ -34,6 +36,8 @@ export async function exportEvents(settings: Settings, options: ExportOptions): 
   if (options.out !== undefined) {
     const own = serviceFileNamedBy(settings, options.out);
     if (own) throw new CliError(`--out names ${options.out}, which is the service's own file (${own.variable}: ${own.path}); export to a file of its own.`);
+    // Checked before the store is read: the file is written beside it as .partial and renamed at the end.
+    if (isFolder(options.out)) throw new CliError(`--out names ${options.out}, which is a folder; give the path of a file, e.g. ${join(options.out, 'events.jsonl')}.`);
   }
   const store = openExistingStore(settings);
   const output = openOutput(options.out);
@@ -104,4 +108,12 @@ function csvRow(event: StoredEvent): unknown[] {
     JSON.stringify(event.data),
     JSON.stringify(event.metadata),
   ];
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false; // not there yet: it is made
+  }
 }
