@@ -13,6 +13,10 @@ export function readRelaySettings(env: Env, cwd: string, readInteger: (env: Env,
     if (error instanceof RelaySinkUrlError) throw new SettingsError('RELAY_SINKS', error.message);
     throw error;
   }
+  // Commas with nothing between them: meant as a list, and no relay would run without a word.
+  if (sinks.length === 0 && (env.RELAY_SINKS ?? '').trim() !== '') {
+    throw new SettingsError('RELAY_SINKS', `lists no sink (got "${env.RELAY_SINKS}"); give sink URLs separated by commas (nats://…, amqp://…, https://…), or leave it unset to run no relay`);
+  }
   const mode = env.RELAY ?? 'in-process';
   if (mode !== 'in-process' && mode !== 'external') throw new SettingsError('RELAY', `must be "in-process" or "external" (got "${mode}")`);
   const newSinkFrom = env.RELAY_NEW_SINK_FROM ?? 'end';

@@ -31,6 +31,8 @@ describe('the relay settings (RELAY_*)', () => {
   it('run no relay without RELAY_SINKS, and keep the state beside the event store', () => {
     expect(read({})).toMatchObject({ sinks: [], mode: 'in-process', newSinkFrom: 'end', statePath: '/srv/stagecraft/data/relay.db' });
     expect(read({ EVENT_STORE_PATH: '/var/lib/sc/events.db' }).statePath).toBe('/var/lib/sc/relay.db');
+    // Empty or blank: unset.
+    for (const blank of ['', '  ']) expect(read({ RELAY_SINKS: blank }).sinks).toEqual([]);
   });
 
   it('read several sinks, with their defaults, and name each by its URL without credentials', () => {
@@ -49,6 +51,8 @@ describe('the relay settings (RELAY_*)', () => {
   });
 
   it.each([
+    [{ RELAY_SINKS: ' , ' }, 'RELAY_SINKS: lists no sink (got " , ")'],
+    [{ RELAY_SINKS: ',' }, 'RELAY_SINKS: lists no sink'],
     [{ RELAY_SINKS: 'kafka://broker:9092' }, 'RELAY_SINKS: sink "kafka://broker:9092": unknown scheme "kafka:"'],
     [{ RELAY_SINKS: 'nats://127.0.0.1:4222,not a url' }, 'RELAY_SINKS: sink "not a url": is not a URL'],
     [{ RELAY_SINKS: 'http://hooks.example/x', RELAY_WEBHOOK_SECRET: SECRET }, 'RELAY_SINKS: sink "http://hooks.example/x": webhooks need https://'],
