@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { firstRepeatedName, SettingsError } from '@stagecraft/config';
+import { makeFolders } from '@stagecraft/event-store';
 import { problemWithStoredKey, type StoredApiKey } from './api-key.credentials';
 import { withFileLock } from './file-lock';
 
@@ -43,7 +44,7 @@ export function parseApiKeys(text: string, source: string): StoredApiKey[] {
  */
 export function writeApiKeysFile(file: string, keys: readonly StoredApiKey[]): void {
   const folder = dirname(file);
-  mkdirSync(folder, { recursive: true });
+  makeFolders(folder);
   const temporary = join(folder, `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     const descriptor = openSync(temporary, 'wx', 0o600);
@@ -67,7 +68,7 @@ export function writeApiKeysFile(file: string, keys: readonly StoredApiKey[]): v
  * as it is now; what it returns is written. A file that does not parse is not overwritten.
  */
 export async function updateApiKeysFile<T>(file: string, change: (keys: readonly StoredApiKey[]) => { keys: readonly StoredApiKey[]; result: T }): Promise<T> {
-  mkdirSync(dirname(file), { recursive: true });
+  makeFolders(dirname(file));
   return withFileLock(`${file}.lock`, () => {
     const { keys, result } = change(readApiKeysFile(file));
     writeApiKeysFile(file, keys);

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, renameSync, statSync } from 'node:fs';
+import { makeFolders } from '../make-folders';
 import { dirname } from 'node:path';
 
 // Every SQLite file of Stagecraft (the events, the read models, the folded streams, the relay's
@@ -40,7 +41,7 @@ export interface OpenSQLiteFileOptions {
 /** Makes sure the file exists and, when this creates it, that only its owner can read it (SQLite gives -wal and -shm the same mode). */
 export function ensureOwnerOnlyFile(path: string, variable = 'the file'): void {
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    makeFolders(dirname(path));
   } catch (error) {
     // EEXIST here: a part of the folder path is a file.
     throw new SQLiteFileError(path, variable, (error as NodeJS.ErrnoException).code === 'EEXIST' ? FOLDER_PATH_BROKEN : reasonOf(error));
