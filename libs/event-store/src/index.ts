@@ -9,4 +9,4 @@ export * from './sqlite/sqlite-event-store';
 export * from './kurrentdb/kurrentdb-event-store';
 export { normaliseKurrentDBConnectionString, redactCredentials } from './kurrentdb/kurrentdb-connection-string';
 export * from './sqlite/sqlite-file';
-export { makeFolders } from './make-folders';
+export { makeFolders } from './sqlite/make-folders';

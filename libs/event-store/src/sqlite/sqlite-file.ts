@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync, renameSync, statSync } from 'node:fs';
-import { makeFolders } from '../make-folders';
+import { makeFolders } from './make-folders';
 import { dirname } from 'node:path';
 
 // Every SQLite file of Stagecraft (the events, the read models, the folded streams, the relay's

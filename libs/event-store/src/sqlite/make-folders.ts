@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path';
  * loops for ever on a path under /proc (each level keeps answering ENOENT), so a setting naming a
  * file there hung start-up with no output; here the first folder that cannot be made throws its
  * own error (ENOENT, ENOTDIR, EACCES…). A folder made meanwhile by another process is fine.
+ * Beside the SQLite files' code: the writer thread loads that folder's files alone.
  */
 export function makeFolders(path: string): void {
   const missing: string[] = [];
