@@ -13,7 +13,9 @@ export function firstRepeatedName(text: string): string | undefined {
       while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
       const object = open[open.length - 1];
       if (object?.nameNext) {
-        const name = JSON.parse(text.slice(at, end + 1)) as string;
+        // Every request body is scanned: a name without escapes is its own text, no parse needed.
+        const raw = text.slice(at + 1, end);
+        const name = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
         if (object.names.has(name)) return name;
         object.names.add(name);
         object.nameNext = false;

@@ -446,7 +446,7 @@ export function assertEventStoreExists(settings: Pick<Settings, 'eventStoreUrl' 
 }
 
 /** The start-up failure of a PostgreSQL read side that cannot be used: `reason` (postgresUnreachable's) without the URL's password. */
-export function readSideUnusable(reason: string): SettingsError {
+function readSideUnusable(reason: string): SettingsError {
   return new SettingsError('READ_MODELS_URL', `the PostgreSQL read side cannot be used (${reason}); start PostgreSQL, or correct READ_MODELS_URL`);
 }
 
