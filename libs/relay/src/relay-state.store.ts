@@ -1,4 +1,4 @@
-import { openSQLiteFile } from '@stagecraft/event-store';
+import { openSQLiteFile, type LogAnchor } from '@stagecraft/event-store';
 
 /** Where a sink stands: everything at or before `position` has been published (or dead-lettered). */
 export interface SinkCheckpoint {
@@ -6,6 +6,8 @@ export interface SinkCheckpoint {
   readonly position: number;
   /** Identity of the log it was taken on (its first event's id), so a replaced store is noticed. */
   readonly logId: string;
+  /** The last event published or passed at or before `position`: a store restored from an older backup and written on since holds another event there. */
+  readonly anchor: LogAnchor;
   /** Bumped by a replay request: a running relay that sees it change starts again from `position`. */
   readonly generation: number;
   readonly updatedAt: string;
@@ -39,10 +41,11 @@ export interface RelayStateStore {
    * Moves a sink's checkpoint forward and records dead letters, in one transaction, unless a
    * replay changed the generation since it was read: then nothing is written and it answers false.
    */
-  advance(sink: string, generation: number, position: number, logId: string, deadLetters?: readonly DeadLetter[]): boolean;
+  advance(sink: string, generation: number, position: number, logId: string, anchor: LogAnchor, deadLetters?: readonly DeadLetter[]): boolean;
   /**
    * Starts a sink again right after `after` (a position the log holds, or 0): a new generation, and
    * its dead letters at or after `fromPosition` go (they are sent again). See positionBefore().
+   * Its anchor is cleared: the next advance records one.
    */
   requestReplay(sink: string, after: number, fromPosition: number, logId?: string): SinkCheckpoint;
   deadLetters(sink?: string): DeadLetter[];
@@ -66,7 +69,9 @@ export function getSQLiteRelayStateStore(path: string): RelayStateStore {
           position INTEGER NOT NULL,
           log_id TEXT NOT NULL,
           generation INTEGER NOT NULL,
-          updated_at TEXT NOT NULL
+          updated_at TEXT NOT NULL,
+          anchor_position INTEGER NOT NULL DEFAULT 0,
+          anchor_event_id TEXT NOT NULL DEFAULT ''
         );
         CREATE TABLE IF NOT EXISTS relay_dead_letters (
           sink TEXT NOT NULL,
@@ -80,12 +85,16 @@ export function getSQLiteRelayStateStore(path: string): RelayStateStore {
           body TEXT NOT NULL,
           PRIMARY KEY (sink, position)
         );`);
+      // A file written before anchors were kept: its checkpoints have none until they next move.
+      const columns = new Set(db.prepare<[], { name: string }>('SELECT name FROM pragma_table_info(\'relay_checkpoints\')').all().map((column) => column.name));
+      if (!columns.has('anchor_position')) db.exec('ALTER TABLE relay_checkpoints ADD COLUMN anchor_position INTEGER NOT NULL DEFAULT 0');
+      if (!columns.has('anchor_event_id')) db.exec("ALTER TABLE relay_checkpoints ADD COLUMN anchor_event_id TEXT NOT NULL DEFAULT ''");
     },
   });
 
-  type CheckpointRow = { sink: string; position: number; log_id: string; generation: number; updated_at: string };
+  type CheckpointRow = { sink: string; position: number; log_id: string; generation: number; updated_at: string; anchor_position: number; anchor_event_id: string };
   type DeadLetterRow = { sink: string; position: number; event_id: string; type: string; subject: string; attempts: number; last_error: string; failed_at: string; body: string };
-  const toCheckpoint = (row: CheckpointRow): SinkCheckpoint => ({ sink: row.sink, position: row.position, logId: row.log_id, generation: row.generation, updatedAt: row.updated_at });
+  const toCheckpoint = (row: CheckpointRow): SinkCheckpoint => ({ sink: row.sink, position: row.position, logId: row.log_id, anchor: { position: row.anchor_position, eventId: row.anchor_event_id }, generation: row.generation, updatedAt: row.updated_at });
   const toDeadLetter = (row: DeadLetterRow): DeadLetter => ({
     sink: row.sink,
     position: row.position,
@@ -101,10 +110,12 @@ export function getSQLiteRelayStateStore(path: string): RelayStateStore {
   const selectOne = db.prepare<[string], CheckpointRow>('SELECT * FROM relay_checkpoints WHERE sink = ?');
   const selectAll = db.prepare<[], CheckpointRow>('SELECT * FROM relay_checkpoints ORDER BY sink');
   const insert = db.prepare<[string, number, string, string]>('INSERT OR IGNORE INTO relay_checkpoints (sink, position, log_id, generation, updated_at) VALUES (?, ?, ?, 0, ?)');
-  const update = db.prepare<[number, string, string, string, number]>('UPDATE relay_checkpoints SET position = ?, log_id = ?, updated_at = ? WHERE sink = ? AND generation = ?');
+  const update = db.prepare<[number, string, number, string, string, string, number]>(
+    'UPDATE relay_checkpoints SET position = ?, log_id = ?, anchor_position = ?, anchor_event_id = ?, updated_at = ? WHERE sink = ? AND generation = ?',
+  );
   const upsertReplay = db.prepare<[string, number, string, string]>(
     `INSERT INTO relay_checkpoints (sink, position, log_id, generation, updated_at) VALUES (?, ?, ?, 1, ?)
-     ON CONFLICT(sink) DO UPDATE SET position = excluded.position, generation = generation + 1, updated_at = excluded.updated_at`,
+     ON CONFLICT(sink) DO UPDATE SET position = excluded.position, generation = generation + 1, anchor_position = 0, anchor_event_id = '', updated_at = excluded.updated_at`,
   );
   const insertDeadLetter = db.prepare<[string, number, string, string, string, number, string, string, string]>(
     'INSERT OR REPLACE INTO relay_dead_letters (sink, position, event_id, type, subject, attempts, last_error, failed_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -114,8 +125,8 @@ export function getSQLiteRelayStateStore(path: string): RelayStateStore {
   const selectSinkDeadLetters = db.prepare<[string], DeadLetterRow>('SELECT * FROM relay_dead_letters WHERE sink = ? ORDER BY position');
   const countDeadLetters = db.prepare<[], { sink: string; count: number }>('SELECT sink, COUNT(*) AS count FROM relay_dead_letters GROUP BY sink');
 
-  const advance = db.transaction((sink: string, generation: number, position: number, logId: string, letters: readonly DeadLetter[]) => {
-    if (update.run(position, logId, new Date().toISOString(), sink, generation).changes === 0) return false;
+  const advance = db.transaction((sink: string, generation: number, position: number, logId: string, anchor: LogAnchor, letters: readonly DeadLetter[]) => {
+    if (update.run(position, logId, anchor.position, anchor.eventId, new Date().toISOString(), sink, generation).changes === 0) return false;
     for (const letter of letters) {
       insertDeadLetter.run(letter.sink, letter.position, letter.eventId, letter.type, letter.subject, letter.attempts, letter.lastError, letter.failedAt, letter.body);
     }
@@ -134,7 +145,7 @@ export function getSQLiteRelayStateStore(path: string): RelayStateStore {
     },
     checkpoints: () => selectAll.all().map(toCheckpoint),
     create: (sink, position, logId) => insert.run(sink, position, logId, new Date().toISOString()).changes > 0,
-    advance: (sink, generation, position, logId, deadLetters = []) => advance(sink, generation, position, logId, deadLetters),
+    advance: (sink, generation, position, logId, anchor, deadLetters = []) => advance(sink, generation, position, logId, anchor, deadLetters),
     requestReplay: (sink, after, fromPosition, logId = '') => replay(sink, after, fromPosition, logId),
     deadLetters: (sink) => (sink === undefined ? selectDeadLetters.all() : selectSinkDeadLetters.all(sink)).map(toDeadLetter),
     deadLetterCounts: () => new Map(countDeadLetters.all().map((row) => [row.sink, row.count])),

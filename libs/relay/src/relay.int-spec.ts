@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCommandSide, type CommandSide } from '@stagecraft/commands';
 import { getSQLiteEventStore, type EventStore } from '@stagecraft/event-store';
@@ -49,7 +50,7 @@ describe('the relay, against real brokers', () => {
   });
   afterAll(() => dir.remove());
 
-  const startRelay = (sink: RelaySink, statePath = join(dir.path, `relay-${n}.db`)) => {
+  const startRelay = (sink: RelaySink, statePath = join(dir.path, `relay-${n}.db`), log: (level: string, line: string) => void = () => undefined) => {
     const relay = new Relay(store, getSQLiteRelayStateStore(statePath), [sink], {
       newSinkFrom: 'beginning',
       retryBaseMs: 20,
@@ -57,7 +58,7 @@ describe('the relay, against real brokers', () => {
       readAhead: 64,
       replayCheckMs: 50,
       maxBatch: 16,
-      log: () => undefined,
+      log,
     });
     relay.start();
     relays.push(relay);
@@ -246,6 +247,47 @@ describe('the relay, against real brokers', () => {
       expect((await again.status())[0]!.published).toBe(second); // nothing before the checkpoint was sent again
       const messages = await reader.messages();
       expect(messages.map((message) => message.event.id)).toEqual(await storedIds());
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('publishes from the beginning again when the store was restored from an older backup and written on past its checkpoint', async () => {
+    const reader = await natsStreamReader();
+    try {
+      const path = join(dir.path, `events-${n}.db`);
+      const statePath = join(dir.path, `restored-${n}.db`);
+      const reopen = async () => {
+        store = getSQLiteEventStore({ path, durability: 'normal' });
+        side = await createCommandSide(store, { processesDir: SHIPPED_PROCESSES, conflictRetries: 5, streamCacheSize: 100 });
+      };
+      await journeys(1);
+      await store.close(); // a backup of the closed file (its WAL folded in)
+      copyFileSync(path, `${path}.backup`);
+      await reopen();
+      await journeys(2, 1);
+      const relay = startRelay(getNatsSink(parseSinkUrl(reader.sinkUrl()) as NatsSinkConfig), statePath);
+      const checkpoint = await store.headPosition();
+      await waitFor('the checkpoint at the head', async () => ((await relay.status())[0]!.checkpoint === checkpoint ? true : undefined));
+      await stopRelay(relay);
+
+      // The restore, then new deals before the relay is back: the log passes the old checkpoint
+      // again, with other events at the positions the relay had published.
+      await store.close();
+      for (const suffix of ['-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+      copyFileSync(`${path}.backup`, path);
+      await reopen();
+      await journeys(4, 10);
+      expect(await store.headPosition()).toBeGreaterThan(checkpoint);
+
+      const lines: string[] = [];
+      startRelay(getNatsSink(parseSinkUrl(reader.sinkUrl()) as NatsSinkConfig), statePath, (_level, line) => lines.push(line));
+      const restored = await storedIds();
+      await waitFor('every event of the restored log', async () => {
+        const seen = new Set((await reader.messages()).map((message) => message.event.id));
+        return restored.every((id) => seen.has(id)) ? true : undefined;
+      });
+      expect(lines.some((line) => line.includes('is no longer at that position') && line.includes('from its beginning'))).toBe(true);
     } finally {
       await reader.close();
     }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { EventStore } from '@stagecraft/event-store';
+import { describeLostAnchor, logStillHolds, NO_ANCHOR, type EventStore, type LogAnchor } from '@stagecraft/event-store';
 import type { OutgoingEvent } from './outgoing-event';
 import { PublicEventFeed } from './public-event.feed';
 import type { DeadLetter, RelayStateStore } from './relay-state.store';
@@ -36,10 +36,21 @@ export interface SinkStatus {
 
 interface Item {
   readonly position: number;
+  /** Set for an event (not for a position the log only says it passed). */
+  readonly eventId?: string;
   readonly outgoing?: OutgoingEvent;
 }
 
 class Stopped extends Error {}
+
+/** The batch's last event (not a bare position), the anchor its checkpoint is saved with. */
+function lastEventOf(batch: readonly Item[]): LogAnchor | undefined {
+  for (let i = batch.length - 1; i >= 0; i--) {
+    const { position, eventId } = batch[i]!;
+    if (eventId !== undefined) return { position, eventId };
+  }
+  return undefined;
+}
 
 /**
  * Follows the log for one sink, from that sink's own checkpoint: reads ahead into a bounded queue,
@@ -58,6 +69,7 @@ export class SinkRunner {
   private failures = 0;
   private lastError?: { message: string; at: string };
   private logId = '';
+  private anchor: LogAnchor = NO_ANCHOR;
 
   constructor(
     private readonly store: EventStore,
@@ -111,7 +123,8 @@ export class SinkRunner {
   }
 
   // A sink seen for the first time starts at the log's end (or beginning); a checkpoint taken on
-  // another log, or past this log's head (a store restored from an older backup), starts over.
+  // another log, past this log's head, or whose last event the log no longer holds there (a store
+  // restored from an older backup, before or after it was written on again), starts over.
   private async openCheckpoint(): Promise<{ position: number; generation: number }> {
     const head = await this.store.headPosition();
     this.logId = await this.firstEventId();
@@ -120,10 +133,21 @@ export class SinkRunner {
       this.relayState.create(this.key, this.options.newSinkFrom === 'end' ? head : 0, this.logId);
       checkpoint = this.relayState.checkpoint(this.key)!;
       this.options.log('info', `Relay to ${this.key}: first start, from ${this.options.newSinkFrom === 'end' ? `the end of the log (position ${head})` : 'the beginning of the log'}`);
-    } else if ((checkpoint.logId !== '' && this.logId !== '' && checkpoint.logId !== this.logId) || checkpoint.position > head) {
-      this.options.log('warn', `Relay to ${this.key}: its checkpoint (position ${checkpoint.position}) belongs to another event log; publishing this log from its beginning`);
-      checkpoint = this.relayState.requestReplay(this.key, 0, 0, this.logId);
+    } else {
+      const why =
+        checkpoint.logId !== '' && this.logId !== '' && checkpoint.logId !== this.logId
+          ? 'it was taken on another event log'
+          : checkpoint.position > head
+            ? `it is past the log's head (position ${head})`
+            : !(await logStillHolds(this.store, checkpoint.anchor))
+              ? describeLostAnchor(checkpoint.anchor)
+              : undefined;
+      if (why !== undefined) {
+        this.options.log('warn', `Relay to ${this.key}: its checkpoint (position ${checkpoint.position}) belongs to another event log (${why}); publishing this log from its beginning`);
+        checkpoint = this.relayState.requestReplay(this.key, 0, 0, this.logId);
+      }
     }
+    this.anchor = checkpoint.anchor;
     return { position: checkpoint.position, generation: checkpoint.generation };
   }
 
@@ -154,7 +178,8 @@ export class SinkRunner {
         for await (const message of this.store.subscribeToAll({ fromPosition: from, signal: subscription.signal })) {
           if (message.type === 'event') {
             const outgoing = await feed.toOutgoing(message.event);
-            queue.push(outgoing ? { position: message.event.position, outgoing } : { position: message.event.position });
+            const { position, id: eventId } = message.event;
+            queue.push(outgoing ? { position, eventId, outgoing } : { position, eventId });
           } else {
             queue.push({ position: message.position });
           }
@@ -187,8 +212,10 @@ export class SinkRunner {
         const deadLetters = await this.publish(batch);
         const last = batch[batch.length - 1]!.position;
         if (this.logId === '') this.logId = await this.firstEventId();
-        if (!this.relayState.advance(this.key, generation, last, this.logId, deadLetters)) return; // a replay was asked for meanwhile
+        const anchor = lastEventOf(batch) ?? this.anchor;
+        if (!this.relayState.advance(this.key, generation, last, this.logId, anchor, deadLetters)) return; // a replay was asked for meanwhile
         this.position = last;
+        this.anchor = anchor;
         if (this.failures > 0) this.options.log('info', `Relay to ${this.key}: delivering again after ${this.failures} failed attempts`);
         this.failures = 0;
         this.state = 'live';
