@@ -1,3 +1,5 @@
+import type { LogAnchor } from '@stagecraft/event-store';
+
 /** A read model as saved: the model and the last log position folded into it, written together. */
 export interface ProjectionSnapshot {
   readonly name: string;
@@ -5,6 +7,8 @@ export interface ProjectionSnapshot {
   readonly model: unknown;
   /** Id of the first event of the log it was built from: a snapshot of another log is worthless. */
   readonly logId: string;
+  /** The last event folded in, checked at start: absent in a snapshot saved before anchors were. */
+  readonly anchor?: LogAnchor;
   /** Why the projection stopped, when it did (so another process serving the model can say so). */
   readonly failed?: string;
 }

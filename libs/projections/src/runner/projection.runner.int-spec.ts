@@ -297,3 +297,49 @@ describe('ProjectionRunner with a snapshot of an older model layout', () => {
     }
   });
 });
+
+describe('ProjectionRunner on a store restored from an older backup and written on since', () => {
+  it('sets aside snapshots whose last event the log no longer holds, though its first event and head would pass', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stagecraft-runner-restored-'));
+    const snapshots = getSQLiteProjectionSnapshotStore(join(dir, 'read-models.db'));
+    const stores = [0, 1].map((i) => getSQLiteEventStore({ path: join(dir, `events-${i}.db`) }));
+    const ping = (id: string = crypto.randomUUID()) => [{ id, type: 'Ping', data: {}, metadata: {} }];
+    try {
+      // The same first events in both (the backup's), then the original goes on to position 7 and
+      // the restored one, written on after the restore, past it to 11.
+      const shared = Array.from({ length: 3 }, () => crypto.randomUUID());
+      for (const store of stores) for (const id of shared) await store.appendToStream('s', ping(id), { expectedRevision: 'any' });
+      for (let i = 0; i < 4; i += 1) await stores[0]!.appendToStream('s', ping(), { expectedRevision: 'any' });
+      for (let i = 0; i < 8; i += 1) await stores[1]!.appendToStream('t', ping(), { expectedRevision: 'any' });
+
+      const first = new ProjectionRunner(stores[0]!, snapshots, [tally as Projection<unknown>]);
+      await first.start();
+      await first.stop();
+      expect((await snapshots.load('tally'))!.anchor).toEqual({ position: 7, eventId: (await stores[0]!.readAll()).at(-1)!.id });
+
+      const discarded: string[] = [];
+      const second = new ProjectionRunner(stores[1]!, snapshots, [tally as Projection<unknown>]);
+      second.onDiscardedSnapshot = (_name, reason) => discarded.push(reason);
+      await second.start();
+      expect(discarded).toEqual([expect.stringContaining('(position 7, id ') as string]);
+      expect(discarded[0]).toContain('is no longer at that position');
+      expect([...second.model(tally).counts]).toEqual([
+        ['s', 3],
+        ['t', 8],
+      ]);
+      await second.stop();
+
+      // Saved again from this log, the next start takes it.
+      const third = new ProjectionRunner(stores[1]!, snapshots, [tally as Projection<unknown>]);
+      third.onDiscardedSnapshot = (_name, reason) => discarded.push(reason);
+      await third.start();
+      expect(discarded).toHaveLength(1);
+      expect(third.model(tally).counts.get('t')).toBe(8);
+      await third.stop();
+    } finally {
+      for (const store of stores) await store.close();
+      await snapshots.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

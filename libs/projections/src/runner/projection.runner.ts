@@ -1,4 +1,4 @@
-import { readAllPages, type EventStore, type StoredEvent } from '@stagecraft/event-store';
+import { anchorOf, describeLostAnchor, logStillHolds, NO_ANCHOR, readAllPages, type EventStore, type LogAnchor, type StoredEvent } from '@stagecraft/event-store';
 import { applyEvent, type Projection, type ReadModelKey } from '../projection.types';
 import { SnapshotFormatError } from './model-serialization';
 import type { ProjectionSnapshotStore } from './projection-snapshot.store';
@@ -30,6 +30,8 @@ interface Running {
   readonly projection: Projection<unknown>;
   model: unknown;
   position: number;
+  /** The last event folded in (at or before position), saved with the snapshot and read back at start. */
+  anchor: LogAnchor;
   rebuilding: boolean;
   failed?: string;
 }
@@ -79,7 +81,7 @@ export class ProjectionRunner implements ReadModels {
     private readonly options: ProjectionRunnerOptions = {},
   ) {
     for (const projection of projections) {
-      this.running.set(projection.name, { projection, model: projection.initial(), position: 0, rebuilding: false });
+      this.running.set(projection.name, { projection, model: projection.initial(), position: 0, anchor: NO_ANCHOR, rebuilding: false });
     }
   }
 
@@ -168,6 +170,7 @@ export class ProjectionRunner implements ReadModels {
       const { projection } = entry;
       let model = projection.initial();
       let position = 0;
+      let anchor = NO_ANCHOR;
       const pageSize = this.options.rebuildPageSize ?? 5_000;
       // The live model keeps moving while this runs; chase it until the rebuilt one has folded
       // in everything the live one has, then swap in the same turn.
@@ -178,6 +181,7 @@ export class ProjectionRunner implements ReadModels {
           if (event.position > target()) break;
           model = applyEvent(projection, model, event);
           position = event.position;
+          anchor = anchorOf(event);
         }
         onProgress?.({ position, head: this.head });
         if (page[page.length - 1]!.position >= target()) break;
@@ -188,6 +192,8 @@ export class ProjectionRunner implements ReadModels {
       position = Math.max(position, target());
       entry.model = model;
       entry.position = position;
+      if (entry.anchor.position > anchor.position) anchor = entry.anchor; // an event the live model saw (a type the subscription delivered) after the pages ended
+      entry.anchor = anchor;
       entry.failed = undefined;
       await this.save({ force: true });
     } finally {
@@ -195,12 +201,14 @@ export class ProjectionRunner implements ReadModels {
     }
   }
 
-  // A snapshot is used only if it was built from this very log and does not claim events the log
-  // does not have; otherwise (the store was replaced or restored from an older backup) that
-  // projection starts again from zero rather than mixing two histories.
+  // A snapshot is used only if it was built from this very log, does not claim events the log
+  // does not have, and its last event is still where it was; otherwise (the store was replaced or
+  // restored from an older backup, and maybe written on since) that projection starts again from
+  // zero rather than mixing two histories.
   private async restoreSnapshots(): Promise<void> {
     this.logId = (await this.store.readAll({ maxCount: 1 }))[0]?.id ?? '';
     const head = await this.store.headPosition();
+    const anchorsHeld = new Map<string, boolean>();
     for (const entry of this.running.values()) {
       let saved;
       try {
@@ -215,12 +223,20 @@ export class ProjectionRunner implements ReadModels {
         this.onDiscardedSnapshot?.(entry.projection.name, saved.logId !== this.logId ? 'it was built from another event log' : `it is at position ${saved.position}, past the log's head ${head}`);
         continue;
       }
+      const anchor = saved.anchor ?? NO_ANCHOR;
+      const key = `${anchor.position}:${anchor.eventId}`;
+      if (!anchorsHeld.has(key)) anchorsHeld.set(key, await logStillHolds(this.store, anchor)); // the models usually share one
+      if (!anchorsHeld.get(key)) {
+        this.onDiscardedSnapshot?.(entry.projection.name, describeLostAnchor(anchor));
+        continue;
+      }
       if (entry.projection.accepts && !entry.projection.accepts(saved.model)) {
         this.onDiscardedSnapshot?.(entry.projection.name, 'its model was saved by a version of Stagecraft with other columns');
         continue;
       }
       entry.model = saved.model;
       entry.position = saved.position;
+      entry.anchor = anchor;
     }
   }
 
@@ -264,6 +280,7 @@ export class ProjectionRunner implements ReadModels {
       try {
         entry.model = applyEvent(entry.projection, entry.model, event);
         entry.position = event.position;
+        entry.anchor = anchorOf(event);
       } catch (error) {
         // One bad event stops that projection only, visibly; the others and the API go on.
         entry.failed = `event at position ${event.position} (${event.type}) could not be folded in: ${(error as Error).message}`;
@@ -318,6 +335,7 @@ export class ProjectionRunner implements ReadModels {
         position: entry.position,
         model: entry.model,
         logId: this.logId,
+        anchor: entry.anchor,
         ...(entry.failed !== undefined ? { failed: entry.failed } : {}),
       }));
       const unsaved = this.unsaved;

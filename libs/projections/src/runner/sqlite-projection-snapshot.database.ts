@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { createHash, type Hash } from 'node:crypto';
 import type { SnapshotHeader } from './projection-snapshot.store';
-import { assertTableColumns } from '@stagecraft/event-store';
+import { assertTableColumns, NO_ANCHOR } from '@stagecraft/event-store';
 
 // The read-model file's tables and the statements on them, shared by the thread that writes and
 // reads the chunks and by the main thread (headers; everything for an in-memory file). Imports
@@ -38,6 +38,8 @@ interface HeaderRow {
   position: number;
   log_id: string;
   failed: string | null;
+  anchor_position: number;
+  anchor_event_id: string;
 }
 
 /** Pragmas and tables of a read-model file, on a connection just opened (openSQLiteFile's `prepare`). */
@@ -58,7 +60,10 @@ export function prepareSnapshotDatabase(db: Database.Database): void {
     -- SHA-256 of the chunks in order, then of the header (digestOf): bytes or a position changed on
     -- disk are refused, not decoded into a wrong model or folded on from the wrong place.
     digest      TEXT NOT NULL,
-    saved_at    TEXT NOT NULL
+    saved_at    TEXT NOT NULL,
+    -- The last event folded in (LogAnchor), read back at start: 0 and '' in a save made before.
+    anchor_position INTEGER NOT NULL DEFAULT 0,
+    anchor_event_id TEXT NOT NULL DEFAULT ''
   );
   CREATE TABLE IF NOT EXISTS read_model_snapshot_chunks (
     name  TEXT NOT NULL,
@@ -66,6 +71,12 @@ export function prepareSnapshotDatabase(db: Database.Database): void {
     bytes BLOB NOT NULL,
     PRIMARY KEY (name, seq)
   )`);
+  // A file saved before anchors were gets their columns (its snapshots have none until saved again);
+  // a table that is not ours is left as it is, for assertTableColumns to refuse.
+  const columns = new Set(db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('read_model_snapshots')").all().map((column) => column.name));
+  const ours = columns.has('digest') && columns.has('chunk_count');
+  if (ours && !columns.has('anchor_position')) db.exec('ALTER TABLE read_model_snapshots ADD COLUMN anchor_position INTEGER NOT NULL DEFAULT 0');
+  if (ours && !columns.has('anchor_event_id')) db.exec("ALTER TABLE read_model_snapshots ADD COLUMN anchor_event_id TEXT NOT NULL DEFAULT ''");
   assertTableColumns(db, 'read_model_snapshots', ['name', 'position', 'log_id', 'failed', 'format', 'chunk_count', 'byte_count', 'digest', 'saved_at'], ['name']);
   assertTableColumns(db, 'read_model_snapshot_chunks', ['name', 'seq', 'bytes'], ['name', 'seq']);
   if (hasLegacyTable(db)) assertTableColumns(db, 'projection_snapshots', ['name', 'position', 'log_id', 'failed', 'model'], ['name']);
@@ -74,15 +85,15 @@ export function prepareSnapshotDatabase(db: Database.Database): void {
 /** The statements that read an open read-model file. */
 export function snapshotStatements(db: Database.Database) {
   const legacy = hasLegacyTable(db);
-  const selectHeaders = db.prepare<[], HeaderRow>('SELECT name, position, log_id, failed FROM read_model_snapshots ORDER BY name');
+  const selectHeaders = db.prepare<[], HeaderRow>('SELECT name, position, log_id, failed, anchor_position, anchor_event_id FROM read_model_snapshots ORDER BY name');
   const selectLegacyHeaders = legacy
-    ? db.prepare<[], HeaderRow>('SELECT name, position, log_id, failed FROM projection_snapshots WHERE name NOT IN (SELECT name FROM read_model_snapshots) ORDER BY name')
+    ? db.prepare<[], HeaderRow>("SELECT name, position, log_id, failed, 0 AS anchor_position, '' AS anchor_event_id FROM projection_snapshots WHERE name NOT IN (SELECT name FROM read_model_snapshots) ORDER BY name")
     : undefined;
   const selectOne = db.prepare<[string], HeaderRow & { format: number; chunk_count: number; byte_count: number; digest: string }>(
-    'SELECT name, position, log_id, failed, format, chunk_count, byte_count, digest FROM read_model_snapshots WHERE name = ?',
+    'SELECT name, position, log_id, failed, anchor_position, anchor_event_id, format, chunk_count, byte_count, digest FROM read_model_snapshots WHERE name = ?',
   );
   const selectChunks = db.prepare<[string], { bytes: Buffer }>('SELECT bytes FROM read_model_snapshot_chunks WHERE name = ? ORDER BY seq');
-  const selectLegacy = legacy ? db.prepare<[string], HeaderRow & { model: Buffer }>('SELECT name, position, log_id, failed, model FROM projection_snapshots WHERE name = ?') : undefined;
+  const selectLegacy = legacy ? db.prepare<[string], HeaderRow & { model: Buffer }>("SELECT name, position, log_id, failed, 0 AS anchor_position, '' AS anchor_event_id, model FROM projection_snapshots WHERE name = ?") : undefined;
 
   // One read transaction: the header and its chunks come from the same save.
   const readOne = db.transaction((name: string): SnapshotRead | undefined => {
@@ -132,9 +143,10 @@ export type SnapshotStatements = ReturnType<typeof snapshotStatements>;
  * of that save until `abort`: what follows a failure is never committed on its own.
  */
 export function snapshotWriter(db: Database.Database) {
-  const upsertHeader = db.prepare<[string, number, string, string | null, number, number, number, string, string]>(
-    `INSERT INTO read_model_snapshots (name, position, log_id, failed, format, chunk_count, byte_count, digest, saved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT(name) DO UPDATE SET position = excluded.position, log_id = excluded.log_id, failed = excluded.failed, format = excluded.format,
+  const upsertHeader = db.prepare<[string, number, string, string | null, number, string, number, number, number, string, string]>(
+    `INSERT INTO read_model_snapshots (name, position, log_id, failed, anchor_position, anchor_event_id, format, chunk_count, byte_count, digest, saved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT(name) DO UPDATE SET position = excluded.position, log_id = excluded.log_id, failed = excluded.failed,
+       anchor_position = excluded.anchor_position, anchor_event_id = excluded.anchor_event_id, format = excluded.format,
        chunk_count = excluded.chunk_count, byte_count = excluded.byte_count, digest = excluded.digest, saved_at = excluded.saved_at`,
   );
   const deleteChunks = db.prepare<[string]>('DELETE FROM read_model_snapshot_chunks WHERE name = ?');
@@ -179,8 +191,10 @@ export function snapshotWriter(db: Database.Database) {
         }
         const { last } = part;
         if (!last) return;
-        const digest = `${HEADED}${model.digest.update(headerBytes({ name: model.name, position: last.position, log_id: last.logId, failed: last.failed ?? null })).digest('hex')}`;
-        upsertHeader.run(model.name, last.position, last.logId, last.failed ?? null, last.format, model.chunks, model.bytes, digest, last.savedAt);
+        const anchor = last.anchor ?? NO_ANCHOR;
+        const row = { name: model.name, position: last.position, log_id: last.logId, failed: last.failed ?? null, anchor_position: anchor.position, anchor_event_id: anchor.eventId };
+        const digest = `${HEADED}${model.digest.update(headerBytes(row)).digest('hex')}`;
+        upsertHeader.run(model.name, last.position, last.logId, last.failed ?? null, anchor.position, anchor.eventId, last.format, model.chunks, model.bytes, digest, last.savedAt);
         deleteLegacy?.run(model.name);
         model = undefined;
       });
@@ -207,12 +221,16 @@ function hasLegacyTable(db: Database.Database): boolean {
 const HEADED = 'h1:';
 
 /**
- * The header under the digest: which model, from which log, up to which position, failed or not.
- * A plausible position edited in place (3 where 68 was saved) would otherwise have the runner
- * fold events 4 to 68 twice. The format is not under it: an unknown one is refused as such.
+ * The header under the digest: which model, from which log, up to which position (and its last
+ * event, when one was recorded), failed or not. A plausible position edited in place (3 where 68
+ * was saved) would otherwise have the runner fold events 4 to 68 twice. The format is not under
+ * it: an unknown one is refused as such. A header without an anchor gives the bytes it gave
+ * before anchors were, so saves made then still match their digests.
  */
-function headerBytes(row: Pick<HeaderRow, 'name' | 'position' | 'log_id' | 'failed'>): Buffer {
-  return Buffer.from(`\0${JSON.stringify([row.name, row.position, row.log_id, row.failed ?? null])}`);
+function headerBytes(row: Pick<HeaderRow, 'name' | 'position' | 'log_id' | 'failed' | 'anchor_position' | 'anchor_event_id'>): Buffer {
+  const fields: unknown[] = [row.name, row.position, row.log_id, row.failed ?? null];
+  if (row.anchor_event_id !== '' || row.anchor_position !== 0) fields.push(row.anchor_position, row.anchor_event_id);
+  return Buffer.from(`\0${JSON.stringify(fields)}`);
 }
 
 /** The digest a save recorded for these chunks and this header, in the form it recorded (HEADED or not). */
@@ -226,7 +244,8 @@ function digestOf(chunks: readonly Uint8Array[], row: HeaderRow & { digest: stri
 function headerOf(row: HeaderRow): SnapshotHeader {
   // A position that is no log position reads as 0 (nothing folded); loading it is refused (readOne).
   const position = typeof row.position === 'number' && Number.isSafeInteger(row.position) && row.position >= 0 ? row.position : 0;
-  return { name: row.name, position, logId: String(row.log_id), ...(row.failed !== null && row.failed !== undefined ? { failed: String(row.failed) } : {}) };
+  const anchor = typeof row.anchor_position === 'number' && Number.isSafeInteger(row.anchor_position) && row.anchor_position > 0 && typeof row.anchor_event_id === 'string' && row.anchor_event_id !== '' ? { position: row.anchor_position, eventId: row.anchor_event_id } : undefined;
+  return { name: row.name, position, logId: String(row.log_id), ...(anchor ? { anchor } : {}), ...(row.failed !== null && row.failed !== undefined ? { failed: String(row.failed) } : {}) };
 }
 
 // What the main thread asks the snapshot thread, and its answers (plain data only). A save is

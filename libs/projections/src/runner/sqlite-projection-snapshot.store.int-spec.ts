@@ -221,6 +221,34 @@ describe('SQLite read-model snapshots', () => {
     expect(await store.load('before')).toMatchObject({ position: 68, model: { n: 'before' } });
   });
 
+  it('keeps the last event folded in under the digest, and opens a file saved before anchors were, its snapshots then without one', async () => {
+    const store = open({ chunkBytes: 32 });
+    const anchor = { position: 68, eventId: 'event-68' };
+    await store.save(['kept', 'moved', 'renamed'].map((name) => ({ name, position: 70, logId: 'log', anchor, model: { n: name } }))).written;
+    let raw = new Database(path);
+    raw.exec("UPDATE read_model_snapshots SET anchor_position = 69 WHERE name = 'moved'");
+    raw.exec("UPDATE read_model_snapshots SET anchor_event_id = 'event-69' WHERE name = 'renamed'");
+    raw.close();
+    expect(await store.load('kept')).toMatchObject({ position: 70, anchor, model: { n: 'kept' } });
+    for (const name of ['moved', 'renamed']) await expect(store.load(name)).rejects.toThrow(/digest mismatch/);
+    await store.close();
+
+    // The file as an older version left it: no anchor columns, digests over the header without one.
+    rmSync(path, { force: true });
+    const older = open({ chunkBytes: 32 });
+    await older.save([{ name: 'older', position: 12, logId: 'log', model: { n: 'older' } }]).written;
+    await older.close();
+    raw = new Database(path);
+    raw.exec('ALTER TABLE read_model_snapshots DROP COLUMN anchor_position; ALTER TABLE read_model_snapshots DROP COLUMN anchor_event_id');
+    raw.close();
+    const reopened = open();
+    const loaded = await reopened.load('older');
+    expect(loaded).toMatchObject({ position: 12, logId: 'log', model: { n: 'older' } });
+    expect(loaded!.anchor).toBeUndefined();
+    await reopened.save([{ ...loaded!, position: 13, anchor: { position: 13, eventId: 'event-13' } }]).written;
+    expect((await reopened.load('older'))!.anchor).toEqual({ position: 13, eventId: 'event-13' });
+  });
+
   it('refuses a snapshot whose header records no log position (the runner would fold from there twice over, or never end)', async () => {
     const store = open({ chunkBytes: 32 });
     const names = ['text', 'negative', 'fraction', 'huge'];
