@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -249,6 +249,66 @@ describeWithPostgres('the PostgreSQL projector', () => {
       expect(JSON.stringify([await queries.funnel({}), await queries.winLoss({}, 'month'), await queries.transitions({})])).toBe(JSON.stringify([await inMemory.funnel({}), await inMemory.winLoss({}, 'month'), await inMemory.transitions({})]));
       await projector.stop();
     });
+  }, 90_000);
+
+  it('rebuilds from the beginning when the store was restored from an older backup and written on past its checkpoint', async () => {
+    const name = schema();
+    const events = await store.readAll({ maxCount: 100_000 });
+    const backupAt = Math.floor(events.length / 4);
+    const projectedTo = Math.floor(events.length / 2);
+    // After the restore the log goes on with other deals than before: the history's later events
+    // without every other deal opened after the backup (whole streams, so it stays a valid log).
+    const firstIndex = new Map<string, number>();
+    events.forEach((event, index) => firstIndex.has(event.stream) || firstIndex.set(event.stream, index));
+    const later = [...firstIndex].filter(([stream, index]) => stream.startsWith('opportunity-') && index >= backupAt).map(([stream]) => stream);
+    const left = new Set(later.filter((_stream, index) => index % 2 === 0));
+    const afterRestore = events.slice(backupAt).filter((event) => !left.has(event.stream));
+    expect(left.size).toBeGreaterThan(0);
+
+    const ownDir = mkdtempSync(join(tmpdir(), 'stagecraft-pg-restored-'));
+    const path = join(ownDir, 'events.db');
+    let own = getSQLiteEventStore({ path, pollIntervalMs: 20 });
+    const projectors: PostgresProjector[] = [];
+    const projectorOn = (log: EventStore, resets: string[] = []) => {
+      const projector = new PostgresProjector(log, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 50, onReset: (reason) => resets.push(reason) });
+      projectors.push(projector);
+      return projector;
+    };
+    try {
+      await appendCopies(own, events.slice(0, backupAt));
+      await own.close();
+      copyFileSync(path, `${path}.backup`);
+      own = getSQLiteEventStore({ path, pollIntervalMs: 20 });
+      await appendCopies(own, events.slice(backupAt, projectedTo));
+      const first = projectorOn(own);
+      await first.start();
+      const checkpoint = first.position();
+      await first.stop();
+      await own.close();
+
+      for (const suffix of ['-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+      copyFileSync(`${path}.backup`, path);
+      own = getSQLiteEventStore({ path, pollIntervalMs: 20 });
+      await appendCopies(own, afterRestore);
+      expect(await own.headPosition()).toBeGreaterThan(checkpoint);
+
+      const resets: string[] = [];
+      const second = projectorOn(own, resets);
+      await second.start();
+      expect(resets).toEqual([expect.stringMatching(new RegExp(`rebuilt from this event log: the event it last took in \\(position ${checkpoint}, id .*is no longer at that position`)) as string]);
+      expect(await answers(queriesOn(name))).toBe(await answers(inMemoryReference(await own.readAll({ maxCount: 1_000_000 }))));
+      await second.stop();
+
+      // Its anchor now holds: started again, it goes on from its checkpoint.
+      const third = projectorOn(own, resets);
+      await third.start();
+      expect(resets).toHaveLength(1);
+      await third.stop();
+    } finally {
+      for (const projector of projectors) await projector.stop().catch(() => undefined); // stopping twice is harmless
+      await own.close().catch(() => undefined);
+      rmSync(ownDir, { recursive: true, force: true });
+    }
   }, 90_000);
 
   it('rebuilds into a shadow schema while the live one serves, and swaps it in with the same figures', async () => {

@@ -1,4 +1,4 @@
-import { readAllPages, redactCredentials, type EventStore, type StoredEvent } from '@stagecraft/event-store';
+import { describeLostAnchor, logStillHolds, readAllPages, redactCredentials, type EventStore, type StoredEvent } from '@stagecraft/event-store';
 import { Client, Pool } from 'pg';
 import { ALL_PROJECTIONS } from '../all-projections';
 import type { ReadModelKey } from '../projection.types';
@@ -37,6 +37,8 @@ export interface PostgresProjectorOptions {
   readonly deferIndexesFrom?: number;
   /** Told once when another projector holds the schema's lock and this one waits. */
   readonly onWaitingForLock?: () => void;
+  /** Told why the tables were emptied at start to be rebuilt from this log (they were built from another). */
+  readonly onReset?: (reason: string) => void;
 }
 
 /** Events per transaction while catching up, by default. */
@@ -280,13 +282,24 @@ export class PostgresProjector implements ReadModels {
     return next;
   }
 
-  // Tables built from another log (the store was replaced, or restored from an older backup) are
-  // emptied and rebuilt rather than mixed with this one's events.
+  // Tables built from another log (the store was replaced, or restored from an older backup and
+  // maybe written on since) are emptied and rebuilt rather than mixed with this one's events.
   private async prepare(writer: ReadSideWriter): Promise<void> {
     this.logId = (await this.store.readAll({ maxCount: 1 }))[0]?.id ?? '';
     this.head = await this.store.headPosition();
     const checkpoint = await writer.load();
-    if (checkpoint.position > 0 && (checkpoint.logId !== this.logId || checkpoint.position > this.head)) await writer.reset(this.logId);
+    if (checkpoint.position === 0) return;
+    const why =
+      checkpoint.logId !== this.logId
+        ? 'they were built from another event log'
+        : checkpoint.position > this.head
+          ? `their checkpoint (position ${checkpoint.position}) is past the log's head (${this.head})`
+          : !(await logStillHolds(this.store, checkpoint.anchor))
+            ? describeLostAnchor(checkpoint.anchor)
+            : undefined;
+    if (why === undefined) return;
+    this.options.onReset?.(`The read models in schema ${this.settings.schema} are rebuilt from this event log: ${why}`);
+    await writer.reset(this.logId);
   }
 
   private async follow(markCaughtUp: () => void): Promise<void> {

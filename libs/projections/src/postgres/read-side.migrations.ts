@@ -952,6 +952,15 @@ END $$;
 ALTER FUNCTION ${s}.duration_bucket(double precision) CALLED ON NULL INPUT;
 `,
   },
+  {
+    version: 19,
+    name: 'checkpoint.anchor_position, anchor_event_id: the last event folded in, read back at start, so that a store restored from an older backup and written on past the checkpoint is noticed',
+    sql: (s) => `
+ALTER TABLE ${s}.checkpoint ADD COLUMN anchor_position bigint NOT NULL DEFAULT 0, ADD COLUMN anchor_event_id text NOT NULL DEFAULT '';
+COMMENT ON COLUMN ${s}.checkpoint.anchor_position IS 'Log position of the last event folded into these tables (at or before position), 0 before any (or before this column was). At start the projector reads the event there: another event, or none, means the store was replaced or restored from an older backup, and the tables are rebuilt.';
+COMMENT ON COLUMN ${s}.checkpoint.anchor_event_id IS 'Id of the event at anchor_position, '''' when there is none.';
+`,
+  },
 ];
 
 /** Creates the schema if needed and applies the migrations it lacks, one transaction each, under a lock. */

@@ -1,4 +1,5 @@
 import { calendarDateOf } from '@stagecraft/opportunity';
+import { NO_ANCHOR, type LogAnchor } from '@stagecraft/event-store';
 import type { ClientBase } from 'pg';
 import type { ProjectedEvent } from '../projection.types';
 import {
@@ -38,8 +39,13 @@ interface SerializedCounters {
 export interface Checkpoint {
   readonly position: number;
   readonly logId: string;
+  /** The last event folded in, read back at start (logStillHolds). */
+  readonly anchor: LogAnchor;
   readonly failed: string | null;
 }
+
+/** An event to fold: the store's events carry their id, which the checkpoint keeps as its anchor. */
+export type WrittenEvent = ProjectedEvent & { readonly id?: string };
 
 const iso = isoOf;
 
@@ -54,8 +60,10 @@ export interface FoldedBatch {
   readonly logId: string;
   /** The writer's state it was folded on (a `load` since makes it stale: it is folded again). */
   readonly generation: number;
-  readonly events: readonly ProjectedEvent[];
+  readonly events: readonly WrittenEvent[];
   readonly passed: number;
+  /** The batch's last event with an id; none leaves the checkpoint's anchor as it was. */
+  readonly anchor: LogAnchor | undefined;
   readonly statements: readonly Statement[];
   readonly counters: string | null;
   readonly state: string | null;
@@ -65,7 +73,7 @@ export interface FoldedBatch {
 
 export class ReadSideWriter {
   private state: ReadSideState = createReadSideState();
-  private checkpoint: Checkpoint = { position: 0, logId: '', failed: null };
+  private checkpoint: Checkpoint = { position: 0, logId: '', anchor: NO_ANCHOR, failed: null };
   private stateRevision = 0;
   /** Recently used records, oldest first (a Map keeps insertion order). */
   private readonly cache = new Map<string, OpportunityRecord>();
@@ -121,15 +129,17 @@ export class ReadSideWriter {
     const { rows } = await this.client.query<{
       position: string;
       log_id: string;
+      anchor_position: string;
+      anchor_event_id: string;
       failed: string | null;
       state: SerializedReadSideState | null;
       state_revision: string;
       counters: SerializedCounters | null;
       summaries_wait: boolean;
-    }>(`SELECT position, log_id, failed, state, state_revision, counters, EXISTS (SELECT 1 FROM ${s}.deferred_indexes WHERE index_name = '${SUMMARIES_NOTE}') AS summaries_wait FROM ${s}.checkpoint`);
+    }>(`SELECT position, log_id, anchor_position, anchor_event_id, failed, state, state_revision, counters, EXISTS (SELECT 1 FROM ${s}.deferred_indexes WHERE index_name = '${SUMMARIES_NOTE}') AS summaries_wait FROM ${s}.checkpoint`);
     const row = rows[0]!;
     this.summaries = row.summaries_wait ? 'waiting' : 'kept';
-    this.checkpoint = { position: Number(row.position), logId: row.log_id, failed: row.failed };
+    this.checkpoint = { position: Number(row.position), logId: row.log_id, anchor: { position: Number(row.anchor_position), eventId: row.anchor_event_id }, failed: row.failed };
     this.folded = this.checkpoint.position;
     this.stateRevision = Number(row.state_revision);
     if (row.state === null) {
@@ -153,7 +163,7 @@ export class ReadSideWriter {
       await this.client.query(
         `TRUNCATE ${s}.opportunities, ${s}.stage_visits, ${s}.stage_visit_totals, ${s}.stage_duration_buckets, ${s}.stage_duration_dim_buckets, ${s}.stage_duration_month_buckets, ${s}.outcomes, ${s}.transitions, ${s}.transition_pairs, ${s}.board_segments, ${s}.processes, ${s}.process_versions, ${s}.stages, ${s}.version_stages, ${[...SUMMARY_TABLES, ...LEARNED_TABLES].map((table) => `${s}.${table}`).join(', ')}`,
       );
-      await this.client.query(`UPDATE ${s}.checkpoint SET position = 0, log_id = $1, failed = NULL, state = NULL, counters = NULL, state_revision = state_revision + 1, times_unordered = false, updated_at = now()`, [logId]);
+      await this.client.query(`UPDATE ${s}.checkpoint SET position = 0, log_id = $1, anchor_position = 0, anchor_event_id = '', failed = NULL, state = NULL, counters = NULL, state_revision = state_revision + 1, times_unordered = false, updated_at = now()`, [logId]);
       await this.client.query('COMMIT');
     } catch (error) {
       await this.client.query('ROLLBACK');
@@ -173,7 +183,7 @@ export class ReadSideWriter {
    * the store has looked up to (events it filtered out included). Events at or before the
    * checkpoint are skipped, so a batch replayed after a crash counts nothing twice.
    */
-  async apply(events: readonly ProjectedEvent[], passed: number, logId: string): Promise<void> {
+  async apply(events: readonly WrittenEvent[], passed: number, logId: string): Promise<void> {
     let batch: FoldedBatch | undefined;
     try {
       batch = await this.fold(events, passed, logId);
@@ -190,7 +200,7 @@ export class ReadSideWriter {
    * committed or not) and encodes what to write. A FoldError leaves the state half-changed: the
    * caller lets a commit under way end, then calls `load` before anything else.
    */
-  async fold(events: readonly ProjectedEvent[], passed: number, logId: string): Promise<FoldedBatch | undefined> {
+  async fold(events: readonly WrittenEvent[], passed: number, logId: string): Promise<FoldedBatch | undefined> {
     const from = this.folded;
     const fresh = events.filter((event) => event.position > from);
     const target = Math.max(passed, fresh.length > 0 ? fresh[fresh.length - 1]!.position : 0, from);
@@ -233,6 +243,7 @@ export class ReadSideWriter {
       generation,
       events,
       passed,
+      anchor: lastAnchorOf(fresh),
       statements: this.encode(changes, this.summaryChanges(changes, before), { from, visitsBefore }),
       counters: changes.pairs.size > 0 || changes.visitTotals.size > 0 ? JSON.stringify(this.counters()) : null,
       state: changes.catalogChanged ? JSON.stringify(serializeReadSideState(this.state)) : null,
@@ -263,7 +274,8 @@ export class ReadSideWriter {
     try {
       // The whole batch and its checkpoint in one simple query (one round trip, run by PostgreSQL
       // without waiting on this process, which is folding the next batch meanwhile), then COMMIT.
-      const checkpoint = `UPDATE ${this.schema}.checkpoint SET position = ${batch.target}, log_id = ${literalOf(batch.logId)}, updated_at = now(), counters = COALESCE(${literalOf(batch.counters)}::jsonb, counters)${
+      const anchor = batch.anchor ? `, anchor_position = ${batch.anchor.position}, anchor_event_id = ${literalOf(batch.anchor.eventId)}` : '';
+      const checkpoint = `UPDATE ${this.schema}.checkpoint SET position = ${batch.target}, log_id = ${literalOf(batch.logId)}${anchor}, updated_at = now(), counters = COALESCE(${literalOf(batch.counters)}::jsonb, counters)${
         batch.state !== null ? `, state = ${literalOf(batch.state)}::jsonb, state_revision = state_revision + 1` : ''
       } WHERE position = ${batch.from}`;
       const text = ['BEGIN', ...batch.statements.map((statement) => (statement.copy ? statement.sql : inlined(statement))), checkpoint].join(';\n');
@@ -277,7 +289,7 @@ export class ReadSideWriter {
       throw error;
     }
     if (batch.state !== null) this.stateRevision += 1;
-    this.checkpoint = { position: batch.target, logId: batch.logId, failed: this.checkpoint.failed };
+    this.checkpoint = { position: batch.target, logId: batch.logId, anchor: batch.anchor ?? this.checkpoint.anchor, failed: this.checkpoint.failed };
     for (const record of batch.records) {
       if (this.uncommitted.get(record.id)?.sequence === batch.sequence) this.uncommitted.delete(record.id);
     }
@@ -779,4 +791,12 @@ export class FoldError extends Error {
     super(message);
     this.name = 'FoldError';
   }
+}
+
+function lastAnchorOf(events: readonly WrittenEvent[]): LogAnchor | undefined {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const { position, id } = events[i]!;
+    if (id !== undefined) return { position, eventId: id };
+  }
+  return undefined;
 }
