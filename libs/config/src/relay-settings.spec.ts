@@ -65,6 +65,7 @@ describe('the relay settings (RELAY_*)', () => {
     [{ RELAY_SINKS: 'nats://127.0.0.1:4222?stream=A&stream=B' }, 'gives the option "stream" twice'],
     [{ RELAY_SINKS: 'amqp://guest:topsecret@127.0.0.1?exchange=amq.topic' }, 'sink "amqp://guest:***@127.0.0.1?exchange=amq.topic": exchange "amq.topic"'],
     [{ RELAY_SINKS: 'nats://127.0.0.1:4222,nats://127.0.0.1' }, 'is listed twice'],
+    [{ RELAY_SINKS: 'https://hooks.example/x?team=a,https://hooks.example/x?team=b', RELAY_WEBHOOK_SECRET: SECRET }, 'sink "https://hooks.example/x": is listed twice (webhook URLs that differ only in their query are one sink'],
     [{ RELAY_SINKS: 'https://hooks.example/x' }, 'RELAY_WEBHOOK_SECRET: is needed to sign the requests to the webhook https://hooks.example/x'],
     [{ RELAY_SINKS: 'https://hooks.example/x', RELAY_WEBHOOK_SECRET: 'short' }, 'RELAY_WEBHOOK_SECRET: must be at least 32 characters'],
     [{ RELAY_SINKS: 'https://hooks.example/x', RELAY_WEBHOOK_SECRET: ' '.repeat(40) }, 'RELAY_WEBHOOK_SECRET: must be at least 32 characters'],

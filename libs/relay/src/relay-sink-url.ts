@@ -59,7 +59,11 @@ export function parseSinkList(text: string | undefined): SinkConfig[] {
     .map(parseSinkUrl);
   const seen = new Set<string>();
   for (const sink of sinks) {
-    if (seen.has(sink.key)) throw new RelaySinkUrlError(sink.key, 'is listed twice');
+    if (seen.has(sink.key)) {
+      // Its checkpoint and dead letters are kept under the key: two sinks under one would share them.
+      const why = sink.kind === 'webhook' ? 'is listed twice (webhook URLs that differ only in their query are one sink: its checkpoint is kept under the URL without its query; give each its own path)' : 'is listed twice';
+      throw new RelaySinkUrlError(sink.key, why);
+    }
     seen.add(sink.key);
   }
   return sinks;
