@@ -1,4 +1,5 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, statSync, truncateSync, writeFileSync, writeSync, chmodSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { freePort, runApiUntilExit, spawnApi, type ApiChildProcess } from './support/api-child-process';
@@ -211,6 +212,24 @@ describe('start-up failures an operator fixes: one line, no stack trace', () => 
     const result = await runApiUntilExit(env, asRoot ? { uid: 65534, gid: 65534 } : {});
     expectOneLineFailure(result, join(folder, 'read-models.db'), 'READ_MODELS_PATH', 'permission denied');
     expect(existsSync(join(folder, 'read-models.db'))).toBe(false);
+  });
+
+  onceOnSQLite('a derived file (read models, stream snapshots, relay state) naming another program\'s SQLite database: refused, left as it was', async () => {
+    const store = await eventStoreEnv(join(dir.path, 'foreign-derived', 'events.db'));
+    const crm = join(dir.path, 'foreign-derived', 'crm.db');
+    mkdirSync(join(dir.path, 'foreign-derived'), { recursive: true });
+    const other = new Database(crm);
+    other.exec("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers VALUES (1, 'ann')");
+    other.close();
+    const relay = { RELAY_SINKS: 'nats://127.0.0.1:4222' };
+    for (const [variable, extra] of [['READ_MODELS_PATH', {}], ['STREAM_SNAPSHOTS_PATH', {}], ['RELAY_STATE_PATH', relay]] as const) {
+      const result = await runApiUntilExit({ ...store, ...extra, [variable]: crm });
+      expectOneLineFailure(result, crm, variable, 'another kind (it holds customers)');
+      const after = new Database(crm, { readonly: true });
+      expect(after.prepare("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").pluck().all()).toEqual(['customers']);
+      after.close();
+    }
+    expect(readdirSync(join(dir.path, 'foreign-derived')).filter((file) => file.startsWith('crm.db.'))).toEqual([]);
   });
 
   onceOnSQLite('HOST that is not an address of this machine, or not an address at all', async () => {

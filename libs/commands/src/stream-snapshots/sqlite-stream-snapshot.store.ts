@@ -57,6 +57,7 @@ export function getSQLiteStreamSnapshotStore(path: string, onSetAside: (message:
     variable: 'STREAM_SNAPSHOTS_PATH',
     onSetAside,
     quickCheck: true,
+    ownTables: ['stream_snapshots', 'stream_commands'],
     prepare: (db) => {
       db.pragma('busy_timeout = 5000');
       db.pragma('journal_mode = WAL');

@@ -77,6 +77,28 @@ describe('openSQLiteFile', () => {
     expect(told).toHaveLength(1);
   });
 
+  it('refuses a file holding the tables of another program (ownTables): nothing written into it, nothing set aside, even with onSetAside', () => {
+    const path = join(dir, 'crm.db');
+    const other = new Database(path);
+    other.exec("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers VALUES (1, 'ann'); CREATE VIEW names AS SELECT name FROM customers");
+    other.close();
+    const told: string[] = [];
+    const open = () => openSQLiteFile(path, { variable: 'READ_MODELS_PATH', prepare, ownTables: ['t'], onSetAside: (message) => told.push(message), quickCheck: true });
+    expect(open).toThrow(new SQLiteFileError(path, 'READ_MODELS_PATH', 'is a SQLite database of another kind (it holds customers, names): nothing was written into it; name a file of its own, or a new one'));
+    expect(told).toEqual([]);
+    expect(readdirSync(dir)).toEqual(['crm.db']);
+    const after = new Database(path, { readonly: true });
+    expect(after.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name").pluck().all()).toEqual(['customers', 'names']);
+    after.close();
+    // One of its own tables beside theirs is no excuse; a file of its own tables alone opens.
+    const own = join(dir, 'own.db');
+    const made = new Database(own);
+    made.exec('CREATE TABLE t (x); CREATE TABLE legacy (y)');
+    made.close();
+    openSQLiteFile(own, { variable: 'READ_MODELS_PATH', prepare, ownTables: ['t', 'legacy'] }).close();
+    expect(() => openSQLiteFile(own, { variable: 'READ_MODELS_PATH', prepare, ownTables: ['t'] })).toThrow(/another kind \(it holds legacy\)/);
+  });
+
   it('keeps a healthy derived file, with its rows', () => {
     const path = join(dir, 'healthy.db');
     const first = openSQLiteFile(path, { variable: 'READ_MODELS_PATH', prepare });

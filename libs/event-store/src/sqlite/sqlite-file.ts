@@ -36,6 +36,12 @@ export interface OpenSQLiteFileOptions {
    * whole file (about 0.1 s per 250 MB here); meant for derived files with onSetAside.
    */
   readonly quickCheck?: boolean;
+  /**
+   * The tables this kind of file holds (older layouts' included). A file holding any other table
+   * or view is another program's (or another setting's) and is refused before anything is written
+   * into it: never set aside, never given tables of ours beside its own.
+   */
+  readonly ownTables?: readonly string[];
 }
 
 /** Makes sure the file exists and, when this creates it, that only its owner can read it (SQLite gives -wal and -shm the same mode). */
@@ -82,13 +88,14 @@ export function openSQLiteFile(path: string, options: OpenSQLiteFileOptions): Da
   }
 }
 
-function openPrepared(path: string, { prepare, quickCheck }: OpenSQLiteFileOptions): Database.Database {
+function openPrepared(path: string, { prepare, quickCheck, ownTables }: OpenSQLiteFileOptions): Database.Database {
   const db = new Database(path);
   try {
     if (quickCheck) {
       const problems = (db.pragma('quick_check(3)') as { quick_check: string }[]).map((row) => row.quick_check).filter((line) => line !== 'ok');
       if (problems.length > 0) throw Object.assign(new Error(`SQLite's check found: ${problems.join('; ')}`), { code: 'SQLITE_CORRUPT' });
     }
+    if (ownTables) assertOwnTables(db, ownTables);
     prepare?.(db);
     return db;
   } catch (error) {
@@ -121,6 +128,21 @@ export function assertTableColumns(db: Database.Database, table: string, columns
   if (key.join(',') !== primaryKey.join(',')) throw unexpected(`table's primary key is (${key.join(', ')}), not (${primaryKey.join(', ')})`);
 }
 
+function assertOwnTables(db: Database.Database, ownTables: readonly string[]): void {
+  const own = new Set(ownTables);
+  const foreign = db
+    .prepare<[], string>("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .pluck()
+    .all()
+    .filter((name) => !own.has(name));
+  if (foreign.length === 0) return;
+  const listed = foreign.length > 5 ? `${foreign.slice(0, 5).join(', ')} and ${foreign.length - 5} more` : foreign.join(', ');
+  throw Object.assign(new Error(`is a SQLite database of another kind (it holds ${listed}): nothing was written into it; name a file of its own, or a new one`), { code: FOREIGN_FILE });
+}
+
+/** The code of an assertOwnTables refusal: not damage, so the file is never set aside. */
+const FOREIGN_FILE = 'STAGECRAFT_FOREIGN_FILE';
+
 /** A file whose tables are not the ones this code made (`message`: which, and what to do); a derived one is set aside, the event store stops start-up. */
 export function unexpectedTables(message: string): Error {
   return Object.assign(new Error(message), { code: UNEXPECTED_TABLES });
@@ -139,7 +161,7 @@ function reasonOf(error: unknown): string {
   if (code === 'ENOSPC' || code === 'SQLITE_FULL') return 'cannot be written: the disk is full';
   if (code === 'ENOTDIR' || code === 'ENOENT') return FOLDER_PATH_BROKEN;
   if (code === 'SQLITE_NOTADB') return 'is not a SQLite database (damaged, or another kind of file)';
-  if (code === UNEXPECTED_TABLES) return (error as Error).message;
+  if (code === UNEXPECTED_TABLES || code === FOREIGN_FILE) return (error as Error).message;
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_IOERR_SHORT_READ') return `is damaged (${(error as Error).message})`;
   if (code === 'SQLITE_CANTOPEN') return 'cannot be opened (a missing folder, or no permission)';
   return `cannot be used: ${(error as Error)?.message ?? String(error)}`;

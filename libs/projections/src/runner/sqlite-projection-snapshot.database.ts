@@ -42,6 +42,9 @@ interface HeaderRow {
   anchor_event_id: string;
 }
 
+/** The tables of a read-model file, the single-blob one of older versions included. */
+export const SNAPSHOT_TABLES = ['read_model_snapshots', 'read_model_snapshot_chunks', 'projection_snapshots'] as const;
+
 /** Pragmas and tables of a read-model file, on a connection just opened (openSQLiteFile's `prepare`). */
 export function prepareSnapshotDatabase(db: Database.Database): void {
   db.pragma('journal_mode = WAL');

@@ -11,6 +11,7 @@ import type { ProjectionSnapshot, ProjectionSnapshotStore, SnapshotSave } from '
 import {
   answerSnapshotRequest,
   prepareSnapshotDatabase,
+  SNAPSHOT_TABLES,
   snapshotStatements,
   snapshotWriter,
   type SnapshotPart,
@@ -60,6 +61,7 @@ export function getSQLiteProjectionSnapshotStore(path: string, options: SQLitePr
   const onSetAside = options.onSetAside ?? ((message: string) => console.warn(`Read models: ${message}`));
   const db = openSQLiteFile(path, {
     variable: 'READ_MODELS_PATH',
+    ownTables: SNAPSHOT_TABLES,
     prepare: prepareSnapshotDatabase,
     ...(onSetAside ? { onSetAside, quickCheck: true } : {}),
   });
