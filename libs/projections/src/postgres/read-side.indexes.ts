@@ -54,8 +54,8 @@ const COMPUTED_TABLES = ['stage_duration_dim_buckets', 'stage_duration_month_buc
 /**
  * Creates every index noted in `deferred_indexes`, and computes what the notes of the summaries
  * and of the learned tables wait for (none: nothing to do). With a `second` connection the work is
- * shared between the two, each taking the next piece as it finishes one: the computed tables
- * first (the longest pieces), then the indexes, largest table first. PostgreSQL then works on both
+ * shared between the two, each taking the next piece as it finishes one, longest first: the
+ * GiST index, the computed tables, then the other indexes, largest table first. PostgreSQL then works on both
  * cores while the projector's own thread is idle (at 1M events this step is about a third of a
  * first fold). The summaries are computed in pieces (`summaryPieces`), and their note goes, and
  * the writer keeps them from then on, once every piece has committed. VACUUMs wait for every
@@ -70,10 +70,15 @@ export async function restoreQueryIndexes(client: ClientBase, schema: string, su
   const summariesWait = rows.some((row) => row.index_name === SUMMARIES_NOTE);
   const notes = rows.filter((row) => row.index_name !== SUMMARIES_NOTE);
   const noted = (note: (typeof notes)[number]) => (lane: ClientBase) => runNoted(lane, schema, note.index_name, note.definition);
+  // Longest first, so that no lane is left with a long piece while the other idles: a GiST index
+  // (board periods: ~5× a B-tree of the same table, the longest piece of all at 1M events), then
+  // the computed tables, then the B-trees, largest table first.
+  const isGist = (note: (typeof notes)[number]) => / USING gist /i.test(note.definition);
   const pieces = [
+    ...notes.filter((note) => note.table_bytes !== null && isGist(note)).map(noted),
     ...notes.filter((note) => note.table_bytes === null).map(noted), // the learned tables: no index definition, no table size
     ...(summariesWait ? summaryPieces(schema).map((piece) => (lane: ClientBase) => inTransaction(lane, () => lane.query(piece.sql))) : []),
-    ...notes.filter((note) => note.table_bytes !== null).map(noted),
+    ...notes.filter((note) => note.table_bytes !== null && !isGist(note)).map(noted),
   ];
   const lanes = second ? [client, second] : [client];
   const vacuum = (lane: ClientBase, table: string) => lane.query(`VACUUM (ANALYZE) ${schema}.${table}`).then(() => undefined);
