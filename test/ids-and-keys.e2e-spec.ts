@@ -151,6 +151,24 @@ describe('ids, team limits and idempotency keys hold for every caller', () => {
       expect(again.headers['idempotent-replayed']).toBe('true');
     });
 
+    it('a keyed request that changed nothing is remembered: its retry after another change is a replay, and the key with another body is refused', async () => {
+      const id = await open({ amount: 100, currency: 'EUR' });
+      const key = randomUUID();
+      const first = await api.http.patch(`/opportunities/${id}`).set('Idempotency-Key', key).send({ amount: 100 }).expect(200);
+      expect(first.headers['idempotent-replayed']).toBeUndefined();
+      await api.http.patch(`/opportunities/${id}`).send({ amount: 250 }).expect(200);
+      const retry = await api.http.patch(`/opportunities/${id}`).set('Idempotency-Key', key).send({ amount: 100 }).expect(200);
+      expect(retry.headers['idempotent-replayed']).toBe('true');
+      expect(retry.body).toEqual(first.body);
+      expect((await api.http.get(`/opportunities/${id}`).expect(200)).body.amount).toBe(250);
+      const reused = await api.http.patch(`/opportunities/${id}`).set('Idempotency-Key', key).send({ amount: 999 }).expect(422);
+      expect(reused.body.code).toBe('COMMAND.IDEMPOTENCY_KEY_REUSED');
+      expect((await api.http.get(`/opportunities/${id}`).expect(200)).body.amount).toBe(250);
+      // The history lists it; the timeline (moves) and the board do not count it as a change.
+      expect((await events(id)).map((event) => (event as { type: string }).type)).toEqual(['OpportunityOpened', 'NoChangeRecorded', 'OpportunityDetailsChanged']);
+      await api.http.get(`/opportunities/${id}/history?view=timeline`).expect(200);
+    });
+
     it('two opens racing with one key and different ids: one deal, the other refused', async () => {
       const key = randomUUID();
       const ids = Array.from({ length: 6 }, () => randomUUID());

@@ -70,6 +70,8 @@ function describe(event: HistoryEvent, definition: Definition | null, currency: 
         .map(([key, value]) => `${FIELD_LABELS[key] ?? key}: ${shown(key, value, currency)}`);
       return changed.join(' · ');
     }
+    case 'NoChangeRecorded':
+      return `Nothing to change (${String(data.command)}, kept so that its retries are answered the same)`;
     default:
       return event.type;
   }

@@ -88,7 +88,7 @@ export function timelineOf(events: readonly StoredEventLike[], resolveProcess: T
       continue;
     }
     // Not a move: the raw history (view=events) lists it.
-    if (event.type === 'OpportunityDetailsChanged') continue;
+    if (event.type === 'OpportunityDetailsChanged' || event.type === 'NoChangeRecorded') continue;
     if (event.type === 'ExpectedCloseDateChanged') {
       const stage = state.status === 'open' ? state.stage : state.status;
       steps.push({

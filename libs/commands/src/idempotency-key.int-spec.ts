@@ -87,6 +87,20 @@ const CASES: readonly Case[] = [
     first: (id) => ({ type: 'ReopenOpportunity', opportunityId: id }),
     second: (id) => ({ type: 'ReopenOpportunity', opportunityId: id, stage: 'new' }),
   },
+  // A first request that changed nothing (NoChangeRecorded): its key is remembered all the same.
+  {
+    name: 'another title, after details sent as they stood',
+    before: [opened],
+    first: (id) => ({ type: 'ChangeOpportunityDetails', opportunityId: id, title: 'ACME' }),
+    second: (id) => ({ type: 'ChangeOpportunityDetails', opportunityId: id, title: 'Other' }),
+  },
+  { name: 'another criterion met, after one already met (valid on its own)', before: [...inQualification, meet('goals')], first: meet('goals'), second: meet('need-confirmed') },
+  {
+    name: 'a criterion met, after a revocation of one not met (valid on its own)',
+    before: inQualification,
+    first: (id) => ({ type: 'RevokeExitCriterion', opportunityId: id, criterionId: 'goals' }),
+    second: meet('goals'),
+  },
   // The same key on another command type altogether.
   { name: 'a criterion met under the key of a move (valid on its own)', before: [opened], first: move('qualification'), second: meet('goals') },
   { name: 'details changed under the key of a criterion met (valid on its own)', before: inQualification, first: meet('goals'), second: (id) => ({ type: 'ChangeOpportunityDetails', opportunityId: id, amount: 5 }) },
@@ -132,6 +146,35 @@ describe('an Idempotency-Key names one command (the command side, on the SQLite 
     // The key still means the first request: sent again, it answers as before and appends nothing.
     expect(await side.executor.execute(first(id), envelope(key))).toEqual({ ...answer, replayed: true });
     expect(await store.headPosition()).toBe(head);
+  });
+
+  it('remembers a keyed command that changed nothing: a retry after another change answers as the first did and undoes nothing', async () => {
+    const id = randomUUID();
+    const streamOf = async () => store.readStream(`opportunity-${id}`);
+    await side.executor.execute({ type: 'OpenOpportunity', opportunityId: id, processId: 'standard', title: 'ACME', amount: 100, currency: 'EUR' }, envelope(randomUUID(), false));
+    // Without a key, a command that changes nothing appends nothing.
+    await side.executor.execute({ type: 'ChangeOpportunityDetails', opportunityId: id, amount: 100 }, envelope(randomUUID(), false));
+    expect(await streamOf()).toHaveLength(1);
+
+    const first = await side.executor.execute({ type: 'ChangeOpportunityDetails', opportunityId: id, amount: 100 }, envelope('pay-1'));
+    const recorded = (await streamOf()).at(-1)!;
+    expect(recorded).toMatchObject({ type: 'NoChangeRecorded', revision: 1, data: { opportunityId: id, command: 'ChangeOpportunityDetails' }, metadata: { commandId: 'pay-1' } });
+    expect(first).toMatchObject({ revision: 1, replayed: false });
+
+    await side.executor.execute({ type: 'ChangeOpportunityDetails', opportunityId: id, amount: 250 }, envelope(randomUUID(), false));
+    const retried = await side.executor.execute({ type: 'ChangeOpportunityDetails', opportunityId: id, amount: 100 }, envelope('pay-1'));
+    expect(retried).toEqual({ ...first, replayed: true });
+    const events = await streamOf();
+    expect(events.map((event) => event.type)).toEqual(['OpportunityOpened', 'NoChangeRecorded', 'OpportunityDetailsChanged']);
+    expect(events.at(-1)!.data).toMatchObject({ amount: 250 }); // the other caller's change stands
+
+    // The same with a criterion: met again under a key, revoked by someone else, the retry does not mark it met.
+    await side.executor.execute({ type: 'MoveOpportunityToStage', opportunityId: id, stage: 'qualification' }, envelope(randomUUID(), false));
+    await side.executor.execute({ type: 'MeetExitCriterion', opportunityId: id, criterionId: 'goals' }, envelope(randomUUID(), false));
+    const again = await side.executor.execute({ type: 'MeetExitCriterion', opportunityId: id, criterionId: 'goals' }, envelope('goals-1'));
+    await side.executor.execute({ type: 'RevokeExitCriterion', opportunityId: id, criterionId: 'goals' }, envelope(randomUUID(), false));
+    expect(await side.executor.execute({ type: 'MeetExitCriterion', opportunityId: id, criterionId: 'goals' }, envelope('goals-1'))).toEqual({ ...again, replayed: true });
+    expect((await streamOf()).at(-1)!.type).toBe('ExitCriterionRevoked');
   });
 
 });

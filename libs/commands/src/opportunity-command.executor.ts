@@ -1,6 +1,6 @@
 import { chainNewEvents } from '@stagecraft/audit';
 import { WrongExpectedRevisionError, type EventStore, type NewEvent } from '@stagecraft/event-store';
-import { canonicalOpportunityId, decide, fromOpportunityStreamId, rejections, type OpenedOpportunityState, type OpenOpportunity, type OpportunityCommand, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
+import { canonicalOpportunityId, decide, fromOpportunityStreamId, noChangeRecorded, rejections, type OpenedOpportunityState, type OpenOpportunity, type OpportunityCommand, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
 import { canonicalJson } from '@stagecraft/sales-process';
 import { hash } from 'node:crypto';
 import type { CommandEnvelope, CommandOutcome } from './command-envelope';
@@ -154,7 +154,11 @@ export class OpportunityCommandExecutor {
     const versions = command.type === 'MigrateOpportunity' && state.status !== 'none' ? this.processes.versionLookup(state.processId) : undefined;
     const decision = decide(command, state, process, versions);
     if (!decision.ok) throw new OpportunityRejectedError(decision.error);
-    if (decision.events.length === 0) return { kind: 'answer', outcome: outcomeOf(state, loaded.revision as number, loaded.position, false) };
+    // A command that changes nothing appends nothing, unless the client keyed it: its key must be
+    // remembered all the same, or a retry sent after another change would be decided again and
+    // undo that change (NoChangeRecorded).
+    if (decision.events.length === 0 && !fingerprint) return { kind: 'answer', outcome: outcomeOf(state, loaded.revision as number, loaded.position, false) };
+    const events = decision.events.length > 0 ? decision.events : [noChangeRecorded(command, state)];
 
     // Stored as written, so the fields keep this order; the optional ones only when there (no objects to spread: every command writes one).
     const metadata: Record<string, unknown> = {
@@ -173,9 +177,9 @@ export class OpportunityCommandExecutor {
       loaded.stream,
       firstRevision,
       loaded.headHash,
-      decision.events.map((event, index) => ({ id: eventIdFor(loaded.stream, envelope.commandId, index), type: event.type, data: { ...event.data }, metadata })),
+      events.map((event, index) => ({ id: eventIdFor(loaded.stream, envelope.commandId, index), type: event.type, data: { ...event.data }, metadata })),
     );
-    return { kind: 'append', newEvents, headHash, events: decision.events };
+    return { kind: 'append', newEvents, headHash, events };
   }
 }
 

@@ -13,7 +13,7 @@ import type {
   WinOpportunity,
 } from './opportunity.commands';
 import { rejections, ruleRejection, type OpportunityRejection } from './opportunity.errors';
-import type { OpportunityDetails, OpportunityEvent } from './opportunity.events';
+import type { NoChangeRecorded, OpportunityDetails, OpportunityEvent } from './opportunity.events';
 import type { OpenOpportunityState, OpportunityState, OpenedOpportunityState } from './opportunity.state';
 import { isValidAmount } from './amount';
 import { isoTextOf, parseInstant, storedInstant } from './instant';
@@ -107,6 +107,18 @@ function decideOpen(command: OpenOpportunity, process: CompiledProcess, occurred
   return expectedCloseDate === undefined
     ? accepted(opened)
     : accepted(opened, { type: 'ExpectedCloseDateChanged', data: { opportunityId, occurredAt, from: null, to: expectedCloseDate } });
+}
+
+/**
+ * The event that records a client-keyed command `decide` accepted without events (NoChangeRecorded),
+ * at the business time the command names (or now). Call it only with a command decide() accepted
+ * on this state.
+ */
+export function noChangeRecorded(command: OpportunityCommand, state: OpportunityState): NoChangeRecorded {
+  if (state.status === 'none') throw new Error(`${command.type} changed nothing on an opportunity that does not exist: decide() refuses that`);
+  const time = resolveOccurredAt(command, state);
+  if (!time.ok) throw new Error(`${command.type} has a business time decide() refuses: ${time.error.code}`);
+  return { type: 'NoChangeRecorded', data: { opportunityId: state.id, occurredAt: time.occurredAt, command: command.type } };
 }
 
 function decideMeetCriterion(command: MeetExitCriterion, state: OpenedOpportunityState, process: CompiledProcess, at: EventStamp): Decision {

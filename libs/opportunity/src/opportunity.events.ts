@@ -54,6 +54,15 @@ export type ProcessMigrated = EventBase<
   }
 >;
 
+/**
+ * A command sent with a client's key (Idempotency-Key) that was accepted and changed nothing: a
+ * criterion already met, details as they were. Recorded so that the key is remembered in the
+ * history like any other (its metadata carries it): a retry, however late, is answered as the
+ * first was, and never decided again on what the deal has become since (which would overwrite a
+ * later change with the retried one). `command`: the command's type. The state stays as it was.
+ */
+export type NoChangeRecorded = EventBase<'NoChangeRecorded', { readonly command: string }>;
+
 export interface OpportunityDetails {
   readonly title: string;
   readonly teamId: string;
@@ -72,7 +81,8 @@ export type OpportunityEvent =
   | OpportunityReopened
   | OpportunityDetailsChanged
   | ProcessMigrated
-  | ExpectedCloseDateChanged;
+  | ExpectedCloseDateChanged
+  | NoChangeRecorded;
 
 export type OpportunityEventType = OpportunityEvent['type'];
 
@@ -87,6 +97,7 @@ export const OPPORTUNITY_EVENT_TYPES: readonly OpportunityEventType[] = [
   'OpportunityDetailsChanged',
   'ProcessMigrated',
   'ExpectedCloseDateChanged',
+  'NoChangeRecorded',
 ];
 
 export function isOpportunityEventType(type: string): type is OpportunityEventType {

@@ -82,6 +82,10 @@ export function evolve(state: OpportunityState, event: OpportunityEvent): Opport
       const open = expectOpen(state, event.type);
       return { ...open, processVersion: event.data.toVersion, stage: event.data.toStage, criteriaMet: [...event.data.criteriaKept], lastOccurredAt: occurredAt };
     }
+    case 'NoChangeRecorded': {
+      if (state.status === 'none') throw new UnexpectedEventError(event.type, state.status);
+      return { ...state, lastOccurredAt: occurredAt };
+    }
     default: {
       const exhaustive: never = event;
       throw new Error(`Unknown event ${(exhaustive as { type: string }).type}`);

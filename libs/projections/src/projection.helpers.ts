@@ -1,4 +1,4 @@
-import { OPPORTUNITY_EVENT_TYPES, OPPORTUNITY_STREAM_PREFIX, requireInstant, type ExitCriterionMet, type ExitCriterionRevoked, type OpportunityEvent } from '@stagecraft/opportunity';
+import { OPPORTUNITY_EVENT_TYPES, OPPORTUNITY_STREAM_PREFIX, requireInstant, type ExitCriterionMet, type ExitCriterionRevoked, type NoChangeRecorded, type OpportunityEvent } from '@stagecraft/opportunity';
 import type { AnalyticsFilter } from './projection.types';
 
 /**
@@ -118,11 +118,11 @@ export interface AtInstant {
   readonly data: { readonly occurredAt: string };
 }
 
-/** The events that open, move, close, reopen, change or migrate an opportunity: all but the criteria. */
-export type StageLifeEvent = Exclude<OpportunityEvent, ExitCriterionMet | ExitCriterionRevoked>;
+/** The events that open, move, close, reopen, change or migrate an opportunity: all but the criteria (and a keyed command's NoChangeRecorded, which changes nothing). */
+export type StageLifeEvent = Exclude<OpportunityEvent, ExitCriterionMet | ExitCriterionRevoked | NoChangeRecorded>;
 
 /** What a read model following an opportunity through its stages reads: process versions, and every event that opens, moves, closes, reopens or changes an opportunity. */
 export const STAGE_LIFE_EVENTS = [
   'ProcessVersionRecorded' as const,
-  ...OPPORTUNITY_EVENT_TYPES.filter((type): type is StageLifeEvent['type'] => type !== 'ExitCriterionMet' && type !== 'ExitCriterionRevoked'),
+  ...OPPORTUNITY_EVENT_TYPES.filter((type): type is StageLifeEvent['type'] => type !== 'ExitCriterionMet' && type !== 'ExitCriterionRevoked' && type !== 'NoChangeRecorded'),
 ];

@@ -42,7 +42,7 @@ export const EXAMPLE_PRIVATE_EVENTS: readonly OpportunityEvent[] = [
 /** The public events of the example life, in order. */
 export function examplePublicEvents(): PublicEvent[] {
   let state: OpportunityState = { status: 'none' };
-  return EXAMPLE_PRIVATE_EVENTS.map((event, revision) => {
+  return EXAMPLE_PRIVATE_EVENTS.flatMap((event, revision) => {
     const stored = {
       id: `7c1d${String(revision).padStart(4, '0')}-3a2b-4c5d-8e9f-0a1b2c3d4e5f`,
       revision,
@@ -51,6 +51,6 @@ export function examplePublicEvents(): PublicEvent[] {
     };
     const mapped = toPublicEvent(stored, event, state, EXAMPLE_DEFINITIONS);
     state = mapped.state;
-    return mapped.publicEvent;
+    return mapped.publicEvent ?? [];
   });
 }

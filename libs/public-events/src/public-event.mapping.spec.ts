@@ -16,10 +16,10 @@ const validate = (event: PublicEvent) => {
 
 function mapAll(events: readonly OpportunityEvent[], metadata: Record<string, unknown> = { actor: 'crm' }): PublicEvent[] {
   let state: OpportunityState = { status: 'none' };
-  return events.map((event, revision) => {
+  return events.flatMap((event, revision) => {
     const mapped = toPublicEvent({ id: `00000000-0000-4000-8000-${String(revision).padStart(12, '0')}`, revision, position: revision + 1, metadata }, event, state, EXAMPLE_DEFINITIONS);
     state = mapped.state;
-    return mapped.publicEvent;
+    return mapped.publicEvent ?? [];
   });
 }
 

@@ -23,7 +23,8 @@ export interface StoredEventFacts {
 export type ProcessDefinitionLookup = (processId: string, version: string) => ProcessDefinition | undefined;
 
 export interface MappedEvent {
-  readonly publicEvent: PublicEvent;
+  /** Absent for an event that tells other services nothing (NoChangeRecorded: a keyed command that changed nothing). */
+  readonly publicEvent: PublicEvent | undefined;
   /** The opportunity's state after the event: the `before` of its next event. */
   readonly state: OpenedOpportunityState;
 }
@@ -92,6 +93,8 @@ export function toPublicEvent(stored: StoredEventFacts, event: OpportunityEvent,
         toStage: stage(event.data.toStage, event.data.toVersion),
         ...note(event.data.note),
       });
+    case 'NoChangeRecorded':
+      return { publicEvent: undefined, state: after };
     default: {
       const exhaustive: never = event;
       throw new Error(`No public event for ${(exhaustive as { type: string }).type}`);

@@ -38,6 +38,7 @@ export class PublicEventFeed {
     await this.ensureDefinitions(event, before);
     const mapped = toPublicEvent(stored, event, before, (processId, version) => this.definitions.get(versionKey(processId, version)));
     this.remember(opportunityId, { revision: stored.revision, state: mapped.state });
+    if (mapped.publicEvent === undefined) return undefined;
     return { position: stored.position, event: mapped.publicEvent, body: Buffer.from(JSON.stringify(mapped.publicEvent)) };
   }
 

@@ -63,6 +63,8 @@ export function commandForEvent(record: EventRecord): EventCommand {
   const opportunityId = fromOpportunityStreamId(record.stream);
   if (opportunityId === undefined) return { kind: 'reject', reason: `stream "${record.stream}" is not an opportunity stream` };
   if (!isOpportunityEventType(record.type)) return { kind: 'reject', reason: `event type "${record.type}" cannot be imported by this version` };
+  // The import's own commands are keyed anew: a retried command's record has nothing to import.
+  if (record.type === 'NoChangeRecorded') return { kind: 'skip', reason: 'a keyed command that changed nothing: nothing to import' };
   if (record.data.opportunityId !== opportunityId) return { kind: 'reject', reason: `data.opportunityId "${String(record.data.opportunityId)}" does not match stream "${record.stream}"` };
   if (typeof record.data.occurredAt !== 'string') return { kind: 'reject', reason: 'data.occurredAt: is missing' };
 
@@ -92,6 +94,8 @@ export function commandForEvent(record: EventRecord): EventCommand {
       }
       case 'ExpectedCloseDateChanged':
         return { type: 'ChangeOpportunityDetails', ...at, expectedCloseDate: event.data.to };
+      case 'NoChangeRecorded':
+        throw new Error('NoChangeRecorded is skipped above');
       case 'ProcessMigrated':
         // Succeeds only where this store's processes hold the version migrated to.
         return { type: 'MigrateOpportunity', ...at, toVersion: event.data.toVersion, stageMapping: event.data.stageMapping, ...defined({ note: event.data.note }) };
