@@ -224,6 +224,10 @@ function decideMigrate(command: MigrateOpportunity, state: OpenedOpportunityStat
     const furthest = furthestMappedStage(from, sourceStages, targetStages);
     if (targetStages.indexOf(to) > furthest) return rejected(rejections.invalidStageMapping(from, to, 'past-next-stage', targetStages.slice(0, furthest + 1)));
   }
+  // The target's teams bind the deal as an opening would: a version its team no longer runs is not
+  // one it may move on (its team must change first, on the version it runs on now).
+  const team = state.teamId === undefined ? undefined : target.process.ruleTable.violation({ kind: 'assign-team', teamId: state.teamId }, []);
+  if (team) return rejected(ruleRejection(team));
   // Own entries only: a stage named like an inherited property (constructor) is a stage too.
   const toStage = Object.hasOwn(mapping, state.stage) ? mapping[state.stage]! : state.stage;
   if (target.process.stageIndex(toStage) < 0) return rejected(rejections.unmappedStage(state.stage, command.toVersion, targetStages));

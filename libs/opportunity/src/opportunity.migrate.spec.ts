@@ -15,10 +15,13 @@ const v2 = compileProcess({
   ),
 });
 const older = compileProcess({ ...v1.definition, name: 'An older standard' });
+// v3: only team partners runs it any more.
+const partnersOnly = compileProcess({ ...v1.definition, teams: ['partners'] });
 const recorded: Record<string, { process: CompiledProcess; recordedOrder: number }> = {
   [older.version]: { process: older, recordedOrder: 0 },
   [v1.version]: { process: v1, recordedOrder: 1 },
   [v2.version]: { process: v2, recordedOrder: 2 },
+  [partnersOnly.version]: { process: partnersOnly, recordedOrder: 3 },
 };
 const spec = deciderSpecification(v1, (version) => recorded[version]);
 const { opened, met, moved, lost } = events;
@@ -45,6 +48,15 @@ describe('decide, migrating an opportunity to a newer process version', () => {
   it('continues the visit: same entry time, new version, mapped stage', () => {
     const state = foldOpportunity([...inQualification, migrated(30, { fromStage: 'qualification', toStage: 'discovery', criteriaKept: ['goals'] })]);
     expect(state).toMatchObject({ status: 'open', processVersion: v2.version, stage: 'discovery', stageEnteredAt: at(1), criteriaMet: ['goals'], lastOccurredAt: at(30) });
+  });
+
+  it('refuses a version its team does not run, as an opening would; a deal of a team it runs, or of none, migrates', () => {
+    spec
+      .given([opened(v1, 0, { teamId: 'direct' })])
+      .when(migrate({ toVersion: partnersOnly.version }))
+      .thenRejects('OPPORTUNITY.UNKNOWN_TEAM', { teamId: 'direct', teams: ['partners'] });
+    spec.given([opened(v1, 0, { teamId: 'partners' })]).when(migrate({ toVersion: partnersOnly.version })).then([migrated(59, { toVersion: partnersOnly.version })]);
+    spec.given([opened(v1, 0)]).when(migrate({ toVersion: partnersOnly.version })).then([migrated(59, { toVersion: partnersOnly.version })]);
   });
 
   it('refuses a current stage the target lacks, unless mapped', () => {
