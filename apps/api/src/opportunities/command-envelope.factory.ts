@@ -9,7 +9,8 @@ import type { CommandOptionsDto } from './opportunity.dto';
 const HEADER_VALUE = /^[\x21-\x7e]{1,200}$/;
 // One revision, quoted as an entity tag or bare: not a list, not an unbalanced quote, and not a
 // weak tag (W/"3"): If-Match compares strongly, so a weak tag never matches (RFC 9110, 13.1.1).
-const IF_MATCH = /^(?:"(\d{1,15})"|(\d{1,15}))$/;
+// Written as the ETag is (no leading zero): "01" is another tag than "1", never a match for it.
+const IF_MATCH = /^(?:"(0|[1-9]\d{0,14})"|(0|[1-9]\d{0,14}))$/;
 
 /**
  * Builds the envelope from headers and body. Header and body forms of the same thing must agree:
