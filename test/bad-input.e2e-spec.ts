@@ -424,3 +424,50 @@ describe('bad input gets a 4xx with a stable code, never a 5xx', () => {
     expect([answer.statusCode, answer.headers['content-type'], answer.json().code]).toEqual([415, 'application/problem+json; charset=utf-8', 'REQUEST.UNSUPPORTED_MEDIA_TYPE']);
   });
 });
+
+describe('a client that stops sending, or asks for a tunnel', () => {
+  const dir = temporaryDirectory();
+  let api: ApiTestApp & { keys: Record<string, string> };
+  let port: number;
+  beforeAll(async () => {
+    // A short REQUEST_TIMEOUT_MS, so that the test waits a second, not the default 30.
+    api = await startApiTestApp({ eventStorePath: `${dir.path}/events.db`, env: { REQUEST_TIMEOUT_MS: '1000' } });
+    const server = api.app.getHttpServer() as import('node:http').Server;
+    if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as import('node:net').AddressInfo).port;
+  });
+  afterAll(async () => {
+    await api?.close();
+    dir.remove();
+  });
+
+  /** Writes the bytes and never more; resolves with what came back before the server closed, and how long that took. */
+  const sendAndWait = (bytes: string) =>
+    new Promise<{ status: number; code: unknown; ms: number }>((resolve, reject) => {
+      const started = Date.now();
+      const chunks: Buffer[] = [];
+      const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('close', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        const body = text.slice(text.indexOf('\r\n\r\n') + 4);
+        resolve({ status: Number(text.split(' ')[1]), code: body === '' ? undefined : (JSON.parse(body) as { code?: unknown }).code, ms: Date.now() - started });
+      });
+      socket.on('error', reject);
+    });
+  const head = (lines: string[]) => [`POST /opportunities HTTP/1.1`, `Host: 127.0.0.1:${port}`, `Authorization: Bearer ${api.keys[TEST_SERVICE]}`, 'Content-Type: application/json', ...lines, '', ''].join('\r\n');
+
+  it.each([
+    ['a body shorter than its Content-Length', () => head(['Content-Length: 100']) + '{}'],
+    ['a chunked body whose last chunk never comes', () => head(['Transfer-Encoding: chunked']) + '2\r\n{}\r\n'],
+    ['headers that never end', () => `POST /opportunities HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\n`],
+  ])('%s: answered 408 REQUEST.TIMEOUT and let go, not held for ever', async (_name, bytes) => {
+    const answer = await sendAndWait(bytes());
+    expect([answer.status, answer.code]).toEqual([408, 'REQUEST.TIMEOUT']);
+  }, 20_000);
+
+  it('CONNECT: 405 ROUTE.METHOD_NOT_ALLOWED as a problem, not a closed socket without a word', async () => {
+    const answer = await sendAndWait(`CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n`);
+    expect([answer.status, answer.code]).toEqual([405, 'ROUTE.METHOD_NOT_ALLOWED']);
+  });
+});

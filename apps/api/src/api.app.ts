@@ -7,7 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiModule, type ApiModuleOptions } from './api.module';
 import { GLOBAL_GUARDS } from './auth/auth.module';
 import { serveBoard } from './board/board.static';
-import { answerUnmetExpectation, clientErrorHandler } from './http/client-error.handler';
+import { answerConnect, answerUnmetExpectation, clientErrorHandler } from './http/client-error.handler';
 import { addCompiledBodyValidation } from './http/compiled-body';
 import { ProblemFilter, sendProblem } from './http/problem.filter';
 import { parseJsonBodies } from './http/json-body.parser';
@@ -42,8 +42,18 @@ export async function createApiApp({ settings, clock, logger, directCommandRoute
     trustProxy,
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => sendProblem(error, request, reply, frameworkLogger),
     clientErrorHandler,
-    // A request without Host is refused by the request hooks, as a problem, not by Node with a bare 400.
-    http: { requireHostHeader: false },
+    // A request must arrive whole (its body too) within REQUEST_TIMEOUT_MS, checked a few times
+    // within it: Fastify's default, none, let a client that stops sending hold its connection for
+    // ever (408 REQUEST.TIMEOUT by clientErrorHandler, then the connection is closed). Given to
+    // Node's server as it is made too: set afterwards (as Fastify does), Node 20 never applies it.
+    requestTimeout: settings.requestTimeoutMs,
+    http: {
+      requestTimeout: settings.requestTimeoutMs,
+      headersTimeout: Math.min(60_000, settings.requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(settings.requestTimeoutMs / 4))),
+      // A request without Host is refused by the request hooks, as a problem, not by Node with a bare 400.
+      requireHostHeader: false,
+    },
   });
   // Nest's body parsers are left out: Fastify's own JSON parser is the only one (no form bodies).
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot({ settings, clock }), adapter, {
@@ -55,6 +65,8 @@ export async function createApiApp({ settings, clock, logger, directCommandRoute
   limitDocsToItsFiles(app.getHttpAdapter().getInstance());
   // An Expect other than 100-continue: Node would answer a bare 417 with no body.
   app.getHttpServer().on('checkExpectation', answerUnmetExpectation);
+  // CONNECT (a proxy's tunnel): unheard, Node closes the socket without a word.
+  app.getHttpServer().on('connect', answerConnect);
   // Every route's methods, so a known path asked with another method is a 405 rather than a 404.
   const routeMethods = collectRouteMethods(app.getHttpAdapter().getInstance());
   // The command routes' bodies: a compiled schema accepts the well-formed ones (http/compiled-body.ts).

@@ -18,6 +18,7 @@ export const SETTING_NAMES: readonly string[] = [
   'READ_MODELS_URL',
   'READ_MODELS_SCHEMA',
   'BODY_LIMIT_BYTES',
+  'REQUEST_TIMEOUT_MS',
   'CONFLICT_RETRIES',
   'AUTH',
   'API_KEYS_FILE',

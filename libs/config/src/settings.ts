@@ -41,6 +41,8 @@ export interface Settings {
   readonly readYourWritesTimeoutMs: number;
   /** Largest accepted request body, in bytes. */
   readonly bodyLimit: number;
+  /** How long a request may take to arrive whole (headers and body): a client that stops sending is answered 408 and let go. */
+  readonly requestTimeoutMs: number;
   /** How often a command is retried inside the handler after a conflict the client did not ask to see. */
   readonly conflictRetries: number;
   /** How many opportunity streams stay folded in memory between commands. */
@@ -138,6 +140,7 @@ export function readSettings(env: Env = process.env, cwd: string = process.cwd()
     ...(readModelsPostgres ? { readModelsPostgres } : {}),
     readYourWritesTimeoutMs: readInteger(env, 'READ_YOUR_WRITES_TIMEOUT_MS', 2000, 0, 60_000),
     bodyLimit: readInteger(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
+    requestTimeoutMs: readInteger(env, 'REQUEST_TIMEOUT_MS', 30_000, 1_000, 600_000),
     conflictRetries: readInteger(env, 'CONFLICT_RETRIES', 5, 0, 100),
     streamCacheSize: readInteger(env, 'STREAM_CACHE_SIZE', 10_000, 0, 10_000_000),
     ...(files.streamSnapshotsPath !== undefined ? { streamSnapshotsPath: files.streamSnapshotsPath } : {}),

@@ -28,3 +28,13 @@ export function answerUnmetExpectation(request: IncomingMessage, response: Serve
   response.writeHead(problem.status, { 'content-type': 'application/problem+json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
   response.end(body);
 }
+
+/** A CONNECT request (this is no proxy): 405 as a problem, then the connection is closed (its bytes after the headers are a tunnel's, not HTTP). */
+export function answerConnect(request: IncomingMessage, socket: Socket): void {
+  const problem = new ApiProblem('ROUTE.METHOD_NOT_ALLOWED', 'This service is not a proxy: it takes no CONNECT; the API is described at /docs.');
+  const body = JSON.stringify(problemBody(problem, pathOf(request.url ?? '/')));
+  if (socket.writable) {
+    socket.end(`HTTP/1.1 405 ${problemBody(problem).title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroySoon();
+}
