@@ -466,6 +466,15 @@ describe('a client that stops sending, or asks for a tunnel', () => {
     expect([answer.status, answer.code]).toEqual([408, 'REQUEST.TIMEOUT']);
   }, 20_000);
 
+  it('a transfer coding other than chunked (gzip, chunked): 415, the body never read as it came', async () => {
+    const body = '{"title":"T","processId":"standard"}';
+    const chunked = `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`;
+    const refused = await sendAndWait(head(['Transfer-Encoding: gzip, chunked', 'Connection: close']) + chunked);
+    expect([refused.status, refused.code]).toEqual([415, 'REQUEST.UNSUPPORTED_MEDIA_TYPE']);
+    const taken = await sendAndWait(head(['Transfer-Encoding: chunked', 'Connection: close']) + chunked);
+    expect(taken.status).toBe(201);
+  });
+
   it('CONNECT: 405 ROUTE.METHOD_NOT_ALLOWED as a problem, not a closed socket without a word', async () => {
     const answer = await sendAndWait(`CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n`);
     expect([answer.status, answer.code]).toEqual([405, 'ROUTE.METHOD_NOT_ALLOWED']);

@@ -55,6 +55,12 @@ export function addRequestShapeHooks(fastify: FastifyInstance): void {
     if (hasBody && encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
       throw new ApiProblem('REQUEST.UNSUPPORTED_MEDIA_TYPE', `The body is sent with Content-Encoding ${encoding}, which this service does not decode; send it unencoded.`);
     }
+    // Node undoes chunked only: any other transfer coding (gzip, chunked) would reach the JSON
+    // parser as it came, encoded bytes read as text.
+    const transfer = request.headers['transfer-encoding'];
+    if (transfer !== undefined && transfer.trim().toLowerCase() !== 'chunked') {
+      throw new ApiProblem('REQUEST.UNSUPPORTED_MEDIA_TYPE', `The body is sent with Transfer-Encoding ${transfer.slice(0, 40)}, which this service does not decode; send it plain or chunked.`);
+    }
     // Before the route runs: a command refused here records nothing.
     const accept = request.headers.accept;
     if (accept !== undefined && answersJsonOnly(request.routeOptions.url) && preferredMediaType(accept, JSON_ONLY) === undefined) {
