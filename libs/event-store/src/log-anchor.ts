@@ -12,6 +12,9 @@ export interface LogAnchor {
   readonly eventId: string;
 }
 
+/** The columns a SQLite file keeps an anchor in, beside its checkpoint (addMissingColumns, for files written before). */
+export const ANCHOR_COLUMNS = { anchor_position: 'INTEGER NOT NULL DEFAULT 0', anchor_event_id: "TEXT NOT NULL DEFAULT ''" } as const;
+
 /** No event taken in yet (or a checkpoint saved before anchors were): nothing to compare. */
 export const NO_ANCHOR: LogAnchor = { position: 0, eventId: '' };
 

@@ -1,4 +1,4 @@
-import { openSQLiteFile, type LogAnchor } from '@stagecraft/event-store';
+import { addMissingColumns, ANCHOR_COLUMNS, openSQLiteFile, type LogAnchor } from '@stagecraft/event-store';
 
 /** Where a sink stands: everything at or before `position` has been published (or dead-lettered). */
 export interface SinkCheckpoint {
@@ -87,9 +87,7 @@ export function getSQLiteRelayStateStore(path: string): RelayStateStore {
           PRIMARY KEY (sink, position)
         );`);
       // A file written before anchors were kept: its checkpoints have none until they next move.
-      const columns = new Set(db.prepare<[], { name: string }>('SELECT name FROM pragma_table_info(\'relay_checkpoints\')').all().map((column) => column.name));
-      if (!columns.has('anchor_position')) db.exec('ALTER TABLE relay_checkpoints ADD COLUMN anchor_position INTEGER NOT NULL DEFAULT 0');
-      if (!columns.has('anchor_event_id')) db.exec("ALTER TABLE relay_checkpoints ADD COLUMN anchor_event_id TEXT NOT NULL DEFAULT ''");
+      addMissingColumns(db, 'relay_checkpoints', ANCHOR_COLUMNS);
     },
   });
 

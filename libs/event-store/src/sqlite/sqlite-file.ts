@@ -111,6 +111,15 @@ const UNEXPECTED_TABLES = 'STAGECRAFT_UNEXPECTED_TABLES';
 const DAMAGED = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_VTAB', 'SQLITE_CORRUPT_SEQUENCE', 'SQLITE_IOERR_SHORT_READ', UNEXPECTED_TABLES]);
 
 /**
+ * Adds to `table` the columns a later version gave it (name → definition) that a file written
+ * before lacks; their defaults stand for the rows already there.
+ */
+export function addMissingColumns(db: Database.Database, table: string, added: Readonly<Record<string, string>>): void {
+  const present = new Set((db.pragma(`table_info(${table})`) as { name: string }[]).map((column) => column.name));
+  for (const [name, definition] of Object.entries(added)) if (!present.has(name)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${definition}`);
+}
+
+/**
  * Checks, in a derived file's `prepare`, that each table has the columns this code reads: a file
  * holding a table of the same name but another shape (another program's, an older layout) would
  * otherwise stop start-up with "no such column". Such a file is set aside like a damaged one.

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { createHash, type Hash } from 'node:crypto';
 import type { SnapshotHeader } from './projection-snapshot.store';
-import { assertTableColumns, NO_ANCHOR } from '@stagecraft/event-store';
+import { addMissingColumns, ANCHOR_COLUMNS, assertTableColumns, NO_ANCHOR } from '@stagecraft/event-store';
 
 // The read-model file's tables and the statements on them, shared by the thread that writes and
 // reads the chunks and by the main thread (headers; everything for an in-memory file). Imports
@@ -74,12 +74,8 @@ export function prepareSnapshotDatabase(db: Database.Database): void {
     bytes BLOB NOT NULL,
     PRIMARY KEY (name, seq)
   )`);
-  // A file saved before anchors were gets their columns (its snapshots have none until saved again);
-  // a table that is not ours is left as it is, for assertTableColumns to refuse.
-  const columns = new Set(db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('read_model_snapshots')").all().map((column) => column.name));
-  const ours = columns.has('digest') && columns.has('chunk_count');
-  if (ours && !columns.has('anchor_position')) db.exec('ALTER TABLE read_model_snapshots ADD COLUMN anchor_position INTEGER NOT NULL DEFAULT 0');
-  if (ours && !columns.has('anchor_event_id')) db.exec("ALTER TABLE read_model_snapshots ADD COLUMN anchor_event_id TEXT NOT NULL DEFAULT ''");
+  // A file saved before anchors were gets their columns (its snapshots have none until saved again).
+  addMissingColumns(db, 'read_model_snapshots', ANCHOR_COLUMNS);
   assertTableColumns(db, 'read_model_snapshots', ['name', 'position', 'log_id', 'failed', 'format', 'chunk_count', 'byte_count', 'digest', 'saved_at'], ['name']);
   assertTableColumns(db, 'read_model_snapshot_chunks', ['name', 'seq', 'bytes'], ['name', 'seq']);
   if (hasLegacyTable(db)) assertTableColumns(db, 'projection_snapshots', ['name', 'position', 'log_id', 'failed', 'model'], ['name']);
