@@ -1,4 +1,5 @@
 import type { EventStore, StoredEvent } from './event-store.port';
+import { readAllPages } from './read-all-pages';
 
 /**
  * The last event a reader of the log took in (folded, published), by position and id, saved with
@@ -36,4 +37,37 @@ export async function logStillHolds(store: Pick<EventStore, 'readAll'>, anchor: 
 /** Where the anchor and the log part, in words for an operator's log line. */
 export function describeLostAnchor(anchor: LogAnchor): string {
   return `the event it last took in (position ${anchor.position}, id ${anchor.eventId}) is no longer at that position: the store was replaced or restored from an older backup and written on since`;
+}
+
+/** Where a reader stands in the log: its checkpoint, and the event types it takes in. */
+export interface FilteredReading {
+  /** Its checkpoint: it has passed every event up to here. */
+  readonly checkpoint: number;
+  /** The types it takes in (events of other types it passes by without anchoring on them); absent: every type. */
+  readonly eventTypes?: readonly string[];
+}
+
+/**
+ * Why the log no longer holds what a reader that takes only `eventTypes` folded up to its
+ * checkpoint, or undefined when it still does. Such a reader anchors the last event it took in,
+ * which may stand before its checkpoint: the events in between were of types it passes by. Its
+ * anchor holding then proves the log the same only up to the anchor; a backup that ended in that
+ * run and was written on past the checkpoint may hold events it takes in between, which it would
+ * skip. So the events between the anchor and the checkpoint are read too (in an unchanged log,
+ * only the short run of passed events at its end): one of a type it takes in means another log.
+ */
+export async function filteredReadingLost(store: Pick<EventStore, 'readAll'>, anchor: LogAnchor, reading: FilteredReading): Promise<string | undefined> {
+  if (!(await logStillHolds(store, anchor))) return describeLostAnchor(anchor);
+  // No anchor (nothing taken in yet, or saved before anchors were): nothing to start the check from.
+  if (anchor.position <= 0 || anchor.eventId === '' || reading.checkpoint <= anchor.position) return undefined;
+  const types = reading.eventTypes === undefined ? undefined : new Set(reading.eventTypes);
+  for await (const page of readAllPages(store, { afterPosition: anchor.position })) {
+    for (const event of page) {
+      if (event.position > reading.checkpoint) return undefined;
+      if (types === undefined || types.has(event.type)) {
+        return `an event it takes in (${event.type}, position ${event.position}) now stands between the event it last took in (position ${anchor.position}) and its checkpoint (position ${reading.checkpoint}), where the log had none: the store was restored from an older backup and written on since`;
+      }
+    }
+  }
+  return undefined;
 }

@@ -21,7 +21,7 @@ export interface ReadAllPagesOptions {
  * position, never at "last + 1": each page is read from the last event already seen, which is
  * then dropped. The first page starts at the beginning of the log, or at `afterPosition` itself.
  */
-export async function* readAllPages(store: EventStore, options: ReadAllPagesOptions = {}): AsyncGenerator<StoredEvent[]> {
+export async function* readAllPages(store: Pick<EventStore, 'readAll'>, options: ReadAllPagesOptions = {}): AsyncGenerator<StoredEvent[]> {
   const pageSize = options.pageSize ?? 1_000;
   /** Everything up to it has been yielded. */
   let seen = options.afterPosition ?? 0;
@@ -54,7 +54,7 @@ export async function* readAllPages(store: EventStore, options: ReadAllPagesOpti
 }
 
 /** The events after `seen` and before `unreadable`, read one at a time from `from` (a page is parsed in order: those before the first unreadable one can be read). */
-async function readUpTo(store: EventStore, seen: number, from: number, unreadable: number): Promise<StoredEvent[]> {
+async function readUpTo(store: Pick<EventStore, 'readAll'>, seen: number, from: number, unreadable: number): Promise<StoredEvent[]> {
   const before: StoredEvent[] = [];
   for (let at = from; at < unreadable; ) {
     const [event] = await store.readAll({ fromPosition: at, maxCount: 1 }).catch((single: unknown) => {

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describeLostAnchor, logStillHolds, NO_ANCHOR, type EventStore, type LogAnchor } from '@stagecraft/event-store';
+import { filteredReadingLost, NO_ANCHOR, type EventStore, type LogAnchor } from '@stagecraft/event-store';
 import type { OutgoingEvent } from './outgoing-event';
 import { PublicEventFeed } from './public-event.feed';
 import type { DeadLetter, RelayStateStore } from './relay-state.store';
@@ -139,9 +139,7 @@ export class SinkRunner {
           ? 'it was taken on another event log'
           : checkpoint.position > head
             ? `it is past the log's head (position ${head})`
-            : !(await logStillHolds(this.store, checkpoint.anchor))
-              ? describeLostAnchor(checkpoint.anchor)
-              : undefined;
+            : await filteredReadingLost(this.store, checkpoint.anchor, { checkpoint: checkpoint.position }); // it reads every event
       if (why !== undefined) {
         this.options.log('warn', `Relay to ${this.key}: its checkpoint (position ${checkpoint.position}) belongs to another event log (${why}); publishing this log from its beginning`);
         checkpoint = this.relayState.requestReplay(this.key, 0, 0, this.logId);

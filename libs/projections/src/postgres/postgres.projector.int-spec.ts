@@ -311,6 +311,57 @@ describeWithPostgres('the PostgreSQL projector', () => {
     }
   }, 90_000);
 
+  it('rebuilds from the beginning when the restored store has events it reads where its checkpoint had passed only events it does not read', async () => {
+    const name = schema();
+    const events = await store.readAll({ maxCount: 100_000 });
+    const backupAt = Math.floor(events.length / 3);
+    /** Events no read model takes in: the projector's checkpoint passes them, its anchor stays on the last event it folded. */
+    const noise = (count: number) => Array.from({ length: count }, () => ({ stream: 'noise', type: 'Noise', data: {} }));
+    const ownDir = mkdtempSync(join(tmpdir(), 'stagecraft-pg-restored-gap-'));
+    const path = join(ownDir, 'events.db');
+    let own = getSQLiteEventStore({ path, pollIntervalMs: 20 });
+    const projectors: PostgresProjector[] = [];
+    const resets: string[] = [];
+    const projectorOn = (log: EventStore) => {
+      const projector = new PostgresProjector(log, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 50, onReset: (reason) => resets.push(reason) });
+      projectors.push(projector);
+      return projector;
+    };
+    try {
+      // The backup ends two events into a run of five the projector does not read.
+      await appendCopies(own, [...events.slice(0, backupAt), ...noise(2)]);
+      await own.close();
+      copyFileSync(path, `${path}.backup`);
+      own = getSQLiteEventStore({ path, pollIntervalMs: 20 });
+      await appendCopies(own, noise(3));
+      const first = projectorOn(own);
+      await first.start();
+      expect(first.position()).toBe(backupAt + 5);
+      await first.stop();
+      // The unchanged log: that run is no reason to start over.
+      const again = projectorOn(own);
+      await again.start();
+      await again.stop();
+      expect(resets).toEqual([]);
+      await own.close();
+
+      for (const suffix of ['-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+      copyFileSync(`${path}.backup`, path);
+      own = getSQLiteEventStore({ path, pollIntervalMs: 20 });
+      await appendCopies(own, events.slice(backupAt));
+
+      const restored = projectorOn(own);
+      await restored.start();
+      expect(resets).toEqual([expect.stringContaining(`position ${backupAt + 3}) now stands between the event it last took in (position ${backupAt}) and its checkpoint (position ${backupAt + 5})`) as string]);
+      expect(await answers(queriesOn(name))).toBe(await answers(inMemoryReference(await own.readAll({ maxCount: 1_000_000 }))));
+      await restored.stop();
+    } finally {
+      for (const projector of projectors) await projector.stop().catch(() => undefined);
+      await own.close().catch(() => undefined);
+      rmSync(ownDir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
   it('rebuilds into a shadow schema while the live one serves, and swaps it in with the same figures', async () => {
     const name = schema();
     // Deferring the shadow schema's query indexes to the end of its fold (from 1 event on).

@@ -1,4 +1,4 @@
-import { describeLostAnchor, logStillHolds, readAllPages, redactCredentials, type EventStore, type StoredEvent } from '@stagecraft/event-store';
+import { filteredReadingLost, readAllPages, redactCredentials, type EventStore, type StoredEvent } from '@stagecraft/event-store';
 import { Client, Pool } from 'pg';
 import { ALL_PROJECTIONS } from '../all-projections';
 import type { ReadModelKey } from '../projection.types';
@@ -294,9 +294,7 @@ export class PostgresProjector implements ReadModels {
         ? 'they were built from another event log'
         : checkpoint.position > this.head
           ? `their checkpoint (position ${checkpoint.position}) is past the log's head (${this.head})`
-          : !(await logStillHolds(this.store, checkpoint.anchor))
-            ? describeLostAnchor(checkpoint.anchor)
-            : undefined;
+          : await filteredReadingLost(this.store, checkpoint.anchor, { checkpoint: checkpoint.position, eventTypes: READ_SIDE_EVENT_TYPES });
     if (why === undefined) return;
     this.options.onReset?.(`The read models in schema ${this.settings.schema} are rebuilt from this event log: ${why}`);
     await writer.reset(this.logId);

@@ -342,4 +342,49 @@ describe('ProjectionRunner on a store restored from an older backup and written 
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('sets aside snapshots whose checkpoint passed events it does not read, when the restored log has events it reads there', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stagecraft-runner-restored-gap-'));
+    const snapshots = getSQLiteProjectionSnapshotStore(join(dir, 'read-models.db'));
+    const stores = [0, 1].map((i) => getSQLiteEventStore({ path: join(dir, `events-${i}.db`) }));
+    const event = (type: string, id: string = crypto.randomUUID()) => [{ id, type, data: {}, metadata: {} }];
+    try {
+      // The backup: three pings, then two events no model reads. The original goes on with three
+      // more of those (the runner's checkpoint passes them, its anchor stays on the third ping);
+      // the restored one is written on with pings from position 6, inside that run.
+      const shared = [...Array.from({ length: 3 }, () => event('Ping')), ...Array.from({ length: 2 }, () => event('Noise'))];
+      for (const store of stores) for (const events of shared) await store.appendToStream('s', events, { expectedRevision: 'any' });
+      for (let i = 0; i < 3; i += 1) await stores[0]!.appendToStream('s', event('Noise'), { expectedRevision: 'any' });
+      for (let i = 0; i < 5; i += 1) await stores[1]!.appendToStream('t', event('Ping'), { expectedRevision: 'any' });
+
+      const first = new ProjectionRunner(stores[0]!, snapshots, [tally as Projection<unknown>]);
+      await first.start();
+      await first.stop();
+      const saved = (await snapshots.load('tally'))!;
+      expect(saved.position).toBe(8);
+      expect(saved.anchor!.position).toBe(3);
+
+      // The unchanged log: the run of unread events after the anchor is no reason to start over.
+      const discarded: string[] = [];
+      const again = new ProjectionRunner(stores[0]!, snapshots, [tally as Projection<unknown>]);
+      again.onDiscardedSnapshot = (_name, reason) => discarded.push(reason);
+      await again.start();
+      expect(discarded).toEqual([]);
+      await again.stop();
+
+      const restored = new ProjectionRunner(stores[1]!, snapshots, [tally as Projection<unknown>]);
+      restored.onDiscardedSnapshot = (_name, reason) => discarded.push(reason);
+      await restored.start();
+      expect(discarded).toEqual([expect.stringContaining('(Ping, position 6) now stands between the event it last took in (position 3) and its checkpoint (position 8)') as string]);
+      expect([...restored.model(tally).counts]).toEqual([
+        ['s', 3],
+        ['t', 5],
+      ]);
+      await restored.stop();
+    } finally {
+      for (const store of stores) await store.close();
+      await snapshots.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

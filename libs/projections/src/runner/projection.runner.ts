@@ -1,4 +1,4 @@
-import { anchorOf, describeLostAnchor, logStillHolds, NO_ANCHOR, readAllPages, type EventStore, type LogAnchor, type StoredEvent } from '@stagecraft/event-store';
+import { anchorOf, filteredReadingLost, NO_ANCHOR, readAllPages, type EventStore, type LogAnchor, type StoredEvent } from '@stagecraft/event-store';
 import { applyEvent, type Projection, type ReadModelKey } from '../projection.types';
 import { SnapshotFormatError } from './model-serialization';
 import type { ProjectionSnapshotStore } from './projection-snapshot.store';
@@ -208,7 +208,7 @@ export class ProjectionRunner implements ReadModels {
   private async restoreSnapshots(): Promise<void> {
     this.logId = (await this.store.readAll({ maxCount: 1 }))[0]?.id ?? '';
     const head = await this.store.headPosition();
-    const anchorsHeld = new Map<string, boolean>();
+    const anchorsHeld = new Map<string, string | undefined>();
     for (const entry of this.running.values()) {
       let saved;
       try {
@@ -224,10 +224,12 @@ export class ProjectionRunner implements ReadModels {
         continue;
       }
       const anchor = saved.anchor ?? NO_ANCHOR;
-      const key = `${anchor.position}:${anchor.eventId}`;
-      if (!anchorsHeld.has(key)) anchorsHeld.set(key, await logStillHolds(this.store, anchor)); // the models usually share one
-      if (!anchorsHeld.get(key)) {
-        this.onDiscardedSnapshot?.(entry.projection.name, describeLostAnchor(anchor));
+      const key = `${anchor.position}:${anchor.eventId}:${saved.position}`;
+      // The runner anchors the last event its subscription delivered (any type the models take).
+      if (!anchorsHeld.has(key)) anchorsHeld.set(key, await filteredReadingLost(this.store, anchor, { checkpoint: saved.position, eventTypes: this.eventTypes() })); // the models usually share one
+      const lost = anchorsHeld.get(key);
+      if (lost !== undefined) {
+        this.onDiscardedSnapshot?.(entry.projection.name, lost);
         continue;
       }
       if (entry.projection.accepts && !entry.projection.accepts(saved.model)) {
@@ -242,8 +244,7 @@ export class ProjectionRunner implements ReadModels {
 
   private async follow(from: number, markCaughtUp: () => void): Promise<void> {
     this.head = await this.store.headPosition();
-    const eventTypes = [...new Set([...this.running.values()].flatMap((entry) => [...entry.projection.handles]))];
-    for await (const message of this.store.subscribeToAll({ fromPosition: from, eventTypes, signal: this.controller.signal })) {
+    for await (const message of this.store.subscribeToAll({ fromPosition: from, eventTypes: this.eventTypes(), signal: this.controller.signal })) {
       if (this.holding) await this.holding;
       if (message.type === 'event') {
         this.apply(message.event);
@@ -270,6 +271,11 @@ export class ProjectionRunner implements ReadModels {
 
   private wakeWaiters(): void {
     this.waiters.reached(this.position());
+  }
+
+  /** The event types the models take in: the subscription delivers only these. */
+  private eventTypes(): string[] {
+    return [...new Set([...this.running.values()].flatMap((entry) => [...entry.projection.handles]))];
   }
 
   private apply(event: StoredEvent): void {
