@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateApiKey } from '../apps/api/src/auth/api-key.credentials';
-import { updateApiKeysFile, writeApiKeysFile } from '../apps/api/src/auth/api-keys.file';
+import { updateApiKeysFile, withoutKey, writeApiKeysFile } from '../apps/api/src/auth/api-keys.file';
 
 const ROOT = join(__dirname, '..');
 const rounds = Number(process.argv[2] ?? 20);
@@ -50,9 +50,9 @@ async function main(): Promise<void> {
   try {
     for (let round = 0; round < rounds; round += 1) {
       const { key, stored } = generateApiKey({ name: `bench-${round}`, roles: ['analyst'] }, new Date());
-      await updateApiKeysFile(file, (keys) => ({ keys: [...keys, stored], result: undefined }));
+      await updateApiKeysFile(file, ({ keys }) => ({ keys: [...keys, stored], result: undefined }));
       added.push(await timeUntil(apis.map((api) => api.url), key, 200));
-      await updateApiKeysFile(file, (keys) => ({ keys: keys.filter((entry) => entry.id !== stored.id), result: undefined }));
+      await updateApiKeysFile(file, ({ keys }) => withoutKey(keys, stored.id));
       revoked.push(await timeUntil(apis.map((api) => api.url), key, 401));
       // Rounds start at varied points of the 500 ms poll.
       await new Promise((resolve) => setTimeout(resolve, 137));

@@ -187,6 +187,25 @@ describe('API keys apply to running instances without a restart', () => {
         expect(problem.detail).toMatch(/not valid JSON/);
         expect(problem.detail).not.toContain(dir.path);
       }
+      if (what === 'removed') {
+        // Not made again holding one key (every other one revoked without a word), nor by a
+        // revoke that then answers 404: both refused, saying what to do.
+        const authorization = `Bearer ${admin.key}`;
+        const listed = (await (await fetch(`${a.baseUrl}/admin/api-keys`, { headers: { authorization } })).json()) as { keys: { id: string }[] };
+        const known = listed.keys[0]!.id; // still accepted by this instance
+        for (const [method, path, body] of [
+          ['POST', '/admin/api-keys', JSON.stringify({ name: 'x', roles: ['writer'] })],
+          ['DELETE', `/admin/api-keys/${known}`, undefined],
+          ['DELETE', '/admin/api-keys/abcdef012345', undefined],
+        ] as const) {
+          const refused = await fetch(`${a.baseUrl}${path}`, { method, headers: body === undefined ? { authorization } : { authorization, 'content-type': 'application/json' }, body });
+          const problem = (await refused.json()) as { code: string; detail: string };
+          expect([method, path, refused.status, problem.code]).toEqual([method, path, 503, 'API_KEY.FILE_UNUSABLE']);
+          expect(problem.detail).toMatch(/keys file is missing, and this instance still accepts the \d+ key\(s\) it last read from it.*write \{"keys": \[\]\}/);
+        }
+        expect(existsSync(keysFile)).toBe(false);
+        expect(await everywhere(admin.key, 200)()).toBe(true);
+      }
     }
 
     const next = generateApiKey({ name: 'next', roles: ['auditor'] }, new Date());

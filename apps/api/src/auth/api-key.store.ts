@@ -75,6 +75,11 @@ export class ApiKeyStore implements OnModuleInit, OnModuleDestroy {
     return this.inline;
   }
 
+  /** How many keys this instance accepts from the keys file as it last read it (kept while the file is missing or unreadable). */
+  get keysLastReadFromFile(): number {
+    return this.fileKeys.length;
+  }
+
   /** Reads the file now if it changed (writers in this process call it after writing). */
   check(): void {
     const before = this.signature();

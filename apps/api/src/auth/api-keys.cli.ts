@@ -6,7 +6,7 @@
 import { readSettings, SettingsError } from '@stagecraft/config';
 import { existsSync } from 'node:fs';
 import { generateApiKey, problemWithStoredKey } from './api-key.credentials';
-import { readApiKeysFile, updateApiKeysFile } from './api-keys.file';
+import { readApiKeysFile, updateApiKeysFile, withoutKey } from './api-keys.file';
 import { FileLockTimeoutError } from './file-lock';
 import { isRole, ROLES, type Role } from './roles';
 
@@ -56,15 +56,18 @@ async function main(args: string[]): Promise<void> {
       // What the API and this tool will read back: an entry they refuse would make the file unusable.
       const problem = problemWithStoredKey(stored);
       if (problem !== undefined) fail(`cannot add this key: ${problem}`);
-      await updateApiKeysFile(file, (keys) => ({ keys: [...keys, stored], result: undefined }));
+      const made = await updateApiKeysFile(file, ({ keys, exists }) => ({ keys: [...keys, stored], result: !exists }));
       console.log(`Key ${stored.id} for ${name} (${roles.join(', ')}${teams ? `; teams ${teams.join(', ')}` : ''}) added to ${file}.`);
+      // A running API that lost its file keeps the keys it last read; this file replaces them all.
+      if (made) console.log(`There was no keys file: ${file} now holds this key alone, and API instances that read keys from that path accept only it (and any key in API_KEYS).`);
       console.log('It is shown once; only its hash is stored. Running API instances accept it within about a second.\n');
       console.log(`  Authorization: Bearer ${key}\n`);
       return;
     }
     case 'list': {
       const keys = readApiKeysFile(file);
-      if (keys.length === 0) console.log(`No keys in ${file}.`);
+      if (!existsSync(file)) console.log(`No keys file at ${file} (API_KEYS_FILE). A running API instance whose file went missing still accepts the keys it last read from it.`);
+      else if (keys.length === 0) console.log(`No keys in ${file}.`);
       for (const key of keys) {
         console.log(`${key.id}  ${key.name.padEnd(24)} ${key.roles.join(',').padEnd(28)} ${key.teams ? `teams=${key.teams.join(',')}` : 'all teams'}${key.mayActOnBehalf ? '  on-behalf' : ''}  created ${key.createdAt}`);
       }
@@ -74,8 +77,12 @@ async function main(args: string[]): Promise<void> {
       const id = rest[0] ?? fail('revoke needs the key id (see list)');
       if (rest.length > 1) fail(`revoke takes one key id (got ${rest.length} arguments)`);
       // Not made by a revoke: an empty keys file would start the API with no key and no way in.
-      if (!existsSync(file)) fail(`no keys file at ${file} (API_KEYS_FILE): there is no key ${id} to revoke`);
-      const found = await updateApiKeysFile(file, (keys) => ({ keys: keys.filter((key) => key.id !== id), result: keys.some((key) => key.id === id) }));
+      if (!existsSync(file)) {
+        fail(
+          `no keys file at ${file} (API_KEYS_FILE): there is no key ${id} to revoke in it. A running API instance whose file went missing still accepts the keys it last read from it: restore the file and revoke again, or write {"keys": []} into it to revoke every key`,
+        );
+      }
+      const found = await updateApiKeysFile(file, ({ keys }) => withoutKey(keys, id));
       if (!found) fail(`no key ${id} in ${file}`);
       console.log(`Key ${id} revoked; running API instances refuse it within about a second.`);
       return;

@@ -5,7 +5,7 @@ import { ApiProblem } from '../http/problem';
 import { CLOCK, type Clock } from '../settings/api-settings.token';
 import { generateApiKey, type StoredApiKey } from './api-key.credentials';
 import { ApiKeyStore } from './api-key.store';
-import { updateApiKeysFile } from './api-keys.file';
+import { updateApiKeysFile, withoutKey } from './api-keys.file';
 import { CreateApiKeyDto } from './api-keys.dto';
 import { CurrentPrincipal } from './current-principal.decorator';
 import { FileLockTimeoutError } from './file-lock';
@@ -53,7 +53,7 @@ export class ApiKeysController {
       { name: body.name, roles: body.roles, ...(body.teams ? { teams: [...new Set(body.teams)] } : {}), mayActOnBehalf: body.mayActOnBehalf === true },
       this.clock(),
     );
-    await this.write((keys) => ({ keys: [...keys, stored], result: undefined }));
+    await this.write(({ keys }) => ({ keys: [...keys, stored], result: undefined }));
     return { ...describeKey(stored, 'file'), key };
   }
 
@@ -65,15 +65,29 @@ export class ApiKeysController {
     if (this.store.inlineKeys.some((key) => key.id === id)) {
       throw new ApiProblem('API_KEY.NOT_IN_FILE', `Key ${id} is configured in API_KEYS, not in the keys file: remove it there and restart the instances.`);
     }
-    const found = await this.write((keys) => ({ keys: keys.filter((key) => key.id !== id), result: keys.some((key) => key.id === id) }));
+    const found = await this.write(({ keys }) => withoutKey(keys, id));
     if (!found) throw new ApiProblem('API_KEY.NOT_FOUND', `There is no key ${id}; GET /admin/api-keys lists them.`);
   }
 
   private async write<T>(change: Parameters<typeof updateApiKeysFile<T>>[1]): Promise<T> {
     try {
-      return await updateApiKeysFile(this.store.keysFile, change);
+      return await updateApiKeysFile(this.store.keysFile, (now) => {
+        // Gone while this instance still accepts the keys it last read from it: a file written
+        // now would hold the change alone, every other key revoked without a word. Someone must
+        // put it back (or write {"keys": []} to revoke them all) first.
+        const kept = this.store.keysLastReadFromFile;
+        if (!now.exists && kept > 0) throw new MissingKeysFileError(kept);
+        return change(now);
+      });
     } catch (error) {
       if (error instanceof FileLockTimeoutError) throw new ApiProblem('API_KEY.FILE_BUSY', 'Another writer holds the keys file; retry shortly.');
+      if (error instanceof MissingKeysFileError) {
+        this.logger.warn(`The keys file ${this.store.keysFile} is missing: key changes are refused until it is back`);
+        throw new ApiProblem(
+          'API_KEY.FILE_UNUSABLE',
+          `The keys file is missing, and this instance still accepts the ${error.kept} key(s) it last read from it: a change written now would revoke all of them. An operator must restore the file, or write {"keys": []} into it to revoke every key (the server log names the file).`,
+        );
+      }
       // A keys file that does not parse is not overwritten: someone must look at it first. The
       // answer says why without the file's path (the server's layout is the operator's; the log has it).
       const reason = error instanceof SettingsError ? error.reason : 'it cannot be read or written';
@@ -82,5 +96,11 @@ export class ApiKeysController {
     } finally {
       this.store.check();
     }
+  }
+}
+
+class MissingKeysFileError extends Error {
+  constructor(readonly kept: number) {
+    super('the keys file is missing');
   }
 }

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateApiKey } from './api-key.credentials';
-import { readApiKeysFile, updateApiKeysFile, writeApiKeysFile } from './api-keys.file';
+import { readApiKeysFile, updateApiKeysFile, withoutKey, writeApiKeysFile } from './api-keys.file';
 import { FileLockTimeoutError, withFileLock } from './file-lock';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
@@ -27,7 +27,7 @@ describe('the keys file', () => {
   });
 
   it('loses no change when 40 updates race in one process', async () => {
-    await Promise.all(Array.from({ length: 40 }, (_, i) => updateApiKeysFile(file, (keys) => ({ keys: [...keys, key(`k${i}`)], result: undefined }))));
+    await Promise.all(Array.from({ length: 40 }, (_, i) => updateApiKeysFile(file, ({ keys }) => ({ keys: [...keys, key(`k${i}`)], result: undefined }))));
     expect(readApiKeysFile(file).map((entry) => entry.name).sort()).toEqual(Array.from({ length: 40 }, (_, i) => `k${i}`).sort());
     expect(readdirSync(dir)).toEqual(['api-keys.json']);
   });
@@ -39,7 +39,7 @@ describe('the keys file', () => {
       (async () => {
         for (let i = 0; i < 10; i += 1) {
           const { stored } = generateApiKey({ name: process.argv[1] + '-' + i, roles: ['analyst'] }, new Date());
-          await updateApiKeysFile(${JSON.stringify(file)}, (keys) => ({ keys: [...keys, stored], result: undefined }));
+          await updateApiKeysFile(${JSON.stringify(file)}, ({ keys }) => ({ keys: [...keys, stored], result: undefined }));
         }
       })();`;
     const runs = ['p', 'q', 'r'].map(
@@ -49,14 +49,29 @@ describe('the keys file', () => {
           child.once('exit', resolve);
         }),
     );
-    await Promise.all([...runs, ...Array.from({ length: 10 }, (_, i) => updateApiKeysFile(file, (keys) => ({ keys: [...keys, key(`here-${i}`)], result: undefined })))]);
+    await Promise.all([...runs, ...Array.from({ length: 10 }, (_, i) => updateApiKeysFile(file, ({ keys }) => ({ keys: [...keys, key(`here-${i}`)], result: undefined })))]);
     expect(await Promise.all(runs)).toEqual([0, 0, 0]);
     expect(readApiKeysFile(file)).toHaveLength(40);
   }, 60_000);
 
+  it('is left as it is when a change gives back the list it was given: a revoke of no key writes nothing, and makes no file', async () => {
+    await expect(updateApiKeysFile(file, ({ keys }) => withoutKey(keys, 'abcdef012345'))).resolves.toBe(false);
+    expect(existsSync(file)).toBe(false);
+    await updateApiKeysFile(file, ({ keys, exists }) => {
+      expect(exists).toBe(false);
+      return { keys: [...keys, key('k1')], result: undefined };
+    });
+    const written = readFileSync(file, 'utf8');
+    const { mtimeMs } = statSync(file);
+    await expect(updateApiKeysFile(file, ({ keys }) => withoutKey(keys, 'abcdef012345'))).resolves.toBe(false);
+    expect([readFileSync(file, 'utf8'), statSync(file).mtimeMs]).toEqual([written, mtimeMs]);
+    await expect(updateApiKeysFile(file, ({ keys }) => withoutKey(keys, readApiKeysFile(file)[0]!.id))).resolves.toBe(true);
+    expect(readApiKeysFile(file)).toEqual([]);
+  });
+
   it('is not overwritten while it does not parse', async () => {
     writeFileSync(file, '{ "keys": [');
-    await expect(updateApiKeysFile(file, (keys) => ({ keys: [...keys, key('x')], result: undefined }))).rejects.toThrow(/not valid JSON/);
+    await expect(updateApiKeysFile(file, ({ keys }) => ({ keys: [...keys, key('x')], result: undefined }))).rejects.toThrow(/not valid JSON/);
     expect(readFileSync(file, 'utf8')).toBe('{ "keys": [');
   });
 });

@@ -62,18 +62,33 @@ export function writeApiKeysFile(file: string, keys: readonly StoredApiKey[]): v
   syncFolder(folder);
 }
 
+/** The keys file as a change finds it under the lock: its keys, and whether it is there at all (missing reads as no key). */
+export interface KeysFileNow {
+  readonly keys: readonly StoredApiKey[];
+  readonly exists: boolean;
+}
+
 /**
  * Read-modify-write of the keys file under a lock (`<file>.lock`), so writers racing from several
  * processes (the CLI, every API instance) never lose each other's changes. `change` sees the file
- * as it is now; what it returns is written. A file that does not parse is not overwritten.
+ * as it is now; what it returns is written, unless it is the very list it was given (nothing
+ * changed: the file is left as it is). A file that does not parse is not overwritten.
  */
-export async function updateApiKeysFile<T>(file: string, change: (keys: readonly StoredApiKey[]) => { keys: readonly StoredApiKey[]; result: T }): Promise<T> {
+export async function updateApiKeysFile<T>(file: string, change: (now: KeysFileNow) => { keys: readonly StoredApiKey[]; result: T }): Promise<T> {
   makeFolders(dirname(file));
   return withFileLock(`${file}.lock`, () => {
-    const { keys, result } = change(readApiKeysFile(file));
-    writeApiKeysFile(file, keys);
+    const exists = existsSync(file);
+    const current = exists ? readApiKeysFile(file) : [];
+    const { keys, result } = change({ keys: current, exists });
+    if (keys !== current) writeApiKeysFile(file, keys);
     return result;
   });
+}
+
+/** A key list less the key `id`: the same list (nothing to write) when it holds no such key. */
+export function withoutKey(keys: readonly StoredApiKey[], id: string): { keys: readonly StoredApiKey[]; result: boolean } {
+  const kept = keys.filter((key) => key.id !== id);
+  return kept.length === keys.length ? { keys, result: false } : { keys: kept, result: true };
 }
 
 // The rename is durable only once the folder's entry is on disk.
