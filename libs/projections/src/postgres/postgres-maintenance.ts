@@ -1,14 +1,13 @@
 import type { EventStore } from '@stagecraft/event-store';
-import { Client } from 'pg';
 import type { SavedProjectionStatus } from '../runner/projection-maintenance';
+import { openReadSideClient } from './read-side.session';
 import { projectorLockKey, READ_SIDE_NAMES, rebuildIntoShadow, type PostgresReadSideSettings } from './postgres.projector';
 
 // Offline work on the PostgreSQL read side, for the projections CLI and `stagecraft rebuild`.
 
 /** Checkpoint and lag of the read models in PostgreSQL (all six share the schema's checkpoint). */
 export async function postgresProjectionStatus(store: EventStore, settings: PostgresReadSideSettings): Promise<SavedProjectionStatus[]> {
-  const client = new Client({ connectionString: settings.url });
-  await client.connect();
+  const client = await openReadSideClient(settings.url, 'stagecraft-status');
   try {
     const head = await store.headPosition();
     const { rows } = await client
@@ -32,8 +31,7 @@ export async function rebuildPostgresReadSide(
   onProgress?: (progress: { position: number; head: number }) => void,
   onWaitingForLock?: () => void,
 ): Promise<{ position: number; head: number }> {
-  const lock = new Client({ connectionString: settings.url, application_name: 'stagecraft-rebuild-lock' });
-  await lock.connect();
+  const lock = await openReadSideClient(settings.url, 'stagecraft-rebuild-lock');
   try {
     const key = projectorLockKey(settings.schema);
     const { rows } = await lock.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [key]);

@@ -9,7 +9,7 @@ import { inMemoryReference } from '../queries/analytics-queries.contract';
 import { historyArbitrary } from '../testing/history.arbitrary';
 import { describeWithPostgres, POSTGRES_TEST_URL, uniqueSchema } from '../testing/postgres.testing';
 import { PostgresAnalyticsQueries } from './postgres-analytics.queries';
-import { PostgresProjector } from './postgres.projector';
+import { createReadSidePool, PostgresProjector } from './postgres.projector';
 import { allDailyCountsSql, allLabelRowsSql } from './read-side.learned';
 import { migrateReadSide } from './read-side.migrations';
 
@@ -189,6 +189,41 @@ describeWithPostgres('the PostgreSQL projector', () => {
     expect(pipeline.processes.flatMap((process) => process.stages.flatMap((stage) => stage.opportunities!)).some((card) => card.criteria!.met > 0)).toBe(true);
     await second.stop();
   }, 60_000);
+
+  it('gives the in-memory figures whatever settings the server gives its sessions (options in READ_MODELS_URL, ALTER ROLE or DATABASE … SET)', async () => {
+    const name = schema();
+    // 15 significant digits for a float8, another time zone and date style: what an operator's
+    // defaults may give every connection. The amounts get 17 significant digits.
+    const options = '-c extra_float_digits=0 -c TimeZone=Pacific/Kiritimati -c DateStyle=SQL,DMY -c IntervalStyle=sql_standard';
+    const url = `${POSTGRES_TEST_URL}${POSTGRES_TEST_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(options)}`;
+    const awkward = (value: unknown): unknown =>
+      Array.isArray(value)
+        ? value.map(awkward)
+        : value !== null && typeof value === 'object'
+          ? Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, key === 'amount' && typeof inner === 'number' ? inner + 0.1234567890123 : awkward(inner)]))
+          : value;
+    const events = (await store.readAll({ maxCount: 1_000_000 })).map((event) => ({ ...event, data: awkward(event.data) }));
+    expect(events.filter((event) => JSON.stringify(event.data).includes('.1234567890123')).length).toBeGreaterThan(0);
+    const half = Math.floor(events.length / 2);
+    await withOwnStore(async (own) => {
+      await appendCopies(own, events.slice(0, half));
+      const first = new PostgresProjector(own, { url, schema: name }, { batchSize: 50 });
+      await first.start();
+      await first.stop();
+      // Started again, the projector reads the records of the deals the rest of the log touches back from its tables.
+      await appendCopies(own, events.slice(half));
+      const second = new PostgresProjector(own, { url, schema: name }, { batchSize: 50 });
+      await second.start();
+      await second.stop();
+      const skewedPool = createReadSidePool({ url, schema: name }, 2);
+      try {
+        const queries = new PostgresAnalyticsQueries(skewedPool, name, { position: () => 0, waitFor: async () => true, status: () => [] });
+        expect(await answers(queries)).toBe(await answers(inMemoryReference(await own.readAll({ maxCount: 1_000_000 }))));
+      } finally {
+        await skewedPool.end();
+      }
+    });
+  }, 90_000);
 
   // Text PostgreSQL cannot hold (U+0000) in a log written before the API refused it, or by
   // another writer: the projector must stop visibly, for every API instance, not serve figures

@@ -1,11 +1,12 @@
 import { filteredReadingLost, readAllPages, redactCredentials, type EventStore, type StoredEvent } from '@stagecraft/event-store';
-import { Client, Pool } from 'pg';
+import { Pool, type Client } from 'pg';
 import { ALL_PROJECTIONS } from '../all-projections';
 import type { ReadModelKey } from '../projection.types';
 import type { ProjectionStatus, ReadModels } from '../runner/read-models.port';
 import { PositionWaiters } from '../runner/position-waiters';
 import { RunsElsewhereError } from '../runner/snapshot-follower';
 import { migrateReadSide } from './read-side.migrations';
+import { CONNECT_TIMEOUT_MS, openReadSideClient, setUpSessionsOf } from './read-side.session';
 import { assertReadSideSchema, readSideSchemaProblem } from './read-side.schema-name';
 import { READ_SIDE_EVENT_TYPES } from './read-side.fold';
 import { DEFER_INDEXES_FROM, deferQueryIndexes, restoreQueryIndexes } from './read-side.indexes';
@@ -72,13 +73,12 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 
 export const projectorLockKey = (schema: string) => `stagecraft-projector:${schema}`;
 
-/** How long opening a connection may take: a host that never answers fails start-up (or a request, 503) instead of hanging for the system's TCP timeout. */
-export const CONNECT_TIMEOUT_MS = 15_000;
 
 /** A pool for the read side, with the schema name checked (it is spliced into SQL). */
 export function createReadSidePool(settings: PostgresReadSideSettings, max = 4): Pool {
   assertSchemaName(settings.schema);
   const pool = new Pool({ connectionString: settings.url, max, application_name: 'stagecraft', connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  setUpSessionsOf(pool);
   // An idle connection that PostgreSQL ends (a restart, a failover, an operator's
   // pg_terminate_backend) is emitted here; unheard, Node ends the whole process. The pool has
   // already let it go, and the next query opens a new one (or fails, answered as unavailable).
@@ -127,9 +127,7 @@ export class PostgresProjector implements ReadModels {
    * following (in an object: a promise returned from an async function would be waited for).
    */
   private async open(): Promise<{ caughtUp: Promise<void> }> {
-    const client = new Client({ connectionString: this.settings.url, application_name: 'stagecraft-projector', connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
-    await client.connect();
-    client.on('error', () => undefined); // a lost connection surfaces as the next query's error
+    const client = await openReadSideClient(this.settings.url, 'stagecraft-projector');
     this.client = client;
     const key = projectorLockKey(this.settings.schema);
     const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [key]);
@@ -140,9 +138,7 @@ export class PostgresProjector implements ReadModels {
     await migrateReadSide(client as never, this.settings.schema);
     await relaxCommits(client);
     // Records are read back through a second connection, so the next batch can fold while one commits.
-    const reader = new Client({ connectionString: this.settings.url, application_name: 'stagecraft-projector-reader', connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
-    await reader.connect();
-    reader.on('error', () => undefined);
+    const reader = await openReadSideClient(this.settings.url, 'stagecraft-projector-reader');
     this.reader = reader;
     this.writer = new ReadSideWriter(client, this.settings.schema, this.options.cacheSize, reader);
     await this.prepare(this.writer);
@@ -436,13 +432,12 @@ export async function rebuildIntoShadow(
 ): Promise<number> {
   const live = settings.schema;
   const shadow = `${live}_rebuild`;
-  const client = new Client({ connectionString: settings.url, application_name: 'stagecraft-rebuild', connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
-  const reader = new Client({ connectionString: settings.url, application_name: 'stagecraft-rebuild-reader', connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
-  await client.connect();
-  client.on('error', () => undefined);
+  const client = await openReadSideClient(settings.url, 'stagecraft-rebuild');
+  const reader = await openReadSideClient(settings.url, 'stagecraft-rebuild-reader').catch(async (error: unknown) => {
+    await client.end().catch(() => undefined);
+    throw error;
+  });
   try {
-    await reader.connect();
-    reader.on('error', () => undefined);
     // Only a shadow this read side made is dropped (another deployment's schema may bear the name).
     await assertReadSideSchema(client, shadow);
     await client.query(`DROP SCHEMA IF EXISTS ${shadow} CASCADE`);

@@ -1,0 +1,45 @@
+import { Client, type Pool } from 'pg';
+
+// What PostgreSQL writes as text, and how it reads text, follows settings a server, a database or
+// a role may change (ALTER DATABASE … SET, ALTER ROLE … SET, `options` in READ_MODELS_URL). Below
+// 1, extra_float_digits prints a float8 with 15 significant digits: 500000000000000.5 reads back
+// as 500000000000000, in the answers and in the records the projector reads back and writes
+// again. Every connection of the read side sets what it relies on first, so its figures are the
+// in-memory models' whatever the server's defaults (the queries also name UTC where they mean it).
+
+/** The session settings every read-side connection runs before anything else. */
+export const READ_SIDE_SESSION_SQL = [
+  'SET extra_float_digits = 3', // the shortest text that reads back as the same float8 (PostgreSQL 12+)
+  "SET TimeZone = 'UTC'",
+  "SET DateStyle = 'ISO, MDY'",
+  "SET IntervalStyle = 'postgres'",
+  'SET standard_conforming_strings = on', // a backslash in '…' is itself
+  "SET client_encoding = 'UTF8'", // what the driver decodes
+].join('; ');
+
+/** How long opening a connection may take: a host that never answers fails start-up (or a request, 503) instead of hanging for the system's TCP timeout. */
+export const CONNECT_TIMEOUT_MS = 15_000;
+
+/**
+ * A connection of the read side, open and set up. A connection that PostgreSQL ends surfaces as
+ * the next query's error (unheard, the 'error' event would end the whole process).
+ */
+export async function openReadSideClient(url: string, applicationName: string): Promise<Client> {
+  const client = new Client({ connectionString: url, application_name: applicationName, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  await client.connect();
+  client.on('error', () => undefined);
+  try {
+    await client.query(READ_SIDE_SESSION_SQL);
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+  return client;
+}
+
+/** Sets up each connection a pool opens before it is handed out (a query made now runs before any other on it). */
+export function setUpSessionsOf(pool: Pool): void {
+  pool.on('connect', (client) => {
+    client.query(READ_SIDE_SESSION_SQL).catch(() => undefined); // a connection lost here fails the caller's query instead
+  });
+}
