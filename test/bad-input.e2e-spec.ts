@@ -86,6 +86,10 @@ const CASES: readonly BadRequestCase[] = [
   { name: 'migrate to an unknown version', method: 'post', path: '/opportunities/:open/migrate', body: { toVersion: 'nope' }, status: 422, code: 'OPPORTUNITY.UNKNOWN_PROCESS_VERSION' },
   { name: 'stageMapping not an object', method: 'post', path: '/opportunities/:open/migrate', body: { toVersion: 'nope', stageMapping: ['new'] }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'stageMapping' },
   { name: 'stageMapping to a number', method: 'post', path: '/opportunities/:open/migrate', body: { toVersion: 'nope', stageMapping: { new: 3 } }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'stageMapping' },
+  // Keys named like methods every object inherits reach the rules as given, not dropped on the way (they were recorded as no mapping).
+  { name: 'stageMapping key valueOf', method: 'post', path: '/opportunities/:open/migrate', body: { toVersion: 'nope', stageMapping: { valueOf: 'zzz' } }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'stageMapping' },
+  { name: 'stageMapping key toString', method: 'post', path: '/opportunities/:open/migrate', body: { toVersion: 'nope', stageMapping: { toString: 'new' } }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'stageMapping' },
+  { name: 'bulk stageMapping key hasOwnProperty', method: 'post', path: '/processes/standard/migrate', body: { fromVersion: 'a', toVersion: 'b', stageMapping: { hasOwnProperty: 'new' } }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'stageMapping' },
   { name: 'migrate a won deal', method: 'post', path: '/opportunities/:won/migrate', body: { toVersion: 'nope' }, status: 422, code: 'OPPORTUNITY.ALREADY_CLOSED' },
   { name: 'migrate an unknown opportunity', method: 'post', path: '/opportunities/:missing/migrate', body: { toVersion: 'nope' }, status: 404, code: 'OPPORTUNITY.NOT_FOUND' },
   { name: 'bulk migration of an unknown version', method: 'post', path: '/processes/standard/migrate', body: { fromVersion: 'old', toVersion: 'new' }, status: 404, code: 'PROCESS.VERSION_NOT_FOUND' },

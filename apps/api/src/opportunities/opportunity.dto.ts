@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min, ValidateBy } from 'class-validator';
 import { IsAmount } from '../http/amount.validator';
 import { IsInstant } from '../http/instant.validator';
@@ -228,7 +229,16 @@ function Note(options: ApiPropertyOptions = {}): PropertyDecorator {
 
 /** An optional object of stage id → stage id, for migrations. */
 function StageMapping(description: string): PropertyDecorator {
-  return applyDecorators(ApiPropertyOptional({ description, example: { qualification: 'discovery' } }), IsOmittable(), IsStageMapping());
+  return applyDecorators(ApiPropertyOptional({ description, example: { qualification: 'discovery' } }), IsOmittable(), IsStageMapping(), KeptAsGiven());
+}
+
+/**
+ * The object as the client sent it: class-transformer copies a nested plain object key by key and
+ * leaves out a key named like a method every object inherits (`toString`, `valueOf`…), so
+ * {"valueOf": "zzz"} reached the rules as {} and was recorded as no mapping at all.
+ */
+function KeptAsGiven(): PropertyDecorator {
+  return Transform(({ obj, key }) => (obj as Record<string, unknown>)[key]);
 }
 
 /** An object of stage id → stage id. */
