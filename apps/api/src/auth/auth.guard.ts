@@ -49,8 +49,9 @@ export class AuthGuard implements CanActivate {
     }
     if (principal.roles.includes('admin') || allowed.some((role) => principal.roles.includes(role))) return true;
     // @Allow() with no role: an admin-only route (key administration). Its answer names admin, not an empty list.
-    const required = allowed.length === 0 ? ['admin'] : allowed;
-    const needs = allowed.length === 0 ? 'the role admin' : `one of the roles ${allowed.join(', ')} (or admin)`;
+    const others = allowed.filter((role) => role !== 'admin');
+    const required = others.length === 0 ? ['admin'] : allowed;
+    const needs = others.length === 0 ? 'the role admin' : `${others.length === 1 ? `the role ${others[0]}` : `one of the roles ${others.join(', ')}`} (or admin)`;
     throw new ApiProblem('AUTH.FORBIDDEN', `This needs ${needs}; ${principal.name} has ${principal.roles.join(', ')}.`, {
       requiredRoles: required,
     });
