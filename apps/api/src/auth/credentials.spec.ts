@@ -80,7 +80,9 @@ describe('JWT verification', () => {
   it.each([
     ['a wrong signature', () => hs256(valid, 'another-secret-of-at-least-32-characters'), /signature/],
     ['an expired token', () => hs256({ ...valid, exp: seconds - 120 }), /expired/],
-    ['a token not valid yet', () => hs256({ ...valid, nbf: seconds + 600 }), /nbf/],
+    ['a token not valid yet', () => hs256({ ...valid, nbf: seconds + 600 }), /not valid yet \("nbf"\)/],
+    ['an nbf that is not a number', () => hs256({ ...valid, nbf: 'soon' }), /"nbf" claim must be a number/],
+    ['a critical header it does not know', () => hs256(valid, secret, { alg: 'HS256', typ: 'JWT', crit: ['x-unknown'], 'x-unknown': 1 }), /does not support \(.*x-unknown/],
     ['no expiry', () => hs256({ ...valid, exp: undefined }), /exp/],
     ['another issuer', () => hs256({ ...valid, iss: 'evil' }), /issuer/],
     ['another audience', () => hs256({ ...valid, aud: 'other' }), /audience/],

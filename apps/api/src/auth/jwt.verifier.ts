@@ -60,7 +60,7 @@ function keyFor(options: JwtOptions, jwks: JwksCache | undefined): JWTVerifyGetK
 
 // jose's codes are stable; its messages name the claim ("exp", "iss", "aud", "nbf") at fault.
 function rejection(error: unknown, options: JwtOptions): JwtRejectedError {
-  const { code, message, claim } = error as { code?: unknown; message?: unknown; claim?: unknown };
+  const { code, message, claim, reason } = error as { code?: unknown; message?: unknown; claim?: unknown; reason?: unknown };
   const claimName = typeof claim === 'string' ? claim : undefined;
   switch (code) {
     case 'ERR_JWT_EXPIRED':
@@ -68,11 +68,17 @@ function rejection(error: unknown, options: JwtOptions): JwtRejectedError {
     case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
       if (claimName === 'iss' && options.issuer !== undefined) return new JwtRejectedError(`its issuer ("iss") is not ${options.issuer}`, 'iss');
       if (claimName === 'aud' && options.audience !== undefined) return new JwtRejectedError(`its audience ("aud") does not include ${options.audience}`, 'aud');
+      // A claim that is there but not what the standard says (a text "nbf"): jose's words say which.
+      if (reason === 'invalid') return new JwtRejectedError(String(message), claimName);
       if (claimName === 'nbf') return new JwtRejectedError('it is not valid yet ("nbf")', 'nbf');
       return new JwtRejectedError(String(message), claimName);
     case 'ERR_JOSE_ALG_NOT_ALLOWED':
-    case 'ERR_JOSE_NOT_SUPPORTED':
       return new JwtRejectedError(`its algorithm is not accepted; this service accepts ${options.algorithms.join(', ')}`);
+    case 'ERR_JOSE_NOT_SUPPORTED':
+      // An algorithm jose does not know, or a header it must understand and does not ("crit").
+      return /\balg(orithm)?\b/i.test(String(message))
+        ? new JwtRejectedError(`its algorithm is not accepted; this service accepts ${options.algorithms.join(', ')}`)
+        : new JwtRejectedError(`it asks for what this service does not support (${String(message)})`);
     case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
       return new JwtRejectedError('its signature does not verify');
     case 'ERR_JWKS_NO_MATCHING_KEY':
