@@ -1,4 +1,5 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, statSync, truncateSync, writeFileSync, writeSync, chmodSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync, writeSync, chmodSync } from 'node:fs';
+import { getSQLiteEventStore } from '@stagecraft/event-store';
 import Database from 'better-sqlite3';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -193,6 +194,58 @@ describe('start-up failures an operator fixes: one line, no stack trace', () => 
     writeFileSync(path, 'these are not events '.repeat(100));
     expectOneLineFailure(await runApiUntilExit({ EVENT_STORE_PATH: path }), path, 'EVENT_STORE_PATH', 'not a SQLite database');
     expect(readdirSync(dir.path).filter((file) => file.startsWith('not-events.db.damaged'))).toEqual([]);
+  });
+
+  /** A store file of a few events, closed (its write-ahead log folded into the file). */
+  const storeWithEvents = async (path: string) => {
+    mkdirSync(join(path, '..'), { recursive: true });
+    const store = getSQLiteEventStore({ path });
+    for (let i = 0; i < 40; i++) await store.appendToStream(`s-${i}`, [{ id: crypto.randomUUID(), type: 'Noted', data: { text: 'x'.repeat(200) }, metadata: {} }], { expectedRevision: 'any' });
+    await store.close();
+  };
+
+  onSQLite('an event store with a damaged page: one line naming the file, not a stack trace', async () => {
+    const path = join(dir.path, 'damaged-page', 'events.db');
+    await storeWithEvents(path);
+    const descriptor = openSync(path, 'r+');
+    writeSync(descriptor, Buffer.from([0x0d, ...Array<number>(7).fill(0xff)]), 0, 8, 4096); // page 2: a B-tree page header made nonsense
+    closeSync(descriptor);
+    expectOneLineFailure(await runApiUntilExit({ EVENT_STORE_PATH: path }), path, 'EVENT_STORE_PATH', 'is damaged');
+  });
+
+  onSQLite('an event store whose main file is gone beside its write-ahead log: refused, the log left where it is', async () => {
+    const path = join(dir.path, 'wal-left', 'events.db');
+    await storeWithEvents(path);
+    writeFileSync(`${path}-wal`, Buffer.alloc(8192, 1)); // what is left of it, as far as start-up can tell
+    rmSync(path);
+    expectOneLineFailure(await runApiUntilExit({ EVENT_STORE_PATH: path }), path, 'EVENT_STORE_PATH', `is missing, but its write-ahead log ${path}-wal holds 8192 bytes`);
+    expect(statSync(`${path}-wal`).size).toBe(8192);
+    expect(existsSync(path)).toBe(false);
+  });
+
+  onSQLite('an empty event store file (0 bytes), and an empty relay state file: refused, never taken for new ones', async () => {
+    const path = join(dir.path, 'emptied', 'events.db');
+    mkdirSync(join(dir.path, 'emptied'));
+    writeFileSync(path, '');
+    expectOneLineFailure(await runApiUntilExit({ EVENT_STORE_PATH: path }), path, 'EVENT_STORE_PATH', 'is an empty file (0 bytes)');
+    expect(statSync(path).size).toBe(0);
+    const relayState = join(dir.path, 'emptied', 'relay.db');
+    writeFileSync(relayState, '');
+    const fresh = join(dir.path, 'emptied', 'fresh-events.db');
+    expectOneLineFailure(await runApiUntilExit({ EVENT_STORE_PATH: fresh, RELAY_SINKS: 'nats://127.0.0.1:4222', RELAY_STATE_PATH: relayState }), relayState, 'RELAY_STATE_PATH', 'is an empty file (0 bytes)');
+  });
+
+  onSQLite('an event store this user may read but not write: refused at start, not a 500 on every command', async () => {
+    const folder = join(dir.path, 'read-only-store');
+    const path = join(folder, 'events.db');
+    await storeWithEvents(path);
+    // root may write anything: the API then runs as nobody, on a file nobody may write (its folder writable).
+    const asRoot = process.getuid?.() === 0;
+    chmodSync(dir.path, 0o755);
+    chmodSync(folder, 0o777);
+    chmodSync(path, 0o444);
+    const result = await runApiUntilExit({ EVENT_STORE_PATH: path, STREAM_SNAPSHOTS_PATH: 'off', READ_MODELS_PATH: join(folder, 'read-models.db') }, asRoot ? { uid: 65534, gid: 65534 } : {});
+    expectOneLineFailure(result, path, 'EVENT_STORE_PATH', 'cannot be written: this user may not write it');
   });
 
   onceOnSQLite('read models in a folder this user may not write', async () => {

@@ -12,7 +12,7 @@ export interface CliCommandSide extends CommandSide {
  * command sent over HTTP. Loading the processes records new versions, as the API's start does.
  */
 export async function openCommandSide(settings: Settings): Promise<CliCommandSide> {
-  const store = openEventStore(settings);
+  const store = openEventStore(settings, { appends: true });
   try {
     const side = await createCommandSide(store, settings);
     return {

@@ -41,6 +41,19 @@ export class EventStoreUnavailableError extends Error {
 }
 
 /**
+ * The event store's file cannot be used as it stands (damaged pages, made read-only) though it
+ * was opened: found by a read or an append, at start-up or later. Unavailable to clients (503),
+ * and one line naming the file and its setting for the operator, who must restore or fix it.
+ */
+export class EventStoreFileError extends EventStoreUnavailableError {
+  constructor(store: string, problem: string) {
+    super(store, problem);
+    this.message = `The event store ${store} (EVENT_STORE_PATH) ${problem}`;
+    this.name = 'EventStoreFileError';
+  }
+}
+
+/**
  * An append was sent, but its answer was lost (a timeout, a broken connection) and reading the
  * stream back could not show it stored: it may or may not have been written, now or later.
  * Retrying with the same event ids is safe — events already stored are answered, not written again.

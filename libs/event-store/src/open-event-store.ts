@@ -13,9 +13,10 @@ export interface EventStoreSettings {
 
 /**
  * The one place the event store is chosen, for the API, the projector and the CLI alike: EVENT_STORE_URL
- * names a KurrentDB / EventStoreDB node or cluster; without it, the embedded SQLite file.
+ * names a KurrentDB / EventStoreDB node or cluster; without it, the embedded SQLite file. `appends`:
+ * this process writes events (the API), so a file it may not write stops it at start.
  */
-export function openEventStore(settings: EventStoreSettings): EventStore {
+export function openEventStore(settings: EventStoreSettings, use: { readonly appends?: boolean } = {}): EventStore {
   if (settings.eventStoreUrl !== undefined) {
     return getKurrentDBEventStore({
       connectionString: settings.eventStoreUrl,
@@ -25,6 +26,7 @@ export function openEventStore(settings: EventStoreSettings): EventStore {
   return getSQLiteEventStore({
     path: settings.eventStorePath,
     durability: settings.durability,
+    ...(use.appends ? { appends: true } : {}),
     // Commands now answer 503 and /health says unavailable: say why, where an operator looks.
     onWriterFailure: (error) => console.error(`SQLite event store ${settings.eventStorePath}: ${error.message}. Commands fail until the process is restarted.`),
   });

@@ -13,7 +13,7 @@ export class EventStoreModule implements OnApplicationShutdown {
       providers: [
         {
           provide: EVENT_STORE,
-          useFactory: (): EventStore => openEventStore(settings),
+          useFactory: (): EventStore => openEventStore(settings, { appends: true }),
         },
       ],
       exports: [EVENT_STORE],

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { DuplicateEventIdError, EventStoreFullError, EventStoreUnavailableError, isDiskFullError } from '../event-store.errors';
+import { DuplicateEventIdError, EventStoreFileError, EventStoreFullError, EventStoreUnavailableError, isDiskFullError } from '../event-store.errors';
 import type {
   AppendResult,
   EventStore,
@@ -19,6 +19,7 @@ import { CommittedTail, type CommittedEvent } from './sqlite-committed-tail';
 import { EVENT_COLUMNS, fromEventTuple, type EventRow, type EventTuple } from './sqlite-event-row';
 import { isInMemoryPath, openEventStoreDatabase } from './sqlite-database';
 import { SQLiteSubscription, type PageRead, type SubscriptionFilter, type SubscriptionSource } from './sqlite-subscription';
+import { assertWritableFile, isSQLiteFileFault, sqliteFileProblem } from './sqlite-file';
 import { inThreadWriter, startWriterThread, type SQLiteWriter } from './sqlite-writer';
 import { errorOf, flattenAppends, outcomeAt, type AppendOutcome, type CommitReply, type SerializedEvent } from './sqlite-writer.protocol';
 
@@ -44,6 +45,12 @@ export interface SQLiteEventStoreOptions {
    * EventStoreUnavailableError and health() reports the store unreachable, until a restart.
    */
   readonly onWriterFailure?: (error: Error) => void;
+  /**
+   * This process appends (the API): a file this user may read but not write stops it at once
+   * (SQLiteFileError), instead of every command failing after a healthy start. Readers (the CLI's
+   * verify of a read-only backup, a projector) leave it out.
+   */
+  readonly appends?: boolean;
 }
 
 export interface SQLiteEventStoreStats {
@@ -129,6 +136,7 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     const durability = options.durability ?? 'full';
     // Opened (and migrated) here first, so a bad file fails the constructor, not a later append.
+    if (options.appends) assertWritableFile(options.path, 'EVENT_STORE_PATH');
     this.db = openEventStoreDatabase(options.path, durability);
     this.statements = prepareStatements(this.db);
     const onWriterFailure = options.onWriterFailure ?? (() => undefined);
@@ -168,6 +176,10 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
     this.assertOpen();
+    return this.reading(() => this.readStreamNow(stream, options));
+  }
+
+  private readStreamNow(stream: string, options: ReadStreamOptions): StoredEvent[] {
     const { readStreamForwards, readStreamBackwards, readWholeStreamForwards } = this.statements;
     // A bound LIMIT costs SQLite about as much as the read itself; the common full read skips it.
     if (options.maxCount === undefined && options.direction !== 'backwards') {
@@ -184,10 +196,11 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
   async readAll(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
     this.assertOpen();
     const limit = limitOf(options.maxCount);
-    const rows =
+    const rows = this.reading(() =>
       options.direction === 'backwards'
         ? this.statements.readAllBackwards.all(options.fromPosition ?? NO_UPPER_BOUND, limit)
-        : this.statements.readAllForwards.all(options.fromPosition ?? 0, limit);
+        : this.statements.readAllForwards.all(options.fromPosition ?? 0, limit),
+    );
     return rows.map(fromEventTuple);
   }
 
@@ -200,7 +213,7 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
 
   async headPosition(): Promise<number> {
     this.assertOpen();
-    return this.head();
+    return this.reading(() => this.head());
   }
 
   async health(): Promise<EventStoreHealth> {
@@ -216,8 +229,8 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
         detail: this.path,
         ...(full ? { cannotWrite: `the disk holding ${this.path} is full (${full.reason}, since ${full.since}): free space; writes resume without a restart` } : {}),
       };
-    } catch {
-      return { kind: 'sqlite', reachable: false, detail: this.path };
+    } catch (error) {
+      return { kind: 'sqlite', reachable: false, detail: isSQLiteFileFault(error) ? `${this.path} ${sqliteFileProblem(error)}` : this.path };
     }
   }
 
@@ -241,6 +254,10 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
   }
 
   readPage(after: number, filter: SubscriptionFilter, limit: number, read: PageRead): { head: number; events: StoredEvent[] } {
+    return this.reading(() => this.readPageNow(after, filter, limit, read));
+  }
+
+  private readPageNow(after: number, filter: SubscriptionFilter, limit: number, read: PageRead): { head: number; events: StoredEvent[] } {
     const fed = read === 'live' ? this.tail.read(after, filter, limit) : undefined;
     if (fed) {
       this.eventsFedFromMemory += fed.events.length;
@@ -367,9 +384,26 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
     this.tail.trim(behind);
   }
 
+  /**
+   * A read that meets the file as it cannot be used (a damaged page, a file made read-only, an I/O
+   * error) says so, naming the file and its setting, instead of SQLite's bare words: at start-up
+   * one line for the operator, on a request 503 (EventStoreUnavailableError).
+   */
+  private reading<T>(read: () => T): T {
+    try {
+      return read();
+    } catch (error) {
+      throw this.fileFault(error);
+    }
+  }
+
+  private fileFault<E>(error: E): E | EventStoreFileError {
+    return isSQLiteFileFault(error) ? new EventStoreFileError(this.path, sqliteFileProblem(error)) : error;
+  }
+
   /** A full disk is told apart from other failures: it is the operator's to fix, and passes. */
   private storeError(error: Error): Error {
-    if (!isDiskFullError(error)) return error;
+    if (!isDiskFullError(error)) return this.fileFault(error);
     this.diskFull ??= { since: this.clock().toISOString(), reason: error.message };
     return new EventStoreFullError(this.path, error.message);
   }

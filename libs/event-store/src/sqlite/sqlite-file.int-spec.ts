@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,6 +110,29 @@ describe('openSQLiteFile', () => {
     expect(again.prepare('SELECT x FROM t').get()).toEqual({ x: 42 });
     again.close();
     expect(told).toEqual([]);
+  });
+
+  it('refuses a FIFO where the file or its -wal should be, naming it, never setting it aside (opening one would hang)', () => {
+    const path = join(dir, 'fifo.db');
+    execFileSync('mkfifo', [path]);
+    for (const onSetAside of [undefined, () => undefined]) {
+      expect(() => openSQLiteFile(path, { variable: 'SOME_PATH', prepare, ...(onSetAside ? { onSetAside } : {}) })).toThrow(new SQLiteFileError(path, 'SOME_PATH', 'is a FIFO, not a file: name a file'));
+    }
+    expect(statSync(path).isFIFO()).toBe(true);
+    const other = join(dir, 'other.db');
+    mkdirSync(`${other}-wal`);
+    expect(() => openSQLiteFile(other, { variable: 'SOME_PATH', prepare, onSetAside: () => undefined })).toThrow(/cannot be opened: .*other\.db-wal, where SQLite keeps its write-ahead log, is a folder, not a file: move it away/);
+  });
+
+  it('refuses data that is not derived where a file says it was there: an empty file, or a write-ahead log without its file; a derived one is made anew', () => {
+    const empty = join(dir, 'empty.db');
+    writeFileSync(empty, '');
+    expect(() => openSQLiteFile(empty, { variable: 'SOME_PATH', prepare })).toThrow(/is an empty file \(0 bytes\)/);
+    openSQLiteFile(empty, { variable: 'SOME_PATH', prepare, onSetAside: () => undefined }).close();
+    const orphan = join(dir, 'orphan.db');
+    writeFileSync(`${orphan}-wal`, Buffer.alloc(4096, 7));
+    expect(() => openSQLiteFile(orphan, { variable: 'SOME_PATH', prepare })).toThrow(`is missing, but its write-ahead log ${orphan}-wal holds 4096 bytes`);
+    expect(readdirSync(dir).filter((file) => file.startsWith('orphan'))).toEqual(['orphan.db-wal']);
   });
 
   it('names a folder path that runs through a file', () => {

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { closeSync, existsSync, openSync, renameSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, renameSync, statSync } from 'node:fs';
 import { makeFolders } from './make-folders';
 import { dirname } from 'node:path';
 
@@ -66,6 +66,10 @@ export function ensureOwnerOnlyFile(path: string, variable = 'the file'): void {
  */
 export function openSQLiteFile(path: string, options: OpenSQLiteFileOptions): Database.Database {
   if (path === ':memory:' || path === '') return openPrepared(path, options);
+  assertNotSpecialFile(path, options.variable);
+  // Data that is not derived (the events, the relay's checkpoints) is never taken for a new file
+  // when what is there says it was something: SQLite would start an empty database and drop the log.
+  if (!options.onSetAside) assertNotEmptied(path, options.variable);
   ensureOwnerOnlyFile(path, options.variable);
   try {
     return openPrepared(path, options);
@@ -84,6 +88,72 @@ export function openSQLiteFile(path: string, options: OpenSQLiteFileOptions): Da
       return openPrepared(path, options);
     } catch (again) {
       throw new SQLiteFileError(path, options.variable, reasonOf(again));
+    }
+  }
+}
+
+/**
+ * A FIFO, socket or device where a file (or its -wal, -shm) should be would hang the open or
+ * fail with SQLite's "disk I/O error": refused, naming it, and never set aside.
+ */
+function assertNotSpecialFile(path: string, variable: string): void {
+  for (const suffix of ['', '-wal', '-shm']) {
+    let stats;
+    try {
+      stats = statSync(path + suffix);
+    } catch {
+      continue; // missing: made as needed (a folder path that is broken says so when it is made)
+    }
+    if (stats.isFile() || (suffix === '' && stats.isDirectory())) continue; // a folder as the file itself: SQLite's own refusal names it
+    const what = stats.isDirectory() ? 'a folder' : stats.isFIFO() ? 'a FIFO' : stats.isSocket() ? 'a socket' : 'a device';
+    throw new SQLiteFileError(path, variable, suffix === '' ? `is ${what}, not a file: name a file` : `cannot be opened: ${path + suffix}, where SQLite keeps its ${suffix === '-wal' ? 'write-ahead log' : 'shared memory'}, is ${what}, not a file: move it away`);
+  }
+}
+
+/**
+ * The events (or the relay's checkpoints) are not made anew where a file says they were there:
+ * a main file missing or empty beside a write-ahead log that is not (the log's recent pages may
+ * be all there is), or an empty main file (a botched copy, a truncation). SQLite would take either
+ * for a new database and remove the log.
+ */
+function assertNotEmptied(path: string, variable: string): void {
+  const sizeOf = (file: string) => {
+    try {
+      return statSync(file).size;
+    } catch {
+      return undefined;
+    }
+  };
+  const main = sizeOf(path);
+  const wal = sizeOf(`${path}-wal`) ?? 0;
+  if ((main === undefined || main === 0) && wal > 0) {
+    throw new SQLiteFileError(
+      path,
+      variable,
+      `${main === undefined ? 'is missing' : 'is empty'}, but its write-ahead log ${path}-wal holds ${wal} bytes, which may be all that is left of it: restore ${path} (with that -wal beside it), or move ${path}-wal away to start with an empty file`,
+    );
+  }
+  if (main === 0) {
+    throw new SQLiteFileError(path, variable, 'is an empty file (0 bytes), where a SQLite database was expected: if it held data, restore it from a backup; to start with a new one, delete the file');
+  }
+}
+
+/**
+ * A process that writes the file (the API appending events) refuses to start on one this user may
+ * read but not write: SQLite would open it read-only and every command would fail. Root may write
+ * anything, whatever the modes.
+ */
+export function assertWritableFile(path: string, variable: string): void {
+  if (path === ':memory:' || path === '') return;
+  for (const target of [path, `${path}-wal`, `${path}-shm`, dirname(path)]) {
+    if (target !== path && target !== dirname(path) && !existsSync(target)) continue;
+    try {
+      accessSync(target, constants.W_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') continue; // missing, or a broken folder path: the open says so
+      const which = target === path ? 'it' : target === dirname(path) ? `its folder ${target}` : target;
+      throw new SQLiteFileError(path, variable, `cannot be written: this user may not write ${which} (check the owner and mode of the file, its -wal and -shm, and its folder)`);
     }
   }
 }
@@ -161,6 +231,18 @@ export function unexpectedTables(message: string): Error {
 function canSetAside(error: unknown): boolean {
   const code = (error as { code?: string })?.code ?? '';
   return DAMAGED.has(code) || code === 'SQLITE_CANTOPEN' || code === 'EACCES' || code === 'EPERM';
+}
+
+/** Why a SQLite file cannot be used, in words for an operator (a SqliteError's or a file system error's code). */
+export function sqliteFileProblem(error: unknown): string {
+  return reasonOf(error);
+}
+
+/** The codes of a file that cannot be used as it stands (damaged, read-only, unreadable): not a fault of the request. */
+export function isSQLiteFileFault(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code !== 'string') return false;
+  return DAMAGED.has(code) || code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_CANTOPEN';
 }
 
 function reasonOf(error: unknown): string {
