@@ -649,6 +649,23 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
         }
       });
 
+      onSQLite('an event written at position 0 or below, where no append writes: read and reported, and the kept head no longer holds', () => {
+        const kept = keepOf(stagecraft(tampered(() => undefined), 'verify', '--all').stdout);
+        for (const position of [0, -1]) {
+          // A copy of the log's last event under a new revision of its stream: its chain alone still verifies.
+          const env = tampered((db) =>
+            db
+              .prepare('INSERT INTO events (position, id, stream, revision, type, data, metadata, recorded_at) SELECT ?, ?, stream, revision + 1, type, data, metadata, recorded_at FROM events ORDER BY position DESC LIMIT 1')
+              .run(position, `forged-${position}`),
+          );
+          const run = stagecraft(env, 'verify', '--all', '--head', kept);
+          expect([position, run.status]).toEqual([position, 1]);
+          expect(run.stdout).toContain(`BROKEN: log at position ${position}: position-order — an event at position ${position}`);
+          expect(run.stdout).toContain('before the log\'s first position (1): written outside the service');
+          expect(run.stdout).toMatch(/head-mismatch/);
+        }
+      });
+
       onSQLite('events cut from the end: invisible to the log alone, caught by the kept head', async () => {
         const kept = keepOf(stagecraft(tampered(() => undefined), 'verify', '--all').stdout);
         const last = (await readAllEvents(source)).at(-1)!;

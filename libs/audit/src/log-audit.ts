@@ -110,7 +110,11 @@ export class LogAuditor {
   add(event: StoredEventLike & { readonly position: number }): void {
     const { position } = event;
     if (position <= this.lastPosition) {
-      this.fail({ reason: 'position-order', position, detail: `the event at position ${position} (${event.stream} revision ${event.revision}) comes after position ${this.lastPosition}` });
+      const detail =
+        this.options.densePositions && this.eventsRead === 0 && position <= 0
+          ? `an event at position ${position} (${event.stream} revision ${event.revision}), before the log's first position (1): written outside the service`
+          : `the event at position ${position} (${event.stream} revision ${event.revision}) comes after position ${this.lastPosition}`;
+      this.fail({ reason: 'position-order', position, detail });
     } else if (this.options.densePositions && position !== this.lastPosition + 1) {
       const missing = position - this.lastPosition - 1;
       const range = missing === 1 ? `position ${this.lastPosition + 1} is` : `positions ${this.lastPosition + 1}–${position - 1} are`;

@@ -23,14 +23,18 @@ export interface ReadAllPagesOptions {
  */
 export async function* readAllPages(store: Pick<EventStore, 'readAll'>, options: ReadAllPagesOptions = {}): AsyncGenerator<StoredEvent[]> {
   const pageSize = options.pageSize ?? 1_000;
-  /** Everything up to it has been yielded. */
-  let seen = options.afterPosition ?? 0;
+  /**
+   * Everything up to it has been yielded. Without afterPosition, the very start of the log: a row
+   * written at position 0 or below (only outside the service: SQLite numbers from 1) is read too,
+   * so that an auditor's reading meets it instead of passing it by.
+   */
+  let seen = options.afterPosition ?? -Infinity;
   /** Where the next read starts: `seen` itself, or just past an unreadable event. */
   let from = seen;
   for (;;) {
     let read: StoredEvent[];
     try {
-      read = await store.readAll({ ...(from > 0 ? { fromPosition: from } : {}), maxCount: pageSize + 1 });
+      read = await store.readAll({ ...fromPositionOf(from), maxCount: pageSize + 1 });
     } catch (error) {
       if (!(error instanceof UnreadableEventError) || !options.onUnreadable) throw error;
       if (error.position <= seen) {
@@ -57,7 +61,7 @@ export async function* readAllPages(store: Pick<EventStore, 'readAll'>, options:
 async function readUpTo(store: Pick<EventStore, 'readAll'>, seen: number, from: number, unreadable: number): Promise<StoredEvent[]> {
   const before: StoredEvent[] = [];
   for (let at = from; at < unreadable; ) {
-    const [event] = await store.readAll({ fromPosition: at, maxCount: 1 }).catch((single: unknown) => {
+    const [event] = await store.readAll({ ...fromPositionOf(at), maxCount: 1 }).catch((single: unknown) => {
       if (single instanceof UnreadableEventError && single.position === unreadable) return []; // reached it
       throw single;
     });
@@ -67,3 +71,6 @@ async function readUpTo(store: Pick<EventStore, 'readAll'>, seen: number, from: 
   }
   return before;
 }
+
+/** A read from `from` (inclusive); from the start of the log when it is none (-Infinity). */
+const fromPositionOf = (from: number): { fromPosition?: number } => (Number.isFinite(from) ? { fromPosition: from } : {});

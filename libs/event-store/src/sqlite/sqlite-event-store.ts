@@ -199,7 +199,7 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
     const rows = this.reading(() =>
       options.direction === 'backwards'
         ? this.statements.readAllBackwards.all(options.fromPosition ?? NO_UPPER_BOUND, limit)
-        : this.statements.readAllForwards.all(options.fromPosition ?? 0, limit),
+        : this.statements.readAllForwards.all(options.fromPosition ?? Number.MIN_SAFE_INTEGER, limit), // the start: rows written below 1 outside the service too
     );
     return rows.map(fromEventTuple);
   }
