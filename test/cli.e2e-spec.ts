@@ -666,6 +666,27 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
         }
       });
 
+      onSQLite('an event of a type this version does not read, or whose revision is not a number: STREAM_UNREADABLE naming where, never a 500 INTERNAL', async () => {
+        const at = (await readAllEvents(source)).find((event) => event.stream === `opportunity-${wonId}` && event.revision === 3)!;
+        for (const [column, value, detail] of [
+          ['type', 'Bogus', 'the one at revision 3 is of type "Bogus", which this version does not read'],
+          ['revision', 'abc', 'its revision is not a whole number ("abc")'],
+        ] as const) {
+          const env = tampered((db) => db.prepare(`UPDATE events SET ${column} = ? WHERE position = ?`).run(value, at.position));
+          const api = await startApiTestApp({ eventStorePath: env.EVENT_STORE_PATH!, env: { READ_MODELS_PATH: env.READ_MODELS_PATH!, PROJECTIONS: 'external' } });
+          try {
+            for (const path of [`/opportunities/${wonId}`, `/opportunities/${wonId}?asOf=2030-01-01T00:00:00Z`, `/opportunities/${wonId}/history?view=timeline`]) {
+              const answer = await api.http.get(path);
+              expect([column, path, answer.status, answer.body.code]).toEqual([column, path, 500, 'EVENT_STORE.STREAM_UNREADABLE']);
+              expect(answer.body.detail).toContain(detail);
+            }
+          } finally {
+            await api.close();
+          }
+          expect(stagecraft(env, 'verify', '--all').status).toBe(1);
+        }
+      });
+
       onSQLite('events cut from the end: invisible to the log alone, caught by the kept head', async () => {
         const kept = keepOf(stagecraft(tampered(() => undefined), 'verify', '--all').stdout);
         const last = (await readAllEvents(source)).at(-1)!;

@@ -1,4 +1,4 @@
-import { foldOpportunity, isOpportunityEventType, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
+import { foldOpportunity, isOpportunityEventType, UnknownEventTypeError, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
 import type { StoredEventLike } from './stored-event-like';
 
 /**
@@ -47,7 +47,7 @@ export function foldAsOf(events: readonly StoredEventLike[], instant: number | s
 
 export function toOpportunityEvent(event: StoredEventLike): OpportunityEvent {
   if (!isOpportunityEventType(event.type)) {
-    throw new Error(`Stream ${event.stream} holds event type "${event.type}" at revision ${event.revision}, which this version cannot read`);
+    throw new UnknownEventTypeError(event.stream, event.revision, event.type);
   }
   return { type: event.type, data: event.data } as OpportunityEvent;
 }

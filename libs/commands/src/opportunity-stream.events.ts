@@ -1,4 +1,4 @@
-import { isOpportunityEventType, type OpportunityEvent } from '@stagecraft/opportunity';
+import { isOpportunityEventType, UnknownEventTypeError, type OpportunityEvent } from '@stagecraft/opportunity';
 import type { StoredEvent } from '@stagecraft/event-store';
 import { deterministicUuid } from './deterministic-uuid';
 
@@ -6,7 +6,7 @@ import { deterministicUuid } from './deterministic-uuid';
 export function toOpportunityEvents(stored: readonly StoredEvent[]): OpportunityEvent[] {
   return stored.map((event) => {
     if (!isOpportunityEventType(event.type)) {
-      throw new Error(`Stream ${event.stream} holds event type "${event.type}" at revision ${event.revision}, which this version cannot read`);
+      throw new UnknownEventTypeError(event.stream, event.revision, event.type);
     }
     return { type: event.type, data: event.data } as OpportunityEvent;
   });

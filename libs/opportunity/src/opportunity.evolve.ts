@@ -14,6 +14,21 @@ export class UnexpectedEventError extends Error {
 }
 
 /**
+ * A stored event of a type this version does not read, in an opportunity's stream: written by a
+ * newer version, or altered outside the service. Named by stream and revision, where it stands.
+ */
+export class UnknownEventTypeError extends Error {
+  constructor(
+    readonly stream: string,
+    readonly revision: number,
+    readonly eventType: string,
+  ) {
+    super(`Stream ${stream} holds event type "${eventType}" at revision ${revision}, which this version cannot read`);
+    this.name = 'UnknownEventTypeError';
+  }
+}
+
+/**
  * Folds one event into the state. A plain reducer: replay never runs the machine or its guards,
  * so history stays readable after the process definition changes.
  */

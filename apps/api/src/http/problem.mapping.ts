@@ -12,7 +12,7 @@ import {
   UnreadableEventError,
   WrongExpectedRevisionError,
 } from '@stagecraft/event-store';
-import { UnexpectedEventError } from '@stagecraft/opportunity';
+import { UnexpectedEventError, UnknownEventTypeError } from '@stagecraft/opportunity';
 import { ReadModelUnavailableError } from '@stagecraft/projections';
 import { ApiProblem } from './problem';
 import type { ProblemCode } from './problem.catalogue';
@@ -97,6 +97,13 @@ export function toProblem(error: unknown): ApiProblem {
     return new ApiProblem(
       'EVENT_STORE.STREAM_UNREADABLE',
       `The stored events of this opportunity cannot be replayed (${error.message}); the log may have been altered. An auditor can locate the break with GET /opportunities/{id}/verify or \`npx stagecraft verify <id>\`.`,
+    );
+  }
+  if (error instanceof UnknownEventTypeError) {
+    return new ApiProblem(
+      'EVENT_STORE.STREAM_UNREADABLE',
+      `The stored events of this opportunity cannot be replayed: the one at revision ${error.revision} is of type "${error.eventType}", which this version does not read (written by a newer version, or the log was altered). An auditor can locate the break with GET /opportunities/{id}/verify or \`npx stagecraft verify <id>\`.`,
+      { revision: error.revision },
     );
   }
   if (error instanceof UnreadableEventError) {

@@ -39,6 +39,13 @@ export const EVENT_COLUMNS = 'position, id, stream, revision, type, data, metada
 
 /** Each reader gets objects of its own, parsed from the stored text (as toStoredEvent). */
 export function fromEventTuple([position, id, stream, revision, type, data, metadata, recordedAt]: EventTuple): StoredEvent {
+  // Columns an append always writes as a whole number or a text: anything else was written by hand
+  // (SQLite keeps 'abc' in an INTEGER column), and read as it is it would fail far from its cause.
+  if (!Number.isSafeInteger(revision) || (revision as number) < 0) throw new UnreadableEventError(String(stream), Number.NaN, position, `its revision is not a whole number (${JSON.stringify(revision)})`);
+  if (typeof stream !== 'string' || typeof type !== 'string' || typeof id !== 'string' || typeof recordedAt !== 'string') {
+    const [column, value] = typeof stream !== 'string' ? ['stream', stream] : typeof type !== 'string' ? ['type', type] : typeof id !== 'string' ? ['id', id] : ['recorded_at', recordedAt];
+    throw new UnreadableEventError(String(stream), revision, position, `its ${column} is not a text (${JSON.stringify(value)})`);
+  }
   return {
     id,
     stream,
