@@ -74,5 +74,17 @@ function parsedColumn(text: string, column: 'data' | 'metadata', stream: string,
     const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
     throw new UnreadableEventError(stream, revision, position, `its ${column} is not a JSON object (${kind})`);
   }
+  // A number past a double's range (1e999) parses to ±Infinity, which the hash chain's JSON writes
+  // as null: an edit from null to it would read differently and still verify. No append writes one
+  // (JSON.stringify writes null); only a long exponent can make one, so most rows skip the walk.
+  if (LONG_EXPONENT.test(text) && holdsInfinity(value)) throw new UnreadableEventError(stream, revision, position, `its ${column} holds a number too large for a double (written outside Stagecraft)`);
   return value as Record<string, unknown>;
+}
+
+const LONG_EXPONENT = /\d[eE][+-]?\d{3}/;
+
+function holdsInfinity(value: unknown): boolean {
+  if (typeof value === 'number') return !Number.isFinite(value);
+  if (value === null || typeof value !== 'object') return false;
+  return Object.values(value).some(holdsInfinity);
 }
