@@ -75,6 +75,9 @@ async function analyticsOf(env: Record<string, string>): Promise<unknown> {
   }
 }
 
+
+/** The head `verify --all` prints to keep. */
+const keepOf = (stdout: string) => /^keep: (\S+)$/m.exec(stdout)?.[1] ?? '';
 describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () => {
   const dir = temporaryDirectory('stagecraft-cli-');
   const source = storeEnv(dir.path, 'source');
@@ -481,6 +484,7 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
 
     onTheSQLiteFile('exits 1 naming the stream and revision of an edited event (editing the SQLite file)', async () => {
       const copy = await resolved(storeEnv(dir.path, 'copy'));
+      const kept = keepOf(stagecraft(copy, 'verify', '--all').stdout);
       const db = new Database(copy.EVENT_STORE_PATH);
       const won = db.prepare("SELECT position, data FROM events WHERE stream = ? AND type = 'OpportunityWon'").get(`opportunity-${wonId}`) as { position: number; data: string };
       const revision = (db.prepare('SELECT revision FROM events WHERE position = ?').get(won.position) as { revision: number }).revision;
@@ -491,6 +495,11 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
       expect(broken.status).toBe(1);
       expect(broken.stdout).toMatch(/^BROKEN: 1 of 10 stream\(s\)/);
       expect(broken.stdout).toContain(`BROKEN: opportunity-${wonId} at revision ${revision}: hash-mismatch`);
+      // Edited in place under its old hash: the kept head still holds, and must not be read as "nothing altered".
+      const againstHead = stagecraft(copy, 'verify', '--all', '--head', kept);
+      expect(againstHead.status).toBe(1);
+      expect(againstHead.stdout).toContain('was deleted, added, renumbered or cut (what was altered in place is listed above)');
+      expect(againstHead.stdout).not.toContain('altered or cut.');
       const single = stagecraft(copy, 'verify', wonId, '--json');
       expect(single.status).toBe(1);
       expect(JSON.parse(single.stdout)).toMatchObject({ ok: false, opportunity: { ok: false, stream: `opportunity-${wonId}`, revision, reason: 'hash-mismatch' }, process: { ok: true } });
@@ -562,7 +571,6 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
   });
 
   describe('verify sees what is missing', () => {
-    const keepOf = (stdout: string) => /^keep: (\S+)$/m.exec(stdout)?.[1] ?? '';
     /** The stream of the deal that was lost then reopened: in the middle of the log. */
     const lostStream = async () => (await readAllEvents(source)).find((event) => event.type === 'OpportunityLost')!.stream;
 

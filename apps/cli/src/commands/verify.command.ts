@@ -122,7 +122,12 @@ function describeLog(report: LogAudit): string {
     const vouched = report.uncoveredStreams === 0 ? 'each vouched for by a hashed event after it' : report.uncoveredVouchedByHead ? 'vouched for by the kept head' : `${report.uncoveredStreams} stream(s) hold only such events and nothing vouches for them (written before tamper evidence, or their hashes stripped): check them, then keep the head below and verify with --head`;
     lines.push(`  ${report.unchained} event(s) carry no hash; ${vouched}.`);
   }
-  if (report.keptHead?.reproduced) lines.push(`  The log still reproduces the kept head ${formatLogHead(report.keptHead.head)}: nothing up to position ${report.keptHead.head.position} was deleted, altered or cut.`);
+  if (report.keptHead?.reproduced) {
+    // The digest chains each event's stored hash and position: an event edited in place under its
+    // old hash leaves it whole, and only the chain checks above find that.
+    const what = hasBreaks(report) ? 'deleted, added, renumbered or cut (what was altered in place is listed above)' : 'deleted, added, altered or cut';
+    lines.push(`  The log still reproduces the kept head ${formatLogHead(report.keptHead.head)}: nothing up to position ${report.keptHead.head.position} was ${what}.`);
+  }
   if (!report.densePositions && !report.keptHead) lines.push('  This store does not number its events densely: a deleted stream shows only against a kept head (--head).');
   // No head to keep from a broken log: keeping it would vouch for the tampering.
   if (hasBreaks(report)) return lines.join('\n');
