@@ -1,4 +1,5 @@
-import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { KurrentDBClient } from '@kurrent/kurrentdb-client';
@@ -183,6 +184,24 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
         expect(run.stderr).toMatch(reason);
         expect(run.stderr).not.toMatch(/\n\s+at /);
       }
+    });
+
+    it('a process past the size limits, and a FIFO in place of a file (reading it would wait for ever): refused, naming them', () => {
+      const stages = (count: number) => Array.from({ length: count }, (_, i) => `  - { id: s${i}, name: S${i}, probability: 10 }`).join('\n');
+      const huge = join(dir.path, 'huge.yaml');
+      writeFileSync(huge, `id: huge\nname: Huge\nstages:\n${stages(101)}\nlostReasons: [price]\n`);
+      const fifo = join(dir.path, 'fifo.yaml');
+      execFileSync('mkfifo', [fifo]);
+      for (const [file, reason] of [
+        [huge, /stages: lists 101 stages; a process has at most 100/],
+        [fifo, /cannot be read: it is a FIFO, not a file/],
+      ] as const) {
+        const run = stagecraft({}, 'processes', 'validate', file);
+        expect([file, run.status]).toEqual([file, 1]);
+        expect(run.stderr).toMatch(new RegExp(plain(file)));
+        expect(run.stderr).toMatch(reason);
+      }
+      rmSync(fifo);
     });
 
     it('files valid one by one but not together, as start-up would load them (one id twice, two defaults)', () => {

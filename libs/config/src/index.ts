@@ -4,3 +4,4 @@ export * from './settings';
 export * from './start-failure';
 export * from './setting-names';
 export * from './json-duplicate-keys';
+export { assertConfigurationFile, readUtf8 } from './utf8-file';

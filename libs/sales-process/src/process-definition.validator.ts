@@ -24,6 +24,12 @@ const ID_RULE = 'lower-case letters, digits, "-" or "_", starting with a letter 
 // Outcomes are machine states of their own, so no stage may take their names.
 const RESERVED_STAGE_IDS = new Set(['won', 'lost', 'closed']);
 
+/**
+ * How large a process may be. Far past any sales process, and what keeps checking one (its rules
+ * are compiled stage by stage against every other) quick: 1,000 stages took minutes and ~1 GB.
+ */
+export const LIMITS = { stages: 100, criteria: 100, ids: 1_000 } as const;
+
 const ROOT_KEYS = ['id', 'name', 'description', 'stages', 'rules', 'lostReasons', 'wonReasons', 'teams', 'default'];
 const STAGE_KEYS = ['id', 'name', 'description', 'probability', 'exitCriteria', 'rotAfterDays'];
 const CRITERION_KEYS = ['id', 'description'];
@@ -87,6 +93,10 @@ function readStages(value: unknown, report: Report): { stages: StageDefinition[]
     report(['stages'], 'must list at least one stage');
     return none;
   }
+  if (value.length > LIMITS.stages) {
+    report(['stages'], `lists ${value.length} stages; a process has at most ${LIMITS.stages}`);
+    return none;
+  }
   const seen = new Map<string, number>();
   const stages: StageDefinition[] = [];
   value.forEach((item, index) => {
@@ -146,6 +156,10 @@ function readCriteria(value: unknown, path: DocumentPath, report: Report): ExitC
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) {
     report(path, `must be a list of { id, description } (got ${describe(value)})`);
+    return [];
+  }
+  if (value.length > LIMITS.criteria) {
+    report(path, `lists ${value.length} exit criteria; a stage has at most ${LIMITS.criteria}`);
     return [];
   }
   const seen = new Map<string, number>();
@@ -229,6 +243,10 @@ function readIdList(
   }
   if (options.required && value.length === 0) {
     report(path, 'must not be empty');
+    return [];
+  }
+  if (value.length > LIMITS.ids) {
+    report(path, `lists ${value.length} ids; at most ${LIMITS.ids}`);
     return [];
   }
   const ids: string[] = [];

@@ -77,7 +77,7 @@ describe('ApiKeyStore', () => {
     // Settings refuse a folder already; here it becomes one after they were read.
     const settings = readSettings({ API_KEYS_FILE: file });
     mkdirSync(file);
-    expect(() => new ApiKeyStore(settings)).toThrow(new SettingsError('API_KEYS_FILE', `${file} cannot be read: it is a folder`));
+    expect(() => new ApiKeyStore(settings)).toThrow(new SettingsError('API_KEYS_FILE', `${file} cannot be read: it is a folder, not a file`));
     rmSync(file, { recursive: true });
   });
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { SettingsError, type Settings } from '@stagecraft/config';
+import { readUtf8, SettingsError, type Settings } from '@stagecraft/config';
 import { API_SETTINGS } from '../settings/api-settings.token';
 import type { StoredApiKey } from './api-key.credentials';
 import { parseApiKeys } from './api-keys.file';
@@ -92,7 +92,7 @@ export class ApiKeyStore implements OnModuleInit, OnModuleDestroy {
     }
     let text: string;
     try {
-      text = readFileSync(this.file, 'utf8');
+      text = readUtf8(this.file); // a FIFO put in its place must not stop the event loop
     } catch (error) {
       this.report(`cannot be read (${(error as Error).message}); keeping the ${this.fileKeys.length} key(s) last read`);
       return;
@@ -151,10 +151,10 @@ export class ApiKeyStore implements OnModuleInit, OnModuleDestroy {
 /** The keys file's text at start-up; one it cannot read (a folder, no permission) stops start-up naming it. */
 function readKeysText(file: string): string {
   try {
-    return readFileSync(file, 'utf8');
+    return readUtf8(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'EACCES' || code === 'EPERM' ? 'permission denied (check its owner and mode)' : code === 'EISDIR' ? 'it is a folder' : (error as Error).message;
+    const reason = code === 'EACCES' || code === 'EPERM' ? 'permission denied (check its owner and mode)' : (error as Error).message;
     throw new SettingsError('API_KEYS_FILE', `${file} cannot be read: ${reason}`);
   }
 }

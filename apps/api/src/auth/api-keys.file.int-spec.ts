@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,6 +67,14 @@ describe('the keys file', () => {
     expect([readFileSync(file, 'utf8'), statSync(file).mtimeMs]).toEqual([written, mtimeMs]);
     await expect(updateApiKeysFile(file, ({ keys }) => withoutKey(keys, readApiKeysFile(file)[0]!.id))).resolves.toBe(true);
     expect(readApiKeysFile(file)).toEqual([]);
+  });
+
+  it('refuses a FIFO in its place instead of waiting for a writer for ever, and Latin-1 text', () => {
+    execFileSync('mkfifo', [file]);
+    expect(() => readApiKeysFile(file)).toThrow(/cannot be read: it is a FIFO, not a file/);
+    rmSync(file);
+    writeFileSync(file, Buffer.from(JSON.stringify({ keys: [{ ...key('caf\u00e9'), name: 'caf\u00e9' }] }), 'latin1'));
+    expect(() => readApiKeysFile(file)).toThrow(/not UTF-8 text/);
   });
 
   it('is not overwritten while it does not parse', async () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { firstRepeatedName, SettingsError } from '@stagecraft/config';
+import { firstRepeatedName, readUtf8, SettingsError } from '@stagecraft/config';
 import { makeFolders } from '@stagecraft/event-store';
 import { problemWithStoredKey, type StoredApiKey } from './api-key.credentials';
 import { withFileLock } from './file-lock';
@@ -9,7 +9,13 @@ import { withFileLock } from './file-lock';
 /** Reads a keys file; a missing file is an empty list, a malformed one stops start-up. */
 export function readApiKeysFile(file: string): StoredApiKey[] {
   if (!existsSync(file)) return [];
-  return parseApiKeys(readFileSync(file, 'utf8'), file);
+  let text: string;
+  try {
+    text = readUtf8(file);
+  } catch (error) {
+    throw new SettingsError(file, `cannot be read: ${(error as Error).message}`);
+  }
+  return parseApiKeys(text, file);
 }
 
 export function parseApiKeys(text: string, source: string): StoredApiKey[] {
