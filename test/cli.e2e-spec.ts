@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { KurrentDBClient } from '@kurrent/kurrentdb-client';
@@ -11,7 +11,7 @@ import { readCsvRecords } from '@stagecraft/csv';
 import { ROOT, SHIPPED_PROCESSES, startApiTestApp, temporaryDirectory } from './support/api-test-app';
 import { E2E_STORE, eventStoreEnv } from './support/e2e-store';
 import { itIf } from './support/skips';
-import { stagecraft, stagecraftThroughLauncher } from './support/stagecraft-cli';
+import { stagecraft, stagecraftThroughLauncher, stagecraftWritingTo } from './support/stagecraft-cli';
 
 const at = (day: number, hour = 9) => new Date(Date.UTC(2026, 0, day, hour)).toISOString();
 const NOW = '2026-06-01T00:00:00.000Z';
@@ -147,6 +147,17 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
       expect(run.stdout).toMatch(/id:\s+standard/);
       expect(run.stdout).toContain(`version:  ${compileProcess(loadProcessFile(file).definition).version}`);
       expect(run.stdout).toContain('new → qualification (5 exit criteria) → proposition (3 exit criteria) → negotiation (3 exit criteria)');
+    });
+
+    it('exits 1 when its output cannot be written (a full disk), saying so', () => {
+      const full = openSync('/dev/full', 'w');
+      try {
+        const run = stagecraftWritingTo(full, {}, 'processes', 'validate', join(SHIPPED_PROCESSES, 'standard.yaml'));
+        expect(run.status).toBe(1);
+        expect(run.stderr).toContain('stagecraft: the output could not be written (ENOSPC');
+      } finally {
+        closeSync(full);
+      }
     });
 
     it('lists every problem with file:line:col and exits 1, without a stack trace', () => {

@@ -25,12 +25,18 @@ export function stagecraftThroughLauncher(env: Record<string, string>, ...args: 
   return runCli([CLI_LAUNCHER], env, args);
 }
 
-function runCli(nodeArgs: readonly string[], env: Record<string, string>, args: readonly string[]): CliRun {
+/** The CLI with its stdout going to `stdout` (a file descriptor: /dev/full, say), its stderr read. */
+export function stagecraftWritingTo(stdout: number, env: Record<string, string>, ...args: string[]): CliRun {
+  return runCli(childNodeArgs('apps/cli/src/main'), env, args, stdout);
+}
+
+function runCli(nodeArgs: readonly string[], env: Record<string, string>, args: readonly string[], stdout?: number): CliRun {
   const result = spawnSync(process.execPath, [...nodeArgs, ...args], {
     cwd: ROOT,
     env: { ...process.env, PROCESSES_DIR: SHIPPED_PROCESSES, ...env },
     encoding: 'utf8',
     timeout: 60_000,
+    ...(stdout === undefined ? {} : { stdio: ['ignore', stdout, 'pipe'] }),
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
