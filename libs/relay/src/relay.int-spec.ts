@@ -1,5 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { copyFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createCommandSide, type CommandSide } from '@stagecraft/commands';
 import { getSQLiteEventStore, type EventStore } from '@stagecraft/event-store';
@@ -171,6 +173,28 @@ describe('the relay, against real brokers', () => {
         await proxy.close();
       }
     });
+
+    it('recovers when the broker stops answering mid-stream (a frozen connection) and answers again, and stops while it does not', async () => {
+      const proxy = await new TcpProxy('127.0.0.1', 5672).start();
+      const statePath = join(dir.path, `relay-frozen-${n}.db`);
+      try {
+        const first = await journeys(2);
+        const sink = () => getAmqpSink(parseSinkUrl(reader.sinkUrl(proxy.url)) as AmqpSinkConfig, { confirmTimeoutMs: 500 });
+        const relay = startRelay(sink(), statePath);
+        await waitFor('the first events', () => (reader.received.length >= first ? true : undefined));
+        // The broker keeps the connection but answers nothing: close() used to wait for its reply for ever.
+        proxy.freeze();
+        const second = await journeys(2, 2);
+        await waitFor('the sink to be retrying', async () => ((await relay.status())[0]!.state === 'retrying' ? true : undefined));
+        await stopRelay(relay); // resolves: nothing waits on the silent broker without a deadline
+        await proxy.restore();
+        startRelay(sink(), statePath);
+        await waitFor('the catch-up', () => (new Set(reader.received.map((message) => message.event.id)).size >= first + second ? true : undefined));
+        await expectComplete(reader.received.map((message) => message.event));
+      } finally {
+        await proxy.close();
+      }
+    }, 60_000);
   });
 
   describe('to a webhook', () => {
@@ -200,6 +224,38 @@ describe('the relay, against real brokers', () => {
         }
       } finally {
         await receiver.close();
+      }
+    });
+
+    it('reads only the start of an answer: a subscriber that answers 200 and streams without end gets each event once, and this process does not buffer the stream', async () => {
+      const total = await journeys(1);
+      const chunk = Buffer.alloc(64 * 1024, 120);
+      /** Bytes sent in each answer until the relay closed it. */
+      const sent: number[] = [];
+      const server = createServer((request, response) => {
+        request.resume();
+        response.writeHead(200, { 'content-type': 'text/plain' });
+        let bytes = 0;
+        const timer = setInterval(() => {
+          response.write(chunk);
+          bytes += chunk.length;
+        }, 2);
+        response.on('close', () => {
+          clearInterval(timer);
+          sent.push(bytes);
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+        const relay = startRelay(sinkFor(url, 1));
+        await waitFor('every event acknowledged', async () => ((await relay.status())[0]!.lag === 0 && sent.length >= total ? true : undefined));
+        expect(relay.state.deadLetters()).toEqual([]); // before, each answer was read until the timeout, and the event dead-lettered
+        expect(sent).toHaveLength(total);
+        for (const bytes of sent) expect(bytes).toBeLessThan(8 * 1024 * 1024);
+      } finally {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
       }
     });
 

@@ -21,21 +21,34 @@ export function getAmqpSink(config: AmqpSinkConfig, options: AmqpSinkOptions = {
   async function open(): Promise<ConfirmChannel> {
     if (channel && !broken) return channel;
     await reset();
-    const connection = await connect(config.connectUrl, { clientProperties: { connection_name: 'stagecraft-relay' }, timeout: 5_000 });
+    // A broker that takes the connection but never answers (a memory or disk alarm, a network
+    // that drops packets) must fail the attempt, not hold it for ever: every step has a deadline.
+    const connecting = connect(config.connectUrl, { clientProperties: { connection_name: 'stagecraft-relay' }, timeout: 5_000 });
+    const connection = await within(connecting, confirmTimeoutMs, 'connecting').catch((error: unknown) => {
+      // Given up on, it may still open later: closed then, and heard meanwhile (its errors would crash the process).
+      connecting.then(
+        (late) => {
+          late.on('error', () => undefined);
+          void closeWithin(late);
+        },
+        () => undefined,
+      );
+      throw error;
+    });
     try {
       // Errors also arrive as 'close'; listening keeps an 'error' from crashing the process.
       connection.on('error', () => (broken = true));
       connection.on('close', () => (broken = true));
-      const confirm = await connection.createConfirmChannel();
+      const confirm = await within(connection.createConfirmChannel(), confirmTimeoutMs, 'opening a channel');
       confirm.on('error', () => (broken = true));
       confirm.on('close', () => (broken = true));
-      await confirm.assertExchange(config.exchange, 'topic', { durable: true, autoDelete: false });
+      await within(confirm.assertExchange(config.exchange, 'topic', { durable: true, autoDelete: false }), confirmTimeoutMs, 'declaring the exchange');
       model = connection;
       channel = confirm;
       broken = false;
       return confirm;
     } catch (error) {
-      await connection.close().catch(() => undefined);
+      await closeWithin(connection);
       throw error;
     }
   }
@@ -44,7 +57,7 @@ export function getAmqpSink(config: AmqpSinkConfig, options: AmqpSinkOptions = {
     const old = model;
     model = undefined;
     channel = undefined;
-    await old?.close().catch(() => undefined);
+    if (old) await closeWithin(old);
   }
 
   return {
@@ -62,18 +75,18 @@ export function getAmqpSink(config: AmqpSinkConfig, options: AmqpSinkOptions = {
             timestamp: Math.floor(Date.parse(outgoing.event.time) / 1000),
           });
           if (!fits) {
-            await new Promise((resolve) => {
-              confirm.once('drain', resolve);
-              confirm.once('close', resolve);
-            });
+            await within(
+              new Promise((resolve) => {
+                confirm.once('drain', resolve);
+                confirm.once('close', resolve);
+              }),
+              confirmTimeoutMs,
+              'waiting for the connection to take more',
+            );
             if (broken) throw new Error('the AMQP channel closed while publishing');
           }
         }
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          confirm.waitForConfirms(),
-          new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no publisher confirms within ${confirmTimeoutMs} ms`)), confirmTimeoutMs))),
-        ]).finally(() => clearTimeout(timer));
+        await within(confirm.waitForConfirms(), confirmTimeoutMs, 'waiting for publisher confirms');
       } catch (error) {
         // Whatever the channel's state, start the next attempt on a fresh one.
         await reset();
@@ -85,4 +98,36 @@ export function getAmqpSink(config: AmqpSinkConfig, options: AmqpSinkOptions = {
       await reset();
     },
   };
+}
+
+/** How long closing a connection may wait for the broker's answer before its socket is dropped. */
+const CLOSE_TIMEOUT_MS = 2_000;
+
+/** `work`, or a failure naming `what` once `ms` have passed without its answer. */
+async function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer from the broker within ${ms} ms (${what})`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Closes a connection, waiting at most CLOSE_TIMEOUT_MS for the broker to agree: a broker that
+ * no longer answers left close() pending for ever, and with it every later attempt and the
+ * relay's stop. Past that the socket is dropped.
+ */
+async function closeWithin(connection: ChannelModel): Promise<void> {
+  const closed = connection.close().then(
+    () => true,
+    () => true,
+  );
+  const agreed = await Promise.race([closed, new Promise<false>((resolve) => setTimeout(() => resolve(false), CLOSE_TIMEOUT_MS).unref())]);
+  if (agreed) return;
+  // amqplib's own connection object under the model: the socket dropped, it reports "Unexpected
+  // close" as an error event, which nobody listens to once the model has been closed.
+  const inner = (connection as unknown as { connection?: { on(event: 'error', listener: () => void): void; stream?: { destroy(): void } } }).connection;
+  inner?.on('error', () => undefined);
+  inner?.stream?.destroy();
 }

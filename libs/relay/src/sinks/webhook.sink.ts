@@ -42,8 +42,10 @@ export function getWebhookSink(config: WebhookSinkConfig, options: WebhookSinkOp
       redirect: 'manual',
       signal: AbortSignal.timeout(options.timeoutMs),
     });
-    // The body is not needed; reading it frees the connection for the next request.
-    await response.arrayBuffer().catch(() => undefined);
+    // The body is not needed. Reading a little of it lets a short answer free the connection for
+    // the next request; reading all of it would let a subscriber that streams without end fill
+    // this process's memory (the whole answer was buffered before).
+    await discardBody(response);
     if (response.status < 200 || response.status > 299) throw new Error(`HTTP ${response.status}`);
   }
 
@@ -58,7 +60,8 @@ export function getWebhookSink(config: WebhookSinkConfig, options: WebhookSinkOp
         context.onAttemptFailed(`event ${outgoing.event.id} (position ${outgoing.position}), attempt ${attempts} of ${options.maxAttempts}: ${lastError}`);
         if (attempts >= options.maxAttempts) return { event: outgoing, attempts, lastError };
       }
-      const delay = Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** (attempts - 1));
+      // Doubling, with jitter (from half to all of it): subscribers that failed together are not all retried at one instant.
+      const delay = Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** (attempts - 1)) * (0.5 + Math.random() / 2);
       // Stopping during the wait abandons the event without acknowledging it: the next start sends it again.
       await sleep(delay, undefined, { signal: context.signal });
     }
@@ -76,4 +79,24 @@ export function getWebhookSink(config: WebhookSinkConfig, options: WebhookSinkOp
     },
     async close() {},
   };
+}
+
+/** What of a webhook's answer is read before the rest is dropped. */
+export const WEBHOOK_ANSWER_READ_BYTES = 64 * 1024;
+
+/** Reads up to WEBHOOK_ANSWER_READ_BYTES of the answer's body, then cancels the rest. */
+async function discardBody(response: Response): Promise<void> {
+  const reader = response.body?.getReader();
+  if (!reader) return;
+  try {
+    for (let read = 0; read <= WEBHOOK_ANSWER_READ_BYTES; ) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      read += value.byteLength;
+    }
+  } catch {
+    return; // a body cut short or timed out: the status is what counts
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
 }
