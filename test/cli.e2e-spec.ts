@@ -203,12 +203,13 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
       writeFileSync(huge, `id: huge\nname: Huge\nstages:\n${stages(101)}\nlostReasons: [price]\n`);
       const fifo = join(dir.path, 'fifo.yaml');
       execFileSync('mkfifo', [fifo]);
-      for (const [file, reason] of [
-        [huge, /stages: lists 101 stages; a process has at most 100/],
-        [fifo, /cannot be read: it is a FIFO, not a file/],
+      for (const [file, reason, status] of [
+        [huge, /stages: lists 101 stages; a process has at most 100/, 1],
+        [fifo, /cannot be read: it is a FIFO, not a file/, 2],
+        [join(dir.path, 'missing.yaml'), /cannot be read: ENOENT/, 2],
       ] as const) {
         const run = stagecraft({}, 'processes', 'validate', file);
-        expect([file, run.status]).toEqual([file, 1]);
+        expect([file, run.status]).toEqual([file, status]);
         expect(run.stderr).toMatch(new RegExp(plain(file)));
         expect(run.stderr).toMatch(reason);
       }

@@ -1,15 +1,24 @@
-import { assertProcessSet, loadProcessFile, type LoadedProcessFile } from '@stagecraft/config';
+import { assertConfigurationFile, assertProcessSet, loadProcessFile, type LoadedProcessFile } from '@stagecraft/config';
 import { compileProcess, ProcessDefinitionError } from '@stagecraft/sales-process';
 import { EXIT } from '../cli.errors';
 
 /**
  * `stagecraft processes validate <file...>`: the checks start-up makes, before a file is deployed.
  * Valid: prints id, version and stages (exit 0). Invalid: every problem with file:line:col (exit 1).
+ * A file that cannot be read: exit 2.
  */
 export function validateProcessFiles(files: readonly string[]): number {
   let exitCode: number = EXIT.ok;
   const valid: LoadedProcessFile[] = [];
   for (const file of files) {
+    try {
+      // A file that cannot be read at all (missing, a folder, a FIFO) is a usage error, as for every input of the CLI.
+      assertConfigurationFile(file);
+    } catch (error) {
+      console.error(`${file}: cannot be read: ${(error as Error).message}`);
+      exitCode = EXIT.usage;
+      continue;
+    }
     try {
       const loaded = loadProcessFile(file);
       const { definition } = loaded;
@@ -25,7 +34,7 @@ export function validateProcessFiles(files: readonly string[]): number {
     } catch (error) {
       if (!(error instanceof ProcessDefinitionError)) throw error;
       console.error(error.message);
-      exitCode = EXIT.failed;
+      if (exitCode === EXIT.ok) exitCode = EXIT.failed;
     }
   }
   // Valid one by one, the files must also be valid together, as start-up loads them.
@@ -34,7 +43,7 @@ export function validateProcessFiles(files: readonly string[]): number {
   } catch (error) {
     if (!(error instanceof ProcessDefinitionError)) throw error;
     console.error(error.message);
-    exitCode = EXIT.failed;
+    if (exitCode === EXIT.ok) exitCode = EXIT.failed;
   }
   return exitCode;
 }
