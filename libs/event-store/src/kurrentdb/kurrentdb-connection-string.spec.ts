@@ -27,6 +27,10 @@ describe('normaliseKurrentDBConnectionString', () => {
     expect(() => normaliseKurrentDBConnectionString(text)).toThrow(reason);
   });
 
+  it.each(['kurrentdb://', 'esdb:///', 'kurrentdb+discover://?tls=false'])('refuses %s, saying it names no host (not "Unexpected k at position 0")', (text) => {
+    expect(() => normaliseKurrentDBConnectionString(text)).toThrow('names no host: give host:port after the scheme');
+  });
+
   it('takes the usual forms', () => {
     for (const text of ['kurrentdb://localhost:2113?tls=false', 'kurrentdb://admin:changeit@n1:2113,n2:2113,n3:2113?tls=true&defaultDeadline=10000', 'esdb+discover://cluster.example.com:2113']) {
       expect(() => normaliseKurrentDBConnectionString(text)).not.toThrow();

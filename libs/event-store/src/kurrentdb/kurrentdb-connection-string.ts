@@ -18,6 +18,8 @@ export function normaliseKurrentDBConnectionString(connectionString: string): st
   const scheme = SCHEME.exec(trimmed);
   if (!scheme) throw new Error('must start with kurrentdb://, kurrentdb+discover://, esdb:// or esdb+discover:// followed by host:port');
   const normalised = `kurrentdb${scheme[2] ?? ''}://${trimmed.slice(scheme[0].length)}`;
+  // Nothing after the scheme: the client's own words ("Unexpected k at position 0") point at the wrong place.
+  if (/^\/*(\?.*)?$/.test(trimmed.slice(scheme[0].length))) throw new Error('names no host: give host:port after the scheme, e.g. kurrentdb://localhost:2113?tls=false');
   let parsed: ReturnType<typeof parseConnectionString>;
   // The client warns of an option it does not know, with the whole string (password included),
   // and ignores it: a misspelt option (tsl=false) must stop start-up instead, saying which.
