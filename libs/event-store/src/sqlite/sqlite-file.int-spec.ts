@@ -121,7 +121,11 @@ describe('openSQLiteFile', () => {
     expect(statSync(path).isFIFO()).toBe(true);
     const other = join(dir, 'other.db');
     mkdirSync(`${other}-wal`);
-    expect(() => openSQLiteFile(other, { variable: 'SOME_PATH', prepare, onSetAside: () => undefined })).toThrow(/cannot be opened: .*other\.db-wal, where SQLite keeps its write-ahead log, is a folder, not a file: move it away/);
+    expect(() => openSQLiteFile(other, { variable: 'SOME_PATH', prepare })).toThrow(/cannot be opened: .*other\.db-wal, where SQLite keeps its write-ahead log, is a folder, not a file: move it away/);
+    // A derived file's companions go aside with it, as they always did: derived files never block start-up.
+    const told: string[] = [];
+    openSQLiteFile(other, { variable: 'SOME_PATH', prepare: (db) => (db.pragma('journal_mode = WAL'), prepare(db)), onSetAside: (message) => told.push(message) }).close();
+    expect(told).toEqual([expect.stringContaining('set aside as')]);
   });
 
   it('refuses data that is not derived where a file says it was there: an empty file, or a write-ahead log without its file; a derived one is made anew', () => {

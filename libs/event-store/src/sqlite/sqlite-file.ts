@@ -67,11 +67,19 @@ export function ensureOwnerOnlyFile(path: string, variable = 'the file'): void {
 export function openSQLiteFile(path: string, options: OpenSQLiteFileOptions): Database.Database {
   if (path === ':memory:' || path === '') return openPrepared(path, options);
   assertNotSpecialFile(path, options.variable);
-  // Data that is not derived (the events, the relay's checkpoints) is never taken for a new file
-  // when what is there says it was something: SQLite would start an empty database and drop the log.
-  if (!options.onSetAside) assertNotEmptied(path, options.variable);
+  if (!options.onSetAside) {
+    try {
+      assertRegularCompanions(path);
+    } catch (error) {
+      throw new SQLiteFileError(path, options.variable, reasonOf(error));
+    }
+    // Data that is not derived (the events, the relay's checkpoints) is never taken for a new file
+    // when what is there says it was something: SQLite would start an empty database and drop the log.
+    assertNotEmptied(path, options.variable);
+  }
   ensureOwnerOnlyFile(path, options.variable);
   try {
+    if (options.onSetAside) assertRegularCompanions(path); // a derived file's go aside with it
     return openPrepared(path, options);
   } catch (error) {
     // Only a file is set aside, never a folder (a path setting pointing at one must not move it).
@@ -92,23 +100,40 @@ export function openSQLiteFile(path: string, options: OpenSQLiteFileOptions): Da
   }
 }
 
+/** What is at `path` when it is not a regular file (missing: undefined too). */
+function specialKindOf(path: string): string | undefined {
+  let stats;
+  try {
+    stats = statSync(path);
+  } catch {
+    return undefined; // missing: made as needed (a folder path that is broken says so when it is made)
+  }
+  if (stats.isFile()) return undefined;
+  return stats.isDirectory() ? 'a folder' : stats.isFIFO() ? 'a FIFO' : stats.isSocket() ? 'a socket' : 'a device';
+}
+
 /**
- * A FIFO, socket or device where a file (or its -wal, -shm) should be would hang the open or
- * fail with SQLite's "disk I/O error": refused, naming it, and never set aside.
+ * A FIFO, socket or device where the file should be would hang the open or fail with SQLite's
+ * "disk I/O error": refused, naming it, and never set aside (a folder is left to SQLite's own
+ * refusal, which names it).
  */
 function assertNotSpecialFile(path: string, variable: string): void {
-  for (const suffix of ['', '-wal', '-shm']) {
-    let stats;
-    try {
-      stats = statSync(path + suffix);
-    } catch {
-      continue; // missing: made as needed (a folder path that is broken says so when it is made)
-    }
-    if (stats.isFile() || (suffix === '' && stats.isDirectory())) continue; // a folder as the file itself: SQLite's own refusal names it
-    const what = stats.isDirectory() ? 'a folder' : stats.isFIFO() ? 'a FIFO' : stats.isSocket() ? 'a socket' : 'a device';
-    throw new SQLiteFileError(path, variable, suffix === '' ? `is ${what}, not a file: name a file` : `cannot be opened: ${path + suffix}, where SQLite keeps its ${suffix === '-wal' ? 'write-ahead log' : 'shared memory'}, is ${what}, not a file: move it away`);
+  const kind = specialKindOf(path);
+  if (kind !== undefined && kind !== 'a folder') throw new SQLiteFileError(path, variable, `is ${kind}, not a file: name a file`);
+}
+
+/** The -wal and -shm beside the file are files, or missing (SQLite failed on them with "disk I/O error"). */
+function assertRegularCompanions(path: string): void {
+  for (const suffix of ['-wal', '-shm']) {
+    const kind = specialKindOf(path + suffix);
+    if (kind === undefined) continue;
+    const role = suffix === '-wal' ? 'write-ahead log' : 'shared memory';
+    throw Object.assign(new Error(`cannot be opened: ${path + suffix}, where SQLite keeps its ${role}, is ${kind}, not a file: move it away`), { code: SPECIAL_COMPANION });
   }
 }
+
+/** The code of assertRegularCompanions' refusal: a derived file is set aside with its companions. */
+const SPECIAL_COMPANION = 'STAGECRAFT_SPECIAL_COMPANION';
 
 /**
  * The events (or the relay's checkpoints) are not made anew where a file says they were there:
@@ -230,7 +255,7 @@ export function unexpectedTables(message: string): Error {
 /** Damage, or a file this process may not read: either way a derived file is better replaced. */
 function canSetAside(error: unknown): boolean {
   const code = (error as { code?: string })?.code ?? '';
-  return DAMAGED.has(code) || code === 'SQLITE_CANTOPEN' || code === 'EACCES' || code === 'EPERM';
+  return DAMAGED.has(code) || code === 'SQLITE_CANTOPEN' || code === 'EACCES' || code === 'EPERM' || code === SPECIAL_COMPANION;
 }
 
 /** Why a SQLite file cannot be used, in words for an operator (a SqliteError's or a file system error's code). */
@@ -252,7 +277,7 @@ function reasonOf(error: unknown): string {
   if (code === 'ENOSPC' || code === 'SQLITE_FULL') return 'cannot be written: the disk is full';
   if (code === 'ENOTDIR' || code === 'ENOENT') return FOLDER_PATH_BROKEN;
   if (code === 'SQLITE_NOTADB') return 'is not a SQLite database (damaged, or another kind of file)';
-  if (code === UNEXPECTED_TABLES || code === FOREIGN_FILE) return (error as Error).message;
+  if (code === UNEXPECTED_TABLES || code === FOREIGN_FILE || code === SPECIAL_COMPANION) return (error as Error).message;
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_IOERR_SHORT_READ') return `is damaged (${(error as Error).message})`;
   if (code === 'SQLITE_CANTOPEN') return 'cannot be opened (a missing folder, or no permission)';
   return `cannot be used: ${(error as Error)?.message ?? String(error)}`;
