@@ -148,6 +148,34 @@ describe('an Idempotency-Key names one command (the command side, on the SQLite 
     expect(await store.headPosition()).toBe(head);
   });
 
+  it('refuses the key with another body also when the two race, whichever stores first and however many events each writes', async () => {
+    const withClose = (id: string) => ({ ...opened(id), expectedCloseDate: '2026-06-30' }) as Body;
+    const oneField = (id: string): Body => ({ type: 'ChangeOpportunityDetails', opportunityId: id, amount: 100 });
+    const threeFields = (id: string): Body => ({ type: 'ChangeOpportunityDetails', opportunityId: id, amount: 100, ownerId: 'ana', title: 'Other' });
+    for (const [name, before, pair] of [
+      ['openings', [], [opened, withClose]],
+      ['details', [opened], [oneField, threeFields]],
+    ] as const) {
+      for (const order of [0, 1]) {
+        for (let round = 0; round < 5; round++) {
+          const id = randomUUID();
+          for (const step of before) await side.executor.execute(step(id), envelope(randomUUID(), false));
+          const key = `race-${randomUUID()}`;
+          const bodies = order === 0 ? pair : [pair[1], pair[0]];
+          const head = await store.headPosition();
+          const settled = await Promise.allSettled(bodies.map((body) => side.executor.execute(body(id), envelope(key))));
+          expect([name, settled.map((result) => result.status).sort()]).toEqual([name, ['fulfilled', 'rejected']]);
+          const refusal = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected')!.reason as unknown;
+          expect([name, refusal]).toEqual([name, expect.any(IdempotencyKeyReusedError)]);
+          // Exactly the winner's events, once.
+          const written = (await store.readAll({ fromPosition: head + 1, maxCount: 100 })).filter((event) => event.stream.endsWith(id));
+          expect(written.length).toBeGreaterThan(0);
+          expect(new Set(written.map((event) => event.id)).size).toBe(written.length);
+        }
+      }
+    }
+  });
+
   it('remembers a keyed command that changed nothing: a retry after another change answers as the first did and undoes nothing', async () => {
     const id = randomUUID();
     const streamOf = async () => store.readStream(`opportunity-${id}`);

@@ -1,5 +1,5 @@
 import { chainNewEvents } from '@stagecraft/audit';
-import { WrongExpectedRevisionError, type EventStore, type NewEvent } from '@stagecraft/event-store';
+import { DuplicateEventIdError, WrongExpectedRevisionError, type EventStore, type NewEvent } from '@stagecraft/event-store';
 import { canonicalOpportunityId, decide, fromOpportunityStreamId, noChangeRecorded, rejections, type OpenedOpportunityState, type OpenOpportunity, type OpportunityCommand, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
 import { canonicalJson } from '@stagecraft/sales-process';
 import { hash } from 'node:crypto';
@@ -83,6 +83,9 @@ export class OpportunityCommandExecutor {
         const after = this.streams.appended(loaded, events, result, headHash);
         return outcomeOf(after.state, result.nextRevision, result.position, false);
       } catch (error) {
+        // A racing request with the same key stored first, with fewer events than this one (the ids
+        // are the key's, by index): the store holds that command, and answers for the key.
+        if (fingerprint && error instanceof DuplicateEventIdError) return await this.storedAnswer(opportunityId, envelope, fingerprint);
         // A conflict on a cached fold says the fold was behind: read, and try again uncounted.
         if (cached && error instanceof WrongExpectedRevisionError) continue;
         const retryable = error instanceof WrongExpectedRevisionError && envelope.expectedRevision === undefined;
