@@ -823,6 +823,50 @@ describe('the board in a real browser (end to end)', () => {
       expect(await newCard.innerText()).toContain('€64,500');
     });
 
+    it('an amount typed the European way is not guessed at: the form asks, and sends nothing', async () => {
+      sent.length = 0;
+      await page.click('#new-deal');
+      await page.waitForSelector('#deal-form[open] #deal-title');
+      await page.fill('#deal-title', 'Amount check');
+      await page.selectOption('#deal-teamId', 'direct');
+      for (const [typed, message] of [
+        ['48.000,50', 'Write decimals with a dot, not a comma'],
+        ['48.000', 'Is this 48 or 48000?'],
+      ] as const) {
+        await page.fill('#deal-amount', typed);
+        await page.click('#deal-form button[type=submit]');
+        await page.waitForSelector('#deal-amount[aria-invalid="true"]');
+        expect([typed, await page.textContent('#deal-amount-error')]).toEqual([typed, expect.stringContaining(message)]);
+        expect(await page.evaluate(() => document.activeElement?.id)).toBe('deal-amount');
+      }
+      expect(sent).toEqual([]);
+      await page.keyboard.press('Escape');
+      await page.waitForSelector('#deal-form', { state: 'hidden' });
+    });
+
+    it('a board left open draws what others changed without a reload, and nothing while nothing changed', async () => {
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      tab.setDefaultTimeout(10_000);
+      await tab.addInitScript(() => {
+        (window as { stagecraftLiveRefreshMs?: number }).stagecraftLiveRefreshMs = 250;
+      });
+      try {
+        await tab.goto(`${api.baseUrl}/board`);
+        await tab.fill('#credentials', api.keys[TEST_SERVICE]!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForSelector(`[data-opportunity-id="${ids['Umbrella CRM']}"]`);
+        const drawn = () => tab.$eval('#columns', (element) => Number((element as HTMLElement).dataset.renders));
+        const before = await drawn();
+        await new Promise((resolve) => setTimeout(resolve, 1_000)); // several looks, the same answer each time
+        expect(await drawn()).toBe(before);
+        // Another rep opens a deal: it shows up in New by itself.
+        const opened = await caller.command('/opportunities', { title: 'Opened elsewhere', processId: 'standard', teamId: 'direct' });
+        await tab.waitForSelector(`[data-column="new"] [data-opportunity-id="${opened.id}"]`);
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('edits a deal from its panel: only the changed fields are sent, the panel and the timeline show them by name', async () => {
       const title = 'Nakatomi tower fit-out';
       await card(title).locator('.card-title').click();

@@ -1,4 +1,4 @@
-import { dealBody } from './deal-form.model';
+import { amountProblem, dealBody } from './deal-form.model';
 
 const typed = (values: Partial<Record<'title' | 'amount' | 'currency' | 'ownerId' | 'teamId' | 'expectedCloseDate', string>>) => ({
   title: '',
@@ -23,5 +23,16 @@ describe('the deal form\'s body', () => {
     expect(dealBody(same, existing)).toEqual({});
     expect(dealBody({ ...same, ownerId: 'chen', amount: '1,200.50' }, existing)).toEqual({ ownerId: 'chen', amount: 1200.5 });
     expect(dealBody({ ...same, expectedCloseDate: '', ownerId: '' }, existing)).toEqual({ expectedCloseDate: null });
+  });
+
+  it('takes an amount as typed only when it is unambiguous: a European "48.000,50" or "48.000" is never read as 48.0005 or 48', () => {
+    expect(dealBody(typed({ title: 'X', amount: '48 000.50' }), undefined)).toMatchObject({ amount: 48000.5 });
+    expect(dealBody(typed({ title: 'X', amount: '1,234,567' }), undefined)).toMatchObject({ amount: 1234567 });
+    expect(dealBody(typed({ title: 'X', amount: '48.000,50' }), undefined)).toMatchObject({ amount: '48.000,50' }); // the API refuses it, if it is sent
+    expect(dealBody(typed({ title: 'X', amount: '1,2,3' }), undefined)).toMatchObject({ amount: '1,2,3' });
+    expect(amountProblem('48.000,50')).toBe('Write decimals with a dot, not a comma: 48000.50 (or 48,000.50).');
+    expect(amountProblem('48,5')).toBe('Write decimals with a dot, not a comma: 48000.50 (or 48,000.50).');
+    expect(amountProblem('48.000')).toBe('Is this 48 or 48000? Write a dot only before decimals: 48000, or 48.');
+    for (const fine of ['', '48000', '48000.5', '48,000.50', '0.25', '1.5', '-3', 'a lot']) expect([fine, amountProblem(fine)]).toEqual([fine, undefined]);
   });
 });

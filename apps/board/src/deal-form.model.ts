@@ -10,10 +10,26 @@ export type Field = (typeof FIELDS)[number];
  * clears it; the API cannot clear the others, so an emptied one is left as it was). An amount that
  * is not a number is sent as written, so the API's message about it is the one shown.
  */
+// An amount is digits with a dot for decimals; commas or spaces may stand between groups of three
+// digits. Anything else was read wrong before: "48.000,50" (a European 48,000.50) had its comma
+// dropped and became 48.0005, and "48.000" is 48 to a computer but 48,000 to most of Europe.
+const PLAIN_AMOUNT = /^-?\d+(\.\d+)?$/;
+const GROUPED_AMOUNT = /^-?\d{1,3}([, \u00A0\u202F]\d{3})+(\.\d+)?$/;
+const GROUP_SEPARATORS = /[, \u00A0\u202F]/g;
+
+/** Why an amount as typed cannot be taken as it is (a message for the rep), or undefined. */
+export function amountProblem(typed: string): string | undefined {
+  const text = typed.trim();
+  const ambiguous = /^(-?\d{1,3})\.(\d{3})$/.exec(text);
+  if (ambiguous) return `Is this ${Number(text)} or ${ambiguous[1]}${ambiguous[2]}? Write a dot only before decimals: ${ambiguous[1]}${ambiguous[2]}, or ${Number(text)}.`;
+  if (/^-?\d[\d. \u00A0\u202F]*,\d{1,2}$/.test(text)) return 'Write decimals with a dot, not a comma: 48000.50 (or 48,000.50).';
+  return undefined; // a number, or text the API says is not one
+}
+
 export function dealBody(typed: Readonly<Record<Field, string>>, existing: Pick<OpportunityView, Field> | undefined): Record<string, unknown> {
   const value = (field: Field) => typed[field].trim();
-  const amountText = value('amount').replace(/[\s,]/g, '');
-  const amount = amountText === '' ? undefined : Number.isFinite(Number(amountText)) ? Number(amountText) : value('amount');
+  const amountText = value('amount');
+  const amount = amountText === '' ? undefined : PLAIN_AMOUNT.test(amountText) || GROUPED_AMOUNT.test(amountText) ? Number(amountText.replace(GROUP_SEPARATORS, '')) : amountText;
   const wanted: Record<Field, unknown> = {
     title: value('title'),
     amount,

@@ -1,7 +1,7 @@
 import { ApiError, type ApiClient } from './api.client';
 import type { CommandAnswer, OpportunityView } from '@stagecraft/contracts';
 import { byId, h } from './dom';
-import { dealBody, FIELDS, type Field } from './deal-form.model';
+import { amountProblem, dealBody, FIELDS, type Field } from './deal-form.model';
 import { inWords } from './moves.model';
 import type { ProcessDetail } from '@stagecraft/contracts';
 
@@ -98,6 +98,13 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       clearErrors();
+      const unclear = amountProblem(inputs.amount.value);
+      if (unclear) {
+        errors.amount.textContent = unclear;
+        inputs.amount.setAttribute('aria-invalid', 'true');
+        inputs.amount.focus();
+        return;
+      }
       save.disabled = true;
       const body = dealBody(Object.fromEntries(FIELDS.map((field) => [field, inputs[field].value])) as Record<Field, string>, existing);
       if (existing && Object.keys(body).length === 0) {

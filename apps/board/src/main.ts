@@ -89,6 +89,9 @@ async function start(): Promise<void> {
     showView();
     void refresh();
   });
+  setInterval(liveRefresh, LIVE_REFRESH_MS);
+  // Back to this tab: what changed while it was hidden is drawn at once.
+  document.addEventListener('visibilitychange', liveRefresh);
   showView();
   if (sessionStorage.getItem(CREDENTIALS)) await loadProcesses();
   else showLogin();
@@ -198,13 +201,38 @@ async function refresh(): Promise<void> {
 
 const scope = () => ({ processId: state.processId, teamId: state.teamId || undefined, minPosition: state.position });
 
-async function loadBoard(): Promise<void> {
+/** The last pipeline answer drawn, as text: a live refresh that finds the same draws nothing (no focus or scroll lost). */
+let drawnPipeline = '';
+
+async function loadBoard(options: { onlyIfChanged?: boolean } = {}): Promise<void> {
   const definition = state.detail!.definition;
   // Won and Lost: the deals closed in the API's default period (the last 30 days up to now).
   // Stage columns: the first CARDS_PER_COLUMN cards each; the header totals still cover them all.
   const pipeline = await api.get<PipelineResult>('/pipeline', { ...scope(), include: 'opportunities', cardsPerColumn: CARDS_PER_COLUMN, closed: 'won,lost' });
+  // The closed sections' period ends now, so it differs in every answer: what is drawn is compared without it.
+  const text = JSON.stringify({ ...pipeline, closed: undefined });
+  if (options.onlyIfChanged && text === drawnPipeline) return;
+  drawnPipeline = text;
   state.columns = boardColumns(definition, pipeline, new Date());
   drawBoard();
+}
+
+/**
+ * How often an open board looks for what others changed: a rep keeps it open all day, and a deal
+ * another rep moved must not sit in its old column until a reload. (A page may set
+ * `stagecraftLiveRefreshMs` before this script runs: the browser tests do.)
+ */
+const LIVE_REFRESH_MS = (window as { stagecraftLiveRefreshMs?: number }).stagecraftLiveRefreshMs ?? 15_000;
+
+/** Whether the rep is in the middle of something a redraw would disturb: a dialog, a drag, a menu or a card with the focus. */
+function busy(): boolean {
+  return document.querySelector('dialog[open], .dragging') !== null || byId('columns').contains(document.activeElement);
+}
+
+/** Draws the board again if it changed, when visible and idle; a failure is left to the next action to say. */
+function liveRefresh(): void {
+  if (document.visibilityState !== 'visible' || view() !== 'board' || !state.detail || busy()) return;
+  loadBoard({ onlyIfChanged: true }).catch(() => undefined);
 }
 
 function drawBoard(): void {
@@ -293,7 +321,8 @@ async function move(card: BoardCard, target: MoveTarget): Promise<void> {
     target.kind === 'stage' ? undefined : await chooseClosing(card, target.kind, (target.kind === 'lost' ? definition?.lostReasons : definition?.wonReasons) ?? []);
   if (closing === null) return;
   const { path, body } = moveCommand(card, target, closing);
-  const done = card.status === 'open' ? `“${card.title}” moved to ${target.name}.` : `“${card.title}” reopened in ${target.name}.`;
+  const done =
+    target.kind === 'won' ? `“${card.title}” marked as won.` : target.kind === 'lost' ? `“${card.title}” marked as lost.` : card.status === 'open' ? `“${card.title}” moved to ${target.name}.` : `“${card.title}” reopened in ${target.name}.`;
   try {
     const answer = await api.command(path, body);
     state.position = answer.position;
