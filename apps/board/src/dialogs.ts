@@ -17,7 +17,7 @@ export interface ClosingAnswer {
  * preselected one gets sent unread), and both take an optional note and the next steps. Null when
  * the user cancels.
  */
-export function chooseClosing(card: BoardCard, kind: 'won' | 'lost', reasons: readonly string[]): Promise<ClosingAnswer | null> {
+export function chooseClosing(card: BoardCard, kind: 'won' | 'lost', reasons: readonly string[], previous?: ClosingAnswer): Promise<ClosingAnswer | null> {
   const dialog = byId<HTMLDialogElement>(kind === 'lost' ? 'lose-dialog' : 'win-dialog');
   const needsReason = kind === 'lost' || reasons.length > 0;
   const select = needsReason
@@ -43,6 +43,12 @@ export function chooseClosing(card: BoardCard, kind: 'won' | 'lost', reasons: re
     h('div', { class: 'panel-actions' }, cancel, confirm),
   );
   dialog.replaceChildren(form);
+  // What the rep wrote last time for this deal, when it could not be sent: not typed twice.
+  if (previous) {
+    if (select && previous.reason !== undefined && reasons.includes(previous.reason)) select.value = previous.reason;
+    note.value = previous.note ?? '';
+    nextSteps.value = previous.nextSteps ?? '';
+  }
   const written = (field: HTMLTextAreaElement) => field.value.trim() || undefined;
   return new Promise((resolve) => {
     let chosen: ClosingAnswer | null = null;

@@ -8,7 +8,7 @@ import { amountsWonAndLost, funnelSteps, lostReasons, reliabilityPoints, stageDu
 import { renderCharts } from './charts.view';
 import { openCriteriaPanel } from './criteria.panel';
 import { openDealForm } from './deal-form';
-import { chooseClosing } from './dialogs';
+import { chooseClosing, type ClosingAnswer } from './dialogs';
 import { announce, byId, h } from './dom';
 import { dayBoundary } from './format';
 import { inWords, moveChoices } from './moves.model';
@@ -314,21 +314,30 @@ async function editDeal(card: BoardCard, opportunity: OpportunityView): Promise<
   void openPanel({ ...card, title: opportunity.title });
 }
 
+/** A win or loss the rep wrote that could not be sent (the server unreachable), by deal and outcome: offered again, not typed twice. */
+const unsentClosings = new Map<string, ClosingAnswer>();
+
 async function move(card: BoardCard, target: MoveTarget): Promise<void> {
   clearStatus();
   const definition = state.detail?.definition;
+  const unsentKey = `${card.id} ${target.kind}`;
   const closing =
-    target.kind === 'stage' ? undefined : await chooseClosing(card, target.kind, (target.kind === 'lost' ? definition?.lostReasons : definition?.wonReasons) ?? []);
+    target.kind === 'stage'
+      ? undefined
+      : await chooseClosing(card, target.kind, (target.kind === 'lost' ? definition?.lostReasons : definition?.wonReasons) ?? [], unsentClosings.get(unsentKey));
   if (closing === null) return;
+  if (closing) unsentClosings.set(unsentKey, closing);
   const { path, body } = moveCommand(card, target, closing);
   const done =
     target.kind === 'won' ? `“${card.title}” marked as won.` : target.kind === 'lost' ? `“${card.title}” marked as lost.` : card.status === 'open' ? `“${card.title}” moved to ${target.name}.` : `“${card.title}” reopened in ${target.name}.`;
   try {
     const answer = await api.command(path, body);
     state.position = answer.position;
+    unsentClosings.delete(unsentKey);
     announce(done);
   } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
+    if (!(error instanceof ApiError) || error.status === 0 || error.status >= 500) throw error; // not sent, or not answered: kept in unsentClosings, the next try starts from it
+    unsentClosings.delete(unsentKey);
     if (error.problem.code === 'OPPORTUNITY.EXIT_CRITERIA_UNMET') {
       const outcome = await openCriteriaPanel(api, card, target, error.problem, (expectedRevision) => api.command(path, { ...body, expectedRevision }));
       if (outcome.position !== null) state.position = outcome.position;
