@@ -1053,6 +1053,8 @@ describe('the board in a real browser (end to end)', () => {
       try {
         expect(await tab.textContent('#status')).toBe('');
         expect(await teamOptions(tab)).toEqual(['partners']);
+        // Only the processes its team runs: not inside-sales (teams: [inside]), where it could see and open nothing.
+        expect(await tab.$$eval('#process option', (options) => options.map((option) => (option as HTMLOptionElement).value))).toEqual(['quick', 'standard']);
         expect(new URL(tab.url()).searchParams.get('team')).toBe('partners');
         expect(await shownTeams(tab)).toEqual(['partners']);
         await tab.click('#new-deal');

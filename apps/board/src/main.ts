@@ -152,10 +152,16 @@ async function loadProcesses(): Promise<void> {
     byId('app').hidden = false;
     byId('who').textContent = `${caller.name} · ${caller.roles.join(', ')}${caller.teams ? ` · ${caller.teams.join(', ')}` : ''}`;
     showView();
+    // A key limited to teams is offered the processes its teams run (a process with no teams runs
+    // for every team): on another, it could see and open nothing, and was not told why.
+    const limited = caller.teams ?? null;
+    const offered = limited === null ? processes : processes.filter((process) => process.teams.length === 0 || process.teams.some((team) => limited.includes(team)));
+    if (offered.length === 0 && limited !== null) announce(`No process is run by ${limited.length === 1 ? 'the team' : 'the teams'} of this key (${limited.join(', ')}): ask an administrator.`, 'error');
     const select = byId<HTMLSelectElement>('process');
-    select.replaceChildren(...processes.map((process) => h('option', { value: process.id }, process.name)));
+    select.replaceChildren(...offered.map((process) => h('option', { value: process.id }, process.name)));
     // The address's process, else the main one (default: true in its file), else the first.
-    const chosen = processes.some((process) => process.id === state.processId) ? state.processId : (processes.find((process) => process.default) ?? processes[0])?.id ?? '';
+    const chosen = offered.some((process) => process.id === state.processId) ? state.processId : (offered.find((process) => process.default) ?? offered[0])?.id ?? '';
+    if (chosen === '') return;
     select.value = chosen;
     await selectProcess(chosen);
   });
