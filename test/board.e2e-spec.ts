@@ -358,6 +358,9 @@ describe('the board in a real browser (end to end)', () => {
     expect(await page.evaluate(() => (document.activeElement as HTMLElement).dataset.target)).toBe('qualification');
     await page.keyboard.press('Enter');
     await cardIn('qualification', title);
+    // The focus follows the card to its new column, on its menu button: the next key goes on from there.
+    await page.waitForFunction((id) => document.activeElement?.closest('[data-opportunity-id]')?.getAttribute('data-opportunity-id') === id, ids[title]);
+    expect(await page.evaluate(() => [document.activeElement?.classList.contains('move-button'), document.activeElement?.closest('[data-column]')?.getAttribute('data-column')])).toEqual([true, 'qualification']);
 
     expect(sent).toEqual([`POST /opportunities/${ids[title]}/move`]);
     const after = await boardCounts();
