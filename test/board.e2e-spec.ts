@@ -233,6 +233,33 @@ describe('the board in a real browser (end to end)', () => {
     await cardIn('qualification', 'Umbrella CRM');
   });
 
+  it('a search looks past the first cards of a capped column: it asks the API for up to 1,000 a column, and says what it covers', async () => {
+    const asked: string[] = [];
+    // The board's plain question capped down to 1 card a column; the search's (1,000) let through.
+    await page.route(/\/pipeline\?/, (route) => {
+      const url = new URL(route.request().url());
+      asked.push(url.searchParams.get('cardsPerColumn') ?? '');
+      if (url.searchParams.get('cardsPerColumn') === '100') url.searchParams.set('cardsPerColumn', '1');
+      return route.continue({ url: url.toString() });
+    });
+    try {
+      await page.reload();
+      await page.waitForFunction(() => Number(document.getElementById('columns')?.dataset.renders ?? 0) > 0);
+      const listed = (await pipeline(caller.lastPosition())).processes[0]!.stages.find((stage) => stage.count > 1)!;
+      const second = listed.opportunities![1]!;
+      expect(await page.locator(`[data-opportunity-id="${second.id}"]`).count()).toBe(0); // beyond the cap
+      await page.fill('#search', second.title);
+      await page.waitForSelector(`[data-column="${listed.stageId}"] [data-opportunity-id="${second.id}"]`);
+      expect(asked.at(-1)).toBe('1000');
+      await page.fill('#search', '');
+      await page.waitForFunction(() => !new URL(location.href).searchParams.has('q'));
+    } finally {
+      await page.unroute(/\/pipeline\?/);
+    }
+    await page.reload();
+    await page.waitForFunction(() => Number(document.getElementById('columns')?.dataset.renders ?? 0) > 0);
+  });
+
   it('shows the deals closed in the last 30 days as cards in Won and Lost, exactly as GET /pipeline?closed=won,lost lists them', async () => {
     const answer = await pipeline(caller.lastPosition());
     const standard = answer.processes.find((process) => process.processId === 'standard')!;

@@ -1,5 +1,5 @@
 import type { BoardCard, BoardColumn } from './board.model';
-import { filterColumns, filtersFrom, matches, ownersOf, writeFilters } from './board-filters.model';
+import { filterColumns, filtering, filtersFrom, matches, ownersOf, writeFilters } from './board-filters.model';
 
 const card = (id: string, title: string, owner: string, amountValue: number | null): BoardCard => ({
   id,
@@ -50,5 +50,17 @@ describe('board filters', () => {
     expect(ids('title')).toEqual(['b2', 'c3', 'a1']);
     expect(filterColumns([column], { q: 'ana', owner: '', sort: 'stage-time' })[0]!.hidden).toBe(1);
     expect(ownersOf([column])).toEqual(['ana', 'bob']);
+  });
+
+  it('say, on a column longer than what was loaded, that a search, filter or sort covers the cards listed', () => {
+    const plain = filtersFrom(new URLSearchParams(''));
+    const capped = { ...column, count: 1_203, more: '1,200 more not shown' };
+    expect(filtering(plain)).toBe(false);
+    expect(filterColumns([capped], plain)[0]!.more).toBe('1,200 more not shown');
+    for (const query of ['q=acme', 'owner=ana', 'sort=title']) {
+      const filters = filtersFrom(new URLSearchParams(query));
+      expect([query, filtering(filters)]).toEqual([query, true]);
+      expect([query, filterColumns([capped], filters)[0]!.more]).toEqual([query, '1,200 more not shown: the search, filter and sort cover the 3 listed']);
+    }
   });
 });

@@ -32,6 +32,11 @@ export function writeFilters(params: URLSearchParams, filters: BoardFilters): vo
   set('sort', filters.sort, 'stage-time');
 }
 
+/** Whether a search, an owner filter or a sort other than the API's order is on: it must see a column's cards, not its first hundred. */
+export function filtering(filters: BoardFilters): boolean {
+  return filters.q.trim() !== '' || filters.owner !== '' || filters.sort !== 'stage-time';
+}
+
 export function matches(card: Pick<BoardCard, 'id' | 'title' | 'owner'>, filters: BoardFilters): boolean {
   if (filters.owner && card.owner !== filters.owner) return false;
   const needle = filters.q.trim().toLowerCase();
@@ -45,7 +50,9 @@ export function matches(card: Pick<BoardCard, 'id' | 'title' | 'owner'>, filters
 export function filterColumns(columns: readonly BoardColumn[], filters: BoardFilters): (BoardColumn & { readonly hidden: number })[] {
   return columns.map((column) => {
     const kept = column.cards.filter((card) => matches(card, filters));
-    return { ...column, cards: sortCards(kept, filters.sort), hidden: column.cards.length - kept.length };
+    // A column longer than what was loaded: the search and sort cover the cards listed, and say so.
+    const more = column.more !== null && filtering(filters) ? `${column.more}: the search, filter and sort cover the ${column.cards.length.toLocaleString('en')} listed` : column.more;
+    return { ...column, more, cards: sortCards(kept, filters.sort), hidden: column.cards.length - kept.length };
   });
 }
 

@@ -62,6 +62,8 @@ export interface BoardColumn {
  * deals stays a small answer (the API lists the ones longest in the stage first and counts the rest).
  */
 export const CARDS_PER_COLUMN = 100;
+/** Cards asked per column while a search, filter or sort is on (the API's most): it must look past the first hundred. */
+export const SEARCHED_CARDS_PER_COLUMN = 1_000;
 
 type Definition = ProcessDetail['definition'];
 

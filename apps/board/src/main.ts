@@ -1,7 +1,7 @@
 import { ApiClient, ApiError } from './api.client';
 import type { CallerAnswer, FunnelResult, OpportunityView, PipelineResult, ProcessDetail, ProcessList, StageDurationsResult, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
-import { boardColumns, CARDS_PER_COLUMN, moveCommand, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
-import { filterColumns, filtersFrom, ownersOf, writeFilters } from './board-filters.model';
+import { boardColumns, CARDS_PER_COLUMN, moveCommand, SEARCHED_CARDS_PER_COLUMN, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
+import { filterColumns, filtering, filtersFrom, ownersOf, writeFilters } from './board-filters.model';
 import { wireFilters } from './board-filters';
 import { renderBoard, showCriteriaProgress } from './board.view';
 import { amountsWonAndLost, funnelSteps, lostReasons, reliabilityPoints, stageDurationRows, winLossByTeam, wonReasons } from './charts.model';
@@ -36,6 +36,8 @@ const state = {
   /** The last log position this page wrote: queries pass it as ?minPosition= to read their own writes. */
   position: undefined as number | undefined,
   renders: 0,
+  /** The columns were loaded with SEARCHED_CARDS_PER_COLUMN (a search, filter or sort was on). */
+  loadedForSearch: false,
 };
 
 const view = (): 'board' | 'charts' => (location.hash === '#charts' && mayReadCharts() ? 'charts' : 'board');
@@ -49,7 +51,9 @@ const filterControls = wireFilters(
     clearStatus();
     state.filters = filters;
     writeAddress();
-    drawBoard();
+    // Searching a capped column: ask for more of its cards first (once, not per key typed).
+    if (filtering(filters) && !state.loadedForSearch && state.columns.some((column) => column.more !== null)) void guarded(() => loadBoard());
+    else drawBoard();
   },
   (stage) => {
     state.stage = stage;
@@ -214,7 +218,9 @@ async function loadBoard(options: { onlyIfChanged?: boolean } = {}): Promise<voi
   const definition = state.detail!.definition;
   // Won and Lost: the deals closed in the API's default period (the last 30 days up to now).
   // Stage columns: the first CARDS_PER_COLUMN cards each; the header totals still cover them all.
-  const pipeline = await api.get<PipelineResult>('/pipeline', { ...scope(), include: 'opportunities', cardsPerColumn: CARDS_PER_COLUMN, closed: 'won,lost' });
+  const forSearch = filtering(state.filters);
+  const pipeline = await api.get<PipelineResult>('/pipeline', { ...scope(), include: 'opportunities', cardsPerColumn: forSearch ? SEARCHED_CARDS_PER_COLUMN : CARDS_PER_COLUMN, closed: 'won,lost' });
+  state.loadedForSearch = forSearch;
   // The closed sections' period ends now, so it differs in every answer: what is drawn is compared without it.
   const text = JSON.stringify({ ...pipeline, closed: undefined });
   if (options.onlyIfChanged && text === drawnPipeline) return;
