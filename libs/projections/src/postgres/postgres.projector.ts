@@ -6,7 +6,7 @@ import type { ProjectionStatus, ReadModels } from '../runner/read-models.port';
 import { PositionWaiters } from '../runner/position-waiters';
 import { RunsElsewhereError } from '../runner/snapshot-follower';
 import { migrateReadSide } from './read-side.migrations';
-import { CONNECT_TIMEOUT_MS, openReadSideClient, setUpSessionsOf } from './read-side.session';
+import { CONNECT_TIMEOUT_MS, openReadSideClient, setUpSession } from './read-side.session';
 import { assertReadSideSchema, readSideSchemaProblem } from './read-side.schema-name';
 import { READ_SIDE_EVENT_TYPES } from './read-side.fold';
 import { DEFER_INDEXES_FROM, deferQueryIndexes, restoreQueryIndexes } from './read-side.indexes';
@@ -77,8 +77,7 @@ export const projectorLockKey = (schema: string) => `stagecraft-projector:${sche
 /** A pool for the read side, with the schema name checked (it is spliced into SQL). */
 export function createReadSidePool(settings: PostgresReadSideSettings, max = 4): Pool {
   assertSchemaName(settings.schema);
-  const pool = new Pool({ connectionString: settings.url, max, application_name: 'stagecraft', connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
-  setUpSessionsOf(pool);
+  const pool = new Pool({ connectionString: settings.url, max, application_name: 'stagecraft', connectionTimeoutMillis: CONNECT_TIMEOUT_MS, onConnect: setUpSession });
   // An idle connection that PostgreSQL ends (a restart, a failover, an operator's
   // pg_terminate_backend) is emitted here; unheard, Node ends the whole process. The pool has
   // already let it go, and the next query opens a new one (or fails, answered as unavailable).

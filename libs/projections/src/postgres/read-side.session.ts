@@ -1,4 +1,4 @@
-import { Client, type Pool } from 'pg';
+import { Client, type ClientBase } from 'pg';
 
 // What PostgreSQL writes as text, and how it reads text, follows settings a server, a database or
 // a role may change (ALTER DATABASE … SET, ALTER ROLE … SET, `options` in READ_MODELS_URL). Below
@@ -37,9 +37,7 @@ export async function openReadSideClient(url: string, applicationName: string): 
   return client;
 }
 
-/** Sets up each connection a pool opens before it is handed out (a query made now runs before any other on it). */
-export function setUpSessionsOf(pool: Pool): void {
-  pool.on('connect', (client) => {
-    client.query(READ_SIDE_SESSION_SQL).catch(() => undefined); // a connection lost here fails the caller's query instead
-  });
+/** A pool's `onConnect`: each connection it opens is set up before it is handed out (a failure there fails the checkout). */
+export async function setUpSession(client: ClientBase): Promise<void> {
+  await client.query(READ_SIDE_SESSION_SQL);
 }
