@@ -224,9 +224,13 @@ export class ProjectionRunner implements ReadModels {
         continue;
       }
       const anchor = saved.anchor ?? NO_ANCHOR;
-      const key = `${anchor.position}:${anchor.eventId}:${saved.position}`;
-      // The runner anchors the last event its subscription delivered (any type the models take).
-      if (!anchorsHeld.has(key)) anchorsHeld.set(key, await filteredReadingLost(this.store, anchor, { checkpoint: saved.position, eventTypes: this.eventTypes() })); // the models usually share one
+      // The runner anchors the last event its subscription delivered (a type some model takes); a
+      // model's own fold changes only with the types it handles, so those are what the events
+      // between its anchor and its checkpoint must not hold (a model added since, with types of its
+      // own, then costs the others no rebuild).
+      const eventTypes = [...entry.projection.handles].sort();
+      const key = `${anchor.position}:${anchor.eventId}:${saved.position}:${eventTypes.join(',')}`;
+      if (!anchorsHeld.has(key)) anchorsHeld.set(key, await filteredReadingLost(this.store, anchor, { checkpoint: saved.position, eventTypes }));
       const lost = anchorsHeld.get(key);
       if (lost !== undefined) {
         this.onDiscardedSnapshot?.(entry.projection.name, lost);
