@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configureWriterCache, openEventStoreDatabase, SQLITE_EVENT_STORE_SCHEMA_VERSION, WRITER_CACHE_PAGES } from './sqlite-database';
@@ -88,4 +89,29 @@ describe('a file named as the event store that is not one', () => {
     expect(again.pragma('user_version', { simple: true })).toBe(SQLITE_EVENT_STORE_SCHEMA_VERSION);
     again.close();
   });
+});
+
+describe('a new event store opened by two processes at once (the API and a projector starting together)', () => {
+  it('opens in both, never refused as an empty file the other is in the middle of making', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stagecraft-first-start-'));
+    const ROOT = join(__dirname, '..', '..', '..', '..');
+    const open = (path: string) =>
+      new Promise<{ code: number | null; output: string }>((resolve) => {
+        const child = spawn(process.execPath, ['-r', '@swc-node/register', '-e', "require('./libs/event-store/src/sqlite/sqlite-database').openEventStoreDatabase(process.argv[1], 'full').close()", path], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+        let output = '';
+        child.stdout.on('data', (chunk) => (output += chunk));
+        child.stderr.on('data', (chunk) => (output += chunk));
+        child.once('exit', (code) => resolve({ code, output }));
+      });
+    try {
+      for (let round = 0; round < 6; round++) {
+        const path = join(dir, `events-${round}.db`);
+        const results = await Promise.all([open(path), open(path), open(path)]);
+        expect(results.map((result) => [result.code, result.output.includes('empty file') ? 'refused as empty' : ''])).toEqual(results.map(() => [0, '']));
+      }
+      expect(readdirSync(dir).filter((name) => name.includes('.new-'))).toEqual([]); // nothing left beside them
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

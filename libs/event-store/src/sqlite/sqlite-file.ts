@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
-import { accessSync, closeSync, constants, existsSync, openSync, renameSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { accessSync, closeSync, constants, existsSync, linkSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { makeFolders } from './make-folders';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 // Every SQLite file of Stagecraft (the events, the read models, the folded streams, the relay's
 // checkpoints) is opened here, so that a file that cannot be used says so in one line naming the
@@ -44,7 +45,13 @@ export interface OpenSQLiteFileOptions {
   readonly ownTables?: readonly string[];
 }
 
-/** Makes sure the file exists and, when this creates it, that only its owner can read it (SQLite gives -wal and -shm the same mode). */
+/**
+ * Makes sure the file exists and, when this creates it, that only its owner can read it (SQLite
+ * gives -wal and -shm the same mode). A new file is made whole beside its name (a SQLite database
+ * in WAL mode, as every Stagecraft file is) and only then linked in: another process starting at
+ * the same instant, or a start that dies half-way, never finds an empty file under the name, which
+ * would read as one emptied by accident (refused, for the events: assertNotEmptied).
+ */
 export function ensureOwnerOnlyFile(path: string, variable = 'the file'): void {
   try {
     makeFolders(dirname(path));
@@ -52,10 +59,35 @@ export function ensureOwnerOnlyFile(path: string, variable = 'the file'): void {
     // EEXIST here: a part of the folder path is a file.
     throw new SQLiteFileError(path, variable, (error as NodeJS.ErrnoException).code === 'EEXIST' ? FOLDER_PATH_BROKEN : reasonOf(error));
   }
+  if (existsSync(path)) return;
+  const temporary = join(dirname(path), `.${basename(path)}.new-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
-    closeSync(openSync(path, 'wx', 0o600));
+    closeSync(openSync(temporary, 'wx', 0o600));
+    const db = new Database(temporary);
+    try {
+      db.pragma('journal_mode = WAL'); // writes the header: a database, not an empty file
+    } finally {
+      db.close();
+    }
+    try {
+      linkSync(temporary, path); // never over a file another process linked in meanwhile
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return;
+      // A file system without hard links: the rename may, at worst, replace a file made the same instant, itself new.
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw error;
+      if (!existsSync(path)) renameSync(temporary, path);
+    }
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new SQLiteFileError(path, variable, reasonOf(error));
+    throw new SQLiteFileError(path, variable, reasonOf(error));
+  } finally {
+    for (const suffix of ['', '-wal', '-shm']) {
+      try {
+        rmSync(temporary + suffix, { force: true });
+      } catch {
+        // A folder path that is not one (ENOTDIR): nothing was made there.
+      }
+    }
   }
 }
 
