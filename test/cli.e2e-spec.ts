@@ -511,6 +511,17 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
       expect(one.status).toBe(0);
       expect(one.stdout).toContain(`Intact: opportunity-${wonId}`);
       expect(one.stdout).toContain('Intact: sales-process-standard');
+      // Its verdict and the head to keep written nowhere (a full disk): not a success.
+      const full = openSync('/dev/full', 'w');
+      try {
+        for (const args of [['verify', '--all'], ['verify', wonId], ['history', wonId]]) {
+          const lost = stagecraftWritingTo(full, copy, ...args);
+          expect([args.join(' '), lost.status]).toEqual([args.join(' '), 1]);
+          expect(lost.stderr).toContain('stagecraft: the output could not be written (ENOSPC');
+        }
+      } finally {
+        closeSync(full);
+      }
     });
 
     onTheSQLiteFile('exits 1 naming the stream and revision of an edited event (editing the SQLite file)', async () => {

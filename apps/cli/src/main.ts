@@ -10,7 +10,9 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 runCli(process.argv.slice(2)).then(
-  (code) => {
+  async (code) => {
+    // A write that failed near the end reports its error a turn of the event loop later.
+    await new Promise((resolve) => setImmediate(resolve));
     if (outputFailure) {
       console.error(`stagecraft: the output could not be written (${outputFailure.message})`);
       process.exit(code === 0 ? 1 : code);
