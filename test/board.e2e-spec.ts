@@ -896,9 +896,18 @@ describe('the board in a real browser (end to end)', () => {
         const before = await drawn();
         await new Promise((resolve) => setTimeout(resolve, 1_000)); // several looks, the same answer each time
         expect(await drawn()).toBe(before);
-        // Another rep opens a deal: it shows up in New by itself.
+        // Another rep opens a deal: it shows up in New by itself, also while a card has the keyboard's
+        // focus (after a move it stays on the moved card), which keeps its focus through the redraw.
+        await tab.locator(`[data-opportunity-id="${ids['Umbrella CRM']}"] .move-button`).focus();
         const opened = await caller.command('/opportunities', { title: 'Opened elsewhere', processId: 'standard', teamId: 'direct' });
         await tab.waitForSelector(`[data-column="new"] [data-opportunity-id="${opened.id}"]`);
+        expect(await tab.evaluate(() => [document.activeElement?.classList.contains('move-button'), document.activeElement?.closest('[data-opportunity-id]')?.getAttribute('data-opportunity-id')])).toEqual([true, ids['Umbrella CRM']]);
+        // Signed out, it asks for nothing more.
+        let asked = 0;
+        tab.on('request', (request) => (request.url().includes('/pipeline') ? (asked += 1) : undefined));
+        await tab.click('#sign-out');
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        expect(asked).toBe(0);
       } finally {
         await tab.close();
       }

@@ -72,6 +72,10 @@ async function start(): Promise<void> {
   });
   byId('sign-out').addEventListener('click', () => {
     sessionStorage.removeItem(CREDENTIALS);
+    // Nothing of the last key's board is kept, or asked for again (the live refresh stops with it).
+    state.detail = null;
+    state.caller = null;
+    drawnPipeline = '';
     showLogin('Signed out.');
   });
   byId<HTMLSelectElement>('process').addEventListener('change', (event) => {
@@ -214,13 +218,20 @@ const scope = () => ({ processId: state.processId, teamId: state.teamId || undef
 /** The last pipeline answer drawn, as text: a live refresh that finds the same draws nothing (no focus or scroll lost). */
 let drawnPipeline = '';
 
+/** Bumped by every load of the board: an answer that comes back after a later load began is not drawn (that one will be). */
+let boardLoads = 0;
+
 async function loadBoard(options: { onlyIfChanged?: boolean } = {}): Promise<void> {
+  const load = ++boardLoads;
   const definition = state.detail!.definition;
   // Won and Lost: the deals closed in the API's default period (the last 30 days up to now).
   // Stage columns: the first CARDS_PER_COLUMN cards each; the header totals still cover them all.
   const forSearch = filtering(state.filters);
+  state.loadedForSearch = forSearch; // now, not on the answer: the next key typed must not ask again
   const pipeline = await api.get<PipelineResult>('/pipeline', { ...scope(), include: 'opportunities', cardsPerColumn: forSearch ? SEARCHED_CARDS_PER_COLUMN : CARDS_PER_COLUMN, closed: 'won,lost' });
-  state.loadedForSearch = forSearch;
+  if (load !== boardLoads || state.detail?.definition !== definition) return; // a later load, or another process chosen meanwhile
+  // A live refresh answered while the rep started something (a drag, a dialog): drawn at the next look.
+  if (options.onlyIfChanged && busy()) return;
   // The closed sections' period ends now, so it differs in every answer: what is drawn is compared without it.
   const text = JSON.stringify({ ...pipeline, closed: undefined });
   if (options.onlyIfChanged && text === drawnPipeline) return;
@@ -236,15 +247,26 @@ async function loadBoard(options: { onlyIfChanged?: boolean } = {}): Promise<voi
  */
 const LIVE_REFRESH_MS = (window as { stagecraftLiveRefreshMs?: number }).stagecraftLiveRefreshMs ?? 15_000;
 
-/** Whether the rep is in the middle of something a redraw would disturb: a dialog, a drag, a menu or a card with the focus. */
+/** Whether the rep is in the middle of something a redraw would disturb: a dialog, a drag or a card's menu (a focused card keeps its focus: drawBoard). */
 function busy(): boolean {
-  return document.querySelector('dialog[open], .dragging') !== null || byId('columns').contains(document.activeElement);
+  return document.querySelector('dialog[open], .dragging, .move-menu') !== null;
 }
 
-/** Draws the board again if it changed, when visible and idle; a failure is left to the next action to say. */
+/** A live refresh under way: the next look waits for it rather than pile up behind a slow answer. */
+let refreshing = false;
+
+/**
+ * Draws the board again if it changed, when visible and idle. A refused key goes back to the
+ * sign-in form, as any other load does; anything else is left to the next action to say.
+ */
 function liveRefresh(): void {
-  if (document.visibilityState !== 'visible' || view() !== 'board' || !state.detail || busy()) return;
-  loadBoard({ onlyIfChanged: true }).catch(() => undefined);
+  if (refreshing || document.visibilityState !== 'visible' || view() !== 'board' || !state.detail || !sessionStorage.getItem(CREDENTIALS) || busy()) return;
+  refreshing = true;
+  loadBoard({ onlyIfChanged: true })
+    .catch((error: unknown) => {
+      if (error instanceof ApiError && error.status === 401) void guarded(() => Promise.reject(error));
+    })
+    .finally(() => (refreshing = false));
 }
 
 function drawBoard(): void {
@@ -257,6 +279,10 @@ function drawBoard(): void {
     state.columns.map((column) => ({ key: column.key, name: column.name, count: column.count })),
     stage,
   );
+  // A redraw makes every card anew: the one with the focus (a keyboard user's place) gets it back.
+  const active = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+  const focusedCard = active?.closest<HTMLElement>('#columns [data-opportunity-id]')?.dataset.opportunityId;
+  const focusedPart = active?.classList.contains('move-button') ? '.move-button' : active?.classList.contains('card-title') ? '.card-title' : null;
   renderBoard(
     container,
     shown,
@@ -272,6 +298,10 @@ function drawBoard(): void {
     },
     stage,
   );
+  if (focusedCard !== undefined) {
+    const again = container.querySelector<HTMLElement>(`[data-opportunity-id="${CSS.escape(focusedCard)}"]`);
+    ((focusedPart ? again?.querySelector<HTMLElement>(focusedPart) : null) ?? again)?.focus();
+  }
   // "3/5" on each open card, as the pipeline answer carries it: no read per card.
   let withProgress = 0;
   for (const card of state.columns.flatMap((column) => column.cards)) {
