@@ -860,7 +860,7 @@ describe('the board in a real browser (end to end)', () => {
       expect(await newCard.innerText()).toContain('€64,500');
     });
 
-    it('an amount typed the European way is not guessed at: the form asks, and sends nothing', async () => {
+    it('an amount typed the European way is not guessed at: the form asks; an ambiguous one saved again is taken as written', async () => {
       sent.length = 0;
       await page.click('#new-deal');
       await page.waitForSelector('#deal-form[open] #deal-title');
@@ -868,7 +868,7 @@ describe('the board in a real browser (end to end)', () => {
       await page.selectOption('#deal-teamId', 'direct');
       for (const [typed, message] of [
         ['48.000,50', 'Write decimals with a dot, not a comma'],
-        ['48.000', 'Is this 48 or 48000?'],
+        ['48.000', 'Is this 48 or 48000? Save again to record 48, or write 48000.'],
       ] as const) {
         await page.fill('#deal-amount', typed);
         await page.click('#deal-form button[type=submit]');
@@ -877,8 +877,13 @@ describe('the board in a real browser (end to end)', () => {
         expect(await page.evaluate(() => document.activeElement?.id)).toBe('deal-amount');
       }
       expect(sent).toEqual([]);
-      await page.keyboard.press('Escape');
-      await page.waitForSelector('#deal-form', { state: 'hidden' });
+      // Saved again as it stands, the ambiguous amount is what the rep meant: 48, with a dot for decimals.
+      const rendered = await renders();
+      await page.click('#deal-form button[type=submit]');
+      await waitForRenderAfter(rendered);
+      expect(sent).toEqual(['POST /opportunities']);
+      const created = page.locator('[data-column="new"] [data-opportunity-id]', { hasText: 'Amount check' });
+      expect((await caller.get<OpportunityView>(`/opportunities/${(await created.getAttribute('data-opportunity-id'))!}`)).amount).toBe(48);
     });
 
     it('a board left open draws what others changed without a reload, and nothing while nothing changed', async () => {

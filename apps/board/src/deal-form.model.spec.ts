@@ -30,9 +30,12 @@ describe('the deal form\'s body', () => {
     expect(dealBody(typed({ title: 'X', amount: '1,234,567' }), undefined)).toMatchObject({ amount: 1234567 });
     expect(dealBody(typed({ title: 'X', amount: '48.000,50' }), undefined)).toMatchObject({ amount: '48.000,50' }); // the API refuses it, if it is sent
     expect(dealBody(typed({ title: 'X', amount: '1,2,3' }), undefined)).toMatchObject({ amount: '1,2,3' });
-    expect(amountProblem('48.000,50')).toBe('Write decimals with a dot, not a comma: 48000.50 (or 48,000.50).');
-    expect(amountProblem('48,5')).toBe('Write decimals with a dot, not a comma: 48000.50 (or 48,000.50).');
-    expect(amountProblem('48.000')).toBe('Is this 48 or 48000? Write a dot only before decimals: 48000, or 48.');
-    for (const fine of ['', '48000', '48000.5', '48,000.50', '0.25', '1.5', '-3', 'a lot']) expect([fine, amountProblem(fine)]).toEqual([fine, undefined]);
+    expect(amountProblem('48.000,50')).toEqual({ kind: 'unreadable', message: 'Write decimals with a dot, not a comma: 48000.50 (or 48,000.50).' });
+    expect(amountProblem('48,5')?.kind).toBe('unreadable');
+    expect(amountProblem('48.000')).toEqual({ kind: 'ambiguous', message: 'Is this 48 or 48000? Save again to record 48, or write 48000.' });
+    expect(amountProblem('12.345')?.kind).toBe('ambiguous'); // a dinar amount is recorded once confirmed
+    expect(dealBody(typed({ title: 'X', amount: '12.345' }), undefined)).toMatchObject({ amount: 12.345 });
+    for (const fine of ['', '48000', '48000.5', '48,000.50', '0.125', '0.25', '1.5', '-3', '1.5e3', '.5', 'a lot']) expect([fine, amountProblem(fine)]).toEqual([fine, undefined]);
+    expect([dealBody(typed({ title: 'X', amount: '1.5e3' }), undefined).amount, dealBody(typed({ title: 'X', amount: '.5' }), undefined).amount]).toEqual([1500, 0.5]);
   });
 });

@@ -13,17 +13,24 @@ export type Field = (typeof FIELDS)[number];
 // An amount is digits with a dot for decimals; commas or spaces may stand between groups of three
 // digits. Anything else was read wrong before: "48.000,50" (a European 48,000.50) had its comma
 // dropped and became 48.0005, and "48.000" is 48 to a computer but 48,000 to most of Europe.
-const PLAIN_AMOUNT = /^-?\d+(\.\d+)?$/;
+const PLAIN_AMOUNT = /^-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 const GROUPED_AMOUNT = /^-?\d{1,3}([, \u00A0\u202F]\d{3})+(\.\d+)?$/;
 const GROUP_SEPARATORS = /[, \u00A0\u202F]/g;
 
-/** Why an amount as typed cannot be taken as it is (a message for the rep), or undefined. */
-export function amountProblem(typed: string): string | undefined {
+/**
+ * What is unclear about an amount as typed, for the rep: `ambiguous` when it may be meant either
+ * way ("48.000": 48 to a computer, 48,000 to most of Europe; sent as 48.000 once confirmed, as a
+ * currency with three decimals needs), `unreadable` when it cannot be taken as typed at all
+ * (a decimal comma). Undefined: a number, or text the API says is not one.
+ */
+export function amountProblem(typed: string): { readonly kind: 'ambiguous' | 'unreadable'; readonly message: string } | undefined {
   const text = typed.trim();
-  const ambiguous = /^(-?\d{1,3})\.(\d{3})$/.exec(text);
-  if (ambiguous) return `Is this ${Number(text)} or ${ambiguous[1]}${ambiguous[2]}? Write a dot only before decimals: ${ambiguous[1]}${ambiguous[2]}, or ${Number(text)}.`;
-  if (/^-?\d[\d. \u00A0\u202F]*,\d{1,2}$/.test(text)) return 'Write decimals with a dot, not a comma: 48000.50 (or 48,000.50).';
-  return undefined; // a number, or text the API says is not one
+  const ambiguous = /^(-?[1-9]\d{0,2})\.(\d{3})$/.exec(text);
+  if (ambiguous) {
+    return { kind: 'ambiguous', message: `Is this ${Number(text)} or ${ambiguous[1]}${ambiguous[2]}? Save again to record ${Number(text)}, or write ${ambiguous[1]}${ambiguous[2]}.` };
+  }
+  if (/^-?\d[\d. \u00A0\u202F]*,\d{1,2}$/.test(text)) return { kind: 'unreadable', message: 'Write decimals with a dot, not a comma: 48000.50 (or 48,000.50).' };
+  return undefined;
 }
 
 export function dealBody(typed: Readonly<Record<Field, string>>, existing: Pick<OpportunityView, Field> | undefined): Record<string, unknown> {

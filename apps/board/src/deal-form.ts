@@ -93,14 +93,18 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
 
   return new Promise((resolve) => {
     let saved: CommandAnswer | null = null;
+    /** An ambiguous amount the rep was asked about: saved again unchanged, it is what they meant. */
+    let confirmedAmount: string | undefined;
     cancel.addEventListener('click', () => dialog.close());
     dialog.addEventListener('close', () => resolve(saved), { once: true });
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       clearErrors();
       const unclear = amountProblem(inputs.amount.value);
-      if (unclear) {
-        errors.amount.textContent = unclear;
+      // An ambiguous amount saved again as it stands is confirmed: taken as written (a dot for decimals).
+      if (unclear && !(unclear.kind === 'ambiguous' && confirmedAmount === inputs.amount.value.trim())) {
+        confirmedAmount = unclear.kind === 'ambiguous' ? inputs.amount.value.trim() : undefined;
+        errors.amount.textContent = unclear.message;
         inputs.amount.setAttribute('aria-invalid', 'true');
         inputs.amount.focus();
         return;
