@@ -679,6 +679,7 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
           ['metadata', '"x"', 'is not a JSON object (a string)'],
           // ±Infinity, which the chain's JSON hashes as null: it would verify and read otherwise.
           ['data', '{"occurredAt":"2026-01-01T00:00:00.000Z","to":-1e999}', 'holds a number too large for a double (written outside Stagecraft)'],
+          ['data', `{"occurredAt":"2026-01-01T00:00:00.000Z","to":1${'0'.repeat(400)}}`, 'holds a number too large for a double (written outside Stagecraft)'],
         ] as const) {
           const env = tampered((db) => db.prepare(`UPDATE events SET ${column} = ? WHERE position = ?`).run(text, at.position));
           const where = `opportunity-${wonId} at revision 3 (position ${at.position}): the stored event cannot be read, its ${column} ${reason}`;

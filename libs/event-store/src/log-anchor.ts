@@ -61,7 +61,9 @@ export async function filteredReadingLost(store: Pick<EventStore, 'readAll'>, an
   // No anchor (nothing taken in yet, or saved before anchors were): nothing to start the check from.
   if (anchor.position <= 0 || anchor.eventId === '' || reading.checkpoint <= anchor.position) return undefined;
   const types = reading.eventTypes === undefined ? undefined : new Set(reading.eventTypes);
-  for await (const page of readAllPages(store, { afterPosition: anchor.position })) {
+  // A row that cannot be read is passed by here as the reader passes it (of another type) or met it
+  // (of its own, it stopped there already): the check is about what stands where, not about damage.
+  for await (const page of readAllPages(store, { afterPosition: anchor.position, onUnreadable: () => undefined })) {
     for (const event of page) {
       if (event.position > reading.checkpoint) return undefined;
       if (types === undefined || types.has(event.type)) {

@@ -76,12 +76,14 @@ function parsedColumn(text: string, column: 'data' | 'metadata', stream: string,
   }
   // A number past a double's range (1e999) parses to ±Infinity, which the hash chain's JSON writes
   // as null: an edit from null to it would read differently and still verify. No append writes one
-  // (JSON.stringify writes null); only a long exponent can make one, so most rows skip the walk.
+  // (JSON.stringify writes null); only a long exponent or a long run of digits can make one, so
+  // most rows skip the walk.
   if (LONG_EXPONENT.test(text) && holdsInfinity(value)) throw new UnreadableEventError(stream, revision, position, `its ${column} holds a number too large for a double (written outside Stagecraft)`);
   return value as Record<string, unknown>;
 }
 
-const LONG_EXPONENT = /\d[eE][+-]?\d{3}/;
+/** A number that may overflow a double: a three-digit exponent, or 309 digits and more written out. */
+const LONG_EXPONENT = /\d[eE][+-]?\d{3}|\d{309}/;
 
 function holdsInfinity(value: unknown): boolean {
   if (typeof value === 'number') return !Number.isFinite(value);
