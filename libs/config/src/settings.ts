@@ -1,5 +1,5 @@
 import { createPublicKey } from 'node:crypto';
-import { existsSync, lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { normaliseKurrentDBConnectionString } from '@stagecraft/event-store';
@@ -7,7 +7,6 @@ import { postgresUnreachable, readSideSchemaProblem, ReadSideSchemaTakenError } 
 import { parseTrustProxy, type TrustProxy } from './trust-proxy.setting';
 import type { RelaySettings } from '@stagecraft/relay';
 import { readRelaySettings } from './relay-settings.reader';
-import { readUtf8 } from './utf8-file';
 
 /** Every setting of Stagecraft, read once from the environment; the API, projector and CLI share them. */
 export interface Settings {
@@ -420,7 +419,7 @@ function readPostgresReadModels(env: Env): { url: string; schema: string } | und
 function readPem(value: string, cwd: string): string {
   if (value.includes('-----BEGIN')) return value;
   try {
-    return readUtf8(resolve(cwd, value));
+    return readFileSync(resolve(cwd, value), 'utf8'); // not readUtf8: a PEM may come through a pipe (<(vault read …)), which is no regular file
   } catch (error) {
     throw new SettingsError('JWT_PUBLIC_KEY', `is neither a PEM key nor a readable file: ${(error as Error).message}`);
   }
