@@ -218,11 +218,14 @@ const scope = () => ({ processId: state.processId, teamId: state.teamId || undef
 /** The last pipeline answer drawn, as text: a live refresh that finds the same draws nothing (no focus or scroll lost). */
 let drawnPipeline = '';
 
-/** Bumped by every load of the board: an answer that comes back after a later load began is not drawn (that one will be). */
+/**
+ * Bumped by every load of the board but a live refresh's: an answer that comes back after a later
+ * load began is not drawn (that one will be); a live refresh never stands in the way of a load.
+ */
 let boardLoads = 0;
 
 async function loadBoard(options: { onlyIfChanged?: boolean } = {}): Promise<void> {
-  const load = ++boardLoads;
+  const load = options.onlyIfChanged ? boardLoads : ++boardLoads;
   const definition = state.detail!.definition;
   // Won and Lost: the deals closed in the API's default period (the last 30 days up to now).
   // Stage columns: the first CARDS_PER_COLUMN cards each; the header totals still cover them all.
