@@ -1,12 +1,13 @@
 import type { BoardCard, BoardColumn } from './board.model';
 import { filterColumns, filtering, filtersFrom, matches, ownersOf, writeFilters } from './board-filters.model';
 
-const card = (id: string, title: string, owner: string, amountValue: number | null): BoardCard => ({
+const card = (id: string, title: string, owner: string, amountValue: number | null, currency: string | null = amountValue === null ? null : 'EUR'): BoardCard => ({
   id,
   title,
   owner,
   amount: String(amountValue),
   amountValue,
+  currency,
   teamId: 'direct',
   stageId: 'new',
   status: 'open',
@@ -46,7 +47,7 @@ describe('board filters', () => {
     const ids = (sort: 'stage-time' | 'amount-desc' | 'amount-asc' | 'title', q = '') => filterColumns([column], { q, owner: '', sort })[0]!.cards.map((entry) => entry.id);
     expect(ids('stage-time')).toEqual(['a1', 'b2', 'c3']);
     expect(ids('amount-desc')).toEqual(['b2', 'a1', 'c3']);
-    expect(ids('amount-asc')).toEqual(['c3', 'a1', 'b2']);
+    expect(ids('amount-asc')).toEqual(['a1', 'b2', 'c3']); // a deal with no amount comes last either way
     expect(ids('title')).toEqual(['b2', 'c3', 'a1']);
     expect(filterColumns([column], { q: 'ana', owner: '', sort: 'stage-time' })[0]!.hidden).toBe(1);
     expect(ownersOf([column])).toEqual(['ana', 'bob']);
@@ -62,5 +63,12 @@ describe('board filters', () => {
       expect([query, filtering(filters)]).toEqual([query, true]);
       expect([query, filterColumns([capped], filters)[0]!.more]).toEqual([query, '1,200 more not shown: the search, filter and sort cover the 3 listed']);
     }
+  });
+
+  it('sort amounts within a currency, never across: KWD 3,161 is not placed by comparing it with €3,168', () => {
+    const mixed = { ...column, cards: [card('e1', 'E', 'ana', 3168, 'EUR'), card('k1', 'K', 'ana', 3161, 'KWD'), card('e2', 'E2', 'ana', 9000, 'EUR'), card('n1', 'N', 'ana', null), card('k2', 'K2', 'ana', 10, 'KWD')] };
+    const ids = (sort: 'amount-desc' | 'amount-asc') => filterColumns([mixed], { q: '', owner: '', sort })[0]!.cards.map((entry) => entry.id);
+    expect(ids('amount-desc')).toEqual(['e2', 'e1', 'k1', 'k2', 'n1']);
+    expect(ids('amount-asc')).toEqual(['e1', 'e2', 'k2', 'k1', 'n1']);
   });
 });

@@ -59,13 +59,16 @@ export function filterColumns(columns: readonly BoardColumn[], filters: BoardFil
 /** Stage-time keeps the API's order (longest in stage first; closed columns newest first). */
 export function sortCards(cards: readonly BoardCard[], sort: Sort): BoardCard[] {
   const amount = (card: BoardCard) => card.amountValue ?? -1;
+  // Amounts are compared within a currency, never across (KWD 3,161 is not less than €3,168): the
+  // cards are grouped by currency, those without one last.
+  const byCurrency = (a: BoardCard, b: BoardCard) => (a.currency === b.currency ? 0 : a.currency === null ? 1 : b.currency === null ? -1 : a.currency.localeCompare(b.currency));
   switch (sort) {
     case 'stage-time':
       return [...cards];
     case 'amount-desc':
-      return [...cards].sort((a, b) => amount(b) - amount(a) || a.title.localeCompare(b.title));
+      return [...cards].sort((a, b) => byCurrency(a, b) || amount(b) - amount(a) || a.title.localeCompare(b.title));
     case 'amount-asc':
-      return [...cards].sort((a, b) => amount(a) - amount(b) || a.title.localeCompare(b.title));
+      return [...cards].sort((a, b) => byCurrency(a, b) || amount(a) - amount(b) || a.title.localeCompare(b.title));
     case 'title':
       return [...cards].sort((a, b) => a.title.localeCompare(b.title, 'en', { sensitivity: 'base' }) || a.id.localeCompare(b.id));
     default: {

@@ -14,6 +14,8 @@ export interface BoardCard {
   readonly amount: string;
   /** The amount as a number, for sorting; null when none was given. */
   readonly amountValue: number | null;
+  /** Its currency, for sorting (amounts are compared within a currency, never across); null when none was given. */
+  readonly currency: string | null;
   readonly teamId: string | null;
   /** The column it sits in: its stage, or "won" / "lost". */
   readonly stageId: string;
@@ -97,6 +99,7 @@ export function boardColumns(definition: Definition, pipeline: PipelineResult, n
         owner: card.ownerId ?? 'unassigned',
         amount: card.amount === null ? '–' : formatMoney(card.amount, card.currency),
         amountValue: card.amount,
+        currency: card.currency ?? null,
         teamId: card.teamId,
         stageId,
         status: 'open',
@@ -143,6 +146,7 @@ function closedCard(card: ClosedOpportunity, kind: 'won' | 'lost'): BoardCard {
     owner: card.ownerId ?? 'unassigned',
     amount: card.amount === null ? '–' : formatMoney(card.amount, card.currency),
     amountValue: card.amount,
+    currency: card.currency ?? null,
     teamId: card.teamId,
     stageId: kind,
     status: kind,
