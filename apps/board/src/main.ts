@@ -395,14 +395,8 @@ async function move(card: BoardCard, target: MoveTarget): Promise<void> {
       throw error;
     }
   }
-  // Redrawn, the card's elements are new: a keyboard user's focus would fall back to the page's
-  // start. It goes to the card's menu button in its new place (or the card), if nothing else took it.
-  const hadFocus = document.activeElement === document.body || !document.activeElement?.isConnected;
+  // The menu gave the focus back to the card's button: drawBoard gives it to the card in its new column.
   await loadBoard();
-  if (hadFocus || document.activeElement === document.body) {
-    const moved = document.querySelector<HTMLElement>(`#columns [data-opportunity-id="${CSS.escape(card.id)}"]`);
-    (moved?.querySelector<HTMLElement>('.move-button') ?? moved)?.focus();
-  }
 }
 
 async function loadCharts(): Promise<void> {
