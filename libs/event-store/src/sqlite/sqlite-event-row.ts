@@ -78,12 +78,12 @@ function parsedColumn(text: string, column: 'data' | 'metadata', stream: string,
   // as null: an edit from null to it would read differently and still verify. No append writes one
   // (JSON.stringify writes null); only a long exponent or a long run of digits can make one, so
   // most rows skip the walk.
-  if (LONG_EXPONENT.test(text) && holdsInfinity(value)) throw new UnreadableEventError(stream, revision, position, `its ${column} holds a number too large for a double (written outside Stagecraft)`);
+  if (MAY_OVERFLOW.test(text) && holdsInfinity(value)) throw new UnreadableEventError(stream, revision, position, `its ${column} holds a number too large for a double (written outside Stagecraft)`);
   return value as Record<string, unknown>;
 }
 
 /** A number that may overflow a double: a three-digit exponent, or 309 digits and more written out. */
-const LONG_EXPONENT = /\d[eE][+-]?\d{3}|\d{309}/;
+const MAY_OVERFLOW = /\d[eE][+-]?\d{3}|\d{309}/;
 
 function holdsInfinity(value: unknown): boolean {
   if (typeof value === 'number') return !Number.isFinite(value);

@@ -57,7 +57,7 @@ export function ensureOwnerOnlyFile(path: string, variable = 'the file'): void {
     makeFolders(dirname(path));
   } catch (error) {
     // EEXIST here: a part of the folder path is a file.
-    throw new SQLiteFileError(path, variable, (error as NodeJS.ErrnoException).code === 'EEXIST' ? FOLDER_PATH_BROKEN : reasonOf(error));
+    throw new SQLiteFileError(path, variable, (error as NodeJS.ErrnoException).code === 'EEXIST' ? FOLDER_PATH_BROKEN : sqliteFileProblem(error));
   }
   if (existsSync(path)) return;
   const temporary = join(dirname(path), `.${basename(path)}.new-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -79,7 +79,7 @@ export function ensureOwnerOnlyFile(path: string, variable = 'the file'): void {
       if (!existsSync(path)) renameSync(temporary, path);
     }
   } catch (error) {
-    throw new SQLiteFileError(path, variable, reasonOf(error));
+    throw new SQLiteFileError(path, variable, sqliteFileProblem(error));
   } finally {
     for (const suffix of ['', '-wal', '-shm']) {
       try {
@@ -103,7 +103,7 @@ export function openSQLiteFile(path: string, options: OpenSQLiteFileOptions): Da
     try {
       assertRegularCompanions(path);
     } catch (error) {
-      throw new SQLiteFileError(path, options.variable, reasonOf(error));
+      throw new SQLiteFileError(path, options.variable, sqliteFileProblem(error));
     }
     // Data that is not derived (the events, the relay's checkpoints) is never taken for a new file
     // when what is there says it was something: SQLite would start an empty database and drop the log.
@@ -115,19 +115,19 @@ export function openSQLiteFile(path: string, options: OpenSQLiteFileOptions): Da
     return openPrepared(path, options);
   } catch (error) {
     // Only a file is set aside, never a folder (a path setting pointing at one must not move it).
-    if (!options.onSetAside || !canSetAside(error) || !existsSync(path) || statSync(path).isDirectory()) throw new SQLiteFileError(path, options.variable, reasonOf(error));
+    if (!options.onSetAside || !canSetAside(error) || !existsSync(path) || statSync(path).isDirectory()) throw new SQLiteFileError(path, options.variable, sqliteFileProblem(error));
     const aside = `${path}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     try {
       for (const suffix of ['', '-wal', '-shm']) if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
     } catch (renameError) {
-      throw new SQLiteFileError(path, options.variable, `${reasonOf(error)}, and it cannot be set aside: ${reasonOf(renameError)}`);
+      throw new SQLiteFileError(path, options.variable, `${sqliteFileProblem(error)}, and it cannot be set aside: ${sqliteFileProblem(renameError)}`);
     }
-    options.onSetAside(`${path} (${options.variable}) ${reasonOf(error)}: set aside as ${aside}; it is rebuilt from the event log`);
+    options.onSetAside(`${path} (${options.variable}) ${sqliteFileProblem(error)}: set aside as ${aside}; it is rebuilt from the event log`);
     ensureOwnerOnlyFile(path, options.variable);
     try {
       return openPrepared(path, options);
     } catch (again) {
-      throw new SQLiteFileError(path, options.variable, reasonOf(again));
+      throw new SQLiteFileError(path, options.variable, sqliteFileProblem(again));
     }
   }
 }
@@ -290,11 +290,6 @@ function canSetAside(error: unknown): boolean {
   return DAMAGED.has(code) || code === 'SQLITE_CANTOPEN' || code === 'EACCES' || code === 'EPERM' || code === SPECIAL_COMPANION;
 }
 
-/** Why a SQLite file cannot be used, in words for an operator (a SqliteError's or a file system error's code). */
-export function sqliteFileProblem(error: unknown): string {
-  return reasonOf(error);
-}
-
 /** The codes of a file that cannot be used as it stands (damaged, read-only, unreadable): not a fault of the request. */
 export function isSQLiteFileFault(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
@@ -302,7 +297,8 @@ export function isSQLiteFileFault(error: unknown): boolean {
   return DAMAGED.has(code) || code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_CANTOPEN';
 }
 
-function reasonOf(error: unknown): string {
+/** Why a SQLite file cannot be used, in words for an operator (a SqliteError's or a file system error's code). */
+export function sqliteFileProblem(error: unknown): string {
   const code = (error as { code?: string })?.code ?? '';
   if (code === 'EACCES' || code === 'EPERM') return 'cannot be opened: permission denied (check the owner and mode of the file and its folder)';
   if (code === 'EROFS' || code.startsWith('SQLITE_READONLY')) return 'cannot be written: it is on a read-only file system or mode';
