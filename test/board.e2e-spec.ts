@@ -336,12 +336,20 @@ describe('the board in a real browser (end to end)', () => {
 
     // An evidence note typed for the last criterion survives the redraws of the ticks before it.
     await page.fill(`#criterion-note-${unmet.at(-1)!.id}`, 'Seen in the signed budget memo');
-    for (const criterion of unmet) {
-      await page.click(`#criteria-panel label[for="criterion-${criterion.id}"]`);
+    for (const [index, criterion] of unmet.entries()) {
+      // The first is ticked from the keyboard: the box keeps the focus through its command and the
+      // redraws (it is disabled meanwhile, which drops the focus to the page), so Tab goes on from it.
+      if (index === 0) {
+        await page.focus(`#criterion-${criterion.id}`);
+        await page.keyboard.press('Space');
+      } else {
+        await page.click(`#criteria-panel label[for="criterion-${criterion.id}"]`);
+      }
       await page.waitForFunction((box) => {
         const input = document.getElementById(box) as HTMLInputElement | null;
         return input !== null && input.checked && !input.disabled;
       }, `criterion-${criterion.id}`);
+      if (index === 0) expect(await page.evaluate(() => document.activeElement?.id)).toBe(`criterion-${criterion.id}`);
     }
     await page.waitForFunction(() => !(document.querySelector('#criteria-panel button.primary') as HTMLButtonElement).disabled);
     const rendered = await renders();
@@ -504,12 +512,20 @@ describe('the board in a real browser (end to end)', () => {
     await page.click('#win-dialog button[type=submit]');
     await page.waitForSelector('#criteria-panel[open] input[type=checkbox]:not([disabled])');
     expect(await page.$$eval('#criteria-panel input[type=checkbox]', (boxes) => boxes.map((box) => box.getAttribute('name')))).toEqual(unmet.map((criterion) => criterion.id));
-    for (const criterion of unmet) {
-      await page.click(`#criteria-panel label[for="criterion-${criterion.id}"]`);
+    for (const [index, criterion] of unmet.entries()) {
+      // The first is ticked from the keyboard: the box keeps the focus through its command and the
+      // redraws (it is disabled meanwhile, which drops the focus to the page), so Tab goes on from it.
+      if (index === 0) {
+        await page.focus(`#criterion-${criterion.id}`);
+        await page.keyboard.press('Space');
+      } else {
+        await page.click(`#criteria-panel label[for="criterion-${criterion.id}"]`);
+      }
       await page.waitForFunction((box) => {
         const input = document.getElementById(box) as HTMLInputElement | null;
         return input !== null && input.checked && !input.disabled;
       }, `criterion-${criterion.id}`);
+      if (index === 0) expect(await page.evaluate(() => document.activeElement?.id)).toBe(`criterion-${criterion.id}`);
     }
     const rendered = await renders();
     await page.click('#criteria-panel button:text("Move to Won")');
@@ -956,6 +972,9 @@ describe('the board in a real browser (end to end)', () => {
       await page.fill(`#panel-note-${criterion.id}`, 'Confirmed on the call with the lab director');
       await page.check(`#panel-criterion-${criterion.id}`);
       await page.waitForFunction((text) => document.querySelector('#side-panel [data-figure="panel-progress"]')?.textContent === text, `${met + 1}/${total} met`);
+      // The ticked box has the focus again once it can take it: the keyboard user's place is kept.
+      await page.waitForSelector(`#side-panel #panel-criterion-${criterion.id}:not([disabled])`);
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe(`panel-criterion-${criterion.id}`);
       expect(sent).toEqual([`POST /opportunities/${id}/criteria`]);
       const event = (await caller.get<HistoryAnswer>(`/opportunities/${id}/history`)).events.at(-1)!;
       expect([event.type, event.data.criterionId, event.data.note]).toEqual(['ExitCriterionMet', criterion.id, 'Confirmed on the call with the lab director']);

@@ -1,7 +1,7 @@
 import { ApiError, type ApiClient } from './api.client';
 import type { CommandAnswer, CriterionDescription, OpportunityView, ProblemBody } from '@stagecraft/contracts';
 import type { BoardCard, MoveTarget } from './board.model';
-import { byId, h } from './dom';
+import { byId, focusKeeper, h } from './dom';
 import { inWords } from './moves.model';
 
 export interface CriteriaPanelOutcome {
@@ -30,6 +30,7 @@ export function openCriteriaPanel(
   let position: number | null = null;
   let busy = false;
   const notes = new Map<string, string>();
+  const redraw = focusKeeper(dialog);
 
   return new Promise((resolve) => {
     const finish = (moved: CommandAnswer | null) => {
@@ -108,17 +109,15 @@ export function openCriteriaPanel(
       );
       const closeButton = h('button', { type: 'button' }, 'Close');
       closeButton.addEventListener('click', () => finish(null));
-      const focused = dialog.contains(document.activeElement) ? document.activeElement?.id : undefined;
-      dialog.replaceChildren(
+      // Redrawing must not throw the keyboard user's place away (a ticked box keeps the focus).
+      redraw(() => dialog.replaceChildren(
         h('h2', { id: 'criteria-panel-title' }, `“${card.title}” cannot leave ${opportunity?.stageName ?? refusal.stage} yet`),
         h('p', {}, 'Its expected results are not all met. Tick what is now true, then move it.'),
         stillOpen || !opportunity ? '' : h('p', { class: 'panel-message', 'data-tone': 'error' }, `It is now ${opportunity.status === 'open' ? `in ${opportunity.stageName ?? opportunity.stage}` : opportunity.status}; close this panel.`),
         h('ul', { class: 'criteria' }, ...checkboxes),
         message,
         h('div', { class: 'panel-actions' }, closeButton, moveButton),
-      );
-      // Redrawing must not throw the keyboard user's place away.
-      if (focused) document.getElementById(focused)?.focus();
+      ));
     };
 
     render();

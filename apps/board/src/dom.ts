@@ -26,3 +26,22 @@ export function announce(message: string, tone: 'info' | 'error' = 'info'): void
   status.textContent = message;
   status.dataset.tone = tone;
 }
+
+/**
+ * Redraws a panel's contents without throwing the keyboard user's place away: the element that had
+ * the focus (by id) has it again after the redraw. The place is kept across redraws that disable
+ * it (a ticked box while its command runs: a disabled element drops the focus to the page), and
+ * given back once the element can take it again.
+ */
+export function focusKeeper(container: HTMLElement): (redraw: () => void) => void {
+  let kept: string | undefined;
+  return (redraw) => {
+    const active = document.activeElement;
+    if (active instanceof HTMLElement && active.id && container.contains(active)) kept = active.id;
+    else if (active !== null && active !== document.body) kept = undefined; // the user went elsewhere
+    redraw();
+    const target = kept === undefined ? null : document.getElementById(kept);
+    if (target === null || !container.contains(target)) kept = undefined;
+    else if (!(target as HTMLInputElement).disabled) target.focus();
+  };
+}

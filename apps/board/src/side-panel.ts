@@ -1,7 +1,7 @@
 import { ApiError, type ApiClient } from './api.client';
 import type { HistoryAnswer, OpportunityView, ProcessDetail } from '@stagecraft/contracts';
 import type { BoardCard, BoardColumn, MoveTarget } from './board.model';
-import { byId, h } from './dom';
+import { byId, focusKeeper, h } from './dom';
 import { formatCalendarDay, formatDate, formatInstant, formatMoney } from './format';
 import { allowedTargets, inWords, moveChoices } from './moves.model';
 import { timelineEntries } from './timeline.model';
@@ -40,11 +40,11 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
   let opportunity: OpportunityView;
   let busy = false;
 
+  // Redrawing keeps the keyboard user's place (a ticked box keeps the focus through its command).
+  const redraw = focusKeeper(dialog);
   const render = () => {
-    const focused = dialog.contains(document.activeElement) ? document.activeElement?.id : undefined;
     byId('side-panel-title').textContent = opportunity.title;
-    body.replaceChildren(fields(opportunity, definition, context, () => context.edit(opportunity)), criteria(), moves(), timelineSection);
-    if (focused) document.getElementById(focused)?.focus();
+    redraw(() => body.replaceChildren(fields(opportunity, definition, context, () => context.edit(opportunity)), criteria(), moves(), timelineSection));
   };
 
   const criteria = (): Node | string => {
