@@ -217,11 +217,13 @@ function decideMigrate(command: MigrateOpportunity, state: OpenedOpportunityStat
   for (const [from, to] of Object.entries(mapping)) {
     if (!sourceStages.includes(from)) return rejected(rejections.invalidStageMapping(from, to, 'unknown-source-stage', sourceStages));
     if (!targetStages.includes(to)) return rejected(rejections.invalidStageMapping(from, to, 'unknown-target-stage', targetStages));
-    // Only stages the target version lacks are mapped: remapping one it keeps would be a move past the rules.
-    if (from !== to && targetStages.includes(from)) return rejected(rejections.invalidStageMapping(from, to, 'stage-still-exists', targetStages));
     // Nor past where a deal there may stand in the target (furthestMappedStage): it would skip a
     // stage and its exit criteria, a move no rule of either version allows.
     const furthest = furthestMappedStage(from, sourceStages, targetStages);
+    // Only stages the target version lacks are mapped: remapping one it keeps would be a move past
+    // the rules. Unless the target puts that stage past where a deal in it may stand (stages
+    // reordered, or added before it): then it may be mapped back, within that bound.
+    if (from !== to && targetStages.includes(from) && targetStages.indexOf(from) <= furthest) return rejected(rejections.invalidStageMapping(from, to, 'stage-still-exists', targetStages));
     if (targetStages.indexOf(to) > furthest) return rejected(rejections.invalidStageMapping(from, to, 'past-next-stage', targetStages.slice(0, furthest + 1)));
   }
   // The target's teams bind the deal as an opening would: a version its team no longer runs is not
@@ -231,6 +233,12 @@ function decideMigrate(command: MigrateOpportunity, state: OpenedOpportunityStat
   // Own entries only: a stage named like an inherited property (constructor) is a stage too.
   const toStage = Object.hasOwn(mapping, state.stage) ? mapping[state.stage]! : state.stage;
   if (target.process.stageIndex(toStage) < 0) return rejected(rejections.unmappedStage(state.stage, command.toVersion, targetStages));
+  // A stage the target keeps, but behind a stage the deal never reached (the stages reordered, or
+  // one added before it): kept there, the deal would skip that stage and its exit criteria.
+  const furthest = furthestMappedStage(state.stage, sourceStages, targetStages);
+  if (toStage === state.stage && targetStages.indexOf(toStage) > furthest) {
+    return rejected(rejections.invalidStageMapping(state.stage, toStage, 'kept-stage-past-next-stage', targetStages.slice(0, furthest + 1)));
+  }
   const targetCriteria = target.process.stage(toStage)!.exitCriteria.map((criterion) => criterion.id);
   return accepted({
     type: 'ProcessMigrated',

@@ -113,7 +113,7 @@ export const rejections = {
       { stage, toVersion, knownStages: known },
     ),
   /** `known`: the stages named in the message (for past-next-stage, those `from` may map to). */
-  invalidStageMapping: (from: string, to: string, problem: 'unknown-source-stage' | 'unknown-target-stage' | 'stage-still-exists' | 'past-next-stage', known: readonly string[]) =>
+  invalidStageMapping: (from: string, to: string, problem: 'unknown-source-stage' | 'unknown-target-stage' | 'stage-still-exists' | 'past-next-stage' | 'kept-stage-past-next-stage', known: readonly string[]) =>
     reject(
       'OPPORTUNITY.INVALID_STAGE_MAPPING',
       problem === 'unknown-source-stage'
@@ -122,6 +122,8 @@ export const rejections = {
           ? `stageMapping maps "${from}" to "${to}", which is not a stage of the target version (${list(known)}).`
           : problem === 'stage-still-exists'
             ? `stageMapping maps "${from}" to "${to}", but the target version still has stage "${from}": a stage that stays keeps its id. Moving a deal to another stage is a move, under the process's rules.`
+            : problem === 'kept-stage-past-next-stage'
+              ? `The target version puts stage "${from}", where the opportunity is, past "${known[known.length - 1]}", as far as a deal in "${from}" may stand in it (a stage it never reached now comes before it: kept there, it would skip that stage and its exit criteria). Give stageMapping {"${from}": <one of ${list(known)}>}, then move the deal under the process's rules.`
             : `stageMapping maps "${from}" to "${to}", past "${known[known.length - 1]}", as far as a deal in "${from}" may stand in the target version (past it, it would skip a stage it never reached, and its exit criteria). Map "${from}" to one of ${list(known)}, then move the deal under the process's rules.`,
       { from, to, problem, knownStages: known },
     ),

@@ -100,6 +100,32 @@ describe('decide, migrating an opportunity to a newer process version', () => {
     withV3.given(inProposition).when(migrate({ toVersion: v3.version, stageMapping: { proposition: 'review' } })).then([migrated(59, { toVersion: v3.version, stageMapping: { proposition: 'review' }, fromStage: 'proposition', toStage: 'review', criteriaKept: [] })]);
   });
 
+  it('refuses to keep a deal in a stage the target puts behind a stage it never reached (reordered, or added before it); it may be mapped back', () => {
+    // v4 swaps qualification and proposition: a deal in qualification has never met proposition's criteria.
+    const [newStage, qualification, proposition, negotiation] = v1.definition.stages;
+    const v4 = compileProcess({ ...v1.definition, stages: [newStage!, proposition!, qualification!, negotiation!] });
+    // v5 adds a review stage (with a criterion) between qualification and proposition.
+    const v5 = compileProcess({ ...v1.definition, stages: [newStage!, qualification!, { id: 'review', name: 'Review', probability: 40, exitCriteria: [{ id: 'r-ok', description: 'Reviewed' }] }, proposition!, negotiation!] });
+    const more = deciderSpecification(v1, (version) => (version === v4.version ? { process: v4, recordedOrder: 4 } : version === v5.version ? { process: v5, recordedOrder: 5 } : recorded[version]));
+    more
+      .given(inQualification)
+      .when(migrate({ toVersion: v4.version }))
+      .thenRejects('OPPORTUNITY.INVALID_STAGE_MAPPING', { problem: 'kept-stage-past-next-stage', from: 'qualification', knownStages: ['new', 'proposition'] });
+    more
+      .given(inQualification)
+      .when(migrate({ toVersion: v4.version, stageMapping: { qualification: 'proposition' } }))
+      .then([migrated(59, { toVersion: v4.version, stageMapping: { qualification: 'proposition' }, fromStage: 'qualification', toStage: 'proposition', criteriaKept: [] })]);
+    const inProposition = [...inQualification, met('qualification', 'budget-confirmed', 5), met('qualification', 'decision-maker', 6), moved('qualification', 'proposition', 'forward', 7)];
+    more
+      .given(inProposition)
+      .when(migrate({ toVersion: v5.version }))
+      .thenRejects('OPPORTUNITY.INVALID_STAGE_MAPPING', { problem: 'kept-stage-past-next-stage', from: 'proposition', knownStages: ['new', 'qualification', 'review'] });
+    // A deal that has not reached the new stage keeps its own, as before; so does one past it (negotiation passed proposition).
+    more.given(inQualification).when(migrate({ toVersion: v5.version })).then([migrated(59, { toVersion: v5.version, fromStage: 'qualification', toStage: 'qualification', criteriaKept: ['need-confirmed', 'pain-points', 'goals'] })]);
+    // A kept stage within the bound still cannot be mapped elsewhere.
+    more.given(inQualification).when(migrate({ toVersion: v5.version, stageMapping: { qualification: 'new' } })).thenRejects('OPPORTUNITY.INVALID_STAGE_MAPPING', { problem: 'stage-still-exists' });
+  });
+
   it('keeps a stage named like an inherited property (constructor) when the target keeps it, with no mapping', () => {
     const odd = (name: string) =>
       compileProcess({ ...v1.definition, id: 'odd', name, stages: [{ id: 'constructor', name: 'Built', probability: 10, exitCriteria: [] }, { id: 'done', name: 'Done', probability: 90, exitCriteria: [] }], rules: { ...v1.definition.rules, winFrom: ['done'] } });

@@ -106,18 +106,18 @@ export function auditProcessRules(events: readonly AuditedEvent[], versions: Ver
         const toStage = String(data.toStage);
         const targetIds = target.definition.stages.map((s) => s.id);
         if (!targetIds.includes(toStage)) fail(`continues in ${toStage}, which the target lacks`);
-        if (targetIds.includes(stage) && toStage !== stage) fail(`the target keeps ${stage}, yet the deal continues in ${toStage}`);
-        // A stage the target drops: the deal may land back, or on the stage right after the last
-        // kept one it had passed, never further, and never past a kept one it had not reached.
-        if (!targetIds.includes(stage)) {
-          const landing = targetIds.indexOf(toStage);
-          const before = ids().slice(0, indexOf(stage)).filter((id) => targetIds.includes(id));
-          const lastPassed = before.length === 0 ? -1 : Math.max(...before.map((id) => targetIds.indexOf(id)));
-          if (landing > lastPassed + 1) fail(`continues in ${toStage}, more than one stage past ${before.length === 0 ? 'the start' : targetIds[lastPassed]}, the last kept stage it had passed`);
-          const keptAfter = ids().slice(indexOf(stage) + 1).filter((id) => targetIds.includes(id));
-          const unreached = keptAfter.find((id) => landing > targetIds.indexOf(id));
-          if (unreached !== undefined) fail(`continues in ${toStage}, past ${unreached}, which followed ${stage} and the target keeps`);
-        }
+        // Wherever the deal continues (its own stage kept, or another mapped): back, or on the stage
+        // right after the last kept one it had passed, never further, and never past a kept one it
+        // had not reached (the target may reorder stages or add some before its own).
+        const landing = targetIds.indexOf(toStage);
+        const before = ids().slice(0, indexOf(stage)).filter((id) => targetIds.includes(id));
+        const lastPassed = before.length === 0 ? -1 : Math.max(...before.map((id) => targetIds.indexOf(id)));
+        if (landing > lastPassed + 1) fail(`continues in ${toStage}, more than one stage past ${before.length === 0 ? 'the start' : targetIds[lastPassed]}, the last kept stage it had passed`);
+        const keptAfter = ids().slice(indexOf(stage) + 1).filter((id) => targetIds.includes(id));
+        const unreached = keptAfter.find((id) => landing > targetIds.indexOf(id));
+        if (unreached !== undefined) fail(`continues in ${toStage}, past ${unreached}, which followed ${stage} and the target keeps`);
+        // A stage the target keeps where the deal may stand keeps the deal.
+        if (targetIds.includes(stage) && toStage !== stage && targetIds.indexOf(stage) <= Math.min(lastPassed + 1, ...keptAfter.map((id) => targetIds.indexOf(id)))) fail(`the target keeps ${stage}, yet the deal continues in ${toStage}`);
         const kept = (data.criteriaKept as string[]) ?? [];
         const targetCriteria = target.definition.stages.find((s) => s.id === toStage)?.exitCriteria.map((c) => c.id) ?? [];
         for (const criterion of kept) if (!met.has(criterion) || !targetCriteria.includes(criterion)) fail(`keeps ${criterion}, not met here or not a criterion of ${toStage}`);
