@@ -83,9 +83,9 @@ export function commandForEvent(record: EventRecord): EventCommand {
       case 'StageChanged':
         return { type: 'MoveOpportunityToStage', ...at, stage: event.data.to, ...defined({ note: event.data.note }) };
       case 'OpportunityWon':
-        return { type: 'WinOpportunity', ...at, ...defined({ reason: event.data.reason, note: event.data.note }) };
+        return { type: 'WinOpportunity', ...at, ...defined({ reason: event.data.reason, note: event.data.note, nextSteps: event.data.nextSteps }) };
       case 'OpportunityLost':
-        return { type: 'LoseOpportunity', ...at, reason: event.data.reason, ...defined({ note: event.data.note }) };
+        return { type: 'LoseOpportunity', ...at, reason: event.data.reason, ...defined({ note: event.data.note, nextSteps: event.data.nextSteps }) };
       case 'OpportunityReopened':
         return { type: 'ReopenOpportunity', ...at, stage: event.data.stage, ...defined({ note: event.data.note }) };
       case 'OpportunityDetailsChanged': {
