@@ -205,4 +205,26 @@ describe('an Idempotency-Key names one command (the command side, on the SQLite 
     expect((await streamOf()).at(-1)!.type).toBe('ExitCriterionRevoked');
   });
 
+  it('leaves the key of a refused opening free: its corrected retry under the same key opens the deal, once', async () => {
+    const taken = randomUUID();
+    await side.executor.execute(opened(taken), envelope(randomUUID(), false));
+    const limited = (key: string): CommandEnvelope => ({ ...envelope(key), teams: ['direct'] });
+    const corrected = (id: string) => ({ ...opened(id), teamId: 'direct' }) as Body;
+    for (const [name, refusedBody, refusedEnvelope] of [
+      ['another team', (id: string) => ({ ...opened(id), teamId: 'partners' }) as Body, limited],
+      ['an unknown process', (id: string) => ({ ...corrected(id), processId: 'nope' }) as Body, envelope],
+      ['an id already taken', () => opened(taken), envelope],
+    ] as const) {
+      const id = randomUUID();
+      const key = `refused-${randomUUID()}`;
+      const head = await store.headPosition();
+      await expect(side.executor.execute(refusedBody(id), refusedEnvelope(key))).rejects.toThrow();
+      expect([name, await store.headPosition()]).toEqual([name, head]); // nothing written, the key not claimed
+      const answer = await side.executor.execute(corrected(id), limited(key));
+      expect([name, answer]).toEqual([name, expect.objectContaining({ revision: 0, replayed: false })]);
+      expect(await side.executor.execute(corrected(id), limited(key))).toEqual({ ...answer, replayed: true });
+      // From then on the key is the opening's: another opportunity under it is refused.
+      await expect(side.executor.execute(opened(randomUUID()), envelope(key))).rejects.toThrow(IdempotencyKeyReusedError);
+    }
+  });
 });

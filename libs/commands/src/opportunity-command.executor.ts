@@ -40,7 +40,11 @@ export class OpportunityCommandExecutor {
     const command = { ...given, opportunityId, now: envelope.now } as OpportunityCommand;
     // The fingerprint is of the body as given, with the canonical id (the same fields in the same order as before).
     const fingerprint = envelope.clientSuppliedId ? fingerprintOf({ ...given, opportunityId } as OpportunityCommandBody) : undefined;
-    if (fingerprint && command.type === 'OpenOpportunity') await claimOpeningKey(this.store, envelope, command.opportunityId);
+    // An opening's key is claimed for its opportunity once the opening is decided, just before it
+    // is appended: a refused opening (another team, an unknown process, an id already taken)
+    // opens nothing, so its corrected retry under the same key is decided afresh, as a refused
+    // command of any other type is.
+    let keyClaimed = !(fingerprint && command.type === 'OpenOpportunity');
 
     // A stream this process folded, taken without reading the store when the store says no one
     // else writes (EventStore.isSoleWriter): only an append confirms such a fold, because the
@@ -73,6 +77,10 @@ export class OpportunityCommandExecutor {
       }
 
       const { newEvents, headHash, events } = step;
+      if (!keyClaimed) {
+        await claimOpeningKey(this.store, envelope, opportunityId);
+        keyClaimed = true;
+      }
       try {
         const result = await this.store.appendToStream(loaded.stream, newEvents, { expectedRevision: loaded.revision });
         if (fingerprint) {
