@@ -22,10 +22,14 @@ const DAY_MS = 86_400_000;
 /** The waterfall's period when a query leaves it open: the last 7 days up to now (the Monday question). */
 export const WATERFALL_DEFAULT_DAYS = 7;
 
-/** The waterfall's instants: `to` defaults to now, `from` to WATERFALL_DEFAULT_DAYS days before `to`. */
+/**
+ * The waterfall's instants: `to` defaults to now, `from` to WATERFALL_DEFAULT_DAYS days before `to`
+ * but never before the first instant there is (as the closed window's): the answer echoes `from`,
+ * and a `0000-12-27…` it wrote would be an instant no route takes back.
+ */
 export function waterfallPeriodOf(asked: { readonly from?: string; readonly to?: string }, now: Date): { fromMs: number; toMs: number } {
   const toMs = asked.to === undefined ? now.getTime() : Date.parse(asked.to);
-  return { fromMs: asked.from === undefined ? toMs - WATERFALL_DEFAULT_DAYS * DAY_MS : Date.parse(asked.from), toMs };
+  return { fromMs: asked.from === undefined ? Math.max(FIRST_INSTANT_MS, toMs - WATERFALL_DEFAULT_DAYS * DAY_MS) : Date.parse(asked.from), toMs };
 }
 
 /**
