@@ -3,6 +3,7 @@ import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/
 import { readModelsEnv } from './support/e2e-read-models';
 import { E2E_READ_MODELS } from './support/e2e-read-models';
 import { itIf } from './support/skips';
+import { CALIBRATION_CSV, COHORTS_CSV, FORECAST_ACCURACY_CSV, FORECAST_CSV, FUNNEL_CSV, PIPELINE_CSV, STAGE_DURATIONS_CSV, TRANSITIONS_CSV, VELOCITY_CSV, WATERFALL_CSV, WIN_LOSS_CSV, type CsvTable } from '../apps/api/src/analytics/analytics.rows';
 
 const DAY = 86_400;
 const at = (day: number, hour = 9) => new Date(Date.UTC(2026, 0, day, hour)).toISOString();
@@ -207,6 +208,28 @@ describe('analytics from the read models (end to end)', () => {
     }
     const winLoss = parseCsv((await analyst('/analytics/win-loss?groupBy=reason&format=csv').expect(200)).text);
     expect(winLoss).toContainEqual(expect.objectContaining({ group: 'price', lost: '1' }));
+  });
+
+  it('heads each CSV with the columns the route declares for an answer without rows', async () => {
+    const routes: [string, CsvTable<never>][] = [
+      ['/pipeline', PIPELINE_CSV],
+      ['/pipeline?closed=won,lost', PIPELINE_CSV],
+      ['/analytics/win-loss?groupBy=month', WIN_LOSS_CSV],
+      ['/analytics/stage-durations', STAGE_DURATIONS_CSV],
+      ['/analytics/funnel', FUNNEL_CSV],
+      ['/analytics/transitions', TRANSITIONS_CSV],
+      ['/analytics/forecast', FORECAST_CSV],
+      [`/analytics/forecast-accuracy?from=${at(1)}&to=${at(20)}`, FORECAST_ACCURACY_CSV],
+      ['/analytics/win-probability/calibration', CALIBRATION_CSV],
+      [`/analytics/waterfall?include=opportunities&from=${at(1, 0)}&to=${at(20)}`, WATERFALL_CSV],
+      [`/analytics/velocity?from=${at(1, 0)}&to=${at(20)}`, VELOCITY_CSV],
+      ['/analytics/cohorts', COHORTS_CSV],
+    ];
+    for (const [path, csv] of routes) {
+      const lines = (await analyst(`${path}${path.includes('?') ? '&' : '?'}format=csv`).expect(200)).text.split('\r\n');
+      expect([path, lines.length > 2]).toEqual([path, true]); // rows, not only a header: the header is the rows' own
+      expect([path, lines[0]]).toEqual([path, csv.columns.join(',')]);
+    }
   });
 
   it('waits for a position it was told about, and answers 503 when the models do not reach it in time', async () => {

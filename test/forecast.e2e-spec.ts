@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
+import { ROTTING_CSV } from '../apps/api/src/analytics/analytics.rows';
 
 // Issue 15 end to end: expected close dates, the forecast (now and as of an instant), its accuracy,
 // rotting deals, won reasons; money per currency. Runs on every store and read side the jest
@@ -163,6 +164,9 @@ describe('forecast, rotting deals and won reasons (end to end)', () => {
     expect(lines.slice(1)).toEqual(['2026-Q1,2026-01-01,2026-03-31,2,1,EUR,1000,200,700', '2026-Q1,2026-01-01,2026-03-31,2,1,USD,3000,2400,0', 'without date,,,1,,EUR,500,100,']);
     const rotting = (await analyst('/analytics/rotting?format=csv').expect(200)).text.trim().split('\r\n');
     expect(rotting).toHaveLength(4);
+    // Nothing rotting then: the header alone, the same as with rows (a reader takes its columns from it).
+    expect(rotting[0]).toBe(ROTTING_CSV.columns.join(','));
+    expect((await analyst(`/analytics/rotting?asOf=${at(1, 14)}&format=csv`).expect(200)).text).toBe(`${rotting[0]}\r\n`);
   });
 
   // Last: it closes two more deals, which the figures above must not see.

@@ -14,7 +14,7 @@ import { API_SETTINGS, CLOCK, CURRENCY_RATES, type Clock } from '../settings/api
 import type { CurrencyRates, Settings } from '@stagecraft/config';
 import { dayOf, withConvertedForecast, withConvertedPipeline, withConvertedWinLoss } from './currency-conversion';
 import { AnalyticsQueryDto, CohortsQueryDto, ForecastAccuracyQueryDto, ForecastQueryDto, PipelineQueryDto, RottingQueryDto, VelocityQueryDto, WaterfallQueryDto, WinLossQueryDto } from './analytics.dto';
-import { cohortRows, forecastAccuracyRows, forecastRows, funnelRows, pipelineRows, rottingRows, stageDurationRows, transitionRows, velocityRows, waterfallRows, winLossRows, winProbabilityCalibrationRows } from './analytics.rows';
+import { CALIBRATION_CSV, COHORTS_CSV, FORECAST_ACCURACY_CSV, FORECAST_CSV, FUNNEL_CSV, PIPELINE_CSV, ROTTING_CSV, STAGE_DURATIONS_CSV, TRANSITIONS_CSV, VELOCITY_CSV, WATERFALL_CSV, WIN_LOSS_CSV, type CsvTable } from './analytics.rows';
 import { toCsv } from '@stagecraft/csv';
 import { closedWindowOf, ROTTING_DEFAULT_LIMIT, waterfallPeriodOf } from './pipeline.policy';
 
@@ -67,13 +67,13 @@ export class AnalyticsController {
       // Team and owner filters of a past board mean the team and owner at that instant.
       const board = this.converted(await this.queries.pipelineAsOf(ms, { processId, teamId, ownerId }, options), ms, ms);
       const learned = await this.withLearned(board, ms, true, { processId, teamId, ownerId });
-      return this.answer({ asOf: { instant: new Date(ms).toISOString(), axis: 'occurredAt' }, ...learned }, pipelineRows, query, request, reply);
+      return this.answer({ asOf: { instant: new Date(ms).toISOString(), axis: 'occurredAt' }, ...learned }, PIPELINE_CSV, query, request, reply);
     }
     // The cards are aged (daysInStage, rotting) at the server's clock.
     const nowMs = this.clock().getTime();
     const result = await this.queries.pipeline({ processId, teamId, ownerId }, { ...options, nowMs });
     const board = this.converted(result, nowMs, closed ? Date.parse(closed.to) : nowMs);
-    return this.answer(await this.withLearned(board, nowMs, false, { processId, teamId, ownerId }), pipelineRows, query, request, reply);
+    return this.answer(await this.withLearned(board, nowMs, false, { processId, teamId, ownerId }), PIPELINE_CSV, query, request, reply);
   }
 
   /** The learned win probability beside the configured one: on each card, and weighted per stage (README, "Learned win probability"). */
@@ -96,7 +96,7 @@ export class AnalyticsController {
   async winProbabilityCalibration(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.readYourWrites(query);
     const result = await this.queries.winProbabilityCalibration(await this.scoped(query, principal));
-    return this.answer(result, winProbabilityCalibrationRows, query, request, reply);
+    return this.answer(result, CALIBRATION_CSV, query, request, reply);
   }
 
   @Get('analytics/win-loss')
@@ -106,7 +106,7 @@ export class AnalyticsController {
     const result = await this.queries.winLoss(await this.scoped(query, principal), query.groupBy);
     // Converted at the last day of the period asked (today without `to`): currency-conversion.ts.
     const converted = this.currencyRates ? withConvertedWinLoss(result, this.currencyRates, dayOf(Math.min(query.to === undefined ? Infinity : Date.parse(query.to), this.clock().getTime()))) : result;
-    return this.answer(converted, winLossRows, query, request, reply);
+    return this.answer(converted, WIN_LOSS_CSV, query, request, reply);
   }
 
   @Get('analytics/stage-durations')
@@ -114,7 +114,7 @@ export class AnalyticsController {
   async stageDurations(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.readYourWrites(query);
     const result = await this.queries.stageDurations(await this.scoped(query, principal), this.clock().toISOString());
-    return this.answer(result, stageDurationRows, query, request, reply);
+    return this.answer(result, STAGE_DURATIONS_CSV, query, request, reply);
   }
 
   @Get('analytics/funnel')
@@ -122,7 +122,7 @@ export class AnalyticsController {
   async funnel(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.readYourWrites(query);
     const result = await this.queries.funnel(await this.scoped(query, principal));
-    return this.answer(result, funnelRows, query, request, reply);
+    return this.answer(result, FUNNEL_CSV, query, request, reply);
   }
 
   @Get('analytics/transitions')
@@ -130,7 +130,7 @@ export class AnalyticsController {
   async transitions(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.readYourWrites(query);
     const result = await this.queries.transitions(await this.scoped(query, principal));
-    return this.answer(result, transitionRows, query, request, reply);
+    return this.answer(result, TRANSITIONS_CSV, query, request, reply);
   }
 
   @Get('analytics/forecast')
@@ -145,9 +145,9 @@ export class AnalyticsController {
     const atMs = asOfMs ?? this.clock().getTime();
     const figures = asOfMs === undefined ? await this.queries.forecast(forecast) : await this.queries.forecastAsOf(asOfMs, forecast);
     const result = this.currencyRates ? withConvertedForecast(figures, this.currencyRates, dayOf(atMs)) : figures;
-    if (query.include !== 'learned') return this.answer(result, forecastRows, query, request, reply);
+    if (query.include !== 'learned') return this.answer(result, FORECAST_CSV, query, request, reply);
     const learned = await this.queries.learnedForecast({ atMs, asOf: asOfMs !== undefined, forecast });
-    return this.answer(withLearnedForecast(result, learned), forecastRows, query, request, reply);
+    return this.answer(withLearnedForecast(result, learned), FORECAST_CSV, query, request, reply);
   }
 
   @Get('analytics/forecast-accuracy')
@@ -160,7 +160,7 @@ export class AnalyticsController {
     if (refused.length > 0) throw validationProblem(refused);
     await this.readYourWrites(query);
     const result = await this.queries.forecastAccuracy({ ...(await this.scoped(query, principal)), period: query.period ?? 'month' });
-    return this.answer(result, forecastAccuracyRows, query, request, reply);
+    return this.answer(result, FORECAST_ACCURACY_CSV, query, request, reply);
   }
 
   @Get('analytics/rotting')
@@ -174,7 +174,7 @@ export class AnalyticsController {
     const { processId, teamId, ownerId } = await this.scoped(query, principal);
     const asked = { processId, teamId, ownerId, limit: query.limit ?? ROTTING_DEFAULT_LIMIT };
     const result = query.asOf === undefined ? await this.queries.rotting(this.clock().getTime(), asked) : await this.queries.rottingAsOf(requireInstant(query.asOf, 'asOf'), asked);
-    return this.answer(result, rottingRows, query, request, reply);
+    return this.answer(result, ROTTING_CSV, query, request, reply);
   }
 
   /** The board with converted totals when a currencies file is configured: open columns at `openMs`'s day, closed sections at `closedMs`'s. */
@@ -192,7 +192,7 @@ export class AnalyticsController {
     const { processId, teamId, ownerId } = await this.scoped(query, principal);
     const { fromMs, toMs } = this.windowOf(query);
     const result = await this.queries.waterfall({ processId, teamId, ownerId, fromMs, toMs, byStage: query.by === 'stage', includeOpportunities: query.include === 'opportunities' });
-    return this.answer(result, waterfallRows, query, request, reply);
+    return this.answer(result, WATERFALL_CSV, query, request, reply);
   }
 
   @Get('analytics/velocity')
@@ -205,7 +205,7 @@ export class AnalyticsController {
     const { processId, teamId, ownerId } = await this.scoped(query, principal);
     const { fromMs, toMs } = this.windowOf(query);
     const result = await this.queries.velocity({ processId, teamId, ownerId, fromMs, toMs, groupBy: query.groupBy });
-    return this.answer(result, velocityRows, query, request, reply);
+    return this.answer(result, VELOCITY_CSV, query, request, reply);
   }
 
   @Get('analytics/cohorts')
@@ -213,7 +213,7 @@ export class AnalyticsController {
   async cohorts(@Query() query: CohortsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     await this.readYourWrites(query);
     const result = await this.queries.cohorts(await this.scoped(query, principal));
-    return this.answer(result, cohortRows, query, request, reply);
+    return this.answer(result, COHORTS_CSV, query, request, reply);
   }
 
   /** from/to of the waterfall and velocity: defaults from the screen policy, from after to refused. */
@@ -280,7 +280,7 @@ export class AnalyticsController {
     return { processId, teamId: team, ownerId, from, to };
   }
 
-  private answer<T>(result: T, rows: (result: T) => Record<string, unknown>[], query: AnalyticsQueryDto, request: FastifyRequest, reply: FastifyReply): T | string {
+  private answer<T>(result: T, csv: CsvTable<T>, query: AnalyticsQueryDto, request: FastifyRequest, reply: FastifyReply): T | string {
     // ?format= decides; without it, Accept does (its weights included), and one that takes
     // neither JSON nor CSV is told so rather than sent JSON it did not ask for.
     const accept = request.headers.accept;
@@ -292,6 +292,7 @@ export class AnalyticsController {
     void reply.header('x-projection-position', String(this.queries.position()));
     if (!wantsCsv) return result;
     void reply.header('content-type', 'text/csv; charset=utf-8');
-    return toCsv(rows(result));
+    const rows = csv.rows(result);
+    return toCsv(rows, rows.length === 0 ? csv.columns : undefined);
   }
 }

@@ -3,6 +3,17 @@ import type { CohortsResult, WinProbabilityCalibrationResult, ForecastAccuracyRe
 
 // Each analytics answer as flat rows, for CSV: one row per thing an analyst would put on a line.
 
+/**
+ * An answer's CSV: its rows, and the columns they have, written as the header when there are no
+ * rows (a fresh store, a filter or a window that matches nothing). toCsv takes the header from the
+ * first row otherwise, so an empty answer would be a bare line end that no CSV reader can take
+ * columns from. A test checks each list against the header of an answer with rows.
+ */
+export interface CsvTable<T> {
+  readonly rows: (result: T) => Record<string, unknown>[];
+  readonly columns: readonly string[];
+}
+
 export function pipelineRows(result: PipelineResult): Record<string, unknown>[] {
   return result.processes.flatMap((process) => [
     ...process.stages.map(({ stageId, name, probability, count, amount, weightedAmount, amountsByCurrency, weightedAmountsByCurrency, converted }) => ({
@@ -219,3 +230,26 @@ export function cohortRows(result: CohortsResult): Record<string, unknown>[] {
     ]);
   });
 }
+
+export const PIPELINE_CSV: CsvTable<PipelineResult> = { rows: pipelineRows, columns: ['processId', 'stageId', 'name', 'probability', 'count', 'amount', 'weightedAmount', 'amountsByCurrency', 'weightedAmountsByCurrency'] };
+export const WIN_LOSS_CSV: CsvTable<WinLossResult> = { rows: winLossRows, columns: ['group', 'won', 'lost', 'winRate', 'amountWon', 'amountWonByCurrency', 'amountLost', 'amountLostByCurrency', 'lostReasons', 'wonReasons'] };
+export const STAGE_DURATIONS_CSV: CsvTable<StageDurationsResult> = { rows: stageDurationRows, columns: ['processId', 'stageId', 'completedCount', 'meanSeconds', 'medianSeconds', 'p90Seconds', 'openCount', 'oldestOpenAgeSeconds'] };
+export const FUNNEL_CSV: CsvTable<FunnelResult> = { rows: funnelRows, columns: ['processId', 'step', 'reached', 'conversionToNext'] };
+export const TRANSITIONS_CSV: CsvTable<TransitionsResult> = { rows: transitionRows, columns: ['processId', 'from', 'to', 'count'] };
+export const FORECAST_CSV: CsvTable<ForecastResult> = { rows: forecastRows, columns: ['period', 'from', 'to', 'openCount', 'wonCount', 'currency', 'openAmount', 'weightedAmount', 'wonAmount'] };
+export const FORECAST_ACCURACY_CSV: CsvTable<ForecastAccuracyResult> = {
+  rows: forecastAccuracyRows,
+  columns: ['period', 'from', 'to', 'forecastCount', 'wonCount', 'forecastWon', 'currency', 'forecastAmount', 'forecastWeightedAmount', 'wonAmount'],
+};
+export const ROTTING_CSV: CsvTable<RottingResult> = {
+  rows: rottingRows,
+  columns: ['id', 'title', 'processId', 'stageId', 'stageEnteredAt', 'daysInStage', 'rotAfterDays', 'ownerId', 'teamId', 'amount', 'currency', 'expectedCloseDate'],
+};
+export const CALIBRATION_CSV: CsvTable<WinProbabilityCalibrationResult> = {
+  rows: winProbabilityCalibrationRows,
+  columns: ['bin', 'learnedCount', 'learnedMeanPredicted', 'learnedObservedWinRate', 'configuredCount', 'configuredMeanPredicted', 'configuredObservedWinRate', 'brierLearned', 'brierConfigured'],
+};
+/** With include=opportunities the waterfall has a line per deal's change, and none when nothing changed (its totals always have lines). */
+export const WATERFALL_CSV: CsvTable<WaterfallResult> = { rows: waterfallRows, columns: ['processId', 'stageId', 'line', 'id', 'title', 'at', 'count', 'currency', 'amount'] };
+export const VELOCITY_CSV: CsvTable<VelocityResult> = { rows: velocityRows, columns: ['group', 'key', 'opportunities', 'won', 'lost', 'winRate', 'averageCycleDays', 'currency', 'averageWonAmount', 'velocity'] };
+export const COHORTS_CSV: CsvTable<CohortsResult> = { rows: cohortRows, columns: ['cohort', 'opened', 'won', 'medianDaysToWin', 'processId', 'step', 'reached'] };
