@@ -63,6 +63,12 @@ export class KurrentDBSubscription implements AsyncIterator<SubscriptionMessage,
   /** Position of the last event next() has handed out. */
   private delivered = 0;
   private attempts = 0;
+  /**
+   * Pending retries (resubscribe, read the head again). They hold the process as the server call
+   * they replace did: a process whose only work is following the log (the projector) must not
+   * exit, with status 0, just because the server is away. finish() clears them.
+   */
+  private readonly retries = new Set<NodeJS.Timeout>();
   private readonly signal: AbortSignal | undefined;
   private readonly onAbort = (): void => this.finish();
 
@@ -102,7 +108,7 @@ export class KurrentDBSubscription implements AsyncIterator<SubscriptionMessage,
         if (this.finished || this.caughtUpSent) return;
         this.headAttempts += 1;
         if (!isTransient(error) || this.headAttempts > this.settings.maxReconnectAttempts) return this.fail(error);
-        setTimeout(() => this.learnHead(), Math.min(2000, this.settings.reconnectDelayMs * 2 ** (this.headAttempts - 1))).unref();
+        this.retryAfter(Math.min(2000, this.settings.reconnectDelayMs * 2 ** (this.headAttempts - 1)), () => this.learnHead());
       },
     );
   }
@@ -153,6 +159,8 @@ export class KurrentDBSubscription implements AsyncIterator<SubscriptionMessage,
     if (this.finished) return;
     this.finished = true;
     this.buffer.length = 0;
+    for (const timer of this.retries) clearTimeout(timer);
+    this.retries.clear();
     this.signal?.removeEventListener('abort', this.onAbort);
     this.stopCurrent();
     this.detach(this);
@@ -242,9 +250,15 @@ export class KurrentDBSubscription implements AsyncIterator<SubscriptionMessage,
     if (!isTransient(error) || this.attempts > this.settings.maxReconnectAttempts) return this.fail(error);
     this.settings.onReconnect?.(this.attempts, error);
     const delay = Math.min(2000, this.settings.reconnectDelayMs * 2 ** (this.attempts - 1));
-    setTimeout(() => {
-      if (!this.finished) this.subscribe();
-    }, delay).unref();
+    this.retryAfter(delay, () => this.subscribe());
+  }
+
+  private retryAfter(delayMs: number, retry: () => void): void {
+    const timer = setTimeout(() => {
+      this.retries.delete(timer);
+      if (!this.finished) retry();
+    }, delayMs);
+    this.retries.add(timer);
   }
 
   private stopCurrent(): void {
