@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getSQLiteEventStore, type EventStore } from '@stagecraft/event-store';
+import { EventStoreUnavailableError, getSQLiteEventStore, type EventStore, type SubscribeToAllOptions, type SubscriptionMessage } from '@stagecraft/event-store';
 import type { Projection } from '../projection.types';
 import type { ProjectionSnapshot, ProjectionSnapshotStore, SnapshotSave } from './projection-snapshot.store';
 import { ProjectionRunner } from './projection.runner';
@@ -78,6 +78,48 @@ describe('ProjectionRunner', () => {
     expect(await runner.waitFor(head + 1_000, 50)).toBe(false);
     await runner.stop();
   });
+
+  it('when the store stays away longer than its subscription keeps trying, says so, then follows again from the checkpoint once it answers', async () => {
+    await append(20);
+    const expected = await singleRun();
+    // The first subscription fails after the replay (the store's own retries exhausted); the
+    // store then refuses the head read twice more before it answers again.
+    let subscriptions = 0;
+    let refusals = 2;
+    const outage = () => new EventStoreUnavailableError('test store', 'connection refused');
+    const flaky: EventStore = Object.assign(Object.create(store) as EventStore, {
+      headPosition: async () => {
+        if (subscriptions > 0 && refusals > 0) {
+          refusals -= 1;
+          throw outage();
+        }
+        return store.headPosition();
+      },
+      subscribeToAll(options?: SubscribeToAllOptions): AsyncIterable<SubscriptionMessage> {
+        subscriptions += 1;
+        if (subscriptions > 1) return store.subscribeToAll(options);
+        return (async function* () {
+          for await (const message of store.subscribeToAll(options)) {
+            yield message;
+            if (message.type === 'caughtUp') throw outage();
+          }
+        })();
+      },
+    });
+    const runner = new ProjectionRunner(flaky, new MemorySnapshots(), [tally as Projection<unknown>]);
+    await runner.start();
+    for (let i = 0; i < 100 && runner.failure('tally') === undefined; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(runner.failure('tally')).toMatch(/cannot be reached: connection refused; following again once it answers/);
+
+    await append(5); // written while it waits: folded in once, when it follows again
+    const head = await store.headPosition();
+    expect(await runner.waitFor(head, 10_000)).toBe(true);
+    expect(runner.failure('tally')).toBeUndefined();
+    expect(subscriptions).toBe(2);
+    const counts = [...runner.model(tally).counts.values()].reduce((a, b) => a + b);
+    expect(counts).toBe([...expected.counts.values()].reduce((a, b) => a + b) + 5);
+    await runner.stop();
+  }, 30_000);
 
   it('after a crash at any save, resumes from it and ends exactly where a single run ends', async () => {
     await append(60);

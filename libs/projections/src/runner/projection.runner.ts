@@ -1,9 +1,12 @@
-import { anchorOf, filteredReadingLost, NO_ANCHOR, readAllPages, type EventStore, type LogAnchor, type StoredEvent } from '@stagecraft/event-store';
+import { anchorOf, EventStoreUnavailableError, filteredReadingLost, NO_ANCHOR, readAllPages, type EventStore, type LogAnchor, type StoredEvent } from '@stagecraft/event-store';
 import { applyEvent, type Projection, type ReadModelKey } from '../projection.types';
 import { SnapshotFormatError } from './model-serialization';
 import type { ProjectionSnapshotStore } from './projection-snapshot.store';
 import type { ProjectionStatus, ReadModels } from './read-models.port';
 import { PositionWaiters } from './position-waiters';
+
+const RECOVERY_FIRST_PAUSE_MS = 500;
+const RECOVERY_MAX_PAUSE_MS = 30_000;
 
 export interface ProjectionRunnerOptions {
   /** Save a snapshot after this many events since the last one (and when caught up, and on stop); see saveSpacing. */
@@ -67,6 +70,8 @@ export class ProjectionRunner implements ReadModels {
   private saveSpacingMs = 0;
   private head = 0;
   private caughtUp = false;
+  /** Projections stopped only because the store could not be reached: they go on once it answers. */
+  private readonly waitingForStore = new Set<Running>();
 
   /** Told when a projection stops on an event it cannot fold in (for the logs). */
   onFailure?: (name: string, reason: string) => void;
@@ -95,7 +100,7 @@ export class ProjectionRunner implements ReadModels {
     const from = Math.min(...[...this.running.values()].map((entry) => entry.position));
     let markCaughtUp!: () => void;
     const caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
-    this.loop = this.follow(from, markCaughtUp);
+    this.loop = this.followThroughOutages(from, markCaughtUp);
     this.loop.catch((error: Error) => {
       // The log cannot be followed any more (the store failed): every model is now stale, say so.
       if (!this.controller.signal.aborted) {
@@ -246,8 +251,47 @@ export class ProjectionRunner implements ReadModels {
     }
   }
 
-  private async follow(from: number, markCaughtUp: () => void): Promise<void> {
+  /**
+   * Follows the log; when the store cannot be reached for longer than its subscription keeps
+   * trying (a node restart, an election, a network cut), the models say why they are stale and the
+   * log is followed again from their checkpoints after a pause that doubles from 0.5 s to 30 s, as
+   * the PostgreSQL projector and the relay do. Any other failure ends the loop.
+   */
+  private async followThroughOutages(from: number, markCaughtUp: () => void): Promise<void> {
+    const signal = this.controller.signal;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await this.follow(from, markCaughtUp, () => {
+          attempt = 0;
+          for (const entry of this.waitingForStore) entry.failed = undefined;
+          this.waitingForStore.clear();
+        });
+        return;
+      } catch (error) {
+        if (signal.aborted || !(error instanceof EventStoreUnavailableError)) throw error;
+        const reason = `the event log could not be followed: ${error.message}; following again once it answers`;
+        for (const entry of this.running.values()) {
+          if (entry.failed !== undefined && !this.waitingForStore.has(entry)) continue; // stopped on an event of its own
+          if (!this.waitingForStore.has(entry)) this.onFailure?.(entry.projection.name, reason);
+          entry.failed = reason;
+          this.waitingForStore.add(entry);
+        }
+        markCaughtUp();
+        await new Promise<void>((resolve) => {
+          const stopped = () => (clearTimeout(timer), resolve());
+          const timer = setTimeout(() => (signal.removeEventListener('abort', stopped), resolve()), Math.min(RECOVERY_MAX_PAUSE_MS, RECOVERY_FIRST_PAUSE_MS * 2 ** attempt));
+          signal.addEventListener('abort', stopped, { once: true });
+        });
+        if (signal.aborted) return;
+        const resumed = this.waitingForStore.size > 0 ? [...this.waitingForStore] : [...this.running.values()];
+        from = Math.min(...resumed.map((entry) => entry.position));
+      }
+    }
+  }
+
+  private async follow(from: number, markCaughtUp: () => void, onAnswer: () => void = () => undefined): Promise<void> {
     this.head = await this.store.headPosition();
+    onAnswer();
     for await (const message of this.store.subscribeToAll({ fromPosition: from, eventTypes: this.eventTypes(), signal: this.controller.signal })) {
       if (this.holding) await this.holding;
       if (message.type === 'event') {
