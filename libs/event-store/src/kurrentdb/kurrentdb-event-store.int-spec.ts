@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { KurrentDBClient } from '@kurrent/kurrentdb-client';
+import { binaryEvent, jsonEvent, KurrentDBClient } from '@kurrent/kurrentdb-client';
 import { modeFromEnvironment } from '../../../../test/kurrentdb-double/double-modes';
 import { startKurrentDbDouble, type KurrentDbDouble } from '../../../../test/kurrentdb-double/kurrentdb-double';
 import { eventStoreContract, type EventStoreCapabilities, type EventStoreContractSubject, type EventStoreFaults } from '../event-store.contract';
-import { EventStoreUnavailableError } from '../event-store.errors';
+import { EventStoreUnavailableError, UnreadableEventError } from '../event-store.errors';
 import type { EventStore, NewEvent, SubscriptionMessage } from '../event-store.port';
 import { normaliseKurrentDBConnectionString } from './kurrentdb-connection-string';
 import { getKurrentDBEventStore, KURRENTDB_MAX_EVENT_BYTES } from './kurrentdb-event-store';
@@ -155,6 +155,28 @@ describe(`KurrentDB event store on a test double playing ${MODE}`, () => {
       }
       expect(received.some((m) => m.type === 'event' && m.event.stream.startsWith('$'))).toBe(false);
       expect(received[received.length - 1]).toEqual({ type: 'caughtUp', position: written.position });
+    });
+
+    it('refuses, in a stream read, an event another tool wrote whose data is not a JSON object, naming where; $all keeps other applications\' events', async () => {
+      const client = KurrentDBClient.connectionString(double.url);
+      try {
+        for (const [kind, foreign] of [
+          ['binary data', binaryEvent({ type: 'OpportunityDetailsChanged', data: Buffer.from('garbage') })],
+          ['an array', jsonEvent({ type: 'OpportunityDetailsChanged', data: [1, 2] as never })],
+        ] as const) {
+          const stream = `opportunity-${randomUUID()}`;
+          const written = await store.appendToStream(stream, [event('OpportunityOpened')], { expectedRevision: 'no_stream' });
+          await client.appendToStream(stream, foreign);
+          const refused = store.readStream(stream);
+          await expect(refused).rejects.toBeInstanceOf(UnreadableEventError);
+          await expect(refused).rejects.toMatchObject({ stream, revision: 1, reason: `its data is not a JSON object (${kind})` });
+          // The first event alone still reads; $all (other applications' events among ours) reads past it.
+          expect(await store.readStream(stream, { maxCount: 1 })).toHaveLength(1);
+          expect((await store.readAll({ fromPosition: written.position })).map((e) => [e.stream, e.revision])).toContainEqual([stream, 1]);
+        }
+      } finally {
+        await client.dispose();
+      }
     });
 
     it('answers overlapping next() calls in order, each with its own message', async () => {

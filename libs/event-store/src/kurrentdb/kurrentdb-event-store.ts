@@ -12,7 +12,7 @@ import {
   type AppendStreamState,
   type ResolvedEvent,
 } from '@kurrent/kurrentdb-client';
-import { AppendTooLargeError, DuplicateEventIdError, EventStoreOutcomeUnknownError, WrongExpectedRevisionError } from '../event-store.errors';
+import { AppendTooLargeError, DuplicateEventIdError, EventStoreOutcomeUnknownError, UnreadableEventError, WrongExpectedRevisionError } from '../event-store.errors';
 import type {
   AppendResult,
   EventStore,
@@ -296,10 +296,11 @@ class KurrentDBEventStoreAdapter implements EventStore {
     const events: StoredEvent[] = [];
     try {
       for await (const resolved of read) {
-        const event = toStoredEvent(resolved);
+        const event = toStoredEvent(resolved, source === '$all' ? undefined : source);
         if (event) events.push(event);
       }
     } catch (error) {
+      if (error instanceof UnreadableEventError) throw error;
       if (source !== '$all' && error instanceof StreamNotFoundError) return [];
       throw this.portError(error, `read ${source === '$all' ? '$all' : `"${source}"`}`, source === '$all' ? undefined : source);
     }

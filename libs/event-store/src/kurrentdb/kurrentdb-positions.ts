@@ -1,5 +1,6 @@
 import type { ResolvedEvent } from '@kurrent/kurrentdb-client';
 import type { StoredEvent } from '../event-store.port';
+import { UnreadableEventError } from '../event-store.errors';
 
 /**
  * The port's positions are JS numbers; KurrentDB's are (commit, prepare) pairs of unsigned 64-bit
@@ -30,9 +31,17 @@ export function withServerMetadata(metadata: Readonly<Record<string, unknown>>):
 }
 
 /** A resolved event from a read or a subscription as the port's StoredEvent (undefined: nothing to deliver). */
-export function toStoredEvent(resolved: ResolvedEvent): StoredEvent | undefined {
+export function toStoredEvent(resolved: ResolvedEvent, readingStream?: string): StoredEvent | undefined {
   const event = resolved.event;
   if (!event?.position) return undefined;
+  // Every append of this service writes a JSON object. In a stream read (an opportunity's, the
+  // command side's), data that is not one (binary, or an array, written by another tool) is
+  // refused as the SQLite store refuses it, rather than read as {} and decided on. $all keeps
+  // other applications' events, which the readers skip by type.
+  if (readingStream !== undefined && !isRecord(event.data)) {
+    const kind = event.data instanceof Uint8Array ? 'binary data' : Array.isArray(event.data) ? 'an array' : typeof event.data;
+    throw new UnreadableEventError(event.streamId, Number(event.revision), toPortPosition(event.position.commit), `its data is not a JSON object (${kind})`);
+  }
   const metadata: Record<string, unknown> = isRecord(event.metadata) ? { ...event.metadata } : {};
   for (const key of SERVER_METADATA_KEYS) delete metadata[key];
   return {
