@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { KurrentDBClient } from '@kurrent/kurrentdb-client';
 import { loadProcessFile, readSettings } from '@stagecraft/config';
-import { openEventStore, type StoredEvent } from '@stagecraft/event-store';
+import { getSQLiteEventStore, openEventStore, type StoredEvent } from '@stagecraft/event-store';
 import { ALL_PROJECTIONS, getSQLiteProjectionSnapshotStore, ProjectionRunner, queryFunnel, queryPipeline, queryPipelineAsOf, queryStageDurations, queryTransitions, queryWinLoss, type Projection, funnelProjection, pipelineProjection, stageDurationsProjection, stageIntervalsProjection, transitionsProjection, winLossProjection } from '@stagecraft/projections';
 import { compileProcess } from '@stagecraft/sales-process';
 import { readCsvRecords } from '@stagecraft/csv';
@@ -278,6 +280,37 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
       const run = stagecraft(source, ...args);
       expect(run.status).toBe(2);
       expect(run.stderr).toMatch(message);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    });
+
+    it('a store it cannot reach or read is exit 3 (nothing was checked), not the 1 of a broken chain', async () => {
+      // A KurrentDB address where no server listens.
+      const away = await new Promise<number>((resolve) => {
+        const server = createServer();
+        server.listen(0, '127.0.0.1', () => {
+          const { port } = server.address() as AddressInfo;
+          server.close(() => resolve(port));
+        });
+      });
+      const unreachable = { EVENT_STORE_URL: `kurrentdb://127.0.0.1:${away}?tls=false`, EVENT_STORE_PATH: join(dir.path, 'unused.db') };
+      for (const args of [['verify', '--all'], ['history', '00000000-0000-4000-8000-000000000000'], ['export']]) {
+        const run = stagecraft(unreachable, ...args);
+        expect([args, run.status]).toEqual([args, 3]);
+        expect(run.stderr).toMatch(/cannot be reached/);
+        expect(run.stderr).not.toMatch(/\n\s+at /);
+      }
+      // A SQLite store with a damaged page: what could be checked is not known either.
+      const damaged = join(dir.path, 'damaged-page', 'events.db');
+      mkdirSync(join(dir.path, 'damaged-page'));
+      const store = getSQLiteEventStore({ path: damaged });
+      for (let i = 0; i < 40; i++) await store.appendToStream(`s-${i}`, [{ id: randomUUID(), type: 'Noted', data: { text: 'x'.repeat(200) }, metadata: {} }], { expectedRevision: 'any' });
+      await store.close();
+      const descriptor = openSync(damaged, 'r+');
+      writeSync(descriptor, Buffer.from([0x0d, ...Array<number>(7).fill(0xff)]), 0, 8, 4096); // page 2: a B-tree page header made nonsense
+      closeSync(descriptor);
+      const run = stagecraft({ EVENT_STORE_PATH: damaged }, 'verify', '--all');
+      expect(run.status).toBe(3);
+      expect(run.stderr).toContain(damaged);
       expect(run.stderr).not.toMatch(/\n\s+at /);
     });
 

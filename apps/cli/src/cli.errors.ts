@@ -8,6 +8,11 @@ export const EXIT = {
   failed: 1,
   /** Wrong arguments or options, an unreadable input file, a bad setting (commander's usage errors too). */
   usage: 2,
+  /**
+   * The event store cannot be reached or read (a server away, a damaged file): nothing was checked,
+   * which a script must tell apart from a check that failed (1: a broken chain is tampering).
+   */
+  unavailable: 3,
 } as const;
 
 /** An error the CLI reports as a plain message (no stack trace) with its exit code. */

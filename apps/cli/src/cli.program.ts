@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ProcessDefinitionError } from '@stagecraft/sales-process';
 import { readSettings, SettingsError } from '@stagecraft/config';
+import { EventStoreUnavailableError } from '@stagecraft/event-store';
 import { CliError, EXIT } from './cli.errors';
 import type { AsOfAxis } from '@stagecraft/audit';
 import { showHistory } from './commands/history.command';
@@ -167,6 +168,10 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     if (error instanceof ProcessDefinitionError) {
       console.error(`stagecraft: ${error.message}`);
       return EXIT.failed;
+    }
+    if (error instanceof EventStoreUnavailableError) {
+      console.error(`stagecraft: ${error.message}`);
+      return EXIT.unavailable;
     }
     console.error(`stagecraft: ${error instanceof Error ? error.message : String(error)}`);
     if (process.env.STAGECRAFT_DEBUG) console.error(error);

@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import { canonicalJson } from '@stagecraft/sales-process';
 import type { Settings } from '@stagecraft/config';
 import { CommandSideError, OpportunityRejectedError, type CommandEnvelope } from '@stagecraft/commands';
+import { EventStoreUnavailableError } from '@stagecraft/event-store';
 import { openCommandSide, type CliCommandSide } from '../cli-context';
 import { EXIT } from '../cli.errors';
 import { isUuid, opportunityIdFor } from '../io/opportunity-id';
@@ -62,6 +63,7 @@ export async function importFile(settings: Settings, file: string, options: Impo
     const tails = new Map<string, Promise<void>>();
     try {
       for await (const item of source.items()) {
+        if (importer.storeLost) break; // the lines after it wait for a run that can reach the store
         const key = importer.keyOf(item);
         // Lines of one opportunity run in file order; different opportunities run side by side, so
         // the store's group commit writes many of them per transaction.
@@ -88,6 +90,10 @@ export async function importFile(settings: Settings, file: string, options: Impo
   }
   const report = { ...importer.report(source.content), ...(stopped !== undefined ? { stopped } : {}) };
   console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
+  if (importer.storeLost) {
+    console.error(`stagecraft: the import stopped: ${importer.storeLost.message}. What was imported before is reported above; run it again once the store answers (lines already imported are skipped).`);
+    return EXIT.unavailable;
+  }
   if (stopped !== undefined) {
     console.error(`stagecraft: the import stopped: ${stopped}. The lines before it are imported as reported; fix the file and run it again (lines already imported are skipped).`);
     return EXIT.failed;
@@ -103,6 +109,11 @@ class Importer {
   private readonly mappedIds = new Map<string, string>();
   /** Opportunities with a rejected line, and that line: what follows it is not imported either. */
   private readonly brokenAt = new Map<string, number>();
+  /**
+   * The store could not be reached or read: the import stops, and a line it stopped on is neither
+   * imported nor rejected (nothing is wrong with it; a later run imports it).
+   */
+  storeLost: EventStoreUnavailableError | undefined;
 
   constructor(
     private readonly side: CliCommandSide,
@@ -116,6 +127,7 @@ class Importer {
   }
 
   async handle(item: ImportItem): Promise<void> {
+    if (this.storeLost) return;
     this.counts.lines += 1;
     const opportunity = item.kind === 'event' ? item.record.stream : item.kind === 'row' ? item.row.opportunityId : undefined;
     let outcome: Outcome;
@@ -126,6 +138,11 @@ class Importer {
       else if (broken !== undefined) outcome = { result: 'rejected', reason: `follows line ${broken}, which was rejected, of the same opportunity` };
       else outcome = item.kind === 'event' ? await this.importEvent(item.record) : await this.importRow(item.row);
     } catch (error) {
+      if (error instanceof EventStoreUnavailableError) {
+        this.storeLost ??= error;
+        this.counts.lines -= 1;
+        return;
+      }
       outcome = { result: 'rejected', reason: reasonOf(error) };
     }
     if (outcome.result === 'rejected') {
