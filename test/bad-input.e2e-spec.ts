@@ -182,6 +182,7 @@ const CASES: readonly BadRequestCase[] = [
   { name: 'a key named with a newline', method: 'post', path: '/admin/api-keys', body: { name: 'billing\nsck_fake  admin', roles: ['writer'] }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'name' },
   { name: 'a key named with an escape sequence', method: 'post', path: '/admin/api-keys', body: { name: 'x\u001b[31m', roles: ['writer'] }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'name' },
   { name: 'a key named with spaces only', method: 'post', path: '/admin/api-keys', body: { name: '   ', roles: ['writer'] }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'name' },
+  { name: 'a key named with a bidi override', method: 'post', path: '/admin/api-keys', body: { name: 'billing\u202eadmin', roles: ['writer'] }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'name' },
   { name: 'a key naming a role twice', method: 'post', path: '/admin/api-keys', body: { name: 'x', roles: ['writer', 'writer'] }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'roles' },
   // A body is an object, and only where a route reads one.
   { name: 'a change with a null body', method: 'patch', path: '/opportunities/:open', raw: { type: 'application/json', text: 'null' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: '(body)' },

@@ -2,6 +2,15 @@ import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isRole, type Role } from './roles';
 import { textFault, TEXT_RULE } from '@stagecraft/opportunity';
 
+/**
+ * A key's name is recorded as the actor of what it does, listed by the CLI and written into logs:
+ * something visible, and no control character (a newline or an escape sequence would forge lines
+ * there) nor format or separator character (a bidi override or a zero-width space would make one
+ * actor look like another), as a token's "sub" (jwt.claims.ts).
+ */
+export const KEY_NAME = /^(?!\s*$)[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+$/u;
+export const KEY_NAME_RULE = 'name must have a visible character and no control or format characters (a newline, a bidi override, a zero-width space)';
+
 /** How a key is kept: a salted hash, never the key itself. */
 export interface StoredApiKey {
   readonly id: string;
@@ -92,7 +101,7 @@ export function problemWithStoredKey(entry: unknown): string | undefined {
   // Recorded as the actor of what the key does: text a read model can keep.
   if (textFault(key.name) !== undefined) return `name must be ${TEXT_RULE}`;
   // Listed by the CLI and written into logs, as the HTTP route and the CLI refuse them.
-  if (/\p{Cc}/u.test(key.name) || key.name.trim() === '') return 'name must have a visible character and no control characters (such as a newline)';
+  if (!KEY_NAME.test(key.name)) return KEY_NAME_RULE;
   if (!Array.isArray(key.roles) || key.roles.length === 0 || !key.roles.every(isRole)) return 'roles must be a non-empty list of writer, analyst, auditor, admin';
   if (key.teams !== undefined && (!Array.isArray(key.teams) || !key.teams.every((t) => typeof t === 'string' && t !== '' && textFault(t) === undefined))) return `teams must be a list of team ids (non-empty, ${TEXT_RULE})`;
   if (key.mayActOnBehalf !== undefined && typeof key.mayActOnBehalf !== 'boolean') return 'mayActOnBehalf must be true or false';

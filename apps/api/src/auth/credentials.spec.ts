@@ -21,6 +21,9 @@ describe('API keys', () => {
     expect(problemWithStoredKey({ ...stored, name: 'billing\ud800' })).toMatch(/^name must be/);
     expect(problemWithStoredKey({ ...stored, teams: ['direct', 'x\u0000'] })).toMatch(/^teams must be a list of team ids/);
     expect(problemWithStoredKey({ ...stored, name: 'billing\nsck_forged' })).toMatch(/^name must have a visible character/);
+    // A bidi override, a zero-width space, a line separator: one actor made to look like another.
+    for (const name of ['billing\u202egnitekram', 'bill\u200bing', 'billing\u2028admin']) expect(problemWithStoredKey({ ...stored, name })).toMatch(/^name must have a visible character and no control or format characters/);
+    expect(problemWithStoredKey({ ...stored, name: 'Café Müller (CRM) – 東京' })).toBeUndefined();
     expect(problemWithStoredKey({ ...stored, teams: ['direct', 'partners'] })).toBeUndefined();
   });
 
