@@ -323,6 +323,20 @@ describe('rate limits', () => {
       await api?.close();
     }
   });
+
+  it('counts every route of a caller against one limit, not a limit per route', async () => {
+    const api = await startApiTestApp({ eventStorePath: `${dir.path}/events-routes.db`, env: { RATE_LIMIT_PER_MINUTE: '5' } });
+    try {
+      for (const path of ['/processes', '/me', '/pipeline', '/processes/standard', '/me']) await api.http.get(path).expect(200);
+      for (const path of ['/processes', '/pipeline', '/analytics/funnel']) {
+        expectProblem((await api.http.get(path).expect(429)).body, 429, 'REQUEST.RATE_LIMITED');
+      }
+      const command = await api.http.post('/opportunities').send({ title: 'Deal', processId: 'standard' }).expect(429);
+      expect(Number(command.headers['retry-after'])).toBeGreaterThan(0);
+    } finally {
+      await api?.close();
+    }
+  });
 });
 
 describe('first run', () => {

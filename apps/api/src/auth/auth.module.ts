@@ -40,6 +40,9 @@ export class AuthModule {
                 const { principal, ip } = request as unknown as AuthenticatedRequest;
                 return principal ? `principal:${principal.authenticatedBy}:${principal.name}` : `ip:${clientAddressKey(ip)}`;
               },
+              // One count per caller, whatever the route: the throttler's own key adds the controller
+              // and handler, which made the limit RATE_LIMIT_PER_MINUTE per route (×30 routes).
+              generateKey: (_context, tracker, throttlerName) => `${throttlerName}:${tracker}`,
             }),
           ]
         : [],
