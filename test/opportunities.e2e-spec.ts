@@ -195,6 +195,17 @@ describe('the command API on the embedded store (end to end)', () => {
       expect(disagree.body.code).toBe('REQUEST.CONFLICTING_REVISIONS');
     });
 
+    it('lands every one of 40 parallel commands on one deal (a hot stream), none answered 409 CONCURRENT_MODIFICATION', async () => {
+      const { id } = await open();
+      await api.http.post(`/opportunities/${id}/move`).send({ stage: 'qualification' }).expect(200);
+      const responses = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => api.http.post(`/opportunities/${id}/criteria`).set('Idempotency-Key', `hot-${id}-${i}`).send({ criterionId: 'goals', met: i % 2 === 0, note: `step ${i}` })),
+      );
+      expect(responses.filter((r) => r.status !== 200).map((r) => r.body.code)).toEqual([]);
+      const view = await api.http.get(`/opportunities/${id}`).expect(200);
+      expect(view.body.revision).toBe(41);
+    });
+
     it('retries conflicts inside the handler when the client gave no expected revision: all criteria land', async () => {
       const { id } = await open();
       await api.http.post(`/opportunities/${id}/move`).send({ stage: 'qualification' }).expect(200);

@@ -34,7 +34,32 @@ export class OpportunityCommandExecutor {
     private readonly options: CommandExecutorOptions,
   ) {}
 
+  /**
+   * The commands of one opportunity waiting in this process, in the order they came: the last one's
+   * promise per stream. Run side by side, they only conflict with each other (one append per commit
+   * wins, the others read, decide and append again), so at a few dozen at once most used up their
+   * retries and answered 409 CONCURRENT_MODIFICATION while the stream took ~20 commands a second.
+   * One at a time, each decides on the state the one before it left and lands; conflicts are then
+   * only with other writers (another instance, the CLI), which the retries below are for.
+   */
+  private readonly lanes = new Map<string, Promise<unknown>>();
+
   async execute(given: OpportunityCommandBody, envelope: CommandEnvelope): Promise<CommandOutcome> {
+    const lane = canonicalOpportunityId(given.opportunityId);
+    const before = this.lanes.get(lane);
+    const run = before === undefined ? this.executeNow(given, envelope) : before.then(() => this.executeNow(given, envelope));
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.lanes.set(lane, settled);
+    void settled.then(() => {
+      if (this.lanes.get(lane) === settled) this.lanes.delete(lane);
+    });
+    return run;
+  }
+
+  private async executeNow(given: OpportunityCommandBody, envelope: CommandEnvelope): Promise<CommandOutcome> {
     // One deal, one id: the capitals of a UUID name the same deal, wherever the id came from.
     const opportunityId = canonicalOpportunityId(given.opportunityId);
     const command = { ...given, opportunityId, now: envelope.now } as OpportunityCommand;
