@@ -430,6 +430,50 @@ describe('bad input gets a 4xx with a stable code, never a 5xx', () => {
   });
 });
 
+describe('a client that stops reading its answers', () => {
+  const dir = temporaryDirectory();
+  let api: ApiTestApp & { keys: Record<string, string> };
+  let port: number;
+  beforeAll(async () => {
+    // A short CONNECTION_IDLE_TIMEOUT_MS, so that the test waits a second and a half, not two minutes.
+    api = await startApiTestApp({ eventStorePath: `${dir.path}/events.db`, env: { CONNECTION_IDLE_TIMEOUT_MS: '1500' } });
+    const server = api.app.getHttpServer() as import('node:http').Server;
+    if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as import('node:net').AddressInfo).port;
+  });
+  afterAll(async () => {
+    await api?.close();
+    dir.remove();
+  });
+
+  /**
+   * Sends the requests at once and reads `reading` bytes at most, then nothing more; resolves when
+   * the server closes its side (the client, paused, would not see it), with what it still held.
+   */
+  const neverReading = (requests: string, reading: number) =>
+    new Promise<{ ms: number }>((resolve) => {
+      const server = api.app.getHttpServer() as import('node:http').Server;
+      const started = Date.now();
+      server.once('connection', (accepted: import('node:net').Socket) => accepted.on('close', () => resolve({ ms: Date.now() - started })));
+      let received = 0;
+      const socket = connect({ port, host: '127.0.0.1' }, () => socket.write(requests));
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received >= reading) socket.pause(); // stops reading: the kernel's buffers fill, the server's writes wait
+      });
+      socket.on('error', () => undefined);
+    });
+  const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${api.keys[TEST_SERVICE]}\r\n\r\n`;
+
+  it('is let go once nothing has moved for CONNECTION_IDLE_TIMEOUT_MS, its unsent answers with it', async () => {
+    // Three hundred answers of the OpenAPI document asked at once (more than the kernel's buffers hold), of which the client reads 64 kB: without
+    // the limit the server held them (and their connection) for as long as the client stayed.
+    const { ms } = await neverReading(get('/docs/openapi.json').repeat(300), 64 * 1024);
+    expect(ms).toBeGreaterThanOrEqual(1_000);
+    expect(ms).toBeLessThan(20_000);
+  }, 60_000);
+});
+
 describe('a client that stops sending, or asks for a tunnel', () => {
   const dir = temporaryDirectory();
   let api: ApiTestApp & { keys: Record<string, string> };

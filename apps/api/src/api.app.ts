@@ -47,6 +47,11 @@ export async function createApiApp({ settings, clock, logger, directCommandRoute
     // ever (408 REQUEST.TIMEOUT by clientErrorHandler, then the connection is closed). Given to
     // Node's server as it is made too: set afterwards (as Fastify does), Node 20 never applies it.
     requestTimeout: settings.requestTimeoutMs,
+    // A connection on which nothing moves for CONNECTION_IDLE_TIMEOUT_MS is closed: a client that
+    // stops reading its answers (pipelined requests whose answers it never takes) held them in this
+    // process's memory for as long as it liked. Above every bound a request's own work has (the
+    // read side's 60 s statement cap), so a slow answer is never cut.
+    connectionTimeout: settings.connectionIdleTimeoutMs,
     http: {
       requestTimeout: settings.requestTimeoutMs,
       headersTimeout: Math.min(60_000, settings.requestTimeoutMs),

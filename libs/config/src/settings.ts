@@ -43,6 +43,8 @@ export interface Settings {
   readonly bodyLimit: number;
   /** How long a request may take to arrive whole (headers and body): a client that stops sending is answered 408 and let go. */
   readonly requestTimeoutMs: number;
+  /** A connection on which nothing moves (nothing sent, nothing read) for this long is closed. */
+  readonly connectionIdleTimeoutMs: number;
   /** How often a command is retried inside the handler after a conflict the client did not ask to see. */
   readonly conflictRetries: number;
   /** How many opportunity streams stay folded in memory between commands. */
@@ -141,6 +143,7 @@ export function readSettings(env: Env = process.env, cwd: string = process.cwd()
     readYourWritesTimeoutMs: readInteger(env, 'READ_YOUR_WRITES_TIMEOUT_MS', 2000, 0, 60_000),
     bodyLimit: readInteger(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
     requestTimeoutMs: readInteger(env, 'REQUEST_TIMEOUT_MS', 30_000, 1_000, 600_000),
+    connectionIdleTimeoutMs: readInteger(env, 'CONNECTION_IDLE_TIMEOUT_MS', 120_000, 1_000, 3_600_000),
     conflictRetries: readInteger(env, 'CONFLICT_RETRIES', 5, 0, 100),
     streamCacheSize: readInteger(env, 'STREAM_CACHE_SIZE', 10_000, 0, 10_000_000),
     ...(files.streamSnapshotsPath !== undefined ? { streamSnapshotsPath: files.streamSnapshotsPath } : {}),
