@@ -430,21 +430,29 @@ describe('bad input gets a 4xx with a stable code, never a 5xx', () => {
   });
 });
 
-describe('a client that stops reading its answers', () => {
+/**
+ * An API listening on a port of its own, for tests that talk raw TCP to it, started before the
+ * suite's tests and closed after them; `api` and `port` are set once it listens.
+ */
+function listeningApi(env: Record<string, string>): { api: ApiTestApp & { keys: Record<string, string> }; port: number } {
   const dir = temporaryDirectory();
-  let api: ApiTestApp & { keys: Record<string, string> };
-  let port: number;
+  const handle = { api: undefined as unknown as ApiTestApp & { keys: Record<string, string> }, port: 0 };
   beforeAll(async () => {
-    // A short CONNECTION_IDLE_TIMEOUT_MS, so that the test waits a second and a half, not two minutes.
-    api = await startApiTestApp({ eventStorePath: `${dir.path}/events.db`, env: { CONNECTION_IDLE_TIMEOUT_MS: '1500' } });
-    const server = api.app.getHttpServer() as import('node:http').Server;
+    handle.api = await startApiTestApp({ eventStorePath: `${dir.path}/events.db`, env });
+    const server = handle.api.app.getHttpServer() as import('node:http').Server;
     if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as import('node:net').AddressInfo).port;
+    handle.port = (server.address() as import('node:net').AddressInfo).port;
   });
   afterAll(async () => {
-    await api?.close();
+    await handle.api?.close();
     dir.remove();
   });
+  return handle;
+}
+
+describe('a client that stops reading its answers', () => {
+  // A short CONNECTION_IDLE_TIMEOUT_MS, so that the test waits a second and a half, not two minutes.
+  const listening = listeningApi({ CONNECTION_IDLE_TIMEOUT_MS: '1500' });
 
   /**
    * Sends the requests at once and reads `reading` bytes at most, then nothing more; resolves when
@@ -452,22 +460,23 @@ describe('a client that stops reading its answers', () => {
    */
   const neverReading = (requests: string, reading: number) =>
     new Promise<{ ms: number }>((resolve) => {
-      const server = api.app.getHttpServer() as import('node:http').Server;
+      const server = listening.api.app.getHttpServer() as import('node:http').Server;
       const started = Date.now();
       server.once('connection', (accepted: import('node:net').Socket) => accepted.on('close', () => resolve({ ms: Date.now() - started })));
       let received = 0;
-      const socket = connect({ port, host: '127.0.0.1' }, () => socket.write(requests));
+      const socket = connect({ port: listening.port, host: '127.0.0.1' }, () => socket.write(requests));
       socket.on('data', (chunk: Buffer) => {
         received += chunk.length;
         if (received >= reading) socket.pause(); // stops reading: the kernel's buffers fill, the server's writes wait
       });
       socket.on('error', () => undefined);
     });
-  const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${api.keys[TEST_SERVICE]}\r\n\r\n`;
+  const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${listening.port}\r\nAuthorization: Bearer ${listening.api.keys[TEST_SERVICE]}\r\n\r\n`;
 
   it('is let go once nothing has moved for CONNECTION_IDLE_TIMEOUT_MS, its unsent answers with it', async () => {
-    // Three hundred answers of the OpenAPI document asked at once (more than the kernel's buffers hold), of which the client reads 64 kB: without
-    // the limit the server held them (and their connection) for as long as the client stayed.
+    // Three hundred answers of the OpenAPI document asked at once (more than the kernel's buffers
+    // hold), of which the client reads 64 kB: without the limit the server held them (and their
+    // connection) for as long as the client stayed.
     const { ms } = await neverReading(get('/docs/openapi.json').repeat(300), 64 * 1024);
     expect(ms).toBeGreaterThanOrEqual(1_000);
     expect(ms).toBeLessThan(20_000);
@@ -475,27 +484,15 @@ describe('a client that stops reading its answers', () => {
 });
 
 describe('a client that stops sending, or asks for a tunnel', () => {
-  const dir = temporaryDirectory();
-  let api: ApiTestApp & { keys: Record<string, string> };
-  let port: number;
-  beforeAll(async () => {
-    // A short REQUEST_TIMEOUT_MS, so that the test waits a second, not the default 30.
-    api = await startApiTestApp({ eventStorePath: `${dir.path}/events.db`, env: { REQUEST_TIMEOUT_MS: '1000' } });
-    const server = api.app.getHttpServer() as import('node:http').Server;
-    if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as import('node:net').AddressInfo).port;
-  });
-  afterAll(async () => {
-    await api?.close();
-    dir.remove();
-  });
+  // A short REQUEST_TIMEOUT_MS, so that the test waits a second, not the default 30.
+  const listening = listeningApi({ REQUEST_TIMEOUT_MS: '1000' });
 
   /** Writes the bytes and never more; resolves with what came back before the server closed, and how long that took. */
   const sendAndWait = (bytes: string) =>
     new Promise<{ status: number; code: unknown; ms: number }>((resolve, reject) => {
       const started = Date.now();
       const chunks: Buffer[] = [];
-      const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+      const socket = connect(listening.port, '127.0.0.1', () => socket.write(bytes));
       socket.on('data', (chunk: Buffer) => chunks.push(chunk));
       socket.on('close', () => {
         const text = Buffer.concat(chunks).toString('utf8');
@@ -504,12 +501,12 @@ describe('a client that stops sending, or asks for a tunnel', () => {
       });
       socket.on('error', reject);
     });
-  const head = (lines: string[]) => [`POST /opportunities HTTP/1.1`, `Host: 127.0.0.1:${port}`, `Authorization: Bearer ${api.keys[TEST_SERVICE]}`, 'Content-Type: application/json', ...lines, '', ''].join('\r\n');
+  const head = (lines: string[]) => [`POST /opportunities HTTP/1.1`, `Host: 127.0.0.1:${listening.port}`, `Authorization: Bearer ${listening.api.keys[TEST_SERVICE]}`, 'Content-Type: application/json', ...lines, '', ''].join('\r\n');
 
   it.each([
     ['a body shorter than its Content-Length', () => head(['Content-Length: 100']) + '{}'],
     ['a chunked body whose last chunk never comes', () => head(['Transfer-Encoding: chunked']) + '2\r\n{}\r\n'],
-    ['headers that never end', () => `POST /opportunities HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\n`],
+    ['headers that never end', () => `POST /opportunities HTTP/1.1\r\nHost: 127.0.0.1:${listening.port}\r\nContent-Type: application/json\r\n`],
   ])('%s: answered 408 REQUEST.TIMEOUT and let go, not held for ever', async (_name, bytes) => {
     const answer = await sendAndWait(bytes());
     expect([answer.status, answer.code]).toEqual([408, 'REQUEST.TIMEOUT']);

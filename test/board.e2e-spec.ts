@@ -112,6 +112,26 @@ describe('the board in a real browser (end to end)', () => {
   const card = (title: string) => page.locator(`[data-opportunity-id="${ids[title]}"]`);
   const column = (key: string) => page.locator(`[data-column="${key}"]`);
   const cardIn = (key: string, title: string) => page.waitForSelector(`[data-column="${key}"] [data-opportunity-id="${ids[title]}"]`);
+  /**
+   * Ticks each criterion in the open criteria panel, waiting for each command. The first is ticked
+   * from the keyboard: the box keeps the focus through its command and the redraws (it is disabled
+   * meanwhile, which drops the focus to the page), so Tab goes on from it.
+   */
+  const tickInCriteriaPanel = async (criteria: readonly { id: string }[]) => {
+    for (const [index, criterion] of criteria.entries()) {
+      if (index === 0) {
+        await page.focus(`#criterion-${criterion.id}`);
+        await page.keyboard.press('Space');
+      } else {
+        await page.click(`#criteria-panel label[for="criterion-${criterion.id}"]`);
+      }
+      await page.waitForFunction((box) => {
+        const input = document.getElementById(box) as HTMLInputElement | null;
+        return input !== null && input.checked && !input.disabled;
+      }, `criterion-${criterion.id}`);
+      if (index === 0) expect(await page.evaluate(() => document.activeElement?.id)).toBe(`criterion-${criterion.id}`);
+    }
+  };
 
   it('serves the page and its assets without credentials, outside the OpenAPI document, under a CSP with no inline script', async () => {
     for (const path of ['/board', '/board/', '/board/board.js', '/board/board.css']) {
@@ -336,21 +356,7 @@ describe('the board in a real browser (end to end)', () => {
 
     // An evidence note typed for the last criterion survives the redraws of the ticks before it.
     await page.fill(`#criterion-note-${unmet.at(-1)!.id}`, 'Seen in the signed budget memo');
-    for (const [index, criterion] of unmet.entries()) {
-      // The first is ticked from the keyboard: the box keeps the focus through its command and the
-      // redraws (it is disabled meanwhile, which drops the focus to the page), so Tab goes on from it.
-      if (index === 0) {
-        await page.focus(`#criterion-${criterion.id}`);
-        await page.keyboard.press('Space');
-      } else {
-        await page.click(`#criteria-panel label[for="criterion-${criterion.id}"]`);
-      }
-      await page.waitForFunction((box) => {
-        const input = document.getElementById(box) as HTMLInputElement | null;
-        return input !== null && input.checked && !input.disabled;
-      }, `criterion-${criterion.id}`);
-      if (index === 0) expect(await page.evaluate(() => document.activeElement?.id)).toBe(`criterion-${criterion.id}`);
-    }
+    await tickInCriteriaPanel(unmet);
     await page.waitForFunction(() => !(document.querySelector('#criteria-panel button.primary') as HTMLButtonElement).disabled);
     const rendered = await renders();
     await moveButton.click();
@@ -512,21 +518,7 @@ describe('the board in a real browser (end to end)', () => {
     await page.click('#win-dialog button[type=submit]');
     await page.waitForSelector('#criteria-panel[open] input[type=checkbox]:not([disabled])');
     expect(await page.$$eval('#criteria-panel input[type=checkbox]', (boxes) => boxes.map((box) => box.getAttribute('name')))).toEqual(unmet.map((criterion) => criterion.id));
-    for (const [index, criterion] of unmet.entries()) {
-      // The first is ticked from the keyboard: the box keeps the focus through its command and the
-      // redraws (it is disabled meanwhile, which drops the focus to the page), so Tab goes on from it.
-      if (index === 0) {
-        await page.focus(`#criterion-${criterion.id}`);
-        await page.keyboard.press('Space');
-      } else {
-        await page.click(`#criteria-panel label[for="criterion-${criterion.id}"]`);
-      }
-      await page.waitForFunction((box) => {
-        const input = document.getElementById(box) as HTMLInputElement | null;
-        return input !== null && input.checked && !input.disabled;
-      }, `criterion-${criterion.id}`);
-      if (index === 0) expect(await page.evaluate(() => document.activeElement?.id)).toBe(`criterion-${criterion.id}`);
-    }
+    await tickInCriteriaPanel(unmet);
     const rendered = await renders();
     await page.click('#criteria-panel button:text("Move to Won")');
     await waitForRenderAfter(rendered);
