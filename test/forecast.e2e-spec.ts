@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
-import { ROTTING_CSV } from '../apps/api/src/analytics/analytics.rows';
+import { PIPELINE_CSV, ROTTING_CSV, WIN_LOSS_CSV } from '../apps/api/src/analytics/analytics.rows';
 
 // Issue 15 end to end: expected close dates, the forecast (now and as of an instant), its accuracy,
 // rotting deals, won reasons; money per currency. Runs on every store and read side the jest
@@ -189,6 +189,13 @@ describe('forecast, rotting deals and won reasons (end to end)', () => {
     // Converted at today's rates (1 March: 0.8), labelled with them.
     expect(mixed.converted.amount).toEqual({ currency: 'EUR', amount: 1550 + 200 * 0.8, rateDate: '2026-03-01', rates: [{ currency: 'USD', rate: 0.8, from: '2026-03-01' }], missingRates: [] });
     expect(mixed.opportunities.find((card: Card) => card.title === 'H')).toMatchObject({ daysInStage: 1, rotting: false });
+    // With a currencies file, the CSV's converted columns follow the others, in an answer with rows
+    // as in one without (win-loss by month before anything closed).
+    const withRows = (await analyst('/pipeline?processId=quick&format=csv').expect(200)).text.split('\r\n')[0];
+    expect(withRows).toBe([...PIPELINE_CSV.columns, ...PIPELINE_CSV.convertedColumns!].join(','));
+    const winLossHeader = (path: string) => analyst(path).expect(200).then((answer) => answer.text.split('\r\n')[0]);
+    expect(await winLossHeader('/analytics/win-loss?groupBy=month&format=csv')).toBe([...WIN_LOSS_CSV.columns, ...WIN_LOSS_CSV.convertedColumns!].join(','));
+    expect(await winLossHeader('/analytics/win-loss?groupBy=month&to=2000-01-01T00:00:00Z&format=csv')).toBe([...WIN_LOSS_CSV.columns, ...WIN_LOSS_CSV.convertedColumns!].join(','));
 
     await send('post', `/opportunities/${g.id}/lose`, { reason: 'price', nextSteps: 'Call again in Q3', occurredAt: at(2, 28, 12) });
     await send('post', `/opportunities/${h.id}/win`, { reason: 'price', nextSteps: 'Kick-off on Monday', occurredAt: at(2, 28, 13) });

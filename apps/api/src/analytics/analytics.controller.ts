@@ -293,6 +293,7 @@ export class AnalyticsController {
     if (!wantsCsv) return result;
     void reply.header('content-type', 'text/csv; charset=utf-8');
     const rows = csv.rows(result);
-    return toCsv(rows, rows.length === 0 ? csv.columns : undefined);
+    if (rows.length > 0) return toCsv(rows);
+    return toCsv(rows, this.currencyRates ? [...csv.columns, ...(csv.convertedColumns ?? [])] : csv.columns);
   }
 }

@@ -12,6 +12,8 @@ import type { CohortsResult, WinProbabilityCalibrationResult, ForecastAccuracyRe
 export interface CsvTable<T> {
   readonly rows: (result: T) => Record<string, unknown>[];
   readonly columns: readonly string[];
+  /** The columns the rows add after those when a currencies file is configured (the converted totals). */
+  readonly convertedColumns?: readonly string[];
 }
 
 export function pipelineRows(result: PipelineResult): Record<string, unknown>[] {
@@ -231,8 +233,16 @@ export function cohortRows(result: CohortsResult): Record<string, unknown>[] {
   });
 }
 
-export const PIPELINE_CSV: CsvTable<PipelineResult> = { rows: pipelineRows, columns: ['processId', 'stageId', 'name', 'probability', 'count', 'amount', 'weightedAmount', 'amountsByCurrency', 'weightedAmountsByCurrency'] };
-export const WIN_LOSS_CSV: CsvTable<WinLossResult> = { rows: winLossRows, columns: ['group', 'won', 'lost', 'winRate', 'amountWon', 'amountWonByCurrency', 'amountLost', 'amountLostByCurrency', 'lostReasons', 'wonReasons'] };
+export const PIPELINE_CSV: CsvTable<PipelineResult> = {
+  rows: pipelineRows,
+  columns: ['processId', 'stageId', 'name', 'probability', 'count', 'amount', 'weightedAmount', 'amountsByCurrency', 'weightedAmountsByCurrency'],
+  convertedColumns: ['convertedCurrency', 'convertedAmount', 'convertedWeightedAmount', 'rateDate', 'ratesUsed'],
+};
+export const WIN_LOSS_CSV: CsvTable<WinLossResult> = {
+  rows: winLossRows,
+  columns: ['group', 'won', 'lost', 'winRate', 'amountWon', 'amountWonByCurrency', 'amountLost', 'amountLostByCurrency', 'lostReasons', 'wonReasons'],
+  convertedColumns: ['convertedCurrency', 'convertedAmountWon', 'convertedAmountLost', 'rateDate', 'ratesUsed'],
+};
 export const STAGE_DURATIONS_CSV: CsvTable<StageDurationsResult> = { rows: stageDurationRows, columns: ['processId', 'stageId', 'completedCount', 'meanSeconds', 'medianSeconds', 'p90Seconds', 'openCount', 'oldestOpenAgeSeconds'] };
 export const FUNNEL_CSV: CsvTable<FunnelResult> = { rows: funnelRows, columns: ['processId', 'step', 'reached', 'conversionToNext'] };
 export const TRANSITIONS_CSV: CsvTable<TransitionsResult> = { rows: transitionRows, columns: ['processId', 'from', 'to', 'count'] };
