@@ -121,6 +121,40 @@ describe('ProjectionRunner', () => {
     await runner.stop();
   }, 30_000);
 
+  it('while the head answers but the log still cannot be followed, stays failed, says so once, and waits longer each time', async () => {
+    await append(10);
+    let subscriptions = 0;
+    const outage = () => new EventStoreUnavailableError('test store', 'connection refused');
+    const flaky: EventStore = Object.assign(Object.create(store) as EventStore, {
+      subscribeToAll(options?: SubscribeToAllOptions): AsyncIterable<SubscriptionMessage> {
+        subscriptions += 1;
+        const first = subscriptions === 1;
+        return (async function* () {
+          if (!first) throw outage();
+          for await (const message of store.subscribeToAll(options)) {
+            yield message;
+            if (message.type === 'caughtUp') throw outage();
+          }
+        })();
+      },
+    });
+    const runner = new ProjectionRunner(flaky, new MemorySnapshots(), [tally as Projection<unknown>]);
+    const told: string[] = [];
+    runner.onFailure = (_name, reason) => told.push(reason);
+    await runner.start();
+    const seen = new Set<string | undefined>();
+    const started = Date.now();
+    while (Date.now() - started < 3_200) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      seen.add(runner.failure('tally') === undefined ? undefined : 'failed');
+    }
+    await runner.stop();
+    // Pauses of 0.5, 1 and 2 s: at most four subscriptions in 3.2 s (not one every half second).
+    expect(subscriptions).toBeLessThanOrEqual(4);
+    expect([...seen]).toEqual(['failed']); // never reported working while nothing is followed
+    expect(told).toHaveLength(1);
+  }, 30_000);
+
   it('after a crash at any save, resumes from it and ends exactly where a single run ends', async () => {
     await append(60);
     const snapshots = new MemorySnapshots();

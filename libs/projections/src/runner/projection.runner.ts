@@ -291,8 +291,15 @@ export class ProjectionRunner implements ReadModels {
 
   private async follow(from: number, markCaughtUp: () => void, onAnswer: () => void = () => undefined): Promise<void> {
     this.head = await this.store.headPosition();
-    onAnswer();
+    // Followed again only once the subscription delivers: a head that answers while the log still
+    // cannot be read (a damaged page, a subscription refused) neither clears the failures nor
+    // resets the pause, which would retry every 0.5 s and flap the health between up and down.
+    let answered = false;
     for await (const message of this.store.subscribeToAll({ fromPosition: from, eventTypes: this.eventTypes(), signal: this.controller.signal })) {
+      if (!answered) {
+        answered = true;
+        onAnswer();
+      }
       if (this.holding) await this.holding;
       if (message.type === 'event') {
         this.apply(message.event);
