@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { startApiTestApp, temporaryDirectory, TEST_SERVICE, type ApiTestApp } from './support/api-test-app';
 
@@ -452,7 +453,11 @@ function listeningApi(env: Record<string, string>): { api: ApiTestApp & { keys: 
 
 describe('a client that stops reading its answers', () => {
   // A short CONNECTION_IDLE_TIMEOUT_MS, so that the test waits a second and a half, not two minutes.
-  const listening = listeningApi({ CONNECTION_IDLE_TIMEOUT_MS: '1500' });
+  // No projector runs (PROJECTIONS=external): a read asking for a position written since waits its
+  // READ_YOUR_WRITES_TIMEOUT_MS, without a byte, then answers 503.
+  const models = temporaryDirectory();
+  afterAll(() => models.remove());
+  const listening = listeningApi({ CONNECTION_IDLE_TIMEOUT_MS: '1500', READ_YOUR_WRITES_TIMEOUT_MS: '4000', PROJECTIONS: 'external', READ_MODELS_PATH: join(models.path, 'read-models.db') });
 
   /**
    * Sends the requests at once and reads `reading` bytes at most, then nothing more; resolves when
@@ -481,6 +486,14 @@ describe('a client that stops reading its answers', () => {
     expect(ms).toBeGreaterThanOrEqual(1_000);
     expect(ms).toBeLessThan(20_000);
   }, 60_000);
+
+  it('keeps a connection whose request is still being worked on, however long nothing moves on it', async () => {
+    const { position } = (await listening.api.http.post('/opportunities').send({ title: 'Waited for', processId: 'standard' }).expect(201)).body as { position: number };
+    const started = Date.now();
+    const waited = await listening.api.http.get(`/pipeline?minPosition=${position}`);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3_000);
+    expect([waited.status, waited.body.code]).toEqual([503, 'PROJECTIONS.BEHIND']);
+  }, 30_000);
 });
 
 describe('a client that stops sending, or asks for a tunnel', () => {

@@ -7,7 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiModule, type ApiModuleOptions } from './api.module';
 import { GLOBAL_GUARDS } from './auth/auth.module';
 import { serveBoard } from './board/board.static';
-import { answerConnect, answerUnmetExpectation, clientErrorHandler } from './http/client-error.handler';
+import { answerConnect, answerUnmetExpectation, clientErrorHandler, idleConnectionHandler } from './http/client-error.handler';
 import { addCompiledBodyValidation } from './http/compiled-body';
 import { ProblemFilter, sendProblem } from './http/problem.filter';
 import { parseJsonBodies } from './http/json-body.parser';
@@ -49,8 +49,8 @@ export async function createApiApp({ settings, clock, logger, directCommandRoute
     requestTimeout: settings.requestTimeoutMs,
     // A connection on which nothing moves for CONNECTION_IDLE_TIMEOUT_MS is closed: a client that
     // stops reading its answers (pipelined requests whose answers it never takes) held them in this
-    // process's memory for as long as it liked. Above every bound a request's own work has (the
-    // read side's 60 s statement cap), so a slow answer is never cut.
+    // process's memory for as long as it liked. A request still being worked on keeps its
+    // connection (idleConnectionHandler, below).
     connectionTimeout: settings.connectionIdleTimeoutMs,
     http: {
       requestTimeout: settings.requestTimeoutMs,
@@ -72,6 +72,7 @@ export async function createApiApp({ settings, clock, logger, directCommandRoute
   app.getHttpServer().on('checkExpectation', answerUnmetExpectation);
   // CONNECT (a proxy's tunnel): unheard, Node closes the socket without a word.
   app.getHttpServer().on('connect', answerConnect);
+  app.getHttpServer().on('timeout', idleConnectionHandler(settings.connectionIdleTimeoutMs));
   // Every route's methods, so a known path asked with another method is a 405 rather than a 404.
   const routeMethods = collectRouteMethods(app.getHttpAdapter().getInstance());
   // The command routes' bodies: a compiled schema accepts the well-formed ones (http/compiled-body.ts).

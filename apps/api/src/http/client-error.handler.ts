@@ -38,3 +38,20 @@ export function answerConnect(request: IncomingMessage, socket: Socket): void {
   }
   socket.destroySoon();
 }
+
+/**
+ * A connection on which nothing moved for CONNECTION_IDLE_TIMEOUT_MS (the server's 'timeout'). It
+ * is closed when it holds answers its client does not read (bytes waiting to be sent), or when no
+ * request is being answered on it; a request still being worked on (a bulk migration over a long
+ * log writes nothing until its report) keeps it, and the wait starts again.
+ */
+export function idleConnectionHandler(idleMs: number): (socket: Socket) => void {
+  return (socket) => {
+    const answering = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (socket.writableLength === 0 && answering && !answering.headersSent && !answering.writableEnded) {
+      socket.setTimeout(idleMs);
+      return;
+    }
+    socket.destroy();
+  };
+}
