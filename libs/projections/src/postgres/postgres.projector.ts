@@ -5,6 +5,7 @@ import type { ReadModelKey } from '../projection.types';
 import type { ProjectionStatus, ReadModels } from '../runner/read-models.port';
 import { PositionWaiters } from '../runner/position-waiters';
 import { RunsElsewhereError } from '../runner/snapshot-follower';
+import { recoveryPause } from '../runner/recovery-pause';
 import { migrateReadSide } from './read-side.migrations';
 import { CONNECT_TIMEOUT_MS, openReadSideClient, setUpSession } from './read-side.session';
 import { assertReadSideSchema, readSideSchemaProblem } from './read-side.schema-name';
@@ -52,23 +53,6 @@ export const CATCH_UP_BATCH = 20_000;
  */
 async function relaxCommits(client: Client): Promise<void> {
   await client.query('SET synchronous_commit = off');
-}
-
-/** Pauses before following again after a lost connection: the first, doubled up to the last. */
-const RECOVERY_FIRST_PAUSE_MS = 500;
-const RECOVERY_MAX_PAUSE_MS = 30_000;
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 export const projectorLockKey = (schema: string) => `stagecraft-projector:${schema}`;
@@ -178,7 +162,7 @@ export class PostgresProjector implements ReadModels {
     const signal = this.controller.signal;
     try {
       for (let attempt = 0; !signal.aborted; attempt++) {
-        await pause(Math.min(RECOVERY_MAX_PAUSE_MS, RECOVERY_FIRST_PAUSE_MS * 2 ** attempt), signal);
+        await recoveryPause(attempt, signal);
         if (signal.aborted) return;
         await this.closeConnections();
         try {

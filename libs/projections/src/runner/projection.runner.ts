@@ -1,12 +1,10 @@
-import { anchorOf, EventStoreUnavailableError, filteredReadingLost, NO_ANCHOR, readAllPages, type EventStore, type LogAnchor, type StoredEvent } from '@stagecraft/event-store';
+import { anchorOf, EventStoreFileError, EventStoreUnavailableError, filteredReadingLost, NO_ANCHOR, readAllPages, type EventStore, type LogAnchor, type StoredEvent } from '@stagecraft/event-store';
 import { applyEvent, type Projection, type ReadModelKey } from '../projection.types';
 import { SnapshotFormatError } from './model-serialization';
 import type { ProjectionSnapshotStore } from './projection-snapshot.store';
 import type { ProjectionStatus, ReadModels } from './read-models.port';
 import { PositionWaiters } from './position-waiters';
-
-const RECOVERY_FIRST_PAUSE_MS = 500;
-const RECOVERY_MAX_PAUSE_MS = 30_000;
+import { recoveryPause } from './recovery-pause';
 
 export interface ProjectionRunnerOptions {
   /** Save a snapshot after this many events since the last one (and when caught up, and on stop); see saveSpacing. */
@@ -269,7 +267,8 @@ export class ProjectionRunner implements ReadModels {
         return;
       } catch (error) {
         if (signal.aborted || !(error instanceof EventStoreUnavailableError)) throw error;
-        const reason = `the event log could not be followed: ${error.message}; following again once it answers`;
+        // A damaged file does not heal as a server that comes back does: tried again all the same (it may be restored in place).
+        const reason = `the event log could not be followed: ${error.message}; ${error instanceof EventStoreFileError ? 'trying again now and then, but a damaged file does not heal: restore it from a backup' : 'following again once it answers'}`;
         for (const entry of this.running.values()) {
           if (entry.failed !== undefined && !this.waitingForStore.has(entry)) continue; // stopped on an event of its own
           if (!this.waitingForStore.has(entry)) this.onFailure?.(entry.projection.name, reason);
@@ -277,11 +276,7 @@ export class ProjectionRunner implements ReadModels {
           this.waitingForStore.add(entry);
         }
         markCaughtUp();
-        await new Promise<void>((resolve) => {
-          const stopped = () => (clearTimeout(timer), resolve());
-          const timer = setTimeout(() => (signal.removeEventListener('abort', stopped), resolve()), Math.min(RECOVERY_MAX_PAUSE_MS, RECOVERY_FIRST_PAUSE_MS * 2 ** attempt));
-          signal.addEventListener('abort', stopped, { once: true });
-        });
+        await recoveryPause(attempt, signal);
         if (signal.aborted) return;
         const resumed = this.waitingForStore.size > 0 ? [...this.waitingForStore] : [...this.running.values()];
         from = Math.min(...resumed.map((entry) => entry.position));
