@@ -157,7 +157,7 @@ describe(`KurrentDB event store on a test double playing ${MODE}`, () => {
       expect(received[received.length - 1]).toEqual({ type: 'caughtUp', position: written.position });
     });
 
-    it('refuses, in a stream read, an event another tool wrote whose data is not a JSON object, naming where; $all keeps other applications\' events', async () => {
+    it('refuses, in a stream read and a filtered subscription, an event another tool wrote whose data is not a JSON object, naming where; $all keeps other applications\' events', async () => {
       const client = KurrentDBClient.connectionString(double.url);
       try {
         for (const [kind, foreign] of [
@@ -173,6 +173,11 @@ describe(`KurrentDB event store on a test double playing ${MODE}`, () => {
           // The first event alone still reads; $all (other applications' events among ours) reads past it.
           expect(await store.readStream(stream, { maxCount: 1 })).toHaveLength(1);
           expect((await store.readAll({ fromPosition: written.position })).map((e) => [e.stream, e.revision])).toContainEqual([stream, 1]);
+          // A subscription filtered to our types (a read model's, the relay's) refuses it too, rather than count {}.
+          const follow = async () => {
+            for await (const message of store.subscribeToAll({ fromPosition: written.position, eventTypes: ['OpportunityDetailsChanged'] })) if (message.type === 'caughtUp') break;
+          };
+          await expect(follow()).rejects.toMatchObject({ name: 'UnreadableEventError', stream, revision: 1 });
         }
       } finally {
         await client.dispose();

@@ -296,7 +296,7 @@ class KurrentDBEventStoreAdapter implements EventStore {
     const events: StoredEvent[] = [];
     try {
       for await (const resolved of read) {
-        const event = toStoredEvent(resolved, source === '$all' ? undefined : source);
+        const event = toStoredEvent(resolved, source !== '$all');
         if (event) events.push(event);
       }
     } catch (error) {

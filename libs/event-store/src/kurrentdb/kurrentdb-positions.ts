@@ -31,14 +31,15 @@ export function withServerMetadata(metadata: Readonly<Record<string, unknown>>):
 }
 
 /** A resolved event from a read or a subscription as the port's StoredEvent (undefined: nothing to deliver). */
-export function toStoredEvent(resolved: ResolvedEvent, readingStream?: string): StoredEvent | undefined {
+export function toStoredEvent(resolved: ResolvedEvent, onlyOurs = false): StoredEvent | undefined {
   const event = resolved.event;
   if (!event?.position) return undefined;
-  // Every append of this service writes a JSON object. In a stream read (an opportunity's, the
-  // command side's), data that is not one (binary, or an array, written by another tool) is
-  // refused as the SQLite store refuses it, rather than read as {} and decided on. $all keeps
-  // other applications' events, which the readers skip by type.
-  if (readingStream !== undefined && !isRecord(event.data)) {
+  // Every append of this service writes a JSON object. Where every event read is one of ours (a
+  // stream read, the command side's; a subscription filtered to our types or streams), data that is
+  // not one (binary, or an array, written by another tool) is refused as the SQLite store refuses
+  // it, rather than read as {} and decided or counted on. An unfiltered $all read keeps other
+  // applications' events, which the readers skip by type.
+  if (onlyOurs && !isRecord(event.data)) {
     const kind = event.data instanceof Uint8Array ? 'binary data' : Array.isArray(event.data) ? 'an array' : typeof event.data;
     throw new UnreadableEventError(event.streamId, Number(event.revision), toPortPosition(event.position.commit), `its data is not a JSON object (${kind})`);
   }

@@ -70,6 +70,8 @@ export class KurrentDBSubscription implements AsyncIterator<SubscriptionMessage,
    */
   private readonly retries = new Set<NodeJS.Timeout>();
   private readonly signal: AbortSignal | undefined;
+  /** Filtered to our event types or streams: every event it delivers is one of ours (toStoredEvent). */
+  private readonly onlyOurs: boolean;
   private readonly onAbort = (): void => this.finish();
 
   constructor(
@@ -85,6 +87,7 @@ export class KurrentDBSubscription implements AsyncIterator<SubscriptionMessage,
     this.resumeFrom = options.fromPosition ? toKurrentPosition(options.fromPosition) : undefined;
     this.lastPosition = options.fromPosition ?? 0;
     this.signal = options.signal;
+    this.onlyOurs = (options.eventTypes?.length ?? 0) > 0 || options.streamPrefix !== undefined;
     if (this.signal?.aborted) {
       this.finish();
       return;
@@ -211,7 +214,12 @@ export class KurrentDBSubscription implements AsyncIterator<SubscriptionMessage,
       if (this.current !== subscription) return;
       received += 1;
       this.attempts = 0;
-      const event = toStoredEvent(resolved);
+      let event;
+      try {
+        event = toStoredEvent(resolved, this.onlyOurs);
+      } catch (error) {
+        return this.fail(error); // an event of ours another tool wrote unreadable (UnreadableEventError)
+      }
       // A resumed subscription starts after the last delivered event; never deliver one twice.
       if (event && event.position > this.lastPosition) {
         if (this.head !== undefined && event.position > this.head) this.sendCaughtUp(); // a live event
