@@ -68,6 +68,30 @@ describe('durability of acknowledged commands', () => {
     }
   }, 60_000);
 
+  it('shuts down on SIGTERM within REQUEST_TIMEOUT_MS even while a client trickles a body', async () => {
+    const { connect } = await import('node:net');
+    const api = await spawnApi({ EVENT_STORE_PATH: `${dir.path}/trickled.db`, REQUEST_TIMEOUT_MS: '1000' });
+    const { port } = new URL(api.baseUrl);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.on('error', () => undefined);
+    socket.write('POST /opportunities HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{');
+    // A byte now and then: never the whole body, so only a timeout or a cut ends the request.
+    const trickle = setInterval(() => socket.write(' '), 300);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const started = Date.now();
+      api.child.kill('SIGTERM');
+      const exited = await Promise.race([api.exited().then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 8_000))]);
+      expect({ exited, withinMs: exited ? Date.now() - started < 8_000 : false }).toEqual({ exited: true, withinMs: true });
+    } finally {
+      clearInterval(trickle);
+      socket.destroy();
+      api.child.kill('SIGKILL');
+      await api.exited();
+    }
+  }, 30_000);
+
   it('stops start-up on a bad process file, naming the file, the field and the reason', async () => {
     const { mkdirSync, writeFileSync } = await import('node:fs');
     const processesDir = `${dir.path}/bad-processes`;

@@ -66,6 +66,13 @@ export async function createApiApp({ settings, clock, logger, directCommandRoute
     abortOnError: false,
     bodyParser: false,
   });
+  // Closing, Node's server stops checking REQUEST_TIMEOUT_MS (server.close() clears that check),
+  // so a client trickling a body would hold a SIGTERM's shutdown for as long as it likes. Once
+  // closing, a connection still open after REQUEST_TIMEOUT_MS is cut, as it would have been anyway.
+  app.getHttpAdapter().getInstance().addHook('preClose', (done: () => void) => {
+    setTimeout(() => app.getHttpServer().closeAllConnections(), settings.requestTimeoutMs).unref();
+    done();
+  });
   addRequestShapeHooks(app.getHttpAdapter().getInstance());
   limitDocsToItsFiles(app.getHttpAdapter().getInstance());
   // An Expect other than 100-continue: Node would answer a bare 417 with no body.
