@@ -98,6 +98,14 @@ describe('withFileLock', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('breaks a lock whose pid now belongs to another process (a pid reused, a restarted container\'s pid 1)', async () => {
+    const lock = join(dir, 'f.lock');
+    // Left by a process that had this very pid before (as after a container restart), started at another time.
+    writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), token: 'left', started: '1' }));
+    await expect(withFileLock(lock, () => 'ran', { timeoutMs: 2_000 })).resolves.toBe('ran');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('waits for a live holder and gives up after its timeout', async () => {
     const lock = join(dir, 'f.lock');
     writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), token: 'held' }));

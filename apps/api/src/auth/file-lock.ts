@@ -23,7 +23,8 @@ export interface FileLockOptions {
  */
 export async function withFileLock<T>(lockFile: string, work: () => T | Promise<T>, options: FileLockOptions = {}): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
-  const owner = JSON.stringify({ pid: process.pid, host: hostname(), token: randomBytes(8).toString('hex') });
+  const started = startOf(process.pid);
+  const owner = JSON.stringify({ pid: process.pid, host: hostname(), token: randomBytes(8).toString('hex'), ...(started !== undefined ? { started } : {}) });
   for (;;) {
     if (tryCreate(lockFile, owner)) break;
     if (isStale(lockFile, options.staleMs ?? 30_000)) breakStale(lockFile);
@@ -57,18 +58,31 @@ function tryCreate(lockFile: string, owner: string): boolean {
 function isStale(lockFile: string, staleMs: number): boolean {
   const content = readOrUndefined(lockFile);
   if (content === undefined) return false; // released meanwhile: just try again
-  let holder: { pid?: unknown; host?: unknown } = {};
+  let holder: { pid?: unknown; host?: unknown; started?: unknown } = {};
   try {
     holder = JSON.parse(content) as typeof holder;
   } catch {
     // Being written this very moment, or garbage: judged by age below.
   }
-  if (holder.host === hostname() && typeof holder.pid === 'number') return !isAlive(holder.pid);
+  if (holder.host === hostname() && typeof holder.pid === 'number') {
+    if (!isAlive(holder.pid)) return true;
+    // A live process with that pid is not the holder when it started at another time: pids are
+    // reused, and a restarted container gives its one process the same pid (often 1) and host name.
+    return typeof holder.started === 'string' && startOf(holder.pid) !== undefined && startOf(holder.pid) !== holder.started;
+  }
   try {
     return Date.now() - statSync(lockFile).mtimeMs > staleMs;
   } catch {
     return false;
   }
+}
+
+/** When a process started (Linux: /proc/<pid>/stat, field 22, in clock ticks since boot); undefined elsewhere. */
+function startOf(pid: number): string | undefined {
+  const stat = readOrUndefined(`/proc/${pid}/stat`);
+  if (stat === undefined) return undefined;
+  // The command name (field 2) is in parentheses and may hold spaces: count from the last ')'.
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
 }
 
 function isAlive(pid: number): boolean {
