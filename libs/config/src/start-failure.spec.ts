@@ -1,4 +1,4 @@
-import { EventStoreUnavailableError, SQLiteFileError } from '@stagecraft/event-store';
+import { EventStoreFullError, EventStoreUnavailableError, SQLiteFileError } from '@stagecraft/event-store';
 import { describeStartFailure } from './start-failure';
 import { SettingsError } from './settings';
 
@@ -10,6 +10,12 @@ describe('describeStartFailure', () => {
     expect(describeStartFailure(new SettingsError('PORT', 'must be a number'))).toBe('Invalid setting PORT: must be a number');
     expect(describeStartFailure(new SQLiteFileError('/x/events.db', 'EVENT_STORE_PATH', 'is damaged'))).toBe('/x/events.db (EVENT_STORE_PATH) is damaged');
     expect(describeStartFailure(new EventStoreUnavailableError('KurrentDB at esdb://x', 'not answering'))).toContain('not answering');
+  });
+
+  it('names the file and says to free space when start-up meets a full disk (a process version to record)', () => {
+    expect(describeStartFailure(new EventStoreFullError('/x/events.db', 'database or disk is full'))).toBe(
+      'The disk holding the event store /x/events.db is full (database or disk is full): nothing was written; free space on it and start again',
+    );
   });
 
   it.each([

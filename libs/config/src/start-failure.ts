@@ -1,4 +1,4 @@
-import { EventStoreUnavailableError, SQLiteFileError } from '@stagecraft/event-store';
+import { EventStoreFullError, EventStoreUnavailableError, SQLiteFileError } from '@stagecraft/event-store';
 import { ProcessDefinitionError } from '@stagecraft/sales-process';
 import { CurrenciesFileError } from './currencies-file';
 import { SettingsError } from './settings';
@@ -25,6 +25,8 @@ export function describeStartFailure(error: unknown, listen?: ListenSettings): s
   ) {
     return error.message;
   }
+  // A start-up that writes (a new process version recorded) on a full disk: the operator frees space.
+  if (error instanceof EventStoreFullError) return `${error.message}; free space on it and start again`;
   const { code, syscall } = (error ?? {}) as { code?: string; syscall?: string };
   if (!listen || (syscall !== 'listen' && syscall !== 'getaddrinfo' && syscall !== 'bind')) return undefined;
   switch (code) {
