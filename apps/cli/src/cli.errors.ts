@@ -9,7 +9,7 @@ export const EXIT = {
   /** Wrong arguments or options, an unreadable input file, a bad setting (commander's usage errors too). */
   usage: 2,
   /**
-   * The event store cannot be reached or read (a server away, a damaged file): nothing was checked,
+   * The event store cannot be reached, read or written (a server away, a damaged file, a full disk): nothing was checked,
    * which a script must tell apart from a check that failed (1: a broken chain is tampering).
    */
   unavailable: 3,

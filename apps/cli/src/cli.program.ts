@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ProcessDefinitionError } from '@stagecraft/sales-process';
 import { readSettings, SettingsError } from '@stagecraft/config';
-import { EventStoreUnavailableError, SQLiteFileError } from '@stagecraft/event-store';
+import { EventStoreFullError, EventStoreUnavailableError, SQLiteFileError } from '@stagecraft/event-store';
 import { CliError, EXIT } from './cli.errors';
 import type { AsOfAxis } from '@stagecraft/audit';
 import { showHistory } from './commands/history.command';
@@ -171,7 +171,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     }
     // A store file that cannot be opened (damaged from its first page, unreadable) is a store that
     // cannot be read, as a damaged page further in is: nothing was checked.
-    if (error instanceof EventStoreUnavailableError || error instanceof SQLiteFileError) {
+    if (error instanceof EventStoreUnavailableError || error instanceof SQLiteFileError || error instanceof EventStoreFullError) {
       console.error(`stagecraft: ${error.message}`);
       return EXIT.unavailable;
     }

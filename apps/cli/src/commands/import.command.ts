@@ -3,7 +3,7 @@ import { userInfo } from 'node:os';
 import { canonicalJson } from '@stagecraft/sales-process';
 import type { Settings } from '@stagecraft/config';
 import { CommandSideError, OpportunityRejectedError, type CommandEnvelope } from '@stagecraft/commands';
-import { EventStoreUnavailableError } from '@stagecraft/event-store';
+import { EventStoreFullError, EventStoreUnavailableError } from '@stagecraft/event-store';
 import { openCommandSide, type CliCommandSide } from '../cli-context';
 import { EXIT } from '../cli.errors';
 import { isUuid, opportunityIdFor } from '../io/opportunity-id';
@@ -110,10 +110,10 @@ class Importer {
   /** Opportunities with a rejected line, and that line: what follows it is not imported either. */
   private readonly brokenAt = new Map<string, number>();
   /**
-   * The store could not be reached or read: the import stops, and a line it stopped on is neither
+   * The store could not be reached, read or written (its disk full): the import stops, and a line it stopped on is neither
    * imported nor rejected (nothing is wrong with it; a later run imports it).
    */
-  storeLost: EventStoreUnavailableError | undefined;
+  storeLost: EventStoreUnavailableError | EventStoreFullError | undefined;
 
   constructor(
     private readonly side: CliCommandSide,
@@ -138,7 +138,7 @@ class Importer {
       else if (broken !== undefined) outcome = { result: 'rejected', reason: `follows line ${broken}, which was rejected, of the same opportunity` };
       else outcome = item.kind === 'event' ? await this.importEvent(item.record) : await this.importRow(item.row);
     } catch (error) {
-      if (error instanceof EventStoreUnavailableError) {
+      if (error instanceof EventStoreUnavailableError || error instanceof EventStoreFullError) {
         this.storeLost ??= error;
         this.counts.lines -= 1;
         return;
