@@ -137,6 +137,9 @@ const CASES: readonly BadRequestCase[] = [
   { name: 'stage mapping key holding U+0000', method: 'post', path: '/opportunities/:open/migrate', body: { toVersion: 'nope', stageMapping: { 'le\u0000ad': 'new' } }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'stageMapping (a key)' },
   { name: 'owner filter holding U+0000', method: 'get', path: '/pipeline?ownerId=%00', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'ownerId' },
   { name: 'team filter of an analytics query holding U+0000', method: 'get', path: '/analytics/win-loss?teamId=a%00b', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'teamId' },
+  { name: 'a query with a malformed percent-encoding', method: 'get', path: '/pipeline?teamId=%ZZ', status: 400, code: 'REQUEST.BAD_URL' },
+  { name: 'a query whose escapes are not UTF-8', method: 'get', path: '/analytics/funnel?ownerId=%FF%FE', status: 400, code: 'REQUEST.BAD_URL' },
+  { name: 'a command with a malformed percent-encoding in its query', method: 'post', path: '/opportunities?x=%', body: { title: 'T', processId: 'standard' }, status: 400, code: 'REQUEST.BAD_URL' },
   // null is not "left out": only expectedCloseDate takes it (to clear the date).
   { name: 'title null on a change', method: 'patch', path: '/opportunities/:open', body: { title: null }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'title' },
   { name: 'team null on a change', method: 'patch', path: '/opportunities/:open', body: { teamId: null }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'teamId' },

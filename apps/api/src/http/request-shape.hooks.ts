@@ -37,6 +37,11 @@ export function addRequestShapeHooks(fastify: FastifyInstance): void {
     if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
       throw new ApiProblem('REQUEST.MALFORMED_HTTP', 'An HTTP/1.1 request must carry a Host header (RFC 9112, section 3.2).');
     }
+    // The router refuses a malformed percent-encoding in the path (REQUEST.BAD_URL); the query
+    // parser keeps one as it came, so ?teamId=%ZZ filtered on the text "%ZZ" and answered 200.
+    if (!wellEncodedQuery(request.raw.url ?? '')) {
+      throw new ApiProblem('REQUEST.BAD_URL', 'The query string is not valid: a % must start an escape of two hex digits, and the escapes must spell UTF-8 text (send a literal % as %25).');
+    }
     const repeated = repeatedHeader(request.raw.rawHeaders);
     if (repeated !== undefined) {
       throw new ApiProblem('REQUEST.INVALID_HEADER', `The ${repeated} header was sent more than once; send it once (a proxy and this service could otherwise each read a different one).`, { header: repeated });
@@ -81,6 +86,18 @@ export function addRequestShapeHooks(fastify: FastifyInstance): void {
 }
 
 const JSON_ONLY = ['application/json'] as const;
+
+/** Whether the URL's query string (if any) decodes: every % starts a two-hex-digit escape, and the escapes spell UTF-8. */
+export function wellEncodedQuery(url: string): boolean {
+  const at = url.indexOf('?');
+  if (at < 0 || !url.includes('%', at)) return true;
+  try {
+    decodeURIComponent(url.slice(at + 1));
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Whether the route (its pattern) answers in JSON only. The pipeline and the analytics answer JSON
