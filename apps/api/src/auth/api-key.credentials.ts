@@ -1,3 +1,4 @@
+import { ID, ID_MAX_LENGTH } from '../http/id.rule';
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isRole, type Role } from './roles';
 import { textFault, TEXT_RULE } from '@stagecraft/opportunity';
@@ -103,7 +104,9 @@ export function problemWithStoredKey(entry: unknown): string | undefined {
   // Listed by the CLI and written into logs, as the HTTP route and the CLI refuse them.
   if (!KEY_NAME.test(key.name)) return KEY_NAME_RULE;
   if (!Array.isArray(key.roles) || key.roles.length === 0 || !key.roles.every(isRole)) return 'roles must be a non-empty list of writer, analyst, auditor, admin';
-  if (key.teams !== undefined && (!Array.isArray(key.teams) || !key.teams.every((t) => typeof t === 'string' && t !== '' && textFault(t) === undefined))) return `teams must be a list of team ids (non-empty, ${TEXT_RULE})`;
+  if (key.teams !== undefined && (!Array.isArray(key.teams) || !key.teams.every((t) => typeof t === 'string' && t.length <= ID_MAX_LENGTH && ID.test(t)))) {
+    return `teams must be a list of team ids, each as a deal's teamId is (1 to ${ID_MAX_LENGTH} letters, digits, ".", "_", ":", "@" or "-")`;
+  }
   if (key.mayActOnBehalf !== undefined && typeof key.mayActOnBehalf !== 'boolean') return 'mayActOnBehalf must be true or false';
   if (typeof key.salt !== 'string' || key.salt === '' || typeof key.hash !== 'string' || !/^[0-9a-f]{64}$/.test(key.hash)) return 'salt and hash (64 hex characters) are required; keys are stored hashed, never in plain text';
   if (typeof key.createdAt !== 'string' || Number.isNaN(Date.parse(key.createdAt))) return 'createdAt must be an ISO 8601 instant';

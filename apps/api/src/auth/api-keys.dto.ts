@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayNotEmpty, ArrayUnique, IsArray, IsBoolean, IsIn, IsString, Length, Matches } from 'class-validator';
 import { IsOmittable } from '../http/omittable.validator';
+import { ID, ID_MAX_LENGTH } from '../http/id.rule';
 import { KEY_NAME, KEY_NAME_RULE } from './api-key.credentials';
 import { ROLES, type Role } from './roles';
 
@@ -25,7 +26,9 @@ export class CreateApiKeyDto {
   @IsArray()
   @ArrayMaxSize(1000)
   @IsString({ each: true })
-  @Matches(/^\S+$/, { each: true, message: 'each team id must be a non-empty string without spaces' })
+  // A team a deal can have (its teamId's rule): a key limited to "Direct team" or "🙂" could never see one.
+  @Length(1, ID_MAX_LENGTH, { each: true, message: `each team id must be 1 to ${ID_MAX_LENGTH} characters` })
+  @Matches(ID, { each: true, message: 'each team id must be an id: letters, digits, ".", "_", ":", "@" or "-"' })
   teams?: string[];
 
   @ApiPropertyOptional({ description: 'May name the person it acts for (X-Actor)', default: false })

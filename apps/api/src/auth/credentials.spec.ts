@@ -20,6 +20,9 @@ describe('API keys', () => {
     expect(problemWithStoredKey({ ...stored, name: 'billing\u0000' })).toMatch(/^name must be text without the character U\+0000/);
     expect(problemWithStoredKey({ ...stored, name: 'billing\ud800' })).toMatch(/^name must be/);
     expect(problemWithStoredKey({ ...stored, teams: ['direct', 'x\u0000'] })).toMatch(/^teams must be a list of team ids/);
+    // Each a team a deal can have (a deal's teamId rule): a key limited to any other could never see one.
+    for (const teams of [['direct team'], ['\u{1F642}'], ['x'.repeat(101)], ['']]) expect(problemWithStoredKey({ ...stored, teams })).toMatch(/^teams must be a list of team ids/);
+    expect(problemWithStoredKey({ ...stored, teams: ['direct', 'EMEA.north', 'x'.repeat(100)] })).toBeUndefined();
     expect(problemWithStoredKey({ ...stored, name: 'billing\nsck_forged' })).toMatch(/^name must have a visible character/);
     // A bidi override, a zero-width space, a line separator: one actor made to look like another.
     for (const name of ['billing\u202egnitekram', 'bill\u200bing', 'billing\u2028admin']) expect(problemWithStoredKey({ ...stored, name })).toMatch(/^name must have a visible character and no control or format characters/);

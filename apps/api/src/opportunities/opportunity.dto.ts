@@ -6,8 +6,7 @@ import { IsAmount } from '../http/amount.validator';
 import { IsInstant } from '../http/instant.validator';
 import { IsOmittable } from '../http/omittable.validator';
 
-const ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
-const ID_MESSAGE = '$property must be an id: letters, digits, ".", "_", ":", "@" or "-"';
+import { ID, ID_MESSAGE } from '../http/id.rule';
 const CURRENCY = /^[A-Z]{3}$/;
 // A card on the board shows its title: one of spaces only would be an empty card.
 const TITLE_MESSAGE = 'title must have a visible character';
