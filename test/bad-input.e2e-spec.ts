@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { getSQLiteEventStore } from '@stagecraft/event-store';
 import { startApiTestApp, temporaryDirectory, TEST_SERVICE, type ApiTestApp } from './support/api-test-app';
+import { E2E_STORE } from './support/e2e-store';
+import { itIf } from './support/skips';
 
 interface BadRequestCase {
   readonly name: string;
@@ -498,6 +501,53 @@ describe('a client that stops reading its answers', () => {
     const waited = await listening.api.http.get(`/pipeline?minPosition=${position}`);
     expect(Date.now() - started).toBeGreaterThanOrEqual(3_000);
     expect([waited.status, waited.body.code]).toEqual([503, 'PROJECTIONS.BEHIND']);
+  }, 30_000);
+});
+
+describe('a request that arrives while the instance shuts down', () => {
+  const dir = temporaryDirectory();
+  afterAll(() => dir.remove());
+
+  // Checked once, on the embedded store (its file is read at the end): the hook is the HTTP layer's, the same on either store.
+  itIf(E2E_STORE === 'sqlite', 'the HTTP layer alike on either store; checked on the embedded one')('is answered 503 SERVICE.SHUTTING_DOWN as a problem, with Retry-After and the connection closed, and not run', async () => {
+    // No projector (PROJECTIONS=external): a read waiting for a position keeps its connection busy
+    // through the start of the shutdown, so a second request can come on it after closing began.
+    const api = await startApiTestApp({ eventStorePath: `${dir.path}/events.db`, env: { PROJECTIONS: 'external', READ_MODELS_PATH: join(dir.path, 'read-models.db'), READ_YOUR_WRITES_TIMEOUT_MS: '2000' } });
+    const server = api.app.getHttpServer() as import('node:http').Server;
+    if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as import('node:net').AddressInfo;
+    const { position } = (await api.http.post('/opportunities').send({ title: 'Before', processId: 'standard' }).expect(201)).body as { position: number };
+    const auth = `Authorization: Bearer ${api.keys[TEST_SERVICE]}`;
+    const received: Buffer[] = [];
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    socket.on('error', () => undefined);
+    const ended = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(`GET /pipeline?minPosition=${position} HTTP/1.1\r\nHost: x\r\n${auth}\r\n\r\n`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const closed = api.close();
+    while (server.listening) await new Promise((resolve) => setTimeout(resolve, 10));
+    const during = '{"title":"During","processId":"standard"}';
+    socket.write(`POST /opportunities HTTP/1.1\r\nHost: x\r\n${auth}\r\nContent-Type: application/json\r\nContent-Length: ${during.length}\r\n\r\n${during}`);
+    await ended;
+    await closed;
+    const text = Buffer.concat(received).toString('utf8');
+    const answers = text.split(/(?=HTTP\/1\.1 )/);
+    expect(answers).toHaveLength(2);
+    const [head, body] = answers[1]!.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 503 /);
+    expect(head).toMatch(/\r\ncontent-type: application\/problem\+json/i);
+    expect(head).toMatch(/\r\nretry-after: 1/i);
+    expect(head).toMatch(/\r\nconnection: close/i);
+    expect(JSON.parse(body!)).toMatchObject({ status: 503, code: 'SERVICE.SHUTTING_DOWN' });
+    // Not run: the store holds the first opportunity only.
+    const store = getSQLiteEventStore({ path: `${dir.path}/events.db` });
+    try {
+      expect((await store.readAll()).filter((event) => event.type === 'OpportunityOpened')).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
   }, 30_000);
 });
 

@@ -10,6 +10,7 @@ import { serveBoard } from './board/board.static';
 import { answerConnect, answerUnmetExpectation, clientErrorHandler, idleConnectionHandler } from './http/client-error.handler';
 import { addCompiledBodyValidation } from './http/compiled-body';
 import { ProblemFilter, sendProblem } from './http/problem.filter';
+import { ApiProblem } from './http/problem';
 import { parseJsonBodies } from './http/json-body.parser';
 import { addRequestShapeHooks } from './http/request-shape.hooks';
 import { limitDocsToItsFiles } from './http/docs-files.hook';
@@ -47,6 +48,8 @@ export async function createApiApp({ settings, clock, logger, directCommandRoute
     // ever (408 REQUEST.TIMEOUT by clientErrorHandler, then the connection is closed). Given to
     // Node's server as it is made too: set afterwards (as Fastify does), Node 20 never applies it.
     requestTimeout: settings.requestTimeoutMs,
+    // Requests that arrive while closing are answered as problems by a hook of ours (below).
+    return503OnClosing: false,
     // A connection on which nothing moves for CONNECTION_IDLE_TIMEOUT_MS is closed: a client that
     // stops reading its answers (pipelined requests whose answers it never takes) held them in this
     // process's memory for as long as it liked. A request still being worked on keeps its
@@ -69,9 +72,19 @@ export async function createApiApp({ settings, clock, logger, directCommandRoute
   // Closing, Node's server stops checking REQUEST_TIMEOUT_MS (server.close() clears that check),
   // so a client trickling a body would hold a SIGTERM's shutdown for as long as it likes. Once
   // closing, a connection still open after REQUEST_TIMEOUT_MS is cut, as it would have been anyway.
+  let closing = false;
   app.getHttpAdapter().getInstance().addHook('preClose', (done: () => void) => {
+    closing = true;
     setTimeout(() => app.getHttpServer().closeAllConnections(), settings.requestTimeoutMs).unref();
     done();
+  });
+  // A request that arrives while closing (on a connection kept alive) is answered as a problem,
+  // with Retry-After and the connection closed, and not run: Fastify's own answer there
+  // (return503OnClosing, turned off above) was a bare JSON without a code.
+  app.getHttpAdapter().getInstance().addHook('onRequest', (_request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    if (!closing) return done();
+    void reply.header('connection', 'close');
+    throw new ApiProblem('SERVICE.SHUTTING_DOWN', 'This instance is shutting down, so the request was not run; send it again (another instance, or this one restarted, takes it).', {}, { 'retry-after': '1' });
   });
   addRequestShapeHooks(app.getHttpAdapter().getInstance());
   limitDocsToItsFiles(app.getHttpAdapter().getInstance());

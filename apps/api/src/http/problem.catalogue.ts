@@ -123,6 +123,8 @@ const READ_SIDE = {
 const SERVER = {
   /** A bug: logged with its stack on the server, never shown to the client. */
   INTERNAL: 500,
+  /** The instance is shutting down (SIGTERM): the request was not run; another instance, or this one restarted, takes it. */
+  'SERVICE.SHUTTING_DOWN': 503,
 } as const;
 
 export const PROBLEM_STATUS = { ...OPPORTUNITY, ...COMMAND_SIDE, ...EVENT_STORE, ...REQUEST, ...AUTH, ...API_KEYS, ...READ_SIDE, ...SERVER };
