@@ -239,7 +239,12 @@ function decideMigrate(command: MigrateOpportunity, state: OpenedOpportunityStat
   if (toStage === state.stage && targetStages.indexOf(toStage) > furthest) {
     return rejected(rejections.invalidStageMapping(state.stage, toStage, 'kept-stage-past-next-stage', targetStages.slice(0, furthest + 1)));
   }
-  const targetCriteria = target.process.stage(toStage)!.exitCriteria.map((criterion) => criterion.id);
+  // The visit continues in the stage itself, or in one the source version lacks (a stage renamed or
+  // merged): the criteria it met there that the target stage also has stay met. A stage the source
+  // version has too is another stage with criteria of its own, never met in this visit: as on any
+  // entry, it starts with none (its ids may repeat those of the stage left).
+  const continued = toStage === state.stage || !sourceStages.includes(toStage);
+  const targetCriteria = continued ? target.process.stage(toStage)!.exitCriteria.map((criterion) => criterion.id) : [];
   return accepted({
     type: 'ProcessMigrated',
     data: {

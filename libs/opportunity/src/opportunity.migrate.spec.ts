@@ -126,6 +126,21 @@ describe('decide, migrating an opportunity to a newer process version', () => {
     more.given(inQualification).when(migrate({ toVersion: v5.version, stageMapping: { qualification: 'new' } })).thenRejects('OPPORTUNITY.INVALID_STAGE_MAPPING', { problem: 'stage-still-exists' });
   });
 
+  it('keeps no criterion of the stage left when the deal is mapped to another stage the source version has: its criteria were never met in this visit', () => {
+    // Ids are unique within a stage only: b and c both ask for "approved". v2 drops b.
+    const approved = { id: 'approved', description: 'Approved by a manager' };
+    const stages = ['a', 'b', 'c'].map((id, index) => ({ id, name: id.toUpperCase(), probability: 10 + 30 * index, exitCriteria: [approved] }));
+    const source = compileProcess({ ...v1.definition, id: 'shared', stages, rules: { ...v1.definition.rules, winFrom: ['c'] } });
+    const target = compileProcess({ ...source.definition, stages: [stages[0]!, stages[2]!] });
+    const shared = deciderSpecification(source, (version) => (version === source.version ? { process: source, recordedOrder: 0 } : version === target.version ? { process: target, recordedOrder: 1 } : undefined));
+    const inB = [opened(source, 0), met('a', 'approved', 1), moved('a', 'b', 'forward', 2), met('b', 'approved', 3)];
+    const to = (stage: string) => migrated(59, { processId: 'shared', fromVersion: source.version, toVersion: target.version, stageMapping: { b: stage }, fromStage: 'b', toStage: stage, criteriaKept: [] });
+    // Forward to c: c's "approved" was never met, so the deal could be won at once.
+    shared.given(inB).when(migrate({ toVersion: target.version, stageMapping: { b: 'c' } })).then([to('c')]);
+    // Back to a: a stage entered backward starts with none met.
+    shared.given(inB).when(migrate({ toVersion: target.version, stageMapping: { b: 'a' } })).then([to('a')]);
+  });
+
   it('keeps a stage named like an inherited property (constructor) when the target keeps it, with no mapping', () => {
     const odd = (name: string) =>
       compileProcess({ ...v1.definition, id: 'odd', name, stages: [{ id: 'constructor', name: 'Built', probability: 10, exitCriteria: [] }, { id: 'done', name: 'Done', probability: 90, exitCriteria: [] }], rules: { ...v1.definition.rules, winFrom: ['done'] } });

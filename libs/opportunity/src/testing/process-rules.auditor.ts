@@ -121,6 +121,8 @@ export function auditProcessRules(events: readonly AuditedEvent[], versions: Ver
         const kept = (data.criteriaKept as string[]) ?? [];
         const targetCriteria = target.definition.stages.find((s) => s.id === toStage)?.exitCriteria.map((c) => c.id) ?? [];
         for (const criterion of kept) if (!met.has(criterion) || !targetCriteria.includes(criterion)) fail(`keeps ${criterion}, not met here or not a criterion of ${toStage}`);
+        // Another stage of the version it leaves is entered, not continued: none of its criteria was met in this visit.
+        if (kept.length > 0 && toStage !== stage && ids().includes(toStage)) fail(`keeps ${kept.join(', ')} of ${stage} on ${toStage}, another stage of its version, never met there`);
         definition = target.definition;
         version = String(data.toVersion);
         stage = toStage;
