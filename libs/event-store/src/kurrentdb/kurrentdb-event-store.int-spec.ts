@@ -184,6 +184,24 @@ describe(`KurrentDB event store on a test double playing ${MODE}`, () => {
       }
     });
 
+    it('a subscription filtered to our types reads past another application\'s binary event in a stream of its own', async () => {
+      const client = KurrentDBClient.connectionString(double.url);
+      try {
+        const ours = `opportunity-${randomUUID()}`;
+        const written = await store.appendToStream(ours, [event('OpportunityOpened')], { expectedRevision: 'no_stream' });
+        await client.appendToStream(`billing-${randomUUID()}`, binaryEvent({ type: 'InvoiceIssued', data: Buffer.from([8, 1, 18, 3]) }));
+        const after = await store.appendToStream(ours, [event('OpportunityDetailsChanged')], { expectedRevision: 0 });
+        const seen: string[] = [];
+        for await (const message of store.subscribeToAll({ fromPosition: written.position, eventTypes: ['OpportunityOpened', 'OpportunityDetailsChanged'] })) {
+          if (message.type === 'event') seen.push(message.event.type);
+          if (message.type === 'caughtUp' || (message.type === 'event' && message.event.position === after.position)) break;
+        }
+        expect(seen).toContain('OpportunityDetailsChanged');
+      } finally {
+        await client.dispose();
+      }
+    });
+
     it('answers overlapping next() calls in order, each with its own message', async () => {
       const prefix = `overlap-${randomUUID()}-`;
       const start = await store.headPosition();

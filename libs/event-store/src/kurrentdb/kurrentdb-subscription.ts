@@ -70,8 +70,17 @@ export class KurrentDBSubscription implements AsyncIterator<SubscriptionMessage,
    */
   private readonly retries = new Set<NodeJS.Timeout>();
   private readonly signal: AbortSignal | undefined;
-  /** Filtered to our event types or streams: every event it delivers is one of ours (toStoredEvent). */
-  private readonly onlyOurs: boolean;
+  /**
+   * Filtered to our event types or streams: an event it delivers is one of ours (toStoredEvent).
+   * The server filters by stream prefix only; the types are the readers' to skip, so an event of
+   * another type (another application's, in a log it shares) is not judged ours.
+   */
+  private isOurs(resolved: AllStreamResolvedEvent): boolean {
+    const { eventTypes, streamPrefix } = this.options;
+    if ((eventTypes?.length ?? 0) === 0 && streamPrefix === undefined) return false;
+    const type = resolved.event?.type;
+    return (eventTypes === undefined || eventTypes.length === 0 || (type !== undefined && eventTypes.includes(type))) && (streamPrefix === undefined || (resolved.event?.streamId ?? '').startsWith(streamPrefix));
+  }
   private readonly onAbort = (): void => this.finish();
 
   constructor(
@@ -87,7 +96,6 @@ export class KurrentDBSubscription implements AsyncIterator<SubscriptionMessage,
     this.resumeFrom = options.fromPosition ? toKurrentPosition(options.fromPosition) : undefined;
     this.lastPosition = options.fromPosition ?? 0;
     this.signal = options.signal;
-    this.onlyOurs = (options.eventTypes?.length ?? 0) > 0 || options.streamPrefix !== undefined;
     if (this.signal?.aborted) {
       this.finish();
       return;
@@ -216,7 +224,7 @@ export class KurrentDBSubscription implements AsyncIterator<SubscriptionMessage,
       this.attempts = 0;
       let event;
       try {
-        event = toStoredEvent(resolved, this.onlyOurs);
+        event = toStoredEvent(resolved, this.isOurs(resolved));
       } catch (error) {
         return this.fail(error); // an event of ours another tool wrote unreadable (UnreadableEventError)
       }
