@@ -102,14 +102,27 @@ export function problemWithStoredKey(entry: unknown): string | undefined {
   // Recorded as the actor of what the key does: text a read model can keep.
   if (textFault(key.name) !== undefined) return `name must be ${TEXT_RULE}`;
   // Listed by the CLI and written into logs, as the HTTP route and the CLI refuse them.
-  if (!KEY_NAME.test(key.name)) return KEY_NAME_RULE;
+  // As earlier versions wrote them: no control character, something visible (a format character is
+  // refused where keys are made, below and in the route, not where a file already holding one is read).
+  if (/\p{Cc}/u.test(key.name) || key.name.trim() === '') return 'name must have a visible character and no control characters (such as a newline)';
   if (!Array.isArray(key.roles) || key.roles.length === 0 || !key.roles.every(isRole)) return 'roles must be a non-empty list of writer, analyst, auditor, admin';
-  if (key.teams !== undefined && (!Array.isArray(key.teams) || !key.teams.every((t) => typeof t === 'string' && t.length <= ID_MAX_LENGTH && ID.test(t)))) {
-    return `teams must be a list of team ids, each as a deal's teamId is (1 to ${ID_MAX_LENGTH} letters, digits, ".", "_", ":", "@" or "-")`;
-  }
+  // Read as earlier versions wrote them (a team only narrows what a key sees): a file with a key
+  // limited to "EMEA/north" must not stop start-up nor the key tools after an upgrade.
+  if (key.teams !== undefined && (!Array.isArray(key.teams) || !key.teams.every((t) => typeof t === 'string' && t !== '' && textFault(t) === undefined))) return `teams must be a list of team ids (non-empty, ${TEXT_RULE})`;
   if (key.mayActOnBehalf !== undefined && typeof key.mayActOnBehalf !== 'boolean') return 'mayActOnBehalf must be true or false';
   if (typeof key.salt !== 'string' || key.salt === '' || typeof key.hash !== 'string' || !/^[0-9a-f]{64}$/.test(key.hash)) return 'salt and hash (64 hex characters) are required; keys are stored hashed, never in plain text';
   if (typeof key.createdAt !== 'string' || Number.isNaN(Date.parse(key.createdAt))) return 'createdAt must be an ISO 8601 instant';
   if ('key' in key || 'secret' in key) return 'holds a plain key; store only salt and hash';
+  return undefined;
+}
+
+/** A key about to be made (the CLI's add; the route's DTO has the same rules): as a stored key, its name without format characters, and each team one a deal can have. */
+export function problemWithNewKey(entry: StoredApiKey): string | undefined {
+  const problem = problemWithStoredKey(entry);
+  if (problem !== undefined) return problem;
+  if (!KEY_NAME.test(entry.name)) return KEY_NAME_RULE;
+  if (entry.teams !== undefined && !entry.teams.every((t) => t.length <= ID_MAX_LENGTH && ID.test(t))) {
+    return `teams must be a list of team ids, each as a deal's teamId is (1 to ${ID_MAX_LENGTH} letters, digits, ".", "_", ":", "@" or "-")`;
+  }
   return undefined;
 }

@@ -5,7 +5,7 @@
 // lock; running API instances apply the change within about a second, without a restart.
 import { readSettings, SettingsError } from '@stagecraft/config';
 import { existsSync } from 'node:fs';
-import { generateApiKey, problemWithStoredKey } from './api-key.credentials';
+import { generateApiKey, problemWithNewKey } from './api-key.credentials';
 import { readApiKeysFile, updateApiKeysFile, withoutKey } from './api-keys.file';
 import { FileLockTimeoutError } from './file-lock';
 import { isRole, ROLES, type Role } from './roles';
@@ -54,7 +54,7 @@ async function main(args: string[]): Promise<void> {
       if (teams !== undefined && (teams.length === 0 || teams.some((team) => !/^\S+$/.test(team)))) fail('--teams needs team ids separated by commas, without spaces (leave it out for every team)');
       const { key, stored } = generateApiKey({ name, roles: roles as Role[], ...(teams ? { teams } : {}), mayActOnBehalf: options.onBehalf }, new Date());
       // What the API and this tool will read back: an entry they refuse would make the file unusable.
-      const problem = problemWithStoredKey(stored);
+      const problem = problemWithNewKey(stored);
       if (problem !== undefined) fail(`cannot add this key: ${problem}`);
       const made = await updateApiKeysFile(file, ({ keys, exists }) => ({ keys: [...keys, stored], result: !exists }));
       console.log(`Key ${stored.id} for ${name} (${roles.join(', ')}${teams ? `; teams ${teams.join(', ')}` : ''}) added to ${file}.`);

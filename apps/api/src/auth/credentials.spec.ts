@@ -1,5 +1,5 @@
 import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
-import { generateApiKey, problemWithStoredKey, verifyApiKey } from './api-key.credentials';
+import { generateApiKey, problemWithNewKey, problemWithStoredKey, verifyApiKey } from './api-key.credentials';
 import { parseApiKeys } from './api-keys.file';
 import { createJwtVerifier } from './jwt.verifier';
 
@@ -21,11 +21,17 @@ describe('API keys', () => {
     expect(problemWithStoredKey({ ...stored, name: 'billing\ud800' })).toMatch(/^name must be/);
     expect(problemWithStoredKey({ ...stored, teams: ['direct', 'x\u0000'] })).toMatch(/^teams must be a list of team ids/);
     // Each a team a deal can have (a deal's teamId rule): a key limited to any other could never see one.
-    for (const teams of [['direct team'], ['\u{1F642}'], ['x'.repeat(101)], ['']]) expect(problemWithStoredKey({ ...stored, teams })).toMatch(/^teams must be a list of team ids/);
-    expect(problemWithStoredKey({ ...stored, teams: ['direct', 'EMEA.north', 'x'.repeat(100)] })).toBeUndefined();
+    for (const teams of [['direct team'], ['\u{1F642}'], ['x'.repeat(101)], ['']]) expect(problemWithNewKey({ ...stored, teams })).toMatch(/^teams must be a list of team ids/);
+    expect(problemWithNewKey({ ...stored, teams: ['direct', 'EMEA.north', 'x'.repeat(100)] })).toBeUndefined();
+    // A keys file an earlier version wrote (its route took any team without spaces) still reads:
+    // refusing it stopped start-up and "api-keys list/revoke" alike.
+    expect(parseApiKeys(JSON.stringify({ keys: [{ ...stored, teams: ['EMEA/north', 'x'.repeat(101)] }] }), 'keys.json')).toHaveLength(1);
     expect(problemWithStoredKey({ ...stored, name: 'billing\nsck_forged' })).toMatch(/^name must have a visible character/);
     // A bidi override, a zero-width space, a line separator: one actor made to look like another.
-    for (const name of ['billing\u202egnitekram', 'bill\u200bing', 'billing\u2028admin']) expect(problemWithStoredKey({ ...stored, name })).toMatch(/^name must have a visible character and no control or format characters/);
+    for (const name of ['billing\u202egnitekram', 'bill\u200bing', 'billing\u2028admin']) {
+      expect(problemWithNewKey({ ...stored, name })).toMatch(/^name must have a visible character and no control or format characters/);
+      expect(problemWithStoredKey({ ...stored, name })).toBeUndefined(); // a file an earlier version wrote still reads
+    }
     expect(problemWithStoredKey({ ...stored, name: 'Café Müller (CRM) – 東京' })).toBeUndefined();
     expect(problemWithStoredKey({ ...stored, teams: ['direct', 'partners'] })).toBeUndefined();
   });
