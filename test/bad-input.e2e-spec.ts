@@ -512,7 +512,8 @@ describe('a request that arrives while the instance shuts down', () => {
   itIf(E2E_STORE === 'sqlite', 'the HTTP layer alike on either store; checked on the embedded one')('is answered 503 SERVICE.SHUTTING_DOWN as a problem, with Retry-After and the connection closed, and not run', async () => {
     // No projector (PROJECTIONS=external): a read waiting for a position keeps its connection busy
     // through the start of the shutdown, so a second request can come on it after closing began.
-    const api = await startApiTestApp({ eventStorePath: `${dir.path}/events.db`, env: { PROJECTIONS: 'external', READ_MODELS_PATH: join(dir.path, 'read-models.db'), READ_YOUR_WRITES_TIMEOUT_MS: '2000' } });
+    // The wait (5 s) outlasts the start of the shutdown on a loaded machine: the second request must come while the first is still out.
+    const api = await startApiTestApp({ eventStorePath: `${dir.path}/events.db`, env: { PROJECTIONS: 'external', READ_MODELS_PATH: join(dir.path, 'read-models.db'), READ_YOUR_WRITES_TIMEOUT_MS: '5000' } });
     const server = api.app.getHttpServer() as import('node:http').Server;
     if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as import('node:net').AddressInfo;
@@ -549,6 +550,34 @@ describe('a request that arrives while the instance shuts down', () => {
       await store.close();
     }
   }, 30_000);
+});
+
+describe('a keep-alive request still being answered when the shutdown begins', () => {
+  const dir = temporaryDirectory();
+  afterAll(() => dir.remove());
+
+  itIf(E2E_STORE === 'sqlite', 'the HTTP layer alike on either store; checked on the embedded one')('has its connection let go after its answer, so the shutdown does not wait REQUEST_TIMEOUT_MS', async () => {
+    const api = await startApiTestApp({ eventStorePath: `${dir.path}/events.db`, env: { PROJECTIONS: 'external', READ_MODELS_PATH: join(dir.path, 'read-models.db'), READ_YOUR_WRITES_TIMEOUT_MS: '1000', REQUEST_TIMEOUT_MS: '20000' } });
+    const server = api.app.getHttpServer() as import('node:http').Server;
+    if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as import('node:net').AddressInfo;
+    const { position } = (await api.http.post('/opportunities').send({ title: 'Before', processId: 'standard' }).expect(201)).body as { position: number };
+    const received: Buffer[] = [];
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    socket.on('error', () => undefined);
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(`GET /pipeline?minPosition=${position} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${api.keys[TEST_SERVICE]}\r\n\r\n`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const started = Date.now();
+    try {
+      await api.close();
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(Buffer.concat(received).toString('utf8')).toMatch(/^HTTP\/1\.1 503 /);
+    } finally {
+      socket.destroy();
+    }
+  }, 40_000);
 });
 
 describe('a client that stops sending, or asks for a tunnel', () => {

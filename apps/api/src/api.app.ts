@@ -86,6 +86,13 @@ export async function createApiApp({ settings, clock, logger, directCommandRoute
     void reply.header('connection', 'close');
     throw new ApiProblem('SERVICE.SHUTTING_DOWN', 'This instance is shutting down, so the request was not run; send it again (another instance, or this one restarted, takes it).', {}, { 'retry-after': '1' });
   });
+  // A connection kept alive whose last answer went out while closing is let go at once (unless
+  // another request on it is pending): otherwise it held the shutdown until the cut above
+  // (REQUEST_TIMEOUT_MS, 30 s by default), as server.close() ends only the connections idle then.
+  app.getHttpAdapter().getInstance().addHook('onResponse', (_request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
+    if (closing) setImmediate(() => app.getHttpServer().closeIdleConnections());
+    done();
+  });
   addRequestShapeHooks(app.getHttpAdapter().getInstance());
   limitDocsToItsFiles(app.getHttpAdapter().getInstance());
   // An Expect other than 100-continue: Node would answer a bare 417 with no body.

@@ -91,7 +91,8 @@ export async function importFile(settings: Settings, file: string, options: Impo
   const report = { ...importer.report(source.content), ...(stopped !== undefined ? { stopped } : {}) };
   console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
   if (importer.storeLost) {
-    console.error(`stagecraft: the import stopped: ${importer.storeLost.message}. What was imported before is reported above; run it again once the store answers (lines already imported are skipped).`);
+    const when = importer.storeLost instanceof EventStoreFullError ? 'once space is freed on its disk' : 'once the store answers';
+    console.error(`stagecraft: the import stopped: ${importer.storeLost.message}. What was imported before is reported above; run it again ${when} (lines already imported are skipped).`);
     return EXIT.unavailable;
   }
   if (stopped !== undefined) {
