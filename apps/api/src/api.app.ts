@@ -71,7 +71,8 @@ export async function createApiApp({ settings, clock, logger, directCommandRoute
   });
   // Closing, Node's server stops checking REQUEST_TIMEOUT_MS (server.close() clears that check),
   // so a client trickling a body would hold a SIGTERM's shutdown for as long as it likes. Once
-  // closing, a connection still open after REQUEST_TIMEOUT_MS is cut, as it would have been anyway.
+  // closing, a connection still open after REQUEST_TIMEOUT_MS is cut: a shutdown waits that long at
+  // most, for a request still being worked on too (a long bulk migration is cut; run it again).
   let closing = false;
   app.getHttpAdapter().getInstance().addHook('preClose', (done: () => void) => {
     closing = true;
