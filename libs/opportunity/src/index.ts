@@ -9,3 +9,4 @@ export * from './opportunity.events';
 export * from './opportunity.evolve';
 export * from './opportunity.state';
 export * from './storable-text';
+export * from './client-id';

@@ -1,7 +1,6 @@
-import { ID, ID_MAX_LENGTH } from '../http/id.rule';
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isRole, type Role } from './roles';
-import { textFault, TEXT_RULE } from '@stagecraft/opportunity';
+import { CLIENT_ID_RULE, isClientId, textFault, TEXT_RULE } from '@stagecraft/opportunity';
 
 /**
  * A key's name is recorded as the actor of what it does, listed by the CLI and written into logs:
@@ -121,8 +120,6 @@ export function problemWithNewKey(entry: StoredApiKey): string | undefined {
   const problem = problemWithStoredKey(entry);
   if (problem !== undefined) return problem;
   if (!KEY_NAME.test(entry.name)) return KEY_NAME_RULE;
-  if (entry.teams !== undefined && !entry.teams.every((t) => t.length <= ID_MAX_LENGTH && ID.test(t))) {
-    return `teams must be a list of team ids, each as a deal's teamId is (1 to ${ID_MAX_LENGTH} letters, digits, ".", "_", ":", "@" or "-")`;
-  }
+  if (entry.teams !== undefined && !entry.teams.every(isClientId)) return `teams must be a list of team ids, each as a deal's teamId is (${CLIENT_ID_RULE})`;
   return undefined;
 }

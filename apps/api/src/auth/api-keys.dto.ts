@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayNotEmpty, ArrayUnique, IsArray, IsBoolean, IsIn, IsString, Length, Matches } from 'class-validator';
 import { IsOmittable } from '../http/omittable.validator';
-import { ID, ID_MAX_LENGTH } from '../http/id.rule';
+import { CLIENT_ID, CLIENT_ID_MAX_LENGTH } from '@stagecraft/opportunity';
 import { KEY_NAME, KEY_NAME_RULE } from './api-key.credentials';
 import { ROLES, type Role } from './roles';
 
@@ -27,8 +27,8 @@ export class CreateApiKeyDto {
   @ArrayMaxSize(1000)
   @IsString({ each: true })
   // A team a deal can have (its teamId's rule): a key limited to "Direct team" or "🙂" could never see one.
-  @Length(1, ID_MAX_LENGTH, { each: true, message: `each team id must be 1 to ${ID_MAX_LENGTH} characters` })
-  @Matches(ID, { each: true, message: 'each team id must be an id: letters, digits, ".", "_", ":", "@" or "-"' })
+  @Length(1, CLIENT_ID_MAX_LENGTH, { each: true, message: `each team id must be 1 to ${CLIENT_ID_MAX_LENGTH} characters` })
+  @Matches(CLIENT_ID, { each: true, message: 'each team id must be an id: letters, digits, ".", "_", ":", "@" or "-"' })
   teams?: string[];
 
   @ApiPropertyOptional({ description: 'May name the person it acts for (X-Actor)', default: false })

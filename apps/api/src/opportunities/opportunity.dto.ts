@@ -6,7 +6,9 @@ import { IsAmount } from '../http/amount.validator';
 import { IsInstant } from '../http/instant.validator';
 import { IsOmittable } from '../http/omittable.validator';
 
-import { ID, ID_MESSAGE } from '../http/id.rule';
+import { CLIENT_ID as ID, CLIENT_ID_MAX_LENGTH } from '@stagecraft/opportunity';
+
+const ID_MESSAGE = '$property must be an id: letters, digits, ".", "_", ":", "@" or "-"';
 const CURRENCY = /^[A-Z]{3}$/;
 // A card on the board shows its title: one of spaces only would be an empty card.
 const TITLE_MESSAGE = 'title must have a visible character';
@@ -62,14 +64,14 @@ export class OpenOpportunityDto extends CommandOptionsDto {
   @ApiPropertyOptional({ example: 'direct' })
   @IsOmittable()
   @IsString()
-  @Length(1, 100)
+  @Length(1, CLIENT_ID_MAX_LENGTH)
   @Matches(ID, { message: ID_MESSAGE })
   teamId?: string;
 
   @ApiPropertyOptional({ example: 'ana' })
   @IsOmittable()
   @IsString()
-  @Length(1, 100)
+  @Length(1, CLIENT_ID_MAX_LENGTH)
   @Matches(ID, { message: ID_MESSAGE })
   ownerId?: string;
 
@@ -169,14 +171,14 @@ export class ChangeOpportunityDetailsDto extends CommandOptionsDto {
   @ApiPropertyOptional()
   @IsOmittable()
   @IsString()
-  @Length(1, 100)
+  @Length(1, CLIENT_ID_MAX_LENGTH)
   @Matches(ID, { message: ID_MESSAGE })
   ownerId?: string;
 
   @ApiPropertyOptional()
   @IsOmittable()
   @IsString()
-  @Length(1, 100)
+  @Length(1, CLIENT_ID_MAX_LENGTH)
   @Matches(ID, { message: ID_MESSAGE })
   teamId?: string;
 

@@ -106,10 +106,19 @@ describe('reading backfill rows', () => {
     [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', outcome: 'lost', lostReason: 'price', wonReason: 'price' }, 'wonReason: is only for rows whose outcome is "won"'],
     [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', nextSteps: 'call' }, 'nextSteps: is only for rows that give an outcome'],
     [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', expectedCloseDate: '2026-02-30' }, 'expectedCloseDate: must be a calendar date YYYY-MM-DD'],
+    // Team and owner ids as the API takes them: up to 100 characters, no spaces.
+    [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', teamId: 't'.repeat(101) }, 'teamId: must be an id of 1 to 100 letters'],
+    [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', ownerId: 'ana maria' }, 'ownerId: must be an id of 1 to 100 letters'],
   ])('%j → %s', (fields, reason) => {
     const parsed = parseBackfillRow(3, cells(fields), index);
     expect(parsed.ok).toBe(false);
     expect(!parsed.ok && parsed.reason).toContain(reason);
+  });
+
+  it('takes the team and owner ids the API takes (up to 100 characters), not a shorter limit of its own', () => {
+    const team = 'emea.north-'.padEnd(100, 'x');
+    const parsed = parseBackfillRow(3, cells({ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', teamId: team, ownerId: 'Ana.Maria@corp' }), index);
+    expect(parsed).toMatchObject({ ok: true, row: { teamId: team, ownerId: 'Ana.Maria@corp' } });
   });
 
   it('keeps only the cells given', () => {

@@ -1,4 +1,4 @@
-import { parseCalendarDay, parseInstant } from '@stagecraft/opportunity';
+import { CLIENT_ID, CLIENT_ID_RULE, isClientId, parseCalendarDay, parseInstant } from '@stagecraft/opportunity';
 
 /**
  * The backfill CSV: one row per stage change of a historical opportunity, oldest first.
@@ -49,7 +49,7 @@ export function backfillHeader(cells: readonly string[]): { ok: true; index: Map
   return { ok: true, index };
 }
 
-const ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
+
 const CURRENCY = /^[A-Z]{3}$/;
 
 /** One data row into a BackfillRow, or the first problem (field and reason). */
@@ -64,7 +64,7 @@ export function parseBackfillRow(line: number, cells: readonly string[], index: 
 
   const opportunityId = value('opportunityId');
   if (!opportunityId) return fail('opportunityId', 'is required');
-  if (opportunityId.length > 200 || !ID.test(opportunityId)) return fail('opportunityId', `must be an id of letters, digits, ".", "_", ":", "@" or "-" (got "${opportunityId}")`);
+  if (opportunityId.length > 200 || !CLIENT_ID.test(opportunityId)) return fail('opportunityId', `must be an id of letters, digits, ".", "_", ":", "@" or "-" (got "${opportunityId}")`);
   const occurredAt = value('occurredAt');
   if (!occurredAt) return fail('occurredAt', 'is required');
   if (parseInstant(occurredAt) === undefined) return fail('occurredAt', `must be an ISO 8601 instant with a zone, such as 2025-03-01T09:30:00Z (got "${occurredAt}")`);
@@ -88,7 +88,8 @@ export function parseBackfillRow(line: number, cells: readonly string[], index: 
   if (currency !== undefined && !CURRENCY.test(currency)) return fail('currency', `must be an ISO 4217 code of 3 capital letters, such as EUR (got "${currency}")`);
   for (const column of ['processId', 'teamId', 'ownerId'] as const) {
     const text = value(column);
-    if (text !== undefined && (text.length > 64 || !ID.test(text))) return fail(column, `must be an id of letters, digits, ".", "_", ":", "@" or "-" (got "${text}")`);
+    // As the API takes them (a deal's teamId and ownerId; a processId longer than a process id is simply unknown).
+    if (text !== undefined && !isClientId(text)) return fail(column, `must be ${CLIENT_ID_RULE} (got "${text}")`);
   }
   const title = value('title');
   if (title !== undefined && title.length > 200) return fail('title', 'must be at most 200 characters');
