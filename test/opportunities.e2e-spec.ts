@@ -217,6 +217,29 @@ describe('the command API on the embedded store (end to end)', () => {
     });
   });
 
+  describe('history', () => {
+    it('pages the events: fromRevision and limit, each page naming the next; the timeline comes whole', async () => {
+      const { id } = await open();
+      await api.http.post(`/opportunities/${id}/move`).send({ stage: 'qualification' }).expect(200);
+      for (let i = 0; i < 12; i++) await api.http.post(`/opportunities/${id}/criteria`).send({ criterionId: 'goals', met: i % 2 === 0 }).expect(200);
+      const page = async (query: string) => {
+        const { events, nextFromRevision } = (await api.http.get(`/opportunities/${id}/history${query}`).expect(200)).body as { events: { revision: number }[]; nextFromRevision: number | null };
+        return [events.map((event) => event.revision), nextFromRevision];
+      };
+      const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+      expect(await page('')).toEqual([range(0, 13), null]);
+      expect(await page('?limit=5')).toEqual([range(0, 4), 5]);
+      expect(await page('?fromRevision=5&limit=5')).toEqual([range(5, 9), 10]);
+      expect(await page('?fromRevision=10&limit=5')).toEqual([range(10, 13), null]);
+      expect(await page('?fromRevision=10&limit=4')).toEqual([range(10, 13), null]);
+      expect(await page('?fromRevision=14')).toEqual([[], null]);
+      for (const [query, field] of [['?limit=0', 'limit'], ['?limit=10001', 'limit'], ['?fromRevision=-1', 'fromRevision'], ['?fromRevision=1e3', 'fromRevision'], ['?view=timeline&limit=5', 'limit']]) {
+        const refused = await api.http.get(`/opportunities/${id}/history${query}`).expect(400);
+        expect([query, refused.body.code, refused.body.errors?.[0]?.field]).toEqual([query, 'REQUEST.VALIDATION_FAILED', field]);
+      }
+    });
+  });
+
   describe('idempotency', () => {
     it('applies a command sent twice with the same Idempotency-Key once, and answers the same', async () => {
       const { id } = await open();

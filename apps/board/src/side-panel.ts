@@ -4,6 +4,9 @@ import type { BoardCard, BoardColumn, MoveTarget } from './board.model';
 import { byId, focusKeeper, h } from './dom';
 import { formatCalendarDay, formatDate, formatInstant, formatMoney } from './format';
 import { allowedTargets, inWords, moveChoices } from './moves.model';
+
+/** Events the panel's timeline shows: the latest of the deal's history. */
+const TIMELINE_EVENTS = 500;
 import { timelineEntries } from './timeline.model';
 
 // A deal at a glance, from a click on its card: its fields, the current stage's exit criteria
@@ -93,7 +96,9 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
       return;
     }
     try {
-      const history = await api.get<HistoryAnswer>(`/opportunities/${card.id}/history`);
+      // The latest events only: a deal's history may run to thousands (the API pages it).
+      const from = Math.max(0, opportunity.revision + 1 - TIMELINE_EVENTS);
+      const history = await api.get<HistoryAnswer>(`/opportunities/${card.id}/history?fromRevision=${from}&limit=${TIMELINE_EVENTS}`);
       const rows = timelineEntries(history, definition).map((entry) =>
         h(
           'tr',
@@ -106,6 +111,7 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
       timelineSection.replaceChildren(
         h('h3', {}, 'Timeline'),
         h('table', { class: 'timeline-table' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'When'), h('th', { scope: 'col' }, 'Who'), h('th', { scope: 'col' }, 'What'))), h('tbody', {}, ...rows)),
+        from > 0 ? h('p', { class: 'hint', 'data-figure': 'timeline-older' }, `The latest ${TIMELINE_EVENTS} events; ${from} older ones are in the full history (GET /opportunities/${card.id}/history).`) : '',
       );
     } catch (error) {
       timelineSection.replaceChildren(h('h3', {}, 'Timeline'), h('p', { class: 'panel-message', 'data-tone': 'error' }, describe(error)));

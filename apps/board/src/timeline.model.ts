@@ -15,7 +15,7 @@ type Definition = ProcessDetail['definition'];
 type HistoryEvent = HistoryAnswer['events'][number];
 
 /** Newest first: what happened last is what a rep looks for. */
-export function timelineEntries(history: HistoryAnswer, definition: Definition | null): TimelineEntry[] {
+export function timelineEntries(history: Pick<HistoryAnswer, 'events'>, definition: Definition | null): TimelineEntry[] {
   // Amounts are written in the currency in force when they changed, so follow it from the start.
   let currency: string | null = null;
   const described = history.events.map((event) => {

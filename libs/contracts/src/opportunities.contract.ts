@@ -61,7 +61,9 @@ export interface HistoryEntry {
   readonly metadata: Readonly<Record<string, unknown>>;
 }
 
-/** GET /opportunities/:id/history */
+/** GET /opportunities/:id/history: a page of the events, oldest first. */
 export interface HistoryAnswer {
   readonly events: readonly HistoryEntry[];
+  /** The revision the next page starts at (?fromRevision=), or null when this page ends the history. */
+  readonly nextFromRevision: number | null;
 }

@@ -11,7 +11,7 @@ import { IsInstant } from '../http/instant.validator';
  * the order they were declared, and the first broken one is the message: stacked decorators
  * declare bottom-up, so "abc" used to be told it "must not be greater than 1000".
  */
-function WholeNumberBetween(min: number, max?: number): PropertyDecorator {
+export function WholeNumberBetween(min: number, max?: number): PropertyDecorator {
   const message = max === undefined ? `$property must be a whole number of at least ${min}` : `$property must be a whole number from ${min} to ${max}`;
   return applyDecorators(Transform(({ value }) => wholeNumberOf(value)), IsInt({ message }), Min(min, { message }), ...(max === undefined ? [] : [Max(max, { message })]));
 }

@@ -2,6 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min, ValidateBy } from 'class-validator';
+import { WholeNumberBetween } from '../analytics/analytics.dto';
 import { IsAmount } from '../http/amount.validator';
 import { IsInstant } from '../http/instant.validator';
 import { IsOmittable } from '../http/omittable.validator';
@@ -186,6 +187,9 @@ export class ChangeOpportunityDetailsDto extends CommandOptionsDto {
   expectedCloseDate?: string | null;
 }
 
+/** Events in one answer of GET /opportunities/:id/history, at most and by default. */
+export const HISTORY_PAGE_MAX = 10_000;
+
 export class HistoryQueryDto {
   @ApiPropertyOptional({
     enum: ['events', 'timeline'],
@@ -194,6 +198,16 @@ export class HistoryQueryDto {
   @IsOmittable()
   @IsIn(['events', 'timeline'])
   view?: 'events' | 'timeline';
+
+  @ApiPropertyOptional({ description: 'events view: the first revision of the page (default 0); the answer\'s nextFromRevision names the next page', example: 0 })
+  @IsOptional()
+  @WholeNumberBetween(0, Number.MAX_SAFE_INTEGER)
+  fromRevision?: number;
+
+  @ApiPropertyOptional({ description: `events view: events in the page (1–${HISTORY_PAGE_MAX}, default ${HISTORY_PAGE_MAX})`, example: 100 })
+  @IsOptional()
+  @WholeNumberBetween(1, HISTORY_PAGE_MAX)
+  limit?: number;
 }
 
 export class GetOpportunityQueryDto {

@@ -20,6 +20,8 @@ export class GetOpportunityHistoryQuery extends Query<HistoryAnswer> {
   constructor(
     readonly opportunityId: string,
     readonly teams?: readonly string[],
+    /** The page: its first revision and at most how many events. */
+    readonly page: { readonly fromRevision: number; readonly limit: number } = { fromRevision: 0, limit: Number.MAX_SAFE_INTEGER },
   ) {
     super();
   }
@@ -84,14 +86,19 @@ export function opportunityViewOf(state: OpenedOpportunityState, revision: numbe
 export class GetOpportunityHistoryHandler implements IQueryHandler<GetOpportunityHistoryQuery> {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
-  async execute({ opportunityId, teams }: GetOpportunityHistoryQuery): Promise<HistoryAnswer> {
+  async execute({ opportunityId, teams, page }: GetOpportunityHistoryQuery): Promise<HistoryAnswer> {
     const stored = await readOpportunityStream(this.store, opportunityId);
     if (teams) {
       const state = foldOpportunity(toOpportunityEvents(stored));
       assertOpportunityVisible(teams, opportunityId, state.status === 'none' ? undefined : state.teamId);
     }
+    // A page, so that the answer stays bounded however long the deal's history grows (a stream's
+    // revisions are 0, 1, 2…: the page starts at its index).
+    const events = stored.slice(page.fromRevision, page.fromRevision + page.limit);
+    const next = page.fromRevision + events.length;
     return {
-      events: stored.map((event) => ({
+      nextFromRevision: events.length > 0 && next < stored.length ? next : null,
+      events: events.map((event) => ({
         revision: event.revision,
         position: event.position,
         type: event.type,
