@@ -419,4 +419,32 @@ describeWithPostgres('the PostgreSQL projector', () => {
     expect(learned.kept).toBeGreaterThan(0);
     await projector.stop();
   }, 60_000);
+
+  it('follows the log again right after the swap while a session still reads the old tables (an analyst with a transaction open)', async () => {
+    const name = schema();
+    const projector = new PostgresProjector(store, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 1000 });
+    await projector.start();
+    const analyst = await pool.connect();
+    try {
+      await analyst.query('BEGIN');
+      await analyst.query(`SELECT count(*) FROM ${name}.opportunities`);
+      const rebuilding = projector.rebuild('funnel');
+      // The swap is done when the live schema is the rebuilt one (a retired schema beside it).
+      const swapped = async () => (await pool.query(`SELECT 1 FROM pg_namespace WHERE nspname LIKE $1`, [`${name}\\_retired\\_%`])).rowCount === 1;
+      for (let i = 0; i < 300 && !(await swapped()); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await swapped()).toBe(true);
+      await store.appendToStream('api-key-analyst', [{ id: crypto.randomUUID(), type: 'ApiKeyIssued', data: { keyId: 'analyst' }, metadata: {} }], { expectedRevision: 'any' });
+      const head = await store.headPosition();
+      // The live projector follows while the analyst's transaction still holds the old tables.
+      expect(await projector.waitFor(head, 5_000)).toBe(true);
+      await analyst.query('COMMIT');
+      await rebuilding;
+      const { rows } = await pool.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE $1`, [`${name}_%`]);
+      expect(rows).toEqual([]);
+    } finally {
+      await analyst.query('ROLLBACK').catch(() => undefined);
+      analyst.release();
+      await projector.stop();
+    }
+  }, 60_000);
 });

@@ -458,13 +458,13 @@ export async function rebuildIntoShadow(
     await catchUp();
     await restoreQueryIndexes(client, shadow, writer, reader);
     let position = 0;
+    const retired = `${live}_retired_${Date.now()}`;
     await how.swap(async () => {
       // Between two live batches: fold what the live side took meanwhile, then swap.
       await catchUp();
       const target = how.target();
       if (writer.position < target) await writer.apply([], target, logId);
       position = writer.position;
-      const retired = `${live}_retired_${Date.now()}`;
       await client.query('BEGIN');
       try {
         await client.query(`ALTER SCHEMA ${live} RENAME TO ${retired}`);
@@ -474,8 +474,10 @@ export async function rebuildIntoShadow(
         await client.query('ROLLBACK');
         throw error;
       }
-      await client.query(`DROP SCHEMA ${retired} CASCADE`);
     });
+    // Dropped once the live side follows again: the drop waits for every session still reading the
+    // old tables (an analyst's open transaction), which must not hold the live projector meanwhile.
+    await client.query(`DROP SCHEMA ${retired} CASCADE`);
     how.onProgress?.({ position });
     return position;
   } finally {
