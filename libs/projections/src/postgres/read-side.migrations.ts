@@ -961,6 +961,62 @@ COMMENT ON COLUMN ${s}.checkpoint.anchor_position IS 'Log position of the last e
 COMMENT ON COLUMN ${s}.checkpoint.anchor_event_id IS 'Id of the event at anchor_position, '''' when there is none.';
 `,
   },
+  {
+    version: 20,
+    name: 'the columns of the views say what they hold, as the tables\' do (\\d+ on a view)',
+    sql: (s) => `
+COMMENT ON COLUMN ${s}.funnel.process_id IS 'Process.';
+COMMENT ON COLUMN ${s}.funnel.stage_id IS 'Stage: the latest version''s chain first, then stages only older versions had.';
+COMMENT ON COLUMN ${s}.funnel.display_order IS 'Order the API lists the stage in (stages.display_order).';
+COMMENT ON COLUMN ${s}.funnel.reached IS 'Opportunities that entered the stage or a later one of their own process version, or were ever won (GET /analytics/funnel reached).';
+COMMENT ON COLUMN ${s}.funnel.conversion_to_next IS 'reached of the next stage of the chain / reached (0-1); the last stage: won / reached; null for a stage only older versions had or when reached is 0.';
+COMMENT ON COLUMN ${s}.funnel.won IS 'Opportunities of the process ever won, whatever their outcome now (the same on every row of the process).';
+COMMENT ON COLUMN ${s}.stage_durations.process_id IS 'Process.';
+COMMENT ON COLUMN ${s}.stage_durations.stage_id IS 'Stage.';
+COMMENT ON COLUMN ${s}.stage_durations.display_order IS 'Order the API lists the stage in (stages.display_order).';
+COMMENT ON COLUMN ${s}.stage_durations.completed_count IS 'Completed visits of the stage (stage_visits with left_at).';
+COMMENT ON COLUMN ${s}.stage_durations.mean_seconds IS 'Mean length of the completed visits in seconds: exact sum of duration_ms / (completed_count * 1000); null when none.';
+COMMENT ON COLUMN ${s}.stage_durations.median_seconds IS 'Median length in seconds: the middle visit, or the mean of the two middle ones; null when none.';
+COMMENT ON COLUMN ${s}.stage_durations.p90_seconds IS '90th percentile in seconds, nearest rank: sorted[ceil(0.9 n) - 1]; null when none.';
+COMMENT ON COLUMN ${s}.stage_durations.open_count IS 'Open opportunities in the stage now.';
+COMMENT ON COLUMN ${s}.stage_durations.oldest_open_entered_at IS 'When the longest open visit entered the stage (business time); null when none is open.';
+COMMENT ON COLUMN ${s}.stage_durations.oldest_open_age_seconds IS 'Age of that visit in seconds against the database''s now() (the API ages against its own clock).';
+COMMENT ON COLUMN ${s}.win_loss.group_by IS 'total (one row), team, owner, process, month or reason (lost ones only): pick one, or every closing is counted several times.';
+COMMENT ON COLUMN ${s}.win_loss.key IS 'The group: team, owner, process id, YYYY-MM (UTC) of the closing or lost reason; null for total and for closings without one.';
+COMMENT ON COLUMN ${s}.win_loss.won IS 'Opportunities of the group whose latest outcome is won.';
+COMMENT ON COLUMN ${s}.win_loss.lost IS 'Opportunities of the group whose latest outcome is lost.';
+COMMENT ON COLUMN ${s}.win_loss.win_rate IS 'won / (won + lost), 0-1 (the API''s winRate).';
+COMMENT ON COLUMN ${s}.win_loss_amounts.outcome IS 'won or lost.';
+COMMENT ON COLUMN ${s}.win_loss_amounts.currency IS 'Currency; null: amounts without one (the API''s unspecified).';
+COMMENT ON COLUMN ${s}.win_loss_amounts.closings IS 'Closings of this outcome with an amount in this currency.';
+COMMENT ON COLUMN ${s}.win_loss_amounts.amount IS 'Their amounts added in the order the API adds them (amountWonByCurrency / amountLostByCurrency), in this currency only.';
+COMMENT ON COLUMN ${s}.win_loss_closings.opportunity_id IS 'Opportunity.';
+COMMENT ON COLUMN ${s}.win_loss_closings.opened_position IS 'Log position of its opening: the order the API adds amounts in.';
+COMMENT ON COLUMN ${s}.win_loss_closings.process_id IS 'Process.';
+COMMENT ON COLUMN ${s}.win_loss_closings.team_id IS 'Team now (details cannot change while closed: the team at the latest closing); null: none.';
+COMMENT ON COLUMN ${s}.win_loss_closings.owner_id IS 'Owner now (the owner at the latest closing); null: none.';
+COMMENT ON COLUMN ${s}.win_loss_closings.outcome IS 'Latest outcome: won or lost.';
+COMMENT ON COLUMN ${s}.win_loss_closings.closed_at IS 'Business time of the latest closing: what the API''s from/to bound.';
+COMMENT ON COLUMN ${s}.win_loss_closings.month IS 'YYYY-MM of closed_at in UTC.';
+COMMENT ON COLUMN ${s}.win_loss_closings.lost_reason IS 'Lost reason while lost; null otherwise.';
+COMMENT ON COLUMN ${s}.win_loss_closings.won_amount IS 'What the latest win counted (the win''s amount, or the deal''s then); null while lost or when none.';
+COMMENT ON COLUMN ${s}.win_loss_closings.won_currency IS 'Currency of won_amount; null: none.';
+COMMENT ON COLUMN ${s}.win_loss_closings.won_reason IS 'Won reason while won (processes that list wonReasons); null otherwise.';
+COMMENT ON COLUMN ${s}.win_loss_closings.next_steps IS 'Next steps written on the latest closing; null when none.';
+COMMENT ON COLUMN ${s}.win_loss_closings.closed_amount IS 'The amount won (won_amount) or the amount the deal was lost with (amount); null when none.';
+COMMENT ON COLUMN ${s}.win_loss_closings.closed_currency IS 'Currency of closed_amount; null: none.';
+COMMENT ON COLUMN ${s}.win_probability_visits.opportunity_id IS 'Opportunity.';
+COMMENT ON COLUMN ${s}.win_probability_visits.visit_no IS 'The visit (stage_visits.visit_no).';
+COMMENT ON COLUMN ${s}.win_probability_visits.process_id IS 'Process.';
+COMMENT ON COLUMN ${s}.win_probability_visits.stage_id IS 'Stage visited.';
+COMMENT ON COLUMN ${s}.win_probability_visits.entered_at IS 'When the visit began (business time).';
+COMMENT ON COLUMN ${s}.win_probability_visits.left_at IS 'When it ended (business time).';
+COMMENT ON COLUMN ${s}.win_probability_visits.closed_at IS 'Business time of the first win or loss at or after left_at: the closing that labels the visit.';
+COMMENT ON COLUMN ${s}.win_probability_visits.won IS 'Whether that closing was a win.';
+COMMENT ON COLUMN ${s}.win_probability_visits.flagged IS 'The deal had gone backward or been reopened when it entered the visit.';
+COMMENT ON COLUMN ${s}.win_probability_visits.configured_probability IS 'The stage''s probability (0-100) in the version the visit ended on.';
+`,
+  },
 ];
 
 /** Creates the schema if needed and applies the migrations it lacks, one transaction each, under a lock. */

@@ -29,6 +29,26 @@ describeWithPostgres('the read side keeps to a schema of its own', () => {
   };
   const rowsOf = async (schema: string) => (await admin.query(`SELECT name FROM ${schema}.customers`)).rows;
 
+  it('describes every table, view and column it makes (COMMENT ON), as the analysts\' documentation says', async () => {
+    const schema = uniqueSchema('described');
+    made.push(schema);
+    const client = await admin.connect();
+    try {
+      await migrateReadSide(client, schema);
+    } finally {
+      client.release();
+    }
+    const { rows } = await admin.query(
+      `SELECT c.relname, a.attname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+       WHERE n.nspname = $1 AND c.relkind IN ('r', 'v')
+         AND (obj_description(c.oid, 'pg_class') IS NULL OR (a.attnum IS NOT NULL AND col_description(c.oid, a.attnum) IS NULL))
+       ORDER BY 1, 2`,
+      [schema],
+    );
+    expect(rows).toEqual([]);
+  });
+
   it('refuses to migrate into a schema holding tables it did not make, and leaves them as they were', async () => {
     const schema = await foreign();
     const client = await admin.connect();
