@@ -1059,6 +1059,200 @@ describe('the board in a real browser (end to end)', () => {
       expect(await visible()).toEqual([...STAGES, 'won', 'lost']);
     });
   });
+  describe('races and a flaky network', () => {
+    /** A fresh tab signed in with the rep's key, on the standard board of team direct. */
+    const repTab = async () => {
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      tab.setDefaultTimeout(10_000);
+      await tab.goto(`${api.baseUrl}/board?process=standard&team=direct`);
+      await tab.fill('#credentials', api.keys.rep!);
+      await tab.click('#login-form button[type=submit]');
+      await tab.waitForFunction(() => Number(document.getElementById('columns')?.dataset.renders ?? 0) > 0);
+      return tab;
+    };
+    const tabRenders = (tab: Page) => tab.$eval('#columns', (element) => Number((element as HTMLElement).dataset.renders ?? 0));
+    const openDeals = async (title: string) => {
+      const answer = await caller.get<PipelineResult>(`/pipeline?processId=standard&include=opportunities&cardsPerColumn=1000&minPosition=${caller.lastPosition()}`);
+      return answer.processes.find((process) => process.processId === 'standard')!.stages.flatMap((stage) => stage.opportunities ?? []).filter((deal) => deal.title === title);
+    };
+    const newDealForm = async (tab: Page, title: string) => {
+      await tab.click('#new-deal');
+      await tab.waitForSelector('#deal-form[open] #deal-title');
+      await tab.fill('#deal-title', title);
+      await tab.fill('#deal-amount', '1200');
+      await tab.fill('#deal-currency', 'EUR');
+      await tab.selectOption('#deal-teamId', 'direct');
+    };
+
+    it('a new deal whose answer was lost on the way back, saved again, is recorded once: the retry goes under the same Idempotency-Key', async () => {
+      const tab = await repTab();
+      try {
+        const keys: string[] = [];
+        await tab.route('**/opportunities', async (route) => {
+          if (route.request().method() !== 'POST') return route.continue();
+          keys.push(route.request().headers()['idempotency-key']!);
+          if (keys.length > 1) return route.continue();
+          await route.fetch(); // the server records it; its answer never reaches the page
+          return route.abort('connectionreset');
+        });
+        await newDealForm(tab, 'Lost answer deal');
+        await tab.click('#deal-form button[type=submit]');
+        await tab.waitForFunction(() => (document.querySelector('#deal-form [role="alert"]')?.textContent ?? '') !== '');
+        const rendered = await tabRenders(tab);
+        await tab.click('#deal-form button[type=submit]');
+        await tab.waitForFunction((after) => Number(document.getElementById('columns')?.dataset.renders ?? 0) > after, rendered);
+        expect(keys).toHaveLength(2);
+        expect(keys[1]).toBe(keys[0]);
+        expect(await openDeals('Lost answer deal')).toHaveLength(1);
+      } finally {
+        await tab.close();
+      }
+    });
+
+    it('Escape while a new deal is being saved: the deal saved is drawn and said, not recorded behind the rep\'s back', async () => {
+      const tab = await repTab();
+      try {
+        await tab.route('**/opportunities', async (route) => {
+          if (route.request().method() !== 'POST') return route.continue();
+          await new Promise((resolve) => setTimeout(resolve, 1_500));
+          return route.continue();
+        });
+        await newDealForm(tab, 'Slow network deal');
+        await tab.click('#deal-form button[type=submit]');
+        await tab.keyboard.press('Escape');
+        await tab.waitForSelector('[data-column="new"] [data-opportunity-id]:has-text("Slow network deal")');
+        expect(await tab.textContent('#status')).toBe('Deal created.');
+        expect(await openDeals('Slow network deal')).toHaveLength(1);
+      } finally {
+        await tab.close();
+      }
+    });
+
+    it('an edit refused because someone else changed the deal meanwhile (409) keeps what the rep typed; saved again, it is recorded', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Edited meanwhile', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
+      const tab = await repTab();
+      try {
+        await tab.locator(`[data-opportunity-id="${id}"] .card-title`).click();
+        await tab.click('#side-panel[open] .edit-deal');
+        await tab.waitForSelector('#deal-form[open] #deal-amount');
+        await tab.fill('#deal-amount', '250000');
+        await tab.fill('#deal-expectedCloseDate', '2027-01-15');
+        await caller.command(`/opportunities/${id}/move`, { stage: 'qualification' }); // a colleague, meanwhile
+        await tab.click('#deal-form button[type=submit]');
+        await tab.waitForFunction(() => (document.querySelector('#deal-form [role="alert"]')?.textContent ?? '').includes('Someone else changed this deal'));
+        expect(await tab.inputValue('#deal-amount')).toBe('250000');
+        expect(await tab.inputValue('#deal-expectedCloseDate')).toBe('2027-01-15');
+        await tab.click('#deal-form button[type=submit]');
+        await tab.waitForSelector('#deal-form', { state: 'hidden' });
+        const state = await caller.get<OpportunityView>(`/opportunities/${id}`);
+        expect([state.amount, state.expectedCloseDate, state.stage]).toEqual([250000, '2027-01-15', 'qualification']);
+      } finally {
+        await tab.close();
+      }
+    });
+
+    /** "Move to…" (or "Reopen in…") from the keyboard: the card's ⋯ button, Enter, the item named, Enter. */
+    const moveFromKeyboard = async (tab: Page, id: string, item: string) => {
+      await tab.focus(`[data-opportunity-id="${id}"] .move-button`);
+      await tab.keyboard.press('Enter');
+      await tab.waitForSelector('.move-menu');
+      await tab.focus(`.move-menu [data-target="${item}"]`);
+      await tab.keyboard.press('Enter');
+    };
+
+    it('on a slow network a card moved twice from the keyboard is sent once, and the move is said, not a refusal', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Slow move', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
+      const tab = await repTab();
+      try {
+        const moves: string[] = [];
+        await tab.route(`**/opportunities/${id}/move`, async (route) => {
+          moves.push(route.request().headers()['idempotency-key']!);
+          await new Promise((resolve) => setTimeout(resolve, 1_500));
+          return route.continue();
+        });
+        const rendered = await tabRenders(tab);
+        await moveFromKeyboard(tab, id, 'qualification');
+        await moveFromKeyboard(tab, id, 'qualification'); // nothing moved yet on the screen: the rep tries again
+        await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${id}"]`);
+        await tab.waitForFunction((after) => Number(document.getElementById('columns')?.dataset.renders ?? 0) > after, rendered);
+        expect(moves).toHaveLength(1);
+        expect(await tab.textContent('#status')).toBe('“Slow move” moved to Qualification.');
+        const history = await caller.get<HistoryAnswer>(`/opportunities/${id}/history`);
+        expect(history.events.map((event) => event.type)).toEqual(['OpportunityOpened', 'StageChanged']);
+      } finally {
+        await tab.close();
+      }
+    });
+
+    it('a loss whose answer was lost on the way back, sent again, goes under the same key: said as lost, recorded once', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Lost on the wire', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
+      const tab = await repTab();
+      try {
+        const keys: string[] = [];
+        await tab.route(`**/opportunities/${id}/lose`, async (route) => {
+          keys.push(route.request().headers()['idempotency-key']!);
+          if (keys.length > 1) return route.continue();
+          await route.fetch();
+          return route.abort('connectionreset');
+        });
+        await moveFromKeyboard(tab, id, 'lost');
+        await tab.waitForSelector('#lose-dialog[open] #lost-reason');
+        await tab.selectOption('#lost-reason', 'competitor');
+        await tab.click('#lose-dialog button[type=submit]');
+        await tab.waitForFunction(() => (document.getElementById('status')?.textContent ?? '').includes('could not be reached'));
+        const rendered = await tabRenders(tab);
+        await moveFromKeyboard(tab, id, 'lost');
+        await tab.waitForSelector('#lose-dialog[open] #lost-reason');
+        expect(await tab.inputValue('#lost-reason')).toBe('competitor'); // what was chosen is offered again
+        await tab.click('#lose-dialog button[type=submit]');
+        await tab.waitForFunction((after) => Number(document.getElementById('columns')?.dataset.renders ?? 0) > after, rendered);
+        expect(keys).toHaveLength(2);
+        expect(keys[1]).toBe(keys[0]);
+        expect(await tab.textContent('#status')).toBe('“Lost on the wire” marked as lost.');
+        expect((await caller.get<HistoryAnswer>(`/opportunities/${id}/history`)).events.map((event) => event.type)).toEqual(['OpportunityOpened', 'OpportunityLost']);
+      } finally {
+        await tab.close();
+      }
+    });
+
+    it('keyboard: a criterion ticked in a card\'s panel, then Escape, gives the focus back to the card, though the board was drawn anew behind the panel', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Focus after tick', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
+      await caller.command(`/opportunities/${id}/move`, { stage: 'qualification' });
+      const tab = await repTab();
+      try {
+        await tab.focus(`[data-opportunity-id="${id}"] .card-title`);
+        await tab.keyboard.press('Enter');
+        await tab.waitForSelector('#side-panel[open] #panel-criterion-need-confirmed:not([disabled])');
+        const rendered = await tabRenders(tab);
+        await tab.focus('#panel-criterion-need-confirmed');
+        await tab.keyboard.press('Space');
+        await tab.waitForFunction((after) => Number(document.getElementById('columns')?.dataset.renders ?? 0) > after, rendered);
+        await tab.waitForSelector('#side-panel #panel-criterion-need-confirmed:not([disabled])');
+        await tab.keyboard.press('Escape');
+        await tab.waitForFunction(() => document.activeElement !== document.body);
+        expect(await tab.evaluate(() => [document.activeElement?.className, document.activeElement?.closest<HTMLElement>('[data-opportunity-id]')?.dataset.opportunityId])).toEqual(['card-title', id]);
+      } finally {
+        await tab.close();
+      }
+    });
+
+    it('keyboard: the panel of unmet criteria a refused move opens keeps the focus inside it once loaded, on the first box to tick', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Focus in criteria', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
+      await caller.command(`/opportunities/${id}/move`, { stage: 'qualification' });
+      await caller.command(`/opportunities/${id}/criteria`, { criterionId: 'need-confirmed', met: true });
+      const tab = await repTab();
+      try {
+        await moveFromKeyboard(tab, id, 'proposition');
+        await tab.waitForSelector('#criteria-panel[open] #criterion-budget-confirmed:not([disabled])');
+        await tab.waitForFunction(() => document.activeElement !== document.body);
+        expect(await tab.evaluate(() => document.activeElement?.id)).toBe('criterion-budget-confirmed');
+        await tab.keyboard.press('Escape');
+      } finally {
+        await tab.close();
+      }
+    });
+  });
+
   describe('what a key may do is what it is offered', () => {
     /** A fresh tab signed in with a key, on the board. */
     const signIn = async (name: string) => {
@@ -1116,6 +1310,27 @@ describe('the board in a real browser (end to end)', () => {
         await tab.waitForSelector('#deal-form[open] #deal-teamId');
         expect(await tab.$$eval('#deal-teamId option', (options) => options.map((option) => (option as HTMLOptionElement).value))).toEqual(['partners']);
         await tab.click('#deal-form button:text("Cancel")');
+      } finally {
+        await tab.close();
+      }
+    });
+
+    it('signing out takes the last key\'s board off the page: the next key in the tab never sees it, not even when its own board cannot be read', async () => {
+      const tab = await signIn('rep');
+      try {
+        expect(await tab.locator('#columns [data-opportunity-id]').count()).toBeGreaterThan(0);
+        await tab.click('#sign-out');
+        expect(await tab.locator('#columns [data-opportunity-id]').count()).toBe(0);
+        // The next key's pipeline cannot be read for now: what it is shown is the refusal, not the last key's cards.
+        await tab.route('**/pipeline?*', (route) =>
+          route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ status: 503, code: 'PROJECTIONS.UNAVAILABLE', detail: 'The read models cannot be reached; retry.' }) }),
+        );
+        await tab.fill('#credentials', api.keys['partners-rep']!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForFunction(() => document.getElementById('status')?.textContent !== '');
+        expect(await tab.isVisible('#app')).toBe(true);
+        expect(await tab.locator('#columns [data-opportunity-id]').count()).toBe(0);
+        expect(await tab.$$eval('#owner-filter option', (options) => options.map((option) => (option as HTMLOptionElement).value))).toEqual(['']);
       } finally {
         await tab.close();
       }

@@ -25,14 +25,18 @@ export class ApiClient {
     return this.send<T>('GET', withQuery(path, query));
   }
 
-  /** A command; one Idempotency-Key per user action, so a resent request is applied once. */
-  command(path: string, body: Readonly<Record<string, unknown>>): Promise<CommandAnswer> {
-    return this.send<CommandAnswer>('POST', path, body, { 'idempotency-key': crypto.randomUUID() });
+  /**
+   * A command; one Idempotency-Key per user action, so a resent request is applied once. A caller
+   * that sends the same action again after an unknown outcome (no answer, a 5xx) passes the key it
+   * used: a fresh one would record the action a second time if the first had gone through.
+   */
+  command(path: string, body: Readonly<Record<string, unknown>>, idempotencyKey: string = newIdempotencyKey()): Promise<CommandAnswer> {
+    return this.send<CommandAnswer>('POST', path, body, { 'idempotency-key': idempotencyKey });
   }
 
   /** A change of an opportunity's details (PATCH), one Idempotency-Key per user action as for commands. */
-  patch(path: string, body: Readonly<Record<string, unknown>>): Promise<CommandAnswer> {
-    return this.send<CommandAnswer>('PATCH', path, body, { 'idempotency-key': crypto.randomUUID() });
+  patch(path: string, body: Readonly<Record<string, unknown>>, idempotencyKey: string = newIdempotencyKey()): Promise<CommandAnswer> {
+    return this.send<CommandAnswer>('PATCH', path, body, { 'idempotency-key': idempotencyKey });
   }
 
   private async send<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
@@ -60,6 +64,15 @@ export class ApiClient {
     }
     return parsed as T;
   }
+}
+
+export function newIdempotencyKey(): string {
+  return crypto.randomUUID();
+}
+
+/** A failure after which the server may or may not have applied the request: resend it under the same key. */
+export function outcomeUnknown(error: unknown): boolean {
+  return !(error instanceof ApiError) || error.status === 0 || error.status >= 500;
 }
 
 export function withQuery(path: string, query: Query): string {

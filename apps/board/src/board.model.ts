@@ -1,5 +1,5 @@
 import type { ClosedOpportunity, ClosedSection, ConvertedAmount, PipelineResult, PipelineStage, ProcessDetail } from '@stagecraft/contracts';
-import { daysSince, formatAmounts, formatMoney } from './format';
+import { daysSince, formatAmounts, formatDealAmount, formatMoney } from './format';
 
 // What the board shows, computed from the API's answers alone. Pure (no DOM): unit-tested in
 // board.model.spec.ts; board.view.ts only draws it.
@@ -97,7 +97,7 @@ export function boardColumns(definition: Definition, pipeline: PipelineResult, n
         id: card.id,
         title: card.title,
         owner: card.ownerId ?? 'unassigned',
-        amount: card.amount === null ? '–' : formatMoney(card.amount, card.currency),
+        amount: card.amount === null ? '–' : formatDealAmount(card.amount, card.currency),
         amountValue: card.amount,
         currency: card.currency ?? null,
         teamId: card.teamId,
@@ -144,7 +144,7 @@ function closedCard(card: ClosedOpportunity, kind: 'won' | 'lost'): BoardCard {
     id: card.id,
     title: card.title,
     owner: card.ownerId ?? 'unassigned',
-    amount: card.amount === null ? '–' : formatMoney(card.amount, card.currency),
+    amount: card.amount === null ? '–' : formatDealAmount(card.amount, card.currency),
     amountValue: card.amount,
     currency: card.currency ?? null,
     teamId: card.teamId,

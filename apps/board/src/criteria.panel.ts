@@ -99,7 +99,8 @@ export function openCriteriaPanel(
         return h('li', {}, box, h('div', {}, h('label', { for: `criterion-${criterion.id}` }, criterion.description), note));
       });
       const allMet = unmet.every((criterion) => met(criterion.id));
-      const moveButton = h('button', { type: 'button', class: 'primary', disabled: busy || !allMet || !stillOpen }, `Move to ${target.name}`);
+      // Ids, so that a redraw gives them their focus back (focusKeeper).
+      const moveButton = h('button', { type: 'button', id: 'criteria-panel-move', class: 'primary', disabled: busy || !allMet || !stillOpen }, `Move to ${target.name}`);
       moveButton.addEventListener('click', () =>
         run(async () => {
           const answer = await retryMove(opportunity!.revision);
@@ -107,7 +108,7 @@ export function openCriteriaPanel(
           finish(answer);
         }),
       );
-      const closeButton = h('button', { type: 'button' }, 'Close');
+      const closeButton = h('button', { type: 'button', id: 'criteria-panel-close' }, 'Close');
       closeButton.addEventListener('click', () => finish(null));
       // Redrawing must not throw the keyboard user's place away (a ticked box keeps the focus).
       redraw(() => dialog.replaceChildren(
@@ -122,6 +123,7 @@ export function openCriteriaPanel(
 
     render();
     dialog.showModal();
-    run(() => reload());
+    // Its boxes can be ticked once the deal is read: the keyboard starts at the first one not ticked.
+    void run(() => reload()).then(() => dialog.querySelector<HTMLInputElement>('ul.criteria input[type=checkbox]:not(:checked):not([disabled])')?.focus());
   });
 }

@@ -1,4 +1,4 @@
-import { ApiError, type ApiClient } from './api.client';
+import { ApiError, newIdempotencyKey, outcomeUnknown, type ApiClient } from './api.client';
 import type { CommandAnswer, OpportunityView } from '@stagecraft/contracts';
 import { byId, h } from './dom';
 import { amountProblem, dealBody, FIELDS, type Field } from './deal-form.model';
@@ -95,8 +95,14 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
     let saved: CommandAnswer | null = null;
     /** An ambiguous amount the rep was asked about: saved again unchanged, it is what they meant. */
     let confirmedAmount: string | undefined;
+    /** The deal as the form compares and sends against: reread after someone else changed it (409). */
+    let base = existing;
+    /** A save whose outcome is unknown (no answer, a 5xx): sent again as it stands, it goes under the same key, so it is recorded once. */
+    let unanswered: { readonly request: string; readonly key: string } | undefined;
+    /** The save under way: closing the form meanwhile (Escape, Cancel) waits for its answer, so a deal saved is never saved silently. */
+    let saving: Promise<void> | null = null;
     cancel.addEventListener('click', () => dialog.close());
-    dialog.addEventListener('close', () => resolve(saved), { once: true });
+    dialog.addEventListener('close', () => void (saving ?? Promise.resolve()).then(() => resolve(saved)), { once: true });
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       clearErrors();
@@ -110,23 +116,38 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
         return;
       }
       save.disabled = true;
-      const body = dealBody(Object.fromEntries(FIELDS.map((field) => [field, inputs[field].value])) as Record<Field, string>, existing);
-      if (existing && Object.keys(body).length === 0) {
+      const body = dealBody(Object.fromEntries(FIELDS.map((field) => [field, inputs[field].value])) as Record<Field, string>, base);
+      if (base && Object.keys(body).length === 0) {
         dialog.close(); // nothing changed: nothing to record
         return;
       }
-      const request = existing ? api.patch(`/opportunities/${existing.id}`, { ...body, expectedRevision: existing.revision }) : api.command('/opportunities', { ...body, processId: options.definition.id });
-      request
+      const sent = base ? { ...body, expectedRevision: base.revision } : { ...body, processId: options.definition.id };
+      const request = JSON.stringify(sent);
+      const key = unanswered?.request === request ? unanswered.key : newIdempotencyKey();
+      const editing = base;
+      saving = (editing ? api.patch(`/opportunities/${editing.id}`, sent, key) : api.command('/opportunities', sent, key))
         .then((answer) => {
+          unanswered = undefined;
           saved = answer;
           dialog.close();
         })
-        .catch((error: unknown) => {
-          if (error instanceof ApiError && error.status === 409) general.textContent = 'Someone else changed this deal meanwhile; close this form and open it again to see their change.';
-          else if (error instanceof ApiError) show(error);
+        .catch(async (error: unknown) => {
+          unanswered = outcomeUnknown(error) ? { request, key } : undefined;
+          if (editing && error instanceof ApiError && error.status === 409) {
+            // What the rep typed stays; the form now compares with, and sends against, the deal as it is.
+            const fresh = await api.get<OpportunityView>(`/opportunities/${editing.id}`).catch(() => null);
+            if (fresh === null) {
+              general.textContent = 'Someone else changed this deal meanwhile, and it could not be read again; close this form and open it again.';
+              return;
+            }
+            const theirs = FIELDS.filter((field) => (fresh[field] ?? null) !== (editing[field] ?? null)).map((field) => labels[field]);
+            base = fresh;
+            general.textContent = `Someone else changed this deal meanwhile${theirs.length ? ` (${theirs.join(', ')})` : ''}. What you typed is kept: check it and save again.`;
+          } else if (error instanceof ApiError) show(error);
           else general.textContent = String(error);
         })
         .finally(() => {
+          saving = null;
           save.disabled = false;
         });
     });

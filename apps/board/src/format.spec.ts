@@ -1,4 +1,4 @@
-import { dayBoundary, daysSince, formatAmounts, formatPercent, secondsToDays } from './format';
+import { dayBoundary, daysSince, formatAmounts, formatDealAmount, formatPercent, secondsToDays } from './format';
 
 describe('formatting', () => {
   it('gives each sum its own currency and never adds two currencies into one number', () => {
@@ -6,6 +6,16 @@ describe('formatting', () => {
     expect(formatAmounts({ EUR: 100, USD: 200 })).toBe('€100 · $200');
     expect(formatAmounts({ unspecified: 300, EUR: 5 })).toBe('300 (no currency) · €5');
     expect(formatAmounts({})).toBe('0');
+  });
+
+  it('shows one deal\'s amount exactly as recorded: never rounded to a whole unit', () => {
+    expect(formatDealAmount(48000.5, 'EUR')).toBe('€48,000.50');
+    expect(formatDealAmount(1099.4, 'EUR')).toBe('€1,099.40');
+    expect(formatDealAmount(0.4, 'EUR')).toBe('€0.40');
+    expect(formatDealAmount(48000, 'EUR')).toBe('€48,000');
+    expect(formatDealAmount(12.345, 'KWD')).toMatch(/^KWD\s12\.345$/);
+    expect(formatDealAmount(10.0001, 'USD')).toBe('$10.0001');
+    expect(formatDealAmount(7.25, null)).toBe('7.25');
   });
 
   it('counts whole days in stage, never fewer than 0', () => {

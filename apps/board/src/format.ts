@@ -20,6 +20,22 @@ export function formatMoney(amount: number, currency: string | null): string {
   }
 }
 
+/**
+ * One deal's own amount, exactly as recorded (up to the 4 decimals the API keeps): €48,000.50, not
+ * €48,001. Whole amounts stay whole (€48,000); sums and charts keep formatMoney's whole units.
+ */
+export function formatDealAmount(amount: number, currency: string | null): string {
+  const whole = Number.isInteger(amount);
+  try {
+    if (!currency) throw new RangeError('no currency');
+    const digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().minimumFractionDigits ?? 2;
+    return new Intl.NumberFormat('en', { style: 'currency', currency, minimumFractionDigits: whole ? 0 : Math.min(digits, 4), maximumFractionDigits: 4 }).format(amount);
+  } catch {
+    const number = new Intl.NumberFormat('en', { maximumFractionDigits: 4 }).format(amount);
+    return currency ? `${number} ${currency}` : number;
+  }
+}
+
 export function formatNumber(value: number): string {
   return new Intl.NumberFormat('en', { maximumFractionDigits: 0 }).format(value);
 }

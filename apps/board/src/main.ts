@@ -1,4 +1,4 @@
-import { ApiClient, ApiError } from './api.client';
+import { ApiClient, ApiError, newIdempotencyKey, outcomeUnknown } from './api.client';
 import type { CallerAnswer, FunnelResult, OpportunityView, PipelineResult, ProcessDetail, ProcessList, StageDurationsResult, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
 import { boardColumns, CARDS_PER_COLUMN, moveCommand, SEARCHED_CARDS_PER_COLUMN, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
 import { filterColumns, filtering, filtersFrom, ownersOf, writeFilters } from './board-filters.model';
@@ -75,7 +75,18 @@ async function start(): Promise<void> {
     // Nothing of the last key's board is kept, or asked for again (the live refresh stops with it).
     state.detail = null;
     state.caller = null;
+    state.columns = [];
     drawnPipeline = '';
+    boardLoads += 1; // an answer still on its way for the last key is not drawn
+    // What the last key was shown leaves the page: the next key, in this tab, must not see it
+    // while its own board loads, nor instead of it when that load fails.
+    for (const dialog of document.querySelectorAll<HTMLDialogElement>('dialog[open]')) dialog.close();
+    byId('columns').replaceChildren();
+    byId('charts').replaceChildren();
+    for (const id of ['waterfall', 'levers']) document.getElementById(id)?.remove();
+    byId('who').textContent = '';
+    filterControls.show(state.filters, []);
+    filterControls.showStages([], '');
     showLogin('Signed out.');
   });
   byId<HTMLSelectElement>('process').addEventListener('change', (event) => {
@@ -362,8 +373,17 @@ async function editDeal(card: BoardCard, opportunity: OpportunityView): Promise<
 /** A win or loss the rep wrote that could not be sent (the server unreachable), by deal and outcome: offered again, not typed twice. */
 const unsentClosings = new Map<string, ClosingAnswer>();
 
+/** A command sent for a card whose outcome is unknown (no answer, a 5xx), by card: sent again as it stands, it goes under the same key, so it is recorded once. */
+const unanswered = new Map<string, { readonly request: string; readonly key: string }>();
+/** Cards with a move, win, loss or reopening under way: on a slow network nothing shows it yet, and a second one must not be sent meanwhile. */
+const moving = new Set<string>();
+
 async function move(card: BoardCard, target: MoveTarget): Promise<void> {
   clearStatus();
+  if (moving.has(card.id)) {
+    announce(`“${card.title}” is still being sent; wait for its answer.`);
+    return;
+  }
   const definition = state.detail?.definition;
   const unsentKey = `${card.id} ${target.kind}`;
   const closing =
@@ -375,13 +395,23 @@ async function move(card: BoardCard, target: MoveTarget): Promise<void> {
   const { path, body } = moveCommand(card, target, closing);
   const done =
     target.kind === 'won' ? `“${card.title}” marked as won.` : target.kind === 'lost' ? `“${card.title}” marked as lost.` : card.status === 'open' ? `“${card.title}” moved to ${target.name}.` : `“${card.title}” reopened in ${target.name}.`;
+  const request = JSON.stringify([path, body]);
+  const previous = unanswered.get(card.id);
+  const key = previous?.request === request ? previous.key : newIdempotencyKey();
+  moving.add(card.id);
   try {
-    const answer = await api.command(path, body);
+    const answer = await api.command(path, body, key).finally(() => moving.delete(card.id));
+    unanswered.delete(card.id);
     state.position = answer.position;
     unsentClosings.delete(unsentKey);
     announce(done);
   } catch (error) {
-    if (!(error instanceof ApiError) || error.status === 0 || error.status >= 500) throw error; // not sent, or not answered: kept in unsentClosings, the next try starts from it
+    if (!(error instanceof ApiError) || outcomeUnknown(error)) {
+      // Not sent, or not answered: kept in unsentClosings, the next try starts from it, under the same key.
+      unanswered.set(card.id, { request, key });
+      throw error;
+    }
+    unanswered.delete(card.id);
     unsentClosings.delete(unsentKey);
     if (error.problem.code === 'OPPORTUNITY.EXIT_CRITERIA_UNMET') {
       const outcome = await openCriteriaPanel(api, card, target, error.problem, (expectedRevision) => api.command(path, { ...body, expectedRevision }));

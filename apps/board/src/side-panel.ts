@@ -2,7 +2,7 @@ import { ApiError, type ApiClient } from './api.client';
 import type { HistoryAnswer, OpportunityView, ProcessDetail } from '@stagecraft/contracts';
 import type { BoardCard, BoardColumn, MoveTarget } from './board.model';
 import { byId, focusKeeper, h } from './dom';
-import { formatCalendarDay, formatDate, formatInstant, formatMoney } from './format';
+import { formatCalendarDay, formatDate, formatDealAmount, formatInstant } from './format';
 import { allowedTargets, inWords, moveChoices } from './moves.model';
 
 /** Events the panel's timeline shows: the latest of the deal's history. */
@@ -38,7 +38,19 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
   close.addEventListener('click', () => dialog.close());
   const body = h('div', { class: 'side-panel-body' }, h('p', {}, 'Loading…'));
   dialog.replaceChildren(h('header', { class: 'side-panel-header' }, h('h2', { id: 'side-panel-title' }, card.title), close), message, body);
-  if (!dialog.open) dialog.showModal();
+  if (!dialog.open) {
+    dialog.showModal();
+    // Closed, the panel gives the focus back to its card: the board behind it is drawn anew when the
+    // panel changes the deal (a tick), and the title the rep came from is then gone from the page.
+    dialog.addEventListener(
+      'close',
+      () => {
+        const active = document.activeElement;
+        if (active === null || active === document.body || dialog.contains(active)) document.querySelector<HTMLElement>(`#columns [data-opportunity-id="${CSS.escape(card.id)}"] .card-title`)?.focus();
+      },
+      { once: true },
+    );
+  }
 
   let opportunity: OpportunityView;
   let busy = false;
@@ -169,7 +181,7 @@ function fields(opportunity: OpportunityView, definition: ProcessDetail['definit
       'dl',
       { class: 'deal-fields' },
       row('Status', status, 'status'),
-      row('Amount', opportunity.amount === null ? '–' : formatMoney(opportunity.amount, opportunity.currency), 'amount'),
+      row('Amount', opportunity.amount === null ? '–' : formatDealAmount(opportunity.amount, opportunity.currency), 'amount'),
       row('Owner', opportunity.ownerId ?? 'unassigned', 'owner'),
       row('Team', opportunity.teamId ?? 'none', 'team'),
       row('Expected close', opportunity.expectedCloseDate ? formatCalendarDay(opportunity.expectedCloseDate) : 'not set', 'expectedCloseDate'),

@@ -1,5 +1,5 @@
 import type { HistoryAnswer, ProcessDetail } from '@stagecraft/contracts';
-import { formatCalendarDay, formatMoney } from './format';
+import { formatCalendarDay, formatDealAmount } from './format';
 
 // The history of an opportunity as people read it: when, who, what. Pure: timeline.model.spec.ts.
 
@@ -47,7 +47,7 @@ function describe(event: HistoryEvent, definition: Definition | null, currency: 
     definition?.stages.find((candidate) => candidate.id === stageId)?.exitCriteria.find((candidate) => candidate.id === id)?.description ?? String(id);
   switch (event.type) {
     case 'OpportunityOpened':
-      return `Opened in ${stage(data.stage)}${typeof data.amount === 'number' ? ` at ${formatMoney(data.amount, currency)}` : ''}`;
+      return `Opened in ${stage(data.stage)}${typeof data.amount === 'number' ? ` at ${formatDealAmount(data.amount, currency)}` : ''}`;
     case 'ExitCriterionMet':
       return `Met: ${criterion(data.stage, data.criterionId)}`;
     case 'ExitCriterionRevoked':
@@ -79,7 +79,7 @@ function describe(event: HistoryEvent, definition: Definition | null, currency: 
 
 function shown(field: string, value: unknown, currency: string | null): string {
   if (value === null || value === undefined) return 'none';
-  if (field === 'amount' && typeof value === 'number') return formatMoney(value, currency);
+  if (field === 'amount' && typeof value === 'number') return formatDealAmount(value, currency);
   if (field === 'expectedCloseDate') return formatCalendarDay(String(value));
   return String(value);
 }
