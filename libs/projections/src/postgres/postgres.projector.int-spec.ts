@@ -447,4 +447,49 @@ describeWithPostgres('the PostgreSQL projector', () => {
       await projector.stop();
     }
   }, 60_000);
+  it('a rebuild drops the old schemas an earlier one left (killed between the swap and the drop), and no other', async () => {
+    const name = schema();
+    const projector = new PostgresProjector(store, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 1000 });
+    await projector.start();
+    try {
+      await pool.query(`CREATE SCHEMA ${name}_retired_1700000000000`);
+      await pool.query(`CREATE TABLE ${name}_retired_1700000000000.opportunities (id text)`);
+      await pool.query(`CREATE SCHEMA ${name}_retired_notmine`);
+      await projector.rebuild('funnel');
+      const { rows } = await pool.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE $1 ORDER BY 1`, [`${name}\\_%`]);
+      expect(rows.map((row: { nspname: string }) => row.nspname)).toEqual([`${name}_retired_notmine`]);
+    } finally {
+      await pool.query(`DROP SCHEMA IF EXISTS ${name}_retired_notmine CASCADE`);
+      await projector.stop();
+    }
+  }, 60_000);
+
+  it('a drop of the old schema that fails after the swap (cancelled) does not make the rebuild a failure', async () => {
+    const name = schema();
+    const told: string[] = [];
+    const projector = new PostgresProjector(store, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 1000, onReset: (reason) => told.push(reason) });
+    await projector.start();
+    const analyst = await pool.connect();
+    try {
+      await analyst.query('BEGIN');
+      await analyst.query(`SELECT count(*) FROM ${name}.opportunities`);
+      const rebuilding = projector.rebuild('funnel');
+      // The drop waits on the analyst's lock: cancel it, as a DBA would, or as a deadlock does.
+      let cancelled = false;
+      for (let i = 0; i < 300 && !cancelled; i++) {
+        const { rows } = await pool.query(`SELECT pg_cancel_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'stagecraft-rebuild' AND query LIKE 'DROP SCHEMA ${name}\\_retired%' AND wait_event_type = 'Lock'`);
+        cancelled = rows.some((row: { ok: boolean }) => row.ok);
+        if (!cancelled) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(cancelled).toBe(true);
+      await expect(rebuilding).resolves.toBeUndefined();
+      expect(told.some((reason) => reason.includes('could not be dropped'))).toBe(true);
+    } finally {
+      await analyst.query('ROLLBACK').catch(() => undefined);
+      analyst.release();
+      await projector.stop();
+      const { rows } = await pool.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE $1`, [`${name}\\_retired\\_%`]);
+      for (const { nspname } of rows as { nspname: string }[]) await pool.query(`DROP SCHEMA ${nspname} CASCADE`);
+    }
+  }, 60_000);
 });

@@ -245,6 +245,7 @@ export class PostgresProjector implements ReadModels {
           await this.writer!.load();
         }),
         logId: () => this.logId,
+        onRetiredKept: (schema, error) => this.options.onReset?.(`The old schema ${schema}, which a rebuild swapped out, could not be dropped (${error instanceof Error ? error.message : String(error)}): the next rebuild tries again, or drop it with DROP SCHEMA ${schema} CASCADE`),
         deferIndexesFrom: this.options.deferIndexesFrom,
       });
       // Stopped on a value PostgreSQL refused: the rebuilt schema holds what came before it, and
@@ -409,6 +410,8 @@ export async function rebuildIntoShadow(
     onProgress?: (progress: { position: number }) => void;
     swap: (swapIn: () => Promise<void>) => Promise<void>;
     logId: () => string;
+    /** The old schema could not be dropped after the swap (it is left for an operator to drop). */
+    onRetiredKept?: (schema: string, error: unknown) => void;
     batchSize?: number;
     deferIndexesFrom?: number;
   },
@@ -424,6 +427,9 @@ export async function rebuildIntoShadow(
     // Only a shadow this read side made is dropped (another deployment's schema may bear the name).
     await assertReadSideSchema(client, shadow);
     await client.query(`DROP SCHEMA IF EXISTS ${shadow} CASCADE`);
+    // Old schemas an earlier rebuild could not drop (a reader held them, the process was killed
+    // between the swap and the drop): each a whole copy of the read side, dropped now if they can be.
+    await dropRetiredSchemas(client, live, (schema, error) => how.onRetiredKept?.(schema, error));
     await migrateReadSide(client as never, shadow);
     await relaxCommits(client);
     const writer = new ReadSideWriter(client, shadow, undefined, reader);
@@ -477,12 +483,32 @@ export async function rebuildIntoShadow(
     });
     // Dropped once the live side follows again: the drop waits for every session still reading the
     // old tables (an analyst's open transaction), which must not hold the live projector meanwhile.
-    await client.query(`DROP SCHEMA ${retired} CASCADE`);
+    // The swap is done and the live side follows the rebuilt schema: a drop that fails (cancelled,
+    // a deadlock with a reader) leaves the old schema behind, it does not make the rebuild a failure.
+    // Bounded: a session left idle in a transaction would otherwise hold the rebuild (and the next
+    // one, refused while it lasts) for ever; the schema left behind is dropped by the next rebuild.
+    await client.query(`SET lock_timeout = '${RETIRED_DROP_WAIT_MS}ms'`);
+    await client.query(`DROP SCHEMA ${retired} CASCADE`).catch((error: unknown) => how.onRetiredKept?.(retired, error));
     how.onProgress?.({ position });
     return position;
   } finally {
     await client.end().catch(() => undefined);
     await reader.end().catch(() => undefined);
+  }
+}
+
+/** How long the drop of a rebuild's old schema waits for readers still holding its tables. */
+const RETIRED_DROP_WAIT_MS = 60_000;
+
+/** Drops the `<live>_retired_<ms>` schemas rebuilds left (no other schema is named so: READ_MODELS_SCHEMA refuses the suffix). */
+async function dropRetiredSchemas(client: Client, live: string, onKept: (schema: string, error: unknown) => void): Promise<void> {
+  const { rows } = await client.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname ~ $1 ORDER BY nspname`, [`^${live}_retired_[0-9]+$`]);
+  if (rows.length === 0) return;
+  await client.query(`SET lock_timeout = '5s'`);
+  try {
+    for (const { nspname } of rows) await client.query(`DROP SCHEMA ${nspname} CASCADE`).catch((error: unknown) => onKept(nspname, error));
+  } finally {
+    await client.query('RESET lock_timeout');
   }
 }
 
