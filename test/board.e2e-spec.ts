@@ -1112,14 +1112,22 @@ describe('the board in a real browser (end to end)', () => {
     it('Escape while a new deal is being saved: the deal saved is drawn and said, not recorded behind the rep\'s back', async () => {
       const tab = await repTab();
       try {
+        // The save is held on the way until the rep has pressed Escape (no timing to race on a loaded machine).
+        let release!: () => void;
+        const released = new Promise<void>((resolve) => (release = resolve));
+        let arrived!: () => void;
+        const held = new Promise<void>((resolve) => (arrived = resolve));
         await tab.route('**/opportunities', async (route) => {
           if (route.request().method() !== 'POST') return route.continue();
-          await new Promise((resolve) => setTimeout(resolve, 1_500));
+          arrived();
+          await released;
           return route.continue();
         });
         await newDealForm(tab, 'Slow network deal');
         await tab.click('#deal-form button[type=submit]');
+        await held;
         await tab.keyboard.press('Escape');
+        release();
         await tab.waitForSelector('[data-column="new"] [data-opportunity-id]:has-text("Slow network deal")');
         expect(await tab.textContent('#status')).toBe('Deal created.');
         expect(await openDeals('Slow network deal')).toHaveLength(1);
@@ -1164,15 +1172,23 @@ describe('the board in a real browser (end to end)', () => {
       const { id } = await caller.command('/opportunities', { title: 'Slow move', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
       const tab = await repTab();
       try {
+        // The move is held on the way until the rep has tried again (no timing to race on a loaded machine).
         const moves: string[] = [];
+        let release!: () => void;
+        const released = new Promise<void>((resolve) => (release = resolve));
+        let arrived!: () => void;
+        const held = new Promise<void>((resolve) => (arrived = resolve));
         await tab.route(`**/opportunities/${id}/move`, async (route) => {
           moves.push(route.request().headers()['idempotency-key']!);
-          await new Promise((resolve) => setTimeout(resolve, 1_500));
+          arrived();
+          await released;
           return route.continue();
         });
         const rendered = await tabRenders(tab);
         await moveFromKeyboard(tab, id, 'qualification');
+        await held;
         await moveFromKeyboard(tab, id, 'qualification'); // nothing moved yet on the screen: the rep tries again
+        release();
         await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${id}"]`);
         await tab.waitForFunction((after) => Number(document.getElementById('columns')?.dataset.renders ?? 0) > after, rendered);
         expect(moves).toHaveLength(1);
@@ -1327,7 +1343,8 @@ describe('the board in a real browser (end to end)', () => {
         );
         await tab.fill('#credentials', api.keys['partners-rep']!);
         await tab.click('#login-form button[type=submit]');
-        await tab.waitForFunction(() => document.getElementById('status')?.textContent !== '');
+        // The refusal itself is said (not a status left from before).
+        await tab.waitForFunction(() => (document.getElementById('status')?.textContent ?? '').includes('cannot be reached'));
         expect(await tab.isVisible('#app')).toBe(true);
         expect(await tab.locator('#columns [data-opportunity-id]').count()).toBe(0);
         expect(await tab.$$eval('#owner-filter option', (options) => options.map((option) => (option as HTMLOptionElement).value))).toEqual(['']);
