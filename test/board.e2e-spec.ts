@@ -1145,15 +1145,19 @@ describe('the board in a real browser (end to end)', () => {
         await tab.waitForSelector('#deal-form[open] #deal-amount');
         await tab.fill('#deal-amount', '250000');
         await tab.fill('#deal-expectedCloseDate', '2027-01-15');
-        await caller.command(`/opportunities/${id}/move`, { stage: 'qualification' }); // a colleague, meanwhile
+        // A colleague, meanwhile: moves it, and hands it from bob to carol (a field the rep did not touch).
+        await caller.command(`/opportunities/${id}/move`, { stage: 'qualification' });
+        const handed = await fetch(`${api.baseUrl}/opportunities/${id}`, { method: 'PATCH', headers: { authorization: `Bearer ${api.keys[TEST_SERVICE]}`, 'content-type': 'application/json' }, body: JSON.stringify({ ownerId: 'carol' }) });
+        expect(handed.status).toBe(200);
         await tab.click('#deal-form button[type=submit]');
         await tab.waitForFunction(() => (document.querySelector('#deal-form [role="alert"]')?.textContent ?? '').includes('Someone else changed this deal'));
         expect(await tab.inputValue('#deal-amount')).toBe('250000');
         expect(await tab.inputValue('#deal-expectedCloseDate')).toBe('2027-01-15');
+        expect(await tab.inputValue('#deal-ownerId')).toBe('carol'); // their change shown, not the value the form opened with
         await tab.click('#deal-form button[type=submit]');
         await tab.waitForSelector('#deal-form', { state: 'hidden' });
         const state = await caller.get<OpportunityView>(`/opportunities/${id}`);
-        expect([state.amount, state.expectedCloseDate, state.stage]).toEqual([250000, '2027-01-15', 'qualification']);
+        expect([state.amount, state.expectedCloseDate, state.stage, state.ownerId]).toEqual([250000, '2027-01-15', 'qualification', 'carol']);
       } finally {
         await tab.close();
       }

@@ -140,9 +140,18 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
               general.textContent = 'Someone else changed this deal meanwhile, and it could not be read again; close this form and open it again.';
               return;
             }
-            const theirs = FIELDS.filter((field) => (fresh[field] ?? null) !== (editing[field] ?? null)).map((field) => labels[field]);
+            // The fields the rep changed keep what was typed; every other field takes the deal's value
+            // as it is now, or saving again would send the old value back over the other person's change.
+            const typed = Object.fromEntries(FIELDS.map((field) => [field, inputs[field].value])) as Record<Field, string>;
+            const mine = new Set(Object.keys(dealBody(typed, editing)));
+            const theirs = FIELDS.filter((field) => (fresh[field] ?? null) !== (editing[field] ?? null));
+            for (const field of theirs) if (!mine.has(field)) inputs[field].value = fresh[field] === null || fresh[field] === undefined ? '' : String(fresh[field]);
+            const both = theirs.filter((field) => mine.has(field)).map((field) => labels[field]);
             base = fresh;
-            general.textContent = `Someone else changed this deal meanwhile${theirs.length ? ` (${theirs.join(', ')})` : ''}. What you typed is kept: check it and save again.`;
+            general.textContent =
+              `Someone else changed this deal meanwhile${theirs.length ? ` (${theirs.map((field) => labels[field]).join(', ')})` : ''}; the form now shows their changes. ` +
+              (both.length ? `You changed ${both.join(', ')} too: what you typed is kept there. ` : 'What you typed is kept. ') +
+              'Check it and save again.';
           } else if (error instanceof ApiError) show(error);
           else general.textContent = String(error);
         })
