@@ -92,12 +92,13 @@ export class GetOpportunityHistoryHandler implements IQueryHandler<GetOpportunit
       const state = foldOpportunity(toOpportunityEvents(stored));
       assertOpportunityVisible(teams, opportunityId, state.status === 'none' ? undefined : state.teamId);
     }
-    // A page, so that the answer stays bounded however long the deal's history grows (a stream's
-    // revisions are 0, 1, 2…: the page starts at its index).
-    const events = stored.slice(page.fromRevision, page.fromRevision + page.limit);
-    const next = page.fromRevision + events.length;
+    // A page, so that the answer stays bounded however long the deal's history grows. By revision,
+    // not by index: a stream cut short outside the service (KurrentDB's $tb) starts above 0.
+    const first = stored.findIndex((event) => event.revision >= page.fromRevision);
+    const events = first < 0 ? [] : stored.slice(first, first + page.limit);
+    const after = first < 0 ? undefined : stored[first + page.limit];
     return {
-      nextFromRevision: events.length > 0 && next < stored.length ? next : null,
+      nextFromRevision: after === undefined ? null : after.revision,
       events: events.map((event) => ({
         revision: event.revision,
         position: event.position,
