@@ -111,7 +111,7 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
       // The latest events only: a deal's history may run to thousands (the API pages it).
       const from = Math.max(0, opportunity.revision + 1 - TIMELINE_EVENTS);
       const history = await api.get<HistoryAnswer>(`/opportunities/${card.id}/history?fromRevision=${from}&limit=${TIMELINE_EVENTS}`);
-      const rows = timelineEntries(history, definition).map((entry) =>
+      const rows = timelineEntries(history, definition, opportunity.currency).map((entry) =>
         h(
           'tr',
           { 'data-revision': entry.revision },

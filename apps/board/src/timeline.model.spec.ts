@@ -49,6 +49,16 @@ describe('the timeline', () => {
     ]);
   });
 
+  it('on a page of the latest events (not from the opening), shows amounts in the deal\'s currency now when the page changes none, and from the first change on when it does', () => {
+    const what = (events: ReturnType<typeof event>[]) => timelineEntries({ events }, definition, 'USD').map((entry) => entry.what);
+    expect(what([event(5, 'OpportunityDetailsChanged', { amount: 700 }), event(6, 'OpportunityDetailsChanged', { amount: 900 })])).toEqual(['Amount: $900', 'Amount: $700']);
+    const changing = what([event(5, 'OpportunityDetailsChanged', { amount: 700 }), event(6, 'OpportunityDetailsChanged', { amount: 900, currency: 'USD' })]);
+    expect(changing[0]).toBe('Amount: $900 · Currency: USD');
+    expect(changing[1]).not.toMatch(/\$/); // before the page's change: the currency then is not known, none is claimed
+    // From the opening, the page follows its own events, whatever the deal's currency now.
+    expect(timelineEntries({ events: [event(0, 'OpportunityOpened', { stage: 'new', amount: 500, currency: 'EUR' })] }, definition, 'USD')[0]!.what).toBe('Opened in New at €500');
+  });
+
   it('words the expected close date moving and the next steps written on a closing', () => {
     const entries = timelineEntries(
       {

@@ -15,9 +15,13 @@ type Definition = ProcessDetail['definition'];
 type HistoryEvent = HistoryAnswer['events'][number];
 
 /** Newest first: what happened last is what a rep looks for. */
-export function timelineEntries(history: Pick<HistoryAnswer, 'events'>, definition: Definition | null): TimelineEntry[] {
+export function timelineEntries(history: Pick<HistoryAnswer, 'events'>, definition: Definition | null, currencyNow: string | null = null): TimelineEntry[] {
   // Amounts are written in the currency in force when they changed, so follow it from the start.
-  let currency: string | null = null;
+  // A page of the latest events (it does not begin at the opening) that changes no currency is all
+  // in the deal's currency now; one that does knows the currency only from its first change on.
+  const fromOpening = history.events[0]?.revision === 0;
+  const changesCurrency = history.events.some((event) => typeof event.data.currency === 'string');
+  let currency: string | null = fromOpening || changesCurrency ? null : currencyNow;
   const described = history.events.map((event) => {
     if (typeof event.data.currency === 'string') currency = event.data.currency;
     return describe(event, definition, currency);
