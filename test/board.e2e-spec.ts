@@ -1249,7 +1249,8 @@ describe('the board in a real browser (end to end)', () => {
         await tab.waitForFunction((after) => Number(document.getElementById('columns')?.dataset.renders ?? 0) > after, rendered);
         await tab.waitForSelector('#side-panel #panel-criterion-need-confirmed:not([disabled])');
         await tab.keyboard.press('Escape');
-        await tab.waitForFunction(() => document.activeElement !== document.body);
+        // Where the focus ends once the panel's close and any redraw still under way have settled.
+        await tab.waitForFunction((cardId) => document.activeElement?.classList.contains('card-title') && document.activeElement.closest<HTMLElement>('[data-opportunity-id]')?.dataset.opportunityId === cardId, id);
         expect(await tab.evaluate(() => [document.activeElement?.className, document.activeElement?.closest<HTMLElement>('[data-opportunity-id]')?.dataset.opportunityId])).toEqual(['card-title', id]);
       } finally {
         await tab.close();
@@ -1352,6 +1353,46 @@ describe('the board in a real browser (end to end)', () => {
         expect(await tab.isVisible('#app')).toBe(true);
         expect(await tab.locator('#columns [data-opportunity-id]').count()).toBe(0);
         expect(await tab.$$eval('#owner-filter option', (options) => options.map((option) => (option as HTMLOptionElement).value))).toEqual(['']);
+      } finally {
+        await tab.close();
+      }
+    });
+
+    it('a move answered after signing out is not said to the next key, and breaks nothing', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Moved while signing out', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
+      const tab = await signIn('rep');
+      const errors: string[] = [];
+      tab.on('pageerror', (error) => errors.push(error.message));
+      try {
+        let release!: () => void;
+        const released = new Promise<void>((resolve) => (release = resolve));
+        let arrived!: () => void;
+        const held = new Promise<void>((resolve) => (arrived = resolve));
+        await tab.route(`**/opportunities/${id}/move`, async (route) => {
+          arrived();
+          await released;
+          return route.continue();
+        });
+        await tab.waitForSelector(`[data-opportunity-id="${id}"] .move-button`);
+        await tab.focus(`[data-opportunity-id="${id}"] .move-button`);
+        await tab.keyboard.press('Enter');
+        await tab.waitForSelector('.move-menu');
+        await tab.focus('.move-menu [data-target="qualification"]');
+        await tab.keyboard.press('Enter');
+        await held;
+        await tab.click('#sign-out');
+        const answered = tab.waitForResponse((response) => response.url().endsWith(`/opportunities/${id}/move`));
+        release();
+        await answered;
+        // Whatever its handling would say comes within moments of the answer: nothing of it is said.
+        await tab.waitForTimeout(500);
+        expect(await tab.textContent('#status')).not.toContain('Moved while signing out');
+        await tab.fill('#credentials', api.keys['partners-rep']!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForFunction(() => Number(document.getElementById('columns')?.dataset.renders ?? 0) > 0);
+        expect(await tab.textContent('#status')).not.toContain('Moved while signing out');
+        expect(await tab.locator(`[data-opportunity-id="${id}"]`).count()).toBe(0);
+        expect(errors).toEqual([]);
       } finally {
         await tab.close();
       }

@@ -78,6 +78,10 @@ async function start(): Promise<void> {
     state.columns = [];
     drawnPipeline = '';
     boardLoads += 1; // an answer still on its way for the last key is not drawn
+    session += 1; // nor said: a command or save still under way for the last key ends silently
+    unanswered.clear();
+    unsentClosings.clear();
+    moving.clear();
     // What the last key was shown leaves the page: the next key, in this tab, must not see it
     // while its own board loads, nor instead of it when that load fails.
     for (const dialog of document.querySelectorAll<HTMLDialogElement>('dialog[open]')) dialog.close();
@@ -346,12 +350,19 @@ async function openPanel(card: BoardCard): Promise<void> {
   });
 }
 
+/**
+ * Bumped by signing out: what a command or a save of the last key answers afterwards is neither
+ * said nor followed by a reload (the next key must not see "“…” moved" of the last key's deal).
+ */
+let session = 0;
+
 async function newDeal(): Promise<void> {
   clearStatus();
+  const since = session;
   const definition = state.detail!.definition;
   const { teams } = selectableTeams(definition);
   const answer = await openDealForm(api, { definition, teams, defaultTeam: state.teamId || (teams.length === 1 ? teams[0]! : '') });
-  if (!answer) return;
+  if (!answer || since !== session) return;
   state.position = answer.position;
   await loadBoard();
   announce('Deal created.');
@@ -360,10 +371,11 @@ async function newDeal(): Promise<void> {
 async function editDeal(card: BoardCard, opportunity: OpportunityView): Promise<void> {
   clearStatus();
   byId<HTMLDialogElement>('side-panel').close();
+  const since = session;
   const definition = state.detail!.definition;
   const { teams } = selectableTeams(definition);
   const answer = await openDealForm(api, { definition, teams, defaultTeam: opportunity.teamId ?? '', opportunity });
-  if (!answer) return;
+  if (!answer || since !== session) return;
   state.position = answer.position;
   await loadBoard();
   announce(`“${opportunity.title}” saved.`);
@@ -380,6 +392,7 @@ const moving = new Set<string>();
 
 async function move(card: BoardCard, target: MoveTarget): Promise<void> {
   clearStatus();
+  const since = session;
   if (moving.has(card.id)) {
     announce(`“${card.title}” is still being sent; wait for its answer.`);
     return;
@@ -401,11 +414,13 @@ async function move(card: BoardCard, target: MoveTarget): Promise<void> {
   moving.add(card.id);
   try {
     const answer = await api.command(path, body, key).finally(() => moving.delete(card.id));
+    if (since !== session) return; // signed out meanwhile
     unanswered.delete(card.id);
     state.position = answer.position;
     unsentClosings.delete(unsentKey);
     announce(done);
   } catch (error) {
+    if (since !== session) return; // signed out meanwhile: nothing of it is kept or said
     if (!(error instanceof ApiError) || outcomeUnknown(error)) {
       // Not sent, or not answered: kept in unsentClosings, the next try starts from it, under the same key.
       unanswered.set(card.id, { request, key });
