@@ -43,6 +43,28 @@ function boardConfig(): { processesDir: string; currenciesFile: string; remove()
   return { processesDir, currenciesFile, remove: () => dir.remove() };
 }
 
+
+/**
+ * Holds the tab's requests to `url` (of `method`, when given) on the way until `release()`: `held`
+ * settles once the first has arrived, and `keys` lists the Idempotency-Key of each. A test then
+ * acts while a request is under way without racing a delay on a loaded machine.
+ */
+async function holdRequests(tab: Page, url: string, method?: string): Promise<{ held: Promise<void>; release: () => void; keys: string[] }> {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let arrived!: () => void;
+  const held = new Promise<void>((resolve) => (arrived = resolve));
+  const keys: string[] = [];
+  await tab.route(url, async (route) => {
+    if (method !== undefined && route.request().method() !== method) return route.continue();
+    keys.push(route.request().headers()['idempotency-key'] ?? '');
+    arrived();
+    await released;
+    return route.continue();
+  });
+  return { held, release, keys };
+}
+
 describe('the board in a real browser (end to end)', () => {
   let api: ListeningApi;
   let browser: Browser;
@@ -1113,16 +1135,7 @@ describe('the board in a real browser (end to end)', () => {
       const tab = await repTab();
       try {
         // The save is held on the way until the rep has pressed Escape (no timing to race on a loaded machine).
-        let release!: () => void;
-        const released = new Promise<void>((resolve) => (release = resolve));
-        let arrived!: () => void;
-        const held = new Promise<void>((resolve) => (arrived = resolve));
-        await tab.route('**/opportunities', async (route) => {
-          if (route.request().method() !== 'POST') return route.continue();
-          arrived();
-          await released;
-          return route.continue();
-        });
+        const { held, release } = await holdRequests(tab, '**/opportunities', 'POST');
         await newDealForm(tab, 'Slow network deal');
         await tab.click('#deal-form button[type=submit]');
         await held;
@@ -1177,17 +1190,7 @@ describe('the board in a real browser (end to end)', () => {
       const tab = await repTab();
       try {
         // The move is held on the way until the rep has tried again (no timing to race on a loaded machine).
-        const moves: string[] = [];
-        let release!: () => void;
-        const released = new Promise<void>((resolve) => (release = resolve));
-        let arrived!: () => void;
-        const held = new Promise<void>((resolve) => (arrived = resolve));
-        await tab.route(`**/opportunities/${id}/move`, async (route) => {
-          moves.push(route.request().headers()['idempotency-key']!);
-          arrived();
-          await released;
-          return route.continue();
-        });
+        const { held, release, keys: moves } = await holdRequests(tab, `**/opportunities/${id}/move`);
         const rendered = await tabRenders(tab);
         await moveFromKeyboard(tab, id, 'qualification');
         await held;
@@ -1364,15 +1367,7 @@ describe('the board in a real browser (end to end)', () => {
       const errors: string[] = [];
       tab.on('pageerror', (error) => errors.push(error.message));
       try {
-        let release!: () => void;
-        const released = new Promise<void>((resolve) => (release = resolve));
-        let arrived!: () => void;
-        const held = new Promise<void>((resolve) => (arrived = resolve));
-        await tab.route(`**/opportunities/${id}/move`, async (route) => {
-          arrived();
-          await released;
-          return route.continue();
-        });
+        const { held, release } = await holdRequests(tab, `**/opportunities/${id}/move`);
         await tab.waitForSelector(`[data-opportunity-id="${id}"] .move-button`);
         await tab.focus(`[data-opportunity-id="${id}"] .move-button`);
         await tab.keyboard.press('Enter');
