@@ -459,7 +459,9 @@ describeWithPostgres('the PostgreSQL projector', () => {
       const { rows } = await pool.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE $1 ORDER BY 1`, [`${name}\\_%`]);
       expect(rows.map((row: { nspname: string }) => row.nspname)).toEqual([`${name}_retired_notmine`]);
     } finally {
+      // Failed or not, nothing of this test is left on the server.
       await pool.query(`DROP SCHEMA IF EXISTS ${name}_retired_notmine CASCADE`);
+      await pool.query(`DROP SCHEMA IF EXISTS ${name}_retired_1700000000000 CASCADE`);
       await projector.stop();
     }
   }, 60_000);
