@@ -2,8 +2,8 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min, ValidateBy } from 'class-validator';
-import { WholeNumberBetween } from '../analytics/analytics.dto';
 import { IsAmount } from '../http/amount.validator';
+import { WholeNumberBetween } from '../http/whole-number.validator';
 import { IsInstant } from '../http/instant.validator';
 import { IsOmittable } from '../http/omittable.validator';
 

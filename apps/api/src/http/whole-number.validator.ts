@@ -1,0 +1,23 @@
+import { applyDecorators } from '@nestjs/common';
+import { Transform } from 'class-transformer';
+import { IsInt, Max, Min } from 'class-validator';
+
+/**
+ * A whole-number query parameter: one message for every way to miss it (not a number, a
+ * fraction, given twice, out of range), saying what it must be. class-validator checks rules in
+ * the order they were declared, and the first broken one is the message: stacked decorators
+ * declare bottom-up, so "abc" used to be told it "must not be greater than 1000".
+ */
+export function WholeNumberBetween(min: number, max?: number): PropertyDecorator {
+  const message = max === undefined ? `$property must be a whole number of at least ${min}` : `$property must be a whole number from ${min} to ${max}`;
+  return applyDecorators(Transform(({ value }) => wholeNumberOf(value)), IsInt({ message }), Min(min, { message }), ...(max === undefined ? [] : [Max(max, { message })]));
+}
+
+/**
+ * A query parameter's decimal digits as a number; any other text stays text, for IsInt to refuse.
+ * Number() alone would read `0x10`, `1e3`, ` 5` and `` as numbers (16, 1000, 5, 0). Up to 15
+ * digits: every such number is exact.
+ */
+export function wholeNumberOf(value: unknown): unknown {
+  return typeof value === 'string' && /^-?\d{1,15}$/.test(value) ? Number(value) : value;
+}
