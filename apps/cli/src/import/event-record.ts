@@ -1,6 +1,7 @@
 import { COMMAND_KEY_STREAM_PREFIX } from '@stagecraft/commands';
 import { PROCESS_STREAM_PREFIX } from '@stagecraft/sales-process';
-import { fromOpportunityStreamId, isOpportunityEventType, type OpportunityEvent } from '@stagecraft/opportunity';
+import { CLIENT_ID_RULE, fromOpportunityStreamId, isClientId, isOpportunityEventType, type OpportunityEvent } from '@stagecraft/opportunity';
+import { isUuid } from '../io/opportunity-id';
 import type { PlannedCommand } from './backfill.plan';
 
 /** One event of an exported log (`export --format jsonl`, or its CSV), as import reads it back. */
@@ -67,6 +68,12 @@ export function commandForEvent(record: EventRecord): EventCommand {
   if (record.type === 'NoChangeRecorded') return { kind: 'skip', reason: 'a keyed command that changed nothing: nothing to import' };
   if (record.data.opportunityId !== opportunityId) return { kind: 'reject', reason: `data.opportunityId "${String(record.data.opportunityId)}" does not match stream "${record.stream}"` };
   if (typeof record.data.occurredAt !== 'string') return { kind: 'reject', reason: 'data.occurredAt: is missing' };
+  // What the API could never have recorded is not brought in by the back door: a deal whose id is
+  // not a UUID no route can address (the backfill maps such source ids to UUIDs; an export holds
+  // UUIDs only), and a team or owner outside the id rule no filter or team-limited key can name.
+  if (!isUuid(opportunityId)) return { kind: 'reject', reason: `the opportunity id ${shown(opportunityId)} (of stream "opportunity-<id>") must be a UUID, as the API's routes take it` };
+  const badId = idFieldFault(record.type, record.data);
+  if (badId !== undefined) return { kind: 'reject', reason: badId };
 
   const event = { type: record.type, data: record.data } as OpportunityEvent;
   const at = { opportunityId, occurredAt: event.data.occurredAt };
@@ -111,6 +118,27 @@ export function commandForEvent(record: EventRecord): EventCommand {
     body,
     ...(event.type === 'OpportunityOpened' ? { processVersion: event.data.processVersion } : {}),
   };
+}
+
+/** The id fields an event carries (its process, team and owner), checked as the API's bodies check them. */
+const ID_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  OpportunityOpened: ['processId', 'teamId', 'ownerId'],
+  OpportunityDetailsChanged: ['teamId', 'ownerId'],
+};
+
+function idFieldFault(type: string, data: Record<string, unknown>): string | undefined {
+  for (const field of ID_FIELDS[type] ?? []) {
+    const value = data[field];
+    if (value === undefined && field !== 'processId') continue;
+    if (typeof value !== 'string' || !isClientId(value)) return `data.${field}: must be ${CLIENT_ID_RULE} (got ${shown(value)})`;
+  }
+  return undefined;
+}
+
+/** A value as a reason quotes it: a 50,000-character team is not printed whole. */
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? 'nothing';
+  return text.length > 80 ? `${text.slice(0, 77)}…` : text;
 }
 
 function defined<T extends Record<string, unknown>>(value: T): Partial<T> {
