@@ -94,6 +94,16 @@ describe('JWT claims are checked, not coerced', () => {
     expect((await open(jwt({ sub: 'svc', roles: ['writer', 'odd\u0000role'], exp: inAnHour() }), 'direct')).status).toBe(201);
   });
 
+  it('refuses a team no deal could have (as an API key\'s teams are refused when it is made), with a 401 naming the claim', async () => {
+    for (const teams of [['🙂'], 'x'.repeat(5_000), ['direct', 'Sales EMEA']]) {
+      const token = jwt({ sub: 'svc', roles: ['writer'], teams, exp: inAnHour() });
+      for (const response of [await open(token, 'direct'), await call(api, token)]) {
+        expectUnauthenticated(response, /claim "teams" must hold team ids as a deal's teamId is/);
+        expect(response.body.claim).toBe('teams');
+      }
+    }
+  });
+
   it('refuses a claim that only looks like "teams", rather than reading "teams" as absent (every team)', async () => {
     for (const name of ['Teams', 'TEAMS', 'team', 'Team', 'teams_', 'team_ids', 'teamIds', 'https://example.com/teams', '\uff54\uff45\uff41\uff4d\uff53', 'te\u0430ms', '\u0442\u0435\u0430\u043c\u0455', 'te\u03b1ms', 't\u00e9ams', 'te\u0301ams']) {
       const token = jwt({ sub: 'svc', roles: ['writer'], [name]: ['direct'], exp: inAnHour() });

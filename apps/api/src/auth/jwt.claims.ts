@@ -1,5 +1,5 @@
 import type { JWTPayload } from 'jose';
-import { textFault, TEXT_RULE } from '@stagecraft/opportunity';
+import { CLIENT_ID_RULE, isClientId, textFault, TEXT_RULE } from '@stagecraft/opportunity';
 import { JwtRejectedError } from './jwt.verifier';
 import type { Principal } from './principal';
 import { isRole, ROLES } from './roles';
@@ -26,9 +26,15 @@ export function principalFromClaims(claims: JWTPayload): Principal {
   const lookalike = Object.keys(claims).find((name) => name !== 'teams' && /team/.test(lettersOf(name)));
   if (lookalike !== undefined) throw new JwtRejectedError(`claim "${lookalike}" is not "teams" (claim names are case-sensitive); a token without "teams" would grant every team`, lookalike);
   const teams = claims.teams === undefined ? undefined : stringList(claims.teams, 'teams');
-  // Team ids are compared with the deals' and sent to PostgreSQL as filters: text it can keep.
+  // Team ids are compared with the deals' and sent to PostgreSQL as filters: each must be one a
+  // deal's teamId can be, as an API key's teams are when it is made. A team no deal can have
+  // ("Sales EMEA", an emoji, 50,000 characters) is a mistake in the identity provider's mapping,
+  // refused rather than read as a team that sees nothing.
   // (Roles are only compared with this service's names; others' are ignored, whatever they hold.)
-  if (teams && !teams.every(isPrintableText)) throw new JwtRejectedError(`claim "teams" must hold ${TEXT_RULE}, without control or format characters or spaces at either end`, 'teams');
+  const notATeam = teams?.find((team) => !isClientId(team));
+  if (notATeam !== undefined) {
+    throw new JwtRejectedError(`claim "teams" must hold team ids as a deal's teamId is (${CLIENT_ID_RULE}); ${quoted(notATeam)} is not one`, 'teams');
+  }
   const onBehalf = claims.act_on_behalf;
   if (onBehalf !== undefined && typeof onBehalf !== 'boolean') throw new JwtRejectedError(`claim "act_on_behalf" must be true or false (got ${shapeOf(onBehalf)})`, 'act_on_behalf');
   return { name: claims.sub, authenticatedBy: 'jwt', roles, ...(teams ? { teams } : {}), mayActOnBehalf: onBehalf === true };
@@ -48,6 +54,12 @@ function stringList(value: unknown, claim: string): string[] | undefined {
  */
 function isPrintableText(text: string): boolean {
   return textFault(text) === undefined && !/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(text) && text.trim() === text;
+}
+
+/** A claim's value as a refusal quotes it: short, and without what would rewrite a log line. */
+function quoted(text: string): string {
+  const shown = JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
+  return /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(shown) ? `a value of ${text.length} characters` : shown;
 }
 
 function shapeOf(value: unknown): string {
