@@ -189,6 +189,8 @@ const CASES: readonly BadRequestCase[] = [
   { name: 'a key named with a newline', method: 'post', path: '/admin/api-keys', body: { name: 'billing\nsck_fake  admin', roles: ['writer'] }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'name' },
   { name: 'a key named with an escape sequence', method: 'post', path: '/admin/api-keys', body: { name: 'x\u001b[31m', roles: ['writer'] }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'name' },
   { name: 'a key named with spaces only', method: 'post', path: '/admin/api-keys', body: { name: '   ', roles: ['writer'] }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'name' },
+  { name: 'a key named with a space at its end', method: 'post', path: '/admin/api-keys', body: { name: 'billing ', roles: ['writer'] }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'name' },
+  { name: 'a key named with a space before it', method: 'post', path: '/admin/api-keys', body: { name: ' billing', roles: ['writer'] }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'name' },
   { name: 'a key limited to a team no deal can have', method: 'post', path: '/admin/api-keys', body: { name: 'x', roles: ['writer'], teams: ['\u{1F642}'] }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'teams' },
   { name: 'a key limited to a team id past 100 characters', method: 'post', path: '/admin/api-keys', body: { name: 'x', roles: ['writer'], teams: ['t'.repeat(101)] }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'teams' },
   { name: 'a key named with a bidi override', method: 'post', path: '/admin/api-keys', body: { name: 'billing\u202eadmin', roles: ['writer'] }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'name' },

@@ -10,6 +10,13 @@ import { CLIENT_ID_RULE, isClientId, textFault, TEXT_RULE } from '@stagecraft/op
  */
 export const KEY_NAME = /^(?!\s*$)[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+$/u;
 export const KEY_NAME_RULE = 'name must have a visible character and no control or format characters (a newline, a bidi override, a zero-width space)';
+/**
+ * No space at either end: "billing " would be listed, and recorded as the actor, as if it were
+ * "billing" (the rule a token's "sub" follows). Refused where keys are made; a keys file an earlier
+ * version wrote still reads.
+ */
+export const KEY_NAME_TRIMMED = /^\S(?:[^]*\S)?$/u;
+export const KEY_NAME_TRIMMED_RULE = 'name must not begin or end with a space ("billing " would pass for "billing")';
 
 /** How a key is kept: a salted hash, never the key itself. */
 export interface StoredApiKey {
@@ -120,6 +127,7 @@ export function problemWithNewKey(entry: StoredApiKey): string | undefined {
   const problem = problemWithStoredKey(entry);
   if (problem !== undefined) return problem;
   if (!KEY_NAME.test(entry.name)) return KEY_NAME_RULE;
+  if (!KEY_NAME_TRIMMED.test(entry.name)) return KEY_NAME_TRIMMED_RULE;
   if (entry.teams !== undefined && !entry.teams.every(isClientId)) return `teams must be a list of team ids, each as a deal's teamId is (${CLIENT_ID_RULE})`;
   return undefined;
 }

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayNotEmpty, ArrayUnique, IsArray, IsBoolean, IsIn, IsString, Length, Matches } from 'class-validator';
 import { IsOmittable } from '../http/omittable.validator';
 import { CLIENT_ID, CLIENT_ID_MAX_LENGTH } from '@stagecraft/opportunity';
-import { KEY_NAME, KEY_NAME_RULE } from './api-key.credentials';
+import { KEY_NAME, KEY_NAME_RULE, KEY_NAME_TRIMMED, KEY_NAME_TRIMMED_RULE } from './api-key.credentials';
 import { ROLES, type Role } from './roles';
 
 export class CreateApiKeyDto {
@@ -11,6 +11,7 @@ export class CreateApiKeyDto {
   @Length(1, 100)
   // Recorded as the actor, listed by the CLI and written into logs (api-key.credentials.ts).
   @Matches(KEY_NAME, { message: KEY_NAME_RULE })
+  @Matches(KEY_NAME_TRIMMED, { message: KEY_NAME_TRIMMED_RULE })
   name!: string;
 
   @ApiProperty({ enum: ROLES, isArray: true, example: ['writer'] })

@@ -32,6 +32,13 @@ describe('API keys', () => {
       expect(problemWithNewKey({ ...stored, name })).toMatch(/^name must have a visible character and no control or format characters/);
       expect(problemWithStoredKey({ ...stored, name })).toBeUndefined(); // a file an earlier version wrote still reads
     }
+    // Spaces at either end: "billing " listed and recorded beside "billing" as if it were the same key.
+    for (const name of ['billing ', ' billing', '\u2003billing', 'billing\u00a0', '\u3000billing']) {
+      expect(problemWithNewKey({ ...stored, name })).toMatch(/^name must not begin or end with a space/);
+      expect(problemWithStoredKey({ ...stored, name })).toBeUndefined(); // a file an earlier version wrote still reads
+    }
+    expect(parseApiKeys(JSON.stringify({ keys: [{ ...stored, name: 'billing ' }] }), 'keys.json')).toHaveLength(1);
+    for (const name of ['b', 'billing service', 'Café Müller (CRM) – 東京']) expect(problemWithNewKey({ ...stored, name })).toBeUndefined();
     expect(problemWithStoredKey({ ...stored, name: 'Café Müller (CRM) – 東京' })).toBeUndefined();
     expect(problemWithStoredKey({ ...stored, teams: ['direct', 'partners'] })).toBeUndefined();
   });
