@@ -1,4 +1,4 @@
-import type { EventStore, StoredEvent, StreamRevision } from '@stagecraft/event-store';
+import { StreamTruncatedError, type EventStore, type StoredEvent, type StreamRevision } from '@stagecraft/event-store';
 import { effectiveHash, GENESIS_HASH } from '@stagecraft/audit';
 import { evolve, toOpportunityStreamId, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
 import { attemptOf } from './command-key.claims';
@@ -49,8 +49,21 @@ export class OpportunityStreams {
     const stream = toOpportunityStreamId(opportunityId);
     const known = this.cache.get(stream) ?? (await this.fromSnapshot(stream));
     const fromRevision = known && known.revision !== 'no_stream' ? known.revision + 1 : 0;
-    const newer = await this.store.readStream(stream, { fromRevision });
-    const base = known ?? { stream, state: { status: 'none' }, revision: 'no_stream', position: 0, headHash: GENESIS_HASH, commands: RecordedCommands.NONE };
+    // A fold kept from before stands for revisions 0 to its own; a store may since have hidden a
+    // prefix of them (KurrentDB: an operator's $tb or $maxCount, a soft delete), which the read of
+    // what came after cannot show. The stream's first event is read alongside (no wait added), and
+    // the answer is the one a process that never folded the stream gives: a stream showing no
+    // event is folded from nothing (a soft-deleted one reads as never opened), one starting later
+    // than revision 0 is refused. Deciding on the kept fold instead would decide on events the log
+    // no longer holds, and after a soft delete the append would bring the stream back.
+    const [newer, start] = await Promise.all([this.store.readStream(stream, { fromRevision }), known ? this.store.readStream(stream, { maxCount: 1 }) : undefined]);
+    const empty: LoadedOpportunity = { stream, state: { status: 'none' }, revision: 'no_stream', position: 0, headHash: GENESIS_HASH, commands: RecordedCommands.NONE };
+    if (start !== undefined && start[0]?.revision !== 0) {
+      this.cache.delete(stream);
+      if (start.length > 0) throw new StreamTruncatedError(stream, start[0]!.revision);
+      return empty;
+    }
+    const base = known ?? empty;
     if (newer.length === 0) {
       if (known) this.remember(known);
       return base;
@@ -130,6 +143,10 @@ export class OpportunityStreams {
 }
 
 function extend(loaded: LoadedOpportunity, stored: readonly StoredEvent[]): LoadedOpportunity {
+  // The events must follow on from the fold: a read that starts later (a stream truncated, or
+  // soft-deleted and written again) is refused, not folded from the middle of its history.
+  const next = loaded.revision === 'no_stream' ? 0 : loaded.revision + 1;
+  if (stored[0]!.revision !== next) throw new StreamTruncatedError(loaded.stream, stored[0]!.revision);
   const events = toOpportunityEvents(stored);
   let state = loaded.state;
   let headHash = loaded.headHash;

@@ -102,6 +102,26 @@ export class StreamDeletedError extends Error {
   }
 }
 
+/**
+ * A stream no longer starts at revision 0: the store hides its events before `firstReadable`, as
+ * KurrentDB does after an operator sets truncate-before ($tb) or $maxCount metadata (or soft-deletes
+ * the stream and it is written again). In an audited log that is an operator's action or
+ * tampering, never a state to decide on: a fold of what is left would start mid-history, and a
+ * fold kept from before would decide on events the log no longer holds.
+ */
+export class StreamTruncatedError extends Error {
+  readonly code = 'EVENT_STORE.STREAM_TRUNCATED';
+
+  constructor(
+    readonly stream: string,
+    /** The first revision the store still shows. */
+    readonly firstReadable: number,
+  ) {
+    super(`Stream "${stream}" starts at revision ${firstReadable} in the event store: the events before it can no longer be read (truncated)`);
+    this.name = 'StreamTruncatedError';
+  }
+}
+
 /** The store's server refused this service's credentials for an operation: a configuration matter, not a client's. */
 export class EventStoreAccessDeniedError extends Error {
   readonly code = 'EVENT_STORE.ACCESS_DENIED';

@@ -1,4 +1,4 @@
-import { AppendTooLargeError, EventStoreAccessDeniedError, EventStoreFullError, EventStoreOutcomeUnknownError, EventStoreUnavailableError, StreamDeletedError } from '@stagecraft/event-store';
+import { AppendTooLargeError, EventStoreAccessDeniedError, EventStoreFullError, EventStoreOutcomeUnknownError, EventStoreUnavailableError, StreamDeletedError, StreamTruncatedError } from '@stagecraft/event-store';
 import { toProblem } from './problem.mapping';
 
 describe('toProblem: the event store', () => {
@@ -37,6 +37,7 @@ describe('toProblem: what the event store refuses or cannot confirm', () => {
     [new AppendTooLargeError('opportunity-1', 1048576), 413, 'EVENT_STORE.APPEND_TOO_LARGE'],
     [new StreamDeletedError('opportunity-1'), 410, 'EVENT_STORE.STREAM_DELETED'],
     [new EventStoreAccessDeniedError('kurrentdb://db.internal:2113', 'append to "opportunity-1"'), 503, 'EVENT_STORE.ACCESS_DENIED'],
+    [new StreamTruncatedError('opportunity-1', 3), 500, 'EVENT_STORE.STREAM_UNREADABLE'],
   ])('%s is a %i with code %s, saying nothing of the server', (error, status, code) => {
     const problem = toProblem(error);
 

@@ -9,6 +9,7 @@ import {
   EventStoreUnavailableError,
   isDiskFullError,
   StreamDeletedError,
+  StreamTruncatedError,
   UnreadableEventError,
   WrongExpectedRevisionError,
 } from '@stagecraft/event-store';
@@ -97,6 +98,15 @@ export function toProblem(error: unknown): ApiProblem {
     return new ApiProblem(
       'EVENT_STORE.STREAM_UNREADABLE',
       `The stored events of this opportunity cannot be replayed (${error.message}); the log may have been altered. An auditor can locate the break with GET /opportunities/{id}/verify or \`npx stagecraft verify <id>\`.`,
+    );
+  }
+  if (error instanceof StreamTruncatedError) {
+    // Events hidden in the store (KurrentDB's truncate-before, $maxCount): every instance refuses
+    // alike, whether or not it folded the stream before; nothing was recorded.
+    return new ApiProblem(
+      'EVENT_STORE.STREAM_UNREADABLE',
+      `The stored events of this opportunity cannot be replayed: the event store no longer shows those before revision ${error.firstReadable} (truncated or deleted there, by an operator or by tampering), so nothing was recorded. An auditor can locate the break with GET /opportunities/{id}/verify or \`npx stagecraft verify <id>\`.`,
+      { firstReadableRevision: error.firstReadable },
     );
   }
   if (error instanceof UnknownEventTypeError) {
