@@ -1,5 +1,9 @@
 import { spawnApi } from './support/api-child-process';
-import { startApiTestApp, temporaryDirectory } from './support/api-test-app';
+import { ROOT, startApiTestApp, temporaryDirectory, TEST_SERVICE } from './support/api-test-app';
+import { eventStoreEnv } from './support/e2e-store';
+import { ApiKeyStore } from '../apps/api/src/auth/api-key.store';
+import { readSettings } from '@stagecraft/config';
+import { openEventStore } from '@stagecraft/event-store';
 
 describe('durability of acknowledged commands', () => {
   const dir = temporaryDirectory();
@@ -91,6 +95,50 @@ describe('durability of acknowledged commands', () => {
       await api.exited();
     }
   }, 30_000);
+
+  it('answers 503 SERVICE.SHUTTING_DOWN from the moment the shutdown starts, while its hooks still run, and runs nothing', async () => {
+    const eventStorePath = `${dir.path}/shutting-down.db`;
+    const api = await startApiTestApp({ eventStorePath });
+    const server = api.app.getHttpServer() as import('node:http').Server;
+    if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as import('node:net').AddressInfo;
+    const open = (title: string) =>
+      fetch(`http://127.0.0.1:${port}/opportunities`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${api.keys[TEST_SERVICE]}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ title, processId: 'standard' }),
+      });
+    expect((await open('Before')).status).toBe(201);
+    // The shutdown is held in its first hooks (Nest's onModuleDestroy, before the server closes):
+    // a request arriving then met services being torn down, and was run all the same.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let inHooks!: () => void;
+    const reached = new Promise<void>((resolve) => (inHooks = resolve));
+    const keys = api.app.get(ApiKeyStore);
+    const destroy = keys.onModuleDestroy.bind(keys);
+    jest.spyOn(keys, 'onModuleDestroy').mockImplementation(async () => {
+      inHooks();
+      await held;
+      destroy();
+    });
+    const closed = api.close();
+    try {
+      await reached;
+      const during = await open('During');
+      expect([during.status, ((await during.json()) as { code?: string }).code, during.headers.get('retry-after')]).toEqual([503, 'SERVICE.SHUTTING_DOWN', '1']);
+    } finally {
+      release();
+      await closed;
+    }
+    // Not run: the store holds the first opportunity only.
+    const store = openEventStore(readSettings(await eventStoreEnv(eventStorePath), ROOT));
+    try {
+      expect((await store.readAll()).filter((event) => event.type === 'OpportunityOpened')).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+  });
 
   it('stops start-up on a bad process file, naming the file, the field and the reason', async () => {
     const { mkdirSync, writeFileSync } = await import('node:fs');

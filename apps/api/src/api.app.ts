@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger, type CanActivate, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiModule, type ApiModuleOptions } from './api.module';
@@ -10,6 +10,7 @@ import { serveBoard } from './board/board.static';
 import { answerConnect, answerUnmetExpectation, clientErrorHandler, idleConnectionHandler } from './http/client-error.handler';
 import { addCompiledBodyValidation } from './http/compiled-body';
 import { ProblemFilter, sendProblem } from './http/problem.filter';
+import { ShutdownAwareFastifyAdapter } from './http/shutdown-aware.adapter';
 import { ApiProblem } from './http/problem';
 import { parseJsonBodies } from './http/json-body.parser';
 import { addRequestShapeHooks } from './http/request-shape.hooks';
@@ -38,7 +39,19 @@ export async function createApiApp({ settings, clock, logger, directCommandRoute
   const trustProxy = hops === false ? false : typeof hops === 'number' ? (_address: string, hop: number) => hop < hops : [...hops];
   // Errors the router raises before any route (a bad URL, an over-long path segment) answer as problems too.
   const frameworkLogger = new Logger('HTTP');
-  const adapter = new FastifyAdapter({
+  // Closing, Node's server stops checking REQUEST_TIMEOUT_MS (server.close() clears that check),
+  // so a client trickling a body would hold a SIGTERM's shutdown for as long as it likes. Once
+  // closing, a connection still open after REQUEST_TIMEOUT_MS is cut: a shutdown waits that long at
+  // most, for a request still being worked on too (a long bulk migration is cut; run it again).
+  // Closing starts with the shutdown, before Nest's hooks run (ShutdownAwareFastifyAdapter), or
+  // when Fastify is closed on its own.
+  let closing = false;
+  const startClosing = () => {
+    if (closing) return;
+    closing = true;
+    setTimeout(() => app.getHttpServer().closeAllConnections(), settings.requestTimeoutMs).unref();
+  };
+  const adapter = new ShutdownAwareFastifyAdapter({
     bodyLimit: settings.bodyLimit,
     trustProxy,
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => sendProblem(error, request, reply, frameworkLogger),
@@ -62,21 +75,15 @@ export async function createApiApp({ settings, clock, logger, directCommandRoute
       // A request without Host is refused by the request hooks, as a problem, not by Node with a bare 400.
       requireHostHeader: false,
     },
-  });
+  }, startClosing);
   // Nest's body parsers are left out: Fastify's own JSON parser is the only one (no form bodies).
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot({ settings, clock }), adapter, {
     logger: logger ?? new ApiLogger(),
     abortOnError: false,
     bodyParser: false,
   });
-  // Closing, Node's server stops checking REQUEST_TIMEOUT_MS (server.close() clears that check),
-  // so a client trickling a body would hold a SIGTERM's shutdown for as long as it likes. Once
-  // closing, a connection still open after REQUEST_TIMEOUT_MS is cut: a shutdown waits that long at
-  // most, for a request still being worked on too (a long bulk migration is cut; run it again).
-  let closing = false;
   app.getHttpAdapter().getInstance().addHook('preClose', (done: () => void) => {
-    closing = true;
-    setTimeout(() => app.getHttpServer().closeAllConnections(), settings.requestTimeoutMs).unref();
+    startClosing();
     done();
   });
   // A request that arrives while closing (on a connection kept alive) is answered as a problem,
