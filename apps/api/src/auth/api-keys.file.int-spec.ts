@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateApiKey } from './api-key.credentials';
@@ -108,8 +108,55 @@ describe('withFileLock', () => {
 
   it('waits for a live holder and gives up after its timeout', async () => {
     const lock = join(dir, 'f.lock');
-    writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), token: 'held' }));
-    await expect(withFileLock(lock, () => 'ran', { timeoutMs: 200 })).rejects.toBeInstanceOf(FileLockTimeoutError);
+    await withLiveProcess(async (pid) => {
+      writeFileSync(lock, JSON.stringify({ pid, host: hostname(), token: 'held', started: startOf(pid) }));
+      await expect(withFileLock(lock, () => 'ran', { timeoutMs: 200 })).rejects.toBeInstanceOf(FileLockTimeoutError);
+    });
     expect(readFileSync(lock, 'utf8')).toContain('held');
   });
+
+  describe('a lock written by an older version (no start time)', () => {
+    it("breaks it at once when it names this process's pid: its holder is gone (a crash, then a restarted container's pid 1)", async () => {
+      const lock = join(dir, 'f.lock');
+      writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), token: 'left' }));
+      await expect(withFileLock(lock, () => 'ran', { timeoutMs: 2_000 })).resolves.toBe('ran');
+      expect(readdirSync(dir)).toEqual([]);
+    });
+
+    it('naming another live process, waits for it while fresh, and breaks it once older than staleMs', async () => {
+      const lock = join(dir, 'f.lock');
+      await withLiveProcess(async (pid) => {
+        writeFileSync(lock, JSON.stringify({ pid, host: hostname(), token: 'old' }));
+        await expect(withFileLock(lock, () => 'ran', { timeoutMs: 200, staleMs: 60_000 })).rejects.toBeInstanceOf(FileLockTimeoutError);
+        expect(readFileSync(lock, 'utf8')).toContain('old');
+        const anHourAgo = new Date(Date.now() - 3_600_000);
+        utimesSync(lock, anHourAgo, anHourAgo);
+        await expect(withFileLock(lock, () => 'ran', { timeoutMs: 2_000, staleMs: 60_000 })).resolves.toBe('ran');
+      });
+      expect(readdirSync(dir)).toEqual([]);
+    });
+  });
 });
+
+/** Runs `work` with the pid of a child process that stays alive until it is done. */
+async function withLiveProcess(work: (pid: number) => Promise<void>): Promise<void> {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    await new Promise((resolve, reject) => child.once('spawn', resolve).once('error', reject));
+    await work(child.pid!);
+  } finally {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+/** When a process started, as the lock records it (Linux: /proc/<pid>/stat, field 22). */
+function startOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}

@@ -12,14 +12,15 @@ export class FileLockTimeoutError extends Error {
 
 export interface FileLockOptions {
   readonly timeoutMs?: number;
-  /** A lock of another host older than this is taken to be left by a crash. */
+  /** A lock of another host (or of an older version, without start time) older than this is taken to be left by a crash. */
   readonly staleMs?: number;
 }
 
 /**
  * Runs `work` while holding `lockFile`, created exclusively (O_EXCL), so read-modify-write cycles
  * of several processes on one file never interleave. A lock left by a process that died on this
- * host is broken at once; one from another host (a shared folder) after `staleMs`.
+ * host is broken at once; one from another host (a shared folder), or one of this host without
+ * its holder's start time (an older version's) whose pid is alive, after `staleMs`.
  */
 export async function withFileLock<T>(lockFile: string, work: () => T | Promise<T>, options: FileLockOptions = {}): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
@@ -68,7 +69,14 @@ function isStale(lockFile: string, staleMs: number): boolean {
     if (!isAlive(holder.pid)) return true;
     // A live process with that pid is not the holder when it started at another time: pids are
     // reused, and a restarted container gives its one process the same pid (often 1) and host name.
-    return typeof holder.started === 'string' && startOf(holder.pid) !== undefined && startOf(holder.pid) !== holder.started;
+    if (typeof holder.started === 'string') return startOf(holder.pid) !== undefined && startOf(holder.pid) !== holder.started;
+    // No start time: written by an older version (or where start times cannot be read). With this
+    // process's pid, where this process's own locks carry one, its holder is gone (an older
+    // version's crash, then a container restart giving this process its pid): taken as never
+    // released, it blocked every key change for as long as this process ran. With another live
+    // pid the holder may be that process or a crashed one whose pid was reused: judged by age,
+    // as a lock of another host is, so it blocks neither for ever nor is taken from a live writer.
+    if (holder.pid === process.pid && startOf(process.pid) !== undefined) return true;
   }
   try {
     return Date.now() - statSync(lockFile).mtimeMs > staleMs;
