@@ -225,14 +225,14 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
       writeFileSync(b, shipped.replace(/^name: .*$/m, 'name: Another'));
       const twice = stagecraft({}, 'processes', 'validate', a, b);
       expect(twice.status).toBe(1);
-      expect(twice.stderr).toMatch(new RegExp(`${plain(b)}.*process id "standard" is already defined in ${plain(a)}`));
+      expect(twice.stderr).toMatch(new RegExp(`${plain(b)}:\\d+:\\d+ id: process id "standard" is already defined in ${plain(a)}:\\d+$`, 'm'));
       const [c, d] = [join(dir.path, 'default-c.yaml'), join(dir.path, 'default-d.yaml')];
       const asDefault = (id: string) => `${shipped.replace(/^id: .*$/m, `id: ${id}`).replace(/^default: .*$\n?/m, '')}\ndefault: true\n`;
       writeFileSync(c, asDefault('first'));
       writeFileSync(d, asDefault('second'));
       const defaults = stagecraft({}, 'processes', 'validate', c, d);
       expect(defaults.status).toBe(1);
-      expect(defaults.stderr).toMatch(/only one process may be the default/);
+      expect(defaults.stderr).toMatch(new RegExp(`${plain(d)}:\\d+:\\d+ default: only one process may be the default; ${plain(c)}:\\d+ already is`));
     });
 
     it('an import that cannot read on (a quote never closed) finishes and reports the lines before, and a re-run of the fixed file completes it', () => {

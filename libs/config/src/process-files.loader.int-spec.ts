@@ -26,10 +26,11 @@ describe('loadProcessDirectory', () => {
     expect(() => loadProcessDirectory(dir)).toThrow(/b\.yaml:3:\d+ stages\[0\]\.probability: must be a number from 0 to 100 \(got 101\)/);
   });
 
-  it('refuses two files with the same process id', () => {
+  it('refuses two files with the same process id, naming both files and the line of each id', () => {
     writeFileSync(join(dir, 'a.yaml'), minimal('same'));
-    writeFileSync(join(dir, 'b.yml'), minimal('same'));
-    expect(() => loadProcessDirectory(dir)).toThrow(/b\.yml .*id: process id "same" is already defined in a\.yaml/);
+    // The id further down, as a file that opens with comments writes it.
+    writeFileSync(join(dir, 'b.yml'), `# Inside sales\n# owner: ops\n${minimal('same')}`);
+    expect(() => loadProcessDirectory(dir)).toThrow(/b\.yml:3:5 id: process id "same" is already defined in a\.yaml:1$/m);
   });
 
   it('knows the default process: the shipped standard one says so, a non-boolean default is refused, two defaults are refused', () => {
@@ -41,7 +42,7 @@ describe('loadProcessDirectory', () => {
     expect(() => loadProcessDirectory(dir)).toThrow(/a\.yaml:\d+:\d+ default: must be true or false \(got "yes please"\)/);
     writeFileSync(join(dir, 'a.yaml'), `${minimal('a')}default: true\n`);
     writeFileSync(join(dir, 'b.yaml'), `${minimal('b')}default: true\n`);
-    expect(() => loadProcessDirectory(dir)).toThrow(/b\.yaml.*default: only one process may be the default; a\.yaml already is/);
+    expect(() => loadProcessDirectory(dir)).toThrow(/b\.yaml:5:10 default: only one process may be the default; a\.yaml:5 already is/);
     // The mark is not part of the definition: marking a process as the default records no new version.
     writeFileSync(join(dir, 'b.yaml'), minimal('b'));
     const [marked] = loadProcessDirectory(dir);

@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { readUtf8 } from './utf8-file';
 import { join, relative } from 'node:path';
-import { parseProcessDocument, ProcessDefinitionError, type ProcessDefinition } from '@stagecraft/sales-process';
+import { parseProcessDocument, ProcessDefinitionError, type ProcessDefinition, type SourcePosition } from '@stagecraft/sales-process';
 
 export interface LoadedProcessFile {
   /** The path as given to the loader joined with the file name, for messages. */
@@ -9,6 +9,8 @@ export interface LoadedProcessFile {
   readonly definition: ProcessDefinition;
   /** The file says `default: true`: the process a board opens on. */
   readonly isDefault: boolean;
+  /** Where `id` and `default` are written in the file. */
+  readonly positions: { readonly id?: SourcePosition; readonly default?: SourcePosition };
 }
 
 /** Reads and validates one process YAML file. Throws ProcessDefinitionError naming the file. */
@@ -48,16 +50,25 @@ export function loadProcessDirectory(directory: string): LoadedProcessFile[] {
  * one would win would be an accident), and at most one default (the board's first screen).
  */
 export function assertProcessSet(loaded: readonly LoadedProcessFile[], nameOf: (file: string) => string = (file) => file): void {
-  const byId = new Map<string, string>();
-  for (const { file, definition } of loaded) {
-    const other = byId.get(definition.id);
+  // Each file is named with the line of the field, as a problem within one file is.
+  const at = (entry: LoadedProcessFile, field: 'id' | 'default'): string => {
+    const position = entry.positions[field];
+    return position ? `${nameOf(entry.file)}:${position.line}` : nameOf(entry.file);
+  };
+  const where = (entry: LoadedProcessFile, field: 'id' | 'default') => {
+    const position = entry.positions[field];
+    return position ? { line: position.line, column: position.column } : {};
+  };
+  const byId = new Map<string, LoadedProcessFile>();
+  for (const entry of loaded) {
+    const other = byId.get(entry.definition.id);
     if (other) {
-      throw new ProcessDefinitionError(file, [{ path: 'id', reason: `process id "${definition.id}" is already defined in ${nameOf(other)}` }]);
+      throw new ProcessDefinitionError(entry.file, [{ path: 'id', reason: `process id "${entry.definition.id}" is already defined in ${at(other, 'id')}`, ...where(entry, 'id') }]);
     }
-    byId.set(definition.id, file);
+    byId.set(entry.definition.id, entry);
   }
   const defaults = loaded.filter((entry) => entry.isDefault);
   if (defaults.length > 1) {
-    throw new ProcessDefinitionError(defaults[1]!.file, [{ path: 'default', reason: `only one process may be the default; ${nameOf(defaults[0]!.file)} already is` }]);
+    throw new ProcessDefinitionError(defaults[1]!.file, [{ path: 'default', reason: `only one process may be the default; ${at(defaults[0]!, 'default')} already is`, ...where(defaults[1]!, 'default') }]);
   }
 }

@@ -12,8 +12,21 @@ export function parseProcessDefinition(text: string, source: string): ProcessDef
   return parseProcessDocument(text, source).definition;
 }
 
-/** The definition, and whether the file marks it as the default process (`default: true`). */
-export function parseProcessDocument(text: string, source: string): { readonly definition: ProcessDefinition; readonly isDefault: boolean } {
+/** A place in the source text: 1-based line and column. */
+export interface SourcePosition {
+  readonly line: number;
+  readonly column: number;
+}
+
+/**
+ * The definition, whether the file marks it as the default process (`default: true`), and where
+ * its `id` and `default` are written: what files valid one by one may get wrong together (one id
+ * twice, two defaults) is pointed at by line too.
+ */
+export function parseProcessDocument(
+  text: string,
+  source: string,
+): { readonly definition: ProcessDefinition; readonly isDefault: boolean; readonly positions: { readonly id?: SourcePosition; readonly default?: SourcePosition } } {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
 
@@ -54,7 +67,15 @@ export function parseProcessDocument(text: string, source: string): { readonly d
     });
     throw new ProcessDefinitionError(source, issues);
   }
-  return { definition: result.definition, isDefault: result.isDefault };
+  const positionOf = (key: string): SourcePosition | undefined => {
+    const node = document.get(key, true);
+    if (!isNode(node) || !node.range) return undefined;
+    const { line, col } = lineCounter.linePos(node.range[0]);
+    return { line, column: col };
+  };
+  const id = positionOf('id');
+  const isDefault = positionOf('default');
+  return { definition: result.definition, isDefault: result.isDefault, positions: { ...(id ? { id } : {}), ...(isDefault ? { default: isDefault } : {}) } };
 }
 
 // The closest node that exists on the path: a missing key points at its parent mapping.
