@@ -13,7 +13,7 @@ interface ProcessEntry {
   current: CompiledProcess;
   /** Version → index of its latest recording in the stream: "newer" means recorded later. */
   recordedOrder: Map<string, number>;
-  /** Every version ever recorded, oldest first: opportunities keep the version they opened with. */
+  /** Every version ever recorded (opportunities keep the version they opened with), each as its last recording describes it. */
   versions: Map<string, { compiled: CompiledProcess; info: Omit<ProcessVersionInfo, 'current'> }>;
   /**
    * Recorded in the log but in no file of PROCESSES_DIR (its file was removed): its opportunities
@@ -95,9 +95,9 @@ export class ProcessRegistry {
     for (const event of await this.store.readStream(toProcessStreamId(processId), { fromRevision: known + 1 })) {
       const data = event.data as unknown as ProcessVersionRecordedData;
       entry.recordedOrder.set(data.version, event.revision);
-      if (!entry.versions.has(data.version)) {
-        entry.versions.set(data.version, { compiled: compileProcess(data.definition), info: { version: data.version, recordedAt: event.recordedAt, source: data.source } });
-      }
+      // A version recorded again (its file set back) is described by its last recording, as load() does.
+      const compiled = entry.versions.get(data.version)?.compiled ?? compileProcess(data.definition);
+      entry.versions.set(data.version, { compiled, info: { version: data.version, recordedAt: event.recordedAt, source: data.source } });
     }
   }
 
@@ -168,9 +168,17 @@ export class ProcessRegistry {
     };
   }
 
+  /**
+   * Every recorded version in the order of its last recording, each with the time of it: a file
+   * set back to an earlier version records that version again, and it comes last (the order a
+   * migration counts as newer), not at the place of its first recording with a later time.
+   */
   versions(processId: string): ProcessVersionInfo[] {
     const entry = this.entry(processId);
-    return [...entry.versions.values()].map(({ info }) => ({ ...info, current: info.version === entry.current.version }));
+    const order = (version: string) => entry.recordedOrder.get(version) ?? -1;
+    return [...entry.versions.values()]
+      .sort((one, other) => order(one.info.version) - order(other.info.version))
+      .map(({ info }) => ({ ...info, current: info.version === entry.current.version }));
   }
 
   private entry(processId: string, { retired = true }: { retired?: boolean } = {}): ProcessEntry {
