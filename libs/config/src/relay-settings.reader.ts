@@ -1,6 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { parseSinkList, parseSinkUrl, RelaySinkUrlError, withoutPassword, type RelaySettings } from '@stagecraft/relay';
-import { SettingsError } from './settings';
+import { readNotBlank, SettingsError } from './settings';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -37,7 +37,8 @@ export function readRelaySettings(env: Env, cwd: string, readInteger: (env: Env,
   const settings: RelaySettings = {
     sinks,
     mode,
-    statePath: resolve(cwd, env.RELAY_STATE_PATH ?? join(dirname(env.EVENT_STORE_PATH ?? './data/events.db'), 'relay.db')),
+    // Empty, it would name the working directory (refused as a folder, which is not what is wrong).
+    statePath: resolve(cwd, readNotBlank(env, 'RELAY_STATE_PATH', 'unset it to keep the relay\'s state beside the event store, or give the path of its file') ?? join(dirname(env.EVENT_STORE_PATH ?? './data/events.db'), 'relay.db')),
     newSinkFrom,
     webhookSecrets,
     webhookMaxAttempts: readInteger(env, 'RELAY_WEBHOOK_MAX_ATTEMPTS', 8, 1, 100),

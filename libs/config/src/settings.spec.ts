@@ -6,10 +6,10 @@ import { readSettings, readSideStartFailure, SettingsError } from '@stagecraft/c
 import { ReadSideSchemaTakenError } from '@stagecraft/projections';
 
 describe('EVENT_STORE_URL', () => {
-  it('unset or empty keeps the embedded SQLite store', () => {
+  it('unset keeps the embedded SQLite store; empty stops start-up rather than switch stores without a word', () => {
     expect(readSettings({}, '/srv').eventStoreUrl).toBeUndefined();
-    expect(readSettings({ EVENT_STORE_URL: ' ' }, '/srv').eventStoreUrl).toBeUndefined();
     expect(readSettings({}, '/srv').eventStorePath).toBe('/srv/data/events.db');
+    for (const blank of ['', ' ']) expect(() => readSettings({ EVENT_STORE_URL: blank }, '/srv')).toThrow(/^Invalid setting EVENT_STORE_URL: is empty: unset it to keep the events in the embedded SQLite store/);
   });
 
   it('takes kurrentdb:// and esdb:// connection strings, single node or cluster', () => {
@@ -125,7 +125,7 @@ describe('READ_MODELS_URL and READ_MODELS_SCHEMA', () => {
 
   it('unset keeps the read models in memory; set, names the database and the schema (default stagecraft)', () => {
     expect(readSettings({}).readModelsPostgres).toBeUndefined();
-    expect(readSettings({ READ_MODELS_URL: '' }).readModelsPostgres).toBeUndefined();
+    for (const blank of ['', '  ']) expect(refusal({ READ_MODELS_URL: blank })).toMatchObject({ variable: 'READ_MODELS_URL', reason: expect.stringMatching(/^is empty: unset it to keep the read models in this service/) });
     expect(readSettings({ READ_MODELS_URL: 'postgres://root@127.0.0.1:5432/stagecraft' }).readModelsPostgres).toEqual({ url: 'postgres://root@127.0.0.1:5432/stagecraft', schema: 'stagecraft' });
     expect(readSettings({ READ_MODELS_URL: 'postgresql://u:p@db/x', READ_MODELS_SCHEMA: 'sales_reporting' }).readModelsPostgres).toEqual({ url: 'postgresql://u:p@db/x', schema: 'sales_reporting' });
   });
@@ -170,6 +170,32 @@ describe('READ_MODELS_URL and READ_MODELS_SCHEMA', () => {
 
   it.each(['stagecraft', 'sales_reporting', 'publicity', 'pgx', 'rebuild_stats', '_x'])('takes %p', (schema) => {
     expect(readSettings({ READ_MODELS_URL: 'postgres://db/x', READ_MODELS_SCHEMA: schema }).readModelsPostgres?.schema).toBe(schema);
+  });
+});
+
+// An empty value is most often a template or a secret that was not filled in. Where reading it as
+// unset would change what the service does without a word, it stops start-up naming the variable.
+describe('empty values', () => {
+  it.each([
+    ['EVENT_STORE_URL', {}, /is empty: unset it to keep the events in the embedded SQLite store/],
+    ['READ_MODELS_URL', {}, /is empty: unset it to keep the read models in this service/],
+    ['API_KEYS', {}, /is empty: .*a first start would make and print an admin key/],
+    ['JWT_PUBLIC_KEY', {}, /is empty: unset it to accept no JWT/],
+    ['JWT_JWKS_URL', { JWT_ISSUER: 'https://id.example', JWT_AUDIENCE: 'stagecraft' }, /is empty: unset it to accept no JWT/],
+    ['RELAY_STATE_PATH', { RELAY_SINKS: 'nats://127.0.0.1:4222' }, /is empty: unset it to keep the relay's state beside the event store/],
+  ])('%s stops start-up', (variable, others, reason) => {
+    for (const blank of ['', ' \t']) expect(() => readSettings({ ...others, [variable]: blank })).toThrow(new RegExp(`^Invalid setting ${variable}: ${reason.source}`));
+  });
+
+  it('are refused, as before, where they were: paths, names, choices, secrets', () => {
+    for (const variable of ['EVENT_STORE_PATH', 'READ_MODELS_PATH', 'API_KEYS_FILE', 'PROCESSES_DIR', 'HOST', 'AUTH', 'PROJECTIONS', 'EVENT_STORE_DURABILITY', 'JWT_SECRET']) {
+      expect(() => readSettings({ [variable]: '' })).toThrow(new RegExp(`^Invalid setting ${variable}: `));
+    }
+  });
+
+  it('mean unset where unset is the safe reading, as the README says: a number its default, TRUST_PROXY no proxy, RELAY_SINKS no relay', () => {
+    const settings = readSettings({ PORT: '', AUTH_FAILURES_PER_MINUTE: '', RATE_LIMIT_PER_MINUTE: '', TRUST_PROXY: '', RELAY_SINKS: '' });
+    expect([settings.port, settings.authFailuresPerMinute, settings.rateLimitPerMinute, settings.trustProxy, settings.relay.sinks]).toEqual([3000, 20, 6000, false, []]);
   });
 });
 

@@ -150,7 +150,7 @@ export function readSettings(env: Env = process.env, cwd: string = process.cwd()
     auth: {
       mode: authMode,
       apiKeysFile: files.apiKeysFile,
-      ...(env.API_KEYS !== undefined ? { inlineApiKeys: env.API_KEYS } : {}),
+      ...(env.API_KEYS !== undefined ? { inlineApiKeys: readNotBlank(env, 'API_KEYS', 'unset it to take keys from API_KEYS_FILE only, or give the keys as JSON ({"keys": […]}); empty, it would give no key, and a first start would make and print an admin key') } : {}),
       ...(jwt ? { jwt } : {}),
     },
     rateLimitPerMinute: readInteger(env, 'RATE_LIMIT_PER_MINUTE', 6000, 0, 100_000_000),
@@ -294,7 +294,8 @@ function isDirectory(path: string): boolean {
 
 function readConnectionString(env: Env, variable: string): string | undefined {
   const text = env[variable];
-  if (text === undefined || text.trim() === '') return undefined;
+  if (text === undefined) return undefined;
+  readNotBlank(env, variable, 'unset it to keep the events in the embedded SQLite store (EVENT_STORE_PATH), or give a KurrentDB connection string such as kurrentdb://localhost:2113?tls=false');
   try {
     return normaliseKurrentDBConnectionString(text);
   } catch (error) {
@@ -310,6 +311,8 @@ function readJwtSettings(env: Env, cwd: string): JwtSettings | undefined {
     throw new SettingsError(sources[1]!, `set one of JWT_SECRET (HS256), JWT_PUBLIC_KEY (RS256/ES256) and JWT_JWKS_URL (an identity provider's keys), not ${sources.join(' and ')}`);
   }
   const source = sources[0];
+  // (JWT_SECRET says what it lacks itself: at least 32 characters.)
+  if (source === 'JWT_PUBLIC_KEY' || source === 'JWT_JWKS_URL') readNotBlank(env, source, 'unset it to accept no JWT, or give the key (a PEM, or the path of one) or the key set\'s https:// URL');
   const issuer = readNonEmpty(env, 'JWT_ISSUER');
   const audience = readNonEmpty(env, 'JWT_AUDIENCE');
   if (source === undefined) {
@@ -345,6 +348,17 @@ function readJwtSettings(env: Env, cwd: string): JwtSettings | undefined {
 function readNonEmpty(env: Env, variable: string): string | undefined {
   const value = env[variable];
   if (value !== undefined && value.trim() === '') throw new SettingsError(variable, 'must not be empty (unset it instead)');
+  return value;
+}
+
+/**
+ * A setting whose empty value would not be read as unset without a word: an empty value (or
+ * spaces) is most often a template or secret that was not filled in, and unset it would switch
+ * the store or the read side, or the source of the keys. `instead` says what to do.
+ */
+export function readNotBlank(env: Env, variable: string, instead: string): string | undefined {
+  const value = env[variable];
+  if (value !== undefined && value.trim() === '') throw new SettingsError(variable, `is empty: ${instead}`);
   return value;
 }
 
@@ -396,6 +410,7 @@ function readAlgorithms(text: string | undefined): string[] {
 }
 
 function readPostgresReadModels(env: Env): { url: string; schema: string } | undefined {
+  if (env.READ_MODELS_URL !== undefined) readNotBlank(env, 'READ_MODELS_URL', 'unset it to keep the read models in this service (READ_MODELS_PATH), or give a PostgreSQL connection string such as postgres://user@localhost:5432/stagecraft');
   if (env.READ_MODELS_SCHEMA !== undefined && (env.READ_MODELS_URL ?? '').trim() === '') {
     throw new SettingsError('READ_MODELS_SCHEMA', 'has no effect without READ_MODELS_URL (the read models are then kept by this service in READ_MODELS_PATH)');
   }
