@@ -72,6 +72,40 @@ describe('the pipeline waterfall (end to end)', () => {
     expect(bucket(body, 'lost').opportunities).toEqual([{ id: ids.B, title: 'B', at: at(16), count: -1, amount: -3000, currency: 'USD' }]);
   });
 
+  it('lists the drill-down in pages (limit, fromChange: the cursor nextFromChange gives), JSON and CSV alike, the figures whole on every page', async () => {
+    const window = `from=${at(10)}&to=${at(20)}&include=opportunities`;
+    const whole = (await analyst(`/analytics/waterfall?${window}`).expect(200)).body;
+    expect(whole.nextFromChange).toBeNull();
+    type Listed = { id: string; at: string };
+    type WaterfallPage = { start: unknown; end: unknown; changes: { bucket: string; count: number; opportunities: Listed[] }[]; nextFromChange: string | null };
+    const listed = (body: { changes: { bucket: string; opportunities: Listed[] }[] }) => body.changes.flatMap((change) => change.opportunities.map((o) => `${o.at.slice(8, 10)} ${change.bucket} ${o.id === ids.A ? 'A' : o.id === ids.B ? 'B' : o.id === ids.C ? 'C' : 'D'}`)).sort();
+    const pages: string[][] = [];
+    let cursor: string | null = null;
+    do {
+      const body: WaterfallPage = (await analyst(`/analytics/waterfall?${window}&limit=2${cursor === null ? '' : `&fromChange=${cursor}`}`).expect(200)).body;
+      expect([body.start, body.end, body.changes.map((change) => change.count)]).toEqual([whole.start, whole.end, whole.changes.map((change: { count: number }) => change.count)]);
+      pages.push(listed(body));
+      cursor = body.nextFromChange;
+    } while (cursor !== null && pages.length < 10);
+    expect(pages).toEqual([['14 amountIncreased A', '16 lost B'], ['17 created C', '18 won C'], ['19 created D']]);
+    expect(pages.flat()).toEqual(listed(whole));
+    // CSV: the same page, the cursor in a header.
+    const csv = await analyst(`/analytics/waterfall?${window}&limit=2&format=csv`).expect(200);
+    expect(csv.text.trim().split('\r\n').slice(1).map((line) => line.split(',')[2])).toEqual(['amountIncreased', 'lost']);
+    const second = (await analyst(`/analytics/waterfall?${window}&limit=2&fromChange=${csv.headers['x-next-from-change']}`).expect(200)).body;
+    expect(listed(second)).toEqual(pages[1]);
+    for (const [query, field] of [
+      ['limit=2', 'limit'],
+      [`fromChange=${csv.headers['x-next-from-change']}`, 'fromChange'],
+      ['include=opportunities&limit=0', 'limit'],
+      ['include=opportunities&limit=10001', 'limit'],
+      ['include=opportunities&fromChange=not-a-cursor', 'fromChange'],
+    ]) {
+      const refused = (await analyst(`/analytics/waterfall?${query}`).expect(400)).body;
+      expect([query, refused.code, refused.errors?.[0]?.field]).toEqual([query, 'REQUEST.VALIDATION_FAILED', field]);
+    }
+  });
+
   it('answers CSV lines, and refuses from after to with 400 REQUEST.INVALID_PERIOD', async () => {
     const csv = (await analyst(`/analytics/waterfall?from=${at(10)}&to=${at(20)}&format=csv`).expect(200)).text;
     expect(csv.split('\r\n')[0]).toBe('processId,stageId,line,count,steps,currency,amount,weightedAmount');

@@ -255,6 +255,11 @@ export interface WaterfallResult extends WaterfallFigures {
   readonly to: string;
   /** With by=stage: the same figures per stage, processes and stages in process order (stageIn/stageOut added). */
   readonly processes?: readonly WaterfallProcess[];
+  /**
+   * With include=opportunities (the API always pages it): the cursor of the first change not listed
+   * in this page, to pass back as ?fromChange=; null when this page lists the window's last change.
+   */
+  readonly nextFromChange?: string | null;
 }
 
 // Sales velocity (issue 17): per group, the levers of opportunities × win rate × average won

@@ -17,6 +17,7 @@ export * from './win-probability.projection';
 export * from './win-probability.queries';
 export * from './waterfall.figures';
 export * from './waterfall.queries';
+export { decodeChangeKey, encodeChangeKey, type WaterfallChangeKey, type WaterfallPage } from './waterfall.page';
 export * from './velocity.figures';
 export * from './velocity.queries';
 export * from './cohorts.figures';

@@ -2,6 +2,7 @@ import type { WaterfallBucket, WaterfallChange, WaterfallChangeOpportunity, Wate
 import { AMOUNT_DECIMALS } from '@stagecraft/opportunity';
 import { compareIds, processesOf, stageOrderOf, type ProcessCatalog } from './process-catalog';
 import { dictionary, NO_CURRENCY } from './projection.helpers';
+import { encodeChangeKey, PageSelection, type WaterfallChangeKey, type WaterfallPage } from './waterfall.page';
 
 // The pipeline waterfall's figures, added up from the board segments a read side hands over: the
 // in-memory stage intervals (waterfall.queries.ts) or PostgreSQL's board_segments, each in the
@@ -162,7 +163,8 @@ export const TOTAL_BUCKETS: readonly WaterfallBucket[] = ['created', 'reopened',
 export const STAGE_BUCKETS: readonly WaterfallBucket[] = ['created', 'reopened', 'movedIn', 'stageIn', 'amountIncreased', 'amountDecreased', 'stageOut', 'movedOut', 'won', 'lost'];
 export const MEMO_BUCKETS: readonly WaterfallMemoBucket[] = ['pushedOut', 'pulledIn'];
 
-type AnyBucket = WaterfallBucket | WaterfallMemoBucket | 'start' | 'end';
+type ChangeBucket = WaterfallBucket | WaterfallMemoBucket;
+type AnyBucket = ChangeBucket | 'start' | 'end';
 
 class Lines {
   private readonly lines = new Map<AnyBucket, Line>();
@@ -176,6 +178,20 @@ class Lines {
 export interface WaterfallOptions {
   readonly byStage?: boolean;
   readonly includeOpportunities?: boolean;
+  /**
+   * With includeOpportunities: list only this page of the changes (waterfall.page.ts), and answer
+   * `nextFromChange`; without it every change is listed (a library caller's choice: the API always pages).
+   */
+  readonly page?: WaterfallPage;
+}
+
+/** A change the drill-down may list: its place in the window's order, and what the item is made of once it is on the page. */
+interface ListedChange {
+  readonly key: WaterfallChangeKey;
+  readonly segment: number;
+  readonly count: number;
+  readonly units: number | bigint | undefined;
+  readonly lines: readonly Line[];
 }
 
 /** Adds up the segments and changes a read side finds for one waterfall question. */
@@ -184,11 +200,15 @@ export class WaterfallTally implements SegmentWalker {
   private readonly totalOnly = [this.total];
   /** Per stage key: [the totals, the stage's lines]. */
   private readonly stages = new Map<number, Lines[]>();
+  /** The changes on the page asked for (all of them without a page), made into items only at the end. */
+  private readonly listed: PageSelection<ListedChange>;
 
   constructor(
     private readonly segments: WaterfallSegments,
     private readonly options: WaterfallOptions,
-  ) {}
+  ) {
+    this.listed = new PageSelection(options.page);
+  }
 
   overlapping(): void {}
 
@@ -240,13 +260,15 @@ export class WaterfallTally implements SegmentWalker {
 
   result(catalog: ProcessCatalog, processId: string | undefined, fromMs: number, toMs: number): WaterfallResult {
     const list = this.options.includeOpportunities === true;
+    const page = list ? this.listPage() : undefined;
     const figuresOf = (lines: Lines, buckets: readonly WaterfallBucket[]) => ({
       start: lines.line('start').open(),
       changes: buckets.map((bucket) => lines.line(bucket).change(bucket, list)),
       memos: MEMO_BUCKETS.map((bucket) => lines.line(bucket).change(bucket, list)),
       end: lines.line('end').open(),
     });
-    const result: WaterfallResult = { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), ...figuresOf(this.total, TOTAL_BUCKETS) };
+    const paging = page !== undefined && this.options.page !== undefined ? { nextFromChange: page.next === undefined ? null : encodeChangeKey(page.next) } : {};
+    const result: WaterfallResult = { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), ...figuresOf(this.total, TOTAL_BUCKETS), ...paging };
     if (!this.options.byStage) return result;
     const processes = processesOf(catalog, processId).map(
       (process): WaterfallProcess => ({
@@ -257,6 +279,16 @@ export class WaterfallTally implements SegmentWalker {
     return { ...result, processes };
   }
 
+  /** Puts the page's changes, as items, on the lines they belong to; the key of the change after them. */
+  private listPage(): { next: WaterfallChangeKey | undefined } {
+    const { entries, next } = this.listed.result();
+    for (const { key, segment, count, units, lines } of entries) {
+      const item: WaterfallChangeOpportunity = { id: key.id, title: this.segments.title(segment), at: new Date(key.atMs).toISOString(), count, amount: units === undefined ? null : valueOfUnits(units), currency: key.currency };
+      for (const line of lines) line.listed.push(item);
+    }
+    return { next };
+  }
+
   private linesOf(stageKey: number): Lines[] {
     if (!this.options.byStage) return this.totalOnly;
     let lines = this.stages.get(stageKey);
@@ -265,21 +297,18 @@ export class WaterfallTally implements SegmentWalker {
   }
 
   /** `amount` (NaN: none) is added negated when the deal is `leaving`; `count` is −1, 0 or +1 (a memo: 1, one more change). */
-  private record(bucket: AnyBucket, stageKey: number, segment: number, atMs: number, count: number, amount: number, leaving: boolean, total = true): void {
+  private record(bucket: ChangeBucket, stageKey: number, segment: number, atMs: number, count: number, amount: number, leaving: boolean, total = true): void {
     const units = Number.isNaN(amount) ? undefined : unitsOf(amount);
     this.recordUnits(bucket, stageKey, segment, atMs, count, this.segments.currency(segment), units === undefined ? undefined : leaving ? negate(units) : units, total);
   }
 
-  private recordUnits(bucket: AnyBucket, stageKey: number, segment: number, atMs: number, count: number, currency: string | null, units: number | bigint | undefined, total = true): void {
+  private recordUnits(bucket: ChangeBucket, stageKey: number, segment: number, atMs: number, count: number, currency: string | null, units: number | bigint | undefined, total = true): void {
     const key = currency ?? NO_CURRENCY;
-    const item: WaterfallChangeOpportunity | undefined = this.options.includeOpportunities
-      ? { id: this.segments.id(segment), title: this.segments.title(segment), at: new Date(atMs).toISOString(), count, amount: units === undefined ? null : valueOfUnits(units), currency }
-      : undefined;
     const targets = this.linesOf(stageKey);
-    for (const lines of total ? targets : targets.slice(1)) {
-      const line = lines.line(bucket);
-      line.add(count, key, units);
-      if (item) line.listed.push(item);
+    const lines = (total ? targets : targets.slice(1)).map((of) => of.line(bucket));
+    for (const line of lines) line.add(count, key, units);
+    if (this.options.includeOpportunities) {
+      this.listed.add({ key: { atMs, id: this.segments.id(segment), bucket, currency }, segment, count, units, lines });
     }
   }
 }

@@ -10,6 +10,7 @@ import { at, log, standardV1 } from './testing/log.fixtures';
 import { project } from './testing/project';
 import { ExactSum, unitsOf, WaterfallTally } from './waterfall.figures';
 import { queryWaterfall, walkStageIntervals, type WaterfallQuery } from './waterfall.queries';
+import { decodeChangeKey, encodeChangeKey } from './waterfall.page';
 import { scanWaterfall } from './waterfall.scan';
 
 // Brute force: fold each deal's events up to every instant it has in (from, to] (its as-of states),
@@ -258,6 +259,54 @@ describe('the pipeline waterfall (from the stage-intervals read model)', () => {
       }),
       { numRuns: 50 },
     );
+  });
+
+  it('lists the drill-down in pages: the pages\' lists, joined per bucket, are the whole lists; the figures are the whole window\'s on every page', () => {
+    // Every list of the answer (the totals', the memos', each stage's), by where it stands.
+    const listsOf = (result: WaterfallResult) => {
+      const lists = new Map<string, unknown[]>();
+      const add = (where: string, changes: readonly WaterfallChange<string>[]) => {
+        for (const change of changes) lists.set(`${where}|${change.bucket}`, [...(change.opportunities ?? [])]);
+      };
+      add('*', [...result.changes, ...result.memos]);
+      for (const process of result.processes ?? []) for (const stage of process.stages) add(`${process.processId}/${stage.stageId}`, [...stage.changes, ...stage.memos]);
+      return lists;
+    };
+    const withoutLists = (result: WaterfallResult) => JSON.parse(JSON.stringify(result, (key, value) => (key === 'opportunities' || key === 'nextFromChange' ? undefined : value)));
+    assertProperty(
+      fc.property(historyWith((history) => fc.tuple(questionsFor(history), fc.integer({ min: 1, max: 4 }))), ([history, [questions, limit]]) => {
+        const model = project(stageIntervalsProjection, history.events);
+        for (const question of questions) {
+          const query = { ...queryOf(question), includeOpportunities: true };
+          const whole = queryWaterfall(model, query);
+          expect(whole.nextFromChange).toBeUndefined();
+          const joined = new Map([...listsOf(whole).keys()].map((key) => [key, [] as unknown[]]));
+          let fromChange: string | null | undefined;
+          let pages = 0;
+          do {
+            const page = queryWaterfall(model, { ...query, page: { limit, ...(fromChange ? { fromChange: decodeChangeKey(fromChange)! } : {}) } });
+            expect(withoutLists(page)).toEqual(withoutLists(whole));
+            const lists = listsOf(page);
+            // At most `limit` changes on a page (each listed under its bucket in the totals and in its stage).
+            const changes = new Set([...lists].filter(([key]) => key.startsWith('*|') || key.endsWith('|stageIn') || key.endsWith('|stageOut')).flatMap(([key, items]) => items.map((item) => `${key.split('|')[1]}|${JSON.stringify(item)}`)));
+            expect(changes.size).toBeLessThanOrEqual(limit);
+            for (const [key, items] of lists) joined.get(key)!.push(...items);
+            fromChange = page.nextFromChange;
+            expect(fromChange === null || changes.size === limit).toBe(true);
+            pages++;
+          } while (typeof fromChange === 'string' && pages < 10_000);
+          expect(joined).toEqual(listsOf(whole));
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('reads back every cursor it writes, and no other text', () => {
+    const key = { atMs: Date.parse(at(3)), id: 'a', bucket: 'won' as const, currency: null };
+    expect(decodeChangeKey(encodeChangeKey(key))).toEqual(key);
+    const bad = ['', 'x', encodeChangeKey(key) + '=', Buffer.from('[1,"a","nope",null]').toString('base64url'), Buffer.from('[1.5,"a","won",null]').toString('base64url'), Buffer.from('{"atMs":1}').toString('base64url')];
+    expect(bad.map(decodeChangeKey)).toEqual(bad.map(() => undefined));
   });
 
   describe('the bucket rules, by example', () => {

@@ -2,7 +2,7 @@ import { requireInstant } from '@stagecraft/opportunity';
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ANALYTICS_QUERIES, cardIdsOf, ReadModelUnavailableError, withLearnedForecast, withLearnedWinProbability, type AnalyticsFilter, type AnalyticsQueries, type ClosedOutcome, type ClosedQuery, type PipelineFilter, type PipelineResult } from '@stagecraft/projections';
+import { ANALYTICS_QUERIES, cardIdsOf, decodeChangeKey, ReadModelUnavailableError, withLearnedForecast, withLearnedWinProbability, type AnalyticsFilter, type AnalyticsQueries, type ClosedOutcome, type ClosedQuery, type PipelineFilter, type PipelineResult, type WaterfallPage } from '@stagecraft/projections';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
@@ -16,7 +16,7 @@ import { dayOf, withConvertedForecast, withConvertedPipeline, withConvertedWinLo
 import { AnalyticsQueryDto, CohortsQueryDto, ForecastAccuracyQueryDto, ForecastQueryDto, PipelineQueryDto, RottingQueryDto, VelocityQueryDto, WaterfallQueryDto, WinLossQueryDto } from './analytics.dto';
 import { CALIBRATION_CSV, COHORTS_CSV, FORECAST_ACCURACY_CSV, FORECAST_CSV, FUNNEL_CSV, PIPELINE_CSV, ROTTING_CSV, STAGE_DURATIONS_CSV, TRANSITIONS_CSV, VELOCITY_CSV, WATERFALL_CSV, WIN_LOSS_CSV, type CsvTable } from './analytics.rows';
 import { toCsv } from '@stagecraft/csv';
-import { closedWindowOf, ROTTING_DEFAULT_LIMIT, waterfallPeriodOf } from './pipeline.policy';
+import { closedWindowOf, ROTTING_DEFAULT_LIMIT, WATERFALL_CHANGES_MAX, waterfallPeriodOf } from './pipeline.policy';
 
 /** What an analytics answer can be sent as, the first when Accept has no preference. */
 const ANSWER_TYPES = ['application/json', 'text/csv'];
@@ -191,8 +191,28 @@ export class AnalyticsController {
     await this.readYourWrites(query);
     const { processId, teamId, ownerId } = await this.scoped(query, principal);
     const { fromMs, toMs } = this.windowOf(query);
-    const result = await this.queries.waterfall({ processId, teamId, ownerId, fromMs, toMs, byStage: query.by === 'stage', includeOpportunities: query.include === 'opportunities' });
+    const page = this.waterfallPageOf(query);
+    const result = await this.queries.waterfall({ processId, teamId, ownerId, fromMs, toMs, byStage: query.by === 'stage', includeOpportunities: page !== undefined, ...(page ? { page } : {}) });
+    // CSV has no place for the cursor in its body: the header carries it (JSON has it in both).
+    if (typeof result.nextFromChange === 'string') void reply.header('x-next-from-change', result.nextFromChange);
     return this.answer(result, WATERFALL_CSV, query, request, reply);
+  }
+
+  /**
+   * The drill-down's page: every answer that lists changes lists at most WATERFALL_CHANGES_MAX (a busy
+   * window listed them all, tens of megabytes built on the event loop). Undefined without include=opportunities.
+   */
+  private waterfallPageOf(query: WaterfallQueryDto): WaterfallPage | undefined {
+    if (query.include !== 'opportunities') {
+      const stray = (['fromChange', 'limit'] as const).filter((field) => query[field] !== undefined);
+      if (stray.length > 0) throw validationProblem(stray.map((field) => ({ field, message: `${field} pages the changes listed with include=opportunities; without it none are listed` })));
+      return undefined;
+    }
+    const limit = query.limit ?? WATERFALL_CHANGES_MAX;
+    if (query.fromChange === undefined) return { limit };
+    const fromChange = decodeChangeKey(query.fromChange);
+    if (fromChange === undefined) throw validationProblem([{ field: 'fromChange', message: 'fromChange must be a nextFromChange a waterfall answered, passed back as it was' }]);
+    return { fromChange, limit };
   }
 
   @Get('analytics/velocity')

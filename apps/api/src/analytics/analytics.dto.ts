@@ -1,5 +1,5 @@
 import { ApiHideProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { CARDS_PER_COLUMN_MAX, CLOSED_MAX_LIMIT, ROTTING_DEFAULT_LIMIT, ROTTING_MAX_LIMIT } from './pipeline.policy';
+import { CARDS_PER_COLUMN_MAX, CLOSED_MAX_LIMIT, ROTTING_DEFAULT_LIMIT, ROTTING_MAX_LIMIT, WATERFALL_CHANGES_MAX } from './pipeline.policy';
 import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { IsInstant } from '../http/instant.validator';
 import { WholeNumberBetween } from '../http/whole-number.validator';
@@ -145,10 +145,24 @@ export class WaterfallQueryDto extends AnalyticsQueryDto {
   @IsIn(['stage'])
   by?: 'stage';
 
-  @ApiPropertyOptional({ enum: ['opportunities'], description: 'opportunities: list the deals behind each bucket (every change, uncapped)' })
+  @ApiPropertyOptional({
+    enum: ['opportunities'],
+    description: `opportunities: list the deals behind each bucket, in pages of at most ${WATERFALL_CHANGES_MAX} changes (limit, fromChange); the figures always cover the whole window`,
+  })
   @IsOptional()
   @IsIn(['opportunities'])
   include?: 'opportunities';
+
+  @ApiPropertyOptional({ description: "With include=opportunities: the first change of the page, as the answer's nextFromChange gave it (an opaque cursor); default: the window's first change" })
+  @IsOptional()
+  @IsString()
+  @Length(1, 2000)
+  fromChange?: string;
+
+  @ApiPropertyOptional({ description: `With include=opportunities: changes listed in the page, over every bucket (1–${WATERFALL_CHANGES_MAX}, default ${WATERFALL_CHANGES_MAX})`, example: 1000 })
+  @IsOptional()
+  @WholeNumberBetween(1, WATERFALL_CHANGES_MAX)
+  limit?: number;
 }
 
 export class VelocityQueryDto extends AnalyticsQueryDto {

@@ -17,6 +17,9 @@ export const CARDS_PER_COLUMN_MAX = 1000;
 export const ROTTING_DEFAULT_LIMIT = 100;
 export const ROTTING_MAX_LIMIT = 1000;
 
+/** The waterfall's drill-down: changes listed in one answer, at most and by default (then ?fromChange= for the rest). */
+export const WATERFALL_CHANGES_MAX = 10_000;
+
 const DAY_MS = 86_400_000;
 
 /** The waterfall's period when a query leaves it open: the last 7 days up to now (the Monday question). */

@@ -7,6 +7,7 @@ import type { ReadModels } from '../runner/read-models.port';
 import { EPOCH, filterArbitraryFor, historyWith, instantArbitraryFor, nowArbitraryFor, SPAN_MS, type GeneratedHistory } from '../testing/history.arbitrary';
 import { project } from '../testing/project';
 import { cardIdsOf } from '../win-probability.queries';
+import { decodeChangeKey } from '../waterfall.page';
 import type { AnalyticsQueries } from './analytics-queries.port';
 import { inMemoryAnalyticsQueries } from './in-memory-analytics.queries';
 
@@ -71,6 +72,10 @@ async function answersOf(queries: AnalyticsQueries, q: Question): Promise<[strin
   const cards = { includeOpportunities: q.include || q.cap !== undefined, ...(q.cap !== undefined ? { cardsPerColumn: q.cap } : {}) };
   const closed = q.closed && { ...q.closed, from: new Date(Math.min(q.closed.from, q.closed.to)).toISOString(), to: new Date(Math.max(q.closed.from, q.closed.to)).toISOString() };
   const everyCard = cardIdsOf(await queries.pipelineAsOf(Number.MAX_SAFE_INTEGER, {}, { includeOpportunities: true }));
+  // The drill-down in pages of q.limit changes: the first page, and the one its cursor names.
+  const window = { ...people, fromMs: Math.min(q.since, q.asOf), toMs: Math.max(q.since, q.asOf), byStage: q.byStage, includeOpportunities: true };
+  const firstPage = await queries.waterfall({ ...window, page: { limit: q.limit } });
+  const nextCursor = typeof firstPage.nextFromChange === 'string' ? decodeChangeKey(firstPage.nextFromChange) : undefined;
   return [
     // Cards aged at an instant on or beside an event: the rotting edge is met.
     ['pipeline', await queries.pipeline(people, { ...cards, nowMs: q.asOf, ...(closed ? { closed } : {}) })],
@@ -106,6 +111,8 @@ async function answersOf(queries: AnalyticsQueries, q: Question): Promise<[strin
     ['cohorts', await queries.cohorts(q.filter)],
     ['cohorts, unfiltered', await queries.cohorts({})],
     ['waterfall, everything', await queries.waterfall({ fromMs: EPOCH - 1, toMs: EPOCH + 3 * SPAN_MS, byStage: true, includeOpportunities: true })],
+    ['waterfall, a page of the drill-down', firstPage],
+    ['waterfall, the next page', nextCursor && (await queries.waterfall({ ...window, page: { limit: q.limit, fromChange: nextCursor } }))],
   ];
 }
 
