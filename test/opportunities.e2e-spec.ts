@@ -218,7 +218,7 @@ describe('the command API on the embedded store (end to end)', () => {
   });
 
   describe('history', () => {
-    it('pages the events: fromRevision and limit, each page naming the next; the timeline comes whole', async () => {
+    it('pages the events: fromRevision and limit, each page naming the next', async () => {
       const { id } = await open();
       await api.http.post(`/opportunities/${id}/move`).send({ stage: 'qualification' }).expect(200);
       for (let i = 0; i < 12; i++) await api.http.post(`/opportunities/${id}/criteria`).send({ criterionId: 'goals', met: i % 2 === 0 }).expect(200);
@@ -233,10 +233,32 @@ describe('the command API on the embedded store (end to end)', () => {
       expect(await page('?fromRevision=10&limit=5')).toEqual([range(10, 13), null]);
       expect(await page('?fromRevision=10&limit=4')).toEqual([range(10, 13), null]);
       expect(await page('?fromRevision=14')).toEqual([[], null]);
-      for (const [query, field] of [['?limit=0', 'limit'], ['?limit=10001', 'limit'], ['?fromRevision=-1', 'fromRevision'], ['?fromRevision=1e3', 'fromRevision'], ['?view=timeline&limit=5', 'limit']]) {
+      for (const [query, field] of [['?limit=0', 'limit'], ['?limit=10001', 'limit'], ['?fromRevision=-1', 'fromRevision'], ['?fromRevision=1e3', 'fromRevision'], ['?view=timeline&limit=0', 'limit'], ['?view=timeline&fromRevision=x', 'fromRevision']]) {
         const refused = await api.http.get(`/opportunities/${id}/history${query}`).expect(400);
         expect([query, refused.body.code, refused.body.errors?.[0]?.field]).toEqual([query, 'REQUEST.VALIDATION_FAILED', field]);
       }
+    });
+
+    it('pages the timeline as the events, by the revision of the event that made each step; a step reads the same on any page', async () => {
+      const { id } = await open();
+      await api.http.post(`/opportunities/${id}/move`).send({ stage: 'qualification' }).expect(200);
+      for (let i = 0; i < 4; i++) await api.http.post(`/opportunities/${id}/criteria`).send({ criterionId: 'goals', met: i % 2 === 0, note: `call ${i}` }).expect(200);
+      for (const day of ['2026-06-01', '2026-07-01', '2026-08-01', '2026-09-01']) await api.http.patch(`/opportunities/${id}`).send({ expectedCloseDate: day }).expect(200);
+      type Timeline = { steps: { revision: number }[]; nextFromRevision: number | null };
+      const timeline = async (query: string) => (await api.http.get(`/opportunities/${id}/history?view=timeline${query}`).expect(200)).body as Timeline;
+      const page = async (query: string) => {
+        const { steps, nextFromRevision } = await timeline(query);
+        return [steps.map((step) => step.revision), nextFromRevision];
+      };
+      // Steps: the opening (0), the move (1), the four date changes (6–9); the criteria (2–5) are no steps.
+      const whole = await timeline('');
+      expect([whole.steps.map((step) => step.revision), whole.nextFromRevision]).toEqual([[0, 1, 6, 7, 8, 9], null]);
+      expect(await page('&limit=2')).toEqual([[0, 1], 6]);
+      expect(await page('&fromRevision=2&limit=2')).toEqual([[6, 7], 8]);
+      expect(await page('&fromRevision=8&limit=2')).toEqual([[8, 9], null]);
+      expect(await page('&fromRevision=10')).toEqual([[], null]);
+      // A step on a later page still knows the stage it left and when it entered it.
+      expect((await timeline('&fromRevision=7&limit=1')).steps).toEqual([whole.steps[3]]);
     });
   });
 

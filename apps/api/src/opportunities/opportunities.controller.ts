@@ -8,7 +8,7 @@ import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
 import { CompiledBody } from '../http/compiled-body';
-import { ApiProblem, validationProblem } from '../http/problem';
+import { ApiProblem } from '../http/problem';
 import { UuidPipe } from '../http/uuid.pipe';
 import { CLOCK, type Clock } from '../settings/api-settings.token';
 import { deterministicUuid, type CommandOutcome } from '@stagecraft/commands';
@@ -217,11 +217,10 @@ export class OpportunitiesController {
   @Allow('writer', 'analyst', 'auditor')
   @ApiOperation({ summary: 'Every event of the opportunity in order, with its metadata; ?view=timeline gives one readable step per move' })
   history(@Param('id', opportunityId) id: string, @Query() query: HistoryQueryDto, @CurrentPrincipal() principal: Principal) {
-    if (query.view === 'timeline') {
-      if (query.fromRevision !== undefined || query.limit !== undefined) throw validationProblem([{ field: query.limit !== undefined ? 'limit' : 'fromRevision', message: 'pages the events view only; the timeline comes whole' }]);
-      return this.queries.execute(new GetOpportunityTimelineQuery(id, principal.teams));
-    }
-    return this.queries.execute(new GetOpportunityHistoryQuery(id, principal.teams, { fromRevision: query.fromRevision ?? 0, limit: query.limit ?? HISTORY_PAGE_MAX }));
+    // Both views in pages by revision: a step is named by the revision of the event that made it.
+    const page = { fromRevision: query.fromRevision ?? 0, limit: query.limit ?? HISTORY_PAGE_MAX };
+    if (query.view === 'timeline') return this.queries.execute(new GetOpportunityTimelineQuery(id, principal.teams, page));
+    return this.queries.execute(new GetOpportunityHistoryQuery(id, principal.teams, page));
   }
 
   @Get(':id/verify')

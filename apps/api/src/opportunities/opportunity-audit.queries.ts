@@ -34,10 +34,19 @@ export class GetOpportunityAsOfQuery extends Query<AsOfView> {
   }
 }
 
-export class GetOpportunityTimelineQuery extends Query<{ opportunityId: string; steps: TimelineStep[] }> {
+/** A page of the timeline: the steps from a revision on, and the revision of the next step (null: none). */
+export interface TimelineAnswer {
+  readonly opportunityId: string;
+  readonly steps: TimelineStep[];
+  readonly nextFromRevision: number | null;
+}
+
+export class GetOpportunityTimelineQuery extends Query<TimelineAnswer> {
   constructor(
     readonly opportunityId: string,
     readonly teams?: readonly string[],
+    /** The page, as the events view's: the first revision and at most how many steps. */
+    readonly page: { readonly fromRevision: number; readonly limit: number } = { fromRevision: 0, limit: Number.MAX_SAFE_INTEGER },
   ) {
     super();
   }
@@ -102,7 +111,7 @@ export class GetOpportunityTimelineHandler implements IQueryHandler<GetOpportuni
     private readonly processes: ProcessRegistry,
   ) {}
 
-  async execute({ opportunityId, teams }: GetOpportunityTimelineQuery) {
+  async execute({ opportunityId, teams, page }: GetOpportunityTimelineQuery): Promise<TimelineAnswer> {
     const stored = await readOpportunityStream(this.store, opportunityId);
     assertVisible(stored, teams, opportunityId);
     // Every version the stream names (it opened on one, migrations moved it to others).
@@ -111,7 +120,12 @@ export class GetOpportunityTimelineHandler implements IQueryHandler<GetOpportuni
       const version = event.type === 'ProcessMigrated' ? event.data.toVersion : event.type === 'OpportunityOpened' ? event.data.processVersion : undefined;
       if (typeof processId === 'string' && typeof version === 'string') await this.processes.ensureVersion(processId, version);
     }
-    return { opportunityId, steps: timelineOf(stored, (processId, version) => this.processes.findVersion(processId, version)) };
+    // Every step is made from the whole stream (a step carries the evidence gathered before it and
+    // the stage it left); only the page is answered, so the answer stays bounded as the history grows.
+    const steps = timelineOf(stored, (processId, version) => this.processes.findVersion(processId, version));
+    const first = steps.findIndex((step) => step.revision >= page.fromRevision);
+    const after = first < 0 ? undefined : steps[first + page.limit];
+    return { opportunityId, steps: first < 0 ? [] : steps.slice(first, first + page.limit), nextFromRevision: after === undefined ? null : after.revision };
   }
 }
 

@@ -187,7 +187,7 @@ export class ChangeOpportunityDetailsDto extends CommandOptionsDto {
   expectedCloseDate?: string | null;
 }
 
-/** Events in one answer of GET /opportunities/:id/history, at most and by default. */
+/** Events (or timeline steps) in one answer of GET /opportunities/:id/history, at most and by default. */
 export const HISTORY_PAGE_MAX = 10_000;
 
 export class HistoryQueryDto {
@@ -199,12 +199,12 @@ export class HistoryQueryDto {
   @IsIn(['events', 'timeline'])
   view?: 'events' | 'timeline';
 
-  @ApiPropertyOptional({ description: 'events view: the first revision of the page (default 0); the answer\'s nextFromRevision names the next page', example: 0 })
+  @ApiPropertyOptional({ description: 'the first revision of the page (default 0): of an event, or of the event that made a timeline step; the answer\'s nextFromRevision names the next page', example: 0 })
   @IsOptional()
   @WholeNumberBetween(0, Number.MAX_SAFE_INTEGER)
   fromRevision?: number;
 
-  @ApiPropertyOptional({ description: `events view: events in the page (1–${HISTORY_PAGE_MAX}, default ${HISTORY_PAGE_MAX})`, example: 100 })
+  @ApiPropertyOptional({ description: `events (or timeline steps) in the page (1–${HISTORY_PAGE_MAX}, default ${HISTORY_PAGE_MAX})`, example: 100 })
   @IsOptional()
   @WholeNumberBetween(1, HISTORY_PAGE_MAX)
   limit?: number;
