@@ -857,7 +857,7 @@ describe('the board in a real browser (end to end)', () => {
       return ((await response.json()) as { errors: { field: string; message: string }[] }).errors;
     };
 
-    it('creates a deal from "New deal"; the API\'s validation messages show at their fields, nothing is recorded until they are fixed', async () => {
+    it('creates a deal from "New deal"; the API\'s refusals show at their fields in a rep\'s words with a summary announced, nothing is recorded until they are fixed', async () => {
       sent.length = 0;
       await page.click('#new-deal');
       await page.waitForSelector('#deal-form[open] #deal-title');
@@ -866,11 +866,29 @@ describe('the board in a real browser (end to end)', () => {
       await page.selectOption('#deal-teamId', 'direct');
       await page.click('#deal-form button[type=submit]');
       await page.waitForSelector('#deal-title[aria-invalid="true"]');
-      const expected = await refusalOf({ title: '', amount: 'a lot', currency: 'EU', teamId: 'direct', processId: 'standard' });
-      for (const field of ['title', 'amount', 'currency']) {
-        expect([field, await page.textContent(`#deal-${field}-error`)]).toEqual([field, expected.filter((error) => error.field === field).map((error) => error.message).join('; ')]);
-      }
+      // The API refuses these three fields, in a developer's words; the form says what to write there.
+      const refused = await refusalOf({ title: '', amount: 'a lot', currency: 'EU', teamId: 'direct', processId: 'standard' });
+      expect(refused.map((error) => error.field).sort()).toEqual(['amount', 'currency', 'title']);
+      const shown = Object.fromEntries(await Promise.all(['title', 'amount', 'currency'].map(async (field) => [field, await page.textContent(`#deal-${field}-error`)])));
+      expect(shown).toEqual({
+        title: 'Give the deal a title.',
+        amount: 'Write the amount as a number of at most 4 decimals, not negative: 48000.50 (or 48,000.50).',
+        currency: 'Write the currency as its three-letter code, such as EUR or USD.',
+      });
+      for (const error of refused) expect(Object.values(shown)).not.toContain(error.message);
       expect(await page.getAttribute('#deal-ownerId', 'aria-invalid')).toBeNull();
+      // A summary in the form's alert (a live region), read out when the save is refused.
+      expect(await page.textContent('#deal-form [role="alert"]')).toBe('Not saved. Title, Amount and Currency need correcting.');
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('deal-title');
+      // An owner the API refuses is told how to write one, not "ownerId must be an id".
+      await page.fill('#deal-title', 'Nakatomi tower fit-out');
+      await page.fill('#deal-amount', '64,500');
+      await page.fill('#deal-currency', 'EUR');
+      await page.fill('#deal-ownerId', 'ana smith');
+      await page.click('#deal-form button[type=submit]');
+      await page.waitForSelector('#deal-ownerId[aria-invalid="true"]');
+      expect(await page.textContent('#deal-ownerId-error')).toBe('Write the owner as their user name: letters, digits and . _ : @ - only, no spaces, starting with a letter or digit.');
+      expect(await page.textContent('#deal-form [role="alert"]')).toBe('Not saved. Owner needs correcting.');
 
       await page.fill('#deal-title', 'Nakatomi tower fit-out');
       await page.fill('#deal-amount', '64,500');
@@ -881,7 +899,7 @@ describe('the board in a real browser (end to end)', () => {
       await page.click('#deal-form button[type=submit]');
       await waitForRenderAfter(rendered);
       expect(await page.isVisible('#deal-form')).toBe(false);
-      expect(sent).toEqual(['POST /opportunities', 'POST /opportunities']);
+      expect(sent).toEqual(['POST /opportunities', 'POST /opportunities', 'POST /opportunities']);
       const newCard = page.locator('[data-column="new"] [data-opportunity-id]', { hasText: 'Nakatomi tower fit-out' });
       const id = (await newCard.getAttribute('data-opportunity-id'))!;
       ids['Nakatomi tower fit-out'] = id;
@@ -970,6 +988,35 @@ describe('the board in a real browser (end to end)', () => {
       const newest = await page.$$eval('#side-panel tbody tr:first-child td', (cells) => cells.map((cell) => cell.textContent));
       expect(newest[2]).toMatch(/^(Amount: €70,000 · Owner: chen|Owner: chen · Amount: €70,000)$/);
       await page.keyboard.press('Escape');
+    });
+
+    it('an edit that empties the amount or the owner is refused at those fields, in words, and nothing is sent: the API cannot clear them', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Emptied in edit', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 900, currency: 'EUR' });
+      await page.reload();
+      await page.locator(`[data-opportunity-id="${id}"] .card-title`).click();
+      await page.click('#side-panel[open] .edit-deal');
+      await page.waitForSelector('#deal-form[open] #deal-amount');
+      sent.length = 0;
+      await page.fill('#deal-amount', '');
+      await page.fill('#deal-ownerId', '');
+      await page.click('#deal-form button[type=submit]');
+      await page.waitForSelector('#deal-ownerId[aria-invalid="true"]');
+      expect([await page.textContent('#deal-amount-error'), await page.textContent('#deal-ownerId-error')]).toEqual([
+        'A deal\'s amount cannot be emptied once set: write the right amount.',
+        'A deal\'s owner cannot be emptied once set: write who owns it now.',
+      ]);
+      expect(await page.textContent('#deal-form [role="alert"]')).toBe('Not saved. Amount and Owner need correcting.');
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('deal-amount');
+      expect(await page.isVisible('#deal-form')).toBe(true);
+      expect(sent).toEqual([]);
+      const state = await caller.get<OpportunityView>(`/opportunities/${id}`);
+      expect([state.amount, state.ownerId, state.revision]).toEqual([900, 'bob', 0]);
+      // Why the form refuses: no command clears them (null is refused), unlike the expected close date.
+      for (const field of ['amount', 'ownerId']) {
+        const cleared = await fetch(`${api.baseUrl}/opportunities/${id}`, { method: 'PATCH', headers: { authorization: `Bearer ${api.keys[TEST_SERVICE]}`, 'content-type': 'application/json' }, body: JSON.stringify({ [field]: null }) });
+        expect([field, cleared.status]).toEqual([field, 400]);
+      }
+      await page.click('#deal-form button:text("Cancel")');
     });
 
     it('ticks a criterion with an evidence note in the panel; the card shows the stage\'s progress', async () => {
@@ -1149,6 +1196,73 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('Escape while a new deal is being saved, and the save is refused: the form opens again with what was typed, and the refusal is said', async () => {
+      const tab = await repTab();
+      try {
+        // Held on the way until the rep has pressed Escape; the API then refuses it (a two-letter currency).
+        const { held, release } = await holdRequests(tab, '**/opportunities', 'POST');
+        await newDealForm(tab, 'Refused after Escape');
+        await tab.fill('#deal-currency', 'EU');
+        await tab.click('#deal-form button[type=submit]');
+        await held;
+        await tab.keyboard.press('Escape');
+        await tab.waitForSelector('#deal-form', { state: 'hidden' });
+        release();
+        await tab.waitForSelector('#deal-form[open]');
+        expect([await tab.inputValue('#deal-title'), await tab.inputValue('#deal-amount'), await tab.inputValue('#deal-currency')]).toEqual(['Refused after Escape', '1200', 'EU']);
+        expect(await tab.getAttribute('#deal-currency', 'aria-invalid')).toBe('true');
+        expect(await tab.evaluate(() => document.activeElement?.id)).toBe('deal-currency');
+        expect(await tab.textContent('#status')).toMatch(/^“Refused after Escape” was not saved: .* The form is open again with what you typed\.$/);
+        // Corrected, it is saved.
+        await tab.fill('#deal-currency', 'EUR');
+        await tab.click('#deal-form button[type=submit]');
+        await tab.waitForSelector('[data-column="new"] [data-opportunity-id]:has-text("Refused after Escape")');
+        expect(await tab.textContent('#status')).toBe('Deal created.');
+        expect(await openDeals('Refused after Escape')).toHaveLength(1);
+      } finally {
+        await tab.close();
+      }
+    });
+
+    it('Escape while an edit is being saved, and no answer comes: the form opens again with what was typed; saved again, it goes under the same key', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Unanswered edit', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
+      const tab = await repTab();
+      try {
+        const keys: string[] = [];
+        let arrived!: () => void;
+        const held = new Promise<void>((resolve) => (arrived = resolve));
+        let release!: () => void;
+        const released = new Promise<void>((resolve) => (release = resolve));
+        await tab.route(`**/opportunities/${id}`, async (route) => {
+          if (route.request().method() !== 'PATCH') return route.continue();
+          keys.push(route.request().headers()['idempotency-key']!);
+          if (keys.length > 1) return route.continue();
+          arrived();
+          await released;
+          return route.abort('connectionreset'); // never reached the server
+        });
+        await tab.locator(`[data-opportunity-id="${id}"] .card-title`).click();
+        await tab.click('#side-panel[open] .edit-deal');
+        await tab.waitForSelector('#deal-form[open] #deal-amount');
+        await tab.fill('#deal-amount', '4500');
+        await tab.click('#deal-form button[type=submit]');
+        await held;
+        await tab.keyboard.press('Escape');
+        release();
+        await tab.waitForSelector('#deal-form[open]');
+        expect(await tab.inputValue('#deal-amount')).toBe('4500');
+        expect(await tab.textContent('#status')).toContain('“Unanswered edit” was not saved: The server could not be reached');
+        await tab.click('#deal-form button[type=submit]');
+        await tab.waitForSelector('#deal-form', { state: 'hidden' });
+        await tab.waitForFunction(() => (document.getElementById('status')?.textContent ?? '') === '“Unanswered edit” saved.');
+        expect(keys).toHaveLength(2);
+        expect(keys[1]).toBe(keys[0]);
+        expect((await caller.get<OpportunityView>(`/opportunities/${id}`)).amount).toBe(4500);
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('an edit refused because someone else changed the deal meanwhile (409) keeps what the rep typed; saved again, it is recorded', async () => {
       const { id } = await caller.command('/opportunities', { title: 'Edited meanwhile', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
       const tab = await repTab();
@@ -1233,6 +1347,27 @@ describe('the board in a real browser (end to end)', () => {
         expect(keys[1]).toBe(keys[0]);
         expect(await tab.textContent('#status')).toBe('“Lost on the wire” marked as lost.');
         expect((await caller.get<HistoryAnswer>(`/opportunities/${id}/history`)).events.map((event) => event.type)).toEqual(['OpportunityOpened', 'OpportunityLost']);
+      } finally {
+        await tab.close();
+      }
+    });
+
+    it('keyboard, on a phone: a card moved to a column not shown takes the view along, and keeps the focus', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Moved on a phone', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
+      const tab = await repTab();
+      try {
+        await tab.setViewportSize({ width: 390, height: 844 });
+        const visible = () => tab.$$eval('[data-column]', (columns) => columns.filter((element) => getComputedStyle(element).display !== 'none').map((element) => (element as HTMLElement).dataset.column));
+        await tab.selectOption('#stage-switcher', 'new');
+        await tab.waitForFunction(() => new URL(location.href).searchParams.get('stage') === 'new');
+        expect(await visible()).toEqual(['new']);
+        await moveFromKeyboard(tab, id, 'qualification');
+        await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${id}"]`, { state: 'attached' });
+        await tab.waitForFunction(() => (document.getElementById('status')?.textContent ?? '') !== '');
+        expect(await tab.textContent('#status')).toBe('“Moved on a phone” moved to Qualification.');
+        expect(await visible()).toEqual(['qualification']);
+        expect([await tab.inputValue('#stage-switcher'), new URL(tab.url()).searchParams.get('stage')]).toEqual(['qualification', 'qualification']);
+        expect(await tab.evaluate(() => [document.activeElement?.className, document.activeElement?.closest<HTMLElement>('[data-opportunity-id]')?.dataset.opportunityId])).toEqual(['move-button', id]);
       } finally {
         await tab.close();
       }

@@ -1,4 +1,4 @@
-import { amountProblem, dealBody } from './deal-form.model';
+import { amountProblem, dealBody, emptiedFields } from './deal-form.model';
 
 const typed = (values: Partial<Record<'title' | 'amount' | 'currency' | 'ownerId' | 'teamId' | 'expectedCloseDate', string>>) => ({
   title: '',
@@ -37,5 +37,15 @@ describe('the deal form\'s body', () => {
     expect(dealBody(typed({ title: 'X', amount: '12.345' }), undefined)).toMatchObject({ amount: 12.345 });
     for (const fine of ['', '48000', '48000.5', '48,000.50', '0.125', '0.25', '1.5', '-3', '1.5e3', '.5', 'a lot']) expect([fine, amountProblem(fine)]).toEqual([fine, undefined]);
     expect([dealBody(typed({ title: 'X', amount: '1.5e3' }), undefined).amount, dealBody(typed({ title: 'X', amount: '.5' }), undefined).amount]).toEqual([1500, 0.5]);
+  });
+
+  it('an edit that empties what the API cannot clear (amount, currency, owner, team) is named, not sent without it', () => {
+    const same = typed({ title: 'ACME', amount: '1000', currency: 'EUR', ownerId: 'ana', teamId: 'direct', expectedCloseDate: '2027-01-31' });
+    expect(emptiedFields(same, existing)).toEqual([]);
+    expect(emptiedFields({ ...same, amount: ' ', ownerId: '', expectedCloseDate: '' }, existing)).toEqual(['amount', 'ownerId']);
+    expect(emptiedFields({ ...same, currency: '', teamId: '' }, existing)).toEqual(['currency', 'teamId']);
+    // Empty before, empty now: nothing emptied. A new deal leaves out what is not filled in.
+    expect(emptiedFields({ ...same, amount: '', ownerId: '' }, { ...existing, amount: null, ownerId: null })).toEqual([]);
+    expect(emptiedFields(typed({ title: 'X' }), undefined)).toEqual([]);
   });
 });

@@ -7,8 +7,9 @@ export type Field = (typeof FIELDS)[number];
 
 /**
  * A new deal: every field filled in. An edit: only the fields changed (an emptied close date
- * clears it; the API cannot clear the others, so an emptied one is left as it was). An amount that
- * is not a number is sent as written, so the API's message about it is the one shown.
+ * clears it; the API cannot clear the others: the form refuses an edit that empties one,
+ * emptiedFields, before it gets here). An amount that is not a number is sent as written, so the
+ * API's message about it is the one shown.
  */
 // An amount is digits with a dot for decimals; commas or spaces may stand between groups of three
 // digits. Anything else was read wrong before: "48.000,50" (a European 48,000.50) had its comma
@@ -56,4 +57,14 @@ export function dealBody(typed: Readonly<Record<Field, string>>, existing: Pick<
     changed[field] = wanted[field];
   }
   return changed;
+}
+
+/**
+ * Fields an edit empties that the API cannot clear: the amount, currency, owner and team (a command
+ * takes no null for them; only the expected close date is cleared by null, and an emptied title is
+ * sent, for the API to refuse). Sent without them, the edit would keep the old values unsaid.
+ */
+export function emptiedFields(typed: Readonly<Record<Field, string>>, existing: Pick<OpportunityView, Field> | undefined): ('amount' | 'currency' | 'ownerId' | 'teamId')[] {
+  if (!existing) return [];
+  return (['amount', 'currency', 'ownerId', 'teamId'] as const).filter((field) => typed[field].trim() === '' && existing[field] !== null && existing[field] !== undefined && existing[field] !== '');
 }

@@ -1,13 +1,15 @@
 import { ApiError, newIdempotencyKey, outcomeUnknown, type ApiClient } from './api.client';
 import type { CommandAnswer, OpportunityView } from '@stagecraft/contracts';
-import { byId, h } from './dom';
-import { amountProblem, dealBody, FIELDS, type Field } from './deal-form.model';
+import { announce, byId, h } from './dom';
+import { amountProblem, dealBody, emptiedFields, FIELDS, type Field } from './deal-form.model';
+import { CANNOT_EMPTY, FIELD_LABELS as labels, formRefusal, needCorrecting } from './deal-form-messages.model';
 import { inWords } from './moves.model';
 import type { ProcessDetail } from '@stagecraft/contracts';
 
 // "New deal" and "Edit": one form, sent as POST /opportunities or PATCH /opportunities/:id. The
-// browser's own checks are off (novalidate): the API judges every field, and its messages are shown
-// beside the field they are about, so the rules live in one place.
+// browser's own checks are off (novalidate): the API judges every field, so the rules live in one
+// place, and what it refuses is said beside the field it is about in a rep's words, with a summary
+// the form's alert announces (deal-form-messages.model.ts).
 
 export interface DealFormOptions {
   readonly definition: ProcessDetail['definition'];
@@ -16,15 +18,10 @@ export interface DealFormOptions {
   readonly defaultTeam: string;
   /** Editing this deal; absent: a new one. */
   readonly opportunity?: OpportunityView;
+  /** Whether the rep who opened the form is still signed in: a save failing after sign-out opens nothing again. */
+  readonly current?: () => boolean;
 }
 
-
-/** Refusals that are about one field, by their stable code. */
-const FIELD_OF_CODE: Readonly<Record<string, Field>> = {
-  'OPPORTUNITY.UNKNOWN_TEAM': 'teamId',
-  'AUTH.TEAM_FORBIDDEN': 'teamId',
-  'OPPORTUNITY.INVALID_EXPECTED_CLOSE_DATE': 'expectedCloseDate',
-};
 
 /** Resolves with the command's answer once saved, or null when cancelled. */
 export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<CommandAnswer | null> {
@@ -45,7 +42,6 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
     expectedCloseDate: h('input', { id: 'deal-expectedCloseDate', name: 'expectedCloseDate', type: 'date', value: existing?.expectedCloseDate ?? '' }),
   };
   (inputs.teamId as HTMLSelectElement).value = existing?.teamId ?? options.defaultTeam;
-  const labels: Record<Field, string> = { title: 'Title', amount: 'Amount', currency: 'Currency', ownerId: 'Owner', teamId: 'Team', expectedCloseDate: 'Expected close date' };
   const errors = Object.fromEntries(FIELDS.map((field) => [field, h('p', { class: 'field-error', id: `deal-${field}-error` })])) as unknown as Record<Field, HTMLElement>;
   const general = h('p', { class: 'panel-message', 'data-tone': 'error', role: 'alert' });
   const cancel = h('button', { type: 'button' }, 'Cancel');
@@ -74,20 +70,18 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
     }
     general.textContent = '';
   };
+  // A refusal: each field's message beside it, in a rep's words (deal-form-messages.model.ts), and a
+  // summary naming the fields in the form's alert, which screen readers announce.
   const show = (error: ApiError) => {
-    const byField = new Map<Field, string[]>();
-    for (const entry of error.problem.errors ?? []) {
-      const field = FIELDS.find((candidate) => candidate === entry.field);
-      if (field) byField.set(field, [...(byField.get(field) ?? []), entry.message]);
-    }
-    const codeField = FIELD_OF_CODE[error.problem.code];
-    if (codeField && byField.size === 0) byField.set(codeField, [inWords(error.problem.detail ?? error.problem.code, options.definition)]);
-    for (const [field, messages] of byField) {
-      errors[field].textContent = messages.join('; ');
+    const refusal = formRefusal(error.problem, (message) => inWords(message, options.definition));
+    for (const field of FIELDS) {
+      const message = refusal.byField[field];
+      if (message === undefined) continue;
+      errors[field].textContent = message;
       inputs[field].setAttribute('aria-invalid', 'true');
     }
-    if (byField.size === 0) general.textContent = inWords(error.problem.detail ?? error.problem.code, options.definition);
-    // The first field in trouble gets the focus, so the message is read out with it.
+    general.textContent = `Not saved. ${refusal.summary}`;
+    // The first field in trouble gets the focus, so its message is read out with it.
     FIELDS.map((field) => inputs[field]).find((input) => input.getAttribute('aria-invalid') === 'true')?.focus();
   };
 
@@ -102,7 +96,35 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
     /** The save under way: closing the form meanwhile (Escape, Cancel) waits for its answer, so a deal saved is never saved silently. */
     let saving: Promise<void> | null = null;
     cancel.addEventListener('click', () => dialog.close());
-    dialog.addEventListener('close', () => void (saving ?? Promise.resolve()).then(() => resolve(saved)), { once: true });
+    // Closed while a save is under way, the form waits for its answer. Saved, it resolves as any save
+    // does; refused or unanswered, the rep would never learn of it (the form's own message is in a
+    // closed dialog) and what they typed would be gone: the form opens again as it stands, its
+    // message shown, and the failure is said in the status line too.
+    const closed = () => {
+      const pending = saving;
+      if (pending === null) {
+        dialog.removeEventListener('close', closed);
+        resolve(saved);
+        return;
+      }
+      void pending.then(() => {
+        if (saved !== null || dialog.open || options.current?.() === false) {
+          if (dialog.open) return; // opened again meanwhile: its own close resolves
+          dialog.removeEventListener('close', closed);
+          resolve(saved);
+          return;
+        }
+        const message = general.textContent ?? '';
+        const title = inputs.title.value.trim();
+        dialog.showModal();
+        announce(`${title ? `“${title}”` : 'The deal'} was not saved: ${message.replace(/^Not saved\. /, '') || 'the form says what to correct.'} The form is open again with what you typed.`, 'error');
+        // Set again once the dialog is open, so its alert is read out (a closed dialog's is not).
+        general.textContent = '';
+        general.textContent = message;
+        (FIELDS.map((field) => inputs[field]).find((input) => input.getAttribute('aria-invalid') === 'true') ?? save).focus();
+      });
+    };
+    dialog.addEventListener('close', closed);
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       clearErrors();
@@ -112,11 +134,23 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
         confirmedAmount = unclear.kind === 'ambiguous' ? inputs.amount.value.trim() : undefined;
         errors.amount.textContent = unclear.message;
         inputs.amount.setAttribute('aria-invalid', 'true');
+        general.textContent = unclear.kind === 'ambiguous' ? 'Not saved yet: check the Amount.' : 'Not saved. Amount needs correcting.';
         inputs.amount.focus();
         return;
       }
+      const typed = Object.fromEntries(FIELDS.map((field) => [field, inputs[field].value])) as Record<Field, string>;
+      const emptied = emptiedFields(typed, base);
+      if (emptied.length > 0) {
+        for (const field of emptied) {
+          errors[field].textContent = CANNOT_EMPTY[field];
+          inputs[field].setAttribute('aria-invalid', 'true');
+        }
+        general.textContent = `Not saved. ${needCorrecting(emptied)}`;
+        inputs[emptied[0]!].focus();
+        return;
+      }
       save.disabled = true;
-      const body = dealBody(Object.fromEntries(FIELDS.map((field) => [field, inputs[field].value])) as Record<Field, string>, base);
+      const body = dealBody(typed, base);
       if (base && Object.keys(body).length === 0) {
         dialog.close(); // nothing changed: nothing to record
         return;

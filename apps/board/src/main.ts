@@ -291,16 +291,24 @@ function drawBoard(): void {
   if (!state.detail) return;
   const container = byId('columns');
   const shown = filterColumns(state.columns, state.filters);
-  const stage = state.columns.some((column) => column.key === state.stage) ? state.stage : (state.columns[0]?.key ?? '');
+  // A redraw makes every card anew: the one with the focus (a keyboard user's place) gets it back.
+  const active = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+  const focusedCard = active?.closest<HTMLElement>('#columns [data-opportunity-id]')?.dataset.opportunityId;
+  const focusedPart = active?.classList.contains('move-button') ? '.move-button' : active?.classList.contains('card-title') ? '.card-title' : null;
+  // On a phone one column shows at a time: a focused card now in another column (moved from the
+  // keyboard) takes the view along, or its focus would fall to the page, on a column not shown.
+  const shownStage = () => (state.columns.some((column) => column.key === state.stage) ? state.stage : (state.columns[0]?.key ?? ''));
+  const focusedIn = focusedCard === undefined ? undefined : shown.find((column) => column.cards.some((card) => card.id === focusedCard))?.key;
+  if (focusedIn !== undefined && focusedIn !== shownStage() && oneColumnAtATime()) {
+    state.stage = focusedIn;
+    writeAddress();
+  }
+  const stage = shownStage();
   filterControls.show(state.filters, ownersOf(state.columns));
   filterControls.showStages(
     state.columns.map((column) => ({ key: column.key, name: column.name, count: column.count })),
     stage,
   );
-  // A redraw makes every card anew: the one with the focus (a keyboard user's place) gets it back.
-  const active = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-  const focusedCard = active?.closest<HTMLElement>('#columns [data-opportunity-id]')?.dataset.opportunityId;
-  const focusedPart = active?.classList.contains('move-button') ? '.move-button' : active?.classList.contains('card-title') ? '.card-title' : null;
   renderBoard(
     container,
     shown,
@@ -333,6 +341,11 @@ function drawBoard(): void {
   container.dataset.renders = String(state.renders);
 }
 
+/** The phone layout (board.css): one column shown at a time, picked with the stage switcher, which is shown only then. */
+function oneColumnAtATime(): boolean {
+  return byId('stage-switcher').getClientRects().length > 0;
+}
+
 async function openPanel(card: BoardCard): Promise<void> {
   if (!state.detail) return;
   await openSidePanel(api, card, {
@@ -361,7 +374,7 @@ async function newDeal(): Promise<void> {
   const since = session;
   const definition = state.detail!.definition;
   const { teams } = selectableTeams(definition);
-  const answer = await openDealForm(api, { definition, teams, defaultTeam: state.teamId || (teams.length === 1 ? teams[0]! : '') });
+  const answer = await openDealForm(api, { definition, teams, defaultTeam: state.teamId || (teams.length === 1 ? teams[0]! : ''), current: () => since === session });
   if (!answer || since !== session) return;
   state.position = answer.position;
   await loadBoard();
@@ -374,7 +387,7 @@ async function editDeal(card: BoardCard, opportunity: OpportunityView): Promise<
   const since = session;
   const definition = state.detail!.definition;
   const { teams } = selectableTeams(definition);
-  const answer = await openDealForm(api, { definition, teams, defaultTeam: opportunity.teamId ?? '', opportunity });
+  const answer = await openDealForm(api, { definition, teams, defaultTeam: opportunity.teamId ?? '', opportunity, current: () => since === session });
   if (!answer || since !== session) return;
   state.position = answer.position;
   await loadBoard();
