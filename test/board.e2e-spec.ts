@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Browser, Page, Request } from 'playwright-core';
 import { parseDocument } from 'yaml';
 import type { CohortsResult, FunnelResult, HistoryAnswer, OpportunityView, PipelineResult, StageDurationsResult, VelocityResult, WaterfallResult, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
-import { TEST_SERVICE, temporaryDirectory } from './support/api-test-app';
+import { startApiTestApp, TEST_SERVICE, temporaryDirectory } from './support/api-test-app';
 import { closeWithin, launchChromium, startBoardApi, type ListeningApi } from './support/board-browser';
 import { apiCaller, seedBoardDemo, type ApiCaller } from './support/board-demo.seed';
 
@@ -1544,6 +1544,65 @@ describe('the board in a real browser (end to end)', () => {
         expect(await tab.locator('#side-panel .edit-deal, #side-panel .panel-move, #side-panel .criterion-note').count()).toBe(0);
         expect(await tab.locator('#side-panel .panel-message[data-tone="error"]').count()).toBe(0);
         expect(await tab.textContent('#side-panel [data-field="status"]')).toBe('Open in Proposition');
+      } finally {
+        await tab.close();
+      }
+    });
+  });
+
+  describe('a deal on an older process version', () => {
+    // The deal opened when the process allowed skipping stages but not moving back; the file has
+    // changed since (the shipped rules: back allowed, no skipping). Its moves are its version's.
+    let dir: ReturnType<typeof temporaryDirectory>;
+    let older: ListeningApi;
+    let dealId: string;
+    let olderVersion: string;
+
+    beforeAll(async () => {
+      dir = temporaryDirectory('stagecraft-board-versions-'); // here, not when the file is read: a run that skips these tests makes none
+      const oldRules = join(dir.path, 'old-processes');
+      mkdirSync(oldRules);
+      const standard = readFileSync(join(__dirname, '..', 'config', 'processes', 'standard.yaml'), 'utf8');
+      writeFileSync(join(oldRules, 'standard.yaml'), standard.replace('allowSkipping: false', 'allowSkipping: true').replace('allowBackward: true ', 'allowBackward: false'));
+      const eventStorePath = join(dir.path, 'events.db');
+      const before = await startApiTestApp({ eventStorePath, processesDir: oldRules });
+      try {
+        dealId = (await before.http.post('/opportunities').send({ title: 'On the old rules', processId: 'standard', teamId: 'direct' }).expect(201)).body.id;
+        await before.http.post(`/opportunities/${dealId}/move`).send({ stage: 'qualification' }).expect(200);
+        olderVersion = (await before.http.get('/processes/standard').expect(200)).body.version;
+      } finally {
+        await before.close();
+      }
+      older = await startBoardApi({ eventStorePath });
+    });
+    afterAll(async () => {
+      await older?.close();
+      dir?.remove();
+    });
+
+    it('its card offers the moves its own version allows (skipping on, moving back off), not the current version\'s, as the API decides them', async () => {
+      const current = await (await fetch(`${older.baseUrl}/processes/standard`, { headers: { authorization: `Bearer ${older.keys[TEST_SERVICE]}` } })).json();
+      expect(current.version).not.toBe(olderVersion);
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      tab.setDefaultTimeout(10_000);
+      try {
+        await tab.goto(`${older.baseUrl}/board?process=standard`);
+        await tab.fill('#credentials', older.keys[TEST_SERVICE]!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${dealId}"] .move-button`);
+        await tab.click(`[data-opportunity-id="${dealId}"] .move-button`);
+        await tab.waitForSelector('.move-menu');
+        const offered = await tab.$$eval('.move-menu [data-target]', (items) => items.map((item) => (item as HTMLElement).dataset.target));
+        expect(offered).toEqual(['proposition', 'negotiation', 'lost']);
+        await tab.keyboard.press('Escape');
+        // The API agrees: back to New is refused for this deal; Negotiation is refused only for its criteria, not as a skip.
+        const send = (stage: string) => fetch(`${older.baseUrl}/opportunities/${dealId}/move`, { method: 'POST', headers: { authorization: `Bearer ${older.keys[TEST_SERVICE]}`, 'content-type': 'application/json' }, body: JSON.stringify({ stage }) });
+        expect((await (await send('new')).json()).code).toBe('OPPORTUNITY.BACKWARD_NOT_ALLOWED');
+        expect((await (await send('negotiation')).json()).code).toBe('OPPORTUNITY.EXIT_CRITERIA_UNMET');
+        // Its panel offers the same.
+        await tab.click(`[data-opportunity-id="${dealId}"] .card-title`);
+        await tab.waitForSelector('#side-panel[open] .panel-move');
+        expect(await tab.$$eval('#side-panel .panel-move', (buttons) => buttons.map((button) => (button as HTMLElement).dataset.target))).toEqual(['proposition', 'negotiation', 'lost']);
       } finally {
         await tab.close();
       }

@@ -38,6 +38,18 @@ describe('process definitions are versioned', () => {
       expect(unmetAfter).toHaveLength(4);
       expect(unmetBefore).toHaveLength(5);
       expect((await second.http.get(`/opportunities/${before}`).expect(200)).body.processVersion).toBe(v1);
+      // The board offers each deal its own version's moves: GET /processes/:id?version= answers that
+      // version's definition and move table, and each live card names its version.
+      const oldDetail = (await second.http.get(`/processes/standard?version=${v1}`).expect(200)).body;
+      expect([oldDetail.version, oldDetail.versions.length]).toEqual([v1, 2]);
+      expect(oldDetail.definition.stages.find((stage: { id: string }) => stage.id === 'qualification').exitCriteria.map((criterion: { id: string }) => criterion.id)).toContain('pain-points');
+      const oldForward = oldDetail.moves.find((entry: { from: string }) => entry.from === 'qualification').options.find((option: { to: string }) => option.to === 'proposition');
+      expect(oldForward.requiredCriteria).toContain('pain-points');
+      expect((await second.http.get(`/processes/standard?version=deadbeef`).expect(404)).body.code).toBe('PROCESS.VERSION_NOT_FOUND');
+      expect((await second.http.get(`/processes/standard?version=`).expect(400)).body.errors[0].field).toBe('version');
+      const moved = (await second.http.post(`/opportunities/${after}/criteria`).send({ criterionId: 'goals', met: true }).expect(200)).body.position;
+      const cards = (await second.http.get(`/pipeline?processId=standard&include=opportunities&minPosition=${moved}`).expect(200)).body.processes[0].stages.flatMap((stage: { opportunities: unknown[] }) => stage.opportunities);
+      expect(Object.fromEntries(cards.map((card: { id: string; processVersion: string }) => [card.id, card.processVersion]))).toEqual({ [before]: v1, [after]: process.version });
       const oldMachine = (await second.http.get(`/processes/standard/machine?version=${v1}`).expect(200)).body;
       const forward = oldMachine.states.qualification.on.MOVE.find((t: { target: string }) => t.target === 'proposition');
       expect(forward.guard.params.required).toContain('pain-points');

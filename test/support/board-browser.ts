@@ -38,12 +38,14 @@ export interface ListeningApi extends ApiTestApp {
  * The real application as `npm start` runs it, on a temporary SQLite file, listening on a free
  * port, with the board bundled from source the way `npm run build` bundles it.
  */
-export async function startBoardApi(options: { env?: Record<string, string>; extraKeys?: Parameters<typeof startApiTestApp>[0]['extraKeys'] } = {}): Promise<ListeningApi> {
+export async function startBoardApi(
+  options: { env?: Record<string, string>; extraKeys?: Parameters<typeof startApiTestApp>[0]['extraKeys']; /** A store written before (e.g. on an older process version); a fresh one by default. */ eventStorePath?: string } = {},
+): Promise<ListeningApi> {
   const dir = temporaryDirectory('stagecraft-board-');
   try {
     await buildBoard(`${dir.path}/board`);
     const api = await startApiTestApp({
-      eventStorePath: `${dir.path}/events.db`,
+      eventStorePath: options.eventStorePath ?? `${dir.path}/events.db`,
       env: { READ_MODELS_PATH: `${dir.path}/read-models.db`, BOARD_ASSETS_DIR: `${dir.path}/board`, ...options.env },
       extraKeys: options.extraKeys,
     });

@@ -19,6 +19,7 @@ const card = (id: string, title: string, owner: string, amountValue: number | nu
   lostReason: null,
   criteria: null,
   closedInStage: null,
+  processVersion: null,
 });
 const cards = [card('a1', 'Umbrella CRM', 'ana', 500), card('b2', 'ACME renewal', 'bob', 2000), card('c3', 'Hooli analytics', 'ana', null)];
 const column: BoardColumn = { key: 'new', target: { kind: 'stage', stageId: 'new', name: 'New' }, name: 'New', probability: 10, count: 3, amount: '', weightedAmount: null, converted: null, rotting: 0, cards, caption: null, more: null };

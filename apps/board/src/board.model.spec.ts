@@ -33,7 +33,7 @@ describe('the board model', () => {
               weightedAmount: 100,
               weightedAmountsByCurrency: { EUR: 100 },
               rotAfterDays: 1,
-              opportunities: [{ id: 'a', title: 'A', ownerId: 'ana', teamId: 'direct', amount: 1000, currency: 'EUR', stageEnteredAt: '2026-03-07T13:00:00Z', expectedCloseDate: '2026-04-30', daysInStage: 2, rotting: true, criteria: { met: 1, total: 3 } }],
+              opportunities: [{ id: 'a', title: 'A', ownerId: 'ana', teamId: 'direct', amount: 1000, currency: 'EUR', stageEnteredAt: '2026-03-07T13:00:00Z', expectedCloseDate: '2026-04-30', daysInStage: 2, rotting: true, criteria: { met: 1, total: 3 }, processVersion: 'v1' }],
             },
             { stageId: 'qualification', name: 'Qualification', probability: 20, count: 0, amount: 0, amountsByCurrency: {}, weightedAmount: 0, weightedAmountsByCurrency: {}, rotAfterDays: null },
             // Only an older version of the process has this stage: its deals still show. Two currencies: no single sum.
@@ -65,17 +65,17 @@ describe('the board model', () => {
       ['lost', 1, '$700', null],
     ]);
     expect(columns[0]!.cards).toEqual([
-      { id: 'a', title: 'A', owner: 'ana', amount: '€1,000', amountValue: 1000, currency: 'EUR', teamId: 'direct', daysInStage: 2, rotting: true, expectedCloseDate: '2026-04-30', nextSteps: null, stageId: 'new', status: 'open', closedAt: null, lostReason: null, criteria: { met: 1, total: 3 }, closedInStage: null },
+      { id: 'a', title: 'A', owner: 'ana', amount: '€1,000', amountValue: 1000, currency: 'EUR', teamId: 'direct', daysInStage: 2, rotting: true, expectedCloseDate: '2026-04-30', nextSteps: null, stageId: 'new', status: 'open', closedAt: null, lostReason: null, criteria: { met: 1, total: 3 }, closedInStage: null, processVersion: 'v1' },
     ]);
     expect(columns.map((column) => column.rotting)).toEqual([1, 0, 0, 0, 0]);
     // The converted total is labelled with the day and the rates it used.
     expect(columns[2]!.converted).toEqual({ text: '≈ €280', rates: '1 USD = 0.9 EUR (from 2026-01-01); rates in force on 2026-03-10' });
     expect(columns[0]!.converted).toBeNull();
     expect(columns[3]!.cards).toEqual([
-      { id: 'w', title: 'W', owner: 'unassigned', amount: '€2,000', amountValue: 2000, currency: 'EUR', teamId: null, daysInStage: null, rotting: false, expectedCloseDate: null, nextSteps: 'Kick-off', stageId: 'won', status: 'won', closedAt: '2026-03-09T08:00:00Z', lostReason: null, criteria: null, closedInStage: 'qualification' },
+      { id: 'w', title: 'W', owner: 'unassigned', amount: '€2,000', amountValue: 2000, currency: 'EUR', teamId: null, daysInStage: null, rotting: false, expectedCloseDate: null, nextSteps: 'Kick-off', stageId: 'won', status: 'won', closedAt: '2026-03-09T08:00:00Z', lostReason: null, criteria: null, closedInStage: 'qualification', processVersion: null },
     ]);
     expect(columns[4]!.cards).toEqual([
-      { id: 'l', title: 'L', owner: 'bob', amount: '$700', amountValue: 700, currency: 'USD', teamId: null, daysInStage: null, rotting: false, expectedCloseDate: null, nextSteps: null, stageId: 'lost', status: 'lost', closedAt: '2026-03-01T08:00:00Z', lostReason: 'price', criteria: null, closedInStage: 'new' },
+      { id: 'l', title: 'L', owner: 'bob', amount: '$700', amountValue: 700, currency: 'USD', teamId: null, daysInStage: null, rotting: false, expectedCloseDate: null, nextSteps: null, stageId: 'lost', status: 'lost', closedAt: '2026-03-01T08:00:00Z', lostReason: 'price', criteria: null, closedInStage: 'new', processVersion: null },
     ]);
     // The period, and that Won lists fewer cards than it counts.
     expect(columns.map((column) => column.caption)).toEqual([null, null, null, 'Closed 2026-02-08 – 2026-03-10 · newest 1 of 3', 'Closed 2026-02-08 – 2026-03-10']);

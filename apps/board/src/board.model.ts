@@ -35,6 +35,8 @@ export interface BoardCard {
   readonly criteria: { readonly met: number; readonly total: number } | null;
   /** Closed cards: the stage it closed in (where a reopening starts from); null when unknown. */
   readonly closedInStage: string | null;
+  /** Open cards: the process version the deal runs on, whose rules decide its moves; null when the answer does not say. */
+  readonly processVersion: string | null;
 }
 
 export interface BoardColumn {
@@ -112,6 +114,7 @@ export function boardColumns(definition: Definition, pipeline: PipelineResult, n
         lostReason: null,
         criteria: card.criteria ?? null,
         closedInStage: null,
+        processVersion: card.processVersion ?? null,
       })),
       caption: null,
       more: stage?.opportunitiesOmitted ? `${stage.opportunitiesOmitted.toLocaleString('en')} more not shown` : null,
@@ -158,6 +161,7 @@ function closedCard(card: ClosedOpportunity, kind: 'won' | 'lost'): BoardCard {
     lostReason: kind === 'lost' ? (card.lostReason ?? 'unknown') : null,
     criteria: null,
     closedInStage: card.closedInStage ?? null,
+    processVersion: null,
   };
 }
 

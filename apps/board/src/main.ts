@@ -11,7 +11,7 @@ import { openDealForm } from './deal-form';
 import { chooseClosing, type ClosingAnswer } from './dialogs';
 import { announce, byId, h } from './dom';
 import { dayBoundary } from './format';
-import { inWords, moveChoices } from './moves.model';
+import { detailForCard, inWords, moveChoices, otherVersions } from './moves.model';
 import { openSidePanel } from './side-panel';
 import { loadWaterfall } from './waterfall.view';
 
@@ -38,6 +38,8 @@ const state = {
   renders: 0,
   /** The columns were loaded with SEARCHED_CARDS_PER_COLUMN (a search, filter or sort was on). */
   loadedForSearch: false,
+  /** The moves of process versions other than the current one, by process and version: a card is offered its own version's. */
+  versionMoves: new Map<string, Map<string, ProcessDetail['moves']>>(),
 };
 
 const view = (): 'board' | 'charts' => (location.hash === '#charts' && mayReadCharts() ? 'charts' : 'board');
@@ -254,8 +256,35 @@ async function loadBoard(options: { onlyIfChanged?: boolean } = {}): Promise<voi
   const text = JSON.stringify({ ...pipeline, closed: undefined });
   if (options.onlyIfChanged && text === drawnPipeline) return;
   drawnPipeline = text;
-  state.columns = boardColumns(definition, pipeline, new Date());
+  const columns = boardColumns(definition, pipeline, new Date());
+  await loadVersionMoves(columns);
+  if (load !== boardLoads || state.detail?.definition !== definition) return;
+  state.columns = columns;
   drawBoard();
+}
+
+/**
+ * The moves of each other process version the cards run on, read once (a version never changes):
+ * a deal on an older version is decided by that version's rules, so the board offers those. One
+ * that cannot be read is left to the API to judge (nothing marked forbidden), never the current rules.
+ */
+async function loadVersionMoves(columns: readonly BoardColumn[]): Promise<void> {
+  const detail = state.detail!;
+  const known = state.versionMoves.get(detail.id) ?? new Map<string, ProcessDetail['moves']>();
+  state.versionMoves.set(detail.id, known);
+  const missing = otherVersions(columns, detail.version).filter((version) => !known.has(version));
+  await Promise.all(
+    missing.map(async (version) => {
+      const answer = await api.get<ProcessDetail>(`/processes/${encodeURIComponent(detail.id)}`, { version }).catch(() => null);
+      if (answer) known.set(version, answer.moves);
+    }),
+  );
+}
+
+/** The process as a card is judged by: its own version's moves. */
+function detailOf(card: BoardCard): Pick<ProcessDetail, 'definition' | 'moves'> {
+  const detail = state.detail!;
+  return detailForCard(detail, state.versionMoves.get(detail.id) ?? new Map(), card);
 }
 
 /**
@@ -319,7 +348,7 @@ function drawBoard(): void {
         clearStatus();
         void openPanel(card);
       },
-      choices: (card) => moveChoices(state.columns, card, state.detail),
+      choices: (card) => moveChoices(state.columns, card, detailOf(card)),
       canMove: mayWrite(),
     },
     stage,
@@ -349,7 +378,7 @@ function oneColumnAtATime(): boolean {
 async function openPanel(card: BoardCard): Promise<void> {
   if (!state.detail) return;
   await openSidePanel(api, card, {
-    detail: state.detail,
+    detail: detailOf(card),
     columns: state.columns,
     canWrite: mayWrite(),
     canReadHistory: mayReadHistory(),

@@ -1,6 +1,6 @@
 import type { ProcessDetail } from '@stagecraft/contracts';
 import type { BoardColumn } from './board.model';
-import { allowedTargets, inWords, moveChoices, reopenable } from './moves.model';
+import { allowedTargets, detailForCard, inWords, moveChoices, otherVersions, reopenable } from './moves.model';
 
 const definition: ProcessDetail['definition'] = {
   id: 'standard',
@@ -57,6 +57,37 @@ describe('the moves a card is offered', () => {
       ['Lost', true, null],
     ]);
     expect(allowedTargets(choices).map((target) => target.name)).toEqual(['New', 'Negotiation', 'Lost']);
+  });
+
+  it('a card on another process version is offered its own version\'s moves, not the current version\'s', () => {
+    // The card's version allowed no moving back, and winning from Proposition: its table, not the current one.
+    const older: ProcessDetail['moves'] = [
+      {
+        from: 'proposition',
+        options: [
+          { to: 'new', allowed: false, requiredCriteria: [], refusal: { rule: 'allowBackward', code: 'OPPORTUNITY.BACKWARD_NOT_ALLOWED', message: 'Moving back from "proposition" to "new" is not allowed in this process.' } },
+          { to: 'negotiation', allowed: true, requiredCriteria: ['proposal-given'] },
+          { to: 'won', allowed: true, requiredCriteria: ['proposal-given'] },
+          { to: 'lost', allowed: true, requiredCriteria: [] },
+        ],
+      },
+    ];
+    const current = { definition, moves, version: 'v2' };
+    const card = { stageId: 'proposition', status: 'open' as const, processVersion: 'v1' };
+    const choices = moveChoices(columns, card, detailForCard(current, new Map([['v1', older]]), card));
+    expect(allowedTargets(choices).map((target) => target.name)).toEqual(['Negotiation', 'Won', 'Lost']);
+    expect(choices[0]!.reason).toBe('Moving back from Proposition to New is not allowed in this process.');
+    // On the current version, or not saying: the current table. A version whose moves are unknown: left to the API, not judged by the current rules.
+    expect(detailForCard(current, new Map(), { processVersion: 'v2' })).toBe(current);
+    expect(detailForCard(current, new Map(), { processVersion: null })).toBe(current);
+    expect(allowedTargets(moveChoices(columns, card, detailForCard(current, new Map(), card))).map((target) => target.name)).toEqual(['New', 'Negotiation', 'Won', 'Lost']);
+    expect(otherVersions([{ ...columns[1]!, cards: [{ ...card, processVersion: 'v1' }, { ...card, processVersion: 'v2' }, { ...card, processVersion: 'v1' }] as never }], 'v2')).toEqual(['v1']);
+  });
+
+  it('a column its version\'s table does not list (a stage of another version) is refused, not left to the API', () => {
+    const legacy = column('legacy', 'stage', 'Legacy');
+    const choices = moveChoices([...columns, legacy], { stageId: 'proposition', status: 'open' }, { definition, moves });
+    expect(choices.find((choice) => choice.target.name === 'Legacy')).toEqual({ target: legacy.target, allowed: false, reason: 'Legacy is not a stage of the process version this deal runs on.' });
   });
 
   it('a closed card: only the stages (a reopening), never the other outcome', () => {

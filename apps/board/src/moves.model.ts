@@ -12,11 +12,29 @@ export interface MoveChoice {
 }
 
 type Detail = Pick<ProcessDetail, 'definition' | 'moves'>;
+type Moves = ProcessDetail['moves'];
 
 /**
- * Every other column with whether the card may go there. An open card: as the move table says
- * (a stage the table does not know, e.g. of an older version, is left to the API). A closed
- * card: only the stages, as a reopening (reopenable below).
+ * The rules a card is judged by: its own process version's moves (GET /processes/:id?version=),
+ * not the current version's, which may allow what its version refuses and refuse what it allows.
+ * The current version's for a card on it (or a closed card, which the pipeline answers without
+ * its version); none, left to the API, for a version whose moves are not known (yet).
+ */
+export function detailForCard(detail: Pick<ProcessDetail, 'definition' | 'moves' | 'version'>, versionMoves: ReadonlyMap<string, Moves>, card: Pick<BoardCard, 'processVersion'>): Detail {
+  if (card.processVersion === null || card.processVersion === detail.version) return detail;
+  return { definition: detail.definition, moves: versionMoves.get(card.processVersion) ?? [] };
+}
+
+/** The versions of the cards that are not the current one: their moves are asked for once each (versions never change). */
+export function otherVersions(columns: readonly BoardColumn[], current: string): string[] {
+  return [...new Set(columns.flatMap((column) => column.cards.map((card) => card.processVersion)).filter((version): version is string => version !== null && version !== current))];
+}
+
+/**
+ * Every other column with whether the card may go there. An open card: as the move table of its
+ * own version says (detailForCard; a card in a stage the table does not know is left to the API,
+ * a column the table does not list is refused). A closed card: only the stages, as a reopening
+ * (reopenable below).
  */
 export function moveChoices(columns: readonly BoardColumn[], card: Pick<BoardCard, 'stageId' | 'status'> & Partial<Pick<BoardCard, 'closedInStage'>>, detail: Detail | null): MoveChoice[] {
   const options = detail?.moves.find((entry) => entry.from === card.stageId)?.options;
@@ -31,6 +49,8 @@ export function moveChoices(columns: readonly BoardColumn[], card: Pick<BoardCar
         return { target: column.target, allowed: false, reason: `it closed in ${closedIn}, and a reopened deal returns there or where one move from there may go with no criteria met.` };
       }
       const option = options?.find((candidate) => candidate.to === column.key);
+      // A column its version's table does not list: a stage only another version has (UNKNOWN_STAGE at the API).
+      if (options && !option) return { target: column.target, allowed: false, reason: `${column.name} is not a stage of the process version this deal runs on.` };
       if (!option || option.allowed) return { target: column.target, allowed: true, reason: null };
       return { target: column.target, allowed: false, reason: detail ? inWords(option.refusal?.message ?? 'The process does not allow this move.', detail.definition) : null };
     });

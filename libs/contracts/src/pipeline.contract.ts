@@ -63,6 +63,8 @@ export interface PipelineOpportunity extends OpportunityCard {
   readonly configuredProbability?: number;
   /** The live pipeline's cards only (not `?asOf=`). */
   readonly criteria?: CriteriaProgress;
+  /** The process version the deal runs on, whose rules decide its moves (GET /processes/:id?version=); the live pipeline's cards only. */
+  readonly processVersion?: string;
 }
 
 export interface PipelineStage {

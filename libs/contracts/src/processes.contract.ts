@@ -60,7 +60,7 @@ export interface ProcessDetail extends ProcessSummary {
   readonly definition: ProcessDefinitionAnswer;
   /** Each recorded version once, in the order of its last recording (a version set back comes last again). */
   readonly versions: readonly ProcessVersionInfo[];
-  /** Per stage of the current version, in order: where an open opportunity there may go. */
+  /** Per stage of the current version (or the one asked for with `?version=`), in order: where an open opportunity there may go. */
   readonly moves: readonly { readonly from: string; readonly options: readonly MoveOptionAnswer[] }[];
 }
 

@@ -99,6 +99,7 @@ function pipelineOracle(events: readonly ProjectedEvent[], filter: PipelineFilte
               const { met } = criteriaAndClosing(o);
               return { met: criteria.filter((id) => met.includes(id)).length, total: criteria.length };
             })(),
+            processVersion: o.version,
           }))
           .sort((a, b) => Date.parse(a.stageEnteredAt) - Date.parse(b.stageEnteredAt) || (a.id < b.id ? -1 : 1));
         return { ...row, opportunities: listed };
@@ -369,7 +370,7 @@ describe('the pipeline read model', () => {
       weightedAmountsByCurrency: { EUR: 100, USD: 60 },
     });
     expect(standard!.stages[0]!.opportunities!.map((o) => o.id)).toEqual(['a', 'b', 'c']);
-    expect(standard!.stages[0]!.opportunities![2]).toEqual({ id: 'c', title: 'Deal c', ownerId: null, teamId: 'partners', amount: null, currency: null, stageEnteredAt: at(2), expectedCloseDate: null, criteria: { met: 0, total: 0 } });
+    expect(standard!.stages[0]!.opportunities![2]).toEqual({ id: 'c', title: 'Deal c', ownerId: null, teamId: 'partners', amount: null, currency: null, stageEnteredAt: at(2), expectedCloseDate: null, criteria: { met: 0, total: 0 }, processVersion: standardV2.version });
     expect(queryPipeline(model, { teamId: 'direct' }).processes[0]!.stages[0]).toMatchObject({ count: 2, amount: null });
     // One currency in the column: its total is the amount.
     expect(queryPipeline(model, { teamId: 'partners' }).processes[0]!.stages[0]).toMatchObject({ count: 1, amount: 0, amountsByCurrency: {} });

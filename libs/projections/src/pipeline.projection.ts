@@ -430,6 +430,7 @@ function openCardOf(model: PipelineModel, row: number): PipelineOpportunity {
     stageEnteredAt: model.stageEnteredAt[row]!,
     expectedCloseDate: model.expectedCloseDate[row] || null,
     criteria: criteriaProgressOf(model.catalog.versions[model.version.values[row]!]!, model.stageKey.values[row]!, model.criteriaMet[row]!),
+    processVersion: model.catalog.versions[model.version.values[row]!]!.version,
   };
 }
 

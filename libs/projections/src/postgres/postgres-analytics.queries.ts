@@ -1339,14 +1339,15 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       const stageEnteredAt = Number.isFinite(enteredMs) ? new Date(enteredMs).toISOString() : '';
       const expectedCloseDate = (row.expected_close_date as string | null) ?? null;
       const criteria = withCriteria ? criteriaProgressOf(process.versions.get(row.process_version as string)!, key, (row.criteria_met as string[] | null) ?? []) : undefined;
+      const processVersion = row.process_version as string;
       if (atMs === undefined) {
-        list.push(criteria ? { id, title, ownerId, teamId, amount, currency, stageEnteredAt, expectedCloseDate, criteria } : { id, title, ownerId, teamId, amount, currency, stageEnteredAt, expectedCloseDate });
+        list.push(criteria ? { id, title, ownerId, teamId, amount, currency, stageEnteredAt, expectedCloseDate, criteria, processVersion } : { id, title, ownerId, teamId, amount, currency, stageEnteredAt, expectedCloseDate });
         continue;
       }
       const { daysInStage, rotting } = ageOf(stageEnteredAt, state.catalog.stages[key]!.rotAfterDays ?? null, atMs);
       list.push(
         criteria
-          ? { id, title, ownerId, teamId, amount, currency, stageEnteredAt, expectedCloseDate, criteria, daysInStage, rotting }
+          ? { id, title, ownerId, teamId, amount, currency, stageEnteredAt, expectedCloseDate, criteria, processVersion, daysInStage, rotting }
           : { id, title, ownerId, teamId, amount, currency, stageEnteredAt, expectedCloseDate, daysInStage, rotting },
       );
     }
