@@ -138,6 +138,19 @@ describe('the hash chain', () => {
     expect(verifyStreamChain(swapped)).toMatchObject({ ok: false, revision: 1, reason: 'prev-hash-mismatch' });
   });
 
+  it('read in revision order, detects two events whose positions in the log were swapped (the chain itself holds)', () => {
+    const events = chainedStream().map((event, index) => ({ ...event, position: 10 + index }));
+    const swapped = events.map((event) => (event.revision === 1 ? { ...event, position: 12 } : event.revision === 2 ? { ...event, position: 11 } : event));
+    expect(verifyStreamChain(swapped)).toEqual({
+      ok: false,
+      stream: STREAM,
+      revision: 2,
+      reason: 'revision-order',
+      detail: "revision 2 is at position 11, before revision 1 at position 12: the events' positions in the log were swapped or rewritten, so readers of the log take them out of order",
+    });
+    expect(verifyStreamChain(events).ok).toBe(true);
+  });
+
   it('detects a stripped hash after hashed events', () => {
     const events = clone(chainedStream());
     delete (events[2]!.metadata as Record<string, unknown>).hash;

@@ -110,6 +110,8 @@ export type ChainBreakReason =
   | 'missing-hash'
   /** Revisions do not run 0, 1, 2, …: an event was deleted or renumbered. */
   | 'revision-gap'
+  /** A revision stored at an earlier global position than the one before it: rows' positions were swapped or rewritten. */
+  | 'revision-order'
   /** The stream has no events although another stream names it (an opportunity's process): it was deleted. */
   | 'stream-missing'
   /** The stream lacks an event another stream relies on (a process version an opportunity ran on): its end was cut. */
@@ -147,7 +149,15 @@ interface StreamProgress {
   prevHash: string;
   unchained: number;
   hashed: number;
+  /** Global position of the last event taken in, where the reader gave one. */
+  lastPosition?: number;
   broken?: ChainBreak;
+  /**
+   * Fed in position order, a revision found where an earlier one was expected may be a deletion
+   * or the earlier one moved further down the log: which one shows only if the expected revision
+   * comes later. Kept for that stream's first break only.
+   */
+  gap?: { readonly expected: number; readonly found: number; readonly position: number };
 }
 
 /**
@@ -177,14 +187,31 @@ export class ChainVerifier {
     }
     const storedHash = event.metadata.hash;
     const asStored = () => (typeof storedHash === 'string' ? storedHash : chainHash(typeof event.metadata.prevHash === 'string' ? event.metadata.prevHash : GENESIS_HASH, event));
-    if (progress.broken) return asStored();
+    if (progress.broken) {
+      const { gap } = progress;
+      if (gap && event.revision === gap.expected && event.position !== undefined) {
+        // The revision that looked deleted is further down the log: nothing is missing, the rows' positions were changed.
+        progress.broken = { ...progress.broken, reason: 'revision-order', detail: movedDetail(gap.found, gap.position, gap.expected, event.position) };
+        progress.gap = undefined;
+      }
+      return asStored();
+    }
     const fail = (reason: ChainBreakReason, detail: string) => {
       progress.broken = { ok: false, stream: event.stream, revision: event.revision, reason, detail };
       return asStored();
     };
     if (event.revision !== progress.nextRevision) {
-      return fail('revision-gap', `expected revision ${progress.nextRevision}, found ${event.revision}`);
+      if (event.revision > progress.nextRevision && event.position !== undefined) progress.gap = { expected: progress.nextRevision, found: event.revision, position: event.position };
+      const where = event.position === undefined ? '' : ` at position ${event.position}`;
+      return fail('revision-gap', `expected revision ${progress.nextRevision}, found ${event.revision}${where}: revision ${progress.nextRevision} was deleted, or renumbered`);
     }
+    // Read in revision order (one stream), a revision at a lower position than the one before it
+    // was moved in the log: the chain holds, but every reader of the log (read models, the relay)
+    // takes the events in the wrong order.
+    if (event.position !== undefined && progress.lastPosition !== undefined && event.position < progress.lastPosition) {
+      return fail('revision-order', movedDetail(event.revision, event.position, event.revision - 1, progress.lastPosition));
+    }
+    if (event.position !== undefined) progress.lastPosition = event.position;
     const { hash, prevHash } = event.metadata;
     if (hash === undefined && prevHash === undefined) {
       if (progress.hashed > 0) return fail('missing-hash', 'the event carries no hash although earlier events of the stream do');
@@ -219,6 +246,10 @@ export class ChainVerifier {
     const progress = this.streams.get(stream);
     return progress ? verdictOf(stream, progress) : verdictOf(stream, { nextRevision: 0, prevHash: GENESIS_HASH, unchained: 0, hashed: 0 });
   }
+}
+
+function movedDetail(revision: number, position: number, earlier: number, earlierPosition: number): string {
+  return `revision ${revision} is at position ${position}, before revision ${earlier} at position ${earlierPosition}: the events' positions in the log were swapped or rewritten, so readers of the log take them out of order`;
 }
 
 function verdictOf(stream: string, progress: StreamProgress): ChainVerdict {

@@ -69,6 +69,30 @@ describe('the log audit', () => {
     expect(audit.logBreaks).toEqual([{ reason: 'position-gap', position: 5, detail: 'position 5 is missing: 1 event(s) deleted from the log' }]);
   });
 
+  it("calls two events of one stream whose positions were swapped out of order, not deleted, on either store", () => {
+    for (const [number, options] of [[dense, SQLITE], [offsets, KURRENTDB]] as const) {
+      const log = number(streams());
+      const [first, second] = [1, 2].map((revision) => log.find((event) => event.stream === 'opportunity-a' && event.revision === revision)!);
+      const swapped = log
+        .map((event) => (event === first ? { ...event, position: second!.position } : event === second ? { ...event, position: first!.position } : event))
+        .sort((x, y) => x.position - y.position);
+      const audit = auditLog(swapped, options);
+      expect(audit).toMatchObject({ ok: false, logBreaks: [] }); // no position is missing
+      expect(audit.broken).toEqual([
+        {
+          ok: false,
+          stream: 'opportunity-a',
+          revision: 2,
+          reason: 'revision-order',
+          detail: `revision 2 is at position ${first!.position}, before revision 1 at position ${second!.position}: the events' positions in the log were swapped or rewritten, so readers of the log take them out of order`,
+        },
+      ]);
+    }
+    // A revision deleted, not moved, stays a gap.
+    const deleted = auditLog(without(dense(streams()), (event) => event.stream === 'opportunity-a' && event.revision === 1), SQLITE);
+    expect(deleted.broken).toEqual([expect.objectContaining({ stream: 'opportunity-a', revision: 2, reason: 'revision-gap', detail: 'expected revision 1, found 2 at position 7: revision 1 was deleted, or renumbered' })]);
+  });
+
   it('finds a whole stream deleted from a dense log, though every remaining chain is intact', () => {
     const log = without(dense(streams()), (event) => event.stream === 'opportunity-b');
     expect(verifyLog(log).ok).toBe(true); // the chains alone cannot see it
