@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import { canonicalObjectText, canonicalText } from './canonical-text';
+import { recordedDefinitionMismatch } from './recorded-definition';
 import type { StoredEventLike } from './stored-event-like';
 
 // Tamper evidence: every event's metadata carries `prevHash` (the hash of the stream's previous
@@ -112,6 +113,8 @@ export type ChainBreakReason =
   | 'revision-gap'
   /** A revision stored at an earlier global position than the one before it: rows' positions were swapped or rewritten. */
   | 'revision-order'
+  /** A recorded process definition no longer hashes to the version it is recorded as: rewritten, its chain recomputed. */
+  | 'definition-mismatch'
   /** The stream has no events although another stream names it (an opportunity's process): it was deleted. */
   | 'stream-missing'
   /** The stream lacks an event another stream relies on (a process version an opportunity ran on): its end was cut. */
@@ -221,6 +224,8 @@ export class ChainVerifier {
           `the event at position ${event.position} carries no hash although the log was chained from position ${this.chainedSince} on (only a writer older than tamper evidence, still running then, could have written it)`,
         );
       }
+      const mismatch = recordedDefinitionMismatch(event);
+      if (mismatch !== undefined) return fail('definition-mismatch', mismatch);
       progress.unchained += 1;
       progress.prevHash = chainHash(progress.prevHash, event);
     } else {
@@ -228,6 +233,8 @@ export class ChainVerifier {
       if (prevHash !== progress.prevHash) return fail('prev-hash-mismatch', `prevHash ${prevHash} is not the previous event's hash ${progress.prevHash}`);
       const computed = chainHash(prevHash, event);
       if (computed !== hash) return fail('hash-mismatch', `stored hash ${hash} differs from the hash of the event as stored ${computed}`);
+      const mismatch = recordedDefinitionMismatch(event);
+      if (mismatch !== undefined) return fail('definition-mismatch', mismatch);
       progress.hashed += 1;
       progress.prevHash = hash;
       if (event.position !== undefined && (this.chainedSince === undefined || event.position < this.chainedSince)) this.chainedSince = event.position;

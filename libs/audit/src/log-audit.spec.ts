@@ -1,3 +1,4 @@
+import { processVersionOf, type ProcessDefinition } from '@stagecraft/sales-process';
 import { chainNewEvents, GENESIS_HASH, verifyLog } from './hash-chain';
 import { auditLog, EMPTY_LOG_HEAD, formatLogHead, LogAuditor, MAX_LOG_BREAKS, parseLogHead, type LogAuditOptions, type LogHead } from './log-audit';
 import type { StoredEventLike } from './stored-event-like';
@@ -188,6 +189,26 @@ describe('the log audit', () => {
     // Stripped after the log was chained: missing-hash, head or not.
     const later = log.map((event) => (event.stream === 'opportunity-c' ? stripped(event) : event));
     expect(auditLog(later, { ...SQLITE, keptHead: kept }).broken).toEqual([expect.objectContaining({ stream: 'opportunity-c', revision: 0, reason: 'missing-hash' })]);
+  });
+
+  it('finds an opportunity on a process version the log does not record before it: the process stream deleted, or rewritten under another version', () => {
+    const definition = { id: 'standard', name: 'Standard' } as unknown as ProcessDefinition;
+    const version = processVersionOf(definition);
+    const process = (recorded: ProcessDefinition) =>
+      chainNewEvents('sales-process-standard', 0, GENESIS_HASH, [{ type: 'ProcessVersionRecorded', data: { processId: 'standard', version: processVersionOf(recorded), definition: recorded, source: 'standard.yaml' }, metadata: {} }]).events.map((event) => ({ ...event, stream: 'sales-process-standard', revision: 0 }));
+    const deal = chainNewEvents('opportunity-d', 0, GENESIS_HASH, [raw(0, 'OpportunityOpened', { processId: 'standard', processVersion: version })]).events.map((event) => ({ ...event, stream: 'opportunity-d', revision: 0 }));
+    for (const [number, options] of [[dense, SQLITE], [offsets, KURRENTDB]] as const) {
+      expect(auditLog(number([...process(definition), ...deal, ...streams()]), options).ok).toBe(true);
+      // Rewritten with a version that hashes right, its chain recomputed: every chain holds.
+      const rewritten = number([...process({ ...definition, name: 'Relaxed' } as ProcessDefinition), ...deal, ...streams()]);
+      expect(verifyLog(rewritten).ok).toBe(true);
+      expect(auditLog(rewritten, options)).toMatchObject({
+        ok: false,
+        logBreaks: [{ reason: 'version-missing', position: rewritten[1]!.position, detail: `opportunity-d revision 0 runs on process standard version ${version}, which the log does not record before it: the process stream was deleted, cut or rewritten` }],
+      });
+    }
+    // Deleted: on a store without dense positions, nothing else shows it without a kept head.
+    expect(auditLog(offsets([...deal, ...streams()]), KURRENTDB).logBreaks).toEqual([expect.objectContaining({ reason: 'version-missing' })]);
   });
 
   it('lists at most MAX_LOG_BREAKS breaks and counts them all', () => {

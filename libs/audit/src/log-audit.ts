@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { PROCESS_VERSION_RECORDED } from '@stagecraft/sales-process';
 import { ChainVerifier, GENESIS_HASH, summarise, type LogVerdict } from './hash-chain';
+import { versionNamedBy } from './opportunity-verification';
 import type { StoredEventLike } from './stored-event-like';
 
 // The stream chains show an edited, moved or deleted event inside a stream, but not a stream
@@ -48,7 +50,13 @@ export type LogBreakReason =
   /** The log up to the kept head's position no longer gives its digest. */
   | 'head-mismatch'
   /** The log ends before the kept head's position: its last events were cut. */
-  | 'head-beyond-end';
+  | 'head-beyond-end'
+  /**
+   * An opportunity opens on (or migrates to) a process version the log does not record before it:
+   * its process stream was deleted, cut, or rewritten under other versions. The registry records a
+   * version before any opportunity can name it.
+   */
+  | 'version-missing';
 
 export interface LogBreak {
   readonly reason: LogBreakReason;
@@ -100,6 +108,8 @@ export class LogAuditor {
   private keptReproduced: boolean | undefined;
   private lastUnchainedPosition = 0;
   private eventsRead = 0;
+  /** `<processId>@<version>` of every process version recorded so far (a few per process). */
+  private readonly recordedVersions = new Set<string>();
 
   constructor(private readonly options: LogAuditOptions) {
     if (options.keptHead?.position !== 0) return;
@@ -127,6 +137,7 @@ export class LogAuditor {
       this.fail({ reason: 'head-mismatch', position: kept.position, detail: `there is no event at the kept head's position ${kept.position} any more: events up to it were deleted or renumbered` });
     }
     this.eventsRead += 1;
+    this.checkProcessVersion(event);
     if (event.metadata.hash === undefined) this.lastUnchainedPosition = position;
     this.digest = nextLogDigest(this.digest, position, this.chains.add(event));
     this.lastPosition = Math.max(this.lastPosition, position);
@@ -161,6 +172,21 @@ export class LogAuditor {
       logBreakCount: breakCount,
       keptHead: kept ? { head: kept, reproduced: reproduced === true } : null,
     };
+  }
+
+  private checkProcessVersion(event: StoredEventLike & { readonly position: number }): void {
+    const { processId } = event.data;
+    if (event.type === PROCESS_VERSION_RECORDED) {
+      if (typeof processId === 'string' && typeof event.data.version === 'string') this.recordedVersions.add(`${processId}@${event.data.version}`);
+      return;
+    }
+    const version = versionNamedBy(event);
+    if (version === undefined || typeof processId !== 'string' || this.recordedVersions.has(`${processId}@${version}`)) return;
+    this.fail({
+      reason: 'version-missing',
+      position: event.position,
+      detail: `${event.stream} revision ${event.revision} runs on process ${processId} version ${version}, which the log does not record before it: the process stream was deleted, cut or rewritten`,
+    });
   }
 
   private fail(logBreak: LogBreak): void {

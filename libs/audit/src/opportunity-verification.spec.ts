@@ -1,4 +1,5 @@
-import { chainNewEvents, GENESIS_HASH, verifyStreamChain } from './hash-chain';
+import { processVersionOf, type ProcessDefinition } from '@stagecraft/sales-process';
+import { chainNewEvents, GENESIS_HASH, verifyLog, verifyStreamChain } from './hash-chain';
 import { processStreamOf, verifyOpportunity } from './opportunity-verification';
 import type { StoredEventLike } from './stored-event-like';
 
@@ -16,16 +17,20 @@ function stream(name: string, events: { type: string; data: Record<string, unkno
   return chained.map((event, revision) => ({ ...event, stream: name, revision }));
 }
 
+// A version is the hash of its definition, as the process registry records it.
+const V1_DEFINITION = { id: 'standard', name: 'Standard' } as unknown as ProcessDefinition;
+const V2_DEFINITION = { id: 'standard', name: 'Standard, stricter' } as unknown as ProcessDefinition;
+const [V1, V2] = [processVersionOf(V1_DEFINITION), processVersionOf(V2_DEFINITION)];
 const processEvents = () =>
   stream('sales-process-standard', [
-    { type: 'ProcessVersionRecorded', data: { processId: 'standard', version: 'v1', definition: { name: 'Standard' }, source: 'standard.yaml' } },
-    { type: 'ProcessVersionRecorded', data: { processId: 'standard', version: 'v2', definition: { name: 'Standard, stricter' }, source: 'standard.yaml' } },
+    { type: 'ProcessVersionRecorded', data: { processId: 'standard', version: V1, definition: V1_DEFINITION, source: 'standard.yaml' } },
+    { type: 'ProcessVersionRecorded', data: { processId: 'standard', version: V2, definition: V2_DEFINITION, source: 'standard.yaml' } },
   ]);
 const opportunityEvents = () =>
   stream(`opportunity-${ID}`, [
-    { type: 'OpportunityOpened', data: { opportunityId: ID, occurredAt: at(0), processId: 'standard', processVersion: 'v1', stage: 'new', title: 'ACME' } },
+    { type: 'OpportunityOpened', data: { opportunityId: ID, occurredAt: at(0), processId: 'standard', processVersion: V1, stage: 'new', title: 'ACME' } },
     { type: 'StageChanged', data: { opportunityId: ID, occurredAt: at(1), from: 'new', to: 'qualification', direction: 'forward' } },
-    { type: 'ProcessMigrated', data: { opportunityId: ID, occurredAt: at(2), processId: 'standard', fromVersion: 'v1', toVersion: 'v2', stageMapping: {} } },
+    { type: 'ProcessMigrated', data: { opportunityId: ID, occurredAt: at(2), processId: 'standard', fromVersion: V1, toVersion: V2, stageMapping: {} } },
   ]);
 const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 const stripped = (events: StoredEventLike[]) => events.map(({ metadata: { hash: _hash, prevHash: _prevHash, ...metadata }, ...event }) => ({ ...event, metadata }));
@@ -68,10 +73,26 @@ describe("an opportunity's verification (the API's /verify and the CLI's verify 
     expect(verifyStreamChain(cut).ok).toBe(true);
     expect(verifyOpportunity(ID, opportunityEvents(), cut)).toMatchObject({
       ok: false,
-      process: { ok: false, revision: 1, reason: 'version-missing', detail: expect.stringContaining('version v2') },
+      process: { ok: false, revision: 1, reason: 'version-missing', detail: expect.stringContaining(`version ${V2}`) },
     });
     // Opened on v1 and never migrated: a process stream holding v1 is enough.
     expect(verifyOpportunity(ID, opportunityEvents().slice(0, 2), cut).ok).toBe(true);
+  });
+
+  it('finds a process definition rewritten with every hash of its stream recomputed: it no longer hashes to the version it is recorded as', () => {
+    const definition = { ...V1_DEFINITION, name: 'Relaxed rules' };
+    const forged = stream('sales-process-standard', [
+      { type: 'ProcessVersionRecorded', data: { processId: 'standard', version: V1, definition, source: 'standard.yaml' } },
+      { type: 'ProcessVersionRecorded', data: { processId: 'standard', version: V2, definition: V2_DEFINITION, source: 'standard.yaml' } },
+    ]);
+    const detail = `the definition recorded as version ${V1} hashes to ${processVersionOf(definition)}: it was rewritten after it was recorded (its hash recomputed), so the opportunities that ran on ${V1} would be judged by rules they never ran on`;
+    expect(verifyOpportunity(ID, opportunityEvents(), forged)).toMatchObject({ ok: false, opportunity: { ok: true }, process: { ok: false, stream: 'sales-process-standard', revision: 0, reason: 'definition-mismatch', detail } });
+    // The CLI's verify <process stream> and verify --all judge it the same.
+    expect(verifyStreamChain(forged)).toMatchObject({ ok: false, revision: 0, reason: 'definition-mismatch' });
+    expect(verifyLog([...forged, ...opportunityEvents()]).broken).toEqual([expect.objectContaining({ stream: 'sales-process-standard', revision: 0, reason: 'definition-mismatch' })]);
+    // Written before tamper evidence (no hashes): the definition still vouches for its version.
+    expect(verifyStreamChain(stripped(forged))).toMatchObject({ ok: false, revision: 0, reason: 'definition-mismatch' });
+    expect(verifyStreamChain(stripped(processEvents()))).toMatchObject({ ok: true, unchained: 2 });
   });
 
   it('has no process to verify when the events name none', () => {

@@ -54,7 +54,7 @@ function processVerdict(stream: string, events: readonly StoredEventLike[], vers
     stream,
     revision: events[events.length - 1]!.revision + 1,
     reason: 'version-missing',
-    detail: `the opportunity ran on version ${missing}, which ${stream} no longer records: events were cut from its end`,
+    detail: `the opportunity ran on version ${missing}, which ${stream} no longer records: events were cut from its end, or the version rewritten under another one (its chain recomputed)`,
   };
 }
 
@@ -62,8 +62,14 @@ function processVerdict(stream: string, events: readonly StoredEventLike[], vers
 function versionsNamed(events: readonly StoredEventLike[]): string[] {
   const versions = new Set<string>();
   for (const event of events) {
-    const version = event.type === 'OpportunityOpened' ? event.data.processVersion : event.type === 'ProcessMigrated' ? event.data.toVersion : undefined;
-    if (typeof version === 'string') versions.add(version);
+    const version = versionNamedBy(event);
+    if (version !== undefined) versions.add(version);
   }
   return [...versions];
+}
+
+/** The process version one event puts its opportunity on: the one it opened on, or the one it migrated to. */
+export function versionNamedBy(event: StoredEventLike): string | undefined {
+  const version = event.type === 'OpportunityOpened' ? event.data.processVersion : event.type === 'ProcessMigrated' ? event.data.toVersion : undefined;
+  return typeof version === 'string' ? version : undefined;
 }
