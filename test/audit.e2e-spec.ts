@@ -114,6 +114,29 @@ describe('auditors: as-of reads, timeline, tamper evidence', () => {
       expect((await verdictOf(id)).ok).toBe(true);
     });
 
+    it('a command on an edited or shortened stream: refused, nothing appended; reads still show what is stored', async () => {
+      const edited = await backfilledDeal(api);
+      const shortened = await backfilledDeal(api);
+      await reopen((db) => {
+        db.prepare(`UPDATE events SET data = json_set(data, '$.amount', 1000000) WHERE stream = ? AND revision = 0`).run(`opportunity-${edited}`);
+        db.prepare('DELETE FROM events WHERE stream = ? AND revision = 3').run(`opportunity-${shortened}`);
+      });
+      for (const [victim, revision, reason] of [
+        [edited, 0, 'hash-mismatch'],
+        [shortened, 4, 'revision-gap'],
+      ] as const) {
+        const before = (await api.http.get(`/opportunities/${victim}/history`).expect(200)).body.events.length;
+        const refused = await api.http.post(`/opportunities/${victim}/reopen`).send({}).expect(500);
+        expect(refused.body).toMatchObject({ code: 'EVENT_STORE.CHAIN_BROKEN', stream: `opportunity-${victim}`, revision, reason });
+        expect(refused.body.detail).toContain(`/verify`);
+        expect((await api.http.get(`/opportunities/${victim}/history`).expect(200)).body.events).toHaveLength(before);
+        expect((await verdictOf(victim)).opportunity).toMatchObject({ ok: false, revision, reason });
+      }
+      expect((await api.http.get(`/opportunities/${edited}`).expect(200)).body).toMatchObject({ amount: 1000000, status: 'lost' });
+      // An intact deal next to them still takes commands.
+      await api.http.post(`/opportunities/${await backfilledDeal(api)}/reopen`).send({}).expect(200);
+    });
+
     it('a rewritten actor in the metadata', async () => {
       const victim = await backfilledDeal(api);
       await reopen((db) => {

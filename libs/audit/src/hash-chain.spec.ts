@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { assertProperty } from '@stagecraft/testing/fast-check';
 import fc from 'fast-check';
 import { canonicalJson } from '@stagecraft/sales-process';
-import { chainHash, chainNewEvents, ChainVerifier, GENESIS_HASH, verifyLog, verifyStreamChain, withChainMetadata } from './hash-chain';
+import { chainHash, chainLinkBreak, chainNewEvents, ChainVerifier, GENESIS_HASH, verifyLog, verifyStreamChain, withChainMetadata } from './hash-chain';
 import type { StoredEventLike } from './stored-event-like';
 
 const STREAM = 'opportunity-o1';
@@ -149,6 +149,17 @@ describe('the hash chain', () => {
       detail: "revision 2 is at position 11, before revision 1 at position 12: the events' positions in the log were swapped or rewritten, so readers of the log take them out of order",
     });
     expect(verifyStreamChain(events).ok).toBe(true);
+  });
+
+  it('checks one link as the command side folds it: the revision, the previous hash, the hash', () => {
+    const events = clone(chainedStream());
+    expect(events.map((event, index) => chainLinkBreak(index === 0 ? GENESIS_HASH : (events[index - 1]!.metadata.hash as string), index, event))).toEqual([undefined, undefined, undefined, undefined]);
+    expect(chainLinkBreak(events[0]!.metadata.hash as string, 1, events[2]!)).toMatchObject({ reason: 'revision-gap' });
+    expect(chainLinkBreak(events[1]!.metadata.hash as string, 1, { ...events[1]!, revision: 1 })).toMatchObject({ reason: 'prev-hash-mismatch' });
+    (events[1]!.data as Record<string, unknown>).to = 'proposition';
+    expect(chainLinkBreak(events[0]!.metadata.hash as string, 1, events[1]!)).toMatchObject({ reason: 'hash-mismatch' });
+    // Written before tamper evidence: not judged on one link.
+    expect(chainLinkBreak(GENESIS_HASH, 0, RAW.map((event) => ({ ...event, stream: STREAM, revision: 0 }))[0]!)).toBeUndefined();
   });
 
   it('detects a stripped hash after hashed events', () => {

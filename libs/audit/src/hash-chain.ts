@@ -66,6 +66,22 @@ export function effectiveHash(prevHash: string, event: HashableEvent): string {
   return typeof stored === 'string' ? stored : chainHash(prevHash, event);
 }
 
+/**
+ * Whether one stored event continues a stream whose last event had `prevHash` at `expectedRevision - 1`:
+ * the command side checks each event it folds with it, so no command is decided on an edited,
+ * moved or deleted event. An event without a hash (written before tamper evidence) is not judged
+ * here: one stream alone cannot tell it from a stripped one (verify --all can).
+ */
+export function chainLinkBreak(prevHash: string, expectedRevision: number, event: HashableEvent): { reason: ChainBreakReason; detail: string } | undefined {
+  if (event.revision !== expectedRevision) return { reason: 'revision-gap', detail: `expected revision ${expectedRevision}, found ${event.revision}` };
+  const { hash, prevHash: storedPrev } = event.metadata ?? {};
+  if (hash === undefined && storedPrev === undefined) return undefined;
+  if (typeof hash !== 'string' || typeof storedPrev !== 'string') return { reason: 'missing-hash', detail: 'the event carries only part of its chain metadata' };
+  if (storedPrev !== prevHash) return { reason: 'prev-hash-mismatch', detail: `prevHash ${storedPrev} is not the previous event's hash ${prevHash}` };
+  const computed = chainHash(prevHash, event);
+  return computed === hash ? undefined : { reason: 'hash-mismatch', detail: `stored hash ${hash} differs from the hash of the event as stored ${computed}` };
+}
+
 /** The hash of a stream's last event (read in revision order); GENESIS_HASH for an empty stream. */
 export function headHashOf(events: Iterable<HashableEvent>, from = GENESIS_HASH): string {
   let head = from;

@@ -11,6 +11,7 @@ export const COMMAND_ERROR_CODES = [
   'COMMAND.IDEMPOTENCY_KEY_REUSED',
   'OPPORTUNITY.CONCURRENT_MODIFICATION',
   'AUTH.TEAM_FORBIDDEN',
+  'EVENT_STORE.CHAIN_BROKEN',
 ] as const;
 
 export type CommandErrorCode = (typeof COMMAND_ERROR_CODES)[number];
@@ -81,5 +82,21 @@ export class OpportunityRejectedError extends Error {
   constructor(readonly rejection: OpportunityRejection) {
     super(rejection.message);
     this.name = 'OpportunityRejectedError';
+  }
+}
+
+/**
+ * The opportunity's stored events no longer hold their hash chain (an event edited, moved or
+ * deleted outside Stagecraft): a command decided on them would be decided on what someone wrote
+ * into the file, and its events would chain onto the tampering.
+ */
+export class StreamChainBrokenError extends CommandSideError {
+  readonly code = 'EVENT_STORE.CHAIN_BROKEN';
+
+  constructor(stream: string, revision: number, reason: string, detail: string) {
+    super(
+      `No command is decided on ${stream}: its stored events no longer hold their hash chain at revision ${revision} (${reason}: ${detail}). The log was altered outside Stagecraft; an auditor can see what with GET /opportunities/{id}/verify or \`npx stagecraft verify <id>\`.`,
+      { stream, revision, reason },
+    );
   }
 }

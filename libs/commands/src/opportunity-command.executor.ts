@@ -4,7 +4,7 @@ import { canonicalOpportunityId, decide, fromOpportunityStreamId, noChangeRecord
 import { canonicalJson } from '@stagecraft/sales-process';
 import { hash } from 'node:crypto';
 import type { CommandEnvelope, CommandOutcome } from './command-envelope';
-import { ConcurrentModificationError, IdempotencyKeyReusedError, OpportunityRejectedError } from './command.errors';
+import { ConcurrentModificationError, IdempotencyKeyReusedError, OpportunityRejectedError, StreamChainBrokenError } from './command.errors';
 import { attemptOf, claimOpeningKey } from './command-key.claims';
 import { eventIdFor } from './opportunity-stream.events';
 import type { LoadedOpportunity, OpportunityStreams } from './opportunity-streams';
@@ -152,6 +152,9 @@ export class OpportunityCommandExecutor {
    */
   private decideOn(loaded: LoadedOpportunity, command: OpportunityCommand, envelope: CommandEnvelope, fingerprint: string | undefined): AttemptStep | Promise<AttemptStep> {
     assertCommandWithinTeams(envelope.teams, command, loaded.state, loaded.commands.has(envelope.commandId) ? envelope.commandId : undefined);
+    // Nothing is decided, nor replayed, on a stream someone altered: the state folded from it is
+    // not what was decided, and new events would chain onto the tampering.
+    if (loaded.chainBreak) throw new StreamChainBrokenError(loaded.stream, loaded.chainBreak.revision, loaded.chainBreak.reason, loaded.chainBreak.detail);
     if (fingerprint) {
       const replay = replayOf(loaded, envelope.commandId, fingerprint);
       if (replay) return { kind: 'answer', outcome: replay };

@@ -1,5 +1,5 @@
 import { StreamTruncatedError, type EventStore, type StoredEvent, type StreamRevision } from '@stagecraft/event-store';
-import { effectiveHash, GENESIS_HASH } from '@stagecraft/audit';
+import { chainLinkBreak, effectiveHash, GENESIS_HASH, type ChainBreakReason } from '@stagecraft/audit';
 import { evolve, toOpportunityStreamId, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
 import { attemptOf } from './command-key.claims';
 import { toOpportunityEvents } from './opportunity-stream.events';
@@ -21,6 +21,11 @@ export interface LoadedOpportunity {
   readonly commands: RecordedCommands;
   /** The revision of the snapshot `commands` rest on (those before it are in the snapshot store); absent after a full read. */
   readonly snapshotRevision?: number;
+  /**
+   * The first event folded that does not continue the hash chain (edited, moved or deleted outside
+   * Stagecraft): reads still show the stream as stored, the executor decides nothing on it.
+   */
+  readonly chainBreak?: { readonly revision: number; readonly reason: ChainBreakReason; readonly detail: string };
 }
 
 /** A snapshot is taken once a stream has this many events not yet covered by one. */
@@ -101,7 +106,8 @@ export class OpportunityStreams {
   }
 
   private snapshotIfLong(loaded: LoadedOpportunity, from: LoadedOpportunity | undefined): void {
-    if (loaded.revision === 'no_stream') return;
+    // A snapshot keeps no break: one taken past it would hide the break from the next load.
+    if (loaded.revision === 'no_stream' || loaded.chainBreak) return;
     const covered = from && from.revision !== 'no_stream' ? from.revision + 1 : 0;
     if (loaded.revision + 1 - covered < SNAPSHOT_EVERY_EVENTS) return;
     this.snapshots.save({
@@ -150,8 +156,16 @@ function extend(loaded: LoadedOpportunity, stored: readonly StoredEvent[]): Load
   const events = toOpportunityEvents(stored);
   let state = loaded.state;
   let headHash = loaded.headHash;
+  let { chainBreak } = loaded;
+  let expectedRevision = next;
   const folded: [string, RecordedCommand][] = [];
   stored.forEach((event, index) => {
+    // One SHA-256 per event, once: a cached or snapshotted fold is not checked again.
+    if (!chainBreak) {
+      const broken = chainLinkBreak(headHash, expectedRevision, event);
+      if (broken) chainBreak = { revision: event.revision, ...broken };
+    }
+    expectedRevision = event.revision + 1;
     state = evolve(state, events[index]!);
     // Events written before tamper evidence carry no hash: the chain goes on from their computed one.
     headHash = effectiveHash(headHash, event);
@@ -162,5 +176,5 @@ function extend(loaded: LoadedOpportunity, stored: readonly StoredEvent[]): Load
     }
   });
   const last = stored[stored.length - 1]!;
-  return { ...loaded, state, revision: last.revision, position: last.position, headHash, commands: loaded.commands.with(folded) };
+  return { ...loaded, state, revision: last.revision, position: last.position, headHash, commands: loaded.commands.with(folded), ...(chainBreak ? { chainBreak } : {}) };
 }

@@ -43,6 +43,8 @@ const COMMAND_SIDE: Record<CommandErrorCode, number> = {
   'COMMAND.IDEMPOTENCY_KEY_REUSED': 422,
   'OPPORTUNITY.CONCURRENT_MODIFICATION': 409,
   'AUTH.TEAM_FORBIDDEN': 403,
+  /** The opportunity's stored events no longer hold their hash chain: an altered log, nothing decided on it. */
+  'EVENT_STORE.CHAIN_BROKEN': 500,
 };
 
 /** The event store's errors, as a client of the API sees them. */
