@@ -201,6 +201,18 @@ describe('the hash chain', () => {
     expect(verifyStreamChain(stripped(chainedStream('opportunity-o3')))).toMatchObject({ ok: true, unchained: 4, unchainedCovered: false });
   });
 
+  it('says where a misfit event came from: a copy of the event before it, or moved from another stream (fed the log in position order)', () => {
+    const [a, b, c] = ['opportunity-a', 'opportunity-b', 'opportunity-c'].map((stream) => chainedStream(stream));
+    const log = a!.flatMap((event, index) => [event, b![index]!, c![index]!]);
+    const copied = verifyLog([...log, { ...b![3]!, revision: 4 }]);
+    expect(copied.broken).toEqual([expect.objectContaining({ stream: 'opportunity-b', revision: 4, reason: 'prev-hash-mismatch', detail: expect.stringMatching(/: the event carries the hash of revision 3, the event before it, so it is a copy of that event$/) })]);
+    // c's last event rewritten into b, at the same place in the log: c itself still looks whole.
+    const moved = verifyLog(log.map((event) => (event === c![3] ? { ...event, stream: 'opportunity-b', revision: 4 } : event)));
+    expect(moved.broken).toEqual([
+      expect.objectContaining({ stream: 'opportunity-b', revision: 4, reason: 'prev-hash-mismatch', detail: expect.stringMatching(/: it chains from opportunity-c revision 2, so it was moved or copied from opportunity-c \(its stream or revision rewritten\)$/) }),
+    ]);
+  });
+
   it('verifies an empty stream as intact', () => {
     expect(verifyStreamChain([], STREAM)).toEqual({ ok: true, stream: STREAM, events: 0, unchained: 0, unchainedCovered: true, headHash: GENESIS_HASH, lastRevision: null });
   });

@@ -179,6 +179,9 @@ interface StreamProgress {
   gap?: { readonly expected: number; readonly found: number; readonly position: number };
 }
 
+/** Broken links traced to another stream (a look at every stream each): enough to name a few, bounded on a log broken everywhere. */
+const MAX_TRACED_BREAKS = 20;
+
 /**
  * Verifies chains incrementally, events of any number of streams interleaved (e.g. the global
  * log in position order); each stream's events must come in the order the store reads them.
@@ -192,6 +195,8 @@ export class ChainVerifier {
    * stripped (a whole stream rewritten without hashes would otherwise pass as "written before").
    */
   private chainedSince: number | undefined;
+  /** How many broken links were traced to where they came from (each trace looks at every stream). */
+  private traced = 0;
 
   /**
    * Checks the next event and answers the hash it stands for in the log (what a log digest
@@ -246,7 +251,7 @@ export class ChainVerifier {
       progress.prevHash = chainHash(progress.prevHash, event);
     } else {
       if (typeof hash !== 'string' || typeof prevHash !== 'string') return fail('missing-hash', 'the event carries only part of its chain metadata');
-      if (prevHash !== progress.prevHash) return fail('prev-hash-mismatch', `prevHash ${prevHash} is not the previous event's hash ${progress.prevHash}`);
+      if (prevHash !== progress.prevHash) return fail('prev-hash-mismatch', `prevHash ${prevHash} is not the previous event's hash ${progress.prevHash}${this.originOf(event.stream, progress, prevHash, hash)}`);
       const computed = chainHash(prevHash, event);
       if (computed !== hash) return fail('hash-mismatch', `stored hash ${hash} differs from the hash of the event as stored ${computed}`);
       const mismatch = recordedDefinitionMismatch(event);
@@ -257,6 +262,23 @@ export class ChainVerifier {
     }
     progress.nextRevision += 1;
     return progress.prevHash;
+  }
+
+  /**
+   * Where an event whose prevHash does not fit came from, when the chains say: a copy of the event
+   * before it carries that event's hash, and an event moved or copied from another stream chains
+   * from that stream's head as it stood (fed the log in position order). Empty when neither holds.
+   */
+  private originOf(stream: string, progress: StreamProgress, prevHash: string, hash: string): string {
+    if (hash === progress.prevHash) return `: the event carries the hash of revision ${progress.nextRevision - 1}, the event before it, so it is a copy of that event`;
+    if (this.traced >= MAX_TRACED_BREAKS) return '';
+    this.traced += 1;
+    for (const [other, its] of this.streams) {
+      if (other !== stream && its.nextRevision > 0 && its.prevHash === prevHash) {
+        return `: it chains from ${other} revision ${its.nextRevision - 1}, so it was moved or copied from ${other} (its stream or revision rewritten)`;
+      }
+    }
+    return '';
   }
 
   /** Verdicts per stream, in the order the streams were first seen. */
