@@ -1,7 +1,9 @@
 import Database from 'better-sqlite3';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { chainHash, GENESIS_HASH } from '@stagecraft/audit';
 import { getSQLiteEventStore } from '@stagecraft/event-store';
-import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
+import { SHIPPED_PROCESSES, startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
 import { E2E_STORE } from './support/e2e-store';
 import { describeIf } from './support/skips';
 
@@ -226,6 +228,45 @@ onTheSQLiteFile('stores written before tamper evidence', () => {
       expect((await third.http.get(`/opportunities/${id}/verify`).expect(200)).body.opportunity).toMatchObject({ ok: false, revision: 2, reason: 'prev-hash-mismatch' });
     } finally {
       await third.close();
+    }
+  });
+});
+
+onTheSQLiteFile('a process version rewritten in the store, its chain recomputed', () => {
+  const dir = temporaryDirectory();
+  afterAll(() => dir.remove());
+
+  it('decides no command of a deal on it by the rules written there: CHAIN_BROKEN, and verify says definition-mismatch', async () => {
+    const eventStorePath = join(dir.path, 'events.db');
+    const processesDir = join(dir.path, 'processes');
+    mkdirSync(processesDir);
+    const file = join(processesDir, 'standard.yaml');
+    copyFileSync(join(SHIPPED_PROCESSES, 'standard.yaml'), file);
+    const first = await startApiTestApp({ eventStorePath, processesDir });
+    const id = (await first.http.post('/opportunities').send({ title: 'On v1', processId: 'standard' }).expect(201)).body.id;
+    await first.http.post(`/opportunities/${id}/move`).send({ stage: 'qualification' }).expect(200);
+    await first.close();
+    // Someone drops Qualification's exit criteria from the recorded v1 and recomputes its hash.
+    tamper(eventStorePath, (db) => {
+      const row = db.prepare("SELECT type, data, metadata FROM events WHERE stream = 'sales-process-standard' AND revision = 0").get() as { type: string; data: string; metadata: string };
+      const data = JSON.parse(row.data);
+      data.definition.stages.find((stage: { id: string }) => stage.id === 'qualification').exitCriteria = [];
+      const metadata = JSON.parse(row.metadata);
+      metadata.hash = chainHash(GENESIS_HASH, { stream: 'sales-process-standard', revision: 0, type: row.type, data, metadata });
+      db.prepare("UPDATE events SET data = ?, metadata = ? WHERE stream = 'sales-process-standard' AND revision = 0").run(JSON.stringify(data), JSON.stringify(metadata));
+    });
+    // The file changes meanwhile, so v1 is no longer the file's own version: it is read from the store.
+    writeFileSync(file, readFileSync(file, 'utf8').replace('name: Standard B2B sales', 'name: Standard B2B sales, v2'));
+    const second = await startApiTestApp({ eventStorePath, processesDir });
+    try {
+      const refused = await second.http.post(`/opportunities/${id}/move`).send({ stage: 'proposition' }).expect(500);
+      expect(refused.body).toMatchObject({ code: 'EVENT_STORE.CHAIN_BROKEN', stream: 'sales-process-standard', revision: 0, reason: 'definition-mismatch' });
+      expect((await second.http.get(`/opportunities/${id}/verify`).expect(200)).body).toMatchObject({ ok: false, opportunity: { ok: true }, process: { ok: false, revision: 0, reason: 'definition-mismatch' } });
+      // A deal opened on the file's version goes on as ever.
+      const fresh = (await second.http.post('/opportunities').send({ title: 'On v2', processId: 'standard' }).expect(201)).body.id;
+      await second.http.post(`/opportunities/${fresh}/move`).send({ stage: 'qualification' }).expect(200);
+    } finally {
+      await second.close();
     }
   });
 });

@@ -2,5 +2,6 @@ export * from './as-of';
 export * from './hash-chain';
 export * from './log-audit';
 export * from './opportunity-verification';
+export * from './recorded-definition';
 export * from './stored-event-like';
 export * from './timeline';

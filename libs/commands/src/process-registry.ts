@@ -1,11 +1,11 @@
 import type { ProcessVersionInfo } from '@stagecraft/contracts';
 import { relative } from 'node:path';
-import { chainNewEvents, headHashOf } from '@stagecraft/audit';
+import { chainNewEvents, headHashOf, recordedDefinitionMismatch } from '@stagecraft/audit';
 import { loadProcessDirectory } from '@stagecraft/config';
-import type { EventStore } from '@stagecraft/event-store';
+import type { EventStore, StoredEvent } from '@stagecraft/event-store';
 import type { ProcessVersionLookup } from '@stagecraft/opportunity';
 import { compileProcess, PROCESS_VERSION_RECORDED, toProcessStreamId, type CompiledProcess, type ProcessVersionRecordedData } from '@stagecraft/sales-process';
-import { ProcessNotFoundError, ProcessVersionNotFoundError } from './command.errors';
+import { ProcessNotFoundError, ProcessVersionNotFoundError, StreamChainBrokenError } from './command.errors';
 import { deterministicUuid } from './deterministic-uuid';
 
 
@@ -20,6 +20,11 @@ interface ProcessEntry {
    * go on under their recorded versions, but none opens on it and it is not listed.
    */
   retired?: boolean;
+  /**
+   * Versions whose recorded definition no longer hashes to the version (rewritten in the store,
+   * its chain recomputed): no command is decided by the rules someone wrote there.
+   */
+  tampered?: Map<string, { readonly revision: number; readonly detail: string }>;
 }
 
 export interface ProcessRegistryOptions {
@@ -55,10 +60,9 @@ export class ProcessRegistry {
       for (const event of recorded) {
         const data = event.data as unknown as ProcessVersionRecordedData;
         entry.recordedOrder.set(data.version, event.revision);
-        entry.versions.set(data.version, {
-          compiled: data.version === compiled.version ? compiled : compileProcess(data.definition),
-          info: { version: data.version, recordedAt: event.recordedAt, source: data.source },
-        });
+        // The file's own version is decided by the file, whatever the store holds for it.
+        if (data.version === compiled.version) entry.versions.set(data.version, { compiled, info: infoOf(event) });
+        else recordVersion(entry, event);
       }
       const latestVersion = (recorded[recorded.length - 1]?.data as unknown as ProcessVersionRecordedData | undefined)?.version;
       if (latestVersion !== compiled.version) {
@@ -96,8 +100,9 @@ export class ProcessRegistry {
       const data = event.data as unknown as ProcessVersionRecordedData;
       entry.recordedOrder.set(data.version, event.revision);
       // A version recorded again (its file set back) is described by its last recording, as load() does.
-      const compiled = entry.versions.get(data.version)?.compiled ?? compileProcess(data.definition);
-      entry.versions.set(data.version, { compiled, info: { version: data.version, recordedAt: event.recordedAt, source: data.source } });
+      const known = entry.versions.get(data.version);
+      if (known) entry.versions.set(data.version, { compiled: known.compiled, info: infoOf(event) });
+      else recordVersion(entry, event);
     }
   }
 
@@ -118,9 +123,10 @@ export class ProcessRegistry {
     for (const event of recorded) {
       const data = event.data as unknown as ProcessVersionRecordedData;
       entry.recordedOrder.set(data.version, event.revision);
-      const compiled = entry.versions.get(data.version)?.compiled ?? compileProcess(data.definition);
-      entry.versions.set(data.version, { compiled, info: { version: data.version, recordedAt: event.recordedAt, source: data.source } });
-      entry.current = compiled;
+      const known = entry.versions.get(data.version);
+      if (known) entry.versions.set(data.version, { compiled: known.compiled, info: infoOf(event) });
+      else recordVersion(entry, event);
+      entry.current = entry.versions.get(data.version)?.compiled ?? entry.current;
     }
     this.processes.set(processId, entry);
     this.options.onVersionRecorded?.(`Process "${processId}" has no file in PROCESSES_DIR any more: its opportunities go on under their recorded versions; none opens on it`);
@@ -149,8 +155,9 @@ export class ProcessRegistry {
 
   /** A recorded version; an opportunity on a version no longer recorded means the store was tampered with. */
   version(processId: string, version: string): CompiledProcess {
-    const found = this.entry(processId).versions.get(version);
-    if (!found) throw new ProcessVersionNotFoundError(processId, version);
+    const entry = this.entry(processId);
+    const found = entry.versions.get(version);
+    if (!found) throw versionMissing(processId, version, entry);
     return found.compiled;
   }
 
@@ -164,6 +171,7 @@ export class ProcessRegistry {
     const entry = this.entry(processId);
     return (version) => {
       const found = entry.versions.get(version);
+      if (!found && entry.tampered?.has(version)) throw versionMissing(processId, version, entry);
       return found ? { process: found.compiled, recordedOrder: entry.recordedOrder.get(version)! } : undefined;
     };
   }
@@ -186,4 +194,26 @@ export class ProcessRegistry {
     if (!entry || (entry.retired && !retired)) throw new ProcessNotFoundError(processId, this.list().map((process) => process.definition.id));
     return entry;
   }
+}
+
+function infoOf(event: StoredEvent): Omit<ProcessVersionInfo, 'current'> {
+  const data = event.data as unknown as ProcessVersionRecordedData;
+  return { version: data.version, recordedAt: event.recordedAt, source: data.source };
+}
+
+/** Takes a recorded version in, unless its definition no longer hashes to it: then it is kept aside as tampered. */
+function recordVersion(entry: ProcessEntry, event: StoredEvent): void {
+  const data = event.data as unknown as ProcessVersionRecordedData;
+  const mismatch = recordedDefinitionMismatch(event);
+  if (mismatch !== undefined) {
+    (entry.tampered ??= new Map()).set(data.version, { revision: event.revision, detail: mismatch });
+    return;
+  }
+  entry.versions.set(data.version, { compiled: compileProcess(data.definition), info: infoOf(event) });
+}
+
+/** Why a version cannot be served: rewritten in the store, or never recorded. */
+function versionMissing(processId: string, version: string, entry: ProcessEntry): Error {
+  const tampered = entry.tampered?.get(version);
+  return tampered ? new StreamChainBrokenError(toProcessStreamId(processId), tampered.revision, 'definition-mismatch', tampered.detail) : new ProcessVersionNotFoundError(processId, version);
 }
