@@ -733,7 +733,7 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
             await api.close();
           }
         }
-      });
+      }, 300_000); // 28 CLI runs and 7 API starts: past 60 s on a loaded machine (not a timing assertion)
 
       onSQLite('an event written at position 0 or below, where no append writes: read and reported, and the kept head no longer holds', () => {
         const kept = keepOf(stagecraft(tampered(() => undefined), 'verify', '--all').stdout);
