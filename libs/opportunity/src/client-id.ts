@@ -6,7 +6,9 @@
 export const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
 /** The longest such id. */
 export const CLIENT_ID_MAX_LENGTH = 100;
-export const CLIENT_ID_RULE = `an id of 1 to ${CLIENT_ID_MAX_LENGTH} letters, digits, ".", "_", ":", "@" or "-", starting with a letter or digit`;
+/** The id rule in words, for ids of at most `max` characters (a process id is one of at most 64). */
+export const clientIdRule = (max: number): string => `an id of 1 to ${max} letters, digits, ".", "_", ":", "@" or "-", starting with a letter or digit`;
+export const CLIENT_ID_RULE = clientIdRule(CLIENT_ID_MAX_LENGTH);
 
 /** Whether `text` is such an id. */
 export function isClientId(text: string): boolean {

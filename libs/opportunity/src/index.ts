@@ -10,3 +10,4 @@ export * from './opportunity.evolve';
 export * from './opportunity.state';
 export * from './storable-text';
 export * from './client-id';
+export * from './command-fields';

@@ -7,10 +7,25 @@ import { WholeNumberBetween } from '../http/whole-number.validator';
 import { IsInstant } from '../http/instant.validator';
 import { IsOmittable } from '../http/omittable.validator';
 
-import { CLIENT_ID as ID, CLIENT_ID_MAX_LENGTH } from '@stagecraft/opportunity';
+// Every command field's rule comes from the domain's table (libs/opportunity/src/command-fields.ts),
+// which the CLI's import checks too; opportunity.dto.fields.spec.ts proves the decorators below
+// refuse exactly what that table refuses, field by field.
+import {
+  CLIENT_ID as ID,
+  CLIENT_ID_MAX_LENGTH,
+  CURRENCY_CODE as CURRENCY,
+  CURRENCY_RULE,
+  EXPECTED_CLOSE_DATE_MAX_LENGTH,
+  isStageMapping,
+  NAME_MAX_LENGTH,
+  NOTE_MAX_LENGTH,
+  STAGE_MAPPING_RULE,
+  TITLE_MAX_LENGTH,
+  VISIBLE_CHARACTER,
+} from '@stagecraft/opportunity';
 
 const ID_MESSAGE = '$property must be an id: letters, digits, ".", "_", ":", "@" or "-"';
-const CURRENCY = /^[A-Z]{3}$/;
+const CURRENCY_MESSAGE = `currency must be ${CURRENCY_RULE}`;
 // A card on the board shows its title: one of spaces only would be an empty card.
 const TITLE_MESSAGE = 'title must have a visible character';
 
@@ -52,13 +67,13 @@ export class OpenOpportunityDto extends CommandOptionsDto {
 
   @ApiProperty({ example: 'ACME renewal 2027' })
   @IsString()
-  @Length(1, 200)
-  @Matches(/\S/, { message: TITLE_MESSAGE })
+  @Length(1, TITLE_MAX_LENGTH)
+  @Matches(VISIBLE_CHARACTER, { message: TITLE_MESSAGE })
   title!: string;
 
   @ApiProperty({ example: 'standard' })
   @IsString()
-  @Length(1, 64)
+  @Length(1, NAME_MAX_LENGTH)
   @Matches(ID, { message: ID_MESSAGE })
   processId!: string;
 
@@ -83,7 +98,7 @@ export class OpenOpportunityDto extends CommandOptionsDto {
 
   @ApiPropertyOptional({ example: 'EUR', description: 'ISO 4217 code' })
   @IsOmittable()
-  @Matches(CURRENCY, { message: 'currency must be an ISO 4217 code of 3 capital letters, such as EUR' })
+  @Matches(CURRENCY, { message: CURRENCY_MESSAGE })
   currency?: string;
 
   @ExpectedCloseDate()
@@ -93,7 +108,7 @@ export class OpenOpportunityDto extends CommandOptionsDto {
 export class SetCriterionDto extends CommandOptionsDto {
   @ApiProperty({ example: 'budget-confirmed' })
   @IsString()
-  @Length(1, 64)
+  @Length(1, NAME_MAX_LENGTH)
   criterionId!: string;
 
   @ApiProperty({ description: 'true marks the criterion met, false revokes it' })
@@ -107,7 +122,7 @@ export class SetCriterionDto extends CommandOptionsDto {
 export class MoveOpportunityDto extends CommandOptionsDto {
   @ApiProperty({ example: 'qualification' })
   @IsString()
-  @Length(1, 64)
+  @Length(1, NAME_MAX_LENGTH)
   stage!: string;
 
   @Note()
@@ -124,7 +139,7 @@ export class CloseOpportunityDto extends WinOpportunityDto {
   @ApiPropertyOptional({ example: 'Kick-off call on 2 June; invoice after delivery', description: 'What happens next, recorded with the win or loss and shown in the timeline and on the closed card' })
   @IsOmittable()
   @IsString()
-  @Length(1, 2000)
+  @Length(1, NOTE_MAX_LENGTH)
   nextSteps?: string;
 }
 
@@ -132,14 +147,14 @@ export class WinWithReasonDto extends CloseOpportunityDto {
   @ApiPropertyOptional({ example: 'relationship', description: "One of the process's wonReasons: required when it lists them, refused when it does not" })
   @IsOmittable()
   @IsString()
-  @Length(1, 64)
+  @Length(1, NAME_MAX_LENGTH)
   reason?: string;
 }
 
 export class LoseOpportunityDto extends CloseOpportunityDto {
   @ApiProperty({ example: 'competitor' })
   @IsString()
-  @Length(1, 64)
+  @Length(1, NAME_MAX_LENGTH)
   reason!: string;
 }
 
@@ -147,7 +162,7 @@ export class ReopenOpportunityDto extends WinOpportunityDto {
   @ApiPropertyOptional({ description: 'Stage to return to; the stage it closed in when absent' })
   @IsOmittable()
   @IsString()
-  @Length(1, 64)
+  @Length(1, NAME_MAX_LENGTH)
   stage?: string;
 }
 
@@ -155,8 +170,8 @@ export class ChangeOpportunityDetailsDto extends CommandOptionsDto {
   @ApiPropertyOptional()
   @IsOmittable()
   @IsString()
-  @Length(1, 200)
-  @Matches(/\S/, { message: TITLE_MESSAGE })
+  @Length(1, TITLE_MAX_LENGTH)
+  @Matches(VISIBLE_CHARACTER, { message: TITLE_MESSAGE })
   title?: string;
 
   @ApiPropertyOptional({ minimum: 0, maximum: 1e15, description: 'At most 4 decimal places' })
@@ -166,7 +181,7 @@ export class ChangeOpportunityDetailsDto extends CommandOptionsDto {
 
   @ApiPropertyOptional()
   @IsOmittable()
-  @Matches(CURRENCY, { message: 'currency must be an ISO 4217 code of 3 capital letters, such as EUR' })
+  @Matches(CURRENCY, { message: CURRENCY_MESSAGE })
   currency?: string;
 
   @ApiPropertyOptional()
@@ -222,8 +237,6 @@ export class GetOpportunityQueryDto {
   asOfRecorded?: string;
 }
 
-const STAGE_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-
 /**
  * An expected close date: text here, judged by the domain (a real calendar date YYYY-MM-DD, or
  * 400 OPPORTUNITY.INVALID_EXPECTED_CLOSE_DATE), the one rule for the API, the CLI and library callers.
@@ -233,13 +246,13 @@ function ExpectedCloseDate(extra = ''): PropertyDecorator {
     ApiPropertyOptional({ example: '2026-06-30', format: 'date', description: `When the deal is expected to close, a calendar date YYYY-MM-DD${extra}; each change is recorded as ExpectedCloseDateChanged` }),
     IsOptional(),
     IsString(),
-    Length(1, 40),
+    Length(1, EXPECTED_CLOSE_DATE_MAX_LENGTH),
   );
 }
 
 /** An optional free-text note recorded with the event. */
 function Note(options: ApiPropertyOptions = {}): PropertyDecorator {
-  return applyDecorators(ApiPropertyOptional(options), IsOmittable(), IsString(), Length(1, 2000));
+  return applyDecorators(ApiPropertyOptional(options), IsOmittable(), IsString(), Length(1, NOTE_MAX_LENGTH));
 }
 
 /** An optional object of stage id → stage id, for migrations. */
@@ -261,13 +274,8 @@ function IsStageMapping(): PropertyDecorator {
   return ValidateBy({
     name: 'isStageMapping',
     validator: {
-      validate: (value: unknown) =>
-        value !== null &&
-        typeof value === 'object' &&
-        !Array.isArray(value) &&
-        Object.keys(value).length <= 100 &&
-        Object.entries(value).every(([from, to]) => STAGE_ID.test(from) && typeof to === 'string' && STAGE_ID.test(to)),
-      defaultMessage: () => '$property must be an object mapping stage ids to stage ids, such as {"qualification": "discovery"}',
+      validate: (value: unknown) => isStageMapping(value),
+      defaultMessage: () => `$property must be ${STAGE_MAPPING_RULE}`,
     },
   });
 }
@@ -275,7 +283,7 @@ function IsStageMapping(): PropertyDecorator {
 export class MigrateOpportunityDto extends CommandOptionsDto {
   @ApiProperty({ description: 'A recorded version of the same process, newer than the one the opportunity runs on (see GET /processes/:id)' })
   @IsString()
-  @Length(1, 64)
+  @Length(1, NAME_MAX_LENGTH)
   toVersion!: string;
 
   @StageMapping('Old stage id → new stage id; needed when the current stage does not exist in the target version')
@@ -288,12 +296,12 @@ export class MigrateOpportunityDto extends CommandOptionsDto {
 export class MigrateProcessDto extends CommandTimeAndIdDto {
   @ApiProperty({ description: 'Every open opportunity on this version is migrated' })
   @IsString()
-  @Length(1, 64)
+  @Length(1, NAME_MAX_LENGTH)
   fromVersion!: string;
 
   @ApiProperty({ description: 'A newer recorded version of the process' })
   @IsString()
-  @Length(1, 64)
+  @Length(1, NAME_MAX_LENGTH)
   toVersion!: string;
 
   @StageMapping('Old stage id → new stage id')

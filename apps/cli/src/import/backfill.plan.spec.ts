@@ -1,7 +1,7 @@
-import { foldOpportunity, type OpportunityState } from '@stagecraft/opportunity';
+import { fitsRule, foldOpportunity, type OpportunityState } from '@stagecraft/opportunity';
 import { events, shippedProcess } from '../../../../libs/opportunity/src/testing/opportunity.fixtures';
 import { BACKFILLED_CRITERION_NOTE, planBackfillRow } from './backfill.plan';
-import { backfillHeader, BACKFILL_COLUMNS, parseBackfillRow, type BackfillRow } from './backfill.row';
+import { backfillHeader, BACKFILL_COLUMN_RULES, BACKFILL_COLUMNS, parseBackfillRow, type BackfillRow } from './backfill.row';
 
 const standard = shippedProcess('standard');
 const insideSales = shippedProcess('inside-sales');
@@ -126,5 +126,39 @@ describe('reading backfill rows', () => {
       ok: true,
       row: { line: 3, opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', amount: 12.5, note: 'hi' },
     });
+  });
+});
+
+describe('backfill cells are held to the rule the API holds the command field they give to', () => {
+  const { index } = backfillHeader([...BACKFILL_COLUMNS]) as { ok: true; index: Map<(typeof BACKFILL_COLUMNS)[number], number> };
+  const cells = (fields: Record<string, string>) => BACKFILL_COLUMNS.map((column) => fields[column] ?? '');
+  /** A row each column may be given in (a reason or next steps only with an outcome). */
+  const CONTEXT: Readonly<Record<string, Record<string, string>>> = { lostReason: { outcome: 'lost', stage: '' }, wonReason: { outcome: 'won', stage: '' }, nextSteps: { outcome: 'won', stage: '' } };
+  const SAMPLES = ['eur', 'EURO', 'ana b', '-ana', 'EMEA/north', '🚀', '2026-01-02T09:00:00', '2026-02-30', '1.23456', '9999999999999999', ...[41, 65, 101, 201, 2001, 5000].map((length) => 'x'.repeat(length))];
+
+  it('every column but the id and the outcome names the rule of the command field it gives', () => {
+    expect(Object.keys(BACKFILL_COLUMN_RULES).sort()).toEqual(BACKFILL_COLUMNS.filter((column) => column !== 'opportunityId' && column !== 'outcome').sort());
+  });
+
+  it.each(Object.entries(BACKFILL_COLUMN_RULES))('%s: a cell the rule refuses rejects the row, naming the column', (column, rule) => {
+    const bad = SAMPLES.filter((sample) => !fitsRule(rule, column === 'amount' ? Number(sample) : sample));
+    expect(bad.length).toBeGreaterThan(0);
+    for (const sample of bad) {
+      const parsed = parseBackfillRow(3, cells({ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', ...CONTEXT[column], [column]: sample }), index);
+      expect({ sample, parsed }).toEqual({ sample, parsed: { ok: false, reason: expect.stringMatching(new RegExp(`^${column}: must be `)) } });
+    }
+  });
+
+  it('takes what the API takes: a title of 200 emoji is 200 characters there', () => {
+    const parsed = parseBackfillRow(3, cells({ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', title: '🚀'.repeat(200), note: 'n'.repeat(2000) }), index);
+    expect(parsed.ok).toBe(true);
+  });
+
+  it('a planned step whose field breaks its rule is refused, naming the column (a row built in code)', () => {
+    const openInNew = foldOpportunity([events.opened(standard, 0)]);
+    expect(types(planBackfillRow(row({ stage: 'qualification', note: 'x'.repeat(2001) }), ID, openInNew, standard, NOW))).toMatch(/^note: must be a string of 1 to 2000 characters/);
+    expect(types(planBackfillRow(row({ stage: 'new', processId: 'standard', title: '   ' }), ID, { status: 'none' }, standard, NOW))).toMatch(/^title: must be .* with a visible character/);
+    expect(types(planBackfillRow(row({ outcome: 'lost', lostReason: 'x'.repeat(65) }), ID, openInNew, standard, NOW))).toMatch(/^lostReason: must be a string of 1 to 64 characters/);
+    expect(types(planBackfillRow(row({ stage: 'new', currency: 'eur' }), ID, openInNew, standard, NOW))).toMatch(/^currency: must be an ISO 4217 code/);
   });
 });

@@ -1,4 +1,4 @@
-import { decide, evolve, type OpportunityCommand, type OpportunityState } from '@stagecraft/opportunity';
+import { commandFieldFault, decide, evolve, type OpportunityCommand, type OpportunityState } from '@stagecraft/opportunity';
 import type { CompiledProcess } from '@stagecraft/sales-process';
 import type { BackfillRow } from './backfill.row';
 
@@ -36,6 +36,10 @@ export function planBackfillRow(row: BackfillRow, opportunityId: string, initial
   let state = initial;
   const at = { opportunityId, occurredAt: row.occurredAt };
   const take = (name: string, body: PlannedCommand): string | undefined => {
+    // The API's body rules hold for every step, whichever way its fields came (parseBackfillRow
+    // checks each cell so; this holds a row built in code to them too): decide() trusts them.
+    const fault = commandFieldFault(body);
+    if (fault !== undefined) return `${columnOf(body.type, fault.field)}: ${fault.reason}`;
     const decision = decide({ ...body, now } as OpportunityCommand, state, process);
     if (!decision.ok) return `${decision.error.code}: ${decision.error.message}`;
     if (decision.events.length === 0) return undefined; // nothing to record
@@ -108,6 +112,12 @@ export function planBackfillRow(row: BackfillRow, opportunityId: string, initial
     if (problem) return fail(problem);
   }
   return { ok: true, steps };
+}
+
+/** The backfill column that gives a command's field: a reason is a won or a lost one. */
+function columnOf(type: PlannedCommand['type'], field: string): string {
+  if (field === 'reason') return type === 'WinOpportunity' ? 'wonReason' : 'lostReason';
+  return field;
 }
 
 function definedOnly<T extends Record<string, unknown>>(value: T): Partial<T> {

@@ -1,4 +1,4 @@
-import { CLIENT_ID, CLIENT_ID_RULE, isClientId, parseCalendarDay, parseInstant } from '@stagecraft/opportunity';
+import { CLIENT_ID, COMMAND_FIELDS, fitsRule, parseCalendarDay, parseInstant, ruleText, type FieldRule } from '@stagecraft/opportunity';
 
 /**
  * The backfill CSV: one row per stage change of a historical opportunity, oldest first.
@@ -49,8 +49,26 @@ export function backfillHeader(cells: readonly string[]): { ok: true; index: Map
   return { ok: true, index };
 }
 
-
-const CURRENCY = /^[A-Z]{3}$/;
+/**
+ * The rule of the command field each column gives (the API's body rule for it, from the table its
+ * DTOs are proven against): a cell is held to it whichever commands the row turns into. The spec
+ * walks BACKFILL_COLUMNS, so a column added without a rule here fails it.
+ */
+export const BACKFILL_COLUMN_RULES: { readonly [Column in Exclude<BackfillColumn, 'opportunityId' | 'outcome'>]: FieldRule } = {
+  occurredAt: COMMAND_FIELDS.OpenOpportunity.occurredAt.rule,
+  stage: COMMAND_FIELDS.MoveOpportunityToStage.stage.rule,
+  lostReason: COMMAND_FIELDS.LoseOpportunity.reason.rule,
+  wonReason: COMMAND_FIELDS.WinOpportunity.reason.rule,
+  nextSteps: COMMAND_FIELDS.WinOpportunity.nextSteps.rule,
+  processId: COMMAND_FIELDS.OpenOpportunity.processId.rule,
+  title: COMMAND_FIELDS.OpenOpportunity.title.rule,
+  teamId: COMMAND_FIELDS.OpenOpportunity.teamId.rule,
+  ownerId: COMMAND_FIELDS.OpenOpportunity.ownerId.rule,
+  amount: COMMAND_FIELDS.OpenOpportunity.amount.rule,
+  currency: COMMAND_FIELDS.OpenOpportunity.currency.rule,
+  expectedCloseDate: COMMAND_FIELDS.ChangeOpportunityDetails.expectedCloseDate.rule,
+  note: COMMAND_FIELDS.MoveOpportunityToStage.note.rule,
+};
 
 /** One data row into a BackfillRow, or the first problem (field and reason). */
 export function parseBackfillRow(line: number, cells: readonly string[], index: ReadonlyMap<BackfillColumn, number>): ParsedRow {
@@ -77,26 +95,25 @@ export function parseBackfillRow(line: number, cells: readonly string[], index: 
   if (outcome !== 'won' && wonReason) return fail('wonReason', 'is only for rows whose outcome is "won"');
   const nextSteps = value('nextSteps');
   if (!outcome && nextSteps) return fail('nextSteps', 'is only for rows that give an outcome (won or lost)');
-  if (nextSteps !== undefined && nextSteps.length > 2000) return fail('nextSteps', 'must be at most 2000 characters');
   const stage = value('stage');
   if (!stage && !outcome) return fail('stage', 'is required unless the row gives an outcome');
   const amountText = value('amount');
   // Written as a decimal number: Number() alone reads "0x10" as 16 and "1e3" as 1000.
   const amount = amountText === undefined ? undefined : /^\d{1,16}(\.\d{1,16})?$/.test(amountText) ? Number(amountText) : NaN;
-  if (amount !== undefined && !(Number.isFinite(amount) && amount >= 0 && amount <= 1e15)) return fail('amount', `must be a number from 0 (got "${amountText}")`);
-  const currency = value('currency');
-  if (currency !== undefined && !CURRENCY.test(currency)) return fail('currency', `must be an ISO 4217 code of 3 capital letters, such as EUR (got "${currency}")`);
-  for (const column of ['processId', 'teamId', 'ownerId'] as const) {
-    const text = value(column);
-    // As the API takes them (a deal's teamId and ownerId; a processId longer than a process id is simply unknown).
-    if (text !== undefined && !isClientId(text)) return fail(column, `must be ${CLIENT_ID_RULE} (got "${text}")`);
-  }
-  const title = value('title');
-  if (title !== undefined && title.length > 200) return fail('title', 'must be at most 200 characters');
   const expectedCloseDate = value('expectedCloseDate');
   if (expectedCloseDate !== undefined && parseCalendarDay(expectedCloseDate) === undefined) return fail('expectedCloseDate', `must be a calendar date YYYY-MM-DD, such as 2026-06-30 (got "${expectedCloseDate}")`);
 
-  const optional = { stage, outcome, lostReason, wonReason, nextSteps, processId: value('processId'), title, teamId: value('teamId'), ownerId: value('ownerId'), amount, currency, expectedCloseDate, note: value('note') };
+  const optional = { stage, outcome, lostReason, wonReason, nextSteps, processId: value('processId'), title: value('title'), teamId: value('teamId'), ownerId: value('ownerId'), amount, currency: value('currency'), expectedCloseDate, note: value('note') };
+  for (const [column, rule] of Object.entries(BACKFILL_COLUMN_RULES) as [keyof typeof BACKFILL_COLUMN_RULES, FieldRule][]) {
+    const given = column === 'occurredAt' ? occurredAt : optional[column];
+    if (given !== undefined && !fitsRule(rule, given)) return fail(column, `must be ${ruleText(rule)} (got ${quoted(column === 'amount' ? amountText : given)})`);
+  }
   const row = { line, opportunityId, occurredAt, ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)) } as BackfillRow;
   return { ok: true, row };
+}
+
+/** A cell as a reason quotes it: a 50,000-character title is not printed whole. */
+function quoted(value: unknown): string {
+  const text = JSON.stringify(value) ?? 'nothing';
+  return text.length > 80 ? `${text.slice(0, 77)}…` : text;
 }

@@ -1,4 +1,5 @@
-import { commandForEvent, type EventRecord } from './event-record';
+import { COMMAND_FIELDS, fitsRule, type FieldSpec } from '@stagecraft/opportunity';
+import { commandForEvent, REPLAYED_AS, type EventRecord } from './event-record';
 
 const ID = '6f2574ab-d0e8-5f65-acef-6b0b2ad050fc';
 const record = (type: string, data: Record<string, unknown>): EventRecord => ({
@@ -53,7 +54,7 @@ describe('commandForEvent: what the API could never have recorded is refused, na
     ['processId', 'two words', 'stand ard'],
   ])('an opening whose %s is %s', (field, _label, value) => {
     const refused = commandForEvent(opened({ [field]: value }));
-    expect(refused).toMatchObject({ kind: 'reject', reason: expect.stringMatching(new RegExp(`^data\\.${field}: must be an id of 1 to 100`)) });
+    expect(refused).toMatchObject({ kind: 'reject', reason: expect.stringMatching(new RegExp(`^data\\.${field}: must be an id of 1 to ${field === 'processId' ? 64 : 100}`)) });
     expect((refused as { reason: string }).reason.length).toBeLessThan(300);
   });
 
@@ -62,5 +63,66 @@ describe('commandForEvent: what the API could never have recorded is refused, na
     expect(commandForEvent(record('OpportunityDetailsChanged', { ownerId: 'ana\u202e' }))).toMatchObject({ kind: 'reject', reason: expect.stringMatching(/^data\.ownerId: /) });
     expect(commandForEvent(record('OpportunityDetailsChanged', { title: 'Renamed' }))).toMatchObject({ kind: 'command', body: { type: 'ChangeOpportunityDetails', title: 'Renamed' } });
     expect(commandForEvent(opened({ teamId: 'direct', ownerId: 'ana@example.com' }))).toMatchObject({ kind: 'command', body: { teamId: 'direct', ownerId: 'ana@example.com' } });
+  });
+});
+
+describe('commandForEvent: every field the import replays is held to the rule the API holds its body to', () => {
+  /** A valid event of each type; one field at a time is then spoiled. */
+  const VALID: Readonly<Record<keyof typeof REPLAYED_AS, Record<string, unknown>>> = {
+    OpportunityOpened: { processId: 'standard', processVersion: 'v', stage: 'new', title: 'Deal', teamId: 'direct', ownerId: 'ana', amount: 100, currency: 'EUR' },
+    ExitCriterionMet: { stage: 'new', criterionId: 'budget', note: 'ok' },
+    ExitCriterionRevoked: { stage: 'new', criterionId: 'budget', note: 'ok' },
+    StageChanged: { from: 'new', to: 'qualification', direction: 'forward', note: 'ok' },
+    OpportunityWon: { stage: 'negotiation', reason: 'relationship', note: 'ok', nextSteps: 'kick-off' },
+    OpportunityLost: { stage: 'new', reason: 'price', note: 'ok', nextSteps: 'call in May' },
+    OpportunityReopened: { stage: 'new', note: 'ok' },
+    OpportunityDetailsChanged: { title: 'Deal', teamId: 'direct', ownerId: 'ana', amount: 100, currency: 'EUR' },
+    ExpectedCloseDateChanged: { from: null, to: '2026-06-30' },
+    ProcessMigrated: { processId: 'standard', fromVersion: 'v1', toVersion: 'v2', stageMapping: { lead: 'new' }, fromStage: 'lead', toStage: 'new', criteriaKept: [], note: 'ok' },
+  };
+  /** Command fields no event of theirs gives: an opening's date is its own ExpectedCloseDateChanged. */
+  const NOT_REPLAYED: Readonly<Record<string, readonly string[]>> = { OpenOpportunity: ['expectedCloseDate'] };
+
+  const SAMPLES: readonly unknown[] = [
+    null, true, 0, 12345, -1, 1.23456, 1e16, {}, { a: 1 }, [], ['x'], '', ' ', '   ', 'eur', 'EURO', 'ana b', '-ana', 'EMEA/north', '🚀',
+    '2026-01-02T09:00:00', 'x'.repeat(41), 'x'.repeat(65), 'x'.repeat(101), 'x'.repeat(201), 'x'.repeat(2001), 'x'.repeat(5000),
+    { lead: 'Bad Stage' }, { lead: 1 }, Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`s${i}`, 'lead'])),
+  ];
+  const refusedBy = (spec: FieldSpec): unknown[] => [...(spec.required ? [undefined] : []), ...SAMPLES.filter((value) => !(value === null && spec.nullable) && !fitsRule(spec.rule, value))];
+
+  it('every field of every replayed command is given by an event (or named as given otherwise)', () => {
+    for (const command of new Set(Object.values(REPLAYED_AS).map((replay) => replay.command))) {
+      const given = Object.values(REPLAYED_AS).filter((replay) => replay.command === command).flatMap((replay) => Object.values(replay.fields));
+      expect([...given, 'occurredAt', ...(NOT_REPLAYED[command] ?? [])].sort()).toEqual(Object.keys(COMMAND_FIELDS[command]).sort());
+    }
+  });
+
+  it.each(Object.keys(REPLAYED_AS) as (keyof typeof REPLAYED_AS)[])('%s: a valid event is replayed; each field spoiled as the API refuses it is refused, naming it', (type) => {
+    expect(commandForEvent(record(type, VALID[type])).kind).toBe('command');
+    const fields: [string, string][] = [...Object.entries(REPLAYED_AS[type].fields), ['occurredAt', 'occurredAt']];
+    for (const [dataField, commandField] of fields) {
+      const spec = (COMMAND_FIELDS[REPLAYED_AS[type].command] as Readonly<Record<string, FieldSpec>>)[commandField]!;
+      const bad = refusedBy(spec);
+      expect(bad.length).toBeGreaterThan(2);
+      for (const value of bad) {
+        const data: Record<string, unknown> = { ...VALID[type], [dataField]: value };
+        if (value === undefined) delete data[dataField];
+        const event = { ...record(type, {}), data: { opportunityId: ID, occurredAt: '2026-01-02T09:00:00.000Z', ...data } };
+        const answer = commandForEvent(event);
+        expect({ [dataField]: value, answer }).toEqual({ [dataField]: value, answer: { kind: 'reject', reason: expect.stringMatching(new RegExp(`^data\\.${dataField}: (is required|must be )`)) } });
+        expect((answer as { reason: string }).reason.length).toBeLessThan(400);
+      }
+    }
+  });
+
+  it.each([
+    ['a title that is an object', { title: { a: 1 } }, /^data\.title: must be a string of 1 to 200 characters with a visible character/],
+    ['a title that is a number', { title: 12345 }, /^data\.title: /],
+    ['a title of 5,000 characters', { title: 'x'.repeat(5000) }, /^data\.title: /],
+    ['a title of spaces only', { title: '     ' }, /^data\.title: /],
+    ['a currency in lower case', { currency: 'eur', amount: 100 }, /^data\.currency: must be an ISO 4217 code/],
+  ])('an opening with %s is refused', (_label, data, reason) => {
+    const opened = record('OpportunityOpened', { processId: 'standard', processVersion: 'v', stage: 'new', title: 'Deal', ...data });
+    expect(commandForEvent(opened)).toEqual({ kind: 'reject', reason: expect.stringMatching(reason) });
   });
 });

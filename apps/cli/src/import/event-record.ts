@@ -1,6 +1,6 @@
 import { COMMAND_KEY_STREAM_PREFIX } from '@stagecraft/commands';
 import { PROCESS_STREAM_PREFIX } from '@stagecraft/sales-process';
-import { CLIENT_ID_RULE, fromOpportunityStreamId, isClientId, isOpportunityEventType, type OpportunityEvent } from '@stagecraft/opportunity';
+import { commandFieldFault, fromOpportunityStreamId, isOpportunityEventType, type OpportunityCommand, type OpportunityEvent, type OpportunityEventType } from '@stagecraft/opportunity';
 import { isUuid } from '../io/opportunity-id';
 import type { PlannedCommand } from './backfill.plan';
 
@@ -67,80 +67,66 @@ export function commandForEvent(record: EventRecord): EventCommand {
   // The import's own commands are keyed anew: a retried command's record has nothing to import.
   if (record.type === 'NoChangeRecorded') return { kind: 'skip', reason: 'a keyed command that changed nothing: nothing to import' };
   if (record.data.opportunityId !== opportunityId) return { kind: 'reject', reason: `data.opportunityId "${String(record.data.opportunityId)}" does not match stream "${record.stream}"` };
-  if (typeof record.data.occurredAt !== 'string') return { kind: 'reject', reason: 'data.occurredAt: is missing' };
+  if (record.data.occurredAt === undefined) return { kind: 'reject', reason: 'data.occurredAt: is required' };
   // What the API could never have recorded is not brought in by the back door: a deal whose id is
   // not a UUID no route can address (the backfill maps such source ids to UUIDs; an export holds
-  // UUIDs only), and a team or owner outside the id rule no filter or team-limited key can name.
+  // UUIDs only), nor a field the API's body would refuse (below): a team or owner outside the id
+  // rule no filter or team-limited key can name, a title no card can show.
   if (!isUuid(opportunityId)) return { kind: 'reject', reason: `the opportunity id ${shown(opportunityId)} (of stream "opportunity-<id>") must be a UUID, as the API's routes take it` };
-  const badId = idFieldFault(record.type, record.data);
-  if (badId !== undefined) return { kind: 'reject', reason: badId };
 
-  const event = { type: record.type, data: record.data } as OpportunityEvent;
-  const at = { opportunityId, occurredAt: event.data.occurredAt };
-  const body = ((): PlannedCommand => {
-    switch (event.type) {
-      case 'OpportunityOpened': {
-        const { processId, title, teamId, ownerId, amount, currency } = event.data;
-        return { type: 'OpenOpportunity', ...at, processId, title, ...defined({ teamId, ownerId, amount, currency }) };
-      }
-      case 'ExitCriterionMet':
-        return { type: 'MeetExitCriterion', ...at, criterionId: event.data.criterionId, ...defined({ note: event.data.note }) };
-      case 'ExitCriterionRevoked':
-        return { type: 'RevokeExitCriterion', ...at, criterionId: event.data.criterionId, ...defined({ note: event.data.note }) };
-      case 'StageChanged':
-        return { type: 'MoveOpportunityToStage', ...at, stage: event.data.to, ...defined({ note: event.data.note }) };
-      case 'OpportunityWon':
-        return { type: 'WinOpportunity', ...at, ...defined({ reason: event.data.reason, note: event.data.note, nextSteps: event.data.nextSteps }) };
-      case 'OpportunityLost':
-        return { type: 'LoseOpportunity', ...at, reason: event.data.reason, ...defined({ note: event.data.note, nextSteps: event.data.nextSteps }) };
-      case 'OpportunityReopened':
-        return { type: 'ReopenOpportunity', ...at, stage: event.data.stage, ...defined({ note: event.data.note }) };
-      case 'OpportunityDetailsChanged': {
-        const { title, teamId, ownerId, amount, currency } = event.data;
-        return { type: 'ChangeOpportunityDetails', ...at, ...defined({ title, teamId, ownerId, amount, currency }) };
-      }
-      case 'ExpectedCloseDateChanged':
-        return { type: 'ChangeOpportunityDetails', ...at, expectedCloseDate: event.data.to };
-      case 'NoChangeRecorded':
-        throw new Error('NoChangeRecorded is skipped above');
-      case 'ProcessMigrated':
-        // Succeeds only where this store's processes hold the version migrated to.
-        return { type: 'MigrateOpportunity', ...at, toVersion: event.data.toVersion, stageMapping: event.data.stageMapping, ...defined({ note: event.data.note }) };
-      default: {
-        const exhaustive: never = event;
-        throw new Error(`Unknown event ${(exhaustive as { type: string }).type}`);
-      }
-    }
-  })();
+  const replay = REPLAYED_AS[record.type];
+  const body: Record<string, unknown> = { type: replay.command, opportunityId, occurredAt: record.data.occurredAt };
+  for (const [dataField, commandField] of Object.entries(replay.fields)) {
+    if (Object.hasOwn(record.data, dataField) && record.data[dataField] !== undefined) body[commandField] = record.data[dataField];
+  }
+  // The API's body rules, field by field (the table its DTOs are proven against): the executor and
+  // decide() trust the values they are given, so a title {"a": 1}, one of spaces only or of 5,000
+  // characters, or a currency "eur" would be recorded as the file has it.
+  const fault = commandFieldFault(body as { type: CommandType });
+  if (fault !== undefined) {
+    const dataField = Object.entries(replay.fields).find(([, commandField]) => commandField === fault.field)?.[0] ?? fault.field;
+    return { kind: 'reject', reason: `data.${dataField}: ${fault.reason}${fault.value === undefined ? '' : ` (got ${shown(fault.value)})`}` };
+  }
   return {
     kind: 'command',
     opportunityId,
-    body,
-    ...(event.type === 'OpportunityOpened' ? { processVersion: event.data.processVersion } : {}),
+    body: body as unknown as PlannedCommand,
+    ...(record.type === 'OpportunityOpened' ? { processVersion: record.data.processVersion as string } : {}),
   };
 }
 
-/** The id fields an event carries (its process, team and owner), checked as the API's bodies check them. */
-const ID_FIELDS: Readonly<Record<string, readonly string[]>> = {
-  OpportunityOpened: ['processId', 'teamId', 'ownerId'],
-  OpportunityDetailsChanged: ['teamId', 'ownerId'],
-};
+type CommandType = OpportunityCommand['type'];
+type ReplayedEventType = Exclude<OpportunityEventType, 'NoChangeRecorded'>;
+type DataFieldsOf<Type extends ReplayedEventType> = Exclude<keyof Extract<OpportunityEvent, { type: Type }>['data'], 'opportunityId' | 'occurredAt'>;
+type CommandFieldsOf<Type extends CommandType> = Exclude<keyof Extract<OpportunityCommand, { type: Type }>, 'type' | 'opportunityId' | 'now' | 'occurredAt'>;
+/** How an event of `Type` is replayed: the command that made it, and the data field that gives each of its fields. */
+type Replay<Type extends ReplayedEventType> = {
+  readonly [Command in CommandType]: { readonly command: Command; readonly fields: { readonly [Field in DataFieldsOf<Type>]?: CommandFieldsOf<Command> } };
+}[CommandType];
 
-function idFieldFault(type: string, data: Record<string, unknown>): string | undefined {
-  for (const field of ID_FIELDS[type] ?? []) {
-    const value = data[field];
-    if (value === undefined && field !== 'processId') continue;
-    if (typeof value !== 'string' || !isClientId(value)) return `data.${field}: must be ${CLIENT_ID_RULE} (got ${shown(value)})`;
-  }
-  return undefined;
-}
+/**
+ * Each event as the command that made it (with the event's opportunity id and occurredAt). What
+ * an event holds that no command field gives (the stage an opening starts in, a move's direction,
+ * a migration's kept criteria) is decided again, not copied. The spec walks this table against the
+ * command field rules, so a field added to a command is checked here once it is replayed.
+ */
+export const REPLAYED_AS: { readonly [Type in ReplayedEventType]: Replay<Type> } = {
+  OpportunityOpened: { command: 'OpenOpportunity', fields: { processId: 'processId', title: 'title', teamId: 'teamId', ownerId: 'ownerId', amount: 'amount', currency: 'currency' } },
+  ExitCriterionMet: { command: 'MeetExitCriterion', fields: { criterionId: 'criterionId', note: 'note' } },
+  ExitCriterionRevoked: { command: 'RevokeExitCriterion', fields: { criterionId: 'criterionId', note: 'note' } },
+  StageChanged: { command: 'MoveOpportunityToStage', fields: { to: 'stage', note: 'note' } },
+  OpportunityWon: { command: 'WinOpportunity', fields: { reason: 'reason', note: 'note', nextSteps: 'nextSteps' } },
+  OpportunityLost: { command: 'LoseOpportunity', fields: { reason: 'reason', note: 'note', nextSteps: 'nextSteps' } },
+  OpportunityReopened: { command: 'ReopenOpportunity', fields: { stage: 'stage', note: 'note' } },
+  OpportunityDetailsChanged: { command: 'ChangeOpportunityDetails', fields: { title: 'title', teamId: 'teamId', ownerId: 'ownerId', amount: 'amount', currency: 'currency' } },
+  // An opening's expected close date is this event right after it, replayed as a details change.
+  ExpectedCloseDateChanged: { command: 'ChangeOpportunityDetails', fields: { to: 'expectedCloseDate' } },
+  // Succeeds only where this store's processes hold the version migrated to.
+  ProcessMigrated: { command: 'MigrateOpportunity', fields: { toVersion: 'toVersion', stageMapping: 'stageMapping', note: 'note' } },
+};
 
 /** A value as a reason quotes it: a 50,000-character team is not printed whole. */
 function shown(value: unknown): string {
   const text = JSON.stringify(value) ?? 'nothing';
   return text.length > 80 ? `${text.slice(0, 77)}…` : text;
-}
-
-function defined<T extends Record<string, unknown>>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -1,0 +1,89 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadProcessFile, readSettings } from '@stagecraft/config';
+import { openEventStore } from '@stagecraft/event-store';
+import { compileProcess } from '@stagecraft/sales-process';
+import { EXIT } from '../cli.errors';
+import { importFile, type ImportReport } from './import.command';
+
+// The executor and decide() trust the field values they are given; the API's DTOs judge them. An
+// import (an export's events, or backfill rows) is held to the same field rules, or it recorded a
+// title {"a": 1} that GET /opportunities/:id then answered as such.
+describe('stagecraft import: fields the API would refuse', () => {
+  const PROCESSES = join(__dirname, '..', '..', '..', '..', 'config', 'processes');
+  const version = compileProcess(loadProcessFile(join(PROCESSES, 'standard.yaml')).definition).version;
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'import-fields-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function run(name: string, text: string): Promise<{ exit: number; report: ImportReport; streams: string[] }> {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    const settings = readSettings({ EVENT_STORE_PATH: join(dir, `${name}.db`), PROCESSES_DIR: PROCESSES }, dir);
+    const printed: string[] = [];
+    const log = jest.spyOn(console, 'log').mockImplementation((line: string) => void printed.push(line));
+    let exit: number;
+    try {
+      exit = await importFile(settings, file, { json: true });
+    } finally {
+      log.mockRestore();
+    }
+    const store = openEventStore(settings);
+    try {
+      const streams = [...new Set((await store.readAll()).map((event) => event.stream).filter((stream) => stream.startsWith('opportunity-')))];
+      return { exit, report: JSON.parse(printed.at(-1)!) as ImportReport, streams };
+    } finally {
+      await store.close();
+    }
+  }
+
+  it('an exported log: each such line is rejected naming the data field, and only the valid deal is recorded', async () => {
+    const ids = Array.from({ length: 7 }, (_, n) => `0b3c8a52-6a1f-4c3e-9d55-3f1f6f0a7e0${n}`);
+    const opened = (n: number, data: Record<string, unknown>) => ({
+      id: `e${n}`,
+      stream: `opportunity-${ids[n]}`,
+      revision: 0,
+      type: 'OpportunityOpened',
+      data: { opportunityId: ids[n], occurredAt: '2026-01-02T09:00:00Z', processId: 'standard', processVersion: version, stage: 'new', title: 'Deal', ...data },
+      metadata: {},
+    });
+    const lines = [
+      opened(0, {}),
+      opened(1, { title: { a: 1 } }),
+      opened(2, { title: 12345 }),
+      opened(3, { title: 'x'.repeat(5000) }),
+      opened(4, { title: '   ' }),
+      opened(5, { amount: 100, currency: 'eur' }),
+      { id: 'e6', stream: `opportunity-${ids[0]}`, revision: 1, type: 'StageChanged', data: { opportunityId: ids[0], occurredAt: '2026-01-03T09:00:00Z', from: 'new', to: 'qualification', direction: 'forward', note: 'n'.repeat(2001) }, metadata: {} },
+    ];
+    const { exit, report, streams } = await run('log.jsonl', `${lines.map((line) => JSON.stringify(line)).join('\n')}\n`);
+    expect(exit).toBe(EXIT.failed);
+    expect(report.rejected.map(({ line, reason }) => [line, reason.replace(/ \(got .*$/, '')])).toEqual([
+      [2, 'data.title: must be a string of 1 to 200 characters with a visible character'],
+      [3, 'data.title: must be a string of 1 to 200 characters with a visible character'],
+      [4, 'data.title: must be a string of 1 to 200 characters with a visible character'],
+      [5, 'data.title: must be a string of 1 to 200 characters with a visible character'],
+      [6, 'data.currency: must be an ISO 4217 code of 3 capital letters, such as EUR'],
+      [7, 'data.note: must be a string of 1 to 2000 characters'],
+    ]);
+    expect(report.imported).toBe(1);
+    expect(streams).toEqual([`opportunity-${ids[0]}`]);
+  });
+
+  it('a backfill: a cell past the API rule for its field is rejected naming the column', async () => {
+    const rows = [
+      'opportunityId,occurredAt,stage,outcome,lostReason,processId,title,currency,note',
+      'SF-1,2026-01-02T09:00:00Z,new,,,standard,Deal,,',
+      `SF-2,2026-01-02T09:00:00Z,new,,,standard,Deal,,${'n'.repeat(2001)}`,
+      `SF-3,2026-01-02T09:00:00Z,new,,,standard,${'🚀'.repeat(200)},,`,
+    ];
+    const { report, streams } = await run('rows.csv', `${rows.join('\n')}\n`);
+    expect(report.rejected.map(({ line, reason }) => [line, reason.replace(/ \(got .*$/, '')])).toEqual([[3, 'note: must be a string of 1 to 2000 characters']]);
+    // A title of 200 emoji is 200 characters to the API: taken here too.
+    expect(report.imported).toBe(2);
+    expect(streams).toHaveLength(2);
+  });
+});
