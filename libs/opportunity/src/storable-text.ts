@@ -41,3 +41,16 @@ export function firstTextFault(value: unknown, path = ''): TextFault | undefined
   }
   return undefined;
 }
+
+/** What a name recorded as who acted must be (the actor, or whom a service acted for). */
+export const ACTOR_NAME_RULE = `${TEXT_RULE}, with a visible character and no control character or line separator (such as ESC or a newline)`;
+
+/**
+ * Whether `text` may name who acted: no path of the API records anything else (a key's name, a
+ * token's subject, an X-Actor header all refuse control characters), and `history` prints it as
+ * it stands, so an ESC in it would rewrite the reader's terminal. Format characters and length
+ * are left alone: key names of earlier versions may hold them, and a token's subject has no cap.
+ */
+export function isActorName(text: string): boolean {
+  return textFault(text) === undefined && text.trim() !== '' && !/[\p{Cc}\p{Zl}\p{Zp}]/u.test(text);
+}

@@ -199,8 +199,7 @@ class Importer {
         };
       }
     }
-    const original = typeof record.metadata.onBehalfOf === 'string' ? record.metadata.onBehalfOf : record.metadata.actor;
-    const outcome = await this.side.executor.execute(command.body, this.envelope(commandId, typeof original === 'string' ? original : undefined));
+    const outcome = await this.side.executor.execute(command.body, this.envelope(commandId, command.onBehalfOf));
     if (outcome.replayed) return { result: 'unchanged' };
     if (outcome.revision === loaded.revision) return { result: 'rejected', reason: 'records nothing here: this store already holds that fact' };
     return { result: 'imported', events: 1 };

@@ -126,3 +126,24 @@ describe('commandForEvent: every field the import replays is held to the rule th
     expect(commandForEvent(opened)).toEqual({ kind: 'reject', reason: expect.stringMatching(reason) });
   });
 });
+
+describe('commandForEvent: who did it is kept only as a name the API could have recorded', () => {
+  const withMetadata = (metadata: Record<string, unknown>): EventRecord => ({ ...record('OpportunityLost', { stage: 'new', reason: 'price' }), metadata });
+
+  it('keeps the original actor (or whom it acted for) as onBehalfOf', () => {
+    expect(commandForEvent(withMetadata({ actor: 'Ana Müller' }))).toMatchObject({ kind: 'command', onBehalfOf: 'Ana Müller' });
+    expect(commandForEvent(withMetadata({ actor: 'billing-service', onBehalfOf: 'ana' }))).toMatchObject({ kind: 'command', onBehalfOf: 'ana' });
+    expect(commandForEvent(withMetadata({})).kind).toBe('command');
+  });
+
+  it.each([
+    ['actor', 'an ESC sequence', 'evil\u001b[31mRED'],
+    ['actor', 'a newline', 'ana\nforged line'],
+    ['actor', 'a line separator', 'ana\u2028bob'],
+    ['actor', 'spaces only', '   '],
+    ['actor', 'a number', 42],
+    ['onBehalfOf', 'a bell', 'ana\u0007'],
+  ])('refuses a metadata.%s holding %s, naming it', (field, _label, value) => {
+    expect(commandForEvent(withMetadata({ actor: 'billing-service', [field]: value }))).toEqual({ kind: 'reject', reason: expect.stringMatching(new RegExp(`^metadata\\.${field}: must be text .*no control character`)) });
+  });
+});

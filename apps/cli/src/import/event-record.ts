@@ -1,6 +1,6 @@
 import { COMMAND_KEY_STREAM_PREFIX } from '@stagecraft/commands';
 import { PROCESS_STREAM_PREFIX } from '@stagecraft/sales-process';
-import { commandFieldFault, fromOpportunityStreamId, isOpportunityEventType, type OpportunityCommand, type OpportunityEvent, type OpportunityEventType } from '@stagecraft/opportunity';
+import { ACTOR_NAME_RULE, commandFieldFault, fromOpportunityStreamId, isActorName, isOpportunityEventType, type OpportunityCommand, type OpportunityEvent, type OpportunityEventType } from '@stagecraft/opportunity';
 import { isUuid } from '../io/opportunity-id';
 import type { PlannedCommand } from './backfill.plan';
 
@@ -45,7 +45,14 @@ export function toEventRecord(line: number, value: unknown): ParsedEventRecord {
 }
 
 export type EventCommand =
-  | { readonly kind: 'command'; readonly opportunityId: string; readonly body: PlannedCommand; readonly processVersion?: string }
+  | {
+      readonly kind: 'command';
+      readonly opportunityId: string;
+      readonly body: PlannedCommand;
+      readonly processVersion?: string;
+      /** Who did it in the store exported from (its onBehalfOf, else its actor): kept as onBehalfOf. */
+      readonly onBehalfOf?: string;
+    }
   | { readonly kind: 'skip'; readonly reason: string }
   | { readonly kind: 'reject'; readonly reason: string };
 
@@ -87,10 +94,18 @@ export function commandForEvent(record: EventRecord): EventCommand {
     const dataField = Object.entries(replay.fields).find(([, commandField]) => commandField === fault.field)?.[0] ?? fault.field;
     return { kind: 'reject', reason: `data.${dataField}: ${fault.reason}${fault.value === undefined ? '' : ` (got ${shown(fault.value)})`}` };
   }
+  // Who did it is kept only when the API could have recorded that name: `history` prints it as it
+  // stands, so an actor holding ESC would rewrite the terminal of whoever reads the deal's history.
+  const actorField = record.metadata.onBehalfOf !== undefined ? 'onBehalfOf' : 'actor';
+  const original = record.metadata[actorField];
+  if (original !== undefined && (typeof original !== 'string' || !isActorName(original))) {
+    return { kind: 'reject', reason: `metadata.${actorField}: must be ${ACTOR_NAME_RULE} (got ${shown(original)})` };
+  }
   return {
     kind: 'command',
     opportunityId,
     body: body as unknown as PlannedCommand,
+    ...(original !== undefined ? { onBehalfOf: original } : {}),
     ...(record.type === 'OpportunityOpened' ? { processVersion: record.data.processVersion as string } : {}),
   };
 }
