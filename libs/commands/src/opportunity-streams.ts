@@ -60,8 +60,10 @@ export class OpportunityStreams {
     // the answer is the one a process that never folded the stream gives: a stream showing no
     // event is folded from nothing (a soft-deleted one reads as never opened), one starting later
     // than revision 0 is refused. Deciding on the kept fold instead would decide on events the log
-    // no longer holds, and after a soft delete the append would bring the stream back.
-    const [newer, start] = await Promise.all([this.store.readStream(stream, { fromRevision }), known ? this.store.readStream(stream, { maxCount: 1 }) : undefined]);
+    // no longer holds, and after a soft delete the append would bring the stream back. That read
+    // asks the leader: a lagging follower, not having the stream yet, would make a deal this
+    // process just opened read as soft-deleted.
+    const [newer, start] = await Promise.all([this.store.readStream(stream, { fromRevision }), known ? this.store.readStream(stream, { maxCount: 1, fromLeader: true }) : undefined]);
     const empty: LoadedOpportunity = { stream, state: { status: 'none' }, revision: 'no_stream', position: 0, headHash: GENESIS_HASH, commands: RecordedCommands.NONE };
     if (start !== undefined && start[0]?.revision !== 0) {
       this.cache.delete(stream);

@@ -26,8 +26,8 @@ describe('commands on an opportunity whose events the event store no longer show
     authenticatedBy: 'test',
     now: new Date(Date.UTC(2026, 0, 1, 0, n)).toISOString(),
   });
-  const instance = async (): Promise<CommandSide> => {
-    const store = getKurrentDBEventStore({ connectionString: double.url });
+  const instance = async (query = ''): Promise<CommandSide> => {
+    const store = getKurrentDBEventStore({ connectionString: `${double.url}${query}` });
     stores.push(store);
     return createCommandSide(store, { processesDir: PROCESSES, conflictRetries: 2, streamCacheSize: 100 });
   };
@@ -72,6 +72,18 @@ describe('commands on an opportunity whose events the event store no longer show
     await expect(move(fresh, id)).rejects.toMatchObject({ rejection: { code: 'OPPORTUNITY.NOT_FOUND' } });
     await expect(move(cached, id)).rejects.toMatchObject({ rejection: { code: 'OPPORTUNITY.NOT_FOUND' } });
     expect(double.log.stream(stream)).toBeUndefined(); // still deleted: nothing was appended
+  });
+
+  it('read from a follower that lags: the deal this instance just opened is not taken for soft-deleted (the check of its start asks the leader)', async () => {
+    const side = await instance('&nodePreference=follower');
+    const resume = double.faults.freezeFollower();
+    try {
+      const id = await dealIn(side);
+      await expect(move(side, id)).resolves.toBeDefined();
+      expect(double.log.stream(toOpportunityStreamId(id))?.map((record) => record.revision)).toEqual([0n, 1n, 2n]);
+    } finally {
+      resume();
+    }
   });
 
   it('tombstoned: both refuse with StreamDeletedError', async () => {

@@ -51,6 +51,12 @@ export interface ReadStreamOptions {
   readonly fromRevision?: number;
   readonly direction?: 'forwards' | 'backwards';
   readonly maxCount?: number;
+  /**
+   * Read what the store's leader holds, not a replica that may lag (KurrentDB with
+   * nodePreference=follower or random): for a check of what this process already knows is there.
+   * A store without replicas ignores it.
+   */
+  readonly fromLeader?: boolean;
 }
 
 export interface ReadAllOptions {

@@ -117,7 +117,7 @@ class KurrentDBEventStoreAdapter implements EventStore {
     if (options.fromRevision !== undefined && (!Number.isSafeInteger(options.fromRevision) || options.fromRevision < 0)) {
       throw new RangeError(`fromRevision must be a revision (got ${options.fromRevision})`);
     }
-    const events = await this.read(stream, { direction, fromRevision: options.fromRevision, maxCount });
+    const events = await this.read(stream, { direction, fromRevision: options.fromRevision, maxCount, leader: options.fromLeader === true });
     // What any forwards read shows of a stream stays true: the next append's checks start after it.
     if (direction === 'forwards') this.known.add(stream, events, options.fromRevision ?? 0);
     return events;
