@@ -22,25 +22,30 @@ export class ProcessesController {
   @Get(':id')
   @ApiOperation({ summary: 'A process definition (the current version, or the one asked for), every recorded version, and the moves its rules allow from each stage' })
   @ApiQuery({ name: 'version', required: false, description: "A recorded version: its definition and moves (an opportunity's moves are its own version's); the current one when absent" })
-  get(@Param('id') id: string, @Query('version') version?: unknown): ProcessDetail {
-    const process = this.versionAsked(id, version);
+  async get(@Param('id') id: string, @Query('version') version?: unknown): Promise<ProcessDetail> {
+    const process = await this.versionAsked(id, version);
     return { ...summaryOf(process, this.registry.defaultProcessId()), definition: process.definition, versions: this.registry.versions(id), moves: stageMovesOf(process.definition) };
   }
 
   @Get(':id/machine')
   @ApiOperation({ summary: "The XState machine config as JSON, for Stately's visualizer" })
   @ApiQuery({ name: 'version', required: false, description: 'A recorded version; the current one when absent' })
-  machine(@Param('id') id: string, @Query('version') version?: unknown) {
-    return this.versionAsked(id, version).machineJson;
+  async machine(@Param('id') id: string, @Query('version') version?: unknown) {
+    return (await this.versionAsked(id, version)).machineJson;
   }
 
   /** `?version=`: a recorded version (404 PROCESS.VERSION_NOT_FOUND otherwise); absent, the current one. */
-  private versionAsked(id: string, version: unknown): CompiledProcess {
+  private async versionAsked(id: string, version: unknown): Promise<CompiledProcess> {
     // Given, it names one version: an empty one is not "the current one", a repeated one not "a,b".
     if (version !== undefined && (typeof version !== 'string' || version === '')) {
       throw validationProblem([{ field: 'version', message: 'version must be one recorded version, given once (GET /processes/{id} lists them); leave it out for the current one' }]);
     }
-    return version ? this.registry.version(id, version) : this.registry.current(id);
+    if (typeof version !== 'string') return this.registry.current(id);
+    // Another instance may have recorded it since this one started (a rolling deploy opens deals on
+    // the new version while a board still asks an older instance for that version's moves): read
+    // from the process stream, as a command or a read of such a deal does. Known versions cost nothing.
+    await this.registry.ensureVersion(id, version);
+    return this.registry.version(id, version);
   }
 }
 
