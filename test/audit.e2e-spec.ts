@@ -262,6 +262,10 @@ onTheSQLiteFile('a process version rewritten in the store, its chain recomputed'
       const refused = await second.http.post(`/opportunities/${id}/move`).send({ stage: 'proposition' }).expect(500);
       expect(refused.body).toMatchObject({ code: 'EVENT_STORE.CHAIN_BROKEN', stream: 'sales-process-standard', revision: 0, reason: 'definition-mismatch' });
       expect((await second.http.get(`/opportunities/${id}/verify`).expect(200)).body).toMatchObject({ ok: false, opportunity: { ok: true }, process: { ok: false, revision: 0, reason: 'definition-mismatch' } });
+      // Reads serve what is stored, edited or not (README, "For auditors"): the deal as the rewritten definition shows it.
+      expect((await second.http.get(`/opportunities/${id}`).expect(200)).body).toMatchObject({ id, stage: 'qualification', exitCriteria: [] });
+      expect((await second.http.get(`/opportunities/${id}?asOf=2100-01-01T00:00:00Z`).expect(200)).body).toMatchObject({ id, stage: 'qualification', exitCriteria: [] });
+      expect((await second.http.get(`/opportunities/${id}/history?view=timeline`).expect(200)).body.steps.at(-1)).toMatchObject({ stageAfter: 'qualification', stageAfterName: 'Qualification' });
       // A deal opened on the file's version goes on as ever.
       const fresh = (await second.http.post('/opportunities').send({ title: 'On v2', processId: 'standard' }).expect(201)).body.id;
       await second.http.post(`/opportunities/${fresh}/move`).send({ stage: 'qualification' }).expect(200);

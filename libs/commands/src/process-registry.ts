@@ -22,9 +22,10 @@ interface ProcessEntry {
   retired?: boolean;
   /**
    * Versions whose recorded definition no longer hashes to the version (rewritten in the store,
-   * its chain recomputed): no command is decided by the rules someone wrote there.
+   * its chain recomputed): no command is decided by the rules someone wrote there. Reads show
+   * what is stored (`compiled`, when the definition written there still compiles).
    */
-  tampered?: Map<string, { readonly revision: number; readonly detail: string }>;
+  tampered?: Map<string, { readonly revision: number; readonly detail: string; readonly compiled?: CompiledProcess }>;
 }
 
 export interface ProcessRegistryOptions {
@@ -161,9 +162,22 @@ export class ProcessRegistry {
     return found.compiled;
   }
 
-  /** A recorded version, or undefined (for readers that can do without one, e.g. naming stages). */
+  /** A recorded version as stored (versionAsStored), or undefined: for readers that can do without one, e.g. naming stages. */
   findVersion(processId: string, version: string): CompiledProcess | undefined {
-    return this.processes.get(processId)?.versions.get(version)?.compiled;
+    const entry = this.processes.get(processId);
+    return entry?.versions.get(version)?.compiled ?? entry?.tampered?.get(version)?.compiled;
+  }
+
+  /**
+   * A recorded version for a read of a deal on it: as version(), but a version set aside as
+   * rewritten is shown by the definition stored for it. Reads serve what is stored, edited or not
+   * (README, "For auditors"); only commands refuse it, and verify says what was rewritten.
+   */
+  versionAsStored(processId: string, version: string): CompiledProcess {
+    const entry = this.entry(processId);
+    const found = entry.versions.get(version)?.compiled ?? entry.tampered?.get(version)?.compiled;
+    if (!found) throw versionMissing(processId, version, entry);
+    return found;
   }
 
   /** Every recorded version with the order it was last recorded in, for deciding migrations. */
@@ -206,10 +220,19 @@ function recordVersion(entry: ProcessEntry, event: StoredEvent): void {
   const data = event.data as unknown as ProcessVersionRecordedData;
   const mismatch = recordedDefinitionMismatch(event);
   if (mismatch !== undefined) {
-    (entry.tampered ??= new Map()).set(data.version, { revision: event.revision, detail: mismatch });
+    (entry.tampered ??= new Map()).set(data.version, { revision: event.revision, detail: mismatch, ...compiledAsStored(data) });
     return;
   }
   entry.versions.set(data.version, { compiled: compileProcess(data.definition), info: infoOf(event) });
+}
+
+/** A rewritten definition compiled for reads, when it still compiles (what was written there may be no definition at all). */
+function compiledAsStored(data: ProcessVersionRecordedData): { compiled?: CompiledProcess } {
+  try {
+    return { compiled: compileProcess(data.definition) };
+  } catch {
+    return {};
+  }
 }
 
 /** Why a version cannot be served: rewritten in the store, or never recorded. */

@@ -99,7 +99,7 @@ export class GetOpportunityAsOfHandler implements IQueryHandler<GetOpportunityAs
       });
     }
     await this.processes.ensureVersion(state.processId, state.processVersion);
-    const view = opportunityViewOf(state, revision, stored.find((event) => event.revision === revision)!.position, this.processes.version(state.processId, state.processVersion));
+    const view = opportunityViewOf(state, revision, stored.find((event) => event.revision === revision)!.position, this.processes.versionAsStored(state.processId, state.processVersion));
     return { ...view, asOf: { instant, axis, eventsFolded, latestRevision: stored[stored.length - 1]!.revision } };
   }
 }

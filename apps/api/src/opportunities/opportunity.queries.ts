@@ -45,7 +45,7 @@ export class GetOpportunityHandler implements IQueryHandler<GetOpportunityQuery>
     if (state.status === 'none' || revision === 'no_stream') throw new OpportunityRejectedError(rejections.notFound(opportunityId));
     assertOpportunityVisible(teams, opportunityId, state.teamId);
     await this.processes.ensureVersion(state.processId, state.processVersion);
-    return opportunityViewOf(state, revision, position, this.processes.version(state.processId, state.processVersion));
+    return opportunityViewOf(state, revision, position, this.processes.versionAsStored(state.processId, state.processVersion));
   }
 }
 
