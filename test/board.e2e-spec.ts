@@ -872,7 +872,7 @@ describe('the board in a real browser (end to end)', () => {
       const shown = Object.fromEntries(await Promise.all(['title', 'amount', 'currency'].map(async (field) => [field, await page.textContent(`#deal-${field}-error`)])));
       expect(shown).toEqual({
         title: 'Give the deal a title.',
-        amount: 'Write the amount as a number of at most 4 decimals, not negative: 48000.50 (or 48,000.50).',
+        amount: 'Write the amount as a number from 0 to 1,000,000,000,000,000 (10^15) with at most 4 decimals: 48000.50 (or 48,000.50).',
         currency: 'Write the currency as its three-letter code, such as EUR or USD.',
       });
       for (const error of refused) expect(Object.values(shown)).not.toContain(error.message);

@@ -20,13 +20,20 @@ describe('the deal form\'s refusals, in a rep\'s words', () => {
     );
     expect(refusal.byField).toEqual({
       title: 'Give the deal a title.',
-      amount: 'Write the amount as a number of at most 4 decimals, not negative: 48000.50 (or 48,000.50).',
+      amount: 'Write the amount as a number from 0 to 1,000,000,000,000,000 (10^15) with at most 4 decimals: 48000.50 (or 48,000.50).',
       currency: 'Write the currency as its three-letter code, such as EUR or USD.',
       ownerId: 'Write the owner as their user name: letters, digits and . _ : @ - only, no spaces, starting with a letter or digit.',
     });
     for (const message of Object.values(refusal.byField)) expect(message).not.toMatch(/ownerId|teamId|expectedCloseDate|longer than or equal|ISO 4217/);
     expect(refusal.summary).toBe('Title, Amount, Currency and Owner need correcting.');
     expect(refusal.general).toBeNull();
+  });
+
+  it('says every bound of the amount: one past 10^15 is not told to do what it already does', () => {
+    // 2,000,000,000,000,000 has no decimals and is not negative: the message must name what is wrong with it.
+    for (const code of ['REQUEST.VALIDATION_FAILED', 'OPPORTUNITY.INVALID_AMOUNT']) {
+      expect(fieldMessage('amount', 'amount must be a number from 0 to 10^15 with at most 4 decimal places', code)).toMatch(/from 0 to 1,000,000,000,000,000/);
+    }
   });
 
   it('says a length limit as a limit, and a refusal by code at the field it is about', () => {

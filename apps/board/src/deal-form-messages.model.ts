@@ -27,7 +27,7 @@ const FIELD_OF_CODE: Readonly<Record<string, Field>> = {
 /** A field's rule as a rep reads it: what to write there. */
 const RULE: Readonly<Record<Field, string>> = {
   title: 'Give the deal a title.',
-  amount: 'Write the amount as a number of at most 4 decimals, not negative: 48000.50 (or 48,000.50).',
+  amount: 'Write the amount as a number from 0 to 1,000,000,000,000,000 (10^15) with at most 4 decimals: 48000.50 (or 48,000.50).',
   currency: 'Write the currency as its three-letter code, such as EUR or USD.',
   ownerId: 'Write the owner as their user name: letters, digits and . _ : @ - only, no spaces, starting with a letter or digit.',
   teamId: 'Choose a team.',
