@@ -11,3 +11,4 @@ export * from './opportunity.state';
 export * from './storable-text';
 export * from './client-id';
 export * from './command-fields';
+export * from './opportunity.no-change';

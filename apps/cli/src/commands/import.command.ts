@@ -4,13 +4,14 @@ import { canonicalJson } from '@stagecraft/sales-process';
 import type { Settings } from '@stagecraft/config';
 import { CommandSideError, OpportunityRejectedError, type CommandEnvelope } from '@stagecraft/commands';
 import { EventStoreFullError, EventStoreUnavailableError } from '@stagecraft/event-store';
+import { commandFieldFault, unchangingCommand, type OpportunityState } from '@stagecraft/opportunity';
 import { openCommandSide, type CliCommandSide } from '../cli-context';
 import { EXIT } from '../cli.errors';
 import { isUuid, opportunityIdFor } from '../io/opportunity-id';
 import { progressBar } from '../io/progress';
-import { planBackfillRow } from '../import/backfill.plan';
+import { planBackfillRow, type PlannedCommand } from '../import/backfill.plan';
 import type { BackfillRow } from '../import/backfill.row';
-import { commandForEvent, type EventRecord } from '../import/event-record';
+import { commandForEvent, type EventCommand, type EventRecord } from '../import/event-record';
 import { openImportSource, type ImportFormat, type ImportItem } from '../import/import-source';
 
 export interface ImportOptions {
@@ -190,7 +191,7 @@ class Importer {
     if (record.revision > head + 1) {
       return { result: 'rejected', reason: `revision ${record.revision} would follow revision ${head} here: the events between are not in the file` };
     }
-    if (command.processVersion !== undefined && command.body.type === 'OpenOpportunity') {
+    if (command.kind === 'command' && command.processVersion !== undefined && command.body.type === 'OpenOpportunity') {
       const current = this.side.processes.current(command.body.processId);
       if (current.version !== command.processVersion) {
         return {
@@ -199,10 +200,32 @@ class Importer {
         };
       }
     }
-    const outcome = await this.side.executor.execute(command.body, this.envelope(commandId, command.onBehalfOf));
+    let body: PlannedCommand;
+    if (command.kind === 'no-change') {
+      const made = await this.unchangingBody(command, loaded.state);
+      if (typeof made === 'string') return { result: 'rejected', reason: made };
+      body = made;
+    } else body = command.body;
+    const outcome = await this.side.executor.execute(body, this.envelope(commandId, command.onBehalfOf));
     if (outcome.replayed) return { result: 'unchanged' };
     if (outcome.revision === loaded.revision) return { result: 'rejected', reason: 'records nothing here: this store already holds that fact' };
     return { result: 'imported', events: 1 };
+  }
+
+  /**
+   * A command that changes nothing on the deal as it stands here, of the type a NoChangeRecorded
+   * names: sent keyed, it records that event again at its revision. Or why there is none.
+   */
+  private async unchangingBody(command: Extract<EventCommand, { kind: 'no-change' }>, state: OpportunityState): Promise<PlannedCommand | string> {
+    if (state.status === 'none') return 'records a command that changed nothing on a deal not opened here';
+    await this.side.processes.ensureVersion(state.processId, state.processVersion);
+    const fields = unchangingCommand(command.commandType, state, this.side.processes.version(state.processId, state.processVersion));
+    if (fields === undefined) {
+      return `data.command: no ${command.commandType.slice(0, 64)} changes nothing on this deal here (${state.status === 'open' ? `open in ${state.stage}, ${state.criteriaMet.length} criteria met` : state.status}): the line does not follow the events before it`;
+    }
+    const body = { ...fields, opportunityId: command.opportunityId, occurredAt: command.occurredAt } as PlannedCommand;
+    const fault = commandFieldFault(body);
+    return fault === undefined ? body : `data.${fault.field}: ${fault.reason}`;
   }
 
   private async importRow(row: BackfillRow): Promise<Outcome> {

@@ -28,6 +28,19 @@ describe('commandForEvent: an exported event replayed as the command that made i
   });
 });
 
+describe('commandForEvent: a keyed command that changed nothing (NoChangeRecorded)', () => {
+  it('is made again, not skipped: it holds a revision the events after it follow', () => {
+    expect(commandForEvent({ ...record('NoChangeRecorded', { command: 'MeetExitCriterion' }), metadata: { actor: 'api-key:crm' } })).toEqual({
+      kind: 'no-change',
+      opportunityId: ID,
+      commandType: 'MeetExitCriterion',
+      occurredAt: '2026-01-02T09:00:00.000Z',
+      onBehalfOf: 'api-key:crm',
+    });
+    expect(commandForEvent(record('NoChangeRecorded', { command: { a: 1 } }))).toEqual({ kind: 'reject', reason: 'data.command: must be the type of a command (got {"a":1})' });
+  });
+});
+
 describe('commandForEvent: what the API could never have recorded is refused, naming the field', () => {
   const opened = (data: Record<string, unknown>, stream = `opportunity-${ID}`, opportunityId = ID): EventRecord => ({
     ...record('OpportunityOpened', { processId: 'standard', processVersion: 'v', title: 'Deal', ...data }),

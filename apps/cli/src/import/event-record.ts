@@ -53,6 +53,14 @@ export type EventCommand =
       /** Who did it in the store exported from (its onBehalfOf, else its actor): kept as onBehalfOf. */
       readonly onBehalfOf?: string;
     }
+  | {
+      /** A keyed command that changed nothing (NoChangeRecorded): made again on the state it meets (unchangingCommand). */
+      readonly kind: 'no-change';
+      readonly opportunityId: string;
+      readonly commandType: string;
+      readonly occurredAt: unknown;
+      readonly onBehalfOf?: string;
+    }
   | { readonly kind: 'skip'; readonly reason: string }
   | { readonly kind: 'reject'; readonly reason: string };
 
@@ -71,8 +79,6 @@ export function commandForEvent(record: EventRecord): EventCommand {
   const opportunityId = fromOpportunityStreamId(record.stream);
   if (opportunityId === undefined) return { kind: 'reject', reason: `stream "${record.stream}" is not an opportunity stream` };
   if (!isOpportunityEventType(record.type)) return { kind: 'reject', reason: `event type "${record.type}" cannot be imported by this version` };
-  // The import's own commands are keyed anew: a retried command's record has nothing to import.
-  if (record.type === 'NoChangeRecorded') return { kind: 'skip', reason: 'a keyed command that changed nothing: nothing to import' };
   if (record.data.opportunityId !== opportunityId) return { kind: 'reject', reason: `data.opportunityId "${String(record.data.opportunityId)}" does not match stream "${record.stream}"` };
   if (record.data.occurredAt === undefined) return { kind: 'reject', reason: 'data.occurredAt: is required' };
   // What the API could never have recorded is not brought in by the back door: a deal whose id is
@@ -80,6 +86,21 @@ export function commandForEvent(record: EventRecord): EventCommand {
   // UUIDs only), nor a field the API's body would refuse (below): a team or owner outside the id
   // rule no filter or team-limited key can name, a title no card can show.
   if (!isUuid(opportunityId)) return { kind: 'reject', reason: `the opportunity id ${shown(opportunityId)} (of stream "opportunity-<id>") must be a UUID, as the API's routes take it` };
+
+  // Who did it is kept only when the API could have recorded that name: `history` prints it as it
+  // stands, so an actor holding ESC would rewrite the terminal of whoever reads the deal's history.
+  const actorField = record.metadata.onBehalfOf !== undefined ? 'onBehalfOf' : 'actor';
+  const original = record.metadata[actorField];
+  if (original !== undefined && (typeof original !== 'string' || !isActorName(original))) {
+    return { kind: 'reject', reason: `metadata.${actorField}: must be ${ACTOR_NAME_RULE} (got ${shown(original)})` };
+  }
+  const onBehalfOf = original !== undefined ? { onBehalfOf: original } : {};
+  // A keyed command that changed nothing holds a revision like any event: skipped, the events after
+  // it would have nowhere to land. Which command changes nothing depends on the state it meets.
+  if (record.type === 'NoChangeRecorded') {
+    if (typeof record.data.command !== 'string') return { kind: 'reject', reason: `data.command: must be the type of a command (got ${shown(record.data.command)})` };
+    return { kind: 'no-change', opportunityId, commandType: record.data.command, occurredAt: record.data.occurredAt, ...onBehalfOf };
+  }
 
   const replay = REPLAYED_AS[record.type];
   const body: Record<string, unknown> = { type: replay.command, opportunityId, occurredAt: record.data.occurredAt };
@@ -94,18 +115,11 @@ export function commandForEvent(record: EventRecord): EventCommand {
     const dataField = Object.entries(replay.fields).find(([, commandField]) => commandField === fault.field)?.[0] ?? fault.field;
     return { kind: 'reject', reason: `data.${dataField}: ${fault.reason}${fault.value === undefined ? '' : ` (got ${shown(fault.value)})`}` };
   }
-  // Who did it is kept only when the API could have recorded that name: `history` prints it as it
-  // stands, so an actor holding ESC would rewrite the terminal of whoever reads the deal's history.
-  const actorField = record.metadata.onBehalfOf !== undefined ? 'onBehalfOf' : 'actor';
-  const original = record.metadata[actorField];
-  if (original !== undefined && (typeof original !== 'string' || !isActorName(original))) {
-    return { kind: 'reject', reason: `metadata.${actorField}: must be ${ACTOR_NAME_RULE} (got ${shown(original)})` };
-  }
   return {
     kind: 'command',
     opportunityId,
     body: body as unknown as PlannedCommand,
-    ...(original !== undefined ? { onBehalfOf: original } : {}),
+    ...onBehalfOf,
     ...(record.type === 'OpportunityOpened' ? { processVersion: record.data.processVersion as string } : {}),
   };
 }

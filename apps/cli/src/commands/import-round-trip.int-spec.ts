@@ -1,0 +1,173 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CommandEnvelope, OpportunityCommandBody } from '@stagecraft/commands';
+import { readSettings, type Settings } from '@stagecraft/config';
+import { openEventStore, type StoredEvent } from '@stagecraft/event-store';
+import { openCommandSide } from '../cli-context';
+import { EXIT } from '../cli.errors';
+import { exportEvents } from './export.command';
+import { importFile, type ImportReport } from './import.command';
+
+// A store that holds every kind of event an opportunity stream can: openings with an expected
+// close date, criteria met and revoked, moves both ways, details changed, a keyed command that
+// changed nothing (NoChangeRecorded) with events after it, wins with amounts, a loss, reopenings,
+// and migrations to a newer process version (one keeping its criteria, one under a stage mapping).
+// Its export, JSONL and CSV, imports into an empty store with nothing rejected and the same events.
+describe('stagecraft import: an export of a store with every kind of event round-trips', () => {
+  const SHIPPED = join(__dirname, '..', '..', '..', '..', 'config', 'processes', 'standard.yaml');
+  let dir: string;
+  let v1: string;
+  let v2: string;
+  let source: Settings;
+  const ids = { won: '', lost: '', migrated: '', renamed: '', noChange: '' };
+  const id = (n: number) => `7d3c2a10-4b1f-4c3e-9d55-3f1f6f0a7e${String(n).padStart(2, '0')}`;
+  const at = (day: number, hour = 9) => `2026-02-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}:00:00.000Z`;
+  const settingsFor = (name: string, processesDir: string) => readSettings({ EVENT_STORE_PATH: join(dir, `${name}.db`), PROCESSES_DIR: processesDir }, dir);
+
+  const quietly = async <T>(work: (printed: string[]) => Promise<T>): Promise<T> => {
+    const printed: string[] = [];
+    const log = jest.spyOn(console, 'log').mockImplementation((line: string) => void printed.push(line));
+    const error = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      return await work(printed);
+    } finally {
+      log.mockRestore();
+      error.mockRestore();
+      stderr.mockRestore();
+    }
+  };
+  const importInto = (settings: Settings, file: string) =>
+    quietly(async (printed) => {
+      const exit = await importFile(settings, file, { json: true });
+      return { exit, report: JSON.parse(printed.at(-1)!) as ImportReport };
+    });
+  const opportunityEvents = async (settings: Settings): Promise<StoredEvent[]> => {
+    const store = openEventStore(settings);
+    try {
+      return (await store.readAll()).filter((event) => event.stream.startsWith('opportunity-'));
+    } finally {
+      await store.close();
+    }
+  };
+  // Stream by stream: how an import interleaves streams in the global log is its own business.
+  const facts = (events: readonly StoredEvent[]) =>
+    events.map(({ stream, revision, type, data }) => ({ stream, revision, type, data })).sort((a, b) => a.stream.localeCompare(b.stream) || a.revision - b.revision);
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'import-round-trip-'));
+    v1 = join(dir, 'processes-v1');
+    v2 = join(dir, 'processes-v2');
+    mkdirSync(v1);
+    mkdirSync(v2);
+    const yaml = readFileSync(SHIPPED, 'utf8');
+    writeFileSync(join(v1, 'standard.yaml'), yaml);
+    // v2 renames Proposition (same criteria) and weighs Qualification differently.
+    writeFileSync(join(v2, 'standard.yaml'), yaml.replace('- id: proposition', '- id: proposal').replace(/probability: 20\b/, 'probability: 25'));
+
+    let sequence = 0;
+    const run = async (settings: Settings, commands: (send: (body: OpportunityCommandBody, keyed?: boolean) => Promise<void>) => Promise<void>) => {
+      const side = await quietly(() => openCommandSide(settings));
+      try {
+        await commands(async (body, keyed = false) => {
+          sequence += 1;
+          const envelope: CommandEnvelope = { commandId: `cmd-${sequence}`, clientSuppliedId: keyed, correlationId: `corr-${sequence}`, actor: 'api-key:seller', authenticatedBy: 'api-key:1', now: new Date().toISOString() };
+          await side.executor.execute(body, envelope);
+        });
+      } finally {
+        await side.close();
+      }
+    };
+    source = settingsFor('source', v1);
+    ids.won = id(1);
+    ids.lost = id(2);
+    ids.migrated = id(3);
+    ids.renamed = id(4);
+    ids.noChange = id(5);
+    const qualificationCriteria = ['need-confirmed', 'budget-confirmed', 'pain-points', 'goals', 'decision-maker'];
+    await run(source, async (send) => {
+      const meet = async (opportunityId: string, criteria: readonly string[], day: number) => {
+        for (const criterionId of criteria) await send({ type: 'MeetExitCriterion', opportunityId, criterionId, occurredAt: at(day), note: `checked ${criterionId}` });
+      };
+      // Won, with an amount changed before the win, and reopened after it.
+      await send({ type: 'OpenOpportunity', opportunityId: ids.won, processId: 'standard', title: 'ACME renewal', teamId: 'direct', ownerId: 'ana', amount: 1000, currency: 'EUR', expectedCloseDate: '2026-03-31', occurredAt: at(1) });
+      await send({ type: 'MoveOpportunityToStage', opportunityId: ids.won, stage: 'qualification', occurredAt: at(2), note: 'first call' });
+      await meet(ids.won, qualificationCriteria, 3);
+      await send({ type: 'RevokeExitCriterion', opportunityId: ids.won, criterionId: 'goals', occurredAt: at(3, 10) });
+      await send({ type: 'MeetExitCriterion', opportunityId: ids.won, criterionId: 'goals', occurredAt: at(3, 11) });
+      await send({ type: 'MoveOpportunityToStage', opportunityId: ids.won, stage: 'proposition', occurredAt: at(4) });
+      await meet(ids.won, ['proposal-given', 'decision-maker-interest', 'pricing-agreed'], 4);
+      await send({ type: 'MoveOpportunityToStage', opportunityId: ids.won, stage: 'negotiation', occurredAt: at(5) });
+      await meet(ids.won, ['negotiation-concluded', 'terms-agreed', 'contract-submitted'], 5);
+      await send({ type: 'ChangeOpportunityDetails', opportunityId: ids.won, amount: 1200, ownerId: 'bob', expectedCloseDate: '2026-02-28', occurredAt: at(6) });
+      await send({ type: 'WinOpportunity', opportunityId: ids.won, note: 'signed', nextSteps: 'kick-off', occurredAt: at(7) });
+      await send({ type: 'ReopenOpportunity', opportunityId: ids.won, occurredAt: at(8), note: 'signature withdrawn' });
+      await send({ type: 'MoveOpportunityToStage', opportunityId: ids.won, stage: 'qualification', occurredAt: at(9) });
+
+      // Lost, reopened one stage on, moved back.
+      await send({ type: 'OpenOpportunity', opportunityId: ids.lost, processId: 'standard', title: 'Globex', teamId: 'partners', ownerId: 'bob', amount: 500, currency: 'USD', occurredAt: at(1) });
+      await send({ type: 'LoseOpportunity', opportunityId: ids.lost, reason: 'price', note: 'too dear', nextSteps: 'call in May', occurredAt: at(2) });
+      await send({ type: 'ReopenOpportunity', opportunityId: ids.lost, stage: 'qualification', occurredAt: at(3) });
+      await send({ type: 'MoveOpportunityToStage', opportunityId: ids.lost, stage: 'new', occurredAt: at(4) });
+      await send({ type: 'ChangeOpportunityDetails', opportunityId: ids.lost, title: 'Globex EMEA', teamId: 'direct', expectedCloseDate: null, occurredAt: at(5) });
+
+      // To be migrated: one in Qualification with criteria met, one in Proposition (renamed in v2).
+      await send({ type: 'OpenOpportunity', opportunityId: ids.migrated, processId: 'standard', title: 'Initech', amount: 200, currency: 'EUR', occurredAt: at(1) });
+      await send({ type: 'MoveOpportunityToStage', opportunityId: ids.migrated, stage: 'qualification', occurredAt: at(2) });
+      await meet(ids.migrated, ['need-confirmed', 'budget-confirmed'], 3);
+      await send({ type: 'OpenOpportunity', opportunityId: ids.renamed, processId: 'standard', title: 'Umbrella', amount: 300, currency: 'EUR', occurredAt: at(1) });
+      await send({ type: 'MoveOpportunityToStage', opportunityId: ids.renamed, stage: 'qualification', occurredAt: at(2) });
+      await meet(ids.renamed, qualificationCriteria, 2);
+      await send({ type: 'MoveOpportunityToStage', opportunityId: ids.renamed, stage: 'proposition', occurredAt: at(3) });
+      await meet(ids.renamed, ['proposal-given', 'pricing-agreed'], 3);
+
+      // Keyed commands that changed nothing (NoChangeRecorded), with events after them.
+      await send({ type: 'OpenOpportunity', opportunityId: ids.noChange, processId: 'standard', title: 'Hooli', amount: 50, currency: 'EUR', occurredAt: at(1) }, true);
+      await send({ type: 'MoveOpportunityToStage', opportunityId: ids.noChange, stage: 'qualification', occurredAt: at(2) }, true);
+      await send({ type: 'MeetExitCriterion', opportunityId: ids.noChange, criterionId: 'goals', occurredAt: at(3) }, true);
+      await send({ type: 'MeetExitCriterion', opportunityId: ids.noChange, criterionId: 'goals', occurredAt: at(4) }, true);
+      await send({ type: 'RevokeExitCriterion', opportunityId: ids.noChange, criterionId: 'pain-points', occurredAt: at(5) }, true);
+      await send({ type: 'ChangeOpportunityDetails', opportunityId: ids.noChange, amount: 50, occurredAt: at(6) }, true);
+      await send({ type: 'ChangeOpportunityDetails', opportunityId: ids.noChange, amount: 60, occurredAt: at(7) }, true);
+      await send({ type: 'LoseOpportunity', opportunityId: ids.noChange, reason: 'timing', occurredAt: at(8) }, true);
+    });
+    const onV2 = { ...source, processesDir: v2 };
+    await run(onV2, async (send) => {
+      const side = await quietly(() => openCommandSide(onV2));
+      const toVersion = side.processes.current('standard').version;
+      await side.close();
+      await send({ type: 'MigrateOpportunity', opportunityId: ids.migrated, toVersion, occurredAt: at(10), note: 'new weights' });
+      await send({ type: 'MeetExitCriterion', opportunityId: ids.migrated, criterionId: 'goals', occurredAt: at(11) });
+      await send({ type: 'MigrateOpportunity', opportunityId: ids.renamed, toVersion, stageMapping: { proposition: 'proposal' }, occurredAt: at(10) });
+      await send({ type: 'MeetExitCriterion', opportunityId: ids.renamed, criterionId: 'decision-maker-interest', occurredAt: at(11) });
+      await send({ type: 'MoveOpportunityToStage', opportunityId: ids.renamed, stage: 'negotiation', occurredAt: at(12) });
+    });
+  }, 60_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each(['jsonl', 'csv'] as const)('its %s export imports into an empty store (a run per process version) with nothing rejected and the same events', async (format) => {
+    const exported = await opportunityEvents(source);
+    // Not vacuous: every kind of event is in the store exported.
+    expect(new Set(exported.map((event) => event.type))).toEqual(
+      new Set(['OpportunityOpened', 'ExpectedCloseDateChanged', 'StageChanged', 'ExitCriterionMet', 'ExitCriterionRevoked', 'OpportunityDetailsChanged', 'OpportunityWon', 'OpportunityLost', 'OpportunityReopened', 'ProcessMigrated', 'NoChangeRecorded']),
+    );
+    expect(exported.filter((event) => event.type === 'ProcessMigrated').map((event) => event.data.criteriaKept)).toEqual([['need-confirmed', 'budget-confirmed'], ['proposal-given', 'pricing-agreed']]);
+    const file = join(dir, `export.${format}`);
+    expect(await quietly(() => exportEvents(source, { format, out: file }))).toBe(EXIT.ok);
+
+    const target = settingsFor(`copy-${format}`, v1);
+    const first = await importInto(target, file);
+    // On v1 alone, the migrations (and what follows them) wait for the run with v2.
+    expect(first.report.rejected.map((entry) => entry.opportunity)).toEqual(expect.arrayContaining([`opportunity-${ids.migrated}`, `opportunity-${ids.renamed}`]));
+    expect(new Set(first.report.rejected.map((entry) => entry.opportunity))).toEqual(new Set([`opportunity-${ids.migrated}`, `opportunity-${ids.renamed}`]));
+    const second = await importInto({ ...target, processesDir: v2 }, file);
+    expect(second.report.rejected).toEqual([]);
+    expect(second.exit).toBe(EXIT.ok);
+    expect(facts(await opportunityEvents(target))).toEqual(facts(exported));
+
+    // A third run appends nothing and rejects nothing.
+    const third = await importInto({ ...target, processesDir: v2 }, file);
+    expect(third.report).toMatchObject({ imported: 0, eventsAppended: 0, rejected: [] });
+  }, 60_000);
+});
