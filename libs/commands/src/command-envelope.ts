@@ -1,4 +1,5 @@
 import type { CommandAnswer } from '@stagecraft/contracts';
+import type { RecordedEventFact } from '@stagecraft/opportunity';
 
 /** What travels with every command besides its own fields: identity, tracing and concurrency. */
 export interface CommandEnvelope {
@@ -19,6 +20,13 @@ export interface CommandEnvelope {
   readonly expectedRevision?: number;
   /** Server time read at the edge. */
   readonly now: string;
+  /**
+   * The events (type and data) the command must record: decided otherwise, it is refused before
+   * anything is appended (RecordedEventsDifferError). The CLI's import sets it to the exported event
+   * it replays, so a field decide() derives is compared with the file's, never silently recorded
+   * anew; no HTTP route sets it.
+   */
+  readonly mustRecord?: readonly RecordedEventFact[];
 }
 
 /** What a command answers (the API's JSON), and whether it repeats an earlier answer. */

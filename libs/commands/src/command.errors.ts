@@ -1,4 +1,4 @@
-import type { OpportunityRejection } from '@stagecraft/opportunity';
+import type { EventDifference, OpportunityRejection } from '@stagecraft/opportunity';
 
 // What the command side can refuse with, besides the store's own errors: typed, with a stable
 // code each, never an HTTP type. The edge (apps/api/src/http/problem.catalogue.ts) gives each code
@@ -98,5 +98,18 @@ export class StreamChainBrokenError extends CommandSideError {
       `No command is decided on ${stream}: its stored events no longer hold their hash chain at revision ${revision} (${reason}: ${detail}). The log was altered outside Stagecraft; an auditor can see what with GET /opportunities/{id}/verify or \`npx stagecraft verify <id>\`.`,
       { stream, revision, reason },
     );
+  }
+}
+
+/**
+ * A command whose decided events are not the ones its envelope said it must record (`mustRecord`):
+ * nothing was appended. Only a caller that sets `mustRecord` meets it (the CLI's import, replaying
+ * an exported log); no HTTP route does, so it has no problem code.
+ */
+export class RecordedEventsDifferError extends Error {
+  constructor(readonly difference: EventDifference) {
+    const value = (text: unknown) => (text === undefined ? 'nothing' : (JSON.stringify(text) ?? String(text)).slice(0, 200));
+    super(`The command would record ${difference.field} ${value(difference.decided)} where ${value(difference.expected)} was expected (event ${difference.index}); nothing was appended.`);
+    this.name = 'RecordedEventsDifferError';
   }
 }

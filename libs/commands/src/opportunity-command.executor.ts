@@ -1,10 +1,10 @@
 import { chainNewEvents } from '@stagecraft/audit';
 import { DuplicateEventIdError, WrongExpectedRevisionError, type EventStore, type NewEvent } from '@stagecraft/event-store';
-import { canonicalOpportunityId, decide, fromOpportunityStreamId, noChangeRecorded, rejections, type OpenedOpportunityState, type OpenOpportunity, type OpportunityCommand, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
+import { canonicalOpportunityId, decide, firstEventDifference, fromOpportunityStreamId, noChangeRecorded, rejections, type OpenedOpportunityState, type OpenOpportunity, type OpportunityCommand, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
 import { canonicalJson } from '@stagecraft/sales-process';
 import { hash } from 'node:crypto';
 import type { CommandEnvelope, CommandOutcome } from './command-envelope';
-import { ConcurrentModificationError, IdempotencyKeyReusedError, OpportunityRejectedError, StreamChainBrokenError } from './command.errors';
+import { ConcurrentModificationError, IdempotencyKeyReusedError, OpportunityRejectedError, RecordedEventsDifferError, StreamChainBrokenError } from './command.errors';
 import { attemptOf, claimOpeningKey } from './command-key.claims';
 import { eventIdFor } from './opportunity-stream.events';
 import type { LoadedOpportunity, OpportunityStreams } from './opportunity-streams';
@@ -196,8 +196,14 @@ export class OpportunityCommandExecutor {
     // A command that changes nothing appends nothing, unless the client keyed it: its key must be
     // remembered all the same, or a retry sent after another change would be decided again and
     // undo that change (NoChangeRecorded).
-    if (decision.events.length === 0 && !fingerprint) return { kind: 'answer', outcome: outcomeOf(state, loaded.revision as number, loaded.position, false) };
-    const events = decision.events.length > 0 ? decision.events : [noChangeRecorded(command, state)];
+    const events = decision.events.length > 0 || !fingerprint ? decision.events : [noChangeRecorded(command, state)];
+    // Decided, compared, then appended: events other than those the caller said this command
+    // records (an import replaying a log) are refused before any key is claimed or event written.
+    if (envelope.mustRecord !== undefined) {
+      const difference = firstEventDifference(envelope.mustRecord, events);
+      if (difference !== undefined) throw new RecordedEventsDifferError(difference);
+    }
+    if (events.length === 0) return { kind: 'answer', outcome: outcomeOf(state, loaded.revision as number, loaded.position, false) };
 
     // Stored as written, so the fields keep this order; the optional ones only when there (no objects to spread: every command writes one).
     const metadata: Record<string, unknown> = {

@@ -12,3 +12,4 @@ export * from './storable-text';
 export * from './client-id';
 export * from './command-fields';
 export * from './opportunity.no-change';
+export * from './event-difference';

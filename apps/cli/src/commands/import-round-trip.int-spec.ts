@@ -1,8 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CommandEnvelope, OpportunityCommandBody } from '@stagecraft/commands';
-import { readSettings, type Settings } from '@stagecraft/config';
+import { loadProcessFile, readSettings, type Settings } from '@stagecraft/config';
+import { compileProcess } from '@stagecraft/sales-process';
 import { openEventStore, type StoredEvent } from '@stagecraft/event-store';
 import { openCommandSide } from '../cli-context';
 import { EXIT } from '../cli.errors';
@@ -170,4 +171,130 @@ describe('stagecraft import: an export of a store with every kind of event round
     const third = await importInto({ ...target, processesDir: v2 }, file);
     expect(third.report).toMatchObject({ imported: 0, eventsAppended: 0, rejected: [] });
   }, 60_000);
+
+  // Lines as earlier versions wrote them: no hash chain and no actor in the metadata, a UUID in
+  // capitals, business times without milliseconds, no won reason or next steps. The same facts:
+  // the store writes the id and the instants in their one form.
+  it('imports lines as earlier versions wrote them', async () => {
+    const version = compileProcess(loadProcessFile(join(v1, 'standard.yaml')).definition).version;
+    const upper = id(9).toUpperCase();
+    const stream = `opportunity-${upper}`;
+    const line = (revision: number, type: string, occurredAt: string, data: Record<string, unknown>, metadata: Record<string, unknown> = {}) => ({ id: `old-${revision}`, stream, revision, type, data: { opportunityId: upper, occurredAt, ...data }, metadata });
+    const lines = [
+      line(0, 'OpportunityOpened', '2026-02-01T09:00Z', { processId: 'standard', processVersion: version, stage: 'new', title: 'Old deal', amount: 100, currency: 'EUR' }, { actor: 'api-key:old' }),
+      line(1, 'StageChanged', '2026-02-02T09:00:00Z', { from: 'new', to: 'qualification', direction: 'forward' }),
+      line(2, 'ExitCriterionMet', '2026-02-02T10:00:00+01:00', { stage: 'qualification', criterionId: 'goals' }),
+      line(3, 'OpportunityLost', '2026-02-03T09:00:00.000Z', { stage: 'qualification', reason: 'price' }),
+      line(4, 'OpportunityReopened', '2026-02-04T09:00:00Z', { stage: 'qualification' }),
+    ];
+    const file = join(dir, 'old.jsonl');
+    writeFileSync(file, `${lines.map((entry) => JSON.stringify(entry)).join('\n')}\n`);
+    const target = settingsFor('old', v1);
+    const { exit, report } = await importInto(target, file);
+    expect(report).toMatchObject({ imported: 5, rejected: [] });
+    expect(exit).toBe(EXIT.ok);
+    const canonical = (text: string) => new Date(text).toISOString();
+    expect(facts(await opportunityEvents(target))).toEqual(
+      lines.map(({ revision, type, data }) => ({ stream: stream.toLowerCase(), revision, type, data: { ...data, opportunityId: upper.toLowerCase(), occurredAt: canonical(data.occurredAt) } })),
+    );
+  }, 60_000);
+
+  // What an event holds that its command does not carry (an opening's stage, a move's from and
+  // direction, a win's amount, a migration's fromStage and criteriaKept…) is decided again by the
+  // import: a line that says otherwise (edited, corrupted, or written by other rules) is refused,
+  // naming the field with both values, and nothing of it is appended — never recorded as the
+  // store decides it, in silence.
+  describe('a line its command would record otherwise is rejected, and nothing of it appended', () => {
+    type Line = { stream: string; revision: number; type: string; data: Record<string, unknown> };
+    const exportedLines = async (): Promise<Line[]> => {
+      const file = join(dir, 'export.jsonl');
+      if (!existsSync(file)) expect(await quietly(() => exportEvents(source, { format: 'jsonl', out: file }))).toBe(EXIT.ok);
+      return readFileSync(file, 'utf8').trimEnd().split('\n').map((text) => JSON.parse(text) as Line);
+    };
+    const set = (field: string, value: unknown) => (line: Line) => void (line.data[field] = value);
+    const edits: readonly [string, (line: Line) => boolean, (line: Line) => void, string][] = [
+      ['an opening in another stage', (l) => l.type === 'OpportunityOpened' && l.stream.endsWith(ids.won), set('stage', 'qualification'), 'data.stage: the line says "qualification", but its command records "new" here'],
+      ['a move from another stage', (l) => l.type === 'StageChanged' && l.data.to === 'qualification' && l.stream.endsWith(ids.won), set('from', 'proposition'), 'data.from: the line says "proposition", but its command records "new" here'],
+      ['a forward move said to go back', (l) => l.type === 'StageChanged' && l.data.to === 'proposition' && l.stream.endsWith(ids.won), set('direction', 'backward'), 'data.direction: the line says "backward", but its command records "forward" here'],
+      ['a criterion met in another stage', (l) => l.type === 'ExitCriterionMet' && l.stream.endsWith(ids.won) && l.data.criterionId === 'goals', set('stage', 'negotiation'), 'data.stage: the line says "negotiation", but its command records "qualification" here'],
+      ['a win of another amount', (l) => l.type === 'OpportunityWon', set('amount', 1), 'data.amount: the line says 1, but its command records 1200 here'],
+      ['a win without its amount', (l) => l.type === 'OpportunityWon', (l) => void delete l.data.amount, 'data.amount: the line says nothing, but its command records 1200 here'],
+      ['a loss in another stage', (l) => l.type === 'OpportunityLost' && l.stream.endsWith(ids.lost), set('stage', 'negotiation'), 'data.stage: the line says "negotiation", but its command records "new" here'],
+      ['an expected close date moved from another date', (l) => l.type === 'ExpectedCloseDateChanged' && l.data.to === '2026-02-28', set('from', '2026-01-31'), 'data.from: the line says "2026-01-31", but its command records "2026-03-31" here'],
+      ['details that change what they hold already', (l) => l.type === 'OpportunityDetailsChanged' && l.stream.endsWith(ids.won), set('amount', 1000), 'data.amount: the line says 1000, but its command records nothing here'],
+      ['a field no command records', (l) => l.type === 'ExitCriterionRevoked' && l.stream.endsWith(ids.won), set('evidence', 'signed memo'), 'data.evidence: the line says "signed memo", but its command records nothing here'],
+      ['a migration from another stage', (l) => l.type === 'ProcessMigrated' && l.stream.endsWith(ids.migrated), set('fromStage', 'new'), 'data.fromStage: the line says "new", but its command records "qualification" here'],
+      [
+        'a migration keeping other criteria',
+        (l) => l.type === 'ProcessMigrated' && l.stream.endsWith(ids.renamed),
+        set('criteriaKept', ['proposal-given', 'pricing-agreed', 'decision-maker-interest']),
+        'data.criteriaKept: the line says ["proposal-given","pricing-agreed","decision-maker-interest"], but its command records ["proposal-given","pricing-agreed"] here',
+      ],
+      [
+        'a criterion met again said to be met',
+        (l) => l.type === 'NoChangeRecorded' && l.data.command === 'MeetExitCriterion',
+        (l) => Object.assign(l, { type: 'ExitCriterionMet', data: { opportunityId: l.data.opportunityId, occurredAt: l.data.occurredAt, stage: 'qualification', criterionId: 'goals' } }),
+        'type: the line says "ExitCriterionMet", but its command records "NoChangeRecorded" here',
+      ],
+    ];
+
+    it.each(edits.map((edit, n) => [edit[0], n] as const))('%s', async (_label, n) => {
+      const [, matches, edit, reason] = edits[n]!;
+      const lines = await exportedLines();
+      const index = lines.findIndex(matches);
+      expect(index).toBeGreaterThanOrEqual(0);
+      const line = lines[index]!;
+      edit(line);
+      const edited = join(dir, `edited-${n}.jsonl`);
+      writeFileSync(edited, `${lines.map((entry) => JSON.stringify(entry)).join('\n')}\n`);
+
+      const target = settingsFor(`edited-${n}`, v1);
+      const first = await importInto(target, edited);
+      const second = await importInto({ ...target, processesDir: v2 }, edited);
+      expect(second.exit).toBe(EXIT.failed);
+      // The line itself, then the lines after it of that deal (history is a sequence). A migration
+      // is decided in the run with v2; any other line in the first, on the version it was made on.
+      const { report } = line.type === 'ProcessMigrated' ? second : first;
+      const after = lines.flatMap((entry, at) => (entry.stream === line.stream && at > index ? [at + 1] : []));
+      expect(report.rejected.filter((entry) => entry.opportunity === line.stream)).toEqual([
+        { line: index + 1, opportunity: line.stream, reason },
+        ...after.map((at) => ({ line: at, opportunity: line.stream, reason: `follows line ${index + 1}, which was rejected, of the same opportunity` })),
+      ]);
+      // The other deals: nothing rejected once both versions ran.
+      expect(second.report.rejected.filter((entry) => entry.opportunity !== line.stream)).toEqual([]);
+      // Nothing of the line: its deal ends just before it; every other deal is imported whole.
+      const imported = await opportunityEvents(target);
+      const expected = (await opportunityEvents(source)).filter((event) => event.stream !== line.stream || event.revision < line.revision);
+      expect(facts(imported)).toEqual(facts(expected));
+    }, 60_000);
+
+    it('into the store that holds the line already: an edited line is rejected, not called unchanged', async () => {
+      const lines = await exportedLines();
+      const clean = join(dir, 'clean.jsonl');
+      writeFileSync(clean, `${lines.map((entry) => JSON.stringify(entry)).join('\n')}\n`);
+      const target = settingsFor('holds-it', v1);
+      await importInto(target, clean);
+      expect((await importInto({ ...target, processesDir: v2 }, clean)).report.rejected).toEqual([]);
+      const before = await opportunityEvents(target);
+
+      const index = lines.findIndex((line) => line.type === 'OpportunityWon');
+      lines[index]!.data.amount = 1;
+      const edited = join(dir, 'edited-again.jsonl');
+      writeFileSync(edited, `${lines.map((entry) => JSON.stringify(entry)).join('\n')}\n`);
+      const { report } = await importInto({ ...target, processesDir: v2 }, edited);
+      expect(report.rejected[0]).toEqual({ line: index + 1, opportunity: lines[index]!.stream, reason: 'data.amount: the line says 1, but this store holds 1200 here' });
+      expect(report).toMatchObject({ imported: 0, eventsAppended: 0 });
+      expect(await opportunityEvents(target)).toEqual(before);
+    }, 60_000);
+
+    it('a long value is shortened in the reason', async () => {
+      const opened = (await exportedLines()).find((line) => line.type === 'OpportunityOpened' && line.stream.endsWith(ids.won))!;
+      opened.data.stage = 'x'.repeat(5_000);
+      const file = join(dir, 'long.jsonl');
+      writeFileSync(file, `${JSON.stringify(opened)}\n`);
+      const { report } = await importInto(settingsFor('long', v1), file);
+      expect(report.rejected).toEqual([{ line: 1, opportunity: opened.stream, reason: expect.stringMatching(/^data\.stage: the line says "x{76}…, but its command records "new" here$/) }]);
+      expect(await opportunityEvents(settingsFor('long', v1))).toEqual([]);
+    });
+  });
 });

@@ -2,16 +2,16 @@ import { randomUUID, createHash } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { canonicalJson } from '@stagecraft/sales-process';
 import type { Settings } from '@stagecraft/config';
-import { CommandSideError, OpportunityRejectedError, type CommandEnvelope } from '@stagecraft/commands';
+import { CommandSideError, OpportunityRejectedError, RecordedEventsDifferError, type CommandEnvelope } from '@stagecraft/commands';
 import { EventStoreFullError, EventStoreUnavailableError } from '@stagecraft/event-store';
-import { commandFieldFault, unchangingCommand, type OpportunityState } from '@stagecraft/opportunity';
+import { commandFieldFault, firstEventDifference, unchangingCommand, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
 import { openCommandSide, type CliCommandSide } from '../cli-context';
 import { EXIT } from '../cli.errors';
 import { isUuid, opportunityIdFor } from '../io/opportunity-id';
 import { progressBar } from '../io/progress';
 import { planBackfillRow, type PlannedCommand } from '../import/backfill.plan';
 import type { BackfillRow } from '../import/backfill.row';
-import { commandForEvent, type EventCommand, type EventRecord } from '../import/event-record';
+import { commandForEvent, differenceReason, type EventCommand, type EventRecord } from '../import/event-record';
 import { openImportSource, type ImportFormat, type ImportItem } from '../import/import-source';
 
 export interface ImportOptions {
@@ -178,16 +178,18 @@ class Importer {
     if (command.kind === 'reject') return { result: 'rejected', reason: command.reason };
     const commandId = `import:${record.id}`;
     const loaded = await this.side.streams.load(command.opportunityId);
-    if (loaded.commands.has(commandId)) return { result: 'unchanged' };
     // One command makes one event, so an imported event lands at the revision it had. A store that
     // already holds that revision holds this very event (the export's own store, or an earlier
-    // import), or another history, which must not be mixed with this one.
+    // import), or another history, which must not be mixed with this one. This very event, and
+    // the line says the same: a line edited since it was imported is refused, not called unchanged.
     const head = loaded.revision === 'no_stream' ? -1 : loaded.revision;
     if (record.revision <= head) {
-      const [there] = await this.side.store.readStream(record.stream, { fromRevision: record.revision, maxCount: 1 });
-      if (there && isSameEvent(there, record)) return { result: 'unchanged' };
-      return { result: 'rejected', reason: `this store already holds another event at revision ${record.revision} of ${record.stream}` };
+      const [there] = await this.side.store.readStream(loaded.stream, { fromRevision: record.revision, maxCount: 1 });
+      if (!there || !isSameEvent(there, record)) return { result: 'rejected', reason: `this store already holds another event at revision ${record.revision} of ${record.stream}` };
+      const difference = firstEventDifference([record], [there as unknown as OpportunityEvent]);
+      return difference === undefined ? { result: 'unchanged' } : { result: 'rejected', reason: differenceReason(difference, 'this store holds') };
     }
+    if (loaded.commands.has(commandId)) return { result: 'unchanged' };
     if (record.revision > head + 1) {
       return { result: 'rejected', reason: `revision ${record.revision} would follow revision ${head} here: the events between are not in the file` };
     }
@@ -206,9 +208,10 @@ class Importer {
       if (typeof made === 'string') return { result: 'rejected', reason: made };
       body = made;
     } else body = command.body;
-    const outcome = await this.side.executor.execute(body, this.envelope(commandId, command.onBehalfOf));
+    // The events its command records must be the line's (mustRecord): decided, compared, and only
+    // then appended, so an edited or corrupted line is refused whole rather than imported as other facts.
+    const outcome = await this.side.executor.execute(body, { ...this.envelope(commandId, command.onBehalfOf), mustRecord: [{ type: record.type, data: record.data }] });
     if (outcome.replayed) return { result: 'unchanged' };
-    if (outcome.revision === loaded.revision) return { result: 'rejected', reason: 'records nothing here: this store already holds that fact' };
     return { result: 'imported', events: 1 };
   }
 
@@ -268,6 +271,7 @@ class Importer {
 }
 
 function reasonOf(error: unknown): string {
+  if (error instanceof RecordedEventsDifferError) return differenceReason(error.difference);
   if (error instanceof OpportunityRejectedError) return `${error.rejection.code}: ${error.rejection.message}`;
   if (error instanceof CommandSideError) return `${error.code}: ${error.message}`;
   return error instanceof Error ? error.message : String(error);

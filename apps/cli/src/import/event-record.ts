@@ -1,6 +1,6 @@
 import { COMMAND_KEY_STREAM_PREFIX } from '@stagecraft/commands';
 import { PROCESS_STREAM_PREFIX } from '@stagecraft/sales-process';
-import { ACTOR_NAME_RULE, commandFieldFault, fromOpportunityStreamId, isActorName, isOpportunityEventType, type OpportunityCommand, type OpportunityEvent, type OpportunityEventType } from '@stagecraft/opportunity';
+import { ACTOR_NAME_RULE, commandFieldFault, fromOpportunityStreamId, isActorName, isOpportunityEventType, type EventDifference, type OpportunityCommand, type OpportunityEvent, type OpportunityEventType } from '@stagecraft/opportunity';
 import { isUuid } from '../io/opportunity-id';
 import type { PlannedCommand } from './backfill.plan';
 
@@ -136,7 +136,8 @@ type Replay<Type extends ReplayedEventType> = {
 /**
  * Each event as the command that made it (with the event's opportunity id and occurredAt). What
  * an event holds that no command field gives (the stage an opening starts in, a move's direction,
- * a migration's kept criteria) is decided again, not copied. The spec walks this table against the
+ * a migration's kept criteria) is decided again, not copied, and compared with the line: the
+ * import sends the line's event as the command's `mustRecord`. The spec walks this table against the
  * command field rules, so a field added to a command is checked here once it is replayed.
  */
 export const REPLAYED_AS: { readonly [Type in ReplayedEventType]: Replay<Type> } = {
@@ -153,6 +154,19 @@ export const REPLAYED_AS: { readonly [Type in ReplayedEventType]: Replay<Type> }
   // Succeeds only where this store's processes hold the version migrated to.
   ProcessMigrated: { command: 'MigrateOpportunity', fields: { toVersion: 'toVersion', stageMapping: 'stageMapping', note: 'note' } },
 };
+
+/**
+ * Why a line whose command records other events than the line says (or that differs from the event
+ * this store holds for it) is rejected: the first field that differs, with the line's value and the
+ * one its command records here (`other`: or the store holds; a derived field such as
+ * an opening's stage, a move's direction or a win's amount, edited in the file or written by
+ * other rules), so what is refused can be found in the file.
+ */
+export function differenceReason(difference: EventDifference, other = 'its command records'): string {
+  const value = (side: unknown) => (side === undefined ? 'nothing' : shown(side));
+  const which = difference.index === 0 ? '' : ` (its event ${difference.index + 1})`;
+  return `${difference.field}: the line says ${value(difference.expected)}, but ${other} ${value(difference.decided)} here${which}`;
+}
 
 /** A value as a reason quotes it: a 50,000-character team is not printed whole. */
 function shown(value: unknown): string {
