@@ -73,6 +73,37 @@ describe('stagecraft import: fields the API would refuse', () => {
     expect(streams).toEqual([`opportunity-${ids[0]}`]);
   });
 
+  // Until 2026-11-29 the API took a body's null for an omitted optional field and recorded it as
+  // given: such a log holds `note: null` and `nextSteps: null`, facts the import brings in as they are.
+  it('an exported log whose note or next steps an earlier version recorded as null: imported as it is', async () => {
+    const id = '0b3c8a52-6a1f-4c3e-9d55-3f1f6f0a7e10';
+    const line = (revision: number, type: string, day: number, data: Record<string, unknown>) => ({
+      id: `n${revision}`,
+      stream: `opportunity-${id}`,
+      revision,
+      type,
+      data: { opportunityId: id, occurredAt: `2026-01-0${day}T09:00:00.000Z`, ...data },
+      metadata: { actor: 'api-key:crm' },
+    });
+    const lines = [
+      line(0, 'OpportunityOpened', 1, { processId: 'standard', processVersion: version, stage: 'new', title: 'Deal' }),
+      line(1, 'StageChanged', 2, { from: 'new', to: 'qualification', direction: 'forward', note: null }),
+      line(2, 'ExitCriterionMet', 3, { stage: 'qualification', criterionId: 'goals', note: null }),
+      line(3, 'OpportunityLost', 4, { stage: 'qualification', reason: 'price', note: null, nextSteps: null }),
+      line(4, 'OpportunityReopened', 5, { stage: 'qualification', note: null }),
+    ];
+    const { exit, report } = await run('nulls.jsonl', `${lines.map((entry) => JSON.stringify(entry)).join('\n')}\n`);
+    expect(report).toMatchObject({ imported: 5, rejected: [] });
+    expect(exit).toBe(EXIT.ok);
+    const store = openEventStore(readSettings({ EVENT_STORE_PATH: join(dir, 'nulls.jsonl.db'), PROCESSES_DIR: PROCESSES }, dir));
+    try {
+      const stored = (await store.readStream(`opportunity-${id}`)).map(({ type, data }) => ({ type, data }));
+      expect(stored).toEqual(lines.map(({ type, data }) => ({ type, data })));
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a backfill: a cell past the API rule for its field is rejected naming the column', async () => {
     const rows = [
       'opportunityId,occurredAt,stage,outcome,lostReason,processId,title,currency,note',

@@ -109,8 +109,10 @@ export function commandForEvent(record: EventRecord): EventCommand {
   }
   // The API's body rules, field by field (the table its DTOs are proven against): the executor and
   // decide() trust the values they are given, so a title {"a": 1}, one of spaces only or of 5,000
-  // characters, or a currency "eur" would be recorded as the file has it.
-  const fault = commandFieldFault(body as { type: CommandType });
+  // characters, or a currency "eur" would be recorded as the file has it. A note or next steps of
+  // null is the one exception (LEGACY_NULL_FIELDS): replayed as the line has it, it is not judged.
+  const judged = Object.fromEntries(Object.entries(body).filter(([field, value]) => !(value === null && LEGACY_NULL_FIELDS.has(field))));
+  const fault = commandFieldFault(judged as { type: CommandType });
   if (fault !== undefined) {
     const dataField = Object.entries(replay.fields).find(([, commandField]) => commandField === fault.field)?.[0] ?? fault.field;
     return { kind: 'reject', reason: `data.${dataField}: ${fault.reason}${fault.value === undefined ? '' : ` (got ${shown(fault.value)})`}` };
@@ -123,6 +125,14 @@ export function commandForEvent(record: EventRecord): EventCommand {
     ...(record.type === 'OpportunityOpened' ? { processVersion: record.data.processVersion as string } : {}),
   };
 }
+
+/**
+ * Fields an earlier API recorded as null: until 2026-11-29 (6c1dc9b) a body's null passed as an
+ * omitted optional field and was recorded as given, so a move sent with `"note": null` holds
+ * `note: null`. It means "none"; the command replays it as it stands, and decide() records the
+ * very event the line holds (mustRecord compares them). Every other null is judged by the rules.
+ */
+const LEGACY_NULL_FIELDS: ReadonlySet<string> = new Set(['note', 'nextSteps']);
 
 type CommandType = OpportunityCommand['type'];
 type ReplayedEventType = Exclude<OpportunityEventType, 'NoChangeRecorded'>;
