@@ -266,6 +266,14 @@ onTheSQLiteFile('a process version rewritten in the store, its chain recomputed'
       expect((await second.http.get(`/opportunities/${id}`).expect(200)).body).toMatchObject({ id, stage: 'qualification', exitCriteria: [] });
       expect((await second.http.get(`/opportunities/${id}?asOf=2100-01-01T00:00:00Z`).expect(200)).body).toMatchObject({ id, stage: 'qualification', exitCriteria: [] });
       expect((await second.http.get(`/opportunities/${id}/history?view=timeline`).expect(200)).body.steps.at(-1)).toMatchObject({ stageAfter: 'qualification', stageAfterName: 'Qualification' });
+      // So does the version itself, which a board asks for the moves of that deal's card.
+      const version = (await second.http.get(`/opportunities/${id}`).expect(200)).body.processVersion as string;
+      const answered = await second.http.get(`/processes/standard?version=${version}`);
+      expect([answered.status, answered.body.code]).toEqual([200, undefined]);
+      const stored = answered.body;
+      expect(stored).toMatchObject({ version, moves: expect.any(Array) });
+      expect(stored.definition.stages.find((stage: { id: string }) => stage.id === 'qualification').exitCriteria).toEqual([]);
+      await second.http.get(`/processes/standard/machine?version=${version}`).expect(200);
       // A deal opened on the file's version goes on as ever.
       const fresh = (await second.http.post('/opportunities').send({ title: 'On v2', processId: 'standard' }).expect(201)).body.id;
       await second.http.post(`/opportunities/${fresh}/move`).send({ stage: 'qualification' }).expect(200);

@@ -24,7 +24,9 @@ export class ProcessesController {
   @ApiQuery({ name: 'version', required: false, description: "A recorded version: its definition and moves (an opportunity's moves are its own version's); the current one when absent" })
   async get(@Param('id') id: string, @Query('version') version?: unknown): Promise<ProcessDetail> {
     const process = await this.versionAsked(id, version);
-    return { ...summaryOf(process, this.registry.defaultProcessId()), definition: process.definition, versions: this.registry.versions(id), moves: stageMovesOf(process.definition) };
+    // The version as recorded, when asked for: one whose definition was rewritten hashes to another.
+    const recorded = typeof version === 'string' ? { version } : {};
+    return { ...summaryOf(process, this.registry.defaultProcessId()), ...recorded, definition: process.definition, versions: this.registry.versions(id), moves: stageMovesOf(process.definition) };
   }
 
   @Get(':id/machine')
@@ -45,7 +47,10 @@ export class ProcessesController {
     // the new version while a board still asks an older instance for that version's moves): read
     // from the process stream, as a command or a read of such a deal does. Known versions cost nothing.
     await this.registry.ensureVersion(id, version);
-    return this.registry.version(id, version);
+    // A read, so a version whose recorded definition was rewritten is shown as stored (the board
+    // asks it for the moves of a deal on it, which GET /opportunities/:id shows so): only commands
+    // refuse it (CHAIN_BROKEN), and verify says what was rewritten.
+    return this.registry.versionAsStored(id, version);
   }
 }
 
