@@ -104,6 +104,36 @@ describe('stagecraft import: fields the API would refuse', () => {
     }
   });
 
+  // Ids as the API's routes and bodies check them: no deal the API could never address (an id that
+  // is not a UUID), nor a team or owner no filter or team-limited key can name.
+  it('an exported log: a deal id that is not a UUID, or a team or owner outside the id rule, is rejected with its reason, and every other line imported', async () => {
+    const GOOD = '0b3c8a52-6a1f-4c3e-9d55-3f1f6f0a7e01';
+    const opened = (id: string, data: Record<string, unknown> = {}) => ({
+      id: `e-open-${id.slice(0, 20)}`,
+      stream: `opportunity-${id}`,
+      revision: 0,
+      type: 'OpportunityOpened',
+      data: { opportunityId: id, occurredAt: '2026-01-02T09:00:00.000Z', processId: 'standard', processVersion: version, stage: 'new', title: 'Deal', ...data },
+      metadata: { actor: 'ana' },
+    });
+    const lines = [
+      opened(GOOD, { teamId: 'direct', ownerId: 'ana' }),
+      opened('SF-1042'),
+      opened('1c0b7c0e-2f4e-4a57-8d0c-8e3c0f6b2a10', { teamId: '🚀' }),
+      opened('2d1c8d1f-3a5f-4b68-9e1d-9f4d1a7c3b21', { ownerId: 'o'.repeat(50_000) }),
+      { id: 'e-change', stream: `opportunity-${GOOD}`, revision: 1, type: 'OpportunityDetailsChanged', data: { opportunityId: GOOD, occurredAt: '2026-01-03T09:00:00.000Z', title: 'Renamed' }, metadata: { actor: 'ana' } },
+    ];
+    const { exit, report, streams } = await run('ids.jsonl', lines.map((line) => JSON.stringify(line)).join('\n') + '\n');
+    expect(exit).toBe(EXIT.failed);
+    expect(report.rejected.map(({ line, reason }) => [line, reason.replace(/ \(got .*$/, '')])).toEqual([
+      [2, 'the opportunity id "SF-1042" (of stream "opportunity-<id>") must be a UUID, as the API\'s routes take it'],
+      [3, 'data.teamId: must be an id of 1 to 100 letters, digits, ".", "_", ":", "@" or "-", starting with a letter or digit'],
+      [4, 'data.ownerId: must be an id of 1 to 100 letters, digits, ".", "_", ":", "@" or "-", starting with a letter or digit'],
+    ]);
+    expect(report.imported).toBe(2);
+    expect(streams).toEqual([`opportunity-${GOOD}`]);
+  });
+
   it('a backfill: a cell past the API rule for its field is rejected naming the column', async () => {
     const rows = [
       'opportunityId,occurredAt,stage,outcome,lostReason,processId,title,currency,note',
