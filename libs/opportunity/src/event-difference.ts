@@ -1,6 +1,7 @@
 import { canonicalOpportunityId } from './opportunity-stream';
 import type { OpportunityEvent } from './opportunity.events';
 import { parseInstant } from './instant';
+import { canonicalJson } from '@stagecraft/sales-process';
 
 /** An event as a log records it: its type and data (what the chain and the store add is not part of the fact). */
 export interface RecordedEventFact {
@@ -51,19 +52,6 @@ function sameField(field: string, a: unknown, b: unknown): boolean {
     const instant = parseInstant(a);
     return instant !== undefined && instant === parseInstant(b);
   }
-  return sameJson(a, b);
-}
-
-/** Equality of JSON values: objects by their own fields whatever their order (a field holding undefined is not there). */
-function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((value, index) => sameJson(value, b[index]));
-  }
-  const left = a as Record<string, unknown>;
-  const right = b as Record<string, unknown>;
-  const keys = (value: Record<string, unknown>) => Object.keys(value).filter((key) => value[key] !== undefined);
-  const leftKeys = keys(left);
-  return leftKeys.length === keys(right).length && leftKeys.every((key) => Object.hasOwn(right, key) && sameJson(left[key], right[key]));
+  // JSON equality, key order aside (a field holding undefined is not there).
+  return canonicalJson(a) === canonicalJson(b);
 }
