@@ -250,14 +250,13 @@ export class ChainVerifier {
       progress.unchained += 1;
       progress.prevHash = chainHash(progress.prevHash, event);
     } else {
-      if (typeof hash !== 'string' || typeof prevHash !== 'string') return fail('missing-hash', 'the event carries only part of its chain metadata');
-      if (prevHash !== progress.prevHash) return fail('prev-hash-mismatch', `prevHash ${prevHash} is not the previous event's hash ${progress.prevHash}${this.originOf(event.stream, progress, prevHash, hash)}`);
-      const computed = chainHash(prevHash, event);
-      if (computed !== hash) return fail('hash-mismatch', `stored hash ${hash} differs from the hash of the event as stored ${computed}`);
+      // The link itself, as the command side checks it; a prevHash that does not fit also says where the event came from.
+      const link = chainLinkBreak(progress.prevHash, progress.nextRevision, event);
+      if (link) return fail(link.reason, link.reason === 'prev-hash-mismatch' ? `${link.detail}${this.originOf(event.stream, progress, prevHash as string, hash as string)}` : link.detail);
       const mismatch = recordedDefinitionMismatch(event);
       if (mismatch !== undefined) return fail('definition-mismatch', mismatch);
       progress.hashed += 1;
-      progress.prevHash = hash;
+      progress.prevHash = hash as string; // a string: the link held
       if (event.position !== undefined && (this.chainedSince === undefined || event.position < this.chainedSince)) this.chainedSince = event.position;
     }
     progress.nextRevision += 1;
