@@ -97,14 +97,7 @@ export class ProcessRegistry {
     const entry = this.processes.get(processId) ?? (await this.retiredEntry(processId));
     if (!entry) return; // never recorded: version() says there is no such process
     const known = Math.max(-1, ...entry.recordedOrder.values());
-    for (const event of await this.store.readStream(toProcessStreamId(processId), { fromRevision: known + 1 })) {
-      const data = event.data as unknown as ProcessVersionRecordedData;
-      entry.recordedOrder.set(data.version, event.revision);
-      // A version recorded again (its file set back) is described by its last recording, as load() does.
-      const known = entry.versions.get(data.version);
-      if (known) entry.versions.set(data.version, { compiled: known.compiled, info: infoOf(event) });
-      else recordVersion(entry, event);
-    }
+    for (const event of await this.store.readStream(toProcessStreamId(processId), { fromRevision: known + 1 })) takeRecording(entry, event);
   }
 
   /**
@@ -122,12 +115,8 @@ export class ProcessRegistry {
     if (recorded.length === 0) return undefined;
     const entry: ProcessEntry = { current: undefined as unknown as CompiledProcess, recordedOrder: new Map(), versions: new Map(), retired: true };
     for (const event of recorded) {
-      const data = event.data as unknown as ProcessVersionRecordedData;
-      entry.recordedOrder.set(data.version, event.revision);
-      const known = entry.versions.get(data.version);
-      if (known) entry.versions.set(data.version, { compiled: known.compiled, info: infoOf(event) });
-      else recordVersion(entry, event);
-      entry.current = entry.versions.get(data.version)?.compiled ?? entry.current;
+      const version = takeRecording(entry, event);
+      entry.current = entry.versions.get(version)?.compiled ?? entry.current;
     }
     this.processes.set(processId, entry);
     this.options.onVersionRecorded?.(`Process "${processId}" has no file in PROCESSES_DIR any more: its opportunities go on under their recorded versions; none opens on it`);
@@ -165,7 +154,7 @@ export class ProcessRegistry {
   /** A recorded version as stored (versionAsStored), or undefined: for readers that can do without one, e.g. naming stages. */
   findVersion(processId: string, version: string): CompiledProcess | undefined {
     const entry = this.processes.get(processId);
-    return entry?.versions.get(version)?.compiled ?? entry?.tampered?.get(version)?.compiled;
+    return entry && asStored(entry, version);
   }
 
   /**
@@ -175,7 +164,7 @@ export class ProcessRegistry {
    */
   versionAsStored(processId: string, version: string): CompiledProcess {
     const entry = this.entry(processId);
-    const found = entry.versions.get(version)?.compiled ?? entry.tampered?.get(version)?.compiled;
+    const found = asStored(entry, version);
     if (!found) throw versionMissing(processId, version, entry);
     return found;
   }
@@ -213,6 +202,24 @@ export class ProcessRegistry {
 function infoOf(event: StoredEvent): Omit<ProcessVersionInfo, 'current'> {
   const data = event.data as unknown as ProcessVersionRecordedData;
   return { version: data.version, recordedAt: event.recordedAt, source: data.source };
+}
+
+/**
+ * Takes the next recording of a process stream in (the version's place in the order, its info);
+ * a version recorded again (its file set back) is described by its last recording. Its version.
+ */
+function takeRecording(entry: ProcessEntry, event: StoredEvent): string {
+  const data = event.data as unknown as ProcessVersionRecordedData;
+  entry.recordedOrder.set(data.version, event.revision);
+  const known = entry.versions.get(data.version);
+  if (known) entry.versions.set(data.version, { compiled: known.compiled, info: infoOf(event) });
+  else recordVersion(entry, event);
+  return data.version;
+}
+
+/** A recorded version as stored: set aside as rewritten or not (reads show what is stored). */
+function asStored(entry: ProcessEntry, version: string): CompiledProcess | undefined {
+  return entry.versions.get(version)?.compiled ?? entry.tampered?.get(version)?.compiled;
 }
 
 /** Takes a recorded version in, unless its definition no longer hashes to it: then it is kept aside as tampered. */
