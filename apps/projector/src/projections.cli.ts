@@ -39,6 +39,7 @@ async function postgresMain(args: string[], settings: ReturnType<typeof readSett
       postgres,
       (progress) => process.stderr.write(`\r${bar(progress.position, progress.head)}`),
       () => console.error(`A projector holds the read models in schema ${postgres.schema}; waiting for it to stop (or use POST /admin/projections/:name/rebuild on the API that projects).`),
+      (warning) => console.warn(`\n${warning}`),
     );
     process.stderr.write('\n');
     console.log(`Rebuilt ${ALL_PROJECTIONS.map((p) => p.name).join(', ')} up to position ${position} (PostgreSQL schema ${postgres.schema}).`);

@@ -39,8 +39,12 @@ async function rebuildInPostgres(settings: Settings, names: readonly string[]): 
   const store = openEventStore(settings);
   try {
     const progress = progressBar('rebuild', await store.headPosition(), 'positions');
-    const { position } = await rebuildPostgresReadSide(store, postgres, (step) => progress.update(step.position, step.head), () =>
-      console.error(`A projector holds the read models in schema ${postgres.schema}; waiting for it to stop.`),
+    const { position } = await rebuildPostgresReadSide(
+      store,
+      postgres,
+      (step) => progress.update(step.position, step.head),
+      () => console.error(`A projector holds the read models in schema ${postgres.schema}; waiting for it to stop.`),
+      (warning) => console.warn(warning),
     );
     progress.stop();
     console.log(`Rebuilt ${ALL_PROJECTIONS.map((p) => p.name).join(', ')} up to position ${position} (PostgreSQL schema ${postgres.schema}).`);

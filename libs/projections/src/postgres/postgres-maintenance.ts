@@ -30,6 +30,7 @@ export async function rebuildPostgresReadSide(
   settings: PostgresReadSideSettings,
   onProgress?: (progress: { position: number; head: number }) => void,
   onWaitingForLock?: () => void,
+  onWarning?: (message: string) => void,
 ): Promise<{ position: number; head: number }> {
   const lock = await openReadSideClient(settings.url, 'stagecraft-rebuild-lock');
   try {
@@ -47,6 +48,7 @@ export async function rebuildPostgresReadSide(
       onProgress: ({ position }) => onProgress?.({ position, head }),
       swap: async (swapIn) => swapIn(),
       logId: () => logId,
+      onWarning,
     });
     return { position, head };
   } finally {

@@ -12,6 +12,7 @@ import { assertReadSideSchema, readSideSchemaProblem } from './read-side.schema-
 import { READ_SIDE_EVENT_TYPES } from './read-side.fold';
 import { DEFER_INDEXES_FROM, deferQueryIndexes, restoreQueryIndexes } from './read-side.indexes';
 import { FoldError, ReadSideWriter } from './read-side.writer';
+import { carryPrivileges, privilegesNotCarriedMessage } from './read-side.privileges';
 
 // The projector of the PostgreSQL read side: follows the event log and writes every read model's
 // rows, a batch of events and the checkpoint per transaction (read-side.writer.ts). One projector
@@ -246,6 +247,7 @@ export class PostgresProjector implements ReadModels {
         }),
         logId: () => this.logId,
         onRetiredKept: (schema, error) => this.options.onReset?.(`The old schema ${schema}, which a rebuild swapped out, could not be dropped (${error instanceof Error ? error.message : String(error)}): the next rebuild tries again, or drop it with DROP SCHEMA ${schema} CASCADE`),
+        onWarning: (message) => this.options.onReset?.(message),
         deferIndexesFrom: this.options.deferIndexesFrom,
       });
       // Stopped on a value PostgreSQL refused: the rebuilt schema holds what came before it, and
@@ -412,6 +414,8 @@ export async function rebuildIntoShadow(
     logId: () => string;
     /** The old schema could not be dropped after the swap (it is left for an operator to drop). */
     onRetiredKept?: (schema: string, error: unknown) => void;
+    /** Told what the swap could not do for the operator (default privileges it could not carry). */
+    onWarning?: (message: string) => void;
     batchSize?: number;
     deferIndexesFrom?: number;
   },
@@ -473,6 +477,9 @@ export async function rebuildIntoShadow(
       position = writer.position;
       await client.query('BEGIN');
       try {
+        // The rebuilt objects are new: the grants a DBA gave on the live ones go with the swap.
+        const notCarried = await carryPrivileges(client, live, shadow);
+        if (notCarried.length > 0) how.onWarning?.(privilegesNotCarriedMessage(live, shadow, notCarried));
         await client.query(`ALTER SCHEMA ${live} RENAME TO ${retired}`);
         await client.query(`ALTER SCHEMA ${shadow} RENAME TO ${live}`);
         await client.query('COMMIT');
