@@ -13,6 +13,7 @@ import { READ_SIDE_EVENT_TYPES } from './read-side.fold';
 import { DEFER_INDEXES_FROM, deferQueryIndexes, restoreQueryIndexes } from './read-side.indexes';
 import { FoldError, ReadSideWriter } from './read-side.writer';
 import { carryPrivileges, privilegesNotCarriedMessage } from './read-side.privileges';
+import { repointDependentViews } from './read-side.dependent-views';
 
 // The projector of the PostgreSQL read side: follows the event log and writes every read model's
 // rows, a batch of events and the checkpoint per transaction (read-side.writer.ts). One projector
@@ -414,7 +415,7 @@ export async function rebuildIntoShadow(
     logId: () => string;
     /** The old schema could not be dropped after the swap (it is left for an operator to drop). */
     onRetiredKept?: (schema: string, error: unknown) => void;
-    /** Told what the swap could not do for the operator (default privileges it could not carry). */
+    /** Told what the swap could not do for the operator (default privileges, analysts' views it could not carry). */
     onWarning?: (message: string) => void;
     batchSize?: number;
     deferIndexesFrom?: number;
@@ -482,6 +483,8 @@ export async function rebuildIntoShadow(
         if (notCarried.length > 0) how.onWarning?.(privilegesNotCarriedMessage(live, shadow, notCarried));
         await client.query(`ALTER SCHEMA ${live} RENAME TO ${retired}`);
         await client.query(`ALTER SCHEMA ${shadow} RENAME TO ${live}`);
+        // Analysts' views elsewhere still read the old tables, and would be dropped with them.
+        for (const warning of await repointDependentViews(client, retired, live)) how.onWarning?.(warning);
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK');

@@ -1,0 +1,60 @@
+import type { Client } from 'pg';
+
+// Analysts build on the read side: a view in a schema of their own over `stagecraft.stage_visits`.
+// PostgreSQL binds a view to the tables it read when it was made, not to their names, so after a
+// rebuild's swap such a view would still read the old schema's tables, and the old schema's
+// `DROP … CASCADE` would then drop it with them, silently. So the swap re-points each such view at
+// the rebuilt tables (`CREATE OR REPLACE VIEW` with its own definition, the old schema's name
+// replaced by the live one's): the view keeps its identity, so its grants and the views built on
+// it stay. What cannot be re-pointed (a materialized view; a view the projector's role does not
+// own; one whose columns the rebuilt tables no longer give) is dropped with the old schema, as
+// before, and named with the statement that makes it again.
+
+/** Views and materialized views outside `schema` that read its tables, views or functions. */
+const DEPENDENT_VIEWS = `
+SELECT DISTINCT v.oid, quote_ident(vn.nspname) || '.' || quote_ident(v.relname) AS name, v.relkind = 'm' AS materialized,
+       pg_get_viewdef(v.oid) AS definition, array_to_string(v.reloptions, ', ') AS options
+FROM pg_depend d
+JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
+JOIN pg_class v ON v.oid = r.ev_class
+JOIN pg_namespace vn ON vn.oid = v.relnamespace
+WHERE vn.nspname <> $1 AND (
+  (d.refclassid = 'pg_class'::regclass AND d.refobjid IN (SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1))
+  OR (d.refclassid = 'pg_proc'::regclass AND d.refobjid IN (SELECT p.oid FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1)))
+ORDER BY v.oid`;
+
+interface DependentView {
+  readonly name: string;
+  readonly materialized: boolean;
+  readonly definition: string;
+  readonly options: string | null;
+}
+
+/**
+ * In the swap's transaction, once `retired` (the old schema) and `live` (the rebuilt one) bear
+ * their new names: re-points the views of other schemas that read `retired` at `live`. Returns a
+ * warning for each that could not be, with the statement to make it again once it is gone.
+ */
+export async function repointDependentViews(client: Client, retired: string, live: string): Promise<string[]> {
+  // Every name printed qualified, so the definition reads the same objects whoever replays it.
+  await client.query('SET LOCAL search_path = pg_catalog, pg_temp');
+  const { rows } = await client.query<DependentView>(DEPENDENT_VIEWS, [retired]);
+  const warnings: string[] = [];
+  for (const view of rows) {
+    const query = view.definition.replaceAll(`${retired}.`, `${live}.`).replace(/;\s*$/, '');
+    const options = view.options ? ` WITH (${view.options})` : '';
+    if (view.materialized) {
+      warnings.push(`The materialized view ${view.name} reads the read side's tables and is dropped with the old schema (a materialized view cannot be re-pointed); make it again with: CREATE MATERIALIZED VIEW ${view.name}${options} AS ${query}`);
+      continue;
+    }
+    await client.query('SAVEPOINT repoint_view');
+    try {
+      await client.query(`CREATE OR REPLACE VIEW ${view.name}${options} AS ${query}`);
+      await client.query('RELEASE SAVEPOINT repoint_view');
+    } catch (error) {
+      await client.query('ROLLBACK TO SAVEPOINT repoint_view');
+      warnings.push(`The view ${view.name} reads the read side's tables and could not be re-pointed at the rebuilt ones (${(error as Error).message}): it is dropped with the old schema, with whatever depends on it; make it again (and give its grants again) with: CREATE VIEW ${view.name}${options} AS ${query}`);
+    }
+  }
+  return warnings;
+}
