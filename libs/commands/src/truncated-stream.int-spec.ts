@@ -74,6 +74,21 @@ describe('commands on an opportunity whose events the event store no longer show
     expect(double.log.stream(stream)).toBeUndefined(); // still deleted: nothing was appended
   });
 
+  it('soft-deleted: opening a deal again with its id is refused on every instance (a deleted id is not used again), and nothing is appended', async () => {
+    const cached = await instance();
+    const fresh = await instance();
+    const id = await dealIn(cached);
+    const stream = toOpportunityStreamId(id);
+    double.log.deleteStream(stream, { kind: 'any' }, false);
+    const open = (side: CommandSide) => side.executor.execute({ type: 'OpenOpportunity', opportunityId: id, title: 'Deal again', processId: 'standard' }, envelope());
+
+    await expect(open(fresh)).rejects.toThrow(StreamDeletedError);
+    await expect(open(cached)).rejects.toThrow(StreamDeletedError);
+    expect(double.log.stream(stream)).toBeUndefined(); // still deleted: nothing was appended
+    // A new id opens as ever (the check costs a read, and finds nothing).
+    await expect(dealIn(fresh)).resolves.toBeDefined();
+  });
+
   it('read from a follower that lags: the deal this instance just opened is not taken for soft-deleted (the check of its start asks the leader)', async () => {
     const side = await instance('&nodePreference=follower');
     const resume = double.faults.freezeFollower();

@@ -82,7 +82,7 @@ export function toProblem(error: unknown): ApiProblem {
     return new ApiProblem(error.code, `What this command would record is larger than the event store takes (${error.limitBytes} bytes); send less.`, { limitBytes: error.limitBytes });
   }
   if (error instanceof StreamDeletedError) {
-    return new ApiProblem(error.code, 'This record was deleted from the event store; it can no longer be read or changed.');
+    return new ApiProblem(error.code, 'This record was deleted from the event store; it can no longer be read or changed, and its id cannot be used again.');
   }
   if (error instanceof EventStoreAccessDeniedError) {
     // A configuration matter on the server side: retrying does not help until an operator acts.

@@ -1,4 +1,5 @@
 import {
+  AccessDeniedError,
   BACKWARDS,
   END,
   excludeSystemEvents,
@@ -12,7 +13,7 @@ import {
   type AppendStreamState,
   type ResolvedEvent,
 } from '@kurrent/kurrentdb-client';
-import { AppendTooLargeError, DuplicateEventIdError, EventStoreOutcomeUnknownError, UnreadableEventError, WrongExpectedRevisionError } from '../event-store.errors';
+import { AppendTooLargeError, DuplicateEventIdError, EventStoreOutcomeUnknownError, StreamDeletedError, UnreadableEventError, WrongExpectedRevisionError } from '../event-store.errors';
 import type {
   AppendResult,
   EventStore,
@@ -198,6 +199,7 @@ class KurrentDBEventStoreAdapter implements EventStore {
     const known = expected === 'no_stream' ? this.known.get(stream) : await this.knownIds(stream, typeof expected === 'number' ? expected : undefined);
     const retry = classifyRetry(stream, known, events);
     if (retry !== undefined) return this.answerFor(stream, known, retry);
+    if (expected === 'no_stream' && (await this.softDeleted(stream))) throw new StreamDeletedError(stream);
     let result: Awaited<ReturnType<KurrentDBClient['appendToStream']>>;
     try {
       result = await this.client.appendToStream(stream, proposed, { streamState });
@@ -211,6 +213,25 @@ class KurrentDBEventStoreAdapter implements EventStore {
     const stored = this.known.add(stream, events.map((event, i) => ({ id: event.id, revision: nextRevision - events.length + 1 + i, ...(i === events.length - 1 && position !== undefined ? { position } : {}) })));
     // A deduplicated retry is answered without a position when its last event cannot be read (§4).
     return position !== undefined ? { nextRevision, position } : this.answerFor(stream, stored, nextRevision);
+  }
+
+  /**
+   * Whether an operator soft-deleted the stream. It then reads as never written, and the server
+   * takes an append expecting no stream as a fresh start (§10): the events land after the hidden
+   * ones, so the stream no longer starts at revision 0 and every later load refuses it
+   * (StreamTruncatedError), while the log and its subscribers hold an opening for an id that was
+   * deleted. A deleted id is not used again. One read of the metadata stream, from the leader;
+   * a user without the right to read metadata cannot tell, and appends as before.
+   */
+  private async softDeleted(stream: string): Promise<boolean> {
+    try {
+      const { metadata } = await this.client.getStreamMetadata(stream, { requiresLeader: true });
+      // $tb = EventNumber.DeletedStream (2^63 - 1): parsed as a JSON number, beyond exact doubles.
+      return metadata?.truncateBefore !== undefined && Number(metadata.truncateBefore) >= Number.MAX_SAFE_INTEGER;
+    } catch (error) {
+      if (error instanceof AccessDeniedError) return false;
+      throw error;
+    }
   }
 
   /** A stale expectation may still be a retry of an append that was stored (its answer lost). */
