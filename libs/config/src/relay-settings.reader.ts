@@ -1,5 +1,5 @@
 import { dirname, join, resolve } from 'node:path';
-import { parseSinkList, parseSinkUrl, RelaySinkUrlError, withoutPassword, type RelaySettings } from '@stagecraft/relay';
+import { parseSinkList, parseSinkUrl, RelaySinkUrlError, type RelaySettings } from '@stagecraft/relay';
 import { readNotBlank, SettingsError } from './settings';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -78,8 +78,9 @@ function readSecretMap(text: string | undefined, webhookKeys: readonly string[])
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
-  } catch (error) {
-    throw new SettingsError('RELAY_WEBHOOK_SECRETS', `is not JSON: ${(error as Error).message} (expected {"https://…": "secret", …})`);
+  } catch {
+    // Not JSON.parse's own words: they quote the text around the fault, which here is a secret.
+    throw new SettingsError('RELAY_WEBHOOK_SECRETS', 'is not JSON (expected {"https://…": "secret", …}, each URL and secret in double quotes)');
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new SettingsError('RELAY_WEBHOOK_SECRETS', 'must be a JSON object of webhook URL → secret');
   for (const [url, secret] of Object.entries(parsed)) {
@@ -87,9 +88,11 @@ function readSecretMap(text: string | undefined, webhookKeys: readonly string[])
     try {
       key = parseSinkUrl(url).key;
     } catch {
-      key = url;
+      // A key that is no URL is most often a secret written where its URL goes: never repeated.
+      throw new SettingsError('RELAY_WEBHOOK_SECRETS', `has a key that is not a webhook URL (its ${[...url].length} characters are not shown: it may be a secret written in the place of its URL); the keys are the webhook URLs of RELAY_SINKS`);
     }
-    if (!webhookKeys.includes(key)) throw new SettingsError('RELAY_WEBHOOK_SECRETS', `names "${withoutPassword(url)}", which is not a webhook in RELAY_SINKS`);
+    // Shown as its sink key (no credentials, no query, where a token may sit).
+    if (!webhookKeys.includes(key)) throw new SettingsError('RELAY_WEBHOOK_SECRETS', `names "${key}", which is not a webhook in RELAY_SINKS`);
     if (typeof secret !== 'string' || secret.trim().length < 32) throw new SettingsError('RELAY_WEBHOOK_SECRETS', `the secret of ${key} must be a string of at least 32 characters, not counting spaces at either end`);
     secrets.set(key, secret);
   }

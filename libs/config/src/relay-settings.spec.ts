@@ -85,6 +85,18 @@ describe('the relay settings (RELAY_*)', () => {
     expect(text).not.toContain('topsecret');
   });
 
+  it.each([
+    ['a comma too many', `{"https://hooks.example/x": "topsecret-0123456789abcdefghijklmnop",}`],
+    ['a secret without quotes', `{"https://hooks.example/x": topsecret-0123456789abcdefghijklmnop}`],
+    ['a secret without its opening quote', `{"https://hooks.example/x": topsecret-0123456789abcdefghijklmnop"}`],
+    ['a secret written where its URL goes', `{"topsecret-0123456789abcdefghijklmnop": "https://hooks.example/x"}`],
+    ['a URL whose query holds a token', `{"https://hooks.example/y?token=topsecret": "${'s'.repeat(32)}"}`],
+  ])('refuse RELAY_WEBHOOK_SECRETS with %s without repeating any part of a secret', (_case, secrets) => {
+    const text = refusal({ RELAY_SINKS: 'https://hooks.example/x', RELAY_WEBHOOK_SECRETS: secrets });
+    expect(text).toContain('RELAY_WEBHOOK_SECRETS');
+    expect(text).not.toMatch(/topse|topsecret|0123456789|ghijklm/);
+  });
+
   it('take each relay setting where a sink it applies to is named', () => {
     const relay = read({ ...VALID, RELAY_SINKS: 'nats://127.0.0.1:4222,https://hooks.example/x', RELAY_WEBHOOK_SECRETS: JSON.stringify({ 'https://hooks.example/x': SECRET }) });
     expect(relay).toMatchObject({ mode: 'external', statePath: '/var/lib/sc/relay.db', newSinkFrom: 'beginning', retryBaseMs: 100, retryMaxMs: 1000, webhookMaxAttempts: 3, webhookTimeoutMs: 5000 });
