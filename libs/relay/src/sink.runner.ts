@@ -159,6 +159,8 @@ export class SinkRunner {
     const stopSubscription = () => subscription.abort();
     stop.addEventListener('abort', stopSubscription, { once: true });
     const feed = new PublicEventFeed(this.store);
+    // Read at each (re)start, so a replay that cleared dead letters lets their opportunities go again.
+    const heldBehind = this.deadLetteredOpportunities();
     const queue: Item[] = [];
     let readerDone = false;
     let readerError: unknown;
@@ -207,7 +209,7 @@ export class SinkRunner {
         }
         const batch = this.takeBatch(queue);
         wake('reader');
-        const deadLetters = await this.publish(batch);
+        const deadLetters = await this.publish(batch, heldBehind);
         const last = batch[batch.length - 1]!.position;
         if (this.logId === '') this.logId = await this.firstEventId();
         const anchor = lastEventOf(batch) ?? this.anchor;
@@ -237,34 +239,64 @@ export class SinkRunner {
     return queue.splice(0, count);
   }
 
-  private async publish(batch: readonly Item[]): Promise<DeadLetter[]> {
-    const events = batch.flatMap((item) => (item.outgoing ? [item.outgoing] : []));
-    if (events.length === 0) return [];
+  /** The first dead letter of each opportunity that has one on this sink: opportunity id → its position. */
+  private deadLetteredOpportunities(): Map<string, number> {
+    const first = new Map<string, number>();
+    for (const letter of this.relayState.deadLetters(this.key)) if (!first.has(letter.subject)) first.set(letter.subject, letter.position);
+    return first;
+  }
+
+  /**
+   * Publishes a batch's events, but none of an opportunity with a dead letter on this sink: those
+   * are dead-lettered behind it unsent. A subscriber applies an opportunity's events in revision
+   * order and ignores one older than it has (as the README tells it), so a later event delivered
+   * past a dead letter would make it ignore the dead letter when a replay brings it. Held back,
+   * the replay from the first dead letter delivers them all in order. (Only webhooks dead-letter,
+   * one event per batch, so an event is never in the batch that dead-letters its predecessor.)
+   */
+  private async publish(batch: readonly Item[], heldBehind: Map<string, number>): Promise<DeadLetter[]> {
+    const failedAt = () => new Date().toISOString();
+    const held: DeadLetter[] = [];
+    const events: OutgoingEvent[] = [];
+    for (const item of batch) {
+      if (!item.outgoing) continue;
+      const blocker = heldBehind.get(item.outgoing.event.subject);
+      if (blocker === undefined) events.push(item.outgoing);
+      else held.push(this.deadLetter(item.outgoing, 0, `held back, unsent, behind the dead letter at position ${blocker} of the same opportunity (its order is kept): replay from position ${blocker}`, failedAt()));
+    }
+    for (const letter of held) this.options.log('error', `Relay to ${this.key}: event ${letter.eventId} (position ${letter.position}) dead-lettered: ${letter.lastError}`);
+    if (events.length === 0) return held;
     const stop = this.stopController.signal;
     for (let attempt = 0; ; attempt += 1) {
       if (stop.aborted) throw new Stopped();
       try {
         const { undeliverable } = await this.sink.publish(events, { signal: stop, onAttemptFailed: (message) => this.failed(message) });
         this.published += events.length;
-        const failedAt = new Date().toISOString();
+        const at = failedAt();
         for (const letter of undeliverable) this.options.log('error', `Relay to ${this.key}: event ${letter.event.event.id} (position ${letter.event.position}) dead-lettered after ${letter.attempts} attempts: ${letter.lastError}`);
-        return undeliverable.map((letter) => ({
-          sink: this.key,
-          position: letter.event.position,
-          eventId: letter.event.event.id,
-          type: letter.event.event.type,
-          subject: letter.event.event.subject,
-          attempts: letter.attempts,
-          lastError: letter.lastError,
-          failedAt,
-          body: letter.event.body.toString('utf8'),
-        }));
+        const letters = undeliverable.map((letter) => this.deadLetter(letter.event, letter.attempts, letter.lastError, at));
+        for (const letter of letters) if (!heldBehind.has(letter.subject)) heldBehind.set(letter.subject, letter.position);
+        return [...held, ...letters].sort((a, b) => a.position - b.position);
       } catch (error) {
         if (stop.aborted) throw new Stopped();
         this.failed(describeError(error));
         await this.backoff(attempt);
       }
     }
+  }
+
+  private deadLetter(outgoing: OutgoingEvent, attempts: number, lastError: string, failedAt: string): DeadLetter {
+    return {
+      sink: this.key,
+      position: outgoing.position,
+      eventId: outgoing.event.id,
+      type: outgoing.event.type,
+      subject: outgoing.event.subject,
+      attempts,
+      lastError,
+      failedAt,
+      body: outgoing.body.toString('utf8'),
+    };
   }
 
   private failed(message: string): void {
