@@ -1,5 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { parseSinkList, parseSinkUrl, RelaySinkUrlError, type RelaySettings } from '@stagecraft/relay';
+import { firstRepeatedName } from './json-duplicate-keys';
 import { readNotBlank, SettingsError } from './settings';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -83,6 +84,10 @@ function readSecretMap(text: string | undefined, webhookKeys: readonly string[])
     throw new SettingsError('RELAY_WEBHOOK_SECRETS', 'is not JSON (expected {"https://…": "secret", …}, each URL and secret in double quotes)');
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new SettingsError('RELAY_WEBHOOK_SECRETS', 'must be a JSON object of webhook URL → secret');
+  // JSON.parse keeps the last of two equal keys without a word: the webhook would be signed with a
+  // secret its subscriber may not hold, and every event dead-lettered.
+  const repeated = firstRepeatedName(text);
+  if (repeated !== undefined) throw new SettingsError('RELAY_WEBHOOK_SECRETS', `gives the webhook ${describedKey(repeated)} two secrets; give each webhook one`);
   for (const [url, secret] of Object.entries(parsed)) {
     let key: string;
     try {
@@ -93,8 +98,19 @@ function readSecretMap(text: string | undefined, webhookKeys: readonly string[])
     }
     // Shown as its sink key (no credentials, no query, where a token may sit).
     if (!webhookKeys.includes(key)) throw new SettingsError('RELAY_WEBHOOK_SECRETS', `names "${key}", which is not a webhook in RELAY_SINKS`);
+    // URLs that differ only in their query are one webhook (one sink key): one secret each.
+    if (secrets.has(key)) throw new SettingsError('RELAY_WEBHOOK_SECRETS', `gives the webhook ${key} two secrets (its URL is named twice, perhaps with another query); give each webhook one`);
     if (typeof secret !== 'string' || secret.trim().length < 32) throw new SettingsError('RELAY_WEBHOOK_SECRETS', `the secret of ${key} must be a string of at least 32 characters, not counting spaces at either end`);
     secrets.set(key, secret);
   }
   return secrets;
+}
+
+/** A key of RELAY_WEBHOOK_SECRETS as an error may show it: its sink key, never text that is no URL (it may be a secret). */
+function describedKey(name: string): string {
+  try {
+    return parseSinkUrl(name).key;
+  } catch {
+    return '(a key that is not a URL)';
+  }
 }

@@ -97,6 +97,15 @@ describe('the relay settings (RELAY_*)', () => {
     expect(text).not.toMatch(/topse|topsecret|0123456789|ghijklm/);
   });
 
+  it.each([
+    ['the same URL twice', `{"https://hooks.example/x": "${'a'.repeat(32)}", "https://hooks.example/x": "${'b'.repeat(32)}"}`],
+    ['the URL with and without a query', `{"https://hooks.example/x": "${'a'.repeat(32)}", "https://hooks.example/x?team=b": "${'b'.repeat(32)}"}`],
+  ])('refuse RELAY_WEBHOOK_SECRETS giving one webhook two secrets (%s) rather than keep one in silence', (_case, secrets) => {
+    const text = refusal({ RELAY_SINKS: 'https://hooks.example/x', RELAY_WEBHOOK_SECRETS: secrets });
+    expect(text).toContain('RELAY_WEBHOOK_SECRETS: gives the webhook https://hooks.example/x two secrets');
+    expect(text).not.toMatch(/aaaa|bbbb/);
+  });
+
   it('take each relay setting where a sink it applies to is named', () => {
     const relay = read({ ...VALID, RELAY_SINKS: 'nats://127.0.0.1:4222,https://hooks.example/x', RELAY_WEBHOOK_SECRETS: JSON.stringify({ 'https://hooks.example/x': SECRET }) });
     expect(relay).toMatchObject({ mode: 'external', statePath: '/var/lib/sc/relay.db', newSinkFrom: 'beginning', retryBaseMs: 100, retryMaxMs: 1000, webhookMaxAttempts: 3, webhookTimeoutMs: 5000 });
