@@ -305,6 +305,39 @@ describe('the relay, against real brokers', () => {
       }
     });
 
+    it('stops at once while a subscriber holds its answer, without counting it a failed attempt, and sends that event again on the next start', async () => {
+      await journeys(1);
+      const ids = await storedIds();
+      let arrived = 0;
+      const receiver = await webhookReceiver(() => {
+        arrived += 1;
+        return 'hang';
+      });
+      const statePath = join(dir.path, `hang-${n}.db`);
+      const slowSink = () => getWebhookSink(parseSinkUrl(receiver.url) as WebhookSinkConfig, { secret: SECRET, maxAttempts: 1, timeoutMs: 20_000, retryBaseMs: 10, retryMaxMs: 50 });
+      try {
+        const relay = startRelay(slowSink(), statePath);
+        await waitFor('the first request', () => (arrived > 0 ? true : undefined));
+        const started = Date.now();
+        await stopRelay(relay);
+        expect(Date.now() - started).toBeLessThan(2_000); // it waited for the subscriber's 20 s before
+        const state = getSQLiteRelayStateStore(statePath);
+        try {
+          expect(state.deadLetters()).toEqual([]);
+          const first = (await store.readAll()).find((event) => event.id === ids[0])!;
+          expect(state.checkpoint(parseSinkUrl(receiver.url).key)!.position).toBeLessThan(first.position);
+        } finally {
+          state.close();
+        }
+        receiver.setAnswer(() => 204);
+        startRelay(slowSink(), statePath);
+        await waitFor('every event', () => (receiver.requests.length >= ids.length ? true : undefined));
+        expect(receiver.requests.map((request) => request.event.id)).toEqual(ids);
+      } finally {
+        await receiver.close();
+      }
+    });
+
     it('keeps holding back an opportunity behind its dead letter after a restart', async () => {
       await journeys(1);
       const ids = await storedIds();

@@ -26,7 +26,7 @@ export interface WebhookSinkOptions {
 export function getWebhookSink(config: WebhookSinkConfig, options: WebhookSinkOptions): RelaySink {
   const now = options.now ?? Date.now;
 
-  async function attempt(outgoing: OutgoingEvent): Promise<void> {
+  async function attempt(outgoing: OutgoingEvent, stop: AbortSignal): Promise<void> {
     const timestamp = Math.floor(now() / 1000);
     const response = await fetch(config.url, {
       method: 'POST',
@@ -40,7 +40,10 @@ export function getWebhookSink(config: WebhookSinkConfig, options: WebhookSinkOp
       // The same UTF-8 bytes that were signed.
       body: outgoing.body.toString('utf8'),
       redirect: 'manual',
-      signal: AbortSignal.timeout(options.timeoutMs),
+      // Stopping the relay ends a request in flight too: a subscriber that holds its answer must
+      // not hold the relay's (and the API's) shutdown for up to RELAY_WEBHOOK_TIMEOUT_MS. The
+      // event is not acknowledged, so the next start sends it again.
+      signal: AbortSignal.any([stop, AbortSignal.timeout(options.timeoutMs)]),
     });
     // The body is not needed. Reading a little of it lets a short answer free the connection for
     // the next request; reading all of it would let a subscriber that streams without end fill
@@ -53,9 +56,10 @@ export function getWebhookSink(config: WebhookSinkConfig, options: WebhookSinkOp
     let lastError = '';
     for (let attempts = 1; ; attempts += 1) {
       try {
-        await attempt(outgoing);
+        await attempt(outgoing, context.signal);
         return undefined;
       } catch (error) {
+        if (context.signal.aborted) throw error; // stopped: not a failed attempt, and never a dead letter
         lastError = describeError(error);
         context.onAttemptFailed(`event ${outgoing.event.id} (position ${outgoing.position}), attempt ${attempts} of ${options.maxAttempts}: ${lastError}`);
         if (attempts >= options.maxAttempts) return { event: outgoing, attempts, lastError };
