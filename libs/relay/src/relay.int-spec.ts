@@ -3,6 +3,7 @@ import { copyFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { connect as connectNats } from 'nats';
 import { createCommandSide, type CommandSide } from '@stagecraft/commands';
 import { getSQLiteEventStore, type EventStore } from '@stagecraft/event-store';
 import type { PublicEvent } from '@stagecraft/public-events';
@@ -105,6 +106,23 @@ describe('the relay, against real brokers', () => {
       relay.state.requestReplay(parseSinkUrl(reader.sinkUrl()).key, 0, 1);
       await waitFor('the replay to be published', async () => ((await relay.status())[0]!.published >= 2 * total ? true : undefined));
       expect(await reader.count()).toBe(total);
+    });
+
+    it('creates the stream again when it is gone while the relay runs (a broker restarted without its store, a stream deleted), rather than retry for ever', async () => {
+      const first = await journeys(1);
+      const relay = startRelay(getNatsSink(parseSinkUrl(reader.sinkUrl()) as NatsSinkConfig, { ackTimeoutMs: 500 }));
+      await waitFor('the first events', async () => (await reader.count()) >= first);
+      const admin = await connectNats({ servers: '127.0.0.1:4222' });
+      try {
+        await (await admin.jetstreamManager()).streams.delete(reader.stream);
+      } finally {
+        await admin.close();
+      }
+      const second = await journeys(1, 1);
+      await waitFor('the later events in the stream made again', async () => ((await reader.count()) >= second ? true : undefined));
+      const ids = await storedIds();
+      expect((await reader.messages()).map((message) => message.event.id)).toEqual(ids.slice(first));
+      await waitFor('the sink live again', async () => ((await relay.status())[0]!.state === 'live' ? true : undefined));
     });
 
     it('goes on while the broker is away, without blocking commands, and catches up in order when it is back', async () => {

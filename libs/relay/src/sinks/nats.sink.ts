@@ -17,10 +17,27 @@ export interface NatsSinkOptions {
 export function getNatsSink(config: NatsSinkConfig, options: NatsSinkOptions = {}): RelaySink {
   let connection: NatsConnection | undefined;
   let client: JetStreamClient | undefined;
+  /** The stream was there when last looked at, and no publish has failed since. */
+  let streamSeen = false;
   const ackTimeoutMs = options.ackTimeoutMs ?? 5_000;
 
+  // The stream, made when absent: looked at on connecting and again after any failed publish. The
+  // client reconnects by itself, so a broker restarted without its store (or a stream deleted)
+  // leaves the connection open and every publish answered "no responders", for ever.
+  async function ensureStream(nc: NatsConnection): Promise<void> {
+    const manager = await nc.jetstreamManager({ timeout: ackTimeoutMs });
+    await manager.streams.info(config.stream).catch(async (error: Error) => {
+      if (!/stream not found/i.test(error.message)) throw error;
+      await manager.streams.add({ name: config.stream, subjects: [`${config.subject}.>`], storage: StorageType.File, duplicate_window: nanos(120_000) });
+    });
+    streamSeen = true;
+  }
+
   async function open(): Promise<JetStreamClient> {
-    if (client && connection && !connection.isClosed()) return client;
+    if (client && connection && !connection.isClosed()) {
+      if (!streamSeen) await ensureStream(connection);
+      return client;
+    }
     await connection?.close().catch(() => undefined);
     connection = undefined;
     const nc = await connect({
@@ -38,11 +55,7 @@ export function getNatsSink(config: NatsSinkConfig, options: NatsSinkOptions = {
       noRandomize: true,
     });
     try {
-      const manager = await nc.jetstreamManager({ timeout: ackTimeoutMs });
-      await manager.streams.info(config.stream).catch(async (error: Error) => {
-        if (!/stream not found/i.test(error.message)) throw error;
-        await manager.streams.add({ name: config.stream, subjects: [`${config.subject}.>`], storage: StorageType.File, duplicate_window: nanos(120_000) });
-      });
+      await ensureStream(nc);
     } catch (error) {
       await nc.close().catch(() => undefined);
       throw error;
@@ -65,7 +78,10 @@ export function getNatsSink(config: NatsSinkConfig, options: NatsSinkOptions = {
         }),
       );
       const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-      if (failed) throw failed.reason;
+      if (failed) {
+        streamSeen = false;
+        throw failed.reason;
+      }
       return { undeliverable: [] };
     },
     async close() {
