@@ -182,6 +182,51 @@ describe('auditors: as-of reads, timeline, tamper evidence', () => {
       expect((await verdictOf(victim)).opportunity).toMatchObject({ ok: false, revision: 1, reason: 'hash-mismatch' });
     });
 
+    it("a stream that no longer replays, or whose rows no longer read, tells a caller limited to other teams nothing: every route answers it as an id never used", async () => {
+      const partners = async () => (await api.http.post('/opportunities').send({ title: 'Elsewhere', processId: 'standard', teamId: 'partners', amount: 5 }).expect(201)).body.id as string;
+      const [replaysNot, readsNot, intact] = [await partners(), await partners(), await partners()];
+      for (const victim of [replaysNot, readsNot, intact]) await api.http.post(`/opportunities/${victim}/lose`).send({ reason: 'price' }).expect(200);
+      await api.close();
+      tamper(eventStorePath, (db) => {
+        db.prepare(`UPDATE events SET type = 'OpportunityOpened' WHERE stream = ? AND revision = 1`).run(`opportunity-${replaysNot}`);
+        db.prepare(`UPDATE events SET data = '{not json' WHERE stream = ? AND revision = 1`).run(`opportunity-${readsNot}`);
+      });
+      api = await startApiTestApp({ eventStorePath, extraKeys: [{ name: 'direct-only', roles: ['writer', 'auditor'], teams: ['direct'] }] });
+      const limited = (method: 'get' | 'post' | 'patch', path: string, body?: object) => {
+        const request = api.anonymous[method](path).set('authorization', `Bearer ${api.keys['direct-only']}`);
+        return body ? request.send(body) : request;
+      };
+      const answerOf = async (method: 'get' | 'post' | 'patch', path: string, body?: object) => {
+        const { status, body: problem } = await limited(method, path, body);
+        return { status, code: problem.code };
+      };
+      const never = '00000000-0000-4000-8000-00000000beef';
+      const routes: ['get' | 'post' | 'patch', string, object?][] = [
+        ['get', ''],
+        ['get', '?asOf=2999-01-01T00:00:00Z'],
+        ['get', '?asOfRecorded=2999-01-01T00:00:00Z'],
+        ['get', '/history'],
+        ['get', '/history?view=timeline'],
+        ['get', '/verify'],
+        ['post', '/reopen', {}],
+        ['post', '/move', { stage: 'qualification' }],
+        ['patch', '', { title: 'Mine now' }],
+      ];
+      for (const victim of [replaysNot, readsNot]) {
+        for (const [method, suffix, body] of routes) {
+          const unknown = await answerOf(method, `/opportunities/${never}${suffix}`, body);
+          expect(unknown).toEqual({ status: 404, code: 'OPPORTUNITY.NOT_FOUND' });
+          expect([method, suffix, await answerOf(method, `/opportunities/${victim}${suffix}`, body)]).toEqual([method, suffix, unknown]);
+        }
+        // Opening under its id is refused as for any id in use, the intact deal's included.
+        const opening = { id: victim, title: 'Mine', processId: 'standard', teamId: 'direct' };
+        expect(await answerOf('post', '/opportunities', opening)).toEqual(await answerOf('post', '/opportunities', { ...opening, id: intact }));
+      }
+      // An unlimited caller is still told the stored log is damaged.
+      expect((await api.http.get(`/opportunities/${replaysNot}`).expect(500)).body.code).toBe('EVENT_STORE.STREAM_UNREADABLE');
+      expect((await api.http.get(`/opportunities/${readsNot}/history`).expect(500)).body.code).toBe('EVENT_STORE.STREAM_UNREADABLE');
+    });
+
     it('a rewritten process definition', async () => {
       await reopen((db) => {
         db.prepare(`UPDATE events SET data = json_set(data, '$.definition.name', 'Relaxed rules') WHERE stream = 'sales-process-standard' AND revision = 0`).run();

@@ -9,7 +9,7 @@ import { attemptOf, claimOpeningKey } from './command-key.claims';
 import { eventIdFor } from './opportunity-stream.events';
 import type { LoadedOpportunity, OpportunityStreams } from './opportunity-streams';
 import type { ProcessRegistry } from './process-registry';
-import { assertCommandWithinTeams } from './team-access';
+import { assertCommandWithinTeams, hiddenFromCommand, readWithinTeams } from './team-access';
 import { DamagedStreamSnapshotError } from './stream-snapshots/stream-snapshot.store';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -82,7 +82,8 @@ export class OpportunityCommandExecutor {
     for (let attempt = 0; ; ) {
       const cached = mayUseCachedFold ? this.streams.cachedIfSoleWriter(opportunityId) : undefined;
       mayUseCachedFold = false;
-      const loaded = cached ?? (await this.streams.load(opportunityId));
+      // A stream whose events no longer replay names no team: a limited caller hears what another team's deal answers.
+      const loaded = cached ?? (await readWithinTeams(envelope.teams, opportunityId, () => this.streams.load(opportunityId), () => hiddenFromCommand(envelope.teams!, command)));
       let step: AttemptStep;
       try {
         const deciding = this.decideOn(loaded, command, envelope, fingerprint);

@@ -1,4 +1,5 @@
-import { rejections, type OpportunityCommand, type OpportunityState } from '@stagecraft/opportunity';
+import { StreamDeletedError, StreamTruncatedError, UnreadableEventError } from '@stagecraft/event-store';
+import { rejections, UnexpectedEventError, UnknownEventTypeError, type OpportunityCommand, type OpportunityState } from '@stagecraft/opportunity';
 import { IdempotencyKeyReusedError, OpportunityRejectedError, TeamForbiddenError } from './command.errors';
 
 // A caller limited to teams sees and changes only opportunities of those teams. For one of
@@ -39,4 +40,46 @@ export function assertCommandWithinTeams(allowed: readonly string[] | undefined,
     throw new OpportunityRejectedError(rejections.notFound(command.opportunityId));
   }
   if (command.type === 'ChangeOpportunityDetails' && command.teamId !== undefined) assertTeamsAllowed(allowed, [command.teamId]);
+}
+
+/**
+ * The errors that say an opportunity's stored events can no longer be read or replayed (altered
+ * outside Stagecraft, truncated or deleted in the store): such a stream names no team.
+ */
+export function isUnreadableStream(error: unknown): boolean {
+  return (
+    error instanceof UnexpectedEventError ||
+    error instanceof UnknownEventTypeError ||
+    error instanceof UnreadableEventError ||
+    error instanceof StreamTruncatedError ||
+    error instanceof StreamDeletedError
+  );
+}
+
+/**
+ * Reads an opportunity's stream for a caller. One whose events no longer read or replay has no
+ * team a caller limited to teams may rely on: it is told what it is told of another team's deal
+ * (`hidden`; not found by default), never that this id holds a damaged or deleted record, which
+ * would confirm the id exists. A caller without a team limit is told what went wrong.
+ */
+export async function readWithinTeams<T>(
+  allowed: readonly string[] | undefined,
+  opportunityId: string,
+  read: () => Promise<T>,
+  hidden: () => Error = () => new OpportunityRejectedError(rejections.notFound(opportunityId)),
+): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (allowed && isUnreadableStream(error)) throw hidden();
+    throw error;
+  }
+}
+
+/** What a command of a caller limited to teams is answered on a stream that names no team: what another team's deal answers (assertCommandWithinTeams). */
+export function hiddenFromCommand(allowed: readonly string[], command: OpportunityCommand): Error {
+  if (command.type !== 'OpenOpportunity') return new OpportunityRejectedError(rejections.notFound(command.opportunityId));
+  // The team the opening names is checked first, as on any id; then the id is in use, whoever's it is.
+  assertTeamsAllowed(allowed, [command.teamId]);
+  return new OpportunityRejectedError(rejections.alreadyOpened(command.opportunityId));
 }

@@ -1,12 +1,11 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { foldAsOf, processStreamOf, timelineOf, verifyOpportunity, type AsOfAxis, type OpportunityVerification, type TimelineStep } from '@stagecraft/audit';
-import { EVENT_STORE, StreamDeletedError, type EventStore, type StoredEvent } from '@stagecraft/event-store';
-import { foldOpportunity } from '@stagecraft/opportunity';
-import { assertOpportunityVisible, ProcessRegistry, toOpportunityEvents } from '@stagecraft/commands';
+import { EVENT_STORE, StreamDeletedError, type EventStore } from '@stagecraft/event-store';
+import { ProcessRegistry } from '@stagecraft/commands';
 import { ApiProblem } from '../http/problem';
 import type { OpportunityView } from '@stagecraft/contracts';
-import { opportunityViewOf, readOpportunityStream } from './opportunity.queries';
+import { opportunityViewOf, readVisibleStream } from './opportunity.queries';
 
 // Auditors' reads: the opportunity as it was at an instant, its readable timeline, and whether
 // its stored events still carry an intact hash chain. All read the stream from the store (never
@@ -64,19 +63,6 @@ export class VerifyOpportunityQuery extends Query<VerifyView> {
   }
 }
 
-/** Team-limited callers see only their teams' opportunities, judged by the team it has now; another team's is not found. */
-function assertVisible(stored: readonly StoredEvent[], teams: readonly string[] | undefined, opportunityId: string): void {
-  if (!teams) return;
-  let team: string | undefined;
-  try {
-    const state = foldOpportunity(toOpportunityEvents(stored));
-    team = state.status === 'none' ? undefined : state.teamId;
-  } catch {
-    team = undefined; // a stream that no longer folds (e.g. tampered) has no team a limited caller may rely on
-  }
-  assertOpportunityVisible(teams, opportunityId, team);
-}
-
 @QueryHandler(GetOpportunityAsOfQuery)
 export class GetOpportunityAsOfHandler implements IQueryHandler<GetOpportunityAsOfQuery> {
   constructor(
@@ -85,8 +71,7 @@ export class GetOpportunityAsOfHandler implements IQueryHandler<GetOpportunityAs
   ) {}
 
   async execute({ opportunityId, instant, axis, teams }: GetOpportunityAsOfQuery): Promise<AsOfView> {
-    const stored = await readOpportunityStream(this.store, opportunityId);
-    assertVisible(stored, teams, opportunityId);
+    const stored = await readVisibleStream(this.store, opportunityId, teams);
     const { state, revision, eventsFolded } = foldAsOf(stored, instant, axis);
     if (state.status === 'none' || revision === null) {
       const first = stored[0]!;
@@ -112,8 +97,7 @@ export class GetOpportunityTimelineHandler implements IQueryHandler<GetOpportuni
   ) {}
 
   async execute({ opportunityId, teams, page }: GetOpportunityTimelineQuery): Promise<TimelineAnswer> {
-    const stored = await readOpportunityStream(this.store, opportunityId);
-    assertVisible(stored, teams, opportunityId);
+    const stored = await readVisibleStream(this.store, opportunityId, teams);
     // Every version the stream names (it opened on one, migrations moved it to others).
     for (const event of stored) {
       const { processId } = stored[0]!.data;
@@ -134,8 +118,7 @@ export class VerifyOpportunityHandler implements IQueryHandler<VerifyOpportunity
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   async execute({ opportunityId, teams }: VerifyOpportunityQuery): Promise<VerifyView> {
-    const stored = await readOpportunityStream(this.store, opportunityId);
-    assertVisible(stored, teams, opportunityId);
+    const stored = await readVisibleStream(this.store, opportunityId, teams);
     // The rules the opportunity was judged by live in its process's stream: verify that too. One
     // deleted for good (KurrentDB's tombstone) reads as empty: the verifier reports it missing.
     const processStream = processStreamOf(stored);

@@ -4,7 +4,7 @@ import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { EVENT_STORE, type EventStore, type StoredEvent } from '@stagecraft/event-store';
 import { foldOpportunity, rejections, toOpportunityStreamId, type OpenedOpportunityState } from '@stagecraft/opportunity';
 import type { CompiledProcess } from '@stagecraft/sales-process';
-import { OpportunityRejectedError, ProcessRegistry, assertOpportunityVisible, toOpportunityEvents, OpportunityStreams } from '@stagecraft/commands';
+import { OpportunityRejectedError, ProcessRegistry, assertOpportunityVisible, readWithinTeams, toOpportunityEvents, OpportunityStreams } from '@stagecraft/commands';
 
 export class GetOpportunityQuery extends Query<OpportunityView> {
   constructor(
@@ -27,9 +27,24 @@ export class GetOpportunityHistoryQuery extends Query<HistoryAnswer> {
   }
 }
 
-export async function readOpportunityStream(store: EventStore, opportunityId: string): Promise<StoredEvent[]> {
-  const stored = await store.readStream(toOpportunityStreamId(opportunityId));
+/**
+ * The stored events of an opportunity a caller may read: only of its teams when it is limited to
+ * some (judged by the team the deal has now), another team's being not found. A stream that no
+ * longer reads or folds has no team such a caller may rely on: not found too, as another team's.
+ */
+export async function readVisibleStream(store: EventStore, opportunityId: string, teams: readonly string[] | undefined): Promise<StoredEvent[]> {
+  const stored = await readWithinTeams(teams, opportunityId, () => store.readStream(toOpportunityStreamId(opportunityId)));
   if (stored.length === 0) throw new OpportunityRejectedError(rejections.notFound(opportunityId));
+  if (teams) {
+    let team: string | undefined;
+    try {
+      const state = foldOpportunity(toOpportunityEvents(stored));
+      team = state.status === 'none' ? undefined : state.teamId;
+    } catch {
+      team = undefined; // a stream that no longer folds (e.g. tampered) has no team a limited caller may rely on
+    }
+    assertOpportunityVisible(teams, opportunityId, team);
+  }
   return stored;
 }
 
@@ -41,7 +56,7 @@ export class GetOpportunityHandler implements IQueryHandler<GetOpportunityQuery>
   ) {}
 
   async execute({ opportunityId, teams }: GetOpportunityQuery): Promise<OpportunityView> {
-    const { state, revision, position } = await this.streams.load(opportunityId);
+    const { state, revision, position } = await readWithinTeams(teams, opportunityId, () => this.streams.load(opportunityId));
     if (state.status === 'none' || revision === 'no_stream') throw new OpportunityRejectedError(rejections.notFound(opportunityId));
     assertOpportunityVisible(teams, opportunityId, state.teamId);
     await this.processes.ensureVersion(state.processId, state.processVersion);
@@ -87,11 +102,7 @@ export class GetOpportunityHistoryHandler implements IQueryHandler<GetOpportunit
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   async execute({ opportunityId, teams, page }: GetOpportunityHistoryQuery): Promise<HistoryAnswer> {
-    const stored = await readOpportunityStream(this.store, opportunityId);
-    if (teams) {
-      const state = foldOpportunity(toOpportunityEvents(stored));
-      assertOpportunityVisible(teams, opportunityId, state.status === 'none' ? undefined : state.teamId);
-    }
+    const stored = await readVisibleStream(this.store, opportunityId, teams);
     // A page, so that the answer stays bounded however long the deal's history grows. By revision,
     // not by index: a stream cut short outside the service (KurrentDB's $tb) starts above 0.
     const first = stored.findIndex((event) => event.revision >= page.fromRevision);
