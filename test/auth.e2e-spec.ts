@@ -130,6 +130,8 @@ describe('authentication and roles', () => {
         ...ROLES.map((role) => ({ name: role, roles: [role] })),
         { name: 'direct-writer', roles: ['writer' as const], teams: ['direct'] },
         { name: 'direct-analyst', roles: ['analyst' as const, 'auditor' as const], teams: ['direct'] },
+        // As a keys file written by hand (or by `api-keys add --teams direct,direct`) may hold it.
+        { name: 'direct-twice', roles: ['analyst' as const], teams: ['direct', 'direct'] },
         { name: 'crm', roles: ['writer' as const], mayActOnBehalf: true },
       ],
       env: { JWT_SECRET },
@@ -240,6 +242,17 @@ describe('authentication and roles', () => {
       expectProblem((await api.anonymous.get(`/opportunities/${theirs}/history`).set('Authorization', `Bearer ${writer}`)).body, 404, 'OPPORTUNITY.NOT_FOUND');
       // The other analytics stay an analyst's.
       expectProblem((await api.anonymous.get('/analytics/funnel').set('Authorization', `Bearer ${writer}`)).body, 403, 'AUTH.FORBIDDEN');
+    });
+
+    it('treat a key whose teams name one team twice as limited to that one team: it is implied, as for any one-team key', async () => {
+      const twice = api.keys['direct-twice']!;
+      expect((await api.anonymous.get('/me').set('Authorization', `Bearer ${twice}`).expect(200)).body.teams).toEqual(['direct']);
+      const implied = await api.anonymous.get('/pipeline?processId=standard').set('Authorization', `Bearer ${twice}`).expect(200);
+      expect(implied.body).toEqual((await api.anonymous.get('/pipeline?processId=standard&teamId=direct').set('Authorization', `Bearer ${twice}`).expect(200)).body);
+      await api.anonymous.get('/analytics/funnel').set('Authorization', `Bearer ${twice}`).expect(200);
+      const foreign = await api.anonymous.get('/analytics/funnel?teamId=partners').set('Authorization', `Bearer ${twice}`);
+      expectProblem(foreign.body, 403, 'AUTH.TEAM_FORBIDDEN');
+      expect(foreign.body.allowedTeams).toEqual(['direct']);
     });
 
     it('let an analyst limited to "direct" read only direct opportunities and their history', async () => {

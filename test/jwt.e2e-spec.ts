@@ -121,6 +121,12 @@ describe('JWT claims are checked, not coerced', () => {
     expect((await call(api, token, { path: '/analytics/funnel' })).status).toBe(403);
   });
 
+  it('takes a list naming one team twice as that one team, implied where one team is', async () => {
+    const token = jwt({ sub: 'svc', roles: ['writer'], teams: ['direct', 'direct'], exp: inAnHour() });
+    expect((await call(api, token, { path: '/me' })).body.teams).toEqual(['direct']);
+    expect((await call(api, token, { path: '/pipeline?processId=standard' })).status).toBe(200);
+  });
+
   it('keeps the meaning of an absent "teams": every team; an empty list: none', async () => {
     expect((await open(jwt({ sub: 'svc', roles: ['writer'], exp: inAnHour() }), 'partners')).status).toBe(201);
     const none = jwt({ sub: 'svc', roles: ['writer'], teams: [], exp: inAnHour() });

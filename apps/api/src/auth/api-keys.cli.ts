@@ -49,7 +49,8 @@ async function main(args: string[]): Promise<void> {
       const unknown = roles.filter((role) => !isRole(role));
       if (unknown.length > 0) fail(`unknown role(s) ${unknown.join(', ')}; roles are ${ROLES.join(', ')}`);
       if (new Set(roles).size !== roles.length) fail('--roles names a role twice');
-      const teams = options.teams?.split(',');
+      // Each team once, as POST /admin/api-keys keeps them.
+      const teams = options.teams === undefined ? undefined : [...new Set(options.teams.split(','))];
       // As POST /admin/api-keys takes them: ids without spaces (" partners" would be a team of its own).
       if (teams !== undefined && (teams.length === 0 || teams.some((team) => !/^\S+$/.test(team)))) fail('--teams needs team ids separated by commas, without spaces (leave it out for every team)');
       const { key, stored } = generateApiKey({ name, roles: roles as Role[], ...(teams ? { teams } : {}), mayActOnBehalf: options.onBehalf }, new Date());

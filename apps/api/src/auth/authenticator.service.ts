@@ -6,7 +6,7 @@ import { looksLikeApiKey, verifyApiKey, type StoredApiKey } from './api-key.cred
 import { ApiKeyStore } from './api-key.store';
 import { principalFromClaims } from './jwt.claims';
 import { createJwtVerifier, JwksUnavailableError, JwtRejectedError, type JwtVerifier } from './jwt.verifier';
-import type { Principal } from './principal';
+import { teamsOfPrincipal, type Principal } from './principal';
 import { ROLES } from './roles';
 
 export const AUTH_OFF_PRINCIPAL: Principal = { name: 'anonymous', authenticatedBy: 'auth-off', roles: [...ROLES], mayActOnBehalf: true };
@@ -20,7 +20,7 @@ function principalOfKey(key: StoredApiKey): Principal {
       name: key.name,
       authenticatedBy: `api-key:${key.id}`,
       roles: key.roles,
-      ...(key.teams ? { teams: key.teams } : {}),
+      ...(key.teams ? { teams: teamsOfPrincipal(key.teams) } : {}),
       mayActOnBehalf: key.mayActOnBehalf === true,
     });
     keyPrincipals.set(key, principal);

@@ -1,7 +1,7 @@
 import type { JWTPayload } from 'jose';
 import { CLIENT_ID_RULE, isClientId, textFault, TEXT_RULE } from '@stagecraft/opportunity';
 import { JwtRejectedError } from './jwt.verifier';
-import type { Principal } from './principal';
+import { teamsOfPrincipal, type Principal } from './principal';
 import { isRole, ROLES } from './roles';
 
 /**
@@ -37,7 +37,7 @@ export function principalFromClaims(claims: JWTPayload): Principal {
   }
   const onBehalf = claims.act_on_behalf;
   if (onBehalf !== undefined && typeof onBehalf !== 'boolean') throw new JwtRejectedError(`claim "act_on_behalf" must be true or false (got ${shapeOf(onBehalf)})`, 'act_on_behalf');
-  return { name: claims.sub, authenticatedBy: 'jwt', roles, ...(teams ? { teams } : {}), mayActOnBehalf: onBehalf === true };
+  return { name: claims.sub, authenticatedBy: 'jwt', roles, ...(teams ? { teams: teamsOfPrincipal(teams) } : {}), mayActOnBehalf: onBehalf === true };
 }
 
 function stringList(value: unknown, claim: string): string[] | undefined {

@@ -13,6 +13,15 @@ export interface Principal {
   readonly mayActOnBehalf: boolean;
 }
 
+/**
+ * A caller's teams as a principal holds them: each once. A key or token may name one twice (a
+ * keys file written by hand, an identity provider's mapping); counted as two, its one team was no
+ * longer implied where a caller with one team need not name it (the board, the analytics).
+ */
+export function teamsOfPrincipal(teams: readonly string[]): readonly string[] {
+  return [...new Set(teams)];
+}
+
 export function mayAccessTeam(principal: Principal, teamId: string | undefined): boolean {
   return principal.teams === undefined || (teamId !== undefined && principal.teams.includes(teamId));
 }
