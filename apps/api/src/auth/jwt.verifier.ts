@@ -42,9 +42,13 @@ export function createJwtVerifier(options: JwtOptions, now: () => Date, warn: (m
           clockTolerance: options.clockToleranceSeconds,
           currentDate: now(),
         });
+        // JSON reads 1e400 as Infinity, which every date check passes: a token that never expires.
+        for (const claim of ['exp', 'nbf', 'iat'] as const) {
+          if (payload[claim] !== undefined && !Number.isFinite(payload[claim])) throw new JwtRejectedError(`its "${claim}" is not a time any clock reaches`, claim);
+        }
         return payload;
       } catch (error) {
-        if (error instanceof JwksUnavailableError) throw error;
+        if (error instanceof JwksUnavailableError || error instanceof JwtRejectedError) throw error;
         throw rejection(error, options);
       }
     },
