@@ -17,7 +17,7 @@ const v1: ProcessDefinition = {
   lostReasons: ['price', 'timing'],
   teams: [],
 };
-const v2: ProcessDefinition = { ...v1, stages: stages([['new', 'New'], ['qualification', 'Qualifying'], ['proposal', 'Proposal']]), rules: { ...v1.rules, winFrom: ['proposal'] } };
+const v2: ProcessDefinition = { ...v1, stages: stages([['new', 'New'], ['qualification', 'Qualifying'], ['proposal', 'Proposal']]), rules: { ...v1.rules, winFrom: ['proposal'] }, wonReasons: ['renewal', 'new-business'] };
 
 export const EXAMPLE_DEFINITIONS: ProcessDefinitionLookup = (processId, version) => (processId !== 'standard' ? undefined : version === 'v1-1f2e3d4c' ? v1 : version === 'v2-5a6b7c8d' ? v2 : undefined);
 
@@ -36,7 +36,7 @@ export const EXAMPLE_PRIVATE_EVENTS: readonly OpportunityEvent[] = [
   { type: 'OpportunityReopened', data: { opportunityId: id, occurredAt: at(20), stage: 'qualification' } },
   { type: 'ExitCriterionMet', data: { opportunityId: id, occurredAt: at(21), stage: 'qualification', criterionId: 'budget-confirmed' } },
   { type: 'StageChanged', data: { opportunityId: id, occurredAt: at(22), from: 'qualification', to: 'proposal', direction: 'forward' } },
-  { type: 'OpportunityWon', data: { opportunityId: id, occurredAt: at(25), stage: 'proposal', nextSteps: 'Kick-off call with the customer' } },
+  { type: 'OpportunityWon', data: { opportunityId: id, occurredAt: at(25), stage: 'proposal', reason: 'renewal', nextSteps: 'Kick-off call with the customer' } },
 ];
 
 /** The public events of the example life, in order. */

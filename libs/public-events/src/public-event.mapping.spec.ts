@@ -75,7 +75,7 @@ describe('the public events (.v1)', () => {
     const migrated = examples.find((event) => event.type === 'stagecraft.opportunity.process-migrated.v1')!;
     expect(migrated.data).toMatchObject({ fromStage: { id: 'qualification', name: 'Qualification' }, toStage: { id: 'qualification', name: 'Qualifying' }, processVersion: 'v2-5a6b7c8d' });
     const won = examples.find((event) => event.type === 'stagecraft.opportunity.won.v1')!;
-    expect(won.data).toMatchObject({ outcome: 'won', stage: { id: 'proposal', name: 'Proposal' }, amount: 52000, ownerId: 'ben' });
+    expect(won.data).toMatchObject({ outcome: 'won', stage: { id: 'proposal', name: 'Proposal' }, wonReason: 'renewal', amount: 52000, ownerId: 'ben' });
     const lost = examples.find((event) => event.type === 'stagecraft.opportunity.lost.v1')!;
     expect(lost.data).toMatchObject({ outcome: 'lost', lostReason: 'timing', stage: { id: 'qualification', name: 'Qualifying' } });
     const reopened = examples.find((event) => event.type === 'stagecraft.opportunity.reopened.v1')!;

@@ -71,7 +71,14 @@ export function toPublicEvent(stored: StoredEventFacts, event: OpportunityEvent,
         ...note(event.data.note),
       });
     case 'OpportunityWon':
-      return build('stagecraft.opportunity.won.v1', { ...context, outcome: 'won', stage: stage(event.data.stage), ...note(event.data.note), ...nextSteps(event.data.nextSteps) });
+      return build('stagecraft.opportunity.won.v1', {
+        ...context,
+        outcome: 'won',
+        stage: stage(event.data.stage),
+        ...(event.data.reason !== undefined ? { wonReason: event.data.reason } : {}),
+        ...note(event.data.note),
+        ...nextSteps(event.data.nextSteps),
+      });
     case 'OpportunityLost':
       return build('stagecraft.opportunity.lost.v1', { ...context, outcome: 'lost', stage: stage(event.data.stage), lostReason: event.data.reason, ...note(event.data.note), ...nextSteps(event.data.nextSteps) });
     case 'OpportunityReopened': {

@@ -84,7 +84,14 @@ const specific: Record<PublicEventType, { summary: string; properties: Record<st
   },
   'stagecraft.opportunity.won.v1': {
     summary: 'The opportunity was won.',
-    properties: { outcome: { type: 'string', const: 'won' }, stage: stageSchema('The stage it was won from'), note: noteSchema, nextSteps: nextStepsSchema },
+    properties: {
+      outcome: { type: 'string', const: 'won' },
+      stage: stageSchema('The stage it was won from'),
+      // Optional, added compatibly as nextSteps was: a process without wonReasons records none.
+      wonReason: text("One of the process version's won reasons, when it lists them (absent otherwise)"),
+      note: noteSchema,
+      nextSteps: nextStepsSchema,
+    },
     required: ['outcome', 'stage'],
   },
   'stagecraft.opportunity.lost.v1': {

@@ -71,6 +71,8 @@ export interface WonData extends PublicOpportunityContext {
   readonly outcome: 'won';
   /** The stage it was won from. */
   readonly stage: PublicStage;
+  /** One of the process version's won reasons, when it lists them (absent otherwise). */
+  readonly wonReason?: string;
   readonly note?: string;
   /** What happens next, as written on the win. */
   readonly nextSteps?: string;
