@@ -1,5 +1,6 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync, writeSync, chmodSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync, writeSync, chmodSync } from 'node:fs';
 import { getSQLiteEventStore } from '@stagecraft/event-store';
+import { getSQLiteRelayStateStore } from '@stagecraft/relay';
 import Database from 'better-sqlite3';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -246,6 +247,49 @@ describe('start-up failures an operator fixes: one line, no stack trace', () => 
     chmodSync(path, 0o444);
     const result = await runApiUntilExit({ EVENT_STORE_PATH: path, STREAM_SNAPSHOTS_PATH: 'off', READ_MODELS_PATH: join(folder, 'read-models.db') }, asRoot ? { uid: 65534, gid: 65534 } : {});
     expectOneLineFailure(result, path, 'EVENT_STORE_PATH', 'cannot be written: this user may not write it');
+  });
+
+  onSQLite('a relay state file this user may read but not write: refused at start, not a relay retrying for ever', async () => {
+    const folder = join(dir.path, 'read-only-relay');
+    const path = join(folder, 'relay.db');
+    mkdirSync(folder, { recursive: true });
+    const asRoot = process.getuid?.() === 0;
+    const env = { EVENT_STORE_PATH: join(folder, 'events.db'), RELAY_SINKS: 'nats://127.0.0.1:4222', RELAY_STATE_PATH: path, STREAM_SNAPSHOTS_PATH: 'off' };
+    await storeWithEvents(env.EVENT_STORE_PATH);
+    getSQLiteRelayStateStore(path).close(); // a whole one: opening it writes nothing, so only following the log found it read-only
+    // root may write anything: the API then runs as nobody, on a file nobody may write (its folder writable).
+    if (asRoot) {
+      chmodSync(dir.path, 0o755);
+      for (const file of readdirSync(folder)) chownSync(join(folder, file), 65534, 65534);
+    }
+    chmodSync(folder, 0o777);
+    chmodSync(path, 0o444);
+    const result = await runApiUntilExit(env, asRoot ? { uid: 65534, gid: 65534 } : {});
+    expectOneLineFailure(result, path, 'RELAY_STATE_PATH', 'cannot be written: this user may not write it');
+  });
+
+  onceOnSQLite('read models and stream snapshots this user may read but not write: set aside and rebuilt, with a warning each', async () => {
+    const folder = join(dir.path, 'read-only-derived');
+    const env = await storeWithDeals(folder, 2);
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) {
+      chmodSync(dir.path, 0o755);
+      for (const file of readdirSync(folder)) chownSync(join(folder, file), 65534, 65534);
+      chownSync(folder, 65534, 65534);
+    }
+    chmodSync(env.READ_MODELS_PATH!, 0o444);
+    chmodSync(env.STREAM_SNAPSHOTS_PATH!, 0o444);
+    // Left as they were, every save failed (an error a few seconds apart) and /health said ok.
+    const result = await runApiUntilExit(env, asRoot ? { uid: 65534, gid: 65534 } : {});
+    expect(result.output).toContain('Stagecraft API listening');
+    expect(result.output).not.toMatch(STACK_LINE);
+    for (const [variable, name] of [['READ_MODELS_PATH', 'read-models.db'], ['STREAM_SNAPSHOTS_PATH', 'stream-snapshots.db']] as const) {
+      const aside = asideCopies(folder, name);
+      expect(aside).toHaveLength(1);
+      expect(result.output).toContain(`${env[variable]} (${variable}) cannot be written: this user may not write it`);
+      expect(result.output).toContain(`set aside as ${join(folder, aside[0]!)}`);
+      expect(statSync(join(folder, name)).mode & 0o777).toBe(0o600);
+    }
   });
 
   onceOnSQLite('read models in a folder this user may not write', async () => {

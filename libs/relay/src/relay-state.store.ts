@@ -58,6 +58,7 @@ export function getSQLiteRelayStateStore(path: string): RelayStateStore {
   // file that cannot be used stops the relay with one line naming it and RELAY_STATE_PATH.
   const db = openSQLiteFile(path, {
     variable: 'RELAY_STATE_PATH',
+    writable: true,
     ownTables: ['relay_checkpoints', 'relay_dead_letters'],
     prepare: (db) => {
       db.pragma('journal_mode = WAL');

@@ -55,6 +55,7 @@ export function getSQLiteStreamSnapshotStore(path: string, onSetAside: (message:
   // Derived: a damaged file is set aside and the streams are folded from their events again.
   const db = openSQLiteFile(path, {
     variable: 'STREAM_SNAPSHOTS_PATH',
+    writable: true,
     onSetAside,
     quickCheck: true,
     ownTables: ['stream_snapshots', 'stream_commands'],

@@ -43,6 +43,13 @@ export interface OpenSQLiteFileOptions {
    * into it: never set aside, never given tables of ours beside its own.
    */
   readonly ownTables?: readonly string[];
+  /**
+   * This process writes the file (a relay's checkpoints, a derived file it keeps). SQLite opens a
+   * file it may not write read-only, without a word, and the first write fails much later (every
+   * save of the read models, or a relay retrying for ever): one this user may read but not write
+   * is refused at once, or, derived (onSetAside), set aside and made anew.
+   */
+  readonly writable?: boolean;
 }
 
 /**
@@ -108,10 +115,12 @@ export function openSQLiteFile(path: string, options: OpenSQLiteFileOptions): Da
     // Data that is not derived (the events, the relay's checkpoints) is never taken for a new file
     // when what is there says it was something: SQLite would start an empty database and drop the log.
     assertNotEmptied(path, options.variable);
+    if (options.writable) assertWritableFile(path, options.variable);
   }
   ensureOwnerOnlyFile(path, options.variable);
   try {
     if (options.onSetAside) assertRegularCompanions(path); // a derived file's go aside with it
+    if (options.onSetAside && options.writable) assertWritableParts(path); // and so do they when this user may not write them
     return openPrepared(path, options);
   } catch (error) {
     // Only a file is set aside, never a folder (a path setting pointing at one must not move it).
@@ -202,17 +211,39 @@ function assertNotEmptied(path: string, variable: string): void {
  */
 export function assertWritableFile(path: string, variable: string): void {
   if (path === ':memory:' || path === '') return;
-  for (const target of [path, `${path}-wal`, `${path}-shm`, dirname(path)]) {
+  const which = unwritablePart(path, [path, `${path}-wal`, `${path}-shm`, dirname(path)]);
+  if (which !== undefined) throw new SQLiteFileError(path, variable, unwritable(which));
+}
+
+/**
+ * A derived file, its -wal or -shm that this user may not write: thrown with a code that sets them
+ * aside (renaming them needs only the folder, which the open then needs anyway).
+ */
+function assertWritableParts(path: string): void {
+  const which = unwritablePart(path, [path, `${path}-wal`, `${path}-shm`]);
+  if (which !== undefined) throw Object.assign(new Error(unwritable(which)), { code: UNWRITABLE });
+}
+
+/** The code of assertWritableParts' refusal: a derived file is set aside, as one it may not read is. */
+const UNWRITABLE = 'STAGECRAFT_UNWRITABLE';
+
+function unwritable(which: string): string {
+  return `cannot be written: this user may not write ${which} (check the owner and mode of the file, its -wal and -shm, and its folder)`;
+}
+
+/** Which of `targets` (the file, its companions, its folder) this user may not write, in words; undefined: all can be written, or are missing. */
+function unwritablePart(path: string, targets: readonly string[]): string | undefined {
+  for (const target of targets) {
     if (target !== path && target !== dirname(path) && !existsSync(target)) continue;
     try {
       accessSync(target, constants.W_OK);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') continue; // missing, or a broken folder path: the open says so
-      const which = target === path ? 'it' : target === dirname(path) ? `its folder ${target}` : target;
-      throw new SQLiteFileError(path, variable, `cannot be written: this user may not write ${which} (check the owner and mode of the file, its -wal and -shm, and its folder)`);
+      return target === path ? 'it' : target === dirname(path) ? `its folder ${target}` : target;
     }
   }
+  return undefined;
 }
 
 function openPrepared(path: string, { prepare, quickCheck, ownTables }: OpenSQLiteFileOptions): Database.Database {
@@ -287,7 +318,7 @@ export function unexpectedTables(message: string): Error {
 /** Damage, or a file this process may not read: either way a derived file is better replaced. */
 function canSetAside(error: unknown): boolean {
   const code = (error as { code?: string })?.code ?? '';
-  return DAMAGED.has(code) || code === 'SQLITE_CANTOPEN' || code === 'EACCES' || code === 'EPERM' || code === SPECIAL_COMPANION;
+  return DAMAGED.has(code) || code === 'SQLITE_CANTOPEN' || code === 'EACCES' || code === 'EPERM' || code === SPECIAL_COMPANION || code === UNWRITABLE;
 }
 
 /** The codes of a file that cannot be used as it stands (damaged, read-only, unreadable): not a fault of the request. */
@@ -305,7 +336,7 @@ export function sqliteFileProblem(error: unknown): string {
   if (code === 'ENOSPC' || code === 'SQLITE_FULL') return 'cannot be written: the disk is full';
   if (code === 'ENOTDIR' || code === 'ENOENT') return FOLDER_PATH_BROKEN;
   if (code === 'SQLITE_NOTADB') return 'is not a SQLite database (damaged, or another kind of file)';
-  if (code === UNEXPECTED_TABLES || code === FOREIGN_FILE || code === SPECIAL_COMPANION) return (error as Error).message;
+  if (code === UNEXPECTED_TABLES || code === FOREIGN_FILE || code === SPECIAL_COMPANION || code === UNWRITABLE) return (error as Error).message;
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_IOERR_SHORT_READ') return `is damaged (${(error as Error).message})`;
   if (code === 'SQLITE_CANTOPEN') return 'cannot be opened (a missing folder, or no permission)';
   return `cannot be used: ${(error as Error)?.message ?? String(error)}`;

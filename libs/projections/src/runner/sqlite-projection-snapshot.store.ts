@@ -63,7 +63,8 @@ export function getSQLiteProjectionSnapshotStore(path: string, options: SQLitePr
     variable: 'READ_MODELS_PATH',
     ownTables: SNAPSHOT_TABLES,
     prepare: prepareSnapshotDatabase,
-    ...(onSetAside ? { onSetAside, quickCheck: true } : {}),
+    // A reader that does not own the file (onSetAside false) never writes it.
+    ...(onSetAside ? { onSetAside, quickCheck: true, writable: true } : {}),
   });
   const partBytes = options.partBytes ?? DEFAULT_PART_BYTES;
   const statements = snapshotStatements(db);
