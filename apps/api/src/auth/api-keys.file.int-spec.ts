@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateApiKey } from './api-key.credentials';
@@ -104,6 +104,18 @@ describe('withFileLock', () => {
     writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), token: 'left', started: '1' }));
     await expect(withFileLock(lock, () => 'ran', { timeoutMs: 2_000 })).resolves.toBe('ran');
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('refuses a folder (or anything but a file) in the lock\'s place at once, naming it: no writer made it, and waiting would never end', async () => {
+    const lock = join(dir, 'f.lock');
+    mkdirSync(lock);
+    const started = Date.now();
+    const refused = withFileLock(lock, () => 'ran', { timeoutMs: 5_000 });
+    await expect(refused).rejects.not.toBeInstanceOf(FileLockTimeoutError);
+    await expect(refused).rejects.toThrow(`${lock} is a folder, not a lock file: no writer made it; remove it`);
+    await expect(refused).rejects.toMatchObject({ code: 'ELOCKNOTFILE' });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(statSync(lock).isDirectory()).toBe(true);
   });
 
   it('waits for a live holder and gives up after its timeout', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, lstatSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 /** The lock could not be taken in time: another writer holds it (or a crashed one left it). */
@@ -28,6 +28,7 @@ export async function withFileLock<T>(lockFile: string, work: () => T | Promise<
   const owner = JSON.stringify({ pid: process.pid, host: hostname(), token: randomBytes(8).toString('hex'), ...(started !== undefined ? { started } : {}) });
   for (;;) {
     if (tryCreate(lockFile, owner)) break;
+    assertLockIsFile(lockFile);
     if (isStale(lockFile, options.staleMs ?? 30_000)) breakStale(lockFile);
     else if (Date.now() > deadline) throw new FileLockTimeoutError(lockFile);
     else await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 30));
@@ -54,6 +55,23 @@ function tryCreate(lockFile: string, owner: string): boolean {
     closeSync(descriptor);
   }
   return true;
+}
+
+/**
+ * A folder (or a FIFO, a device…) where the lock should be was made by no writer: it can neither
+ * be read as a holder nor judged stale, so waiting for it would end in "held by another writer"
+ * every time, sending the operator after a writer that does not exist. Refused at once, naming it.
+ */
+function assertLockIsFile(lockFile: string): void {
+  let stats;
+  try {
+    stats = lstatSync(lockFile);
+  } catch {
+    return; // released meanwhile
+  }
+  if (stats.isFile()) return;
+  const kind = stats.isDirectory() ? 'a folder' : stats.isSymbolicLink() ? 'a symbolic link' : stats.isFIFO() ? 'a FIFO' : stats.isSocket() ? 'a socket' : 'a device';
+  throw Object.assign(new Error(`${lockFile} is ${kind}, not a lock file: no writer made it; remove it`), { code: 'ELOCKNOTFILE' });
 }
 
 function isStale(lockFile: string, staleMs: number): boolean {
