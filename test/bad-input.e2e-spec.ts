@@ -29,6 +29,11 @@ const CASES: readonly BadRequestCase[] = [
   { name: 'title huge', method: 'post', path: '/opportunities', body: { title: long(10_000), processId: 'standard' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'title' },
   { name: 'title of spaces only', method: 'post', path: '/opportunities', body: { title: '   ', processId: 'standard' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'title' },
   { name: 'title changed to a tab', method: 'patch', path: '/opportunities/:open', body: { title: '\t' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'title' },
+  // Characters that draw nothing make as empty a card as spaces do.
+  { name: 'title of a zero-width space', method: 'post', path: '/opportunities', body: { title: '\u200b', processId: 'standard' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'title' },
+  { name: 'title of a control character (NEL)', method: 'post', path: '/opportunities', body: { title: '\u0085', processId: 'standard' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'title' },
+  { name: 'title of Hangul fillers and a blank Braille pattern', method: 'post', path: '/opportunities', body: { title: '\u3164\u115f\u2800', processId: 'standard' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'title' },
+  { name: 'title changed to a tag space and a variation selector', method: 'patch', path: '/opportunities/:open', body: { title: '\u{e0020}\ufe0f' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'title' },
   { name: 'commandId with a space (no Idempotency-Key could carry it)', method: 'post', path: '/opportunities/:open/move', body: { stage: 'qualification', commandId: 'my command' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'commandId' },
   { name: 'commandId not ASCII', method: 'post', path: '/opportunities/:open/move', body: { stage: 'qualification', commandId: 'commandé' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'commandId' },
   { name: 'unknown field', method: 'post', path: '/opportunities', body: { title: 'T', processId: 'standard', colour: 'red' }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'colour' },

@@ -61,7 +61,7 @@ const lengthSamples = (dto: Dto): string[] =>
 
 const SAMPLES: readonly unknown[] = [
   undefined, null, true, false, 0, 1, 12345, -1, 1.5, 1.23456, 1e16, NaN, {}, { a: 1 }, [], ['x'],
-  '', ' ', '\t', 'x', 'Deal', 'standard', 'EUR', 'eur', 'EURO', 'E1R', 'ana', 'ana b', '-ana', 'ana@example.com', 'EMEA/north', '🚀',
+  '', ' ', '\t', '\u200b', '\u0085', '\u3164\u2800', 'x', 'Deal', 'standard', 'EUR', 'eur', 'EURO', 'E1R', 'ana', 'ana b', '-ana', 'ana@example.com', 'EMEA/north', '🚀',
   'lead', 'qualification', 'v2', '2026-06-30', '2026-02-30', '30/06/2026', '2026-01-02T09:00:00Z', '2026-01-02T09:00:00', '2026-13-01T00:00:00Z',
   { lead: 'qualification' }, { lead: 'Bad Stage' }, { lead: 1 }, { Lead: 'qualification' }, { valueOf: 'zzz' },
   Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`s${i}`, 'lead'])),
