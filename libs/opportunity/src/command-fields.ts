@@ -6,6 +6,7 @@
 // currency "eur". Judgements that need the process or the stream (a known stage, a lost reason
 // the process lists, business time after the last event) stay decide()'s.
 
+import { VISIBLE_CHARACTER } from '@stagecraft/sales-process';
 import { isValidAmount, AMOUNT_RULE } from './amount';
 import { CLIENT_ID, CLIENT_ID_MAX_LENGTH, clientIdRule } from './client-id';
 import { INSTANT_RULE, parseInstant } from './instant';
@@ -19,14 +20,8 @@ export const NOTE_MAX_LENGTH = 2000;
 export const NAME_MAX_LENGTH = 64;
 /** An expected close date as text; decide() judges it as a calendar date. */
 export const EXPECTED_CLOSE_DATE_MAX_LENGTH = 40;
-/**
- * A title holds a visible character: a card on the board shows it, and spaces only is an empty card.
- * So is one of characters that draw nothing: controls (U+0085), format characters (a zero-width
- * space, a direction mark) and the other default-ignorable ones (the Hangul fillers, a variation
- * selector), and the blank Braille pattern — the characters people paste to make a name look empty.
- * A process's names are refused when invisible too (process-definition.validator.ts).
- */
-export const VISIBLE_CHARACTER = /[^\s\p{Z}\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\u2800]/u;
+/** A title holds a visible character: a card on the board shows it (process names follow the same rule). */
+export { VISIBLE_CHARACTER };
 export const CURRENCY_CODE = /^[A-Z]{3}$/;
 export const CURRENCY_RULE = 'an ISO 4217 code of 3 capital letters, such as EUR';
 export const STAGE_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;

@@ -8,3 +8,4 @@ export * from './process-moves';
 export * from './process-version';
 export * from './sales-process.machine';
 export * from './process-stream';
+export * from './visible-text';

@@ -115,6 +115,9 @@ describe('parseProcessDefinition', () => {
     it('names and descriptions with nothing visible, or a control or direction character', () => {
       expectIssue(valid.replace('name: Demo', 'name: "\\u200b"'), 'name', /must have a visible character/);
       expectIssue(valid.replace('name: Demo', 'name: "\\u200b \\u2060"'), 'name', /must have a visible character/);
+      // Default-ignorable and blank characters draw nothing either: the rule a deal's title follows.
+      expectIssue(valid.replace('name: Demo', 'name: "\\u3164\\u115f"'), 'name', /must have a visible character/);
+      expectIssue(valid.replace('name: Demo', 'name: "\\u2800 \\u3164"'), 'name', /must have a visible character/);
       expectIssue(valid.replace('name: Demo', 'name: "abc\\u202edef"'), 'name', /control or direction character U\+202E/);
       expectIssue(valid.replace('name: Demo', 'name: "a\\u2066b"'), 'name', /U\+2066/);
       expectIssue(valid.replace('description: The need is confirmed', 'description: "The need\\u001b[2J is confirmed"'), 'stages[1].exitCriteria[0].description', /control character/);

@@ -4,6 +4,7 @@ import type {
   ProcessRules,
   StageDefinition,
 } from './process-definition.types';
+import { VISIBLE_CHARACTER } from './visible-text';
 
 export type DocumentPath = readonly (string | number)[];
 
@@ -275,8 +276,6 @@ function readId(record: Record<string, unknown>, key: string, path: DocumentPath
   return value;
 }
 
-/** Only spaces and format characters (a zero-width space, a direction mark). */
-const INVISIBLE = /^[\s\p{Z}\p{Cf}]*$/u;
 /** Control characters (a line break and a tab aside: descriptions span lines) and the bidirectional overrides and isolates. */
 const UNSAFE_CHARACTER = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
 
@@ -291,7 +290,7 @@ function readText(record: Record<string, unknown>, key: string, path: DocumentPa
     return undefined;
   }
   // Shown on the board and printed by the CLI: something visible, and nothing that changes how the rest of a line reads.
-  if (INVISIBLE.test(value)) {
+  if (!VISIBLE_CHARACTER.test(value)) {
     report([...path, key], `must have a visible character (got only spaces or invisible characters: ${describe(value)})`);
     return undefined;
   }
