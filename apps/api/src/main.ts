@@ -5,7 +5,7 @@ import { redactCredentials } from '@stagecraft/event-store';
 import { createApiApp } from './api.app';
 import { ensureFirstAdminKey } from './auth/first-run';
 import { readApiKeysFile } from './auth/api-keys.file';
-import { describeStartFailure, readSettings, misspeltSettingWarnings, type Settings } from '@stagecraft/config';
+import { describeStartFailure, readSettings, settingWarnings, type Settings } from '@stagecraft/config';
 
 let settings: Settings | undefined;
 let listening = 0;
@@ -13,7 +13,7 @@ let listening = 0;
 async function main(): Promise<void> {
   settings = readSettings();
   // A variable a letter or two away from a setting's name: said at start-up, not ignored in silence.
-  for (const warning of misspeltSettingWarnings(process.env)) console.warn(`Warning: ${warning}`);
+  for (const warning of settingWarnings(process.env)) console.warn(`Warning: ${warning}`);
   const firstKey = ensureFirstAdminKey(settings, new Date());
   try {
     const app = await createApiApp({ settings });

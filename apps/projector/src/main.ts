@@ -3,7 +3,7 @@
 // the API instances serve what it saved.
 import { openEventStore } from '@stagecraft/event-store';
 import { PostgresProjector, ProjectionRunner, openProjectionStores } from '@stagecraft/projections';
-import { assertEventStoreExists, describeStartFailure, readSettings, misspeltSettingWarnings, readSideStartFailure, type Settings } from '@stagecraft/config';
+import { assertEventStoreExists, describeStartFailure, readSettings, settingWarnings, readSideStartFailure, type Settings } from '@stagecraft/config';
 
 // With READ_MODELS_URL the projector writes the read models into PostgreSQL (one per schema: a
 // second one waits for the first's lock), and the API instances answer from there.
@@ -36,7 +36,7 @@ async function projectIntoPostgres(settings: Settings, postgres: NonNullable<Set
 async function main(): Promise<void> {
   const settings = readSettings();
   // A variable a letter or two away from a setting's name: said at start-up, not ignored in silence.
-  for (const warning of misspeltSettingWarnings(process.env)) console.warn(`Warning: ${warning}`);
+  for (const warning of settingWarnings(process.env)) console.warn(`Warning: ${warning}`);
   assertEventStoreExists(settings);
   if (settings.readModelsPostgres) return projectIntoPostgres(settings, settings.readModelsPostgres);
   const { store, snapshots, projections } = openProjectionStores(settings);

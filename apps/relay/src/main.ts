@@ -1,14 +1,14 @@
 // The relay as its own process: `npm run start:relay` (or node dist/apps/relay/src/main.js), with
 // the API started with RELAY=external. It follows the event log and publishes the public events
 // to every sink of RELAY_SINKS, each from its own checkpoint in RELAY_STATE_PATH.
-import { assertEventStoreExists, describeStartFailure, readSettings, misspeltSettingWarnings, SettingsError } from '@stagecraft/config';
+import { assertEventStoreExists, describeStartFailure, readSettings, settingWarnings, SettingsError } from '@stagecraft/config';
 import { openEventStore, redactCredentials } from '@stagecraft/event-store';
 import { openRelay } from '@stagecraft/relay';
 
 async function main(): Promise<void> {
   const settings = readSettings();
   // A variable a letter or two away from a setting's name: said at start-up, not ignored in silence.
-  for (const warning of misspeltSettingWarnings(process.env)) console.warn(`Warning: ${warning}`);
+  for (const warning of settingWarnings(process.env)) console.warn(`Warning: ${warning}`);
   assertEventStoreExists(settings);
   if (settings.relay.sinks.length === 0) throw new SettingsError('RELAY_SINKS', 'is empty: name at least one sink (nats://…, amqp://…, https://…) for the relay to publish to');
   const store = openEventStore(settings);

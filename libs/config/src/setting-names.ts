@@ -72,6 +72,29 @@ export function misspeltSettingWarnings(env: Env): string[] {
   return likelyMisspeltSettings(env).map(({ name, meant }) => `${name} is not a setting Stagecraft reads (did you mean ${meant}?): it is ignored, and ${meant} keeps its value or default.`);
 }
 
+const given = (env: Env, name: string) => (env[name] ?? '').trim() !== '';
+
+/**
+ * Settings given but ignored because another one decides (the read models in PostgreSQL have no
+ * file; KurrentDB has no SQLite durability): a warning each, so an operator who set one does not
+ * believe it applies. Not a stop: a deployment's common file may set both for its variants.
+ */
+export function ignoredSettingWarnings(env: Env): string[] {
+  const warnings: string[] = [];
+  if (given(env, 'READ_MODELS_PATH') && given(env, 'READ_MODELS_URL')) {
+    warnings.push('READ_MODELS_PATH is ignored: READ_MODELS_URL keeps the read models in PostgreSQL, not in a file.');
+  }
+  if (given(env, 'EVENT_STORE_DURABILITY') && given(env, 'EVENT_STORE_URL')) {
+    warnings.push("EVENT_STORE_DURABILITY is ignored: it is the embedded SQLite store's; KurrentDB's durability is the server's (EVENT_STORE_URL).");
+  }
+  return warnings;
+}
+
+/** Every start-up warning about the settings: misspelt names, settings another one overrides. */
+export function settingWarnings(env: Env): string[] {
+  return [...misspeltSettingWarnings(env), ...ignoredSettingWarnings(env)];
+}
+
 /** Levenshtein distance (names are short: the plain table is enough). */
 function distance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
