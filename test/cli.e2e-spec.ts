@@ -502,6 +502,32 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
       expect(run.stdout).toMatch(/Negotiation → Won {2}after 2d in Negotiation.*\n(?:.*\n)*\s+note: signed/);
     });
 
+    // A title, a note and next steps are any text a writer sent: printed as they stand, an ESC in
+    // them would rewrite the reader's terminal and a line break would start a line of its own.
+    it('shows recorded text with the characters a terminal acts on escaped; --json keeps it exact', async () => {
+      const env = await resolved(storeEnv(dir.path, 'terminal-text'));
+      const api = await startApiTestApp({ eventStorePath: env.EVENT_STORE_PATH, env: { READ_MODELS_PATH: env.READ_MODELS_PATH } });
+      const title = 'Umbrella\u001b[2J\u001b]0;owned\u0007 \u202eCorp';
+      const note = 'ok\n2026-01-09T09:00:00.000Z  New → Won  by ceo  [rev 9]\r\u009b31m';
+      let id = '';
+      try {
+        id = (await api.http.post('/opportunities').send({ title, processId: 'inside-sales', teamId: 'inside', occurredAt: at(1) }).expect(201)).body.id;
+        await api.http.post(`/opportunities/${id}/lose`).send({ reason: 'price', note, nextSteps: 'call\u001b[8mhidden', occurredAt: at(2) }).expect(200);
+      } finally {
+        await api.close();
+      }
+      const run = stagecraft(env, 'history', id);
+      expect(run.status).toBe(0);
+      expect(run.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+      expect(run.stdout).not.toMatch(/^2026-01-09/m);
+      expect(run.stdout).toContain('"Umbrella\\u001b[2J\\u001b]0;owned\\u0007 \\u202eCorp"');
+      expect(run.stdout).toContain('    note: ok\\n2026-01-09T09:00:00.000Z  New → Won  by ceo  [rev 9]\\r\\u009b31m');
+      expect(run.stdout).toContain('next steps: call\\u001b[8mhidden');
+      const exact = JSON.parse(stagecraft(env, 'history', id, '--json').stdout);
+      expect(exact.state.title).toBe(title);
+      expect(exact.steps[1].note).toBe(note);
+    });
+
     it('--as-of shows the state and the steps up to that instant; --json gives the steps', () => {
       const run = stagecraft(source, 'history', wonId, '--as-of', at(5, 12), '--json');
       expect(run.status).toBe(0);

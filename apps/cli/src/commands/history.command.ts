@@ -4,6 +4,7 @@ import type { Settings } from '@stagecraft/config';
 import { CliError, EXIT } from '../cli.errors';
 import { openExistingStore } from '../io/event-store';
 import { opportunityIdFor } from '../io/opportunity-id';
+import { printable } from '../io/printable';
 import { RecordedProcesses } from '../io/process-versions';
 
 export interface HistoryOptions {
@@ -74,7 +75,7 @@ function describeState(state: OpportunityState, resolve: (id: string, version: s
     state.teamId ? `team ${state.teamId}` : undefined,
     state.ownerId ? `owner ${state.ownerId}` : undefined,
   ].filter(Boolean);
-  return `${where}\n  ${facts.join(' · ')}`;
+  return `${printable(where)}\n  ${printable(facts.join(' · '))}`;
 }
 
 function formatStep(step: TimelineStep): string {
@@ -97,7 +98,8 @@ function formatStep(step: TimelineStep): string {
     lines.push(`    ✓ ${evidence.criterionId}${evidence.description ? ` — ${evidence.description}` : ''} (${extras})`);
   }
   if (step.note) lines.push(`    note: ${step.note}`);
-  return lines.join('\n');
+  // Each line on its own: the notes and next steps in it are a client's text (io/printable.ts).
+  return lines.map(printable).join('\n');
 }
 
 /** 93784 → "1d 2h 3m 4s": readable at a glance, exact to the second. */
