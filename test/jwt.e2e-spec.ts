@@ -132,6 +132,14 @@ describe('JWT claims are checked, not coerced', () => {
     const none = jwt({ sub: 'svc', roles: ['writer'], teams: [], exp: inAnHour() });
     expect((await open(none, 'direct')).status).toBe(403);
     expect((await open(none, 'partners')).status).toBe(403);
+    // Its figures: none to ask for, said so (not "sees only the teams ;").
+    const analyst = jwt({ sub: 'svc', roles: ['analyst'], teams: [], exp: inAnHour() });
+    for (const path of ['/analytics/funnel', '/analytics/funnel?teamId=direct']) {
+      const refused = await call(api, analyst, { path });
+      expect(refused.status).toBe(403);
+      expect(refused.body).toMatchObject({ code: 'AUTH.TEAM_FORBIDDEN', allowedTeams: [] });
+      expect(refused.body.detail).toBe("This caller may see no team's figures: its key or token names no team.");
+    }
   });
 
   it('ignores role names it does not know beside one it knows', async () => {

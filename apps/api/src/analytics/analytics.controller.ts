@@ -292,7 +292,9 @@ export class AnalyticsController {
     if (principal.teams) {
       if (team === undefined && principal.teams.length === 1) team = principal.teams[0];
       if (team === undefined || !principal.teams.includes(team)) {
-        throw new ApiProblem('AUTH.TEAM_FORBIDDEN', `This caller sees only the teams ${principal.teams.join(', ')}; ask for one of them with teamId.`, {
+        const detail =
+          principal.teams.length === 0 ? "This caller may see no team's figures: its key or token names no team." : `This caller sees only the teams ${principal.teams.join(', ')}; ask for one of them with teamId.`;
+        throw new ApiProblem('AUTH.TEAM_FORBIDDEN', detail, {
           allowedTeams: principal.teams,
         });
       }
