@@ -26,8 +26,8 @@ export function openOutput(file: string | undefined): Output {
       ? undefined
       : once(stream, 'open').then(
           () => undefined,
-          (error: Error) => {
-            throw new CliError(`Cannot write ${file}: ${error.message}`);
+          (error: NodeJS.ErrnoException) => {
+            throw new CliError(`Cannot write ${file}: ${whyNotWritable(error, file)}`);
           },
         );
   failure?.catch(() => undefined); // awaited by write and close
@@ -46,7 +46,33 @@ export function openOutput(file: string | undefined): Output {
     abandon() {
       if (partial === undefined) return;
       stream.destroy();
-      rmSync(partial, { force: true });
+      // Nothing to remove when it could not be made (a missing folder, one that is a file): the
+      // refusal that brought us here is what to report, not this.
+      try {
+        rmSync(partial, { force: true });
+      } catch {
+        // it was never made
+      }
     },
   };
+}
+
+/** Why the file cannot be made, in the words of `--out` (the error names the hidden .partial file it is written as first). */
+function whyNotWritable(error: NodeJS.ErrnoException, file: string): string {
+  const folder = dirname(file);
+  switch (error.code) {
+    case 'ENOENT':
+      return `its folder ${folder} does not exist; make it first, or give another path.`;
+    case 'ENOTDIR':
+      return `${folder} is not a folder.`;
+    case 'EACCES':
+    case 'EPERM':
+      return `this user may not write in ${folder}.`;
+    case 'EROFS':
+      return `${folder} is on a read-only file system.`;
+    case 'ENOSPC':
+      return 'the disk is full.';
+    default:
+      return error.message.replaceAll(join(folder, `.${basename(file)}.partial-${process.pid}`), file);
+  }
 }
