@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertTableColumns, openSQLiteFile, SQLiteFileError } from './sqlite-file';
+import { assertTableColumns, openSQLiteFile, SQLiteFileError, sqliteFileProblem } from './sqlite-file';
 
 describe('openSQLiteFile', () => {
   let dir: string;
@@ -147,5 +147,15 @@ describe('openSQLiteFile', () => {
       /x\.db \(READ_MODELS_PATH\) cannot be created: a part of its folder path is missing or not a folder/,
     );
     expect(told).toEqual([]);
+  });
+});
+
+describe('sqliteFileProblem', () => {
+  it('says a WAL-mode file in a folder this user may not write needs that folder, even to be read (SQLite makes its -shm there)', () => {
+    // What better-sqlite3 throws, readonly or not, for a WAL file in a folder of mode 555 (checked as uid 65534).
+    for (const code of ['SQLITE_READONLY_DIRECTORY', 'SQLITE_READONLY_CANTINIT']) {
+      expect(sqliteFileProblem(Object.assign(new Error('attempt to write a readonly database'), { code }))).toMatch(/WAL mode, so SQLite must make its -shm file beside it, even to read it, and this user may not write its folder/);
+    }
+    expect(sqliteFileProblem(Object.assign(new Error('attempt to write a readonly database'), { code: 'SQLITE_READONLY' }))).toMatch(/read-only file system or mode/);
   });
 });

@@ -328,10 +328,16 @@ export function isSQLiteFileFault(error: unknown): boolean {
   return DAMAGED.has(code) || code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_CANTOPEN';
 }
 
+const READ_ONLY_FOLDER =
+  'cannot be opened: it is in WAL mode, so SQLite must make its -shm file beside it, even to read it, and this user may not write its folder (let it, or copy the file, with its -wal if there is one, to a folder it can write)';
+
 /** Why a SQLite file cannot be used, in words for an operator (a SqliteError's or a file system error's code). */
 export function sqliteFileProblem(error: unknown): string {
   const code = (error as { code?: string })?.code ?? '';
   if (code === 'EACCES' || code === 'EPERM') return 'cannot be opened: permission denied (check the owner and mode of the file and its folder)';
+  // Even a read (verify of a backup) of a file in WAL mode needs its -shm beside it, which SQLite
+  // makes there: a folder this user may not write is the cause, not the file.
+  if (code === 'SQLITE_READONLY_DIRECTORY' || code === 'SQLITE_READONLY_CANTINIT') return READ_ONLY_FOLDER;
   if (code === 'EROFS' || code.startsWith('SQLITE_READONLY')) return 'cannot be written: it is on a read-only file system or mode';
   if (code === 'ENOSPC' || code === 'SQLITE_FULL') return 'cannot be written: the disk is full';
   if (code === 'ENOTDIR' || code === 'ENOENT') return FOLDER_PATH_BROKEN;
