@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serialize } from 'node:v8';
@@ -334,6 +334,20 @@ describe('SQLite read-model snapshots', () => {
     await store.save(twoModels(3)).written;
     expect(await store.load('a')).toEqual(twoModels(3)[0]);
     expect(store.headers()).toEqual(twoHeaders(3, 3));
+  });
+
+  it('a reader that does not own the file (an API following a projector) refuses a damaged one, says who sets it aside, and leaves it where it is', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'snapshots-reader-'));
+    try {
+      const file = join(dir, 'read-models.db');
+      writeFileSync(file, 'not a database, but a file of the right name'.repeat(200));
+      expect(() => getSQLiteProjectionSnapshotStore(file, { onSetAside: false })).toThrow(
+        expect.objectContaining({ name: 'SQLiteFileError', message: expect.stringMatching(/READ_MODELS_PATH.*PROJECTIONS=external\): start the projector, which sets a damaged file aside/) }),
+      );
+      expect(readFileSync(file, 'utf8')).toMatch(/^not a database/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('works in memory too, on the calling thread', async () => {

@@ -1,4 +1,4 @@
-import { openSQLiteFile, RequestThread, startWorkerBeside } from '@stagecraft/event-store';
+import { openSQLiteFile, RequestThread, SQLiteFileError, startWorkerBeside } from '@stagecraft/event-store';
 import {
   DEFAULT_CHUNK_BYTES,
   deserializeLegacyModel,
@@ -50,6 +50,24 @@ interface SnapshotIO {
 }
 
 /**
+ * The snapshot file, opened. A reader that does not own it (onSetAside false) never writes it, and
+ * cannot set a damaged one aside: the refusal says who can (the projector it follows).
+ */
+function openSnapshotFile(path: string, onSetAside: ((message: string) => void) | false) {
+  try {
+    return openSQLiteFile(path, {
+      variable: 'READ_MODELS_PATH',
+      ownTables: SNAPSHOT_TABLES,
+      prepare: prepareSnapshotDatabase,
+      ...(onSetAside ? { onSetAside, quickCheck: true, writable: true } : {}),
+    });
+  } catch (error) {
+    if (onSetAside !== false || !(error instanceof SQLiteFileError)) throw error;
+    throw new SQLiteFileError(error.path, error.variable, `${error.reason}; this instance only reads it (PROJECTIONS=external): start the projector, which sets a damaged file aside and rebuilds the read models, then this instance`);
+  }
+}
+
+/**
  * Read models in their own SQLite file (default ./data/read-models.db), apart from the events.
  * A model is serialised in slices on this thread (model-serialization.ts) and its chunks are
  * handed, a few MB at a time as they fill, to a worker thread (sqlite-projection-snapshot.worker.ts)
@@ -59,13 +77,7 @@ interface SnapshotIO {
 export function getSQLiteProjectionSnapshotStore(path: string, options: SQLiteProjectionSnapshotStoreOptions = {}): ProjectionSnapshotStore {
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   const onSetAside = options.onSetAside ?? ((message: string) => console.warn(`Read models: ${message}`));
-  const db = openSQLiteFile(path, {
-    variable: 'READ_MODELS_PATH',
-    ownTables: SNAPSHOT_TABLES,
-    prepare: prepareSnapshotDatabase,
-    // A reader that does not own the file (onSetAside false) never writes it.
-    ...(onSetAside ? { onSetAside, quickCheck: true, writable: true } : {}),
-  });
+  const db = openSnapshotFile(path, onSetAside);
   const partBytes = options.partBytes ?? DEFAULT_PART_BYTES;
   const statements = snapshotStatements(db);
   // Started by the first save or load: `status` and other header-only uses never start a thread.
