@@ -7,8 +7,15 @@ import type { Client } from 'pg';
 // the rebuilt tables (`CREATE OR REPLACE VIEW` with its own definition, the old schema's name
 // replaced by the live one's): the view keeps its identity, so its grants and the views built on
 // it stay. What cannot be re-pointed (a materialized view; a view the projector's role does not
-// own; one whose columns the rebuilt tables no longer give) is dropped with the old schema, as
-// before, and named with the statement that makes it again.
+// own; one whose columns the rebuilt tables no longer give; one a session holds, below) is
+// dropped with the old schema, as before, and named with the statement that makes it again.
+
+/**
+ * How long re-pointing one view waits for its lock. Replacing a view waits for every transaction
+ * that read it to end, and the swap holds the live projector meanwhile: a BI tool left idle in a
+ * transaction would otherwise hold the live read side for as long as it stays so.
+ */
+export const REPOINT_LOCK_WAIT_MS = 2_000;
 
 /** Views and materialized views outside `schema` that read its tables, views or functions. */
 const DEPENDENT_VIEWS = `
@@ -38,6 +45,7 @@ interface DependentView {
 export async function repointDependentViews(client: Client, retired: string, live: string): Promise<string[]> {
   // Every name printed qualified, so the definition reads the same objects whoever replays it.
   await client.query('SET LOCAL search_path = pg_catalog, pg_temp');
+  await client.query(`SET LOCAL lock_timeout = '${REPOINT_LOCK_WAIT_MS}ms'`);
   const { rows } = await client.query<DependentView>(DEPENDENT_VIEWS, [retired]);
   const warnings: string[] = [];
   for (const view of rows) {

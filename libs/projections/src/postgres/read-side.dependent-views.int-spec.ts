@@ -1,0 +1,65 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Pool } from 'pg';
+import { getSQLiteEventStore } from '@stagecraft/event-store';
+import { describeWithPostgres, POSTGRES_TEST_URL, uniqueSchema } from '../testing/postgres.testing';
+import { rebuildIntoShadow } from './postgres.projector';
+import { migrateReadSide } from './read-side.migrations';
+
+// The swap runs while the live projector waits (between two of its batches). Re-pointing an
+// analyst's view takes that view's lock, which any session that read it holds until its
+// transaction ends: a BI tool left idle in a transaction must not hold the swap, and with it the
+// live read side, for as long as it stays so.
+
+describeWithPostgres('a rebuild\'s swap and a session reading an analyst\'s view', () => {
+  const admin = new Pool({ connectionString: POSTGRES_TEST_URL, max: 2 });
+  const live = uniqueSchema('held');
+  const theirs = uniqueSchema('analysis');
+  const dir = mkdtempSync(join(tmpdir(), 'repoint-'));
+
+  afterAll(async () => {
+    await admin.query(`DROP SCHEMA IF EXISTS ${theirs} CASCADE; DROP SCHEMA IF EXISTS ${live} CASCADE; DROP SCHEMA IF EXISTS ${live}_rebuild CASCADE`);
+    const { rows } = await admin.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE $1`, [`${live}_retired_%`]);
+    for (const { nspname } of rows) await admin.query(`DROP SCHEMA ${nspname} CASCADE`);
+    await admin.end();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a view a session holds idle in a transaction is named, not waited for without end', async () => {
+    const setup = await admin.connect();
+    try {
+      await migrateReadSide(setup as never, live);
+    } finally {
+      setup.release();
+    }
+    await admin.query(`CREATE SCHEMA ${theirs}; CREATE VIEW ${theirs}.titles AS SELECT opportunity_id, title FROM ${live}.opportunities`);
+    const analyst = new Client({ connectionString: POSTGRES_TEST_URL });
+    await analyst.connect();
+    await analyst.query(`BEGIN; SELECT * FROM ${theirs}.titles`); // and then left idle
+    const store = getSQLiteEventStore({ path: join(dir, 'events.db') });
+    const warnings: string[] = [];
+    let released: Promise<unknown> | undefined;
+    // Without a bound the swap waits for as long as the session stays idle: end it after a while, so the test fails instead of hanging.
+    const guard = setTimeout(() => (released ??= analyst.query('COMMIT')), 15_000);
+    try {
+      await rebuildIntoShadow(store, { url: POSTGRES_TEST_URL, schema: live }, {
+        target: () => 0,
+        swap: (swapIn) => swapIn(),
+        logId: () => '',
+        onWarning: (message) => {
+          warnings.push(message);
+          // Told: the analyst ends the transaction, so that the old schema's drop need not wait for it.
+          released ??= analyst.query('COMMIT');
+        },
+      });
+    } finally {
+      clearTimeout(guard);
+      await released;
+      await analyst.end();
+      await store.close();
+    }
+    expect(warnings).toEqual([expect.stringContaining(`The view ${theirs}.titles reads the read side's tables and could not be re-pointed`)]);
+    expect(warnings[0]).toContain(`CREATE VIEW ${theirs}.titles AS`);
+  }, 30_000);
+});
