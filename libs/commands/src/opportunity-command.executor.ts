@@ -9,7 +9,7 @@ import { attemptOf, claimOpeningKey } from './command-key.claims';
 import { eventIdFor } from './opportunity-stream.events';
 import type { LoadedOpportunity, OpportunityStreams } from './opportunity-streams';
 import type { ProcessRegistry } from './process-registry';
-import { assertCommandWithinTeams, hiddenFromCommand, readWithinTeams } from './team-access';
+import { assertCommandWithinTeams, hiddenFromCommand, isUnreadableStream, readWithinTeams } from './team-access';
 import { DamagedStreamSnapshotError } from './stream-snapshots/stream-snapshot.store';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -120,6 +120,9 @@ export class OpportunityCommandExecutor {
         // A racing request with the same key stored first, with fewer events than this one (the ids
         // are the key's, by index): the store holds that command, and answers for the key.
         if (fingerprint && error instanceof DuplicateEventIdError) return await this.storedAnswer(opportunityId, envelope, fingerprint);
+        // The store may refuse the append itself on a stream that names no team (KurrentDB: an opening
+        // on a soft-deleted id, 410): a limited caller hears what another team's deal answers, as on a read.
+        if (envelope.teams && isUnreadableStream(error)) throw hiddenFromCommand(envelope.teams, command);
         // A conflict on a cached fold says the fold was behind: read, and try again uncounted.
         if (cached && error instanceof WrongExpectedRevisionError) continue;
         const retryable = error instanceof WrongExpectedRevisionError && envelope.expectedRevision === undefined;

@@ -89,6 +89,20 @@ describe('commands on an opportunity whose events the event store no longer show
     await expect(dealIn(fresh)).resolves.toBeDefined();
   });
 
+  it('soft-deleted: a caller limited to teams opening the deleted id is told what any id in use answers (409), not that a deal was deleted', async () => {
+    const side = await instance();
+    const id = await dealIn(side);
+    const stream = toOpportunityStreamId(id);
+    double.log.deleteStream(stream, { kind: 'any' }, false);
+    const limited: CommandEnvelope = { ...envelope(), teams: ['direct'] };
+
+    await expect(side.executor.execute({ type: 'OpenOpportunity', opportunityId: id, title: 'Deal again', processId: 'standard', teamId: 'direct' }, limited)).rejects.toMatchObject({
+      name: 'OpportunityRejectedError',
+      rejection: { code: 'OPPORTUNITY.ALREADY_OPENED' },
+    });
+    expect(double.log.stream(stream)).toBeUndefined(); // nothing was appended
+  });
+
   it('read from a follower that lags: the deal this instance just opened is not taken for soft-deleted (the check of its start asks the leader)', async () => {
     const side = await instance('&nodePreference=follower');
     const resume = double.faults.freezeFollower();
