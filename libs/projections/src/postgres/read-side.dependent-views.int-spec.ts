@@ -16,12 +16,16 @@ describeWithPostgres('a rebuild\'s swap and a session reading an analyst\'s view
   const admin = new Pool({ connectionString: POSTGRES_TEST_URL, max: 2 });
   const live = uniqueSchema('held');
   const theirs = uniqueSchema('analysis');
+  const live2 = uniqueSchema('kept');
+  const theirs2 = uniqueSchema('notes');
   const dir = mkdtempSync(join(tmpdir(), 'repoint-'));
 
   afterAll(async () => {
-    await admin.query(`DROP SCHEMA IF EXISTS ${theirs} CASCADE; DROP SCHEMA IF EXISTS ${live} CASCADE; DROP SCHEMA IF EXISTS ${live}_rebuild CASCADE`);
-    const { rows } = await admin.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE $1`, [`${live}_retired_%`]);
-    for (const { nspname } of rows) await admin.query(`DROP SCHEMA ${nspname} CASCADE`);
+    for (const [schema, analysts] of [[live, theirs], [live2, theirs2]] as const) {
+      await admin.query(`DROP SCHEMA IF EXISTS ${analysts} CASCADE; DROP SCHEMA IF EXISTS ${schema} CASCADE; DROP SCHEMA IF EXISTS ${schema}_rebuild CASCADE`);
+      const { rows } = await admin.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE $1`, [`${schema}_retired_%`]);
+      for (const { nspname } of rows) await admin.query(`DROP SCHEMA ${nspname} CASCADE`);
+    }
     await admin.end();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -62,4 +66,32 @@ describeWithPostgres('a rebuild\'s swap and a session reading an analyst\'s view
     expect(warnings).toEqual([expect.stringContaining(`The view ${theirs}.titles reads the read side's tables and could not be re-pointed`)]);
     expect(warnings[0]).toContain(`CREATE VIEW ${theirs}.titles AS`);
   }, 30_000);
+
+  it('what else of another schema the old schema\'s drop takes with it (a function over its tables, a foreign key to them) is named', async () => {
+    const setup = await admin.connect();
+    try {
+      await migrateReadSide(setup as never, live2);
+    } finally {
+      setup.release();
+    }
+    await admin.query(`
+      CREATE SCHEMA ${theirs2};
+      CREATE FUNCTION ${theirs2}.open_deals() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT count(*) FROM ${live2}.opportunities; END;
+      CREATE TABLE ${theirs2}.notes (opportunity_id text REFERENCES ${live2}.opportunities (opportunity_id), note text);
+      CREATE VIEW ${theirs2}.titles AS SELECT opportunity_id, title FROM ${live2}.opportunities;
+    `);
+    const store = getSQLiteEventStore({ path: join(dir, 'events-2.db') });
+    const warnings: string[] = [];
+    try {
+      await rebuildIntoShadow(store, { url: POSTGRES_TEST_URL, schema: live2 }, { target: () => 0, swap: (swapIn) => swapIn(), logId: () => '', onWarning: (message) => warnings.push(message) });
+    } finally {
+      await store.close();
+    }
+    // The view is re-pointed (no warning); the others are gone with the old schema, and said so.
+    expect(warnings).toEqual([
+      expect.stringContaining(`function ${theirs2}.open_deals()`),
+      expect.stringContaining(`table constraint notes_opportunity_id_fkey on ${theirs2}.notes`),
+    ]);
+    expect((await admin.query(`SELECT to_regprocedure($1) AS f`, [`${theirs2}.open_deals()`])).rows).toEqual([{ f: null }]);
+  });
 });

@@ -8,7 +8,9 @@ import type { Client } from 'pg';
 // replaced by the live one's): the view keeps its identity, so its grants and the views built on
 // it stay. What cannot be re-pointed (a materialized view; a view the projector's role does not
 // own; one whose columns the rebuilt tables no longer give; one a session holds, below) is
-// dropped with the old schema, as before, and named with the statement that makes it again.
+// dropped with the old schema, as before, and named with the statement that makes it again; so is
+// anything else of another schema that depends on the old one (a function with a SQL-standard
+// body, a foreign key), named.
 
 /**
  * How long re-pointing one view waits for its lock. Replacing a view waits for every transaction
@@ -29,6 +31,27 @@ WHERE vn.nspname <> $1 AND (
   (d.refclassid = 'pg_class'::regclass AND d.refobjid IN (SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1))
   OR (d.refclassid = 'pg_proc'::regclass AND d.refobjid IN (SELECT p.oid FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1)))
 ORDER BY v.oid`;
+
+/**
+ * What else outside `schema` its drop takes with it, once the views are re-pointed: a function
+ * with a SQL-standard body over its tables, a foreign key to them, a table inheriting one, a view
+ * that could not be re-pointed (already named, so left out). Each as PostgreSQL names it.
+ */
+const OTHER_DEPENDENTS = `
+SELECT DISTINCT o.type || ' ' || o.identity AS object
+FROM pg_depend d
+CROSS JOIN LATERAL pg_identify_object(d.classid, d.objid, 0) o
+-- a column's default, a trigger, a policy have no schema of their own: their table's
+LEFT JOIN pg_attrdef ad ON d.classid = 'pg_attrdef'::regclass AND ad.oid = d.objid
+LEFT JOIN pg_trigger tg ON d.classid = 'pg_trigger'::regclass AND tg.oid = d.objid
+LEFT JOIN pg_policy pl ON d.classid = 'pg_policy'::regclass AND pl.oid = d.objid
+LEFT JOIN pg_class owner ON owner.oid = coalesce(ad.adrelid, tg.tgrelid, pl.polrelid)
+LEFT JOIN pg_namespace owner_space ON owner_space.oid = owner.relnamespace
+WHERE d.deptype = 'n' AND d.classid <> 'pg_rewrite'::regclass AND coalesce(o.schema, owner_space.nspname) IS DISTINCT FROM $1 AND (
+  (d.refclassid = 'pg_class'::regclass AND d.refobjid IN (SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1))
+  OR (d.refclassid = 'pg_proc'::regclass AND d.refobjid IN (SELECT p.oid FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1))
+  OR (d.refclassid = 'pg_type'::regclass AND d.refobjid IN (SELECT t.oid FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = $1)))
+ORDER BY 1`;
 
 interface DependentView {
   readonly name: string;
@@ -63,6 +86,11 @@ export async function repointDependentViews(client: Client, retired: string, liv
       await client.query('ROLLBACK TO SAVEPOINT repoint_view');
       warnings.push(`The view ${view.name} reads the read side's tables and could not be re-pointed at the rebuilt ones (${(error as Error).message}): it is dropped with the old schema, with whatever depends on it; make it again (and give its grants again) with: CREATE VIEW ${view.name}${options} AS ${query}`);
     }
+  }
+  // Not views, so not re-pointed: said rather than dropped without a word.
+  const others = await client.query<{ object: string }>(OTHER_DEPENDENTS, [retired]);
+  for (const { object } of others.rows) {
+    warnings.push(`The ${object} depends on the read side's old tables or functions and is dropped with the old schema (only views are re-pointed at the rebuilt ones): make it again over schema ${live}`);
   }
   return warnings;
 }
