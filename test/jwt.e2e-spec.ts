@@ -130,8 +130,12 @@ describe('JWT claims are checked, not coerced', () => {
   it('keeps the meaning of an absent "teams": every team; an empty list: none', async () => {
     expect((await open(jwt({ sub: 'svc', roles: ['writer'], exp: inAnHour() }), 'partners')).status).toBe(201);
     const none = jwt({ sub: 'svc', roles: ['writer'], teams: [], exp: inAnHour() });
-    expect((await open(none, 'direct')).status).toBe(403);
-    expect((await open(none, 'partners')).status).toBe(403);
+    for (const team of ['direct', 'partners']) {
+      const refused = await open(none, team);
+      expect(refused.status).toBe(403);
+      // Nothing to choose from, said so (not "limited to the teams , not …").
+      expect(refused.body).toMatchObject({ code: 'AUTH.TEAM_FORBIDDEN', allowedTeams: [], detail: 'This caller may open or change no opportunity: its key or token names no team.' });
+    }
     // Its figures: none to ask for, said so (not "sees only the teams ;").
     const analyst = jwt({ sub: 'svc', roles: ['analyst'], teams: [], exp: inAnHour() });
     for (const path of ['/analytics/funnel', '/analytics/funnel?teamId=direct']) {

@@ -69,7 +69,10 @@ export class TeamForbiddenError extends CommandSideError {
 
   constructor(allowed: readonly string[], team: string | undefined) {
     super(
-      team === undefined
+      // A key or token naming no team (teams: []) may act on none: "limited to the teams ," would be an instruction with nothing to follow.
+      allowed.length === 0
+        ? 'This caller may open or change no opportunity: its key or token names no team.'
+        : team === undefined
         ? `This caller is limited to the teams ${allowed.join(', ')}; the opportunity must belong to one of them (give teamId).`
         : `This caller is limited to the teams ${allowed.join(', ')}, not "${team}".`,
       { allowedTeams: allowed },
