@@ -157,13 +157,13 @@ describe('JWT claims are checked, not coerced', () => {
     expectUnauthenticated(await call(api, jwt({ sub: 'svc', roles: ['admin'], exp: inAnHour() }, { alg: 'none' })), /./);
   });
 
-  it('refuses an "exp" or "nbf" that no clock reaches (1e400 reads as Infinity): a token that would never expire', async () => {
+  it('refuses an "exp" or "nbf" that no clock reaches (1e400 reads as Infinity; 1e300 is no date): a token that would never expire', async () => {
     // Written as JSON text: JSON.stringify cannot write a number beyond a double.
     const signed = (payload: string) => {
       const input = `${encode({ alg: 'HS256', typ: 'JWT' })}.${Buffer.from(payload).toString('base64url')}`;
       return `${input}.${createHmac('sha256', SECRET).update(input).digest('base64url')}`;
     };
-    for (const payload of ['{"sub":"svc","roles":["writer"],"exp":1e400}', `{"sub":"svc","roles":["writer"],"exp":${inAnHour()},"nbf":-1e400}`]) {
+    for (const payload of ['{"sub":"svc","roles":["writer"],"exp":1e400}', '{"sub":"svc","roles":["writer"],"exp":1e300}', `{"sub":"svc","roles":["writer"],"exp":${inAnHour()},"nbf":-1e400}`]) {
       const response = await call(api, signed(payload));
       expectUnauthenticated(response, /"(exp|nbf)"/);
     }

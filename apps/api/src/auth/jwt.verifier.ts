@@ -26,6 +26,9 @@ export interface JwtVerifier {
   prefetch(): Promise<void>;
 }
 
+/** The furthest instant a Date holds, in seconds (ECMAScript's ±8.64e15 ms). */
+const LATEST_DATE_SECONDS = 8.64e12;
+
 /** Verifies JWS-signed JWTs with jose: signature, algorithm, exp (required), nbf, iss and aud. */
 export function createJwtVerifier(options: JwtOptions, now: () => Date, warn: (message: string) => void = () => undefined): JwtVerifier {
   const jwks = options.jwksUrl !== undefined ? new JwksCache(new URL(options.jwksUrl), () => now().getTime(), warn) : undefined;
@@ -42,9 +45,11 @@ export function createJwtVerifier(options: JwtOptions, now: () => Date, warn: (m
           clockTolerance: options.clockToleranceSeconds,
           currentDate: now(),
         });
-        // JSON reads 1e400 as Infinity, which every date check passes: a token that never expires.
+        // JSON reads 1e400 as Infinity, and 1e300 is no date either, yet both pass every date
+        // check: a token that never expires. A time is one a Date can hold (±8.64e12 s).
         for (const claim of ['exp', 'nbf', 'iat'] as const) {
-          if (payload[claim] !== undefined && !Number.isFinite(payload[claim])) throw new JwtRejectedError(`its "${claim}" is not a time any clock reaches`, claim);
+          const seconds = payload[claim];
+          if (seconds !== undefined && !(Math.abs(seconds) <= LATEST_DATE_SECONDS)) throw new JwtRejectedError(`its "${claim}" is not a time any clock reaches`, claim);
         }
         return payload;
       } catch (error) {
