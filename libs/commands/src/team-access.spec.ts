@@ -4,7 +4,7 @@ import { assertCommandWithinTeams } from './team-access';
 // A key or token may name no team at all (teams: []): it may open or move nothing, and is told so,
 // not "limited to the teams , …", an instruction with nothing to follow.
 
-const open = (teamId?: string): OpportunityCommand => ({ type: 'OpenOpportunity', opportunityId: 'o-1', title: 'Deal', processId: 'standard', ...(teamId ? { teamId } : {}) });
+const open = (teamId?: string): OpportunityCommand => ({ type: 'OpenOpportunity', opportunityId: 'o-1', title: 'Deal', processId: 'standard', now: '2026-01-01T00:00:00.000Z', ...(teamId ? { teamId } : {}) });
 
 describe('a command of a caller whose key or token names no team', () => {
   it.each([['naming a team', 'direct'], ['naming none', undefined]])('is refused, saying the key or token names no team (%s)', (_, teamId) => {
