@@ -233,6 +233,9 @@ describe('public events relayed from the app', () => {
       expect(createHmac('sha256', SECRET).update(`${t}.`).update(delivered.body).digest('hex')).toBe(v1);
       await waitFor('no dead letter left', async () => (((await api.anonymous.get('/health').expect(200)).body.relay[0].deadLetters as number) === 0 ? true : undefined));
       expect((await cli('status')).status).toBe(0);
+      // Nothing left to give up on: said, with what there is.
+      const discard = await cli('discard', '--sink', receiver.url, '--position', String(letter!.position));
+      expect(discard).toMatchObject({ status: 2, stderr: expect.stringContaining(`has no dead letter at position ${letter!.position}; it has none`) });
     } finally {
       await api.close();
       await receiver.close();

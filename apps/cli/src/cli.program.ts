@@ -12,7 +12,7 @@ import { exportEvents, type ExportFormat } from './commands/export.command';
 import { importFile } from './commands/import.command';
 import { validateProcessFiles } from './commands/processes-validate.command';
 import { rebuildReadModels } from './commands/rebuild.command';
-import { replaySink, showDeadLetters, showRelayStatus } from './commands/relay.command';
+import { discardDeadLetter, replaySink, showDeadLetters, showRelayStatus } from './commands/relay.command';
 import type { ImportFormat } from './import/import-source';
 
 /**
@@ -108,6 +108,14 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .requiredOption('--from <position>', 'the first log position to publish again', positiveInteger)
     .action(async (options: { sink: string; from: number }) => {
       setExitCode(await replaySink(readSettings(), options));
+    });
+  relay
+    .command('discard')
+    .description('give up on one dead letter a subscriber will never take: no replay sends it again (a replay from its position then sends what it held back)')
+    .requiredOption('--sink <sink>', 'the sink: its URL as in RELAY_SINKS, or the key /health shows')
+    .requiredOption('--position <position>', 'the dead letter\'s log position (stagecraft relay dead-letters lists them)', positiveInteger)
+    .action((options: { sink: string; position: number }) => {
+      setExitCode(discardDeadLetter(readSettings(), options));
     });
 
   const processes = program.command('processes').description('process definitions');

@@ -50,6 +50,14 @@ export interface RelayStateStore {
   requestReplay(sink: string, after: number, fromPosition: number, logId?: string): SinkCheckpoint;
   deadLetters(sink?: string): DeadLetter[];
   deadLetterCounts(): Map<string, number>;
+  /**
+   * Gives up on a sink's dead letter at `position` (a subscriber that will never take it): it is
+   * no longer listed, and no replay sends it again. Answers the letter, or undefined when the sink
+   * has none there.
+   */
+  discard(sink: string, position: number): DeadLetter | undefined;
+  /** The positions of a sink's discarded events (a replay skips them). */
+  discardedPositions(sink: string): Set<number>;
   close(): void;
 }
 
@@ -59,7 +67,7 @@ export function getSQLiteRelayStateStore(path: string): RelayStateStore {
   const db = openSQLiteFile(path, {
     variable: 'RELAY_STATE_PATH',
     writable: true,
-    ownTables: ['relay_checkpoints', 'relay_dead_letters'],
+    ownTables: ['relay_checkpoints', 'relay_dead_letters', 'relay_discarded'],
     prepare: (db) => {
       db.pragma('journal_mode = WAL');
       // A checkpoint lost to a power cut only means publishing a few events again (at least once);
@@ -85,6 +93,13 @@ export function getSQLiteRelayStateStore(path: string): RelayStateStore {
           last_error TEXT NOT NULL,
           failed_at TEXT NOT NULL,
           body TEXT NOT NULL,
+          PRIMARY KEY (sink, position)
+        );
+        CREATE TABLE IF NOT EXISTS relay_discarded (
+          sink TEXT NOT NULL,
+          position INTEGER NOT NULL,
+          event_id TEXT NOT NULL,
+          discarded_at TEXT NOT NULL,
           PRIMARY KEY (sink, position)
         );`);
       // A file written before anchors were kept: its checkpoints have none until they next move.
@@ -125,6 +140,11 @@ export function getSQLiteRelayStateStore(path: string): RelayStateStore {
   const selectSinkDeadLetters = db.prepare<[string], DeadLetterRow>('SELECT * FROM relay_dead_letters WHERE sink = ? ORDER BY position');
   const countDeadLetters = db.prepare<[], { sink: string; count: number }>('SELECT sink, COUNT(*) AS count FROM relay_dead_letters GROUP BY sink');
 
+  const selectDeadLetter = db.prepare<[string, number], DeadLetterRow>('SELECT * FROM relay_dead_letters WHERE sink = ? AND position = ?');
+  const deleteDeadLetter = db.prepare<[string, number]>('DELETE FROM relay_dead_letters WHERE sink = ? AND position = ?');
+  const insertDiscarded = db.prepare<[string, number, string, string]>('INSERT OR REPLACE INTO relay_discarded (sink, position, event_id, discarded_at) VALUES (?, ?, ?, ?)');
+  const selectDiscarded = db.prepare<[string], { position: number }>('SELECT position FROM relay_discarded WHERE sink = ?');
+
   const advance = db.transaction((sink: string, generation: number, position: number, logId: string, anchor: LogAnchor, letters: readonly DeadLetter[]) => {
     if (update.run(position, logId, anchor.position, anchor.eventId, new Date().toISOString(), sink, generation).changes === 0) return false;
     for (const letter of letters) {
@@ -138,6 +158,14 @@ export function getSQLiteRelayStateStore(path: string): RelayStateStore {
     return toCheckpoint(selectOne.get(sink)!);
   });
 
+  const discard = db.transaction((sink: string, position: number) => {
+    const row = selectDeadLetter.get(sink, position);
+    if (!row) return undefined;
+    deleteDeadLetter.run(sink, position);
+    insertDiscarded.run(sink, position, row.event_id, new Date().toISOString());
+    return toDeadLetter(row);
+  });
+
   return {
     checkpoint: (sink) => {
       const row = selectOne.get(sink);
@@ -149,6 +177,8 @@ export function getSQLiteRelayStateStore(path: string): RelayStateStore {
     requestReplay: (sink, after, fromPosition, logId = '') => replay(sink, after, fromPosition, logId),
     deadLetters: (sink) => (sink === undefined ? selectDeadLetters.all() : selectSinkDeadLetters.all(sink)).map(toDeadLetter),
     deadLetterCounts: () => new Map(countDeadLetters.all().map((row) => [row.sink, row.count])),
+    discard: (sink, position) => discard(sink, position),
+    discardedPositions: (sink) => new Set(selectDiscarded.all(sink).map((row) => row.position)),
     close: () => db.close(),
   };
 }

@@ -356,6 +356,43 @@ describe('the relay, against real brokers', () => {
       }
     });
 
+    it('a dead letter the subscriber refuses for good is discarded: the replay from it sends what it held back, in order, without it, then and after a restart', async () => {
+      await journeys(1);
+      const ids = await storedIds();
+      const poison = ids[2]!;
+      // Refused for good: every attempt, before and after the replay.
+      const receiver = await webhookReceiver(({ body }) => (body.includes(poison) ? 400 : 204));
+      const statePath = join(dir.path, `discard-${n}.db`);
+      try {
+        const relay = startRelay(sinkFor(receiver.url, 1), statePath);
+        await waitFor('every event taken or dead-lettered', async () => ((await relay.status())[0]!.lag === 0 ? true : undefined));
+        const letters = relay.state.deadLetters();
+        expect(letters.map((letter) => letter.eventId)).toEqual(ids.slice(2));
+        const [letter] = letters;
+
+        expect(relay.state.discard(letter!.sink, letter!.position)).toMatchObject({ eventId: poison });
+        expect(relay.state.discard(letter!.sink, letter!.position)).toBeUndefined(); // gone from the list
+        relay.state.requestReplay(letter!.sink, await positionBefore(store, letter!.position), letter!.position);
+        await waitFor('the held-back events sent', () => (receiver.requests.filter((request) => request.answered === 204).length === ids.length - 1 ? true : undefined));
+        await waitFor('the replay to finish', async () => ((await relay.status())[0]!.lag === 0 ? true : undefined));
+        expect(relay.state.deadLetters()).toEqual([]);
+        expect(receiver.requests.filter((request) => request.answered === 204).map((request) => request.event.id)).toEqual(ids.filter((id) => id !== poison));
+        expect(receiver.requests.filter((request) => request.event.id === poison)).toHaveLength(1); // never tried again
+        await stopRelay(relay);
+
+        // A later replay from the start, after a restart: the discarded event stays out.
+        const again = startRelay(sinkFor(receiver.url, 1), statePath);
+        again.state.requestReplay(letter!.sink, 0, 0);
+        await waitFor('the second replay', () => (receiver.requests.filter((request) => request.answered === 204).length === 2 * (ids.length - 1) ? true : undefined));
+        await waitFor('the second replay to finish', async () => ((await again.status())[0]!.lag === 0 ? true : undefined));
+        expect(receiver.requests.filter((request) => request.event.id === poison)).toHaveLength(1);
+        expect(again.state.deadLetters()).toEqual([]);
+        await stopRelay(again);
+      } finally {
+        await receiver.close();
+      }
+    });
+
     it('keeps holding back an opportunity behind its dead letter after a restart', async () => {
       await journeys(1);
       const ids = await storedIds();

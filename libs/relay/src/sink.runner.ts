@@ -159,8 +159,10 @@ export class SinkRunner {
     const stopSubscription = () => subscription.abort();
     stop.addEventListener('abort', stopSubscription, { once: true });
     const feed = new PublicEventFeed(this.store);
-    // Read at each (re)start, so a replay that cleared dead letters lets their opportunities go again.
+    // Read at each (re)start, so a replay that cleared dead letters lets their opportunities go
+    // again, and one after a discard leaves the discarded events out.
     const heldBehind = this.deadLetteredOpportunities();
+    const discarded = this.relayState.discardedPositions(this.key);
     const queue: Item[] = [];
     let readerDone = false;
     let readerError: unknown;
@@ -209,7 +211,7 @@ export class SinkRunner {
         }
         const batch = this.takeBatch(queue);
         wake('reader');
-        const deadLetters = await this.publish(batch, heldBehind);
+        const deadLetters = await this.publish(batch, heldBehind, discarded);
         const last = batch[batch.length - 1]!.position;
         if (this.logId === '') this.logId = await this.firstEventId();
         const anchor = lastEventOf(batch) ?? this.anchor;
@@ -252,14 +254,17 @@ export class SinkRunner {
    * order and ignores one older than it has (as the README tells it), so a later event delivered
    * past a dead letter would make it ignore the dead letter when a replay brings it. Held back,
    * the replay from the first dead letter delivers them all in order. (Only webhooks dead-letter,
-   * one event per batch, so an event is never in the batch that dead-letters its predecessor.)
+   * one event per batch, so an event is never in the batch that dead-letters its predecessor.) A
+   * dead letter no subscriber will ever take is discarded by an operator, and the replay from it
+   * then sends what it held back, without it.
    */
-  private async publish(batch: readonly Item[], heldBehind: Map<string, number>): Promise<DeadLetter[]> {
+  private async publish(batch: readonly Item[], heldBehind: Map<string, number>, discarded: ReadonlySet<number>): Promise<DeadLetter[]> {
     const failedAt = () => new Date().toISOString();
     const held: DeadLetter[] = [];
     const events: OutgoingEvent[] = [];
     for (const item of batch) {
-      if (!item.outgoing) continue;
+      // An operator gave up on it (`stagecraft relay discard`): a replay does not send it again.
+      if (!item.outgoing || discarded.has(item.position)) continue;
       const blocker = heldBehind.get(item.outgoing.event.subject);
       if (blocker === undefined) events.push(item.outgoing);
       else held.push(this.deadLetter(item.outgoing, 0, `held back, unsent, behind the dead letter at position ${blocker} of the same opportunity (its order is kept): replay from position ${blocker}`, failedAt()));

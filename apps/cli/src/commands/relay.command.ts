@@ -4,7 +4,7 @@ import { findSink, getSQLiteRelayStateStore, positionBefore, type RelayStateStor
 import { CliError, EXIT } from '../cli.errors';
 import { openExistingStore } from '../io/event-store';
 
-// `stagecraft relay status | dead-letters | replay`: the relay's checkpoints and dead letters in
+// `stagecraft relay status | dead-letters | replay | discard`: the relay's checkpoints and dead letters in
 // RELAY_STATE_PATH, for the sinks RELAY_SINKS names. A replay only moves a checkpoint back: the
 // running relay (in the API or apps/relay) notices within a second and publishes from there.
 
@@ -98,4 +98,29 @@ export async function replaySink(settings: Settings, options: { sink: string; fr
   } finally {
     await store.close();
   }
+}
+
+/**
+ * Gives up on one dead letter a subscriber will never take (it refuses that event for good): it
+ * is no longer listed and no replay sends it again. The later events of its opportunity, held
+ * back behind it, stay dead letters until a replay from its position sends them, in order.
+ */
+export function discardDeadLetter(settings: Settings, options: { sink: string; position: number }): number {
+  const sink = sinkNamed(settings, options.sink);
+  if (!existsSync(settings.relay.statePath)) throw new CliError(`${sink.key} has no dead letter at position ${options.position} (no relay has run: ${settings.relay.statePath} does not exist).`);
+  return withState(settings, (state) => {
+    const letter = state.discard(sink.key, options.position);
+    if (!letter) {
+      const positions = state.deadLetters(sink.key).map((entry) => entry.position);
+      throw new CliError(`${sink.key} has no dead letter at position ${options.position}${positions.length > 0 ? `; its dead letters are at ${positions.join(', ')}` : '; it has none'}.`);
+    }
+    const heldBack = state.deadLetters(sink.key).filter((entry) => entry.subject === letter.subject && entry.position > letter.position);
+    console.log(
+      `Discarded ${letter.type} (event ${letter.eventId}, position ${letter.position}, opportunity ${letter.subject}) for ${sink.key}: it is not sent again, not even by a replay.` +
+        (heldBack.length > 0
+          ? `\n${heldBack.length} later event(s) of that opportunity were held back behind it; send them, in order, with: stagecraft relay replay --sink ${sink.key} --from ${letter.position}`
+          : ''),
+    );
+    return EXIT.ok;
+  });
 }
