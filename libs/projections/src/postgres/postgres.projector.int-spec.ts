@@ -270,9 +270,11 @@ describeWithPostgres('the PostgreSQL projector', () => {
       projector.onFailure = (reason) => failures.push(reason);
       await projector.start();
       const before = projector.position();
-      // Both of its connections ended by the server (the lock goes with the session).
-      const ended = await pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'stagecraft-projector%' AND datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND query NOT LIKE '%pg_terminate_backend%'`);
-      expect(ended.rowCount).toBeGreaterThanOrEqual(1);
+      // Both of its connections ended by the server (the lock goes with the session); only this
+      // projector's, by their backend pids: other test files' projectors share the database.
+      const { client, reader } = projector as unknown as Record<'client' | 'reader', { processID: number }>;
+      const ended = await pool.query<{ ended: boolean }>(`SELECT pg_terminate_backend(pid) AS ended FROM unnest($1::int[]) AS pid`, [[client.processID, reader.processID]]);
+      expect(ended.rows).toEqual([{ ended: true }, { ended: true }]);
       await appendCopies(movingStore, events.slice(half));
       const head = await movingStore.headPosition();
       await until(() => projector.position() === head && projector.failure() === undefined, 'the projector to follow again').catch((error) => { throw new Error(`${error.message}: position ${projector.position()} of ${head}, failure ${projector.failure()}, told ${failures.join(' | ')}`); });
