@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
 import { readModelsEnv } from './support/e2e-read-models';
 import { E2E_READ_MODELS } from './support/e2e-read-models';
@@ -434,5 +435,123 @@ describe('analytics from the read models (end to end)', () => {
   it('refuses bad filters with field errors', async () => {
     const bad = await analyst('/analytics/win-loss?groupBy=colour&from=yesterday&minPosition=-3').expect(400);
     expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['from', 'groupBy', 'minPosition']);
+  });
+});
+
+// Amounts are added exactly, in whole minor units (libs/projections/src/exact-amounts.ts): every
+// unweighted sum the API answers is the exact decimal, on both read sides, and agrees with the
+// waterfall. 0.1 + 0.2 would be 0.30000000000000004 as floats, 626.97 + 142.69 769.6600000000001.
+describe('amounts added exactly (end to end)', () => {
+  const dir = temporaryDirectory();
+  let api: ApiTestApp & { keys: Record<string, string> };
+  let lastPosition = 0;
+  const day = (month: number, date: number) => new Date(Date.UTC(2026, month - 1, date, 9)).toISOString();
+  const analyst = (path: string) => api.anonymous.get(`${path}${path.includes('?') ? '&' : '?'}minPosition=${lastPosition}`).set('Authorization', `Bearer ${api.keys.analyst}`);
+  const send = async (path: string, body: object) => {
+    const response = await api.http.post(path).send(body);
+    expect({ path, status: response.status < 300 ? 'ok' : response.body }).toEqual({ path, status: 'ok' });
+    lastPosition = response.body.position;
+    return response.body as { id: string };
+  };
+  const open = (title: string, body: object, opened: string) => send('/opportunities', { title, processId: 'quick', teamId: 'direct', occurredAt: opened, ...body });
+  const NOISE = /0\.3000000000|769\.6600000000|0\.2999999999|769\.6599999999/;
+
+  beforeAll(async () => {
+    const processesDir = `${dir.path}/processes`;
+    mkdirSync(processesDir);
+    writeFileSync(`${processesDir}/quick.yaml`, 'id: quick\nname: Quick\nstages:\n  - { id: talk, name: Talk, probability: 20 }\nrules: { winFrom: [talk] }\nlostReasons: [price]\n');
+    api = await startApiTestApp({
+      eventStorePath: `${dir.path}/events.db`,
+      processesDir,
+      clock: () => new Date(day(3, 1)),
+      env: { READ_MODELS_PATH: `${dir.path}/read-models.db`, READ_YOUR_WRITES_TIMEOUT_MS: '2000' },
+      extraKeys: [{ name: 'analyst', roles: ['analyst'] }],
+    });
+    // Open: 0.1 + 0.2 EUR with a February close date, 626.97 + 142.69 without a currency or a date.
+    await open('E1', { amount: 0.1, currency: 'EUR', expectedCloseDate: '2026-02-10' }, day(1, 2));
+    await open('E2', { amount: 0.2, currency: 'EUR', expectedCloseDate: '2026-02-20' }, day(1, 3));
+    await open('N1', { amount: 626.97 }, day(1, 4));
+    await open('N2', { amount: 142.69 }, day(1, 5));
+    // Won in February: 0.1 + 0.2 USD; lost in February: 626.97 + 142.69 GBP.
+    const w1 = await open('W1', { amount: 0.1, currency: 'USD', expectedCloseDate: '2026-02-05' }, day(1, 6));
+    const w2 = await open('W2', { amount: 0.2, currency: 'USD', expectedCloseDate: '2026-02-06' }, day(1, 7));
+    const l1 = await open('L1', { amount: 626.97, currency: 'GBP' }, day(1, 8));
+    const l2 = await open('L2', { amount: 142.69, currency: 'GBP' }, day(1, 9));
+    await send(`/opportunities/${w1.id}/win`, { occurredAt: day(2, 5) });
+    await send(`/opportunities/${w2.id}/win`, { occurredAt: day(2, 6) });
+    await send(`/opportunities/${l1.id}/lose`, { reason: 'price', occurredAt: day(2, 7) });
+    await send(`/opportunities/${l2.id}/lose`, { reason: 'price', occurredAt: day(2, 8) });
+  });
+  afterAll(async () => {
+    await api?.close();
+    dir.remove();
+  });
+
+  it('adds the open columns exactly, live and as of an instant, as the waterfall does (JSON and CSV)', async () => {
+    const talk = async (query: string) => (await analyst(`/pipeline?processId=quick${query}`).expect(200)).body.processes[0].stages[0];
+    expect((await talk('')).amountsByCurrency).toEqual({ unspecified: 769.66, EUR: 0.3 });
+    const before = { unspecified: 769.66, EUR: 0.3, USD: 0.3, GBP: 769.66 };
+    expect((await talk(`&asOf=${day(2, 1)}`)).amountsByCurrency).toEqual(before);
+    const waterfall = (await analyst(`/analytics/waterfall?processId=quick&from=${day(1, 1)}&to=${day(2, 1)}&by=stage`).expect(200)).body;
+    expect(waterfall.processes[0].stages[0].end.amountsByCurrency).toEqual(before);
+    expect(waterfall.end.amountsByCurrency).toEqual(before);
+    // One currency: the column's amount is that exact sum too.
+    expect(await talk('&asOf=2026-01-03T12:00:00Z')).toMatchObject({ amount: 0.3, amountsByCurrency: { EUR: 0.3 } });
+    for (const query of ['', `&asOf=${day(2, 1)}`]) {
+      const csv = (await analyst(`/pipeline?processId=quick&format=csv${query}`).expect(200)).text;
+      expect(csv).not.toMatch(NOISE);
+      expect(JSON.parse(parseCsv(csv)[0]!.amountsByCurrency!)).toMatchObject({ unspecified: 769.66, EUR: 0.3 });
+    }
+  });
+
+  it('adds the closed sections and win/loss exactly (JSON and CSV)', async () => {
+    const closed = (await analyst(`/pipeline?processId=quick&closed=won,lost&closedFrom=${day(2, 1)}&closedTo=${day(2, 28)}`).expect(200)).body.processes[0];
+    expect([closed.won.amount, closed.won.amountsByCurrency, closed.lost.amount, closed.lost.amountsByCurrency]).toEqual([0.3, { USD: 0.3 }, 769.66, { GBP: 769.66 }]);
+    const closedCsv = (await analyst(`/pipeline?processId=quick&closed=won,lost&closedFrom=${day(2, 1)}&closedTo=${day(2, 28)}&format=csv`).expect(200)).text;
+    expect(closedCsv).not.toMatch(NOISE);
+    expect(parseCsv(closedCsv).filter((row) => row.stageId === 'won' || row.stageId === 'lost').map((row) => [row.stageId, row.amount])).toEqual([['won', '0.3'], ['lost', '769.66']]);
+    for (const query of ['', '?groupBy=team', '?from=2026-02-01T00:00:00Z&to=2026-02-07T12:00:00Z']) {
+      const winLoss = (await analyst(`/analytics/win-loss${query}`).expect(200)).body;
+      for (const figures of [winLoss.total, ...(winLoss.groups ?? [])]) {
+        expect([figures.amountWon, figures.amountWonByCurrency, figures.amountLost, figures.amountLostByCurrency]).toEqual([0.3, { USD: 0.3 }, query.includes('from') ? 626.97 : 769.66, { GBP: query.includes('from') ? 626.97 : 769.66 }]);
+      }
+    }
+    const winLossCsv = (await analyst('/analytics/win-loss?format=csv').expect(200)).text;
+    expect(winLossCsv).not.toMatch(NOISE);
+    expect(parseCsv(winLossCsv)[0]).toMatchObject({ amountWon: '0.3', amountLost: '769.66' });
+  });
+
+  it('adds the forecast and its accuracy exactly, now and as of an instant (JSON and CSV)', async () => {
+    const forecast = (await analyst('/analytics/forecast?processId=quick').expect(200)).body;
+    const february = forecast.periods.find((p: { period: string }) => p.period === '2026-02');
+    expect([february.open.amountsByCurrency, february.won.amountsByCurrency, forecast.withoutDate.amountsByCurrency]).toEqual([{ EUR: 0.3 }, { USD: 0.3 }, { unspecified: 769.66 }]);
+    const then = (await analyst(`/analytics/forecast?processId=quick&asOf=${day(2, 1)}`).expect(200)).body;
+    expect(then.periods.find((p: { period: string }) => p.period === '2026-02').open.amountsByCurrency).toEqual({ EUR: 0.3, USD: 0.3 });
+    expect(then.withoutDate.amountsByCurrency).toEqual({ GBP: 769.66, unspecified: 769.66 });
+    const accuracy = (await analyst('/analytics/forecast-accuracy?processId=quick').expect(200)).body;
+    const feb = accuracy.periods.find((p: { period: string }) => p.period === '2026-02');
+    expect([feb.forecast.amountsByCurrency, feb.won.amountsByCurrency]).toEqual([{ EUR: 0.3, USD: 0.3 }, { USD: 0.3 }]);
+    for (const path of ['/analytics/forecast?processId=quick&format=csv', `/analytics/forecast?processId=quick&asOf=${day(2, 1)}&format=csv`, '/analytics/forecast-accuracy?processId=quick&format=csv']) {
+      const csv = (await analyst(path).expect(200)).text;
+      expect(csv).not.toMatch(NOISE);
+    }
+    const csv = parseCsv((await analyst('/analytics/forecast?processId=quick&format=csv').expect(200)).text);
+    expect(csv.filter((row) => row.period === '2026-02').map((row) => [row.currency, row.openAmount, row.wonAmount])).toEqual([['EUR', '0.3', '0'], ['USD', '0', '0.3']]);
+    expect(csv.find((row) => row.period === 'without date')).toMatchObject({ currency: 'unspecified', openAmount: '769.66' });
+  });
+
+  itIf(E2E_READ_MODELS === 'postgres', 'the run with read models in PostgreSQL only')('gives the same exact sums in the win_loss_amounts view', async () => {
+    await analyst('/analytics/win-loss').expect(200);
+    const { url, schema } = api.settings.readModelsPostgres!;
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      // The shortest text of each double, so a float sum's noise would show.
+      await client.query('SET extra_float_digits = 3');
+      const rows = (await client.query(`SELECT outcome, currency, amount FROM ${schema}.win_loss_amounts ORDER BY outcome, currency`)).rows;
+      expect(rows).toEqual([{ outcome: 'lost', currency: 'GBP', amount: 769.66 }, { outcome: 'won', currency: 'USD', amount: 0.3 }]);
+    } finally {
+      await client.end();
+    }
   });
 });

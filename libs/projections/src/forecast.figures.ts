@@ -1,5 +1,6 @@
 import type { ForecastAccuracyPeriod, ForecastAccuracyResult, ForecastMoney, ForecastOpen, ForecastPeriod, ForecastPeriodKind, ForecastResult, RottingOpportunity, RottingResult } from '@stagecraft/contracts';
 import { calendarDateOf } from '@stagecraft/opportunity';
+import { ExactSum, unitsOf } from './exact-amounts';
 import { compareIds } from './process-catalog';
 import { dictionary, NO_CURRENCY } from './projection.helpers';
 
@@ -7,7 +8,7 @@ import { dictionary, NO_CURRENCY } from './projection.helpers';
 // side hands over in its own order: the in-memory segments (stage-intervals.projection.ts) or the
 // PostgreSQL rows (board_segments, outcomes) in the order of the positions that made them. Both
 // adapters feed the same rows in the same order to these accumulators, so they answer the same
-// JSON to the last bit of every float.
+// JSON to the last bit of every float (amounts add exactly, weighted amounts as floats in that order).
 //
 // Periods are of calendar days: an expected close date is a day; a win falls in the period of its
 // UTC day. Money is never added across currencies: every sum is per currency (NO_CURRENCY for an
@@ -48,25 +49,34 @@ export interface DayRange {
 export const dayRangeOf = (fromMs: number, toMs: number): DayRange => ({ fromDay: Math.floor(fromMs / DAY_MS), toDay: Math.floor(toMs / DAY_MS) });
 const inRange = (range: DayRange, day: number) => day >= range.fromDay && day <= range.toDay;
 
+/** A count and its money per currency: amounts summed exactly (exact-amounts.ts), weighted ones as floats in the order added. */
 class Money {
   count = 0;
-  readonly amounts = dictionary<number>();
+  readonly amounts = new Map<string, ExactSum>();
   readonly weighted = dictionary<number>();
 
   add(amount: number, currency: string | null, probability?: number): void {
     this.count++;
     if (Number.isNaN(amount)) return;
     const key = currency ?? NO_CURRENCY;
-    this.amounts[key] = (this.amounts[key] ?? 0) + amount;
+    let sum = this.amounts.get(key);
+    if (!sum) this.amounts.set(key, (sum = new ExactSum()));
+    sum.add(unitsOf(amount));
     if (probability !== undefined) this.weighted[key] = (this.weighted[key] ?? 0) + (amount * probability) / 100;
   }
 
   money(): ForecastMoney {
-    return { count: this.count, amountsByCurrency: sorted(this.amounts) };
+    return { count: this.count, amountsByCurrency: this.amountsByCurrency() };
   }
 
   open(): ForecastOpen {
-    return { count: this.count, amountsByCurrency: sorted(this.amounts), weightedAmountsByCurrency: sorted(this.weighted) };
+    return { count: this.count, amountsByCurrency: this.amountsByCurrency(), weightedAmountsByCurrency: sorted(this.weighted) };
+  }
+
+  private amountsByCurrency(): Record<string, number> {
+    const result = dictionary<number>();
+    for (const key of [...this.amounts.keys()].sort(compareIds)) result[key] = this.amounts.get(key)!.value();
+    return result;
   }
 }
 

@@ -15,6 +15,7 @@ export * from './win-loss.projection';
 export * from './win-probability.model';
 export * from './win-probability.projection';
 export * from './win-probability.queries';
+export * from './exact-amounts';
 export * from './waterfall.figures';
 export * from './waterfall.queries';
 export { decodeChangeKey, encodeChangeKey, type WaterfallChangeKey, type WaterfallPage } from './waterfall.page';

@@ -5,6 +5,7 @@ import { createOpportunityTable, createStringCodes, encode, NONE, type Opportuni
 import { firstInOrder, FirstInOrder } from './order-statistics';
 import { compareIds, createProcessCatalog, criteriaProgressOf, processesOf, stageKeyOf, stageOrderOf, type ProcessCatalog } from './process-catalog';
 import { createStageTotals, isRotting, withCards } from './stage-totals';
+import { ExactSum, unitsOf } from './exact-amounts';
 import { dictionary, float64Column, int32Column, NO_CURRENCY, occurredAtMs, soleCurrencyTotal, pushFloat64, pushInt32, STAGE_LIFE_EVENTS, type Float64Column, type Int32Column, type StageLifeEvent, type AtInstant } from './projection.helpers';
 import type { ExitCriterionMet, ExitCriterionRevoked } from '@stagecraft/opportunity';
 
@@ -368,14 +369,19 @@ function closedSelection(model: PipelineModel, query: ClosedQuery) {
 function closedSection(model: PipelineModel, rows: number[], lost: boolean, limit: number): ClosedSection {
   const amounts = model.amount.values;
   const currencies = model.currency.values;
-  const amountsByCurrency = dictionary<number>();
+  // Exact sums (exact-amounts.ts), keys in the order the rows first name them.
+  const sums = new Map<string, ExactSum>();
   for (const row of rows) {
     const value = amounts[row]!;
     if (Number.isNaN(value)) continue; // counted, adds nothing
     const code = currencies[row]!;
     const currency = code < 0 ? NO_CURRENCY : model.currencies.values[code]!;
-    amountsByCurrency[currency] = (amountsByCurrency[currency] ?? 0) + value;
+    let sum = sums.get(currency);
+    if (!sum) sums.set(currency, (sum = new ExactSum()));
+    sum.add(unitsOf(value));
   }
+  const amountsByCurrency = dictionary<number>();
+  for (const [currency, sum] of sums) amountsByCurrency[currency] = sum.value();
   const figures = { count: rows.length, amount: soleCurrencyTotal(amountsByCurrency), amountsByCurrency };
   if (limit === 0) return figures;
   const closedMs = model.closedMs.values;

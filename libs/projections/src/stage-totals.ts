@@ -1,4 +1,5 @@
 import type { PipelineOpportunity, PipelineStage } from '@stagecraft/contracts';
+import { ExactSums } from './exact-amounts';
 import type { CatalogStage } from './process-catalog';
 import { dictionary, NO_CURRENCY, soleCurrencyTotal } from './projection.helpers';
 
@@ -7,7 +8,8 @@ const DAY_MS = 86_400_000;
 /**
  * The figures of a board's stage columns, summed in one pass over rows (the live pipeline) or
  * segments (the pipeline as of an instant): count, amount and weighted amount per stage key, and
- * both per stage key × currency (slot 0: no currency, else currency code + 1).
+ * both per stage key × currency (slot 0: no currency, else currency code + 1). Amounts add exactly
+ * (exact-amounts.ts); weighted amounts are float sums, in the order of the rows.
  */
 export interface StageTotals {
   /** Counts a row in a stage; its amount (NaN: none, which adds nothing) weighted by `probability` (0–100). */
@@ -23,14 +25,14 @@ export function createStageTotals(stageCount: number, currencies: readonly strin
   const width = currencies.length + 1;
   const counts = new Int32Array(stageCount);
   const rotting = new Int32Array(stageCount);
-  const byCurrency = new Float64Array(stageCount * width);
+  const byCurrency = new ExactSums(stageCount * width);
   const weightedByCurrency = new Float64Array(stageCount * width);
   const hasCurrency = new Uint8Array(stageCount * width);
 
-  const perCurrency = (sums: Float64Array, key: number): Record<string, number> => {
+  const perCurrency = (sumOf: (cell: number) => number, key: number): Record<string, number> => {
     const result = dictionary<number>();
     for (let slot = 0; slot < width; slot++) {
-      if (hasCurrency[key * width + slot] === 1) result[slot === 0 ? NO_CURRENCY : currencies[slot - 1]!] = sums[key * width + slot]!;
+      if (hasCurrency[key * width + slot] === 1) result[slot === 0 ? NO_CURRENCY : currencies[slot - 1]!] = sumOf(key * width + slot);
     }
     return result;
   };
@@ -41,7 +43,7 @@ export function createStageTotals(stageCount: number, currencies: readonly strin
       if (Number.isNaN(amount)) return; // counted, adds nothing
       const share = (amount * probability) / 100;
       const cell = key * width + currency + 1;
-      byCurrency[cell]! += amount;
+      byCurrency.add(cell, amount);
       weightedByCurrency[cell]! += share;
       hasCurrency[cell] = 1;
     },
@@ -50,8 +52,8 @@ export function createStageTotals(stageCount: number, currencies: readonly strin
     },
     count: (key) => counts[key]!,
     stageOf: (info) => {
-      const amountsByCurrency = perCurrency(byCurrency, info.key);
-      const weightedAmountsByCurrency = perCurrency(weightedByCurrency, info.key);
+      const amountsByCurrency = perCurrency((cell) => byCurrency.value(cell), info.key);
+      const weightedAmountsByCurrency = perCurrency((cell) => weightedByCurrency[cell]!, info.key);
       return {
         stageId: info.stageId,
         name: info.name,

@@ -1,7 +1,8 @@
 import type { VelocityFigures, VelocityGroup, VelocityGroupBy, VelocityResult } from '@stagecraft/contracts';
 import { compareIds } from './process-catalog';
 import { dictionary, NO_CURRENCY } from './projection.helpers';
-import { ExactSum, unitsOf, type SegmentWalker, type WaterfallSegments } from './waterfall.figures';
+import { ExactSum, unitsOf } from './exact-amounts';
+import type { SegmentWalker, WaterfallSegments } from './waterfall.figures';
 
 // Sales velocity over a window (from, to], from the same walk over the board segments as the
 // waterfall (waterfall.figures.ts: "counted" is open and in the filter at that instant):

@@ -1,5 +1,5 @@
 import type { WaterfallBucket, WaterfallChange, WaterfallChangeOpportunity, WaterfallMemoBucket, WaterfallOpen, WaterfallProcess, WaterfallResult } from '@stagecraft/contracts';
-import { AMOUNT_DECIMALS } from '@stagecraft/opportunity';
+import { ExactSum, unitsOf, valueOfUnits } from './exact-amounts';
 import { compareIds, processesOf, stageOrderOf, type ProcessCatalog } from './process-catalog';
 import { dictionary, NO_CURRENCY } from './projection.helpers';
 import { encodeChangeKey, PageSelection, type WaterfallChangeKey, type WaterfallPage } from './waterfall.page';
@@ -26,54 +26,11 @@ import { encodeChangeKey, PageSelection, type WaterfallChangeKey, type Waterfall
 // is in reopened twice and in won/lost for each closing in the window; one whose amount changed
 // and that was then lost shows the change in amountIncreased/Decreased and its last amount in lost.
 // Hence start + Σ changes = end for the count and for every currency: exact, because amounts
-// (at most AMOUNT_DECIMALS decimals) are added as whole minor units, not as binary fractions.
+// (at most AMOUNT_DECIMALS decimals) are added as whole minor units, not as binary fractions
+// (exact-amounts.ts).
 // Memos, outside the identity: pushedOut / pulledIn count the counted deals whose expected close
 // date moved later / earlier (from one date to another), with their amount then.
 // Weighted amounts (amount × the stage's probability / 100) are given for start and end only.
-
-const SCALE = 10 ** AMOUNT_DECIMALS;
-// Below this an amount times SCALE is within a few units in the last place of a whole number < 2^53.
-const FAST_UNITS_BELOW = Number.MAX_SAFE_INTEGER / SCALE / 8;
-
-/** An amount as whole minor units (10^-AMOUNT_DECIMALS): exact for every valid amount. */
-export function unitsOf(amount: number): number | bigint {
-  if (Math.abs(amount) < FAST_UNITS_BELOW) return Math.round(amount * SCALE);
-  const [whole, fraction = ''] = String(amount).split('.');
-  const negative = whole!.startsWith('-');
-  const units = BigInt(negative ? whole!.slice(1) : whole!) * BigInt(SCALE) + BigInt((fraction + '0'.repeat(AMOUNT_DECIMALS)).slice(0, AMOUNT_DECIMALS));
-  return negative ? -units : units;
-}
-
-/** A sum of minor units, in a double while it stays exact there, else in a bigint. */
-export class ExactSum {
-  private units = 0;
-  private big: bigint | undefined;
-
-  add(units: number | bigint): void {
-    if (this.big === undefined && typeof units === 'number') {
-      const next = this.units + units;
-      if (Number.isSafeInteger(next)) {
-        this.units = next;
-        return;
-      }
-    }
-    this.big = (this.big ?? BigInt(this.units)) + BigInt(units);
-  }
-
-  /** The sum as the double nearest to it. */
-  value(): number {
-    return valueOfUnits(this.big ?? this.units);
-  }
-}
-
-/** Minor units as the double nearest to the amount (a whole number of units over 10^4 is correctly rounded; a bigint goes through its decimal text). */
-export function valueOfUnits(units: number | bigint): number {
-  if (typeof units === 'number') return units / SCALE;
-  const negative = units < 0n;
-  const size = negative ? -units : units;
-  const fraction = String(size % BigInt(SCALE)).padStart(AMOUNT_DECIMALS, '0');
-  return Number(`${negative ? '-' : ''}${size / BigInt(SCALE)}.${fraction}`);
-}
 
 const negate = (units: number | bigint) => (typeof units === 'number' ? -units : -units);
 const minus = (a: number | bigint, b: number | bigint) => (typeof a === 'number' && typeof b === 'number' ? a - b : BigInt(a) - BigInt(b));

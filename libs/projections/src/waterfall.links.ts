@@ -1,6 +1,6 @@
 import { NONE } from './opportunity-table';
 import type { StageIntervalsModel } from './stage-intervals.projection';
-import { unitsOf } from './waterfall.figures';
+import { unitsOf } from './exact-amounts';
 
 // What the waterfall's walk needs of each segment beyond the read model's columns, derived from
 // them and kept beside the model (not in it: nothing is added to a rebuild or a snapshot). A

@@ -8,7 +8,8 @@ import { filterArbitraryFor, historyWith, instantArbitraryFor, type GeneratedHis
 import { definitionOf, expectApproxEqual, processIds, readLog, stageOrder, type OracleOpportunity } from './testing/history.oracle';
 import { at, log, standardV1 } from './testing/log.fixtures';
 import { project } from './testing/project';
-import { ExactSum, unitsOf, WaterfallTally } from './waterfall.figures';
+import { ExactSum, unitsOf } from './exact-amounts';
+import { WaterfallTally } from './waterfall.figures';
 import { queryWaterfall, walkStageIntervals, type WaterfallQuery } from './waterfall.queries';
 import { decodeChangeKey, encodeChangeKey } from './waterfall.page';
 import { scanWaterfall } from './waterfall.scan';

@@ -3,7 +3,8 @@ import { NONE } from './opportunity-table';
 import { compareIds, processesOf, stageOrderOf } from './process-catalog';
 import { dictionary, NO_CURRENCY } from './projection.helpers';
 import { NO_DAY, type StageIntervalsModel } from './stage-intervals.projection';
-import { MEMO_BUCKETS, STAGE_BUCKETS, TOTAL_BUCKETS, valueOfUnits, type WaterfallOptions } from './waterfall.figures';
+import { valueOfUnits } from './exact-amounts';
+import { MEMO_BUCKETS, STAGE_BUCKETS, TOTAL_BUCKETS, type WaterfallOptions } from './waterfall.figures';
 import { ENTERED_CREATED, linksOf, type SegmentLinks } from './waterfall.links';
 import type { WaterfallQuery } from './waterfall.queries';
 

@@ -2,6 +2,7 @@ import type { WinLossGroupBy, WinLossFigures, WinLossGroup, WinLossResult } from
 import type { OpportunityOpened, OpportunityWon, OpportunityLost, OpportunityReopened, OpportunityDetailsChanged } from '@stagecraft/opportunity';
 import { defineOpportunityProjection } from './opportunity-projection.factory';
 import { createOpportunityTable, createStringCodes, encode, matchRows, type OpportunityTable, type StringCodes } from './opportunity-table';
+import { ExactSums } from './exact-amounts';
 import { compareIds } from './process-catalog';
 import { dictionary, float64Column, int32Column, NO_CURRENCY, occurredAtMs, parseFilter, soleCurrencyTotal, pushFloat64, pushInt32, type Float64Column, type Int32Column } from './projection.helpers';
 import type { AnalyticsFilter } from './projection.types';
@@ -186,10 +187,10 @@ export function queryWinLoss(model: WinLossModel, filter: AnalyticsFilter = {}, 
   const reasonCount = model.reasons.values.length + 1;
   const won = new Int32Array(slots);
   const lost = new Int32Array(slots);
-  const byCurrency = new Float64Array(slots * stride);
+  const byCurrency = new ExactSums(slots * stride);
   const hasCurrency = new Uint8Array(slots * stride);
   const byReason = new Int32Array(slots * reasonCount);
-  const lostByCurrency = new Float64Array(slots * stride);
+  const lostByCurrency = new ExactSums(slots * stride);
   const hasLostCurrency = new Uint8Array(slots * stride);
   const wonReasonCount = model.wonReasons.values.length + 1;
   const byWonReason = new Int32Array(slots * wonReasonCount);
@@ -208,13 +209,13 @@ export function queryWinLoss(model: WinLossModel, filter: AnalyticsFilter = {}, 
     const cell = currencyCell[wonCurrency[row]! + 2]!;
     const why = wonReason[row]! + 1;
     won[total]!++;
-    byCurrency[total * stride + cell]! += amount;
+    byCurrency.add(total * stride + cell, amount);
     hasCurrency[total * stride + cell] = 1;
     byWonReason[total * wonReasonCount + why]!++;
     if (!groupSlot) continue;
     const slot = groupSlot[k]!;
     won[slot]!++;
-    byCurrency[slot * stride + cell]! += amount;
+    byCurrency.add(slot * stride + cell, amount);
     hasCurrency[slot * stride + cell] = 1;
     byWonReason[slot * wonReasonCount + why]!++;
   }
@@ -228,7 +229,7 @@ export function queryWinLoss(model: WinLossModel, filter: AnalyticsFilter = {}, 
     lost[total]!++;
     byReason[total * reasonCount + reason]!++;
     if (known) {
-      lostByCurrency[total * stride + cell]! += amount;
+      lostByCurrency.add(total * stride + cell, amount);
       hasLostCurrency[total * stride + cell] = 1;
     }
     if (!groupSlot) continue;
@@ -236,16 +237,16 @@ export function queryWinLoss(model: WinLossModel, filter: AnalyticsFilter = {}, 
     lost[slot]!++;
     byReason[slot * reasonCount + reason]!++;
     if (known) {
-      lostByCurrency[slot * stride + cell]! += amount;
+      lostByCurrency.add(slot * stride + cell, amount);
       hasLostCurrency[slot * stride + cell] = 1;
     }
   }
 
   const figures = (slot: number): WinLossFigures => {
-    const perCurrency = (sums: Float64Array, has: Uint8Array) => {
+    const perCurrency = (sums: ExactSums, has: Uint8Array) => {
       const result = dictionary<number>();
       for (let c = 0; c <= currencyCount; c++) {
-        if (has[slot * stride + c] === 1) result[c === 0 ? NO_CURRENCY : model.currencies.values[c - 1]!] = sums[slot * stride + c]!;
+        if (has[slot * stride + c] === 1) result[c === 0 ? NO_CURRENCY : model.currencies.values[c - 1]!] = sums.value(slot * stride + c);
       }
       return result;
     };

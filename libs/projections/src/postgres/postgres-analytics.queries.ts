@@ -38,6 +38,7 @@ import type { LearnedForecastFigures, LearnedPipelineFigures } from '../win-prob
 import type { LearnedForecastQuery, LearnedPipelineQuery } from '../win-probability.queries';
 import { PostgresWinProbabilityQueries } from './postgres-win-probability.queries';
 import { NO_DAY } from '../stage-intervals.projection';
+import { valueOfUnitsText } from '../exact-amounts';
 import { WaterfallTally, type SegmentWalker, type WaterfallSegments } from '../waterfall.figures';
 import type { WaterfallQuery, WindowQuery } from '../waterfall.queries';
 import { VelocityTally } from '../velocity.figures';
@@ -47,13 +48,15 @@ import { queryAll, withoutSorting, WITHOUT_SORTING_LENGTH, WITHOUT_SORTING_RESUL
 import { standingAt, standingSegments } from './read-side.standing';
 import { instantParameter, isoOf, ms } from './read-side.encoding';
 import { monthCover } from './read-side.month-cover';
+import { amountUnitsSum } from './read-side.amounts';
 import { periodCover, SUMMARIES_NOTE, closedAmount, closedCurrency, closedReason, wholeAmount, type PeriodCover } from './read-side.summaries';
 import { LOST_END, restoreReadSideState, WON_END, type ReadSideState, type SerializedReadSideState } from './read-side.fold';
 
 // The analytics answered from the PostgreSQL read side, the same JSON as the in-memory models
-// (queries/in-memory-analytics.queries.ts) for the same log. Where a figure is a float sum, SQL
-// adds in the order the in-memory query adds (`sum(x ORDER BY opened_position)`: row order;
-// segments by the position that started them); where an answer lists keys, TypeScript builds the
+// (queries/in-memory-analytics.queries.ts) for the same log. Sums of amounts are exact, in whole
+// minor units (read-side.amounts.ts), so any order gives them. Where a figure is a float sum (a
+// weighted amount), SQL adds in the order the in-memory query adds (row order; segments by the
+// position that started them); where an answer lists keys, TypeScript builds the
 // object in the in-memory order (currencies and reasons by first appearance, groups by key,
 // stages in process order from the catalog). Medians and p90s pick values by exact integer rank.
 // The stage-duration mean is no float sum: the exact (numeric) sum of whole ms, rounded once.
@@ -88,15 +91,6 @@ interface Counters {
 const isoDate = (column: string) => `to_char(${column}, 'YYYY-MM-DD')`;
 // A bound past what a timestamptz holds (a filter's end a day on, say) is before or after everything, as in memory.
 const isoOrNull = (value: number | null) => (value === null ? null : instantParameter(value));
-
-/**
- * Whether adding these amounts in any order gives the sum the in-memory models get by adding them
- * in row order: when every amount is a whole number and the sum of their sizes stays below 2^52,
- * every partial sum is a whole number a double holds exactly, so no addition rounds (NaN and
- * infinities fail the bound). Then a query may skip sorting each group's rows before adding.
- */
-const EXACT_SUMS = (column: string, kept: string) =>
-  `COALESCE(bool_and(${column} = trunc(${column})) FILTER (WHERE ${kept} AND ${column} IS NOT NULL), true) AND COALESCE(sum(abs(${column})) FILTER (WHERE ${kept} AND ${column} IS NOT NULL), 0) < 4503599627370496`;
 
 /** What rankedFromBuckets reads: rows (process_id, stage_id, bucket, visits, ms_sum), one per bucket, and which visits (alias v) they count. */
 interface DurationHistogram {
@@ -200,19 +194,18 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
           const w = new Where('stage_id IS NULL', `status <> 'open'`).eq('process_id', filter.processId).eq('team_id', filter.teamId).eq('owner_id', filter.ownerId);
           return w.add(`status = ANY(${w.param(outcomes)}::text[])`).add(`closed_at >= ${w.param(window!.from)}::timestamptz`).add(`closed_at <= ${w.param(window!.to)}::timestamptz`);
         };
-        const sectionsOf = (inRowOrder: boolean): Statement => {
+        const sectionsOf = (): Statement => {
           const figures = closedWhere();
           return {
             // One group per currency; a section's count is the sum of its currencies' counts (grouping
             // sets for the section as well cost a second pass of the hash aggregate over every closing).
-            sql: `SELECT process_id, status, currency, count(*)::int AS n, sum(amount ${inRowOrder ? 'ORDER BY opened_position' : ''}) AS amount,
-                 min(opened_position) FILTER (WHERE amount IS NOT NULL) AS first, ${EXACT_SUMS('amount', 'true')} AS exact
+            sql: `SELECT process_id, status, currency, count(*)::int AS n, ${amountUnitsSum(s, 'amount')} AS amount,
+                 min(opened_position) FILTER (WHERE amount IS NOT NULL) AS first
                FROM ${s}.opportunities ${figures} GROUP BY process_id, status, currency`,
             values: figures.values,
           };
         };
-        // Sums in any order first: when they are exact (whole amounts), they are the in-memory ones.
-        const sectionsAt = window ? addClosed(sectionsOf(false)) : -1;
+        const sectionsAt = window ? addClosed(sectionsOf()) : -1;
         let closedCardsAt = -1;
         if (window && options.includeOpportunities) {
           // The latest `limit` closings of each (process, outcome), each walked back from the window's end
@@ -253,11 +246,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
 
         let closed: ((processId: string) => { won?: ClosedSection; lost?: ClosedSection }) | undefined;
         if (window) {
-          let sections = closedResults[sectionsAt]!;
-          if (sections.rows.some((row) => row.exact === false)) {
-            const inRowOrder = sectionsOf(true);
-            sections = await client.query(inRowOrder.sql, [...inRowOrder.values]);
-          }
+          const sections = closedResults[sectionsAt]!;
           const closedCards = new Map<string, ClosedOpportunity[]>();
           // The sections in the order of the statement's section_no (process by process, outcome by outcome).
           const sectionLists = [...state.catalog.processes.keys()].flatMap((processId) =>
@@ -286,7 +275,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
             const entry = byKey.get(key) ?? { n: 0, currencies: [] };
             byKey.set(key, entry);
             entry.n += row.n;
-            if (row.amount !== null) entry.currencies.push({ currency: row.currency ?? NO_CURRENCY, amount: row.amount, first: Number(row.first) });
+            if (row.amount !== null) entry.currencies.push({ currency: row.currency ?? NO_CURRENCY, amount: valueOfUnitsText(row.amount), first: Number(row.first) });
           }
           const section = (processId: string, outcome: 'won' | 'lost'): ClosedSection => {
             const key = `${processId}\u0000${outcome}`;
@@ -616,36 +605,26 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       if (filter.to !== undefined) w.add(`closed_at <= ${w.param(isoOrNull(parsed.toMs))}::timestamptz`);
       // Without groupBy every row is outside the groups (in_group false), so those sets are skipped.
       const sets = '(), (won_currency), (lost_reason), (in_group, grp), (in_group, grp, won_currency), (in_group, grp, lost_reason)';
-      const figuresOf = (inRowOrder: boolean) =>
-        client.query(
-          `WITH kept AS (SELECT opened_position, status, won_amount, won_currency, lost_reason, ${group} AS grp, ${inGroup} AS in_group FROM ${this.schema}.opportunities ${w})
-           SELECT GROUPING(in_group, grp) = 0 AS grouped, GROUPING(won_currency) = 0 AS by_currency, GROUPING(lost_reason) = 0 AS by_reason, in_group, grp, won_currency, lost_reason,
-             count(*) FILTER (WHERE status = 'won')::int AS won, count(*) FILTER (WHERE status = 'lost')::int AS lost,
-             sum(COALESCE(won_amount, 0) ${inRowOrder ? 'ORDER BY opened_position' : ''}) FILTER (WHERE status = 'won') AS amount_won,
-             sum(won_amount ${inRowOrder ? 'ORDER BY opened_position' : ''}) FILTER (WHERE status = 'won' AND won_amount IS NOT NULL) AS currency_sum,
-             count(*) FILTER (WHERE status = 'won' AND won_amount IS NOT NULL)::int AS currency_wins,
-             ${EXACT_SUMS('won_amount', `status = 'won'`)} AS exact
-           FROM kept GROUP BY GROUPING SETS (${sets})`,
-          w.values,
-        );
-      // Sums in any order first: when they are exact (whole amounts), they are the in-memory ones.
-      let { rows } = await figuresOf(false);
-      if (rows.some((row) => row.exact === false)) ({ rows } = await figuresOf(true));
-      // Amount lost per currency (added in row order, as the in-memory loop) and wins per won reason.
-      const lostAndWhyOf = (inRowOrder: boolean) =>
-        client.query(
-          `WITH kept AS (SELECT opened_position, status, amount, currency, won_reason, ${group} AS grp, ${inGroup} AS in_group FROM ${this.schema}.opportunities ${w})
-           SELECT GROUPING(in_group, grp) = 0 AS grouped, GROUPING(currency) = 0 AS by_currency, in_group, grp, currency, won_reason,
-             sum(amount ${inRowOrder ? 'ORDER BY opened_position' : ''}) FILTER (WHERE status = 'lost' AND amount IS NOT NULL) AS lost_sum,
-             count(*) FILTER (WHERE status = 'lost' AND amount IS NOT NULL)::int AS lost_with_amount,
-             count(*) FILTER (WHERE status = 'won' AND won_reason IS NOT NULL)::int AS won_with_reason,
-             ${EXACT_SUMS('amount', `status = 'lost'`)} AS exact
-           FROM kept GROUP BY GROUPING SETS ((currency), (won_reason), (in_group, grp, currency), (in_group, grp, won_reason))`,
-          w.values,
-        );
-      // As above: in any order first, in row order only when some sum could round.
-      let lostAndWhy = await lostAndWhyOf(false);
-      if (lostAndWhy.rows.some((row) => row.exact === false)) lostAndWhy = await lostAndWhyOf(true);
+      // Amounts won per currency, exactly (read-side.amounts.ts).
+      const { rows } = await client.query(
+        `WITH kept AS (SELECT status, won_amount, won_currency, lost_reason, ${group} AS grp, ${inGroup} AS in_group FROM ${this.schema}.opportunities ${w})
+         SELECT GROUPING(in_group, grp) = 0 AS grouped, GROUPING(won_currency) = 0 AS by_currency, GROUPING(lost_reason) = 0 AS by_reason, in_group, grp, won_currency, lost_reason,
+           count(*) FILTER (WHERE status = 'won')::int AS won, count(*) FILTER (WHERE status = 'lost')::int AS lost,
+           ${amountUnitsSum(this.schema, 'won_amount', `status = 'won' AND won_amount IS NOT NULL`)} AS currency_sum,
+           count(*) FILTER (WHERE status = 'won' AND won_amount IS NOT NULL)::int AS currency_wins
+         FROM kept GROUP BY GROUPING SETS (${sets})`,
+        w.values,
+      );
+      // Amount lost per currency (exactly, as above) and wins per won reason.
+      const lostAndWhy = await client.query(
+        `WITH kept AS (SELECT status, amount, currency, won_reason, ${group} AS grp, ${inGroup} AS in_group FROM ${this.schema}.opportunities ${w})
+         SELECT GROUPING(in_group, grp) = 0 AS grouped, GROUPING(currency) = 0 AS by_currency, in_group, grp, currency, won_reason,
+           ${amountUnitsSum(this.schema, 'amount', `status = 'lost' AND amount IS NOT NULL`)} AS lost_sum,
+           count(*) FILTER (WHERE status = 'lost' AND amount IS NOT NULL)::int AS lost_with_amount,
+           count(*) FILTER (WHERE status = 'won' AND won_reason IS NOT NULL)::int AS won_with_reason
+         FROM kept GROUP BY GROUPING SETS ((currency), (won_reason), (in_group, grp, currency), (in_group, grp, won_reason))`,
+        w.values,
+      );
       const slots = new Map<string | null, WinLossSlot>();
       const total: WinLossSlot = emptySlot();
       const slotOf = (key: string | null) => {
@@ -657,14 +636,14 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
         if (row.grouped && !row.in_group) continue;
         const slot = row.grouped ? slotOf(row.grp) : total;
         if (row.by_currency) {
-          if (row.lost_with_amount > 0) slot.lostCurrencies.set(row.currency, row.lost_sum);
+          if (row.lost_with_amount > 0) slot.lostCurrencies.set(row.currency, valueOfUnitsText(row.lost_sum));
         } else if (row.won_with_reason > 0) slot.wonReasons.set(row.won_reason, row.won_with_reason);
       }
       for (const row of rows) {
         if (row.grouped && !row.in_group) continue; // won deals when grouping by reason
         const slot = row.grouped ? slotOf(row.grp) : total;
         if (row.by_currency) {
-          if (row.currency_wins > 0) slot.currencies.set(row.won_currency, row.currency_sum);
+          if (row.currency_wins > 0) slot.currencies.set(row.won_currency, valueOfUnitsText(row.currency_sum));
         } else if (row.by_reason) {
           if (row.lost > 0) slot.reasons.set(row.lost_reason, row.lost);
         } else {
@@ -678,8 +657,8 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
   /**
    * Win/loss from the summary rows (whole months and days) and the closings in the pieces of days
    * at either end; undefined when the summaries cannot say (a filter on both team and owner, a
-   * bound no date holds) or when an amount is not whole or the sums could round: then the general
-   * query adds the amounts in row order.
+   * bound no date holds) or when an amount is not whole (the summaries add whole amounts only):
+   * then the general query adds the amounts.
    */
   private async winLossSummed(client: PoolClient, filter: AnalyticsFilter, groupBy: WinLossGroupBy | undefined): Promise<{ total: WinLossSlot; slots: Map<string | null, WinLossSlot> } | undefined> {
     const parsed = parseFilter(filter);
@@ -703,19 +682,14 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     const [group, inGroup] = summaryGroupingOf(groupBy);
     const { rows: cells } = await client.query(
       `SELECT ${group} AS grp, ${inGroup} AS in_group, outcome, currency, reason, sum(closings)::int AS closings, sum(with_amount)::int AS with_amount,
-         sum(whole_sum)::text AS whole_sum, sum(abs_sum)::text AS abs_sum, sum(fractional)::int AS fractional
+         sum(whole_sum)::text AS whole_sum, sum(fractional)::int AS fractional
        FROM (SELECT process_id, dim_id, period_start, outcome, currency, reason, closings, with_amount, whole_sum, abs_sum, fractional FROM ${s}.win_loss_summary WHERE ${rows}
          ${edges}) c
        GROUP BY 1, 2, 3, 4, 5`,
       w.values,
     );
-    // Exact only when every amount is whole and the sizes add up below 2^52 (then any order gives the in-memory sum).
-    let size = 0n;
-    for (const cell of cells) {
-      if (cell.fractional !== 0) return undefined;
-      size += BigInt(cell.abs_sum);
-    }
-    if (size >= 2n ** 52n) return undefined;
+    // Whole amounts are summed exactly here (a bigint of whole units), as the in-memory models sum them.
+    if (cells.some((cell) => cell.fractional !== 0)) return undefined;
     type Sums = { won: number; lost: number; wonSums: Map<string | null, [number, bigint]>; lostSums: Map<string | null, [number, bigint]>; reasons: Map<string | null, number>; wonReasons: Map<string, number> };
     const emptySums = (): Sums => ({ won: 0, lost: 0, wonSums: new Map(), lostSums: new Map(), reasons: new Map(), wonReasons: new Map() });
     const total = emptySums();
@@ -744,6 +718,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     }
     // As the general query: a currency only when some closing had an amount, a reason only when counted.
     const slotOf = (sums: Sums): WinLossSlot => {
+      // The double nearest to the whole sum, as valueOfUnits gives it.
       const amounts = (by: Map<string | null, [number, bigint]>) => new Map([...by].filter(([, [n]]) => n > 0).map(([key, [, sum]]) => [key, Number(sum)]));
       const counted = <K>(by: Map<K, number>) => new Map([...by].filter(([, n]) => n > 0));
       return { won: sums.won, lost: sums.lost, currencies: amounts(sums.wonSums), lostCurrencies: amounts(sums.lostSums), reasons: counted(sums.reasons), wonReasons: counted(sums.wonReasons) };
@@ -1132,13 +1107,14 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
 
   /**
    * The count, amount and weighted amount of each (process, stage, currency) among the rows `where`
-   * selects, each sum added in `order` (the in-memory row order): the rows come sorted by group and
-   * then by `order` (from the covering index, or one sort), and a plain sum() adds them one after
-   * the other in that order (no ORDER BY inside the aggregate: one sort per sum and group).
+   * selects: the amount exactly (read-side.amounts.ts, as text), the weighted amount added in
+   * `order` (the in-memory row order): the rows come sorted by group and then by `order` (from the
+   * covering index, or one sort), and a plain sum() adds them one after the other in that order
+   * (no ORDER BY inside the aggregate: one sort per sum and group).
    */
   private stageTotalsStatement(table: string, where: Where, order: string): Statement {
     return {
-      sql: `SELECT process_id, stage_id, currency, count(*)::int AS n, sum(amount) AS amount, sum(amount * probability / 100) AS weighted, 0 AS rotting
+      sql: `SELECT process_id, stage_id, currency, count(*)::int AS n, ${amountUnitsSum(this.schema, 'amount')} AS amount, sum(amount * probability / 100) AS weighted, 0 AS rotting
        FROM (SELECT process_id, stage_id, currency, amount, probability FROM ${this.schema}.${table} ${where} ORDER BY process_id, stage_id, currency, ${order}) kept
        GROUP BY process_id, stage_id, currency`,
       values: where.values,
@@ -1149,7 +1125,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
    * stageTotalsStatement for the board segments standing at `atMs` that meet `filter` (the two walks of
    * standingSegments, read-side.standing.ts), with each
    * group's rotting segments (rottingStatement's rule) counted in the same pass, so that they are
-   * found once. The segments come from their index in no useful order; the sums must add them in
+   * found once. The segments come from their index in no useful order; the weighted sums must add them in
    * started_position order (the in-memory order). They are sorted by started_position alone, and
    * a hash aggregate then adds each group's rows in the order they arrive: one sort on one whole
    * number, no join to the catalog, nothing computed per row but the weighted amount (and the
@@ -1176,7 +1152,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
         : `CASE ${rotten.map((stage) => `WHEN process_id = ${where.param(stage.processId)} AND stage_id = ${where.param(stage.stageId)} THEN ${rottenSql(at, 'stage_entered_at', `${where.param(stage.rotAfterDays)}::int`)}`).join(' ')} ELSE false END`;
     const results = await queryAll(client, [
       ...withoutSorting({
-        sql: `SELECT process_id, stage_id, currency, count(*)::int AS n, sum(amount) AS amount, sum(weighted) AS weighted, count(*) FILTER (WHERE rotten)::int AS rotting
+        sql: `SELECT process_id, stage_id, currency, count(*)::int AS n, ${amountUnitsSum(this.schema, 'amount')} AS amount, sum(weighted) AS weighted, count(*) FILTER (WHERE rotten)::int AS rotting
          FROM (SELECT process_id, stage_id, currency, amount, amount * probability / 100 AS weighted, ${rottenCase} AS rotten
            FROM (${standing}) standing
            ORDER BY started_position + 0) kept
@@ -1246,7 +1222,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     for (const row of rows) {
       const entry = entryOf(row);
       if (row.whole) entry.n = row.n as number;
-      else if (row.amount !== null) entry.currencies.set(row.currency as string | null, [row.amount as number, row.weighted as number]);
+      else if (row.amount !== null) entry.currencies.set(row.currency as string | null, [valueOfUnitsText(row.amount as string), row.weighted as number]);
     }
     const perCurrency = (currencies: Map<string | null, [number, number]>, which: 0 | 1) => {
       const result = dictionary<number>();

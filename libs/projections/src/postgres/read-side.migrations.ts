@@ -8,8 +8,9 @@ import { assertReadSideSchema } from './read-side.schema-name';
 // next one. Every table and column says what it holds (COMMENT ON), for the analysts who query it
 // with psql or a BI tool; docs/read-models-postgres.md describes the same, with examples.
 //
-// Times of business (occurredAt) are timestamptz. Amounts are double precision: the API adds them
-// as JavaScript numbers in a fixed order, and the queries add them in that same order.
+// Times of business (occurredAt) are timestamptz. Amounts are double precision, as the events hold
+// them: sums of amounts are exact, in whole minor units (amount_units, migration 21); weighted
+// amounts are float sums, added in the order the in-memory models add them.
 
 export interface ReadSideMigration {
   readonly version: number;
@@ -1015,6 +1016,25 @@ COMMENT ON COLUMN ${s}.win_probability_visits.closed_at IS 'Business time of the
 COMMENT ON COLUMN ${s}.win_probability_visits.won IS 'Whether that closing was a win.';
 COMMENT ON COLUMN ${s}.win_probability_visits.flagged IS 'The deal had gone backward or been reopened when it entered the visit.';
 COMMENT ON COLUMN ${s}.win_probability_visits.configured_probability IS 'The stage''s probability (0-100) in the version the visit ended on.';
+`,
+  },
+  {
+    version: 21,
+    name: 'amounts are added exactly, in whole minor units, as the API adds them',
+    // The threshold is FAST_UNITS_BELOW of exact-amounts.ts (MAX_SAFE_INTEGER / 10^4 / 8), written out: a migration never changes.
+    // The body names no schema: a rebuild's schema is renamed when it is swapped in, and a SQL
+    // function's body is kept as text (the view, parsed once, follows the rename).
+    sql: (s) => `
+CREATE FUNCTION ${s}.amount_units(amount double precision) RETURNS numeric LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN abs(amount) < 112589990684.26239::double precision THEN floor(amount * 10000 + 0.5)::bigint::numeric ELSE trunc(amount::text::numeric * 10000) END
+$$;
+COMMENT ON FUNCTION ${s}.amount_units(double precision) IS 'An amount (at most 4 decimals) as whole minor units (10^-4), exactly: sum(amount_units(amount)) * 0.0001 is the exact decimal sum the API answers (0.1 + 0.2 is 0.3), where sum(amount) adds binary fractions. Null for null. From about 1.1e11 on it reads the digits of the amount''s text, so it needs extra_float_digits >= 1 (the default; 0 or less prints 15 digits).';
+CREATE OR REPLACE VIEW ${s}.win_loss_amounts AS
+  SELECT outcome, closed_currency AS currency, count(*) AS closings, (sum(${s}.amount_units(closed_amount)) * 0.0001)::double precision AS amount
+  FROM ${s}.win_loss_closings WHERE closed_amount IS NOT NULL GROUP BY outcome, closed_currency;
+COMMENT ON VIEW ${s}.win_loss_amounts IS 'GET /analytics/win-loss totals without filters: amount won and amount lost per currency (null: unspecified), added exactly as the API adds them; closings counts those with an amount.';
+COMMENT ON COLUMN ${s}.win_loss_amounts.amount IS 'Their amounts added exactly (sum(amount_units(closed_amount)) * 0.0001, as the double nearest to it: amountWonByCurrency / amountLostByCurrency), in this currency only.';
+COMMENT ON COLUMN ${s}.win_loss_closings.opened_position IS 'Log position of its opening (the row order of the opportunities).';
 `,
   },
 ];
