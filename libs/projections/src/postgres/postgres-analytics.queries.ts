@@ -37,6 +37,7 @@ import { ReadModelUnavailableError, type AnalyticsQueries } from '../queries/ana
 import type { LearnedForecastFigures, LearnedPipelineFigures } from '../win-probability.model';
 import type { LearnedForecastQuery, LearnedPipelineQuery } from '../win-probability.queries';
 import { PostgresWinProbabilityQueries } from './postgres-win-probability.queries';
+import { postgresUnreachable } from './postgres-unreachable';
 import { NO_DAY } from '../stage-intervals.projection';
 import { valueOfUnitsText } from '../exact-amounts';
 import { WaterfallTally, type SegmentWalker, type WaterfallSegments } from '../waterfall.figures';
@@ -902,7 +903,8 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       const code = (error as { code?: string }).code;
       // 42P01: the schema's tables are gone (a database reset); 08xxx / 57P0x: the connection or the server went away;
       // 57014: the statement timeout ran out (a lock held, a stuck server) or an operator cancelled it.
-      if (code === '42P01' || code?.startsWith('08') || code?.startsWith('57P') || code === '57014') {
+      // Or no code at all: the connection lost without a word from the server (postgresUnreachable).
+      if (code === '42P01' || code?.startsWith('08') || code?.startsWith('57P') || code === '57014' || postgresUnreachable(error) !== undefined) {
         throw new ReadModelUnavailableError('PROJECTIONS.UNAVAILABLE', `The read models in PostgreSQL cannot be read right now (${(error as Error).message}); retry shortly.`);
       }
       throw error;

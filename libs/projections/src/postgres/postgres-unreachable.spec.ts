@@ -10,6 +10,8 @@ describe('postgresUnreachable', () => {
       [{ message: 'The server does not support SSL connections' }, /SSL/],
       [{ code: 'DEPTH_ZERO_SELF_SIGNED_CERT', message: 'self-signed certificate' }, /certificate/],
       [{ code: 'ECONNREFUSED', message: 'connect to postgres://u:s3cret@db:5432/x refused' }, /^((?!s3cret).)*$/],
+      [{ message: 'Connection terminated unexpectedly' }, /terminated/],
+      [{ message: 'Client has encountered a connection error and is not queryable' }, /not queryable/],
     ];
     for (const [error, reason] of cases) expect([error, postgresUnreachable(error)]).toEqual([error, expect.stringMatching(reason)]);
   });

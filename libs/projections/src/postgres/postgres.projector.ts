@@ -68,6 +68,11 @@ export function createReadSidePool(settings: PostgresReadSideSettings, max = 4):
   // pg_terminate_backend) is emitted here; unheard, Node ends the whole process. The pool has
   // already let it go, and the next query opens a new one (or fails, answered as unavailable).
   pool.on('error', () => undefined);
+  // A connection lost while checked out (a query running on it: a failover, the network cut) is
+  // emitted on the client itself, where the pool listens only while it is idle: unheard, that too
+  // ends the process. The query under way fails with it (PROJECTIONS.UNAVAILABLE), and the pool
+  // drops the client when it comes back.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

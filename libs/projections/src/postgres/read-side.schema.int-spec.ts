@@ -9,6 +9,7 @@ import { PostgresAnalyticsQueries } from './postgres-analytics.queries';
 import { createReadSidePool, PostgresReadSideFollower, rebuildIntoShadow } from './postgres.projector';
 import { migrateReadSide } from './read-side.migrations';
 import { ReadSideSchemaTakenError } from './read-side.schema-name';
+import { TcpProxy } from '../../../../test/support/tcp-proxy';
 
 // The read side creates its schema and a rebuild replaces it whole: neither may touch a schema
 // another application named the same, one lost connection must not end the process, and a
@@ -148,6 +149,46 @@ describeWithPostgres('a blocked read side answers unavailable instead of holding
     } finally {
       lock.release();
       await pool.end();
+    }
+  });
+});
+
+describeWithPostgres('a read side whose connection is cut (a failover, the network) answers unavailable', () => {
+  const readSide = new PostgresTestReadSide();
+  afterAll(async () => {
+    await readSide.pool.query(`DROP SCHEMA IF EXISTS ${readSide.schema} CASCADE`);
+    await readSide.pool.end();
+  });
+
+  // Unlike an operator's pg_terminate_backend, a cut TCP connection says nothing before it goes:
+  // node-postgres emits 'error' on the client, which a checked-out client has nobody to hear —
+  // unheard, it would end the whole API process.
+  it('a connection cut while a query runs, and one found dead in the pool, are PROJECTIONS.UNAVAILABLE; the pool answers again once PostgreSQL is back', async () => {
+    await readSide.reset();
+    await readSide.load([], [1]);
+    const proxy = await new TcpProxy('127.0.0.1', Number(new URL(POSTGRES_TEST_URL).port || 5432)).start();
+    const url = new URL(POSTGRES_TEST_URL);
+    url.host = proxy.url;
+    const pool = createReadSidePool({ url: url.toString(), schema: readSide.schema }, 2);
+    const queries = new PostgresAnalyticsQueries(pool, readSide.schema, { position: () => 0, waitFor: async () => true, status: () => [] });
+    const outcome = (answer: Promise<unknown>) => answer.then(() => 'answered', (error: unknown) => error);
+    try {
+      await expect(queries.funnel({})).resolves.toMatchObject({ processes: expect.any(Array) });
+      // Both connections of the pool busy when the cut comes (the closed sections run beside the columns).
+      proxy.freeze();
+      const running = [outcome(queries.funnel({})), outcome(queries.pipeline({}, { includeOpportunities: true, closed: { outcomes: ['won', 'lost'], from: '2026-01-01T00:00:00Z', to: '2026-12-31T00:00:00Z', limit: 5 } }))];
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await proxy.cut();
+      for (const refused of await Promise.all(running)) {
+        expect(refused).toBeInstanceOf(ReadModelUnavailableError);
+        expect(refused).toMatchObject({ code: 'PROJECTIONS.UNAVAILABLE', message: expect.stringMatching(/cannot be (read|reached)/) });
+      }
+      await expect(queries.funnel({})).rejects.toMatchObject({ code: 'PROJECTIONS.UNAVAILABLE' });
+      await proxy.restore();
+      await expect(queries.funnel({})).resolves.toMatchObject({ processes: expect.any(Array) });
+    } finally {
+      await pool.end();
+      await proxy.close();
     }
   });
 });
