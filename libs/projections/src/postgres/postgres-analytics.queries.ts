@@ -903,8 +903,10 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       const code = (error as { code?: string }).code;
       // 42P01: the schema's tables are gone (a database reset); 08xxx / 57P0x: the connection or the server went away;
       // 57014: the statement timeout ran out (a lock held, a stuck server) or an operator cancelled it.
+      // A DBA's own timeouts on the role or database: 55P03 gave up waiting for a lock (lock_timeout),
+      // 25P03 ended the session (idle_in_transaction_session_timeout).
       // Or no code at all: the connection lost without a word from the server (postgresUnreachable).
-      if (code === '42P01' || code?.startsWith('08') || code?.startsWith('57P') || code === '57014' || postgresUnreachable(error) !== undefined) {
+      if (code === '42P01' || code?.startsWith('08') || code?.startsWith('57P') || code === '57014' || code === '55P03' || code === '25P03' || postgresUnreachable(error) !== undefined) {
         throw new ReadModelUnavailableError('PROJECTIONS.UNAVAILABLE', `The read models in PostgreSQL cannot be read right now (${(error as Error).message}); retry shortly.`);
       }
       throw error;

@@ -153,6 +153,40 @@ describeWithPostgres('a blocked read side answers unavailable instead of holding
   });
 });
 
+describeWithPostgres("a DBA's timeouts on the role or database answer unavailable, never 500", () => {
+  const readSide = new PostgresTestReadSide();
+  const locker = new Pool({ connectionString: POSTGRES_TEST_URL, max: 1 });
+  afterAll(async () => {
+    await readSide.pool.query(`DROP SCHEMA IF EXISTS ${readSide.schema} CASCADE`);
+    await readSide.pool.end();
+    await locker.end();
+  });
+
+  it('a statement that gives up on a lock (lock_timeout set by ALTER ROLE or DATABASE … SET, or in the URL) is PROJECTIONS.UNAVAILABLE', async () => {
+    await readSide.reset();
+    await readSide.load([], [1]);
+    // What ALTER ROLE stagecraft SET lock_timeout = '200ms' gives every session of the role.
+    const url = `${POSTGRES_TEST_URL}${POSTGRES_TEST_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent('-c lock_timeout=200')}`;
+    const pool = createReadSidePool({ url, schema: readSide.schema }, 1);
+    const queries = new PostgresAnalyticsQueries(pool, readSide.schema, { position: () => 0, waitFor: async () => true, status: () => [] });
+    const lock = await locker.connect();
+    try {
+      await lock.query(`BEGIN; LOCK TABLE ${readSide.schema}.checkpoint IN ACCESS EXCLUSIVE MODE`);
+      const refused = await queries.funnel({}).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(refused).toBeInstanceOf(ReadModelUnavailableError);
+      expect(refused).toMatchObject({ code: 'PROJECTIONS.UNAVAILABLE', message: expect.stringMatching(/lock timeout/) });
+      await lock.query('ROLLBACK');
+      await expect(queries.funnel({})).resolves.toMatchObject({ processes: expect.any(Array) });
+    } finally {
+      lock.release();
+      await pool.end();
+    }
+  });
+});
+
 describeWithPostgres('a read side whose connection is cut (a failover, the network) answers unavailable', () => {
   const readSide = new PostgresTestReadSide();
   afterAll(async () => {
