@@ -10,6 +10,7 @@ import { historyArbitrary } from '../testing/history.arbitrary';
 import { describeWithPostgres, POSTGRES_TEST_URL, uniqueSchema } from '../testing/postgres.testing';
 import { PostgresAnalyticsQueries } from './postgres-analytics.queries';
 import { createReadSidePool, PostgresProjector } from './postgres.projector';
+import { rebuildPostgresReadSide } from './postgres-maintenance';
 import { allDailyCountsSql, allLabelRowsSql } from './read-side.learned';
 import { migrateReadSide } from './read-side.migrations';
 
@@ -167,6 +168,44 @@ describeWithPostgres('the PostgreSQL projector', () => {
     expect(second.position()).toBe(head);
     expect(await answers(queriesOn(name))).toBe(await expected());
     await second.stop();
+  }, 60_000);
+
+  // A DBA's statement_timeout or lock_timeout on the projector's role (or database) must not cut
+  // the standby's wait for the lock short, nor any statement of its own work: cancelled, a batch
+  // or an index build would only be tried again, and a standby would exit instead of waiting.
+  it('a second projector, and a rebuild from the CLI, wait for the lock whatever statement_timeout and lock_timeout the role gives its sessions', async () => {
+    const name = schema();
+    const url = `${POSTGRES_TEST_URL}${POSTGRES_TEST_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent('-c statement_timeout=300 -c lock_timeout=300')}`;
+    const first = new PostgresProjector(store, { url, schema: name }, { batchSize: 500 });
+    await first.start();
+    let waiting = false;
+    const second = new PostgresProjector(store, { url, schema: name }, { onWaitingForLock: () => (waiting = true) });
+    let ended: string | undefined;
+    const starting = second.start().then(
+      () => (ended = 'started'),
+      (error: Error) => (ended = `failed: ${error.message}`),
+    );
+    let rebuildWaiting = false;
+    let rebuilt: string | undefined;
+    const rebuilding = rebuildPostgresReadSide(store, { url, schema: name }, undefined, () => (rebuildWaiting = true)).then(
+      () => (rebuilt = 'rebuilt'),
+      (error: Error) => (rebuilt = `failed: ${error.message}`),
+    );
+    await until(() => waiting && rebuildWaiting, 'the second projector and the rebuild to wait');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect([ended, rebuilt]).toEqual([undefined, undefined]);
+    await first.stop();
+    // Whichever of the two takes the lock first, the other has it once that one is done.
+    try {
+      await until(() => ended !== undefined || rebuilt !== undefined, 'the lock to be taken');
+      if (ended === 'started') await second.stop();
+      await until(() => ended !== undefined && rebuilt !== undefined, 'the second projector and the rebuild to take the lock in turn');
+      await Promise.all([starting, rebuilding]);
+      expect([ended, rebuilt]).toEqual(['started', 'rebuilt']);
+    } finally {
+      await second.stop();
+    }
+    expect(await answers(queriesOn(name))).toBe(await expected());
   }, 60_000);
 
   it('folds the log again when migration 8 finds tables folded without criteria, and then answers the criteria of the in-memory model', async () => {

@@ -523,7 +523,8 @@ async function dropRetiredSchemas(client: Client, live: string, onKept: (schema:
   try {
     for (const { nspname } of rows) await client.query(`DROP SCHEMA ${nspname} CASCADE`).catch((error: unknown) => onKept(nspname, error));
   } finally {
-    await client.query('RESET lock_timeout');
+    // Not RESET: that would bring back a lock_timeout the role or database sets (WORK_SESSION_SQL).
+    await client.query('SET lock_timeout = 0');
   }
 }
 

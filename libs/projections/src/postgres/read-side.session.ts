@@ -17,6 +17,16 @@ export const READ_SIDE_SESSION_SQL = [
   "SET client_encoding = 'UTF8'", // what the driver decodes
 ].join('; ');
 
+/**
+ * What the projector's own connections (openReadSideClient: the projector, a rebuild, the CLI) run
+ * besides: no statement_timeout or lock_timeout a role or database sets. A standby projector or a
+ * CLI rebuild waits for the schema's lock as long as another holds it, and a batch, a migration or
+ * an index build cancelled part way would only be tried again, the same size, for ever. The waits
+ * that must end set their own bound (the rebuild's drop of the old schema). The API's queries keep
+ * them: each transaction sets its own statement timeout (PostgresAnalyticsQueries).
+ */
+export const WORK_SESSION_SQL = ['SET statement_timeout = 0', 'SET lock_timeout = 0'].join('; ');
+
 /** How long opening a connection may take: a host that never answers fails start-up (or a request, 503) instead of hanging for the system's TCP timeout. */
 export const CONNECT_TIMEOUT_MS = 15_000;
 
@@ -29,7 +39,7 @@ export async function openReadSideClient(url: string, applicationName: string): 
   await client.connect();
   client.on('error', () => undefined);
   try {
-    await client.query(READ_SIDE_SESSION_SQL);
+    await client.query(`${READ_SIDE_SESSION_SQL}; ${WORK_SESSION_SQL}`);
   } catch (error) {
     await client.end().catch(() => undefined);
     throw error;
