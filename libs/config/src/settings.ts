@@ -3,7 +3,7 @@ import { existsSync, lstatSync, readFileSync, readlinkSync, realpathSync, statSy
 import { isIP } from 'node:net';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { normaliseKurrentDBConnectionString } from '@stagecraft/event-store';
-import { postgresUnreachable, readSideSchemaProblem, ReadSideSchemaTakenError } from '@stagecraft/projections';
+import { postgresUnreachable, readSideSchemaProblem, ReadSideNotPermittedError, ReadSideSchemaTakenError } from '@stagecraft/projections';
 import { parseTrustProxy, type TrustProxy } from './trust-proxy.setting';
 import type { RelaySettings } from '@stagecraft/relay';
 import { readRelaySettings } from './relay-settings.reader';
@@ -473,11 +473,13 @@ function readSideUnusable(reason: string): SettingsError {
 
 /**
  * The one-line start-up failure of a PostgreSQL read side when a setting is the cause: not
- * reached, login or database refused (READ_MODELS_URL), or a schema holding another
+ * reached, login or database refused, a right its role lacks (READ_MODELS_URL), or a schema holding another
  * application's tables (READ_MODELS_SCHEMA). undefined for anything else.
  */
 export function readSideStartFailure(error: unknown): SettingsError | undefined {
   if (error instanceof ReadSideSchemaTakenError) return new SettingsError('READ_MODELS_SCHEMA', error.message);
+  // The role the URL logs in as lacks a right: the message names the GRANT to run.
+  if (error instanceof ReadSideNotPermittedError) return new SettingsError('READ_MODELS_URL', error.message);
   const reason = postgresUnreachable(error);
   return reason === undefined ? undefined : readSideUnusable(reason);
 }

@@ -6,3 +6,4 @@ export { READ_SIDE_EVENT_TYPES } from './read-side.fold';
 export { postgresProjectionStatus, rebuildPostgresReadSide } from './postgres-maintenance';
 export { postgresUnreachable } from './postgres-unreachable';
 export { readSideSchemaProblem, ReadSideSchemaTakenError } from './read-side.schema-name';
+export { ReadSideNotPermittedError } from './read-side.permission';

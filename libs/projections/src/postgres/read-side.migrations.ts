@@ -2,6 +2,7 @@ import type { PoolClient } from 'pg';
 import { allLabelRowsSql, LEARNED_NOTE, rebuildDailyCountsSql, rebuildLearnedSql, rebuildSetbacksSql } from './read-side.learned';
 import { rebuildDurationBucketsSql, rebuildSummariesSql, SUMMARIES_NOTE, summaryIndexesSql } from './read-side.summaries';
 import { assertReadSideSchema } from './read-side.schema-name';
+import { explainNotPermitted } from './read-side.permission';
 
 // The read side's relational schema, versioned: each migration runs once per schema, in order, in
 // one transaction, recorded in <schema>.schema_migrations. Never edit a shipped migration: add the
@@ -1066,6 +1067,9 @@ export async function migrateReadSide(client: PoolClient, schema: string): Promi
       count += 1;
     }
     return count;
+  } catch (error) {
+    // A right the role lacks (CREATE on the database, the schema made by another role): said with the GRANT to run.
+    throw await explainNotPermitted(client, schema, error);
   } finally {
     await client.query(`SELECT pg_advisory_unlock(hashtext($1))`, [`stagecraft-migrate:${schema}`]);
   }

@@ -9,6 +9,7 @@ import { PostgresAnalyticsQueries } from './postgres-analytics.queries';
 import { createReadSidePool, PostgresReadSideFollower, rebuildIntoShadow } from './postgres.projector';
 import { migrateReadSide } from './read-side.migrations';
 import { ReadSideSchemaTakenError } from './read-side.schema-name';
+import { ReadSideNotPermittedError } from './read-side.permission';
 import { TcpProxy } from '../../../../test/support/tcp-proxy';
 
 // The read side creates its schema and a rebuild replaces it whole: neither may touch a schema
@@ -102,6 +103,53 @@ describeWithPostgres('the read side keeps to a schema of its own', () => {
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // A role a DBA made for Stagecraft without the right to create its schema (or its tables in a
+  // schema made for it): start-up must say which right to give, not print a driver's stack.
+  it('a role that may not create the schema or its tables is told which right to give, and nothing is made', async () => {
+    const role = uniqueSchema('norights');
+    const schema = uniqueSchema('unmade');
+    const owned = uniqueSchema('notmine');
+    made.push(schema, owned);
+    const database = (await admin.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db;
+    await admin.query(`CREATE ROLE ${role} LOGIN; CREATE SCHEMA ${owned}; GRANT USAGE ON SCHEMA ${owned} TO ${role}`);
+    const url = new URL(POSTGRES_TEST_URL);
+    url.username = role;
+    url.password = '';
+    const pool = new Pool({ connectionString: url.toString(), max: 1 });
+    try {
+      const client = await pool.connect();
+      try {
+        const refusals = [await migrateReadSide(client, schema).catch((error: unknown) => error), await migrateReadSide(client, owned).catch((error: unknown) => error)];
+        for (const [refused, name] of [[refusals[0], schema], [refusals[1], owned]] as const) {
+          expect(refused).toBeInstanceOf(ReadSideNotPermittedError);
+          expect((refused as Error).message).toContain(`the PostgreSQL role ${role} may not create`);
+          expect((refused as Error).message).toContain(`GRANT CREATE ON DATABASE ${database} TO ${role}`);
+          expect((refused as Error).message).toContain(`schema ${name}`);
+        }
+        expect((refusals[1] as Error).message).toContain(`ALTER SCHEMA ${owned} OWNER TO ${role}`);
+      } finally {
+        client.release();
+      }
+      // A schema made for the role works; its rebuild needs CREATE on the database, and says so.
+      await admin.query(`DROP SCHEMA ${owned}; CREATE SCHEMA ${owned} AUTHORIZATION ${role}`);
+      const dir = mkdtempSync(join(tmpdir(), 'norights-'));
+      const store = getSQLiteEventStore({ path: join(dir, 'events.db') });
+      try {
+        const rebuild = await rebuildIntoShadow(store, { url: url.toString(), schema: owned }, { target: () => 0, swap: (swapIn) => swapIn(), logId: () => '' }).catch((error: unknown) => error);
+        expect(rebuild).toBeInstanceOf(ReadSideNotPermittedError);
+        expect((rebuild as Error).message).toMatch(new RegExp(`^the PostgreSQL role ${role} may not create the rebuild's schema ${owned}_rebuild .*GRANT CREATE ON DATABASE ${database} TO ${role}`));
+      } finally {
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+      expect((await admin.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [schema])).rowCount).toBe(0);
+      expect((await admin.query(`SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1`, [owned])).rowCount).toBe(0);
+    } finally {
+      await pool.end();
+      await admin.query(`DROP SCHEMA IF EXISTS ${owned} CASCADE; DROP SCHEMA IF EXISTS ${owned}_rebuild CASCADE; DROP ROLE IF EXISTS ${role}`);
     }
   });
 
