@@ -9,7 +9,7 @@ import { inMemoryReference } from '../queries/analytics-queries.contract';
 import { historyArbitrary } from '../testing/history.arbitrary';
 import { describeWithPostgres, POSTGRES_TEST_URL, uniqueSchema } from '../testing/postgres.testing';
 import { PostgresAnalyticsQueries } from './postgres-analytics.queries';
-import { createReadSidePool, PostgresProjector } from './postgres.projector';
+import { createReadSidePool, PostgresProjector, projectorLockKey } from './postgres.projector';
 import { rebuildPostgresReadSide } from './postgres-maintenance';
 import { allDailyCountsSql, allLabelRowsSql } from './read-side.learned';
 import { migrateReadSide } from './read-side.migrations';
@@ -206,6 +206,38 @@ describeWithPostgres('the PostgreSQL projector', () => {
       await second.stop();
     }
     expect(await answers(queriesOn(name))).toBe(await expected());
+  }, 60_000);
+
+  // idle_session_timeout (PostgreSQL 14+) on the role ends a session left idle: the live
+  // projector's, between two events, and the lock with it — a standby would take over while this
+  // one believes it still projects, and each event after a quiet spell would fail a batch first.
+  it('keeps its connection, and so its lock, through quiet spells whatever idle_session_timeout the role sets', async () => {
+    const name = schema();
+    const url = `${POSTGRES_TEST_URL}${POSTGRES_TEST_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent('-c idle_session_timeout=300')}`;
+    await withOwnStore(async (quiet) => {
+      const events = await store.readAll({ maxCount: 200 });
+      await appendCopies(quiet, events.slice(0, 100));
+      const failures: string[] = [];
+      const projector = new PostgresProjector(quiet, { url, schema: name }, { batchSize: 50 });
+      projector.onFailure = (reason) => failures.push(reason);
+      try {
+        await projector.start();
+        await new Promise((resolve) => setTimeout(resolve, 1200));
+        // A session of our own tries the lock (and lets it go if it got it).
+        const other = await pool.connect();
+        const free = await other
+          .query<{ free: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS free', [projectorLockKey(name)])
+          .then(async ({ rows }) => (rows[0]!.free ? (await other.query('SELECT pg_advisory_unlock(hashtext($1))', [projectorLockKey(name)]), true) : false))
+          .finally(() => other.release());
+        expect(free).toBe(false);
+        await appendCopies(quiet, events.slice(100));
+        const head = await quiet.headPosition();
+        await until(() => projector.position() === head, 'the projector to follow');
+        expect(failures).toEqual([]);
+      } finally {
+        await projector.stop();
+      }
+    });
   }, 60_000);
 
   it('folds the log again when migration 8 finds tables folded without criteria, and then answers the criteria of the in-memory model', async () => {
