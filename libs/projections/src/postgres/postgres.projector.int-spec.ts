@@ -13,6 +13,7 @@ import { createReadSidePool, PostgresProjector, projectorLockKey } from './postg
 import { rebuildPostgresReadSide } from './postgres-maintenance';
 import { allDailyCountsSql, allLabelRowsSql } from './read-side.learned';
 import { migrateReadSide } from './read-side.migrations';
+import { TcpProxy } from '../../../../test/support/tcp-proxy';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 const RUNNER = join(__dirname, '..', 'testing', 'run-postgres-projector.ts');
@@ -358,6 +359,51 @@ describeWithPostgres('the PostgreSQL projector', () => {
       await projector.stop();
     });
   }, 90_000);
+
+  // A quiet log: nothing to write, so no batch finds out that the connection is gone (a failover,
+  // the network cut, a restart) — and the lock went with the session. The projector must notice
+  // at once, take the lock again and follow, not when the next event comes: meanwhile a standby
+  // could take over, and a rebuild would swap its schema in and then fail on the dead connection.
+  it('notices at once that PostgreSQL dropped its connections while the log is quiet, takes its lock again, and a rebuild then succeeds', async () => {
+    const name = schema();
+    const proxy = await new TcpProxy('127.0.0.1', Number(new URL(POSTGRES_TEST_URL).port || 5432)).start();
+    const url = new URL(POSTGRES_TEST_URL);
+    url.host = proxy.url;
+    const failures: string[] = [];
+    const projector = new PostgresProjector(store, { url: url.toString(), schema: name }, { batchSize: 500 });
+    projector.onFailure = (reason) => failures.push(reason);
+    const lockIsFree = async () => {
+      const other = await pool.connect();
+      try {
+        const { rows } = await other.query<{ free: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS free', [projectorLockKey(name)]);
+        if (rows[0]!.free) await other.query('SELECT pg_advisory_unlock(hashtext($1))', [projectorLockKey(name)]);
+        return rows[0]!.free;
+      } finally {
+        other.release();
+      }
+    };
+    try {
+      await projector.start();
+      expect(await lockIsFree()).toBe(false);
+      await proxy.cut();
+      await proxy.restore();
+      await until(() => failures.length > 0, 'the projector to notice');
+      expect(failures[0]).toMatch(/following again once it answers/);
+      let held = false;
+      for (let i = 0; i < 100 && !held; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        held = projector.failure() === undefined && !(await lockIsFree());
+      }
+      expect(held).toBe(true);
+      await projector.rebuild('funnel');
+      const { rows } = await pool.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE $1`, [`${name}_%`]);
+      expect(rows).toEqual([]);
+      expect(await answers(queriesOn(name))).toBe(await expected());
+    } finally {
+      await projector.stop();
+      await proxy.close();
+    }
+  }, 60_000);
 
   it('rebuilds from the beginning when the store was restored from an older backup and written on past its checkpoint', async () => {
     const name = schema();

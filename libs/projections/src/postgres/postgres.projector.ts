@@ -341,6 +341,15 @@ export class PostgresProjector implements ReadModels {
     const subscription = new AbortController();
     const endSubscription = () => subscription.abort();
     this.controller.signal.addEventListener('abort', endSubscription, { once: true });
+    // A connection lost while the log is quiet (a restart, a failover, the network) fails no batch:
+    // heard here, it ends this loop at once, and the projector follows again (the lock went with
+    // the session: it is taken again), instead of holding nothing until the next event comes.
+    const connections = [this.client!, this.reader!];
+    const lost = (error: Error) => {
+      failed ??= error;
+      wake?.();
+    };
+    for (const connection of connections) connection.on('error', lost);
     const pump = (async () => {
       try {
         for await (const message of this.store.subscribeToAll({ fromPosition: writer.position, eventTypes: [...READ_SIDE_EVENT_TYPES], signal: subscription.signal })) {
@@ -394,6 +403,7 @@ export class PostgresProjector implements ReadModels {
       }
       await committed();
     } finally {
+      for (const connection of connections) connection.removeListener('error', lost);
       subscription.abort();
       room?.();
       this.controller.signal.removeEventListener('abort', endSubscription);
