@@ -284,7 +284,7 @@ describe('analytics from the read models (end to end)', () => {
 
   // Last: it closes and reopens more deals, which the figures above must not see.
   it('lists recently closed opportunities per process (?closed=won,lost): latest outcome, newest first, reopened ones gone', async () => {
-    type Card = { id: string; title: string; ownerId: string | null; teamId: string | null; amount: number | null; currency: string | null; closedAt: string; closedInStage: string | null; lostReason?: string | null };
+    type Card = { id: string; title: string; ownerId: string | null; teamId: string | null; amount: number | null; currency: string | null; closedAt: string; closedInStage: string | null; lostReason?: string | null; processVersion?: string };
     type Section = { count: number; amount: number; amountsByCurrency: Record<string, number>; opportunities?: Card[] };
     type Board = { processes: { processId: string; stages: unknown[]; won?: Section; lost?: Section }[]; closed?: { from: string; to: string; limit: number } };
     const january = 'closedFrom=2026-01-01T00:00:00Z&closedTo=2026-01-31T23:59:59Z';
@@ -293,19 +293,21 @@ describe('analytics from the read models (end to end)', () => {
     const standardOf = (answer: Board) => answer.processes.find((p) => p.processId === 'standard')!;
 
     const answer = await board(`include=opportunities&closed=won,lost&${january}`);
+    // Each closed card names its process version: its rules decide a reopening (the board asks them).
+    const processVersion = (await api.http.get('/processes/standard').expect(200)).body.version as string;
     expect(answer.closed).toEqual({ from: '2026-01-01T00:00:00.000Z', to: '2026-01-31T23:59:59.000Z', limit: 50 });
     const standard = standardOf(answer);
     expect(standard.won).toEqual({
       count: 1,
       amount: 1000,
       amountsByCurrency: { EUR: 1000 },
-      opportunities: [{ id: expect.any(String), title: 'A', ownerId: 'ana', teamId: 'direct', amount: 1000, currency: 'EUR', closedAt: at(8), closedInStage: 'negotiation', nextSteps: null }],
+      opportunities: [{ id: expect.any(String), title: 'A', ownerId: 'ana', teamId: 'direct', amount: 1000, currency: 'EUR', closedAt: at(8), closedInStage: 'negotiation', nextSteps: null, processVersion }],
     });
     expect(standard.lost).toEqual({
       count: 1,
       amount: 500,
       amountsByCurrency: { EUR: 500 },
-      opportunities: [{ id: expect.any(String), title: 'B', ownerId: 'bob', teamId: 'partners', amount: 500, currency: 'EUR', closedAt: at(4), closedInStage: 'qualification', lostReason: 'price', nextSteps: null }],
+      opportunities: [{ id: expect.any(String), title: 'B', ownerId: 'bob', teamId: 'partners', amount: 500, currency: 'EUR', closedAt: at(4), closedInStage: 'qualification', lostReason: 'price', nextSteps: null, processVersion }],
     });
     // Open cards carry their stage's criteria: C entered Qualification (5 criteria) and met none.
     const qualification = (standard.stages as { stageId: string; opportunities: { title: string; criteria: unknown }[] }[]).find((stage) => stage.stageId === 'qualification')!;

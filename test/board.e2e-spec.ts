@@ -1565,6 +1565,8 @@ describe('the board in a real browser (end to end)', () => {
     let dir: ReturnType<typeof temporaryDirectory>;
     let older: ListeningApi;
     let dealId: string;
+    /** Lost in Proposition on the old rules, which allow no moving back: it may reopen there only. */
+    let lostId: string;
     let olderVersion: string;
 
     beforeAll(async () => {
@@ -1578,6 +1580,9 @@ describe('the board in a real browser (end to end)', () => {
       try {
         dealId = (await before.http.post('/opportunities').send({ title: 'On the old rules', processId: 'standard', teamId: 'direct' }).expect(201)).body.id;
         await before.http.post(`/opportunities/${dealId}/move`).send({ stage: 'qualification' }).expect(200);
+        lostId = (await before.http.post('/opportunities').send({ title: 'Lost on the old rules', processId: 'standard', teamId: 'direct' }).expect(201)).body.id;
+        await before.http.post(`/opportunities/${lostId}/move`).send({ stage: 'proposition' }).expect(200);
+        await before.http.post(`/opportunities/${lostId}/lose`).send({ reason: 'price' }).expect(200);
         olderVersion = (await before.http.get('/processes/standard').expect(200)).body.version;
       } finally {
         await before.close();
@@ -1612,6 +1617,32 @@ describe('the board in a real browser (end to end)', () => {
         await tab.click(`[data-opportunity-id="${dealId}"] .card-title`);
         await tab.waitForSelector('#side-panel[open] .panel-move');
         expect(await tab.$$eval('#side-panel .panel-move', (buttons) => buttons.map((button) => (button as HTMLElement).dataset.target))).toEqual(['proposition', 'negotiation', 'lost']);
+      } finally {
+        await tab.close();
+      }
+    });
+
+    it('a closed card on it is offered the reopenings its own version allows, not the current version\'s', async () => {
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      tab.setDefaultTimeout(10_000);
+      try {
+        await tab.goto(`${older.baseUrl}/board?process=standard`);
+        await tab.fill('#credentials', older.keys[TEST_SERVICE]!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForSelector(`[data-column="lost"] [data-opportunity-id="${lostId}"] .move-button`);
+        await tab.click(`[data-opportunity-id="${lostId}"] .move-button`);
+        await tab.waitForSelector('.move-menu');
+        const offered = await tab.$$eval('.move-menu [data-target]', (items) => items.map((item) => (item as HTMLElement).dataset.target));
+        await tab.keyboard.press('Escape');
+        // The API decides a reopening by the deal's own version: no moving back, so Proposition alone.
+        const reopen = (stage: string) => fetch(`${older.baseUrl}/opportunities/${lostId}/reopen`, { method: 'POST', headers: { authorization: `Bearer ${older.keys[TEST_SERVICE]}`, 'content-type': 'application/json' }, body: JSON.stringify({ stage }) });
+        const refused = await reopen('qualification');
+        expect([refused.status, ((await refused.json()) as { reopenableStages?: string[] }).reopenableStages]).toEqual([422, ['proposition']]);
+        expect(offered).toEqual(['proposition']);
+        // Its panel offers the same.
+        await tab.click(`[data-opportunity-id="${lostId}"] .card-title`);
+        await tab.waitForSelector('#side-panel[open] .panel-move');
+        expect(await tab.$$eval('#side-panel .panel-move', (buttons) => buttons.map((button) => (button as HTMLElement).dataset.target))).toEqual(['proposition']);
       } finally {
         await tab.close();
       }

@@ -35,7 +35,7 @@ export interface BoardCard {
   readonly criteria: { readonly met: number; readonly total: number } | null;
   /** Closed cards: the stage it closed in (where a reopening starts from); null when unknown. */
   readonly closedInStage: string | null;
-  /** Open cards: the process version the deal runs on, whose rules decide its moves; null when the answer does not say. */
+  /** The process version the deal runs on, whose rules decide its moves (a closed one's: its reopenings); null when the answer does not say. */
   readonly processVersion: string | null;
 }
 
@@ -161,7 +161,7 @@ function closedCard(card: ClosedOpportunity, kind: 'won' | 'lost'): BoardCard {
     lostReason: kind === 'lost' ? (card.lostReason ?? 'unknown') : null,
     criteria: null,
     closedInStage: card.closedInStage ?? null,
-    processVersion: null,
+    processVersion: card.processVersion ?? null,
   };
 }
 

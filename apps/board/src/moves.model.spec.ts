@@ -111,6 +111,25 @@ describe('the moves a card is offered', () => {
     expect(reopenable('legacy', { definition, moves })).toBeUndefined();
   });
 
+  it('a closed card on another process version is offered the reopenings its own version allows, even from a stage only that version has', () => {
+    // Its version had a Demo stage (gone since) and allowed no moving back: it reopens in Demo, or Negotiation with no criteria.
+    const older: ProcessDetail['moves'] = [
+      {
+        from: 'demo',
+        options: [
+          { to: 'new', allowed: false, requiredCriteria: [], refusal: { rule: 'allowBackward', code: 'OPPORTUNITY.BACKWARD_NOT_ALLOWED', message: 'Moving back from "demo" to "new" is not allowed in this process.' } },
+          { to: 'negotiation', allowed: true, requiredCriteria: [] },
+          { to: 'lost', allowed: true, requiredCriteria: [] },
+        ],
+      },
+    ];
+    const card = { stageId: 'lost', status: 'lost' as const, closedInStage: 'demo', processVersion: 'v1' };
+    const withDemo = [column('demo', 'stage', 'Demo'), ...columns];
+    const choices = moveChoices(withDemo, card, detailForCard({ definition, moves, version: 'v2' }, new Map([['v1', older]]), card));
+    expect(allowedTargets(choices).map((target) => target.name)).toEqual(['Demo', 'Negotiation']);
+    expect(choices.find((choice) => choice.target.name === 'New')!.reason).toContain('it closed in Demo');
+  });
+
   it('a stage the table does not know (an older version) is left to the API to judge', () => {
     expect(moveChoices(columns, { stageId: 'legacy', status: 'open' }, { definition, moves }).every((choice) => choice.allowed)).toBe(true);
   });

@@ -17,8 +17,9 @@ type Moves = ProcessDetail['moves'];
 /**
  * The rules a card is judged by: its own process version's moves (GET /processes/:id?version=),
  * not the current version's, which may allow what its version refuses and refuse what it allows.
- * The current version's for a card on it (or a closed card, which the pipeline answers without
- * its version); none, left to the API, for a version whose moves are not known (yet).
+ * A closed card too: its version's rules decide where it may reopen. The current version's for a
+ * card on it (or one the answer does not say the version of); none, left to the API, for a version
+ * whose moves are not known (yet).
  */
 export function detailForCard(detail: Pick<ProcessDetail, 'definition' | 'moves' | 'version'>, versionMoves: ReadonlyMap<string, Moves>, card: Pick<BoardCard, 'processVersion'>): Detail {
   if (card.processVersion === null || card.processVersion === detail.version) return detail;
@@ -45,7 +46,8 @@ export function moveChoices(columns: readonly BoardColumn[], card: Pick<BoardCar
       if (card.status !== 'open') {
         if (column.target.kind !== 'stage') return { target: column.target, allowed: false, reason: `A ${card.status} deal can only be reopened in a stage.` };
         if (!reopenIn || reopenIn.has(column.key)) return { target: column.target, allowed: true, reason: null };
-        const closedIn = detail!.definition.stages.find((stage) => stage.id === card.closedInStage)!.name;
+        // Its own version may have had a stage the current one dropped: named as its column is, else its id.
+        const closedIn = detail!.definition.stages.find((stage) => stage.id === card.closedInStage)?.name ?? columns.find((entry) => entry.key === card.closedInStage)?.name ?? card.closedInStage;
         return { target: column.target, allowed: false, reason: `it closed in ${closedIn}, and a reopened deal returns there or where one move from there may go with no criteria met.` };
       }
       const option = options?.find((candidate) => candidate.to === column.key);
@@ -60,13 +62,13 @@ export function moveChoices(columns: readonly BoardColumn[], card: Pick<BoardCar
  * Stages a closed deal may reopen in, as the API's reopen rule has it (process-rules.ts): the stage
  * it closed in, or one a move from there may reach with none of its criteria met (allowed in the
  * move table and needing no criteria). Undefined, leaving it to the API, when the stage it closed
- * in is unknown or not in the table (e.g. a stage only an older version has).
+ * in is unknown or not in the table. The table is the deal's own version's (detailForCard), whose
+ * stages the current definition may not all have: every target but the outcomes is a stage.
  */
 export function reopenable(closedInStage: string | null, detail: Detail | null): ReadonlySet<string> | undefined {
   const options = closedInStage === null ? undefined : detail?.moves.find((entry) => entry.from === closedInStage)?.options;
   if (!options || !detail) return undefined;
-  const stages = new Set(detail.definition.stages.map((stage) => stage.id));
-  return new Set([closedInStage!, ...options.filter((option) => option.allowed && option.requiredCriteria.length === 0 && stages.has(option.to)).map((option) => option.to)]);
+  return new Set([closedInStage!, ...options.filter((option) => option.allowed && option.requiredCriteria.length === 0 && option.to !== 'won' && option.to !== 'lost').map((option) => option.to)]);
 }
 
 /** The targets a menu offers: only the allowed ones. */

@@ -29,6 +29,8 @@ export interface ClosedOpportunity extends OpportunityCard {
   readonly lostReason?: string | null;
   /** What happens next, as written on the win or the loss; null when nothing was written. */
   readonly nextSteps: string | null;
+  /** The process version the deal runs on, whose rules decide a reopening (GET /processes/:id?version=); the live pipeline's cards only. */
+  readonly processVersion?: string;
 }
 
 export interface ClosedSection {

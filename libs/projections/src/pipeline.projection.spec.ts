@@ -155,6 +155,7 @@ function closedOracle(events: readonly ProjectedEvent[], filter: PipelineFilter,
         closedInStage: criteriaAndClosing(o).closedIn,
         ...(outcome === 'lost' ? { lostReason: closing!.reason } : {}),
         nextSteps: closing!.nextSteps,
+        processVersion: o.version,
       }))
       .sort((a, b) => Date.parse(b.closedAt) - Date.parse(a.closedAt) || (a.id < b.id ? -1 : 1))
       .slice(0, limit);
@@ -322,13 +323,13 @@ describe('the pipeline read model', () => {
       count: 1,
       amount: 100,
       amountsByCurrency: { EUR: 100 },
-      opportunities: [{ id: 'a', title: 'Deal a', ownerId: 'ana', teamId: null, amount: 100, currency: 'EUR', closedAt: at(10), closedInStage: 'new', nextSteps: null }],
+      opportunities: [{ id: 'a', title: 'Deal a', ownerId: 'ana', teamId: null, amount: 100, currency: 'EUR', closedAt: at(10), closedInStage: 'new', nextSteps: null, processVersion: standardV1.version }],
     });
     expect(standard!.lost).toEqual({
       count: 1,
       amount: 50,
       amountsByCurrency: { USD: 50 },
-      opportunities: [{ id: 'b', title: 'Deal b', ownerId: null, teamId: null, amount: 50, currency: 'USD', closedAt: at(13), closedInStage: 'new', lostReason: 'price', nextSteps: null }],
+      opportunities: [{ id: 'b', title: 'Deal b', ownerId: null, teamId: null, amount: 50, currency: 'USD', closedAt: at(13), closedInStage: 'new', lostReason: 'price', nextSteps: null, processVersion: standardV1.version }],
     });
     // c is open again, in Legacy.
     expect(standard!.stages.find((s) => s.stageId === 'legacy')!.count).toBe(1);

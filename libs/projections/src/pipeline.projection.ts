@@ -413,10 +413,12 @@ function closedCardOf(model: PipelineModel, row: number, lost: boolean): ClosedO
   const closedAt = model.closedAt[row]!;
   const closedInStage = closedIn < 0 ? null : model.catalog.stages[closedIn]!.stageId;
   const nextSteps = model.nextSteps[row] || null;
-  if (!lost) return { id, title, ownerId, teamId, amount: money, currency: currencyId, closedAt, closedInStage, nextSteps };
+  // Its own version's rules decide a reopening: the board asks that version's moves.
+  const processVersion = model.catalog.versions[model.version.values[row]!]!.version;
+  if (!lost) return { id, title, ownerId, teamId, amount: money, currency: currencyId, closedAt, closedInStage, nextSteps, processVersion };
   const reason = model.lostReason.values[row]!;
   const lostReason = reason < 0 ? null : model.reasons.values[reason]!;
-  return { id, title, ownerId, teamId, amount: money, currency: currencyId, closedAt, closedInStage, lostReason, nextSteps };
+  return { id, title, ownerId, teamId, amount: money, currency: currencyId, closedAt, closedInStage, lostReason, nextSteps, processVersion };
 }
 
 /** An open card: what every card shows, then its visit of the current stage. */

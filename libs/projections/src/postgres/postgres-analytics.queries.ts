@@ -218,7 +218,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
           const sectionOutcomes = w.param(processIds.flatMap(() => outcomes));
           const limit = w.param(window.limit);
           w.add('process_id = section_process').add('status = section_status');
-          const cardColumns = `o.opportunity_id, o.title, o.owner_id, o.team_id, o.amount, o.currency, ${ms('o.closed_at')} AS closed_ms, o.lost_reason, o.next_steps,
+          const cardColumns = `o.opportunity_id, o.title, o.owner_id, o.team_id, o.amount, o.currency, ${ms('o.closed_at')} AS closed_ms, o.lost_reason, o.next_steps, o.process_version,
                  (SELECT oc.stage_id FROM ${s}.outcomes oc WHERE oc.closing_position = o.last_closing_position) AS closed_in_stage`;
           // Without a team or owner every closing walked is listed: the walk reads each one's page at
           // once. With one, the walk stays in the index (it holds the team and owner; reading the page
@@ -263,11 +263,12 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
             const closedAt = new Date(row.closed_ms).toISOString();
             const closedInStage = (row.closed_in_stage as string | null) ?? null;
             const nextSteps = row.next_steps ?? null;
+            const processVersion = row.process_version as string;
             const [id, title, ownerId, teamId, amount, currency] = cardFields(row);
             list.push(
               lost
-                ? { id, title, ownerId, teamId, amount, currency, closedAt, closedInStage, lostReason: row.lost_reason ?? null, nextSteps }
-                : { id, title, ownerId, teamId, amount, currency, closedAt, closedInStage, nextSteps },
+                ? { id, title, ownerId, teamId, amount, currency, closedAt, closedInStage, lostReason: row.lost_reason ?? null, nextSteps, processVersion }
+                : { id, title, ownerId, teamId, amount, currency, closedAt, closedInStage, nextSteps, processVersion },
             );
           }
           const byKey = new Map<string, { n: number; currencies: { currency: string; amount: number; first: number }[] }>();
