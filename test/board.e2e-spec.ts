@@ -975,6 +975,50 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('a card\'s panel offers the moves of the deal as it is now, not as the board last drew it: moved or lost meanwhile by someone else', async () => {
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      tab.setDefaultTimeout(10_000);
+      // No live refresh in this tab: the board stays as it was first drawn while others change the deal.
+      await tab.addInitScript(() => {
+        (window as { stagecraftLiveRefreshMs?: number }).stagecraftLiveRefreshMs = 3_600_000;
+      });
+      const tabSent: string[] = [];
+      tab.on('request', (request) => request.method() !== 'GET' && tabSent.push(`${request.method()} ${new URL(request.url()).pathname}`));
+      try {
+        const { id } = await caller.command('/opportunities', { title: 'Changed behind the board', processId: 'standard', teamId: 'direct' });
+        await tab.goto(`${api.baseUrl}/board?process=standard`);
+        await tab.fill('#credentials', api.keys[TEST_SERVICE]!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForSelector(`[data-column="new"] [data-opportunity-id="${id}"]`);
+        const offered = () => tab.$$eval('#side-panel .panel-move', (buttons) => buttons.map((button) => (button as HTMLElement).dataset.target));
+        const openPanelOnce = async (status: string) => {
+          await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+          await tab.waitForFunction((text) => document.querySelector('#side-panel[open] [data-field="status"]')?.textContent === text, status);
+          await tab.waitForSelector('#side-panel .panel-move');
+        };
+
+        // Another rep moves it on: its panel says Qualification, and offers the moves from there.
+        await caller.command(`/opportunities/${id}/move`, { stage: 'qualification' });
+        await openPanelOnce('Open in Qualification');
+        expect(await offered()).toEqual(['new', 'proposition', 'lost']);
+        await tab.keyboard.press('Escape');
+
+        // Another rep loses it: its panel offers reopenings from where it closed, and one sends `reopen`.
+        await caller.command(`/opportunities/${id}/lose`, { reason: 'price' });
+        await openPanelOnce('Lost in Qualification');
+        expect(await tab.textContent('#side-panel .panel-moves')).not.toContain('Lost');
+        expect(await offered()).toEqual(['new', 'qualification']);
+        await tab.click('#side-panel .panel-move[data-target="qualification"]');
+        await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${id}"]`);
+        expect(tabSent).toEqual([`POST /opportunities/${id}/reopen`]);
+        expect(await tab.textContent('#status')).toContain('reopened in Qualification');
+        const state = await caller.get<OpportunityView>(`/opportunities/${id}`);
+        expect([state.status, state.stage]).toEqual(['open', 'qualification']);
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('edits a deal from its panel: only the changed fields are sent, the panel and the timeline show them by name', async () => {
       const title = 'Nakatomi tower fit-out';
       await card(title).locator('.card-title').click();

@@ -1,5 +1,5 @@
 import type { PipelineResult, ProcessDetail } from '@stagecraft/contracts';
-import { boardColumns, moveCommand } from './board.model';
+import { boardColumns, cardAsRead, moveCommand, type BoardCard } from './board.model';
 import { allowedTargets, moveChoices } from './moves.model';
 
 const definition: ProcessDetail['definition'] = {
@@ -135,5 +135,19 @@ describe('the board model', () => {
     // A win takes its reason and next steps when given, and sends nothing it was not given.
     expect(moveCommand({ id: 'id-1', status: 'open' }, targets[1]!, { reason: 'relationship', note: undefined, nextSteps: 'Kick-off on Monday' })).toEqual({ path: '/opportunities/id-1/win', body: { reason: 'relationship', nextSteps: 'Kick-off on Monday' } });
     expect(moveCommand({ id: 'id-1', status: 'open' }, targets[1]!)).toEqual({ path: '/opportunities/id-1/win', body: {} });
+  });
+
+  it('takes a card to where the deal is as read: another stage, closed (from the stage it closed in) or reopened, on its version', () => {
+    const drawn: BoardCard = {
+      id: 'o1', title: 'Deal', owner: 'ana', amount: '€1', amountValue: 1, currency: 'EUR', teamId: null, stageId: 'new', status: 'open', daysInStage: 3, rotting: false,
+      expectedCloseDate: null, nextSteps: null, closedAt: null, lostReason: null, criteria: null, closedInStage: null, processVersion: 'v1',
+    };
+    const moved = cardAsRead(drawn, { status: 'open', stage: 'qualification', processVersion: 'v2' });
+    expect([moved.stageId, moved.status, moved.closedInStage, moved.processVersion, moved.title]).toEqual(['qualification', 'open', null, 'v2', 'Deal']);
+    expect(moveCommand(moved, { kind: 'stage', stageId: 'new', name: 'New' }).path).toBe('/opportunities/o1/move');
+    const lost = cardAsRead(drawn, { status: 'lost', stage: 'qualification', processVersion: 'v1' });
+    expect([lost.stageId, lost.status, lost.closedInStage]).toEqual(['lost', 'lost', 'qualification']);
+    // Lost meanwhile: a stage is a reopening, never a move of an open deal.
+    expect(moveCommand(lost, { kind: 'stage', stageId: 'new', name: 'New' }).path).toBe('/opportunities/o1/reopen');
   });
 });

@@ -1,4 +1,4 @@
-import type { ClosedOpportunity, ClosedSection, ConvertedAmount, PipelineResult, PipelineStage, ProcessDetail } from '@stagecraft/contracts';
+import type { ClosedOpportunity, ClosedSection, ConvertedAmount, OpportunityView, PipelineResult, PipelineStage, ProcessDetail } from '@stagecraft/contracts';
 import { daysSince, formatAmounts, formatDealAmount, formatMoney } from './format';
 
 // What the board shows, computed from the API's answers alone. Pure (no DOM): unit-tested in
@@ -171,6 +171,24 @@ function convertedText(converted: ConvertedAmount | undefined): BoardColumn['con
   const rates = [...converted.rates.map((rate) => `1 ${rate.currency} = ${rate.rate} ${converted.currency} (from ${rate.from})`), `rates in force on ${converted.rateDate}`].join('; ');
   if (converted.amount === null) return { text: `no rate for ${converted.missingRates.join(', ')}`, rates };
   return { text: `≈ ${formatMoney(converted.amount, converted.currency)}`, rates };
+}
+
+/**
+ * A card as the deal is now (GET /opportunities/:id), not as the board last drew it: someone else
+ * may have moved, closed or reopened it, or migrated it to another version, since. Its panel offers
+ * and sends the moves of the deal as read (a stage it is already in, or a move of an open deal
+ * that is now lost, would be refused).
+ */
+export function cardAsRead(card: BoardCard, opportunity: Pick<OpportunityView, 'status' | 'stage' | 'processVersion'>): BoardCard {
+  const open = opportunity.status === 'open';
+  return {
+    ...card,
+    stageId: open ? opportunity.stage : opportunity.status,
+    status: opportunity.status,
+    // A closed deal's stage is the one it closed in: where a reopening starts.
+    closedInStage: open ? null : opportunity.stage,
+    processVersion: opportunity.processVersion,
+  };
 }
 
 /** yyyy-mm-dd of an instant, in UTC: the period is whole days of business time. */

@@ -378,7 +378,7 @@ function oneColumnAtATime(): boolean {
 async function openPanel(card: BoardCard): Promise<void> {
   if (!state.detail) return;
   await openSidePanel(api, card, {
-    detail: detailOf(card),
+    detailOf,
     columns: state.columns,
     canWrite: mayWrite(),
     canReadHistory: mayReadHistory(),

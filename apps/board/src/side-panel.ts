@@ -1,6 +1,6 @@
 import { ApiError, type ApiClient } from './api.client';
 import type { HistoryAnswer, OpportunityView, ProcessDetail } from '@stagecraft/contracts';
-import type { BoardCard, BoardColumn, MoveTarget } from './board.model';
+import { cardAsRead, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
 import { byId, focusKeeper, h } from './dom';
 import { formatCalendarDay, formatDate, formatDealAmount, formatInstant } from './format';
 import { allowedTargets, inWords, moveChoices } from './moves.model';
@@ -15,7 +15,8 @@ import { timelineEntries } from './timeline.model';
 // without the buttons.
 
 export interface SidePanelContext {
-  readonly detail: Pick<ProcessDetail, 'definition' | 'moves'>;
+  /** The process as a card is judged by (its own version's moves). */
+  readonly detailOf: (card: BoardCard) => Pick<ProcessDetail, 'definition' | 'moves'>;
   readonly columns: readonly BoardColumn[];
   readonly canWrite: boolean;
   /** The timeline is the event history (GET /opportunities/:id/history: writer, analyst, auditor). */
@@ -28,7 +29,7 @@ export interface SidePanelContext {
 
 export async function openSidePanel(api: ApiClient, card: BoardCard, context: SidePanelContext): Promise<void> {
   const dialog = byId<HTMLDialogElement>('side-panel');
-  const definition = context.detail.definition;
+  const definition = context.detailOf(card).definition;
   const message = h('p', { class: 'panel-message', role: 'status', 'aria-live': 'polite' });
   const say = (text: string, tone: 'info' | 'error' = 'info') => {
     message.textContent = text;
@@ -89,12 +90,14 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
 
   const moves = (): Node | string => {
     if (!context.canWrite) return '';
-    const targets = allowedTargets(moveChoices(context.columns, card, context.detail));
+    // From where the deal is now (read just now), not where the board last drew its card.
+    const current = cardAsRead(card, opportunity);
+    const targets = allowedTargets(moveChoices(context.columns, current, context.detailOf(current)));
     const buttons = targets.map((target) => {
       const button = h('button', { type: 'button', class: `panel-move panel-move--${target.kind}`, 'data-target': target.kind === 'stage' ? target.stageId : target.kind }, target.name);
       button.addEventListener('click', () => {
         dialog.close();
-        context.move(card, target);
+        context.move(current, target);
       });
       return button;
     });
