@@ -1019,6 +1019,37 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('a title of one long word (a pasted reference, an address) stays inside the panel, the closing dialog and the status line on a phone', async () => {
+      const tab = await browser.newPage({ viewport: { width: 390, height: 844 } });
+      tab.setDefaultTimeout(10_000);
+      const title = `PO-${'7'.repeat(40)}-${'X'.repeat(100)}`;
+      try {
+        const { id } = await caller.command('/opportunities', { title, processId: 'standard', teamId: 'direct' });
+        await tab.goto(`${api.baseUrl}/board?process=standard&q=${encodeURIComponent(title)}`);
+        await tab.fill('#credentials', api.keys[TEST_SERVICE]!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForSelector(`[data-opportunity-id="${id}"] .card-title`);
+        /** How far a dialog's (or the page's) content runs past its width, in pixels: 0 when everything fits. */
+        const spill = (selector: string) => tab.$eval(selector, (element) => element.scrollWidth - element.clientWidth);
+        await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+        await tab.waitForSelector('#side-panel[open] [data-field="status"]');
+        expect(await spill('#side-panel')).toBe(0);
+        // The deal's fields are on the screen, not scrolled off to the left of a title-wide panel.
+        const box = (await tab.locator('#side-panel [data-field="status"]').boundingBox())!;
+        expect(box.x).toBeGreaterThanOrEqual(0);
+        expect(box.x + box.width).toBeLessThanOrEqual(390);
+        await tab.click('#side-panel .panel-move[data-target="lost"]');
+        await tab.waitForSelector('#lose-dialog[open] #lost-reason');
+        expect(await spill('#lose-dialog')).toBe(0);
+        await tab.selectOption('#lost-reason', 'price');
+        await tab.click('#lose-dialog button[type=submit]');
+        await tab.waitForFunction(() => document.getElementById('status')?.textContent?.includes('marked as lost'));
+        expect(await spill('html')).toBe(0);
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('edits a deal from its panel: only the changed fields are sent, the panel and the timeline show them by name', async () => {
       const title = 'Nakatomi tower fit-out';
       await card(title).locator('.card-title').click();
