@@ -1050,6 +1050,33 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('a right-to-left title cut short on its card shows its first words, as a right-to-left reader starts', async () => {
+      const title = 'شركة الاتصالات السعودية للخدمات الرقمية والحلول المتكاملة (2)';
+      const { id } = await caller.command('/opportunities', { title, processId: 'standard', teamId: 'direct' });
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      tab.setDefaultTimeout(10_000);
+      try {
+        await tab.goto(`${api.baseUrl}/board?process=standard&q=${encodeURIComponent(title)}`);
+        await tab.fill('#credentials', api.keys[TEST_SERVICE]!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForSelector(`[data-opportunity-id="${id}"] .card-title`);
+        // Where the title's first letter is drawn, and the part of the button that shows: cut short
+        // at the start of the line, its first word is what the ellipsis took away.
+        const shown = await tab.$eval(`[data-opportunity-id="${id}"] .card-title`, (button) => {
+          const text = button.firstChild!;
+          const range = document.createRange();
+          range.setStart(text, 0);
+          range.setEnd(text, 1);
+          const letter = range.getBoundingClientRect();
+          const box = button.getBoundingClientRect();
+          return { cut: button.scrollWidth > button.clientWidth, firstLetterShown: letter.left >= box.left && letter.right <= box.right };
+        });
+        expect(shown).toEqual({ cut: true, firstLetterShown: true });
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('edits a deal from its panel: only the changed fields are sent, the panel and the timeline show them by name', async () => {
       const title = 'Nakatomi tower fit-out';
       await card(title).locator('.card-title').click();

@@ -117,7 +117,8 @@ function endDrag(element: HTMLElement): void {
 
 function cardElement(card: BoardCard, actions: BoardActions): HTMLElement {
   const open = card.status === 'open';
-  const titleButton = h('button', { type: 'button', class: 'card-title', title: `${card.title}: open the deal` }, card.title);
+  // dir=auto: a right-to-left title runs, and is cut short, from the right, so its first words show.
+  const titleButton = h('button', { type: 'button', class: 'card-title', dir: 'auto', title: `${card.title}: open the deal` }, card.title);
   titleButton.addEventListener('click', () => actions.openPanel(card));
   let moveButton: HTMLButtonElement | null = null;
   if (actions.canMove) {
@@ -153,7 +154,7 @@ function cardElement(card: BoardCard, actions: BoardActions): HTMLElement {
         ? null
         : h('div', {}, h('dt', {}, card.status === 'won' ? 'Won' : 'Lost'), h('dd', {}, h('time', { 'data-figure': 'closed', datetime: card.closedAt }, formatDate(card.closedAt)))),
       card.lostReason === null ? null : h('div', {}, h('dt', {}, 'Reason'), h('dd', { 'data-figure': 'reason' }, card.lostReason)),
-      card.nextSteps === null ? null : h('div', {}, h('dt', {}, 'Next steps'), h('dd', { class: 'next-steps', 'data-figure': 'next-steps', title: card.nextSteps }, card.nextSteps)),
+      card.nextSteps === null ? null : h('div', {}, h('dt', {}, 'Next steps'), h('dd', { class: 'next-steps', 'data-figure': 'next-steps', dir: 'auto', title: card.nextSteps }, card.nextSteps)),
     ),
     moveButton,
   );

@@ -84,7 +84,7 @@ export function openCriteriaPanel(
       const checkboxes = unmet.map((criterion) => {
         const box = h('input', { type: 'checkbox', id: `criterion-${criterion.id}`, name: criterion.id, checked: met(criterion.id), disabled: busy || !stillOpen });
         // An optional evidence note, sent with the tick; kept across redraws.
-        const note = h('input', { type: 'text', id: `criterion-note-${criterion.id}`, class: 'criterion-note', placeholder: 'Evidence note (optional)', 'aria-label': `Evidence note for “${criterion.description}”`, value: notes.get(criterion.id) ?? '', disabled: busy || !stillOpen });
+        const note = h('input', { type: 'text', id: `criterion-note-${criterion.id}`, class: 'criterion-note', dir: 'auto', placeholder: 'Evidence note (optional)', 'aria-label': `Evidence note for “${criterion.description}”`, value: notes.get(criterion.id) ?? '', disabled: busy || !stillOpen });
         note.addEventListener('input', () => notes.set(criterion.id, note.value));
         box.addEventListener('change', () =>
           run(async () => {
@@ -112,7 +112,7 @@ export function openCriteriaPanel(
       closeButton.addEventListener('click', () => finish(null));
       // Redrawing must not throw the keyboard user's place away (a ticked box keeps the focus).
       redraw(() => dialog.replaceChildren(
-        h('h2', { id: 'criteria-panel-title' }, `“${card.title}” cannot leave ${opportunity?.stageName ?? refusal.stage} yet`),
+        h('h2', { id: 'criteria-panel-title' }, '“', h('bdi', {}, card.title), `” cannot leave ${opportunity?.stageName ?? refusal.stage} yet`),
         h('p', {}, 'Its expected results are not all met. Tick what is now true, then move it.'),
         stillOpen || !opportunity ? '' : h('p', { class: 'panel-message', 'data-tone': 'error' }, `It is now ${opportunity.status === 'open' ? `in ${opportunity.stageName ?? opportunity.stage}` : opportunity.status}; close this panel.`),
         h('ul', { class: 'criteria' }, ...checkboxes),

@@ -28,7 +28,7 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
   const dialog = byId<HTMLDialogElement>('deal-form');
   const existing = options.opportunity;
   const inputs: Record<Field, HTMLInputElement | HTMLSelectElement> = {
-    title: h('input', { id: 'deal-title', name: 'title', type: 'text', value: existing?.title ?? '', autocomplete: 'off' }),
+    title: h('input', { id: 'deal-title', name: 'title', type: 'text', dir: 'auto', value: existing?.title ?? '', autocomplete: 'off' }),
     amount: h('input', { id: 'deal-amount', name: 'amount', type: 'text', inputmode: 'decimal', value: existing?.amount ?? '' }),
     currency: h('input', { id: 'deal-currency', name: 'currency', type: 'text', value: existing?.currency ?? '', placeholder: 'EUR', maxlength: 3, autocomplete: 'off' }),
     ownerId: h('input', { id: 'deal-ownerId', name: 'ownerId', type: 'text', value: existing?.ownerId ?? '', autocomplete: 'off' }),

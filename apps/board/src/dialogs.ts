@@ -28,15 +28,16 @@ export function chooseClosing(card: BoardCard, kind: 'won' | 'lost', reasons: re
         ...reasons.map((reason) => h('option', { value: reason }, reason)),
       )
     : null;
-  const note = h('textarea', { id: `${kind}-note`, rows: 2, maxlength: 1000, placeholder: kind === 'lost' ? 'What happened (optional)' : 'What made it (optional)' });
-  const nextSteps = h('textarea', { id: `${kind}-next-steps`, rows: 2, maxlength: 2000, placeholder: kind === 'lost' ? 'e.g. call again in Q3 (optional)' : 'e.g. kick-off call on Monday (optional)' });
+  const note = h('textarea', { id: `${kind}-note`, dir: 'auto', rows: 2, maxlength: 1000, placeholder: kind === 'lost' ? 'What happened (optional)' : 'What made it (optional)' });
+  const nextSteps = h('textarea', { id: `${kind}-next-steps`, dir: 'auto', rows: 2, maxlength: 2000, placeholder: kind === 'lost' ? 'e.g. call again in Q3 (optional)' : 'e.g. kick-off call on Monday (optional)' });
   const error = h('p', { id: `${kind}-reason-error`, class: 'field-error' });
   const cancel = h('button', { type: 'button' }, 'Cancel');
   const confirm = h('button', { type: 'submit', class: 'primary' }, kind === 'lost' ? 'Mark as lost' : 'Mark as won');
   const form = h(
     'form',
     { method: 'dialog', novalidate: true },
-    h('h2', {}, kind === 'lost' ? `Why was “${card.title}” lost?` : `“${card.title}” won`),
+    // The title isolated (bdi): a right-to-left one keeps its own order without reordering the words around it.
+    h('h2', {}, ...(kind === 'lost' ? ['Why was “', h('bdi', {}, card.title), '” lost?'] : ['“', h('bdi', {}, card.title), '” won'])),
     select ? h('div', { class: 'form-field' }, h('label', { for: `${kind}-reason` }, kind === 'lost' ? 'Lost reason' : 'Won reason'), select, error) : null,
     h('div', { class: 'form-field' }, h('label', { for: `${kind}-note` }, 'Note'), note),
     h('div', { class: 'form-field' }, h('label', { for: `${kind}-next-steps` }, 'Next steps'), nextSteps),

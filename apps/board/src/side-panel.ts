@@ -38,7 +38,7 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
   const close = h('button', { type: 'button', class: 'dialog-close', 'aria-label': 'Close the panel' }, 'Close');
   close.addEventListener('click', () => dialog.close());
   const body = h('div', { class: 'side-panel-body' }, h('p', {}, 'Loading…'));
-  dialog.replaceChildren(h('header', { class: 'side-panel-header' }, h('h2', { id: 'side-panel-title' }, card.title), close), message, body);
+  dialog.replaceChildren(h('header', { class: 'side-panel-header' }, h('h2', { id: 'side-panel-title', dir: 'auto' }, card.title), close), message, body);
   if (!dialog.open) {
     dialog.showModal();
     // Closed, the panel gives the focus back to its card: the board behind it is drawn anew when the
@@ -71,7 +71,7 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
     if (total === 0) return h('section', { class: 'panel-section' }, h('h3', {}, `To leave ${stageName}`), h('p', { class: 'hint' }, 'This stage has no exit criteria.'));
     const items = opportunity.exitCriteria.map((criterion) => {
       const box = h('input', { type: 'checkbox', id: `panel-criterion-${criterion.id}`, name: criterion.id, checked: criterion.met, disabled: busy || !context.canWrite });
-      const note = h('input', { type: 'text', id: `panel-note-${criterion.id}`, class: 'criterion-note', placeholder: 'Evidence note (optional)', 'aria-label': `Evidence note for “${criterion.description}”`, disabled: busy || !context.canWrite });
+      const note = h('input', { type: 'text', id: `panel-note-${criterion.id}`, class: 'criterion-note', dir: 'auto', placeholder: 'Evidence note (optional)', 'aria-label': `Evidence note for “${criterion.description}”`, disabled: busy || !context.canWrite });
       box.addEventListener('change', () => void setCriterion(criterion.id, criterion.description, box.checked, note.value.trim()));
       return h(
         'li',
@@ -120,7 +120,7 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
           { 'data-revision': entry.revision },
           h('td', {}, h('time', { datetime: entry.when }, formatInstant(entry.when))),
           h('td', {}, entry.who),
-          h('td', {}, entry.what, entry.note ? h('div', { class: 'note' }, entry.note) : null),
+          h('td', {}, entry.what, entry.note ? h('div', { class: 'note', dir: 'auto' }, entry.note) : null),
         ),
       );
       timelineSection.replaceChildren(
