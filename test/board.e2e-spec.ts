@@ -1432,6 +1432,23 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('a gateway\'s error page in front of the API (a deploy) is said in words with what to do, and the move sent again goes through', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Behind the gateway', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
+      const tab = await repTab();
+      try {
+        // Not the API's problem+json: the load balancer's own page, as during a deploy.
+        await tab.route(`**/opportunities/${id}/move`, (route) => route.fulfill({ status: 502, contentType: 'text/html', body: '<html><body><h1>502 Bad Gateway</h1></body></html>' }), { times: 1 });
+        await moveFromKeyboard(tab, id, 'qualification');
+        await tab.waitForFunction(() => document.getElementById('status')?.dataset.tone === 'error' && document.getElementById('status')?.textContent !== '');
+        expect(await tab.textContent('#status')).toBe('The server is unavailable for a moment (HTTP 502); try again shortly.');
+        await moveFromKeyboard(tab, id, 'qualification');
+        await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${id}"]`);
+        await tab.waitForFunction(() => document.getElementById('status')?.textContent === '“Behind the gateway” moved to Qualification.');
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('a loss whose answer was lost on the way back, sent again, goes under the same key: said as lost, recorded once', async () => {
       const { id } = await caller.command('/opportunities', { title: 'Lost on the wire', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
       const tab = await repTab();

@@ -1,4 +1,5 @@
 import type { CommandAnswer, ProblemBody } from '@stagecraft/contracts';
+import { problemOf } from './api-problem.model';
 
 /** A refusal from the API, with its problem+json body (status, stable code, details). */
 export class ApiError extends Error {
@@ -59,8 +60,7 @@ export class ApiClient {
     const text = await response.text();
     const parsed: unknown = text ? safeJson(text) : undefined;
     if (!response.ok) {
-      const problem = isProblem(parsed) ? parsed : { status: response.status, code: `HTTP.${response.status}`, detail: response.statusText };
-      throw new ApiError(problem);
+      throw new ApiError(problemOf(response.status, parsed));
     }
     return parsed as T;
   }
@@ -88,8 +88,4 @@ function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function isProblem(value: unknown): value is ProblemBody {
-  return typeof value === 'object' && value !== null && typeof (value as ProblemBody).code === 'string' && typeof (value as ProblemBody).status === 'number';
 }
