@@ -3,7 +3,7 @@
 // (STAGECRAFT_E2E_READ_MODELS=postgres), each event store path with a schema of its own, dropped
 // after the spec file.
 import { Client } from 'pg';
-import { POSTGRES_TEST_URL, postgresInstalled } from '../../libs/projections/src/testing/postgres.testing';
+import { dropReadSideSchemas, POSTGRES_TEST_URL, postgresInstalled } from '../../libs/projections/src/testing/postgres.testing';
 
 export const E2E_READ_MODELS: 'memory' | 'postgres' = process.env.STAGECRAFT_E2E_READ_MODELS === 'postgres' ? 'postgres' : 'memory';
 
@@ -19,7 +19,7 @@ if (E2E_READ_MODELS === 'postgres') {
     const client = new Client({ connectionString: POSTGRES_TEST_URL });
     await client.connect();
     try {
-      for (const schema of schemas.values()) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      for (const schema of schemas.values()) await dropReadSideSchemas(client, schema);
     } finally {
       await client.end();
     }

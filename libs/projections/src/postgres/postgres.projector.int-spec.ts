@@ -7,7 +7,7 @@ import { getSQLiteEventStore, type EventStore } from '@stagecraft/event-store';
 import { Pool } from 'pg';
 import { inMemoryReference } from '../queries/analytics-queries.contract';
 import { historyArbitrary } from '../testing/history.arbitrary';
-import { describeWithPostgres, POSTGRES_TEST_URL, uniqueSchema } from '../testing/postgres.testing';
+import { describeWithPostgres, dropReadSideSchemas, POSTGRES_TEST_URL, uniqueSchema } from '../testing/postgres.testing';
 import { PostgresAnalyticsQueries } from './postgres-analytics.queries';
 import { createReadSidePool, PostgresProjector, projectorLockKey } from './postgres.projector';
 import { rebuildPostgresReadSide } from './postgres-maintenance';
@@ -58,7 +58,7 @@ describeWithPostgres('the PostgreSQL projector', () => {
   }, 120_000);
 
   afterAll(async () => {
-    for (const name of schemas) await pool.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
+    for (const name of schemas) await dropReadSideSchemas(pool, name);
     await pool.end();
     await store.close();
     rmSync(dir, { recursive: true, force: true });

@@ -27,6 +27,15 @@ export function describeWithPostgres(name: string, body: () => void): void {
   describe.skip(`${name} [skipped: no PostgreSQL installed here; set READ_MODELS_TEST_URL]`, body);
 }
 
+/**
+ * Drops a test's read-side schema with what rebuilds made beside it: its `_rebuild` shadow, and
+ * `_retired_<ms>` schemas a swap could not drop while a session still read them.
+ */
+export async function dropReadSideSchemas(client: Pick<Pool, 'query'>, schema: string): Promise<void> {
+  const { rows } = await client.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname = $1 OR nspname = $1 || '_rebuild' OR nspname ~ ('^' || $1 || '_retired_[0-9]+$')`, [schema]);
+  for (const { nspname } of rows) await client.query(`DROP SCHEMA IF EXISTS ${nspname} CASCADE`);
+}
+
 let counter = 0;
 /** A schema name no other test file or worker uses. */
 export const uniqueSchema = (prefix = 't') => `${prefix}_${process.pid}_${Date.now().toString(36)}_${counter++}`;
