@@ -177,11 +177,22 @@ describeWithPostgres('a blocked read side answers unavailable instead of holding
     await locker.end();
   });
 
-  it('a statement waiting past the timeout (a lock an operator holds) is PROJECTIONS.UNAVAILABLE, and the pool answers again once the lock goes', async () => {
+  // Two ways a statement gives up on a lock an operator holds: the API's own statement timeout, and
+  // a lock_timeout a DBA set (ALTER ROLE stagecraft SET lock_timeout = '200ms', here through the URL).
+  const waits: [string, () => Pool, { statementTimeoutMs?: number }, RegExp][] = [
+    ["the API's statement timeout", () => new Pool({ connectionString: POSTGRES_TEST_URL, max: 1 }), { statementTimeoutMs: 300 }, /statement timeout/],
+    [
+      'a lock_timeout set by ALTER ROLE or DATABASE … SET, or in the URL',
+      () => createReadSidePool({ url: `${POSTGRES_TEST_URL}${POSTGRES_TEST_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent('-c lock_timeout=200')}`, schema: readSide.schema }, 1),
+      {},
+      /lock timeout/,
+    ],
+  ];
+  it.each(waits)('a statement waiting past %s (a lock an operator holds) is PROJECTIONS.UNAVAILABLE, never 500, and the pool answers again once the lock goes', async (_, makePool, options, message) => {
     await readSide.reset();
     await readSide.load([], [1]);
-    const pool = new Pool({ connectionString: POSTGRES_TEST_URL, max: 1 });
-    const queries = new PostgresAnalyticsQueries(pool, readSide.schema, { position: () => 0, waitFor: async () => true, status: () => [] }, { statementTimeoutMs: 300 });
+    const pool = makePool();
+    const queries = new PostgresAnalyticsQueries(pool, readSide.schema, { position: () => 0, waitFor: async () => true, status: () => [] }, options);
     const lock = await locker.connect();
     try {
       await lock.query(`BEGIN; LOCK TABLE ${readSide.schema}.checkpoint IN ACCESS EXCLUSIVE MODE`);
@@ -190,43 +201,9 @@ describeWithPostgres('a blocked read side answers unavailable instead of holding
         (error: unknown) => error,
       );
       expect(refused).toBeInstanceOf(ReadModelUnavailableError);
-      expect(refused).toMatchObject({ code: 'PROJECTIONS.UNAVAILABLE', message: expect.stringMatching(/statement timeout/) });
+      expect(refused).toMatchObject({ code: 'PROJECTIONS.UNAVAILABLE', message: expect.stringMatching(message) });
       await lock.query('ROLLBACK');
       // The one connection of the pool was freed: the same question is answered now.
-      await expect(queries.funnel({})).resolves.toMatchObject({ processes: expect.any(Array) });
-    } finally {
-      lock.release();
-      await pool.end();
-    }
-  });
-});
-
-describeWithPostgres("a DBA's timeouts on the role or database answer unavailable, never 500", () => {
-  const readSide = new PostgresTestReadSide();
-  const locker = new Pool({ connectionString: POSTGRES_TEST_URL, max: 1 });
-  afterAll(async () => {
-    await readSide.pool.query(`DROP SCHEMA IF EXISTS ${readSide.schema} CASCADE`);
-    await readSide.pool.end();
-    await locker.end();
-  });
-
-  it('a statement that gives up on a lock (lock_timeout set by ALTER ROLE or DATABASE … SET, or in the URL) is PROJECTIONS.UNAVAILABLE', async () => {
-    await readSide.reset();
-    await readSide.load([], [1]);
-    // What ALTER ROLE stagecraft SET lock_timeout = '200ms' gives every session of the role.
-    const url = `${POSTGRES_TEST_URL}${POSTGRES_TEST_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent('-c lock_timeout=200')}`;
-    const pool = createReadSidePool({ url, schema: readSide.schema }, 1);
-    const queries = new PostgresAnalyticsQueries(pool, readSide.schema, { position: () => 0, waitFor: async () => true, status: () => [] });
-    const lock = await locker.connect();
-    try {
-      await lock.query(`BEGIN; LOCK TABLE ${readSide.schema}.checkpoint IN ACCESS EXCLUSIVE MODE`);
-      const refused = await queries.funnel({}).then(
-        () => undefined,
-        (error: unknown) => error,
-      );
-      expect(refused).toBeInstanceOf(ReadModelUnavailableError);
-      expect(refused).toMatchObject({ code: 'PROJECTIONS.UNAVAILABLE', message: expect.stringMatching(/lock timeout/) });
-      await lock.query('ROLLBACK');
       await expect(queries.funnel({})).resolves.toMatchObject({ processes: expect.any(Array) });
     } finally {
       lock.release();
