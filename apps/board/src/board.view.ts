@@ -148,8 +148,16 @@ function cardElement(card: BoardCard, actions: BoardActions): HTMLElement {
       h('div', {}, h('dt', {}, 'Amount'), h('dd', {}, card.amount)),
       card.daysInStage === null ? null : h('div', {}, h('dt', {}, 'In stage'), h('dd', { 'data-figure': 'days' }, formatDays(card.daysInStage))),
       card.expectedCloseDate === null ? null : h('div', {}, h('dt', {}, 'Expected close'), h('dd', { 'data-figure': 'expected-close' }, card.expectedCloseDate)),
-      // Filled in once the deal's criteria are read (GET /opportunities/:id): "met/total".
-      open ? h('div', { class: 'criteria-progress', hidden: true }, h('dt', {}, 'Criteria'), h('dd', { 'data-figure': 'criteria' })) : null,
+      // "met/total" of its current stage, as the pipeline answer carries it: drawn with the card (no
+      // read per card, and no search of the whole board per card after each redraw).
+      open && card.criteria !== null && card.criteria.total > 0
+        ? h(
+            'div',
+            { class: `criteria-progress${card.criteria.met === card.criteria.total ? ' criteria-progress--done' : ''}` },
+            h('dt', {}, 'Criteria'),
+            h('dd', { 'data-figure': 'criteria' }, `${card.criteria.met}/${card.criteria.total}`),
+          )
+        : null,
       card.closedAt === null
         ? null
         : h('div', {}, h('dt', {}, card.status === 'won' ? 'Won' : 'Lost'), h('dd', {}, h('time', { 'data-figure': 'closed', datetime: card.closedAt }, formatDate(card.closedAt)))),
@@ -165,12 +173,3 @@ function cardElement(card: BoardCard, actions: BoardActions): HTMLElement {
   return element;
 }
 
-/** Shows a card's criteria progress ("3/5") once it is known. */
-export function showCriteriaProgress(container: HTMLElement, cardId: string, met: number, total: number): void {
-  const card = container.querySelector<HTMLElement>(`[data-opportunity-id="${CSS.escape(cardId)}"]`);
-  const holder = card?.querySelector<HTMLElement>('.criteria-progress');
-  if (!holder || total === 0) return;
-  holder.hidden = false;
-  holder.classList.toggle('criteria-progress--done', met === total);
-  holder.querySelector('[data-figure="criteria"]')!.textContent = `${met}/${total}`;
-}

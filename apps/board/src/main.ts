@@ -3,7 +3,7 @@ import type { CallerAnswer, FunnelResult, OpportunityView, PipelineResult, Proce
 import { boardColumns, CARDS_PER_COLUMN, moveCommand, SEARCHED_CARDS_PER_COLUMN, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
 import { filterColumns, filtering, filtersFrom, ownersOf, writeFilters } from './board-filters.model';
 import { wireFilters } from './board-filters';
-import { renderBoard, showCriteriaProgress } from './board.view';
+import { renderBoard } from './board.view';
 import { amountsWonAndLost, funnelSteps, lostReasons, reliabilityPoints, stageDurationRows, winLossByTeam, wonReasons } from './charts.model';
 import { renderCharts } from './charts.view';
 import { openCriteriaPanel } from './criteria.panel';
@@ -357,14 +357,8 @@ function drawBoard(): void {
     const again = container.querySelector<HTMLElement>(`[data-opportunity-id="${CSS.escape(focusedCard)}"]`);
     ((focusedPart ? again?.querySelector<HTMLElement>(focusedPart) : null) ?? again)?.focus();
   }
-  // "3/5" on each open card, as the pipeline answer carries it: no read per card.
-  let withProgress = 0;
-  for (const card of state.columns.flatMap((column) => column.cards)) {
-    if (!card.criteria) continue;
-    showCriteriaProgress(container, card.id, card.criteria.met, card.criteria.total);
-    withProgress += 1;
-  }
-  container.dataset.progress = String(withProgress);
+  // How many cards the answer gave criteria for ("3/5", drawn with each card by renderBoard).
+  container.dataset.progress = String(state.columns.reduce((count, column) => count + column.cards.filter((card) => card.criteria).length, 0));
   // Tests and scripts wait on this: the board has been drawn again from fresh answers.
   state.renders += 1;
   container.dataset.renders = String(state.renders);
