@@ -14,6 +14,7 @@ import { DEFER_INDEXES_FROM, deferQueryIndexes, restoreQueryIndexes } from './re
 import { FoldError, ReadSideWriter } from './read-side.writer';
 import { carryPrivileges, privilegesNotCarriedMessage } from './read-side.privileges';
 import { repointDependentViews } from './read-side.dependent-views';
+import { copyForeignIndexes, moveForeignObjects } from './read-side.foreign-objects';
 
 // The projector of the PostgreSQL read side: follows the event log and writes every read model's
 // rows, a batch of events and the checkpoint per transaction (read-side.writer.ts). One projector
@@ -483,6 +484,8 @@ export async function rebuildIntoShadow(
     };
     await catchUp();
     await restoreQueryIndexes(client, shadow, writer, reader);
+    // Indexes a DBA added to the live tables, made again on the rebuilt ones while the live schema serves.
+    for (const warning of await copyForeignIndexes(client, live, shadow)) how.onWarning?.(warning);
     let position = 0;
     const retired = `${live}_retired_${Date.now()}`;
     await how.swap(async () => {
@@ -496,6 +499,8 @@ export async function rebuildIntoShadow(
         // The rebuilt objects are new: the grants a DBA gave on the live ones go with the swap.
         const notCarried = await carryPrivileges(client, live, shadow);
         if (notCarried.length > 0) how.onWarning?.(privilegesNotCarriedMessage(live, shadow, notCarried));
+        // What else the live schema holds that the read side did not make goes along (a table of notes, a view).
+        for (const warning of await moveForeignObjects(client, live, shadow)) how.onWarning?.(warning);
         await client.query(`ALTER SCHEMA ${live} RENAME TO ${retired}`);
         await client.query(`ALTER SCHEMA ${shadow} RENAME TO ${live}`);
         // Analysts' views elsewhere still read the old tables, and would be dropped with them.

@@ -18,10 +18,11 @@ describeWithPostgres('a rebuild\'s swap and a session reading an analyst\'s view
   const theirs = uniqueSchema('analysis');
   const live2 = uniqueSchema('kept');
   const theirs2 = uniqueSchema('notes');
+  const live3 = uniqueSchema('added');
   const dir = mkdtempSync(join(tmpdir(), 'repoint-'));
 
   afterAll(async () => {
-    for (const [schema, analysts] of [[live, theirs], [live2, theirs2]] as const) {
+    for (const [schema, analysts] of [[live, theirs], [live2, theirs2], [live3, `${live3}_none`]] as const) {
       await admin.query(`DROP SCHEMA IF EXISTS ${analysts} CASCADE; DROP SCHEMA IF EXISTS ${schema} CASCADE; DROP SCHEMA IF EXISTS ${schema}_rebuild CASCADE`);
       const { rows } = await admin.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE $1`, [`${schema}_retired_%`]);
       for (const { nspname } of rows) await admin.query(`DROP SCHEMA ${nspname} CASCADE`);
@@ -93,5 +94,40 @@ describeWithPostgres('a rebuild\'s swap and a session reading an analyst\'s view
       expect.stringContaining(`table constraint notes_opportunity_id_fkey on ${theirs2}.notes`),
     ]);
     expect((await admin.query(`SELECT to_regprocedure($1) AS f`, [`${theirs2}.open_deals()`])).rows).toEqual([{ f: null }]);
+  });
+
+  it('what a DBA or an analyst added inside the read side\'s schema goes along: an index on its table, a table with its rows, a view, a function', async () => {
+    const setup = await admin.connect();
+    try {
+      await migrateReadSide(setup as never, live3);
+    } finally {
+      setup.release();
+    }
+    await admin.query(`
+      CREATE INDEX visits_by_owner ON ${live3}.stage_visits (owner_id);
+      CREATE TABLE ${live3}.notes (id serial PRIMARY KEY, opportunity_id text, note text);
+      INSERT INTO ${live3}.notes (opportunity_id, note) VALUES ('a', 'call back'), ('b', 'budget in Q3');
+      CREATE VIEW ${live3}.deal_count AS SELECT count(*) AS n FROM ${live3}.opportunities;
+      CREATE FUNCTION ${live3}.note_count() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM ${live3}.notes';
+    `);
+    const oidOf = async (name: string) => (await admin.query<{ oid: number | null }>(`SELECT to_regclass($1)::oid AS oid`, [name])).rows[0]!.oid;
+    const liveTable = await oidOf(`${live3}.opportunities`);
+    const store = getSQLiteEventStore({ path: join(dir, 'events-3.db') });
+    const warnings: string[] = [];
+    try {
+      await rebuildIntoShadow(store, { url: POSTGRES_TEST_URL, schema: live3 }, { target: () => 0, swap: (swapIn) => swapIn(), logId: () => '', onWarning: (message) => warnings.push(message) });
+    } finally {
+      await store.close();
+    }
+    expect(warnings).toEqual([]);
+    expect(await oidOf(`${live3}.opportunities`)).not.toBe(liveTable); // rebuilt, really
+    const { rows: index } = await admin.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'visits_by_owner'`, [live3]);
+    expect(index).toEqual([{ indexdef: `CREATE INDEX visits_by_owner ON ${live3}.stage_visits USING btree (owner_id)` }]);
+    expect((await admin.query(`SELECT note FROM ${live3}.notes ORDER BY id`)).rows).toEqual([{ note: 'call back' }, { note: 'budget in Q3' }]);
+    await admin.query(`INSERT INTO ${live3}.notes (opportunity_id, note) VALUES ('c', 'its sequence came along')`);
+    expect((await admin.query(`SELECT ${live3}.note_count() AS n, (SELECT n FROM ${live3}.deal_count) AS deals`)).rows).toEqual([{ n: '3', deals: '0' }]);
+    // The view reads the rebuilt table, not the old one.
+    const { rows: reads } = await admin.query(`SELECT DISTINCT d.refobjid::regclass::text AS t FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid WHERE r.ev_class = $1::regclass AND d.refobjid <> r.ev_class`, [`${live3}.deal_count`]);
+    expect(reads).toEqual([{ t: `${live3}.opportunities` }]);
   });
 });
