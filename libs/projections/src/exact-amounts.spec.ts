@@ -39,6 +39,14 @@ describe('exact sums of amounts', () => {
     expect(unitsOf(123456789012345.12)).toBe(1234567890123451200n);
   });
 
+  it('gives a number the amount rule refuses, which an older log may hold, units instead of an error (as amount_units does in SQL)', () => {
+    // Past 10^21 String() writes the exponent form: BigInt('1e+21') would throw, and every query adding it answer 500.
+    expect([unitsOf(1e21), unitsOf(1.5e21), unitsOf(1e300) === 10n ** 304n]).toEqual([10n ** 25n, 15n * 10n ** 24n, true]);
+    expect(sumOf([1e21, 0.1])).toBe(1e21);
+    // More than 4 decimals: truncated past 10^11, rounded below (floor(x + 0.5), in floats, as SQL rounds it).
+    expect([unitsOf(123456789012.00002), unitsOf(0.3000000000001), unitsOf(4.9999999999999996e-5)]).toEqual([1234567890120000n, 3000, 1]);
+  });
+
   it('reads a sum PostgreSQL wrote as a whole numeric (read-side.amounts.ts) as valueOfUnits gives it', () => {
     for (const units of ['0', '3000', '7696600', '-7696600', '90071992547409910000', '100000000000000000000000']) expect(valueOfUnitsText(units)).toBe(valueOfUnits(BigInt(units)));
     expect([valueOfUnitsText('3000'), valueOfUnitsText('100000000000000000000000')]).toEqual([0.3, 1e19]);

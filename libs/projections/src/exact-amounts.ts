@@ -13,12 +13,27 @@ const SCALE = 10 ** AMOUNT_DECIMALS;
 // Below this an amount times SCALE is within a few units in the last place of a whole number < 2^53.
 export const FAST_UNITS_BELOW = Number.MAX_SAFE_INTEGER / SCALE / 8;
 
-/** An amount as whole minor units (10^-AMOUNT_DECIMALS): exact for every valid amount. */
+/**
+ * An amount as whole minor units (10^-AMOUNT_DECIMALS): exact for every valid amount. A number the
+ * amount rule refuses may still be in the log (written before the rule, or by another writer): it
+ * gets what amount_units (migration 21) gives it in SQL, so the two read sides still agree, and no
+ * error: below FAST_UNITS_BELOW floor(x × 10^4 + 0.5) in floats, as SQL computes it (Math.round
+ * differs for the double just below 0.5); above it its shortest text truncated to 4 decimals, in
+ * exponent form too (1e+21).
+ */
 export function unitsOf(amount: number): number | bigint {
-  if (Math.abs(amount) < FAST_UNITS_BELOW) return Math.round(amount * SCALE);
-  const [whole, fraction = ''] = String(amount).split('.');
-  const negative = whole!.startsWith('-');
-  const units = BigInt(negative ? whole!.slice(1) : whole!) * BigInt(SCALE) + BigInt((fraction + '0'.repeat(AMOUNT_DECIMALS)).slice(0, AMOUNT_DECIMALS));
+  if (Math.abs(amount) < FAST_UNITS_BELOW) return Math.floor(amount * SCALE + 0.5);
+  return unitsOfText(String(amount));
+}
+
+/** The decimal `text` (as String() writes a number, exponent form included) times 10^AMOUNT_DECIMALS, truncated toward zero. */
+function unitsOfText(text: string): bigint {
+  const negative = text.startsWith('-');
+  const [mantissa = '', exponent = '0'] = (negative ? text.slice(1) : text).split('e');
+  const [whole = '', fraction = ''] = mantissa.split('.');
+  const shift = Number(exponent) + AMOUNT_DECIMALS - fraction.length;
+  const digits = BigInt(whole + fraction);
+  const units = shift >= 0 ? digits * 10n ** BigInt(shift) : digits / 10n ** BigInt(-shift);
   return negative ? -units : units;
 }
 

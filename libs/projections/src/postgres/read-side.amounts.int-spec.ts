@@ -40,6 +40,12 @@ describeWithPostgres('amounts added exactly in SQL', () => {
     }
   });
 
+  it('gives unitsOf\'s minor units for numbers the amount rule refuses, which an older log may hold', async () => {
+    const refused = [4.9999999999999996e-5, 0.3000000000001, 123456789012.00002, 1e21, 1.5e21, 1e300, Number.MAX_VALUE];
+    const { rows } = await admin.query(`SELECT ${schema}.amount_units(x)::text AS units FROM unnest($1::float8[]) WITH ORDINALITY AS a(x, n) ORDER BY n`, [refused]);
+    expect(rows.map((row) => row.units)).toEqual(refused.map((amount) => String(unitsOf(amount))));
+  });
+
   it('sums them as the in-memory models do: 0.1 + 0.2 is 0.3, and 10,000 amounts of 10^15 do not overflow', async () => {
     const sumOf = async (amounts: readonly number[]) => (await admin.query(`SELECT ${amountUnitsSum(schema, 'x')} AS units FROM unnest($1::float8[]) AS a(x)`, [amounts])).rows[0].units as string | null;
     const inMemory = (amounts: readonly number[]) => {
