@@ -56,8 +56,12 @@ export interface RelayStateStore {
    * has none there.
    */
   discard(sink: string, position: number): DeadLetter | undefined;
-  /** The positions of a sink's discarded events (a replay skips them). */
-  discardedPositions(sink: string): Set<number>;
+  /**
+   * A sink's discarded events, by position: the id of the event discarded there. A replay skips
+   * an event only when it is that one: a log restored from a backup, or another log, may hold
+   * another event at the position, which is sent.
+   */
+  discarded(sink: string): Map<number, string>;
   close(): void;
 }
 
@@ -143,7 +147,7 @@ export function getSQLiteRelayStateStore(path: string): RelayStateStore {
   const selectDeadLetter = db.prepare<[string, number], DeadLetterRow>('SELECT * FROM relay_dead_letters WHERE sink = ? AND position = ?');
   const deleteDeadLetter = db.prepare<[string, number]>('DELETE FROM relay_dead_letters WHERE sink = ? AND position = ?');
   const insertDiscarded = db.prepare<[string, number, string, string]>('INSERT OR REPLACE INTO relay_discarded (sink, position, event_id, discarded_at) VALUES (?, ?, ?, ?)');
-  const selectDiscarded = db.prepare<[string], { position: number }>('SELECT position FROM relay_discarded WHERE sink = ?');
+  const selectDiscarded = db.prepare<[string], { position: number; event_id: string }>('SELECT position, event_id FROM relay_discarded WHERE sink = ?');
 
   const advance = db.transaction((sink: string, generation: number, position: number, logId: string, anchor: LogAnchor, letters: readonly DeadLetter[]) => {
     if (update.run(position, logId, anchor.position, anchor.eventId, new Date().toISOString(), sink, generation).changes === 0) return false;
@@ -178,7 +182,7 @@ export function getSQLiteRelayStateStore(path: string): RelayStateStore {
     deadLetters: (sink) => (sink === undefined ? selectDeadLetters.all() : selectSinkDeadLetters.all(sink)).map(toDeadLetter),
     deadLetterCounts: () => new Map(countDeadLetters.all().map((row) => [row.sink, row.count])),
     discard: (sink, position) => discard(sink, position),
-    discardedPositions: (sink) => new Set(selectDiscarded.all(sink).map((row) => row.position)),
+    discarded: (sink) => new Map(selectDiscarded.all(sink).map((row) => [row.position, row.event_id])),
     close: () => db.close(),
   };
 }

@@ -393,6 +393,46 @@ describe('the relay, against real brokers', () => {
       }
     });
 
+    it('a discard gives up on that event only: on a log restored from an older backup, another event at its position is sent', async () => {
+      const path = join(dir.path, `events-${n}.db`);
+      const reopen = async () => {
+        store = getSQLiteEventStore({ path, durability: 'normal' });
+        side = await createCommandSide(store, { processesDir: SHIPPED_PROCESSES, conflictRetries: 5, streamCacheSize: 100 });
+      };
+      await store.close(); // a backup of the log before any deal
+      copyFileSync(path, `${path}.backup`);
+      await reopen();
+      await journeys(1);
+      const poison = (await storedIds())[2]!;
+      const receiver = await webhookReceiver(({ body }) => (body.includes(poison) ? 400 : 204));
+      const statePath = join(dir.path, `discard-restored-${n}.db`);
+      try {
+        const relay = startRelay(sinkFor(receiver.url, 1), statePath);
+        await waitFor('the poison event dead-lettered', async () => ((await relay.status())[0]!.lag === 0 ? true : undefined));
+        const letter = relay.state.deadLetters().find((entry) => entry.eventId === poison)!;
+        expect(relay.state.discard(letter.sink, letter.position)).toMatchObject({ eventId: poison });
+        await stopRelay(relay);
+
+        // The restore, then other deals: another event at the discarded position.
+        await store.close();
+        for (const suffix of ['-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+        copyFileSync(`${path}.backup`, path);
+        await reopen();
+        await journeys(1, 10);
+        const there = (await store.readAll()).find((event) => event.position === letter.position);
+        expect(there?.stream.startsWith('opportunity-') && there.id !== poison).toBe(true);
+
+        const restored = await storedIds();
+        const again = startRelay(sinkFor(receiver.url, 1), statePath);
+        await waitFor('the restored log relayed', async () => ((await again.status())[0]!.lag === 0 ? true : undefined));
+        const sent = new Set(receiver.requests.filter((request) => request.answered === 204).map((request) => request.event.id));
+        expect(restored.filter((id) => !sent.has(id))).toEqual([]);
+        expect(again.state.deadLetters()).toEqual([]);
+      } finally {
+        await receiver.close();
+      }
+    });
+
     it('keeps holding back an opportunity behind its dead letter after a restart', async () => {
       await journeys(1);
       const ids = await storedIds();

@@ -162,7 +162,7 @@ export class SinkRunner {
     // Read at each (re)start, so a replay that cleared dead letters lets their opportunities go
     // again, and one after a discard leaves the discarded events out.
     const heldBehind = this.deadLetteredOpportunities();
-    const discarded = this.relayState.discardedPositions(this.key);
+    const discarded = this.relayState.discarded(this.key);
     const queue: Item[] = [];
     let readerDone = false;
     let readerError: unknown;
@@ -258,13 +258,14 @@ export class SinkRunner {
    * dead letter no subscriber will ever take is discarded by an operator, and the replay from it
    * then sends what it held back, without it.
    */
-  private async publish(batch: readonly Item[], heldBehind: Map<string, number>, discarded: ReadonlySet<number>): Promise<DeadLetter[]> {
+  private async publish(batch: readonly Item[], heldBehind: Map<string, number>, discarded: ReadonlyMap<number, string>): Promise<DeadLetter[]> {
     const failedAt = () => new Date().toISOString();
     const held: DeadLetter[] = [];
     const events: OutgoingEvent[] = [];
     for (const item of batch) {
       // An operator gave up on it (`stagecraft relay discard`): a replay does not send it again.
-      if (!item.outgoing || discarded.has(item.position)) continue;
+      // That event only: after a restore or on another log, the position may hold another one.
+      if (!item.outgoing || discarded.get(item.position) === item.outgoing.event.id) continue;
       const blocker = heldBehind.get(item.outgoing.event.subject);
       if (blocker === undefined) events.push(item.outgoing);
       else held.push(this.deadLetter(item.outgoing, 0, `held back, unsent, behind the dead letter at position ${blocker} of the same opportunity (its order is kept): replay from position ${blocker}`, failedAt()));
