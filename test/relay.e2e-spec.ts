@@ -220,10 +220,18 @@ describe('public events relayed from the app', () => {
       const [letter] = JSON.parse(listed.stdout) as { sink: string; position: number; attempts: number; lastError: string; event: PublicEvent }[];
       expect(letter).toMatchObject({ sink: sink!.sink, attempts: 2, lastError: 'HTTP 500', event: { subject: id, type: 'stagecraft.opportunity.opened.v1' } });
 
+      // A later event of the deal is held back behind it, never sent, so never refused: it cannot be given up on.
+      await api.http.patch(`/opportunities/${id}`).send({ ownerId: 'ben' }).expect(200);
+      await waitFor('the held-back event', async () => (((await api.anonymous.get('/health').expect(200)).body.relay[0].deadLetters as number) === 2 ? true : undefined));
+      const held = (JSON.parse((await cli('dead-letters', '--json')).stdout) as { position: number; attempts: number }[])[1]!;
+      expect(held.attempts).toBe(0);
+      const refusedDiscard = await cli('discard', '--sink', receiver.url, '--position', String(held.position));
+      expect(refusedDiscard).toMatchObject({ status: 2, stderr: expect.stringContaining(`held back behind the dead letter at position ${letter!.position} of the same opportunity, never sent`) });
+
       receiver.setAnswer(() => 204);
       const replay = await cli('replay', '--sink', receiver.url, '--from', String(letter!.position));
       expect(replay).toMatchObject({ status: 0, stderr: '' });
-      expect(replay.stdout).toContain('1 dead letter(s) from there on cleared');
+      expect(replay.stdout).toContain('2 dead letter(s) from there on cleared');
       await waitFor('the replayed delivery', () => (receiver.requests.some((request) => request.answered === 204) ? true : undefined));
       const delivered = receiver.requests.find((request) => request.answered === 204)!;
       expect(delivered.event.id).toBe(letter!.event.id);

@@ -109,6 +109,14 @@ export function discardDeadLetter(settings: Settings, options: { sink: string; p
   const sink = sinkNamed(settings, options.sink);
   if (!existsSync(settings.relay.statePath)) throw new CliError(`${sink.key} has no dead letter at position ${options.position} (no relay has run: ${settings.relay.statePath} does not exist).`);
   return withState(settings, (state) => {
+    // One held back behind another was never sent, so never refused: giving up on it would lose it.
+    const listed = state.deadLetters(sink.key).find((entry) => entry.position === options.position);
+    const blocker = listed?.attempts === 0 ? state.deadLetters(sink.key).find((entry) => entry.subject === listed.subject && entry.attempts > 0 && entry.position < listed.position) : undefined;
+    if (listed && blocker) {
+      throw new CliError(
+        `The event at position ${options.position} was held back behind the dead letter at position ${blocker.position} of the same opportunity, never sent: the subscriber did not refuse it. Discard position ${blocker.position} if the subscriber refuses that one for good, then replay from it: stagecraft relay replay --sink ${sink.key} --from ${blocker.position}`,
+      );
+    }
     const letter = state.discard(sink.key, options.position);
     if (!letter) {
       const positions = state.deadLetters(sink.key).map((entry) => entry.position);
