@@ -24,6 +24,7 @@ export const READ_SIDE_SESSION_SQL = [
  * an index build cancelled part way would only be tried again, the same size, for ever. The waits
  * that must end set their own bound (the rebuild's drop of the old schema). The API's queries keep
  * them: each transaction sets its own statement timeout (PostgresAnalyticsQueries).
+ * Nor a transaction_timeout (PostgreSQL 17+), for the same reasons as statement_timeout.
  * Nor an idle_session_timeout (PostgreSQL 14+): the live projector's session idles between events,
  * and holds the schema's lock; ended, it would hand the lock to a standby while this projector
  * believes it still projects, and fail its next batch.
@@ -33,6 +34,8 @@ export const WORK_SESSION_SQL = [
   'SET lock_timeout = 0',
   // Where the server has the setting (PostgreSQL 13 and older do not, and would refuse SET).
   "SELECT set_config('idle_session_timeout', '0', false) WHERE current_setting('idle_session_timeout', true) IS NOT NULL",
+  // Likewise transaction_timeout (PostgreSQL 17+): a batch, a migration, an index build is one transaction.
+  "SELECT set_config('transaction_timeout', '0', false) WHERE current_setting('transaction_timeout', true) IS NOT NULL",
 ].join('; ');
 
 /** How long opening a connection may take: a host that never answers fails start-up (or a request, 503) instead of hanging for the system's TCP timeout. */

@@ -8,8 +8,8 @@
 // contribute now: a reassigned deal moves its closings and all its moves. The fold keeps these
 // deltas (read-side.summary-deltas.ts); this file computes the same counts from the tables.
 // Amounts are added exactly (whole amounts as numeric); an amount that is not whole is only counted
-// (`fractional`), and a query that meets one answers from the general query instead, which adds in
-// the in-memory order.
+// (`fractional`), and a query that meets one answers from the general query instead, which adds
+// the amounts exactly in minor units (read-side.amounts.ts), as the in-memory models do.
 
 /** The note in deferred_indexes while the summaries are not complete (a catch-up from position 0); queries then do not read them. */
 export const SUMMARIES_NOTE = '~summaries';
