@@ -19,10 +19,11 @@ describeWithPostgres('a rebuild\'s swap and a session reading an analyst\'s view
   const live2 = uniqueSchema('kept');
   const theirs2 = uniqueSchema('notes');
   const live3 = uniqueSchema('added');
+  const live4 = uniqueSchema('busy');
   const dir = mkdtempSync(join(tmpdir(), 'repoint-'));
 
   afterAll(async () => {
-    for (const [schema, analysts] of [[live, theirs], [live2, theirs2], [live3, `${live3}_none`]] as const) {
+    for (const [schema, analysts] of [[live, theirs], [live2, theirs2], [live3, `${live3}_none`], [live4, `${live4}_none`]] as const) {
       await admin.query(`DROP SCHEMA IF EXISTS ${analysts} CASCADE; DROP SCHEMA IF EXISTS ${schema} CASCADE; DROP SCHEMA IF EXISTS ${schema}_rebuild CASCADE`);
       const { rows } = await admin.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE $1`, [`${schema}_retired_%`]);
       for (const { nspname } of rows) await admin.query(`DROP SCHEMA ${nspname} CASCADE`);
@@ -130,4 +131,38 @@ describeWithPostgres('a rebuild\'s swap and a session reading an analyst\'s view
     const { rows: reads } = await admin.query(`SELECT DISTINCT d.refobjid::regclass::text AS t FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid WHERE r.ev_class = $1::regclass AND d.refobjid <> r.ev_class`, [`${live3}.deal_count`]);
     expect(reads).toEqual([{ t: `${live3}.opportunities` }]);
   });
+
+  it('a table of its own that a session holds idle in a transaction is named, not waited for without end', async () => {
+    const setup = await admin.connect();
+    try {
+      await migrateReadSide(setup as never, live4);
+    } finally {
+      setup.release();
+    }
+    await admin.query(`CREATE TABLE ${live4}.notes (note text); INSERT INTO ${live4}.notes VALUES ('kept?')`);
+    const analyst = new Client({ connectionString: POSTGRES_TEST_URL });
+    await analyst.connect();
+    await analyst.query(`BEGIN; SELECT * FROM ${live4}.notes`); // and then left idle
+    const store = getSQLiteEventStore({ path: join(dir, 'events-4.db') });
+    const warnings: string[] = [];
+    let released: Promise<unknown> | undefined;
+    const guard = setTimeout(() => (released ??= analyst.query('COMMIT')), 15_000);
+    try {
+      await rebuildIntoShadow(store, { url: POSTGRES_TEST_URL, schema: live4 }, {
+        target: () => 0,
+        swap: (swapIn) => swapIn(),
+        logId: () => '',
+        onWarning: (message) => {
+          warnings.push(message);
+          released ??= analyst.query('COMMIT');
+        },
+      });
+    } finally {
+      clearTimeout(guard);
+      await released;
+      await analyst.end();
+      await store.close();
+    }
+    expect(warnings).toEqual([expect.stringMatching(new RegExp(`^${live4}\\.notes, which Stagecraft did not make, could not be moved into the rebuilt schema \\(canceling statement due to lock timeout\\)`))]);
+  }, 30_000);
 });

@@ -1,4 +1,5 @@
 import type { Client } from 'pg';
+import { REPOINT_LOCK_WAIT_MS } from './read-side.dependent-views';
 
 // What a DBA or an analyst added inside the read side's own schema: an index on stage_visits for
 // their queries, a table of notes, a view, a function. A rebuild replaces the schema whole, so each
@@ -73,6 +74,10 @@ export async function copyForeignIndexes(client: Client, live: string, shadow: s
  */
 export async function moveForeignObjects(client: Client, live: string, shadow: string): Promise<string[]> {
   const { rows } = await client.query<{ name: string; statement: string }>(FOREIGN_OBJECTS, [live, shadow]);
+  if (rows.length === 0) return [];
+  // Moving takes the object's lock, which a session that read it holds until its transaction ends:
+  // bounded, as re-pointing a view is, for the swap holds the live projector meanwhile.
+  await client.query(`SET LOCAL lock_timeout = '${REPOINT_LOCK_WAIT_MS}ms'`);
   const warnings: string[] = [];
   for (const { name, statement } of rows) {
     await client.query('SAVEPOINT foreign_object');
@@ -84,5 +89,6 @@ export async function moveForeignObjects(client: Client, live: string, shadow: s
       warnings.push(`${live}.${name}, which Stagecraft did not make, could not be moved into the rebuilt schema (${(error as Error).message}): it goes with the old schema; keep such objects in a schema of their own`);
     }
   }
+  await client.query('SET LOCAL lock_timeout = 0'); // the renames that follow wait as before
   return warnings;
 }
