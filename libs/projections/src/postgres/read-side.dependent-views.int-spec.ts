@@ -32,30 +32,37 @@ describeWithPostgres('a rebuild\'s swap and a session reading an analyst\'s view
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a view a session holds idle in a transaction is named, not waited for without end', async () => {
+  /** Migrates `schema` as the read side does, then runs `sql` (what an analyst or a DBA made). */
+  const readSideWith = async (schema: string, sql: string) => {
     const setup = await admin.connect();
     try {
-      await migrateReadSide(setup as never, live);
+      await migrateReadSide(setup as never, schema);
     } finally {
       setup.release();
     }
-    await admin.query(`CREATE SCHEMA ${theirs}; CREATE VIEW ${theirs}.titles AS SELECT opportunity_id, title FROM ${live}.opportunities`);
+    await admin.query(sql);
+  };
+
+  /**
+   * Rebuilds `schema` while a session that ran `read` stays idle in its transaction; the session
+   * ends it once told (a warning), so the old schema's drop need not wait for it. Its warnings.
+   */
+  const rebuildWhileHeld = async (schema: string, read: string, storeFile: string): Promise<string[]> => {
     const analyst = new Client({ connectionString: POSTGRES_TEST_URL });
     await analyst.connect();
-    await analyst.query(`BEGIN; SELECT * FROM ${theirs}.titles`); // and then left idle
-    const store = getSQLiteEventStore({ path: join(dir, 'events.db') });
+    await analyst.query(`BEGIN; ${read}`); // and then left idle
+    const store = getSQLiteEventStore({ path: join(dir, storeFile) });
     const warnings: string[] = [];
     let released: Promise<unknown> | undefined;
     // Without a bound the swap waits for as long as the session stays idle: end it after a while, so the test fails instead of hanging.
     const guard = setTimeout(() => (released ??= analyst.query('COMMIT')), 15_000);
     try {
-      await rebuildIntoShadow(store, { url: POSTGRES_TEST_URL, schema: live }, {
+      await rebuildIntoShadow(store, { url: POSTGRES_TEST_URL, schema }, {
         target: () => 0,
         swap: (swapIn) => swapIn(),
         logId: () => '',
         onWarning: (message) => {
           warnings.push(message);
-          // Told: the analyst ends the transaction, so that the old schema's drop need not wait for it.
           released ??= analyst.query('COMMIT');
         },
       });
@@ -65,30 +72,36 @@ describeWithPostgres('a rebuild\'s swap and a session reading an analyst\'s view
       await analyst.end();
       await store.close();
     }
+    return warnings;
+  };
+
+  /** Rebuilds `schema` (an empty log): its warnings. */
+  const rebuild = async (schema: string, storeFile: string): Promise<string[]> => {
+    const store = getSQLiteEventStore({ path: join(dir, storeFile) });
+    const warnings: string[] = [];
+    try {
+      await rebuildIntoShadow(store, { url: POSTGRES_TEST_URL, schema }, { target: () => 0, swap: (swapIn) => swapIn(), logId: () => '', onWarning: (message) => warnings.push(message) });
+    } finally {
+      await store.close();
+    }
+    return warnings;
+  };
+
+  it('a view a session holds idle in a transaction is named, not waited for without end', async () => {
+    await readSideWith(live, `CREATE SCHEMA ${theirs}; CREATE VIEW ${theirs}.titles AS SELECT opportunity_id, title FROM ${live}.opportunities`);
+    const warnings = await rebuildWhileHeld(live, `SELECT * FROM ${theirs}.titles`, 'events.db');
     expect(warnings).toEqual([expect.stringContaining(`The view ${theirs}.titles reads the read side's tables and could not be re-pointed`)]);
     expect(warnings[0]).toContain(`CREATE VIEW ${theirs}.titles AS`);
   }, 30_000);
 
   it('what else of another schema the old schema\'s drop takes with it (a function over its tables, a foreign key to them) is named', async () => {
-    const setup = await admin.connect();
-    try {
-      await migrateReadSide(setup as never, live2);
-    } finally {
-      setup.release();
-    }
-    await admin.query(`
+    await readSideWith(live2, `
       CREATE SCHEMA ${theirs2};
       CREATE FUNCTION ${theirs2}.open_deals() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT count(*) FROM ${live2}.opportunities; END;
       CREATE TABLE ${theirs2}.notes (opportunity_id text REFERENCES ${live2}.opportunities (opportunity_id), note text);
       CREATE VIEW ${theirs2}.titles AS SELECT opportunity_id, title FROM ${live2}.opportunities;
     `);
-    const store = getSQLiteEventStore({ path: join(dir, 'events-2.db') });
-    const warnings: string[] = [];
-    try {
-      await rebuildIntoShadow(store, { url: POSTGRES_TEST_URL, schema: live2 }, { target: () => 0, swap: (swapIn) => swapIn(), logId: () => '', onWarning: (message) => warnings.push(message) });
-    } finally {
-      await store.close();
-    }
+    const warnings = await rebuild(live2, 'events-2.db');
     // The view is re-pointed (no warning); the others are gone with the old schema, and said so.
     expect(warnings).toEqual([
       expect.stringContaining(`function ${theirs2}.open_deals()`),
@@ -98,13 +111,7 @@ describeWithPostgres('a rebuild\'s swap and a session reading an analyst\'s view
   });
 
   it('what a DBA or an analyst added inside the read side\'s schema goes along: an index on its table, a table with its rows, a view, a function', async () => {
-    const setup = await admin.connect();
-    try {
-      await migrateReadSide(setup as never, live3);
-    } finally {
-      setup.release();
-    }
-    await admin.query(`
+    await readSideWith(live3, `
       CREATE INDEX visits_by_owner ON ${live3}.stage_visits (owner_id);
       CREATE TABLE ${live3}.notes (id serial PRIMARY KEY, opportunity_id text, note text);
       INSERT INTO ${live3}.notes (opportunity_id, note) VALUES ('a', 'call back'), ('b', 'budget in Q3');
@@ -113,13 +120,7 @@ describeWithPostgres('a rebuild\'s swap and a session reading an analyst\'s view
     `);
     const oidOf = async (name: string) => (await admin.query<{ oid: number | null }>(`SELECT to_regclass($1)::oid AS oid`, [name])).rows[0]!.oid;
     const liveTable = await oidOf(`${live3}.opportunities`);
-    const store = getSQLiteEventStore({ path: join(dir, 'events-3.db') });
-    const warnings: string[] = [];
-    try {
-      await rebuildIntoShadow(store, { url: POSTGRES_TEST_URL, schema: live3 }, { target: () => 0, swap: (swapIn) => swapIn(), logId: () => '', onWarning: (message) => warnings.push(message) });
-    } finally {
-      await store.close();
-    }
+    const warnings = await rebuild(live3, 'events-3.db');
     expect(warnings).toEqual([]);
     expect(await oidOf(`${live3}.opportunities`)).not.toBe(liveTable); // rebuilt, really
     const { rows: index } = await admin.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'visits_by_owner'`, [live3]);
@@ -133,36 +134,8 @@ describeWithPostgres('a rebuild\'s swap and a session reading an analyst\'s view
   });
 
   it('a table of its own that a session holds idle in a transaction is named, not waited for without end', async () => {
-    const setup = await admin.connect();
-    try {
-      await migrateReadSide(setup as never, live4);
-    } finally {
-      setup.release();
-    }
-    await admin.query(`CREATE TABLE ${live4}.notes (note text); INSERT INTO ${live4}.notes VALUES ('kept?')`);
-    const analyst = new Client({ connectionString: POSTGRES_TEST_URL });
-    await analyst.connect();
-    await analyst.query(`BEGIN; SELECT * FROM ${live4}.notes`); // and then left idle
-    const store = getSQLiteEventStore({ path: join(dir, 'events-4.db') });
-    const warnings: string[] = [];
-    let released: Promise<unknown> | undefined;
-    const guard = setTimeout(() => (released ??= analyst.query('COMMIT')), 15_000);
-    try {
-      await rebuildIntoShadow(store, { url: POSTGRES_TEST_URL, schema: live4 }, {
-        target: () => 0,
-        swap: (swapIn) => swapIn(),
-        logId: () => '',
-        onWarning: (message) => {
-          warnings.push(message);
-          released ??= analyst.query('COMMIT');
-        },
-      });
-    } finally {
-      clearTimeout(guard);
-      await released;
-      await analyst.end();
-      await store.close();
-    }
+    await readSideWith(live4, `CREATE TABLE ${live4}.notes (note text); INSERT INTO ${live4}.notes VALUES ('kept?')`);
+    const warnings = await rebuildWhileHeld(live4, `SELECT * FROM ${live4}.notes`, 'events-4.db');
     expect(warnings).toEqual([expect.stringMatching(new RegExp(`^${live4}\\.notes, which Stagecraft did not make, could not be moved into the rebuilt schema \\(canceling statement due to lock timeout\\)`))]);
   }, 30_000);
 });
