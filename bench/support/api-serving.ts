@@ -54,7 +54,6 @@ export async function serveFromPostgres(options: { eventStorePath: string; url: 
       READ_MODELS_SCHEMA: options.schema,
       EVENT_STORE_PATH: options.eventStorePath,
       EVENT_STORE_DURABILITY: 'normal',
-      READ_MODELS_PATH: join(dir, 'read-models.db'),
       STREAM_SNAPSHOTS_PATH: 'off',
       API_KEYS_FILE: join(dir, 'api-keys.json'),
     },
