@@ -1,4 +1,5 @@
 import type { Client } from 'pg';
+import { refusalOf } from './read-side.savepoint';
 
 // Analysts build on the read side: a view in a schema of their own over `stagecraft.stage_visits`.
 // PostgreSQL binds a view to the tables it read when it was made, not to their names, so after a
@@ -78,13 +79,9 @@ export async function repointDependentViews(client: Client, retired: string, liv
       warnings.push(`The materialized view ${view.name} reads the read side's tables and is dropped with the old schema (a materialized view cannot be re-pointed); make it again with: CREATE MATERIALIZED VIEW ${view.name}${options} AS ${query}`);
       continue;
     }
-    await client.query('SAVEPOINT repoint_view');
-    try {
-      await client.query(`CREATE OR REPLACE VIEW ${view.name}${options} AS ${query}`);
-      await client.query('RELEASE SAVEPOINT repoint_view');
-    } catch (error) {
-      await client.query('ROLLBACK TO SAVEPOINT repoint_view');
-      warnings.push(`The view ${view.name} reads the read side's tables and could not be re-pointed at the rebuilt ones (${(error as Error).message}): it is dropped with the old schema, with whatever depends on it; make it again (and give its grants again) with: CREATE VIEW ${view.name}${options} AS ${query}`);
+    const refused = await refusalOf(client, `CREATE OR REPLACE VIEW ${view.name}${options} AS ${query}`);
+    if (refused) {
+      warnings.push(`The view ${view.name} reads the read side's tables and could not be re-pointed at the rebuilt ones (${refused.message}): it is dropped with the old schema, with whatever depends on it; make it again (and give its grants again) with: CREATE VIEW ${view.name}${options} AS ${query}`);
     }
   }
   // Not views, so not re-pointed: said rather than dropped without a word.

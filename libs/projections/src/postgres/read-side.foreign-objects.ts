@@ -1,4 +1,5 @@
 import type { Client } from 'pg';
+import { refusalOf } from './read-side.savepoint';
 import { REPOINT_LOCK_WAIT_MS } from './read-side.dependent-views';
 
 // What a DBA or an analyst added inside the read side's own schema: an index on stage_visits for
@@ -51,14 +52,8 @@ export async function copyForeignIndexes(client: Client, live: string, shadow: s
     const { rows } = await client.query<{ name: string; definition: string }>(FOREIGN_INDEXES, [live, shadow]);
     for (const { name, definition } of rows) {
       const statement = definition.replace(/ ON (ONLY )?([^ ]+)\./, (_, only: string | undefined) => ` ON ${only ?? ''}${shadow}.`);
-      await client.query('SAVEPOINT foreign_index');
-      try {
-        await client.query(statement);
-        await client.query('RELEASE SAVEPOINT foreign_index');
-      } catch (error) {
-        await client.query('ROLLBACK TO SAVEPOINT foreign_index');
-        warnings.push(`The index ${live}.${name}, which Stagecraft did not make, could not be made again on the rebuilt table (${(error as Error).message}): it goes with the old schema; make it again with: ${definition}`);
-      }
+      const refused = await refusalOf(client, statement);
+      if (refused) warnings.push(`The index ${live}.${name}, which Stagecraft did not make, could not be made again on the rebuilt table (${refused.message}): it goes with the old schema; make it again with: ${definition}`);
     }
     await client.query('COMMIT');
   } catch (error) {
@@ -80,14 +75,8 @@ export async function moveForeignObjects(client: Client, live: string, shadow: s
   await client.query(`SET LOCAL lock_timeout = '${REPOINT_LOCK_WAIT_MS}ms'`);
   const warnings: string[] = [];
   for (const { name, statement } of rows) {
-    await client.query('SAVEPOINT foreign_object');
-    try {
-      await client.query(statement);
-      await client.query('RELEASE SAVEPOINT foreign_object');
-    } catch (error) {
-      await client.query('ROLLBACK TO SAVEPOINT foreign_object');
-      warnings.push(`${live}.${name}, which Stagecraft did not make, could not be moved into the rebuilt schema (${(error as Error).message}): it goes with the old schema; keep such objects in a schema of their own`);
-    }
+    const refused = await refusalOf(client, statement);
+    if (refused) warnings.push(`${live}.${name}, which Stagecraft did not make, could not be moved into the rebuilt schema (${refused.message}): it goes with the old schema; keep such objects in a schema of their own`);
   }
   await client.query('SET LOCAL lock_timeout = 0'); // the renames that follow wait as before
   return warnings;

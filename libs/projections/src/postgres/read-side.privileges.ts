@@ -1,4 +1,5 @@
 import type { Client } from 'pg';
+import { refusalOf } from './read-side.savepoint';
 
 // A rebuild swaps a new schema in for the live one: every object in it is new, so the privileges a
 // DBA gave on the live one (an analysts' role reading the tables, a column kept from them, a
@@ -111,14 +112,7 @@ export async function carryPrivileges(client: Client, from: string, to: string):
   const notCarried: string[] = [];
   for (const { statement } of defaults.rows) {
     // Another role's defaults need its membership: a refusal must not undo the swap's transaction.
-    await client.query('SAVEPOINT default_privilege');
-    try {
-      await client.query(statement);
-      await client.query('RELEASE SAVEPOINT default_privilege');
-    } catch {
-      await client.query('ROLLBACK TO SAVEPOINT default_privilege');
-      notCarried.push(statement);
-    }
+    if (await refusalOf(client, statement)) notCarried.push(statement);
   }
   return notCarried;
 }
