@@ -48,24 +48,30 @@ function funnelOracle(events: readonly ProjectedEvent[], filter: AnalyticsFilter
       const order = stageOrder(oracleLog, processId);
       const chainLength = latestDefinition(oracleLog, processId).stages.length;
       // Reached: the stage is in the opportunity's own version, and it was won or entered that stage or a later one of its version.
-      const reached = order.map(
-        (stageId) =>
-          mine.filter((o) => {
-            const index = o.ownStages.indexOf(stageId);
-            return index >= 0 && (o.everWon || o.ownStages.slice(index).some((s) => o.entered.has(s)));
-          }).length,
-      );
+      const reaches = (o: (typeof mine)[number], stageId: string) => {
+        const index = o.ownStages.indexOf(stageId);
+        return index >= 0 && (o.everWon || o.ownStages.slice(index).some((s) => o.entered.has(s)));
+      };
+      const reached = order.map((stageId) => mine.filter((o) => reaches(o, stageId)).length);
       const won = mine.filter((o) => o.everWon).length;
       const ratio = (a: number, b: number) => (b === 0 ? null : a / b);
+      // A step of the chain counts the opportunities whose own version has both stages, in that order (the last step: to won).
+      const step = (i: number) => {
+        const stageId = order[i]!;
+        const next = i < chainLength - 1 ? order[i + 1]! : undefined;
+        const able = mine.filter((o) => o.ownStages.includes(stageId) && (next === undefined || o.ownStages.indexOf(next) > o.ownStages.indexOf(stageId)));
+        const base = able.filter((o) => reaches(o, stageId)).length;
+        return ratio(able.filter((o) => (next === undefined ? o.everWon : reaches(o, next))).length, base);
+      };
       return {
         processId,
         stages: order.map((stageId, i) => ({
           stageId,
           reached: reached[i]!,
-          conversionToNext: i < chainLength - 1 ? ratio(reached[i + 1]!, reached[i]!) : i === chainLength - 1 ? ratio(won, reached[i]!) : null,
+          conversionToNext: i < chainLength ? step(i) : null,
         })),
         won,
-        conversionLastToWon: ratio(won, reached[chainLength - 1]!),
+        conversionLastToWon: chainLength > 0 ? step(chainLength - 1) : null,
       };
     }),
   };
@@ -125,5 +131,32 @@ describe('the funnel read model', () => {
       { stageId: 'won-over', reached: 0, conversionToNext: null },
       { stageId: 'legacy', reached: 1, conversionToNext: null },
     ]);
+  });
+
+  it('never converts above 100 %: a step counts only the deals whose version has both stages', () => {
+    // v1: a, c. v2 adds b between them. Old deals in c did not pass b, which their version lacks.
+    const v1 = { version: 'v0', definition: { ...threeStages.definition, stages: threeStages.definition.stages.filter((stage) => stage.id !== 'b') } };
+    const model = project(funnelProjection, [
+      log.version(v1),
+      log.opened('old-1', v1, 0),
+      log.moved('old-1', 'a', 'c', 1),
+      log.opened('old-2', v1, 2),
+      log.moved('old-2', 'a', 'c', 3),
+      log.won('old-2', 'c', 4),
+      log.version(threeStages),
+      log.opened('new-1', threeStages, 5),
+      log.moved('new-1', 'a', 'b', 6),
+      log.opened('new-2', threeStages, 7),
+    ]);
+    expect(queryFunnel(model).processes[0]).toEqual({
+      processId: 'three',
+      stages: [
+        { stageId: 'a', reached: 4, conversionToNext: 1 / 2 }, // only the v2 deals could enter b: new-1 did, new-2 did not
+        { stageId: 'b', reached: 1, conversionToNext: 0 }, // reached(c) = 2 > reached(b) = 1, but no deal that reached b reached c
+        { stageId: 'c', reached: 2, conversionToNext: 1 / 2 },
+      ],
+      won: 1,
+      conversionLastToWon: 1 / 2,
+    });
   });
 });

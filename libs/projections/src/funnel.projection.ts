@@ -2,7 +2,7 @@ import type { FunnelStage, FunnelResult } from '@stagecraft/contracts';
 import type { OpportunityLost, ProcessMigrated } from '@stagecraft/opportunity';
 import { defineOpportunityProjection, type Migration } from './opportunity-projection.factory';
 import { createOpportunityTable, matchRows, type OpportunityTable } from './opportunity-table';
-import { createProcessCatalog, processesOf, stageKeyOf, stageOrderOf, type ProcessCatalog } from './process-catalog';
+import { createProcessCatalog, processesOf, stageKeyOf, stageOrderOf, type CatalogProcess, type ProcessCatalog } from './process-catalog';
 import { float64Column, int32Column, occurredAtMs, parseFilter, pushFloat64, pushInt32, type Float64Column, type Int32Column, type StageLifeEvent } from './projection.helpers';
 import type { AnalyticsFilter } from './projection.types';
 
@@ -12,10 +12,16 @@ import type { AnalyticsFilter } from './projection.types';
 // - "Later" is judged in the order of the opportunity's OWN process version, and an opportunity
 //   reaches only stages its version has. Judging it in the combined order would be wrong when a
 //   version dropped a first stage: every old opportunity would then "reach" everything.
-// - The conversion chain is the latest version's stages: conversionToNext(i) = reached(i+1) /
-//   reached(i), and for its last stage won / reached(last), which is also conversionLastToWon.
-//   Stages only older versions have are listed after the chain with their reached count and
-//   conversionToNext null. Every ratio is null when its denominator is 0.
+// - The conversion chain is the latest version's stages. conversionToNext(i) is the share of the
+//   opportunities that reached stage i and went on to the next stage of the chain, counted among
+//   those whose own version has both stages, in that order: reached(i+1) / reached(i) when every
+//   opportunity runs on one version. A deal whose version lacks the next stage (a stage a later
+//   version added) could not take the step and does not count for it; counting it in reached(i+1)
+//   but not reached(i) would show more than 100 %. The last stage's step is to won, among the
+//   opportunities whose version has that stage (also conversionLastToWon). So a conversion is
+//   never above 1, and each step is a ratio of deals a manager can count. Stages only older
+//   versions have are listed after the chain with their reached count and conversionToNext null.
+//   Every ratio is null when its denominator is 0.
 // - won = opportunities ever won, whatever their outcome now (reopened ones included).
 // - from/to bound the opportunity's openedAt (a cohort by opening date); team/owner filters use
 //   the CURRENT team and owner.
@@ -131,15 +137,20 @@ export function funnelFromHistograms(catalog: ProcessCatalog, processId: string 
   // reached(stage) += opportunities of a version that have it whose highest rank is ≥ its rank, won ones included.
   const reached = new Float64Array(catalog.stages.length);
   const wonByProcess = new Map<string, number>();
+  // Per version: atOrAbove[rank] = opportunities of the version that reached the stage of that rank; the last cell, the won ones.
+  const atOrAboveByVersion: Float64Array[] = [];
   catalog.versions.forEach((version, code) => {
     const histogram = histogramOf(code);
-    let atOrAbove = histogram[histogram.length - 1]!;
+    const ranks = version.stageKeys.length;
+    const atOrAbove = new Float64Array(ranks + 1);
+    atOrAbove[ranks] = histogram[histogram.length - 1]!;
     const id = version.process.processId;
-    wonByProcess.set(id, (wonByProcess.get(id) ?? 0) + atOrAbove);
-    for (let rank = version.stageKeys.length - 1; rank >= 0; rank--) {
-      atOrAbove += histogram[rank]!;
-      reached[version.stageKeys[rank]!]! += atOrAbove;
+    wonByProcess.set(id, (wonByProcess.get(id) ?? 0) + atOrAbove[ranks]!);
+    for (let rank = ranks - 1; rank >= 0; rank--) {
+      atOrAbove[rank] = atOrAbove[rank + 1]! + histogram[rank]!;
+      reached[version.stageKeys[rank]!]! += atOrAbove[rank]!;
     }
+    atOrAboveByVersion[code] = atOrAbove;
   });
 
   return {
@@ -147,16 +158,29 @@ export function funnelFromHistograms(catalog: ProcessCatalog, processId: string 
       const order = stageOrderOf(process);
       const chainLength = process.latest ? process.latest.stageKeys.length : order.length;
       const won = wonByProcess.get(process.processId) ?? 0;
-      const stages = order.map((key, index): FunnelStage => {
-        const here = reached[key]!;
-        let conversionToNext: number | null = null;
-        if (index < chainLength && here > 0) {
-          conversionToNext = (index === chainLength - 1 ? won : reached[order[index + 1]!]!) / here;
-        }
-        return { stageId: catalog.stages[key]!.stageId, reached: here, conversionToNext };
-      });
-      const last = chainLength > 0 ? reached[order[chainLength - 1]!]! : 0;
-      return { processId: process.processId, stages, won, conversionLastToWon: last > 0 ? won / last : null };
+      const conversions = order.slice(0, chainLength).map((key, index) => stepConversion(process, atOrAboveByVersion, key, index === chainLength - 1 ? undefined : order[index + 1]!));
+      const stages = order.map((key, index): FunnelStage => ({ stageId: catalog.stages[key]!.stageId, reached: reached[key]!, conversionToNext: index < chainLength ? conversions[index]! : null }));
+      return { processId: process.processId, stages, won, conversionLastToWon: chainLength > 0 ? conversions[chainLength - 1]! : null };
     }),
   };
+}
+
+/**
+ * One step of the chain, from stage `key` to `nextKey` (undefined: to won), among the opportunities
+ * whose version has both stages in that order: of those that reached `key`, the share that reached
+ * the next one. Null when none of them reached `key`.
+ */
+function stepConversion(process: CatalogProcess, atOrAboveByVersion: readonly Float64Array[], key: number, nextKey: number | undefined): number | null {
+  let base = 0;
+  let converted = 0;
+  for (const version of process.versions.values()) {
+    const rank = version.rankByKey.get(key);
+    if (rank === undefined) continue;
+    const nextRank = nextKey === undefined ? version.stageKeys.length : version.rankByKey.get(nextKey);
+    if (nextRank === undefined || nextRank <= rank) continue;
+    const atOrAbove = atOrAboveByVersion[version.code]!;
+    base += atOrAbove[rank]!;
+    converted += atOrAbove[nextRank]!;
+  }
+  return base > 0 ? converted / base : null;
 }

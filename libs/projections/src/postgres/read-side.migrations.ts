@@ -1038,6 +1038,46 @@ COMMENT ON COLUMN ${s}.win_loss_amounts.amount IS 'Their amounts added exactly (
 COMMENT ON COLUMN ${s}.win_loss_closings.opened_position IS 'Log position of its opening (the row order of the opportunities).';
 `,
   },
+  {
+    version: 22,
+    name: 'funnel: each step of the chain among the opportunities whose version has both stages, so that no conversion is above 1',
+    // As funnelFromHistograms (funnel.projection.ts): a deal whose version lacks the next stage (one a
+    // later version added) could not take the step; reached(next) / reached(stage) counted it above 1.
+    sql: (s) => `
+CREATE OR REPLACE VIEW ${s}.funnel AS
+  WITH reached AS (
+    SELECT vs.process_id, vs.stage_id, count(*) AS reached
+    FROM ${s}.opportunities o
+    JOIN ${s}.version_stages vs ON vs.process_id = o.process_id AND vs.version = o.process_version AND (o.ever_won OR o.furthest_rank >= vs.rank)
+    GROUP BY vs.process_id, vs.stage_id
+  ), won AS (
+    SELECT process_id, count(*) FILTER (WHERE ever_won) AS won FROM ${s}.opportunities GROUP BY process_id
+  ), chain AS (
+    SELECT st.process_id, st.stage_id, nxt.stage_id AS next_stage_id
+    FROM ${s}.stages st
+    LEFT JOIN ${s}.stages nxt ON nxt.process_id = st.process_id AND nxt.in_chain AND nxt.display_order = st.display_order + 1
+    WHERE st.in_chain
+  ), steps AS (
+    SELECT c.process_id, c.stage_id,
+      count(*) FILTER (WHERE o.ever_won OR o.furthest_rank >= vs.rank) AS base,
+      count(*) FILTER (WHERE o.ever_won OR (c.next_stage_id IS NOT NULL AND o.furthest_rank >= vn.rank)) AS converted
+    FROM chain c
+    JOIN ${s}.version_stages vs ON vs.process_id = c.process_id AND vs.stage_id = c.stage_id
+    LEFT JOIN ${s}.version_stages vn ON vn.process_id = vs.process_id AND vn.version = vs.version AND vn.stage_id = c.next_stage_id
+    JOIN ${s}.opportunities o ON o.process_id = vs.process_id AND o.process_version = vs.version
+    WHERE c.next_stage_id IS NULL OR vn.rank > vs.rank
+    GROUP BY c.process_id, c.stage_id
+  )
+  SELECT st.process_id, st.stage_id, st.display_order, COALESCE(r.reached, 0) AS reached,
+    CASE WHEN NOT st.in_chain OR COALESCE(sp.base, 0) = 0 THEN NULL ELSE sp.converted::double precision / sp.base END AS conversion_to_next,
+    COALESCE(w.won, 0) AS won
+  FROM ${s}.stages st
+  LEFT JOIN reached r ON r.process_id = st.process_id AND r.stage_id = st.stage_id
+  LEFT JOIN won w ON w.process_id = st.process_id
+  LEFT JOIN steps sp ON sp.process_id = st.process_id AND sp.stage_id = st.stage_id;
+COMMENT ON COLUMN ${s}.funnel.conversion_to_next IS 'Of the opportunities whose version has this stage and the next stage of the chain after it (the last stage: this stage), the share of those that reached it which reached the next one (the last stage: were won); 0-1, as GET /analytics/funnel; null for a stage only older versions had or when none of them reached it.';
+`,
+  },
 ];
 
 /** Creates the schema if needed and applies the migrations it lacks, one transaction each, under a lock. */
