@@ -50,6 +50,7 @@ import { standingAt, standingSegments } from './read-side.standing';
 import { instantParameter, isoOf, ms } from './read-side.encoding';
 import { monthCover } from './read-side.month-cover';
 import { amountUnitsSum } from './read-side.amounts';
+import { readSavedReadSideState, savedCountersProblem, UnreadableReadSideStateError } from './read-side.saved-state';
 import { periodCover, SUMMARIES_NOTE, closedAmount, closedCurrency, closedReason, wholeAmount, type PeriodCover } from './read-side.summaries';
 import { LOST_END, restoreReadSideState, WON_END, type ReadSideState, type SerializedReadSideState } from './read-side.fold';
 
@@ -890,6 +891,8 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       const revision = Number(row.state_revision);
       if (revision !== cachedRevision) this.cached = { revision, state: row.state };
       const saved = this.cached!.state;
+      const countersProblem = savedCountersProblem(row.counters);
+      if (countersProblem !== undefined) throw this.unreadable(new UnreadableReadSideStateError(countersProblem));
       const counters: Counters = row.counters ?? { pairs: [], visitTotals: [] };
       const state = saved === null ? restoreReadSideState({ catalog: { stages: [], versions: [], processes: [] }, currencies: [], reasons: [] }, [], []) : this.stateOf(revision, saved);
       const beside = (statements: readonly (Statement | string)[]): Promise<QueryResult[]> => {
@@ -1104,9 +1107,22 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     };
   }
 
+  // The projector folds the log again when it next starts (postgres.projector.ts, prepare).
+  private unreadable(error: UnreadableReadSideStateError): ReadModelUnavailableError {
+    return new ReadModelUnavailableError('PROJECTIONS.FAILED', `The read models in schema ${this.schema} cannot be read: ${error.message}; restart the projector, which rebuilds them from the event log.`);
+  }
+
   private parsedState?: { revision: number; state: ReadSideState };
   private stateOf(revision: number, saved: SerializedReadSideState): ReadSideState {
-    if (this.parsedState?.revision !== revision) this.parsedState = { revision, state: restoreReadSideState(saved, [], []) };
+    if (this.parsedState?.revision !== revision) {
+      let state: ReadSideState;
+      try {
+        state = readSavedReadSideState(saved, null);
+      } catch (error) {
+        throw error instanceof UnreadableReadSideStateError ? this.unreadable(error) : error;
+      }
+      this.parsedState = { revision, state };
+    }
     return this.parsedState.state;
   }
 

@@ -405,6 +405,31 @@ describeWithPostgres('the PostgreSQL projector', () => {
     }
   }, 60_000);
 
+  // The state kept with the checkpoint is derived, as the tables are: one that no longer reads (a
+  // hand edit, a partial restore) stopped start-up with a TypeError and answered 500 to every query.
+  it.each([
+    ['a catalog that is not one', `state = '{"catalog": 5}'`],
+    ['a stage of a process the catalog lacks', `state = jsonb_set(state, '{catalog,stages,0,processId}', '"gone"')`],
+    ['counters that are not number triples', `counters = '{"pairs": "x"}'`],
+  ])('answers PROJECTIONS.FAILED while the saved state does not read (%s), and a projector started then folds the log again', async (_what, damage) => {
+    const name = schema();
+    const first = new PostgresProjector(store, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 500 });
+    await first.start();
+    await first.stop();
+    await pool.query(`UPDATE ${name}.checkpoint SET ${damage}`);
+    await expect(queriesOn(name).funnel({})).rejects.toMatchObject({ code: 'PROJECTIONS.FAILED', message: expect.stringContaining('restart the projector') });
+
+    const resets: string[] = [];
+    const second = new PostgresProjector(store, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 500, onReset: (reason) => resets.push(reason) });
+    try {
+      await second.start();
+      expect(resets).toEqual([expect.stringContaining('rebuilt from this event log: the state saved with the checkpoint does not read')]);
+      expect(await answers(queriesOn(name))).toBe(await expected());
+    } finally {
+      await second.stop();
+    }
+  }, 90_000);
+
   it('rebuilds from the beginning when the store was restored from an older backup and written on past its checkpoint', async () => {
     const name = schema();
     const events = await store.readAll({ maxCount: 100_000 });

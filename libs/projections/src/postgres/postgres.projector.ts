@@ -12,6 +12,7 @@ import { assertReadSideSchema, readSideSchemaProblem } from './read-side.schema-
 import { READ_SIDE_EVENT_TYPES } from './read-side.fold';
 import { DEFER_INDEXES_FROM, deferQueryIndexes, restoreQueryIndexes } from './read-side.indexes';
 import { FoldError, ReadSideWriter } from './read-side.writer';
+import { UnreadableReadSideStateError } from './read-side.saved-state';
 import { carryPrivileges, privilegesNotCarriedMessage } from './read-side.privileges';
 import { repointDependentViews } from './read-side.dependent-views';
 import { copyForeignIndexes, moveForeignObjects } from './read-side.foreign-objects';
@@ -276,7 +277,15 @@ export class PostgresProjector implements ReadModels {
   private async prepare(writer: ReadSideWriter): Promise<void> {
     this.logId = (await this.store.readAll({ maxCount: 1 }))[0]?.id ?? '';
     this.head = await this.store.headPosition();
-    const checkpoint = await writer.load();
+    let checkpoint;
+    try {
+      checkpoint = await writer.load();
+    } catch (error) {
+      if (!(error instanceof UnreadableReadSideStateError)) throw error;
+      this.options.onReset?.(`The read models in schema ${this.settings.schema} are rebuilt from this event log: ${error.message}`);
+      await writer.reset(this.logId);
+      return;
+    }
     if (checkpoint.position === 0) return;
     const why =
       checkpoint.logId !== this.logId

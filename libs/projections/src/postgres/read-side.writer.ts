@@ -8,7 +8,6 @@ import {
   foldEvent,
   LOST_END,
   opportunityIdsOf,
-  restoreReadSideState,
   serializeReadSideState,
   WON_END,
   type OpportunityRecord,
@@ -24,6 +23,7 @@ import { keepLearnedSql, keepSetbacksSql, LEARNED_TABLES } from './read-side.lea
 import { SUMMARIES_NOTE, SUMMARY_TABLES } from './read-side.summaries';
 import { contributionOf, reassignedTransitionsSql, reassignedTransitionsValues, SummaryDeltas, type Contribution, type Reassignment } from './read-side.summary-deltas';
 import { periodFiling } from './read-side.standing';
+import { readSavedReadSideState } from './read-side.saved-state';
 
 // Loads and writes the read side of one schema through one connection: a batch of events and the
 // checkpoint in one transaction (multi-row upserts through unnest, one statement per table).
@@ -142,16 +142,10 @@ export class ReadSideWriter {
     this.checkpoint = { position: Number(row.position), logId: row.log_id, anchor: { position: Number(row.anchor_position), eventId: row.anchor_event_id }, failed: row.failed };
     this.folded = this.checkpoint.position;
     this.stateRevision = Number(row.state_revision);
-    if (row.state === null) {
-      this.state = createReadSideState();
-      return this.checkpoint;
-    }
-    const counters = row.counters ?? { pairs: [], visitTotals: [] };
-    this.state = restoreReadSideState(
-      row.state,
-      counters.pairs.map(([from, to, count], pairNo) => ({ pairNo, from, to, count })),
-      counters.visitTotals.map(([stageKey, count, sum]) => ({ stageKey, count, sum })),
-    );
+    // Cleared first: a state that does not read leaves none behind to fold on.
+    this.state = createReadSideState();
+    if (row.state === null) return this.checkpoint;
+    this.state = readSavedReadSideState(row.state, row.counters);
     return this.checkpoint;
   }
 
