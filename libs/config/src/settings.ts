@@ -80,6 +80,8 @@ export interface JwtSettings {
   readonly secret?: string;
   /** JWT_PUBLIC_KEY (PEM text or file): RS256 for RSA, ES256 for P-256. */
   readonly publicKey?: string;
+  /** The regular file publicKey was read from, read again while running: a rotated key applies without a restart. */
+  readonly publicKeyFile?: string;
   /** JWT_JWKS_URL: an identity provider's key set, keys chosen by kid. */
   readonly jwksUrl?: string;
   /** Accepted algorithms: fixed by the key, or JWT_ALGORITHMS for a key set. */
@@ -336,7 +338,8 @@ function readJwtSettings(env: Env, cwd: string): JwtSettings | undefined {
   }
   if (source === 'JWT_PUBLIC_KEY') {
     const publicKey = readPem(env.JWT_PUBLIC_KEY!, cwd);
-    return { publicKey, algorithms: [algorithmOfPem(publicKey)], ...common };
+    const publicKeyFile = regularFileOf(env.JWT_PUBLIC_KEY!, cwd);
+    return { publicKey, ...(publicKeyFile !== undefined ? { publicKeyFile } : {}), algorithms: [algorithmOfPem(publicKey)], ...common };
   }
   // Keys an identity provider publishes sign tokens for every application it serves: without an
   // issuer and an audience to check, a token meant for another application would be accepted.
@@ -362,7 +365,19 @@ export function readNotBlank(env: Env, variable: string, instead: string): strin
   return value;
 }
 
-function algorithmOfPem(pem: string): string {
+// A pipe (<(vault read …)) is read once; only a file can be read again when the key is rotated.
+function regularFileOf(value: string, cwd: string): string | undefined {
+  if (value.includes('-----BEGIN')) return undefined;
+  const path = resolve(cwd, value);
+  try {
+    return statSync(path).isFile() ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The algorithm a JWT_PUBLIC_KEY fixes (RS256, ES256); throws SettingsError for a key this service does not take. */
+export function algorithmOfPem(pem: string): string {
   // createPublicKey would derive the public half of a private key and carry on: the signing key
   // has no business on a server that only verifies.
   if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) throw new SettingsError('JWT_PUBLIC_KEY', 'holds a private key; give the public key only (the private one signs tokens and must stay with the identity provider)');

@@ -2,6 +2,7 @@ import { createPublicKey } from 'node:crypto';
 import { jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { JwtSettings } from '@stagecraft/config';
 import { JwksCache, JwksUnavailableError } from './jwks.cache';
+import { PublicKeyFile } from './public-key.file';
 
 export { JwksUnavailableError };
 
@@ -32,13 +33,16 @@ const LATEST_DATE_SECONDS = 8.64e12;
 /** Verifies JWS-signed JWTs with jose: signature, algorithm, exp (required), nbf, iss and aud. */
 export function createJwtVerifier(options: JwtOptions, now: () => Date, warn: (message: string) => void = () => undefined): JwtVerifier {
   const jwks = options.jwksUrl !== undefined ? new JwksCache(new URL(options.jwksUrl), () => now().getTime(), warn) : undefined;
-  const key = keyFor(options, jwks);
+  const keyFile =
+    options.publicKeyFile !== undefined && options.publicKey !== undefined ? new PublicKeyFile(options.publicKeyFile, options.publicKey, options.algorithms, () => now().getTime(), warn) : undefined;
+  const fixedKey = keyFile ? undefined : keyFor(options, jwks);
   return {
     prefetch: () => jwks?.prefetch() ?? Promise.resolve(),
     async verify(token) {
+      const { key, algorithms } = keyFile ? keyFile.key() : { key: fixedKey!, algorithms: options.algorithms };
       try {
         const { payload } = await jwtVerify(token, key as JWTVerifyGetKey, {
-          algorithms: [...options.algorithms],
+          algorithms: [...algorithms],
           ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
           ...(options.audience !== undefined ? { audience: options.audience } : {}),
           requiredClaims: ['exp'],
@@ -54,7 +58,7 @@ export function createJwtVerifier(options: JwtOptions, now: () => Date, warn: (m
         return payload;
       } catch (error) {
         if (error instanceof JwksUnavailableError || error instanceof JwtRejectedError) throw error;
-        throw rejection(error, options);
+        throw rejection(error, { ...options, algorithms });
       }
     },
   };
