@@ -3,7 +3,7 @@ import { filteredReadingLost, NO_ANCHOR, type EventStore, type LogAnchor } from 
 import type { OutgoingEvent } from './outgoing-event';
 import { PublicEventFeed } from './public-event.feed';
 import type { DeadLetter, RelayStateStore } from './relay-state.store';
-import { describeError, type RelaySink } from './sinks/relay-sink.port';
+import { describeError, heldBackBehind, type RelaySink } from './sinks/relay-sink.port';
 
 export interface SinkRunnerOptions {
   readonly newSinkFrom: 'end' | 'beginning';
@@ -254,7 +254,7 @@ export class SinkRunner {
    * order and ignores one older than it has (as the README tells it), so a later event delivered
    * past a dead letter would make it ignore the dead letter when a replay brings it. Held back,
    * the replay from the first dead letter delivers them all in order. (Only webhooks dead-letter,
-   * one event per batch, so an event is never in the batch that dead-letters its predecessor.) A
+   * and the webhook sink holds back the same way inside the batch it is given.) A
    * dead letter no subscriber will ever take is discarded by an operator, and the replay from it
    * then sends what it held back, without it.
    */
@@ -268,7 +268,7 @@ export class SinkRunner {
       if (!item.outgoing || discarded.get(item.position) === item.outgoing.event.id) continue;
       const blocker = heldBehind.get(item.outgoing.event.subject);
       if (blocker === undefined) events.push(item.outgoing);
-      else held.push(this.deadLetter(item.outgoing, 0, `held back, unsent, behind the dead letter at position ${blocker} of the same opportunity (its order is kept): replay from position ${blocker}`, failedAt()));
+      else held.push(this.deadLetter(item.outgoing, 0, heldBackBehind(blocker), failedAt()));
     }
     for (const letter of held) this.options.log('error', `Relay to ${this.key}: event ${letter.eventId} (position ${letter.position}) dead-lettered: ${letter.lastError}`);
     if (events.length === 0) return held;

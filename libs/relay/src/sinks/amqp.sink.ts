@@ -1,5 +1,7 @@
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import type { AmqpSinkConfig } from '../relay-sink-url';
+import type { OutgoingEvent } from '../outgoing-event';
+import { opportunityRounds } from './opportunity-rounds';
 import type { RelaySink } from './relay-sink.port';
 
 export interface AmqpSinkOptions {
@@ -10,7 +12,8 @@ export interface AmqpSinkOptions {
 /**
  * RabbitMQ: a durable topic exchange, routing key = event type, persistent messages with
  * message_id = event id, on a confirm channel: a batch counts as sent once the broker has
- * confirmed every message (for a durable queue, that means written to disk).
+ * confirmed every message (for a durable queue, that means written to disk). It is sent in rounds
+ * with one event per opportunity, each round confirmed before the next goes.
  */
 export function getAmqpSink(config: AmqpSinkConfig, options: AmqpSinkOptions = {}): RelaySink {
   let model: ChannelModel | undefined;
@@ -60,33 +63,39 @@ export function getAmqpSink(config: AmqpSinkConfig, options: AmqpSinkOptions = {
     if (old) await closeWithin(old);
   }
 
+  async function publishRound(confirm: ConfirmChannel, round: readonly OutgoingEvent[]): Promise<void> {
+    for (const outgoing of round) {
+      const fits = confirm.publish(config.exchange, outgoing.event.type, outgoing.body, {
+        persistent: true,
+        messageId: outgoing.event.id,
+        contentType: 'application/cloudevents+json; charset=utf-8',
+        type: outgoing.event.type,
+        appId: 'stagecraft',
+        timestamp: Math.floor(Date.parse(outgoing.event.time) / 1000),
+      });
+      if (!fits) {
+        await within(
+          new Promise((resolve) => {
+            confirm.once('drain', resolve);
+            confirm.once('close', resolve);
+          }),
+          confirmTimeoutMs,
+          'waiting for the connection to take more',
+        );
+        if (broken) throw new Error('the AMQP channel closed while publishing');
+      }
+    }
+    await within(confirm.waitForConfirms(), confirmTimeoutMs, 'waiting for publisher confirms');
+  }
+
   return {
     config,
     async publish(batch) {
       const confirm = await open();
       try {
-        for (const outgoing of batch) {
-          const fits = confirm.publish(config.exchange, outgoing.event.type, outgoing.body, {
-            persistent: true,
-            messageId: outgoing.event.id,
-            contentType: 'application/cloudevents+json; charset=utf-8',
-            type: outgoing.event.type,
-            appId: 'stagecraft',
-            timestamp: Math.floor(Date.parse(outgoing.event.time) / 1000),
-          });
-          if (!fits) {
-            await within(
-              new Promise((resolve) => {
-                confirm.once('drain', resolve);
-                confirm.once('close', resolve);
-              }),
-              confirmTimeoutMs,
-              'waiting for the connection to take more',
-            );
-            if (broken) throw new Error('the AMQP channel closed while publishing');
-          }
-        }
-        await within(confirm.waitForConfirms(), confirmTimeoutMs, 'waiting for publisher confirms');
+        // A round at a time: a message nacked or unconfirmed never has a later one of its
+        // opportunity already confirmed behind it (opportunity-rounds.ts).
+        for (const round of opportunityRounds(batch)) await publishRound(confirm, round);
       } catch (error) {
         // Whatever the channel's state, start the next attempt on a fresh one.
         await reset();

@@ -2,6 +2,7 @@ import { connect, headers, nanos, StorageType, type JetStreamClient, type NatsCo
 import { publicEventName } from '@stagecraft/public-events';
 import type { NatsSinkConfig } from '../relay-sink-url';
 import type { OutgoingEvent } from '../outgoing-event';
+import { opportunityRounds } from './opportunity-rounds';
 import type { RelaySink } from './relay-sink.port';
 
 export interface NatsSinkOptions {
@@ -12,7 +13,8 @@ export interface NatsSinkOptions {
 /**
  * NATS JetStream: subject `<subject>.<name>.v1`, header Nats-Msg-Id = event id (JetStream drops a
  * repeat within the stream's duplicate window), the stream created on `<subject>.>` when absent.
- * A batch is published pipelined on one connection (so in order) and acknowledged as a whole.
+ * A batch is published pipelined on one connection (so in order), in rounds with one event per
+ * opportunity, and acknowledged as a whole.
  */
 export function getNatsSink(config: NatsSinkConfig, options: NatsSinkOptions = {}): RelaySink {
   let connection: NatsConnection | undefined;
@@ -69,18 +71,23 @@ export function getNatsSink(config: NatsSinkConfig, options: NatsSinkOptions = {
     config,
     async publish(batch) {
       const js = await open();
-      const results = await Promise.allSettled(
-        batch.map((outgoing: OutgoingEvent) => {
-          const h = headers();
-          h.set('Nats-Msg-Id', outgoing.event.id);
-          h.set('Content-Type', 'application/cloudevents+json; charset=utf-8');
-          return js.publish(`${config.subject}.${publicEventName(outgoing.event.type)}`, outgoing.body, { msgID: outgoing.event.id, headers: h, timeout: ackTimeoutMs });
-        }),
-      );
-      const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-      if (failed) {
-        streamSeen = false;
-        throw failed.reason;
+      // A round at a time, each pipelined: a message refused or unanswered never has a later one
+      // of its opportunity stored behind it, which the retry's repeat would not move (JetStream
+      // drops it as a duplicate) (opportunity-rounds.ts).
+      for (const round of opportunityRounds(batch)) {
+        const results = await Promise.allSettled(
+          round.map((outgoing: OutgoingEvent) => {
+            const h = headers();
+            h.set('Nats-Msg-Id', outgoing.event.id);
+            h.set('Content-Type', 'application/cloudevents+json; charset=utf-8');
+            return js.publish(`${config.subject}.${publicEventName(outgoing.event.type)}`, outgoing.body, { msgID: outgoing.event.id, headers: h, timeout: ackTimeoutMs });
+          }),
+        );
+        const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+        if (failed) {
+          streamSeen = false;
+          throw failed.reason;
+        }
       }
       return { undeliverable: [] };
     },

@@ -19,12 +19,19 @@ export interface Undeliverable {
  * Where public events go. `publish` sends a batch in order and resolves only once the other side
  * has acknowledged every event it did not give up on (JetStream PubAck, AMQP publisher confirm,
  * a webhook's 2xx); it throws when that cannot be said, and the relay sends the whole batch again
- * (same ids, so duplicates can be dropped downstream).
+ * (same ids, so duplicates can be dropped downstream). Whatever fails, an event never goes out
+ * before an earlier one of its opportunity was acknowledged: a sink that pipelines does so in
+ * `opportunityRounds`, and one that gives up on an event sends none of its opportunity after it.
  */
 export interface RelaySink {
   readonly config: SinkConfig;
   publish(batch: readonly OutgoingEvent[], context: PublishContext): Promise<{ readonly undeliverable: readonly Undeliverable[] }>;
   close(): Promise<void>;
+}
+
+/** Why an event went to the dead-letter list unsent (a webhook's, in its batch, and the relay's, in later batches). */
+export function heldBackBehind(blocker: number): string {
+  return `held back, unsent, behind the dead letter at position ${blocker} of the same opportunity (its order is kept): replay from position ${blocker}`;
 }
 
 /** The error text a status line shows: never a stack, never a password. */

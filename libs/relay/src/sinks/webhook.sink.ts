@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WebhookSinkConfig } from '../relay-sink-url';
 import type { OutgoingEvent } from '../outgoing-event';
-import { describeError, type PublishContext, type RelaySink, type Undeliverable } from './relay-sink.port';
+import { describeError, heldBackBehind, type PublishContext, type RelaySink, type Undeliverable } from './relay-sink.port';
 import { signWebhook, WEBHOOK_SIGNATURE_HEADER } from './webhook-signature';
 
 export interface WebhookSinkOptions {
@@ -21,7 +21,8 @@ export interface WebhookSinkOptions {
  * Webhooks: one signed POST per event, in log order, the next only after the previous one was
  * answered with a 2xx. A failing event (an error, a timeout, any other status) is retried with
  * exponential backoff; after `maxAttempts` it is given up on (the relay puts it on the dead-letter
- * list) and the next event goes, so one event a subscriber cannot take does not stop the others.
+ * list) and the next event goes, so one event a subscriber cannot take does not stop the others;
+ * the later events of its opportunity are not sent but follow it there.
  */
 export function getWebhookSink(config: WebhookSinkConfig, options: WebhookSinkOptions): RelaySink {
   const now = options.now ?? Date.now;
@@ -75,9 +76,20 @@ export function getWebhookSink(config: WebhookSinkConfig, options: WebhookSinkOp
     config,
     async publish(batch, context) {
       const undeliverable: Undeliverable[] = [];
+      // An opportunity whose event was given up on: its later events in the batch follow it onto
+      // the dead-letter list unsent, as the relay holds back those of later batches, so that a
+      // subscriber never takes an event past an earlier one of its opportunity it has not had.
+      const givenUpOn = new Map<string, number>();
       for (const outgoing of batch) {
+        const blocker = givenUpOn.get(outgoing.event.subject);
+        if (blocker !== undefined) {
+          undeliverable.push({ event: outgoing, attempts: 0, lastError: heldBackBehind(blocker) });
+          continue;
+        }
         const failed = await deliver(outgoing, context);
-        if (failed) undeliverable.push(failed);
+        if (!failed) continue;
+        undeliverable.push(failed);
+        givenUpOn.set(outgoing.event.subject, outgoing.position);
       }
       return { undeliverable };
     },
