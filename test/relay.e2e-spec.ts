@@ -36,6 +36,19 @@ describe('public events relayed from the app', () => {
     return all.sort((a, b) => a.position - b.position).map((entry) => entry.key);
   };
   const keyOf = (event: PublicEvent) => `${event.stagecraftposition}:${event.subject}:${event.stagecraftrevision}`;
+  /** apps/relay as a child process on this store, its output collected. */
+  const spawnRelayProcess = async (env: Record<string, string>, eventStorePath: string) => {
+    const child = spawn(process.execPath, childNodeArgs('apps/relay/src/main'), {
+      cwd: ROOT,
+      env: { ...process.env, ...env, ...(await eventStoreEnv(eventStorePath)) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (chunk) => (output += chunk));
+    child.stderr!.on('data', (chunk) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    return { child, exited, output: () => output };
+  };
 
   it('publishes every command type as its public event, valid against its schema, in order, named from the process version; /health and /docs/asyncapi.json say so', async () => {
     const processesDir = join(dir.path, 'types-processes');
@@ -130,18 +143,7 @@ describe('public events relayed from the app', () => {
     const statePath = join(dir.path, 'killed.relay.db');
     const env = { RELAY_SINKS: reader.sinkUrl(proxy.url), RELAY: 'external', RELAY_STATE_PATH: statePath, ...FAST_RETRIES };
     const api = await startApiTestApp({ eventStorePath, env });
-    const spawnRelay = async () => {
-      const child = spawn(process.execPath, childNodeArgs('apps/relay/src/main'), {
-        cwd: ROOT,
-        env: { ...process.env, ...env, ...(await eventStoreEnv(eventStorePath)) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      child.stdout!.on('data', (chunk) => (output += chunk));
-      child.stderr!.on('data', (chunk) => (output += chunk));
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      return { child, exited, output: () => output };
-    };
+    const spawnRelay = () => spawnRelayProcess(env, eventStorePath);
     const children: { child: ReturnType<typeof spawn>; exited: Promise<unknown> }[] = [];
     const checkpoint = () => {
       const state = getSQLiteRelayStateStore(statePath);
@@ -190,6 +192,49 @@ describe('public events relayed from the app', () => {
       }
       await api.close();
       await proxy.close();
+    }
+  });
+
+  it('as its own process, refuses to start on a state file another relay publishes from, naming the file and that process; a relay killed with SIGKILL leaves no claim behind', async () => {
+    const eventStorePath = join(dir.path, 'claimed.db');
+    const statePath = join(dir.path, 'claimed.relay.db');
+    const env = { RELAY_SINKS: reader.sinkUrl(), RELAY: 'external', RELAY_STATE_PATH: statePath, ...FAST_RETRIES };
+    const api = await startApiTestApp({ eventStorePath, env });
+    const children: Awaited<ReturnType<typeof spawnRelayProcess>>[] = [];
+    const spawnRelay = async () => {
+      const relay = await spawnRelayProcess(env, eventStorePath);
+      children.push(relay);
+      return relay;
+    };
+    try {
+      await api.http.post('/opportunities').send({ title: 'Claimed', processId: 'standard' }).expect(201);
+      const first = await spawnRelay();
+      await waitFor('the first relay to publish', async () => (await reader.count()) >= 1, 60_000);
+
+      const second = await spawnRelay();
+      const outcome = await Promise.race([
+        second.exited.then((code) => `exited with ${code}`),
+        waitFor('the second relay to start or stop', () => (second.output().includes('Stagecraft relay started') ? 'started' : undefined), 60_000),
+      ]);
+      expect(outcome).toBe('exited with 1');
+      expect(second.output()).toContain('Relay did not start.');
+      expect(second.output()).toContain(`${statePath} (RELAY_STATE_PATH) is in use by another relay, process ${first.child.pid} on `);
+      expect(second.output()).not.toContain('    at '); // one line for the operator, no stack
+
+      first.child.kill('SIGKILL');
+      await first.exited;
+      const third = await spawnRelay();
+      await waitFor('the next relay to start', () => (third.output().includes('Stagecraft relay started') ? true : undefined), 60_000);
+      await api.http.post('/opportunities').send({ title: 'After', processId: 'standard' }).expect(201);
+      await waitFor('the next relay to publish', async () => (await reader.count()) >= 2, 60_000);
+      third.child.kill('SIGTERM');
+      expect(await third.exited).toBe(0);
+    } finally {
+      for (const { child, exited } of children) {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        await exited;
+      }
+      await api.close();
     }
   });
 

@@ -1,4 +1,5 @@
 import { addMissingColumns, ANCHOR_COLUMNS, openSQLiteFile, type LogAnchor } from '@stagecraft/event-store';
+import { claimRelayPublishing, type RelayPublisherLock } from './relay-publisher.lock';
 
 /** Where a sink stands: everything at or before `position` has been published (or dead-lettered). */
 export interface SinkCheckpoint {
@@ -62,6 +63,12 @@ export interface RelayStateStore {
    * another event at the position, which is sent.
    */
   discarded(sink: string): Map<number, string>;
+  /**
+   * Claims the file for this process's relay, until close(): only one relay publishes from a
+   * state file. Another relay holding it is refused with a SQLiteFileError naming the file and
+   * that process (relay-publisher.lock.ts). Readers and the CLI need no claim.
+   */
+  claimPublishing(): void;
   close(): void;
 }
 
@@ -170,6 +177,8 @@ export function getSQLiteRelayStateStore(path: string): RelayStateStore {
     return toDeadLetter(row);
   });
 
+  let claim: RelayPublisherLock | undefined;
+
   return {
     checkpoint: (sink) => {
       const row = selectOne.get(sink);
@@ -183,6 +192,14 @@ export function getSQLiteRelayStateStore(path: string): RelayStateStore {
     deadLetterCounts: () => new Map(countDeadLetters.all().map((row) => [row.sink, row.count])),
     discard: (sink, position) => discard(sink, position),
     discarded: (sink) => new Map(selectDiscarded.all(sink).map((row) => [row.position, row.event_id])),
-    close: () => db.close(),
+    claimPublishing: () => {
+      if (claim || path === ':memory:' || path === '') return;
+      claim = claimRelayPublishing(path);
+    },
+    close: () => {
+      claim?.release();
+      claim = undefined;
+      db.close();
+    },
   };
 }

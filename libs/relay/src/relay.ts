@@ -31,7 +31,9 @@ export class Relay {
     );
   }
 
+  /** Refused (SQLiteFileError) while another relay publishes from the same state file. */
   start(): void {
+    this.state.claimPublishing();
     for (const runner of this.runners) runner.start();
   }
 

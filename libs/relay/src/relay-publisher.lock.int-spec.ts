@@ -1,0 +1,64 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getSQLiteEventStore, SQLiteFileError, type EventStore } from '@stagecraft/event-store';
+import { Relay } from './relay';
+import { getSQLiteRelayStateStore } from './relay-state.store';
+
+// Two relays on one state file would each publish every event and race the checkpoints: the
+// second is refused at start. (Across processes, and after a SIGKILL: test/relay.e2e-spec.ts.)
+
+describe('one relay per state file', () => {
+  let dir: string;
+  let store: EventStore;
+  const relays: Relay[] = [];
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'stagecraft-relay-claim-'));
+    store = getSQLiteEventStore({ path: join(dir, 'events.db'), durability: 'normal' });
+  });
+  afterEach(async () => {
+    await Promise.all(relays.splice(0).map((relay) => relay.stop().catch(() => undefined)));
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const relayOn = (statePath: string) => {
+    const relay = new Relay(store, getSQLiteRelayStateStore(statePath), [], { newSinkFrom: 'beginning', retryBaseMs: 20, retryMaxMs: 200, readAhead: 64, replayCheckMs: 50, log: () => undefined });
+    relays.push(relay);
+    return relay;
+  };
+
+  it('refuses a second relay on the same file, naming the file and the holder; the CLI still reads and writes it; once the first stops, another may start', async () => {
+    const statePath = join(dir, 'relay.db');
+    const first = relayOn(statePath);
+    first.start();
+
+    const second = relayOn(statePath);
+    let refusal: unknown;
+    try {
+      second.start();
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(SQLiteFileError);
+    expect((refusal as Error).message).toContain(`${statePath} (RELAY_STATE_PATH) is in use by another relay of this same process (${process.pid})`);
+
+    // The CLI's replays and discards write the file itself, which the claim leaves free.
+    const cli = getSQLiteRelayStateStore(statePath);
+    try {
+      expect(cli.requestReplay('nats://a', 0, 0).generation).toBe(1);
+    } finally {
+      cli.close();
+    }
+
+    await first.stop();
+    relays.splice(relays.indexOf(first), 1);
+    const third = relayOn(statePath);
+    expect(() => third.start()).not.toThrow();
+  });
+
+  it('lets relays on different files run side by side', () => {
+    relayOn(join(dir, 'a.relay.db')).start();
+    expect(() => relayOn(join(dir, 'b.relay.db')).start()).not.toThrow();
+  });
+});

@@ -1,0 +1,81 @@
+import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { ensureOwnerOnlyFile, SQLiteFileError } from '@stagecraft/event-store';
+
+/** Held while a relay publishes from a state file; released by `release()` or by the process's end. */
+export interface RelayPublisherLock {
+  release(): void;
+}
+
+interface Holder {
+  readonly pid: number;
+  readonly host: string;
+  readonly since: string;
+}
+
+const isBusy = (error: unknown) => (error as { code?: unknown }).code === 'SQLITE_BUSY';
+
+/**
+ * Claims the right to publish from a relay state file. Two relays on one file would each publish
+ * every event (doubling what subscribers receive) and race each other's checkpoints, so a second
+ * one is refused at start-up, naming the file and the process that holds it. The claim is a
+ * SQLite write lock held open on `<file>.lock` (the state file itself stays free for the CLI's
+ * replays and discards): the operating system drops it when the holder dies, even by SIGKILL, so
+ * a crashed relay never leaves a stale claim behind. It arbitrates between processes sharing the
+ * file's locks (one machine), not between machines on a network file system.
+ */
+export function claimRelayPublishing(statePath: string, variable = 'RELAY_STATE_PATH'): RelayPublisherLock {
+  const lockPath = `${statePath}.lock`;
+  ensureOwnerOnlyFile(lockPath, variable);
+  // No busy wait: a lock that is held is held by a relay that runs, and waiting would not free it.
+  const db = new Database(lockPath, { timeout: 0 });
+  const refuse = (holder: Holder | undefined): never => {
+    db.close();
+    const who =
+      holder === undefined
+        ? 'another relay'
+        : holder.pid === process.pid && holder.host === hostname()
+          ? `another relay of this same process (${holder.pid})`
+          : `another relay, process ${holder.pid} on ${holder.host} (publishing from it since ${holder.since})`;
+    throw new SQLiteFileError(
+      statePath,
+      variable,
+      `is in use by ${who}: two relays on one file would publish every event twice. Stop that one first (an API with RELAY=in-process, or npm run start:relay), or give this one its own ${variable}; the claim is held in ${lockPath}`,
+    );
+  };
+  try {
+    db.pragma('journal_mode = WAL'); // readers see who holds it while it is held
+    db.exec('CREATE TABLE IF NOT EXISTS relay_publisher (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, host TEXT NOT NULL, since TEXT NOT NULL, claim TEXT NOT NULL)');
+  } catch (error) {
+    if (isBusy(error)) refuse(undefined);
+    db.close();
+    throw new SQLiteFileError(lockPath, variable, `cannot be used as the relay's lock: ${(error as Error).message}`);
+  }
+  const holder = () => db.prepare<[], Holder & { claim: string }>('SELECT pid, host, since, claim FROM relay_publisher WHERE id = 1').get();
+  const me = { pid: process.pid, host: hostname(), since: new Date().toISOString(), claim: randomUUID() };
+  // Who holds it is written (committed, so others can read it) and then the write lock is taken
+  // again and kept. Another relay may take it in between: then whoever holds it afterwards, with
+  // its own name written, wins, and the other is refused.
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    try {
+      db.exec('BEGIN IMMEDIATE');
+    } catch (error) {
+      if (isBusy(error)) refuse(holder());
+      throw error;
+    }
+    db.prepare('INSERT OR REPLACE INTO relay_publisher (id, pid, host, since, claim) VALUES (1, ?, ?, ?, ?)').run(me.pid, me.host, me.since, me.claim);
+    db.exec('COMMIT');
+    try {
+      db.exec('BEGIN IMMEDIATE');
+    } catch (error) {
+      if (isBusy(error)) continue;
+      throw error;
+    }
+    if (holder()?.claim === me.claim) {
+      return { release: () => db.close() }; // closing ends the transaction, and with it the claim
+    }
+    db.exec('ROLLBACK');
+  }
+  return refuse(holder());
+}
