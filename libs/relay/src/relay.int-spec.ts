@@ -90,12 +90,14 @@ describe('the relay, against real brokers', () => {
     beforeEach(async () => (reader = await natsStreamReader()));
     afterEach(() => reader.close());
 
-    it('publishes every event once, in log order, with Nats-Msg-Id = event id, creating the stream; a replay adds no duplicate to the stream', async () => {
+    it('publishes every event once, in order per opportunity, with Nats-Msg-Id = event id, creating the stream; a replay adds no duplicate to the stream', async () => {
       const total = await journeys(3);
       const relay = startRelay(getNatsSink(parseSinkUrl(reader.sinkUrl()) as NatsSinkConfig));
       await waitFor('every event in the stream', async () => (await reader.count()) >= total);
       const messages = await reader.messages();
-      expect(messages.map((message) => message.event.id)).toEqual(await storedIds()); // exactly the log's order
+      // Each event once; per opportunity in revision order (expectComplete), which is all the
+      // rounds of a batch keep: events of different opportunities may pass each other.
+      expect(messages).toHaveLength(total);
       for (const message of messages) {
         expect(message.msgId).toBe(message.event.id);
         expect(message.subject).toBe(`${reader.subject}.${message.event.type.slice('stagecraft.opportunity.'.length)}`);
@@ -121,7 +123,9 @@ describe('the relay, against real brokers', () => {
       const second = await journeys(1, 1);
       await waitFor('the later events in the stream made again', async () => ((await reader.count()) >= second ? true : undefined));
       const ids = await storedIds();
-      expect((await reader.messages()).map((message) => message.event.id)).toEqual(ids.slice(first));
+      const later = (await reader.messages()).map((message) => message.event);
+      expect(later.map((event) => event.id).sort()).toEqual(ids.slice(first).sort());
+      expect(perOpportunityOrderProblems(later)).toEqual([]);
       await waitFor('the sink live again', async () => ((await relay.status())[0]!.state === 'live' ? true : undefined));
     });
 
@@ -141,7 +145,7 @@ describe('the relay, against real brokers', () => {
         await proxy.restore();
         await waitFor('the catch-up', async () => (await reader.count()) >= first + second);
         const messages = await reader.messages();
-        expect(messages.map((message) => message.event.id)).toEqual(await storedIds());
+        expect(messages).toHaveLength(first + second);
         await expectComplete(messages.map((message) => message.event));
         await waitFor('the sink to be live again', async () => ((await relay.status())[0]!.state === 'live' && (await relay.status())[0]!.lag === 0 ? true : undefined));
       } finally {
@@ -155,22 +159,24 @@ describe('the relay, against real brokers', () => {
     beforeEach(async () => (reader = await amqpQueueReader()));
     afterEach(() => reader.close());
 
-    it('publishes persistent messages with message_id = event id and routing key = type, in log order; a replay repeats them with the same ids', async () => {
+    it('publishes persistent messages with message_id = event id and routing key = type, in order per opportunity; a replay repeats them with the same ids', async () => {
       const total = await journeys(2);
       const relay = startRelay(getAmqpSink(parseSinkUrl(reader.sinkUrl()) as AmqpSinkConfig));
       await waitFor('every event in the queue', () => (reader.received.length >= total ? true : undefined));
-      expect(reader.received.map((message) => message.event.id)).toEqual(await storedIds());
+      expect(reader.received).toHaveLength(total);
       for (const message of reader.received) {
         expect(message).toMatchObject({ messageId: message.event.id, routingKey: message.event.type, persistent: true, contentType: 'application/cloudevents+json; charset=utf-8' });
       }
       await expectComplete(reader.received.map((message) => message.event));
 
       const firstPass = reader.received.map((message) => message.event);
-      const from = Number(firstPass[5]!.stagecraftposition);
+      const inLogOrder = [...firstPass].sort((a, b) => Number(a.stagecraftposition) - Number(b.stagecraftposition));
+      const from = Number(inLogOrder[5]!.stagecraftposition);
       relay.state.requestReplay(parseSinkUrl(reader.sinkUrl()).key, await positionBefore(store, from), from);
       await waitFor('the replayed events', () => (reader.received.length >= total + (total - 5) ? true : undefined));
       const repeats = reader.received.slice(total).map((message) => message.event);
-      expect(repeats).toEqual(firstPass.slice(5)); // same ids, same payloads
+      const byId = (events: readonly PublicEvent[]) => [...events].sort((a, b) => a.id.localeCompare(b.id));
+      expect(byId(repeats)).toEqual(byId(inLogOrder.slice(5))); // from the position asked: same ids, same payloads
       expect(perOpportunityOrderProblems(reader.received.map((message) => message.event))).toEqual([]);
     });
 
