@@ -2,7 +2,7 @@ import { requireInstant } from '@stagecraft/opportunity';
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ANALYTICS_QUERIES, cardIdsOf, decodeChangeKey, ReadModelUnavailableError, withLearnedForecast, withLearnedWinProbability, type AnalyticsFilter, type AnalyticsQueries, type ClosedOutcome, type ClosedQuery, type PipelineFilter, type PipelineResult, type WaterfallPage } from '@stagecraft/projections';
+import { ANALYTICS_QUERIES, cardIdsOf, decodeChangeKey, ReadModelUnavailableError, stoppedForGood, withLearnedForecast, withLearnedWinProbability, type AnalyticsFilter, type AnalyticsQueries, type ClosedOutcome, type ClosedQuery, type PipelineFilter, type PipelineResult, type WaterfallPage } from '@stagecraft/projections';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
@@ -272,12 +272,20 @@ export class AnalyticsController {
     if (query.minPosition > head) {
       throw new ApiProblem('REQUEST.POSITION_BEYOND_LOG', `No event has position ${query.minPosition}: the log ends at ${head}. Pass the position a command answered.`, { minPosition: query.minPosition, head });
     }
+    // A read side stopped for good never gets there: said at once, as the query itself would say it.
+    this.refuseStopped();
     if (await this.queries.waitFor(query.minPosition, this.settings.readYourWritesTimeoutMs)) return;
+    this.refuseStopped();
     const position = this.queries.position();
     throw new ApiProblem('PROJECTIONS.BEHIND', `The read models are at position ${position}, not yet at ${query.minPosition}; retry shortly.`, {
       position,
       minPosition: query.minPosition,
     });
+  }
+
+  private refuseStopped(): void {
+    const stopped = stoppedForGood(this.queries.status());
+    if (stopped !== undefined) throw new ReadModelUnavailableError('PROJECTIONS.FAILED', `The read models stopped (${stopped}); an operator must fix the cause and rebuild them.`);
   }
 
   /** A caller limited to teams sees only those teams' figures: one team per query, named or implied. */

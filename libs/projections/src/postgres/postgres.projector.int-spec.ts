@@ -13,6 +13,7 @@ import { createReadSidePool, PostgresProjector, projectorLockKey } from './postg
 import { rebuildPostgresReadSide } from './postgres-maintenance';
 import { allDailyCountsSql, allLabelRowsSql } from './read-side.learned';
 import { migrateReadSide } from './read-side.migrations';
+import { stoppedForGood } from '../runner/read-models.port';
 import { TcpProxy } from '../../../../test/support/tcp-proxy';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
@@ -315,6 +316,8 @@ describeWithPostgres('the PostgreSQL projector', () => {
       // What came before the refused event was written, each batch with its checkpoint.
       expect(Number(rows[0].position)).toBeGreaterThan(0);
       await expect(queriesOn(name).funnel({})).rejects.toMatchObject({ code: 'PROJECTIONS.FAILED' });
+      // A stop for good, not a lost connection: a ?minPosition= read is refused at once, not waited for.
+      expect(stoppedForGood(projector.status())).toMatch(/could not be written into PostgreSQL/);
       // A rebuild folds what came before the event into a new schema, which knows nothing of the
       // stop: the projector follows again and records the stop there too.
       await projector.rebuild('funnel');

@@ -97,6 +97,8 @@ export class PostgresProjector implements ReadModels {
   /** Serialises live batches with a rebuild's final swap. */
   private turn: Promise<unknown> = Promise.resolve();
   private stopped?: string;
+  /** The stop is a lost connection, followed again by recover(): it passes by itself. */
+  private stoppedRecovering = false;
   /** Following again after a lost connection (recover), while it lasts. */
   private recovery?: Promise<void>;
   onFailure?: (reason: string) => void;
@@ -148,11 +150,13 @@ export class PostgresProjector implements ReadModels {
           // a rebuild, would stop on the same event. Recorded in the checkpoint, so that every API
           // instance answers 503 PROJECTIONS.FAILED instead of figures that no longer move.
           this.stopped = `the events after position ${this.position()} could not be written into PostgreSQL, which refused a value of theirs (${error.message}); a rebuild stops at the same event`;
+          this.stoppedRecovering = false;
           await this.writer?.fail(this.stopped).catch(() => undefined);
         } else {
           // A lost connection, PostgreSQL restarting or failing over: the checkpoint it kept says
           // where to go on from, once it answers again (read-side.writer.ts: nothing twice).
           this.stopped = `the event log could not be followed into PostgreSQL: ${error.message}; following again once it answers`;
+          this.stoppedRecovering = true;
           this.recovery ??= this.recover();
         }
         this.onFailure?.(this.stopped);
@@ -180,6 +184,7 @@ export class PostgresProjector implements ReadModels {
           return;
         } catch (error) {
           this.stopped = `PostgreSQL does not answer the projector (${(error as Error).message}); trying again`;
+          this.stoppedRecovering = true;
         }
       }
     } finally {
@@ -225,7 +230,9 @@ export class PostgresProjector implements ReadModels {
   status(): ProjectionStatus[] {
     const checkpoint = this.position();
     const failed = this.failure();
-    return READ_SIDE_NAMES.map((name) => ({ name, checkpoint, lag: Math.max(0, this.head - checkpoint), rebuilding: this.rebuilding, ...(failed !== undefined ? { failed } : {}) }));
+    // A stop recorded in the checkpoint stays until a rebuild; a lost connection passes by itself.
+    const recovering = this.writer?.current.failed == null && this.stopped !== undefined && this.stoppedRecovering;
+    return READ_SIDE_NAMES.map((name) => ({ name, checkpoint, lag: Math.max(0, this.head - checkpoint), rebuilding: this.rebuilding, ...(failed !== undefined ? { failed, ...(recovering ? { recovering: true as const } : {}) } : {}) }));
   }
 
   waitFor(position: number, timeoutMs: number): Promise<boolean> {
@@ -601,7 +608,9 @@ export class PostgresReadSideFollower implements ReadModels {
 
   status(): ProjectionStatus[] {
     const failed = this.failed ?? this.unreachable;
-    return READ_SIDE_NAMES.map((name) => ({ name, checkpoint: this.checkpoint, lag: Math.max(0, this.head - this.checkpoint), rebuilding: false, ...(failed !== undefined ? { failed } : {}) }));
+    // Unreachable passes by itself (the next poll that reads the checkpoint ends it); a recorded stop does not.
+    const recovering = this.failed === undefined && this.unreachable !== undefined;
+    return READ_SIDE_NAMES.map((name) => ({ name, checkpoint: this.checkpoint, lag: Math.max(0, this.head - this.checkpoint), rebuilding: false, ...(failed !== undefined ? { failed, ...(recovering ? { recovering: true as const } : {}) } : {}) }));
   }
 
   async waitFor(position: number, timeoutMs: number): Promise<boolean> {

@@ -149,7 +149,7 @@ export class ProjectionRunner implements ReadModels {
       checkpoint: entry.position,
       lag: Math.max(0, this.head - entry.position),
       rebuilding: entry.rebuilding,
-      ...(entry.failed !== undefined ? { failed: entry.failed } : {}),
+      ...(entry.failed !== undefined ? { failed: entry.failed, ...(this.waitingForStore.has(entry) ? { recovering: true as const } : {}) } : {}),
     }));
   }
 

@@ -27,4 +27,19 @@ export interface ProjectionStatus {
   readonly rebuilding: boolean;
   /** Why the projection stopped, when an event could not be folded into it; it serves no more. */
   readonly failed?: string;
+  /**
+   * With `failed`: the cause passes by itself (the event log or the read side's database cannot be
+   * reached now) and the projection follows again once it answers. Without it, `failed` is a stop
+   * an operator must fix.
+   */
+  readonly recovering?: true;
+}
+
+/**
+ * Why no position can be waited for any more: every projection stopped for good (none works, none
+ * is recovering), so a read-your-writes wait would only time out. Undefined while one may still move.
+ */
+export function stoppedForGood(statuses: readonly ProjectionStatus[]): string | undefined {
+  if (statuses.length === 0 || statuses.some((status) => status.failed === undefined || status.recovering)) return undefined;
+  return statuses[0]!.failed;
 }

@@ -1,0 +1,128 @@
+import type { ProcessRegistry } from '@stagecraft/commands';
+import type { Settings } from '@stagecraft/config';
+import { getSQLiteEventStore, type EventStore } from '@stagecraft/event-store';
+import {
+  inMemoryAnalyticsQueries,
+  migrateReadSide,
+  PostgresAnalyticsQueries,
+  PostgresReadSideFollower,
+  ProjectionRunner,
+  type AnalyticsQueries,
+  type Projection,
+  type ProjectionSnapshot,
+  type ProjectionSnapshotStore,
+} from '@stagecraft/projections';
+import { describeWithPostgres, dropReadSideSchemas, POSTGRES_TEST_URL, uniqueSchema } from '../../../../libs/projections/src/testing/postgres.testing';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'pg';
+import type { Principal } from '../auth/principal';
+import { toProblem } from '../http/problem.mapping';
+import { AnalyticsController } from './analytics.controller';
+import type { PipelineQueryDto } from './analytics.dto';
+
+// ?minPosition= on a read side that stopped for good (an event it cannot fold, a value PostgreSQL
+// refused) can never be met: the answer is 503 PROJECTIONS.FAILED at once, as the same query
+// without minPosition answers, not PROJECTIONS.BEHIND ("retry shortly") after the wait. A read side
+// that only cannot be reached now (it follows again by itself) is still waited for.
+
+const principal: Principal = { name: 'analyst', authenticatedBy: 'api-key:k', roles: ['analyst'], mayActOnBehalf: false };
+const request = { headers: {} } as FastifyRequest;
+const reply = { header: () => reply } as unknown as FastifyReply;
+const processes = { exists: async () => true, list: () => [] } as unknown as ProcessRegistry;
+const atHead = (head: number) => ({ headPosition: async () => head }) as unknown as EventStore;
+
+/** The code /pipeline?minPosition= answers with (or 'ok'). */
+async function minPositionAnswer(queries: AnalyticsQueries, store: EventStore, minPosition: number): Promise<string> {
+  // The wait is short: what is asserted is which refusal comes, not how long it took.
+  const controller = new AnalyticsController(queries, { readYourWritesTimeoutMs: 50 } as Settings, () => new Date('2026-03-01T00:00:00Z'), processes, store, null);
+  try {
+    await controller.pipeline({ minPosition } as PipelineQueryDto, principal, request, reply);
+    return 'ok';
+  } catch (error) {
+    return (toProblem(error) as { code: string }).code;
+  }
+}
+
+describe('?minPosition= against in-memory read models that stopped', () => {
+  let dir: string;
+  let store: EventStore;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'stagecraft-ryw-'));
+    store = getSQLiteEventStore({ path: join(dir, 'events.db'), pollIntervalMs: 20 });
+  });
+  afterAll(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers PROJECTIONS.FAILED when every read model stopped on an event', async () => {
+    // A pipeline model that cannot fold the second event: the runner's only model stops there.
+    const fragile: Projection<{ seen: number }> = {
+      name: 'pipeline',
+      handles: new Set(['Ping', 'Poison']),
+      initial: () => ({ seen: 0 }),
+      evolve: (model, event) => {
+        if (event.type === 'Poison') throw new Error('cannot read this');
+        return { seen: model.seen + 1 };
+      },
+    };
+    for (const type of ['Ping', 'Poison', 'Ping']) await store.appendToStream('s', [{ id: crypto.randomUUID(), type, data: {}, metadata: {} }], { expectedRevision: 'any' });
+    const snapshots: ProjectionSnapshotStore = { load: async () => undefined, headers: () => [], save: (_: readonly ProjectionSnapshot[]) => ({ serialized: Promise.resolve(), written: Promise.resolve() }), close: async () => undefined };
+    const runner = new ProjectionRunner(store, snapshots, [fragile as Projection<unknown>]);
+    await runner.start();
+    try {
+      expect(runner.failure('pipeline')).toMatch(/cannot read this/);
+      expect(await minPositionAnswer(inMemoryAnalyticsQueries(runner), store, await store.headPosition())).toBe('PROJECTIONS.FAILED');
+    } finally {
+      await runner.stop();
+    }
+  });
+});
+
+describeWithPostgres('?minPosition= against the PostgreSQL read side', () => {
+  const pool = new Pool({ connectionString: POSTGRES_TEST_URL, max: 3 });
+  const schema = uniqueSchema('ryw');
+  beforeAll(async () => {
+    const client = await pool.connect();
+    try {
+      await migrateReadSide(client, schema);
+    } finally {
+      client.release();
+    }
+  });
+  afterAll(async () => {
+    await dropReadSideSchemas(pool, schema);
+    await pool.end();
+  });
+
+  it('answers PROJECTIONS.FAILED at once when the projector recorded that it stopped (checkpoint.failed)', async () => {
+    await pool.query(`UPDATE ${schema}.checkpoint SET position = 5, failed = 'the events after position 5 could not be written into PostgreSQL'`);
+    const store = atHead(9);
+    const follower = new PostgresReadSideFollower(store, pool, schema, 20);
+    await follower.start();
+    try {
+      expect(await minPositionAnswer(new PostgresAnalyticsQueries(pool, schema, follower), store, 8)).toBe('PROJECTIONS.FAILED');
+    } finally {
+      await follower.stop();
+    }
+  });
+
+  it('still waits, and answers PROJECTIONS.BEHIND, while the read side only cannot be reached', async () => {
+    // Nothing listens on this port (the range this suite may use): every poll is refused.
+    const away = new Pool({ connectionString: 'postgres://postgres@127.0.0.1:7197/postgres', max: 1, connectionTimeoutMillis: 500 });
+    away.on('error', () => undefined);
+    const store = atHead(9);
+    const follower = new PostgresReadSideFollower(store, away, schema, 20);
+    await follower.start();
+    try {
+      expect(follower.status()[0]!.failed).toMatch(/cannot be read/);
+      expect(await minPositionAnswer(new PostgresAnalyticsQueries(away, schema, follower), store, 8)).toBe('PROJECTIONS.BEHIND');
+    } finally {
+      await follower.stop();
+      await away.end();
+    }
+  });
+});
