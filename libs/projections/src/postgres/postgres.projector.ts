@@ -99,6 +99,8 @@ export class PostgresProjector implements ReadModels {
   private stopped?: string;
   /** The stop is a lost connection, followed again by recover(): it passes by itself. */
   private stoppedRecovering = false;
+  /** Ends the follow loop under way as a lost connection does (it then follows again from the checkpoint). */
+  private interruptFollowing?: (error: Error) => void;
   /** Following again after a lost connection (recover), while it lasts. */
   private recovery?: Promise<void>;
   onFailure?: (reason: string) => void;
@@ -256,9 +258,12 @@ export class PostgresProjector implements ReadModels {
         target: () => this.position(),
         onProgress: (progress) => onProgress?.({ ...progress, head: this.head }),
         // The swap happens between two live batches; the live writer then reads the new schema back.
+        // Once swapped, the rebuild is done whatever that read meets: a live side that lost its
+        // connection (in its recovery pause, or waiting for its lock) reads the rebuilt schema when it
+        // opens again; one whose read fails otherwise is made to follow again, as after a lost connection.
         swap: (swapIn) => this.exclusively(async () => {
           await swapIn();
-          await this.writer!.load();
+          await this.writer!.load().catch((error: Error) => this.interruptFollowing?.(error));
         }),
         logId: () => this.logId,
         onRetiredKept: (schema, error) => this.options.onReset?.(`The old schema ${schema}, which a rebuild swapped out, could not be dropped (${error instanceof Error ? error.message : String(error)}): the next rebuild tries again, or drop it with DROP SCHEMA ${schema} CASCADE`),
@@ -367,6 +372,7 @@ export class PostgresProjector implements ReadModels {
       wake?.();
     };
     for (const connection of connections) connection.on('error', lost);
+    this.interruptFollowing = lost;
     const pump = (async () => {
       try {
         for await (const message of this.store.subscribeToAll({ fromPosition: writer.position, eventTypes: [...READ_SIDE_EVENT_TYPES], signal: subscription.signal })) {
@@ -421,6 +427,7 @@ export class PostgresProjector implements ReadModels {
       await committed();
     } finally {
       for (const connection of connections) connection.removeListener('error', lost);
+      if (this.interruptFollowing === lost) this.interruptFollowing = undefined;
       subscription.abort();
       room?.();
       this.controller.signal.removeEventListener('abort', endSubscription);
