@@ -2,7 +2,7 @@ import { requireInstant } from '@stagecraft/opportunity';
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ANALYTICS_QUERIES, cardIdsOf, decodeChangeKey, ReadModelUnavailableError, stoppedForGood, withLearnedForecast, withLearnedWinProbability, type AnalyticsFilter, type AnalyticsQueries, type ClosedOutcome, type ClosedQuery, type PipelineFilter, type PipelineResult, type WaterfallPage } from '@stagecraft/projections';
+import { ANALYTICS_QUERIES, cardIdsOf, decodeChangeKey, readingPositions, ReadModelUnavailableError, stoppedForGood, withLearnedForecast, withLearnedWinProbability, type AnalyticsFilter, type AnalyticsQueries, type ClosedOutcome, type ClosedQuery, type PipelineFilter, type PipelineResult, type WaterfallPage } from '@stagecraft/projections';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
@@ -45,35 +45,37 @@ export class AnalyticsController {
       'Open opportunities per current stage in process order: count, amount, weighted amount; ?closed=won,lost adds the recently closed ones per process; ?asOf= gives the board as it stood at an instant; ?cardsPerColumn= caps the cards listed per stage',
   })
   async pipeline(@Query() query: PipelineQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
-    await this.readYourWrites(query);
-    const { processId, teamId, ownerId } = await this.scoped(query, principal);
-    // The pipeline is the present (or the instant asOf names): a period has no meaning for it.
-    const periodFields = (['from', 'to'] as const).filter((field) => query[field] !== undefined);
-    if (periodFields.length > 0) {
-      throw validationProblem(periodFields.map((field) => ({ field, message: `${field} does not apply to /pipeline: use asOf for the board at an instant, closedFrom/closedTo for the closed sections` })));
-    }
-    const closed = this.closedQuery(query);
-    if (query.cardsPerColumn !== undefined && query.include !== 'opportunities') {
-      throw validationProblem([{ field: 'cardsPerColumn', message: 'cardsPerColumn applies only with include=opportunities' }]);
-    }
-    const options = {
-      includeOpportunities: query.include === 'opportunities',
-      ...(query.cardsPerColumn === undefined ? {} : { cardsPerColumn: query.cardsPerColumn }),
-      ...(closed ? { closed } : {}),
-    };
-    if (query.asOf !== undefined) {
-      if (closed) throw new ApiProblem('REQUEST.AS_OF_CONFLICT', 'closed lists the opportunities closed in a period up to now; it cannot be combined with asOf.');
-      const ms = requireInstant(query.asOf, 'asOf');
-      // Team and owner filters of a past board mean the team and owner at that instant.
-      const board = this.converted(await this.queries.pipelineAsOf(ms, { processId, teamId, ownerId }, options), ms, ms);
-      const learned = await this.withLearned(board, ms, true, { processId, teamId, ownerId });
-      return this.answer({ asOf: { instant: new Date(ms).toISOString(), axis: 'occurredAt' }, ...learned }, PIPELINE_CSV, query, request, reply);
-    }
-    // The cards are aged (daysInStage, rotting) at the server's clock.
-    const nowMs = this.clock().getTime();
-    const result = await this.queries.pipeline({ processId, teamId, ownerId }, { ...options, nowMs });
-    const board = this.converted(result, nowMs, closed ? Date.parse(closed.to) : nowMs);
-    return this.answer(await this.withLearned(board, nowMs, false, { processId, teamId, ownerId }), PIPELINE_CSV, query, request, reply);
+    return this.answered(query, request, reply, PIPELINE_CSV, async () => {
+      await this.readYourWrites(query);
+      const { processId, teamId, ownerId } = await this.scoped(query, principal);
+      // The pipeline is the present (or the instant asOf names): a period has no meaning for it.
+      const periodFields = (['from', 'to'] as const).filter((field) => query[field] !== undefined);
+      if (periodFields.length > 0) {
+        throw validationProblem(periodFields.map((field) => ({ field, message: `${field} does not apply to /pipeline: use asOf for the board at an instant, closedFrom/closedTo for the closed sections` })));
+      }
+      const closed = this.closedQuery(query);
+      if (query.cardsPerColumn !== undefined && query.include !== 'opportunities') {
+        throw validationProblem([{ field: 'cardsPerColumn', message: 'cardsPerColumn applies only with include=opportunities' }]);
+      }
+      const options = {
+        includeOpportunities: query.include === 'opportunities',
+        ...(query.cardsPerColumn === undefined ? {} : { cardsPerColumn: query.cardsPerColumn }),
+        ...(closed ? { closed } : {}),
+      };
+      if (query.asOf !== undefined) {
+        if (closed) throw new ApiProblem('REQUEST.AS_OF_CONFLICT', 'closed lists the opportunities closed in a period up to now; it cannot be combined with asOf.');
+        const ms = requireInstant(query.asOf, 'asOf');
+        // Team and owner filters of a past board mean the team and owner at that instant.
+        const board = this.converted(await this.queries.pipelineAsOf(ms, { processId, teamId, ownerId }, options), ms, ms);
+        const learned = await this.withLearned(board, ms, true, { processId, teamId, ownerId });
+        return { asOf: { instant: new Date(ms).toISOString(), axis: 'occurredAt' }, ...learned };
+      }
+      // The cards are aged (daysInStage, rotting) at the server's clock.
+      const nowMs = this.clock().getTime();
+      const result = await this.queries.pipeline({ processId, teamId, ownerId }, { ...options, nowMs });
+      const board = this.converted(result, nowMs, closed ? Date.parse(closed.to) : nowMs);
+      return await this.withLearned(board, nowMs, false, { processId, teamId, ownerId });
+    });
   }
 
   /** The learned win probability beside the configured one: on each card, and weighted per stage (README, "Learned win probability"). */
@@ -94,43 +96,49 @@ export class AnalyticsController {
       'How well the learned win probability did: the estimate made at each stage entry in the period (from/to on the entry) against the outcome, as Brier scores of the learned and the configured probabilities and reliability bins (predicted vs observed win rate, with counts)',
   })
   async winProbabilityCalibration(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
-    await this.readYourWrites(query);
-    const result = await this.queries.winProbabilityCalibration(await this.scoped(query, principal));
-    return this.answer(result, CALIBRATION_CSV, query, request, reply);
+    return this.answered(query, request, reply, CALIBRATION_CSV, async () => {
+      await this.readYourWrites(query);
+      return await this.queries.winProbabilityCalibration(await this.scoped(query, principal));
+    });
   }
 
   @Get('analytics/win-loss')
   @ApiOperation({ summary: 'Won, lost, win rate, amount won and lost reasons of closed opportunities, optionally grouped' })
   async winLoss(@Query() query: WinLossQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
-    await this.readYourWrites(query);
-    const result = await this.queries.winLoss(await this.scoped(query, principal), query.groupBy);
-    // Converted at the last day of the period asked (today without `to`): currency-conversion.ts.
-    const converted = this.currencyRates ? withConvertedWinLoss(result, this.currencyRates, dayOf(Math.min(query.to === undefined ? Infinity : Date.parse(query.to), this.clock().getTime()))) : result;
-    return this.answer(converted, WIN_LOSS_CSV, query, request, reply);
+    return this.answered(query, request, reply, WIN_LOSS_CSV, async () => {
+      await this.readYourWrites(query);
+      const result = await this.queries.winLoss(await this.scoped(query, principal), query.groupBy);
+      // Converted at the last day of the period asked (today without `to`): currency-conversion.ts.
+      const converted = this.currencyRates ? withConvertedWinLoss(result, this.currencyRates, dayOf(Math.min(query.to === undefined ? Infinity : Date.parse(query.to), this.clock().getTime()))) : result;
+      return converted;
+    });
   }
 
   @Get('analytics/stage-durations')
   @ApiOperation({ summary: 'Per stage: completed visits (count, mean, median, p90 seconds) and open visits (count, oldest age)' })
   async stageDurations(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
-    await this.readYourWrites(query);
-    const result = await this.queries.stageDurations(await this.scoped(query, principal), this.clock().toISOString());
-    return this.answer(result, STAGE_DURATIONS_CSV, query, request, reply);
+    return this.answered(query, request, reply, STAGE_DURATIONS_CSV, async () => {
+      await this.readYourWrites(query);
+      return await this.queries.stageDurations(await this.scoped(query, principal), this.clock().toISOString());
+    });
   }
 
   @Get('analytics/funnel')
   @ApiOperation({ summary: 'Per stage in order: opportunities that reached it, conversion to the next, and the last step to won' })
   async funnel(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
-    await this.readYourWrites(query);
-    const result = await this.queries.funnel(await this.scoped(query, principal));
-    return this.answer(result, FUNNEL_CSV, query, request, reply);
+    return this.answered(query, request, reply, FUNNEL_CSV, async () => {
+      await this.readYourWrites(query);
+      return await this.queries.funnel(await this.scoped(query, principal));
+    });
   }
 
   @Get('analytics/transitions')
   @ApiOperation({ summary: 'Stage → stage transition counts, including skips, backward moves, won, lost and reopens' })
   async transitions(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
-    await this.readYourWrites(query);
-    const result = await this.queries.transitions(await this.scoped(query, principal));
-    return this.answer(result, TRANSITIONS_CSV, query, request, reply);
+    return this.answered(query, request, reply, TRANSITIONS_CSV, async () => {
+      await this.readYourWrites(query);
+      return await this.queries.transitions(await this.scoped(query, principal));
+    });
   }
 
   @Get('analytics/forecast')
@@ -139,42 +147,47 @@ export class AnalyticsController {
       'Per period (month or quarter) of expected close dates: open deals (count, amounts and weighted amounts per currency), won so far in the period, and open deals without a date; ?asOf= gives the forecast as it stood at an instant; ?include=learned adds the amounts weighted by the learned win probability',
   })
   async forecast(@Query() query: ForecastQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
-    await this.readYourWrites(query);
-    const forecast = { ...(await this.scoped(query, principal)), period: query.period ?? 'month' };
-    const asOfMs = query.asOf === undefined ? undefined : requireInstant(query.asOf, 'asOf');
-    const atMs = asOfMs ?? this.clock().getTime();
-    const figures = asOfMs === undefined ? await this.queries.forecast(forecast) : await this.queries.forecastAsOf(asOfMs, forecast);
-    const result = this.currencyRates ? withConvertedForecast(figures, this.currencyRates, dayOf(atMs)) : figures;
-    if (query.include !== 'learned') return this.answer(result, FORECAST_CSV, query, request, reply);
-    const learned = await this.queries.learnedForecast({ atMs, asOf: asOfMs !== undefined, forecast });
-    return this.answer(withLearnedForecast(result, learned), FORECAST_CSV, query, request, reply);
+    return this.answered(query, request, reply, FORECAST_CSV, async () => {
+      await this.readYourWrites(query);
+      const forecast = { ...(await this.scoped(query, principal)), period: query.period ?? 'month' };
+      const asOfMs = query.asOf === undefined ? undefined : requireInstant(query.asOf, 'asOf');
+      const atMs = asOfMs ?? this.clock().getTime();
+      const figures = asOfMs === undefined ? await this.queries.forecast(forecast) : await this.queries.forecastAsOf(asOfMs, forecast);
+      const result = this.currencyRates ? withConvertedForecast(figures, this.currencyRates, dayOf(atMs)) : figures;
+      if (query.include !== 'learned') return result;
+      const learned = await this.queries.learnedForecast({ atMs, asOf: asOfMs !== undefined, forecast });
+      return withLearnedForecast(result, learned);
+    });
   }
 
   @Get('analytics/forecast-accuracy')
   @ApiOperation({ summary: 'Per period: the forecast as it stood at the period\'s first instant (00:00 UTC) against what was won in the period, per currency' })
   async forecastAccuracy(@Query() query: ForecastAccuracyQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
-    const refused = [
-      ...(query.asOf === undefined ? [] : [{ field: 'asOf', message: 'asOf does not apply to forecast-accuracy: each period is measured at its own first instant' }]),
-      ...(query.include === undefined ? [] : [{ field: 'include', message: 'include does not apply to forecast-accuracy: it compares the configured forecast with what was won (include=learned is for /analytics/forecast)' }]),
-    ];
-    if (refused.length > 0) throw validationProblem(refused);
-    await this.readYourWrites(query);
-    const result = await this.queries.forecastAccuracy({ ...(await this.scoped(query, principal)), period: query.period ?? 'month' });
-    return this.answer(result, FORECAST_ACCURACY_CSV, query, request, reply);
+    return this.answered(query, request, reply, FORECAST_ACCURACY_CSV, async () => {
+      const refused = [
+        ...(query.asOf === undefined ? [] : [{ field: 'asOf', message: 'asOf does not apply to forecast-accuracy: each period is measured at its own first instant' }]),
+        ...(query.include === undefined ? [] : [{ field: 'include', message: 'include does not apply to forecast-accuracy: it compares the configured forecast with what was won (include=learned is for /analytics/forecast)' }]),
+      ];
+      if (refused.length > 0) throw validationProblem(refused);
+      await this.readYourWrites(query);
+      return await this.queries.forecastAccuracy({ ...(await this.scoped(query, principal)), period: query.period ?? 'month' });
+    });
   }
 
   @Get('analytics/rotting')
   @ApiOperation({ summary: "Open deals longer in their stage (business time) than the stage's rotAfterDays, longest first; ?asOf= as they stood at an instant" })
   async rotting(@Query() query: RottingQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
-    await this.readYourWrites(query);
-    const periodFields = (['from', 'to'] as const).filter((field) => query[field] !== undefined);
-    if (periodFields.length > 0) {
-      throw validationProblem(periodFields.map((field) => ({ field, message: `${field} does not apply to /analytics/rotting: use asOf for the deals rotting at an instant` })));
-    }
-    const { processId, teamId, ownerId } = await this.scoped(query, principal);
-    const asked = { processId, teamId, ownerId, limit: query.limit ?? ROTTING_DEFAULT_LIMIT };
-    const result = query.asOf === undefined ? await this.queries.rotting(this.clock().getTime(), asked) : await this.queries.rottingAsOf(requireInstant(query.asOf, 'asOf'), asked);
-    return this.answer(result, ROTTING_CSV, query, request, reply);
+    return this.answered(query, request, reply, ROTTING_CSV, async () => {
+      await this.readYourWrites(query);
+      const periodFields = (['from', 'to'] as const).filter((field) => query[field] !== undefined);
+      if (periodFields.length > 0) {
+        throw validationProblem(periodFields.map((field) => ({ field, message: `${field} does not apply to /analytics/rotting: use asOf for the deals rotting at an instant` })));
+      }
+      const { processId, teamId, ownerId } = await this.scoped(query, principal);
+      const asked = { processId, teamId, ownerId, limit: query.limit ?? ROTTING_DEFAULT_LIMIT };
+      const result = query.asOf === undefined ? await this.queries.rotting(this.clock().getTime(), asked) : await this.queries.rottingAsOf(requireInstant(query.asOf, 'asOf'), asked);
+      return result;
+    });
   }
 
   /** The board with converted totals when a currencies file is configured: open columns at `openMs`'s day, closed sections at `closedMs`'s. */
@@ -188,14 +201,16 @@ export class AnalyticsController {
       'What changed the open pipeline between from and to (default: the last 7 days): the open pipeline at from, the changes in buckets (created, reopened, moved in, amount increased/decreased, moved out, won, lost), the open pipeline at to — start + changes = end exactly, per currency; pushed out / pulled in beside them; ?by=stage per stage; ?include=opportunities the deals in each bucket',
   })
   async waterfall(@Query() query: WaterfallQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
-    await this.readYourWrites(query);
-    const { processId, teamId, ownerId } = await this.scoped(query, principal);
-    const { fromMs, toMs } = this.windowOf(query);
-    const page = this.waterfallPageOf(query);
-    const result = await this.queries.waterfall({ processId, teamId, ownerId, fromMs, toMs, byStage: query.by === 'stage', includeOpportunities: page !== undefined, ...(page ? { page } : {}) });
-    // CSV has no place for the cursor in its body: the header carries it (JSON has it in both).
-    if (typeof result.nextFromChange === 'string') void reply.header('x-next-from-change', result.nextFromChange);
-    return this.answer(result, WATERFALL_CSV, query, request, reply);
+    return this.answered(query, request, reply, WATERFALL_CSV, async () => {
+      await this.readYourWrites(query);
+      const { processId, teamId, ownerId } = await this.scoped(query, principal);
+      const { fromMs, toMs } = this.windowOf(query);
+      const page = this.waterfallPageOf(query);
+      const result = await this.queries.waterfall({ processId, teamId, ownerId, fromMs, toMs, byStage: query.by === 'stage', includeOpportunities: page !== undefined, ...(page ? { page } : {}) });
+      // CSV has no place for the cursor in its body: the header carries it (JSON has it in both).
+      if (typeof result.nextFromChange === 'string') void reply.header('x-next-from-change', result.nextFromChange);
+      return result;
+    });
   }
 
   /**
@@ -221,19 +236,21 @@ export class AnalyticsController {
       'Sales velocity between from and to (default: the last 7 days), in total and per team, owner or process: opportunities worked, win rate, average won amount per currency, average cycle (opening to win, days of business time), and velocity = opportunities × win rate × average amount ÷ cycle days, each lever shown',
   })
   async velocity(@Query() query: VelocityQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
-    await this.readYourWrites(query);
-    const { processId, teamId, ownerId } = await this.scoped(query, principal);
-    const { fromMs, toMs } = this.windowOf(query);
-    const result = await this.queries.velocity({ processId, teamId, ownerId, fromMs, toMs, groupBy: query.groupBy });
-    return this.answer(result, VELOCITY_CSV, query, request, reply);
+    return this.answered(query, request, reply, VELOCITY_CSV, async () => {
+      await this.readYourWrites(query);
+      const { processId, teamId, ownerId } = await this.scoped(query, principal);
+      const { fromMs, toMs } = this.windowOf(query);
+      return await this.queries.velocity({ processId, teamId, ownerId, fromMs, toMs, groupBy: query.groupBy });
+    });
   }
 
   @Get('analytics/cohorts')
   @ApiOperation({ summary: 'Opportunities by the UTC month they opened (from/to bound the opening): each cohort\'s funnel (reached per stage, won), how many were won, and the median days from opening to the first win' })
   async cohorts(@Query() query: CohortsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
-    await this.readYourWrites(query);
-    const result = await this.queries.cohorts(await this.scoped(query, principal));
-    return this.answer(result, COHORTS_CSV, query, request, reply);
+    return this.answered(query, request, reply, COHORTS_CSV, async () => {
+      await this.readYourWrites(query);
+      return await this.queries.cohorts(await this.scoped(query, principal));
+    });
   }
 
   /** from/to of the waterfall and velocity: defaults from the screen policy, from after to refused. */
@@ -310,7 +327,19 @@ export class AnalyticsController {
     return { processId, teamId: team, ownerId, from, to };
   }
 
-  private answer<T>(result: T, csv: CsvTable<T>, query: AnalyticsQueryDto, request: FastifyRequest, reply: FastifyReply): T | string {
+  /**
+   * Makes one answer (`work`: its checks and queries) and sends it. X-Projection-Position is the
+   * lowest position its queries read the read models at (answer-position.ts): never past what the
+   * figures include, though the read side moves on while the answer is made.
+   */
+  private async answered<T>(query: AnalyticsQueryDto, request: FastifyRequest, reply: FastifyReply, csv: CsvTable<T>, work: () => Promise<T>): Promise<T | string> {
+    // Before anything is read: a lower bound, should no query say where it read.
+    const before = this.queries.position();
+    const { value, position } = await readingPositions(work);
+    return this.answer(value, position ?? before, csv, query, request, reply);
+  }
+
+  private answer<T>(result: T, position: number, csv: CsvTable<T>, query: AnalyticsQueryDto, request: FastifyRequest, reply: FastifyReply): T | string {
     // ?format= decides; without it, Accept does (its weights included), and one that takes
     // neither JSON nor CSV is told so rather than sent JSON it did not ask for.
     const accept = request.headers.accept;
@@ -319,7 +348,7 @@ export class AnalyticsController {
       throw new ApiProblem('REQUEST.NOT_ACCEPTABLE', `This route answers in application/json or text/csv (or ?format=csv); the Accept header "${accept}" takes neither.`, { available: ANSWER_TYPES });
     }
     const wantsCsv = type === 'text/csv';
-    void reply.header('x-projection-position', String(this.queries.position()));
+    void reply.header('x-projection-position', String(position));
     if (!wantsCsv) return result;
     void reply.header('content-type', 'text/csv; charset=utf-8');
     const rows = csv.rows(result);

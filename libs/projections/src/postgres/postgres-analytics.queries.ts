@@ -34,6 +34,7 @@ import { ageOf, withCards } from '../stage-totals';
 import { meanSecondsOf } from '../stage-durations.projection';
 import type { ProjectionStatus } from '../runner/read-models.port';
 import { ReadModelUnavailableError, type AnalyticsQueries } from '../queries/analytics-queries.port';
+import { readAtPosition } from '../queries/answer-position';
 import type { LearnedForecastFigures, LearnedPipelineFigures } from '../win-probability.model';
 import type { LearnedForecastQuery, LearnedPipelineQuery } from '../win-probability.queries';
 import { PostgresWinProbabilityQueries } from './postgres-win-probability.queries';
@@ -888,6 +889,8 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       const row = results[results.length - 1]!.rows[0];
       if (!row) throw new ReadModelUnavailableError('PROJECTIONS.UNAVAILABLE', `The schema ${this.schema} holds no read models yet; start the projector.`);
       if (row.failed) throw new ReadModelUnavailableError('PROJECTIONS.FAILED', `The read models stopped (${row.failed}); an operator must fix the cause and rebuild them.`);
+      // The figures are this snapshot's: the log up to its checkpoint, wherever the projector is by the time they are sent.
+      readAtPosition(Number(row.position));
       const revision = Number(row.state_revision);
       if (revision !== cachedRevision) this.cached = { revision, state: row.state };
       const saved = this.cached!.state;

@@ -13,6 +13,7 @@ import { queryCohorts } from '../cohorts.queries';
 import { queryVelocity } from '../velocity.queries';
 import { queryWaterfall } from '../waterfall.queries';
 import { ReadModelUnavailableError, type AnalyticsQueries } from './analytics-queries.port';
+import { readAtPosition } from './answer-position';
 
 /** The queries over read models kept in memory (by this process's runner, or loaded from a projector's snapshots). */
 export function inMemoryAnalyticsQueries(readModels: ReadModels): AnalyticsQueries {
@@ -20,6 +21,8 @@ export function inMemoryAnalyticsQueries(readModels: ReadModels): AnalyticsQueri
   const model = <Model>(key: ReadModelKey<Model>): Model => {
     const failure = readModels.failure(key.name);
     if (failure) throw new ReadModelUnavailableError('PROJECTIONS.FAILED', `The ${key.name} read model stopped (${failure}); an operator must fix the cause and rebuild it.`, key.name);
+    // Every working model has folded in position() (this one may be further): the query that reads it now runs at once, whole.
+    readAtPosition(readModels.position());
     return readModels.model(key);
   };
   // With PROJECTIONS=external, a projector not yet upgraded saves intervals without the forecast columns.

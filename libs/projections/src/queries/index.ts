@@ -1,2 +1,3 @@
 export * from './analytics-queries.port';
 export * from './in-memory-analytics.queries';
+export * from './answer-position';
