@@ -95,6 +95,12 @@ export class ReadSideWriter {
    * merged deltas grew with the log, and writing them cost PostgreSQL about what computing them does.
    */
   private summaries: 'kept' | 'waiting' = 'kept';
+  /** Batches folded and not yet written, in the order they folded. */
+  private outstanding: FoldedBatch[] = [];
+  /** Stale batches whose events a later fold took in first (their own commit then writes nothing). */
+  private readonly superseded = new Set<number>();
+  /** Folds and loads one at a time: a batch folded again at its commit must not interleave with the next one's fold. */
+  private foldTurn: Promise<unknown> = Promise.resolve();
 
   /**
    * `reader`: a second connection to read records back through while a batch commits on `client`
@@ -120,8 +126,22 @@ export class ReadSideWriter {
     return this.checkpoint;
   }
 
-  /** Reads the checkpoint and the small state back (after a start, a crash or a failed batch). */
-  async load(): Promise<Checkpoint> {
+  /**
+   * Reads the checkpoint and the small state back (after a start, a crash, a failed batch or a
+   * rebuild's swap). Batches folded before it and not yet written are folded again, first and in
+   * their order, by the next fold or commit.
+   */
+  load(): Promise<Checkpoint> {
+    return this.inFoldTurn(() => this.loadNow());
+  }
+
+  private inFoldTurn<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.foldTurn.then(work, work);
+    this.foldTurn = next.catch(() => undefined);
+    return next;
+  }
+
+  private async loadNow(): Promise<Checkpoint> {
     const s = this.schema;
     this.cache.clear();
     this.uncommitted.clear();
@@ -194,7 +214,22 @@ export class ReadSideWriter {
    * committed or not) and encodes what to write. A FoldError leaves the state half-changed: the
    * caller lets a commit under way end, then calls `load` before anything else.
    */
-  async fold(events: readonly WrittenEvent[], passed: number, logId: string): Promise<FoldedBatch | undefined> {
+  fold(events: readonly WrittenEvent[], passed: number, logId: string): Promise<FoldedBatch | undefined> {
+    return this.inFoldTurn(() => this.foldNow(events, passed, logId));
+  }
+
+  private async foldNow(newEvents: readonly WrittenEvent[], newPassed: number, logId: string): Promise<FoldedBatch | undefined> {
+    // Batches folded before a load and not written yet come first: folded from the checkpoint
+    // without them, this one would skip their events, and their own fold again would follow it.
+    const stale = this.outstanding.filter((batch) => batch.generation !== this.generation);
+    let events = newEvents;
+    let passed = newPassed;
+    if (stale.length > 0) {
+      events = [...stale.flatMap((batch) => batch.events), ...newEvents];
+      passed = Math.max(newPassed, ...stale.map((batch) => batch.passed));
+      for (const batch of stale) this.superseded.add(batch.sequence);
+      this.outstanding = this.outstanding.filter((batch) => batch.generation === this.generation);
+    }
     const from = this.folded;
     const fresh = events.filter((event) => event.position > from);
     const target = Math.max(passed, fresh.length > 0 ? fresh[fresh.length - 1]!.position : 0, from);
@@ -245,6 +280,7 @@ export class ReadSideWriter {
       sequence,
     };
     this.folded = target;
+    this.outstanding.push(batch);
     for (const record of records) {
       this.uncommitted.set(record.id, { record, sequence });
       this.remember(record);
@@ -259,7 +295,9 @@ export class ReadSideWriter {
   async commit(folded: FoldedBatch): Promise<void> {
     let batch = folded;
     if (batch.generation !== this.generation) {
-      const again = await this.fold(batch.events, batch.passed, batch.logId);
+      // Folded before a load: folded again (with any stale batch before it), unless a later fold took it in already.
+      if (this.superseded.delete(batch.sequence)) return;
+      const again = await this.fold([], 0, batch.logId);
       if (!again) return;
       batch = again;
     }
@@ -283,6 +321,7 @@ export class ReadSideWriter {
       throw error;
     }
     if (batch.state !== null) this.stateRevision += 1;
+    this.outstanding = this.outstanding.filter((outstanding) => outstanding !== batch);
     this.checkpoint = { position: batch.target, logId: batch.logId, anchor: batch.anchor ?? this.checkpoint.anchor, failed: this.checkpoint.failed };
     for (const record of batch.records) {
       if (this.uncommitted.get(record.id)?.sequence === batch.sequence) this.uncommitted.delete(record.id);
