@@ -16,6 +16,7 @@ import { UnreadableReadSideStateError } from './read-side.saved-state';
 import { carryPrivileges, privilegesNotCarriedMessage } from './read-side.privileges';
 import { repointDependentViews } from './read-side.dependent-views';
 import { copyForeignIndexes, moveForeignObjects } from './read-side.foreign-objects';
+import { assertMaySwapIn } from './read-side.permission';
 
 // The projector of the PostgreSQL read side: follows the event log and writes every read model's
 // rows, a batch of events and the checkpoint per transaction (read-side.writer.ts). One projector
@@ -470,6 +471,8 @@ export async function rebuildIntoShadow(
   try {
     // Only a shadow this read side made is dropped (another deployment's schema may bear the name).
     await assertReadSideSchema(client, shadow);
+    // The swap renames the live schema away: a role that may not is told now, not after the fold.
+    await assertMaySwapIn(client, live);
     await client.query(`DROP SCHEMA IF EXISTS ${shadow} CASCADE`);
     // Old schemas an earlier rebuild could not drop (a reader held them, the process was killed
     // between the swap and the drop): each a whole copy of the read side, dropped now if they can be.

@@ -153,6 +153,37 @@ describeWithPostgres('the read side keeps to a schema of its own', () => {
     }
   });
 
+  // A DBA made the schema and granted the role what it needs to fill it, and CREATE on the
+  // database for rebuilds: the rebuild's shadow is made and folded, but only the schema's owner may
+  // rename it away at the swap. Said before the fold (which may take an hour), with the statement.
+  it('a rebuild by a role that does not own the live schema is refused before it folds, naming the owner and the statement to run', async () => {
+    const role = uniqueSchema('notowner');
+    const live = uniqueSchema('dbamade');
+    made.push(live, `${live}_rebuild`);
+    const { database, owner } = (await admin.query<{ database: string; owner: string }>('SELECT current_database() AS database, current_user AS owner')).rows[0]!;
+    await admin.query(`CREATE ROLE ${role} LOGIN; GRANT CREATE ON DATABASE ${database} TO ${role}; CREATE SCHEMA ${live}; GRANT ALL ON SCHEMA ${live} TO ${role}`);
+    const url = new URL(POSTGRES_TEST_URL);
+    url.username = role;
+    url.password = '';
+    const pool = new Pool({ connectionString: url.toString(), max: 1 });
+    const dir = mkdtempSync(join(tmpdir(), 'notowner-'));
+    const store = getSQLiteEventStore({ path: join(dir, 'events.db') });
+    try {
+      const client = await pool.connect();
+      await migrateReadSide(client, live).finally(() => client.release());
+      const rebuild = await rebuildIntoShadow(store, { url: url.toString(), schema: live }, { target: () => 0, swap: (swapIn) => swapIn(), logId: () => '' }).catch((error: unknown) => error);
+      expect(rebuild).toBeInstanceOf(ReadSideNotPermittedError);
+      expect((rebuild as Error).message).toMatch(new RegExp(`^the PostgreSQL role ${role} may not swap a rebuilt schema in for ${live}, which ${owner} owns: .*ALTER SCHEMA ${live} OWNER TO ${role}`));
+      // Refused up front: no shadow schema was made, nothing was folded.
+      expect((await admin.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [`${live}_rebuild`])).rowCount).toBe(0);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+      await pool.end();
+      await admin.query(`DROP SCHEMA IF EXISTS ${live}_rebuild CASCADE; DROP SCHEMA IF EXISTS ${live} CASCADE; REVOKE CREATE ON DATABASE ${database} FROM ${role}; DROP ROLE IF EXISTS ${role}`);
+    }
+  });
+
   it('a pool survives PostgreSQL ending one of its idle connections, and answers on a new one', async () => {
     const pool = createReadSidePool({ url: POSTGRES_TEST_URL, schema: 'stagecraft' }, 2);
     try {
