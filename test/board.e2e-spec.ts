@@ -318,7 +318,10 @@ describe('the board in a real browser (end to end)', () => {
         expect(shown[index]!.text).toContain(euros(entry.amount!));
       }
       expect(await column(key).locator('[data-figure="amount"]').textContent()).toBe(euros(standard[key]!.amountsByCurrency.EUR!));
-      expect(await column(key).locator('[data-figure="period"]').textContent()).toBe(`Closed ${answer.closed!.from.slice(0, 10)} – ${answer.closed!.to.slice(0, 10)}`);
+      // In the page's own time zone, as the cards' dates are.
+      const zone = await page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone);
+      const day = (instant: string) => new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: zone }).format(new Date(instant));
+      expect(await column(key).locator('[data-figure="period"]').textContent()).toBe(`Closed ${day(answer.closed!.from)} – ${day(answer.closed!.to)}`);
     }
   });
 
@@ -1674,6 +1677,42 @@ describe('the board in a real browser (end to end)', () => {
         expect(await tab.textContent('#side-panel [data-field="status"]')).toBe('Open in Proposition');
       } finally {
         await tab.close();
+      }
+    });
+  });
+
+  describe('dates, in the rep\'s own time zone and one form', () => {
+    /** A zone whose calendar day is not UTC's right now (14 hours ahead late in the UTC day, 12 behind early in it): what UTC days would show differs. */
+    const zoneAwayFromUtc = () => (new Date().getUTCHours() >= 12 ? 'Pacific/Kiritimati' : 'Etc/GMT+12');
+    const dayIn = (instant: string, timeZone: string) => new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone }).format(new Date(instant));
+    /** A tab in its own browser context, as a rep in `timeZone` has it, signed in on `board`. */
+    const repIn = async (timeZone: string, board: string) => {
+      const context = await browser.newContext({ timezoneId: timeZone, viewport: { width: 1400, height: 900 } });
+      const tab = await context.newPage();
+      tab.setDefaultTimeout(10_000);
+      await tab.addInitScript(() => {
+        (window as { stagecraftLiveRefreshMs?: number }).stagecraftLiveRefreshMs = 3_600_000;
+      });
+      await tab.goto(`${api.baseUrl}/board?${board}`);
+      await tab.fill('#credentials', api.keys[TEST_SERVICE]!);
+      await tab.click('#login-form button[type=submit]');
+      await tab.waitForFunction(() => Number(document.getElementById('columns')?.dataset.renders ?? 0) > 0);
+      return { tab, close: () => context.close() };
+    };
+
+    it('a deal won just now is won on the last day of the Won period: the period and the card name the same days, the rep\'s', async () => {
+      const timeZone = zoneAwayFromUtc();
+      const { id } = await caller.command('/opportunities', { title: 'Won near midnight', processId: 'quick', teamId: 'direct' });
+      await caller.command(`/opportunities/${id}/win`, { reason: 'price' });
+      const { closedAt } = (await caller.get<PipelineResult>(`/pipeline?processId=quick&include=opportunities&closed=won&minPosition=${caller.lastPosition()}`)).processes[0]!.won!.opportunities!.find((deal) => deal.id === id)!;
+      const { tab, close } = await repIn(timeZone, 'process=quick');
+      try {
+        const closedOn = await tab.textContent(`[data-column="won"] [data-opportunity-id="${id}"] [data-figure="closed"]`);
+        expect(closedOn).toBe(dayIn(closedAt, timeZone));
+        const period = (await tab.textContent('[data-column="won"] [data-figure="period"]'))!;
+        expect(period.replace(/ · .*$/, '').split(' – ')[1]).toBe(closedOn);
+      } finally {
+        await close();
       }
     });
   });

@@ -1,5 +1,6 @@
 import type { PipelineResult, ProcessDetail } from '@stagecraft/contracts';
 import { boardColumns, cardAsRead, moveCommand, type BoardCard } from './board.model';
+import { formatDate } from './format';
 import { allowedTargets, moveChoices } from './moves.model';
 
 const definition: ProcessDetail['definition'] = {
@@ -78,7 +79,24 @@ describe('the board model', () => {
       { id: 'l', title: 'L', owner: 'bob', amount: '$700', amountValue: 700, currency: 'USD', teamId: null, daysInStage: null, rotting: false, expectedCloseDate: null, nextSteps: null, stageId: 'lost', status: 'lost', closedAt: '2026-03-01T08:00:00Z', lostReason: 'price', criteria: null, closedInStage: 'new', processVersion: null },
     ]);
     // The period, and that Won lists fewer cards than it counts.
-    expect(columns.map((column) => column.caption)).toEqual([null, null, null, 'Closed 2026-02-08 – 2026-03-10 · newest 1 of 3', 'Closed 2026-02-08 – 2026-03-10']);
+    expect(columns.map((column) => column.caption)).toEqual([null, null, null, 'Closed 8 Feb 2026 – 10 Mar 2026 · newest 1 of 3', 'Closed 8 Feb 2026 – 10 Mar 2026']);
+  });
+
+  it('names the Won and Lost period in the rep\'s own days, as the cards\' dates are: near midnight the UTC day is another', () => {
+    // 23:30 UTC on 10 March: already 11 March in Auckland, still 10 March in New York.
+    const pipeline: PipelineResult = {
+      closed: { from: '2026-02-08T23:30:00.000Z', to: '2026-03-10T23:30:00.000Z', limit: 10 },
+      processes: [{ processId: 'standard', stages: [], won: { count: 1, amountsByCurrency: {}, opportunities: [{ id: 'w', title: 'W', ownerId: null, teamId: null, amount: null, currency: null, closedAt: '2026-03-10T23:10:00.000Z' }] } }],
+    } as unknown as PipelineResult;
+    for (const [timeZone, period, closedOn] of [
+      ['Pacific/Auckland', 'Closed 9 Feb 2026 – 11 Mar 2026', '11 Mar 2026'],
+      ['America/New_York', 'Closed 8 Feb 2026 – 10 Mar 2026', '10 Mar 2026'],
+    ] as const) {
+      const won = boardColumns(definition, pipeline, now, timeZone).find((column) => column.key === 'won')!;
+      expect([timeZone, won.caption]).toEqual([timeZone, period]);
+      // The card says the day it closed the same way (board.view.ts: formatDate): the period's last day.
+      expect(formatDate(won.cards[0]!.closedAt!, timeZone)).toBe(closedOn);
+    }
   });
 
   it('says how many cards a capped stage column leaves out, while its header keeps the whole column\'s figures', () => {

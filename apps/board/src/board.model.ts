@@ -1,5 +1,5 @@
 import type { ClosedOpportunity, ClosedSection, ConvertedAmount, OpportunityView, PipelineResult, PipelineStage, ProcessDetail } from '@stagecraft/contracts';
-import { daysSince, formatAmounts, formatDealAmount, formatMoney } from './format';
+import { daysSince, formatAmounts, formatDate, formatDealAmount, formatMoney } from './format';
 
 // What the board shows, computed from the API's answers alone. Pure (no DOM): unit-tested in
 // board.model.spec.ts; board.view.ts only draws it.
@@ -74,8 +74,9 @@ type Definition = ProcessDetail['definition'];
 /**
  * One column per stage in process order (stages only older versions still hold come after), then
  * Won and Lost with the opportunities closed in the pipeline answer's period (`?closed=won,lost`).
+ * `timeZone`: the reader's when undefined (format.ts).
  */
-export function boardColumns(definition: Definition, pipeline: PipelineResult, now: Date): BoardColumn[] {
+export function boardColumns(definition: Definition, pipeline: PipelineResult, now: Date, timeZone?: string): BoardColumn[] {
   const process = pipeline.processes.find((entry) => entry.processId === definition.id);
   const figures = process?.stages ?? [];
   const byStage = new Map(figures.map((stage) => [stage.stageId, stage]));
@@ -120,7 +121,8 @@ export function boardColumns(definition: Definition, pipeline: PipelineResult, n
       more: stage?.opportunitiesOmitted ? `${stage.opportunitiesOmitted.toLocaleString('en')} more not shown` : null,
     };
   });
-  const period = pipeline.closed ? `Closed ${formatDay(pipeline.closed.from)} – ${formatDay(pipeline.closed.to)}` : null;
+  // In the rep's days, as the cards' dates are: a deal closed just now is closed on the period's last day.
+  const period = pipeline.closed ? `Closed ${formatDate(pipeline.closed.from, timeZone)} – ${formatDate(pipeline.closed.to, timeZone)}` : null;
   const outcome = (kind: 'won' | 'lost', name: string, section: ClosedSection | undefined): BoardColumn => {
     const cards = (section?.opportunities ?? []).map((card) => closedCard(card, kind));
     const shown = section && cards.length < section.count ? ` · newest ${cards.length} of ${section.count}` : '';
@@ -189,11 +191,6 @@ export function cardAsRead(card: BoardCard, opportunity: Pick<OpportunityView, '
     closedInStage: open ? null : opportunity.stage,
     processVersion: opportunity.processVersion,
   };
-}
-
-/** yyyy-mm-dd of an instant, in UTC: the period is whole days of business time. */
-export function formatDay(instant: string): string {
-  return new Date(instant).toISOString().slice(0, 10);
 }
 
 /** How a win or a loss was recorded on the board (dialogs.ts asks); fields left empty are not sent. */

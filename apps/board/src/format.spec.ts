@@ -1,4 +1,4 @@
-import { dayBoundary, daysSince, formatAmounts, formatDealAmount, formatPercent, secondsToDays } from './format';
+import { dayBoundary, daysSince, formatDate, formatInstant, localDay, formatAmounts, formatDealAmount, formatPercent, secondsToDays } from './format';
 
 describe('formatting', () => {
   it('gives each sum its own currency and never adds two currencies into one number', () => {
@@ -32,9 +32,21 @@ describe('formatting', () => {
     expect(formatPercent(null)).toBe('–');
   });
 
-  it('reads a date input as the first or last instant of that day (UTC)', () => {
-    expect(dayBoundary('2026-03-01', 'start')).toBe('2026-03-01T00:00:00.000Z');
-    expect(dayBoundary('2026-03-01', 'end')).toBe('2026-03-01T23:59:59.999Z');
+  it('reads a date input as the first or last instant of that day in the rep\'s time zone, not UTC\'s', () => {
+    expect(dayBoundary('2026-03-01', 'start', 'UTC')).toBe('2026-03-01T00:00:00.000Z');
+    expect(dayBoundary('2026-03-01', 'end', 'UTC')).toBe('2026-03-01T23:59:59.999Z');
+    expect(dayBoundary('2026-03-01', 'start', 'Europe/Berlin')).toBe('2026-02-28T23:00:00.000Z');
+    expect(dayBoundary('2026-03-01', 'end', 'Europe/Berlin')).toBe('2026-03-01T22:59:59.999Z');
+    expect(dayBoundary('2026-12-31', 'end', 'America/New_York')).toBe('2027-01-01T04:59:59.999Z');
+    // A day the clocks go forward is 23 hours long.
+    expect(dayBoundary('2026-03-29', 'start', 'Europe/Berlin')).toBe('2026-03-28T23:00:00.000Z');
+    expect(dayBoundary('2026-03-29', 'end', 'Europe/Berlin')).toBe('2026-03-29T21:59:59.999Z');
     expect(dayBoundary('', 'start')).toBeUndefined();
+  });
+
+  it('shows every instant on the rep\'s own calendar: the day, the minute and "today" agree', () => {
+    const lateEvening = '2026-03-10T23:30:00.000Z';
+    expect([formatDate(lateEvening, 'Pacific/Auckland'), formatInstant(lateEvening, 'Pacific/Auckland'), localDay(new Date(lateEvening), 'Pacific/Auckland')]).toEqual(['11 Mar 2026', '11 Mar 2026, 12:30', '2026-03-11']);
+    expect([formatDate(lateEvening, 'America/New_York'), localDay(new Date(lateEvening), 'America/New_York')]).toEqual(['10 Mar 2026', '2026-03-10']);
   });
 });

@@ -58,24 +58,59 @@ export function formatPercent(ratio: number | null): string {
   return ratio === null ? '–' : `${Math.round(ratio * 1000) / 10}%`;
 }
 
+// Every date the board shows or asks about is in the rep's own time zone (the browser's): a deal
+// closed at 23:30 in Berlin is closed that day on its card, in the Won column's period, in the
+// charts' periods and in the timeline alike. `timeZone` is for the specs only (undefined: the reader's).
+
 /** An instant in the reader's time zone, down to the minute. */
-export function formatInstant(instant: string): string {
+export function formatInstant(instant: string, timeZone?: string): string {
   const date = new Date(instant);
   if (Number.isNaN(date.getTime())) return instant;
-  return new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' }).format(date);
+  return new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(date);
 }
 
 /** The day of an instant in the reader's time zone, e.g. "27 Nov 2026". */
-export function formatDate(instant: string): string {
+export function formatDate(instant: string, timeZone?: string): string {
   const date = new Date(instant);
   if (Number.isNaN(date.getTime())) return instant;
-  return new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium' }).format(date);
+  return new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone }).format(date);
 }
 
-/** A date input's value (yyyy-mm-dd) as the first or last instant of that day in UTC. */
-export function dayBoundary(day: string, edge: 'start' | 'end'): string | undefined {
+/** The calendar day (yyyy-mm-dd) an instant falls on in the reader's time zone: what a date input shows for "today". */
+export function localDay(instant: Date, timeZone?: string): string {
+  const parts = zoneParts(instant.getTime(), timeZone);
+  return `${String(parts.year).padStart(4, '0')}-${String(parts.month).padStart(2, '0')}-${String(parts.day).padStart(2, '0')}`;
+}
+
+/**
+ * A date input's value (yyyy-mm-dd) as the first or last instant of that day in the reader's time
+ * zone: the day the rep picked, not the UTC day, which starts hours before or after theirs.
+ */
+export function dayBoundary(day: string, edge: 'start' | 'end', timeZone?: string): string | undefined {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return undefined;
-  return edge === 'start' ? `${day}T00:00:00.000Z` : `${day}T23:59:59.999Z`;
+  const [year, month, date] = day.split('-').map(Number) as [number, number, number];
+  const instant = edge === 'start' ? startOfDay(year, month, date, timeZone) : startOfDay(year, month, date + 1, timeZone) - 1;
+  return new Date(instant).toISOString();
+}
+
+/** The first instant of a calendar day in a zone (Date.UTC rolls a day past the month's end over). */
+function startOfDay(year: number, month: number, date: number, timeZone: string | undefined): number {
+  const wall = Date.UTC(year, month - 1, date);
+  // The zone's offset at the guess, then at the corrected guess: right across a change of offset too.
+  const once = wall - offsetAt(wall, timeZone);
+  return wall - offsetAt(once, timeZone);
+}
+
+/** How far the zone's wall clock is ahead of UTC at an instant, in ms. */
+function offsetAt(instant: number, timeZone: string | undefined): number {
+  const parts = zoneParts(instant, timeZone);
+  return Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second) - Math.floor(instant / 1000) * 1000;
+}
+
+function zoneParts(instant: number, timeZone: string | undefined): Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', number> {
+  const format = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+  const value = (type: Intl.DateTimeFormatPartTypes) => Number(format.formatToParts(instant).find((part) => part.type === type)?.value ?? 0);
+  return { year: value('year'), month: value('month'), day: value('day'), hour: value('hour'), minute: value('minute'), second: value('second') };
 }
 
 /** A calendar day (yyyy-mm-dd, no time zone), e.g. "1 Dec 2026": read as written, never shifted by a zone. */

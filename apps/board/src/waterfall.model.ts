@@ -1,4 +1,5 @@
 import type { CohortsResult, VelocityResult, WaterfallResult } from '@stagecraft/contracts';
+import { localDay } from './format';
 
 // The waterfall chart as plain bars, from GET /analytics/waterfall: the open count at `from`, one
 // floating bar per bucket from the running count to the running count plus its change, the open
@@ -45,10 +46,10 @@ export function waterfallLines(answer: WaterfallResult): WaterfallLine[] {
   return lines;
 }
 
-/** The period in the address (?waterfallFrom=&waterfallTo=, calendar days), else the last 7 days up to `today`. */
-export function waterfallPeriod(search: URLSearchParams, today: Date): { from: string; to: string } {
+/** The period in the address (?waterfallFrom=&waterfallTo=, calendar days), else the last 7 days up to `today`, the rep's day (format.ts). */
+export function waterfallPeriod(search: URLSearchParams, today: Date, timeZone?: string): { from: string; to: string } {
   const day = (value: string | null) => (value !== null && /^\d{4}-\d{2}-\d{2}$/.test(value) ? value : undefined);
-  const to = day(search.get('waterfallTo')) ?? today.toISOString().slice(0, 10);
+  const to = day(search.get('waterfallTo')) ?? localDay(today, timeZone);
   const from = day(search.get('waterfallFrom')) ?? new Date(Date.parse(`${to}T00:00:00.000Z`) - WATERFALL_DEFAULT_DAYS * 86_400_000).toISOString().slice(0, 10);
   return { from, to };
 }

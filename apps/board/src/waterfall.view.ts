@@ -2,7 +2,7 @@ import { BarController, BarElement, CategoryScale, Chart, LinearScale, Tooltip }
 import type { WaterfallResult } from '@stagecraft/contracts';
 import type { ApiClient, Query } from './api.client';
 import { byId, h } from './dom';
-import { dayBoundary, formatMoney } from './format';
+import { dayBoundary, formatDate, formatMoney } from './format';
 import { loadLevers } from './velocity.view';
 import { waterfallLines, waterfallPeriod, type WaterfallLine } from './waterfall.model';
 
@@ -63,7 +63,7 @@ export function renderWaterfall(container: HTMLElement, answer: WaterfallResult)
   const currencies = [...new Set(lines.flatMap((line) => Object.keys(line.amountsByCurrency)))].sort();
   const canvas = h('canvas', { role: 'img', 'aria-labelledby': 'waterfall-caption' });
   container.replaceChildren(
-    h('figcaption', { id: 'waterfall-caption' }, `Open pipeline from ${answer.from.slice(0, 10)} to ${answer.to.slice(0, 10)}: what changed it (opportunities)`),
+    h('figcaption', { id: 'waterfall-caption' }, `Open pipeline from ${formatDate(answer.from)} to ${formatDate(answer.to)}: what changed it (opportunities)`),
     h('div', { class: 'chart-box' }, canvas),
     h(
       'table',
