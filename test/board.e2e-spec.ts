@@ -1715,6 +1715,20 @@ describe('the board in a real browser (end to end)', () => {
         await close();
       }
     });
+
+    it('a card writes its expected close date as its panel does, a calendar day no zone shifts', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Closing on New Year\'s Eve', processId: 'standard', teamId: 'direct', expectedCloseDate: '2026-12-31' });
+      const { tab, close } = await repIn('Etc/GMT+12', `process=standard&q=${encodeURIComponent("New Year's Eve")}`);
+      try {
+        const onCard = tab.locator(`[data-opportunity-id="${id}"] [data-figure="expected-close"]`);
+        expect([await onCard.textContent(), await onCard.getAttribute('datetime')]).toEqual(['31 Dec 2026', '2026-12-31']);
+        await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+        await tab.waitForSelector('#side-panel[open] [data-field="expectedCloseDate"]');
+        expect(await tab.textContent('#side-panel [data-field="expectedCloseDate"]')).toBe('31 Dec 2026');
+      } finally {
+        await close();
+      }
+    });
   });
 
   describe('a deal on an older process version', () => {

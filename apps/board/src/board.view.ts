@@ -1,6 +1,6 @@
 import type { BoardCard, BoardColumn, MoveTarget } from './board.model';
 import { h } from './dom';
-import { formatDate, formatDays } from './format';
+import { formatCalendarDay, formatDate, formatDays } from './format';
 import { allowedTargets, type MoveChoice } from './moves.model';
 import { closeMoveMenu, openMoveMenu } from './move-menu';
 
@@ -147,7 +147,10 @@ function cardElement(card: BoardCard, actions: BoardActions): HTMLElement {
       h('div', {}, h('dt', {}, 'Owner'), h('dd', {}, card.owner)),
       h('div', {}, h('dt', {}, 'Amount'), h('dd', {}, card.amount)),
       card.daysInStage === null ? null : h('div', {}, h('dt', {}, 'In stage'), h('dd', { 'data-figure': 'days' }, formatDays(card.daysInStage))),
-      card.expectedCloseDate === null ? null : h('div', {}, h('dt', {}, 'Expected close'), h('dd', { 'data-figure': 'expected-close' }, card.expectedCloseDate)),
+      // A calendar day, written as the panel and the timeline write it ("31 Dec 2026"), never shifted by a zone.
+      card.expectedCloseDate === null
+        ? null
+        : h('div', {}, h('dt', {}, 'Expected close'), h('dd', {}, h('time', { 'data-figure': 'expected-close', datetime: card.expectedCloseDate }, formatCalendarDay(card.expectedCloseDate)))),
       // "met/total" of its current stage, as the pipeline answer carries it: drawn with the card (no
       // read per card, and no search of the whole board per card after each redraw).
       open && card.criteria !== null && card.criteria.total > 0
