@@ -1732,21 +1732,24 @@ describe('the board in a real browser (end to end)', () => {
   });
 
   describe('a deal on an older process version', () => {
-    // The deal opened when the process allowed skipping stages but not moving back; the file has
-    // changed since (the shipped rules: back allowed, no skipping). Its moves are its version's.
+    // The deal opened when the process allowed skipping stages but not moving back, and called
+    // Qualification "Qualifying"; the file has changed since (the shipped rules: back allowed, no
+    // skipping). Its moves, and its stages' names, are its version's.
     let dir: ReturnType<typeof temporaryDirectory>;
     let older: ListeningApi;
     let dealId: string;
     /** Lost in Proposition on the old rules, which allow no moving back: it may reopen there only. */
     let lostId: string;
     let olderVersion: string;
+    /** In Qualifying on the old version too: migrated to the current one while a board shows it. */
+    let migratedId: string;
 
     beforeAll(async () => {
       dir = temporaryDirectory('stagecraft-board-versions-'); // here, not when the file is read: a run that skips these tests makes none
       const oldRules = join(dir.path, 'old-processes');
       mkdirSync(oldRules);
       const standard = readFileSync(join(__dirname, '..', 'config', 'processes', 'standard.yaml'), 'utf8');
-      writeFileSync(join(oldRules, 'standard.yaml'), standard.replace('allowSkipping: false', 'allowSkipping: true').replace('allowBackward: true ', 'allowBackward: false'));
+      writeFileSync(join(oldRules, 'standard.yaml'), standard.replace('allowSkipping: false', 'allowSkipping: true').replace('allowBackward: true ', 'allowBackward: false').replace('name: Qualification', 'name: Qualifying'));
       const eventStorePath = join(dir.path, 'events.db');
       const before = await startApiTestApp({ eventStorePath, processesDir: oldRules });
       try {
@@ -1755,6 +1758,8 @@ describe('the board in a real browser (end to end)', () => {
         lostId = (await before.http.post('/opportunities').send({ title: 'Lost on the old rules', processId: 'standard', teamId: 'direct' }).expect(201)).body.id;
         await before.http.post(`/opportunities/${lostId}/move`).send({ stage: 'proposition' }).expect(200);
         await before.http.post(`/opportunities/${lostId}/lose`).send({ reason: 'price' }).expect(200);
+        migratedId = (await before.http.post('/opportunities').send({ title: 'Migrated while shown', processId: 'standard', teamId: 'direct' }).expect(201)).body.id;
+        await before.http.post(`/opportunities/${migratedId}/move`).send({ stage: 'qualification' }).expect(200);
         olderVersion = (await before.http.get('/processes/standard').expect(200)).body.version;
       } finally {
         await before.close();
@@ -1815,6 +1820,58 @@ describe('the board in a real browser (end to end)', () => {
         await tab.click(`[data-opportunity-id="${lostId}"] .card-title`);
         await tab.waitForSelector('#side-panel[open] .panel-move');
         expect(await tab.$$eval('#side-panel .panel-move', (buttons) => buttons.map((button) => (button as HTMLElement).dataset.target))).toEqual(['proposition']);
+      } finally {
+        await tab.close();
+      }
+    });
+
+    /** A tab on the older store's board, with no live refresh: its cards stay as first drawn. */
+    const olderBoard = async () => {
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      tab.setDefaultTimeout(10_000);
+      await tab.addInitScript(() => {
+        (window as { stagecraftLiveRefreshMs?: number }).stagecraftLiveRefreshMs = 3_600_000;
+      });
+      await tab.goto(`${older.baseUrl}/board?process=standard`);
+      await tab.fill('#credentials', older.keys[TEST_SERVICE]!);
+      await tab.click('#login-form button[type=submit]');
+      return tab;
+    };
+    /** The panel of a deal, once its timeline is drawn: its status, the timeline's move, and the moves offered. */
+    const panelOf = async (tab: Page, id: string) => {
+      await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+      await tab.waitForSelector('#side-panel[open] .timeline-table tbody tr');
+      await tab.waitForSelector('#side-panel .panel-move');
+      return {
+        status: await tab.textContent('#side-panel [data-field="status"]'),
+        moved: (await tab.$$eval('#side-panel tbody tr td:nth-child(3)', (cells) => cells.map((cell) => cell.textContent ?? ''))).filter((text) => text.startsWith('Moved')),
+        offered: await tab.$$eval('#side-panel .panel-move', (buttons) => buttons.map((button) => (button as HTMLElement).dataset.target)),
+      };
+    };
+
+    it('its panel names its stages as its own version does, as the API does: the status and the timeline agree', async () => {
+      const tab = await olderBoard();
+      try {
+        await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${dealId}"]`);
+        expect(await panelOf(tab, dealId)).toEqual({ status: 'Open in Qualifying', moved: ['Moved from New to Qualifying'], offered: ['proposition', 'negotiation', 'lost'] });
+      } finally {
+        await tab.close();
+      }
+    });
+
+    it('migrated by someone else while the board shows it: the panel names its stages and offers its moves by the version it is on now', async () => {
+      const tab = await olderBoard();
+      try {
+        await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${migratedId}"]`);
+        const current = (await (await fetch(`${older.baseUrl}/processes/standard`, { headers: { authorization: `Bearer ${older.keys[TEST_SERVICE]}` } })).json()) as { version: string };
+        const migrated = await fetch(`${older.baseUrl}/opportunities/${migratedId}/migrate`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${older.keys[TEST_SERVICE]}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ toVersion: current.version }),
+        });
+        expect(migrated.status).toBe(200);
+        // The current rules: back to New allowed, no skipping to Negotiation; Qualification by its current name.
+        expect(await panelOf(tab, migratedId)).toEqual({ status: 'Open in Qualification', moved: ['Moved from New to Qualification'], offered: ['new', 'proposition', 'lost'] });
       } finally {
         await tab.close();
       }

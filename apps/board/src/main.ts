@@ -11,7 +11,7 @@ import { openDealForm } from './deal-form';
 import { chooseClosing, type ClosingAnswer } from './dialogs';
 import { announce, byId, h } from './dom';
 import { dayBoundary } from './format';
-import { detailForCard, inWords, moveChoices, otherVersions } from './moves.model';
+import { detailForCard, inWords, moveChoices, otherVersions, type VersionDetail } from './moves.model';
 import { openSidePanel } from './side-panel';
 import { loadWaterfall } from './waterfall.view';
 
@@ -38,8 +38,8 @@ const state = {
   renders: 0,
   /** The columns were loaded with SEARCHED_CARDS_PER_COLUMN (a search, filter or sort was on). */
   loadedForSearch: false,
-  /** The moves of process versions other than the current one, by process and version: a card is offered its own version's. */
-  versionMoves: new Map<string, Map<string, ProcessDetail['moves']>>(),
+  /** Process versions other than the current one (their stages and moves), by process and version: a card is named and offered moves by its own version. */
+  versions: new Map<string, Map<string, VersionDetail>>(),
 };
 
 const view = (): 'board' | 'charts' => (location.hash === '#charts' && mayReadCharts() ? 'charts' : 'board');
@@ -147,9 +147,9 @@ function clearStatus(): void {
   announce('');
 }
 
-/** Says an API refusal in words: names, not ids. */
-function refusalText(error: ApiError): string {
-  const text = inWords(error.problem.detail ?? error.problem.code, state.detail?.definition ?? null);
+/** Says an API refusal in words: names, not ids (a deal's own version's, when it is about one). */
+function refusalText(error: ApiError, definition = state.detail?.definition ?? null): string {
+  const text = inWords(error.problem.detail ?? error.problem.code, definition);
   return error.status === 403 ? `Not allowed with this key: ${text}` : text;
 }
 
@@ -264,27 +264,34 @@ async function loadBoard(options: { onlyIfChanged?: boolean } = {}): Promise<voi
 }
 
 /**
- * The moves of each other process version the cards run on, read once (a version never changes):
- * a deal on an older version is decided by that version's rules, so the board offers those. One
- * that cannot be read is left to the API to judge (nothing marked forbidden), never the current rules.
+ * Each other process version the cards run on, read once (a version never changes): a deal on an
+ * older version is decided by that version's rules and named by its stages, so the board offers
+ * and says those. One that cannot be read is left to the API to judge (nothing marked forbidden),
+ * never the current rules.
  */
 async function loadVersionMoves(columns: readonly BoardColumn[]): Promise<void> {
-  const detail = state.detail!;
-  const known = state.versionMoves.get(detail.id) ?? new Map<string, ProcessDetail['moves']>();
-  state.versionMoves.set(detail.id, known);
-  const missing = otherVersions(columns, detail.version).filter((version) => !known.has(version));
-  await Promise.all(
-    missing.map(async (version) => {
-      const answer = await api.get<ProcessDetail>(`/processes/${encodeURIComponent(detail.id)}`, { version }).catch(() => null);
-      if (answer) known.set(version, answer.moves);
-    }),
-  );
+  await Promise.all(otherVersions(columns, state.detail!.version).map((version) => loadVersion(version)));
 }
 
-/** The process as a card is judged by: its own version's moves. */
-function detailOf(card: BoardCard): Pick<ProcessDetail, 'definition' | 'moves'> {
+async function loadVersion(version: string): Promise<void> {
   const detail = state.detail!;
-  return detailForCard(detail, state.versionMoves.get(detail.id) ?? new Map(), card);
+  const known = state.versions.get(detail.id) ?? new Map<string, VersionDetail>();
+  state.versions.set(detail.id, known);
+  if (known.has(version)) return;
+  const answer = await api.get<ProcessDetail>(`/processes/${encodeURIComponent(detail.id)}`, { version }).catch(() => null);
+  if (answer) known.set(version, { definition: answer.definition, moves: answer.moves });
+}
+
+/** The process as a card is named and judged by: its own version's stages and moves. */
+function detailOf(card: Pick<BoardCard, 'processVersion'>): VersionDetail {
+  const detail = state.detail!;
+  return detailForCard(detail, state.versions.get(detail.id) ?? new Map(), card);
+}
+
+/** The same, for a deal as just read: a version the board has not drawn (migrated meanwhile) is read first. */
+async function detailOfDeal(card: Pick<BoardCard, 'processVersion'>): Promise<VersionDetail> {
+  if (state.detail && card.processVersion !== null && card.processVersion !== state.detail.version) await loadVersion(card.processVersion);
+  return detailOf(card);
 }
 
 /**
@@ -372,7 +379,7 @@ function oneColumnAtATime(): boolean {
 async function openPanel(card: BoardCard): Promise<void> {
   if (!state.detail) return;
   await openSidePanel(api, card, {
-    detailOf,
+    detailOf: detailOfDeal,
     columns: state.columns,
     canWrite: mayWrite(),
     canReadHistory: mayReadHistory(),
@@ -433,7 +440,8 @@ async function move(card: BoardCard, target: MoveTarget): Promise<void> {
     announce(`“${card.title}” is still being sent; wait for its answer.`);
     return;
   }
-  const definition = state.detail?.definition;
+  // The deal's own version's reasons and names: a deal on an older version is closed by its rules.
+  const definition = state.detail ? detailOf(card).definition : undefined;
   const unsentKey = `${card.id} ${target.kind}`;
   const closing =
     target.kind === 'stage'
@@ -471,7 +479,7 @@ async function move(card: BoardCard, target: MoveTarget): Promise<void> {
     } else if (error.status === 409) {
       announce(`“${card.title}” was changed by someone else meanwhile; the board was reloaded.`, 'error');
     } else if (error.status === 422 || error.status === 403 || error.status === 400) {
-      announce(`“${card.title}” cannot go to ${target.name}: ${refusalText(error)}`, 'error');
+      announce(`“${card.title}” cannot go to ${target.name}: ${refusalText(error, definition ?? null)}`, 'error');
     } else {
       throw error;
     }

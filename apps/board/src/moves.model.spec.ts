@@ -74,7 +74,7 @@ describe('the moves a card is offered', () => {
     ];
     const current = { definition, moves, version: 'v2' };
     const card = { stageId: 'proposition', status: 'open' as const, processVersion: 'v1' };
-    const choices = moveChoices(columns, card, detailForCard(current, new Map([['v1', older]]), card));
+    const choices = moveChoices(columns, card, detailForCard(current, new Map([['v1', { definition, moves: older }]]), card));
     expect(allowedTargets(choices).map((target) => target.name)).toEqual(['Negotiation', 'Won', 'Lost']);
     expect(choices[0]!.reason).toBe('Moving back from Proposition to New is not allowed in this process.');
     // On the current version, or not saying: the current table. A version whose moves are unknown: left to the API, not judged by the current rules.
@@ -82,6 +82,9 @@ describe('the moves a card is offered', () => {
     expect(detailForCard(current, new Map(), { processVersion: null })).toBe(current);
     expect(allowedTargets(moveChoices(columns, card, detailForCard(current, new Map(), card))).map((target) => target.name)).toEqual(['New', 'Negotiation', 'Won', 'Lost']);
     expect(otherVersions([{ ...columns[1]!, cards: [{ ...card, processVersion: 'v1' }, { ...card, processVersion: 'v2' }, { ...card, processVersion: 'v1' }] as never }], 'v2')).toEqual(['v1']);
+    // Its stages are named as its version names them too: the panel, its timeline and its refusals say those.
+    const renamed = { ...definition, stages: definition.stages.map((stage) => (stage.id === 'proposition' ? { ...stage, name: 'Offer' } : stage)) };
+    expect(detailForCard(current, new Map([['v1', { definition: renamed, moves: older }]]), card).definition.stages.find((stage) => stage.id === 'proposition')!.name).toBe('Offer');
   });
 
   it('a column its version\'s table does not list (a stage of another version) is refused, not left to the API', () => {
@@ -125,7 +128,7 @@ describe('the moves a card is offered', () => {
     ];
     const card = { stageId: 'lost', status: 'lost' as const, closedInStage: 'demo', processVersion: 'v1' };
     const withDemo = [column('demo', 'stage', 'Demo'), ...columns];
-    const choices = moveChoices(withDemo, card, detailForCard({ definition, moves, version: 'v2' }, new Map([['v1', older]]), card));
+    const choices = moveChoices(withDemo, card, detailForCard({ definition, moves, version: 'v2' }, new Map([['v1', { definition, moves: older }]]), card));
     expect(allowedTargets(choices).map((target) => target.name)).toEqual(['Demo', 'Negotiation']);
     expect(choices.find((choice) => choice.target.name === 'New')!.reason).toContain('it closed in Demo');
   });

@@ -11,19 +11,20 @@ export interface MoveChoice {
   readonly reason: string | null;
 }
 
-type Detail = Pick<ProcessDetail, 'definition' | 'moves'>;
-type Moves = ProcessDetail['moves'];
+/** One process version as the board names and judges a deal on it: its stages (names, criteria, reasons) and its move table. */
+export type VersionDetail = Pick<ProcessDetail, 'definition' | 'moves'>;
+type Detail = VersionDetail;
 
 /**
- * The rules a card is judged by: its own process version's moves (GET /processes/:id?version=),
- * not the current version's, which may allow what its version refuses and refuse what it allows.
- * A closed card too: its version's rules decide where it may reopen. The current version's for a
- * card on it (or one the answer does not say the version of); none, left to the API, for a version
- * whose moves are not known (yet).
+ * The process a card is named and judged by: its own version's (GET /processes/:id?version=), not
+ * the current version's, which may allow what its version refuses, refuse what it allows, and name
+ * its stages otherwise. A closed card too: its version's rules decide where it may reopen. The
+ * current version for a card on it (or one the answer does not say the version of); for a version
+ * not known (yet), the current names and no moves, left to the API.
  */
-export function detailForCard(detail: Pick<ProcessDetail, 'definition' | 'moves' | 'version'>, versionMoves: ReadonlyMap<string, Moves>, card: Pick<BoardCard, 'processVersion'>): Detail {
+export function detailForCard(detail: Pick<ProcessDetail, 'definition' | 'moves' | 'version'>, versions: ReadonlyMap<string, VersionDetail>, card: Pick<BoardCard, 'processVersion'>): Detail {
   if (card.processVersion === null || card.processVersion === detail.version) return detail;
-  return { definition: detail.definition, moves: versionMoves.get(card.processVersion) ?? [] };
+  return versions.get(card.processVersion) ?? { definition: detail.definition, moves: [] };
 }
 
 /** The versions of the cards that are not the current one: their moves are asked for once each (versions never change). */

@@ -3,7 +3,7 @@ import type { HistoryAnswer, OpportunityView, ProcessDetail } from '@stagecraft/
 import { cardAsRead, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
 import { byId, focusKeeper, h } from './dom';
 import { formatCalendarDay, formatDate, formatDealAmount, formatInstant } from './format';
-import { allowedTargets, inWords, moveChoices } from './moves.model';
+import { allowedTargets, inWords, moveChoices, type VersionDetail } from './moves.model';
 
 /** Events the panel's timeline shows: the latest of the deal's history. */
 const TIMELINE_EVENTS = 500;
@@ -15,8 +15,11 @@ import { timelineEntries } from './timeline.model';
 // without the buttons.
 
 export interface SidePanelContext {
-  /** The process as a card is judged by (its own version's moves). */
-  readonly detailOf: (card: BoardCard) => Pick<ProcessDetail, 'definition' | 'moves'>;
+  /**
+   * The process a deal is named and judged by: its own version's stages and moves, read when the
+   * board has not drawn that version (a deal migrated meanwhile).
+   */
+  readonly detailOf: (card: Pick<BoardCard, 'processVersion'>) => Promise<VersionDetail>;
   readonly columns: readonly BoardColumn[];
   readonly canWrite: boolean;
   /** The timeline is the event history (GET /opportunities/:id/history: writer, analyst, auditor). */
@@ -29,7 +32,9 @@ export interface SidePanelContext {
 
 export async function openSidePanel(api: ApiClient, card: BoardCard, context: SidePanelContext): Promise<void> {
   const dialog = byId<HTMLDialogElement>('side-panel');
-  const definition = context.detailOf(card).definition;
+  // Until the deal is read, the version the card was drawn with names what goes wrong; from then on
+  // the deal as read names its stages and offers its moves (someone may have migrated it meanwhile).
+  let detail = await context.detailOf(card);
   const message = h('p', { class: 'panel-message', role: 'status', 'aria-live': 'polite' });
   const say = (text: string, tone: 'info' | 'error' = 'info') => {
     message.textContent = text;
@@ -55,12 +60,18 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
 
   let opportunity: OpportunityView;
   let busy = false;
+  /** Reads the deal, and the version it is on now: names and moves both come from it. */
+  const read = async () => {
+    const fresh = await api.get<OpportunityView>(`/opportunities/${card.id}`);
+    detail = await context.detailOf(cardAsRead(card, fresh));
+    opportunity = fresh;
+  };
 
   // Redrawing keeps the keyboard user's place (a ticked box keeps the focus through its command).
   const redraw = focusKeeper(dialog);
   const render = () => {
     byId('side-panel-title').textContent = opportunity.title;
-    redraw(() => body.replaceChildren(fields(opportunity, definition, context, () => context.edit(opportunity)), criteria(), moves(), timelineSection));
+    redraw(() => body.replaceChildren(fields(opportunity, detail.definition, context, () => context.edit(opportunity)), criteria(), moves(), timelineSection));
   };
 
   const criteria = (): Node | string => {
@@ -92,7 +103,7 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
     if (!context.canWrite) return '';
     // From where the deal is now (read just now), not where the board last drew its card.
     const current = cardAsRead(card, opportunity);
-    const targets = allowedTargets(moveChoices(context.columns, current, context.detailOf(current)));
+    const targets = allowedTargets(moveChoices(context.columns, current, detail));
     const buttons = targets.map((target) => {
       const button = h('button', { type: 'button', class: `panel-move panel-move--${target.kind}`, 'data-target': target.kind === 'stage' ? target.stageId : target.kind }, target.name);
       button.addEventListener('click', () => {
@@ -114,7 +125,7 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
       // The latest events only: a deal's history may run to thousands (the API pages it).
       const from = Math.max(0, opportunity.revision + 1 - TIMELINE_EVENTS);
       const history = await api.get<HistoryAnswer>(`/opportunities/${card.id}/history?fromRevision=${from}&limit=${TIMELINE_EVENTS}`);
-      const rows = timelineEntries(history, definition, opportunity.currency).map((entry) =>
+      const rows = timelineEntries(history, detail.definition, opportunity.currency).map((entry) =>
         h(
           'tr',
           { 'data-revision': entry.revision },
@@ -134,7 +145,7 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
   };
 
   const reload = async () => {
-    opportunity = await api.get<OpportunityView>(`/opportunities/${card.id}`);
+    await read();
     render();
   };
 
@@ -159,11 +170,11 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
   };
 
   function describe(error: unknown): string {
-    return error instanceof ApiError ? inWords(error.problem.detail ?? error.problem.code, definition) : String(error);
+    return error instanceof ApiError ? inWords(error.problem.detail ?? error.problem.code, detail.definition) : String(error);
   }
 
   try {
-    opportunity = await api.get<OpportunityView>(`/opportunities/${card.id}`);
+    await read();
     render();
     void loadTimeline().then(() => dialog.open && render());
   } catch (error) {
