@@ -1267,6 +1267,84 @@ describe('the board in a real browser (end to end)', () => {
       await tab.selectOption('#deal-teamId', 'direct');
     };
 
+    /**
+     * Revokes the rep's key for this tab: from now on every request it still sends with that key is
+     * answered what the API answers a key it does not know (401), as after `api-keys revoke`.
+     */
+    const revokeRepKey = async (tab: Page) => {
+      const refusal = await fetch(`${api.baseUrl}/me`, { headers: { authorization: 'Bearer sck_000000000000_not-a-key' } });
+      expect(refusal.status).toBe(401);
+      const [contentType, body] = [refusal.headers.get('content-type') ?? 'application/problem+json', await refusal.text()];
+      const revoked = `Bearer ${api.keys.rep!}`;
+      await tab.route('**/*', (route) => (route.request().headers()['authorization'] === revoked ? route.fulfill({ status: 401, contentType, body }) : route.continue()));
+    };
+    const signInAgain = async (tab: Page, key: string) => {
+      await tab.fill('#sign-in-again-credentials', key);
+      await tab.keyboard.press('Enter');
+    };
+
+    it('a key revoked while a form is open: saving offers sign-in at once, over the form, and what was typed is saved once signed in again', async () => {
+      const tab = await repTab();
+      try {
+        await newDealForm(tab, 'Typed before the key was revoked');
+        await tab.fill('#deal-ownerId', 'ana');
+        await revokeRepKey(tab);
+        await tab.click('#deal-form button[type=submit]');
+        await tab.waitForSelector('#sign-in-again[open] #sign-in-again-credentials');
+        expect(await tab.evaluate(() => document.activeElement?.id)).toBe('sign-in-again-credentials');
+        // Over the form, which keeps what was typed.
+        expect(await tab.isVisible('#deal-form[open]')).toBe(true);
+        // A key refused there too is said there.
+        await signInAgain(tab, 'sck_000000000000_not-a-key');
+        await tab.waitForFunction(() => (document.getElementById('sign-in-again-error')?.textContent ?? '').includes('not accepted'));
+        await signInAgain(tab, api.keys[TEST_SERVICE]!);
+        await tab.waitForSelector('#sign-in-again', { state: 'hidden' });
+        expect([await tab.inputValue('#deal-title'), await tab.inputValue('#deal-ownerId'), await tab.inputValue('#deal-amount')]).toEqual(['Typed before the key was revoked', 'ana', '1200']);
+        const rendered = await tabRenders(tab);
+        await tab.click('#deal-form button[type=submit]');
+        await tab.waitForFunction((after) => Number(document.getElementById('columns')?.dataset.renders ?? 0) > after, rendered);
+        const [deal] = await openDeals('Typed before the key was revoked');
+        expect([deal?.ownerId, deal?.amount]).toEqual(['ana', 1200]);
+        expect(await tab.textContent('#who')).toContain(TEST_SERVICE);
+      } finally {
+        await tab.close();
+      }
+    });
+
+    it('a key revoked before a loss is sent: sign-in is offered at once over the board, and the reason and note written are offered again', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Lost after revocation', processId: 'standard', teamId: 'direct' });
+      const tab = await repTab();
+      try {
+        await tab.waitForSelector(`[data-opportunity-id="${id}"] .move-button`);
+        await revokeRepKey(tab);
+        await tab.focus(`[data-opportunity-id="${id}"] .move-button`);
+        await tab.keyboard.press('Enter');
+        await tab.focus('.move-menu [data-target="lost"]');
+        await tab.keyboard.press('Enter');
+        await tab.waitForSelector('#lose-dialog[open] #lost-reason');
+        await tab.selectOption('#lost-reason', 'timing');
+        await tab.fill('#lost-note', 'Budget moved to next year');
+        await tab.click('#lose-dialog button[type=submit]');
+        await tab.waitForSelector('#sign-in-again[open] #sign-in-again-credentials');
+        // The board stays behind it: nothing of the rep's page is taken away.
+        expect(await tab.locator(`[data-opportunity-id="${id}"]`).count()).toBe(1);
+        await signInAgain(tab, api.keys[TEST_SERVICE]!);
+        await tab.waitForSelector('#sign-in-again', { state: 'hidden' });
+        await tab.focus(`[data-opportunity-id="${id}"] .move-button`);
+        await tab.keyboard.press('Enter');
+        await tab.focus('.move-menu [data-target="lost"]');
+        await tab.keyboard.press('Enter');
+        await tab.waitForSelector('#lose-dialog[open] #lost-reason');
+        expect([await tab.inputValue('#lost-reason'), await tab.inputValue('#lost-note')]).toEqual(['timing', 'Budget moved to next year']);
+        await tab.click('#lose-dialog button[type=submit]');
+        await tab.waitForSelector(`[data-column="lost"] [data-opportunity-id="${id}"]`);
+        const history = await caller.get<HistoryAnswer>(`/opportunities/${id}/history`);
+        expect([history.events.at(-1)!.type, history.events.at(-1)!.data.reason, history.events.at(-1)!.data.note]).toEqual(['OpportunityLost', 'timing', 'Budget moved to next year']);
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('a new deal whose answer was lost on the way back, saved again, is recorded once: the retry goes under the same Idempotency-Key', async () => {
       const tab = await repTab();
       try {

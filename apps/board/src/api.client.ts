@@ -20,7 +20,14 @@ export type Query = Readonly<Record<string, string | number | undefined>>;
  * (`Authorization: Bearer …`) on every call, exactly as any other client would send them.
  */
 export class ApiClient {
-  constructor(private readonly credentials: () => string | null) {}
+  /**
+   * `refused`: told of every 401, whichever request met it (a load, a command, a form's save), as
+   * it comes: the key was revoked or has expired, and the rep is offered sign-in at once.
+   */
+  constructor(
+    private readonly credentials: () => string | null,
+    private readonly refused: () => void = () => undefined,
+  ) {}
 
   get<T>(path: string, query: Query = {}): Promise<T> {
     return this.send<T>('GET', withQuery(path, query));
@@ -60,6 +67,8 @@ export class ApiClient {
     const text = await response.text();
     const parsed: unknown = text ? safeJson(text) : undefined;
     if (!response.ok) {
+      // A 401 for a key no longer the tab's (signed in again meanwhile) is an old request's: nothing to offer.
+      if (response.status === 401 && token !== null && this.credentials() === token) this.refused();
       throw new ApiError(problemOf(response.status, parsed));
     }
     return parsed as T;

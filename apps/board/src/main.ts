@@ -13,6 +13,7 @@ import { announce, byId, h } from './dom';
 import { dayBoundary } from './format';
 import { detailForCard, inWords, moveChoices, otherVersions, type VersionDetail } from './moves.model';
 import { openSidePanel } from './side-panel';
+import { offerSignInAgain } from './sign-in-again';
 import { loadWaterfall } from './waterfall.view';
 
 // The board page: pick a process and team, see its kanban or its charts. Everything goes through
@@ -20,7 +21,10 @@ import { loadWaterfall } from './waterfall.view';
 // key may do (GET /me: roles and teams) decides what is offered.
 
 const CREDENTIALS = 'stagecraft.board.credentials';
-const api = new ApiClient(() => sessionStorage.getItem(CREDENTIALS));
+const api = new ApiClient(
+  () => sessionStorage.getItem(CREDENTIALS),
+  () => keyRefused(),
+);
 
 // The chosen process, team, search, filters, sort and (on a phone) stage live in the address, so a view can be shared.
 const initial = new URLSearchParams(location.search);
@@ -72,29 +76,7 @@ async function start(): Promise<void> {
     sessionStorage.setItem(CREDENTIALS, value);
     void loadProcesses();
   });
-  byId('sign-out').addEventListener('click', () => {
-    sessionStorage.removeItem(CREDENTIALS);
-    // Nothing of the last key's board is kept, or asked for again (the live refresh stops with it).
-    state.detail = null;
-    state.caller = null;
-    state.columns = [];
-    drawnPipeline = '';
-    boardLoads += 1; // an answer still on its way for the last key is not drawn
-    session += 1; // nor said: a command or save still under way for the last key ends silently
-    unanswered.clear();
-    unsentClosings.clear();
-    moving.clear();
-    // What the last key was shown leaves the page: the next key, in this tab, must not see it
-    // while its own board loads, nor instead of it when that load fails.
-    for (const dialog of document.querySelectorAll<HTMLDialogElement>('dialog[open]')) dialog.close();
-    byId('columns').replaceChildren();
-    byId('charts').replaceChildren();
-    for (const id of ['waterfall', 'levers']) document.getElementById(id)?.remove();
-    byId('who').textContent = '';
-    filterControls.show(state.filters, []);
-    filterControls.showStages([], '');
-    showLogin('Signed out.');
-  });
+  byId('sign-out').addEventListener('click', () => signOut());
   byId<HTMLSelectElement>('process').addEventListener('change', (event) => {
     clearStatus();
     void selectProcess((event.target as HTMLSelectElement).value);
@@ -120,6 +102,67 @@ async function start(): Promise<void> {
   showView();
   if (sessionStorage.getItem(CREDENTIALS)) await loadProcesses();
   else showLogin();
+}
+
+function signOut(message = 'Signed out.'): void {
+  sessionStorage.removeItem(CREDENTIALS);
+  // Nothing of the last key's board is kept, or asked for again (the live refresh stops with it).
+  state.detail = null;
+  state.caller = null;
+  state.columns = [];
+  drawnPipeline = '';
+  boardLoads += 1; // an answer still on its way for the last key is not drawn
+  session += 1; // nor said: a command or save still under way for the last key ends silently
+  unanswered.clear();
+  unsentClosings.clear();
+  moving.clear();
+  // What the last key was shown leaves the page: the next key, in this tab, must not see it
+  // while its own board loads, nor instead of it when that load fails.
+  for (const dialog of document.querySelectorAll<HTMLDialogElement>('dialog[open]')) dialog.close();
+  byId('columns').replaceChildren();
+  byId('charts').replaceChildren();
+  for (const id of ['waterfall', 'levers']) document.getElementById(id)?.remove();
+  byId('who').textContent = '';
+  filterControls.show(state.filters, []);
+  filterControls.showStages([], '');
+  showLogin(message);
+}
+
+/**
+ * Any request answered 401 (api.client.ts): while the board is shown, sign-in is offered at once
+ * over whatever is open (sign-in-again.ts), so nothing the rep typed is lost; on the sign-in page
+ * (a wrong key typed there), the page says so.
+ */
+function keyRefused(): void {
+  if (byId('app').hidden || state.caller === null) {
+    sessionStorage.removeItem(CREDENTIALS);
+    showLogin('This key or token was not accepted. Enter another.');
+    return;
+  }
+  offerSignInAgain({
+    accept: async (credentials) => {
+      const before = sessionStorage.getItem(CREDENTIALS);
+      sessionStorage.setItem(CREDENTIALS, credentials);
+      try {
+        const caller = await api.get<CallerAnswer>('/me');
+        state.caller = caller;
+        showCaller(caller);
+        showView();
+        announce('Signed in again. Send again what was refused.');
+        // The board behind the dialogs is drawn for the new key at the next look (not under an open form).
+        if (!busy()) void refresh();
+        return null;
+      } catch (error) {
+        if (before !== null) sessionStorage.setItem(CREDENTIALS, before);
+        return error instanceof ApiError && error.status === 401 ? 'This key or token was not accepted either. Enter another.' : error instanceof ApiError ? refusalText(error) : String(error);
+      }
+    },
+    signOut: () => signOut('Signed out: the key was no longer accepted.'),
+  });
+}
+
+function showCaller(caller: CallerAnswer): void {
+  byId('who').textContent = `${caller.name} · ${caller.roles.join(', ')}${caller.teams ? ` · ${caller.teams.join(', ')}` : ''}`;
 }
 
 function showLogin(message = ''): void {
@@ -153,14 +196,13 @@ function refusalText(error: ApiError, definition = state.detail?.definition ?? n
   return error.status === 403 ? `Not allowed with this key: ${text}` : text;
 }
 
-/** Runs a load; a refused key sends the user back to the sign-in form, anything else is said. */
+/** Runs a load; anything refused is said (a refused key was offered sign-in as it came: keyRefused). */
 async function guarded(work: () => Promise<void>): Promise<void> {
   try {
     await work();
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
-      sessionStorage.removeItem(CREDENTIALS);
-      showLogin('This key or token was not accepted. Enter another.');
+      // Offered already, at the request that met it.
     } else if (error instanceof ApiError) {
       announce(refusalText(error), 'error');
     } else {
@@ -175,7 +217,7 @@ async function loadProcesses(): Promise<void> {
     state.caller = caller;
     byId('login').hidden = true;
     byId('app').hidden = false;
-    byId('who').textContent = `${caller.name} · ${caller.roles.join(', ')}${caller.teams ? ` · ${caller.teams.join(', ')}` : ''}`;
+    showCaller(caller);
     showView();
     // A key limited to teams is offered the processes its teams run (a process with no teams runs
     // for every team): on another, it could see and open nothing, and was not told why.
@@ -317,9 +359,8 @@ function liveRefresh(): void {
   if (refreshing || document.visibilityState !== 'visible' || view() !== 'board' || !state.detail || !sessionStorage.getItem(CREDENTIALS) || busy()) return;
   refreshing = true;
   loadBoard({ onlyIfChanged: true })
-    .catch((error: unknown) => {
-      if (error instanceof ApiError && error.status === 401) void guarded(() => Promise.reject(error));
-    })
+    // A refused key was offered sign-in as it came (keyRefused); anything else waits for the next action.
+    .catch(() => undefined)
     .finally(() => (refreshing = false));
 }
 
@@ -469,6 +510,12 @@ async function move(card: BoardCard, target: MoveTarget): Promise<void> {
       // Not sent, or not answered: kept in unsentClosings, the next try starts from it, under the same key.
       unanswered.set(card.id, { request, key });
       throw error;
+    }
+    if (error.status === 401) {
+      // Not recorded: the key was refused (sign-in is offered: keyRefused). What the rep wrote on the
+      // win or loss stays in unsentClosings, offered again when they send it again.
+      announce(`“${card.title}” was not sent: this key is no longer accepted. Sign in again, then send it again.`, 'error');
+      return;
     }
     unanswered.delete(card.id);
     unsentClosings.delete(unsentKey);
