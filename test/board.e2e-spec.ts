@@ -1022,6 +1022,41 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('a loss sent from a panel the deal changed under (moved on by someone else) is refused, not recorded on what the rep did not see; the reason and note come back', async () => {
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      tab.setDefaultTimeout(10_000);
+      await tab.addInitScript(() => {
+        (window as { stagecraftLiveRefreshMs?: number }).stagecraftLiveRefreshMs = 3_600_000;
+      });
+      try {
+        const { id } = await caller.command('/opportunities', { title: 'Moved on under the panel', processId: 'standard', teamId: 'direct' });
+        await tab.goto(`${api.baseUrl}/board?process=standard`);
+        await tab.fill('#credentials', api.keys[TEST_SERVICE]!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.click(`[data-column="new"] [data-opportunity-id="${id}"] .card-title`);
+        await tab.waitForSelector('#side-panel[open] .panel-move[data-target="lost"]');
+        // While the rep reads the panel (Open in New), another rep qualifies the deal.
+        await caller.command(`/opportunities/${id}/move`, { stage: 'qualification' });
+        await tab.click('#side-panel .panel-move[data-target="lost"]');
+        await tab.waitForSelector('#lose-dialog[open] #lost-reason');
+        await tab.selectOption('#lost-reason', 'timing');
+        await tab.fill('#lost-note', 'No budget this year');
+        await tab.click('#lose-dialog button[type=submit]');
+        await tab.waitForFunction(() => (document.getElementById('status')?.textContent ?? '').includes('changed by someone else'));
+        const state = await caller.get<OpportunityView>(`/opportunities/${id}`);
+        expect([state.status, state.stage]).toEqual(['open', 'qualification']);
+        // The board shows it where it is now; losing it from there offers what was written.
+        await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${id}"]`);
+        await tab.click(`[data-opportunity-id="${id}"] .move-button`);
+        await tab.click('.move-menu [data-target="lost"]');
+        await tab.waitForSelector('#lose-dialog[open] #lost-reason');
+        expect([await tab.inputValue('#lost-reason'), await tab.inputValue('#lost-note')]).toEqual(['timing', 'No budget this year']);
+        await tab.click('#lose-dialog button:text("Cancel")');
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('a title of one long word (a pasted reference, an address) stays inside the panel, the closing dialog and the status line on a phone', async () => {
       const tab = await browser.newPage({ viewport: { width: 390, height: 844 } });
       tab.setDefaultTimeout(10_000);

@@ -429,7 +429,7 @@ async function openPanel(card: BoardCard): Promise<void> {
       // The board behind the panel follows what the panel changed.
       void guarded(() => loadBoard());
     },
-    move: (moved, target) => void guarded(() => move(moved, target)),
+    move: (moved, target, expectedRevision) => void guarded(() => move(moved, target, expectedRevision)),
     edit: (opportunity) => void guarded(() => editDeal(card, opportunity)),
   });
 }
@@ -474,7 +474,12 @@ const unanswered = new Map<string, { readonly request: string; readonly key: str
 /** Cards with a move, win, loss or reopening under way: on a slow network nothing shows it yet, and a second one must not be sent meanwhile. */
 const moving = new Set<string>();
 
-async function move(card: BoardCard, target: MoveTarget): Promise<void> {
+/**
+ * Moves, wins, loses or reopens a card. `expectedRevision`: the revision the rep saw it at (its
+ * panel read it); a drag or the menu send none (the board's cards carry none), and the API decides
+ * on the deal as it is then.
+ */
+async function move(card: BoardCard, target: MoveTarget, expectedRevision?: number): Promise<void> {
   clearStatus();
   const since = session;
   if (moving.has(card.id)) {
@@ -490,7 +495,9 @@ async function move(card: BoardCard, target: MoveTarget): Promise<void> {
       : await chooseClosing(card, target.kind, (target.kind === 'lost' ? definition?.lostReasons : definition?.wonReasons) ?? [], unsentClosings.get(unsentKey));
   if (closing === null) return;
   if (closing) unsentClosings.set(unsentKey, closing);
-  const { path, body } = moveCommand(card, target, closing);
+  const command = moveCommand(card, target, closing);
+  const { path } = command;
+  const body = expectedRevision === undefined ? command.body : { ...command.body, expectedRevision };
   const done =
     target.kind === 'won' ? `“${card.title}” marked as won.` : target.kind === 'lost' ? `“${card.title}” marked as lost.` : card.status === 'open' ? `“${card.title}” moved to ${target.name}.` : `“${card.title}” reopened in ${target.name}.`;
   const request = JSON.stringify([path, body]);
@@ -518,7 +525,8 @@ async function move(card: BoardCard, target: MoveTarget): Promise<void> {
       return;
     }
     unanswered.delete(card.id);
-    unsentClosings.delete(unsentKey);
+    // Changed by someone else meanwhile: nothing was recorded, and what the rep wrote on the win or loss is offered again.
+    if (error.status !== 409) unsentClosings.delete(unsentKey);
     if (error.problem.code === 'OPPORTUNITY.EXIT_CRITERIA_UNMET') {
       const outcome = await openCriteriaPanel(api, card, target, error.problem, (expectedRevision) => api.command(path, { ...body, expectedRevision }));
       if (outcome.position !== null) state.position = outcome.position;

@@ -26,7 +26,8 @@ export interface SidePanelContext {
   readonly canReadHistory: boolean;
   /** A command of the panel was recorded at this log position. */
   wrote(position: number): void;
-  move(card: BoardCard, target: MoveTarget): void;
+  /** A move of the deal as the panel read it: at `expectedRevision`, so a deal changed since is refused (409), not moved on what the rep did not see. */
+  move(card: BoardCard, target: MoveTarget, expectedRevision: number): void;
   edit(opportunity: OpportunityView): void;
 }
 
@@ -108,7 +109,7 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
       const button = h('button', { type: 'button', class: `panel-move panel-move--${target.kind}`, 'data-target': target.kind === 'stage' ? target.stageId : target.kind }, target.name);
       button.addEventListener('click', () => {
         dialog.close();
-        context.move(current, target);
+        context.move(current, target, opportunity.revision);
       });
       return button;
     });
