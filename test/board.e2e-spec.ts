@@ -1057,6 +1057,32 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('on a slow network, a panel closed before its deal was read does not rename the next deal\'s panel when its answer comes', async () => {
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      tab.setDefaultTimeout(10_000);
+      try {
+        const slow = await caller.command('/opportunities', { title: 'Slow to read', processId: 'standard', teamId: 'direct' });
+        const next = await caller.command('/opportunities', { title: 'Read at once', processId: 'standard', teamId: 'direct' });
+        await tab.goto(`${api.baseUrl}/board?process=standard`);
+        await tab.fill('#credentials', api.keys[TEST_SERVICE]!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForSelector(`[data-opportunity-id="${next.id}"] .card-title`);
+        const { held, release } = await holdRequests(tab, `**/opportunities/${slow.id}`, 'GET');
+        await tab.click(`[data-opportunity-id="${slow.id}"] .card-title`);
+        await held;
+        await tab.keyboard.press('Escape');
+        await tab.click(`[data-opportunity-id="${next.id}"] .card-title`);
+        await tab.waitForFunction(() => document.querySelector('#side-panel[open] [data-field="status"]')?.textContent === 'Open in New');
+        // The closed panel's answer is handled (drawn or not) before it asks for that deal's timeline.
+        const handled = tab.waitForRequest((request) => request.url().includes(`/opportunities/${slow.id}/history`));
+        release();
+        await handled;
+        expect(await tab.textContent('#side-panel-title')).toBe('Read at once');
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('a title of one long word (a pasted reference, an address) stays inside the panel, the closing dialog and the status line on a phone', async () => {
       const tab = await browser.newPage({ viewport: { width: 390, height: 844 } });
       tab.setDefaultTimeout(10_000);

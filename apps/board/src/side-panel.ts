@@ -44,7 +44,10 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
   const close = h('button', { type: 'button', class: 'dialog-close', 'aria-label': 'Close the panel' }, 'Close');
   close.addEventListener('click', () => dialog.close());
   const body = h('div', { class: 'side-panel-body' }, h('p', {}, 'Loading…'));
-  dialog.replaceChildren(h('header', { class: 'side-panel-header' }, h('h2', { id: 'side-panel-title', dir: 'auto' }, card.title), close), message, body);
+  // This panel's own title: on a slow network an earlier panel's answer may come after the rep
+  // closed it and opened another deal's, and must not rename that one (it only draws into its own, detached, elements).
+  const title = h('h2', { id: 'side-panel-title', dir: 'auto' }, card.title);
+  dialog.replaceChildren(h('header', { class: 'side-panel-header' }, title, close), message, body);
   if (!dialog.open) {
     dialog.showModal();
     // Closed, the panel gives the focus back to its card: the board behind it is drawn anew when the
@@ -71,7 +74,8 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
   // Redrawing keeps the keyboard user's place (a ticked box keeps the focus through its command).
   const redraw = focusKeeper(dialog);
   const render = () => {
-    byId('side-panel-title').textContent = opportunity.title;
+    if (!dialog.contains(body)) return; // another deal's panel has taken the dialog since
+    title.textContent = opportunity.title;
     redraw(() => body.replaceChildren(fields(opportunity, detail.definition, context, () => context.edit(opportunity)), criteria(), moves(), timelineSection));
   };
 
