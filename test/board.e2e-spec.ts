@@ -91,7 +91,8 @@ describe('the board in a real browser (end to end)', () => {
     caller = apiCaller(api.baseUrl, api.keys[TEST_SERVICE]!);
     ids = await seedBoardDemo(caller, new Date());
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    // The charts' periods are the page's days (the rep's zone); the specs ask the API for UTC days: the same here on any host.
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 }, timezoneId: 'UTC' });
     page.setDefaultTimeout(10_000);
     page.on('request', (request: Request) => {
       const path = new URL(request.url()).pathname;
