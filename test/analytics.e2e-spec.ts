@@ -4,6 +4,7 @@ import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/
 import { readModelsEnv } from './support/e2e-read-models';
 import { E2E_READ_MODELS } from './support/e2e-read-models';
 import { itIf } from './support/skips';
+import { CARDS_PER_COLUMN_DEFAULT, CARDS_PER_COLUMN_MAX } from '../apps/api/src/analytics/pipeline.policy';
 import { CALIBRATION_CSV, COHORTS_CSV, FORECAST_ACCURACY_CSV, FORECAST_CSV, FUNNEL_CSV, PIPELINE_CSV, STAGE_DURATIONS_CSV, TRANSITIONS_CSV, VELOCITY_CSV, WATERFALL_CSV, WIN_LOSS_CSV, type CsvTable } from '../apps/api/src/analytics/analytics.rows';
 
 const DAY = 86_400;
@@ -378,11 +379,11 @@ describe('analytics from the read models (end to end)', () => {
       ['proposition', 0, [], 0],
       ['negotiation', 0, [], 0],
     ]);
-    // Only additions: every figure and the first cards are those of the uncapped answer, which has no opportunitiesOmitted.
-    expect(capped.map(({ opportunitiesOmitted: _omitted, ...stage }) => ({ ...stage, opportunities: stage.opportunities }))).toEqual(
-      full.map((stage) => ({ ...stage, opportunities: stage.opportunities.slice(0, 2) })),
+    // Every figure and the first cards are those of the answer with the default cap, which left none out here.
+    expect(capped.map(({ opportunitiesOmitted: _omitted, ...stage }) => stage)).toEqual(
+      full.map(({ opportunitiesOmitted: _omitted, ...stage }) => ({ ...stage, opportunities: stage.opportunities.slice(0, 2) })),
     );
-    expect(full.every((stage) => !('opportunitiesOmitted' in stage))).toBe(true);
+    expect(full.map((stage) => stage.opportunitiesOmitted)).toEqual([0, 0, 0, 0]);
 
     // With closed cards (their own closedLimit applies), and on a past board.
     const withClosed = await board('include=opportunities&cardsPerColumn=1&closed=won&closedFrom=2026-01-01T00:00:00Z&closedTo=2026-01-31T23:59:59Z');
@@ -439,6 +440,38 @@ describe('analytics from the read models (end to end)', () => {
   it('refuses bad filters with field errors', async () => {
     const bad = await analyst('/analytics/win-loss?groupBy=colour&from=yesterday&minPosition=-3').expect(400);
     expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['from', 'groupBy', 'minPosition']);
+  });
+});
+
+// Cards listed with include=opportunities are always capped (apps/api/src/analytics/pipeline.policy.ts):
+// without cardsPerColumn a column of 40k deals once listed every one of them in one answer.
+describe('the default cap on the cards of a column (end to end)', () => {
+  const dir = temporaryDirectory();
+  let api: ApiTestApp & { keys: Record<string, string> };
+  let lastPosition = 0;
+  const DEALS = CARDS_PER_COLUMN_DEFAULT + 3;
+
+  beforeAll(async () => {
+    api = await startApiTestApp({ eventStorePath: `${dir.path}/events.db`, env: { READ_MODELS_PATH: `${dir.path}/read-models.db` }, extraKeys: [{ name: 'analyst', roles: ['analyst'] }] });
+    for (let i = 0; i < DEALS; i += 1) {
+      const response = await api.http.post('/opportunities').send({ title: `Deal ${i}`, processId: 'standard', teamId: 'direct', occurredAt: at(1 + (i % 28)) });
+      expect(response.status).toBe(201);
+      lastPosition = response.body.position;
+    }
+  });
+  afterAll(async () => {
+    await api?.close();
+    dir.remove();
+  });
+
+  it('lists at most CARDS_PER_COLUMN_DEFAULT cards per column and says how many it left out, also on a past board; cardsPerColumn asks for more', async () => {
+    type Stage = { stageId: string; count: number; opportunities: unknown[]; opportunitiesOmitted?: number };
+    const board = async (query: string) => (await api.anonymous.get(`/pipeline?processId=standard&include=opportunities&minPosition=${lastPosition}${query}`).set('Authorization', `Bearer ${api.keys.analyst}`).expect(200)).body.processes[0].stages[0] as Stage;
+    expect(await board('')).toMatchObject({ stageId: 'new', count: DEALS, opportunities: expect.any(Array), opportunitiesOmitted: 3 });
+    expect((await board('')).opportunities).toHaveLength(CARDS_PER_COLUMN_DEFAULT);
+    expect((await board(`&asOf=${at(28, 12)}`)).opportunitiesOmitted).toBe(3);
+    const more = await board(`&cardsPerColumn=${CARDS_PER_COLUMN_MAX}`);
+    expect([more.opportunities.length, more.opportunitiesOmitted]).toEqual([DEALS, 0]);
   });
 });
 

@@ -91,7 +91,7 @@ export interface PipelineStage {
   readonly weightedAmountLearned?: number | null;
   readonly weightedAmountsLearnedByCurrency?: Readonly<Record<string, number>>;
   readonly opportunities?: readonly PipelineOpportunity[];
-  /** With cardsPerColumn: how many of `count` are not in `opportunities`. */
+  /** With include=opportunities (whose cards are capped: cardsPerColumn, default 100): how many of `count` are not in `opportunities`. */
   readonly opportunitiesOmitted?: number;
 }
 

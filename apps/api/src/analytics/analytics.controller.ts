@@ -16,7 +16,7 @@ import { dayOf, withConvertedForecast, withConvertedPipeline, withConvertedWinLo
 import { AnalyticsQueryDto, CohortsQueryDto, ForecastAccuracyQueryDto, ForecastQueryDto, PipelineQueryDto, RottingQueryDto, VelocityQueryDto, WaterfallQueryDto, WinLossQueryDto } from './analytics.dto';
 import { CALIBRATION_CSV, COHORTS_CSV, FORECAST_ACCURACY_CSV, FORECAST_CSV, FUNNEL_CSV, PIPELINE_CSV, ROTTING_CSV, STAGE_DURATIONS_CSV, TRANSITIONS_CSV, VELOCITY_CSV, WATERFALL_CSV, WIN_LOSS_CSV, type CsvTable } from './analytics.rows';
 import { toCsv } from '@stagecraft/csv';
-import { closedWindowOf, ROTTING_DEFAULT_LIMIT, WATERFALL_CHANGES_MAX, waterfallPeriodOf } from './pipeline.policy';
+import { CARDS_PER_COLUMN_DEFAULT, closedWindowOf, ROTTING_DEFAULT_LIMIT, WATERFALL_CHANGES_MAX, waterfallPeriodOf } from './pipeline.policy';
 
 /** What an analytics answer can be sent as, the first when Accept has no preference. */
 const ANSWER_TYPES = ['application/json', 'text/csv'];
@@ -42,7 +42,7 @@ export class AnalyticsController {
   @Allow('analyst', 'writer')
   @ApiOperation({
     summary:
-      'Open opportunities per current stage in process order: count, amount, weighted amount; ?closed=won,lost adds the recently closed ones per process; ?asOf= gives the board as it stood at an instant; ?cardsPerColumn= caps the cards listed per stage',
+      'Open opportunities per current stage in process order: count, amount, weighted amount; ?closed=won,lost adds the recently closed ones per process; ?asOf= gives the board as it stood at an instant; ?cardsPerColumn= caps the cards listed per stage (default 100, at most 1000; each column says how many it left out)',
   })
   async pipeline(@Query() query: PipelineQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     return this.answered(query, request, reply, PIPELINE_CSV, async () => {
@@ -59,7 +59,8 @@ export class AnalyticsController {
       }
       const options = {
         includeOpportunities: query.include === 'opportunities',
-        ...(query.cardsPerColumn === undefined ? {} : { cardsPerColumn: query.cardsPerColumn }),
+        // Listed cards are always capped: the default bound unless the client asks for up to the maximum.
+        ...(query.include === 'opportunities' ? { cardsPerColumn: query.cardsPerColumn ?? CARDS_PER_COLUMN_DEFAULT } : {}),
         ...(closed ? { closed } : {}),
       };
       if (query.asOf !== undefined) {

@@ -1,5 +1,5 @@
 import { ApiHideProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { CARDS_PER_COLUMN_MAX, CLOSED_MAX_LIMIT, ROTTING_DEFAULT_LIMIT, ROTTING_MAX_LIMIT, WATERFALL_CHANGES_MAX } from './pipeline.policy';
+import { CARDS_PER_COLUMN_DEFAULT, CARDS_PER_COLUMN_MAX, CLOSED_MAX_LIMIT, ROTTING_DEFAULT_LIMIT, ROTTING_MAX_LIMIT, WATERFALL_CHANGES_MAX } from './pipeline.policy';
 import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { IsInstant } from '../http/instant.validator';
 import { WholeNumberBetween } from '../http/whole-number.validator';
@@ -52,7 +52,7 @@ export class PipelineQueryDto extends AnalyticsQueryDto {
 
   @ApiPropertyOptional({
     description:
-      'With include=opportunities: list at most this many cards per stage column (1–1000), the ones longest in the stage first; each column then gives opportunitiesOmitted, and its count and amounts still cover the whole column',
+      `With include=opportunities: list at most this many cards per stage column (1–${CARDS_PER_COLUMN_MAX}, default ${CARDS_PER_COLUMN_DEFAULT}), the ones longest in the stage first; each column gives opportunitiesOmitted (how many it left out: ask again with a larger cardsPerColumn or a narrower filter), and its count and amounts still cover the whole column`,
     example: 100,
   })
   @IsOptional()

@@ -12,6 +12,12 @@ export const CLOSED_DEFAULT_LIMIT = 50;
 export const CLOSED_MAX_LIMIT = 500;
 /** The most cards a stage column lists in one answer. */
 export const CARDS_PER_COLUMN_MAX = 1000;
+/**
+ * Cards a stage column lists when include=opportunities names no cardsPerColumn (the board's own
+ * number): uncapped, one column of 40k deals made an answer of tens of megabytes on the event loop.
+ * A capped column says how many it left out (opportunitiesOmitted), so a client sees the cut.
+ */
+export const CARDS_PER_COLUMN_DEFAULT = 100;
 
 /** Rotting deals listed unless asked otherwise, and the most one answer lists. */
 export const ROTTING_DEFAULT_LIMIT = 100;
