@@ -20,7 +20,7 @@ export const NOTE_MAX_LENGTH = 2000;
 export const NAME_MAX_LENGTH = 64;
 /** An expected close date as text; decide() judges it as a calendar date. */
 export const EXPECTED_CLOSE_DATE_MAX_LENGTH = 40;
-/** A title holds a visible character: a card on the board shows it (process names follow the same rule). */
+/** A title, a note and next steps hold a visible character: the board and the timeline show them (process names follow the same rule). */
 export { VISIBLE_CHARACTER };
 export const CURRENCY_CODE = /^[A-Z]{3}$/;
 export const CURRENCY_RULE = 'an ISO 4217 code of 3 capital letters, such as EUR';
@@ -59,7 +59,8 @@ const TITLE = text(1, TITLE_MAX_LENGTH, `a string of 1 to ${TITLE_MAX_LENGTH} ch
 const CLIENT_ID_FIELD = text(1, CLIENT_ID_MAX_LENGTH, clientIdRule(CLIENT_ID_MAX_LENGTH), CLIENT_ID);
 const PROCESS_ID = text(1, NAME_MAX_LENGTH, clientIdRule(NAME_MAX_LENGTH), CLIENT_ID);
 const NAME = text(1, NAME_MAX_LENGTH);
-const NOTE = optional(text(1, NOTE_MAX_LENGTH));
+// A note or next steps is shown in the timeline and on the closed card: one that draws nothing is no note (the title's rule).
+const NOTE = optional(text(1, NOTE_MAX_LENGTH, `a string of 1 to ${NOTE_MAX_LENGTH} characters with a visible character`, VISIBLE_CHARACTER));
 const CURRENCY: FieldRule = { kind: 'text', pattern: CURRENCY_CODE, rule: CURRENCY_RULE };
 const AMOUNT = optional({ kind: 'amount' });
 const OCCURRED_AT = optional({ kind: 'instant' });

@@ -28,6 +28,8 @@ const ID_MESSAGE = '$property must be an id: letters, digits, ".", "_", ":", "@"
 const CURRENCY_MESSAGE = `currency must be ${CURRENCY_RULE}`;
 // A card on the board shows its title: one of spaces only would be an empty card.
 const TITLE_MESSAGE = 'title must have a visible character';
+// The timeline and the closed card show notes and next steps: spaces or zero-width characters only would record an empty one.
+const VISIBLE_MESSAGE = '$property must have a visible character (not only spaces or invisible characters); leave it out for none';
 
 /** Fields every command accepts: concurrency, business time and a client-chosen command id. */
 /** Options of every command, also of one spanning many opportunities (which has no single revision). */
@@ -140,6 +142,7 @@ export class CloseOpportunityDto extends WinOpportunityDto {
   @IsOmittable()
   @IsString()
   @Length(1, NOTE_MAX_LENGTH)
+  @Matches(VISIBLE_CHARACTER, { message: VISIBLE_MESSAGE })
   nextSteps?: string;
 }
 
@@ -252,7 +255,7 @@ function ExpectedCloseDate(extra = ''): PropertyDecorator {
 
 /** An optional free-text note recorded with the event. */
 function Note(options: ApiPropertyOptions = {}): PropertyDecorator {
-  return applyDecorators(ApiPropertyOptional(options), IsOmittable(), IsString(), Length(1, NOTE_MAX_LENGTH));
+  return applyDecorators(ApiPropertyOptional(options), IsOmittable(), IsString(), Length(1, NOTE_MAX_LENGTH), Matches(VISIBLE_CHARACTER, { message: VISIBLE_MESSAGE }));
 }
 
 /** An optional object of stage id → stage id, for migrations. */

@@ -67,7 +67,7 @@ describe('stagecraft import: fields the API would refuse', () => {
       [4, 'data.title: must be a string of 1 to 200 characters with a visible character'],
       [5, 'data.title: must be a string of 1 to 200 characters with a visible character'],
       [6, 'data.currency: must be an ISO 4217 code of 3 capital letters, such as EUR'],
-      [7, 'data.note: must be a string of 1 to 2000 characters'],
+      [7, 'data.note: must be a string of 1 to 2000 characters with a visible character'],
     ]);
     expect(report.imported).toBe(1);
     expect(streams).toEqual([`opportunity-${ids[0]}`]);
@@ -75,7 +75,7 @@ describe('stagecraft import: fields the API would refuse', () => {
 
   // Until 2026-11-29 the API took a body's null for an omitted optional field and recorded it as
   // given: such a log holds `note: null` and `nextSteps: null`, facts the import brings in as they are.
-  it('an exported log whose note or next steps an earlier version recorded as null: imported as it is', async () => {
+  it('an exported log whose note or next steps an earlier version recorded as null or drawing nothing: imported as it is', async () => {
     const id = '0b3c8a52-6a1f-4c3e-9d55-3f1f6f0a7e10';
     const line = (revision: number, type: string, day: number, data: Record<string, unknown>) => ({
       id: `n${revision}`,
@@ -91,9 +91,12 @@ describe('stagecraft import: fields the API would refuse', () => {
       line(2, 'ExitCriterionMet', 3, { stage: 'qualification', criterionId: 'goals', note: null }),
       line(3, 'OpportunityLost', 4, { stage: 'qualification', reason: 'price', note: null, nextSteps: null }),
       line(4, 'OpportunityReopened', 5, { stage: 'qualification', note: null }),
+      // Until 2026-11-30 a note or next steps that drew nothing was taken too: facts of the log as well.
+      line(5, 'ExitCriterionMet', 6, { stage: 'qualification', criterionId: 'budget-confirmed', note: '   ' }),
+      line(6, 'OpportunityLost', 7, { stage: 'qualification', reason: 'price', note: '\u200b', nextSteps: '\t' }),
     ];
     const { exit, report } = await run('nulls.jsonl', `${lines.map((entry) => JSON.stringify(entry)).join('\n')}\n`);
-    expect(report).toMatchObject({ imported: 5, rejected: [] });
+    expect(report).toMatchObject({ imported: 7, rejected: [] });
     expect(exit).toBe(EXIT.ok);
     const store = openEventStore(readSettings({ EVENT_STORE_PATH: join(dir, 'nulls.jsonl.db'), PROCESSES_DIR: PROCESSES }, dir));
     try {
@@ -140,9 +143,14 @@ describe('stagecraft import: fields the API would refuse', () => {
       'SF-1,2026-01-02T09:00:00Z,new,,,standard,Deal,,',
       `SF-2,2026-01-02T09:00:00Z,new,,,standard,Deal,,${'n'.repeat(2001)}`,
       `SF-3,2026-01-02T09:00:00Z,new,,,standard,${'🚀'.repeat(200)},,`,
+      // A backfill records new facts: a note that draws nothing is refused, as the API refuses it.
+      'SF-4,2026-01-02T09:00:00Z,new,,,standard,Deal,,\u200b\u3164',
     ];
     const { report, streams } = await run('rows.csv', `${rows.join('\n')}\n`);
-    expect(report.rejected.map(({ line, reason }) => [line, reason.replace(/ \(got .*$/, '')])).toEqual([[3, 'note: must be a string of 1 to 2000 characters']]);
+    expect(report.rejected.map(({ line, reason }) => [line, reason.replace(/ \(got .*$/, '')])).toEqual([
+      [3, 'note: must be a string of 1 to 2000 characters with a visible character'],
+      [5, 'note: must be a string of 1 to 2000 characters with a visible character'],
+    ]);
     // A title of 200 emoji is 200 characters to the API: taken here too.
     expect(report.imported).toBe(2);
     expect(streams).toHaveLength(2);

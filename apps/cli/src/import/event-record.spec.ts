@@ -1,5 +1,5 @@
 import { COMMAND_FIELDS, fitsRule, type FieldSpec } from '@stagecraft/opportunity';
-import { commandForEvent, REPLAYED_AS, type EventRecord } from './event-record';
+import { commandForEvent, isLegacyNote, REPLAYED_AS, type EventRecord } from './event-record';
 
 const ID = '6f2574ab-d0e8-5f65-acef-6b0b2ad050fc';
 const record = (type: string, data: Record<string, unknown>): EventRecord => ({
@@ -31,6 +31,13 @@ describe('commandForEvent: an exported event replayed as the command that made i
     expect(commandForEvent(record('StageChanged', { from: 'new', to: 'qualification', direction: 'forward', note: null }))).toMatchObject({ kind: 'command', body: { type: 'MoveOpportunityToStage', note: null } });
     expect(commandForEvent(record('OpportunityLost', { stage: 'new', reason: 'price', note: null, nextSteps: null }))).toMatchObject({ kind: 'command', body: { note: null, nextSteps: null } });
     expect(commandForEvent(record('OpportunityLost', { stage: 'new', reason: null, note: null }))).toEqual({ kind: 'reject', reason: expect.stringMatching(/^data\.reason: must be /) });
+  });
+
+  it('keeps a note or next steps that draws nothing as an earlier version recorded it, but not one the API never took', () => {
+    expect(commandForEvent(record('StageChanged', { from: 'new', to: 'qualification', direction: 'forward', note: ' ' }))).toMatchObject({ kind: 'command', body: { note: ' ' } });
+    expect(commandForEvent(record('OpportunityWon', { stage: 'negotiation', note: '\u200b', nextSteps: '\u3164' }))).toMatchObject({ kind: 'command', body: { note: '\u200b', nextSteps: '\u3164' } });
+    expect(commandForEvent(record('StageChanged', { from: 'new', to: 'qualification', direction: 'forward', note: '' }))).toEqual({ kind: 'reject', reason: expect.stringMatching(/^data\.note: must be /) });
+    expect(commandForEvent(record('StageChanged', { from: 'new', to: 'qualification', direction: 'forward', note: ' '.repeat(2001) }))).toEqual({ kind: 'reject', reason: expect.stringMatching(/^data\.note: must be /) });
   });
 });
 
@@ -107,11 +114,10 @@ describe('commandForEvent: every field the import replays is held to the rule th
     '2026-01-02T09:00:00', 'x'.repeat(41), 'x'.repeat(65), 'x'.repeat(101), 'x'.repeat(201), 'x'.repeat(2001), 'x'.repeat(5000),
     { lead: 'Bad Stage' }, { lead: 1 }, Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`s${i}`, 'lead'])),
   ];
-  /** Fields whose null an earlier API recorded as given (an omitted note): replayed as the line has it, not refused. */
-  const LEGACY_NULL: readonly string[] = ['note', 'nextSteps'];
+  /** A note or next steps an earlier API recorded (null, or one that draws nothing) is replayed as the line has it, not refused. */
   const refusedBy = (spec: FieldSpec, field = ''): unknown[] => [
     ...(spec.required ? [undefined] : []),
-    ...SAMPLES.filter((value) => !(value === null && (spec.nullable || LEGACY_NULL.includes(field))) && !fitsRule(spec.rule, value)),
+    ...SAMPLES.filter((value) => !(value === null && spec.nullable) && !isLegacyNote(field, value) && !fitsRule(spec.rule, value)),
   ];
 
   it('every field of every replayed command is given by an event (or named as given otherwise)', () => {

@@ -1,6 +1,6 @@
 import { COMMAND_KEY_STREAM_PREFIX } from '@stagecraft/commands';
 import { PROCESS_STREAM_PREFIX } from '@stagecraft/sales-process';
-import { ACTOR_NAME_RULE, commandFieldFault, fromOpportunityStreamId, isActorName, isOpportunityEventType, type EventDifference, type OpportunityCommand, type OpportunityEvent, type OpportunityEventType } from '@stagecraft/opportunity';
+import { ACTOR_NAME_RULE, commandFieldFault, fitsRule, fromOpportunityStreamId, NOTE_MAX_LENGTH, VISIBLE_CHARACTER, type FieldRule, isActorName, isOpportunityEventType, type EventDifference, type OpportunityCommand, type OpportunityEvent, type OpportunityEventType } from '@stagecraft/opportunity';
 import { isUuid } from '../io/opportunity-id';
 import type { PlannedCommand } from './backfill.plan';
 
@@ -109,9 +109,10 @@ export function commandForEvent(record: EventRecord): EventCommand {
   }
   // The API's body rules, field by field (the table its DTOs are proven against): the executor and
   // decide() trust the values they are given, so a title {"a": 1}, one of spaces only or of 5,000
-  // characters, or a currency "eur" would be recorded as the file has it. A note or next steps of
-  // null is the one exception (LEGACY_NULL_FIELDS): replayed as the line has it, it is not judged.
-  const judged = Object.fromEntries(Object.entries(body).filter(([field, value]) => !(value === null && LEGACY_NULL_FIELDS.has(field))));
+  // characters, or a currency "eur" would be recorded as the file has it. A note or next steps an
+  // earlier API recorded (null, or one that draws nothing) is the one exception (isLegacyNote):
+  // replayed as the line has it, it is not judged.
+  const judged = Object.fromEntries(Object.entries(body).filter(([field, value]) => !isLegacyNote(field, value)));
   const fault = commandFieldFault(judged as { type: CommandType });
   if (fault !== undefined) {
     const dataField = Object.entries(replay.fields).find(([, commandField]) => commandField === fault.field)?.[0] ?? fault.field;
@@ -132,7 +133,19 @@ export function commandForEvent(record: EventRecord): EventCommand {
  * `note: null`. It means "none"; the command replays it as it stands, and decide() records the
  * very event the line holds (mustRecord compares them). Every other null is judged by the rules.
  */
-const LEGACY_NULL_FIELDS: ReadonlySet<string> = new Set(['note', 'nextSteps']);
+const LEGACY_NOTE_FIELDS: ReadonlySet<string> = new Set(['note', 'nextSteps']);
+/** What a note or next steps had to be until 2026-11-30: any 1 to NOTE_MAX_LENGTH characters, spaces or a zero-width space only included. */
+const LEGACY_NOTE: FieldRule = { kind: 'text', length: [1, NOTE_MAX_LENGTH], rule: `a string of 1 to ${NOTE_MAX_LENGTH} characters` };
+
+/**
+ * A note or next steps an earlier API recorded and the rules refuse today: null (above), or one
+ * that draws nothing (spaces, a zero-width space), taken until 2026-11-30. Either is a fact of the
+ * log, replayed as it stands; a backfill, which records new facts, is judged by today's rules.
+ */
+export function isLegacyNote(field: string, value: unknown): boolean {
+  if (!LEGACY_NOTE_FIELDS.has(field)) return false;
+  return value === null || (typeof value === 'string' && !VISIBLE_CHARACTER.test(value) && fitsRule(LEGACY_NOTE, value));
+}
 
 type CommandType = OpportunityCommand['type'];
 type ReplayedEventType = Exclude<OpportunityEventType, 'NoChangeRecorded'>;
