@@ -261,6 +261,11 @@ describe('analytics from the read models (end to end)', () => {
     expect(scoped.total).toMatchObject({ won: 1, lost: 0 });
     const other = await api.anonymous.get('/analytics/win-loss?teamId=partners').set('Authorization', `Bearer ${api.keys['direct-analyst']}`).expect(403);
     expect(other.body.code).toBe('AUTH.TEAM_FORBIDDEN');
+    // A team id no deal can have is the client's typo, not a team it may not see: 400 naming the field, for a limited caller too.
+    for (const teamId of ['%20direct', 'direct%20', 'Direct%20team', '%E2%80%8Bdirect']) {
+      const malformed = await api.anonymous.get(`/analytics/win-loss?teamId=${teamId}`).set('Authorization', `Bearer ${api.keys['direct-analyst']}`);
+      expect([teamId, malformed.status, malformed.body.code, malformed.body.errors?.map((error: { field: string }) => error.field)]).toEqual([teamId, 400, 'REQUEST.VALIDATION_FAILED', ['teamId']]);
+    }
   });
 
   it('rebuilds a projection on request and answers the same afterwards', async () => {

@@ -114,6 +114,17 @@ const CASES: readonly BadRequestCase[] = [
   { name: 'bulk migration of an unknown process', method: 'post', path: '/processes/enterprise/migrate', body: { fromVersion: 'old', toVersion: 'new' }, status: 404, code: 'PROCESS.NOT_FOUND' },
   { name: 'pipeline asOf without a zone', method: 'get', path: '/pipeline?asOf=2026-03-31', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'asOf' },
   { name: 'pipeline asOf not a real day', method: 'get', path: '/pipeline?asOf=2026-02-45T00:00:00Z', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'asOf' },
+  // Ids in a query take the rule of the ids they name (a deal's team and owner, a process id): a typo is 400, not an empty answer or a 403/404.
+  ...[
+    ['/pipeline?teamId=%20x', 'teamId'],
+    ['/pipeline?ownerId=ana%20b', 'ownerId'],
+    ['/pipeline?processId=my%20process', 'processId'],
+    ['/analytics/win-loss?teamId=EMEA/north', 'teamId'],
+    ['/analytics/funnel?ownerId=-ana', 'ownerId'],
+    ['/analytics/rotting?processId=%E2%80%8Bstandard', 'processId'],
+    ['/analytics/waterfall?teamId=%00', 'teamId'],
+    ['/analytics/velocity?ownerId=%F0%9F%9A%80', 'ownerId'],
+  ].map(([path, field]): BadRequestCase => ({ name: `malformed id ${path}`, method: 'get', path: path!, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: field! })),
   { name: 'pipeline closed not an outcome', method: 'get', path: '/pipeline?closed=open', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'closed' },
   { name: 'pipeline closed given twice', method: 'get', path: '/pipeline?closed=won&closed=lost', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'closed' },
   { name: 'pipeline closedFrom not a date', method: 'get', path: '/pipeline?closed=won&closedFrom=last-month', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'closedFrom' },

@@ -3,24 +3,33 @@ import { CARDS_PER_COLUMN_DEFAULT, CARDS_PER_COLUMN_MAX, CLOSED_MAX_LIMIT, ROTTI
 import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { IsInstant } from '../http/instant.validator';
 import { WholeNumberBetween } from '../http/whole-number.validator';
+import { CLIENT_ID, CLIENT_ID_MAX_LENGTH, CLIENT_ID_RULE, clientIdRule, NAME_MAX_LENGTH } from '@stagecraft/opportunity';
+
+// The filters name ids by the rule of the ids they name (a command's processId, teamId and
+// ownerId: libs/opportunity/src/client-id.ts): " direct" or "ana b" is a typo to report (400
+// naming the field), not a team a limited caller may not see (403) nor a filter that matches nothing.
+const ID_MESSAGE = `$property must be ${CLIENT_ID_RULE}`;
 
 export class AnalyticsQueryDto {
   @ApiPropertyOptional({ example: 'standard' })
   @IsOptional()
   @IsString()
-  @Length(1, 64)
+  @Length(1, NAME_MAX_LENGTH, { message: `processId must be ${clientIdRule(NAME_MAX_LENGTH)}` })
+  @Matches(CLIENT_ID, { message: `processId must be ${clientIdRule(NAME_MAX_LENGTH)}` })
   processId?: string;
 
   @ApiPropertyOptional({ example: 'direct' })
   @IsOptional()
   @IsString()
-  @Length(1, 100)
+  @Length(1, CLIENT_ID_MAX_LENGTH, { message: ID_MESSAGE })
+  @Matches(CLIENT_ID, { message: ID_MESSAGE })
   teamId?: string;
 
   @ApiPropertyOptional({ example: 'ana' })
   @IsOptional()
   @IsString()
-  @Length(1, 100)
+  @Length(1, CLIENT_ID_MAX_LENGTH, { message: ID_MESSAGE })
+  @Matches(CLIENT_ID, { message: ID_MESSAGE })
   ownerId?: string;
 
   @ApiPropertyOptional({ description: 'occurredAt on or after (ISO 8601 with a zone)', example: '2026-01-01T00:00:00Z' })
