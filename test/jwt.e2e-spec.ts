@@ -111,6 +111,18 @@ describe('JWT claims are checked, not coerced', () => {
     }
   });
 
+  it('refuses a claim named like an object\'s prototype, and more teams than an API key may name, with a 401 naming the claim', async () => {
+    // Copied into an object (Object.assign, a merge), a "__proto__" claim holding "teams" would be read as the token's teams.
+    for (const name of ['__proto__', 'constructor', 'prototype']) {
+      const token = jwt({ sub: 'svc', roles: ['writer'], [name]: { teams: [] }, exp: inAnHour() });
+      const response = await open(token, 'partners');
+      expectUnauthenticated(response, new RegExp(`claim "${name}" is refused`));
+      expect(response.body.claim).toBe(name);
+    }
+    const crowded = await open(jwt({ sub: 'svc', roles: ['writer'], teams: Array.from({ length: 1001 }, (_, i) => `t${i}`), exp: inAnHour() }), 't1');
+    expectUnauthenticated(crowded, /claim "teams" names 1001 teams; at most 1000/);
+  });
+
   it('takes a single string as a one-element list: one team, one role — never as "no limit"', async () => {
     const token = jwt({ sub: 'svc', roles: 'writer', teams: 'direct', exp: inAnHour() });
     expect((await open(token, 'direct')).status).toBe(201);

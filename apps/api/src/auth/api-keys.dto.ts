@@ -4,6 +4,7 @@ import { IsOmittable } from '../http/omittable.validator';
 import { CLIENT_ID, CLIENT_ID_MAX_LENGTH } from '@stagecraft/opportunity';
 import { KEY_NAME, KEY_NAME_RULE, KEY_NAME_TRIMMED, KEY_NAME_TRIMMED_RULE } from './api-key.credentials';
 import { ROLES, type Role } from './roles';
+import { TEAMS_MAX } from './principal';
 
 export class CreateApiKeyDto {
   @ApiProperty({ description: 'Who uses the key (recorded as the actor of what it does)', example: 'billing-service' })
@@ -25,7 +26,7 @@ export class CreateApiKeyDto {
   @ApiPropertyOptional({ description: 'Teams the key is limited to; absent: every team', example: ['direct'] })
   @IsOmittable()
   @IsArray()
-  @ArrayMaxSize(1000)
+  @ArrayMaxSize(TEAMS_MAX)
   @IsString({ each: true })
   // A team a deal can have (its teamId's rule): a key limited to "Direct team" or "🙂" could never see one.
   @Length(1, CLIENT_ID_MAX_LENGTH, { each: true, message: `each team id must be 1 to ${CLIENT_ID_MAX_LENGTH} characters` })

@@ -37,3 +37,39 @@ describe('the "teams" claim holds team ids, as a deal\'s teamId and an API key\'
     expect(principalFromClaims({ sub: 'svc', roles: ['writer'] }).teams).toBeUndefined();
   });
 });
+
+// Claims arrive as JSON the identity provider wrote: a teams claim of any other shape, or one that
+// could stand in for it when the claims are copied into an object, is refused naming the claim,
+// and never read as "every team".
+describe('a "teams" claim of a strange shape is refused, never read as no limit', () => {
+  const claims = (json: string) => JSON.parse(json) as Record<string, unknown>;
+  const rejected = (payload: Record<string, unknown>): JwtRejectedError => {
+    try {
+      principalFromClaims(payload);
+    } catch (error) {
+      if (error instanceof JwtRejectedError) return error;
+      throw error;
+    }
+    throw new Error('the token was accepted');
+  };
+
+  it.each([
+    ['an object with "__proto__"', '{"sub":"svc","roles":["writer"],"teams":{"__proto__":["direct"]}}', 'teams'],
+    ['an object with numbered keys', '{"sub":"svc","roles":["writer"],"teams":{"0":"direct","length":1}}', 'teams'],
+    ['numbers', '{"sub":"svc","roles":["writer"],"teams":[1,2]}', 'teams'],
+    ['a list inside the list', '{"sub":"svc","roles":["writer"],"teams":[["direct"]]}', 'teams'],
+    ['null', '{"sub":"svc","roles":["writer"],"teams":null}', 'teams'],
+    ['a "__proto__" claim holding teams', '{"sub":"svc","roles":["writer"],"__proto__":{"teams":[]}}', '__proto__'],
+    ['a "constructor" claim', '{"sub":"svc","roles":["writer"],"teams":["direct"],"constructor":{"prototype":{"teams":[]}}}', 'constructor'],
+  ])('refuses %s', (_label, json, claim) => {
+    const error = rejected(claims(json));
+    expect(error.claim).toBe(claim);
+    expect(error.reason).toMatch(new RegExp(`^claim "${claim}"`));
+  });
+
+  it('refuses more teams than an API key may name (1000), naming the count', () => {
+    const error = rejected({ sub: 'svc', roles: ['writer'], teams: Array.from({ length: 1001 }, (_, i) => `t${i}`) });
+    expect([error.claim, error.reason]).toEqual(['teams', 'claim "teams" names 1001 teams; at most 1000 are taken (as on an API key)']);
+    expect(principalFromClaims({ sub: 'svc', roles: ['writer'], teams: Array.from({ length: 1000 }, (_, i) => `t${i}`) }).teams).toHaveLength(1000);
+  });
+});

@@ -1,7 +1,7 @@
 import type { JWTPayload } from 'jose';
 import { CLIENT_ID_RULE, isClientId, textFault, TEXT_RULE } from '@stagecraft/opportunity';
 import { JwtRejectedError } from './jwt.verifier';
-import { teamsOfPrincipal, type Principal } from './principal';
+import { TEAMS_MAX, teamsOfPrincipal, type Principal } from './principal';
 import { isRole, ROLES } from './roles';
 
 /**
@@ -25,7 +25,14 @@ export function principalFromClaims(claims: JWTPayload): Principal {
   // read as these (fullwidth ｔｅａｍｓ, accented téams, Cyrillic or Greek teаms: lettersOf).
   const lookalike = Object.keys(claims).find((name) => name !== 'teams' && /team/.test(lettersOf(name)));
   if (lookalike !== undefined) throw new JwtRejectedError(`claim "${lookalike}" is not "teams" (claim names are case-sensitive); a token without "teams" would grant every team`, lookalike);
+  // Claims copied into an object (Object.assign, a deep merge, by this code or a library's later)
+  // would take a "__proto__" claim as the object's prototype, whose "teams" would then read as the
+  // token's: no identity provider writes such a claim, so the token is refused.
+  const prototypeLike = Object.keys(claims).find((name) => PROTOTYPE_NAMES.has(name));
+  if (prototypeLike !== undefined) throw new JwtRejectedError(`claim "${prototypeLike}" is refused: copied into an object it would stand for the object's prototype, and the "teams" in it for the token's`, prototypeLike);
   const teams = claims.teams === undefined ? undefined : stringList(claims.teams, 'teams');
+  // As many as an API key may name (api-keys.dto.ts): each request compares a deal's team with them.
+  if (teams !== undefined && teams.length > TEAMS_MAX) throw new JwtRejectedError(`claim "teams" names ${teams.length} teams; at most ${TEAMS_MAX} are taken (as on an API key)`, 'teams');
   // Team ids are compared with the deals' and sent to PostgreSQL as filters: each must be one a
   // deal's teamId can be, as an API key's teams are when it is made. A team no deal can have
   // ("Sales EMEA", an emoji, 50,000 characters) is a mistake in the identity provider's mapping,
@@ -39,6 +46,8 @@ export function principalFromClaims(claims: JWTPayload): Principal {
   if (onBehalf !== undefined && typeof onBehalf !== 'boolean') throw new JwtRejectedError(`claim "act_on_behalf" must be true or false (got ${shapeOf(onBehalf)})`, 'act_on_behalf');
   return { name: claims.sub, authenticatedBy: 'jwt', roles, ...(teams ? { teams: teamsOfPrincipal(teams) } : {}), mayActOnBehalf: onBehalf === true };
 }
+
+const PROTOTYPE_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 function stringList(value: unknown, claim: string): string[] | undefined {
   if (value === undefined) return undefined;

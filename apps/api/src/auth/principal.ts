@@ -13,6 +13,9 @@ export interface Principal {
   readonly mayActOnBehalf: boolean;
 }
 
+/** The most teams a key or a token may name. */
+export const TEAMS_MAX = 1000;
+
 /**
  * A caller's teams as a principal holds them: each once. A key or token may name one twice (a
  * keys file written by hand, an identity provider's mapping); counted as two, its one team was no
