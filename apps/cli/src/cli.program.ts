@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ProcessDefinitionError } from '@stagecraft/sales-process';
-import { readSettings, SettingsError } from '@stagecraft/config';
+import { ProcessDirectoryError, readSettings, SettingsError } from '@stagecraft/config';
 import { EventStoreFullError, EventStoreUnavailableError, SQLiteFileError } from '@stagecraft/event-store';
 import { CliError, EXIT } from './cli.errors';
 import type { AsOfAxis } from '@stagecraft/audit';
@@ -171,6 +171,11 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     }
     if (error instanceof SettingsError) {
       console.error(`stagecraft: ${error.message}`);
+      return EXIT.usage;
+    }
+    // PROCESSES_DIR naming no usable directory is a bad setting (README: exit 2); a bad file in it stays 1.
+    if (error instanceof ProcessDirectoryError) {
+      console.error(`stagecraft: PROCESSES_DIR: ${error.message}`);
       return EXIT.usage;
     }
     if (error instanceof ProcessDefinitionError) {

@@ -25,6 +25,18 @@ export function loadProcessFile(file: string): LoadedProcessFile {
 }
 
 /**
+ * The directory itself is unusable (missing, not a directory, unreadable, without a definition):
+ * a setting to correct (PROCESSES_DIR), where a bad file in it is a definition to correct. Still a
+ * ProcessDefinitionError, so whoever stops on one stops on this.
+ */
+export class ProcessDirectoryError extends ProcessDefinitionError {
+  constructor(directory: string, reason: string) {
+    super(directory, [{ path: '', reason }]);
+    this.name = 'ProcessDirectoryError';
+  }
+}
+
+/**
  * Loads every `*.yaml` / `*.yml` file of a directory, sorted by name. Fails on the first bad file,
  * and when two files define the same process id (which one would win would be an accident).
  */
@@ -34,10 +46,10 @@ export function loadProcessDirectory(directory: string): LoadedProcessFile[] {
     if (!statSync(directory).isDirectory()) throw new Error('not a directory');
     names = readdirSync(directory).filter((name) => /\.ya?ml$/i.test(name)).sort();
   } catch (error) {
-    throw new ProcessDefinitionError(directory, [{ path: '', reason: `process directory cannot be read: ${(error as Error).message}` }]);
+    throw new ProcessDirectoryError(directory, `process directory cannot be read: ${(error as Error).message}`);
   }
   if (names.length === 0) {
-    throw new ProcessDefinitionError(directory, [{ path: '', reason: 'holds no process definition (*.yaml); add at least one' }]);
+    throw new ProcessDirectoryError(directory, 'holds no process definition (*.yaml); add at least one');
   }
   const loaded = names.map((name) => loadProcessFile(join(directory, name)));
   assertProcessSet(loaded, (file) => relative(directory, file));
