@@ -148,6 +148,22 @@ describe('withFileLock', () => {
       expect(readdirSync(dir)).toEqual([]);
     });
   });
+
+  // No writer writes anything but its JSON holder (in one write, right after creating the file):
+  // a lock that does not read as one, and was not made this very moment, names no holder to wait
+  // for. Judged by age alone it held every key change until the timeout, however long staleMs is.
+  it.each([
+    ['garbage', 'not a lock \u0000\u00ff'],
+    ['a JSON value that is no holder', '[1,2,3]'],
+    ['nothing', ''],
+  ])('takes over a lock file holding %s, left a moment ago, at once', async (_label, content) => {
+    const lock = join(dir, 'f.lock');
+    writeFileSync(lock, content);
+    const aMomentAgo = new Date(Date.now() - 5_000);
+    utimesSync(lock, aMomentAgo, aMomentAgo);
+    await expect(withFileLock(lock, () => 'ran', { timeoutMs: 1_000, staleMs: 60_000 })).resolves.toBe('ran');
+    expect(readdirSync(dir)).toEqual([]);
+  });
 });
 
 /** Runs `work` with the pid of a child process that stays alive until it is done. */

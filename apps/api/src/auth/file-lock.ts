@@ -19,8 +19,9 @@ export interface FileLockOptions {
 /**
  * Runs `work` while holding `lockFile`, created exclusively (O_EXCL), so read-modify-write cycles
  * of several processes on one file never interleave. A lock left by a process that died on this
- * host is broken at once; one from another host (a shared folder), or one of this host without
- * its holder's start time (an older version's) whose pid is alive, after `staleMs`.
+ * host is broken at once, and so is one that names no holder (garbage) once past the moment of its
+ * writing; one from another host (a shared folder), or one of this host without its holder's start
+ * time (an older version's) whose pid is alive, after `staleMs`.
  */
 export async function withFileLock<T>(lockFile: string, work: () => T | Promise<T>, options: FileLockOptions = {}): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
@@ -77,12 +78,18 @@ function assertLockIsFile(lockFile: string): void {
 function isStale(lockFile: string, staleMs: number): boolean {
   const content = readOrUndefined(lockFile);
   if (content === undefined) return false; // released meanwhile: just try again
-  let holder: { pid?: unknown; host?: unknown; started?: unknown } = {};
+  let holder: { pid?: unknown; host?: unknown; started?: unknown } | undefined;
   try {
-    holder = JSON.parse(content) as typeof holder;
+    const parsed = JSON.parse(content) as unknown;
+    if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { pid?: unknown }).pid === 'number' && typeof (parsed as { host?: unknown }).host === 'string') holder = parsed as typeof holder;
   } catch {
-    // Being written this very moment, or garbage: judged by age below.
+    // Not JSON: being written this very moment, or garbage.
   }
+  // Every writer writes its holder in one write right after creating the file, so one that reads
+  // as no holder is either that moment (empty, or half written) or garbage (a crash mid-write, a
+  // hand edit, a disk fault). Past that moment nobody holds it: taken over at once, rather than
+  // judged by age and holding every key change until the writers time out.
+  if (holder === undefined) return ageOf(lockFile) > UNREADABLE_GRACE_MS;
   if (holder.host === hostname() && typeof holder.pid === 'number') {
     if (!isAlive(holder.pid)) return true;
     // A live process with that pid is not the holder when it started at another time: pids are
@@ -96,10 +103,18 @@ function isStale(lockFile: string, staleMs: number): boolean {
     // as a lock of another host is, so it blocks neither for ever nor is taken from a live writer.
     if (holder.pid === process.pid && startOf(process.pid) !== undefined) return true;
   }
+  return ageOf(lockFile) > staleMs;
+}
+
+/** How long a lock that reads as no holder may be the moment its writer is writing it. */
+const UNREADABLE_GRACE_MS = 1_000;
+
+/** Milliseconds since the lock file was last written; 0 when it is gone (released meanwhile: just try again). */
+function ageOf(lockFile: string): number {
   try {
-    return Date.now() - statSync(lockFile).mtimeMs > staleMs;
+    return Date.now() - statSync(lockFile).mtimeMs;
   } catch {
-    return false;
+    return 0;
   }
 }
 
