@@ -53,7 +53,7 @@ export function runAnalyticsQueries(runner: ProjectionRunner, now: string): stri
     ['GET /pipeline', () => queryPipeline(runner.model(pipelineProjection), pick())],
     // Closed in the 30 days before an instant of 2025 (the generated history's span), different each call.
     ['GET /pipeline?closed=won,lost', () => queryPipeline(runner.model(pipelineProjection), pick(), { closed: closedIn2025() })],
-    // The board's question: every open card (unbounded, so it grows with the open pipeline) and the newest 50 closed per outcome.
+    // Every open card (unbounded, so it grows with the open pipeline) and the newest 50 closed per outcome.
     [
       UNCAPPED_CARDS,
       () => queryPipeline(runner.model(pipelineProjection), pick(), { includeOpportunities: true, closed: closedIn2025() }),
@@ -101,7 +101,7 @@ export function runAnalyticsQueries(runner: ProjectionRunner, now: string): stri
     queryLearnedPipeline(runner.model(winProbabilityProjection), runner.model(stageIntervalsProjection), { atMs, asOf: true, filter: { processId, teamId, ownerId }, cardIds: [] });
   };
   // The uncapped listing grows with the open pipeline (every open card): measured, with no target (the board asks with cardsPerColumn).
-  const lines = queries.map(([label, run, targetMs = 5]) => measured(label, run, ITERATIONS, 30, label === UNCAPPED_CARDS ? '(no target: every open card)' : `(target p99 ≤ ${targetMs} ms)`));
+  const lines = queries.map(([label, run, targetMs = 5]) => measured(label, run, ITERATIONS, 30, label === UNCAPPED_CARDS ? '(no target: not an API answer)' : `(target p99 ≤ ${targetMs} ms)`));
   for (let i = 0; i < 30; i += 1) learned();
   const added: number[] = [];
   const perCard: number[] = [];
@@ -124,7 +124,9 @@ function percentiles(times: number[]): string {
   return `p50 ${at(0.5).toFixed(3).padStart(7)} ms   p99 ${at(0.99).toFixed(3).padStart(7)} ms`;
 }
 
-const UNCAPPED_CARDS = 'GET /pipeline?include=opportunities&closed=won,lost';
+// The library's listing of every open card: the API no longer answers it (its default is 100 cards
+// per column, at most 1000), kept as the figure of what a cap saves.
+const UNCAPPED_CARDS = 'queryPipeline: every open card, closed=won,lost (API caps it)';
 
 function measured(label: string, run: () => unknown, iterations: number, warmUp: number, note = '(target p99 ≤ 5 ms)'): string {
   // Warm up first: the figures are for a serving process, not for the JIT's first calls.
