@@ -121,6 +121,45 @@ describe('ProjectionRunner', () => {
     await runner.stop();
   }, 30_000);
 
+  // A snapshot saved while the store is away (the periodic save, or the save of a stop) is a good
+  // model at its position: saved as failed, an API serving the projector's snapshots told its
+  // callers the read model had stopped and needed a rebuild, until the projector saved again.
+  it('saves a model waiting for the store as it stands, not as stopped', async () => {
+    await append(20);
+    const outage = () => new EventStoreUnavailableError('test store', 'connection refused');
+    // Gone halfway through the replay (folded, not yet saved), and away for the rest of the test.
+    let gone = false;
+    let passed = 0;
+    const away: EventStore = Object.assign(Object.create(store) as EventStore, {
+      headPosition: async () => {
+        if (gone) throw outage();
+        return store.headPosition();
+      },
+      subscribeToAll(options?: SubscribeToAllOptions): AsyncIterable<SubscriptionMessage> {
+        if (gone) throw outage();
+        return (async function* () {
+          for await (const message of store.subscribeToAll(options)) {
+            yield message;
+            if (message.type === 'event' && (passed += 1) === 10) {
+              gone = true;
+              throw outage();
+            }
+          }
+        })();
+      },
+    });
+    const snapshots = new MemorySnapshots();
+    const runner = new ProjectionRunner(away, snapshots, [tally as Projection<unknown>]);
+    await runner.start();
+    for (let i = 0; i < 500 && runner.failure('tally') === undefined; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(runner.status()).toEqual([expect.objectContaining({ name: 'tally', recovering: true })]);
+    await runner.stop(); // saves what it folded
+    const saved = snapshots.saves.flat().filter((snapshot) => snapshot.name === 'tally');
+    expect(saved.length).toBeGreaterThan(0);
+    expect(saved.at(-1)!.position).toBeGreaterThan(0);
+    expect(saved.flatMap((snapshot) => (snapshot.failed === undefined ? [] : [snapshot.failed]))).toEqual([]);
+  }, 30_000);
+
   it('while the head answers but the log still cannot be followed, stays failed, says so once, and waits longer each time', async () => {
     await append(10);
     let subscriptions = 0;

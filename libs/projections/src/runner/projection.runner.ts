@@ -392,7 +392,9 @@ export class ProjectionRunner implements ReadModels {
         model: entry.model,
         logId: this.logId,
         anchor: entry.anchor,
-        ...(entry.failed !== undefined ? { failed: entry.failed } : {}),
+        // Waiting for the store is no stop: the model is good at its position, and an API serving
+        // these snapshots must not tell its callers to rebuild it.
+        ...(entry.failed !== undefined && !this.waitingForStore.has(entry) ? { failed: entry.failed } : {}),
       }));
       const unsaved = this.unsaved;
       this.unsaved = 0;
