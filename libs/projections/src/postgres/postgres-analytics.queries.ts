@@ -894,10 +894,11 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       const revision = Number(row.state_revision);
       if (revision !== cachedRevision) this.cached = { revision, state: row.state };
       const saved = this.cached!.state;
-      const countersProblem = savedCountersProblem(row.counters);
+      const state = saved === null ? restoreReadSideState({ catalog: { stages: [], versions: [], processes: [] }, currencies: [], reasons: [] }, [], []) : this.stateOf(revision, saved);
+      // Checked against this snapshot's catalog: a pair naming a stage it lacks would fail the query as a TypeError.
+      const countersProblem = savedCountersProblem(row.counters, state.catalog.stages.length);
       if (countersProblem !== undefined) throw this.unreadable(new UnreadableReadSideStateError(countersProblem));
       const counters: Counters = row.counters ?? { pairs: [], visitTotals: [] };
-      const state = saved === null ? restoreReadSideState({ catalog: { stages: [], versions: [], processes: [] }, currencies: [], reasons: [] }, [], []) : this.stateOf(revision, saved);
       const beside = (statements: readonly (Statement | string)[]): Promise<QueryResult[]> => {
         if (!spare || besideRun || statements.length === 0) return queryAll(client, statements);
         besideRun = this.inSnapshot(spare, row.snapshot as string, statements);

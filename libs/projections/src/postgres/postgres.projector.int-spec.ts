@@ -414,6 +414,7 @@ describeWithPostgres('the PostgreSQL projector', () => {
     ['a catalog that is not one', `state = '{"catalog": 5}'`],
     ['a stage of a process the catalog lacks', `state = jsonb_set(state, '{catalog,stages,0,processId}', '"gone"')`],
     ['counters that are not number triples', `counters = '{"pairs": "x"}'`],
+    ['a transition pair naming a stage the catalog lacks', `counters = jsonb_set(counters, '{pairs,0,0}', '999')`],
   ])('answers PROJECTIONS.FAILED while the saved state does not read (%s), and a projector started then folds the log again', async (_what, damage) => {
     const name = schema();
     const first = new PostgresProjector(store, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 500 });
@@ -421,6 +422,7 @@ describeWithPostgres('the PostgreSQL projector', () => {
     await first.stop();
     await pool.query(`UPDATE ${name}.checkpoint SET ${damage}`);
     await expect(queriesOn(name).funnel({})).rejects.toMatchObject({ code: 'PROJECTIONS.FAILED', message: expect.stringContaining('restart the projector') });
+    await expect(queriesOn(name).transitions({})).rejects.toMatchObject({ code: 'PROJECTIONS.FAILED', message: expect.stringContaining('restart the projector') });
 
     const resets: string[] = [];
     const second = new PostgresProjector(store, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 500, onReset: (reason) => resets.push(reason) });

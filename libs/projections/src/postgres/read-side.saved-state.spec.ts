@@ -49,4 +49,11 @@ describe('reading back the state saved with the read side checkpoint', () => {
       expect(() => readSavedReadSideState(saved, bad)).toThrow(UnreadableReadSideStateError);
     }
   });
+
+  // The transitions query names each pair's stages from the catalog: a key past it was a TypeError (a 500).
+  it('refuses counters naming a stage the catalog does not hold, or an end that is none', () => {
+    for (const bad of [{ pairs: [[9, 1, 3]], visitTotals: [] }, { pairs: [[0, -3, 1]], visitTotals: [] }, { pairs: [[0.5, 1, 1]], visitTotals: [] }, { pairs: [], visitTotals: [[2, 1, 1]] }]) {
+      expect(() => readSavedReadSideState(saved, bad)).toThrow(UnreadableReadSideStateError);
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import { restoreReadSideState, type ReadSideState, type SerializedReadSideState } from './read-side.fold';
+import { LOST_END, restoreReadSideState, WON_END, type ReadSideState, type SerializedReadSideState } from './read-side.fold';
 
 // The small state the projector keeps with its checkpoint (catalog, codes, counters) is derived,
 // as the tables are: one that no longer reads (a hand edit, a partial restore, a bug of another
@@ -20,7 +20,7 @@ export interface SavedCounters {
 
 /** The state and counters read back from the checkpoint row, checked; throws UnreadableReadSideStateError. */
 export function readSavedReadSideState(state: unknown, counters: unknown): ReadSideState {
-  const problem = savedStateProblem(state) ?? savedCountersProblem(counters);
+  const problem = savedStateProblem(state) ?? savedCountersProblem(counters, (state as SerializedReadSideState).catalog.stages.length);
   if (problem !== undefined) throw new UnreadableReadSideStateError(problem);
   const saved = state as SerializedReadSideState;
   const { pairs, visitTotals } = (counters as SavedCounters | null) ?? { pairs: [], visitTotals: [] };
@@ -74,10 +74,21 @@ export function savedStateProblem(state: unknown): string | undefined {
   return undefined;
 }
 
-/** Why saved counters are not what the writer keeps (null: none yet), or undefined. */
-export function savedCountersProblem(counters: unknown): string | undefined {
+/**
+ * Why saved counters are not what the writer keeps (null: none yet), or undefined. `stages`: how many
+ * stages the catalog they go with holds; a pair or total naming another (the transitions query
+ * names each pair's stages from the catalog) does not read either.
+ */
+export function savedCountersProblem(counters: unknown, stages: number): string | undefined {
   if (counters === null || counters === undefined) return undefined;
   const triples = (value: unknown) => Array.isArray(value) && value.every((entry) => Array.isArray(entry) && entry.length === 3 && entry.every(isFiniteNumber));
   if (!isObject(counters) || !triples(counters.pairs) || !triples(counters.visitTotals)) return 'counters are not lists of number triples';
+  const end = (value: number) => value === WON_END || value === LOST_END || isKey(value, stages);
+  for (const [index, [from, to]] of (counters.pairs as number[][]).entries()) {
+    if (!end(from!) || !end(to!)) return `counters.pairs[${index}] names a stage the catalog does not hold`;
+  }
+  for (const [index, [stageKey]] of (counters.visitTotals as number[][]).entries()) {
+    if (!isKey(stageKey, stages)) return `counters.visitTotals[${index}] names a stage the catalog does not hold`;
+  }
   return undefined;
 }
