@@ -880,7 +880,10 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     let besideRun: Promise<QueryResult[]> | undefined;
     try {
       // One round trip for the transaction, its settings and the checkpoint (the revision is a number this process holds).
-      const cachedRevision = this.cached?.revision ?? -1;
+      // The state held when asking: the one this answer's snapshot has when it sends none. Another
+      // answer may replace this.cached meanwhile (with an older revision's, if it comes back later).
+      const held = this.cached;
+      const cachedRevision = held?.revision ?? -1;
       const results = (await client.query(
         `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ${this.settings.join('; ')};
          SELECT position, failed, state_revision, CASE WHEN state_revision <> ${Math.trunc(cachedRevision)} THEN state END AS state, counters,
@@ -892,8 +895,8 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       // The figures are this snapshot's: the log up to its checkpoint, wherever the projector is by the time they are sent.
       readAtPosition(Number(row.position));
       const revision = Number(row.state_revision);
+      const saved = revision === cachedRevision ? held!.state : row.state;
       if (revision !== cachedRevision) this.cached = { revision, state: row.state };
-      const saved = this.cached!.state;
       const state = saved === null ? restoreReadSideState({ catalog: { stages: [], versions: [], processes: [] }, currencies: [], reasons: [] }, [], []) : this.stateOf(revision, saved);
       // Checked against this snapshot's catalog: a pair naming a stage it lacks would fail the query as a TypeError.
       const countersProblem = savedCountersProblem(row.counters, state.catalog.stages.length);
