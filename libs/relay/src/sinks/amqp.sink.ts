@@ -1,6 +1,7 @@
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import type { AmqpSinkConfig } from '../relay-sink-url';
 import type { OutgoingEvent } from '../outgoing-event';
+import { firstEvent } from './first-event';
 import { opportunityRounds } from './opportunity-rounds';
 import type { RelaySink } from './relay-sink.port';
 
@@ -74,14 +75,7 @@ export function getAmqpSink(config: AmqpSinkConfig, options: AmqpSinkOptions = {
         timestamp: Math.floor(Date.parse(outgoing.event.time) / 1000),
       });
       if (!fits) {
-        await within(
-          new Promise((resolve) => {
-            confirm.once('drain', resolve);
-            confirm.once('close', resolve);
-          }),
-          confirmTimeoutMs,
-          'waiting for the connection to take more',
-        );
+        await firstEvent(confirm, ['drain', 'close'], confirmTimeoutMs, 'waiting for the connection to take more');
         if (broken) throw new Error('the AMQP channel closed while publishing');
       }
     }
