@@ -45,6 +45,15 @@ describe('a JWT public key read from a file', () => {
     }
     expect(warnings.slice(1)).toEqual([expect.stringContaining(`${file} is not a PEM public key`), expect.stringContaining(`${file} holds a private key`)]);
 
+    // Put back as it was, then botched the same way again: a new mishap, said again.
+    writeFileSync(file, pem(rotated));
+    clock += 1_000;
+    await expect(verifier.verify(await token(rotated, 'RS256'))).resolves.toMatchObject({ sub: 'svc' });
+    writeFileSync(file, other.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+    clock += 1_000;
+    await expect(verifier.verify(await token(rotated, 'RS256'))).resolves.toMatchObject({ sub: 'svc' });
+    expect(warnings.slice(3)).toEqual([expect.stringContaining(`${file} holds a private key`)]);
+
     // A key of another kind brings its own algorithm.
     writeFileSync(file, pem(other));
     clock += 1_000;

@@ -47,7 +47,11 @@ export class PublicKeyFile {
     } catch (error) {
       return this.report(`cannot be read (${(error as Error).message})`);
     }
-    if (text === this.text) return;
+    // The good key back as it was: a later mishap, even the same one again, is said again.
+    if (text === this.text) {
+      this.reported = undefined;
+      return;
+    }
     try {
       const algorithm = algorithmOfPem(text);
       this.current = { key: createPublicKey(text), algorithms: [algorithm] };
