@@ -581,12 +581,17 @@ describeWithPostgres('the PostgreSQL projector', () => {
     const projector = new PostgresProjector(store, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 1000, deferIndexesFrom: 1 });
     await projector.start();
     const before = await answers(queriesOn(name));
+    // Readers cache the catalog by state_revision: the rebuilt schema counts its own from 0, and
+    // one equal to the live one's would keep a reader on the catalog it held before the swap.
+    const stateRevision = async () => Number((await pool.query(`SELECT state_revision FROM ${name}.checkpoint`)).rows[0].state_revision);
+    const revisionBefore = await stateRevision();
     const progress: number[] = [];
     const rebuilding = projector.rebuild('funnel', ({ position }) => progress.push(position));
     expect(projector.status().every((status) => status.rebuilding)).toBe(true);
     // The live schema answers while the shadow one fills.
     expect(await answers(queriesOn(name))).toBe(before);
     await rebuilding;
+    expect(await stateRevision()).toBeGreaterThan(revisionBefore);
     expect(progress.at(-1)).toBe(projector.position());
     expect(await answers(queriesOn(name))).toBe(before);
     const { rows } = await pool.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE $1`, [`${name}_%`]);

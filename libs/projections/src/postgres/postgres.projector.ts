@@ -527,6 +527,9 @@ export async function rebuildIntoShadow(
         if (notCarried.length > 0) how.onWarning?.(privilegesNotCarriedMessage(live, shadow, notCarried));
         // What else the live schema holds that the read side did not make goes along (a table of notes, a view).
         for (const warning of await moveForeignObjects(client, live, shadow)) how.onWarning?.(warning);
+        // Readers cache the catalog by state_revision, which the rebuilt schema counted from 0: one
+        // equal to the live one's would leave a reader on the catalog it held before the swap.
+        await client.query(`UPDATE ${shadow}.checkpoint SET state_revision = GREATEST(state_revision, (SELECT state_revision FROM ${live}.checkpoint)) + 1`);
         await client.query(`ALTER SCHEMA ${live} RENAME TO ${retired}`);
         await client.query(`ALTER SCHEMA ${shadow} RENAME TO ${live}`);
         // Analysts' views elsewhere still read the old tables, and would be dropped with them.
