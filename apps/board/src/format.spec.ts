@@ -41,6 +41,16 @@ describe('formatting', () => {
     // A day the clocks go forward is 23 hours long.
     expect(dayBoundary('2026-03-29', 'start', 'Europe/Berlin')).toBe('2026-03-28T23:00:00.000Z');
     expect(dayBoundary('2026-03-29', 'end', 'Europe/Berlin')).toBe('2026-03-29T21:59:59.999Z');
+    // Where the clocks go forward at midnight (Santiago, Havana, Asunción), the day starts at 01:00:
+    // the instant the clocks skip at; the day before keeps its last hour.
+    expect(dayBoundary('2026-09-06', 'start', 'America/Santiago')).toBe('2026-09-06T04:00:00.000Z');
+    expect(dayBoundary('2026-09-05', 'end', 'America/Santiago')).toBe('2026-09-06T03:59:59.999Z');
+    expect(dayBoundary('2026-03-08', 'start', 'America/Havana')).toBe('2026-03-08T05:00:00.000Z');
+    // And where they go back at midnight, the day starts at the midnight that is its own (the second).
+    expect(dayBoundary('2026-04-05', 'start', 'America/Santiago')).toBe('2026-04-05T04:00:00.000Z');
+    expect(dayBoundary('2026-04-04', 'end', 'America/Santiago')).toBe('2026-04-05T03:59:59.999Z');
+    // A day the zone skipped whole (Samoa crossed the date line) is an empty period, not an error.
+    expect(dayBoundary('2011-12-30', 'start', 'Pacific/Apia')).toBe('2011-12-30T10:00:00.000Z');
     expect(dayBoundary('', 'start')).toBeUndefined();
   });
 

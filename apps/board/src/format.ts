@@ -96,9 +96,15 @@ export function dayBoundary(day: string, edge: 'start' | 'end', timeZone?: strin
 /** The first instant of a calendar day in a zone (Date.UTC rolls a day past the month's end over). */
 function startOfDay(year: number, month: number, date: number, timeZone: string | undefined): number {
   const wall = Date.UTC(year, month - 1, date);
-  // The zone's offset at the guess, then at the corrected guess: right across a change of offset too.
-  const once = wall - offsetAt(wall, timeZone);
-  return wall - offsetAt(once, timeZone);
+  const day = new Date(wall).toISOString().slice(0, 10);
+  // Midnight read with the offset of the day before and of the day after (the same but across a
+  // change of offset): the earlier reading that falls on the day. Where the clocks go forward at
+  // midnight (Santiago, Havana) no instant reads 00:00 and the day starts where they skip: the day
+  // before's reading; the day after's is the previous day's last hour. A day the zone skipped
+  // whole (Samoa, 30 Dec 2011) has no reading on it: it starts and ends where the skip is.
+  const readings = [wall - offsetAt(wall - DAY_MS, timeZone), wall - offsetAt(wall + DAY_MS, timeZone)];
+  const onTheDay = readings.filter((instant) => localDay(new Date(instant), timeZone) === day);
+  return onTheDay.length > 0 ? Math.min(...onTheDay) : readings[0]!;
 }
 
 /** How far the zone's wall clock is ahead of UTC at an instant, in ms. */
@@ -109,7 +115,8 @@ function offsetAt(instant: number, timeZone: string | undefined): number {
 
 function zoneParts(instant: number, timeZone: string | undefined): Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', number> {
   const format = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
-  const value = (type: Intl.DateTimeFormatPartTypes) => Number(format.formatToParts(instant).find((part) => part.type === type)?.value ?? 0);
+  const parts = format.formatToParts(instant);
+  const value = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((part) => part.type === type)?.value ?? 0);
   return { year: value('year'), month: value('month'), day: value('day'), hour: value('hour'), minute: value('minute'), second: value('second') };
 }
 
