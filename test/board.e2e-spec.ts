@@ -1373,6 +1373,33 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('a key refused on a load: signed in again, the page is loaded again for the new key at once, not left as the refused load left it', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Of another team, shown once signed in again', processId: 'standard', teamId: 'partners' });
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      tab.setDefaultTimeout(10_000);
+      // No live refresh: only signing in again may load the board.
+      await tab.addInitScript(() => {
+        (window as { stagecraftLiveRefreshMs?: number }).stagecraftLiveRefreshMs = 3_600_000;
+      });
+      try {
+        await tab.goto(`${api.baseUrl}/board?process=standard&team=direct`);
+        await tab.fill('#credentials', api.keys.rep!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForFunction(() => Number(document.getElementById('columns')?.dataset.renders ?? 0) > 0);
+        await revokeRepKey(tab);
+        // Another team chosen: the board's load is refused.
+        await tab.selectOption('#team', '');
+        await tab.waitForSelector('#sign-in-again[open] #sign-in-again-credentials');
+        const rendered = await tabRenders(tab);
+        await signInAgain(tab, api.keys[TEST_SERVICE]!);
+        await tab.waitForSelector('#sign-in-again', { state: 'hidden' });
+        await tab.waitForFunction((after) => Number(document.getElementById('columns')?.dataset.renders ?? 0) > after, rendered);
+        await tab.waitForSelector(`[data-opportunity-id="${id}"]`);
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('a key revoked before a loss is sent: sign-in is offered at once over the board, and the reason and note written are offered again', async () => {
       const { id } = await caller.command('/opportunities', { title: 'Lost after revocation', processId: 'standard', teamId: 'direct' });
       const tab = await repTab();

@@ -149,8 +149,6 @@ function keyRefused(): void {
         showCaller(caller);
         showView();
         announce('Signed in again. Send again what was refused.');
-        // The board behind the dialogs is drawn for the new key at the next look (not under an open form).
-        if (!busy()) void refresh();
         return null;
       } catch (error) {
         if (before !== null) sessionStorage.setItem(CREDENTIALS, before);
@@ -158,6 +156,11 @@ function keyRefused(): void {
       }
     },
     signOut: () => signOut('Signed out: the key was no longer accepted.'),
+    // The board or the charts, loaded again for the new key: a load the old key was refused is not
+    // left drawn as it failed. Not under an open form or panel (drawn at the next look then).
+    signedIn: () => {
+      if (!busy()) void refresh();
+    },
   });
 }
 

@@ -9,6 +9,8 @@ export interface SignInAgain {
   readonly accept: (credentials: string) => Promise<string | null>;
   /** The rep would rather sign out: everything open is closed. */
   readonly signOut: () => void;
+  /** Signed in again, the dialog closed: what it covered may be loaded again now (while open, it is itself a dialog in the way). */
+  readonly signedIn: () => void;
 }
 
 /** Opens the dialog unless it is open already (several requests may be refused at once). */
@@ -48,8 +50,10 @@ export function offerSignInAgain(actions: SignInAgain): void {
     void actions
       .accept(value)
       .then((refused) => {
-        if (refused === null) dialog.close();
-        else {
+        if (refused === null) {
+          dialog.close();
+          actions.signedIn();
+        } else {
           error.textContent = refused;
           input.select();
         }
