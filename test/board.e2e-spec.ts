@@ -1400,6 +1400,32 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('a key revoked before a criterion is ticked in a panel: the evidence note typed is still there once signed in again, and is sent with the tick', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Ticked after revocation', processId: 'standard', teamId: 'direct' });
+      await caller.command(`/opportunities/${id}/move`, { stage: 'qualification' });
+      const tab = await repTab();
+      try {
+        await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+        await tab.waitForSelector('#side-panel[open] #panel-criterion-need-confirmed:not([disabled])');
+        await revokeRepKey(tab);
+        await tab.fill('#panel-note-need-confirmed', 'Budget confirmed by the CFO');
+        // A click, not check(): the panel draws the box as the deal stands while the tick is sent.
+        await tab.click('#panel-criterion-need-confirmed');
+        await tab.waitForSelector('#sign-in-again[open] #sign-in-again-credentials');
+        await signInAgain(tab, api.keys[TEST_SERVICE]!);
+        await tab.waitForSelector('#sign-in-again', { state: 'hidden' });
+        // The panel as it was: the box not ticked (nothing was recorded), the note as typed.
+        await tab.waitForSelector('#side-panel[open] #panel-criterion-need-confirmed:not([disabled])');
+        expect([await tab.isChecked('#panel-criterion-need-confirmed'), await tab.inputValue('#panel-note-need-confirmed')]).toEqual([false, 'Budget confirmed by the CFO']);
+        await tab.check('#panel-criterion-need-confirmed');
+        await tab.waitForFunction(() => (document.querySelector('#side-panel [role="status"]')?.textContent ?? '').startsWith('Met'));
+        const event = (await caller.get<HistoryAnswer>(`/opportunities/${id}/history`)).events.at(-1)!;
+        expect([event.type, event.data.criterionId, event.data.note]).toEqual(['ExitCriterionMet', 'need-confirmed', 'Budget confirmed by the CFO']);
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('a key revoked before a loss is sent: sign-in is offered at once over the board, and the reason and note written are offered again', async () => {
       const { id } = await caller.command('/opportunities', { title: 'Lost after revocation', processId: 'standard', teamId: 'direct' });
       const tab = await repTab();

@@ -64,6 +64,12 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
 
   let opportunity: OpportunityView;
   let busy = false;
+  /**
+   * Evidence notes typed, by criterion, until a tick records them: every redraw (the one that shows
+   * the tick under way, a reload) draws the inputs anew, and a tick refused (a key to sign in again,
+   * a 409, no answer) must leave the note where the rep typed it, to send again.
+   */
+  const notes = new Map<string, string>();
   /** Reads the deal, and the version it is on now: names and moves both come from it. */
   const read = async () => {
     const fresh = await api.get<OpportunityView>(`/opportunities/${card.id}`);
@@ -88,6 +94,8 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
     const items = opportunity.exitCriteria.map((criterion) => {
       const box = h('input', { type: 'checkbox', id: `panel-criterion-${criterion.id}`, name: criterion.id, checked: criterion.met, disabled: busy || !context.canWrite });
       const note = h('input', { type: 'text', id: `panel-note-${criterion.id}`, class: 'criterion-note', dir: 'auto', placeholder: 'Evidence note (optional)', 'aria-label': `Evidence note for “${criterion.description}”`, disabled: busy || !context.canWrite });
+      note.value = notes.get(criterion.id) ?? '';
+      note.addEventListener('input', () => notes.set(criterion.id, note.value));
       box.addEventListener('change', () => void setCriterion(criterion.id, criterion.description, box.checked, note.value.trim()));
       return h(
         'li',
@@ -161,6 +169,7 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
     render();
     try {
       const answer = await api.command(`/opportunities/${card.id}/criteria`, { criterionId, met, ...(note ? { note } : {}), expectedRevision: opportunity.revision });
+      notes.delete(criterionId); // recorded with the tick
       context.wrote(answer.position);
       await Promise.all([reload(), loadTimeline()]);
       say(`${met ? 'Met' : 'No longer met'}: ${description}`);
