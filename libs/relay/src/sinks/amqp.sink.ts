@@ -1,7 +1,7 @@
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import type { AmqpSinkConfig } from '../relay-sink-url';
 import type { OutgoingEvent } from '../outgoing-event';
-import { firstEvent } from './first-event';
+import { firstEvent, within } from './first-event';
 import { opportunityRounds } from './opportunity-rounds';
 import type { RelaySink } from './relay-sink.port';
 
@@ -105,16 +105,6 @@ export function getAmqpSink(config: AmqpSinkConfig, options: AmqpSinkOptions = {
 
 /** How long closing a connection may wait for the broker's answer before its socket is dropped. */
 const CLOSE_TIMEOUT_MS = 2_000;
-
-/** `work`, or a failure naming `what` once `ms` have passed without its answer. */
-async function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer from the broker within ${ms} ms (${what})`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * Closes a connection, waiting at most CLOSE_TIMEOUT_MS for the broker to agree: a broker that

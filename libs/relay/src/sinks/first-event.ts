@@ -1,5 +1,15 @@
 import type { EventEmitter } from 'node:events';
 
+/** `work`, or a rejection naming `what` once `ms` have passed without it. */
+export async function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer from the broker within ${ms} ms (${what})`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Resolves on the first of `names` the emitter emits, or rejects after `ms`, and leaves none of
  * its listeners behind either way. The AMQP channel lives across batches: a `once` per name, of
@@ -7,16 +17,12 @@ import type { EventEmitter } from 'node:events';
  * under sustained back-pressure.
  */
 export async function firstEvent(emitter: EventEmitter, names: readonly string[], ms: number, what: string): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
   let heard!: () => void;
+  const emitted = new Promise<void>((resolve) => (heard = resolve));
+  for (const name of names) emitter.on(name, heard);
   try {
-    await new Promise<void>((resolve, reject) => {
-      heard = resolve;
-      for (const name of names) emitter.on(name, heard);
-      timer = setTimeout(() => reject(new Error(`no answer from the broker within ${ms} ms (${what})`)), ms);
-    });
+    await within(emitted, ms, what);
   } finally {
-    clearTimeout(timer);
     for (const name of names) emitter.off(name, heard);
   }
 }
