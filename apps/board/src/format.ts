@@ -62,18 +62,36 @@ export function formatPercent(ratio: number | null): string {
 // closed at 23:30 in Berlin is closed that day on its card, in the Won column's period, in the
 // charts' periods and in the timeline alike. `timeZone` is for the specs only (undefined: the reader's).
 
+/**
+ * Building an Intl.DateTimeFormat costs a fraction of a millisecond, formatting with one next to
+ * nothing: the board formats a date or two per card on every redraw, so each kind is built once per zone.
+ */
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+function dateFormat(kind: 'instant' | 'date' | 'parts', timeZone: string | undefined): Intl.DateTimeFormat {
+  const key = `${kind} ${timeZone ?? ''}`;
+  let format = dateFormats.get(key);
+  if (!format) {
+    format =
+      kind === 'parts'
+        ? new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' })
+        : new Intl.DateTimeFormat('en-GB', kind === 'instant' ? { dateStyle: 'medium', timeStyle: 'short', timeZone } : { dateStyle: 'medium', timeZone });
+    dateFormats.set(key, format);
+  }
+  return format;
+}
+
 /** An instant in the reader's time zone, down to the minute. */
 export function formatInstant(instant: string, timeZone?: string): string {
   const date = new Date(instant);
   if (Number.isNaN(date.getTime())) return instant;
-  return new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(date);
+  return dateFormat('instant', timeZone).format(date);
 }
 
 /** The day of an instant in the reader's time zone, e.g. "27 Nov 2026". */
 export function formatDate(instant: string, timeZone?: string): string {
   const date = new Date(instant);
   if (Number.isNaN(date.getTime())) return instant;
-  return new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone }).format(date);
+  return dateFormat('date', timeZone).format(date);
 }
 
 /** The calendar day (yyyy-mm-dd) an instant falls on in the reader's time zone: what a date input shows for "today". */
@@ -114,8 +132,7 @@ function offsetAt(instant: number, timeZone: string | undefined): number {
 }
 
 function zoneParts(instant: number, timeZone: string | undefined): Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', number> {
-  const format = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
-  const parts = format.formatToParts(instant);
+  const parts = dateFormat('parts', timeZone).formatToParts(instant);
   const value = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((part) => part.type === type)?.value ?? 0);
   return { year: value('year'), month: value('month'), day: value('day'), hour: value('hour'), minute: value('minute'), second: value('second') };
 }
@@ -123,5 +140,5 @@ function zoneParts(instant: number, timeZone: string | undefined): Record<'year'
 /** A calendar day (yyyy-mm-dd, no time zone), e.g. "1 Dec 2026": read as written, never shifted by a zone. */
 export function formatCalendarDay(day: string): string {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return day;
-  return new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(`${day}T00:00:00Z`));
+  return dateFormat('date', 'UTC').format(new Date(`${day}T00:00:00Z`));
 }
