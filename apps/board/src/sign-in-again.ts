@@ -36,7 +36,8 @@ export function offerSignInAgain(actions: SignInAgain): void {
     dialog.close();
   });
   // Escape is not a way out: the page behind would stay refused with nothing saying why.
-  dialog.addEventListener('cancel', (event) => event.preventDefault());
+  // A property, not a listener: the dialog element stays, and is opened again at each refusal.
+  dialog.oncancel = (event) => event.preventDefault();
   dialog.addEventListener('close', () => leaving && actions.signOut(), { once: true });
   form.addEventListener('submit', (event) => {
     event.preventDefault();
