@@ -43,6 +43,12 @@ function boardConfig(): { processesDir: string; currenciesFile: string; remove()
   return { processesDir, currenciesFile, remove: () => dir.remove() };
 }
 
+/** A tab whose board is not refreshed by itself: it stays as first drawn while others change deals. */
+async function withoutLiveRefresh(tab: Page): Promise<void> {
+  await tab.addInitScript(() => {
+    (window as { stagecraftLiveRefreshMs?: number }).stagecraftLiveRefreshMs = 3_600_000;
+  });
+}
 
 /**
  * Holds the tab's requests to `url` (of `method`, when given) on the way until `release()`: `held`
@@ -983,9 +989,7 @@ describe('the board in a real browser (end to end)', () => {
       const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       tab.setDefaultTimeout(10_000);
       // No live refresh in this tab: the board stays as it was first drawn while others change the deal.
-      await tab.addInitScript(() => {
-        (window as { stagecraftLiveRefreshMs?: number }).stagecraftLiveRefreshMs = 3_600_000;
-      });
+      await withoutLiveRefresh(tab);
       const tabSent: string[] = [];
       tab.on('request', (request) => request.method() !== 'GET' && tabSent.push(`${request.method()} ${new URL(request.url()).pathname}`));
       try {
@@ -1026,9 +1030,7 @@ describe('the board in a real browser (end to end)', () => {
     it('a loss sent from a panel the deal changed under (moved on by someone else) is refused, not recorded on what the rep did not see; the reason and note come back', async () => {
       const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       tab.setDefaultTimeout(10_000);
-      await tab.addInitScript(() => {
-        (window as { stagecraftLiveRefreshMs?: number }).stagecraftLiveRefreshMs = 3_600_000;
-      });
+      await withoutLiveRefresh(tab);
       try {
         const { id } = await caller.command('/opportunities', { title: 'Moved on under the panel', processId: 'standard', teamId: 'direct' });
         await tab.goto(`${api.baseUrl}/board?process=standard`);
@@ -1378,9 +1380,7 @@ describe('the board in a real browser (end to end)', () => {
       const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       tab.setDefaultTimeout(10_000);
       // No live refresh: only signing in again may load the board.
-      await tab.addInitScript(() => {
-        (window as { stagecraftLiveRefreshMs?: number }).stagecraftLiveRefreshMs = 3_600_000;
-      });
+      await withoutLiveRefresh(tab);
       try {
         await tab.goto(`${api.baseUrl}/board?process=standard&team=direct`);
         await tab.fill('#credentials', api.keys.rep!);
@@ -1883,9 +1883,7 @@ describe('the board in a real browser (end to end)', () => {
       const context = await browser.newContext({ timezoneId: timeZone, viewport: { width: 1400, height: 900 } });
       const tab = await context.newPage();
       tab.setDefaultTimeout(10_000);
-      await tab.addInitScript(() => {
-        (window as { stagecraftLiveRefreshMs?: number }).stagecraftLiveRefreshMs = 3_600_000;
-      });
+      await withoutLiveRefresh(tab);
       await tab.goto(`${api.baseUrl}/board?${board}`);
       await tab.fill('#credentials', api.keys[TEST_SERVICE]!);
       await tab.click('#login-form button[type=submit]');
@@ -2022,9 +2020,7 @@ describe('the board in a real browser (end to end)', () => {
     const olderBoard = async () => {
       const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       tab.setDefaultTimeout(10_000);
-      await tab.addInitScript(() => {
-        (window as { stagecraftLiveRefreshMs?: number }).stagecraftLiveRefreshMs = 3_600_000;
-      });
+      await withoutLiveRefresh(tab);
       await tab.goto(`${older.baseUrl}/board?process=standard`);
       await tab.fill('#credentials', older.keys[TEST_SERVICE]!);
       await tab.click('#login-form button[type=submit]');
