@@ -3,7 +3,6 @@ import type { Settings } from '@stagecraft/config';
 import { getSQLiteEventStore, type EventStore } from '@stagecraft/event-store';
 import {
   inMemoryAnalyticsQueries,
-  migrateReadSide,
   PostgresAnalyticsQueries,
   PostgresReadSideFollower,
   ProjectionRunner,
@@ -12,7 +11,7 @@ import {
   type ProjectionSnapshot,
   type ProjectionSnapshotStore,
 } from '@stagecraft/projections';
-import { describeWithPostgres, dropReadSideSchemas, POSTGRES_TEST_URL, uniqueSchema } from '../../../../libs/projections/src/testing/postgres.testing';
+import { describeWithPostgres, migratedTestSchema } from '../../../../libs/projections/src/testing/postgres.testing';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -83,20 +82,7 @@ describe('?minPosition= against in-memory read models that stopped', () => {
 });
 
 describeWithPostgres('?minPosition= against the PostgreSQL read side', () => {
-  const pool = new Pool({ connectionString: POSTGRES_TEST_URL, max: 3 });
-  const schema = uniqueSchema('ryw');
-  beforeAll(async () => {
-    const client = await pool.connect();
-    try {
-      await migrateReadSide(client, schema);
-    } finally {
-      client.release();
-    }
-  });
-  afterAll(async () => {
-    await dropReadSideSchemas(pool, schema);
-    await pool.end();
-  });
+  const { pool, schema } = migratedTestSchema('ryw', 3);
 
   it('answers PROJECTIONS.FAILED at once when the projector recorded that it stopped (checkpoint.failed)', async () => {
     await pool.query(`UPDATE ${schema}.checkpoint SET position = 5, failed = 'the events after position 5 could not be written into PostgreSQL'`);

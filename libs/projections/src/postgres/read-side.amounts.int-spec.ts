@@ -1,8 +1,6 @@
-import { Pool } from 'pg';
 import { ExactSums, unitsOf, valueOfUnitsText } from '../exact-amounts';
-import { describeWithPostgres, POSTGRES_TEST_URL, uniqueSchema } from '../testing/postgres.testing';
+import { describeWithPostgres, migratedTestSchema } from '../testing/postgres.testing';
 import { amountUnitsSum } from './read-side.amounts';
-import { migrateReadSide } from './read-side.migrations';
 
 // PostgreSQL adds amounts as the in-memory read models do (exact-amounts.ts): amount_units
 // (migration 21) gives unitsOf's minor units for every amount (in the API's sessions, and in an
@@ -10,20 +8,7 @@ import { migrateReadSide } from './read-side.migrations';
 // sum neither rounds nor overflows.
 
 describeWithPostgres('amounts added exactly in SQL', () => {
-  const admin = new Pool({ connectionString: POSTGRES_TEST_URL, max: 1 });
-  const schema = uniqueSchema('amounts');
-  beforeAll(async () => {
-    const client = await admin.connect();
-    try {
-      await migrateReadSide(client, schema);
-    } finally {
-      client.release();
-    }
-  });
-  afterAll(async () => {
-    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await admin.end();
-  });
+  const { pool: admin, schema } = migratedTestSchema('amounts', 1);
 
   const AMOUNTS = [0, 0.0001, 0.1, 0.2, 626.97, 142.69, 9999.9999, 112589990684.2623, 112589990684.2624, 123456789012.3456, 987654321098.7654, 123456789012345.12, 999999999999999.9, 1e15];
 

@@ -1,9 +1,7 @@
 import fc from 'fast-check';
 import { assertProperty } from '@stagecraft/testing/fast-check';
-import { Pool } from 'pg';
-import { describeWithPostgres, POSTGRES_TEST_URL, uniqueSchema } from '../testing/postgres.testing';
+import { describeWithPostgres, migratedTestSchema } from '../testing/postgres.testing';
 import { queryAll } from './read-side.batch';
-import { migrateReadSide } from './read-side.migrations';
 import { periodFiling, standingAt, standingSegments } from './read-side.standing';
 
 const HOUR = 3_600_000;
@@ -52,20 +50,7 @@ const filed = fc.oneof(
 );
 
 describeWithPostgres('board segments standing at an instant (read-side.standing.ts, migration 11)', () => {
-  const pool = new Pool({ connectionString: POSTGRES_TEST_URL, max: 2 });
-  const schema = uniqueSchema('standing');
-  beforeAll(async () => {
-    const client = await pool.connect();
-    try {
-      await migrateReadSide(client, schema);
-    } finally {
-      client.release();
-    }
-  });
-  afterAll(async () => {
-    await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await pool.end();
-  });
+  const { pool, schema } = migratedTestSchema('standing');
 
   it('keeps exactly the segments valid_from <= t < valid_to (open: still standing), as the range of the period does, for any periods and instants', async () => {
     await assertProperty(

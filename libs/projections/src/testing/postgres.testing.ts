@@ -41,6 +41,28 @@ let counter = 0;
 export const uniqueSchema = (prefix = 't') => `${prefix}_${process.pid}_${Date.now().toString(36)}_${counter++}`;
 
 /**
+ * A pool and a migrated read-side schema of this describe block's own: made before its tests,
+ * dropped (with the pool ended) after them. Call it in a describeWithPostgres body.
+ */
+export function migratedTestSchema(prefix: string, max = 2): { readonly pool: Pool; readonly schema: string } {
+  const pool = new Pool({ connectionString: POSTGRES_TEST_URL, max });
+  const schema = uniqueSchema(prefix);
+  beforeAll(async () => {
+    const client = await pool.connect();
+    try {
+      await migrateReadSide(client, schema);
+    } finally {
+      client.release();
+    }
+  });
+  afterAll(async () => {
+    await dropReadSideSchemas(pool, schema);
+    await pool.end();
+  });
+  return { pool, schema };
+}
+
+/**
  * A read side in its own schema, loaded from events the way the projector writes them (in
  * batches of the given sizes, cycled), with the PostgreSQL queries over it.
  */
