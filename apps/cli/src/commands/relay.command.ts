@@ -83,9 +83,18 @@ export async function replaySink(settings: Settings, options: { sink: string; fr
   const store = openExistingStore(settings);
   try {
     const head = await store.headPosition();
+    if (options.from > head) throw new CliError(`Nothing to replay from position ${options.from}: the log ends at position ${head}. Give the position of an event already published (stagecraft relay status shows each sink's checkpoint; stagecraft relay dead-letters the dead letters).`);
     const logId = (await store.readAll({ maxCount: 1 }))[0]?.id ?? '';
     const after = await positionBefore(store, options.from);
     const cleared = withState(settings, (state) => {
+      // A replay only goes back: moved forward, the checkpoint would pass events never published,
+      // and no later start would send them.
+      const checkpoint = state.checkpoint(sink.key);
+      if (checkpoint && after > checkpoint.position) {
+        throw new CliError(
+          `Nothing to replay from position ${options.from}: ${sink.key} has published up to position ${checkpoint.position} only, and goes on from there by itself; a replay from ${options.from} would skip the events between. Give a position at or before ${checkpoint.position}.`,
+        );
+      }
       const before = state.deadLetters(sink.key).filter((letter) => letter.position >= options.from).length;
       state.requestReplay(sink.key, after, options.from, logId);
       return before;

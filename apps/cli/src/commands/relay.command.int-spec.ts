@@ -1,0 +1,76 @@
+import { join } from 'node:path';
+import { createCommandSide } from '@stagecraft/commands';
+import { readSettings } from '@stagecraft/config';
+import { getSQLiteEventStore } from '@stagecraft/event-store';
+import { getSQLiteRelayStateStore } from '@stagecraft/relay';
+import { SHIPPED_PROCESSES, temporaryDirectory } from '../../../../test/support/api-test-app';
+import { runJourney } from '../../../../test/support/relay-journey';
+import { EXIT } from '../cli.errors';
+import { runCli } from '../cli.program';
+
+// `stagecraft relay replay` moves a sink's checkpoint back. Moved forward (a position past the
+// checkpoint of a sink that lags, or past the log's end), it would pass events never published,
+// which no later start sends: the loss at-least-once rules out.
+describe('stagecraft relay replay', () => {
+  const dir = temporaryDirectory('cli-relay-');
+  const sink = 'http://127.0.0.1:4650/hook';
+  const statePath = join(dir.path, 'relay.db');
+  const env = { EVENT_STORE_PATH: join(dir.path, 'events.db'), PROCESSES_DIR: SHIPPED_PROCESSES, RELAY_SINKS: sink, RELAY_STATE_PATH: statePath, RELAY_WEBHOOK_SECRET: 'a-webhook-secret-of-32-characters-or-more' };
+  let head = 0;
+  const checkpoint = () => {
+    const state = getSQLiteRelayStateStore(statePath);
+    try {
+      return state.checkpoint(sink)?.position;
+    } finally {
+      state.close();
+    }
+  };
+  const cli = async (...args: string[]) => {
+    const saved = { ...process.env };
+    const errors: string[] = [];
+    const error = jest.spyOn(console, 'error').mockImplementation((line: string) => void errors.push(line));
+    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      delete process.env.EVENT_STORE_URL;
+      Object.assign(process.env, env);
+      return { code: await runCli(['relay', ...args]), stderr: errors.join('\n') };
+    } finally {
+      error.mockRestore();
+      log.mockRestore();
+      process.env = saved;
+    }
+  };
+
+  beforeAll(async () => {
+    const store = getSQLiteEventStore({ path: env.EVENT_STORE_PATH, durability: 'normal' });
+    const side = await createCommandSide(store, { processesDir: SHIPPED_PROCESSES, conflictRetries: 5, streamCacheSize: 100 });
+    await runJourney(side.executor, 'Lagging');
+    head = await store.headPosition();
+    const logId = (await store.readAll({ maxCount: 1 }))[0]!.id;
+    await store.close();
+    expect(readSettings(env, dir.path).relay.statePath).toBe(statePath);
+    const state = getSQLiteRelayStateStore(statePath);
+    state.create(sink, 3, logId); // a sink that lags: published up to position 3
+    state.close();
+  });
+  afterAll(() => dir.remove());
+
+  it('refuses a position past the checkpoint of a sink that lags: the events between would never be published', async () => {
+    const refused = await cli('replay', '--sink', sink, '--from', String(head - 2));
+    expect(refused).toMatchObject({ code: EXIT.usage, stderr: expect.stringContaining('has published up to position 3 only') });
+    expect(checkpoint()).toBe(3);
+  });
+
+  it('refuses a position past the end of the log', async () => {
+    const refused = await cli('replay', '--sink', sink, '--from', String(head + 1_000));
+    expect(refused).toMatchObject({ code: EXIT.usage, stderr: expect.stringContaining(`the log ends at position ${head}`) });
+    expect(checkpoint()).toBe(3);
+  });
+
+  it('moves the checkpoint back to just before the position given, and to the event after the checkpoint', async () => {
+    expect(await cli('replay', '--sink', sink, '--from', '4')).toEqual({ code: EXIT.ok, stderr: '' });
+    expect(checkpoint()).toBe(3);
+    expect(await cli('replay', '--sink', sink, '--from', '2')).toEqual({ code: EXIT.ok, stderr: '' });
+    expect(checkpoint()).toBe(1);
+  });
+});
