@@ -6,7 +6,7 @@ import { PUBLIC_EVENT_TYPES, type PublicEvent } from '@stagecraft/public-events'
 import { ROOT, SHIPPED_PROCESSES, startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
 import { childNodeArgs } from './support/child-entry';
 import { eventStoreEnv } from './support/e2e-store';
-import { natsStreamReader, perOpportunityOrderProblems, schemaProblems, waitFor, webhookReceiver, type NatsStreamReader } from './support/relay-consumers';
+import { natsHostAndPort, natsStreamReader, perOpportunityOrderProblems, schemaProblems, waitFor, webhookReceiver, type NatsStreamReader } from './support/relay-consumers';
 import { TcpProxy } from './support/tcp-proxy';
 
 // The relay in the running app (in-process) and as its own process (apps/relay), on the SQLite
@@ -116,7 +116,7 @@ describe('public events relayed from the app', () => {
   });
 
   it('keeps answering commands while the broker is away; /health shows the sink retrying and its lag; it catches up in order', async () => {
-    const proxy = await new TcpProxy('127.0.0.1', 4222).start();
+    const proxy = await new TcpProxy(...natsHostAndPort()).start();
     const api = await startApiTestApp({ eventStorePath: join(dir.path, 'outage.db'), env: { RELAY_SINKS: reader.sinkUrl(proxy.url), ...FAST_RETRIES } });
     try {
       const open = async (title: string) => (await api.http.post('/opportunities').send({ title, processId: 'standard' }).expect(201)).body.id as string;
@@ -140,7 +140,7 @@ describe('public events relayed from the app', () => {
   });
 
   it('as its own process, killed with SIGKILL while publishes wait for their acknowledgement, loses nothing after a restart', async () => {
-    const proxy = await new TcpProxy('127.0.0.1', 4222).start();
+    const proxy = await new TcpProxy(...natsHostAndPort()).start();
     const eventStorePath = join(dir.path, 'killed.db');
     const statePath = join(dir.path, 'killed.relay.db');
     const env = { RELAY_SINKS: reader.sinkUrl(proxy.url), RELAY: 'external', RELAY_STATE_PATH: statePath, ...FAST_RETRIES };

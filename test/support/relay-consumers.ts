@@ -6,7 +6,13 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { PUBLIC_EVENT_SCHEMAS, PUBLIC_EVENT_TYPES, type PublicEvent } from '@stagecraft/public-events';
 
-export const NATS_ADDRESS = '127.0.0.1:4222';
+/** NATS_TEST_ADDRESS: another server with JetStream, e.g. one a test session started for itself. */
+export const NATS_ADDRESS = process.env.NATS_TEST_ADDRESS ?? '127.0.0.1:4222';
+/** NATS_ADDRESS as TcpProxy takes it. */
+export function natsHostAndPort(): [string, number] {
+  const [host, port] = NATS_ADDRESS.split(':');
+  return [host!, Number(port)];
+}
 export const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 
 /** A name no other test file (or run) uses: Jest runs files in parallel, e2e specs twice. */

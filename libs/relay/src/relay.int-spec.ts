@@ -11,6 +11,8 @@ import { SHIPPED_PROCESSES, temporaryDirectory } from '../../../test/support/api
 import { runJourney } from '../../../test/support/relay-journey';
 import {
   amqpQueueReader,
+  NATS_ADDRESS,
+  natsHostAndPort,
   natsStreamReader,
   perOpportunityOrderProblems,
   schemaProblems,
@@ -114,7 +116,7 @@ describe('the relay, against real brokers', () => {
       const first = await journeys(1);
       const relay = startRelay(getNatsSink(parseSinkUrl(reader.sinkUrl()) as NatsSinkConfig, { ackTimeoutMs: 500 }));
       await waitFor('the first events', async () => (await reader.count()) >= first);
-      const admin = await connectNats({ servers: '127.0.0.1:4222' });
+      const admin = await connectNats({ servers: NATS_ADDRESS });
       try {
         await (await admin.jetstreamManager()).streams.delete(reader.stream);
       } finally {
@@ -130,7 +132,7 @@ describe('the relay, against real brokers', () => {
     });
 
     it('goes on while the broker is away, without blocking commands, and catches up in order when it is back', async () => {
-      const proxy = await new TcpProxy('127.0.0.1', 4222).start();
+      const proxy = await new TcpProxy(...natsHostAndPort()).start();
       try {
         const first = await journeys(2);
         const relay = startRelay(getNatsSink(parseSinkUrl(reader.sinkUrl(proxy.url)) as NatsSinkConfig, { ackTimeoutMs: 500 }));

@@ -79,7 +79,11 @@ export function getAmqpSink(config: AmqpSinkConfig, options: AmqpSinkOptions = {
         if (broken) throw new Error('the AMQP channel closed while publishing');
       }
     }
-    await within(confirm.waitForConfirms(), confirmTimeoutMs, 'waiting for publisher confirms');
+    await within(confirm.waitForConfirms(), confirmTimeoutMs, 'waiting for publisher confirms').catch((error: unknown) => {
+      // amqplib says only "message nacked"; the operator needs to know where to look.
+      if (!(error instanceof Error) || error.message !== 'message nacked') throw error;
+      throw new Error(`RabbitMQ refused a message published to the exchange ${config.exchange} (a nack): a queue bound to it is full with x-overflow reject-publish, or the broker could not store it`, { cause: error });
+    });
   }
 
   return {

@@ -1,4 +1,4 @@
-import { connect, headers, nanos, StorageType, type JetStreamClient, type NatsConnection } from 'nats';
+import { connect, ErrorCode, headers, nanos, NatsError, StorageType, type JetStreamClient, type NatsConnection } from 'nats';
 import { publicEventName } from '@stagecraft/public-events';
 import type { NatsSinkConfig } from '../relay-sink-url';
 import type { OutgoingEvent } from '../outgoing-event';
@@ -28,10 +28,19 @@ export function getNatsSink(config: NatsSinkConfig, options: NatsSinkOptions = {
   // leaves the connection open and every publish answered "no responders", for ever.
   async function ensureStream(nc: NatsConnection): Promise<void> {
     const manager = await nc.jetstreamManager({ timeout: ackTimeoutMs });
-    await manager.streams.info(config.stream).catch(async (error: Error) => {
+    const info = await manager.streams.info(config.stream).catch(async (error: Error) => {
       if (!/stream not found/i.test(error.message)) throw error;
       await manager.streams.add({ name: config.stream, subjects: [`${config.subject}.>`], storage: StorageType.File, duplicate_window: nanos(120_000) });
+      return undefined;
     });
+    // A stream of that name made by someone else on other subjects stores nothing of ours: every
+    // publish would be answered "no responders" (503), retried for ever, and say nothing of why.
+    const subjects = info?.config.subjects ?? [];
+    if (info && !subjects.some((filter) => subjectMatches(filter, `${config.subject}.${PROBE_NAME}`))) {
+      throw new Error(
+        `the JetStream stream ${config.stream} does not take the subject ${config.subject}.> (its subjects: ${subjects.join(', ') || 'none'}): add ${config.subject}.> to its subjects, or name another stream (?stream=) or subject (?subject=) in the sink URL`,
+      );
+    }
     streamSeen = true;
   }
 
@@ -86,7 +95,7 @@ export function getNatsSink(config: NatsSinkConfig, options: NatsSinkOptions = {
         const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
         if (failed) {
           streamSeen = false;
-          throw failed.reason;
+          throw refusal(failed.reason);
         }
       }
       return { undeliverable: [] };
@@ -98,4 +107,30 @@ export function getNatsSink(config: NatsSinkConfig, options: NatsSinkOptions = {
       await nc?.close().catch(() => undefined);
     },
   };
+
+  // The client says "503" alike for a stream that refused the message (full, with discard new)
+  // and for no stream there to take it; the operator needs the one from the other.
+  function refusal(reason: unknown): unknown {
+    if (!(reason instanceof NatsError)) return reason;
+    const refused = reason.api_error;
+    if (refused) return new Error(`the JetStream stream ${config.stream} refused the message: ${refused.description} (JetStream error ${refused.err_code ?? refused.code})`, { cause: reason });
+    if (reason.code === ErrorCode.NoResponders) {
+      return new Error(`no JetStream stream takes the subjects ${config.subject}.> (the stream ${config.stream} was deleted, or its subjects changed)`, { cause: reason });
+    }
+    return reason;
+  }
+}
+
+/** A public event name the sink's subject filter must take (every `<subject>.<name>.v1` has this shape). */
+const PROBE_NAME = 'opened.v1';
+
+/** NATS subject matching: `*` takes one token, a final `>` one or more. */
+export function subjectMatches(filter: string, subject: string): boolean {
+  const wanted = filter.split('.');
+  const tokens = subject.split('.');
+  for (let i = 0; i < wanted.length; i += 1) {
+    if (wanted[i] === '>') return i === wanted.length - 1 && tokens.length > i;
+    if (i >= tokens.length || (wanted[i] !== '*' && wanted[i] !== tokens[i])) return false;
+  }
+  return wanted.length === tokens.length;
 }

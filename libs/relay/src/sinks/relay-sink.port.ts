@@ -34,8 +34,36 @@ export function heldBackBehind(blocker: number): string {
   return `held back, unsent, behind the dead letter at position ${blocker} of the same opportunity (its order is kept): replay from position ${blocker}`;
 }
 
-/** The error text a status line shows: never a stack, never a password. */
+/**
+ * The error text a status line shows: never a stack, never a password. Its causes are said too:
+ * fetch says only "fetch failed" for a refused connection, a certificate refused, an unknown host
+ * or a socket closed, each telling the operator something else, and the reason is in its cause.
+ */
 export function describeError(error: unknown): string {
-  const text = error instanceof Error ? `${error.message}${(error as { code?: unknown }).code !== undefined ? ` (${String((error as { code?: unknown }).code)})` : ''}` : String(error);
-  return text.replace(/(\/\/[^:/@\s]*):[^@\s/]*@/g, '$1:***@').slice(0, 500);
+  const parts: string[] = [];
+  for (let current: unknown = error, depth = 0; current !== undefined && current !== null && depth < 4; depth += 1) {
+    const text = describeOne(current);
+    if (text !== '' && !parts.includes(text)) parts.push(text);
+    current = isErrorLike(current) ? (current.cause ?? current.errors?.[0]) : undefined;
+  }
+  return parts.join(': ').replace(/(\/\/[^:/@\s]*):[^@\s/]*@/g, '$1:***@').slice(0, 500);
+}
+
+function describeOne(error: unknown): string {
+  if (!isErrorLike(error)) return String(error);
+  const code = error.code;
+  return error.message === '' ? (code !== undefined ? String(code) : '') : `${error.message}${code !== undefined && String(code) !== error.message ? ` (${String(code)})` : ''}`;
+}
+
+interface ErrorLike {
+  readonly message: string;
+  readonly code?: unknown;
+  readonly cause?: unknown;
+  /** An AggregateError's: a connection refused on every address of a name (localhost: ::1 and 127.0.0.1) has no message of its own. */
+  readonly errors?: readonly unknown[];
+}
+
+// By shape, not instanceof: errors of Node's own fetch come from another realm under a test runner.
+function isErrorLike(value: unknown): value is ErrorLike {
+  return typeof value === 'object' && value !== null && typeof (value as { message?: unknown }).message === 'string';
 }

@@ -50,6 +50,7 @@ export function getWebhookSink(config: WebhookSinkConfig, options: WebhookSinkOp
     // the next request; reading all of it would let a subscriber that streams without end fill
     // this process's memory (the whole answer was buffered before).
     await discardBody(response);
+    if (response.status >= 300 && response.status <= 399) throw new Error(`HTTP ${response.status}, ${redirectTarget(response, config.url)}`);
     if (response.status < 200 || response.status > 299) throw new Error(`HTTP ${response.status}`);
   }
 
@@ -95,6 +96,22 @@ export function getWebhookSink(config: WebhookSinkConfig, options: WebhookSinkOp
     },
     async close() {},
   };
+}
+
+/**
+ * Where a redirect points, for the operator: redirects are not followed (a signed POST sent on to
+ * wherever a subscriber's answer names), so the URL in RELAY_SINKS must be the final one. Shown
+ * without its query, which may hold a token.
+ */
+function redirectTarget(response: Response, requested: string): string {
+  const location = response.headers.get('location');
+  if (location === null) return 'a redirect without a Location (not followed)';
+  try {
+    const target = new URL(location, requested);
+    return `a redirect to ${target.origin}${target.pathname} (not followed: give that URL in RELAY_SINKS)`;
+  } catch {
+    return 'a redirect to a Location that is not a URL (not followed)';
+  }
 }
 
 /** What of a webhook's answer is read before the rest is dropped. */
