@@ -15,6 +15,18 @@ export interface WebhookSinkOptions {
   readonly retryMaxMs: number;
   /** The clock the signature's timestamp is read from (tests move it). */
   readonly now?: () => number;
+  /** Waits between attempts (tests record the delays instead). */
+  readonly wait?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/** An answer that failed, with the wait its Retry-After asked for (429, 503), if any. */
+class FailedAnswer extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -26,6 +38,7 @@ export interface WebhookSinkOptions {
  */
 export function getWebhookSink(config: WebhookSinkConfig, options: WebhookSinkOptions): RelaySink {
   const now = options.now ?? Date.now;
+  const wait = options.wait ?? ((ms: number, signal: AbortSignal) => sleep(ms, undefined, { signal }));
 
   async function attempt(outgoing: OutgoingEvent, stop: AbortSignal): Promise<void> {
     const timestamp = Math.floor(now() / 1000);
@@ -51,25 +64,31 @@ export function getWebhookSink(config: WebhookSinkConfig, options: WebhookSinkOp
     // this process's memory (the whole answer was buffered before).
     await discardBody(response);
     if (response.status >= 300 && response.status <= 399) throw new Error(`HTTP ${response.status}, ${redirectTarget(response, config.url)}`);
-    if (response.status < 200 || response.status > 299) throw new Error(`HTTP ${response.status}`);
+    if (response.status < 200 || response.status > 299) throw new FailedAnswer(`HTTP ${response.status}`, retryAfterMs(response, now()));
   }
 
   async function deliver(outgoing: OutgoingEvent, context: PublishContext): Promise<Undeliverable | undefined> {
     let lastError = '';
     for (let attempts = 1; ; attempts += 1) {
+      let askedMs = 0;
       try {
         await attempt(outgoing, context.signal);
         return undefined;
       } catch (error) {
         if (context.signal.aborted) throw error; // stopped: not a failed attempt, and never a dead letter
         lastError = describeError(error);
+        askedMs = error instanceof FailedAnswer ? (error.retryAfterMs ?? 0) : 0;
         context.onAttemptFailed(`event ${outgoing.event.id} (position ${outgoing.position}), attempt ${attempts} of ${options.maxAttempts}: ${lastError}`);
         if (attempts >= options.maxAttempts) return { event: outgoing, attempts, lastError };
       }
       // Doubling, with jitter (from half to all of it): subscribers that failed together are not all retried at one instant.
-      const delay = Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** (attempts - 1)) * (0.5 + Math.random() / 2);
+      const backoff = Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** (attempts - 1)) * (0.5 + Math.random() / 2);
+      // A subscriber that asks for time (429, 503 with Retry-After) gets it, up to the longest
+      // wait configured: retried sooner, every attempt would be spent and the event dead-lettered
+      // while it was only busy.
+      const delay = Math.max(backoff, Math.min(options.retryMaxMs, askedMs));
       // Stopping during the wait abandons the event without acknowledging it: the next start sends it again.
-      await sleep(delay, undefined, { signal: context.signal });
+      await wait(delay, context.signal);
     }
   }
 
@@ -112,6 +131,15 @@ function redirectTarget(response: Response, requested: string): string {
   } catch {
     return 'a redirect to a Location that is not a URL (not followed)';
   }
+}
+
+/** Retry-After of an answer, in milliseconds from `nowMs`: delay-seconds or an HTTP date. */
+export function retryAfterMs(response: Pick<Response, 'headers'>, nowMs: number): number | undefined {
+  const value = response.headers.get('retry-after')?.trim();
+  if (value === undefined || value === '') return undefined;
+  if (/^\d{1,10}$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
 }
 
 /** What of a webhook's answer is read before the rest is dropped. */

@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type OutgoingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { PublicEvent } from '@stagecraft/public-events';
+import { parseSinkUrl, type WebhookSinkConfig } from '../relay-sink-url';
+import { getWebhookSink } from './webhook.sink';
+
+// A subscriber that is busy says for how long (429 Too Many Requests or 503, with Retry-After).
+// Retried sooner, on the relay's own short backoff, every attempt was spent within moments and
+// the event dead-lettered while the subscriber was only asking for time.
+
+const NOW = Date.parse('2026-11-30T12:00:00Z');
+
+async function delaysBefore204(failures: { status: number; headers: OutgoingHttpHeaders }[], retryMaxMs = 60_000) {
+  let index = 0;
+  const server = createServer((_request, response) => {
+    const failure = failures[index++];
+    response.writeHead(failure?.status ?? 204, failure?.headers ?? {}).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const delays: number[] = [];
+  try {
+    const sink = getWebhookSink(parseSinkUrl(`http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`) as WebhookSinkConfig, {
+      secret: 'a-webhook-secret-of-32-characters-or-more',
+      maxAttempts: failures.length + 1,
+      timeoutMs: 5_000,
+      retryBaseMs: 10,
+      retryMaxMs,
+      now: () => NOW,
+      wait: async (ms) => void delays.push(ms),
+    });
+    const event = { id: randomUUID(), type: 'stagecraft.opportunity.opened.v1', subject: randomUUID() } as PublicEvent;
+    const { undeliverable } = await sink.publish([{ position: 1, event, body: Buffer.from(JSON.stringify(event)) }], { signal: new AbortController().signal, onAttemptFailed: () => undefined });
+    expect(undeliverable).toEqual([]);
+    return delays;
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+describe('a webhook subscriber that asks for time', () => {
+  it('is retried no sooner than its Retry-After in seconds, on 429 and on 503', async () => {
+    const delays = await delaysBefore204([
+      { status: 429, headers: { 'retry-after': '3' } },
+      { status: 503, headers: { 'retry-after': '7' } },
+    ]);
+    expect(delays).toHaveLength(2);
+    expect(delays[0]).toBeGreaterThanOrEqual(3_000);
+    expect(delays[1]).toBeGreaterThanOrEqual(7_000);
+  });
+
+  it('is retried no sooner than its Retry-After as an HTTP date', async () => {
+    const [delay] = await delaysBefore204([{ status: 429, headers: { 'retry-after': new Date(NOW + 20_000).toUTCString() } }]);
+    expect(delay).toBeGreaterThanOrEqual(20_000);
+  });
+
+  it('waits at most RELAY_RETRY_MAX_MS however long it asks for', async () => {
+    const [delay] = await delaysBefore204([{ status: 429, headers: { 'retry-after': '86400' } }], 15_000);
+    expect(delay).toBe(15_000);
+  });
+
+  it('without Retry-After (or an unreadable one), on the backoff alone', async () => {
+    const delays = await delaysBefore204([
+      { status: 429, headers: {} },
+      { status: 503, headers: { 'retry-after': 'soon' } },
+    ]);
+    expect(delays).toHaveLength(2);
+    for (const delay of delays) expect(delay).toBeLessThan(100);
+  });
+});
