@@ -123,6 +123,30 @@ describe('JWT claims are checked, not coerced', () => {
     expectUnauthenticated(crowded, /claim "teams" names 1001 teams; at most 1000/);
   });
 
+  it('refuses a claim or header name given twice, which readers that keep the first and the last would read as two tokens', async () => {
+    // JSON.stringify cannot repeat a name: the parts are written by hand, then signed.
+    const signed = (header: string, payload: string) => {
+      const input = `${Buffer.from(header).toString('base64url')}.${Buffer.from(payload).toString('base64url')}`;
+      return `${input}.${createHmac('sha256', SECRET).update(input).digest('base64url')}`;
+    };
+    const exp = inAnHour();
+    const header = '{"alg":"HS256","typ":"JWT"}';
+    for (const [payload, claim] of [
+      [`{"sub":"svc","roles":["writer"],"teams":["direct"],"teams":["direct","partners"],"exp":${exp}}`, 'teams'],
+      [`{"sub":"svc","roles":["writer"],"teams":["direct"],"exp":${exp},"te\\u0061ms":[]}`, 'teams'],
+      [`{"sub":"svc","roles":["writer"],"roles":["admin"],"teams":["direct"],"exp":${exp}}`, 'roles'],
+      [`{"sub":"svc","roles":["writer"],"teams":["direct"],"exp":${exp},"exp":${exp + 86400 * 365}}`, 'exp'],
+    ]) {
+      const response = await open(signed(header, payload!), 'partners');
+      expectUnauthenticated(response, new RegExp(`the claim "${claim}" twice`));
+      expect(response.body.claim).toBe(claim);
+    }
+    const twoAlgs = signed('{"alg":"none","alg":"HS256"}', `{"sub":"svc","roles":["writer"],"teams":["direct"],"exp":${exp}}`);
+    expectUnauthenticated(await open(twoAlgs, 'direct'), /header gives "alg" twice/);
+    // The same names once each, and a name repeated in two different objects, are a token as any other.
+    expect((await open(signed(header, `{"sub":"svc","roles":["writer"],"teams":["direct"],"exp":${exp},"x":{"teams":1},"y":{"teams":2}}`), 'direct')).status).toBe(201);
+  });
+
   it('takes a single string as a one-element list: one team, one role — never as "no limit"', async () => {
     const token = jwt({ sub: 'svc', roles: 'writer', teams: 'direct', exp: inAnHour() });
     expect((await open(token, 'direct')).status).toBe(201);

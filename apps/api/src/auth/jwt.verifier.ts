@@ -1,6 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import { jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import type { JwtSettings } from '@stagecraft/config';
+import { firstRepeatedName, type JwtSettings } from '@stagecraft/config';
 import { JwksCache, JwksUnavailableError } from './jwks.cache';
 import { PublicKeyFile } from './public-key.file';
 
@@ -55,6 +55,7 @@ export function createJwtVerifier(options: JwtOptions, now: () => Date, warn: (m
           const seconds = payload[claim];
           if (seconds !== undefined && !(Math.abs(seconds) <= LATEST_DATE_SECONDS)) throw new JwtRejectedError(`its "${claim}" is not a time any clock reaches`, claim);
         }
+        refuseRepeatedNames(token);
         return payload;
       } catch (error) {
         if (error instanceof JwksUnavailableError || error instanceof JwtRejectedError) throw error;
@@ -62,6 +63,21 @@ export function createJwtVerifier(options: JwtOptions, now: () => Date, warn: (m
       }
     },
   };
+}
+
+/**
+ * JSON.parse (jose's too) keeps the last of a name given twice, while a gateway or log reader in
+ * front may keep the first: {"teams":["direct"],"teams":["direct","partners"]} would be one team
+ * there and two here, {"alg":"none","alg":"HS256"} one algorithm there and another here. As in a
+ * request body and the keys file, a name given twice is refused, not resolved. Called once the
+ * token verified, so both parts are known to be base64url JSON.
+ */
+function refuseRepeatedNames(token: string): void {
+  const [header, payload] = token.split('.', 2).map((part) => Buffer.from(part, 'base64url').toString('utf8'));
+  const inHeader = firstRepeatedName(header!);
+  if (inHeader !== undefined) throw new JwtRejectedError(`its header gives "${inHeader}" twice; each name must come once`);
+  const claim = firstRepeatedName(payload!);
+  if (claim !== undefined) throw new JwtRejectedError(`it gives the claim "${claim}" twice; each claim must come once`, claim);
 }
 
 function keyFor(options: JwtOptions, jwks: JwksCache | undefined): JWTVerifyGetKey | Uint8Array | ReturnType<typeof createPublicKey> {
