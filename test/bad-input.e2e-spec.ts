@@ -428,6 +428,29 @@ describe('bad input gets a 4xx with a stable code, never a 5xx', () => {
     expect((await api.http.get(`/opportunities/${ids[':open']}`).expect(200)).body.revision).toBe(before);
   });
 
+  it('refuses a command header on a change that does not act on it, before it changes anything', async () => {
+    const keysBefore = (await api.http.get('/admin/api-keys').expect(200)).body.keys.length;
+    // Told retries were safe, a client retrying a lost answer made a second live key (whose secret it had never seen).
+    for (const header of ['Idempotency-Key', 'If-Match', 'X-Actor']) {
+      const made = await api.http.post('/admin/api-keys').set(header, header === 'If-Match' ? '"0"' : 'k-keys').send({ name: `made with ${header}`, roles: ['analyst'] });
+      expect([header, made.status, made.body.code, made.body.header]).toEqual([header, 400, 'REQUEST.INVALID_HEADER', header.toLowerCase()]);
+    }
+    expect((await api.http.get('/admin/api-keys').expect(200)).body.keys).toHaveLength(keysBefore);
+    const someKey = (await api.http.get('/admin/api-keys').expect(200)).body.keys[0].id;
+    expect((await api.http.delete(`/admin/api-keys/${someKey}`).set('If-Match', '"0"')).body.code).toBe('REQUEST.INVALID_HEADER');
+    expect((await api.http.get('/admin/api-keys').expect(200)).body.keys).toHaveLength(keysBefore);
+    expect((await api.http.post('/admin/projections/pipeline/rebuild').set('Idempotency-Key', 'k-rebuild')).body.code).toBe('REQUEST.INVALID_HEADER');
+    // A bulk migration spans many revisions: an If-Match cannot be honoured, and is not ignored.
+    const standard = (await api.http.get('/processes/standard').expect(200)).body.versions;
+    const version = standard[standard.length - 1].version;
+    const bulk = await api.http.post('/processes/standard/migrate').set('If-Match', '"0"').send({ fromVersion: version, toVersion: version });
+    expect([bulk.status, bulk.body.code, bulk.body.header]).toEqual([400, 'REQUEST.INVALID_HEADER', 'if-match']);
+    // Where they are acted on, and on reads, they are taken as before.
+    const revision = (await api.http.get(`/opportunities/${ids[':open']}`).set('If-Match', '"0"').set('Idempotency-Key', 'k-read').expect(200)).body.revision;
+    const changed = await api.http.patch(`/opportunities/${ids[':open']}`).set('If-Match', `"${revision}"`).set('Idempotency-Key', `k-patch-${revision}`).set('X-Actor', 'ana').send({ title: 'Open deal' });
+    expect(changed.status).toBe(200);
+  });
+
   it('tells each bad field what is wrong with it: missing, then the wrong kind, then the rule it breaks', async () => {
     const errorsOf = async (path: string, body: object) => (await api.http.post(path).send(body).expect(400)).body.errors;
     const move = `/opportunities/${ids[':open']}/move`;

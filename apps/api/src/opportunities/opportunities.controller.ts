@@ -8,6 +8,7 @@ import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
 import { CompiledBody } from '../http/compiled-body';
+import { HonoursHeaders } from '../http/known-input.guard';
 import { ApiProblem } from '../http/problem';
 import { UuidPipe } from '../http/uuid.pipe';
 import { CLOCK, type Clock } from '../settings/api-settings.token';
@@ -56,6 +57,7 @@ const commandHeaders = [
 ];
 const CommandHeaders = (): MethodDecorator => (target, key, descriptor) => {
   for (const decorate of commandHeaders) decorate(target, key, descriptor);
+  HonoursHeaders('idempotency-key', 'if-match', 'x-actor')(target, key, descriptor);
 };
 
 @ApiTags('opportunities')

@@ -7,6 +7,7 @@ import type { FastifyRequest } from 'fastify';
 import { Allow } from '../auth/roles';
 import { deterministicUuid, ProcessRegistry } from '@stagecraft/commands';
 import { CompiledBody } from '../http/compiled-body';
+import { HonoursHeaders } from '../http/known-input.guard';
 import type { ApiProblem } from '../http/problem';
 import { toProblem } from '../http/problem.mapping';
 import { CLOCK, type Clock } from '../settings/api-settings.token';
@@ -54,6 +55,8 @@ export class ProcessMigrationController {
   // Checked by its compiled schema as well: a well-formed body then reaches the handler as sent,
   // where class-transformer would drop a mapping entry named like an inherited property (constructor).
   @CompiledBody(MigrateProcessDto)
+  // Each opportunity has its own revision: an If-Match cannot apply to all of them, and is refused.
+  @HonoursHeaders('idempotency-key', 'x-actor')
   @ApiOperation({ summary: 'Migrate every open opportunity on fromVersion to toVersion (a newer version of the same process)' })
   async migrateAll(@Param('id') processId: string, @Body() dto: MigrateProcessDto, @Req() request: FastifyRequest): Promise<BulkMigrationReport> {
     // 404s for an unknown process or version before anything is scanned.
@@ -61,7 +64,7 @@ export class ProcessMigrationController {
     await this.processes.ensureVersion(processId, dto.toVersion);
     this.processes.version(processId, dto.fromVersion);
     this.processes.version(processId, dto.toVersion);
-    // Each opportunity has its own revision: an If-Match cannot apply to all of them.
+    // (If-Match was refused above; the envelope's revision is never set here.)
     const { expectedRevision: _notForBulk, ...envelope } = commandEnvelopeFrom(request, { occurredAt: dto.occurredAt, commandId: dto.commandId }, this.clock());
     // A caller limited to teams migrates, and hears of, only its teams' opportunities.
     const candidates = await this.openOn(processId, dto.fromVersion, envelope.teams);
