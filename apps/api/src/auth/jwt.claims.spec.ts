@@ -73,3 +73,29 @@ describe('a "teams" claim of a strange shape is refused, never read as no limit'
     expect(principalFromClaims({ sub: 'svc', roles: ['writer'], teams: Array.from({ length: 1000 }, (_, i) => `t${i}`) }).teams).toHaveLength(1000);
   });
 });
+
+// An identity provider's claim mapping is typed by a person: a claim that reads as "teams" but is
+// not it, because of a character that draws nothing, must not be read as "teams" absent (every team).
+describe('a claim that reads as "teams" is refused, never taken for "teams" absent', () => {
+  it.each([
+    ['a zero-width space', 'te\u200bams'],
+    ['a soft hyphen', 'tea\u00adms'],
+    ['a word joiner', 'te\u2060ams'],
+    ['a zero-width non-joiner in capitals', 'TEA\u200cMS'],
+    ['a tag character', 'te\u{E0041}ams'],
+    ['small capitals', '\u1d1b\u1d07\u1d00\u1d0ds'],
+  ])('with %s', (_label, name) => {
+    let refused: unknown;
+    try {
+      principalFromClaims({ sub: 'svc', roles: ['writer'], [name]: ['direct'] });
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(JwtRejectedError);
+    expect((refused as JwtRejectedError).claim).toBe(name);
+  });
+
+  it('leaves claims that visibly differ (te_ams, tea) to their owners', () => {
+    expect(principalFromClaims({ sub: 'svc', roles: ['writer'], te_ams: 1, tea: 2 }).teams).toBeUndefined();
+  });
+});

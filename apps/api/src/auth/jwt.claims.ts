@@ -22,7 +22,8 @@ export function principalFromClaims(claims: JWTPayload): Principal {
   // An absent "teams" means every team: a claim that only looks like it ("Teams", "team") must not
   // be read as absent. Claim names are case-sensitive (RFC 7519), so such a token is refused.
   // Also namespaced (https://example.com/teams), snake or camel case (team_ids), or in letters that
-  // read as these (fullwidth ｔｅａｍｓ, accented téams, Cyrillic or Greek teаms: lettersOf).
+  // read as these (fullwidth ｔｅａｍｓ, accented téams, Cyrillic or Greek teаms, small capitals ᴛᴇᴀᴍs,
+  // or with a character that draws nothing inside, te\u200bams: lettersOf).
   const lookalike = Object.keys(claims).find((name) => name !== 'teams' && /team/.test(lettersOf(name)));
   if (lookalike !== undefined) throw new JwtRejectedError(`claim "${lookalike}" is not "teams" (claim names are case-sensitive); a token without "teams" would grant every team`, lookalike);
   // Claims copied into an object (Object.assign, a deep merge, by this code or a library's later)
@@ -92,10 +93,19 @@ const READ_AS_LATIN: Readonly<Record<string, string>> = {
   '\u03c4': 't', // Greek τ
   '\u043c': 'm', // Cyrillic м
   '\u0455': 's', // Cyrillic ѕ
+  '\u1d1b': 't', // small capital ᴛ
+  '\u1d07': 'e', // small capital ᴇ
+  '\u1d00': 'a', // small capital ᴀ
+  '\u1d0d': 'm', // small capital ᴍ
+  '\ua731': 's', // small capital ꜱ
 };
 
-/** A claim name as it reads: compatibility forms folded (NFKC), accents dropped, lower case, lookalike letters read as Latin. */
+/**
+ * A claim name as it reads: compatibility forms folded (NFKC), accents dropped, characters that draw
+ * nothing (a zero-width space, a soft hyphen, a word joiner, tag characters) dropped, lower case,
+ * lookalike letters read as Latin.
+ */
 export function lettersOf(name: string): string {
-  const folded = name.normalize('NFKD').replace(/\p{M}/gu, '').normalize('NFKC').toLowerCase();
+  const folded = name.normalize('NFKD').replace(/[\p{M}\p{Default_Ignorable_Code_Point}]/gu, '').normalize('NFKC').toLowerCase();
   return [...folded].map((char) => READ_AS_LATIN[char] ?? char).join('');
 }
