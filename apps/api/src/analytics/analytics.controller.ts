@@ -2,7 +2,7 @@ import { requireInstant } from '@stagecraft/opportunity';
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ANALYTICS_QUERIES, cardIdsOf, decodeChangeKey, readingPositions, ReadModelUnavailableError, stoppedForGood, withLearnedForecast, withLearnedWinProbability, type AnalyticsFilter, type AnalyticsQueries, type ClosedOutcome, type ClosedQuery, type PipelineFilter, type PipelineResult, type WaterfallPage } from '@stagecraft/projections';
+import { ANALYTICS_QUERIES, cardIdsOf, decodeChangeKey, readingPositions, readModelsOf, ReadModelUnavailableError, stoppedForGood, withLearnedForecast, withLearnedWinProbability, type AnalyticsFilter, type AnalyticsQueries, type AnalyticsQueryName, type ClosedOutcome, type ClosedQuery, type PipelineFilter, type PipelineResult, type WaterfallPage } from '@stagecraft/projections';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
@@ -46,7 +46,8 @@ export class AnalyticsController {
   })
   async pipeline(@Query() query: PipelineQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     return this.answered(query, request, reply, PIPELINE_CSV, async () => {
-      await this.readYourWrites(query);
+      // The learned figures are left out when their models cannot answer (withLearned): not waited for.
+      await this.readYourWrites(query, [query.asOf === undefined ? 'pipeline' : 'pipelineAsOf']);
       const { processId, teamId, ownerId } = await this.scoped(query, principal);
       // The pipeline is the present (or the instant asOf names): a period has no meaning for it.
       const periodFields = (['from', 'to'] as const).filter((field) => query[field] !== undefined);
@@ -98,7 +99,7 @@ export class AnalyticsController {
   })
   async winProbabilityCalibration(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     return this.answered(query, request, reply, CALIBRATION_CSV, async () => {
-      await this.readYourWrites(query);
+      await this.readYourWrites(query, ['winProbabilityCalibration']);
       return await this.queries.winProbabilityCalibration(await this.scoped(query, principal));
     });
   }
@@ -107,7 +108,7 @@ export class AnalyticsController {
   @ApiOperation({ summary: 'Won, lost, win rate, amount won and lost reasons of closed opportunities, optionally grouped' })
   async winLoss(@Query() query: WinLossQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     return this.answered(query, request, reply, WIN_LOSS_CSV, async () => {
-      await this.readYourWrites(query);
+      await this.readYourWrites(query, ['winLoss']);
       const result = await this.queries.winLoss(await this.scoped(query, principal), query.groupBy);
       // Converted at the last day of the period asked (today without `to`): currency-conversion.ts.
       const converted = this.currencyRates ? withConvertedWinLoss(result, this.currencyRates, dayOf(Math.min(query.to === undefined ? Infinity : Date.parse(query.to), this.clock().getTime()))) : result;
@@ -119,7 +120,7 @@ export class AnalyticsController {
   @ApiOperation({ summary: 'Per stage: completed visits (count, mean, median, p90 seconds) and open visits (count, oldest age)' })
   async stageDurations(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     return this.answered(query, request, reply, STAGE_DURATIONS_CSV, async () => {
-      await this.readYourWrites(query);
+      await this.readYourWrites(query, ['stageDurations']);
       return await this.queries.stageDurations(await this.scoped(query, principal), this.clock().toISOString());
     });
   }
@@ -128,7 +129,7 @@ export class AnalyticsController {
   @ApiOperation({ summary: 'Per stage in order: opportunities that reached it, conversion to the next, and the last step to won' })
   async funnel(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     return this.answered(query, request, reply, FUNNEL_CSV, async () => {
-      await this.readYourWrites(query);
+      await this.readYourWrites(query, ['funnel']);
       return await this.queries.funnel(await this.scoped(query, principal));
     });
   }
@@ -137,7 +138,7 @@ export class AnalyticsController {
   @ApiOperation({ summary: 'Stage → stage transition counts, including skips, backward moves, won, lost and reopens' })
   async transitions(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     return this.answered(query, request, reply, TRANSITIONS_CSV, async () => {
-      await this.readYourWrites(query);
+      await this.readYourWrites(query, ['transitions']);
       return await this.queries.transitions(await this.scoped(query, principal));
     });
   }
@@ -149,7 +150,7 @@ export class AnalyticsController {
   })
   async forecast(@Query() query: ForecastQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     return this.answered(query, request, reply, FORECAST_CSV, async () => {
-      await this.readYourWrites(query);
+      await this.readYourWrites(query, [query.asOf === undefined ? 'forecast' : 'forecastAsOf', ...(query.include === 'learned' ? (['learnedForecast'] as const) : [])]);
       const forecast = { ...(await this.scoped(query, principal)), period: query.period ?? 'month' };
       const asOfMs = query.asOf === undefined ? undefined : requireInstant(query.asOf, 'asOf');
       const atMs = asOfMs ?? this.clock().getTime();
@@ -170,7 +171,7 @@ export class AnalyticsController {
         ...(query.include === undefined ? [] : [{ field: 'include', message: 'include does not apply to forecast-accuracy: it compares the configured forecast with what was won (include=learned is for /analytics/forecast)' }]),
       ];
       if (refused.length > 0) throw validationProblem(refused);
-      await this.readYourWrites(query);
+      await this.readYourWrites(query, ['forecastAccuracy']);
       return await this.queries.forecastAccuracy({ ...(await this.scoped(query, principal)), period: query.period ?? 'month' });
     });
   }
@@ -179,7 +180,7 @@ export class AnalyticsController {
   @ApiOperation({ summary: "Open deals longer in their stage (business time) than the stage's rotAfterDays, longest first; ?asOf= as they stood at an instant" })
   async rotting(@Query() query: RottingQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     return this.answered(query, request, reply, ROTTING_CSV, async () => {
-      await this.readYourWrites(query);
+      await this.readYourWrites(query, [query.asOf === undefined ? 'rotting' : 'rottingAsOf']);
       const periodFields = (['from', 'to'] as const).filter((field) => query[field] !== undefined);
       if (periodFields.length > 0) {
         throw validationProblem(periodFields.map((field) => ({ field, message: `${field} does not apply to /analytics/rotting: use asOf for the deals rotting at an instant` })));
@@ -203,7 +204,7 @@ export class AnalyticsController {
   })
   async waterfall(@Query() query: WaterfallQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     return this.answered(query, request, reply, WATERFALL_CSV, async () => {
-      await this.readYourWrites(query);
+      await this.readYourWrites(query, ['waterfall']);
       const { processId, teamId, ownerId } = await this.scoped(query, principal);
       const { fromMs, toMs } = this.windowOf(query);
       const page = this.waterfallPageOf(query);
@@ -238,7 +239,7 @@ export class AnalyticsController {
   })
   async velocity(@Query() query: VelocityQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     return this.answered(query, request, reply, VELOCITY_CSV, async () => {
-      await this.readYourWrites(query);
+      await this.readYourWrites(query, ['velocity']);
       const { processId, teamId, ownerId } = await this.scoped(query, principal);
       const { fromMs, toMs } = this.windowOf(query);
       return await this.queries.velocity({ processId, teamId, ownerId, fromMs, toMs, groupBy: query.groupBy });
@@ -249,7 +250,7 @@ export class AnalyticsController {
   @ApiOperation({ summary: 'Opportunities by the UTC month they opened (from/to bound the opening): each cohort\'s funnel (reached per stage, won), how many were won, and the median days from opening to the first win' })
   async cohorts(@Query() query: CohortsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     return this.answered(query, request, reply, COHORTS_CSV, async () => {
-      await this.readYourWrites(query);
+      await this.readYourWrites(query, ['cohorts']);
       return await this.queries.cohorts(await this.scoped(query, principal));
     });
   }
@@ -282,8 +283,12 @@ export class AnalyticsController {
     return { outcomes: [...new Set(closed.split(','))] as ClosedOutcome[], ...window };
   }
 
-  /** Read-your-writes: wait, bounded, until the models include the position the client saw. */
-  private async readYourWrites(query: AnalyticsQueryDto): Promise<void> {
+  /**
+   * Read-your-writes: wait, bounded, until the models include the position the client saw. `asks`
+   * names the queries the answer makes: one of their read models stopped for good is refused at
+   * once (in memory each model stops on its own; PostgreSQL's share one status).
+   */
+  private async readYourWrites(query: AnalyticsQueryDto, asks: readonly AnalyticsQueryName[]): Promise<void> {
     if (query.minPosition === undefined || this.queries.position() >= query.minPosition) return;
     // A position comes from a command's answer: one the log has not reached is a mistake, not a wait.
     const head = await this.store.headPosition();
@@ -291,9 +296,10 @@ export class AnalyticsController {
       throw new ApiProblem('REQUEST.POSITION_BEYOND_LOG', `No event has position ${query.minPosition}: the log ends at ${head}. Pass the position a command answered.`, { minPosition: query.minPosition, head });
     }
     // A read side stopped for good never gets there: said at once, as the query itself would say it.
-    this.refuseStopped();
+    const reads = readModelsOf(asks);
+    this.refuseStopped(reads);
     if (await this.queries.waitFor(query.minPosition, this.settings.readYourWritesTimeoutMs)) return;
-    this.refuseStopped();
+    this.refuseStopped(reads);
     const position = this.queries.position();
     throw new ApiProblem('PROJECTIONS.BEHIND', `The read models are at position ${position}, not yet at ${query.minPosition}; retry shortly.`, {
       position,
@@ -301,8 +307,8 @@ export class AnalyticsController {
     });
   }
 
-  private refuseStopped(): void {
-    const stopped = stoppedForGood(this.queries.status());
+  private refuseStopped(reads: readonly string[]): void {
+    const stopped = stoppedForGood(this.queries.status(), reads);
     if (stopped !== undefined) throw new ReadModelUnavailableError('PROJECTIONS.FAILED', `The read models stopped (${stopped}); an operator must fix the cause and rebuild them.`);
   }
 

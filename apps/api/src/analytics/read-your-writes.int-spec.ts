@@ -1,7 +1,8 @@
 import type { ProcessRegistry } from '@stagecraft/commands';
 import type { Settings } from '@stagecraft/config';
-import { getSQLiteEventStore, type EventStore } from '@stagecraft/event-store';
+import { EventStoreUnavailableError, getSQLiteEventStore, type EventStore, type SubscribeToAllOptions, type SubscriptionMessage } from '@stagecraft/event-store';
 import {
+  ALL_PROJECTIONS,
   inMemoryAnalyticsQueries,
   PostgresAnalyticsQueries,
   PostgresReadSideFollower,
@@ -20,7 +21,7 @@ import { Pool } from 'pg';
 import type { Principal } from '../auth/principal';
 import { toProblem } from '../http/problem.mapping';
 import { AnalyticsController } from './analytics.controller';
-import type { PipelineQueryDto } from './analytics.dto';
+import type { AnalyticsQueryDto, CohortsQueryDto, ForecastAccuracyQueryDto, ForecastQueryDto, PipelineQueryDto, RottingQueryDto, VelocityQueryDto, WaterfallQueryDto, WinLossQueryDto } from './analytics.dto';
 
 // ?minPosition= on a read side that stopped for good (an event it cannot fold, a value PostgreSQL
 // refused) can never be met: the answer is 503 PROJECTIONS.FAILED at once, as the same query
@@ -79,6 +80,114 @@ describe('?minPosition= against in-memory read models that stopped', () => {
       await runner.stop();
     }
   });
+});
+
+describe('?minPosition= against in-memory read models, some stopped for good and the rest waiting for the log', () => {
+  let dir: string;
+  let store: EventStore;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'stagecraft-ryw-'));
+    store = getSQLiteEventStore({ path: join(dir, 'events.db'), pollIntervalMs: 20 });
+  });
+  afterAll(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  // Each endpoint answers from its own read models: one that needs a model stopped for good is
+  // refused at once, as the PostgreSQL side (one schema, one stop) refuses; one whose models only
+  // wait for the log is waited for. Several-model answers (cohorts: funnel and stage-intervals; the
+  // learned forecast: stage-intervals and win-probability) are refused when any of theirs stopped.
+  it('refuses at once each answer that needs a stopped model, and waits for the others', async () => {
+    const stopsOnPoison = new Set(['funnel', 'win-probability']);
+    const models = ALL_PROJECTIONS.map(
+      ({ name }): Projection<{ seen: number }> => ({
+        name,
+        handles: new Set(['Ping', 'Poison']),
+        initial: () => ({ seen: 0 }),
+        evolve: (model, event) => {
+          if (event.type === 'Poison' && stopsOnPoison.has(name)) throw new Error('cannot read this');
+          return { seen: model.seen + 1 };
+        },
+      }),
+    );
+    for (const type of ['Ping', 'Poison', 'Ping']) await store.appendToStream('s', [{ id: crypto.randomUUID(), type, data: {}, metadata: {} }], { expectedRevision: 'any' });
+    const head = await store.headPosition();
+    // The log's head still answers (the controller checks minPosition against it), but it cannot be
+    // followed once everything was delivered: the working models wait for it (recovering).
+    let delivered = false;
+    const outage = () => new EventStoreUnavailableError('test store', 'connection refused');
+    const cutOff: EventStore = Object.assign(Object.create(store) as EventStore, {
+      subscribeToAll(options?: SubscribeToAllOptions): AsyncIterable<SubscriptionMessage> {
+        if (delivered) throw outage();
+        return (async function* () {
+          for await (const message of store.subscribeToAll(options)) {
+            yield message;
+            if (message.type === 'caughtUp') {
+              delivered = true;
+              throw outage();
+            }
+          }
+        })();
+      },
+    });
+    const snapshots: ProjectionSnapshotStore = { load: async () => undefined, headers: () => [], save: (_: readonly ProjectionSnapshot[]) => ({ serialized: Promise.resolve(), written: Promise.resolve() }), close: async () => undefined };
+    const runner = new ProjectionRunner(cutOff, snapshots, models as Projection<unknown>[]);
+    await runner.start();
+    try {
+      for (let i = 0; i < 500 && !runner.status().some((status) => status.recovering); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(runner.status().map(({ name, failed, recovering }) => [name, failed === undefined ? 'working' : recovering ? 'recovering' : 'stopped'])).toEqual(
+        ALL_PROJECTIONS.map(({ name }) => [name, stopsOnPoison.has(name) ? 'stopped' : 'recovering']),
+      );
+      const controller = new AnalyticsController(inMemoryAnalyticsQueries(runner), { readYourWritesTimeoutMs: 50 } as Settings, () => new Date('2026-03-01T00:00:00Z'), processes, store, null);
+      const asked = { minPosition: head };
+      const endpoints: Record<string, () => Promise<unknown>> = {
+        pipeline: () => controller.pipeline(asked as PipelineQueryDto, principal, request, reply),
+        'pipeline?asOf': () => controller.pipeline({ ...asked, asOf: '2026-02-01T00:00:00Z' } as PipelineQueryDto, principal, request, reply),
+        'win-loss': () => controller.winLoss(asked as WinLossQueryDto, principal, request, reply),
+        'stage-durations': () => controller.stageDurations(asked as AnalyticsQueryDto, principal, request, reply),
+        funnel: () => controller.funnel(asked as AnalyticsQueryDto, principal, request, reply),
+        transitions: () => controller.transitions(asked as AnalyticsQueryDto, principal, request, reply),
+        forecast: () => controller.forecast(asked as ForecastQueryDto, principal, request, reply),
+        'forecast?asOf': () => controller.forecast({ ...asked, asOf: '2026-02-01T00:00:00Z' } as ForecastQueryDto, principal, request, reply),
+        'forecast?include=learned': () => controller.forecast({ ...asked, include: 'learned' } as ForecastQueryDto, principal, request, reply),
+        'forecast-accuracy': () => controller.forecastAccuracy(asked as ForecastAccuracyQueryDto, principal, request, reply),
+        rotting: () => controller.rotting(asked as RottingQueryDto, principal, request, reply),
+        'rotting?asOf': () => controller.rotting({ ...asked, asOf: '2026-02-01T00:00:00Z' } as RottingQueryDto, principal, request, reply),
+        waterfall: () => controller.waterfall(asked as WaterfallQueryDto, principal, request, reply),
+        velocity: () => controller.velocity(asked as VelocityQueryDto, principal, request, reply),
+        cohorts: () => controller.cohorts(asked as CohortsQueryDto, principal, request, reply),
+        'win-probability/calibration': () => controller.winProbabilityCalibration(asked as AnalyticsQueryDto, principal, request, reply),
+      };
+      const answers: Record<string, string> = {};
+      for (const [endpoint, ask] of Object.entries(endpoints)) {
+        answers[endpoint] = await ask().then(
+          () => 'ok',
+          (error: unknown) => (toProblem(error) as { code: string }).code,
+        );
+      }
+      expect(answers).toEqual({
+        pipeline: 'PROJECTIONS.BEHIND',
+        'pipeline?asOf': 'PROJECTIONS.BEHIND',
+        'win-loss': 'PROJECTIONS.BEHIND',
+        'stage-durations': 'PROJECTIONS.BEHIND',
+        funnel: 'PROJECTIONS.FAILED',
+        transitions: 'PROJECTIONS.BEHIND',
+        forecast: 'PROJECTIONS.BEHIND',
+        'forecast?asOf': 'PROJECTIONS.BEHIND',
+        'forecast?include=learned': 'PROJECTIONS.FAILED',
+        'forecast-accuracy': 'PROJECTIONS.BEHIND',
+        rotting: 'PROJECTIONS.BEHIND',
+        'rotting?asOf': 'PROJECTIONS.BEHIND',
+        waterfall: 'PROJECTIONS.BEHIND',
+        velocity: 'PROJECTIONS.BEHIND',
+        cohorts: 'PROJECTIONS.FAILED',
+        'win-probability/calibration': 'PROJECTIONS.FAILED',
+      });
+    } finally {
+      await runner.stop();
+    }
+  }, 30_000);
 });
 
 describeWithPostgres('?minPosition= against the PostgreSQL read side', () => {

@@ -9,7 +9,7 @@ import { inMemoryReference } from '../queries/analytics-queries.contract';
 import { historyArbitrary } from '../testing/history.arbitrary';
 import { describeWithPostgres, dropReadSideSchemas, POSTGRES_TEST_URL, uniqueSchema } from '../testing/postgres.testing';
 import { PostgresAnalyticsQueries } from './postgres-analytics.queries';
-import { createReadSidePool, PostgresProjector, projectorLockKey } from './postgres.projector';
+import { createReadSidePool, PostgresProjector, projectorLockKey, READ_SIDE_NAMES } from './postgres.projector';
 import { rebuildPostgresReadSide } from './postgres-maintenance';
 import { allDailyCountsSql, allLabelRowsSql } from './read-side.learned';
 import { migrateReadSide } from './read-side.migrations';
@@ -317,7 +317,7 @@ describeWithPostgres('the PostgreSQL projector', () => {
       expect(Number(rows[0].position)).toBeGreaterThan(0);
       await expect(queriesOn(name).funnel({})).rejects.toMatchObject({ code: 'PROJECTIONS.FAILED' });
       // A stop for good, not a lost connection: a ?minPosition= read is refused at once, not waited for.
-      expect(stoppedForGood(projector.status())).toMatch(/could not be written into PostgreSQL/);
+      expect(stoppedForGood(projector.status(), READ_SIDE_NAMES)).toMatch(/could not be written into PostgreSQL/);
       // A rebuild folds what came before the event into a new schema, which knows nothing of the
       // stop: the projector follows again and records the stop there too.
       await projector.rebuild('funnel');

@@ -36,10 +36,10 @@ export interface ProjectionStatus {
 }
 
 /**
- * Why no position can be waited for any more: every projection stopped for good (none works, none
- * is recovering), so a read-your-writes wait would only time out. Undefined while one may still move.
+ * Why a read-your-writes wait for the read models `names` would be in vain: one of them stopped for
+ * good (neither working nor recovering), so the answer that reads it is a stop, whatever the wait.
+ * Undefined while each may still move (a recovering one is waited for).
  */
-export function stoppedForGood(statuses: readonly ProjectionStatus[]): string | undefined {
-  if (statuses.length === 0 || statuses.some((status) => status.failed === undefined || status.recovering)) return undefined;
-  return statuses[0]!.failed;
+export function stoppedForGood(statuses: readonly ProjectionStatus[], names: readonly string[]): string | undefined {
+  return statuses.find((status) => names.includes(status.name) && status.failed !== undefined && !status.recovering)?.failed;
 }
