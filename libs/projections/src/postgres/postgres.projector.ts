@@ -265,6 +265,13 @@ export class PostgresProjector implements ReadModels {
         swap: (swapIn) => this.exclusively(async () => {
           await swapIn();
           await this.writer!.load().catch((error: Error) => this.interruptFollowing?.(error));
+          // A stop on a refused value lived in the old schema's checkpoint: from the swap on, the
+          // projector follows again by itself (below), so the status says it recovers, not that an
+          // operator must act (a value still in the log stops it there again, recorded anew).
+          if (this.stopped !== undefined && !this.stoppedRecovering) {
+            this.stopped = `the read models were rebuilt after PostgreSQL refused a value of the log; following the log again from the rebuilt schema`;
+            this.stoppedRecovering = true;
+          }
         }),
         logId: () => this.logId,
         onRetiredKept: (schema, error) => this.options.onReset?.(`The old schema ${schema}, which a rebuild swapped out, could not be dropped (${error instanceof Error ? error.message : String(error)}): the next rebuild tries again, or drop it with DROP SCHEMA ${schema} CASCADE`),
