@@ -16,18 +16,22 @@ export interface NotPermitted {
   readonly schemaExists: boolean;
   /** PostgreSQL's own words. */
   readonly reason: string;
-  /** The live schema's owner, when the role may not rename it (a rebuild's swap): set only for that refusal. */
+  /** The live schema's owner, when the role may not rename it (a rebuild's swap): set only for that refusal (and `table`'s). */
   readonly owner?: string;
+  /** A table of the live schema the swap reads and the role may not (another role, `owner`, owns it): set only for that refusal. */
+  readonly table?: string;
 }
 
 /** READ_MODELS_URL's role may not create or change the read side's schema or tables. */
 export class ReadSideNotPermittedError extends Error {
   constructor(readonly refused: NotPermitted) {
-    const { role, database, schema, schemaExists, reason, owner } = refused;
+    const { role, database, schema, schemaExists, reason, owner, table } = refused;
     const [r, d, s] = [sqlName(role), sqlName(database), sqlName(schema)];
     const grant = `GRANT CREATE ON DATABASE ${d} TO ${r}`;
     super(
-      owner !== undefined
+      owner !== undefined && table !== undefined
+        ? `the PostgreSQL role ${role} may not swap a rebuilt schema in for ${schema}: the swap reads ${schema}.${table}, which ${owner} owns: ${reason}. Make ${role} its owner with ALTER TABLE ${s}.${sqlName(table)} OWNER TO ${r} (run as ${owner} or a superuser), then rebuild`
+        : owner !== undefined
         ? `the PostgreSQL role ${role} may not swap a rebuilt schema in for ${schema}, which ${owner} owns: ${reason}. Make ${role} its owner with ALTER SCHEMA ${s} OWNER TO ${r} (run as ${owner} or a superuser), then rebuild`
         : // A rebuild's shadow (no read side's own schema ends so: read-side.schema-name.ts): dropped and made anew by each rebuild.
         /_rebuild$/.test(schema)
@@ -56,9 +60,19 @@ export async function explainNotPermitted(client: ClientBase, schema: string, er
 }
 
 /**
- * Refuses a rebuild, before its fold, when the role may not rename the live schema away at the swap
- * (nor drop it after): PostgreSQL lets only its owner (or a member of the owner's role) do that,
- * and would say "must be owner of schema" only once the whole log had been folded.
+ * The live schema's tables the swap reads (postgres.projector.ts, rebuildIntoShadow): its checkpoint,
+ * for the revision readers cache the catalog by. Everything else the swap does to the live schema
+ * is its owner's (the renames; the drop after, which takes every table whoever owns it) or refused
+ * one object at a time with a warning (a DBA's objects moved, views re-pointed).
+ */
+const SWAP_READS = ['checkpoint'];
+
+/**
+ * Refuses a rebuild, before its fold, when the role may not do what the swap does to the live
+ * schema: rename it away (and drop it after), which PostgreSQL lets only its owner (or a member of
+ * the owner's role) do; read its tables that the swap reads, which a schema given to the role after
+ * another role made its tables does not let it. PostgreSQL would say so only once the whole log
+ * had been folded.
  */
 export async function assertMaySwapIn(client: ClientBase, live: string): Promise<void> {
   const { rows } = await client.query<{ role: string; database: string; owner: string; owns: boolean }>(
@@ -66,6 +80,14 @@ export async function assertMaySwapIn(client: ClientBase, live: string): Promise
     [live],
   );
   const row = rows[0];
-  if (row === undefined || row.owns) return; // none yet: the swap's rename makes the rebuilt schema, the role's own, the live one
-  throw new ReadSideNotPermittedError({ role: row.role, database: row.database, schema: live, schemaExists: true, owner: row.owner, reason: 'only the owner of a schema may rename or drop it, which the swap does' });
+  if (row === undefined) return; // none yet: the swap's rename makes the rebuilt schema, the role's own, the live one
+  if (!row.owns) throw new ReadSideNotPermittedError({ role: row.role, database: row.database, schema: live, schemaExists: true, owner: row.owner, reason: 'only the owner of a schema may rename or drop it, which the swap does' });
+  const unread = await client.query<{ table: string; owner: string }>(
+    `SELECT c.relname AS table, pg_get_userbyid(c.relowner) AS owner FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = $1 AND c.relname = ANY($2::text[]) AND NOT has_table_privilege(c.oid, 'SELECT') ORDER BY c.relname`,
+    [live, SWAP_READS],
+  );
+  const table = unread.rows[0];
+  if (table === undefined) return;
+  throw new ReadSideNotPermittedError({ role: row.role, database: row.database, schema: live, schemaExists: true, owner: table.owner, table: table.table, reason: `${row.role} may not read it (no SELECT on it)` });
 }

@@ -184,6 +184,41 @@ describeWithPostgres('the read side keeps to a schema of its own', () => {
     }
   });
 
+  // The DBA ran the migrations as another role and then gave the schema (not its tables) to the
+  // projector's role: the schema's owner passes, but the swap reads the live checkpoint, which that
+  // role may not. Said before the fold, naming the table, its owner and the statement; and that
+  // statement is all the swap needs.
+  it('a rebuild whose role may not read the live schema\'s tables (another role owns them) is refused before it folds, naming the table, its owner and the statement', async () => {
+    const role = uniqueSchema('tablesnotmine');
+    const live = uniqueSchema('tablesmade');
+    made.push(live, `${live}_rebuild`);
+    const { database, owner } = (await admin.query<{ database: string; owner: string }>('SELECT current_database() AS database, current_user AS owner')).rows[0]!;
+    await admin.query(`CREATE ROLE ${role} LOGIN; GRANT CREATE ON DATABASE ${database} TO ${role}`);
+    const client = await admin.connect();
+    await migrateReadSide(client, live).finally(() => client.release());
+    await admin.query(`ALTER SCHEMA ${live} OWNER TO ${role}`);
+    const url = new URL(POSTGRES_TEST_URL);
+    url.username = role;
+    url.password = '';
+    const dir = mkdtempSync(join(tmpdir(), 'tablesnotmine-'));
+    const store = getSQLiteEventStore({ path: join(dir, 'events.db') });
+    const rebuild = () => rebuildIntoShadow(store, { url: url.toString(), schema: live }, { target: () => 0, swap: (swapIn) => swapIn(), logId: () => '' });
+    try {
+      const refused = await rebuild().catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(ReadSideNotPermittedError);
+      expect((refused as Error).message).toMatch(new RegExp(`^the PostgreSQL role ${role} may not swap a rebuilt schema in for ${live}: .*${live}\\.checkpoint, which ${owner} owns.*ALTER TABLE ${live}\\.checkpoint OWNER TO ${role}`));
+      // Refused up front: no shadow schema was made, nothing was folded.
+      expect((await admin.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [`${live}_rebuild`])).rowCount).toBe(0);
+      // The statement named is enough: the rebuild then swaps in.
+      await admin.query(`ALTER TABLE ${live}.checkpoint OWNER TO ${role}`);
+      await expect(rebuild()).resolves.toBe(0);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+      await admin.query(`DROP SCHEMA IF EXISTS ${live}_rebuild CASCADE; DROP SCHEMA IF EXISTS ${live} CASCADE; REVOKE CREATE ON DATABASE ${database} FROM ${role}; DROP OWNED BY ${role}; DROP ROLE IF EXISTS ${role}`);
+    }
+  });
+
   it('a pool survives PostgreSQL ending one of its idle connections, and answers on a new one', async () => {
     const pool = createReadSidePool({ url: POSTGRES_TEST_URL, schema: 'stagecraft' }, 2);
     try {
