@@ -70,6 +70,21 @@ describeWithPostgres('the read-side writer, a batch folded before a load and wri
     expect(await written()).toEqual({ opportunities: ['r1', 'r2', 'r3'], checkpoint: last(second) });
   });
 
+  // Every reload (a rebuild's swap) between a fold and its commit: nothing of those batches is kept
+  // once they are written, however many reloads there were.
+  it('keeps nothing of the batches once they are written, however many loads came between folds and commits', async () => {
+    const events = [...Array.from({ length: 6 }, (_, i) => log.opened(`h${i}`, standardV1, 10 + i))];
+    await withWriter(async (writer) => {
+      for (const event of events) {
+        const batch = await writer.fold([event], event.position, 'test-log');
+        await writer.load();
+        await writer.commit(batch!);
+      }
+      expect(writer.batchesHeld).toBe(0);
+    });
+    expect((await written()).opportunities).toEqual(['r1', ...events.map((event) => event.data.opportunityId)]);
+  });
+
   it('keeps the batches in order when the first is folded again while the next one folds', async () => {
     await withWriter(async (writer) => {
       const one = await writer.fold(first, last(first), 'test-log');

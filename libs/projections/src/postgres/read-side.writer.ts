@@ -95,10 +95,12 @@ export class ReadSideWriter {
    * merged deltas grew with the log, and writing them cost PostgreSQL about what computing them does.
    */
   private summaries: 'kept' | 'waiting' = 'kept';
-  /** Batches folded and not yet written, in the order they folded. */
+  /**
+   * Batches folded and not yet written, in the order they folded. A stale one (folded before a
+   * load) leaves it when a later fold takes its events in: its own commit then writes nothing. No
+   * other note of it is kept, so nothing stays behind for a commit that never comes (one that failed).
+   */
   private outstanding: FoldedBatch[] = [];
-  /** Stale batches whose events a later fold took in first (their own commit then writes nothing). */
-  private readonly superseded = new Set<number>();
   /** Folds and loads one at a time: a batch folded again at its commit must not interleave with the next one's fold. */
   private foldTurn: Promise<unknown> = Promise.resolve();
 
@@ -116,6 +118,11 @@ export class ReadSideWriter {
   /** Records held in memory between batches (at most `cacheSize`). */
   get cachedRecords(): number {
     return this.cache.size;
+  }
+
+  /** Batches this writer still keeps track of (folded and not yet written or taken in by a later fold): none once all are written. */
+  get batchesHeld(): number {
+    return this.outstanding.length;
   }
 
   get position(): number {
@@ -227,7 +234,6 @@ export class ReadSideWriter {
     if (stale.length > 0) {
       events = [...stale.flatMap((batch) => batch.events), ...newEvents];
       passed = Math.max(newPassed, ...stale.map((batch) => batch.passed));
-      for (const batch of stale) this.superseded.add(batch.sequence);
       this.outstanding = this.outstanding.filter((batch) => batch.generation === this.generation);
     }
     const from = this.folded;
@@ -296,7 +302,7 @@ export class ReadSideWriter {
     let batch = folded;
     if (batch.generation !== this.generation) {
       // Folded before a load: folded again (with any stale batch before it), unless a later fold took it in already.
-      if (this.superseded.delete(batch.sequence)) return;
+      if (!this.outstanding.includes(batch)) return;
       const again = await this.fold([], 0, batch.logId);
       if (!again) return;
       batch = again;
