@@ -2048,6 +2048,50 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('two panels opened one after the other while the older version is slow to read (its first read failed): the one shown is the last opened', async () => {
+      const second = await fetch(`${older.baseUrl}/opportunities`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${older.keys[TEST_SERVICE]}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ title: 'Opened second', processId: 'standard', teamId: 'direct' }),
+      });
+      const secondId = ((await second.json()) as { id: string }).id;
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      tab.setDefaultTimeout(10_000);
+      await withoutLiveRefresh(tab);
+      // The board's read of the older version fails; the panel's, asked again, is held on the way.
+      let reads = 0;
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let arrived!: () => void;
+      const held = new Promise<void>((resolve) => (arrived = resolve));
+      await tab.route(/\/processes\/standard\?version=/, async (route) => {
+        reads += 1;
+        if (reads === 1) return route.abort();
+        arrived();
+        await released;
+        return route.continue();
+      });
+      try {
+        await tab.goto(`${older.baseUrl}/board?process=standard`);
+        await tab.fill('#credentials', older.keys[TEST_SERVICE]!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForSelector(`[data-opportunity-id="${secondId}"] .card-title`);
+        await tab.click(`[data-opportunity-id="${dealId}"] .card-title`);
+        await held;
+        // The rep gives up on the first (Escape) and opens the other deal.
+        await tab.keyboard.press('Escape');
+        await tab.click(`[data-opportunity-id="${secondId}"] .card-title`);
+        await tab.waitForFunction(() => document.querySelector('#side-panel[open] [data-field="status"]')?.textContent === 'Open in New');
+        // The first panel's version comes, its deal is read, then its timeline asked for: it has had its chance to draw.
+        const handled = tab.waitForRequest((request) => request.url().includes(`/opportunities/${dealId}/history`));
+        release();
+        await handled;
+        expect([await tab.textContent('#side-panel-title'), await tab.textContent('#side-panel [data-field="status"]')]).toEqual(['Opened second', 'Open in New']);
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('migrated by someone else while the board shows it: the panel names its stages and offers its moves by the version it is on now', async () => {
       const tab = await olderBoard();
       try {

@@ -33,9 +33,6 @@ export interface SidePanelContext {
 
 export async function openSidePanel(api: ApiClient, card: BoardCard, context: SidePanelContext): Promise<void> {
   const dialog = byId<HTMLDialogElement>('side-panel');
-  // Until the deal is read, the version the card was drawn with names what goes wrong; from then on
-  // the deal as read names its stages and offers its moves (someone may have migrated it meanwhile).
-  let detail = await context.detailOf(card);
   const message = h('p', { class: 'panel-message', role: 'status', 'aria-live': 'polite' });
   const say = (text: string, tone: 'info' | 'error' = 'info') => {
     message.textContent = text;
@@ -61,6 +58,11 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
       { once: true },
     );
   }
+  // The panel takes the dialog before anything is awaited: a version read that is slow (asked again
+  // after an earlier one failed) must not let a panel opened since be replaced by this one when it comes.
+  // Until the deal is read, the version the card was drawn with names what goes wrong; from then on
+  // the deal as read names its stages and offers its moves (someone may have migrated it meanwhile).
+  let detail = await context.detailOf(card);
 
   let opportunity: OpportunityView;
   let busy = false;
