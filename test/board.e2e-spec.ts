@@ -1460,6 +1460,28 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('"Sign in again" stays through Escape pressed again and again, with what the rep typed in it: only signing in or out closes it', async () => {
+      const tab = await repTab();
+      try {
+        await revokeRepKey(tab);
+        await tab.selectOption('#team', ''); // a load, refused
+        await tab.waitForSelector('#sign-in-again[open] #sign-in-again-credentials');
+        await tab.keyboard.type('sck_half');
+        // Chromium fires no cancel for an Escape repeated with no other key or click in between: it closes the dialog outright.
+        for (let press = 0; press < 3; press += 1) await tab.keyboard.press('Escape');
+        // A close is a task of its own: one more task, and the dialog has been closed (and opened again) or not.
+        await tab.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
+        expect(await tab.evaluate(() => [(document.getElementById('sign-in-again') as HTMLDialogElement).open, document.activeElement?.id])).toEqual([true, 'sign-in-again-credentials']);
+        expect(await tab.inputValue('#sign-in-again-credentials')).toBe('sck_half');
+        await tab.fill('#sign-in-again-credentials', '');
+        await signInAgain(tab, api.keys[TEST_SERVICE]!);
+        await tab.waitForSelector('#sign-in-again', { state: 'hidden' });
+        expect(await tab.textContent('#who')).toContain(TEST_SERVICE);
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('a new deal whose answer was lost on the way back, saved again, is recorded once: the retry goes under the same Idempotency-Key', async () => {
       const tab = await repTab();
       try {

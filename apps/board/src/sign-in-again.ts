@@ -30,15 +30,25 @@ export function offerSignInAgain(actions: SignInAgain): void {
     h('div', { class: 'panel-actions' }, signOut, submit),
   );
   dialog.replaceChildren(form);
-  let leaving = false;
+  /** How the dialog may close: only once the rep signed in, or chose to sign out. */
+  let outcome: 'open' | 'signed-in' | 'leaving' = 'open';
   signOut.addEventListener('click', () => {
-    leaving = true;
+    outcome = 'leaving';
     dialog.close();
   });
   // Escape is not a way out: the page behind would stay refused with nothing saying why.
-  // A property, not a listener: the dialog element stays, and is opened again at each refusal.
+  // closedby="none" (index.html) keeps it from closing the dialog; where a browser ignores it,
+  // cancel is refused, and a close all the same (Chromium skips cancel on an Escape repeated with
+  // no click or key in between) opens it again as it was, with what the rep typed.
+  // Properties, not listeners: the dialog element stays, and is opened again at each refusal.
   dialog.oncancel = (event) => event.preventDefault();
-  dialog.addEventListener('close', () => leaving && actions.signOut(), { once: true });
+  dialog.onclose = () => {
+    if (outcome === 'leaving') actions.signOut();
+    else if (outcome === 'open') {
+      dialog.showModal();
+      input.focus();
+    }
+  };
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const value = input.value.trim();
@@ -52,6 +62,7 @@ export function offerSignInAgain(actions: SignInAgain): void {
       .accept(value)
       .then((refused) => {
         if (refused === null) {
+          outcome = 'signed-in';
           dialog.close();
           actions.signedIn();
         } else {
