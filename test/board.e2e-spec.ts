@@ -1929,6 +1929,35 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('a deal whose expected close day is past in the rep\'s zone is marked overdue on its card and in its panel; one due today is not', async () => {
+      const timeZone = zoneAwayFromUtc();
+      const repToday = new Intl.DateTimeFormat('en-CA', { timeZone }).format(new Date()); // yyyy-mm-dd
+      const repYesterday = new Date(Date.parse(`${repToday}T00:00:00Z`) - DAY_MS).toISOString().slice(0, 10);
+      // One of the two is the UTC today: judged by UTC days rather than the rep's, one of them would be marked wrongly.
+      expect([repToday, repYesterday]).toContain(new Date().toISOString().slice(0, 10));
+      const late = await caller.command('/opportunities', { title: 'Due yesterday, still open', processId: 'standard', teamId: 'direct', expectedCloseDate: repYesterday });
+      const due = await caller.command('/opportunities', { title: 'Due today, still open', processId: 'standard', teamId: 'direct', expectedCloseDate: repToday });
+      const { tab, close } = await repIn(timeZone, `process=standard&q=${encodeURIComponent(', still open')}`);
+      try {
+        await tab.waitForSelector(`[data-opportunity-id="${due.id}"]`);
+        const marked = (id: string) => tab.locator(`[data-opportunity-id="${id}"] [data-figure="overdue"]`).count();
+        expect([await marked(late.id), await marked(due.id)]).toEqual([1, 0]);
+        expect(await tab.getAttribute(`[data-opportunity-id="${late.id}"]`, 'aria-label')).toBe('Due yesterday, still open (overdue)');
+        for (const [id, count] of [
+          [late.id, 1],
+          [due.id, 0],
+        ] as const) {
+          await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+          await tab.waitForSelector('#side-panel[open] [data-field="expectedCloseDate"] time');
+          expect([id, await tab.locator('#side-panel [data-field="expectedCloseDate"] [data-figure="overdue"]').count()]).toEqual([id, count]);
+          await tab.keyboard.press('Escape');
+          await tab.waitForSelector('#side-panel', { state: 'hidden' });
+        }
+      } finally {
+        await close();
+      }
+    });
+
     it('a card writes its expected close date as its panel does, a calendar day no zone shifts', async () => {
       const { id } = await caller.command('/opportunities', { title: 'Closing on New Year\'s Eve', processId: 'standard', teamId: 'direct', expectedCloseDate: '2026-12-31' });
       const { tab, close } = await repIn('Etc/GMT+12', `process=standard&q=${encodeURIComponent("New Year's Eve")}`);
@@ -1937,7 +1966,7 @@ describe('the board in a real browser (end to end)', () => {
         expect([await onCard.textContent(), await onCard.getAttribute('datetime')]).toEqual(['31 Dec 2026', '2026-12-31']);
         await tab.click(`[data-opportunity-id="${id}"] .card-title`);
         await tab.waitForSelector('#side-panel[open] [data-field="expectedCloseDate"]');
-        expect(await tab.textContent('#side-panel [data-field="expectedCloseDate"]')).toBe('31 Dec 2026');
+        expect(await tab.textContent('#side-panel [data-field="expectedCloseDate"] time')).toBe('31 Dec 2026');
       } finally {
         await close();
       }

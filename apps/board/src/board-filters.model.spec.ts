@@ -14,6 +14,7 @@ const card = (id: string, title: string, owner: string, amountValue: number | nu
   daysInStage: 1,
   rotting: false,
   expectedCloseDate: null,
+  overdue: false,
   nextSteps: null,
   closedAt: null,
   lostReason: null,

@@ -1,5 +1,5 @@
 import type { PipelineResult, ProcessDetail } from '@stagecraft/contracts';
-import { boardColumns, cardAsRead, moveCommand, type BoardCard } from './board.model';
+import { boardColumns, cardAsRead, moveCommand, overdue, type BoardCard } from './board.model';
 import { formatDate } from './format';
 import { allowedTargets, moveChoices } from './moves.model';
 
@@ -66,17 +66,17 @@ describe('the board model', () => {
       ['lost', 1, '$700', null],
     ]);
     expect(columns[0]!.cards).toEqual([
-      { id: 'a', title: 'A', owner: 'ana', amount: '€1,000', amountValue: 1000, currency: 'EUR', teamId: 'direct', daysInStage: 2, rotting: true, expectedCloseDate: '2026-04-30', nextSteps: null, stageId: 'new', status: 'open', closedAt: null, lostReason: null, criteria: { met: 1, total: 3 }, closedInStage: null, processVersion: 'v1' },
+      { id: 'a', title: 'A', owner: 'ana', amount: '€1,000', amountValue: 1000, currency: 'EUR', teamId: 'direct', daysInStage: 2, rotting: true, expectedCloseDate: '2026-04-30', overdue: false, nextSteps: null, stageId: 'new', status: 'open', closedAt: null, lostReason: null, criteria: { met: 1, total: 3 }, closedInStage: null, processVersion: 'v1' },
     ]);
     expect(columns.map((column) => column.rotting)).toEqual([1, 0, 0, 0, 0]);
     // The converted total is labelled with the day and the rates it used.
     expect(columns[2]!.converted).toEqual({ text: '≈ €280', rates: '1 USD = 0.9 EUR (from 2026-01-01); rates in force on 2026-03-10' });
     expect(columns[0]!.converted).toBeNull();
     expect(columns[3]!.cards).toEqual([
-      { id: 'w', title: 'W', owner: 'unassigned', amount: '€2,000', amountValue: 2000, currency: 'EUR', teamId: null, daysInStage: null, rotting: false, expectedCloseDate: null, nextSteps: 'Kick-off', stageId: 'won', status: 'won', closedAt: '2026-03-09T08:00:00Z', lostReason: null, criteria: null, closedInStage: 'qualification', processVersion: null },
+      { id: 'w', title: 'W', owner: 'unassigned', amount: '€2,000', amountValue: 2000, currency: 'EUR', teamId: null, daysInStage: null, rotting: false, expectedCloseDate: null, overdue: false, nextSteps: 'Kick-off', stageId: 'won', status: 'won', closedAt: '2026-03-09T08:00:00Z', lostReason: null, criteria: null, closedInStage: 'qualification', processVersion: null },
     ]);
     expect(columns[4]!.cards).toEqual([
-      { id: 'l', title: 'L', owner: 'bob', amount: '$700', amountValue: 700, currency: 'USD', teamId: null, daysInStage: null, rotting: false, expectedCloseDate: null, nextSteps: null, stageId: 'lost', status: 'lost', closedAt: '2026-03-01T08:00:00Z', lostReason: 'price', criteria: null, closedInStage: 'new', processVersion: null },
+      { id: 'l', title: 'L', owner: 'bob', amount: '$700', amountValue: 700, currency: 'USD', teamId: null, daysInStage: null, rotting: false, expectedCloseDate: null, overdue: false, nextSteps: null, stageId: 'lost', status: 'lost', closedAt: '2026-03-01T08:00:00Z', lostReason: 'price', criteria: null, closedInStage: 'new', processVersion: null },
     ]);
     // The period, and that Won lists fewer cards than it counts.
     expect(columns.map((column) => column.caption)).toEqual([null, null, null, 'Closed 8 Feb 2026 – 10 Mar 2026 · newest 1 of 3', 'Closed 8 Feb 2026 – 10 Mar 2026']);
@@ -97,6 +97,29 @@ describe('the board model', () => {
       // The card says the day it closed the same way (board.view.ts: formatDate): the period's last day.
       expect(formatDate(won.cards[0]!.closedAt!, timeZone)).toBe(closedOn);
     }
+  });
+
+  it('marks an open card overdue once its expected close date is a day past in the rep\'s own zone, not on the day itself', () => {
+    // 23:30 UTC on 10 March: already 11 March in Auckland, still 10 March in New York.
+    const lateEvening = new Date('2026-03-10T23:30:00Z');
+    const open = (id: string, expectedCloseDate: string | null) => ({ id, title: id, ownerId: null, teamId: null, amount: null, currency: null, stageEnteredAt: '2026-03-01T00:00:00Z', expectedCloseDate });
+    const pipeline: PipelineResult = {
+      processes: [
+        {
+          processId: 'standard',
+          stages: [{ stageId: 'new', name: 'New', probability: 10, count: 4, amount: null, amountsByCurrency: {}, weightedAmount: null, weightedAmountsByCurrency: {}, rotAfterDays: null, opportunities: [open('9-mar', '2026-03-09'), open('10-mar', '2026-03-10'), open('11-mar', '2026-03-11'), open('none', null)] }],
+          lost: { count: 1, amountsByCurrency: {}, opportunities: [{ id: 'closed', title: 'closed', ownerId: null, teamId: null, amount: null, currency: null, closedAt: '2026-03-01T08:00:00Z', lostReason: 'price' }] },
+        },
+      ],
+    } as unknown as PipelineResult;
+    for (const [timeZone, late] of [
+      ['America/New_York', ['9-mar']],
+      ['Pacific/Auckland', ['9-mar', '10-mar']],
+    ] as const) {
+      const cards = boardColumns(definition, pipeline, lateEvening, timeZone).flatMap((column) => column.cards);
+      expect([timeZone, cards.filter((card) => card.overdue).map((card) => card.id)]).toEqual([timeZone, late]);
+    }
+    expect([overdue('2026-03-09', '2026-03-10'), overdue('2026-03-10', '2026-03-10'), overdue(null, '2026-03-10'), overdue('2025-12-31', '2026-01-01')]).toEqual([true, false, false, true]);
   });
 
   it('says how many cards a capped stage column leaves out, while its header keeps the whole column\'s figures', () => {
@@ -158,7 +181,7 @@ describe('the board model', () => {
   it('takes a card to where the deal is as read: another stage, closed (from the stage it closed in) or reopened, on its version', () => {
     const drawn: BoardCard = {
       id: 'o1', title: 'Deal', owner: 'ana', amount: '€1', amountValue: 1, currency: 'EUR', teamId: null, stageId: 'new', status: 'open', daysInStage: 3, rotting: false,
-      expectedCloseDate: null, nextSteps: null, closedAt: null, lostReason: null, criteria: null, closedInStage: null, processVersion: 'v1',
+      expectedCloseDate: null, overdue: false, nextSteps: null, closedAt: null, lostReason: null, criteria: null, closedInStage: null, processVersion: 'v1',
     };
     const moved = cardAsRead(drawn, { status: 'open', stage: 'qualification', processVersion: 'v2' });
     expect([moved.stageId, moved.status, moved.closedInStage, moved.processVersion, moved.title]).toEqual(['qualification', 'open', null, 'v2', 'Deal']);

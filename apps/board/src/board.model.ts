@@ -1,5 +1,5 @@
 import type { ClosedOpportunity, ClosedSection, ConvertedAmount, OpportunityView, PipelineResult, PipelineStage, ProcessDetail } from '@stagecraft/contracts';
-import { daysSince, formatAmounts, formatDate, formatDealAmount, formatMoney } from './format';
+import { daysSince, formatAmounts, formatDate, formatDealAmount, formatMoney, localDay } from './format';
 
 // What the board shows, computed from the API's answers alone. Pure (no DOM): unit-tested in
 // board.model.spec.ts; board.view.ts only draws it.
@@ -26,6 +26,8 @@ export interface BoardCard {
   readonly rotting: boolean;
   /** Open cards: when it is expected to close (YYYY-MM-DD), or null. */
   readonly expectedCloseDate: string | null;
+  /** Open cards whose expected close date is a day already past in the rep's own time zone. */
+  readonly overdue: boolean;
   /** Closed cards: the next steps written on the win or loss, or null. */
   readonly nextSteps: string | null;
   /** Closed cards only: when it was won or lost (business time), and why it was lost. */
@@ -77,6 +79,7 @@ type Definition = ProcessDetail['definition'];
  * `timeZone`: the reader's when undefined (format.ts).
  */
 export function boardColumns(definition: Definition, pipeline: PipelineResult, now: Date, timeZone?: string): BoardColumn[] {
+  const today = localDay(now, timeZone);
   const process = pipeline.processes.find((entry) => entry.processId === definition.id);
   const figures = process?.stages ?? [];
   const byStage = new Map(figures.map((stage) => [stage.stageId, stage]));
@@ -110,6 +113,7 @@ export function boardColumns(definition: Definition, pipeline: PipelineResult, n
         daysInStage: card.daysInStage ?? daysSince(card.stageEnteredAt, now),
         rotting: card.rotting === true,
         expectedCloseDate: card.expectedCloseDate ?? null,
+        overdue: overdue(card.expectedCloseDate ?? null, today),
         nextSteps: null,
         closedAt: null,
         lostReason: null,
@@ -144,6 +148,14 @@ export function boardColumns(definition: Definition, pipeline: PipelineResult, n
   return [...stageColumns, outcome('won', 'Won', process?.won), outcome('lost', 'Lost', process?.lost)];
 }
 
+/**
+ * Whether an expected close date (a calendar day) is past: a day before the rep's today (`today`,
+ * YYYY-MM-DD in their own zone, format.ts localDay). A deal expected to close today is not overdue yet.
+ */
+export function overdue(expectedCloseDate: string | null, today: string): boolean {
+  return expectedCloseDate !== null && expectedCloseDate < today;
+}
+
 function closedCard(card: ClosedOpportunity, kind: 'won' | 'lost'): BoardCard {
   return {
     id: card.id,
@@ -158,6 +170,7 @@ function closedCard(card: ClosedOpportunity, kind: 'won' | 'lost'): BoardCard {
     daysInStage: null,
     rotting: false,
     expectedCloseDate: null,
+    overdue: false,
     nextSteps: card.nextSteps ?? null,
     closedAt: card.closedAt,
     lostReason: kind === 'lost' ? (card.lostReason ?? 'unknown') : null,

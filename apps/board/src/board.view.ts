@@ -135,9 +135,11 @@ function cardElement(card: BoardCard, actions: BoardActions): HTMLElement {
     });
     moveButton = button;
   }
+  // Said with the title to a screen reader, as the marks show it to the eye.
+  const marks = [card.rotting ? 'rotting' : null, card.overdue ? 'overdue' : null].filter((mark) => mark !== null);
   const element = h(
     'article',
-    { class: `card card--${card.status}${card.rotting ? ' card--rotting' : ''}`, draggable: actions.canMove ? 'true' : 'false', 'data-opportunity-id': card.id, 'aria-label': card.rotting ? `${card.title} (rotting)` : card.title },
+    { class: `card card--${card.status}${card.rotting ? ' card--rotting' : ''}`, draggable: actions.canMove ? 'true' : 'false', 'data-opportunity-id': card.id, 'aria-label': marks.length > 0 ? `${card.title} (${marks.join(', ')})` : card.title },
     h('h3', {}, titleButton),
     h(
       'dl',
@@ -150,7 +152,18 @@ function cardElement(card: BoardCard, actions: BoardActions): HTMLElement {
       // A calendar day, written as the panel and the timeline write it ("31 Dec 2026"), never shifted by a zone.
       card.expectedCloseDate === null
         ? null
-        : h('div', {}, h('dt', {}, 'Expected close'), h('dd', {}, h('time', { 'data-figure': 'expected-close', datetime: card.expectedCloseDate }, formatCalendarDay(card.expectedCloseDate)))),
+        : h(
+            'div',
+            {},
+            h('dt', {}, 'Expected close'),
+            h(
+              'dd',
+              {},
+              h('time', { 'data-figure': 'expected-close', datetime: card.expectedCloseDate }, formatCalendarDay(card.expectedCloseDate)),
+              // Past and still open: the date needs moving, or the deal closing.
+              card.overdue ? h('span', { class: 'overdue-mark', 'data-figure': 'overdue', title: 'The expected close date has passed' }, 'Overdue') : null,
+            ),
+          ),
       // "met/total" of its current stage, as the pipeline answer carries it: drawn with the card (no
       // read per card, and no search of the whole board per card after each redraw).
       open && card.criteria !== null && card.criteria.total > 0

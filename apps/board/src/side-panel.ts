@@ -1,8 +1,8 @@
 import { ApiError, type ApiClient } from './api.client';
 import type { HistoryAnswer, OpportunityView, ProcessDetail } from '@stagecraft/contracts';
-import { cardAsRead, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
+import { cardAsRead, overdue, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
 import { byId, focusKeeper, h } from './dom';
-import { formatCalendarDay, formatDate, formatDealAmount, formatInstant } from './format';
+import { formatCalendarDay, formatDate, formatDealAmount, formatInstant, localDay } from './format';
 import { allowedTargets, inWords, moveChoices, type VersionDetail } from './moves.model';
 
 /** Events the panel's timeline shows: the latest of the deal's history. */
@@ -214,11 +214,28 @@ function fields(opportunity: OpportunityView, definition: ProcessDetail['definit
       row('Amount', opportunity.amount === null ? '–' : formatDealAmount(opportunity.amount, opportunity.currency), 'amount'),
       row('Owner', opportunity.ownerId ?? 'unassigned', 'owner'),
       row('Team', opportunity.teamId ?? 'none', 'team'),
-      row('Expected close', opportunity.expectedCloseDate ? formatCalendarDay(opportunity.expectedCloseDate) : 'not set', 'expectedCloseDate'),
+      expectedClose(opportunity),
       row('Opened', formatDate(opportunity.openedAt), 'openedAt'),
       opportunity.lostReason ? row('Lost reason', opportunity.lostReason, 'lostReason') : null,
       row('Process', definition.name, 'process'),
     ),
     editButton,
+  );
+}
+
+/** The expected close date as the card writes it, marked overdue as the card is when the deal is open and the day has passed (the rep's today). */
+function expectedClose(opportunity: OpportunityView): HTMLElement {
+  const day = opportunity.expectedCloseDate;
+  const late = opportunity.status === 'open' && overdue(day, localDay(new Date()));
+  return h(
+    'div',
+    {},
+    h('dt', {}, 'Expected close'),
+    h(
+      'dd',
+      { 'data-field': 'expectedCloseDate' },
+      day ? h('time', { datetime: day }, formatCalendarDay(day)) : 'not set',
+      late ? h('span', { class: 'overdue-mark', 'data-figure': 'overdue', title: 'The expected close date has passed' }, 'Overdue') : null,
+    ),
   );
 }
