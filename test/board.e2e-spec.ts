@@ -309,6 +309,46 @@ describe('the board in a real browser (end to end)', () => {
     await page.waitForFunction(() => Number(document.getElementById('columns')?.dataset.renders ?? 0) > 0);
   });
 
+  it('a capped column offers "Show more" (from the keyboard too): the board then asks for the API\'s most of every column, Won and Lost too, and the focus goes on from the first card newly shown', async () => {
+    const asked: URLSearchParams[] = [];
+    // The board's plain question capped down to 1 card a column, Won and Lost too; a larger one let through.
+    await page.route(/\/pipeline\?/, (route) => {
+      const url = new URL(route.request().url());
+      asked.push(new URLSearchParams(url.search));
+      if (url.searchParams.get('cardsPerColumn') === '100') url.searchParams.set('cardsPerColumn', '1');
+      if (!url.searchParams.has('closedLimit')) url.searchParams.set('closedLimit', '1');
+      return route.continue({ url: url.toString() });
+    });
+    try {
+      await page.reload();
+      await page.waitForFunction(() => Number(document.getElementById('columns')?.dataset.renders ?? 0) > 0);
+      const expected = await apiCounts(caller.lastPosition());
+      const capped = [...STAGES, 'won', 'lost'].filter((key) => expected[key]! > 1);
+      expect(capped.length).toBeGreaterThan(0);
+      expect(expected.won! > 1 || expected.lost! > 1).toBe(true);
+      // Each capped column, and only those, offers it.
+      expect(await page.$$eval('[data-column]:has(.show-more)', (columns) => columns.map((element) => (element as HTMLElement).dataset.column))).toEqual(capped);
+      const key = capped[0]!;
+      const rendered = await renders();
+      await page.focus(`[data-column="${key}"] .show-more`);
+      await page.keyboard.press('Enter');
+      await waitForRenderAfter(rendered);
+      expect([asked.at(-1)!.get('cardsPerColumn'), asked.at(-1)!.get('closedLimit')]).toEqual(['1000', '500']);
+      // Every card of every column now, and nothing left to show more of.
+      const shown = await page.$$eval('[data-column]', (columns) => Object.fromEntries(columns.map((element) => [(element as HTMLElement).dataset.column!, element.querySelectorAll('[data-opportunity-id]').length])));
+      expect(shown).toEqual(expected);
+      expect(await page.locator('.show-more, [data-figure="more"]').count()).toBe(0);
+      // The keyboard user is on the first card that was not shown before, in the same column.
+      const second = await page.$eval(`[data-column="${key}"] li:nth-child(2) [data-opportunity-id]`, (element) => (element as HTMLElement).dataset.opportunityId);
+      expect(await page.evaluate(() => document.activeElement?.closest<HTMLElement>('[data-opportunity-id]')?.dataset.opportunityId)).toBe(second);
+      expect(await page.evaluate(() => document.activeElement?.className)).toBe('card-title');
+    } finally {
+      await page.unroute(/\/pipeline\?/);
+    }
+    await page.reload();
+    await page.waitForFunction(() => Number(document.getElementById('columns')?.dataset.renders ?? 0) > 0);
+  });
+
   it('shows the deals closed in the last 30 days as cards in Won and Lost, exactly as GET /pipeline?closed=won,lost lists them', async () => {
     const answer = await pipeline(caller.lastPosition());
     const standard = answer.processes.find((process) => process.processId === 'standard')!;

@@ -78,8 +78,9 @@ describe('the board model', () => {
     expect(columns[4]!.cards).toEqual([
       { id: 'l', title: 'L', owner: 'bob', amount: '$700', amountValue: 700, currency: 'USD', teamId: null, daysInStage: null, rotting: false, expectedCloseDate: null, overdue: false, nextSteps: null, stageId: 'lost', status: 'lost', closedAt: '2026-03-01T08:00:00Z', lostReason: 'price', criteria: null, closedInStage: 'new', processVersion: null },
     ]);
-    // The period, and that Won lists fewer cards than it counts.
+    // The period, and that Won lists fewer cards than it counts: more of it may be asked for.
     expect(columns.map((column) => column.caption)).toEqual([null, null, null, 'Closed 8 Feb 2026 – 10 Mar 2026 · newest 1 of 3', 'Closed 8 Feb 2026 – 10 Mar 2026']);
+    expect(columns.map((column) => column.capped)).toEqual([false, false, false, true, false]);
   });
 
   it('names the Won and Lost period in the rep\'s own days, as the cards\' dates are: near midnight the UTC day is another', () => {
@@ -142,6 +143,7 @@ describe('the board model', () => {
       ['won', 0, '0', [], null],
       ['lost', 0, '0', [], null],
     ]);
+    expect(columns.map((column) => column.capped)).toEqual([true, false, false, false]);
     // An answer without the cap (no opportunitiesOmitted) shows no such line.
     expect(boardColumns(definition, { processes: [{ processId: 'standard', stages: [{ ...pipeline.processes[0]!.stages[1]!, opportunitiesOmitted: undefined }] }] }, now)[1]!.more).toBeNull();
   });

@@ -61,6 +61,8 @@ export interface BoardColumn {
   readonly caption: string | null;
   /** A stage column the API capped (?cardsPerColumn=): "N more not shown" below its cards; null when all are shown. */
   readonly more: string | null;
+  /** Lists fewer cards than it holds (a stage's first ones, Won's and Lost's newest): more may be asked for. */
+  readonly capped: boolean;
 }
 
 /**
@@ -68,8 +70,10 @@ export interface BoardColumn {
  * deals stays a small answer (the API lists the ones longest in the stage first and counts the rest).
  */
 export const CARDS_PER_COLUMN = 100;
-/** Cards asked per column while a search, filter or sort is on (the API's most): it must look past the first hundred. */
+/** Cards asked per column while a search, filter or sort is on, or once the rep asked for more (the API's most): it must look past the first hundred. */
 export const SEARCHED_CARDS_PER_COLUMN = 1_000;
+/** The same for Won and Lost (?closedLimit=, the API's most; its default is 50 a column). */
+export const SEARCHED_CLOSED_PER_COLUMN = 500;
 
 type Definition = ProcessDetail['definition'];
 
@@ -123,6 +127,7 @@ export function boardColumns(definition: Definition, pipeline: PipelineResult, n
       })),
       caption: null,
       more: stage?.opportunitiesOmitted ? `${stage.opportunitiesOmitted.toLocaleString('en')} more not shown` : null,
+      capped: (stage?.opportunitiesOmitted ?? 0) > 0,
     };
   });
   // In the rep's days, as the cards' dates are: a deal closed just now is closed on the period's last day.
@@ -143,6 +148,7 @@ export function boardColumns(definition: Definition, pipeline: PipelineResult, n
       cards,
       caption: period === null ? null : `${period}${shown}`,
       more: null,
+      capped: shown !== '',
     };
   };
   return [...stageColumns, outcome('won', 'Won', process?.won), outcome('lost', 'Lost', process?.lost)];

@@ -14,6 +14,8 @@ export interface BoardActions {
   choices(card: BoardCard): MoveChoice[];
   /** The key may move cards (writer); otherwise no drag, no move buttons. */
   readonly canMove: boolean;
+  /** A capped column's cards beyond those listed are asked for; undefined when the board lists the API's most already. */
+  readonly showMore?: ((columnKey: string) => void) | undefined;
 }
 
 /** A column as drawn: the board's, after search and filters (how many of its cards they hide). */
@@ -56,6 +58,7 @@ export function renderBoard(container: HTMLElement, columns: readonly ShownColum
       list,
       // Header totals are the whole column's; this says the list is its first cards only.
       column.more === null ? null : h('p', { class: 'more-cards', 'data-figure': 'more' }, column.more),
+      column.capped && actions.showMore ? showMoreButton(column, actions.showMore) : null,
     );
 
     const choiceFor = (card: BoardCard) => actions.choices(card).find((choice) => choice.target === column.target || (choice.target.kind === column.target.kind && targetKey(choice.target) === column.key));
@@ -83,6 +86,12 @@ export function renderBoard(container: HTMLElement, columns: readonly ShownColum
   });
 
   container.replaceChildren(...columnElements);
+}
+
+function showMoreButton(column: BoardColumn, showMore: (columnKey: string) => void): HTMLButtonElement {
+  const button = h('button', { type: 'button', class: 'show-more', 'aria-label': `Show more cards of ${column.name}` }, 'Show more');
+  button.addEventListener('click', () => showMore(column.key));
+  return button;
 }
 
 const targetKey = (target: MoveTarget): string => (target.kind === 'stage' ? target.stageId : target.kind);

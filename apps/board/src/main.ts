@@ -1,6 +1,6 @@
 import { ApiClient, ApiError, newIdempotencyKey, outcomeUnknown } from './api.client';
 import type { CallerAnswer, FunnelResult, OpportunityView, PipelineResult, ProcessDetail, ProcessList, StageDurationsResult, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
-import { boardColumns, CARDS_PER_COLUMN, moveCommand, SEARCHED_CARDS_PER_COLUMN, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
+import { boardColumns, CARDS_PER_COLUMN, moveCommand, SEARCHED_CARDS_PER_COLUMN, SEARCHED_CLOSED_PER_COLUMN, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
 import { filterColumns, filtering, filtersFrom, ownersOf, writeFilters } from './board-filters.model';
 import { wireFilters } from './board-filters';
 import { renderBoard } from './board.view';
@@ -40,8 +40,10 @@ const state = {
   /** The last log position this page wrote: queries pass it as ?minPosition= to read their own writes. */
   position: undefined as number | undefined,
   renders: 0,
-  /** The columns were loaded with SEARCHED_CARDS_PER_COLUMN (a search, filter or sort was on). */
+  /** The columns were loaded with SEARCHED_CARDS_PER_COLUMN (a search, filter or sort was on, or the rep asked for more). */
   loadedForSearch: false,
+  /** The rep asked for more cards of a capped column ("Show more"): every load of this board asks for the API's most. */
+  showMore: false,
   /** Process versions other than the current one (their stages and moves), by process and version: a card is named and offered moves by its own version. */
   versions: new Map<string, Map<string, VersionDetail>>(),
 };
@@ -58,7 +60,7 @@ const filterControls = wireFilters(
     state.filters = filters;
     writeAddress();
     // Searching a capped column: ask for more of its cards first (once, not per key typed).
-    if (filtering(filters) && !state.loadedForSearch && state.columns.some((column) => column.more !== null)) void guarded(() => loadBoard());
+    if (filtering(filters) && !state.loadedForSearch && state.columns.some((column) => column.capped)) void guarded(() => loadBoard());
     else drawBoard();
   },
   (stage) => {
@@ -110,6 +112,7 @@ function signOut(message = 'Signed out.'): void {
   state.detail = null;
   state.caller = null;
   state.columns = [];
+  state.showMore = false;
   drawnPipeline = '';
   boardLoads += 1; // an answer still on its way for the last key is not drawn
   session += 1; // nor said: a command or save still under way for the last key ends silently
@@ -291,9 +294,16 @@ async function loadBoard(options: { onlyIfChanged?: boolean } = {}): Promise<voi
   const definition = state.detail!.definition;
   // Won and Lost: the deals closed in the API's default period (the last 30 days up to now).
   // Stage columns: the first CARDS_PER_COLUMN cards each; the header totals still cover them all.
-  const forSearch = filtering(state.filters);
+  // A search, filter or sort, or the rep's "Show more": the API's most of each column, Won and Lost too.
+  const forSearch = filtering(state.filters) || state.showMore;
   state.loadedForSearch = forSearch; // now, not on the answer: the next key typed must not ask again
-  const pipeline = await api.get<PipelineResult>('/pipeline', { ...scope(), include: 'opportunities', cardsPerColumn: forSearch ? SEARCHED_CARDS_PER_COLUMN : CARDS_PER_COLUMN, closed: 'won,lost' });
+  const pipeline = await api.get<PipelineResult>('/pipeline', {
+    ...scope(),
+    include: 'opportunities',
+    cardsPerColumn: forSearch ? SEARCHED_CARDS_PER_COLUMN : CARDS_PER_COLUMN,
+    closed: 'won,lost',
+    closedLimit: forSearch ? SEARCHED_CLOSED_PER_COLUMN : undefined,
+  });
   if (load !== boardLoads || state.detail?.definition !== definition) return; // a later load, or another process chosen meanwhile
   // A live refresh answered while the rep started something (a drag, a dialog): drawn at the next look.
   if (options.onlyIfChanged && busy()) return;
@@ -401,6 +411,8 @@ function drawBoard(): void {
       },
       choices: (card) => moveChoices(state.columns, card, detailOf(card)),
       canMove: mayWrite(),
+      // Offered while the columns were loaded with fewer than the API's most.
+      showMore: state.loadedForSearch ? undefined : (column) => void guarded(() => showMore(column)),
     },
     stage,
   );
@@ -413,6 +425,16 @@ function drawBoard(): void {
   // Tests and scripts wait on this: the board has been drawn again from fresh answers.
   state.renders += 1;
   container.dataset.renders = String(state.renders);
+}
+
+/** A capped column's "Show more": the board asks for the API's most of every column from now on. */
+async function showMore(key: string): Promise<void> {
+  clearStatus();
+  const before = state.columns.find((column) => column.key === key)?.cards.length ?? 0;
+  state.showMore = true;
+  await loadBoard();
+  // The keyboard user goes on from the first card newly shown (the button is gone), not from the top of the page.
+  byId('columns').querySelectorAll<HTMLElement>(`[data-column="${CSS.escape(key)}"] .card-title`)[before]?.focus();
 }
 
 /** The phone layout (board.css): one column shown at a time, picked with the stage switcher, which is shown only then. */
