@@ -1522,6 +1522,35 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('the server unavailable or unreachable as the rep signs in, or reloads the page: said on the sign-in form, with the key kept there to try again', async () => {
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      tab.setDefaultTimeout(10_000);
+      const loginSays = (text: string) => tab.waitForFunction((expected) => !document.getElementById('login')!.hidden && (document.getElementById('login-error')?.textContent ?? '').includes(expected), text);
+      try {
+        await tab.goto(`${api.baseUrl}/board?process=standard&team=direct`);
+        // A gateway's page in front of the API (a deploy) as the rep signs in.
+        await tab.route('**/me', (route) => route.fulfill({ status: 503, contentType: 'text/html', body: '<html><body>Service Unavailable</body></html>' }));
+        await tab.fill('#credentials', api.keys.rep!);
+        await tab.click('#login-form button[type=submit]');
+        await loginSays('unavailable for a moment (HTTP 503)');
+        expect(await tab.inputValue('#credentials')).toBe(api.keys.rep);
+        await tab.unroute('**/me');
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForFunction(() => Number(document.getElementById('columns')?.dataset.renders ?? 0) > 0);
+        // Signed in, the page reloaded while the network is down: not a blank page.
+        await tab.route('**/me', (route) => route.abort('internetdisconnected'));
+        await tab.reload();
+        await loginSays('could not be reached');
+        expect(await tab.inputValue('#credentials')).toBe(api.keys.rep);
+        await tab.unroute('**/me');
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForFunction(() => Number(document.getElementById('columns')?.dataset.renders ?? 0) > 0);
+        expect(await tab.isHidden('#login')).toBe(true);
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('a new deal whose answer was lost on the way back, saved again, is recorded once: the retry goes under the same Idempotency-Key', async () => {
       const tab = await repTab();
       try {

@@ -219,7 +219,20 @@ async function guarded(work: () => Promise<void>): Promise<void> {
 
 async function loadProcesses(): Promise<void> {
   await guarded(async () => {
-    const [caller, { processes }] = await Promise.all([api.get<CallerAnswer>('/me'), api.get<ProcessList>('/processes')]);
+    let caller: CallerAnswer;
+    let processes: ProcessList['processes'];
+    try {
+      [caller, { processes }] = await Promise.all([api.get<CallerAnswer>('/me'), api.get<ProcessList>('/processes')]);
+    } catch (error) {
+      // A refused key is sent back to the sign-in form by keyRefused. Anything else (the server
+      // unreachable or unavailable) would be said in the board's status line, hidden until the board
+      // shows: the rep saw nothing happen, or a blank page on a reload. Said on the sign-in form,
+      // with the key kept there to try again.
+      if (error instanceof ApiError && error.status === 401) return;
+      showLogin(`The board could not be opened: ${error instanceof ApiError ? refusalText(error) : String(error)}`);
+      byId<HTMLInputElement>('credentials').value = sessionStorage.getItem(CREDENTIALS) ?? '';
+      return;
+    }
     state.caller = caller;
     byId('login').hidden = true;
     byId('app').hidden = false;
