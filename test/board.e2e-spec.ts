@@ -1767,6 +1767,78 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('a tick in a card\'s panel whose answer was lost: ticked again, it goes under the same key and is said as met, recorded once; read again at once, it is said as met', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Ticked on the wire', processId: 'standard', teamId: 'direct' });
+      await caller.command(`/opportunities/${id}/move`, { stage: 'qualification' });
+      const tab = await repTab();
+      try {
+        const keys: string[] = [];
+        await tab.route(`**/opportunities/${id}/criteria`, async (route) => {
+          keys.push(route.request().headers()['idempotency-key']!);
+          if (keys.length !== 1 && keys.length !== 3) return route.continue();
+          await route.fetch(); // recorded, and its answer lost on the way back
+          return route.abort('connectionreset');
+        });
+        await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+        await tab.waitForSelector('#side-panel[open] #panel-criterion-need-confirmed:not([disabled])');
+        // The network is down for the deal's read after it too: the panel still shows the box as it was.
+        let reads = 0;
+        await tab.route(`**/opportunities/${id}`, (route) => (route.request().method() === 'GET' && ++reads === 1 ? route.abort('internetdisconnected') : route.continue()));
+        await tab.fill('#panel-note-need-confirmed', 'Confirmed on the call');
+        await tab.click('#panel-criterion-need-confirmed');
+        await tab.waitForFunction(() => (document.querySelector('#side-panel [role="status"]')?.textContent ?? '').includes('could not be reached'));
+        await tab.waitForSelector('#side-panel[open] #panel-criterion-need-confirmed:not([disabled])');
+        expect([await tab.isChecked('#panel-criterion-need-confirmed'), await tab.inputValue('#panel-note-need-confirmed')]).toEqual([false, 'Confirmed on the call']);
+        await tab.click('#panel-criterion-need-confirmed');
+        await tab.waitForFunction(() => (document.querySelector('#side-panel [role="status"]')?.textContent ?? '').startsWith('Met'));
+        expect(keys[1]).toBe(keys[0]);
+        // Another tick whose answer is lost, the deal read again at once: it shows the tick, and says so.
+        await tab.fill('#panel-note-budget-confirmed', 'Budget line 42');
+        await tab.click('#panel-criterion-budget-confirmed');
+        await tab.waitForFunction(() => (document.querySelector('#side-panel [role="status"]')?.textContent ?? '').startsWith('Met: There is a budget'));
+        expect([await tab.isChecked('#panel-criterion-budget-confirmed'), await tab.inputValue('#panel-note-budget-confirmed')]).toEqual([true, '']);
+        const events = (await caller.get<HistoryAnswer>(`/opportunities/${id}/history`)).events.filter((event) => event.type === 'ExitCriterionMet');
+        expect(events.map((event) => [event.data.criterionId, event.data.note])).toEqual([
+          ['need-confirmed', 'Confirmed on the call'],
+          ['budget-confirmed', 'Budget line 42'],
+        ]);
+      } finally {
+        await tab.close();
+      }
+    });
+
+    it('the move of the panel of unmet criteria whose answer was lost, sent again, goes under the same key: said as moved, recorded once', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Moved on the wire', processId: 'standard', teamId: 'direct' });
+      await caller.command(`/opportunities/${id}/move`, { stage: 'qualification' });
+      for (const criterionId of ['need-confirmed', 'budget-confirmed', 'pain-points', 'goals']) await caller.command(`/opportunities/${id}/criteria`, { criterionId, met: true });
+      const tab = await repTab();
+      try {
+        const keys: string[] = [];
+        await tab.route(`**/opportunities/${id}/move`, async (route) => {
+          keys.push(route.request().headers()['idempotency-key']!);
+          if (keys.length !== 2) return route.continue(); // the first: refused for the unmet criterion
+          await route.fetch();
+          return route.abort('connectionreset');
+        });
+        await moveFromKeyboard(tab, id, 'proposition');
+        await tab.waitForSelector('#criteria-panel[open] #criterion-decision-maker:not([disabled])');
+        await tab.check('#criterion-decision-maker');
+        await tab.waitForSelector('#criteria-panel-move:not([disabled])');
+        await tab.click('#criteria-panel-move');
+        await tab.waitForFunction(() => (document.querySelector('#criteria-panel .panel-message')?.textContent ?? '').includes('could not be reached'));
+        await tab.waitForSelector('#criteria-panel-move:not([disabled])');
+        await tab.click('#criteria-panel-move');
+        await tab.waitForSelector('#criteria-panel', { state: 'hidden' });
+        await tab.waitForSelector(`[data-column="proposition"] [data-opportunity-id="${id}"]`);
+        expect(keys).toHaveLength(3);
+        expect(keys[2]).toBe(keys[1]);
+        expect(await tab.textContent('#status')).toBe('“Moved on the wire” moved to Proposition.');
+        expect((await caller.get<HistoryAnswer>(`/opportunities/${id}/history`)).events.filter((event) => event.type === 'StageChanged')).toHaveLength(2);
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('keyboard, on a phone: a card moved to a column not shown takes the view along, and keeps the focus', async () => {
       const { id } = await caller.command('/opportunities', { title: 'Moved on a phone', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
       const tab = await repTab();

@@ -79,6 +79,28 @@ export function newIdempotencyKey(): string {
   return crypto.randomUUID();
 }
 
+/**
+ * One action the rep may send again (a tick, a retried move): the same request sent again after
+ * an unknown outcome (no answer, a 5xx) goes under the Idempotency-Key it went under, so the API
+ * records it once and answers it as done; another request, or one after a clear answer, gets a new key.
+ */
+export function resending(): <T>(request: unknown, send: (idempotencyKey: string) => Promise<T>) => Promise<T> {
+  let last: { readonly request: string; readonly key: string; unknown: boolean } | undefined;
+  return async (request, send) => {
+    const text = JSON.stringify(request);
+    const attempt = last?.unknown === true && last.request === text ? last : { request: text, key: newIdempotencyKey(), unknown: false };
+    last = attempt;
+    try {
+      const answer = await send(attempt.key);
+      attempt.unknown = false;
+      return answer;
+    } catch (error) {
+      attempt.unknown = outcomeUnknown(error);
+      throw error;
+    }
+  };
+}
+
 /** A failure after which the server may or may not have applied the request: resend it under the same key. */
 export function outcomeUnknown(error: unknown): boolean {
   return !(error instanceof ApiError) || error.status === 0 || error.status >= 500;

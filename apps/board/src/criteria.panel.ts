@@ -1,4 +1,4 @@
-import { ApiError, type ApiClient } from './api.client';
+import { ApiError, resending, type ApiClient } from './api.client';
 import type { CommandAnswer, CriterionDescription, OpportunityView, ProblemBody } from '@stagecraft/contracts';
 import type { BoardCard, MoveTarget } from './board.model';
 import { byId, focusKeeper, h } from './dom';
@@ -22,7 +22,7 @@ export function openCriteriaPanel(
   card: BoardCard,
   target: MoveTarget,
   refusal: ProblemBody,
-  retryMove: (expectedRevision: number) => Promise<CommandAnswer>,
+  retryMove: (expectedRevision: number, idempotencyKey: string) => Promise<CommandAnswer>,
 ): Promise<CriteriaPanelOutcome> {
   const dialog = byId<HTMLDialogElement>('criteria-panel');
   let unmet: readonly CriterionDescription[] = refusal.unmetCriteria ?? [];
@@ -31,6 +31,9 @@ export function openCriteriaPanel(
   let busy = false;
   const notes = new Map<string, string>();
   const redraw = focusKeeper(dialog);
+  /** A tick or the move sent again after no answer goes under the key it went under: recorded once, and said as done. */
+  const tick = resending();
+  const retry = resending();
 
   return new Promise((resolve) => {
     const finish = (moved: CommandAnswer | null) => {
@@ -89,7 +92,8 @@ export function openCriteriaPanel(
         box.addEventListener('change', () =>
           run(async () => {
             const text = (notes.get(criterion.id) ?? '').trim();
-            const answer = await api.command(`/opportunities/${card.id}/criteria`, { criterionId: criterion.id, met: box.checked, ...(text ? { note: text } : {}), expectedRevision: opportunity!.revision });
+            const body = { criterionId: criterion.id, met: box.checked, ...(text ? { note: text } : {}), expectedRevision: opportunity!.revision };
+            const answer = await tick(body, (key) => api.command(`/opportunities/${card.id}/criteria`, body, key));
             notes.delete(criterion.id);
             position = answer.position;
             await reload();
@@ -103,7 +107,8 @@ export function openCriteriaPanel(
       const moveButton = h('button', { type: 'button', id: 'criteria-panel-move', class: 'primary', disabled: busy || !allMet || !stillOpen }, `Move to ${target.name}`);
       moveButton.addEventListener('click', () =>
         run(async () => {
-          const answer = await retryMove(opportunity!.revision);
+          const expectedRevision = opportunity!.revision;
+          const answer = await retry(expectedRevision, (key) => retryMove(expectedRevision, key));
           position = answer.position;
           finish(answer);
         }),

@@ -566,7 +566,7 @@ async function move(card: BoardCard, target: MoveTarget, expectedRevision?: numb
     // Changed by someone else meanwhile: nothing was recorded, and what the rep wrote on the win or loss is offered again.
     if (error.status !== 409) unsentClosings.delete(unsentKey);
     if (error.problem.code === 'OPPORTUNITY.EXIT_CRITERIA_UNMET') {
-      const outcome = await openCriteriaPanel(api, card, target, error.problem, (expectedRevision) => api.command(path, { ...body, expectedRevision }));
+      const outcome = await openCriteriaPanel(api, card, target, error.problem, (expectedRevision, key) => api.command(path, { ...body, expectedRevision }, key));
       if (outcome.position !== null) state.position = outcome.position;
       if (outcome.moved) announce(done);
     } else if (error.status === 409) {

@@ -1,4 +1,4 @@
-import { ApiError, type ApiClient } from './api.client';
+import { ApiError, outcomeUnknown, resending, type ApiClient } from './api.client';
 import type { HistoryAnswer, OpportunityView, ProcessDetail } from '@stagecraft/contracts';
 import { cardAsRead, overdue, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
 import { byId, focusKeeper, h } from './dom';
@@ -164,21 +164,33 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
     render();
   };
 
+  /** A tick sent again after no answer goes under the key it went under: recorded once, and said as done. */
+  const tick = resending();
   const setCriterion = async (criterionId: string, description: string, met: boolean, note: string) => {
     if (busy) return;
     busy = true;
     say('');
     render();
-    try {
-      const answer = await api.command(`/opportunities/${card.id}/criteria`, { criterionId, met, ...(note ? { note } : {}), expectedRevision: opportunity.revision });
+    const body = { criterionId, met, ...(note ? { note } : {}), expectedRevision: opportunity.revision };
+    const recorded = async (position: number) => {
       notes.delete(criterionId); // recorded with the tick
-      context.wrote(answer.position);
+      context.wrote(position);
       await Promise.all([reload(), loadTimeline()]);
       say(`${met ? 'Met' : 'No longer met'}: ${description}`);
+    };
+    try {
+      const answer = await tick(body, (key) => api.command(`/opportunities/${card.id}/criteria`, body, key));
+      await recorded(answer.position);
     } catch (error) {
-      if (error instanceof ApiError && error.status === 409) say('Someone else changed this deal meanwhile; it was reloaded. Tick the box again if needed.', 'error');
+      const reread = await reload().then(
+        () => true,
+        () => false,
+      );
+      // No answer, but the deal as read again is one event on, with this tick: it was recorded, its answer lost on the way back.
+      const lostAnswer = reread && outcomeUnknown(error) && opportunity.revision === body.expectedRevision + 1 && opportunity.exitCriteria.some((criterion) => criterion.id === criterionId && criterion.met === met);
+      if (lostAnswer) await recorded(opportunity.position).catch(() => undefined);
+      else if (error instanceof ApiError && error.status === 409) say('Someone else changed this deal meanwhile; it was reloaded. Tick the box again if needed.', 'error');
       else say(describe(error), 'error');
-      await reload().catch(() => undefined);
     } finally {
       busy = false;
       if (dialog.open) render();
