@@ -1551,6 +1551,83 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('a deal form, an evidence note or a win/loss dialog closed unsent (an Escape by reflex) keeps what was typed: opened again it is back, until sent or started over; signing out forgets it', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Edited, then Escape', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 500, currency: 'EUR' });
+      const tab = await repTab();
+      try {
+        await newDealForm(tab, 'Half typed, then Escape');
+        await tab.fill('#deal-ownerId', 'ana');
+        await tab.keyboard.press('Escape');
+        await tab.waitForSelector('#deal-form', { state: 'hidden' });
+        await tab.click('#new-deal');
+        await tab.waitForSelector('#deal-form[open] [data-figure="draft"]');
+        expect([await tab.inputValue('#deal-title'), await tab.inputValue('#deal-amount'), await tab.inputValue('#deal-ownerId'), await tab.inputValue('#deal-teamId')]).toEqual(['Half typed, then Escape', '1200', 'ana', 'direct']);
+        // Started over: the form as new, and nothing kept for the next time.
+        await tab.click('#deal-form .start-over');
+        expect([await tab.inputValue('#deal-title'), await tab.inputValue('#deal-ownerId'), await tab.locator('#deal-form [data-figure="draft"]').count()]).toEqual(['', '', 0]);
+        await tab.keyboard.press('Escape');
+        await tab.click('#new-deal');
+        await tab.waitForSelector('#deal-form[open] #deal-title');
+        expect([await tab.inputValue('#deal-title'), await tab.locator('#deal-form [data-figure="draft"]').count()]).toEqual(['', 0]);
+        await tab.keyboard.press('Escape');
+        // An edit: only what the rep changed comes back, and saving sends it.
+        await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+        await tab.click('#side-panel .edit-deal');
+        await tab.waitForSelector('#deal-form[open] #deal-amount');
+        await tab.fill('#deal-amount', '750');
+        await tab.keyboard.press('Escape');
+        await tab.waitForSelector('#deal-form', { state: 'hidden' });
+        await caller.command(`/opportunities/${id}/move`, { stage: 'qualification' }); // someone else works on it meanwhile
+        await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+        await tab.click('#side-panel .edit-deal');
+        await tab.waitForSelector('#deal-form[open] [data-figure="draft"]');
+        expect([await tab.inputValue('#deal-amount'), await tab.inputValue('#deal-ownerId')]).toEqual(['750', 'bob']);
+        const rendered = await tabRenders(tab);
+        await tab.click('#deal-form button[type=submit]');
+        await tab.waitForFunction((after) => Number(document.getElementById('columns')?.dataset.renders ?? 0) > after, rendered);
+        expect((await caller.get<OpportunityView>(`/opportunities/${id}`)).amount).toBe(750);
+        await tab.keyboard.press('Escape'); // the panel opened again after the save
+        await tab.waitForSelector('#side-panel', { state: 'hidden' });
+        // The same for an evidence note typed in the panel before its box is ticked.
+        await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+        await tab.waitForSelector('#side-panel[open] #panel-note-need-confirmed:not([disabled])');
+        await tab.fill('#panel-note-need-confirmed', 'Heard it from the CFO');
+        await tab.keyboard.press('Escape');
+        await tab.waitForSelector('#side-panel', { state: 'hidden' });
+        await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+        await tab.waitForSelector('#side-panel[open] #panel-note-need-confirmed:not([disabled])');
+        expect(await tab.inputValue('#panel-note-need-confirmed')).toBe('Heard it from the CFO');
+        await tab.keyboard.press('Escape');
+        await tab.waitForSelector('#side-panel', { state: 'hidden' });
+        // The same for how a deal closed: the reason and note written, then Escape.
+        await moveFromKeyboard(tab, id, 'lost');
+        await tab.waitForSelector('#lose-dialog[open] #lost-reason');
+        await tab.selectOption('#lost-reason', 'timing');
+        await tab.fill('#lost-note', 'Asked us to call back in May');
+        await tab.keyboard.press('Escape');
+        await tab.waitForSelector('#lose-dialog', { state: 'hidden' });
+        await moveFromKeyboard(tab, id, 'lost');
+        await tab.waitForSelector('#lose-dialog[open] #lost-reason');
+        expect([await tab.inputValue('#lost-reason'), await tab.inputValue('#lost-note')]).toEqual(['timing', 'Asked us to call back in May']);
+        await tab.click('#lose-dialog button[type=submit]');
+        await tab.waitForSelector(`[data-column="lost"] [data-opportunity-id="${id}"]`);
+        // Sent: the next closing starts blank.
+        expect((await caller.get<OpportunityView>(`/opportunities/${id}`)).lostReason).toBe('timing');
+        // Typed, closed unsaved, then signed out: the next key in the tab is not offered it.
+        await newDealForm(tab, 'Typed by the last key');
+        await tab.keyboard.press('Escape');
+        await tab.click('#sign-out');
+        await tab.fill('#credentials', api.keys.rep!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForSelector('#new-deal:not([hidden])');
+        await tab.click('#new-deal');
+        await tab.waitForSelector('#deal-form[open] #deal-title');
+        expect([await tab.inputValue('#deal-title'), await tab.locator('#deal-form [data-figure="draft"]').count()]).toEqual(['', 0]);
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('a new deal whose answer was lost on the way back, saved again, is recorded once: the retry goes under the same Idempotency-Key', async () => {
       const tab = await repTab();
       try {

@@ -1,7 +1,7 @@
 import { ApiError, resending, type ApiClient } from './api.client';
 import type { CommandAnswer, CriterionDescription, OpportunityView, ProblemBody } from '@stagecraft/contracts';
 import type { BoardCard, MoveTarget } from './board.model';
-import { byId, focusKeeper, h } from './dom';
+import { byId, evidenceNotes, focusKeeper, h } from './dom';
 import { inWords } from './moves.model';
 
 export interface CriteriaPanelOutcome {
@@ -29,7 +29,7 @@ export function openCriteriaPanel(
   let opportunity: OpportunityView | null = null;
   let position: number | null = null;
   let busy = false;
-  const notes = new Map<string, string>();
+  const notes = evidenceNotes(card.id);
   const redraw = focusKeeper(dialog);
   /** A tick or the move sent again after no answer goes under the key it went under: recorded once, and said as done. */
   const tick = resending();

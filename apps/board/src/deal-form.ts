@@ -22,6 +22,16 @@ export interface DealFormOptions {
   readonly current?: () => boolean;
 }
 
+/**
+ * What was typed in a form closed unsaved (an Escape pressed by reflex, Cancel), by form: a new
+ * deal of a process, an edit of a deal. Only the fields the rep changed; offered again when that
+ * form opens, until saved or the rep starts over. Forgotten on signing out (forgetDrafts).
+ */
+const drafts = new Map<string, Partial<Record<Field, string>>>();
+
+export function forgetDrafts(): void {
+  drafts.clear();
+}
 
 /** Resolves with the command's answer once saved, or null when cancelled. */
 export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<CommandAnswer | null> {
@@ -42,6 +52,25 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
     expectedCloseDate: h('input', { id: 'deal-expectedCloseDate', name: 'expectedCloseDate', type: 'date', value: existing?.expectedCloseDate ?? '' }),
   };
   (inputs.teamId as HTMLSelectElement).value = existing?.teamId ?? options.defaultTeam;
+  const draftKey = existing ? `edit ${existing.id}` : `new ${options.definition.id}`;
+  const initial = Object.fromEntries(FIELDS.map((field) => [field, inputs[field].value])) as Record<Field, string>;
+  const draft = drafts.get(draftKey);
+  for (const [field, value] of Object.entries(draft ?? {}) as [Field, string][]) inputs[field].value = value;
+  const startOver = h('button', { type: 'button', class: 'start-over' }, 'Start over');
+  const draftNote = draft ? h('p', { class: 'hint draft-note', 'data-figure': 'draft' }, 'What you typed before is back (not saved yet). ', startOver) : null;
+  startOver.addEventListener('click', () => {
+    for (const field of FIELDS) inputs[field].value = initial[field];
+    drafts.delete(draftKey);
+    draftNote?.remove();
+    inputs.title.focus();
+  });
+  /** Keeps what the rep changed in a form closed unsaved; a saved form leaves no draft. */
+  const keepDraft = (saved: boolean) => {
+    if (options.current?.() === false) return; // signed out: nothing of the last key's is kept for the next
+    const changed = Object.fromEntries(FIELDS.filter((field) => inputs[field].value !== initial[field]).map((field) => [field, inputs[field].value]));
+    if (saved || Object.keys(changed).length === 0) drafts.delete(draftKey);
+    else drafts.set(draftKey, changed);
+  };
   const errors = Object.fromEntries(FIELDS.map((field) => [field, h('p', { class: 'field-error', id: `deal-${field}-error` })])) as unknown as Record<Field, HTMLElement>;
   const general = h('p', { class: 'panel-message', 'data-tone': 'error', role: 'alert' });
   const cancel = h('button', { type: 'button' }, 'Cancel');
@@ -50,6 +79,7 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
     'form',
     { class: 'deal-form', novalidate: true },
     h('h2', { id: 'deal-form-title' }, existing ? `Edit “${existing.title}”` : `New deal in ${options.definition.name}`),
+    draftNote,
     h(
       'div',
       { class: 'form-grid' },
@@ -104,6 +134,7 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
       const pending = saving;
       if (pending === null) {
         dialog.removeEventListener('close', closed);
+        keepDraft(saved !== null);
         resolve(saved);
         return;
       }
@@ -111,6 +142,7 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
         if (saved !== null || dialog.open || options.current?.() === false) {
           if (dialog.open) return; // opened again meanwhile: its own close resolves
           dialog.removeEventListener('close', closed);
+          keepDraft(saved !== null);
           resolve(saved);
           return;
         }

@@ -15,9 +15,9 @@ export interface ClosingAnswer {
  * Closing a deal asks how it closed before anything is sent: a loss needs one of the process's
  * lost reasons, a win one of its won reasons when it lists them (none chosen in advance: a
  * preselected one gets sent unread), and both take an optional note and the next steps. Null when
- * the user cancels.
+ * the user cancels; `keep` is then given what was written (null: nothing), to offer it again.
  */
-export function chooseClosing(card: BoardCard, kind: 'won' | 'lost', reasons: readonly string[], previous?: ClosingAnswer): Promise<ClosingAnswer | null> {
+export function chooseClosing(card: BoardCard, kind: 'won' | 'lost', reasons: readonly string[], previous?: ClosingAnswer, keep?: (written: ClosingAnswer | null) => void): Promise<ClosingAnswer | null> {
   const dialog = byId<HTMLDialogElement>(kind === 'lost' ? 'lose-dialog' : 'win-dialog');
   const needsReason = kind === 'lost' || reasons.length > 0;
   const select = needsReason
@@ -50,7 +50,7 @@ export function chooseClosing(card: BoardCard, kind: 'won' | 'lost', reasons: re
     note.value = previous.note ?? '';
     nextSteps.value = previous.nextSteps ?? '';
   }
-  const written = (field: HTMLTextAreaElement) => field.value.trim() || undefined;
+  const textOf = (field: HTMLTextAreaElement) => field.value.trim() || undefined;
   return new Promise((resolve) => {
     let chosen: ClosingAnswer | null = null;
     form.addEventListener('submit', (event) => {
@@ -61,10 +61,21 @@ export function chooseClosing(card: BoardCard, kind: 'won' | 'lost', reasons: re
         select.focus();
         return;
       }
-      chosen = { reason: select?.value || undefined, note: written(note), nextSteps: written(nextSteps) };
+      chosen = { reason: select?.value || undefined, note: textOf(note), nextSteps: textOf(nextSteps) };
     });
     cancel.addEventListener('click', () => dialog.close());
-    dialog.addEventListener('close', () => resolve(chosen), { once: true });
+    dialog.addEventListener(
+      'close',
+      () => {
+        // Closed unsent (an Escape by reflex, Cancel): what was written is kept for the next try, as after a failed send.
+        if (chosen === null) {
+          const written = { reason: select?.value || undefined, note: textOf(note), nextSteps: textOf(nextSteps) };
+          keep?.(written.reason === undefined && written.note === undefined && written.nextSteps === undefined ? null : written);
+        }
+        resolve(chosen);
+      },
+      { once: true },
+    );
     dialog.showModal();
     (select ?? nextSteps).focus();
   });

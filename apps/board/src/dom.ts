@@ -45,3 +45,20 @@ export function focusKeeper(container: HTMLElement): (redraw: () => void) => voi
     else if (!(target as HTMLInputElement).disabled) target.focus();
   };
 }
+
+/**
+ * Evidence notes typed and not yet sent with a tick, by deal and criterion: the card's panel and the
+ * panel of unmet criteria share them, and a panel closed (an Escape by reflex) and opened again finds
+ * them where the rep typed them. Forgotten on signing out.
+ */
+const typedNotes = new Map<string, Map<string, string>>();
+
+export function evidenceNotes(dealId: string): Map<string, string> {
+  let notes = typedNotes.get(dealId);
+  if (!notes) typedNotes.set(dealId, (notes = new Map()));
+  return notes;
+}
+
+export function forgetEvidenceNotes(): void {
+  typedNotes.clear();
+}

@@ -7,9 +7,9 @@ import { renderBoard } from './board.view';
 import { amountsWonAndLost, funnelSteps, lostReasons, reliabilityPoints, stageDurationRows, winLossByTeam, wonReasons } from './charts.model';
 import { renderCharts } from './charts.view';
 import { openCriteriaPanel } from './criteria.panel';
-import { openDealForm } from './deal-form';
+import { forgetDrafts, openDealForm } from './deal-form';
 import { chooseClosing, type ClosingAnswer } from './dialogs';
-import { announce, byId, h } from './dom';
+import { announce, byId, forgetEvidenceNotes, h } from './dom';
 import { dayBoundary } from './format';
 import { detailForCard, inWords, moveChoices, otherVersions, type VersionDetail } from './moves.model';
 import { openSidePanel } from './side-panel';
@@ -118,6 +118,8 @@ function signOut(message = 'Signed out.'): void {
   session += 1; // nor said: a command or save still under way for the last key ends silently
   unanswered.clear();
   unsentClosings.clear();
+  forgetDrafts();
+  forgetEvidenceNotes();
   moving.clear();
   // What the last key was shown leaves the page: the next key, in this tab, must not see it
   // while its own board loads, nor instead of it when that load fails.
@@ -530,7 +532,12 @@ async function move(card: BoardCard, target: MoveTarget, expectedRevision?: numb
   const closing =
     target.kind === 'stage'
       ? undefined
-      : await chooseClosing(card, target.kind, (target.kind === 'lost' ? definition?.lostReasons : definition?.wonReasons) ?? [], unsentClosings.get(unsentKey));
+      : await chooseClosing(card, target.kind, (target.kind === 'lost' ? definition?.lostReasons : definition?.wonReasons) ?? [], unsentClosings.get(unsentKey), (written) => {
+          // Closed unsent: what was written is offered at the next try (not after signing out: the next key must not see it).
+          if (since !== session) return;
+          if (written) unsentClosings.set(unsentKey, written);
+          else unsentClosings.delete(unsentKey);
+        });
   if (closing === null) return;
   if (closing) unsentClosings.set(unsentKey, closing);
   const command = moveCommand(card, target, closing);

@@ -1,7 +1,7 @@
 import { ApiError, outcomeUnknown, resending, type ApiClient } from './api.client';
 import type { HistoryAnswer, OpportunityView, ProcessDetail } from '@stagecraft/contracts';
 import { cardAsRead, overdue, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
-import { byId, focusKeeper, h } from './dom';
+import { byId, evidenceNotes, focusKeeper, h } from './dom';
 import { formatCalendarDay, formatDate, formatDealAmount, formatInstant, localDay } from './format';
 import { allowedTargets, inWords, moveChoices, type VersionDetail } from './moves.model';
 
@@ -69,9 +69,10 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
   /**
    * Evidence notes typed, by criterion, until a tick records them: every redraw (the one that shows
    * the tick under way, a reload) draws the inputs anew, and a tick refused (a key to sign in again,
-   * a 409, no answer) must leave the note where the rep typed it, to send again.
+   * a 409, no answer) must leave the note where the rep typed it, to send again; so must closing the
+   * panel before ticking (kept by deal: dom.ts evidenceNotes).
    */
-  const notes = new Map<string, string>();
+  const notes = evidenceNotes(card.id);
   /** Reads the deal, and the version it is on now: names and moves both come from it. */
   const read = async () => {
     const fresh = await api.get<OpportunityView>(`/opportunities/${card.id}`);
