@@ -37,6 +37,12 @@ export interface AppendFaults {
   denied: Set<string>;
   /** After storing the next append, the connection breaks before the answer is sent. */
   breakAfterNextWrite: boolean;
+  /**
+   * The next appends reach a node that is not the leader (after an election): NotHandled with the
+   * leader's endpoint, nothing written (§7). Here the one node plays the leader too, so the
+   * endpoint named is its own.
+   */
+  notLeader: { count: number; host: string; port: number };
 }
 
 export interface AppendContext {
@@ -57,6 +63,7 @@ type Answer =
   | { kind: 'bad_request'; message: string }
   | { kind: 'not_ready' }
   | { kind: 'too_busy' }
+  | { kind: 'not_leader' }
   | { kind: 'broken' };
 
 export function isDenied(faults: AppendFaults, stream: string): boolean {
@@ -78,6 +85,10 @@ function checkEvent(context: AppendContext, event: ProposedEvent): Answer | unde
 async function write(context: AppendContext, stream: string, expected: DoubleExpected, events: readonly ProposedEvent[]): Promise<Answer> {
   const refusal = context.faults.refusals.shift();
   if (refusal) return { kind: refusal === 'not-ready' ? 'not_ready' : 'too_busy' };
+  if (context.faults.notLeader.count > 0) {
+    context.faults.notLeader.count -= 1;
+    return { kind: 'not_leader' };
+  }
   const outcome = context.log.write(stream, expected, events);
   const timedOut = (message: string) =>
     new Promise<Answer>((resolve) => setTimeout(() => resolve({ kind: 'timeout', message }), context.faults.commitTimeoutMs).unref());
@@ -124,6 +135,13 @@ export function serveBatchAppend(context: AppendContext, call: grpcTypes.ServerD
     if (result.kind === 'broken') {
       broken = true;
       call.emit('error', serviceError(grpc.status.UNAVAILABLE, 'Connection reset after the write was stored'));
+      return;
+    }
+    if (result.kind === 'not_leader') {
+      // BatchAppend throws LeaderInfo inside its response callback: the whole call fails, and every
+      // append in flight on it with NotLeader (Streams.BatchAppend.cs 25.1.4 L232–L235, §7.1).
+      broken = true;
+      call.emit('error', RpcError.notLeader(context.faults.notLeader.host, context.faults.notLeader.port));
       return;
     }
     call.write(encodeBatch(batchResponse(correlationId, options.getStreamIdentifier(), expected), result, options));
@@ -196,8 +214,9 @@ function encodeBatch(response: BatchAppendResp, result: Answer, options: BatchAp
       return batchError(response, BatchStatus.notHandled('Server Is Not Ready'));
     case 'too_busy':
       return batchError(response, BatchStatus.notHandled('Server Is Busy'));
+    case 'not_leader':
     case 'broken':
-      throw new Error('A broken connection has no answer');
+      throw new Error('A failed call has no answer');
   }
 }
 
@@ -228,14 +247,14 @@ export function serveAppend(context: AppendContext, call: grpcTypes.ServerReadab
     const expected = appendExpectation(header);
     const answered = refused ? Promise.resolve(refused) : write(context, stream, expected, events);
     void answered.then((result) => {
-      const encoded = encodeAppend(result, stream, expected);
+      const encoded = encodeAppend(result, stream, expected, context.faults);
       if (encoded instanceof Error) callback(encoded);
       else callback(null, encoded);
     });
   });
 }
 
-function encodeAppend(result: Answer, stream: string, expected: DoubleExpected): AppendResp | grpcTypes.ServiceError {
+function encodeAppend(result: Answer, stream: string, expected: DoubleExpected, faults: AppendFaults): AppendResp | grpcTypes.ServiceError {
   switch (result.kind) {
     case 'success':
       return appendSuccess(result.currentRevision, result.position);
@@ -259,6 +278,8 @@ function encodeAppend(result: Answer, stream: string, expected: DoubleExpected):
       return RpcError.serverNotReady();
     case 'too_busy':
       return RpcError.serverBusy();
+    case 'not_leader':
+      return RpcError.notLeader(faults.notLeader.host, faults.notLeader.port);
     case 'broken':
       return serviceError(grpc.status.UNAVAILABLE, 'Connection reset after the write was stored');
   }

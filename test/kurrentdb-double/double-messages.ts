@@ -207,6 +207,9 @@ export const BatchStatus = {
 export const RpcError = {
   timeout: (message: string) => serviceError(grpc.status.ABORTED, `Operation timed out: ${message}`),
   serverNotReady: () => serviceError(grpc.status.UNAVAILABLE, 'Server Is Not Ready'),
+  /** RpcExceptions.LeaderInfo: a node that is not the leader names the one that is (§7.2). */
+  notLeader: (host: string, port: number) =>
+    serviceError(grpc.status.NOT_FOUND, 'Leader info available', { exception: 'not-leader', 'leader-endpoint-host': host, 'leader-endpoint-port': String(port) }),
   serverBusy: () => serviceError(grpc.status.UNAVAILABLE, 'Server Is Too Busy'),
   accessDenied: () => serviceError(grpc.status.PERMISSION_DENIED, 'Access Denied', { exception: 'access-denied' }),
   streamDeleted: (stream: string) => serviceError(grpc.status.FAILED_PRECONDITION, `Event stream '${stream}' is deleted.`, { exception: 'stream-deleted', 'stream-name': stream }),

@@ -9,6 +9,7 @@ import {
   jsonEvent,
   KurrentDBClient,
   MaxAppendSizeExceededError,
+  NotLeaderError,
   START,
   StreamDeletedError,
   streamNameFilter,
@@ -223,6 +224,26 @@ describe.each(DOUBLE_MODES)('KurrentDB test double playing %s', (mode: DoubleMod
 
       expect(broken).toBeInstanceOf(UnavailableError);
       expect(await all(client.readStream(stream))).toHaveLength(1);
+    });
+
+    it('a node no longer the leader: NotLeader naming the leader, nothing written, on both append paths; the client then connects there (§7)', async () => {
+      const plain = await startKurrentDbDouble({ mode, advertiseBatchAppend: false });
+      const appender = KurrentDBClient.connectionString(plain.url);
+      try {
+        for (const [server, appending] of [[double, client], [plain, appender]] as const) {
+          const stream = `modes-${randomUUID()}`;
+          server.faults.notLeader(1);
+          const refused = await rejection(appending.appendToStream(stream, event(), { streamState: 'no_stream' }));
+
+          expect(refused).toBeInstanceOf(NotLeaderError);
+          expect((refused as NotLeaderError).leader).toEqual({ address: '127.0.0.1', port: server.port });
+          expect(await all(appending.readStream(stream)).catch(() => [])).toEqual([]);
+          expect(await appending.appendToStream(stream, event(), { streamState: 'no_stream' })).toMatchObject({ success: true, nextExpectedRevision: 0n });
+        }
+      } finally {
+        await appender.dispose();
+        await plain.stop();
+      }
     });
 
     it('without batch append, Append answers the same faults with RpcExceptions (§7.2)', async () => {

@@ -14,7 +14,7 @@
 //
 // Faults a test can switch on, each something a real server or cluster does: slow indexing (an
 // in-flight retry is dropped and times out), a broken connection after a write, not ready / too
-// busy, access denied, deleted and truncated streams, a lagging follower for reads that do not ask
+// busy, a node no longer the leader (NotLeader naming itself as the leader), access denied, deleted and truncated streams, a lagging follower for reads that do not ask
 // for the leader, dropped subscriptions.
 //
 // Facts it keeps: revisions start at 0; $all positions are increasing byte offsets with gaps,
@@ -60,6 +60,11 @@ export interface KurrentDbDoubleFaults {
   breakAfterNextWrite(): void;
   /** The next `count` appends are refused before anything is written. */
   refuseAppends(reason: 'not-ready' | 'too-busy', count: number): void;
+  /**
+   * The next `count` appends reach a node that is no longer the leader (an election): NotLeader
+   * naming the leader's endpoint — this double's own — and nothing written.
+   */
+  notLeader(count: number): void;
   /** Reads, appends and subscriptions touching streams with this prefix are denied. */
   denyAccess(streamPrefix: string): () => void;
   /** Reads that do not ask for the leader are served by a follower that stops replicating now. */
@@ -102,7 +107,8 @@ export async function startKurrentDbDouble(options: KurrentDbDoubleOptions = {})
   const reads = { leader: 0, follower: 0 };
   const count = (rpc: string) => (calls[rpc] = (calls[rpc] ?? 0) + 1);
   const subscriptions = new Set<LiveSubscription>();
-  const appendFaults: AppendFaults = { commitTimeoutMs: DEFAULT_COMMIT_TIMEOUT_MS, refusals: [], denied: new Set(), breakAfterNextWrite: false };
+  const host = options.host ?? '127.0.0.1';
+  const appendFaults: AppendFaults = { commitTimeoutMs: DEFAULT_COMMIT_TIMEOUT_MS, refusals: [], denied: new Set(), breakAfterNextWrite: false, notLeader: { count: 0, host, port: 0 } };
   const context = { log, behaviour, faults: appendFaults };
   let systemEvents = 0;
   const appendSystemEvent = () => {
@@ -130,6 +136,7 @@ export async function startKurrentDbDouble(options: KurrentDbDoubleOptions = {})
     },
     breakAfterNextWrite: () => void (appendFaults.breakAfterNextWrite = true),
     refuseAppends: (reason, times) => void appendFaults.refusals.push(...Array.from({ length: times }, () => reason)),
+    notLeader: (times) => void (appendFaults.notLeader.count += times),
     denyAccess(prefix) {
       appendFaults.denied.add(prefix);
       return () => appendFaults.denied.delete(prefix);
@@ -207,10 +214,10 @@ export async function startKurrentDbDouble(options: KurrentDbDoubleOptions = {})
     },
   });
 
-  const host = options.host ?? '127.0.0.1';
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${options.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
   );
+  appendFaults.notLeader.port = port;
   return {
     url: `kurrentdb://${host}:${port}?tls=false`,
     port,

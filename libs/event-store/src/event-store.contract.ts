@@ -37,6 +37,11 @@ export interface EventStoreFaults {
   readonly breakAfterNextWrite?: () => void;
   /** The next `count` appends are refused before anything is written. */
   readonly refuseAppends?: (reason: 'not-ready' | 'too-busy', count: number) => void;
+  /**
+   * The next `count` appends reach a node that is no longer the leader (an election): it writes
+   * nothing and names the leader. Any append on the same connection at that moment fails with it.
+   */
+  readonly notLeader?: (count: number) => void;
   /** Appends, reads and subscriptions touching streams with this prefix are refused for lack of rights. */
   readonly denyAccess?: (streamPrefix: string) => () => void;
   /** Deletes a stream for good. */
@@ -384,6 +389,26 @@ export function eventStoreContract(name: string, create: () => Promise<EventStor
         }
         expect(await store.readStream(stream)).toEqual([]);
         expect((await store.appendToStream(stream, copies(events), { expectedRevision: 'no_stream' })).nextRevision).toBe(0);
+      });
+
+      withFault('notLeader', 'appends that reach a node no longer the leader are written once, on the leader it names', async (notLeader) => {
+        const stream = uniqueStream('not-leader');
+        const beside = uniqueStream('not-leader-beside');
+        const first = await store.appendToStream(stream, newEvents(1), { expectedRevision: 'no_stream' });
+        const events = newEvents(2);
+        const besideEvents = newEvents(1);
+        notLeader(1);
+        const [redirected, inFlight] = await Promise.all([
+          store.appendToStream(stream, events, { expectedRevision: first.nextRevision }),
+          store.appendToStream(beside, besideEvents, { expectedRevision: 'no_stream' }),
+        ]);
+
+        const stored = await store.readStream(stream);
+        expect(stored.map((e) => e.id)).toEqual([stored[0].id, ...events.map((e) => e.id)]);
+        expect(redirected).toEqual({ nextRevision: 2, position: stored[2].position });
+        const storedBeside = await store.readStream(beside);
+        expect(storedBeside.map((e) => e.id)).toEqual(besideEvents.map((e) => e.id));
+        expect(inFlight).toEqual({ nextRevision: 0, position: storedBeside[0].position });
       });
 
       itIf(Boolean(capabilities.maxAppendBytes), 'this store sets no limit on an append')('an append larger than the store takes is an AppendTooLargeError with the limit, and nothing is written', async () => {

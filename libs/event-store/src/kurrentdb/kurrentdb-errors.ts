@@ -23,6 +23,13 @@ const NOT_HANDLED = /Server Is (Not Ready|Busy|Too Busy)/;
 const TIMED_OUT = /Operation timed out/;
 const EVENT_TOO_LARGE = /MaximumAppendEventSizeExceeded|maximum-append-event-size-exceeded|Record is too big/;
 const BAD_REQUEST = /Could not recognize BadRequest/;
+/**
+ * grpc-js ends a call it never sent with UNAVAILABLE and one of these: no connection to the server
+ * could be made, or the client closed the channel before the call went out (it does so to
+ * reconnect, after a NotLeader or an unavailable answer, while other calls are starting on it).
+ */
+const NO_CONNECTION = /No connection established/;
+const CHANNEL_CLOSED_BEFORE_START = /Channel closed before call started/;
 
 export interface ErrorContext {
   /** The store, credentials redacted. */
@@ -42,7 +49,25 @@ export interface ErrorContext {
 export function appendMayHaveBeenWritten(error: unknown): boolean {
   if (error instanceof ClientStreamDeletedError || error instanceof AccessDeniedError || error instanceof MaxAppendSizeExceededError) return false;
   const message = error instanceof Error ? error.message : '';
-  return !(NOT_HANDLED.test(message) || EVENT_TOO_LARGE.test(message) || BAD_REQUEST.test(message));
+  return !(NOT_HANDLED.test(message) || EVENT_TOO_LARGE.test(message) || BAD_REQUEST.test(message) || neverSent(error));
+}
+
+/** The call never left the client: nothing can have been written. */
+function neverSent(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : '';
+  return isUnavailable(error) && (NO_CONNECTION.test(message) || CHANNEL_CLOSED_BEFORE_START.test(message));
+}
+
+/**
+ * The client closed its channel under the call before sending it, to connect elsewhere (the
+ * leader a NotLeader answer named, or again after a failure): the same call sent now goes there.
+ */
+export function sentBeforeReconnect(error: unknown): boolean {
+  return isUnavailable(error) && CHANNEL_CLOSED_BEFORE_START.test(error instanceof Error ? error.message : '');
+}
+
+function isUnavailable(error: unknown): boolean {
+  return error instanceof UnavailableError || (error as { code?: unknown } | undefined)?.code === GRPC_UNAVAILABLE;
 }
 
 /** Whether trying again later may succeed: the server is down, busy, changing leader, or dropped a slow consumer. */

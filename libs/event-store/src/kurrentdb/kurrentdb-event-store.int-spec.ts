@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { binaryEvent, jsonEvent, KurrentDBClient } from '@kurrent/kurrentdb-client';
-import { modeFromEnvironment } from '../../../../test/kurrentdb-double/double-modes';
+import { DOUBLE_MODES, modeFromEnvironment } from '../../../../test/kurrentdb-double/double-modes';
 import { startKurrentDbDouble, type KurrentDbDouble } from '../../../../test/kurrentdb-double/kurrentdb-double';
 import { eventStoreContract, type EventStoreCapabilities, type EventStoreContractSubject, type EventStoreFaults } from '../event-store.contract';
-import { EventStoreUnavailableError, UnreadableEventError } from '../event-store.errors';
+import { EventStoreOutcomeUnknownError, EventStoreUnavailableError, UnreadableEventError } from '../event-store.errors';
 import type { EventStore, NewEvent, SubscriptionMessage } from '../event-store.port';
 import { normaliseKurrentDBConnectionString } from './kurrentdb-connection-string';
 import { getKurrentDBEventStore, KURRENTDB_MAX_EVENT_BYTES } from './kurrentdb-event-store';
@@ -19,7 +19,7 @@ function capabilities(maxAppendSize: number | undefined, faults: readonly (keyof
   return { eventIdsUniqueAcrossStreams: false, maxAppendBytes: maxAppendSize !== undefined && maxAppendSize <= 1024 * 1024 ? maxAppendSize : undefined, maxEventBytes: KURRENTDB_MAX_EVENT_BYTES, faults };
 }
 
-const DOUBLE_FAULTS: readonly (keyof EventStoreFaults)[] = ['staleReplica', 'slowIndexing', 'breakAfterNextWrite', 'refuseAppends', 'denyAccess', 'deleteStream', 'truncateStream', 'dropSubscriptions'];
+const DOUBLE_FAULTS: readonly (keyof EventStoreFaults)[] = ['staleReplica', 'slowIndexing', 'breakAfterNextWrite', 'refuseAppends', 'notLeader', 'denyAccess', 'deleteStream', 'truncateStream', 'dropSubscriptions'];
 
 /**
  * The adapter on a double, connected as a cluster client preferring followers would be, so that
@@ -33,6 +33,7 @@ function onDouble(double: KurrentDbDouble): EventStoreContractSubject {
       slowIndexing: (indexMs, timeoutMs) => double.faults.slowIndexing(indexMs, timeoutMs),
       breakAfterNextWrite: () => double.faults.breakAfterNextWrite(),
       refuseAppends: (reason, count) => double.faults.refuseAppends(reason, count),
+      notLeader: (count) => double.faults.notLeader(count),
       denyAccess: (prefix) => double.faults.denyAccess(prefix),
       deleteStream: async (stream) => double.faults.deleteStream(stream),
       truncateStream: async (stream, revision) => double.faults.truncateBefore(stream, revision),
@@ -239,6 +240,36 @@ describe(`KurrentDB event store on a test double playing ${MODE}`, () => {
       expect(await closed.health()).toMatchObject({ reachable: false });
       await expect(closed.appendToStream('x', [event()], { expectedRevision: 'any' })).rejects.toThrow(/closed/);
       expect(() => closed.subscribeToAll()).toThrow(/closed/);
+    });
+  });
+
+  describe('a server that goes away and comes back', () => {
+    it('an append the client could not send is EVENT_STORE.UNAVAILABLE, not OUTCOME_UNKNOWN; once the server is back the same store carries on', async () => {
+      // Restarted on the same port, which must stay free meanwhile: one fixed port per mode (the
+      // four modes run side by side), in the range this suite may use.
+      const port = 4420 + DOUBLE_MODES.indexOf(MODE);
+      let server = await startKurrentDbDouble({ mode: MODE, port });
+      const store = getKurrentDBEventStore({ connectionString: server.url, reconnectDelayMs: 10 });
+      try {
+        const stream = `opportunity-${randomUUID()}`;
+        const first = await store.appendToStream(stream, [event()], { expectedRevision: 'no_stream' });
+        await server.stop();
+
+        // The command path has just read (here: written) the stream, so no read precedes the append.
+        const refused = await store.appendToStream(stream, [event()], { expectedRevision: first.nextRevision }).catch((error: unknown) => error);
+        expect(refused).toBeInstanceOf(EventStoreUnavailableError);
+        expect(refused).not.toBeInstanceOf(EventStoreOutcomeUnknownError);
+        expect(refused).toMatchObject({ code: 'EVENT_STORE.UNAVAILABLE' });
+
+        server = await startKurrentDbDouble({ mode: MODE, port });
+        // The double keeps nothing across a restart: the stream is written again from the start.
+        const again = [event(), event()];
+        expect((await store.appendToStream(stream, again, { expectedRevision: 'no_stream' })).nextRevision).toBe(1);
+        expect((await store.readStream(stream)).map((e) => e.id)).toEqual(again.map((e) => e.id));
+      } finally {
+        await store.close();
+        await server.stop();
+      }
     });
   });
 

@@ -6,6 +6,7 @@ import {
   FORWARDS,
   jsonEvent,
   KurrentDBClient,
+  NotLeaderError,
   START,
   StreamNotFoundError,
   streamNameFilter,
@@ -28,7 +29,7 @@ import type {
   SubscriptionMessage,
 } from '../event-store.port';
 import { normaliseKurrentDBConnectionString, redactCredentials } from './kurrentdb-connection-string';
-import { appendMayHaveBeenWritten, toPortError } from './kurrentdb-errors';
+import { appendMayHaveBeenWritten, sentBeforeReconnect, toPortError } from './kurrentdb-errors';
 import { KnownEventIds, type KnownStream } from './kurrentdb-known-ids';
 import { toKurrentPosition, toStoredEvent, withServerMetadata } from './kurrentdb-positions';
 import { KurrentDBSubscription } from './kurrentdb-subscription';
@@ -58,6 +59,10 @@ const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 const HEALTH_TIMEOUT_MS = 2000;
 // Reads the adapter makes to check its own writes: a lagging follower would not show them.
 const LEADER = { requiresLeader: true } as const;
+// An append that reached a node no longer the leader is sent again to the leader it named (as is
+// one the client never sent because it was moving there); an election may move the leader more
+// than once.
+const MAX_LEADER_REDIRECTS = 3;
 
 /**
  * The EventStore port on KurrentDB / EventStoreDB 22.10+ through the official client. What the
@@ -191,7 +196,7 @@ class KurrentDBEventStoreAdapter implements EventStore {
     return this.disposed;
   }
 
-  private async append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+  private async append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision, redirects = 0): Promise<AppendResult> {
     const streamState = toStreamState(expected);
     const proposed = events.map((event) => proposedEvent(stream, event));
     if (events.length === 0) return this.emptyAppend(stream, expected);
@@ -205,6 +210,9 @@ class KurrentDBEventStoreAdapter implements EventStore {
       result = await this.client.appendToStream(stream, proposed, { streamState });
     } catch (error) {
       if (error instanceof WrongExpectedVersionError) return this.afterConflict(stream, events, expected, error);
+      if (error instanceof NotLeaderError && redirects < MAX_LEADER_REDIRECTS) return this.onLeader(stream, events, expected, redirects + 1, error);
+      // Never sent: the client was moving to another connection (often the leader just named).
+      if (sentBeforeReconnect(error) && redirects < MAX_LEADER_REDIRECTS) return this.append(stream, events, expected, redirects + 1);
       if (appendMayHaveBeenWritten(error)) return this.afterLostAnswer(stream, events, error);
       throw error;
     }
@@ -258,6 +266,25 @@ class KurrentDBEventStoreAdapter implements EventStore {
     const retry = classifyRetry(stream, known, events);
     if (retry !== undefined) return this.answerFor(stream, known, retry);
     throw new EventStoreOutcomeUnknownError(this.description, stream, reason);
+  }
+
+  /**
+   * The node refused the append for not being the leader (§7: NotHandled, nothing written) and
+   * named the one that is; the client connects there for its next call. A NotLeader from
+   * BatchAppend fails every append in flight on the call, some of which the node may have written
+   * while it still led: the leader's copy of the stream is read first, and the append answered
+   * from it when its events are there, else sent again (same ids, same expectation).
+   */
+  private async onLeader(stream: string, events: readonly NewEvent[], expected: ExpectedRevision, redirects: number, cause: NotLeaderError): Promise<AppendResult> {
+    let known: KnownStream;
+    try {
+      known = await this.knownIds(stream);
+    } catch {
+      throw new EventStoreOutcomeUnknownError(this.description, stream, redactCredentials(cause.message));
+    }
+    const retry = classifyRetry(stream, known, events);
+    if (retry !== undefined) return this.answerFor(stream, known, retry);
+    return this.append(stream, events, expected, redirects);
   }
 
   /** The stream's ids, read from the leader after what is already known, up to `throughRevision` (default: all). */
