@@ -1,11 +1,13 @@
 // The API on KurrentDB when the server loses an answer (test/kurrentdb-double/SERVER-BEHAVIOUR.md
 // §1): a command whose append landed is answered as recorded, one the store cannot confirm is a
 // 503 telling the client to retry with the same key, and the retry is applied once. Runs in the
-// KurrentDB e2e project only, on a double of its own whose faults it switches.
+// KurrentDB e2e project only, on a double of its own whose faults it switches; and the API while the
+// server goes away (a TCP proxy cut) and comes back.
 import { startKurrentDbDouble, type KurrentDbDouble } from './kurrentdb-double/kurrentdb-double';
 import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
 import { E2E_STORE } from './support/e2e-store';
 import { describeIf } from './support/skips';
+import { TcpProxy } from './support/tcp-proxy';
 
 describeIf(E2E_STORE === 'kurrentdb', 'the KurrentDB run only: its test double is what loses answers')('commands on KurrentDB when the server loses an answer', () => {
   let double: KurrentDbDouble;
@@ -64,5 +66,54 @@ describeIf(E2E_STORE === 'kurrentdb', 'the KurrentDB run only: its test double i
     expect(moved.body).toMatchObject({ stage: 'qualification', revision: 1 });
     const history = await api.http.get(`/opportunities/${opened.id}/history`).expect(200);
     expect(history.body.events).toHaveLength(2);
+  });
+});
+
+describeIf(E2E_STORE === 'kurrentdb', 'the KurrentDB run only: its server is what goes away')('the API on KurrentDB while the server goes away and comes back', () => {
+  let double: KurrentDbDouble;
+  let proxy: TcpProxy;
+  let api: ApiTestApp;
+  const dir = temporaryDirectory();
+
+  beforeAll(async () => {
+    double = await startKurrentDbDouble();
+    proxy = await new TcpProxy('127.0.0.1', double.port).start();
+    api = await startApiTestApp({ eventStorePath: `${dir.path}/events.db`, env: { EVENT_STORE_URL: `kurrentdb://${proxy.url}?tls=false` } });
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await proxy?.close();
+    await double?.stop();
+    dir.remove();
+  });
+
+  it('answers 503 EVENT_STORE.UNAVAILABLE with Retry-After while away, writing nothing; once back, commands land once and the read models follow from where they were', async () => {
+    const { body: opened } = await api.http.post('/opportunities').send({ title: 'Before', processId: 'standard', teamId: 'direct', amount: 100 }).expect(201);
+    await api.http.get(`/pipeline?minPosition=${opened.position}`).expect(200);
+    const logLength = double.log.length;
+    await proxy.cut();
+
+    const away = [
+      await api.http.post(`/opportunities/${opened.id}/move`).set('Idempotency-Key', 'move-while-away').send({ stage: 'qualification' }),
+      await api.http.post('/opportunities').set('Idempotency-Key', 'open-while-away').send({ title: 'While away', processId: 'standard', teamId: 'direct', amount: 50 }),
+    ];
+    for (const response of away) {
+      expect([response.status, response.body.code, response.headers['retry-after']]).toEqual([503, 'EVENT_STORE.UNAVAILABLE', expect.any(String)]);
+    }
+    expect(double.log.length).toBe(logLength);
+    expect((await api.anonymous.get('/health')).status).toBe(503);
+
+    await proxy.restore();
+    const moved = await api.http.post(`/opportunities/${opened.id}/move`).set('Idempotency-Key', 'move-while-away').send({ stage: 'qualification' }).expect(200);
+    const { body: later } = await api.http.post('/opportunities').set('Idempotency-Key', 'open-while-away').send({ title: 'While away', processId: 'standard', teamId: 'direct', amount: 50 }).expect(201);
+
+    const board = (await api.http.get(`/pipeline?minPosition=${Math.max(moved.body.position, later.position)}`).expect(200)).body;
+    const stages = board.processes.find((p: { processId: string }) => p.processId === 'standard').stages;
+    expect(stages[0]).toMatchObject({ count: 1, amount: 50 });
+    expect(stages[1]).toMatchObject({ count: 1, amount: 100 });
+    const history = (await api.http.get(`/opportunities/${opened.id}/history`).expect(200)).body;
+    expect(history.events).toHaveLength(2);
+    expect((await api.http.get(`/opportunities/${opened.id}/verify`).expect(200)).body).toMatchObject({ ok: true });
   });
 });
