@@ -61,7 +61,7 @@ interface StreamState {
   readonly records: DoubleRecord[];
   /** A tombstone: the stream is deleted for good. */
   tombstoned: boolean;
-  /** Its metadata stream's last $metadata event: $tb, $maxCount (what reads honour) and the rest as written. */
+  /** Its metadata stream's last $metadata event: $tb, $maxCount, $maxAge (what reads honour) and the rest as written. */
   metadata: Record<string, unknown>;
 }
 
@@ -192,7 +192,17 @@ export class DoubleLog {
     const visible = this.visibleCount(view);
     const indexed = state.records.filter((record) => record.seq < visible);
     if (indexed.length === 0) return undefined;
-    return indexed.filter((record) => this.readable(state, record.revision, BigInt(indexed.length - 1)));
+    return indexed.filter((record) => this.readable(state, record, BigInt(indexed.length - 1)));
+  }
+
+  /**
+   * The stream's last revision as the index has it, whether or not metadata hides it (what the
+   * server reports as LastStreamPosition); undefined when the stream has none.
+   */
+  lastRevision(name: string, view: ReadView = 'leader'): bigint | undefined {
+    const visible = this.visibleCount(view);
+    const indexed = (this.streams.get(name)?.records ?? []).filter((record) => record.seq < visible);
+    return indexed.at(-1)?.revision;
   }
 
   /** Tombstoned. */
@@ -255,7 +265,7 @@ export class DoubleLog {
     const record = this.streams.get(stream)!.records[Number(endRevision)];
     if (record.seq >= this.indexed) return { kind: 'idempotent_not_ready' };
     const state = this.streams.get(stream)!;
-    const readable = this.readable(state, record.revision, BigInt(state.records.length - 1));
+    const readable = this.readable(state, record, BigInt(state.records.length - 1));
     return { kind: 'idempotent', currentRevision: endRevision, position: readable ? record.position : undefined };
   }
 
@@ -311,11 +321,20 @@ export class DoubleLog {
     return this.streams.get(stream)?.metadata.$tb === SOFT_DELETED;
   }
 
-  /** Whether a revision of the stream can still be read: $tb and $maxCount (IndexReader, §4). */
-  private readable(state: StreamState, revision: bigint, lastRevision: bigint): boolean {
+  /**
+   * Whether an event of the stream can still be read: $tb, $maxCount, and $maxAge (seconds: an
+   * event written before now − $maxAge is hidden; IndexReader.ReadEventInternal and
+   * ForStreamWithMaxAge, 25.1.4 L144/L303, §4).
+   */
+  private readable(state: StreamState, record: DoubleRecord, lastRevision: bigint): boolean {
     const tb = typeof state.metadata.$tb === 'bigint' ? state.metadata.$tb : 0n;
     const maxCount = typeof state.metadata.$maxCount === 'number' ? BigInt(state.metadata.$maxCount) : undefined;
-    return revision >= tb && (maxCount === undefined || revision > lastRevision - maxCount);
+    const maxAge = typeof state.metadata.$maxAge === 'number' ? BigInt(Math.round(state.metadata.$maxAge * 1000)) : undefined;
+    return (
+      record.revision >= tb &&
+      (maxCount === undefined || record.revision > lastRevision - maxCount) &&
+      (maxAge === undefined || BigInt(record.created) >= (BigInt(this.clock()) - maxAge) * TICKS_PER_MS)
+    );
   }
 
   private indexUpTo(count: number): void {

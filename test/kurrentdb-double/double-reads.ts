@@ -22,7 +22,8 @@ export function readStream(call: ReadCall, options: ReadReq.Options, log: Double
   }
   const forwards = options.getReadDirection() === streamsPb.ReadReq.Options.ReadDirection.FORWARDS;
   const limit = options.hasCount() ? BigInt(options.getCount()) : BigInt(Number.MAX_SAFE_INTEGER);
-  const last = records.length === 0 ? -1n : records[records.length - 1].revision;
+  // Metadata ($tb, $maxCount, $maxAge) may hide every event: the stream still ends where it ends.
+  const last = log.lastRevision(name, view) ?? -1n;
   const first = records.length === 0 ? 0n : records[0].revision;
   let from: bigint;
   if (streamOptions.hasRevision()) from = BigInt(streamOptions.getRevision());

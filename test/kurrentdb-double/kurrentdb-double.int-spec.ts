@@ -117,6 +117,35 @@ describe('KurrentDB test double', () => {
     expect((await all(client.readStream(limited))).map((e) => e.event!.type)).toEqual(['1', '2', '3']);
     await client.setStreamMetadata(limited, { truncateBefore: 1, maxCount: 2 });
     expect((await all(client.readStream(limited))).map((e) => e.event!.type)).toEqual(['2', '3']);
+    // Every event hidden: an empty read (the stream still ends at revision 3), not "not found".
+    await client.setStreamMetadata(limited, { truncateBefore: 10 });
+    expect(await all(client.readStream(limited))).toEqual([]);
+    expect(await all(client.readStream(limited, { direction: BACKWARDS, fromRevision: END }))).toEqual([]);
+  });
+
+  it('$maxAge hides from stream reads the events written before now − maxAge, not from $all; a retry of them is answered without a position (§4)', async () => {
+    let now = Date.parse('2026-03-01T12:00:00Z');
+    const aging = await startKurrentDbDouble({ clock: () => now });
+    const reader = KurrentDBClient.connectionString(aging.url);
+    try {
+      const stream = `double-${randomUUID()}`;
+      const old = [event('Old0'), event('Old1')];
+      await reader.appendToStream(stream, old, { streamState: 'no_stream' });
+      now += 60_000;
+      await reader.appendToStream(stream, event('Young'), { streamState: 1n });
+      await reader.setStreamMetadata(stream, { maxAge: 30 });
+
+      expect((await all(reader.readStream(stream))).map((e) => [e.event!.type, e.event!.revision])).toEqual([['Young', 2n]]);
+      expect((await all(reader.readAll({ fromPosition: START }))).filter((e) => e.event!.streamId === stream).map((e) => e.event!.type)).toEqual(['Old0', 'Old1', 'Young']);
+      const retry = await reader.appendToStream(stream, old, { streamState: 'no_stream' });
+      expect(retry).toMatchObject({ success: true, nextExpectedRevision: 1n, position: undefined });
+
+      now += 60_000;
+      expect(await all(reader.readStream(stream))).toEqual([]);
+    } finally {
+      await reader.dispose();
+      await aging.stop();
+    }
   });
 
   it('a missing stream is a StreamNotFound message; the client turns it into StreamNotFoundError', async () => {

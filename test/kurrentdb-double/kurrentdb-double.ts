@@ -8,8 +8,8 @@
 // exercise Streams.Append), BatchAppend and Append with the server's commit check, deduplication,
 // deadlines, size limits and error encodings, Read of a stream and of $all (both directions,
 // counts, positions, stream-name and event-type prefix or regex filters, stream-not-found as a
-// message, LastStreamPosition after stream reads), Delete and Tombstone, stream metadata's $tb and
-// $maxCount, and catch-up subscriptions to $all per version
+// message, LastStreamPosition after stream reads), Delete and Tombstone, stream metadata's $tb,
+// $maxCount and $maxAge, and catch-up subscriptions to $all per version
 // (start rule, checkpoints, caughtUp, live delivery with back-pressure, slow consumers).
 //
 // Faults a test can switch on, each something a real server or cluster does: slow indexing (an
@@ -24,8 +24,8 @@
 //
 // Where the real server's behaviour is undefined it is strict: reading or subscribing from a
 // position inside a record is refused. It does not implement: TLS, authentication, clusters and
-// gossip (one node plays leader and follower), stream metadata beyond $tb and $maxCount ($maxAge,
-// ACLs), link resolution, stream subscriptions, persistent subscriptions, projections, the v2 protocol.
+// gossip (one node plays leader and follower), stream metadata beyond $tb, $maxCount and $maxAge
+// (ACLs, $cacheControl), link resolution, stream subscriptions, persistent subscriptions, projections, the v2 protocol.
 import type * as grpcTypes from '@grpc/grpc-js';
 import type { AppendReq, AppendResp, BatchAppendReq, BatchAppendResp, DeleteReq, DeleteResp, ReadReq, ReadResp, TombstoneReq, TombstoneResp } from '@kurrent/kurrentdb-client/generated/kurrentdb/protocols/v1/streams_pb';
 import { isDenied, serveAppend, serveBatchAppend, type AppendFaults } from './double-appends';
@@ -45,6 +45,8 @@ export interface KurrentDbDoubleOptions {
   readonly mode?: DoubleMode;
   /** Advertise Streams.BatchAppend in ServerFeatures (default true, as every server since 21.10 does). */
   readonly advertiseBatchAppend?: boolean;
+  /** The server's clock (ms since the epoch; default Date.now): events' `created`, and $maxAge. */
+  readonly clock?: () => number;
 }
 
 /** What a test can make the server do; each switch returns the way to turn it off again. */
@@ -102,7 +104,7 @@ const DEFAULT_COMMIT_TIMEOUT_MS = 2000;
 export async function startKurrentDbDouble(options: KurrentDbDoubleOptions = {}): Promise<KurrentDbDouble> {
   const mode = options.mode ?? modeFromEnvironment();
   const behaviour = behaviourOf(mode);
-  const log = new DoubleLog();
+  const log = new DoubleLog(options.clock);
   const calls: Record<string, number> = {};
   const reads = { leader: 0, follower: 0 };
   const count = (rpc: string) => (calls[rpc] = (calls[rpc] ?? 0) + 1);

@@ -298,6 +298,18 @@ export function eventStoreContract(name: string, create: () => Promise<EventStor
         expect((await store.readStream(stream)).map((e) => e.id)).toEqual([a.id, b.id]);
       });
 
+      withFault('truncateStream', 'a stream whose every event is hidden reads as empty, yet keeps its revisions: no_stream conflicts, appends go on after them', async (truncateStream) => {
+        const stream = uniqueStream('all-hidden');
+        await store.appendToStream(stream, newEvents(3), { expectedRevision: 'no_stream' });
+        await truncateStream(stream, 10);
+
+        expect(await store.readStream(stream)).toEqual([]);
+        expect(await store.readStream(stream, { direction: 'backwards', maxCount: 1 })).toEqual([]);
+        await expectWrongRevision(store.appendToStream(stream, newEvents(1), { expectedRevision: 'no_stream' }), stream, 'no_stream', 2);
+        const later = newEvents(1);
+        expect((await store.appendToStream(stream, later, { expectedRevision: 2 })).nextRevision).toBe(3);
+      });
+
       withFault('truncateStream', 'a retry whose events can no longer be read still succeeds, with a position at or after them, writing nothing', async (truncateStream) => {
         const stream = uniqueStream('retry-truncated');
         const first = newEvents(2);
