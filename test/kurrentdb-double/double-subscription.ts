@@ -36,6 +36,8 @@ interface Options {
   readonly log: DoubleLog;
   readonly behaviour: ServerBehaviour;
   readonly registry: Set<LiveSubscription>;
+  /** Counts the events written to subscribers (what the server has sent, whether or not read yet). */
+  readonly sent: { events: number };
 }
 
 type LiveEntry = { readonly seq: number; readonly record: DoubleRecord } | { readonly seq: number; readonly checkpoint: WirePosition };
@@ -267,6 +269,7 @@ class DoubleSubscription implements LiveSubscription {
     if (this.ended) return;
     const size = message.serializeBinary().length;
     this.unsentBytes += size;
+    if (message.hasEvent()) this.o.sent.events += 1;
     this.o.call.write(message, () => {
       this.unsentBytes -= size;
       if (this.unsentBytes <= RESPONSE_BUFFER_BYTES / 2) {

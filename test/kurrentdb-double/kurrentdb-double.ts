@@ -90,6 +90,8 @@ export interface KurrentDbDouble {
   readonly calls: Readonly<Record<string, number>>;
   /** Reads served, by who answered them: the leader (asked for) or a follower. */
   readonly reads: Readonly<Record<'leader' | 'follower', number>>;
+  /** Events written to subscribers so far: how far the server got, whether or not they were read. */
+  readonly subscriptionEventsSent: number;
   readonly faults: KurrentDbDoubleFaults;
   /** Ends every live subscription with UNAVAILABLE (same as faults.dropSubscriptions). */
   dropSubscriptions(): number;
@@ -107,6 +109,7 @@ export async function startKurrentDbDouble(options: KurrentDbDoubleOptions = {})
   const log = new DoubleLog(options.clock);
   const calls: Record<string, number> = {};
   const reads = { leader: 0, follower: 0 };
+  const sent = { events: 0 };
   const count = (rpc: string) => (calls[rpc] = (calls[rpc] ?? 0) + 1);
   const subscriptions = new Set<LiveSubscription>();
   const host = options.host ?? '127.0.0.1';
@@ -185,7 +188,7 @@ export async function startKurrentDbDouble(options: KurrentDbDoubleOptions = {})
           start = position;
         }
         const structuredIds = readOptions.getUuidOption()?.hasStructured() ?? false;
-        return runSubscription({ call, options: readOptions, start, filter: readFilter(readOptions), structuredIds, log, behaviour, registry: subscriptions });
+        return runSubscription({ call, options: readOptions, start, filter: readFilter(readOptions), structuredIds, log, behaviour, registry: subscriptions, sent });
       }
       count(readOptions.hasAll() ? 'Streams.Read ($all)' : 'Streams.Read (stream)');
       // The official client's reads ask for the leader whenever its node preference is the leader (§3).
@@ -228,6 +231,9 @@ export async function startKurrentDbDouble(options: KurrentDbDoubleOptions = {})
     log,
     calls,
     reads,
+    get subscriptionEventsSent() {
+      return sent.events;
+    },
     faults,
     appendSystemEvent,
     dropSubscriptions,

@@ -216,6 +216,42 @@ describe(`KurrentDB event store on a test double playing ${MODE}`, () => {
       }
     });
 
+    it('holds a bounded number of messages for a consumer slower than the server: the server is made to wait, not the whole log read into memory', async () => {
+      const server = await startKurrentDbDouble({ mode: MODE });
+      const slow = getKurrentDBEventStore({ connectionString: server.url });
+      try {
+        const stream = `opportunity-${randomUUID()}`;
+        const total = 4000;
+        let revision: number | 'no_stream' = 'no_stream';
+        for (let i = 0; i < total / 500; i++) {
+          const batch = Array.from({ length: 500 }, () => event('Padded', { pad: 'x'.repeat(200) }));
+          revision = (await slow.appendToStream(stream, batch, { expectedRevision: revision })).nextRevision;
+        }
+        const iterator = slow.subscribeToAll({ streamPrefix: stream })[Symbol.asyncIterator]();
+        expect((await iterator.next()).value).toMatchObject({ type: 'event', event: { revision: 0 } });
+        // The consumer now stops: wait until the server has sent all it will (no change for a while).
+        let stable = 0;
+        for (let last = -1; stable < 5; ) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          stable = server.subscriptionEventsSent === last ? stable + 1 : 0;
+          last = server.subscriptionEventsSent;
+        }
+        expect(server.subscriptionEventsSent).toBeLessThan(total / 2);
+
+        // Reading on, every event arrives once, in order.
+        const revisions = [0];
+        while (revisions.length < total) {
+          const { value } = await iterator.next();
+          if (value?.type === 'event') revisions.push(value.event.revision);
+        }
+        expect(revisions).toEqual(Array.from({ length: total }, (_, i) => i));
+        await iterator.return?.();
+      } finally {
+        await slow.close();
+        await server.stop();
+      }
+    });
+
     it('health names the kind and the connection, and says when the server cannot be reached', async () => {
       const gone = await startKurrentDbDouble();
       const unreachable = getKurrentDBEventStore({ connectionString: gone.url });

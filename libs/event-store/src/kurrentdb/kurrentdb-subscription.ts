@@ -22,6 +22,13 @@ export interface KurrentDBSubscriptionSettings {
 }
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+/**
+ * Messages held for a consumer slower than the server (a projector writing to PostgreSQL, a rebuild
+ * replaying a large log). Past this many the client's stream is paused, so gRPC flow control makes
+ * the server wait instead of the whole log landing in memory; reading resumes once next() has
+ * taken half of them.
+ */
+const HELD_AT_MOST = 512;
 const CAUGHT_UP = Symbol('caughtUp');
 type Buffered = SubscriptionMessage | typeof CAUGHT_UP;
 
@@ -146,6 +153,7 @@ export class KurrentDBSubscription implements AsyncIterator<SubscriptionMessage,
     for (;;) {
       if (this.finished) return DONE;
       const message = this.buffer.shift();
+      if (this.buffer.length <= HELD_AT_MOST / 2 && this.current?.isPaused()) this.current.resume();
       if (message === CAUGHT_UP) return { done: false, value: { type: 'caughtUp', position: this.lastDeliveredBefore() } };
       if (message) {
         if (message.type === 'event') this.delivered = message.event.position;
@@ -237,6 +245,7 @@ export class KurrentDBSubscription implements AsyncIterator<SubscriptionMessage,
         if (this.head !== undefined && event.position === this.head) this.sendCaughtUp();
       }
       maybeCaughtUp();
+      if (this.buffer.length >= HELD_AT_MOST) subscription.pause();
       this.notify();
     });
     subscription.on('error', (error: Error) => this.dropped(subscription, error));
