@@ -1653,6 +1653,38 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('a new deal whose answer was lost, sent again with the key refused, then again once signed in: still under the first Idempotency-Key, recorded once', async () => {
+      const tab = await repTab();
+      try {
+        const sent: { key: string; authorization: string }[] = [];
+        tab.on('request', (request) => {
+          if (request.method() === 'POST' && new URL(request.url()).pathname === '/opportunities') sent.push({ key: request.headers()['idempotency-key']!, authorization: request.headers()['authorization']! });
+        });
+        await tab.route('**/opportunities', async (route) => {
+          if (route.request().method() !== 'POST' || sent.length > 1) return route.continue();
+          await route.fetch(); // the server records it; its answer never reaches the page
+          return route.abort('connectionreset');
+        });
+        await newDealForm(tab, 'Lost answer, then signed in again');
+        await tab.click('#deal-form button[type=submit]');
+        await tab.waitForFunction(() => (document.querySelector('#deal-form [role="alert"]')?.textContent ?? '') !== '');
+        // The key is refused as the rep sends it again: a 401, decided before the API looked at the command.
+        await revokeRepKey(tab);
+        await tab.click('#deal-form button[type=submit]');
+        await tab.waitForSelector('#sign-in-again[open] #sign-in-again-credentials');
+        await signInAgain(tab, api.keys[TEST_SERVICE]!);
+        await tab.waitForSelector('#sign-in-again', { state: 'hidden' });
+        const rendered = await tabRenders(tab);
+        await tab.click('#deal-form button[type=submit]');
+        await tab.waitForFunction((after) => Number(document.getElementById('columns')?.dataset.renders ?? 0) > after, rendered);
+        expect(sent.map((request) => request.authorization)).toEqual([`Bearer ${api.keys.rep}`, `Bearer ${api.keys.rep}`, `Bearer ${api.keys[TEST_SERVICE]}`]);
+        expect(new Set(sent.map((request) => request.key)).size).toBe(1);
+        expect(await openDeals('Lost answer, then signed in again')).toHaveLength(1);
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('Escape while a new deal is being saved: the deal saved is drawn and said, not recorded behind the rep\'s back', async () => {
       const tab = await repTab();
       try {

@@ -24,4 +24,17 @@ describe('an action sent again (resending)', () => {
     const unanswered = await send({ met: true }, new ApiError({ status: 502, code: 'HTTP.502' }));
     expect(await send({ met: false })).not.toBe(unanswered); // another request
   });
+
+  it('keeps the key of an unknown outcome through a retry turned away before it was looked at (a key refused, a role, too many requests)', async () => {
+    for (const status of [401, 403, 429]) {
+      const send = sendWith(resending());
+      const first = await send({ met: true }, noAnswer);
+      expect([status, await send({ met: true }, new ApiError({ status, code: 'TURNED.AWAY' }))]).toEqual([status, first]);
+      expect([status, await send({ met: true })]).toEqual([status, first]); // signed in again: still the same key
+    }
+    // Turned away on a first try, nothing was recorded under its key: the next try is a new action.
+    const send = sendWith(resending());
+    const turnedAway = await send({ met: true }, new ApiError({ status: 401, code: 'AUTH.UNAUTHENTICATED' }));
+    expect(await send({ met: true })).not.toBe(turnedAway);
+  });
 });

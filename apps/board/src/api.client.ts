@@ -80,9 +80,11 @@ export function newIdempotencyKey(): string {
 }
 
 /**
- * One action the rep may send again (a tick, a retried move): the same request sent again after
- * an unknown outcome (no answer, a 5xx) goes under the Idempotency-Key it went under, so the API
- * records it once and answers it as done; another request, or one after a clear answer, gets a new key.
+ * One action the rep may send again (a tick, a retried move, a form's save): the same request sent
+ * again after an unknown outcome (no answer, a 5xx) goes under the Idempotency-Key it went under, so
+ * the API records it once and answers it as done; another request, or one after a clear answer, gets
+ * a new key. A retry turned away before the API looked at it (turnedAway) leaves the earlier try as
+ * unknown as it was: sent again once signed in, it still goes under its key.
  */
 export function resending(): <T>(request: unknown, send: (idempotencyKey: string) => Promise<T>) => Promise<T> {
   let last: { readonly request: string; readonly key: string; unknown: boolean } | undefined;
@@ -95,10 +97,19 @@ export function resending(): <T>(request: unknown, send: (idempotencyKey: string
       attempt.unknown = false;
       return answer;
     } catch (error) {
-      attempt.unknown = outcomeUnknown(error);
+      attempt.unknown = outcomeUnknown(error) || (attempt.unknown && turnedAway(error));
       throw error;
     }
   };
+}
+
+/**
+ * A refusal decided before the command and its key were looked at (the key or token refused, a role
+ * or team not allowed, too many requests): it says nothing of an earlier try under the same key,
+ * which may have been recorded; only an answer about the command itself (done, 409, 422) settles it.
+ */
+export function turnedAway(error: unknown): boolean {
+  return error instanceof ApiError && (error.status === 401 || error.status === 403 || error.status === 429);
 }
 
 /** A failure after which the server may or may not have applied the request: resend it under the same key. */

@@ -1,4 +1,4 @@
-import { ApiError, newIdempotencyKey, outcomeUnknown, type ApiClient } from './api.client';
+import { ApiError, resending, type ApiClient } from './api.client';
 import type { CommandAnswer, OpportunityView } from '@stagecraft/contracts';
 import { announce, byId, h } from './dom';
 import { amountProblem, dealBody, emptiedFields, FIELDS, type Field } from './deal-form.model';
@@ -121,8 +121,8 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
     let confirmedAmount: string | undefined;
     /** The deal as the form compares and sends against: reread after someone else changed it (409). */
     let base = existing;
-    /** A save whose outcome is unknown (no answer, a 5xx): sent again as it stands, it goes under the same key, so it is recorded once. */
-    let unanswered: { readonly request: string; readonly key: string } | undefined;
+    /** A save whose outcome is unknown (no answer, a 5xx): sent again as it stands, even after signing in again, it goes under the same key, so it is recorded once. */
+    const send = resending();
     /** The save under way: closing the form meanwhile (Escape, Cancel) waits for its answer, so a deal saved is never saved silently. */
     let saving: Promise<void> | null = null;
     cancel.addEventListener('click', () => dialog.close());
@@ -188,17 +188,13 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
         return;
       }
       const sent = base ? { ...body, expectedRevision: base.revision } : { ...body, processId: options.definition.id };
-      const request = JSON.stringify(sent);
-      const key = unanswered?.request === request ? unanswered.key : newIdempotencyKey();
       const editing = base;
-      saving = (editing ? api.patch(`/opportunities/${editing.id}`, sent, key) : api.command('/opportunities', sent, key))
+      saving = send(sent, (key) => (editing ? api.patch(`/opportunities/${editing.id}`, sent, key) : api.command('/opportunities', sent, key)))
         .then((answer) => {
-          unanswered = undefined;
           saved = answer;
           dialog.close();
         })
         .catch(async (error: unknown) => {
-          unanswered = outcomeUnknown(error) ? { request, key } : undefined;
           if (editing && error instanceof ApiError && error.status === 409) {
             // What the rep typed stays; the form now compares with, and sends against, the deal as it is.
             const fresh = await api.get<OpportunityView>(`/opportunities/${editing.id}`).catch(() => null);

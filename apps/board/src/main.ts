@@ -1,4 +1,4 @@
-import { ApiClient, ApiError, newIdempotencyKey, outcomeUnknown } from './api.client';
+import { ApiClient, ApiError, newIdempotencyKey, outcomeUnknown, turnedAway } from './api.client';
 import type { CallerAnswer, FunnelResult, OpportunityView, PipelineResult, ProcessDetail, ProcessList, StageDurationsResult, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
 import { boardColumns, CARDS_PER_COLUMN, moveCommand, SEARCHED_CARDS_PER_COLUMN, SEARCHED_CLOSED_PER_COLUMN, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
 import { filterColumns, filtering, filtersFrom, ownersOf, writeFilters } from './board-filters.model';
@@ -569,7 +569,8 @@ async function move(card: BoardCard, target: MoveTarget, expectedRevision?: numb
       announce(`“${card.title}” was not sent: this key is no longer accepted. Sign in again, then send it again.`, 'error');
       return;
     }
-    unanswered.delete(card.id);
+    // Turned away before it was looked at (a role or team refused, too many requests): an earlier try still unknown keeps its key.
+    if (!turnedAway(error)) unanswered.delete(card.id);
     // Changed by someone else meanwhile: nothing was recorded, and what the rep wrote on the win or loss is offered again.
     if (error.status !== 409) unsentClosings.delete(unsentKey);
     if (error.problem.code === 'OPPORTUNITY.EXIT_CRITERIA_UNMET') {
