@@ -2208,6 +2208,34 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('a board left open past the rep\'s midnight marks the deals due that day overdue at its next look, though the API answers the same', async () => {
+      const timeZone = 'Europe/Berlin';
+      const { id } = await caller.command('/opportunities', { title: 'Due on the day the board stays open', processId: 'standard', teamId: 'direct', expectedCloseDate: '2026-06-10' });
+      const context = await browser.newContext({ timezoneId: timeZone, viewport: { width: 1400, height: 900 } });
+      const tab = await context.newPage();
+      tab.setDefaultTimeout(10_000);
+      await tab.addInitScript(() => {
+        (window as { stagecraftLiveRefreshMs?: number }).stagecraftLiveRefreshMs = 60_000;
+      });
+      // A minute before midnight in Berlin on the day the deal is due: not overdue yet.
+      await tab.clock.install({ time: new Date('2026-06-10T21:59:00Z') });
+      try {
+        await tab.goto(`${api.baseUrl}/board?process=standard&q=${encodeURIComponent('the board stays open')}`);
+        await tab.fill('#credentials', api.keys[TEST_SERVICE]!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForSelector(`[data-opportunity-id="${id}"] [data-figure="expected-close"]`);
+        expect(await tab.locator(`[data-opportunity-id="${id}"] [data-figure="overdue"]`).count()).toBe(0);
+        // Two minutes on, the live refresh looks again: nothing changed in the API's answer, but the rep's day did.
+        const looked = tab.waitForResponse((response) => new URL(response.url()).pathname === '/pipeline');
+        await tab.clock.fastForward('02:00');
+        await looked;
+        await tab.waitForSelector(`[data-opportunity-id="${id}"] [data-figure="overdue"]`);
+        expect(await tab.getAttribute(`[data-opportunity-id="${id}"]`, 'aria-label')).toBe('Due on the day the board stays open (overdue)');
+      } finally {
+        await context.close();
+      }
+    });
+
     it('a card writes its expected close date as its panel does, a calendar day no zone shifts', async () => {
       const { id } = await caller.command('/opportunities', { title: 'Closing on New Year\'s Eve', processId: 'standard', teamId: 'direct', expectedCloseDate: '2026-12-31' });
       const { tab, close } = await repIn('Etc/GMT+12', `process=standard&q=${encodeURIComponent("New Year's Eve")}`);

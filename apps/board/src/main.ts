@@ -10,7 +10,7 @@ import { openCriteriaPanel } from './criteria.panel';
 import { forgetDrafts, openDealForm } from './deal-form';
 import { chooseClosing, type ClosingAnswer } from './dialogs';
 import { announce, byId, forgetEvidenceNotes, h } from './dom';
-import { dayBoundary } from './format';
+import { dayBoundary, localDay } from './format';
 import { detailForCard, inWords, moveChoices, otherVersions, type VersionDetail } from './moves.model';
 import { openSidePanel } from './side-panel';
 import { offerSignInAgain } from './sign-in-again';
@@ -322,8 +322,9 @@ async function loadBoard(options: { onlyIfChanged?: boolean } = {}): Promise<voi
   if (load !== boardLoads || state.detail?.definition !== definition) return; // a later load, or another process chosen meanwhile
   // A live refresh answered while the rep started something (a drag, a dialog): drawn at the next look.
   if (options.onlyIfChanged && busy()) return;
-  // The closed sections' period ends now, so it differs in every answer: what is drawn is compared without it.
-  const text = JSON.stringify({ ...pipeline, closed: undefined });
+  // The closed sections' period ends now, so it differs in every answer: what is drawn is compared without it,
+  // but with the rep's day: past their midnight the same answer draws other Overdue marks and another period.
+  const text = JSON.stringify({ ...pipeline, closed: undefined, today: localDay(new Date()) });
   if (options.onlyIfChanged && text === drawnPipeline) return;
   drawnPipeline = text;
   const columns = boardColumns(definition, pipeline, new Date());
