@@ -1628,6 +1628,32 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('an edit closed unsaved, opened again after someone else changed a field the rep had typed over: what was typed is back, and their change is named', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Typed over, then changed by another', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 500, currency: 'EUR' });
+      const tab = await repTab();
+      try {
+        await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+        await tab.click('#side-panel .edit-deal');
+        await tab.waitForSelector('#deal-form[open] #deal-amount');
+        await tab.fill('#deal-amount', '750');
+        await tab.fill('#deal-title', 'Typed over by the rep');
+        await tab.keyboard.press('Escape');
+        await tab.waitForSelector('#deal-form', { state: 'hidden' });
+        // Someone else changes the amount the rep typed over (and the owner, which the rep left alone).
+        const changed = await fetch(`${api.baseUrl}/opportunities/${id}`, { method: 'PATCH', headers: { authorization: `Bearer ${api.keys[TEST_SERVICE]}`, 'content-type': 'application/json' }, body: JSON.stringify({ amount: 600, ownerId: 'carol' }) });
+        expect(changed.status).toBe(200);
+        await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+        await tab.waitForSelector('#side-panel[open] [data-field="owner"]:has-text("carol")');
+        await tab.click('#side-panel .edit-deal');
+        await tab.waitForSelector('#deal-form[open] [data-figure="draft"]');
+        expect([await tab.inputValue('#deal-amount'), await tab.inputValue('#deal-title'), await tab.inputValue('#deal-ownerId')]).toEqual(['750', 'Typed over by the rep', 'carol']);
+        // Amount only: the title the rep typed was not changed by anyone since.
+        expect(await tab.textContent('#deal-form [data-figure="draft"]')).toContain('Someone else changed Amount since');
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('a new deal whose answer was lost on the way back, saved again, is recorded once: the retry goes under the same Idempotency-Key', async () => {
       const tab = await repTab();
       try {

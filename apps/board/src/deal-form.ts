@@ -24,10 +24,16 @@ export interface DealFormOptions {
 
 /**
  * What was typed in a form closed unsaved (an Escape pressed by reflex, Cancel), by form: a new
- * deal of a process, an edit of a deal. Only the fields the rep changed; offered again when that
- * form opens, until saved or the rep starts over. Forgotten on signing out (forgetDrafts).
+ * deal of a process, an edit of a deal. Only the fields the rep changed (`typed`), with what each
+ * showed when they typed over it (`over`): an edit opened again after someone else changed one of
+ * them says so, as a save refused for it (409) does. Offered again when that form opens, until
+ * saved or the rep starts over. Forgotten on signing out (forgetDrafts).
  */
-const drafts = new Map<string, Partial<Record<Field, string>>>();
+interface Draft {
+  readonly typed: Partial<Record<Field, string>>;
+  readonly over: Partial<Record<Field, string>>;
+}
+const drafts = new Map<string, Draft>();
 
 export function forgetDrafts(): void {
   drafts.clear();
@@ -55,9 +61,19 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
   const draftKey = existing ? `edit ${existing.id}` : `new ${options.definition.id}`;
   const initial = Object.fromEntries(FIELDS.map((field) => [field, inputs[field].value])) as Record<Field, string>;
   const draft = drafts.get(draftKey);
-  for (const [field, value] of Object.entries(draft ?? {}) as [Field, string][]) inputs[field].value = value;
+  for (const [field, value] of Object.entries(draft?.typed ?? {}) as [Field, string][]) inputs[field].value = value;
+  // Changed by someone else since the rep typed over it: what was typed is kept, and said, or saving would silently undo their change.
+  const changedSince = existing && draft ? FIELDS.filter((field) => draft.typed[field] !== undefined && draft.typed[field] !== initial[field] && draft.over[field] !== initial[field]) : [];
   const startOver = h('button', { type: 'button', class: 'start-over' }, 'Start over');
-  const draftNote = draft ? h('p', { class: 'hint draft-note', 'data-figure': 'draft' }, 'What you typed before is back (not saved yet). ', startOver) : null;
+  const draftNote = draft
+    ? h(
+        'p',
+        { class: 'hint draft-note', 'data-figure': 'draft' },
+        'What you typed before is back (not saved yet). ',
+        changedSince.length > 0 ? `Someone else changed ${changedSince.map((field) => labels[field]).join(', ')} since: what you typed is kept there; check it before saving. ` : '',
+        startOver,
+      )
+    : null;
   startOver.addEventListener('click', () => {
     for (const field of FIELDS) inputs[field].value = initial[field];
     drafts.delete(draftKey);
@@ -67,9 +83,9 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
   /** Keeps what the rep changed in a form closed unsaved; a saved form leaves no draft. */
   const keepDraft = (saved: boolean) => {
     if (options.current?.() === false) return; // signed out: nothing of the last key's is kept for the next
-    const changed = Object.fromEntries(FIELDS.filter((field) => inputs[field].value !== initial[field]).map((field) => [field, inputs[field].value]));
-    if (saved || Object.keys(changed).length === 0) drafts.delete(draftKey);
-    else drafts.set(draftKey, changed);
+    const changed = FIELDS.filter((field) => inputs[field].value !== initial[field]);
+    if (saved || changed.length === 0) drafts.delete(draftKey);
+    else drafts.set(draftKey, { typed: Object.fromEntries(changed.map((field) => [field, inputs[field].value])), over: Object.fromEntries(changed.map((field) => [field, initial[field]])) });
   };
   const errors = Object.fromEntries(FIELDS.map((field) => [field, h('p', { class: 'field-error', id: `deal-${field}-error` })])) as unknown as Record<Field, HTMLElement>;
   const general = h('p', { class: 'panel-message', 'data-tone': 'error', role: 'alert' });
