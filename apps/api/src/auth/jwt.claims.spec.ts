@@ -84,6 +84,13 @@ describe('a claim that reads as "teams" is refused, never taken for "teams" abse
     ['a zero-width non-joiner in capitals', 'TEA\u200cMS'],
     ['a tag character', 'te\u{E0041}ams'],
     ['small capitals', '\u1d1b\u1d07\u1d00\u1d0ds'],
+    // What a title may not be made of (VISIBLE_CHARACTER) hides "teams" as well.
+    ['a no-break space', 'te\u00a0ams'],
+    ['a hair space', 'tea\u200ams'],
+    ['an ideographic space', 'te\u3000ams'],
+    ['the blank Braille pattern', 'te\u2800ams'],
+    ['a control (NEL)', 'tea\u0085ms'],
+    ['an interlinear annotation anchor', 'te\ufff9ams'],
   ])('with %s', (_label, name) => {
     let refused: unknown;
     try {

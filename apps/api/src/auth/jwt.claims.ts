@@ -1,5 +1,6 @@
 import type { JWTPayload } from 'jose';
 import { CLIENT_ID_RULE, isClientId, textFault, TEXT_RULE } from '@stagecraft/opportunity';
+import { DRAWS_NOTHING } from '@stagecraft/sales-process';
 import { JwtRejectedError } from './jwt.verifier';
 import { TEAMS_MAX, teamsOfPrincipal, type Principal } from './principal';
 import { isRole, ROLES } from './roles';
@@ -100,12 +101,16 @@ const READ_AS_LATIN: Readonly<Record<string, string>> = {
   '\ua731': 's', // small capital ꜱ
 };
 
+const EVERY_ONE_DRAWING_NOTHING = new RegExp(DRAWS_NOTHING.source, 'gu');
+
 /**
  * A claim name as it reads: compatibility forms folded (NFKC), accents dropped, characters that draw
- * nothing (a zero-width space, a soft hyphen, a word joiner, tag characters) dropped, lower case,
+ * nothing (a zero-width space, a soft hyphen, a space of any width, a control, tag characters) dropped, lower case,
  * lookalike letters read as Latin.
  */
 export function lettersOf(name: string): string {
-  const folded = name.normalize('NFKD').replace(/[\p{M}\p{Default_Ignorable_Code_Point}]/gu, '').normalize('NFKC').toLowerCase();
+  // What draws nothing is the titles' rule (DRAWS_NOTHING): a no-break or hair space, a control, the
+  // blank Braille pattern inside "teams" hide it as well as a zero-width space does.
+  const folded = name.normalize('NFKD').replace(/\p{M}/gu, '').replace(EVERY_ONE_DRAWING_NOTHING, '').normalize('NFKC').toLowerCase();
   return [...folded].map((char) => READ_AS_LATIN[char] ?? char).join('');
 }
