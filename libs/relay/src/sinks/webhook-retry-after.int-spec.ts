@@ -3,7 +3,7 @@ import { createServer, type OutgoingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { PublicEvent } from '@stagecraft/public-events';
 import { parseSinkUrl, type WebhookSinkConfig } from '../relay-sink-url';
-import { getWebhookSink } from './webhook.sink';
+import { getWebhookSink, retryAfterMs } from './webhook.sink';
 
 // A subscriber that is busy says for how long (429 Too Many Requests or 503, with Retry-After).
 // Retried sooner, on the relay's own short backoff, every attempt was spent within moments and
@@ -59,6 +59,16 @@ describe('a webhook subscriber that asks for time', () => {
     expect(delay).toBe(15_000);
   });
 
+  it('waits at most RELAY_RETRY_MAX_MS for a delay of more digits than a date has, rather than not at all', async () => {
+    const [delay] = await delaysBefore204([{ status: 503, headers: { 'retry-after': '99999999999' } }], 15_000);
+    expect(delay).toBe(15_000);
+  });
+
+  it('on another failure than 429 or 503, on the backoff alone: Retry-After asks for time only there', async () => {
+    const [delay] = await delaysBefore204([{ status: 500, headers: { 'retry-after': '30' } }]);
+    expect(delay).toBeLessThan(100);
+  });
+
   it('without Retry-After (or an unreadable one), on the backoff alone', async () => {
     const delays = await delaysBefore204([
       { status: 429, headers: {} },
@@ -66,5 +76,25 @@ describe('a webhook subscriber that asks for time', () => {
     ]);
     expect(delays).toHaveLength(2);
     for (const delay of delays) expect(delay).toBeLessThan(100);
+  });
+});
+
+describe('Retry-After, as read', () => {
+  const read = (value: string, status = 503) => retryAfterMs({ status, headers: new Headers({ 'retry-after': value }) }, NOW);
+
+  it('takes delay-seconds and the three forms of an HTTP date (asctime is GMT too)', () => {
+    expect(read('120')).toBe(120_000);
+    expect(read(' 7 ')).toBe(7_000);
+    expect(read('Mon, 30 Nov 2026 12:01:00 GMT')).toBe(60_000);
+    expect(read('Monday, 30-Nov-26 12:01:00 GMT')).toBe(60_000);
+    expect(read('Mon Nov 30 12:01:00 2026')).toBe(60_000);
+  });
+
+  it('reads a date already past as no wait', () => {
+    expect(read('Mon, 30 Nov 2026 11:00:00 GMT')).toBe(0);
+  });
+
+  it('leaves unreadable what is neither (a negative or decimal number, words around a year)', () => {
+    for (const value of ['-5', '1.5', 'soon 2030', 'May 2030', 'tomorrow', '']) expect([value, read(value)]).toEqual([value, undefined]);
   });
 });

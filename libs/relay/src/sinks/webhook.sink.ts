@@ -133,12 +133,24 @@ function redirectTarget(response: Response, requested: string): string {
   }
 }
 
-/** Retry-After of an answer, in milliseconds from `nowMs`: delay-seconds or an HTTP date. */
-export function retryAfterMs(response: Pick<Response, 'headers'>, nowMs: number): number | undefined {
+/** The statuses whose Retry-After says how long a subscriber is busy (RFC 9110, 10.2.3; RFC 6585, 4). */
+const ASKS_FOR_TIME: ReadonlySet<number> = new Set([429, 503]);
+/** The three forms of an HTTP date (RFC 9110, 5.6.7): IMF-fixdate, RFC 850 and asctime (which is GMT, unsaid). */
+const HTTP_DATE = /^(?:[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT|[A-Z][a-z]+, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT|([A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}))$/;
+
+/**
+ * Retry-After of a 429 or 503, in milliseconds from `nowMs`: delay-seconds (any number of digits:
+ * a long one is capped by the caller, not ignored) or an HTTP date (one past is no wait). Anything
+ * else is unreadable: Date.parse would take "2030" or "soon 2030" for a date years away.
+ */
+export function retryAfterMs(response: Pick<Response, 'headers' | 'status'>, nowMs: number): number | undefined {
+  if (!ASKS_FOR_TIME.has(response.status)) return undefined;
   const value = response.headers.get('retry-after')?.trim();
-  if (value === undefined || value === '') return undefined;
-  if (/^\d{1,10}$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
+  if (value === undefined) return undefined;
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const date = HTTP_DATE.exec(value);
+  if (!date) return undefined;
+  const at = Date.parse(date[1] !== undefined ? `${value} GMT` : value);
   return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
 }
 
