@@ -25,14 +25,15 @@ describe('stagecraft relay replay', () => {
       state.close();
     }
   };
-  const cli = async (...args: string[]) => {
+  const cli = async (...args: string[]) => cliWith({}, ...args);
+  const cliWith = async (more: Record<string, string>, ...args: string[]) => {
     const saved = { ...process.env };
     const errors: string[] = [];
     const error = jest.spyOn(console, 'error').mockImplementation((line: string) => void errors.push(line));
     const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
     try {
       delete process.env.EVENT_STORE_URL;
-      Object.assign(process.env, env);
+      Object.assign(process.env, env, more);
       return { code: await runCli(['relay', ...args]), stderr: errors.join('\n') };
     } finally {
       error.mockRestore();
@@ -65,6 +66,23 @@ describe('stagecraft relay replay', () => {
     const refused = await cli('replay', '--sink', sink, '--from', String(head + 1_000));
     expect(refused).toMatchObject({ code: EXIT.usage, stderr: expect.stringContaining(`the log ends at position ${head}`) });
     expect(checkpoint()).toBe(3);
+  });
+
+  it('refuses a position past the first event for a sink not started yet that will publish from the beginning', async () => {
+    const fresh = 'http://127.0.0.1:4651/hook';
+    const more = { RELAY_SINKS: `${sink},${fresh}`, RELAY_NEW_SINK_FROM: 'beginning' };
+    const refused = await cliWith(more, 'replay', '--sink', fresh, '--from', '3');
+    expect(refused).toMatchObject({ code: EXIT.usage, stderr: expect.stringContaining('has not started yet') });
+    const state = getSQLiteRelayStateStore(statePath);
+    try {
+      expect(state.checkpoint(fresh)).toBeUndefined();
+    } finally {
+      state.close();
+    }
+    // From the first event, nothing is skipped; a sink that will start at the log's end is moved back.
+    expect(await cliWith(more, 'replay', '--sink', fresh, '--from', '1')).toEqual({ code: EXIT.ok, stderr: '' });
+    const later = 'http://127.0.0.1:4652/hook';
+    expect(await cliWith({ RELAY_SINKS: `${sink},${later}` }, 'replay', '--sink', later, '--from', '3')).toEqual({ code: EXIT.ok, stderr: '' });
   });
 
   it('moves the checkpoint back to just before the position given, and to the event after the checkpoint', async () => {

@@ -89,10 +89,17 @@ export async function replaySink(settings: Settings, options: { sink: string; fr
     const cleared = withState(settings, (state) => {
       // A replay only goes back: moved forward, the checkpoint would pass events never published,
       // and no later start would send them.
+      // A sink not started yet stands where its first start puts it: with RELAY_NEW_SINK_FROM=beginning,
+      // before the first event (a replay from anywhere later would skip the events before it).
       const checkpoint = state.checkpoint(sink.key);
       if (checkpoint && after > checkpoint.position) {
         throw new CliError(
           `Nothing to replay from position ${options.from}: ${sink.key} has published up to position ${checkpoint.position} only, and goes on from there by itself; a replay from ${options.from} would skip the events between. Give a position at or before ${checkpoint.position}.`,
+        );
+      }
+      if (!checkpoint && settings.relay.newSinkFrom === 'beginning' && after > 0) {
+        throw new CliError(
+          `Nothing to replay from position ${options.from}: ${sink.key} has not started yet, and publishes the log from its beginning at its first start (RELAY_NEW_SINK_FROM=beginning); a replay from ${options.from} would skip the events before it. Start the relay, or set RELAY_NEW_SINK_FROM=end to start a new sink at the log's end.`,
         );
       }
       const before = state.deadLetters(sink.key).filter((letter) => letter.position >= options.from).length;
