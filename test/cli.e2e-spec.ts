@@ -744,8 +744,10 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
           const where = `opportunity-${wonId} at revision 3 (position ${at.position}): the stored event cannot be read, its ${column} ${reason}`;
           const all = stagecraft(env, 'verify', '--all');
           expect([column, all.status]).toEqual([column, 1]);
-          expect(all.stdout).toContain(`BROKEN: ${where}`);
+          expect(all.stdout).toContain(`BROKEN: opportunity-${wonId} at revision 3: unreadable — the stored event at position ${at.position} cannot be read: its ${column} ${reason}`);
           expect(all.stdout).toMatch(/stream\(s\), \d+ event\(s\), up to position/); // read on past it to the end
+          // What was altered, and only that: the event is there, so neither its stream nor the log lost one.
+          expect(all.stdout).not.toMatch(/revision-gap|position-gap|deleted/);
           expect(JSON.parse(stagecraft(env, 'verify', '--all', '--json').stdout)).toMatchObject({ ok: false, keep: null, unreadable: [{ stream: `opportunity-${wonId}`, revision: 3, position: at.position }] });
           const one = stagecraft(env, 'verify', wonId);
           expect([one.status, one.stderr]).toEqual([1, expect.stringContaining(`BROKEN: ${where}`)]);
@@ -759,6 +761,12 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
             await api.close();
           }
         }
+        // A process version every opportunity runs on: that stream breaks, and no opportunity's version is called missing.
+        const version = (await readAllEvents(source)).find((event) => event.stream === 'sales-process-standard')!;
+        const run = stagecraft(tampered((db) => db.prepare('UPDATE events SET data = ? WHERE position = ?').run('{not json', version.position)), 'verify', '--all');
+        expect(run.status).toBe(1);
+        expect(run.stdout).toContain(`BROKEN: sales-process-standard at revision ${version.revision}: unreadable — the stored event at position ${version.position} cannot be read: its data is not JSON`);
+        expect(run.stdout).not.toMatch(/version-missing|position-gap|deleted/);
       }, 300_000); // 28 CLI runs and 7 API starts: past 60 s on a loaded machine (not a timing assertion)
 
       onSQLite('an event written at position 0 or below, where no append writes: read and reported, and the kept head no longer holds', () => {

@@ -134,7 +134,9 @@ export type ChainBreakReason =
   /** The stream has no events although another stream names it (an opportunity's process): it was deleted. */
   | 'stream-missing'
   /** The stream lacks an event another stream relies on (a process version an opportunity ran on): its end was cut. */
-  | 'version-missing';
+  | 'version-missing'
+  /** The event is there but cannot be read back (its data or metadata is not a JSON object): it was edited outside the service. */
+  | 'unreadable';
 
 export interface ChainBreak {
   readonly ok: false;
@@ -179,6 +181,14 @@ interface StreamProgress {
   gap?: { readonly expected: number; readonly found: number; readonly position: number };
 }
 
+/** Where an event that cannot be read back is, and why (the store's UnreadableEventError has these). */
+export interface UnreadableEventLike {
+  readonly stream: string;
+  readonly revision: number;
+  readonly position: number;
+  readonly reason: string;
+}
+
 /** Broken links traced to another stream (a look at every stream each): enough to name a few, bounded on a log broken everywhere. */
 const MAX_TRACED_BREAKS = 20;
 
@@ -204,31 +214,14 @@ export class ChainVerifier {
    * that is still a function of the event as stored, so the same log always gives the same digest.
    */
   add(event: StoredEventLike): string {
-    let progress = this.streams.get(event.stream);
-    if (!progress) {
-      progress = { nextRevision: 0, prevHash: GENESIS_HASH, unchained: 0, hashed: 0 };
-      this.streams.set(event.stream, progress);
-    }
+    const progress = this.progressOf(event.stream);
     const storedHash = event.metadata.hash;
     const asStored = () => (typeof storedHash === 'string' ? storedHash : chainHash(typeof event.metadata.prevHash === 'string' ? event.metadata.prevHash : GENESIS_HASH, event));
-    if (progress.broken) {
-      const { gap } = progress;
-      if (gap && event.revision === gap.expected && event.position !== undefined) {
-        // The revision that looked deleted is further down the log: nothing is missing, the rows' positions were changed.
-        progress.broken = { ...progress.broken, reason: 'revision-order', detail: movedDetail(gap.found, gap.position, gap.expected, event.position) };
-        progress.gap = undefined;
-      }
-      return asStored();
-    }
+    if (this.alreadyJudged(progress, event)) return asStored();
     const fail = (reason: ChainBreakReason, detail: string) => {
       progress.broken = { ok: false, stream: event.stream, revision: event.revision, reason, detail };
       return asStored();
     };
-    if (event.revision !== progress.nextRevision) {
-      if (event.revision > progress.nextRevision && event.position !== undefined) progress.gap = { expected: progress.nextRevision, found: event.revision, position: event.position };
-      const where = event.position === undefined ? '' : ` at position ${event.position}`;
-      return fail('revision-gap', `expected revision ${progress.nextRevision}, found ${event.revision}${where}: revision ${progress.nextRevision} was deleted, or renumbered`);
-    }
     // Read in revision order (one stream), a revision at a lower position than the one before it
     // was moved in the log: the chain holds, but every reader of the log (read models, the relay)
     // takes the events in the wrong order.
@@ -261,6 +254,54 @@ export class ChainVerifier {
     }
     progress.nextRevision += 1;
     return progress.prevHash;
+  }
+
+  /**
+   * An event that is stored but cannot be read back (its data or metadata is not a JSON object):
+   * its stream breaks there as `unreadable`. Taken in its place, it is neither a deleted revision
+   * of its stream nor, for what comes after it, a gap; the events after it are not judged.
+   */
+  addUnreadable(event: UnreadableEventLike): void {
+    const progress = this.progressOf(event.stream);
+    if (this.alreadyJudged(progress, event)) return;
+    progress.broken = { ok: false, stream: event.stream, revision: event.revision, reason: 'unreadable', detail: `the stored event at position ${event.position} cannot be read: ${event.reason}; it was edited outside the service` };
+  }
+
+  private progressOf(stream: string): StreamProgress {
+    let progress = this.streams.get(stream);
+    if (!progress) {
+      progress = { nextRevision: 0, prevHash: GENESIS_HASH, unchained: 0, hashed: 0 };
+      this.streams.set(stream, progress);
+    }
+    return progress;
+  }
+
+  /**
+   * What an event says before its own content is looked at: nothing in a stream already broken
+   * (except that a revision that looked deleted turns up further down the log: it was moved), and
+   * a revision out of turn breaks the stream. True when the event was judged so.
+   */
+  private alreadyJudged(progress: StreamProgress, event: { readonly stream: string; readonly revision: number; readonly position?: number }): boolean {
+    if (progress.broken) {
+      const { gap } = progress;
+      if (gap && event.revision === gap.expected && event.position !== undefined) {
+        // The revision that looked deleted is further down the log: nothing is missing, the rows' positions were changed.
+        progress.broken = { ...progress.broken, reason: 'revision-order', detail: movedDetail(gap.found, gap.position, gap.expected, event.position) };
+        progress.gap = undefined;
+      }
+      return true;
+    }
+    if (event.revision === progress.nextRevision) return false;
+    if (event.revision > progress.nextRevision && event.position !== undefined) progress.gap = { expected: progress.nextRevision, found: event.revision, position: event.position };
+    const where = event.position === undefined ? '' : ` at position ${event.position}`;
+    progress.broken = {
+      ok: false,
+      stream: event.stream,
+      revision: event.revision,
+      reason: 'revision-gap',
+      detail: `expected revision ${progress.nextRevision}, found ${event.revision}${where}: revision ${progress.nextRevision} was deleted, or renumbered`,
+    };
+    return true;
   }
 
   /**

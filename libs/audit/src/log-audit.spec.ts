@@ -211,6 +211,36 @@ describe('the log audit', () => {
     expect(auditLog(offsets([...deal, ...streams()]), KURRENTDB).logBreaks).toEqual([expect.objectContaining({ reason: 'version-missing' })]);
   });
 
+  it('takes an event that cannot be read, in its place, as its stream broken there: not as a deleted event, nor a missing process version', () => {
+    const definition = { id: 'standard', name: 'Standard' } as unknown as ProcessDefinition;
+    const process = chainNewEvents('sales-process-standard', 0, GENESIS_HASH, [{ type: 'ProcessVersionRecorded', data: { processId: 'standard', version: processVersionOf(definition), definition, source: 'standard.yaml' }, metadata: {} }]).events.map((event) => ({ ...event, stream: 'sales-process-standard', revision: 0 }));
+    const deal = chainNewEvents('opportunity-d', 0, GENESIS_HASH, [raw(0, 'OpportunityOpened', { processId: 'standard', processVersion: processVersionOf(definition) })]).events.map((event) => ({ ...event, stream: 'opportunity-d', revision: 0 }));
+    const log = dense([...process, ...deal, ...streams()]);
+    const kept = headOf(log, SQLITE);
+    /** The log as an auditor reads it when the event at `position` cannot be read (its data edited into something that is not JSON). */
+    const unreadableAt = (position: number, keptHead?: LogHead) => {
+      const auditor = new LogAuditor({ ...SQLITE, keptHead });
+      for (const event of log) {
+        if (event.position === position) auditor.addUnreadable({ stream: event.stream, revision: event.revision, position, reason: 'its data is not JSON' });
+        else auditor.add(event);
+      }
+      return auditor.report();
+    };
+    // An opportunity's event in the middle of its stream (opportunity-b revision 1).
+    const inStream = log.find((event) => event.stream === 'opportunity-b' && event.revision === 1)!.position;
+    expect(unreadableAt(inStream)).toMatchObject({
+      ok: false,
+      streams: 5,
+      eventsRead: log.length,
+      logBreaks: [],
+      broken: [{ stream: 'opportunity-b', revision: 1, reason: 'unreadable', detail: `the stored event at position ${inStream} cannot be read: its data is not JSON; it was edited outside the service` }],
+    });
+    // The process version an opportunity runs on: that stream's break, not a deletion nor a missing version.
+    expect(unreadableAt(1)).toMatchObject({ ok: false, logBreaks: [], broken: [{ stream: 'sales-process-standard', revision: 0, reason: 'unreadable' }] });
+    // A head kept over it is not reproduced: what the event held is unknown.
+    expect(unreadableAt(inStream, kept)).toMatchObject({ ok: false, keptHead: { reproduced: false }, logBreaks: [{ reason: 'head-mismatch', position: kept.position }] });
+  });
+
   it('lists at most MAX_LOG_BREAKS breaks and counts them all', () => {
     const log = dense(Array.from({ length: 3 * (MAX_LOG_BREAKS + 5) }, (_, index) => chained(`opportunity-${index}`, 1)[0]!));
     const audit = auditLog(log.filter((_, index) => index % 3 !== 1), SQLITE);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { PROCESS_VERSION_RECORDED } from '@stagecraft/sales-process';
-import { ChainVerifier, GENESIS_HASH, summarise, type LogVerdict } from './hash-chain';
+import { PROCESS_STREAM_PREFIX, PROCESS_VERSION_RECORDED } from '@stagecraft/sales-process';
+import { ChainVerifier, GENESIS_HASH, summarise, type LogVerdict, type UnreadableEventLike } from './hash-chain';
 import { versionNamedBy } from './opportunity-verification';
 import type { StoredEventLike } from './stored-event-like';
 
@@ -110,6 +110,8 @@ export class LogAuditor {
   private eventsRead = 0;
   /** `<processId>@<version>` of every process version recorded so far (a few per process). */
   private readonly recordedVersions = new Set<string>();
+  /** Processes whose stream holds an event that cannot be read: which versions it recorded is unknown. */
+  private readonly unreadableProcesses = new Set<string>();
 
   constructor(private readonly options: LogAuditOptions) {
     if (options.keptHead?.position !== 0) return;
@@ -118,6 +120,28 @@ export class LogAuditor {
   }
 
   add(event: StoredEventLike & { readonly position: number }): void {
+    this.takePosition(event);
+    this.checkProcessVersion(event);
+    if (event.metadata.hash === undefined) this.lastUnchainedPosition = event.position;
+    this.fold(event.position, this.chains.add(event));
+  }
+
+  /**
+   * An event stored at its position that cannot be read back: its stream breaks there
+   * (`unreadable`), and it is not taken for a deleted event, in its stream or in the log. What it
+   * recorded is unknown, so an opportunity naming a version of a process whose stream holds one is
+   * not called `version-missing` either: that stream's break says what happened.
+   */
+  addUnreadable(event: UnreadableEventLike): void {
+    this.takePosition(event);
+    if (event.stream.startsWith(PROCESS_STREAM_PREFIX)) this.unreadableProcesses.add(event.stream.slice(PROCESS_STREAM_PREFIX.length));
+    this.chains.addUnreadable(event);
+    // Whatever hash it had is unknown: the digest folds a mark of its own, so a kept head that
+    // covers it is not reproduced.
+    this.fold(event.position, createHash('sha256').update(`unreadable\n${event.stream}\n${event.revision}`).digest('hex'));
+  }
+
+  private takePosition(event: { readonly stream: string; readonly revision: number; readonly position: number }): void {
     const { position } = event;
     if (position <= this.lastPosition) {
       const detail =
@@ -137,9 +161,12 @@ export class LogAuditor {
       this.fail({ reason: 'head-mismatch', position: kept.position, detail: `there is no event at the kept head's position ${kept.position} any more: events up to it were deleted or renumbered` });
     }
     this.eventsRead += 1;
-    this.checkProcessVersion(event);
-    if (event.metadata.hash === undefined) this.lastUnchainedPosition = position;
-    this.digest = nextLogDigest(this.digest, position, this.chains.add(event));
+  }
+
+  /** Folds the event at `position` (standing for `eventHash`) into the digest, and compares it with the kept head there. */
+  private fold(position: number, eventHash: string): void {
+    const kept = this.options.keptHead;
+    this.digest = nextLogDigest(this.digest, position, eventHash);
     this.lastPosition = Math.max(this.lastPosition, position);
     if (kept && this.keptReproduced === undefined && position === kept.position) {
       this.keptReproduced = this.digest === kept.digest;
@@ -181,7 +208,7 @@ export class LogAuditor {
       return;
     }
     const version = versionNamedBy(event);
-    if (version === undefined || typeof processId !== 'string' || this.recordedVersions.has(`${processId}@${version}`)) return;
+    if (version === undefined || typeof processId !== 'string' || this.recordedVersions.has(`${processId}@${version}`) || this.unreadableProcesses.has(processId)) return;
     this.fail({
       reason: 'version-missing',
       position: event.position,

@@ -5,7 +5,8 @@ export interface ReadAllPagesOptions {
   readonly afterPosition?: number;
   readonly pageSize?: number;
   /**
-   * Read past an event that cannot be read (UnreadableEventError), telling this of it, instead of
+   * Read past an event that cannot be read (UnreadableEventError), telling this of it (after the
+   * events before it were yielded, so a reader in position order takes it in its place), instead of
    * stopping there: the events before it are read one at a time, and the reading goes on just
    * after it, so one altered row does not hide the rest of the log (an auditor's reading). Only
    * SQLite throws one (its rows are text), and its positions are whole numbers: "just after" is the
@@ -43,8 +44,9 @@ export async function* readAllPages(store: Pick<EventStore, 'readAll'>, options:
         continue;
       }
       const before = await readUpTo(store, seen, from, error.position);
-      options.onUnreadable(error);
+      // Told in its place in the log: after the events before it were taken.
       if (before.length > 0) yield before;
+      options.onUnreadable(error);
       seen = error.position;
       from = error.position + 1;
       continue;

@@ -96,7 +96,11 @@ async function verifyLog(store: EventStore, settings: Settings, keptHead: LogHea
   const auditor = new LogAuditor({ densePositions: settings.eventStoreUrl === undefined, keptHead });
   const progress = progressBar('verify', await store.headPosition(), 'positions');
   const unreadable: UnreadableEventError[] = [];
-  for await (const page of readAllPages(store, { pageSize: PAGE, onUnreadable: (error) => unreadable.push(error) })) {
+  const onUnreadable = (error: UnreadableEventError) => {
+    unreadable.push(error);
+    auditor.addUnreadable(error); // in its place: neither a deleted event nor a gap
+  };
+  for await (const page of readAllPages(store, { pageSize: PAGE, onUnreadable })) {
     for (const event of page) auditor.add(event);
     progress.update(page[page.length - 1]!.position);
   }
@@ -105,7 +109,7 @@ async function verifyLog(store: EventStore, settings: Settings, keptHead: LogHea
   const ok = report.ok && unreadable.length === 0;
   const unread = unreadable.map(({ stream, revision, position, reason }) => ({ stream, revision, position, reason }));
   if (options.json) console.log(JSON.stringify({ ...report, ok, unreadable: unread, keep: hasBreaks(report) || !ok ? null : formatLogHead(report.head) }, null, 2));
-  else console.log([...unread.map(({ stream, revision, position, reason }) => `BROKEN: ${stream} at revision ${revision} (position ${position}): the stored event cannot be read, ${reason}.`), describeLog(report)].join('\n'));
+  else console.log(describeLog(report)); // an unreadable event is its stream's break (`unreadable`)
   return ok ? EXIT.ok : EXIT.failed;
 }
 
