@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getSQLiteEventStore, SQLiteFileError, type EventStore } from '@stagecraft/event-store';
@@ -55,6 +56,31 @@ describe('one relay per state file', () => {
     relays.splice(relays.indexOf(first), 1);
     const third = relayOn(statePath);
     expect(() => third.start()).not.toThrow();
+  });
+
+  it('a lock that no relay made (a folder, a FIFO, other bytes; or such a thing beside it) is refused in one line naming it, and left where it is', () => {
+    const cases: [string, (lock: string) => void, string][] = [
+      ['a folder', (lock) => mkdirSync(lock), 'is a folder, not a file: move it away'],
+      ['a FIFO', (lock) => execFileSync('mkfifo', [lock]), 'is a FIFO, not a file: move it away'],
+      ['a folder as its -wal', (lock) => mkdirSync(`${lock}-wal`), `${'-wal'} is a folder, not a file: move it away`],
+      ['a FIFO as its -shm', (lock) => execFileSync('mkfifo', [`${lock}-shm`]), `${'-shm'} is a FIFO, not a file: move it away`],
+      ['other bytes', (lock) => writeFileSync(lock, 'not a database '.repeat(100)), 'is not a SQLite database (damaged, or another kind of file); no relay wrote it: once no relay publishes from'],
+    ];
+    for (const [what, make, reason] of cases) {
+      const statePath = join(dir, `${what.replace(/\W/g, '-')}.relay.db`);
+      const lock = `${statePath}.lock`;
+      make(lock);
+      let refusal: unknown;
+      try {
+        relayOn(statePath).start();
+      } catch (error) {
+        refusal = error;
+      }
+      expect([what, refusal]).toEqual([what, expect.any(SQLiteFileError)]);
+      expect([what, (refusal as Error).message]).toEqual([what, expect.stringContaining(`${lock} (RELAY_STATE_PATH) cannot be used as the relay's lock: `)]);
+      expect([what, (refusal as Error).message]).toEqual([what, expect.stringContaining(reason)]);
+      expect(existsSync(lock) || existsSync(`${lock}-wal`) || existsSync(`${lock}-shm`)).toBe(true);
+    }
   });
 
   it('lets relays on different files run side by side', () => {

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { ensureOwnerOnlyFile, SQLiteFileError } from '@stagecraft/event-store';
+import { ensureOwnerOnlyFile, specialKindOf, SQLiteFileError, sqliteFileProblem } from '@stagecraft/event-store';
 
 /** Held while a relay publishes from a state file; released by `release()` or by the process's end. */
 export interface RelayPublisherLock {
@@ -27,9 +27,21 @@ const isBusy = (error: unknown) => (error as { code?: unknown }).code === 'SQLIT
  */
 export function claimRelayPublishing(statePath: string, variable = 'RELAY_STATE_PATH'): RelayPublisherLock {
   const lockPath = `${statePath}.lock`;
+  const unusable = (reason: string) => new SQLiteFileError(lockPath, variable, `cannot be used as the relay's lock: ${reason}`);
+  // A folder, FIFO, socket or device where the lock or its -wal/-shm should be was made by no
+  // relay: named, and left where it is (SQLite would fail on it with a bare "unable to open").
+  for (const part of [lockPath, `${lockPath}-wal`, `${lockPath}-shm`]) {
+    const kind = specialKindOf(part);
+    if (kind !== undefined) throw unusable(`${part} is ${kind}, not a file: move it away (no relay made it)`);
+  }
   ensureOwnerOnlyFile(lockPath, variable);
-  // No busy wait: a lock that is held is held by a relay that runs, and waiting would not free it.
-  const db = new Database(lockPath, { timeout: 0 });
+  let db: Database.Database;
+  try {
+    // No busy wait: a lock that is held is held by a relay that runs, and waiting would not free it.
+    db = new Database(lockPath, { timeout: 0 });
+  } catch (error) {
+    throw unusable(sqliteFileProblem(error));
+  }
   const refuse = (holder: Holder | undefined): never => {
     db.close();
     const who =
@@ -50,7 +62,9 @@ export function claimRelayPublishing(statePath: string, variable = 'RELAY_STATE_
   } catch (error) {
     if (isBusy(error)) refuse(undefined);
     db.close();
-    throw new SQLiteFileError(lockPath, variable, `cannot be used as the relay's lock: ${(error as Error).message}`);
+    // Not a database: no relay wrote it, but one started before it was overwritten may still hold it.
+    const notOurs = (error as { code?: unknown }).code === 'SQLITE_NOTADB' ? `; no relay wrote it: once no relay publishes from ${statePath}, delete it` : '';
+    throw unusable(`${sqliteFileProblem(error)}${notOurs}`);
   }
   const holder = () => db.prepare<[], Holder & { claim: string }>('SELECT pid, host, since, claim FROM relay_publisher WHERE id = 1').get();
   const me = { pid: process.pid, host: hostname(), since: new Date().toISOString(), claim: randomUUID() };

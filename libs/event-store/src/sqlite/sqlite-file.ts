@@ -141,8 +141,8 @@ export function openSQLiteFile(path: string, options: OpenSQLiteFileOptions): Da
   }
 }
 
-/** What is at `path` when it is not a regular file (missing: undefined too). */
-function specialKindOf(path: string): string | undefined {
+/** What is at `path` when it is not a regular file ('a folder', 'a FIFO', …; missing: undefined too). */
+export function specialKindOf(path: string): string | undefined {
   let stats;
   try {
     stats = statSync(path);
