@@ -2,10 +2,12 @@ import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, rmS
 import { getSQLiteEventStore } from '@stagecraft/event-store';
 import { getSQLiteRelayStateStore } from '@stagecraft/relay';
 import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { freePort, runApiUntilExit, spawnApi, type ApiChildProcess } from './support/api-child-process';
-import { temporaryDirectory } from './support/api-test-app';
+import { ROOT, temporaryDirectory } from './support/api-test-app';
+import { childNodeArgs } from './support/child-entry';
 import { E2E_STORE, eventStoreEnv } from './support/e2e-store';
 import { itIf } from './support/skips';
 import { stagecraft } from './support/stagecraft-cli';
@@ -342,6 +344,38 @@ describe('start-up failures an operator fixes: one line, no stack trace', () => 
     const refused = await runApiUntilExit({ ...store, READ_MODELS_URL: `postgres://stagecraft:s3cretpw@127.0.0.1:${closed}/stagecraft` });
     expectOneLineFailure(refused, 'READ_MODELS_URL', 'cannot be used', 'ECONNREFUSED');
     expect(refused.output).not.toContain('s3cretpw');
+  });
+
+  onceOnSQLite('a SIGTERM during start-up ends it by the signal, without a stack trace, and drops the first admin key nobody saw', async () => {
+    const folder = join(dir.path, 'stopped-during-start-up');
+    const store = await eventStoreEnv(join(folder, 'events.db'));
+    const apiKeysFile = join(folder, 'api-keys.json');
+    // A read side that takes the connection and never answers: start-up waits on it, its end in our hands.
+    const connected: (() => void)[] = [];
+    const silent = createServer(() => connected.splice(0).forEach((resolve) => resolve()));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const waiting = new Promise<void>((resolve) => connected.push(resolve));
+      const child = spawn(process.execPath, childNodeArgs('apps/api/src/main'), {
+        cwd: ROOT,
+        env: { ...process.env, ...store, HOST: '127.0.0.1', PORT: String(await freePort()), AUTH: 'on', API_KEYS_FILE: apiKeysFile, READ_MODELS_URL: `postgres://stagecraft@127.0.0.1:${(silent.address() as { port: number }).port}/stagecraft` },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout!.on('data', (chunk) => (output += chunk));
+      child.stderr!.on('data', (chunk) => (output += chunk));
+      const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (code, signal) => resolve([code, signal])));
+      await waiting;
+      expect(existsSync(apiKeysFile)).toBe(true); // made before start-up reaches the read side, to be shown in the banner
+      child.kill('SIGTERM');
+      expect(await exited).toEqual([null, 'SIGTERM']);
+      expect(output).not.toMatch(STACK_LINE);
+      expect(output).not.toContain('Authorization: Bearer');
+      // Never shown, so never usable: the next start makes one and shows it.
+      expect(existsSync(apiKeysFile)).toBe(false);
+    } finally {
+      silent.close();
+    }
   });
 
   onceOnSQLite('PORT already taken', async () => {

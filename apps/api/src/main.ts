@@ -9,22 +9,45 @@ import { describeStartFailure, readSettings, settingWarnings, type Settings } fr
 
 let settings: Settings | undefined;
 let listening = 0;
+/** The first admin key made by this start, until the banner has shown it. */
+let unseenKey: string | undefined;
+/** A stop (SIGTERM, SIGINT) asked for before the banner: the start-up is abandoned. */
+let stoppedBy: NodeJS.Signals | undefined;
+
+/** A key nobody saw is useless: dropped, so the next start makes (and shows) a new one. */
+function dropUnseenKey(): void {
+  if (unseenKey !== undefined && settings) rmSync(settings.auth.apiKeysFile, { force: true });
+  unseenKey = undefined;
+}
+
+// Registered before Nest's shutdown hooks, so heard first. Nest closes what start-up opened (the
+// store under a start-up still running, which then fails on it) and ends the process by the same
+// signal; before its hooks are there, the default is done: the process ends by the signal.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    stoppedBy = signal;
+    dropUnseenKey();
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  });
+}
 
 async function main(): Promise<void> {
   settings = readSettings();
   // A variable a letter or two away from a setting's name: said at start-up, not ignored in silence.
   for (const warning of settingWarnings(process.env)) console.warn(`Warning: ${warning}`);
   const firstKey = ensureFirstAdminKey(settings, new Date());
+  unseenKey = firstKey;
   try {
     const app = await createApiApp({ settings });
     await app.listen({ port: settings.port, host: settings.host });
     // PORT=0 asks for any free port: the banner names the one given.
     listening = (app.getHttpServer().address() as AddressInfo | null)?.port ?? settings.port;
   } catch (error) {
-    // A key nobody saw is useless: drop it so the next start makes (and shows) a new one.
-    if (firstKey) rmSync(settings.auth.apiKeysFile, { force: true });
+    dropUnseenKey();
     throw error;
   }
+  // Stopped while listening began: the shutdown hooks are closing it; no banner, no key to show.
+  if (stoppedBy !== undefined) return;
   // An IPv6 address is written in brackets in a URL; 0.0.0.0 and :: listen everywhere, this machine included.
   const host = settings.host === '0.0.0.0' || settings.host === '::' ? 'localhost' : isIPv6(settings.host) ? `[${settings.host}]` : settings.host;
   const url = `http://${host}:${listening}`;
@@ -64,9 +87,16 @@ async function main(): Promise<void> {
     );
   }
   console.log(lines.join('\n'));
+  unseenKey = undefined; // shown
 }
 
 main().catch((error: unknown) => {
+  if (stoppedBy !== undefined) {
+    // What failed is what the stop closed under the start-up: not a fault to report. The shutdown
+    // hooks end the process by the signal once they are done.
+    console.error(`Stagecraft stopped during start-up (${stoppedBy}).`);
+    return;
+  }
   // A bad configuration is the operator's to fix: say which file, field and why, without a stack.
   const reason = describeStartFailure(error, settings);
   if (reason !== undefined) {
