@@ -767,6 +767,12 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
         expect(run.status).toBe(1);
         expect(run.stdout).toContain(`BROKEN: sales-process-standard at revision ${version.revision}: unreadable — the stored event at position ${version.position} cannot be read: its data is not JSON`);
         expect(run.stdout).not.toMatch(/version-missing|position-gap|deleted/);
+        // Its revision is what was edited (SQLite keeps 3.5 in an INTEGER column): named where it stands, never as revision "NaN".
+        const renumbered = tampered((db) => db.prepare('UPDATE events SET revision = 3.5 WHERE position = ?').run(at.position));
+        const whole = stagecraft(renumbered, 'verify', '--all');
+        expect(whole.stdout).toContain(`BROKEN: opportunity-${wonId} at revision 3: unreadable — the stored event at position ${at.position} cannot be read: its revision is not a whole number (3.5)`);
+        expect(stagecraft(renumbered, 'verify', wonId).stderr).toContain(`BROKEN: opportunity-${wonId} at position ${at.position} (its revision cannot be read): the stored event cannot be read, its revision is not a whole number (3.5).`);
+        expect(whole.stdout + stagecraft(renumbered, 'history', wonId).stderr).not.toMatch(/NaN|revision-gap/);
       }, 300_000); // 28 CLI runs and 7 API starts: past 60 s on a loaded machine (not a timing assertion)
 
       onSQLite('an event written at position 0 or below, where no append writes: read and reported, and the kept head no longer holds', () => {

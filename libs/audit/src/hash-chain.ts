@@ -263,8 +263,10 @@ export class ChainVerifier {
    */
   addUnreadable(event: UnreadableEventLike): void {
     const progress = this.progressOf(event.stream);
-    if (this.alreadyJudged(progress, event)) return;
-    progress.broken = { ok: false, stream: event.stream, revision: event.revision, reason: 'unreadable', detail: `the stored event at position ${event.position} cannot be read: ${event.reason}; it was edited outside the service` };
+    // Its revision itself may be what cannot be read (2.5, a text): then it stands where it is found.
+    const revision = Number.isSafeInteger(event.revision) ? event.revision : progress.nextRevision;
+    if (this.alreadyJudged(progress, { ...event, revision })) return;
+    progress.broken = { ok: false, stream: event.stream, revision, reason: 'unreadable', detail: `the stored event at position ${event.position} cannot be read: ${event.reason}; it was edited outside the service` };
   }
 
   private progressOf(stream: string): StreamProgress {

@@ -237,6 +237,13 @@ describe('the log audit', () => {
     });
     // The process version an opportunity runs on: that stream's break, not a deletion nor a missing version.
     expect(unreadableAt(1)).toMatchObject({ ok: false, logBreaks: [], broken: [{ stream: 'sales-process-standard', revision: 0, reason: 'unreadable' }] });
+    // Its revision is what cannot be read (SQLite keeps 2.5 in an INTEGER column): broken where it stands, not a revision "NaN".
+    const auditor = new LogAuditor(SQLITE);
+    for (const event of log) {
+      if (event.position === inStream) auditor.addUnreadable({ stream: event.stream, revision: Number.NaN, position: inStream, reason: 'its revision is not a whole number (2.5)' });
+      else auditor.add(event);
+    }
+    expect(auditor.report()).toMatchObject({ logBreaks: [], broken: [{ stream: 'opportunity-b', revision: 1, reason: 'unreadable', detail: `the stored event at position ${inStream} cannot be read: its revision is not a whole number (2.5); it was edited outside the service` }] });
     // A head kept over it is not reproduced: what the event held is unknown.
     expect(unreadableAt(inStream, kept)).toMatchObject({ ok: false, keptHead: { reproduced: false }, logBreaks: [{ reason: 'head-mismatch', position: kept.position }] });
   });

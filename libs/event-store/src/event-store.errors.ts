@@ -163,6 +163,10 @@ export function isDiskFullError(error: unknown): boolean {
  * outside the service holds one (every append writes JSON); named by stream, revision and
  * position, so an auditor knows where to look, rather than a bare parser message.
  */
+function unreadableWhere(revision: number, position: number): string {
+  return Number.isSafeInteger(revision) ? `revision ${revision} (position ${position})` : `position ${position} (its revision cannot be read)`;
+}
+
 export class UnreadableEventError extends Error {
   readonly code = 'EVENT_STORE.UNREADABLE_EVENT';
 
@@ -172,7 +176,13 @@ export class UnreadableEventError extends Error {
     readonly position: number,
     readonly reason: string,
   ) {
-    super(`The event at revision ${revision} of ${stream} (position ${position}) cannot be read: ${reason}; the log was altered outside Stagecraft`);
+    const which = Number.isSafeInteger(revision) ? `revision ${revision} of ${stream} (position ${position})` : `position ${position} of ${stream} (its revision cannot be read)`;
+    super(`The event at ${which} cannot be read: ${reason}; the log was altered outside Stagecraft`);
     this.name = 'UnreadableEventError';
+  }
+
+  /** "revision 2 (position 7)", or the position alone when the revision is what cannot be read (NaN). */
+  get where(): string {
+    return unreadableWhere(this.revision, this.position);
   }
 }

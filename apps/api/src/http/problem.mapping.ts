@@ -120,7 +120,7 @@ export function toProblem(error: unknown): ApiProblem {
     // A row whose data is not JSON: the same matter as a stream that does not replay, at a known place.
     return new ApiProblem(
       'EVENT_STORE.STREAM_UNREADABLE',
-      `The stored events of this opportunity cannot be read: at revision ${error.revision} (position ${error.position}), ${error.reason}. The log was altered outside Stagecraft; \`npx stagecraft verify --all\` lists every such event.`,
+      `The stored events of this opportunity cannot be read: at ${error.where}, ${error.reason}. The log was altered outside Stagecraft; \`npx stagecraft verify --all\` lists every such event.`,
       { revision: error.revision, position: error.position },
     );
   }

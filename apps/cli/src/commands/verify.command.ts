@@ -78,7 +78,7 @@ async function readStreamOrFail(store: EventStore, settings: Settings, stream: s
     events = await store.readStream(stream);
   } catch (error) {
     if (error instanceof StreamDeletedError) throw new CliError(`BROKEN: ${stream} was deleted from ${where} (a tombstone): its events can no longer be read.`, EXIT.failed);
-    if (error instanceof UnreadableEventError) throw new CliError(`BROKEN: ${error.stream} at revision ${error.revision} (position ${error.position}): the stored event cannot be read, ${error.reason}.`, EXIT.failed);
+    if (error instanceof UnreadableEventError) throw new CliError(`BROKEN: ${error.stream} at ${error.where}: the stored event cannot be read, ${error.reason}.`, EXIT.failed);
     throw error;
   }
   if (events.length === 0) throw new CliError(`There is no stream ${stream} in ${where}: never written, or deleted.`, EXIT.failed);
