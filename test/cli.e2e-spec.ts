@@ -775,6 +775,20 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
         expect(whole.stdout + stagecraft(renumbered, 'history', wonId).stderr).not.toMatch(/NaN|revision-gap/);
       }, 300_000); // 28 CLI runs and 7 API starts: past 60 s on a loaded machine (not a timing assertion)
 
+      onSQLite("history on an event whose business time was edited shows today's state as the API does, and prints no \"undefined\"", async () => {
+        const moved = (await readAllEvents(source)).find((event) => event.stream === `opportunity-${wonId}` && event.type === 'StageChanged')!;
+        for (const occurredAt of ['json_remove(data, \'$.occurredAt\')', 'json_set(data, \'$.occurredAt\', \'garbage\')']) {
+          const env = tampered((db) => db.prepare(`UPDATE events SET data = ${occurredAt} WHERE position = ?`).run(moved.position));
+          const run = stagecraft(env, 'history', wonId);
+          expect([occurredAt, run.status]).toEqual([occurredAt, 0]);
+          // The deal was won after that move: an as-of fold stopping at it would call it open in New.
+          expect(run.stdout).toContain('won in Negotiation at 2026-01-08T09:00:00.000Z');
+          expect(run.stdout).not.toMatch(/undefined|NaN|after {2}in/);
+          expect(JSON.parse(stagecraft(env, 'history', wonId, '--json').stdout).state).toMatchObject({ status: 'won' });
+          expect(stagecraft(env, 'verify', wonId).status).toBe(1); // and verify says the event was edited
+        }
+      });
+
       onSQLite('an event written at position 0 or below, where no append writes: read and reported, and the kept head no longer holds', () => {
         const kept = keepOf(stagecraft(tampered(() => undefined), 'verify', '--all').stdout);
         for (const position of [0, -1]) {

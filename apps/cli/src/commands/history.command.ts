@@ -1,5 +1,5 @@
-import { foldAsOf, timelineOf, type AsOfAxis, type TimelineStep } from '@stagecraft/audit';
-import { parseInstant, toOpportunityStreamId, type OpportunityState } from '@stagecraft/opportunity';
+import { foldAsOf, timelineOf, toOpportunityEvent, type AsOfAxis, type TimelineStep } from '@stagecraft/audit';
+import { foldOpportunity, parseInstant, toOpportunityStreamId, type OpportunityState } from '@stagecraft/opportunity';
 import type { Settings } from '@stagecraft/config';
 import { CliError, EXIT } from '../cli.errors';
 import { openExistingStore } from '../io/event-store';
@@ -39,7 +39,9 @@ export async function showHistory(settings: Settings, givenId: string, options: 
     const { state, revision } = asOf === undefined ? { state: undefined, revision: events[events.length - 1]!.revision } : foldAsOf(events, asOf, options.axis);
     const included = asOf === undefined ? events : events.filter((event) => revision !== null && event.revision <= revision);
     const steps = timelineOf(included, resolve);
-    const current = state ?? foldAsOf(events, Number.MAX_SAFE_INTEGER, 'occurredAt').state;
+    // Today's state folds every event, as the API's GET /opportunities/:id does: an as-of fold stops
+    // at an event without a readable business time (an edited log), and would show an earlier state.
+    const current = state ?? foldOpportunity(events.map(toOpportunityEvent));
 
     if (options.json) {
       console.log(
@@ -88,9 +90,11 @@ function formatStep(step: TimelineStep): string {
       : step.kind === 'migrated'
         ? `migrated ${step.fromVersion} → ${step.processVersion}: ${name(step.stageBefore, step.stageBeforeName)} → ${name(step.stageAfter, step.stageAfterName)}`
         : `${name(step.stageBefore, step.stageBeforeName)} → ${name(step.stageAfter, step.stageAfterName)}${step.direction ? ` (${step.direction})` : ''}`;
-  const spent = step.secondsInStageLeft === null ? '' : `  after ${duration(step.secondsInStageLeft)} in ${name(step.stageBefore, step.stageBeforeName)}`;
+  // An event whose business time was edited away or into something that is no instant (verify says so): shown as such.
+  const spent = step.secondsInStageLeft === null || !Number.isFinite(step.secondsInStageLeft) ? '' : `  after ${duration(step.secondsInStageLeft)} in ${name(step.stageBefore, step.stageBeforeName)}`;
   const by = step.actor ? `  by ${step.actor}${step.onBehalfOf ? ` for ${step.onBehalfOf}` : ''}` : '';
-  const lines = [`${step.occurredAt}  ${move}${spent}${by}  [rev ${step.revision}]`];
+  const when = typeof step.occurredAt === 'string' ? step.occurredAt : '(no business time)';
+  const lines = [`${when}  ${move}${spent}${by}  [rev ${step.revision}]`];
   if (step.reason) lines.push(`    reason: ${step.reason}`);
   if (step.nextSteps) lines.push(`    next steps: ${step.nextSteps}`);
   for (const evidence of step.criteriaMet) {
