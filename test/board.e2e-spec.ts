@@ -349,6 +349,66 @@ describe('the board in a real browser (end to end)', () => {
     await page.waitForFunction(() => Number(document.getElementById('columns')?.dataset.renders ?? 0) > 0);
   });
 
+  describe('"Show more", in a tab of its own', () => {
+    /**
+     * A tab signed in on the standard board whose plain question is capped down to 1 card a column,
+     * Won and Lost too (a larger one let through); `asked` lists each pipeline question it sent.
+     */
+    const cappedTab = async () => {
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      tab.setDefaultTimeout(10_000);
+      await withoutLiveRefresh(tab);
+      const asked: URLSearchParams[] = [];
+      await tab.route(/\/pipeline\?/, (route) => {
+        const url = new URL(route.request().url());
+        asked.push(new URLSearchParams(url.search));
+        if (url.searchParams.get('cardsPerColumn') === '100') url.searchParams.set('cardsPerColumn', '1');
+        if (!url.searchParams.has('closedLimit')) url.searchParams.set('closedLimit', '1');
+        return route.continue({ url: url.toString() });
+      });
+      await tab.goto(`${api.baseUrl}/board?process=standard`);
+      await tab.fill('#credentials', api.keys[TEST_SERVICE]!);
+      await tab.click('#login-form button[type=submit]');
+      await tab.waitForSelector('[data-column] .show-more');
+      return { tab, asked };
+    };
+    const tabRenders = (tab: Page) => tab.$eval('#columns', (element) => Number((element as HTMLElement).dataset.renders ?? 0));
+    const drawnAfter = (tab: Page, count: number) => tab.waitForFunction((after) => Number(document.getElementById('columns')?.dataset.renders ?? 0) > after, count);
+    const showMoreOf = async (tab: Page, key: string) => {
+      const rendered = await tabRenders(tab);
+      await tab.click(`[data-column="${key}"] .show-more`);
+      await drawnAfter(tab, rendered);
+    };
+
+    it('is for the board it was asked on: another team or process is asked for its first cards again, and offers "Show more" again', async () => {
+      const { tab, asked } = await cappedTab();
+      try {
+        const key = await tab.$eval('[data-column]:has(.show-more)', (element) => (element as HTMLElement).dataset.column!);
+        await showMoreOf(tab, key);
+        expect(asked.at(-1)!.get('cardsPerColumn')).toBe('1000');
+        // Another team: its board's first cards only.
+        let rendered = await tabRenders(tab);
+        await tab.selectOption('#team', 'direct');
+        await drawnAfter(tab, rendered);
+        expect([asked.at(-1)!.get('teamId'), asked.at(-1)!.get('cardsPerColumn'), asked.at(-1)!.get('closedLimit')]).toEqual(['direct', '100', null]);
+        // All teams again, shown more of, then another process: its first cards only.
+        rendered = await tabRenders(tab);
+        await tab.selectOption('#team', '');
+        await drawnAfter(tab, rendered);
+        expect(asked.at(-1)!.get('cardsPerColumn')).toBe('100');
+        await tab.waitForSelector(`[data-column="${key}"] .show-more`);
+        await showMoreOf(tab, key);
+        expect(asked.at(-1)!.get('cardsPerColumn')).toBe('1000');
+        rendered = await tabRenders(tab);
+        await tab.selectOption('#process', 'inside-sales');
+        await drawnAfter(tab, rendered);
+        expect([asked.at(-1)!.get('processId'), asked.at(-1)!.get('cardsPerColumn')]).toEqual(['inside-sales', '100']);
+      } finally {
+        await tab.close();
+      }
+    });
+  });
+
   it('shows the deals closed in the last 30 days as cards in Won and Lost, exactly as GET /pipeline?closed=won,lost lists them', async () => {
     const answer = await pipeline(caller.lastPosition());
     const standard = answer.processes.find((process) => process.processId === 'standard')!;

@@ -42,7 +42,7 @@ const state = {
   renders: 0,
   /** The columns were loaded with SEARCHED_CARDS_PER_COLUMN (a search, filter or sort was on, or the rep asked for more). */
   loadedForSearch: false,
-  /** The rep asked for more cards of a capped column ("Show more"): every load of this board asks for the API's most. */
+  /** The rep asked for more cards of a capped column ("Show more"): every load of this board (this process and team) asks for the API's most. */
   showMore: false,
   /** Process versions other than the current one (their stages and moves), by process and version: a card is named and offered moves by its own version. */
   versions: new Map<string, Map<string, VersionDetail>>(),
@@ -86,6 +86,7 @@ async function start(): Promise<void> {
   byId<HTMLSelectElement>('team').addEventListener('change', (event) => {
     clearStatus();
     state.teamId = (event.target as HTMLSelectElement).value;
+    state.showMore = false; // another board: its columns are capped again until the rep asks for more of them
     void refresh();
   });
   byId('new-deal').addEventListener('click', () => void guarded(() => newDeal()));
@@ -264,6 +265,8 @@ function selectableTeams(definition: ProcessDetail['definition']): { teams: stri
 
 async function selectProcess(processId: string): Promise<void> {
   await guarded(async () => {
+    // Another process is another board: "Show more" of the last one does not carry over.
+    if (state.detail?.id !== processId) state.showMore = false;
     state.processId = processId;
     const detail = await api.get<ProcessDetail>(`/processes/${encodeURIComponent(processId)}`);
     state.detail = detail;
