@@ -407,6 +407,45 @@ describe('the board in a real browser (end to end)', () => {
         await tab.close();
       }
     });
+
+    it('a "Show more" whose answer a later load overtook moves no focus: the keyboard user stays where the later one put them', async () => {
+      const { tab } = await cappedTab();
+      try {
+        const capped = await tab.$$eval('[data-column]:has(.show-more)', (columns) => columns.map((element) => (element as HTMLElement).dataset.column!));
+        expect(capped.length).toBeGreaterThan(1);
+        const [first, second] = capped as [string, string];
+        // The first "Show more"'s question is held on the way; the second's goes through and is drawn.
+        let arrived!: () => void;
+        const held = new Promise<void>((resolve) => (arrived = resolve));
+        let release!: () => void;
+        const released = new Promise<void>((resolve) => (release = resolve));
+        let larger = 0;
+        await tab.route(/\/pipeline\?.*cardsPerColumn=1000/, async (route) => {
+          larger += 1;
+          if (larger > 1) return route.fallback();
+          arrived();
+          await released;
+          return route.fallback();
+        });
+        await tab.focus(`[data-column="${first}"] .show-more`);
+        await tab.keyboard.press('Enter');
+        await held;
+        await tab.focus(`[data-column="${second}"] .show-more`);
+        const rendered = await tabRenders(tab);
+        await tab.keyboard.press('Enter');
+        await drawnAfter(tab, rendered);
+        const focused = () => tab.evaluate(() => document.activeElement?.closest<HTMLElement>('[data-column]')?.dataset.column ?? null);
+        await tab.waitForFunction((key) => document.activeElement?.closest<HTMLElement>('[data-column]')?.dataset.column === key, second);
+        // The first's answer comes: not drawn (a later load was), and the focus is left where it is.
+        const answered = tab.waitForEvent('requestfinished', (request) => request.url().includes('cardsPerColumn=1000'));
+        release();
+        await answered;
+        await tab.evaluate(() => new Promise((resolve) => setTimeout(resolve, 200)));
+        expect(await focused()).toBe(second);
+      } finally {
+        await tab.close();
+      }
+    });
   });
 
   it('shows the deals closed in the last 30 days as cards in Won and Lost, exactly as GET /pipeline?closed=won,lost lists them', async () => {

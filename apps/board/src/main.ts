@@ -206,7 +206,7 @@ function refusalText(error: ApiError, definition = state.detail?.definition ?? n
 }
 
 /** Runs a load; anything refused is said (a refused key was offered sign-in as it came: keyRefused). */
-async function guarded(work: () => Promise<void>): Promise<void> {
+async function guarded(work: () => Promise<unknown>): Promise<void> {
   try {
     await work();
   } catch (error) {
@@ -307,7 +307,8 @@ let drawnPipeline = '';
  */
 let boardLoads = 0;
 
-async function loadBoard(options: { onlyIfChanged?: boolean } = {}): Promise<void> {
+/** Resolves true when this load's answer is the one drawn, false when it was not (overtaken, unchanged, or the rep busy). */
+async function loadBoard(options: { onlyIfChanged?: boolean } = {}): Promise<boolean> {
   const load = options.onlyIfChanged ? boardLoads : ++boardLoads;
   const definition = state.detail!.definition;
   // Won and Lost: the deals closed in the API's default period (the last 30 days up to now).
@@ -322,19 +323,20 @@ async function loadBoard(options: { onlyIfChanged?: boolean } = {}): Promise<voi
     closed: 'won,lost',
     closedLimit: forSearch ? SEARCHED_CLOSED_PER_COLUMN : undefined,
   });
-  if (load !== boardLoads || state.detail?.definition !== definition) return; // a later load, or another process chosen meanwhile
+  if (load !== boardLoads || state.detail?.definition !== definition) return false; // a later load, or another process chosen meanwhile
   // A live refresh answered while the rep started something (a drag, a dialog): drawn at the next look.
-  if (options.onlyIfChanged && busy()) return;
+  if (options.onlyIfChanged && busy()) return false;
   // The closed sections' period ends now, so it differs in every answer: what is drawn is compared without it,
   // but with the rep's day: past their midnight the same answer draws other Overdue marks and another period.
   const text = JSON.stringify({ ...pipeline, closed: undefined, today: localDay(new Date()) });
-  if (options.onlyIfChanged && text === drawnPipeline) return;
+  if (options.onlyIfChanged && text === drawnPipeline) return false;
   drawnPipeline = text;
   const columns = boardColumns(definition, pipeline, new Date());
   await loadVersionMoves(columns);
-  if (load !== boardLoads || state.detail?.definition !== definition) return;
+  if (load !== boardLoads || state.detail?.definition !== definition) return false;
   state.columns = columns;
   drawBoard();
+  return true;
 }
 
 /**
@@ -451,7 +453,9 @@ async function showMore(key: string): Promise<void> {
   clearStatus();
   const before = state.columns.find((column) => column.key === key)?.cards.length ?? 0;
   state.showMore = true;
-  await loadBoard();
+  // Overtaken by a later load (another Show more, a move, another team), its answer is not drawn:
+  // the index is of a board this load did not draw, and the focus stays where the later one leaves it.
+  if (!(await loadBoard())) return;
   // The keyboard user goes on from the first card newly shown (the button is gone), not from the top of the page.
   byId('columns').querySelectorAll<HTMLElement>(`[data-column="${CSS.escape(key)}"] .card-title`)[before]?.focus();
 }
