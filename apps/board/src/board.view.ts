@@ -94,6 +94,11 @@ function showMoreButton(column: BoardColumn, showMore: (columnKey: string) => vo
   return button;
 }
 
+/** The mark of an open deal whose expected close day has passed: the same on its card and in its panel. */
+export function overdueMark(): HTMLElement {
+  return h('span', { class: 'overdue-mark', 'data-figure': 'overdue', title: 'The expected close date has passed' }, 'Overdue');
+}
+
 const targetKey = (target: MoveTarget): string => (target.kind === 'stage' ? target.stageId : target.kind);
 
 // The card being dragged, between its dragstart and dragend.
@@ -170,7 +175,7 @@ function cardElement(card: BoardCard, actions: BoardActions): HTMLElement {
               {},
               h('time', { 'data-figure': 'expected-close', datetime: card.expectedCloseDate }, formatCalendarDay(card.expectedCloseDate)),
               // Past and still open: the date needs moving, or the deal closing.
-              card.overdue ? h('span', { class: 'overdue-mark', 'data-figure': 'overdue', title: 'The expected close date has passed' }, 'Overdue') : null,
+              card.overdue ? overdueMark() : null,
             ),
           ),
       // "met/total" of its current stage, as the pipeline answer carries it: drawn with the card (no

@@ -1,6 +1,7 @@
 import { ApiError, outcomeUnknown, resending, type ApiClient } from './api.client';
 import type { HistoryAnswer, OpportunityView, ProcessDetail } from '@stagecraft/contracts';
 import { cardAsRead, overdue, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
+import { overdueMark } from './board.view';
 import { byId, evidenceNotes, focusKeeper, h } from './dom';
 import { formatCalendarDay, formatDate, formatDealAmount, formatInstant, localDay } from './format';
 import { allowedTargets, inWords, moveChoices, type VersionDetail } from './moves.model';
@@ -248,7 +249,7 @@ function expectedClose(opportunity: OpportunityView): HTMLElement {
       'dd',
       { 'data-field': 'expectedCloseDate' },
       day ? h('time', { datetime: day }, formatCalendarDay(day)) : 'not set',
-      late ? h('span', { class: 'overdue-mark', 'data-figure': 'overdue', title: 'The expected close date has passed' }, 'Overdue') : null,
+      late ? overdueMark() : null,
     ),
   );
 }
