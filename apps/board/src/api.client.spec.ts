@@ -37,4 +37,16 @@ describe('an action sent again (resending)', () => {
     const turnedAway = await send({ met: true }, new ApiError({ status: 401, code: 'AUTH.UNAUTHENTICATED' }));
     expect(await send({ met: true })).not.toBe(turnedAway);
   });
+
+  it('is pending while its last try\'s outcome is unknown, through a retry turned away, and no longer once answered', async () => {
+    const resend = resending();
+    const send = sendWith(resend);
+    expect(resend.pending).toBe(false);
+    await send({ stage: 'won' }, noAnswer);
+    expect(resend.pending).toBe(true);
+    await send({ stage: 'won' }, new ApiError({ status: 429, code: 'RATE_LIMITED' }));
+    expect(resend.pending).toBe(true);
+    await send({ stage: 'won' }, refused);
+    expect(resend.pending).toBe(false);
+  });
 });

@@ -86,9 +86,9 @@ export function newIdempotencyKey(): string {
  * a new key. A retry turned away before the API looked at it (turnedAway) leaves the earlier try as
  * unknown as it was: sent again once signed in, it still goes under its key.
  */
-export function resending(): <T>(request: unknown, send: (idempotencyKey: string) => Promise<T>) => Promise<T> {
+export function resending(): Resend {
   let last: { readonly request: string; readonly key: string; unknown: boolean } | undefined;
-  return async (request, send) => {
+  const resend = async <T>(request: unknown, send: (idempotencyKey: string) => Promise<T>): Promise<T> => {
     const text = JSON.stringify(request);
     const attempt = last?.unknown === true && last.request === text ? last : { request: text, key: newIdempotencyKey(), unknown: false };
     last = attempt;
@@ -101,6 +101,13 @@ export function resending(): <T>(request: unknown, send: (idempotencyKey: string
       throw error;
     }
   };
+  return Object.defineProperty(resend, 'pending', { get: () => last?.unknown === true }) as Resend;
+}
+
+/** An action sent through resending: `pending` while its last try's outcome is unknown (the next try goes under its key). */
+export interface Resend {
+  <T>(request: unknown, send: (idempotencyKey: string) => Promise<T>): Promise<T>;
+  readonly pending: boolean;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { ApiClient, ApiError, newIdempotencyKey, outcomeUnknown, turnedAway } from './api.client';
+import { ApiClient, ApiError, outcomeUnknown, resending, type Resend } from './api.client';
 import type { CallerAnswer, FunnelResult, OpportunityView, PipelineResult, ProcessDetail, ProcessList, StageDurationsResult, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
 import { boardColumns, CARDS_PER_COLUMN, moveCommand, SEARCHED_CARDS_PER_COLUMN, SEARCHED_CLOSED_PER_COLUMN, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
 import { filterColumns, filtering, filtersFrom, ownersOf, writeFilters } from './board-filters.model';
@@ -117,7 +117,7 @@ function signOut(message = 'Signed out.'): void {
   drawnPipeline = '';
   boardLoads += 1; // an answer still on its way for the last key is not drawn
   session += 1; // nor said: a command or save still under way for the last key ends silently
-  unanswered.clear();
+  resendsByCard.clear();
   unsentClosings.clear();
   forgetDrafts();
   forgetEvidenceNotes();
@@ -517,8 +517,12 @@ async function editDeal(card: BoardCard, opportunity: OpportunityView): Promise<
 /** A win or loss the rep wrote that could not be sent (the server unreachable), by deal and outcome: offered again, not typed twice. */
 const unsentClosings = new Map<string, ClosingAnswer>();
 
-/** A command sent for a card whose outcome is unknown (no answer, a 5xx), by card: sent again as it stands, it goes under the same key, so it is recorded once. */
-const unanswered = new Map<string, { readonly request: string; readonly key: string }>();
+/**
+ * The moves of a card whose last try's outcome is unknown (no answer, a 5xx), by card: sent again as
+ * it stands, it goes under the same key, so it is recorded once (resending's rule, as a tick's or a
+ * save's). Dropped once an answer settles it.
+ */
+const resendsByCard = new Map<string, Resend>();
 /** Cards with a move, win, loss or reopening under way: on a slow network nothing shows it yet, and a second one must not be sent meanwhile. */
 const moving = new Set<string>();
 
@@ -553,22 +557,22 @@ async function move(card: BoardCard, target: MoveTarget, expectedRevision?: numb
   const body = expectedRevision === undefined ? command.body : { ...command.body, expectedRevision };
   const done =
     target.kind === 'won' ? `“${card.title}” marked as won.` : target.kind === 'lost' ? `“${card.title}” marked as lost.` : card.status === 'open' ? `“${card.title}” moved to ${target.name}.` : `“${card.title}” reopened in ${target.name}.`;
-  const request = JSON.stringify([path, body]);
-  const previous = unanswered.get(card.id);
-  const key = previous?.request === request ? previous.key : newIdempotencyKey();
+  const resend = resendsByCard.get(card.id) ?? resending();
+  resendsByCard.set(card.id, resend);
   moving.add(card.id);
   try {
-    const answer = await api.command(path, body, key).finally(() => moving.delete(card.id));
+    const answer = await resend([path, body], (key) => api.command(path, body, key)).finally(() => {
+      moving.delete(card.id);
+      if (!resend.pending && resendsByCard.get(card.id) === resend) resendsByCard.delete(card.id);
+    });
     if (since !== session) return; // signed out meanwhile
-    unanswered.delete(card.id);
     state.position = answer.position;
     unsentClosings.delete(unsentKey);
     announce(done);
   } catch (error) {
     if (since !== session) return; // signed out meanwhile: nothing of it is kept or said
     if (!(error instanceof ApiError) || outcomeUnknown(error)) {
-      // Not sent, or not answered: kept in unsentClosings, the next try starts from it, under the same key.
-      unanswered.set(card.id, { request, key });
+      // Not sent, or not answered: kept in unsentClosings, the next try starts from it, under the same key (resendsByCard).
       throw error;
     }
     if (error.status === 401) {
@@ -577,8 +581,6 @@ async function move(card: BoardCard, target: MoveTarget, expectedRevision?: numb
       announce(`“${card.title}” was not sent: this key is no longer accepted. Sign in again, then send it again.`, 'error');
       return;
     }
-    // Turned away before it was looked at (a role or team refused, too many requests): an earlier try still unknown keeps its key.
-    if (!turnedAway(error)) unanswered.delete(card.id);
     // Changed by someone else meanwhile: nothing was recorded, and what the rep wrote on the win or loss is offered again.
     if (error.status !== 409) unsentClosings.delete(unsentKey);
     if (error.problem.code === 'OPPORTUNITY.EXIT_CRITERIA_UNMET') {
