@@ -1599,6 +1599,40 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('"Sign out instead" while the key given to sign in again is being checked: the signed-out page shows no caller and keeps no key, whatever /me answers', async () => {
+      for (const answer of ['accepted', 'unavailable'] as const) {
+        const tab = await repTab();
+        try {
+          await revokeRepKey(tab);
+          await tab.selectOption('#team', ''); // a load, refused: sign-in is offered
+          await tab.waitForSelector('#sign-in-again[open] #sign-in-again-credentials');
+          // The check of the key given (GET /me) is held on the way while the rep signs out instead.
+          let arrived!: () => void;
+          const held = new Promise<void>((resolve) => (arrived = resolve));
+          let release!: () => void;
+          const released = new Promise<void>((resolve) => (release = resolve));
+          await tab.route(/\/me$/, async (route) => {
+            arrived();
+            await released;
+            if (answer === 'accepted') return route.fallback();
+            return route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ status: 503, code: 'HTTP.503' }) });
+          });
+          await signInAgain(tab, api.keys[TEST_SERVICE]!);
+          await held;
+          await tab.click('#sign-in-again button[type=button]');
+          await tab.waitForSelector('#login-form #credentials');
+          expect(await tab.textContent('#login-error')).toContain('Signed out');
+          const checked = tab.waitForResponse(/\/me$/);
+          release();
+          await checked;
+          await tab.evaluate(() => new Promise((resolve) => setTimeout(resolve, 200)));
+          expect([answer, await tab.textContent('#who'), await tab.evaluate(() => sessionStorage.getItem('stagecraft.board.credentials')), await tab.isHidden('#app')]).toEqual([answer, '', null, true]);
+        } finally {
+          await tab.close();
+        }
+      }
+    });
+
     it('"Sign in again" stays through Escape pressed again and again, with what the rep typed in it: only signing in or out closes it', async () => {
       const tab = await repTab();
       try {

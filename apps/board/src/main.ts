@@ -147,16 +147,21 @@ function keyRefused(): void {
   }
   offerSignInAgain({
     accept: async (credentials) => {
+      const since = session;
       const before = sessionStorage.getItem(CREDENTIALS);
       sessionStorage.setItem(CREDENTIALS, credentials);
       try {
         const caller = await api.get<CallerAnswer>('/me');
+        // Signed out ("Sign out instead") while /me was on its way: the signed-out page gets no caller.
+        if (since !== session) return null;
         state.caller = caller;
         showCaller(caller);
         showView();
         announce('Signed in again. Send again what was refused.');
         return null;
       } catch (error) {
+        // Nor, signed out meanwhile, the refused key back in this tab's storage.
+        if (since !== session) return null;
         if (before !== null) sessionStorage.setItem(CREDENTIALS, before);
         return error instanceof ApiError && error.status === 401 ? 'This key or token was not accepted either. Enter another.' : error instanceof ApiError ? refusalText(error) : String(error);
       }

@@ -61,6 +61,7 @@ export function offerSignInAgain(actions: SignInAgain): void {
     void actions
       .accept(value)
       .then((refused) => {
+        if (outcome === 'leaving') return; // the rep chose to sign out while it was checked
         if (refused === null) {
           outcome = 'signed-in';
           dialog.close();
