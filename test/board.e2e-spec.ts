@@ -1199,7 +1199,7 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
-    it('on a slow network, a panel closed before its deal was read does not rename the next deal\'s panel when its answer comes', async () => {
+    it('on a slow network, a panel closed before its deal was read does not rename the next deal\'s panel when its answer comes, nor read its timeline', async () => {
       const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       tab.setDefaultTimeout(10_000);
       try {
@@ -1215,11 +1215,16 @@ describe('the board in a real browser (end to end)', () => {
         await tab.keyboard.press('Escape');
         await tab.click(`[data-opportunity-id="${next.id}"] .card-title`);
         await tab.waitForFunction(() => document.querySelector('#side-panel[open] [data-field="status"]')?.textContent === 'Open in New');
-        // The closed panel's answer is handled (drawn or not) before it asks for that deal's timeline.
-        const handled = tab.waitForRequest((request) => request.url().includes(`/opportunities/${slow.id}/history`));
+        // The closed panel's answer comes: it lost the dialog, so it draws nothing and asks for no timeline.
+        const histories: string[] = [];
+        tab.on('request', (request) => {
+          if (request.url().includes(`/opportunities/${slow.id}/history`)) histories.push(request.url());
+        });
+        const handled = tab.waitForEvent('requestfinished', (request) => request.url().endsWith(`/opportunities/${slow.id}`));
         release();
         await handled;
-        expect(await tab.textContent('#side-panel-title')).toBe('Read at once');
+        await tab.evaluate(() => new Promise((resolve) => setTimeout(resolve, 200)));
+        expect([await tab.textContent('#side-panel-title'), histories]).toEqual(['Read at once', []]);
       } finally {
         await tab.close();
       }
@@ -2536,7 +2541,7 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
-    it('two panels opened one after the other while the older version is slow to read (its first read failed): the one shown is the last opened', async () => {
+    it('two panels opened one after the other while the older version is slow to read (its first read failed): the one shown is the last opened, and the first reads nothing more', async () => {
       const second = await fetch(`${older.baseUrl}/opportunities`, {
         method: 'POST',
         headers: { authorization: `Bearer ${older.keys[TEST_SERVICE]}`, 'content-type': 'application/json' },
@@ -2570,10 +2575,16 @@ describe('the board in a real browser (end to end)', () => {
         await tab.keyboard.press('Escape');
         await tab.click(`[data-opportunity-id="${secondId}"] .card-title`);
         await tab.waitForFunction(() => document.querySelector('#side-panel[open] [data-field="status"]')?.textContent === 'Open in New');
-        // The first panel's version comes, its deal is read, then its timeline asked for: it has had its chance to draw.
-        const handled = tab.waitForRequest((request) => request.url().includes(`/opportunities/${dealId}/history`));
+        // The first panel's version comes: the panel lost the dialog, so it reads neither its deal nor its history.
+        const firstPanelReads: string[] = [];
+        tab.on('request', (request) => {
+          if (request.url().includes(`/opportunities/${dealId}`)) firstPanelReads.push(request.url());
+        });
+        const handled = tab.waitForEvent('requestfinished', (request) => /\/processes\/standard\?version=/.test(request.url()));
         release();
         await handled;
+        await tab.evaluate(() => new Promise((resolve) => setTimeout(resolve, 200)));
+        expect(firstPanelReads).toEqual([]);
         expect([await tab.textContent('#side-panel-title'), await tab.textContent('#side-panel [data-field="status"]')]).toEqual(['Opened second', 'Open in New']);
       } finally {
         await tab.close();

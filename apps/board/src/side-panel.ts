@@ -64,6 +64,8 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
   // Until the deal is read, the version the card was drawn with names what goes wrong; from then on
   // the deal as read names its stages and offers its moves (someone may have migrated it meanwhile).
   let detail = await context.detailOf(card);
+  /** Another deal's panel has taken the dialog since: this one reads nothing more (its answers could only be dropped). */
+  const lost = () => !dialog.contains(body);
 
   let opportunity: OpportunityView;
   let busy = false;
@@ -77,6 +79,7 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
   /** Reads the deal, and the version it is on now: names and moves both come from it. */
   const read = async () => {
     const fresh = await api.get<OpportunityView>(`/opportunities/${card.id}`);
+    if (lost()) return;
     detail = await context.detailOf(cardAsRead(card, fresh));
     opportunity = fresh;
   };
@@ -134,6 +137,7 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
 
   const timelineSection = h('section', { class: 'panel-section' }, h('h3', {}, 'Timeline'), h('p', {}, 'Loading…'));
   const loadTimeline = async () => {
+    if (lost()) return;
     if (!context.canReadHistory) {
       timelineSection.replaceChildren(h('h3', {}, 'Timeline'), h('p', { class: 'hint' }, 'This key may not read the timeline.'));
       return;
@@ -203,8 +207,10 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
     return error instanceof ApiError ? inWords(error.problem.detail ?? error.problem.code, detail.definition) : String(error);
   }
 
+  if (lost()) return;
   try {
     await read();
+    if (lost()) return;
     render();
     void loadTimeline().then(() => dialog.open && render());
   } catch (error) {
