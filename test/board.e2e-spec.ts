@@ -1570,6 +1570,36 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('an evidence note typed and not sent is forgotten once the deal is lost: reopened in the same stage, its panel starts with no note', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Lost with a note typed', processId: 'standard', teamId: 'direct' });
+      await caller.command(`/opportunities/${id}/move`, { stage: 'qualification' });
+      const tab = await repTab();
+      try {
+        await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+        await tab.waitForSelector('#side-panel[open] #panel-note-need-confirmed:not([disabled])');
+        await tab.fill('#panel-note-need-confirmed', 'Typed before the deal was lost');
+        await tab.keyboard.press('Escape');
+        await tab.waitForSelector('#side-panel', { state: 'hidden' });
+        await tab.focus(`[data-opportunity-id="${id}"] .move-button`);
+        await tab.keyboard.press('Enter');
+        await tab.focus('.move-menu [data-target="lost"]');
+        await tab.keyboard.press('Enter');
+        await tab.waitForSelector('#lose-dialog[open] #lost-reason');
+        await tab.selectOption('#lost-reason', 'timing');
+        await tab.click('#lose-dialog button[type=submit]');
+        await tab.waitForSelector(`[data-column="lost"] [data-opportunity-id="${id}"]`);
+        // Reopened in Qualification (by someone else): a new visit, none of its criteria met.
+        await caller.command(`/opportunities/${id}/reopen`, { stage: 'qualification' });
+        await tab.selectOption('#team', '');
+        await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${id}"]`);
+        await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+        await tab.waitForSelector('#side-panel[open] #panel-note-need-confirmed:not([disabled])');
+        expect(await tab.inputValue('#panel-note-need-confirmed')).toBe('');
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('a key revoked before a loss is sent: sign-in is offered at once over the board, and the reason and note written are offered again', async () => {
       const { id } = await caller.command('/opportunities', { title: 'Lost after revocation', processId: 'standard', teamId: 'direct' });
       const tab = await repTab();

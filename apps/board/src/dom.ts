@@ -49,16 +49,38 @@ export function focusKeeper(container: HTMLElement): (redraw: () => void) => voi
 /**
  * Evidence notes typed and not yet sent with a tick, by deal and criterion: the card's panel and the
  * panel of unmet criteria share them, and a panel closed (an Escape by reflex) and opened again finds
- * them where the rep typed them. Forgotten on signing out.
+ * them where the rep typed them. Only deals with a note typed have an entry; a deal's notes go once
+ * it is closed (its criteria are no longer to tick), and all of them on signing out.
  */
 const typedNotes = new Map<string, Map<string, string>>();
 
-export function evidenceNotes(dealId: string): Map<string, string> {
-  let notes = typedNotes.get(dealId);
-  if (!notes) typedNotes.set(dealId, (notes = new Map()));
-  return notes;
+/** The notes typed for one deal's criteria, by criterion id. */
+export interface EvidenceNotes {
+  get(criterionId: string): string | undefined;
+  /** An emptied note is no note. */
+  set(criterionId: string, text: string): void;
+  delete(criterionId: string): void;
 }
 
-export function forgetEvidenceNotes(): void {
-  typedNotes.clear();
+export function evidenceNotes(dealId: string): EvidenceNotes {
+  const remove = (criterionId: string) => {
+    const notes = typedNotes.get(dealId);
+    notes?.delete(criterionId);
+    if (notes?.size === 0) typedNotes.delete(dealId);
+  };
+  return {
+    get: (criterionId) => typedNotes.get(dealId)?.get(criterionId),
+    set: (criterionId, text) => {
+      if (text === '') return remove(criterionId);
+      const notes = typedNotes.get(dealId) ?? new Map<string, string>();
+      typedNotes.set(dealId, notes.set(criterionId, text));
+    },
+    delete: remove,
+  };
+}
+
+/** Forgets the notes typed for these deals (closed since), or for every deal (signing out). */
+export function forgetEvidenceNotes(dealIds?: Iterable<string>): void {
+  if (dealIds === undefined) typedNotes.clear();
+  else for (const dealId of dealIds) typedNotes.delete(dealId);
 }

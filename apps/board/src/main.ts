@@ -340,6 +340,8 @@ async function loadBoard(options: { onlyIfChanged?: boolean } = {}): Promise<boo
   await loadVersionMoves(columns);
   if (load !== boardLoads || state.detail?.definition !== definition) return false;
   state.columns = columns;
+  // A deal won or lost since (here, by someone else too): the notes typed for its criteria are moot.
+  forgetEvidenceNotes(columns.flatMap((column) => column.cards.filter((card) => card.status !== 'open').map((card) => card.id)));
   drawBoard();
   return true;
 }
@@ -573,6 +575,7 @@ async function move(card: BoardCard, target: MoveTarget, expectedRevision?: numb
     if (since !== session) return; // signed out meanwhile
     state.position = answer.position;
     unsentClosings.delete(unsentKey);
+    if (target.kind !== 'stage') forgetEvidenceNotes([card.id]); // closed: its criteria are no longer to tick
     announce(done);
   } catch (error) {
     if (since !== session) return; // signed out meanwhile: nothing of it is kept or said

@@ -2,7 +2,7 @@ import { ApiError, outcomeUnknown, resending, type ApiClient } from './api.clien
 import type { HistoryAnswer, OpportunityView, ProcessDetail } from '@stagecraft/contracts';
 import { cardAsRead, overdue, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
 import { overdueMark } from './board.view';
-import { byId, evidenceNotes, focusKeeper, h } from './dom';
+import { byId, evidenceNotes, focusKeeper, forgetEvidenceNotes, h } from './dom';
 import { formatCalendarDay, formatDate, formatDealAmount, formatInstant, localDay } from './format';
 import { allowedTargets, inWords, moveChoices, type VersionDetail } from './moves.model';
 
@@ -79,6 +79,7 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
   /** Reads the deal, and the version it is on now: names and moves both come from it. */
   const read = async () => {
     const fresh = await api.get<OpportunityView>(`/opportunities/${card.id}`);
+    if (fresh.status !== 'open') forgetEvidenceNotes([card.id]); // closed: its criteria are no longer to tick
     if (lost()) return;
     detail = await context.detailOf(cardAsRead(card, fresh));
     opportunity = fresh;
