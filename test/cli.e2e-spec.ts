@@ -741,37 +741,56 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
           ['data', `{"occurredAt":"2026-01-01T00:00:00.000Z","to":1${'0'.repeat(400)}}`, 'holds a number too large for a double (written outside Stagecraft)'],
         ] as const) {
           const env = tampered((db) => db.prepare(`UPDATE events SET ${column} = ? WHERE position = ?`).run(text, at.position));
-          const where = `opportunity-${wonId} at revision 3 (position ${at.position}): the stored event cannot be read, its ${column} ${reason}`;
+          const broken = `BROKEN: opportunity-${wonId} at revision 3: unreadable — the stored event at position ${at.position} cannot be read: its ${column} ${reason}`;
           const all = stagecraft(env, 'verify', '--all');
           expect([column, all.status]).toEqual([column, 1]);
-          expect(all.stdout).toContain(`BROKEN: opportunity-${wonId} at revision 3: unreadable — the stored event at position ${at.position} cannot be read: its ${column} ${reason}`);
+          expect(all.stdout).toContain(broken);
           expect(all.stdout).toMatch(/stream\(s\), \d+ event\(s\), up to position/); // read on past it to the end
           // What was altered, and only that: the event is there, so neither its stream nor the log lost one.
           expect(all.stdout).not.toMatch(/revision-gap|position-gap|deleted/);
           expect(JSON.parse(stagecraft(env, 'verify', '--all', '--json').stdout)).toMatchObject({ ok: false, keep: null, unreadable: [{ stream: `opportunity-${wonId}`, revision: 3, position: at.position }] });
+          // verify <id> reports it as verify --all does, in its report (a script reading --json gets one).
           const one = stagecraft(env, 'verify', wonId);
-          expect([one.status, one.stderr]).toEqual([1, expect.stringContaining(`BROKEN: ${where}`)]);
+          expect([one.status, one.stdout]).toEqual([1, expect.stringContaining(broken)]);
+          const report = { ok: false, opportunity: { ok: false, stream: `opportunity-${wonId}`, revision: 3, reason: 'unreadable' } };
+          const json = stagecraft(env, 'verify', wonId, '--json');
+          expect(json.status).toBe(1);
+          expect(JSON.parse(json.stdout)).toMatchObject(report);
           expect(stagecraft(env, 'history', wonId).stderr).toContain(`revision 3 of opportunity-${wonId} (position ${at.position}) cannot be read: its ${column} ${reason}`);
           const api = await startApiTestApp({ eventStorePath: env.EVENT_STORE_PATH!, env: { READ_MODELS_PATH: env.READ_MODELS_PATH!, PROJECTIONS: 'external' } });
           try {
             const answer = await api.http.get(`/opportunities/${wonId}`);
             expect([answer.status, answer.body.code, answer.body.revision, answer.body.position]).toEqual([500, 'EVENT_STORE.STREAM_UNREADABLE', 3, at.position]);
             expect(answer.body.detail).toContain(`its ${column} ${reason}`);
+            // The API's /verify gives the same report (it answered 500 STREAM_UNREADABLE, as a read does).
+            expect((await api.http.get(`/opportunities/${wonId}/verify`).expect(200)).body).toEqual(JSON.parse(json.stdout));
           } finally {
             await api.close();
           }
         }
         // A process version every opportunity runs on: that stream breaks, and no opportunity's version is called missing.
         const version = (await readAllEvents(source)).find((event) => event.stream === 'sales-process-standard')!;
-        const run = stagecraft(tampered((db) => db.prepare('UPDATE events SET data = ? WHERE position = ?').run('{not json', version.position)), 'verify', '--all');
+        const processEdited = tampered((db) => db.prepare('UPDATE events SET data = ? WHERE position = ?').run('{not json', version.position));
+        const run = stagecraft(processEdited, 'verify', '--all');
         expect(run.status).toBe(1);
+        const oneOnIt = stagecraft(processEdited, 'verify', wonId, '--json');
+        expect(oneOnIt.status).toBe(1);
+        expect(JSON.parse(oneOnIt.stdout)).toMatchObject({ ok: false, opportunity: { ok: true }, process: { ok: false, stream: 'sales-process-standard', revision: version.revision, reason: 'unreadable' } });
         expect(run.stdout).toContain(`BROKEN: sales-process-standard at revision ${version.revision}: unreadable — the stored event at position ${version.position} cannot be read: its data is not JSON`);
         expect(run.stdout).not.toMatch(/version-missing|position-gap|deleted/);
         // Its revision is what was edited (SQLite keeps 3.5 in an INTEGER column): named where it stands, never as revision "NaN".
         const renumbered = tampered((db) => db.prepare('UPDATE events SET revision = 3.5 WHERE position = ?').run(at.position));
         const whole = stagecraft(renumbered, 'verify', '--all');
         expect(whole.stdout).toContain(`BROKEN: opportunity-${wonId} at revision 3: unreadable — the stored event at position ${at.position} cannot be read: its revision is not a whole number (3.5)`);
-        expect(stagecraft(renumbered, 'verify', wonId).stderr).toContain(`BROKEN: opportunity-${wonId} at position ${at.position} (its revision cannot be read): the stored event cannot be read, its revision is not a whole number (3.5).`);
+        const renumberedOne = stagecraft(renumbered, 'verify', wonId);
+        expect([renumberedOne.status, renumberedOne.stdout]).toEqual([1, expect.stringContaining(`BROKEN: opportunity-${wonId} at revision 3: unreadable — the stored event at position ${at.position} cannot be read: its revision is not a whole number (3.5)`)]);
+        expect(JSON.parse(stagecraft(renumbered, 'verify', wonId, '--json').stdout)).toMatchObject({ ok: false, opportunity: { revision: 3, reason: 'unreadable' } });
+        // An edit before it is the first break, and is the one named.
+        const editedBefore = tampered((db) => {
+          db.prepare('UPDATE events SET data = ? WHERE position = ?').run('{not json', at.position);
+          db.prepare("UPDATE events SET data = json_set(data, '$.note', 'edited') WHERE stream = ? AND revision = 1").run(`opportunity-${wonId}`);
+        });
+        expect(JSON.parse(stagecraft(editedBefore, 'verify', wonId, '--json').stdout)).toMatchObject({ ok: false, opportunity: { revision: 1, reason: 'hash-mismatch' } });
         expect(whole.stdout + stagecraft(renumbered, 'history', wonId).stderr).not.toMatch(/NaN|revision-gap/);
       }, 300_000); // 28 CLI runs and 7 API starts: past 60 s on a loaded machine (not a timing assertion)
 

@@ -352,10 +352,15 @@ function verdictOf(stream: string, progress: StreamProgress): ChainVerdict {
   };
 }
 
-/** Verifies one stream's events, read in revision order. */
-export function verifyStreamChain(events: readonly StoredEventLike[], stream = events[0]?.stream ?? ''): ChainVerdict {
+/**
+ * Verifies one stream's events, read in revision order. `unreadable`: the event the reading
+ * stopped at, which cannot be read back (the events are those before it): the stream breaks there
+ * (`unreadable`) unless it broke before.
+ */
+export function verifyStreamChain(events: readonly StoredEventLike[], stream = events[0]?.stream ?? '', unreadable?: UnreadableEventLike): ChainVerdict {
   const verifier = new ChainVerifier();
   for (const event of events) verifier.add(event);
+  if (unreadable) verifier.addUnreadable(unreadable);
   return verifier.verdict(stream);
 }
 

@@ -1,5 +1,5 @@
 import { PROCESS_VERSION_RECORDED, toProcessStreamId } from '@stagecraft/sales-process';
-import { verifyStreamChain, type ChainVerdict } from './hash-chain';
+import { verifyStreamChain, type ChainVerdict, type UnreadableEventLike } from './hash-chain';
 import type { StoredEventLike } from './stored-event-like';
 
 // One opportunity's verification, the same for the API (GET /opportunities/:id/verify) and the
@@ -28,23 +28,37 @@ export function isVouchedFor(verdict: ChainVerdict | null): boolean {
   return verdict === null || (verdict.ok && verdict.unchainedCovered);
 }
 
+/** Where the reading of a stream stopped at an event that cannot be read back (its events are those before it). */
+export interface UnreadableInStreams {
+  readonly opportunity?: UnreadableEventLike;
+  readonly process?: UnreadableEventLike;
+}
+
 /**
  * Verifies an opportunity's stream (read in revision order) and its process's stream (read from
  * `processStreamOf`). Beyond the chains, the process stream must hold every version the
- * opportunity ran on: an empty one was deleted, one without a named version lost its end.
+ * opportunity ran on: an empty one was deleted, one without a named version lost its end. A
+ * stream whose reading stopped at an event that cannot be read (`unreadable`: the events given
+ * are those before it) breaks there, as `verify --all` reports it, unless it broke before.
  */
-export function verifyOpportunity(opportunityId: string, opportunityEvents: readonly StoredEventLike[], processEvents: readonly StoredEventLike[] | null): OpportunityVerification {
-  const opportunity = verifyStreamChain(opportunityEvents);
+export function verifyOpportunity(
+  opportunityId: string,
+  opportunityEvents: readonly StoredEventLike[],
+  processEvents: readonly StoredEventLike[] | null,
+  unreadable: UnreadableInStreams = {},
+): OpportunityVerification {
+  const opportunity = verifyStreamChain(opportunityEvents, opportunityEvents[0]?.stream ?? unreadable.opportunity?.stream ?? '', unreadable.opportunity);
   const processStream = processStreamOf(opportunityEvents);
-  const process = processStream === undefined ? null : processVerdict(processStream, processEvents ?? [], versionsNamed(opportunityEvents));
+  const process = processStream === undefined ? null : processVerdict(processStream, processEvents ?? [], versionsNamed(opportunityEvents), unreadable.process);
   return { opportunityId, ok: isVouchedFor(opportunity) && isVouchedFor(process), opportunity, process };
 }
 
-function processVerdict(stream: string, events: readonly StoredEventLike[], versions: readonly string[]): ChainVerdict {
-  if (events.length === 0) {
+function processVerdict(stream: string, events: readonly StoredEventLike[], versions: readonly string[], unreadable: UnreadableEventLike | undefined): ChainVerdict {
+  if (events.length === 0 && unreadable === undefined) {
     return { ok: false, stream, revision: 0, reason: 'stream-missing', detail: `the opportunity runs on process ${stream}, which has no events: the stream was deleted` };
   }
-  const verdict = verifyStreamChain(events, stream);
+  // Its versions past an unreadable event cannot be told: the break there is what is reported.
+  const verdict = verifyStreamChain(events, stream, unreadable);
   if (!verdict.ok) return verdict;
   const recorded = new Set(events.filter((event) => event.type === PROCESS_VERSION_RECORDED).map((event) => event.data.version));
   const missing = versions.find((version) => !recorded.has(version));

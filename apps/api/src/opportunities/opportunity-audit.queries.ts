@@ -1,10 +1,11 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { foldAsOf, processStreamOf, timelineOf, verifyOpportunity, type AsOfAxis, type OpportunityVerification, type TimelineStep } from '@stagecraft/audit';
-import { EVENT_STORE, StreamDeletedError, type EventStore } from '@stagecraft/event-store';
-import { ProcessRegistry } from '@stagecraft/commands';
+import { EVENT_STORE, readStreamUpToUnreadable, StreamDeletedError, type EventStore, type StreamUpToUnreadable } from '@stagecraft/event-store';
+import { OpportunityRejectedError, ProcessRegistry } from '@stagecraft/commands';
 import { ApiProblem } from '../http/problem';
 import type { OpportunityView } from '@stagecraft/contracts';
+import { rejections, toOpportunityStreamId } from '@stagecraft/opportunity';
 import { opportunityViewOf, readVisibleStream } from './opportunity.queries';
 
 // Auditors' reads: the opportunity as it was at an instant, its readable timeline, and whether
@@ -118,15 +119,19 @@ export class VerifyOpportunityHandler implements IQueryHandler<VerifyOpportunity
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   async execute({ opportunityId, teams }: VerifyOpportunityQuery): Promise<VerifyView> {
-    const stored = await readVisibleStream(this.store, opportunityId, teams);
+    // An event that cannot be read is the stream's break, reported as `verify --all` and the CLI
+    // report it. A caller limited to teams is judged by the team the whole stream folds to, as
+    // every read judges it: one that no longer reads is not found for it.
+    const { events: stored, unreadable } = teams === undefined ? await readStreamUpToUnreadable(this.store, toOpportunityStreamId(opportunityId)) : { events: await readVisibleStream(this.store, opportunityId, teams) };
+    if (stored.length === 0 && unreadable === undefined) throw new OpportunityRejectedError(rejections.notFound(opportunityId));
     // The rules the opportunity was judged by live in its process's stream: verify that too. One
     // deleted for good (KurrentDB's tombstone) reads as empty: the verifier reports it missing.
     const processStream = processStreamOf(stored);
-    const processEvents = processStream === undefined ? null : await this.store.readStream(processStream).catch((error: unknown) => {
-      if (error instanceof StreamDeletedError) return [];
+    const processRead = processStream === undefined ? null : await readStreamUpToUnreadable(this.store, processStream).catch((error: unknown): StreamUpToUnreadable => {
+      if (error instanceof StreamDeletedError) return { events: [] };
       throw error;
     });
-    return verifyOpportunity(opportunityId, stored, processEvents);
+    return verifyOpportunity(opportunityId, stored, processRead?.events ?? null, { opportunity: unreadable, process: processRead?.unreadable });
   }
 }
 

@@ -15,7 +15,7 @@ import { OPPORTUNITY_STREAM_PREFIX, toOpportunityStreamId } from '@stagecraft/op
 import { PROCESS_STREAM_PREFIX } from '@stagecraft/sales-process';
 import type { Settings } from '@stagecraft/config';
 import { CliError, EXIT } from '../cli.errors';
-import { readAllPages, StreamDeletedError, UnreadableEventError, type EventStore, type StoredEvent } from '@stagecraft/event-store';
+import { readAllPages, readStreamUpToUnreadable, StreamDeletedError, UnreadableEventError, type EventStore, type StreamUpToUnreadable } from '@stagecraft/event-store';
 import { openExistingStore } from '../io/event-store';
 import { opportunityIdFor } from '../io/opportunity-id';
 import { progressBar } from '../io/progress';
@@ -54,39 +54,41 @@ export async function verifyChains(settings: Settings, target: string | undefine
 
 async function verifyOpportunityStreams(store: EventStore, settings: Settings, target: string, options: VerifyOptions): Promise<number> {
   const stream = target.startsWith(OPPORTUNITY_STREAM_PREFIX) ? target : toOpportunityStreamId(opportunityIdFor(target));
-  const events = await readStreamOrFail(store, settings, stream);
+  const { events, unreadable } = await readStreamOrFail(store, settings, stream);
   const processStream = processStreamOf(events);
   // A process stream deleted for good reads as empty: the verifier reports it missing.
-  const processEvents = processStream === undefined ? null : await store.readStream(processStream).catch(emptyWhenDeleted);
-  const report = verifyOpportunity(stream.slice(OPPORTUNITY_STREAM_PREFIX.length), events, processEvents);
+  const processRead = processStream === undefined ? null : await readStreamUpToUnreadable(store, processStream).catch(emptyWhenDeleted);
+  // An event that cannot be read is its stream's break, in the report as `verify --all` names it.
+  const report = verifyOpportunity(stream.slice(OPPORTUNITY_STREAM_PREFIX.length), events, processRead?.events ?? null, { opportunity: unreadable, process: processRead?.unreadable });
   if (options.json) console.log(JSON.stringify(report, null, 2));
   else console.log(describeOpportunity(report));
   return report.ok ? EXIT.ok : EXIT.failed;
 }
 
 async function verifyProcessStream(store: EventStore, settings: Settings, stream: string, options: VerifyOptions): Promise<number> {
-  const verdict = verifyStreamChain(await readStreamOrFail(store, settings, stream), stream);
+  const { events, unreadable } = await readStreamOrFail(store, settings, stream);
+  const verdict = verifyStreamChain(events, stream, unreadable);
   if (options.json) console.log(JSON.stringify({ ok: isVouchedFor(verdict), process: verdict }, null, 2));
   else console.log(describe(verdict));
   return isVouchedFor(verdict) ? EXIT.ok : EXIT.failed;
 }
 
-async function readStreamOrFail(store: EventStore, settings: Settings, stream: string): Promise<StoredEvent[]> {
+/** The stream as far as it reads, and the event it stops at where one cannot be read (reported as the break there). */
+async function readStreamOrFail(store: EventStore, settings: Settings, stream: string): Promise<StreamUpToUnreadable> {
   const where = settings.eventStoreUrl === undefined ? settings.eventStorePath : 'the event store (EVENT_STORE_URL)';
-  let events: StoredEvent[];
+  let read: StreamUpToUnreadable;
   try {
-    events = await store.readStream(stream);
+    read = await readStreamUpToUnreadable(store, stream);
   } catch (error) {
     if (error instanceof StreamDeletedError) throw new CliError(`BROKEN: ${stream} was deleted from ${where} (a tombstone): its events can no longer be read.`, EXIT.failed);
-    if (error instanceof UnreadableEventError) throw new CliError(`BROKEN: ${error.stream} at ${error.where}: the stored event cannot be read, ${error.reason}.`, EXIT.failed);
     throw error;
   }
-  if (events.length === 0) throw new CliError(`There is no stream ${stream} in ${where}: never written, or deleted.`, EXIT.failed);
-  return events;
+  if (read.events.length === 0 && read.unreadable === undefined) throw new CliError(`There is no stream ${stream} in ${where}: never written, or deleted.`, EXIT.failed);
+  return read;
 }
 
-function emptyWhenDeleted(error: unknown): StoredEvent[] {
-  if (error instanceof StreamDeletedError) return [];
+function emptyWhenDeleted(error: unknown): StreamUpToUnreadable {
+  if (error instanceof StreamDeletedError) return { events: [] };
   throw error;
 }
 

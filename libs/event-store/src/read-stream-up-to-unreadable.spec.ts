@@ -1,0 +1,70 @@
+import { StreamDeletedError, UnreadableEventError } from './event-store.errors';
+import type { ReadStreamOptions, StoredEvent } from './event-store.port';
+import { readStreamUpToUnreadable } from './read-stream-up-to-unreadable';
+
+const STREAM = 'opportunity-1';
+
+function event(revision: number): StoredEvent {
+  return { id: `e${revision}`, stream: STREAM, revision, position: 100 + revision, type: 'T', data: {}, metadata: {}, recordedAt: '2026-01-01T00:00:00.000Z' };
+}
+
+/** A stream of `length` events whose event at index `broken` (if any) cannot be read, as a store reads it: in order, `maxCount` at most. */
+function storeOf(length: number, broken: number | undefined, revisionOfBroken: number = broken ?? 0) {
+  const reads: (number | undefined)[] = [];
+  return {
+    reads,
+    readStream: async (_stream: string, options?: ReadStreamOptions): Promise<StoredEvent[]> => {
+      reads.push(options?.maxCount);
+      const count = Math.min(length, options?.maxCount ?? length);
+      if (broken !== undefined && broken < count) throw new UnreadableEventError(STREAM, revisionOfBroken, 100 + broken, 'its data is not JSON');
+      return Array.from({ length: count }, (_, i) => event(i));
+    },
+  };
+}
+
+describe('readStreamUpToUnreadable', () => {
+  it('answers the whole stream in one read when every event reads', async () => {
+    const store = storeOf(7, undefined);
+    expect(await readStreamUpToUnreadable(store, STREAM)).toEqual({ events: Array.from({ length: 7 }, (_, i) => event(i)) });
+    expect(store.reads).toEqual([undefined]);
+  });
+
+  it.each([
+    [0, 1],
+    [1, 5],
+    [3, 4],
+    [4, 5],
+    [6, 7],
+    [40, 1000],
+  ])('answers the events before the unreadable one (index %i of %i) and that event', async (broken, length) => {
+    const read = await readStreamUpToUnreadable(storeOf(length, broken), STREAM);
+    expect(read.events.map((e) => e.revision)).toEqual(Array.from({ length: broken }, (_, i) => i));
+    expect(read.unreadable).toBeInstanceOf(UnreadableEventError);
+    expect(read.unreadable).toMatchObject({ revision: broken, position: 100 + broken });
+  });
+
+  it('finds the event whose revision cannot be read where it stands', async () => {
+    const read = await readStreamUpToUnreadable(storeOf(9, 5, Number.NaN), STREAM);
+    expect(read.events).toHaveLength(5);
+    expect(read.unreadable).toMatchObject({ position: 105, revision: NaN });
+  });
+
+  it('answers the whole stream when the event was put right between the reads', async () => {
+    let first = true;
+    const store = {
+      readStream: async (_stream: string, options?: ReadStreamOptions) => {
+        if (first) {
+          first = false;
+          throw new UnreadableEventError(STREAM, 2, 102, 'its data is not JSON');
+        }
+        return Array.from({ length: Math.min(5, options?.maxCount ?? 5) }, (_, i) => event(i));
+      },
+    };
+    expect(await readStreamUpToUnreadable(store, STREAM)).toEqual({ events: Array.from({ length: 5 }, (_, i) => event(i)) });
+  });
+
+  it('passes on any other failure', async () => {
+    const store = { readStream: async () => Promise.reject(new StreamDeletedError(STREAM)) };
+    await expect(readStreamUpToUnreadable(store, STREAM)).rejects.toBeInstanceOf(StreamDeletedError);
+  });
+});
