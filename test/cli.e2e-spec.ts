@@ -805,6 +805,18 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
           expect(run.stdout).not.toMatch(/undefined|NaN|after {2}in/);
           expect(JSON.parse(stagecraft(env, 'history', wonId, '--json').stdout).state).toMatchObject({ status: 'won' });
           expect(stagecraft(env, 'verify', wonId).status).toBe(1); // and verify says the event was edited
+          // As of an instant after it, the fold reaches it: refused naming it, never the state before it as the state then.
+          const asOf = stagecraft(env, 'history', wonId, '--as-of', '2026-02-01T00:00:00Z');
+          expect([asOf.status, asOf.stdout]).toEqual([1, '']);
+          expect(asOf.stderr).toContain(`The event at revision ${moved.revision} of opportunity-${wonId} (position ${moved.position}) has no readable occurredAt`);
+          const api = await startApiTestApp({ eventStorePath: env.EVENT_STORE_PATH!, env: { READ_MODELS_PATH: env.READ_MODELS_PATH!, PROJECTIONS: 'external' } });
+          try {
+            const answer = await api.http.get(`/opportunities/${wonId}?asOf=2026-02-01T00:00:00Z`);
+            expect([answer.status, answer.body.code, answer.body.revision, answer.body.position, answer.body.axis]).toEqual([500, 'EVENT_STORE.STREAM_UNREADABLE', moved.revision, moved.position, 'occurredAt']);
+            expect(answer.body.detail).toContain(`revision ${moved.revision} (position ${moved.position}) has no readable occurredAt`);
+          } finally {
+            await api.close();
+          }
         }
       });
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { assertProperty } from '@stagecraft/testing/fast-check';
 import { evolve, fromOpportunityStreamId, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
 import { EPOCH, historyArbitrary, SPAN_MS } from '../../projections/src/testing/history.arbitrary';
-import { foldAsOf } from './as-of';
+import { foldAsOf, UnreadableInstantError } from './as-of';
 import type { StoredEventLike } from './stored-event-like';
 
 /** The generated log's opportunity streams, with revisions and a recording time per event. */
@@ -95,5 +95,50 @@ describe('foldAsOf', () => {
     // Backfilled: it happened on 31 March, but the system only knew on 2 April.
     expect(foldAsOf(events, '2026-04-01T00:00:00Z', 'recordedAt').state.status).toBe('none');
     expect(() => foldAsOf(events, 'yesterday', 'occurredAt')).toThrow(RangeError);
+  });
+
+  describe('an event whose instant cannot be read (a log edited outside the service)', () => {
+    const stream = 'opportunity-00000000-0000-4000-8000-000000000002';
+    const opportunityId = '00000000-0000-4000-8000-000000000002';
+    const opened: StoredEventLike = { stream, revision: 0, position: 10, type: 'OpportunityOpened', metadata: { recordedAt: '2026-03-01T10:00:00Z' },
+      data: { opportunityId, title: 'ACME', processId: 'standard', processVersion: 'v1', stage: 'new', teamId: 'direct', occurredAt: '2026-03-01T10:00:00Z' } };
+    const renamed = (occurredAt: unknown, recordedAt: unknown): StoredEventLike => ({ stream, revision: 1, position: 12, type: 'OpportunityDetailsChanged',
+      metadata: recordedAt === undefined ? {} : { recordedAt }, data: { opportunityId, title: 'ACME (renamed)', ...(occurredAt === undefined ? {} : { occurredAt }) } });
+    const won: StoredEventLike = { stream, revision: 2, position: 15, type: 'OpportunityWon', metadata: { recordedAt: '2026-03-09T10:00:00Z' },
+      data: { opportunityId, stage: 'new', occurredAt: '2026-03-09T10:00:00Z' } };
+
+    it.each([
+      ['occurredAt', undefined, '2026-03-05T10:00:00Z', 'missing'],
+      ['occurredAt', 'garbage', '2026-03-05T10:00:00Z', '"garbage" is not an instant'],
+      ['occurredAt', 17, '2026-03-05T10:00:00Z', '17 is not an instant'],
+      ['recordedAt', '2026-03-05T10:00:00Z', 'garbage', '"garbage" is not an instant'],
+    ] as const)('reached by the fold on %s (%s / %s): refused naming it, never an earlier state as the state then', (axis, occurredAt, recordedAt, found) => {
+      const events = [opened, renamed(occurredAt, recordedAt), won];
+      const refused = (() => {
+        try {
+          foldAsOf(events, '2026-03-31T00:00:00Z', axis);
+        } catch (error) {
+          return error;
+        }
+        return undefined;
+      })();
+      expect(refused).toBeInstanceOf(UnreadableInstantError);
+      expect(refused).toMatchObject({ stream, revision: 1, position: 12, axis, found });
+      expect((refused as Error).message).toContain(`revision 1 of ${stream} (position 12)`);
+      // Not reached: the fold stopped at an event after the instant before it.
+      expect(foldAsOf(events, '2026-03-01T09:00:00Z', axis)).toMatchObject({ revision: null, eventsFolded: 0 });
+    });
+
+    it('a long value is named by an excerpt', () => {
+      const refused = (() => {
+        try {
+          foldAsOf([opened, renamed('x'.repeat(500), '2026-03-05T10:00:00Z'), won], '2026-03-31T00:00:00Z', 'occurredAt');
+        } catch (error) {
+          return error as UnreadableInstantError;
+        }
+        return undefined;
+      })();
+      expect(refused?.found.length).toBeLessThan(120);
+    });
   });
 });

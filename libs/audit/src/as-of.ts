@@ -26,8 +26,31 @@ export function instantOf(event: StoredEventLike, axis: AsOfAxis): number {
 }
 
 /**
+ * An event reached by an as-of fold whose instant on the axis cannot be read (missing, or not an
+ * instant: only a log edited outside the service holds one, the decider refuses such a time). The
+ * fold cannot tell whether it and what follows came before the instant, and stopping there would
+ * present an earlier state as the state at that instant: the answer is refused, naming the event.
+ */
+export class UnreadableInstantError extends Error {
+  constructor(
+    readonly stream: string,
+    readonly revision: number,
+    /** Its position in the log, where the reader gave one. */
+    readonly position: number | undefined,
+    readonly axis: AsOfAxis,
+    /** What is stored in its place: "missing", or the text as stored. */
+    readonly found: string,
+  ) {
+    const where = position === undefined ? `revision ${revision} of ${stream}` : `revision ${revision} of ${stream} (position ${position})`;
+    super(`The event at ${where} has no readable ${axis} (${found}), so what happened by the instant cannot be told; the log was altered outside Stagecraft`);
+    this.name = 'UnreadableInstantError';
+  }
+}
+
+/**
  * Folds the events of one opportunity stream, in revision order, up to the first whose instant on
- * `axis` is after `instant`. A stream is a sequence: an event was only ever known together with
+ * `axis` is after `instant`. An event reached whose instant cannot be read is an
+ * UnreadableInstantError: the fold does not stop there as if it were after the instant. A stream is a sequence: an event was only ever known together with
  * every event before it, so the answer is always a prefix. Business time never goes backwards
  * within a stream (the decider refuses it); recording time comes from each writer's clock, and a
  * writer whose clock lags must not make a later event count as known before an earlier one.
@@ -38,7 +61,9 @@ export function foldAsOf(events: readonly StoredEventLike[], instant: number | s
   const folded: OpportunityEvent[] = [];
   let revision: number | null = null;
   for (const event of events) {
-    if (!(instantOf(event, axis) <= at)) break;
+    const eventAt = instantOf(event, axis);
+    if (Number.isNaN(eventAt)) throw new UnreadableInstantError(event.stream, event.revision, event.position, axis, storedInstantText(event, axis));
+    if (eventAt > at) break;
     folded.push(toOpportunityEvent(event));
     revision = event.revision;
   }
@@ -50,4 +75,13 @@ export function toOpportunityEvent(event: StoredEventLike): OpportunityEvent {
     throw new UnknownEventTypeError(event.stream, event.revision, event.type);
   }
   return { type: event.type, data: event.data } as OpportunityEvent;
+}
+
+/** The instant an event holds on the axis, as stored, for a message: "missing", or the value quoted. */
+function storedInstantText(event: StoredEventLike, axis: AsOfAxis): string {
+  const value = axis === 'occurredAt' ? event.data.occurredAt : typeof event.metadata.recordedAt === 'string' || event.recordedAt === undefined ? event.metadata.recordedAt : event.recordedAt;
+  if (value === undefined) return 'missing';
+  const text = JSON.stringify(value) ?? String(value);
+  // Any text a writer to the store put there: a bounded excerpt is enough to find it.
+  return `${text.length > 80 ? `${text.slice(0, 79)}…` : text} is not an instant`;
 }

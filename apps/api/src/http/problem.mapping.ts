@@ -13,6 +13,7 @@ import {
   UnreadableEventError,
   WrongExpectedRevisionError,
 } from '@stagecraft/event-store';
+import { UnreadableInstantError } from '@stagecraft/audit';
 import { UnexpectedEventError, UnknownEventTypeError } from '@stagecraft/opportunity';
 import { ReadModelUnavailableError } from '@stagecraft/projections';
 import { ApiProblem } from './problem';
@@ -122,6 +123,16 @@ export function toProblem(error: unknown): ApiProblem {
       'EVENT_STORE.STREAM_UNREADABLE',
       `The stored events of this opportunity cannot be read: at ${error.where}, ${error.reason}. The log was altered outside Stagecraft; \`npx stagecraft verify --all\` lists every such event.`,
       { revision: error.revision, position: error.position },
+    );
+  }
+  if (error instanceof UnreadableInstantError) {
+    // An as-of read reached an event without a readable instant: stopping there would answer an
+    // earlier state as the state at that instant. Refused, naming the event, as a stream that does
+    // not replay is.
+    return new ApiProblem(
+      'EVENT_STORE.STREAM_UNREADABLE',
+      `The opportunity as of this instant cannot be told: the stored event at revision ${error.revision}${error.position === undefined ? '' : ` (position ${error.position})`} has no readable ${error.axis} (${error.found}), so whether it and the events after it came by then is unknown. The log was altered outside Stagecraft; an auditor can locate the break with GET /opportunities/{id}/verify or \`npx stagecraft verify <id>\`.`,
+      { revision: error.revision, ...(error.position === undefined ? {} : { position: error.position }), axis: error.axis },
     );
   }
   if (error instanceof DuplicateEventIdError) {

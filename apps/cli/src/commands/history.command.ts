@@ -1,4 +1,4 @@
-import { foldAsOf, timelineOf, toOpportunityEvent, type AsOfAxis, type TimelineStep } from '@stagecraft/audit';
+import { foldAsOf, timelineOf, toOpportunityEvent, UnreadableInstantError, type AsOfAxis, type TimelineStep } from '@stagecraft/audit';
 import { foldOpportunity, parseInstant, toOpportunityStreamId, type OpportunityState } from '@stagecraft/opportunity';
 import type { Settings } from '@stagecraft/config';
 import { CliError, EXIT } from '../cli.errors';
@@ -36,7 +36,7 @@ export async function showHistory(settings: Settings, givenId: string, options: 
     if (typeof processId === 'string') await processes.load(processId);
     const resolve = (id: string, version: string) => processes.version(id, version);
 
-    const { state, revision } = asOf === undefined ? { state: undefined, revision: events[events.length - 1]!.revision } : foldAsOf(events, asOf, options.axis);
+    const { state, revision } = asOf === undefined ? { state: undefined, revision: events[events.length - 1]!.revision } : foldAsOfOrFail(events, asOf, options.axis);
     const included = asOf === undefined ? events : events.filter((event) => revision !== null && event.revision <= revision);
     const steps = timelineOf(included, resolve);
     // Today's state folds every event, as the API's GET /opportunities/:id does: an as-of fold stops
@@ -61,6 +61,16 @@ export async function showHistory(settings: Settings, givenId: string, options: 
     return EXIT.ok;
   } finally {
     await store.close();
+  }
+}
+
+/** The as-of fold, refused (exit 1, naming the event) where an event's instant cannot be read: never an earlier state passed off as the one then. */
+function foldAsOfOrFail(...args: Parameters<typeof foldAsOf>): ReturnType<typeof foldAsOf> {
+  try {
+    return foldAsOf(...args);
+  } catch (error) {
+    if (error instanceof UnreadableInstantError) throw new CliError(`${error.message}. \`stagecraft verify <id>\` locates what was altered; history without --as-of shows every event.`, EXIT.failed);
+    throw error;
   }
 }
 
