@@ -1,8 +1,8 @@
 import { ApiHideProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { CARDS_PER_COLUMN_DEFAULT, CARDS_PER_COLUMN_MAX, CLOSED_MAX_LIMIT, ROTTING_DEFAULT_LIMIT, ROTTING_MAX_LIMIT, WATERFALL_CHANGES_MAX } from './pipeline.policy';
+import { CARDS_PER_COLUMN_DEFAULT, CARDS_PER_COLUMN_MAX, CLOSED_DEFAULT_LIMIT, CLOSED_MAX_LIMIT, ROTTING_DEFAULT_LIMIT, ROTTING_MAX_LIMIT, WATERFALL_CHANGES_MAX } from './pipeline.policy';
 import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { IsInstant } from '../http/instant.validator';
-import { WholeNumberBetween } from '../http/whole-number.validator';
+import { WholeNumberParameter } from '../http/whole-number.validator';
 import { CLIENT_ID, CLIENT_ID_MAX_LENGTH, CLIENT_ID_RULE, clientIdRule, NAME_MAX_LENGTH } from '@stagecraft/opportunity';
 
 // The filters name ids by the rule of the ids they name (a command's processId, teamId and
@@ -10,7 +10,8 @@ import { CLIENT_ID, CLIENT_ID_MAX_LENGTH, CLIENT_ID_RULE, clientIdRule, NAME_MAX
 // naming the field), not a team a limited caller may not see (403) nor a filter that matches nothing.
 const ID_MESSAGE = `$property must be ${CLIENT_ID_RULE}`;
 
-export class AnalyticsQueryDto {
+/** What every figure route takes: the filters, read-your-writes and the format. */
+export class AnalyticsScopeDto {
   @ApiPropertyOptional({ example: 'standard' })
   @IsOptional()
   @IsString()
@@ -32,6 +33,18 @@ export class AnalyticsQueryDto {
   @Matches(CLIENT_ID, { message: ID_MESSAGE })
   ownerId?: string;
 
+  @IsOptional()
+  @WholeNumberParameter({ min: 0, description: 'Wait (up to 2 s) until the read models include this log position, e.g. the position a command answered; 503 if they do not in time.' })
+  minPosition?: number;
+
+  @ApiPropertyOptional({ enum: ['json', 'csv'], description: 'csv is also chosen by Accept: text/csv' })
+  @IsOptional()
+  @IsIn(['json', 'csv'])
+  format?: 'json' | 'csv';
+}
+
+/** The filters of a route whose figures cover a period of business time. */
+export class AnalyticsQueryDto extends AnalyticsScopeDto {
   @ApiPropertyOptional({ description: 'occurredAt on or after (ISO 8601 with a zone)', example: '2026-01-01T00:00:00Z' })
   @IsOptional()
   @IsInstant()
@@ -41,31 +54,38 @@ export class AnalyticsQueryDto {
   @IsOptional()
   @IsInstant()
   to?: string;
-
-  @ApiPropertyOptional({ description: 'Wait (up to 2 s) until the read models include this log position, e.g. the position a command answered; 503 if they do not in time.' })
-  @IsOptional()
-  @WholeNumberBetween(0)
-  minPosition?: number;
-
-  @ApiPropertyOptional({ enum: ['json', 'csv'], description: 'csv is also chosen by Accept: text/csv' })
-  @IsOptional()
-  @IsIn(['json', 'csv'])
-  format?: 'json' | 'csv';
 }
 
-export class PipelineQueryDto extends AnalyticsQueryDto {
+/**
+ * A route with no period (the board is the present or the instant asOf names; rotting is aged at an
+ * instant) still reads `from`/`to`, only to refuse them with what to use instead (the controller's
+ * message), so they are validated here but left out of the OpenAPI document: it lists only what a
+ * route applies.
+ */
+class PeriodlessQueryDto extends AnalyticsScopeDto {
+  @IsOptional()
+  @IsInstant()
+  from?: string;
+
+  @IsOptional()
+  @IsInstant()
+  to?: string;
+}
+
+export class PipelineQueryDto extends PeriodlessQueryDto {
   @ApiPropertyOptional({ enum: ['opportunities'], description: 'opportunities: list each stage\'s opportunities (the kanban columns), and with `closed` the closed ones' })
   @IsOptional()
   @IsIn(['opportunities'])
   include?: 'opportunities';
 
-  @ApiPropertyOptional({
-    description:
-      `With include=opportunities: list at most this many cards per stage column (1–${CARDS_PER_COLUMN_MAX}, default ${CARDS_PER_COLUMN_DEFAULT}), the ones longest in the stage first; each column gives opportunitiesOmitted (how many it left out: ask again with a larger cardsPerColumn or a narrower filter), and its count and amounts still cover the whole column`,
+  @IsOptional()
+  @WholeNumberParameter({
+    min: 1,
+    max: CARDS_PER_COLUMN_MAX,
+    default: CARDS_PER_COLUMN_DEFAULT,
+    description: `With include=opportunities: list at most this many cards per stage column (1–${CARDS_PER_COLUMN_MAX}, default ${CARDS_PER_COLUMN_DEFAULT}), the ones longest in the stage first; each column gives opportunitiesOmitted (how many it left out: ask again with a larger cardsPerColumn or a narrower filter), and its count and amounts still cover the whole column`,
     example: 100,
   })
-  @IsOptional()
-  @WholeNumberBetween(1, CARDS_PER_COLUMN_MAX)
   cardsPerColumn?: number;
 
   @ApiPropertyOptional({ description: 'The board as it stood at this instant of business time (occurredAt), from the stage-intervals read model', example: '2026-03-31T23:59:59Z' })
@@ -89,9 +109,14 @@ export class PipelineQueryDto extends AnalyticsQueryDto {
   @IsInstant()
   closedTo?: string;
 
-  @ApiPropertyOptional({ description: 'Closed cards listed per outcome and process (1–500, default 50); count and amount cover the whole window', example: 50 })
   @IsOptional()
-  @WholeNumberBetween(1, CLOSED_MAX_LIMIT)
+  @WholeNumberParameter({
+    min: 1,
+    max: CLOSED_MAX_LIMIT,
+    default: CLOSED_DEFAULT_LIMIT,
+    description: `Closed cards listed per outcome and process (1–${CLOSED_MAX_LIMIT}, default ${CLOSED_DEFAULT_LIMIT}); count and amount cover the whole window`,
+    example: 50,
+  })
   closedLimit?: number;
 }
 
@@ -136,15 +161,20 @@ export class ForecastAccuracyQueryDto extends AnalyticsQueryDto {
   include?: unknown;
 }
 
-export class RottingQueryDto extends AnalyticsQueryDto {
+export class RottingQueryDto extends PeriodlessQueryDto {
   @ApiPropertyOptional({ description: 'The rotting deals as they stood at this instant of business time (occurredAt); default now', example: '2026-03-31T23:59:59Z' })
   @IsOptional()
   @IsInstant()
   asOf?: string;
 
-  @ApiPropertyOptional({ description: `Deals listed, longest in their stage first (1–${ROTTING_MAX_LIMIT}, default ${ROTTING_DEFAULT_LIMIT}); count covers them all`, example: 100 })
   @IsOptional()
-  @WholeNumberBetween(1, ROTTING_MAX_LIMIT)
+  @WholeNumberParameter({
+    min: 1,
+    max: ROTTING_MAX_LIMIT,
+    default: ROTTING_DEFAULT_LIMIT,
+    description: `Deals listed, longest in their stage first (1–${ROTTING_MAX_LIMIT}, default ${ROTTING_DEFAULT_LIMIT}); count covers them all`,
+    example: 100,
+  })
   limit?: number;
 }
 
@@ -168,9 +198,14 @@ export class WaterfallQueryDto extends AnalyticsQueryDto {
   @Length(1, 2000)
   fromChange?: string;
 
-  @ApiPropertyOptional({ description: `With include=opportunities: changes listed in the page, over every bucket (1–${WATERFALL_CHANGES_MAX}, default ${WATERFALL_CHANGES_MAX})`, example: 1000 })
   @IsOptional()
-  @WholeNumberBetween(1, WATERFALL_CHANGES_MAX)
+  @WholeNumberParameter({
+    min: 1,
+    max: WATERFALL_CHANGES_MAX,
+    default: WATERFALL_CHANGES_MAX,
+    description: `With include=opportunities: changes listed in the page, over every bucket (1–${WATERFALL_CHANGES_MAX}, default ${WATERFALL_CHANGES_MAX})`,
+    example: 1000,
+  })
   limit?: number;
 }
 

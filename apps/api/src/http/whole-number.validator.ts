@@ -1,4 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, Max, Min } from 'class-validator';
 
@@ -11,6 +12,26 @@ import { IsInt, Max, Min } from 'class-validator';
 export function WholeNumberBetween(min: number, max?: number): PropertyDecorator {
   const message = max === undefined ? `$property must be a whole number of at least ${min}` : `$property must be a whole number from ${min} to ${max}`;
   return applyDecorators(Transform(({ value }) => wholeNumberOf(value)), IsInt({ message }), Min(min, { message }), ...(max === undefined ? [] : [Max(max, { message })]));
+}
+
+/**
+ * An optional whole-number query parameter, validated and documented from one statement: the
+ * OpenAPI document gives the range and the default that validation and the route apply, so a
+ * client generated from it cannot drift from what the API refuses.
+ */
+export function WholeNumberParameter(options: { readonly min: number; readonly max?: number; readonly default?: number; readonly description?: string; readonly example?: number }): PropertyDecorator {
+  const { min, max, description, example } = options;
+  return applyDecorators(
+    ApiPropertyOptional({
+      type: 'integer',
+      minimum: min,
+      ...(max === undefined || max === Number.MAX_SAFE_INTEGER ? {} : { maximum: max }),
+      ...(options.default === undefined ? {} : { default: options.default }),
+      ...(description === undefined ? {} : { description }),
+      ...(example === undefined ? {} : { example }),
+    }),
+    WholeNumberBetween(min, max),
+  );
 }
 
 /**

@@ -3,7 +3,7 @@ import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nest
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min, ValidateBy } from 'class-validator';
 import { IsAmount } from '../http/amount.validator';
-import { WholeNumberBetween } from '../http/whole-number.validator';
+import { WholeNumberParameter } from '../http/whole-number.validator';
 import { IsInstant } from '../http/instant.validator';
 import { IsOmittable } from '../http/omittable.validator';
 
@@ -217,14 +217,18 @@ export class HistoryQueryDto {
   @IsIn(['events', 'timeline'])
   view?: 'events' | 'timeline';
 
-  @ApiPropertyOptional({ description: 'the first revision of the page (default 0): of an event, or of the event that made a timeline step; the answer\'s nextFromRevision names the next page', example: 0 })
   @IsOptional()
-  @WholeNumberBetween(0, Number.MAX_SAFE_INTEGER)
+  @WholeNumberParameter({
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+    default: 0,
+    description: "the first revision of the page (default 0): of an event, or of the event that made a timeline step; the answer's nextFromRevision names the next page",
+    example: 0,
+  })
   fromRevision?: number;
 
-  @ApiPropertyOptional({ description: `events (or timeline steps) in the page (1–${HISTORY_PAGE_MAX}, default ${HISTORY_PAGE_MAX})`, example: 100 })
   @IsOptional()
-  @WholeNumberBetween(1, HISTORY_PAGE_MAX)
+  @WholeNumberParameter({ min: 1, max: HISTORY_PAGE_MAX, default: HISTORY_PAGE_MAX, description: `events (or timeline steps) in the page (1–${HISTORY_PAGE_MAX}, default ${HISTORY_PAGE_MAX})`, example: 100 })
   limit?: number;
 }
 
