@@ -3,6 +3,7 @@ import { Logger, type CanActivate, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { withDocumentedAnswers } from './http/openapi.answers';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiModule, type ApiModuleOptions } from './api.module';
 import { GLOBAL_GUARDS } from './auth/auth.module';
@@ -139,7 +140,8 @@ export async function createApiApp({ settings, clock, logger, directCommandRoute
   }
   app.enableShutdownHooks();
 
-  const document = SwaggerModule.createDocument(
+  const document = withDocumentedAnswers(
+    SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('Stagecraft')
@@ -147,6 +149,7 @@ export async function createApiApp({ settings, clock, logger, directCommandRoute
       .setVersion('0.1.0')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (sck_…) or a JWT' })
       .build(),
+    ),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
   return app;

@@ -1,11 +1,17 @@
 import { Controller, Get, HttpCode, Inject, Logger, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags, type SchemaObject } from '@nestjs/swagger';
 import { PostgresProjector, PostgresReadSideFollower, SnapshotFollower, type ReadModels } from '@stagecraft/projections';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { assertUnlimited, type Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
 import { ApiProblem } from '../http/problem';
 import { READ_MODELS } from './projections.token';
+
+const PROJECTION_STATUS: SchemaObject = {
+  type: 'object',
+  required: ['name', 'checkpoint', 'lag', 'rebuilding', 'lastRebuild'],
+  properties: { name: { type: 'string' }, checkpoint: { type: 'integer' }, lag: { type: 'integer' }, rebuilding: { type: 'boolean' }, lastRebuild: { type: 'object', nullable: true } },
+};
 
 @ApiTags('operations')
 @ApiBearerAuth()
@@ -18,6 +24,7 @@ export class ProjectionsAdminController {
   constructor(@Inject(READ_MODELS) private readonly runner: ReadModels) {}
 
   @Get()
+  @ApiOkResponse({ description: 'The projections', schema: { type: 'object', required: ['projections'], properties: { projections: { type: 'array', items: PROJECTION_STATUS } } } })
   @ApiOperation({ summary: 'Each projection: checkpoint, lag, and the progress of its last rebuild' })
   list() {
     return { projections: this.runner.status().map((status) => ({ ...status, lastRebuild: this.progress.get(status.name) ?? null })) };
@@ -25,6 +32,10 @@ export class ProjectionsAdminController {
 
   @Post(':name/rebuild')
   @HttpCode(202)
+  @ApiAcceptedResponse({
+    description: 'The rebuild started: GET /admin/projections shows its progress',
+    schema: { type: 'object', required: ['name', 'status', 'progress'], properties: { name: { type: 'string' }, status: { type: 'string', enum: ['rebuilding'] }, progress: { type: 'string' } } },
+  })
   @ApiOperation({ summary: 'Rebuild a projection from position 0; the current model serves until the new one has caught up' })
   rebuild(@CurrentPrincipal() caller: Principal, @Param('name') name: string) {
     // A rebuild replays every team's events and holds the projector for its length: not one team's call.

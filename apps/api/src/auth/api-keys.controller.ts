@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Logger, Param, Post } from '@nestjs/common';
 import { SettingsError } from '@stagecraft/config';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, type SchemaObject } from '@nestjs/swagger';
 import { ApiProblem } from '../http/problem';
 import { CLOCK, type Clock } from '../settings/api-settings.token';
 import { generateApiKey, type StoredApiKey } from './api-key.credentials';
@@ -10,12 +10,27 @@ import { CreateApiKeyDto } from './api-keys.dto';
 import { CurrentPrincipal } from './current-principal.decorator';
 import { FileLockTimeoutError } from './file-lock';
 import { assertUnlimited, type Principal } from './principal';
-import { Allow } from './roles';
+import { Allow, ROLES } from './roles';
 
 /** What may be shown of a key: never its salt or hash, and the secret only once, when made. */
 function describeKey(key: StoredApiKey, source: 'file' | 'API_KEYS') {
   return { id: key.id, name: key.name, roles: key.roles, teams: key.teams ?? null, mayActOnBehalf: key.mayActOnBehalf === true, createdAt: key.createdAt, source };
 }
+
+/** A key as the listing and the answer that makes it describe it (never a secret, salt or hash). */
+const KEY_SCHEMA = {
+  type: 'object',
+  required: ['id', 'name', 'roles', 'teams', 'mayActOnBehalf', 'createdAt', 'source'],
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    roles: { type: 'array', items: { type: 'string', enum: [...ROLES] } },
+    teams: { type: 'array', items: { type: 'string' }, nullable: true, description: 'null: every team' },
+    mayActOnBehalf: { type: 'boolean' },
+    createdAt: { type: 'string', format: 'date-time' },
+    source: { type: 'string', enum: ['file', 'API_KEYS'] },
+  },
+} satisfies SchemaObject;
 
 /**
  * Key administration over HTTP, the same changes as `npm run api-keys`: written to the keys file
@@ -37,6 +52,7 @@ export class ApiKeysController {
   ) {}
 
   @Get()
+  @ApiOkResponse({ description: 'The keys in force', schema: { type: 'object', required: ['keys'], properties: { keys: { type: 'array', items: KEY_SCHEMA } } } })
   @ApiOperation({ summary: 'The keys in force: id, name, roles, teams, where they are configured (never a secret or hash)' })
   list(@CurrentPrincipal() caller: Principal) {
     assertUnlimited(caller, MANAGING_KEYS);
@@ -46,6 +62,10 @@ export class ApiKeysController {
 
   @Post()
   @HttpCode(201)
+  @ApiCreatedResponse({
+    description: 'The key made, with its secret: shown this once',
+    schema: { ...KEY_SCHEMA, required: [...KEY_SCHEMA.required, 'key'], properties: { ...KEY_SCHEMA.properties, key: { type: 'string' } } },
+  })
   @ApiOperation({ summary: 'Make a key; the answer shows it once (only its hash is stored). Applies to every instance within about a second.' })
   async create(@CurrentPrincipal() caller: Principal, @Body() body: CreateApiKeyDto) {
     assertUnlimited(caller, MANAGING_KEYS);
@@ -59,6 +79,7 @@ export class ApiKeysController {
 
   @Delete(':id')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Revoked' })
   @ApiOperation({ summary: 'Revoke a key: every instance refuses it within about a second' })
   async revoke(@CurrentPrincipal() caller: Principal, @Param('id') id: string): Promise<void> {
     assertUnlimited(caller, MANAGING_KEYS);

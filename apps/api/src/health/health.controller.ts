@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags, type SchemaObject } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { EVENT_STORE, type EventStore } from '@stagecraft/event-store';
 import type { ReadModels } from '@stagecraft/projections';
@@ -8,6 +8,19 @@ import { Public } from '../auth/roles';
 import { ProcessRegistry } from '@stagecraft/commands';
 import type { Relay } from '@stagecraft/relay';
 import { RELAY } from '../relay/relay.token';
+
+/** The same JSON answers ready (200) and not ready (503, with the cause): a probe reads the status, an operator the body. */
+const HEALTH_SCHEMA: SchemaObject = {
+  type: 'object',
+  required: ['status', 'store', 'processes', 'projections'],
+  properties: {
+    status: { type: 'string', enum: ['ok', 'unavailable'] },
+    store: { type: 'object', required: ['kind', 'reachable', 'headPosition'], properties: { kind: { type: 'string' }, reachable: { type: 'boolean' }, headPosition: { type: 'integer', nullable: true } } },
+    processes: { type: 'array', items: { type: 'object', required: ['id', 'version'], properties: { id: { type: 'string' }, version: { type: 'string' } } } },
+    projections: { type: 'array', items: { type: 'object', required: ['name', 'checkpoint', 'lag'], properties: { name: { type: 'string' } } } },
+    relay: { type: 'object' },
+  },
+};
 
 @ApiTags('operations')
 @Public()
@@ -21,6 +34,8 @@ export class HealthController {
   ) {}
 
   @Get()
+  @ApiOkResponse({ description: 'Ready', schema: HEALTH_SCHEMA })
+  @ApiServiceUnavailableResponse({ description: 'Not ready: the body says why', schema: HEALTH_SCHEMA })
   @ApiOperation({ summary: 'Ready to serve: the store (its kind: sqlite or kurrentdb) answers and can write, and process definitions are loaded (503 otherwise, naming the cause: store.cannotWrite while its disk is full)' })
   async health(@Res({ passthrough: true }) reply: FastifyReply) {
     const store = await this.store.health().catch((error: Error) => ({ kind: 'unknown', reachable: false, detail: error.message }));

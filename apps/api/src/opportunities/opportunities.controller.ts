@@ -1,7 +1,7 @@
 import { requireInstant } from '@stagecraft/opportunity';
 import { Body, Controller, Get, HttpCode, Inject, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
@@ -15,7 +15,8 @@ import { CLOCK, type Clock } from '../settings/api-settings.token';
 import { deterministicUuid, type CommandOutcome } from '@stagecraft/commands';
 import type { OpportunityView } from '@stagecraft/contracts';
 import { ANALYTICS_QUERIES, ReadModelUnavailableError, type AnalyticsQueries } from '@stagecraft/projections';
-import { COMMAND_ANSWERS } from './command-answer.schema';
+import { COMMAND_ANSWER_DOCUMENTED, COMMAND_ANSWERS } from './command-answer.schema';
+import { HISTORY_SCHEMA, OPPORTUNITY_VIEW_SCHEMA, VERIFICATION_SCHEMA } from './opportunity.answer-schemas';
 import { commandEnvelopeFrom } from './command-envelope.factory';
 import { ServedDirectly } from './direct-command.routes';
 import {
@@ -77,6 +78,7 @@ export class OpportunitiesController {
   @CommandHeaders()
   @ServedDirectly()
   @CompiledBody(OpenOpportunityDto, COMMAND_ANSWERS)
+  @ApiCreatedResponse(COMMAND_ANSWER_DOCUMENTED)
   @ApiOperation({ summary: 'Open an opportunity in the first stage of its process' })
   async open(@Body() dto: OpenOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
@@ -95,6 +97,7 @@ export class OpportunitiesController {
   @CommandHeaders()
   @ServedDirectly()
   @CompiledBody(SetCriterionDto, COMMAND_ANSWERS)
+  @ApiOkResponse(COMMAND_ANSWER_DOCUMENTED)
   @ApiOperation({ summary: 'Mark an exit criterion of the current stage as met (met: true) or revoke it (met: false)' })
   async setCriterion(@Param('id', opportunityId) id: string, @Body() dto: SetCriterionDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
@@ -112,6 +115,7 @@ export class OpportunitiesController {
   @CommandHeaders()
   @ServedDirectly()
   @CompiledBody(MoveOpportunityDto, COMMAND_ANSWERS)
+  @ApiOkResponse(COMMAND_ANSWER_DOCUMENTED)
   @ApiOperation({ summary: 'Move to another stage; 422 lists the unmet exit criteria or the rule that forbids it' })
   async move(@Param('id', opportunityId) id: string, @Body() dto: MoveOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
@@ -124,6 +128,7 @@ export class OpportunitiesController {
   @CommandHeaders()
   @ServedDirectly()
   @CompiledBody(WinWithReasonDto, COMMAND_ANSWERS)
+  @ApiOkResponse(COMMAND_ANSWER_DOCUMENTED)
   @ApiOperation({ summary: "Win, from a winFrom stage whose exit criteria are met, with one of the process's wonReasons when it lists them" })
   async win(@Param('id', opportunityId) id: string, @Body() dto: WinWithReasonDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
@@ -136,6 +141,7 @@ export class OpportunitiesController {
   @CommandHeaders()
   @ServedDirectly()
   @CompiledBody(LoseOpportunityDto, COMMAND_ANSWERS)
+  @ApiOkResponse(COMMAND_ANSWER_DOCUMENTED)
   @ApiOperation({ summary: "Lose, with one of the process's lost reasons" })
   async lose(@Param('id', opportunityId) id: string, @Body() dto: LoseOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
@@ -148,6 +154,7 @@ export class OpportunitiesController {
   @CommandHeaders()
   @ServedDirectly()
   @CompiledBody(ReopenOpportunityDto, COMMAND_ANSWERS)
+  @ApiOkResponse(COMMAND_ANSWER_DOCUMENTED)
   @ApiOperation({ summary: 'Reopen a won or lost opportunity, in the stage it closed in or the stage given' })
   async reopen(@Param('id', opportunityId) id: string, @Body() dto: ReopenOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
@@ -160,6 +167,7 @@ export class OpportunitiesController {
   @CommandHeaders()
   @ServedDirectly()
   @CompiledBody(ChangeOpportunityDetailsDto, COMMAND_ANSWERS)
+  @ApiOkResponse(COMMAND_ANSWER_DOCUMENTED)
   @ApiOperation({ summary: 'Change title, amount, currency, owner, team or the expected close date; only changed fields are recorded' })
   async changeDetails(@Param('id', opportunityId) id: string, @Body() dto: ChangeOpportunityDetailsDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
@@ -178,6 +186,7 @@ export class OpportunitiesController {
   @CommandHeaders()
   @ServedDirectly()
   @CompiledBody(MigrateOpportunityDto, COMMAND_ANSWERS)
+  @ApiOkResponse(COMMAND_ANSWER_DOCUMENTED)
   @ApiOperation({ summary: 'Move an open opportunity to a newer version of its process (recorded as ProcessMigrated); stageMapping maps stages the new version lacks' })
   async migrate(@Param('id', opportunityId) id: string, @Body() dto: MigrateOpportunityDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const envelope = commandEnvelopeFrom(request, dto, this.clock());
@@ -186,6 +195,7 @@ export class OpportunitiesController {
   }
 
   @Get(':id')
+  @ApiOkResponse({ description: 'The opportunity (ETag: its revision, when not as of an instant)', schema: OPPORTUNITY_VIEW_SCHEMA })
   @Allow('writer', 'analyst', 'auditor')
   @ApiOperation({ summary: 'The opportunity as it is now, or as it was at ?asOf= (business time) or ?asOfRecorded= (what the system knew then)' })
   async get(@Param('id', opportunityId) id: string, @Query() query: GetOpportunityQueryDto, @CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) reply: FastifyReply) {
@@ -214,6 +224,7 @@ export class OpportunitiesController {
   }
 
   @Get(':id/history')
+  @ApiOkResponse({ description: 'A page of the events, or of the timeline steps', schema: HISTORY_SCHEMA })
   // A rep and an analyst see what happened to a deal they may read (the board's timeline); the
   // integrity check (verify) stays the auditor's.
   @Allow('writer', 'analyst', 'auditor')
@@ -226,6 +237,7 @@ export class OpportunitiesController {
   }
 
   @Get(':id/verify')
+  @ApiOkResponse({ description: 'The verdict on both chains', schema: VERIFICATION_SCHEMA })
   @Allow('auditor')
   @ApiOperation({ summary: "Recompute the hash chains of the opportunity's stream and its process's stream; report the first broken revision" })
   verify(@Param('id', opportunityId) id: string, @CurrentPrincipal() principal: Principal) {

@@ -51,7 +51,7 @@ export class CommandTimeAndIdDto {
 const REVISION_MESSAGE = 'expectedRevision must be a whole number of at least 0 (the revision the client read)';
 
 export class CommandOptionsDto extends CommandTimeAndIdDto {
-  @ApiPropertyOptional({ description: 'Revision the client read; a mismatch answers 409. Same as If-Match.', example: 3 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, description: 'Revision the client read; a mismatch answers 409. Same as If-Match.', example: 3 })
   @IsOmittable()
   // One message however it is missed (class-validator reports the first rule broken, in an order
   // that told "3" as a string it "must not be less than 0"); a revision is a safe integer.
@@ -250,7 +250,8 @@ export class GetOpportunityQueryDto {
  */
 function ExpectedCloseDate(extra = ''): PropertyDecorator {
   return applyDecorators(
-    ApiPropertyOptional({ example: '2026-06-30', format: 'date', description: `When the deal is expected to close, a calendar date YYYY-MM-DD${extra}; each change is recorded as ExpectedCloseDateChanged` }),
+    // Typed here: the property's design type (string | null) would be documented as an object.
+    ApiPropertyOptional({ type: 'string', nullable: true, example: '2026-06-30', format: 'date', description: `When the deal is expected to close, a calendar date YYYY-MM-DD${extra}; each change is recorded as ExpectedCloseDateChanged` }),
     IsOptional(),
     IsString(),
     Length(1, EXPECTED_CLOSE_DATE_MAX_LENGTH),

@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags, type SchemaObject } from '@nestjs/swagger';
+import { arrayOf, objectSchema, STRING, STRINGS } from '../http/answer-schema';
 import { EVENT_STORE, readAllPages, type EventStore } from '@stagecraft/event-store';
 import { fromOpportunityStreamId } from '@stagecraft/opportunity';
 import type { FastifyRequest } from 'fastify';
@@ -33,6 +34,14 @@ export interface BulkMigrationReport {
   readonly refused: readonly { readonly opportunityId: string; readonly status: number; readonly code: string; readonly detail: string }[];
 }
 
+const BULK_MIGRATION_SCHEMA: SchemaObject = objectSchema<BulkMigrationReport>({
+  processId: STRING,
+  fromVersion: STRING,
+  toVersion: STRING,
+  migrated: STRINGS,
+  refused: arrayOf({ type: 'object', required: ['opportunityId', 'status', 'code', 'detail'], properties: { opportunityId: STRING, status: { type: 'integer' }, code: STRING, detail: STRING } }),
+});
+
 /**
  * Migrates every open opportunity of a process version, each through the one command path (so
  * each is decided, chained and recorded as its own ProcessMigrated). Finding them scans the log
@@ -57,6 +66,7 @@ export class ProcessMigrationController {
   @CompiledBody(MigrateProcessDto)
   // Each opportunity has its own revision: an If-Match cannot apply to all of them, and is refused.
   @HonoursHeaders('idempotency-key', 'x-actor')
+  @ApiOkResponse({ description: 'What was migrated, and what was not with the status and code of why', schema: BULK_MIGRATION_SCHEMA })
   @ApiOperation({ summary: 'Migrate every open opportunity on fromVersion to toVersion (a newer version of the same process)' })
   async migrateAll(@Param('id') processId: string, @Body() dto: MigrateProcessDto, @Req() request: FastifyRequest): Promise<BulkMigrationReport> {
     // 404s for an unknown process or version before anything is scanned.

@@ -1,6 +1,7 @@
 import type { ProcessDetail, ProcessList, ProcessSummary } from '@stagecraft/contracts';
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { MACHINE_SCHEMA, PROCESS_DETAIL_SCHEMA, PROCESS_LIST_SCHEMA } from './process.answer-schemas';
 import { Allow } from '../auth/roles';
 import { validationProblem } from '../http/problem';
 import { stageMovesOf, type CompiledProcess } from '@stagecraft/sales-process';
@@ -14,12 +15,14 @@ export class ProcessesController {
   constructor(private readonly registry: ProcessRegistry) {}
 
   @Get()
+  @ApiOkResponse({ description: 'The processes', schema: PROCESS_LIST_SCHEMA })
   @ApiOperation({ summary: 'The processes this service runs, each at its current version' })
   list(): ProcessList {
     return { processes: this.registry.list().map((process) => summaryOf(process, this.registry.defaultProcessId())) };
   }
 
   @Get(':id')
+  @ApiOkResponse({ description: 'The process at the version asked for', schema: PROCESS_DETAIL_SCHEMA })
   @ApiOperation({ summary: 'A process definition (the current version, or the one asked for), every recorded version, and the moves its rules allow from each stage' })
   @ApiQuery({ name: 'version', required: false, description: "A recorded version: its definition and moves (an opportunity's moves are its own version's); the current one when absent" })
   async get(@Param('id') id: string, @Query('version') version?: unknown): Promise<ProcessDetail> {
@@ -30,6 +33,7 @@ export class ProcessesController {
   }
 
   @Get(':id/machine')
+  @ApiOkResponse({ description: 'The machine', schema: MACHINE_SCHEMA })
   @ApiOperation({ summary: "The XState machine config as JSON, for Stately's visualizer" })
   @ApiQuery({ name: 'version', required: false, description: 'A recorded version; the current one when absent' })
   async machine(@Param('id') id: string, @Query('version') version?: unknown) {

@@ -1,0 +1,53 @@
+import type { OpenAPIObject, OperationObject, ResponseObject, SchemaObject } from '@nestjs/swagger';
+import { PROBLEM_CODES } from './problem.catalogue';
+
+// What the routes answer, added to the document Nest builds from the controllers: every refusal
+// is application/problem+json with a code of the catalogue (so a client's generated types name
+// them all), and the figure routes answer CSV beside JSON. Nest's @ApiProduces does not reach an
+// OpenAPI 3 answer's content, and an error answer per route would restate the catalogue thirty
+// times; one `default` answer says it once.
+
+const PROBLEM: SchemaObject = {
+  type: 'object',
+  description: 'RFC 9457 problem details; extension members beside these depend on the code (README, "Every problem code")',
+  required: ['type', 'title', 'status', 'code', 'detail'],
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer', minimum: 400, maximum: 599 },
+    code: { type: 'string', enum: [...PROBLEM_CODES] },
+    detail: { type: 'string' },
+    instance: { type: 'string' },
+    errors: {
+      type: 'array',
+      description: 'REQUEST.VALIDATION_FAILED: one entry per field',
+      items: { type: 'object', required: ['field', 'message'], properties: { field: { type: 'string' }, message: { type: 'string' } } },
+    },
+  },
+};
+
+const REFUSAL: ResponseObject = {
+  description: 'A refusal (4xx) or a failure (5xx): application/problem+json with a stable code',
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+};
+
+/** A route that answers CSV too: its `format` parameter offers csv (Accept: text/csv chooses it as well). */
+function answersCsv(operation: OperationObject): boolean {
+  return (operation.parameters ?? []).some((parameter) => 'name' in parameter && parameter.name === 'format' && ((parameter.schema as SchemaObject | undefined)?.enum ?? []).includes('csv'));
+}
+
+export function withDocumentedAnswers(document: OpenAPIObject): OpenAPIObject {
+  document.components = { ...document.components, schemas: { ...document.components?.schemas, Problem: PROBLEM } };
+  for (const methods of Object.values(document.paths)) {
+    for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
+      const operation = methods[method];
+      if (operation === undefined) continue;
+      operation.responses.default = REFUSAL;
+      const ok = operation.responses['200'] as ResponseObject | undefined;
+      if (ok !== undefined && answersCsv(operation)) {
+        ok.content = { 'application/json': ok.content?.['application/json'] ?? { schema: { type: 'object' } }, 'text/csv': { schema: { type: 'string', description: 'RFC 4180, a header line first' } } };
+      }
+    }
+  }
+  return document;
+}
