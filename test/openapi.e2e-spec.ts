@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv';
-import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
+import { ROOT, startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
 
 // The OpenAPI document is what client developers generate code from: what it says of each route
 // must be what the running API does. Every operation is read from the document itself, so a route
@@ -248,5 +249,29 @@ describe('the OpenAPI document', () => {
       }
     }
     expect(wrong).toEqual([]);
+  });
+
+  it("gives each command the body fields README's table of commands gives it, optional where the table says so", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('| command | body | answers |'), readme.indexOf('\n\n', readme.indexOf('| command | body | answers |')));
+    // What every command takes besides its own fields (the sentence under the table).
+    const common = new Set(['occurredAt', 'commandId', 'expectedRevision']);
+    const fieldsOf = (fields: readonly { name: string; optional: boolean }[]) => fields.filter((field) => !common.has(field.name)).map((field) => `${field.name}${field.optional ? '?' : ''}`).sort();
+    const rows = [...table.matchAll(/^\| `(GET|POST|PATCH|DELETE) ([^`]+)` \| `\{ ([^`]*) \}`[^|]*\|/gm)];
+    expect(rows.length).toBeGreaterThanOrEqual(7);
+    const differences: string[] = [];
+    for (const [, method, path, body] of rows) {
+      const template = path!.replace(/:(\w+)/g, '{$1}');
+      const schema = document.paths[template]?.[method!.toLowerCase()]?.requestBody?.content['application/json']?.schema;
+      if (schema === undefined) {
+        differences.push(`${method} ${path}: not in the document`);
+        continue;
+      }
+      const resolved = inlined(schema) as { properties: Record<string, unknown>; required?: string[] };
+      const readmeFields = fieldsOf(body!.split(',').map((field) => field.trim().split(':')[0]!.trim()).map((field) => ({ name: field.replace(/\?$/, ''), optional: field.endsWith('?') })));
+      const documented = fieldsOf(Object.keys(resolved.properties).map((name) => ({ name, optional: !(resolved.required ?? []).includes(name) })));
+      if (JSON.stringify(readmeFields) !== JSON.stringify(documented)) differences.push(`${method} ${path}: README ${readmeFields.join(', ')}; document ${documented.join(', ')}`);
+    }
+    expect(differences).toEqual([]);
   });
 });
