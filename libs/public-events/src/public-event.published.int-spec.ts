@@ -20,9 +20,11 @@ function published(): Record<string, JsonSchema> {
 
 /**
  * How `current` breaks `before`, as paths with the reason; none when a payload valid against
- * `before` is the same payload under `current`. Descriptions may be reworded; a field may be added
- * only as optional (as `nextSteps` and `wonReason` were); anything else — a field renamed, dropped,
- * retyped, made optional or required, an enum or a pattern changed — breaks it.
+ * `before` is the same payload under `current`, and a payload valid under `current` is valid under
+ * `before`. Descriptions may be reworded. Anything else breaks it: a field renamed, dropped, retyped,
+ * made optional or required, an enum or a pattern changed, and a field added where `before` admits
+ * no other (`additionalProperties: false`, as every published object does): a consumer validating
+ * with the published schema would refuse the payloads that carry it, optional or not.
  */
 export function incompatibilities(before: JsonSchema, current: JsonSchema, path = ''): string[] {
   const problems: string[] = [];
@@ -37,6 +39,11 @@ export function incompatibilities(before: JsonSchema, current: JsonSchema, path 
     const now = properties.current[name];
     if (now === undefined) problems.push(`${path}/${name}: removed`);
     else problems.push(...incompatibilities(schema, now, `${path}/${name}`));
+  }
+  if (before.additionalProperties === false) {
+    for (const name of Object.keys(properties.current)) {
+      if (!(name in properties.before)) problems.push(`${path}/${name}: added, where the published schema admits no other field`);
+    }
   }
   return problems;
 }
@@ -60,9 +67,14 @@ describe('the published public event schemas', () => {
       properties: { ...(lost.properties as object), data: { ...data.data, ...change(data.data) } },
     });
 
-    it('lets a description be reworded and an optional field be added', () => {
-      const reworded = withData((schema) => ({ description: 'other words', properties: { ...schema.properties, lostReason: { ...schema.properties.lostReason, description: 'why' }, competitor: { type: 'string' } } }));
+    it('lets a description be reworded', () => {
+      const reworded = withData((schema) => ({ description: 'other words', properties: { ...schema.properties, lostReason: { ...schema.properties.lostReason, description: 'why' } } }));
       expect(incompatibilities(lost, reworded)).toEqual([]);
+    });
+
+    it('catches a field added, even optional: the published schema admits no other, so consumers validating with it would refuse it', () => {
+      const withCompetitor = withData((schema) => ({ properties: { ...schema.properties, competitor: { type: 'string' } } }));
+      expect(incompatibilities(lost, withCompetitor)).toEqual(['/data/competitor: added, where the published schema admits no other field']);
     });
 
     it('catches a renamed, dropped, retyped or newly required field and a changed enum', () => {
@@ -70,6 +82,7 @@ describe('the published public event schemas', () => {
       expect(incompatibilities(lost, withData(() => ({ properties: { ...withoutReason, reason: lostReason }, required: data.data.required.map((field) => (field === 'lostReason' ? 'reason' : field)) })))).toEqual([
         "/data: required was [\"actor\",\"lostReason\",\"occurredAt\",\"opportunityId\",\"outcome\",\"processId\",\"processVersion\",\"stage\",\"title\"], is [\"actor\",\"occurredAt\",\"opportunityId\",\"outcome\",\"processId\",\"processVersion\",\"reason\",\"stage\",\"title\"]",
         '/data/lostReason: removed',
+        '/data/reason: added, where the published schema admits no other field',
       ]);
       expect(incompatibilities(lost, withData((schema) => ({ properties: { ...schema.properties, amount: { type: 'string' } } })))).toEqual(['/data/amount: type was "number", is "string"']);
       expect(incompatibilities(lost, withData((schema) => ({ required: [...schema.required, 'teamId'] })))).toHaveLength(1);
