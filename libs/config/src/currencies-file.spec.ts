@@ -30,6 +30,23 @@ describe('the currencies file', () => {
     });
   });
 
+  it('refuses a rate given twice for a currency, and lists the first problems of a file of thousands, counting them all', () => {
+    expect(() => parseCurrenciesFile(['reportingCurrency: EUR', 'rates:', '  USD: [{ from: 2026-01-01, rate: 0.9, rate: 0.8 }]'].join('\n'), 'currencies.yaml')).toThrow(
+      /currencies\.yaml:3 \(document\): YAML syntax: Map keys must be unique: "rate" is given again \(first at line 3\)/,
+    );
+    // Each key was compared with every earlier one, and each problem's line looked up from the root.
+    const many = ['reportingCurrency: EUR', 'rates:', ...Array.from({ length: 40_000 }, (_, index) => `  C${index}: []`)].join('\n');
+    try {
+      parseCurrenciesFile(many, 'currencies.yaml');
+      throw new Error('expected the file to be refused');
+    } catch (error) {
+      expect(error).toBeInstanceOf(CurrenciesFileError);
+      const refused = error as CurrenciesFileError;
+      expect([refused.total, refused.issues.length, refused.issues[0]]).toEqual([80_000, 100, { path: 'rates.C0', reason: expect.stringMatching(/ISO 4217/), line: 3 }]);
+      expect(refused.message.split('\n')[0]).toBe('Invalid currencies file currencies.yaml (80000 problems; the first 100 listed):');
+    }
+  });
+
   it('names the field, its line and the reason for every problem', () => {
     expect(problemsOf(['reportingCurrency: euro', 'rates:', '  USD:', '    - { from: 2026-02-30, rate: 0 }', '  EUR: []', 'extra: 1'].join('\n'))).toEqual([
       ['extra', 6],

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readUtf8 } from './utf8-file';
 import { parseCalendarDay } from '@stagecraft/opportunity';
-import { isNode, LineCounter, parseDocument } from 'yaml';
+import { MAX_LISTED_ISSUES, parseYamlText, type YamlDocument } from '@stagecraft/sales-process';
+import { isNode, type LineCounter } from 'yaml';
 
 // The currencies file (config/currencies.yaml, or CURRENCIES_FILE): a reporting currency and the
 // rates that convert other currencies into it, each with the day it applies from. Without it the
@@ -42,9 +43,12 @@ export class CurrenciesFileError extends Error {
   constructor(
     readonly file: string,
     readonly issues: readonly CurrenciesFileIssue[],
+    /** How many problems were found, when `issues` lists only the first of them (as a process file's refusal does). */
+    readonly total: number = issues.length,
   ) {
     const lines = issues.map((issue) => `  ${issue.line ? `${file}:${issue.line}` : file} ${issue.path || '(document)'}: ${issue.reason}`);
-    super(`Invalid currencies file ${file} (${issues.length} ${issues.length === 1 ? 'problem' : 'problems'}):\n${lines.join('\n')}`);
+    const listed = total > issues.length ? `; the first ${issues.length} listed` : '';
+    super(`Invalid currencies file ${file} (${total} ${total === 1 ? 'problem' : 'problems'}${listed}):\n${lines.join('\n')}`);
     this.name = 'CurrenciesFileError';
   }
 }
@@ -81,13 +85,9 @@ export function loadCurrenciesFile(file: string, required: boolean): CurrencyRat
 
 /** Parses and checks the text of a currencies file; throws CurrenciesFileError listing every problem. */
 export function parseCurrenciesFile(text: string, file: string): CurrencyRates {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (document.errors.length > 0) {
-    throw new CurrenciesFileError(
-      file,
-      document.errors.map((error) => ({ path: '', reason: `YAML syntax: ${error.message.split('\n')[0]!}`, line: lineCounter.linePos(error.pos[0]).line })),
-    );
+  const { document, lineCounter, problems } = parseYamlText(text);
+  if (problems.length > 0) {
+    throw new CurrenciesFileError(file, problems.slice(0, MAX_LISTED_ISSUES).map(({ reason, line }) => ({ path: '', reason, line })), problems.length);
   }
   const issues: { path: (string | number)[]; reason: string }[] = [];
   const fail = (path: (string | number)[], reason: string) => issues.push({ path, reason });
@@ -142,10 +142,11 @@ export function parseCurrenciesFile(text: string, file: string): CurrencyRates {
   if (issues.length > 0) {
     throw new CurrenciesFileError(
       file,
-      issues.map(({ path, reason }) => {
+      issues.slice(0, MAX_LISTED_ISSUES).map(({ path, reason }) => {
         const line = lineOf(document, lineCounter, path);
         return { path: formatPath(path), reason, ...(line === undefined ? {} : { line }) };
       }),
+      issues.length,
     );
   }
   rates.sort((a, b) => (a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
@@ -161,7 +162,7 @@ function formatPath(path: readonly (string | number)[]): string {
 }
 
 // The closest node that exists on the path: a missing key points at its parent.
-function lineOf(document: ReturnType<typeof parseDocument>, lineCounter: LineCounter, path: readonly (string | number)[]): number | undefined {
+function lineOf(document: YamlDocument, lineCounter: LineCounter, path: readonly (string | number)[]): number | undefined {
   for (let length = path.length; length >= 0; length -= 1) {
     const node = length === 0 ? document.contents : document.getIn(path.slice(0, length), true);
     if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;

@@ -9,3 +9,4 @@ export * from './process-version';
 export * from './sales-process.machine';
 export * from './process-stream';
 export * from './visible-text';
+export * from './yaml-text';

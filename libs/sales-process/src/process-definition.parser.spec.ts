@@ -150,7 +150,30 @@ describe('parseProcessDefinition', () => {
 
     it('YAML that does not parse, with its line', () => {
       expectIssue('id: x\nname: [unclosed\n', '', /YAML syntax/);
-      expectIssue('id: x\nid: y\nname: X\n', '', /YAML syntax: Map keys must be unique/, 2);
+      expectIssue('id: x\nid: y\nname: X\n', '', /YAML syntax: Map keys must be unique: "id" is given again \(first at line 1\)/, 2);
+    });
+
+    it('a key given twice at any depth, however it is quoted; keys that only look alike are two keys', () => {
+      expectIssue(valid.replace('    probability: 10', '    probability: 10\n    "probability": 11'), '', /"probability" is given again \(first at line 6\)/, 7);
+      expectIssue(valid.replace('{ id: need-confirmed, description: The need is confirmed }', '{ id: need-confirmed, description: A, description: B }'), '', /"description" is given again/, 11);
+      expectIssue(valid + 'x: [{ a: 1 }, [{ b: 1, b: 2 }]]\n', '', /"b" is given again/, 15);
+      // 1 and "1" are two keys to YAML: refused here as unknown keys, not as a repetition.
+      expectIssue(valid + '1: a\n"1": b\n', '1', /unknown key "1"/);
+    });
+
+    it('a file of tens of thousands of keys, at once, listing the first problems and counting them all', () => {
+      // Each key was compared with every earlier one, and each problem's position looked up from the
+      // root: start-up stayed busy for minutes on a file a quarter of the size allowed.
+      const keys = Array.from({ length: 40_000 }, (_, index) => `    k${index}: 1`).join('\n');
+      const error = problemsOf(valid.replace('    probability: 10', `    probability: 10\n${keys}`));
+      expect(error.total).toBe(40_000);
+      expect(error.issues).toHaveLength(100);
+      expect(error.issues[0]).toMatchObject({ path: 'stages[0].k0', line: 7 });
+      expect(error.message.split('\n')[0]).toBe(`Invalid process definition ${SOURCE} (40000 problems; the first 100 listed):`);
+      const repeated = `${keys}\n    k0: 2`;
+      expect(problemsOf(valid.replace('    probability: 10', `    probability: 10\n${repeated}`)).issues).toEqual([
+        expect.objectContaining({ reason: expect.stringMatching(/"k0" is given again \(first at line 7\)/), line: 40_007 }),
+      ]);
     });
 
     it('a document that is not a mapping', () => {

@@ -1,7 +1,8 @@
-import { isNode, LineCounter, parseDocument } from 'yaml';
-import { ProcessDefinitionError, type ProcessDefinitionIssue } from './process-definition.error';
+import { isNode } from 'yaml';
+import { MAX_LISTED_ISSUES, ProcessDefinitionError, type ProcessDefinitionIssue } from './process-definition.error';
 import type { ProcessDefinition } from './process-definition.types';
 import { formatPath, validateProcessDefinition, type DocumentPath } from './process-definition.validator';
+import { parseYamlText, type YamlDocument } from './yaml-text';
 
 /**
  * Parses and validates a process definition written in YAML.
@@ -27,15 +28,10 @@ export function parseProcessDocument(
   text: string,
   source: string,
 ): { readonly definition: ProcessDefinition; readonly isDefault: boolean; readonly positions: { readonly id?: SourcePosition; readonly default?: SourcePosition } } {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-
-  if (document.errors.length > 0) {
-    const issues = document.errors.map((error): ProcessDefinitionIssue => {
-      const position = lineCounter.linePos(error.pos[0]);
-      return { path: '', reason: `YAML syntax: ${firstLine(error.message)}`, line: position.line, column: position.col };
-    });
-    throw new ProcessDefinitionError(source, issues);
+  const { document, lineCounter, problems } = parseYamlText(text);
+  if (problems.length > 0) {
+    const issues = problems.slice(0, MAX_LISTED_ISSUES).map(({ reason, line, column }): ProcessDefinitionIssue => ({ path: '', reason, line, column }));
+    throw new ProcessDefinitionError(source, issues, problems.length);
   }
 
   let raw: unknown;
@@ -56,7 +52,8 @@ export function parseProcessDocument(
   }
   const result = validateProcessDefinition(raw);
   if (!result.ok) {
-    const issues = result.issues.map((issue): ProcessDefinitionIssue => {
+    // Each position is looked up from the root: listing the first ones keeps a file of many bad keys quick to refuse.
+    const issues = result.issues.slice(0, MAX_LISTED_ISSUES).map((issue): ProcessDefinitionIssue => {
       const offset = offsetOf(document, issue.path);
       const position = offset === undefined ? undefined : lineCounter.linePos(offset);
       return {
@@ -65,7 +62,7 @@ export function parseProcessDocument(
         ...(position ? { line: position.line, column: position.col } : {}),
       };
     });
-    throw new ProcessDefinitionError(source, issues);
+    throw new ProcessDefinitionError(source, issues, result.issues.length);
   }
   const positionOf = (key: string): SourcePosition | undefined => {
     const node = document.get(key, true);
@@ -79,7 +76,7 @@ export function parseProcessDocument(
 }
 
 // The closest node that exists on the path: a missing key points at its parent mapping.
-function offsetOf(document: ReturnType<typeof parseDocument>, path: DocumentPath): number | undefined {
+function offsetOf(document: YamlDocument, path: DocumentPath): number | undefined {
   for (let length = path.length; length >= 0; length -= 1) {
     const node = length === 0 ? document.contents : document.getIn(path.slice(0, length), true);
     if (isNode(node) && node.range) return node.range[0];
