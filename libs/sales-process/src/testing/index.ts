@@ -1,1 +1,2 @@
 export * from './definition.arbitrary';
+export * from './definition-rules.oracle';
