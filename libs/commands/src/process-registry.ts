@@ -222,7 +222,11 @@ function asStored(entry: ProcessEntry, version: string): CompiledProcess | undef
   return entry.versions.get(version)?.compiled ?? entry.tampered?.get(version)?.compiled;
 }
 
-/** Takes a recorded version in, unless its definition no longer hashes to it: then it is kept aside as tampered. */
+/**
+ * Takes a recorded version in, unless its definition no longer hashes to it, or (rewritten with
+ * its hash recomputed) is no definition a machine can be built from: then it is kept aside as
+ * tampered. Start-up reads every recording, so one such event must not stop the service.
+ */
 function recordVersion(entry: ProcessEntry, event: StoredEvent): void {
   const data = event.data as unknown as ProcessVersionRecordedData;
   const mismatch = recordedDefinitionMismatch(event);
@@ -230,7 +234,15 @@ function recordVersion(entry: ProcessEntry, event: StoredEvent): void {
     (entry.tampered ??= new Map()).set(data.version, { revision: event.revision, detail: mismatch, ...compiledAsStored(data) });
     return;
   }
-  entry.versions.set(data.version, { compiled: compileProcess(data.definition), info: infoOf(event) });
+  let compiled: CompiledProcess;
+  try {
+    compiled = compileProcess(data.definition);
+  } catch (error) {
+    const detail = `the definition recorded as version ${data.version} cannot be compiled (${(error as Error).message}): it was rewritten after it was recorded, its hash recomputed`;
+    (entry.tampered ??= new Map()).set(data.version, { revision: event.revision, detail });
+    return;
+  }
+  entry.versions.set(data.version, { compiled, info: infoOf(event) });
 }
 
 /** A rewritten definition compiled for reads, when it still compiles (what was written there may be no definition at all). */
