@@ -30,6 +30,30 @@ describe('CSV reading and writing', () => {
     await expect(read('a,b\r\n1,"open\r\n')).rejects.toThrow('a quoted cell opened on line 2 is never closed');
   });
 
+  it('refuses a quote inside a cell that does not start with one, rather than swallowing the rows after it', async () => {
+    // Read leniently, the quote of `5"` opened a cell that ran to the quote of `7"`: row 3 vanished into row 2's title.
+    const records = await read('id,title,n\r\n1,Widget 5" screen,a\r\n2,Gadget 7" thing,b\r\n3,plain,c\r\n');
+    expect(records).toEqual([
+      { line: 1, cells: ['id', 'title', 'n'] },
+      { line: 2, cells: ['1'], fault: { cell: 1, reason: expect.stringContaining('a quote inside a cell that does not start with one') } },
+      { line: 3, cells: ['2'], fault: { cell: 1, reason: expect.stringContaining('a quote inside a cell that does not start with one') } },
+      { line: 4, cells: ['3', 'plain', 'c'] },
+    ]);
+  });
+
+  it('refuses text after a closing quote, and reads on at the next line whatever the chunks', async () => {
+    const text = 'a,"b"c,d\n"x"  ,"y""z" ,w\n';
+    const whole = await read(text);
+    expect(whole).toEqual([
+      { line: 1, cells: ['a'], fault: { cell: 1, reason: expect.stringContaining('text after the closing quote') } },
+      // Spaces after a closing quote (or before an opening one) are still taken, as before.
+      { line: 2, cells: ['x  ', 'y"z ', 'w'] },
+    ]);
+    for (let split = 1; split < text.length; split += 1) {
+      expect(await read(text.slice(0, split), text.slice(split))).toEqual(whole);
+    }
+  });
+
   it('writes what it reads back, guarding formula-like cells against spreadsheets', async () => {
     const values = ['plain', 'with, comma', 'with "quotes"', 'two\nlines', '=SUM(A1)', '-12.5', '', '@home'];
     const [record] = await read(`${csvLine(values)}\r\n`);

@@ -7,14 +7,34 @@ export interface CsvRecord {
   /** 1-based line where the record starts (a quoted cell may span lines). */
   readonly line: number;
   readonly cells: readonly string[];
+  /**
+   * Set when the record breaks RFC 4180's quoting (a quote inside a cell that does not start with
+   * one, or text after a cell's closing quote): such a record is not read on, its cells are the ones
+   * before the fault, and reading resumes at the next line.
+   */
+  readonly fault?: CsvFault;
 }
 
-/** Reads CSV records from text chunks; quotes may hold commas, quotes ("") and line breaks. */
+export interface CsvFault {
+  /** 0-based index of the cell at fault. */
+  readonly cell: number;
+  readonly reason: string;
+}
+
+/**
+ * Reads CSV records from text chunks; quotes may hold commas, quotes ("") and line breaks.
+ * A quote anywhere but at the start of a cell (after spaces at most), or text after a closing
+ * quote, is a fault of that record rather than read leniently: read on, `Widget 5" screen` would
+ * open a quoted cell that swallows the line break and the rows after it up to the next quote, and
+ * those rows would vanish into one cell without a word.
+ */
 export async function* readCsvRecords(chunks: AsyncIterable<string> | Iterable<string>): AsyncGenerator<CsvRecord> {
   let cells: string[] = [];
   let cell = '';
   let quoted = false;
   let afterQuote = false; // just read a quote inside a quoted cell: "" or the end of the cell
+  let closed = false; // the cell's quoted part has ended: only spaces may follow before its end
+  let fault: CsvFault | undefined; // the record broke the quoting rules: the rest of its line is skipped
   let line = 1;
   let recordLine = 1;
   let pendingCr = false;
@@ -24,13 +44,21 @@ export async function* readCsvRecords(chunks: AsyncIterable<string> | Iterable<s
     cells.push(cell);
     cell = '';
     afterQuote = false;
+    closed = false;
   };
   const endRecord = (): CsvRecord | undefined => {
-    endCell();
-    const record = touched ? { line: recordLine, cells } : undefined;
+    if (fault === undefined) endCell();
+    const record = fault !== undefined ? { line: recordLine, cells, fault } : touched ? { line: recordLine, cells } : undefined;
     cells = [];
+    cell = '';
+    afterQuote = false;
+    closed = false;
+    fault = undefined;
     touched = false;
     return record;
+  };
+  const breaks = (reason: string) => {
+    fault = { cell: cells.length, reason };
   };
 
   for await (const chunk of chunks) {
@@ -54,25 +82,40 @@ export async function* readCsvRecords(chunks: AsyncIterable<string> | Iterable<s
         }
         continue;
       }
-      if (char === '"') {
-        if (afterQuote) cell += '"'; // "" inside quotes
-        quoted = true;
-        afterQuote = false;
-        touched = true;
-      } else if (char === ',') {
-        endCell();
-        touched = true;
-      } else if (char === '\n' || char === '\r') {
+      if (char === '\n' || char === '\r') {
         if (char === '\r') pendingCr = true;
         const record = endRecord();
         line += 1;
         recordLine = line;
         if (record) yield record;
+        continue;
+      }
+      if (fault !== undefined) continue;
+      if (afterQuote) {
+        afterQuote = false;
+        if (char === '"') {
+          cell += '"'; // "" inside quotes
+          quoted = true;
+          continue;
+        }
+        closed = true;
+      }
+      if (char === ',') {
+        endCell();
+        touched = true;
+      } else if (char === '"') {
+        if (closed) breaks('text after the closing quote of a cell: double a quote inside a quoted cell ("")');
+        else if (cell.trim() !== '') breaks('a quote inside a cell that does not start with one: put the whole cell in quotes and double the quotes inside it ("5"" screen")');
+        else {
+          quoted = true;
+          touched = true;
+        }
+      } else if (closed && char !== ' ' && char !== '\t') {
+        breaks('text after the closing quote of a cell: double a quote inside a quoted cell ("")');
       } else {
         if (!touched) recordLine = line;
         cell += char;
         touched = true;
-        afterQuote = false;
       }
     }
   }

@@ -27,4 +27,20 @@ describe('an import file', () => {
     // Only at the start of the file: inside a later line it is the line's own text.
     expect((await itemsOf('inside.jsonl', `${line}\n\uFEFF${line}\n`)).map((item) => item.kind)).toEqual(['event', 'unreadable']);
   });
+
+  it('a CSV row with a stray quote is one unreadable line naming its column; the rows after it read as they are', async () => {
+    const backfill = ['opportunityId,occurredAt,stage,processId,title', 'SF-1,2025-01-01T00:00:00Z,new,standard,Widget 5" screen', 'SF-2,2025-01-02T00:00:00Z,new,standard,Gadget 7" thing', 'SF-3,2025-01-03T00:00:00Z,new,standard,Plain'];
+    const items = await itemsOf('stray.csv', `${backfill.join('\n')}\n`);
+    expect(items.map((item) => [item.kind, item.line, item.kind === 'unreadable' ? item.reason.slice(0, 50) : ''])).toEqual([
+      ['unreadable', 2, 'title: a quote inside a cell that does not start w'],
+      ['unreadable', 3, 'title: a quote inside a cell that does not start w'],
+      ['row', 4, ''],
+    ]);
+    const log = ['position,recordedAt,stream,revision,id,type,data,metadata', `1,2026-01-01T00:00:00.000Z,opportunity-6f2574ab-d0e8-5f65-acef-6b0b2ad050fc,0,9dbfe9fa-f5cd-571f-9eec-b6e9397b721e,OpportunityOpened,"{""title"":""A""}"x,{}`];
+    expect((await itemsOf('log.csv', `${log.join('\r\n')}\r\n`)).map((item) => (item.kind === 'unreadable' ? item.reason.slice(0, 39) : item.kind))).toEqual(['data: text after the closing quote of a']);
+  });
+
+  it('a CSV header that breaks the quoting stops the import before anything is read', async () => {
+    await expect(itemsOf('header.csv', 'opportunityId,occ"urredAt\nSF-1,2025-01-01T00:00:00Z\n')).rejects.toThrow(/header\.csv:1 header, column 2: a quote inside a cell/);
+  });
 });

@@ -1,7 +1,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { CliError } from '../cli.errors';
-import { readCsvRecords, unguardCell } from '@stagecraft/csv';
+import { readCsvRecords, unguardCell, type CsvFault, type CsvRecord } from '@stagecraft/csv';
 import { EVENT_CSV_COLUMNS } from '../commands/export.command';
 import { backfillHeader, parseBackfillRow, type BackfillRow } from './backfill.row';
 import { toEventRecord, type EventRecord } from './event-record';
@@ -44,6 +44,7 @@ export async function openImportSource(file: string, format?: ImportFormat): Pro
   const records = readCsvRecords(stream);
   const first = await records.next();
   if (first.done) throw new CliError(`${file} is empty: a CSV import needs a header row.`);
+  if (first.value.fault) throw new CliError(`${file}:${first.value.line} header, column ${first.value.fault.cell + 1}: ${first.value.fault.reason}. Nothing was imported.`);
   const header = first.value.cells.map((cell) => cell.trim());
   if (header.includes('type') && header.includes('data')) {
     const missing = ['id', 'stream', 'revision', 'type', 'data', 'metadata'].filter((column) => !header.includes(column));
@@ -58,6 +59,10 @@ export async function openImportSource(file: string, format?: ImportFormat): Pro
     bytesRead,
     items: async function* () {
       for await (const record of records) {
+        if (record.fault) {
+          yield { kind: 'unreadable', line: record.line, reason: csvFaultReason(record.fault, header) };
+          continue;
+        }
         const parsed = parseBackfillRow(record.line, record.cells, checked.index);
         yield parsed.ok ? { kind: 'row', line: record.line, row: parsed.row } : { kind: 'unreadable', line: record.line, reason: parsed.reason };
       }
@@ -85,9 +90,13 @@ async function* jsonlItems(stream: NodeJS.ReadableStream): AsyncGenerator<Import
   }
 }
 
-async function* eventCsvItems(records: AsyncGenerator<{ line: number; cells: readonly string[] }>, header: readonly string[]): AsyncGenerator<ImportItem> {
+async function* eventCsvItems(records: AsyncGenerator<CsvRecord>, header: readonly string[]): AsyncGenerator<ImportItem> {
   const at = (name: string) => header.indexOf(name);
-  for await (const { line, cells } of records) {
+  for await (const { line, cells, fault } of records) {
+    if (fault) {
+      yield { kind: 'unreadable', line, reason: csvFaultReason(fault, header) };
+      continue;
+    }
     const cell = (name: string) => unguardCell(cells[at(name)] ?? '');
     let data: unknown;
     let metadata: unknown;
@@ -102,6 +111,11 @@ async function* eventCsvItems(records: AsyncGenerator<{ line: number; cells: rea
     const parsed = toEventRecord(line, { id: cell('id'), stream: cell('stream'), revision, type: cell('type'), data, metadata });
     yield parsed.ok ? { kind: 'event', line, record: parsed.record } : { kind: 'unreadable', line, reason: parsed.reason };
   }
+}
+
+/** A row that breaks CSV's quoting, as a rejection naming its column: the row is not read on. */
+function csvFaultReason(fault: CsvFault, header: readonly string[]): string {
+  return `${header[fault.cell] ?? `column ${fault.cell + 1}`}: ${fault.reason}; the row is not read`;
 }
 
 /**
