@@ -287,6 +287,17 @@ describe('stagecraft import: an export of a store with every kind of event round
       expect(await opportunityEvents(target)).toEqual(before);
     }, 60_000);
 
+    it('a line that repeats an earlier event id is rejected, not called unchanged while its event is missing', async () => {
+      const lines = (await exportedLines()).filter((line) => line.stream.endsWith(ids.won)) as (Line & { id: string })[];
+      lines[1]!.id = lines[0]!.id;
+      const file = join(dir, 'duplicate-id.jsonl');
+      writeFileSync(file, `${lines.map((entry) => JSON.stringify(entry)).join('\n')}\n`);
+      const { report } = await importInto(settingsFor('duplicate-id', v1), file);
+      expect(report.unchanged).toBe(0);
+      expect(report.rejected[0]).toEqual({ line: 2, opportunity: lines[0]!.stream, reason: `id: event ${lines[0]!.id} is recorded at revision 0 of ${lines[0]!.stream} already, not at 1: two lines give one event id` });
+      expect(report.rejected).toHaveLength(lines.length - 1);
+    }, 60_000);
+
     it('a long value is shortened in the reason', async () => {
       const opened = (await exportedLines()).find((line) => line.type === 'OpportunityOpened' && line.stream.endsWith(ids.won))!;
       opened.data.stage = 'x'.repeat(5_000);

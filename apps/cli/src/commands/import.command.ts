@@ -189,7 +189,12 @@ class Importer {
       const difference = firstEventDifference([record], [there as unknown as OpportunityEvent]);
       return difference === undefined ? { result: 'unchanged' } : { result: 'rejected', reason: differenceReason(difference, 'this store holds') };
     }
-    if (loaded.commands.has(commandId)) return { result: 'unchanged' };
+    // Its event landed at a revision the store holds, so not at this line's: the line repeats the id
+    // of an event before it (a duplicated or hand-made line), and it is not in the store.
+    const recorded = loaded.commands.get(commandId);
+    if (recorded !== undefined) {
+      return { result: 'rejected', reason: `id: event ${record.id} is recorded at revision ${recorded.revision} of ${record.stream} already, not at ${record.revision}: two lines give one event id` };
+    }
     if (record.revision > head + 1) {
       return { result: 'rejected', reason: `revision ${record.revision} would follow revision ${head} here: the events between are not in the file` };
     }
