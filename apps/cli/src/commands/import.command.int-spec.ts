@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSettings } from '@stagecraft/config';
+import { openEventStore } from '@stagecraft/event-store';
 import { startKurrentDbDouble, type KurrentDbDouble } from '../../../../test/kurrentdb-double/kurrentdb-double';
 import { EXIT } from '../cli.errors';
 import { importFile } from './import.command';
@@ -68,4 +69,46 @@ describe('stagecraft import when the store stops answering', () => {
     expect(opened).toHaveLength(60);
     expect(new Set(opened.map((record) => record.stream)).size).toBe(60);
   });
+});
+
+// Two runs of one backfill side by side (an operator's retry while the first still runs): every
+// command id derives from the row, so the store ends as one run leaves it, and the two reports
+// together count each appended event once — a step the other run recorded first is replayed, not
+// imported again.
+describe('stagecraft import of one backfill twice at once', () => {
+  let dir: string;
+  const PROCESSES = join(__dirname, '..', '..', '..', '..', 'config', 'processes');
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'import-twice-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('appends each event once, and the reports say so', async () => {
+    const rows = ['opportunityId,occurredAt,stage,processId,title'];
+    for (let deal = 0; deal < 40; deal += 1) {
+      rows.push(`SF-${deal},2025-01-02T09:00:00Z,new,standard,Deal ${deal}`, `SF-${deal},2025-01-03T09:00:00Z,qualification,,`, `SF-${deal},2025-01-04T09:00:00Z,proposition,,`);
+    }
+    const file = join(dir, 'deals.csv');
+    writeFileSync(file, `${rows.join('\n')}\n`);
+    const settings = readSettings({ EVENT_STORE_PATH: join(dir, 'events.db'), PROCESSES_DIR: PROCESSES }, dir);
+    const printed: string[] = [];
+    const log = jest.spyOn(console, 'log').mockImplementation((text: string) => void printed.push(text));
+    let exits: number[];
+    try {
+      exits = await Promise.all([importFile(settings, file, { json: true }), importFile(settings, file, { json: true })]);
+    } finally {
+      log.mockRestore();
+    }
+    expect(exits).toEqual([EXIT.ok, EXIT.ok]);
+    const reports = printed.map((text) => JSON.parse(text) as { imported: number; unchanged: number; eventsAppended: number });
+    const store = openEventStore(settings);
+    let stored: number;
+    try {
+      stored = (await store.readAll()).filter((event) => event.stream.startsWith('opportunity-')).length;
+    } finally {
+      await store.close();
+    }
+    // Per deal: opened, moved, the five qualification criteria met, moved again.
+    expect(stored).toBe(40 * 8);
+    expect(reports[0]!.eventsAppended + reports[1]!.eventsAppended).toBe(stored);
+    expect(reports[0]!.imported + reports[0]!.unchanged).toBe(rows.length - 1);
+  }, 120_000);
 });

@@ -249,11 +249,15 @@ class Importer {
     const plan = planBackfillRow(row, opportunityId, state, process, now);
     if (!plan.ok) return { result: 'rejected', reason: plan.reason };
     if (plan.steps.length === 0) return { result: 'unchanged' };
+    // A step another run of the same file (side by side with this one) recorded since the plan was
+    // made is replayed, not appended: counted here, the two reports would claim its events twice.
+    let appended = 0;
     for (const [index, step] of plan.steps.entries()) {
       const name = index === plan.steps.length - 1 ? 'final' : step.name;
-      await this.side.executor.execute(step.body, this.envelope(`backfill:${rowKey}:${name}`));
+      const outcome = await this.side.executor.execute(step.body, this.envelope(`backfill:${rowKey}:${name}`));
+      if (!outcome.replayed) appended += 1;
     }
-    return { result: 'imported', events: plan.steps.length };
+    return appended === 0 ? { result: 'unchanged' } : { result: 'imported', events: appended };
   }
 
   private opportunityIdOf(sourceId: string): string {
