@@ -112,3 +112,42 @@ describe('stagecraft import of one backfill twice at once', () => {
     expect(reports[0]!.imported + reports[0]!.unchanged).toBe(rows.length - 1);
   }, 120_000);
 });
+
+// A backfill's command ids derive from each row's content, so a re-run appends nothing. The same
+// content twice in one file is two facts all the same (an amount changed back and forth on a day
+// the source kept by the day): the second must not be taken for the first already recorded.
+describe('stagecraft import of a backfill whose rows repeat', () => {
+  let dir: string;
+  const PROCESSES = join(__dirname, '..', '..', '..', '..', 'config', 'processes');
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'import-repeat-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('records a repeated row where it stands in the file, and a re-run appends nothing', async () => {
+    const rows = ['opportunityId,occurredAt,stage,processId,title,amount', 'SF-9,2025-01-06T00:00:00Z,new,standard,Deal,100', 'SF-9,2025-01-07T00:00:00Z,new,,,200', 'SF-9,2025-01-07T00:00:00Z,new,,,300', 'SF-9,2025-01-07T00:00:00Z,new,,,200'];
+    const file = join(dir, 'repeat.csv');
+    writeFileSync(file, `${rows.join('\n')}\n`);
+    const settings = readSettings({ EVENT_STORE_PATH: join(dir, 'events.db'), PROCESSES_DIR: PROCESSES }, dir);
+    const run = async () => {
+      const printed: string[] = [];
+      const log = jest.spyOn(console, 'log').mockImplementation((text: string) => void printed.push(text));
+      try {
+        expect(await importFile(settings, file, { json: true })).toBe(EXIT.ok);
+      } finally {
+        log.mockRestore();
+      }
+      return JSON.parse(printed.at(-1)!) as { imported: number; unchanged: number };
+    };
+    expect(await run()).toMatchObject({ imported: 4, unchanged: 0 });
+    const amounts = async () => {
+      const store = openEventStore(settings);
+      try {
+        return (await store.readAll()).flatMap((event) => (event.stream.startsWith('opportunity-') ? [event.data.amount] : []));
+      } finally {
+        await store.close();
+      }
+    };
+    expect(await amounts()).toEqual([100, 200, 300, 200]);
+    expect(await run()).toMatchObject({ imported: 0, unchanged: 4 });
+    expect(await amounts()).toEqual([100, 200, 300, 200]);
+  }, 60_000);
+});

@@ -111,6 +111,8 @@ class Importer {
   private readonly mappedIds = new Map<string, string>();
   /** Opportunities with a rejected line, and that line: what follows it is not imported either. */
   private readonly brokenAt = new Map<string, number>();
+  /** How often each backfill row's content has come so far: see rowKeyOf. */
+  private readonly rowRepeats = new Map<string, number>();
   /**
    * The store could not be reached, read or written (its disk full): the import stops, and a line it stopped on is neither
    * imported nor rejected (nothing is wrong with it; a later run imports it).
@@ -138,7 +140,7 @@ class Importer {
       if (item.kind === 'unreadable') outcome = { result: 'rejected', reason: item.reason };
       // History is a sequence: after a refused step, the later ones would tell a different story.
       else if (broken !== undefined) outcome = { result: 'rejected', reason: `follows line ${broken}, which was rejected, of the same opportunity` };
-      else outcome = item.kind === 'event' ? await this.importEvent(item.record) : await this.importRow(item.row);
+      else outcome = item.kind === 'event' ? await this.importEvent(item.record) : await this.importRow(item.row, this.rowKeyOf(item.row));
     } catch (error) {
       if (error instanceof EventStoreUnavailableError || error instanceof EventStoreFullError) {
         this.storeLost ??= error;
@@ -236,10 +238,23 @@ class Importer {
     return fault === undefined ? body : `data.${fault.field}: ${fault.reason}`;
   }
 
-  private async importRow(row: BackfillRow): Promise<Outcome> {
-    const opportunityId = this.opportunityIdOf(row.opportunityId);
+  /**
+   * What a row's command ids derive from: its content, so a re-run finds them, and which repeat of
+   * that content in the file it is. The same row twice in a file (two details changes back and forth
+   * on one day: 200, 300, 200) is two facts: keyed by content alone, the second would be taken for
+   * the first already recorded and left out, in silence. Rows of one deal come here in file order.
+   */
+  private rowKeyOf(row: BackfillRow): string {
     const { line: _line, ...content } = row;
-    const rowKey = createHash('sha256').update(canonicalJson(content)).digest('base64url').slice(0, 22);
+    const contentKey = createHash('sha256').update(canonicalJson(content)).digest('base64url').slice(0, 22);
+    const repeat = this.rowRepeats.get(contentKey) ?? 0;
+    this.rowRepeats.set(contentKey, repeat + 1);
+    // The first keeps the key content alone gave, so files imported before still re-run as unchanged.
+    return repeat === 0 ? contentKey : `${contentKey}.${repeat}`;
+  }
+
+  private async importRow(row: BackfillRow, rowKey: string): Promise<Outcome> {
+    const opportunityId = this.opportunityIdOf(row.opportunityId);
     const loaded = await this.side.streams.load(opportunityId);
     if (loaded.commands.has(`backfill:${rowKey}:final`)) return { result: 'unchanged' };
     const { state } = loaded;
