@@ -25,7 +25,7 @@ export function toEventRecord(line: number, value: unknown): ParsedEventRecord {
   for (const field of ['id', 'stream', 'type'] as const) {
     if (typeof record[field] !== 'string' || record[field] === '') return { ok: false, reason: `${field}: must be a non-empty string` };
   }
-  if (!Number.isInteger(record.revision) || (record.revision as number) < 0) return { ok: false, reason: 'revision: must be a whole number from 0' };
+  if (!Number.isInteger(record.revision) || (record.revision as number) < 0) return { ok: false, reason: `revision: must be a whole number from 0 (got ${shown(record.revision)})` };
   for (const field of ['data', 'metadata'] as const) {
     const inner = record[field];
     if (!inner || typeof inner !== 'object' || Array.isArray(inner)) return { ok: false, reason: `${field}: must be a JSON object` };

@@ -43,4 +43,16 @@ describe('an import file', () => {
   it('a CSV header that breaks the quoting stops the import before anything is read', async () => {
     await expect(itemsOf('header.csv', 'opportunityId,occ"urredAt\nSF-1,2025-01-01T00:00:00Z\n')).rejects.toThrow(/header\.csv:1 header, column 2: a quote inside a cell/);
   });
+
+  it("an exported log's CSV: a revision cell that is not decimal digits is refused, not read as Number() reads it", async () => {
+    const header = 'position,recordedAt,stream,revision,id,type,data,metadata';
+    const row = (revision: string) => `1,2026-01-01T00:00:00.000Z,opportunity-6f2574ab-d0e8-5f65-acef-6b0b2ad050fc,${revision},9dbfe9fa-f5cd-571f-9eec-b6e9397b721e,OpportunityOpened,{},{}`;
+    const items = await itemsOf('revisions.csv', `${[header, row('0x1'), row(' 2.0 '), row('1e1'), row('3')].join('\r\n')}\r\n`);
+    expect(items.map((item) => (item.kind === 'unreadable' ? item.reason : item.kind === 'event' ? item.record.revision : item.kind))).toEqual([
+      'revision: must be a whole number from 0 (got "0x1")',
+      'revision: must be a whole number from 0 (got " 2.0 ")',
+      'revision: must be a whole number from 0 (got "1e1")',
+      3,
+    ]);
+  });
 });

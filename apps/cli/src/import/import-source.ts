@@ -107,7 +107,11 @@ async function* eventCsvItems(records: AsyncGenerator<CsvRecord>, header: readon
       yield { kind: 'unreadable', line, reason: `data or metadata is not valid JSON: ${(error as Error).message}` };
       continue;
     }
-    const revision = cell('revision') === '' ? undefined : Number(cell('revision'));
+    // Decimal digits, as the export writes it: Number() alone reads "0x1" as 1 and " 2.0 " as 2, so a
+    // hand-edited cell would land its event at a revision the file never wrote. Anything else stays
+    // text, which toEventRecord refuses naming the cell.
+    const revisionText = cell('revision');
+    const revision = revisionText === '' ? undefined : /^\d{1,15}$/.test(revisionText) ? Number(revisionText) : revisionText;
     const parsed = toEventRecord(line, { id: cell('id'), stream: cell('stream'), revision, type: cell('type'), data, metadata });
     yield parsed.ok ? { kind: 'event', line, record: parsed.record } : { kind: 'unreadable', line, reason: parsed.reason };
   }
