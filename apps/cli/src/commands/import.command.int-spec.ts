@@ -151,3 +151,61 @@ describe('stagecraft import of a backfill whose rows repeat', () => {
     expect(await amounts()).toEqual([100, 200, 300, 200]);
   }, 60_000);
 });
+
+// A UUID's capitals name one deal everywhere: lines that write it differently are that deal's
+// lines all the same, run in file order, and a rejected one stops those after it.
+describe('stagecraft import of lines that write one deal id in different capitals', () => {
+  let dir: string;
+  const PROCESSES = join(__dirname, '..', '..', '..', '..', 'config', 'processes');
+  const UPPER = '6F2574AB-D0E8-5F65-ACEF-6B0B2AD050FC';
+  const LOWER = UPPER.toLowerCase();
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'import-capitals-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const run = async (name: string, text: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    const settings = readSettings({ EVENT_STORE_PATH: join(dir, `${name}.db`), PROCESSES_DIR: PROCESSES }, dir);
+    const printed: string[] = [];
+    const log = jest.spyOn(console, 'log').mockImplementation((line: string) => void printed.push(line));
+    try {
+      await importFile(settings, file, { json: true });
+    } finally {
+      log.mockRestore();
+    }
+    const store = openEventStore(settings);
+    try {
+      const events = (await store.readAll()).filter((event) => event.stream.startsWith('opportunity-'));
+      return { report: JSON.parse(printed.at(-1)!) as { rejected: { line: number; reason: string }[] }, types: events.map((event) => event.type), events };
+    } finally {
+      await store.close();
+    }
+  };
+
+  it('a backfill: the rows run in file order', async () => {
+    const rows = ['opportunityId,occurredAt,stage,processId,title', `${UPPER},2025-01-06T00:00:00Z,new,standard,Deal`, `${LOWER},2025-01-07T00:00:00Z,qualification,,`, `${UPPER},2025-01-08T00:00:00Z,proposition,,`];
+    const { report, types } = await run('rows.csv', `${rows.join('\n')}\n`);
+    expect(report.rejected).toEqual([]);
+    expect(types).toEqual(['OpportunityOpened', 'StageChanged', ...Array<string>(5).fill('ExitCriterionMet'), 'StageChanged']);
+  }, 60_000);
+
+  it('a backfill: a rejected row stops the rows after it written in other capitals', async () => {
+    const rows = ['opportunityId,occurredAt,stage,processId,title', `${UPPER},2025-01-06T00:00:00Z,new,standard,Deal`, `${LOWER},2025-01-07T00:00:00Z,negotiation,,`, `${UPPER},2025-01-08T00:00:00Z,qualification,,`];
+    const { report, types } = await run('broken.csv', `${rows.join('\n')}\n`);
+    expect(report.rejected.map(({ line, reason }) => [line, reason.slice(0, 32)])).toEqual([
+      [3, 'OPPORTUNITY.SKIP_NOT_ALLOWED: Th'],
+      [4, 'follows line 3, which was reject'],
+    ]);
+    expect(types).toEqual(['OpportunityOpened']);
+  }, 60_000);
+
+  it('an exported log: its lines run in file order', async () => {
+    const { events } = await run('source.csv', `opportunityId,occurredAt,stage,processId,title\n${LOWER},2025-01-06T00:00:00Z,new,standard,Deal\n${LOWER},2025-01-07T00:00:00Z,qualification,,\n`);
+    const lines = events.map(({ stream, revision, id, type, data, metadata }, n) => {
+      const upper = n % 2 === 0;
+      return JSON.stringify({ stream: upper ? `opportunity-${UPPER}` : stream, revision, id, type, data: upper ? { ...data, opportunityId: UPPER } : data, metadata });
+    });
+    const { report, types } = await run('log.jsonl', `${lines.join('\n')}\n`);
+    expect(report.rejected).toEqual([]);
+    expect(types).toEqual(['OpportunityOpened', 'StageChanged']);
+  }, 60_000);
+});

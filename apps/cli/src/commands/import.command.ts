@@ -4,7 +4,7 @@ import { canonicalJson } from '@stagecraft/sales-process';
 import type { Settings } from '@stagecraft/config';
 import { CommandSideError, OpportunityRejectedError, RecordedEventsDifferError, type CommandEnvelope } from '@stagecraft/commands';
 import { EventStoreFullError, EventStoreUnavailableError } from '@stagecraft/event-store';
-import { commandFieldFault, firstEventDifference, unchangingCommand, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
+import { commandFieldFault, firstEventDifference, fromOpportunityStreamId, unchangingCommand, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
 import { openCommandSide, type CliCommandSide } from '../cli-context';
 import { EXIT } from '../cli.errors';
 import { isUuid, opportunityIdFor } from '../io/opportunity-id';
@@ -124,9 +124,17 @@ class Importer {
     private readonly file: string,
   ) {}
 
+  /**
+   * The deal a line is about, as one key whatever capitals its UUID is written in (they name one
+   * deal everywhere): its lines run in file order, and a rejected one stops the rest. Keyed by the
+   * id as written, `6F25…` and `6f25…` ran side by side, a move before its opening.
+   */
   keyOf(item: ImportItem): string {
-    if (item.kind === 'event') return item.record.stream;
-    if (item.kind === 'row') return `row:${item.row.opportunityId}`;
+    if (item.kind === 'event') {
+      const id = fromOpportunityStreamId(item.record.stream);
+      return id !== undefined && isUuid(id) ? `deal:${id.toLowerCase()}` : item.record.stream;
+    }
+    if (item.kind === 'row') return `deal:${isUuid(item.row.opportunityId) ? item.row.opportunityId.toLowerCase() : `source:${item.row.opportunityId}`}`;
     return `line:${item.line}`;
   }
 
@@ -134,8 +142,9 @@ class Importer {
     if (this.storeLost) return;
     this.counts.lines += 1;
     const opportunity = item.kind === 'event' ? item.record.stream : item.kind === 'row' ? item.row.opportunityId : undefined;
+    const deal = opportunity === undefined ? undefined : this.keyOf(item);
     let outcome: Outcome;
-    const broken = opportunity === undefined ? undefined : this.brokenAt.get(opportunity);
+    const broken = deal === undefined ? undefined : this.brokenAt.get(deal);
     try {
       if (item.kind === 'unreadable') outcome = { result: 'rejected', reason: item.reason };
       // History is a sequence: after a refused step, the later ones would tell a different story.
@@ -151,7 +160,7 @@ class Importer {
     }
     if (outcome.result === 'rejected') {
       this.rejected.push({ line: item.line, ...(opportunity !== undefined ? { opportunity } : {}), reason: outcome.reason });
-      if (opportunity !== undefined && broken === undefined) this.brokenAt.set(opportunity, item.line);
+      if (deal !== undefined && broken === undefined) this.brokenAt.set(deal, item.line);
     } else if (outcome.result === 'imported') {
       this.counts.imported += 1;
       this.counts.events += outcome.events;
