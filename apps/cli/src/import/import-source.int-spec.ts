@@ -55,4 +55,17 @@ describe('an import file', () => {
       3,
     ]);
   });
+
+  it('a file in UTF-16, with or without a byte order mark, is refused as such before anything is read', async () => {
+    const text = 'opportunityId,occurredAt\r\nSF-1,2025-01-01T00:00:00Z\r\n';
+    for (const [name, bytes] of [
+      ['le.csv', Buffer.from(text, 'utf16le')],
+      ['le-bom.csv', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')])],
+      ['be-bom.jsonl', Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, 'utf16le').swap16()])],
+    ] as const) {
+      const file = join(dir, name);
+      writeFileSync(file, bytes);
+      await expect(openImportSource(file)).rejects.toThrow(`${file} is UTF-16 text, not UTF-8`);
+    }
+  });
 });

@@ -132,12 +132,28 @@ async function assertUtf8(file: string): Promise<void> {
   let end = 0;
   try {
     for await (const chunk of createReadStream(file)) {
+      if (offset === 0) assertNotUtf16(file, chunk as Buffer);
       end = offset + (chunk as Buffer).length;
       decoder.decode(chunk as Buffer, { stream: true });
       offset = end;
     }
     decoder.decode();
-  } catch {
+  } catch (error) {
+    if (error instanceof CliError) throw error;
     throw new CliError(`${file} is not UTF-8 text (an invalid byte between byte ${offset} and byte ${end}); save it as UTF-8 and import it again. Nothing was imported.`);
+  }
+}
+
+/**
+ * UTF-16 (what Excel's "Unicode text" and PowerShell's redirection write) named as such: with its
+ * byte order mark it is invalid UTF-8, which the reader says without naming the cause; without one,
+ * English text in UTF-16 is valid UTF-8 with a NUL after every letter, and every line was rejected
+ * with NULs printed into the terminal. Neither a JSON line nor a field may hold U+0000.
+ */
+function assertNotUtf16(file: string, start: Buffer): void {
+  const bom = start.length >= 2 && ((start[0] === 0xff && start[1] === 0xfe) || (start[0] === 0xfe && start[1] === 0xff));
+  if (bom || start.subarray(0, 4).includes(0)) {
+    const why = bom ? 'it starts with a UTF-16 byte order mark' : 'its first bytes hold NUL bytes, as UTF-16 text does';
+    throw new CliError(`${file} is UTF-16 text, not UTF-8 (${why}); save it as UTF-8 and import it again. Nothing was imported.`);
   }
 }
