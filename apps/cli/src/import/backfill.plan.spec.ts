@@ -80,6 +80,11 @@ describe('planning a backfill row as commands the API accepts', () => {
     const lost = foldOpportunity([events.opened(standard, 0), events.lost('new', 'price', 1)]);
     expect(types(planBackfillRow(row({ stage: 'new' }), ID, lost, standard, NOW))).toEqual(['ReopenOpportunity']);
     expect(types(planBackfillRow(row({ outcome: 'lost', lostReason: 'price' }), ID, lost, standard, NOW))).toEqual([]);
+    // A close that says otherwise is no repeat: refused, naming the column, rather than taken for one and left out.
+    expect(types(planBackfillRow(row({ outcome: 'lost', lostReason: 'competitor' }), ID, lost, standard, NOW))).toBe(
+      'lostReason: the deal is lost already (in "new", reason "price"); a row closing it again with "competitor" needs a row before it that reopens it (one giving a stage)',
+    );
+    expect(types(planBackfillRow(row({ outcome: 'lost', lostReason: 'price', nextSteps: 'Call in Q3' }), ID, lost, standard, NOW))).toMatch(/^nextSteps: the deal is lost already \(in "new", without next steps\)/);
   });
 });
 

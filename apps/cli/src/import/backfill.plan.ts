@@ -61,6 +61,13 @@ export function planBackfillRow(row: BackfillRow, opportunityId: string, initial
       return fail(`processId: opportunity runs on process "${state.processId}", the row names "${row.processId}"`);
     }
     const repeatsClose = state.status !== 'open' && row.outcome === state.status && (row.stage === undefined || row.stage === state.stage);
+    if (repeatsClose && state.status !== 'open') {
+      // A repeat finds nothing to do, so it must say the close the deal holds: a loss for another
+      // reason (or a win with other next steps) is another close, which taken for a repeat was
+      // counted unchanged and left out of the history without a word.
+      const conflict = closeConflict(row, state);
+      if (conflict) return fail(conflict);
+    }
     if (state.status !== 'open' && !repeatsClose) {
       // Straight into the row's stage where the reopen rule allows it; else back where it closed, and
       // the move below takes it on (a forward move recording the criteria the source never tracked).
@@ -112,6 +119,16 @@ export function planBackfillRow(row: BackfillRow, opportunityId: string, initial
     if (problem) return fail(problem);
   }
   return { ok: true, steps };
+}
+
+/** Where a row closing a closed deal the same way says otherwise than its close: the column and why. */
+function closeConflict(row: BackfillRow, state: Extract<OpportunityState, { status: 'won' | 'lost' }>): string | undefined {
+  const reasonColumn = state.status === 'lost' ? 'lostReason' : 'wonReason';
+  const differs = (column: string, given: string | undefined, held: string | undefined) =>
+    given !== undefined && given !== held
+      ? `${column}: the deal is ${state.status} already (in "${state.stage}"${held === undefined ? `, without ${column === 'nextSteps' ? 'next steps' : 'a reason'}` : `, ${column === 'nextSteps' ? 'next steps' : 'reason'} ${JSON.stringify(held)}`}); a row closing it again with ${JSON.stringify(given)} needs a row before it that reopens it (one giving a stage)`
+      : undefined;
+  return differs(reasonColumn, state.status === 'lost' ? row.lostReason : row.wonReason, state.reason) ?? differs('nextSteps', row.nextSteps, state.nextSteps);
 }
 
 /** The backfill column that gives a command's field: a reason is a won or a lost one. */
