@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSettings } from '@stagecraft/config';
@@ -208,4 +208,35 @@ describe('stagecraft import of lines that write one deal id in different capital
     expect(report.rejected).toEqual([]);
     expect(types).toEqual(['OpportunityOpened', 'StageChanged']);
   }, 60_000);
+});
+
+// An import that cannot open its store reads none of its file, and lets it go: a stream left open
+// and unread kept the file's descriptor, or (opened late, the file gone by then) emitted an ENOENT
+// no one listened to, which ended the process.
+describe('stagecraft import that cannot open its store', () => {
+  let dir: string;
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'import-no-store-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const holds = (file: string) =>
+    readdirSync('/proc/self/fd').some((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === file;
+      } catch {
+        return false;
+      }
+    });
+  const ticks = async (count: number) => {
+    for (let n = 0; n < count; n += 1) await new Promise((resolve) => setImmediate(resolve));
+  };
+
+  // Open files are seen in /proc/self/fd: skipped (visibly) where there is none.
+  (existsSync('/proc/self/fd') ? it : it.skip).each(['log.jsonl', 'rows.csv'])('%s: fails and keeps no hold on the file (needs /proc/self/fd)', async (name) => {
+    const file = join(dir, name);
+    writeFileSync(file, name.endsWith('.csv') ? 'opportunityId,occurredAt\nSF-1,2025-01-01T00:00:00Z\n' : '{}\n');
+    const settings = readSettings({ EVENT_STORE_PATH: join(dir, 'events.db'), PROCESSES_DIR: join(dir, 'no-processes') }, dir);
+    await expect(importFile(settings, file, { json: true })).rejects.toThrow(/process directory cannot be read/);
+    // The CSV's header was read (its stream is open for sure); letting it go closes it within a few turns.
+    for (let turn = 0; turn < 200 && holds(file); turn += 1) await ticks(1);
+    expect(holds(file)).toBe(false);
+  });
 });

@@ -54,7 +54,13 @@ type Outcome = { readonly result: 'imported'; readonly events: number } | { read
  */
 export async function importFile(settings: Settings, file: string, options: ImportOptions = {}): Promise<number> {
   const source = await openImportSource(file, options.format);
-  const side = await openCommandSide(settings);
+  let side: CliCommandSide;
+  try {
+    side = await openCommandSide(settings);
+  } catch (error) {
+    source.close();
+    throw error;
+  }
   const importer = new Importer(side, file);
   const progress = progressBar('import', source.size, 'bytes');
   let stopped: string | undefined;
@@ -87,6 +93,7 @@ export async function importFile(settings: Settings, file: string, options: Impo
     progress.update(source.size);
     progress.stop();
   } finally {
+    source.close();
     await side.close();
   }
   const report = { ...importer.report(source.content), ...(stopped !== undefined ? { stopped } : {}) };

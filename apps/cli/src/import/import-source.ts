@@ -1,4 +1,4 @@
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, statSync, type ReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { CliError } from '../cli.errors';
 import { readCsvRecords, unguardCell, type CsvFault, type CsvRecord } from '@stagecraft/csv';
@@ -20,6 +20,8 @@ export interface ImportSource {
   readonly size: number;
   bytesRead(): number;
   items(): AsyncGenerator<ImportItem>;
+  /** Lets the file go, read to its end or not (an import that cannot open its store reads none of it). */
+  close(): void;
 }
 
 /** Opens an import file; the format comes from `--format` or the extension (.jsonl/.ndjson or .csv). */
@@ -35,12 +37,26 @@ export async function openImportSource(file: string, format?: ImportFormat): Pro
   const chosen = format ?? (/\.(jsonl|ndjson)$/i.test(file) ? 'jsonl' : /\.csv$/i.test(file) ? 'csv' : undefined);
   if (!chosen) throw new CliError(`Cannot tell the format of ${file} from its name: give --format jsonl or --format csv.`);
   await assertUtf8(file);
-  const stream = createReadStream(file, { encoding: 'utf8' });
-  const bytesRead = () => stream.bytesRead;
+  // Opened when first read, and let go by close(): a stream made and left unread (the import
+  // failed to open its store) held the file, or opened it late, gone by then (a temporary file
+  // removed on that failure), with an ENOENT 'error' nobody listened to, which ended the process.
+  let stream: ReadStream | undefined;
+  const open = () => (stream ??= createReadStream(file, { encoding: 'utf8' }));
+  const bytesRead = () => stream?.bytesRead ?? 0;
+  const close = () => void stream?.destroy();
 
   if (chosen === 'jsonl') {
-    return { content: 'event-log', size, bytesRead, items: () => jsonlItems(stream) };
+    return { content: 'event-log', size, bytesRead, items: () => jsonlItems(open()), close };
   }
+  try {
+    return await csvSource(file, open() as AsyncIterable<string>, size, bytesRead, close);
+  } catch (error) {
+    close();
+    throw error;
+  }
+}
+
+async function csvSource(file: string, stream: AsyncIterable<string>, size: number, bytesRead: () => number, close: () => void): Promise<ImportSource> {
   const records = readCsvRecords(stream);
   const first = await records.next();
   if (first.done) throw new CliError(`${file} is empty: a CSV import needs a header row.`);
@@ -49,7 +65,7 @@ export async function openImportSource(file: string, format?: ImportFormat): Pro
   if (header.includes('type') && header.includes('data')) {
     const missing = ['id', 'stream', 'revision', 'type', 'data', 'metadata'].filter((column) => !header.includes(column));
     if (missing.length > 0) throw new CliError(`${file}:1 looks like an exported event log (${EVENT_CSV_COLUMNS.join(',')}) but lacks ${missing.join(', ')}.`);
-    return { content: 'event-log', size, bytesRead, items: () => eventCsvItems(records, header) };
+    return { content: 'event-log', size, bytesRead, items: () => eventCsvItems(records, header), close };
   }
   const checked = backfillHeader(header);
   if (!checked.ok) throw new CliError(`${file}:1 header: ${checked.reason}.`);
@@ -57,6 +73,7 @@ export async function openImportSource(file: string, format?: ImportFormat): Pro
     content: 'backfill',
     size,
     bytesRead,
+    close,
     items: async function* () {
       for await (const record of records) {
         if (record.fault) {
