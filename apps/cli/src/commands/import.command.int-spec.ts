@@ -150,6 +150,37 @@ describe('stagecraft import of a backfill whose rows repeat', () => {
     expect(await run()).toMatchObject({ imported: 0, unchanged: 4 });
     expect(await amounts()).toEqual([100, 200, 300, 200]);
   }, 60_000);
+
+  it('counts a line repeated out of its place in business time unchanged, as before repeats were keyed, and imports the rows after it', async () => {
+    // Line 4 is line 2 again, dated before line 3: no later fact. Keyed as a repeat and planned, it was
+    // refused (business time going backwards) with line 5 after it, on a first run and on the re-run of
+    // a file an earlier version had imported whole (it took line 4 for line 2, as this run must).
+    const rows = ['opportunityId,occurredAt,stage,processId,title', 'SF-8,2025-01-06T00:00:00Z,new,standard,Deal', 'SF-8,2025-01-07T00:00:00Z,qualification,,', 'SF-8,2025-01-06T00:00:00Z,new,standard,Deal', 'SF-8,2025-01-08T00:00:00Z,proposition,,'];
+    const file = join(dir, 'duplicated.csv');
+    writeFileSync(file, `${rows.join('\n')}\n`);
+    const settings = readSettings({ EVENT_STORE_PATH: join(dir, 'duplicated.db'), PROCESSES_DIR: PROCESSES }, dir);
+    const run = async () => {
+      const printed: string[] = [];
+      const log = jest.spyOn(console, 'log').mockImplementation((text: string) => void printed.push(text));
+      let exit: number;
+      try {
+        exit = await importFile(settings, file, { json: true });
+      } finally {
+        log.mockRestore();
+      }
+      const report = JSON.parse(printed.at(-1)!) as { imported: number; unchanged: number; rejected: unknown[] };
+      return { exit, imported: report.imported, unchanged: report.unchanged, rejected: report.rejected };
+    };
+    expect(await run()).toEqual({ exit: EXIT.ok, imported: 3, unchanged: 1, rejected: [] });
+    expect(await run()).toEqual({ exit: EXIT.ok, imported: 0, unchanged: 4, rejected: [] });
+    const store = openEventStore(settings);
+    try {
+      const moves = (await store.readAll()).filter((event) => event.type === 'StageChanged').map((event) => (event.data as { to: string }).to);
+      expect(moves).toEqual(['qualification', 'proposition']);
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
 });
 
 // A UUID's capitals name one deal everywhere: lines that write it differently are that deal's

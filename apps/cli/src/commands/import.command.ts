@@ -4,7 +4,7 @@ import { canonicalJson } from '@stagecraft/sales-process';
 import type { Settings } from '@stagecraft/config';
 import { CommandSideError, OpportunityRejectedError, RecordedEventsDifferError, type CommandEnvelope } from '@stagecraft/commands';
 import { EventStoreFullError, EventStoreUnavailableError } from '@stagecraft/event-store';
-import { commandFieldFault, firstEventDifference, fromOpportunityStreamId, unchangingCommand, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
+import { commandFieldFault, firstEventDifference, fromOpportunityStreamId, storedInstant, unchangingCommand, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
 import { openCommandSide, type CliCommandSide } from '../cli-context';
 import { EXIT } from '../cli.errors';
 import { isUuid, opportunityIdFor } from '../io/opportunity-id';
@@ -43,6 +43,12 @@ export interface ImportReport {
   readonly mappedIds: Readonly<Record<string, string>>;
   /** Why the file could not be read on (a CSV quote never closed): the counts are of the lines before. */
   readonly stopped?: string;
+}
+
+/** A backfill row's key (rowKeyOf), and for a repeat the key of the content's first row. */
+interface RowKey {
+  readonly key: string;
+  readonly first: string | undefined;
 }
 
 type Outcome = { readonly result: 'imported'; readonly events: number } | { readonly result: 'unchanged' | 'skipped' } | { readonly result: 'rejected'; readonly reason: string };
@@ -260,20 +266,28 @@ class Importer {
    * on one day: 200, 300, 200) is two facts: keyed by content alone, the second would be taken for
    * the first already recorded and left out, in silence. Rows of one deal come here in file order.
    */
-  private rowKeyOf(row: BackfillRow): string {
+  private rowKeyOf(row: BackfillRow): RowKey {
     const { line: _line, ...content } = row;
     const contentKey = createHash('sha256').update(canonicalJson(content)).digest('base64url').slice(0, 22);
     const repeat = this.rowRepeats.get(contentKey) ?? 0;
     this.rowRepeats.set(contentKey, repeat + 1);
     // The first keeps the key content alone gave, so files imported before still re-run as unchanged.
-    return repeat === 0 ? contentKey : `${contentKey}.${repeat}`;
+    return { key: repeat === 0 ? contentKey : `${contentKey}.${repeat}`, first: repeat === 0 ? undefined : contentKey };
   }
 
-  private async importRow(row: BackfillRow, rowKey: string): Promise<Outcome> {
+  private async importRow(row: BackfillRow, { key: rowKey, first }: RowKey): Promise<Outcome> {
     const opportunityId = this.opportunityIdOf(row.opportunityId);
     const loaded = await this.side.streams.load(opportunityId);
     if (loaded.commands.has(`backfill:${rowKey}:final`)) return { result: 'unchanged' };
     const { state } = loaded;
+    // A repeat is a later fact only where it can stand in business time. One dated before the deal's
+    // latest event, its first occurrence recorded, is that line again out of its place (a duplicated
+    // export line): counted unchanged, as before repeats were keyed. Planned, business time going
+    // backwards refused it and every row of the deal after it, also on the re-run of a file an
+    // earlier version had imported whole.
+    if (first !== undefined && state.status !== 'none' && loaded.commands.has(`backfill:${first}:final`) && storedInstant(row.occurredAt) < storedInstant(state.lastOccurredAt)) {
+      return { result: 'unchanged' };
+    }
     if (state.status === 'none' && !row.processId) return { result: 'rejected', reason: 'processId: is required on the first row of an opportunity' };
     const process = state.status === 'none' ? this.side.processes.current(row.processId!) : this.side.processes.version(state.processId, state.processVersion);
     const now = new Date().toISOString();
