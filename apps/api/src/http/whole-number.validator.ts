@@ -36,9 +36,12 @@ export function WholeNumberParameter(options: { readonly min: number; readonly m
 
 /**
  * A query parameter's decimal digits as a number; any other text stays text, for IsInt to refuse.
- * Number() alone would read `0x10`, `1e3`, ` 5` and `` as numbers (16, 1000, 5, 0). Up to 15
- * digits: every such number is exact.
+ * Number() alone would read `0x10`, `1e3`, ` 5` and `` as numbers (16, 1000, 5, 0). Every safe
+ * integer, so every such number is exact: up to 15 digits only, `fromRevision=9007199254740991`
+ * was refused as "a whole number from 0 to 9007199254740991", and 16-digit log positions with it.
  */
 export function wholeNumberOf(value: unknown): unknown {
-  return typeof value === 'string' && /^-?\d{1,15}$/.test(value) ? Number(value) : value;
+  if (typeof value !== 'string' || !/^-?\d{1,16}$/.test(value)) return value;
+  const number = Number(value);
+  return Number.isSafeInteger(number) ? number : value;
 }
