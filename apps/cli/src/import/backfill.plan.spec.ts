@@ -85,6 +85,13 @@ describe('planning a backfill row as commands the API accepts', () => {
       'lostReason: the deal is lost already (in "new", reason "price"); a row closing it again with "competitor" needs a row before it that reopens it (one giving a stage)',
     );
     expect(types(planBackfillRow(row({ outcome: 'lost', lostReason: 'price', nextSteps: 'Call in Q3' }), ID, lost, standard, NOW))).toMatch(/^nextSteps: the deal is lost already \(in "new", without next steps\)/);
+    // So does one giving other details: a closed deal's details do not change, and a repeat records nothing.
+    const lostWithAmount = foldOpportunity([events.opened(standard, 0, { amount: 100, currency: 'EUR' }), events.lost('new', 'price', 1)]);
+    expect(types(planBackfillRow(row({ outcome: 'lost', lostReason: 'price', amount: 100, currency: 'EUR' }), ID, lostWithAmount, standard, NOW))).toEqual([]);
+    expect(types(planBackfillRow(row({ outcome: 'lost', lostReason: 'price', amount: 250, currency: 'EUR' }), ID, lostWithAmount, standard, NOW))).toBe(
+      'amount: the deal is lost already (in "new", amount 100), and a closed deal\'s details do not change; a row giving 250 needs a row before it that reopens it (one giving a stage)',
+    );
+    expect(types(planBackfillRow(row({ outcome: 'lost', ownerId: 'ana' }), ID, lostWithAmount, standard, NOW))).toMatch(/^ownerId: the deal is lost already \(in "new", without ownerId\)/);
   });
 });
 

@@ -65,7 +65,7 @@ export function planBackfillRow(row: BackfillRow, opportunityId: string, initial
       // A repeat finds nothing to do, so it must say the close the deal holds: a loss for another
       // reason (or a win with other next steps) is another close, which taken for a repeat was
       // counted unchanged and left out of the history without a word.
-      const conflict = closeConflict(row, state);
+      const conflict = closeConflict(row, state) ?? detailsConflict(row, state);
       if (conflict) return fail(conflict);
     }
     if (state.status !== 'open' && !repeatsClose) {
@@ -129,6 +129,22 @@ function closeConflict(row: BackfillRow, state: Extract<OpportunityState, { stat
       ? `${column}: the deal is ${state.status} already (in "${state.stage}"${held === undefined ? `, without ${column === 'nextSteps' ? 'next steps' : 'a reason'}` : `, ${column === 'nextSteps' ? 'next steps' : 'reason'} ${JSON.stringify(held)}`}); a row closing it again with ${JSON.stringify(given)} needs a row before it that reopens it (one giving a stage)`
       : undefined;
   return differs(reasonColumn, state.status === 'lost' ? row.lostReason : row.wonReason, state.reason) ?? differs('nextSteps', row.nextSteps, state.nextSteps);
+}
+
+/**
+ * Where a row repeating a close gives details other than the deal's: a closed deal's details do
+ * not change (decide refuses it), and the repeat records nothing, so an amount corrected on the
+ * closing row was counted unchanged and left out, as a reason was.
+ */
+function detailsConflict(row: BackfillRow, state: Extract<OpportunityState, { status: 'won' | 'lost' }>): string | undefined {
+  for (const column of ['title', 'teamId', 'ownerId', 'amount', 'currency', 'expectedCloseDate'] as const) {
+    const given = row[column];
+    const held = state[column];
+    if (given === undefined || given === held) continue;
+    const was = held === undefined || held === null ? `without ${column}` : `${column} ${JSON.stringify(held)}`;
+    return `${column}: the deal is ${state.status} already (in "${state.stage}", ${was}), and a closed deal's details do not change; a row giving ${JSON.stringify(given)} needs a row before it that reopens it (one giving a stage)`;
+  }
+  return undefined;
 }
 
 /** The backfill column that gives a command's field: a reason is a won or a lost one. */
