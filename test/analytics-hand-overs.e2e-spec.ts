@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { seededRandom } from './support/seeded-random';
 import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
+import { parseCsv } from './support/csv-answer';
 
 // An oracle for the figures where deals change team, owner, amount and currency over time, with
 // events tied at one millisecond and windows whose ends fall exactly on events: random histories
@@ -95,34 +96,6 @@ const oneCurrency = (money: Money) => (Object.keys(money).length > 1 ? null : (O
 const iso = (ms: number) => new Date(ms).toISOString();
 const query = (filter: Filter) => Object.entries(filter).map(([k, v]) => `&${k}=${v}`).join('');
 const sorted = (money: Money) => Object.fromEntries(Object.entries(money).filter(([, v]) => v !== 0).sort(([a], [b]) => (a < b ? -1 : 1)));
-
-function parseCsv(text: string): Record<string, string>[] {
-  const split = (line: string) => {
-    const cells: string[] = [];
-    let cell = '';
-    let quoted = false;
-    for (let i = 0; i < line.length; i++) {
-      const char = line[i]!;
-      if (quoted) {
-        if (char === '"' && line[i + 1] === '"') {
-          cell += '"';
-          i++;
-        }
-        else if (char === '"') quoted = false;
-        else cell += char;
-      } else if (char === '"') quoted = true;
-      else if (char === ',') {
-        cells.push(cell);
-        cell = '';
-      }
-      else cell += char;
-    }
-    cells.push(cell);
-    return cells;
-  };
-  const [header, ...body] = text.split('\r\n').filter((line) => line !== '').map(split);
-  return body.map((cells) => Object.fromEntries(header!.map((name, index) => [name, cells[index]!])));
-}
 
 describe('analytics over hand-overs, ties and window ends: an independent model', () => {
   const dir = temporaryDirectory();

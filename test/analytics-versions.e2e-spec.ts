@@ -5,6 +5,7 @@ import type { FunnelProcess, StageDurationsResult, TransitionsProcess } from '@s
 import { E2E_READ_MODELS } from './support/e2e-read-models';
 import { itIf } from './support/skips';
 import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
+import { parseCsv } from './support/csv-answer';
 
 // An oracle for the figures when a process changes version while deals run on it: random histories
 // over four versions (a stage added, a stage removed and a new last stage, two stages swapped),
@@ -87,35 +88,6 @@ const stateAt = (deal: Deal, t: number) => {
   for (const state of deal.states) if (state.at <= t) found = state;
   return found;
 };
-
-function parseCsv(text: string): Record<string, string>[] {
-  const lines = text.split('\r\n').filter((line) => line !== '');
-  const split = (line: string) => {
-    const cells: string[] = [];
-    let cell = '';
-    let quoted = false;
-    for (let i = 0; i < line.length; i++) {
-      const char = line[i]!;
-      if (quoted) {
-        if (char === '"' && line[i + 1] === '"') {
-          cell += '"';
-          i++;
-        }
-        else if (char === '"') quoted = false;
-        else cell += char;
-      } else if (char === '"') quoted = true;
-      else if (char === ',') {
-        cells.push(cell);
-        cell = '';
-      }
-      else cell += char;
-    }
-    cells.push(cell);
-    return cells;
-  };
-  const [header, ...body] = lines.map(split);
-  return body.map((cells) => Object.fromEntries(header!.map((name, index) => [name, cells[index]!])));
-}
 
 describe('analytics across process versions: an independent model of every figure', () => {
   const dir = temporaryDirectory();

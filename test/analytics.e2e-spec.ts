@@ -6,39 +6,12 @@ import { E2E_READ_MODELS } from './support/e2e-read-models';
 import { itIf } from './support/skips';
 import { CARDS_PER_COLUMN_DEFAULT, CARDS_PER_COLUMN_MAX } from '../apps/api/src/analytics/pipeline.policy';
 import { CALIBRATION_CSV, COHORTS_CSV, FORECAST_ACCURACY_CSV, FORECAST_CSV, FUNNEL_CSV, PIPELINE_CSV, STAGE_DURATIONS_CSV, TRANSITIONS_CSV, VELOCITY_CSV, WATERFALL_CSV, WIN_LOSS_CSV, type CsvTable } from '../apps/api/src/analytics/analytics.rows';
+import { parseCsv } from './support/csv-answer';
 
 const DAY = 86_400;
 const at = (day: number, hour = 9) => new Date(Date.UTC(2026, 0, day, hour)).toISOString();
 
 /** Parses the CSV this API writes (RFC 4180, CRLF) into objects of strings. */
-function parseCsv(text: string): Record<string, string>[] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i += 1) {
-    const char = text[i]!;
-    if (quoted) {
-      if (char === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i += 1;
-      } else if (char === '"') quoted = false;
-      else cell += char;
-    } else if (char === '"') quoted = true;
-    else if (char === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (char === '\r' && text[i + 1] === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-      i += 1;
-    } else cell += char;
-  }
-  const [header, ...body] = rows;
-  return body.map((cells) => Object.fromEntries(header!.map((name, index) => [name, cells[index]!])));
-}
 
 describe('analytics from the read models (end to end)', () => {
   const dir = temporaryDirectory();
