@@ -344,6 +344,18 @@ describe('JWT_JWKS_URL: keys an identity provider publishes', () => {
     expectUnauthenticated(await call(api, signedBy(rotated)), /./);
   });
 
+  it('a key the provider takes out stops verifying once the set is a minute old, though no token asked for a new kid', async () => {
+    idp.publish(second, rotated);
+    now += 11 * 60_000;
+    expect((await call(api, signedBy(rotated))).status).toBe(200); // the set was old: fetched again, rotated is back
+    idp.publish(second); // rotated taken out (leaked, say): nothing new to prompt a fetch
+    now += 30_000;
+    expect((await call(api, signedBy(rotated))).status).toBe(200); // within the set's max age (60 s by default)
+    now += 31_000;
+    expectUnauthenticated(await call(api, signedBy(rotated)), /./);
+    expect((await call(api, signedBy(second))).status).toBe(200);
+  });
+
   it('answers 503, not 401 or 500, while no key set could be fetched at all', async () => {
     const down = new JwksServer();
     down.failing = true;
@@ -368,6 +380,7 @@ describe('JWT settings', () => {
     ['JWT_PUBLIC_KEY', { JWT_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n' }],
     ['JWT_JWKS_URL', { JWT_JWKS_URL: 'not a url', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a' }],
     ['JWT_ISSUER', { JWT_JWKS_URL: 'https://idp.example/jwks.json', JWT_AUDIENCE: 'a' }],
+    ['JWT_JWKS_MAX_AGE_SECONDS', { JWT_JWKS_URL: 'https://idp.example/jwks.json', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a', JWT_JWKS_MAX_AGE_SECONDS: '0' }],
   ])('a bad %s stops start-up naming it', async (variable, env) => {
     const started = spawnApi({ AUTH: 'on', EVENT_STORE_PATH: `${dir.path}/settings-${variable}.db`, API_KEYS_FILE: `${dir.path}/keys.json`, ...env });
     // Should it start after all, stop it rather than leave it running.

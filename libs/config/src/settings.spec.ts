@@ -86,7 +86,8 @@ describe('JWT settings', () => {
     expect(readSettings({ JWT_PUBLIC_KEY: rsaPem }).auth.jwt?.algorithms).toEqual(['RS256']);
     expect(readSettings({ JWT_PUBLIC_KEY: ecPem }).auth.jwt?.algorithms).toEqual(['ES256']);
     const jwks = readSettings({ JWT_JWKS_URL: 'https://idp.example/.well-known/jwks.json', JWT_ISSUER: 'https://idp.example/', JWT_AUDIENCE: 'stagecraft' }).auth.jwt;
-    expect(jwks).toMatchObject({ jwksUrl: 'https://idp.example/.well-known/jwks.json', algorithms: ['RS256', 'ES256'], issuer: 'https://idp.example/', audience: 'stagecraft' });
+    expect(jwks).toMatchObject({ jwksUrl: 'https://idp.example/.well-known/jwks.json', jwksMaxAgeSeconds: 60, algorithms: ['RS256', 'ES256'], issuer: 'https://idp.example/', audience: 'stagecraft' });
+    expect(readSettings({ JWT_JWKS_URL: 'https://idp.example/jwks', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a', JWT_JWKS_MAX_AGE_SECONDS: '5' }).auth.jwt?.jwksMaxAgeSeconds).toBe(5);
     expect(readSettings({ JWT_JWKS_URL: 'http://127.0.0.1:8080/jwks', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a', JWT_ALGORITHMS: 'PS256, EdDSA' }).auth.jwt?.algorithms).toEqual(['PS256', 'EdDSA']);
   });
 
@@ -107,6 +108,10 @@ describe('JWT settings', () => {
     ['JWT_ALGORITHMS', { JWT_JWKS_URL: 'https://idp.example/jwks', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a', JWT_ALGORITHMS: 'none' }],
     ['JWT_ALGORITHMS', { JWT_SECRET: 'x'.repeat(32), JWT_ALGORITHMS: 'RS256' }],
     ['JWT_CLOCK_TOLERANCE_SECONDS', { JWT_SECRET: 'x'.repeat(32), JWT_CLOCK_TOLERANCE_SECONDS: '3600' }],
+    ['JWT_JWKS_MAX_AGE_SECONDS', { JWT_JWKS_URL: 'https://idp.example/jwks', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a', JWT_JWKS_MAX_AGE_SECONDS: '0' }],
+    ['JWT_JWKS_MAX_AGE_SECONDS', { JWT_JWKS_URL: 'https://idp.example/jwks', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a', JWT_JWKS_MAX_AGE_SECONDS: '1m' }],
+    ['JWT_JWKS_MAX_AGE_SECONDS', { JWT_SECRET: 'x'.repeat(32), JWT_JWKS_MAX_AGE_SECONDS: '60' }],
+    ['JWT_JWKS_MAX_AGE_SECONDS', { JWT_JWKS_MAX_AGE_SECONDS: '60' }],
     ['JWT_AUDIENCE', { JWT_AUDIENCE: 'stagecraft' }],
   ])('stops start-up naming %s', (variable, env) => {
     expect(variableOf(env)).toBe(variable);

@@ -84,6 +84,8 @@ export interface JwtSettings {
   readonly publicKeyFile?: string;
   /** JWT_JWKS_URL: an identity provider's key set, keys chosen by kid. */
   readonly jwksUrl?: string;
+  /** JWT_JWKS_MAX_AGE_SECONDS: how long a fetched key set is used before it is fetched again (a key the provider took out stops within it). */
+  readonly jwksMaxAgeSeconds?: number;
   /** Accepted algorithms: fixed by the key, or JWT_ALGORITHMS for a key set. */
   readonly algorithms: readonly string[];
   readonly issuer?: string;
@@ -318,13 +320,16 @@ function readJwtSettings(env: Env, cwd: string): JwtSettings | undefined {
   const issuer = readNonEmpty(env, 'JWT_ISSUER');
   const audience = readNonEmpty(env, 'JWT_AUDIENCE');
   if (source === undefined) {
-    for (const variable of ['JWT_ISSUER', 'JWT_AUDIENCE', 'JWT_ALGORITHMS', 'JWT_CLOCK_TOLERANCE_SECONDS']) {
+    for (const variable of ['JWT_ISSUER', 'JWT_AUDIENCE', 'JWT_ALGORITHMS', 'JWT_JWKS_MAX_AGE_SECONDS', 'JWT_CLOCK_TOLERANCE_SECONDS']) {
       if (env[variable] !== undefined) throw new SettingsError(variable, 'has no effect without JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL');
     }
     return undefined;
   }
   if (source !== 'JWT_JWKS_URL' && env.JWT_ALGORITHMS !== undefined) {
     throw new SettingsError('JWT_ALGORITHMS', `applies to JWT_JWKS_URL only; with ${source} the key fixes the algorithm`);
+  }
+  if (source !== 'JWT_JWKS_URL' && env.JWT_JWKS_MAX_AGE_SECONDS !== undefined) {
+    throw new SettingsError('JWT_JWKS_MAX_AGE_SECONDS', `applies to JWT_JWKS_URL only; with ${source} the key is ${source === 'JWT_PUBLIC_KEY' ? 'read again from its file, if it is one' : 'the setting itself'}`);
   }
   const common = {
     ...(issuer !== undefined ? { issuer } : {}),
@@ -345,7 +350,15 @@ function readJwtSettings(env: Env, cwd: string): JwtSettings | undefined {
   // issuer and an audience to check, a token meant for another application would be accepted.
   if (issuer === undefined) throw new SettingsError('JWT_ISSUER', 'is required with JWT_JWKS_URL (the "iss" your identity provider puts in tokens)');
   if (audience === undefined) throw new SettingsError('JWT_AUDIENCE', 'is required with JWT_JWKS_URL (the "aud" your identity provider gives tokens for this service)');
-  return { jwksUrl: readJwksUrl(env.JWT_JWKS_URL!), algorithms: readAlgorithms(env.JWT_ALGORITHMS), ...common };
+  return {
+    jwksUrl: readJwksUrl(env.JWT_JWKS_URL!),
+    // A minute by default: a key the provider takes out (leaked, retired) stops verifying within
+    // it, where a token with a new kid fetches the set at once. One fetch a minute per instance
+    // costs the provider nothing.
+    jwksMaxAgeSeconds: readInteger(env, 'JWT_JWKS_MAX_AGE_SECONDS', 60, 1, 86_400),
+    algorithms: readAlgorithms(env.JWT_ALGORITHMS),
+    ...common,
+  };
 }
 
 function readNonEmpty(env: Env, variable: string): string | undefined {

@@ -17,7 +17,7 @@ export interface JwksCacheOptions {
   readonly maxBytes: number;
 }
 
-export const JWKS_CACHE_DEFAULTS: JwksCacheOptions = { maxAgeMs: 10 * 60_000, cooldownMs: 30_000, timeoutMs: 5_000, maxBytes: 512 * 1024 };
+export const JWKS_CACHE_DEFAULTS: JwksCacheOptions = { maxAgeMs: 60_000, cooldownMs: 30_000, timeoutMs: 5_000, maxBytes: 512 * 1024 };
 
 type LocalKeySet = ReturnType<typeof createLocalJWKSet>;
 

@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { firstRepeatedName, type JwtSettings } from '@stagecraft/config';
-import { JwksCache, JwksUnavailableError } from './jwks.cache';
+import { JWKS_CACHE_DEFAULTS, JwksCache, JwksUnavailableError } from './jwks.cache';
 import { PublicKeyFile } from './public-key.file';
 
 export { JwksUnavailableError };
@@ -32,7 +32,7 @@ const LATEST_DATE_SECONDS = 8.64e12;
 
 /** Verifies JWS-signed JWTs with jose: signature, algorithm, exp (required), nbf, iss and aud. */
 export function createJwtVerifier(options: JwtOptions, now: () => Date, warn: (message: string) => void = () => undefined): JwtVerifier {
-  const jwks = options.jwksUrl !== undefined ? new JwksCache(new URL(options.jwksUrl), () => now().getTime(), warn) : undefined;
+  const jwks = options.jwksUrl !== undefined ? new JwksCache(new URL(options.jwksUrl), () => now().getTime(), warn, jwksCacheOptions(options.jwksMaxAgeSeconds)) : undefined;
   const keyFile =
     options.publicKeyFile !== undefined && options.publicKey !== undefined ? new PublicKeyFile(options.publicKeyFile, options.publicKey, options.algorithms, () => now().getTime(), warn) : undefined;
   const fixedKey = keyFile ? undefined : keyFor(options, jwks);
@@ -121,4 +121,15 @@ function rejection(error: unknown, options: JwtOptions): JwtRejectedError {
       // token's problem, not a server fault.
       return new JwtRejectedError('it could not be verified');
   }
+}
+
+/**
+ * The key set's cache for JWT_JWKS_MAX_AGE_SECONDS. The cooldown (at most one fetch per it,
+ * whatever asks) is never longer than the age, or a set older than the age would still serve
+ * until the cooldown ended.
+ */
+function jwksCacheOptions(maxAgeSeconds: number | undefined): typeof JWKS_CACHE_DEFAULTS {
+  if (maxAgeSeconds === undefined) return JWKS_CACHE_DEFAULTS;
+  const maxAgeMs = maxAgeSeconds * 1000;
+  return { ...JWKS_CACHE_DEFAULTS, maxAgeMs, cooldownMs: Math.min(JWKS_CACHE_DEFAULTS.cooldownMs, maxAgeMs) };
 }
