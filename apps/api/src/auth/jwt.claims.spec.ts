@@ -36,6 +36,12 @@ describe('the "teams" claim holds team ids, as a deal\'s teamId and an API key\'
     expect(principalFromClaims({ sub: 'svc', roles: ['writer'], teams: [] }).teams).toEqual([]);
     expect(principalFromClaims({ sub: 'svc', roles: ['writer'] }).teams).toBeUndefined();
   });
+
+  it('takes a caller name of up to 255 characters (an e-mail address is at most 254), and refuses a longer one naming "sub"', () => {
+    expect(principalFromClaims({ sub: '𝔞'.repeat(255), roles: ['writer'] }).name).toHaveLength(510);
+    expect(() => principalFromClaims({ sub: 'a'.repeat(256), roles: ['writer'] })).toThrow(expect.objectContaining({ claim: 'sub', reason: expect.stringContaining('256 characters long; at most 255') }));
+    expect(() => principalFromClaims({ sub: 'a'.repeat(100_000), roles: ['writer'] })).toThrow(expect.objectContaining({ claim: 'sub' }));
+  });
 });
 
 // Claims arrive as JSON the identity provider wrote: a teams claim of any other shape, or one that

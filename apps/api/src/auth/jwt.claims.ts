@@ -11,11 +11,17 @@ import { isRole, ROLES } from './roles';
  * A single string stands for a one-element list. Any other shape is refused naming the claim —
  * never read as "no limit".
  */
+/** The longest caller name a token may give: an e-mail address's most, and then some. */
+const SUB_MAX = 255;
+
 export function principalFromClaims(claims: JWTPayload): Principal {
   if (typeof claims.sub !== 'string' || claims.sub.trim() === '') throw new JwtRejectedError('claim "sub" (the caller\'s name) must be a non-empty string', 'sub');
   // The name is recorded as the actor of every command and written into logs: text a read model
   // can keep (no U+0000, no unpaired surrogate) and no control character (a forged log line).
   if (!isPrintableText(claims.sub)) throw new JwtRejectedError(`claim "sub" (the caller's name) must be ${TEXT_RULE}, without control or format characters or spaces at either end`, 'sub');
+  // Written into every event the caller's commands record: an identity provider's subject is an
+  // id or an e-mail address (at most 254 characters), never a document.
+  if ([...claims.sub].length > SUB_MAX) throw new JwtRejectedError(`claim "sub" (the caller's name) is ${[...claims.sub].length} characters long; at most ${SUB_MAX} are taken`, 'sub');
   // Identity providers share one roles claim between applications: names this service does not
   // know are someone else's and ignored, but at least one must be ours.
   const roles = stringList(claims.roles, 'roles')?.filter(isRole) ?? [];
