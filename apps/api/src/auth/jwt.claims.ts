@@ -5,15 +5,15 @@ import { JwtRejectedError } from './jwt.verifier';
 import { TEAMS_MAX, teamsOfPrincipal, type Principal } from './principal';
 import { isRole, ROLES } from './roles';
 
+/** The longest caller name a token may give: an e-mail address's most, and then some. */
+const SUB_MAX = 255;
+
 /**
  * The caller a verified token describes. Claims: `sub` (name, required), `roles` (required),
  * `teams` (absent: every team; a list, maybe empty: only those), `act_on_behalf` (boolean).
  * A single string stands for a one-element list. Any other shape is refused naming the claim —
  * never read as "no limit".
  */
-/** The longest caller name a token may give: an e-mail address's most, and then some. */
-const SUB_MAX = 255;
-
 export function principalFromClaims(claims: JWTPayload): Principal {
   if (typeof claims.sub !== 'string' || claims.sub.trim() === '') throw new JwtRejectedError('claim "sub" (the caller\'s name) must be a non-empty string', 'sub');
   // The name is recorded as the actor of every command and written into logs: text a read model
