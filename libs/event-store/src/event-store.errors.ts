@@ -159,14 +159,18 @@ export function isDiskFullError(error: unknown): boolean {
 }
 
 /**
+ * Where an unreadable event stands: "revision 2<of> (position 7)", or the position alone when the
+ * revision is what cannot be read (NaN). `of` names the stream in the error's own message.
+ */
+function unreadableWhere(revision: number, position: number, of = ''): string {
+  return Number.isSafeInteger(revision) ? `revision ${revision}${of} (position ${position})` : `position ${position}${of} (its revision cannot be read)`;
+}
+
+/**
  * A stored event that cannot be read back: its data or metadata is not JSON. Only a log altered
  * outside the service holds one (every append writes JSON); named by stream, revision and
  * position, so an auditor knows where to look, rather than a bare parser message.
  */
-function unreadableWhere(revision: number, position: number): string {
-  return Number.isSafeInteger(revision) ? `revision ${revision} (position ${position})` : `position ${position} (its revision cannot be read)`;
-}
-
 export class UnreadableEventError extends Error {
   readonly code = 'EVENT_STORE.UNREADABLE_EVENT';
 
@@ -176,8 +180,7 @@ export class UnreadableEventError extends Error {
     readonly position: number,
     readonly reason: string,
   ) {
-    const which = Number.isSafeInteger(revision) ? `revision ${revision} of ${stream} (position ${position})` : `position ${position} of ${stream} (its revision cannot be read)`;
-    super(`The event at ${which} cannot be read: ${reason}; the log was altered outside Stagecraft`);
+    super(`The event at ${unreadableWhere(revision, position, ` of ${stream}`)} cannot be read: ${reason}; the log was altered outside Stagecraft`);
     this.name = 'UnreadableEventError';
   }
 
