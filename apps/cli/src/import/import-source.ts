@@ -91,8 +91,8 @@ async function* jsonlItems(stream: NodeJS.ReadableStream): AsyncGenerator<Import
   let line = 0;
   for await (const read of createInterface({ input: stream, crlfDelay: Infinity })) {
     line += 1;
-    // A byte order mark, as editors and tools on Windows write at the start of UTF-8 text (the CSV
-    // reader drops it too): not part of the first line's JSON.
+    // A byte order mark, as editors and tools on Windows write at the start of UTF-8 text (a CSV's
+    // header loses it to trim(), which counts it as a space): not part of the first line's JSON.
     const text = line === 1 && read.startsWith('\uFEFF') ? read.slice(1) : read;
     if (text.trim() === '') continue;
     let value: unknown;
