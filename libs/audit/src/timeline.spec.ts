@@ -29,6 +29,19 @@ describe('timelineOf', () => {
     e.reopened('qualification', 58),
   ];
 
+  it('gives no time spent where a business time is no instant (a log edited outside the service), on either end', () => {
+    // The move into qualification ends its span at 'sometime', and the next one starts there.
+    const edited = stored([history[0]!, history[1]!, e.moved('qualification', 'proposition', 'forward', 20), e.moved('proposition', 'qualification', 'backward', 50)]);
+    edited[1] = { ...edited[1]!, data: { ...edited[1]!.data, occurredAt: 'sometime' } };
+    const steps = timelineOf(edited, resolve);
+    expect(steps.map((step) => [step.stageAfter, step.secondsInStageLeft])).toEqual([
+      ['new', null],
+      ['qualification', null],
+      ['proposition', null],
+      ['qualification', 1800],
+    ]);
+  });
+
   it('gives one step per move, with time spent in the stage left, the actor and the evidence', () => {
     const steps = timelineOf(stored(history, { 9: 'bob' }), resolve);
     expect(steps.map((step) => [step.kind, step.stageBefore, step.stageAfter, step.secondsInStageLeft])).toEqual([

@@ -36,7 +36,10 @@ export interface TimelineStep {
   readonly stageAfter: string;
   readonly stageAfterName: string | null;
   readonly direction: 'forward' | 'backward' | null;
-  /** Seconds spent in the stage (or outcome) left, from entering it to this step; null when opening. */
+  /**
+   * Seconds spent in the stage (or outcome) left, from entering it to this step; null when opening,
+   * and when either end's business time is no instant (a log edited outside the service).
+   */
   readonly secondsInStageLeft: number | null;
   readonly actor: string | null;
   readonly onBehalfOf: string | null;
@@ -129,7 +132,7 @@ export function timelineOf(events: readonly StoredEventLike[], resolveProcess: T
       stageAfter,
       stageAfterName: nameOf(processAfter, stageAfter) ?? null,
       direction: event.type === 'StageChanged' ? event.data.direction : null,
-      secondsInStageLeft: position ? (Date.parse(occurredAt) - Date.parse(position.since)) / 1000 : null,
+      secondsInStageLeft: position ? secondsBetween(position.since, occurredAt) : null,
       actor,
       onBehalfOf: typeof stored.metadata.onBehalfOf === 'string' ? stored.metadata.onBehalfOf : null,
       criteriaMet: evidence,
@@ -182,4 +185,10 @@ function nameOf(process: TimelineProcess | undefined, stage: string): string | u
 function recordedAtOf(event: StoredEventLike): string | null {
   if (typeof event.metadata.recordedAt === 'string') return event.metadata.recordedAt;
   return event.recordedAt ?? null;
+}
+
+/** Seconds from one business time to another; null where either is no instant (NaN would pass for a number). */
+function secondsBetween(from: string, to: string): number | null {
+  const seconds = (Date.parse(to) - Date.parse(from)) / 1000;
+  return Number.isFinite(seconds) ? seconds : null;
 }

@@ -100,8 +100,8 @@ function formatStep(step: TimelineStep): string {
       : step.kind === 'migrated'
         ? `migrated ${step.fromVersion} → ${step.processVersion}: ${name(step.stageBefore, step.stageBeforeName)} → ${name(step.stageAfter, step.stageAfterName)}`
         : `${name(step.stageBefore, step.stageBeforeName)} → ${name(step.stageAfter, step.stageAfterName)}${step.direction ? ` (${step.direction})` : ''}`;
-  // An event whose business time was edited away or into something that is no instant (verify says so): shown as such.
-  const spent = step.secondsInStageLeft === null || !Number.isFinite(step.secondsInStageLeft) ? '' : `  after ${duration(step.secondsInStageLeft)} in ${name(step.stageBefore, step.stageBeforeName)}`;
+  // An event whose business time was edited away or into something that is no instant (verify says so): no time spent.
+  const spent = step.secondsInStageLeft === null ? '' : `  after ${duration(step.secondsInStageLeft)} in ${name(step.stageBefore, step.stageBeforeName)}`;
   const by = step.actor ? `  by ${step.actor}${step.onBehalfOf ? ` for ${step.onBehalfOf}` : ''}` : '';
   const when = typeof step.occurredAt === 'string' ? step.occurredAt : '(no business time)';
   const lines = [`${when}  ${move}${spent}${by}  [rev ${step.revision}]`];
