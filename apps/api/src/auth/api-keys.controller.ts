@@ -10,7 +10,8 @@ import { CreateApiKeyDto } from './api-keys.dto';
 import { CurrentPrincipal } from './current-principal.decorator';
 import { FileLockTimeoutError } from './file-lock';
 import { assertUnlimited, type Principal } from './principal';
-import { Allow, ROLES } from './roles';
+import { ROLES_SCHEMA, TEAMS_LIMIT_SCHEMA } from './caller.answer-schemas';
+import { Allow } from './roles';
 
 /** What may be shown of a key: never its salt or hash, and the secret only once, when made. */
 function describeKey(key: StoredApiKey, source: 'file' | 'API_KEYS') {
@@ -24,8 +25,8 @@ const KEY_SCHEMA = {
   properties: {
     id: { type: 'string' },
     name: { type: 'string' },
-    roles: { type: 'array', items: { type: 'string', enum: [...ROLES] } },
-    teams: { type: 'array', items: { type: 'string' }, nullable: true, description: 'null: every team' },
+    roles: ROLES_SCHEMA,
+    teams: TEAMS_LIMIT_SCHEMA,
     mayActOnBehalf: { type: 'boolean' },
     createdAt: { type: 'string', format: 'date-time' },
     source: { type: 'string', enum: ['file', 'API_KEYS'] },

@@ -3,7 +3,8 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from './current-principal.decorator';
 import type { Principal } from './principal';
-import { Allow, ROLES } from './roles';
+import { CALLER_SCHEMA } from './caller.answer-schemas';
+import { Allow } from './roles';
 
 /** Who the caller is: lets a client (the board) offer only what these credentials may do. */
 @ApiTags('operations')
@@ -12,18 +13,7 @@ import { Allow, ROLES } from './roles';
 @Controller('me')
 export class MeController {
   @Get()
-  @ApiOkResponse({
-    description: 'The caller',
-    schema: {
-      type: 'object',
-      required: ['name', 'roles', 'teams'],
-      properties: {
-        name: { type: 'string' },
-        roles: { type: 'array', items: { type: 'string', enum: [...ROLES] } },
-        teams: { type: 'array', items: { type: 'string' }, nullable: true, description: 'null: every team' },
-      },
-    },
-  })
+  @ApiOkResponse({ description: 'The caller', schema: CALLER_SCHEMA })
   @ApiOperation({ summary: 'The authenticated caller: name, roles and the teams it is limited to (null: every team)' })
   me(@CurrentPrincipal() caller: Principal): CallerAnswer {
     return { name: caller.name, roles: caller.roles, teams: caller.teams ?? null };
