@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { join, relative, isAbsolute } from 'node:path';
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import fastifyStatic from '@fastify/static';
@@ -34,6 +34,8 @@ export async function serveBoard(app: NestFastifyApplication, assetsDir: string,
     return false;
   }
   const indexHtml = readFileSync(indexFile);
+  const outside = new Set<string>();
+  const leavesAssets = leavesFolder(assetsDir, outside);
   await app.register(async (board: FastifyInstance) => {
     board.addHook('onSend', async (_request, reply) => {
       void reply.header('content-security-policy', BOARD_CSP);
@@ -49,7 +51,35 @@ export async function serveBoard(app: NestFastifyApplication, assetsDir: string,
       decorateReply: false,
       // Bundles keep their names across builds, so the browser must revalidate them.
       maxAge: 0,
+      // The files are found by following links (the glob's follow: true): a link in the assets
+      // folder to /etc or a home folder would serve everything under it to anyone, unauthenticated.
+      // A link is followed only where it stays inside the folder; any other is not served.
+      // glob takes an object of two tests as its ignore (typed here as patterns only).
+      globIgnore: { ignored: leavesAssets, childrenIgnored: leavesAssets } as unknown as string[],
     });
   });
+  if (outside.size > 0) logger.warn(`Not served at /board, as they lead out of ${assetsDir}: ${[...outside].sort().join(', ')}`);
   return true;
+}
+
+/**
+ * Whether a path the glob meets (a link, or what lies under one) leads out of `folder` once its
+ * links are resolved; those found are added to `outside`, as written in the folder. Unreadable
+ * (a broken link) counts as out: there is nothing to serve.
+ */
+export function leavesFolder(folder: string, outside: Set<string>): (path: { fullpath(): string; isSymbolicLink(): boolean }) => boolean {
+  const root = realpathSync(folder);
+  return (path) => {
+    if (!path.isSymbolicLink()) return false;
+    let target: string;
+    try {
+      target = realpathSync(path.fullpath());
+    } catch {
+      target = '';
+    }
+    const within = relative(root, target);
+    if (target !== '' && within !== '' && !within.startsWith('..') && !isAbsolute(within)) return false;
+    outside.add(relative(folder, path.fullpath()));
+    return true;
+  };
 }
