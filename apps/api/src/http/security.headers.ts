@@ -4,8 +4,10 @@ import type { FastifyInstance } from 'fastify';
 // that lets the API docs page run (inline styles, same-origin and inline scripts). Written out once
 // here and set with one call per request, instead of a plugin working them out per request (it
 // cost ~4 % of a command's time on the event loop). The board sets its own, stricter policy.
+// Two of helmet's defaults hold over TLS only (SECURITY_HEADERS); an answer over plain HTTP goes
+// without them (PLAIN_HTTP_HEADERS): see addSecurityHeaders.
 
-const API_CSP = [
+const API_CSP_DIRECTIVES = [
   "default-src 'self'",
   "base-uri 'self'",
   "font-src 'self' https: data:",
@@ -16,11 +18,11 @@ const API_CSP = [
   "script-src 'self' 'unsafe-inline'",
   "script-src-attr 'none'",
   "style-src 'self' 'unsafe-inline'",
-  'upgrade-insecure-requests',
-].join(';');
+];
 
+/** Over TLS (directly, or through a proxy TRUST_PROXY names that says X-Forwarded-Proto: https). */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
-  'content-security-policy': API_CSP,
+  'content-security-policy': [...API_CSP_DIRECTIVES, 'upgrade-insecure-requests'].join(';'),
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-resource-policy': 'same-origin',
   'origin-agent-cluster': '?1',
@@ -34,16 +36,30 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(
   'x-xss-protection': '0',
 });
 
+/**
+ * Over plain HTTP: no Strict-Transport-Security (a browser must ignore it there, RFC 6797 section
+ * 8.1, so it only misled whoever reads the headers into thinking TLS was enforced) and no
+ * upgrade-insecure-requests (it sent the docs page's own scripts and styles to https:// on a
+ * port that speaks HTTP, so /docs was blank when reached over plain HTTP on a private network).
+ */
+export const PLAIN_HTTP_HEADERS: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries(
+    Object.entries({ ...SECURITY_HEADERS, 'content-security-policy': API_CSP_DIRECTIVES.join(';') }).filter(([name]) => name !== 'strict-transport-security'),
+  ),
+);
+
 export function addSecurityHeaders(fastify: FastifyInstance): void {
   let answerHeaders: symbol | undefined | null = null;
-  fastify.addHook('onRequest', (_request, reply, done) => {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    // request.protocol believes X-Forwarded-Proto only from a proxy TRUST_PROXY names.
+    const answer = request.protocol === 'https' ? SECURITY_HEADERS : PLAIN_HTTP_HEADERS;
     // The names are lower case already, so they are copied into the reply's headers at once, where
     // reply.header would lower-case and check each (Fastify keeps them under a symbol of its own;
     // found on the first reply, and if it is not there, every header goes through reply.header).
     if (answerHeaders === null) answerHeaders = replyHeadersSymbol(reply);
     const headers = answerHeaders === undefined ? undefined : (reply as unknown as Record<symbol, Record<string, unknown> | undefined>)[answerHeaders];
-    if (headers) Object.assign(headers, SECURITY_HEADERS);
-    else void reply.headers(SECURITY_HEADERS);
+    if (headers) Object.assign(headers, answer);
+    else void reply.headers(answer);
     done();
   });
 }
