@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
+import { SHIPPED_PROCESSES, startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
 import { eventStoreEnv } from './support/e2e-store';
 import { stagecraft } from './support/stagecraft-cli';
 
@@ -125,4 +126,77 @@ describe('races between API instances on one store', () => {
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
   });
+});
+
+describe('a process file changed while instances run on one store', () => {
+  const dir = temporaryDirectory();
+  afterAll(() => dir.remove());
+
+  it('instances restarting on the changed file at once record its version once, and each deal is decided by its own version', async () => {
+    const processesDir = join(dir.path, 'processes');
+    mkdirSync(processesDir);
+    const yaml = readFileSync(join(SHIPPED_PROCESSES, 'standard.yaml'), 'utf8');
+    writeFileSync(join(processesDir, 'standard.yaml'), yaml);
+    const eventStorePath = join(dir.path, 'events.db');
+    const start = () => startApiTestApp({ eventStorePath, processesDir });
+    let [a, b] = await Promise.all([start(), start()]);
+    const v1 = (await a.http.get('/processes/standard').expect(200)).body.version;
+    const old = (await a.http.post('/opportunities').send({ title: 'On v1', processId: 'standard' }).expect(201)).body.id;
+    await b.http.post(`/opportunities/${old}/move`).send({ stage: 'qualification' }).expect(200);
+
+    writeFileSync(join(processesDir, 'standard.yaml'), yaml.replace(/^\s+- \{ id: pain-points,.*\n/m, ''));
+    await Promise.all([a.close(), b.close()]);
+    [a, b] = await Promise.all([start(), start()]);
+    try {
+      const [pa, pb] = await Promise.all([a.http.get('/processes/standard').expect(200), b.http.get('/processes/standard').expect(200)]);
+      expect(pa.body.versions).toHaveLength(2);
+      expect(pb.body.versions).toEqual(pa.body.versions);
+      const v2 = pa.body.version;
+      expect(v2).not.toBe(v1);
+      const fresh = (await b.http.post('/opportunities').send({ title: 'On v2', processId: 'standard' }).expect(201)).body.id;
+      await a.http.post(`/opportunities/${fresh}/move`).send({ stage: 'qualification' }).expect(200);
+      // v1 has five criteria in Qualification, v2 four: each deal by the version it opened with, on either instance.
+      for (const api of [a, b]) {
+        expect((await api.http.post(`/opportunities/${old}/move`).send({ stage: 'proposition' }).expect(422)).body.unmetCriteria).toHaveLength(5);
+        expect((await api.http.post(`/opportunities/${fresh}/move`).send({ stage: 'proposition' }).expect(422)).body.unmetCriteria).toHaveLength(4);
+      }
+      const versionEvents = (await a.http.get('/processes/standard').expect(200)).body.versions;
+      expect(new Set(versionEvents.map((v: { version: string }) => v.version)).size).toBe(2);
+      const run = stagecraft({ ...(await eventStoreEnv(eventStorePath)), PROCESSES_DIR: processesDir }, 'verify', '--all');
+      expect(run.status).toBe(0);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  }, 120_000);
+
+  it('instances starting at once on different files (a rolling deploy) both start, and each deal is decided by the version it opened with', async () => {
+    const oldDir = join(dir.path, 'rolling-old');
+    const newDir = join(dir.path, 'rolling-new');
+    mkdirSync(oldDir);
+    mkdirSync(newDir);
+    const yaml = readFileSync(join(SHIPPED_PROCESSES, 'standard.yaml'), 'utf8');
+    writeFileSync(join(oldDir, 'standard.yaml'), yaml);
+    writeFileSync(join(newDir, 'standard.yaml'), yaml.replace(/^\s+- \{ id: pain-points,.*\n/m, ''));
+    const eventStorePath = join(dir.path, 'rolling.db');
+    // Before the fix the second to append lost the race on the process stream and its start-up threw.
+    const [oldInstance, newInstance] = await Promise.all([
+      startApiTestApp({ eventStorePath, processesDir: oldDir }),
+      startApiTestApp({ eventStorePath, processesDir: newDir }),
+    ]);
+    try {
+      const onOld = (await oldInstance.http.post('/opportunities').send({ title: 'Old file', processId: 'standard' }).expect(201)).body.id;
+      const onNew = (await newInstance.http.post('/opportunities').send({ title: 'New file', processId: 'standard' }).expect(201)).body.id;
+      const versions = (await oldInstance.http.get('/processes/standard').expect(200)).body.versions as { version: string }[];
+      expect(new Set(versions.map((v) => v.version)).size).toBe(2);
+      for (const api of [oldInstance, newInstance]) {
+        for (const [id, unmet] of [[onOld, 5], [onNew, 4]] as const) {
+          await api.http.post(`/opportunities/${id}/move`).send({ stage: 'qualification' });
+          expect((await api.http.post(`/opportunities/${id}/move`).send({ stage: 'proposition' }).expect(422)).body.unmetCriteria).toHaveLength(unmet);
+        }
+      }
+      expect(stagecraft({ ...(await eventStoreEnv(eventStorePath)), PROCESSES_DIR: newDir }, 'verify', '--all').status).toBe(0);
+    } finally {
+      await Promise.all([oldInstance.close(), newInstance.close()]);
+    }
+  }, 120_000);
 });

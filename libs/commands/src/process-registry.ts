@@ -2,12 +2,14 @@ import type { ProcessVersionInfo } from '@stagecraft/contracts';
 import { relative } from 'node:path';
 import { chainNewEvents, headHashOf, recordedDefinitionMismatch } from '@stagecraft/audit';
 import { loadProcessDirectory } from '@stagecraft/config';
-import type { EventStore, StoredEvent } from '@stagecraft/event-store';
+import { WrongExpectedRevisionError, type EventStore, type StoredEvent } from '@stagecraft/event-store';
 import type { ProcessVersionLookup } from '@stagecraft/opportunity';
-import { compileProcess, PROCESS_VERSION_RECORDED, toProcessStreamId, type CompiledProcess, type ProcessVersionRecordedData } from '@stagecraft/sales-process';
+import { compileProcess, PROCESS_VERSION_RECORDED, toProcessStreamId, type CompiledProcess, type ProcessDefinition, type ProcessVersionRecordedData } from '@stagecraft/sales-process';
 import { ProcessNotFoundError, ProcessVersionNotFoundError, StreamChainBrokenError } from './command.errors';
 import { deterministicUuid } from './deterministic-uuid';
 
+/** Start-ups racing with other files: each conflict means another instance recorded meanwhile. */
+const START_UP_RECORDING_ATTEMPTS = 5;
 
 interface ProcessEntry {
   current: CompiledProcess;
@@ -55,35 +57,55 @@ export class ProcessRegistry {
     this.defaultId = (files.find((file) => file.isDefault) ?? files[0])?.definition.id;
     for (const { file, definition } of files) {
       const compiled = compileProcess(definition);
-      const stream = toProcessStreamId(definition.id);
-      const recorded = await this.store.readStream(stream);
-      const entry: ProcessEntry = { current: compiled, recordedOrder: new Map(), versions: new Map() };
-      for (const event of recorded) {
-        const data = event.data as unknown as ProcessVersionRecordedData;
-        entry.recordedOrder.set(data.version, event.revision);
-        // The file's own version is decided by the file, whatever the store holds for it.
-        if (data.version === compiled.version) entry.versions.set(data.version, { compiled, info: infoOf(event) });
-        else recordVersion(entry, event);
-      }
-      const latestVersion = (recorded[recorded.length - 1]?.data as unknown as ProcessVersionRecordedData | undefined)?.version;
-      if (latestVersion !== compiled.version) {
-        const source = relative(process.cwd(), file) || file;
-        const data: ProcessVersionRecordedData = { processId: definition.id, version: compiled.version, definition, source };
-        // The event id comes from the stream's length and the version, so instances starting
-        // together record a change once (the store sees the same id as a retry).
-        const expectedRevision = recorded.length > 0 ? recorded[recorded.length - 1]!.revision : 'no_stream';
-        // Chained like opportunity streams, so a rewritten definition is detected too.
-        const { events } = chainNewEvents(stream, recorded.length, headHashOf(recorded), [
-          { id: deterministicUuid('process-version', definition.id, recorded.length, compiled.version), type: PROCESS_VERSION_RECORDED, data: { ...data }, metadata: { actor: 'system:start-up', source } },
-        ]);
-        await this.store.appendToStream(stream, events, { expectedRevision });
-        const again = await this.store.readStream(stream, { direction: 'backwards', maxCount: 1 });
-        entry.versions.set(compiled.version, { compiled, info: { version: compiled.version, recordedAt: again[0]!.recordedAt, source } });
-        entry.recordedOrder.set(compiled.version, recorded.length);
-        this.options.onVersionRecorded?.(`Process "${definition.id}" version ${compiled.version} recorded (from ${source})`);
-      }
-      this.processes.set(definition.id, entry);
+      this.processes.set(definition.id, await this.recordedEntry(file, definition, compiled));
     }
+  }
+
+  /**
+   * The process's entry, its file's version recorded when the stream's latest recording is another.
+   * Another instance starting at the same moment may record first: with the same file its event is
+   * this one (same id, a retry to the store); with another file the append conflicts, and the
+   * stream is read again and judged afresh, instead of stopping start-up on the race.
+   */
+  private async recordedEntry(file: string, definition: ProcessDefinition, compiled: CompiledProcess): Promise<ProcessEntry> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.tryRecordedEntry(file, definition, compiled);
+      } catch (error) {
+        if (!(error instanceof WrongExpectedRevisionError) || attempt >= START_UP_RECORDING_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  private async tryRecordedEntry(file: string, definition: ProcessDefinition, compiled: CompiledProcess): Promise<ProcessEntry> {
+    const stream = toProcessStreamId(definition.id);
+    const recorded = await this.store.readStream(stream);
+    const entry: ProcessEntry = { current: compiled, recordedOrder: new Map(), versions: new Map() };
+    for (const event of recorded) {
+      const data = event.data as unknown as ProcessVersionRecordedData;
+      entry.recordedOrder.set(data.version, event.revision);
+      // The file's own version is decided by the file, whatever the store holds for it.
+      if (data.version === compiled.version) entry.versions.set(data.version, { compiled, info: infoOf(event) });
+      else recordVersion(entry, event);
+    }
+    const latestVersion = (recorded[recorded.length - 1]?.data as unknown as ProcessVersionRecordedData | undefined)?.version;
+    if (latestVersion !== compiled.version) {
+      const source = relative(process.cwd(), file) || file;
+      const data: ProcessVersionRecordedData = { processId: definition.id, version: compiled.version, definition, source };
+      // The event id comes from the stream's length and the version, so instances starting
+      // together record a change once (the store sees the same id as a retry).
+      const expectedRevision = recorded.length > 0 ? recorded[recorded.length - 1]!.revision : 'no_stream';
+      // Chained like opportunity streams, so a rewritten definition is detected too.
+      const { events } = chainNewEvents(stream, recorded.length, headHashOf(recorded), [
+        { id: deterministicUuid('process-version', definition.id, recorded.length, compiled.version), type: PROCESS_VERSION_RECORDED, data: { ...data }, metadata: { actor: 'system:start-up', source } },
+      ]);
+      await this.store.appendToStream(stream, events, { expectedRevision });
+      const again = await this.store.readStream(stream, { direction: 'backwards', maxCount: 1 });
+      entry.versions.set(compiled.version, { compiled, info: { version: compiled.version, recordedAt: again[0]!.recordedAt, source } });
+      entry.recordedOrder.set(compiled.version, recorded.length);
+      this.options.onVersionRecorded?.(`Process "${definition.id}" version ${compiled.version} recorded (from ${source})`);
+    }
+    return entry;
   }
 
   /**
