@@ -199,4 +199,26 @@ describe('a process file changed while instances run on one store', () => {
       await Promise.all([oldInstance.close(), newInstance.close()]);
     }
   }, 120_000);
+
+  it('an instance started before another recorded a version lists that version too: both answer GET /processes/:id alike', async () => {
+    const oldDir = join(dir.path, 'listing-old');
+    const newDir = join(dir.path, 'listing-new');
+    mkdirSync(oldDir);
+    mkdirSync(newDir);
+    const yaml = readFileSync(join(SHIPPED_PROCESSES, 'standard.yaml'), 'utf8');
+    writeFileSync(join(oldDir, 'standard.yaml'), yaml);
+    writeFileSync(join(newDir, 'standard.yaml'), yaml.replace(/^\s+- \{ id: pain-points,.*\n/m, ''));
+    const eventStorePath = join(dir.path, 'listing.db');
+    const oldInstance = await startApiTestApp({ eventStorePath, processesDir: oldDir });
+    const newInstance = await startApiTestApp({ eventStorePath, processesDir: newDir });
+    try {
+      const onNew = (await newInstance.http.get('/processes/standard').expect(200)).body.versions as { version: string; current: boolean }[];
+      const onOld = (await oldInstance.http.get('/processes/standard').expect(200)).body.versions as { version: string; current: boolean }[];
+      expect(onNew).toHaveLength(2);
+      // The same recordings; `current` is each instance's own file.
+      expect(onOld.map(({ current: _, ...rest }) => rest)).toEqual(onNew.map(({ current: _, ...rest }) => rest));
+    } finally {
+      await Promise.all([oldInstance.close(), newInstance.close()]);
+    }
+  }, 120_000);
 });

@@ -118,6 +118,20 @@ export class ProcessRegistry {
     if (!this.mustReadVersion(processId, version)) return;
     const entry = this.processes.get(processId) ?? (await this.retiredEntry(processId));
     if (!entry) return; // never recorded: version() says there is no such process
+    await this.readRecordingsAfterKnown(processId, entry);
+  }
+
+  /**
+   * Takes in the versions other instances recorded since this one started (the list `versions()`
+   * gives would otherwise be this instance's start-up view, and two instances on one store would
+   * answer it differently). A process this instance does not know is left to ensureVersion.
+   */
+  async catchUp(processId: string): Promise<void> {
+    const entry = this.processes.get(processId);
+    if (entry) await this.readRecordingsAfterKnown(processId, entry);
+  }
+
+  private async readRecordingsAfterKnown(processId: string, entry: ProcessEntry): Promise<void> {
     const known = Math.max(-1, ...entry.recordedOrder.values());
     for (const event of await this.store.readStream(toProcessStreamId(processId), { fromRevision: known + 1 })) takeRecording(entry, event);
   }

@@ -27,6 +27,8 @@ export class ProcessesController {
   @ApiQuery({ name: 'version', required: false, description: "A recorded version: its definition and moves (an opportunity's moves are its own version's); the current one when absent" })
   async get(@Param('id') id: string, @Query('version') version?: unknown): Promise<ProcessDetail> {
     const process = await this.versionAsked(id, version);
+    // Every recorded version: those another instance recorded since this one started included.
+    await this.registry.catchUp(id);
     // The version as recorded, when asked for: one whose definition was rewritten hashes to another.
     const recorded = typeof version === 'string' ? { version } : {};
     return { ...summaryOf(process, this.registry.defaultProcessId()), ...recorded, definition: process.definition, versions: this.registry.versions(id), moves: stageMovesOf(process.definition) };
