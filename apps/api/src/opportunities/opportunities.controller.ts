@@ -11,8 +11,7 @@ import { CompiledBody } from '../http/compiled-body';
 import { HonoursHeaders } from '../http/known-input.guard';
 import { ApiProblem } from '../http/problem';
 import { UuidPipe } from '../http/uuid.pipe';
-import { API_SETTINGS, CLOCK, type Clock } from '../settings/api-settings.token';
-import type { Settings } from '@stagecraft/config';
+import { CLOCK, type Clock } from '../settings/api-settings.token';
 import { deterministicUuid, type CommandOutcome } from '@stagecraft/commands';
 import type { OpportunityView } from '@stagecraft/contracts';
 import { ANALYTICS_QUERIES, ReadModelUnavailableError, type AnalyticsQueries } from '@stagecraft/projections';
@@ -72,7 +71,6 @@ export class OpportunitiesController {
     private readonly queries: QueryBus,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(ANALYTICS_QUERIES) private readonly analytics: AnalyticsQueries,
-    @Inject(API_SETTINGS) private readonly settings: Settings,
   ) {}
 
   @Post()
@@ -212,15 +210,14 @@ export class OpportunitiesController {
    * The learned win probability now, from the read models (README, "Learned win probability").
    * Null when closed, when the read models have not folded the opportunity in yet, or cannot answer:
    * the opportunity itself comes from its stream and is answered all the same. The view is read from
-   * the log and the figures from the read models, which may lag it (another instance's append, not
-   * yet polled): so the figures are taken only once the models hold the view's last event, waiting
-   * as `?minPosition=` does, else a figure of a stage the deal has left would stand beside it.
+   * the log and the figures from the read models, which may lag it (another instance's append not
+   * yet polled, a projector behind): the figures are taken only once the models hold the view's last
+   * event, else a figure of a stage the deal has left would stand beside it. Not waited for: a
+   * caller reading a deal gets it at once, and asks /pipeline with ?minPosition= to wait.
    */
   private async learnedWinProbabilityOf(view: OpportunityView): Promise<Pick<OpportunityView, 'winProbability' | 'configuredProbability'>> {
     if (view.status !== 'open') return { winProbability: null, configuredProbability: null };
-    if (this.analytics.position() < view.position && !(await this.analytics.waitFor(view.position, this.settings.readYourWritesTimeoutMs))) {
-      return { winProbability: null, configuredProbability: null };
-    }
+    if (this.analytics.position() < view.position) return { winProbability: null, configuredProbability: null };
     try {
       const learned = await this.analytics.learnedPipeline({ atMs: this.clock().getTime(), asOf: false, filter: { processId: view.processId }, cardIds: [view.id] });
       const card = learned.cards[view.id];
