@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { SHIPPED_PROCESSES, startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
+import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
 import { eventStoreEnv } from './support/e2e-store';
+import { oldAndNewProcessDirs, standardYaml, withoutPainPoints } from './support/process-files';
 import { stagecraft } from './support/stagecraft-cli';
 
 type Api = ApiTestApp & { keys: Record<string, string> };
 
 /** The stages' configured probabilities, as the shipped process file gives them. */
 const STANDARD_PROBABILITY: Record<string, number> = Object.fromEntries(
-  (parse(readFileSync(join(SHIPPED_PROCESSES, 'standard.yaml'), 'utf8')) as { stages: { id: string; probability: number }[] }).stages.map((stage) => [stage.id, stage.probability]),
+  (parse(standardYaml()) as { stages: { id: string; probability: number }[] }).stages.map((stage) => [stage.id, stage.probability]),
 );
 const withoutLearned = ({ winProbability: _w, configuredProbability: _c, ...view }: Record<string, unknown>) => view;
 
@@ -147,8 +148,7 @@ describe('a process file changed while instances run on one store', () => {
   it('instances restarting on the changed file at once record its version once, and each deal is decided by its own version', async () => {
     const processesDir = join(dir.path, 'processes');
     mkdirSync(processesDir);
-    const yaml = readFileSync(join(SHIPPED_PROCESSES, 'standard.yaml'), 'utf8');
-    writeFileSync(join(processesDir, 'standard.yaml'), yaml);
+    writeFileSync(join(processesDir, 'standard.yaml'), standardYaml());
     const eventStorePath = join(dir.path, 'events.db');
     const start = () => startApiTestApp({ eventStorePath, processesDir });
     let [a, b] = await Promise.all([start(), start()]);
@@ -156,7 +156,7 @@ describe('a process file changed while instances run on one store', () => {
     const old = (await a.http.post('/opportunities').send({ title: 'On v1', processId: 'standard' }).expect(201)).body.id;
     await b.http.post(`/opportunities/${old}/move`).send({ stage: 'qualification' }).expect(200);
 
-    writeFileSync(join(processesDir, 'standard.yaml'), yaml.replace(/^\s+- \{ id: pain-points,.*\n/m, ''));
+    writeFileSync(join(processesDir, 'standard.yaml'), withoutPainPoints(standardYaml()));
     await Promise.all([a.close(), b.close()]);
     [a, b] = await Promise.all([start(), start()]);
     try {
@@ -182,13 +182,7 @@ describe('a process file changed while instances run on one store', () => {
   }, 120_000);
 
   it('instances starting at once on different files (a rolling deploy) both start, and each deal is decided by the version it opened with', async () => {
-    const oldDir = join(dir.path, 'rolling-old');
-    const newDir = join(dir.path, 'rolling-new');
-    mkdirSync(oldDir);
-    mkdirSync(newDir);
-    const yaml = readFileSync(join(SHIPPED_PROCESSES, 'standard.yaml'), 'utf8');
-    writeFileSync(join(oldDir, 'standard.yaml'), yaml);
-    writeFileSync(join(newDir, 'standard.yaml'), yaml.replace(/^\s+- \{ id: pain-points,.*\n/m, ''));
+    const { oldDir, newDir } = oldAndNewProcessDirs(dir.path, 'rolling');
     const eventStorePath = join(dir.path, 'rolling.db');
     // Before the fix the second to append lost the race on the process stream and its start-up threw.
     const [oldInstance, newInstance] = await Promise.all([
@@ -213,13 +207,7 @@ describe('a process file changed while instances run on one store', () => {
   }, 120_000);
 
   it('an instance started before another recorded a version lists that version too: both answer GET /processes/:id alike', async () => {
-    const oldDir = join(dir.path, 'listing-old');
-    const newDir = join(dir.path, 'listing-new');
-    mkdirSync(oldDir);
-    mkdirSync(newDir);
-    const yaml = readFileSync(join(SHIPPED_PROCESSES, 'standard.yaml'), 'utf8');
-    writeFileSync(join(oldDir, 'standard.yaml'), yaml);
-    writeFileSync(join(newDir, 'standard.yaml'), yaml.replace(/^\s+- \{ id: pain-points,.*\n/m, ''));
+    const { oldDir, newDir } = oldAndNewProcessDirs(dir.path, 'listing');
     const eventStorePath = join(dir.path, 'listing.db');
     const oldInstance = await startApiTestApp({ eventStorePath, processesDir: oldDir });
     const newInstance = await startApiTestApp({ eventStorePath, processesDir: newDir });

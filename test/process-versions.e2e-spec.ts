@@ -1,6 +1,7 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SHIPPED_PROCESSES, startApiTestApp, temporaryDirectory } from './support/api-test-app';
+import { oldAndNewProcessDirs, withoutPainPoints } from './support/process-files';
 
 describe('process definitions are versioned', () => {
   const dir = temporaryDirectory();
@@ -20,7 +21,7 @@ describe('process definitions are versioned', () => {
 
     // The team drops "pain points" from Qualification's expected results.
     const file = join(processesDir, 'standard.yaml');
-    writeFileSync(file, readFileSync(file, 'utf8').replace(/^\s+- \{ id: pain-points,.*\n/m, ''));
+    writeFileSync(file, withoutPainPoints(readFileSync(file, 'utf8')));
 
     const second = await startApiTestApp({ eventStorePath, processesDir });
     try {
@@ -64,13 +65,7 @@ describe('process definitions are versioned', () => {
   });
 
   it('an instance still running the old definition serves and decides opportunities on a version another instance recorded since', async () => {
-    const oldDir = join(dir.path, 'rolling-old');
-    const newDir = join(dir.path, 'rolling-new');
-    mkdirSync(oldDir);
-    mkdirSync(newDir);
-    const yaml = readFileSync(join(SHIPPED_PROCESSES, 'standard.yaml'), 'utf8');
-    writeFileSync(join(oldDir, 'standard.yaml'), yaml);
-    writeFileSync(join(newDir, 'standard.yaml'), yaml.replace(/^\s+- \{ id: pain-points,.*\n/m, ''));
+    const { oldDir, newDir } = oldAndNewProcessDirs(dir.path, 'rolling');
     const eventStorePath = join(dir.path, 'rolling.db');
 
     // A rolling deploy: the old instance keeps running while the new one starts and records v2.
