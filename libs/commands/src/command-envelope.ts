@@ -33,4 +33,6 @@ export interface CommandEnvelope {
 export interface CommandOutcome extends CommandAnswer {
   /** True when this answer repeats an earlier one for the same Idempotency-Key. */
   readonly replayed: boolean;
+  /** Events this request appended: none for a replay, nor for a command that changed nothing (one command may record two, e.g. an opening with its expected close date). */
+  readonly appended: number;
 }

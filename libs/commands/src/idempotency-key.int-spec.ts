@@ -144,7 +144,7 @@ describe('an Idempotency-Key names one command (the command side, on the SQLite 
     expect(await store.headPosition()).toBe(head);
 
     // The key still means the first request: sent again, it answers as before and appends nothing.
-    expect(await side.executor.execute(first(id), envelope(key))).toEqual({ ...answer, replayed: true });
+    expect(await side.executor.execute(first(id), envelope(key))).toEqual({ ...answer, replayed: true, appended: 0 });
     expect(await store.headPosition()).toBe(head);
   });
 
@@ -191,7 +191,7 @@ describe('an Idempotency-Key names one command (the command side, on the SQLite 
 
     await side.executor.execute({ type: 'ChangeOpportunityDetails', opportunityId: id, amount: 250 }, envelope(randomUUID(), false));
     const retried = await side.executor.execute({ type: 'ChangeOpportunityDetails', opportunityId: id, amount: 100 }, envelope('pay-1'));
-    expect(retried).toEqual({ ...first, replayed: true });
+    expect(retried).toEqual({ ...first, replayed: true, appended: 0 });
     const events = await streamOf();
     expect(events.map((event) => event.type)).toEqual(['OpportunityOpened', 'NoChangeRecorded', 'OpportunityDetailsChanged']);
     expect(events.at(-1)!.data).toMatchObject({ amount: 250 }); // the other caller's change stands
@@ -201,7 +201,7 @@ describe('an Idempotency-Key names one command (the command side, on the SQLite 
     await side.executor.execute({ type: 'MeetExitCriterion', opportunityId: id, criterionId: 'goals' }, envelope(randomUUID(), false));
     const again = await side.executor.execute({ type: 'MeetExitCriterion', opportunityId: id, criterionId: 'goals' }, envelope('goals-1'));
     await side.executor.execute({ type: 'RevokeExitCriterion', opportunityId: id, criterionId: 'goals' }, envelope(randomUUID(), false));
-    expect(await side.executor.execute({ type: 'MeetExitCriterion', opportunityId: id, criterionId: 'goals' }, envelope('goals-1'))).toEqual({ ...again, replayed: true });
+    expect(await side.executor.execute({ type: 'MeetExitCriterion', opportunityId: id, criterionId: 'goals' }, envelope('goals-1'))).toEqual({ ...again, replayed: true, appended: 0 });
     expect((await streamOf()).at(-1)!.type).toBe('ExitCriterionRevoked');
   });
 
@@ -222,7 +222,7 @@ describe('an Idempotency-Key names one command (the command side, on the SQLite 
       expect([name, await store.headPosition()]).toEqual([name, head]); // nothing written, the key not claimed
       const answer = await side.executor.execute(corrected(id), limited(key));
       expect([name, answer]).toEqual([name, expect.objectContaining({ revision: 0, replayed: false })]);
-      expect(await side.executor.execute(corrected(id), limited(key))).toEqual({ ...answer, replayed: true });
+      expect(await side.executor.execute(corrected(id), limited(key))).toEqual({ ...answer, replayed: true, appended: 0 });
       // From then on the key is the opening's: another opportunity under it is refused.
       await expect(side.executor.execute(opened(randomUUID()), envelope(key))).rejects.toThrow(IdempotencyKeyReusedError);
     }

@@ -112,10 +112,10 @@ export class OpportunityCommandExecutor {
         if (fingerprint) {
           // The append may have met a racing retry of the same command id that stored first:
           // answer from what the store holds, never from this attempt's own decision.
-          return await this.storedAnswer(opportunityId, envelope, fingerprint);
+          return await this.storedAnswer(opportunityId, envelope, fingerprint, newEvents.length);
         }
         const after = this.streams.appended(loaded, events, result, headHash);
-        return outcomeOf(after.state, result.nextRevision, result.position, false);
+        return outcomeOf(after.state, result.nextRevision, result.position, newEvents.length);
       } catch (error) {
         // A racing request with the same key stored first, with fewer events than this one (the ids
         // are the key's, by index): the store holds that command, and answers for the key.
@@ -133,8 +133,11 @@ export class OpportunityCommandExecutor {
     }
   }
 
-  /** The answer the store holds for a keyed command just appended (or met there), from the stream read again. */
-  private async storedAnswer(opportunityId: string, envelope: CommandEnvelope, fingerprint: string): Promise<CommandOutcome> {
+  /**
+   * The answer the store holds for a keyed command just appended (or met there), from the stream
+   * read again. `appending`: how many events this attempt's append carried (none when it failed).
+   */
+  private async storedAnswer(opportunityId: string, envelope: CommandEnvelope, fingerprint: string, appending = 0): Promise<CommandOutcome> {
     for (let dropped = false; ; dropped = true) {
       this.streams.forget(opportunityId);
       const reloaded = await this.streams.load(opportunityId);
@@ -142,7 +145,8 @@ export class OpportunityCommandExecutor {
         const stored = replayOf(reloaded, envelope.commandId, fingerprint)!;
         // The store writes nothing for an exact retry of an append already stored: when the
         // events it holds were another attempt's, this request is a replay, and says so.
-        return { ...stored, replayed: reloaded.commands.get(envelope.commandId)!.attempt !== attemptOf(envelope) };
+        const replayed = reloaded.commands.get(envelope.commandId)!.attempt !== attemptOf(envelope);
+        return { ...stored, replayed, appended: replayed ? 0 : appending };
       } catch (error) {
         if (!(error instanceof DamagedStreamSnapshotError) || dropped) throw error;
         this.streams.dropSnapshot(opportunityId); // read whole the next time round
@@ -207,7 +211,7 @@ export class OpportunityCommandExecutor {
       const difference = firstEventDifference(envelope.mustRecord, events);
       if (difference !== undefined) throw new RecordedEventsDifferError(difference);
     }
-    if (events.length === 0) return { kind: 'answer', outcome: outcomeOf(state, loaded.revision as number, loaded.position, false) };
+    if (events.length === 0) return { kind: 'answer', outcome: outcomeOf(state, loaded.revision as number, loaded.position, 0) };
 
     // Stored as written, so the fields keep this order; the optional ones only when there (no objects to spread: every command writes one).
     const metadata: Record<string, unknown> = {
@@ -250,10 +254,10 @@ function replayOf(loaded: LoadedOpportunity, commandId: string, fingerprint: str
   if (!recorded) return undefined;
   if (recorded.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError(commandId);
   const { stage, status, revision, position } = recorded;
-  return { id: fromOpportunityStreamId(loaded.stream)!, stage, status, revision, position, replayed: true };
+  return { id: fromOpportunityStreamId(loaded.stream)!, stage, status, revision, position, replayed: true, appended: 0 };
 }
 
-function outcomeOf(state: OpportunityState, revision: number, position: number, replayed: boolean): CommandOutcome {
+function outcomeOf(state: OpportunityState, revision: number, position: number, appended: number): CommandOutcome {
   if (state.status === 'none') throw new Error('An outcome needs an opened opportunity');
-  return { id: state.id, stage: state.stage, status: state.status, revision, position, replayed };
+  return { id: state.id, stage: state.stage, status: state.status, revision, position, replayed: false, appended };
 }

@@ -264,6 +264,6 @@ function asOfOf(query: GetOpportunityQueryDto): { instant: string; axis: 'occurr
 function answer(outcome: CommandOutcome, reply: FastifyReply) {
   void reply.header('etag', `"${outcome.revision}"`);
   if (outcome.replayed) void reply.header('idempotent-replayed', 'true');
-  const { replayed: _replayed, ...body } = outcome;
+  const { replayed: _replayed, appended: _appended, ...body } = outcome;
   return body;
 }

@@ -113,6 +113,49 @@ describe('stagecraft import of one backfill twice at once', () => {
   }, 120_000);
 });
 
+// The report's count of events appended is the store's: a row whose command records two events
+// (an opening with its expected close date, a change of amount and date) counts two.
+describe('stagecraft import reports the events it appended', () => {
+  let dir: string;
+  const PROCESSES = join(__dirname, '..', '..', '..', '..', 'config', 'processes');
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'import-counted-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('counts every event a row records, and none on a re-run', async () => {
+    const rows = [
+      'opportunityId,occurredAt,stage,processId,title,amount,expectedCloseDate',
+      'SF-1,2025-01-02T09:00:00Z,new,standard,Deal one,100,2025-03-31',
+      'SF-1,2025-01-03T09:00:00Z,new,,,200,2025-04-30',
+      'SF-1,2025-01-04T09:00:00Z,qualification,,,,',
+      'SF-2,2025-01-02T09:00:00Z,new,standard,Deal two,,',
+    ];
+    const file = join(dir, 'deals.csv');
+    writeFileSync(file, `${rows.join('\n')}\n`);
+    const settings = readSettings({ EVENT_STORE_PATH: join(dir, 'events.db'), PROCESSES_DIR: PROCESSES }, dir);
+    const run = async () => {
+      const printed: string[] = [];
+      const log = jest.spyOn(console, 'log').mockImplementation((text: string) => void printed.push(text));
+      try {
+        expect(await importFile(settings, file, { json: true })).toBe(EXIT.ok);
+      } finally {
+        log.mockRestore();
+      }
+      return JSON.parse(printed.at(-1)!) as { imported: number; eventsAppended: number };
+    };
+    const first = await run();
+    const store = openEventStore(settings);
+    let stored: string[];
+    try {
+      stored = (await store.readAll()).filter((event) => event.stream.startsWith('opportunity-')).map((event) => event.type);
+    } finally {
+      await store.close();
+    }
+    expect(stored.filter((type) => type === 'ExpectedCloseDateChanged')).toHaveLength(2);
+    expect(first).toMatchObject({ imported: 4, eventsAppended: stored.length });
+    expect(await run()).toMatchObject({ imported: 0, eventsAppended: 0 });
+  }, 60_000);
+});
+
 // A backfill's command ids derive from each row's content, so a re-run appends nothing. The same
 // content twice in one file is two facts all the same (an amount changed back and forth on a day
 // the source kept by the day): the second must not be taken for the first already recorded.

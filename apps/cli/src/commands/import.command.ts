@@ -241,7 +241,7 @@ class Importer {
     // then appended, so an edited or corrupted line is refused whole rather than imported as other facts.
     const outcome = await this.side.executor.execute(body, { ...this.envelope(commandId, command.onBehalfOf), mustRecord: [{ type: record.type, data: record.data }] });
     if (outcome.replayed) return { result: 'unchanged' };
-    return { result: 'imported', events: 1 };
+    return { result: 'imported', events: outcome.appended };
   }
 
   /**
@@ -296,11 +296,11 @@ class Importer {
     if (plan.steps.length === 0) return { result: 'unchanged' };
     // A step another run of the same file (side by side with this one) recorded since the plan was
     // made is replayed, not appended: counted here, the two reports would claim its events twice.
+    // A step counts the events it appended: an opening with an expected close date records two.
     let appended = 0;
     for (const [index, step] of plan.steps.entries()) {
       const name = index === plan.steps.length - 1 ? 'final' : step.name;
-      const outcome = await this.side.executor.execute(step.body, this.envelope(`backfill:${rowKey}:${name}`));
-      if (!outcome.replayed) appended += 1;
+      appended += (await this.side.executor.execute(step.body, this.envelope(`backfill:${rowKey}:${name}`))).appended;
     }
     return appended === 0 ? { result: 'unchanged' } : { result: 'imported', events: appended };
   }

@@ -183,7 +183,7 @@ describe('stream snapshots', () => {
     expectSameCommands(loaded, full, Array.from({ length: count }, (_, n) => `k-${n}`));
     // A retry of the first command, long before the snapshot, is answered, not decided again.
     const retried = await restarted.executor.execute(body(2), keyed(2));
-    expect(retried).toEqual({ ...answers[2], replayed: true });
+    expect(retried).toEqual({ ...answers[2], replayed: true, appended: 0 });
     expect((await new OpportunityStreams(store, 0).load(other)).revision).toBe(full.revision);
     restarted.snapshots.close();
   });
@@ -215,7 +215,7 @@ describe('stream snapshots', () => {
       db.close();
       const restarted = await createCommandSide(store, { processesDir: PROCESSES, conflictRetries: 5, streamCacheSize: 0, streamSnapshotsPath: path });
       // The retry of d-2 is answered as the first was, nothing decided or appended again.
-      expect([edit, await restarted.executor.execute(body(2), keyed(2))]).toEqual([edit, { ...answers[2], replayed: true }]);
+      expect([edit, await restarted.executor.execute(body(2), keyed(2))]).toEqual([edit, { ...answers[2], replayed: true, appended: 0 }]);
       expect((await new OpportunityStreams(store, 0).load(other)).revision).toBe(head);
       restarted.snapshots.close();
       // The snapshot holding the damaged row was dropped, and the stream, read whole, snapshotted
