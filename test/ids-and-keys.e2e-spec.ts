@@ -51,6 +51,21 @@ describe('ids, team limits and idempotency keys hold for every caller', () => {
       expect(answer.id).toBe(given.toLowerCase());
       expect((await api.http.get(`/opportunities/${given.toLowerCase()}/history`).expect(200)).body.events).toHaveLength(1);
     });
+
+    it('every read asked in capitals names the deal by its one id, as the commands do', async () => {
+      const id = await open({ id: randomUUID() });
+      const upper = id.toUpperCase();
+      expect((await api.http.get(`/opportunities/${upper}/history?view=timeline`).expect(200)).body.opportunityId).toBe(id);
+      expect((await api.http.get(`/opportunities/${upper}/verify`).expect(200)).body.opportunityId).toBe(id);
+      expect((await api.http.get(`/opportunities/${upper}?asOf=2999-01-01T00:00:00Z`).expect(200)).body.id).toBe(id);
+      // Not found, whoever asks, says the id as a command's refusal says it (lower case).
+      const unknown = randomUUID();
+      for (const path of ['', '/history', '/history?view=timeline', '?asOf=2999-01-01T00:00:00Z']) {
+        expect((await api.http.get(`/opportunities/${unknown.toUpperCase()}${path}`).expect(404)).body.opportunityId).toBe(unknown);
+      }
+      expect((await api.http.get(`/opportunities/${unknown.toUpperCase()}/verify`).expect(404)).body.opportunityId).toBe(unknown);
+      expect((await api.http.post(`/opportunities/${unknown.toUpperCase()}/move`).send({ stage: 'qualification' }).expect(404)).body.opportunityId).toBe(unknown);
+    });
   });
 
   describe('no oracle across teams', () => {

@@ -1,5 +1,5 @@
-import { requireInstant } from '@stagecraft/opportunity';
-import { Body, Controller, Get, HttpCode, Inject, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
+import { canonicalOpportunityId, requireInstant } from '@stagecraft/opportunity';
+import { Body, Controller, Get, HttpCode, Inject, Param, Patch, Post, Query, Req, Res, type PipeTransform } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
@@ -46,9 +46,14 @@ import {
 import { GetOpportunityHistoryQuery, GetOpportunityQuery } from './opportunity.queries';
 import { GetOpportunityAsOfQuery, GetOpportunityTimelineQuery, VerifyOpportunityQuery } from './opportunity-audit.queries';
 
-const opportunityId = new UuidPipe(
+const uuid = new UuidPipe(
   () => new ApiProblem('REQUEST.INVALID_ID', 'The opportunity id in the path must be a UUID.', { errors: [{ field: 'id', message: 'id must be a UUID' }] }),
 );
+/**
+ * The id in the path, checked and in its one form (lower case), for every route: the reads too
+ * answer with the id the deal has (a timeline, a verdict, a 404 name it), never the capitals asked.
+ */
+const opportunityId: PipeTransform<unknown, string> = { transform: (value: unknown) => canonicalOpportunityId(uuid.transform(value)) };
 
 const commandHeaders = [
   ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Repeat the same key to retry safely: the command is applied once and the first answer repeated.' }),
