@@ -503,3 +503,83 @@ describe('ProjectionRunner on a store restored from an older backup and written 
     }
   });
 });
+
+// A running runner whose store goes away and comes back as another log: a KurrentDB server
+// restored from an older backup (and written on since), or started again empty. Its subscription
+// then fails, refused the checkpoint (a position no record of the new log starts at) or cut off;
+// either way the models must start over on the log the store now holds, as the PostgreSQL
+// projector and the relay do, and as this runner does when it starts — never stay stopped until
+// a restart, nor go on from their old checkpoint over a history they did not fold.
+describe('ProjectionRunner while its store comes back as another log', () => {
+  const ping = (id: string = crypto.randomUUID()) => [{ id, type: 'Ping', data: {}, metadata: {} }];
+
+  /** A store that is `stores[0]` until `replace()`, then `stores[1]`; the subscription under way then fails with `failure`. */
+  function replaceable(stores: EventStore[], failure: () => Error) {
+    let current = stores[0]!;
+    let cut: (() => void) | undefined;
+    const store: EventStore = Object.assign(Object.create(stores[0]!) as EventStore, {
+      headPosition: () => current.headPosition(),
+      readAll: (...args: Parameters<EventStore['readAll']>) => current.readAll(...args),
+      subscribeToAll(options?: SubscribeToAllOptions): AsyncIterable<SubscriptionMessage> {
+        const from = current;
+        const broken = new Promise<never>((_resolve, reject) => (cut = () => reject(failure())));
+        broken.catch(() => undefined);
+        return (async function* () {
+          const iterator = from.subscribeToAll(options)[Symbol.asyncIterator]();
+          for (;;) {
+            const next = await Promise.race([iterator.next(), broken]);
+            if (next.done) return;
+            yield next.value;
+          }
+        })();
+      },
+    });
+    return {
+      store,
+      replace: () => {
+        current = stores[1]!;
+        cut?.();
+      },
+    };
+  }
+
+  it.each([
+    ['refused its checkpoint (KurrentDB: no record of the new log starts there)', () => new Error('3 INVALID_ARGUMENT: Invalid position C:7/P:7: no record starts there')],
+    ['cut off (the server restarted)', () => new EventStoreUnavailableError('test store', 'connection refused')],
+  ])('starts over on the new log when its subscription is %s', async (_case, failure) => {
+    const dir = mkdtempSync(join(tmpdir(), 'stagecraft-runner-replaced-'));
+    const stores = [0, 1].map((i) => getSQLiteEventStore({ path: join(dir, `events-${i}.db`), pollIntervalMs: 20 }));
+    try {
+      // The backup's first events in both; the original goes on to position 7, the restored one,
+      // written on after the restore, past it to 11 (its events at 4 to 7 are others).
+      const shared = Array.from({ length: 3 }, () => crypto.randomUUID());
+      for (const store of stores) for (const id of shared) await store.appendToStream('s', ping(id), { expectedRevision: 'any' });
+      for (let i = 0; i < 4; i += 1) await stores[0]!.appendToStream('s', ping(), { expectedRevision: 'any' });
+      for (let i = 0; i < 8; i += 1) await stores[1]!.appendToStream('t', ping(), { expectedRevision: 'any' });
+      const { store, replace } = replaceable(stores, failure);
+      const runner = new ProjectionRunner(store, new MemorySnapshots(), [tally as Projection<unknown>]);
+      const discarded: string[] = [];
+      runner.onDiscardedSnapshot = (_name, reason) => discarded.push(reason);
+      await runner.start();
+      expect(runner.position()).toBe(7);
+
+      replace();
+      expect(await runner.waitFor(11, 10_000)).toBe(true);
+      for (let i = 0; i < 100 && runner.failure('tally') !== undefined; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+
+      expect(runner.failure('tally')).toBeUndefined();
+      expect([...runner.model(tally).counts]).toEqual([
+        ['s', 3],
+        ['t', 8],
+      ]);
+      expect(discarded).toEqual([expect.stringContaining('(position 7, id ') as string]);
+      await stores[1]!.appendToStream('t', ping(), { expectedRevision: 'any' });
+      expect(await runner.waitFor(12, 10_000)).toBe(true);
+      expect(runner.model(tally).counts.get('t')).toBe(9);
+      await runner.stop();
+    } finally {
+      for (const store of stores) await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});

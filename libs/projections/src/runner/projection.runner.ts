@@ -250,15 +250,53 @@ export class ProjectionRunner implements ReadModels {
   }
 
   /**
+   * While running: whether the store now holds another log than the one the models were folded
+   * from (another first event, a head before their checkpoints, or their last event no longer
+   * where it was — restoreSnapshots' tests). If so, every model starts again from position 0 on it
+   * (the others' checkpoints are of the old log too), saying why through onDiscardedSnapshot.
+   */
+  private async startOverOnAnotherLog(): Promise<boolean> {
+    const logId = (await this.store.readAll({ maxCount: 1 }))[0]?.id ?? '';
+    const head = await this.store.headPosition();
+    let why: string | undefined;
+    if (this.logId !== '' && logId !== this.logId) why = 'it was built from another event log';
+    for (const entry of this.running.values()) {
+      if (why !== undefined) break;
+      if (entry.position > head) why = `it is at position ${entry.position}, past the log's head ${head}`;
+      else why = await filteredReadingLost(this.store, entry.anchor, { checkpoint: entry.position, eventTypes: [...entry.projection.handles].sort() });
+    }
+    if (why === undefined) return false;
+    this.logId = logId;
+    this.head = head;
+    for (const entry of this.running.values()) {
+      this.onDiscardedSnapshot?.(entry.projection.name, why);
+      entry.model = entry.projection.initial();
+      entry.position = 0;
+      entry.anchor = NO_ANCHOR;
+      entry.failed = undefined;
+    }
+    this.waitingForStore.clear();
+    return true;
+  }
+
+  /**
    * Follows the log; when the store cannot be reached for longer than its subscription keeps
    * trying (a node restart, an election, a network cut), the models say why they are stale and the
    * log is followed again from their checkpoints after a pause that doubles from 0.5 s to 30 s, as
-   * the PostgreSQL projector and the relay do. Any other failure ends the loop.
+   * the PostgreSQL projector and the relay do; a store that came back as another log is followed
+   * from its beginning. Any other failure ends the loop.
    */
   private async followThroughOutages(from: number, markCaughtUp: () => void): Promise<void> {
     const signal = this.controller.signal;
+    // Gone for that long, the store may come back as another log (a server started again empty,
+    // or restored from an older backup and written on since) whose positions reach past the
+    // checkpoints: checked before following again, as at start (a check the store does not
+    // answer is one more failed attempt).
+    let verifyLog = false;
     for (let attempt = 0; ; attempt += 1) {
       try {
+        if (verifyLog && (await this.startOverOnAnotherLog())) from = 0;
+        verifyLog = false;
         await this.follow(from, markCaughtUp, () => {
           attempt = 0;
           for (const entry of this.waitingForStore) entry.failed = undefined;
@@ -266,7 +304,15 @@ export class ProjectionRunner implements ReadModels {
         });
         return;
       } catch (error) {
-        if (signal.aborted || !(error instanceof EventStoreUnavailableError)) throw error;
+        if (signal.aborted) throw error;
+        if (!(error instanceof EventStoreUnavailableError)) {
+          // The store answers but will not follow from the checkpoint (KurrentDB refuses a position
+          // no record of its log starts at): it came back as another log, so start over on it.
+          // Otherwise the failure is the store's own, and the models stop on it as before.
+          if (!(await this.startOverOnAnotherLog().catch(() => false))) throw error;
+          from = 0;
+          continue;
+        }
         // A damaged file does not heal as a server that comes back does: tried again all the same (it may be restored in place).
         const reason = `the event log could not be followed: ${error.message}; ${error instanceof EventStoreFileError ? 'trying again now and then, but a damaged file does not heal: restore it from a backup' : 'following again once it answers'}`;
         for (const entry of this.running.values()) {
@@ -278,6 +324,7 @@ export class ProjectionRunner implements ReadModels {
         markCaughtUp();
         await recoveryPause(attempt, signal);
         if (signal.aborted) return;
+        verifyLog = true;
         const resumed = this.waitingForStore.size > 0 ? [...this.waitingForStore] : [...this.running.values()];
         from = Math.min(...resumed.map((entry) => entry.position));
       }
