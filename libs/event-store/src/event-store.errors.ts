@@ -189,3 +189,18 @@ export class UnreadableEventError extends Error {
     return unreadableWhere(this.revision, this.position);
   }
 }
+
+/**
+ * The store refuses to read or follow the log from a position because no event of its log starts
+ * there (KurrentDB: INVALID_ARGUMENT, "invalid position"). A position a reader kept from this very
+ * log always does: the store was replaced, or restored from an older backup and written on since.
+ */
+export class PositionNotInLogError extends Error {
+  constructor(
+    readonly store: string,
+    reason: string,
+  ) {
+    super(`The event store ${store} holds no event at the position asked for (another log than the one it was taken from): ${reason}`);
+    this.name = 'PositionNotInLogError';
+  }
+}

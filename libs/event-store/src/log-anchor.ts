@@ -1,3 +1,4 @@
+import { PositionNotInLogError } from './event-store.errors';
 import type { EventStore, StoredEvent } from './event-store.port';
 import { readAllPages } from './read-all-pages';
 
@@ -30,8 +31,14 @@ export function anchorOf(event: Pick<StoredEvent, 'position' | 'id'>): LogAnchor
  */
 export async function logStillHolds(store: Pick<EventStore, 'readAll'>, anchor: LogAnchor): Promise<boolean> {
   if (anchor.position <= 0 || anchor.eventId === '') return true;
-  const [event] = await store.readAll({ fromPosition: anchor.position, maxCount: 1 });
-  return event !== undefined && event.position === anchor.position && event.id === anchor.eventId;
+  try {
+    const [event] = await store.readAll({ fromPosition: anchor.position, maxCount: 1 });
+    return event !== undefined && event.position === anchor.position && event.id === anchor.eventId;
+  } catch (error) {
+    // No event of this log starts there (KurrentDB refuses to read from such a position): not held.
+    if (error instanceof PositionNotInLogError) return false;
+    throw error;
+  }
 }
 
 /** Where the anchor and the log part, in words for an operator's log line. */

@@ -12,7 +12,7 @@ import {
   UnavailableError,
   UnknownError,
 } from '@kurrent/kurrentdb-client';
-import { AppendTooLargeError, EventStoreAccessDeniedError, EventStoreUnavailableError, StreamDeletedError } from '../event-store.errors';
+import { AppendTooLargeError, EventStoreAccessDeniedError, EventStoreUnavailableError, PositionNotInLogError, StreamDeletedError } from '../event-store.errors';
 import { redactCredentials } from './kurrentdb-connection-string';
 
 const GRPC_DEADLINE_EXCEEDED = 4;
@@ -23,6 +23,13 @@ const NOT_HANDLED = /Server Is (Not Ready|Busy|Too Busy)/;
 const TIMED_OUT = /Operation timed out/;
 const EVENT_TOO_LARGE = /MaximumAppendEventSizeExceeded|maximum-append-event-size-exceeded|Record is too big/;
 const BAD_REQUEST = /Could not recognize BadRequest/;
+/**
+ * A read or subscription of $all from a position no record starts at: INVALID_ARGUMENT, "Trying to
+ * read from an invalid position" on 24.2+ (the double: "Invalid position C:…/P:…"), which the
+ * client reports as UnknownError. Only a position taken from another log can be such a one.
+ */
+const INVALID_POSITION = /invalid position/i;
+const GRPC_INVALID_ARGUMENT = 3;
 /**
  * grpc-js ends a call it never sent with UNAVAILABLE and one of these: no connection to the server
  * could be made, or the client closed the channel before the call went out (it does so to
@@ -87,5 +94,8 @@ export function toPortError(error: unknown, context: ErrorContext): unknown {
   if (error instanceof MaxAppendSizeExceededError) return new AppendTooLargeError(context.stream ?? 'unknown', error.maxAppendSize);
   if (error instanceof UnknownError && EVENT_TOO_LARGE.test(message)) return new AppendTooLargeError(context.stream ?? 'unknown', context.maxEventBytes);
   if (isTransient(error)) return new EventStoreUnavailableError(context.store, redactCredentials(message));
+  if ((error instanceof UnknownError || (error as { code?: unknown } | undefined)?.code === GRPC_INVALID_ARGUMENT) && INVALID_POSITION.test(message)) {
+    return new PositionNotInLogError(context.store, `${context.operation}: ${redactCredentials(message)}`);
+  }
   return error;
 }

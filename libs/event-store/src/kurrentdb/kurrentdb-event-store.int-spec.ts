@@ -3,7 +3,8 @@ import { binaryEvent, jsonEvent, KurrentDBClient } from '@kurrent/kurrentdb-clie
 import { DOUBLE_MODES, modeFromEnvironment } from '../../../../test/kurrentdb-double/double-modes';
 import { startKurrentDbDouble, type KurrentDbDouble } from '../../../../test/kurrentdb-double/kurrentdb-double';
 import { eventStoreContract, type EventStoreCapabilities, type EventStoreContractSubject, type EventStoreFaults } from '../event-store.contract';
-import { EventStoreOutcomeUnknownError, EventStoreUnavailableError, UnreadableEventError } from '../event-store.errors';
+import { EventStoreOutcomeUnknownError, EventStoreUnavailableError, PositionNotInLogError, UnreadableEventError } from '../event-store.errors';
+import { logStillHolds } from '../log-anchor';
 import type { EventStore, NewEvent, SubscriptionMessage } from '../event-store.port';
 import { normaliseKurrentDBConnectionString } from './kurrentdb-connection-string';
 import { getKurrentDBEventStore, KURRENTDB_MAX_EVENT_BYTES } from './kurrentdb-event-store';
@@ -107,6 +108,26 @@ describe(`KurrentDB event store on a test double playing ${MODE}`, () => {
     });
     afterAll(async () => {
       await store?.close();
+    });
+
+    // A server restored from an older backup (or started again empty) and written on since: a
+    // reader's anchor or checkpoint may now fall inside a record, a position the server refuses to
+    // read or subscribe from. That is the answer to "does the log still hold my last event?" (no),
+    // never an error that keeps the relay, the PostgreSQL projector or the read models retrying
+    // the same check for ever.
+    it('a position no record starts at (another log): reads and subscriptions say so with a typed error, and an anchor there does not hold', async () => {
+      const stream = `anchor-${randomUUID()}`;
+      await store.appendToStream(stream, [event()], { expectedRevision: 'no_stream' });
+      const [stored] = await store.readStream(stream);
+      const inside = stored!.position + 1; // within that event's record
+
+      await expect(store.readAll({ fromPosition: inside, maxCount: 1 })).rejects.toBeInstanceOf(PositionNotInLogError);
+      await expect(logStillHolds(store, { position: inside, eventId: stored!.id })).resolves.toBe(false);
+      await expect(logStillHolds(store, { position: stored!.position, eventId: stored!.id })).resolves.toBe(true);
+      const subscribing = (async () => {
+        for await (const message of store.subscribeToAll({ fromPosition: inside })) if (message.type === 'caughtUp') return message;
+      })();
+      await expect(subscribing).rejects.toBeInstanceOf(PositionNotInLogError);
     });
 
     it('checks stored ids without reading again what it has read or written: a command path costs one read and one append', async () => {
