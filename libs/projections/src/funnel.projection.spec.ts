@@ -10,7 +10,7 @@ import { project } from './testing/project';
 /**
  * The stages an opportunity entered, in terms of the version it runs on now. A migration carries
  * over the stage it continues in and the furthest stage reached before (in the old version's
- * order), by its id or through the mapping, when the new version has it.
+ * order), by its id, when the new version has it (the mapping moves the open visit only).
  */
 function enteredInCurrentVersion(oracleLog: OracleLog, o: OracleOpportunity): Set<string> {
   let version = o.events[0]!.data.processVersion as string;
@@ -23,9 +23,7 @@ function enteredInCurrentVersion(oracleLog: OracleLog, o: OracleOpportunity): Se
       const furthest = oldOrder.filter((id) => entered.has(id)).at(-1);
       version = data.toVersion as string;
       const newStages = definitionOf(oracleLog, o.processId, version).stages.map((s) => s.id);
-      const mapping = data.stageMapping as Record<string, string>;
-      const carried = furthest === undefined ? undefined : (mapping[furthest] ?? furthest);
-      entered = new Set([data.toStage as string, ...(carried !== undefined && newStages.includes(carried) ? [carried] : [])]);
+      entered = new Set([data.toStage as string, ...(furthest !== undefined && newStages.includes(furthest) ? [furthest] : [])]);
     }
   }
   return entered;

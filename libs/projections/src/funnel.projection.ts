@@ -1,5 +1,5 @@
 import type { FunnelStage, FunnelResult } from '@stagecraft/contracts';
-import type { OpportunityLost, ProcessMigrated } from '@stagecraft/opportunity';
+import type { OpportunityLost } from '@stagecraft/opportunity';
 import { defineOpportunityProjection, type Migration } from './opportunity-projection.factory';
 import { createOpportunityTable, matchRows, type OpportunityTable } from './opportunity-table';
 import { createProcessCatalog, processesOf, stageKeyOf, stageOrderOf, type CatalogProcess, type ProcessCatalog } from './process-catalog';
@@ -29,7 +29,15 @@ import type { AnalyticsFilter } from './projection.types';
 // Storage: per opportunity, the highest rank (in its own version) it ever entered and whether it
 // was ever won. A query makes one histogram loop over the columns, then suffix sums per version.
 
+/**
+ * Bumped whenever what FunnelModel's columns hold changes: a snapshot of another layout is rebuilt,
+ * not read. 1: a migration carries the furthest stage over by its id only (before, also through the
+ * stage mapping).
+ */
+export const FUNNEL_MODEL_LAYOUT = 1;
+
 export interface FunnelModel {
+  readonly layout: number;
   readonly catalog: ProcessCatalog;
   readonly table: OpportunityTable;
   // Columns by opportunity row:
@@ -48,6 +56,7 @@ export const funnelProjection = defineOpportunityProjection<FunnelModel, FunnelE
   name: 'funnel',
   handles: ['ProcessVersionRecorded', 'OpportunityOpened', 'StageChanged', 'OpportunityWon', 'OpportunityReopened', 'OpportunityDetailsChanged', 'ProcessMigrated'],
   initial: () => ({
+    layout: FUNNEL_MODEL_LAYOUT,
     catalog: createProcessCatalog(),
     table: createOpportunityTable(),
     version: int32Column(),
@@ -55,6 +64,7 @@ export const funnelProjection = defineOpportunityProjection<FunnelModel, FunnelE
     maxRank: int32Column(),
     everWon: int32Column(),
   }),
+  accepts: (saved) => (saved as Partial<FunnelModel> | null)?.layout === FUNNEL_MODEL_LAYOUT,
   opened(model, row, event) {
     pushFloat64(model.openedMs, occurredAtMs(event));
     pushInt32(model.maxRank, -1);
@@ -73,7 +83,7 @@ export const funnelProjection = defineOpportunityProjection<FunnelModel, FunnelE
         model.everWon.values[row] = 1;
         break;
       case 'ProcessMigrated':
-        migrate(model, row, event.data, migration!);
+        migrate(model, row, migration!);
         break;
     }
   },
@@ -81,18 +91,17 @@ export const funnelProjection = defineOpportunityProjection<FunnelModel, FunnelE
 
 /**
  * The opportunity is counted under its new version from now on. How far it got is carried over:
- * the furthest stage reached in the old version, by its id or through the stage mapping, if the
- * new version has it; and the stage it continues in.
+ * the furthest stage reached in the old version, by its id, if the new version has it; and the
+ * stage it continues in. The stage mapping says where the open visit goes, nothing more: a past
+ * visit keeps its stage id, so a deal that went to a dropped stage and back, then migrated with
+ * that stage mapped forward, has not reached the stage it is mapped to (it never entered it).
  */
-function migrate(model: FunnelModel, row: number, data: ProcessMigrated['data'], { from, version, stageKey }: Migration): void {
+function migrate(model: FunnelModel, row: number, { from, version, stageKey }: Migration): void {
   const oldRank = model.maxRank.values[row]!;
   const furthest = oldRank >= 0 ? model.catalog.stages[from.stageKeys[oldRank]!]!.stageId : undefined;
   let rank = version.rankByKey.get(stageKey)!;
-  if (furthest !== undefined) {
-    const mapped = Object.hasOwn(data.stageMapping, furthest) ? data.stageMapping[furthest]! : furthest;
-    const key = version.keyByStageId.get(mapped);
-    if (key !== undefined) rank = Math.max(rank, version.rankByKey.get(key)!);
-  }
+  const key = furthest === undefined ? undefined : version.keyByStageId.get(furthest);
+  if (key !== undefined) rank = Math.max(rank, version.rankByKey.get(key)!);
   model.maxRank.values[row] = rank;
 }
 

@@ -511,15 +511,13 @@ class RecordFold {
     this.changes.catalogChanged ||= catalog.versions.length !== versionsBefore;
     record.versionCode = version.code;
     const key = this.keyOf(data.toStage);
-    // Funnel: how far it got carries over, by stage id or through the mapping, when the new version has it.
+    // Funnel: how far it got carries over by stage id, when the new version has it (the mapping
+    // moves the open visit only: funnel.projection.ts, migrate).
     const oldRank = record.maxRank;
     const furthest = oldRank >= 0 ? catalog.stages[from.stageKeys[oldRank]!]!.stageId : undefined;
     let rank = version.rankByKey.get(key)!;
-    if (furthest !== undefined) {
-      const mapped = Object.hasOwn(data.stageMapping, furthest) ? data.stageMapping[furthest]! : furthest;
-      const mappedKey = version.keyByStageId.get(mapped);
-      if (mappedKey !== undefined) rank = Math.max(rank, version.rankByKey.get(mappedKey)!);
-    }
+    const furthestKey = furthest === undefined ? undefined : version.keyByStageId.get(furthest);
+    if (furthestKey !== undefined) rank = Math.max(rank, version.rankByKey.get(furthestKey)!);
     record.maxRank = rank;
     if (record.stageKey < 0) return;
     // The visit goes on (same entry time) under the mapped stage, weighted by the new version.

@@ -1078,6 +1078,17 @@ CREATE OR REPLACE VIEW ${s}.funnel AS
 COMMENT ON COLUMN ${s}.funnel.conversion_to_next IS 'Of the opportunities whose version has this stage and the next stage of the chain after it (the last stage: this stage), the share of those that reached it which reached the next one (the last stage: were won); 0-1, as GET /analytics/funnel; null for a stage only older versions had or when none of them reached it.';
 `,
   },
+  {
+    version: 23,
+    name: 'funnel: a migration carries the furthest stage over by its id only; the log is folded again to correct furthest_rank',
+    // As funnel.projection.ts (migrate): the stage mapping moves the open visit, and a past visit keeps its
+    // stage id. furthest_rank was also carried through the mapping, so a deal that went to a dropped stage
+    // and back, migrated with that stage mapped forward, counted as having reached a stage it never entered.
+    sql: (s) => `
+-- A log id no log has makes the projector start again from position 0 (postgres.projector.ts).
+UPDATE ${s}.checkpoint SET log_id = 'refold: migration 23 (funnel furthest rank)' WHERE position > 0;
+`,
+  },
 ];
 
 /** Creates the schema if needed and applies the migrations it lacks, one transaction each, under a lock. */
