@@ -24,23 +24,25 @@ interface Version {
   stages: string[];
   winFrom: string[];
   probability: Record<string, number>;
+  rotAfterDays: Record<string, number>;
 }
 const PROCESSES: Record<string, Version[]> = {
   flow: [
-    { stages: ['a', 'b', 'c'], winFrom: ['b', 'c'], probability: { a: 10, b: 30, c: 50 } },
-    { stages: ['a', 'b', 'c', 'd'], winFrom: ['c', 'd'], probability: { a: 15, b: 35, c: 55, d: 75 } },
+    { stages: ['a', 'b', 'c'], winFrom: ['b', 'c'], probability: { a: 10, b: 30, c: 50 }, rotAfterDays: { a: 2, b: 4, c: 3 } },
+    { stages: ['a', 'b', 'c', 'd'], winFrom: ['c', 'd'], probability: { a: 15, b: 35, c: 55, d: 75 }, rotAfterDays: { a: 2, b: 6, c: 3 } },
     // b dropped (an open deal in b is mapped to c), e added.
-    { stages: ['a', 'c', 'd', 'e'], winFrom: ['d', 'e'], probability: { a: 12, c: 52, d: 72, e: 92 } },
+    { stages: ['a', 'c', 'd', 'e'], winFrom: ['d', 'e'], probability: { a: 12, c: 52, d: 72, e: 92 }, rotAfterDays: { a: 5, c: 3, e: 1 } },
   ],
-  side: [{ stages: ['s1', 's2'], winFrom: ['s2'], probability: { s1: 20, s2: 60 } }],
+  side: [{ stages: ['s1', 's2'], winFrom: ['s2'], probability: { s1: 20, s2: 60 }, rotAfterDays: { s1: 1 } }],
 };
-const ROT_AFTER_DAYS: Record<string, number> = { a: 2, c: 3, s1: 1 };
-const yamlOf = (id: string, { stages, winFrom, probability }: Version) =>
+/** README: a stage's rotAfterDays is the one of the latest version that has the stage (whatever version the deal is on). */
+const rotAfterDaysOf = (processId: string, stage: string): number | undefined => PROCESSES[processId]!.findLast((version) => version.stages.includes(stage))?.rotAfterDays[stage];
+const yamlOf = (id: string, { stages, winFrom, probability, rotAfterDays }: Version) =>
   [
     `id: ${id}`,
     `name: ${id}`,
     'stages:',
-    ...stages.map((stage) => `  - { id: ${stage}, name: ${stage.toUpperCase()}, probability: ${probability[stage]}${ROT_AFTER_DAYS[stage] ? `, rotAfterDays: ${ROT_AFTER_DAYS[stage]}` : ''} }`),
+    ...stages.map((stage) => `  - { id: ${stage}, name: ${stage.toUpperCase()}, probability: ${probability[stage]}${rotAfterDays[stage] ? `, rotAfterDays: ${rotAfterDays[stage]}` : ''} }`),
     'rules:',
     '  allowSkipping: true',
     '  allowBackward: true',
@@ -331,9 +333,16 @@ describe('more analytics against an independent model: durations, funnel, transi
 
   const analyst = (path: string) => api.anonymous.get(path).set('Authorization', `Bearer ${api.keys.analyst}`);
   const probes = (rand: () => number, n: number) => Array.from({ length: n }, () => instants[Math.floor(rand() * instants.length)]! + [-1, 0, 0, 1][Math.floor(rand() * 4)]!);
+  const oneInstant = (rand: () => number): [number, number] => {
+    const at = instants[Math.floor(rand() * instants.length)]!;
+    return [at, at];
+  };
   /** A window whose ends fall on events (or 1 ms beside them); sometimes none. */
   const windowOf = (rand: () => number): [number, number] | null => {
-    if (rand() < 0.2) return null;
+    const roll = rand();
+    if (roll < 0.2) return null;
+    // A window of one instant, on an event: both ends inclusive.
+    if (roll < 0.3) return oneInstant(rand);
     const [x, y] = probes(rand, 2).sort((a, b) => a - b);
     return [x!, y!];
   };
@@ -453,6 +462,40 @@ describe('more analytics against an independent model: durations, funnel, transi
     }
   });
 
+  it('cohorts: per month of opening, opened, ever won, median days to the first win, and each process\'s funnel as the funnel counts it', async () => {
+    const rand = seededRandom(49);
+    for (let i = 0; i < 6; i++) {
+      const filter = filters(rand);
+      const path = `/analytics/cohorts?by=month${query(filter)}`;
+      const { cohorts } = (await analyst(path).expect(200)).body as { cohorts: { cohort: string; opened: number; won: number; medianDaysToWin: number | null; processes: { processId: string; stages: { stageId: string; reached: number; conversionToNext: number | null }[]; won: number }[] }[] };
+      const mine = deals.filter((deal) => matches(current(deal), filter));
+      const months = [...new Set(mine.map((deal) => iso(deal.openedAt).slice(0, 7)))].sort();
+      const model = months.map((month) => {
+        const cohort = mine.filter((deal) => iso(deal.openedAt).slice(0, 7) === month);
+        const days = cohort.filter((deal) => deal.everWon).map((deal) => (deal.transitions.find((t) => t.to === 'won')!.at - deal.openedAt) / DAY).sort((a, b) => a - b);
+        const n = days.length;
+        const median = n === 0 ? null : n % 2 === 1 ? days[(n - 1) / 2]! : (days[n / 2 - 1]! + days[n / 2]!) / 2;
+        const processes = Object.keys(PROCESSES)
+          .filter((processId) => cohort.some((deal) => deal.processId === processId))
+          .sort()
+          .map((processId) => {
+            const f = funnelOf(processId, cohort.filter((deal) => deal.processId === processId));
+            return [processId, f.reached, f.won, f.conversion];
+          });
+        return [month, cohort.length, cohort.filter((deal) => deal.everWon).length, round(median), processes];
+      });
+      const answered = cohorts.map((c) => [
+        c.cohort,
+        c.opened,
+        c.won,
+        round(c.medianDaysToWin),
+        c.processes.filter((p) => mine.some((deal) => deal.processId === p.processId && iso(deal.openedAt).slice(0, 7) === c.cohort)).map((p) => [p.processId, Object.fromEntries(p.stages.map((st) => [st.stageId, st.reached])), p.won, p.stages.slice(0, PROCESSES[p.processId]!.at(-1)!.stages.length).map((st) => round(st.conversionToNext))]),
+      ]);
+      expect([path, answered]).toEqual([path, model]);
+      compared('cohorts', model.reduce((n, c) => n + 4 + (c[4] as unknown[]).length * 8, 0));
+    }
+  });
+
   it('transitions: each move, closing and reopening counted once by pair, from/to on its instant (ends inclusive), current team and owner', async () => {
     const rand = seededRandom(43);
     for (let i = 0; i < 12; i++) {
@@ -477,7 +520,7 @@ describe('more analytics against an independent model: durations, funnel, transi
     for (let i = 0; i < 12; i++) {
       const groupBy = ([undefined, 'team', 'owner', 'process'] as const)[i % 4];
       const filter = filters(rand);
-      const [x, y] = probes(rand, 2).sort((a, b) => a - b) as [number, number];
+      const [x, y] = i % 6 === 5 ? oneInstant(rand) : (probes(rand, 2).sort((a, b) => a - b) as [number, number]);
       const path = `/analytics/velocity?from=${iso(x)}&to=${iso(y)}${groupBy ? `&groupBy=${groupBy}` : ''}${query(filter)}`;
       const body = (await analyst(path).expect(200)).body;
       type Levers = { worked: Set<string>; won: number; lost: number; cycleMs: number; amounts: Record<string, { sum: number; wins: number }> };
@@ -548,11 +591,35 @@ describe('more analytics against an independent model: durations, funnel, transi
       const body = (await analyst(path).expect(200)).body as { count: number; opportunities: { id: string; stageId: string; daysInStage: number; rotAfterDays: number; stageEnteredAt: string; amount: number | null; currency: string | null; expectedCloseDate: string | null }[] };
       const expected = deals
         .map((deal) => ({ deal, st: current(deal) }))
-        .filter(({ st }) => st.status === 'open' && matches(st, filter) && ROT_AFTER_DAYS[st.stage] !== undefined && NOW - st.enteredAt > ROT_AFTER_DAYS[st.stage]! * DAY)
+        .filter(({ st }) => st.status === 'open' && matches(st, filter) && rotAfterDaysOf(st.processId, st.stage) !== undefined && NOW - st.enteredAt > rotAfterDaysOf(st.processId, st.stage)! * DAY)
         .sort((a, b) => a.st.enteredAt - b.st.enteredAt || (a.deal.id < b.deal.id ? -1 : 1))
-        .map(({ deal, st }) => [deal.id, st.stage, Math.floor((NOW - st.enteredAt) / DAY), ROT_AFTER_DAYS[st.stage], iso(st.enteredAt), st.amount, st.amount === null ? 'unspecified' : st.currency, st.closeDate]);
+        .map(({ deal, st }) => [deal.id, st.stage, Math.floor((NOW - st.enteredAt) / DAY), rotAfterDaysOf(st.processId, st.stage), iso(st.enteredAt), st.amount, st.amount === null ? 'unspecified' : st.currency, st.closeDate]);
       expect([path, body.count, body.opportunities.map((o) => [o.id, o.stageId, o.daysInStage, o.rotAfterDays, iso(Date.parse(o.stageEnteredAt)), o.amount, o.currency ?? 'unspecified', o.expectedCloseDate])]).toEqual([path, expected.length, expected.slice(0, limit)]);
       compared('rotting', 1 + Math.min(limit, expected.length) * 8);
+    }
+  });
+
+  it('pipeline rotting: each column\'s rotting count and the cards\' days in stage, now and as of instants (on events too), team and owner then', async () => {
+    const rand = seededRandom(50);
+    for (const at of [NOW, ...probes(rand, 6)]) {
+      const filter = filters(rand);
+      const path = `/pipeline?include=opportunities&cardsPerColumn=1000${at === NOW ? '' : `&asOf=${iso(at)}`}${query(filter)}`;
+      const body = (await analyst(path).expect(200)).body as { processes: { processId: string; stages: { stageId: string; count: number; rotting: number; rotAfterDays: number | null; opportunities: { id: string; daysInStage: number; rotting: boolean }[] }[] }[] };
+      const columns: Record<string, [number, number]> = {};
+      const cards: [string, string, number, boolean][] = [];
+      for (const deal of deals) {
+        const st = stateAt(deal, at);
+        if (!st || st.status !== 'open' || !matches(st, filter)) continue;
+        const rotting = rotAfterDaysOf(st.processId, st.stage) !== undefined && at - st.enteredAt > rotAfterDaysOf(st.processId, st.stage)! * DAY;
+        const column = (columns[`${st.processId}/${st.stage}`] ??= [0, 0]);
+        column[0]++;
+        column[1] += rotting ? 1 : 0;
+        cards.push([deal.id, st.stage, Math.floor((at - st.enteredAt) / DAY), rotting]);
+      }
+      const answered = Object.fromEntries(body.processes.flatMap((p) => p.stages.filter((st) => st.count > 0).map((st) => [`${p.processId}/${st.stageId}`, [st.count, st.rotting]])));
+      expect([path, answered, body.processes.flatMap((p) => p.stages.map((st) => [st.stageId, st.rotAfterDays ?? null]))]).toEqual([path, columns, body.processes.flatMap((p) => p.stages.map((st) => [st.stageId, rotAfterDaysOf(p.processId, st.stageId) ?? null]))]);
+      expect([path, body.processes.flatMap((p) => p.stages.flatMap((st) => st.opportunities.map((o) => [o.id, st.stageId, o.daysInStage, o.rotting]))).sort()]).toEqual([path, cards.sort()]);
+      compared('pipeline rotting', Object.keys(columns).length * 2 + cards.length * 2);
     }
   });
 
@@ -639,6 +706,11 @@ describe('more analytics against an independent model: durations, funnel, transi
       .sort();
     expect(cards).toEqual(model);
     expect(byId.size).toBe(deals.length);
+    // GET /opportunities/:id gives the same estimate beside the configured probability.
+    for (const [id, , p, configured] of model.slice(0, 4)) {
+      const one = (await api.http.get(`/opportunities/${id}`).expect(200)).body as { winProbability: number | null; configuredProbability: number | null };
+      expect([id, round(one.winProbability), one.configuredProbability]).toEqual([id, p, configured]);
+    }
     compared('learned cards', model.length * 2);
   });
 
