@@ -366,6 +366,68 @@ describe('more analytics against an independent model: durations, funnel, transi
     process.stdout.write(`analytics-oracle-more seed ${process.env.ORACLE_SEED || 20261201}: ${deals.length} deals, ${instants.length} events, ${backdated} backdated, ${migrations} migrations (${bulkMigrated} in bulk); figures compared ${JSON.stringify(figuresCompared)}\n`);
   });
 
+  it('CSV gives the JSON figures: stage durations, transitions, velocity, rotting, calibration, the forecast by quarter', async () => {
+    const rand = seededRandom(51);
+    const num = (cell: string | undefined) => (cell === undefined || cell === '' ? null : Number(cell));
+    for (let i = 0; i < 3; i++) {
+      const filter = filters(rand);
+      const window = windowOf(rand);
+      const q = `${windowQuery(window)}${query(filter)}`;
+      const both = async (path: string) => [(await analyst(q === '' ? path : `${path}?${q.slice(1)}`).expect(200)).body, parseCsv((await analyst(`${path}?${`${q}&format=csv`.slice(1)}`).expect(200)).text)] as const;
+      const [durations, durationsCsv] = await both('/analytics/stage-durations');
+      expect([q, durationsCsv.map((r) => [r.processId, r.stageId, num(r.completedCount), num(r.meanSeconds), num(r.medianSeconds), num(r.p90Seconds), num(r.openCount), num(r.oldestOpenAgeSeconds)])]).toEqual([
+        q,
+        durations.processes.flatMap((p: { processId: string; stages: { stageId: string; completed: { count: number; meanSeconds: number | null; medianSeconds: number | null; p90Seconds: number | null }; open: { count: number; oldestAgeSeconds: number | null } }[] }) =>
+          p.stages.map((st) => [p.processId, st.stageId, st.completed.count, st.completed.meanSeconds, st.completed.medianSeconds, st.completed.p90Seconds, st.open.count, st.open.oldestAgeSeconds]),
+        ),
+      ]);
+      const [transitions, transitionsCsv] = await both('/analytics/transitions');
+      const matrixOf = (rows: { processId?: string; from?: string; to?: string; count?: string }[]) => {
+        const m: Record<string, Record<string, Record<string, number>>> = {};
+        for (const r of rows) ((m[r.processId!] ??= {})[r.from!] ??= {})[r.to!] = Number(r.count);
+        return m;
+      };
+      expect([q, matrixOf(transitionsCsv)]).toEqual([q, Object.fromEntries(transitions.processes.filter((p: { matrix: object }) => Object.keys(p.matrix).length > 0).map((p: { processId: string; matrix: object }) => [p.processId, p.matrix]))]);
+      const [calibration, calibrationCsv] = await both('/analytics/win-probability/calibration');
+      const bins = calibration.bins.map((b: { from: number; to: number; learned: { count: number; meanPredicted: number | null; observedWinRate: number | null }; configured: { count: number; meanPredicted: number | null; observedWinRate: number | null } }) => [`${b.from}-${b.to}`, b.learned.count, b.learned.meanPredicted, b.learned.observedWinRate, b.configured.count, b.configured.meanPredicted, b.configured.observedWinRate]);
+      expect([q, calibrationCsv.filter((r) => r.bin !== 'all').map((r) => [r.bin, num(r.learnedCount), num(r.learnedMeanPredicted), num(r.learnedObservedWinRate), num(r.configuredCount), num(r.configuredMeanPredicted), num(r.configuredObservedWinRate)])]).toEqual([q, bins]);
+      const all = calibrationCsv.find((r) => r.bin === 'all')!;
+      expect([q, num(all.brierLearned), num(all.brierConfigured)]).toEqual([q, calibration.brierLearned, calibration.brierConfigured]);
+      const [x, y] = window ?? [START, NOW];
+      const velocityQuery = `/analytics/velocity?groupBy=owner&from=${iso(x)}&to=${iso(y)}${query(filter)}`;
+      const velocity = (await analyst(velocityQuery).expect(200)).body;
+      const velocityCsv = parseCsv((await analyst(`${velocityQuery}&format=csv`).expect(200)).text);
+      const velocityLines = [['total', null, velocity.total] as const, ...velocity.groups.map((g: { key: string | null }) => ['group', g.key, g] as const)].flatMap(([kind, key, f]) => {
+        const currencies = Object.keys(f.averageWonAmountsByCurrency);
+        const line = (currency: string | null) => [kind, key ?? '', f.opportunities, f.won, f.lost, f.winRate, f.averageCycleDays, currency ?? '', currency === null ? null : f.averageWonAmountsByCurrency[currency], currency === null ? null : (f.velocityByCurrency[currency] ?? null)];
+        return currencies.length === 0 ? [line(null)] : currencies.map(line);
+      });
+      expect([velocityQuery, velocityCsv.map((r) => [r.group, r.key, num(r.opportunities), num(r.won), num(r.lost), num(r.winRate), num(r.averageCycleDays), r.currency, num(r.averageWonAmount), num(r.velocity)])]).toEqual([velocityQuery, velocityLines]);
+      const rottingQuery = `/analytics/rotting?limit=1000${query(filter)}`;
+      const rotting = (await analyst(rottingQuery).expect(200)).body;
+      const rottingCsv = parseCsv((await analyst(`${rottingQuery}&format=csv`).expect(200)).text);
+      expect([rottingQuery, rottingCsv.map((r) => [r.id, r.processId, r.stageId, r.stageEnteredAt, num(r.daysInStage), num(r.rotAfterDays), r.ownerId, r.teamId, num(r.amount), r.currency, r.expectedCloseDate])]).toEqual([
+        rottingQuery,
+        rotting.opportunities.map((o: { id: string; processId: string; stageId: string; stageEnteredAt: string; daysInStage: number; rotAfterDays: number; ownerId: string | null; teamId: string | null; amount: number | null; currency: string | null; expectedCloseDate: string | null }) => [o.id, o.processId, o.stageId, o.stageEnteredAt, o.daysInStage, o.rotAfterDays, o.ownerId ?? '', o.teamId ?? '', o.amount, o.currency ?? '', o.expectedCloseDate ?? '']),
+      ]);
+      const forecastQuery = `/analytics/forecast?period=quarter${query(filter)}`;
+      const forecast = (await analyst(forecastQuery).expect(200)).body;
+      const forecastCsv = parseCsv((await analyst(`${forecastQuery}&format=csv`).expect(200)).text);
+      const byLine = (rows: [string, string, number][]) => Object.fromEntries(rows.filter(([, , v]) => v !== 0 && v !== null).map(([period, key, v]) => [`${period} ${key}`, v]));
+      expect([forecastQuery, byLine(forecastCsv.flatMap((r) => [[r.period!, `open ${r.currency}`, num(r.openAmount)!], [r.period!, `weighted ${r.currency}`, num(r.weightedAmount)!], [r.period!, `won ${r.currency}`, num(r.wonAmount)!]]))]).toEqual([
+        forecastQuery,
+        byLine(
+          [...forecast.periods, { period: 'without date', open: forecast.withoutDate, won: { amountsByCurrency: {} } }].flatMap((p: { period: string; open: { amountsByCurrency: Money; weightedAmountsByCurrency: Money }; won: { amountsByCurrency: Money } }) => [
+            ...Object.entries(p.open.amountsByCurrency).map(([c, v]) => [p.period, `open ${c}`, v] as [string, string, number]),
+            ...Object.entries(p.open.weightedAmountsByCurrency).map(([c, v]) => [p.period, `weighted ${c}`, v] as [string, string, number]),
+            ...Object.entries(p.won.amountsByCurrency).map(([c, v]) => [p.period, `won ${c}`, v] as [string, string, number]),
+          ]),
+        ),
+      ]);
+      compared('CSV', durationsCsv.length * 8 + transitionsCsv.length + calibrationCsv.length * 7 + velocityCsv.length * 10 + rottingCsv.length * 11 + forecastCsv.length * 3);
+    }
+  });
+
   it('the histories backdate, tie, move back, reopen and migrate', () => {
     expect(backdated).toBeGreaterThan(10);
     expect(new Set(instants).size).toBeLessThan(instants.length);
