@@ -63,6 +63,8 @@ describe('the currencies file', () => {
     }
     expect(problemsOf('reportingCurrency: EUR\nrates: {USD: [{from: 2026-01-01, rate: 1, note: x}]}')).toEqual([['rates.USD[0].note', 2]]);
     expect(problemsOf('rates: [')).toHaveLength(1);
+    // A value that holds itself through an alias is the YAML's mistake, named where the alias is.
+    expect(problemsOf(['reportingCurrency: EUR', 'rates:', '  USD: &a', '    - { from: 2026-01-01, rate: 1 }', '    - *a'].join('\n'))).toEqual([['', 5]]);
   });
 
   it('stops start-up with one line an operator can act on, and is optional only at its default path', () => {

@@ -176,6 +176,19 @@ describe('parseProcessDefinition', () => {
       ]);
     });
 
+    it('an alias inside the node it names (a value holding itself), with its line, not a stack overflow', () => {
+      // The yaml package makes such an alias a circular object: every walk of it recursed until the
+      // stack overflowed, and start-up stopped with a RangeError and its stack.
+      const loop = /YAML: the alias \*a is inside the value anchored &a \(line \d+\), so that value would hold itself/;
+      expectIssue(valid + 'x: &a [*a]\n', '', loop, 15);
+      expectIssue(valid + 'x: &a { b: [1, { c: *a }] }\n', '', loop, 15);
+      expectIssue(valid.replace('lostReasons: [price]', 'lostReasons: &a [price, *a]'), '', loop, 14);
+      expectIssue(valid.replace('    probability: 10', '    probability: 10\n    extra: &a\n      - *a'), '', loop, 8);
+      // An alias after its anchor's value ends (the same name anchored again in between included) is no loop.
+      expect(() => parseProcessDefinition(valid.replace('lostReasons: [price]', 'lostReasons: &a [price]\nteams: &a [direct]\nx: *a'), SOURCE)).toThrow(/unknown key "x"/);
+      expect(parseProcessDefinition(valid.replace('lostReasons: [price]', 'lostReasons: &a [price, other]\nwonReasons: *a'), SOURCE).wonReasons).toEqual(['price', 'other']);
+    });
+
     it('a document that is not a mapping', () => {
       expectIssue('- just\n- a list\n', '', /must be a mapping/);
     });
