@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertTableColumns, openSQLiteFile, SQLiteFileError, sqliteFileProblem } from './sqlite-file';
@@ -42,6 +42,30 @@ describe('openSQLiteFile', () => {
     expect(aside).toHaveLength(1);
     expect(told).toEqual([expect.stringContaining(`${path} (READ_MODELS_PATH) is not a SQLite database`)]);
     expect(told[0]).toContain(`set aside as ${join(dir, aside[0])}`);
+  });
+
+  it('says in one line what SQLite\'s check found, however many lines SQLite wrote it in', () => {
+    const path = join(dir, 'derived.db');
+    const db = new Database(path);
+    db.exec('CREATE TABLE t (x)');
+    const insert = db.prepare('INSERT INTO t VALUES (?)');
+    for (let row = 0; row < 500; row += 1) insert.run(Buffer.alloc(100, row % 256));
+    const root = db.prepare<[], number>("SELECT rootpage FROM sqlite_master WHERE name = 't'").pluck().get()!;
+    db.close();
+    // The table's root is an interior page: its right-most child pointer made the same as its first
+    // cell's, the check reports a page referenced twice, rows out of order and a page never used,
+    // and SQLite writes them on several lines ("*** in database main ***\nTree 2 page 2 …").
+    const fd = openSync(path, 'r+');
+    const page = Buffer.alloc(4096);
+    readSync(fd, page, 0, page.length, (root - 1) * 4096);
+    page.writeUInt32BE(page.readUInt32BE(page.readUInt16BE(12)), 8);
+    writeSync(fd, page, 0, page.length, (root - 1) * 4096);
+    closeSync(fd);
+    const told: string[] = [];
+    openSQLiteFile(path, { variable: 'READ_MODELS_PATH', prepare, onSetAside: (message) => told.push(message), quickCheck: true }).close();
+    expect(told).toEqual([expect.stringContaining(`${path} (READ_MODELS_PATH) is damaged (SQLite's check found: *** in database main ***; Tree ${root} page ${root}`)]);
+    expect(told[0]).not.toMatch(/[\r\n]/);
+    expect(sqliteFileProblem(Object.assign(new Error('first\n  second\r\nthird'), { code: 'SQLITE_IOERR_READ' }))).toBe('cannot be used: first; second; third');
   });
 
   it('sets aside a derived file whose table has another shape (assertTableColumns), but never a folder', () => {

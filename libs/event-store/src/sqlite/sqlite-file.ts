@@ -331,8 +331,16 @@ export function isSQLiteFileFault(error: unknown): boolean {
 const READ_ONLY_FOLDER =
   'cannot be opened: it is in WAL mode, so SQLite must make its -shm file beside it, even to read it, and this user may not write its folder (let it, or copy the file, with its -wal if there is one, to a folder it can write)';
 
-/** Why a SQLite file cannot be used, in words for an operator (a SqliteError's or a file system error's code). */
+/**
+ * Why a SQLite file cannot be used, in words for an operator (a SqliteError's or a file system
+ * error's code), on one line: SQLite writes what its check found on several ("*** in database
+ * main ***" then a line per problem), which split the one-line warning or refusal in the log.
+ */
 export function sqliteFileProblem(error: unknown): string {
+  return describeProblem(error).replace(/\s*[\r\n]+\s*/g, '; ');
+}
+
+function describeProblem(error: unknown): string {
   const code = (error as { code?: string })?.code ?? '';
   if (code === 'EACCES' || code === 'EPERM') return 'cannot be opened: permission denied (check the owner and mode of the file and its folder)';
   // Even a read (verify of a backup) of a file in WAL mode needs its -shm beside it, which SQLite
