@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { runApiUntilExit, spawnApi } from './support/api-child-process';
 import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
 import { E2E_STORE } from './support/e2e-store';
 
@@ -114,5 +115,36 @@ describe(`a full disk under the SQLite event store${skipped ? ` (skipped: ${skip
       env: { READ_MODELS_PATH: join(mountPoint, 'read-models.db'), STREAM_SNAPSHOTS_PATH: join(mountPoint, 'stream-snapshots.db') },
     });
     for (const id of acknowledged) expect((await api.http.get(`/opportunities/${id}`)).status).toBe(200);
+  });
+
+  test('a start on a full disk stops with one line naming the file and the full disk, and succeeds once space is freed', async () => {
+    await api?.close();
+    api = undefined;
+    const env = {
+      EVENT_STORE_PATH: join(mountPoint, 'events.db'),
+      READ_MODELS_PATH: join(mountPoint, 'read-models.db'),
+      STREAM_SNAPSHOTS_PATH: join(mountPoint, 'stream-snapshots.db'),
+    };
+    const filler = fillDisk(mountPoint);
+    let refused: { code: number | null; output: string };
+    try {
+      refused = await runApiUntilExit(env);
+    } finally {
+      rmSync(filler);
+    }
+    // SQLite cannot size the -shm file a WAL-mode file needs beside it, and said only "disk I/O error".
+    expect(refused.code).toBe(1);
+    const reason = refused.output.slice(refused.output.indexOf('Stagecraft did not start.')).split('\n').filter((line) => line.trim() !== '');
+    expect(reason).toHaveLength(2);
+    expect(reason[1]).toMatch(new RegExp(`^${join(mountPoint, '')}\\S+\\.db \\([A-Z_]+\\) cannot be opened: the disk is full`));
+    expect(refused.output).not.toMatch(/^\s+at /m);
+
+    const started = await spawnApi(env);
+    try {
+      expect((await fetch(`${started.baseUrl}/health`)).status).toBe(200);
+    } finally {
+      started.child.kill('SIGTERM');
+      await started.exited();
+    }
   });
 });

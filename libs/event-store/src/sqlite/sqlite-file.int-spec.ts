@@ -175,6 +175,11 @@ describe('openSQLiteFile', () => {
 });
 
 describe('sqliteFileProblem', () => {
+  it('names a full disk where SQLite cannot size its shared-memory file (what opening a WAL-mode file on a full disk fails with)', () => {
+    expect(sqliteFileProblem(Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR_SHMSIZE' }))).toMatch(/^cannot be opened: the disk is full/);
+    expect(sqliteFileProblem(Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }))).toMatch(/the disk is full/);
+  });
+
   it('says a WAL-mode file in a folder this user may not write needs that folder, even to be read (SQLite makes its -shm there)', () => {
     // What better-sqlite3 throws, readonly or not, for a WAL file in a folder of mode 555 (checked as uid 65534).
     for (const code of ['SQLITE_READONLY_DIRECTORY', 'SQLITE_READONLY_CANTINIT']) {

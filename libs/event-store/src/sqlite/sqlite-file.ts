@@ -348,6 +348,9 @@ function describeProblem(error: unknown): string {
   if (code === 'SQLITE_READONLY_DIRECTORY' || code === 'SQLITE_READONLY_CANTINIT') return READ_ONLY_FOLDER;
   if (code === 'EROFS' || code.startsWith('SQLITE_READONLY')) return 'cannot be written: it is on a read-only file system or mode';
   if (code === 'ENOSPC' || code === 'SQLITE_FULL') return 'cannot be written: the disk is full';
+  // A WAL-mode file needs its -shm beside it, grown to 32 KiB as it is opened: on a full disk (or
+  // quota) that fails first, and SQLite says only "disk I/O error".
+  if (code === 'SQLITE_IOERR_SHMSIZE') return 'cannot be opened: the disk is full (or this user\'s quota): SQLite cannot make the -shm file it needs beside it; free some space';
   if (code === 'ENOTDIR' || code === 'ENOENT') return FOLDER_PATH_BROKEN;
   if (code === 'SQLITE_NOTADB') return 'is not a SQLite database (damaged, or another kind of file)';
   if (code === UNEXPECTED_TABLES || code === FOREIGN_FILE || code === SPECIAL_COMPANION || code === UNWRITABLE) return (error as Error).message;
