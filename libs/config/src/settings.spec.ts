@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
+import { execFileSync, spawn } from 'node:child_process';
 import { readSettings, readSideStartFailure, SettingsError } from '@stagecraft/config';
 import { ReadSideNotPermittedError, ReadSideSchemaTakenError } from '@stagecraft/projections';
 
@@ -305,6 +306,32 @@ describe('JWT_SECRET', () => {
 });
 
 describe('JWT_PUBLIC_KEY', () => {
+  it('a FIFO or pipe is read as its writer writes it; one nothing writes a key into is refused, not waited on for ever', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stagecraft-jwt-fifo-'));
+    const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const pemFile = join(dir, 'source.pem');
+    writeFileSync(pemFile, pem);
+    const fifo = join(dir, 'key.pem');
+    execFileSync('mkfifo', [fifo]);
+    // A writer that comes a little later, as \`<(vault read …)\` or a sidecar would: waited for.
+    const late = spawn('sh', ['-c', `sleep 0.5; cat "${pemFile}" > "${fifo}"`], { stdio: 'ignore' });
+    try {
+      expect(readSettings({ JWT_PUBLIC_KEY: fifo }).auth.jwt).toMatchObject({ publicKey: pem, algorithms: ['RS256'] });
+    } finally {
+      late.kill();
+    }
+    // One that opens it and writes nothing (the read waited for a writer for ever before: this one
+    // comes after 2 s, so that the test ends either way), and a device that never ends.
+    const silent = spawn('sh', ['-c', `sleep 2; exec 3>"${fifo}"; sleep 1`], { stdio: 'ignore' });
+    try {
+      expect(() => readSettings({ JWT_PUBLIC_KEY: fifo })).toThrow(/^Invalid setting JWT_PUBLIC_KEY: is neither a PEM key nor a readable file: .*key\.pem is a FIFO, and nothing was written into it/);
+    } finally {
+      silent.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(() => readSettings({ JWT_PUBLIC_KEY: '/dev/zero' })).toThrow(/^Invalid setting JWT_PUBLIC_KEY: is neither a PEM key nor a readable file: \/dev\/zero .*more than 4194304 bytes/);
+  });
+
   it('refuses a private key, which it could derive a public key from', () => {
     const privatePem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     expect(() => readSettings({ JWT_PUBLIC_KEY: privatePem })).toThrow(/^Invalid setting JWT_PUBLIC_KEY: holds a private key/);

@@ -1,5 +1,5 @@
 import { createPublicKey } from 'node:crypto';
-import { existsSync, lstatSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { normaliseKurrentDBConnectionString } from '@stagecraft/event-store';
@@ -7,6 +7,7 @@ import { postgresUnreachable, readSideSchemaProblem, ReadSideNotPermittedError, 
 import { parseTrustProxy, type TrustProxy } from './trust-proxy.setting';
 import type { RelaySettings } from '@stagecraft/relay';
 import { readRelaySettings } from './relay-settings.reader';
+import { readPipedText } from './piped-file';
 
 /** Every setting of Stagecraft, read once from the environment; the API, projector and CLI share them. */
 export interface Settings {
@@ -465,7 +466,7 @@ function readPostgresReadModels(env: Env): { url: string; schema: string } | und
 function readPem(value: string, cwd: string): string {
   if (value.includes('-----BEGIN')) return value;
   try {
-    return readFileSync(resolve(cwd, value), 'utf8'); // not readUtf8: a PEM may come through a pipe (<(vault read …)), which is no regular file
+    return readPipedText(resolve(cwd, value)); // not readUtf8: a PEM may come through a pipe (<(vault read …)), which is no regular file
   } catch (error) {
     throw new SettingsError('JWT_PUBLIC_KEY', `is neither a PEM key nor a readable file: ${(error as Error).message}`);
   }
