@@ -18,12 +18,18 @@ import { readAtPosition } from './answer-position';
 /** The queries over read models kept in memory (by this process's runner, or loaded from a projector's snapshots). */
 export function inMemoryAnalyticsQueries(readModels: ReadModels): AnalyticsQueries {
   // A projection that stopped on a bad event answers an error, not stale figures; one waiting for
-  // an event log it cannot reach now follows again by itself, so nobody is sent to rebuild it.
+  // an event log it cannot reach now follows again by itself, so nobody is sent to rebuild it; nor
+  // for one the status does not count as stopped (a projector's model not saved yet, which its
+  // first save brings: the follower has nothing to rebuild).
   const model = <Model>(key: ReadModelKey<Model>): Model => {
     const failure = readModels.failure(key.name);
     if (failure) {
-      if (readModels.status().some((status) => status.name === key.name && status.recovering)) {
+      const status = readModels.status().find((candidate) => candidate.name === key.name);
+      if (status?.recovering) {
         throw new ReadModelUnavailableError('PROJECTIONS.UNAVAILABLE', `The ${key.name} read model cannot follow the event log now (${failure}); it follows again once the log can be read.`, key.name);
+      }
+      if (status !== undefined && status.failed === undefined) {
+        throw new ReadModelUnavailableError('PROJECTIONS.UNAVAILABLE', `The ${key.name} read model cannot be served yet (${failure}).`, key.name);
       }
       throw new ReadModelUnavailableError('PROJECTIONS.FAILED', `The ${key.name} read model stopped (${failure}); an operator must fix the cause and rebuild it.`, key.name);
     }

@@ -4,6 +4,8 @@ import { SnapshotFormatError } from './model-serialization';
 import type { ProjectionSnapshotStore } from './projection-snapshot.store';
 import type { ProjectionStatus, ReadModels } from './read-models.port';
 
+const NOT_SAVED_YET = 'the projector has not saved this read model yet: it is served from its first save (start the projector, npm run start:projector, if it is not running)';
+
 /** Raised when something only the process running the projections can do is asked of a follower. */
 export class RunsElsewhereError extends Error {
   constructor(what: string) {
@@ -66,6 +68,8 @@ export class SnapshotFollower implements ReadModels {
     return this.projectionNames.map((name) => {
       const entry = this.models.get(name);
       const checkpoint = entry?.position ?? 0;
+      // A model not saved yet is no stop (failure() says why it cannot be served meanwhile): the
+      // projector's first save ends it, so /health stays ready and ?minPosition= waits for it.
       const failed = this.unreadable.has(name) ? this.failure(name) : entry?.failed;
       return { name, checkpoint, lag: Math.max(0, this.head - checkpoint), rebuilding: false, ...(failed !== undefined ? { failed } : {}) };
     });
@@ -75,7 +79,7 @@ export class SnapshotFollower implements ReadModels {
     const unreadable = this.unreadable.get(name);
     if (unreadable) return `the projector's saved model could not be read (${unreadable.reason})`;
     const entry = this.models.get(name);
-    return entry ? entry.failed : 'the projector has not saved this read model yet';
+    return entry ? entry.failed : NOT_SAVED_YET;
   }
 
   async waitFor(position: number, timeoutMs: number): Promise<boolean> {
