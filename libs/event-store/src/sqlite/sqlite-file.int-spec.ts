@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openEventStoreDatabase } from './sqlite-database';
 import { assertTableColumns, openSQLiteFile, SQLiteFileError, sqliteFileProblem } from './sqlite-file';
 
 describe('openSQLiteFile', () => {
@@ -161,6 +162,47 @@ describe('openSQLiteFile', () => {
     writeFileSync(`${orphan}-wal`, Buffer.alloc(4096, 7));
     expect(() => openSQLiteFile(orphan, { variable: 'SOME_PATH', prepare })).toThrow(`is missing, but its write-ahead log ${orphan}-wal holds 4096 bytes`);
     expect(readdirSync(dir).filter((file) => file.startsWith('orphan'))).toEqual(['orphan.db-wal']);
+  });
+
+  // SQLite folds a -wal into its file when the last connection closes, whatever database wrote it.
+  const events = {
+    open: (path: string) => openEventStoreDatabase(path, 'full'),
+    write: (db: Database.Database) =>
+      db.exec("INSERT INTO events (id, stream, revision, type, data, metadata, recorded_at) VALUES ('e-1', 's', 0, 'Ping', '{}', '{}', 'now'), ('e-2', 's', 1, 'Ping', '{}', '{}', 'now')"),
+    read: (db: Database.Database) => db.prepare('SELECT id FROM events ORDER BY position').pluck().all(),
+  };
+  const relayState = {
+    open: (path: string) => openSQLiteFile(path, { variable: 'RELAY_STATE_PATH', ownTables: ['kept'], prepare: (db) => db.exec('CREATE TABLE IF NOT EXISTS kept (x)') }),
+    write: (db: Database.Database) => db.exec("INSERT INTO kept VALUES ('e-1'), ('e-2')"),
+    read: (db: Database.Database) => db.prepare('SELECT x FROM kept ORDER BY x').pluck().all(),
+  };
+  it.each([
+    ['the events (refused in migrate, as another kind)', events],
+    ['the relay state (refused by ownTables)', relayState],
+  ])('refuses %s when read with a -wal of another database, and leaves the file and that -wal as they were', (_case, kind) => {
+    const path = join(dir, 'kept.db');
+    const own = kind.open(path);
+    kind.write(own);
+    own.close(); // checkpointed: the file alone holds the rows, and no -wal is left
+    const other = new Database(join(dir, 'other.db'));
+    other.pragma('journal_mode = WAL');
+    other.pragma('wal_autocheckpoint = 0');
+    other.exec('CREATE TABLE foreign_rows (y); INSERT INTO foreign_rows VALUES (1)');
+    writeFileSync(`${path}-wal`, readFileSync(join(dir, 'other.db-wal')));
+    other.close();
+    const walBefore = readFileSync(`${path}-wal`);
+
+    expect(() => kind.open(path)).toThrow(SQLiteFileError);
+    expect(() => kind.open(path)).toThrow(`write-ahead log ${path}-wal beside it, which was left as it is`);
+    expect(readFileSync(`${path}-wal`).equals(walBefore)).toBe(true);
+    // The file alone, read without that -wal, still holds its rows.
+    copyFileSync(path, join(dir, 'alone.db'));
+    const alone = new Database(join(dir, 'alone.db'), { readonly: true });
+    try {
+      expect(kind.read(alone)).toEqual(['e-1', 'e-2']);
+    } finally {
+      alone.close();
+    }
   });
 
   it('names a folder path that runs through a file', () => {

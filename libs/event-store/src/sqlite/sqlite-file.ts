@@ -124,7 +124,7 @@ export function openSQLiteFile(path: string, options: OpenSQLiteFileOptions): Da
     return openPrepared(path, options);
   } catch (error) {
     // Only a file is set aside, never a folder (a path setting pointing at one must not move it).
-    if (!options.onSetAside || !canSetAside(error) || !existsSync(path) || statSync(path).isDirectory()) throw new SQLiteFileError(path, options.variable, sqliteFileProblem(error));
+    if (!options.onSetAside || !canSetAside(error) || !existsSync(path) || statSync(path).isDirectory()) throw new SQLiteFileError(path, options.variable, `${sqliteFileProblem(error)}${walHint(path, options)}`);
     const aside = `${path}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     try {
       for (const suffix of ['', '-wal', '-shm']) if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
@@ -246,7 +246,8 @@ function unwritablePart(path: string, targets: readonly string[]): string | unde
   return undefined;
 }
 
-function openPrepared(path: string, { prepare, quickCheck, ownTables }: OpenSQLiteFileOptions): Database.Database {
+function openPrepared(path: string, { prepare, quickCheck, ownTables, onSetAside }: OpenSQLiteFileOptions): Database.Database {
+  const guard = !onSetAside && path !== ':memory:' && path !== '' ? walGuard(path) : undefined;
   const db = new Database(path);
   try {
     if (quickCheck) {
@@ -258,6 +259,47 @@ function openPrepared(path: string, { prepare, quickCheck, ownTables }: OpenSQLi
     return db;
   } catch (error) {
     db.close();
+    throw error;
+  } finally {
+    guard?.close();
+  }
+}
+
+/** A refusal of a file that is not derived, read with a -wal beside it: that -wal may be the cause, and it was left as it is. */
+function walHint(path: string, options: OpenSQLiteFileOptions): string {
+  if (options.onSetAside) return '';
+  try {
+    if (statSync(`${path}-wal`).size === 0) return '';
+  } catch {
+    return '';
+  }
+  return ` (as read with the write-ahead log ${path}-wal beside it, which was left as it is: if that -wal is not this file's own, copied from another database, move it away)`;
+}
+
+/**
+ * For a file that is not derived (the events, the relay's checkpoints) with a write-ahead log
+ * beside it: a read-only connection that holds the file while the checks run, or the refusal of a
+ * file it cannot read. SQLite folds the -wal into the file when its last connection closes, and a
+ * -wal need not be the file's own (copied from another database, or from another copy of this
+ * one): a file refused as another kind, or damaged, was overwritten by that close, its events lost
+ * while the refusal said nothing was written. A connection that is not the last folds nothing, and
+ * a read-only one never does: refused, the file and its -wal stay as they were.
+ */
+function walGuard(path: string): Database.Database | undefined {
+  let size = 0;
+  try {
+    size = statSync(`${path}-wal`).size;
+  } catch {
+    return undefined; // no -wal: nothing to fold in
+  }
+  if (size === 0) return undefined;
+  const guard = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    // A read takes the shared lock a connection in WAL mode then holds until it closes.
+    guard.prepare('SELECT count(*) FROM sqlite_master').get();
+    return guard;
+  } catch (error) {
+    guard.close();
     throw error;
   }
 }
