@@ -155,4 +155,43 @@ describe('stagecraft import: fields the API would refuse', () => {
     expect(report.imported).toBe(2);
     expect(streams).toHaveLength(2);
   });
+
+  // History is a sequence: a row that cannot even be read (a cell past its rule, a broken quote, a
+  // line of JSON of the wrong shape) is a rejected step of its deal like a refused one, and the
+  // deal's later rows would tell another story. Read apart from its deal, such a row let them in.
+  it('a row or line that cannot be read rejects the later ones of its deal, and names the deal', async () => {
+    const rows = [
+      'opportunityId,occurredAt,stage,outcome,lostReason,processId,title,amount,note',
+      'SF-1,2026-01-02T09:00:00Z,new,,,standard,Deal,100,',
+      'SF-1,2026-01-03T09:00:00Z,new,,,,,"1.234,56",',
+      'SF-1,2026-01-04T09:00:00Z,qualification,,,,,,',
+      'SF-2,2026-01-02T09:00:00Z,new,,,standard,Deal,100,',
+      'SF-2,2026-01-03T09:00:00Z,new,,,,Widget 5" screen,,',
+      'SF-2,2026-01-04T09:00:00Z,qualification,,,,,,',
+      'SF-3,2026-01-02T09:00:00Z,new,,,standard,Deal,100,',
+      'SF-3,2026-01-04T09:00:00Z,qualification,,,,,,',
+    ];
+    const backfill = await run('unreadable.csv', `${rows.join('\n')}\n`);
+    expect(backfill.report.rejected.map(({ line, opportunity, reason }) => [line, opportunity, reason.split(':')[0]])).toEqual([
+      [3, 'SF-1', 'amount'],
+      [4, 'SF-1', 'follows line 3, which was rejected, of the same opportunity'],
+      [6, 'SF-2', 'title'],
+      [7, 'SF-2', 'follows line 6, which was rejected, of the same opportunity'],
+    ]);
+    expect(backfill.report.imported).toBe(4);
+
+    const id = '0b3c8a52-6a1f-4c3e-9d55-3f1f6f0a7e10';
+    const event = (revision: number, type: string, data: Record<string, unknown>) => ({ id: `u${revision}`, stream: `opportunity-${id}`, revision, type, data: { opportunityId: id, ...data }, metadata: {} });
+    const lines = [
+      event(0, 'OpportunityOpened', { occurredAt: '2026-01-02T09:00:00Z', processId: 'standard', processVersion: version, stage: 'new', title: 'Deal' }),
+      { ...event(1, 'OpportunityDetailsChanged', { occurredAt: '2026-01-03T09:00:00Z', title: 'Renamed' }), metadata: 'not an object' },
+      event(1, 'OpportunityDetailsChanged', { occurredAt: '2026-01-03T09:00:00Z', title: 'Other' }),
+    ];
+    const log = await run('unreadable.jsonl', `${lines.map((line) => JSON.stringify(line)).join('\n')}\n`);
+    expect(log.report.rejected.map(({ line, opportunity, reason }) => [line, opportunity, reason.split(':')[0]])).toEqual([
+      [2, `opportunity-${id}`, 'metadata'],
+      [3, `opportunity-${id}`, 'follows line 2, which was rejected, of the same opportunity'],
+    ]);
+    expect(log.report.imported).toBe(1);
+  });
 });

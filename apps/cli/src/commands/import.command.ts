@@ -12,7 +12,7 @@ import { progressBar } from '../io/progress';
 import { planBackfillRow, type PlannedCommand } from '../import/backfill.plan';
 import type { BackfillRow } from '../import/backfill.row';
 import { commandForEvent, differenceReason, type EventCommand, type EventRecord } from '../import/event-record';
-import { openImportSource, type ImportFormat, type ImportItem } from '../import/import-source';
+import { openImportSource, type DealNamed, type ImportFormat, type ImportItem } from '../import/import-source';
 
 export interface ImportOptions {
   readonly format?: ImportFormat;
@@ -143,18 +143,22 @@ class Importer {
    * id as written, `6F25…` and `6f25…` ran side by side, a move before its opening.
    */
   keyOf(item: ImportItem): string {
-    if (item.kind === 'event') {
-      const id = fromOpportunityStreamId(item.record.stream);
-      return id !== undefined && isUuid(id) ? `deal:${id.toLowerCase()}` : item.record.stream;
+    const named = dealOf(item);
+    if (named === undefined) return `line:${item.line}`;
+    if ('stream' in named) {
+      const id = fromOpportunityStreamId(named.stream);
+      return id !== undefined && isUuid(id) ? `deal:${id.toLowerCase()}` : named.stream;
     }
-    if (item.kind === 'row') return `deal:${isUuid(item.row.opportunityId) ? item.row.opportunityId.toLowerCase() : `source:${item.row.opportunityId}`}`;
-    return `line:${item.line}`;
+    return `deal:${isUuid(named.opportunityId) ? named.opportunityId.toLowerCase() : `source:${named.opportunityId}`}`;
   }
 
   async handle(item: ImportItem): Promise<void> {
     if (this.storeLost) return;
     this.counts.lines += 1;
-    const opportunity = item.kind === 'event' ? item.record.stream : item.kind === 'row' ? item.row.opportunityId : undefined;
+    // A line that cannot be read is a step of the deal it names too (a cell past its rule, a broken
+    // quote after the id): rejected, it rejects the deal's later lines, which run after it.
+    const named = dealOf(item);
+    const opportunity = named === undefined ? undefined : 'stream' in named ? named.stream : named.opportunityId;
     const deal = opportunity === undefined ? undefined : this.keyOf(item);
     let outcome: Outcome;
     const broken = deal === undefined ? undefined : this.brokenAt.get(deal);
@@ -322,6 +326,13 @@ class Importer {
       now: new Date().toISOString(),
     };
   }
+}
+
+/** The deal a line is about, as the line writes it: an export's stream, or a backfill's opportunity id. */
+function dealOf(item: ImportItem): DealNamed | undefined {
+  if (item.kind === 'event') return { stream: item.record.stream };
+  if (item.kind === 'row') return { opportunityId: item.row.opportunityId };
+  return item.deal;
 }
 
 function reasonOf(error: unknown): string {

@@ -82,7 +82,7 @@ export function parseBackfillRow(line: number, cells: readonly string[], index: 
 
   const opportunityId = value('opportunityId');
   if (!opportunityId) return fail('opportunityId', 'is required');
-  if (opportunityId.length > 200 || !CLIENT_ID.test(opportunityId)) return fail('opportunityId', `must be an id of letters, digits, ".", "_", ":", "@" or "-" (got "${opportunityId}")`);
+  if (backfillRowDeal(cells, index) === undefined) return fail('opportunityId', `must be an id of letters, digits, ".", "_", ":", "@" or "-" (got "${opportunityId}")`);
   const occurredAt = value('occurredAt');
   if (!occurredAt) return fail('occurredAt', 'is required');
   if (parseInstant(occurredAt) === undefined) return fail('occurredAt', `must be an ISO 8601 instant with a zone, such as 2025-03-01T09:30:00Z (got "${occurredAt}")`);
@@ -110,6 +110,16 @@ export function parseBackfillRow(line: number, cells: readonly string[], index: 
   }
   const row = { line, opportunityId, occurredAt, ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)) } as BackfillRow;
   return { ok: true, row };
+}
+
+/**
+ * The opportunity id a row gives, read as parseBackfillRow reads it, or undefined when its cell is
+ * missing or not an id: a row rejected for another cell is still a step of that deal.
+ */
+export function backfillRowDeal(cells: readonly string[], index: ReadonlyMap<BackfillColumn, number>): string | undefined {
+  const at = index.get('opportunityId');
+  const id = at === undefined ? undefined : cells[at]?.trim();
+  return id !== undefined && id !== '' && id.length <= 200 && CLIENT_ID.test(id) ? id : undefined;
 }
 
 /** A cell as a reason quotes it: a 50,000-character title is not printed whole. */

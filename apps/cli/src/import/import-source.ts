@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { CliError } from '../cli.errors';
 import { readCsvRecords, unguardCell, type CsvFault, type CsvRecord } from '@stagecraft/csv';
 import { EVENT_CSV_COLUMNS } from '../commands/export.command';
-import { backfillHeader, parseBackfillRow, type BackfillRow } from './backfill.row';
+import { backfillHeader, backfillRowDeal, parseBackfillRow, type BackfillRow } from './backfill.row';
 import { toEventRecord, type EventRecord } from './event-record';
 
 export type ImportFormat = 'jsonl' | 'csv';
@@ -12,7 +12,13 @@ export type ImportFormat = 'jsonl' | 'csv';
 export type ImportItem =
   | { readonly kind: 'event'; readonly line: number; readonly record: EventRecord }
   | { readonly kind: 'row'; readonly line: number; readonly row: BackfillRow }
-  | { readonly kind: 'unreadable'; readonly line: number; readonly reason: string };
+  | { readonly kind: 'unreadable'; readonly line: number; readonly reason: string; readonly deal?: DealNamed };
+
+/**
+ * The deal a line that cannot be read names, where the cell or field naming it can be read: the
+ * line is a rejected step of that deal, so the deal's later lines are rejected too.
+ */
+export type DealNamed = { readonly stream: string } | { readonly opportunityId: string };
 
 export interface ImportSource {
   /** What the file holds: the exported event log, or backfill rows. */
@@ -76,12 +82,15 @@ async function csvSource(file: string, stream: AsyncIterable<string>, size: numb
     close,
     items: async function* () {
       for await (const record of records) {
+        // A broken quote leaves the cells before it: the deal's id among them, where it came first.
+        const deal = backfillRowDeal(record.cells, checked.index);
+        const named = deal === undefined ? {} : { deal: { opportunityId: deal } };
         if (record.fault) {
-          yield { kind: 'unreadable', line: record.line, reason: csvFaultReason(record.fault, header) };
+          yield { kind: 'unreadable', line: record.line, reason: csvFaultReason(record.fault, header), ...named };
           continue;
         }
         const parsed = parseBackfillRow(record.line, record.cells, checked.index);
-        yield parsed.ok ? { kind: 'row', line: record.line, row: parsed.row } : { kind: 'unreadable', line: record.line, reason: parsed.reason };
+        yield parsed.ok ? { kind: 'row', line: record.line, row: parsed.row } : { kind: 'unreadable', line: record.line, reason: parsed.reason, ...named };
       }
     },
   };
@@ -103,25 +112,31 @@ async function* jsonlItems(stream: NodeJS.ReadableStream): AsyncGenerator<Import
       continue;
     }
     const parsed = toEventRecord(line, value);
-    yield parsed.ok ? { kind: 'event', line, record: parsed.record } : { kind: 'unreadable', line, reason: parsed.reason };
+    yield parsed.ok ? { kind: 'event', line, record: parsed.record } : { kind: 'unreadable', line, reason: parsed.reason, ...streamNamed(value) };
   }
+}
+
+/** The stream a line of an export names, when it can be read from what the line holds. */
+function streamNamed(value: unknown): { deal?: DealNamed } {
+  const stream = value !== null && typeof value === 'object' ? (value as { stream?: unknown }).stream : undefined;
+  return typeof stream === 'string' && stream !== '' ? { deal: { stream } } : {};
 }
 
 async function* eventCsvItems(records: AsyncGenerator<CsvRecord>, header: readonly string[]): AsyncGenerator<ImportItem> {
   const at = (name: string) => header.indexOf(name);
   for await (const { line, cells, fault } of records) {
+    const cell = (name: string) => unguardCell(cells[at(name)] ?? '');
     if (fault) {
-      yield { kind: 'unreadable', line, reason: csvFaultReason(fault, header) };
+      yield { kind: 'unreadable', line, reason: csvFaultReason(fault, header), ...streamNamed({ stream: cell('stream') }) };
       continue;
     }
-    const cell = (name: string) => unguardCell(cells[at(name)] ?? '');
     let data: unknown;
     let metadata: unknown;
     try {
       data = JSON.parse(cell('data'));
       metadata = JSON.parse(cell('metadata'));
     } catch (error) {
-      yield { kind: 'unreadable', line, reason: `data or metadata is not valid JSON: ${(error as Error).message}` };
+      yield { kind: 'unreadable', line, reason: `data or metadata is not valid JSON: ${(error as Error).message}`, ...streamNamed({ stream: cell('stream') }) };
       continue;
     }
     // Decimal digits, as the export writes it: Number() alone reads "0x1" as 1 and " 2.0 " as 2, so a
@@ -130,7 +145,7 @@ async function* eventCsvItems(records: AsyncGenerator<CsvRecord>, header: readon
     const revisionText = cell('revision');
     const revision = revisionText === '' ? undefined : /^\d{1,15}$/.test(revisionText) ? Number(revisionText) : revisionText;
     const parsed = toEventRecord(line, { id: cell('id'), stream: cell('stream'), revision, type: cell('type'), data, metadata });
-    yield parsed.ok ? { kind: 'event', line, record: parsed.record } : { kind: 'unreadable', line, reason: parsed.reason };
+    yield parsed.ok ? { kind: 'event', line, record: parsed.record } : { kind: 'unreadable', line, reason: parsed.reason, ...streamNamed({ stream: cell('stream') }) };
   }
 }
 
