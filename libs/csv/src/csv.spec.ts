@@ -60,4 +60,25 @@ describe('CSV reading and writing', () => {
     expect(record!.cells.map(unguardCell)).toEqual(values);
     expect(csvLine(['=SUM(A1)', -3, null, { a: 1 }])).toBe(`'=SUM(A1),-3,,"{""a"":1}"`);
   });
+
+  it('refuses a record longer than the limit as a fault of its cell, holding no more of it, and reads on at the next record whatever the chunks', async () => {
+    // A file of one endless line (a dump gone wrong) held the whole line in memory until the process died.
+    const text = `a,b\r\n1,${'x'.repeat(30)},"${'y'.repeat(30)}\r\n,z"\r\n2,${'w'.repeat(30)}5" wide\r\nok,"q""q"\r\n`;
+    const read = async (...chunks: string[]) => {
+      const records: unknown[] = [];
+      for await (const record of readCsvRecords(chunks, { maxRecordLength: 20 })) records.push(record);
+      return records;
+    };
+    const whole = await read(text);
+    expect(whole).toEqual([
+      { line: 1, cells: ['a', 'b'] },
+      { line: 2, cells: ['1'], fault: { cell: 1, reason: 'the record is longer than 20 characters' } },
+      // Past the limit, a quote inside a cell is still a stray one, not the start of a cell that swallows the next rows.
+      { line: 4, cells: ['2'], fault: { cell: 1, reason: expect.stringContaining('a quote inside a cell that does not start with one') } },
+      { line: 5, cells: ['ok', 'q"q'] },
+    ]);
+    for (let split = 1; split < text.length; split += 7) {
+      expect(await read(text.slice(0, split), text.slice(split))).toEqual(whole);
+    }
+  });
 });

@@ -28,7 +28,17 @@ export interface CsvFault {
  * open a quoted cell that swallows the line break and the rows after it up to the next quote, and
  * those rows would vanish into one cell without a word.
  */
-export async function* readCsvRecords(chunks: AsyncIterable<string> | Iterable<string>): AsyncGenerator<CsvRecord> {
+export interface CsvReadOptions {
+  /**
+   * Characters a record's cells may hold in all. A longer record is a fault of the cell that passes
+   * the limit, and no more of it is held: read whole, one endless line (a dump gone wrong) held the
+   * file in memory until the process died.
+   */
+  readonly maxRecordLength?: number;
+}
+
+export async function* readCsvRecords(chunks: AsyncIterable<string> | Iterable<string>, options: CsvReadOptions = {}): AsyncGenerator<CsvRecord> {
+  const maxRecordLength = options.maxRecordLength ?? Infinity;
   let cells: string[] = [];
   let cell = '';
   let quoted = false;
@@ -39,6 +49,21 @@ export async function* readCsvRecords(chunks: AsyncIterable<string> | Iterable<s
   let recordLine = 1;
   let pendingCr = false;
   let touched = false;
+  let recordLength = 0;
+  // The record passed maxRecordLength: read on (its quotes still say where it ends), holding nothing more.
+  let overflow: CsvFault | undefined;
+  const add = (text: string) => {
+    if (overflow === undefined) {
+      recordLength += text.length;
+      if (recordLength <= maxRecordLength) {
+        cell += text;
+        return;
+      }
+      overflow = { cell: cells.length, reason: `the record is longer than ${maxRecordLength} characters` };
+    }
+    // Dropped, but a cell with text still tells a stray quote from an opening one.
+    if (cell.trim() === '' && text.trim() !== '') cell = text;
+  };
 
   const endCell = () => {
     cells.push(cell);
@@ -48,12 +73,18 @@ export async function* readCsvRecords(chunks: AsyncIterable<string> | Iterable<s
   };
   const endRecord = (): CsvRecord | undefined => {
     if (fault === undefined) endCell();
+    if (fault === undefined && overflow !== undefined) {
+      fault = overflow;
+      cells = cells.slice(0, overflow.cell);
+    }
     const record = fault !== undefined ? { line: recordLine, cells, fault } : touched ? { line: recordLine, cells } : undefined;
     cells = [];
     cell = '';
     afterQuote = false;
     closed = false;
     fault = undefined;
+    overflow = undefined;
+    recordLength = 0;
     touched = false;
     return record;
   };
@@ -67,7 +98,7 @@ export async function* readCsvRecords(chunks: AsyncIterable<string> | Iterable<s
       if (pendingCr) {
         pendingCr = false;
         if (char === '\n') {
-          if (quoted) cell += char; // the \r\n of a line break inside quotes counts as one line
+          if (quoted) add(char); // the \r\n of a line break inside quotes counts as one line
           continue;
         }
       }
@@ -78,7 +109,7 @@ export async function* readCsvRecords(chunks: AsyncIterable<string> | Iterable<s
         } else {
           if (char === '\n' || char === '\r') line += 1;
           if (char === '\r') pendingCr = true;
-          cell += char;
+          add(char);
         }
         continue;
       }
@@ -94,7 +125,7 @@ export async function* readCsvRecords(chunks: AsyncIterable<string> | Iterable<s
       if (afterQuote) {
         afterQuote = false;
         if (char === '"') {
-          cell += '"'; // "" inside quotes
+          add('"'); // "" inside quotes
           quoted = true;
           continue;
         }
@@ -114,7 +145,7 @@ export async function* readCsvRecords(chunks: AsyncIterable<string> | Iterable<s
         breaks('text after the closing quote of a cell: double a quote inside a quoted cell ("")');
       } else {
         if (!touched) recordLine = line;
-        cell += char;
+        add(char);
         touched = true;
       }
     }

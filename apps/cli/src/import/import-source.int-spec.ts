@@ -68,4 +68,28 @@ describe('an import file', () => {
       await expect(openImportSource(file)).rejects.toThrow(`${file} is UTF-16 text, not UTF-8`);
     }
   });
+
+  it('a line longer than the limit is one unreadable line, not held whole; the lines after it read as they are', async () => {
+    // Read whole, a 600 MB line ended the process with a stack trace (readline's "Invalid string length"), or out of memory.
+    const read = async (name: string, text: string) => {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      const items: ImportItem[] = [];
+      for await (const item of (await openImportSource(file, undefined, { maxLineLength: 300 })).items()) items.push(item);
+      return items.map((item) => (item.kind === 'unreadable' ? [item.line, item.reason] : [item.line, item.kind]));
+    };
+    const event = JSON.stringify({ stream: 'opportunity-6f2574ab-d0e8-5f65-acef-6b0b2ad050fc', revision: 0, id: '9dbfe9fa-f5cd-571f-9eec-b6e9397b721e', type: 'OpportunityOpened', data: {}, metadata: {} });
+    const long = JSON.stringify({ title: 'x'.repeat(400) });
+    expect(await read('long.jsonl', `${event}\r\n${long}\r\n${event}\n${long}`)).toEqual([
+      [1, 'event'],
+      [2, 'is longer than 300 characters, which no exported event is; the line is not read'],
+      [3, 'event'],
+      [4, 'is longer than 300 characters, which no exported event is; the line is not read'],
+    ]);
+    const rows = ['opportunityId,occurredAt,stage,processId,title', `SF-1,2025-01-01T00:00:00Z,new,standard,${'x'.repeat(400)}`, 'SF-2,2025-01-02T00:00:00Z,new,standard,Plain'];
+    expect(await read('long.csv', `${rows.join('\n')}\n`)).toEqual([
+      [2, 'title: the record is longer than 300 characters; the row is not read'],
+      [3, 'row'],
+    ]);
+  });
 });

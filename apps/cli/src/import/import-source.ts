@@ -1,10 +1,10 @@
 import { createReadStream, statSync, type ReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { CliError } from '../cli.errors';
 import { readCsvRecords, unguardCell, type CsvFault, type CsvRecord } from '@stagecraft/csv';
 import { EVENT_CSV_COLUMNS } from '../commands/export.command';
 import { backfillHeader, backfillRowDeal, parseBackfillRow, type BackfillRow } from './backfill.row';
 import { toEventRecord, type EventRecord } from './event-record';
+import { readLines } from './line-reader';
 
 export type ImportFormat = 'jsonl' | 'csv';
 
@@ -30,8 +30,20 @@ export interface ImportSource {
   close(): void;
 }
 
+/**
+ * Characters a line (a CSV record) of an import may hold. An export's longest lines are its process
+ * version records, a definition file of at most 4 MiB with its source text escaped in JSON (and its
+ * quotes doubled in CSV): well within it. A longer line is rejected unread, not held whole.
+ */
+export const MAX_IMPORT_LINE_LENGTH = 64 * 1024 * 1024;
+
+export interface ImportSourceOptions {
+  readonly maxLineLength?: number;
+}
+
 /** Opens an import file; the format comes from `--format` or the extension (.jsonl/.ndjson or .csv). */
-export async function openImportSource(file: string, format?: ImportFormat): Promise<ImportSource> {
+export async function openImportSource(file: string, format?: ImportFormat, options: ImportSourceOptions = {}): Promise<ImportSource> {
+  const maxLineLength = options.maxLineLength ?? MAX_IMPORT_LINE_LENGTH;
   let size: number;
   try {
     const stat = statSync(file);
@@ -52,18 +64,18 @@ export async function openImportSource(file: string, format?: ImportFormat): Pro
   const close = () => void stream?.destroy();
 
   if (chosen === 'jsonl') {
-    return { content: 'event-log', size, bytesRead, items: () => jsonlItems(open()), close };
+    return { content: 'event-log', size, bytesRead, items: () => jsonlItems(open() as AsyncIterable<string>, maxLineLength), close };
   }
   try {
-    return await csvSource(file, open() as AsyncIterable<string>, size, bytesRead, close);
+    return await csvSource(file, open() as AsyncIterable<string>, size, bytesRead, close, maxLineLength);
   } catch (error) {
     close();
     throw error;
   }
 }
 
-async function csvSource(file: string, stream: AsyncIterable<string>, size: number, bytesRead: () => number, close: () => void): Promise<ImportSource> {
-  const records = readCsvRecords(stream);
+async function csvSource(file: string, stream: AsyncIterable<string>, size: number, bytesRead: () => number, close: () => void, maxLineLength: number): Promise<ImportSource> {
+  const records = readCsvRecords(stream, { maxRecordLength: maxLineLength });
   const first = await records.next();
   if (first.done) throw new CliError(`${file} is empty: a CSV import needs a header row.`);
   if (first.value.fault) throw new CliError(`${file}:${first.value.line} header, column ${first.value.fault.cell + 1}: ${first.value.fault.reason}. Nothing was imported.`);
@@ -96,10 +108,15 @@ async function csvSource(file: string, stream: AsyncIterable<string>, size: numb
   };
 }
 
-async function* jsonlItems(stream: NodeJS.ReadableStream): AsyncGenerator<ImportItem> {
+async function* jsonlItems(stream: AsyncIterable<string>, maxLineLength: number): AsyncGenerator<ImportItem> {
   let line = 0;
-  for await (const read of createInterface({ input: stream, crlfDelay: Infinity })) {
+  for await (const next of readLines(stream, maxLineLength)) {
     line += 1;
+    if (!('text' in next)) {
+      yield { kind: 'unreadable', line, reason: `is longer than ${maxLineLength} characters, which no exported event is; the line is not read` };
+      continue;
+    }
+    const read = next.text;
     // A byte order mark, as editors and tools on Windows write at the start of UTF-8 text (a CSV's
     // header loses it to trim(), which counts it as a space): not part of the first line's JSON.
     const text = line === 1 && read.startsWith('\uFEFF') ? read.slice(1) : read;
