@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSettings } from '@stagecraft/config';
@@ -313,4 +313,48 @@ describe('stagecraft import that cannot open its store', () => {
     for (let turn = 0; turn < 200 && holds(file); turn += 1) await ticks(1);
     expect(holds(file)).toBe(false);
   });
+});
+
+// A process whose file is removed is retired: its deals go on under the versions they recorded, as
+// over HTTP (the executor reads them from the process stream when it first meets one). The backfill
+// planned a row on the deal's version without reading it first, and refused every later row of such
+// a deal with PROCESS.NOT_FOUND.
+describe('stagecraft import of a backfill on a retired process', () => {
+  let dir: string;
+  const PROCESSES = join(__dirname, '..', '..', '..', '..', 'config', 'processes');
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'import-retired-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('moves and closes its deals under their recorded version; opens none on it', async () => {
+    const run = async (processes: string, name: string, rows: string[]) => {
+      const file = join(dir, name);
+      writeFileSync(file, `${['opportunityId,occurredAt,stage,outcome,processId,title,teamId', ...rows].join('\n')}\n`);
+      const settings = readSettings({ EVENT_STORE_PATH: join(dir, 'events.db'), PROCESSES_DIR: processes }, dir);
+      const printed: string[] = [];
+      const log = jest.spyOn(console, 'log').mockImplementation((text: string) => void printed.push(text));
+      const error = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+      try {
+        const exit = await importFile(settings, file, { json: true });
+        return { exit, report: JSON.parse(printed.at(-1)!) as { imported: number; rejected: { line: number; reason: string }[] } };
+      } finally {
+        log.mockRestore();
+        error.mockRestore();
+      }
+    };
+    expect((await run(PROCESSES, 'opened.csv', ['IS-1,2025-01-01T09:00:00Z,lead,,inside-sales,Deal,inside'])).report.imported).toBe(1);
+    const standardOnly = join(dir, 'standard-only');
+    mkdirSync(standardOnly);
+    copyFileSync(join(PROCESSES, 'standard.yaml'), join(standardOnly, 'standard.yaml'));
+
+    const later = await run(standardOnly, 'later.csv', ['IS-1,2025-01-02T09:00:00Z,quote,,,,', 'IS-1,2025-01-03T09:00:00Z,,won,,,', 'IS-2,2025-01-02T09:00:00Z,lead,,inside-sales,Deal,inside']);
+    expect(later.report.rejected.map(({ line, reason }) => [line, reason.split(':')[0]])).toEqual([[4, 'PROCESS.NOT_FOUND']]);
+    expect(later.report.imported).toBe(2);
+    const store = openEventStore(readSettings({ EVENT_STORE_PATH: join(dir, 'events.db'), PROCESSES_DIR: standardOnly }, dir));
+    try {
+      const types = (await store.readAll()).filter((event) => event.stream.startsWith('opportunity-')).map((event) => event.type);
+      expect(types).toEqual(['OpportunityOpened', 'ExitCriterionMet', 'StageChanged', 'ExitCriterionMet', 'OpportunityWon']);
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
 });

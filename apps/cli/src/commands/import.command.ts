@@ -293,6 +293,9 @@ class Importer {
       return { result: 'unchanged' };
     }
     if (state.status === 'none' && !row.processId) return { result: 'rejected', reason: 'processId: is required on the first row of an opportunity' };
+    // The deal's version may be one the registry has not read: of a process retired since (its file
+    // removed), or recorded by an API since this run started. Its deals go on, as over HTTP.
+    if (state.status !== 'none') await this.side.processes.ensureVersion(state.processId, state.processVersion);
     const process = state.status === 'none' ? this.side.processes.current(row.processId!) : this.side.processes.version(state.processId, state.processVersion);
     const now = new Date().toISOString();
     const plan = planBackfillRow(row, opportunityId, state, process, now);
