@@ -478,7 +478,7 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
     const first = stagecraft({ ...target, PROCESSES_DIR: v1 }, 'import', file, '--json');
     expect(first.status).toBe(1);
     const [refused] = JSON.parse(first.stdout).rejected;
-    expect(refused.reason).toMatch(/^opened on process "standard" version \w+, but PROCESSES_DIR defines version \w+: run the import again with PROCESSES_DIR holding that version/);
+    expect(refused.reason).toMatch(/^data.processVersion: opened on process "standard" version \w+, but PROCESSES_DIR defines version \w+: run the import again with PROCESSES_DIR holding that version/);
     const second = stagecraft({ ...target, PROCESSES_DIR: v2 }, 'import', file, '--json');
     expect(second.status).toBe(0);
     expect(JSON.parse(second.stdout)).toMatchObject({ imported: 2, unchanged: 2, rejected: [] });
@@ -635,11 +635,11 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
       );
       const first = stagecraft(backfill, 'import', file);
       expect(first.status).toBe(1);
-      expect(first.stdout).toContain('line 8 (SF-2): OPPORTUNITY.SKIP_NOT_ALLOWED');
-      expect(first.stdout).toContain('line 11 (SF-4): PROCESS.NOT_FOUND: There is no process "nope"');
+      expect(first.stdout).toContain('line 8 (SF-2): stage: OPPORTUNITY.SKIP_NOT_ALLOWED');
+      expect(first.stdout).toContain('line 11 (SF-4): processId: PROCESS.NOT_FOUND: There is no process "nope"');
       expect(first.stdout).toContain('line 12 (SF-4): follows line 11, which was rejected, of the same opportunity');
       expect(first.stdout).toContain('line 13 (SF-5): occurredAt: must be an ISO 8601 instant with a zone');
-      expect(first.stdout).toContain('line 15 (SF-6): OPPORTUNITY.INVALID_LOST_REASON');
+      expect(first.stdout).toContain('line 15 (SF-6): lostReason: OPPORTUNITY.INVALID_LOST_REASON');
       expect(first.stdout).toMatch(/rejected: {2}5\n/);
       const events = await readAllEvents(backfill);
 

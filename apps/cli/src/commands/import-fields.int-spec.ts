@@ -194,4 +194,26 @@ describe('stagecraft import: fields the API would refuse', () => {
     ]);
     expect(log.report.imported).toBe(1);
   });
+
+  // Every rejected line names its column or field, those the process's rules refuse too: "SKIP_NOT_ALLOWED" alone
+  // left the reader to guess which cell of a 15-column row to fix.
+  it("a line the process's rules refuse is rejected naming the data field at fault", async () => {
+    const id = '0b3c8a52-6a1f-4c3e-9d55-3f1f6f0a7e20';
+    const event = (revision: number, type: string, data: Record<string, unknown>) => ({ id: `r${revision}`, stream: `opportunity-${id}`, revision, type, data: { opportunityId: id, ...data }, metadata: {} });
+    const lines = [
+      event(0, 'OpportunityOpened', { occurredAt: '2026-01-02T09:00:00Z', processId: 'standard', processVersion: version, stage: 'new', title: 'Deal' }),
+      event(1, 'StageChanged', { occurredAt: '2026-01-03T09:00:00Z', from: 'new', to: 'negotiation', direction: 'forward' }),
+    ];
+    const other = '0b3c8a52-6a1f-4c3e-9d55-3f1f6f0a7e21';
+    lines.push(
+      { ...event(0, 'OpportunityOpened', { occurredAt: '2026-01-02T09:00:00Z', processId: 'standard', processVersion: version, stage: 'new', title: 'Deal' }), id: 'o0', stream: `opportunity-${other}` },
+      { ...event(1, 'OpportunityLost', { occurredAt: '2026-01-03T09:00:00Z', stage: 'new', reason: 'bored' }), id: 'o1', stream: `opportunity-${other}` },
+    );
+    for (const line of lines.slice(2)) (line.data as { opportunityId: string }).opportunityId = other;
+    const { report } = await run('refused.jsonl', `${lines.map((line) => JSON.stringify(line)).join('\n')}\n`);
+    expect(report.rejected.map(({ line, reason }) => [line, reason.split(': ').slice(0, 2).join(': ')])).toEqual([
+      [2, 'data.to: OPPORTUNITY.SKIP_NOT_ALLOWED'],
+      [4, 'data.reason: OPPORTUNITY.INVALID_LOST_REASON'],
+    ]);
+  });
 });

@@ -266,7 +266,7 @@ describe('stagecraft import of lines that write one deal id in different capital
     const rows = ['opportunityId,occurredAt,stage,processId,title', `${UPPER},2025-01-06T00:00:00Z,new,standard,Deal`, `${LOWER},2025-01-07T00:00:00Z,negotiation,,`, `${UPPER},2025-01-08T00:00:00Z,qualification,,`];
     const { report, types } = await run('broken.csv', `${rows.join('\n')}\n`);
     expect(report.rejected.map(({ line, reason }) => [line, reason.slice(0, 32)])).toEqual([
-      [3, 'OPPORTUNITY.SKIP_NOT_ALLOWED: Th'],
+      [3, 'stage: OPPORTUNITY.SKIP_NOT_ALLO'],
       [4, 'follows line 3, which was reject'],
     ]);
     expect(types).toEqual(['OpportunityOpened']);
@@ -347,7 +347,7 @@ describe('stagecraft import of a backfill on a retired process', () => {
     copyFileSync(join(PROCESSES, 'standard.yaml'), join(standardOnly, 'standard.yaml'));
 
     const later = await run(standardOnly, 'later.csv', ['IS-1,2025-01-02T09:00:00Z,quote,,,,', 'IS-1,2025-01-03T09:00:00Z,,won,,,', 'IS-2,2025-01-02T09:00:00Z,lead,,inside-sales,Deal,inside']);
-    expect(later.report.rejected.map(({ line, reason }) => [line, reason.split(':')[0]])).toEqual([[4, 'PROCESS.NOT_FOUND']]);
+    expect(later.report.rejected.map(({ line, reason }) => [line, reason.split(': ').slice(0, 2).join(': ')])).toEqual([[4, 'processId: PROCESS.NOT_FOUND']]);
     expect(later.report.imported).toBe(2);
     const store = openEventStore(readSettings({ EVENT_STORE_PATH: join(dir, 'events.db'), PROCESSES_DIR: standardOnly }, dir));
     try {

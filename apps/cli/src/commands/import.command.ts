@@ -2,16 +2,17 @@ import { randomUUID, createHash } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { canonicalJson } from '@stagecraft/sales-process';
 import type { Settings } from '@stagecraft/config';
-import { CommandSideError, OpportunityRejectedError, RecordedEventsDifferError, type CommandEnvelope } from '@stagecraft/commands';
+import { CommandSideError, OpportunityRejectedError, ProcessNotFoundError, RecordedEventsDifferError, type CommandEnvelope } from '@stagecraft/commands';
 import { EventStoreFullError, EventStoreUnavailableError } from '@stagecraft/event-store';
 import { commandFieldFault, firstEventDifference, fromOpportunityStreamId, storedInstant, unchangingCommand, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
 import { openCommandSide, type CliCommandSide } from '../cli-context';
 import { EXIT } from '../cli.errors';
 import { isUuid, opportunityIdFor } from '../io/opportunity-id';
 import { progressBar } from '../io/progress';
-import { planBackfillRow, type PlannedCommand } from '../import/backfill.plan';
+import { planBackfillRow, refusalReason, type PlannedCommand } from '../import/backfill.plan';
+import { refusedField } from '../import/refused-field';
 import type { BackfillRow } from '../import/backfill.row';
-import { commandForEvent, differenceReason, type EventCommand, type EventRecord } from '../import/event-record';
+import { commandForEvent, differenceReason, REPLAYED_AS, type EventCommand, type EventRecord } from '../import/event-record';
 import { openImportSource, type DealNamed, type ImportFormat, type ImportItem } from '../import/import-source';
 
 export interface ImportOptions {
@@ -227,11 +228,12 @@ class Importer {
       return { result: 'rejected', reason: `revision ${record.revision} would follow revision ${head} here: the events between are not in the file` };
     }
     if (command.kind === 'command' && command.processVersion !== undefined && command.body.type === 'OpenOpportunity') {
-      const current = this.side.processes.current(command.body.processId);
+      const { processId } = command.body;
+      const current = this.refusedAs(() => this.side.processes.current(processId), (code, message) => `data.processId: ${code}: ${message}`);
       if (current.version !== command.processVersion) {
         return {
           result: 'rejected',
-          reason: `opened on process "${command.body.processId}" version ${command.processVersion}, but PROCESSES_DIR defines version ${current.version}: run the import again with PROCESSES_DIR holding that version (lines already imported are skipped)`,
+          reason: `data.processVersion: opened on process "${processId}" version ${command.processVersion}, but PROCESSES_DIR defines version ${current.version}: run the import again with PROCESSES_DIR holding that version (lines already imported are skipped)`,
         };
       }
     }
@@ -243,7 +245,10 @@ class Importer {
     } else body = command.body;
     // The events its command records must be the line's (mustRecord): decided, compared, and only
     // then appended, so an edited or corrupted line is refused whole rather than imported as other facts.
-    const outcome = await this.side.executor.execute(body, { ...this.envelope(commandId, command.onBehalfOf), mustRecord: [{ type: record.type, data: record.data }] });
+    const outcome = await this.refusedAs(
+      () => this.side.executor.execute(body, { ...this.envelope(commandId, command.onBehalfOf), mustRecord: [{ type: record.type, data: record.data }] }),
+      (code, message) => `${dataFieldOf(record.type, refusedField(code, body.type))}${code}: ${message}`,
+    );
     if (outcome.replayed) return { result: 'unchanged' };
     return { result: 'imported', events: outcome.appended };
   }
@@ -296,7 +301,7 @@ class Importer {
     // The deal's version may be one the registry has not read: of a process retired since (its file
     // removed), or recorded by an API since this run started. Its deals go on, as over HTTP.
     if (state.status !== 'none') await this.side.processes.ensureVersion(state.processId, state.processVersion);
-    const process = state.status === 'none' ? this.side.processes.current(row.processId!) : this.side.processes.version(state.processId, state.processVersion);
+    const process = state.status === 'none' ? this.refusedAs(() => this.side.processes.current(row.processId!), (code, message) => `processId: ${code}: ${message}`) : this.side.processes.version(state.processId, state.processVersion);
     const now = new Date().toISOString();
     const plan = planBackfillRow(row, opportunityId, state, process, now);
     if (!plan.ok) return { result: 'rejected', reason: plan.reason };
@@ -307,9 +312,27 @@ class Importer {
     let appended = 0;
     for (const [index, step] of plan.steps.entries()) {
       const name = index === plan.steps.length - 1 ? 'final' : step.name;
-      appended += (await this.side.executor.execute(step.body, this.envelope(`backfill:${rowKey}:${name}`))).appended;
+      appended += (await this.refusedAs(() => this.side.executor.execute(step.body, this.envelope(`backfill:${rowKey}:${name}`)), (code, message) => refusalReason(step.body.type, code, message))).appended;
     }
     return appended === 0 ? { result: 'unchanged' } : { result: 'imported', events: appended };
+  }
+
+  /**
+   * Runs `work`; a refusal by the process's rules (or of an unknown process) it meets becomes a
+   * LineRefusal whose reason names the column or field at fault, as `reason` words it.
+   */
+  private refusedAs<T>(work: () => T, reason: (code: string, message: string) => string): T {
+    const refused = (error: unknown): never => {
+      if (error instanceof OpportunityRejectedError) throw new LineRefusal(reason(error.rejection.code, error.rejection.message));
+      if (error instanceof ProcessNotFoundError) throw new LineRefusal(reason(error.code, error.message));
+      throw error;
+    };
+    try {
+      const result = work();
+      return (result instanceof Promise ? result.catch(refused) : result) as T;
+    } catch (error) {
+      return refused(error);
+    }
   }
 
   private opportunityIdOf(sourceId: string): string {
@@ -338,7 +361,23 @@ function dealOf(item: ImportItem): DealNamed | undefined {
   return item.deal;
 }
 
+/** A line refused with its reason already worded (naming the column or field at fault). */
+class LineRefusal extends Error {}
+
+/**
+ * The data field of an exported event that gives a command's field, as a reason leads with it; the
+ * line's `type` where the event itself is refused there (a win from a stage not in winFrom).
+ */
+function dataFieldOf(type: string, field: string | undefined): string {
+  if (field === undefined) return 'type: ';
+  if (field === 'occurredAt') return 'data.occurredAt: ';
+  const fields = (REPLAYED_AS as Record<string, { fields: Record<string, string> } | undefined>)[type]?.fields ?? {};
+  const dataField = Object.entries(fields).find(([, commandField]) => commandField === field)?.[0];
+  return dataField === undefined ? 'type: ' : `data.${dataField}: `;
+}
+
 function reasonOf(error: unknown): string {
+  if (error instanceof LineRefusal) return error.message;
   if (error instanceof RecordedEventsDifferError) return differenceReason(error.difference);
   if (error instanceof OpportunityRejectedError) return `${error.rejection.code}: ${error.rejection.message}`;
   if (error instanceof CommandSideError) return `${error.code}: ${error.message}`;

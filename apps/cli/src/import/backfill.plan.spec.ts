@@ -48,12 +48,12 @@ describe('planning a backfill row as commands the API accepts', () => {
     expect(steps[0]!.body).toMatchObject({ type: 'MeetExitCriterion', note: BACKFILLED_CRITERION_NOTE });
   });
 
-  it('refuses a whole row the process forbids, before anything is recorded', () => {
-    expect(types(planBackfillRow(row({ stage: 'proposition' }), ID, openInNew, standard, NOW))).toMatch(/^OPPORTUNITY\.SKIP_NOT_ALLOWED/);
-    expect(types(planBackfillRow(row({ outcome: 'won' }), ID, openInNew, standard, NOW))).toMatch(/^OPPORTUNITY\.NOT_WINNABLE_FROM_STAGE/);
-    expect(types(planBackfillRow(row({ outcome: 'lost', lostReason: 'bored' }), ID, openInNew, standard, NOW))).toMatch(/^OPPORTUNITY\.INVALID_LOST_REASON/);
-    expect(types(planBackfillRow(row({ stage: 'qualification', occurredAt: '2020-01-01T00:00:00.000Z' }), ID, openInNew, standard, NOW))).toMatch(/^OPPORTUNITY\.OCCURRED_AT_BEFORE_LAST_EVENT/);
-    expect(types(planBackfillRow(row({ stage: 'moon' }), ID, openInNew, standard, NOW))).toMatch(/^OPPORTUNITY\.UNKNOWN_STAGE/);
+  it('refuses a whole row the process forbids, before anything is recorded, naming the column at fault', () => {
+    expect(types(planBackfillRow(row({ stage: 'proposition' }), ID, openInNew, standard, NOW))).toMatch(/^stage: OPPORTUNITY\.SKIP_NOT_ALLOWED/);
+    expect(types(planBackfillRow(row({ outcome: 'won' }), ID, openInNew, standard, NOW))).toMatch(/^outcome: OPPORTUNITY\.NOT_WINNABLE_FROM_STAGE/);
+    expect(types(planBackfillRow(row({ outcome: 'lost', lostReason: 'bored' }), ID, openInNew, standard, NOW))).toMatch(/^lostReason: OPPORTUNITY\.INVALID_LOST_REASON/);
+    expect(types(planBackfillRow(row({ stage: 'qualification', occurredAt: '2020-01-01T00:00:00.000Z' }), ID, openInNew, standard, NOW))).toMatch(/^occurredAt: OPPORTUNITY\.OCCURRED_AT_BEFORE_LAST_EVENT/);
+    expect(types(planBackfillRow(row({ stage: 'moon' }), ID, openInNew, standard, NOW))).toMatch(/^stage: OPPORTUNITY\.UNKNOWN_STAGE/);
   });
 
   it('skips stages where the process allows it, and wins with the criteria of the stage won from', () => {
@@ -69,7 +69,7 @@ describe('planning a backfill row as commands the API accepts', () => {
     expect(won.ok && won.steps.at(-1)!.body).toMatchObject({ type: 'WinOpportunity', nextSteps: 'Kick-off' });
     // A process without wonReasons takes no won reason: the row is refused, naming the rule.
     const withReason = planBackfillRow(row({ stage: 'closing', outcome: 'won', wonReason: 'price' }), ID, opened, insideSales, NOW);
-    expect(withReason).toMatchObject({ ok: false, reason: expect.stringContaining('OPPORTUNITY.INVALID_WON_REASON') });
+    expect(withReason).toMatchObject({ ok: false, reason: expect.stringContaining('wonReason: OPPORTUNITY.INVALID_WON_REASON') });
     const lost = planBackfillRow(row({ outcome: 'lost', lostReason: 'price', nextSteps: 'Call in Q3' }), ID, openInNew, standard, NOW);
     expect(lost.ok && lost.steps.at(-1)!.body).toMatchObject({ type: 'LoseOpportunity', reason: 'price', nextSteps: 'Call in Q3' });
   });

@@ -1,6 +1,7 @@
 import { commandFieldFault, decide, evolve, type OpportunityCommand, type OpportunityState } from '@stagecraft/opportunity';
 import type { CompiledProcess } from '@stagecraft/sales-process';
 import type { BackfillRow } from './backfill.row';
+import { refusedField } from './refused-field';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 export type PlannedCommand = DistributiveOmit<OpportunityCommand, 'now'>;
@@ -41,7 +42,7 @@ export function planBackfillRow(row: BackfillRow, opportunityId: string, initial
     const fault = commandFieldFault(body);
     if (fault !== undefined) return `${columnOf(body.type, fault.field)}: ${fault.reason}`;
     const decision = decide({ ...body, now } as OpportunityCommand, state, process);
-    if (!decision.ok) return `${decision.error.code}: ${decision.error.message}`;
+    if (!decision.ok) return refusalReason(body.type, decision.error.code, decision.error.message);
     if (decision.events.length === 0) return undefined; // nothing to record
     for (const event of decision.events) state = evolve(state, event);
     steps.push({ name, body });
@@ -99,7 +100,7 @@ export function planBackfillRow(row: BackfillRow, opportunityId: string, initial
   if (row.stage !== undefined && current && row.stage !== current.stage) {
     // Only where the process's rules allow the move itself: a forbidden skip is refused, not papered over.
     const forbidden = process.ruleTable.structuralViolation({ kind: 'move', from: current.stage, to: row.stage });
-    if (forbidden) return fail(`${forbidden.code}: ${forbidden.message}`);
+    if (forbidden) return fail(refusalReason('MoveOpportunityToStage', forbidden.code, forbidden.message));
     if (process.stageIndex(row.stage) > process.stageIndex(current.stage)) {
       const problem = meetUnmetCriteria();
       if (problem) return fail(problem);
@@ -111,7 +112,7 @@ export function planBackfillRow(row: BackfillRow, opportunityId: string, initial
   if (row.outcome === 'won') {
     const here = open();
     const forbidden = here && process.ruleTable.structuralViolation({ kind: 'win', from: here.stage });
-    if (forbidden) return fail(`${forbidden.code}: ${forbidden.message}`);
+    if (forbidden) return fail(refusalReason('WinOpportunity', forbidden.code, forbidden.message));
     const problem = meetUnmetCriteria() ?? take('won', { type: 'WinOpportunity', ...at, ...definedOnly({ reason: row.wonReason, note: row.note, nextSteps: row.nextSteps }) });
     if (problem) return fail(problem);
   } else if (row.outcome === 'lost') {
@@ -145,6 +146,15 @@ function detailsConflict(row: BackfillRow, state: Extract<OpportunityState, { st
     return `${column}: the deal is ${state.status} already (in "${state.stage}", ${was}), and a closed deal's details do not change; a row giving ${JSON.stringify(given)} needs a row before it that reopens it (one giving a stage)`;
   }
   return undefined;
+}
+
+/**
+ * Why the rules refuse a row's command, led by the column at fault (refusedField): the outcome
+ * column where the close itself is refused (a win from a stage not in winFrom).
+ */
+export function refusalReason(type: PlannedCommand['type'], code: string, message: string): string {
+  const field = refusedField(code, type) ?? (type === 'WinOpportunity' || type === 'LoseOpportunity' ? 'outcome' : undefined);
+  return `${field === undefined ? '' : `${columnOf(type, field)}: `}${code}: ${message}`;
 }
 
 /** The backfill column that gives a command's field: a reason is a won or a lost one. */
