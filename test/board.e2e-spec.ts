@@ -2039,6 +2039,54 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('a request nobody answers (a connection left hanging) is given up after a while: the move is said as unanswered and goes again under its key; the live refresh goes on', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Hung move', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      tab.setDefaultTimeout(10_000);
+      await tab.addInitScript(() => {
+        const settings = window as { stagecraftLiveRefreshMs?: number; stagecraftRequestTimeoutMs?: number };
+        settings.stagecraftLiveRefreshMs = 250;
+        settings.stagecraftRequestTimeoutMs = 1_500;
+      });
+      try {
+        await tab.goto(`${api.baseUrl}/board?process=standard&team=direct`);
+        await tab.fill('#credentials', api.keys.rep!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForSelector(`[data-opportunity-id="${id}"]`);
+        // A look of the live refresh is never answered; the looks after it are.
+        let hung = false;
+        let arrived!: () => void;
+        const held = new Promise<void>((resolve) => (arrived = resolve));
+        await tab.route('**/pipeline?**', (route) => {
+          if (hung) return route.continue();
+          hung = true;
+          arrived();
+          return undefined; // neither answered nor failed: the connection just hangs
+        });
+        await held;
+        const opened = await caller.command('/opportunities', { title: 'Opened while a look hung', processId: 'standard', teamId: 'direct' });
+        await tab.waitForSelector(`[data-column="new"] [data-opportunity-id="${opened.id}"]`);
+
+        // The first move is never answered either; the rep is told, and sends it again.
+        const keys: string[] = [];
+        await tab.route(`**/opportunities/${id}/move`, (route) => {
+          keys.push(route.request().headers()['idempotency-key']!);
+          return keys.length === 1 ? undefined : route.continue();
+        });
+        await moveFromKeyboard(tab, id, 'qualification');
+        await tab.waitForFunction(() => document.getElementById('status')?.dataset.tone === 'error' && document.getElementById('status')?.textContent !== '');
+        expect(await tab.textContent('#status')).toBe('The server did not answer in time; check the connection and send it again.');
+        await moveFromKeyboard(tab, id, 'qualification');
+        await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${id}"]`);
+        await tab.waitForFunction(() => document.getElementById('status')?.textContent === '“Hung move” moved to Qualification.');
+        expect(keys).toHaveLength(2);
+        expect(keys[1]).toBe(keys[0]);
+        expect((await caller.get<HistoryAnswer>(`/opportunities/${id}/history`)).events.map((event) => event.type)).toEqual(['OpportunityOpened', 'StageChanged']);
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('a loss whose answer was lost on the way back, sent again, goes under the same key: said as lost, recorded once', async () => {
       const { id } = await caller.command('/opportunities', { title: 'Lost on the wire', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
       const tab = await repTab();

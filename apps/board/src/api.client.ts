@@ -27,6 +27,14 @@ export class ApiClient {
   constructor(
     private readonly credentials: () => string | null,
     private readonly refused: () => void = () => undefined,
+    /**
+     * How long an answer is waited for. A connection left hanging (a proxy that holds it, a
+     * network changed under a sleeping laptop) is never settled by the browser: without a limit,
+     * the live refresh waited on it for the rest of the day, and a card whose move hung stayed
+     * "still being sent" until a reload. Given up, it is an unknown outcome like any lost answer:
+     * sent again, it goes under the same key (resending).
+     */
+    private readonly timeoutMs: number = REQUEST_TIMEOUT_MS,
   ) {}
 
   get<T>(path: string, query: Query = {}): Promise<T> {
@@ -49,7 +57,10 @@ export class ApiClient {
 
   private async send<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
     const token = this.credentials();
+    const abandon = new AbortController();
+    const timer = setTimeout(() => abandon.abort(), this.timeoutMs);
     let response: Response;
+    let text: string;
     try {
       response = await fetch(path, {
         method,
@@ -60,11 +71,16 @@ export class ApiClient {
           ...headers,
         },
         body: body === undefined ? undefined : JSON.stringify(body),
+        signal: abandon.signal,
       });
+      // The body too: an answer whose body stops coming is no answer.
+      text = await response.text();
     } catch {
+      if (abandon.signal.aborted) throw new ApiError({ status: 0, code: 'NETWORK.TIMEOUT', detail: 'The server did not answer in time; check the connection and send it again.' });
       throw new ApiError({ status: 0, code: 'NETWORK.UNREACHABLE', detail: 'The server could not be reached; check the connection and retry.' });
+    } finally {
+      clearTimeout(timer);
     }
-    const text = await response.text();
     const parsed: unknown = text ? safeJson(text) : undefined;
     if (!response.ok) {
       // A 401 for a key no longer the tab's (signed in again meanwhile) is an old request's: nothing to offer.
@@ -74,6 +90,9 @@ export class ApiClient {
     return parsed as T;
   }
 }
+
+/** Long past any answer the API gives (a read waits at most 2 s for ?minPosition=), short enough that a rep is not left waiting on nothing. */
+export const REQUEST_TIMEOUT_MS = 30_000;
 
 export function newIdempotencyKey(): string {
   return crypto.randomUUID();

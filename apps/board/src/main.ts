@@ -24,6 +24,8 @@ const CREDENTIALS = 'stagecraft.board.credentials';
 const api = new ApiClient(
   () => sessionStorage.getItem(CREDENTIALS),
   () => keyRefused(),
+  // A page may set `stagecraftRequestTimeoutMs` before this script runs (the browser tests do).
+  (window as { stagecraftRequestTimeoutMs?: number }).stagecraftRequestTimeoutMs,
 );
 
 // The chosen process, team, search, filters, sort and (on a phone) stage live in the address, so a view can be shared.
