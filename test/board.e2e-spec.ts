@@ -1446,8 +1446,39 @@ describe('the board in a real browser (end to end)', () => {
       expect(await visible()).toEqual(['qualification']);
       expect(await cutOff()).toEqual({ cut: [], scrollsSideways: false });
       await page.setViewportSize({ width: 1400, height: 900 });
+      // The layout follows the board's new width at the next frame (a ResizeObserver: main.ts fitLayout).
+      await page.waitForFunction(() => document.getElementById('board-view')?.dataset.layout === 'columns');
       expect(await page.isVisible('#stage-switcher')).toBe(false);
       expect(await visible()).toEqual([...STAGES, 'won', 'lost']);
+    });
+
+    it('at 200 % zoom (a 1366 × 768 laptop seen as 683 × 384) the board shows one column at a time as on a phone: no title cut to a letter, no stage name spilling into the next column', async () => {
+      await page.setViewportSize({ width: 683, height: 384 });
+      await page.waitForTimeout(100);
+      const visible = () => page.$$eval('[data-column]', (columns) => columns.filter((element) => getComputedStyle(element).display !== 'none').map((element) => (element as HTMLElement).dataset.column));
+      expect(await page.isVisible('#stage-switcher')).toBe(true);
+      await page.selectOption('#stage-switcher', 'qualification');
+      expect(await visible()).toEqual(['qualification']);
+      expect(await cutOff()).toEqual({ cut: [], scrollsSideways: false });
+      // What is drawn fits where it is drawn: the column's name in its header; a card's title whole, or
+      // cut short with an ellipsis (its whole text is in its tooltip and panel) after 6em of it at least.
+      const spilled = () =>
+        page.$$eval('[data-column]', (columns) =>
+          columns
+            .filter((element) => getComputedStyle(element).display !== 'none')
+            .flatMap((element) => [
+              ...Array.from(element.querySelectorAll<HTMLElement>('.column-header h2')).filter((heading) => heading.scrollWidth > heading.clientWidth + 1),
+              ...Array.from(element.querySelectorAll<HTMLElement>('.card-title')).filter((title) => title.scrollWidth > title.clientWidth + 1 && title.clientWidth < 6 * parseFloat(getComputedStyle(title).fontSize)),
+            ])
+            .map((element) => element.textContent),
+        );
+      expect(await spilled()).toEqual([]);
+      // Zoomed back to 100 %: every column again, side by side.
+      await page.setViewportSize({ width: 1366, height: 768 });
+      await page.waitForFunction(() => getComputedStyle(document.getElementById('stage-switcher')!).display === 'none' || document.getElementById('stage-switcher')!.getClientRects().length === 0);
+      expect(await visible()).toEqual([...STAGES, 'won', 'lost']);
+      expect(await spilled()).toEqual([]);
+      await page.setViewportSize({ width: 1400, height: 900 });
     });
   });
   describe('races and a flaky network', () => {

@@ -3,6 +3,7 @@ import type { CallerAnswer, FunnelResult, OpportunityView, PipelineResult, Proce
 import { boardColumns, CARDS_PER_COLUMN, moveCommand, SEARCHED_CARDS_PER_COLUMN, SEARCHED_CLOSED_PER_COLUMN, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
 import { filterColumns, filtering, filtersFrom, ownersOf, writeFilters } from './board-filters.model';
 import { wireFilters } from './board-filters';
+import { columnsFitSideBySide } from './board-layout.model';
 import { renderBoard } from './board.view';
 import { amountsWonAndLost, funnelSteps, lostReasons, reliabilityPoints, stageDurationRows, winLossByTeam, wonReasons } from './charts.model';
 import { renderCharts } from './charts.view';
@@ -101,6 +102,7 @@ async function start(): Promise<void> {
     showView();
     void refresh();
   });
+  new ResizeObserver(() => fitLayout()).observe(byId('columns'));
   setInterval(liveRefresh, LIVE_REFRESH_MS);
   // Back to this tab: what changed while it was hidden is drawn at once.
   document.addEventListener('visibilitychange', liveRefresh);
@@ -418,6 +420,7 @@ function drawBoard(): void {
   // On a phone one column shows at a time: a focused card now in another column (moved from the
   // keyboard) takes the view along, or its focus would fall to the page, on a column not shown.
   const shownStage = () => (state.columns.some((column) => column.key === state.stage) ? state.stage : (state.columns[0]?.key ?? ''));
+  fitLayout(shown.length);
   const focusedIn = focusedCard === undefined ? undefined : shown.find((column) => column.cards.some((card) => card.id === focusedCard))?.key;
   if (focusedIn !== undefined && focusedIn !== shownStage() && oneColumnAtATime()) {
     state.stage = focusedIn;
@@ -469,9 +472,21 @@ async function showMore(key: string): Promise<void> {
   byId('columns').querySelectorAll<HTMLElement>(`[data-column="${CSS.escape(key)}"] .card-title`)[before]?.focus();
 }
 
-/** The phone layout (board.css): one column shown at a time, picked with the stage switcher, which is shown only then. */
+/** The one-column layout (board.css): one column shown at a time, picked with the stage switcher, which is shown only then. */
 function oneColumnAtATime(): boolean {
-  return byId('stage-switcher').getClientRects().length > 0;
+  return byId('board-view').dataset.layout === 'one-column';
+}
+
+/**
+ * Side by side while every column has room for 9.5rem, else one at a time (board-layout.model.ts):
+ * decided at each drawing and whenever the board's width changes (a zoom, a window resized, a
+ * phone turned). The columns' container keeps its width in both layouts, so deciding never loops.
+ */
+function fitLayout(columns = byId('columns').childElementCount): void {
+  const container = byId('columns');
+  if (container.clientWidth === 0) return; // not shown (the charts, the sign-in page): decided when it is
+  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+  byId('board-view').dataset.layout = columnsFitSideBySide(container.clientWidth / rem, columns) ? 'columns' : 'one-column';
 }
 
 async function openPanel(card: BoardCard): Promise<void> {
