@@ -2242,6 +2242,50 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('in a crowded column (past the 1,000 a search looks at too), the deal the rep just created or moved is drawn, and a keyboard move keeps the focus on it', async () => {
+      // The deal to move, the longest in New (so listed there), and a deal longer in Qualification than it will be.
+      const daysAgo = (days: number) => new Date(Date.now() - days * DAY_MS).toISOString();
+      const { id } = await caller.command('/opportunities', { title: 'Moved into a crowd', processId: 'standard', teamId: 'direct', ownerId: 'bob', occurredAt: daysAgo(400) });
+      const older = await caller.command('/opportunities', { title: 'Long in Qualification', processId: 'standard', teamId: 'direct', occurredAt: daysAgo(500) });
+      await caller.command(`/opportunities/${older.id}/move`, { stage: 'qualification', occurredAt: daysAgo(450) });
+      const tab = await repTab();
+      try {
+        // Every column as a crowded one: one card listed, the rest counted (the board's 100, a search's 1,000 alike).
+        await tab.route(/\/pipeline\?/, (route) => {
+          const url = new URL(route.request().url());
+          url.searchParams.set('cardsPerColumn', '1');
+          return route.continue({ url: url.toString() });
+        });
+        await tab.reload();
+        await tab.waitForSelector(`[data-column="new"] [data-opportunity-id="${id}"]`);
+
+        // Moved from the keyboard: the card is drawn in its new column, and keeps the focus.
+        await moveFromKeyboard(tab, id, 'qualification');
+        await tab.waitForFunction(() => (document.getElementById('status')?.textContent ?? '') !== '');
+        expect(await tab.textContent('#status')).toBe('“Moved into a crowd” moved to Qualification.');
+        await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${id}"]`);
+        expect(await tab.evaluate(() => [document.activeElement?.className, document.activeElement?.closest<HTMLElement>('[data-opportunity-id]')?.dataset.opportunityId])).toEqual(['move-button', id]);
+        const { position } = await caller.get<OpportunityView>(`/opportunities/${id}`);
+        const counted = (await caller.get<PipelineResult>(`/pipeline?processId=standard&teamId=direct&cardsPerColumn=1&include=opportunities&minPosition=${position}`)).processes[0]!.stages.find((stage) => stage.stageId === 'qualification')!;
+        expect(counted.opportunities!.map((deal) => deal.id)).not.toContain(id); // the API leaves it out
+        // The header still counts the whole column; the line below says how many are left out besides it.
+        expect(await tab.textContent('[data-column="qualification"] [data-figure="count"]')).toBe(String(counted.count));
+        expect(await tab.textContent('[data-column="qualification"] [data-figure="more"]')).toBe(`${counted.opportunitiesOmitted! - 1} more not shown`);
+
+        // Created from "New deal": drawn in New, to be opened and edited at once.
+        await newDealForm(tab, 'Created into a crowd');
+        await tab.keyboard.press('Enter');
+        await tab.waitForFunction(() => document.getElementById('status')?.textContent === 'Deal created.');
+        const created = tab.locator('[data-column="new"] [data-opportunity-id]', { hasText: 'Created into a crowd' });
+        await created.waitFor();
+        await created.locator('.card-title').click();
+        await tab.waitForSelector('#side-panel[open] .edit-deal');
+        expect(await tab.textContent('#side-panel-title')).toBe('Created into a crowd');
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('keyboard: a criterion ticked in a card\'s panel, then Escape, gives the focus back to the card, though the board was drawn anew behind the panel', async () => {
       const { id } = await caller.command('/opportunities', { title: 'Focus after tick', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
       await caller.command(`/opportunities/${id}/move`, { stage: 'qualification' });

@@ -23,7 +23,7 @@ const card = (id: string, title: string, owner: string, amountValue: number | nu
   processVersion: null,
 });
 const cards = [card('a1', 'Umbrella CRM', 'ana', 500), card('b2', 'ACME renewal', 'bob', 2000), card('c3', 'Hooli analytics', 'ana', null)];
-const column: BoardColumn = { key: 'new', target: { kind: 'stage', stageId: 'new', name: 'New' }, name: 'New', probability: 10, count: 3, amount: '', weightedAmount: null, converted: null, rotting: 0, cards, caption: null, more: null, capped: false };
+const column: BoardColumn = { key: 'new', target: { kind: 'stage', stageId: 'new', name: 'New' }, name: 'New', probability: 10, count: 3, amount: '', weightedAmount: null, converted: null, rotting: 0, cards, caption: null, more: null, omitted: 0, capped: false };
 
 describe('board filters', () => {
   it('read from and write to the address, leaving the defaults out', () => {
@@ -57,7 +57,7 @@ describe('board filters', () => {
 
   it('say, on a column longer than what was loaded, that a search, filter or sort covers the cards listed', () => {
     const plain = filtersFrom(new URLSearchParams(''));
-    const capped = { ...column, count: 1_203, more: '1,200 more not shown', capped: true };
+    const capped = { ...column, count: 1_203, more: '1,200 more not shown', omitted: 1_200, capped: true };
     expect(filtering(plain)).toBe(false);
     expect(filterColumns([capped], plain)[0]!.more).toBe('1,200 more not shown');
     for (const query of ['q=acme', 'owner=ana', 'sort=title']) {

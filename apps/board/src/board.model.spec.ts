@@ -1,5 +1,5 @@
-import type { PipelineResult, ProcessDetail } from '@stagecraft/contracts';
-import { boardColumns, cardAsRead, moveCommand, overdue, type BoardCard } from './board.model';
+import type { OpportunityView, PipelineResult, ProcessDetail } from '@stagecraft/contracts';
+import { boardColumns, cardAsRead, moveCommand, overdue, withDealsShown, type BoardCard } from './board.model';
 import { formatDate } from './format';
 import { allowedTargets, moveChoices } from './moves.model';
 
@@ -192,5 +192,51 @@ describe('the board model', () => {
     expect([lost.stageId, lost.status, lost.closedInStage]).toEqual(['lost', 'lost', 'qualification']);
     // Lost meanwhile: a stage is a reopening, never a move of an open deal.
     expect(moveCommand(lost, { kind: 'stage', stageId: 'new', name: 'New' }).path).toBe('/opportunities/o1/reopen');
+  });
+
+  describe('a deal the rep just created or moved, which its crowded column leaves out (withDealsShown)', () => {
+    const crowded = (omitted: number): PipelineResult => ({
+      processes: [
+        {
+          processId: 'standard',
+          stages: [
+            {
+              stageId: 'new', name: 'New', probability: 10, count: 1 + omitted, amount: 0, amountsByCurrency: {}, weightedAmount: 0, weightedAmountsByCurrency: {}, rotAfterDays: null,
+              opportunities: [{ id: 'longest', title: 'Longest', ownerId: 'ana', teamId: 'direct', amount: null, currency: null, stageEnteredAt: '2026-01-01T00:00:00Z', expectedCloseDate: null }],
+              opportunitiesOmitted: omitted,
+            },
+            { stageId: 'qualification', name: 'Qualification', probability: 20, count: 0, amount: 0, amountsByCurrency: {}, weightedAmount: 0, weightedAmountsByCurrency: {}, rotAfterDays: null, opportunities: [] },
+          ],
+        },
+      ],
+    });
+    const deal = (id: string, changes: Partial<OpportunityView> = {}): OpportunityView => ({
+      id, processId: 'standard', processVersion: 'v1', title: `Deal ${id}`, teamId: 'direct', ownerId: 'bob', amount: 1200, currency: 'EUR', stage: 'new', stageName: 'New', status: 'open',
+      criteriaMet: [], exitCriteria: [{ id: 'budget', description: 'There is a budget', met: true }, { id: 'need', description: 'A need', met: false }],
+      lostReason: null, wonReason: null, nextSteps: null, expectedCloseDate: '2026-03-09', revision: 2, position: 10, openedAt: '2026-03-08T12:00:00Z', stageEnteredAt: '2026-03-08T12:00:00Z', closedAt: null,
+      ...changes,
+    });
+
+    it('draws it at the end of its column, as its card would be, and leaves one card fewer out', () => {
+      const [column] = withDealsShown(boardColumns(definition, crowded(5), now), [deal('mine')], 'standard', 'direct', now, 'UTC');
+      expect(column!.cards.map((card) => card.id)).toEqual(['longest', 'mine']);
+      expect([column!.count, column!.omitted, column!.more, column!.capped]).toEqual([6, 4, '4 more not shown', true]);
+      const mine = column!.cards[1]!;
+      expect([mine.title, mine.owner, mine.amount, mine.stageId, mine.status, mine.daysInStage, mine.criteria, mine.overdue, mine.processVersion]).toEqual(['Deal mine', 'bob', '€1,200', 'new', 'open', 2, { met: 1, total: 2 }, true, 'v1']);
+    });
+
+    it('draws no more of them than the column leaves out: the last one left out, it says nothing more is', () => {
+      const [column] = withDealsShown(boardColumns(definition, crowded(1), now), [deal('mine'), deal('also-mine')], 'standard', '', now, 'UTC');
+      expect(column!.cards.map((card) => card.id)).toEqual(['longest', 'mine']);
+      expect([column!.omitted, column!.more, column!.capped]).toEqual([0, null, false]);
+    });
+
+    it('leaves alone a deal already listed, closed, moved on to a column that lists everything, of another process, or of a team not shown', () => {
+      const columns = boardColumns(definition, crowded(5), now);
+      const others = [deal('longest'), deal('lost', { status: 'lost' }), deal('on', { stage: 'qualification' }), deal('elsewhere', { processId: 'inside-sales' }), deal('partners', { teamId: 'partners' })];
+      expect(withDealsShown(columns, others, 'standard', 'direct', now)).toEqual(columns);
+      // With every team shown, the partners deal is drawn.
+      expect(withDealsShown(columns, others, 'standard', '', now)[0]!.cards.map((card) => card.id)).toEqual(['longest', 'partners']);
+    });
   });
 });

@@ -61,6 +61,10 @@ export interface BoardColumn {
   readonly caption: string | null;
   /** A stage column the API capped (?cardsPerColumn=): "N more not shown" below its cards; null when all are shown. */
   readonly more: string | null;
+  /** How many of a stage column's cards are not listed (the N of `more`). */
+  readonly omitted: number;
+  /** How many of its cards are deals the rep just touched, drawn at its end though the API left them out (withDealsShown). */
+  readonly added?: number;
   /** Lists fewer cards than it holds (a stage's first ones, Won's and Lost's newest): more may be asked for. */
   readonly capped: boolean;
 }
@@ -126,7 +130,8 @@ export function boardColumns(definition: Definition, pipeline: PipelineResult, n
         processVersion: card.processVersion ?? null,
       })),
       caption: null,
-      more: stage?.opportunitiesOmitted ? `${stage.opportunitiesOmitted.toLocaleString('en')} more not shown` : null,
+      more: moreText(stage?.opportunitiesOmitted ?? 0),
+      omitted: stage?.opportunitiesOmitted ?? 0,
       capped: (stage?.opportunitiesOmitted ?? 0) > 0,
     };
   });
@@ -148,10 +153,63 @@ export function boardColumns(definition: Definition, pipeline: PipelineResult, n
       cards,
       caption: period === null ? null : `${period}${shown}`,
       more: null,
+      omitted: 0,
       capped: shown !== '',
     };
   };
   return [...stageColumns, outcome('won', 'Won', process?.won), outcome('lost', 'Lost', process?.lost)];
+}
+
+const moreText = (omitted: number): string | null => (omitted > 0 ? `${omitted.toLocaleString('en')} more not shown` : null);
+
+/**
+ * The deals the rep just created, moved or reopened (`deals`, as GET /opportunities/:id reads them),
+ * drawn at the end of their column when it leaves them out. A crowded column lists its cards longest
+ * in the stage first, so a deal that just came into it is the last it would list: past the first 100
+ * (and past the 1,000 a search looks at), the rep was told "moved" or "created" and found no card to
+ * open, and a keyboard move left the focus on nothing. Only an open deal of this process, and of
+ * the team shown (none: every team), in a column that leaves cards out; the column's count is the
+ * API's already, and the cards it leaves out are one fewer.
+ */
+export function withDealsShown(columns: readonly BoardColumn[], deals: readonly OpportunityView[], processId: string, teamId: string, now: Date, timeZone?: string): BoardColumn[] {
+  const today = localDay(now, timeZone);
+  const listed = new Set(columns.flatMap((column) => column.cards.map((card) => card.id)));
+  return columns.map((column) => {
+    if (column.target.kind !== 'stage' || column.omitted === 0) return column;
+    const added = deals
+      .filter((deal) => deal.status === 'open' && deal.stage === column.key && deal.processId === processId && (teamId === '' || deal.teamId === teamId) && !listed.has(deal.id))
+      .slice(0, column.omitted)
+      .map((deal) => dealCard(deal, now, today));
+    if (added.length === 0) return column;
+    const omitted = column.omitted - added.length;
+    return { ...column, cards: [...column.cards, ...added], omitted, more: moreText(omitted), capped: omitted > 0, added: added.length };
+  });
+}
+
+/** An open deal as read on its own (GET /opportunities/:id), as its card in a stage column draws it. */
+function dealCard(deal: OpportunityView, now: Date, today: string): BoardCard {
+  return {
+    id: deal.id,
+    title: deal.title,
+    owner: deal.ownerId ?? 'unassigned',
+    amount: deal.amount === null ? '–' : formatDealAmount(deal.amount, deal.currency),
+    amountValue: deal.amount,
+    currency: deal.currency,
+    teamId: deal.teamId,
+    stageId: deal.stage,
+    status: 'open',
+    daysInStage: deal.stageEnteredAt === null ? null : daysSince(deal.stageEnteredAt, now),
+    // Just moved or created: not in its stage long enough to rot.
+    rotting: false,
+    expectedCloseDate: deal.expectedCloseDate,
+    overdue: overdue(deal.expectedCloseDate, today),
+    nextSteps: null,
+    closedAt: null,
+    lostReason: null,
+    criteria: { met: deal.exitCriteria.filter((criterion) => criterion.met).length, total: deal.exitCriteria.length },
+    closedInStage: null,
+    processVersion: deal.processVersion,
+  };
 }
 
 /**

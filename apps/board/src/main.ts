@@ -1,6 +1,6 @@
 import { ApiClient, ApiError, outcomeUnknown, resending, type Resend } from './api.client';
 import type { CallerAnswer, FunnelResult, OpportunityView, PipelineResult, ProcessDetail, ProcessList, StageDurationsResult, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
-import { boardColumns, CARDS_PER_COLUMN, moveCommand, SEARCHED_CARDS_PER_COLUMN, SEARCHED_CLOSED_PER_COLUMN, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
+import { boardColumns, CARDS_PER_COLUMN, moveCommand, SEARCHED_CARDS_PER_COLUMN, SEARCHED_CLOSED_PER_COLUMN, withDealsShown, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
 import { filterColumns, filtering, filtersFrom, ownersOf, writeFilters } from './board-filters.model';
 import { wireFilters } from './board-filters';
 import { columnsFitSideBySide } from './board-layout.model';
@@ -47,6 +47,12 @@ const state = {
   loadedForSearch: false,
   /** The rep asked for more cards of a capped column ("Show more"): every load of this board (this process and team) asks for the API's most. */
   showMore: false,
+  /**
+   * The deals the rep created, moved or reopened on this board, the latest first (at most
+   * TOUCHED_KEPT): a crowded column leaves them out (it lists the longest in the stage first), so
+   * they are read on their own and drawn at its end (withDealsShown). Another board starts afresh.
+   */
+  touched: [] as string[],
   /** Process versions other than the current one (their stages and moves), by process and version: a card is named and offered moves by its own version. */
   versions: new Map<string, Map<string, VersionDetail>>(),
 };
@@ -90,6 +96,7 @@ async function start(): Promise<void> {
     clearStatus();
     state.teamId = (event.target as HTMLSelectElement).value;
     state.showMore = false; // another board: its columns are capped again until the rep asks for more of them
+    state.touched = [];
     void refresh();
   });
   byId('new-deal').addEventListener('click', () => void guarded(() => newDeal()));
@@ -118,6 +125,7 @@ function signOut(message = 'Signed out.'): void {
   state.caller = null;
   state.columns = [];
   state.showMore = false;
+  state.touched = [];
   drawnPipeline = '';
   boardLoads += 1; // an answer still on its way for the last key is not drawn
   session += 1; // nor said: a command or save still under way for the last key ends silently
@@ -275,7 +283,10 @@ function selectableTeams(definition: ProcessDetail['definition']): { teams: stri
 async function selectProcess(processId: string): Promise<void> {
   await guarded(async () => {
     // Another process is another board: "Show more" of the last one does not carry over.
-    if (state.detail?.id !== processId) state.showMore = false;
+    if (state.detail?.id !== processId) {
+      state.showMore = false;
+      state.touched = [];
+    }
     state.processId = processId;
     const detail = await api.get<ProcessDetail>(`/processes/${encodeURIComponent(processId)}`);
     state.detail = detail;
@@ -340,7 +351,7 @@ async function loadBoard(options: { onlyIfChanged?: boolean } = {}): Promise<boo
   const text = JSON.stringify({ ...pipeline, closed: undefined, today: localDay(new Date()) });
   if (options.onlyIfChanged && text === drawnPipeline) return false;
   drawnPipeline = text;
-  const columns = boardColumns(definition, pipeline, new Date());
+  const columns = await withTouchedDeals(boardColumns(definition, pipeline, new Date()));
   await loadVersionMoves(columns);
   if (load !== boardLoads || state.detail?.definition !== definition) return false;
   state.columns = columns;
@@ -348,6 +359,29 @@ async function loadBoard(options: { onlyIfChanged?: boolean } = {}): Promise<boo
   forgetEvidenceNotes(columns.flatMap((column) => column.cards.filter((card) => card.status !== 'open').map((card) => card.id)));
   drawBoard();
   return true;
+}
+
+/** How many of the deals the rep touched last are drawn when their column leaves them out. */
+const TOUCHED_KEPT = 20;
+
+/** The rep created, moved or reopened this deal: drawn though its column is crowded (state.touched). */
+function touch(id: string): void {
+  state.touched = [id, ...state.touched.filter((other) => other !== id)].slice(0, TOUCHED_KEPT);
+}
+
+/** The columns with the deals the rep touched that they leave out, each read on its own (one that cannot be read is left out, as before). */
+async function withTouchedDeals(columns: BoardColumn[]): Promise<BoardColumn[]> {
+  const listed = new Set(columns.flatMap((column) => column.cards.map((card) => card.id)));
+  const missing = state.touched.filter((id) => !listed.has(id));
+  if (missing.length === 0 || !columns.some((column) => column.omitted > 0)) return columns;
+  const deals = await Promise.all(missing.map((id) => api.get<OpportunityView>(`/opportunities/${encodeURIComponent(id)}`).catch(() => null)));
+  return withDealsShown(
+    columns,
+    deals.filter((deal) => deal !== null),
+    state.processId,
+    state.teamId,
+    new Date(),
+  );
 }
 
 /**
@@ -463,7 +497,9 @@ function drawBoard(): void {
 /** A capped column's "Show more": the board asks for the API's most of every column from now on. */
 async function showMore(key: string): Promise<void> {
   clearStatus();
-  const before = state.columns.find((column) => column.key === key)?.cards.length ?? 0;
+  // The cards the API listed: the deals the rep touched, drawn after them, are listed among the rest now.
+  const shown = state.columns.find((column) => column.key === key);
+  const before = (shown?.cards.length ?? 0) - (shown?.added ?? 0);
   state.showMore = true;
   // Overtaken by a later load (another Show more, a move, another team), its answer is not drawn:
   // the index is of a board this load did not draw, and the focus stays where the later one leaves it.
@@ -520,6 +556,7 @@ async function newDeal(): Promise<void> {
   const answer = await openDealForm(api, { definition, teams, defaultTeam: state.teamId || (teams.length === 1 ? teams[0]! : ''), current: () => since === session });
   if (!answer || since !== session) return;
   state.position = answer.position;
+  touch(answer.id);
   await loadBoard();
   announce('Deal created.');
 }
@@ -591,6 +628,7 @@ async function move(card: BoardCard, target: MoveTarget, expectedRevision?: numb
     });
     if (since !== session) return; // signed out meanwhile
     state.position = answer.position;
+    touch(card.id);
     unsentClosings.delete(unsentKey);
     if (target.kind !== 'stage') forgetEvidenceNotes([card.id]); // closed: its criteria are no longer to tick
     announce(done);
@@ -611,7 +649,10 @@ async function move(card: BoardCard, target: MoveTarget, expectedRevision?: numb
     if (error.problem.code === 'OPPORTUNITY.EXIT_CRITERIA_UNMET') {
       const outcome = await openCriteriaPanel(api, card, target, error.problem, (expectedRevision, key) => api.command(path, { ...body, expectedRevision }, key));
       if (outcome.position !== null) state.position = outcome.position;
-      if (outcome.moved) announce(done);
+      if (outcome.moved) {
+        touch(card.id);
+        announce(done);
+      }
     } else if (error.status === 409) {
       announce(`“${card.title}” was changed by someone else meanwhile; the board was reloaded.`, 'error');
     } else if (error.status === 422 || error.status === 403 || error.status === 400) {

@@ -44,6 +44,7 @@ const column = (key: string, kind: 'stage' | 'won' | 'lost', name: string): Boar
   cards: [],
   caption: null,
   more: null,
+  omitted: 0,
   capped: false,
 });
 const columns = [column('new', 'stage', 'New'), column('proposition', 'stage', 'Proposition'), column('negotiation', 'stage', 'Negotiation'), column('won', 'won', 'Won'), column('lost', 'lost', 'Lost')];
