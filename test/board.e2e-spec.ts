@@ -2286,6 +2286,37 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('keyboard: Tab or Shift+Tab in a card\'s "Move to…" menu closes it and goes on from its button, as from any menu button: the focus is never left on nothing', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Tabbed out of its menu', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
+      const tab = await repTab();
+      try {
+        const focused = () =>
+          tab.evaluate(() => {
+            const active = document.activeElement as HTMLElement | null;
+            return { className: active?.className ?? null, card: active?.closest<HTMLElement>('[data-opportunity-id]')?.dataset.opportunityId ?? null };
+          });
+        const openMenu = async () => {
+          await tab.focus(`[data-opportunity-id="${id}"] .move-button`);
+          await tab.keyboard.press('Enter');
+          await tab.waitForSelector('.move-menu [role=menuitem]:focus');
+        };
+        await openMenu();
+        await tab.keyboard.press('Shift+Tab');
+        expect(await tab.locator('.move-menu').count()).toBe(0);
+        // Back before the button: the card's title.
+        expect(await focused()).toEqual({ className: 'card-title', card: id });
+        await openMenu();
+        await tab.keyboard.press('Tab');
+        expect(await tab.locator('.move-menu').count()).toBe(0);
+        // On past the button: whatever follows it, not the page itself.
+        const after = await tab.evaluate(() => document.activeElement !== document.body && document.activeElement !== null && !document.activeElement.classList.contains('menu-item'));
+        expect(after).toBe(true);
+        expect(await focused()).not.toEqual({ className: 'move-button', card: id });
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('keyboard: a criterion ticked in a card\'s panel, then Escape, gives the focus back to the card, though the board was drawn anew behind the panel', async () => {
       const { id } = await caller.command('/opportunities', { title: 'Focus after tick', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
       await caller.command(`/opportunities/${id}/move`, { stage: 'qualification' });

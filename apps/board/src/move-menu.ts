@@ -2,7 +2,8 @@ import type { MoveTarget } from './board.model';
 import { h } from './dom';
 
 // The keyboard way to do what a drag does: "Move to…" opens a menu of the other columns.
-// Arrow keys walk it, Enter picks, Escape closes it and gives the focus back to the button.
+// Arrow keys walk it, Enter picks, Escape closes it and gives the focus back to the button; Tab
+// closes it and goes on from the button.
 
 let openMenu: { menu: HTMLElement; button: HTMLButtonElement } | null = null;
 
@@ -34,8 +35,13 @@ export function openMoveMenu(button: HTMLButtonElement, targets: readonly MoveTa
     else if (event.key === 'ArrowUp') focusAt(current - 1);
     else if (event.key === 'Home') focusAt(0);
     else if (event.key === 'End') focusAt(items.length - 1);
-    else if (event.key === 'Escape' || event.key === 'Tab') closeMoveMenu(event.key === 'Escape');
-    else return;
+    else if (event.key === 'Escape') closeMoveMenu(true);
+    else if (event.key === 'Tab') {
+      // Closed, and the Tab goes on from the button, as from any menu button (Shift+Tab: to what is
+      // before it). Kept from going on, it left the focus on the menu item just removed: on nothing.
+      closeMoveMenu(true);
+      return;
+    } else return;
     event.preventDefault();
   });
   button.after(menu);
