@@ -2418,6 +2418,45 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('a deal someone else moved to a team the key does not see: its panel and its move say so in words, the board drops its card, and the focus stays in its column', async () => {
+      const [, inPanel, moved] = await Promise.all(['Stays with partners', 'Gone before its panel', 'Gone before its move'].map((title) => caller.command('/opportunities', { title, processId: 'standard', teamId: 'partners' })));
+      const tab = await signIn('partners-rep');
+      try {
+        await tab.waitForSelector(`[data-column="new"] [data-opportunity-id="${moved!.id}"]`);
+        // Another rep, with every team, hands a deal to direct (PATCH), after this board drew it.
+        const handOver = async (id: string) => {
+          const answer = await fetch(`${api.baseUrl}/opportunities/${id}`, { method: 'PATCH', headers: { authorization: `Bearer ${api.keys[TEST_SERVICE]!}`, 'content-type': 'application/json' }, body: JSON.stringify({ teamId: 'direct' }) });
+          expect(answer.status).toBe(200);
+        };
+        await handOver(inPanel!.id);
+        // Where the focus settles (a dialog gives it back after its close event, a task later): on the page itself, it is nowhere.
+        const focusedColumn = async () => {
+          await tab.waitForFunction(() => !document.querySelector('dialog[open]') && document.activeElement?.closest('[data-column]') !== null).catch(() => undefined);
+          return tab.evaluate(() => (document.activeElement === document.body ? 'nothing' : (document.activeElement?.closest<HTMLElement>('[data-column]')?.dataset.column ?? document.activeElement?.id ?? 'elsewhere')));
+        };
+
+        await tab.focus(`[data-opportunity-id="${inPanel!.id}"] .card-title`);
+        await tab.keyboard.press('Enter');
+        await tab.waitForSelector('#side-panel[open] .panel-message[data-tone="error"]');
+        expect(await tab.textContent('#side-panel .panel-message[data-tone="error"]')).toBe('“Gone before its panel” is no longer on this board: it may have been moved to a team this key does not see.');
+        await tab.waitForSelector(`[data-opportunity-id="${inPanel!.id}"]`, { state: 'detached' });
+        await tab.keyboard.press('Escape');
+        expect(await focusedColumn()).toBe('new');
+
+        await handOver(moved!.id);
+        await tab.focus(`[data-opportunity-id="${moved!.id}"] .move-button`);
+        await tab.keyboard.press('Enter');
+        await tab.waitForSelector('.move-menu [data-target="qualification"]:focus');
+        await tab.keyboard.press('Enter');
+        await tab.waitForFunction(() => (document.getElementById('status')?.textContent ?? '') !== '');
+        expect(await tab.textContent('#status')).toBe('“Gone before its move” is no longer on this board: it may have been moved to a team this key does not see.');
+        await tab.waitForSelector(`[data-opportunity-id="${moved!.id}"]`, { state: 'detached' });
+        expect(await focusedColumn()).toBe('new');
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('signing out takes the last key\'s board off the page: the next key in the tab never sees it, not even when its own board cannot be read', async () => {
       const tab = await signIn('rep');
       try {

@@ -99,6 +99,37 @@ export function overdueMark(): HTMLElement {
   return h('span', { class: 'overdue-mark', 'data-figure': 'overdue', title: 'The expected close date has passed' }, 'Overdue');
 }
 
+/**
+ * Gives the focus back to a card drawn anew (`part`: its title or its "⋯"), or, when it is no longer
+ * on the board (moved to a team the key does not see, hidden by a filter), to the card now at its
+ * place in its column, else to the column itself: a keyboard user's place is never the page itself.
+ */
+export function focusCard(container: HTMLElement, cardId: string, part: string | null, near: { readonly column: string; readonly index: number } | null): void {
+  const again = container.querySelector<HTMLElement>(`[data-opportunity-id="${CSS.escape(cardId)}"]`);
+  if (again) {
+    ((part ? again.querySelector<HTMLElement>(part) : null) ?? again).focus();
+    return;
+  }
+  const column = near === null ? null : container.querySelector<HTMLElement>(`[data-column="${CSS.escape(near.column)}"]`);
+  if (!column || near === null) return;
+  const cards = column.querySelectorAll<HTMLElement>('[data-opportunity-id]');
+  const instead = cards[Math.min(Math.max(near.index, 0), cards.length - 1)];
+  if (instead) {
+    (instead.querySelector<HTMLElement>(part ?? '.card-title') ?? instead).focus();
+    return;
+  }
+  column.tabIndex = -1;
+  column.focus();
+}
+
+/** Where a card is drawn: its column and its place in it (for focusCard), or null when it is not drawn. */
+export function placeOf(container: HTMLElement, cardId: string): { column: string; index: number } | null {
+  const card = container.querySelector<HTMLElement>(`[data-opportunity-id="${CSS.escape(cardId)}"]`);
+  const column = card?.closest<HTMLElement>('[data-column]');
+  if (!card || !column) return null;
+  return { column: column.dataset.column!, index: Array.from(column.querySelectorAll('[data-opportunity-id]')).indexOf(card) };
+}
+
 const targetKey = (target: MoveTarget): string => (target.kind === 'stage' ? target.stageId : target.kind);
 
 // The card being dragged, between its dragstart and dragend.

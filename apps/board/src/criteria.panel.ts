@@ -2,7 +2,7 @@ import { ApiError, resending, type ApiClient } from './api.client';
 import type { CommandAnswer, CriterionDescription, OpportunityView, ProblemBody } from '@stagecraft/contracts';
 import type { BoardCard, MoveTarget } from './board.model';
 import { byId, evidenceNotes, focusKeeper, h } from './dom';
-import { inWords } from './moves.model';
+import { goneText, inWords, isGone } from './moves.model';
 
 export interface CriteriaPanelOutcome {
   /** The move's answer once it went through; null when the panel was closed before. */
@@ -58,7 +58,9 @@ export function openCriteriaPanel(
     };
 
     const fail = async (error: unknown) => {
-      if (error instanceof ApiError && error.status === 409) {
+      if (error instanceof ApiError && isGone(error.problem)) {
+        say(goneText(card.title), 'error'); // nothing to read again: closed, the board drops its card
+      } else if (error instanceof ApiError && error.status === 409) {
         await reload('Someone else changed this opportunity meanwhile; it was reloaded. Check the boxes again if needed.');
       } else if (error instanceof ApiError && error.problem.code === 'OPPORTUNITY.EXIT_CRITERIA_UNMET') {
         unmet = error.problem.unmetCriteria ?? unmet;

@@ -3,7 +3,7 @@ import type { CommandAnswer, OpportunityView } from '@stagecraft/contracts';
 import { announce, byId, h } from './dom';
 import { amountProblem, dealBody, emptiedFields, FIELDS, type Field } from './deal-form.model';
 import { CANNOT_EMPTY, FIELD_LABELS as labels, formRefusal, needCorrecting } from './deal-form-messages.model';
-import { inWords } from './moves.model';
+import { goneText, inWords, isGone } from './moves.model';
 import type { ProcessDetail } from '@stagecraft/contracts';
 
 // "New deal" and "Edit": one form, sent as POST /opportunities or PATCH /opportunities/:id. The
@@ -230,7 +230,8 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
               `Someone else changed this deal meanwhile${theirs.length ? ` (${theirs.map((field) => labels[field]).join(', ')})` : ''}; the form now shows their changes. ` +
               (both.length ? `You changed ${both.join(', ')} too: what you typed is kept there. ` : 'What you typed is kept. ') +
               'Check it and save again.';
-          } else if (error instanceof ApiError) show(error);
+          } else if (editing && error instanceof ApiError && isGone(error.problem)) general.textContent = goneText(editing.title);
+          else if (error instanceof ApiError) show(error);
           else general.textContent = String(error);
         })
         .finally(() => {

@@ -4,7 +4,7 @@ import { boardColumns, CARDS_PER_COLUMN, moveCommand, SEARCHED_CARDS_PER_COLUMN,
 import { filterColumns, filtering, filtersFrom, ownersOf, writeFilters } from './board-filters.model';
 import { wireFilters } from './board-filters';
 import { columnsFitSideBySide } from './board-layout.model';
-import { renderBoard } from './board.view';
+import { focusCard, placeOf, renderBoard } from './board.view';
 import { amountsWonAndLost, funnelSteps, lostReasons, reliabilityPoints, stageDurationRows, winLossByTeam, wonReasons } from './charts.model';
 import { renderCharts } from './charts.view';
 import { openCriteriaPanel } from './criteria.panel';
@@ -12,7 +12,7 @@ import { forgetDrafts, openDealForm } from './deal-form';
 import { chooseClosing, type ClosingAnswer } from './dialogs';
 import { announce, byId, forgetEvidenceNotes, h } from './dom';
 import { dayBoundary, localDay } from './format';
-import { detailForCard, inWords, moveChoices, otherVersions, type VersionDetail } from './moves.model';
+import { detailForCard, goneText, inWords, isGone, moveChoices, otherVersions, type VersionDetail } from './moves.model';
 import { openSidePanel } from './side-panel';
 import { offerSignInAgain } from './sign-in-again';
 import { loadWaterfall } from './waterfall.view';
@@ -451,6 +451,7 @@ function drawBoard(): void {
   const active = document.activeElement instanceof HTMLElement ? document.activeElement : null;
   const focusedCard = active?.closest<HTMLElement>('#columns [data-opportunity-id]')?.dataset.opportunityId;
   const focusedPart = active?.classList.contains('move-button') ? '.move-button' : active?.classList.contains('card-title') ? '.card-title' : null;
+  const focusedPlace = focusedCard === undefined ? null : placeOf(container, focusedCard);
   // On a phone one column shows at a time: a focused card now in another column (moved from the
   // keyboard) takes the view along, or its focus would fall to the page, on a column not shown.
   const shownStage = () => (state.columns.some((column) => column.key === state.stage) ? state.stage : (state.columns[0]?.key ?? ''));
@@ -483,10 +484,7 @@ function drawBoard(): void {
     },
     stage,
   );
-  if (focusedCard !== undefined) {
-    const again = container.querySelector<HTMLElement>(`[data-opportunity-id="${CSS.escape(focusedCard)}"]`);
-    ((focusedPart ? again?.querySelector<HTMLElement>(focusedPart) : null) ?? again)?.focus();
-  }
+  if (focusedCard !== undefined) focusCard(container, focusedCard, focusedPart, focusedPlace);
   // How many cards the answer gave criteria for ("3/5", drawn with each card by renderBoard).
   container.dataset.progress = String(state.columns.reduce((count, column) => count + column.cards.filter((card) => card.criteria).length, 0));
   // Tests and scripts wait on this: the board has been drawn again from fresh answers.
@@ -539,6 +537,8 @@ async function openPanel(card: BoardCard): Promise<void> {
     },
     move: (moved, target, expectedRevision) => void guarded(() => move(moved, target, expectedRevision)),
     edit: (opportunity) => void guarded(() => editDeal(card, opportunity)),
+    // Not found for this key any more: its card leaves the board behind the panel.
+    gone: () => void guarded(() => loadBoard()),
   });
 }
 
@@ -653,6 +653,8 @@ async function move(card: BoardCard, target: MoveTarget, expectedRevision?: numb
         touch(card.id);
         announce(done);
       }
+    } else if (isGone(error.problem)) {
+      announce(goneText(card.title), 'error'); // its card leaves with the reload below
     } else if (error.status === 409) {
       announce(`“${card.title}” was changed by someone else meanwhile; the board was reloaded.`, 'error');
     } else if (error.status === 422 || error.status === 403 || error.status === 400) {

@@ -1,6 +1,6 @@
 import type { ProcessDetail } from '@stagecraft/contracts';
 import type { BoardColumn } from './board.model';
-import { allowedTargets, detailForCard, inWords, moveChoices, otherVersions, reopenable } from './moves.model';
+import { allowedTargets, detailForCard, goneText, inWords, isGone, moveChoices, otherVersions, reopenable } from './moves.model';
 
 const definition: ProcessDetail['definition'] = {
   id: 'standard',
@@ -147,5 +147,12 @@ describe('the moves a card is offered', () => {
       ),
     ).toBe('Cannot move from Proposition to Negotiation: 1 exit criterion of stage Proposition is not met: Demo and/or proposal given. Opportunity this deal.');
     expect(inWords('"timing" is not a lost reason', null)).toBe('timing is not a lost reason');
+  });
+
+  it('says a deal on the board the API no longer finds for this key as gone to a team it does not see, not as never opened', () => {
+    expect(isGone({ status: 404, code: 'OPPORTUNITY.NOT_FOUND' })).toBe(true);
+    expect(isGone({ status: 404, code: 'PROCESS.NOT_FOUND' })).toBe(false);
+    expect(isGone({ status: 409, code: 'OPPORTUNITY.NOT_FOUND' })).toBe(false);
+    expect(goneText('ACME')).toBe('“ACME” is no longer on this board: it may have been moved to a team this key does not see.');
   });
 });

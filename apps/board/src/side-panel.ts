@@ -1,10 +1,10 @@
 import { ApiError, outcomeUnknown, resending, type ApiClient } from './api.client';
 import type { HistoryAnswer, OpportunityView, ProcessDetail } from '@stagecraft/contracts';
 import { cardAsRead, overdue, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
-import { overdueMark } from './board.view';
+import { focusCard, overdueMark, placeOf } from './board.view';
 import { byId, evidenceNotes, focusKeeper, forgetEvidenceNotes, h } from './dom';
 import { formatCalendarDay, formatDate, formatDealAmount, formatInstant, localDay } from './format';
-import { allowedTargets, inWords, moveChoices, type VersionDetail } from './moves.model';
+import { allowedTargets, goneText, inWords, isGone, moveChoices, type VersionDetail } from './moves.model';
 
 /** Events the panel's timeline shows: the latest of the deal's history. */
 const TIMELINE_EVENTS = 500;
@@ -30,6 +30,8 @@ export interface SidePanelContext {
   /** A move of the deal as the panel read it: at `expectedRevision`, so a deal changed since is refused (409), not moved on what the rep did not see. */
   move(card: BoardCard, target: MoveTarget, expectedRevision: number): void;
   edit(opportunity: OpportunityView): void;
+  /** The deal is not found for this key any more (moved to a team it does not see): the board drops its card. */
+  gone(): void;
 }
 
 export async function openSidePanel(api: ApiClient, card: BoardCard, context: SidePanelContext): Promise<void> {
@@ -47,6 +49,9 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
   const title = h('h2', { id: 'side-panel-title', dir: 'auto' }, card.title);
   dialog.replaceChildren(h('header', { class: 'side-panel-header' }, title, close), message, body);
   if (!dialog.open) {
+    // Where its card is: if the board drops it meanwhile (a deal gone from this key), the focus goes back near it.
+    const columns = byId('columns');
+    const place = placeOf(columns, card.id);
     dialog.showModal();
     // Closed, the panel gives the focus back to its card: the board behind it is drawn anew when the
     // panel changes the deal (a tick), and the title the rep came from is then gone from the page.
@@ -54,7 +59,7 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
       'close',
       () => {
         const active = document.activeElement;
-        if (active === null || active === document.body || dialog.contains(active)) document.querySelector<HTMLElement>(`#columns [data-opportunity-id="${CSS.escape(card.id)}"] .card-title`)?.focus();
+        if (active === null || active === document.body || dialog.contains(active)) focusCard(columns, card.id, '.card-title', place);
       },
       { once: true },
     );
@@ -205,6 +210,10 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
   };
 
   function describe(error: unknown): string {
+    if (error instanceof ApiError && isGone(error.problem)) {
+      context.gone();
+      return goneText(card.title);
+    }
     return error instanceof ApiError ? inWords(error.problem.detail ?? error.problem.code, detail.definition) : String(error);
   }
 
