@@ -1480,6 +1480,43 @@ describe('the board in a real browser (end to end)', () => {
       expect(await spilled()).toEqual([]);
       await page.setViewportSize({ width: 1400, height: 900 });
     });
+
+    it('the longest amount the API takes and a long owner id stay inside their card and column, at the narrowest columns and on a phone: nothing runs into the next column, the page never scrolls sideways', async () => {
+      const owner = 'a-very-long-owner-identifier-from-the-identity-provider@example.com';
+      await caller.command('/opportunities', { title: 'Largest deal there is', processId: 'quick', teamId: 'partners', ownerId: owner, amount: 999_999_999_999_999, currency: 'KWD' });
+      await caller.command('/opportunities', { title: 'Second largest', processId: 'quick', teamId: 'partners', ownerId: owner, amount: 999_999_999_999_998.99, currency: 'USD' });
+      const tab = await browser.newPage({ viewport: { width: 520, height: 900 } });
+      tab.setDefaultTimeout(10_000);
+      try {
+        await tab.goto(`${api.baseUrl}/board?process=quick&team=partners`);
+        await tab.fill('#credentials', api.keys[TEST_SERVICE]!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForSelector('[data-opportunity-id]');
+        const spills = () =>
+          tab.evaluate(() => ({
+            sideways: document.documentElement.scrollWidth > document.documentElement.clientWidth,
+            spilled: Array.from(document.querySelectorAll<HTMLElement>('[data-column]'))
+              .filter((column) => getComputedStyle(column).display !== 'none')
+              .flatMap((column) => {
+                const edge = column.getBoundingClientRect().right;
+                // (Next steps are cut short with an ellipsis on purpose: the whole text is in their tooltip.)
+                return Array.from(column.querySelectorAll<HTMLElement>('.card, dd, h2')).filter(
+                  (element) => element.getBoundingClientRect().right > edge + 0.5 || (element.scrollWidth > element.clientWidth + 1 && getComputedStyle(element).textOverflow !== 'ellipsis'),
+                );
+              })
+              .map((element) => element.textContent),
+          }));
+        // Three columns side by side at their narrowest (9.5rem each).
+        expect(await tab.isVisible('#stage-switcher')).toBe(false);
+        expect(await spills()).toEqual({ sideways: false, spilled: [] });
+        // A phone: one column, and the filters (an owner list holding the long id) within the screen.
+        await tab.setViewportSize({ width: 360, height: 800 });
+        await tab.waitForFunction(() => document.getElementById('board-view')?.dataset.layout === 'one-column');
+        expect(await spills()).toEqual({ sideways: false, spilled: [] });
+      } finally {
+        await tab.close();
+      }
+    });
   });
   describe('races and a flaky network', () => {
     /** A fresh tab signed in with the rep's key, on the standard board of team direct. */
