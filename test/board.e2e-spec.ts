@@ -1612,6 +1612,37 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('what the status line says while a modal dialog is open (when it is out of the accessibility tree) is said again once the dialog closes: "Signed in again" is heard', async () => {
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      tab.setDefaultTimeout(10_000);
+      await withoutLiveRefresh(tab);
+      try {
+        await tab.goto(`${api.baseUrl}/board?process=standard&team=direct`);
+        await tab.fill('#credentials', api.keys.rep!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForFunction(() => Number(document.getElementById('columns')?.dataset.renders ?? 0) > 0);
+        // Chromium leaves everything outside a modal dialog out of the accessibility tree (ignored:
+        // "activeModalDialog"): a live region changed then is not read out. Each change of the status
+        // line is noted with whether a modal dialog was open as it changed.
+        await tab.evaluate(() => {
+          const said: { text: string; behindDialog: boolean }[] = [];
+          (window as { stagecraftSaid?: typeof said }).stagecraftSaid = said;
+          const status = document.getElementById('status')!;
+          new MutationObserver(() => said.push({ text: status.textContent ?? '', behindDialog: document.querySelector('dialog:modal') !== null })).observe(status, { childList: true, characterData: true, subtree: true });
+        });
+        await revokeRepKey(tab);
+        await tab.selectOption('#team', '');
+        await tab.waitForSelector('#sign-in-again[open] #sign-in-again-credentials');
+        await signInAgain(tab, api.keys[TEST_SERVICE]!);
+        await tab.waitForSelector('#sign-in-again', { state: 'hidden' });
+        await tab.waitForFunction(() => document.getElementById('status')?.textContent === 'Signed in again. Send again what was refused.');
+        const said = await tab.evaluate(() => (window as { stagecraftSaid?: { text: string; behindDialog: boolean }[] }).stagecraftSaid!);
+        expect(said.filter((entry) => entry.text === 'Signed in again. Send again what was refused.' && !entry.behindDialog)).toHaveLength(1);
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('a key revoked before a criterion is ticked in a panel: the evidence note typed is still there once signed in again, and is sent with the tick', async () => {
       const { id } = await caller.command('/opportunities', { title: 'Ticked after revocation', processId: 'standard', teamId: 'direct' });
       await caller.command(`/opportunities/${id}/move`, { stage: 'qualification' });

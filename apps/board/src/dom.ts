@@ -20,11 +20,33 @@ export function byId<T extends HTMLElement>(id: string): T {
   return element as T;
 }
 
-/** Says something to everyone, screen readers included (the status region is aria-live). */
+/**
+ * Says something to everyone, screen readers included (the status region is aria-live). Behind a
+ * modal dialog the status line is out of the accessibility tree (Chromium: ignored,
+ * "activeModalDialog"), and a change made then is never read out ("Signed in again", said as the
+ * sign-in dialog closes; a refusal while a deal's panel is open): it is said again once the last
+ * modal dialog has closed, if nothing was said since.
+ */
 export function announce(message: string, tone: 'info' | 'error' = 'info'): void {
   const status = byId('status');
   status.textContent = message;
   status.dataset.tone = tone;
+  if (message !== '') sayAgainAfterDialogs(status, message);
+}
+
+function sayAgainAfterDialogs(status: HTMLElement, message: string): void {
+  const modal = document.querySelector<HTMLDialogElement>('dialog:modal');
+  if (!modal) return;
+  const said = status.firstChild;
+  modal.addEventListener(
+    'close',
+    () => {
+      if (status.firstChild !== said) return; // something else was said since
+      if (document.querySelector('dialog:modal')) sayAgainAfterDialogs(status, message); // another (or the same, opened again) is in the way
+      else status.replaceChildren(document.createTextNode(message)); // the same words, as a new text: read out
+    },
+    { once: true },
+  );
 }
 
 /**
