@@ -2,9 +2,9 @@ import Database from 'better-sqlite3';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chainHash, GENESIS_HASH } from '@stagecraft/audit';
-import { getSQLiteEventStore } from '@stagecraft/event-store';
+import { getSQLiteEventStore, openEventStore } from '@stagecraft/event-store';
 import { SHIPPED_PROCESSES, startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
-import { E2E_STORE } from './support/e2e-store';
+import { E2E_STORE, eventStoreEnv } from './support/e2e-store';
 import { describeIf } from './support/skips';
 
 // These specs tamper with the SQLite file itself (or write to it without the API); on the
@@ -227,12 +227,74 @@ describe('auditors: as-of reads, timeline, tamper evidence', () => {
       expect((await api.http.get(`/opportunities/${readsNot}/history`).expect(500)).body.code).toBe('EVENT_STORE.STREAM_UNREADABLE');
     });
 
+    it('hashes stripped from an edited event, the whole stream or its end: no command is decided on it, and /verify says missing-hash as verify --all does', async () => {
+      // A whole stream rewritten without hashes passes for one written before tamper evidence
+      // unless the log says otherwise: it was chained from its first position on. A command on it
+      // would chain the forgery on, and /verify would then call it vouched for.
+      const [whole, end, prefix] = [await backfilledDeal(api), await backfilledDeal(api), await backfilledDeal(api)];
+      await reopen((db) => {
+        const strip = "metadata = json_remove(metadata, '$.hash', '$.prevHash')";
+        db.prepare(`UPDATE events SET ${strip}, data = json_set(data, '$.amount', 999999) WHERE stream = ? AND revision = 0`).run(`opportunity-${whole}`);
+        db.prepare(`UPDATE events SET ${strip} WHERE stream = ?`).run(`opportunity-${whole}`);
+        db.prepare(`UPDATE events SET ${strip}, data = json_set(data, '$.reason', 'competitor') WHERE stream = ? AND revision = 8`).run(`opportunity-${end}`);
+        // Its first events stripped (the chain after them still holds) and a later one edited: the first break is named.
+        db.prepare(`UPDATE events SET ${strip} WHERE stream = ? AND revision < 3`).run(`opportunity-${prefix}`);
+        db.prepare(`UPDATE events SET data = json_set(data, '$.note', 'edited') WHERE stream = ? AND revision = 6`).run(`opportunity-${prefix}`);
+      });
+      for (const [victim, revision] of [
+        [whole, 0],
+        [end, 8],
+        [prefix, 0],
+      ] as const) {
+        const before = (await api.http.get(`/opportunities/${victim}/history`).expect(200)).body.events.length;
+        const refused = await api.http.post(`/opportunities/${victim}/reopen`).send({}).expect(500);
+        expect(refused.body).toMatchObject({ code: 'EVENT_STORE.CHAIN_BROKEN', stream: `opportunity-${victim}`, revision, reason: 'missing-hash' });
+        expect((await api.http.get(`/opportunities/${victim}/history`).expect(200)).body.events).toHaveLength(before);
+        expect(await verdictOf(victim)).toMatchObject({ ok: false, opportunity: { ok: false, stream: `opportunity-${victim}`, revision, reason: 'missing-hash' } });
+      }
+      // Reads still serve what is stored (reads do not judge the chains); only nothing is decided on it.
+      expect((await api.http.get(`/opportunities/${whole}`).expect(200)).body).toMatchObject({ amount: 999999, status: 'lost' });
+    });
+
     it('a rewritten process definition', async () => {
       await reopen((db) => {
         db.prepare(`UPDATE events SET data = json_set(data, '$.definition.name', 'Relaxed rules') WHERE stream = 'sales-process-standard' AND revision = 0`).run();
       });
       expect(await verdictOf(id)).toMatchObject({ ok: false, opportunity: { ok: true }, process: { ok: false, stream: 'sales-process-standard', revision: 0, reason: 'hash-mismatch' } });
     });
+  });
+});
+
+describe(`a stream written into the store without hashes, after the log was chained (${E2E_STORE})`, () => {
+  const dir = temporaryDirectory();
+  afterAll(() => dir.remove());
+
+  it('is no deal written before tamper evidence: no command is decided on it, and /verify says missing-hash', async () => {
+    const eventStorePath = join(dir.path, 'events.db');
+    const api = await startApiTestApp({ eventStorePath });
+    try {
+      const { version } = (await api.http.get('/processes/standard').expect(200)).body;
+      // Anyone who can write to the store (a KurrentDB client, the SQLite file) can append a deal
+      // that carries no hash: nothing in its own stream tells it from one written before hashes.
+      const env = await eventStoreEnv(eventStorePath);
+      const store = openEventStore({ eventStoreUrl: env.EVENT_STORE_URL, eventStorePath, durability: 'full' });
+      const id = '5b0c7e1a-2d3f-4a6b-8c9d-0e1f2a3b4c5d';
+      try {
+        await store.appendToStream(
+          `opportunity-${id}`,
+          [{ id: '00000000-0000-4000-8000-00000000f0e0', type: 'OpportunityOpened', data: { opportunityId: id, occurredAt: '2026-01-05T09:00:00.000Z', processId: 'standard', processVersion: version, stage: 'new', title: 'Forged', teamId: 'direct', amount: 1000000 }, metadata: { actor: 'ceo', recordedAt: '2026-01-05T09:00:00.000Z' } }],
+          { expectedRevision: 'no_stream' },
+        );
+      } finally {
+        await store.close();
+      }
+      const refused = await api.http.post(`/opportunities/${id}/move`).send({ stage: 'qualification' }).expect(500);
+      expect(refused.body).toMatchObject({ code: 'EVENT_STORE.CHAIN_BROKEN', stream: `opportunity-${id}`, revision: 0, reason: 'missing-hash' });
+      expect((await api.http.get(`/opportunities/${id}/verify`).expect(200)).body).toMatchObject({ ok: false, opportunity: { ok: false, revision: 0, reason: 'missing-hash', detail: expect.stringContaining('carries no hash although the log was chained from position') } });
+      expect((await api.http.get(`/opportunities/${id}/history`).expect(200)).body.events).toHaveLength(1);
+    } finally {
+      await api.close();
+    }
   });
 });
 
@@ -245,6 +307,9 @@ onTheSQLiteFile('stores written before tamper evidence', () => {
     const first = await startApiTestApp({ eventStorePath });
     const { version } = (await first.http.get('/processes/standard').expect(200)).body;
     await first.close();
+    // A store written before this change holds no hash anywhere: its process version had none either
+    // (an event without a hash after the log's first hashed one was stripped, not written before).
+    tamper(eventStorePath, (db) => db.prepare("UPDATE events SET metadata = json_remove(metadata, '$.hash', '$.prevHash')").run());
     // Two events written as before this change: no prevHash, no hash.
     const id = '7d1c4a52-3c6b-4d6e-9b1a-5f3e2d1c0b9a';
     const store = getSQLiteEventStore({ path: eventStorePath });

@@ -868,15 +868,16 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
         expect(run.stdout).toContain(`head-beyond-end — the log ends at position ${last.position - 2}, before the kept head's position ${last.position}: its last events were cut`);
       });
 
-      onSQLite("stripped hashes: the CLI's verify <id> and the API's /verify give the same answer, not verified", async () => {
+      onSQLite("stripped hashes: the CLI's verify <id>, the API's /verify and verify --all all call them stripped", async () => {
         const env = tampered((db) => db.prepare("UPDATE events SET metadata = json_remove(metadata, '$.hash', '$.prevHash') WHERE stream = ?").run(`opportunity-${openId}`));
         const text = stagecraft(env, 'verify', openId);
         expect(text.status).toBe(1);
-        expect(text.stdout).toContain(`UNVERIFIED: opportunity-${openId}`);
+        // Not "written before tamper evidence": the log was chained before the stream's first event.
+        expect(text.stdout).toMatch(new RegExp(`BROKEN: opportunity-${openId} at revision 0: missing-hash — the event at position \\d+ carries no hash although the log was chained from position 1 on`));
         const cli = stagecraft(env, 'verify', openId, '--json');
         expect(cli.status).toBe(1);
         const report = JSON.parse(cli.stdout);
-        expect(report).toMatchObject({ opportunityId: openId, ok: false, opportunity: { ok: true, unchainedCovered: false }, process: { ok: true } });
+        expect(report).toMatchObject({ opportunityId: openId, ok: false, opportunity: { ok: false, revision: 0, reason: 'missing-hash' }, process: { ok: true } });
         const api = await startApiTestApp({ eventStorePath: env.EVENT_STORE_PATH!, env: { READ_MODELS_PATH: env.READ_MODELS_PATH! } });
         try {
           expect((await api.http.get(`/opportunities/${openId}/verify`).expect(200)).body).toEqual(report);

@@ -66,6 +66,28 @@ export function effectiveHash(prevHash: string, event: HashableEvent): string {
   return typeof stored === 'string' ? stored : chainHash(prevHash, event);
 }
 
+/** An event that carries neither chain field: written before tamper evidence, or its hashes were stripped. */
+export function isHashless(event: { readonly metadata?: Readonly<Record<string, unknown>> }): boolean {
+  return event.metadata?.hash === undefined && event.metadata?.prevHash === undefined;
+}
+
+/**
+ * Why an event without a hash stored after the log's first hashed event is not one written before
+ * tamper evidence: the log was chained from `chainedSince` on, so its hash was stripped.
+ */
+export function strippedHashDetail(position: number, chainedSince: number): string {
+  return `the event at position ${position} carries no hash although the log was chained from position ${chainedSince} on (only a writer older than tamper evidence, still running then, could have written it)`;
+}
+
+/** The highest log position among events without a hash (undefined: none, or no position given): where to ask the log whether it was chained before them. */
+export function lastHashlessPosition(events: Iterable<{ readonly position?: number; readonly metadata?: Readonly<Record<string, unknown>> }>): number | undefined {
+  let last: number | undefined;
+  for (const event of events) {
+    if (event.position !== undefined && isHashless(event) && (last === undefined || event.position > last)) last = event.position;
+  }
+  return last;
+}
+
 /**
  * Whether one stored event continues a stream whose last event had `prevHash` at `expectedRevision - 1`:
  * the command side checks each event it folds with it, so no command is decided on an edited,
@@ -209,6 +231,15 @@ export class ChainVerifier {
   private traced = 0;
 
   /**
+   * `chainedSince`: the position of the log's first hashed event, where the caller knows it (one
+   * stream read alone, its events' positions against the log's): an event without a hash after it
+   * is stripped, as when the whole log is fed in position order.
+   */
+  constructor(options: { readonly chainedSince?: number } = {}) {
+    this.chainedSince = options.chainedSince;
+  }
+
+  /**
    * Checks the next event and answers the hash it stands for in the log (what a log digest
    * chains): the stored hash when it has one, else the hash computed for it. In a broken stream
    * that is still a function of the event as stored, so the same log always gives the same digest.
@@ -233,10 +264,7 @@ export class ChainVerifier {
     if (hash === undefined && prevHash === undefined) {
       if (progress.hashed > 0) return fail('missing-hash', 'the event carries no hash although earlier events of the stream do');
       if (this.chainedSince !== undefined && event.position !== undefined && event.position > this.chainedSince) {
-        return fail(
-          'missing-hash',
-          `the event at position ${event.position} carries no hash although the log was chained from position ${this.chainedSince} on (only a writer older than tamper evidence, still running then, could have written it)`,
-        );
+        return fail('missing-hash', strippedHashDetail(event.position, this.chainedSince));
       }
       const mismatch = recordedDefinitionMismatch(event);
       if (mismatch !== undefined) return fail('definition-mismatch', mismatch);
@@ -355,10 +383,11 @@ function verdictOf(stream: string, progress: StreamProgress): ChainVerdict {
 /**
  * Verifies one stream's events, read in revision order. `unreadable`: the event the reading
  * stopped at, which cannot be read back (the events are those before it): the stream breaks there
- * (`unreadable`) unless it broke before.
+ * (`unreadable`) unless it broke before. `chainedSince`: the position of the log's first hashed
+ * event, where it stands before an event of the stream without a hash (that event was stripped).
  */
-export function verifyStreamChain(events: readonly StoredEventLike[], stream = events[0]?.stream ?? '', unreadable?: UnreadableEventLike): ChainVerdict {
-  const verifier = new ChainVerifier();
+export function verifyStreamChain(events: readonly StoredEventLike[], stream = events[0]?.stream ?? '', unreadable?: UnreadableEventLike, chainedSince?: number): ChainVerdict {
+  const verifier = new ChainVerifier({ chainedSince });
   for (const event of events) verifier.add(event);
   if (unreadable) verifier.addUnreadable(unreadable);
   return verifier.verdict(stream);

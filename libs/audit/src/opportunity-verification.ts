@@ -46,19 +46,25 @@ export function verifyOpportunity(
   opportunityEvents: readonly StoredEventLike[],
   processEvents: readonly StoredEventLike[] | null,
   unreadable: UnreadableInStreams = {},
+  /**
+   * The position of the log's first hashed event, where it stands before an event of either stream
+   * without a hash (the caller asks the log: lastHashlessPosition): such an event was not written
+   * before tamper evidence, its hash was stripped (`missing-hash`, as `verify --all` says).
+   */
+  chainedSince?: number,
 ): OpportunityVerification {
-  const opportunity = verifyStreamChain(opportunityEvents, opportunityEvents[0]?.stream ?? unreadable.opportunity?.stream ?? '', unreadable.opportunity);
+  const opportunity = verifyStreamChain(opportunityEvents, opportunityEvents[0]?.stream ?? unreadable.opportunity?.stream ?? '', unreadable.opportunity, chainedSince);
   const processStream = processStreamOf(opportunityEvents);
-  const process = processStream === undefined ? null : processVerdict(processStream, processEvents ?? [], versionsNamed(opportunityEvents), unreadable.process);
+  const process = processStream === undefined ? null : processVerdict(processStream, processEvents ?? [], versionsNamed(opportunityEvents), unreadable.process, chainedSince);
   return { opportunityId, ok: isVouchedFor(opportunity) && isVouchedFor(process), opportunity, process };
 }
 
-function processVerdict(stream: string, events: readonly StoredEventLike[], versions: readonly string[], unreadable: UnreadableEventLike | undefined): ChainVerdict {
+function processVerdict(stream: string, events: readonly StoredEventLike[], versions: readonly string[], unreadable: UnreadableEventLike | undefined, chainedSince: number | undefined): ChainVerdict {
   if (events.length === 0 && unreadable === undefined) {
     return { ok: false, stream, revision: 0, reason: 'stream-missing', detail: `the opportunity runs on process ${stream}, which has no events: the stream was deleted` };
   }
   // Its versions past an unreadable event cannot be told: the break there is what is reported.
-  const verdict = verifyStreamChain(events, stream, unreadable);
+  const verdict = verifyStreamChain(events, stream, unreadable, chainedSince);
   if (!verdict.ok) return verdict;
   const recorded = new Set(events.filter((event) => event.type === PROCESS_VERSION_RECORDED).map((event) => event.data.version));
   const missing = versions.find((version) => !recorded.has(version));

@@ -4,6 +4,7 @@ export * from './command.errors';
 export * from './deterministic-uuid';
 export * from './opportunity-command.executor';
 export * from './opportunity-stream.events';
+export * from './log-chain-start';
 export * from './opportunity-streams';
 export * from './process-registry';
 export * from './team-access';

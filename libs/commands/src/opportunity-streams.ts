@@ -1,7 +1,8 @@
 import { StreamTruncatedError, type EventStore, type StoredEvent, type StreamRevision } from '@stagecraft/event-store';
-import { chainLinkBreak, effectiveHash, GENESIS_HASH, type ChainBreakReason } from '@stagecraft/audit';
+import { chainLinkBreak, effectiveHash, GENESIS_HASH, isHashless, strippedHashDetail, type ChainBreakReason } from '@stagecraft/audit';
 import { evolve, toOpportunityStreamId, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
 import { attemptOf } from './command-key.claims';
+import { LogChainStart } from './log-chain-start';
 import { toOpportunityEvents } from './opportunity-stream.events';
 import { RecordedCommands } from './recorded-commands';
 import { NO_STREAM_SNAPSHOTS, type RecordedCommand, type StreamSnapshotStore } from './stream-snapshots/stream-snapshot.store';
@@ -26,6 +27,8 @@ export interface LoadedOpportunity {
    * Stagecraft): reads still show the stream as stored, the executor decides nothing on it.
    */
   readonly chainBreak?: { readonly revision: number; readonly reason: ChainBreakReason; readonly detail: string };
+  /** Whether an event folded carries a hash: an event without one after it had its hash stripped. */
+  readonly chained?: boolean;
 }
 
 /** A snapshot is taken once a stream has this many events not yet covered by one. */
@@ -48,6 +51,8 @@ export class OpportunityStreams {
     /** How many streams stay folded in memory between commands. */
     private readonly cacheSize: number,
     private readonly snapshots: StreamSnapshotStore = NO_STREAM_SNAPSHOTS,
+    /** Where the log's chains begin, asked when a stream holds events without a hash. */
+    private readonly chainStart: LogChainStart = new LogChainStart(store),
   ) {}
 
   async load(opportunityId: string): Promise<LoadedOpportunity> {
@@ -75,7 +80,7 @@ export class OpportunityStreams {
       if (known) this.remember(known);
       return base;
     }
-    const loaded = this.remember(extend(base, newer));
+    const loaded = this.remember(await this.withStrippedHashes(extend(base, newer), newer));
     this.snapshotIfLong(loaded, known);
     return loaded;
   }
@@ -93,6 +98,23 @@ export class OpportunityStreams {
     return known && this.remember(known);
   }
 
+  /**
+   * The fold, broken at the first of the events just read that carries no hash although the log
+   * was chained before it: not written before tamper evidence, but stripped (a stream rewritten
+   * without its hashes, which its own chain cannot show). Deciding on it would chain the forgery
+   * on, and the stream would then verify as vouched for.
+   */
+  private async withStrippedHashes(loaded: LoadedOpportunity, read: readonly StoredEvent[]): Promise<LoadedOpportunity> {
+    // Only before a break found already: the first break is the one named, as verify names it.
+    const before = loaded.chainBreak?.revision ?? Number.POSITIVE_INFINITY;
+    const hashless = read.filter((event) => event.revision < before && isHashless(event));
+    if (hashless.length === 0) return loaded;
+    const chainedSince = await this.chainStart.chainedBefore(hashless[hashless.length - 1]!.position);
+    const stripped = chainedSince === undefined ? undefined : hashless.find((event) => event.position > chainedSince);
+    if (stripped === undefined) return loaded;
+    return { ...loaded, chainBreak: { revision: stripped.revision, reason: 'missing-hash', detail: strippedHashDetail(stripped.position, chainedSince!) } };
+  }
+
   /** The snapshot of a stream, if there is one and the stored event at its revision still carries its hash. */
   private async fromSnapshot(stream: string): Promise<LoadedOpportunity | undefined> {
     const snapshot = this.snapshots.load(stream);
@@ -104,7 +126,16 @@ export class OpportunityStreams {
       this.snapshots.discard(stream);
       return undefined;
     }
-    return { stream, state: snapshot.state, revision: snapshot.revision, position: snapshot.position, headHash: snapshot.headHash, commands: RecordedCommands.before(snapshot.commandBefore), snapshotRevision: snapshot.revision };
+    return {
+      stream,
+      state: snapshot.state,
+      revision: snapshot.revision,
+      position: snapshot.position,
+      headHash: snapshot.headHash,
+      commands: RecordedCommands.before(snapshot.commandBefore),
+      snapshotRevision: snapshot.revision,
+      chained: !isHashless(there),
+    };
   }
 
   private snapshotIfLong(loaded: LoadedOpportunity, from: LoadedOpportunity | undefined): void {
@@ -127,7 +158,8 @@ export class OpportunityStreams {
   appended(before: LoadedOpportunity, events: readonly OpportunityEvent[], result: { nextRevision: number; position: number }, headHash: string): LoadedOpportunity {
     let state = before.state;
     for (const event of events) state = evolve(state, event);
-    return this.remember({ ...before, state, revision: result.nextRevision, position: result.position, headHash });
+    // Appends are chained: an event without a hash after them was stripped.
+    return this.remember({ ...before, state, revision: result.nextRevision, position: result.position, headHash, chained: true });
   }
 
   /** Drops what is known of a stream; the next load reads it whole. */
@@ -158,7 +190,7 @@ function extend(loaded: LoadedOpportunity, stored: readonly StoredEvent[]): Load
   const events = toOpportunityEvents(stored);
   let state = loaded.state;
   let headHash = loaded.headHash;
-  let { chainBreak } = loaded;
+  let { chainBreak, chained = false } = loaded;
   let expectedRevision = next;
   const folded: [string, RecordedCommand][] = [];
   stored.forEach((event, index) => {
@@ -166,7 +198,10 @@ function extend(loaded: LoadedOpportunity, stored: readonly StoredEvent[]): Load
     if (!chainBreak) {
       const broken = chainLinkBreak(headHash, expectedRevision, event);
       if (broken) chainBreak = { revision: event.revision, ...broken };
+      // The link check leaves events without a hash alone (written before tamper evidence); after a hashed one, its hash was stripped.
+      else if (isHashless(event) && chained) chainBreak = { revision: event.revision, reason: 'missing-hash', detail: 'the event carries no hash although earlier events of the stream do' };
     }
+    if (!isHashless(event)) chained = true;
     expectedRevision = event.revision + 1;
     state = evolve(state, events[index]!);
     // Events written before tamper evidence carry no hash: the chain goes on from their computed one.
@@ -178,5 +213,5 @@ function extend(loaded: LoadedOpportunity, stored: readonly StoredEvent[]): Load
     }
   });
   const last = stored[stored.length - 1]!;
-  return { ...loaded, state, revision: last.revision, position: last.position, headHash, commands: loaded.commands.with(folded), ...(chainBreak ? { chainBreak } : {}) };
+  return { ...loaded, state, revision: last.revision, position: last.position, headHash, commands: loaded.commands.with(folded), chained, ...(chainBreak ? { chainBreak } : {}) };
 }

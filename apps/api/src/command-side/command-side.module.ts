@@ -1,5 +1,5 @@
 import { Global, Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { getSQLiteStreamSnapshotStore, NO_STREAM_SNAPSHOTS, OpportunityCommandExecutor, OpportunityStreams, ProcessRegistry, type StreamSnapshotStore } from '@stagecraft/commands';
+import { getSQLiteStreamSnapshotStore, LogChainStart, NO_STREAM_SNAPSHOTS, OpportunityCommandExecutor, OpportunityStreams, ProcessRegistry, type StreamSnapshotStore } from '@stagecraft/commands';
 
 /** DI token of the store of folded stream snapshots. */
 export const STREAM_SNAPSHOTS = Symbol('STREAM_SNAPSHOTS');
@@ -29,9 +29,15 @@ import { API_SETTINGS } from '../settings/api-settings.token';
         settings.streamSnapshotsPath !== undefined ? getSQLiteStreamSnapshotStore(settings.streamSnapshotsPath) : NO_STREAM_SNAPSHOTS,
     },
     {
+      // One for the command side and /verify: what it learns of the log is learnt once.
+      provide: LogChainStart,
+      inject: [EVENT_STORE],
+      useFactory: (store: EventStore) => new LogChainStart(store),
+    },
+    {
       provide: OpportunityStreams,
-      inject: [EVENT_STORE, API_SETTINGS, STREAM_SNAPSHOTS],
-      useFactory: (store: EventStore, settings: Settings, snapshots: StreamSnapshotStore) => new OpportunityStreams(store, settings.streamCacheSize, snapshots),
+      inject: [EVENT_STORE, API_SETTINGS, STREAM_SNAPSHOTS, LogChainStart],
+      useFactory: (store: EventStore, settings: Settings, snapshots: StreamSnapshotStore, chainStart: LogChainStart) => new OpportunityStreams(store, settings.streamCacheSize, snapshots, chainStart),
     },
     {
       provide: OpportunityCommandExecutor,
@@ -40,7 +46,7 @@ import { API_SETTINGS } from '../settings/api-settings.token';
         new OpportunityCommandExecutor(store, streams, processes, { conflictRetries: settings.conflictRetries }),
     },
   ],
-  exports: [ProcessRegistry, OpportunityStreams, OpportunityCommandExecutor],
+  exports: [ProcessRegistry, OpportunityStreams, OpportunityCommandExecutor, LogChainStart],
 })
 export class CommandSideModule implements OnModuleInit, OnApplicationShutdown {
   constructor(

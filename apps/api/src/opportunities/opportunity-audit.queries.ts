@@ -1,8 +1,8 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { foldAsOf, processStreamOf, timelineOf, verifyOpportunity, type AsOfAxis, type OpportunityVerification, type TimelineStep } from '@stagecraft/audit';
+import { foldAsOf, lastHashlessPosition, processStreamOf, timelineOf, verifyOpportunity, type AsOfAxis, type OpportunityVerification, type TimelineStep } from '@stagecraft/audit';
 import { EVENT_STORE, readStreamUpToUnreadable, StreamDeletedError, type EventStore, type StreamUpToUnreadable } from '@stagecraft/event-store';
-import { OpportunityRejectedError, ProcessRegistry } from '@stagecraft/commands';
+import { LogChainStart, OpportunityRejectedError, ProcessRegistry } from '@stagecraft/commands';
 import { ApiProblem } from '../http/problem';
 import type { OpportunityView } from '@stagecraft/contracts';
 import { rejections, toOpportunityStreamId } from '@stagecraft/opportunity';
@@ -116,7 +116,10 @@ export class GetOpportunityTimelineHandler implements IQueryHandler<GetOpportuni
 
 @QueryHandler(VerifyOpportunityQuery)
 export class VerifyOpportunityHandler implements IQueryHandler<VerifyOpportunityQuery> {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly chainStart: LogChainStart,
+  ) {}
 
   async execute({ opportunityId, teams }: VerifyOpportunityQuery): Promise<VerifyView> {
     // An event that cannot be read is the stream's break, reported as `verify --all` and the CLI
@@ -131,7 +134,10 @@ export class VerifyOpportunityHandler implements IQueryHandler<VerifyOpportunity
       if (error instanceof StreamDeletedError) return { events: [] };
       throw error;
     });
-    return verifyOpportunity(opportunityId, stored, processRead?.events ?? null, { opportunity: unreadable, process: processRead?.unreadable });
+    // Events without a hash: written before tamper evidence only if the log was not chained yet before them.
+    const hashless = lastHashlessPosition([...stored, ...(processRead?.events ?? [])]);
+    const chainedSince = hashless === undefined ? undefined : await this.chainStart.chainedBefore(hashless);
+    return verifyOpportunity(opportunityId, stored, processRead?.events ?? null, { opportunity: unreadable, process: processRead?.unreadable }, chainedSince);
   }
 }
 

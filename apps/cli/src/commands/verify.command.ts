@@ -1,6 +1,7 @@
 import {
   formatLogHead,
   isVouchedFor,
+  lastHashlessPosition,
   LogAuditor,
   parseLogHead,
   processStreamOf,
@@ -14,6 +15,7 @@ import {
 import { OPPORTUNITY_STREAM_PREFIX, toOpportunityStreamId } from '@stagecraft/opportunity';
 import { PROCESS_STREAM_PREFIX } from '@stagecraft/sales-process';
 import type { Settings } from '@stagecraft/config';
+import { LogChainStart } from '@stagecraft/commands';
 import { CliError, EXIT } from '../cli.errors';
 import { readAllPages, readStreamUpToUnreadable, StreamDeletedError, UnreadableEventError, type EventStore, type StreamUpToUnreadable } from '@stagecraft/event-store';
 import { openExistingStore } from '../io/event-store';
@@ -58,8 +60,11 @@ async function verifyOpportunityStreams(store: EventStore, settings: Settings, t
   const processStream = processStreamOf(events);
   // A process stream deleted for good reads as empty: the verifier reports it missing.
   const processRead = processStream === undefined ? null : await readStreamUpToUnreadable(store, processStream).catch(emptyWhenDeleted);
+  // Events without a hash: written before tamper evidence only if the log was not chained yet before them (as the API's /verify asks).
+  const hashless = lastHashlessPosition([...events, ...(processRead?.events ?? [])]);
+  const chainedSince = hashless === undefined ? undefined : await new LogChainStart(store).chainedBefore(hashless);
   // An event that cannot be read is its stream's break, in the report as `verify --all` names it.
-  const report = verifyOpportunity(stream.slice(OPPORTUNITY_STREAM_PREFIX.length), events, processRead?.events ?? null, { opportunity: unreadable, process: processRead?.unreadable });
+  const report = verifyOpportunity(stream.slice(OPPORTUNITY_STREAM_PREFIX.length), events, processRead?.events ?? null, { opportunity: unreadable, process: processRead?.unreadable }, chainedSince);
   if (options.json) console.log(JSON.stringify(report, null, 2));
   else console.log(describeOpportunity(report));
   return report.ok ? EXIT.ok : EXIT.failed;
@@ -67,7 +72,8 @@ async function verifyOpportunityStreams(store: EventStore, settings: Settings, t
 
 async function verifyProcessStream(store: EventStore, settings: Settings, stream: string, options: VerifyOptions): Promise<number> {
   const { events, unreadable } = await readStreamOrFail(store, settings, stream);
-  const verdict = verifyStreamChain(events, stream, unreadable);
+  const hashless = lastHashlessPosition(events);
+  const verdict = verifyStreamChain(events, stream, unreadable, hashless === undefined ? undefined : await new LogChainStart(store).chainedBefore(hashless));
   if (options.json) console.log(JSON.stringify({ ok: isVouchedFor(verdict), process: verdict }, null, 2));
   else console.log(describe(verdict));
   return isVouchedFor(verdict) ? EXIT.ok : EXIT.failed;
