@@ -95,6 +95,24 @@ describe("an opportunity's verification (the API's /verify and the CLI's verify 
     expect(verifyStreamChain(stripped(processEvents()))).toMatchObject({ ok: true, unchained: 2 });
   });
 
+  it('finds a recorded version rewritten under another process id, its hashes recomputed: verify <id> and verify --all both say so', () => {
+    const forged = stream('sales-process-standard', [
+      { type: 'ProcessVersionRecorded', data: { processId: 'other', version: V1, definition: V1_DEFINITION, source: 'standard.yaml' } },
+      { type: 'ProcessVersionRecorded', data: { processId: 'standard', version: V2, definition: V2_DEFINITION, source: 'standard.yaml' } },
+    ]);
+    const detail = 'the event in sales-process-standard records process "other", while its definition is process "standard": it was rewritten after it was recorded (its hash recomputed)';
+    expect(verifyOpportunity(ID, opportunityEvents(), forged)).toMatchObject({ ok: false, opportunity: { ok: true }, process: { ok: false, stream: 'sales-process-standard', revision: 0, reason: 'definition-mismatch', detail } });
+    expect(verifyLog([...forged, ...opportunityEvents()]).broken).toEqual([expect.objectContaining({ stream: 'sales-process-standard', revision: 0, reason: 'definition-mismatch' })]);
+    // Moved to another process's stream, its chain recomputed there, with or without the process id beside it rewritten.
+    for (const [processId, said] of [
+      ['other', 'records process "other", while its definition is process "standard"'],
+      ['standard', 'records a version of process "standard", whose stream is sales-process-standard: it was moved there'],
+    ]) {
+      const moved = stream('sales-process-other', [{ type: 'ProcessVersionRecorded', data: { processId, version: V1, definition: V1_DEFINITION, source: 'standard.yaml' } }]);
+      expect(verifyStreamChain(moved)).toMatchObject({ ok: false, revision: 0, reason: 'definition-mismatch', detail: expect.stringContaining(`the event in sales-process-other ${said}`) });
+    }
+  });
+
   it('has no process to verify when the events name none', () => {
     const opportunity = clone(opportunityEvents());
     delete (opportunity[0]!.data as Record<string, unknown>).processId;
