@@ -888,6 +888,22 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
         expect(stagecraft(env, 'verify', '--all').stdout).toContain(`BROKEN: opportunity-${openId} at revision 0: missing-hash`);
       });
 
+      onSQLite('a log without any hash (written before tamper evidence): unverified, with the head to keep in the text and the JSON alike, which --head then accepts', () => {
+        const env = tampered((db) => db.prepare("UPDATE events SET metadata = json_remove(metadata, '$.hash', '$.prevHash')").run());
+        const text = stagecraft(env, 'verify', '--all');
+        expect(text.status).toBe(1);
+        expect(text.stdout).toMatch(/^UNVERIFIED: /);
+        const kept = keepOf(text.stdout);
+        expect(kept).toMatch(/^[0-9a-f]{64}@\d+$/);
+        // A script reading --json is told the same head: checked once, it is what vouches for them.
+        const json = stagecraft(env, 'verify', '--all', '--json');
+        expect(json.status).toBe(1);
+        expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, uncoveredVouchedByHead: false, keep: kept });
+        const vouched = stagecraft(env, 'verify', '--all', '--head', kept, '--json');
+        expect(vouched.status).toBe(0);
+        expect(JSON.parse(vouched.stdout)).toMatchObject({ ok: true, uncoveredVouchedByHead: true, keep: kept });
+      });
+
       onSQLite('a tampered process stream fails verify <id> of every opportunity judged by it', () => {
         const env = tampered((db) => db.prepare("UPDATE events SET data = json_set(data, '$.definition.name', 'Relaxed rules') WHERE stream = 'sales-process-standard' AND revision = 0").run());
         const run = stagecraft(env, 'verify', wonId);

@@ -116,7 +116,11 @@ async function verifyLog(store: EventStore, settings: Settings, keptHead: LogHea
   const report = auditor.report();
   const ok = report.ok && unreadable.length === 0;
   const unread = unreadable.map(({ stream, revision, position, reason }) => ({ stream, revision, position, reason }));
-  if (options.json) console.log(JSON.stringify({ ...report, ok, unreadable: unread, keep: hasBreaks(report) || !ok ? null : formatLogHead(report.head) }, null, 2));
+  // The head to keep, as the text prints it: none from a broken log (keeping it would vouch for the
+  // tampering), but one from a log only unverified (streams without hashes), which an auditor who
+  // checked them keeps to vouch for them.
+  const keep = hasBreaks(report) || unreadable.length > 0 ? null : formatLogHead(report.head);
+  if (options.json) console.log(JSON.stringify({ ...report, ok, unreadable: unread, keep }, null, 2));
   else console.log(describeLog(report)); // an unreadable event is its stream's break (`unreadable`)
   return ok ? EXIT.ok : EXIT.failed;
 }
