@@ -272,6 +272,8 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
       [['verify'], /Give one opportunity id \(or stream name\), or --all/],
       [['export', '--format', 'xml'], /Allowed choices are jsonl, csv/],
       [['history', wonId || 'x', '--as-of', 'yesterday'], /--as-of must be an ISO 8601 instant/],
+      // Without --as-of it would change nothing, and the whole history would pass for what the system knew then.
+      [['history', wonId || 'x', '--axis', 'recordedAt'], /--axis is the clock of --as-of: give it with --as-of/],
       [['import', '/no/such/file.jsonl'], /Cannot read \/no\/such\/file\.jsonl/],
       [['rebuild', 'nope'], /unknown projection\(s\) nope; there are pipeline, win-loss/],
       [['import', 'x.csv', '--concurrency', '0x10'], /--concurrency.*must be a whole number of 1 or more/],

@@ -9,7 +9,8 @@ import { RecordedProcesses } from '../io/process-versions';
 
 export interface HistoryOptions {
   readonly asOf?: string;
-  readonly axis: AsOfAxis;
+  /** The clock of asOf (occurredAt when not given); only with asOf. */
+  readonly axis?: AsOfAxis;
   readonly json?: boolean;
 }
 
@@ -19,7 +20,10 @@ export interface HistoryOptions {
  * With --as-of, only what had happened by that instant (business time, or --axis recordedAt for
  * what the system knew then), and the opportunity's state at that instant.
  */
-export async function showHistory(settings: Settings, givenId: string, options: HistoryOptions): Promise<number> {
+export async function showHistory(settings: Settings, givenId: string, given: HistoryOptions): Promise<number> {
+  // Alone, --axis would change nothing, and the whole history would pass for what the system knew at some instant.
+  if (given.axis !== undefined && given.asOf === undefined) throw new CliError('--axis is the clock of --as-of: give it with --as-of.');
+  const options = { ...given, axis: given.axis ?? 'occurredAt' };
   const asOf = options.asOf === undefined ? undefined : parseInstant(options.asOf);
   if (options.asOf !== undefined && asOf === undefined) {
     throw new CliError(`--as-of must be an ISO 8601 instant with a zone, such as 2026-01-31T00:00:00Z (got "${options.asOf}").`);
