@@ -332,8 +332,11 @@ describe('bad input gets a 4xx with a stable code, never a 5xx', () => {
       const answer = await api.http.get(`/pipeline?include=opportunities&cardsPerColumn=${value}`).expect(400);
       expect(answer.body.errors).toEqual([{ field: 'cardsPerColumn', message: 'cardsPerColumn must be a whole number from 1 to 1000' }]);
     }
-    const position = await api.http.get('/analytics/funnel?minPosition=abc').expect(400);
-    expect(position.body.errors).toEqual([{ field: 'minPosition', message: 'minPosition must be a whole number of at least 0' }]);
+    // A position past the safe integers is a whole number of at least 0: the message gives the bound it broke.
+    for (const value of ['abc', '9007199254740992', '99999999999999999999']) {
+      const position = await api.http.get(`/analytics/funnel?minPosition=${value}`).expect(400);
+      expect(position.body.errors).toEqual([{ field: 'minPosition', message: `minPosition must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}` }]);
+    }
   });
 
   it('says which methods a known path takes, in the answer and in Allow', async () => {
@@ -460,8 +463,9 @@ describe('bad input gets a 4xx with a stable code, never a 5xx', () => {
     expect(await errorsOf(move, { stage: 5 })).toEqual([{ field: 'stage', message: 'stage must be a string' }]);
     expect(await errorsOf(`/opportunities/${ids[':open']}/criteria`, { criterionId: 5, met: true })).toEqual([{ field: 'criterionId', message: 'criterionId must be a string' }]);
     expect(await errorsOf('/opportunities', { processId: 'standard' })).toEqual([{ field: 'title', message: 'title is required' }]);
+    // 1e308 and 9007199254740993 are whole numbers of at least 0: the message gives the bound they break.
     for (const expectedRevision of ['3', true, null, -1, 1.5, 1e308, 9007199254740993]) {
-      expect(await errorsOf(move, { stage: 'qualification', expectedRevision })).toEqual([{ field: 'expectedRevision', message: 'expectedRevision must be a whole number of at least 0 (the revision the client read)' }]);
+      expect(await errorsOf(move, { stage: 'qualification', expectedRevision })).toEqual([{ field: 'expectedRevision', message: `expectedRevision must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER} (the revision the client read)` }]);
     }
     expect(await errorsOf('/admin/api-keys', { name: 'x', roles: 'writer' })).toEqual([{ field: 'roles', message: 'roles must be an array' }]);
     expect(await errorsOf('/admin/api-keys', { name: 'x', roles: ['writer'], teams: 'direct' })).toEqual([{ field: 'teams', message: 'teams must be an array' }]);

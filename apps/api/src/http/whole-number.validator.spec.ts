@@ -26,4 +26,10 @@ describe('a whole-number query parameter', () => {
     expect(errorsOf({ fromRevision: String(Number.MAX_SAFE_INTEGER), minPosition: '1000000000000000' })).toEqual([]);
     expect(errorsOf({ fromRevision: '9007199254740992' })).toEqual([`fromRevision must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}`]);
   });
+
+  it('names the upper bound of a parameter declared without one: a whole number past the safe integers is not "of at least 0"', () => {
+    const message = `minPosition must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}`;
+    expect(errorsOf({ minPosition: String(Number.MAX_SAFE_INTEGER) })).toEqual([]);
+    for (const value of ['9007199254740992', '99999999999999999999', 'abc', '-1']) expect(errorsOf({ minPosition: value })).toEqual([message]);
+  });
 });

@@ -9,9 +9,12 @@ import { IsInt, Max, Min } from 'class-validator';
  * the order they were declared, and the first broken one is the message: stacked decorators
  * declare bottom-up, so "abc" used to be told it "must not be greater than 1000".
  */
-export function WholeNumberBetween(min: number, max?: number): PropertyDecorator {
-  const message = max === undefined ? `$property must be a whole number of at least ${min}` : `$property must be a whole number from ${min} to ${max}`;
-  return applyDecorators(Transform(({ value }) => wholeNumberOf(value)), IsInt({ message }), Min(min, { message }), ...(max === undefined ? [] : [Max(max, { message })]));
+export function WholeNumberBetween(min: number, max = Number.MAX_SAFE_INTEGER): PropertyDecorator {
+  // Without a bound of its own, a parameter still takes the safe integers only (wholeNumberOf
+  // leaves a larger one as text): its message says so, or `minPosition=9007199254740992`, a whole
+  // number of at least 0, was told it "must be a whole number of at least 0".
+  const message = `$property must be a whole number from ${min} to ${max}`;
+  return applyDecorators(Transform(({ value }) => wholeNumberOf(value)), IsInt({ message }), Min(min, { message }), Max(max, { message }));
 }
 
 /**

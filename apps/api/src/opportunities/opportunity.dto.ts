@@ -48,7 +48,8 @@ export class CommandTimeAndIdDto {
   commandId?: string;
 }
 
-const REVISION_MESSAGE = 'expectedRevision must be a whole number of at least 0 (the revision the client read)';
+// The bound it checks, named: 1e308 is a whole number of at least 0, and was told it must be one.
+const REVISION_MESSAGE = `expectedRevision must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER} (the revision the client read)`;
 
 export class CommandOptionsDto extends CommandTimeAndIdDto {
   @ApiPropertyOptional({ type: 'integer', minimum: 0, description: 'Revision the client read; a mismatch answers 409. Same as If-Match.', example: 3 })
