@@ -339,6 +339,25 @@ describe('bad input gets a 4xx with a stable code, never a 5xx', () => {
     }
   });
 
+  it('tells a query parameter given twice to give it once, whatever its kind, and still judges the others', async () => {
+    const once = (field: string, times = 2) => ({ field, message: `${field} was given ${times} times; give it once (where a parameter takes several values, they go comma-separated in one: closed=won,lost)` });
+    const errorsOf = async (path: string) => (await api.http.get(path).expect(400)).body.errors;
+    // Each value alone is valid: the answer must not say "must be a string", or name a format the values already have.
+    expect(await errorsOf('/pipeline?processId=standard&processId=inside-sales')).toEqual([once('processId')]);
+    expect(await errorsOf('/pipeline?closed=won&closed=lost')).toEqual([once('closed')]);
+    expect(await errorsOf('/analytics/win-loss?from=2026-01-01T00:00:00Z&from=2026-02-01T00:00:00Z&from=2026-03-01T00:00:00Z')).toEqual([once('from', 3)]);
+    expect(await errorsOf('/analytics/forecast?period=month&period=quarter')).toEqual([once('period')]);
+    expect(await errorsOf(`/opportunities/${ids[':open']}/history?limit=1&limit=2`)).toEqual([once('limit')]);
+    expect(await errorsOf(`/opportunities/${ids[':open']}?asOf=2026-01-01T00:00:00Z&asOf=2026-01-01T00:00:00Z`)).toEqual([once('asOf')]);
+    // One message per field, and a field wrong in another way is still told what is wrong with it.
+    expect(await errorsOf('/pipeline?include=opportunities&cardsPerColumn=0&teamId=direct&teamId=partners&colour=red')).toEqual(
+      expect.arrayContaining([once('teamId'), { field: 'cardsPerColumn', message: 'cardsPerColumn must be a whole number from 1 to 1000' }, { field: 'colour', message: 'property colour should not exist' }]),
+    );
+    expect((await errorsOf('/pipeline?include=opportunities&cardsPerColumn=0&teamId=direct&teamId=partners&colour=red')).length).toBe(3);
+    // A parameter the route does not have is told so, however often it came.
+    expect(await errorsOf('/analytics/funnel?colour=red&colour=blue')).toEqual([{ field: 'colour', message: 'property colour should not exist' }]);
+  });
+
   it('says which methods a known path takes, in the answer and in Allow', async () => {
     const get = await api.http.delete('/pipeline').expect(405);
     expect([get.headers['allow'], get.body.allowedMethods]).toEqual(['GET, HEAD', ['GET', 'HEAD']]);

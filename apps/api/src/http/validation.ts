@@ -64,13 +64,16 @@ class ApiValidationPipe implements PipeTransform {
     if (metadata.type === 'body' && value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
       throw validationProblem([{ field: '(body)', message: `the body must be a JSON object, not ${Array.isArray(value) ? 'a list' : value === null ? 'null' : `a ${typeof value}`}` }]);
     }
-    const inherited = metadata.type === 'query' || metadata.type === 'body' ? inheritedNameErrors(value) : [];
-    if (inherited.length > 0) return this.refuseWith(inherited, value, metadata);
+    const own = [...(metadata.type === 'query' || metadata.type === 'body' ? inheritedNameErrors(value) : []), ...(metadata.type === 'query' ? repeatedParameterErrors(value) : [])];
+    if (own.length > 0) return this.refuseWith(own, value, metadata);
     return this.pipe.transform(value, metadata);
   }
 
-  /** class-validator's errors, if any, then those of the inherited names it cannot see. */
-  private async refuseWith(inherited: readonly FieldError[], value: unknown, metadata: ArgumentMetadata): Promise<never> {
+  /**
+   * class-validator's errors, if any, then these, which it cannot see or would word wrongly: a
+   * field both name is told only these (one message per field).
+   */
+  private async refuseWith(own: readonly FieldError[], value: unknown, metadata: ArgumentMetadata): Promise<never> {
     let found: readonly FieldError[] = [];
     try {
       await this.pipe.transform(value, metadata);
@@ -79,8 +82,24 @@ class ApiValidationPipe implements PipeTransform {
       if (!errors) throw error;
       found = errors;
     }
-    throw validationProblem([...found, ...inherited]);
+    // A field no parameter has is told so, however often it came.
+    const unknown = new Set(found.filter((error) => error.message === unknownField(error.field).message).map((error) => error.field));
+    const mine = own.filter((error) => !unknown.has(error.field));
+    const named = new Set(mine.map((error) => error.field));
+    throw validationProblem([...found.filter((error) => !named.has(error.field)), ...mine]);
   }
+}
+
+/**
+ * A query parameter given more than once arrives as a list, which no parameter takes: class-validator
+ * told `?processId=standard&processId=inside-sales` that processId "must be a string", and two valid
+ * instants that `from` must be an ISO 8601 date-time — true of each value, so no help. Said as it is.
+ */
+export function repeatedParameterErrors(query: unknown): FieldError[] {
+  if (query === null || typeof query !== 'object') return [];
+  return Object.entries(query)
+    .filter((entry): entry is [string, unknown[]] => Array.isArray(entry[1]))
+    .map(([field, values]) => ({ field, message: `${field} was given ${values.length} times; give it once (where a parameter takes several values, they go comma-separated in one: closed=won,lost)` }));
 }
 
 /**
