@@ -37,7 +37,10 @@ const HTTP_STATUS_CODES: Record<number, { code: ProblemCode; detail: string }> =
   405: { code: 'ROUTE.METHOD_NOT_ALLOWED', detail: 'This route does not take that method; the API is described at /docs.' },
   406: { code: 'REQUEST.NOT_ACCEPTABLE', detail: 'This route cannot answer in the media type the Accept header asks for.' },
   413: { code: 'REQUEST.BODY_TOO_LARGE', detail: 'The request body is larger than this service accepts.' },
+  // The board's static files (If-Match / If-Unmodified-Since, Range): a status of their own, not a 400.
+  412: { code: 'REQUEST.PRECONDITION_FAILED', detail: "The file does not meet the request's precondition (If-Match or If-Unmodified-Since): it has changed, or never had that ETag. Ask again without it, or with the ETag the file has now." },
   415: { code: 'REQUEST.UNSUPPORTED_MEDIA_TYPE', detail: 'Send the body as application/json.' },
+  416: { code: 'REQUEST.RANGE_NOT_SATISFIABLE', detail: 'The Range asks for bytes the file does not have; ask for a range within it, or without Range for the whole file.' },
   429: { code: 'REQUEST.RATE_LIMITED', detail: 'Too many requests from this caller; wait for the time in Retry-After, then retry.' },
 };
 
@@ -151,7 +154,23 @@ export function toProblem(error: unknown): ApiProblem {
   const status = error instanceof HttpException ? error.getStatus() : (error as { statusCode?: unknown })?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     const known = HTTP_STATUS_CODES[status];
+    if (status === 416) return rangeNotSatisfiable(error);
     return known ? new ApiProblem(known.code, known.detail) : new ApiProblem('REQUEST.REJECTED', 'The request could not be processed; the API is described at /docs.', { httpStatus: status });
   }
   return new ApiProblem('INTERNAL', 'An unexpected error occurred; it has been logged. Retrying may help.');
+}
+
+/**
+ * 416 as the file server refused it: its Content-Range ("bytes *" then "/" and the file's length,
+ * RFC 9110 section 15.5.17) goes on the problem, and the length into the detail, so the client knows what to ask within.
+ */
+function rangeNotSatisfiable(error: unknown): ApiProblem {
+  const { code, detail } = HTTP_STATUS_CODES[416]!;
+  // Nest wraps the file server's error in an HttpException; the headers it meant to send are on the cause.
+  const thrown = error instanceof HttpException ? error.cause : error;
+  const sent = (thrown as { headers?: Record<string, unknown> } | undefined)?.headers?.['Content-Range'];
+  const length = typeof sent === 'string' ? /^bytes \*\/(\d+)$/.exec(sent)?.[1] : undefined;
+  if (length === undefined) return new ApiProblem(code, detail);
+  const whole = Number(length) === 0 ? 'the file is empty' : `the file is ${length} bytes long: ask within bytes 0-${Number(length) - 1}`;
+  return new ApiProblem(code, `The Range asks for bytes the file does not have; ${whole}, or without Range for the whole file.`, { length: Number(length) }, { 'content-range': `bytes */${length}` });
 }

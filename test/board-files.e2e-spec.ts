@@ -1,0 +1,47 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
+
+// The board's files are served by the static file server, whose refusals of a Range or a
+// precondition it cannot meet reached the problem path as bare statuses: every one was answered
+// 400 REQUEST.REJECTED ("the request could not be processed"), whatever it was. Each is its own
+// status with a code and a detail that says what to change.
+describe("the board's files refuse what they cannot serve with the status and a code that say why", () => {
+  const dir = temporaryDirectory();
+  const assets = join(dir.path, 'board');
+  const script = 'console.log("board");\n';
+  let api: ApiTestApp;
+
+  beforeAll(async () => {
+    mkdirSync(assets);
+    writeFileSync(join(assets, 'index.html'), '<!doctype html><title>Board</title>');
+    writeFileSync(join(assets, 'board.js'), script);
+    api = await startApiTestApp({ eventStorePath: join(dir.path, 'events.db'), env: { BOARD_ASSETS_DIR: assets } });
+  });
+  afterAll(async () => {
+    await api?.close();
+    dir.remove();
+  });
+
+  it('a range past the end of the file: 416 REQUEST.RANGE_NOT_SATISFIABLE, with the length to ask within', async () => {
+    for (const range of ['bytes=999999-', `bytes=${script.length}-`]) {
+      const answer = await api.anonymous.get('/board/board.js').set('Range', range).expect(416);
+      expect(answer.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(answer.body).toMatchObject({ status: 416, code: 'REQUEST.RANGE_NOT_SATISFIABLE', detail: expect.stringContaining(`${script.length}`) });
+      expect(answer.headers['content-range']).toBe(`bytes */${script.length}`);
+    }
+    await api.anonymous.head('/board/board.js').set('Range', 'bytes=999999-').expect(416);
+    // A range it can serve is served.
+    const part = await api.anonymous.get('/board/board.js').set('Range', 'bytes=0-6').expect(206);
+    expect(part.text).toBe(script.slice(0, 7));
+  });
+
+  it('a precondition the file does not meet: 412 REQUEST.PRECONDITION_FAILED', async () => {
+    const { etag } = (await api.anonymous.get('/board/board.js').expect(200)).headers as { etag: string };
+    const answer = await api.anonymous.get('/board/board.js').set('If-Match', '"not-this-one"').expect(412);
+    expect(answer.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(answer.body).toMatchObject({ status: 412, code: 'REQUEST.PRECONDITION_FAILED', detail: expect.any(String) });
+    await api.anonymous.get('/board/board.js').set('If-Unmodified-Since', 'Thu, 01 Jan 1970 00:00:00 GMT').expect(412);
+    await api.anonymous.get('/board/board.js').set('If-Match', etag).expect(200);
+  });
+});
