@@ -693,6 +693,29 @@ describe('a client that stops sending, or asks for a tunnel', () => {
     expect(taken.status).toBe(201);
   });
 
+  it('a transfer coding that does not end in chunked: one 400 and the connection closed, never a second answer to one request', async () => {
+    // RFC 9112, section 6.1: the body's length cannot be told, so nothing after the headers can be
+    // trusted to be (or not be) another request. Each request gets exactly one answer.
+    const answersTo = (bytes: string) =>
+      new Promise<string[]>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        const socket = connect(listening.port, '127.0.0.1', () => socket.write(bytes));
+        socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+        socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8').split(/(?=HTTP\/1\.1 \d{3} )/).filter((answer) => answer.length > 0)));
+        socket.on('error', reject);
+      });
+    const body = '{"title":"T","processId":"standard"}';
+    for (const [method, coding, typed] of [['POST', 'gzip', true], ['POST', 'identity', true], ['HEAD', 'identity', true], ['GET', 'chunked, gzip', true], ['POST', 'gzip', false], ['HEAD', 'identity', false]] as const) {
+      // Without a Content-Type too: what else the request gets wrong does not keep the connection open.
+      const request = (typed ? head([`Transfer-Encoding: ${coding}`]) : head([`Transfer-Encoding: ${coding}`]).replace('Content-Type: application/json\r\n', '')).replace('POST /opportunities', `${method} ${method === 'POST' ? '/opportunities' : '/pipeline'}`) + (method === 'POST' ? body : '');
+      const answers = await answersTo(request);
+      const context = `${method} with Transfer-Encoding: ${coding}${typed ? '' : ', no Content-Type'}`;
+      expect({ context, statuses: answers.map((answer) => Number(answer.split(' ')[1])) }).toEqual({ context, statuses: [400] });
+      expect({ context, closes: /\r\nconnection: close\r\n/i.test(answers[0]!) }).toEqual({ context, closes: true });
+      if (method !== 'HEAD') expect(JSON.parse(answers[0]!.slice(answers[0]!.indexOf('\r\n\r\n') + 4))).toMatchObject({ code: 'REQUEST.MALFORMED_HTTP', detail: expect.stringContaining('chunked') });
+    }
+  });
+
   it('CONNECT: 405 ROUTE.METHOD_NOT_ALLOWED as a problem, not a closed socket without a word', async () => {
     const answer = await sendAndWait(`CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n`);
     expect([answer.status, answer.code]).toEqual([405, 'ROUTE.METHOD_NOT_ALLOWED']);

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { ApiProblem, pathOf, problemBody } from './problem';
+import { TRANSFER_ENCODING_NOT_CHUNKED } from './request-shape.hooks';
 
 /**
  * What Node's HTTP parser refuses before Fastify sees a request (headers or a URL too large,
@@ -13,9 +14,17 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
       ? new ApiProblem('REQUEST.HEADERS_TOO_LARGE', 'The request line and headers are larger than this service accepts (16 KiB); ids are UUIDs and query strings short.')
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? new ApiProblem('REQUEST.TIMEOUT', 'The request was not received in time; send it again.')
-        : new ApiProblem('REQUEST.MALFORMED_HTTP', 'The request is not valid HTTP.');
+        : error.code === 'HPE_INVALID_TRANSFER_ENCODING'
+          ? new ApiProblem('REQUEST.MALFORMED_HTTP', TRANSFER_ENCODING_NOT_CHUNKED)
+          : new ApiProblem('REQUEST.MALFORMED_HTTP', 'The request is not valid HTTP.');
   const body = JSON.stringify(problemBody(problem));
-  if (socket.writable) {
+  // A Transfer-Encoding that does not end in chunked is refused by the parser after the request's
+  // headers were dispatched: the request hooks answer that very request (one 400, the connection
+  // closed), and a second answer to it would be read as the answer to the client's next request.
+  // Then only close. (Any other error is in bytes after the last request: those get their 400.)
+  const answering = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  const answered = error.code === 'HPE_INVALID_TRANSFER_ENCODING' && answering?.headersSent === true;
+  if (socket.writable && !answered) {
     socket.write(`HTTP/1.1 ${problem.status} ${problemBody(problem).title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   }
   socket.destroy(error);

@@ -46,6 +46,16 @@ export function addRequestShapeHooks(fastify: FastifyInstance): void {
     if (repeated !== undefined) {
       throw new ApiProblem('REQUEST.INVALID_HEADER', `The ${repeated} header was sent more than once; send it once (a proxy and this service could otherwise each read a different one).`, { header: repeated });
     }
+    // A Transfer-Encoding not ending in chunked leaves the body's length untold (RFC 9112, section
+    // 6.1): what follows the headers may or may not be another request, so the connection cannot
+    // go on, whatever else is wrong with the request. Node's parser refuses it too, once these
+    // headers are dispatched: that refusal sends nothing more (client-error.handler.ts), so this
+    // is the one answer.
+    const coding = request.headers['transfer-encoding'];
+    if (coding !== undefined && coding.split(',').at(-1)!.trim().toLowerCase() !== 'chunked') {
+      void reply.header('connection', 'close');
+      throw new ApiProblem('REQUEST.MALFORMED_HTTP', TRANSFER_ENCODING_NOT_CHUNKED);
+    }
     const length = Number(request.headers['content-length'] ?? 0);
     const hasBody = length > 0 || request.headers['transfer-encoding'] !== undefined;
     // Fastify does not read a GET's body: a filter sent there would be ignored, the answer unfiltered.
@@ -86,6 +96,9 @@ export function addRequestShapeHooks(fastify: FastifyInstance): void {
 }
 
 const JSON_ONLY = ['application/json'] as const;
+
+export const TRANSFER_ENCODING_NOT_CHUNKED =
+  "The body's length cannot be told: a Transfer-Encoding must end with chunked (RFC 9112, section 6.1). Send the body with a Content-Length, or chunked; the connection is closed.";
 
 /** Whether the URL's query string (if any) decodes: every % starts a two-hex-digit escape, and the escapes spell UTF-8. */
 export function wellEncodedQuery(url: string): boolean {
