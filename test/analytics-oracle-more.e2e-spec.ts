@@ -87,8 +87,6 @@ interface Deal {
   states: State[];
   visits: Visit[];
   transitions: { from: string; to: string; at: number }[];
-  /** Highest rank entered, in its own (current) version. */
-  furthest: number;
   everWon: boolean;
 }
 type Filter = { processId?: string; teamId?: string; ownerId?: string };
@@ -164,7 +162,6 @@ describe('more analytics against an independent model: durations, funnel, transi
   const enter = (deal: Deal, stage: string, at: number, flagged: boolean) => {
     const state = current(deal);
     deal.visits.push({ stage, enteredAt: at, leftAt: null, flagged, version: state.version, life: null, no: deal.visits.length + 1 });
-    deal.furthest = Math.max(deal.furthest, rankIn(deal.processId, state.version, stage));
   };
   const leave = (deal: Deal, at: number) => {
     const visit = deal.visits.at(-1)!;
@@ -179,10 +176,6 @@ describe('more analytics against an independent model: durations, funnel, transi
   const migrated = (deal: Deal, target: number, at: number) => {
     const state = current(deal);
     const toStage = rankIn(deal.processId, target, state.stage) >= 0 ? state.stage : 'c';
-    // How far it got carries over when the new version has that stage (by id, or mapped).
-    const furthestStage = PROCESSES[deal.processId]![state.version]!.stages[deal.furthest]!;
-    const mapped = furthestStage === state.stage ? toStage : furthestStage;
-    deal.furthest = Math.max(rankIn(deal.processId, target, toStage), rankIn(deal.processId, target, mapped));
     record(deal, { version: target, stage: toStage }, at);
     Object.assign(deal.visits.at(-1)!, { version: target, stage: toStage });
     migrations++;
@@ -277,7 +270,7 @@ describe('more analytics against an independent model: durations, funnel, transi
         const currency = amount === null ? undefined : rand() < 0.7 ? 'EUR' : 'USD';
         // Openings anywhere in the first 120 days, whatever was written before: backdated in the log.
         const at = START + Math.floor(rand() * 120) * DAY + Math.floor(rand() * DAY);
-        const deal: Deal = { id: '', processId, openedAt: at, clock: at, states: [], visits: [], transitions: [], furthest: -1, everWon: false };
+        const deal: Deal = { id: '', processId, openedAt: at, clock: at, states: [], visits: [], transitions: [], everWon: false };
         if (at < lastAt) backdated++;
         lastAt = at;
         const { id } = await send('post', '/opportunities', { title: `deal ${phase}.${n}`, processId, teamId: team, ownerId: owner, ...(amount === null ? {} : { amount }), ...(currency ? { currency } : {}), occurredAt: iso(at) });
@@ -306,11 +299,11 @@ describe('more analytics against an independent model: durations, funnel, transi
         for (let step = 0; step < 25; step++) await act(rand, deals[Math.floor(rand() * deals.length)]!, phase);
       }
       if (phase === 1) {
-        // One deal kept out of the random steps until the bulk migration: it went to b and back to a, so b
-        // (which version 2 drops and the bulk maps to c) is the furthest stage it entered, not the one it is in.
+        // One deal kept out of the random steps until the bulk migration: it went to b and back to a. Version 2
+        // drops b and the bulk maps b to c, which moves only deals standing in b: this one has not reached c.
         const at = START + 100 * DAY;
         const { id } = await send('post', '/opportunities', { title: 'back from b', processId: 'flow', teamId: 'north', ownerId: 'ana', amount: 100, currency: 'EUR', occurredAt: iso(at) });
-        const deal: Deal = { id, processId: 'flow', openedAt: at, clock: at + 2 * DAY, states: [{ at, processId: 'flow', version: 1, stage: 'a', status: 'open', team: 'north', owner: 'ana', amount: 100, currency: 'EUR', closeDate: null, enteredAt: at, flagged: false }], visits: [], transitions: [], furthest: -1, everWon: false };
+        const deal: Deal = { id, processId: 'flow', openedAt: at, clock: at + 2 * DAY, states: [{ at, processId: 'flow', version: 1, stage: 'a', status: 'open', team: 'north', owner: 'ana', amount: 100, currency: 'EUR', closeDate: null, enteredAt: at, flagged: false }], visits: [], transitions: [], everWon: false };
         enter(deal, 'a', at, false);
         for (const [stage, t] of [['b', at + DAY], ['a', at + 2 * DAY]] as const) {
           await send('post', `/opportunities/${id}/move`, { stage, occurredAt: iso(t) });
@@ -478,7 +471,9 @@ describe('more analytics against an independent model: durations, funnel, transi
     const latestVersion = PROCESSES[processId]!.length - 1;
     const chain = PROCESSES[processId]![latestVersion]!.stages;
     const versionNow = (deal: Deal) => current(deal).version;
-    const reaches = (deal: Deal, stage: string) => rankIn(processId, versionNow(deal), stage) >= 0 && (deal.everWon || deal.furthest >= rankIn(processId, versionNow(deal), stage));
+    // Entered stage i or a later one of its own version (past visits keep their stage ids; the open one continues under the stage it was mapped to).
+    const reaches = (deal: Deal, stage: string) =>
+      rankIn(processId, versionNow(deal), stage) >= 0 && (deal.everWon || deal.visits.some((visit) => rankIn(processId, versionNow(deal), visit.stage) >= rankIn(processId, versionNow(deal), stage)));
     const reached = Object.fromEntries(stagesOf(processId).map((stage) => [stage, selected.filter((deal) => reaches(deal, stage)).length]));
     const conversion = chain.map((stage, i) => {
       const next = chain[i + 1];

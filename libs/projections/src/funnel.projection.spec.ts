@@ -8,9 +8,10 @@ import { log, standardV1, standardV2, threeStages } from './testing/log.fixtures
 import { project } from './testing/project';
 
 /**
- * The stages an opportunity entered, in terms of the version it runs on now. A migration carries
- * over the stage it continues in and the furthest stage reached before (in the old version's
- * order), by its id, when the new version has it (the mapping moves the open visit only).
+ * The stages an opportunity entered, in terms of the version it runs on now (README: reached(i) =
+ * entered stage i or a later one of its own version; past visits keep their stage ids). A
+ * migration keeps every stage entered that the new version has, by its id, and adds the stage the
+ * open visit continues in (the mapping moves the open visit only).
  */
 function enteredInCurrentVersion(oracleLog: OracleLog, o: OracleOpportunity): Set<string> {
   let version = o.events[0]!.data.processVersion as string;
@@ -19,11 +20,9 @@ function enteredInCurrentVersion(oracleLog: OracleLog, o: OracleOpportunity): Se
     if (type === 'OpportunityOpened' || type === 'OpportunityReopened') entered.add(data.stage as string);
     if (type === 'StageChanged') entered.add(data.to as string);
     if (type === 'ProcessMigrated') {
-      const oldOrder = definitionOf(oracleLog, o.processId, version).stages.map((s) => s.id);
-      const furthest = oldOrder.filter((id) => entered.has(id)).at(-1);
       version = data.toVersion as string;
       const newStages = definitionOf(oracleLog, o.processId, version).stages.map((s) => s.id);
-      entered = new Set([data.toStage as string, ...(furthest !== undefined && newStages.includes(furthest) ? [furthest] : [])]);
+      entered = new Set([data.toStage as string, ...[...entered].filter((id) => newStages.includes(id))]);
     }
   }
   return entered;
@@ -84,6 +83,23 @@ describe('the funnel read model', () => {
       }),
       { numRuns: 250 },
     );
+  });
+
+  it('carries over every stage entered that a migration\'s new version has, by its id, and none it was only mapped to', () => {
+    // a → b → c → a, then to a version [a, b, d] that drops c, with c mapped to d: b was entered (and
+    // is kept), d never was. Carrying the furthest stage alone lost b; carrying it through the mapping counted d.
+    const v2 = { version: 'v2', definition: { ...threeStages.definition, stages: [threeStages.definition.stages[0]!, threeStages.definition.stages[1]!, { id: 'd', name: 'D', probability: 90, exitCriteria: [] }], rules: { ...threeStages.definition.rules, winFrom: ['d'] } } };
+    const model = project(funnelProjection, [
+      log.version(threeStages),
+      log.opened('x', threeStages, 0),
+      log.moved('x', 'a', 'b', 1),
+      log.moved('x', 'b', 'c', 2),
+      log.moved('x', 'c', 'a', 3),
+      log.version(v2),
+      log.migrated('x', threeStages, v2, 'a', 'a', 4, { c: 'd' }),
+    ]);
+    const reached = Object.fromEntries(queryFunnel(model).processes[0]!.stages.map((stage) => [stage.stageId, stage.reached]));
+    expect(reached).toEqual({ a: 1, b: 1, d: 0, c: 0 });
   });
 
   it('counts skipped stages as reached, and a won opportunity as having reached every stage', () => {

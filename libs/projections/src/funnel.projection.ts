@@ -1,5 +1,6 @@
 import type { FunnelStage, FunnelResult } from '@stagecraft/contracts';
 import type { OpportunityLost } from '@stagecraft/opportunity';
+import { reachAfterMigration, withEnteredRank } from './funnel-reach';
 import { defineOpportunityProjection, type Migration } from './opportunity-projection.factory';
 import { createOpportunityTable, matchRows, type OpportunityTable } from './opportunity-table';
 import { createProcessCatalog, processesOf, stageKeyOf, stageOrderOf, type CatalogProcess, type ProcessCatalog } from './process-catalog';
@@ -26,15 +27,16 @@ import type { AnalyticsFilter } from './projection.types';
 // - from/to bound the opportunity's openedAt (a cohort by opening date); team/owner filters use
 //   the CURRENT team and owner.
 //
-// Storage: per opportunity, the highest rank (in its own version) it ever entered and whether it
-// was ever won. A query makes one histogram loop over the columns, then suffix sums per version.
+// Storage: per opportunity, the highest rank (in its own version) it ever entered, the ranks it
+// entered (as bits: what a migration carries over, funnel-reach.ts) and whether it was ever won. A
+// query makes one histogram loop over the columns, then suffix sums per version.
 
 /**
  * Bumped whenever what FunnelModel's columns hold changes: a snapshot of another layout is rebuilt,
- * not read. 1: a migration carries the furthest stage over by its id only (before, also through the
- * stage mapping).
+ * not read. 2: a migration carries over every stage entered that the new version has, by its id
+ * (before, the furthest stage alone, also through the stage mapping).
  */
-export const FUNNEL_MODEL_LAYOUT = 1;
+export const FUNNEL_MODEL_LAYOUT = 2;
 
 export interface FunnelModel {
   readonly layout: number;
@@ -46,6 +48,8 @@ export interface FunnelModel {
   readonly openedMs: Float64Column;
   /** Highest rank, in its own version's order, of any stage it entered. */
   readonly maxRank: Int32Column;
+  /** The ranks, in its own version's order, of the stages it entered, as bits (withEnteredRank). */
+  readonly entered: Int32Column;
   /** 1 once won, whatever happened after. */
   readonly everWon: Int32Column;
 }
@@ -62,12 +66,14 @@ export const funnelProjection = defineOpportunityProjection<FunnelModel, FunnelE
     version: int32Column(),
     openedMs: float64Column(),
     maxRank: int32Column(),
+    entered: int32Column(),
     everWon: int32Column(),
   }),
   accepts: (saved) => (saved as Partial<FunnelModel> | null)?.layout === FUNNEL_MODEL_LAYOUT,
   opened(model, row, event) {
     pushFloat64(model.openedMs, occurredAtMs(event));
     pushInt32(model.maxRank, -1);
+    pushInt32(model.entered, 0);
     pushInt32(model.everWon, 0);
     enter(model, row, event.data.stage);
   },
@@ -90,25 +96,21 @@ export const funnelProjection = defineOpportunityProjection<FunnelModel, FunnelE
 });
 
 /**
- * The opportunity is counted under its new version from now on. How far it got is carried over:
- * the furthest stage reached in the old version, by its id, if the new version has it; and the
- * stage it continues in. The stage mapping says where the open visit goes, nothing more: a past
- * visit keeps its stage id, so a deal that went to a dropped stage and back, then migrated with
- * that stage mapped forward, has not reached the stage it is mapped to (it never entered it).
+ * The opportunity is counted under its new version from now on, with how far it got carried over
+ * (funnel-reach.ts): every stage it entered that the new version has, by its id, and the stage it
+ * continues in. The stage mapping says where the open visit goes, nothing more.
  */
 function migrate(model: FunnelModel, row: number, { from, version, stageKey }: Migration): void {
-  const oldRank = model.maxRank.values[row]!;
-  const furthest = oldRank >= 0 ? model.catalog.stages[from.stageKeys[oldRank]!]!.stageId : undefined;
-  let rank = version.rankByKey.get(stageKey)!;
-  const key = furthest === undefined ? undefined : version.keyByStageId.get(furthest);
-  if (key !== undefined) rank = Math.max(rank, version.rankByKey.get(key)!);
-  model.maxRank.values[row] = rank;
+  const reach = reachAfterMigration(from, version, { maxRank: model.maxRank.values[row]!, entered: model.entered.values[row]! }, stageKey);
+  model.maxRank.values[row] = reach.maxRank;
+  model.entered.values[row] = reach.entered;
 }
 
 function enter(model: FunnelModel, row: number, stageId: string): void {
   const version = model.catalog.versions[model.version.values[row]!]!;
   const rank = version.rankByKey.get(stageKeyOf(model.catalog, version, stageId))!;
   if (rank > model.maxRank.values[row]!) model.maxRank.values[row] = rank;
+  model.entered.values[row] = withEnteredRank(model.entered.values[row]!, rank);
 }
 
 export function queryFunnel(model: FunnelModel, filter: AnalyticsFilter = {}): FunnelResult {

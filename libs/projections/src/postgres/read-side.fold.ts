@@ -1,3 +1,4 @@
+import { reachAfterMigration, withEnteredRank } from '../funnel-reach';
 import { parseCalendarDay, type OpportunityDetails, type OpportunityEvent, type OpportunityOpened, type ProcessMigrated } from '@stagecraft/opportunity';
 import { createProcessCatalog, recordProcessVersion, stageKeyOf, versionOf, PROCESS_STREAM_PREFIX, type CatalogVersion, type ProcessCatalog } from '../process-catalog';
 import { occurredAtMs, opportunityIdOf, STAGE_LIFE_EVENTS } from '../projection.helpers';
@@ -55,6 +56,8 @@ export interface OpportunityRecord {
   nextSteps: string | null;
   /** Highest rank, in its own version's order, of any stage entered (funnel.projection.ts). */
   maxRank: number;
+  /** The ranks, in its own version's order, of the stages entered, as bits (funnel-reach.ts): what a migration carries over. */
+  enteredRanks: number;
   everWon: boolean;
   /** Visits so far; the open one (while stageKey ≥ 0) is number `visits`. */
   visits: number;
@@ -341,6 +344,7 @@ function opened(state: ReadSideState, changes: ReadSideChanges, event: Opportuni
     wonReason: null,
     nextSteps: null,
     maxRank: version.rankByKey.get(key)!,
+    enteredRanks: withEnteredRank(0, version.rankByKey.get(key)!),
     everWon: false,
     visits: 1,
     segmentPosition: null,
@@ -511,14 +515,11 @@ class RecordFold {
     this.changes.catalogChanged ||= catalog.versions.length !== versionsBefore;
     record.versionCode = version.code;
     const key = this.keyOf(data.toStage);
-    // Funnel: how far it got carries over by stage id, when the new version has it (the mapping
-    // moves the open visit only: funnel.projection.ts, migrate).
-    const oldRank = record.maxRank;
-    const furthest = oldRank >= 0 ? catalog.stages[from.stageKeys[oldRank]!]!.stageId : undefined;
-    let rank = version.rankByKey.get(key)!;
-    const furthestKey = furthest === undefined ? undefined : version.keyByStageId.get(furthest);
-    if (furthestKey !== undefined) rank = Math.max(rank, version.rankByKey.get(furthestKey)!);
-    record.maxRank = rank;
+    // Funnel: every stage entered that the new version has carries over by its id, with the stage
+    // the deal goes on in (the mapping moves the open visit only: funnel-reach.ts).
+    const reach = reachAfterMigration(from, version, { maxRank: record.maxRank, entered: record.enteredRanks }, key);
+    record.maxRank = reach.maxRank;
+    record.enteredRanks = reach.entered;
     if (record.stageKey < 0) return;
     // The visit goes on (same entry time) under the mapped stage, weighted by the new version.
     record.stageKey = key;
@@ -537,6 +538,7 @@ class RecordFold {
     record.criteriaMet = [];
     const rank = this.version.rankByKey.get(key)!;
     if (rank > record.maxRank) record.maxRank = rank;
+    record.enteredRanks = withEnteredRank(record.enteredRanks, rank);
   }
 
   /** The open visit as it stands (its team, owner and amount are the current ones until it ends). */

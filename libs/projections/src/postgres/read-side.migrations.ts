@@ -1080,11 +1080,14 @@ COMMENT ON COLUMN ${s}.funnel.conversion_to_next IS 'Of the opportunities whose 
   },
   {
     version: 23,
-    name: 'funnel: a migration carries the furthest stage over by its id only; the log is folded again to correct furthest_rank',
-    // As funnel.projection.ts (migrate): the stage mapping moves the open visit, and a past visit keeps its
-    // stage id. furthest_rank was also carried through the mapping, so a deal that went to a dropped stage
-    // and back, migrated with that stage mapped forward, counted as having reached a stage it never entered.
+    name: 'funnel: a migration carries over every stage entered that the new version has, by its id (opportunities.entered_ranks); the log is folded again to correct furthest_rank',
+    // As funnel.projection.ts (funnel-reach.ts): the stage mapping moves the open visit, and a past visit
+    // keeps its stage id. furthest_rank carried the furthest stage alone, also through the mapping: a deal
+    // that went to a dropped stage and back counted as having reached the stage it was mapped to (never
+    // entered), and not a kept stage behind the dropped one (entered).
     sql: (s) => `
+ALTER TABLE ${s}.opportunities ADD COLUMN IF NOT EXISTS entered_ranks integer NOT NULL DEFAULT 0;
+COMMENT ON COLUMN ${s}.opportunities.entered_ranks IS 'The ranks (version_stages.rank, in its current version) of the stages it entered, as bits (bit r: rank r, for ranks below 31): what a process migration carries over by stage id. furthest_rank is the highest.';
 -- A log id no log has makes the projector start again from position 0 (postgres.projector.ts).
 UPDATE ${s}.checkpoint SET log_id = 'refold: migration 23 (funnel furthest rank)' WHERE position > 0;
 `,
