@@ -2525,6 +2525,33 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('a deal not found for a key that sees every team is not said to have gone to a team the key does not see (its stream was deleted in the store)', async () => {
+      const [inPanel, moved] = await Promise.all(['Deleted before its panel', 'Deleted before its move'].map((title) => caller.command('/opportunities', { title, processId: 'standard', teamId: 'direct' })));
+      const tab = await signIn('rep');
+      try {
+        await tab.waitForSelector(`[data-column="new"] [data-opportunity-id="${moved!.id}"]`);
+        // What the API answers any key for a stream soft-deleted on KurrentDB (README: it reads as never opened).
+        const notFound = (id: string) => ({ status: 404, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 'Not Found', status: 404, code: 'OPPORTUNITY.NOT_FOUND', detail: `Opportunity "${id}" does not exist; open it first.`, opportunityId: id }) });
+        await tab.route(`**/opportunities/${inPanel!.id}`, (route) => route.fulfill(notFound(inPanel!.id)));
+        await tab.route(`**/opportunities/${moved!.id}/move`, (route) => route.fulfill(notFound(moved!.id)));
+
+        await tab.focus(`[data-opportunity-id="${inPanel!.id}"] .card-title`);
+        await tab.keyboard.press('Enter');
+        await tab.waitForSelector('#side-panel[open] .panel-message[data-tone="error"]');
+        expect(await tab.textContent('#side-panel .panel-message[data-tone="error"]')).toBe('“Deleted before its panel” is no longer found: its records may have been deleted from the event store.');
+        await tab.keyboard.press('Escape');
+
+        await tab.focus(`[data-opportunity-id="${moved!.id}"] .move-button`);
+        await tab.keyboard.press('Enter');
+        await tab.waitForSelector('.move-menu [data-target="qualification"]:focus');
+        await tab.keyboard.press('Enter');
+        await tab.waitForFunction(() => (document.getElementById('status')?.textContent ?? '') !== '');
+        expect(await tab.textContent('#status')).toBe('“Deleted before its move” is no longer found: its records may have been deleted from the event store.');
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('signing out takes the last key\'s board off the page: the next key in the tab never sees it, not even when its own board cannot be read', async () => {
       const tab = await signIn('rep');
       try {

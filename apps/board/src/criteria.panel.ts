@@ -23,6 +23,8 @@ export function openCriteriaPanel(
   target: MoveTarget,
   refusal: ProblemBody,
   retryMove: (expectedRevision: number, idempotencyKey: string) => Promise<CommandAnswer>,
+  /** The key sees only some teams (goneText). */
+  limitedToTeams = false,
 ): Promise<CriteriaPanelOutcome> {
   const dialog = byId<HTMLDialogElement>('criteria-panel');
   let unmet: readonly CriterionDescription[] = refusal.unmetCriteria ?? [];
@@ -59,7 +61,7 @@ export function openCriteriaPanel(
 
     const fail = async (error: unknown) => {
       if (error instanceof ApiError && isGone(error.problem)) {
-        say(goneText(card.title), 'error'); // nothing to read again: closed, the board drops its card
+        say(goneText(card.title, limitedToTeams), 'error'); // nothing to read again: closed, the board drops its card
       } else if (error instanceof ApiError && error.status === 409) {
         await reload('Someone else changed this opportunity meanwhile; it was reloaded. Check the boxes again if needed.');
       } else if (error instanceof ApiError && error.problem.code === 'OPPORTUNITY.EXIT_CRITERIA_UNMET') {

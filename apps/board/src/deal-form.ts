@@ -20,6 +20,8 @@ export interface DealFormOptions {
   readonly opportunity?: OpportunityView;
   /** Whether the rep who opened the form is still signed in: a save failing after sign-out opens nothing again. */
   readonly current?: () => boolean;
+  /** The key sees only some teams (goneText: a deal not found may have gone to another team). */
+  readonly limitedToTeams?: boolean;
 }
 
 /**
@@ -230,7 +232,7 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
               `Someone else changed this deal meanwhile${theirs.length ? ` (${theirs.map((field) => labels[field]).join(', ')})` : ''}; the form now shows their changes. ` +
               (both.length ? `You changed ${both.join(', ')} too: what you typed is kept there. ` : 'What you typed is kept. ') +
               'Check it and save again.';
-          } else if (editing && error instanceof ApiError && isGone(error.problem)) general.textContent = goneText(editing.title);
+          } else if (editing && error instanceof ApiError && isGone(error.problem)) general.textContent = goneText(editing.title, options.limitedToTeams === true);
           else if (error instanceof ApiError) show(error);
           else general.textContent = String(error);
         })

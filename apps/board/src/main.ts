@@ -58,6 +58,8 @@ const state = {
 };
 
 const view = (): 'board' | 'charts' => (location.hash === '#charts' && mayReadCharts() ? 'charts' : 'board');
+/** The key sees only some teams: a deal it no longer finds may have been moved to another team (goneText). */
+const limitedToTeams = () => state.caller?.teams != null;
 const hasRole = (role: string) => state.caller !== null && (state.caller.roles.includes(role) || state.caller.roles.includes('admin'));
 const mayWrite = () => hasRole('writer');
 const mayReadCharts = () => hasRole('analyst');
@@ -530,6 +532,7 @@ async function openPanel(card: BoardCard): Promise<void> {
     columns: state.columns,
     canWrite: mayWrite(),
     canReadHistory: mayReadHistory(),
+    limitedToTeams: limitedToTeams(),
     wrote: (position) => {
       state.position = position;
       // The board behind the panel follows what the panel changed.
@@ -553,7 +556,7 @@ async function newDeal(): Promise<void> {
   const since = session;
   const definition = state.detail!.definition;
   const { teams } = selectableTeams(definition);
-  const answer = await openDealForm(api, { definition, teams, defaultTeam: state.teamId || (teams.length === 1 ? teams[0]! : ''), current: () => since === session });
+  const answer = await openDealForm(api, { definition, teams, defaultTeam: state.teamId || (teams.length === 1 ? teams[0]! : ''), current: () => since === session, limitedToTeams: limitedToTeams() });
   if (!answer || since !== session) return;
   state.position = answer.position;
   touch(answer.id);
@@ -567,7 +570,7 @@ async function editDeal(card: BoardCard, opportunity: OpportunityView): Promise<
   const since = session;
   const definition = state.detail!.definition;
   const { teams } = selectableTeams(definition);
-  const answer = await openDealForm(api, { definition, teams, defaultTeam: opportunity.teamId ?? '', opportunity, current: () => since === session });
+  const answer = await openDealForm(api, { definition, teams, defaultTeam: opportunity.teamId ?? '', opportunity, current: () => since === session, limitedToTeams: limitedToTeams() });
   if (!answer || since !== session) return;
   state.position = answer.position;
   await loadBoard();
@@ -647,14 +650,14 @@ async function move(card: BoardCard, target: MoveTarget, expectedRevision?: numb
     // Changed by someone else meanwhile: nothing was recorded, and what the rep wrote on the win or loss is offered again.
     if (error.status !== 409) unsentClosings.delete(unsentKey);
     if (error.problem.code === 'OPPORTUNITY.EXIT_CRITERIA_UNMET') {
-      const outcome = await openCriteriaPanel(api, card, target, error.problem, (expectedRevision, key) => api.command(path, { ...body, expectedRevision }, key));
+      const outcome = await openCriteriaPanel(api, card, target, error.problem, (expectedRevision, key) => api.command(path, { ...body, expectedRevision }, key), limitedToTeams());
       if (outcome.position !== null) state.position = outcome.position;
       if (outcome.moved) {
         touch(card.id);
         announce(done);
       }
     } else if (isGone(error.problem)) {
-      announce(goneText(card.title), 'error'); // its card leaves with the reload below
+      announce(goneText(card.title, limitedToTeams()), 'error'); // its card leaves with the reload below (moved to another team)
     } else if (error.status === 409) {
       announce(`“${card.title}” was changed by someone else meanwhile; the board was reloaded.`, 'error');
     } else if (error.status === 422 || error.status === 403 || error.status === 400) {

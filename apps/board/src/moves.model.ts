@@ -78,17 +78,21 @@ export function allowedTargets(choices: readonly MoveChoice[]): MoveTarget[] {
 }
 
 /**
- * A deal the board drew that the API does not find for this key (404 OPPORTUNITY.NOT_FOUND): deals
- * are never removed, so someone moved it to a team the key does not see (the API answers "not
- * found" rather than tell a team-limited key of another team's deal). Said as that, not as the
- * API's "Opportunity … does not exist; open it first", which is untrue of a deal on the rep's screen.
+ * A deal the board drew that the API does not find for this key (404 OPPORTUNITY.NOT_FOUND): for a
+ * key limited to teams, most likely moved to a team the key does not see (the API answers "not
+ * found" rather than tell a team-limited key of another team's deal); for a key that sees every
+ * team, that cannot be: its stream was soft-deleted in the event store (README: Deleting or
+ * truncating an opportunity's stream), which reads as never opened. Said as that, not as the API's
+ * "Opportunity … does not exist; open it first", which is untrue of a deal on the rep's screen.
  */
 export function isGone(problem: { readonly status: number; readonly code: string }): boolean {
   return problem.status === 404 && problem.code === 'OPPORTUNITY.NOT_FOUND';
 }
 
-export function goneText(title: string): string {
-  return `“${title}” is no longer on this board: it may have been moved to a team this key does not see.`;
+export function goneText(title: string, limitedToTeams: boolean): string {
+  return limitedToTeams
+    ? `“${title}” is no longer on this board: it may have been moved to a team this key does not see.`
+    : `“${title}” is no longer found: its records may have been deleted from the event store.`;
 }
 
 const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;

@@ -25,6 +25,8 @@ export interface SidePanelContext {
   readonly canWrite: boolean;
   /** The timeline is the event history (GET /opportunities/:id/history: writer, analyst, auditor). */
   readonly canReadHistory: boolean;
+  /** The key sees only some teams (goneText: a deal not found may have gone to another team). */
+  readonly limitedToTeams: boolean;
   /** A command of the panel was recorded at this log position. */
   wrote(position: number): void;
   /** A move of the deal as the panel read it: at `expectedRevision`, so a deal changed since is refused (409), not moved on what the rep did not see. */
@@ -212,7 +214,7 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
   function describe(error: unknown): string {
     if (error instanceof ApiError && isGone(error.problem)) {
       context.gone();
-      return goneText(card.title);
+      return goneText(card.title, context.limitedToTeams);
     }
     return error instanceof ApiError ? inWords(error.problem.detail ?? error.problem.code, detail.definition) : String(error);
   }
