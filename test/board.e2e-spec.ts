@@ -2310,6 +2310,42 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('a deal the rep moved into a crowded column, then handed to another team, is read once more and forgotten, not read again at every load', async () => {
+      const daysAgo = (days: number) => new Date(Date.now() - days * DAY_MS).toISOString();
+      const { id } = await caller.command('/opportunities', { title: 'Moved, then handed over', processId: 'standard', teamId: 'direct', occurredAt: daysAgo(600) });
+      const older = await caller.command('/opportunities', { title: 'Longer in Qualification', processId: 'standard', teamId: 'direct', occurredAt: daysAgo(700) });
+      await caller.command(`/opportunities/${older.id}/move`, { stage: 'qualification', occurredAt: daysAgo(650) });
+      const tab = await repTab();
+      try {
+        await tab.route(/\/pipeline\?/, (route) => {
+          const url = new URL(route.request().url());
+          url.searchParams.set('cardsPerColumn', '1');
+          return route.continue({ url: url.toString() });
+        });
+        await tab.reload();
+        await tab.waitForSelector(`[data-column="new"] [data-opportunity-id="${id}"]`);
+        await moveFromKeyboard(tab, id, 'qualification');
+        await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${id}"]`);
+
+        // Someone else hands it to partners: this board (direct) can no longer draw it.
+        const handed = await fetch(`${api.baseUrl}/opportunities/${id}`, { method: 'PATCH', headers: { authorization: `Bearer ${api.keys[TEST_SERVICE]!}`, 'content-type': 'application/json' }, body: JSON.stringify({ teamId: 'partners' }) });
+        expect(handed.status).toBe(200);
+        const reads: string[] = [];
+        tab.on('request', (request) => {
+          if (new URL(request.url()).pathname === `/opportunities/${id}`) reads.push(request.url());
+        });
+        for (let load = 0; load < 3; load += 1) {
+          const before = await tabRenders(tab);
+          await tab.evaluate(() => window.dispatchEvent(new HashChangeEvent('hashchange')));
+          await tab.waitForFunction((count) => Number(document.getElementById('columns')?.dataset.renders ?? 0) > count, before);
+        }
+        await tab.waitForSelector(`[data-opportunity-id="${id}"]`, { state: 'detached' });
+        expect(reads).toHaveLength(1);
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('in a crowded column (past the 1,000 a search looks at too), the deal the rep just created or moved is drawn, and a keyboard move keeps the focus on it', async () => {
       // The deal to move, the longest in New (so listed there), and a deal longer in Qualification than it will be.
       const daysAgo = (days: number) => new Date(Date.now() - days * DAY_MS).toISOString();

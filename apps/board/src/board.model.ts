@@ -177,13 +177,22 @@ export function withDealsShown(columns: readonly BoardColumn[], deals: readonly 
   return columns.map((column) => {
     if (column.target.kind !== 'stage' || column.omitted === 0) return column;
     const added = deals
-      .filter((deal) => deal.status === 'open' && deal.stage === column.key && deal.processId === processId && (teamId === '' || deal.teamId === teamId) && !listed.has(deal.id))
+      .filter((deal) => drawableHere(deal, processId, teamId) && deal.stage === column.key && !listed.has(deal.id))
       .slice(0, column.omitted)
       .map((deal) => dealCard(deal, now, today));
     if (added.length === 0) return column;
     const omitted = column.omitted - added.length;
     return { ...column, cards: [...column.cards, ...added], omitted, more: moreText(omitted), capped: omitted > 0, added: added.length };
   });
+}
+
+/**
+ * Whether a deal read on its own may be drawn on this board (an open deal of this process, and of
+ * the team shown; none: every team). One that may not (closed, handed to another team or process)
+ * is never drawn by withDealsShown: the board forgets it rather than read it again at every load.
+ */
+export function drawableHere(deal: Pick<OpportunityView, 'status' | 'processId' | 'teamId'>, processId: string, teamId: string): boolean {
+  return deal.status === 'open' && deal.processId === processId && (teamId === '' || deal.teamId === teamId);
 }
 
 /** An open deal as read on its own (GET /opportunities/:id), as its card in a stage column draws it. */

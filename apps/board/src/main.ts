@@ -1,6 +1,6 @@
 import { ApiClient, ApiError, outcomeUnknown, resending, type Resend } from './api.client';
 import type { CallerAnswer, FunnelResult, OpportunityView, PipelineResult, ProcessDetail, ProcessList, StageDurationsResult, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
-import { boardColumns, CARDS_PER_COLUMN, moveCommand, SEARCHED_CARDS_PER_COLUMN, SEARCHED_CLOSED_PER_COLUMN, withDealsShown, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
+import { boardColumns, CARDS_PER_COLUMN, moveCommand, SEARCHED_CARDS_PER_COLUMN, SEARCHED_CLOSED_PER_COLUMN, drawableHere, withDealsShown, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
 import { filterColumns, filtering, filtersFrom, ownersOf, writeFilters } from './board-filters.model';
 import { wireFilters } from './board-filters';
 import { columnsFitSideBySide } from './board-layout.model';
@@ -376,10 +376,25 @@ async function withTouchedDeals(columns: BoardColumn[]): Promise<BoardColumn[]> 
   const listed = new Set(columns.flatMap((column) => column.cards.map((card) => card.id)));
   const missing = state.touched.filter((id) => !listed.has(id));
   if (missing.length === 0 || !columns.some((column) => column.omitted > 0)) return columns;
-  const deals = await Promise.all(missing.map((id) => api.get<OpportunityView>(`/opportunities/${encodeURIComponent(id)}`).catch(() => null)));
+  const { processId, teamId } = state;
+  const reads = await Promise.all(
+    missing.map((id) =>
+      api.get<OpportunityView>(`/opportunities/${encodeURIComponent(id)}`).then(
+        (deal) => ({ id, deal, gone: !drawableHere(deal, processId, teamId) }),
+        // Not found for this key (moved to a team it does not see, deleted): gone; anything else may pass.
+        (error: unknown) => ({ id, deal: null, gone: error instanceof ApiError && isGone(error.problem) }),
+      ),
+    ),
+  );
+  // A deal this board can no longer draw (closed, handed to another team or process, not found) is
+  // forgotten: read again at every load (each live refresh of a busy board), it cost up to 20
+  // requests a refresh for nothing, all day.
+  const gone = new Set(reads.filter((read) => read.gone).map((read) => read.id));
+  if (gone.size > 0 && state.processId === processId && state.teamId === teamId) state.touched = state.touched.filter((id) => !gone.has(id));
+  const deals = reads.flatMap((read) => (read.deal === null ? [] : [read.deal]));
   return withDealsShown(
     columns,
-    deals.filter((deal) => deal !== null),
+    deals,
     state.processId,
     state.teamId,
     new Date(),
