@@ -2186,6 +2186,37 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('an answer still arriving on a slow network is not given up: the limit is on silence, not on the whole answer', async () => {
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      tab.setDefaultTimeout(20_000);
+      await tab.addInitScript(() => {
+        const settings = window as { stagecraftLiveRefreshMs?: number; stagecraftRequestTimeoutMs?: number };
+        settings.stagecraftLiveRefreshMs = 3_600_000;
+        settings.stagecraftRequestTimeoutMs = 1_000;
+      });
+      const cdp = await tab.context().newCDPSession(tab);
+      try {
+        await tab.goto(`${api.baseUrl}/board?process=standard`);
+        await tab.fill('#credentials', api.keys.rep!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForFunction(() => Number(document.getElementById('columns')?.dataset.renders ?? 0) > 0);
+        // The board's answer arrives steadily over about 3 s: three times the limit, never silent for it.
+        const size = await tab.evaluate(() => (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).filter((entry) => entry.name.includes('/pipeline?')).at(-1)!.encodedBodySize);
+        expect(size).toBeGreaterThan(3_000);
+        await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: Math.ceil(size / 3), uploadThroughput: -1 });
+        const before = await tabRenders(tab);
+        const started = Date.now();
+        await tab.evaluate(() => window.dispatchEvent(new HashChangeEvent('hashchange')));
+        await tab.waitForFunction((count) => Number(document.getElementById('columns')?.dataset.renders ?? 0) > count || document.getElementById('status')?.dataset.tone === 'error', before);
+        expect(await tab.textContent('#status')).toBe('');
+        expect(await tabRenders(tab)).toBe(before + 1);
+        expect(Date.now() - started).toBeGreaterThan(1_000); // it did take longer than the limit
+      } finally {
+        await cdp.detach().catch(() => undefined);
+        await tab.close();
+      }
+    });
+
     it('a loss whose answer was lost on the way back, sent again, goes under the same key: said as lost, recorded once', async () => {
       const { id } = await caller.command('/opportunities', { title: 'Lost on the wire', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
       const tab = await repTab();

@@ -58,7 +58,13 @@ export class ApiClient {
   private async send<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
     const token = this.credentials();
     const abandon = new AbortController();
-    const timer = setTimeout(() => abandon.abort(), this.timeoutMs);
+    // A limit on silence, not on the whole: an answer still arriving (a search's thousands of cards
+    // on a slow phone network) is not given up; one that stops coming for timeoutMs is.
+    let timer = setTimeout(() => abandon.abort(), this.timeoutMs);
+    const stillComing = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => abandon.abort(), this.timeoutMs);
+    };
     let response: Response;
     let text: string;
     try {
@@ -74,7 +80,8 @@ export class ApiClient {
         signal: abandon.signal,
       });
       // The body too: an answer whose body stops coming is no answer.
-      text = await response.text();
+      stillComing();
+      text = await bodyText(response, stillComing);
     } catch {
       if (abandon.signal.aborted) throw new ApiError({ status: 0, code: 'NETWORK.TIMEOUT', detail: 'The server did not answer in time; check the connection and send it again.' });
       throw new ApiError({ status: 0, code: 'NETWORK.UNREACHABLE', detail: 'The server could not be reached; check the connection and retry.' });
@@ -91,8 +98,22 @@ export class ApiClient {
   }
 }
 
-/** Long past any answer the API gives (a read waits at most 2 s for ?minPosition=), short enough that a rep is not left waiting on nothing. */
+/** Silence this long (no answer begun, or none of its body arriving) is no answer: long past any wait of the API (a read waits at most 2 s for ?minPosition=), short enough that a rep is not left waiting on nothing. */
 export const REQUEST_TIMEOUT_MS = 30_000;
+
+/** A response's body as text, `progress` told of every part that arrives. */
+async function bodyText(response: Response, progress: () => void): Promise<string> {
+  if (!response.body) return response.text();
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    progress();
+    text += decoder.decode(value, { stream: true });
+  }
+}
 
 export function newIdempotencyKey(): string {
   return crypto.randomUUID();
