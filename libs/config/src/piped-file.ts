@@ -44,8 +44,9 @@ export function readPipedText(file: string, waitMs = WAIT_FOR_WRITER_MS): string
         continue;
       }
       if (read === -1) writerSeen = true;
-      // Ended: its writer closed it. A FIFO no writer has opened yet reads as ended too: wait for one.
-      else if (writerSeen) break;
+      // Ended: its writer closed it, or a device (/dev/null) has no more. A FIFO no writer has opened
+      // yet reads as ended too: wait for one.
+      else if (writerSeen || !stats.isFIFO()) break;
       if (Date.now() >= deadline) {
         throw new Error(`${file} is ${kind}, and ${writerSeen ? 'its writer did not finish' : 'nothing opened it to write'} within ${waitMs / 1000} s`);
       }

@@ -332,6 +332,12 @@ describe('JWT_PUBLIC_KEY', () => {
     expect(() => readSettings({ JWT_PUBLIC_KEY: '/dev/zero' })).toThrow(/^Invalid setting JWT_PUBLIC_KEY: is neither a PEM key nor a readable file: \/dev\/zero .*more than 4194304 bytes/);
   });
 
+  it('a device that ends at once (/dev/null) is refused at once as empty, not waited on as a FIFO without a writer', () => {
+    const started = Date.now();
+    expect(() => readSettings({ JWT_PUBLIC_KEY: '/dev/null' })).toThrow(/^Invalid setting JWT_PUBLIC_KEY: is neither a PEM key nor a readable file: \/dev\/null is a device, and nothing was written into it$/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
   it('refuses a private key, which it could derive a public key from', () => {
     const privatePem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     expect(() => readSettings({ JWT_PUBLIC_KEY: privatePem })).toThrow(/^Invalid setting JWT_PUBLIC_KEY: holds a private key/);
