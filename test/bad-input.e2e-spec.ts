@@ -356,6 +356,8 @@ describe('bad input gets a 4xx with a stable code, never a 5xx', () => {
     expect((await errorsOf('/pipeline?include=opportunities&cardsPerColumn=0&teamId=direct&teamId=partners&colour=red')).length).toBe(3);
     // A parameter the route does not have is told so, however often it came.
     expect(await errorsOf('/analytics/funnel?colour=red&colour=blue')).toEqual([{ field: 'colour', message: 'property colour should not exist' }]);
+    // Also one class-transformer cannot see (an inherited name): one message, not a second saying it came twice.
+    expect(await errorsOf('/pipeline?constructor=1&constructor=2')).toEqual([{ field: 'constructor', message: 'property constructor should not exist' }]);
   });
 
   it('says which methods a known path takes, in the answer and in Allow', async () => {

@@ -64,7 +64,10 @@ class ApiValidationPipe implements PipeTransform {
     if (metadata.type === 'body' && value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
       throw validationProblem([{ field: '(body)', message: `the body must be a JSON object, not ${Array.isArray(value) ? 'a list' : value === null ? 'null' : `a ${typeof value}`}` }]);
     }
-    const own = [...(metadata.type === 'query' || metadata.type === 'body' ? inheritedNameErrors(value) : []), ...(metadata.type === 'query' ? repeatedParameterErrors(value) : [])];
+    // An inherited name (`?constructor=1&constructor=2`) is no parameter, however often it came: told that once.
+    const inherited = metadata.type === 'query' || metadata.type === 'body' ? inheritedNameErrors(value) : [];
+    const repeated = metadata.type === 'query' ? repeatedParameterErrors(value).filter((error) => !inherited.some((other) => other.field === error.field)) : [];
+    const own = [...inherited, ...repeated];
     if (own.length > 0) return this.refuseWith(own, value, metadata);
     return this.pipe.transform(value, metadata);
   }
