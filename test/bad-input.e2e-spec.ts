@@ -716,6 +716,28 @@ describe('a client that stops sending, or asks for a tunnel', () => {
       expect({ context, closes: /\r\nconnection: close\r\n/i.test(answers[0]!) }).toEqual({ context, closes: true });
       if (method !== 'HEAD') expect(JSON.parse(answers[0]!.slice(answers[0]!.indexOf('\r\n\r\n') + 4))).toMatchObject({ code: 'REQUEST.MALFORMED_HTTP', detail: expect.stringContaining('chunked') });
     }
+    // Whatever else the request gets wrong (a header sent twice, no Host, a query that does not decode).
+    for (const [method, extra, target] of [['HEAD', 'Accept: a\r\nAccept: b', '/pipeline'], ['POST', 'Accept: a\r\nAccept: b', '/opportunities'], ['HEAD', '', '/pipeline?teamId=%ZZ'], ['POST', '', '/opportunities?x=%ZZ']] as const) {
+      const request = head(['Transfer-Encoding: identity', ...(extra ? [extra] : [])]).replace('POST /opportunities', `${method} ${target}`) + (method === 'POST' ? body : '');
+      const answers = await answersTo(request);
+      const context = `${method} ${target} with Transfer-Encoding: identity${extra ? ' and a header twice' : ''}`;
+      expect({ context, statuses: answers.map((answer) => Number(answer.split(' ')[1])) }).toEqual({ context, statuses: [400] });
+      expect({ context, closes: /\r\nconnection: close\r\n/i.test(answers[0]!) }).toEqual({ context, closes: true });
+      if (method === 'POST') expect(JSON.parse(answers[0]!.slice(answers[0]!.indexOf('\r\n\r\n') + 4))).toMatchObject({ code: 'REQUEST.MALFORMED_HTTP' });
+    }
+    // Pipelined behind a request still being answered: that request keeps its own answer, and this
+    // one's 400 comes after it (no body after a HEAD's), then the connection closes.
+    const before = `GET /pipeline HTTP/1.1\r\nHost: 127.0.0.1:${listening.port}\r\nAuthorization: Bearer ${listening.api.keys[TEST_SERVICE]}\r\n\r\n`;
+    for (const [method, coding] of [['POST', 'gzip'], ['HEAD', 'identity']] as const) {
+      const request = head([`Transfer-Encoding: ${coding}`]).replace('POST /opportunities', `${method} ${method === 'POST' ? '/opportunities' : '/pipeline'}`) + (method === 'POST' ? body : '');
+      const answers = await answersTo(before + request);
+      const context = `GET, then ${method} with Transfer-Encoding: ${coding}, pipelined`;
+      expect({ context, statuses: answers.map((answer) => Number(answer.split(' ')[1])) }).toEqual({ context, statuses: [200, 400] });
+      expect({ context, closes: /\r\nconnection: close\r\n/i.test(answers[1]!) }).toEqual({ context, closes: true });
+      const after = answers[1]!.slice(answers[1]!.indexOf('\r\n\r\n') + 4);
+      if (method === 'HEAD') expect({ context, after }).toEqual({ context, after: '' });
+      else expect(JSON.parse(after)).toMatchObject({ code: 'REQUEST.MALFORMED_HTTP', detail: expect.stringContaining('chunked') });
+    }
   });
 
   it('CONNECT: 405 ROUTE.METHOD_NOT_ALLOWED as a problem, not a closed socket without a word', async () => {

@@ -18,16 +18,29 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
           ? new ApiProblem('REQUEST.MALFORMED_HTTP', TRANSFER_ENCODING_NOT_CHUNKED)
           : new ApiProblem('REQUEST.MALFORMED_HTTP', 'The request is not valid HTTP.');
   const body = JSON.stringify(problemBody(problem));
-  // A Transfer-Encoding that does not end in chunked is refused by the parser after the request's
-  // headers were dispatched: the request hooks answer that very request (one 400, the connection
-  // closed), and a second answer to it would be read as the answer to the client's next request.
-  // Then only close. (Any other error is in bytes after the last request: those get their 400.)
-  const answering = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-  const answered = error.code === 'HPE_INVALID_TRANSFER_ENCODING' && answering?.headersSent === true;
-  if (socket.writable && !answered) {
+  // A Transfer-Encoding that does not end in chunked is refused by the parser, mostly after the
+  // request's headers were dispatched: then the request hooks answer that very request (one 400,
+  // Connection: close), and any answer written here would be read as the answer to another request:
+  // to this one a second, or, pipelined behind a request still being answered, that request's (its
+  // own answer then lost with the connection, and a body after a HEAD). So nothing is written: the
+  // answers in flight go out in order, and the connection closes after this request's. A request
+  // the parser refused before dispatching it (`chunked, gzip`), and any other error (bytes after
+  // the last request), get their 400 here.
+  if (error.code === 'HPE_INVALID_TRANSFER_ENCODING' && dispatchedWithoutLength(socket)) {
+    const answering = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (!answering) socket.destroy(error);
+    return;
+  }
+  if (socket.writable) {
     socket.write(`HTTP/1.1 ${problem.status} ${problemBody(problem).title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   }
   socket.destroy(error);
+}
+
+/** Whether the last request the parser dispatched on this socket has a Transfer-Encoding not ending in chunked (the request hooks answer it). */
+function dispatchedWithoutLength(socket: Socket): boolean {
+  const coding = (socket as Socket & { parser?: { incoming?: IncomingMessage | null } | null }).parser?.incoming?.headers['transfer-encoding'];
+  return coding !== undefined && coding.split(',').at(-1)!.trim().toLowerCase() !== 'chunked';
 }
 
 /** An Expect header this service cannot meet (any but 100-continue, which Node answers itself): 417 as a problem. */

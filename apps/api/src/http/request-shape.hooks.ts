@@ -33,6 +33,17 @@ export function addRequestShapeHooks(fastify: FastifyInstance): void {
     const sent = request.headers['x-correlation-id'];
     request.correlationId = typeof sent === 'string' && CORRELATION_ID.test(sent) ? sent : randomUUID();
     void reply.header('x-correlation-id', request.correlationId);
+    // A Transfer-Encoding not ending in chunked leaves the body's length untold (RFC 9112, section
+    // 6.1): what follows the headers may or may not be another request, so the connection cannot
+    // go on, whatever else is wrong with the request: checked first, as an answer to anything else
+    // (no Host, a query that does not decode) would keep it open. Node's parser refuses it too,
+    // once these headers are dispatched: that refusal sends nothing (client-error.handler.ts), so
+    // this is the one answer, after those to the requests before it.
+    const coding = request.headers['transfer-encoding'];
+    if (coding !== undefined && coding.split(',').at(-1)!.trim().toLowerCase() !== 'chunked') {
+      void reply.header('connection', 'close');
+      throw new ApiProblem('REQUEST.MALFORMED_HTTP', TRANSFER_ENCODING_NOT_CHUNKED);
+    }
     // Node's own check answers a bare 400 with no body; it is turned off (api.app.ts) for this one.
     if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
       throw new ApiProblem('REQUEST.MALFORMED_HTTP', 'An HTTP/1.1 request must carry a Host header (RFC 9112, section 3.2).');
@@ -45,16 +56,6 @@ export function addRequestShapeHooks(fastify: FastifyInstance): void {
     const repeated = repeatedHeader(request.raw.rawHeaders);
     if (repeated !== undefined) {
       throw new ApiProblem('REQUEST.INVALID_HEADER', `The ${repeated} header was sent more than once; send it once (a proxy and this service could otherwise each read a different one).`, { header: repeated });
-    }
-    // A Transfer-Encoding not ending in chunked leaves the body's length untold (RFC 9112, section
-    // 6.1): what follows the headers may or may not be another request, so the connection cannot
-    // go on, whatever else is wrong with the request. Node's parser refuses it too, once these
-    // headers are dispatched: that refusal sends nothing more (client-error.handler.ts), so this
-    // is the one answer.
-    const coding = request.headers['transfer-encoding'];
-    if (coding !== undefined && coding.split(',').at(-1)!.trim().toLowerCase() !== 'chunked') {
-      void reply.header('connection', 'close');
-      throw new ApiProblem('REQUEST.MALFORMED_HTTP', TRANSFER_ENCODING_NOT_CHUNKED);
     }
     const length = Number(request.headers['content-length'] ?? 0);
     const hasBody = length > 0 || request.headers['transfer-encoding'] !== undefined;
