@@ -6,6 +6,7 @@ import { openEventStore } from '@stagecraft/event-store';
 import { compileProcess } from '@stagecraft/sales-process';
 import { EXIT } from '../cli.errors';
 import { importFile, type ImportReport } from './import.command';
+import { opportunityIdFor } from '../io/opportunity-id';
 
 // The executor and decide() trust the field values they are given; the API's DTOs judge them. An
 // import (an export's events, or backfill rows) is held to the same field rules, or it recorded a
@@ -179,6 +180,25 @@ describe('stagecraft import: fields the API would refuse', () => {
       [7, 'SF-2', 'follows line 6, which was rejected, of the same opportunity'],
     ]);
     expect(backfill.report.imported).toBe(4);
+
+    // One deal however its id is written: a source id and the UUID it maps to, a UUID in either case.
+    const mapped = opportunityIdFor('SF-9');
+    const upper = '0B3C8A52-6A1F-4C3E-9D55-3F1F6F0A7E11';
+    const spelled = await run('spelled.csv', `${[
+      rows[0],
+      'SF-9,2026-01-02T09:00:00Z,new,,,standard,Deal,100,',
+      'SF-9,2026-01-03T09:00:00Z,new,,,,,"1.234,56",',
+      `${mapped},2026-01-04T09:00:00Z,qualification,,,,,,`,
+      `${upper},2026-01-02T09:00:00Z,new,,,standard,Deal,100,`,
+      `${upper},2026-01-03T09:00:00Z,new,,,,,"1.234,56",`,
+      `${upper.toLowerCase()},2026-01-04T09:00:00Z,qualification,,,,,,`,
+    ].join('\n')}\n`);
+    expect(spelled.report.rejected.map(({ line, reason }) => [line, reason.split(':')[0]])).toEqual([
+      [3, 'amount'],
+      [4, 'follows line 3, which was rejected, of the same opportunity'],
+      [6, 'amount'],
+      [7, 'follows line 6, which was rejected, of the same opportunity'],
+    ]);
 
     const id = '0b3c8a52-6a1f-4c3e-9d55-3f1f6f0a7e10';
     const event = (revision: number, type: string, data: Record<string, unknown>) => ({ id: `u${revision}`, stream: `opportunity-${id}`, revision, type, data: { opportunityId: id, ...data }, metadata: {} });

@@ -150,7 +150,8 @@ class Importer {
       const id = fromOpportunityStreamId(named.stream);
       return id !== undefined && isUuid(id) ? `deal:${id.toLowerCase()}` : named.stream;
     }
-    return `deal:${isUuid(named.opportunityId) ? named.opportunityId.toLowerCase() : `source:${named.opportunityId}`}`;
+    // A source id is keyed as the deal it maps to: `SF-9` and the UUID the report maps it to are one deal.
+    return `deal:${opportunityIdFor(named.opportunityId)}`;
   }
 
   async handle(item: ImportItem): Promise<void> {
