@@ -1,11 +1,42 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readSettings } from '@stagecraft/config';
-import { openEventStore } from '@stagecraft/event-store';
+import { readSettings, type Settings } from '@stagecraft/config';
+import { openEventStore, type StoredEvent } from '@stagecraft/event-store';
 import { startKurrentDbDouble, type KurrentDbDouble } from '../../../../test/kurrentdb-double/kurrentdb-double';
 import { EXIT } from '../cli.errors';
 import { importFile } from './import.command';
+
+interface ImportReportSeen {
+  readonly exit: number;
+  readonly imported: number;
+  readonly unchanged: number;
+  readonly eventsAppended: number;
+  readonly rejected: unknown[];
+}
+
+/** Runs `stagecraft import <file> --json` quietly: its exit code and the report it printed last. */
+async function importReport(settings: Settings, file: string): Promise<ImportReportSeen> {
+  const printed: string[] = [];
+  const log = jest.spyOn(console, 'log').mockImplementation((text: string) => void printed.push(text));
+  let exit: number;
+  try {
+    exit = await importFile(settings, file, { json: true });
+  } finally {
+    log.mockRestore();
+  }
+  return { exit, ...(JSON.parse(printed.at(-1)!) as Omit<ImportReportSeen, 'exit'>) };
+}
+
+/** The events of the opportunities' streams the store holds, in log order. */
+async function opportunityEvents(settings: Settings): Promise<StoredEvent[]> {
+  const store = openEventStore(settings);
+  try {
+    return (await store.readAll()).filter((event) => event.stream.startsWith('opportunity-'));
+  } finally {
+    await store.close();
+  }
+}
 
 // An import that loses its store mid-way (KurrentDB not ready, restarting, away) stops there with
 // exit 3: the line it stopped on is neither imported nor rejected (nothing is wrong with it), the
@@ -132,27 +163,11 @@ describe('stagecraft import reports the events it appended', () => {
     const file = join(dir, 'deals.csv');
     writeFileSync(file, `${rows.join('\n')}\n`);
     const settings = readSettings({ EVENT_STORE_PATH: join(dir, 'events.db'), PROCESSES_DIR: PROCESSES }, dir);
-    const run = async () => {
-      const printed: string[] = [];
-      const log = jest.spyOn(console, 'log').mockImplementation((text: string) => void printed.push(text));
-      try {
-        expect(await importFile(settings, file, { json: true })).toBe(EXIT.ok);
-      } finally {
-        log.mockRestore();
-      }
-      return JSON.parse(printed.at(-1)!) as { imported: number; eventsAppended: number };
-    };
-    const first = await run();
-    const store = openEventStore(settings);
-    let stored: string[];
-    try {
-      stored = (await store.readAll()).filter((event) => event.stream.startsWith('opportunity-')).map((event) => event.type);
-    } finally {
-      await store.close();
-    }
+    const first = await importReport(settings, file);
+    const stored = (await opportunityEvents(settings)).map((event) => event.type);
     expect(stored.filter((type) => type === 'ExpectedCloseDateChanged')).toHaveLength(2);
-    expect(first).toMatchObject({ imported: 4, eventsAppended: stored.length });
-    expect(await run()).toMatchObject({ imported: 0, eventsAppended: 0 });
+    expect(first).toMatchObject({ exit: EXIT.ok, imported: 4, eventsAppended: stored.length });
+    expect(await importReport(settings, file)).toMatchObject({ exit: EXIT.ok, imported: 0, eventsAppended: 0 });
   }, 60_000);
 });
 
@@ -170,27 +185,10 @@ describe('stagecraft import of a backfill whose rows repeat', () => {
     const file = join(dir, 'repeat.csv');
     writeFileSync(file, `${rows.join('\n')}\n`);
     const settings = readSettings({ EVENT_STORE_PATH: join(dir, 'events.db'), PROCESSES_DIR: PROCESSES }, dir);
-    const run = async () => {
-      const printed: string[] = [];
-      const log = jest.spyOn(console, 'log').mockImplementation((text: string) => void printed.push(text));
-      try {
-        expect(await importFile(settings, file, { json: true })).toBe(EXIT.ok);
-      } finally {
-        log.mockRestore();
-      }
-      return JSON.parse(printed.at(-1)!) as { imported: number; unchanged: number };
-    };
-    expect(await run()).toMatchObject({ imported: 4, unchanged: 0 });
-    const amounts = async () => {
-      const store = openEventStore(settings);
-      try {
-        return (await store.readAll()).flatMap((event) => (event.stream.startsWith('opportunity-') ? [event.data.amount] : []));
-      } finally {
-        await store.close();
-      }
-    };
+    const amounts = async () => (await opportunityEvents(settings)).map((event) => event.data.amount);
+    expect(await importReport(settings, file)).toMatchObject({ exit: EXIT.ok, imported: 4, unchanged: 0 });
     expect(await amounts()).toEqual([100, 200, 300, 200]);
-    expect(await run()).toMatchObject({ imported: 0, unchanged: 4 });
+    expect(await importReport(settings, file)).toMatchObject({ exit: EXIT.ok, imported: 0, unchanged: 4 });
     expect(await amounts()).toEqual([100, 200, 300, 200]);
   }, 60_000);
 
@@ -202,27 +200,10 @@ describe('stagecraft import of a backfill whose rows repeat', () => {
     const file = join(dir, 'duplicated.csv');
     writeFileSync(file, `${rows.join('\n')}\n`);
     const settings = readSettings({ EVENT_STORE_PATH: join(dir, 'duplicated.db'), PROCESSES_DIR: PROCESSES }, dir);
-    const run = async () => {
-      const printed: string[] = [];
-      const log = jest.spyOn(console, 'log').mockImplementation((text: string) => void printed.push(text));
-      let exit: number;
-      try {
-        exit = await importFile(settings, file, { json: true });
-      } finally {
-        log.mockRestore();
-      }
-      const report = JSON.parse(printed.at(-1)!) as { imported: number; unchanged: number; rejected: unknown[] };
-      return { exit, imported: report.imported, unchanged: report.unchanged, rejected: report.rejected };
-    };
-    expect(await run()).toEqual({ exit: EXIT.ok, imported: 3, unchanged: 1, rejected: [] });
-    expect(await run()).toEqual({ exit: EXIT.ok, imported: 0, unchanged: 4, rejected: [] });
-    const store = openEventStore(settings);
-    try {
-      const moves = (await store.readAll()).filter((event) => event.type === 'StageChanged').map((event) => (event.data as { to: string }).to);
-      expect(moves).toEqual(['qualification', 'proposition']);
-    } finally {
-      await store.close();
-    }
+    expect(await importReport(settings, file)).toMatchObject({ exit: EXIT.ok, imported: 3, unchanged: 1, rejected: [] });
+    expect(await importReport(settings, file)).toMatchObject({ exit: EXIT.ok, imported: 0, unchanged: 4, rejected: [] });
+    const moves = (await opportunityEvents(settings)).filter((event) => event.type === 'StageChanged').map((event) => (event.data as { to: string }).to);
+    expect(moves).toEqual(['qualification', 'proposition']);
   }, 60_000);
 });
 
