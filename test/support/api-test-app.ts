@@ -33,10 +33,22 @@ export function testApiKeys(specs: readonly NewApiKey[]): { inline: string; keys
   };
 }
 
-/** A temporary directory removed by the returned function. */
-export function temporaryDirectory(prefix = 'stagecraft-test-'): { path: string; remove: () => void } {
-  const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+/**
+ * A temporary directory removed by the returned function. Made when its path is first read, not
+ * when it is asked for: most specs ask at collection time, and a describe block the run skips
+ * (another store's, a filter's) never runs the afterAll that removes it.
+ */
+export function temporaryDirectory(prefix = 'stagecraft-test-'): { readonly path: string; remove: () => void } {
+  let made: string | undefined;
+  return {
+    get path() {
+      made ??= mkdtempSync(join(tmpdir(), prefix));
+      return made;
+    },
+    remove: () => {
+      if (made !== undefined) rmSync(made, { recursive: true, force: true });
+    },
+  };
 }
 
 /**

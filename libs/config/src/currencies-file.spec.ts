@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CurrenciesFileError, describeStartFailure, loadCurrenciesFile, parseCurrenciesFile, readSettings } from '@stagecraft/config';
@@ -69,18 +69,22 @@ describe('the currencies file', () => {
 
   it('stops start-up with one line an operator can act on, and is optional only at its default path', () => {
     const directory = mkdtempSync(join(tmpdir(), 'currencies-'));
-    const missing = join(directory, 'none.yaml');
-    expect(loadCurrenciesFile(missing, false)).toBeUndefined();
-    expect(() => loadCurrenciesFile(missing, true)).toThrow(CurrenciesFileError);
-    const bad = join(directory, 'bad.yaml');
-    writeFileSync(bad, 'reportingCurrency: EUR\nrates: {USD: [{from: 2026-01-01, rate: -1}]}\n');
-    let error: unknown;
     try {
-      loadCurrenciesFile(bad, true);
-    } catch (thrown) {
-      error = thrown;
+      const missing = join(directory, 'none.yaml');
+      expect(loadCurrenciesFile(missing, false)).toBeUndefined();
+      expect(() => loadCurrenciesFile(missing, true)).toThrow(CurrenciesFileError);
+      const bad = join(directory, 'bad.yaml');
+      writeFileSync(bad, 'reportingCurrency: EUR\nrates: {USD: [{from: 2026-01-01, rate: -1}]}\n');
+      let error: unknown;
+      try {
+        loadCurrenciesFile(bad, true);
+      } catch (thrown) {
+        error = thrown;
+      }
+      expect(describeStartFailure(error)).toMatch(new RegExp(`${bad}:2 rates\\.USD\\[0\\]\\.rate: must be a number from 1e-9 to 1000000000`));
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
     }
-    expect(describeStartFailure(error)).toMatch(new RegExp(`${bad}:2 rates\\.USD\\[0\\]\\.rate: must be a number from 1e-9 to 1000000000`));
     expect(readSettings({}, '/srv').currenciesFile).toEqual({ path: '/srv/config/currencies.yaml', required: false });
     expect(readSettings({ CURRENCIES_FILE: 'money.yaml' }, '/srv').currenciesFile).toEqual({ path: '/srv/money.yaml', required: true });
   });
