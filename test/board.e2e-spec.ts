@@ -2341,19 +2341,24 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    const daysAgo = (days: number) => new Date(Date.now() - days * DAY_MS).toISOString();
+    /** Every column as a crowded one: one card listed, the rest counted (the board's 100, a search's 1,000 alike); the board drawn again so. */
+    const crowdEveryColumn = async (tab: Page) => {
+      await tab.route(/\/pipeline\?/, (route) => {
+        const url = new URL(route.request().url());
+        url.searchParams.set('cardsPerColumn', '1');
+        return route.continue({ url: url.toString() });
+      });
+      await tab.reload();
+    };
+
     it('a deal the rep moved into a crowded column, then handed to another team, is read once more and forgotten, not read again at every load', async () => {
-      const daysAgo = (days: number) => new Date(Date.now() - days * DAY_MS).toISOString();
       const { id } = await caller.command('/opportunities', { title: 'Moved, then handed over', processId: 'standard', teamId: 'direct', occurredAt: daysAgo(600) });
       const older = await caller.command('/opportunities', { title: 'Longer in Qualification', processId: 'standard', teamId: 'direct', occurredAt: daysAgo(700) });
       await caller.command(`/opportunities/${older.id}/move`, { stage: 'qualification', occurredAt: daysAgo(650) });
       const tab = await repTab();
       try {
-        await tab.route(/\/pipeline\?/, (route) => {
-          const url = new URL(route.request().url());
-          url.searchParams.set('cardsPerColumn', '1');
-          return route.continue({ url: url.toString() });
-        });
-        await tab.reload();
+        await crowdEveryColumn(tab);
         await tab.waitForSelector(`[data-column="new"] [data-opportunity-id="${id}"]`);
         await moveFromKeyboard(tab, id, 'qualification');
         await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${id}"]`);
@@ -2379,19 +2384,12 @@ describe('the board in a real browser (end to end)', () => {
 
     it('in a crowded column (past the 1,000 a search looks at too), the deal the rep just created or moved is drawn, and a keyboard move keeps the focus on it', async () => {
       // The deal to move, the longest in New (so listed there), and a deal longer in Qualification than it will be.
-      const daysAgo = (days: number) => new Date(Date.now() - days * DAY_MS).toISOString();
       const { id } = await caller.command('/opportunities', { title: 'Moved into a crowd', processId: 'standard', teamId: 'direct', ownerId: 'bob', occurredAt: daysAgo(400) });
       const older = await caller.command('/opportunities', { title: 'Long in Qualification', processId: 'standard', teamId: 'direct', occurredAt: daysAgo(500) });
       await caller.command(`/opportunities/${older.id}/move`, { stage: 'qualification', occurredAt: daysAgo(450) });
       const tab = await repTab();
       try {
-        // Every column as a crowded one: one card listed, the rest counted (the board's 100, a search's 1,000 alike).
-        await tab.route(/\/pipeline\?/, (route) => {
-          const url = new URL(route.request().url());
-          url.searchParams.set('cardsPerColumn', '1');
-          return route.continue({ url: url.toString() });
-        });
-        await tab.reload();
+        await crowdEveryColumn(tab);
         await tab.waitForSelector(`[data-column="new"] [data-opportunity-id="${id}"]`);
 
         // Moved from the keyboard: the card is drawn in its new column, and keeps the focus.
