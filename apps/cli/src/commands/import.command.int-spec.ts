@@ -7,6 +7,9 @@ import { startKurrentDbDouble, type KurrentDbDouble } from '../../../../test/kur
 import { EXIT } from '../cli.errors';
 import { importFile } from './import.command';
 
+/** The shipped process files. */
+const PROCESSES = join(__dirname, '..', '..', '..', '..', 'config', 'processes');
+
 interface ImportReportSeen {
   readonly exit: number;
   readonly imported: number;
@@ -45,7 +48,6 @@ async function opportunityEvents(settings: Settings): Promise<StoredEvent[]> {
 describe('stagecraft import when the store stops answering', () => {
   let double: KurrentDbDouble;
   let dir: string;
-  const PROCESSES = join(__dirname, '..', '..', '..', '..', 'config', 'processes');
   const quietly = async <T>(work: () => Promise<T>): Promise<T> => {
     const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
     const error = jest.spyOn(console, 'error').mockImplementation(() => undefined);
@@ -108,7 +110,6 @@ describe('stagecraft import when the store stops answering', () => {
 // imported again.
 describe('stagecraft import of one backfill twice at once', () => {
   let dir: string;
-  const PROCESSES = join(__dirname, '..', '..', '..', '..', 'config', 'processes');
   beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'import-twice-'))));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -130,13 +131,7 @@ describe('stagecraft import of one backfill twice at once', () => {
     }
     expect(exits).toEqual([EXIT.ok, EXIT.ok]);
     const reports = printed.map((text) => JSON.parse(text) as { imported: number; unchanged: number; eventsAppended: number });
-    const store = openEventStore(settings);
-    let stored: number;
-    try {
-      stored = (await store.readAll()).filter((event) => event.stream.startsWith('opportunity-')).length;
-    } finally {
-      await store.close();
-    }
+    const stored = (await opportunityEvents(settings)).length;
     // Per deal: opened, moved, the five qualification criteria met, moved again.
     expect(stored).toBe(40 * 8);
     expect(reports[0]!.eventsAppended + reports[1]!.eventsAppended).toBe(stored);
@@ -148,7 +143,6 @@ describe('stagecraft import of one backfill twice at once', () => {
 // (an opening with its expected close date, a change of amount and date) counts two.
 describe('stagecraft import reports the events it appended', () => {
   let dir: string;
-  const PROCESSES = join(__dirname, '..', '..', '..', '..', 'config', 'processes');
   beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'import-counted-'))));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -176,7 +170,6 @@ describe('stagecraft import reports the events it appended', () => {
 // the source kept by the day): the second must not be taken for the first already recorded.
 describe('stagecraft import of a backfill whose rows repeat', () => {
   let dir: string;
-  const PROCESSES = join(__dirname, '..', '..', '..', '..', 'config', 'processes');
   beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'import-repeat-'))));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -211,7 +204,6 @@ describe('stagecraft import of a backfill whose rows repeat', () => {
 // lines all the same, run in file order, and a rejected one stops those after it.
 describe('stagecraft import of lines that write one deal id in different capitals', () => {
   let dir: string;
-  const PROCESSES = join(__dirname, '..', '..', '..', '..', 'config', 'processes');
   const UPPER = '6F2574AB-D0E8-5F65-ACEF-6B0B2AD050FC';
   const LOWER = UPPER.toLowerCase();
   beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'import-capitals-'))));
@@ -302,7 +294,6 @@ describe('stagecraft import that cannot open its store', () => {
 // a deal with PROCESS.NOT_FOUND.
 describe('stagecraft import of a backfill on a retired process', () => {
   let dir: string;
-  const PROCESSES = join(__dirname, '..', '..', '..', '..', 'config', 'processes');
   beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'import-retired-'))));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
