@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { ApiProblem, pathOf, problemBody } from './problem';
-import { TRANSFER_ENCODING_NOT_CHUNKED } from './request-shape.hooks';
+import { lengthUntold, TRANSFER_ENCODING_NOT_CHUNKED } from './request-shape.hooks';
 
 /**
  * What Node's HTTP parser refuses before Fastify sees a request (headers or a URL too large,
@@ -39,8 +39,7 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
 
 /** Whether the last request the parser dispatched on this socket has a Transfer-Encoding not ending in chunked (the request hooks answer it). */
 function dispatchedWithoutLength(socket: Socket): boolean {
-  const coding = (socket as Socket & { parser?: { incoming?: IncomingMessage | null } | null }).parser?.incoming?.headers['transfer-encoding'];
-  return coding !== undefined && coding.split(',').at(-1)!.trim().toLowerCase() !== 'chunked';
+  return lengthUntold((socket as Socket & { parser?: { incoming?: IncomingMessage | null } | null }).parser?.incoming?.headers['transfer-encoding']);
 }
 
 /** An Expect header this service cannot meet (any but 100-continue, which Node answers itself): 417 as a problem. */

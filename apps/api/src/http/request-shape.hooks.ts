@@ -40,7 +40,7 @@ export function addRequestShapeHooks(fastify: FastifyInstance): void {
     // once these headers are dispatched: that refusal sends nothing (client-error.handler.ts), so
     // this is the one answer, after those to the requests before it.
     const coding = request.headers['transfer-encoding'];
-    if (coding !== undefined && coding.split(',').at(-1)!.trim().toLowerCase() !== 'chunked') {
+    if (lengthUntold(coding)) {
       void reply.header('connection', 'close');
       throw new ApiProblem('REQUEST.MALFORMED_HTTP', TRANSFER_ENCODING_NOT_CHUNKED);
     }
@@ -97,6 +97,11 @@ export function addRequestShapeHooks(fastify: FastifyInstance): void {
 }
 
 const JSON_ONLY = ['application/json'] as const;
+
+/** Whether a Transfer-Encoding leaves the body's length untold: one that does not end in chunked (RFC 9112, section 6.1). */
+export function lengthUntold(coding: string | undefined): boolean {
+  return coding !== undefined && coding.split(',').at(-1)!.trim().toLowerCase() !== 'chunked';
+}
 
 export const TRANSFER_ENCODING_NOT_CHUNKED =
   "The body's length cannot be told: a Transfer-Encoding must end with chunked (RFC 9112, section 6.1). Send the body with a Content-Length, or chunked; the connection is closed.";
