@@ -265,14 +265,18 @@ function openPrepared(path: string, { prepare, quickCheck, ownTables, onSetAside
   }
 }
 
+/** Whether a -wal with anything in it is beside the file. */
+function holdsWal(path: string): boolean {
+  try {
+    return statSync(`${path}-wal`).size > 0;
+  } catch {
+    return false;
+  }
+}
+
 /** A refusal of a file that is not derived, read with a -wal beside it: that -wal may be the cause, and it was left as it is. */
 function walHint(path: string, options: OpenSQLiteFileOptions): string {
-  if (options.onSetAside) return '';
-  try {
-    if (statSync(`${path}-wal`).size === 0) return '';
-  } catch {
-    return '';
-  }
+  if (options.onSetAside || !holdsWal(path)) return '';
   return ` (as read with the write-ahead log ${path}-wal beside it, which was left as it is: if that -wal is not this file's own, copied from another database, move it away)`;
 }
 
@@ -286,13 +290,7 @@ function walHint(path: string, options: OpenSQLiteFileOptions): string {
  * a read-only one never does: refused, the file and its -wal stay as they were.
  */
 function walGuard(path: string): Database.Database | undefined {
-  let size = 0;
-  try {
-    size = statSync(`${path}-wal`).size;
-  } catch {
-    return undefined; // no -wal: nothing to fold in
-  }
-  if (size === 0) return undefined;
+  if (!holdsWal(path)) return undefined; // nothing to fold in
   const guard = new Database(path, { readonly: true, fileMustExist: true });
   try {
     // A read takes the shared lock a connection in WAL mode then holds until it closes.
