@@ -195,13 +195,14 @@ function extend(loaded: LoadedOpportunity, stored: readonly StoredEvent[]): Load
   const folded: [string, RecordedCommand][] = [];
   stored.forEach((event, index) => {
     // One SHA-256 per event, once: a cached or snapshotted fold is not checked again.
+    const hashless = isHashless(event);
     if (!chainBreak) {
       const broken = chainLinkBreak(headHash, expectedRevision, event);
       if (broken) chainBreak = { revision: event.revision, ...broken };
       // The link check leaves events without a hash alone (written before tamper evidence); after a hashed one, its hash was stripped.
-      else if (isHashless(event) && chained) chainBreak = { revision: event.revision, reason: 'missing-hash', detail: 'the event carries no hash although earlier events of the stream do' };
+      else if (hashless && chained) chainBreak = { revision: event.revision, reason: 'missing-hash', detail: 'the event carries no hash although earlier events of the stream do' };
     }
-    if (!isHashless(event)) chained = true;
+    if (!hashless) chained = true;
     expectedRevision = event.revision + 1;
     state = evolve(state, events[index]!);
     // Events written before tamper evidence carry no hash: the chain goes on from their computed one.
