@@ -28,6 +28,8 @@ export interface ProcessDefinitionAnswer {
     readonly description?: string;
     readonly probability: number;
     readonly exitCriteria: readonly CriterionDescription[];
+    /** Days (business time) an open deal may sit in the stage before it counts as rotting; absent: it never rots. */
+    readonly rotAfterDays?: number;
   }[];
   readonly rules: { readonly allowSkipping: boolean; readonly allowBackward: boolean; readonly winFrom: readonly string[] };
   readonly lostReasons: readonly string[];

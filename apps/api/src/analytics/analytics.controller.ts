@@ -1,6 +1,6 @@
 import { requireInstant } from '@stagecraft/opportunity';
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ANALYTICS_QUERIES, cardIdsOf, decodeChangeKey, readingPositions, readModelsOf, ReadModelUnavailableError, stoppedForGood, withLearnedForecast, withLearnedWinProbability, type AnalyticsFilter, type AnalyticsQueries, type AnalyticsQueryName, type ClosedOutcome, type ClosedQuery, type PipelineFilter, type PipelineResult, type WaterfallPage } from '@stagecraft/projections';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
@@ -16,6 +16,7 @@ import { dayOf, withConvertedForecast, withConvertedPipeline, withConvertedWinLo
 import { AnalyticsQueryDto, CohortsQueryDto, ForecastAccuracyQueryDto, ForecastQueryDto, PipelineQueryDto, RottingQueryDto, VelocityQueryDto, WaterfallQueryDto, WinLossQueryDto } from './analytics.dto';
 import { CALIBRATION_CSV, COHORTS_CSV, FORECAST_ACCURACY_CSV, FORECAST_CSV, FUNNEL_CSV, PIPELINE_CSV, ROTTING_CSV, STAGE_DURATIONS_CSV, TRANSITIONS_CSV, VELOCITY_CSV, WATERFALL_CSV, WIN_LOSS_CSV, type CsvTable } from './analytics.rows';
 import { toCsv } from '@stagecraft/csv';
+import { CALIBRATION_SCHEMA, COHORTS_SCHEMA, FORECAST_ACCURACY_SCHEMA, FORECAST_SCHEMA, FUNNEL_SCHEMA, PIPELINE_SCHEMA, ROTTING_SCHEMA, STAGE_DURATIONS_SCHEMA, TRANSITIONS_SCHEMA, VELOCITY_SCHEMA, WATERFALL_SCHEMA, WIN_LOSS_SCHEMA } from './analytics.answer-schemas';
 import { CARDS_PER_COLUMN_DEFAULT, closedWindowOf, ROTTING_DEFAULT_LIMIT, WATERFALL_CHANGES_MAX, waterfallPeriodOf } from './pipeline.policy';
 
 /** What an analytics answer can be sent as, the first when Accept has no preference. */
@@ -38,6 +39,7 @@ export class AnalyticsController {
   ) {}
 
   @Get('pipeline')
+  @ApiOkResponse({ description: 'The board: per process, its stages in order (and the closed sections when asked)', schema: PIPELINE_SCHEMA })
   // A rep (writer) works from the board: its teams' pipeline, scoped below like any team-limited caller.
   @Allow('analyst', 'writer')
   @ApiOperation({
@@ -93,6 +95,7 @@ export class AnalyticsController {
   }
 
   @Get('analytics/win-probability/calibration')
+  @ApiOkResponse({ description: 'Brier scores and reliability bins', schema: CALIBRATION_SCHEMA })
   @ApiOperation({
     summary:
       'How well the learned win probability did: the estimate made at each stage entry in the period (from/to on the entry) against the outcome, as Brier scores of the learned and the configured probabilities and reliability bins (predicted vs observed win rate, with counts)',
@@ -105,6 +108,7 @@ export class AnalyticsController {
   }
 
   @Get('analytics/win-loss')
+  @ApiOkResponse({ description: 'The closed deals\' figures, in total and per group', schema: WIN_LOSS_SCHEMA })
   @ApiOperation({ summary: 'Won, lost, win rate, amount won and lost reasons of closed opportunities, optionally grouped' })
   async winLoss(@Query() query: WinLossQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     return this.answered(query, request, reply, WIN_LOSS_CSV, async () => {
@@ -117,6 +121,7 @@ export class AnalyticsController {
   }
 
   @Get('analytics/stage-durations')
+  @ApiOkResponse({ description: 'Per process and stage: completed and open visits', schema: STAGE_DURATIONS_SCHEMA })
   @ApiOperation({ summary: 'Per stage: completed visits (count, mean, median, p90 seconds) and open visits (count, oldest age)' })
   async stageDurations(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     return this.answered(query, request, reply, STAGE_DURATIONS_CSV, async () => {
@@ -126,6 +131,7 @@ export class AnalyticsController {
   }
 
   @Get('analytics/funnel')
+  @ApiOkResponse({ description: 'Per process: reached per stage, conversions, won', schema: FUNNEL_SCHEMA })
   @ApiOperation({ summary: 'Per stage in order: opportunities that reached it, conversion to the next, and the last step to won' })
   async funnel(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     return this.answered(query, request, reply, FUNNEL_CSV, async () => {
@@ -135,6 +141,7 @@ export class AnalyticsController {
   }
 
   @Get('analytics/transitions')
+  @ApiOkResponse({ description: 'Per process: the from → to counts', schema: TRANSITIONS_SCHEMA })
   @ApiOperation({ summary: 'Stage → stage transition counts, including skips, backward moves, won, lost and reopens' })
   async transitions(@Query() query: AnalyticsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     return this.answered(query, request, reply, TRANSITIONS_CSV, async () => {
@@ -144,6 +151,7 @@ export class AnalyticsController {
   }
 
   @Get('analytics/forecast')
+  @ApiOkResponse({ description: 'Per period: open deals expected, won so far; open deals without a date', schema: FORECAST_SCHEMA })
   @ApiOperation({
     summary:
       'Per period (month or quarter) of expected close dates: open deals (count, amounts and weighted amounts per currency), won so far in the period, and open deals without a date; ?asOf= gives the forecast as it stood at an instant; ?include=learned adds the amounts weighted by the learned win probability',
@@ -163,6 +171,7 @@ export class AnalyticsController {
   }
 
   @Get('analytics/forecast-accuracy')
+  @ApiOkResponse({ description: 'Per period: the forecast at its first instant and what was won', schema: FORECAST_ACCURACY_SCHEMA })
   @ApiOperation({ summary: 'Per period: the forecast as it stood at the period\'s first instant (00:00 UTC) against what was won in the period, per currency' })
   async forecastAccuracy(@Query() query: ForecastAccuracyQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     return this.answered(query, request, reply, FORECAST_ACCURACY_CSV, async () => {
@@ -177,6 +186,7 @@ export class AnalyticsController {
   }
 
   @Get('analytics/rotting')
+  @ApiOkResponse({ description: 'The rotting deals, longest in their stage first', schema: ROTTING_SCHEMA })
   @ApiOperation({ summary: "Open deals longer in their stage (business time) than the stage's rotAfterDays, longest first; ?asOf= as they stood at an instant" })
   async rotting(@Query() query: RottingQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     return this.answered(query, request, reply, ROTTING_CSV, async () => {
@@ -198,6 +208,7 @@ export class AnalyticsController {
   }
 
   @Get('analytics/waterfall')
+  @ApiOkResponse({ description: 'start + changes = end, with the memos beside them', schema: WATERFALL_SCHEMA })
   @ApiOperation({
     summary:
       'What changed the open pipeline between from and to (default: the last 7 days): the open pipeline at from, the changes in buckets (created, reopened, moved in, amount increased/decreased, moved out, won, lost), the open pipeline at to — start + changes = end exactly, per currency; pushed out / pulled in beside them; ?by=stage per stage; ?include=opportunities the deals in each bucket',
@@ -233,6 +244,7 @@ export class AnalyticsController {
   }
 
   @Get('analytics/velocity')
+  @ApiOkResponse({ description: 'The levers and the velocity, in total and per group', schema: VELOCITY_SCHEMA })
   @ApiOperation({
     summary:
       'Sales velocity between from and to (default: the last 7 days), in total and per team, owner or process: opportunities worked, win rate, average won amount per currency, average cycle (opening to win, days of business time), and velocity = opportunities × win rate × average amount ÷ cycle days, each lever shown',
@@ -247,6 +259,7 @@ export class AnalyticsController {
   }
 
   @Get('analytics/cohorts')
+  @ApiOkResponse({ description: 'The cohorts by month of opening', schema: COHORTS_SCHEMA })
   @ApiOperation({ summary: 'Opportunities by the UTC month they opened (from/to bound the opening): each cohort\'s funnel (reached per stage, won), how many were won, and the median days from opening to the first win' })
   async cohorts(@Query() query: CohortsQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     return this.answered(query, request, reply, COHORTS_CSV, async () => {

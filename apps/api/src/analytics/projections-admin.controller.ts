@@ -6,11 +6,27 @@ import { assertUnlimited, type Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
 import { ApiProblem } from '../http/problem';
 import { READ_MODELS } from './projections.token';
+import { PROJECTION_STATUS } from '../health/health.answer-schemas';
 
-const PROJECTION_STATUS: SchemaObject = {
-  type: 'object',
-  required: ['name', 'checkpoint', 'lag', 'rebuilding', 'lastRebuild'],
-  properties: { name: { type: 'string' }, checkpoint: { type: 'integer' }, lag: { type: 'integer' }, rebuilding: { type: 'boolean' }, lastRebuild: { type: 'object', nullable: true } },
+/** A projection's status, with the progress of its last rebuild since this process started (null: none). */
+const ADMIN_PROJECTION_STATUS: SchemaObject = {
+  ...PROJECTION_STATUS,
+  required: [...(PROJECTION_STATUS.required ?? []), 'lastRebuild'],
+  properties: {
+    ...PROJECTION_STATUS.properties,
+    lastRebuild: {
+      type: 'object',
+      nullable: true,
+      required: ['position', 'head', 'startedAt'],
+      properties: {
+        position: { type: 'integer', minimum: 0 },
+        head: { type: 'integer', minimum: 0 },
+        startedAt: { type: 'string', format: 'date-time' },
+        finishedAt: { type: 'string', format: 'date-time' },
+        error: { type: 'string' },
+      },
+    },
+  },
 };
 
 @ApiTags('operations')
@@ -24,7 +40,7 @@ export class ProjectionsAdminController {
   constructor(@Inject(READ_MODELS) private readonly runner: ReadModels) {}
 
   @Get()
-  @ApiOkResponse({ description: 'The projections', schema: { type: 'object', required: ['projections'], properties: { projections: { type: 'array', items: PROJECTION_STATUS } } } })
+  @ApiOkResponse({ description: 'The projections', schema: { type: 'object', required: ['projections'], properties: { projections: { type: 'array', items: ADMIN_PROJECTION_STATUS } } } })
   @ApiOperation({ summary: 'Each projection: checkpoint, lag, and the progress of its last rebuild' })
   list() {
     return { projections: this.runner.status().map((status) => ({ ...status, lastRebuild: this.progress.get(status.name) ?? null })) };

@@ -8,6 +8,7 @@ import { Public } from '../auth/roles';
 import { ProcessRegistry } from '@stagecraft/commands';
 import type { Relay } from '@stagecraft/relay';
 import { RELAY } from '../relay/relay.token';
+import { PROJECTION_STATUS, RELAY_SINK_STATUS } from './health.answer-schemas';
 
 /** The same JSON answers ready (200) and not ready (503, with the cause): a probe reads the status, an operator the body. */
 const HEALTH_SCHEMA: SchemaObject = {
@@ -15,10 +16,19 @@ const HEALTH_SCHEMA: SchemaObject = {
   required: ['status', 'store', 'processes', 'projections'],
   properties: {
     status: { type: 'string', enum: ['ok', 'unavailable'] },
-    store: { type: 'object', required: ['kind', 'reachable', 'headPosition'], properties: { kind: { type: 'string' }, reachable: { type: 'boolean' }, headPosition: { type: 'integer', nullable: true } } },
+    store: {
+      type: 'object',
+      required: ['kind', 'reachable', 'headPosition'],
+      properties: {
+        kind: { type: 'string' },
+        reachable: { type: 'boolean' },
+        headPosition: { type: 'integer', nullable: true },
+        cannotWrite: { type: 'string', description: 'Why the store refuses writes now (a full disk): the API is not ready' },
+      },
+    },
     processes: { type: 'array', items: { type: 'object', required: ['id', 'version'], properties: { id: { type: 'string' }, version: { type: 'string' } } } },
-    projections: { type: 'array', items: { type: 'object', required: ['name', 'checkpoint', 'lag'], properties: { name: { type: 'string' } } } },
-    relay: { type: 'object' },
+    projections: { type: 'array', items: PROJECTION_STATUS },
+    relay: { type: 'array', description: 'With an in-process relay: one entry per sink', items: RELAY_SINK_STATUS },
   },
 };
 

@@ -11,6 +11,8 @@ const PROBLEM: SchemaObject = {
   type: 'object',
   description: 'RFC 9457 problem details; extension members beside these depend on the code (README, "Every problem code")',
   required: ['type', 'title', 'status', 'code', 'detail'],
+  // RFC 9457's extension members: each code adds its own (the revision a conflict found, the rule a move broke…).
+  additionalProperties: true,
   properties: {
     type: { type: 'string' },
     title: { type: 'string' },

@@ -22,11 +22,19 @@ const DEFINITION = objectSchema<ProcessDefinitionAnswer>(
     id: STRING,
     name: STRING,
     description: STRING,
-    stages: arrayOf({
-      type: 'object',
-      required: ['id', 'name', 'probability', 'exitCriteria'],
-      properties: { id: STRING, name: STRING, description: STRING, probability: NUMBER, exitCriteria: arrayOf(CRITERION) },
-    }),
+    stages: arrayOf(
+      objectSchema<ProcessDefinitionAnswer['stages'][number]>(
+        {
+          id: STRING,
+          name: STRING,
+          description: STRING,
+          probability: NUMBER,
+          exitCriteria: arrayOf(CRITERION),
+          rotAfterDays: { type: 'integer', minimum: 1, maximum: 3650, description: 'absent: deals never rot in this stage' },
+        },
+        ['description', 'rotAfterDays'],
+      ),
+    ),
     rules: { type: 'object', required: ['allowSkipping', 'allowBackward', 'winFrom'], properties: { allowSkipping: BOOLEAN, allowBackward: BOOLEAN, winFrom: STRINGS } },
     lostReasons: STRINGS,
     wonReasons: STRINGS,

@@ -1,0 +1,35 @@
+import type { SchemaObject } from '@nestjs/swagger';
+import type { ProjectionStatus } from '@stagecraft/projections';
+import type { RelaySinkStatus } from '@stagecraft/relay';
+import { BOOLEAN, INSTANT, NULLABLE_NUMBER, objectSchema, STRING, WHOLE } from '../http/answer-schema';
+
+// What /health and /admin/projections say of the projections and the relay's sinks, keyed by the
+// types the runners answer (http/answer-schema.ts says why).
+
+export const PROJECTION_STATUS: SchemaObject = objectSchema<ProjectionStatus>(
+  {
+    name: STRING,
+    checkpoint: WHOLE,
+    lag: WHOLE,
+    rebuilding: BOOLEAN,
+    failed: { type: 'string', description: 'Why the projection stopped: it serves no more' },
+    recovering: { type: 'boolean', enum: [true], description: 'With failed: the cause passes by itself (the log or the read side cannot be reached now)' },
+  },
+  ['failed', 'recovering'],
+);
+
+export const RELAY_SINK_STATUS: SchemaObject = objectSchema<RelaySinkStatus>(
+  {
+    sink: STRING,
+    kind: STRING,
+    state: { type: 'string', enum: ['starting', 'live', 'retrying', 'stopped'] },
+    checkpoint: WHOLE,
+    published: WHOLE,
+    lastError: STRING,
+    lastErrorAt: INSTANT,
+    failures: WHOLE,
+    lag: NULLABLE_NUMBER,
+    deadLetters: WHOLE,
+  },
+  ['lastError', 'lastErrorAt'],
+);
