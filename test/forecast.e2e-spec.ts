@@ -236,3 +236,65 @@ describe('forecast, rotting deals and won reasons (end to end)', () => {
     }
   });
 });
+
+// Converted totals of closed deals, at the edges of the currencies file: a window that ends after
+// today, a currency the file has no rate for. The board's Won/Lost columns, win/loss and their CSV
+// must say the same about the same deals.
+describe('converted totals of closed deals (end to end)', () => {
+  const dir = temporaryDirectory();
+  let api: ApiTestApp & { keys: Record<string, string> };
+  let lastPosition = 0;
+  const NOW_MONEY = new Date(at(3, 1, 12));
+  // USD: 0.9 from January, 0.8 from March (today), 0.5 from December (a rate set ahead); JPY: none.
+  const RATES = `
+reportingCurrency: EUR
+rates:
+  USD:
+    - { from: 2026-01-01, rate: 0.9 }
+    - { from: 2026-03-01, rate: 0.8 }
+    - { from: 2026-12-01, rate: 0.5 }
+`;
+  const send = async (path: string, body: object) => {
+    const response = await api.http.post(path).send(body);
+    expect({ path, status: response.status, body: response.status < 300 ? undefined : response.body }).toMatchObject({ status: path === '/opportunities' ? 201 : 200 });
+    lastPosition = response.body.position;
+    return response.body as { id: string };
+  };
+  const analyst = (path: string) => api.anonymous.get(`${path}${path.includes('?') ? '&' : '?'}minPosition=${lastPosition}`).set('Authorization', `Bearer ${api.keys.analyst}`);
+
+  beforeAll(async () => {
+    const processesDir = join(dir.path, 'processes');
+    mkdirSync(processesDir);
+    writeFileSync(join(processesDir, 'quick.yaml'), QUICK);
+    writeFileSync(join(dir.path, 'currencies.yaml'), RATES);
+    api = await startApiTestApp({
+      eventStorePath: `${dir.path}/events.db`,
+      processesDir,
+      clock: () => NOW_MONEY,
+      env: { READ_MODELS_PATH: `${dir.path}/read-models.db`, READ_YOUR_WRITES_TIMEOUT_MS: '2000', CURRENCIES_FILE: join(dir.path, 'currencies.yaml') },
+      extraKeys: [{ name: 'analyst', roles: ['analyst'] }],
+    });
+    const usd = await send('/opportunities', { title: 'U', processId: 'quick', amount: 100, currency: 'USD', occurredAt: at(1, 5) });
+    await send(`/opportunities/${usd.id}/lose`, { reason: 'price', occurredAt: at(2, 10) });
+    const eur = await send('/opportunities', { title: 'E', processId: 'quick', amount: 40, currency: 'EUR', occurredAt: at(1, 6) });
+    await send(`/opportunities/${eur.id}/win`, { reason: 'price', occurredAt: at(2, 11) });
+  });
+  afterAll(async () => {
+    await api?.close();
+    dir.remove();
+  });
+
+  it('converts closed deals at today\'s rates when their window ends later, on the board and in win/loss alike', async () => {
+    const yearEnd = '2026-12-31T23:59:59Z';
+    const board = (await analyst(`/pipeline?processId=quick&closed=won,lost&closedFrom=2026-01-01T00:00:00Z&closedTo=${yearEnd}`).expect(200)).body.processes[0];
+    const winLoss = (await analyst(`/analytics/win-loss?processId=quick&from=2026-01-01T00:00:00Z&to=${yearEnd}`).expect(200)).body.total;
+    // Lost U (USD 100) closed on 10 February: the December rate was not in force for it, today's is.
+    const today = { currency: 'EUR', amount: 80, rateDate: '2026-03-01', rates: [{ currency: 'USD', rate: 0.8, from: '2026-03-01' }], missingRates: [] };
+    expect(board.lost.converted.amount).toEqual(today);
+    expect(winLoss.converted.amountLost).toEqual(today);
+    expect(board.won.converted.amount).toEqual({ ...today, amount: 40, rates: [] });
+    // A window that ended before today still converts at its own last day.
+    const february = (await analyst('/pipeline?processId=quick&closed=lost&closedFrom=2026-02-01T00:00:00Z&closedTo=2026-02-28T23:59:59Z').expect(200)).body.processes[0];
+    expect(february.lost.converted.amount).toMatchObject({ amount: 90, rateDate: '2026-02-28' });
+  });
+});

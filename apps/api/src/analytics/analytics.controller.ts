@@ -12,7 +12,7 @@ import { EVENT_STORE, type EventStore } from '@stagecraft/event-store';
 import { ProcessNotFoundError, ProcessRegistry } from '@stagecraft/commands';
 import { API_SETTINGS, CLOCK, CURRENCY_RATES, type Clock } from '../settings/api-settings.token';
 import type { CurrencyRates, Settings } from '@stagecraft/config';
-import { dayOf, withConvertedForecast, withConvertedPipeline, withConvertedWinLoss } from './currency-conversion';
+import { closedRateDay, dayOf, withConvertedForecast, withConvertedPipeline, withConvertedWinLoss } from './currency-conversion';
 import { AnalyticsQueryDto, CohortsQueryDto, ForecastAccuracyQueryDto, ForecastQueryDto, PipelineQueryDto, RottingQueryDto, VelocityQueryDto, WaterfallQueryDto, WinLossQueryDto } from './analytics.dto';
 import { CALIBRATION_CSV, COHORTS_CSV, FORECAST_ACCURACY_CSV, FORECAST_CSV, FUNNEL_CSV, PIPELINE_CSV, ROTTING_CSV, STAGE_DURATIONS_CSV, TRANSITIONS_CSV, VELOCITY_CSV, WATERFALL_CSV, WIN_LOSS_CSV, type CsvTable } from './analytics.rows';
 import { toCsv } from '@stagecraft/csv';
@@ -70,14 +70,14 @@ export class AnalyticsController {
         if (closed) throw new ApiProblem('REQUEST.AS_OF_CONFLICT', 'closed lists the opportunities closed in a period up to now; it cannot be combined with asOf.');
         const ms = requireInstant(query.asOf, 'asOf');
         // Team and owner filters of a past board mean the team and owner at that instant.
-        const board = this.converted(await this.queries.pipelineAsOf(ms, { processId, teamId, ownerId }, options), ms, ms);
+        const board = this.converted(await this.queries.pipelineAsOf(ms, { processId, teamId, ownerId }, options), dayOf(ms), dayOf(ms));
         const learned = await this.withLearned(board, ms, true, { processId, teamId, ownerId });
         return { asOf: { instant: new Date(ms).toISOString(), axis: 'occurredAt' }, ...learned };
       }
       // The cards are aged (daysInStage, rotting) at the server's clock.
       const nowMs = this.clock().getTime();
       const result = await this.queries.pipeline({ processId, teamId, ownerId }, { ...options, nowMs });
-      const board = this.converted(result, nowMs, closed ? Date.parse(closed.to) : nowMs);
+      const board = this.converted(result, dayOf(nowMs), closedRateDay(closed ? Date.parse(closed.to) : undefined, nowMs));
       return await this.withLearned(board, nowMs, false, { processId, teamId, ownerId });
     });
   }
@@ -114,9 +114,8 @@ export class AnalyticsController {
     return this.answered(query, request, reply, WIN_LOSS_CSV, async () => {
       await this.readYourWrites(query, ['winLoss']);
       const result = await this.queries.winLoss(await this.scoped(query, principal), query.groupBy);
-      // Converted at the last day of the period asked (today without `to`): currency-conversion.ts.
-      const converted = this.currencyRates ? withConvertedWinLoss(result, this.currencyRates, dayOf(Math.min(query.to === undefined ? Infinity : Date.parse(query.to), this.clock().getTime()))) : result;
-      return converted;
+      // Converted at the last day of the period asked, never after today: currency-conversion.ts.
+      return this.currencyRates ? withConvertedWinLoss(result, this.currencyRates, closedRateDay(query.to === undefined ? undefined : Date.parse(query.to), this.clock().getTime())) : result;
     });
   }
 
@@ -202,9 +201,9 @@ export class AnalyticsController {
     });
   }
 
-  /** The board with converted totals when a currencies file is configured: open columns at `openMs`'s day, closed sections at `closedMs`'s. */
-  private converted<T extends PipelineResult>(result: T, openMs: number, closedMs: number): T {
-    return this.currencyRates ? { ...result, ...withConvertedPipeline(result, this.currencyRates, dayOf(openMs), dayOf(closedMs)) } : result;
+  /** The board with converted totals when a currencies file is configured: open columns at `openDay`'s rates, closed sections at `closedDay`'s. */
+  private converted<T extends PipelineResult>(result: T, openDay: string, closedDay: string): T {
+    return this.currencyRates ? { ...result, ...withConvertedPipeline(result, this.currencyRates, openDay, closedDay) } : result;
   }
 
   @Get('analytics/waterfall')

@@ -7,8 +7,8 @@ import type { ConvertedAmount, ForecastMoney, ForecastOpen, ForecastResult, Pipe
 //
 // The rule for the day: ONE day per figure, the day the figure describes (UTC):
 // - the open columns of /pipeline: today, or the day of asOf;
-// - the closed sections of /pipeline and win/loss: the last day of their window (closedTo / to,
-//   today when not given);
+// - the closed sections of /pipeline and win/loss: the last day of their window (closedTo / to),
+//   today when not given or when it lies ahead (closedRateDay);
 // - the forecast: the day it stands at (today, or the day of asOf), for every period: a forecast
 //   converts future amounts at the rates known when it is made.
 // A sum over many deals is converted at one rate per currency, so the answer can list the rates
@@ -21,6 +21,17 @@ const DAY_MS = 86_400_000;
 /** The UTC day (YYYY-MM-DD) of an instant. */
 export function dayOf(ms: number): string {
   return new Date(Math.floor(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
+}
+
+/**
+ * The day closed figures (the closed sections of /pipeline, win/loss) convert at: the last day of
+ * their window, never a day after today. Nothing closes in the future (a closing's business time
+ * is never ahead of the clock), so a window that ends later holds what closed up to now; and a
+ * rate the file gives from a day still to come was not in force for any of it. One rule for both
+ * routes, so that the board's Won/Lost columns and win/loss agree on the same deals.
+ */
+export function closedRateDay(toMs: number | undefined, nowMs: number): string {
+  return dayOf(toMs === undefined ? nowMs : Math.min(toMs, nowMs));
 }
 
 /** The rate of `currency` in force on `day`: the one with the latest `from` not after it. */
