@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
+import { readCsvRecords } from '@stagecraft/csv';
 import { PIPELINE_CSV, ROTTING_CSV, WIN_LOSS_CSV } from '../apps/api/src/analytics/analytics.rows';
 
 // Issue 15 end to end: expected close dates, the forecast (now and as of an instant), its accuracy,
@@ -222,7 +223,7 @@ describe('forecast, rotting deals and won reasons (end to end)', () => {
     });
     expect(winLoss.converted).toMatchObject({ amountWon: { amount: 750 }, amountLost: { amount: 160, rateDate: '2026-03-01' } });
     const csv = (await analyst('/analytics/win-loss?processId=quick&format=csv').expect(200)).text.trim().split('\r\n');
-    expect(csv[0]).toBe('group,won,lost,winRate,amountWon,amountWonByCurrency,amountLost,amountLostByCurrency,lostReasons,wonReasons,convertedCurrency,convertedAmountWon,convertedAmountLost,rateDate,ratesUsed');
+    expect(csv[0]).toBe('group,won,lost,winRate,amountWon,amountWonByCurrency,amountLost,amountLostByCurrency,lostReasons,wonReasons,convertedCurrency,convertedAmountWon,convertedAmountLost,rateDate,ratesUsed,missingRates');
     // The forecast converts every period at the rates of its own day (today: 1 March, 0.8); as of
     // 20 February, at that day's rates (0.9).
     await send('post', '/opportunities', { title: 'I', processId: 'quick', amount: 300, currency: 'USD', expectedCloseDate: '2026-03-20', occurredAt: at(2, 28, 14) });
@@ -296,5 +297,25 @@ rates:
     // A window that ended before today still converts at its own last day.
     const february = (await analyst('/pipeline?processId=quick&closed=lost&closedFrom=2026-02-01T00:00:00Z&closedTo=2026-02-28T23:59:59Z').expect(200)).body.processes[0];
     expect(february.lost.converted.amount).toMatchObject({ amount: 90, rateDate: '2026-02-28' });
+  });
+
+  // Last: it closes a deal in a currency the file has no rate for.
+  it('names in CSV, as in JSON, the currencies a converted total could not convert', async () => {
+    const yen = await send('/opportunities', { title: 'Y', processId: 'quick', amount: 5000, currency: 'JPY', occurredAt: at(1, 7) });
+    await send(`/opportunities/${yen.id}/lose`, { reason: 'price', occurredAt: at(2, 12) });
+    const csvOf = async (path: string) => {
+      const records: string[][] = [];
+      for await (const record of readCsvRecords([(await analyst(path).expect(200)).text])) records.push([...record.cells]);
+      const [header, ...rows] = records;
+      return rows.map((cells) => Object.fromEntries(header!.map((column, i) => [column, cells[i]])));
+    };
+    const board = '/pipeline?processId=quick&closed=lost';
+    const lost = (await analyst(board).expect(200)).body.processes[0].lost.converted.amount;
+    expect(lost).toMatchObject({ amount: null, missingRates: ['JPY'] });
+    expect((await csvOf(`${board}&format=csv`)).find((row) => row.stageId === 'lost')).toMatchObject({ convertedAmount: '', missingRates: JSON.stringify(lost.missingRates) });
+    // win/loss: the currencies neither total could convert, once each (JPY is lost only; nothing is won in JPY).
+    const winLoss = (await analyst('/analytics/win-loss?processId=quick').expect(200)).body.total.converted;
+    expect([winLoss.amountWon.missingRates, winLoss.amountLost.missingRates]).toEqual([[], ['JPY']]);
+    expect(await csvOf('/analytics/win-loss?processId=quick&format=csv')).toEqual([expect.objectContaining({ convertedAmountWon: '40', convertedAmountLost: '', missingRates: '["JPY"]' })]);
   });
 });

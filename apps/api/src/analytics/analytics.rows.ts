@@ -71,14 +71,19 @@ const figures = ({ won, lost, winRate, amountWon, amountWonByCurrency, amountLos
         convertedAmountLost: converted.amountLost.amount,
         rateDate: converted.amountWon.rateDate,
         ratesUsed: [...converted.amountWon.rates, ...converted.amountLost.rates.filter((rate) => !converted.amountWon.rates.some((used) => used.currency === rate.currency))],
+        missingRates: [...new Set([...converted.amountWon.missingRates, ...converted.amountLost.missingRates])],
       }
     : {}),
 });
 
-/** The converted total's columns (only with a currencies file): currency, amounts, the day and the rates used. */
+/**
+ * The converted total's columns (only with a currencies file): currency, amounts, the day, the rates
+ * used and the currencies without one (why an amount is empty; a weighted amount has the same
+ * currencies as its amount, so the same ones).
+ */
 function convertedColumns(amount: ConvertedAmount | undefined, weighted: ConvertedAmount | undefined): Record<string, unknown> {
   if (!amount) return {};
-  return { convertedCurrency: amount.currency, convertedAmount: amount.amount, convertedWeightedAmount: weighted?.amount ?? null, rateDate: amount.rateDate, ratesUsed: amount.rates };
+  return { convertedCurrency: amount.currency, convertedAmount: amount.amount, convertedWeightedAmount: weighted?.amount ?? null, rateDate: amount.rateDate, ratesUsed: amount.rates, missingRates: amount.missingRates };
 }
 
 export function winLossRows(result: WinLossResult): Record<string, unknown>[] {
@@ -236,12 +241,12 @@ export function cohortRows(result: CohortsResult): Record<string, unknown>[] {
 export const PIPELINE_CSV: CsvTable<PipelineResult> = {
   rows: pipelineRows,
   columns: ['processId', 'stageId', 'name', 'probability', 'count', 'amount', 'weightedAmount', 'amountsByCurrency', 'weightedAmountsByCurrency'],
-  convertedColumns: ['convertedCurrency', 'convertedAmount', 'convertedWeightedAmount', 'rateDate', 'ratesUsed'],
+  convertedColumns: ['convertedCurrency', 'convertedAmount', 'convertedWeightedAmount', 'rateDate', 'ratesUsed', 'missingRates'],
 };
 export const WIN_LOSS_CSV: CsvTable<WinLossResult> = {
   rows: winLossRows,
   columns: ['group', 'won', 'lost', 'winRate', 'amountWon', 'amountWonByCurrency', 'amountLost', 'amountLostByCurrency', 'lostReasons', 'wonReasons'],
-  convertedColumns: ['convertedCurrency', 'convertedAmountWon', 'convertedAmountLost', 'rateDate', 'ratesUsed'],
+  convertedColumns: ['convertedCurrency', 'convertedAmountWon', 'convertedAmountLost', 'rateDate', 'ratesUsed', 'missingRates'],
 };
 export const STAGE_DURATIONS_CSV: CsvTable<StageDurationsResult> = { rows: stageDurationRows, columns: ['processId', 'stageId', 'completedCount', 'meanSeconds', 'medianSeconds', 'p90Seconds', 'openCount', 'oldestOpenAgeSeconds'] };
 export const FUNNEL_CSV: CsvTable<FunnelResult> = { rows: funnelRows, columns: ['processId', 'step', 'reached', 'conversionToNext'] };
