@@ -238,10 +238,10 @@ describe('forecast, rotting deals and won reasons (end to end)', () => {
   });
 });
 
-// Converted totals of closed deals, at the edges of the currencies file: a window that ends after
-// today, a currency the file has no rate for. The board's Won/Lost columns, win/loss and their CSV
+// At the edges of today and of the currencies file: a window that ends after today, a currency the
+// file has no rate for, periods still to come. The board's Won/Lost columns, win/loss and their CSV
 // must say the same about the same deals.
-describe('converted totals of closed deals (end to end)', () => {
+describe('closed deals converted, and forecast accuracy, at the edges of today (end to end)', () => {
   const dir = temporaryDirectory();
   let api: ApiTestApp & { keys: Record<string, string> };
   let lastPosition = 0;
@@ -297,6 +297,25 @@ rates:
     // A window that ended before today still converts at its own last day.
     const february = (await analyst('/pipeline?processId=quick&closed=lost&closedFrom=2026-02-01T00:00:00Z&closedTo=2026-02-28T23:59:59Z').expect(200)).body.processes[0];
     expect(february.lost.converted.amount).toMatchObject({ amount: 90, rateDate: '2026-02-28' });
+  });
+
+  it('measures forecast accuracy only for periods that have begun: no forecast stood yet at a first instant still to come', async () => {
+    await send('/opportunities', { title: 'March', processId: 'quick', amount: 10, currency: 'EUR', expectedCloseDate: '2026-03-20', occurredAt: at(2, 20) });
+    await send('/opportunities', { title: 'April', processId: 'quick', amount: 20, currency: 'EUR', expectedCloseDate: '2026-04-15', occurredAt: at(2, 20) });
+    type Period = { period: string; forecast: { count: number } };
+    const periods = async (query: string) => ((await analyst(`/analytics/forecast-accuracy?processId=quick${query}`).expect(200)).body.periods as Period[]).map((p) => [p.period, p.forecast.count]);
+    // March began this morning (00:00 UTC): its forecast stood then. April's first instant is still ahead.
+    expect(await periods('')).toEqual([
+      ['2026-02', 0],
+      ['2026-03', 1],
+    ]);
+    // Q1's forecast stood on 1 January, before either deal was opened; Q2 begins in April.
+    expect(await periods('&period=quarter')).toEqual([['2026-Q1', 0]]);
+    expect(await periods('&from=2026-04-01T00:00:00Z')).toEqual([]);
+    const csv = (await analyst('/analytics/forecast-accuracy?processId=quick&format=csv').expect(200)).text;
+    expect(csv).not.toContain('2026-04');
+    // The forecast itself still shows April: it is what is expected, not a measure of it.
+    expect(((await analyst('/analytics/forecast?processId=quick').expect(200)).body.periods as { period: string }[]).map((p) => p.period)).toContain('2026-04');
   });
 
   // Last: it closes a deal in a currency the file has no rate for.

@@ -132,6 +132,7 @@ export interface ForecastAccuracyPeriod {
 
 export interface ForecastAccuracyResult {
   readonly period: ForecastPeriodKind;
+  /** In order; the API answers only those that have begun (their first instant not after now). */
   readonly periods: readonly ForecastAccuracyPeriod[];
 }
 

@@ -17,7 +17,7 @@ import { AnalyticsQueryDto, CohortsQueryDto, ForecastAccuracyQueryDto, ForecastQ
 import { CALIBRATION_CSV, COHORTS_CSV, FORECAST_ACCURACY_CSV, FORECAST_CSV, FUNNEL_CSV, PIPELINE_CSV, ROTTING_CSV, STAGE_DURATIONS_CSV, TRANSITIONS_CSV, VELOCITY_CSV, WATERFALL_CSV, WIN_LOSS_CSV, type CsvTable } from './analytics.rows';
 import { toCsv } from '@stagecraft/csv';
 import { CALIBRATION_SCHEMA, COHORTS_SCHEMA, FORECAST_ACCURACY_SCHEMA, FORECAST_SCHEMA, FUNNEL_SCHEMA, PIPELINE_SCHEMA, ROTTING_SCHEMA, STAGE_DURATIONS_SCHEMA, TRANSITIONS_SCHEMA, VELOCITY_SCHEMA, WATERFALL_SCHEMA, WIN_LOSS_SCHEMA } from './analytics.answer-schemas';
-import { CARDS_PER_COLUMN_DEFAULT, closedWindowOf, ROTTING_DEFAULT_LIMIT, WATERFALL_CHANGES_MAX, waterfallPeriodOf } from './pipeline.policy';
+import { begunPeriods, CARDS_PER_COLUMN_DEFAULT, closedWindowOf, ROTTING_DEFAULT_LIMIT, WATERFALL_CHANGES_MAX, waterfallPeriodOf } from './pipeline.policy';
 
 /** What an analytics answer can be sent as, the first when Accept has no preference. */
 const ANSWER_TYPES = ['application/json', 'text/csv'];
@@ -170,8 +170,8 @@ export class AnalyticsController {
   }
 
   @Get('analytics/forecast-accuracy')
-  @ApiOkResponse({ description: 'Per period: the forecast at its first instant and what was won', schema: FORECAST_ACCURACY_SCHEMA })
-  @ApiOperation({ summary: 'Per period: the forecast as it stood at the period\'s first instant (00:00 UTC) against what was won in the period, per currency' })
+  @ApiOkResponse({ description: 'Per period that has begun: the forecast at its first instant and what was won', schema: FORECAST_ACCURACY_SCHEMA })
+  @ApiOperation({ summary: 'Per period that has begun: the forecast as it stood at the period\'s first instant (00:00 UTC) against what was won in the period, per currency' })
   async forecastAccuracy(@Query() query: ForecastAccuracyQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     return this.answered(query, request, reply, FORECAST_ACCURACY_CSV, async () => {
       const refused = [
@@ -180,7 +180,8 @@ export class AnalyticsController {
       ];
       if (refused.length > 0) throw validationProblem(refused);
       await this.readYourWrites(query, ['forecastAccuracy']);
-      return await this.queries.forecastAccuracy({ ...(await this.scoped(query, principal)), period: query.period ?? 'month' });
+      const accuracy = await this.queries.forecastAccuracy({ ...(await this.scoped(query, principal)), period: query.period ?? 'month' });
+      return { ...accuracy, periods: begunPeriods(accuracy.periods, this.clock()) };
     });
   }
 

@@ -51,3 +51,14 @@ export function closedWindowOf(asked: { readonly from?: string; readonly to?: st
   const fromMs = asked.from === undefined ? Math.max(FIRST_INSTANT_MS, toMs - CLOSED_DEFAULT_DAYS * DAY_MS) : Date.parse(asked.from);
   return { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), limit: asked.limit ?? CLOSED_DEFAULT_LIMIT };
 }
+
+/**
+ * Forecast accuracy compares the forecast as it stood at each period's first instant (00:00 UTC)
+ * with what was won in it. A period whose first instant is still ahead has no such forecast yet:
+ * the read side, asked about an instant to come, answers with the deals as they stand now, which
+ * the answer would have shown as "forecast on the 1st" (and nothing won) for next month, next
+ * quarter, or a deal dated 9999. Those periods are left out until they begin.
+ */
+export function begunPeriods<Period extends { readonly from: string }>(periods: readonly Period[], now: Date): Period[] {
+  return periods.filter((period) => Date.parse(`${period.from}T00:00:00Z`) <= now.getTime());
+}
