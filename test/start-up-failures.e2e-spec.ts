@@ -3,7 +3,9 @@ import { getSQLiteEventStore } from '@stagecraft/event-store';
 import { getSQLiteRelayStateStore } from '@stagecraft/relay';
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
+import { generateApiKey } from '../apps/api/src/auth/api-key.credentials';
+import { readApiKeysFile, updateApiKeysFile } from '../apps/api/src/auth/api-keys.file';
 import { join } from 'node:path';
 import { freePort, runApiUntilExit, spawnApi, type ApiChildProcess } from './support/api-child-process';
 import { ROOT, temporaryDirectory } from './support/api-test-app';
@@ -346,37 +348,81 @@ describe('start-up failures an operator fixes: one line, no stack trace', () => 
     expect(refused.output).not.toContain('s3cretpw');
   });
 
-  onceOnSQLite('a SIGTERM during start-up ends it by the signal, without a stack trace, and drops the first admin key nobody saw', async () => {
-    const folder = join(dir.path, 'stopped-during-start-up');
+  /**
+   * An API started with authentication on, on an empty folder (so it makes the first admin key),
+   * whose start-up waits on a read side that takes the connection and never answers: its end in
+   * the test's hands. `held` resolves once start-up waits there; `refuse()` closes that connection,
+   * so start-up fails.
+   */
+  async function startHeldOnReadSide(folder: string) {
     const store = await eventStoreEnv(join(folder, 'events.db'));
     const apiKeysFile = join(folder, 'api-keys.json');
-    // A read side that takes the connection and never answers: start-up waits on it, its end in our hands.
     const connected: (() => void)[] = [];
-    const silent = createServer(() => connected.splice(0).forEach((resolve) => resolve()));
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => {
+      sockets.push(socket);
+      connected.splice(0).forEach((resolve) => resolve());
+    });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const held = new Promise<void>((resolve) => connected.push(resolve));
+    const child = spawn(process.execPath, childNodeArgs('apps/api/src/main'), {
+      cwd: ROOT,
+      env: { ...process.env, ...store, HOST: '127.0.0.1', PORT: String(await freePort()), AUTH: 'on', API_KEYS_FILE: apiKeysFile, READ_MODELS_URL: `postgres://stagecraft@127.0.0.1:${(silent.address() as { port: number }).port}/stagecraft` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (chunk) => (output += chunk));
+    child.stderr!.on('data', (chunk) => (output += chunk));
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (code, signal) => resolve([code, signal])));
+    return {
+      apiKeysFile,
+      child,
+      held,
+      exited,
+      output: () => output,
+      refuse: () => sockets.forEach((socket) => socket.destroy()),
+      close: () => silent.close(),
+    };
+  }
+
+  onceOnSQLite('a SIGTERM during start-up ends it by the signal, without a stack trace, and drops the first admin key nobody saw', async () => {
+    const api = await startHeldOnReadSide(join(dir.path, 'stopped-during-start-up'));
     try {
-      const waiting = new Promise<void>((resolve) => connected.push(resolve));
-      const child = spawn(process.execPath, childNodeArgs('apps/api/src/main'), {
-        cwd: ROOT,
-        env: { ...process.env, ...store, HOST: '127.0.0.1', PORT: String(await freePort()), AUTH: 'on', API_KEYS_FILE: apiKeysFile, READ_MODELS_URL: `postgres://stagecraft@127.0.0.1:${(silent.address() as { port: number }).port}/stagecraft` },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      child.stdout!.on('data', (chunk) => (output += chunk));
-      child.stderr!.on('data', (chunk) => (output += chunk));
-      const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (code, signal) => resolve([code, signal])));
-      await waiting;
-      expect(existsSync(apiKeysFile)).toBe(true); // made before start-up reaches the read side, to be shown in the banner
-      child.kill('SIGTERM');
-      expect(await exited).toEqual([null, 'SIGTERM']);
-      expect(output).not.toMatch(STACK_LINE);
-      expect(output).not.toContain('Authorization: Bearer');
+      await api.held;
+      expect(existsSync(api.apiKeysFile)).toBe(true); // made before start-up reaches the read side, to be shown in the banner
+      api.child.kill('SIGTERM');
+      expect(await api.exited).toEqual([null, 'SIGTERM']);
+      expect(api.output()).not.toMatch(STACK_LINE);
+      expect(api.output()).not.toContain('Authorization: Bearer');
       // Never shown, so never usable: the next start makes one and shows it.
-      expect(existsSync(apiKeysFile)).toBe(false);
+      expect(existsSync(api.apiKeysFile)).toBe(false);
     } finally {
-      silent.close();
+      api.close();
     }
   });
+
+  // A key added while start-up ran (`npm run api-keys -- add`, as an operator does while a slow
+  // start-up catches up) is someone else's: the unseen first key goes, the added one stays.
+  for (const [how, end] of [
+    ['stopped by SIGTERM', (api: Awaited<ReturnType<typeof startHeldOnReadSide>>) => api.child.kill('SIGTERM')],
+    ['failing', (api: Awaited<ReturnType<typeof startHeldOnReadSide>>) => api.refuse()],
+  ] as const) {
+    onceOnSQLite(`a start-up ${how} drops only the first admin key it made, not a key added meanwhile`, async () => {
+      const api = await startHeldOnReadSide(join(dir.path, `added-during-start-up-${how.split(' ')[0]}`));
+      try {
+        await api.held;
+        const added = generateApiKey({ name: 'added-meanwhile', roles: ['writer'] }, new Date()).stored;
+        const before = await updateApiKeysFile(api.apiKeysFile, ({ keys }) => ({ keys: [...keys, added], result: keys.map((key) => key.name) }));
+        expect(before).toEqual(['admin']); // the first key was there, not yet dropped
+        end(api);
+        await api.exited;
+        expect(api.output()).not.toContain('Authorization: Bearer');
+        expect(readApiKeysFile(api.apiKeysFile).map((key) => key.id)).toEqual([added.id]);
+      } finally {
+        api.close();
+      }
+    });
+  }
 
   onceOnSQLite('PORT already taken', async () => {
     const store = await eventStoreEnv(join(dir.path, 'port', 'events.db'));

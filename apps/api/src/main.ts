@@ -1,23 +1,31 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isIPv6, type AddressInfo } from 'node:net';
 import { redactCredentials } from '@stagecraft/event-store';
 import { createApiApp } from './api.app';
-import { ensureFirstAdminKey } from './auth/first-run';
+import { dropFirstAdminKey, ensureFirstAdminKey, type FirstAdminKey } from './auth/first-run';
 import { readApiKeysFile } from './auth/api-keys.file';
 import { describeStartFailure, readSettings, settingWarnings, type Settings } from '@stagecraft/config';
 
 let settings: Settings | undefined;
 let listening = 0;
 /** The first admin key made by this start, until the banner has shown it. */
-let unseenKey: string | undefined;
+let unseenKey: FirstAdminKey | undefined;
 /** A stop (SIGTERM, SIGINT) asked for before the banner: the start-up is abandoned. */
 let stoppedBy: NodeJS.Signals | undefined;
 
 /** A key nobody saw is useless: dropped, so the next start makes (and shows) a new one. */
 function dropUnseenKey(): void {
-  if (unseenKey !== undefined && settings) rmSync(settings.auth.apiKeysFile, { force: true });
+  const unseen = unseenKey;
   unseenKey = undefined;
+  if (unseen === undefined || !settings) return;
+  const file = settings.auth.apiKeysFile;
+  try {
+    dropFirstAdminKey(file, unseen.id);
+  } catch (error) {
+    // Left in place, it would stop the next start from making a key to show: say how to remove it.
+    console.error(`The first admin key ${unseen.id}, never shown, is still in ${file} (${(error as Error).message}): revoke it with npm run api-keys -- revoke ${unseen.id}.`);
+  }
 }
 
 // Registered before Nest's shutdown hooks, so heard first. Nest closes what start-up opened (the
@@ -35,7 +43,7 @@ async function main(): Promise<void> {
   settings = readSettings();
   // A variable a letter or two away from a setting's name: said at start-up, not ignored in silence.
   for (const warning of settingWarnings(process.env)) console.warn(`Warning: ${warning}`);
-  const firstKey = ensureFirstAdminKey(settings, new Date());
+  const firstKey = await ensureFirstAdminKey(settings, new Date());
   unseenKey = firstKey;
   try {
     const app = await createApiApp({ settings });
@@ -80,7 +88,7 @@ async function main(): Promise<void> {
       '  No API key was configured, so an admin key was created. It is shown once; only its hash',
       `  is kept (${settings.auth.apiKeysFile}). Store it now:`,
       '',
-      `    Authorization: Bearer ${firstKey}`,
+      `    Authorization: Bearer ${firstKey.key}`,
       '',
       '  More keys: npm run api-keys -- add --name <name> --roles writer[,analyst,auditor,admin] [--teams a,b]',
       '',

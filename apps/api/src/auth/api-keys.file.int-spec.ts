@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateApiKey } from './api-key.credentials';
 import { readApiKeysFile, updateApiKeysFile, withoutKey, writeApiKeysFile } from './api-keys.file';
-import { FileLockTimeoutError, withFileLock } from './file-lock';
+import { FileLockTimeoutError, withFileLock, withFileLockSync } from './file-lock';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 const key = (name: string) => generateApiKey({ name, roles: ['analyst'] }, new Date('2026-01-01T00:00:00Z')).stored;
@@ -123,6 +123,23 @@ describe('withFileLock', () => {
     await withLiveProcess(async (pid) => {
       writeFileSync(lock, JSON.stringify({ pid, host: hostname(), token: 'held', started: startOf(pid) }));
       await expect(withFileLock(lock, () => 'ran', { timeoutMs: 200 })).rejects.toBeInstanceOf(FileLockTimeoutError);
+    });
+    expect(readFileSync(lock, 'utf8')).toContain('held');
+  });
+
+  // The blocking form (a process ending by a signal takes back its unseen first key with it) judges locks as the other does.
+  it('withFileLockSync: breaks a lock whose holder is gone, waits for a live one and gives up after its timeout, and releases its own', async () => {
+    const lock = join(dir, 'f.lock');
+    const gone = spawn(process.execPath, ['-e', '0']);
+    await new Promise((resolve) => gone.once('exit', resolve));
+    writeFileSync(lock, JSON.stringify({ pid: gone.pid, host: hostname(), token: 'x' }));
+    expect(withFileLockSync(lock, () => readFileSync(lock, 'utf8'))).toContain(`"pid":${process.pid}`);
+    expect(readdirSync(dir)).toEqual([]);
+    await withLiveProcess(async (pid) => {
+      writeFileSync(lock, JSON.stringify({ pid, host: hostname(), token: 'held', started: startOf(pid) }));
+      const started = Date.now();
+      expect(() => withFileLockSync(lock, () => 'ran', { timeoutMs: 200 })).toThrow(FileLockTimeoutError);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(200);
     });
     expect(readFileSync(lock, 'utf8')).toContain('held');
   });

@@ -25,21 +25,63 @@ export interface FileLockOptions {
  */
 export async function withFileLock<T>(lockFile: string, work: () => T | Promise<T>, options: FileLockOptions = {}): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
-  const started = startOf(process.pid);
-  const owner = JSON.stringify({ pid: process.pid, host: hostname(), token: randomBytes(8).toString('hex'), ...(started !== undefined ? { started } : {}) });
+  const owner = ownerOf();
   for (;;) {
-    if (tryCreate(lockFile, owner)) break;
-    assertLockIsFile(lockFile);
-    if (isStale(lockFile, options.staleMs ?? 30_000)) breakStale(lockFile);
-    else if (Date.now() > deadline) throw new FileLockTimeoutError(lockFile);
-    else await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 30));
+    const attempt = tryTake(lockFile, owner, options.staleMs ?? 30_000);
+    if (attempt === 'taken') break;
+    if (attempt === 'busy') {
+      if (Date.now() > deadline) throw new FileLockTimeoutError(lockFile);
+      await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 30));
+    }
   }
   try {
     return await work();
   } finally {
-    // Only our own lock is removed, even if someone judged it stale and took it meanwhile.
-    if (readOrUndefined(lockFile) === owner) unlinkSync(lockFile);
+    release(lockFile, owner);
   }
+}
+
+/**
+ * withFileLock for work that cannot wait for the event loop: the last moments of a process ending
+ * by a signal, where nothing scheduled would run. It waits by blocking, so only a short timeout
+ * (2 s by default) suits it.
+ */
+export function withFileLockSync<T>(lockFile: string, work: () => T, options: FileLockOptions = {}): T {
+  const deadline = Date.now() + (options.timeoutMs ?? 2_000);
+  const owner = ownerOf();
+  for (;;) {
+    const attempt = tryTake(lockFile, owner, options.staleMs ?? 30_000);
+    if (attempt === 'taken') break;
+    if (attempt === 'busy') {
+      if (Date.now() > deadline) throw new FileLockTimeoutError(lockFile);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10 + Math.random() * 30);
+    }
+  }
+  try {
+    return work();
+  } finally {
+    release(lockFile, owner);
+  }
+}
+
+/** Who holds a lock: written into it, so that another writer can judge whether its holder is gone. */
+function ownerOf(): string {
+  const started = startOf(process.pid);
+  return JSON.stringify({ pid: process.pid, host: hostname(), token: randomBytes(8).toString('hex'), ...(started !== undefined ? { started } : {}) });
+}
+
+/** One try: the lock taken, a stale one broken (try again at once), or busy (wait, then try again). */
+function tryTake(lockFile: string, owner: string, staleMs: number): 'taken' | 'broken' | 'busy' {
+  if (tryCreate(lockFile, owner)) return 'taken';
+  assertLockIsFile(lockFile);
+  if (!isStale(lockFile, staleMs)) return 'busy';
+  breakStale(lockFile);
+  return 'broken';
+}
+
+// Only our own lock is removed, even if someone judged it stale and took it meanwhile.
+function release(lockFile: string, owner: string): void {
+  if (readOrUndefined(lockFile) === owner) unlinkSync(lockFile);
 }
 
 function tryCreate(lockFile: string, owner: string): boolean {
