@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,8 @@ import { createJwtVerifier } from './jwt.verifier';
 // JWT_PUBLIC_KEY given as a file: rotating the key (after a leak of the signing key, say) applies
 // to a running instance within about a second, as a revoked API key does. It was read once at
 // start, so tokens signed with the key rotated away were accepted until a restart.
+
+const ROOT = join(__dirname, '..', '..', '..', '..');
 
 const pair = (type: 'rsa' | 'ec') =>
   type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
@@ -60,6 +63,49 @@ describe('a JWT public key read from a file', () => {
     await expect(verifier.verify(await token(other, 'ES256'))).resolves.toMatchObject({ sub: 'svc' });
     await expect(verifier.verify(await token(rotated, 'RS256'))).rejects.toMatchObject({ reason: expect.stringContaining('this service accepts ES256') });
   });
+
+  // What the keys file already refuses (api-key.store.ts): read again at a token, a FIFO put in the
+  // key's place (nothing writing it) stopped the event loop for good — every request of every caller
+  // hung, SIGTERM with them —, and a link to a device that never ends was read until memory ran out.
+  for (const [what, replacement] of [
+    ['a FIFO', "execFileSync('mkfifo', [file])"],
+    ['a link to a device that never ends', "symlinkSync('/dev/zero', file)"],
+  ] as const) {
+    it(`replaced by ${what}, keeps the key last read, at once, and says why`, async () => {
+      const keys = pair('ec');
+      const folder = mkdtempSync(join(dir, 'replaced-'));
+      writeFileSync(join(folder, 'jwt.pem'), pem(keys));
+      const script = `
+        const { execFileSync } = require('node:child_process');
+        const { rmSync, symlinkSync } = require('node:fs');
+        const { readSettings } = require('./libs/config/src');
+        const { createJwtVerifier } = require('./apps/api/src/auth/jwt.verifier');
+        (async () => {
+          const { jwt } = readSettings({ JWT_PUBLIC_KEY: 'jwt.pem' }, process.env.KEY_DIR).auth;
+          let clock = Date.parse('2026-06-01T00:00:00Z');
+          const warnings = [];
+          const verifier = createJwtVerifier(jwt, () => new Date(clock), (message) => warnings.push(message));
+          await verifier.verify(process.env.TOKEN);
+          const file = jwt.publicKeyFile;
+          rmSync(file);
+          ${replacement};
+          clock += 1_000;
+          const { sub } = await verifier.verify(process.env.TOKEN);
+          console.log(JSON.stringify({ sub, warnings }));
+        })();`;
+      // In a child: a read waiting on the FIFO blocks the event loop, which no timer in this process could end.
+      const child = spawnSync(process.execPath, ['-r', '@swc-node/register', '-e', script], {
+        cwd: ROOT,
+        env: { ...process.env, KEY_DIR: folder, TOKEN: await token(keys, 'ES256') },
+        timeout: 30_000,
+        encoding: 'utf8',
+      });
+      expect({ signal: child.signal, status: child.status, stderr: child.stderr }).toEqual({ signal: null, status: 0, stderr: '' });
+      const { sub, warnings } = JSON.parse(child.stdout) as { sub: string; warnings: string[] };
+      expect(sub).toBe('svc');
+      expect(warnings).toEqual([`The JWT public key file ${join(folder, 'jwt.pem')} cannot be read (it is ${what === 'a FIFO' ? 'a FIFO' : 'a device'}, not a file); keeping the key last read from it.`]);
+    }, 40_000);
+  }
 
   it('given as PEM text, has no file to read again', () => {
     const { jwt } = readSettings({ JWT_PUBLIC_KEY: pem(pair('ec')) }, dir).auth;

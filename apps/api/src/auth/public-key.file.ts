@@ -1,6 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { algorithmOfPem } from '@stagecraft/config';
+import { algorithmOfPem, readUtf8 } from '@stagecraft/config';
 
 // As often as the keys file is looked at (api-key.store.ts): a key rotated away after a leak stops
 // verifying tokens within about a second on every instance, not at the next restart.
@@ -43,7 +42,9 @@ export class PublicKeyFile {
     this.checkedAt = this.now();
     let text: string;
     try {
-      text = readFileSync(this.file, 'utf8');
+      // A regular file of a key's size only, as the keys file (api-key.store.ts): read at a token, a
+      // FIFO put in its place would stop the event loop for good, a device never ends.
+      text = readUtf8(this.file);
     } catch (error) {
       return this.report(`cannot be read (${(error as Error).message})`);
     }
