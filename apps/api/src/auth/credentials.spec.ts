@@ -96,11 +96,17 @@ describe('JWT verification', () => {
     await expect(verify(hs256(valid))).resolves.toMatchObject({ sub: 'crm-service', roles: ['writer'] });
   });
 
+  it('accepts an "iat" up to the clock tolerance ahead of its clock (an issuer a little fast)', async () => {
+    await expect(verify(hs256({ ...valid, iat: seconds + 30 }))).resolves.toMatchObject({ iat: seconds + 30 });
+    await expect(verify(hs256({ ...valid, iat: seconds - 3600 }))).resolves.toMatchObject({ iat: seconds - 3600 });
+  });
+
   it.each([
     ['a wrong signature', () => hs256(valid, 'another-secret-of-at-least-32-characters'), /signature/],
     ['an expired token', () => hs256({ ...valid, exp: seconds - 120 }), /expired/],
     ['a token not valid yet', () => hs256({ ...valid, nbf: seconds + 600 }), /not valid yet \("nbf"\)/],
     ['an nbf that is not a number', () => hs256({ ...valid, nbf: 'soon' }), /"nbf" claim must be a number/],
+    ['a token issued in the future, past the tolerance', () => hs256({ ...valid, iat: seconds + 31 }), /issued in the future \("iat"/],
     ['a critical header it does not know', () => hs256(valid, secret, { alg: 'HS256', typ: 'JWT', crit: ['x-unknown'], 'x-unknown': 1 }), /does not support \(.*x-unknown/],
     ['no expiry', () => hs256({ ...valid, exp: undefined }), /exp/],
     ['another issuer', () => hs256({ ...valid, iss: 'evil' }), /issuer/],

@@ -55,6 +55,12 @@ export function createJwtVerifier(options: JwtOptions, now: () => Date, warn: (m
           const seconds = payload[claim];
           if (seconds !== undefined && !(Math.abs(seconds) <= LATEST_DATE_SECONDS)) throw new JwtRejectedError(`its "${claim}" is not a time any clock reaches`, claim);
         }
+        // jose checks "iat" only against a maximum token age: a token said to be issued later than
+        // now (past the clock tolerance) comes from a clock that is wrong, or was made to outlive
+        // a rotation of the signing key; "nbf" is refused the same way.
+        if (payload.iat !== undefined && payload.iat > now().getTime() / 1000 + options.clockToleranceSeconds) {
+          throw new JwtRejectedError('it was issued in the future ("iat" is later than now, past the clock tolerance)', 'iat');
+        }
         refuseRepeatedNames(token);
         return payload;
       } catch (error) {
