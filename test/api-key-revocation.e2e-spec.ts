@@ -114,6 +114,8 @@ describe('API keys apply to running instances without a restart', () => {
     const { id, key, ...shown } = (await created.json()) as { id: string; key: string; [field: string]: unknown };
     expect(key).toMatch(/^sck_/);
     expect(shown).toMatchObject({ name: 'direct-desk', roles: ['writer'], teams: ['direct'], mayActOnBehalf: false });
+    // The server log says which admin gave which powers (the key's events will name its holder).
+    expect(a.output()).toMatch(new RegExp(`Key ${id} \\("direct-desk", roles writer; teams direct\\) made by "[^"]+" \\(api-key:[0-9a-f]+\\)`));
 
     await eventually('the key made on one instance works on the other', async () => (await status(b, key)) === 200);
     const foreign = await fetch(`${b.baseUrl}/opportunities`, {
@@ -143,6 +145,7 @@ describe('API keys apply to running instances without a restart', () => {
 
     const deleted = await fetch(`${b.baseUrl}/admin/api-keys/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${admin.key}` } });
     expect(deleted.status).toBe(204);
+    await eventually('the revocation in the server log, with who revoked it', async () => new RegExp(`Key ${id} revoked by "[^"]+" \\(api-key:[0-9a-f]+\\)`).test(b.output()));
     await eventually('the key revoked on one instance is refused by the other', async () => (await status(a, key)) === 401);
     const again = await fetch(`${a.baseUrl}/admin/api-keys/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${admin.key}` } });
     expect(again.status).toBe(404);

@@ -2,10 +2,11 @@ import { Controller, Get, HttpCode, Inject, Logger, Param, Post } from '@nestjs/
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags, type SchemaObject } from '@nestjs/swagger';
 import { PostgresProjector, PostgresReadSideFollower, SnapshotFollower, type ReadModels } from '@stagecraft/projections';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
-import { assertUnlimited, type Principal } from '../auth/principal';
+import { assertUnlimited, callerInLog, type Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
 import { ApiProblem } from '../http/problem';
 import { READ_MODELS } from './projections.token';
+import { AUDIT_CONTEXT } from '../start-up.logger';
 import { PROJECTION_STATUS } from '../health/health.answer-schemas';
 
 /** A projection's status, with the progress of its last rebuild since this process started (null: none). */
@@ -63,6 +64,7 @@ export class ProjectionsAdminController {
       throw new ApiProblem('PROJECTION.REBUILD_ELSEWHERE', `The projections run in the projector process: stop it, run npm run projections -- rebuild ${name}, and start it again.`);
     }
     const entry: { position: number; head: number; startedAt: string; finishedAt?: string; error?: string } = { position: 0, head: status.checkpoint + status.lag, startedAt: new Date().toISOString() };
+    new Logger(AUDIT_CONTEXT).log(`Rebuild of projection ${name} started by ${callerInLog(caller)}`);
     // The PostgreSQL read side is one schema, rebuilt whole whichever name is asked: each says so.
     for (const rebuilt of this.runner instanceof PostgresProjector ? this.runner.names() : [name]) this.progress.set(rebuilt, entry);
     this.runner

@@ -9,9 +9,10 @@ import { updateApiKeysFile, withoutKey } from './api-keys.file';
 import { CreateApiKeyDto } from './api-keys.dto';
 import { CurrentPrincipal } from './current-principal.decorator';
 import { FileLockTimeoutError } from './file-lock';
-import { assertUnlimited, type Principal } from './principal';
+import { assertUnlimited, callerInLog, type Principal } from './principal';
 import { ROLES_SCHEMA, TEAMS_LIMIT_SCHEMA } from './caller.answer-schemas';
 import { Allow } from './roles';
+import { AUDIT_CONTEXT } from '../start-up.logger';
 
 /** What may be shown of a key: never its salt or hash, and the secret only once, when made. */
 function describeKey(key: StoredApiKey, source: 'file' | 'API_KEYS') {
@@ -46,6 +47,7 @@ const MANAGING_KEYS = 'Managing API keys (a key made here could reach every team
 @Controller('admin/api-keys')
 export class ApiKeysController {
   private readonly logger = new Logger('ApiKeys');
+  private readonly audit = new Logger(AUDIT_CONTEXT);
 
   constructor(
     @Inject(ApiKeyStore) private readonly store: ApiKeyStore,
@@ -75,6 +77,8 @@ export class ApiKeysController {
       this.clock(),
     );
     await this.write(({ keys }) => ({ keys: [...keys, stored], result: undefined }));
+    // Who gave which powers to whom: a key's events name the key's holder, not the admin who made it.
+    this.audit.log(`Key ${stored.id} (${JSON.stringify(stored.name)}, roles ${stored.roles.join(', ')}; teams ${stored.teams?.join(', ') ?? 'all'}) made by ${callerInLog(caller)}`);
     return { ...describeKey(stored, 'file'), key };
   }
 
@@ -89,6 +93,7 @@ export class ApiKeysController {
     }
     const found = await this.write(({ keys }) => withoutKey(keys, id));
     if (!found) throw new ApiProblem('API_KEY.NOT_FOUND', `There is no key ${id}; GET /admin/api-keys lists them.`);
+    this.audit.log(`Key ${id} revoked by ${callerInLog(caller)}`);
   }
 
   private async write<T>(change: Parameters<typeof updateApiKeysFile<T>>[1]): Promise<T> {

@@ -13,6 +13,11 @@ export interface Principal {
   readonly mayActOnBehalf: boolean;
 }
 
+/** A caller as an audit line names it: its name (quoted: a name is the caller's own text) and how it proved it. */
+export function callerInLog(principal: Principal): string {
+  return `${JSON.stringify(principal.name)} (${principal.authenticatedBy})`;
+}
+
 /** The most teams a key or a token may name. */
 export const TEAMS_MAX = 1000;
 
