@@ -1,6 +1,6 @@
 import { UnreadableEventError } from './event-store.errors';
 import type { EventStore, ReadAllOptions, StoredEvent } from './event-store.port';
-import { readAllPages } from './read-all-pages';
+import { holdsAtLeastEvents, readAllPages } from './read-all-pages';
 import { assertProperty } from '@stagecraft/testing/fast-check';
 import fc from 'fast-check';
 
@@ -59,6 +59,23 @@ describe('readAllPages', () => {
           expect(read).toEqual(after.filter((position) => !unreadable.has(position)));
           expect(noted).toEqual(after.filter((position) => unreadable.has(position)));
           expect(taken).toEqual(after);
+        },
+      ),
+    );
+  });
+});
+
+describe('holdsAtLeastEvents', () => {
+  it('counts the events in the range, whatever gaps their positions leave', async () => {
+    await assertProperty(
+      fc.asyncProperty(
+        fc.uniqueArray(fc.integer({ min: 1, max: 5_000 }), { maxLength: 40 }).map((positions) => positions.sort((a, b) => a - b)),
+        fc.integer({ min: 0, max: 45 }),
+        fc.integer({ min: 0, max: 5_000 }),
+        fc.option(fc.integer({ min: 0, max: 5_000 }), { nil: undefined }),
+        async (positions, count, afterPosition, upTo) => {
+          const inRange = positions.filter((position) => position > afterPosition && (upTo === undefined || position <= upTo));
+          expect(await holdsAtLeastEvents(logOf(positions, new Set()), count, { afterPosition, upTo })).toBe(inRange.length >= count);
         },
       ),
     );

@@ -76,3 +76,30 @@ async function readUpTo(store: Pick<EventStore, 'readAll'>, seen: number, from: 
 
 /** A read from `from` (inclusive); from the start of the log when it is none (-Infinity). */
 const fromPositionOf = (from: number): { fromPosition?: number } => (Number.isFinite(from) ? { fromPosition: from } : {});
+
+/**
+ * Whether at least `count` events stand after `afterPosition`, up to `upTo` (inclusive; default
+ * the whole log). Positions are not event counts: SQLite numbers its events (with gaps where one
+ * was deleted), KurrentDB's are byte offsets of records, hundreds of positions an event, so the
+ * distance between two positions tells nothing of how many events lie between them. Only a
+ * shorter distance than `count` answers without reading (every event takes a position of its own);
+ * otherwise the events are counted, at most `count` of them, page by page.
+ */
+export async function holdsAtLeastEvents(store: Pick<EventStore, 'readAll'>, count: number, range: { readonly afterPosition?: number; readonly upTo?: number } = {}): Promise<boolean> {
+  if (count <= 0) return true;
+  const afterPosition = range.afterPosition ?? 0;
+  const upTo = range.upTo ?? Infinity;
+  if (upTo - afterPosition < count) return false;
+  let counted = 0;
+  for await (const page of readAllPages(store, { afterPosition, pageSize: Math.min(count, COUNTING_PAGE) })) {
+    for (const event of page) {
+      if (event.position > upTo) return false;
+      counted += 1;
+      if (counted >= count) return true;
+    }
+  }
+  return false;
+}
+
+/** Events held in memory at once while counting. */
+const COUNTING_PAGE = 5_000;

@@ -1,4 +1,4 @@
-import { filteredReadingLost, readAllPages, redactCredentials, type EventStore, type StoredEvent } from '@stagecraft/event-store';
+import { filteredReadingLost, holdsAtLeastEvents, readAllPages, redactCredentials, type EventStore, type StoredEvent } from '@stagecraft/event-store';
 import { Pool, type Client } from 'pg';
 import { ALL_PROJECTIONS } from '../all-projections';
 import type { ReadModelKey } from '../projection.types';
@@ -140,7 +140,8 @@ export class PostgresProjector implements ReadModels {
     this.writer = new ReadSideWriter(client, this.settings.schema, this.options.cacheSize, reader);
     await this.prepare(this.writer);
     // A first fold of a long log: the query indexes are made once at the end (read-side.indexes.ts).
-    if (this.writer.position === 0 && this.head >= (this.options.deferIndexesFrom ?? DEFER_INDEXES_FROM)) {
+    // Long in events: the head's position is no count of them (KurrentDB's are byte offsets).
+    if (this.writer.position === 0 && (await holdsAtLeastEvents(this.store, this.options.deferIndexesFrom ?? DEFER_INDEXES_FROM, { upTo: this.head }))) {
       await deferQueryIndexes(client, this.settings.schema);
       this.writer.deferSummaries();
     }
@@ -488,8 +489,8 @@ export async function rebuildIntoShadow(
     await relaxCommits(client);
     const writer = new ReadSideWriter(client, shadow, undefined, reader);
     await writer.load();
-    // Nobody reads the shadow schema: its query indexes are made once, after the long fold.
-    if (how.target() >= (how.deferIndexesFrom ?? DEFER_INDEXES_FROM)) {
+    // Nobody reads the shadow schema: its query indexes are made once, after a fold long in events.
+    if (await holdsAtLeastEvents(store, how.deferIndexesFrom ?? DEFER_INDEXES_FROM, { upTo: how.target() })) {
       await deferQueryIndexes(client, shadow);
       writer.deferSummaries();
     }

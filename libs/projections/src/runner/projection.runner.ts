@@ -22,8 +22,10 @@ export interface ProjectionRunnerOptions {
   readonly saveSpacing?: number;
   /** Page size of a rebuild's reads. */
   readonly rebuildPageSize?: number;
-  /** Told every 10,000 events while replaying up to the head (for progress bars). */
+  /** Told every replayProgressEveryEvents events while replaying up to the head (for progress bars). */
   readonly onReplayProgress?: (progress: { position: number; head: number }) => void;
+  /** Events between two onReplayProgress calls (default 10,000). */
+  readonly replayProgressEveryEvents?: number;
 }
 
 
@@ -49,6 +51,8 @@ export class ProjectionRunner implements ReadModels {
   private readonly waiters = new PositionWaiters();
   private loop?: Promise<void>;
   private unsaved = 0;
+  /** Events folded while replaying since onReplayProgress was last told. */
+  private replayedSinceProgress = 0;
   private saveTimer?: NodeJS.Timeout;
   /** The saves under way, one at a time; a save asked for meanwhile runs after it. */
   private saving?: Promise<void>;
@@ -391,8 +395,12 @@ export class ProjectionRunner implements ReadModels {
       }
     }
     this.unsaved += 1;
-    const { snapshotEveryEvents = 10_000, snapshotEveryMs = 5_000, replaySaveIntervalMs = 10_000, onReplayProgress } = this.options;
-    if (!this.caughtUp && onReplayProgress && event.position % 10_000 === 0) onReplayProgress({ position: event.position, head: this.head });
+    const { snapshotEveryEvents = 10_000, snapshotEveryMs = 5_000, replaySaveIntervalMs = 10_000, onReplayProgress, replayProgressEveryEvents = 10_000 } = this.options;
+    // Counted in events: a position is no event number (KurrentDB's are byte offsets).
+    if (!this.caughtUp && onReplayProgress && ++this.replayedSinceProgress >= replayProgressEveryEvents) {
+      this.replayedSinceProgress = 0;
+      onReplayProgress({ position: event.position, head: this.head });
+    }
     const sinceLastSave = Date.now() - this.lastSave;
     if (this.caughtUp) {
       if ((this.unsaved >= snapshotEveryEvents || sinceLastSave >= snapshotEveryMs) && sinceLastSave >= this.saveSpacingMs) void this.save();
