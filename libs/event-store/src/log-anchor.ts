@@ -41,6 +41,28 @@ export async function logStillHolds(store: Pick<EventStore, 'readAll'>, anchor: 
   }
 }
 
+/**
+ * Whether the log can be read from the checkpoint. It can from wherever an event starts, and
+ * SQLite from any position; KurrentDB refuses a position inside a record (PositionNotInLogError),
+ * and a checkpoint that stands after the anchor (the reader passed events of other types, or
+ * the server's own records) can fall inside one of a log restored and written on since while the
+ * anchor still holds. Following from it would be refused again on every try.
+ */
+async function readableFrom(store: Pick<EventStore, 'readAll'>, checkpoint: number, anchor: LogAnchor): Promise<boolean> {
+  if (checkpoint <= 0 || checkpoint === anchor.position) return true;
+  try {
+    await store.readAll({ fromPosition: checkpoint, maxCount: 1 });
+    return true;
+  } catch (error) {
+    if (error instanceof PositionNotInLogError) return false;
+    throw error;
+  }
+}
+
+function describeLostCheckpoint(checkpoint: number): string {
+  return `its checkpoint (position ${checkpoint}) falls inside a record: no event of this log starts there, so the store was replaced or restored from an older backup and written on since`;
+}
+
 /** Where the anchor and the log part, in words for an operator's log line. */
 export function describeLostAnchor(anchor: LogAnchor): string {
   return `the event it last took in (position ${anchor.position}, id ${anchor.eventId}) is no longer at that position: the store was replaced or restored from an older backup and written on since`;
@@ -65,6 +87,7 @@ export interface FilteredReading {
  */
 export async function filteredReadingLost(store: Pick<EventStore, 'readAll'>, anchor: LogAnchor, reading: FilteredReading): Promise<string | undefined> {
   if (!(await logStillHolds(store, anchor))) return describeLostAnchor(anchor);
+  if (!(await readableFrom(store, reading.checkpoint, anchor))) return describeLostCheckpoint(reading.checkpoint);
   // No anchor (nothing taken in yet, or saved before anchors were): nothing to start the check from.
   if (anchor.position <= 0 || anchor.eventId === '' || reading.checkpoint <= anchor.position) return undefined;
   const types = reading.eventTypes === undefined ? undefined : new Set(reading.eventTypes);

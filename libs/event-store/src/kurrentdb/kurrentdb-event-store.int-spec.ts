@@ -4,7 +4,7 @@ import { DOUBLE_MODES, modeFromEnvironment } from '../../../../test/kurrentdb-do
 import { startKurrentDbDouble, type KurrentDbDouble } from '../../../../test/kurrentdb-double/kurrentdb-double';
 import { eventStoreContract, type EventStoreCapabilities, type EventStoreContractSubject, type EventStoreFaults } from '../event-store.contract';
 import { EventStoreOutcomeUnknownError, EventStoreUnavailableError, PositionNotInLogError, UnreadableEventError } from '../event-store.errors';
-import { logStillHolds } from '../log-anchor';
+import { anchorOf, filteredReadingLost, logStillHolds, NO_ANCHOR } from '../log-anchor';
 import type { EventStore, NewEvent, SubscriptionMessage } from '../event-store.port';
 import { normaliseKurrentDBConnectionString } from './kurrentdb-connection-string';
 import { getKurrentDBEventStore, KURRENTDB_MAX_EVENT_BYTES } from './kurrentdb-event-store';
@@ -128,6 +128,35 @@ describe(`KurrentDB event store on a test double playing ${MODE}`, () => {
         for await (const message of store.subscribeToAll({ fromPosition: inside })) if (message.type === 'caughtUp') return message;
       })();
       await expect(subscribing).rejects.toBeInstanceOf(PositionNotInLogError);
+    });
+
+    // The same, for a checkpoint past the reader's anchor: a reader's checkpoint may stand after the
+    // last event it took in (it passed events of other types, or the server's records), and its
+    // anchor may still hold on a log that was restored and written on since, while the checkpoint
+    // now falls inside a record. Following from it is refused every time: the reader must hear that
+    // its reading is lost (and start over), not try the same subscription again for ever.
+    it('a checkpoint no record starts at, its anchor still in place: the reading is lost, whatever the reader passes by', async () => {
+      const stream = `checkpoint-${randomUUID()}`;
+      await store.appendToStream(stream, [event('Taken')], { expectedRevision: 'no_stream' });
+      double.appendSystemEvent(); // a record no read of ours shows, right before the next event
+      await store.appendToStream(stream, [event('PassedBy')], { expectedRevision: 0 });
+      await store.appendToStream(stream, [event('Taken')], { expectedRevision: 1 }); // the log goes on past both
+      const [taken, passedBy] = await store.readStream(stream);
+      const insideSystemRecord = passedBy!.position - 1;
+      const insidePassedBy = passedBy!.position + 1;
+      const readings = [
+        { anchor: anchorOf(taken!), checkpoint: insideSystemRecord }, // a reader of every type (the relay)
+        { anchor: anchorOf(taken!), checkpoint: insideSystemRecord, eventTypes: ['Taken'] },
+        { anchor: anchorOf(taken!), checkpoint: insidePassedBy, eventTypes: ['Taken'] },
+        { anchor: NO_ANCHOR, checkpoint: insideSystemRecord }, // a checkpoint kept without an anchor (a relay's first start at the head)
+      ];
+      for (const { anchor, ...reading } of readings) {
+        await expect(filteredReadingLost(store, anchor, reading)).resolves.toMatch(new RegExp(`checkpoint \\(position ${reading.checkpoint}\\).*no event of this log starts there`));
+      }
+      // Where records start, the same readings still hold.
+      for (const checkpoint of [passedBy!.position, taken!.position]) {
+        await expect(filteredReadingLost(store, anchorOf(taken!), { checkpoint, eventTypes: ['Taken'] })).resolves.toBeUndefined();
+      }
     });
 
     it('checks stored ids without reading again what it has read or written: a command path costs one read and one append', async () => {
