@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { createCommandSide } from '@stagecraft/commands';
 import { readSettings } from '@stagecraft/config';
-import { getSQLiteEventStore } from '@stagecraft/event-store';
+import { getKurrentDBEventStore, getSQLiteEventStore } from '@stagecraft/event-store';
 import { getSQLiteRelayStateStore } from '@stagecraft/relay';
 import { SHIPPED_PROCESSES, temporaryDirectory } from '../../../../test/support/api-test-app';
+import { startKurrentDbDouble, type KurrentDbDouble } from '../../../../test/kurrentdb-double/kurrentdb-double';
 import { runJourney } from '../../../../test/support/relay-journey';
 import { EXIT } from '../cli.errors';
 import { runCli } from '../cli.program';
@@ -90,5 +91,51 @@ describe('stagecraft relay replay', () => {
     expect(checkpoint()).toBe(3);
     expect(await cli('replay', '--sink', sink, '--from', '2')).toEqual({ code: EXIT.ok, stderr: '' });
     expect(checkpoint()).toBe(1);
+  });
+});
+
+// On KurrentDB a position is the byte offset of an event's record: a position between two events'
+// starts is no event's, and the server refuses to read from it. A replay from there is a usage
+// error saying so, not a report that the store holds another log.
+describe('stagecraft relay replay on KurrentDB', () => {
+  const dir = temporaryDirectory('cli-relay-kurrentdb-');
+  const sink = 'http://127.0.0.1:4653/hook';
+  let double: KurrentDbDouble;
+  const positions: number[] = [];
+  const cli = async (...args: string[]) => {
+    const saved = { ...process.env };
+    const errors: string[] = [];
+    const error = jest.spyOn(console, 'error').mockImplementation((line: string) => void errors.push(line));
+    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      Object.assign(process.env, { EVENT_STORE_URL: double.url, PROCESSES_DIR: SHIPPED_PROCESSES, RELAY_SINKS: sink, RELAY_STATE_PATH: join(dir.path, 'relay.db'), RELAY_WEBHOOK_SECRET: 'a-webhook-secret-of-32-characters-or-more' });
+      return { code: await runCli(['relay', ...args]), stderr: errors.join('\n') };
+    } finally {
+      error.mockRestore();
+      log.mockRestore();
+      process.env = saved;
+    }
+  };
+
+  beforeAll(async () => {
+    double = await startKurrentDbDouble();
+    const store = getKurrentDBEventStore({ connectionString: double.url });
+    try {
+      const stream = `opportunity-${crypto.randomUUID()}`;
+      for (let i = 0; i < 3; i += 1) positions.push((await store.appendToStream(stream, [{ id: crypto.randomUUID(), type: 'NoteAdded', data: {}, metadata: {} }], { expectedRevision: 'any' })).position);
+    } finally {
+      await store.close();
+    }
+  });
+  afterAll(async () => {
+    await double?.stop();
+    dir.remove();
+  });
+
+  it('refuses a position no event starts at, and replays from one that does', async () => {
+    const inside = positions[1]! + 1;
+    const refused = await cli('replay', '--sink', sink, '--from', String(inside));
+    expect(refused).toMatchObject({ code: EXIT.usage, stderr: expect.stringContaining(`No event starts at position ${inside}`) });
+    expect(await cli('replay', '--sink', sink, '--from', String(positions[1]))).toEqual({ code: EXIT.ok, stderr: '' });
   });
 });

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Settings } from '@stagecraft/config';
+import { PositionNotInLogError, type EventStore } from '@stagecraft/event-store';
 import { findSink, getSQLiteRelayStateStore, positionBefore, type RelayStateStore, type SinkConfig } from '@stagecraft/relay';
 import { CliError, EXIT } from '../cli.errors';
 import { openExistingStore } from '../io/event-store';
@@ -85,7 +86,7 @@ export async function replaySink(settings: Settings, options: { sink: string; fr
     const head = await store.headPosition();
     if (options.from > head) throw new CliError(`Nothing to replay from position ${options.from}: the log ends at position ${head}. Give the position of an event already published (stagecraft relay status shows each sink's checkpoint; stagecraft relay dead-letters the dead letters).`);
     const logId = (await store.readAll({ maxCount: 1 }))[0]?.id ?? '';
-    const after = await positionBefore(store, options.from);
+    const after = await eventBefore(store, options.from);
     const cleared = withState(settings, (state) => {
       // A replay only goes back: moved forward, the checkpoint would pass events never published,
       // and no later start would send them.
@@ -113,6 +114,19 @@ export async function replaySink(settings: Settings, options: { sink: string; fr
     return EXIT.ok;
   } finally {
     await store.close();
+  }
+}
+
+/**
+ * The position of the event before `from`, which must be where an event starts on a store that
+ * can read only from there (KurrentDB: positions are byte offsets of records).
+ */
+async function eventBefore(store: EventStore, from: number): Promise<number> {
+  try {
+    return await positionBefore(store, from);
+  } catch (error) {
+    if (!(error instanceof PositionNotInLogError)) throw error;
+    throw new CliError(`No event starts at position ${from}: this store's positions are where its events start, and it reads only from those. Give the position of an event (stagecraft relay status shows each sink's checkpoint; stagecraft relay dead-letters the dead letters).`);
   }
 }
 
