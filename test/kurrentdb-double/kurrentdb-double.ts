@@ -67,6 +67,11 @@ export interface KurrentDbDoubleFaults {
    * naming the leader's endpoint — this double's own — and nothing written.
    */
   notLeader(count: number): void;
+  /**
+   * The next `count` reads that ask for the leader (every read of a client preferring the leader,
+   * §3) reach a node that is no longer the leader: NotLeader naming this double, nothing read.
+   */
+  notLeaderReads(count: number): void;
   /** Reads, appends and subscriptions touching streams with this prefix are denied. */
   denyAccess(streamPrefix: string): () => void;
   /** Reads that do not ask for the leader are served by a follower that stops replicating now. */
@@ -116,6 +121,7 @@ export async function startKurrentDbDouble(options: KurrentDbDoubleOptions = {})
   const appendFaults: AppendFaults = { commitTimeoutMs: DEFAULT_COMMIT_TIMEOUT_MS, refusals: [], denied: new Set(), breakAfterNextWrite: false, notLeader: { count: 0, host, port: 0 } };
   const context = { log, behaviour, faults: appendFaults };
   let systemEvents = 0;
+  let notLeaderReads = 0;
   const appendSystemEvent = () => {
     systemEvents += 1;
     log.appendSystem('$stats-127.0.0.1:2113', '$statsCollected', Buffer.from(JSON.stringify({ 'proc-startTime': new Date().toISOString(), n: systemEvents })));
@@ -142,6 +148,7 @@ export async function startKurrentDbDouble(options: KurrentDbDoubleOptions = {})
     breakAfterNextWrite: () => void (appendFaults.breakAfterNextWrite = true),
     refuseAppends: (reason, times) => void appendFaults.refusals.push(...Array.from({ length: times }, () => reason)),
     notLeader: (times) => void (appendFaults.notLeader.count += times),
+    notLeaderReads: (times) => void (notLeaderReads += times),
     denyAccess(prefix) {
       appendFaults.denied.add(prefix);
       return () => appendFaults.denied.delete(prefix);
@@ -193,6 +200,10 @@ export async function startKurrentDbDouble(options: KurrentDbDoubleOptions = {})
       count(readOptions.hasAll() ? 'Streams.Read ($all)' : 'Streams.Read (stream)');
       // The official client's reads ask for the leader whenever its node preference is the leader (§3).
       const view = requiresLeader(call.metadata) ? 'leader' : 'follower';
+      if (view === 'leader' && notLeaderReads > 0) {
+        notLeaderReads -= 1;
+        return failCall(call, RpcError.notLeader(host, port));
+      }
       reads[view] += 1;
       if (readOptions.hasAll()) {
         if (appendFaults.denied.size > 0) return failCall(call, RpcError.accessDenied());

@@ -159,6 +159,30 @@ describe(`KurrentDB event store on a test double playing ${MODE}`, () => {
       }
     });
 
+    // After an election the node the client is connected to is a follower: every read asking for
+    // the leader (all of them, with the default node preference) is answered NotLeader, nothing
+    // read. Appends are sent again to the leader named; reads must be too, not fail a command's
+    // load, /health or a conflict's check with 503 once per election.
+    it('a read that reaches a node no longer the leader is read again from the leader it names', async () => {
+      const stream = `opportunity-${randomUUID()}`;
+      const written = await store.appendToStream(stream, [event(), event()], { expectedRevision: 'no_stream' });
+      const fresh = getKurrentDBEventStore({ connectionString: double.url, reconnectDelayMs: 10 });
+      try {
+        double.faults.notLeaderReads(1);
+        expect((await fresh.readStream(stream)).map((stored) => stored.revision)).toEqual([0, 1]);
+        double.faults.notLeaderReads(1);
+        expect(await fresh.headPosition()).toBeGreaterThanOrEqual(written.position);
+        double.faults.notLeaderReads(1);
+        expect((await fresh.readAll({ fromPosition: written.position, maxCount: 1 }))[0]?.position).toBe(written.position);
+        double.faults.notLeaderReads(1);
+        await expect(fresh.appendToStream(stream, [event()], { expectedRevision: 0 })).rejects.toMatchObject({ code: 'EVENT_STORE.WRONG_EXPECTED_REVISION' });
+        double.faults.notLeaderReads(1);
+        await expect(fresh.appendToStream(`opportunity-${randomUUID()}`, [event()], { expectedRevision: 'no_stream' })).resolves.toMatchObject({ nextRevision: 0 });
+      } finally {
+        await fresh.close();
+      }
+    });
+
     it('checks stored ids without reading again what it has read or written: a command path costs one read and one append', async () => {
       const stream = `opportunity-${randomUUID()}`;
       const reads = () => double.calls['Streams.Read (stream)'] ?? 0;

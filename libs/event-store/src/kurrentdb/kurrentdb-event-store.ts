@@ -137,15 +137,15 @@ class KurrentDBEventStoreAdapter implements EventStore {
     if ((options.direction ?? 'forwards') === 'forwards') {
       // Position 0 is before the first event; a real log has no record there.
       const fromPosition = options.fromPosition ? toKurrentPosition(options.fromPosition) : START;
-      return this.collect(this.client.readAll({ direction: FORWARDS, fromPosition, maxCount, filter }), '$all');
+      return this.collect(() => this.client.readAll({ direction: FORWARDS, fromPosition, maxCount, filter }), '$all');
     }
-    if (options.fromPosition === undefined) return this.collect(this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount, filter }), '$all');
+    if (options.fromPosition === undefined) return this.collect(() => this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount, filter }), '$all');
     // The server reads $all backwards from the record before the position; the port's reads
     // include the event at their start, so it is fetched apart (if it is there and not a system event).
     const from = toKurrentPosition(options.fromPosition);
-    const before = await this.collect(this.client.readAll({ direction: BACKWARDS, fromPosition: from, maxCount, filter }), '$all');
+    const before = await this.collect(() => this.client.readAll({ direction: BACKWARDS, fromPosition: from, maxCount, filter }), '$all');
     if (before[0]?.position === options.fromPosition) return before;
-    const [at] = await this.collect(this.client.readAll({ direction: FORWARDS, fromPosition: from, maxCount: 1, filter }), '$all');
+    const [at] = await this.collect(() => this.client.readAll({ direction: FORWARDS, fromPosition: from, maxCount: 1, filter }), '$all');
     return at?.position === options.fromPosition ? [at, ...before].slice(0, maxCount) : before;
   }
 
@@ -165,7 +165,7 @@ class KurrentDBEventStoreAdapter implements EventStore {
 
   async headPosition(): Promise<number> {
     this.assertOpen();
-    const [last] = await this.collect(this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1, filter: excludeSystemEvents(), ...LEADER }), '$all');
+    const [last] = await this.collect(() => this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1, filter: excludeSystemEvents(), ...LEADER }), '$all');
     return last?.position ?? 0;
   }
 
@@ -231,13 +231,15 @@ class KurrentDBEventStoreAdapter implements EventStore {
    * deleted. A deleted id is not used again. One read of the metadata stream, from the leader;
    * a user without the right to read metadata cannot tell, and appends as before.
    */
-  private async softDeleted(stream: string): Promise<boolean> {
+  private async softDeleted(stream: string, redirects = 0): Promise<boolean> {
     try {
       const { metadata } = await this.client.getStreamMetadata(stream, { requiresLeader: true });
       // $tb = EventNumber.DeletedStream (2^63 - 1): parsed as a JSON number, beyond exact doubles.
       return metadata?.truncateBefore !== undefined && Number(metadata.truncateBefore) >= Number.MAX_SAFE_INTEGER;
     } catch (error) {
       if (error instanceof AccessDeniedError) return false;
+      // Asked of a node no longer the leader: asked again of the one it named (as collect() does).
+      if (error instanceof NotLeaderError && redirects < MAX_LEADER_REDIRECTS) return this.softDeleted(stream, redirects + 1);
       throw error;
     }
   }
@@ -329,27 +331,33 @@ class KurrentDBEventStoreAdapter implements EventStore {
    */
   private async lastDeliverable(streamPrefix: string | undefined): Promise<number> {
     const filter = streamPrefix ? streamNameFilter({ prefixes: [streamPrefix] }) : excludeSystemEvents();
-    const [last] = await this.collect(this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1, filter, ...LEADER }), '$all');
+    const [last] = await this.collect(() => this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1, filter, ...LEADER }), '$all');
     return last?.position ?? 0;
   }
 
   private read(stream: string, options: { direction: 'forwards' | 'backwards'; fromRevision?: number; maxCount: number; leader?: boolean }): Promise<StoredEvent[]> {
     const forwards = options.direction === 'forwards';
     const fromRevision = options.fromRevision !== undefined ? BigInt(options.fromRevision) : forwards ? START : END;
-    const read = this.client.readStream(stream, { direction: forwards ? FORWARDS : BACKWARDS, fromRevision, maxCount: options.maxCount, ...(options.leader ? LEADER : {}) });
-    return this.collect(read, stream);
+    return this.collect(() => this.client.readStream(stream, { direction: forwards ? FORWARDS : BACKWARDS, fromRevision, maxCount: options.maxCount, ...(options.leader ? LEADER : {}) }), stream);
   }
 
-  private async collect(read: AsyncIterable<ResolvedEvent>, source: string): Promise<StoredEvent[]> {
+  /**
+   * The events a read gives. A read asking for the leader (every read, with the default node
+   * preference: §3) that reaches a node no longer the leader (an election) is answered NotLeader,
+   * nothing read; the client then connects to the leader it named, and the read is sent again
+   * there, as an append is, rather than failing a command or /health once per election.
+   */
+  private async collect(read: () => AsyncIterable<ResolvedEvent>, source: string, redirects = 0): Promise<StoredEvent[]> {
     const events: StoredEvent[] = [];
     try {
-      for await (const resolved of read) {
+      for await (const resolved of read()) {
         const event = toStoredEvent(resolved, source !== '$all');
         if (event) events.push(event);
       }
     } catch (error) {
       if (error instanceof UnreadableEventError) throw error;
       if (source !== '$all' && error instanceof StreamNotFoundError) return [];
+      if (error instanceof NotLeaderError && redirects < MAX_LEADER_REDIRECTS) return this.collect(read, source, redirects + 1);
       throw this.portError(error, `read ${source === '$all' ? '$all' : `"${source}"`}`, source === '$all' ? undefined : source);
     }
     return events;
