@@ -1,4 +1,4 @@
-import type { EventStore, StoredEvent } from '@stagecraft/event-store';
+import { StreamDeletedError, type EventStore, type StoredEvent } from '@stagecraft/event-store';
 import { evolve, fromOpportunityStreamId, isOpportunityEventType, toOpportunityStreamId, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
 import { toPublicEvent } from '@stagecraft/public-events';
 import { PROCESS_STREAM_PREFIX, PROCESS_VERSION_RECORDED, toProcessStreamId, type ProcessDefinition, type ProcessVersionRecordedData } from '@stagecraft/sales-process';
@@ -24,6 +24,8 @@ export class PublicEventFeed {
   constructor(
     private readonly store: EventStore,
     private readonly cacheSize = 50_000,
+    /** Told of each event passed by unpublished because its opportunity's stream no longer tells the state before it. */
+    private readonly onPassedBy: (reason: string) => void = () => undefined,
   ) {}
 
   async toOutgoing(stored: StoredEvent): Promise<OutgoingEvent | undefined> {
@@ -35,6 +37,13 @@ export class PublicEventFeed {
     if (opportunityId === undefined || !isOpportunityEventType(stored.type)) return undefined;
     const event = { type: stored.type, data: stored.data } as OpportunityEvent;
     const before = await this.stateBefore(opportunityId, stored.revision);
+    if (before === undefined) {
+      // An operator deleted the stream or hid its first events (the API answers 410 or
+      // STREAM_UNREADABLE for the deal); its events stay in the log. Failing here would stop the
+      // relay at this position at every retry, and every sink with it.
+      this.onPassedBy(`the event at position ${stored.position} (${stored.type}, revision ${stored.revision} of ${stored.stream}) is not published: the stream no longer reads from its first event (deleted or truncated on the event store), so the deal's state before it cannot be told`);
+      return undefined;
+    }
     await this.ensureDefinitions(event, before);
     const mapped = toPublicEvent(stored, event, before, (processId, version) => this.definitions.get(versionKey(processId, version)));
     this.remember(opportunityId, { revision: stored.revision, state: mapped.state });
@@ -42,12 +51,22 @@ export class PublicEventFeed {
     return { position: stored.position, event: mapped.publicEvent, body: Buffer.from(JSON.stringify(mapped.publicEvent)) };
   }
 
-  private async stateBefore(opportunityId: string, revision: number): Promise<OpportunityState> {
+  /** The opportunity's state before `revision`; undefined when its stream no longer reads whole up to there. */
+  private async stateBefore(opportunityId: string, revision: number): Promise<OpportunityState | undefined> {
     if (revision === 0) return { status: 'none' };
     const cached = this.states.get(opportunityId);
     if (cached?.revision === revision - 1) return cached.state;
     let state: OpportunityState = { status: 'none' };
-    const events = await this.store.readStream(toOpportunityStreamId(opportunityId), { fromRevision: 0, maxCount: revision });
+    let events: StoredEvent[];
+    try {
+      events = await this.store.readStream(toOpportunityStreamId(opportunityId), { fromRevision: 0, maxCount: revision });
+    } catch (error) {
+      if (error instanceof StreamDeletedError) return undefined; // tombstoned
+      throw error;
+    }
+    // Soft-deleted (reads as empty), or its first events hidden ($tb, $maxCount): folding what is
+    // left would give another state than the deal had.
+    if (events.length !== revision || events[0]!.revision !== 0) return undefined;
     for (const stored of events) {
       if (isOpportunityEventType(stored.type)) state = evolve(state, { type: stored.type, data: stored.data } as OpportunityEvent);
     }
@@ -73,7 +92,9 @@ export class PublicEventFeed {
       const attempt = `${processId}\u0000${version}`;
       if (this.processesRead.has(attempt)) continue;
       this.processesRead.add(attempt);
-      for (const stored of await this.store.readStream(toProcessStreamId(processId))) {
+      // A process stream deleted on the event store teaches nothing: the stages go unnamed, as for a version missing.
+      const recorded = await this.store.readStream(toProcessStreamId(processId)).catch((error: unknown) => (error instanceof StreamDeletedError ? [] : Promise.reject(error)));
+      for (const stored of recorded) {
         if (stored.type === PROCESS_VERSION_RECORDED) this.learn(stored.data as unknown as ProcessVersionRecordedData);
       }
     }

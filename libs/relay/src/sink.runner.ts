@@ -158,7 +158,7 @@ export class SinkRunner {
     const subscription = new AbortController();
     const stopSubscription = () => subscription.abort();
     stop.addEventListener('abort', stopSubscription, { once: true });
-    const feed = new PublicEventFeed(this.store);
+    const feed = new PublicEventFeed(this.store, undefined, (reason) => this.options.log('warn', `Relay to ${this.key}: ${reason}`));
     // Read at each (re)start, so a replay that cleared dead letters lets their opportunities go
     // again, and one after a discard leaves the discarded events out.
     const heldBehind = this.deadLetteredOpportunities();
