@@ -10,7 +10,7 @@ export const PROJECTION_STATUS: SchemaObject = objectSchema<ProjectionStatus>(
   {
     name: STRING,
     checkpoint: WHOLE,
-    lag: WHOLE,
+    lag: { ...WHOLE, description: 'head position − checkpoint, in log positions (events on SQLite, bytes on KurrentDB); 0: caught up' },
     rebuilding: BOOLEAN,
     failed: { type: 'string', description: 'Why the projection stopped: it serves no more' },
     recovering: { type: 'boolean', enum: [true], description: 'With failed: the cause passes by itself (the log or the read side cannot be reached now)' },
@@ -28,7 +28,7 @@ export const RELAY_SINK_STATUS: SchemaObject = objectSchema<RelaySinkStatus>(
     lastError: STRING,
     lastErrorAt: INSTANT,
     failures: WHOLE,
-    lag: NULLABLE_NUMBER,
+    lag: { ...NULLABLE_NUMBER, description: 'head position − checkpoint, in log positions (events on SQLite, bytes on KurrentDB); null: head unknown' },
     deadLetters: WHOLE,
   },
   ['lastError', 'lastErrorAt'],
