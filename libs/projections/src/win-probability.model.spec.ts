@@ -7,10 +7,11 @@ const visit = (overrides: Partial<LearningVisit>): LearningVisit => ({
   visitNo: 1,
   processId: 'p',
   stageId: 's',
+  enteredStageId: 's',
   enteredMs: 0,
   leftMs: DAY,
   flagged: false,
-  configuredProbability: 20,
+  enteredConfiguredProbability: 20,
   closedMs: DAY,
   won: true,
   ...overrides,
@@ -80,6 +81,19 @@ describe('learned win probability: calibration', () => {
     const learnedBin = Math.floor(learnedSecond / 10);
     expect(result.bins[learnedBin]!.learned).toMatchObject({ count: 1, observedWinRate: 0 });
     expect(result.bins[2]!.learned).toMatchObject({ count: learnedBin === 2 ? 2 : 1 });
+  });
+
+  it('scores an entry in the stage and probability it was entered with, and learns the visit in the stage it ended in', () => {
+    // a: entered s (20) and migrated to r (60) before its win; b entered s after a's win, migrated to r too, and lost.
+    const first = visit({ opportunityId: 'a', stageId: 'r', enteredMs: 0, leftMs: DAY, closedMs: DAY, won: true });
+    const second = visit({ opportunityId: 'b', stageId: 'r', enteredMs: 2 * DAY, leftMs: 3 * DAY, closedMs: 3 * DAY, won: false });
+    const result = calibrationOf([first, second], [first, second], { from: null, to: null });
+    // Both scored in s at 20: nothing was learned in s (a is learned in r), so the learned estimate is 20 too.
+    expect(result.brierConfigured).toBeCloseTo(((0.2 - 1) ** 2 + 0.2 ** 2) / 2, 12);
+    expect(result.brierLearned).toBeCloseTo(((0.2 - 1) ** 2 + 0.2 ** 2) / 2, 12);
+    // Scored in r (where a was learned), the second entry would have been (1 + 10·(1 + 10·0.2)/11) / 11.
+    const inR = calibrationOf([first, second], [first, { ...second, enteredStageId: 'r' }], { from: null, to: null });
+    expect(inR.brierLearned).toBeCloseTo(((0.2 - 1) ** 2 + ((1 + (10 * 3) / 11) / 11) ** 2) / 2, 12);
   });
 
   it('says null with nothing to score', () => {

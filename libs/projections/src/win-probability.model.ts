@@ -40,14 +40,17 @@ export interface LearningVisit {
   /** Its visits numbered from 1 in order (stage_visits.visit_no). */
   readonly visitNo: number;
   readonly processId: string;
+  /** The stage it is learned in: the one it ended in (a process migration relabels the open visit). */
   readonly stageId: string;
+  /** The stage it was entered in (a migration may have mapped the visit to stageId since): the stage of the estimate calibration scores. */
+  readonly enteredStageId: string;
   readonly enteredMs: number;
   /** When it ended (a move, a win or a loss). */
   readonly leftMs: number;
   /** The deal had gone backward or been reopened when it entered this visit. */
   readonly flagged: boolean;
-  /** Probability (0–100) of the stage in the version the visit ended on. */
-  readonly configuredProbability: number;
+  /** Probability (0–100) of the entered stage in the version the deal was on at the entry: what the board showed then. */
+  readonly enteredConfiguredProbability: number;
   /** The closing that ended its life: when, and whether won. */
   readonly closedMs: number;
   readonly won: boolean;
@@ -278,8 +281,11 @@ export const CALIBRATION_BINS = 10;
 
 /**
  * Scores the estimate made at each entry (age 0, the entry's flag, learned from lives closed
- * strictly before the entry) against the outcome of the entry's life. `entries` are the visits the
- * question selects (period on enteredMs, filters); `visits`, every closed visit to learn from.
+ * strictly before the entry) against the outcome of the entry's life: the estimate of the stage
+ * entered, centred on its probability in the version of the entry, as the board as of the entry
+ * showed it (a later migration that relabelled the visit does not reach back). `entries` are the
+ * visits the question selects (period on enteredMs, filters); `visits`, every closed visit to learn
+ * from (each in the stage it ended in).
  */
 export function calibrationOf(visits: readonly LearningVisit[], entries: readonly LearningVisit[], range: { readonly from: string | null; readonly to: string | null }): WinProbabilityCalibrationResult {
   const learning = visits.filter((visit) => Number.isFinite(visit.closedMs)).sort((a, b) => a.closedMs - b.closedMs);
@@ -289,7 +295,8 @@ export function calibrationOf(visits: readonly LearningVisit[], entries: readonl
   let next = 0;
   for (const entry of scored) {
     while (next < learning.length && learning[next]!.closedMs < entry.enteredMs) estimator.learn(learning[next++]!);
-    tally.add(estimator.estimate(entry.processId, entry.stageId, 0, entry.flagged, entry.configuredProbability), entry);
+    const configuredProbability = entry.enteredConfiguredProbability;
+    tally.add(estimator.estimate(entry.processId, entry.enteredStageId, 0, entry.flagged, configuredProbability), { won: entry.won, configuredProbability });
   }
   return tally.result(range);
 }
@@ -308,8 +315,8 @@ export class CalibrationTally {
   private brierLearned = 0;
   private brierConfigured = 0;
 
-  /** `p`: the learned estimate (percent) made at the entry. */
-  add(p: number, entry: Pick<LearningVisit, 'won' | 'configuredProbability'>): void {
+  /** `p`: the learned estimate (percent) made at the entry; `configuredProbability`, the entered stage's in the version of the entry. */
+  add(p: number, entry: { readonly won: boolean; readonly configuredProbability: number }): void {
     const outcome = entry.won ? 1 : 0;
     this.n += 1;
     this.won += outcome;

@@ -8,9 +8,15 @@ import type { LearningVisit } from './win-probability.model';
 // What the learned win probability (win-probability.model.ts) learns from, kept as the log goes:
 // every stage visit, labelled with its life's outcome once the life closes, and per opportunity
 // whether (and since when) it went backward or was reopened. Visits are numbered and cut as the
-// PostgreSQL read side's stage_visits are (a migration relabels the open visit).
+// PostgreSQL read side's stage_visits are: a migration relabels the open visit (it is learned in
+// the stage it ended in), and the visit keeps the stage and version it was entered in besides
+// (calibration scores the estimate made at the entry, which a later migration cannot change).
 
-export const WIN_PROBABILITY_MODEL_LAYOUT = 1;
+/**
+ * Bumped whenever what the model's columns hold changes: a snapshot of another layout is rebuilt,
+ * not read. 2: each visit keeps the stage and version it was entered in (enteredStageKey, enteredVersion).
+ */
+export const WIN_PROBABILITY_MODEL_LAYOUT = 2;
 
 // Details changes keep the table's team and owner current: calibration filters by them.
 type LearningEvent = Extract<OpportunityEvent, { type: 'OpportunityOpened' | 'StageChanged' | 'OpportunityWon' | 'OpportunityLost' | 'OpportunityReopened' | 'ProcessMigrated' | 'OpportunityDetailsChanged' }>;
@@ -38,6 +44,9 @@ export interface WinProbabilityModel {
     readonly stageKey: Int32Column;
     /** Catalog version code it ran on (at its end, or now while open). */
     readonly version: Int32Column;
+    /** Stage key and version code it was entered in: a migration relabels stageKey and version, never these. */
+    readonly enteredStageKey: Int32Column;
+    readonly enteredVersion: Int32Column;
     readonly enteredMs: Float64Column;
     readonly leftMs: Float64Column;
     readonly flagged: Int32Column;
@@ -70,6 +79,8 @@ export const winProbabilityProjection = defineOpportunityProjection<WinProbabili
       visitNo: int32Column(),
       stageKey: int32Column(),
       version: int32Column(),
+      enteredStageKey: int32Column(),
+      enteredVersion: int32Column(),
       enteredMs: float64Column(),
       leftMs: float64Column(),
       flagged: int32Column(),
@@ -135,6 +146,8 @@ function startVisit(model: WinProbabilityModel, row: number, stageKey: number, a
   pushInt32(visits.visitNo, ++model.visitCount.values[row]!);
   pushInt32(visits.stageKey, stageKey);
   pushInt32(visits.version, model.version.values[row]!);
+  pushInt32(visits.enteredStageKey, stageKey);
+  pushInt32(visits.enteredVersion, model.version.values[row]!);
   pushFloat64(visits.enteredMs, atMs);
   pushFloat64(visits.leftMs, NaN);
   pushInt32(visits.flagged, model.flagged.values[row]!);
@@ -169,6 +182,7 @@ export function learningVisitOf(model: WinProbabilityModel, visit: number): Lear
   const { visits, catalog } = model;
   const key = visits.stageKey.values[visit]!;
   const stage = catalog.stages[key]!;
+  const enteredKey = visits.enteredStageKey.values[visit]!;
   return {
     opportunityId: model.ids[visits.row.values[visit]!]!,
     visitNo: visits.visitNo.values[visit]!,
@@ -177,7 +191,8 @@ export function learningVisitOf(model: WinProbabilityModel, visit: number): Lear
     enteredMs: visits.enteredMs.values[visit]!,
     leftMs: visits.leftMs.values[visit]!,
     flagged: visits.flagged.values[visit] === 1,
-    configuredProbability: catalog.versions[visits.version.values[visit]!]!.probabilityByKey.get(key) ?? 0,
+    enteredStageId: catalog.stages[enteredKey]!.stageId,
+    enteredConfiguredProbability: catalog.versions[visits.enteredVersion.values[visit]!]!.probabilityByKey.get(enteredKey) ?? 0,
     closedMs: visits.closedMs.values[visit]!,
     won: visits.won.values[visit] === 1,
   };

@@ -506,8 +506,9 @@ export class PostgresWinProbabilityQueries {
 
   /**
    * calibrationOf (win-probability.model.ts) with its learning done in SQL: each stage entry scored
-   * comes with the counts of its stage and of its cell (bucket 0, its flag) over the labelled visits
-   * closed strictly before it entered (a window over closings and entries in time order, entries
+   * comes with the counts of the stage it entered (entered_stage_id: a later migration may have
+   * relabelled the visit, which is learned in the stage it ended in) and of its cell (bucket 0, its
+   * flag) over the labelled visits closed strictly before it entered (a window over closings and entries in time order, entries
    * first at the same instant). The entries arrive in entry order, a page at a time; those entered
    * at the same millisecond are put in calibration's order here (ids as JavaScript compares them).
    */
@@ -541,14 +542,14 @@ export class PostgresWinProbabilityQueries {
     if (ownerId !== undefined) kept.push(`o.owner_id = $${values.push(ownerId)}`);
     const people = teamId !== undefined || ownerId !== undefined ? `JOIN ${this.schema}.opportunities o ON o.opportunity_id = v.opportunity_id` : '';
     const sql = `WITH v AS MATERIALIZED (
-         SELECT opportunity_id, visit_no, process_id, stage_id, flagged, won, configured_probability,
+         SELECT opportunity_id, visit_no, process_id, stage_id, flagged, won, entered_stage_id, entered_configured_probability,
            ${ms('entered_at')} AS entered_ms, ${ms('left_at')} AS left_ms, ${ms('closed_at')} AS closed_ms
          FROM ${this.schema}.win_probability_visits),
        marks AS (
          SELECT process_id, stage_id, closed_ms AS at_ms, 1 AS kind, flagged, won, NULL::text AS opportunity_id, NULL::int AS visit_no, NULL::float8 AS configured_probability
          FROM v WHERE ${finite('entered_ms')} AND ${finite('left_ms')} AND ${finite('closed_ms')} AND closed_ms < $2::float8
          UNION ALL
-         SELECT v.process_id, v.stage_id, v.entered_ms, 0, v.flagged, v.won, v.opportunity_id, v.visit_no, v.configured_probability
+         SELECT v.process_id, v.entered_stage_id, v.entered_ms, 0, v.flagged, v.won, v.opportunity_id, v.visit_no, v.entered_configured_probability
          FROM v ${people} WHERE ${kept.join(' AND ')}),
        counted AS (
          SELECT kind, at_ms, opportunity_id, visit_no, flagged, won, configured_probability,

@@ -279,6 +279,28 @@ describeWithPostgres('the PostgreSQL projector', () => {
     await second.stop();
   }, 60_000);
 
+  it('folds the log again when migration 24 finds visits known only by the stage and version they ended in, and then answers the in-memory calibration', async () => {
+    const name = schema();
+    const first = new PostgresProjector(store, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 1000 });
+    await first.start();
+    await first.stop();
+    const relabelled = `SELECT count(*)::int AS n FROM ${name}.stage_visits WHERE entered_stage_id <> stage_id OR entered_process_version <> process_version`;
+    // Not vacuous: this history migrates deals while they stand in a stage.
+    const visitsRelabelled = (await pool.query(relabelled)).rows[0].n as number;
+    expect(visitsRelabelled).toBeGreaterThan(0);
+    const calibrations = async (queries: Pick<PostgresAnalyticsQueries, 'winProbabilityCalibration'>) => JSON.stringify([await queries.winProbabilityCalibration({}), await queries.winProbabilityCalibration({ to: '2026-03-01T00:00:00Z' })]);
+    const reference = await calibrations(inMemoryReference(await store.readAll({ maxCount: 1_000_000 })));
+    // The schema as an older Stagecraft left it: no migration 24, each visit known by its labels alone (what migration 24 fills in before the fold).
+    await pool.query(`DELETE FROM ${name}.schema_migrations WHERE version = 24; UPDATE ${name}.stage_visits SET entered_stage_id = stage_id, entered_process_version = process_version`);
+    expect(await calibrations(queriesOn(name))).not.toBe(reference);
+    const second = new PostgresProjector(store, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 1000 });
+    await second.start();
+    expect(second.position()).toBe(await store.headPosition());
+    expect((await pool.query(relabelled)).rows[0].n).toBe(visitsRelabelled);
+    expect(await calibrations(queriesOn(name))).toBe(reference);
+    await second.stop();
+  }, 60_000);
+
   it('gives the in-memory figures whatever settings the server gives its sessions (options in READ_MODELS_URL, ALTER ROLE or DATABASE … SET)', async () => {
     const name = schema();
     // 15 significant digits for a float8, another time zone and date style: what an operator's

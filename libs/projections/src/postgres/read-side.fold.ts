@@ -82,6 +82,14 @@ export interface VisitRow {
   readonly processId: string;
   readonly version: string;
   readonly stageKey: number;
+  /**
+   * The stage key and version the visit was entered in (stage_visits.entered_stage_id and
+   * entered_process_version): a migration relabels stageKey and version, never these. Known when
+   * the visit begins in the batch (then carried); null for a visit begun in an earlier batch, whose
+   * stored row keeps its own (the writer never updates them).
+   */
+  readonly enteredStageKey: number | null;
+  readonly enteredVersion: string | null;
   readonly enteredMs: number;
   readonly leftMs: number | null;
   /** Stage key, WON_END or LOST_END; null while open. */
@@ -358,7 +366,7 @@ function opened(state: ReadSideState, changes: ReadSideChanges, event: Opportuni
   };
   changes.opportunities.set(record.id, record);
   const fold = new RecordFold(state, changes, record, event.position, at);
-  fold.putOpenVisit();
+  fold.putOpenVisit(true);
   fold.startSegment();
 }
 
@@ -399,7 +407,7 @@ class RecordFold {
     this.endSegment();
     this.setStage(key);
     this.record.visits += 1;
-    this.putOpenVisit();
+    this.putOpenVisit(true);
     this.startSegment();
   }
 
@@ -414,7 +422,7 @@ class RecordFold {
     // A reopening starts a visit without ending one: a visit open before it (only in a log that
     // breaks the rules) is left as it was, as stage-durations.projection.ts leaves it.
     record.visits += 1;
-    this.putOpenVisit();
+    this.putOpenVisit(true);
     this.startSegment();
   }
 
@@ -541,8 +549,8 @@ class RecordFold {
     record.enteredRanks = withEnteredRank(record.enteredRanks, rank);
   }
 
-  /** The open visit as it stands (its team, owner and amount are the current ones until it ends). */
-  putOpenVisit(): void {
+  /** The open visit as it stands (its team, owner and amount are the current ones until it ends); `begins`: the event entered it. */
+  putOpenVisit(begins = false): void {
     const { record } = this;
     this.changes.visits.set(`${record.id}/${record.visits}`, {
       opportunityId: record.id,
@@ -550,6 +558,7 @@ class RecordFold {
       processId: record.processId,
       version: this.version.version,
       stageKey: record.stageKey,
+      ...(begins ? { enteredStageKey: record.stageKey, enteredVersion: this.version.version } : this.openVisitEntry()),
       enteredMs: record.stageEnteredMs,
       leftMs: null,
       leftTo: null,
@@ -561,6 +570,13 @@ class RecordFold {
       amount: record.amount,
       currency: record.currency,
     });
+  }
+
+  /** The stage and version the open visit was entered in, when it began in this batch; null otherwise (its stored row keeps them). */
+  private openVisitEntry(): Pick<VisitRow, 'enteredStageKey' | 'enteredVersion'> {
+    const { record } = this;
+    const written = this.changes.visits.get(`${record.id}/${record.visits}`);
+    return { enteredStageKey: written?.enteredStageKey ?? null, enteredVersion: written?.enteredVersion ?? null };
   }
 
   private endVisit(to: number): void {
@@ -576,6 +592,7 @@ class RecordFold {
       processId: record.processId,
       version: this.version.version,
       stageKey: key,
+      ...this.openVisitEntry(),
       enteredMs: record.stageEnteredMs,
       leftMs: this.at,
       leftTo: to,

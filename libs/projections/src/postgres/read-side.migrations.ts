@@ -1092,6 +1092,44 @@ COMMENT ON COLUMN ${s}.opportunities.entered_ranks IS 'The ranks (version_stages
 UPDATE ${s}.checkpoint SET log_id = 'refold: migration 23 (funnel furthest rank)' WHERE position > 0;
 `,
   },
+  {
+    version: 24,
+    name: 'stage visits keep the stage and version they were entered in: calibration scores the estimate made at the entry, not the stage a later migration mapped the visit to; the log is folded again',
+    // As win-probability.projection.ts (layout 2): a migration relabels the open visit's stage_id and
+    // process_version (the model learns the visit in the stage it ended in), but the estimate made
+    // when the deal entered it was for the stage and version it entered: calibration scores that one.
+    // The rows written before are filled with their labels until the fold written again from position 0
+    // gives each visit its entry.
+    sql: (s) => `
+ALTER TABLE ${s}.stage_visits ADD COLUMN IF NOT EXISTS entered_stage_id text, ADD COLUMN IF NOT EXISTS entered_process_version text;
+UPDATE ${s}.stage_visits SET entered_stage_id = stage_id, entered_process_version = process_version WHERE entered_stage_id IS NULL;
+ALTER TABLE ${s}.stage_visits ALTER COLUMN entered_stage_id SET NOT NULL, ALTER COLUMN entered_process_version SET NOT NULL;
+COMMENT ON TABLE ${s}.stage_visits IS 'One row per visit of an opportunity to a stage: from the event that entered it (opened, moved, reopened) to the one that left it (moved, won, lost). A move back makes a new visit. A process migration relabels the open visit (same entry time: stage_id and process_version); completed visits keep their stage, and every visit keeps the stage and version it was entered in (entered_stage_id, entered_process_version).';
+COMMENT ON COLUMN ${s}.stage_visits.entered_stage_id IS 'The stage the visit was entered in: stage_id unless a process migration mapped the open visit to another stage since. GET /analytics/win-probability/calibration scores the estimate made for this stage.';
+COMMENT ON COLUMN ${s}.stage_visits.entered_process_version IS 'The version the opportunity ran on when it entered the visit (process_version is the one at its end, or now while open).';
+CREATE OR REPLACE VIEW ${s}.win_probability_visits AS
+  SELECT v.opportunity_id, v.visit_no, v.process_id, v.stage_id, v.entered_at, v.left_at,
+    (d.first_position IS NOT NULL AND v.visit_no > (SELECT count(*) FROM ${s}.stage_visits p WHERE p.opportunity_id = v.opportunity_id AND p.ended_position <= d.first_position)) AS flagged,
+    COALESCE(vs.probability, 0) AS configured_probability,
+    c.closed_at, c.outcome = 'won' AS won,
+    v.entered_stage_id, COALESCE(ve.probability, 0) AS entered_configured_probability
+  FROM ${s}.stage_visits v
+  JOIN LATERAL (
+    SELECT o.closed_at, o.outcome FROM ${s}.outcomes o
+    WHERE o.opportunity_id = v.opportunity_id AND o.closing_position >= v.ended_position ORDER BY o.closing_position LIMIT 1
+  ) c ON true
+  LEFT JOIN ${s}.deal_setbacks d ON d.opportunity_id = v.opportunity_id
+  LEFT JOIN ${s}.version_stages vs ON vs.process_id = v.process_id AND vs.version = v.process_version AND vs.stage_id = v.stage_id
+  LEFT JOIN ${s}.version_stages ve ON ve.process_id = v.process_id AND ve.version = v.entered_process_version AND ve.stage_id = v.entered_stage_id
+  WHERE v.ended_position IS NOT NULL;
+COMMENT ON VIEW ${s}.win_probability_visits IS 'What the learned win probability learns from (README, "Learned win probability"): every completed stage visit whose life has closed, labelled with that closing (the first win or loss at or after the visit ended), in the stage it ended in (stage_id: a process migration relabels the open visit). flagged: the deal had gone backward or been reopened when it entered the visit. configured_probability: the stage''s probability (0-100) in the version the visit ended on. entered_stage_id and entered_configured_probability: the stage it was entered in and its probability in the version of the entry, what calibration scores. An estimate as of T counts only rows with closed_at < T; each counts in every time-in-stage bucket (0, 7, 30, 90 days) that left_at - entered_at reached.';
+COMMENT ON COLUMN ${s}.win_probability_visits.stage_id IS 'Stage visited, the one it ended in (a process migration relabels the open visit): the stage it is learned in.';
+COMMENT ON COLUMN ${s}.win_probability_visits.entered_stage_id IS 'The stage it was entered in (stage_visits.entered_stage_id): the stage of the estimate GET /analytics/win-probability/calibration scores.';
+COMMENT ON COLUMN ${s}.win_probability_visits.entered_configured_probability IS 'The entered stage''s probability (0-100) in the version the deal ran on when it entered the visit: the configured estimate calibration scores.';
+-- A log id no log has makes the projector start again from position 0 (postgres.projector.ts).
+UPDATE ${s}.checkpoint SET log_id = 'refold: migration 24 (stage visits keep their entry)' WHERE position > 0;
+`,
+  },
 ];
 
 /** Creates the schema if needed and applies the migrations it lacks, one transaction each, under a lock. */

@@ -526,18 +526,21 @@ export class ReadSideWriter {
       copy(
         copyOf(`${s}.stage_visits`, VISIT_COLUMNS, newVisits, (v) => {
           const deal = changes.opportunities.get(v.opportunityId)!;
-          return `${t(v.opportunityId)}\t${v.visitNo}\t${t(v.processId)}\t${t(v.version)}\t${t(this.stageId(v.stageKey))}\t${t(iso(v.enteredMs))}\t${t(iso(v.leftMs))}\t${v.leftTo === null ? '\\N' : t(this.stageId(v.leftTo))}\t${n(v.seconds)}\t${n(v.endedPosition)}\t${t(v.teamId)}\t${t(v.ownerId)}\t${n(v.amount)}\t${t(v.currency)}\t${t(deal.teamId)}\t${t(deal.ownerId)}\t${n(v.ms)}`;
+          return `${t(v.opportunityId)}\t${v.visitNo}\t${t(v.processId)}\t${t(v.version)}\t${t(this.stageId(v.stageKey))}\t${t(iso(v.enteredMs))}\t${t(iso(v.leftMs))}\t${v.leftTo === null ? '\\N' : t(this.stageId(v.leftTo))}\t${n(v.seconds)}\t${n(v.endedPosition)}\t${t(v.teamId)}\t${t(v.ownerId)}\t${n(v.amount)}\t${t(v.currency)}\t${t(deal.teamId)}\t${t(deal.ownerId)}\t${n(v.ms)}\t${t(this.stageId(v.enteredStageKey ?? v.stageKey))}\t${t(v.enteredVersion ?? v.version)}`;
         }),
       );
     }
     const storedVisits = newVisits.length === changes.visits.size ? [] : [...changes.visits.values()].filter((v) => !isNewVisit(v));
     if (storedVisits.length > 0) {
       const rows = storedVisits;
+      // The stage and version a visit was entered in are never updated (a migration relabels only
+      // stage_id and process_version): a row stored by an earlier batch keeps its own. (They are in
+      // the INSERT because the columns are NOT NULL; a visit begun before always has its row.)
       q(
         `INSERT INTO ${s}.stage_visits (opportunity_id, visit_no, process_id, process_version, stage_id, entered_at, left_at, left_to, duration_seconds, ended_position, team_id, owner_id, amount, currency,
-           current_team_id, current_owner_id, duration_ms)
+           current_team_id, current_owner_id, duration_ms, entered_stage_id, entered_process_version)
          SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[], $9::float8[], $10::bigint[], $11::text[], $12::text[], $13::float8[], $14::text[],
-           $15::text[], $16::text[], $17::bigint[])
+           $15::text[], $16::text[], $17::bigint[], $18::text[], $19::text[])
          ON CONFLICT (opportunity_id, visit_no) DO UPDATE SET process_version = EXCLUDED.process_version, stage_id = EXCLUDED.stage_id, left_at = EXCLUDED.left_at, left_to = EXCLUDED.left_to,
            duration_seconds = EXCLUDED.duration_seconds, ended_position = EXCLUDED.ended_position, team_id = EXCLUDED.team_id, owner_id = EXCLUDED.owner_id, amount = EXCLUDED.amount, currency = EXCLUDED.currency,
            current_team_id = EXCLUDED.current_team_id, current_owner_id = EXCLUDED.current_owner_id, duration_ms = EXCLUDED.duration_ms`,
@@ -560,6 +563,8 @@ export class ReadSideWriter {
           rows.map((v) => changes.opportunities.get(v.opportunityId)!.teamId),
           rows.map((v) => changes.opportunities.get(v.opportunityId)!.ownerId),
           rows.map((v) => v.ms),
+          rows.map((v) => this.stageId(v.enteredStageKey ?? v.stageKey)),
+          rows.map((v) => v.enteredVersion ?? v.version),
         ],
       );
     }
@@ -789,7 +794,7 @@ const inlined = ({ sql, values }: Statement): string => sql.replace(/\$(\d+)/g, 
 
 const OPPORTUNITY_COLUMNS =
   'opportunity_id, opened_position, process_id, process_version, title, team_id, owner_id, amount, currency, opened_at, status, stage_id, stage_entered_at, probability, closed_at, lost_reason, won_amount, won_currency, furthest_rank, ever_won, visits, segment_started_position, segment_started_at, segment_probability, last_closing_position, updated_position, expected_close_date, won_reason, next_steps, criteria_met, set_back, entered_ranks';
-const VISIT_COLUMNS = 'opportunity_id, visit_no, process_id, process_version, stage_id, entered_at, left_at, left_to, duration_seconds, ended_position, team_id, owner_id, amount, currency, current_team_id, current_owner_id, duration_ms';
+const VISIT_COLUMNS = 'opportunity_id, visit_no, process_id, process_version, stage_id, entered_at, left_at, left_to, duration_seconds, ended_position, team_id, owner_id, amount, currency, current_team_id, current_owner_id, duration_ms, entered_stage_id, entered_process_version';
 const SEGMENT_COLUMNS = 'started_position, opportunity_id, process_id, stage_id, valid_from, valid_to, probability, amount, currency, team_id, owner_id, stage_entered_at, title, expected_close_date, period_level, period_block, set_back';
 
 /** Events folded between two turns of the event loop. */
