@@ -227,14 +227,15 @@ export function velocityRows(result: VelocityResult): Record<string, unknown>[] 
   return [...lines('total', null, result.total), ...(result.groups ?? []).flatMap((group) => lines('group', group.key, group))];
 }
 
-/** Cohorts as lines: one per cohort, process and stage (reached), then one per cohort and process for won. */
+/**
+ * Cohorts as lines: one per cohort, process and stage (reached, conversion to the next step), then
+ * one per cohort and process for won — each cohort's funnel as the funnel's CSV gives it, so the
+ * conversions the JSON answers are in the CSV too (the last stage's is its conversion to won).
+ */
 export function cohortRows(result: CohortsResult): Record<string, unknown>[] {
   return result.cohorts.flatMap((cohort) => {
     const base = { cohort: cohort.cohort, opened: cohort.opened, won: cohort.won, medianDaysToWin: cohort.medianDaysToWin };
-    return cohort.processes.flatMap((process) => [
-      ...process.stages.map((stage) => ({ ...base, processId: process.processId, step: stage.stageId, reached: stage.reached })),
-      { ...base, processId: process.processId, step: 'won', reached: process.won },
-    ]);
+    return cohort.processes.flatMap((process) => funnelRows({ processes: [process] }).map((step) => ({ ...base, ...step })));
   });
 }
 
@@ -267,4 +268,4 @@ export const CALIBRATION_CSV: CsvTable<WinProbabilityCalibrationResult> = {
 /** With include=opportunities the waterfall has a line per deal's change, and none when nothing changed (its totals always have lines). */
 export const WATERFALL_CSV: CsvTable<WaterfallResult> = { rows: waterfallRows, columns: ['processId', 'stageId', 'line', 'id', 'title', 'at', 'count', 'currency', 'amount'] };
 export const VELOCITY_CSV: CsvTable<VelocityResult> = { rows: velocityRows, columns: ['group', 'key', 'opportunities', 'won', 'lost', 'winRate', 'averageCycleDays', 'currency', 'averageWonAmount', 'velocity'] };
-export const COHORTS_CSV: CsvTable<CohortsResult> = { rows: cohortRows, columns: ['cohort', 'opened', 'won', 'medianDaysToWin', 'processId', 'step', 'reached'] };
+export const COHORTS_CSV: CsvTable<CohortsResult> = { rows: cohortRows, columns: ['cohort', 'opened', 'won', 'medianDaysToWin', 'processId', 'step', 'reached', 'conversionToNext'] };
