@@ -219,6 +219,7 @@ export interface WaterfallChangeOpportunity {
   readonly count: number;
   /** Signed change of the amount in `currency` (memos: the deal's amount then); null: the deal has no amount. */
   readonly amount: number | null;
+  /** The deal's currency; null for a deal without one (the sums key its money `unspecified`). */
   readonly currency: string | null;
 }
 
