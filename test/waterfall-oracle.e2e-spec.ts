@@ -50,6 +50,7 @@ interface State {
   readonly units: bigint | null;
   readonly currency: string;
   readonly closeDate: string | null;
+  readonly title: string;
 }
 interface Deal {
   id: string;
@@ -99,11 +100,11 @@ class Line {
   steps = 0;
   units: Record<string, bigint> = {};
   listed: Listed[] = [];
-  add(deal: Deal, at: number, count: number, units: bigint | null, currency: string) {
+  add(deal: Deal, at: number, count: number, units: bigint | null, currency: string, title: string) {
     this.count += count;
     this.steps++;
     if (units !== null) this.units[currency] = (this.units[currency] ?? 0n) + units;
-    this.listed.push({ id: deal.id, title: deal.title, at: iso(at), count, amount: units === null ? null : valueOf(units), currency: units === null || currency === NO_CURRENCY ? null : currency });
+    this.listed.push({ id: deal.id, title, at: iso(at), count, amount: units === null ? null : valueOf(units), currency: units === null || currency === NO_CURRENCY ? null : currency });
   }
   money(): Money {
     return sorted(Object.fromEntries(Object.entries(this.units).filter(([, u]) => u !== 0n).map(([c, u]) => [c, valueOf(u)])));
@@ -151,32 +152,32 @@ function waterfallModel(deals: readonly Deal[], from: number, to: number, filter
       const is = counts(after);
       if (!was && is) {
         const bucket = before === undefined ? 'created' : before.status !== 'open' ? 'reopened' : 'movedIn';
-        for (const m of [total, stageModel(after)]) m.line(bucket).add(deal, t, 1, after.units, after.currency);
+        for (const m of [total, stageModel(after)]) m.line(bucket).add(deal, t, 1, after.units, after.currency, after.title);
       } else if (was && !is && before !== undefined) {
         const bucket = after.status === 'won' ? 'won' : after.status === 'lost' ? 'lost' : 'movedOut';
-        for (const m of [total, stageModel(before)]) m.line(bucket).add(deal, t, -1, before.units === null ? null : -before.units, before.currency);
+        for (const m of [total, stageModel(before)]) m.line(bucket).add(deal, t, -1, before.units === null ? null : -before.units, before.currency, before.title);
       } else if (was && is && before !== undefined) {
         // The amount changes in the old stage; a currency change is a decrease in the old one and an increase in the new.
         const amountChange = (m: Model) => {
           if (before.currency === after.currency || before.units === null || after.units === null) {
             const difference = (after.units ?? 0n) - (before.units ?? 0n);
             const currency = after.units === null ? before.currency : after.currency;
-            if (difference !== 0n) m.line(difference > 0n ? 'amountIncreased' : 'amountDecreased').add(deal, t, 0, difference, currency);
+            if (difference !== 0n) m.line(difference > 0n ? 'amountIncreased' : 'amountDecreased').add(deal, t, 0, difference, currency, after.title);
           } else {
-            m.line('amountDecreased').add(deal, t, 0, -before.units, before.currency);
-            m.line('amountIncreased').add(deal, t, 0, after.units, after.currency);
+            m.line('amountDecreased').add(deal, t, 0, -before.units, before.currency, after.title);
+            m.line('amountIncreased').add(deal, t, 0, after.units, after.currency, after.title);
           }
         };
         amountChange(total);
         amountChange(stageModel(before));
         if (before.stage !== after.stage) {
-          stageModel(before).line('stageOut').add(deal, t, -1, after.units === null ? null : -after.units, after.currency);
-          stageModel(after).line('stageIn').add(deal, t, 1, after.units, after.currency);
+          stageModel(before).line('stageOut').add(deal, t, -1, after.units === null ? null : -after.units, after.currency, after.title);
+          stageModel(after).line('stageIn').add(deal, t, 1, after.units, after.currency, after.title);
         }
         // Memos: an expected close date moved from one date to another, with the amount then.
         if (before.closeDate !== null && after.closeDate !== null && before.closeDate !== after.closeDate) {
           const memo = after.closeDate > before.closeDate ? 'pushedOut' : 'pulledIn';
-          for (const m of [total, stageModel(after)]) m.line(memo).add(deal, t, 1, after.units, after.currency);
+          for (const m of [total, stageModel(after)]) m.line(memo).add(deal, t, 1, after.units, after.currency, after.title);
         }
       }
     }
@@ -301,7 +302,13 @@ describe.each(SEEDS)('what changed between two dates against an independent mode
                   const owner = pick(owners);
                   return [{ teamId: team, ownerId: owner }, { team, owner }];
                 })()
-              : which < 0.65
+              : which < 0.5
+                ? (() => {
+                    // Renamed: the drill-down lists the title the deal had at each change.
+                    const title = `${current(deal).title.split(' (')[0]} (r${deal.states.length})`;
+                    return [{ title }, { title }];
+                  })()
+                : which < 0.65
                 ? [{ expectedCloseDate: closeDate }, { closeDate }]
                 : which < 0.85
                   ? [{ amount }, { units: unitsOf(amount) }]
@@ -334,7 +341,7 @@ describe.each(SEEDS)('what changed between two dates against an independent mode
         // Some titles need quoting in CSV.
         const title = n % 4 === 1 ? `deal ${phase}.${n}, "big"` : `deal ${phase}.${n}`;
         const { id } = await send('post', '/opportunities', { title, processId, ...(team ? { teamId: team } : {}), ...(owner ? { ownerId: owner } : {}), ...(amount === null ? {} : { amount }), ...(currency ? { currency } : {}), occurredAt: iso(at) });
-        const deal: Deal = { id, title, processId, openedAt: at, clock: at, states: [{ at, processId, version, stage, status: 'open', team, owner, units: amount === null ? null : unitsOf(amount), currency: currency ?? NO_CURRENCY, closeDate: null }] };
+        const deal: Deal = { id, title, processId, openedAt: at, clock: at, states: [{ at, processId, version, stage, status: 'open', team, owner, units: amount === null ? null : unitsOf(amount), currency: currency ?? NO_CURRENCY, closeDate: null, title }] };
         deals.push(deal);
         instants.push(at);
         if (rand() < 0.1) {
