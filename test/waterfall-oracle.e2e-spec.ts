@@ -508,7 +508,7 @@ describe.each(SEEDS)('what changed between two dates against an independent mode
     }
   });
 
-  it('the waterfall from/to with any zone offset, the default window (the 7 days up to now) and a team-limited key (its team at each instant) answer as the same instants in UTC', async () => {
+  it('the waterfall from/to with any zone offset, the default window (the 7 days up to now) and a team-limited key (its team at each instant) answer as the same instants in UTC; velocity and cohorts for that key too', async () => {
     const rand = seededRandom(seed + 4);
     const [from, to] = windowOf(rand);
     const utc = (await analyst(`/analytics/waterfall?from=${iso(from)}&to=${iso(to)}&by=stage`).expect(200)).body;
@@ -530,6 +530,10 @@ describe.each(SEEDS)('what changed between two dates against an independent mode
     expect(north).toEqual(named);
     const model = waterfallModel(deals, from, to, { teamId: 'north' }).total;
     expect([answeredOpen(north.start), changesOf(north.changes), answeredOpen(north.end)]).toEqual([openOf(model.start), modelChanges(model, BUCKETS), openOf(model.end)]);
+    // Velocity and cohorts for a key of one team: its team at each instant and at the closing (velocity), its current team (cohorts).
+    const window = `from=${iso(from)}&to=${iso(to)}`;
+    expect((await analyst(`/analytics/velocity?${window}&groupBy=owner`, 'north').expect(200)).body).toEqual((await analyst(`/analytics/velocity?${window}&groupBy=owner&teamId=north`).expect(200)).body);
+    expect((await analyst('/analytics/cohorts?by=month', 'north').expect(200)).body).toEqual((await analyst('/analytics/cohorts?by=month&teamId=north').expect(200)).body);
     compared('waterfall zones, defaults, keys', 3 * 40);
   });
 
