@@ -194,7 +194,7 @@ const amountOf = (rand: () => number) => {
   return Number(`${100 + Math.floor(rand() * 400)}.${String(Math.floor(rand() * 4) * 2500 + (rand() < 0.3 ? 1 : 0)).padStart(4, '0')}`);
 };
 
-const SEEDS = (process.env.ORACLE_SEEDS ?? '20261130,17,4242').split(',').map(Number);
+const SEEDS = (process.env.ORACLE_SEEDS ?? '20261130,17,5').split(',').map(Number);
 
 describe.each(SEEDS)('what changed between two dates against an independent model (seed %i): the waterfall, velocity and cohorts', (seed) => {
   const dir = temporaryDirectory();
@@ -238,7 +238,8 @@ describe.each(SEEDS)('what changed between two dates against an independent mode
     } else if (roll < 0.3 && lastAt >= deal.clock) deal.clock = lastAt; // tied with another deal's last event
     else if (roll < 0.4) deal.clock += Math.floor(2 + rand() * 20) * DAY + Math.floor(rand() * DAY);
     else deal.clock += Math.floor(1 + rand() * 40) * HOUR + Math.floor(rand() * 1000);
-    deal.clock = Math.max(previous, Math.min(deal.clock, NOW - HOUR));
+    // Up to 3 hours before now: the bulk migration goes after every deal's last event.
+    deal.clock = Math.max(previous, Math.min(deal.clock, NOW - 3 * HOUR));
     if (deal.clock < lastAt) backdated++;
     lastAt = deal.clock;
     instants.push(deal.clock);

@@ -202,7 +202,9 @@ export class WaterfallTally implements SegmentWalker {
       const difference = minus(unitsOf(amountAfter), unitsOf(amountBefore));
       if (signOf(difference) !== 0) this.recordUnits(signOf(difference) > 0 ? 'amountIncreased' : 'amountDecreased', stageBefore, after, atMs, 0, currencyAfter, difference);
     } else {
-      if (!Number.isNaN(amountBefore)) this.recordUnits('amountDecreased', stageBefore, before, atMs, 0, currencyBefore, negate(unitsOf(amountBefore)));
+      // Both halves of one change are listed as the deal stood after it (its title then), as every
+      // change of a deal still counted is; only a deal leaving the count is listed as it stood before.
+      if (!Number.isNaN(amountBefore)) this.recordUnits('amountDecreased', stageBefore, after, atMs, 0, currencyBefore, negate(unitsOf(amountBefore)));
       if (!Number.isNaN(amountAfter)) this.recordUnits('amountIncreased', stageBefore, after, atMs, 0, currencyAfter, unitsOf(amountAfter));
     }
     if (stageBefore !== stageAfter && this.options.byStage) {
