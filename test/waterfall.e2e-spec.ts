@@ -81,11 +81,13 @@ describe('the pipeline waterfall (end to end)', () => {
     const listed = (body: { changes: { bucket: string; opportunities: Listed[] }[] }) => body.changes.flatMap((change) => change.opportunities.map((o) => `${o.at.slice(8, 10)} ${change.bucket} ${o.id === ids.A ? 'A' : o.id === ids.B ? 'B' : o.id === ids.C ? 'C' : 'D'}`)).sort();
     const pages: string[][] = [];
     let cursor: string | null = null;
+    let cursorOfPage1 = '';
     do {
       const body: WaterfallPage = (await analyst(`/analytics/waterfall?${window}&limit=2${cursor === null ? '' : `&fromChange=${cursor}`}`).expect(200)).body;
       expect([body.start, body.end, body.changes.map((change) => change.count)]).toEqual([whole.start, whole.end, whole.changes.map((change: { count: number }) => change.count)]);
       pages.push(listed(body));
       cursor = body.nextFromChange;
+      if (pages.length === 1) cursorOfPage1 = cursor!;
     } while (cursor !== null && pages.length < 10);
     expect(pages).toEqual([['14 amountIncreased A', '16 lost B'], ['17 created C', '18 won C'], ['19 created D']]);
     expect(pages.flat()).toEqual(listed(whole));
@@ -100,6 +102,13 @@ describe('the pipeline waterfall (end to end)', () => {
       ['include=opportunities&limit=0', 'limit'],
       ['include=opportunities&limit=10001', 'limit'],
       ['include=opportunities&fromChange=not-a-cursor', 'fromChange'],
+      // A cursor is bound to the question whose answer gave it: another window, filter or breakdown refuses it.
+      [`from=${at(11)}&to=${at(20)}&include=opportunities&fromChange=${cursorOfPage1}`, 'fromChange'],
+      [`from=${at(10)}&to=${at(21)}&include=opportunities&fromChange=${cursorOfPage1}`, 'fromChange'],
+      [`${window}&teamId=direct&fromChange=${cursorOfPage1}`, 'fromChange'],
+      [`${window}&processId=quick&fromChange=${cursorOfPage1}`, 'fromChange'],
+      [`${window}&by=stage&fromChange=${cursorOfPage1}`, 'fromChange'],
+      [`include=opportunities&fromChange=${cursorOfPage1}`, 'fromChange'],
     ]) {
       const refused = (await analyst(`/analytics/waterfall?${query}`).expect(400)).body;
       expect([query, refused.code, refused.errors?.[0]?.field]).toEqual([query, 'REQUEST.VALIDATION_FAILED', field]);

@@ -2,7 +2,7 @@ import type { WaterfallBucket, WaterfallChange, WaterfallChangeOpportunity, Wate
 import { ExactSum, unitsOf, valueOfUnits } from './exact-amounts';
 import { compareIds, processesOf, stageOrderOf, type ProcessCatalog } from './process-catalog';
 import { dictionary, NO_CURRENCY } from './projection.helpers';
-import { encodeChangeKey, PageSelection, type WaterfallChangeKey, type WaterfallPage } from './waterfall.page';
+import { encodeChangeKey, PageSelection, type WaterfallChangeKey, type WaterfallPage, type WaterfallQuestion } from './waterfall.page';
 
 // The pipeline waterfall's figures, added up from the board segments a read side hands over: the
 // in-memory stage intervals (waterfall.queries.ts) or PostgreSQL's board_segments, each in the
@@ -162,7 +162,7 @@ export class WaterfallTally implements SegmentWalker {
 
   constructor(
     private readonly segments: WaterfallSegments,
-    private readonly options: WaterfallOptions,
+    private readonly options: WaterfallOptions & WaterfallQuestion,
   ) {
     this.listed = new PageSelection(options.page);
   }
@@ -226,7 +226,7 @@ export class WaterfallTally implements SegmentWalker {
       memos: MEMO_BUCKETS.map((bucket) => lines.line(bucket).change(bucket, list)),
       end: lines.line('end').open(),
     });
-    const paging = page !== undefined && this.options.page !== undefined ? { nextFromChange: page.next === undefined ? null : encodeChangeKey(page.next) } : {};
+    const paging = page !== undefined && this.options.page !== undefined ? { nextFromChange: page.next === undefined ? null : encodeChangeKey(page.next, this.options) } : {};
     const result: WaterfallResult = { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), ...figuresOf(this.total, TOTAL_BUCKETS), ...paging };
     if (!this.options.byStage) return result;
     const processes = processesOf(catalog, processId).map(

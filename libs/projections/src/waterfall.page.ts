@@ -31,26 +31,49 @@ export function compareChangeKeys(a: WaterfallChangeKey, b: WaterfallChangeKey):
   return a.atMs - b.atMs || compareIds(a.id, b.id) || BUCKET_ORDER.get(a.bucket)! - BUCKET_ORDER.get(b.bucket)! || compareIds(a.currency ?? '', b.currency ?? '');
 }
 
-/** The cursor a client passes back as `fromChange`: opaque to it (base64url of the key's fields). */
-export function encodeChangeKey({ atMs, id, bucket, currency }: WaterfallChangeKey): string {
-  return Buffer.from(JSON.stringify([atMs, id, bucket, currency]), 'utf8').toString('base64url');
+/**
+ * The question a page answers: its window, filter and breakdown. A cursor is bound to it, so that
+ * one passed back with another question (another window, team, owner, process or `by`) is refused
+ * as no answer to that question gave it, rather than followed into a list it does not belong to.
+ */
+export interface WaterfallQuestion {
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly processId?: string;
+  readonly teamId?: string;
+  readonly ownerId?: string;
+  readonly byStage?: boolean;
 }
 
-/** The key a cursor names; undefined when the text is not a cursor encodeChangeKey could have written. */
-export function decodeChangeKey(cursor: string): WaterfallChangeKey | undefined {
+/** A short digest of the question (FNV-1a, 32 bits): it catches a cursor of another question, it guards no secret. */
+function questionTag({ fromMs, toMs, processId, teamId, ownerId, byStage }: WaterfallQuestion): string {
+  const text = JSON.stringify([fromMs, toMs, processId ?? null, teamId ?? null, ownerId ?? null, byStage === true]);
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return hash.toString(16).padStart(8, '0');
+}
+
+/** The cursor a client passes back as `fromChange`: opaque to it (base64url of the key's fields and of its question's tag). */
+export function encodeChangeKey({ atMs, id, bucket, currency }: WaterfallChangeKey, question: WaterfallQuestion): string {
+  return Buffer.from(JSON.stringify([atMs, id, bucket, currency, questionTag(question)]), 'utf8').toString('base64url');
+}
+
+/** The key a cursor names; undefined when the text is not a cursor encodeChangeKey could have written for this question. */
+export function decodeChangeKey(cursor: string, question: WaterfallQuestion): WaterfallChangeKey | undefined {
   let fields: unknown;
   try {
     fields = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     return undefined;
   }
-  if (!Array.isArray(fields) || fields.length !== 4) return undefined;
+  if (!Array.isArray(fields) || fields.length !== 5) return undefined;
   const [atMs, id, bucket, currency] = fields as unknown[];
   if (!Number.isSafeInteger(atMs) || typeof id !== 'string' || id.length === 0 || !BUCKET_ORDER.has(bucket as WaterfallBucket)) return undefined;
   if (currency !== null && typeof currency !== 'string') return undefined;
   const key: WaterfallChangeKey = { atMs: atMs as number, id, bucket: bucket as WaterfallBucket, currency };
-  // One text per key: a cursor altered by hand into another spelling of the same bytes is refused, not guessed at.
-  return encodeChangeKey(key) === cursor ? key : undefined;
+  // One text per key and question: a cursor of another question, or altered by hand into another
+  // spelling of the same bytes, is refused, not guessed at.
+  return encodeChangeKey(key, question) === cursor ? key : undefined;
 }
 
 /**

@@ -285,7 +285,7 @@ describe('the pipeline waterfall (from the stage-intervals read model)', () => {
           let fromChange: string | null | undefined;
           let pages = 0;
           do {
-            const page = queryWaterfall(model, { ...query, page: { limit, ...(fromChange ? { fromChange: decodeChangeKey(fromChange)! } : {}) } });
+            const page = queryWaterfall(model, { ...query, page: { limit, ...(fromChange ? { fromChange: decodeChangeKey(fromChange, query)! } : {}) } });
             expect(withoutLists(page)).toEqual(withoutLists(whole));
             const lists = listsOf(page);
             // At most `limit` changes on a page (each listed under its bucket in the totals and in its stage).
@@ -305,9 +305,29 @@ describe('the pipeline waterfall (from the stage-intervals read model)', () => {
 
   it('reads back every cursor it writes, and no other text', () => {
     const key = { atMs: Date.parse(at(3)), id: 'a', bucket: 'won' as const, currency: null };
-    expect(decodeChangeKey(encodeChangeKey(key))).toEqual(key);
-    const bad = ['', 'x', encodeChangeKey(key) + '=', Buffer.from('[1,"a","nope",null]').toString('base64url'), Buffer.from('[1.5,"a","won",null]').toString('base64url'), Buffer.from('{"atMs":1}').toString('base64url')];
-    expect(bad.map(decodeChangeKey)).toEqual(bad.map(() => undefined));
+    const question = { fromMs: Date.parse(at(0)), toMs: Date.parse(at(10)) };
+    expect(decodeChangeKey(encodeChangeKey(key, question), question)).toEqual(key);
+    const tagOf = (cursor: string) => (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[])[4];
+    const tag = tagOf(encodeChangeKey(key, question));
+    const bad = [
+      '',
+      'x',
+      encodeChangeKey(key, question) + '=',
+      Buffer.from(JSON.stringify([1, 'a', 'nope', null, tag])).toString('base64url'),
+      Buffer.from(JSON.stringify([1.5, 'a', 'won', null, tag])).toString('base64url'),
+      Buffer.from('[1,"a","won",null]').toString('base64url'),
+      Buffer.from('{"atMs":1}').toString('base64url'),
+    ];
+    expect(bad.map((cursor) => decodeChangeKey(cursor, question))).toEqual(bad.map(() => undefined));
+  });
+
+  it('refuses a cursor passed back with another question: window, filter or breakdown', () => {
+    const key = { atMs: Date.parse(at(3)), id: 'a', bucket: 'won' as const, currency: 'EUR' };
+    const asked = { fromMs: Date.parse(at(0)), toMs: Date.parse(at(10)), processId: 'standard', teamId: 'direct', ownerId: 'ana', byStage: false };
+    const cursor = encodeChangeKey(key, asked);
+    expect(decodeChangeKey(cursor, { ...asked })).toEqual(key);
+    const others = [{ fromMs: Date.parse(at(1)) }, { toMs: Date.parse(at(11)) }, { processId: undefined }, { processId: 'inside-sales' }, { teamId: undefined }, { teamId: 'partners' }, { ownerId: 'bo' }, { byStage: true }];
+    expect(others.map((change) => decodeChangeKey(cursor, { ...asked, ...change }))).toEqual(others.map(() => undefined));
   });
 
   describe('the bucket rules, by example', () => {

@@ -2,7 +2,7 @@ import { requireInstant } from '@stagecraft/opportunity';
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ANALYTICS_QUERIES, cardIdsOf, decodeChangeKey, readingPositions, readModelsOf, ReadModelUnavailableError, stoppedForGood, withLearnedForecast, withLearnedWinProbability, type AnalyticsFilter, type AnalyticsQueries, type AnalyticsQueryName, type ClosedOutcome, type ClosedQuery, type PipelineFilter, type PipelineResult, type WaterfallPage } from '@stagecraft/projections';
+import { ANALYTICS_QUERIES, cardIdsOf, decodeChangeKey, readingPositions, readModelsOf, ReadModelUnavailableError, stoppedForGood, withLearnedForecast, withLearnedWinProbability, type AnalyticsFilter, type AnalyticsQueries, type AnalyticsQueryName, type ClosedOutcome, type ClosedQuery, type PipelineFilter, type PipelineResult, type WaterfallPage, type WaterfallQuestion } from '@stagecraft/projections';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
@@ -218,8 +218,9 @@ export class AnalyticsController {
       await this.readYourWrites(query, ['waterfall']);
       const { processId, teamId, ownerId } = await this.scoped(query, principal);
       const { fromMs, toMs } = this.windowOf(query);
-      const page = this.waterfallPageOf(query);
-      const result = await this.queries.waterfall({ processId, teamId, ownerId, fromMs, toMs, byStage: query.by === 'stage', includeOpportunities: page !== undefined, ...(page ? { page } : {}) });
+      const question = { processId, teamId, ownerId, fromMs, toMs, byStage: query.by === 'stage' };
+      const page = this.waterfallPageOf(query, question);
+      const result = await this.queries.waterfall({ ...question, includeOpportunities: page !== undefined, ...(page ? { page } : {}) });
       // CSV has no place for the cursor in its body: the header carries it (JSON has it in both).
       if (typeof result.nextFromChange === 'string') void reply.header('x-next-from-change', result.nextFromChange);
       return result;
@@ -230,7 +231,7 @@ export class AnalyticsController {
    * The drill-down's page: every answer that lists changes lists at most WATERFALL_CHANGES_MAX (a busy
    * window listed them all, tens of megabytes built on the event loop). Undefined without include=opportunities.
    */
-  private waterfallPageOf(query: WaterfallQueryDto): WaterfallPage | undefined {
+  private waterfallPageOf(query: WaterfallQueryDto, question: WaterfallQuestion): WaterfallPage | undefined {
     if (query.include !== 'opportunities') {
       const stray = (['fromChange', 'limit'] as const).filter((field) => query[field] !== undefined);
       if (stray.length > 0) throw validationProblem(stray.map((field) => ({ field, message: `${field} pages the changes listed with include=opportunities; without it none are listed` })));
@@ -238,8 +239,16 @@ export class AnalyticsController {
     }
     const limit = query.limit ?? WATERFALL_CHANGES_MAX;
     if (query.fromChange === undefined) return { limit };
-    const fromChange = decodeChangeKey(query.fromChange);
-    if (fromChange === undefined) throw validationProblem([{ field: 'fromChange', message: 'fromChange must be a nextFromChange a waterfall answered, passed back as it was' }]);
+    const fromChange = decodeChangeKey(query.fromChange, question);
+    if (fromChange === undefined) {
+      throw validationProblem([
+        {
+          field: 'fromChange',
+          message:
+            'fromChange must be a nextFromChange a waterfall answered, passed back as it was, with the same question: the same from and to (those the answer gave, when it was asked without them: its window ends at the instant it was answered), processId, teamId, ownerId and by',
+        },
+      ]);
+    }
     return { fromChange, limit };
   }
 

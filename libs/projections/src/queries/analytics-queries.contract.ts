@@ -75,7 +75,7 @@ async function answersOf(queries: AnalyticsQueries, q: Question): Promise<[strin
   // The drill-down in pages of q.limit changes: the first page, and the one its cursor names.
   const window = { ...people, fromMs: Math.min(q.since, q.asOf), toMs: Math.max(q.since, q.asOf), byStage: q.byStage, includeOpportunities: true };
   const firstPage = await queries.waterfall({ ...window, page: { limit: q.limit } });
-  const nextCursor = typeof firstPage.nextFromChange === 'string' ? decodeChangeKey(firstPage.nextFromChange) : undefined;
+  const nextCursor = typeof firstPage.nextFromChange === 'string' ? decodeChangeKey(firstPage.nextFromChange, window) : undefined;
   return [
     // Cards aged at an instant on or beside an event: the rotting edge is met.
     ['pipeline', await queries.pipeline(people, { ...cards, nowMs: q.asOf, ...(closed ? { closed } : {}) })],
