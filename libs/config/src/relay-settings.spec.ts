@@ -72,6 +72,14 @@ describe('the relay settings (RELAY_*)', () => {
     [{ RELAY_SINKS: 'https://hooks.example/x', RELAY_WEBHOOK_SECRETS: JSON.stringify({ 'https://hooks.example/x': ' '.repeat(40) }) }, 'the secret of https://hooks.example/x must be a string of at least 32 characters'],
     [{ RELAY_SINKS: 'https://hooks.example/x', RELAY_WEBHOOK_SECRETS: '{"https://other.example/y":"' + SECRET + '"}' }, 'names "https://other.example/y", which is not a webhook in RELAY_SINKS'],
     [{ RELAY_SINKS: 'https://hooks.example/x', RELAY_WEBHOOK_SECRETS: '{oops' }, 'RELAY_WEBHOOK_SECRETS: is not JSON'],
+    // NATS credentials are percent-decoded before they are sent: a "%" that starts no escape cannot be
+    // (it stopped start-up with a bare "URIError: URI malformed" and its stack).
+    [{ RELAY_SINKS: 'nats://relay:topsecret%ZZ@127.0.0.1:4222' }, 'sink "nats://relay:***@127.0.0.1:4222": its user or password is not valid percent-encoding'],
+    [{ RELAY_SINKS: 'nats://relay%E0%A4@127.0.0.1:4222' }, 'sink "nats://relay%E0%A4@127.0.0.1:4222": its user or password is not valid percent-encoding'],
+    // Port 0 names no port anything listens on: every attempt would fail, for ever.
+    [{ RELAY_SINKS: 'nats://127.0.0.1:0' }, 'sink "nats://127.0.0.1:0": port 0'],
+    [{ RELAY_SINKS: 'amqp://guest:topsecret@127.0.0.1:0' }, 'sink "amqp://guest:***@127.0.0.1:0": port 0'],
+    [{ RELAY_SINKS: 'https://hooks.example:0/x', RELAY_WEBHOOK_SECRET: SECRET }, 'sink "https://hooks.example:0/x": port 0'],
     [{ RELAY: 'both' }, 'RELAY: must be "in-process" or "external"'],
     [{ RELAY_NEW_SINK_FROM: 'now' }, 'RELAY_NEW_SINK_FROM: must be "end" or "beginning"'],
     [{ RELAY_WEBHOOK_MAX_ATTEMPTS: '0' }, 'RELAY_WEBHOOK_MAX_ATTEMPTS: must be an integer from 1 to 100'],

@@ -92,7 +92,7 @@ export function parseSinkUrl(text: string): SinkConfig {
 }
 
 function natsSink(url: URL, shown: string): NatsSinkConfig {
-  if (url.hostname === '') throw new RelaySinkUrlError(shown, 'has no host');
+  checkAddress(url, shown);
   if (url.pathname !== '' && url.pathname !== '/') throw new RelaySinkUrlError(shown, 'a NATS URL has no path; name the stream with ?stream=');
   const options = onlyOptions(url, shown, ['stream', 'subject']);
   const stream = options.get('stream') ?? DEFAULT_NATS_STREAM;
@@ -104,15 +104,15 @@ function natsSink(url: URL, shown: string): NatsSinkConfig {
     kind: 'nats',
     key: `nats://${url.hostname}:${port}?stream=${stream}&subject=${subject}`,
     server: `${url.hostname}:${port}`,
-    ...(url.username !== '' ? { user: decodeURIComponent(url.username) } : {}),
-    ...(url.password !== '' ? { pass: decodeURIComponent(url.password) } : {}),
+    ...(url.username !== '' ? { user: percentDecoded(url.username, shown) } : {}),
+    ...(url.password !== '' ? { pass: percentDecoded(url.password, shown) } : {}),
     stream,
     subject,
   };
 }
 
 function amqpSink(url: URL, shown: string): AmqpSinkConfig {
-  if (url.hostname === '') throw new RelaySinkUrlError(shown, 'has no host');
+  checkAddress(url, shown);
   // Ours, then those amqplib reads from the URL: a misspelt one (exchage=) must not be ignored.
   onlyOptions(url, shown, ['exchange', 'heartbeat', 'frameMax', 'channelMax', 'locale'], ['heartbeat', 'frameMax', 'channelMax']);
   const exchange = url.searchParams.get('exchange') ?? DEFAULT_AMQP_EXCHANGE;
@@ -133,7 +133,23 @@ function webhookSink(url: URL, shown: string): WebhookSinkConfig {
     throw new RelaySinkUrlError(shown, 'webhooks need https:// (http:// only for a loopback address such as 127.0.0.1 or localhost)');
   }
   if (url.username !== '' || url.password !== '') throw new RelaySinkUrlError(shown, 'a webhook URL carries no credentials: requests are signed with RELAY_WEBHOOK_SECRET');
+  checkAddress(url, shown);
   return { kind: 'webhook', key: `${url.origin}${url.pathname}`, url: url.href };
+}
+
+/** A host, and a port something can listen on: port 0 would fail every attempt, for ever, rather than stop start-up. */
+function checkAddress(url: URL, shown: string): void {
+  if (url.hostname === '') throw new RelaySinkUrlError(shown, 'has no host');
+  if (url.port === '0') throw new RelaySinkUrlError(shown, 'port 0 names no port a server listens on; give the port of the server (or none for the default)');
+}
+
+/** A URL's user or password as sent to the server; one a "%" in it cannot be decoded is refused naming the sink (it was a bare URIError and its stack). */
+function percentDecoded(part: string, shown: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new RelaySinkUrlError(shown, 'its user or password is not valid percent-encoding (write "%" as %25, and each other reserved character as its %XX escape)');
+  }
 }
 
 function onlyOptions(url: URL, shown: string, allowed: readonly string[], numbers: readonly string[] = []): URLSearchParams {
