@@ -139,3 +139,54 @@ describe('stagecraft relay replay on KurrentDB', () => {
     expect(await cli('replay', '--sink', sink, '--from', String(positions[1]))).toEqual({ code: EXIT.ok, stderr: '' });
   });
 });
+
+// A sink taken out of RELAY_SINKS keeps its dead letters in RELAY_STATE_PATH: `relay dead-letters`
+// lists them and fails while they are there, so the operator must be able to give them up.
+describe('stagecraft relay dead-letters and discard, for a sink no longer in RELAY_SINKS', () => {
+  const dir = temporaryDirectory('cli-relay-removed-');
+  const kept = 'http://127.0.0.1:4660/hook';
+  const removed = 'http://127.0.0.1:4661/hook';
+  const statePath = join(dir.path, 'relay.db');
+  const env = { EVENT_STORE_PATH: join(dir.path, 'events.db'), PROCESSES_DIR: SHIPPED_PROCESSES, RELAY_SINKS: kept, RELAY_STATE_PATH: statePath, RELAY_WEBHOOK_SECRET: 'a-webhook-secret-of-32-characters-or-more' };
+  const cli = async (...args: string[]) => {
+    const saved = { ...process.env };
+    const lines: string[] = [];
+    const error = jest.spyOn(console, 'error').mockImplementation((line: string) => void lines.push(line));
+    const log = jest.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
+    try {
+      delete process.env.EVENT_STORE_URL;
+      Object.assign(process.env, env);
+      return { code: await runCli(['relay', ...args]), output: lines.join('\n') };
+    } finally {
+      error.mockRestore();
+      log.mockRestore();
+      process.env = saved;
+    }
+  };
+  const letter = (position: number, attempts: number) => ({ sink: removed, position, eventId: `event-${position}`, type: 'stagecraft.opportunity.stage-changed.v1', subject: 'deal-1', attempts, lastError: attempts > 0 ? 'HTTP 500' : 'held back', failedAt: '2026-11-30T12:00:00.000Z', body: '{}' });
+
+  beforeAll(() => {
+    const state = getSQLiteRelayStateStore(statePath);
+    state.create(removed, 0, '');
+    // A dead letter, and a later event of its opportunity held back behind it, unsent.
+    state.advance(removed, 0, 5, '', { position: 5, eventId: 'event-5' }, [letter(2, 8), letter(4, 0)]);
+    state.close();
+  });
+  afterAll(() => dir.remove());
+
+  it('lists them saying no relay sends them any more, and how to give them up', async () => {
+    const listed = await cli('dead-letters');
+    expect(listed.code).toBe(EXIT.failed);
+    expect(listed.output).toContain(`${removed} is no longer in RELAY_SINKS`);
+    expect(listed.output).toContain(`stagecraft relay discard --sink ${removed} --position 2`);
+    expect(await cli('dead-letters', '--sink', removed)).toMatchObject({ code: EXIT.failed, output: expect.stringContaining('position 4') });
+  });
+
+  it('gives each up, the held-back one too (no replay can send it), until none is left', async () => {
+    expect(await cli('discard', '--sink', removed, '--position', '4')).toMatchObject({ code: EXIT.ok });
+    expect(await cli('discard', '--sink', removed, '--position', '2')).toMatchObject({ code: EXIT.ok });
+    expect(await cli('dead-letters')).toEqual({ code: EXIT.ok, output: 'No dead letters.' });
+    // A replay is still refused: nothing would send what it puts back.
+    expect(await cli('replay', '--sink', removed, '--from', '2')).toMatchObject({ code: EXIT.usage, output: expect.stringContaining(`No sink "${removed}" in RELAY_SINKS`) });
+  });
+});

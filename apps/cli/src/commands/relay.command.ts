@@ -63,9 +63,10 @@ export async function showRelayStatus(settings: Settings, options: { json?: bool
 }
 
 export function showDeadLetters(settings: Settings, options: { sink?: string; json?: boolean }): number {
-  const sink = options.sink !== undefined ? sinkNamed(settings, options.sink) : undefined;
   configuredSinks(settings);
-  const letters = existsSync(settings.relay.statePath) ? withState(settings, (state) => state.deadLetters(sink?.key)) : [];
+  const exists = existsSync(settings.relay.statePath);
+  const sink = options.sink !== undefined ? (exists ? withState(settings, (state) => listedSinkKey(settings, state, options.sink!)) : sinkNamed(settings, options.sink).key) : undefined;
+  const letters = exists ? withState(settings, (state) => state.deadLetters(sink)) : [];
   if (options.json) {
     console.log(JSON.stringify(letters.map(({ body, ...letter }) => ({ ...letter, event: JSON.parse(body) as unknown })), null, 2));
   } else if (letters.length === 0) {
@@ -75,8 +76,24 @@ export function showDeadLetters(settings: Settings, options: { sink?: string; js
       console.log(`${letter.sink}  position ${letter.position}  ${letter.type}  event ${letter.eventId}  opportunity ${letter.subject}  ${letter.attempts} attempts, last: ${letter.lastError}  (${letter.failedAt})`);
     }
     console.log(`\n${letters.length} dead letter(s). Once the subscriber is fixed: stagecraft relay replay --sink <sink> --from <position>`);
+    // Those of a sink taken out of RELAY_SINKS: no relay sends them again, and no replay can.
+    for (const removed of new Set(letters.map((letter) => letter.sink).filter((key) => !findSink(settings.relay.sinks, key)))) {
+      const first = letters.find((letter) => letter.sink === removed)!.position;
+      console.log(`${removed} is no longer in RELAY_SINKS: nothing sends its dead letters again. Give each up with: stagecraft relay discard --sink ${removed} --position ${first} (and so on)`);
+    }
   }
   return letters.length > 0 ? EXIT.failed : EXIT.ok;
+}
+
+/**
+ * The key of a sink `--sink` names: one of RELAY_SINKS, or one the state file still holds dead
+ * letters of (a sink since taken out of RELAY_SINKS, whose letters must stay visible and discardable).
+ */
+function listedSinkKey(settings: Settings, state: RelayStateStore, name: string): string {
+  const configured = findSink(settings.relay.sinks, name);
+  if (configured) return configured.key;
+  const removed = findSink([...new Set(state.deadLetters().map((letter) => letter.sink))].map((key) => ({ key })), name);
+  return removed?.key ?? sinkNamed(settings, name).key;
 }
 
 export async function replaySink(settings: Settings, options: { sink: string; from: number }): Promise<number> {
@@ -136,27 +153,29 @@ async function eventBefore(store: EventStore, from: number): Promise<number> {
  * back behind it, stay dead letters until a replay from its position sends them, in order.
  */
 export function discardDeadLetter(settings: Settings, options: { sink: string; position: number }): number {
-  const sink = sinkNamed(settings, options.sink);
-  if (!existsSync(settings.relay.statePath)) throw new CliError(`${sink.key} has no dead letter at position ${options.position} (no relay has run: ${settings.relay.statePath} does not exist).`);
+  if (!existsSync(settings.relay.statePath)) throw new CliError(`${sinkNamed(settings, options.sink).key} has no dead letter at position ${options.position} (no relay has run: ${settings.relay.statePath} does not exist).`);
   return withState(settings, (state) => {
-    // One held back behind another was never sent, so never refused: giving up on it would lose it.
-    const listed = state.deadLetters(sink.key).find((entry) => entry.position === options.position);
-    const blocker = listed?.attempts === 0 ? state.deadLetters(sink.key).find((entry) => entry.subject === listed.subject && entry.attempts > 0 && entry.position < listed.position) : undefined;
+    const key = listedSinkKey(settings, state, options.sink);
+    const configured = findSink(settings.relay.sinks, key) !== undefined;
+    // One held back behind another was never sent, so never refused: giving up on it would lose it
+    // (a replay from the other sends it). A sink out of RELAY_SINKS sends nothing again: any may go.
+    const listed = state.deadLetters(key).find((entry) => entry.position === options.position);
+    const blocker = configured && listed?.attempts === 0 ? state.deadLetters(key).find((entry) => entry.subject === listed.subject && entry.attempts > 0 && entry.position < listed.position) : undefined;
     if (listed && blocker) {
       throw new CliError(
-        `The event at position ${options.position} was held back behind the dead letter at position ${blocker.position} of the same opportunity, never sent: the subscriber did not refuse it. Discard position ${blocker.position} if the subscriber refuses that one for good, then replay from it: stagecraft relay replay --sink ${sink.key} --from ${blocker.position}`,
+        `The event at position ${options.position} was held back behind the dead letter at position ${blocker.position} of the same opportunity, never sent: the subscriber did not refuse it. Discard position ${blocker.position} if the subscriber refuses that one for good, then replay from it: stagecraft relay replay --sink ${key} --from ${blocker.position}`,
       );
     }
-    const letter = state.discard(sink.key, options.position);
+    const letter = state.discard(key, options.position);
     if (!letter) {
-      const positions = state.deadLetters(sink.key).map((entry) => entry.position);
-      throw new CliError(`${sink.key} has no dead letter at position ${options.position}${positions.length > 0 ? `; its dead letters are at ${positions.join(', ')}` : '; it has none'}.`);
+      const positions = state.deadLetters(key).map((entry) => entry.position);
+      throw new CliError(`${key} has no dead letter at position ${options.position}${positions.length > 0 ? `; its dead letters are at ${positions.join(', ')}` : '; it has none'}.`);
     }
-    const heldBack = state.deadLetters(sink.key).filter((entry) => entry.subject === letter.subject && entry.position > letter.position);
+    const heldBack = state.deadLetters(key).filter((entry) => entry.subject === letter.subject && entry.position > letter.position);
     console.log(
-      `Discarded ${letter.type} (event ${letter.eventId}, position ${letter.position}, opportunity ${letter.subject}) for ${sink.key}: it is not sent again, not even by a replay.` +
-        (heldBack.length > 0
-          ? `\n${heldBack.length} later event(s) of that opportunity were held back behind it; send them, in order, with: stagecraft relay replay --sink ${sink.key} --from ${letter.position}`
+      `Discarded ${letter.type} (event ${letter.eventId}, position ${letter.position}, opportunity ${letter.subject}) for ${key}: it is not sent again, not even by a replay.` +
+        (configured && heldBack.length > 0
+          ? `\n${heldBack.length} later event(s) of that opportunity were held back behind it; send them, in order, with: stagecraft relay replay --sink ${key} --from ${letter.position}`
           : ''),
     );
     return EXIT.ok;
