@@ -45,7 +45,7 @@ describe('the relay settings (RELAY_*)', () => {
       'amqp://127.0.0.1:5672/?exchange=events',
       'https://hooks.example/x',
     ]);
-    expect(relay.sinks[1]).toMatchObject({ kind: 'amqp', exchange: 'events', connectUrl: 'amqp://guest:guest@127.0.0.1:5672' });
+    expect(relay.sinks[1]).toMatchObject({ kind: 'amqp', exchange: 'events', connect: { protocol: 'amqp', hostname: '127.0.0.1', port: 5672, username: 'guest', password: 'guest', vhost: '' } });
     expect(relay.sinks[2]).toMatchObject({ kind: 'webhook', url: 'https://hooks.example/x?token=abc' });
     expect(relay.webhookSecrets).toEqual({ 'https://hooks.example/x': SECRET });
   });
@@ -76,6 +76,7 @@ describe('the relay settings (RELAY_*)', () => {
     // (it stopped start-up with a bare "URIError: URI malformed" and its stack).
     [{ RELAY_SINKS: 'nats://relay:topsecret%ZZ@127.0.0.1:4222' }, 'sink "nats://relay:***@127.0.0.1:4222": its user or password is not valid percent-encoding'],
     [{ RELAY_SINKS: 'nats://relay%E0%A4@127.0.0.1:4222' }, 'sink "nats://relay%E0%A4@127.0.0.1:4222": its user or password is not valid percent-encoding'],
+    [{ RELAY_SINKS: 'amqp://guest:topsecret%ZZ@127.0.0.1' }, 'sink "amqp://guest:***@127.0.0.1": its user or password is not valid percent-encoding'],
     // Port 0 names no port anything listens on: every attempt would fail, for ever.
     [{ RELAY_SINKS: 'nats://127.0.0.1:0' }, 'sink "nats://127.0.0.1:0": port 0'],
     [{ RELAY_SINKS: 'amqp://guest:topsecret@127.0.0.1:0' }, 'sink "amqp://guest:***@127.0.0.1:0": port 0'],

@@ -17,11 +17,26 @@ export interface NatsSinkConfig {
   readonly subject: string;
 }
 
+/** What amqplib connects with, read from the URL here (amqplib's own reading of a URL decodes its credentials as Latin-1). */
+export interface AmqpConnectOptions {
+  readonly protocol: 'amqp' | 'amqps';
+  readonly hostname: string;
+  readonly port: number;
+  /** Both absent when the URL names no credentials: amqplib then logs in as guest/guest. */
+  readonly username?: string;
+  readonly password?: string;
+  /** As written in the path, still percent-encoded: amqplib decodes it (as UTF-8); empty is "/". */
+  readonly vhost: string;
+  readonly heartbeat?: number;
+  readonly frameMax?: number;
+  readonly channelMax?: number;
+  readonly locale?: string;
+}
+
 export interface AmqpSinkConfig {
   readonly kind: 'amqp';
   readonly key: string;
-  /** The URL amqplib connects to (our own query parameters removed). */
-  readonly connectUrl: string;
+  readonly connect: AmqpConnectOptions;
   /** Durable topic exchange; routing key = the event type. */
   readonly exchange: string;
 }
@@ -117,13 +132,25 @@ function amqpSink(url: URL, shown: string): AmqpSinkConfig {
   onlyOptions(url, shown, ['exchange', 'heartbeat', 'frameMax', 'channelMax', 'locale'], ['heartbeat', 'frameMax', 'channelMax']);
   const exchange = url.searchParams.get('exchange') ?? DEFAULT_AMQP_EXCHANGE;
   if (!/^[A-Za-z0-9_.:-]+$/.test(exchange) || exchange.startsWith('amq.')) throw new RelaySinkUrlError(shown, `exchange "${exchange}" must be letters, digits, "-", "_", ".", ":" and not start with "amq."`);
-  const connect = new URL(url.href);
-  connect.searchParams.delete('exchange');
   const vhost = url.pathname === '' ? '/' : url.pathname;
+  const port = url.port || (url.protocol === 'amqps:' ? '5671' : '5672');
+  const number = (name: string) => (url.searchParams.has(name) ? { [name]: Number(url.searchParams.get(name)) } : {});
+  const connect: AmqpConnectOptions = {
+    protocol: url.protocol === 'amqps:' ? 'amqps' : 'amqp',
+    hostname: url.hostname.replace(/^\[|\]$/g, ''),
+    port: Number(port),
+    // Percent-encoded UTF-8, as the URL parser writes a raw "ä" too.
+    ...(url.username !== '' || url.password !== '' ? { username: percentDecoded(url.username, shown), password: percentDecoded(url.password, shown) } : {}),
+    vhost: url.pathname.slice(1),
+    ...number('heartbeat'),
+    ...number('frameMax'),
+    ...number('channelMax'),
+    ...(url.searchParams.has('locale') ? { locale: url.searchParams.get('locale')! } : {}),
+  };
   return {
     kind: 'amqp',
-    key: `${url.protocol}//${url.hostname}:${url.port || (url.protocol === 'amqps:' ? '5671' : '5672')}${vhost}?exchange=${exchange}`,
-    connectUrl: connect.href,
+    key: `${url.protocol}//${url.hostname}:${port}${vhost}?exchange=${exchange}`,
+    connect,
     exchange,
   };
 }

@@ -27,7 +27,7 @@ export function getAmqpSink(config: AmqpSinkConfig, options: AmqpSinkOptions = {
     await reset();
     // A broker that takes the connection but never answers (a memory or disk alarm, a network
     // that drops packets) must fail the attempt, not hold it for ever: every step has a deadline.
-    const connecting = connect(config.connectUrl, { clientProperties: { connection_name: 'stagecraft-relay' }, timeout: 5_000 });
+    const connecting = connect(config.connect, { clientProperties: { connection_name: 'stagecraft-relay' }, timeout: 5_000 });
     const connection = await within(connecting, confirmTimeoutMs, 'connecting').catch((error: unknown) => {
       // Given up on, it may still open later: closed then, and heard meanwhile (its errors would crash the process).
       connecting.then(
