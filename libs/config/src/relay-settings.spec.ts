@@ -74,9 +74,11 @@ describe('the relay settings (RELAY_*)', () => {
     [{ RELAY_SINKS: 'https://hooks.example/x', RELAY_WEBHOOK_SECRETS: '{oops' }, 'RELAY_WEBHOOK_SECRETS: is not JSON'],
     // NATS credentials are percent-decoded before they are sent: a "%" that starts no escape cannot be
     // (it stopped start-up with a bare "URIError: URI malformed" and its stack).
-    [{ RELAY_SINKS: 'nats://relay:topsecret%ZZ@127.0.0.1:4222' }, 'sink "nats://relay:***@127.0.0.1:4222": its user or password is not valid percent-encoding'],
-    [{ RELAY_SINKS: 'nats://relay%E0%A4@127.0.0.1:4222' }, 'sink "nats://relay%E0%A4@127.0.0.1:4222": its user or password is not valid percent-encoding'],
-    [{ RELAY_SINKS: 'amqp://guest:topsecret%ZZ@127.0.0.1' }, 'sink "amqp://guest:***@127.0.0.1": its user or password is not valid percent-encoding'],
+    [{ RELAY_SINKS: 'nats://relay:topsecret%ZZ@127.0.0.1:4222' }, 'sink "nats://relay:***@127.0.0.1:4222": its credentials (user, password or token) are not valid percent-encoding'],
+    [{ RELAY_SINKS: 'nats://relay%E0%A4@127.0.0.1:4222' }, 'sink "nats://***@127.0.0.1:4222": its credentials (user, password or token) are not valid percent-encoding'],
+    [{ RELAY_SINKS: 'amqp://guest:topsecret%ZZ@127.0.0.1' }, 'sink "amqp://guest:***@127.0.0.1": its credentials (user, password or token) are not valid percent-encoding'],
+    // A NATS user without a password is a token: never shown.
+    [{ RELAY_SINKS: 'nats://topsecret@127.0.0.1:4222?streem=x' }, 'sink "nats://***@127.0.0.1:4222?streem=x": unknown option "streem"'],
     // Port 0 names no port anything listens on: every attempt would fail, for ever.
     [{ RELAY_SINKS: 'nats://127.0.0.1:0' }, 'sink "nats://127.0.0.1:0": port 0'],
     [{ RELAY_SINKS: 'amqp://guest:topsecret@127.0.0.1:0' }, 'sink "amqp://guest:***@127.0.0.1:0": port 0'],

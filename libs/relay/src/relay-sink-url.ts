@@ -11,6 +11,8 @@ export interface NatsSinkConfig {
   readonly server: string;
   readonly user?: string;
   readonly pass?: string;
+  /** nats://<token>@host: a user without a password is a token, as the NATS tools and clients read it. */
+  readonly token?: string;
   /** JetStream stream, created (on `<subject>.>`) when absent. */
   readonly stream: string;
   /** Subjects are `<subject>.<name>.v1`, e.g. stagecraft.opportunity.stage-changed.v1. */
@@ -94,7 +96,7 @@ export function parseSinkUrl(text: string): SinkConfig {
   const shown = withoutPassword(text);
   switch (url.protocol) {
     case 'nats:':
-      return natsSink(url, shown);
+      return natsSink(url, shown, text);
     case 'amqp:':
     case 'amqps:':
       return amqpSink(url, shown);
@@ -106,7 +108,7 @@ export function parseSinkUrl(text: string): SinkConfig {
   }
 }
 
-function natsSink(url: URL, shown: string): NatsSinkConfig {
+function natsSink(url: URL, shown: string, text: string): NatsSinkConfig {
   checkAddress(url, shown);
   if (url.pathname !== '' && url.pathname !== '/') throw new RelaySinkUrlError(shown, 'a NATS URL has no path; name the stream with ?stream=');
   const options = onlyOptions(url, shown, ['stream', 'subject']);
@@ -119,11 +121,19 @@ function natsSink(url: URL, shown: string): NatsSinkConfig {
     kind: 'nats',
     key: `nats://${url.hostname}:${port}?stream=${stream}&subject=${subject}`,
     server: `${url.hostname}:${port}`,
-    ...(url.username !== '' ? { user: percentDecoded(url.username, shown) } : {}),
-    ...(url.password !== '' ? { pass: percentDecoded(url.password, shown) } : {}),
+    ...natsCredentials(url, shown, text),
     stream,
     subject,
   };
+}
+
+// user:pass@ logs in as a user; <token>@ alone (no ":") carries a token, as nats:// URLs do in the NATS tools and clients.
+function natsCredentials(url: URL, shown: string, text: string): Pick<NatsSinkConfig, 'user' | 'pass' | 'token'> {
+  if (url.username === '' && url.password === '') return {};
+  const user = percentDecoded(url.username, shown);
+  // Read from the text: new URL() drops a ":" with nothing after it, and "user:@" is a user with an empty password.
+  const withColon = /^nats:\/\/[^/?#@]*:[^/?#@]*@/i.test(text);
+  return withColon ? { user, pass: percentDecoded(url.password, shown) } : { token: user };
 }
 
 function amqpSink(url: URL, shown: string): AmqpSinkConfig {
@@ -175,7 +185,7 @@ function percentDecoded(part: string, shown: string): string {
   try {
     return decodeURIComponent(part);
   } catch {
-    throw new RelaySinkUrlError(shown, 'its user or password is not valid percent-encoding (write "%" as %25, and each other reserved character as its %XX escape)');
+    throw new RelaySinkUrlError(shown, 'its credentials (user, password or token) are not valid percent-encoding (write "%" as %25, and each other reserved character as its %XX escape)');
   }
 }
 
@@ -195,9 +205,10 @@ function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
 
-/** The URL as written, with the password (between "user:" and the last "@") replaced by "***". */
+/** The URL as written, with the password (between "user:" and the last "@"), or a NATS token, replaced by "***". */
 export function withoutPassword(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^/]*@/i, '$1:***@');
+  // A NATS user without a password is a token: all of it is the secret.
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^/]*@/i, '$1:***@').replace(/^(nats:\/\/)[^:/?#@]+@/i, '$1***@');
 }
 
 /**

@@ -55,6 +55,7 @@ export function getNatsSink(config: NatsSinkConfig, options: NatsSinkOptions = {
       servers: config.server,
       ...(config.user !== undefined ? { user: config.user } : {}),
       ...(config.pass !== undefined ? { pass: config.pass } : {}),
+      ...(config.token !== undefined ? { token: config.token } : {}),
       name: 'stagecraft-relay',
       timeout: 5_000,
       reconnect: true,
