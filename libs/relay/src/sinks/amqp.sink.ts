@@ -72,7 +72,7 @@ export function getAmqpSink(config: AmqpSinkConfig, options: AmqpSinkOptions = {
         contentType: 'application/cloudevents+json; charset=utf-8',
         type: outgoing.event.type,
         appId: 'stagecraft',
-        timestamp: Math.floor(Date.parse(outgoing.event.time) / 1000),
+        ...amqpTimestamp(outgoing.event.time),
       });
       if (!fits) {
         await firstEvent(confirm, ['drain', 'close'], confirmTimeoutMs, 'waiting for the connection to take more');
@@ -105,6 +105,15 @@ export function getAmqpSink(config: AmqpSinkConfig, options: AmqpSinkOptions = {
       await reset();
     },
   };
+}
+
+/**
+ * The business time as an AMQP timestamp (unsigned seconds since 1970), when it is one: a command
+ * may set a time years back, and a negative one made amqplib throw on every attempt, blocking the sink.
+ */
+function amqpTimestamp(time: string): { timestamp?: number } {
+  const seconds = Math.floor(Date.parse(time) / 1000);
+  return seconds >= 0 ? { timestamp: seconds } : {};
 }
 
 /** How long closing a connection may wait for the broker's answer before its socket is dropped. */
