@@ -35,6 +35,12 @@ export function readRelaySettings(env: Env, cwd: string, readInteger: (env: Env,
     webhookSecrets[sink.key] = secret;
   }
   const retryBaseMs = readInteger(env, 'RELAY_RETRY_BASE_MS', 500, 1, 60_000);
+  const retryMaxMs = readInteger(env, 'RELAY_RETRY_MAX_MS', Math.max(30_000, retryBaseMs), 1, 3_600_000);
+  // Bound to the first wait: a bare "from 500" would not say where 500 comes from.
+  if (retryMaxMs < retryBaseMs) {
+    const base = env.RELAY_RETRY_BASE_MS === undefined ? `${retryBaseMs}, its default` : String(retryBaseMs);
+    throw new SettingsError('RELAY_RETRY_MAX_MS', `must be at least RELAY_RETRY_BASE_MS (${base}) and at most 3600000 (got "${env.RELAY_RETRY_MAX_MS}")`);
+  }
   const settings: RelaySettings = {
     sinks,
     mode,
@@ -45,7 +51,7 @@ export function readRelaySettings(env: Env, cwd: string, readInteger: (env: Env,
     webhookMaxAttempts: readInteger(env, 'RELAY_WEBHOOK_MAX_ATTEMPTS', 8, 1, 100),
     webhookTimeoutMs: readInteger(env, 'RELAY_WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
     retryBaseMs,
-    retryMaxMs: readInteger(env, 'RELAY_RETRY_MAX_MS', 30_000, retryBaseMs, 3_600_000),
+    retryMaxMs,
   };
   assertEachHasAnEffect(env, sinks.length > 0, webhooks.length > 0);
   return settings;
