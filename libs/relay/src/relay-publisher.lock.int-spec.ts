@@ -43,6 +43,8 @@ describe('one relay per state file', () => {
     }
     expect(refusal).toBeInstanceOf(SQLiteFileError);
     expect((refusal as Error).message).toContain(`${statePath} (RELAY_STATE_PATH) is in use by another relay of this same process (${process.pid})`);
+    // Its own file is the way out only for other sinks: on the same sinks, two relays publish every event twice.
+    expect((refusal as Error).message).toContain('or, to publish to other sinks, give this one its own RELAY_STATE_PATH (two relays on the same sinks publish every event twice, whatever their files)');
 
     // The CLI's replays and discards write the file itself, which the claim leaves free.
     const cli = getSQLiteRelayStateStore(statePath);

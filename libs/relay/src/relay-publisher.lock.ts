@@ -53,7 +53,7 @@ export function claimRelayPublishing(statePath: string, variable = 'RELAY_STATE_
     throw new SQLiteFileError(
       statePath,
       variable,
-      `is in use by ${who}: two relays on one file would publish every event twice. Stop that one first (an API with RELAY=in-process, or npm run start:relay), or give this one its own ${variable}; the claim is held in ${lockPath}`,
+      `is in use by ${who}: two relays on one file would publish every event twice. Stop that one first (an API with RELAY=in-process, or npm run start:relay), or, to publish to other sinks, give this one its own ${variable} (two relays on the same sinks publish every event twice, whatever their files); the claim is held in ${lockPath}`,
     );
   };
   try {
