@@ -2186,6 +2186,68 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('a move given up unanswered that the server records all the same: once the board draws it moved, the status line says it moved, not "send again"', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Late answer', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
+      const lost = await caller.command('/opportunities', { title: 'Late loss', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
+      const early = await caller.command('/opportunities', { title: 'Early record', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      tab.setDefaultTimeout(10_000);
+      await tab.addInitScript(() => {
+        const settings = window as { stagecraftLiveRefreshMs?: number; stagecraftRequestTimeoutMs?: number };
+        settings.stagecraftLiveRefreshMs = 250;
+        settings.stagecraftRequestTimeoutMs = 1_500;
+      });
+      try {
+        await tab.goto(`${api.baseUrl}/board?process=standard&team=direct`);
+        await tab.fill('#credentials', api.keys.rep!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForSelector(`[data-opportunity-id="${id}"]`);
+        // The command reaches the server, which answers long after the page gave up on it: the
+        // page's request is left hanging, and the same request (its key too) is recorded afterwards.
+        const requests: { url: string; headers: Record<string, string>; body: string }[] = [];
+        await tab.route(/\/opportunities\/[^/]+\/(move|lose)$/, (route) => {
+          requests.push({ url: route.request().url(), headers: route.request().headers(), body: route.request().postData() ?? '' });
+          return undefined;
+        });
+        const recordLate = async () => {
+          const { url, headers, body } = requests.at(-1)!;
+          const answer = await fetch(url, { method: 'POST', headers: { authorization: headers['authorization']!, 'idempotency-key': headers['idempotency-key']!, 'content-type': 'application/json' }, body });
+          expect(answer.status).toBe(200);
+        };
+        const unanswered = 'The server did not answer in time; check the connection and send it again.';
+
+        await moveFromKeyboard(tab, id, 'qualification');
+        await tab.waitForFunction((text) => document.getElementById('status')?.textContent === text, unanswered);
+        await recordLate();
+        await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${id}"]`);
+        await tab.waitForFunction(() => document.getElementById('status')?.textContent === '“Late answer” moved to Qualification.');
+        expect(await tab.getAttribute('#status', 'data-tone')).toBe('info');
+
+        // A loss too; and once settled, nothing is sent again under the old key.
+        await moveFromKeyboard(tab, lost.id, 'lost');
+        await tab.waitForSelector('#lose-dialog[open] select');
+        await tab.selectOption('#lost-reason', 'timing');
+        await tab.click('#lose-dialog button[type=submit]');
+        await tab.waitForFunction((text) => document.getElementById('status')?.textContent === text, unanswered);
+        await recordLate();
+        await tab.waitForSelector(`[data-column="lost"] [data-opportunity-id="${lost.id}"]`);
+        await tab.waitForFunction(() => document.getElementById('status')?.textContent === '“Late loss” marked as lost.');
+
+        // Recorded, and drawn by the live refresh, before the page gives up on its answer: said as done
+        // at once, though every later look finds the same board and draws nothing.
+        await moveFromKeyboard(tab, early.id, 'qualification');
+        while (requests.length < 3) await tab.waitForTimeout(20);
+        await recordLate();
+        await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${early.id}"]`);
+        await tab.waitForFunction(() => document.getElementById('status')?.textContent === '“Early record” moved to Qualification.');
+        await tab.waitForTimeout(1_000); // several looks of the live refresh, all finding the same board
+        expect(await tab.textContent('#status')).toBe('“Early record” moved to Qualification.');
+        expect(requests).toHaveLength(3);
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('an answer still arriving on a slow network is not given up: the limit is on silence, not on the whole answer', async () => {
       const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       tab.setDefaultTimeout(20_000);

@@ -1,5 +1,5 @@
 import type { OpportunityView, PipelineResult, ProcessDetail } from '@stagecraft/contracts';
-import { boardColumns, cardAsRead, moveCommand, overdue, withDealsShown, type BoardCard } from './board.model';
+import { boardColumns, cardAsRead, moveCommand, overdue, shownAt, withDealsShown, type BoardCard } from './board.model';
 import { formatDate } from './format';
 import { allowedTargets, moveChoices } from './moves.model';
 
@@ -192,6 +192,30 @@ describe('the board model', () => {
     expect([lost.stageId, lost.status, lost.closedInStage]).toEqual(['lost', 'lost', 'qualification']);
     // Lost meanwhile: a stage is a reopening, never a move of an open deal.
     expect(moveCommand(lost, { kind: 'stage', stageId: 'new', name: 'New' }).path).toBe('/opportunities/o1/reopen');
+  });
+
+  it('knows a move landed by where the columns hold the card: open in the stage (moved or reopened), or in Won or Lost', () => {
+    const card = { ownerId: 'ana', teamId: null, amount: 1, currency: 'EUR' };
+    const columns = boardColumns(
+      definition,
+      {
+        processes: [
+          {
+            processId: 'standard',
+            stages: [{ stageId: 'qualification', name: 'Qualification', probability: 20, count: 1, amount: 1, amountsByCurrency: { EUR: 1 }, weightedAmount: 0, weightedAmountsByCurrency: { EUR: 0 }, rotAfterDays: null, opportunities: [{ id: 'open', title: 'Open', ...card, stageEnteredAt: '2026-03-07T13:00:00Z', expectedCloseDate: null }] }],
+            won: { count: 1, amount: 1, amountsByCurrency: { EUR: 1 }, opportunities: [{ id: 'won', title: 'Won', ...card, closedAt: '2026-03-09T08:00:00Z', closedInStage: 'qualification', nextSteps: null }] },
+            lost: { count: 1, amount: 1, amountsByCurrency: { EUR: 1 }, opportunities: [{ id: 'lost', title: 'Lost', ...card, closedAt: '2026-03-09T08:00:00Z', closedInStage: 'new', lostReason: 'price', nextSteps: null }] },
+          },
+        ],
+      },
+      now,
+    );
+    const qualification = { kind: 'stage', stageId: 'qualification', name: 'Qualification' } as const;
+    const won = { kind: 'won', name: 'Won' } as const;
+    const lost = { kind: 'lost', name: 'Lost' } as const;
+    expect([shownAt(columns, 'open', qualification), shownAt(columns, 'open', { kind: 'stage', stageId: 'new', name: 'New' }), shownAt(columns, 'open', won)]).toEqual([true, false, false]);
+    expect([shownAt(columns, 'won', won), shownAt(columns, 'won', lost), shownAt(columns, 'won', qualification)]).toEqual([true, false, false]);
+    expect([shownAt(columns, 'lost', lost), shownAt(columns, 'lost', won), shownAt(columns, 'nowhere', qualification)]).toEqual([true, false, false]);
   });
 
   describe('a deal the rep just created or moved, which its crowded column leaves out (withDealsShown)', () => {

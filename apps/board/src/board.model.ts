@@ -303,3 +303,14 @@ export function moveCommand(card: Pick<BoardCard, 'id' | 'status'>, target: Move
     }
   }
 }
+
+/**
+ * Whether the columns hold the card where a move to `target` puts it: open in that stage (moved or
+ * reopened there), or in Won or Lost. A move whose answer never came is known to have landed once
+ * the board draws it so.
+ */
+export function shownAt(columns: readonly BoardColumn[], cardId: string, target: MoveTarget): boolean {
+  const key = target.kind === 'stage' ? target.stageId : target.kind;
+  const status = target.kind === 'stage' ? 'open' : target.kind;
+  return columns.some((column) => column.key === key && column.cards.some((card) => card.id === cardId && card.status === status));
+}

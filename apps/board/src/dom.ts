@@ -25,13 +25,20 @@ export function byId<T extends HTMLElement>(id: string): T {
  * modal dialog the status line is out of the accessibility tree (Chromium: ignored,
  * "activeModalDialog"), and a change made then is never read out ("Signed in again", said as the
  * sign-in dialog closes; a refusal while a deal's panel is open): it is said again once the last
- * modal dialog has closed, if nothing was said since.
+ * modal dialog has closed, if nothing was said since. `about`: what it is about (statusAbout).
  */
-export function announce(message: string, tone: 'info' | 'error' = 'info'): void {
+export function announce(message: string, tone: 'info' | 'error' = 'info', about = ''): void {
   const status = byId('status');
   status.textContent = message;
   status.dataset.tone = tone;
+  // What the message is about (a deal whose move went unanswered), so a later look can tell whether it still stands.
+  status.dataset.about = about;
   if (message !== '') sayAgainAfterDialogs(status, message);
+}
+
+/** What the status line's message is about, as `announce` was told ('' when nothing in particular). */
+export function statusAbout(): string {
+  return byId('status').dataset.about ?? '';
 }
 
 function sayAgainAfterDialogs(status: HTMLElement, message: string): void {

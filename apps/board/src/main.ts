@@ -1,6 +1,6 @@
 import { ApiClient, ApiError, outcomeUnknown, resending, type Resend } from './api.client';
 import type { CallerAnswer, FunnelResult, OpportunityView, PipelineResult, ProcessDetail, ProcessList, StageDurationsResult, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
-import { boardColumns, CARDS_PER_COLUMN, moveCommand, SEARCHED_CARDS_PER_COLUMN, SEARCHED_CLOSED_PER_COLUMN, drawableHere, withDealsShown, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
+import { boardColumns, CARDS_PER_COLUMN, moveCommand, SEARCHED_CARDS_PER_COLUMN, SEARCHED_CLOSED_PER_COLUMN, drawableHere, shownAt, withDealsShown, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
 import { filterColumns, filtering, filtersFrom, ownersOf, writeFilters } from './board-filters.model';
 import { wireFilters } from './board-filters';
 import { columnsFitSideBySide } from './board-layout.model';
@@ -10,7 +10,7 @@ import { renderCharts } from './charts.view';
 import { openCriteriaPanel } from './criteria.panel';
 import { forgetDrafts, openDealForm } from './deal-form';
 import { chooseClosing, type ClosingAnswer } from './dialogs';
-import { announce, byId, forgetEvidenceNotes, h } from './dom';
+import { announce, byId, forgetEvidenceNotes, h, statusAbout } from './dom';
 import { dayBoundary, localDay } from './format';
 import { detailForCard, goneText, inWords, isGone, moveChoices, otherVersions, type VersionDetail } from './moves.model';
 import { openSidePanel } from './side-panel';
@@ -132,6 +132,7 @@ function signOut(message = 'Signed out.'): void {
   boardLoads += 1; // an answer still on its way for the last key is not drawn
   session += 1; // nor said: a command or save still under way for the last key ends silently
   resendsByCard.clear();
+  unanswered.clear();
   unsentClosings.clear();
   forgetDrafts();
   forgetEvidenceNotes();
@@ -360,6 +361,7 @@ async function loadBoard(options: { onlyIfChanged?: boolean } = {}): Promise<boo
   // A deal won or lost since (here, by someone else too): the notes typed for its criteria are moot.
   forgetEvidenceNotes(columns.flatMap((column) => column.cards.filter((card) => card.status !== 'open').map((card) => card.id)));
   drawBoard();
+  settleUnanswered();
   return true;
 }
 
@@ -602,6 +604,23 @@ const unsentClosings = new Map<string, ClosingAnswer>();
  * save's). Dropped once an answer settles it.
  */
 const resendsByCard = new Map<string, Resend>();
+/**
+ * Moves whose answer never came (given up, unreachable, a 5xx), by card: the server may have
+ * recorded them all the same. Once a load draws the card where the move puts it, its outcome is
+ * known: the status line, still saying to send it again, says it was done instead (the board and
+ * its words agree), and the move is no longer resent under its key.
+ */
+const unanswered = new Map<string, { readonly target: MoveTarget; readonly done: string }>();
+
+function settleUnanswered(): void {
+  for (const [id, { target, done }] of unanswered) {
+    if (!shownAt(state.columns, id, target)) continue;
+    unanswered.delete(id);
+    if (!moving.has(id)) resendsByCard.delete(id);
+    if (statusAbout() === id) announce(done);
+  }
+}
+
 /** Cards with a move, win, loss or reopening under way: on a slow network nothing shows it yet, and a second one must not be sent meanwhile. */
 const moving = new Set<string>();
 
@@ -638,6 +657,7 @@ async function move(card: BoardCard, target: MoveTarget, expectedRevision?: numb
     target.kind === 'won' ? `“${card.title}” marked as won.` : target.kind === 'lost' ? `“${card.title}” marked as lost.` : card.status === 'open' ? `“${card.title}” moved to ${target.name}.` : `“${card.title}” reopened in ${target.name}.`;
   const resend = resendsByCard.get(card.id) ?? resending();
   resendsByCard.set(card.id, resend);
+  unanswered.delete(card.id); // sent again, or elsewhere: this try's answer says what happened
   moving.add(card.id);
   try {
     const answer = await resend([path, body], (key) => api.command(path, body, key)).finally(() => {
@@ -654,7 +674,15 @@ async function move(card: BoardCard, target: MoveTarget, expectedRevision?: numb
     if (since !== session) return; // signed out meanwhile: nothing of it is kept or said
     if (!(error instanceof ApiError) || outcomeUnknown(error)) {
       // Not sent, or not answered: kept in unsentClosings, the next try starts from it, under the same key (resendsByCard).
-      throw error;
+      // Recorded all the same, perhaps: the next load that draws it done says so (settleUnanswered),
+      // and draws it though its column is crowded.
+      unanswered.set(card.id, { target, done });
+      touch(card.id);
+      announce(error instanceof ApiError ? refusalText(error, definition ?? null) : String(error), 'error', card.id);
+      // Recorded, and drawn by a live refresh, before the page gave up: every later look finds the
+      // same board and draws nothing, so what is drawn already settles it.
+      settleUnanswered();
+      return;
     }
     if (error.status === 401) {
       // Not recorded: the key was refused (sign-in is offered: keyRefused). What the rep wrote on the
