@@ -45,6 +45,32 @@ describe('board filters', () => {
     expect(cards.filter((entry) => matches(entry, { q: '', owner: 'ana', sort: 'stage-time' })).map((entry) => entry.id)).toEqual(['a1', 'c3']);
   });
 
+  it('find a deal however its letters were written: accents composed or decomposed, or left out; other cases; full-width letters; other spaces', () => {
+    const odd = [
+      // As a Mac or an import may write it: each accent a letter of its own after its e.
+      card('d1', 'Société Générale'.normalize('NFD'), 'zoë', 1),
+      card('d2', 'İstanbul Straße', 'bob', 1),
+      card('d3', 'ＡＣＭＥ  Tokyo', 'ana', 1),
+      card('d4', 'Øresund Bridge', 'łukasz', 1),
+      card('d5', 'Umbrella CRM', 'ana', 1),
+    ];
+    const found = (q: string) => odd.filter((entry) => matches(entry, { q, owner: '', sort: 'stage-time' })).map((entry) => entry.id);
+    expect(found('Société'.normalize('NFC'))).toEqual(['d1']);
+    expect(found('societe generale')).toEqual(['d1']);
+    expect(found('SOCIÉTÉ')).toEqual(['d1']);
+    expect(found('zoe')).toEqual(['d1']);
+    expect(found('istanbul')).toEqual(['d2']);
+    expect(found('strasse')).toEqual(['d2']);
+    expect(found('STRASSE')).toEqual(['d2']);
+    expect(found('acme tokyo')).toEqual(['d3']);
+    expect(found('oresund')).toEqual(['d4']);
+    expect(found('lukasz')).toEqual(['d4']);
+    expect(found('umbrella\u00a0crm')).toEqual(['d5']);
+    expect(found('umbrella   crm')).toEqual(['d5']);
+    // Folding never makes a match of what differs in its letters.
+    expect(found('societe generales')).toEqual([]);
+  });
+
   it('sort within a column, keeping the API order by default, and count what a filter hides', () => {
     const ids = (sort: 'stage-time' | 'amount-desc' | 'amount-asc' | 'title', q = '') => filterColumns([column], { q, owner: '', sort })[0]!.cards.map((entry) => entry.id);
     expect(ids('stage-time')).toEqual(['a1', 'b2', 'c3']);

@@ -13,7 +13,7 @@ export const SORT_LABELS: Readonly<Record<Sort, string>> = {
 };
 
 export interface BoardFilters {
-  /** Matches the title, the owner or the id (case-insensitive). */
+  /** Matches the title, the owner or the id (however accents, case and spaces are written: searchable). */
   readonly q: string;
   readonly owner: string;
   readonly sort: Sort;
@@ -39,8 +39,27 @@ export function filtering(filters: BoardFilters): boolean {
 
 export function matches(card: Pick<BoardCard, 'id' | 'title' | 'owner'>, filters: BoardFilters): boolean {
   if (filters.owner && card.owner !== filters.owner) return false;
-  const needle = filters.q.trim().toLowerCase();
-  return needle === '' || [card.title, card.owner, card.id].some((text) => text.toLowerCase().includes(needle));
+  const needle = searchable(filters.q);
+  return needle === '' || [card.title, card.owner, card.id].some((text) => searchable(text).includes(needle));
+}
+
+/** Letters that keep their mark through a decomposition (ø is not o + a mark), spelled as a rep would type them without it. */
+const UNMARKED: Readonly<Record<string, string>> = { ß: 'ss', ø: 'o', ł: 'l', đ: 'd', ı: 'i', æ: 'ae', œ: 'oe', þ: 'th', ð: 'd' };
+
+/**
+ * Text as the search compares it. What a rep types and what a title holds may be the same words
+ * written differently: an accent composed (é) or decomposed (e + ◌́, as a Mac or an import writes
+ * it), or typed without it; another case (İ, ẞ); full-width letters; two spaces or a no-break
+ * space. Only the case was folded before: a deal whose title was written otherwise was not found.
+ */
+export function searchable(text: string): string {
+  return text
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[ßøłđıæœþð]/g, (letter) => UNMARKED[letter]!)
+    .replace(/\s+/gu, ' ')
+    .trim();
 }
 
 /**
