@@ -1261,6 +1261,47 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('a long title and a long note leave the panel\'s Close button and the timeline\'s When and Who readable: no short word is broken across lines, on a desktop or a phone', async () => {
+      const title = 'Framework agreement for the maintenance of every regional warehouse and its loading docks, phase two of three';
+      const note = 'Follow up with procurement about the renewal terms and the new pricing sheet; '.repeat(25).slice(0, 2_000);
+      const { id } = await caller.command('/opportunities', { title, processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
+      await caller.command(`/opportunities/${id}/lose`, { reason: 'price', note, nextSteps: note });
+      /**
+       * Words of up to 16 letters (between spaces or hyphens) drawn across two lines or more: a
+       * control, a heading or a date squeezed to a few letters a line beside the long text.
+       */
+      const brokenWords = (tab: Page) =>
+        tab.$eval('#side-panel', (panel) => {
+          const broken: string[] = [];
+          const walker = document.createTreeWalker(panel, NodeFilter.SHOW_TEXT);
+          for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            for (const word of (node.textContent ?? '').matchAll(/[^\s-]{1,16}(?![^\s-])/g)) {
+              const range = document.createRange();
+              range.setStart(node, word.index);
+              range.setEnd(node, word.index + word[0].length);
+              const lines = new Set(Array.from(range.getClientRects()).filter((rect) => rect.width > 0).map((rect) => Math.round(rect.top)));
+              if (lines.size > 1) broken.push(word[0]);
+            }
+          }
+          return broken;
+        });
+      for (const viewport of [{ width: 1400, height: 900 }, { width: 390, height: 844 }]) {
+        const tab = await browser.newPage({ viewport });
+        tab.setDefaultTimeout(10_000);
+        try {
+          await tab.goto(`${api.baseUrl}/board?process=standard&stage=lost&q=${encodeURIComponent('regional warehouse')}`);
+          await tab.fill('#credentials', api.keys[TEST_SERVICE]!);
+          await tab.click('#login-form button[type=submit]');
+          await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+          await tab.waitForSelector('#side-panel[open] .timeline-table tbody tr');
+          expect(await brokenWords(tab)).toEqual([]);
+          expect(await tab.$eval('#side-panel', (panel) => panel.scrollWidth - panel.clientWidth)).toBe(0);
+        } finally {
+          await tab.close();
+        }
+      }
+    });
+
     it('a right-to-left title cut short on its card shows its first words, as a right-to-left reader starts', async () => {
       const title = 'شركة الاتصالات السعودية للخدمات الرقمية والحلول المتكاملة (2)';
       const { id } = await caller.command('/opportunities', { title, processId: 'standard', teamId: 'direct' });
