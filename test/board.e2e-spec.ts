@@ -1445,6 +1445,33 @@ describe('the board in a real browser (end to end)', () => {
       await page.waitForFunction(() => !new URL(location.href).searchParams.has('owner') && !new URL(location.href).searchParams.has('sort'));
     });
 
+    it('a search says how many deals it found and in which columns, to a screen reader and on a phone, where the one column shown may hold none of them', async () => {
+      const lost = await caller.command('/opportunities', { title: 'Zephyr retrofit', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
+      await caller.command(`/opportunities/${lost.id}/lose`, { reason: 'price' });
+      await caller.command('/opportunities', { title: 'Zephyr service plan', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
+      const tab = await browser.newPage({ viewport: { width: 390, height: 844 } });
+      tab.setDefaultTimeout(10_000);
+      try {
+        await tab.goto(`${api.baseUrl}/board?process=standard&team=direct&stage=proposition`);
+        await tab.fill('#credentials', api.keys[TEST_SERVICE]!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForFunction(() => Number(document.getElementById('columns')?.dataset.renders ?? 0) > 0);
+        expect(await tab.getAttribute('#search-result', 'role')).toBe('status');
+        expect(await tab.textContent('#search-result')).toBe('');
+        // The phone shows Proposition, which holds neither of them.
+        await tab.fill('#search', 'zephyr');
+        await tab.waitForFunction(() => new URL(location.href).searchParams.get('q') === 'zephyr');
+        expect(await tab.inputValue('#stage-switcher')).toBe('proposition');
+        expect(await tab.textContent('#search-result')).toBe('2 deals match: New (1), Lost (1).');
+        await tab.fill('#search', 'no deal is called this');
+        await tab.waitForFunction(() => document.getElementById('search-result')?.textContent === 'No deal matches.');
+        await tab.fill('#search', '');
+        await tab.waitForFunction(() => document.getElementById('search-result')?.textContent === '');
+      } finally {
+        await tab.close();
+      }
+    });
+
     /** Columns that do not lie wholly inside the window, and whether the page scrolls sideways. */
     const cutOff = () =>
       page.evaluate(() => ({

@@ -1,5 +1,5 @@
 import type { BoardCard, BoardColumn } from './board.model';
-import { filterColumns, filtering, filtersFrom, matches, ownersOf, writeFilters } from './board-filters.model';
+import { filterColumns, filtering, filtersFrom, matches, ownersOf, searchSummary, writeFilters } from './board-filters.model';
 
 const card = (id: string, title: string, owner: string, amountValue: number | null, currency: string | null = amountValue === null ? null : 'EUR'): BoardCard => ({
   id,
@@ -69,6 +69,20 @@ describe('board filters', () => {
     expect(found('umbrella   crm')).toEqual(['d5']);
     // Folding never makes a match of what differs in its letters.
     expect(found('societe generales')).toEqual([]);
+  });
+
+  it('say what a search or owner filter found, and in which columns (a screen reader hears it; a phone shows one column): nothing without one', () => {
+    const won: BoardColumn = { ...column, key: 'won', name: 'Won', target: { kind: 'won', name: 'Won' }, count: 1, cards: [card('w1', 'ACME expansion', 'ana', 10)] };
+    const summary = (q: string, owner = '', sort: 'stage-time' | 'title' = 'stage-time') => searchSummary(filterColumns([column, won], { q, owner, sort }), { q, owner, sort });
+    expect(summary('acme')).toBe('2 deals match: New (1), Won (1).');
+    expect(summary('', 'ana')).toBe('3 deals match: New (2), Won (1).');
+    expect(summary('hooli')).toBe('1 deal matches: New (1).');
+    expect(summary('nothing like it')).toBe('No deal matches.');
+    expect(summary('', '', 'title')).toBe('');
+    expect(summary('  ')).toBe('');
+    // A column longer than what was loaded was searched in part, and that is said.
+    const crowded = { ...column, count: 1_203, more: '1,200 more not shown', omitted: 1_200, capped: true };
+    expect(searchSummary(filterColumns([crowded, won], { q: 'acme', owner: '', sort: 'stage-time' }), { q: 'acme', owner: '', sort: 'stage-time' })).toBe('2 deals match: New (1), Won (1). Not searched: 1,200 more in New.');
   });
 
   it('sort within a column, keeping the API order by default, and count what a filter hides', () => {

@@ -75,6 +75,21 @@ export function filterColumns(columns: readonly BoardColumn[], filters: BoardFil
   });
 }
 
+/**
+ * What a search or owner filter found, for everyone: a screen reader hears it (the cards it leaves
+ * are not announced), and a phone shows one column at a time, which may hold none of what was found.
+ * How many cards match, and in which columns; empty when neither is on (a sort hides nothing).
+ */
+export function searchSummary(shown: readonly { readonly name: string; readonly count: number; readonly cards: readonly unknown[]; readonly hidden: number }[], filters: BoardFilters): string {
+  if (filters.q.trim() === '' && filters.owner === '') return '';
+  const found = shown.filter((column) => column.cards.length > 0);
+  const total = found.reduce((sum, column) => sum + column.cards.length, 0);
+  const said = total === 0 ? 'No deal matches.' : `${total.toLocaleString('en')} ${total === 1 ? 'deal matches' : 'deals match'}: ${found.map((column) => `${column.name} (${column.cards.length.toLocaleString('en')})`).join(', ')}.`;
+  // A column longer than what was loaded was searched in part: the count is not the whole board's.
+  const unsearched = shown.map((column) => ({ name: column.name, more: column.count - column.cards.length - column.hidden })).filter((column) => column.more > 0);
+  return unsearched.length === 0 ? said : `${said} Not searched: ${unsearched.map((column) => `${column.more.toLocaleString('en')} more in ${column.name}`).join(', ')}.`;
+}
+
 /** Stage-time keeps the API's order (longest in stage first; closed columns newest first). */
 export function sortCards(cards: readonly BoardCard[], sort: Sort): BoardCard[] {
   const amount = (card: BoardCard) => card.amountValue ?? -1;

@@ -1,7 +1,7 @@
 import { ApiClient, ApiError, outcomeUnknown, resending, type Resend } from './api.client';
 import type { CallerAnswer, FunnelResult, OpportunityView, PipelineResult, ProcessDetail, ProcessList, StageDurationsResult, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
 import { boardColumns, CARDS_PER_COLUMN, moveCommand, SEARCHED_CARDS_PER_COLUMN, SEARCHED_CLOSED_PER_COLUMN, drawableHere, shownAt, withDealsShown, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
-import { filterColumns, filtering, filtersFrom, ownersOf, writeFilters } from './board-filters.model';
+import { filterColumns, filtering, filtersFrom, ownersOf, searchSummary, writeFilters } from './board-filters.model';
 import { wireFilters } from './board-filters';
 import { columnsFitSideBySide } from './board-layout.model';
 import { focusCard, placeOf, renderBoard } from './board.view';
@@ -146,6 +146,7 @@ function signOut(message = 'Signed out.'): void {
   byId('who').textContent = '';
   filterControls.show(state.filters, []);
   filterControls.showStages([], '');
+  byId('search-result').textContent = '';
   showLogin(message);
 }
 
@@ -482,6 +483,9 @@ function drawBoard(): void {
   }
   const stage = shownStage();
   filterControls.show(state.filters, ownersOf(state.columns));
+  // Said only when it changes (a live refresh that finds the same is not read out again).
+  const summary = searchSummary(shown, state.filters);
+  if (byId('search-result').textContent !== summary) byId('search-result').textContent = summary;
   filterControls.showStages(
     state.columns.map((column) => ({ key: column.key, name: column.name, count: column.count })),
     stage,
