@@ -2316,6 +2316,34 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('a board that cannot be brought up to date (offline, the server down) says since when it shows what it shows, and stops saying it once it is up to date again', async () => {
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      tab.setDefaultTimeout(10_000);
+      await tab.addInitScript(() => {
+        (window as { stagecraftLiveRefreshMs?: number }).stagecraftLiveRefreshMs = 250;
+      });
+      try {
+        await tab.goto(`${api.baseUrl}/board?process=standard&team=direct`);
+        await tab.fill('#credentials', api.keys.rep!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForFunction(() => Number(document.getElementById('columns')?.dataset.renders ?? 0) > 0);
+        expect(await tab.getAttribute('#board-freshness', 'role')).toBe('status');
+        expect(await tab.textContent('#board-freshness')).toBe('');
+        // The network goes: every look of the live refresh fails.
+        await tab.route('**/pipeline?**', (route) => route.abort('internetdisconnected'));
+        await tab.waitForFunction(() => document.getElementById('board-freshness')?.textContent !== '');
+        expect(await tab.textContent('#board-freshness')).toMatch(/^Not up to date since \d\d:\d\d: the server could not be reached\. The board tries again by itself\.$/);
+        expect(await tab.textContent('#status')).toBe(''); // the rep's own messages are not overwritten
+        // The server answers again with what changed meanwhile: drawn, and the board is up to date.
+        const { id } = await caller.command('/opportunities', { title: 'Opened while offline', processId: 'standard', teamId: 'direct' });
+        await tab.unroute('**/pipeline?**');
+        await tab.waitForSelector(`[data-column="new"] [data-opportunity-id="${id}"]`);
+        await tab.waitForFunction(() => document.getElementById('board-freshness')?.textContent === '');
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('an answer still arriving on a slow network is not given up: the limit is on silence, not on the whole answer', async () => {
       const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       tab.setDefaultTimeout(20_000);

@@ -1,4 +1,4 @@
-import { dayBoundary, daysSince, formatDate, formatInstant, localDay, formatAmounts, formatDealAmount, formatPercent, secondsToDays } from './format';
+import { dayBoundary, daysSince, formatDate, formatInstant, formatTimeOfDay, localDay, formatAmounts, formatDealAmount, formatPercent, secondsToDays } from './format';
 
 describe('formatting', () => {
   it('gives each sum its own currency and never adds two currencies into one number', () => {
@@ -58,5 +58,12 @@ describe('formatting', () => {
     const lateEvening = '2026-03-10T23:30:00.000Z';
     expect([formatDate(lateEvening, 'Pacific/Auckland'), formatInstant(lateEvening, 'Pacific/Auckland'), localDay(new Date(lateEvening), 'Pacific/Auckland')]).toEqual(['11 Mar 2026', '11 Mar 2026, 12:30', '2026-03-11']);
     expect([formatDate(lateEvening, 'America/New_York'), localDay(new Date(lateEvening), 'America/New_York')]).toEqual(['10 Mar 2026', '2026-03-10']);
+  });
+  it('says a time of the rep\'s day as a time, and one of another day with its day', () => {
+    const read = new Date('2026-03-10T23:30:00.000Z');
+    expect(formatTimeOfDay(read, new Date('2026-03-10T23:45:00.000Z'), 'UTC')).toBe('23:30');
+    // Past the rep's midnight (Auckland's 11 March is UTC's 10th): another day.
+    expect(formatTimeOfDay(read, new Date('2026-03-11T11:30:00.000Z'), 'Pacific/Auckland')).toBe('11 Mar 2026, 12:30');
+    expect(formatTimeOfDay(read, new Date('2026-03-11T10:30:00.000Z'), 'Pacific/Auckland')).toBe('12:30');
   });
 });

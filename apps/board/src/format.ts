@@ -67,14 +67,14 @@ export function formatPercent(ratio: number | null): string {
  * nothing: the board formats a date or two per card on every redraw, so each kind is built once per zone.
  */
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
-function dateFormat(kind: 'instant' | 'date' | 'parts', timeZone: string | undefined): Intl.DateTimeFormat {
+function dateFormat(kind: 'instant' | 'date' | 'time' | 'parts', timeZone: string | undefined): Intl.DateTimeFormat {
   const key = `${kind} ${timeZone ?? ''}`;
   let format = dateFormats.get(key);
   if (!format) {
     format =
       kind === 'parts'
         ? new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' })
-        : new Intl.DateTimeFormat('en-GB', kind === 'instant' ? { dateStyle: 'medium', timeStyle: 'short', timeZone } : { dateStyle: 'medium', timeZone });
+        : new Intl.DateTimeFormat('en-GB', kind === 'instant' ? { dateStyle: 'medium', timeStyle: 'short', timeZone } : kind === 'time' ? { timeStyle: 'short', timeZone } : { dateStyle: 'medium', timeZone });
     dateFormats.set(key, format);
   }
   return format;
@@ -85,6 +85,11 @@ export function formatInstant(instant: string, timeZone?: string): string {
   const date = new Date(instant);
   if (Number.isNaN(date.getTime())) return instant;
   return dateFormat('instant', timeZone).format(date);
+}
+
+/** An instant as a time of day in the reader's time zone ("14:05"), with its day when it is not today's ("29 Nov 2026, 18:02"). */
+export function formatTimeOfDay(instant: Date, now: Date, timeZone?: string): string {
+  return localDay(instant, timeZone) === localDay(now, timeZone) ? dateFormat('time', timeZone).format(instant) : formatInstant(instant.toISOString(), timeZone);
 }
 
 /** The day of an instant in the reader's time zone, e.g. "27 Nov 2026". */

@@ -11,7 +11,7 @@ import { openCriteriaPanel } from './criteria.panel';
 import { forgetDrafts, openDealForm } from './deal-form';
 import { chooseClosing, type ClosingAnswer } from './dialogs';
 import { announce, byId, forgetEvidenceNotes, h, statusAbout } from './dom';
-import { dayBoundary, localDay } from './format';
+import { dayBoundary, formatTimeOfDay, localDay } from './format';
 import { detailForCard, goneText, inWords, isGone, moveChoices, otherVersions, type VersionDetail } from './moves.model';
 import { openSidePanel } from './side-panel';
 import { offerSignInAgain } from './sign-in-again';
@@ -113,8 +113,9 @@ async function start(): Promise<void> {
   });
   new ResizeObserver(() => fitLayout()).observe(byId('columns'));
   setInterval(liveRefresh, LIVE_REFRESH_MS);
-  // Back to this tab: what changed while it was hidden is drawn at once.
+  // Back to this tab, or back online: what changed meanwhile is drawn at once.
   document.addEventListener('visibilitychange', liveRefresh);
+  window.addEventListener('online', liveRefresh);
   showView();
   if (sessionStorage.getItem(CREDENTIALS)) await loadProcesses();
   else showLogin();
@@ -129,6 +130,8 @@ function signOut(message = 'Signed out.'): void {
   state.showMore = false;
   state.touched = [];
   drawnPipeline = '';
+  readAt = null;
+  byId('board-freshness').textContent = '';
   boardLoads += 1; // an answer still on its way for the last key is not drawn
   session += 1; // nor said: a command or save still under way for the last key ends silently
   resendsByCard.clear();
@@ -340,13 +343,24 @@ async function loadBoard(options: { onlyIfChanged?: boolean } = {}): Promise<boo
   // A search, filter or sort, or the rep's "Show more": the API's most of each column, Won and Lost too.
   const forSearch = filtering(state.filters) || state.showMore;
   state.loadedForSearch = forSearch; // now, not on the answer: the next key typed must not ask again
-  const pipeline = await api.get<PipelineResult>('/pipeline', {
-    ...scope(),
-    include: 'opportunities',
-    cardsPerColumn: forSearch ? SEARCHED_CARDS_PER_COLUMN : CARDS_PER_COLUMN,
-    closed: 'won,lost',
-    closedLimit: forSearch ? SEARCHED_CLOSED_PER_COLUMN : undefined,
-  });
+  const pipeline = await api
+    .get<PipelineResult>('/pipeline', {
+      ...scope(),
+      include: 'opportunities',
+      cardsPerColumn: forSearch ? SEARCHED_CARDS_PER_COLUMN : CARDS_PER_COLUMN,
+      closed: 'won,lost',
+      closedLimit: forSearch ? SEARCHED_CLOSED_PER_COLUMN : undefined,
+    })
+    .then(
+      (answer) => {
+        showFreshness(null);
+        return answer;
+      },
+      (error: unknown) => {
+        showFreshness(error);
+        throw error;
+      },
+    );
   if (load !== boardLoads || state.detail?.definition !== definition) return false; // a later load, or another process chosen meanwhile
   // A live refresh answered while the rep started something (a drag, a dialog): drawn at the next look.
   if (options.onlyIfChanged && busy()) return false;
@@ -364,6 +378,33 @@ async function loadBoard(options: { onlyIfChanged?: boolean } = {}): Promise<boo
   drawBoard();
   settleUnanswered();
   return true;
+}
+
+/** When the board last read its cards (null: not yet, or signed out). */
+let readAt: Date | null = null;
+
+/**
+ * A board whose looks fail (offline, the server unreachable or down) keeps drawing what it read
+ * last, and the live refresh went on failing without a word: a rep took an hour-old board for a
+ * live one. Said beside it, with since when, until an answer comes (`error` null: this one did).
+ * A refusal says itself where it comes (sign-in again, the status line), and changes nothing here.
+ */
+function showFreshness(error: unknown): void {
+  const line = byId('board-freshness');
+  let text = line.textContent ?? '';
+  if (error === null) {
+    readAt = new Date();
+    text = '';
+  } else if (outcomeUnknown(error) && readAt !== null) {
+    text = `Not up to date since ${formatTimeOfDay(readAt, new Date())}: ${whyUnread(error)}. The board tries again by itself.`;
+  }
+  // Set only when it changes: a status is read out again at every change, not at every failed look.
+  if (line.textContent !== text) line.textContent = text;
+}
+
+function whyUnread(error: unknown): string {
+  if (!(error instanceof ApiError) || (error.status === 0 && error.problem.code !== 'NETWORK.TIMEOUT')) return 'the server could not be reached';
+  return error.status === 0 ? 'the server did not answer in time' : `the server is unavailable (HTTP ${error.status})`;
 }
 
 /** How many of the deals the rep touched last are drawn when their column leaves them out. */
