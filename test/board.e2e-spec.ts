@@ -2131,6 +2131,30 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('a deal renamed in its panel is said saved by its new name, and its panel opens again under it, before the deal is read again', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Name before', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
+      const tab = await repTab();
+      try {
+        await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+        await tab.waitForSelector('#side-panel[open] .edit-deal');
+        await tab.click('#side-panel .edit-deal');
+        await tab.waitForSelector('#deal-form[open] #deal-title');
+        await tab.fill('#deal-title', 'Name after');
+        // The panel's read of the deal, once saved, is held: what it shows meanwhile is the board's.
+        const { held, release } = await holdRequests(tab, `**/opportunities/${id}`, 'GET');
+        await tab.click('#deal-form button[type=submit]');
+        await tab.waitForFunction(() => document.getElementById('status')?.textContent?.endsWith(' saved.'));
+        expect(await tab.textContent('#status')).toBe('“Name after” saved.');
+        await held;
+        expect(await tab.textContent('#side-panel[open] #side-panel-title')).toBe('Name after');
+        release();
+        await tab.waitForSelector('#side-panel[open] .edit-deal');
+        expect(await tab.textContent('#side-panel-title')).toBe('Name after');
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('an edit refused because someone else changed the deal meanwhile (409) keeps what the rep typed; saved again, it is recorded', async () => {
       const { id } = await caller.command('/opportunities', { title: 'Edited meanwhile', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
       const tab = await repTab();

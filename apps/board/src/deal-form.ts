@@ -41,8 +41,11 @@ export function forgetDrafts(): void {
   drafts.clear();
 }
 
+/** A deal saved: the command's answer, and the title it was saved under (renamed, the board says and shows the new one). */
+export type DealSaved = CommandAnswer & { readonly title: string };
+
 /** Resolves with the command's answer once saved, or null when cancelled. */
-export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<CommandAnswer | null> {
+export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<DealSaved | null> {
   const dialog = byId<HTMLDialogElement>('deal-form');
   const existing = options.opportunity;
   const inputs: Record<Field, HTMLInputElement | HTMLSelectElement> = {
@@ -134,7 +137,7 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
   };
 
   return new Promise((resolve) => {
-    let saved: CommandAnswer | null = null;
+    let saved: DealSaved | null = null;
     /** An ambiguous amount the rep was asked about: saved again unchanged, it is what they meant. */
     let confirmedAmount: string | undefined;
     /** The deal as the form compares and sends against: reread after someone else changed it (409). */
@@ -207,9 +210,10 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
       }
       const sent = base ? { ...body, expectedRevision: base.revision } : { ...body, processId: options.definition.id };
       const editing = base;
+      const title = typeof body.title === 'string' ? body.title : (editing?.title ?? '');
       saving = send(sent, (key) => (editing ? api.patch(`/opportunities/${editing.id}`, sent, key) : api.command('/opportunities', sent, key)))
         .then((answer) => {
-          saved = answer;
+          saved = { ...answer, title };
           dialog.close();
         })
         .catch(async (error: unknown) => {

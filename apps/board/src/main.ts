@@ -636,8 +636,9 @@ async function editDeal(card: BoardCard, opportunity: OpportunityView): Promise<
   if (!answer || since !== session) return;
   state.position = answer.position;
   await loadBoard();
-  announce(`“${opportunity.title}” saved.`);
-  void openPanel({ ...card, title: opportunity.title });
+  // By the title it was saved under: renamed, it is named as the board now draws it.
+  announce(`“${answer.title}” saved.`);
+  void openPanel({ ...card, title: answer.title });
 }
 
 /** A win or loss the rep wrote that could not be sent (the server unreachable), by deal and outcome: offered again, not typed twice. */
