@@ -874,6 +874,60 @@ describe('the board in a real browser (end to end)', () => {
       expect(await tables()).toEqual(expectedTables(answers));
     });
 
+    it('a waterfall period out of order in a shared address is refused in the rep\'s days, and not asked for', async () => {
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      tab.setDefaultTimeout(10_000);
+      const asked: string[] = [];
+      tab.on('request', (request) => {
+        if (new URL(request.url()).pathname === '/analytics/waterfall') asked.push(request.url());
+      });
+      try {
+        await tab.goto(`${api.baseUrl}/board?process=standard&waterfallFrom=2026-03-20&waterfallTo=2026-03-10#charts`);
+        await tab.fill('#credentials', api.keys[TEST_SERVICE]!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForFunction(() => document.getElementById('status')?.textContent !== '');
+        expect(await tab.textContent('#status')).toBe('Waterfall: From (20 Mar 2026) is after To (10 Mar 2026): choose a From on or before the To.');
+        expect(asked).toEqual([]);
+      } finally {
+        await tab.close();
+      }
+    });
+
+    it('a period whose From is after its To is refused in the rep\'s days and nothing is asked; the next period applied clears the refusal', async () => {
+      const chartsRenders = () => page.$eval('#charts', (element) => Number((element as HTMLElement).dataset.renders));
+      const kept = { from: await page.inputValue('#period-from'), to: await page.inputValue('#period-to') };
+      const asked: string[] = [];
+      const listen = (request: Request) => {
+        if (new URL(request.url()).pathname.startsWith('/analytics/')) asked.push(request.url());
+      };
+      page.on('request', listen);
+      try {
+        await page.fill('#period-from', '2026-03-20');
+        await page.fill('#period-to', '2026-03-10');
+        await page.click('#period button[type=submit]');
+        await page.waitForFunction(() => document.getElementById('status')?.dataset.tone === 'error' && document.getElementById('status')?.textContent !== '');
+        expect(await page.textContent('#status')).toBe('From (20 Mar 2026) is after To (10 Mar 2026): choose a From on or before the To.');
+        // The waterfall's own period, the same.
+        await page.fill('#waterfall-from', '2026-03-20');
+        await page.fill('#waterfall-to', '2026-03-10');
+        await page.click('#waterfall-period button[type=submit]');
+        await page.waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('Waterfall'));
+        expect(await page.textContent('#status')).toBe('Waterfall: From (20 Mar 2026) is after To (10 Mar 2026): choose a From on or before the To.');
+        await page.waitForTimeout(300); // room for a request that should not come
+        expect(asked).toEqual([]);
+        expect(new URL(page.url()).searchParams.has('waterfallFrom')).toBe(false);
+        // A period in order: drawn, and the refusal goes.
+        const before = await chartsRenders();
+        await page.fill('#period-from', kept.from);
+        await page.fill('#period-to', kept.to);
+        await page.click('#period button[type=submit]');
+        await page.waitForFunction((after) => Number(document.getElementById('charts')?.dataset.renders) > after, before);
+        expect(await page.textContent('#status')).toBe('');
+      } finally {
+        page.off('request', listen);
+      }
+    });
+
     it('draw the pipeline waterfall of the last 7 days with the API figures; the period asked stays in the address', async () => {
       const minPosition = await positionOf('Cyberdyne audit');
       const waterfallTable = () =>

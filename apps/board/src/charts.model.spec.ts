@@ -1,5 +1,5 @@
 import type { ProcessDetail } from '@stagecraft/contracts';
-import { amountsWonAndLost, funnelSteps, lostReasons, reliabilityPoints, stageDurationRows, winLossByTeam, wonReasons } from './charts.model';
+import { amountsWonAndLost, funnelSteps, lostReasons, periodOutOfOrder, reliabilityPoints, stageDurationRows, winLossByTeam, wonReasons } from './charts.model';
 
 const definition = {
   id: 'standard',
@@ -113,5 +113,10 @@ describe('the chart series', () => {
       { bin: '0–10%', learnedCount: 2, learnedPredicted: 5, learnedObserved: 0, configuredCount: 0, configuredPredicted: null, configuredObserved: null },
       { bin: '10–20%', learnedCount: 1, learnedPredicted: 15, learnedObserved: 100, configuredCount: 3, configuredPredicted: 10, configuredObserved: 33.3 },
     ]);
+  });
+  it('refuses a period whose From is after its To in the rep\'s days; one in order, of one day, or open at an end passes', () => {
+    expect(periodOutOfOrder('2026-03-20', '2026-03-10')).toBe('From (20 Mar 2026) is after To (10 Mar 2026): choose a From on or before the To.');
+    expect(periodOutOfOrder('2027-01-01', '2026-12-31', 'Waterfall')).toBe('Waterfall: From (1 Jan 2027) is after To (31 Dec 2026): choose a From on or before the To.');
+    expect([periodOutOfOrder('2026-03-10', '2026-03-20'), periodOutOfOrder('2026-03-10', '2026-03-10'), periodOutOfOrder('2026-03-20', ''), periodOutOfOrder('', '2026-03-10')]).toEqual([null, null, null, null]);
   });
 });

@@ -1,5 +1,5 @@
 import type { FunnelResult, ProcessDetail, StageDurationsResult, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
-import { formatAmounts, secondsToDays } from './format';
+import { formatAmounts, formatCalendarDay, secondsToDays } from './format';
 
 // The analysts' charts as plain series, from the analytics API's answers. The same series feed the
 // chart and the figures table under it, so what is drawn is what the table says. Pure (no DOM).
@@ -131,4 +131,16 @@ export function reliabilityPoints(answer: WinProbabilityCalibrationResult): Reli
     configuredPredicted: configured.meanPredicted,
     configuredObserved: configured.observedWinRate,
   }));
+}
+
+/**
+ * A period (two date inputs' values, yyyy-mm-dd) whose first day is after its last, said in the
+ * rep's days; null when it is in order or open at either end. Checked before anything is asked: the
+ * API's refusal named UTC instants ("from (2026-03-19T23:00:00.000Z) is after to …"), not the days
+ * the rep picked. `what`: which period, when the page has several ("Waterfall").
+ */
+export function periodOutOfOrder(from: string, to: string, what = ''): string | null {
+  const day = /^\d{4}-\d{2}-\d{2}$/;
+  if (!day.test(from) || !day.test(to) || from <= to) return null;
+  return `${what ? `${what}: ` : ''}From (${formatCalendarDay(from)}) is after To (${formatCalendarDay(to)}): choose a From on or before the To.`;
 }

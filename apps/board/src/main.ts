@@ -5,7 +5,7 @@ import { filterColumns, filtering, filtersFrom, ownersOf, searchSummary, writeFi
 import { wireFilters } from './board-filters';
 import { columnsFitSideBySide } from './board-layout.model';
 import { focusCard, placeOf, renderBoard } from './board.view';
-import { amountsWonAndLost, funnelSteps, lostReasons, reliabilityPoints, stageDurationRows, winLossByTeam, wonReasons } from './charts.model';
+import { amountsWonAndLost, funnelSteps, lostReasons, periodOutOfOrder, reliabilityPoints, stageDurationRows, winLossByTeam, wonReasons } from './charts.model';
 import { renderCharts } from './charts.view';
 import { openCriteriaPanel } from './criteria.panel';
 import { forgetDrafts, openDealForm } from './deal-form';
@@ -104,7 +104,11 @@ async function start(): Promise<void> {
   byId('new-deal').addEventListener('click', () => void guarded(() => newDeal()));
   byId<HTMLFormElement>('period').addEventListener('submit', (event) => {
     event.preventDefault();
-    void refresh();
+    // What an earlier period's refusal said does not stand beside the charts of this one.
+    clearStatus();
+    const outOfOrder = periodOutOfOrder(byId<HTMLInputElement>('period-from').value, byId<HTMLInputElement>('period-to').value);
+    if (outOfOrder) announce(outOfOrder, 'error');
+    else void refresh();
   });
   window.addEventListener('hashchange', () => {
     clearStatus();
@@ -785,7 +789,11 @@ async function loadCharts(): Promise<void> {
   });
   state.renders += 1;
   container.dataset.renders = String(state.renders);
-  await loadWaterfall(api, scope(), () => void guarded(loadCharts));
+  await loadWaterfall(api, scope(), (outOfOrder) => {
+    clearStatus();
+    if (outOfOrder) announce(outOfOrder, 'error');
+    else void guarded(loadCharts);
+  });
 }
 
 void start();

@@ -1,9 +1,10 @@
 import { BarController, BarElement, CategoryScale, Chart, LinearScale, Tooltip } from 'chart.js';
 import type { WaterfallResult } from '@stagecraft/contracts';
-import type { ApiClient, Query } from './api.client';
+import { ApiError, type ApiClient, type Query } from './api.client';
 import { byId, h } from './dom';
 import { dayBoundary, formatDate, formatMoney } from './format';
 import { loadLevers } from './velocity.view';
+import { periodOutOfOrder } from './charts.model';
 import { waterfallLines, waterfallPeriod, type WaterfallLine } from './waterfall.model';
 
 // The Charts tab's pipeline waterfall (GET /analytics/waterfall): its own period, kept in the
@@ -17,8 +18,8 @@ const COLOURS: Readonly<Record<WaterfallLine['kind'], string>> = { total: '#2563
 
 let chart: Chart | undefined;
 
-/** The waterfall section under the other charts, made on first use. */
-function section(onApply: () => void): HTMLElement {
+/** The waterfall section under the other charts, made on first use. `onApply`: its period applied, or refused (said in words). */
+function section(onApply: (outOfOrder: string | null) => void): HTMLElement {
   const existing = document.getElementById('waterfall');
   if (existing) return existing;
   const form = h(
@@ -32,11 +33,14 @@ function section(onApply: () => void): HTMLElement {
   );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
+    // A period out of order is said, and neither kept in the address nor asked for.
+    const outOfOrder = periodOutOfOrder(byId<HTMLInputElement>('waterfall-from').value, byId<HTMLInputElement>('waterfall-to').value, 'Waterfall');
+    if (outOfOrder) return onApply(outOfOrder);
     const url = new URL(location.href);
     url.searchParams.set('waterfallFrom', byId<HTMLInputElement>('waterfall-from').value);
     url.searchParams.set('waterfallTo', byId<HTMLInputElement>('waterfall-to').value);
     history.replaceState(history.state, '', url);
-    onApply();
+    onApply(null);
   });
   const created = h('section', { id: 'waterfall', class: 'chart', 'aria-label': 'Pipeline waterfall' }, form, h('div', { id: 'waterfall-figure' }));
   byId('charts-view').append(created);
@@ -44,11 +48,17 @@ function section(onApply: () => void): HTMLElement {
 }
 
 /** Asks the API for the waterfall of the period in the address and draws it. */
-export async function loadWaterfall(api: ApiClient, scope: Query, onApply: () => void): Promise<void> {
+export async function loadWaterfall(api: ApiClient, scope: Query, onApply: (outOfOrder: string | null) => void): Promise<void> {
   const container = section(onApply);
   const period = waterfallPeriod(new URLSearchParams(location.search), new Date());
   byId<HTMLInputElement>('waterfall-from').value = period.from;
   byId<HTMLInputElement>('waterfall-to').value = period.to;
+  // Out of order in the address (a link shared, edited by hand): said in the rep's days, not asked for.
+  const outOfOrder = periodOutOfOrder(period.from, period.to, 'Waterfall');
+  if (outOfOrder) {
+    byId('waterfall-figure').replaceChildren();
+    throw new ApiError({ status: 400, code: 'BOARD.PERIOD_OUT_OF_ORDER', detail: outOfOrder });
+  }
   const window = { from: dayBoundary(period.from, 'start'), to: dayBoundary(period.to, 'end') };
   const answer = await api.get<WaterfallResult>('/analytics/waterfall', { ...scope, ...window });
   renderWaterfall(byId('waterfall-figure'), answer);
