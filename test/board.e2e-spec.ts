@@ -1681,6 +1681,54 @@ describe('the board in a real browser (end to end)', () => {
       await tab.keyboard.press('Enter');
     };
 
+    it('the keyboard\'s focus ring stands out, at 3:1 at least, from what it is drawn on: the header, the toolbar, a column, a card, a dialog', async () => {
+      const tab = await repTab();
+      try {
+        /** The focus ring of the element focused from the keyboard, against the colour behind it (outside the element: its parents'). */
+        const ringContrast = () =>
+          tab.evaluate(() => {
+            const rgb = (colour: string) => {
+              const [r, g, b, a] = colour.match(/[\d.]+/g)!.map(Number);
+              return { r: r!, g: g!, b: b!, a: a ?? 1 };
+            };
+            const luminance = ({ r, g, b }: { r: number; g: number; b: number }) => {
+              const linear = (value: number) => (value / 255 <= 0.03928 ? value / 255 / 12.92 : ((value / 255 + 0.055) / 1.055) ** 2.4);
+              return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+            };
+            const element = document.activeElement as HTMLElement;
+            let behind = { r: 255, g: 255, b: 255 };
+            for (let parent = element.parentElement; parent; parent = parent.parentElement) {
+              const colour = rgb(getComputedStyle(parent).backgroundColor);
+              if (colour.a === 1) {
+                behind = colour;
+                break;
+              }
+            }
+            const style = getComputedStyle(element);
+            const [ring, back] = [luminance(rgb(style.outlineColor)), luminance(behind)];
+            return { style: style.outlineStyle, ratio: Math.round(((Math.max(ring, back) + 0.05) / (Math.min(ring, back) + 0.05)) * 100) / 100 };
+          });
+        const card = await tab.$eval('[data-column="new"] [data-opportunity-id]', (element) => (element as HTMLElement).dataset.opportunityId!);
+        const seen: Record<string, { style: string; ratio: number }> = {};
+        for (const selector of ['nav a[href="#board"]', '#team', '#new-deal', '#search', `[data-opportunity-id="${card}"] .card-title`, `[data-opportunity-id="${card}"] .move-button`]) {
+          await tab.focus(selector);
+          await tab.keyboard.press('Shift+Tab');
+          await tab.keyboard.press('Tab'); // there again from the keyboard: the ring a keyboard user sees
+          seen[selector] = await ringContrast();
+        }
+        await tab.click(`[data-opportunity-id="${card}"] .card-title`);
+        await tab.waitForSelector('#side-panel[open] .dialog-close');
+        await tab.focus('#side-panel .dialog-close');
+        await tab.keyboard.press('Shift+Tab');
+        await tab.keyboard.press('Tab');
+        seen['panel'] = await ringContrast();
+        expect(Object.keys(seen)).toHaveLength(7);
+        expect(Object.entries(seen).filter(([, ring]) => ring.style !== 'solid' || ring.ratio < 3)).toEqual([]);
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('a key revoked while a form is open: saving offers sign-in at once, over the form, and what was typed is saved once signed in again', async () => {
       const tab = await repTab();
       try {
