@@ -2703,6 +2703,36 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('keyboard: a card\'s "Move to…" menu opened while the board is drawn anew (another card\'s move answered) stays open, on the item the rep was on', async () => {
+      const first = await caller.command('/opportunities', { title: 'Moved first', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
+      const second = await caller.command('/opportunities', { title: 'Menu open meanwhile', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
+      const tab = await repTab();
+      try {
+        const { held, release } = await holdRequests(tab, `**/opportunities/${first.id}/move`);
+        await moveFromKeyboard(tab, first.id, 'qualification');
+        await held;
+        // While the first move is on its way, the rep opens the second card's menu and goes down it.
+        await tab.focus(`[data-opportunity-id="${second.id}"] .move-button`);
+        await tab.keyboard.press('Enter');
+        await tab.waitForSelector('.move-menu');
+        await tab.keyboard.press('End');
+        const item = await tab.evaluate(() => (document.activeElement as HTMLElement).dataset.target);
+        expect(item).toBe('lost');
+        const rendered = await tabRenders(tab);
+        release();
+        await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${first.id}"]`);
+        await tab.waitForFunction((after) => Number(document.getElementById('columns')?.dataset.renders ?? 0) > after, rendered);
+        // Drawn anew: the menu is still open on the second card, the focus on the same item.
+        expect(await tab.evaluate(() => [document.querySelector('.move-menu')?.closest<HTMLElement>('[data-opportunity-id]')?.dataset.opportunityId, (document.activeElement as HTMLElement).dataset.target])).toEqual([second.id, 'lost']);
+        expect(await tab.getAttribute(`[data-opportunity-id="${second.id}"] .move-button`, 'aria-expanded')).toBe('true');
+        await tab.keyboard.press('Enter');
+        await tab.waitForSelector('#lose-dialog[open] #lost-reason');
+        await tab.keyboard.press('Escape');
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('keyboard: Tab or Shift+Tab in a card\'s "Move to…" menu closes it and goes on from its button, as from any menu button: the focus is never left on nothing', async () => {
       const { id } = await caller.command('/opportunities', { title: 'Tabbed out of its menu', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
       const tab = await repTab();

@@ -122,6 +122,27 @@ export function focusCard(container: HTMLElement, cardId: string, part: string |
   column.focus();
 }
 
+/**
+ * The card whose "Move to…" menu the rep is in, and the item they are on; null when none is. Every
+ * redraw makes the cards anew (and closed the menu): a load the rep did not ask for then (another
+ * card's move answered, signed in again) took the menu from under their keys.
+ */
+export function openMenuPlace(): { readonly cardId: string; readonly target: string } | null {
+  const menu = document.querySelector<HTMLElement>('#columns .move-menu');
+  const cardId = menu?.closest<HTMLElement>('[data-opportunity-id]')?.dataset.opportunityId;
+  const active = document.activeElement;
+  if (!menu || cardId === undefined || !(active instanceof HTMLElement) || !menu.contains(active) || active.dataset.target === undefined) return null;
+  return { cardId, target: active.dataset.target };
+}
+
+/** Opens the menu again on the card drawn anew, on the same item when it still offers it (else its first). */
+export function reopenMoveMenu(container: HTMLElement, place: { readonly cardId: string; readonly target: string }): void {
+  const button = container.querySelector<HTMLButtonElement>(`[data-opportunity-id="${CSS.escape(place.cardId)}"] .move-button`);
+  if (!button) return;
+  button.click();
+  container.querySelector<HTMLElement>(`.move-menu [data-target="${CSS.escape(place.target)}"]`)?.focus();
+}
+
 /** Where a card is drawn: its column and its place in it (for focusCard), or null when it is not drawn. */
 export function placeOf(container: HTMLElement, cardId: string): { column: string; index: number } | null {
   const card = container.querySelector<HTMLElement>(`[data-opportunity-id="${CSS.escape(cardId)}"]`);

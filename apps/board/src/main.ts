@@ -4,7 +4,7 @@ import { boardColumns, CARDS_PER_COLUMN, moveCommand, SEARCHED_CARDS_PER_COLUMN,
 import { filterColumns, filtering, filtersFrom, ownersOf, searchSummary, writeFilters } from './board-filters.model';
 import { wireFilters } from './board-filters';
 import { columnsFitSideBySide } from './board-layout.model';
-import { focusCard, placeOf, renderBoard } from './board.view';
+import { focusCard, openMenuPlace, placeOf, renderBoard, reopenMoveMenu } from './board.view';
 import { amountsWonAndLost, funnelSteps, lostReasons, periodOutOfOrder, reliabilityPoints, stageDurationRows, winLossByTeam, wonReasons } from './charts.model';
 import { renderCharts } from './charts.view';
 import { openCriteriaPanel } from './criteria.panel';
@@ -517,6 +517,7 @@ function drawBoard(): void {
   const focusedCard = active?.closest<HTMLElement>('#columns [data-opportunity-id]')?.dataset.opportunityId;
   const focusedPart = active?.classList.contains('move-button') ? '.move-button' : active?.classList.contains('card-title') ? '.card-title' : null;
   const focusedPlace = focusedCard === undefined ? null : placeOf(container, focusedCard);
+  const menu = openMenuPlace();
   // On a phone one column shows at a time: a focused card now in another column (moved from the
   // keyboard) takes the view along, or its focus would fall to the page, on a column not shown.
   const shownStage = () => (state.columns.some((column) => column.key === state.stage) ? state.stage : (state.columns[0]?.key ?? ''));
@@ -553,6 +554,7 @@ function drawBoard(): void {
     stage,
   );
   if (focusedCard !== undefined) focusCard(container, focusedCard, focusedPart, focusedPlace);
+  if (menu !== null) reopenMoveMenu(container, menu);
   // How many cards the answer gave criteria for ("3/5", drawn with each card by renderBoard).
   container.dataset.progress = String(state.columns.reduce((count, column) => count + column.cards.filter((card) => card.criteria).length, 0));
   // Tests and scripts wait on this: the board has been drawn again from fresh answers.
