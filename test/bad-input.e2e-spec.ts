@@ -110,7 +110,8 @@ const CASES: readonly BadRequestCase[] = [
   { name: 'bulk stageMapping key hasOwnProperty', method: 'post', path: '/processes/standard/migrate', body: { fromVersion: 'a', toVersion: 'b', stageMapping: { hasOwnProperty: 'new' } }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'stageMapping' },
   { name: 'migrate a won deal', method: 'post', path: '/opportunities/:won/migrate', body: { toVersion: 'nope' }, status: 422, code: 'OPPORTUNITY.ALREADY_CLOSED' },
   { name: 'migrate an unknown opportunity', method: 'post', path: '/opportunities/:missing/migrate', body: { toVersion: 'nope' }, status: 404, code: 'OPPORTUNITY.NOT_FOUND' },
-  { name: 'bulk migration of an unknown version', method: 'post', path: '/processes/standard/migrate', body: { fromVersion: 'old', toVersion: 'new' }, status: 404, code: 'PROCESS.VERSION_NOT_FOUND' },
+  // A version named in the body is the single-deal route's 422; only the path's process is a 404.
+  { name: 'bulk migration of an unknown version', method: 'post', path: '/processes/standard/migrate', body: { fromVersion: 'old', toVersion: 'new' }, status: 422, code: 'OPPORTUNITY.UNKNOWN_PROCESS_VERSION' },
   { name: 'bulk migration of an unknown process', method: 'post', path: '/processes/enterprise/migrate', body: { fromVersion: 'old', toVersion: 'new' }, status: 404, code: 'PROCESS.NOT_FOUND' },
   { name: 'pipeline asOf without a zone', method: 'get', path: '/pipeline?asOf=2026-03-31', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'asOf' },
   { name: 'pipeline asOf not a real day', method: 'get', path: '/pipeline?asOf=2026-02-45T00:00:00Z', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'asOf' },

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
+import { SHIPPED_PROCESSES, startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
 
 // Issue 13, items 5–7: one deal per id whatever its case; no answer that tells a caller limited
 // to teams that another team's deal exists; an Idempotency-Key that means one thing.
@@ -122,10 +123,19 @@ describe('ids, team limits and idempotency keys hold for every caller', () => {
       const v = (await api.http.get('/processes/standard').expect(200)).body.version as string;
       const theirs = await open({ teamId: 'partners' });
       const mine = await open({ teamId: 'direct' });
-      const report = (await as('direct-admin').post('/processes/standard/migrate', { fromVersion: v, toVersion: v }).expect(200)).body;
+      // A newer version, recorded by a second instance on the same store (a rolling deploy).
+      const processesDir = join(dir.path, 'processes-v2');
+      mkdirSync(processesDir);
+      writeFileSync(join(processesDir, 'standard.yaml'), readFileSync(join(SHIPPED_PROCESSES, 'standard.yaml'), 'utf8').replace('name: New\n', 'name: Fresh\n'));
+      const second = await startApiTestApp({ eventStorePath: join(dir.path, 'events.db'), processesDir });
+      const v2 = (await second.http.get('/processes/standard').expect(200)).body.version as string;
+      await second.close();
+      expect(v2).not.toBe(v);
+      const report = (await as('direct-admin').post('/processes/standard/migrate', { fromVersion: v, toVersion: v2 }).expect(200)).body;
       const listed = [...report.migrated, ...report.refused.map((refusal: { opportunityId: string }) => refusal.opportunityId)];
       expect(listed).toContain(mine);
       expect(listed).not.toContain(theirs);
+      expect((await api.http.get(`/opportunities/${theirs}`).expect(200)).body.processVersion).toBe(v);
     });
 
     it('a team-limited admin may neither manage keys nor rebuild a read model: both reach every team', async () => {

@@ -58,6 +58,23 @@ describe('migrating opportunities to a newer process version', () => {
     expect([bulk.body.migrated, bulk.body.refused.map((refusal: { code: string }) => refusal.code)]).toEqual([[], expect.arrayContaining(['OPPORTUNITY.INVALID_STAGE_MAPPING'])]);
   });
 
+  it('answers the bulk route as the single-deal route: an unknown version or one not newer is 422 with its code, before anything is migrated', async () => {
+    const bulk = (body: object) => api.http.post('/processes/standard/migrate').send(body);
+    const single = (body: object) => api.http.post(`/opportunities/${ids.fresh}/migrate`).send(body);
+    const before = (await api.http.get(`/opportunities/${ids.fresh}/history`).expect(200)).body.events.length;
+    // Same version on both sides: open deals are on it, yet the answer is a refusal, not "nothing migrated".
+    expect((await bulk({ fromVersion: v1, toVersion: v1 }).expect(422)).body).toMatchObject({ code: 'OPPORTUNITY.NOT_A_NEWER_VERSION', fromVersion: v1, toVersion: v1 });
+    expect((await single({ toVersion: v1 }).expect(422)).body.code).toBe('OPPORTUNITY.NOT_A_NEWER_VERSION');
+    // Backwards: refused once, not once per deal inside a 200.
+    expect((await bulk({ fromVersion: v2, toVersion: v1 }).expect(422)).body).toMatchObject({ code: 'OPPORTUNITY.NOT_A_NEWER_VERSION', fromVersion: v2, toVersion: v1 });
+    // A version none recorded, named in the body: the same status and code on both routes, naming the field.
+    const unknownOnSingle = await single({ toVersion: 'deadbeef' }).expect(422);
+    const unknownOnBulk = await bulk({ fromVersion: v1, toVersion: 'deadbeef' }).expect(unknownOnSingle.status);
+    expect(unknownOnBulk.body).toMatchObject({ code: unknownOnSingle.body.code, version: 'deadbeef', field: 'toVersion' });
+    expect((await bulk({ fromVersion: 'deadbeef', toVersion: v2 }).expect(422)).body).toMatchObject({ code: 'OPPORTUNITY.UNKNOWN_PROCESS_VERSION', version: 'deadbeef', field: 'fromVersion' });
+    expect((await api.http.get(`/opportunities/${ids.fresh}/history`).expect(200)).body.events).toHaveLength(before);
+  });
+
   it('migrates one opportunity: the visit continues under the mapped stage, with the criteria the new stage still has', async () => {
     const answer = (await api.http.post(`/opportunities/${ids.qualifying}/migrate`).send({ toVersion: v2, stageMapping: { qualification: 'discovery' }, note: 'new process', occurredAt: '2026-03-05T09:00:00Z' }).expect(200)).body;
     expect(answer).toMatchObject({ stage: 'discovery', status: 'open', revision: 4 });

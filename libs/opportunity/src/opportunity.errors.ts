@@ -93,17 +93,20 @@ export const rejections = {
       occurredAt,
       now,
     }),
-  unknownProcessVersion: (processId: string, version: string) =>
-    reject('OPPORTUNITY.UNKNOWN_PROCESS_VERSION', `Process "${processId}" has no recorded version "${version}"; GET /processes/${processId} lists its versions.`, {
+  /** `field`: the body field that named it (a bulk migration names two versions). */
+  unknownProcessVersion: (processId: string, version: string, field: 'toVersion' | 'fromVersion' = 'toVersion') =>
+    reject('OPPORTUNITY.UNKNOWN_PROCESS_VERSION', `${field}: process "${processId}" has no recorded version "${version}"; GET /processes/${processId} lists its versions.`, {
       processId,
       version,
+      field,
     }),
-  notANewerVersion: (fromVersion: string, toVersion: string) =>
+  /** `fromWhat`: what fromVersion is (one opportunity's version, or the one a bulk migration names). */
+  notANewerVersion: (fromVersion: string, toVersion: string, fromWhat = 'the version the opportunity runs on') =>
     reject(
       'OPPORTUNITY.NOT_A_NEWER_VERSION',
       fromVersion === toVersion
-        ? `The opportunity already runs on version "${toVersion}".`
-        : `Version "${toVersion}" was recorded before "${fromVersion}", the one the opportunity runs on; migrations only go to newer versions.`,
+        ? `toVersion "${toVersion}" is ${fromWhat}; migrations only go to a version recorded after it (GET /processes/<id> lists them, oldest first).`
+        : `Version "${toVersion}" was recorded before "${fromVersion}", ${fromWhat}; migrations only go to newer versions.`,
       { fromVersion, toVersion },
     ),
   unmappedStage: (stage: string, toVersion: string, known: readonly string[]) =>

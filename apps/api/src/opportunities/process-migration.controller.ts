@@ -3,10 +3,10 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags, type SchemaObject } from '@nestjs/swagger';
 import { arrayOf, objectSchema, STRING, STRINGS } from '../http/answer-schema';
 import { EVENT_STORE, readAllPages, type EventStore } from '@stagecraft/event-store';
-import { fromOpportunityStreamId } from '@stagecraft/opportunity';
+import { fromOpportunityStreamId, rejections, type ProcessVersionLookup } from '@stagecraft/opportunity';
 import type { FastifyRequest } from 'fastify';
 import { Allow } from '../auth/roles';
-import { deterministicUuid, ProcessRegistry } from '@stagecraft/commands';
+import { deterministicUuid, OpportunityRejectedError, ProcessRegistry } from '@stagecraft/commands';
 import { CompiledBody } from '../http/compiled-body';
 import { HonoursHeaders } from '../http/known-input.guard';
 import type { ApiProblem } from '../http/problem';
@@ -69,11 +69,11 @@ export class ProcessMigrationController {
   @ApiOkResponse({ description: 'What was migrated, and what was not with the status and code of why', schema: BULK_MIGRATION_SCHEMA })
   @ApiOperation({ summary: 'Migrate every open opportunity on fromVersion to toVersion (a newer version of the same process)' })
   async migrateAll(@Param('id') processId: string, @Body() dto: MigrateProcessDto, @Req() request: FastifyRequest): Promise<BulkMigrationReport> {
-    // 404s for an unknown process or version before anything is scanned.
+    // Refused before anything is scanned: 404 for an unknown process (the path), and for the
+    // versions (the body) the single-deal route's answers, so one mistake gets one answer.
     await this.processes.ensureVersion(processId, dto.fromVersion);
     await this.processes.ensureVersion(processId, dto.toVersion);
-    this.processes.version(processId, dto.fromVersion);
-    this.processes.version(processId, dto.toVersion);
+    refuseUnlessNewer(processId, this.processes.versionLookup(processId), dto);
     // (If-Match was refused above; the envelope's revision is never set here.)
     const { expectedRevision: _notForBulk, ...envelope } = commandEnvelopeFrom(request, { occurredAt: dto.occurredAt, commandId: dto.commandId }, this.clock());
     // A caller limited to teams migrates, and hears of, only its teams' opportunities.
@@ -132,4 +132,17 @@ export class ProcessMigrationController {
     const visible = (teamId: string | undefined) => teams === undefined || (teamId !== undefined && teams.includes(teamId));
     return [...opportunities.entries()].filter(([, o]) => o.open && o.processId === processId && o.version === version && visible(o.teamId)).map(([id]) => id);
   }
+}
+
+/**
+ * A bulk migration names both versions: each must be recorded, and toVersion recorded after
+ * fromVersion, as the single-deal route decides for one deal. Refused once for all (422), rather
+ * than a 200 that migrated nothing or reports the same refusal once per deal.
+ */
+function refuseUnlessNewer(processId: string, versions: ProcessVersionLookup, { fromVersion, toVersion }: MigrateProcessDto): void {
+  const from = versions(fromVersion);
+  if (!from) throw new OpportunityRejectedError(rejections.unknownProcessVersion(processId, fromVersion, 'fromVersion'));
+  const to = versions(toVersion);
+  if (!to) throw new OpportunityRejectedError(rejections.unknownProcessVersion(processId, toVersion, 'toVersion'));
+  if (to.recordedOrder <= from.recordedOrder) throw new OpportunityRejectedError(rejections.notANewerVersion(fromVersion, toVersion, 'the fromVersion of this bulk migration'));
 }
