@@ -38,10 +38,12 @@ export function backfillHeader(cells: readonly string[]): { ok: true; index: Map
   const index = new Map<BackfillColumn, number>();
   for (const [position, raw] of cells.entries()) {
     const name = raw.trim();
+    // Said by its place: quoted, an empty name read as the riddle `unknown column ""`.
+    if (name === '') return { ok: false, reason: `column ${position + 1} has no name; the columns are ${BACKFILL_COLUMNS.join(', ')}` };
     if (!(BACKFILL_COLUMNS as readonly string[]).includes(name)) {
-      return { ok: false, reason: `unknown column "${name}"; the columns are ${BACKFILL_COLUMNS.join(', ')}` };
+      return { ok: false, reason: `unknown column ${quotedCell(name)}; the columns are ${BACKFILL_COLUMNS.join(', ')}` };
     }
-    if (index.has(name as BackfillColumn)) return { ok: false, reason: `column "${name}" appears twice` };
+    if (index.has(name as BackfillColumn)) return { ok: false, reason: `column ${quotedCell(name)} appears twice` };
     index.set(name as BackfillColumn, position);
   }
   const missing = REQUIRED.filter((column) => !index.has(column));
@@ -106,7 +108,7 @@ export function parseBackfillRow(line: number, cells: readonly string[], index: 
   const optional = { stage, outcome, lostReason, wonReason, nextSteps, processId: value('processId'), title: value('title'), teamId: value('teamId'), ownerId: value('ownerId'), amount, currency: value('currency'), expectedCloseDate, note: value('note') };
   for (const [column, rule] of Object.entries(BACKFILL_COLUMN_RULES) as [keyof typeof BACKFILL_COLUMN_RULES, FieldRule][]) {
     const given = column === 'occurredAt' ? occurredAt : optional[column];
-    if (given !== undefined && !fitsRule(rule, given)) return fail(column, `must be ${ruleText(rule)} (got ${quoted(column === 'amount' ? amountText : given)})`);
+    if (given !== undefined && !fitsRule(rule, given)) return fail(column, `must be ${ruleText(rule)} (got ${quotedCell(column === 'amount' ? amountText : given)})`);
   }
   const row = { line, opportunityId, occurredAt, ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)) } as BackfillRow;
   return { ok: true, row };
@@ -122,8 +124,8 @@ export function backfillRowDeal(cells: readonly string[], index: ReadonlyMap<Bac
   return id !== undefined && id !== '' && id.length <= 200 && CLIENT_ID.test(id) ? id : undefined;
 }
 
-/** A cell as a reason quotes it: a 50,000-character title is not printed whole. */
-function quoted(value: unknown): string {
+/** A cell (or a header's column name) as a reason quotes it: a 50,000-character title is not printed whole. */
+export function quotedCell(value: unknown): string {
   const text = JSON.stringify(value) ?? 'nothing';
   return text.length > 80 ? `${text.slice(0, 77)}…` : text;
 }

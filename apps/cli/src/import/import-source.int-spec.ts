@@ -92,4 +92,51 @@ describe('an import file', () => {
       [3, 'row'],
     ]);
   });
+
+  // What a header refusal quotes: a name as the file writes it, but never a whole 1 MB cell, and an
+  // empty header (a file that is only a byte order mark, or starts with an empty line) said as such.
+  describe('a CSV header it cannot read is refused, saying what is wrong in a line a terminal can show', () => {
+    const refusal = async (name: string, text: string): Promise<string> => {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      const opened = openImportSource(file);
+      await expect(opened).rejects.toThrow();
+      return ((await opened.catch((error: Error) => error)) as Error).message;
+    };
+
+    it.each([
+      ['an unknown column', 1],
+      ['a column twice', 2],
+    ])('%s named by a huge cell is quoted cut short', async (_name, variant) => {
+      const huge = 'x'.repeat(1_000_000);
+      const header = variant === 1 ? `opportunityId,occurredAt,${huge}` : `opportunityId,occurredAt,${huge},${huge}`;
+      const message = await refusal(`huge-${variant}.csv`, `${header}\nSF-1,2025-01-01T00:00:00Z,x\n`);
+      expect(message.length).toBeLessThan(600);
+      expect(message).toContain(`"${'x'.repeat(40)}`);
+      expect(message).toContain('…');
+    });
+
+    it('a row breaking the quoting in a column with a huge name quotes the name cut short', async () => {
+      const huge = 'y'.repeat(1_000_000);
+      const log = [`position,recordedAt,stream,revision,id,type,data,metadata,${huge}`, `1,2026-01-01T00:00:00.000Z,opportunity-6f2574ab-d0e8-5f65-acef-6b0b2ad050fc,0,9dbfe9fa-f5cd-571f-9eec-b6e9397b721e,OpportunityOpened,{},{},a"b`];
+      const [item] = await itemsOf('huge-log.csv', `${log.join('\n')}\n`);
+      expect(item).toMatchObject({ kind: 'unreadable', reason: expect.stringContaining('…') });
+      expect((item as { reason: string }).reason.length).toBeLessThan(300);
+    });
+
+    it.each([
+      ['only a byte order mark', '\uFEFF'],
+      ['a byte order mark and a line break', '\uFEFF\r\n'],
+      ['a first line of spaces', '   \nopportunityId,occurredAt\n'],
+    ])('%s: no header row, not an unknown column ""', async (_name, text) => {
+      const message = await refusal('blank.csv', text);
+      expect(message).not.toContain('unknown column ""');
+      expect(message).toMatch(/header row/);
+    });
+
+    it('a column without a name is said by its place', async () => {
+      const message = await refusal('gap.csv', 'opportunityId,,occurredAt\nSF-1,,2025-01-01T00:00:00Z\n');
+      expect(message).toContain('column 2 has no name');
+    });
+  });
 });

@@ -2,7 +2,7 @@ import { createReadStream, statSync, type ReadStream } from 'node:fs';
 import { CliError } from '../cli.errors';
 import { readCsvRecords, unguardCell, type CsvFault, type CsvRecord } from '@stagecraft/csv';
 import { EVENT_CSV_COLUMNS } from '../commands/export.command';
-import { backfillHeader, backfillRowDeal, parseBackfillRow, type BackfillRow } from './backfill.row';
+import { BACKFILL_COLUMNS, backfillHeader, backfillRowDeal, parseBackfillRow, quotedCell, type BackfillRow } from './backfill.row';
 import { toEventRecord, type EventRecord } from './event-record';
 import { readLines } from './line-reader';
 
@@ -79,14 +79,18 @@ async function csvSource(file: string, stream: AsyncIterable<string>, size: numb
   const first = await records.next();
   if (first.done) throw new CliError(`${file} is empty: a CSV import needs a header row.`);
   if (first.value.fault) throw new CliError(`${file}:${first.value.line} header, column ${first.value.fault.cell + 1}: ${first.value.fault.reason}. Nothing was imported.`);
+  // trim() drops a byte order mark too: a file that is only one has an empty header, not a column "".
   const header = first.value.cells.map((cell) => cell.trim());
+  if (header.every((name) => name === '')) {
+    throw new CliError(`${file}:${first.value.line} is empty where a CSV import needs its header row (the column names, such as ${BACKFILL_COLUMNS.slice(0, 3).join(',')}). Nothing was imported.`);
+  }
   if (header.includes('type') && header.includes('data')) {
     const missing = ['id', 'stream', 'revision', 'type', 'data', 'metadata'].filter((column) => !header.includes(column));
-    if (missing.length > 0) throw new CliError(`${file}:1 looks like an exported event log (${EVENT_CSV_COLUMNS.join(',')}) but lacks ${missing.join(', ')}.`);
+    if (missing.length > 0) throw new CliError(`${file}:${first.value.line} looks like an exported event log (${EVENT_CSV_COLUMNS.join(',')}) but lacks ${missing.join(', ')}.`);
     return { content: 'event-log', size, bytesRead, items: () => eventCsvItems(records, header), close };
   }
   const checked = backfillHeader(header);
-  if (!checked.ok) throw new CliError(`${file}:1 header: ${checked.reason}.`);
+  if (!checked.ok) throw new CliError(`${file}:${first.value.line} header: ${checked.reason}. Nothing was imported.`);
   return {
     content: 'backfill',
     size,
@@ -168,7 +172,8 @@ async function* eventCsvItems(records: AsyncGenerator<CsvRecord>, header: readon
 
 /** A row that breaks CSV's quoting, as a rejection naming its column: the row is not read on. */
 function csvFaultReason(fault: CsvFault, header: readonly string[]): string {
-  return `${header[fault.cell] ?? `column ${fault.cell + 1}`}: ${fault.reason}; the row is not read`;
+  const name = header[fault.cell];
+  return `${name ? (/^\w{1,40}$/.test(name) ? name : `column ${fault.cell + 1} (${quotedCell(name)})`) : `column ${fault.cell + 1}`}: ${fault.reason}; the row is not read`;
 }
 
 /**
