@@ -200,6 +200,38 @@ describe('stagecraft import of a backfill whose rows repeat', () => {
   }, 60_000);
 });
 
+// A row closing a closed deal the same way is a repeat, with nothing to record, only when it says
+// what the close holds: one whose note differs is another close, refused naming the column, not
+// counted unchanged with its note left out of the history.
+describe('stagecraft import of a close repeated with another note', () => {
+  let dir: string;
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'import-close-note-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each([
+    ['lost', ['new'], 'new,lost,price'],
+    ['won', ['new', 'qualification', 'proposition'], 'negotiation,won,'],
+  ])('a %s deal: the same note (or none) is a repeat, another note is refused', async (status, before, close) => {
+    const id = `SF-${status}`;
+    const rows = [
+      'opportunityId,occurredAt,processId,title,stage,outcome,lostReason,note',
+      ...before.map((stage, day) => `${id},2025-01-0${day + 1}T00:00:00Z,standard,Deal,${stage},,,`),
+      `${id},2025-01-05T00:00:00Z,,,${close},first note`,
+      `${id},2025-01-06T00:00:00Z,,,${close},first note`,
+      `${id},2025-01-07T00:00:00Z,,,${close},`,
+      `${id},2025-01-08T00:00:00Z,,,${close},"second, other note"`,
+    ];
+    const file = join(dir, `${status}.csv`);
+    writeFileSync(file, `${rows.join('\r\n')}\r\n`);
+    const settings = readSettings({ EVENT_STORE_PATH: join(dir, `${status}.db`), PROCESSES_DIR: PROCESSES }, dir);
+    const report = await importReport(settings, file);
+    const last = rows.length;
+    expect(report).toMatchObject({ exit: EXIT.failed, imported: before.length + 1, unchanged: 2, rejected: [{ line: last, reason: expect.stringMatching(/^note: the deal is .* "first note"/) }] });
+    const closes = (await opportunityEvents(settings)).filter((event) => event.type === (status === 'won' ? 'OpportunityWon' : 'OpportunityLost'));
+    expect(closes.map((event) => event.data.note)).toEqual(['first note']);
+  }, 60_000);
+});
+
 // A UUID's capitals name one deal everywhere: lines that write it differently are that deal's
 // lines all the same, run in file order, and a rejected one stops those after it.
 describe('stagecraft import of lines that write one deal id in different capitals', () => {

@@ -2,18 +2,21 @@ import { randomUUID, createHash } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { canonicalJson } from '@stagecraft/sales-process';
 import type { Settings } from '@stagecraft/config';
-import { CommandSideError, OpportunityRejectedError, ProcessNotFoundError, RecordedEventsDifferError, type CommandEnvelope } from '@stagecraft/commands';
+import { CommandSideError, OpportunityRejectedError, ProcessNotFoundError, RecordedEventsDifferError, type CommandEnvelope, type LoadedOpportunity } from '@stagecraft/commands';
 import { EventStoreFullError, EventStoreUnavailableError } from '@stagecraft/event-store';
 import { commandFieldFault, firstEventDifference, fromOpportunityStreamId, storedInstant, unchangingCommand, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
 import { openCommandSide, type CliCommandSide } from '../cli-context';
 import { EXIT } from '../cli.errors';
 import { isUuid, opportunityIdFor } from '../io/opportunity-id';
 import { progressBar } from '../io/progress';
-import { planBackfillRow, refusalReason, type PlannedCommand } from '../import/backfill.plan';
+import { planBackfillRow, refusalReason, type PlannedCommand, type RepeatedClose } from '../import/backfill.plan';
 import { refusedField } from '../import/refused-field';
 import type { BackfillRow } from '../import/backfill.row';
 import { commandForEvent, differenceReason, REPLAYED_AS, type EventCommand, type EventRecord } from '../import/event-record';
 import { openImportSource, type DealNamed, type ImportFormat, type ImportItem } from '../import/import-source';
+
+/** Events read at a time, newest first, looking for the close a row repeats. */
+const CLOSE_SEARCH_PAGE = 16;
 
 export interface ImportOptions {
   readonly format?: ImportFormat;
@@ -304,7 +307,7 @@ class Importer {
     if (state.status !== 'none') await this.side.processes.ensureVersion(state.processId, state.processVersion);
     const process = state.status === 'none' ? this.refusedAs(() => this.side.processes.current(row.processId!), (code, message) => `processId: ${code}: ${message}`) : this.side.processes.version(state.processId, state.processVersion);
     const now = new Date().toISOString();
-    const plan = planBackfillRow(row, opportunityId, state, process, now);
+    const plan = planBackfillRow(row, opportunityId, state, process, now, await this.closeRepeated(row, loaded));
     if (!plan.ok) return { result: 'rejected', reason: plan.reason };
     if (plan.steps.length === 0) return { result: 'unchanged' };
     // A step another run of the same file (side by side with this one) recorded since the plan was
@@ -316,6 +319,24 @@ class Importer {
       appended += (await this.refusedAs(() => this.side.executor.execute(step.body, this.envelope(`backfill:${rowKey}:${name}`)), (code, message) => refusalReason(step.body.type, code, message))).appended;
     }
     return appended === 0 ? { result: 'unchanged' } : { result: 'imported', events: appended };
+  }
+
+  /**
+   * What the close a row repeats recorded that the state does not keep (its note), read from the
+   * deal's latest close; nothing when the row closes nothing, or not the way the deal stands.
+   */
+  private async closeRepeated(row: BackfillRow, loaded: LoadedOpportunity): Promise<RepeatedClose | undefined> {
+    if (row.outcome === undefined || row.outcome !== loaded.state.status) return undefined;
+    const closeType = row.outcome === 'won' ? 'OpportunityWon' : 'OpportunityLost';
+    // Pages back from the head: events that change nothing may follow a close (NoChangeRecorded).
+    for (let from: number | undefined; from === undefined || from >= 0; ) {
+      const page = await this.side.store.readStream(loaded.stream, { direction: 'backwards', maxCount: CLOSE_SEARCH_PAGE, ...(from === undefined ? {} : { fromRevision: from }) });
+      const close = page.find((event) => event.type === closeType);
+      if (close) return { note: typeof close.data.note === 'string' ? close.data.note : undefined };
+      if (page.length < CLOSE_SEARCH_PAGE) break;
+      from = page.at(-1)!.revision - 1;
+    }
+    return undefined;
   }
 
   /**

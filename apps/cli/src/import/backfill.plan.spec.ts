@@ -85,6 +85,11 @@ describe('planning a backfill row as commands the API accepts', () => {
       'lostReason: the deal is lost already (in "new", reason "price"); a row closing it again with "competitor" needs a row before it that reopens it (one giving a stage)',
     );
     expect(types(planBackfillRow(row({ outcome: 'lost', lostReason: 'price', nextSteps: 'Call in Q3' }), ID, lost, standard, NOW))).toMatch(/^nextSteps: the deal is lost already \(in "new", without next steps\)/);
+    // Its note likewise, as the close recorded it (the state keeps none: the import reads it from the close).
+    expect(types(planBackfillRow(row({ outcome: 'lost', lostReason: 'price', note: 'gone' }), ID, lost, standard, NOW, { note: 'gone' }))).toEqual([]);
+    expect(types(planBackfillRow(row({ outcome: 'lost', lostReason: 'price' }), ID, lost, standard, NOW, { note: 'gone' }))).toEqual([]);
+    expect(types(planBackfillRow(row({ outcome: 'lost', lostReason: 'price', note: 'back in Q3' }), ID, lost, standard, NOW, { note: 'gone' }))).toMatch(/^note: the deal is lost already \(in "new", note "gone"\); a row closing it again with "back in Q3"/);
+    expect(types(planBackfillRow(row({ outcome: 'lost', lostReason: 'price', note: 'gone' }), ID, lost, standard, NOW))).toMatch(/^note: the deal is lost already \(in "new", without a note\)/);
     // So does one giving other details: a closed deal's details do not change, and a repeat records nothing.
     const lostWithAmount = foldOpportunity([events.opened(standard, 0, { amount: 100, currency: 'EUR' }), events.lost('new', 'price', 1)]);
     expect(types(planBackfillRow(row({ outcome: 'lost', lostReason: 'price', amount: 100, currency: 'EUR' }), ID, lostWithAmount, standard, NOW))).toEqual([]);

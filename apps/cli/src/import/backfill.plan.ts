@@ -1,6 +1,6 @@
 import { commandFieldFault, decide, evolve, type OpportunityCommand, type OpportunityState } from '@stagecraft/opportunity';
 import type { CompiledProcess } from '@stagecraft/sales-process';
-import type { BackfillRow } from './backfill.row';
+import { quotedCell, type BackfillRow } from './backfill.row';
 import { refusedField } from './refused-field';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -10,6 +10,11 @@ export type PlannedCommand = DistributiveOmit<OpportunityCommand, 'now'>;
 export interface PlannedStep {
   readonly name: string;
   readonly body: PlannedCommand;
+}
+
+/** What the close a row repeats recorded beyond the state: a repeat must say the same. */
+export interface RepeatedClose {
+  readonly note?: string;
 }
 
 export type RowPlan = { readonly ok: true; readonly steps: readonly PlannedStep[] } | { readonly ok: false; readonly reason: string };
@@ -32,7 +37,7 @@ export const BACKFILLED_CRITERION_NOTE = 'backfilled: not tracked in the source 
  * winFrom, an unknown lost reason, business time going backwards…) is refused whole, before any
  * of it is written. The commands then run through the API's executor.
  */
-export function planBackfillRow(row: BackfillRow, opportunityId: string, initial: OpportunityState, process: CompiledProcess, now: string): RowPlan {
+export function planBackfillRow(row: BackfillRow, opportunityId: string, initial: OpportunityState, process: CompiledProcess, now: string, repeated: RepeatedClose = {}): RowPlan {
   const steps: PlannedStep[] = [];
   let state = initial;
   const at = { opportunityId, occurredAt: row.occurredAt };
@@ -66,7 +71,7 @@ export function planBackfillRow(row: BackfillRow, opportunityId: string, initial
       // A repeat finds nothing to do, so it must say the close the deal holds: a loss for another
       // reason (or a win with other next steps) is another close, which taken for a repeat was
       // counted unchanged and left out of the history without a word.
-      const conflict = closeConflict(row, state) ?? detailsConflict(row, state);
+      const conflict = closeConflict(row, state, repeated) ?? detailsConflict(row, state);
       if (conflict) return fail(conflict);
     }
     if (state.status !== 'open' && !repeatsClose) {
@@ -122,14 +127,19 @@ export function planBackfillRow(row: BackfillRow, opportunityId: string, initial
   return { ok: true, steps };
 }
 
-/** Where a row closing a closed deal the same way says otherwise than its close: the column and why. */
-function closeConflict(row: BackfillRow, state: Extract<OpportunityState, { status: 'won' | 'lost' }>): string | undefined {
+/**
+ * Where a row closing a closed deal the same way says otherwise than its close: the column and why.
+ * Its note too (`repeated`, read from the close: the state keeps none), which taken for a repeat
+ * was counted unchanged and left out of the history.
+ */
+function closeConflict(row: BackfillRow, state: Extract<OpportunityState, { status: 'won' | 'lost' }>, repeated: RepeatedClose): string | undefined {
   const reasonColumn = state.status === 'lost' ? 'lostReason' : 'wonReason';
+  const what = (column: string) => (column === 'nextSteps' ? 'next steps' : column === 'note' ? 'a note' : 'a reason');
   const differs = (column: string, given: string | undefined, held: string | undefined) =>
     given !== undefined && given !== held
-      ? `${column}: the deal is ${state.status} already (in "${state.stage}"${held === undefined ? `, without ${column === 'nextSteps' ? 'next steps' : 'a reason'}` : `, ${column === 'nextSteps' ? 'next steps' : 'reason'} ${JSON.stringify(held)}`}); a row closing it again with ${JSON.stringify(given)} needs a row before it that reopens it (one giving a stage)`
+      ? `${column}: the deal is ${state.status} already (in "${state.stage}"${held === undefined ? `, without ${what(column)}` : `, ${column === 'nextSteps' ? 'next steps' : column === 'note' ? 'note' : 'reason'} ${quotedCell(held)}`}); a row closing it again with ${quotedCell(given)} needs a row before it that reopens it (one giving a stage)`
       : undefined;
-  return differs(reasonColumn, state.status === 'lost' ? row.lostReason : row.wonReason, state.reason) ?? differs('nextSteps', row.nextSteps, state.nextSteps);
+  return differs(reasonColumn, state.status === 'lost' ? row.lostReason : row.wonReason, state.reason) ?? differs('nextSteps', row.nextSteps, state.nextSteps) ?? differs('note', row.note, repeated.note);
 }
 
 /**
