@@ -1,4 +1,4 @@
-import { closeSync, constants, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
 import { MAX_CONFIGURATION_FILE_BYTES } from './utf8-file';
 
 /** How long a FIFO may stay without a writer, or a writer without closing, before start-up gives up on it. */
@@ -20,7 +20,8 @@ export function readPipedText(file: string, waitMs = WAIT_FOR_WRITER_MS): string
   const stats = statSync(file);
   if (stats.isFile()) return readFileSync(file, 'utf8');
   if (stats.isDirectory()) throw new Error(`${file} is a folder, not a file`);
-  const kind = stats.isFIFO() ? 'a FIFO' : stats.isSocket() ? 'a socket' : 'a device';
+  const unnamed = stats.isFIFO() && isUnnamedPipe(file);
+  const kind = unnamed ? 'a pipe' : stats.isFIFO() ? 'a FIFO' : stats.isSocket() ? 'a socket' : 'a device';
   const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   const chunks: Buffer[] = [];
   let total = 0;
@@ -45,8 +46,9 @@ export function readPipedText(file: string, waitMs = WAIT_FOR_WRITER_MS): string
       }
       if (read === -1) writerSeen = true;
       // Ended: its writer closed it, or a device (/dev/null) has no more. A FIFO no writer has opened
-      // yet reads as ended too: wait for one.
-      else if (writerSeen || !stats.isFIFO()) break;
+      // yet reads as ended too: wait for one. Not a pipe of <(…): its writer held it from the start,
+      // so ended means that writer is gone, and none can come.
+      else if (writerSeen || !stats.isFIFO() || unnamed) break;
       if (Date.now() >= deadline) {
         throw new Error(`${file} is ${kind}, and ${writerSeen ? 'its writer did not finish' : 'nothing opened it to write'} within ${waitMs / 1000} s`);
       }
@@ -55,6 +57,20 @@ export function readPipedText(file: string, waitMs = WAIT_FOR_WRITER_MS): string
   } finally {
     closeSync(fd);
   }
-  if (total === 0) throw new Error(`${file} is ${kind}, and nothing was written into it`);
+  if (total === 0) {
+    throw new Error(unnamed ? `${file} is a pipe whose writer ended without writing anything (the command in <(…) failed, or printed nothing)` : `${file} is ${kind}, and nothing was written into it`);
+  }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Whether a path is an unnamed pipe handed over as /dev/fd/<n> (bash's `<(…)`), rather than a FIFO
+ * made on disk with mkfifo, which a writer may still open later. Linux names it `pipe:[<inode>]`.
+ */
+function isUnnamedPipe(file: string): boolean {
+  try {
+    return /^pipe:\[\d+\]$/.test(readlinkSync(file));
+  } catch {
+    return false; // not a link: a FIFO on disk
+  }
 }
