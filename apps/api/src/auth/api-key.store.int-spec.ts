@@ -67,9 +67,26 @@ describe('ApiKeyStore', () => {
     expect(names(store)).toEqual(['c']);
   });
 
-  it('stops start-up on a broken file, naming it', () => {
-    writeFileSync(file, '{"keys": [');
-    expect(() => storeFor()).toThrow(new RegExp(`Invalid setting ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: is not valid JSON`));
+  it.each([
+    ['not JSON', '{"keys": [', 'is not valid JSON'],
+    ['a name twice', '{"keys": [], "keys": []}', 'gives "keys" twice in one object'],
+    ['no list of keys', '{"key": []}', 'must hold { "keys": [ … ] }'],
+    ['a key of the wrong shape', '{"keys": [{"id": 3}]}', 'keys[0]: '],
+  ])('stops start-up on a broken file (%s), naming the variable, the file and the reason', (_case, text, reason) => {
+    writeFileSync(file, text);
+    let refused: unknown;
+    try {
+      storeFor();
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(SettingsError);
+    expect((refused as SettingsError).variable).toBe('API_KEYS_FILE');
+    expect((refused as SettingsError).message.startsWith(`Invalid setting API_KEYS_FILE: ${file} ${reason}`)).toBe(true);
+  });
+
+  it('stops start-up on broken inline keys naming API_KEYS', () => {
+    expect(() => new ApiKeyStore(readSettings({ API_KEYS_FILE: file, API_KEYS: '{"keys": [' }))).toThrow(/^Invalid setting API_KEYS: is not valid JSON/);
   });
 
   it('stops start-up on a keys file it cannot read, naming the variable and the file, with no stack', () => {

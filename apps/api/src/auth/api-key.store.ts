@@ -4,7 +4,7 @@ import { basename, dirname } from 'node:path';
 import { readUtf8, SettingsError, type Settings } from '@stagecraft/config';
 import { API_SETTINGS } from '../settings/api-settings.token';
 import type { StoredApiKey } from './api-key.credentials';
-import { parseApiKeys } from './api-keys.file';
+import { parseApiKeys, readApiKeysText } from './api-keys.file';
 
 // Both, because neither is enough alone: fs.watch misses events across renames, editors' saves
 // and some file systems; the stat poll alone would add up to its interval to every change.
@@ -39,7 +39,7 @@ export class ApiKeyStore implements OnModuleInit, OnModuleDestroy {
     // At start-up a bad file stops the service, naming it (parseApiKeys throws SettingsError).
     this.seen = this.signature();
     this.lastText = this.seen === 'missing' ? undefined : readKeysText(this.file);
-    this.fileKeys = this.lastText === undefined ? [] : parseApiKeys(this.lastText, this.file);
+    this.fileKeys = this.lastText === undefined ? [] : parseApiKeys(this.lastText, { file: this.file });
     this.byId = this.index();
   }
 
@@ -101,13 +101,13 @@ export class ApiKeyStore implements OnModuleInit, OnModuleDestroy {
     if (this.signature() !== before) return;
     this.seen = before;
     if (text === this.lastText) return;
-    try {
-      this.fileKeys = parseApiKeys(text, this.file);
-    } catch (error) {
+    const read = readApiKeysText(text);
+    if ('problem' in read) {
       this.lastText = undefined;
-      this.report(`${(error as Error).message.replace(/^Invalid setting \S+: /, '')}; keeping the ${this.fileKeys.length} key(s) last read`);
+      this.report(`${read.problem}; keeping the ${this.fileKeys.length} key(s) last read`);
       return;
     }
+    this.fileKeys = read.keys;
     this.lastText = text;
     this.reported = undefined;
     this.byId = this.index();

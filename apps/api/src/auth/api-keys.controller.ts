@@ -5,7 +5,7 @@ import { ApiProblem } from '../http/problem';
 import { CLOCK, type Clock } from '../settings/api-settings.token';
 import { generateApiKey, type StoredApiKey } from './api-key.credentials';
 import { ApiKeyStore } from './api-key.store';
-import { updateApiKeysFile, withoutKey } from './api-keys.file';
+import { ApiKeysFileError, updateApiKeysFile, withoutKey } from './api-keys.file';
 import { CreateApiKeyDto } from './api-keys.dto';
 import { CurrentPrincipal } from './current-principal.decorator';
 import { FileLockTimeoutError } from './file-lock';
@@ -117,7 +117,7 @@ export class ApiKeysController {
       }
       // A keys file that does not parse is not overwritten: someone must look at it first. The
       // answer says why without the file's path (the server's layout is the operator's; the log has it).
-      const reason = error instanceof SettingsError ? error.reason : 'it cannot be read or written';
+      const reason = error instanceof ApiKeysFileError ? error.problem : error instanceof SettingsError ? error.reason : 'it cannot be read or written';
       this.logger.warn(`The keys file cannot be updated: ${(error as Error).message}`);
       throw new ApiProblem('API_KEY.FILE_UNUSABLE', `The keys file cannot be updated: ${reason}. An operator must look at it (the server log names the file).`);
     } finally {

@@ -13,35 +13,59 @@ export function readApiKeysFile(file: string): StoredApiKey[] {
   try {
     text = readUtf8(file);
   } catch (error) {
-    throw new SettingsError(file, `cannot be read: ${(error as Error).message}`);
+    throw new ApiKeysFileError(file, `cannot be read: ${(error as Error).message}`);
   }
-  return parseApiKeys(text, file);
+  return parseApiKeys(text, { file });
 }
 
-export function parseApiKeys(text: string, source: string): StoredApiKey[] {
+/**
+ * Where keys come from: the API_KEYS variable itself, or a file (API_KEYS_FILE). A refusal names
+ * the variable to fix, and the file with it: the variable alone does not say which file it took
+ * (its default), and the path alone does not say which setting gave it.
+ */
+export type ApiKeysSource = 'API_KEYS' | { readonly file: string };
+
+export function parseApiKeys(text: string, source: ApiKeysSource): StoredApiKey[] {
+  const read = readApiKeysText(text);
+  if ('problem' in read) throw source === 'API_KEYS' ? new SettingsError('API_KEYS', read.problem) : new ApiKeysFileError(source.file, read.problem);
+  return read.keys;
+}
+
+/** A keys file that cannot be used: API_KEYS_FILE and the file named, and the problem alone for answers that must not show the path. */
+export class ApiKeysFileError extends SettingsError {
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
+    super('API_KEYS_FILE', `${file} ${problem}`);
+  }
+}
+
+/** The keys a keys file's text (or API_KEYS) holds, or what is wrong with it, worded to follow its name. */
+export function readApiKeysText(text: string): { readonly keys: StoredApiKey[] } | { readonly problem: string } {
   let parsed: unknown;
   // An editor's byte order mark is not part of the JSON.
   const json = text.replace(/^\uFEFF/, '');
   try {
     parsed = JSON.parse(json);
   } catch (error) {
-    throw new SettingsError(source, `is not valid JSON: ${(error as Error).message}`);
+    return { problem: `is not valid JSON: ${(error as Error).message}` };
   }
   // JSON.parse keeps the last of a name given twice: {"keys": [ … ], "keys": []} would be no key.
   const repeatedName = firstRepeatedName(json);
-  if (repeatedName !== undefined) throw new SettingsError(source, `gives "${repeatedName}" twice in one object; give it once`);
+  if (repeatedName !== undefined) return { problem: `gives "${repeatedName}" twice in one object; give it once` };
   const list = Array.isArray(parsed) ? parsed : (parsed as { keys?: unknown })?.keys;
-  if (!Array.isArray(list)) throw new SettingsError(source, 'must hold { "keys": [ … ] }');
+  if (!Array.isArray(list)) return { problem: 'must hold { "keys": [ … ] }' };
   const unknown = Array.isArray(parsed) ? undefined : Object.keys(parsed as object).find((name) => name !== 'keys');
-  if (unknown !== undefined) throw new SettingsError(source, `holds "${unknown}", which is not part of a keys file: it holds { "keys": [ … ] } alone`);
-  list.forEach((entry, index) => {
+  if (unknown !== undefined) return { problem: `holds "${unknown}", which is not part of a keys file: it holds { "keys": [ … ] } alone` };
+  for (const [index, entry] of list.entries()) {
     const problem = problemWithStoredKey(entry);
-    if (problem) throw new SettingsError(source, `keys[${index}]: ${problem}`);
-  });
+    if (problem) return { problem: `keys[${index}]: ${problem}` };
+  }
   const ids = list.map((entry: StoredApiKey) => entry.id);
   const repeated = ids.find((id, index) => ids.indexOf(id) !== index);
-  if (repeated !== undefined) throw new SettingsError(source, `key id ${repeated} appears twice`);
-  return list as StoredApiKey[];
+  if (repeated !== undefined) return { problem: `key id ${repeated} appears twice` };
+  return { keys: list as StoredApiKey[] };
 }
 
 /**

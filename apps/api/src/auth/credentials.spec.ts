@@ -25,7 +25,7 @@ describe('API keys', () => {
     expect(problemWithNewKey({ ...stored, teams: ['direct', 'EMEA.north', 'x'.repeat(100)] })).toBeUndefined();
     // A keys file an earlier version wrote (its route took any team without spaces) still reads:
     // refusing it stopped start-up and "api-keys list/revoke" alike.
-    expect(parseApiKeys(JSON.stringify({ keys: [{ ...stored, teams: ['EMEA/north', 'x'.repeat(101)] }] }), 'keys.json')).toHaveLength(1);
+    expect(parseApiKeys(JSON.stringify({ keys: [{ ...stored, teams: ['EMEA/north', 'x'.repeat(101)] }] }), { file: 'keys.json' })).toHaveLength(1);
     expect(problemWithStoredKey({ ...stored, name: 'billing\nsck_forged' })).toMatch(/^name must have a visible character/);
     // A bidi override, a zero-width space, a line separator: one actor made to look like another.
     for (const name of ['billing\u202egnitekram', 'bill\u200bing', 'billing\u2028admin']) {
@@ -37,7 +37,7 @@ describe('API keys', () => {
       expect(problemWithNewKey({ ...stored, name })).toMatch(/^name must not begin or end with a space/);
       expect(problemWithStoredKey({ ...stored, name })).toBeUndefined(); // a file an earlier version wrote still reads
     }
-    expect(parseApiKeys(JSON.stringify({ keys: [{ ...stored, name: 'billing ' }] }), 'keys.json')).toHaveLength(1);
+    expect(parseApiKeys(JSON.stringify({ keys: [{ ...stored, name: 'billing ' }] }), { file: 'keys.json' })).toHaveLength(1);
     for (const name of ['b', 'billing service', 'Café Müller (CRM) – 東京']) expect(problemWithNewKey({ ...stored, name })).toBeUndefined();
     expect(problemWithStoredKey({ ...stored, name: 'Café Müller (CRM) – 東京' })).toBeUndefined();
     expect(problemWithStoredKey({ ...stored, teams: ['direct', 'partners'] })).toBeUndefined();
@@ -54,12 +54,12 @@ describe('API keys', () => {
   });
 
   it('are refused from a keys file that names a field twice in one object, or holds more than its keys', () => {
-    const file = (text: string) => () => parseApiKeys(text, 'keys.json');
+    const file = (text: string) => () => parseApiKeys(text, { file: 'keys.json' });
     const one = JSON.stringify(stored);
-    expect(file(`{"keys":[${one}],"keys":[]}`)).toThrow(/keys\.json: gives "keys" twice in one object/);
+    expect(file(`{"keys":[${one}],"keys":[]}`)).toThrow(/^Invalid setting API_KEYS_FILE: keys\.json gives "keys" twice in one object/);
     expect(file(`{"keys":[${one.replace('{', '{"roles":["admin"],')}]}`)).toThrow(/gives "roles" twice/);
     expect(file(`{"keys":[],"extra":1}`)).toThrow(/holds "extra", which is not part of a keys file/);
-    expect(parseApiKeys(`{"keys":[${one}]}`, 'keys.json')).toEqual([stored]);
+    expect(parseApiKeys(`{"keys":[${one}]}`, { file: 'keys.json' })).toEqual([stored]);
     expect(parseApiKeys(`[${one}]`, 'API_KEYS')).toEqual([stored]); // the inline form
   });
 
