@@ -1,7 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { parseSinkList, parseSinkUrl, RelaySinkUrlError, type RelaySettings } from '@stagecraft/relay';
 import { firstRepeatedName } from './json-duplicate-keys';
-import { readNotBlank, SettingsError } from './settings';
+import { readNotBlank, refuseOffWord, SettingsError } from './settings';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -45,7 +45,7 @@ export function readRelaySettings(env: Env, cwd: string, readInteger: (env: Env,
     sinks,
     mode,
     // Empty, it would name the working directory (refused as a folder, which is not what is wrong).
-    statePath: resolve(cwd, readNotBlank(env, 'RELAY_STATE_PATH', 'unset it to keep the relay\'s state beside the event store, or give the path of its file') ?? join(dirname(env.EVENT_STORE_PATH ?? './data/events.db'), 'relay.db')),
+    statePath: resolve(cwd, readStatePath(env) ?? join(dirname(env.EVENT_STORE_PATH ?? './data/events.db'), 'relay.db')),
     newSinkFrom,
     webhookSecrets,
     webhookMaxAttempts: readInteger(env, 'RELAY_WEBHOOK_MAX_ATTEMPTS', 8, 1, 100),
@@ -55,6 +55,13 @@ export function readRelaySettings(env: Env, cwd: string, readInteger: (env: Env,
   };
   assertEachHasAnEffect(env, sinks.length > 0, webhooks.length > 0);
   return settings;
+}
+
+/** RELAY_STATE_PATH as given: neither empty nor "off" (the relay cannot run without it; unset RELAY_SINKS runs none). */
+function readStatePath(env: Env): string | undefined {
+  const path = readNotBlank(env, 'RELAY_STATE_PATH', 'unset it to keep the relay\'s state beside the event store, or give the path of its file');
+  refuseOffWord('RELAY_STATE_PATH', path);
+  return path;
 }
 
 /** Settings of the relay's sinks, and of its webhooks. */

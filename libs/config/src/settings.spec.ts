@@ -281,6 +281,24 @@ describe('the files the service writes', () => {
     expect(readSettings({ STREAM_SNAPSHOTS_PATH: 'snapshots/offline.db' }, workDir).streamSnapshotsPath).toBe(join(workDir, 'snapshots/offline.db'));
   });
 
+  // Only STREAM_SNAPSHOTS_PATH has an off: for every other path, "off" (or none, false…) would be a
+  // file or folder of that name in the working directory, and the setting would not be off at all.
+  it.each([
+    ['EVENT_STORE_PATH', {}],
+    ['READ_MODELS_PATH', {}],
+    ['API_KEYS_FILE', {}],
+    ['RELAY_STATE_PATH', { RELAY_SINKS: 'nats://127.0.0.1:4222' }],
+    ['PROCESSES_DIR', {}],
+    ['CURRENCIES_FILE', {}],
+    ['BOARD_ASSETS_DIR', {}],
+  ])('refuse %s written as off (a path of that name by accident), naming the variable and what to do instead', (variable, env) => {
+    for (const value of ['off', 'OFF', 'none', 'false', 'disabled', ' no ']) {
+      expect(refused({ ...env, [variable]: value })).toMatchObject({ variable, message: expect.stringMatching(new RegExp(`^Invalid setting ${variable}: is "${value}": .*cannot be turned off.*\\./${value.trim()} `)) });
+    }
+    // Written as a path, a file of that name is meant.
+    expect(refused({ ...env, [variable]: './off' })).toBeUndefined();
+  });
+
   it('refuse two of them naming one file (read models written into the event store), its SQLite companions, or it through a link', () => {
     expect(refused({ EVENT_STORE_PATH: 'd/events.db', READ_MODELS_PATH: 'd/events.db' })).toMatchObject({ variable: 'READ_MODELS_PATH', message: expect.stringMatching(/which is EVENT_STORE_PATH's file/) });
     expect(refused({ API_KEYS_FILE: './data/stream-snapshots.db' })).toMatchObject({ variable: 'API_KEYS_FILE', message: expect.stringMatching(/which is STREAM_SNAPSHOTS_PATH's file/) });

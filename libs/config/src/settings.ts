@@ -140,8 +140,8 @@ export function readSettings(env: Env = process.env, cwd: string = process.cwd()
     eventStorePath: files.eventStorePath,
     ...(eventStoreUrl !== undefined ? { eventStoreUrl } : {}),
     durability,
-    processesDir: resolve(cwd, readNonEmpty(env, 'PROCESSES_DIR') ?? './config/processes'),
-    currenciesFile: { path: resolve(cwd, readNonEmpty(env, 'CURRENCIES_FILE') ?? './config/currencies.yaml'), required: env.CURRENCIES_FILE !== undefined },
+    processesDir: resolve(cwd, readPath(env, 'PROCESSES_DIR') ?? './config/processes'),
+    currenciesFile: { path: resolve(cwd, readPath(env, 'CURRENCIES_FILE') ?? './config/currencies.yaml'), required: env.CURRENCIES_FILE !== undefined },
     readModelsPath: files.readModelsPath,
     projections,
     ...(readModelsPostgres ? { readModelsPostgres } : {}),
@@ -162,7 +162,7 @@ export function readSettings(env: Env = process.env, cwd: string = process.cwd()
     authFailuresPerMinute: readInteger(env, 'AUTH_FAILURES_PER_MINUTE', 20, 0, 1_000_000),
     trustProxy,
     // `npm run build` bundles the board there (apps/board/board.build.ts).
-    boardAssetsDir: resolve(cwd, readNonEmpty(env, 'BOARD_ASSETS_DIR') ?? './dist/board'),
+    boardAssetsDir: resolve(cwd, readPath(env, 'BOARD_ASSETS_DIR') ?? './dist/board'),
     relay,
   };
 }
@@ -181,18 +181,18 @@ interface DataFiles {
  * the folder or the event store.
  */
 function readDataFiles(env: Env, cwd: string): DataFiles {
-  const eventStore = readNonEmpty(env, 'EVENT_STORE_PATH') ?? './data/events.db';
+  const eventStore = readPath(env, 'EVENT_STORE_PATH') ?? './data/events.db';
   const snapshots = readNonEmpty(env, 'STREAM_SNAPSHOTS_PATH');
   // "OFF", "none", "false": meant as off, and a path only by accident (a file named OFF in the working directory).
-  if (snapshots !== undefined && snapshots !== 'off' && /^(off|none|false|no|0|disabled?)$/i.test(snapshots.trim())) {
+  if (snapshots !== undefined && snapshots !== 'off' && OFF_WORDS.test(snapshots.trim())) {
     throw new SettingsError('STREAM_SNAPSHOTS_PATH', `is "${snapshots}": to keep no stream snapshots write off (lower case); any other value is the path of their file`);
   }
   return {
     eventStorePath: resolve(cwd, eventStore),
     // Beside the event store by default: read models belong to one event log.
-    readModelsPath: resolve(cwd, readNonEmpty(env, 'READ_MODELS_PATH') ?? join(dirname(eventStore), 'read-models.db')),
+    readModelsPath: resolve(cwd, readPath(env, 'READ_MODELS_PATH') ?? join(dirname(eventStore), 'read-models.db')),
     ...(snapshots === 'off' ? {} : { streamSnapshotsPath: resolve(cwd, snapshots ?? join(dirname(eventStore), 'stream-snapshots.db')) }),
-    apiKeysFile: resolve(cwd, readNonEmpty(env, 'API_KEYS_FILE') ?? './data/api-keys.json'),
+    apiKeysFile: resolve(cwd, readPath(env, 'API_KEYS_FILE') ?? './data/api-keys.json'),
   };
 }
 
@@ -360,6 +360,34 @@ function readJwtSettings(env: Env, cwd: string): JwtSettings | undefined {
     algorithms: readAlgorithms(env.JWT_ALGORITHMS),
     ...common,
   };
+}
+
+/** Words meant as "off": given to a path setting, they would name a file or folder so called in the working directory. */
+const OFF_WORDS = /^(off|none|false|no|0|disabled?)$/i;
+
+/** What a path setting without an off is for, and what to do instead of turning it off. */
+const CANNOT_BE_OFF: Readonly<Record<string, string>> = {
+  EVENT_STORE_PATH: 'the events are kept there; EVENT_STORE_URL keeps them in KurrentDB instead',
+  READ_MODELS_PATH: 'the read models are saved there; READ_MODELS_URL keeps them in PostgreSQL instead',
+  API_KEYS_FILE: 'to take no key from it write {"keys": []} into it; AUTH=off turns authentication off',
+  RELAY_STATE_PATH: "the relay keeps its sinks' checkpoints there; to run no relay, unset RELAY_SINKS",
+  PROCESSES_DIR: 'the process definitions are read from there',
+  CURRENCIES_FILE: 'to convert no currency, unset it and have no ./config/currencies.yaml, which is used only when present',
+  BOARD_ASSETS_DIR: "the board's built files are served from there",
+};
+
+/** A path setting: not empty, and not a word meaning off (STREAM_SNAPSHOTS_PATH alone has one, read apart). */
+function readPath(env: Env, variable: string): string | undefined {
+  const value = readNonEmpty(env, variable);
+  refuseOffWord(variable, value);
+  return value;
+}
+
+/** Refuses "off", "none", "false"… for a path setting that cannot be off: it would be read, silently, as a path of that name. */
+export function refuseOffWord(variable: string, value: string | undefined): void {
+  if (value === undefined || !OFF_WORDS.test(value.trim())) return;
+  const why = CANNOT_BE_OFF[variable];
+  throw new SettingsError(variable, `is "${value}": ${variable} cannot be turned off${why ? ` (${why})` : ''}; give a path (./${value.trim()} for one of that name), or unset it for the default`);
 }
 
 function readNonEmpty(env: Env, variable: string): string | undefined {
