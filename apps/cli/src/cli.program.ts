@@ -175,7 +175,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     }
     // PROCESSES_DIR naming no usable directory is a bad setting (README: exit 2); a bad file in it stays 1.
     if (error instanceof ProcessDirectoryError) {
-      console.error(`stagecraft: PROCESSES_DIR: ${error.message}`);
+      console.error(`stagecraft: ${error.message}`);
       return EXIT.usage;
     }
     if (error instanceof ProcessDefinitionError) {

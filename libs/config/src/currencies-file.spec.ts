@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CurrenciesFileError, describeStartFailure, loadCurrenciesFile, parseCurrenciesFile, readSettings } from '@stagecraft/config';
@@ -86,6 +86,27 @@ describe('the currencies file', () => {
       rmSync(directory, { recursive: true, force: true });
     }
     expect(readSettings({}, '/srv').currenciesFile).toEqual({ path: '/srv/config/currencies.yaml', required: false });
+  });
+
+  // The path itself is a setting to correct: named as the variable, then the path and why. At the
+  // default path only a file that is not there is optional: a link to nothing or a folder is someone's
+  // mistake, not "no currencies".
+  it.each([
+    ['missing', (dir: string) => join(dir, 'none.yaml'), 'does not exist; create it, or unset CURRENCIES_FILE to answer per currency only', false],
+    ['a folder', (dir: string) => dir, 'is a folder, not a file', true],
+    ['a symbolic link that loops', (dir: string) => (symlinkSync(join(dir, 'loop.yaml'), join(dir, 'loop.yaml')), join(dir, 'loop.yaml')), 'is a symbolic link that loops back on itself', true],
+    ['a symbolic link to nothing', (dir: string) => (symlinkSync(join(dir, 'gone.yaml'), join(dir, 'link.yaml')), join(dir, 'link.yaml')), 'is a symbolic link to <dir>/gone.yaml, which does not exist', true],
+  ])('names CURRENCIES_FILE, the file and the reason when it is %s', (_case, fileIn, reason, evenAtTheDefault) => {
+    const directory = mkdtempSync(join(tmpdir(), 'currencies-path-'));
+    try {
+      const file = fileIn(directory);
+      const expected = `${file} ${reason.replace('<dir>', directory)}`;
+      expect(() => loadCurrenciesFile(file, true)).toThrow(new Error(`Invalid setting CURRENCIES_FILE: ${expected}`));
+      if (evenAtTheDefault) expect(() => loadCurrenciesFile(file, false)).toThrow(new Error(`Invalid setting CURRENCIES_FILE: ${expected} (the default path, CURRENCIES_FILE being unset)`));
+      else expect(loadCurrenciesFile(file, false)).toBeUndefined();
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
     expect(readSettings({ CURRENCIES_FILE: 'money.yaml' }, '/srv').currenciesFile).toEqual({ path: '/srv/money.yaml', required: true });
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { pathProblem, shownPath } from './path-problem';
 import { readUtf8 } from './utf8-file';
 import { parseCalendarDay } from '@stagecraft/opportunity';
 import { MAX_LISTED_ISSUES, parseYamlText, type YamlDocument } from '@stagecraft/sales-process';
@@ -63,6 +63,18 @@ export const MIN_RATE = 1e-9;
 export const MAX_RATE = 1e9;
 
 const ROOT_KEYS = ['reportingCurrency', 'rates'];
+/**
+ * The path itself cannot be used (missing, a folder, a link to nothing, unreadable): a setting to
+ * correct, worded as every other setting's refusal. Still a CurrenciesFileError for whoever stops on one.
+ */
+export class CurrenciesFilePathError extends CurrenciesFileError {
+  constructor(file: string, reason: string) {
+    super(file, [{ path: '', reason }]);
+    this.name = 'CurrenciesFilePathError';
+    this.message = `Invalid setting CURRENCIES_FILE: ${shownPath(file)} ${reason}`;
+  }
+}
+
 const RATE_KEYS = ['from', 'rate'];
 
 /**
@@ -70,15 +82,18 @@ const RATE_KEYS = ['from', 'rate'];
  * (`required` false: the default path); a file named by CURRENCIES_FILE must exist.
  */
 export function loadCurrenciesFile(file: string, required: boolean): CurrencyRates | undefined {
-  if (!existsSync(file)) {
-    if (!required) return undefined;
-    throw new CurrenciesFileError(file, [{ path: '', reason: 'does not exist (CURRENCIES_FILE names it); create it or unset CURRENCIES_FILE to answer per currency only' }]);
+  const problem = pathProblem(file, 'file');
+  // Optional at its default path only when nothing is there: a folder or a link to nothing is a mistake.
+  if (problem === 'does not exist' && !required) return undefined;
+  if (problem !== undefined) {
+    const instead = problem === 'does not exist' ? '; create it, or unset CURRENCIES_FILE to answer per currency only' : '';
+    throw new CurrenciesFilePathError(file, `${problem}${required ? instead : ' (the default path, CURRENCIES_FILE being unset)'}`);
   }
   let text: string;
   try {
     text = readUtf8(file);
   } catch (error) {
-    throw new CurrenciesFileError(file, [{ path: '', reason: `cannot be read: ${(error as Error).message}` }]);
+    throw new CurrenciesFilePathError(file, `cannot be read: ${(error as Error).message}`);
   }
   return parseCurrenciesFile(text, file);
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProcessDefinitionError } from '@stagecraft/sales-process';
@@ -51,6 +51,31 @@ describe('loadProcessDirectory', () => {
 
   it('refuses an empty or missing directory', () => {
     expect(() => loadProcessDirectory(dir)).toThrow(/holds no process definition/);
-    expect(() => loadProcessDirectory(join(dir, 'missing'))).toThrow(/cannot be read/);
+    expect(() => loadProcessDirectory(join(dir, 'missing'))).toThrow(/does not exist/);
+  });
+
+  // The folder itself is a setting to correct: named as the variable, then the path and why, in one line.
+  it.each([
+    ['missing', () => join(dir, 'missing'), 'does not exist'],
+    ['a file', () => (writeFileSync(join(dir, 'file'), ''), join(dir, 'file')), 'is a file, not a folder'],
+    ['a symbolic link that loops', () => (symlinkSync(join(dir, 'loop'), join(dir, 'loop')), join(dir, 'loop')), 'is a symbolic link that loops back on itself'],
+    ['a symbolic link to nothing', () => (symlinkSync(join(dir, 'gone'), join(dir, 'dangling')), join(dir, 'dangling')), 'is a symbolic link to <dir>/gone, which does not exist'],
+    ['empty', () => dir, 'holds no process definition (*.yaml); add at least one'],
+  ])('names PROCESSES_DIR, the folder and the reason when it is %s', (_case, folder, reason) => {
+    const path = folder();
+    expect(() => loadProcessDirectory(path)).toThrow(ProcessDefinitionError);
+    expect(() => loadProcessDirectory(path)).toThrow(new Error(`Invalid setting PROCESSES_DIR: ${path} ${reason.replace('<dir>', dir)}`));
+  });
+
+  it('names a path too long for the system without printing all of it', () => {
+    const path = join(dir, 'x'.repeat(5_000));
+    let message = '';
+    try {
+      loadProcessDirectory(path);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^Invalid setting PROCESSES_DIR: .*… \(5\d{3} characters\) is longer than a path may be$/);
+    expect(message.length).toBeLessThan(400);
   });
 });

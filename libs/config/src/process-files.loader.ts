@@ -1,4 +1,5 @@
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { pathProblem, shownPath } from './path-problem';
 import { readUtf8 } from './utf8-file';
 import { join, relative } from 'node:path';
 import { parseProcessDocument, ProcessDefinitionError, type ProcessDefinition, type SourcePosition } from '@stagecraft/sales-process';
@@ -33,6 +34,8 @@ export class ProcessDirectoryError extends ProcessDefinitionError {
   constructor(directory: string, reason: string) {
     super(directory, [{ path: '', reason }]);
     this.name = 'ProcessDirectoryError';
+    // Worded as every other setting's refusal: the variable to correct, then the folder and why.
+    this.message = `Invalid setting PROCESSES_DIR: ${shownPath(directory)} ${reason}`;
   }
 }
 
@@ -41,12 +44,13 @@ export class ProcessDirectoryError extends ProcessDefinitionError {
  * and when two files define the same process id (which one would win would be an accident).
  */
 export function loadProcessDirectory(directory: string): LoadedProcessFile[] {
+  const problem = pathProblem(directory, 'folder');
+  if (problem !== undefined) throw new ProcessDirectoryError(directory, problem);
   let names: string[];
   try {
-    if (!statSync(directory).isDirectory()) throw new Error('not a directory');
     names = readdirSync(directory).filter((name) => /\.ya?ml$/i.test(name)).sort();
   } catch (error) {
-    throw new ProcessDirectoryError(directory, `process directory cannot be read: ${(error as Error).message}`);
+    throw new ProcessDirectoryError(directory, `cannot be read: ${(error as Error).message}`);
   }
   if (names.length === 0) {
     throw new ProcessDirectoryError(directory, 'holds no process definition (*.yaml); add at least one');

@@ -313,7 +313,7 @@ describe('stagecraft import that cannot open its store', () => {
     const file = join(dir, name);
     writeFileSync(file, name.endsWith('.csv') ? 'opportunityId,occurredAt\nSF-1,2025-01-01T00:00:00Z\n' : '{}\n');
     const settings = readSettings({ EVENT_STORE_PATH: join(dir, 'events.db'), PROCESSES_DIR: join(dir, 'no-processes') }, dir);
-    await expect(importFile(settings, file, { json: true })).rejects.toThrow(/process directory cannot be read/);
+    await expect(importFile(settings, file, { json: true })).rejects.toThrow(/^Invalid setting PROCESSES_DIR: .*no-processes does not exist$/);
     // The CSV's header was read (its stream is open for sure); letting it go closes it within a few turns.
     for (let turn = 0; turn < 200 && holds(file); turn += 1) await ticks(1);
     expect(holds(file)).toBe(false);
