@@ -317,6 +317,14 @@ describe('the files the service writes', () => {
   });
 });
 
+describe('HOST', () => {
+  // No address or host name is longer than 253 characters: the resolver answers EINVAL, not "not found".
+  it('refuses a value longer than any host name, naming it and cut short', () => {
+    expect(() => readSettings({ HOST: 'h'.repeat(300) })).toThrow(/^Invalid setting HOST: is 300 characters long \(h{20}…\); a host name or address has at most 253$/);
+    expect(readSettings({ HOST: `${'a'.repeat(63)}.${'b'.repeat(63)}.example` }).host).toHaveLength(135);
+  });
+});
+
 describe('JWT_SECRET', () => {
   it('counts no spaces at either end toward its 32 characters', () => {
     expect(() => readSettings({ JWT_SECRET: ' '.repeat(32) })).toThrow(/^Invalid setting JWT_SECRET: must be at least 32 characters/);

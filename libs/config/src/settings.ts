@@ -135,7 +135,7 @@ export function readSettings(env: Env = process.env, cwd: string = process.cwd()
     ['RELAY_STATE_PATH', relay.statePath],
   ]);
   return {
-    host: readNonEmpty(env, 'HOST') ?? '0.0.0.0',
+    host: readHost(env),
     port: readInteger(env, 'PORT', 3000, 0, 65535),
     eventStorePath: files.eventStorePath,
     ...(eventStoreUrl !== undefined ? { eventStoreUrl } : {}),
@@ -388,6 +388,16 @@ export function refuseOffWord(variable: string, value: string | undefined): void
   if (value === undefined || !OFF_WORDS.test(value.trim())) return;
   const why = CANNOT_BE_OFF[variable];
   throw new SettingsError(variable, `is "${value}": ${variable} cannot be turned off${why ? ` (${why})` : ''}; give a path (./${value.trim()} for one of that name), or unset it for the default`);
+}
+
+/** The longest host name DNS allows; no address is longer either. */
+const MAX_HOST_LENGTH = 253;
+
+/** HOST: whether it is an address of this machine is found when listening; one no name can be is refused now. */
+function readHost(env: Env): string {
+  const host = readNonEmpty(env, 'HOST') ?? '0.0.0.0';
+  if (host.length > MAX_HOST_LENGTH) throw new SettingsError('HOST', `is ${host.length} characters long (${host.slice(0, 20)}…); a host name or address has at most ${MAX_HOST_LENGTH}`);
+  return host;
 }
 
 function readNonEmpty(env: Env, variable: string): string | undefined {

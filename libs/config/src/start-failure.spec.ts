@@ -27,6 +27,14 @@ describe('describeStartFailure', () => {
     expect(describeStartFailure(systemError(code, syscall), listen)).toContain(named);
   });
 
+  // Whatever the resolver answers for a HOST it cannot look up (a name too long is EINVAL, not
+  // ENOTFOUND), the operator reads one line naming HOST, never a stack; a huge HOST is shown cut short.
+  it.each(['EINVAL', 'EAI_NONAME', 'ENODATA', 'EAI_FAIL', 'ESERVFAIL'])('names HOST for any lookup failure (%s), its value cut short', (code) => {
+    const described = describeStartFailure(systemError(code, 'getaddrinfo'), { host: 'h'.repeat(5_000), port: 4321 });
+    expect(described).toMatch(/^HOST=h+… \(5000 characters\): not an address or a name this machine can resolve/);
+    expect(described!.length).toBeLessThan(500);
+  });
+
   it('leaves anything else (a bug) to be printed with its stack', () => {
     expect(describeStartFailure(new TypeError('x is undefined'), listen)).toBeUndefined();
     expect(describeStartFailure(systemError('EADDRINUSE', 'listen'))).toBeUndefined();

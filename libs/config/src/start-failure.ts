@@ -29,18 +29,23 @@ export function describeStartFailure(error: unknown, listen?: ListenSettings): s
   if (error instanceof EventStoreFullError) return `${error.message}; free space on it and start again`;
   const { code, syscall } = (error ?? {}) as { code?: string; syscall?: string };
   if (!listen || (syscall !== 'listen' && syscall !== 'getaddrinfo' && syscall !== 'bind')) return undefined;
+  const host = shownHost(listen.host);
+  // Every answer of the resolver is one the operator fixes in HOST: a name too long is EINVAL,
+  // one the DNS server fails on EAI_FAIL…, and none of them is a bug worth a stack trace.
+  if (syscall === 'getaddrinfo') return `HOST=${host}: not an address or a name this machine can resolve (${code}); use 0.0.0.0 (all), 127.0.0.1 (this machine only) or one of its own addresses`;
   switch (code) {
     case 'EADDRINUSE':
       return `PORT=${listen.port}: the port is already in use on ${listen.host} (another Stagecraft, or another program); stop it or choose another PORT`;
     case 'EACCES':
       return `PORT=${listen.port}: this user may not listen on it (ports below 1024 need privileges); choose a PORT of 1024 or more`;
     case 'EADDRNOTAVAIL':
-      return `HOST=${listen.host}: no network interface of this machine has that address; use 0.0.0.0 (all), 127.0.0.1 (this machine only) or one of its own addresses`;
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-    case 'EAI_FAIL':
-      return `HOST=${listen.host}: not an address or a name this machine can resolve; use 0.0.0.0 (all), 127.0.0.1 (this machine only) or one of its own addresses`;
+      return `HOST=${host}: no network interface of this machine has that address; use 0.0.0.0 (all), 127.0.0.1 (this machine only) or one of its own addresses`;
     default:
       return undefined;
   }
+}
+
+/** HOST as a message shows it: a value of thousands of characters is cut, saying how long it was. */
+function shownHost(host: string): string {
+  return host.length <= 100 ? host : `${host.slice(0, 100)}… (${host.length} characters)`;
 }
