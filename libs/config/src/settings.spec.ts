@@ -317,6 +317,43 @@ describe('the files the service writes', () => {
   });
 });
 
+// A value pasted wrong (a file's contents in a variable) is quoted in the refusal, but not whole:
+// a megabyte on the terminal hides the one line that says what to fix.
+describe('a huge value', () => {
+  const huge = 'x'.repeat(1_000_000);
+  const jwks = { JWT_JWKS_URL: 'https://idp.example/jwks', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a' };
+  const relay = { RELAY_SINKS: 'https://hook.example/x', RELAY_WEBHOOK_SECRET: 'w'.repeat(40) };
+  it.each([
+    ['PORT', {}],
+    ['AUTH', {}],
+    ['PROJECTIONS', {}],
+    ['EVENT_STORE_DURABILITY', {}],
+    ['EVENT_STORE_URL', {}],
+    ['READ_MODELS_URL', {}],
+    ['READ_MODELS_SCHEMA', { READ_MODELS_URL: 'postgres://u@h:5432/db' }],
+    ['TRUST_PROXY', {}],
+    ['JWT_ALGORITHMS', jwks],
+    ['JWT_JWKS_URL', { JWT_ISSUER: 'i', JWT_AUDIENCE: 'a' }],
+    ['JWT_PUBLIC_KEY', {}],
+    ['RELAY_SINKS', {}],
+    ['RELAY', relay],
+    ['RELAY_NEW_SINK_FROM', relay],
+    ['RELAY_WEBHOOK_SECRETS', relay],
+    ['RELAY_RETRY_BASE_MS', relay],
+  ])('given to %s is refused in a message of a few lines, naming the variable', (variable, env) => {
+    let refused: unknown;
+    try {
+      readSettings({ ...env, [variable]: huge });
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(SettingsError);
+    expect((refused as SettingsError).message).toMatch(new RegExp(`^Invalid setting ${variable}: `));
+    expect((refused as SettingsError).message.length).toBeLessThan(1_000);
+    expect((refused as SettingsError).message).not.toContain('x'.repeat(201));
+  });
+});
+
 describe('HOST', () => {
   // No address or host name is longer than 253 characters: the resolver answers EINVAL, not "not found".
   it('refuses a value longer than any host name, naming it and cut short', () => {

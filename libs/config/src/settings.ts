@@ -96,13 +96,29 @@ export interface JwtSettings {
 
 /** A setting that cannot be used: names the variable, the value and what would be right. */
 export class SettingsError extends Error {
+  readonly reason: string;
+
   constructor(
     readonly variable: string,
-    readonly reason: string,
+    reason: string,
   ) {
-    super(`Invalid setting ${variable}: ${reason}`);
+    const shown = withLongRunsCut(reason);
+    super(`Invalid setting ${variable}: ${shown}`);
+    this.reason = shown;
     this.name = 'SettingsError';
   }
+}
+
+/** Characters a run without spaces (a value, a path) may have in a refusal before it is cut. */
+const LONGEST_SHOWN_RUN = 200;
+
+/**
+ * A refusal quotes the value it refuses, but a value pasted wrong (a file's contents in a variable)
+ * may be a megabyte, which on a terminal hides the line that says what to fix: each run longer than
+ * LONGEST_SHOWN_RUN is cut, saying how long it was.
+ */
+function withLongRunsCut(text: string): string {
+  return text.replace(new RegExp(`\\S{${LONGEST_SHOWN_RUN + 1},}`, 'g'), (run) => `${run.slice(0, LONGEST_SHOWN_RUN / 2)}… (${run.length} characters)`);
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
