@@ -60,3 +60,57 @@ describe('stagecraft with a PROCESSES_DIR it cannot use', () => {
     }
   });
 });
+
+// README: "2 a usage error". An id no opportunity can have (empty, spaces, 100,000 characters: the
+// import refuses such a source id, and it is no UUID) is a mistake in the command line, not the 1 of
+// an opportunity looked for and not found; and an argument that cannot go together says which.
+describe('stagecraft given arguments that cannot be right', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cli-args-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const run = async (argv: string[]): Promise<[number, string]> => {
+    const saved = { ...process.env };
+    const error = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      process.env.EVENT_STORE_PATH = join(dir, 'events.db');
+      process.env.PROCESSES_DIR = join(__dirname, '..', '..', '..', 'config', 'processes');
+      delete process.env.EVENT_STORE_URL;
+      const code = await runCli(argv);
+      return [code, error.mock.calls.flat().join('\n')];
+    } finally {
+      error.mockRestore();
+      log.mockRestore();
+      process.env = saved;
+    }
+  };
+
+  beforeAll(async () => {
+    writeFileSync(join(dir, 'rows.csv'), 'opportunityId,occurredAt,stage,processId,title\nSF-1,2025-01-01T00:00:00Z,new,standard,Deal\n');
+    expect((await run(['import', join(dir, 'rows.csv')]))[0]).toBe(EXIT.ok);
+  });
+
+  it.each([
+    ['empty', ''],
+    ['with spaces', 'no such id'],
+    ['100,000 characters', 'y'.repeat(100_000)],
+    ['of a character no id has', 'SF/1'],
+  ])('an id %s: exit 2, saying what an id is, the id cut short', async (_case, id) => {
+    for (const command of ['history', 'verify']) {
+      const [code, message] = await run([command, id]);
+      expect([command, code]).toEqual([command, EXIT.usage]);
+      expect(message).toMatch(/is not an opportunity id: give its UUID, or the source id a backfill import gave it/);
+      expect(message.length).toBeLessThan(400);
+    }
+  });
+
+  it('a well-formed id that names no opportunity is still the 1 of one not found', async () => {
+    for (const command of ['history', 'verify']) expect((await run([command, 'SF-404']))[0]).toBe(EXIT.failed);
+    for (const command of ['history', 'verify']) expect((await run([command, 'SF-1']))[0]).toBe(EXIT.ok);
+  });
+
+  it('verify names what is wrong with its arguments: an id and --all together, --head without --all', async () => {
+    expect(await run(['verify', 'SF-1', '--all'])).toEqual([EXIT.usage, expect.stringContaining('not both')]);
+    expect(await run(['verify', '--head', `${'0'.repeat(64)}@1`])).toEqual([EXIT.usage, expect.stringContaining('--head checks the whole log: give it with --all')]);
+  });
+});

@@ -3,7 +3,7 @@ import { foldOpportunity, parseInstant, toOpportunityStreamId, type OpportunityS
 import type { Settings } from '@stagecraft/config';
 import { CliError, EXIT } from '../cli.errors';
 import { openExistingStore } from '../io/event-store';
-import { opportunityIdFor } from '../io/opportunity-id';
+import { opportunityIdArgument } from '../io/opportunity-id';
 import { printable } from '../io/printable';
 import { RecordedProcesses } from '../io/process-versions';
 
@@ -28,9 +28,9 @@ export async function showHistory(settings: Settings, givenId: string, given: Hi
   if (options.asOf !== undefined && asOf === undefined) {
     throw new CliError(`--as-of must be an ISO 8601 instant with a zone, such as 2026-01-31T00:00:00Z (got "${options.asOf}").`);
   }
+  const opportunityId = opportunityIdArgument(givenId);
   const store = openExistingStore(settings);
   try {
-    const opportunityId = opportunityIdFor(givenId);
     const events = await store.readStream(toOpportunityStreamId(opportunityId));
     if (events.length === 0) {
       throw new CliError(`There is no opportunity ${givenId}${opportunityId !== givenId ? ` (id ${opportunityId})` : ''} in ${settings.eventStorePath}.`, EXIT.failed);

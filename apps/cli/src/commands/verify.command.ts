@@ -19,7 +19,7 @@ import { LogChainStart } from '@stagecraft/commands';
 import { CliError, EXIT } from '../cli.errors';
 import { readAllPages, readStreamUpToUnreadable, StreamDeletedError, UnreadableEventError, type EventStore, type StreamUpToUnreadable } from '@stagecraft/event-store';
 import { openExistingStore } from '../io/event-store';
-import { opportunityIdFor } from '../io/opportunity-id';
+import { opportunityIdArgument, opportunityIdFor } from '../io/opportunity-id';
 import { progressBar } from '../io/progress';
 
 export interface VerifyOptions {
@@ -40,8 +40,11 @@ const PAGE = 5_000;
  * kept earlier). Exit 0 verified, 1 not.
  */
 export async function verifyChains(settings: Settings, target: string | undefined, options: VerifyOptions): Promise<number> {
-  if ((target === undefined) === !options.all) throw new CliError('Give one opportunity id (or stream name), or --all.');
   if (options.head !== undefined && !options.all) throw new CliError('--head checks the whole log: give it with --all.');
+  if (target !== undefined && options.all) throw new CliError('Give one opportunity id (or stream name) or --all, not both.');
+  if (target === undefined && !options.all) throw new CliError('Give one opportunity id (or stream name), or --all.');
+  // An id no opportunity can have is a usage error before the store is opened, as for history.
+  if (target !== undefined && !target.startsWith(PROCESS_STREAM_PREFIX) && !target.startsWith(OPPORTUNITY_STREAM_PREFIX)) opportunityIdArgument(target);
   const keptHead = options.head === undefined ? undefined : parseLogHead(options.head);
   if (options.head !== undefined && !keptHead) throw new CliError(`--head takes the "keep:" value an earlier verify --all printed, <64 hex digits>@<position>; got "${options.head}".`);
   const store = openExistingStore(settings);

@@ -121,7 +121,15 @@ export function parseBackfillRow(line: number, cells: readonly string[], index: 
 export function backfillRowDeal(cells: readonly string[], index: ReadonlyMap<BackfillColumn, number>): string | undefined {
   const at = index.get('opportunityId');
   const id = at === undefined ? undefined : cells[at]?.trim();
-  return id !== undefined && id !== '' && id.length <= 200 && CLIENT_ID.test(id) ? id : undefined;
+  return id !== undefined && isBackfillSourceId(id) ? id : undefined;
+}
+
+/** Longest source id a backfill row may give. */
+const SOURCE_ID_MAX_LENGTH = 200;
+
+/** Whether `id` is one a backfill row may give as its opportunityId (so one the CLI may be asked about). */
+export function isBackfillSourceId(id: string): boolean {
+  return id !== '' && id.length <= SOURCE_ID_MAX_LENGTH && CLIENT_ID.test(id);
 }
 
 /** A cell (or a header's column name) as a reason quotes it: a 50,000-character title is not printed whole. */

@@ -1,4 +1,6 @@
 import { deterministicUuid } from '@stagecraft/commands';
+import { CliError, EXIT } from '../cli.errors';
+import { isBackfillSourceId, quotedCell } from '../import/backfill.row';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -12,4 +14,19 @@ export function isUuid(text: string): boolean {
  */
 export function opportunityIdFor(given: string): string {
   return isUuid(given) ? given.toLowerCase() : deterministicUuid('opportunity', 'backfill', given);
+}
+
+/**
+ * The opportunity id a command-line argument names: as opportunityIdFor, but an id no opportunity
+ * can have (empty, spaces, a character or a length no backfill source id has, and no UUID) is a
+ * usage error: looked for, it was "no opportunity" (exit 1), and printed back whole.
+ */
+export function opportunityIdArgument(given: string): string {
+  if (!isUuid(given) && !isBackfillSourceId(given)) {
+    throw new CliError(
+      `${quotedCell(given)} is not an opportunity id: give its UUID, or the source id a backfill import gave it (letters, digits, ".", "_", ":", "@" and "-", at most 200 characters).`,
+      EXIT.usage,
+    );
+  }
+  return opportunityIdFor(given);
 }
