@@ -138,6 +138,23 @@ describe('reading backfill rows', () => {
     expect(parsed).toMatchObject({ ok: true, row: { teamId: team, ownerId: 'Ana.Maria@corp' } });
   });
 
+  // An amount cell is text: read as a JavaScript number, 999999999999999.9999 became 10^15 and was
+  // recorded so without a word. A cell is taken only when the number stored is the one written.
+  it.each(['999999999999999.9999', '999999999999999.999', '99999999999999.99999', '900719925474099.3'])('refuses the amount %s, which no stored number is exactly', (amount) => {
+    const parsed = parseBackfillRow(3, cells({ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', amount }), index);
+    expect(parsed).toEqual({ ok: false, reason: expect.stringMatching(new RegExp(`^amount: ${amount.replace('.', '\\.')} cannot be stored exactly \\(it would be recorded as [\\d.]+\\); give at most 15 significant digits`)) });
+  });
+
+  it.each([
+    ['999999999999999', 999999999999999],
+    ['99999999999.9999', 99999999999.9999],
+    ['00012.5000', 12.5],
+    ['0.0001', 0.0001],
+    ['1000000000000000', 1e15],
+  ])('takes the amount %s as the number written', (amount, value) => {
+    expect(parseBackfillRow(3, cells({ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', amount }), index)).toMatchObject({ ok: true, row: { amount: value } });
+  });
+
   it('keeps only the cells given', () => {
     expect(parseBackfillRow(3, cells({ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', amount: '12.5', note: ' hi ' }), index)).toEqual({
       ok: true,

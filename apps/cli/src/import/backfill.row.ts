@@ -102,6 +102,7 @@ export function parseBackfillRow(line: number, cells: readonly string[], index: 
   const amountText = value('amount');
   // Written as a decimal number: Number() alone reads "0x10" as 16 and "1e3" as 1000.
   const amount = amountText === undefined ? undefined : /^\d{1,16}(\.\d{1,16})?$/.test(amountText) ? Number(amountText) : NaN;
+
   const expectedCloseDate = value('expectedCloseDate');
   if (expectedCloseDate !== undefined && parseCalendarDay(expectedCloseDate) === undefined) return fail('expectedCloseDate', `must be a calendar date YYYY-MM-DD, such as 2026-06-30 (got "${expectedCloseDate}")`);
 
@@ -109,6 +110,10 @@ export function parseBackfillRow(line: number, cells: readonly string[], index: 
   for (const [column, rule] of Object.entries(BACKFILL_COLUMN_RULES) as [keyof typeof BACKFILL_COLUMN_RULES, FieldRule][]) {
     const given = column === 'occurredAt' ? occurredAt : optional[column];
     if (given !== undefined && !fitsRule(rule, given)) return fail(column, `must be ${ruleText(rule)} (got ${quotedCell(column === 'amount' ? amountText : given)})`);
+  }
+  // Past 15 significant digits a number may not be stored as written: 999999999999999.9999 became 10^15.
+  if (amountText !== undefined && amount !== undefined && !writtenAs(amountText, amount)) {
+    return fail('amount', `${quotedCell(amountText).slice(1, -1)} cannot be stored exactly (it would be recorded as ${amount}); give at most 15 significant digits`);
   }
   const row = { line, opportunityId, occurredAt, ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)) } as BackfillRow;
   return { ok: true, row };
@@ -130,6 +135,13 @@ const SOURCE_ID_MAX_LENGTH = 200;
 /** Whether `id` is one a backfill row may give as its opportunityId (so one the CLI may be asked about). */
 export function isBackfillSourceId(id: string): boolean {
   return id !== '' && id.length <= SOURCE_ID_MAX_LENGTH && CLIENT_ID.test(id);
+}
+
+/** Whether a decimal as written (digits, an optional fraction) is the number it was read as. */
+function writtenAs(text: string, value: number): boolean {
+  const [whole = '', fraction = ''] = text.split('.');
+  const digits = `${whole.replace(/^0+(?=\d)/, '')}${fraction.replace(/0+$/, '') === '' ? '' : `.${fraction.replace(/0+$/, '')}`}`;
+  return digits === String(value);
 }
 
 /** A cell (or a header's column name) as a reason quotes it: a 50,000-character title is not printed whole. */
