@@ -1,10 +1,11 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSettings, type Settings } from '@stagecraft/config';
 import { openEventStore, type StoredEvent } from '@stagecraft/event-store';
 import { startKurrentDbDouble, type KurrentDbDouble } from '../../../../test/kurrentdb-double/kurrentdb-double';
 import { EXIT } from '../cli.errors';
+import { exportEvents } from './export.command';
 import { importFile } from './import.command';
 
 /** The shipped process files. */
@@ -229,6 +230,41 @@ describe('stagecraft import of a close repeated with another note', () => {
     expect(report).toMatchObject({ exit: EXIT.failed, imported: before.length + 1, unchanged: 2, rejected: [{ line: last, reason: expect.stringMatching(/^note: the deal is .* "first note"/) }] });
     const closes = (await opportunityEvents(settings)).filter((event) => event.type === (status === 'won' ? 'OpportunityWon' : 'OpportunityLost'));
     expect(closes.map((event) => event.data.note)).toEqual(['first note']);
+  }, 60_000);
+});
+
+// The summary says what it skipped: an export of a backfilled store holds a claim of each opening's
+// key beside its two process version records, and "skipped: 3 (process version records…)" named
+// only the two.
+describe('stagecraft import of an export: the summary names what it skipped', () => {
+  let dir: string;
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'import-skipped-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('process version records and opening key claims, each counted', async () => {
+    const rows = join(dir, 'rows.csv');
+    writeFileSync(rows, 'opportunityId,occurredAt,stage,processId,title\nSF-1,2025-01-01T00:00:00Z,new,standard,Deal\n');
+    const source = readSettings({ EVENT_STORE_PATH: join(dir, 'source.db'), PROCESSES_DIR: PROCESSES }, dir);
+    expect((await importReport(source, rows)).exit).toBe(EXIT.ok);
+    const exported = join(dir, 'log.jsonl');
+    const quiet = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await exportEvents(source, { format: 'jsonl', out: exported })).toBe(EXIT.ok);
+    } finally {
+      quiet.mockRestore();
+    }
+    const types = readFileSync(exported, 'utf8').trim().split('\n').map((line) => (JSON.parse(line) as { type: string }).type);
+    const claims = types.filter((type) => type === 'CommandKeyClaimed').length;
+    const versions = types.filter((type) => type === 'ProcessVersionRecorded').length;
+    expect([claims, versions]).toEqual([1, 2]);
+    const printed: string[] = [];
+    const log = jest.spyOn(console, 'log').mockImplementation((text: string) => void printed.push(text));
+    try {
+      expect(await importFile(readSettings({ EVENT_STORE_PATH: join(dir, 'target.db'), PROCESSES_DIR: PROCESSES }, dir), exported, {})).toBe(EXIT.ok);
+    } finally {
+      log.mockRestore();
+    }
+    expect(printed.join('\n')).toContain(`skipped:   3 (${versions} process version record(s) and ${claims} opening key claim(s): this store writes its own)`);
   }, 60_000);
 });
 

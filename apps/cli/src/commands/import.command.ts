@@ -12,7 +12,7 @@ import { progressBar } from '../io/progress';
 import { planBackfillRow, refusalReason, type PlannedCommand, type RepeatedClose } from '../import/backfill.plan';
 import { refusedField } from '../import/refused-field';
 import type { BackfillRow } from '../import/backfill.row';
-import { commandForEvent, differenceReason, REPLAYED_AS, type EventCommand, type EventRecord } from '../import/event-record';
+import { commandForEvent, differenceReason, REPLAYED_AS, type EventCommand, type EventRecord, type SkippedRecord } from '../import/event-record';
 import { openImportSource, type DealNamed, type ImportFormat, type ImportItem } from '../import/import-source';
 
 /** Events read at a time, newest first, looking for the close a row repeats. */
@@ -39,8 +39,10 @@ export interface ImportReport {
   readonly imported: number;
   /** Lines already imported before (re-running a file adds nothing) or with nothing new to record. */
   readonly unchanged: number;
-  /** Lines deliberately not replayed (process version records). */
+  /** Lines deliberately not replayed: process version records and opening key claims (this store writes its own). */
   readonly skipped: number;
+  /** Of those, how many of each. */
+  readonly skippedBy: { readonly processVersions: number; readonly keyClaims: number };
   readonly rejected: readonly RejectedLine[];
   readonly eventsAppended: number;
   /** Backfill ids that were not UUIDs and the opportunity ids they were given. */
@@ -55,7 +57,11 @@ interface RowKey {
   readonly first: string | undefined;
 }
 
-type Outcome = { readonly result: 'imported'; readonly events: number } | { readonly result: 'unchanged' | 'skipped' } | { readonly result: 'rejected'; readonly reason: string };
+type Outcome =
+  | { readonly result: 'imported'; readonly events: number }
+  | { readonly result: 'unchanged' }
+  | { readonly result: 'skipped'; readonly what: SkippedRecord }
+  | { readonly result: 'rejected'; readonly reason: string };
 
 /**
  * `stagecraft import <file>`: replays an exported log, or backfills historical opportunities from
@@ -124,6 +130,7 @@ class Importer {
   private readonly runId = randomUUID();
   private readonly actor = `cli:${safeUserName()}`;
   private readonly counts = { lines: 0, imported: 0, unchanged: 0, skipped: 0, events: 0 };
+  private readonly skippedBy: Record<SkippedRecord, number> = { processVersions: 0, keyClaims: 0 };
   private readonly rejected: RejectedLine[] = [];
   private readonly mappedIds = new Map<string, string>();
   /** Opportunities with a rejected line, and that line: what follows it is not imported either. */
@@ -186,8 +193,11 @@ class Importer {
     } else if (outcome.result === 'imported') {
       this.counts.imported += 1;
       this.counts.events += outcome.events;
+    } else if (outcome.result === 'skipped') {
+      this.counts.skipped += 1;
+      this.skippedBy[outcome.what] += 1;
     } else {
-      this.counts[outcome.result] += 1;
+      this.counts.unchanged += 1;
     }
   }
 
@@ -199,6 +209,7 @@ class Importer {
       imported: this.counts.imported,
       unchanged: this.counts.unchanged,
       skipped: this.counts.skipped,
+      skippedBy: { ...this.skippedBy },
       rejected: [...this.rejected].sort((a, b) => a.line - b.line),
       eventsAppended: this.counts.events,
       mappedIds: Object.fromEntries(this.mappedIds),
@@ -207,7 +218,7 @@ class Importer {
 
   private async importEvent(record: EventRecord): Promise<Outcome> {
     const command = commandForEvent(record);
-    if (command.kind === 'skip') return { result: 'skipped' };
+    if (command.kind === 'skip') return { result: 'skipped', what: command.what };
     if (command.kind === 'reject') return { result: 'rejected', reason: command.reason };
     const commandId = `import:${record.id}`;
     const loaded = await this.side.streams.load(command.opportunityId);
@@ -420,7 +431,10 @@ function formatReport(report: ImportReport): string {
     `  imported:  ${report.imported} (${report.eventsAppended} event(s) appended)`,
     `  unchanged: ${report.unchanged} (already imported, or nothing new to record)`,
   ];
-  if (report.content === 'event-log') lines.push(`  skipped:   ${report.skipped} (process version records: this store records the versions PROCESSES_DIR defines)`);
+  if (report.content === 'event-log') {
+    const { processVersions, keyClaims } = report.skippedBy;
+    lines.push(`  skipped:   ${report.skipped} (${processVersions} process version record(s) and ${keyClaims} opening key claim(s): this store writes its own)`);
+  }
   lines.push(`  rejected:  ${report.rejected.length}`);
   for (const rejected of report.rejected) {
     lines.push(`    line ${rejected.line}${rejected.opportunity ? ` (${rejected.opportunity})` : ''}: ${rejected.reason}`);

@@ -61,8 +61,11 @@ export type EventCommand =
       readonly occurredAt: unknown;
       readonly onBehalfOf?: string;
     }
-  | { readonly kind: 'skip'; readonly reason: string }
+  | { readonly kind: 'skip'; readonly what: SkippedRecord; readonly reason: string }
   | { readonly kind: 'reject'; readonly reason: string };
+
+/** What an export holds that an import does not replay: this store writes its own. */
+export type SkippedRecord = 'processVersions' | 'keyClaims';
 
 /**
  * The command that makes the API record this event again: importing replays the log through the
@@ -71,10 +74,10 @@ export type EventCommand =
  */
 export function commandForEvent(record: EventRecord): EventCommand {
   if (record.stream.startsWith(PROCESS_STREAM_PREFIX)) {
-    return { kind: 'skip', reason: 'process version record: this store records the versions PROCESSES_DIR defines' };
+    return { kind: 'skip', what: 'processVersions', reason: 'process version record: this store records the versions PROCESSES_DIR defines' };
   }
   if (record.stream.startsWith(COMMAND_KEY_STREAM_PREFIX)) {
-    return { kind: 'skip', reason: "an opening's idempotency key: the import's own openings claim theirs" };
+    return { kind: 'skip', what: 'keyClaims', reason: "an opening's idempotency key: the import's own openings claim theirs" };
   }
   const opportunityId = fromOpportunityStreamId(record.stream);
   if (opportunityId === undefined) return { kind: 'reject', reason: `stream "${record.stream}" is not an opportunity stream` };
