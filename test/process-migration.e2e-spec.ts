@@ -54,8 +54,9 @@ describe('migrating opportunities to a newer process version', () => {
     // A key named like an inherited property (a valid stage id) is an entry of the mapping like any other: judged, not dropped.
     const answer = await migrate(ids.qualifying!, { toVersion: v2, stageMapping: { qualification: 'discovery', constructor: 'new' } }).expect(422);
     expect(answer.body).toMatchObject({ code: 'OPPORTUNITY.INVALID_STAGE_MAPPING', problem: 'unknown-source-stage', from: 'constructor' });
-    const bulk = await api.http.post('/processes/standard/migrate').send({ fromVersion: v1, toVersion: v2, stageMapping: { qualification: 'discovery', constructor: 'new' } }).expect(200);
-    expect([bulk.body.migrated, bulk.body.refused.map((refusal: { code: string }) => refusal.code)]).toEqual([[], expect.arrayContaining(['OPPORTUNITY.INVALID_STAGE_MAPPING'])]);
+    // A mapping is judged against the two versions alone: on the bulk route, once, as the single route judges it.
+    const bulk = await api.http.post('/processes/standard/migrate').send({ fromVersion: v1, toVersion: v2, stageMapping: { qualification: 'discovery', constructor: 'new' } }).expect(422);
+    expect(bulk.body).toMatchObject({ code: 'OPPORTUNITY.INVALID_STAGE_MAPPING', problem: 'unknown-source-stage', from: 'constructor' });
   });
 
   it('answers the bulk route as the single-deal route: an unknown version or one not newer is 422 with its code, before anything is migrated', async () => {
@@ -73,6 +74,18 @@ describe('migrating opportunities to a newer process version', () => {
     expect(unknownOnBulk.body).toMatchObject({ code: unknownOnSingle.body.code, version: 'deadbeef', field: 'toVersion' });
     expect((await bulk({ fromVersion: 'deadbeef', toVersion: v2 }).expect(422)).body).toMatchObject({ code: 'OPPORTUNITY.UNKNOWN_PROCESS_VERSION', version: 'deadbeef', field: 'fromVersion' });
     expect((await api.http.get(`/opportunities/${ids.fresh}/history`).expect(200)).body.events).toHaveLength(before);
+  });
+
+  it.each([
+    ['from a stage neither version has', { nowhere: 'new' }, 'unknown-source-stage'],
+    ['to a stage the new version lacks', { qualification: 'nowhere' }, 'unknown-target-stage'],
+    ['of a stage the new version keeps', { new: 'discovery' }, 'stage-still-exists'],
+    ['past the stage after it', { qualification: 'negotiation' }, 'past-next-stage'],
+  ])('refuses a bulk stage mapping %s once with 422, as the single route does, whether or not any deal is open on fromVersion', async (_case, stageMapping, problem) => {
+    const single = await api.http.post(`/opportunities/${ids.qualifying}/migrate`).send({ toVersion: v2, stageMapping }).expect(422);
+    expect(single.body).toMatchObject({ code: 'OPPORTUNITY.INVALID_STAGE_MAPPING', problem });
+    const bulk = await api.http.post('/processes/standard/migrate').send({ fromVersion: v1, toVersion: v2, stageMapping }).expect(422);
+    expect(bulk.body).toMatchObject({ code: 'OPPORTUNITY.INVALID_STAGE_MAPPING', problem });
   });
 
   it('migrates one opportunity: the visit continues under the mapped stage, with the criteria the new stage still has', async () => {
@@ -101,5 +114,7 @@ describe('migrating opportunities to a newer process version', () => {
     expect((await api.http.get(`/opportunities/${ids.lost}`).expect(200)).body.processVersion).toBe(v1);
     // Again: nothing left on v1 that is open.
     expect((await api.http.post('/processes/standard/migrate').send({ fromVersion: v1, toVersion: v2 }).expect(200)).body.migrated).toEqual([]);
+    // With none to migrate, a mapping no deal could be migrated by is refused all the same, not "nothing migrated".
+    expect((await api.http.post('/processes/standard/migrate').send({ fromVersion: v1, toVersion: v2, stageMapping: { nowhere: 'new' } }).expect(422)).body.code).toBe('OPPORTUNITY.INVALID_STAGE_MAPPING');
   });
 });

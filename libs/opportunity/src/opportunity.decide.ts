@@ -214,18 +214,8 @@ function decideMigrate(command: MigrateOpportunity, state: OpenedOpportunityStat
   const mapping = command.stageMapping ?? {};
   const sourceStages = stageIds(process);
   const targetStages = stageIds(target.process);
-  for (const [from, to] of Object.entries(mapping)) {
-    if (!sourceStages.includes(from)) return rejected(rejections.invalidStageMapping(from, to, 'unknown-source-stage', sourceStages));
-    if (!targetStages.includes(to)) return rejected(rejections.invalidStageMapping(from, to, 'unknown-target-stage', targetStages));
-    // Nor past where a deal there may stand in the target (furthestMappedStage): it would skip a
-    // stage and its exit criteria, a move no rule of either version allows.
-    const furthest = furthestMappedStage(from, sourceStages, targetStages);
-    // Only stages the target version lacks are mapped: remapping one it keeps would be a move past
-    // the rules. Unless the target puts that stage past where a deal in it may stand (stages
-    // reordered, or added before it): then it may be mapped back, within that bound.
-    if (from !== to && targetStages.includes(from) && targetStages.indexOf(from) <= furthest) return rejected(rejections.invalidStageMapping(from, to, 'stage-still-exists', targetStages));
-    if (targetStages.indexOf(to) > furthest) return rejected(rejections.invalidStageMapping(from, to, 'past-next-stage', targetStages.slice(0, furthest + 1)));
-  }
+  const invalidMapping = stageMappingRejection(mapping, process, target.process);
+  if (invalidMapping) return rejected(invalidMapping);
   // The target's teams bind the deal as an opening would: a version its team no longer runs is not
   // one it may move on (its team must change first, on the version it runs on now).
   const team = state.teamId === undefined ? undefined : target.process.ruleTable.violation({ kind: 'assign-team', teamId: state.teamId }, []);
@@ -267,6 +257,30 @@ function decideMigrate(command: MigrateOpportunity, state: OpenedOpportunityStat
  * deal passed), and not past the first one it keeps of those after `from` (what it never reached).
  * With none passed, only the target's first stage.
  */
+/**
+ * Why a stage mapping cannot take deals from the `source` version to the `target` one, judged on
+ * the two versions alone (whatever stage a deal is in): a mapping from or to a stage that does not
+ * exist, of a stage the target keeps, or past where a deal there may stand. A bulk migration asks
+ * it once for all its deals, as each deal's migration does.
+ */
+export function stageMappingRejection(mapping: Readonly<Record<string, string>>, source: CompiledProcess, target: CompiledProcess): OpportunityRejection | undefined {
+  const sourceStages = stageIds(source);
+  const targetStages = stageIds(target);
+  for (const [from, to] of Object.entries(mapping)) {
+    if (!sourceStages.includes(from)) return rejections.invalidStageMapping(from, to, 'unknown-source-stage', sourceStages);
+    if (!targetStages.includes(to)) return rejections.invalidStageMapping(from, to, 'unknown-target-stage', targetStages);
+    // Nor past where a deal there may stand in the target (furthestMappedStage): it would skip a
+    // stage and its exit criteria, a move no rule of either version allows.
+    const furthest = furthestMappedStage(from, sourceStages, targetStages);
+    // Only stages the target version lacks are mapped: remapping one it keeps would be a move past
+    // the rules. Unless the target puts that stage past where a deal in it may stand (stages
+    // reordered, or added before it): then it may be mapped back, within that bound.
+    if (from !== to && targetStages.includes(from) && targetStages.indexOf(from) <= furthest) return rejections.invalidStageMapping(from, to, 'stage-still-exists', targetStages);
+    if (targetStages.indexOf(to) > furthest) return rejections.invalidStageMapping(from, to, 'past-next-stage', targetStages.slice(0, furthest + 1));
+  }
+  return undefined;
+}
+
 function furthestMappedStage(from: string, sourceStages: readonly string[], targetStages: readonly string[]): number {
   const at = sourceStages.indexOf(from);
   const passed = sourceStages.slice(0, at).map((stage) => targetStages.indexOf(stage)).filter((index) => index >= 0);

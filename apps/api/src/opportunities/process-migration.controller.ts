@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags, type SchemaObject } from '@nestjs/swagger';
 import { arrayOf, objectSchema, STRING, STRINGS } from '../http/answer-schema';
 import { EVENT_STORE, readAllPages, type EventStore } from '@stagecraft/event-store';
-import { fromOpportunityStreamId, rejections, type ProcessVersionLookup } from '@stagecraft/opportunity';
+import { fromOpportunityStreamId, rejections, stageMappingRejection, type ProcessVersionLookup } from '@stagecraft/opportunity';
 import type { FastifyRequest } from 'fastify';
 import { Allow } from '../auth/roles';
 import { deterministicUuid, OpportunityRejectedError, ProcessRegistry } from '@stagecraft/commands';
@@ -135,14 +135,18 @@ export class ProcessMigrationController {
 }
 
 /**
- * A bulk migration names both versions: each must be recorded, and toVersion recorded after
- * fromVersion, as the single-deal route decides for one deal. Refused once for all (422), rather
- * than a 200 that migrated nothing or reports the same refusal once per deal.
+ * A bulk migration names both versions: each must be recorded, toVersion recorded after
+ * fromVersion, and the stage mapping one that can take a deal from one to the other, as the
+ * single-deal route decides for one deal. Refused once for all (422), rather than a 200 that
+ * migrated nothing or reports the same refusal once per deal.
  */
-function refuseUnlessNewer(processId: string, versions: ProcessVersionLookup, { fromVersion, toVersion }: MigrateProcessDto): void {
+function refuseUnlessNewer(processId: string, versions: ProcessVersionLookup, { fromVersion, toVersion, stageMapping }: MigrateProcessDto): void {
   const from = versions(fromVersion);
   if (!from) throw new OpportunityRejectedError(rejections.unknownProcessVersion(processId, fromVersion, 'fromVersion'));
   const to = versions(toVersion);
   if (!to) throw new OpportunityRejectedError(rejections.unknownProcessVersion(processId, toVersion, 'toVersion'));
   if (to.recordedOrder <= from.recordedOrder) throw new OpportunityRejectedError(rejections.notANewerVersion(fromVersion, toVersion, 'the fromVersion of this bulk migration'));
+  // A mapping is judged on the two versions alone: refused once, not once per deal (nor not at all when none is open).
+  const invalidMapping = stageMapping === undefined ? undefined : stageMappingRejection(stageMapping, from.process, to.process);
+  if (invalidMapping) throw new OpportunityRejectedError(invalidMapping);
 }
