@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
 
@@ -43,5 +43,25 @@ describe("the board's files refuse what they cannot serve with the status and a 
     expect(answer.body).toMatchObject({ status: 412, code: 'REQUEST.PRECONDITION_FAILED', detail: expect.any(String) });
     await api.anonymous.get('/board/board.js').set('If-Unmodified-Since', 'Thu, 01 Jan 1970 00:00:00 GMT').expect(412);
     await api.anonymous.get('/board/board.js').set('If-Match', etag).expect(200);
+  });
+});
+
+// BOARD_ASSETS_DIR written out names the board to serve, as CURRENCIES_FILE names a file that must
+// exist: a typo (a folder missing, a file, a link that loops, one never built) stopped nothing, and
+// /board answered 404 behind a warning. Left unset, the default ./dist/board is optional (started
+// from source before a build), as before.
+describe('a BOARD_ASSETS_DIR that holds no board', () => {
+  const dir = temporaryDirectory();
+  afterAll(() => dir.remove());
+
+  it.each([
+    ['missing', () => join(dir.path, 'no-such-folder'), 'does not exist'],
+    ['a file', () => (writeFileSync(join(dir.path, 'a-file'), ''), join(dir.path, 'a-file')), 'is a file, not a folder'],
+    ['a symbolic link that loops', () => (symlinkSync(join(dir.path, 'loop'), join(dir.path, 'loop')), join(dir.path, 'loop')), 'is a symbolic link that loops back on itself'],
+    ['a folder never built into', () => (mkdirSync(join(dir.path, 'empty')), join(dir.path, 'empty')), 'holds no index.html'],
+  ])('stops start-up naming the variable, the folder and the reason when it is %s', async (_case, folder, reason) => {
+    const assets = folder();
+    const started = startApiTestApp({ eventStorePath: join(dir.path, `events-${_case.replace(/\W/g, '')}.db`), env: { BOARD_ASSETS_DIR: assets } });
+    await expect(started).rejects.toThrow(new RegExp(`^Invalid setting BOARD_ASSETS_DIR: ${assets.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} ${reason}`));
   });
 });

@@ -124,7 +124,7 @@ export async function createApiApp({ settings, clock, logger, directCommandRoute
   // Security headers on every answer (helmet's defaults, written out once: http/security.headers.ts).
   addSecurityHeaders(app.getHttpAdapter().getInstance());
 
-  await serveBoard(app, settings.boardAssetsDir);
+  await serveBoard(app, settings.boardAssetsDir, undefined, settings.boardAssetsRequired === true);
 
   app.useGlobalFilters(new ProblemFilter(routeMethods));
   const validationPipe = createValidationPipe();

@@ -61,6 +61,8 @@ export interface Settings {
   readonly trustProxy: TrustProxy;
   /** The board's built static files (index.html, board.js, board.css), served at /board. */
   readonly boardAssetsDir: string;
+  /** BOARD_ASSETS_DIR was written out: the board must be there (start-up stops otherwise); the default is optional. */
+  readonly boardAssetsRequired?: boolean;
   /** The public-event relay (RELAY_SINKS and the other RELAY_* variables). */
   readonly relay: RelaySettings;
 }
@@ -179,6 +181,7 @@ export function readSettings(env: Env = process.env, cwd: string = process.cwd()
     trustProxy,
     // `npm run build` bundles the board there (apps/board/board.build.ts).
     boardAssetsDir: resolve(cwd, readPath(env, 'BOARD_ASSETS_DIR') ?? './dist/board'),
+    boardAssetsRequired: env.BOARD_ASSETS_DIR !== undefined,
     relay,
   };
 }

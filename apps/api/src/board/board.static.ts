@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join, relative, isAbsolute } from 'node:path';
 import { Logger } from '@nestjs/common';
+import { pathProblem, SettingsError, shownPath } from '@stagecraft/config';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
@@ -26,9 +27,14 @@ export const BOARD_CSP = [
  * routes: the page and its scripts are public (the page asks for a key and sends it on every API
  * call), they stay out of the OpenAPI document, and the page uses the API like any other client.
  */
-export async function serveBoard(app: NestFastifyApplication, assetsDir: string, logger = new Logger('Board')): Promise<boolean> {
+export async function serveBoard(app: NestFastifyApplication, assetsDir: string, logger = new Logger('Board'), required = false): Promise<boolean> {
   const indexFile = join(assetsDir, 'index.html');
   if (!existsSync(indexFile)) {
+    // Written out, BOARD_ASSETS_DIR names the board to serve: a typo is a setting to correct, not a 404 behind a warning.
+    if (required) {
+      const problem = pathProblem(assetsDir, 'folder') ?? 'holds no index.html: build the board into it (npm run build:board writes dist/board), or unset BOARD_ASSETS_DIR';
+      throw new SettingsError('BOARD_ASSETS_DIR', `${shownPath(assetsDir)} ${problem}`);
+    }
     // The API works without its board (e.g. started from source before a build): say how to get it.
     logger.warn(`No board at ${assetsDir}: /board is not served. Build it with \`npm run build:board\` (part of \`npm run build\`).`);
     return false;
