@@ -244,7 +244,8 @@ describe('the OpenAPI document', () => {
     // The tour reached a success of every route, so every success schema was tried on a real answer.
     const succeeded = new Set([...answered].filter((entry) => / 2\d\d$/.test(entry)).map((entry) => entry.replace(/ \d+$/, '')));
     const routes = Object.entries(document.paths).flatMap(([template, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${template}`));
-    const migrations = ['POST /opportunities/{id}/migrate']; // needs a second recorded version: test/process-migration.e2e-spec.ts
+    // Both migrations need a second recorded version (a migration to the version a deal is on is refused): test/process-migration.e2e-spec.ts.
+    const migrations = ['POST /opportunities/{id}/migrate', 'POST /processes/{id}/migrate'];
     expect(routes.filter((route) => !succeeded.has(route) && !migrations.includes(route))).toEqual([]);
   });
 
