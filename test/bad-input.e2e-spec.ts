@@ -420,6 +420,24 @@ describe('bad input gets a 4xx with a stable code, never a 5xx', () => {
     expect((await api.http.get(`/opportunities/${String(utf8.body.id)}`).expect(200)).body.title).toBe('M\u00fcller GmbH');
   });
 
+  it('refuses an amount no stored number holds as written, on every route that takes one, and records nothing', async () => {
+    const head = async () => (await api.http.get('/health').expect(200)).body.store.headPosition as number;
+    const before = await head();
+    const send = (method: 'post' | 'patch', path: string, json: string) => api.http[method](path).set('content-type', 'application/json').send(json);
+    for (const [method, path, json] of [
+      ['post', '/opportunities', '{"title":"T","processId":"standard","amount":999999999999999.9999,"currency":"EUR"}'],
+      ['patch', `/opportunities/${ids[':open']}`, '{"amount":9007199254740993}'],
+    ] as const) {
+      const refused = await send(method, path, json);
+      expect([path, refused.status, refused.body.code, refused.body.errors]).toEqual([path, 400, 'REQUEST.VALIDATION_FAILED', [{ field: 'amount', message: expect.stringMatching(/cannot be stored as written \(it would be recorded as \d+\)/) }]]);
+    }
+    expect(await head()).toBe(before);
+    // The same amount with the digits a double holds is taken, and shown back as written.
+    const taken = (await send('patch', `/opportunities/${ids[':open']}`, '{"amount":999999999999999.9,"currency":"EUR"}').expect(200)).body;
+    expect((await api.http.get(`/opportunities/${ids[':open']}`).expect(200)).body.amount).toBe(999999999999999.9);
+    expect(taken.position).toBeGreaterThan(before);
+  });
+
   it('says why a body is not JSON, and tells a prototype key from a syntax error', async () => {
     const syntax = await api.http.post('/opportunities').set('content-type', 'application/json').send('{"title": "T",');
     expect([syntax.status, syntax.body.code]).toEqual([400, 'REQUEST.MALFORMED_JSON']);

@@ -50,3 +50,37 @@ describe('parseJsonBody', () => {
     expect(refused('{"note":"\\"stage\\":1,\\"stage\\":2"}')).toBe('taken');
   });
 });
+
+describe('parseJsonBody: numbers stored as written', () => {
+  const answer = (text: string) => {
+    try {
+      return parseJsonBody('application/json', Buffer.from(text));
+    } catch (error) {
+      return { code: (error as ApiProblem).code, errors: (error as ApiProblem).extensions?.errors };
+    }
+  };
+
+  it.each([
+    ['{"amount":999999999999999.9999}', 'amount', '999999999999999.9999 cannot be stored as written (it would be recorded as 1000000000000000)'],
+    ['{"title":"a","amount":9007199254740993}', 'amount', '9007199254740993 cannot be stored as written (it would be recorded as 9007199254740992)'],
+    ['{"amount" : 0.30000000000000000001}', 'amount', '0.30000000000000000001 cannot be stored as written (it would be recorded as 0.3)'],
+    ['{"a":{"amount":1e400}}', 'amount', '1e400 cannot be stored as written (it is past the largest number that can be stored)'],
+    ['{"list":[1, 2.00000000000000000001]}', 'list', '2.00000000000000000001 cannot be stored as written'],
+    ['123456789012345678', '(body)', '123456789012345678 cannot be stored as written'],
+  ])('refuses %s, naming %s', (text, field, message) => {
+    expect(answer(text)).toEqual({ code: 'REQUEST.VALIDATION_FAILED', errors: [{ field, message: expect.stringContaining(message) }] });
+  });
+
+  it.each([
+    ['{"amount":12.50}', { amount: 12.5 }],
+    ['{"amount":-0.0}', { amount: -0 }],
+    ['{"amount":0.1,"b":1E2,"c":1.5e-7,"d":00}'.replace('00', '0'), { amount: 0.1, b: 100, c: 1.5e-7, d: 0 }],
+    ['{"amount":999999999999999}', { amount: 999999999999999 }],
+    ['{"amount":123456789012.5}', { amount: 123456789012.5 }],
+    ['{"amount":1e21,"x":1000000000000000000000}', { amount: 1e21, x: 1e21 }],
+    // Digits in strings are text: never read as numbers.
+    ['{"title":"999999999999999.9999","note":"\\"9007199254740993\\""}', { title: '999999999999999.9999', note: '"9007199254740993"' }],
+  ])('takes %s as written', (text, parsed) => {
+    expect(answer(text)).toEqual(parsed);
+  });
+});

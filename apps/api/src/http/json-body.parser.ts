@@ -2,7 +2,8 @@ import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
 import { firstRepeatedName } from '@stagecraft/config';
-import { ApiProblem } from './problem';
+import { firstInexactNumber } from './json-number';
+import { ApiProblem, validationProblem } from './problem';
 
 /**
  * The API's one body parser, in place of Fastify's JSON parser, which decodes every body as UTF-8
@@ -45,6 +46,12 @@ export function parseJsonBody(contentType: string | undefined, body: Buffer): un
   const repeated = firstRepeatedName(text);
   if (repeated !== undefined) {
     throw new ApiProblem('REQUEST.MALFORMED_JSON', `The body gives ${JSON.stringify(repeated.slice(0, 60))} twice in one object; send each field once.`, { key: repeated.slice(0, 60) });
+  }
+  const inexact = firstInexactNumber(text);
+  if (inexact !== undefined) {
+    const written = inexact.written.length > 60 ? `${inexact.written.slice(0, 60)}… (${inexact.written.length} characters)` : inexact.written;
+    const readAs = Number.isFinite(inexact.readAs) ? `it would be recorded as ${inexact.readAs}` : 'it is past the largest number that can be stored';
+    throw validationProblem([{ field: inexact.field?.slice(0, 60) ?? '(body)', message: `${written} cannot be stored as written (${readAs}); give at most 15 significant digits` }]);
   }
   return parsed;
 }
