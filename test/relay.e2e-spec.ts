@@ -240,6 +240,37 @@ describe('public events relayed from the app', () => {
     }
   });
 
+  it('retries a webhook that is down or busy for longer than every attempt allowed, shown retrying with its lag in /health, and catches up in order when it is back, nothing dead-lettered', async () => {
+    const receiver = await webhookReceiver(() => 503);
+    const eventStorePath = join(dir.path, 'webhook-down.db');
+    const api: Api = await startApiTestApp({ eventStorePath, env: { RELAY_SINKS: receiver.url, RELAY_WEBHOOK_SECRET: SECRET, RELAY_WEBHOOK_MAX_ATTEMPTS: '2', ...FAST_RETRIES } });
+    type SinkHealth = { state: string; lag: number; failures: number; lastError?: string; deadLetters: number };
+    const health = async () => ((await api.anonymous.get('/health').expect(200)).body.relay as SinkHealth[])[0]!;
+    try {
+      const id = (await api.http.post('/opportunities').send({ title: 'Hook down', processId: 'standard' }).expect(201)).body.id as string;
+      // Three times the attempts allowed, each after its backoff: before, the event was dead-lettered after two.
+      const down = await waitFor('the webhook retried past its attempts', async () => {
+        const sink = await health();
+        return sink.failures >= 6 || sink.deadLetters > 0 ? sink : undefined;
+      });
+      expect(down).toMatchObject({ state: 'retrying', deadLetters: 0, lastError: expect.stringMatching(/down or busy.*: HTTP 503$/) });
+      expect(down.lag).toBeGreaterThan(0);
+      // Commands are answered meanwhile; the lag grows.
+      await api.http.patch(`/opportunities/${id}`).send({ ownerId: 'ben' }).expect(200);
+      await waitFor('the lag to grow', async () => ((await health()).lag > down.lag ? true : undefined));
+
+      receiver.setAnswer(() => 204);
+      await waitFor('the catch-up', async () => ((await health()).lag === 0 ? true : undefined));
+      expect(await health()).toMatchObject({ state: 'live', deadLetters: 0, failures: 0 });
+      const delivered = receiver.requests.filter((request) => request.answered === 204).map((request) => request.event);
+      // Each event once (the subscriber answered at once), in the opportunity's order.
+      expect(delivered.map(keyOf)).toEqual(await historyKeys(api, [id]));
+    } finally {
+      await api.close();
+      await receiver.close();
+    }
+  });
+
   it('signs webhooks, dead-letters what a failing subscriber refuses (in /health and the CLI) and replays it from the CLI', async () => {
     const receiver = await webhookReceiver(() => 500);
     const eventStorePath = join(dir.path, 'webhook.db');

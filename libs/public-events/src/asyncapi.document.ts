@@ -90,7 +90,8 @@ export function buildAsyncApiDocument(): Record<string, unknown> {
       webhook: {
         host: 'subscriber.example',
         protocol: 'https',
-        description: 'Your endpoint (an `https://` URL in RELAY_SINKS): one POST per event, in order, signed; any 2xx acknowledges.',
+        description:
+          'Your endpoint (an `https://` URL in RELAY_SINKS): one POST per event, in order, signed; any 2xx acknowledges. While you cannot take events, answer 503 (or 408, 429, 502, 504; a Retry-After on 429 and 503 is honoured): as when you do not answer at all, the event is retried until you take it, and the later ones wait, in order. Any other status (and a redirect, which is not followed) refuses the event: after RELAY_WEBHOOK_MAX_ATTEMPTS refusals it goes to the dead-letter list, the later events of its opportunity held back behind it until a replay.',
       },
     },
     channels,

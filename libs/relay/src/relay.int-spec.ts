@@ -331,6 +331,48 @@ describe('the relay, against real brokers', () => {
       }
     });
 
+    // A subscriber down for far longer than its attempts' backoff (max attempts × RELAY_RETRY_MAX_MS)
+    // is a sink that is down, not one refusing events: it is retried until it is back, shown
+    // retrying with a growing lag meanwhile, then catches up in order. Before, every event was
+    // dead-lettered within moments and needed a replay by hand.
+    it.each<[string, RegExp, (down: { receiver: Awaited<ReturnType<typeof webhookReceiver>>; proxy: TcpProxy }, up: boolean) => Promise<void> | void]>([
+      ['refuses connections', /ECONNREFUSED/, ({ proxy }, up) => (up ? proxy.restore() : proxy.cut())],
+      ['does not answer in time', /timeout/, ({ receiver }, up) => receiver.setAnswer(() => (up ? 204 : 'hang'))],
+      ['answers 503', /HTTP 503$/, ({ receiver }, up) => receiver.setAnswer(() => (up ? 204 : 503))],
+    ])('a subscriber that %s for longer than every attempt allowed is retried until it is back, then gets every event in order, none dead-lettered', async (_case, said, set) => {
+      const receiver = await webhookReceiver();
+      const proxy = await new TcpProxy('127.0.0.1', Number(new URL(receiver.url).port)).start();
+      try {
+        await set({ receiver, proxy }, false);
+        await journeys(1);
+        const sink = getWebhookSink(parseSinkUrl(`http://${proxy.url}/hooks/stagecraft`) as WebhookSinkConfig, { secret: SECRET, maxAttempts: 2, timeoutMs: 500, retryBaseMs: 10, retryMaxMs: 50 });
+        const relay = startRelay(sink);
+        const failing = async () => {
+          const [status] = await relay.status();
+          return status!.failures >= 6 || relay.state.deadLetters().length > 0 ? status! : undefined;
+        };
+        const before = await waitFor('three times the attempts allowed to fail', failing);
+        expect(relay.state.deadLetters()).toEqual([]);
+        expect(before).toMatchObject({ state: 'retrying', deadLetters: 0, lastError: expect.stringMatching(said) });
+        const first = (await store.readAll()).find((event) => event.stream.startsWith('opportunity-'))!;
+        expect(before.checkpoint).toBeLessThan(first.position); // its checkpoint stays before the first event
+        // Commands go on; the lag grows.
+        await journeys(1, 1);
+        await waitFor('the lag to grow', async () => ((await relay.status())[0]!.lag! > before.lag! ? true : undefined));
+        expect((await relay.status())[0]).toMatchObject({ state: 'retrying', checkpoint: before.checkpoint });
+
+        await set({ receiver, proxy }, true);
+        await waitFor('the catch-up', async () => ((await relay.status())[0]!.lag === 0 ? true : undefined));
+        // At least once (an answer slower than the timeout on a busy machine is sent again), in log order.
+        expect([...new Set(receiver.requests.filter((request) => request.answered === 204).map((request) => request.event.id))]).toEqual(await storedIds());
+        expect(relay.state.deadLetters()).toEqual([]);
+        expect((await relay.status())[0]).toMatchObject({ state: 'live', failures: 0, deadLetters: 0 });
+      } finally {
+        await proxy.close();
+        await receiver.close();
+      }
+    });
+
     it('stops at once while a subscriber holds its answer, without counting it a failed attempt, and sends that event again on the next start', async () => {
       await journeys(1);
       const ids = await storedIds();

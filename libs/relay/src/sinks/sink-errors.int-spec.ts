@@ -32,6 +32,23 @@ async function listening(server: Server): Promise<number> {
 describe('a webhook that cannot be reached says why', () => {
   const webhook = (url: string): RelaySink =>
     getWebhookSink(parseSinkUrl(url) as WebhookSinkConfig, { secret: 'a-webhook-secret-of-32-characters-or-more', maxAttempts: 1, timeoutMs: 5_000, retryBaseMs: 1, retryMaxMs: 1 });
+  /** What the first failed attempt of a webhook that is down says: it is retried until it answers, never dead-lettered (the test stops it there). */
+  const downError = async (url: string) => {
+    const stop = new AbortController();
+    const said: string[] = [];
+    const onAttemptFailed = (message: string) => {
+      said.push(message);
+      stop.abort();
+    };
+    const ended = await webhook(url)
+      .publish([outgoing()], { signal: stop.signal, onAttemptFailed })
+      .then(
+        () => 'given up on',
+        () => 'abandoned, unacknowledged, when stopped',
+      );
+    expect(ended).toBe('abandoned, unacknowledged, when stopped');
+    return said[0];
+  };
   const lastError = async (url: string) => (await webhook(url).publish([outgoing()], context)).undeliverable[0]?.lastError;
   const servers: Server[] = [];
   const serve = async (handler: Parameters<typeof createServer>[1]) => {
@@ -45,17 +62,17 @@ describe('a webhook that cannot be reached says why', () => {
     const closed = createServer();
     const port = await listening(closed);
     await new Promise((resolve) => closed.close(resolve));
-    expect(await lastError(`http://127.0.0.1:${port}/hook`)).toMatch(/ECONNREFUSED/);
+    expect(await downError(`http://127.0.0.1:${port}/hook`)).toMatch(/down or busy .*: fetch failed: .*ECONNREFUSED/);
   });
 
   it('a socket closed without an answer', async () => {
     const port = await serve((request) => request.socket.destroy());
-    expect(await lastError(`http://127.0.0.1:${port}/hook`)).toMatch(/other side closed|socket/i);
+    expect(await downError(`http://127.0.0.1:${port}/hook`)).toMatch(/down or busy .*(other side closed|socket)/i);
   });
 
   it('a TLS handshake that fails (here: no TLS on the other side)', async () => {
     const port = await serve((_request, response) => response.end());
-    expect(await lastError(`https://127.0.0.1:${port}/hook`)).toMatch(/SSL|TLS/);
+    expect(await downError(`https://127.0.0.1:${port}/hook`)).toMatch(/down or busy .*(SSL|TLS)/);
   });
 
   it('a redirect, with where it points (not its query) and that it is not followed', async () => {

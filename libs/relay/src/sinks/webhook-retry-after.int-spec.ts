@@ -6,8 +6,8 @@ import { parseSinkUrl, type WebhookSinkConfig } from '../relay-sink-url';
 import { getWebhookSink, retryAfterMs } from './webhook.sink';
 
 // A subscriber that is busy says for how long (429 Too Many Requests or 503, with Retry-After).
-// Retried sooner, on the relay's own short backoff, every attempt was spent within moments and
-// the event dead-lettered while the subscriber was only asking for time.
+// Retried sooner, on the relay's own short backoff, it was asked again and again while it said it
+// was busy (and, while those answers still counted as attempts, the event was dead-lettered).
 
 const NOW = Date.parse('2026-11-30T12:00:00Z');
 

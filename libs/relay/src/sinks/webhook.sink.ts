@@ -6,7 +6,10 @@ import { signWebhook, WEBHOOK_SIGNATURE_HEADER } from './webhook-signature';
 
 export interface WebhookSinkOptions {
   readonly secret: string;
-  /** Attempts per event before it goes to the dead-letter list. */
+  /**
+   * Attempts the subscriber refuses (see SUBSCRIBER_UNAVAILABLE for those that do not count) per
+   * event before it goes to the dead-letter list.
+   */
   readonly maxAttempts: number;
   /** Per attempt. */
   readonly timeoutMs: number;
@@ -19,11 +22,19 @@ export interface WebhookSinkOptions {
   readonly wait?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
+/**
+ * The answers that say the subscriber cannot take anything now, whatever the event (RFC 9110,
+ * 15.5.9, 15.6.3-5; RFC 6585, 4): it is down or busy, as much as one that does not answer at all.
+ */
+const SUBSCRIBER_UNAVAILABLE: ReadonlySet<number> = new Set([408, 429, 502, 503, 504]);
+
 /** An answer that failed, with the wait its Retry-After asked for (429, 503), if any. */
 class FailedAnswer extends Error {
   constructor(
     message: string,
     readonly retryAfterMs: number | undefined,
+    /** The subscriber answered but did not take this event: it counts toward `maxAttempts`. */
+    readonly refused: boolean,
   ) {
     super(message);
   }
@@ -31,10 +42,16 @@ class FailedAnswer extends Error {
 
 /**
  * Webhooks: one signed POST per event, in log order, the next only after the previous one was
- * answered with a 2xx. A failing event (an error, a timeout, any other status) is retried with
- * exponential backoff; after `maxAttempts` it is given up on (the relay puts it on the dead-letter
- * list) and the next event goes, so one event a subscriber cannot take does not stop the others;
- * the later events of its opportunity are not sent but follow it there.
+ * answered with a 2xx. A failing event is retried with exponential backoff. While the subscriber
+ * is down (no answer: a connection refused or reset, an unknown host, a TLS failure, a timeout; or
+ * an answer that it is unavailable or busy, SUBSCRIBER_UNAVAILABLE) it is retried until it
+ * answers, as a broker is: the event stays unacknowledged, the lag grows and the runner shows the
+ * sink retrying, and once it is back it catches up in order. Counting those attempts would
+ * dead-letter every event of a subscriber down for a minute and need a replay by hand. Only an
+ * answer that refuses the event (any other status, or a redirect) counts: after `maxAttempts`
+ * it is given up on (the relay puts it on the dead-letter list) and the next event goes, so one
+ * event a subscriber cannot take does not stop the others; the later events of its opportunity
+ * are not sent but follow it there.
  */
 export function getWebhookSink(config: WebhookSinkConfig, options: WebhookSinkOptions): RelaySink {
   const now = options.now ?? Date.now;
@@ -63,29 +80,34 @@ export function getWebhookSink(config: WebhookSinkConfig, options: WebhookSinkOp
     // the next request; reading all of it would let a subscriber that streams without end fill
     // this process's memory (the whole answer was buffered before).
     await discardBody(response);
-    if (response.status >= 300 && response.status <= 399) throw new Error(`HTTP ${response.status}, ${redirectTarget(response, config.url)}`);
-    if (response.status < 200 || response.status > 299) throw new FailedAnswer(`HTTP ${response.status}`, retryAfterMs(response, now()));
+    if (response.status >= 300 && response.status <= 399) throw new FailedAnswer(`HTTP ${response.status}, ${redirectTarget(response, config.url)}`, undefined, true);
+    if (response.status < 200 || response.status > 299) throw new FailedAnswer(`HTTP ${response.status}`, retryAfterMs(response, now()), !SUBSCRIBER_UNAVAILABLE.has(response.status));
   }
 
   async function deliver(outgoing: OutgoingEvent, context: PublishContext): Promise<Undeliverable | undefined> {
-    let lastError = '';
-    for (let attempts = 1; ; attempts += 1) {
+    const named = `event ${outgoing.event.id} (position ${outgoing.position})`;
+    let refusals = 0;
+    for (let failures = 0; ; failures += 1) {
       let askedMs = 0;
       try {
         await attempt(outgoing, context.signal);
         return undefined;
       } catch (error) {
         if (context.signal.aborted) throw error; // stopped: not a failed attempt, and never a dead letter
-        lastError = describeError(error);
+        const lastError = describeError(error);
         askedMs = error instanceof FailedAnswer ? (error.retryAfterMs ?? 0) : 0;
-        context.onAttemptFailed(`event ${outgoing.event.id} (position ${outgoing.position}), attempt ${attempts} of ${options.maxAttempts}: ${lastError}`);
-        if (attempts >= options.maxAttempts) return { event: outgoing, attempts, lastError };
+        if (error instanceof FailedAnswer && error.refused) {
+          refusals += 1;
+          context.onAttemptFailed(`${named} refused, attempt ${refusals} of ${options.maxAttempts} before the dead-letter list: ${lastError}`);
+          if (refusals >= options.maxAttempts) return { event: outgoing, attempts: refusals, lastError };
+        } else {
+          context.onAttemptFailed(`${named} not taken, the subscriber is down or busy (retried until it answers, not counted toward the ${options.maxAttempts} attempts): ${lastError}`);
+        }
       }
       // Doubling, with jitter (from half to all of it): subscribers that failed together are not all retried at one instant.
-      const backoff = Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** (attempts - 1)) * (0.5 + Math.random() / 2);
+      const backoff = Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** Math.min(failures, 30)) * (0.5 + Math.random() / 2);
       // A subscriber that asks for time (429, 503 with Retry-After) gets it, up to the longest
-      // wait configured: retried sooner, every attempt would be spent and the event dead-lettered
-      // while it was only busy.
+      // wait configured: retried sooner, it would only be asked again while it said it was busy.
       const delay = Math.max(backoff, Math.min(options.retryMaxMs, askedMs));
       // Stopping during the wait abandons the event without acknowledging it: the next start sends it again.
       await wait(delay, context.signal);
