@@ -26,11 +26,11 @@ describe('the waterfall chart lines', () => {
 
   it('keeps the period in the address, else the last 7 days', () => {
     const today = new Date('2026-03-20T15:00:00Z');
-    expect(waterfallPeriod(new URLSearchParams(''), today)).toEqual({ from: '2026-03-13', to: '2026-03-20' });
+    expect(waterfallPeriod(new URLSearchParams(''), today)).toEqual({ from: '2026-03-14', to: '2026-03-20' });
     expect(waterfallPeriod(new URLSearchParams('waterfallFrom=2026-01-01&waterfallTo=2026-02-01'), today)).toEqual({ from: '2026-01-01', to: '2026-02-01' });
-    expect(waterfallPeriod(new URLSearchParams('waterfallFrom=junk'), today)).toEqual({ from: '2026-03-13', to: '2026-03-20' });
+    expect(waterfallPeriod(new URLSearchParams('waterfallFrom=junk'), today)).toEqual({ from: '2026-03-14', to: '2026-03-20' });
     // "Today" is the rep's: late on the 20th in UTC it is already the 21st in Auckland.
-    expect(waterfallPeriod(new URLSearchParams(''), new Date('2026-03-20T23:30:00Z'), 'Pacific/Auckland')).toEqual({ from: '2026-03-14', to: '2026-03-21' });
+    expect(waterfallPeriod(new URLSearchParams(''), new Date('2026-03-20T23:30:00Z'), 'Pacific/Auckland')).toEqual({ from: '2026-03-15', to: '2026-03-21' });
   });
 });
 

@@ -46,11 +46,15 @@ export function waterfallLines(answer: WaterfallResult): WaterfallLine[] {
   return lines;
 }
 
-/** The period in the address (?waterfallFrom=&waterfallTo=, calendar days), else the last 7 days up to `today`, the rep's day (format.ts). */
+/**
+ * The period in the address (?waterfallFrom=&waterfallTo=, calendar days), else the last 7 days:
+ * `today` (the rep's day, format.ts) and the 6 before it, both ends included, as the API's default
+ * is the 7 × 24 hours up to now (from `to` − 7 days, both ends counted, was 8 days).
+ */
 export function waterfallPeriod(search: URLSearchParams, today: Date, timeZone?: string): { from: string; to: string } {
   const day = (value: string | null) => (value !== null && /^\d{4}-\d{2}-\d{2}$/.test(value) ? value : undefined);
   const to = day(search.get('waterfallTo')) ?? localDay(today, timeZone);
-  const from = day(search.get('waterfallFrom')) ?? new Date(Date.parse(`${to}T00:00:00.000Z`) - WATERFALL_DEFAULT_DAYS * 86_400_000).toISOString().slice(0, 10);
+  const from = day(search.get('waterfallFrom')) ?? new Date(Date.parse(`${to}T00:00:00.000Z`) - (WATERFALL_DEFAULT_DAYS - 1) * 86_400_000).toISOString().slice(0, 10);
   return { from, to };
 }
 
