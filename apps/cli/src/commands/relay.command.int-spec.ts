@@ -189,4 +189,44 @@ describe('stagecraft relay dead-letters and discard, for a sink no longer in REL
     // A replay is still refused: nothing would send what it puts back.
     expect(await cli('replay', '--sink', removed, '--from', '2')).toMatchObject({ code: EXIT.usage, output: expect.stringContaining(`No sink "${removed}" in RELAY_SINKS`) });
   });
+
+  // The relay turned off (RELAY_SINKS emptied) leaves its last sink's letters behind all the same.
+  it('lists and gives them up when RELAY_SINKS is now empty, the sink having been the last one', async () => {
+    const state = getSQLiteRelayStateStore(statePath);
+    expect(state.advance(removed, 0, 7, '', { position: 7, eventId: 'event-7' }, [letter(6, 3)])).toBe(true);
+    state.close();
+    // Without sinks, the settings that only a relay reads are refused: the state file is then the
+    // default one beside the event store (where this one is).
+    const empty = async (...args: string[]) => {
+      const saved = { ...env };
+      const relayOnly = ['RELAY_STATE_PATH', 'RELAY_WEBHOOK_SECRET'] as const;
+      for (const name of relayOnly) delete (env as Partial<typeof env>)[name];
+      env.RELAY_SINKS = '';
+      try {
+        return await cli(...args);
+      } finally {
+        Object.assign(env, saved);
+      }
+    };
+    const listed = await empty('dead-letters');
+    expect(listed.code).toBe(EXIT.failed);
+    expect(listed.output).toContain(`${removed}  position 6`);
+    expect(listed.output).toContain(`stagecraft relay discard --sink ${removed} --position `);
+    // Nothing can replay them: the listing does not send the operator to a replay.
+    expect(listed.output).not.toContain('relay replay');
+    expect(await empty('dead-letters', '--sink', removed)).toMatchObject({ code: EXIT.failed, output: expect.stringContaining('position 6') });
+    expect(await empty('discard', '--sink', removed, '--position', '6')).toMatchObject({ code: EXIT.ok });
+    expect(await empty('dead-letters')).toMatchObject({ code: EXIT.usage, output: expect.stringContaining('RELAY_SINKS is empty') });
+  });
+
+  it('still sends to a replay the letters of a sink in RELAY_SINKS, beside those of one taken out', async () => {
+    const state = getSQLiteRelayStateStore(statePath);
+    state.create(kept, 0, '');
+    expect(state.advance(kept, 0, 11, '', { position: 11, eventId: 'event-11' }, [{ ...letter(11, 8), sink: kept }])).toBe(true);
+    state.close();
+    const listed = await cli('dead-letters');
+    expect(listed.output).toContain('Once the subscriber is fixed: stagecraft relay replay --sink <sink> --from <position>');
+    expect(listed.output).not.toContain(`${kept} is no longer in RELAY_SINKS`);
+    expect(await cli('discard', '--sink', kept, '--position', '11')).toMatchObject({ code: EXIT.ok });
+  });
 });

@@ -63,10 +63,12 @@ export async function showRelayStatus(settings: Settings, options: { json?: bool
 }
 
 export function showDeadLetters(settings: Settings, options: { sink?: string; json?: boolean }): number {
-  configuredSinks(settings);
   const exists = existsSync(settings.relay.statePath);
   const sink = options.sink !== undefined ? (exists ? withState(settings, (state) => listedSinkKey(settings, state, options.sink!)) : sinkNamed(settings, options.sink).key) : undefined;
   const letters = exists ? withState(settings, (state) => state.deadLetters(sink)) : [];
+  // The last sink taken out of RELAY_SINKS (the relay turned off) leaves its letters all the same:
+  // listed while any is left, so that they can be given up; with none, there is nothing to show.
+  if (letters.length === 0) configuredSinks(settings);
   if (options.json) {
     console.log(JSON.stringify(letters.map(({ body, ...letter }) => ({ ...letter, event: JSON.parse(body) as unknown })), null, 2));
   } else if (letters.length === 0) {
@@ -75,9 +77,11 @@ export function showDeadLetters(settings: Settings, options: { sink?: string; js
     for (const letter of letters) {
       console.log(`${letter.sink}  position ${letter.position}  ${letter.type}  event ${letter.eventId}  opportunity ${letter.subject}  ${letter.attempts} attempts, last: ${letter.lastError}  (${letter.failedAt})`);
     }
-    console.log(`\n${letters.length} dead letter(s). Once the subscriber is fixed: stagecraft relay replay --sink <sink> --from <position>`);
     // Those of a sink taken out of RELAY_SINKS: no relay sends them again, and no replay can.
-    for (const removed of new Set(letters.map((letter) => letter.sink).filter((key) => !findSink(settings.relay.sinks, key)))) {
+    const removedSinks = new Set(letters.map((letter) => letter.sink).filter((key) => !findSink(settings.relay.sinks, key)));
+    const replayable = letters.some((letter) => !removedSinks.has(letter.sink));
+    console.log(`\n${letters.length} dead letter(s).${replayable ? ' Once the subscriber is fixed: stagecraft relay replay --sink <sink> --from <position>' : ''}`);
+    for (const removed of removedSinks) {
       const first = letters.find((letter) => letter.sink === removed)!.position;
       console.log(`${removed} is no longer in RELAY_SINKS: nothing sends its dead letters again. Give each up with: stagecraft relay discard --sink ${removed} --position ${first} (and so on)`);
     }
