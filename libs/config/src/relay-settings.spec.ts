@@ -79,6 +79,15 @@ describe('the relay settings (RELAY_*)', () => {
     [{ RELAY_SINKS: 'amqp://guest:topsecret%ZZ@127.0.0.1' }, 'sink "amqp://guest:***@127.0.0.1": its credentials (user, password or token) are not valid percent-encoding'],
     // A NATS user without a password is a token: never shown.
     [{ RELAY_SINKS: 'nats://topsecret@127.0.0.1:4222?streem=x' }, 'sink "nats://***@127.0.0.1:4222?streem=x": unknown option "streem"'],
+    // A secret holding "/", "?" or "#" not percent-encoded (a base64 token: ab/cd+ef=) ends the URL's
+    // host part there: the rest was read as a host, path, query or fragment, and shown as such.
+    [{ RELAY_SINKS: 'nats://topsecret/x+y=@127.0.0.1:4222' }, 'sink "nats://***@127.0.0.1:4222": has an "@" after a "/", "?" or "#"'],
+    [{ RELAY_SINKS: 'nats://topsecret?x@127.0.0.1:4222' }, 'sink "nats://***@127.0.0.1:4222": has an "@" after a "/", "?" or "#"'],
+    // Taken before as a sink on the host "topsecret" (the rest a fragment), retried for ever.
+    [{ RELAY_SINKS: 'nats://topsecret#x@127.0.0.1:4222' }, 'sink "nats://***@127.0.0.1:4222": has an "@" after a "/", "?" or "#"'],
+    [{ RELAY_SINKS: 'nats://relay:topsecret/x@127.0.0.1:4222' }, 'sink "nats://***@127.0.0.1:4222": has an "@" after a "/", "?" or "#"'],
+    [{ RELAY_SINKS: 'amqp://guest:topsecret/x@127.0.0.1' }, 'sink "amqp://***@127.0.0.1": has an "@" after a "/", "?" or "#"'],
+    [{ RELAY_SINKS: 'AMQPS://guest:topsecret?x@127.0.0.1' }, 'sink "AMQPS://***@127.0.0.1": has an "@" after a "/", "?" or "#"'],
     // Port 0 names no port anything listens on: every attempt would fail, for ever.
     [{ RELAY_SINKS: 'nats://127.0.0.1:0' }, 'sink "nats://127.0.0.1:0": port 0'],
     [{ RELAY_SINKS: 'amqp://guest:topsecret@127.0.0.1:0' }, 'sink "amqp://guest:***@127.0.0.1:0": port 0'],

@@ -86,7 +86,20 @@ export function parseSinkList(text: string | undefined): SinkConfig[] {
   return sinks;
 }
 
+/**
+ * A NATS or AMQP URL with an "@" after a "/", "?" or "#": a user, password or token holding one of
+ * those, not percent-encoded (a base64 token: ab/cd+ef=), ends the URL's host part there, and the
+ * rest of the secret would be read as the host, a path, a query or a fragment, and shown as such.
+ */
+const UNENCODED_IN_CREDENTIALS = /^(?:nats|amqps?):\/\/[^@]*[/?#][^@]*@/i;
+
 export function parseSinkUrl(text: string): SinkConfig {
+  if (UNENCODED_IN_CREDENTIALS.test(text)) {
+    throw new RelaySinkUrlError(
+      withoutPassword(text),
+      'has an "@" after a "/", "?" or "#": a user, password or token holding one of those must write it percent-encoded (%2F, %3F, %23), as must a vhost holding an "@" (%40)',
+    );
+  }
   let url: URL;
   try {
     url = new URL(text);
@@ -207,6 +220,9 @@ function isLoopback(hostname: string): boolean {
 
 /** The URL as written, with the password (between "user:" and the last "@"), or a NATS token, replaced by "***". */
 export function withoutPassword(text: string): string {
+  // Credentials the URL cannot tell from what follows them ("/", "?" or "#" unencoded): everything
+  // before the last "@" is hidden, the user too, as no one can say where the secret ends.
+  if (UNENCODED_IN_CREDENTIALS.test(text)) return text.replace(/^([a-z][a-z0-9+.-]*:\/\/).*@/i, '$1***@');
   // A NATS user without a password is a token: all of it is the secret.
   return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^/]*@/i, '$1:***@').replace(/^(nats:\/\/)[^:/?#@]+@/i, '$1***@');
 }
