@@ -35,12 +35,7 @@ export function readRelaySettings(env: Env, cwd: string, readInteger: (env: Env,
     webhookSecrets[sink.key] = secret;
   }
   const retryBaseMs = readInteger(env, 'RELAY_RETRY_BASE_MS', 500, 1, 60_000);
-  const retryMaxMs = readInteger(env, 'RELAY_RETRY_MAX_MS', Math.max(30_000, retryBaseMs), 1, 3_600_000);
-  // Bound to the first wait: a bare "from 500" would not say where 500 comes from.
-  if (retryMaxMs < retryBaseMs) {
-    const base = env.RELAY_RETRY_BASE_MS === undefined ? `${retryBaseMs}, its default` : String(retryBaseMs);
-    throw new SettingsError('RELAY_RETRY_MAX_MS', `must be at least RELAY_RETRY_BASE_MS (${base}) and at most 3600000 (got "${env.RELAY_RETRY_MAX_MS}")`);
-  }
+  const retryMaxMs = readRetryMaxMs(env, retryBaseMs, readInteger);
   const settings: RelaySettings = {
     sinks,
     mode,
@@ -62,6 +57,20 @@ function readStatePath(env: Env): string | undefined {
   const path = readNotBlank(env, 'RELAY_STATE_PATH', 'unset it to keep the relay\'s state beside the event store, or give the path of its file');
   refuseOffWord('RELAY_STATE_PATH', path);
   return path;
+}
+
+/**
+ * The longest wait, bound to the first: a bare "from 500" would not say where 500 comes from, and
+ * any refusal (0, "30s", below the base) names the same bound, never one it would then break.
+ */
+function readRetryMaxMs(env: Env, retryBaseMs: number, readInteger: (env: Env, variable: string, fallback: number, min: number, max: number) => number): number {
+  try {
+    return readInteger(env, 'RELAY_RETRY_MAX_MS', Math.max(30_000, retryBaseMs), retryBaseMs, 3_600_000);
+  } catch (error) {
+    if (!(error instanceof SettingsError)) throw error;
+    const base = (env.RELAY_RETRY_BASE_MS ?? '') === '' ? `${retryBaseMs}, its default` : String(retryBaseMs);
+    throw new SettingsError('RELAY_RETRY_MAX_MS', `must be an integer of at least RELAY_RETRY_BASE_MS (${base}) and at most 3600000 (got "${env.RELAY_RETRY_MAX_MS}")`);
+  }
 }
 
 /** Settings of the relay's sinks, and of its webhooks. */

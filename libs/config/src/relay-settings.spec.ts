@@ -93,8 +93,11 @@ describe('the relay settings (RELAY_*)', () => {
     [{ RELAY_SINKS: 'amqp://guest:topsecret@127.0.0.1:0' }, 'sink "amqp://guest:***@127.0.0.1:0": port 0'],
     [{ RELAY_SINKS: 'https://hooks.example:0/x', RELAY_WEBHOOK_SECRET: SECRET }, 'sink "https://hooks.example:0/x": port 0'],
     // The longest wait below the first one: said against the setting it is bound to, not as a bare range.
-    [{ RELAY_SINKS: 'nats://127.0.0.1:4222', RELAY_RETRY_MAX_MS: '100' }, 'RELAY_RETRY_MAX_MS: must be at least RELAY_RETRY_BASE_MS (500, its default) and at most 3600000 (got "100")'],
-    [{ RELAY_SINKS: 'nats://127.0.0.1:4222', RELAY_RETRY_BASE_MS: '2000', RELAY_RETRY_MAX_MS: '1000' }, 'RELAY_RETRY_MAX_MS: must be at least RELAY_RETRY_BASE_MS (2000) and at most 3600000 (got "1000")'],
+    [{ RELAY_SINKS: 'nats://127.0.0.1:4222', RELAY_RETRY_MAX_MS: '100' }, 'RELAY_RETRY_MAX_MS: must be an integer of at least RELAY_RETRY_BASE_MS (500, its default) and at most 3600000 (got "100")'],
+    [{ RELAY_SINKS: 'nats://127.0.0.1:4222', RELAY_RETRY_BASE_MS: '2000', RELAY_RETRY_MAX_MS: '1000' }, 'RELAY_RETRY_MAX_MS: must be an integer of at least RELAY_RETRY_BASE_MS (2000) and at most 3600000 (got "1000")'],
+    // Not a number, or 0: the same bound, not "from 1", which 1 would then break.
+    [{ RELAY_SINKS: 'nats://127.0.0.1:4222', RELAY_RETRY_MAX_MS: '0' }, 'RELAY_RETRY_MAX_MS: must be an integer of at least RELAY_RETRY_BASE_MS (500, its default) and at most 3600000 (got "0")'],
+    [{ RELAY_SINKS: 'nats://127.0.0.1:4222', RELAY_RETRY_BASE_MS: '2000', RELAY_RETRY_MAX_MS: '30s' }, 'RELAY_RETRY_MAX_MS: must be an integer of at least RELAY_RETRY_BASE_MS (2000) and at most 3600000 (got "30s")'],
     [{ RELAY: 'both' }, 'RELAY: must be "in-process" or "external"'],
     [{ RELAY_NEW_SINK_FROM: 'now' }, 'RELAY_NEW_SINK_FROM: must be "end" or "beginning"'],
     [{ RELAY_WEBHOOK_MAX_ATTEMPTS: '0' }, 'RELAY_WEBHOOK_MAX_ATTEMPTS: must be an integer from 1 to 100'],
