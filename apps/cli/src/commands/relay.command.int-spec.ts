@@ -190,6 +190,19 @@ describe('stagecraft relay dead-letters and discard, for a sink no longer in REL
     expect(await cli('replay', '--sink', removed, '--from', '2')).toMatchObject({ code: EXIT.usage, output: expect.stringContaining(`No sink "${removed}" in RELAY_SINKS`) });
   });
 
+  // A NATS or AMQP sink's key holds "?" and "&": pasted into a shell unquoted, the "&" ran the first
+  // half of the command in the background and the rest as another command.
+  it('writes the commands it suggests with the sink quoted for a shell', async () => {
+    const nats = 'nats://127.0.0.1:4299?stream=STAGECRAFT&subject=stagecraft.opportunity';
+    const state = getSQLiteRelayStateStore(statePath);
+    state.create(nats, 0, '');
+    expect(state.advance(nats, 0, 9, '', { position: 9, eventId: 'event-9' }, [{ ...letter(9, 2), sink: nats }])).toBe(true);
+    state.close();
+    const listed = await cli('dead-letters', '--sink', nats);
+    expect(listed.output).toContain(`stagecraft relay discard --sink '${nats}' --position 9`);
+    expect(await cli('discard', '--sink', nats, '--position', '9')).toMatchObject({ code: EXIT.ok });
+  });
+
   // The relay turned off (RELAY_SINKS emptied) leaves its last sink's letters behind all the same.
   it('lists and gives them up when RELAY_SINKS is now empty, the sink having been the last one', async () => {
     const state = getSQLiteRelayStateStore(statePath);

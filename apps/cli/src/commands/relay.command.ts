@@ -9,6 +9,14 @@ import { openExistingStore } from '../io/event-store';
 // RELAY_STATE_PATH, for the sinks RELAY_SINKS names. A replay only moves a checkpoint back: the
 // running relay (in the API or apps/relay) notices within a second and publishes from there.
 
+/**
+ * A sink's key as a shell word, for the commands these messages suggest: a NATS or AMQP key holds
+ * "?" and "&", and pasted unquoted the "&" would run half the command in the background.
+ */
+function shellWord(text: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
 function configuredSinks(settings: Settings): readonly SinkConfig[] {
   if (settings.relay.sinks.length === 0) throw new CliError('RELAY_SINKS is empty: no sink is configured, so there is nothing to show or replay.');
   return settings.relay.sinks;
@@ -83,7 +91,7 @@ export function showDeadLetters(settings: Settings, options: { sink?: string; js
     console.log(`\n${letters.length} dead letter(s).${replayable ? ' Once the subscriber is fixed: stagecraft relay replay --sink <sink> --from <position>' : ''}`);
     for (const removed of removedSinks) {
       const first = letters.find((letter) => letter.sink === removed)!.position;
-      console.log(`${removed} is no longer in RELAY_SINKS: nothing sends its dead letters again. Give each up with: stagecraft relay discard --sink ${removed} --position ${first} (and so on)`);
+      console.log(`${removed} is no longer in RELAY_SINKS: nothing sends its dead letters again. Give each up with: stagecraft relay discard --sink ${shellWord(removed)} --position ${first} (and so on)`);
     }
   }
   return letters.length > 0 ? EXIT.failed : EXIT.ok;
@@ -167,7 +175,7 @@ export function discardDeadLetter(settings: Settings, options: { sink: string; p
     const blocker = configured && listed?.attempts === 0 ? state.deadLetters(key).find((entry) => entry.subject === listed.subject && entry.attempts > 0 && entry.position < listed.position) : undefined;
     if (listed && blocker) {
       throw new CliError(
-        `The event at position ${options.position} was held back behind the dead letter at position ${blocker.position} of the same opportunity, never sent: the subscriber did not refuse it. Discard position ${blocker.position} if the subscriber refuses that one for good, then replay from it: stagecraft relay replay --sink ${key} --from ${blocker.position}`,
+        `The event at position ${options.position} was held back behind the dead letter at position ${blocker.position} of the same opportunity, never sent: the subscriber did not refuse it. Discard position ${blocker.position} if the subscriber refuses that one for good, then replay from it: stagecraft relay replay --sink ${shellWord(key)} --from ${blocker.position}`,
       );
     }
     const letter = state.discard(key, options.position);
@@ -179,7 +187,7 @@ export function discardDeadLetter(settings: Settings, options: { sink: string; p
     console.log(
       `Discarded ${letter.type} (event ${letter.eventId}, position ${letter.position}, opportunity ${letter.subject}) for ${key}: it is not sent again, not even by a replay.` +
         (configured && heldBack.length > 0
-          ? `\n${heldBack.length} later event(s) of that opportunity were held back behind it; send them, in order, with: stagecraft relay replay --sink ${key} --from ${letter.position}`
+          ? `\n${heldBack.length} later event(s) of that opportunity were held back behind it; send them, in order, with: stagecraft relay replay --sink ${shellWord(key)} --from ${letter.position}`
           : ''),
     );
     return EXIT.ok;
