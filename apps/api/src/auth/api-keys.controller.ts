@@ -39,6 +39,15 @@ const KEY_SCHEMA = {
  * under its lock, so every instance reading that file applies them within about a second.
  */
 /** An admin limited to teams could otherwise make itself a key without that limit. */
+/**
+ * What a key may do, as its audit line says it: every power, naming an empty team list (it sees no
+ * team: a blank would read as a slip) and the power to act for others (X-Actor), as wide as its roles.
+ */
+function powersInLog(key: StoredApiKey): string {
+  const teams = key.teams === undefined ? 'all' : key.teams.length === 0 ? 'none' : key.teams.join(', ');
+  return `${JSON.stringify(key.name)}, roles ${key.roles.join(', ')}; teams ${teams}${key.mayActOnBehalf ? '; acts on behalf of others with X-Actor' : ''}`;
+}
+
 const MANAGING_KEYS = 'Managing API keys (a key made here could reach every team)';
 
 @ApiTags('operations')
@@ -78,7 +87,7 @@ export class ApiKeysController {
     );
     await this.write(({ keys }) => ({ keys: [...keys, stored], result: undefined }));
     // Who gave which powers to whom: a key's events name the key's holder, not the admin who made it.
-    this.audit.log(`Key ${stored.id} (${JSON.stringify(stored.name)}, roles ${stored.roles.join(', ')}; teams ${stored.teams?.join(', ') ?? 'all'}) made by ${callerInLog(caller)}`);
+    this.audit.log(`Key ${stored.id} (${powersInLog(stored)}) made by ${callerInLog(caller)}`);
     return { ...describeKey(stored, 'file'), key };
   }
 
