@@ -50,6 +50,14 @@ describe('the relay settings (RELAY_*)', () => {
     expect(relay.webhookSecrets).toEqual({ 'https://hooks.example/x': SECRET });
   });
 
+  it('read a NATS user and password, or a token, up to the last "@" as the URL does', () => {
+    const [withPassword, token, emptyPassword] = read({ RELAY_SINKS: 'nats://relay@example.com:s3cret@127.0.0.1:4222,nats://tok@en@127.0.0.2,nats://relay:@127.0.0.3' }).sinks;
+    expect(withPassword).toMatchObject({ user: 'relay@example.com', pass: 's3cret' });
+    expect(withPassword).not.toHaveProperty('token');
+    expect(token).toMatchObject({ token: 'tok@en' });
+    expect(emptyPassword).toMatchObject({ user: 'relay', pass: '' });
+  });
+
   it.each([
     [{ RELAY_SINKS: ' , ' }, 'RELAY_SINKS: lists no sink (got " , ")'],
     [{ RELAY_SINKS: ',' }, 'RELAY_SINKS: lists no sink'],
@@ -88,6 +96,12 @@ describe('the relay settings (RELAY_*)', () => {
     [{ RELAY_SINKS: 'nats://relay:topsecret/x@127.0.0.1:4222' }, 'sink "nats://***@127.0.0.1:4222": has an "@" after a "/", "?" or "#"'],
     [{ RELAY_SINKS: 'amqp://guest:topsecret/x@127.0.0.1' }, 'sink "amqp://***@127.0.0.1": has an "@" after a "/", "?" or "#"'],
     [{ RELAY_SINKS: 'AMQPS://guest:topsecret?x@127.0.0.1' }, 'sink "AMQPS://***@127.0.0.1": has an "@" after a "/", "?" or "#"'],
+    // A user that is an e-mail address, its "@" written raw: the URL reads user and password up to
+    // the last "@", and so must the masking (it showed the password).
+    [{ RELAY_SINKS: 'nats://relay@example.com:topsecret@127.0.0.1:4222?streem=x' }, 'sink "nats://relay@example.com:***@127.0.0.1:4222?streem=x": unknown option "streem"'],
+    [{ RELAY_SINKS: 'amqp://relay@example.com:topsecret@127.0.0.1?exchage=x' }, 'sink "amqp://relay@example.com:***@127.0.0.1?exchage=x": unknown option "exchage"'],
+    // A "/" behind a first "@" still ends the host part before the last one.
+    [{ RELAY_SINKS: 'nats://top@secret/x@127.0.0.1:4222' }, 'sink "nats://***@127.0.0.1:4222": has an "@" after a "/", "?" or "#"'],
     // Port 0 names no port anything listens on: every attempt would fail, for ever.
     [{ RELAY_SINKS: 'nats://127.0.0.1:0' }, 'sink "nats://127.0.0.1:0": port 0'],
     [{ RELAY_SINKS: 'amqp://guest:topsecret@127.0.0.1:0' }, 'sink "amqp://guest:***@127.0.0.1:0": port 0'],

@@ -91,7 +91,17 @@ export function parseSinkList(text: string | undefined): SinkConfig[] {
  * those, not percent-encoded (a base64 token: ab/cd+ef=), ends the URL's host part there, and the
  * rest of the secret would be read as the host, a path, a query or a fragment, and shown as such.
  */
-const UNENCODED_IN_CREDENTIALS = /^(?:nats|amqps?):\/\/[^@]*[/?#][^@]*@/i;
+const UNENCODED_IN_CREDENTIALS = /^(?:nats|amqps?):\/\/[^/?#]*[/?#][^]*@/i;
+
+/** The schemes whose URLs carry credentials, before the last "@" (an e-mail address as the user keeps its own). */
+const WITH_CREDENTIALS = /^(?:nats|amqps?):\/\//i;
+
+/** What stands between "scheme://" and the last "@" of a NATS or AMQP URL (as the URL parser reads it), or undefined. */
+function userInfoOf(text: string): string | undefined {
+  const scheme = WITH_CREDENTIALS.exec(text);
+  const at = text.lastIndexOf('@');
+  return scheme !== null && at >= scheme[0].length ? text.slice(scheme[0].length, at) : undefined;
+}
 
 export function parseSinkUrl(text: string): SinkConfig {
   if (UNENCODED_IN_CREDENTIALS.test(text)) {
@@ -144,8 +154,9 @@ function natsSink(url: URL, shown: string, text: string): NatsSinkConfig {
 function natsCredentials(url: URL, shown: string, text: string): Pick<NatsSinkConfig, 'user' | 'pass' | 'token'> {
   if (url.username === '' && url.password === '') return {};
   const user = percentDecoded(url.username, shown);
-  // Read from the text: new URL() drops a ":" with nothing after it, and "user:@" is a user with an empty password.
-  const withColon = /^nats:\/\/[^/?#@]*:[^/?#@]*@/i.test(text);
+  // Read from the text: new URL() drops a ":" with nothing after it, and "user:@" is a user with an
+  // empty password. Up to the last "@", as the URL does: an e-mail address as the user is no token.
+  const withColon = userInfoOf(text)?.includes(':') === true;
   return withColon ? { user, pass: percentDecoded(url.password, shown) } : { token: user };
 }
 
@@ -220,11 +231,19 @@ function isLoopback(hostname: string): boolean {
 
 /** The URL as written, with the password (between "user:" and the last "@"), or a NATS token, replaced by "***". */
 export function withoutPassword(text: string): string {
+  const userInfo = userInfoOf(text);
+  // A webhook URL carries no credentials (refused), and may hold an "@" in its query.
+  if (userInfo === undefined) return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^/]*@/i, '$1:***@');
+  const [scheme] = WITH_CREDENTIALS.exec(text)!;
+  const host = text.slice(scheme.length + userInfo.length);
   // Credentials the URL cannot tell from what follows them ("/", "?" or "#" unencoded): everything
   // before the last "@" is hidden, the user too, as no one can say where the secret ends.
-  if (UNENCODED_IN_CREDENTIALS.test(text)) return text.replace(/^([a-z][a-z0-9+.-]*:\/\/).*@/i, '$1***@');
+  if (UNENCODED_IN_CREDENTIALS.test(text)) return `${scheme}***${host}`;
+  // The user up to the first ":" (as the URL parser reads it), the password after it.
+  const colon = userInfo.indexOf(':');
+  if (colon >= 0) return `${scheme}${userInfo.slice(0, colon)}:***${host}`;
   // A NATS user without a password is a token: all of it is the secret.
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^/]*@/i, '$1:***@').replace(/^(nats:\/\/)[^:/?#@]+@/i, '$1***@');
+  return /^nats:/i.test(scheme) ? `${scheme}***${host}` : text;
 }
 
 /**
