@@ -203,6 +203,21 @@ describe('stagecraft relay dead-letters and discard, for a sink no longer in REL
     expect(await cli('discard', '--sink', nats, '--position', '9')).toMatchObject({ code: EXIT.ok });
   });
 
+  // --sink takes a URL as written in RELAY_SINKS, credentials and all: one that names no sink is
+  // said without them (the terminal's output goes to CI logs and tickets).
+  it('names a --sink it does not know without its password or token', async () => {
+    for (const [given, shown] of [
+      ['nats://topsecret@127.0.0.1:4298', 'nats://***@127.0.0.1:4298'],
+      ['amqp://relay:topsecret@127.0.0.1:4298', 'amqp://relay:***@127.0.0.1:4298'],
+    ]) {
+      for (const args of [['replay', '--sink', given!, '--from', '2'], ['discard', '--sink', given!, '--position', '2'], ['dead-letters', '--sink', given!]]) {
+        const refused = await cli(...args);
+        expect(refused).toMatchObject({ code: EXIT.usage, output: expect.stringContaining(`No sink "${shown}" in RELAY_SINKS`) });
+        expect(refused.output).not.toContain('topsecret');
+      }
+    }
+  });
+
   // The relay turned off (RELAY_SINKS emptied) leaves its last sink's letters behind all the same.
   it('lists and gives them up when RELAY_SINKS is now empty, the sink having been the last one', async () => {
     const state = getSQLiteRelayStateStore(statePath);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Settings } from '@stagecraft/config';
 import { PositionNotInLogError, type EventStore } from '@stagecraft/event-store';
-import { findSink, getSQLiteRelayStateStore, positionBefore, type RelayStateStore, type SinkConfig } from '@stagecraft/relay';
+import { findSink, getSQLiteRelayStateStore, positionBefore, withoutPassword, type RelayStateStore, type SinkConfig } from '@stagecraft/relay';
 import { CliError, EXIT } from '../cli.errors';
 import { openExistingStore } from '../io/event-store';
 
@@ -25,7 +25,8 @@ function configuredSinks(settings: Settings): readonly SinkConfig[] {
 function sinkNamed(settings: Settings, name: string): SinkConfig {
   const sinks = configuredSinks(settings);
   const sink = findSink(sinks, name);
-  if (!sink) throw new CliError(`No sink "${name}" in RELAY_SINKS; the sinks are: ${sinks.map((entry) => entry.key).join(', ')}`);
+  // A URL as written in RELAY_SINKS may carry a password or a token: not repeated (CI logs, tickets).
+  if (!sink) throw new CliError(`No sink "${withoutPassword(name)}" in RELAY_SINKS; the sinks are: ${sinks.map((entry) => entry.key).join(', ')}`);
   return sink;
 }
 
