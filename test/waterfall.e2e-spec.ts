@@ -7,6 +7,8 @@ import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/
 
 const at = (day: number, hour = 9) => new Date(Date.UTC(2026, 2, day, hour)).toISOString();
 const NOW = new Date(at(20, 12));
+/** The server's clock: NOW, unless a test lets time pass. */
+let clockNow = NOW;
 
 const QUICK = `
 id: quick
@@ -37,7 +39,7 @@ describe('the pipeline waterfall (end to end)', () => {
     const processesDir = join(dir.path, 'processes');
     mkdirSync(processesDir);
     writeFileSync(join(processesDir, 'quick.yaml'), QUICK);
-    api = await startApiTestApp({ eventStorePath: `${dir.path}/events.db`, processesDir, clock: () => NOW, env: { READ_MODELS_PATH: `${dir.path}/read-models.db`, READ_YOUR_WRITES_TIMEOUT_MS: '2000' }, extraKeys: [{ name: 'analyst', roles: ['analyst'] }] });
+    api = await startApiTestApp({ eventStorePath: `${dir.path}/events.db`, processesDir, clock: () => clockNow, env: { READ_MODELS_PATH: `${dir.path}/read-models.db`, READ_YOUR_WRITES_TIMEOUT_MS: '2000' }, extraKeys: [{ name: 'analyst', roles: ['analyst'] }] });
     const open = async (name: string, body: object) => (ids[name] = (await send('/opportunities', { title: name, processId: 'quick', teamId: 'direct', ...body })).id);
     // Before the window (day 10): A and B open.
     await open('A', { amount: 1000, currency: 'EUR', occurredAt: at(1) });
@@ -108,10 +110,38 @@ describe('the pipeline waterfall (end to end)', () => {
       [`${window}&teamId=direct&fromChange=${cursorOfPage1}`, 'fromChange'],
       [`${window}&processId=quick&fromChange=${cursorOfPage1}`, 'fromChange'],
       [`${window}&by=stage&fromChange=${cursorOfPage1}`, 'fromChange'],
-      [`include=opportunities&fromChange=${cursorOfPage1}`, 'fromChange'],
+      // The end not given is the cursor's: the one given must be its window's too.
+      [`from=${at(11)}&include=opportunities&fromChange=${cursorOfPage1}`, 'fromChange'],
+      [`to=${at(21)}&include=opportunities&fromChange=${cursorOfPage1}`, 'fromChange'],
+      // A cursor altered by hand to a window no Date holds.
+      [`include=opportunities&fromChange=${Buffer.from(JSON.stringify([1, 'a', 'won', null, 9e15, 9e15, 'x'])).toString('base64url')}`, 'fromChange'],
     ]) {
       const refused = (await analyst(`/analytics/waterfall?${query}`).expect(400)).body;
       expect([query, refused.code, refused.errors?.[0]?.field]).toEqual([query, 'REQUEST.VALIDATION_FAILED', field]);
+    }
+  });
+
+  it('pages a window asked without from and to, in JSON and in CSV (which echoes no window), while the clock moves on: the cursor carries its window', async () => {
+    const csvChanges = (text: string) => text.trim().split('\r\n').slice(1).map((line) => line.split(',').slice(2, 4).join(' '));
+    const whole = (await analyst('/analytics/waterfall?include=opportunities&format=csv').expect(200)).text;
+    try {
+      for (const format of ['json', 'csv']) {
+        clockNow = NOW;
+        const pages: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const answer = await analyst(`/analytics/waterfall?include=opportunities&limit=2&format=${format}${cursor === undefined ? '' : `&fromChange=${cursor}`}`).expect(200);
+          // JSON: the window each page answered (the figures' `to`); CSV: the changes each page listed.
+          pages.push(format === 'csv' ? csvChanges(answer.text).join('; ') : answer.body.to);
+          cursor = answer.headers['x-next-from-change'];
+          // The next page is asked a minute later: a window ending "now" would end elsewhere.
+          clockNow = new Date(clockNow.getTime() + 60_000);
+        } while (cursor !== undefined && pages.length < 10);
+        if (format === 'json') expect(pages).toEqual([at(20, 12), at(20, 12), at(20, 12)]);
+        else expect(pages.join('; ').split('; ').sort()).toEqual(csvChanges(whole).sort());
+      }
+    } finally {
+      clockNow = NOW;
     }
   });
 

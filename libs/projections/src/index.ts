@@ -18,7 +18,7 @@ export * from './win-probability.queries';
 export * from './exact-amounts';
 export * from './waterfall.figures';
 export * from './waterfall.queries';
-export { decodeChangeKey, encodeChangeKey, type WaterfallChangeKey, type WaterfallPage, type WaterfallQuestion } from './waterfall.page';
+export { cursorWindow, decodeChangeKey, encodeChangeKey, type WaterfallChangeKey, type WaterfallPage, type WaterfallQuestion } from './waterfall.page';
 export * from './velocity.figures';
 export * from './velocity.queries';
 export * from './cohorts.figures';

@@ -53,21 +53,46 @@ function questionTag({ fromMs, toMs, processId, teamId, ownerId, byStage }: Wate
   return hash.toString(16).padStart(8, '0');
 }
 
-/** The cursor a client passes back as `fromChange`: opaque to it (base64url of the key's fields and of its question's tag). */
+/**
+ * The cursor a client passes back as `fromChange`: opaque to it (base64url of the key's fields, of
+ * its question's window and of its question's tag). The window is in it so that a page asked with
+ * the cursor alone pages the window of the answer that gave it (cursorWindow): a window asked
+ * without `to` ends at the instant it was answered, which the next request cannot name otherwise
+ * (a CSV answer echoes no window).
+ */
 export function encodeChangeKey({ atMs, id, bucket, currency }: WaterfallChangeKey, question: WaterfallQuestion): string {
-  return Buffer.from(JSON.stringify([atMs, id, bucket, currency, questionTag(question)]), 'utf8').toString('base64url');
+  return Buffer.from(JSON.stringify([atMs, id, bucket, currency, question.fromMs, question.toMs, questionTag(question)]), 'utf8').toString('base64url');
 }
 
-/** The key a cursor names; undefined when the text is not a cursor encodeChangeKey could have written for this question. */
-export function decodeChangeKey(cursor: string, question: WaterfallQuestion): WaterfallChangeKey | undefined {
+/** The fields of a cursor's text, undefined when it is not the JSON array encodeChangeKey writes. */
+function cursorFields(cursor: string): unknown[] | undefined {
   let fields: unknown;
   try {
     fields = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     return undefined;
   }
-  if (!Array.isArray(fields) || fields.length !== 5) return undefined;
-  const [atMs, id, bucket, currency] = fields as unknown[];
+  return Array.isArray(fields) && fields.length === 7 ? fields : undefined;
+}
+
+/**
+ * The window of the answer that gave a cursor: what a page asked without `from` or `to` stands for
+ * (the tag, checked by decodeChangeKey, still binds the cursor to it). Undefined when the text is no cursor.
+ */
+export function cursorWindow(cursor: string): { fromMs: number; toMs: number } | undefined {
+  const [, , , , fromMs, toMs] = cursorFields(cursor) ?? [];
+  return isInstant(fromMs) && isInstant(toMs) ? { fromMs, toMs } : undefined;
+}
+
+/** A whole millisecond a Date holds (a cursor altered by hand may name one beyond: no answer gave it). */
+const isInstant = (ms: unknown): ms is number => Number.isSafeInteger(ms) && Math.abs(ms as number) <= MAX_DATE_MS;
+const MAX_DATE_MS = 8.64e15;
+
+/** The key a cursor names; undefined when the text is not a cursor encodeChangeKey could have written for this question. */
+export function decodeChangeKey(cursor: string, question: WaterfallQuestion): WaterfallChangeKey | undefined {
+  const fields = cursorFields(cursor);
+  if (fields === undefined) return undefined;
+  const [atMs, id, bucket, currency] = fields;
   if (!Number.isSafeInteger(atMs) || typeof id !== 'string' || id.length === 0 || !BUCKET_ORDER.has(bucket as WaterfallBucket)) return undefined;
   if (currency !== null && typeof currency !== 'string') return undefined;
   const key: WaterfallChangeKey = { atMs: atMs as number, id, bucket: bucket as WaterfallBucket, currency };

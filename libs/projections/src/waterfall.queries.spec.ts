@@ -11,7 +11,7 @@ import { project } from './testing/project';
 import { ExactSum, unitsOf } from './exact-amounts';
 import { WaterfallTally } from './waterfall.figures';
 import { queryWaterfall, walkStageIntervals, type WaterfallQuery } from './waterfall.queries';
-import { decodeChangeKey, encodeChangeKey } from './waterfall.page';
+import { cursorWindow, decodeChangeKey, encodeChangeKey } from './waterfall.page';
 import { scanWaterfall } from './waterfall.scan';
 
 // Brute force: fold each deal's events up to every instant it has in (from, to] (its as-of states),
@@ -307,15 +307,17 @@ describe('the pipeline waterfall (from the stage-intervals read model)', () => {
     const key = { atMs: Date.parse(at(3)), id: 'a', bucket: 'won' as const, currency: null };
     const question = { fromMs: Date.parse(at(0)), toMs: Date.parse(at(10)) };
     expect(decodeChangeKey(encodeChangeKey(key, question), question)).toEqual(key);
-    const tagOf = (cursor: string) => (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[])[4];
-    const tag = tagOf(encodeChangeKey(key, question));
+    const tailOf = (cursor: string) => (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[]).slice(4);
+    const tail = tailOf(encodeChangeKey(key, question));
     const bad = [
       '',
       'x',
       encodeChangeKey(key, question) + '=',
-      Buffer.from(JSON.stringify([1, 'a', 'nope', null, tag])).toString('base64url'),
-      Buffer.from(JSON.stringify([1.5, 'a', 'won', null, tag])).toString('base64url'),
+      Buffer.from(JSON.stringify([1, 'a', 'nope', null, ...tail])).toString('base64url'),
+      Buffer.from(JSON.stringify([1.5, 'a', 'won', null, ...tail])).toString('base64url'),
       Buffer.from('[1,"a","won",null]').toString('base64url'),
+      // Another window written into the cursor by hand: its tag is of the window asked.
+      Buffer.from(JSON.stringify([key.atMs, 'a', 'won', null, question.fromMs - 1, question.toMs, tail[2]])).toString('base64url'),
       Buffer.from('{"atMs":1}').toString('base64url'),
     ];
     expect(bad.map((cursor) => decodeChangeKey(cursor, question))).toEqual(bad.map(() => undefined));
@@ -328,6 +330,14 @@ describe('the pipeline waterfall (from the stage-intervals read model)', () => {
     expect(decodeChangeKey(cursor, { ...asked })).toEqual(key);
     const others = [{ fromMs: Date.parse(at(1)) }, { toMs: Date.parse(at(11)) }, { processId: undefined }, { processId: 'inside-sales' }, { teamId: undefined }, { teamId: 'partners' }, { ownerId: 'bo' }, { byStage: true }];
     expect(others.map((change) => decodeChangeKey(cursor, { ...asked, ...change }))).toEqual(others.map(() => undefined));
+  });
+
+  it('tells the window of the answer that gave a cursor (what a page asked with the cursor alone pages), and none of a text that is no cursor', () => {
+    const key = { atMs: Date.parse(at(3)), id: 'a', bucket: 'won' as const, currency: null };
+    const asked = { fromMs: Date.parse(at(0)) + 123, toMs: Date.parse(at(10)) + 456, teamId: 'direct' };
+    expect(cursorWindow(encodeChangeKey(key, asked))).toEqual({ fromMs: asked.fromMs, toMs: asked.toMs });
+    const beyondDates = Buffer.from(JSON.stringify([1, 'a', 'won', null, 8.64e15 + 1, 0, 'x'])).toString('base64url');
+    expect(['', 'x', Buffer.from('[1,"a","won",null]').toString('base64url'), beyondDates].map(cursorWindow)).toEqual([undefined, undefined, undefined, undefined]);
   });
 
   describe('the bucket rules, by example', () => {

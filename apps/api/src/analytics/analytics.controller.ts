@@ -2,7 +2,7 @@ import { requireInstant } from '@stagecraft/opportunity';
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ANALYTICS_QUERIES, cardIdsOf, decodeChangeKey, readingPositions, readModelsOf, ReadModelUnavailableError, stoppedForGood, withLearnedForecast, withLearnedWinProbability, type AnalyticsFilter, type AnalyticsQueries, type AnalyticsQueryName, type ClosedOutcome, type ClosedQuery, type PipelineFilter, type PipelineResult, type WaterfallPage, type WaterfallQuestion } from '@stagecraft/projections';
+import { ANALYTICS_QUERIES, cardIdsOf, cursorWindow, decodeChangeKey, readingPositions, readModelsOf, ReadModelUnavailableError, stoppedForGood, withLearnedForecast, withLearnedWinProbability, type AnalyticsFilter, type AnalyticsQueries, type AnalyticsQueryName, type ClosedOutcome, type ClosedQuery, type PipelineFilter, type PipelineResult, type WaterfallPage, type WaterfallQuestion } from '@stagecraft/projections';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
@@ -217,7 +217,7 @@ export class AnalyticsController {
     return this.answered(query, request, reply, WATERFALL_CSV, async () => {
       await this.readYourWrites(query, ['waterfall']);
       const { processId, teamId, ownerId } = await this.scoped(query, principal);
-      const { fromMs, toMs } = this.windowOf(query);
+      const { fromMs, toMs } = this.windowOf(this.pagedWindowOf(query));
       const question = { processId, teamId, ownerId, fromMs, toMs, byStage: query.by === 'stage' };
       const page = this.waterfallPageOf(query, question);
       const result = await this.queries.waterfall({ ...question, includeOpportunities: page !== undefined, ...(page ? { page } : {}) });
@@ -225,6 +225,18 @@ export class AnalyticsController {
       if (typeof result.nextFromChange === 'string') void reply.header('x-next-from-change', result.nextFromChange);
       return result;
     });
+  }
+
+  /**
+   * A page asked with a cursor and without `from` or `to` pages the window of the answer that gave
+   * the cursor, which the cursor carries: a window asked without `to` ends at the instant it was
+   * answered, so the next request's "now" would be another window, and a CSV answer echoes none.
+   * The ends given are kept (a cursor of another window is then refused as of another question).
+   */
+  private pagedWindowOf(query: WaterfallQueryDto): WaterfallQueryDto {
+    const window = query.include === 'opportunities' && query.fromChange !== undefined ? cursorWindow(query.fromChange) : undefined;
+    if (window === undefined) return query;
+    return { ...query, from: query.from ?? new Date(window.fromMs).toISOString(), to: query.to ?? new Date(window.toMs).toISOString() };
   }
 
   /**
@@ -245,7 +257,7 @@ export class AnalyticsController {
         {
           field: 'fromChange',
           message:
-            'fromChange must be a nextFromChange a waterfall answered, passed back as it was, with the same question: the same from and to (those the answer gave, when it was asked without them: its window ends at the instant it was answered), processId, teamId, ownerId and by',
+            'fromChange must be a nextFromChange a waterfall answered, passed back as it was, with the same question: the same processId, teamId, ownerId and by, and the same from and to or none (without them, the page is of the window of the answer that gave the cursor)',
         },
       ]);
     }

@@ -192,7 +192,7 @@ export class WaterfallQueryDto extends AnalyticsQueryDto {
   @IsIn(['opportunities'])
   include?: 'opportunities';
 
-  @ApiPropertyOptional({ description: "With include=opportunities: the first change of the page, as the answer's nextFromChange gave it (an opaque cursor); default: the window's first change" })
+  @ApiPropertyOptional({ description: "With include=opportunities: the first change of the page, as the answer's nextFromChange gave it (an opaque cursor, bound to that answer's question; without from and to, the page is of that answer's window); default: the window's first change" })
   @IsOptional()
   @IsString()
   @Length(1, 2000)
