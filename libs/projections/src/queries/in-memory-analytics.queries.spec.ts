@@ -1,5 +1,10 @@
 import type { ProjectionStatus, ReadModels } from '../runner/read-models.port';
 import { ALL_PROJECTIONS } from '../all-projections';
+import type { Projection } from '../projection.types';
+import { ReadModelUnavailableError } from './analytics-queries.port';
+import { at, log, threeStages } from '../testing/log.fixtures';
+import { project } from '../testing/project';
+import { winProbabilityProjection } from '../win-probability.projection';
 import { inMemoryAnalyticsQueries } from './in-memory-analytics.queries';
 import { QUERY_READ_MODELS, type AnalyticsQueryName } from './query-read-models';
 
@@ -72,5 +77,50 @@ describe('inMemoryAnalyticsQueries, the read models each query reads', () => {
       await ask();
       expect({ query, reads: [...new Set(read)].sort() }).toEqual({ query, reads: [...QUERY_READ_MODELS[query]].sort() });
     }
+  });
+});
+
+// With PROJECTIONS=external the API serves the models the projector saves: during an upgrade, a
+// projector not yet upgraded saves the win-probability model of layout 1, whose visits have no
+// entered stage or version. Read as if it had them, every learned figure was a TypeError: a 500 on
+// /pipeline (which answers without its learned figures when only their model cannot serve) and on
+// calibration. It must be refused as a model saved by an older version, as the other layouts are.
+describe('inMemoryAnalyticsQueries, a win-probability model saved by an older version', () => {
+  const events = [log.version(threeStages), log.opened('x', threeStages, 0, { amount: 100, currency: 'EUR' }), log.moved('x', 'a', 'c', 10), log.won('x', 'c', 20), log.opened('y', threeStages, 30)];
+  const models = (winProbability: unknown) =>
+    ({
+      status: () => [],
+      failure: () => undefined,
+      position: () => 0,
+      model: ({ name }: { name: string }) => {
+        if (name === winProbabilityProjection.name) return winProbability;
+        const projection = ALL_PROJECTIONS.find((candidate) => candidate.name === name)! as Projection<unknown>;
+        return project(projection, events);
+      },
+    }) as unknown as ReadModels;
+  const layout1 = (() => {
+    const model = project(winProbabilityProjection, events);
+    const { enteredStageKey: _stage, enteredVersion: _version, ...visits } = model.visits;
+    return { ...model, layout: 1, visits };
+  })();
+  // Each asked apart, on its own turn: a query that throws before its promise is made is a rejection here too.
+  const asked = (queries: ReturnType<typeof inMemoryAnalyticsQueries>): (() => Promise<unknown>)[] => [
+    () => queries.learnedPipeline({ atMs: Date.parse(at(40)), asOf: false, filter: {}, cardIds: [] }),
+    () => queries.learnedForecast({ atMs: Date.parse(at(40)), asOf: false, forecast: { period: 'month' } }),
+    () => queries.winProbabilityCalibration({}),
+  ];
+
+  it('is refused as PROJECTIONS.FAILED, saying to upgrade the projector, not read into a TypeError', async () => {
+    expect(layout1.labelled.length).toBeGreaterThan(0); // not vacuous: the learned figures read its visits
+    for (const ask of asked(inMemoryAnalyticsQueries(models(layout1)))) {
+      const answer = Promise.resolve().then(ask);
+      await expect(answer).rejects.toBeInstanceOf(ReadModelUnavailableError);
+      await expect(answer).rejects.toMatchObject({ code: 'PROJECTIONS.FAILED', message: expect.stringContaining('upgrade the projector') });
+    }
+  });
+
+  it('answers from a model of the current layout', async () => {
+    const [pipeline, forecast, calibration] = await Promise.all(asked(inMemoryAnalyticsQueries(models(project(winProbabilityProjection, events)))).map((ask) => ask()));
+    expect([pipeline, forecast, calibration]).toEqual([expect.anything(), expect.anything(), expect.objectContaining({ estimates: 2, won: 2 })]);
   });
 });

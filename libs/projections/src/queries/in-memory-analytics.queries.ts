@@ -8,7 +8,7 @@ import { queryPipelineAsOf, STAGE_INTERVALS_MODEL_LAYOUT, stageIntervalsProjecti
 import { queryTransitions, transitionsProjection } from '../transitions.projection';
 import { queryWinLoss, winLossProjection } from '../win-loss.projection';
 import { queryLearnedForecast, queryLearnedPipeline, queryWinProbabilityCalibration } from '../win-probability.queries';
-import { winProbabilityProjection } from '../win-probability.projection';
+import { WIN_PROBABILITY_MODEL_LAYOUT, winProbabilityProjection, type WinProbabilityModel } from '../win-probability.projection';
 import { queryCohorts } from '../cohorts.queries';
 import { queryVelocity } from '../velocity.queries';
 import { queryWaterfall } from '../waterfall.queries';
@@ -45,6 +45,16 @@ export function inMemoryAnalyticsQueries(readModels: ReadModels): AnalyticsQueri
     }
     return saved;
   };
+  // With PROJECTIONS=external, a projector not yet upgraded saves the win-probability model of an
+  // older layout: its visits lack the stage and version they were entered in, which every learned
+  // figure reads (a TypeError, a 500 on /pipeline, were it read as if it had them).
+  const winProbability = (): WinProbabilityModel => {
+    const saved = model(winProbabilityProjection);
+    if (saved.layout !== WIN_PROBABILITY_MODEL_LAYOUT) {
+      throw new ReadModelUnavailableError('PROJECTIONS.FAILED', 'The win-probability read model was saved by an older version of Stagecraft and lacks the stage each visit was entered in; upgrade the projector and let it rebuild.', winProbabilityProjection.name);
+    }
+    return saved;
+  };
   return {
     pipeline: async (filter, options = {}) => {
       const pipeline = model(pipelineProjection);
@@ -65,9 +75,9 @@ export function inMemoryAnalyticsQueries(readModels: ReadModels): AnalyticsQueri
     forecastAccuracy: async (query) => queryForecastAccuracy(intervals(), query),
     rotting: async (nowMs, query) => queryRotting(intervals(), nowMs, query),
     rottingAsOf: async (atMs, query) => queryRottingAsOf(intervals(), atMs, query),
-    learnedPipeline: async (query) => queryLearnedPipeline(model(winProbabilityProjection), intervals(), query),
-    learnedForecast: async (query) => queryLearnedForecast(model(winProbabilityProjection), intervals(), query),
-    winProbabilityCalibration: async (filter) => queryWinProbabilityCalibration(model(winProbabilityProjection), filter),
+    learnedPipeline: async (query) => queryLearnedPipeline(winProbability(), intervals(), query),
+    learnedForecast: async (query) => queryLearnedForecast(winProbability(), intervals(), query),
+    winProbabilityCalibration: async (filter) => queryWinProbabilityCalibration(winProbability(), filter),
     waterfall: async (query) => queryWaterfall(intervals(), query),
     velocity: async (query) => queryVelocity(intervals(), query),
     cohorts: async (filter) => queryCohorts(model(funnelProjection), intervals(), filter),
