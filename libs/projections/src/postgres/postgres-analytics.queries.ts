@@ -912,6 +912,11 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     } catch (error) {
       if (error instanceof ReadModelUnavailableError || error instanceof RangeError) throw error;
       const code = (error as { code?: string }).code;
+      // 42703: a column this version reads is not there: the schema is as an older version left it
+      // (PROJECTIONS=external, the API upgraded before the projector, which migrates it when it starts).
+      if (code === '42703') {
+        throw new ReadModelUnavailableError('PROJECTIONS.FAILED', `The read models in PostgreSQL are laid out by an older version of Stagecraft (${(error as Error).message}); upgrade the projector, which migrates them when it starts.`);
+      }
       // 42P01: the schema's tables are gone (a database reset); 08xxx / 57P0x: the connection or the server went away;
       // 57014: the statement timeout ran out (a lock held, a stuck server) or an operator cancelled it.
       // A DBA's own timeouts on the role or database: 55P03 gave up waiting for a lock (lock_timeout),
