@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { getSQLiteEventStore, type EventStore } from '@stagecraft/event-store';
 import { Pool } from 'pg';
@@ -371,6 +372,28 @@ describeWithPostgres('the PostgreSQL projector', () => {
       expect(projector.failure()).toMatch(/refused a value/);
       await projector.stop();
     });
+  }, 60_000);
+
+  // A row altered outside Stagecraft (its data no longer JSON) in a log long enough to defer the
+  // query indexes: counting the log's events before the first fold threw, and start-up failed
+  // (the whole API with it), where the fold itself meets the event and says so in the status.
+  it('starts on a long log holding an event it cannot read, counting that event among the others', async () => {
+    const name = schema();
+    const ownDir = mkdtempSync(join(tmpdir(), 'stagecraft-pg-unreadable-'));
+    const own = getSQLiteEventStore({ path: join(ownDir, 'events.db'), pollIntervalMs: 20 });
+    const projector = new PostgresProjector(own, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 10, deferIndexesFrom: 20 });
+    try {
+      await appendCopies(own, await store.readAll({ maxCount: 30 }));
+      const db = new Database(join(ownDir, 'events.db'));
+      expect(db.prepare("UPDATE events SET data = 'not json' WHERE position = 3").run().changes).toBe(1);
+      db.close();
+      await projector.start();
+      expect(projector.failure()).toMatch(/position 3/);
+    } finally {
+      await projector.stop().catch(() => undefined);
+      await own.close();
+      rmSync(ownDir, { recursive: true, force: true });
+    }
   }, 60_000);
 
   // PostgreSQL restarting, failing over, or an operator ending the session: the projector follows
