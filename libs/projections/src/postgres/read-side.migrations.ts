@@ -1130,6 +1130,35 @@ COMMENT ON COLUMN ${s}.win_probability_visits.entered_configured_probability IS 
 UPDATE ${s}.checkpoint SET log_id = 'refold: migration 24 (stage visits keep their entry)' WHERE position > 0;
 `,
   },
+  {
+    version: 25,
+    name: 'stage visits take rows without the stage and version they were entered in, as an older projector writes them: read as entered where they are',
+    // A projector of an older version may still write on this schema: a rollback, or during a rolling
+    // deploy an old instance taking the projector's lock back. It writes stage visits without the
+    // columns of migration 24; NOT NULL refused every batch of it (23502, a value PostgreSQL refused:
+    // a stop recorded for good). Like the columns added before (current_team_id, duration_ms), they
+    // take null, read as the visit's own stage and version (what calibration scored before 24).
+    sql: (s) => `
+ALTER TABLE ${s}.stage_visits ALTER COLUMN entered_stage_id DROP NOT NULL, ALTER COLUMN entered_process_version DROP NOT NULL;
+COMMENT ON COLUMN ${s}.stage_visits.entered_stage_id IS 'The stage the visit was entered in: stage_id unless a process migration mapped the open visit to another stage since. GET /analytics/win-probability/calibration scores the estimate made for this stage. Null in a row an older projector wrote: read as stage_id.';
+COMMENT ON COLUMN ${s}.stage_visits.entered_process_version IS 'The version the opportunity ran on when it entered the visit (process_version is the one at its end, or now while open). Null in a row an older projector wrote: read as process_version.';
+CREATE OR REPLACE VIEW ${s}.win_probability_visits AS
+  SELECT v.opportunity_id, v.visit_no, v.process_id, v.stage_id, v.entered_at, v.left_at,
+    (d.first_position IS NOT NULL AND v.visit_no > (SELECT count(*) FROM ${s}.stage_visits p WHERE p.opportunity_id = v.opportunity_id AND p.ended_position <= d.first_position)) AS flagged,
+    COALESCE(vs.probability, 0) AS configured_probability,
+    c.closed_at, c.outcome = 'won' AS won,
+    COALESCE(v.entered_stage_id, v.stage_id) AS entered_stage_id, COALESCE(ve.probability, 0) AS entered_configured_probability
+  FROM ${s}.stage_visits v
+  JOIN LATERAL (
+    SELECT o.closed_at, o.outcome FROM ${s}.outcomes o
+    WHERE o.opportunity_id = v.opportunity_id AND o.closing_position >= v.ended_position ORDER BY o.closing_position LIMIT 1
+  ) c ON true
+  LEFT JOIN ${s}.deal_setbacks d ON d.opportunity_id = v.opportunity_id
+  LEFT JOIN ${s}.version_stages vs ON vs.process_id = v.process_id AND vs.version = v.process_version AND vs.stage_id = v.stage_id
+  LEFT JOIN ${s}.version_stages ve ON ve.process_id = v.process_id AND ve.version = COALESCE(v.entered_process_version, v.process_version) AND ve.stage_id = COALESCE(v.entered_stage_id, v.stage_id)
+  WHERE v.ended_position IS NOT NULL;
+`,
+  },
 ];
 
 /** Creates the schema if needed and applies the migrations it lacks, one transaction each, under a lock. */

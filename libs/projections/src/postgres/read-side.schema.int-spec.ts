@@ -377,3 +377,26 @@ describeWithPostgres('a read side an older version laid out answers unavailable,
     await expect(queries.funnel({})).resolves.toMatchObject({ processes: expect.any(Array) });
   });
 });
+
+// An older projector writing on a schema this version migrated: a rollback, or during a rolling
+// deploy one of the old instances taking the projector's lock back. It writes stage visits without
+// the columns migration 24 added; refused (NOT NULL), every batch of it was a value PostgreSQL
+// refused, recorded as a stop for good that every instance answered 503 PROJECTIONS.FAILED for.
+describeWithPostgres('a schema this version migrated still takes what an older projector writes', () => {
+  const readSide = new PostgresTestReadSide();
+  afterAll(async () => {
+    await readSide.pool.query(`DROP SCHEMA IF EXISTS ${readSide.schema} CASCADE`);
+    await readSide.pool.end();
+  });
+
+  it('a stage visit written without the stage and version it was entered in is taken, and read as entered where it ended', async () => {
+    await readSide.reset();
+    const s = readSide.schema;
+    // What the writer of migration 23 wrote (read-side.writer.ts's columns then).
+    await readSide.pool.query(`INSERT INTO ${s}.stage_visits (opportunity_id, visit_no, process_id, process_version, stage_id, entered_at, left_at, left_to, duration_seconds, ended_position, team_id, owner_id, amount, currency, current_team_id, current_owner_id, duration_ms)
+      VALUES ('o1', 1, 'p', 'v1', 'sign', '2026-03-01T00:00:00Z', '2026-03-02T00:00:00Z', 'won', 86400, 7, NULL, NULL, 10, 'EUR', NULL, NULL, 86400000)`);
+    await readSide.pool.query(`INSERT INTO ${s}.outcomes (opportunity_id, process_id, closing_position, closed_at, outcome) VALUES ('o1', 'p', 7, '2026-03-02T00:00:00Z', 'won')`);
+    const { rows } = await readSide.pool.query(`SELECT stage_id, entered_stage_id FROM ${s}.win_probability_visits`);
+    expect(rows).toEqual([{ stage_id: 'sign', entered_stage_id: 'sign' }]);
+  });
+});

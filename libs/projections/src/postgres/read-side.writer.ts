@@ -535,7 +535,7 @@ export class ReadSideWriter {
       const rows = storedVisits;
       // The stage and version a visit was entered in are never updated (a migration relabels only
       // stage_id and process_version): a row stored by an earlier batch keeps its own. (They are in
-      // the INSERT because the columns are NOT NULL; a visit begun before always has its row.)
+      // the INSERT for a row not there yet; a visit begun before always has its row.)
       q(
         `INSERT INTO ${s}.stage_visits (opportunity_id, visit_no, process_id, process_version, stage_id, entered_at, left_at, left_to, duration_seconds, ended_position, team_id, owner_id, amount, currency,
            current_team_id, current_owner_id, duration_ms, entered_stage_id, entered_process_version)
