@@ -71,6 +71,25 @@ describe('board filters', () => {
     expect(found('societe generales')).toEqual([]);
   });
 
+  it('fold only the accents of Latin and Greek letters: a mark that is part of another script\'s letter tells words apart', () => {
+    const scripts = [
+      card('j1', 'ガス供給', 'ana', 1), // gas supply
+      card('j2', 'カス処理', 'ana', 1), // dregs disposal: the same kana without the voicing mark
+      card('h1', 'दिल्ली', 'ana', 1), // Delhi: its vowel signs are marks
+      card('h2', 'दल्ल', 'ana', 1),
+      card('g1', 'Αθήνα', 'ana', 1),
+    ];
+    const found = (q: string) => scripts.filter((entry) => matches(entry, { q, owner: '', sort: 'stage-time' })).map((entry) => entry.id);
+    expect(found('ガス')).toEqual(['j1']);
+    expect(found('カス')).toEqual(['j2']);
+    // Half-width katakana, typed on another keyboard, are still the same letters.
+    expect(found('ｶﾞｽ')).toEqual(['j1']);
+    expect(found('दिल्ली')).toEqual(['h1']);
+    expect(found('दल्ल')).toEqual(['h2']);
+    // Greek accents fold as Latin ones do.
+    expect(found('αθηνα')).toEqual(['g1']);
+  });
+
   it('say what a search or owner filter found, and in which columns (a screen reader hears it; a phone shows one column): nothing without one', () => {
     const won: BoardColumn = { ...column, key: 'won', name: 'Won', target: { kind: 'won', name: 'Won' }, count: 1, cards: [card('w1', 'ACME expansion', 'ana', 10)] };
     const summary = (q: string, owner = '', sort: 'stage-time' | 'title' = 'stage-time') => searchSummary(filterColumns([column, won], { q, owner, sort }), { q, owner, sort });

@@ -55,12 +55,21 @@ const UNMARKED: Readonly<Record<string, string>> = { ß: 'ss', ø: 'o', ł: 'l',
 export function searchable(text: string): string {
   return text
     .normalize('NFKD')
-    .replace(/\p{M}/gu, '')
+    .replace(ACCENTS, '$1')
     .toLowerCase()
     .replace(/[ßøłđıæœþð]/g, (letter) => UNMARKED[letter]!)
     .replace(/\s+/gu, ' ')
-    .trim();
+    .trim()
+    .normalize('NFC');
 }
+
+/**
+ * The marks dropped: those on a Latin or Greek letter (an accent a rep may leave out). In other
+ * scripts a mark is part of the letter, and dropping it made other words match: ガス (gas) found
+ * カス (dregs), a Devanagari word lost its vowels. Those are composed again (NFC), so that a half-width
+ * ｶﾞ is found as ガ, and カ alone does not find ガ.
+ */
+const ACCENTS = /([\p{Script=Latin}\p{Script=Greek}])\p{M}+/gu;
 
 /**
  * The columns with only the matching cards, sorted. Header figures stay the API's (the whole
