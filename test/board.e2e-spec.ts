@@ -2471,6 +2471,38 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('a move, a new deal or an edit recorded while the board cannot be read again is said as done, and the board says it is not up to date, never "send it again"', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Moved, board unread', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
+      const tab = await repTab();
+      try {
+        // From now on every read of the board fails (the network went between the command and the read); commands get through.
+        await tab.route('**/pipeline?**', (route) => route.abort('internetdisconnected'));
+        const said = async () => {
+          await tab.waitForFunction(() => document.getElementById('board-freshness')?.textContent !== '' && document.getElementById('status')?.textContent !== '');
+          return { status: await tab.textContent('#status'), tone: await tab.getAttribute('#status', 'data-tone') };
+        };
+        await moveFromKeyboard(tab, id, 'qualification');
+        expect(await said()).toEqual({ status: '“Moved, board unread” moved to Qualification.', tone: 'info' });
+        expect(await tab.textContent('#board-freshness')).toMatch(/^Not up to date since .*: the server could not be reached\./);
+
+        await newDealForm(tab, 'Created, board unread');
+        await tab.click('#deal-form button[type=submit]');
+        await tab.waitForFunction(() => !document.querySelector('#deal-form[open]') && document.getElementById('status')?.textContent !== '');
+        expect(await said()).toEqual({ status: 'Deal created.', tone: 'info' });
+        expect(await openDeals('Created, board unread')).toHaveLength(1);
+
+        await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+        await tab.click('#side-panel[open] .edit-deal');
+        await tab.waitForSelector('#deal-form[open] #deal-title');
+        await tab.fill('#deal-title', 'Renamed, board unread');
+        await tab.click('#deal-form button[type=submit]');
+        await tab.waitForFunction(() => !document.querySelector('#deal-form[open]') && document.getElementById('status')?.textContent !== '');
+        expect(await said()).toEqual({ status: '“Renamed, board unread” saved.', tone: 'info' });
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('an answer still arriving on a slow network is not given up: the limit is on silence, not on the whole answer', async () => {
       const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       tab.setDefaultTimeout(20_000);

@@ -604,7 +604,7 @@ async function openPanel(card: BoardCard): Promise<void> {
     wrote: (position) => {
       state.position = position;
       // The board behind the panel follows what the panel changed.
-      void guarded(() => loadBoard());
+      void guarded(reloadAfterWrite);
     },
     move: (moved, target, expectedRevision) => void guarded(() => move(moved, target, expectedRevision)),
     edit: (opportunity) => void guarded(() => editDeal(card, opportunity)),
@@ -628,7 +628,7 @@ async function newDeal(): Promise<void> {
   if (!answer || since !== session) return;
   state.position = answer.position;
   touch(answer.id);
-  await loadBoard();
+  await reloadAfterWrite();
   announce('Deal created.');
 }
 
@@ -641,7 +641,7 @@ async function editDeal(card: BoardCard, opportunity: OpportunityView): Promise<
   const answer = await openDealForm(api, { definition, teams, defaultTeam: opportunity.teamId ?? '', opportunity, current: () => since === session, limitedToTeams: limitedToTeams() });
   if (!answer || since !== session) return;
   state.position = answer.position;
-  await loadBoard();
+  await reloadAfterWrite();
   // By the title it was saved under: renamed, it is named as the board now draws it.
   announce(`“${answer.title}” saved.`);
   void openPanel({ ...card, title: answer.title });
@@ -762,7 +762,20 @@ async function move(card: BoardCard, target: MoveTarget, expectedRevision?: numb
     }
   }
   // The menu gave the focus back to the card's button: drawBoard gives it to the card in its new column.
-  await loadBoard();
+  await reloadAfterWrite();
+}
+
+/**
+ * The board read again after something was recorded (a move, a win or loss, a new deal, a save).
+ * A read that fails then (the network gone between the command and the read) is said by the
+ * freshness line (showFreshness), and the live refresh reads it again: said in the status line
+ * ("…check the connection and retry"), it stood in place of what was recorded, and told the rep to
+ * send again a move that was done, or create a deal a second time.
+ */
+async function reloadAfterWrite(): Promise<void> {
+  await loadBoard().catch((error: unknown) => {
+    if (!outcomeUnknown(error)) throw error;
+  });
 }
 
 async function loadCharts(): Promise<void> {
