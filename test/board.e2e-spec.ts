@@ -2766,6 +2766,32 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('keyboard: a card moved by someone else while its menu is open, so that the item the rep was on is no longer offered, is not drawn with its menu open on another move', async () => {
+      const first = await caller.command('/opportunities', { title: 'Moved first again', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
+      const second = await caller.command('/opportunities', { title: 'Moved under its menu', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
+      const tab = await repTab();
+      try {
+        const { held, release } = await holdRequests(tab, `**/opportunities/${first.id}/move`);
+        await moveFromKeyboard(tab, first.id, 'qualification');
+        await held;
+        // The rep goes to "Qualification" in the second card's menu; someone else moves it there meanwhile.
+        await tab.focus(`[data-opportunity-id="${second.id}"] .move-button`);
+        await tab.keyboard.press('Enter');
+        await tab.waitForSelector('.move-menu');
+        await tab.focus('.move-menu [data-target="qualification"]');
+        await caller.command(`/opportunities/${second.id}/move`, { stage: 'qualification' });
+        const rendered = await tabRenders(tab);
+        release();
+        await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${first.id}"]`);
+        await tab.waitForFunction((after) => Number(document.getElementById('columns')?.dataset.renders ?? 0) > after, rendered);
+        await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${second.id}"]`);
+        // Its menu now offers other moves: an Enter on whichever item had the focus would send one the rep never chose.
+        expect(await tab.evaluate(() => [document.querySelector('.move-menu') !== null, (document.activeElement as HTMLElement).closest<HTMLElement>('[data-opportunity-id]')?.dataset.opportunityId, document.activeElement?.classList.contains('move-button')])).toEqual([false, second.id, true]);
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('keyboard: Tab or Shift+Tab in a card\'s "Move to…" menu closes it and goes on from its button, as from any menu button: the focus is never left on nothing', async () => {
       const { id } = await caller.command('/opportunities', { title: 'Tabbed out of its menu', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
       const tab = await repTab();

@@ -135,12 +135,18 @@ export function openMenuPlace(): { readonly cardId: string; readonly target: str
   return { cardId, target: active.dataset.target };
 }
 
-/** Opens the menu again on the card drawn anew, on the same item when it still offers it (else its first). */
+/**
+ * Opens the menu again on the card drawn anew, on the same item. A card moved meanwhile (by someone
+ * else) may no longer offer it: its menu open on its first item made an Enter send a move the rep
+ * never chose (back to the stage it came from). Then the menu stays closed, the focus on its button.
+ */
 export function reopenMoveMenu(container: HTMLElement, place: { readonly cardId: string; readonly target: string }): void {
   const button = container.querySelector<HTMLButtonElement>(`[data-opportunity-id="${CSS.escape(place.cardId)}"] .move-button`);
   if (!button) return;
   button.click();
-  container.querySelector<HTMLElement>(`.move-menu [data-target="${CSS.escape(place.target)}"]`)?.focus();
+  const item = container.querySelector<HTMLElement>(`.move-menu [data-target="${CSS.escape(place.target)}"]`);
+  if (item) item.focus();
+  else closeMoveMenu(true);
 }
 
 /** Where a card is drawn: its column and its place in it (for focusCard), or null when it is not drawn. */
