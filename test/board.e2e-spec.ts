@@ -1316,7 +1316,7 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
-    it('a long title and a long note leave the panel\'s Close button and the timeline\'s When and Who readable: no short word is broken across lines, on a desktop or a phone', async () => {
+    it('a long title and a long note leave the panel\'s Close button and the timeline\'s When and Who readable: no short word is broken across lines, on a desktop, a phone or at 320 px (400 % zoom)', async () => {
       const title = 'Framework agreement for the maintenance of every regional warehouse and its loading docks, phase two of three';
       const note = 'Follow up with procurement about the renewal terms and the new pricing sheet; '.repeat(25).slice(0, 2_000);
       const { id } = await caller.command('/opportunities', { title, processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
@@ -1340,7 +1340,7 @@ describe('the board in a real browser (end to end)', () => {
           }
           return broken;
         });
-      for (const viewport of [{ width: 1400, height: 900 }, { width: 390, height: 844 }]) {
+      for (const viewport of [{ width: 1400, height: 900 }, { width: 390, height: 844 }, { width: 320, height: 640 }]) {
         const tab = await browser.newPage({ viewport });
         tab.setDefaultTimeout(10_000);
         try {
