@@ -874,6 +874,41 @@ describe('the board in a real browser (end to end)', () => {
       expect(await tables()).toEqual(expectedTables(answers));
     });
 
+    it('a charts period refused as out of order is not asked for by the next load either (the waterfall applied, the tab shown again): refused in the rep\'s days each time', async () => {
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      tab.setDefaultTimeout(10_000);
+      const asked: string[] = [];
+      tab.on('request', (request) => {
+        if (new URL(request.url()).pathname === '/analytics/funnel') asked.push(request.url());
+      });
+      const refusal = 'From (20 Mar 2026) is after To (10 Mar 2026): choose a From on or before the To.';
+      try {
+        await tab.goto(`${api.baseUrl}/board?process=standard#charts`);
+        await tab.fill('#credentials', api.keys[TEST_SERVICE]!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForSelector('#waterfall-period button[type=submit]');
+        await tab.waitForFunction(() => Number(document.getElementById('charts')?.dataset.renders ?? 0) > 0);
+        const askedBefore = asked.length;
+        await tab.fill('#period-from', '2026-03-20');
+        await tab.fill('#period-to', '2026-03-10');
+        await tab.click('#period button[type=submit]');
+        await tab.waitForFunction((text) => document.getElementById('status')?.textContent === text, refusal);
+        // The waterfall's own period applied: the charts are loaded again, with the period the rep was refused.
+        await tab.click('#waterfall-period button[type=submit]');
+        await tab.waitForFunction(() => document.getElementById('status')?.textContent !== '');
+        expect(await tab.textContent('#status')).toBe(refusal);
+        // The board, then the charts again.
+        await tab.click('nav a[href="#board"]');
+        await tab.waitForFunction(() => document.getElementById('status')?.textContent === '');
+        await tab.click('nav a[href="#charts"]');
+        await tab.waitForFunction(() => document.getElementById('status')?.textContent !== '');
+        expect(await tab.textContent('#status')).toBe(refusal);
+        expect(asked.slice(askedBefore)).toEqual([]);
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('a waterfall period out of order in a shared address is refused in the rep\'s days, and not asked for', async () => {
       const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       tab.setDefaultTimeout(10_000);

@@ -104,11 +104,10 @@ async function start(): Promise<void> {
   byId('new-deal').addEventListener('click', () => void guarded(() => newDeal()));
   byId<HTMLFormElement>('period').addEventListener('submit', (event) => {
     event.preventDefault();
-    // What an earlier period's refusal said does not stand beside the charts of this one.
+    // What an earlier period's refusal said does not stand beside the charts of this one
+    // (one out of order is refused by loadCharts, in the rep's days).
     clearStatus();
-    const outOfOrder = periodOutOfOrder(byId<HTMLInputElement>('period-from').value, byId<HTMLInputElement>('period-to').value);
-    if (outOfOrder) announce(outOfOrder, 'error');
-    else void refresh();
+    void refresh();
   });
   window.addEventListener('hashchange', () => {
     clearStatus();
@@ -780,6 +779,10 @@ async function reloadAfterWrite(): Promise<void> {
 
 async function loadCharts(): Promise<void> {
   const definition = state.detail!.definition;
+  // Checked at every load, not only at Apply: the inputs keep a refused period, and the next load
+  // (the waterfall applied, the tab shown again, another team) asked for it, refused then in UTC instants.
+  const outOfOrder = periodOutOfOrder(byId<HTMLInputElement>('period-from').value, byId<HTMLInputElement>('period-to').value);
+  if (outOfOrder) throw new ApiError({ status: 400, code: 'BOARD.PERIOD_OUT_OF_ORDER', detail: outOfOrder });
   const period = {
     from: dayBoundary(byId<HTMLInputElement>('period-from').value, 'start'),
     to: dayBoundary(byId<HTMLInputElement>('period-to').value, 'end'),
