@@ -2538,6 +2538,45 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('a read of the board that fails after a later one was drawn does not say the board is behind', async () => {
+      const first = await caller.command('/opportunities', { title: 'Read late, failed', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
+      const second = await caller.command('/opportunities', { title: 'Read after, drawn', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      tab.setDefaultTimeout(10_000);
+      await withoutLiveRefresh(tab); // only the moves' reads
+      try {
+        await tab.goto(`${api.baseUrl}/board?process=standard&team=direct`);
+        await tab.fill('#credentials', api.keys.rep!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForSelector(`[data-opportunity-id="${second.id}"]`);
+        // The read after the first move hangs, and fails only once the read after the second was drawn.
+        let reads = 0;
+        let fail!: () => void;
+        const failing = new Promise<void>((resolve) => (fail = resolve));
+        let held!: () => void;
+        const holding = new Promise<void>((resolve) => (held = resolve));
+        await tab.route('**/pipeline?**', async (route) => {
+          reads += 1;
+          if (reads > 1) return route.continue();
+          held();
+          await failing;
+          return route.abort('internetdisconnected');
+        });
+        await moveFromKeyboard(tab, first.id, 'qualification');
+        await holding;
+        await moveFromKeyboard(tab, second.id, 'qualification');
+        await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${second.id}"]`);
+        const failed = tab.waitForEvent('requestfailed', (request) => request.url().includes('/pipeline?'));
+        fail();
+        await failed;
+        await tab.waitForTimeout(200); // room for the page to take the failure in
+        expect(await tab.textContent('#status')).toBe('“Read after, drawn” moved to Qualification.');
+        expect(await tab.textContent('#board-freshness')).toBe('');
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('an answer still arriving on a slow network is not given up: the limit is on silence, not on the whole answer', async () => {
       const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       tab.setDefaultTimeout(20_000);

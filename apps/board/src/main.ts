@@ -346,6 +346,7 @@ async function loadBoard(options: { onlyIfChanged?: boolean } = {}): Promise<boo
   // A search, filter or sort, or the rep's "Show more": the API's most of each column, Won and Lost too.
   const forSearch = filtering(state.filters) || state.showMore;
   state.loadedForSearch = forSearch; // now, not on the answer: the next key typed must not ask again
+  const look = ++looks;
   const pipeline = await api
     .get<PipelineResult>('/pipeline', {
       ...scope(),
@@ -356,11 +357,11 @@ async function loadBoard(options: { onlyIfChanged?: boolean } = {}): Promise<boo
     })
     .then(
       (answer) => {
-        showFreshness(null);
+        showFreshness(look, null);
         return answer;
       },
       (error: unknown) => {
-        showFreshness(error);
+        showFreshness(look, error);
         throw error;
       },
     );
@@ -386,13 +387,21 @@ async function loadBoard(options: { onlyIfChanged?: boolean } = {}): Promise<boo
 /** When the board last read its cards (null: not yet, or signed out). */
 let readAt: Date | null = null;
 
+/** Reads of the board asked (live refreshes too), and the latest whose outcome the freshness line says. */
+let looks = 0;
+let lookSaid = 0;
+
 /**
  * A board whose looks fail (offline, the server unreachable or down) keeps drawing what it read
  * last, and the live refresh went on failing without a word: a rep took an hour-old board for a
  * live one. Said beside it, with since when, until an answer comes (`error` null: this one did).
  * A refusal says itself where it comes (sign-in again, the status line), and changes nothing here.
  */
-function showFreshness(error: unknown): void {
+function showFreshness(look: number, error: unknown): void {
+  // An older read settling after a newer one (a hung live refresh failing after a move's read was
+  // drawn) says nothing of the board now: it said "Not up to date" under a board just read.
+  if (look < lookSaid) return;
+  lookSaid = look;
   const line = byId('board-freshness');
   let text = line.textContent ?? '';
   if (error === null) {
