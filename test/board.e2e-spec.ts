@@ -2577,6 +2577,48 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('a loss given up unanswered that the server recorded all the same is not offered again, as unsent, at the deal\'s next loss', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Lost late, lost again', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      tab.setDefaultTimeout(10_000);
+      await tab.addInitScript(() => {
+        const settings = window as { stagecraftLiveRefreshMs?: number; stagecraftRequestTimeoutMs?: number };
+        settings.stagecraftLiveRefreshMs = 250;
+        settings.stagecraftRequestTimeoutMs = 1_500;
+      });
+      try {
+        await tab.goto(`${api.baseUrl}/board?process=standard&team=direct`);
+        await tab.fill('#credentials', api.keys.rep!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForSelector(`[data-opportunity-id="${id}"]`);
+        // The loss reaches the server only after the page gave up on it (its request left hanging).
+        const requests: { url: string; headers: Record<string, string>; body: string }[] = [];
+        await tab.route(/\/opportunities\/[^/]+\/lose$/, (route) => {
+          requests.push({ url: route.request().url(), headers: route.request().headers(), body: route.request().postData() ?? '' });
+          return undefined;
+        });
+        await moveFromKeyboard(tab, id, 'lost');
+        await tab.waitForSelector('#lose-dialog[open] select');
+        await tab.selectOption('#lost-reason', 'timing');
+        await tab.fill('#lost-note', 'Budget frozen until spring');
+        await tab.click('#lose-dialog button[type=submit]');
+        await tab.waitForFunction(() => document.getElementById('status')?.dataset.tone === 'error');
+        const { url, headers, body } = requests[0]!;
+        const late = await fetch(url, { method: 'POST', headers: { authorization: headers['authorization']!, 'idempotency-key': headers['idempotency-key']!, 'content-type': 'application/json' }, body });
+        expect(late.status).toBe(200);
+        await tab.waitForFunction(() => document.getElementById('status')?.textContent === '“Lost late, lost again” marked as lost.');
+        // Reopened (by someone else), then lost again from this tab: a new loss, asked afresh.
+        await caller.command(`/opportunities/${id}/reopen`, { stage: 'new' });
+        await tab.waitForSelector(`[data-column="new"] [data-opportunity-id="${id}"]`);
+        await moveFromKeyboard(tab, id, 'lost');
+        await tab.waitForSelector('#lose-dialog[open] select');
+        expect([await tab.inputValue('#lost-reason'), await tab.inputValue('#lost-note')]).toEqual(['', '']);
+        await tab.keyboard.press('Escape');
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('an answer still arriving on a slow network is not given up: the limit is on silence, not on the whole answer', async () => {
       const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       tab.setDefaultTimeout(20_000);

@@ -670,13 +670,15 @@ const resendsByCard = new Map<string, Resend>();
  * known: the status line, still saying to send it again, says it was done instead (the board and
  * its words agree), and the move is no longer resent under its key.
  */
-const unanswered = new Map<string, { readonly target: MoveTarget; readonly done: string }>();
+const unanswered = new Map<string, { readonly target: MoveTarget; readonly done: string; readonly unsentKey: string }>();
 
 function settleUnanswered(): void {
-  for (const [id, { target, done }] of unanswered) {
+  for (const [id, { target, done, unsentKey }] of unanswered) {
     if (!shownAt(state.columns, id, target)) continue;
     unanswered.delete(id);
     if (!moving.has(id)) resendsByCard.delete(id);
+    // Recorded: what the rep wrote on the win or loss was sent, and is not offered at the deal's next one.
+    unsentClosings.delete(unsentKey);
     if (statusAbout() === id) announce(done);
   }
 }
@@ -736,7 +738,7 @@ async function move(card: BoardCard, target: MoveTarget, expectedRevision?: numb
       // Not sent, or not answered: kept in unsentClosings, the next try starts from it, under the same key (resendsByCard).
       // Recorded all the same, perhaps: the next load that draws it done says so (settleUnanswered),
       // and draws it though its column is crowded.
-      unanswered.set(card.id, { target, done });
+      unanswered.set(card.id, { target, done, unsentKey });
       touch(card.id);
       announce(error instanceof ApiError ? refusalText(error, definition ?? null) : String(error), 'error', card.id);
       // Recorded, and drawn by a live refresh, before the page gave up: every later look finds the
