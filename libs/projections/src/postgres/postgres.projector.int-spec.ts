@@ -377,7 +377,7 @@ describeWithPostgres('the PostgreSQL projector', () => {
   // A row altered outside Stagecraft (its data no longer JSON) in a log long enough to defer the
   // query indexes: counting the log's events before the first fold threw, and start-up failed
   // (the whole API with it), where the fold itself meets the event and says so in the status.
-  it('starts on a long log holding an event it cannot read, counting that event among the others', async () => {
+  it('starts on a long log holding an event it cannot read, counting that event among the others, and stops on it for good', async () => {
     const name = schema();
     const ownDir = mkdtempSync(join(tmpdir(), 'stagecraft-pg-unreadable-'));
     const own = getSQLiteEventStore({ path: join(ownDir, 'events.db'), pollIntervalMs: 20 });
@@ -389,6 +389,9 @@ describeWithPostgres('the PostgreSQL projector', () => {
       db.close();
       await projector.start();
       expect(projector.failure()).toMatch(/position 3/);
+      // Reading it again reads the same bytes: a stop until the log is restored, not a retry for ever.
+      expect(projector.status()[0]).toMatchObject({ failed: expect.stringMatching(/\(position 3\) cannot be read.*restore the log/) });
+      expect(projector.status()[0]!.recovering).toBeUndefined();
     } finally {
       await projector.stop().catch(() => undefined);
       await own.close();

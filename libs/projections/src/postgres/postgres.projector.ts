@@ -1,4 +1,4 @@
-import { filteredReadingLost, holdsAtLeastEvents, readAllPages, redactCredentials, type EventStore, type StoredEvent } from '@stagecraft/event-store';
+import { filteredReadingLost, holdsAtLeastEvents, readAllPages, redactCredentials, UnreadableEventError, type EventStore, type StoredEvent } from '@stagecraft/event-store';
 import { Pool, type Client } from 'pg';
 import { ALL_PROJECTIONS } from '../all-projections';
 import type { ReadModelKey } from '../projection.types';
@@ -149,7 +149,14 @@ export class PostgresProjector implements ReadModels {
     const caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
     this.loop = this.follow(markCaughtUp).catch(async (error: Error) => {
       if (!this.controller.signal.aborted) {
-        if (refusedValue(error)) {
+        if (error instanceof UnreadableEventError) {
+          // An event of the log that cannot be read (altered outside Stagecraft): reading it again
+          // reads the same bytes, so following again would retry for ever. A stop for good, as the
+          // in-memory models make it, until the log is restored.
+          this.stopped = `${error.message}: restore the log from a copy, then rebuild`;
+          this.stoppedRecovering = false;
+          await this.writer?.fail(this.stopped).catch(() => undefined);
+        } else if (refusedValue(error)) {
           // PostgreSQL refused what a batch wrote (a value its types cannot hold): every retry, and
           // a rebuild, would stop on the same event. Recorded in the checkpoint, so that every API
           // instance answers 503 PROJECTIONS.FAILED instead of figures that no longer move.
