@@ -3219,8 +3219,10 @@ describe('the board in a real browser (end to end)', () => {
       const timeZone = zoneAwayFromUtc();
       const repToday = new Intl.DateTimeFormat('en-CA', { timeZone }).format(new Date()); // yyyy-mm-dd
       const repYesterday = new Date(Date.parse(`${repToday}T00:00:00Z`) - DAY_MS).toISOString().slice(0, 10);
-      // One of the two is the UTC today: judged by UTC days rather than the rep's, one of them would be marked wrongly.
-      expect([repToday, repYesterday]).toContain(new Date().toISOString().slice(0, 10));
+      // The rep's today is not UTC's (a day ahead after 12:00 UTC, a day behind before): judged by UTC days
+      // rather than the rep's, one of the two would be marked wrongly. (This said "UTC's today is one of the
+      // two", which holds only ahead of UTC: the test failed whenever it ran before 12:00 UTC.)
+      expect(new Date().toISOString().slice(0, 10)).not.toBe(repToday);
       const late = await caller.command('/opportunities', { title: 'Due yesterday, still open', processId: 'standard', teamId: 'direct', expectedCloseDate: repYesterday });
       const due = await caller.command('/opportunities', { title: 'Due today, still open', processId: 'standard', teamId: 'direct', expectedCloseDate: repToday });
       const { tab, close } = await repIn(timeZone, `process=standard&q=${encodeURIComponent(', still open')}`);
