@@ -1,3 +1,5 @@
+// A value from a library: esbuild bundles it by path (the board's tsconfigRaw has no path aliases).
+import { searchableText } from '../../../libs/contracts/src/searchable-text';
 import type { BoardCard, BoardColumn } from './board.model';
 
 // Search, owner filter and sort of the board, kept in the address (?q=&owner=&sort=) so a view can
@@ -43,33 +45,8 @@ export function matches(card: Pick<BoardCard, 'id' | 'title' | 'owner'>, filters
   return needle === '' || [card.title, card.owner, card.id].some((text) => searchable(text).includes(needle));
 }
 
-/** Letters that keep their mark through a decomposition (ø is not o + a mark), spelled as a rep would type them without it. */
-const UNMARKED: Readonly<Record<string, string>> = { ß: 'ss', ø: 'o', ł: 'l', đ: 'd', ı: 'i', æ: 'ae', œ: 'oe', þ: 'th', ð: 'd' };
-
-/**
- * Text as the search compares it. What a rep types and what a title holds may be the same words
- * written differently: an accent composed (é) or decomposed (e + ◌́, as a Mac or an import writes
- * it), or typed without it; another case (İ, ẞ); full-width letters; two spaces or a no-break
- * space. Only the case was folded before: a deal whose title was written otherwise was not found.
- */
-export function searchable(text: string): string {
-  return text
-    .normalize('NFKD')
-    .replace(ACCENTS, '$1')
-    .toLowerCase()
-    .replace(/[ßøłđıæœþð]/g, (letter) => UNMARKED[letter]!)
-    .replace(/\s+/gu, ' ')
-    .trim()
-    .normalize('NFC');
-}
-
-/**
- * The marks dropped: those on a Latin or Greek letter (an accent a rep may leave out). In other
- * scripts a mark is part of the letter, and dropping it made other words match: ガス (gas) found
- * カス (dregs), a Devanagari word lost its vowels. Those are composed again (NFC), so that a half-width
- * ｶﾞ is found as ガ, and カ alone does not find ガ.
- */
-const ACCENTS = /([\p{Script=Latin}\p{Script=Greek}])\p{M}+/gu;
+/** Text as the search compares it: one rule with the API's GET /opportunities?q= (searchable-text.ts). */
+export const searchable = searchableText;
 
 /**
  * The columns with only the matching cards, sorted. Header figures stay the API's (the whole
