@@ -85,6 +85,7 @@ const POLICY: Record<string, { roles: Role[] | 'public'; prepare: (api: Api) => 
   'GET /me': { roles: ['writer', 'analyst', 'auditor'], prepare: async () => ({ path: '/me' }) },
   // A rep's board: writers read the pipeline too (team-limited ones their teams' only).
   'GET /pipeline': { roles: ['analyst', 'writer'], prepare: async () => ({ path: '/pipeline?include=opportunities' }) },
+  'GET /opportunities': { roles: ['analyst', 'writer'], prepare: async () => ({ path: '/opportunities?q=a' }) },
   'GET /analytics/win-loss': { roles: ['analyst'], prepare: async () => ({ path: '/analytics/win-loss?groupBy=team' }) },
   'GET /analytics/stage-durations': { roles: ['analyst'], prepare: async () => ({ path: '/analytics/stage-durations' }) },
   'GET /analytics/funnel': { roles: ['analyst'], prepare: async () => ({ path: '/analytics/funnel?format=csv' }) },

@@ -67,3 +67,29 @@ export interface HistoryAnswer {
   /** The revision the next page starts at (?fromRevision=), or null when this page ends the history. */
   readonly nextFromRevision: number | null;
 }
+
+/** GET /opportunities?q=: a deal the search found, open or closed. */
+export interface OpportunitySearchHit {
+  readonly id: string;
+  readonly title: string;
+  readonly processId: string;
+  /** The process version the deal runs on. */
+  readonly processVersion: string;
+  /** Its latest outcome: a reopened deal is open again. */
+  readonly status: 'open' | 'won' | 'lost';
+  /** Its current stage while open; null once won or lost. */
+  readonly stageId: string | null;
+  /** occurredAt of its latest closing while won or lost; null while open. */
+  readonly closedAt: string | null;
+  readonly ownerId: string | null;
+  readonly teamId: string | null;
+  readonly amount: number | null;
+  readonly currency: string | null;
+}
+
+export interface OpportunitySearchResult {
+  /** Newest deal first (the order they were opened in, reversed); at most `limit`. */
+  readonly opportunities: readonly OpportunitySearchHit[];
+  /** Pass as `after` for the next page; null on the last. */
+  readonly next: string | null;
+}

@@ -1,4 +1,5 @@
-import type { ClosedOutcome, ClosedWindow, ClosedOpportunity, ClosedSection, PipelineOpportunity, PipelineStage, PipelineProcess, PipelineResult } from '@stagecraft/contracts';
+import { searchableText } from '@stagecraft/contracts';
+import type { ClosedOutcome, ClosedWindow, ClosedOpportunity, ClosedSection, OpportunitySearchHit, OpportunitySearchResult, PipelineOpportunity, PipelineStage, PipelineProcess, PipelineResult } from '@stagecraft/contracts';
 import { requireInstant } from '@stagecraft/opportunity';
 import { defineOpportunityProjection } from './opportunity-projection.factory';
 import { createOpportunityTable, createStringCodes, encode, NONE, type OpportunityTable, type StringCodes } from './opportunity-table';
@@ -6,6 +7,7 @@ import { firstInOrder, FirstInOrder } from './order-statistics';
 import { compareIds, createProcessCatalog, criteriaProgressOf, processesOf, stageKeyOf, stageOrderOf, type ProcessCatalog } from './process-catalog';
 import { createStageTotals, isRotting, withCards } from './stage-totals';
 import { ExactSum, unitsOf } from './exact-amounts';
+import { dealMatchesBesidesOwner, SearchCursorError, SearchPage, searchLimitOf, searchNeedle, type OpportunitySearchQuery } from './opportunity-search';
 import { dictionary, float64Column, int32Column, NO_CURRENCY, occurredAtMs, soleCurrencyTotal, pushFloat64, pushInt32, STAGE_LIFE_EVENTS, type Float64Column, type Int32Column, type StageLifeEvent, type AtInstant } from './projection.helpers';
 import type { ExitCriterionMet, ExitCriterionRevoked } from '@stagecraft/opportunity';
 
@@ -448,4 +450,64 @@ export function cardsPerColumnOf(options: PipelineQueryOptions): number | undefi
   if (cap === undefined) return undefined;
   if (!Number.isInteger(cap) || cap < 1) throw new RangeError(`cardsPerColumn must be a whole number of at least 1 (got ${cap})`);
   return cap;
+}
+
+const STATUS_OF = ['open', 'won', 'lost'] as const;
+
+/**
+ * GET /opportunities?q= (opportunity-search.ts): the rows newest first (rows are in the order deals
+ * were opened), each checked against the filters by its codes before its text is folded.
+ */
+export function querySearchOpportunities(model: PipelineModel, query: OpportunitySearchQuery): OpportunitySearchResult {
+  const needle = searchNeedle(query.q);
+  const page = new SearchPage(searchLimitOf(query));
+  const codes = codesOf(model.table, query);
+  const { table, ids, titles } = model;
+  const wanted = query.statuses === undefined ? undefined : new Set(query.statuses);
+  // Owners are few: each folded once per search, not once per deal.
+  const ownerHolds = Uint8Array.from(table.owners.values, (owner) => (searchableText(owner).includes(needle) ? 1 : 0));
+  const matches = (row: number): boolean => {
+    if (codes === undefined) return false;
+    if (codes.processCode !== NONE && table.process.values[row] !== codes.processCode) return false;
+    if (codes.teamCode !== NONE && table.team.values[row] !== codes.teamCode) return false;
+    if (codes.ownerCode !== NONE && table.owner.values[row] !== codes.ownerCode) return false;
+    if (wanted !== undefined && !wanted.has(STATUS_OF[model.outcome.values[row]!]!)) return false;
+    const owner = table.owner.values[row]!;
+    return dealMatchesBesidesOwner(needle, titles[row]!, owner >= 0 && ownerHolds[owner] === 1, ids[row]!);
+  };
+  let start = table.rows - 1;
+  if (query.after !== undefined) {
+    // Only a deal this question lists is a cursor: another's would say where a deal outside the caller's filters stands.
+    const row = table.indexById.get(query.after);
+    if (row === undefined || !matches(row)) throw new SearchCursorError(query.after);
+    start = row - 1;
+  }
+  for (let row = start; row >= 0; row--) {
+    if (!matches(row)) continue;
+    if (!page.add(searchHitOf(model, row))) break;
+  }
+  return page.result();
+}
+
+function searchHitOf(model: PipelineModel, row: number): OpportunitySearchHit {
+  const { table } = model;
+  const team = table.team.values[row]!;
+  const owner = table.owner.values[row]!;
+  const amount = model.amount.values[row]!;
+  const currency = model.currency.values[row]!;
+  const status = STATUS_OF[model.outcome.values[row]!]!;
+  const stageKey = model.stageKey.values[row]!;
+  return {
+    id: model.ids[row]!,
+    title: model.titles[row]!,
+    processId: table.processes.values[table.process.values[row]!]!,
+    processVersion: model.catalog.versions[model.version.values[row]!]!.version,
+    status,
+    stageId: status === 'open' && stageKey >= 0 ? model.catalog.stages[stageKey]!.stageId : null,
+    closedAt: status === 'open' ? null : new Date(model.closedMs.values[row]!).toISOString(),
+    ownerId: owner < 0 ? null : table.owners.values[owner]!,
+    teamId: team < 0 ? null : table.teams.values[team]!,
+    amount: Number.isNaN(amount) ? null : amount,
+    currency: currency < 0 ? null : model.currencies.values[currency]!,
+  };
 }

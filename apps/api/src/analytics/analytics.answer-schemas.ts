@@ -1,5 +1,7 @@
 import type { SchemaObject } from '@nestjs/swagger';
 import type {
+  OpportunitySearchHit,
+  OpportunitySearchResult,
   CalibrationBin,
   ClosedOpportunity,
   ClosedSection,
@@ -303,4 +305,23 @@ export const COHORTS_SCHEMA = objectSchema<CohortsResult>({
   cohorts: arrayOf(
     objectSchema<Cohort>({ cohort: { type: 'string', description: 'UTC month of opening: 2026-03' }, opened: WHOLE, won: WHOLE, medianDaysToWin: NULLABLE_NUMBER, processes: arrayOf(FUNNEL_PROCESS) }),
   ),
+});
+
+export const SEARCH_SCHEMA = objectSchema<OpportunitySearchResult>({
+  opportunities: arrayOf(
+    objectSchema<OpportunitySearchHit>({
+      id: STRING,
+      title: STRING,
+      processId: STRING,
+      processVersion: STRING,
+      status: { type: 'string', enum: ['open', 'won', 'lost'] },
+      stageId: NULLABLE_STRING,
+      closedAt: NULLABLE_INSTANT,
+      ownerId: NULLABLE_STRING,
+      teamId: NULLABLE_STRING,
+      amount: NULLABLE_NUMBER,
+      currency: NULLABLE_STRING,
+    }),
+  ),
+  next: NULLABLE_STRING,
 });

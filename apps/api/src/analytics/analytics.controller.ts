@@ -2,7 +2,7 @@ import { requireInstant } from '@stagecraft/opportunity';
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ANALYTICS_QUERIES, cardIdsOf, cursorWindow, decodeChangeKey, readingPositions, readModelsOf, ReadModelUnavailableError, stoppedForGood, withLearnedForecast, withLearnedWinProbability, type AnalyticsFilter, type AnalyticsQueries, type AnalyticsQueryName, type ClosedOutcome, type ClosedQuery, type PipelineFilter, type PipelineResult, type WaterfallPage, type WaterfallQuestion } from '@stagecraft/projections';
+import { ANALYTICS_QUERIES, cardIdsOf, SearchCursorError, searchNeedleOf, type SearchStatus, cursorWindow, decodeChangeKey, readingPositions, readModelsOf, ReadModelUnavailableError, stoppedForGood, withLearnedForecast, withLearnedWinProbability, type AnalyticsFilter, type AnalyticsQueries, type AnalyticsQueryName, type ClosedOutcome, type ClosedQuery, type PipelineFilter, type PipelineResult, type WaterfallPage, type WaterfallQuestion } from '@stagecraft/projections';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
@@ -13,11 +13,11 @@ import { ProcessNotFoundError, ProcessRegistry } from '@stagecraft/commands';
 import { API_SETTINGS, CLOCK, CURRENCY_RATES, type Clock } from '../settings/api-settings.token';
 import type { CurrencyRates, Settings } from '@stagecraft/config';
 import { closedRateDay, dayOf, withConvertedForecast, withConvertedPipeline, withConvertedWinLoss } from './currency-conversion';
-import { AnalyticsQueryDto, CohortsQueryDto, ForecastAccuracyQueryDto, ForecastQueryDto, PipelineQueryDto, RottingQueryDto, VelocityQueryDto, WaterfallQueryDto, WinLossQueryDto } from './analytics.dto';
-import { CALIBRATION_CSV, COHORTS_CSV, FORECAST_ACCURACY_CSV, FORECAST_CSV, FUNNEL_CSV, PIPELINE_CSV, ROTTING_CSV, STAGE_DURATIONS_CSV, TRANSITIONS_CSV, VELOCITY_CSV, WATERFALL_CSV, WIN_LOSS_CSV, type CsvTable } from './analytics.rows';
+import { AnalyticsQueryDto, CohortsQueryDto, OpportunitySearchQueryDto, ForecastAccuracyQueryDto, ForecastQueryDto, PipelineQueryDto, RottingQueryDto, VelocityQueryDto, WaterfallQueryDto, WinLossQueryDto } from './analytics.dto';
+import { CALIBRATION_CSV, COHORTS_CSV, SEARCH_CSV, FORECAST_ACCURACY_CSV, FORECAST_CSV, FUNNEL_CSV, PIPELINE_CSV, ROTTING_CSV, STAGE_DURATIONS_CSV, TRANSITIONS_CSV, VELOCITY_CSV, WATERFALL_CSV, WIN_LOSS_CSV, type CsvTable } from './analytics.rows';
 import { toCsv } from '@stagecraft/csv';
-import { CALIBRATION_SCHEMA, COHORTS_SCHEMA, FORECAST_ACCURACY_SCHEMA, FORECAST_SCHEMA, FUNNEL_SCHEMA, PIPELINE_SCHEMA, ROTTING_SCHEMA, STAGE_DURATIONS_SCHEMA, TRANSITIONS_SCHEMA, VELOCITY_SCHEMA, WATERFALL_SCHEMA, WIN_LOSS_SCHEMA } from './analytics.answer-schemas';
-import { begunPeriods, CARDS_PER_COLUMN_DEFAULT, closedWindowOf, ROTTING_DEFAULT_LIMIT, WATERFALL_CHANGES_MAX, waterfallPeriodOf } from './pipeline.policy';
+import { CALIBRATION_SCHEMA, COHORTS_SCHEMA, SEARCH_SCHEMA, FORECAST_ACCURACY_SCHEMA, FORECAST_SCHEMA, FUNNEL_SCHEMA, PIPELINE_SCHEMA, ROTTING_SCHEMA, STAGE_DURATIONS_SCHEMA, TRANSITIONS_SCHEMA, VELOCITY_SCHEMA, WATERFALL_SCHEMA, WIN_LOSS_SCHEMA } from './analytics.answer-schemas';
+import { begunPeriods, CARDS_PER_COLUMN_DEFAULT, SEARCH_DEFAULT_LIMIT, closedWindowOf, ROTTING_DEFAULT_LIMIT, WATERFALL_CHANGES_MAX, waterfallPeriodOf } from './pipeline.policy';
 
 /** What an analytics answer can be sent as, the first when Accept has no preference. */
 const ANSWER_TYPES = ['application/json', 'text/csv'];
@@ -92,6 +92,34 @@ export class AnalyticsController {
       if (error instanceof ReadModelUnavailableError) return result;
       throw error;
     }
+  }
+
+  @Get('opportunities')
+  @ApiOkResponse({ description: 'The deals found, newest first, and the cursor of the next page', schema: SEARCH_SCHEMA })
+  // A rep finds a deal the board did not load (a long column, one closed long ago): its teams' deals, scoped like the board.
+  @Allow('analyst', 'writer')
+  @ApiOperation({
+    summary:
+      'Find deals, open or closed, whose title, owner or id holds the words in q (accents, case and spaces folded as the board folds them), newest first, a page at a time (limit, after = the previous answer\'s next); processId, teamId, ownerId and status=open,won,lost narrow it',
+  })
+  async searchOpportunities(@Query() query: OpportunitySearchQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    return this.answered(query, request, reply, SEARCH_CSV, async () => {
+      await this.readYourWrites(query, ['searchOpportunities']);
+      const periodFields = (['from', 'to'] as const).filter((field) => query[field] !== undefined);
+      if (periodFields.length > 0) throw validationProblem(periodFields.map((field) => ({ field, message: `${field} does not apply to GET /opportunities: the search covers every deal` })));
+      if (searchNeedleOf(query.q) === undefined) throw validationProblem([{ field: 'q', message: 'q must hold a letter or digit to search for (spaces, marks or punctuation alone find nothing)' }]);
+      const { processId, teamId, ownerId } = await this.scoped(query, principal);
+      const statuses = query.status === undefined ? undefined : [...new Set(query.status.split(','))] as SearchStatus[];
+      try {
+        const result = await this.queries.searchOpportunities({ processId, teamId, ownerId, q: query.q, limit: query.limit ?? SEARCH_DEFAULT_LIMIT, ...(statuses ? { statuses } : {}), ...(query.after === undefined ? {} : { after: query.after }) });
+        // CSV has no place for the cursor in its body: the header carries it (JSON has it in both).
+        if (result.next !== null) void reply.header('x-next-after', result.next);
+        return result;
+      } catch (error) {
+        if (error instanceof SearchCursorError) throw validationProblem([{ field: 'after', message: `after (${error.after}) is not a deal this search lists: pass back the next of an earlier answer to the same question` }]);
+        throw error;
+      }
+    });
   }
 
   @Get('analytics/win-probability/calibration')

@@ -1,6 +1,6 @@
-import { ApiHideProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { CARDS_PER_COLUMN_DEFAULT, CARDS_PER_COLUMN_MAX, CLOSED_DEFAULT_LIMIT, CLOSED_MAX_LIMIT, ROTTING_DEFAULT_LIMIT, ROTTING_MAX_LIMIT, WATERFALL_CHANGES_MAX } from './pipeline.policy';
-import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { ApiHideProperty, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { CARDS_PER_COLUMN_DEFAULT, CARDS_PER_COLUMN_MAX, CLOSED_DEFAULT_LIMIT, CLOSED_MAX_LIMIT, ROTTING_DEFAULT_LIMIT, ROTTING_MAX_LIMIT, SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT, SEARCH_TEXT_MAX_LENGTH, WATERFALL_CHANGES_MAX } from './pipeline.policy';
+import { IsIn, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
 import { IsInstant } from '../http/instant.validator';
 import { WholeNumberParameter } from '../http/whole-number.validator';
 import { CLIENT_ID, CLIENT_ID_MAX_LENGTH, CLIENT_ID_RULE, clientIdRule, NAME_MAX_LENGTH } from '@stagecraft/opportunity';
@@ -159,6 +159,29 @@ export class ForecastAccuracyQueryDto extends AnalyticsQueryDto {
   @ApiHideProperty()
   @IsOptional()
   include?: unknown;
+}
+
+/** GET /opportunities?q=: the words, the outcomes, the page. Periodless: from/to are refused with what to use. */
+export class OpportunitySearchQueryDto extends PeriodlessQueryDto {
+  @ApiProperty({ description: `Words to find in the title, the owner or the id, however accents, case and spaces are written (1–${SEARCH_TEXT_MAX_LENGTH} characters)`, example: 'acme' })
+  @IsString()
+  @Length(1, SEARCH_TEXT_MAX_LENGTH, { message: `q must be 1 to ${SEARCH_TEXT_MAX_LENGTH} characters of words to find` })
+  q!: string;
+
+  @ApiPropertyOptional({ description: 'Only deals whose latest outcome is one of these (comma-separated); all when absent', example: 'won,lost' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^(open|won|lost)(,(open|won|lost)){0,2}$/, { message: '$property must be open, won or lost, or several of them comma-separated (won,lost)' })
+  status?: string;
+
+  @IsOptional()
+  @WholeNumberParameter({ min: 1, max: SEARCH_MAX_LIMIT, default: SEARCH_DEFAULT_LIMIT, description: `Deals listed, newest first (1–${SEARCH_MAX_LIMIT}, default ${SEARCH_DEFAULT_LIMIT}); next says where the next page starts`, example: 20 })
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'The next of the previous answer to the same question: the page after it' })
+  @IsOptional()
+  @IsUUID('all', { message: 'after must be the next of an earlier answer (a deal id)' })
+  after?: string;
 }
 
 export class RottingQueryDto extends PeriodlessQueryDto {

@@ -1,5 +1,5 @@
 import type { ConvertedAmount } from '@stagecraft/contracts';
-import type { CohortsResult, WinProbabilityCalibrationResult, ForecastAccuracyResult, ForecastResult, RottingResult, FunnelResult, PipelineResult, StageDurationsResult, TransitionsResult, VelocityFigures, VelocityResult, WaterfallChangeOpportunity, WaterfallFigures, WaterfallResult, WinLossFigures, WinLossResult } from '@stagecraft/projections';
+import type { OpportunitySearchResult, CohortsResult, WinProbabilityCalibrationResult, ForecastAccuracyResult, ForecastResult, RottingResult, FunnelResult, PipelineResult, StageDurationsResult, TransitionsResult, VelocityFigures, VelocityResult, WaterfallChangeOpportunity, WaterfallFigures, WaterfallResult, WinLossFigures, WinLossResult } from '@stagecraft/projections';
 
 // Each analytics answer as flat rows, for CSV: one row per thing an analyst would put on a line.
 
@@ -269,3 +269,8 @@ export const CALIBRATION_CSV: CsvTable<WinProbabilityCalibrationResult> = {
 export const WATERFALL_CSV: CsvTable<WaterfallResult> = { rows: waterfallRows, columns: ['processId', 'stageId', 'line', 'id', 'title', 'at', 'count', 'currency', 'amount'] };
 export const VELOCITY_CSV: CsvTable<VelocityResult> = { rows: velocityRows, columns: ['group', 'key', 'opportunities', 'won', 'lost', 'winRate', 'averageCycleDays', 'currency', 'averageWonAmount', 'velocity'] };
 export const COHORTS_CSV: CsvTable<CohortsResult> = { rows: cohortRows, columns: ['cohort', 'opened', 'won', 'medianDaysToWin', 'processId', 'step', 'reached', 'conversionToNext'] };
+/** A line per deal found; the cursor of the next page goes in the X-Next-After header. */
+export const SEARCH_CSV: CsvTable<OpportunitySearchResult> = {
+  rows: (result) => result.opportunities.map((hit) => ({ ...hit })),
+  columns: ['id', 'title', 'processId', 'processVersion', 'status', 'stageId', 'closedAt', 'ownerId', 'teamId', 'amount', 'currency'],
+};

@@ -23,6 +23,11 @@ export const CARDS_PER_COLUMN_DEFAULT = 100;
 export const ROTTING_DEFAULT_LIMIT = 100;
 export const ROTTING_MAX_LIMIT = 1000;
 
+/** Deals GET /opportunities?q= lists unless asked otherwise, the most one answer lists, and the longest text it takes. */
+export const SEARCH_DEFAULT_LIMIT = 20;
+export const SEARCH_MAX_LIMIT = 100;
+export const SEARCH_TEXT_MAX_LENGTH = 200;
+
 /** The waterfall's drill-down: changes listed in one answer, at most and by default (then ?fromChange= for the rest). */
 export const WATERFALL_CHANGES_MAX = 10_000;
 

@@ -1,4 +1,5 @@
 import type {
+  OpportunitySearchResult,
   CohortsResult,
   ForecastAccuracyResult,
   ForecastResult,
@@ -26,6 +27,7 @@ import { dayRangeOf, ForecastAccuracyFigures, ForecastFigures, RottingList, stan
 import type { ForecastQuery, RottingQuery } from '../forecast.queries';
 import { funnelFromHistograms } from '../funnel.projection';
 import { cardsPerColumnOf, closedWindow, type PipelineFilter, type PipelineQueryOptions } from '../pipeline.projection';
+import { dealMatches, SearchCursorError, SearchPage, searchLimitOf, searchNeedle, type OpportunitySearchQuery } from '../opportunity-search';
 import { compareIds, criteriaProgressOf, processesOf, stageOrderOf } from '../process-catalog';
 import { dictionary, NO_CURRENCY, parseFilter, soleCurrencyTotal } from '../projection.helpers';
 import { winLossFiguresOf } from '../win-loss.projection';
@@ -37,7 +39,7 @@ import { ReadModelUnavailableError, type AnalyticsQueries } from '../queries/ana
 import { readAtPosition } from '../queries/answer-position';
 import type { LearnedForecastFigures, LearnedPipelineFigures } from '../win-probability.model';
 import type { LearnedForecastQuery, LearnedPipelineQuery } from '../win-probability.queries';
-import { PostgresWinProbabilityQueries } from './postgres-win-probability.queries';
+import { pagesOf, PostgresWinProbabilityQueries } from './postgres-win-probability.queries';
 import { postgresUnreachable } from './postgres-unreachable';
 import { NO_DAY } from '../stage-intervals.projection';
 import { valueOfUnitsText } from '../exact-amounts';
@@ -119,6 +121,9 @@ const QUERY_SETTINGS = [`SET LOCAL work_mem = '${QUERY_WORK_MEM}'`, 'SET LOCAL m
 export const QUERY_STATEMENT_TIMEOUT_MS = 60_000;
 
 /** Builds WHERE clauses with numbered parameters. */
+/** Rows fetched at a time by the search: most questions are answered from the first page. */
+const SEARCH_PAGE_ROWS = 1_000;
+
 class Where {
   readonly values: unknown[] = [];
   private readonly clauses: string[];
@@ -304,6 +309,55 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       },
       { beside: window !== undefined },
     );
+  }
+
+  /**
+   * GET /opportunities?q= (opportunity-search.ts): the rows the filters keep, newest first (the
+   * unique index of opened_position read backward), through a cursor a page at a time, each
+   * matched here by the rule the in-memory side applies; it stops one past the limit.
+   */
+  async searchOpportunities(query: OpportunitySearchQuery): Promise<OpportunitySearchResult> {
+    const needle = searchNeedle(query.q);
+    const page = new SearchPage(searchLimitOf(query));
+    return this.read(async ({ client }) => {
+      const s = this.schema;
+      const filters = () => {
+        const w = new Where().eq('process_id', query.processId).eq('team_id', query.teamId).eq('owner_id', query.ownerId);
+        return query.statuses === undefined ? w : w.add(`status = ANY(${w.param([...query.statuses])}::text[])`);
+      };
+      const w = filters();
+      if (query.after !== undefined) {
+        // Only a deal this question lists is a cursor (as in memory): it must meet the filters and the words.
+        const c = filters();
+        c.add(`opportunity_id = ${c.param(query.after)}`);
+        const { rows } = await client.query(`SELECT opened_position, title, owner_id, opportunity_id FROM ${s}.opportunities ${c}`, c.values);
+        const cursor = rows[0];
+        if (!cursor || !dealMatches(needle, cursor.title, cursor.owner_id, cursor.opportunity_id)) throw new SearchCursorError(query.after);
+        w.add(`opened_position < ${w.param(cursor.opened_position)}::bigint`);
+      }
+      const columns = `opportunity_id, title, process_id, process_version, status, stage_id, ${ms('closed_at')} AS closed_ms, owner_id, team_id, amount, currency`;
+      for await (const rows of pagesOf(client, `SELECT ${columns} FROM ${s}.opportunities ${w} ORDER BY opened_position DESC`, w.values, SEARCH_PAGE_ROWS)) {
+        for (const row of rows) {
+          if (!dealMatches(needle, row.title, row.owner_id, row.opportunity_id)) continue;
+          const open = row.status === 'open';
+          const added = page.add({
+            id: row.opportunity_id,
+            title: row.title,
+            processId: row.process_id,
+            processVersion: row.process_version,
+            status: row.status,
+            stageId: open ? row.stage_id : null,
+            closedAt: open ? null : new Date(row.closed_ms).toISOString(),
+            ownerId: row.owner_id,
+            teamId: row.team_id,
+            amount: row.amount,
+            currency: row.currency,
+          });
+          if (!added) return page.result();
+        }
+      }
+      return page.result();
+    });
   }
 
   async pipelineAsOf(atMs: number, filter: PipelineFilter, options: PipelineQueryOptions = {}): Promise<PipelineResult> {

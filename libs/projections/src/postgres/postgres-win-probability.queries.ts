@@ -50,7 +50,7 @@ type LearnedBefore = number | undefined;
 let cursors = 0;
 
 /** Each page of a query's rows, through a cursor of the transaction the client is in. */
-async function* pagesOf(client: PoolClient, sql: string, values: unknown[], pageRows: number): AsyncGenerator<QueryResultRow[]> {
+export async function* pagesOf(client: PoolClient, sql: string, values: unknown[], pageRows: number): AsyncGenerator<QueryResultRow[]> {
   const name = `learned_${++cursors}`;
   await client.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${sql}`, values);
   try {

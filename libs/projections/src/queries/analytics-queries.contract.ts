@@ -50,6 +50,9 @@ const questionArbitraryFor = (history: GeneratedHistory) => {
     velocityBy: fc.constantFrom<'team' | 'owner' | 'process' | undefined>(undefined, 'team', 'owner', 'process'),
     period: fc.constantFrom<'month' | 'quarter'>('month', 'quarter'),
     limit: fc.integer({ min: 1, max: 6 }),
+    // Titles are "Deal o<n>", ids "o<n>", owners ann, bob, cid: words in each, folded (case, accent, spaces), and none.
+    needle: fc.constantFrom('deal', 'o1', 'ann', 'B', 'DÉAL  O2', 'zzz'),
+    statuses: fc.option(fc.subarray(['open', 'won', 'lost'] as const, { minLength: 1 }), { nil: undefined }),
     closed: fc.option(
       fc.record({
         outcomes: fc.subarray<ClosedOutcome>(['won', 'lost'], { minLength: 1 }),
@@ -76,6 +79,11 @@ async function answersOf(queries: AnalyticsQueries, q: Question): Promise<[strin
   const window = { ...people, fromMs: Math.min(q.since, q.asOf), toMs: Math.max(q.since, q.asOf), byStage: q.byStage, includeOpportunities: true };
   const firstPage = await queries.waterfall({ ...window, page: { limit: q.limit } });
   const nextCursor = typeof firstPage.nextFromChange === 'string' ? decodeChangeKey(firstPage.nextFromChange, window) : undefined;
+  // The search in pages of q.limit deals, the second page asked with the first's cursor; a cursor of another question refused alike.
+  const search = { ...people, q: q.needle, limit: q.limit, ...(q.statuses ? { statuses: q.statuses } : {}) };
+  const firstFound = await queries.searchOpportunities(search);
+  const refused = (error: unknown) => ({ refused: (error as Error).name, message: (error as Error).message });
+  const foreignCursor = await queries.searchOpportunities({ q: 'zzz', limit: 1, after: firstFound.opportunities[0]?.id ?? 'o0' }).catch(refused);
   return [
     // Cards aged at an instant on or beside an event: the rotting edge is met.
     ['pipeline', await queries.pipeline(people, { ...cards, nowMs: q.asOf, ...(closed ? { closed } : {}) })],
@@ -111,6 +119,10 @@ async function answersOf(queries: AnalyticsQueries, q: Question): Promise<[strin
     ['cohorts', await queries.cohorts(q.filter)],
     ['cohorts, unfiltered', await queries.cohorts({})],
     ['waterfall, everything', await queries.waterfall({ fromMs: EPOCH - 1, toMs: EPOCH + 3 * SPAN_MS, byStage: true, includeOpportunities: true })],
+    ['search', firstFound],
+    ['search, the next page', firstFound.next === null ? null : await queries.searchOpportunities({ ...search, after: firstFound.next }).catch(refused)],
+    ['search, everything', await queries.searchOpportunities({ q: 'o', limit: 10_000 })],
+    ['search, a cursor of another question', foreignCursor],
     ['waterfall, a page of the drill-down', firstPage],
     ['waterfall, the next page', nextCursor && (await queries.waterfall({ ...window, page: { limit: q.limit, fromChange: nextCursor } }))],
   ];

@@ -1,6 +1,7 @@
-import type { CohortsResult, ForecastAccuracyResult, ForecastResult, FunnelResult, PipelineResult, RottingResult, StageDurationsResult, TransitionsResult, VelocityResult, WaterfallResult, WinLossGroupBy, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
+import type { OpportunitySearchResult, CohortsResult, ForecastAccuracyResult, ForecastResult, FunnelResult, PipelineResult, RottingResult, StageDurationsResult, TransitionsResult, VelocityResult, WaterfallResult, WinLossGroupBy, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
 import type { ForecastQuery, RottingQuery } from '../forecast.queries';
 import type { PipelineFilter, PipelineQueryOptions } from '../pipeline.projection';
+import type { OpportunitySearchQuery } from '../opportunity-search';
 import type { AnalyticsFilter } from '../projection.types';
 import type { ProjectionStatus } from '../runner/read-models.port';
 import type { LearnedForecastFigures, LearnedPipelineFigures } from '../win-probability.model';
@@ -22,6 +23,8 @@ export const ANALYTICS_QUERIES = Symbol('ANALYTICS_QUERIES');
 export interface AnalyticsQueries {
   /** Open opportunities per current stage (and, with options.closed, the recently closed ones). */
   pipeline(filter: PipelineFilter, options?: PipelineQueryOptions): Promise<PipelineResult>;
+  /** Deals, open or closed, whose title, owner or id holds the words asked, newest first (opportunity-search.ts); a bad cursor throws SearchCursorError. */
+  searchOpportunities(query: OpportunitySearchQuery): Promise<OpportunitySearchResult>;
   /** The board as it stood at an instant of business time (ms since the epoch); team/owner as they were then. */
   pipelineAsOf(atMs: number, filter: PipelineFilter, options?: PipelineQueryOptions): Promise<PipelineResult>;
   winLoss(filter: AnalyticsFilter, groupBy?: WinLossGroupBy): Promise<WinLossResult>;

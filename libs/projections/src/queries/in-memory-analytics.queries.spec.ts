@@ -56,6 +56,7 @@ describe('inMemoryAnalyticsQueries, the read models each query reads', () => {
     const asked: { [Query in AnalyticsQueryName]: () => Promise<unknown> } = {
       pipeline: () => queries.pipeline({}, { closed: { outcomes: ['won'], from: '2026-01-01T00:00:00.000Z', to: '2026-02-01T00:00:00.000Z', limit: 5 } }),
       pipelineAsOf: () => queries.pipelineAsOf(0, {}),
+      searchOpportunities: () => queries.searchOpportunities({ q: 'acme', limit: 5 }),
       winLoss: () => queries.winLoss({}),
       stageDurations: () => queries.stageDurations({}, '2026-01-01T00:00:00.000Z'),
       funnel: () => queries.funnel({}),

@@ -1,6 +1,6 @@
 import { queryForecast, queryForecastAccuracy, queryForecastAsOf, queryRotting, queryRottingAsOf } from '../forecast.queries';
 import { funnelProjection, queryFunnel } from '../funnel.projection';
-import { PIPELINE_MODEL_LAYOUT, pipelineProjection, queryPipeline } from '../pipeline.projection';
+import { PIPELINE_MODEL_LAYOUT, pipelineProjection, queryPipeline, querySearchOpportunities } from '../pipeline.projection';
 import type { ReadModelKey } from '../projection.types';
 import type { ReadModels } from '../runner/read-models.port';
 import { queryStageDurations, stageDurationsProjection } from '../stage-durations.projection';
@@ -64,6 +64,13 @@ export function inMemoryAnalyticsQueries(readModels: ReadModels): AnalyticsQueri
         throw new ReadModelUnavailableError('PROJECTIONS.FAILED', 'The pipeline read model was saved by an older version of Stagecraft and cannot list closed opportunities; upgrade the projector and let it rebuild.', 'pipeline');
       }
       return queryPipeline(pipeline, filter, options);
+    },
+    searchOpportunities: async (query) => {
+      const pipeline = model(pipelineProjection);
+      if (pipeline.layout !== PIPELINE_MODEL_LAYOUT) {
+        throw new ReadModelUnavailableError('PROJECTIONS.FAILED', 'The pipeline read model was saved by an older version of Stagecraft and cannot list closed opportunities; upgrade the projector and let it rebuild.', 'pipeline');
+      }
+      return querySearchOpportunities(pipeline, query);
     },
     pipelineAsOf: async (atMs, filter, options) => queryPipelineAsOf(model(stageIntervalsProjection), atMs, filter, options),
     winLoss: async (filter, groupBy) => queryWinLoss(model(winLossProjection), filter, groupBy),

@@ -18,6 +18,7 @@ export type AnalyticsQueryName = Exclude<keyof AnalyticsQueries, 'position' | 'w
 export const QUERY_READ_MODELS: { readonly [Query in AnalyticsQueryName]: readonly string[] } = {
   pipeline: [pipelineProjection.name],
   pipelineAsOf: [stageIntervalsProjection.name],
+  searchOpportunities: [pipelineProjection.name],
   winLoss: [winLossProjection.name],
   stageDurations: [stageDurationsProjection.name],
   funnel: [funnelProjection.name],

@@ -1,0 +1,85 @@
+import { searchableText, type OpportunitySearchHit, type OpportunitySearchResult } from '@stagecraft/contracts';
+import type { PipelineFilter } from './pipeline.projection';
+
+// GET /opportunities?q=: every deal, open or closed, whose title, owner or id holds the words asked
+// (searchableText: accents, case and spaces as the board's search folds them), newest first, a page
+// at a time. The board searches the cards it loaded; this finds a deal it did not load (a column
+// longer than its cards, a deal closed before the board's window). Both read sides match in
+// JavaScript with the same rule over the same rows in the same order, so they list the same deals.
+
+export type SearchStatus = OpportunitySearchHit['status'];
+export const SEARCH_STATUSES: readonly SearchStatus[] = ['open', 'won', 'lost'];
+
+export interface OpportunitySearchQuery extends PipelineFilter {
+  /** What the caller typed; it must hold something once folded (searchableText). */
+  readonly q: string;
+  /** Only deals whose latest outcome is one of these; all when absent. */
+  readonly statuses?: readonly SearchStatus[];
+  /** At most this many deals (a whole number ≥ 1). */
+  readonly limit: number;
+  /** The `next` of the previous page: the deals opened before that one. */
+  readonly after?: string;
+}
+
+/** A cursor that no earlier page of this question gave (an unknown deal, or one this question does not find). */
+export class SearchCursorError extends RangeError {
+  constructor(readonly after: string) {
+    super(`after (${after}) is not a deal this search lists: pass back the next of an earlier answer to the same question`);
+    this.name = 'SearchCursorError';
+  }
+}
+
+/** The words to find, folded; undefined when they hold no letter or digit (spaces, marks or punctuation alone find nothing worth listing). */
+export function searchNeedleOf(q: string): string | undefined {
+  const needle = searchableText(q);
+  return /[\p{L}\p{N}]/u.test(needle) ? needle : undefined;
+}
+
+/** searchNeedleOf for a library caller: a RangeError instead of undefined (the API says which field first). */
+export function searchNeedle(q: string): string {
+  const needle = searchNeedleOf(q);
+  if (needle === undefined) throw new RangeError('q must hold a letter or digit to search for');
+  return needle;
+}
+
+/** Whether a deal's title, owner or id holds the needle. The title is checked first: the owner and id are folded only when it misses. */
+export function dealMatches(needle: string, title: string, ownerId: string | null, id: string): boolean {
+  return searchableText(title).includes(needle) || (ownerId !== null && searchableText(ownerId).includes(needle)) || searchableText(id).includes(needle);
+}
+
+/** dealMatches with the owner already known to hold the needle or not (a read side with few owners folds each once per search). */
+export function dealMatchesBesidesOwner(needle: string, title: string, ownerHolds: boolean, id: string): boolean {
+  return ownerHolds || searchableText(title).includes(needle) || searchableText(id).includes(needle);
+}
+
+/** Checks the query's limit (the API validates it first, with its own maximum; a library caller gets a RangeError). */
+export function searchLimitOf(query: OpportunitySearchQuery): number {
+  if (!Number.isInteger(query.limit) || query.limit < 1) throw new RangeError(`limit must be a whole number of at least 1 (got ${query.limit})`);
+  return query.limit;
+}
+
+/** Collects hits in the order offered until one past the limit: that one says whether there is a next page. */
+export class SearchPage {
+  private readonly hits: OpportunitySearchHit[] = [];
+  private more = false;
+
+  constructor(private readonly limit: number) {}
+
+  /** False once the page is full (one more was seen: there is a next page). */
+  add(hit: OpportunitySearchHit): boolean {
+    if (this.hits.length === this.limit) {
+      this.more = true;
+      return false;
+    }
+    this.hits.push(hit);
+    return true;
+  }
+
+  get full(): boolean {
+    return this.more;
+  }
+
+  result(): OpportunitySearchResult {
+    return { opportunities: this.hits, next: this.more ? this.hits[this.hits.length - 1]!.id : null };
+  }
+}
