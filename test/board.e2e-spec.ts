@@ -1562,6 +1562,41 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('a search also finds the deals the board does not list (closed before its 30 days), each opening its panel, and lists none the board shows', async () => {
+      const old = new Date(Date.now() - 60 * 86_400_000).toISOString();
+      const lost = await caller.command('/opportunities', { title: 'Quetzal audit', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR', occurredAt: old });
+      await caller.command(`/opportunities/${lost.id}/lose`, { reason: 'price', occurredAt: old });
+      const open = await caller.command('/opportunities', { title: 'Quetzal renewal', processId: 'standard', teamId: 'direct', ownerId: 'ann' });
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 }, timezoneId: 'UTC' });
+      tab.setDefaultTimeout(10_000);
+      const searched: string[] = [];
+      tab.on('request', (request: Request) => {
+        const url = new URL(request.url());
+        if (url.pathname === '/opportunities' && request.method() === 'GET') searched.push(url.searchParams.get('q') ?? '');
+      });
+      try {
+        await tab.goto(`${api.baseUrl}/board?process=standard&team=direct&q=QUETZAL`);
+        await tab.fill('#credentials', api.keys[TEST_SERVICE]!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForSelector('#search-beyond .search-beyond-deal');
+        // On the board: the open one alone; beyond it: the lost one, by title, where it stands and owner.
+        expect(await tab.textContent('#search-result')).toBe('1 deal matches: New (1).');
+        const listed = await tab.$$eval('#search-beyond .search-beyond-deal', (buttons) => buttons.map((button) => [(button as HTMLElement).dataset.opportunityId, button.textContent]));
+        expect(listed).toEqual([[lost.id, `Quetzal audit — Lost ${new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(old))} · bob`]]);
+        expect(listed.some(([id]) => id === open.id)).toBe(false);
+        await tab.click(`#search-beyond [data-opportunity-id="${lost.id}"]`);
+        await tab.waitForFunction(() => (document.getElementById('side-panel') as HTMLDialogElement | null)?.open === true);
+        expect(await tab.textContent('#side-panel-title')).toBe('Quetzal audit');
+        await tab.keyboard.press('Escape');
+        // Asked once for the words typed (not per key, nor per redraw); cleared with the search.
+        expect(searched).toEqual(['QUETZAL']);
+        await tab.fill('#search', '');
+        await tab.waitForFunction(() => document.getElementById('search-beyond')?.childElementCount === 0);
+      } finally {
+        await tab.close();
+      }
+    });
+
     /** Columns that do not lie wholly inside the window, and whether the page scrolls sideways. */
     const cutOff = () =>
       page.evaluate(() => ({

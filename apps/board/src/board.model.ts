@@ -1,4 +1,4 @@
-import type { ClosedOpportunity, ClosedSection, ConvertedAmount, OpportunityView, PipelineResult, PipelineStage, ProcessDetail } from '@stagecraft/contracts';
+import type { ClosedOpportunity, ClosedSection, ConvertedAmount, OpportunitySearchHit, OpportunityView, PipelineResult, PipelineStage, ProcessDetail } from '@stagecraft/contracts';
 import { daysSince, formatAmounts, formatDate, formatDealAmount, formatMoney, localDay } from './format';
 
 // What the board shows, computed from the API's answers alone. Pure (no DOM): unit-tested in
@@ -251,6 +251,48 @@ function closedCard(card: ClosedOpportunity, kind: 'won' | 'lost'): BoardCard {
     closedInStage: card.closedInStage ?? null,
     processVersion: card.processVersion ?? null,
   };
+}
+
+/**
+ * The deals the API's search found (GET /opportunities?q=) that the board does not list: a column
+ * longer than its cards, a deal closed before the board's window. The board's own cards are found
+ * by its own search; these are offered beside them.
+ */
+export function foundBeyondBoard(hits: readonly OpportunitySearchHit[], columns: readonly BoardColumn[]): OpportunitySearchHit[] {
+  const listed = new Set(columns.flatMap((column) => column.cards.map((card) => card.id)));
+  return hits.filter((hit) => !listed.has(hit.id));
+}
+
+/** A deal the search found, as a card its side panel opens from (the panel reads the deal itself: cardAsRead). */
+export function searchHitCard(hit: OpportunitySearchHit): BoardCard {
+  const open = hit.status === 'open';
+  return {
+    id: hit.id,
+    title: hit.title,
+    owner: hit.ownerId ?? 'unassigned',
+    amount: hit.amount === null ? '–' : formatDealAmount(hit.amount, hit.currency),
+    amountValue: hit.amount,
+    currency: hit.currency,
+    teamId: hit.teamId,
+    stageId: open ? (hit.stageId ?? '') : hit.status,
+    status: hit.status,
+    daysInStage: null,
+    rotting: false,
+    expectedCloseDate: null,
+    overdue: false,
+    nextSteps: null,
+    closedAt: hit.closedAt,
+    lostReason: null,
+    criteria: null,
+    closedInStage: null,
+    processVersion: hit.processVersion,
+  };
+}
+
+/** How a found deal is named in the list: its title, where it stands (a stage by its name, or won / lost and the day), its owner. */
+export function searchHitText(hit: OpportunitySearchHit, stageName: (stageId: string) => string, timeZone?: string): string {
+  const where = hit.status === 'open' ? (hit.stageId === null ? 'open' : stageName(hit.stageId)) : `${hit.status === 'won' ? 'Won' : 'Lost'} ${hit.closedAt === null ? '' : formatDate(hit.closedAt, timeZone)}`.trim();
+  return `${hit.title} — ${where} · ${hit.ownerId ?? 'unassigned'}`;
 }
 
 /** "≈ €1,710" and the rates it used ("USD 0.8 from 2026-03-01, rates of 2026-03-01"); "no rate for JPY" when it cannot be converted. */

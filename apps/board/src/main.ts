@@ -1,6 +1,6 @@
 import { ApiClient, ApiError, outcomeUnknown, resending, type Resend } from './api.client';
-import type { CallerAnswer, FunnelResult, OpportunityView, PipelineResult, ProcessDetail, ProcessList, StageDurationsResult, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
-import { boardColumns, CARDS_PER_COLUMN, moveCommand, SEARCHED_CARDS_PER_COLUMN, SEARCHED_CLOSED_PER_COLUMN, drawableHere, shownAt, withDealsShown, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
+import type { CallerAnswer, FunnelResult, OpportunitySearchHit, OpportunitySearchResult, OpportunityView, PipelineResult, ProcessDetail, ProcessList, StageDurationsResult, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
+import { boardColumns, CARDS_PER_COLUMN, foundBeyondBoard, moveCommand, searchHitCard, searchHitText, SEARCHED_CARDS_PER_COLUMN, SEARCHED_CLOSED_PER_COLUMN, drawableHere, shownAt, withDealsShown, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
 import { filterColumns, filtering, filtersFrom, ownersOf, searchSummary, writeFilters } from './board-filters.model';
 import { wireFilters } from './board-filters';
 import { columnsFitSideBySide } from './board-layout.model';
@@ -540,6 +540,7 @@ function drawBoard(): void {
   // Said only when it changes (a live refresh that finds the same is not read out again).
   const summary = searchSummary(shown, state.filters);
   if (byId('search-result').textContent !== summary) byId('search-result').textContent = summary;
+  searchBeyondBoard();
   filterControls.showStages(
     state.columns.map((column) => ({ key: column.key, name: column.name, count: column.count })),
     stage,
@@ -568,6 +569,69 @@ function drawBoard(): void {
   // Tests and scripts wait on this: the board has been drawn again from fresh answers.
   state.renders += 1;
   container.dataset.renders = String(state.renders);
+}
+
+/**
+ * The API's search of every deal (GET /opportunities?q=) for the words typed, of this process,
+ * team and owner: the deals it finds that the board does not list (a column longer than its
+ * cards, a deal closed before its window) are offered under the search's summary, each opening
+ * its side panel. Asked once the typing pauses, again only when the question changes; an answer
+ * to an older question is dropped. A refusal shows nothing: the board's own search still answers.
+ */
+const beyond = { asked: '', hits: [] as readonly OpportunitySearchHit[], timer: undefined as ReturnType<typeof setTimeout> | undefined, drawn: '' };
+
+function searchBeyondBoard(): void {
+  const q = state.filters.q.trim();
+  const question = JSON.stringify([q, state.processId, state.teamId, state.filters.owner]);
+  if (question !== beyond.asked) {
+    beyond.asked = question;
+    beyond.hits = [];
+    clearTimeout(beyond.timer);
+    // A letter or digit: what the API searches for (spaces or punctuation alone it refuses).
+    if (/[\p{L}\p{N}]/u.test(q)) beyond.timer = setTimeout(() => void askBeyondBoard(question, q), 300);
+  }
+  drawBeyondBoard();
+}
+
+async function askBeyondBoard(question: string, q: string): Promise<void> {
+  let hits: readonly OpportunitySearchHit[] = [];
+  try {
+    const answer = await api.get<OpportunitySearchResult>('/opportunities', { q, processId: state.processId, teamId: state.teamId || undefined, ownerId: state.filters.owner || undefined, limit: BEYOND_BOARD_LISTED, minPosition: state.position });
+    hits = answer.opportunities;
+  } catch {
+    // Said by nothing: the cards on the board are still searched.
+  }
+  if (question !== beyond.asked) return;
+  beyond.hits = hits;
+  drawBeyondBoard();
+}
+
+/** Deals the API's search lists at most beside the board's own. */
+const BEYOND_BOARD_LISTED = 20;
+
+function drawBeyondBoard(): void {
+  const container = byId('search-beyond');
+  const found = foundBeyondBoard(beyond.hits, state.columns);
+  const stageName = (stageId: string) => state.detail?.definition.stages.find((stage) => stage.id === stageId)?.name ?? stageId;
+  const texts = found.map((hit) => searchHitText(hit, stageName));
+  // Drawn again only when it changes: a live refresh that finds the same keeps the focus where it is.
+  const drawn = JSON.stringify([found.map((hit) => hit.id), texts]);
+  if (drawn === beyond.drawn) return;
+  beyond.drawn = drawn;
+  if (found.length === 0) {
+    container.replaceChildren();
+    return;
+  }
+  const items = found.map((hit, index) => {
+    const button = h('button', { type: 'button', class: 'search-beyond-deal', 'data-opportunity-id': hit.id, dir: 'auto' }, texts[index]!);
+    button.addEventListener('click', () => {
+      clearStatus();
+      void openPanel(searchHitCard(hit));
+    });
+    return h('li', {}, button);
+  });
+  const more = beyond.hits.length === BEYOND_BOARD_LISTED ? ` (the newest ${BEYOND_BOARD_LISTED} found; type more words to narrow it)` : '';
+  container.replaceChildren(h('p', {}, `Also found, not on the board${more}:`), h('ul', { 'aria-label': 'Deals found beyond the board' }, ...items));
 }
 
 /** A capped column's "Show more": the board asks for the API's most of every column from now on. */
