@@ -18,6 +18,7 @@ import {
   queryLearnedPipeline,
   queryWinProbabilityCalibration,
   cardIdsOf,
+  querySearchOpportunities,
 } from '@stagecraft/projections';
 import { seededRandom } from './history.generator';
 
@@ -114,6 +115,14 @@ export function runAnalyticsQueries(runner: ProjectionRunner, now: string): stri
   lines.push(`${'  the same, per card listed'.padEnd(70)} ${percentiles(perCard)}   (target p99 ≤ 1 ms)`);
   lines.push(measured('learned win probability of the board ?asOf= (re-learns before the instant)', asOfLearned, 20, 5, '(no target)'));
   lines.push(measured('GET /analytics/win-probability/calibration', () => queryWinProbabilityCalibration(runner.model(winProbabilityProjection), pick()), 10, 2, '(no target)'));
+  // The search of every deal (GET /opportunities?q=): words every title holds (a page found in the first rows),
+  // and words none holds (every deal read and folded): no target, its cost grows with the deals.
+  const search = (q: string) => () => {
+    const { processId, teamId, ownerId } = pick();
+    return querySearchOpportunities(runner.model(pipelineProjection), { processId, teamId, ownerId, q, limit: 20 });
+  };
+  lines.push(measured('GET /opportunities?q= (words most titles hold)', search('deal'), ITERATIONS, 30, '(no target)'));
+  lines.push(measured('GET /opportunities?q= (words no deal holds: every one read)', search('no such deal'), 50, 5, '(no target)'));
   lines.push(`${'waterfall: linking the segments (first call, no model added)'.padEnd(70)} ${linkedMs.toFixed(1).padStart(7)} ms`);
   return lines;
 }
