@@ -130,6 +130,16 @@ describe('GET /opportunities?q= (end to end)', () => {
     expect(lines.map((cells) => cells[0])).toEqual(['id', ...whole.slice(0, 2)]);
   });
 
+  it('pages on from a deal won or renamed since its page: the cursor says where it stood, not what it matched', async () => {
+    const page = await found('q=e&status=open&limit=1');
+    expect(page.opportunities.map((hit) => hit.title)).toEqual(['Acme support']);
+    await send(`/opportunities/${page.next}/win`, { occurredAt: at(3, 1) });
+    // Acme support (the cursor) is won now, and the question asks for open deals: the next page still comes.
+    const next = await found(`q=e&status=open&limit=1&after=${page.next}`);
+    expect(next.opportunities.map((hit) => hit.title)).toEqual(['Globex']);
+    await send(`/opportunities/${page.next}/reopen`, { stage: 'sign', occurredAt: at(3, 2) });
+  });
+
   it('gives a team-limited rep its team\'s deals only, and takes no cursor naming a deal it cannot see', async () => {
     expect((await found('q=acme', 'north-rep')).opportunities.map((hit) => [hit.title, hit.teamId])).toEqual([
       ['Acme support', 'north'],

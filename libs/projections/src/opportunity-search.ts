@@ -8,7 +8,6 @@ import type { PipelineFilter } from './pipeline.projection';
 // JavaScript with the same rule over the same rows in the same order, so they list the same deals.
 
 export type SearchStatus = OpportunitySearchHit['status'];
-export const SEARCH_STATUSES: readonly SearchStatus[] = ['open', 'won', 'lost'];
 
 export interface OpportunitySearchQuery extends PipelineFilter {
   /** What the caller typed; it must hold something once folded (searchableText). */
@@ -17,14 +16,14 @@ export interface OpportunitySearchQuery extends PipelineFilter {
   readonly statuses?: readonly SearchStatus[];
   /** At most this many deals (a whole number ≥ 1). */
   readonly limit: number;
-  /** The `next` of the previous page: the deals opened before that one. */
+  /** The `next` of the previous page: the deals opened before that one (a deal of the same process, team and owner filters). */
   readonly after?: string;
 }
 
-/** A cursor that no earlier page of this question gave (an unknown deal, or one this question does not find). */
+/** A cursor that names no deal of the question's filters (process, team, owner): none an earlier page could have given. */
 export class SearchCursorError extends RangeError {
   constructor(readonly after: string) {
-    super(`after (${after}) is not a deal this search lists: pass back the next of an earlier answer to the same question`);
+    super(`after (${after}) names no deal of this search's filters: pass back the next of an earlier answer to the same question`);
     this.name = 'SearchCursorError';
   }
 }
@@ -73,10 +72,6 @@ export class SearchPage {
     }
     this.hits.push(hit);
     return true;
-  }
-
-  get full(): boolean {
-    return this.more;
   }
 
   result(): OpportunitySearchResult {

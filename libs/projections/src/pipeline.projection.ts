@@ -466,20 +466,24 @@ export function querySearchOpportunities(model: PipelineModel, query: Opportunit
   const wanted = query.statuses === undefined ? undefined : new Set(query.statuses);
   // Owners are few: each folded once per search, not once per deal.
   const ownerHolds = Uint8Array.from(table.owners.values, (owner) => (searchableText(owner).includes(needle) ? 1 : 0));
+  // The filters of the question (process, team, owner): a caller limited to a team has it among them.
+  const inScope = (row: number): boolean =>
+    codes !== undefined &&
+    (codes.processCode === NONE || table.process.values[row] === codes.processCode) &&
+    (codes.teamCode === NONE || table.team.values[row] === codes.teamCode) &&
+    (codes.ownerCode === NONE || table.owner.values[row] === codes.ownerCode);
   const matches = (row: number): boolean => {
-    if (codes === undefined) return false;
-    if (codes.processCode !== NONE && table.process.values[row] !== codes.processCode) return false;
-    if (codes.teamCode !== NONE && table.team.values[row] !== codes.teamCode) return false;
-    if (codes.ownerCode !== NONE && table.owner.values[row] !== codes.ownerCode) return false;
+    if (!inScope(row)) return false;
     if (wanted !== undefined && !wanted.has(STATUS_OF[model.outcome.values[row]!]!)) return false;
     const owner = table.owner.values[row]!;
     return dealMatchesBesidesOwner(needle, titles[row]!, owner >= 0 && ownerHolds[owner] === 1, ids[row]!);
   };
   let start = table.rows - 1;
   if (query.after !== undefined) {
-    // Only a deal this question lists is a cursor: another's would say where a deal outside the caller's filters stands.
+    // The cursor is a deal of the question's filters (it may have been won or renamed since its page):
+    // one outside them would say where a deal the caller may not see stands.
     const row = table.indexById.get(query.after);
-    if (row === undefined || !matches(row)) throw new SearchCursorError(query.after);
+    if (row === undefined || !inScope(row)) throw new SearchCursorError(query.after);
     start = row - 1;
   }
   for (let row = start; row >= 0; row--) {

@@ -116,7 +116,7 @@ export class AnalyticsController {
         if (result.next !== null) void reply.header('x-next-after', result.next);
         return result;
       } catch (error) {
-        if (error instanceof SearchCursorError) throw validationProblem([{ field: 'after', message: `after (${error.after}) is not a deal this search lists: pass back the next of an earlier answer to the same question` }]);
+        if (error instanceof SearchCursorError) throw validationProblem([{ field: 'after', message: error.message }]);
         throw error;
       }
     });

@@ -321,19 +321,16 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     const page = new SearchPage(searchLimitOf(query));
     return this.read(async ({ client }) => {
       const s = this.schema;
-      const filters = () => {
-        const w = new Where().eq('process_id', query.processId).eq('team_id', query.teamId).eq('owner_id', query.ownerId);
-        return query.statuses === undefined ? w : w.add(`status = ANY(${w.param([...query.statuses])}::text[])`);
-      };
-      const w = filters();
+      const scope = () => new Where().eq('process_id', query.processId).eq('team_id', query.teamId).eq('owner_id', query.ownerId);
+      const w = scope();
+      if (query.statuses !== undefined) w.add(`status = ANY(${w.param([...query.statuses])}::text[])`);
       if (query.after !== undefined) {
-        // Only a deal this question lists is a cursor (as in memory): it must meet the filters and the words.
-        const c = filters();
+        // The cursor is a deal of the question's filters, as in memory (it may have been won or renamed since its page).
+        const c = scope();
         c.add(`opportunity_id = ${c.param(query.after)}`);
-        const { rows } = await client.query(`SELECT opened_position, title, owner_id, opportunity_id FROM ${s}.opportunities ${c}`, c.values);
-        const cursor = rows[0];
-        if (!cursor || !dealMatches(needle, cursor.title, cursor.owner_id, cursor.opportunity_id)) throw new SearchCursorError(query.after);
-        w.add(`opened_position < ${w.param(cursor.opened_position)}::bigint`);
+        const { rows } = await client.query(`SELECT opened_position FROM ${s}.opportunities ${c}`, c.values);
+        if (rows.length === 0) throw new SearchCursorError(query.after);
+        w.add(`opened_position < ${w.param(rows[0].opened_position)}::bigint`);
       }
       const columns = `opportunity_id, title, process_id, process_version, status, stage_id, ${ms('closed_at')} AS closed_ms, owner_id, team_id, amount, currency`;
       for await (const rows of pagesOf(client, `SELECT ${columns} FROM ${s}.opportunities ${w} ORDER BY opened_position DESC`, w.values, SEARCH_PAGE_ROWS)) {
