@@ -49,15 +49,19 @@ type LearnedBefore = number | undefined;
 
 let cursors = 0;
 
-/** Each page of a query's rows, through a cursor of the transaction the client is in. */
-export async function* pagesOf(client: PoolClient, sql: string, values: unknown[], pageRows: number): AsyncGenerator<QueryResultRow[]> {
+/**
+ * Each page of a query's rows, through a cursor of the transaction the client is in; `firstPageRows`
+ * (default `pageRows`) for the first, for a reader that often stops early.
+ */
+export async function* pagesOf(client: PoolClient, sql: string, values: unknown[], pageRows: number, firstPageRows = pageRows): AsyncGenerator<QueryResultRow[]> {
   const name = `learned_${++cursors}`;
   await client.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${sql}`, values);
   try {
-    for (;;) {
-      const { rows } = await client.query(`FETCH ${pageRows} FROM ${name}`);
+    for (let page = 0; ; page++) {
+      const rowsAsked = page === 0 ? firstPageRows : pageRows;
+      const { rows } = await client.query(`FETCH ${rowsAsked} FROM ${name}`);
       if (rows.length > 0) yield rows;
-      if (rows.length < pageRows) return;
+      if (rows.length < rowsAsked) return;
     }
   } finally {
     await client.query(`CLOSE ${name}`).catch(() => undefined); // the transaction may have failed

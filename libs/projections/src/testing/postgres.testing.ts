@@ -123,7 +123,8 @@ export class PostgresTestReadSide {
       client.release();
     }
     const position = this.position;
-    return new PostgresAnalyticsQueries(this.pool, this.schema, { position: () => position, waitFor: async (p) => position >= p, status: () => [] });
+    // The search's scan in pages of 2 then 3 rows: the contract's small logs span several, and a page may end on the last match.
+    return new PostgresAnalyticsQueries(this.pool, this.schema, { position: () => position, waitFor: async (p) => position >= p, status: () => [] }, { searchPageRows: { first: 2, next: 3 } });
   }
 
   /** Every index and constraint of the schema, each as its definition (compared whole: a key made again must be the same key). */
