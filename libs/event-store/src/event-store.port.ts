@@ -64,6 +64,11 @@ export interface ReadAllOptions {
   readonly fromPosition?: number;
   readonly direction?: 'forwards' | 'backwards';
   readonly maxCount?: number;
+  /**
+   * Read what the store's leader holds, not a replica that may lag (see ReadStreamOptions): for a
+   * check of events this process took in from its subscription, which a node further on may feed.
+   */
+  readonly fromLeader?: boolean;
 }
 
 export interface SubscribeToAllOptions {

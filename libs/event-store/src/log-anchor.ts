@@ -32,7 +32,7 @@ export function anchorOf(event: Pick<StoredEvent, 'position' | 'id'>): LogAnchor
 export async function logStillHolds(store: Pick<EventStore, 'readAll'>, anchor: LogAnchor): Promise<boolean> {
   if (anchor.position <= 0 || anchor.eventId === '') return true;
   try {
-    const [event] = await store.readAll({ fromPosition: anchor.position, maxCount: 1 });
+    const [event] = await store.readAll({ fromPosition: anchor.position, maxCount: 1, fromLeader: true });
     return event !== undefined && event.position === anchor.position && event.id === anchor.eventId;
   } catch (error) {
     // No event of this log starts there (KurrentDB refuses to read from such a position): not held.
@@ -51,7 +51,7 @@ export async function logStillHolds(store: Pick<EventStore, 'readAll'>, anchor: 
 async function readableFrom(store: Pick<EventStore, 'readAll'>, checkpoint: number, anchor: LogAnchor): Promise<boolean> {
   if (checkpoint <= 0 || checkpoint === anchor.position) return true;
   try {
-    await store.readAll({ fromPosition: checkpoint, maxCount: 1 });
+    await store.readAll({ fromPosition: checkpoint, maxCount: 1, fromLeader: true });
     return true;
   } catch (error) {
     if (error instanceof PositionNotInLogError) return false;
@@ -93,7 +93,7 @@ export async function filteredReadingLost(store: Pick<EventStore, 'readAll'>, an
   const types = reading.eventTypes === undefined ? undefined : new Set(reading.eventTypes);
   // A row that cannot be read is passed by here as the reader passes it (of another type) or met it
   // (of its own, it stopped there already): the check is about what stands where, not about damage.
-  for await (const page of readAllPages(store, { afterPosition: anchor.position, onUnreadable: () => undefined })) {
+  for await (const page of readAllPages(store, { afterPosition: anchor.position, onUnreadable: () => undefined, fromLeader: true })) {
     for (const event of page) {
       if (event.position > reading.checkpoint) return undefined;
       if (types === undefined || types.has(event.type)) {

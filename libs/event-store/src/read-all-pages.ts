@@ -13,6 +13,8 @@ export interface ReadAllPagesOptions {
    * next one.
    */
   readonly onUnreadable?: (error: UnreadableEventError) => void;
+  /** Every page read from the store's leader (ReadAllOptions.fromLeader). */
+  readonly fromLeader?: boolean;
 }
 
 /**
@@ -32,10 +34,11 @@ export async function* readAllPages(store: Pick<EventStore, 'readAll'>, options:
   let seen = options.afterPosition ?? -Infinity;
   /** Where the next read starts: `seen` itself, or just past an unreadable event. */
   let from = seen;
+  const leader = options.fromLeader === true ? { fromLeader: true } : {};
   for (;;) {
     let read: StoredEvent[];
     try {
-      read = await store.readAll({ ...fromPositionOf(from), maxCount: pageSize + 1 });
+      read = await store.readAll({ ...fromPositionOf(from), maxCount: pageSize + 1, ...leader });
     } catch (error) {
       if (!(error instanceof UnreadableEventError) || !options.onUnreadable) throw error;
       if (error.position <= seen) {
@@ -43,7 +46,7 @@ export async function* readAllPages(store: Pick<EventStore, 'readAll'>, options:
         from = seen + 1;
         continue;
       }
-      const before = await readUpTo(store, seen, from, error.position);
+      const before = await readUpTo(store, seen, from, error.position, leader);
       // Told in its place in the log: after the events before it were taken.
       if (before.length > 0) yield before;
       options.onUnreadable(error);
@@ -60,10 +63,10 @@ export async function* readAllPages(store: Pick<EventStore, 'readAll'>, options:
 }
 
 /** The events after `seen` and before `unreadable`, read one at a time from `from` (a page is parsed in order: those before the first unreadable one can be read). */
-async function readUpTo(store: Pick<EventStore, 'readAll'>, seen: number, from: number, unreadable: number): Promise<StoredEvent[]> {
+async function readUpTo(store: Pick<EventStore, 'readAll'>, seen: number, from: number, unreadable: number, leader: { fromLeader?: boolean }): Promise<StoredEvent[]> {
   const before: StoredEvent[] = [];
   for (let at = from; at < unreadable; ) {
-    const [event] = await store.readAll({ ...fromPositionOf(at), maxCount: 1 }).catch((single: unknown) => {
+    const [event] = await store.readAll({ ...fromPositionOf(at), maxCount: 1, ...leader }).catch((single: unknown) => {
       if (single instanceof UnreadableEventError && single.position === unreadable) return []; // reached it
       throw single;
     });

@@ -52,3 +52,40 @@ describe('the public event feed on KurrentDB streams an operator deleted or trun
     await expect(new PublicEventFeed(store).toOutgoing(kept!)).resolves.toMatchObject({ position: kept!.position });
   });
 });
+
+// A relay whose reads go to a follower (nodePreference=follower or random) while its subscription
+// is fed by a node further on: the events it is handed may not have reached the follower yet. The
+// deal's stream and its process's versions must then be read where they are, on the leader, not
+// judged deleted (the event passed by, unpublished, for good) or unnamed.
+describe('the public event feed while the follower it reads from lags', () => {
+  let double: KurrentDbDouble;
+  let store: EventStore;
+  let follower: EventStore;
+  let thaw: () => void;
+
+  beforeAll(async () => {
+    double = await startKurrentDbDouble();
+    store = getKurrentDBEventStore({ connectionString: double.url });
+    follower = getKurrentDBEventStore({ connectionString: `${double.url}&nodePreference=follower` });
+    thaw = double.faults.freezeFollower(); // before the process versions are recorded, and every event after
+  }, 60_000);
+
+  afterAll(async () => {
+    thaw?.();
+    await follower?.close();
+    await store?.close();
+    await double?.stop();
+  });
+
+  it('an event met without the deal in its cache is published, its stages named', async () => {
+    const side = await createCommandSide(store, { processesDir: SHIPPED_PROCESSES, conflictRetries: 5, streamCacheSize: 100 });
+    const { id } = await runJourney(side.executor, 'lagging follower');
+    const [moved] = (await store.readAll()).filter((event) => event.stream === `opportunity-${id}` && event.type === 'StageChanged');
+    const skipped: string[] = [];
+
+    const outgoing = await new PublicEventFeed(follower, 100, (reason) => skipped.push(reason)).toOutgoing(moved!);
+
+    expect(skipped).toEqual([]);
+    expect(outgoing?.event).toMatchObject({ id: moved!.id, type: 'stagecraft.opportunity.stage-changed.v1', data: { from: { id: 'new', name: 'New' }, to: { id: 'qualification', name: 'Qualification' } } });
+  });
+});

@@ -59,7 +59,9 @@ export class PublicEventFeed {
     let state: OpportunityState = { status: 'none' };
     let events: StoredEvent[];
     try {
-      events = await this.store.readStream(toOpportunityStreamId(opportunityId), { fromRevision: 0, maxCount: revision });
+      // From the leader: the subscription that handed us the event may be fed by a node further on
+      // than a follower this store reads from, which would show the stream short, as if truncated.
+      events = await this.store.readStream(toOpportunityStreamId(opportunityId), { fromRevision: 0, maxCount: revision, fromLeader: true });
     } catch (error) {
       if (error instanceof StreamDeletedError) return undefined; // tombstoned
       throw error;
@@ -93,7 +95,7 @@ export class PublicEventFeed {
       if (this.processesRead.has(attempt)) continue;
       this.processesRead.add(attempt);
       // A process stream deleted on the event store teaches nothing: the stages go unnamed, as for a version missing.
-      const recorded = await this.store.readStream(toProcessStreamId(processId)).catch((error: unknown) => (error instanceof StreamDeletedError ? [] : Promise.reject(error)));
+      const recorded = await this.store.readStream(toProcessStreamId(processId), { fromLeader: true }).catch((error: unknown) => (error instanceof StreamDeletedError ? [] : Promise.reject(error)));
       for (const stored of recorded) {
         if (stored.type === PROCESS_VERSION_RECORDED) this.learn(stored.data as unknown as ProcessVersionRecordedData);
       }

@@ -159,6 +159,28 @@ describe(`KurrentDB event store on a test double playing ${MODE}`, () => {
       }
     });
 
+    // A reader's anchor and checkpoint came from its subscription, which a node further on than the
+    // one serving its reads may have fed (nodePreference=follower or random: another node after a
+    // restart). A follower that has not replicated them yet is no restored backup: asked there, the
+    // relay published the whole log again and the projectors folded it again from the start.
+    it('while a follower lags, a reader checks its anchor and checkpoint against the leader: what it took in still holds', async () => {
+      const follower = getKurrentDBEventStore({ connectionString: `${double.url}&nodePreference=follower`, reconnectDelayMs: 10 });
+      const thaw = double.faults.freezeFollower();
+      try {
+        const stream = `anchor-${randomUUID()}`;
+        await store.appendToStream(stream, [event('Taken'), event('PassedBy'), event('Taken')], { expectedRevision: 'no_stream' });
+        const [first, passedBy, last] = await store.readStream(stream);
+        await expect(logStillHolds(follower, anchorOf(last!))).resolves.toBe(true);
+        await expect(filteredReadingLost(follower, anchorOf(last!), { checkpoint: last!.position })).resolves.toBeUndefined();
+        await expect(filteredReadingLost(follower, anchorOf(first!), { checkpoint: passedBy!.position, eventTypes: ['Taken'] })).resolves.toBeUndefined();
+        // And what a lagging follower cannot show is still found on the leader: another event there.
+        await expect(filteredReadingLost(follower, anchorOf(first!), { checkpoint: last!.position, eventTypes: ['Taken'] })).resolves.toMatch(/an event it takes in \(Taken/);
+      } finally {
+        thaw();
+        await follower.close();
+      }
+    });
+
     // After an election the node the client is connected to is a follower: every read asking for
     // the leader (all of them, with the default node preference) is answered NotLeader, nothing
     // read. Appends are sent again to the leader named; reads must be too, not fail a command's

@@ -134,18 +134,19 @@ class KurrentDBEventStoreAdapter implements EventStore {
     const maxCount = checkedCount(options.maxCount);
     if (maxCount === 0) return [];
     const filter = excludeSystemEvents();
+    const leader = options.fromLeader === true ? LEADER : {};
     if ((options.direction ?? 'forwards') === 'forwards') {
       // Position 0 is before the first event; a real log has no record there.
       const fromPosition = options.fromPosition ? toKurrentPosition(options.fromPosition) : START;
-      return this.collect(() => this.client.readAll({ direction: FORWARDS, fromPosition, maxCount, filter }), '$all');
+      return this.collect(() => this.client.readAll({ direction: FORWARDS, fromPosition, maxCount, filter, ...leader }), '$all');
     }
-    if (options.fromPosition === undefined) return this.collect(() => this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount, filter }), '$all');
+    if (options.fromPosition === undefined) return this.collect(() => this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount, filter, ...leader }), '$all');
     // The server reads $all backwards from the record before the position; the port's reads
     // include the event at their start, so it is fetched apart (if it is there and not a system event).
     const from = toKurrentPosition(options.fromPosition);
-    const before = await this.collect(() => this.client.readAll({ direction: BACKWARDS, fromPosition: from, maxCount, filter }), '$all');
+    const before = await this.collect(() => this.client.readAll({ direction: BACKWARDS, fromPosition: from, maxCount, filter, ...leader }), '$all');
     if (before[0]?.position === options.fromPosition) return before;
-    const [at] = await this.collect(() => this.client.readAll({ direction: FORWARDS, fromPosition: from, maxCount: 1, filter }), '$all');
+    const [at] = await this.collect(() => this.client.readAll({ direction: FORWARDS, fromPosition: from, maxCount: 1, filter, ...leader }), '$all');
     return at?.position === options.fromPosition ? [at, ...before].slice(0, maxCount) : before;
   }
 
