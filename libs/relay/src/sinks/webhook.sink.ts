@@ -58,6 +58,25 @@ export function getWebhookSink(config: WebhookSinkConfig, options: WebhookSinkOp
   const wait = options.wait ?? ((ms: number, signal: AbortSignal) => sleep(ms, undefined, { signal }));
 
   async function attempt(outgoing: OutgoingEvent, stop: AbortSignal): Promise<void> {
+    // Stopping the relay ends a request in flight too: a subscriber that holds its answer must
+    // not hold the relay's (and the API's) shutdown for up to RELAY_WEBHOOK_TIMEOUT_MS. The event
+    // is not acknowledged, so the next start sends it again. Not AbortSignal.any([stop, …]): Node
+    // keeps every signal made so on the relay-long stop signal (Node 20, nodejs/node#55351), one
+    // per event sent; this request's listener and timer go when it is answered.
+    const request = new AbortController();
+    const onStop = () => request.abort(stop.reason);
+    const timer = setTimeout(() => request.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), options.timeoutMs);
+    if (stop.aborted) onStop();
+    else stop.addEventListener('abort', onStop, { once: true });
+    try {
+      await answerTo(outgoing, request.signal);
+    } finally {
+      clearTimeout(timer);
+      stop.removeEventListener('abort', onStop);
+    }
+  }
+
+  async function answerTo(outgoing: OutgoingEvent, signal: AbortSignal): Promise<void> {
     const timestamp = Math.floor(now() / 1000);
     const response = await fetch(config.url, {
       method: 'POST',
@@ -71,10 +90,7 @@ export function getWebhookSink(config: WebhookSinkConfig, options: WebhookSinkOp
       // The same UTF-8 bytes that were signed.
       body: outgoing.body.toString('utf8'),
       redirect: 'manual',
-      // Stopping the relay ends a request in flight too: a subscriber that holds its answer must
-      // not hold the relay's (and the API's) shutdown for up to RELAY_WEBHOOK_TIMEOUT_MS. The
-      // event is not acknowledged, so the next start sends it again.
-      signal: AbortSignal.any([stop, AbortSignal.timeout(options.timeoutMs)]),
+      signal,
     });
     // The body is not needed. Reading a little of it lets a short answer free the connection for
     // the next request; reading all of it would let a subscriber that streams without end fill
