@@ -30,6 +30,45 @@ describe('EVENT_STORE_URL', () => {
     expect((error as Error).message).toMatch(/^Invalid setting EVENT_STORE_URL: /);
   });
 
+  // The client reads these files when the store is opened, and a missing one was a bare "Failed to
+  // load certificate file. File was not found." with a stack trace: no option, no path, no variable.
+  describe('the certificate files it names', () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'stagecraft-kurrentdb-tls-'));
+      for (const name of ['ca.crt', 'user.crt', 'user.key']) writeFileSync(join(dir, name), '-----BEGIN CERTIFICATE-----\n');
+      mkdirSync(join(dir, 'folder.crt'));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it.each([
+      ['tlsCAFile=<dir>/missing.crt', /tlsCAFile names <dir>\/missing\.crt, which does not exist$/],
+      ['tlsCAFile=<dir>/folder.crt', /tlsCAFile names <dir>\/folder\.crt, which is a folder, not a file/],
+      ['userCertFile=<dir>/missing.crt&userKeyFile=<dir>/user.key', /userCertFile names <dir>\/missing\.crt, which does not exist$/],
+      ['userCertFile=<dir>/user.crt&userKeyFile=<dir>/missing.key', /userKeyFile names <dir>\/missing\.key, which does not exist$/],
+      ['userCertFile=<dir>/user.crt', /userCertFile and userKeyFile go together: give userKeyFile too/],
+      ['userKeyFile=<dir>/user.key', /userCertFile and userKeyFile go together: give userCertFile too/],
+    ])('stops start-up on %s, naming the variable, the option and the file', (options, reason) => {
+      const url = `kurrentdb://admin:s3cretpw@127.0.0.1:2113?tls=true&${options.replaceAll('<dir>', dir)}`;
+      let error: unknown;
+      try {
+        readSettings({ EVENT_STORE_URL: url });
+      } catch (thrown) {
+        error = thrown;
+      }
+      expect(error).toBeInstanceOf(SettingsError);
+      expect(error).toMatchObject({ variable: 'EVENT_STORE_URL' });
+      expect((error as Error).message.replaceAll(dir, '<dir>')).toMatch(reason);
+      expect((error as Error).message).not.toContain('s3cretpw');
+    });
+
+    it('takes files that are there; a CA file without TLS is ignored by the client, and not looked at', () => {
+      const url = `kurrentdb://127.0.0.1:2113?tls=true&tlsCAFile=${dir}/ca.crt&userCertFile=${dir}/user.crt&userKeyFile=${dir}/user.key`;
+      expect(readSettings({ EVENT_STORE_URL: url }).eventStoreUrl).toBe(url);
+      expect(() => readSettings({ EVENT_STORE_URL: `kurrentdb://127.0.0.1:2113?tls=false&tlsCAFile=${dir}/missing.crt` })).not.toThrow();
+    });
+  });
+
   it('stops start-up on an option the client does not know, naming it, never the password, and prints nothing', () => {
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     try {

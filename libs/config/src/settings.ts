@@ -2,7 +2,7 @@ import { createPublicKey } from 'node:crypto';
 import { existsSync, lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { normaliseKurrentDBConnectionString } from '@stagecraft/event-store';
+import { ConnectionStringFileError, normaliseKurrentDBConnectionString } from '@stagecraft/event-store';
 import { postgresUnreachable, readSideSchemaProblem, ReadSideNotPermittedError, ReadSideSchemaTakenError } from '@stagecraft/projections';
 import { parseTrustProxy, type TrustProxy } from './trust-proxy.setting';
 import type { RelaySettings } from '@stagecraft/relay';
@@ -323,7 +323,8 @@ function readConnectionString(env: Env, variable: string): string | undefined {
   try {
     return normaliseKurrentDBConnectionString(text);
   } catch (error) {
-    throw new SettingsError(variable, `${(error as Error).message} (e.g. kurrentdb://localhost:2113?tls=false)`);
+    // An example of a connection string helps with its form, not with a file it names.
+    throw new SettingsError(variable, error instanceof ConnectionStringFileError ? error.message : `${(error as Error).message} (e.g. kurrentdb://localhost:2113?tls=false)`);
   }
 }
 

@@ -9,6 +9,6 @@ export * from './log-anchor';
 export { RequestThread, startWorkerBeside, type FromRequestThread, type ToRequestThread } from './worker-thread';
 export * from './sqlite/sqlite-event-store';
 export * from './kurrentdb/kurrentdb-event-store';
-export { normaliseKurrentDBConnectionString, redactCredentials } from './kurrentdb/kurrentdb-connection-string';
+export { ConnectionStringFileError, normaliseKurrentDBConnectionString, redactCredentials } from './kurrentdb/kurrentdb-connection-string';
 export * from './sqlite/sqlite-file';
 export { makeFolders } from './sqlite/make-folders';

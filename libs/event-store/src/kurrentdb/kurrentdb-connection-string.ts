@@ -2,9 +2,25 @@
 // esdb:// of EventStoreDB, each with a +discover variant for a cluster found through gossip.
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { parseConnectionString } = require('@kurrent/kurrentdb-client/dist/Client/parseConnectionString') as {
-  parseConnectionString: (connectionString: string) => { hosts: readonly { address: string; port: number }[]; dnsDiscover: boolean; tls?: boolean };
+  parseConnectionString: (connectionString: string) => ParsedConnectionString;
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
+import { accessSync, constants, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+/** A file the connection string names that cannot be used (its words say which option, which file and why). */
+export class ConnectionStringFileError extends Error {
+  override readonly name = 'ConnectionStringFileError';
+}
+
+interface ParsedConnectionString {
+  readonly hosts: readonly { address: string; port: number }[];
+  readonly dnsDiscover: boolean;
+  readonly tls?: boolean;
+  readonly tlsCAFile?: string;
+  readonly userCertFile?: string;
+  readonly userKeyFile?: string;
+}
 
 const SCHEME = /^(esdb|kurrentdb|kurrent|kdb)(\+discover)?:\/\//i;
 
@@ -40,7 +56,43 @@ export function normaliseKurrentDBConnectionString(connectionString: string): st
   if (unknown.length > 0) throw new Error(`has option(s) the KurrentDB client does not know: ${unknown.map((key) => `"${redactCredentials(key)}"`).join(', ')} (misspelt? e.g. tls, tlsVerifyCert, nodePreference, connectionName)`);
   assertPlainNumbers(normalised);
   if (parsed.hosts.length === 0 || parsed.hosts.some((host) => host.address === '')) throw new Error('names no host');
+  assertFilesReadable(parsed);
   return normalised;
+}
+
+/**
+ * The certificate files the client reads when the store is opened: a missing one failed there with
+ * "Failed to load certificate file. File was not found." and a stack trace, naming neither the
+ * option nor the path. Relative paths are the client's: from the working directory. The CA file
+ * is read only with TLS on (the client ignores it otherwise).
+ */
+function assertFilesReadable(parsed: ParsedConnectionString): void {
+  if ((parsed.userCertFile === undefined) !== (parsed.userKeyFile === undefined)) {
+    throw new ConnectionStringFileError(`userCertFile and userKeyFile go together: give ${parsed.userCertFile === undefined ? 'userCertFile' : 'userKeyFile'} too (or neither, to log in with the user and password)`);
+  }
+  const files: [string, string | undefined][] = [
+    ['tlsCAFile', parsed.tls === false ? undefined : parsed.tlsCAFile],
+    ['userCertFile', parsed.userCertFile],
+    ['userKeyFile', parsed.userKeyFile],
+  ];
+  for (const [option, path] of files) {
+    if (path === undefined) continue;
+    const absolute = resolve(process.cwd(), path);
+    const named = absolute === path ? path : `${path} (${absolute})`;
+    let folder: boolean;
+    try {
+      folder = statSync(absolute).isDirectory();
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      throw new ConnectionStringFileError(code === 'ENOENT' || code === 'ENOTDIR' ? `${option} names ${named}, which does not exist` : `${option} names ${named}, which cannot be read (${String(code)})`);
+    }
+    if (folder) throw new ConnectionStringFileError(`${option} names ${named}, which is a folder, not a file`);
+    try {
+      accessSync(absolute, constants.R_OK);
+    } catch (error) {
+      throw new ConnectionStringFileError(`${option} names ${named}, which this process may not read (${String((error as { code?: unknown }).code)})`);
+    }
+  }
 }
 
 /** The connection string with any user:password replaced, for logs and /health. */
