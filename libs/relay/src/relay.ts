@@ -19,6 +19,9 @@ export type RelayLog = SinkRunnerOptions['log'];
 /** The relay: one runner per configured sink, each on its own checkpoint. */
 export class Relay {
   private readonly runners: SinkRunner[];
+  /** The dead letters last counted: what status() says once stop() has closed the state file (a /health asked while the API shuts down). */
+  private deadLetters = new Map<string, number>();
+  private stopped = false;
 
   constructor(
     private readonly store: EventStore,
@@ -40,12 +43,15 @@ export class Relay {
   /** Stops every runner (a publish in flight finishes or fails first), then closes the state file. */
   async stop(): Promise<void> {
     await Promise.all(this.runners.map((runner) => runner.stop()));
+    if (!this.stopped) this.deadLetters = this.state.deadLetterCounts();
+    this.stopped = true;
     this.state.close();
   }
 
   async status(head?: number): Promise<RelaySinkStatus[]> {
     const top = head ?? (await this.store.headPosition().catch(() => undefined));
-    const deadLetters = this.state.deadLetterCounts();
+    if (!this.stopped) this.deadLetters = this.state.deadLetterCounts();
+    const deadLetters = this.deadLetters;
     return this.runners.map((runner) => {
       const status = runner.status();
       return { ...status, lag: top === undefined ? null : Math.max(0, top - status.checkpoint), deadLetters: deadLetters.get(status.sink) ?? 0 };
