@@ -194,6 +194,26 @@ describe('ids, team limits and idempotency keys hold for every caller', () => {
       await api.http.get(`/opportunities/${id}/history?view=timeline`).expect(200);
     });
 
+    it('a key that is the id of a command sent without one on that deal (the history shows it) is refused as reused, never a 500', async () => {
+      const id = await open();
+      await api.http.post(`/opportunities/${id}/move`).send({ stage: 'qualification' }).expect(200);
+      // The server chose these ids (no key was sent); the history shows them to every reader of the deal.
+      const [opening, move] = ((await events(id)) as { metadata: { commandId: string } }[]).map((event) => event.metadata.commandId);
+      const reusing = [
+        // As many events as the command that used the id (the store takes the append for a retry of it)…
+        () => api.http.post(`/opportunities/${id}/move`).set('Idempotency-Key', opening!).send({ stage: 'new' }),
+        () => api.http.post(`/opportunities/${id}/criteria`).set('Idempotency-Key', move!).send({ criterionId: 'goals', met: true }),
+        // …and more events than it (PATCH: details and the expected close date), in the body's commandId too.
+        () => api.http.patch(`/opportunities/${id}`).send({ title: 'Renamed', expectedCloseDate: '2027-01-31', commandId: move }),
+      ];
+      for (const send of reusing) {
+        const refused = await send();
+        expect({ status: refused.status, code: refused.body.code }).toEqual({ status: 422, code: 'COMMAND.IDEMPOTENCY_KEY_REUSED' });
+      }
+      expect(await events(id)).toHaveLength(2);
+      expect((await api.http.get(`/opportunities/${id}`).expect(200)).body).toMatchObject({ stage: 'qualification', title: 'Deal', criteriaMet: [] });
+    });
+
     it('two opens racing with one key and different ids: one deal, the other refused', async () => {
       const key = randomUUID();
       const ids = Array.from({ length: 6 }, () => randomUUID());

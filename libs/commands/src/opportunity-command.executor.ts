@@ -142,7 +142,11 @@ export class OpportunityCommandExecutor {
       this.streams.forget(opportunityId);
       const reloaded = await this.streams.load(opportunityId);
       try {
-        const stored = replayOf(reloaded, envelope.commandId, fingerprint)!;
+        const stored = replayOf(reloaded, envelope.commandId, fingerprint);
+        // The event ids are the key's, so the store held them already, yet no keyed command is
+        // recorded under it: a command sent without a key had that id (the server chose it, and the
+        // history shows it). The key names that command, not this one; nothing was written.
+        if (stored === undefined) throw new IdempotencyKeyReusedError(envelope.commandId);
         // The store writes nothing for an exact retry of an append already stored: when the
         // events it holds were another attempt's, this request is a replay, and says so.
         const replayed = reloaded.commands.get(envelope.commandId)!.attempt !== attemptOf(envelope);
