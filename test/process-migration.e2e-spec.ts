@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SHIPPED_PROCESSES, startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
@@ -116,5 +117,27 @@ describe('migrating opportunities to a newer process version', () => {
     expect((await api.http.post('/processes/standard/migrate').send({ fromVersion: v1, toVersion: v2 }).expect(200)).body.migrated).toEqual([]);
     // With none to migrate, a mapping no deal could be migrated by is refused all the same, not "nothing migrated".
     expect((await api.http.post('/processes/standard/migrate').send({ fromVersion: v1, toVersion: v2, stageMapping: { nowhere: 'new' } }).expect(422)).body.code).toBe('OPPORTUNITY.INVALID_STAGE_MAPPING');
+  });
+
+  it('a bulk migration retried with its Idempotency-Key answers as the first did, each deal replayed, nothing migrated twice', async () => {
+    // The one deal left on v1 (lost there), reopened: open on v1 again.
+    await api.http.post(`/opportunities/${ids.lost}/reopen`).send({}).expect(200);
+    const key = randomUUID();
+    const send = (note: string) => api.http.post('/processes/standard/migrate').set('Idempotency-Key', key).send({ fromVersion: v1, toVersion: v2, note });
+    const first = await send('To v2').expect(200);
+    expect(first.body).toEqual({ processId: 'standard', fromVersion: v1, toVersion: v2, migrated: [ids.lost], refused: [] });
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    // Its answer lost, the client sends it again: the report of what the key migrated, said to be a replay.
+    const again = await send('To v2').expect(200);
+    expect(again.body).toEqual(first.body);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    const migrations = ((await api.http.get(`/opportunities/${ids.lost}/history`).expect(200)).body.events as { type: string }[]).filter((event) => event.type === 'ProcessMigrated');
+    expect(migrations).toHaveLength(1);
+    // The key with another body: each deal it migrated says the key was used for another request.
+    const other = await send('Another note').expect(200);
+    expect(other.headers['idempotent-replayed']).toBeUndefined();
+    expect(other.body).toMatchObject({ migrated: [], refused: [{ opportunityId: ids.lost, status: 422, code: 'COMMAND.IDEMPOTENCY_KEY_REUSED' }] });
+    // Without a key, a run again finds nothing left on v1, as before.
+    expect((await api.http.post('/processes/standard/migrate').send({ fromVersion: v1, toVersion: v2, note: 'To v2' }).expect(200)).body.migrated).toEqual([]);
   });
 });

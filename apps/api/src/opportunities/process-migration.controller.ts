@@ -1,10 +1,10 @@
-import { Body, Controller, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags, type SchemaObject } from '@nestjs/swagger';
 import { arrayOf, objectSchema, STRING, STRINGS } from '../http/answer-schema';
 import { EVENT_STORE, readAllPages, type EventStore } from '@stagecraft/event-store';
 import { fromOpportunityStreamId, rejections, stageMappingRejection, type ProcessVersionLookup } from '@stagecraft/opportunity';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Allow } from '../auth/roles';
 import { deterministicUuid, OpportunityRejectedError, ProcessRegistry } from '@stagecraft/commands';
 import { CompiledBody } from '../http/compiled-body';
@@ -68,7 +68,7 @@ export class ProcessMigrationController {
   @HonoursHeaders('idempotency-key', 'x-actor')
   @ApiOkResponse({ description: 'What was migrated, and what was not with the status and code of why', schema: BULK_MIGRATION_SCHEMA })
   @ApiOperation({ summary: 'Migrate every open opportunity on fromVersion to toVersion (a newer version of the same process)' })
-  async migrateAll(@Param('id') processId: string, @Body() dto: MigrateProcessDto, @Req() request: FastifyRequest): Promise<BulkMigrationReport> {
+  async migrateAll(@Param('id') processId: string, @Body() dto: MigrateProcessDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<BulkMigrationReport> {
     // Refused before anything is scanned: 404 for an unknown process (the path), and for the
     // versions (the body) the single-deal route's answers, so one mistake gets one answer.
     await this.processes.ensureVersion(processId, dto.fromVersion);
@@ -76,25 +76,30 @@ export class ProcessMigrationController {
     refuseUnlessNewer(processId, this.processes.versionLookup(processId), dto);
     // (If-Match was refused above; the envelope's revision is never set here.)
     const { expectedRevision: _notForBulk, ...envelope } = commandEnvelopeFrom(request, { occurredAt: dto.occurredAt, commandId: dto.commandId }, this.clock());
-    // A caller limited to teams migrates, and hears of, only its teams' opportunities.
-    const candidates = await this.openOn(processId, dto.fromVersion, envelope.teams);
+    // One command per opportunity; a client-chosen key makes each of them idempotent too.
+    const commandIdOf = (opportunityId: string) => (envelope.clientSuppliedId ? deterministicUuid('bulk-migration', envelope.commandId, opportunityId) : `${envelope.commandId}:${opportunityId}`);
+    // A caller limited to teams migrates, and hears of, only its teams' opportunities. A retry under
+    // the same key also finds those the key already migrated from fromVersion: each replays, so the
+    // retry reports what the first request did (its answer may have been lost) instead of nothing.
+    const candidates = await this.openOn(processId, dto.fromVersion, envelope.teams, envelope.clientSuppliedId ? commandIdOf : undefined);
     const migrated: string[] = [];
+    let replayed = 0;
     const refused: BulkMigrationReport['refused'][number][] = [];
     let next = 0;
     let storeDown: ApiProblem | undefined;
     const worker = async () => {
       while (next < candidates.length && storeDown === undefined) {
         const opportunityId = candidates[next++]!;
-        // One command per opportunity; a client-chosen key makes each of them idempotent too.
-        const commandId = envelope.clientSuppliedId ? deterministicUuid('bulk-migration', envelope.commandId, opportunityId) : `${envelope.commandId}:${opportunityId}`;
+        const commandId = commandIdOf(opportunityId);
         try {
-          await this.commands.execute(
+          const outcome = await this.commands.execute(
             new MigrateOpportunityCommand(
               { type: 'MigrateOpportunity', opportunityId, toVersion: dto.toVersion, stageMapping: dto.stageMapping, note: dto.note, occurredAt: dto.occurredAt },
               { ...envelope, commandId },
             ),
           );
           migrated.push(opportunityId);
+          if (outcome.replayed) replayed += 1;
         } catch (error) {
           // Every outcome is reported, 5xx included: a thrown error would lose the report of
           // what the other workers already migrated.
@@ -108,12 +113,18 @@ export class ProcessMigrationController {
     for (const opportunityId of candidates.slice(next)) {
       refused.push({ opportunityId, status: 503, code: storeDown!.code, detail: `Not attempted: ${storeDown!.detail}` });
     }
+    // A retry that changed nothing (every deal it reports migrated was migrated by its first request) says so, as a single command's replay does.
+    if (replayed > 0 && replayed === migrated.length) void reply.header('idempotent-replayed', 'true');
     return { processId, fromVersion: dto.fromVersion, toVersion: dto.toVersion, migrated: migrated.sort(), refused: refused.sort((a, b) => a.opportunityId.localeCompare(b.opportunityId)) };
   }
 
-  /** Ids of the opportunities open on a process version, from the log; only those of `teams` when given. */
-  private async openOn(processId: string, version: string, teams: readonly string[] | undefined): Promise<string[]> {
-    const opportunities = new Map<string, { processId: string; version: string; open: boolean; teamId: string | undefined }>();
+  /**
+   * Ids of the opportunities open on a process version, from the log; only those of `teams` when
+   * given. With `keyedCommandIdOf` (a client's key), also those a migration under that key took
+   * from this version, whatever they are now.
+   */
+  private async openOn(processId: string, version: string, teams: readonly string[] | undefined, keyedCommandIdOf?: (opportunityId: string) => string): Promise<string[]> {
+    const opportunities = new Map<string, { processId: string; version: string; open: boolean; teamId: string | undefined; migratedByKey?: boolean }>();
     for await (const page of readAllPages(this.store, { pageSize: PAGE })) {
       for (const event of page) {
         const id = fromOpportunityStreamId(event.stream);
@@ -123,14 +134,18 @@ export class ProcessMigrationController {
           const teamId = typeof event.data.teamId === 'string' ? event.data.teamId : undefined;
           opportunities.set(id, { processId: String(event.data.processId), version: String(event.data.processVersion), open: true, teamId });
         } else if (!known) continue;
-        else if (event.type === 'ProcessMigrated') known.version = String(event.data.toVersion);
+        else if (event.type === 'ProcessMigrated') {
+          if (keyedCommandIdOf && event.data.fromVersion === version && event.metadata.commandId === keyedCommandIdOf(id)) known.migratedByKey = true;
+          known.version = String(event.data.toVersion);
+        }
         else if (event.type === 'OpportunityWon' || event.type === 'OpportunityLost') known.open = false;
         else if (event.type === 'OpportunityReopened') known.open = true;
         else if (event.type === 'OpportunityDetailsChanged' && typeof event.data.teamId === 'string') known.teamId = event.data.teamId;
       }
     }
     const visible = (teamId: string | undefined) => teams === undefined || (teamId !== undefined && teams.includes(teamId));
-    return [...opportunities.entries()].filter(([, o]) => o.open && o.processId === processId && o.version === version && visible(o.teamId)).map(([id]) => id);
+    const candidate = (o: { processId: string; version: string; open: boolean; migratedByKey?: boolean }) => o.processId === processId && ((o.open && o.version === version) || o.migratedByKey === true);
+    return [...opportunities.entries()].filter(([, o]) => candidate(o) && visible(o.teamId)).map(([id]) => id);
   }
 }
 
