@@ -7,6 +7,7 @@ import { createServer, type Socket } from 'node:net';
 import { generateApiKey } from '../apps/api/src/auth/api-key.credentials';
 import { readApiKeysFile, updateApiKeysFile } from '../apps/api/src/auth/api-keys.file';
 import { join } from 'node:path';
+import { startKurrentDbDouble } from './kurrentdb-double/kurrentdb-double';
 import { freePort, runApiUntilExit, spawnApi, type ApiChildProcess } from './support/api-child-process';
 import { ROOT, temporaryDirectory } from './support/api-test-app';
 import { childNodeArgs } from './support/child-entry';
@@ -24,6 +25,7 @@ const onSQLite = itIf(E2E_STORE === 'sqlite', 'an event store file: the KurrentD
 // Settings read before any store is opened, and files that are SQLite whatever the event store:
 // the same code on either store, so checked once (the KurrentDB run keeps one damaged-file case).
 const onceOnSQLite = itIf(E2E_STORE === 'sqlite', 'checked before the event store is reached: the same on KurrentDB');
+const onKurrentDB = itIf(E2E_STORE === 'kurrentdb', 'a KurrentDB server\'s refusal: the SQLite run has no server');
 
 async function stop(api: ApiChildProcess): Promise<void> {
   api.child.kill('SIGTERM');
@@ -338,6 +340,20 @@ describe('start-up failures an operator fixes: one line, no stack trace', () => 
     // 192.0.2.1 is TEST-NET-1: never an address of this machine.
     expectOneLineFailure(await runApiUntilExit({ ...store, HOST: '192.0.2.1' }), 'HOST=192.0.2.1');
     expectOneLineFailure(await runApiUntilExit({ ...store, HOST: '999.1.1.1' }), 'HOST=999.1.1.1');
+  });
+
+  onKurrentDB('a KurrentDB server that denies this service\'s user: one line naming EVENT_STORE_URL, never its password', async () => {
+    const double = await startKurrentDbDouble();
+    const allowAgain = double.faults.denyAccess('');
+    try {
+      const url = double.url.replace('://', '://stagecraft:s3cretpw@');
+      const denied = await runApiUntilExit({ EVENT_STORE_PATH: join(dir.path, 'denied', 'events.db'), EVENT_STORE_URL: url });
+      expectOneLineFailure(denied, 'EVENT_STORE_URL', 'denied');
+      expect(denied.output).not.toContain('s3cretpw');
+    } finally {
+      allowAgain();
+      await double.stop();
+    }
   });
 
   onceOnSQLite('a PostgreSQL read side that cannot be reached, or whose database does not exist, never showing the password', async () => {

@@ -1,4 +1,4 @@
-import { EventStoreFullError, EventStoreUnavailableError, SQLiteFileError } from '@stagecraft/event-store';
+import { EventStoreAccessDeniedError, EventStoreFullError, EventStoreUnavailableError, SQLiteFileError } from '@stagecraft/event-store';
 import { describeStartFailure } from './start-failure';
 import { SettingsError } from './settings';
 
@@ -15,6 +15,12 @@ describe('describeStartFailure', () => {
   it('names the file and says to free space when start-up meets a full disk (a process version to record)', () => {
     expect(describeStartFailure(new EventStoreFullError('/x/events.db', 'database or disk is full'))).toBe(
       'The disk holding the event store /x/events.db is full (database or disk is full): nothing was written; free space on it and start again',
+    );
+  });
+
+  it('names EVENT_STORE_URL when the KurrentDB server refuses its user (wrong credentials, or no rights on a stream)', () => {
+    expect(describeStartFailure(new EventStoreAccessDeniedError('kurrentdb://***@db:2113', 'read "sales-process-standard"'))).toBe(
+      'The event store kurrentdb://***@db:2113 denied this service\'s user the right to read "sales-process-standard" (EVENT_STORE_URL): give it a user and password the server accepts, with the right to read and write every stream',
     );
   });
 

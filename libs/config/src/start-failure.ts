@@ -1,4 +1,4 @@
-import { EventStoreFullError, EventStoreUnavailableError, SQLiteFileError } from '@stagecraft/event-store';
+import { EventStoreAccessDeniedError, EventStoreFullError, EventStoreUnavailableError, SQLiteFileError } from '@stagecraft/event-store';
 import { ProcessDefinitionError } from '@stagecraft/sales-process';
 import { CurrenciesFileError } from './currencies-file';
 import { SettingsError } from './settings';
@@ -27,6 +27,9 @@ export function describeStartFailure(error: unknown, listen?: ListenSettings): s
   }
   // A start-up that writes (a new process version recorded) on a full disk: the operator frees space.
   if (error instanceof EventStoreFullError) return `${error.message}; free space on it and start again`;
+  // A KurrentDB server that refuses the user EVENT_STORE_URL logs in as (a wrong password, or a user
+  // without the rights on the streams): the operator corrects the setting or the server's ACLs.
+  if (error instanceof EventStoreAccessDeniedError) return `${error.message} (EVENT_STORE_URL): give it a user and password the server accepts, with the right to read and write every stream`;
   const { code, syscall } = (error ?? {}) as { code?: string; syscall?: string };
   if (!listen || (syscall !== 'listen' && syscall !== 'getaddrinfo' && syscall !== 'bind')) return undefined;
   const host = shownHost(listen.host);
