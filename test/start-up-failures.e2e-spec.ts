@@ -356,6 +356,51 @@ describe('start-up failures an operator fixes: one line, no stack trace', () => 
     }
   });
 
+  onKurrentDB('a process definition larger than the server takes in one append (1 MiB before 25.1): stopped naming the file, not a stack trace', async () => {
+    // Valid as a definition (at most 100 stages of at most 100 criteria, texts of at most 500
+    // characters, a file of at most 4 MiB): about 1.4 MB here.
+    const processesDir = join(dir.path, 'big-process');
+    mkdirSync(processesDir, { recursive: true });
+    const stages = Array.from({ length: 100 }, (_, s) => [
+      `  - id: s${s}`,
+      `    name: Stage ${s}`,
+      '    probability: 50',
+      '    exitCriteria:',
+      ...Array.from({ length: 30 }, (__, c) => `      - { id: c${c}, description: "${'x'.repeat(450)}" }`),
+    ]);
+    const file = join(processesDir, 'big.yaml');
+    writeFileSync(file, ['id: big', 'name: Big', 'stages:', ...stages.flat(), 'lostReasons: [price]', ''].join('\n'));
+    const double = await startKurrentDbDouble({ mode: '24.10' });
+    try {
+      const refused = await runApiUntilExit({ EVENT_STORE_PATH: join(processesDir, 'events.db'), EVENT_STORE_URL: double.url, PROCESSES_DIR: processesDir });
+      expect(refused.code).toBe(1);
+      expect(refused.output).toContain('Stagecraft did not start.');
+      expect(refused.output).not.toMatch(STACK_LINE);
+      expect(refused.output).toContain(file);
+      expect(refused.output).toMatch(/1048576 bytes/);
+    } finally {
+      await double.stop();
+    }
+  });
+
+  onKurrentDB('a process whose stream was deleted for good from KurrentDB: stopped naming its file and the stream, not a stack trace', async () => {
+    const double = await startKurrentDbDouble();
+    try {
+      const env = { EVENT_STORE_PATH: join(dir.path, 'tombstoned', 'events.db'), EVENT_STORE_URL: double.url };
+      // A first start records the shipped processes' versions (it is then stopped).
+      expect((await runApiUntilExit(env)).output).toContain('Stagecraft API listening');
+      double.faults.deleteStream('sales-process-standard');
+      const refused = await runApiUntilExit(env);
+      expect(refused.code).toBe(1);
+      expect(refused.output).toContain('Stagecraft did not start.');
+      expect(refused.output).not.toMatch(STACK_LINE);
+      expect(refused.output).toContain('standard.yaml');
+      expect(refused.output).toContain('"sales-process-standard", which was deleted from the event store for good');
+    } finally {
+      await double.stop();
+    }
+  });
+
   onceOnSQLite('a PostgreSQL read side that cannot be reached, or whose database does not exist, never showing the password', async () => {
     const store = await eventStoreEnv(join(dir.path, 'unreachable-read-side', 'events.db'));
     const closed = await freePort();

@@ -2,9 +2,9 @@ import type { ProcessVersionInfo } from '@stagecraft/contracts';
 import { relative } from 'node:path';
 import { chainNewEvents, headHashOf, recordedDefinitionMismatch } from '@stagecraft/audit';
 import { loadProcessDirectory } from '@stagecraft/config';
-import { WrongExpectedRevisionError, type EventStore, type StoredEvent } from '@stagecraft/event-store';
+import { AppendTooLargeError, StreamDeletedError, WrongExpectedRevisionError, type EventStore, type StoredEvent } from '@stagecraft/event-store';
 import type { ProcessVersionLookup } from '@stagecraft/opportunity';
-import { compileProcess, PROCESS_VERSION_RECORDED, toProcessStreamId, type CompiledProcess, type ProcessDefinition, type ProcessVersionRecordedData } from '@stagecraft/sales-process';
+import { compileProcess, PROCESS_VERSION_RECORDED, ProcessDefinitionError, toProcessStreamId, type CompiledProcess, type ProcessDefinition, type ProcessVersionRecordedData, type SourcePosition } from '@stagecraft/sales-process';
 import { ProcessNotFoundError, ProcessVersionNotFoundError, StreamChainBrokenError } from './command.errors';
 import { deterministicUuid } from './deterministic-uuid';
 
@@ -55,9 +55,13 @@ export class ProcessRegistry {
   async load(): Promise<void> {
     const files = loadProcessDirectory(this.options.processesDir);
     this.defaultId = (files.find((file) => file.isDefault) ?? files[0])?.definition.id;
-    for (const { file, definition } of files) {
+    for (const { file, definition, positions } of files) {
       const compiled = compileProcess(definition);
-      this.processes.set(definition.id, await this.recordedEntry(file, definition, compiled));
+      try {
+        this.processes.set(definition.id, await this.recordedEntry(file, definition, compiled));
+      } catch (error) {
+        throw refusedByTheStore(error, file, positions.id) ?? error;
+      }
     }
   }
 
@@ -233,6 +237,24 @@ export class ProcessRegistry {
     if (!entry || (entry.retired && !retired)) throw new ProcessNotFoundError(processId, this.list().map((process) => process.definition.id));
     return entry;
   }
+}
+
+/**
+ * What the store's refusal to read or record a file's process means for that file, which start-up
+ * then names (file, field, reason) in one line: a definition the validator takes (up to a 4 MiB
+ * file) that is more than the store takes in one append (KurrentDB before 25.1: 1 MiB); a process
+ * whose stream was deleted for good (KurrentDB's tombstone), where no version can be recorded or
+ * read again under its id. Undefined for anything else.
+ */
+function refusedByTheStore(error: unknown, file: string, idAt: SourcePosition | undefined): ProcessDefinitionError | undefined {
+  if (error instanceof AppendTooLargeError) {
+    return new ProcessDefinitionError(file, [{ path: '', reason: `is too large to be recorded: ${error.message}; make the definition smaller (fewer or shorter criteria and descriptions)` }]);
+  }
+  if (error instanceof StreamDeletedError) {
+    const reason = `its versions are kept in the stream "${error.stream}", which was deleted from the event store for good: none can be read or recorded there again; restore the event store from a backup, or give the process another id`;
+    return new ProcessDefinitionError(file, [{ path: 'id', reason, ...(idAt ? { line: idAt.line, column: idAt.column } : {}) }]);
+  }
+  return undefined;
 }
 
 function infoOf(event: StoredEvent): Omit<ProcessVersionInfo, 'current'> {
