@@ -7,6 +7,7 @@ import { log, standardV1, threeStages } from '../testing/log.fixtures';
 import { describeWithPostgres, POSTGRES_TEST_URL, PostgresTestReadSide } from '../testing/postgres.testing';
 import { PostgresAnalyticsQueries } from './postgres-analytics.queries';
 import { ReadSideWriter } from './read-side.writer';
+import type { ProjectedEvent } from '../projection.types';
 
 describeWithPostgres('AnalyticsQueries contract: PostgreSQL read side', () => {
   const readSide = new PostgresTestReadSide();
@@ -34,6 +35,32 @@ describeWithPostgres('AnalyticsQueries contract: PostgreSQL read side', () => {
     const expected = await inMemoryReference(events).funnel({});
     expect(Object.fromEntries(expected.processes[0]!.stages.map((stage) => [stage.stageId, stage.reached]))).toEqual({ a: 2, b: 2, d: 1, c: 0 }); // y, in d, passed b and a
     for (const batch of [1, 3, 100]) expect(await (await readSide.load(events, [batch])).funnel({})).toEqual(expected);
+  });
+
+  // The instant rule takes business times from year 0001, so a typo such as 0026 for 2026 is
+  // recorded. The read side's summaries cover a time filter with month rows, whose starts
+  // Date.UTC would put in 1926: then a filter ending in that month counted it twice.
+  it('answers filters on business times in years 1 to 99 as in memory', async () => {
+    const offset = Date.parse('0026-03-01T09:00:00Z') - Date.parse(log.opened('x', threeStages, 0).data.occurredAt as string);
+    const early = (event: ProjectedEvent): ProjectedEvent => (typeof event.data.occurredAt === 'string' ? { ...event, data: { ...event.data, occurredAt: new Date(Date.parse(event.data.occurredAt) + offset).toISOString() } } : event);
+    const events = [
+      log.version(threeStages),
+      log.opened('x', threeStages, 0, { amount: 10, currency: 'EUR' }),
+      log.moved('x', 'a', 'b', 10),
+      log.lost('x', 'b', 'price', 20),
+      log.opened('y', threeStages, 30),
+      log.moved('y', 'a', 'c', 40),
+      log.won('y', 'c', 50),
+    ].map(early);
+    const reference = inMemoryReference(events);
+    const adapter = await readSide.load(events, [3]);
+    const closing = events[3]!.data.occurredAt as string;
+    for (const filter of [{ to: closing }, { from: closing }, { from: '0026-02-01T00:00:00.000Z', to: closing }, { to: '0026-03-31T23:59:59.999Z' }, { from: '0025-12-01T00:00:00.000Z', to: '2026-01-01T00:00:00.000Z' }]) {
+      expect(JSON.stringify([await adapter.winLoss(filter), await adapter.funnel(filter), await adapter.transitions(filter), await adapter.stageDurations(filter, '0026-04-01T00:00:00.000Z')])).toBe(
+        JSON.stringify([await reference.winLoss(filter), await reference.funnel(filter), await reference.transitions(filter), await reference.stageDurations(filter, '0026-04-01T00:00:00.000Z')]),
+      );
+    }
+    expect((await adapter.winLoss({ to: closing })).total).toMatchObject({ lost: 1, won: 0 });
   });
 
   // Random histories seldom close two deals at the same millisecond, where the board's closed cards

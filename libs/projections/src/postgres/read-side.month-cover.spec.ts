@@ -47,6 +47,21 @@ describe('monthCover', () => {
     );
   });
 
+  // Date.UTC reads years 0–99 as 1900–1999: a month start there must still be the month's own (a
+  // business time in year 0026, a typo the instant rule accepts, is counted like any other).
+  it('covers periods in years 1 to 99 as in any other year', () => {
+    const year26 = Date.parse('0026-03-01T00:00:00Z');
+    const early = fc.integer({ min: year26 - 400 * DAY, max: year26 + 400 * DAY });
+    assertProperty(
+      fc.property(early, early, fc.array(early, { minLength: 1, maxLength: 20 }), (a, b, probes) => {
+        const [fromMs, toMs] = [Math.min(a, b), Math.max(a, b)];
+        const cover = monthCover(fromMs, toMs)!;
+        for (const t of [...probes, fromMs - 1, fromMs, toMs, toMs + 1]) expect([t, counted(cover, t)]).toEqual([t, t >= fromMs && t <= toMs ? 1 : 0]);
+      }),
+    );
+    expect(monthCover(year26, Date.parse('0026-05-31T23:59:59.999Z'))).toEqual({ months: [['0026-03-01', '0026-06-01']], edges: [] });
+  });
+
   it('leaves fractions of a millisecond, NaN and instants a month row cannot say to the visits', () => {
     expect(monthCover(0.5, 10)).toBeUndefined();
     expect(monthCover(NaN, 10)).toBeUndefined();

@@ -14,14 +14,19 @@ export interface MonthCover {
 }
 
 const dateOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-const monthStart = (ms: number) => {
+/**
+ * The first millisecond of the UTC month `months` after the one holding `ms`. Not Date.UTC, which
+ * reads years 0–99 as 1900–1999: a business time in year 0026 (accepted from year 0001) would have
+ * its month start in 1926.
+ */
+export function utcMonthStart(ms: number, months = 0): number {
   const d = new Date(ms);
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
-};
-const nextMonth = (start: number) => {
-  const d = new Date(start);
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
-};
+  const start = new Date(0);
+  start.setUTCFullYear(d.getUTCFullYear(), d.getUTCMonth() + months, 1);
+  return start.getTime();
+}
+const monthStart = (ms: number) => utcMonthStart(ms);
+const nextMonth = (start: number) => utcMonthStart(start, 1);
 /** Instants a timestamptz holds and toISOString prints as YYYY (years 1 to 9999), a month to spare. */
 const inRange = (ms: number) => ms >= -62135596800000 + 31 * 86_400_000 && ms <= 253402300799999 - 31 * 86_400_000;
 

@@ -64,6 +64,20 @@ describe('periodCover: whole months, whole days and signed pieces of days', () =
     expect(periodCover(Date.UTC(2025, 0, 1), -Infinity, true)).toEqual({ all: false, months: null, days: [], edges: [] });
   });
 
+  // Date.UTC reads years 0–99 as 1900–1999: a month start there must still be the month's own.
+  it('covers periods in years 1 to 99 as in any other year', () => {
+    const year26 = Date.parse('0026-03-01T00:00:00Z');
+    const early = fc.integer({ min: year26 - 400 * DAY, max: year26 + 400 * DAY });
+    assertProperty(
+      fc.property(early, early, fc.array(early, { minLength: 1, maxLength: 30 }), (a, b, instants) => {
+        const [from, to] = [Math.min(a, b), Math.max(a, b)];
+        const cover = periodCover(from, to, true)!;
+        for (const at of [...instants, from, from - 1, to, to + 1]) expect([at, timesCounted(cover, at)]).toEqual([at, at >= from && at <= to ? 1 : 0]);
+      }),
+    );
+    expect(periodCover(year26, Date.parse('0026-06-01T00:00:00Z') - 1, true)).toEqual({ all: false, months: ['0026-03-01', '0026-06-01'], days: [], edges: [] });
+  });
+
   it('leaves bounds beyond what a date column holds to the general query', () => {
     expect(periodCover(-8.64e15, Infinity, true)).toBeUndefined();
     expect(periodCover(0, 8.64e15, true)).toBeUndefined();

@@ -11,6 +11,8 @@
 // (`fractional`), and a query that meets one answers from the general query instead, which adds
 // the amounts exactly in minor units (read-side.amounts.ts), as the in-memory models do.
 
+import { utcMonthStart } from './read-side.month-cover';
+
 /** The note in deferred_indexes while the summaries are not complete (a catch-up from position 0); queries then do not read them. */
 export const SUMMARIES_NOTE = '~summaries';
 
@@ -187,16 +189,8 @@ const DAY = 86_400_000;
 const dateOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const ceilDay = (ms: number) => Math.ceil(ms / DAY) * DAY;
 const floorDay = (ms: number) => Math.floor(ms / DAY) * DAY;
-const monthStart = (ms: number) => {
-  const d = new Date(ms);
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
-};
-const ceilMonth = (ms: number) => {
-  const start = monthStart(ms);
-  if (start === ms) return ms;
-  const d = new Date(ms);
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
-};
+const monthStart = (ms: number) => utcMonthStart(ms);
+const ceilMonth = (ms: number) => (monthStart(ms) === ms ? ms : utcMonthStart(ms, 1));
 /** Instants a timestamptz holds and a Date prints (as instantParameter in the queries), a day to spare. */
 const inRange = (ms: number) => ms >= -62135596800000 + DAY && ms <= 253402300799999 - DAY;
 
