@@ -38,6 +38,12 @@ describe('formatting', () => {
     expect(dayBoundary('2026-03-01', 'start', 'Europe/Berlin')).toBe('2026-02-28T23:00:00.000Z');
     expect(dayBoundary('2026-03-01', 'end', 'Europe/Berlin')).toBe('2026-03-01T22:59:59.999Z');
     expect(dayBoundary('2026-12-31', 'end', 'America/New_York')).toBe('2027-01-01T04:59:59.999Z');
+    // Years 1 to 99 are their own (Date.UTC would read 0026 as 1926): the API takes instants from year 0001.
+    expect(dayBoundary('0026-03-01', 'start', 'UTC')).toBe('0026-03-01T00:00:00.000Z');
+    expect(dayBoundary('0026-02-28', 'end', 'UTC')).toBe('0026-02-28T23:59:59.999Z');
+    expect(dayBoundary('0099-12-31', 'end', 'UTC')).toBe('0099-12-31T23:59:59.999Z');
+    const tokyo = Date.parse(dayBoundary('0026-03-01', 'start', 'Asia/Tokyo')!);
+    expect([localDay(new Date(tokyo), 'Asia/Tokyo'), localDay(new Date(tokyo - 1), 'Asia/Tokyo')]).toEqual(['0026-03-01', '0026-02-28']);
     // A day the clocks go forward is 23 hours long.
     expect(dayBoundary('2026-03-29', 'start', 'Europe/Berlin')).toBe('2026-03-28T23:00:00.000Z');
     expect(dayBoundary('2026-03-29', 'end', 'Europe/Berlin')).toBe('2026-03-29T21:59:59.999Z');

@@ -116,9 +116,20 @@ export function dayBoundary(day: string, edge: 'start' | 'end', timeZone?: strin
   return new Date(instant).toISOString();
 }
 
-/** The first instant of a calendar day in a zone (Date.UTC rolls a day past the month's end over). */
+/**
+ * The instant whose UTC reading is this wall-clock time; a day past the month's end rolls over.
+ * Not Date.UTC, which reads years 0–99 as 1900–1999 (the API takes instants from year 0001).
+ */
+function utcWall(year: number, month: number, date: number, hour = 0, minute = 0, second = 0): number {
+  const wall = new Date(0);
+  wall.setUTCFullYear(year, month - 1, date);
+  wall.setUTCHours(hour, minute, second, 0);
+  return wall.getTime();
+}
+
+/** The first instant of a calendar day in a zone (utcWall rolls a day past the month's end over). */
 function startOfDay(year: number, month: number, date: number, timeZone: string | undefined): number {
-  const wall = Date.UTC(year, month - 1, date);
+  const wall = utcWall(year, month, date);
   const day = new Date(wall).toISOString().slice(0, 10);
   // Midnight read with the offset of the day before and of the day after (the same but across a
   // change of offset): the earlier reading that falls on the day. Where the clocks go forward at
@@ -133,7 +144,7 @@ function startOfDay(year: number, month: number, date: number, timeZone: string 
 /** How far the zone's wall clock is ahead of UTC at an instant, in ms. */
 function offsetAt(instant: number, timeZone: string | undefined): number {
   const parts = zoneParts(instant, timeZone);
-  return Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second) - Math.floor(instant / 1000) * 1000;
+  return utcWall(parts.year, parts.month, parts.day, parts.hour, parts.minute, parts.second) - Math.floor(instant / 1000) * 1000;
 }
 
 function zoneParts(instant: number, timeZone: string | undefined): Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', number> {
