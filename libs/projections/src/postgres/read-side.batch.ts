@@ -60,11 +60,21 @@ export async function queryAll(client: ClientBase, statements: readonly (Stateme
  * no second sort may come between that one and the sums: with sorting disabled, a plan that groups
  * by sorting again costs two disabled sorts against a hash aggregate's one and is never chosen. A
  * plan so costed runs into the billions, where JIT compiling would kick in for hundreds of ms, so
- * JIT is off too. Both are reset after the statement, within the same transaction. The statement's
- * result is at WITHOUT_SORTING_RESULT of these, what follows at WITHOUT_SORTING_LENGTH.
+ * JIT is off too. Hash aggregation is turned on: a database, a role or READ_MODELS_URL's options may
+ * turn it off (enable_hashagg), and then grouping by a second sort would be chosen after all. All
+ * three are reset after the statement, within the same transaction. The statement's result is at
+ * WITHOUT_SORTING_RESULT of these, what follows at WITHOUT_SORTING_LENGTH.
  */
 export function withoutSorting(statement: Statement | string): (Statement | string)[] {
-  return ['SET LOCAL enable_sort = off', 'SET LOCAL jit = off', statement, 'SET LOCAL enable_sort TO DEFAULT', 'SET LOCAL jit TO DEFAULT'];
+  return [
+    'SET LOCAL enable_sort = off',
+    'SET LOCAL jit = off',
+    'SET LOCAL enable_hashagg = on',
+    statement,
+    'SET LOCAL enable_sort TO DEFAULT',
+    'SET LOCAL jit TO DEFAULT',
+    'SET LOCAL enable_hashagg TO DEFAULT',
+  ];
 }
-export const WITHOUT_SORTING_RESULT = 2;
-export const WITHOUT_SORTING_LENGTH = 5;
+export const WITHOUT_SORTING_RESULT = 3;
+export const WITHOUT_SORTING_LENGTH = 7;
