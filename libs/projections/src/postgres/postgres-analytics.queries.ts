@@ -78,6 +78,8 @@ interface Snapshot {
   readonly client: PoolClient;
   readonly state: ReadSideState;
   readonly position: number;
+  /** checkpoint.state_revision: moved on by a reset (to another log, or the same folded again) and by a rebuild's swap, so with the position it names what the tables hold. */
+  readonly revision: number;
   /** Whether the summary tables are kept (not while a catch-up from position 0 defers them), and are to be used. */
   readonly summaries: boolean;
   /**
@@ -663,7 +665,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
   }
 
   async winProbabilityCalibration(filter: AnalyticsFilter): Promise<WinProbabilityCalibrationResult> {
-    return this.read(({ client, position }) => this.learned.calibration(client, position, filter));
+    return this.read(({ client, position, revision }) => this.learned.calibration(client, { revision, position }, filter));
   }
 
   async winLoss(filter: AnalyticsFilter, groupBy?: WinLossGroupBy): Promise<WinLossResult> {
@@ -977,7 +979,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
         spare = undefined;
         return besideRun;
       };
-      return await query({ client, state, position: Number(row.position), summaries: row.summaries === true && this.options.summaries !== false, beside }, counters);
+      return await query({ client, state, position: Number(row.position), revision, summaries: row.summaries === true && this.options.summaries !== false, beside }, counters);
     } catch (error) {
       if (error instanceof ReadModelUnavailableError || error instanceof RangeError) throw error;
       const code = (error as { code?: string }).code;

@@ -112,6 +112,8 @@ describeWithPostgres('learned win probability from PostgreSQL: counts in SQL, pa
         // process's only, and none. A deal of a stage the catalog lacks has the answer made again by
         // the stages' texts (learnedPipeline).
         const catalog = await catalogOf(client, s);
+        // What the API keys its kept calibrations by: the state revision and the position.
+        const readSideAt = { revision: Number((await client.query(`SELECT state_revision FROM ${s}.checkpoint`)).rows[0].state_revision), position };
         const catalogs: [string, ProcessCatalog][] = [
           ['', catalog],
           [', the first process in the catalog', { ...catalog, processes: new Map([...catalog.processes].slice(0, 1)) }],
@@ -129,8 +131,8 @@ describeWithPostgres('learned win probability from PostgreSQL: counts in SQL, pa
           pairs.push(
             ['forecast now', await learned.learnedForecast(client, position, { atMs: at, asOf: false, forecast: { ...filter, period } }), await reference.learnedForecast({ atMs: at, asOf: false, forecast: { ...filter, period } })],
             ['forecast as of', await learned.learnedForecast(client, position, { atMs: at, asOf: true, forecast: { ...filter, period } }), await reference.learnedForecast({ atMs: at, asOf: true, forecast: { ...filter, period } })],
-            ['calibration', await learned.calibration(client, position, filter), await reference.winProbabilityCalibration(filter)],
-            ['calibration up to the instant', await learned.calibration(client, position, { ...people, to: new Date(at).toISOString() }), await reference.winProbabilityCalibration({ ...people, to: new Date(at).toISOString() })],
+            ['calibration', await learned.calibration(client, readSideAt, filter), await reference.winProbabilityCalibration(filter)],
+            ['calibration up to the instant', await learned.calibration(client, readSideAt, { ...people, to: new Date(at).toISOString() }), await reference.winProbabilityCalibration({ ...people, to: new Date(at).toISOString() })],
           );
           for (const [label, actual, expected] of pairs) {
             if (JSON.stringify(actual) !== JSON.stringify(expected)) throw new Error(`${label} for ${JSON.stringify({ filter, at, period })}:\n${JSON.stringify(actual)}\n${JSON.stringify(expected)}`);

@@ -207,7 +207,8 @@ export class PostgresWinProbabilityQueries {
   private estimators = new WeakMap<LearnedCounts, Map<number, WinProbabilityEstimator>>();
   private static readonly KEPT_ESTIMATORS = 16;
   private calibrations = new Map<string, Promise<WinProbabilityCalibrationResult>>();
-  private calibrationsPosition = -1;
+  /** The read side the kept calibrations were computed on: its state revision and checkpoint position. */
+  private calibrationsOf = '';
   private static readonly KEPT_CALIBRATIONS = 16;
 
   constructor(
@@ -516,12 +517,15 @@ export class PostgresWinProbabilityQueries {
    * first at the same instant). The entries arrive in entry order, a page at a time; those entered
    * at the same millisecond are put in calibration's order here (ids as JavaScript compares them).
    */
-  async calibration(client: PoolClient, position: number, filter: AnalyticsFilter): Promise<WinProbabilityCalibrationResult> {
+  async calibration(client: PoolClient, at: { readonly revision: number; readonly position: number }, filter: AnalyticsFilter): Promise<WinProbabilityCalibrationResult> {
     // Each answer labels every closed visit in SQL (seconds at a million events): kept for the
-    // checkpoint position it was computed at, for the last few filters asked.
-    if (position !== this.calibrationsPosition) {
+    // checkpoint position it was computed at, for the last few filters asked. The position alone
+    // does not name the tables: a reset to another log (or the same one folded again) or a
+    // rebuild's swap comes back to it with other rows, and moves the state revision on.
+    const readSide = `${at.revision}:${at.position}`;
+    if (readSide !== this.calibrationsOf) {
       this.calibrations = new Map();
-      this.calibrationsPosition = position;
+      this.calibrationsOf = readSide;
     }
     const parsed = parseFilter(filter);
     const key = JSON.stringify([parsed.processId, parsed.teamId, parsed.ownerId, parsed.fromMs, parsed.toMs, filter.from === undefined, filter.to === undefined]);
