@@ -383,6 +383,31 @@ describe('start-up failures an operator fixes: one line, no stack trace', () => 
     }
   });
 
+  onKurrentDB('a process whose stream was truncated in KurrentDB (its first recordings hidden): stopped naming its file and the stream, not started on what is left', async () => {
+    const processesDir = join(dir.path, 'truncated-process');
+    mkdirSync(processesDir, { recursive: true });
+    const file = join(processesDir, 'quick.yaml');
+    const definition = (probability: number) => ['id: quick', 'name: Quick', 'stages:', `  - { id: talk, name: Talk, probability: ${probability} }`, '  - { id: sign, name: Sign, probability: 80 }', 'lostReasons: [price]', ''].join('\n');
+    const double = await startKurrentDbDouble();
+    try {
+      const env = { EVENT_STORE_PATH: join(processesDir, 'events.db'), EVENT_STORE_URL: double.url, PROCESSES_DIR: processesDir };
+      // Two starts, two versions: recordings at revisions 0 and 1 of sales-process-quick.
+      writeFileSync(file, definition(20));
+      expect((await runApiUntilExit(env)).output).toContain('Stagecraft API listening');
+      writeFileSync(file, definition(30));
+      expect((await runApiUntilExit(env)).output).toContain('Stagecraft API listening');
+      double.faults.truncateBefore('sales-process-quick', 1);
+      const refused = await runApiUntilExit(env);
+      expect(refused.code).toBe(1);
+      expect(refused.output).toContain('Stagecraft did not start.');
+      expect(refused.output).not.toMatch(STACK_LINE);
+      expect(refused.output).toContain(file);
+      expect(refused.output).toContain('"sales-process-quick", whose recordings before revision 1 can no longer be read');
+    } finally {
+      await double.stop();
+    }
+  });
+
   onKurrentDB('a process whose stream was deleted for good from KurrentDB: stopped naming its file and the stream, not a stack trace', async () => {
     const double = await startKurrentDbDouble();
     try {

@@ -2,7 +2,7 @@ import type { ProcessVersionInfo } from '@stagecraft/contracts';
 import { relative } from 'node:path';
 import { chainNewEvents, headHashOf, recordedDefinitionMismatch } from '@stagecraft/audit';
 import { loadProcessDirectory } from '@stagecraft/config';
-import { AppendTooLargeError, StreamDeletedError, WrongExpectedRevisionError, type EventStore, type StoredEvent } from '@stagecraft/event-store';
+import { AppendTooLargeError, StreamDeletedError, StreamTruncatedError, WrongExpectedRevisionError, type EventStore, type StoredEvent } from '@stagecraft/event-store';
 import type { ProcessVersionLookup } from '@stagecraft/opportunity';
 import { compileProcess, PROCESS_VERSION_RECORDED, ProcessDefinitionError, toProcessStreamId, type CompiledProcess, type ProcessDefinition, type ProcessVersionRecordedData, type SourcePosition } from '@stagecraft/sales-process';
 import { ProcessNotFoundError, ProcessVersionNotFoundError, StreamChainBrokenError } from './command.errors';
@@ -84,6 +84,10 @@ export class ProcessRegistry {
   private async tryRecordedEntry(file: string, definition: ProcessDefinition, compiled: CompiledProcess): Promise<ProcessEntry> {
     const stream = toProcessStreamId(definition.id);
     const recorded = await this.store.readStream(stream);
+    // A stream cut before its first recording (KurrentDB: an operator's $tb or $maxCount) would be
+    // taken as the whole history: versions deals were opened on unknown, the next one chained at a
+    // revision the log does not hold. Refused, as an opportunity stream cut so is.
+    if (recorded.length > 0 && recorded[0]!.revision !== 0) throw new StreamTruncatedError(stream, recorded[0]!.revision);
     const entry: ProcessEntry = { current: compiled, recordedOrder: new Map(), versions: new Map() };
     for (const event of recorded) {
       const data = event.data as unknown as ProcessVersionRecordedData;
@@ -153,6 +157,7 @@ export class ProcessRegistry {
   private async retiredEntry(processId: string): Promise<ProcessEntry | undefined> {
     const recorded = await this.store.readStream(toProcessStreamId(processId));
     if (recorded.length === 0) return undefined;
+    if (recorded[0]!.revision !== 0) throw new StreamTruncatedError(toProcessStreamId(processId), recorded[0]!.revision);
     const entry: ProcessEntry = { current: undefined as unknown as CompiledProcess, recordedOrder: new Map(), versions: new Map(), retired: true };
     for (const event of recorded) {
       const version = takeRecording(entry, event);
@@ -249,6 +254,10 @@ export class ProcessRegistry {
 function refusedByTheStore(error: unknown, file: string, idAt: SourcePosition | undefined): ProcessDefinitionError | undefined {
   if (error instanceof AppendTooLargeError) {
     return new ProcessDefinitionError(file, [{ path: '', reason: `is too large to be recorded: ${error.message}; make the definition smaller (fewer or shorter criteria and descriptions)` }]);
+  }
+  if (error instanceof StreamTruncatedError) {
+    const reason = `its versions are kept in the stream "${error.stream}", whose recordings before revision ${error.firstReadable} can no longer be read (truncated in the event store): deals opened on those versions could not be decided; restore the event store from a backup, or lift the truncation`;
+    return new ProcessDefinitionError(file, [{ path: 'id', reason, ...(idAt ? { line: idAt.line, column: idAt.column } : {}) }]);
   }
   if (error instanceof StreamDeletedError) {
     const reason = `its versions are kept in the stream "${error.stream}", which was deleted from the event store for good: none can be read or recorded there again; restore the event store from a backup, or give the process another id`;
