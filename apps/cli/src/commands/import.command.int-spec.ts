@@ -1,4 +1,5 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSettings, type Settings } from '@stagecraft/config';
@@ -103,6 +104,46 @@ describe('stagecraft import when the store stops answering', () => {
     expect(opened).toHaveLength(60);
     expect(new Set(opened.map((record) => record.stream)).size).toBe(60);
   });
+});
+
+// The same on SQLite: another process holding the file's write lock past the busy timeout (a
+// sqlite3 shell with a transaction open) is the store away for now — exit 3, nothing rejected —
+// not every line rejected as "database is locked" with exit 1, as if the lines were at fault.
+describe('stagecraft import on a SQLite store another process holds locked', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'import-store-locked-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('stops with exit 3, rejecting nothing; once the lock is let go, a second run imports the file', async () => {
+    const settings = readSettings({ PROCESSES_DIR: PROCESSES, EVENT_STORE_PATH: join(dir, 'events.db') }, dir);
+    const file = join(dir, 'deals.csv');
+    writeFileSync(file, ['opportunityId,occurredAt,stage,outcome,lostReason,processId,title,teamId,ownerId,amount,currency,note', 'SF-1,2025-01-06T09:00:00Z,new,,,standard,One,direct,ana,100,EUR,', 'SF-2,2025-01-07T09:00:00Z,new,,,standard,Two,direct,ana,200,EUR,'].join('\n'));
+    // The store made and its process versions recorded, then another connection takes the write lock.
+    const empty = join(dir, 'empty.csv');
+    writeFileSync(empty, 'opportunityId,occurredAt,stage,outcome,lostReason,processId,title,teamId,ownerId,amount,currency,note\n');
+    const error = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      expect((await importReport(settings, empty)).exit).toBe(EXIT.ok);
+      const other = new Database(join(dir, 'events.db'));
+      other.exec('BEGIN IMMEDIATE');
+      let locked: ImportReportSeen;
+      try {
+        locked = await importReport(settings, file);
+      } finally {
+        other.exec('ROLLBACK');
+        other.close();
+      }
+      expect(locked.exit).toBe(EXIT.unavailable);
+      expect(locked.rejected).toEqual([]);
+      expect(error.mock.calls.flat().join('\n')).toMatch(/locked by another process/);
+    } finally {
+      error.mockRestore();
+    }
+    const again = await importReport(settings, file);
+    expect([again.exit, again.imported, again.rejected]).toEqual([EXIT.ok, 2, []]);
+  }, 60_000);
 });
 
 // Two runs of one backfill side by side (an operator's retry while the first still runs): every

@@ -6,7 +6,8 @@ export const SQLITE_EVENT_STORE_SCHEMA_VERSION = 1;
 
 export type SQLiteDurability = 'full' | 'normal';
 
-const BUSY_TIMEOUT_MS = 5000;
+/** How long a connection waits for a lock another process holds before SQLite gives up (SQLITE_BUSY). */
+export const BUSY_TIMEOUT_MS = 5000;
 
 export function isInMemoryPath(path: string): boolean {
   return path === ':memory:' || path === '';

@@ -491,6 +491,29 @@ describe('SQLite event store', () => {
       expect((await store.readStream('deal-1')).map((e) => e.type)).toEqual(['Before', 'After']);
     });
 
+    // Another program holding the write lock past the busy timeout (a sqlite3 shell with a
+    // transaction open, a tool writing the file) leaves the store unwritable for a while: that is
+    // the store being unavailable (503 with Retry-After; the CLI's import stops with exit 3,
+    // rejecting nothing), not a bug reported as SQLite's bare "database is locked" (a 500).
+    it('an append that waits out the busy timeout behind another process is refused as the store unavailable, naming the file; the next one is written', async () => {
+      const store = open();
+      await store.appendToStream('deal-1', [event('Before')], { expectedRevision: 'no_stream' });
+      const lock = holdWriteLock();
+      let refused: unknown;
+      try {
+        await store.appendToStream('deal-1', [event('Locked out')], { expectedRevision: 0 });
+      } catch (error) {
+        refused = error;
+      } finally {
+        lock.release();
+      }
+      expect(refused).toBeInstanceOf(EventStoreUnavailableError);
+      expect((refused as Error).message).toContain(join(dir, 'events.db'));
+      expect((refused as Error).message).toMatch(/locked by another/);
+      await expect(store.appendToStream('deal-1', [event('After')], { expectedRevision: 0 })).resolves.toMatchObject({ nextRevision: 1 });
+      expect((await store.readStream('deal-1')).map((e) => e.type)).toEqual(['Before', 'After']);
+    }, 30_000);
+
     it('appends that arrive while a commit is in flight share the next transaction, each checked against the one before', async () => {
       const store = open();
       const lock = holdWriteLock();

@@ -17,9 +17,9 @@ import type {
 } from '../event-store.port';
 import { CommittedTail, type CommittedEvent } from './sqlite-committed-tail';
 import { EVENT_COLUMNS, fromEventTuple, type EventRow, type EventTuple } from './sqlite-event-row';
-import { isInMemoryPath, openEventStoreDatabase } from './sqlite-database';
+import { BUSY_TIMEOUT_MS, isInMemoryPath, openEventStoreDatabase } from './sqlite-database';
 import { SQLiteSubscription, type PageRead, type SubscriptionFilter, type SubscriptionSource } from './sqlite-subscription';
-import { assertWritableFile, isSQLiteFileFault, sqliteFileProblem } from './sqlite-file';
+import { assertWritableFile, isSQLiteFileFault, isSQLiteLockedOut, sqliteFileProblem } from './sqlite-file';
 import { inThreadWriter, startWriterThread, type SQLiteWriter } from './sqlite-writer';
 import { errorOf, flattenAppends, outcomeAt, type AppendOutcome, type CommitReply, type SerializedEvent } from './sqlite-writer.protocol';
 
@@ -397,7 +397,12 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
     }
   }
 
-  private fileFault<E>(error: E): E | EventStoreFileError {
+  private fileFault<E>(error: E): E | EventStoreUnavailableError {
+    // Another process holding the file's lock past the busy timeout: the store is away for now (a
+    // 503 to a client, exit 3 for the CLI), not a bug; writes go on once it lets go.
+    if (isSQLiteLockedOut(error)) {
+      return new EventStoreUnavailableError(this.path, `it is locked by another process, which held its lock longer than the ${BUSY_TIMEOUT_MS / 1000} s this service waits (a program writing EVENT_STORE_PATH, or a sqlite3 shell with a transaction open on it); nothing was written, retry once it lets go`);
+    }
     return isSQLiteFileFault(error) ? new EventStoreFileError(this.path, sqliteFileProblem(error)) : error;
   }
 

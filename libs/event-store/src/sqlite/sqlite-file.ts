@@ -368,6 +368,15 @@ export function isSQLiteFileFault(error: unknown): boolean {
   return DAMAGED.has(code) || code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_CANTOPEN';
 }
 
+/**
+ * SQLite gave up waiting for a lock another connection holds (SQLITE_BUSY after the busy timeout,
+ * or SQLITE_LOCKED): nothing is wrong with the file, another process keeps it to itself for now.
+ */
+export function isSQLiteLockedOut(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
 const READ_ONLY_FOLDER =
   'cannot be opened: it is in WAL mode, so SQLite must make its -shm file beside it, even to read it, and this user may not write its folder (let it, or copy the file, with its -wal if there is one, to a folder it can write)';
 
