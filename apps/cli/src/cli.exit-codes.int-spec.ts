@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT } from './cli.errors';
 import { runCli } from './cli.program';
+import { opportunityIdFor } from './io/opportunity-id';
 
 // README: "3 the event store cannot be reached or read (a KurrentDB server away, a damaged SQLite
 // page): nothing was checked, which a script must not take for tampering".
@@ -86,7 +87,10 @@ describe('stagecraft given arguments that cannot be right', () => {
   };
 
   beforeAll(async () => {
-    writeFileSync(join(dir, 'rows.csv'), 'opportunityId,occurredAt,stage,processId,title\nSF-1,2025-01-01T00:00:00Z,new,standard,Deal\n');
+    writeFileSync(
+      join(dir, 'rows.csv'),
+      'opportunityId,occurredAt,stage,processId,title\nSF-1,2025-01-01T00:00:00Z,new,standard,Deal\nopportunity-42,2025-01-01T00:00:00Z,new,standard,Deal\nsales-process-7,2025-01-01T00:00:00Z,new,standard,Deal\n',
+    );
     expect((await run(['import', join(dir, 'rows.csv')]))[0]).toBe(EXIT.ok);
   });
 
@@ -107,6 +111,20 @@ describe('stagecraft given arguments that cannot be right', () => {
   it('a well-formed id that names no opportunity is still the 1 of one not found', async () => {
     for (const command of ['history', 'verify']) expect((await run([command, 'SF-404']))[0]).toBe(EXIT.failed);
     for (const command of ['history', 'verify']) expect((await run([command, 'SF-1']))[0]).toBe(EXIT.ok);
+  });
+
+  // A CRM's id may begin as a stream name does ("opportunity-42", "sales-process-7"): history finds
+  // such a deal by it, and verify must too, rather than look for a stream of that name and call
+  // the deal missing. An opportunity stream's name always ends in a UUID (in any capitals).
+  it('verify takes a source id that begins like a stream name, and a stream name in capitals, as history does', async () => {
+    for (const id of ['opportunity-42', 'sales-process-7']) {
+      expect([id, (await run(['history', id]))[0]]).toEqual([id, EXIT.ok]);
+      expect([id, (await run(['verify', id]))[0]]).toEqual([id, EXIT.ok]);
+    }
+    const uuid = opportunityIdFor('SF-1');
+    expect((await run(['verify', `opportunity-${uuid.toUpperCase()}`]))[0]).toBe(EXIT.ok);
+    expect((await run(['verify', 'sales-process-standard']))[0]).toBe(EXIT.ok);
+    expect(await run(['verify', 'sales-process-none'])).toEqual([EXIT.failed, expect.stringContaining('There is no stream sales-process-none')]);
   });
 
   it('verify names what is wrong with its arguments: an id and --all together, --head without --all', async () => {

@@ -19,7 +19,8 @@ import { LogChainStart } from '@stagecraft/commands';
 import { CliError, EXIT } from '../cli.errors';
 import { readAllPages, readStreamUpToUnreadable, StreamDeletedError, UnreadableEventError, type EventStore, type StreamUpToUnreadable } from '@stagecraft/event-store';
 import { openExistingStore } from '../io/event-store';
-import { opportunityIdArgument, opportunityIdFor } from '../io/opportunity-id';
+import { isUuid, opportunityIdArgument, opportunityIdFor } from '../io/opportunity-id';
+import { isBackfillSourceId } from '../import/backfill.row';
 import { progressBar } from '../io/progress';
 
 export interface VerifyOptions {
@@ -44,21 +45,30 @@ export async function verifyChains(settings: Settings, target: string | undefine
   if (target !== undefined && options.all) throw new CliError('Give one opportunity id (or stream name) or --all, not both.');
   if (target === undefined && !options.all) throw new CliError('Give one opportunity id (or stream name), or --all.');
   // An id no opportunity can have is a usage error before the store is opened, as for history.
-  if (target !== undefined && !target.startsWith(PROCESS_STREAM_PREFIX) && !target.startsWith(OPPORTUNITY_STREAM_PREFIX)) opportunityIdArgument(target);
+  if (target !== undefined && !target.startsWith(PROCESS_STREAM_PREFIX) && opportunityStreamNamed(target) === undefined) opportunityIdArgument(target);
   const keptHead = options.head === undefined ? undefined : parseLogHead(options.head);
   if (options.head !== undefined && !keptHead) throw new CliError(`--head takes the "keep:" value an earlier verify --all printed, <64 hex digits>@<position>; got "${options.head}".`);
   const store = openExistingStore(settings);
   try {
     if (target === undefined) return await verifyLog(store, settings, keptHead, options);
     if (target.startsWith(PROCESS_STREAM_PREFIX)) return await verifyProcessStream(store, settings, target, options);
-    return await verifyOpportunityStreams(store, settings, target, options);
+    return await verifyOpportunityStreams(store, settings, opportunityStreamNamed(target) ?? toOpportunityStreamId(opportunityIdFor(target)), options);
   } finally {
     await store.close();
   }
 }
 
-async function verifyOpportunityStreams(store: EventStore, settings: Settings, target: string, options: VerifyOptions): Promise<number> {
-  const stream = target.startsWith(OPPORTUNITY_STREAM_PREFIX) ? target : toOpportunityStreamId(opportunityIdFor(target));
+/**
+ * The opportunity stream a target names as a stream: `opportunity-` and a UUID (an opportunity id
+ * always is one; in capitals it names the same deal). Anything else after the prefix is a source id
+ * a backfill gave (a CRM's "opportunity-42"), which history finds its deal by too.
+ */
+function opportunityStreamNamed(target: string): string | undefined {
+  const id = target.startsWith(OPPORTUNITY_STREAM_PREFIX) ? target.slice(OPPORTUNITY_STREAM_PREFIX.length) : undefined;
+  return id !== undefined && isUuid(id) ? toOpportunityStreamId(id) : undefined;
+}
+
+async function verifyOpportunityStreams(store: EventStore, settings: Settings, stream: string, options: VerifyOptions): Promise<number> {
   const { events, unreadable } = await readStreamOrFail(store, settings, stream);
   const processStream = processStreamOf(events);
   // A process stream deleted for good reads as empty: the verifier reports it missing.
@@ -74,6 +84,10 @@ async function verifyOpportunityStreams(store: EventStore, settings: Settings, t
 }
 
 async function verifyProcessStream(store: EventStore, settings: Settings, stream: string, options: VerifyOptions): Promise<number> {
+  // No process has that stream, but a backfill may have given a deal that source id ("sales-process-7"): that deal is meant.
+  if (isBackfillSourceId(stream) && (await isEmptyStream(store, stream)) && !(await isEmptyStream(store, toOpportunityStreamId(opportunityIdFor(stream))))) {
+    return verifyOpportunityStreams(store, settings, toOpportunityStreamId(opportunityIdFor(stream)), options);
+  }
   const { events, unreadable } = await readStreamOrFail(store, settings, stream);
   const hashless = lastHashlessPosition(events);
   const verdict = verifyStreamChain(events, stream, unreadable, hashless === undefined ? undefined : await new LogChainStart(store).chainedBefore(hashless));
@@ -94,6 +108,12 @@ async function readStreamOrFail(store: EventStore, settings: Settings, stream: s
   }
   if (read.events.length === 0 && read.unreadable === undefined) throw new CliError(`There is no stream ${stream} in ${where}: never written, or deleted.`, EXIT.failed);
   return read;
+}
+
+/** Whether the store holds no event of the stream (none written, or deleted), readable or not. */
+async function isEmptyStream(store: EventStore, stream: string): Promise<boolean> {
+  const { events, unreadable } = await readStreamUpToUnreadable(store, stream).catch(emptyWhenDeleted);
+  return events.length === 0 && unreadable === undefined;
 }
 
 function emptyWhenDeleted(error: unknown): StreamUpToUnreadable {
