@@ -74,6 +74,31 @@ describe('planning a backfill row as commands the API accepts', () => {
     expect(lost.ok && lost.steps.at(-1)!.body).toMatchObject({ type: 'LoseOpportunity', reason: 'price', nextSteps: 'Call in Q3' });
   });
 
+  // A row's note goes with what the row records that takes one (a move, a win, a loss, a reopen).
+  // Nothing else keeps a note, so a note on a row that records none of them was dropped in silence
+  // while the row counted as imported: it goes with a reopen into the row's stage, and is refused,
+  // naming the column, where nothing would keep it (as nextSteps on a row without an outcome is).
+  it('records a row note with the reopen that takes the deal into the row stage, and refuses one nothing would keep', () => {
+    const lost = foldOpportunity([events.opened(standard, 0), events.lost('new', 'price', 1)]);
+    const reopened = planBackfillRow(row({ stage: 'new', note: 'back on the table' }), ID, lost, standard, NOW);
+    expect(reopened.ok && reopened.steps.map((step) => step.body)).toEqual([expect.objectContaining({ type: 'ReopenOpportunity', stage: 'new', note: 'back on the table' })]);
+    const onward = planBackfillRow(row({ stage: 'qualification', note: 'back on the table' }), ID, lost, standard, NOW);
+    expect(onward.ok && onward.steps.map((step) => step.body)).toEqual([expect.objectContaining({ type: 'ReopenOpportunity', stage: 'qualification', note: 'back on the table' })]);
+    // Reopened to be won (a loss turned round): the win keeps the note, the reopen none.
+    const lostInClosing = foldOpportunity([events.opened(insideSales, 0), events.moved('lead', 'closing', 'forward', 1), events.lost('closing', 'price', 2)]);
+    const won = planBackfillRow(row({ outcome: 'won', note: 'signed after all' }), ID, lostInClosing, insideSales, NOW);
+    expect(won.ok && won.steps.filter((step) => step.body.type !== 'MeetExitCriterion').map((step) => [step.body.type, (step.body as { note?: string }).note])).toEqual([
+      ['ReopenOpportunity', undefined],
+      ['WinOpportunity', 'signed after all'],
+    ]);
+    const nowhere = /^note: nothing this row records keeps a note/;
+    expect(types(planBackfillRow(row({ stage: 'new', processId: 'standard', title: 'ACME', note: 'first call' }), ID, { status: 'none' }, standard, NOW))).toMatch(nowhere);
+    expect(types(planBackfillRow(row({ stage: 'new', amount: 250, note: 'price revised' }), ID, openInNew, standard, NOW))).toMatch(nowhere);
+    expect(types(planBackfillRow(row({ stage: 'new', note: 'still thinking' }), ID, openInNew, standard, NOW))).toMatch(nowhere);
+    // Where a step keeps it, the row is planned as before.
+    expect(types(planBackfillRow(row({ stage: 'qualification', processId: 'standard', title: 'ACME', note: 'first call' }), ID, { status: 'none' }, standard, NOW))).toEqual(['OpenOpportunity', 'MoveOpportunityToStage']);
+  });
+
   it('changes differing details, reopens a closed deal, and finds nothing to do in a repeat', () => {
     expect(types(planBackfillRow(row({ stage: 'new', amount: 250 }), ID, openInNew, standard, NOW))).toEqual(['ChangeOpportunityDetails']);
     expect(types(planBackfillRow(row({ stage: 'new', amount: 100 }), ID, openInNew, standard, NOW))).toEqual([]);

@@ -78,7 +78,8 @@ export function planBackfillRow(row: BackfillRow, opportunityId: string, initial
       // Straight into the row's stage where the reopen rule allows it; else back where it closed, and
       // the move below takes it on (a forward move recording the criteria the source never tracked).
       const direct = row.stage !== undefined && !process.ruleTable.structuralViolation({ kind: 'reopen', closedIn: state.stage, to: row.stage }) ? row.stage : undefined;
-      const problem = take('reopen', { type: 'ReopenOpportunity', ...at, ...definedOnly({ stage: direct }) });
+      // Straight into the row's stage, nothing after it takes the row's note (no move; a close takes its own): the reopen does.
+      const problem = take('reopen', { type: 'ReopenOpportunity', ...at, ...definedOnly({ stage: direct, note: direct !== undefined && row.outcome === undefined ? row.note : undefined }) });
       if (problem) return fail(problem);
     }
     if (state.status === 'open') {
@@ -123,6 +124,12 @@ export function planBackfillRow(row: BackfillRow, opportunityId: string, initial
   } else if (row.outcome === 'lost') {
     const problem = take('lost', { type: 'LoseOpportunity', ...at, reason: row.lostReason!, ...definedOnly({ note: row.note, nextSteps: row.nextSteps }) });
     if (problem) return fail(problem);
+  }
+  // A note goes with a move, a win, a loss or a reopen; nothing else keeps one. Left out, it was
+  // dropped in silence while the row counted as imported.
+  if (row.note !== undefined && !steps.some(({ body }) => body.type !== 'MeetExitCriterion' && 'note' in body && body.note === row.note)) {
+    const where = initial.status === 'none' ? 'opens the deal in its first stage' : `stays in "${state.status === 'open' ? state.stage : state.status}"`;
+    return fail(`note: nothing this row records keeps a note (a move, a win, a loss or a reopen does; this row ${where}), so it would be lost: give it on such a row, or leave the cell empty`);
   }
   return { ok: true, steps };
 }
