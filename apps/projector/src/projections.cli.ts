@@ -4,7 +4,7 @@
 // the projector runs, or use POST /admin/projections/:name/rebuild on a running API.
 import { assertEventStoreExists, readSettings, SettingsError } from '@stagecraft/config';
 import { openEventStore } from '@stagecraft/event-store';
-import { ALL_PROJECTIONS, openProjectionStores, postgresProjectionStatus, rebuildPostgresReadSide, rebuildProjections, savedProjectionStatus, unknownProjections, type Projection } from '@stagecraft/projections';
+import { ALL_PROJECTIONS, openProjectionStores, postgresProjectionStatus, ProjectionRebuildError, rebuildPostgresReadSide, rebuildProjections, savedProjectionStatus, unknownProjections, type Projection } from '@stagecraft/projections';
 
 function bar(position: number, head: number): string {
   const share = head === 0 ? 1 : Math.min(1, position / head);
@@ -86,7 +86,8 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     // A setting is the operator's to fix: its one line, not a stack.
-    console.error(error instanceof SettingsError ? error.message : error);
+    // A rebuild that did not finish says why in one line too (an event it cannot read, a file it cannot write).
+    console.error(error instanceof SettingsError || error instanceof ProjectionRebuildError ? error.message : error);
     process.exit(1);
   },
 );

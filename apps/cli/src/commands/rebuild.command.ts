@@ -1,6 +1,6 @@
 import type { Settings } from '@stagecraft/config';
 import { openEventStore } from '@stagecraft/event-store';
-import { ALL_PROJECTIONS, openProjectionStores, rebuildPostgresReadSide, rebuildProjections, unknownProjections, type Projection } from '@stagecraft/projections';
+import { ALL_PROJECTIONS, openProjectionStores, ProjectionRebuildError, rebuildPostgresReadSide, rebuildProjections, unknownProjections, type Projection } from '@stagecraft/projections';
 import { CliError, EXIT } from '../cli.errors';
 import { assertStoreExists } from '../io/event-store';
 import { progressBar } from '../io/progress';
@@ -21,8 +21,16 @@ export async function rebuildReadModels(settings: Settings, names: readonly stri
     }
     const head = await stores.store.headPosition();
     const progress = progressBar('rebuild', head, 'positions');
-    const { rebuilt, position } = await rebuildProjections(stores, names, (step) => progress.update(step.position, step.head));
-    progress.stop();
+    let result;
+    try {
+      result = await rebuildProjections(stores, names, (step) => progress.update(step.position, step.head));
+    } catch (error) {
+      if (!(error instanceof ProjectionRebuildError)) throw error;
+      throw new CliError(`Read models in ${settings.readModelsPath} (READ_MODELS_PATH) not rebuilt: ${error.message}.`, EXIT.failed);
+    } finally {
+      progress.stop();
+    }
+    const { rebuilt, position } = result;
     console.log(`Rebuilt ${rebuilt.join(', ')} up to position ${position} (read models in ${settings.readModelsPath}).`);
     return EXIT.ok;
   } finally {

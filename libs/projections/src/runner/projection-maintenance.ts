@@ -30,9 +30,22 @@ export function unknownProjections(projections: readonly Projection<unknown>[], 
 }
 
 /**
+ * A rebuild that did not finish: a read model stopped on the way (an event of the log it cannot
+ * read, a store that went away), or what was rebuilt could not be saved. Callers must not report
+ * it as done.
+ */
+export class ProjectionRebuildError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProjectionRebuildError';
+  }
+}
+
+/**
  * Rebuilds the named read models (all when none is named) from position 0 and saves them; the
  * old snapshots are replaced only at the end. Offline: nothing else may be writing the same
- * read-model file meanwhile. Answers the names rebuilt and the position they reached.
+ * read-model file meanwhile. Answers the names rebuilt and the position they reached; rejects
+ * with ProjectionRebuildError when a model stopped on the way or the rebuilt models were not saved.
  */
 export async function rebuildProjections(
   { store, snapshots, projections }: ProjectionStores,
@@ -40,15 +53,43 @@ export async function rebuildProjections(
   onProgress?: (progress: { position: number; head: number }) => void,
 ): Promise<{ rebuilt: string[]; position: number; head: number }> {
   const chosen = names.length === 0 ? projections : projections.filter((projection) => names.includes(projection.name));
+  // The runner reports a failed save and tries again at its next; a rebuild has no next: the last
+  // save is what the file holds, and it must have been written.
+  let lastWrite: Promise<unknown> | undefined;
   // Start the chosen projections from nothing; their new snapshots replace the old at the end.
-  const fromScratch: ProjectionSnapshotStore = { load: async () => undefined, headers: () => [], save: (s) => snapshots.save(s), close: async () => undefined };
+  const fromScratch: ProjectionSnapshotStore = {
+    load: async () => undefined,
+    headers: () => [],
+    save: (s) => {
+      const saving = snapshots.save(s);
+      lastWrite = saving.written;
+      return saving;
+    },
+    close: async () => undefined,
+  };
   const head = await store.headPosition();
   const runner = new ProjectionRunner(store, fromScratch, chosen, {
     snapshotEveryEvents: Number.MAX_SAFE_INTEGER,
     onReplayProgress: ({ position }) => onProgress?.({ position, head }),
   });
   await runner.start();
+  // Stopped on the way: the runner answers as far as it got, which is not a rebuild of the log.
+  // Each reason once, with the models it stopped (a log that cannot be read on stops them all alike).
+  const stopped = new Map<string, string[]>();
+  for (const { name } of chosen) {
+    const failure = runner.failure(name);
+    if (failure !== undefined) stopped.set(failure, [...(stopped.get(failure) ?? []), name]);
+  }
   await runner.stop();
+  if (stopped.size > 0) {
+    const why = [...stopped].map(([failure, stoppedNames]) => `${stoppedNames.join(', ')}: ${failure}`).join('; ');
+    throw new ProjectionRebuildError(`the rebuild did not reach the end of the log (position ${head}): ${why}`);
+  }
+  try {
+    await lastWrite;
+  } catch (error) {
+    throw new ProjectionRebuildError(`the rebuilt read models were not saved (${(error as Error).message}); the file keeps the ones saved before`);
+  }
   onProgress?.({ position: head, head });
   return { rebuilt: chosen.map((projection) => projection.name), position: runner.position(), head };
 }
