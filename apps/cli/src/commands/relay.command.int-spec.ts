@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { createCommandSide } from '@stagecraft/commands';
 import { readSettings } from '@stagecraft/config';
@@ -62,6 +63,24 @@ describe('stagecraft relay replay', () => {
     expect(refused).toMatchObject({ code: EXIT.usage, stderr: expect.stringContaining('has published up to position 3 only') });
     expect(checkpoint()).toBe(3);
   });
+
+  // Another process holding relay.db's write lock past the busy timeout: the file is away for now
+  // (exit 3, as for a file that cannot be used), named with its setting, not SQLite's bare
+  // "database is locked" with the exit 1 of a refusal.
+  it('on a relay.db another process holds locked: exit 3 naming RELAY_STATE_PATH, the checkpoint unchanged', async () => {
+    const other = new Database(statePath);
+    other.exec('BEGIN IMMEDIATE');
+    let result;
+    try {
+      result = await cli('replay', '--sink', sink, '--from', '1');
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    expect(result).toMatchObject({ code: EXIT.unavailable, stderr: expect.stringMatching(/RELAY_STATE_PATH\) is locked by another process/) });
+    expect(result.stderr).toContain(statePath);
+    expect(checkpoint()).toBe(3);
+  }, 30_000);
 
   it('refuses a position past the end of the log', async () => {
     const refused = await cli('replay', '--sink', sink, '--from', String(head + 1_000));
