@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,5 +131,47 @@ describe('stagecraft given arguments that cannot be right', () => {
   it('verify names what is wrong with its arguments: an id and --all together, --head without --all', async () => {
     expect(await run(['verify', 'SF-1', '--all'])).toEqual([EXIT.usage, expect.stringContaining('not both')]);
     expect(await run(['verify', '--head', `${'0'.repeat(64)}@1`])).toEqual([EXIT.usage, expect.stringContaining('--head checks the whole log: give it with --all')]);
+  });
+});
+
+// On a terminal the progress bars hide the cursor and turn line wrapping off while they draw. A
+// command that failed half-way (an event it cannot read, a store gone) ended with its bar never
+// stopped: the error glued to the bar's line, and the terminal left without a cursor or wrapping
+// after the CLI exited.
+describe('stagecraft on a terminal, failing half-way through a progress bar', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cli-bar-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('gives the terminal its cursor and line wrapping back before it says why it stopped', async () => {
+    const saved = { ...process.env };
+    const store = join(dir, 'events.db');
+    Object.assign(process.env, { EVENT_STORE_PATH: store, READ_MODELS_PATH: join(dir, 'read-models.db'), PROCESSES_DIR: join(__dirname, '..', '..', '..', 'config', 'processes') });
+    delete process.env.EVENT_STORE_URL;
+    const wasTty = process.stderr.isTTY;
+    const written: string[] = [];
+    const error = jest.spyOn(console, 'error').mockImplementation((line: string) => void written.push(`<error>${line}`));
+    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    const write = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (written.push(String(chunk)), true));
+    try {
+      writeFileSync(join(dir, 'rows.csv'), 'opportunityId,occurredAt,stage,processId,title\nSF-1,2025-01-01T00:00:00Z,new,standard,One\nSF-1,2025-01-02T00:00:00Z,qualification,,\n');
+      expect(await runCli(['import', join(dir, 'rows.csv')])).toBe(EXIT.ok);
+      const db = new Database(store);
+      db.prepare("UPDATE events SET data = '{not json' WHERE type = 'StageChanged'").run();
+      db.close();
+      process.stderr.isTTY = true;
+      expect(await runCli(['export', '--out', join(dir, 'out.jsonl')])).toBe(EXIT.failed);
+      const output = written.join('');
+      expect(output).toContain('\x1b[?25l'); // a bar was drawn
+      // Cursor and wrapping back on, and before the reason is printed (not glued to the bar's line).
+      expect(output.lastIndexOf('\x1b[?25h')).toBeGreaterThan(output.lastIndexOf('\x1b[?25l'));
+      expect(output.lastIndexOf('\x1b[?7h')).toBeGreaterThan(output.lastIndexOf('\x1b[?7l'));
+      expect(output.indexOf('<error>stagecraft:')).toBeGreaterThan(output.lastIndexOf('\x1b[?25h'));
+    } finally {
+      process.stderr.isTTY = wasTty;
+      write.mockRestore();
+      error.mockRestore();
+      log.mockRestore();
+      process.env = saved;
+    }
   });
 });

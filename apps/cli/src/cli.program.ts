@@ -14,6 +14,7 @@ import { validateProcessFiles } from './commands/processes-validate.command';
 import { rebuildReadModels } from './commands/rebuild.command';
 import { discardDeadLetter, replaySink, showDeadLetters, showRelayStatus } from './commands/relay.command';
 import type { ImportFormat } from './import/import-source';
+import { stopProgressBars } from './io/progress';
 
 /**
  * `stagecraft` — the auditors' and operators' tool. It works on the same store and settings
@@ -161,6 +162,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (error) {
+    // A command that failed half-way may have left its progress bar drawing: stopped before the reason is printed.
+    stopProgressBars();
     if (error instanceof CommanderError) {
       // Help and --version end with code 0; every other commander error is a usage error.
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
@@ -191,5 +194,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     console.error(`stagecraft: ${error instanceof Error ? error.message : String(error)}`);
     if (process.env.STAGECRAFT_DEBUG) console.error(error);
     return EXIT.failed;
+  } finally {
+    stopProgressBars();
   }
 }

@@ -7,6 +7,18 @@ export interface Progress {
 
 const SILENT: Progress = { update: () => undefined, stop: () => undefined };
 
+/** Bars drawing now: a command that fails half-way leaves its bar unstopped, and runCli stops it. */
+const drawing = new Set<SingleBar>();
+
+/**
+ * Stops every bar still drawing, which gives the terminal back its cursor and line wrapping (a bar
+ * turns both off while it draws) and ends the bar's line, so a message printed next stands apart.
+ */
+export function stopProgressBars(): void {
+  for (const bar of drawing) bar.stop();
+  drawing.clear();
+}
+
 /**
  * A progress bar on stderr, only when stderr is a terminal: piped or redirected output stays
  * clean and parseable (stdout never carries the bar).
@@ -24,11 +36,14 @@ export function progressBar(label: string, total: number, unit: string, stream: 
     fps: 10,
   });
   bar.start(Math.max(total, 1), 0);
+  drawing.add(bar);
   return {
     update: (value, newTotal) => {
       if (newTotal !== undefined) bar.setTotal(Math.max(newTotal, 1));
       bar.update(value);
     },
-    stop: () => bar.stop(),
+    stop: () => {
+      if (drawing.delete(bar)) bar.stop();
+    },
   };
 }
