@@ -1592,6 +1592,11 @@ describe('the board in a real browser (end to end)', () => {
         expect(searched).toEqual(['QUETZAL']);
         await tab.fill('#search', '');
         await tab.waitForFunction(() => document.getElementById('search-beyond')?.childElementCount === 0);
+        // Signed out, nothing the last key found stays on the page.
+        await tab.fill('#search', 'quetzal');
+        await tab.waitForSelector('#search-beyond .search-beyond-deal');
+        await tab.click('#sign-out');
+        expect(await tab.locator('#search-beyond *').count()).toBe(0);
       } finally {
         await tab.close();
       }

@@ -147,6 +147,7 @@ function signOut(message = 'Signed out.'): void {
   // while its own board loads, nor instead of it when that load fails.
   for (const dialog of document.querySelectorAll<HTMLDialogElement>('dialog[open]')) dialog.close();
   byId('columns').replaceChildren();
+  forgetBeyondBoard();
   byId('charts').replaceChildren();
   for (const id of ['waterfall', 'levers']) document.getElementById(id)?.remove();
   byId('who').textContent = '';
@@ -582,7 +583,8 @@ const beyond = { asked: '', hits: [] as readonly OpportunitySearchHit[], timer: 
 
 function searchBeyondBoard(): void {
   const q = state.filters.q.trim();
-  const question = JSON.stringify([q, state.processId, state.teamId, state.filters.owner]);
+  // The session too: an answer for the last key (signed out since) is not drawn for the next one.
+  const question = JSON.stringify([session, q, state.processId, state.teamId, state.filters.owner]);
   if (question !== beyond.asked) {
     beyond.asked = question;
     beyond.hits = [];
@@ -608,6 +610,15 @@ async function askBeyondBoard(question: string, q: string): Promise<void> {
 
 /** Deals the API's search lists at most beside the board's own. */
 const BEYOND_BOARD_LISTED = 20;
+
+/** Signing out: nothing the last key was found leaves a trace, nor is asked again for the next. */
+function forgetBeyondBoard(): void {
+  clearTimeout(beyond.timer);
+  beyond.asked = '';
+  beyond.hits = [];
+  beyond.drawn = '';
+  byId('search-beyond').replaceChildren();
+}
 
 function drawBeyondBoard(): void {
   const container = byId('search-beyond');
