@@ -1564,6 +1564,8 @@ describe('the board in a real browser (end to end)', () => {
 
     it('a search also finds the deals the board does not list (closed before its 30 days), each opening its panel, and lists none the board shows', async () => {
       const old = new Date(Date.now() - 60 * 86_400_000).toISOString();
+      const archived = await caller.command('/opportunities', { title: 'Quetzal archive', processId: 'standard', teamId: 'direct', ownerId: 'cid', occurredAt: old });
+      await caller.command(`/opportunities/${archived.id}/lose`, { reason: 'price', occurredAt: old });
       const lost = await caller.command('/opportunities', { title: 'Quetzal audit', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR', occurredAt: old });
       await caller.command(`/opportunities/${lost.id}/lose`, { reason: 'price', occurredAt: old });
       const open = await caller.command('/opportunities', { title: 'Quetzal renewal', processId: 'standard', teamId: 'direct', ownerId: 'ann' });
@@ -1582,14 +1584,26 @@ describe('the board in a real browser (end to end)', () => {
         // On the board: the open one alone; beyond it: the lost one, by title, where it stands and owner.
         expect(await tab.textContent('#search-result')).toBe('1 deal matches: New (1).');
         const listed = await tab.$$eval('#search-beyond .search-beyond-deal', (buttons) => buttons.map((button) => [(button as HTMLElement).dataset.opportunityId, button.textContent]));
-        expect(listed).toEqual([[lost.id, `Quetzal audit — Lost ${new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(old))} · bob`]]);
+        const day = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(old));
+        expect(listed).toEqual([
+          [lost.id, `Quetzal audit — Lost ${day} · bob`],
+          [archived.id, `Quetzal archive — Lost ${day} · cid`],
+        ]);
         expect(listed.some(([id]) => id === open.id)).toBe(false);
         await tab.click(`#search-beyond [data-opportunity-id="${lost.id}"]`);
         await tab.waitForFunction(() => (document.getElementById('side-panel') as HTMLDialogElement | null)?.open === true);
         expect(await tab.textContent('#side-panel-title')).toBe('Quetzal audit');
-        await tab.keyboard.press('Escape');
         // Asked once for the words typed (not per key, nor per redraw); cleared with the search.
         expect(searched).toEqual(['QUETZAL']);
+        // Reopened from that panel: it is on the board now, and the list, asked again, no longer offers it.
+        await tab.click('#side-panel .panel-move');
+        await tab.waitForSelector(`#columns [data-opportunity-id="${lost.id}"]`);
+        await tab.waitForFunction((id) => document.querySelector(`#search-beyond [data-opportunity-id="${id}"]`) === null, lost.id);
+        // Never emptied meanwhile: the other one stays listed while the list is asked again.
+        expect(await tab.$$eval('#search-beyond .search-beyond-deal', (buttons) => buttons.map((button) => (button as HTMLElement).dataset.opportunityId))).toEqual([archived.id]);
+        await tab.waitForFunction(() => performance.getEntriesByType('resource').filter((entry) => entry.name.includes('/opportunities?')).length >= 2);
+        expect(await tab.$$eval('#search-beyond .search-beyond-deal', (buttons) => buttons.map((button) => (button as HTMLElement).dataset.opportunityId))).toEqual([archived.id]);
+        if (await tab.evaluate(() => (document.getElementById('side-panel') as HTMLDialogElement).open)) await tab.keyboard.press('Escape');
         await tab.fill('#search', '');
         await tab.waitForFunction(() => document.getElementById('search-beyond')?.childElementCount === 0);
         // Signed out, nothing the last key found stays on the page.

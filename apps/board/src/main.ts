@@ -579,18 +579,24 @@ function drawBoard(): void {
  * its side panel. Asked once the typing pauses, again only when the question changes; an answer
  * to an older question is dropped. A refusal shows nothing: the board's own search still answers.
  */
-const beyond = { asked: '', hits: [] as readonly OpportunitySearchHit[], timer: undefined as ReturnType<typeof setTimeout> | undefined, drawn: '' };
+const beyond = { asked: '', words: '', hits: [] as readonly OpportunitySearchHit[], timer: undefined as ReturnType<typeof setTimeout> | undefined, drawn: '' };
 
 function searchBeyondBoard(): void {
   const q = state.filters.q.trim();
   // The session too: an answer for the last key (signed out since) is not drawn for the next one.
-  const question = JSON.stringify([session, q, state.processId, state.teamId, state.filters.owner]);
+  const words = JSON.stringify([session, q, state.processId, state.teamId, state.filters.owner]);
+  // And the position this page last wrote at: a deal the rep just won, moved or reopened from the
+  // list is asked again as it is now. Meanwhile the list stays (less what the board now shows); a
+  // question with other words starts empty.
+  const question = JSON.stringify([words, state.position ?? 0]);
   if (question !== beyond.asked) {
     beyond.asked = question;
-    beyond.hits = [];
+    if (words !== beyond.words) beyond.hits = [];
+    beyond.words = words;
     clearTimeout(beyond.timer);
     // A letter or digit: what the API searches for (spaces or punctuation alone it refuses).
     if (/[\p{L}\p{N}]/u.test(q)) beyond.timer = setTimeout(() => void askBeyondBoard(question, q), 300);
+    else beyond.hits = [];
   }
   drawBeyondBoard();
 }
@@ -615,6 +621,7 @@ const BEYOND_BOARD_LISTED = 20;
 function forgetBeyondBoard(): void {
   clearTimeout(beyond.timer);
   beyond.asked = '';
+  beyond.words = '';
   beyond.hits = [];
   beyond.drawn = '';
   byId('search-beyond').replaceChildren();
