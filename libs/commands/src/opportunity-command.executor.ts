@@ -79,17 +79,32 @@ export class OpportunityCommandExecutor {
     let mayUseCachedFold = true;
     // A snapshot row found damaged while deciding is dropped once and the stream read whole.
     let droppedSnapshot = false;
+    // A store whose reads may come from a replica behind the leader (KurrentDB, nodePreference
+    // follower or random) may show the stream short of what is stored: a deal opened elsewhere
+    // missing, a change made elsewhere not there yet. An append confirms such a read (its expected
+    // revision is checked on the leader); any other end of an attempt on it (not found, a refusal,
+    // the client's revision not matching, nothing to record) and a conflict are redone on the
+    // stream read from the leader, so no client is answered from a follower's lag, nor does a
+    // command use up its retries re-reading the same lagging follower.
+    const readsMayLag = this.store.readsMayLag?.() === true;
+    let fromLeader = false;
     for (let attempt = 0; ; ) {
       const cached = mayUseCachedFold ? this.streams.cachedIfSoleWriter(opportunityId) : undefined;
       mayUseCachedFold = false;
+      const mayBeBehind = cached === undefined && readsMayLag && !fromLeader;
+      const leader = fromLeader ? { fromLeader: true } : {};
       // A stream whose events no longer replay names no team: a limited caller hears what another team's deal answers.
-      const loaded = cached ?? (await readWithinTeams(envelope.teams, opportunityId, () => this.streams.load(opportunityId), () => hiddenFromCommand(envelope.teams!, command)));
+      const loaded = cached ?? (await readWithinTeams(envelope.teams, opportunityId, () => this.streams.load(opportunityId, leader), () => hiddenFromCommand(envelope.teams!, command)));
       let step: AttemptStep;
       try {
         const deciding = this.decideOn(loaded, command, envelope, fingerprint);
         step = deciding instanceof Promise ? await deciding : deciding;
       } catch (error) {
         if (cached) continue;
+        if (mayBeBehind) {
+          fromLeader = true;
+          continue;
+        }
         if (error instanceof DamagedStreamSnapshotError && !droppedSnapshot) {
           droppedSnapshot = true;
           this.streams.dropSnapshot(opportunityId);
@@ -99,6 +114,10 @@ export class OpportunityCommandExecutor {
       }
       if (step.kind === 'answer') {
         if (cached) continue;
+        if (mayBeBehind && !step.replay) {
+          fromLeader = true;
+          continue;
+        }
         return step.outcome;
       }
 
@@ -123,6 +142,8 @@ export class OpportunityCommandExecutor {
         // The store may refuse the append itself on a stream that names no team (KurrentDB: an opening
         // on a soft-deleted id, 410): a limited caller hears what another team's deal answers, as on a read.
         if (envelope.teams && isUnreadableStream(error)) throw hiddenFromCommand(envelope.teams, command);
+        // The fold was behind the leader, where the append was checked: the leader is read from now on.
+        if (error instanceof WrongExpectedRevisionError) fromLeader = true;
         // A conflict on a cached fold says the fold was behind: read, and try again uncounted.
         if (cached && error instanceof WrongExpectedRevisionError) continue;
         const retryable = error instanceof WrongExpectedRevisionError && envelope.expectedRevision === undefined;
@@ -140,7 +161,8 @@ export class OpportunityCommandExecutor {
   private async storedAnswer(opportunityId: string, envelope: CommandEnvelope, fingerprint: string, appending = 0): Promise<CommandOutcome> {
     for (let dropped = false; ; dropped = true) {
       this.streams.forget(opportunityId);
-      const reloaded = await this.streams.load(opportunityId);
+      // From the leader: a follower behind it would not show the events just appended.
+      const reloaded = await this.streams.load(opportunityId, { fromLeader: true });
       try {
         const stored = replayOf(reloaded, envelope.commandId, fingerprint);
         // The event ids are the key's, so the store held them already, yet no keyed command is
@@ -169,7 +191,8 @@ export class OpportunityCommandExecutor {
     if (loaded.chainBreak) throw new StreamChainBrokenError(loaded.stream, loaded.chainBreak.revision, loaded.chainBreak.reason, loaded.chainBreak.detail);
     if (fingerprint) {
       const replay = replayOf(loaded, envelope.commandId, fingerprint);
-      if (replay) return { kind: 'answer', outcome: replay };
+      // A command the stream holds is stored, whichever node showed it: no need to ask the leader.
+      if (replay) return { kind: 'answer', outcome: replay, replay: true };
     }
     const { state } = loaded;
     // Before the revision: a conflict would say "does not exist yet" where another team's deal is
@@ -242,7 +265,7 @@ export class OpportunityCommandExecutor {
 
 /** How an attempt ends before the store: answered as it stands, or with events to append. */
 type AttemptStep =
-  | { readonly kind: 'answer'; readonly outcome: CommandOutcome }
+  | { readonly kind: 'answer'; readonly outcome: CommandOutcome; readonly replay?: boolean }
   | { readonly kind: 'append'; readonly newEvents: readonly NewEvent[]; readonly headHash: string; readonly events: readonly OpportunityEvent[] };
 
 function fingerprintOf(body: OpportunityCommandBody): string {

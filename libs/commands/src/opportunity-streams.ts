@@ -55,7 +55,11 @@ export class OpportunityStreams {
     private readonly chainStart: LogChainStart = new LogChainStart(store),
   ) {}
 
-  async load(opportunityId: string): Promise<LoadedOpportunity> {
+  /**
+   * The stream folded to its last revision as the store shows it. `fromLeader`: what came after the
+   * fold is read from the store's leader, not from a replica that may lag behind it (EventStore.readsMayLag).
+   */
+  async load(opportunityId: string, options: { readonly fromLeader?: boolean } = {}): Promise<LoadedOpportunity> {
     const stream = toOpportunityStreamId(opportunityId);
     const known = this.cache.get(stream) ?? (await this.fromSnapshot(stream));
     const fromRevision = known && known.revision !== 'no_stream' ? known.revision + 1 : 0;
@@ -68,7 +72,7 @@ export class OpportunityStreams {
     // no longer holds, and after a soft delete the append would bring the stream back. That read
     // asks the leader: a lagging follower, not having the stream yet, would make a deal this
     // process just opened read as soft-deleted.
-    const [newer, start] = await Promise.all([this.store.readStream(stream, { fromRevision }), known ? this.store.readStream(stream, { maxCount: 1, fromLeader: true }) : undefined]);
+    const [newer, start] = await Promise.all([this.store.readStream(stream, { fromRevision, ...(options.fromLeader === true ? { fromLeader: true } : {}) }), known ? this.store.readStream(stream, { maxCount: 1, fromLeader: true }) : undefined]);
     const empty: LoadedOpportunity = { stream, state: { status: 'none' }, revision: 'no_stream', position: 0, headHash: GENESIS_HASH, commands: RecordedCommands.NONE };
     if (start !== undefined && start[0]?.revision !== 0) {
       this.cache.delete(stream);
@@ -83,6 +87,17 @@ export class OpportunityStreams {
     const loaded = this.remember(await this.withStrippedHashes(extend(base, newer), newer));
     this.snapshotIfLong(loaded, known);
     return loaded;
+  }
+
+  /**
+   * As load, for a reader that answers "not found" on a stream showing no event: on a store whose
+   * reads may lag behind its leader (EventStore.readsMayLag) such a stream is read again from the
+   * leader, so a deal opened through another instance is not denied for a follower's lag.
+   */
+  async loadExisting(opportunityId: string): Promise<LoadedOpportunity> {
+    const loaded = await this.load(opportunityId);
+    if (loaded.revision !== 'no_stream' || this.store.readsMayLag?.() !== true) return loaded;
+    return this.load(opportunityId, { fromLeader: true });
   }
 
   /**
@@ -119,7 +134,9 @@ export class OpportunityStreams {
   private async fromSnapshot(stream: string): Promise<LoadedOpportunity | undefined> {
     const snapshot = this.snapshots.load(stream);
     if (!snapshot) return undefined;
-    const [there] = await this.store.readStream(stream, { fromRevision: snapshot.revision, maxCount: 1 });
+    // This process took the snapshot from events the store holds: asked of a lagging follower, it
+    // would be thrown away for an event the follower does not have yet.
+    const [there] = await this.store.readStream(stream, { fromRevision: snapshot.revision, maxCount: 1, fromLeader: true });
     const before = snapshot.revision === 0 ? GENESIS_HASH : undefined;
     const matches = there !== undefined && there.revision === snapshot.revision && (typeof there.metadata.hash === 'string' ? there.metadata.hash === snapshot.headHash : before !== undefined && effectiveHash(before, there) === snapshot.headHash);
     if (!matches) {

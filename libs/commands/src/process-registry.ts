@@ -83,7 +83,9 @@ export class ProcessRegistry {
 
   private async tryRecordedEntry(file: string, definition: ProcessDefinition, compiled: CompiledProcess): Promise<ProcessEntry> {
     const stream = toProcessStreamId(definition.id);
-    const recorded = await this.store.readStream(stream);
+    // From the leader, where the append is checked: a follower behind it would have a start-up record
+    // a version again, conflict on each attempt, or read back another recording than its own.
+    const recorded = await this.store.readStream(stream, { fromLeader: true });
     // A stream cut before its first recording (KurrentDB: an operator's $tb or $maxCount) would be
     // taken as the whole history: versions deals were opened on unknown, the next one chained at a
     // revision the log does not hold. Refused, as an opportunity stream cut so is.
@@ -108,7 +110,7 @@ export class ProcessRegistry {
         { id: deterministicUuid('process-version', definition.id, recorded.length, compiled.version), type: PROCESS_VERSION_RECORDED, data: { ...data }, metadata: { actor: 'system:start-up', source } },
       ]);
       await this.store.appendToStream(stream, events, { expectedRevision });
-      const again = await this.store.readStream(stream, { direction: 'backwards', maxCount: 1 });
+      const again = await this.store.readStream(stream, { direction: 'backwards', maxCount: 1, fromLeader: true });
       entry.versions.set(compiled.version, { compiled, info: { version: compiled.version, recordedAt: again[0]!.recordedAt, source } });
       entry.recordedOrder.set(compiled.version, recorded.length);
       this.options.onVersionRecorded?.(`Process "${definition.id}" version ${compiled.version} recorded (from ${source})`);
@@ -126,7 +128,8 @@ export class ProcessRegistry {
     if (!this.mustReadVersion(processId, version)) return;
     const entry = this.processes.get(processId) ?? (await this.retiredEntry(processId));
     if (!entry) return; // never recorded: version() says there is no such process
-    await this.readRecordingsAfterKnown(processId, entry);
+    // The version is named by a deal, so it is recorded: a follower behind the leader may not show it yet.
+    await this.readRecordingsAfterKnown(processId, entry, { fromLeader: true });
   }
 
   /**
@@ -139,9 +142,9 @@ export class ProcessRegistry {
     if (entry) await this.readRecordingsAfterKnown(processId, entry);
   }
 
-  private async readRecordingsAfterKnown(processId: string, entry: ProcessEntry): Promise<void> {
+  private async readRecordingsAfterKnown(processId: string, entry: ProcessEntry, leader: { readonly fromLeader?: boolean } = {}): Promise<void> {
     const known = Math.max(-1, ...entry.recordedOrder.values());
-    for (const event of await this.store.readStream(toProcessStreamId(processId), { fromRevision: known + 1 })) takeRecording(entry, event);
+    for (const event of await this.store.readStream(toProcessStreamId(processId), { fromRevision: known + 1, ...leader })) takeRecording(entry, event);
   }
 
   /**
@@ -155,7 +158,7 @@ export class ProcessRegistry {
 
   /** The entry of a process the log records and no file defines, made from its stream; none when never recorded. */
   private async retiredEntry(processId: string): Promise<ProcessEntry | undefined> {
-    const recorded = await this.store.readStream(toProcessStreamId(processId));
+    const recorded = await this.store.readStream(toProcessStreamId(processId), { fromLeader: true });
     if (recorded.length === 0) return undefined;
     if (recorded[0]!.revision !== 0) throw new StreamTruncatedError(toProcessStreamId(processId), recorded[0]!.revision);
     const entry: ProcessEntry = { current: undefined as unknown as CompiledProcess, recordedOrder: new Map(), versions: new Map(), retired: true };

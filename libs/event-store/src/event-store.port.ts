@@ -141,4 +141,11 @@ export interface EventStore {
    * confirmed.
    */
   isSoleWriter?(): boolean;
+  /**
+   * Optional: true when reads that do not ask for the leader (ReadStreamOptions.fromLeader) may be
+   * served by a replica that lags behind it (KurrentDB with nodePreference=follower or random). A
+   * caller then takes what such a read shows as possibly behind: it asks the leader again before
+   * concluding from it that something is not there (yet). Absent or false: every read is current.
+   */
+  readsMayLag?(): boolean;
 }

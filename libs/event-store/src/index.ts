@@ -5,6 +5,7 @@ export * from './event-store.errors';
 export * from './open-event-store';
 export * from './read-all-pages';
 export * from './read-stream-up-to-unreadable';
+export * from './leader-reads';
 export * from './log-anchor';
 export { RequestThread, startWorkerBeside, type FromRequestThread, type ToRequestThread } from './worker-thread';
 export * from './sqlite/sqlite-event-store';

@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { foldAsOf, lastHashlessPosition, processStreamOf, timelineOf, verifyOpportunity, type AsOfAxis, type OpportunityVerification, type TimelineStep } from '@stagecraft/audit';
-import { EVENT_STORE, readStreamUpToUnreadable, StreamDeletedError, type EventStore, type StreamUpToUnreadable } from '@stagecraft/event-store';
+import { EVENT_STORE, leaderReads, readStreamUpToUnreadable, StreamDeletedError, type EventStore, type StreamUpToUnreadable } from '@stagecraft/event-store';
 import { LogChainStart, OpportunityRejectedError, ProcessRegistry } from '@stagecraft/commands';
 import { ApiProblem } from '../http/problem';
 import type { OpportunityView } from '@stagecraft/contracts';
@@ -125,12 +125,14 @@ export class VerifyOpportunityHandler implements IQueryHandler<VerifyOpportunity
     // An event that cannot be read is the stream's break, reported as `verify --all` and the CLI
     // report it. A caller limited to teams is judged by the team the whole stream folds to, as
     // every read judges it: one that no longer reads is not found for it.
-    const { events: stored, unreadable } = teams === undefined ? await readStreamUpToUnreadable(this.store, toOpportunityStreamId(opportunityId)) : { events: await readVisibleStream(this.store, opportunityId, teams) };
+    const { events: stored, unreadable } = teams === undefined ? await this.readWhole(toOpportunityStreamId(opportunityId)) : { events: await readVisibleStream(this.store, opportunityId, teams) };
     if (stored.length === 0 && unreadable === undefined) throw new OpportunityRejectedError(rejections.notFound(opportunityId));
     // The rules the opportunity was judged by live in its process's stream: verify that too. One
     // deleted for good (KurrentDB's tombstone) reads as empty: the verifier reports it missing.
     const processStream = processStreamOf(stored);
-    const processRead = processStream === undefined ? null : await readStreamUpToUnreadable(this.store, processStream).catch((error: unknown): StreamUpToUnreadable => {
+    // From the leader: a follower behind it (EventStore.readsMayLag; with `random`, another node than
+    // the one that served the deal) may not hold the version the deal names yet, which would read as removed.
+    const processRead = processStream === undefined ? null : await readStreamUpToUnreadable(leaderReads(this.store), processStream).catch((error: unknown): StreamUpToUnreadable => {
       if (error instanceof StreamDeletedError) return { events: [] };
       throw error;
     });
@@ -138,6 +140,13 @@ export class VerifyOpportunityHandler implements IQueryHandler<VerifyOpportunity
     const hashless = lastHashlessPosition([...stored, ...(processRead?.events ?? [])]);
     const chainedSince = hashless === undefined ? undefined : await this.chainStart.chainedBefore(hashless);
     return verifyOpportunity(opportunityId, stored, processRead?.events ?? null, { opportunity: unreadable, process: processRead?.unreadable }, chainedSince);
+  }
+
+  /** The stream as far as it reads; one showing no event on a follower behind the leader (EventStore.readsMayLag) is read again from the leader. */
+  private async readWhole(stream: string): Promise<StreamUpToUnreadable> {
+    const read = await readStreamUpToUnreadable(this.store, stream);
+    if (read.events.length > 0 || read.unreadable !== undefined || this.store.readsMayLag?.() !== true) return read;
+    return readStreamUpToUnreadable(leaderReads(this.store), stream);
   }
 }
 

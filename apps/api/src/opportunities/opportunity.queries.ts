@@ -33,7 +33,9 @@ export class GetOpportunityHistoryQuery extends Query<HistoryAnswer> {
  * longer reads or folds has no team such a caller may rely on: not found too, as another team's.
  */
 export async function readVisibleStream(store: EventStore, opportunityId: string, teams: readonly string[] | undefined): Promise<StoredEvent[]> {
-  const stored = await readWithinTeams(teams, opportunityId, () => store.readStream(toOpportunityStreamId(opportunityId)));
+  let stored = await readWithinTeams(teams, opportunityId, () => store.readStream(toOpportunityStreamId(opportunityId)));
+  // A follower behind the leader (EventStore.readsMayLag) may not show a deal opened elsewhere yet: the leader says whether it exists.
+  if (stored.length === 0 && store.readsMayLag?.() === true) stored = await readWithinTeams(teams, opportunityId, () => store.readStream(toOpportunityStreamId(opportunityId), { fromLeader: true }));
   if (stored.length === 0) throw new OpportunityRejectedError(rejections.notFound(opportunityId));
   if (teams) {
     let team: string | undefined;
@@ -56,7 +58,7 @@ export class GetOpportunityHandler implements IQueryHandler<GetOpportunityQuery>
   ) {}
 
   async execute({ opportunityId, teams }: GetOpportunityQuery): Promise<OpportunityView> {
-    const { state, revision, position } = await readWithinTeams(teams, opportunityId, () => this.streams.load(opportunityId));
+    const { state, revision, position } = await readWithinTeams(teams, opportunityId, () => this.streams.loadExisting(opportunityId));
     if (state.status === 'none' || revision === 'no_stream') throw new OpportunityRejectedError(rejections.notFound(opportunityId));
     assertOpportunityVisible(teams, opportunityId, state.teamId);
     await this.processes.ensureVersion(state.processId, state.processVersion);

@@ -1,6 +1,7 @@
 import { foldAsOf, timelineOf, toOpportunityEvent, UnreadableInstantError, type AsOfAxis, type TimelineStep } from '@stagecraft/audit';
 import { foldOpportunity, parseInstant, toOpportunityStreamId, type OpportunityState } from '@stagecraft/opportunity';
 import type { Settings } from '@stagecraft/config';
+import { leaderReads } from '@stagecraft/event-store';
 import { CliError, EXIT } from '../cli.errors';
 import { openExistingStore } from '../io/event-store';
 import { opportunityIdArgument } from '../io/opportunity-id';
@@ -31,11 +32,14 @@ export async function showHistory(settings: Settings, givenId: string, given: Hi
   const opportunityId = opportunityIdArgument(givenId);
   const store = openExistingStore(settings);
   try {
-    const events = await store.readStream(toOpportunityStreamId(opportunityId));
+    // From the leader: a follower behind it (nodePreference=follower or random) would deny a deal
+    // opened moments ago, or not hold the process version it names yet.
+    const leader = leaderReads(store);
+    const events = await leader.readStream(toOpportunityStreamId(opportunityId));
     if (events.length === 0) {
       throw new CliError(`There is no opportunity ${givenId}${opportunityId !== givenId ? ` (id ${opportunityId})` : ''} in ${settings.eventStorePath}.`, EXIT.failed);
     }
-    const processes = new RecordedProcesses(store);
+    const processes = new RecordedProcesses(leader);
     const processId = events[0]!.data.processId;
     if (typeof processId === 'string') await processes.load(processId);
     const resolve = (id: string, version: string) => processes.version(id, version);

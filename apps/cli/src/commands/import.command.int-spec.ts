@@ -439,3 +439,66 @@ describe('stagecraft import of a backfill on a retired process', () => {
     }
   }, 60_000);
 });
+
+// An import run again on EVENT_STORE_URL with nodePreference=follower, while the follower lags
+// behind the leader that took the first run's events: each line is the event the store holds, so
+// the second run reports every line unchanged, never "another event at revision …" for an event
+// the follower does not show yet.
+describe('stagecraft import run again while the follower it reads from lags', () => {
+  let double: KurrentDbDouble;
+  let dir: string;
+  let thaw: (() => void) | undefined;
+  beforeAll(async () => {
+    double = await startKurrentDbDouble();
+    dir = mkdtempSync(join(tmpdir(), 'import-follower-'));
+  });
+  afterAll(async () => {
+    thaw?.();
+    await double?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the second run finds every event in place: unchanged, none rejected', async () => {
+    const rows = join(dir, 'rows.csv');
+    writeFileSync(rows, 'opportunityId,occurredAt,stage,processId,title\nSF-1,2025-01-01T00:00:00Z,new,standard,Deal\nSF-1,2025-01-02T00:00:00Z,qualification,,\nSF-1,2025-01-03T00:00:00Z,proposition,,\n');
+    const source = readSettings({ EVENT_STORE_PATH: join(dir, 'source.db'), PROCESSES_DIR: PROCESSES }, dir);
+    expect((await importReport(source, rows)).exit).toBe(EXIT.ok);
+    const exported = join(dir, 'log.jsonl');
+    const quiet = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await exportEvents(source, { format: 'jsonl', out: exported })).toBe(EXIT.ok);
+    } finally {
+      quiet.mockRestore();
+    }
+    const target = readSettings({ EVENT_STORE_URL: `${double.url}&nodePreference=follower`, PROCESSES_DIR: PROCESSES, EVENT_STORE_PATH: join(dir, 'unused.db') }, dir);
+    thaw = double.faults.freezeFollower();
+    const first = await importReport(target, exported);
+    expect(first).toMatchObject({ exit: EXIT.ok, rejected: [] });
+
+    const again = await importReport(target, exported);
+    expect(again).toMatchObject({ exit: EXIT.ok, imported: 0, unchanged: first.imported, rejected: [] });
+  }, 60_000);
+
+  it('a log imported in two files, the second just after the first: its lines follow the first file\'s events, not "the events between are not in the file"', async () => {
+    const rows = join(dir, 'rows-2.csv');
+    writeFileSync(rows, 'opportunityId,occurredAt,stage,processId,title\nSF-2,2025-01-01T00:00:00Z,new,standard,Deal\nSF-2,2025-01-02T00:00:00Z,qualification,,\nSF-2,2025-01-03T00:00:00Z,proposition,,\n');
+    const source = readSettings({ EVENT_STORE_PATH: join(dir, 'source-2.db'), PROCESSES_DIR: PROCESSES }, dir);
+    expect((await importReport(source, rows)).exit).toBe(EXIT.ok);
+    const exported = join(dir, 'log-2.jsonl');
+    const quiet = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await exportEvents(source, { format: 'jsonl', out: exported })).toBe(EXIT.ok);
+    } finally {
+      quiet.mockRestore();
+    }
+    const lines = readFileSync(exported, 'utf8').trim().split('\n');
+    const last = lines.findLastIndex((line) => (JSON.parse(line) as { stream: string }).stream.startsWith('opportunity-'));
+    writeFileSync(join(dir, 'part-1.jsonl'), `${lines.filter((_, index) => index !== last).join('\n')}\n`);
+    writeFileSync(join(dir, 'part-2.jsonl'), `${lines[last]}\n`);
+    const target = readSettings({ EVENT_STORE_URL: `${double.url}&nodePreference=follower`, PROCESSES_DIR: PROCESSES, EVENT_STORE_PATH: join(dir, 'unused.db') }, dir);
+    thaw ??= double.faults.freezeFollower();
+    expect(await importReport(target, join(dir, 'part-1.jsonl'))).toMatchObject({ exit: EXIT.ok, rejected: [] });
+
+    expect(await importReport(target, join(dir, 'part-2.jsonl'))).toMatchObject({ exit: EXIT.ok, imported: 1, rejected: [] });
+  }, 60_000);
+});

@@ -221,14 +221,18 @@ class Importer {
     if (command.kind === 'skip') return { result: 'skipped', what: command.what };
     if (command.kind === 'reject') return { result: 'rejected', reason: command.reason };
     const commandId = `import:${record.id}`;
-    const loaded = await this.side.streams.load(command.opportunityId);
+    let loaded = await this.side.streams.load(command.opportunityId);
+    // A follower behind the leader (EventStore.readsMayLag) may show the stream short of this line:
+    // the leader says whether the events before it are there.
+    if (record.revision > nextRevisionOf(loaded) && this.side.store.readsMayLag?.() === true) loaded = await this.side.streams.load(command.opportunityId, { fromLeader: true });
     // One command makes one event, so an imported event lands at the revision it had. A store that
     // already holds that revision holds this very event (the export's own store, or an earlier
     // import), or another history, which must not be mixed with this one. This very event, and
     // the line says the same: a line edited since it was imported is refused, not called unchanged.
     const head = loaded.revision === 'no_stream' ? -1 : loaded.revision;
     if (record.revision <= head) {
-      const [there] = await this.side.store.readStream(loaded.stream, { fromRevision: record.revision, maxCount: 1 });
+      // From the leader: the fold says the event is there, which a follower behind it may not show yet.
+      const [there] = await this.side.store.readStream(loaded.stream, { fromRevision: record.revision, maxCount: 1, fromLeader: true });
       if (!there || !isSameEvent(there, record)) return { result: 'rejected', reason: `this store already holds another event at revision ${record.revision} of ${record.stream}` };
       const difference = firstEventDifference([record], [there as unknown as OpportunityEvent]);
       return difference === undefined ? { result: 'unchanged' } : { result: 'rejected', reason: differenceReason(difference, 'this store holds') };
@@ -341,7 +345,8 @@ class Importer {
     const closeType = row.outcome === 'won' ? 'OpportunityWon' : 'OpportunityLost';
     // Pages back from the head: events that change nothing may follow a close (NoChangeRecorded).
     for (let from: number | undefined; from === undefined || from >= 0; ) {
-      const page = await this.side.store.readStream(loaded.stream, { direction: 'backwards', maxCount: CLOSE_SEARCH_PAGE, ...(from === undefined ? {} : { fromRevision: from }) });
+      // From the leader: the fold says the deal is closed, which a follower behind it may not show yet.
+      const page = await this.side.store.readStream(loaded.stream, { direction: 'backwards', maxCount: CLOSE_SEARCH_PAGE, fromLeader: true, ...(from === undefined ? {} : { fromRevision: from }) });
       const close = page.find((event) => event.type === closeType);
       if (close) return { note: typeof close.data.note === 'string' ? close.data.note : undefined };
       if (page.length < CLOSE_SEARCH_PAGE) break;
@@ -455,4 +460,9 @@ function isSameEvent(there: { id: string; metadata: Readonly<Record<string, unkn
   const importedFrom = (metadata: Readonly<Record<string, unknown>>) => (typeof metadata.commandId === 'string' && metadata.commandId.startsWith('import:') ? metadata.commandId.slice('import:'.length) : undefined);
   const originOf = (event: typeof there) => importedFrom(event.metadata) ?? event.id;
   return there.id === record.id || originOf(there) === originOf(record);
+}
+
+/** The revision the next event of a folded stream takes. */
+function nextRevisionOf(loaded: LoadedOpportunity): number {
+  return loaded.revision === 'no_stream' ? 0 : loaded.revision + 1;
 }

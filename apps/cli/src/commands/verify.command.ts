@@ -17,7 +17,7 @@ import { PROCESS_STREAM_PREFIX } from '@stagecraft/sales-process';
 import type { Settings } from '@stagecraft/config';
 import { LogChainStart } from '@stagecraft/commands';
 import { CliError, EXIT } from '../cli.errors';
-import { readAllPages, readStreamUpToUnreadable, StreamDeletedError, UnreadableEventError, type EventStore, type StreamUpToUnreadable } from '@stagecraft/event-store';
+import { leaderReads, readAllPages, readStreamUpToUnreadable, StreamDeletedError, UnreadableEventError, type EventStore, type StreamUpToUnreadable } from '@stagecraft/event-store';
 import { openExistingStore } from '../io/event-store';
 import { isUuid, opportunityIdArgument, opportunityIdFor } from '../io/opportunity-id';
 import { isBackfillSourceId } from '../import/backfill.row';
@@ -72,7 +72,7 @@ async function verifyOpportunityStreams(store: EventStore, settings: Settings, s
   const { events, unreadable } = await readStreamOrFail(store, settings, stream);
   const processStream = processStreamOf(events);
   // A process stream deleted for good reads as empty: the verifier reports it missing.
-  const processRead = processStream === undefined ? null : await readStreamUpToUnreadable(store, processStream).catch(emptyWhenDeleted);
+  const processRead = processStream === undefined ? null : await readStreamUpToUnreadable(leaderReads(store), processStream).catch(emptyWhenDeleted);
   // Events without a hash: written before tamper evidence only if the log was not chained yet before them (as the API's /verify asks).
   const hashless = lastHashlessPosition([...events, ...(processRead?.events ?? [])]);
   const chainedSince = hashless === undefined ? undefined : await new LogChainStart(store).chainedBefore(hashless);
@@ -101,7 +101,8 @@ async function readStreamOrFail(store: EventStore, settings: Settings, stream: s
   const where = settings.eventStoreUrl === undefined ? settings.eventStorePath : 'the event store (EVENT_STORE_URL)';
   let read: StreamUpToUnreadable;
   try {
-    read = await readStreamUpToUnreadable(store, stream);
+    // From the leader: a follower behind it (nodePreference=follower or random) would deny a stream written moments ago.
+    read = await readStreamUpToUnreadable(leaderReads(store), stream);
   } catch (error) {
     if (error instanceof StreamDeletedError) throw new CliError(`BROKEN: ${stream} was deleted from ${where} (a tombstone): its events can no longer be read.`, EXIT.failed);
     throw error;

@@ -9,7 +9,7 @@ import { compileProcess, toProcessStreamId, type CompiledProcess, type ProcessVe
 export class RecordedProcesses {
   private readonly versions = new Map<string, Map<string, CompiledProcess>>();
 
-  constructor(private readonly store: EventStore) {}
+  constructor(private readonly store: Pick<EventStore, 'readStream'>) {}
 
   async load(processId: string): Promise<void> {
     if (this.versions.has(processId)) return;

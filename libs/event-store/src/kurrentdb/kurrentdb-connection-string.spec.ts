@@ -1,3 +1,4 @@
+import { getKurrentDBEventStore } from './kurrentdb-event-store';
 import { normaliseKurrentDBConnectionString, redactCredentials } from './kurrentdb-connection-string';
 
 describe('redactCredentials', () => {
@@ -34,6 +35,24 @@ describe('normaliseKurrentDBConnectionString', () => {
   it('takes the usual forms', () => {
     for (const text of ['kurrentdb://localhost:2113?tls=false', 'kurrentdb://admin:changeit@n1:2113,n2:2113,n3:2113?tls=true&defaultDeadline=10000', 'esdb+discover://cluster.example.com:2113']) {
       expect(() => normaliseKurrentDBConnectionString(text)).not.toThrow();
+    }
+  });
+});
+
+describe('readsMayLag: whether a read not asking for the leader may come from a follower behind it', () => {
+  it.each([
+    ['kurrentdb://localhost:2113?tls=false', false],
+    ['kurrentdb://localhost:2113?tls=false&nodePreference=leader', false],
+    ['kurrentdb://localhost:2113?tls=false&NodePreference=Leader', false],
+    ['kurrentdb://localhost:2113?tls=false&nodePreference=follower', true],
+    ['esdb://localhost:2113?tls=false&nodePreference=random', true],
+    ['kurrentdb://localhost:2113?tls=false&nodePreference=readOnlyReplica', true],
+  ])('%s: %s', async (connectionString, lags) => {
+    const store = getKurrentDBEventStore({ connectionString });
+    try {
+      expect(store.readsMayLag?.()).toBe(lags);
+    } finally {
+      await store.close();
     }
   });
 });

@@ -20,6 +20,7 @@ interface ParsedConnectionString {
   readonly tlsCAFile?: string;
   readonly userCertFile?: string;
   readonly userKeyFile?: string;
+  readonly nodePreference?: string;
 }
 
 const SCHEME = /^(esdb|kurrentdb|kurrent|kdb)(\+discover)?:\/\//i;
@@ -58,6 +59,15 @@ export function normaliseKurrentDBConnectionString(connectionString: string): st
   if (parsed.hosts.length === 0 || parsed.hosts.some((host) => host.address === '')) throw new Error('names no host');
   assertFilesReadable(parsed);
   return normalised;
+}
+
+/**
+ * Whether reads that do not ask for the leader may be served by a node that lags behind it: with
+ * nodePreference=follower, random or readOnlyReplica (the default, leader, asks it on every read).
+ */
+export function kurrentDBReadsMayLag(connectionString: string): boolean {
+  const preference = parseConnectionString(connectionString).nodePreference;
+  return preference !== undefined && preference.toLowerCase() !== 'leader';
 }
 
 /**

@@ -28,7 +28,7 @@ import type {
   SubscribeToAllOptions,
   SubscriptionMessage,
 } from '../event-store.port';
-import { normaliseKurrentDBConnectionString, redactCredentials } from './kurrentdb-connection-string';
+import { kurrentDBReadsMayLag, normaliseKurrentDBConnectionString, redactCredentials } from './kurrentdb-connection-string';
 import { appendMayHaveBeenWritten, sentBeforeReconnect, toPortError } from './kurrentdb-errors';
 import { KnownEventIds, type KnownStream } from './kurrentdb-known-ids';
 import { toKurrentPosition, toStoredEvent, withServerMetadata } from './kurrentdb-positions';
@@ -97,12 +97,19 @@ class KurrentDBEventStoreAdapter implements EventStore {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly known = new KnownEventIds();
   private closed = false;
+  /** Reads not asking for the leader may be served by a follower behind it (nodePreference other than leader). */
+  private readonly lagging: boolean;
   private disposed: Promise<void> | undefined;
 
   constructor(private readonly options: KurrentDBEventStoreOptions) {
     const connectionString = normaliseKurrentDBConnectionString(options.connectionString);
     this.client = KurrentDBClient.connectionString(connectionString);
     this.description = redactCredentials(connectionString);
+    this.lagging = kurrentDBReadsMayLag(connectionString);
+  }
+
+  readsMayLag(): boolean {
+    return this.lagging;
   }
 
   appendToStream(stream: string, events: readonly NewEvent[], options: { readonly expectedRevision: ExpectedRevision }): Promise<AppendResult> {
