@@ -65,6 +65,15 @@ describe('the CLI reading one deal from a follower that lags behind the leader',
     expect(code).toBe(EXIT.ok);
   });
 
+  it('history of an id no deal has names the store the events live in (EVENT_STORE_URL), not the unused EVENT_STORE_PATH', async () => {
+    const missing = crypto.randomUUID();
+    const error = await showHistory(settings(), missing, {}).then(
+      () => undefined,
+      (thrown: unknown) => thrown as Error,
+    );
+    expect(error?.message).toBe(`There is no opportunity ${missing} in the event store (EVENT_STORE_URL).`);
+  });
+
   it('history <id> finds the deal', async () => {
     const { code, output } = await printed(() => showHistory(settings(), id, { json: true }));
     expect(code).toBe(EXIT.ok);

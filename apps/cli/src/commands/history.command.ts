@@ -3,7 +3,7 @@ import { foldOpportunity, parseInstant, toOpportunityStreamId, type OpportunityS
 import type { Settings } from '@stagecraft/config';
 import { leaderReads } from '@stagecraft/event-store';
 import { CliError, EXIT } from '../cli.errors';
-import { openExistingStore } from '../io/event-store';
+import { openExistingStore, storeWhere } from '../io/event-store';
 import { opportunityIdArgument } from '../io/opportunity-id';
 import { printable } from '../io/printable';
 import { RecordedProcesses } from '../io/process-versions';
@@ -37,7 +37,7 @@ export async function showHistory(settings: Settings, givenId: string, given: Hi
     const leader = leaderReads(store);
     const events = await leader.readStream(toOpportunityStreamId(opportunityId));
     if (events.length === 0) {
-      throw new CliError(`There is no opportunity ${givenId}${opportunityId !== givenId ? ` (id ${opportunityId})` : ''} in ${settings.eventStorePath}.`, EXIT.failed);
+      throw new CliError(`There is no opportunity ${givenId}${opportunityId !== givenId ? ` (id ${opportunityId})` : ''} in ${storeWhere(settings)}.`, EXIT.failed);
     }
     const processes = new RecordedProcesses(leader);
     const processId = events[0]!.data.processId;

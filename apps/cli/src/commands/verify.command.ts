@@ -18,7 +18,7 @@ import type { Settings } from '@stagecraft/config';
 import { LogChainStart } from '@stagecraft/commands';
 import { CliError, EXIT } from '../cli.errors';
 import { leaderReads, readAllPages, readStreamUpToUnreadable, StreamDeletedError, UnreadableEventError, type EventStore, type StreamUpToUnreadable } from '@stagecraft/event-store';
-import { openExistingStore } from '../io/event-store';
+import { openExistingStore, storeWhere } from '../io/event-store';
 import { isUuid, opportunityIdArgument, opportunityIdFor } from '../io/opportunity-id';
 import { isBackfillSourceId } from '../import/backfill.row';
 import { progressBar } from '../io/progress';
@@ -98,7 +98,7 @@ async function verifyProcessStream(store: EventStore, settings: Settings, stream
 
 /** The stream as far as it reads, and the event it stops at where one cannot be read (reported as the break there). */
 async function readStreamOrFail(store: EventStore, settings: Settings, stream: string): Promise<StreamUpToUnreadable> {
-  const where = settings.eventStoreUrl === undefined ? settings.eventStorePath : 'the event store (EVENT_STORE_URL)';
+  const where = storeWhere(settings);
   let read: StreamUpToUnreadable;
   try {
     // From the leader: a follower behind it (nodePreference=follower or random) would deny a stream written moments ago.

@@ -17,3 +17,8 @@ export function assertStoreExists(settings: Settings): void {
     throw new CliError(`There is no event store at ${settings.eventStorePath} (EVENT_STORE_PATH).`);
   }
 }
+
+/** Where the events live, for a message: the SQLite file, or the server EVENT_STORE_URL names (EVENT_STORE_PATH is then not used). */
+export function storeWhere(settings: Settings): string {
+  return settings.eventStoreUrl === undefined ? settings.eventStorePath : 'the event store (EVENT_STORE_URL)';
+}
