@@ -1,4 +1,4 @@
-import { requireInstant } from '@stagecraft/opportunity';
+import { canonicalOpportunityId, requireInstant } from '@stagecraft/opportunity';
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -111,7 +111,7 @@ export class AnalyticsController {
       const { processId, teamId, ownerId } = await this.scoped(query, principal);
       const statuses = query.status === undefined ? undefined : [...new Set(query.status.split(','))] as SearchStatus[];
       try {
-        const result = await this.queries.searchOpportunities({ processId, teamId, ownerId, q: query.q, limit: query.limit ?? SEARCH_DEFAULT_LIMIT, ...(statuses ? { statuses } : {}), ...(query.after === undefined ? {} : { after: query.after }) });
+        const result = await this.queries.searchOpportunities({ processId, teamId, ownerId, q: query.q, limit: query.limit ?? SEARCH_DEFAULT_LIMIT, ...(statuses ? { statuses } : {}), ...(query.after === undefined ? {} : { after: canonicalOpportunityId(query.after) }) });
         // CSV has no place for the cursor in its body: the header carries it (JSON has it in both).
         if (result.next !== null) void reply.header('x-next-after', result.next);
         return result;
