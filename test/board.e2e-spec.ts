@@ -1616,6 +1616,29 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('a search lists the deals beyond the board though the newest deals it matches are all on the board', async () => {
+      // The oldest deal is the one beyond the board (lost before the 30 days); the API's first page of
+      // newest matches holds only deals the board shows, and the list is made of those it does not.
+      const old = new Date(Date.now() - 60 * 86_400_000).toISOString();
+      const lost = await caller.command('/opportunities', { title: 'Wombat archive', processId: 'standard', teamId: 'direct', ownerId: 'bob', occurredAt: old });
+      await caller.command(`/opportunities/${lost.id}/lose`, { reason: 'price', occurredAt: old });
+      for (let n = 1; n <= 21; n++) await caller.command('/opportunities', { title: `Wombat ${n}`, processId: 'standard', teamId: 'direct', ownerId: 'ann' });
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 }, timezoneId: 'UTC' });
+      tab.setDefaultTimeout(10_000);
+      try {
+        await tab.goto(`${api.baseUrl}/board?process=standard&team=direct&q=wombat`);
+        await tab.fill('#credentials', api.keys[TEST_SERVICE]!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForSelector('#search-beyond .search-beyond-deal');
+        expect(await tab.textContent('#search-result')).toBe('21 deals match: New (21).');
+        expect(await tab.$$eval('#search-beyond .search-beyond-deal', (buttons) => buttons.map((button) => (button as HTMLElement).dataset.opportunityId))).toEqual([lost.id]);
+        // All it found is listed: nothing says there is more.
+        expect(await tab.textContent('#search-beyond p')).toBe('Also found, not on the board:');
+      } finally {
+        await tab.close();
+      }
+    });
+
     /** Columns that do not lie wholly inside the window, and whether the page scrolls sideways. */
     const cutOff = () =>
       page.evaluate(() => ({

@@ -1,5 +1,5 @@
 import type { OpportunityView, PipelineResult, ProcessDetail } from '@stagecraft/contracts';
-import { boardColumns, cardAsRead, moveCommand, overdue, shownAt, withDealsShown, type BoardCard } from './board.model';
+import { boardColumns, cardAsRead, listedBeyondBoard, moveCommand, overdue, shownAt, withDealsShown, type BoardCard } from './board.model';
 import { formatDate } from './format';
 import { allowedTargets, moveChoices } from './moves.model';
 
@@ -216,6 +216,21 @@ describe('the board model', () => {
     expect([shownAt(columns, 'open', qualification), shownAt(columns, 'open', { kind: 'stage', stageId: 'new', name: 'New' }), shownAt(columns, 'open', won)]).toEqual([true, false, false]);
     expect([shownAt(columns, 'won', won), shownAt(columns, 'won', lost), shownAt(columns, 'won', qualification)]).toEqual([true, false, false]);
     expect([shownAt(columns, 'lost', lost), shownAt(columns, 'lost', won), shownAt(columns, 'nowhere', qualification)]).toEqual([true, false, false]);
+  });
+
+  it('lists the newest deals found beyond the board, past those the board shows, and says when there are more', () => {
+    const hit = (id: string) => ({ id, title: id, processId: 'standard', processVersion: 'v1', status: 'lost' as const, stageId: null, closedAt: '2026-01-01T00:00:00Z', ownerId: null, teamId: null, amount: null, currency: null });
+    const columns = [{ cards: [{ id: 'a' }, { id: 'b' }] }] as unknown as Parameters<typeof listedBeyondBoard>[1];
+    const listed = (hits: readonly string[], most: number, cut = false) => {
+      const { deals, more } = listedBeyondBoard(hits.map(hit), columns, most, cut);
+      return [deals.map((deal) => deal.id), more];
+    };
+    // The newest found are on the board: the list is made of the others.
+    expect(listed(['a', 'b', 'c'], 2)).toEqual([['c'], false]);
+    expect(listed(['a', 'c', 'b', 'd'], 2)).toEqual([['c', 'd'], false]);
+    expect(listed(['c', 'd', 'e'], 2)).toEqual([['c', 'd'], true]);
+    // The search read no further: there may be more.
+    expect(listed(['a', 'c'], 2, true)).toEqual([['c'], true]);
   });
 
   describe('a deal the rep just created or moved, which its crowded column leaves out (withDealsShown)', () => {

@@ -263,6 +263,16 @@ export function foundBeyondBoard(hits: readonly OpportunitySearchHit[], columns:
   return hits.filter((hit) => !listed.has(hit.id));
 }
 
+/**
+ * The newest `most` of the deals found beyond the board, and whether it found more (or stopped
+ * before the end: `cut`). The API lists the board's own deals among its hits (the newest deals are
+ * on the board): a first page of them alone must not make the list say nothing was found beyond it.
+ */
+export function listedBeyondBoard(hits: readonly OpportunitySearchHit[], columns: readonly BoardColumn[], most: number, cut: boolean): { readonly deals: OpportunitySearchHit[]; readonly more: boolean } {
+  const found = foundBeyondBoard(hits, columns);
+  return { deals: found.slice(0, most), more: cut || found.length > most };
+}
+
 /** A deal the search found, as a card its side panel opens from (the panel reads the deal itself: cardAsRead). */
 export function searchHitCard(hit: OpportunitySearchHit): BoardCard {
   const open = hit.status === 'open';

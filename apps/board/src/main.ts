@@ -1,6 +1,6 @@
 import { ApiClient, ApiError, outcomeUnknown, resending, type Resend } from './api.client';
 import type { CallerAnswer, FunnelResult, OpportunitySearchHit, OpportunitySearchResult, OpportunityView, PipelineResult, ProcessDetail, ProcessList, StageDurationsResult, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
-import { boardColumns, CARDS_PER_COLUMN, foundBeyondBoard, moveCommand, searchHitCard, searchHitText, SEARCHED_CARDS_PER_COLUMN, SEARCHED_CLOSED_PER_COLUMN, drawableHere, shownAt, withDealsShown, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
+import { boardColumns, CARDS_PER_COLUMN, foundBeyondBoard, listedBeyondBoard, moveCommand, searchHitCard, searchHitText, SEARCHED_CARDS_PER_COLUMN, SEARCHED_CLOSED_PER_COLUMN, drawableHere, shownAt, withDealsShown, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
 import { filterColumns, filtering, filtersFrom, ownersOf, searchSummary, writeFilters } from './board-filters.model';
 import { wireFilters } from './board-filters';
 import { columnsFitSideBySide } from './board-layout.model';
@@ -579,7 +579,7 @@ function drawBoard(): void {
  * its side panel. Asked once the typing pauses, again only when the question changes; an answer
  * to an older question is dropped. A refusal shows nothing: the board's own search still answers.
  */
-const beyond = { asked: '', words: '', hits: [] as readonly OpportunitySearchHit[], timer: undefined as ReturnType<typeof setTimeout> | undefined, drawn: '' };
+const beyond = { asked: '', words: '', hits: [] as readonly OpportunitySearchHit[], cut: false, timer: undefined as ReturnType<typeof setTimeout> | undefined, drawn: '' };
 
 function searchBeyondBoard(): void {
   const q = state.filters.q.trim();
@@ -591,31 +591,59 @@ function searchBeyondBoard(): void {
   const question = JSON.stringify([words, state.position ?? 0]);
   if (question !== beyond.asked) {
     beyond.asked = question;
-    if (words !== beyond.words) beyond.hits = [];
+    if (words !== beyond.words) {
+      beyond.hits = [];
+      beyond.cut = false;
+    }
     beyond.words = words;
     clearTimeout(beyond.timer);
     // A letter or digit: what the API searches for (spaces or punctuation alone it refuses).
-    if (/[\p{L}\p{N}]/u.test(q)) beyond.timer = setTimeout(() => void askBeyondBoard(question, q), 300);
-    else beyond.hits = [];
+    // What is asked is the question of now, not the board's state when the timer fires (another team picked meanwhile).
+    const asked = { q, processId: state.processId, teamId: state.teamId || undefined, ownerId: state.filters.owner || undefined };
+    if (/[\p{L}\p{N}]/u.test(q)) beyond.timer = setTimeout(() => void askBeyondBoard(question, asked), 300);
+    else {
+      beyond.hits = [];
+      beyond.cut = false;
+    }
   }
   drawBeyondBoard();
 }
 
-async function askBeyondBoard(question: string, q: string): Promise<void> {
-  let hits: readonly OpportunitySearchHit[] = [];
+/**
+ * The API lists the board's own deals among what it finds, newest first, and the newest are on the
+ * board: it is asked page after page until BEYOND_BOARD_LISTED deals beyond the board are found, the
+ * search ends, or BEYOND_BOARD_PAGES pages were read (then the list says it may hold more).
+ */
+async function askBeyondBoard(question: string, asked: { readonly q: string; readonly processId: string; readonly teamId: string | undefined; readonly ownerId: string | undefined }): Promise<void> {
+  const hits: OpportunitySearchHit[] = [];
+  let cut = false;
   try {
-    const answer = await api.get<OpportunitySearchResult>('/opportunities', { q, processId: state.processId, teamId: state.teamId || undefined, ownerId: state.filters.owner || undefined, limit: BEYOND_BOARD_LISTED, minPosition: state.position });
-    hits = answer.opportunities;
+    let after: string | undefined;
+    for (let page = 1; ; page++) {
+      const answer = await api.get<OpportunitySearchResult>('/opportunities', { ...asked, limit: BEYOND_BOARD_PAGE, after, minPosition: state.position });
+      if (question !== beyond.asked) return;
+      hits.push(...answer.opportunities);
+      if (answer.next === null || foundBeyondBoard(hits, state.columns).length > BEYOND_BOARD_LISTED) break;
+      if (page === BEYOND_BOARD_PAGES) {
+        cut = true;
+        break;
+      }
+      after = answer.next;
+    }
   } catch {
-    // Said by nothing: the cards on the board are still searched.
+    // Said by nothing: the cards on the board are still searched (a later page refused: what was found, said to be partial).
+    cut = hits.length > 0;
   }
   if (question !== beyond.asked) return;
   beyond.hits = hits;
+  beyond.cut = cut;
   drawBeyondBoard();
 }
 
-/** Deals the API's search lists at most beside the board's own. */
+/** Deals the list shows at most beside the board's own; the API's page asked for them, and the most pages read. */
 const BEYOND_BOARD_LISTED = 20;
+const BEYOND_BOARD_PAGE = 100;
+const BEYOND_BOARD_PAGES = 10;
 
 /** Signing out: nothing the last key was found leaves a trace, nor is asked again for the next. */
 function forgetBeyondBoard(): void {
@@ -623,17 +651,18 @@ function forgetBeyondBoard(): void {
   beyond.asked = '';
   beyond.words = '';
   beyond.hits = [];
+  beyond.cut = false;
   beyond.drawn = '';
   byId('search-beyond').replaceChildren();
 }
 
 function drawBeyondBoard(): void {
   const container = byId('search-beyond');
-  const found = foundBeyondBoard(beyond.hits, state.columns);
+  const { deals: found, more: hasMore } = listedBeyondBoard(beyond.hits, state.columns, BEYOND_BOARD_LISTED, beyond.cut);
   const stageName = (stageId: string) => state.detail?.definition.stages.find((stage) => stage.id === stageId)?.name ?? stageId;
   const texts = found.map((hit) => searchHitText(hit, stageName));
   // Drawn again only when it changes: a live refresh that finds the same keeps the focus where it is.
-  const drawn = JSON.stringify([found.map((hit) => hit.id), texts]);
+  const drawn = JSON.stringify([found.map((hit) => hit.id), texts, hasMore]);
   if (drawn === beyond.drawn) return;
   beyond.drawn = drawn;
   if (found.length === 0) {
@@ -648,7 +677,7 @@ function drawBeyondBoard(): void {
     });
     return h('li', {}, button);
   });
-  const more = beyond.hits.length === BEYOND_BOARD_LISTED ? ` (the newest ${BEYOND_BOARD_LISTED} found; type more words to narrow it)` : '';
+  const more = hasMore ? ` (the newest ${found.length} found; type more words to narrow it)` : '';
   container.replaceChildren(h('p', {}, `Also found, not on the board${more}:`), h('ul', { 'aria-label': 'Deals found beyond the board' }, ...items));
 }
 
