@@ -3205,6 +3205,32 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('signing out takes the deals the search found beyond the board off the page too: the next key never sees them', async () => {
+      const old = new Date(Date.now() - 60 * 86_400_000).toISOString();
+      const lost = await caller.command('/opportunities', { title: 'Okapi ledger', processId: 'standard', teamId: 'direct', ownerId: 'bob', occurredAt: old });
+      await caller.command(`/opportunities/${lost.id}/lose`, { reason: 'price', occurredAt: old });
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      tab.setDefaultTimeout(10_000);
+      try {
+        await tab.goto(`${api.baseUrl}/board?process=standard&q=okapi`);
+        await tab.fill('#credentials', api.keys.rep!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForSelector(`#search-beyond [data-opportunity-id="${lost.id}"]`);
+        await tab.click('#sign-out');
+        expect(await tab.locator('#search-beyond li').count()).toBe(0);
+        // The next key (another team's) whose board cannot be read for now: the last key's finds are not shown to it.
+        await tab.route('**/pipeline?*', (route) =>
+          route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ status: 503, code: 'PROJECTIONS.UNAVAILABLE', detail: 'The read models cannot be reached; retry.' }) }),
+        );
+        await tab.fill('#credentials', api.keys['partners-rep']!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForFunction(() => (document.getElementById('status')?.textContent ?? '').includes('cannot be reached'));
+        expect(await tab.locator('#search-beyond li').count()).toBe(0);
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('a move answered after signing out is not said to the next key, and breaks nothing', async () => {
       const { id } = await caller.command('/opportunities', { title: 'Moved while signing out', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
       const tab = await signIn('rep');
