@@ -1616,6 +1616,31 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('a deal reopened from the panel the list opened leaves the list for the board, and the keyboard\'s focus goes with it', async () => {
+      const old = new Date(Date.now() - 60 * 86_400_000).toISOString();
+      const lost = await caller.command('/opportunities', { title: 'Ibis survey', processId: 'standard', teamId: 'direct', ownerId: 'bob', occurredAt: old });
+      await caller.command(`/opportunities/${lost.id}/lose`, { reason: 'price', occurredAt: old });
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 }, timezoneId: 'UTC' });
+      tab.setDefaultTimeout(10_000);
+      try {
+        await tab.goto(`${api.baseUrl}/board?process=standard&team=direct&q=ibis`);
+        await tab.fill('#credentials', api.keys[TEST_SERVICE]!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForSelector(`#search-beyond [data-opportunity-id="${lost.id}"]`);
+        await tab.focus(`#search-beyond [data-opportunity-id="${lost.id}"]`);
+        await tab.keyboard.press('Enter');
+        await tab.waitForSelector('#side-panel[open] .panel-move[data-target="new"]');
+        await tab.focus('#side-panel .panel-move[data-target="new"]');
+        await tab.keyboard.press('Enter');
+        await tab.waitForSelector(`[data-column="new"] [data-opportunity-id="${lost.id}"]`);
+        await tab.waitForFunction(() => document.getElementById('search-beyond')?.childElementCount === 0);
+        // Its button left the page with the list: the focus is on the deal where it is now, not on the page.
+        await tab.waitForFunction((id) => document.activeElement?.closest<HTMLElement>('#columns [data-opportunity-id]')?.dataset.opportunityId === id, lost.id);
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('a search lists the deals beyond the board though the newest deals it matches are all on the board', async () => {
       // The oldest deal is the one beyond the board (lost before the 30 days); the API's first page of
       // newest matches holds only deals the board shows, and the list is made of those it does not.

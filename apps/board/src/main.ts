@@ -541,7 +541,6 @@ function drawBoard(): void {
   // Said only when it changes (a live refresh that finds the same is not read out again).
   const summary = searchSummary(shown, state.filters);
   if (byId('search-result').textContent !== summary) byId('search-result').textContent = summary;
-  searchBeyondBoard();
   filterControls.showStages(
     state.columns.map((column) => ({ key: column.key, name: column.name, count: column.count })),
     stage,
@@ -565,6 +564,8 @@ function drawBoard(): void {
   );
   if (focusedCard !== undefined) focusCard(container, focusedCard, focusedPart, focusedPlace);
   if (menu !== null) reopenMoveMenu(container, menu);
+  // After the cards: a deal that leaves the list for the board (reopened from its panel) takes the focus there.
+  searchBeyondBoard();
   // How many cards the answer gave criteria for ("3/5", drawn with each card by renderBoard).
   container.dataset.progress = String(state.columns.reduce((count, column) => count + column.cards.filter((card) => card.criteria).length, 0));
   // Tests and scripts wait on this: the board has been drawn again from fresh answers.
@@ -665,8 +666,12 @@ function drawBeyondBoard(): void {
   const drawn = JSON.stringify([found.map((hit) => hit.id), texts, hasMore]);
   if (drawn === beyond.drawn) return;
   beyond.drawn = drawn;
+  // Drawn anew, the list keeps the keyboard's place: the same deal, else the card it now has on the board, else the item where it was.
+  const focused = document.activeElement instanceof HTMLElement ? document.activeElement.closest<HTMLElement>('#search-beyond [data-opportunity-id]') : null;
+  const focusedIndex = focused === null ? -1 : Array.from(container.querySelectorAll('[data-opportunity-id]')).indexOf(focused);
   if (found.length === 0) {
     container.replaceChildren();
+    if (focused !== null) refocusFound(focused.dataset.opportunityId!, focusedIndex);
     return;
   }
   const items = found.map((hit, index) => {
@@ -679,6 +684,15 @@ function drawBeyondBoard(): void {
   });
   const more = hasMore ? ` (the newest ${found.length} found; type more words to narrow it)` : '';
   container.replaceChildren(h('p', {}, `Also found, not on the board${more}:`), h('ul', { 'aria-label': 'Deals found beyond the board' }, ...items));
+  if (focused !== null) refocusFound(focused.dataset.opportunityId!, focusedIndex);
+}
+
+/** The focus, after the list was drawn anew under it: on the deal (in the list, or as a card on the board), else on the item at its place. */
+function refocusFound(id: string, index: number): void {
+  const selector = `[data-opportunity-id="${CSS.escape(id)}"]`;
+  const listed = byId('search-beyond').querySelectorAll<HTMLElement>('.search-beyond-deal');
+  const again = byId('search-beyond').querySelector<HTMLElement>(selector) ?? byId('columns').querySelector<HTMLElement>(`${selector} .card-title`) ?? listed[Math.min(index, listed.length - 1)];
+  again?.focus();
 }
 
 /** A capped column's "Show more": the board asks for the API's most of every column from now on. */
