@@ -1593,6 +1593,9 @@ describe('the board in a real browser (end to end)', () => {
         await tab.click(`#search-beyond [data-opportunity-id="${lost.id}"]`);
         await tab.waitForFunction(() => (document.getElementById('side-panel') as HTMLDialogElement | null)?.open === true);
         expect(await tab.textContent('#side-panel-title')).toBe('Quetzal audit');
+        // Lost: the panel offers its reopenings, not an edit the API would refuse until it is reopened.
+        await tab.waitForSelector('#side-panel .panel-move');
+        expect(await tab.locator('#side-panel .edit-deal').count()).toBe(0);
         // Asked once for the words typed (not per key, nor per redraw); cleared with the search.
         expect(searched).toEqual(['QUETZAL']);
         // Reopened from that panel: it is on the board now, and the list, asked again, no longer offers it.

@@ -234,7 +234,8 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
 function fields(opportunity: OpportunityView, definition: ProcessDetail['definition'], context: SidePanelContext, edit: () => void): HTMLElement {
   const row = (label: string, value: string, key: string) => h('div', {}, h('dt', {}, label), h('dd', { 'data-field': key }, value));
   const status = opportunity.status === 'open' ? `Open in ${opportunity.stageName ?? opportunity.stage}` : `${opportunity.status === 'won' ? 'Won' : 'Lost'} in ${opportunity.stageName ?? opportunity.stage}`;
-  const editButton = context.canWrite ? h('button', { type: 'button', class: 'edit-deal' }, 'Edit') : null;
+  // A won or lost deal takes no edit (the API answers "reopen it before changing it"): not offered.
+  const editButton = context.canWrite && opportunity.status === 'open' ? h('button', { type: 'button', class: 'edit-deal' }, 'Edit') : null;
   editButton?.addEventListener('click', edit);
   return h(
     'section',
