@@ -598,9 +598,9 @@ function searchBeyondBoard(): void {
     }
     beyond.words = words;
     clearTimeout(beyond.timer);
-    // A letter or digit: what the API searches for (spaces or punctuation alone it refuses).
     // What is asked is the question of now, not the board's state when the timer fires (another team picked meanwhile).
     const asked = { q, processId: state.processId, teamId: state.teamId || undefined, ownerId: state.filters.owner || undefined };
+    // A letter or digit: what the API searches for (spaces or punctuation alone it refuses).
     if (/[\p{L}\p{N}]/u.test(q)) beyond.timer = setTimeout(() => void askBeyondBoard(question, asked), 300);
     else {
       beyond.hits = [];
