@@ -164,6 +164,22 @@ describe('commands on instances that read from a follower that lags behind the l
     expect(revisions(id)).toEqual([0, 1]);
   });
 
+  it('a process another instance recorded after the freeze exists for B (analytics asked about it answer, not 404 PROCESS.NOT_FOUND)', async () => {
+    const more = mkdtempSync(join(tmpdir(), 'stagecraft-follower-lag-'));
+    try {
+      cpSync(PROCESSES, more, { recursive: true });
+      const id = `late${n}`;
+      writeFileSync(join(more, `${id}.yaml`), [`id: ${id}`, 'name: Late', 'stages:', '  - { id: talk, name: Talk, probability: 20 }', '  - { id: sign, name: Sign, probability: 80 }', 'lostReasons: [price]', ''].join('\n'));
+      const b = await instance();
+      freeze();
+      await instance('&nodePreference=follower', more); // records the new process on the leader
+      await expect(b.processes.exists(id)).resolves.toBe(true);
+      await expect(b.processes.exists(`${id}-never`)).resolves.toBe(false);
+    } finally {
+      rmSync(more, { recursive: true, force: true });
+    }
+  });
+
   it('a process version another instance recorded after the freeze: its start-up reads back its own recording, and B decides on a deal that runs on it', async () => {
     const changed = mkdtempSync(join(tmpdir(), 'stagecraft-follower-lag-'));
     try {

@@ -174,7 +174,9 @@ export class ProcessRegistry {
   /** Whether a process is known: defined in PROCESSES_DIR, or recorded in the log (a process retired since keeps its history). */
   async exists(processId: string): Promise<boolean> {
     if (this.processes.has(processId)) return true;
-    return (await this.store.readStream(toProcessStreamId(processId), { maxCount: 1 })).length > 0;
+    // From the leader: a process another instance recorded moments ago is not on a lagging follower
+    // yet, and a caller asking about it would be told it does not exist (only an unknown id comes here).
+    return (await this.store.readStream(toProcessStreamId(processId), { maxCount: 1, fromLeader: true })).length > 0;
   }
 
   list(): CompiledProcess[] {
