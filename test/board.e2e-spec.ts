@@ -1783,6 +1783,29 @@ describe('the board in a real browser (end to end)', () => {
   });
   describe('races and a flaky network', () => {
     /** A fresh tab signed in with the rep's key, on the standard board of team direct. */
+    /**
+     * A rep's tab that gives up on a request after 1.5 s of silence and looks again every 250 ms,
+     * signed in and showing the card `id`: the page's limits, short enough for a test to meet.
+     */
+    const impatientRepTab = async (id: string) => {
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      tab.setDefaultTimeout(10_000);
+      await tab.addInitScript(() => {
+        const settings = window as { stagecraftLiveRefreshMs?: number; stagecraftRequestTimeoutMs?: number };
+        settings.stagecraftLiveRefreshMs = 250;
+        settings.stagecraftRequestTimeoutMs = 1_500;
+      });
+      try {
+        await tab.goto(`${api.baseUrl}/board?process=standard&team=direct`);
+        await tab.fill('#credentials', api.keys.rep!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForSelector(`[data-opportunity-id="${id}"]`);
+        return tab;
+      } catch (error) {
+        await tab.close();
+        throw error;
+      }
+    };
     const repTab = async () => {
       const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       tab.setDefaultTimeout(10_000);
@@ -2475,18 +2498,8 @@ describe('the board in a real browser (end to end)', () => {
 
     it('a request nobody answers (a connection left hanging) is given up after a while: the move is said as unanswered and goes again under its key; the live refresh goes on', async () => {
       const { id } = await caller.command('/opportunities', { title: 'Hung move', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
-      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-      tab.setDefaultTimeout(10_000);
-      await tab.addInitScript(() => {
-        const settings = window as { stagecraftLiveRefreshMs?: number; stagecraftRequestTimeoutMs?: number };
-        settings.stagecraftLiveRefreshMs = 250;
-        settings.stagecraftRequestTimeoutMs = 1_500;
-      });
+      const tab = await impatientRepTab(id);
       try {
-        await tab.goto(`${api.baseUrl}/board?process=standard&team=direct`);
-        await tab.fill('#credentials', api.keys.rep!);
-        await tab.click('#login-form button[type=submit]');
-        await tab.waitForSelector(`[data-opportunity-id="${id}"]`);
         // A look of the live refresh is never answered; the looks after it are.
         let hung = false;
         let arrived!: () => void;
@@ -2525,18 +2538,8 @@ describe('the board in a real browser (end to end)', () => {
       const { id } = await caller.command('/opportunities', { title: 'Late answer', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
       const lost = await caller.command('/opportunities', { title: 'Late loss', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
       const early = await caller.command('/opportunities', { title: 'Early record', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
-      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-      tab.setDefaultTimeout(10_000);
-      await tab.addInitScript(() => {
-        const settings = window as { stagecraftLiveRefreshMs?: number; stagecraftRequestTimeoutMs?: number };
-        settings.stagecraftLiveRefreshMs = 250;
-        settings.stagecraftRequestTimeoutMs = 1_500;
-      });
+      const tab = await impatientRepTab(id);
       try {
-        await tab.goto(`${api.baseUrl}/board?process=standard&team=direct`);
-        await tab.fill('#credentials', api.keys.rep!);
-        await tab.click('#login-form button[type=submit]');
-        await tab.waitForSelector(`[data-opportunity-id="${id}"]`);
         // The command reaches the server, which answers long after the page gave up on it: the
         // page's request is left hanging, and the same request (its key too) is recorded afterwards.
         const requests: { url: string; headers: Record<string, string>; body: string }[] = [];
@@ -2684,18 +2687,8 @@ describe('the board in a real browser (end to end)', () => {
 
     it('a loss given up unanswered that the server recorded all the same is not offered again, as unsent, at the deal\'s next loss', async () => {
       const { id } = await caller.command('/opportunities', { title: 'Lost late, lost again', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
-      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-      tab.setDefaultTimeout(10_000);
-      await tab.addInitScript(() => {
-        const settings = window as { stagecraftLiveRefreshMs?: number; stagecraftRequestTimeoutMs?: number };
-        settings.stagecraftLiveRefreshMs = 250;
-        settings.stagecraftRequestTimeoutMs = 1_500;
-      });
+      const tab = await impatientRepTab(id);
       try {
-        await tab.goto(`${api.baseUrl}/board?process=standard&team=direct`);
-        await tab.fill('#credentials', api.keys.rep!);
-        await tab.click('#login-form button[type=submit]');
-        await tab.waitForSelector(`[data-opportunity-id="${id}"]`);
         // The loss reaches the server only after the page gave up on it (its request left hanging).
         const requests: { url: string; headers: Record<string, string>; body: string }[] = [];
         await tab.route(/\/opportunities\/[^/]+\/lose$/, (route) => {
