@@ -33,6 +33,25 @@ async function importReport(settings: Settings, file: string): Promise<ImportRep
   return { exit, ...(JSON.parse(printed.at(-1)!) as Omit<ImportReportSeen, 'exit'>) };
 }
 
+/**
+ * The rows of a backfill CSV imported into a store of their own (`<name>.db` in `dir`), then
+ * exported quietly as JSON lines (`<name>.jsonl`): a log to import elsewhere. Its path.
+ */
+async function exportedBackfill(dir: string, name: string, csv: string): Promise<string> {
+  const rows = join(dir, `${name}.csv`);
+  writeFileSync(rows, csv);
+  const source = readSettings({ EVENT_STORE_PATH: join(dir, `${name}.db`), PROCESSES_DIR: PROCESSES }, dir);
+  expect((await importReport(source, rows)).exit).toBe(EXIT.ok);
+  const exported = join(dir, `${name}.jsonl`);
+  const quiet = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    expect(await exportEvents(source, { format: 'jsonl', out: exported })).toBe(EXIT.ok);
+  } finally {
+    quiet.mockRestore();
+  }
+  return exported;
+}
+
 /** The events of the opportunities' streams the store holds, in log order. */
 async function opportunityEvents(settings: Settings): Promise<StoredEvent[]> {
   const store = openEventStore(settings);
@@ -283,17 +302,7 @@ describe('stagecraft import of an export: the summary names what it skipped', ()
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('process version records and opening key claims, each counted', async () => {
-    const rows = join(dir, 'rows.csv');
-    writeFileSync(rows, 'opportunityId,occurredAt,stage,processId,title\nSF-1,2025-01-01T00:00:00Z,new,standard,Deal\n');
-    const source = readSettings({ EVENT_STORE_PATH: join(dir, 'source.db'), PROCESSES_DIR: PROCESSES }, dir);
-    expect((await importReport(source, rows)).exit).toBe(EXIT.ok);
-    const exported = join(dir, 'log.jsonl');
-    const quiet = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
-      expect(await exportEvents(source, { format: 'jsonl', out: exported })).toBe(EXIT.ok);
-    } finally {
-      quiet.mockRestore();
-    }
+    const exported = await exportedBackfill(dir, 'log', 'opportunityId,occurredAt,stage,processId,title\nSF-1,2025-01-01T00:00:00Z,new,standard,Deal\n');
     const types = readFileSync(exported, 'utf8').trim().split('\n').map((line) => (JSON.parse(line) as { type: string }).type);
     const claims = types.filter((type) => type === 'CommandKeyClaimed').length;
     const versions = types.filter((type) => type === 'ProcessVersionRecorded').length;
@@ -459,17 +468,7 @@ describe('stagecraft import run again while the follower it reads from lags', ()
   });
 
   it('the second run finds every event in place: unchanged, none rejected', async () => {
-    const rows = join(dir, 'rows.csv');
-    writeFileSync(rows, 'opportunityId,occurredAt,stage,processId,title\nSF-1,2025-01-01T00:00:00Z,new,standard,Deal\nSF-1,2025-01-02T00:00:00Z,qualification,,\nSF-1,2025-01-03T00:00:00Z,proposition,,\n');
-    const source = readSettings({ EVENT_STORE_PATH: join(dir, 'source.db'), PROCESSES_DIR: PROCESSES }, dir);
-    expect((await importReport(source, rows)).exit).toBe(EXIT.ok);
-    const exported = join(dir, 'log.jsonl');
-    const quiet = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
-      expect(await exportEvents(source, { format: 'jsonl', out: exported })).toBe(EXIT.ok);
-    } finally {
-      quiet.mockRestore();
-    }
+    const exported = await exportedBackfill(dir, 'log', 'opportunityId,occurredAt,stage,processId,title\nSF-1,2025-01-01T00:00:00Z,new,standard,Deal\nSF-1,2025-01-02T00:00:00Z,qualification,,\nSF-1,2025-01-03T00:00:00Z,proposition,,\n');
     const target = readSettings({ EVENT_STORE_URL: `${double.url}&nodePreference=follower`, PROCESSES_DIR: PROCESSES, EVENT_STORE_PATH: join(dir, 'unused.db') }, dir);
     thaw = double.faults.freezeFollower();
     const first = await importReport(target, exported);
@@ -480,17 +479,7 @@ describe('stagecraft import run again while the follower it reads from lags', ()
   }, 60_000);
 
   it('a log imported in two files, the second just after the first: its lines follow the first file\'s events, not "the events between are not in the file"', async () => {
-    const rows = join(dir, 'rows-2.csv');
-    writeFileSync(rows, 'opportunityId,occurredAt,stage,processId,title\nSF-2,2025-01-01T00:00:00Z,new,standard,Deal\nSF-2,2025-01-02T00:00:00Z,qualification,,\nSF-2,2025-01-03T00:00:00Z,proposition,,\n');
-    const source = readSettings({ EVENT_STORE_PATH: join(dir, 'source-2.db'), PROCESSES_DIR: PROCESSES }, dir);
-    expect((await importReport(source, rows)).exit).toBe(EXIT.ok);
-    const exported = join(dir, 'log-2.jsonl');
-    const quiet = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
-      expect(await exportEvents(source, { format: 'jsonl', out: exported })).toBe(EXIT.ok);
-    } finally {
-      quiet.mockRestore();
-    }
+    const exported = await exportedBackfill(dir, 'log-2', 'opportunityId,occurredAt,stage,processId,title\nSF-2,2025-01-01T00:00:00Z,new,standard,Deal\nSF-2,2025-01-02T00:00:00Z,qualification,,\nSF-2,2025-01-03T00:00:00Z,proposition,,\n');
     const lines = readFileSync(exported, 'utf8').trim().split('\n');
     const last = lines.findLastIndex((line) => (JSON.parse(line) as { stream: string }).stream.startsWith('opportunity-'));
     writeFileSync(join(dir, 'part-1.jsonl'), `${lines.filter((_, index) => index !== last).join('\n')}\n`);
