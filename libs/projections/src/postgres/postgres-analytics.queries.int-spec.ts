@@ -3,7 +3,7 @@ import { Pool, type PoolClient } from 'pg';
 import { assertProperty } from '@stagecraft/testing/fast-check';
 import { analyticsQueriesContract, inMemoryReference } from '../queries/analytics-queries.contract';
 import { EPOCH, historyArbitrary, SPAN_MS, TEAMS } from '../testing/history.arbitrary';
-import { log, standardV1, threeStages } from '../testing/log.fixtures';
+import { log, ORDER_SENSITIVE_AMOUNTS, orderSensitiveLog, standardV1, threeStages } from '../testing/log.fixtures';
 import { describeWithPostgres, POSTGRES_TEST_URL, PostgresTestReadSide } from '../testing/postgres.testing';
 import { PostgresAnalyticsQueries } from './postgres-analytics.queries';
 import { ReadSideWriter } from './read-side.writer';
@@ -87,16 +87,10 @@ describeWithPostgres('AnalyticsQueries contract: PostgreSQL read side', () => {
   // earlier, each small one is rounded away. The two currencies' rows are interleaved, so a sort
   // by currency (to group) that is not stable would reorder them too.
   it('adds the board as of an instant in log order, where another order would change the sums', async () => {
-    const smallAmount = 0.0625; // a quarter of the spacing of doubles near the large one
-    const largeAmount = 1e15;
-    const events = [log.version(standardV1)];
-    for (let i = 0; i < 40; i++) {
-      for (const currency of ['EUR', 'USD']) events.push(log.opened(`small-${currency}-${i}`, standardV1, 100 + i, { amount: smallAmount, currency, teamId: `team-${i % 2}` }));
-    }
-    for (const currency of ['EUR', 'USD']) events.push(log.opened(`large-${currency}`, standardV1, 0, { amount: largeAmount, currency, teamId: 'team-0' }));
+    const { small: smallAmount, large: largeAmount } = ORDER_SENSITIVE_AMOUNTS;
     // Renamed later: each small deal's first segment ends then, so its row is written again, after
     // the large ones (a scan of the table in its physical order meets the large ones first).
-    for (let i = 0; i < 40; i++) for (const currency of ['EUR', 'USD']) events.push(log.details(`small-${currency}-${i}`, 300, { title: `Renamed ${i}` }));
+    const events = orderSensitiveLog({ renamed: true });
     const reference = inMemoryReference(events);
     const adapter = await readSide.load(events, [7]);
     for (const [atMs, filter] of [
@@ -147,14 +141,7 @@ describeWithPostgres('AnalyticsQueries contract: PostgreSQL read side', () => {
   // READ_MODELS_URL's options): grouping then sorts again, and PostgreSQL's sort is not stable, so
   // the rows were added in another order and the last bits of the weighted sums changed.
   it('adds the board and the learned figures as of an instant in log order when the server has hash aggregation turned off', async () => {
-    const smallAmount = 0.0625;
-    const largeAmount = 1e15;
-    const events = [log.version(standardV1)];
-    for (let i = 0; i < 40; i++) {
-      for (const currency of ['EUR', 'USD']) events.push(log.opened(`small-${currency}-${i}`, standardV1, 100 + i, { amount: smallAmount, currency, teamId: `team-${i % 2}` }));
-    }
-    for (const currency of ['EUR', 'USD']) events.push(log.opened(`large-${currency}`, standardV1, 0, { amount: largeAmount, currency, teamId: 'team-0' }));
-    for (let i = 0; i < 40; i++) for (const currency of ['EUR', 'USD']) events.push(log.details(`small-${currency}-${i}`, 300, { title: `Renamed ${i}` }));
+    const events = orderSensitiveLog({ renamed: true });
     const reference = inMemoryReference(events);
     const loaded = await readSide.load(events, [7]);
     const pool = new Pool({ connectionString: POSTGRES_TEST_URL, max: 2, options: '-c enable_hashagg=off' });

@@ -4,7 +4,7 @@ import { assertProperty } from '@stagecraft/testing/fast-check';
 import type { AnalyticsFilter, ProjectedEvent } from '../projection.types';
 import { inMemoryReference } from '../queries/analytics-queries.contract';
 import { filterArbitraryFor, historyWith, instantArbitraryFor } from '../testing/history.arbitrary';
-import { at as minuteAt, log, standardV1 } from '../testing/log.fixtures';
+import { at as minuteAt, log, ORDER_SENSITIVE_AMOUNTS, orderSensitiveLog, standardV1 } from '../testing/log.fixtures';
 import { describeWithPostgres, PostgresTestReadSide } from '../testing/postgres.testing';
 import { AGE_BUCKET_DAYS, ageBucketOf } from '../win-probability.model';
 import { cardIdsOf, type LearnedForecastQuery, type LearnedPipelineQuery } from '../win-probability.queries';
@@ -378,13 +378,8 @@ describeWithPostgres('learned win probability from PostgreSQL: counts in SQL, pa
   // unlike the board: their rows written again, the large deals' first (a scan in physical order,
   // or a hash aggregate fed in it, meets them first).
   it('adds the learned weighted amounts in board order, where another order would change the sums', async () => {
-    const smallAmount = 0.0625;
-    const largeAmount = 1e15;
-    const events = [log.version(standardV1)];
-    for (let i = 0; i < 40; i++) {
-      for (const currency of ['EUR', 'USD']) events.push(log.opened(`small-${currency}-${i}`, standardV1, 100 + i, { amount: smallAmount, currency, teamId: `team-${i % 2}` }));
-    }
-    for (const currency of ['EUR', 'USD']) events.push(log.opened(`large-${currency}`, standardV1, 0, { amount: largeAmount, currency, teamId: 'team-0' }));
+    const { small: smallAmount, large: largeAmount } = ORDER_SENSITIVE_AMOUNTS;
+    const events = orderSensitiveLog();
     const ids = ['EUR', 'USD'].flatMap((currency) => [`large-${currency}`, ...Array.from({ length: 40 }, (_, i) => `small-${currency}-${i}`)]);
     const reference = inMemoryReference(events);
     const adapter = await readSide.load(events, [7]);

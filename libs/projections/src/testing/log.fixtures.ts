@@ -58,3 +58,25 @@ export const log = {
   migrated: (id: string, from: FixtureProcess, to: FixtureProcess, fromStage: string, toStage: string, minute: number, stageMapping: Record<string, string> = {}) =>
     opportunityEvent(id, 'ProcessMigrated', minute, { processId: from.definition.id, fromVersion: from.version, toVersion: to.version, stageMapping, fromStage, toStage, criteriaKept: [] }),
 };
+
+/** The amounts of orderSensitiveLog: the small one is a quarter of the spacing of doubles near the large one. */
+export const ORDER_SENSITIVE_AMOUNTS = { small: 0.0625, large: 1e15 } as const;
+
+/**
+ * A log whose float sums change with the order its amounts are added in: per currency (EUR and USD,
+ * their rows interleaved, so a sort by currency that is not stable reorders them) 40 small amounts
+ * opened first in the log, then one large one opened first in business time. Added in log order
+ * the small ones survive; with the large one first each is rounded away. `renamed`: each small deal
+ * is renamed later, so its rows are written again after the large ones' (a scan in physical order
+ * meets the large ones first).
+ */
+export function orderSensitiveLog({ renamed = false }: { renamed?: boolean } = {}): ProjectedEvent[] {
+  const { small, large } = ORDER_SENSITIVE_AMOUNTS;
+  const events = [log.version(standardV1)];
+  for (let i = 0; i < 40; i++) {
+    for (const currency of ['EUR', 'USD']) events.push(log.opened(`small-${currency}-${i}`, standardV1, 100 + i, { amount: small, currency, teamId: `team-${i % 2}` }));
+  }
+  for (const currency of ['EUR', 'USD']) events.push(log.opened(`large-${currency}`, standardV1, 0, { amount: large, currency, teamId: 'team-0' }));
+  if (renamed) for (let i = 0; i < 40; i++) for (const currency of ['EUR', 'USD']) events.push(log.details(`small-${currency}-${i}`, 300, { title: `Renamed ${i}` }));
+  return events;
+}
