@@ -41,13 +41,19 @@ export function searchNeedle(q: string): string {
   return needle;
 }
 
-/** Whether a deal's title, owner or id holds the needle. The title is checked first: the owner and id are folded only when it misses. */
-export function dealMatches(needle: string, title: string, ownerId: string | null, id: string): boolean {
-  return searchableText(title).includes(needle) || (ownerId !== null && searchableText(ownerId).includes(needle)) || searchableText(id).includes(needle);
+/** Whether an owner holds the needle: each owner folded once per search (owners are few, deals many). */
+export function ownerMatcher(needle: string): (ownerId: string | null) => boolean {
+  const known = new Map<string, boolean>();
+  return (ownerId) => {
+    if (ownerId === null) return false;
+    let holds = known.get(ownerId);
+    if (holds === undefined) known.set(ownerId, (holds = searchableText(ownerId).includes(needle)));
+    return holds;
+  };
 }
 
-/** dealMatches with the owner already known to hold the needle or not (a read side with few owners folds each once per search). */
-export function dealMatchesBesidesOwner(needle: string, title: string, ownerHolds: boolean, id: string): boolean {
+/** Whether a deal's owner (`ownerHolds`: ownerMatcher's answer), title or id holds the needle; the title and id are folded only when needed. */
+export function dealMatches(needle: string, ownerHolds: boolean, title: string, id: string): boolean {
   return ownerHolds || searchableText(title).includes(needle) || searchableText(id).includes(needle);
 }
 

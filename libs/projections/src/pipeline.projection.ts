@@ -1,4 +1,3 @@
-import { searchableText } from '@stagecraft/contracts';
 import type { ClosedOutcome, ClosedWindow, ClosedOpportunity, ClosedSection, OpportunitySearchHit, OpportunitySearchResult, PipelineOpportunity, PipelineStage, PipelineProcess, PipelineResult } from '@stagecraft/contracts';
 import { requireInstant } from '@stagecraft/opportunity';
 import { defineOpportunityProjection } from './opportunity-projection.factory';
@@ -7,7 +6,7 @@ import { firstInOrder, FirstInOrder } from './order-statistics';
 import { compareIds, createProcessCatalog, criteriaProgressOf, processesOf, stageKeyOf, stageOrderOf, type ProcessCatalog } from './process-catalog';
 import { createStageTotals, isRotting, withCards } from './stage-totals';
 import { ExactSum, unitsOf } from './exact-amounts';
-import { dealMatchesBesidesOwner, SearchCursorError, SearchPage, searchLimitOf, searchNeedle, type OpportunitySearchQuery } from './opportunity-search';
+import { dealMatches, ownerMatcher, SearchCursorError, SearchPage, searchLimitOf, searchNeedle, type OpportunitySearchQuery } from './opportunity-search';
 import { dictionary, float64Column, int32Column, NO_CURRENCY, occurredAtMs, soleCurrencyTotal, pushFloat64, pushInt32, STAGE_LIFE_EVENTS, type Float64Column, type Int32Column, type StageLifeEvent, type AtInstant } from './projection.helpers';
 import type { ExitCriterionMet, ExitCriterionRevoked } from '@stagecraft/opportunity';
 
@@ -464,8 +463,7 @@ export function querySearchOpportunities(model: PipelineModel, query: Opportunit
   const codes = codesOf(model.table, query);
   const { table, ids, titles } = model;
   const wanted = query.statuses === undefined ? undefined : new Set(query.statuses);
-  // Owners are few: each folded once per search, not once per deal.
-  const ownerHolds = Uint8Array.from(table.owners.values, (owner) => (searchableText(owner).includes(needle) ? 1 : 0));
+  const ownerHolds = ownerMatcher(needle);
   // The filters of the question (process, team, owner): a caller limited to a team has it among them.
   const inScope = (row: number): boolean =>
     codes !== undefined &&
@@ -476,7 +474,7 @@ export function querySearchOpportunities(model: PipelineModel, query: Opportunit
     if (!inScope(row)) return false;
     if (wanted !== undefined && !wanted.has(STATUS_OF[model.outcome.values[row]!]!)) return false;
     const owner = table.owner.values[row]!;
-    return dealMatchesBesidesOwner(needle, titles[row]!, owner >= 0 && ownerHolds[owner] === 1, ids[row]!);
+    return dealMatches(needle, ownerHolds(owner < 0 ? null : table.owners.values[owner]!), titles[row]!, ids[row]!);
   };
   let start = table.rows - 1;
   if (query.after !== undefined) {

@@ -27,7 +27,7 @@ import { dayRangeOf, ForecastAccuracyFigures, ForecastFigures, RottingList, stan
 import type { ForecastQuery, RottingQuery } from '../forecast.queries';
 import { funnelFromHistograms } from '../funnel.projection';
 import { cardsPerColumnOf, closedWindow, type PipelineFilter, type PipelineQueryOptions } from '../pipeline.projection';
-import { dealMatches, SearchCursorError, SearchPage, searchLimitOf, searchNeedle, type OpportunitySearchQuery } from '../opportunity-search';
+import { dealMatches, ownerMatcher, SearchCursorError, SearchPage, searchLimitOf, searchNeedle, type OpportunitySearchQuery } from '../opportunity-search';
 import { compareIds, criteriaProgressOf, processesOf, stageOrderOf } from '../process-catalog';
 import { dictionary, NO_CURRENCY, parseFilter, soleCurrencyTotal } from '../projection.helpers';
 import { winLossFiguresOf } from '../win-loss.projection';
@@ -342,9 +342,10 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       // The scan reads only what is matched (id, title, owner): the rows found are read whole after it, by id.
       const found: string[] = [];
       const wanted = searchLimitOf(query) + 1;
+      const ownerHolds = ownerMatcher(needle);
       scan: for await (const rows of pagesOf(client, `SELECT opportunity_id, title, owner_id FROM ${s}.opportunities ${w} ORDER BY opened_position DESC`, w.values, this.options.searchPageRows?.next ?? SEARCH_PAGE_ROWS, this.options.searchPageRows?.first ?? SEARCH_FIRST_PAGE_ROWS)) {
         for (const row of rows) {
-          if (!dealMatches(needle, row.title, row.owner_id, row.opportunity_id)) continue;
+          if (!dealMatches(needle, ownerHolds(row.owner_id), row.title, row.opportunity_id)) continue;
           found.push(row.opportunity_id);
           if (found.length === wanted) break scan;
         }
