@@ -370,6 +370,16 @@ describe('JWT_JWKS_URL: keys an identity provider publishes', () => {
       await down.stop();
     }
   });
+
+  it('a token without kid is verified by whichever published key of its algorithm signed it, also when the set holds two (a rotation)', async () => {
+    idp.publish(first, rotated, second);
+    now += 61_000; // the set is fetched again
+    const unsigned = (key: KeyObject) => jwt(claims(), { alg: 'RS256', key });
+    expect((await call(api, unsigned(rotated.privateKey))).status).toBe(200);
+    expect((await call(api, unsigned(first.privateKey))).status).toBe(200);
+    // Neither published key signed it: refused as any bad signature is.
+    expectUnauthenticated(await call(api, unsigned(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey)), /signature does not verify/);
+  });
 });
 
 describe('JWT settings', () => {

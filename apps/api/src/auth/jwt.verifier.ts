@@ -1,5 +1,5 @@
 import { createPublicKey } from 'node:crypto';
-import { jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import { firstRepeatedName, type JwtSettings } from '@stagecraft/config';
 import { JWKS_CACHE_DEFAULTS, JwksCache, JwksUnavailableError } from './jwks.cache';
 import { PublicKeyFile } from './public-key.file';
@@ -41,7 +41,7 @@ export function createJwtVerifier(options: JwtOptions, now: () => Date, warn: (m
     async verify(token) {
       const { key, algorithms } = keyFile ? keyFile.key() : { key: fixedKey!, algorithms: options.algorithms };
       try {
-        const { payload } = await jwtVerify(token, key as JWTVerifyGetKey, {
+        const payload = await verifiedPayload(token, key as JWTVerifyGetKey, {
           algorithms: [...algorithms],
           ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
           ...(options.audience !== undefined ? { audience: options.audience } : {}),
@@ -69,6 +69,30 @@ export function createJwtVerifier(options: JwtOptions, now: () => Date, warn: (m
       }
     },
   };
+}
+
+/**
+ * The verified claims. A token that names no `kid` (or a set that publishes one `kid` twice) may
+ * match several published keys of its algorithm, as during a rotation, when the provider publishes
+ * the old key and the new one: jose then hands back the candidates rather than choosing, and each
+ * is tried in turn. The token is accepted only by a key whose signature check passes; one that
+ * none of them signed is refused as any bad signature is.
+ */
+async function verifiedPayload(token: string, key: JWTVerifyGetKey, verifyOptions: JWTVerifyOptions): Promise<JWTPayload> {
+  try {
+    return (await jwtVerify(token, key, verifyOptions)).payload;
+  } catch (error) {
+    if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
+    for await (const candidate of error) {
+      try {
+        return (await jwtVerify(token, candidate, verifyOptions)).payload;
+      } catch (candidateError) {
+        // Another key's signature: try the next. Anything else (expired, wrong audience) holds for every key.
+        if (!(candidateError instanceof errors.JWSSignatureVerificationFailed)) throw candidateError;
+      }
+    }
+    throw new errors.JWSSignatureVerificationFailed();
+  }
 }
 
 /**
