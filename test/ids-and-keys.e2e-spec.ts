@@ -238,5 +238,28 @@ describe('ids, team limits and idempotency keys hold for every caller', () => {
       const id = answers[0]!.body.id as string;
       expect(await events(id)).toHaveLength(path === '/opportunities' ? 1 : 2);
     });
+
+    it('racing replays that share one X-Correlation-Id and land in the same millisecond on two instances each say they are one too', async () => {
+      // A client's retries of one operation carry its correlation id; under load several reach two
+      // instances within one millisecond (clocks standing still at one instant make that certain here).
+      const still = new Date();
+      const store = join(dir.path, 'frozen.db');
+      const instances = [await startApiTestApp({ eventStorePath: store, clock: () => still }), await startApiTestApp({ eventStorePath: store, clock: () => still })];
+      try {
+        const opened = (await instances[0]!.http.post('/opportunities').send({ title: 'Race', processId: 'standard' }).expect(201)).body.id as string;
+        for (const [path, body] of [
+          ['/opportunities', { title: 'Race', processId: 'standard' }],
+          [`/opportunities/${opened}/move`, { stage: 'qualification' }],
+        ] as const) {
+          const [key, correlationId] = [randomUUID(), randomUUID()];
+          const answers = await Promise.all(Array.from({ length: 40 }, (_, index) => instances[index % 2]!.http.post(path).set('Idempotency-Key', key).set('X-Correlation-Id', correlationId).send(body)));
+          expect(answers.map((answer) => answer.status).filter((status) => status >= 300)).toEqual([]);
+          expect(new Set(answers.map((answer) => JSON.stringify(answer.body))).size).toBe(1);
+          expect(answers.filter((answer) => answer.headers['idempotent-replayed'] === 'true')).toHaveLength(39);
+        }
+      } finally {
+        for (const instance of instances) await instance.close();
+      }
+    });
   });
 });

@@ -17,9 +17,14 @@ export function commandKeyStreamOf(commandId: string): string {
   return `${COMMAND_KEY_STREAM_PREFIX}${deterministicUuid('command-key', commandId)}`;
 }
 
-/** Which request wrote an event: its correlation id and server time (a racing retry has its own). */
-export function attemptOf(envelope: Pick<CommandEnvelope, 'correlationId' | 'now'>): string {
-  return `${envelope.correlationId}@${envelope.now}`;
+/**
+ * Which request wrote a keyed command's events, from their metadata: the `attemptId` the executor
+ * draws for each request. Events written before it was recorded are told apart by their correlation
+ * id and server time, which two retries of one operation (the same X-Correlation-Id) reaching two
+ * instances in the same millisecond share: each took the other's events for its own.
+ */
+export function attemptOf(metadata: Readonly<Record<string, unknown>>): string {
+  return typeof metadata.attemptId === 'string' ? metadata.attemptId : `${String(metadata.correlationId)}@${String(metadata.recordedAt)}`;
 }
 
 /**

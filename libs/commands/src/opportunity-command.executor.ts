@@ -2,10 +2,10 @@ import { chainNewEvents } from '@stagecraft/audit';
 import { DuplicateEventIdError, WrongExpectedRevisionError, type EventStore, type NewEvent } from '@stagecraft/event-store';
 import { canonicalOpportunityId, decide, firstEventDifference, fromOpportunityStreamId, noChangeRecorded, rejections, type OpenedOpportunityState, type OpenOpportunity, type OpportunityCommand, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
 import { canonicalJson } from '@stagecraft/sales-process';
-import { hash } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import type { CommandEnvelope, CommandOutcome } from './command-envelope';
 import { ConcurrentModificationError, IdempotencyKeyReusedError, OpportunityRejectedError, RecordedEventsDifferError, StreamChainBrokenError } from './command.errors';
-import { attemptOf, claimOpeningKey } from './command-key.claims';
+import { claimOpeningKey } from './command-key.claims';
 import { eventIdFor } from './opportunity-stream.events';
 import type { LoadedOpportunity, OpportunityStreams } from './opportunity-streams';
 import type { ProcessRegistry } from './process-registry';
@@ -65,6 +65,9 @@ export class OpportunityCommandExecutor {
     const command = { ...given, opportunityId, now: envelope.now } as OpportunityCommand;
     // The fingerprint is of the body as given, with the canonical id (the same fields in the same order as before).
     const fingerprint = envelope.clientSuppliedId ? fingerprintOf({ ...given, opportunityId } as OpportunityCommandBody) : undefined;
+    // This request, among the retries of one keyed command (attemptOf): recorded with its events, so
+    // that when the store takes a racing retry's append as its own the request knows it is a replay.
+    const keyed = fingerprint === undefined ? undefined : { fingerprint, attemptId: randomUUID() };
     // An opening's key is claimed for its opportunity once the opening is decided, just before it
     // is appended: a refused opening (another team, an unknown process, an id already taken)
     // opens nothing, so its corrected retry under the same key is decided afresh, as a refused
@@ -97,7 +100,7 @@ export class OpportunityCommandExecutor {
       const loaded = cached ?? (await readWithinTeams(envelope.teams, opportunityId, () => this.streams.load(opportunityId, leader), () => hiddenFromCommand(envelope.teams!, command)));
       let step: AttemptStep;
       try {
-        const deciding = this.decideOn(loaded, command, envelope, fingerprint);
+        const deciding = this.decideOn(loaded, command, envelope, keyed);
         step = deciding instanceof Promise ? await deciding : deciding;
       } catch (error) {
         if (cached) continue;
@@ -128,17 +131,17 @@ export class OpportunityCommandExecutor {
       }
       try {
         const result = await this.store.appendToStream(loaded.stream, newEvents, { expectedRevision: loaded.revision });
-        if (fingerprint) {
+        if (keyed) {
           // The append may have met a racing retry of the same command id that stored first:
           // answer from what the store holds, never from this attempt's own decision.
-          return await this.storedAnswer(opportunityId, envelope, fingerprint, newEvents.length);
+          return await this.storedAnswer(opportunityId, envelope.commandId, keyed, newEvents.length);
         }
         const after = this.streams.appended(loaded, events, result, headHash);
         return outcomeOf(after.state, result.nextRevision, result.position, newEvents.length);
       } catch (error) {
         // A racing request with the same key stored first, with fewer events than this one (the ids
         // are the key's, by index): the store holds that command, and answers for the key.
-        if (fingerprint && error instanceof DuplicateEventIdError) return await this.storedAnswer(opportunityId, envelope, fingerprint);
+        if (keyed && error instanceof DuplicateEventIdError) return await this.storedAnswer(opportunityId, envelope.commandId, keyed);
         // The store may refuse the append itself on a stream that names no team (KurrentDB: an opening
         // on a soft-deleted id, 410): a limited caller hears what another team's deal answers, as on a read.
         if (envelope.teams && isUnreadableStream(error)) throw hiddenFromCommand(envelope.teams, command);
@@ -158,20 +161,20 @@ export class OpportunityCommandExecutor {
    * The answer the store holds for a keyed command just appended (or met there), from the stream
    * read again. `appending`: how many events this attempt's append carried (none when it failed).
    */
-  private async storedAnswer(opportunityId: string, envelope: CommandEnvelope, fingerprint: string, appending = 0): Promise<CommandOutcome> {
+  private async storedAnswer(opportunityId: string, commandId: string, keyed: KeyedAttempt, appending = 0): Promise<CommandOutcome> {
     for (let dropped = false; ; dropped = true) {
       this.streams.forget(opportunityId);
       // From the leader: a follower behind it would not show the events just appended.
       const reloaded = await this.streams.load(opportunityId, { fromLeader: true });
       try {
-        const stored = replayOf(reloaded, envelope.commandId, fingerprint);
+        const stored = replayOf(reloaded, commandId, keyed.fingerprint);
         // The event ids are the key's, so the store held them already, yet no keyed command is
         // recorded under it: a command sent without a key had that id (the server chose it, and the
         // history shows it). The key names that command, not this one; nothing was written.
-        if (stored === undefined) throw new IdempotencyKeyReusedError(envelope.commandId);
+        if (stored === undefined) throw new IdempotencyKeyReusedError(commandId);
         // The store writes nothing for an exact retry of an append already stored: when the
         // events it holds were another attempt's, this request is a replay, and says so.
-        const replayed = reloaded.commands.get(envelope.commandId)!.attempt !== attemptOf(envelope);
+        const replayed = reloaded.commands.get(commandId)!.attempt !== keyed.attemptId;
         return { ...stored, replayed, appended: replayed ? 0 : appending };
       } catch (error) {
         if (!(error instanceof DamagedStreamSnapshotError) || dropped) throw error;
@@ -184,13 +187,13 @@ export class OpportunityCommandExecutor {
    * Checks and decides one attempt on a folded stream: an answer without an append, or the events
    * to append. At once, unless a process version recorded elsewhere must be read first (a promise then).
    */
-  private decideOn(loaded: LoadedOpportunity, command: OpportunityCommand, envelope: CommandEnvelope, fingerprint: string | undefined): AttemptStep | Promise<AttemptStep> {
+  private decideOn(loaded: LoadedOpportunity, command: OpportunityCommand, envelope: CommandEnvelope, keyed: KeyedAttempt | undefined): AttemptStep | Promise<AttemptStep> {
     assertCommandWithinTeams(envelope.teams, command, loaded.state, loaded.commands.has(envelope.commandId) ? envelope.commandId : undefined);
     // Nothing is decided, nor replayed, on a stream someone altered: the state folded from it is
     // not what was decided, and new events would chain onto the tampering.
     if (loaded.chainBreak) throw new StreamChainBrokenError(loaded.stream, loaded.chainBreak.revision, loaded.chainBreak.reason, loaded.chainBreak.detail);
-    if (fingerprint) {
-      const replay = replayOf(loaded, envelope.commandId, fingerprint);
+    if (keyed) {
+      const replay = replayOf(loaded, envelope.commandId, keyed.fingerprint);
       // A command the stream holds is stored, whichever node showed it: no need to ask the leader.
       if (replay) return { kind: 'answer', outcome: replay, replay: true };
     }
@@ -207,9 +210,9 @@ export class OpportunityCommandExecutor {
       state.status !== 'none' &&
       (this.processes.mustReadVersion(state.processId, state.processVersion) || (command.type === 'MigrateOpportunity' && this.processes.mustReadVersion(state.processId, command.toVersion)))
     ) {
-      return this.versionsRead(state, command).then(() => this.decideWithVersions(loaded, command, envelope, fingerprint));
+      return this.versionsRead(state, command).then(() => this.decideWithVersions(loaded, command, envelope, keyed));
     }
-    return this.decideWithVersions(loaded, command, envelope, fingerprint);
+    return this.decideWithVersions(loaded, command, envelope, keyed);
   }
 
   /** Reads the versions the command needs that were recorded since this instance last looked: the opportunity's own, then a migration's target. */
@@ -219,7 +222,7 @@ export class OpportunityCommandExecutor {
   }
 
   /** decideOn's rest, once every process version it needs is known. */
-  private decideWithVersions(loaded: LoadedOpportunity, command: OpportunityCommand, envelope: CommandEnvelope, fingerprint: string | undefined): AttemptStep {
+  private decideWithVersions(loaded: LoadedOpportunity, command: OpportunityCommand, envelope: CommandEnvelope, keyed: KeyedAttempt | undefined): AttemptStep {
     const { state } = loaded;
     const process =
       state.status === 'none'
@@ -231,7 +234,7 @@ export class OpportunityCommandExecutor {
     // A command that changes nothing appends nothing, unless the client keyed it: its key must be
     // remembered all the same, or a retry sent after another change would be decided again and
     // undo that change (NoChangeRecorded).
-    const events = decision.events.length > 0 || !fingerprint ? decision.events : [noChangeRecorded(command, state)];
+    const events = decision.events.length > 0 || !keyed ? decision.events : [noChangeRecorded(command, state)];
     // Decided, compared, then appended: events other than those the caller said this command
     // records (an import replaying a log) are refused before any key is claimed or event written.
     if (envelope.mustRecord !== undefined) {
@@ -250,7 +253,10 @@ export class OpportunityCommandExecutor {
     if (envelope.onBehalfOf !== undefined) metadata.onBehalfOf = envelope.onBehalfOf;
     metadata.authenticatedBy = envelope.authenticatedBy;
     metadata.recordedAt = envelope.now;
-    if (fingerprint) metadata.commandFingerprint = fingerprint;
+    if (keyed) {
+      metadata.commandFingerprint = keyed.fingerprint;
+      metadata.attemptId = keyed.attemptId;
+    }
     // Tamper evidence is added here, above the EventStore port, so every adapter stores chained events.
     const firstRevision = loaded.revision === 'no_stream' ? 0 : loaded.revision + 1;
     const { events: newEvents, headHash } = chainNewEvents(
@@ -261,6 +267,12 @@ export class OpportunityCommandExecutor {
     );
     return { kind: 'append', newEvents, headHash, events };
   }
+}
+
+/** A keyed command as one request sends it: the fingerprint of its body, and this request's own id among its retries. */
+interface KeyedAttempt {
+  readonly fingerprint: string;
+  readonly attemptId: string;
 }
 
 /** How an attempt ends before the store: answered as it stands, or with events to append. */

@@ -226,7 +226,7 @@ function extend(loaded: LoadedOpportunity, stored: readonly StoredEvent[]): Load
     headHash = effectiveHash(headHash, event);
     const { commandId, commandFingerprint } = event.metadata;
     if (typeof commandId === 'string' && typeof commandFingerprint === 'string' && state.status !== 'none') {
-      const attempt = attemptOf({ correlationId: String(event.metadata.correlationId), now: String(event.metadata.recordedAt) });
+      const attempt = attemptOf(event.metadata);
       folded.push([commandId, { fingerprint: commandFingerprint, attempt, revision: event.revision, position: event.position, stage: state.stage, status: state.status }]);
     }
   });
