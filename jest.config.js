@@ -111,7 +111,7 @@ module.exports = {
     {
       ...base,
       displayName: 'e2e on postgres read models',
-      testRegex: 'test/(analytics|analytics-versions|analytics-hand-overs|analytics-oracle-more|opportunity-search|projector|forecast|waterfall|waterfall-oracle|win-probability-migrated)\\.e2e-spec\\.ts$',
+      testRegex: 'test/(analytics|analytics-time-bounds|analytics-versions|analytics-hand-overs|analytics-oracle-more|opportunity-search|projector|forecast|waterfall|waterfall-oracle|win-probability-migrated)\\.e2e-spec\\.ts$',
       setupFiles: ['<rootDir>/test/support/postgres-read-models-e2e.setup.ts'],
     },
   ],

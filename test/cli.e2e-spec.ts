@@ -347,6 +347,25 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
       expect(window.stdout.trimEnd().split('\n').map((line) => JSON.parse(line).id)).toEqual(inWindow.map((event) => event.id));
     });
 
+    it('takes --from as the first millisecond at or after it, and --to as the one it falls in, however finely they are written', async () => {
+      const events = await readAllEvents(source);
+      const ids = (...args: string[]) => {
+        const run = stagecraft(source, 'export', ...args);
+        expect({ args, status: run.status, stderr: run.stderr }).toEqual({ args, status: 0, stderr: expect.any(String) });
+        return run.stdout.trimEnd().split('\n').filter(Boolean).map((line) => JSON.parse(line).id as string);
+      };
+      // Events stand at at(5) (…09:00:00.000Z): half a millisecond later they are behind --from, and still before --to.
+      const fifth = at(5).replace('.000Z', '');
+      // An event without a business time (a process definition's) is placed by its recordedAt.
+      const timeOf = (event: StoredEvent) => (typeof event.data.occurredAt === 'string' ? event.data.occurredAt : event.recordedAt);
+      const after = events.filter((event) => timeOf(event) > at(5)).map((event) => event.id);
+      const upTo = events.filter((event) => timeOf(event) <= at(5)).map((event) => event.id);
+      expect(events.some((event) => event.data.occurredAt === at(5))).toBe(true);
+      expect(ids('--from', `${fifth}.0005Z`)).toEqual(after);
+      expect(ids('--from', `${fifth.replace('T09:', 'T10:')}.000500+01:00`)).toEqual(after);
+      expect(ids('--to', `${fifth}.0005Z`)).toEqual(upTo);
+    });
+
     // The store's own file is SQLite's (with KurrentDB the log is on the server).
     (E2E_STORE === 'sqlite' ? it : it.skip)('never writes its export over a file of the service, and a failed export leaves the file it names as it was', async () => {
       const events = await readAllEvents(source);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { assertProperty } from '@stagecraft/testing/fast-check';
-import { FIRST_INSTANT_MS, isoTextOf, LAST_INSTANT_MS, parseInstant, parseInstantByPattern, storedInstant } from './instant';
+import { FIRST_INSTANT_MS, instantIsAfter, isoTextOf, LAST_INSTANT_MS, parseInstant, parseInstantByPattern, parseLowerBound, storedInstant } from './instant';
 
 describe('parseInstant', () => {
   it('reads ISO 8601 instants with a zone', () => {
@@ -40,6 +40,9 @@ describe('parseInstant', () => {
     expect(parseInstant('0001-01-01T01:00:00+01:00')).toBe(FIRST_INSTANT_MS);
     expect(parseInstant('9999-12-31T23:59:59.999Z')).toBe(LAST_INSTANT_MS);
     expect(parseInstant('10000-01-01T00:00:00Z')).toBeUndefined();
+    // After the last millisecond, though still in year 9999: no whole millisecond is at or after it.
+    expect(parseInstant('9999-12-31T23:59:59.9995Z')).toBeUndefined();
+    expect(parseInstant('9999-12-31T23:59:59.999000000Z')).toBe(LAST_INSTANT_MS);
     expect(new Date(FIRST_INSTANT_MS).toISOString()).toBe('0001-01-01T00:00:00.000Z');
     expect(new Date(LAST_INSTANT_MS).toISOString()).toBe('9999-12-31T23:59:59.999Z');
   });
@@ -116,3 +119,41 @@ describe('isoTextOf', () => {
 });
 
 const pad = (value: number, width: number) => String(value).padStart(width, '0');
+
+describe('parseLowerBound', () => {
+  it('is the first whole millisecond at or after the instant, whatever its offset', () => {
+    const midnight = Date.UTC(2026, 0, 1);
+    expect(parseLowerBound('2026-01-01T00:00:00Z')).toBe(midnight);
+    expect(parseLowerBound('2026-01-01T00:00:00.000000000Z')).toBe(midnight);
+    expect(parseLowerBound('2026-01-01T00:00:00.0005Z')).toBe(midnight + 1);
+    expect(parseLowerBound('2026-01-01T00:00:00.000000001Z')).toBe(midnight + 1);
+    expect(parseLowerBound('2026-01-01T05:30:00.0009+05:30')).toBe(midnight + 1);
+    expect(parseLowerBound('2025-12-31T23:59:59.9991Z')).toBe(midnight);
+    expect(parseLowerBound('0001-01-01T00:00:00.0001Z')).toBe(FIRST_INSTANT_MS + 1);
+    expect(parseLowerBound('2026-01-01')).toBeUndefined();
+  });
+
+  it('takes in exactly the whole milliseconds at or after the instant (property)', () => {
+    const texts = fc.tuple(fc.integer({ min: FIRST_INSTANT_MS, max: LAST_INSTANT_MS - 1 }), fc.integer({ min: 0, max: 999_999 }));
+    assertProperty(
+      fc.property(texts, ([ms, nanos]) => {
+        const text = `${new Date(ms).toISOString().slice(0, 23)}${pad(nanos, 6)}Z`;
+        const bound = parseLowerBound(text)!;
+        // ms + nanos/10^6 ≤ bound, and bound − 1 is before the instant.
+        expect(bound).toBe(nanos === 0 ? ms : ms + 1);
+        expect(parseInstant(text)).toBe(ms);
+      }),
+    );
+  });
+});
+
+describe('instantIsAfter', () => {
+  it('orders instants by every digit given, not by the milliseconds they fall in', () => {
+    expect(instantIsAfter('2026-01-01T00:00:00.0005Z', '2026-01-01T00:00:00.0001Z')).toBe(true);
+    expect(instantIsAfter('2026-01-01T00:00:00.0001Z', '2026-01-01T00:00:00.0005Z')).toBe(false);
+    expect(instantIsAfter('2026-01-01T00:00:00.00050Z', '2026-01-01T00:00:00.0005Z')).toBe(false);
+    expect(instantIsAfter('2026-01-01T05:30:00.0005+05:30', '2026-01-01T00:00:00.0004Z')).toBe(true);
+    expect(instantIsAfter('2026-01-01T00:00:00.001Z', '2026-01-01T00:00:00.0009999Z')).toBe(true);
+    expect(instantIsAfter('2026-01-01T00:00Z', '2026-01-01T00:00:00.000Z')).toBe(false);
+  });
+});

@@ -1,12 +1,14 @@
 // ISO 8601 date-time with an explicit zone: a business time without one is ambiguous.
 const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+// Digits below the millisecond that are not all zeros: …00.0005Z, …00.000100Z.
+const BELOW_MILLISECOND = /\.\d{3}\d*[1-9]/;
 
 /**
  * The first and last millisecond an instant may be: years 0001 to 9999 in UTC. Within them
  * Date#toISOString writes the plain four-digit form every reader takes back (PostgreSQL's
  * timestamptz, parseInstant itself, spreadsheets); outside, it writes `0000-…` or `+010000-…`,
  * which a read model in PostgreSQL refuses and this parser would not read again. A business time
- * beyond them is a typo, never a sale.
+ * beyond them (9999-12-31T23:59:59.9995Z included) is a typo, never a sale.
  */
 export const FIRST_INSTANT_MS = -62135596800000; // 0001-01-01T00:00:00.000Z
 export const LAST_INSTANT_MS = 253402300799999; // 9999-12-31T23:59:59.999Z
@@ -38,8 +40,11 @@ export function parseInstantByPattern(text: string): number | undefined {
   const second = parts[6] === undefined ? 0 : Number(parts[6]);
   if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour > 23 || minute > 59 || second > 59) return undefined;
   const ms = Date.parse(text);
-  // Year 0000, or an offset that carries the instant out of years 0001–9999 in UTC.
-  return Number.isNaN(ms) || ms < FIRST_INSTANT_MS || ms > LAST_INSTANT_MS ? undefined : ms;
+  // Year 0000, or an offset that carries the instant out of years 0001–9999 in UTC. Date.parse
+  // drops the digits below the millisecond: 9999-12-31T23:59:59.9995Z is after the last one, and
+  // read as a lower bound (parseLowerBound) it would be a millisecond no date text can write.
+  if (Number.isNaN(ms) || ms < FIRST_INSTANT_MS || ms > LAST_INSTANT_MS || (ms === LAST_INSTANT_MS && BELOW_MILLISECOND.test(text))) return undefined;
+  return ms;
 }
 
 /**
@@ -94,6 +99,42 @@ function canonicalInstantMs(text: string): number | undefined {
 function daysIn(year: number, month: number): number {
   if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/**
+ * An inclusive lower bound's whole millisecond: the first one at or after the instant `text`
+ * names (undefined when it is not one). Business times are whole milliseconds and parseInstant
+ * drops the digits below one (…00.0005Z reads as …00.000Z), so a lower bound read by it would take
+ * in the millisecond before the instant given. An upper bound, an asOf and a waterfall's ends keep
+ * parseInstant's reading: the instants at or before …00.0005Z, and the state then, are those of
+ * …00.000Z.
+ */
+export function parseLowerBound(text: string): number | undefined {
+  const ms = parseInstant(text);
+  return ms !== undefined && BELOW_MILLISECOND.test(text) ? ms + 1 : ms;
+}
+
+/** parseLowerBound's milliseconds of a bound a caller gave; a RangeError naming the parameter when it is not an instant. */
+export function requireLowerBound(text: string, name: string): number {
+  requireInstant(text, name);
+  return parseLowerBound(text)!;
+}
+
+/**
+ * Whether the instant `from` is after the instant `to`, to the last digit given: a period is
+ * refused by the instants asked, not by the milliseconds they stand for (…00.0005Z is after
+ * …00.0001Z, though both fall in one millisecond; …00.0001Z to …00.0005Z is a period, if one no
+ * stored time falls in). Both must be instants (parseInstant).
+ */
+export function instantIsAfter(from: string, to: string): boolean {
+  const difference = parseInstant(from)! - parseInstant(to)!;
+  return difference !== 0 ? difference > 0 : belowMillisecond(from) > belowMillisecond(to);
+}
+
+/** The digits below the millisecond as nanoseconds (0 to 999,999): instants have at most nine fraction digits. */
+function belowMillisecond(text: string): number {
+  const digits = /\.\d{3}(\d+)/.exec(text)?.[1];
+  return digits === undefined ? 0 : Number(digits.padEnd(6, '0'));
 }
 
 /** What every API, CLI and query parameter that takes an instant says when it gets something else. */

@@ -1,8 +1,9 @@
 import type { ForecastAccuracyPeriod, ForecastAccuracyResult, ForecastMoney, ForecastOpen, ForecastPeriod, ForecastPeriodKind, ForecastResult, RottingOpportunity, RottingResult } from '@stagecraft/contracts';
-import { calendarDateOf } from '@stagecraft/opportunity';
+import { calendarDateOf, requireInstant } from '@stagecraft/opportunity';
 import { ExactSum, unitsOf } from './exact-amounts';
 import { compareIds } from './process-catalog';
 import { dictionary, NO_CURRENCY } from './projection.helpers';
+import type { AnalyticsFilter } from './projection.types';
 
 // The figures of the forecast, its accuracy and the rotting list, added up from rows that a read
 // side hands over in its own order: the in-memory segments (stage-intervals.projection.ts) or the
@@ -46,7 +47,17 @@ export interface DayRange {
   readonly toDay: number;
 }
 
-export const dayRangeOf = (fromMs: number, toMs: number): DayRange => ({ fromDay: Math.floor(fromMs / DAY_MS), toDay: Math.floor(toMs / DAY_MS) });
+/**
+ * The UTC days from/to fall in. Not parseFilter's milliseconds: its `from` is the first whole
+ * millisecond at or after the instant, and …-31T23:59:59.9995Z, which falls on the 31st, would
+ * start the forecast on the 1st.
+ */
+export function forecastDaysOf(filter: Pick<AnalyticsFilter, 'from' | 'to'>): DayRange {
+  return {
+    fromDay: filter.from === undefined ? -Infinity : Math.floor(requireInstant(filter.from, 'from') / DAY_MS),
+    toDay: filter.to === undefined ? Infinity : Math.floor(requireInstant(filter.to, 'to') / DAY_MS),
+  };
+}
 const inRange = (range: DayRange, day: number) => day >= range.fromDay && day <= range.toDay;
 
 /** A count and its money per currency: amounts summed exactly (exact-amounts.ts), weighted ones as floats in the order added. */

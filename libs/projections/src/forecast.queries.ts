@@ -1,9 +1,8 @@
 import type { ForecastAccuracyResult, ForecastPeriodKind, ForecastResult, RottingResult } from '@stagecraft/contracts';
 import { calendarDateOf } from '@stagecraft/opportunity';
 import { NONE } from './opportunity-table';
-import { dayRangeOf, ForecastAccuracyFigures, ForecastFigures, RottingList, standsAtPeriodStart, type DayRange } from './forecast.figures';
+import { forecastDaysOf, ForecastAccuracyFigures, ForecastFigures, RottingList, standsAtPeriodStart } from './forecast.figures';
 import type { PipelineFilter } from './pipeline.projection';
-import { parseFilter } from './projection.helpers';
 import type { AnalyticsFilter } from './projection.types';
 import { NO_DAY, type StageIntervalsModel } from './stage-intervals.projection';
 
@@ -35,7 +34,7 @@ export function queryForecastAsOf(model: StageIntervalsModel, atMs: number, quer
 }
 
 export function queryForecastAccuracy(model: StageIntervalsModel, query: ForecastQuery): ForecastAccuracyResult {
-  const figures = new ForecastAccuracyFigures(query.period, rangeOf(query));
+  const figures = new ForecastAccuracyFigures(query.period, forecastDaysOf(query));
   const match = matcher(model, query);
   const { segments } = model;
   const expectedDay = segments.expectedDay.values;
@@ -69,7 +68,7 @@ export function queryRottingAsOf(model: StageIntervalsModel, atMs: number, query
 }
 
 function forecastAt(model: StageIntervalsModel, atMs: number | undefined, query: ForecastQuery): ForecastResult {
-  const figures = new ForecastFigures(query.period, rangeOf(query));
+  const figures = new ForecastFigures(query.period, forecastDaysOf(query));
   const match = matcher(model, query);
   const standing = standingAt(atMs);
   const { segments, wins } = model;
@@ -124,11 +123,6 @@ function rottingAt(model: StageIntervalsModel, atMs: number, live: boolean, quer
 /** Now: what has not ended; as of t: what stood at t. */
 const standingAt = (atMs: number | undefined) =>
   atMs === undefined ? (_start: number, end: number) => end === Infinity : (start: number, end: number) => start <= atMs && atMs < end;
-
-function rangeOf(filter: AnalyticsFilter): DayRange {
-  const { fromMs, toMs } = parseFilter(filter);
-  return dayRangeOf(fromMs, toMs);
-}
 
 const currencyOf = (model: StageIntervalsModel, code: number): string | null => (code < 0 ? null : model.currencies.values[code]!);
 

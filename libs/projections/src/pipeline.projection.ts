@@ -1,5 +1,5 @@
 import type { ClosedOutcome, ClosedWindow, ClosedOpportunity, ClosedSection, OpportunitySearchHit, OpportunitySearchResult, PipelineOpportunity, PipelineStage, PipelineProcess, PipelineResult } from '@stagecraft/contracts';
-import { requireInstant } from '@stagecraft/opportunity';
+import { requireInstant, requireLowerBound } from '@stagecraft/opportunity';
 import { defineOpportunityProjection } from './opportunity-projection.factory';
 import { createOpportunityTable, createStringCodes, encode, NONE, type OpportunityTable, type StringCodes } from './opportunity-table';
 import { firstInOrder, FirstInOrder } from './order-statistics';
@@ -114,8 +114,9 @@ export interface ClosedQuery {
   readonly limit: number;
 }
 
+/** The window in whole milliseconds: from the first at or after `from` (requireLowerBound) to the one `to` falls in. */
 export function closedWindow(query: Omit<ClosedQuery, 'outcomes'>): ClosedWindow {
-  const fromMs = requireInstant(query.from, 'closedFrom');
+  const fromMs = requireLowerBound(query.from, 'closedFrom');
   const toMs = requireInstant(query.to, 'closedTo');
   if (!Number.isInteger(query.limit) || query.limit < 1) throw new RangeError(`closedLimit must be a whole number of at least 1 (got ${query.limit})`);
   return { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), limit: query.limit };

@@ -1,4 +1,4 @@
-import { OPPORTUNITY_EVENT_TYPES, OPPORTUNITY_STREAM_PREFIX, requireInstant, type ExitCriterionMet, type ExitCriterionRevoked, type NoChangeRecorded, type OpportunityEvent } from '@stagecraft/opportunity';
+import { OPPORTUNITY_EVENT_TYPES, OPPORTUNITY_STREAM_PREFIX, requireInstant, requireLowerBound, type ExitCriterionMet, type ExitCriterionRevoked, type NoChangeRecorded, type OpportunityEvent } from '@stagecraft/opportunity';
 import type { AnalyticsFilter } from './projection.types';
 
 /**
@@ -37,7 +37,9 @@ export interface ParsedFilter {
   readonly processId: string | undefined;
   readonly teamId: string | undefined;
   readonly ownerId: string | undefined;
+  /** The first whole millisecond at or after `from` (requireLowerBound): …00.0005Z takes in …00.001Z on, not …00.000Z. */
   readonly fromMs: number;
+  /** The whole millisecond `to` falls in: the instants at or before it. */
   readonly toMs: number;
   /** Whether from or to is given at all. */
   readonly bounded: boolean;
@@ -48,7 +50,7 @@ export function parseFilter(filter: AnalyticsFilter): ParsedFilter {
     processId: filter.processId,
     teamId: filter.teamId,
     ownerId: filter.ownerId,
-    fromMs: filter.from === undefined ? -Infinity : requireInstant(filter.from, 'from'),
+    fromMs: filter.from === undefined ? -Infinity : requireLowerBound(filter.from, 'from'),
     toMs: filter.to === undefined ? Infinity : requireInstant(filter.to, 'to'),
     bounded: filter.from !== undefined || filter.to !== undefined,
   };

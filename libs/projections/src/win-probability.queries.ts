@@ -1,5 +1,5 @@
 import type { ForecastResult, PipelineResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
-import { dayRangeOf } from './forecast.figures';
+import { forecastDaysOf } from './forecast.figures';
 import type { ForecastQuery } from './forecast.queries';
 import type { PipelineFilter } from './pipeline.projection';
 import { parseFilter, soleCurrencyTotal } from './projection.helpers';
@@ -48,8 +48,7 @@ export function queryLearnedPipeline(model: WinProbabilityModel, intervals: Stag
 
 export function queryLearnedForecast(model: WinProbabilityModel, intervals: StageIntervalsModel, { atMs, asOf, forecast }: LearnedForecastQuery): LearnedForecastFigures {
   const estimator = asOf ? estimatorAsOf(learningVisitsOf(model), atMs) : liveEstimatorOf(model);
-  const { fromMs, toMs } = parseFilter(forecast);
-  return learnedForecastFigures(estimator, openDealsOf(model, intervals, { atMs, asOf, filter: forecast }), atMs, forecast.period, dayRangeOf(fromMs, toMs));
+  return learnedForecastFigures(estimator, openDealsOf(model, intervals, { atMs, asOf, filter: forecast }), atMs, forecast.period, forecastDaysOf(forecast));
 }
 
 function openDealsOf(model: WinProbabilityModel, intervals: StageIntervalsModel, { atMs, asOf, filter }: { atMs: number; asOf: boolean; filter: PipelineFilter }): OpenDeal[] {

@@ -1,5 +1,5 @@
 import type { ClosedWindow } from '@stagecraft/projections';
-import { FIRST_INSTANT_MS } from '@stagecraft/opportunity';
+import { FIRST_INSTANT_MS, parseInstant, parseLowerBound } from '@stagecraft/opportunity';
 
 // What the pipeline endpoint takes when a query leaves it open, and the most it lists: policy of
 // the screens that ask (the board shows the deals closed in the last 30 days), kept here, at the
@@ -39,21 +39,25 @@ export const WATERFALL_DEFAULT_DAYS = 7;
 /**
  * The waterfall's instants: `to` defaults to now, `from` to WATERFALL_DEFAULT_DAYS days before `to`
  * but never before the first instant there is (as the closed window's): the answer echoes `from`,
- * and a `0000-12-27…` it wrote would be an instant no route takes back.
+ * and a `0000-12-27…` it wrote would be an instant no route takes back. Both ends are states at an
+ * instant (changes in (from, to]), so both are the millisecond they fall in: the state at …00.0005Z
+ * is the one at …00.000Z, and a change at …00.000Z is not after it (not parseLowerBound's rounding up).
  */
 export function waterfallPeriodOf(asked: { readonly from?: string; readonly to?: string }, now: Date): { fromMs: number; toMs: number } {
-  const toMs = asked.to === undefined ? now.getTime() : Date.parse(asked.to);
-  return { fromMs: asked.from === undefined ? Math.max(FIRST_INSTANT_MS, toMs - WATERFALL_DEFAULT_DAYS * DAY_MS) : Date.parse(asked.from), toMs };
+  const toMs = asked.to === undefined ? now.getTime() : parseInstant(asked.to)!;
+  return { fromMs: asked.from === undefined ? Math.max(FIRST_INSTANT_MS, toMs - WATERFALL_DEFAULT_DAYS * DAY_MS) : parseInstant(asked.from)!, toMs };
 }
 
 /**
  * The closed window a query stands for: `to` defaults to now, `from` to CLOSED_DEFAULT_DAYS days
- * before `to`, the limit to CLOSED_DEFAULT_LIMIT. Instants were validated by the DTO.
+ * before `to`, the limit to CLOSED_DEFAULT_LIMIT. Instants were validated by the DTO. Both ends are
+ * inclusive, in whole milliseconds: `from` the first at or after the instant asked (…00.0005Z is
+ * …00.001Z, not the …00.000Z it would be truncated to), `to` the one it falls in.
  */
 export function closedWindowOf(asked: { readonly from?: string; readonly to?: string; readonly limit?: number }, now: Date): ClosedWindow {
-  const toMs = asked.to === undefined ? now.getTime() : Date.parse(asked.to);
+  const toMs = asked.to === undefined ? now.getTime() : parseInstant(asked.to)!;
   // The default window starts 30 days before its end, but never before the first instant there is.
-  const fromMs = asked.from === undefined ? Math.max(FIRST_INSTANT_MS, toMs - CLOSED_DEFAULT_DAYS * DAY_MS) : Date.parse(asked.from);
+  const fromMs = asked.from === undefined ? Math.max(FIRST_INSTANT_MS, toMs - CLOSED_DEFAULT_DAYS * DAY_MS) : parseLowerBound(asked.from)!;
   return { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), limit: asked.limit ?? CLOSED_DEFAULT_LIMIT };
 }
 

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readAllPages, type StoredEvent } from '@stagecraft/event-store';
-import { parseInstant } from '@stagecraft/opportunity';
+import { parseInstant, parseLowerBound } from '@stagecraft/opportunity';
 import { serviceFileNamedBy, type Settings } from '@stagecraft/config';
 import { CliError, EXIT } from '../cli.errors';
 import { csvLine } from '@stagecraft/csv';
@@ -29,8 +29,9 @@ const PAGE = 5_000;
  * position, type, data, metadata, recordedAt) — one JSON object per line, or CSV.
  */
 export async function exportEvents(settings: Settings, options: ExportOptions): Promise<number> {
-  const from = bound('--from', options.from);
-  const to = bound('--to', options.to);
+  // Both inclusive, in whole milliseconds (the log's): --from the first at or after the instant given.
+  const from = bound('--from', options.from, parseLowerBound);
+  const to = bound('--to', options.to, parseInstant);
   if (from !== undefined && to !== undefined && from > to) throw new CliError('--from is after --to.');
 
   if (options.out !== undefined) {
@@ -67,9 +68,9 @@ export async function exportEvents(settings: Settings, options: ExportOptions): 
   return EXIT.ok;
 }
 
-function bound(option: string, text: string | undefined): number | undefined {
+function bound(option: string, text: string | undefined, parse: (text: string) => number | undefined): number | undefined {
   if (text === undefined) return undefined;
-  const ms = parseInstant(text);
+  const ms = parse(text);
   if (ms === undefined) throw new CliError(`${option} must be an ISO 8601 instant with a zone, such as 2026-01-31T00:00:00Z (got "${text}").`);
   return ms;
 }

@@ -23,7 +23,7 @@ import type {
 } from '@stagecraft/contracts';
 import { requireInstant } from '@stagecraft/opportunity';
 import { escapeLiteral, type Pool, type PoolClient, type QueryResult } from 'pg';
-import { dayRangeOf, ForecastAccuracyFigures, ForecastFigures, RottingList, standsAtPeriodStart } from '../forecast.figures';
+import { forecastDaysOf, ForecastAccuracyFigures, ForecastFigures, RottingList, standsAtPeriodStart } from '../forecast.figures';
 import type { ForecastQuery, RottingQuery } from '../forecast.queries';
 import { funnelFromHistograms } from '../funnel.projection';
 import { cardsPerColumnOf, closedWindow, type PipelineFilter, type PipelineQueryOptions } from '../pipeline.projection';
@@ -416,7 +416,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
 
   async forecastAccuracy(query: ForecastQuery): Promise<ForecastAccuracyResult> {
     const parsed = parseFilter(query);
-    const figures = new ForecastAccuracyFigures(query.period, dayRangeOf(parsed.fromMs, parsed.toMs));
+    const figures = new ForecastAccuracyFigures(query.period, forecastDaysOf(query));
     return this.read(async ({ client }) => {
       const s = this.schema;
       const unit = query.period === 'quarter' ? 'quarter' : 'month';
@@ -585,7 +585,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
 
   private async forecastAt(atMs: number | undefined, query: ForecastQuery): Promise<ForecastResult> {
     const parsed = parseFilter(query);
-    const figures = new ForecastFigures(query.period, dayRangeOf(parsed.fromMs, parsed.toMs));
+    const figures = new ForecastFigures(query.period, forecastDaysOf(query));
     return this.read(async ({ client }) => {
       const w = this.segmentsAt(atMs, parsed);
       const segments = await client.query(

@@ -1,6 +1,6 @@
 import type { WinProbabilityCalibrationResult } from '@stagecraft/contracts';
 import { escapeLiteral, type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
-import { dayRangeOf, periodOf } from '../forecast.figures';
+import { forecastDaysOf, periodOf } from '../forecast.figures';
 import type { PipelineFilter } from '../pipeline.projection';
 import { compareIds, type ProcessCatalog } from '../process-catalog';
 import { dictionary, NO_CURRENCY, parseFilter } from '../projection.helpers';
@@ -276,8 +276,7 @@ export class PostgresWinProbabilityQueries {
   }
 
   async learnedForecast(client: PoolClient, position: number, { atMs, asOf, forecast }: LearnedForecastQuery): Promise<LearnedForecastFigures> {
-    const { fromMs, toMs } = parseFilter(forecast);
-    const range = dayRangeOf(fromMs, toMs);
+    const range = forecastDaysOf(forecast);
     // Per period of the expected close date (null: none) and currency, in board order; a period
     // whose deals in range have no amount is listed empty, as the in-memory tally lists it.
     const results = await this.answer(client, position, asOf ? atMs : undefined, (learned) => {
