@@ -111,4 +111,19 @@ describe('time bounds finer than a millisecond (end to end)', () => {
     expect(lastMoment).toEqual(await body(forecast('2026-01-31T23:59:59.999Z')));
     expect(lastMoment).not.toEqual(await body(forecast('2026-02-01T00:00:00Z')));
   });
+
+  it('refuses from after to by the instants given, and takes from before to within one millisecond', async () => {
+    const periods = [
+      (from: string, to: string) => `/analytics/win-loss?from=${from}&to=${to}`,
+      (from: string, to: string) => `/analytics/waterfall?from=${from}&to=${to}`,
+      (from: string, to: string) => `/analytics/velocity?from=${from}&to=${to}`,
+      (from: string, to: string) => `/pipeline?closed=won,lost&closedFrom=${from}&closedTo=${to}`,
+    ];
+    for (const route of periods) {
+      const refused = await analyst(route(exactly('0005'), exactly('0001')));
+      expect({ route: route('…', '…'), status: refused.status, code: refused.body.code }).toEqual({ route: route('…', '…'), status: 400, code: 'REQUEST.INVALID_PERIOD' });
+      const taken = await analyst(route(exactly('0001'), exactly('0005')));
+      expect({ route: route('…', '…'), status: taken.status }).toEqual({ route: route('…', '…'), status: 200 });
+    }
+  });
 });

@@ -364,6 +364,10 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
       expect(ids('--from', `${fifth}.0005Z`)).toEqual(after);
       expect(ids('--from', `${fifth.replace('T09:', 'T10:')}.000500+01:00`)).toEqual(after);
       expect(ids('--to', `${fifth}.0005Z`)).toEqual(upTo);
+      // A period by the instants given: one within a millisecond holds no event; one backwards is refused.
+      expect(ids('--from', `${fifth}.0001Z`, '--to', `${fifth}.0005Z`)).toEqual([]);
+      const backwards = stagecraft(source, 'export', '--from', `${fifth}.0005Z`, '--to', `${fifth}.0001Z`);
+      expect([backwards.status, backwards.stderr]).toEqual([2, expect.stringContaining('--from is after --to')]);
     });
 
     // The store's own file is SQLite's (with KurrentDB the log is on the server).

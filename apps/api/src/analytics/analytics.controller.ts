@@ -1,4 +1,4 @@
-import { canonicalOpportunityId, requireInstant } from '@stagecraft/opportunity';
+import { canonicalOpportunityId, instantIsAfter, requireInstant } from '@stagecraft/opportunity';
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -320,8 +320,9 @@ export class AnalyticsController {
   /** from/to of the waterfall and velocity: defaults from the screen policy, from after to refused. */
   private windowOf(query: AnalyticsQueryDto): { fromMs: number; toMs: number } {
     const window = waterfallPeriodOf(query, this.clock());
-    if (window.fromMs > window.toMs) {
-      const [from, to] = [new Date(window.fromMs).toISOString(), new Date(window.toMs).toISOString()];
+    // By the instants asked, not the milliseconds they fall in: …00.0005Z is after …00.0001Z.
+    const [from, to] = [query.from ?? new Date(window.fromMs).toISOString(), query.to ?? new Date(window.toMs).toISOString()];
+    if (instantIsAfter(from, to)) {
       throw new ApiProblem('REQUEST.INVALID_PERIOD', `from (${from}) is after to (${to}${query.to === undefined ? ', now' : ''}).`, { from, to });
     }
     return window;
@@ -336,10 +337,13 @@ export class AnalyticsController {
       throw validationProblem(stray.map((field) => ({ field, message: `${field} applies only with closed=won, lost or won,lost` })));
     }
     const window = closedWindowOf({ from: closedFrom, to: closedTo, limit: closedLimit }, this.clock());
-    if (Date.parse(window.from) > Date.parse(window.to)) {
-      throw new ApiProblem('REQUEST.INVALID_PERIOD', `closedFrom (${window.from}) is after closedTo (${window.to}${closedTo === undefined ? ', now' : ''}).`, {
-        closedFrom: window.from,
-        closedTo: window.to,
+    // By the instants asked, not the window's milliseconds: closedFrom …00.0001Z to closedTo
+    // …00.0005Z is a period (one no closing can fall in: its first millisecond is after its last).
+    const [from, to] = [closedFrom ?? window.from, closedTo ?? window.to];
+    if (instantIsAfter(from, to)) {
+      throw new ApiProblem('REQUEST.INVALID_PERIOD', `closedFrom (${from}) is after closedTo (${to}${closedTo === undefined ? ', now' : ''}).`, {
+        closedFrom: from,
+        closedTo: to,
       });
     }
     return { outcomes: [...new Set(closed.split(','))] as ClosedOutcome[], ...window };
@@ -379,7 +383,7 @@ export class AnalyticsController {
     const { processId, teamId, ownerId, from, to } = query;
     // An unknown process is a mistake to say, not an empty answer to give.
     if (processId !== undefined && !(await this.processes.exists(processId))) throw new ProcessNotFoundError(processId, this.processes.list().map((process) => process.definition.id));
-    if (from !== undefined && to !== undefined && Date.parse(from) > Date.parse(to)) {
+    if (from !== undefined && to !== undefined && instantIsAfter(from, to)) {
       throw new ApiProblem('REQUEST.INVALID_PERIOD', `from (${from}) is after to (${to}).`, { from, to });
     }
     let team = teamId;

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readAllPages, type StoredEvent } from '@stagecraft/event-store';
-import { parseInstant, parseLowerBound } from '@stagecraft/opportunity';
+import { instantIsAfter, parseInstant, parseLowerBound } from '@stagecraft/opportunity';
 import { serviceFileNamedBy, type Settings } from '@stagecraft/config';
 import { CliError, EXIT } from '../cli.errors';
 import { csvLine } from '@stagecraft/csv';
@@ -32,7 +32,8 @@ export async function exportEvents(settings: Settings, options: ExportOptions): 
   // Both inclusive, in whole milliseconds (the log's): --from the first at or after the instant given.
   const from = bound('--from', options.from, parseLowerBound);
   const to = bound('--to', options.to, parseInstant);
-  if (from !== undefined && to !== undefined && from > to) throw new CliError('--from is after --to.');
+  // By the instants given: --from …00.0005Z is after --to …00.0001Z, though both fall in one millisecond.
+  if (options.from !== undefined && options.to !== undefined && instantIsAfter(options.from, options.to)) throw new CliError('--from is after --to.');
 
   if (options.out !== undefined) {
     const own = serviceFileNamedBy(settings, options.out);
