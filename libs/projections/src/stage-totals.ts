@@ -97,6 +97,9 @@ export function ageOf(stageEnteredAt: string, rotAfterDays: number | null, atMs:
   const enteredMs = Date.parse(stageEnteredAt);
   // Only a corrupt log leaves the entry time unreadable: such a card neither ages nor rots.
   if (!Number.isFinite(enteredMs)) return { daysInStage: 0, rotting: false };
-  const age = atMs - enteredMs;
+  // An entry after the instant asked (recorded by an instance whose clock runs ahead of this one's,
+  // or before this clock stepped back) is no time in the stage yet, never a negative one: the
+  // board's own fallback (daysSince) and the open visits' oldest age floor it the same way.
+  const age = Math.max(0, atMs - enteredMs);
   return { daysInStage: Math.floor(age / DAY_MS), rotting: isRotting(enteredMs, rotAfterDays, atMs) };
 }

@@ -175,8 +175,11 @@ export function columnMoneyOracle(deals: readonly { readonly amount?: number; re
   return { amount: oneCurrencyTotal(amountsByCurrency), amountsByCurrency, weightedAmount: oneCurrencyTotal(weightedAmountsByCurrency), weightedAmountsByCurrency };
 }
 
-/** Whole days in the stage at `atMs`, and whether that is more than rotAfterDays × 24 h (GET /analytics/rotting's rule). */
+/**
+ * Whole days in the stage at `atMs` (none yet when the entry lies after it: another instance's clock
+ * ahead of this one's), and whether that is more than rotAfterDays × 24 h (GET /analytics/rotting's rule).
+ */
 export function agedOracle(stageEnteredAt: string, rotAfterDays: number | null, atMs: number): { daysInStage: number; rotting: boolean } {
   const hours = (atMs - Date.parse(stageEnteredAt)) / 3_600_000;
-  return { daysInStage: Math.floor(hours / 24), rotting: rotAfterDays !== null && hours > rotAfterDays * 24 };
+  return { daysInStage: hours < 0 ? 0 : Math.floor(hours / 24), rotting: rotAfterDays !== null && hours > rotAfterDays * 24 };
 }
