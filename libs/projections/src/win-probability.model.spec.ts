@@ -1,4 +1,6 @@
-import { ageBucketOf, AGE_BUCKET_DAYS, calibrationOf, PSEUDO_DEALS, WinProbabilityEstimator, type LearningVisit } from './win-probability.model';
+import fc from 'fast-check';
+import { assertProperty } from '@stagecraft/testing/fast-check';
+import { ageBucketOf, AGE_BUCKET_DAYS, calibrationOf, estimateFromCounts, PSEUDO_DEALS, WinProbabilityEstimator, type LearningVisit } from './win-probability.model';
 
 const DAY = 86_400_000;
 
@@ -28,6 +30,20 @@ describe('learned win probability: buckets and prior', () => {
     const estimator = new WinProbabilityEstimator();
     expect(estimator.estimate('p', 's', 3 * DAY, false, 35)).toBe(35);
     expect(estimator.estimate('p', 's', 100 * DAY, true, 0)).toBe(0);
+  });
+
+  // README: with no history the estimate IS the configured probability, so a fresh board shows the
+  // same number twice. Divided by 100 and multiplied back, 29 came out as 28.999999999999996 (and
+  // 7, 57, 12.34…): the card said 28.999999999999996 beside 29, calibration scored two numbers.
+  it('answers exactly the configured probability, whatever it is, for a stage nothing was learned in', () => {
+    assertProperty(
+      fc.property(fc.oneof(fc.integer({ min: 0, max: 100 }), fc.double({ min: 0, max: 100, noNaN: true })), fc.nat({ max: 400 }), fc.boolean(), (configured, days, flagged) => {
+        const estimator = new WinProbabilityEstimator();
+        estimator.learn(visit({ stageId: 'other' }));
+        expect(estimator.estimate('p', 's', days * DAY, flagged, configured)).toBe(configured);
+        expect(estimateFromCounts(0, 0, 0, 0, configured)).toBe(configured);
+      }),
+    );
   });
 
   it('shrinks the stage toward its configured probability, then the cell toward the stage, each by 10 pseudo-deals', () => {

@@ -141,8 +141,9 @@ export class WinProbabilityEstimator {
  * which may round differently).
  */
 export function estimateFromCounts(stageVisits: number, stageWon: number, cellVisits: number, cellWon: number, configuredProbability: number): number {
+  // The number itself: divided by 100 and multiplied back, 29 would come out as 28.999999999999996.
+  if (stageVisits === 0) return Math.min(100, Math.max(0, configuredProbability));
   const prior = Math.min(1, Math.max(0, configuredProbability / 100));
-  if (stageVisits === 0) return prior * 100;
   const stageRate = (stageWon + PSEUDO_DEALS * prior) / (stageVisits + PSEUDO_DEALS);
   return ((cellWon + PSEUDO_DEALS * stageRate) / (cellVisits + PSEUDO_DEALS)) * 100;
 }

@@ -403,7 +403,7 @@ export class PostgresWinProbabilityQueries {
          FROM (${deals}) x),
        scored AS (
          SELECT d.opportunity_id, d.process_id, d.stage_id, c.stage_key, d.pos, d.amount, d.currency_key, d.probability, d.expected,
-           CASE WHEN COALESCE(c.stage_visits, 0) = 0 THEN d.prior * 100::float8
+           CASE WHEN COALESCE(c.stage_visits, 0) = 0 THEN LEAST(100::float8, GREATEST(0::float8, d.probability::float8))
                 ELSE ((c.cell_won + ${k} * ((c.stage_won + ${k} * d.prior) / (c.stage_visits + ${k}))) / (c.cell_visits + ${k})) * 100::float8 END AS p
          FROM deals d LEFT JOIN cells c ON c.process_id = d.process_id AND c.stage_id = d.stage_id AND c.bucket = d.bucket AND c.flagged = d.flagged)`;
     return { sql, values };
