@@ -973,7 +973,9 @@ describe('the board in a real browser (end to end)', () => {
         return lines.map(([key, figures]) => [key, [figures.count, ...currencies.map((currency) => figures.amountsByCurrency[currency] ?? null)]]);
       };
       const day = (daysAgo: number) => new Date(Date.now() - daysAgo * DAY_MS).toISOString().slice(0, 10);
-      const asked = (from: string, to: string) => caller.get<WaterfallResult>(`/analytics/waterfall?processId=standard&from=${from}T00:00:00.000Z&to=${to}T23:59:59.999Z&minPosition=${minPosition}`);
+      // The period's whole days (the browser's zone is UTC here): the changes in (from, to], from the instant before the first day.
+      const justBefore = (day: string) => new Date(Date.parse(`${day}T00:00:00.000Z`) - 1).toISOString();
+      const asked = (from: string, to: string) => caller.get<WaterfallResult>(`/analytics/waterfall?processId=standard&from=${justBefore(from)}&to=${to}T23:59:59.999Z&minPosition=${minPosition}`);
       await page.waitForSelector('#waterfall canvas');
       // The last 7 days: today and the 6 before it.
       const week = await asked(day(6), day(0));
@@ -998,7 +1000,7 @@ describe('the board in a real browser (end to end)', () => {
       // Under it: the velocity levers per team for that period, and the cohorts of the process.
       const rowsOf = (id: string) =>
         page.$$eval(`#${id} tbody tr`, (rows) => rows.map((row) => [(row as HTMLElement).dataset.key!, Array.from(row.querySelectorAll('td'), (cell) => (cell.dataset.value === 'null' ? null : Number(cell.dataset.value)))]));
-      const velocity = await caller.get<VelocityResult>(`/analytics/velocity?processId=standard&groupBy=team&from=${day(30)}T00:00:00.000Z&to=${day(0)}T23:59:59.999Z&minPosition=${minPosition}`);
+      const velocity = await caller.get<VelocityResult>(`/analytics/velocity?processId=standard&groupBy=team&from=${justBefore(day(30))}&to=${day(0)}T23:59:59.999Z&minPosition=${minPosition}`);
       expect(await rowsOf('velocity-levers')).toEqual(
         velocity.groups!.flatMap((group) => {
           const currencies = Object.keys(group.averageWonAmountsByCurrency);

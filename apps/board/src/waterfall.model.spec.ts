@@ -1,5 +1,6 @@
 import type { CohortsResult, VelocityResult, WaterfallResult } from '@stagecraft/contracts';
-import { cohortLines, velocityLines, waterfallLines, waterfallPeriod } from './waterfall.model';
+import { dayBoundary } from './format';
+import { cohortLines, velocityLines, waterfallLines, waterfallPeriod, waterfallWindow } from './waterfall.model';
 
 const money = (count: number, amounts: Record<string, number> = {}) => ({ count, amountsByCurrency: amounts, weightedAmountsByCurrency: {} });
 const change = (bucket: string, count: number) => ({ bucket, count, amountsByCurrency: {}, steps: Math.abs(count) });
@@ -22,6 +23,21 @@ describe('the waterfall chart lines', () => {
       ['end', [0, 3]],
       ['pushedOut', null],
     ]);
+  });
+
+  // The API counts the changes in (from, to]: asked from the first instant of the first day, a deal
+  // created (or won) at that very instant, 00:00:00.000 as a backfilled history writes a day, was
+  // "open at start" (or no win of the period) instead of a change of the period's first day.
+  it('asks for the period\'s whole days in the rep\'s zone: a change at the first instant of its first day is in (from, to], one just before it is not', () => {
+    for (const timeZone of ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata']) {
+      const window = waterfallWindow({ from: '2026-03-14', to: '2026-03-20' }, timeZone);
+      const first = Date.parse(dayBoundary('2026-03-14', 'start', timeZone)!);
+      const last = Date.parse(dayBoundary('2026-03-20', 'end', timeZone)!);
+      const changeIn = (ms: number) => Date.parse(window.from!) < ms && ms <= Date.parse(window.to!);
+      expect([timeZone, [first - 1, first, last, last + 1].map(changeIn)]).toEqual([timeZone, [false, true, true, false]]);
+    }
+    // The first instant the API takes has nothing before it to ask from.
+    expect(waterfallWindow({ from: '0001-01-01', to: '0001-01-02' }, 'UTC')).toEqual({ from: '0001-01-01T00:00:00.000Z', to: '0001-01-02T23:59:59.999Z' });
   });
 
   it('keeps the period in the address, else the last 7 days', () => {

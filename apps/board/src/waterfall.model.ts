@@ -1,5 +1,5 @@
 import type { CohortsResult, VelocityResult, WaterfallResult } from '@stagecraft/contracts';
-import { localDay } from './format';
+import { dayBoundary, localDay } from './format';
 
 // The waterfall chart as plain bars, from GET /analytics/waterfall: the open count at `from`, one
 // floating bar per bucket from the running count to the running count plus its change, the open
@@ -56,6 +56,22 @@ export function waterfallPeriod(search: URLSearchParams, today: Date, timeZone?:
   const to = day(search.get('waterfallTo')) ?? localDay(today, timeZone);
   const from = day(search.get('waterfallFrom')) ?? new Date(Date.parse(`${to}T00:00:00.000Z`) - (WATERFALL_DEFAULT_DAYS - 1) * 86_400_000).toISOString().slice(0, 10);
   return { from, to };
+}
+
+/** The first instant the API takes (year 0001): nothing happened before it. */
+const FIRST_INSTANT_MS = Date.parse('0001-01-01T00:00:00.000Z');
+
+/**
+ * The instants the waterfall and the velocity levers are asked for, for the period's whole days in
+ * the rep's time zone. The API counts the changes in (from, to] (the start is the pipeline as it
+ * stood at `from`), so `from` is the instant just before the first day begins: a deal created or won
+ * at its very first instant (00:00:00.000, as a backfilled history often writes a day) is a change of
+ * that day, not "open at start". `to` is the last instant of the last day.
+ */
+export function waterfallWindow(period: { readonly from: string; readonly to: string }, timeZone?: string): { from?: string; to?: string } {
+  const first = dayBoundary(period.from, 'start', timeZone);
+  const from = first === undefined ? undefined : new Date(Math.max(FIRST_INSTANT_MS, Date.parse(first) - 1)).toISOString();
+  return { from, to: dayBoundary(period.to, 'end', timeZone) };
 }
 
 /** A team's velocity levers, one currency per line (the first currency of its wins; none: the levers without money). */

@@ -2,10 +2,10 @@ import { BarController, BarElement, CategoryScale, Chart, LinearScale, Tooltip }
 import type { WaterfallResult } from '@stagecraft/contracts';
 import { ApiError, type ApiClient, type Query } from './api.client';
 import { byId, h } from './dom';
-import { dayBoundary, formatDate, formatMoney } from './format';
+import { formatDate, formatMoney } from './format';
 import { loadLevers } from './velocity.view';
 import { periodOutOfOrder } from './charts.model';
-import { waterfallLines, waterfallPeriod, type WaterfallLine } from './waterfall.model';
+import { waterfallLines, waterfallPeriod, waterfallWindow, type WaterfallLine } from './waterfall.model';
 
 // The Charts tab's pipeline waterfall (GET /analytics/waterfall): its own period, kept in the
 // address (?waterfallFrom=&waterfallTo=, default the last 7 days), a floating-bar chart of the
@@ -59,7 +59,7 @@ export async function loadWaterfall(api: ApiClient, scope: Query, onApply: (outO
     byId('waterfall-figure').replaceChildren();
     throw new ApiError({ status: 400, code: 'BOARD.PERIOD_OUT_OF_ORDER', detail: outOfOrder });
   }
-  const window = { from: dayBoundary(period.from, 'start'), to: dayBoundary(period.to, 'end') };
+  const window = waterfallWindow(period);
   const answer = await api.get<WaterfallResult>('/analytics/waterfall', { ...scope, ...window });
   renderWaterfall(byId('waterfall-figure'), answer);
   await loadLevers(api, scope, String(scope.processId ?? ''), window);
