@@ -974,8 +974,8 @@ describe('the board in a real browser (end to end)', () => {
       };
       const day = (daysAgo: number) => new Date(Date.now() - daysAgo * DAY_MS).toISOString().slice(0, 10);
       // The period's whole days (the browser's zone is UTC here): the changes in (from, to], from the instant before the first day.
-      const justBefore = (day: string) => new Date(Date.parse(`${day}T00:00:00.000Z`) - 1).toISOString();
-      const asked = (from: string, to: string) => caller.get<WaterfallResult>(`/analytics/waterfall?processId=standard&from=${justBefore(from)}&to=${to}T23:59:59.999Z&minPosition=${minPosition}`);
+      const justBefore = (from: string) => new Date(Date.parse(`${from}T00:00:00.000Z`) - 1).toISOString();
+      const asked = (from: string, to: string, atLeast = minPosition) => caller.get<WaterfallResult>(`/analytics/waterfall?processId=standard&from=${justBefore(from)}&to=${to}T23:59:59.999Z&minPosition=${atLeast}`);
       await page.waitForSelector('#waterfall canvas');
       // The last 7 days: today and the 6 before it.
       const week = await asked(day(6), day(0));
@@ -990,17 +990,27 @@ describe('the board in a real browser (end to end)', () => {
       });
       expect(painted).toBeGreaterThan(1000);
 
+      // A deal backfilled at the very first instant of the period's first day is one of its changes, not open at its start.
+      const midnight = `${day(30)}T00:00:00.000Z`;
+      const backfilled = await caller.command('/opportunities', { title: 'Midnight backfill', processId: 'standard', teamId: 'direct', ownerId: 'bob', occurredAt: midnight });
+      // Lost a millisecond later: a deal never open at any instant is no change of the open pipeline.
+      const { position: backfilledAt } = await caller.command(`/opportunities/${backfilled.id}/lose`, { reason: 'price', occurredAt: `${day(30)}T00:00:00.001Z` });
       const before = await page.$eval('#waterfall', (element) => Number((element as HTMLElement).dataset.renders));
       await page.fill('#waterfall-from', day(30));
       await page.click('#waterfall-period button[type=submit]');
       await page.waitForFunction((after) => Number(document.getElementById('waterfall')?.dataset.renders) > after, before);
       expect(new URL(page.url()).searchParams.get('waterfallFrom')).toBe(day(30));
-      expect(await waterfallTable()).toEqual(expectedTable(await asked(day(30), day(0))));
+      const month = await asked(day(30), day(0), backfilledAt);
+      expect(await waterfallTable()).toEqual(expectedTable(month));
+      const fromMidnight = await caller.get<WaterfallResult>(`/analytics/waterfall?processId=standard&from=${midnight}&to=${day(0)}T23:59:59.999Z&minPosition=${backfilledAt}`);
+      const countOf = (answer: WaterfallResult, bucket: string) => answer.changes.find((change) => change.bucket === bucket)!.count;
+      expect(countOf(month, 'created')).toBe(countOf(fromMidnight, 'created') + 1);
+      expect(await page.textContent('#waterfall-caption')).toContain(new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(midnight)));
 
       // Under it: the velocity levers per team for that period, and the cohorts of the process.
       const rowsOf = (id: string) =>
         page.$$eval(`#${id} tbody tr`, (rows) => rows.map((row) => [(row as HTMLElement).dataset.key!, Array.from(row.querySelectorAll('td'), (cell) => (cell.dataset.value === 'null' ? null : Number(cell.dataset.value)))]));
-      const velocity = await caller.get<VelocityResult>(`/analytics/velocity?processId=standard&groupBy=team&from=${justBefore(day(30))}&to=${day(0)}T23:59:59.999Z&minPosition=${minPosition}`);
+      const velocity = await caller.get<VelocityResult>(`/analytics/velocity?processId=standard&groupBy=team&from=${justBefore(day(30))}&to=${day(0)}T23:59:59.999Z&minPosition=${backfilledAt}`);
       expect(await rowsOf('velocity-levers')).toEqual(
         velocity.groups!.flatMap((group) => {
           const currencies = Object.keys(group.averageWonAmountsByCurrency);
@@ -1010,7 +1020,7 @@ describe('the board in a real browser (end to end)', () => {
         }),
       );
       expect(velocity.total.won).toBeGreaterThan(0);
-      const cohorts = await caller.get<CohortsResult>(`/analytics/cohorts?processId=standard&minPosition=${minPosition}`);
+      const cohorts = await caller.get<CohortsResult>(`/analytics/cohorts?processId=standard&minPosition=${backfilledAt}`);
       expect(await rowsOf('cohorts')).toEqual(
         cohorts.cohorts.map((cohort) => {
           const process = cohort.processes.find((candidate) => candidate.processId === 'standard')!;

@@ -2,7 +2,7 @@ import { BarController, BarElement, CategoryScale, Chart, LinearScale, Tooltip }
 import type { WaterfallResult } from '@stagecraft/contracts';
 import { ApiError, type ApiClient, type Query } from './api.client';
 import { byId, h } from './dom';
-import { formatDate, formatMoney } from './format';
+import { dayBoundary, formatDate, formatMoney } from './format';
 import { loadLevers } from './velocity.view';
 import { periodOutOfOrder } from './charts.model';
 import { waterfallLines, waterfallPeriod, waterfallWindow, type WaterfallLine } from './waterfall.model';
@@ -61,19 +61,21 @@ export async function loadWaterfall(api: ApiClient, scope: Query, onApply: (outO
   }
   const window = waterfallWindow(period);
   const answer = await api.get<WaterfallResult>('/analytics/waterfall', { ...scope, ...window });
-  renderWaterfall(byId('waterfall-figure'), answer);
+  // The caption names the first day asked, not the instant before it that the window starts at.
+  renderWaterfall(byId('waterfall-figure'), answer, dayBoundary(period.from, 'start') ?? answer.from);
   await loadLevers(api, scope, String(scope.processId ?? ''), window);
   container.dataset.renders = String(Number(container.dataset.renders ?? 0) + 1);
 }
 
-export function renderWaterfall(container: HTMLElement, answer: WaterfallResult): void {
+/** `firstInstant`: the first instant of the period's first day, which the caption names (the window starts just before it). */
+export function renderWaterfall(container: HTMLElement, answer: WaterfallResult, firstInstant: string): void {
   chart?.destroy();
   const lines = waterfallLines(answer);
   const bars = lines.filter((line) => line.bar !== null);
   const currencies = [...new Set(lines.flatMap((line) => Object.keys(line.amountsByCurrency)))].sort();
   const canvas = h('canvas', { role: 'img', 'aria-labelledby': 'waterfall-caption' });
   container.replaceChildren(
-    h('figcaption', { id: 'waterfall-caption' }, `Open pipeline from ${formatDate(answer.from)} to ${formatDate(answer.to)}: what changed it (opportunities)`),
+    h('figcaption', { id: 'waterfall-caption' }, `Open pipeline from ${formatDate(firstInstant)} to ${formatDate(answer.to)}: what changed it (opportunities)`),
     h('div', { class: 'chart-box' }, canvas),
     h(
       'table',
