@@ -6,6 +6,7 @@
 import { startKurrentDbDouble, type KurrentDbDouble } from './kurrentdb-double/kurrentdb-double';
 import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
 import { E2E_STORE } from './support/e2e-store';
+import { waitFor, webhookReceiver } from './support/relay-consumers';
 import { describeIf } from './support/skips';
 import { TcpProxy } from './support/tcp-proxy';
 
@@ -170,4 +171,57 @@ describeIf(E2E_STORE === 'kurrentdb', 'the KurrentDB run only: its server is wha
     const health = (await api.anonymous.get('/health').expect(200)).body;
     expect(health.projections.every((p: { failed?: string; checkpoint: number }) => p.failed === undefined && p.checkpoint >= opened.position)).toBe(true);
   }, 60_000);
+});
+
+// A server that takes the connection but no longer answers (a frozen node, a network that drops
+// packets): /health says so within its own bound, the relay's lag unknown, rather than wait with
+// every command for the client to give the connection up.
+describeIf(E2E_STORE === 'kurrentdb', 'the KurrentDB run only: its server is what stops answering')('/health with a relay while the KurrentDB server stops answering', () => {
+  let double: KurrentDbDouble;
+  let proxy: TcpProxy;
+  let api: ApiTestApp;
+  let receiver: Awaited<ReturnType<typeof webhookReceiver>>;
+  const dir = temporaryDirectory();
+
+  beforeAll(async () => {
+    double = await startKurrentDbDouble();
+    proxy = await new TcpProxy('127.0.0.1', double.port).start();
+    receiver = await webhookReceiver();
+    api = await startApiTestApp({
+      eventStorePath: `${dir.path}/events.db`,
+      env: { EVENT_STORE_URL: `kurrentdb://${proxy.url}?tls=false`, RELAY_SINKS: receiver.url, RELAY_WEBHOOK_SECRET: 'a-webhook-secret-of-thirty-two-characters' },
+    });
+  });
+
+  afterAll(async () => {
+    await proxy?.restore();
+    await api?.close();
+    await proxy?.close();
+    await receiver?.close();
+    await double?.stop();
+    dir.remove();
+  });
+
+  it('answers 503 while a command still waits on the store, each sink with its lag unknown', async () => {
+    const { body: opened } = await api.http.post('/opportunities').send({ title: 'Before', processId: 'standard', teamId: 'direct', amount: 100 }).expect(201);
+    await waitFor('the webhook to take the opening', () => receiver.requests.find((request) => request.event.subject === opened.id));
+    proxy.freeze();
+
+    let commandSettled = false;
+    const command = api.http
+      .post(`/opportunities/${opened.id}/move`)
+      .send({ stage: 'qualification' })
+      .then(
+        (response) => response,
+        (error: unknown) => error,
+      )
+      .finally(() => (commandSettled = true));
+    const health = await api.anonymous.get('/health');
+    const waitingStill = !commandSettled;
+    await proxy.restore();
+    await command;
+
+    expect({ waitingStill, status: health.status, reachable: health.body.store?.reachable }).toEqual({ waitingStill: true, status: 503, reachable: false });
+    expect(health.body.relay).toEqual([expect.objectContaining({ sink: expect.stringContaining('/hooks/stagecraft'), lag: null })]);
+  });
 });

@@ -48,8 +48,14 @@ export class Relay {
     this.state.close();
   }
 
-  async status(head?: number): Promise<RelaySinkStatus[]> {
-    const top = head ?? (await this.store.headPosition().catch(() => undefined));
+  /**
+   * Each sink's status; its lag from `head`, the log's head position as the caller read it: null
+   * when the caller could not (a store that does not answer: asked again here, the call would wait
+   * as long as the client gives the connection, holding /health past its own bound), undefined to
+   * read it here.
+   */
+  async status(head?: number | null): Promise<RelaySinkStatus[]> {
+    const top = head === null ? undefined : (head ?? (await this.store.headPosition().catch(() => undefined)));
     if (!this.stopped) this.deadLetters = this.state.deadLetterCounts();
     const deadLetters = this.deadLetters;
     return this.runners.map((runner) => {

@@ -61,7 +61,8 @@ export class HealthController {
       processes,
       projections,
       // A sink that is down does not make the API unready: commands go on, its lag shows here.
-      ...(this.relay ? { relay: await this.relay.status(headPosition ?? undefined) } : {}),
+      // The head as read above, or unknown: never asked again of a store that did not answer in time.
+      ...(this.relay ? { relay: await this.relay.status(headPosition) } : {}),
     };
   }
 }
