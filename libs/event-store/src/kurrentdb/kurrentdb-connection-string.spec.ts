@@ -28,6 +28,12 @@ describe('normaliseKurrentDBConnectionString', () => {
     expect(() => normaliseKurrentDBConnectionString(text)).toThrow(reason);
   });
 
+  // Under it the client resolves an append the server refused (a stale expectation) with
+  // success: false, which an append's caller reads as stored: a command answered as recorded, lost.
+  it.each(['kurrentdb://h:2113?tls=false&throwOnAppendFailure=false', 'esdb://h:2113?ThrowOnAppendFailure=false'])('refuses %s, naming the option: a refused append would be answered as stored', (text) => {
+    expect(() => normaliseKurrentDBConnectionString(text)).toThrow(/throwOnAppendFailure=false/i);
+  });
+
   it.each(['kurrentdb://', 'esdb:///', 'kurrentdb+discover://?tls=false'])('refuses %s, saying it names no host (not "Unexpected k at position 0")', (text) => {
     expect(() => normaliseKurrentDBConnectionString(text)).toThrow('names no host: give host:port after the scheme');
   });

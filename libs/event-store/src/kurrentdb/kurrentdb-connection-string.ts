@@ -21,6 +21,7 @@ interface ParsedConnectionString {
   readonly userCertFile?: string;
   readonly userKeyFile?: string;
   readonly nodePreference?: string;
+  readonly throwOnAppendFailure?: boolean;
 }
 
 const SCHEME = /^(esdb|kurrentdb|kurrent|kdb)(\+discover)?:\/\//i;
@@ -55,6 +56,12 @@ export function normaliseKurrentDBConnectionString(connectionString: string): st
     console.warn = warn;
   }
   if (unknown.length > 0) throw new Error(`has option(s) the KurrentDB client does not know: ${unknown.map((key) => `"${redactCredentials(key)}"`).join(', ')} (misspelt? e.g. tls, tlsVerifyCert, nodePreference, connectionName)`);
+  // The adapter learns of a refused append (a stale expectation: someone else wrote first) from the
+  // client's error. With this option the client resolves it instead, as { success: false } beside the
+  // stream's revision, which reads as an append stored there: the command answered as recorded, lost.
+  if (parsed.throwOnAppendFailure === false) {
+    throw new Error('sets throwOnAppendFailure=false, under which the client answers an append the server refused (someone else wrote first) as if it were stored: leave the option out (true is its default)');
+  }
   assertPlainNumbers(normalised);
   if (parsed.hosts.length === 0 || parsed.hosts.some((host) => host.address === '')) throw new Error('names no host');
   assertFilesReadable(parsed);
