@@ -38,6 +38,11 @@ describe('normaliseKurrentDBConnectionString', () => {
     expect(() => normaliseKurrentDBConnectionString(text)).toThrow('names no host: give host:port after the scheme');
   });
 
+  it.each(['keepAliveInterval', 'keepAliveTimeout'])('takes %s=-1, which the client reads as keepalive off, and refuses other negative numbers', (option) => {
+    expect(normaliseKurrentDBConnectionString(`kurrentdb://h:2113?tls=false&${option}=-1`)).toBe(`kurrentdb://h:2113?tls=false&${option}=-1`);
+    expect(() => normaliseKurrentDBConnectionString(`kurrentdb://h:2113?tls=false&${option}=-2`)).toThrow(`${option}=-2`);
+  });
+
   it('takes the usual forms', () => {
     for (const text of ['kurrentdb://localhost:2113?tls=false', 'kurrentdb://admin:changeit@n1:2113,n2:2113,n3:2113?tls=true&defaultDeadline=10000', 'esdb+discover://cluster.example.com:2113']) {
       expect(() => normaliseKurrentDBConnectionString(text)).not.toThrow();

@@ -120,9 +120,11 @@ export function redactCredentials(text: string): string {
 
 /** Options the client reads with parseInt, which takes "1e3" as 1 and "0x10" as 16. */
 const NUMBER_OPTIONS = ['maxdiscoverattempts', 'defaultdeadline', 'discoveryinterval', 'gossiptimeout', 'keepaliveinterval', 'keepalivetimeout'];
+/** Options where the client takes -1 too: keepalive pings off (its documented value). */
+const KEEPALIVE_OPTIONS = ['keepaliveinterval', 'keepalivetimeout'];
 
 /**
- * Ports and number options are decimal digits, and an option is given once: the client reads the
+ * Ports and number options are decimal digits (the keepalive ones also -1), and an option is given once: the client reads the
  * port and these options with parseInt ("1e3" ms is 1 ms) and keeps the last of a repeated option.
  */
 function assertPlainNumbers(connectionString: string): void {
@@ -138,6 +140,8 @@ function assertPlainNumbers(connectionString: string): void {
     const name = key.toLowerCase();
     if (seen.has(name)) throw new Error(`gives the option "${key}" twice`);
     seen.add(name);
-    if (NUMBER_OPTIONS.includes(name) && !/^\d{1,10}$/.test(value.trim())) throw new Error(`gives ${key}=${value}: it must be a whole number in decimal digits`);
+    if (NUMBER_OPTIONS.includes(name) && !/^\d{1,10}$/.test(value.trim()) && !(KEEPALIVE_OPTIONS.includes(name) && value.trim() === '-1')) {
+      throw new Error(`gives ${key}=${value}: it must be a whole number in decimal digits${KEEPALIVE_OPTIONS.includes(name) ? ' (or -1: keepalive off)' : ''}`);
+    }
   }
 }
