@@ -3,6 +3,7 @@
 // 503 telling the client to retry with the same key, and the retry is applied once. Runs in the
 // KurrentDB e2e project only, on a double of its own whose faults it switches; and the API while the
 // server goes away (a TCP proxy cut) and comes back.
+import { jsonEvent, KurrentDBClient } from '@kurrent/kurrentdb-client';
 import { startKurrentDbDouble, type KurrentDbDouble } from './kurrentdb-double/kurrentdb-double';
 import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
 import { E2E_STORE } from './support/e2e-store';
@@ -171,6 +172,63 @@ describeIf(E2E_STORE === 'kurrentdb', 'the KurrentDB run only: its server is wha
     const health = (await api.anonymous.get('/health').expect(200)).body;
     expect(health.projections.every((p: { failed?: string; checkpoint: number }) => p.failed === undefined && p.checkpoint >= opened.position)).toBe(true);
   }, 60_000);
+});
+
+// The server restored from a backup taken before the API's last writes: a client that retries one
+// of them (same Idempotency-Key) must find it recorded on the log the server holds now, not be told
+// it was from what the API remembered of the log that was lost (its folds, the adapter's ids).
+describeIf(E2E_STORE === 'kurrentdb', 'the KurrentDB run only: its server is what is restored')('the API on KurrentDB when the server comes back from an older backup', () => {
+  const doubles: KurrentDbDouble[] = [];
+  let proxy: TcpProxy;
+  let api: ApiTestApp;
+  const dir = temporaryDirectory();
+
+  beforeAll(async () => {
+    doubles.push(await startKurrentDbDouble());
+    proxy = await new TcpProxy('127.0.0.1', doubles[0]!.port).start();
+    api = await startApiTestApp({ eventStorePath: `${dir.path}/events.db`, env: { EVENT_STORE_URL: `kurrentdb://${proxy.url}?tls=false` } });
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await proxy?.close();
+    for (const double of doubles) await double.stop();
+    dir.remove();
+  });
+
+  /** A server holding a copy of what the first one holds now (its events, same ids and bodies). */
+  async function backup(): Promise<KurrentDbDouble> {
+    const copy = await startKurrentDbDouble();
+    const [from, to] = [KurrentDBClient.connectionString(doubles[0]!.url), KurrentDBClient.connectionString(copy.url)];
+    try {
+      for await (const { event } of from.readAll()) {
+        if (!event || event.streamId.startsWith('$')) continue;
+        await to.appendToStream(event.streamId, jsonEvent({ id: event.id, type: event.type, data: event.data as Record<string, unknown>, metadata: event.metadata as Record<string, unknown> }));
+      }
+    } finally {
+      await Promise.all([from.dispose(), to.dispose()]);
+    }
+    return copy;
+  }
+
+  it('a command retried with its Idempotency-Key after the restore is recorded there, once', async () => {
+    const { body: opened } = await api.http.post('/opportunities').send({ title: 'Before the backup', processId: 'standard', teamId: 'direct', amount: 100 }).expect(201);
+    doubles.push(await backup());
+    await api.http.post(`/opportunities/${opened.id}/move`).set('Idempotency-Key', 'moved-after-the-backup').send({ stage: 'qualification' }).expect(200);
+
+    await proxy.cut();
+    const restored = new TcpProxy('127.0.0.1', doubles[1]!.port);
+    restored.port = proxy.port;
+    await restored.restore();
+    proxy = restored;
+
+    const retried = await api.http.post(`/opportunities/${opened.id}/move`).set('Idempotency-Key', 'moved-after-the-backup').send({ stage: 'qualification' });
+    const again = await api.http.post(`/opportunities/${opened.id}/move`).set('Idempotency-Key', 'moved-after-the-backup').send({ stage: 'qualification' });
+    const history = (await api.http.get(`/opportunities/${opened.id}/history`).expect(200)).body;
+    expect([retried.status, retried.body.stage, again.status, again.headers['idempotent-replayed']]).toEqual([200, 'qualification', 200, 'true']);
+    expect(history.events.map((event: { type: string }) => event.type)).toEqual(['OpportunityOpened', 'StageChanged']);
+    expect((await api.http.get(`/opportunities/${opened.id}`).expect(200)).body).toMatchObject({ stage: 'qualification', revision: 1 });
+  });
 });
 
 // A server that takes the connection but no longer answers (a frozen node, a network that drops

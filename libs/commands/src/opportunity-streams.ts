@@ -37,7 +37,7 @@ export const SNAPSHOT_EVERY_EVENTS = 50;
 /**
  * Loads opportunity streams, keeping the most recently used ones folded in memory, and long ones
  * folded in a snapshot store too. Both are only a head start: every load still reads the store from
- * the known revision on, so events appended by another instance are never missed (the one
+ * the fold's last event on (still there, or the fold is dropped), so events appended by another instance are never missed (the one
  * exception, cachedIfSoleWriter, leaves it to the caller's append to confirm), and an entry is
  * only ever a true prefix of its stream (built from reads or from appends this process saw
  * succeed). A snapshot is used only when the stored event at its revision carries its head hash,
@@ -61,8 +61,12 @@ export class OpportunityStreams {
    */
   async load(opportunityId: string, options: { readonly fromLeader?: boolean } = {}): Promise<LoadedOpportunity> {
     const stream = toOpportunityStreamId(opportunityId);
-    const known = this.cache.get(stream) ?? (await this.fromSnapshot(stream));
-    const fromRevision = known && known.revision !== 'no_stream' ? known.revision + 1 : 0;
+    let known = this.cache.get(stream) ?? (await this.fromSnapshot(stream));
+    // From the fold's own last event: the read shows it is still where the fold left it. A store
+    // that lost it (a KurrentDB server back from an older backup) holds a shorter stream, which a
+    // read of what came after cannot tell from one nobody wrote to since; deciding on the kept fold
+    // would answer a retried command as recorded from events the log no longer holds.
+    const fromRevision = known && known.revision !== 'no_stream' ? known.revision : 0;
     // A fold kept from before stands for revisions 0 to its own; a store may since have hidden a
     // prefix of them (KurrentDB: an operator's $tb or $maxCount, a soft delete), which the read of
     // what came after cannot show. The stream's first event is read alongside (no wait added), and
@@ -72,12 +76,28 @@ export class OpportunityStreams {
     // no longer holds, and after a soft delete the append would bring the stream back. That read
     // asks the leader: a lagging follower, not having the stream yet, would make a deal this
     // process just opened read as soft-deleted.
-    const [newer, start] = await Promise.all([this.store.readStream(stream, { fromRevision, ...(options.fromLeader === true ? { fromLeader: true } : {}) }), known ? this.store.readStream(stream, { maxCount: 1, fromLeader: true }) : undefined]);
+    const fromLeader = options.fromLeader === true ? { fromLeader: true } : {};
+    const [read, start] = await Promise.all([this.store.readStream(stream, { fromRevision, ...fromLeader }), known ? this.store.readStream(stream, { maxCount: 1, fromLeader: true }) : undefined]);
     const empty: LoadedOpportunity = { stream, state: { status: 'none' }, revision: 'no_stream', position: 0, headHash: GENESIS_HASH, commands: RecordedCommands.NONE };
     if (start !== undefined && start[0]?.revision !== 0) {
       this.cache.delete(stream);
       if (start.length > 0) throw new StreamTruncatedError(stream, start[0]!.revision);
       return empty;
+    }
+    let newer = read;
+    if (known && known.revision !== 'no_stream') {
+      const fold = known;
+      const holdsFold = (events: readonly StoredEvent[]) => events[0]?.revision === fold.revision && events[0].position === fold.position;
+      // A replica that lags may not show the fold's last event yet (this process's own append): the leader says.
+      const there = holdsFold(read) || options.fromLeader === true || this.store.readsMayLag?.() !== true ? read : await this.store.readStream(stream, { fromRevision, fromLeader: true });
+      if (holdsFold(there)) {
+        newer = there.slice(1);
+      } else {
+        // Not the fold's event there (or none): the fold is of a log the store no longer holds; read whole.
+        this.cache.delete(stream);
+        known = undefined;
+        newer = await this.store.readStream(stream, { fromRevision: 0, fromLeader: true });
+      }
     }
     const base = known ?? empty;
     if (newer.length === 0) {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { binaryEvent, jsonEvent, KurrentDBClient } from '@kurrent/kurrentdb-client';
 import { DOUBLE_MODES, modeFromEnvironment } from '../../../../test/kurrentdb-double/double-modes';
 import { startKurrentDbDouble, type KurrentDbDouble } from '../../../../test/kurrentdb-double/kurrentdb-double';
+import { TcpProxy } from '../../../../test/support/tcp-proxy';
 import { eventStoreContract, type EventStoreCapabilities, type EventStoreContractSubject, type EventStoreFaults } from '../event-store.contract';
 import { EventStoreOutcomeUnknownError, EventStoreUnavailableError, PositionNotInLogError, UnreadableEventError } from '../event-store.errors';
 import { anchorOf, filteredReadingLost, logStillHolds, NO_ANCHOR } from '../log-anchor';
@@ -401,6 +402,44 @@ describe(`KurrentDB event store on a test double playing ${MODE}`, () => {
       } finally {
         await store.close();
         await server.stop();
+      }
+    });
+
+    it('a retry once the server is back with an older log (restored from a backup) is written there, not answered from what the lost log held', async () => {
+      const servers = [await startKurrentDbDouble({ mode: MODE })];
+      let proxy = await new TcpProxy('127.0.0.1', servers[0]!.port).start();
+      const store = getKurrentDBEventStore({ connectionString: `kurrentdb://${proxy.url}?tls=false`, reconnectDelayMs: 10 });
+      try {
+        const stream = `opportunity-${randomUUID()}`;
+        const [opened, moved, noted] = [event('Opened'), event('Moved'), event('Noted')];
+        await store.appendToStream(stream, [opened], { expectedRevision: 'no_stream' });
+        // The backup, taken once the stream was opened: a server holding only that.
+        servers.push(await startKurrentDbDouble({ mode: MODE }));
+        const backup = getKurrentDBEventStore({ connectionString: servers[1]!.url });
+        await backup.appendToStream(stream, [opened], { expectedRevision: 'no_stream' });
+        await backup.close();
+        await store.appendToStream(stream, [moved], { expectedRevision: 0 });
+        await store.appendToStream(stream, [noted], { expectedRevision: 'any' });
+
+        // The server comes back restored from it, at the same address: the later writes are gone.
+        await proxy.cut();
+        const restored = new TcpProxy('127.0.0.1', servers[1]!.port);
+        restored.port = proxy.port;
+        await restored.restore();
+        proxy = restored;
+
+        // Their commands are retried, with the same ids and expectations.
+        const retried = [await store.appendToStream(stream, [moved], { expectedRevision: 0 }), await store.appendToStream(stream, [noted], { expectedRevision: 'any' })];
+        const held = await store.readStream(stream, { fromLeader: true });
+        expect(held.map((e) => e.id)).toEqual([opened.id, moved.id, noted.id]);
+        expect(retried).toEqual([
+          { nextRevision: 1, position: held[1]!.position },
+          { nextRevision: 2, position: held[2]!.position },
+        ]);
+      } finally {
+        await store.close();
+        await proxy.close();
+        for (const server of servers) await server.stop();
       }
     });
   });

@@ -114,9 +114,12 @@ class KurrentDBEventStoreAdapter implements EventStore {
 
   appendToStream(stream: string, events: readonly NewEvent[], options: { readonly expectedRevision: ExpectedRevision }): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new Error(`The KurrentDB event store (${this.description}) is closed`));
-    const append = this.append(stream, events, options.expectedRevision).catch((error: unknown) => {
-      throw this.portError(error, `append to "${stream}"`, stream);
-    });
+    const append = this.append(stream, events, options.expectedRevision)
+      // What it remembered of the stream was of a log the server no longer holds: once more, on what it holds.
+      .catch((error: unknown) => (error instanceof ForgottenStream ? this.append(stream, events, options.expectedRevision, 0, true) : Promise.reject(error)))
+      .catch((error: unknown) => {
+        throw this.portError(error, `append to "${stream}"`, stream);
+      });
     this.inFlight.add(append);
     void append.catch(() => undefined).finally(() => this.inFlight.delete(append));
     return append;
@@ -204,31 +207,33 @@ class KurrentDBEventStoreAdapter implements EventStore {
     return this.disposed;
   }
 
-  private async append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision, redirects = 0): Promise<AppendResult> {
+  /** `fresh`: a second attempt after what was remembered of the stream proved stale (ForgottenStream). */
+  private async append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision, redirects = 0, fresh = false): Promise<AppendResult> {
     const streamState = toStreamState(expected);
     const proposed = events.map((event) => proposedEvent(stream, event));
     if (events.length === 0) return this.emptyAppend(stream, expected);
     // Ids the server's commit check would not look at (§2): up to the expectation, or all of them.
     const known = expected === 'no_stream' ? this.known.get(stream) : await this.knownIds(stream, typeof expected === 'number' ? expected : undefined);
     const retry = classifyRetry(stream, known, events);
-    if (retry !== undefined) return this.answerFor(stream, known, retry);
+    if (retry !== undefined) return this.answerFor(stream, retry, events, fresh);
     if (expected === 'no_stream' && (await this.softDeleted(stream))) throw new StreamDeletedError(stream);
     let result: Awaited<ReturnType<KurrentDBClient['appendToStream']>>;
     try {
       result = await this.client.appendToStream(stream, proposed, { streamState });
     } catch (error) {
-      if (error instanceof WrongExpectedVersionError) return this.afterConflict(stream, events, expected, error);
-      if (error instanceof NotLeaderError && redirects < MAX_LEADER_REDIRECTS) return this.onLeader(stream, events, expected, redirects + 1, error);
+      if (error instanceof WrongExpectedVersionError) return this.afterConflict(stream, events, expected, error, fresh);
+      if (error instanceof NotLeaderError && redirects < MAX_LEADER_REDIRECTS) return this.onLeader(stream, events, expected, redirects + 1, error, fresh);
       // Never sent: the client was moving to another connection (often the leader just named).
-      if (sentBeforeReconnect(error) && redirects < MAX_LEADER_REDIRECTS) return this.append(stream, events, expected, redirects + 1);
-      if (appendMayHaveBeenWritten(error)) return this.afterLostAnswer(stream, events, error);
+      if (sentBeforeReconnect(error) && redirects < MAX_LEADER_REDIRECTS) return this.append(stream, events, expected, redirects + 1, fresh);
+      if (appendMayHaveBeenWritten(error)) return this.afterLostAnswer(stream, events, error, fresh);
       throw error;
     }
     const nextRevision = Number(result.nextExpectedRevision);
     const position = result.position ? Number(result.position.commit) : undefined;
-    const stored = this.known.add(stream, events.map((event, i) => ({ id: event.id, revision: nextRevision - events.length + 1 + i, ...(i === events.length - 1 && position !== undefined ? { position } : {}) })));
+    this.known.add(stream, events.map((event, i) => ({ id: event.id, revision: nextRevision - events.length + 1 + i })));
     // A deduplicated retry is answered without a position when its last event cannot be read (§4).
-    return position !== undefined ? { nextRevision, position } : this.answerFor(stream, stored, nextRevision);
+    // The server has just said it holds the events: nothing remembered to doubt (fresh).
+    return position !== undefined ? { nextRevision, position } : this.answerFor(stream, nextRevision, events, true);
   }
 
   /**
@@ -253,10 +258,10 @@ class KurrentDBEventStoreAdapter implements EventStore {
   }
 
   /** A stale expectation may still be a retry of an append that was stored (its answer lost). */
-  private async afterConflict(stream: string, events: readonly NewEvent[], expected: ExpectedRevision, error: WrongExpectedVersionError): Promise<AppendResult> {
+  private async afterConflict(stream: string, events: readonly NewEvent[], expected: ExpectedRevision, error: WrongExpectedVersionError, fresh: boolean): Promise<AppendResult> {
     const known = await this.knownIds(stream);
     const retry = classifyRetry(stream, known, events);
-    if (retry !== undefined) return this.answerFor(stream, known, retry);
+    if (retry !== undefined) return this.answerFor(stream, retry, events, fresh);
     const actual: StreamRevision = error.actualState === 'no_stream' || error.actualState === undefined ? 'no_stream' : Number(error.actualState);
     throw new WrongExpectedRevisionError(stream, expected, typeof actual === 'number' && actual < 0 ? 'no_stream' : actual);
   }
@@ -265,7 +270,7 @@ class KurrentDBEventStoreAdapter implements EventStore {
    * The answer was lost (§1): a retry the server dropped while the original was indexed, a timeout,
    * a broken connection. The leader's copy of the stream says whether the events are there.
    */
-  private async afterLostAnswer(stream: string, events: readonly NewEvent[], cause: unknown): Promise<AppendResult> {
+  private async afterLostAnswer(stream: string, events: readonly NewEvent[], cause: unknown, fresh: boolean): Promise<AppendResult> {
     const reason = redactCredentials(cause instanceof Error ? cause.message || cause.name : String(cause));
     let known: KnownStream;
     try {
@@ -274,7 +279,7 @@ class KurrentDBEventStoreAdapter implements EventStore {
       throw new EventStoreOutcomeUnknownError(this.description, stream, reason);
     }
     const retry = classifyRetry(stream, known, events);
-    if (retry !== undefined) return this.answerFor(stream, known, retry);
+    if (retry !== undefined) return this.answerFor(stream, retry, events, fresh);
     throw new EventStoreOutcomeUnknownError(this.description, stream, reason);
   }
 
@@ -285,7 +290,7 @@ class KurrentDBEventStoreAdapter implements EventStore {
    * while it still led: the leader's copy of the stream is read first, and the append answered
    * from it when its events are there, else sent again (same ids, same expectation).
    */
-  private async onLeader(stream: string, events: readonly NewEvent[], expected: ExpectedRevision, redirects: number, cause: NotLeaderError): Promise<AppendResult> {
+  private async onLeader(stream: string, events: readonly NewEvent[], expected: ExpectedRevision, redirects: number, cause: NotLeaderError, fresh: boolean): Promise<AppendResult> {
     let known: KnownStream;
     try {
       known = await this.knownIds(stream);
@@ -293,8 +298,8 @@ class KurrentDBEventStoreAdapter implements EventStore {
       throw new EventStoreOutcomeUnknownError(this.description, stream, redactCredentials(cause.message));
     }
     const retry = classifyRetry(stream, known, events);
-    if (retry !== undefined) return this.answerFor(stream, known, retry);
-    return this.append(stream, events, expected, redirects);
+    if (retry !== undefined) return this.answerFor(stream, retry, events, fresh);
+    return this.append(stream, events, expected, redirects, fresh);
   }
 
   /** The stream's ids, read from the leader after what is already known, up to `throughRevision` (default: all). */
@@ -306,16 +311,27 @@ class KurrentDBEventStoreAdapter implements EventStore {
     return this.known.add(stream, events, fromRevision);
   }
 
-  /** The result of the append that stored the event at `revision`: its position, read from the leader when not known. */
-  private async answerFor(stream: string, known: KnownStream, revision: number): Promise<AppendResult> {
-    const seen = known.positions.get(revision);
-    if (seen !== undefined) return { nextRevision: revision, position: seen };
+  /**
+   * The result of the append that stored `events`, the last at `revision`, as the leader holds it
+   * now. What the adapter remembers of a stream is of the log it read it from: a server restored
+   * from an older backup (or started again empty) no longer holds the later events, and a retry of
+   * their append answered from memory was answered as stored while nothing was (the command lost).
+   * So the event is read back, and a stream that does not hold it there is forgotten and the append
+   * made again on what the server holds (ForgottenStream), once.
+   */
+  private async answerFor(stream: string, revision: number, events: readonly NewEvent[], fresh: boolean): Promise<AppendResult> {
     const [event] = await this.read(stream, { direction: 'forwards', fromRevision: revision, maxCount: 1, leader: true });
-    if (event?.revision === revision) {
+    if (event?.revision === revision && event.id === events[events.length - 1]!.id) {
       this.known.add(stream, [event]);
       return { nextRevision: revision, position: event.position };
     }
-    // No longer readable (truncated, §4): the head is a position at or after it.
+    // An event after it there: it is stored but hidden (truncated, §4).
+    const hidden = event !== undefined && event.revision > revision;
+    if (!hidden && !fresh) {
+      this.known.forget(stream);
+      throw new ForgottenStream();
+    }
+    // No longer readable: the head is a position at or after it.
     return { nextRevision: revision, position: await this.headPosition() };
   }
 
@@ -379,6 +395,9 @@ class KurrentDBEventStoreAdapter implements EventStore {
     if (this.closed) throw new Error(`The KurrentDB event store (${this.description}) is closed`);
   }
 }
+
+/** What the adapter remembered of a stream is not what the server holds: the append is made again, on what it holds. */
+class ForgottenStream extends Error {}
 
 /** The client's event for a port event, refusing before the server what it would refuse (§6.2). */
 function proposedEvent(stream: string, event: NewEvent) {

@@ -1,18 +1,18 @@
 /**
- * The event ids of recently used streams, by revision, and the positions seen with them.
+ * The event ids of recently used streams, by revision.
  *
  * KurrentDB checks ids only where its commit check looks (SERVER-BEHAVIOUR.md §2): an append whose
  * expectation equals the stream's revision, or an 'any' append whose first id is new, is written
  * even when its ids are stored. The adapter checks those against the stream's ids first. A stream's
  * events never change once written, so what was read or written stays true: the next append to
  * the stream only reads what came after (usually nothing), and a read-your-writes command path
- * that has just read the stream reads nothing more.
+ * that has just read the stream reads nothing more. Only a server that lost its log (restored from
+ * an older backup) holds less: an append found here to be a retry is read back before it is
+ * answered as stored, and the stream forgotten when the server does not hold it.
  */
 export interface KnownStream {
   /** id → revision. */
   readonly ids: Map<string, number>;
-  /** revision → position, where seen. */
-  readonly positions: Map<number, number>;
   /** Every revision up to this one has been seen (−1: none). */
   upTo: number;
 }
@@ -20,7 +20,6 @@ export interface KnownStream {
 export interface SeenEvent {
   readonly id: string;
   readonly revision: number;
-  readonly position?: number;
 }
 
 export class KnownEventIds {
@@ -32,10 +31,15 @@ export class KnownEventIds {
   get(stream: string): KnownStream {
     let known = this.streams.get(stream);
     if (known) this.streams.delete(stream);
-    else known = { ids: new Map(), positions: new Map(), upTo: -1 };
+    else known = { ids: new Map(), upTo: -1 };
     this.streams.set(stream, known);
     if (this.streams.size > this.capacity) this.streams.delete(this.streams.keys().next().value!);
     return known;
+  }
+
+  /** Drops what is known of the stream: it proved to be of a log the server no longer holds. */
+  forget(stream: string): void {
+    this.streams.delete(stream);
   }
 
   /**
@@ -46,10 +50,7 @@ export class KnownEventIds {
    */
   add(stream: string, events: readonly SeenEvent[], readFrom?: number): KnownStream {
     const known = this.get(stream);
-    for (const event of events) {
-      known.ids.set(event.id, event.revision);
-      if (event.position !== undefined) known.positions.set(event.revision, event.position);
-    }
+    for (const event of events) known.ids.set(event.id, event.revision);
     if (readFrom !== undefined && readFrom <= known.upTo + 1 && events.length > 0) {
       known.upTo = Math.max(known.upTo, events[events.length - 1].revision);
     } else {
