@@ -335,6 +335,32 @@ describe('start-up failures an operator fixes: one line, no stack trace', () => 
     expect(readdirSync(join(dir.path, 'foreign-derived')).filter((file) => file.startsWith('crm.db.'))).toEqual([]);
   });
 
+  onceOnSQLite('a relay state file holding tables of its names but another shape: refused in one line, left as it was', async () => {
+    // Checkpoints are not derived (never set aside): a file whose tables this code cannot read
+    // is an operator's to look at, named, not a stack trace ("no such column: sink").
+    const folder = join(dir.path, 'relay-other-shape');
+    mkdirSync(folder, { recursive: true });
+    const store = await eventStoreEnv(join(folder, 'events.db'));
+    const shapes = {
+      'relay_checkpoints without its sink column': 'CREATE TABLE relay_checkpoints (x TEXT)',
+      'relay_dead_letters keyed on another column': 'CREATE TABLE relay_dead_letters (sink TEXT, position INTEGER, event_id TEXT PRIMARY KEY, type TEXT, subject TEXT, attempts INTEGER, last_error TEXT, failed_at TEXT, body TEXT)',
+      'relay_discarded as a view': 'CREATE VIEW relay_discarded AS SELECT 1 AS sink',
+    };
+    for (const [shape, sql] of Object.entries(shapes)) {
+      const path = join(folder, `${shape.split(' ')[0]}.db`);
+      const other = new Database(path);
+      other.exec(sql);
+      const before = other.prepare('SELECT sql FROM sqlite_master ORDER BY name').pluck().all();
+      other.close();
+      const result = await runApiUntilExit({ ...store, RELAY_SINKS: 'nats://127.0.0.1:4222', RELAY_STATE_PATH: path });
+      expect({ shape, stack: STACK_LINE.test(result.output) }).toEqual({ shape, stack: false });
+      expectOneLineFailure(result, path, 'RELAY_STATE_PATH', shape.split(' ')[0]!);
+      const after = new Database(path, { readonly: true });
+      expect({ shape, schema: after.prepare('SELECT sql FROM sqlite_master ORDER BY name').pluck().all() }).toEqual({ shape, schema: before });
+      after.close();
+    }
+  });
+
   onceOnSQLite('HOST that is not an address of this machine, or not an address at all', async () => {
     const store = await eventStoreEnv(join(dir.path, 'host', 'events.db'));
     // 192.0.2.1 is TEST-NET-1: never an address of this machine.

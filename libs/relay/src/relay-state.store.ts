@@ -1,4 +1,4 @@
-import { addMissingColumns, ANCHOR_COLUMNS, isSQLiteLockedOut, openSQLiteFile, SQLiteFileError, type LogAnchor } from '@stagecraft/event-store';
+import { addMissingColumns, ANCHOR_COLUMNS, assertTableColumns, isSQLiteLockedOut, unexpectedTables, openSQLiteFile, SQLiteFileError, type LogAnchor } from '@stagecraft/event-store';
 import { claimRelayPublishing, type RelayPublisherLock } from './relay-publisher.lock';
 
 /** Where a sink stands: everything at or before `position` has been published (or dead-lettered). */
@@ -72,6 +72,13 @@ export interface RelayStateStore {
   close(): void;
 }
 
+/** Each table of the file, the columns every version wrote (the anchor's are added when missing) and its key. */
+const RELAY_TABLES: readonly (readonly [string, readonly string[], readonly string[]])[] = [
+  ['relay_checkpoints', ['sink', 'position', 'log_id', 'generation', 'updated_at'], ['sink']],
+  ['relay_dead_letters', ['sink', 'position', 'event_id', 'type', 'subject', 'attempts', 'last_error', 'failed_at', 'body'], ['sink', 'position']],
+  ['relay_discarded', ['sink', 'position', 'event_id', 'discarded_at'], ['sink', 'position']],
+];
+
 export function getSQLiteRelayStateStore(path: string): RelayStateStore {
   // Checkpoints are not rebuilt from the log (a lost one means publishing everything again), so a
   // file that cannot be used stops the relay with one line naming it and RELAY_STATE_PATH.
@@ -85,6 +92,17 @@ export function getSQLiteRelayStateStore(path: string): RelayStateStore {
       // dead letters are written in the same transaction as the checkpoint that passes them.
       db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');
+      // A table of one of these names in another shape (another program's, a layout this version
+      // never wrote) is refused naming it before anything is created or added beside it: read, it
+      // failed with SQLite's bare "no such column" and a stack trace.
+      for (const [table, columns, key] of RELAY_TABLES) {
+        if (db.prepare<[string], number>('SELECT 1 FROM sqlite_master WHERE name = ?').pluck().get(table) === undefined) continue;
+        try {
+          assertTableColumns(db, table, columns, key);
+        } catch (error) {
+          throw unexpectedTables(`cannot be used: ${(error as Error).message}; nothing was written into it: name a new file (each sink then starts as RELAY_NEW_SINK_FROM says), or restore this one`);
+        }
+      }
       db.exec(`CREATE TABLE IF NOT EXISTS relay_checkpoints (
           sink TEXT PRIMARY KEY,
           position INTEGER NOT NULL,
