@@ -103,7 +103,13 @@ export async function deserializeModelInSlices(chunks: readonly Uint8Array[], op
 
 /** Reads a snapshot saved before the chunked format: one V8-serialised buffer. */
 export function deserializeLegacyModel(buffer: Uint8Array): unknown {
-  return deserialize(buffer);
+  // That format has no digest: damaged bytes show only here, and are a snapshot that cannot be
+  // read (rebuilt from the log), as in the chunked format, not an error that stops start-up.
+  try {
+    return deserialize(buffer);
+  } catch (error) {
+    throw new SnapshotFormatError(`its bytes do not decode (${(error as Error).message})`);
+  }
 }
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

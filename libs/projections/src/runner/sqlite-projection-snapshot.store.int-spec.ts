@@ -179,6 +179,22 @@ describe('SQLite read-model snapshots', () => {
     expect(store.headers()).toEqual([{ name: 'pipeline', position: 41, logId: 'log-1' }]);
   });
 
+  it('refuses a snapshot of the single-blob format whose bytes do not decode: set aside and rebuilt, not a start-up that stops on a stack trace', async () => {
+    // That format has no digest: damage shows only when V8 reads the bytes, and what it throws is
+    // no SnapshotFormatError, which alone the runner (and the follower) take for "rebuild it".
+    const legacy = new Database(path);
+    legacy.exec(`CREATE TABLE projection_snapshots (name TEXT PRIMARY KEY, position INTEGER NOT NULL, model BLOB NOT NULL, log_id TEXT NOT NULL, failed TEXT, saved_at TEXT NOT NULL)`);
+    const whole = serialize(models.find((m) => m.name === 'pipeline')!.model);
+    const insert = legacy.prepare('INSERT INTO projection_snapshots VALUES (?, ?, ?, ?, ?, ?)');
+    insert.run('garbage', 40, Buffer.from('not a model'), 'log-1', null, '2026-01-01T00:00:00.000Z');
+    insert.run('cut-short', 40, whole.subarray(0, Math.floor(whole.length / 2)), 'log-1', null, '2026-01-01T00:00:00.000Z');
+    legacy.close();
+
+    const store = open();
+    await expect(store.load('garbage')).rejects.toThrow(SnapshotFormatError);
+    await expect(store.load('cut-short')).rejects.toThrow(SnapshotFormatError);
+  });
+
   it('refuses, never misreads, a snapshot in a format it does not know, with chunks missing, or with bytes changed', async () => {
     const store = open({ chunkBytes: 32 });
     await store.save([
