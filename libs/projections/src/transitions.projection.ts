@@ -27,7 +27,15 @@ export const LOST_COLUMN = 'lost';
 const WON = -1;
 const LOST = -2;
 
+/**
+ * Bumped whenever what TransitionsModel's columns hold changes: a snapshot of another layout (or
+ * of none: saved before this mark, or by the single-blob format of older versions) is rebuilt, not
+ * read, where its other columns made every query of the transitions answer 500.
+ */
+export const TRANSITIONS_MODEL_LAYOUT = 1;
+
 export interface TransitionsModel {
+  readonly layout: number;
   readonly catalog: ProcessCatalog;
   readonly table: OpportunityTable;
   // Columns by opportunity row:
@@ -56,6 +64,7 @@ export const transitionsProjection = defineOpportunityProjection<TransitionsMode
   name: 'transitions',
   handles: STAGE_LIFE_EVENTS,
   initial: () => ({
+    layout: TRANSITIONS_MODEL_LAYOUT,
     catalog: createProcessCatalog(),
     table: createOpportunityTable(),
     version: int32Column(),
@@ -63,6 +72,7 @@ export const transitionsProjection = defineOpportunityProjection<TransitionsMode
     pairs: { idOf: new Map(), from: [], to: [], count: [] },
     transitions: { row: int32Column(), pair: int32Column(), atMs: float64Column() },
   }),
+  accepts: (saved) => (saved as Partial<TransitionsModel> | null)?.layout === TRANSITIONS_MODEL_LAYOUT,
   opened(model, _row, event, version) {
     pushInt32(model.position, stageKeyOf(model.catalog, version!, event.data.stage));
   },

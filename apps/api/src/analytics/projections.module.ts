@@ -76,7 +76,7 @@ export class ProjectionsModule implements OnApplicationBootstrap, OnApplicationS
             inject: [EVENT_STORE, PROJECTION_SNAPSHOTS],
             useFactory: (store: EventStore, snapshots: ProjectionSnapshotStore): ReadModels =>
               settings.projections === 'external'
-                ? new SnapshotFollower(store, snapshots, projections.map((projection) => projection.name))
+                ? new SnapshotFollower(store, snapshots, projections)
                 : new ProjectionRunner(store, snapshots, projections),
           },
           { provide: ANALYTICS_QUERIES, inject: [READ_MODELS], useFactory: (readModels: ReadModels) => inMemoryAnalyticsQueries(readModels) },

@@ -20,7 +20,7 @@ const events = { headPosition: async () => 7 } as unknown as EventStore;
 describe('SnapshotFollower', () => {
   it('before the projector first saves a model (started first, or rebuilding a file it set aside): unavailable for now, waited for, never "stopped"', async () => {
     const snapshots = snapshotsSavedLater();
-    const follower = new SnapshotFollower(events, snapshots.store, [pipelineProjection.name], 60_000);
+    const follower = new SnapshotFollower(events, snapshots.store, [pipelineProjection], 60_000);
     await follower.start();
     try {
       // Not a stop an operator must fix and rebuild (the follower cannot rebuild): the projector's
@@ -37,6 +37,26 @@ describe('SnapshotFollower', () => {
       snapshots.save({ name: pipelineProjection.name, position: 7, logId: 'log', model: pipelineProjection.initial() });
       expect(await follower.waitFor(7, 1_000)).toBe(true);
       expect(follower.status()).toEqual([{ name: pipelineProjection.name, checkpoint: 7, lag: 0, rebuilding: false }]);
+      await expect(inMemoryAnalyticsQueries(follower).pipeline({})).resolves.toMatchObject({ processes: [] });
+    } finally {
+      await follower.stop();
+    }
+  });
+
+  it('a model the projector saved in another layout (a rolling upgrade, an older file) is not served into 500s: unreadable, and said why', async () => {
+    const snapshots = snapshotsSavedLater();
+    // What a projector of another version saves: the same name, other columns.
+    snapshots.save({ name: pipelineProjection.name, position: 7, logId: 'log', model: { ...pipelineProjection.initial(), layout: -1 } });
+    const follower = new SnapshotFollower(events, snapshots.store, [pipelineProjection], 60_000);
+    await follower.start();
+    try {
+      expect(follower.failure(pipelineProjection.name)).toMatch(/could not be read \(.*another version of Stagecraft/);
+      await expect(inMemoryAnalyticsQueries(follower).pipeline({})).rejects.toMatchObject({ code: 'PROJECTIONS.FAILED' });
+
+      // The projector, upgraded, saves one of this layout: served from then on.
+      snapshots.save({ name: pipelineProjection.name, position: 8, logId: 'log', model: pipelineProjection.initial() });
+      expect(await follower.waitFor(8, 1_000)).toBe(true);
+      expect(follower.failure(pipelineProjection.name)).toBeUndefined();
       await expect(inMemoryAnalyticsQueries(follower).pipeline({})).resolves.toMatchObject({ processes: [] });
     } finally {
       await follower.stop();

@@ -1,5 +1,5 @@
 import type { EventStore } from '@stagecraft/event-store';
-import type { ReadModelKey } from '../projection.types';
+import type { Projection, ReadModelKey } from '../projection.types';
 import { SnapshotFormatError } from './model-serialization';
 import type { ProjectionSnapshotStore } from './projection-snapshot.store';
 import type { ProjectionStatus, ReadModels } from './read-models.port';
@@ -26,12 +26,16 @@ export class SnapshotFollower implements ReadModels {
   private head = 0;
   private refreshing?: Promise<void>;
 
+  private readonly projectionNames: readonly string[];
+
   constructor(
     private readonly store: EventStore,
     private readonly snapshots: ProjectionSnapshotStore,
-    private readonly projectionNames: readonly string[],
+    private readonly projections: readonly Pick<Projection<unknown>, 'name' | 'accepts'>[],
     private readonly pollIntervalMs = 250,
-  ) {}
+  ) {
+    this.projectionNames = projections.map((projection) => projection.name);
+  }
 
   async start(): Promise<void> {
     await this.refresh();
@@ -117,6 +121,14 @@ export class SnapshotFollower implements ReadModels {
       } catch (error) {
         if (!(error instanceof SnapshotFormatError)) throw error;
         this.unreadable.set(header.name, { position: header.position, reason: error.message });
+        continue;
+      }
+      // A model of another layout (a projector of another version, mid-upgrade) would answer
+      // every query with a 500: the runner rebuilds such a model, a follower waits for a readable save.
+      const accepts = this.projections.find((projection) => projection.name === header.name)?.accepts;
+      if (saved && accepts && !accepts(saved.model)) {
+        this.unreadable.set(header.name, { position: header.position, reason: 'its model was saved by another version of Stagecraft, with other columns: it is served once the projector, running this version, saves it again' });
+        this.models.delete(header.name);
         continue;
       }
       this.unreadable.delete(header.name);

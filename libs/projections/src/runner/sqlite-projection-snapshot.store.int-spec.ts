@@ -399,7 +399,7 @@ describe('the projection runner and its followers on the SQLite snapshot store',
     const saving = getSQLiteProjectionSnapshotStore(path, { chunkBytes: 40 });
     const serving = getSQLiteProjectionSnapshotStore(path);
     const runner = new ProjectionRunner(events, saving, [tally as Projection<unknown>], { snapshotEveryMs: 10 });
-    const follower = new SnapshotFollower(events, serving, ['tally'], 20);
+    const follower = new SnapshotFollower(events, serving, [tally as Projection<unknown>], 20);
     try {
       for (let i = 0; i < 30; i += 1) await events.appendToStream(`s-${i % 3}`, [{ id: crypto.randomUUID(), ...ping }], { expectedRevision: 'any' });
       await runner.start();
