@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { encodeChangeKey } from '@stagecraft/projections';
 import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
 
 // Issue 17 end to end: the pipeline waterfall between two instants, in total, per stage, with the
@@ -115,6 +116,13 @@ describe('the pipeline waterfall (end to end)', () => {
       [`to=${at(21)}&include=opportunities&fromChange=${cursorOfPage1}`, 'fromChange'],
       // A cursor altered by hand to a window no Date holds.
       [`include=opportunities&fromChange=${Buffer.from(JSON.stringify([1, 'a', 'won', null, 9e15, 9e15, 'x'])).toString('base64url')}`, 'fromChange'],
+      // Or to one a Date holds but no from or to may name (outside years 0001–9999): the answer
+      // would echo a from of year -271821 that no route takes back. Its tag is right: it guards no secret.
+      ...[
+        [-8.64e15, 8.64e15],
+        [Date.parse('0001-01-01T00:00:00Z') - 1, Date.parse('2026-01-01T00:00:00Z')],
+        [Date.parse('2026-01-01T00:00:00Z'), Date.parse('9999-12-31T23:59:59.999Z') + 1],
+      ].map(([fromMs, toMs]) => [`include=opportunities&fromChange=${encodeChangeKey({ atMs: 0, id: 'a', bucket: 'won', currency: null }, { fromMs: fromMs!, toMs: toMs! })}`, 'fromChange']),
     ]) {
       const refused = (await analyst(`/analytics/waterfall?${query}`).expect(400)).body;
       expect([query, refused.code, refused.errors?.[0]?.field]).toEqual([query, 'REQUEST.VALIDATION_FAILED', field]);

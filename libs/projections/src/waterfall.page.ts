@@ -1,4 +1,5 @@
 import type { WaterfallBucket, WaterfallMemoBucket } from '@stagecraft/contracts';
+import { FIRST_INSTANT_MS, LAST_INSTANT_MS } from '@stagecraft/opportunity';
 import { compareIds } from './process-catalog';
 
 // The waterfall's drill-down (include=opportunities) in pages: a busy window has a change for
@@ -84,9 +85,12 @@ export function cursorWindow(cursor: string): { fromMs: number; toMs: number } |
   return isInstant(fromMs) && isInstant(toMs) ? { fromMs, toMs } : undefined;
 }
 
-/** A whole millisecond a Date holds (a cursor altered by hand may name one beyond: no answer gave it). */
-const isInstant = (ms: unknown): ms is number => Number.isSafeInteger(ms) && Math.abs(ms as number) <= MAX_DATE_MS;
-const MAX_DATE_MS = 8.64e15;
+/**
+ * A whole millisecond a `from` or `to` may name, in years 0001–9999 (a cursor altered by hand may
+ * name one beyond, even one a Date holds: no answer gave it, and the answer would echo a `from` of
+ * year -271821 that no route takes back).
+ */
+const isInstant = (ms: unknown): ms is number => Number.isSafeInteger(ms) && (ms as number) >= FIRST_INSTANT_MS && (ms as number) <= LAST_INSTANT_MS;
 
 /** The key a cursor names; undefined when the text is not a cursor encodeChangeKey could have written for this question. */
 export function decodeChangeKey(cursor: string, question: WaterfallQuestion): WaterfallChangeKey | undefined {
