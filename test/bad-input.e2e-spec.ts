@@ -340,6 +340,22 @@ describe('bad input gets a 4xx with a stable code, never a 5xx', () => {
     }
   });
 
+  it('tells a field or parameter of an empty name what it is, not "property  should not exist"', async () => {
+    const id = ids[':open']!;
+    const answers = [
+      ['GET /pipeline?=1', await api.http.get('/pipeline?=1')],
+      ['GET /analytics/funnel?=a&=', await api.http.get('/analytics/funnel?=a&=')],
+      ['PATCH {"": 1}', await api.http.patch(`/opportunities/${id}`).send({ '': 1 })],
+      // Served directly (direct-command.routes.ts): the same words.
+      ['POST move?=1', await api.http.post(`/opportunities/${id}/move?=1`).send({ stage: 'qualification' })],
+      ['POST move {"": 1}', await api.http.post(`/opportunities/${id}/move`).send({ '': 1, stage: 'qualification' })],
+    ] as const;
+    for (const [context, answer] of answers) {
+      expect({ context, status: answer.status, errors: answer.body.errors }).toEqual({ context, status: 400, errors: [{ field: '', message: expect.stringMatching(/^a field or query parameter with an empty name/) }] });
+      expect({ context, detail: answer.body.detail }).toEqual({ context, detail: expect.not.stringContaining('property  should') });
+    }
+  });
+
   it('tells a query parameter given twice to give it once, whatever its kind, and still judges the others', async () => {
     const once = (field: string, times = 2) => ({ field, message: `${field} was given ${times} times; give it once (where a parameter takes several values, they go comma-separated in one: closed=won,lost)` });
     const errorsOf = async (path: string) => (await api.http.get(path).expect(400)).body.errors;

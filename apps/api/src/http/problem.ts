@@ -23,8 +23,10 @@ export class ApiProblem extends Error {
 }
 
 /** 400 REQUEST.VALIDATION_FAILED: one entry per bad field, and all of them in the detail. */
-export function validationProblem(errors: readonly FieldError[]): ApiProblem {
-  const summary = errors.map((error) => `${error.field}: ${error.message}`).join('; ');
+export function validationProblem(given: readonly FieldError[]): ApiProblem {
+  // class-validator words a key "" as it words any unknown one: "property  should not exist".
+  const errors = given.map((error) => (error.field === '' && error.message === UNKNOWN_FIELD_WORDING('') ? unknownField('') : error));
+  const summary = errors.map((error) => `${error.field === '' ? '""' : error.field}: ${error.message}`).join('; ');
   return new ApiProblem('REQUEST.VALIDATION_FAILED', `The request has invalid fields: ${summary}`, { errors });
 }
 
@@ -69,5 +71,14 @@ export function pathOf(url: string): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
-/** A field no route reads, worded as class-validator's forbidNonWhitelisted words it. */
-export const unknownField = (field: string) => ({ field, message: `property ${field} should not exist` });
+/** How class-validator's forbidNonWhitelisted words a field no route reads. */
+const UNKNOWN_FIELD_WORDING = (field: string) => `property ${field} should not exist`;
+
+/**
+ * A field no route reads, worded as class-validator's forbidNonWhitelisted words it; one of an empty
+ * name (`?=1`, a JSON key "") said as what it is, where that wording named nothing ("property  should not exist").
+ */
+export const unknownField = (field: string) => ({
+  field,
+  message: field === '' ? 'a field or query parameter with an empty name ("" as a JSON key, or "=…" with nothing before it in the query string) is no input of any route: leave it out' : UNKNOWN_FIELD_WORDING(field),
+});
