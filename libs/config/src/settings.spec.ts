@@ -300,6 +300,22 @@ describe('the files the service writes', () => {
     }
   });
 
+  it('name a setting as unset, with its default, when a setting written out names that default file', () => {
+    // READ_MODELS_PATH pointed at relay.db beside the events: RELAY_STATE_PATH, never written, is
+    // the one refused, so the message must say it stands for its default.
+    const events = join(workDir, 'clash', 'events.db');
+    const relayDefault = join(workDir, 'clash', 'relay.db');
+    expect(refused({ EVENT_STORE_PATH: events, READ_MODELS_PATH: relayDefault })).toMatchObject({
+      variable: 'RELAY_STATE_PATH',
+      message: `Invalid setting RELAY_STATE_PATH: names ${relayDefault}, the default while RELAY_STATE_PATH is unset, which is READ_MODELS_PATH's file (${relayDefault}) or one of its own (-wal, -shm, -journal); each needs a file of its own`,
+    });
+    // And the other way round: the earlier setting is the one left at its default.
+    expect(refused({ EVENT_STORE_PATH: events, STREAM_SNAPSHOTS_PATH: join(workDir, 'clash', 'read-models.db') })).toMatchObject({
+      variable: 'STREAM_SNAPSHOTS_PATH',
+      message: expect.stringContaining(`which is READ_MODELS_PATH's file (${join(workDir, 'clash', 'read-models.db')}, the default while READ_MODELS_PATH is unset)`),
+    });
+  });
+
   it.each(['EVENT_STORE_PATH', 'READ_MODELS_PATH', 'STREAM_SNAPSHOTS_PATH', 'API_KEYS_FILE'])('refuse %s as a symbolic link no file can be made through, and take one that can', (variable) => {
     const link = join(workDir, `link-${variable}.db`);
     symlinkSync(join(workDir, 'no-such-folder', 'x.db'), link);

@@ -225,7 +225,7 @@ const SQLITE_COMPANIONS = ['', '-wal', '-shm', '-journal'];
  * it took: an operator who never wrote READ_MODELS_PATH looks for it in vain otherwise.
  */
 function assertFilesOfTheirOwn(env: Env, named: readonly (readonly [variable: string, path: string | undefined])[]): void {
-  const seen: { variable: string; path: string; files: Set<string> }[] = [];
+  const seen: { variable: string; which: string; files: Set<string> }[] = [];
   for (const [variable, path] of named) {
     if (path === undefined) continue;
     const which = readNonEmpty(env, variable) === undefined ? `${path}, the default while ${variable} is unset` : path;
@@ -235,8 +235,8 @@ function assertFilesOfTheirOwn(env: Env, named: readonly (readonly [variable: st
     const real = realPathOf(path);
     const files = new Set(SQLITE_COMPANIONS.map((suffix) => real + suffix));
     const same = seen.find((other) => [...files].some((file) => other.files.has(file)));
-    if (same) throw new SettingsError(variable, `names ${path}, which is ${same.variable}'s file (${same.path}) or one of its own (-wal, -shm, -journal); each needs a file of its own`);
-    seen.push({ variable, path, files });
+    if (same) throw new SettingsError(variable, `names ${which}, which is ${same.variable}'s file (${same.which}) or one of its own (-wal, -shm, -journal); each needs a file of its own`);
+    seen.push({ variable, which, files });
   }
 }
 
