@@ -205,6 +205,12 @@ describe('READ_MODELS_URL and READ_MODELS_SCHEMA', () => {
     expect(refusal({ READ_MODELS_URL: 'postgres://db/x', READ_MODELS_SCHEMA: schema })).toMatchObject({ variable: 'READ_MODELS_SCHEMA', message: expect.stringMatching(reason) });
   });
 
+  // Unquoted in the SQL the read side writes, a word PostgreSQL reserves would fail start-up on a
+  // syntax error deep in a migration instead of naming the setting.
+  it.each(['select', 'user', 'order', 'table', 'all', 'left', 'join', 'verbose', 'end', 'default'])('refuses %p, a word PostgreSQL reserves', (schema) => {
+    expect(refusal({ READ_MODELS_URL: 'postgres://db/x', READ_MODELS_SCHEMA: schema })).toMatchObject({ variable: 'READ_MODELS_SCHEMA', message: expect.stringMatching(/reserves/) });
+  });
+
   it('names the setting to fix when the read side cannot start: the schema for another application\'s tables, the URL for a server not reached', () => {
     expect(readSideStartFailure(new ReadSideSchemaTakenError('sales', ['customers', 'orders']))).toMatchObject({ variable: 'READ_MODELS_SCHEMA', message: expect.stringMatching(/^Invalid setting READ_MODELS_SCHEMA: the schema sales already holds customers, orders/) });
     for (const error of [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5499'), { code: 'ECONNREFUSED' }), new Error('Connection terminated due to connection timeout'), new Error('Connection terminated unexpectedly')]) {
@@ -216,7 +222,7 @@ describe('READ_MODELS_URL and READ_MODELS_SCHEMA', () => {
     expect(readSideStartFailure(notPermitted)).toMatchObject({ variable: 'READ_MODELS_URL', message: expect.stringContaining('GRANT CREATE ON DATABASE crm TO sales_app') });
   });
 
-  it.each(['stagecraft', 'sales_reporting', 'publicity', 'pgx', 'rebuild_stats', '_x'])('takes %p', (schema) => {
+  it.each(['stagecraft', 'sales_reporting', 'publicity', 'pgx', 'rebuild_stats', '_x', 'name', 'selected', 'users', 'analytics'])('takes %p', (schema) => {
     expect(readSettings({ READ_MODELS_URL: 'postgres://db/x', READ_MODELS_SCHEMA: schema }).readModelsPostgres?.schema).toBe(schema);
   });
 });

@@ -9,9 +9,26 @@ import type { ClientBase } from 'pg';
 /** A plain lower-case identifier, so it needs no quoting anywhere. */
 export const READ_SIDE_SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,39}$/;
 
+/**
+ * The words PostgreSQL's grammar will not take as an unquoted schema name (pg_get_keywords()'s
+ * reserved and type/function-name keywords, as of PostgreSQL 17): the read side writes its schema's
+ * name unquoted, so one of these would fail start-up on a syntax error instead of naming the setting.
+ */
+const RESERVED_WORDS: ReadonlySet<string> = new Set(
+  (
+    'all analyse analyze and any array as asc asymmetric authorization binary both case cast check collate collation column concurrently ' +
+    'constraint create cross current_catalog current_date current_role current_schema current_time current_timestamp current_user default ' +
+    'deferrable desc distinct do else end except false fetch for foreign freeze from full grant group having ilike in initially inner ' +
+    'intersect into is isnull join lateral leading left like limit localtime localtimestamp natural not notnull null offset on only or order ' +
+    'outer overlaps placing primary references returning right select session_user similar some symmetric system_user table tablesample ' +
+    'then to trailing true union unique user using variadic verbose when where window with'
+  ).split(' '),
+);
+
 /** Why `schema` cannot be the read side's, or undefined when it can. */
 export function readSideSchemaProblem(schema: string): string | undefined {
   if (!READ_SIDE_SCHEMA_PATTERN.test(schema)) return 'must be a lower-case identifier of letters, digits and "_" (at most 40, not starting with a digit), e.g. stagecraft';
+  if (RESERVED_WORDS.has(schema)) return 'is a word PostgreSQL reserves, which it takes as a schema name only quoted; choose another name, e.g. stagecraft';
   if (schema === 'public' || schema === 'information_schema' || schema.startsWith('pg_')) {
     return "is one of PostgreSQL's own or shared schemas; a rebuild replaces the read side's schema whole, so it needs one of its own, e.g. stagecraft";
   }

@@ -8,7 +8,7 @@ import { describeWithPostgres, POSTGRES_TEST_URL, PostgresTestReadSide, uniqueSc
 import { PostgresAnalyticsQueries } from './postgres-analytics.queries';
 import { createReadSidePool, PostgresReadSideFollower, rebuildIntoShadow } from './postgres.projector';
 import { migrateReadSide } from './read-side.migrations';
-import { ReadSideSchemaTakenError } from './read-side.schema-name';
+import { readSideSchemaProblem, ReadSideSchemaTakenError } from './read-side.schema-name';
 import { ReadSideNotPermittedError } from './read-side.permission';
 import { TcpProxy } from '../../../../test/support/tcp-proxy';
 
@@ -49,6 +49,12 @@ describeWithPostgres('the read side keeps to a schema of its own', () => {
       [schema],
     );
     expect(rows).toEqual([]);
+  });
+
+  it('refuses, by the setting, every schema name this server would take only quoted (its reserved words), and takes the others', async () => {
+    const { rows } = await admin.query<{ word: string; reserved: boolean }>("SELECT word, catcode IN ('R', 'T') AS reserved FROM pg_get_keywords()");
+    const wrong = rows.filter(({ word, reserved }) => (readSideSchemaProblem(word) !== undefined) !== reserved && !word.startsWith('pg_') && word !== 'public');
+    expect(wrong).toEqual([]);
   });
 
   it('refuses to migrate into a schema holding tables it did not make, and leaves them as they were', async () => {
