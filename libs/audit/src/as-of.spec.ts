@@ -112,6 +112,14 @@ describe('foldAsOf', () => {
       ['occurredAt', 'garbage', '2026-03-05T10:00:00Z', '"garbage" is not an instant'],
       ['occurredAt', 17, '2026-03-05T10:00:00Z', '17 is not an instant'],
       ['recordedAt', '2026-03-05T10:00:00Z', 'garbage', '"garbage" is not an instant'],
+      // What Date.parse would still read as some instant: a number, a date alone, a time without a
+      // zone (the server's own), prose. None is a time a writer of the log puts there.
+      ['occurredAt', 5, '2026-03-05T10:00:00Z', '5 is not an instant'],
+      ['occurredAt', '2026-03-05', '2026-03-05T10:00:00Z', '"2026-03-05" is not an instant'],
+      ['occurredAt', '2026-03-05T10:00:00', '2026-03-05T10:00:00Z', '"2026-03-05T10:00:00" is not an instant'],
+      ['occurredAt', 'March 5, 2026', '2026-03-05T10:00:00Z', '"March 5, 2026" is not an instant'],
+      ['recordedAt', '2026-03-05T10:00:00Z', 5, '5 is not an instant'],
+      ['recordedAt', '2026-03-05T10:00:00Z', '2026-03-05 10:00', '"2026-03-05 10:00" is not an instant'],
     ] as const)('reached by the fold on %s (%s / %s): refused naming it, never an earlier state as the state then', (axis, occurredAt, recordedAt, found) => {
       const events = [opened, renamed(occurredAt, recordedAt), won];
       const refused = (() => {
