@@ -182,6 +182,20 @@ describe('auditors: as-of reads, timeline, tamper evidence', () => {
       expect((await verdictOf(victim)).opportunity).toMatchObject({ ok: false, revision: 1, reason: 'hash-mismatch' });
     });
 
+    it('an event whose data was edited into JSON nested too deep to write back out: every read answers it as unreadable, with its code, and verify locates it', async () => {
+      const victim = await backfilledDeal(api);
+      await reopen((db) => {
+        const row = db.prepare('SELECT data FROM events WHERE stream = ? AND revision = 4').get(`opportunity-${victim}`) as { data: string };
+        // JSON.parse takes it; writing it out again (an answer, a hash) would overflow the stack.
+        const deep = `${'['.repeat(20_000)}1${']'.repeat(20_000)}`;
+        db.prepare('UPDATE events SET data = ? WHERE stream = ? AND revision = 4').run(`${row.data.slice(0, -1)},"x":${deep}}`, `opportunity-${victim}`);
+      });
+      for (const path of [`/opportunities/${victim}`, `/opportunities/${victim}/history`, `/opportunities/${victim}/history?view=timeline`, `/opportunities/${victim}?asOf=2026-03-31T00:00:00Z`]) {
+        expect((await api.http.get(path).expect(500)).body).toMatchObject({ code: 'EVENT_STORE.STREAM_UNREADABLE' });
+      }
+      expect((await verdictOf(victim)).opportunity).toMatchObject({ ok: false, revision: 4, reason: 'unreadable', detail: expect.stringContaining('nested deeper') });
+    });
+
     it("a stream that no longer replays, or whose rows no longer read, tells a caller limited to other teams nothing: every route answers it as an id never used", async () => {
       const partners = async () => (await api.http.post('/opportunities').send({ title: 'Elsewhere', processId: 'standard', teamId: 'partners', amount: 5 }).expect(201)).body.id as string;
       const [replaysNot, readsNot, intact] = [await partners(), await partners(), await partners()];

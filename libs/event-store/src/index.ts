@@ -7,6 +7,7 @@ export * from './read-all-pages';
 export * from './read-stream-up-to-unreadable';
 export * from './leader-reads';
 export * from './log-anchor';
+export { MAX_STORED_JSON_DEPTH, nestsDeeperThan } from './json-depth';
 export { RequestThread, startWorkerBeside, type FromRequestThread, type ToRequestThread } from './worker-thread';
 export * from './sqlite/sqlite-event-store';
 export * from './kurrentdb/kurrentdb-event-store';

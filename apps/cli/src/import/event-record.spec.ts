@@ -1,5 +1,5 @@
 import { COMMAND_FIELDS, fitsRule, type FieldSpec } from '@stagecraft/opportunity';
-import { commandForEvent, isLegacyNote, REPLAYED_AS, type EventRecord } from './event-record';
+import { commandForEvent, isLegacyNote, REPLAYED_AS, toEventRecord, type EventRecord } from './event-record';
 
 const ID = '6f2574ab-d0e8-5f65-acef-6b0b2ad050fc';
 const record = (type: string, data: Record<string, unknown>): EventRecord => ({
@@ -175,5 +175,15 @@ describe('commandForEvent: who did it is kept only as a name the API could have 
     ['onBehalfOf', 'a bell', 'ana\u0007'],
   ])('refuses a metadata.%s holding %s, naming it', (field, _label, value) => {
     expect(commandForEvent(withMetadata({ actor: 'billing-service', [field]: value }))).toEqual({ kind: 'reject', reason: expect.stringMatching(new RegExp(`^metadata\\.${field}: must be text .*no control character`)) });
+  });
+});
+
+describe('toEventRecord: an exported line as import reads it', () => {
+  it('refuses data or metadata nested deeper than a stored event may be, naming it, as the stores refuse such a row', () => {
+    const deep = JSON.parse(`${'['.repeat(20_000)}1${']'.repeat(20_000)}`) as unknown;
+    const line = (data: unknown, metadata: unknown) => ({ id: 'e-1', stream: 'opportunity-x', revision: 0, type: 'OpportunityOpened', data, metadata });
+    expect(toEventRecord(3, line({ x: deep }, {}))).toEqual({ ok: false, reason: expect.stringMatching(/^data: is nested deeper than 1000 levels/) });
+    expect(toEventRecord(3, line({}, { x: deep }))).toEqual({ ok: false, reason: expect.stringMatching(/^metadata: is nested deeper than 1000 levels/) });
+    expect(toEventRecord(3, line({ x: [[1]] }, {}))).toMatchObject({ ok: true });
   });
 });

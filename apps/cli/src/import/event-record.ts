@@ -1,4 +1,5 @@
 import { COMMAND_KEY_STREAM_PREFIX } from '@stagecraft/commands';
+import { MAX_STORED_JSON_DEPTH, nestsDeeperThan } from '@stagecraft/event-store';
 import { PROCESS_STREAM_PREFIX } from '@stagecraft/sales-process';
 import { ACTOR_NAME_RULE, commandFieldFault, fitsRule, fromOpportunityStreamId, NOTE_MAX_LENGTH, VISIBLE_CHARACTER, type FieldRule, isActorName, isOpportunityEventType, type EventDifference, type OpportunityCommand, type OpportunityEvent, type OpportunityEventType } from '@stagecraft/opportunity';
 import { isUuid } from '../io/opportunity-id';
@@ -29,6 +30,8 @@ export function toEventRecord(line: number, value: unknown): ParsedEventRecord {
   for (const field of ['data', 'metadata'] as const) {
     const inner = record[field];
     if (!inner || typeof inner !== 'object' || Array.isArray(inner)) return { ok: false, reason: `${field}: must be a JSON object` };
+    // What no store would read back (and what hashing or comparing it would overflow the stack on).
+    if (nestsDeeperThan(inner, MAX_STORED_JSON_DEPTH)) return { ok: false, reason: `${field}: is nested deeper than ${MAX_STORED_JSON_DEPTH} levels, which no event of Stagecraft's is` };
   }
   return {
     ok: true,

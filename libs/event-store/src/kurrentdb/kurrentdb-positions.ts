@@ -1,6 +1,7 @@
 import type { ResolvedEvent } from '@kurrent/kurrentdb-client';
 import type { StoredEvent } from '../event-store.port';
 import { UnreadableEventError } from '../event-store.errors';
+import { MAX_STORED_JSON_DEPTH, nestsDeeperThan } from '../json-depth';
 
 /**
  * The port's positions are JS numbers; KurrentDB's are (commit, prepare) pairs of unsigned 64-bit
@@ -42,6 +43,10 @@ export function toStoredEvent(resolved: ResolvedEvent, onlyOurs = false): Stored
   if (onlyOurs && !isRecord(event.data)) {
     const kind = event.data instanceof Uint8Array ? 'binary data' : Array.isArray(event.data) ? 'an array' : typeof event.data;
     throw new UnreadableEventError(event.streamId, Number(event.revision), toPortPosition(event.position.commit), `its data is not a JSON object (${kind})`);
+  }
+  // As the SQLite store: data no reader could write out again (an answer, a hash) is refused where it is read.
+  if (onlyOurs && nestsDeeperThan(event.data, MAX_STORED_JSON_DEPTH)) {
+    throw new UnreadableEventError(event.streamId, Number(event.revision), toPortPosition(event.position.commit), `its data is nested deeper than ${MAX_STORED_JSON_DEPTH} levels`);
   }
   const metadata: Record<string, unknown> = isRecord(event.metadata) ? { ...event.metadata } : {};
   for (const key of SERVER_METADATA_KEYS) delete metadata[key];

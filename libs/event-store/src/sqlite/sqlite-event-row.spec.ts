@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { assertProperty } from '@stagecraft/testing/fast-check';
 import { UnreadableEventError } from '../event-store.errors';
+import { MAX_STORED_JSON_DEPTH } from '../json-depth';
 import { fromEventTuple, type EventTuple } from './sqlite-event-row';
 
 // A stored number past a double's range is refused wherever JSON can put it, and nothing else is:
@@ -43,5 +44,15 @@ describe('reading a stored event whose JSON holds a number too large for a doubl
       }),
     );
     expect(read(`{"small":1e-400,"big":1.7976931348623157e308,"digits":${'9'.repeat(308)}}`).data).toEqual({ small: 0, big: 1.7976931348623157e308, digits: Number('9'.repeat(308)) });
+  });
+});
+
+describe('reading a stored event whose JSON nests too deep to be written out again', () => {
+  const nested = (levels: number, pad = 0) => `{"x":${'['.repeat(levels - 1)}1${']'.repeat(levels - 1)},"pad":"${' '.repeat(pad)}"}`;
+
+  it('is refused past the limit, in data and metadata alike, and read up to it however long the text', () => {
+    expect(() => read(nested(MAX_STORED_JSON_DEPTH + 1))).toThrow(`its data is nested deeper than ${MAX_STORED_JSON_DEPTH} levels`);
+    expect(() => fromEventTuple([7, 'e-1', 'opportunity-1', 0, 'OpportunityOpened', '{}', nested(20_000), '2026-01-01T00:00:00.000Z'])).toThrow('its metadata is nested deeper');
+    expect(read(nested(MAX_STORED_JSON_DEPTH, 5_000)).data).toEqual(JSON.parse(nested(MAX_STORED_JSON_DEPTH, 5_000)));
   });
 });

@@ -1,4 +1,5 @@
 import { UnreadableEventError } from '../event-store.errors';
+import { MAX_STORED_JSON_DEPTH, nestsDeeperThan } from '../json-depth';
 import type { StoredEvent } from '../event-store.port';
 
 /** An event as the events table holds it: data and metadata as the JSON text stored. */
@@ -79,6 +80,10 @@ function parsedColumn(text: string, column: 'data' | 'metadata', stream: string,
   // (JSON.stringify writes null); only a long exponent or a long run of digits can make one, so
   // most rows skip the walk.
   if (MAY_OVERFLOW.test(text) && holdsInfinity(value)) throw new UnreadableEventError(stream, revision, position, `its ${column} holds a number too large for a double (written outside Stagecraft)`);
+  // Nesting deeper than the limit takes two characters a level: shorter text (nearly every row) is not walked.
+  if (text.length > 2 * MAX_STORED_JSON_DEPTH && nestsDeeperThan(value, MAX_STORED_JSON_DEPTH)) {
+    throw new UnreadableEventError(stream, revision, position, `its ${column} is nested deeper than ${MAX_STORED_JSON_DEPTH} levels (written outside Stagecraft)`);
+  }
   return value as Record<string, unknown>;
 }
 
