@@ -196,6 +196,17 @@ describe('auditors: as-of reads, timeline, tamper evidence', () => {
       expect((await verdictOf(victim)).opportunity).toMatchObject({ ok: false, revision: 4, reason: 'unreadable', detail: expect.stringContaining('nested deeper') });
     });
 
+    it('the event the read models last took in, edited into something unreadable: the API still starts (their check of which event stands there reads its id), and verify locates it', async () => {
+      const victim = await backfilledDeal(api);
+      await reopen((db) => {
+        db.prepare(`UPDATE events SET data = 'not json' WHERE position = (SELECT max(position) FROM events)`).run();
+      });
+      expect((await verdictOf(victim)).opportunity).toMatchObject({ ok: false, revision: 8, reason: 'unreadable' });
+      // The models folded that event before the edit, and keep what they folded, as after any other edit.
+      expect((await api.http.get('/health').expect(200)).body.projections.every((model: { failed?: string }) => model.failed === undefined)).toBe(true);
+      await api.http.get('/pipeline').expect(200);
+    });
+
     it("a stream that no longer replays, or whose rows no longer read, tells a caller limited to other teams nothing: every route answers it as an id never used", async () => {
       const partners = async () => (await api.http.post('/opportunities').send({ title: 'Elsewhere', processId: 'standard', teamId: 'partners', amount: 5 }).expect(201)).body.id as string;
       const [replaysNot, readsNot, intact] = [await partners(), await partners(), await partners()];

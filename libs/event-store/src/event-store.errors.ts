@@ -179,6 +179,8 @@ export class UnreadableEventError extends Error {
     readonly revision: number,
     readonly position: number,
     readonly reason: string,
+    /** The event's own id, where it can be read: which event stands at the position, for a reader checking its anchor. */
+    readonly id?: string,
   ) {
     super(`The event at ${unreadableWhere(revision, position, ` of ${stream}`)} cannot be read: ${reason}; the log was altered outside Stagecraft`);
     this.name = 'UnreadableEventError';

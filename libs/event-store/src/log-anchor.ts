@@ -1,4 +1,4 @@
-import { PositionNotInLogError } from './event-store.errors';
+import { PositionNotInLogError, UnreadableEventError } from './event-store.errors';
 import type { EventStore, StoredEvent } from './event-store.port';
 import { readAllPages } from './read-all-pages';
 
@@ -32,11 +32,32 @@ export function anchorOf(event: Pick<StoredEvent, 'position' | 'id'>): LogAnchor
 export async function logStillHolds(store: Pick<EventStore, 'readAll'>, anchor: LogAnchor): Promise<boolean> {
   if (anchor.position <= 0 || anchor.eventId === '') return true;
   try {
-    const [event] = await store.readAll({ fromPosition: anchor.position, maxCount: 1, fromLeader: true });
+    const event = await eventStandingAt(store, anchor.position);
     return event !== undefined && event.position === anchor.position && event.id === anchor.eventId;
   } catch (error) {
     // No event of this log starts there (KurrentDB refuses to read from such a position): not held.
     if (error instanceof PositionNotInLogError) return false;
+    throw error;
+  }
+}
+
+/** The id of the log's first event ('' while it has none): which log this is (see LogAnchor). */
+export async function firstEventId(store: Pick<EventStore, 'readAll'>): Promise<string> {
+  return (await eventStandingAt(store, 0))?.id ?? '';
+}
+
+/**
+ * The first event at or after `position`, by position and id, even when the rest of it cannot be
+ * read: which event stands where is not about damage to it. An event edited outside the service
+ * into something unreadable, there, would otherwise stop every reader checking its anchor at
+ * start-up — the API and the projector would not start again until the log was mended — where
+ * the reader that meets it (or verify) says what is wrong with it.
+ */
+async function eventStandingAt(store: Pick<EventStore, 'readAll'>, position: number): Promise<Pick<StoredEvent, 'position' | 'id'> | undefined> {
+  try {
+    return (await store.readAll({ ...(position > 0 ? { fromPosition: position } : {}), maxCount: 1, fromLeader: true }))[0];
+  } catch (error) {
+    if (error instanceof UnreadableEventError && error.id !== undefined) return { position: error.position, id: error.id };
     throw error;
   }
 }

@@ -42,11 +42,11 @@ export function toStoredEvent(resolved: ResolvedEvent, onlyOurs = false): Stored
   // applications' events, which the readers skip by type.
   if (onlyOurs && !isRecord(event.data)) {
     const kind = event.data instanceof Uint8Array ? 'binary data' : Array.isArray(event.data) ? 'an array' : typeof event.data;
-    throw new UnreadableEventError(event.streamId, Number(event.revision), toPortPosition(event.position.commit), `its data is not a JSON object (${kind})`);
+    throw new UnreadableEventError(event.streamId, Number(event.revision), toPortPosition(event.position.commit), `its data is not a JSON object (${kind})`, event.id);
   }
   // As the SQLite store: data no reader could write out again (an answer, a hash) is refused where it is read.
   if (onlyOurs && nestsDeeperThan(event.data, MAX_STORED_JSON_DEPTH)) {
-    throw new UnreadableEventError(event.streamId, Number(event.revision), toPortPosition(event.position.commit), `its data is nested deeper than ${MAX_STORED_JSON_DEPTH} levels`);
+    throw new UnreadableEventError(event.streamId, Number(event.revision), toPortPosition(event.position.commit), `its data is nested deeper than ${MAX_STORED_JSON_DEPTH} levels`, event.id);
   }
   const metadata: Record<string, unknown> = isRecord(event.metadata) ? { ...event.metadata } : {};
   for (const key of SERVER_METADATA_KEYS) delete metadata[key];

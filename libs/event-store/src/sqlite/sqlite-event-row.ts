@@ -22,8 +22,8 @@ export function toStoredEvent(row: EventRow): StoredEvent {
     revision: row.revision,
     position: row.position,
     type: row.type,
-    data: parsedColumn(row.data, 'data', row.stream, row.revision, row.position),
-    metadata: parsedColumn(row.metadata, 'metadata', row.stream, row.revision, row.position),
+    data: parsedColumn(row.data, 'data', row.stream, row.revision, row.position, row.id),
+    metadata: parsedColumn(row.metadata, 'metadata', row.stream, row.revision, row.position, row.id),
     recordedAt: row.recorded_at,
   };
 }
@@ -42,10 +42,10 @@ export const EVENT_COLUMNS = 'position, id, stream, revision, type, data, metada
 export function fromEventTuple([position, id, stream, revision, type, data, metadata, recordedAt]: EventTuple): StoredEvent {
   // Columns an append always writes as a whole number or a text: anything else was written by hand
   // (SQLite keeps 'abc' in an INTEGER column), and read as it is it would fail far from its cause.
-  if (!Number.isSafeInteger(revision) || (revision as number) < 0) throw new UnreadableEventError(String(stream), Number.NaN, position, `its revision is not a whole number (${JSON.stringify(revision)})`);
+  if (!Number.isSafeInteger(revision) || (revision as number) < 0) throw new UnreadableEventError(String(stream), Number.NaN, position, `its revision is not a whole number (${JSON.stringify(revision)})`, textOrUndefined(id));
   if (typeof stream !== 'string' || typeof type !== 'string' || typeof id !== 'string' || typeof recordedAt !== 'string') {
     const [column, value] = typeof stream !== 'string' ? ['stream', stream] : typeof type !== 'string' ? ['type', type] : typeof id !== 'string' ? ['id', id] : ['recorded_at', recordedAt];
-    throw new UnreadableEventError(String(stream), revision, position, `its ${column} is not a text (${JSON.stringify(value)})`);
+    throw new UnreadableEventError(String(stream), revision, position, `its ${column} is not a text (${JSON.stringify(value)})`, textOrUndefined(id));
   }
   return {
     id,
@@ -53,8 +53,8 @@ export function fromEventTuple([position, id, stream, revision, type, data, meta
     revision,
     position,
     type,
-    data: parsedColumn(data, 'data', stream, revision, position),
-    metadata: parsedColumn(metadata, 'metadata', stream, revision, position),
+    data: parsedColumn(data, 'data', stream, revision, position, id),
+    metadata: parsedColumn(metadata, 'metadata', stream, revision, position, id),
     recordedAt,
   };
 }
@@ -64,25 +64,25 @@ export function fromEventTuple([position, id, stream, revision, type, data, meta
  * belongs to. Every event this service writes holds objects there: anything else (null, an array,
  * a string) was written by hand, and read as an object it would fail later, far from its cause.
  */
-function parsedColumn(text: string, column: 'data' | 'metadata', stream: string, revision: number, position: number): Record<string, unknown> {
+function parsedColumn(text: string, column: 'data' | 'metadata', stream: string, revision: number, position: number, id: string): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new UnreadableEventError(stream, revision, position, `its ${column} is not JSON (${(error as Error).message})`);
+    throw new UnreadableEventError(stream, revision, position, `its ${column} is not JSON (${(error as Error).message})`, id);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
-    throw new UnreadableEventError(stream, revision, position, `its ${column} is not a JSON object (${kind})`);
+    throw new UnreadableEventError(stream, revision, position, `its ${column} is not a JSON object (${kind})`, id);
   }
   // A number past a double's range (1e999) parses to ±Infinity, which the hash chain's JSON writes
   // as null: an edit from null to it would read differently and still verify. No append writes one
   // (JSON.stringify writes null); only a long exponent or a long run of digits can make one, so
   // most rows skip the walk.
-  if (MAY_OVERFLOW.test(text) && holdsInfinity(value)) throw new UnreadableEventError(stream, revision, position, `its ${column} holds a number too large for a double (written outside Stagecraft)`);
+  if (MAY_OVERFLOW.test(text) && holdsInfinity(value)) throw new UnreadableEventError(stream, revision, position, `its ${column} holds a number too large for a double (written outside Stagecraft)`, id);
   // Nesting deeper than the limit takes two characters a level: shorter text (nearly every row) is not walked.
   if (text.length > 2 * MAX_STORED_JSON_DEPTH && nestsDeeperThan(value, MAX_STORED_JSON_DEPTH)) {
-    throw new UnreadableEventError(stream, revision, position, `its ${column} is nested deeper than ${MAX_STORED_JSON_DEPTH} levels (written outside Stagecraft)`);
+    throw new UnreadableEventError(stream, revision, position, `its ${column} is nested deeper than ${MAX_STORED_JSON_DEPTH} levels (written outside Stagecraft)`, id);
   }
   return value as Record<string, unknown>;
 }
@@ -99,4 +99,8 @@ function holdsInfinity(value: unknown): boolean {
   if (typeof value === 'number') return !Number.isFinite(value);
   if (value === null || typeof value !== 'object') return false;
   return Object.values(value).some(holdsInfinity);
+}
+
+function textOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }

@@ -1,4 +1,4 @@
-import { filteredReadingLost, holdsAtLeastEvents, readAllPages, redactCredentials, UnreadableEventError, type EventStore, type StoredEvent } from '@stagecraft/event-store';
+import { filteredReadingLost, firstEventId, holdsAtLeastEvents, readAllPages, redactCredentials, UnreadableEventError, type EventStore, type StoredEvent } from '@stagecraft/event-store';
 import { Pool, type Client } from 'pg';
 import { ALL_PROJECTIONS } from '../all-projections';
 import type { ReadModelKey } from '../projection.types';
@@ -303,7 +303,7 @@ export class PostgresProjector implements ReadModels {
   // Tables built from another log (the store was replaced, or restored from an older backup and
   // maybe written on since) are emptied and rebuilt rather than mixed with this one's events.
   private async prepare(writer: ReadSideWriter): Promise<void> {
-    this.logId = (await this.store.readAll({ maxCount: 1 }))[0]?.id ?? '';
+    this.logId = await firstEventId(this.store);
     this.head = await this.store.headPosition();
     let checkpoint;
     try {

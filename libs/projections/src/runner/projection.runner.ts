@@ -1,4 +1,4 @@
-import { anchorOf, EventStoreFileError, EventStoreUnavailableError, filteredReadingLost, NO_ANCHOR, readAllPages, type EventStore, type LogAnchor, type StoredEvent } from '@stagecraft/event-store';
+import { anchorOf, EventStoreFileError, EventStoreUnavailableError, filteredReadingLost, firstEventId, NO_ANCHOR, readAllPages, type EventStore, type LogAnchor, type StoredEvent } from '@stagecraft/event-store';
 import { applyEvent, type Projection, type ReadModelKey } from '../projection.types';
 import { SnapshotFormatError } from './model-serialization';
 import type { ProjectionSnapshotStore } from './projection-snapshot.store';
@@ -213,7 +213,7 @@ export class ProjectionRunner implements ReadModels {
   // restored from an older backup, and maybe written on since) that projection starts again from
   // zero rather than mixing two histories.
   private async restoreSnapshots(): Promise<void> {
-    this.logId = (await this.store.readAll({ maxCount: 1 }))[0]?.id ?? '';
+    this.logId = await firstEventId(this.store);
     const head = await this.store.headPosition();
     const anchorsHeld = new Map<string, string | undefined>();
     for (const entry of this.running.values()) {
@@ -260,7 +260,7 @@ export class ProjectionRunner implements ReadModels {
    * (the others' checkpoints are of the old log too), saying why through onDiscardedSnapshot.
    */
   private async startOverOnAnotherLog(): Promise<boolean> {
-    const logId = (await this.store.readAll({ maxCount: 1 }))[0]?.id ?? '';
+    const logId = await firstEventId(this.store);
     const head = await this.store.headPosition();
     let why: string | undefined;
     if (this.logId !== '' && logId !== this.logId) why = 'it was built from another event log';
