@@ -207,6 +207,17 @@ describe('auditors: as-of reads, timeline, tamper evidence', () => {
       await api.http.get('/pipeline').expect(200);
     });
 
+    it('the last event renumbered below revision 0: not read as a stream that ends before it, but unreadable, and verify says so', async () => {
+      const victim = await backfilledDeal(api);
+      await reopen((db) => {
+        db.prepare('UPDATE events SET revision = -1 WHERE stream = ? AND revision = 8').run(`opportunity-${victim}`);
+      });
+      // Read from revision 0 up, the row was left out: the lost deal read as open, and verify said intact.
+      expect((await api.http.get(`/opportunities/${victim}`).expect(500)).body).toMatchObject({ code: 'EVENT_STORE.STREAM_UNREADABLE' });
+      expect((await api.http.get(`/opportunities/${victim}/history`).expect(500)).body).toMatchObject({ code: 'EVENT_STORE.STREAM_UNREADABLE' });
+      expect(await verdictOf(victim)).toMatchObject({ ok: false, opportunity: { ok: false, reason: 'unreadable', detail: expect.stringContaining('its revision is not a whole number (-1)') } });
+    });
+
     it("a stream that no longer replays, or whose rows no longer read, tells a caller limited to other teams nothing: every route answers it as an id never used", async () => {
       const partners = async () => (await api.http.post('/opportunities').send({ title: 'Elsewhere', processId: 'standard', teamId: 'partners', amount: 5 }).expect(201)).body.id as string;
       const [replaysNot, readsNot, intact] = [await partners(), await partners(), await partners()];

@@ -80,6 +80,15 @@ const NO_LIMIT = -1;
 const NO_UPPER_BOUND = Number.MAX_SAFE_INTEGER;
 
 /**
+ * The bound a forward read from `fromRevision` binds. From the start it takes in a row renumbered
+ * below 0 by hand, which fromEventTuple refuses: bound at 0 the read left it out, and a stream whose
+ * last event was so renumbered read as one that ends before it (a win gone, verify saying intact).
+ */
+function lowestRevisionOf(fromRevision: number | undefined): number {
+  return fromRevision === undefined || fromRevision === 0 ? Number.MIN_SAFE_INTEGER : fromRevision;
+}
+
+/**
  * The embedded event store: one SQLite file in WAL mode, so a projector in another process can
  * read while this one writes. Appends are committed on a writer thread with its own connection
  * (reads stay on this thread's connection): appends that arrive while a commit is in flight, or in
@@ -183,13 +192,13 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
     const { readStreamForwards, readStreamBackwards, readWholeStreamForwards } = this.statements;
     // A bound LIMIT costs SQLite about as much as the read itself; the common full read skips it.
     if (options.maxCount === undefined && options.direction !== 'backwards') {
-      return readWholeStreamForwards.all(stream, options.fromRevision ?? 0).map(fromEventTuple);
+      return readWholeStreamForwards.all(stream, lowestRevisionOf(options.fromRevision)).map(fromEventTuple);
     }
     const limit = limitOf(options.maxCount);
     const rows =
       options.direction === 'backwards'
         ? readStreamBackwards.all(stream, options.fromRevision ?? NO_UPPER_BOUND, limit)
-        : readStreamForwards.all(stream, options.fromRevision ?? 0, limit);
+        : readStreamForwards.all(stream, lowestRevisionOf(options.fromRevision), limit);
     return rows.map(fromEventTuple);
   }
 
