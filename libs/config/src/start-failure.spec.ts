@@ -1,4 +1,4 @@
-import { EventStoreAccessDeniedError, EventStoreFullError, EventStoreUnavailableError, SQLiteFileError } from '@stagecraft/event-store';
+import { EventStoreAccessDeniedError, EventStoreFullError, EventStoreUnavailableError, SQLiteFileError, UnreadableEventError } from '@stagecraft/event-store';
 import { describeStartFailure } from './start-failure';
 import { SettingsError } from './settings';
 
@@ -22,6 +22,11 @@ describe('describeStartFailure', () => {
     expect(describeStartFailure(new EventStoreAccessDeniedError('kurrentdb://***@db:2113', 'read "sales-process-standard"'))).toBe(
       'The event store kurrentdb://***@db:2113 denied this service\'s user the right to read "sales-process-standard" (EVENT_STORE_URL): give it a user and password the server accepts, with the right to read and write every stream',
     );
+  });
+
+  it('names the event and the command that locates the edit when start-up meets an event edited into something unreadable (a process version it reads)', () => {
+    const error = new UnreadableEventError('sales-process-standard', 0, 2, 'its data is not JSON (Unexpected token)', 'e-1');
+    expect(describeStartFailure(error)).toBe(`${error.message}. \`stagecraft verify --all\` lists what was altered; restore the event store from a backup taken before the edit`);
   });
 
   it.each([

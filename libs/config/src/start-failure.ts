@@ -1,4 +1,4 @@
-import { EventStoreAccessDeniedError, EventStoreFullError, EventStoreUnavailableError, SQLiteFileError } from '@stagecraft/event-store';
+import { EventStoreAccessDeniedError, EventStoreFullError, EventStoreUnavailableError, SQLiteFileError, UnreadableEventError } from '@stagecraft/event-store';
 import { ProcessDefinitionError } from '@stagecraft/sales-process';
 import { CurrenciesFileError } from './currencies-file';
 import { SettingsError } from './settings';
@@ -30,6 +30,9 @@ export function describeStartFailure(error: unknown, listen?: ListenSettings): s
   // A KurrentDB server that refuses the user EVENT_STORE_URL logs in as (a wrong password, or a user
   // without the rights on the streams): the operator corrects the setting or the server's ACLs.
   if (error instanceof EventStoreAccessDeniedError) return `${error.message} (EVENT_STORE_URL): give it a user and password the server accepts, with the right to read and write every stream`;
+  // An event start-up reads (a process version, the log's chain start) edited outside the service
+  // into something unreadable: the store's operator's to mend, not a bug; the message names the event.
+  if (error instanceof UnreadableEventError) return `${error.message}. \`stagecraft verify --all\` lists what was altered; restore the event store from a backup taken before the edit`;
   const { code, syscall } = (error ?? {}) as { code?: string; syscall?: string };
   if (!listen || (syscall !== 'listen' && syscall !== 'getaddrinfo' && syscall !== 'bind')) return undefined;
   const host = shownHost(listen.host);
