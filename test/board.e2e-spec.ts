@@ -1958,6 +1958,38 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('signed in again with a key limited to a team, under an open panel: the page offers what that key may see (its team, its processes) and draws its board, not the last key\'s', async () => {
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      tab.setDefaultTimeout(10_000);
+      // No live refresh: only signing in again may load the board.
+      await withoutLiveRefresh(tab);
+      try {
+        // The rep's key sees every team: "All teams" is the board it works.
+        await tab.goto(`${api.baseUrl}/board?process=standard`);
+        await tab.fill('#credentials', api.keys.rep!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForSelector(`[data-opportunity-id="${ids['Oscorp lab kit']!}"]`);
+        expect(await tab.$$eval('#team option', (options) => options.map((option) => (option as HTMLOptionElement).value))).toEqual(['', 'direct', 'partners']);
+        await revokeRepKey(tab);
+        // A deal of team direct opened: its read is refused, and the rep signs in with a key of partners.
+        await tab.locator(`[data-opportunity-id="${ids['Oscorp lab kit']!}"] .card-title`).click();
+        await tab.waitForSelector('#sign-in-again[open] #sign-in-again-credentials');
+        const rendered = await tabRenders(tab);
+        await signInAgain(tab, api.keys['partners-rep']!);
+        await tab.waitForSelector('#sign-in-again', { state: 'hidden' });
+        // Its team only: "All teams" and direct would only be refused. Its processes only: not inside-sales.
+        await tab.waitForFunction(() => Array.from((document.getElementById('team') as HTMLSelectElement).options, (option) => option.value).join() === 'partners');
+        expect(await tab.$$eval('#process option', (options) => options.map((option) => (option as HTMLOptionElement).value))).toEqual(['quick', 'standard']);
+        await tab.waitForFunction((after) => Number(document.getElementById('columns')?.dataset.renders ?? 0) > after, rendered);
+        expect(new URL(tab.url()).searchParams.get('team')).toBe('partners');
+        expect(await tab.locator(`[data-opportunity-id="${ids['Oscorp lab kit']!}"]`).count()).toBe(0);
+        await tab.waitForSelector(`[data-opportunity-id="${ids['Umbrella CRM']!}"]`);
+        expect(await tab.textContent('#status')).not.toContain('Not allowed');
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('what the status line says while a modal dialog is open (when it is out of the accessibility tree) is said again once the dialog closes: "Signed in again" is heard', async () => {
       const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       tab.setDefaultTimeout(10_000);

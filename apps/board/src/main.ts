@@ -163,6 +163,8 @@ function signOut(message = 'Signed out.'): void {
  * (a wrong key typed there), the page says so.
  */
 function keyRefused(): void {
+  /** The key signed in with may see or do other things than the refused one (rescope). */
+  let rescoped = false;
   if (byId('app').hidden || state.caller === null) {
     sessionStorage.removeItem(CREDENTIALS);
     showLogin('This key or token was not accepted. Enter another.');
@@ -177,6 +179,7 @@ function keyRefused(): void {
         const caller = await api.get<CallerAnswer>('/me');
         // Signed out ("Sign out instead") while /me was on its way: the signed-out page gets no caller.
         if (since !== session) return null;
+        if (!sameScope(state.caller, caller)) rescoped = true;
         state.caller = caller;
         showCaller(caller);
         showView();
@@ -192,8 +195,12 @@ function keyRefused(): void {
     signOut: () => signOut('Signed out: the key was no longer accepted.'),
     // The board or the charts, loaded again for the new key: a load the old key was refused is not
     // left drawn as it failed. Not under an open form or panel (drawn at the next look then).
+    // A key of other roles or teams: its processes, teams and board at once, under a form or panel
+    // too (the last key's cards of teams this one does not see must not stay drawn, nor its "All teams").
     signedIn: () => {
-      if (!busy()) void refresh();
+      if (rescoped) void guarded(rescope);
+      else if (!busy()) void refresh();
+      rescoped = false;
     },
   });
 }
@@ -269,19 +276,49 @@ async function loadProcesses(): Promise<void> {
     byId('app').hidden = false;
     showCaller(caller);
     showView();
-    // A key limited to teams is offered the processes its teams run (a process with no teams runs
-    // for every team): on another, it could see and open nothing, and was not told why.
-    const limited = caller.teams ?? null;
-    const offered = limited === null ? processes : processes.filter((process) => process.teams.length === 0 || process.teams.some((team) => limited.includes(team)));
-    if (offered.length === 0 && limited !== null) announce(`No process is run by ${limited.length === 1 ? 'the team' : 'the teams'} of this key (${limited.join(', ')}): ask an administrator.`, 'error');
-    const select = byId<HTMLSelectElement>('process');
-    select.replaceChildren(...offered.map((process) => h('option', { value: process.id }, process.name)));
-    // The address's process, else the main one (default: true in its file), else the first.
-    const chosen = offered.some((process) => process.id === state.processId) ? state.processId : (offered.find((process) => process.default) ?? offered[0])?.id ?? '';
-    if (chosen === '') return;
-    select.value = chosen;
-    await selectProcess(chosen);
+    await offerProcesses(caller, processes);
   });
+}
+
+/**
+ * The processes, teams and board this key may see: at sign-in, and again when the rep signs in
+ * again with a key of other roles or teams (rescope), where the last key's "All teams" or team
+ * would only be refused, and its cards of teams the new key does not see stayed drawn.
+ */
+async function offerProcesses(caller: CallerAnswer, processes: ProcessList['processes']): Promise<void> {
+  // A key limited to teams is offered the processes its teams run (a process with no teams runs
+  // for every team): on another, it could see and open nothing, and was not told why.
+  const limited = caller.teams ?? null;
+  const offered = limited === null ? processes : processes.filter((process) => process.teams.length === 0 || process.teams.some((team) => limited.includes(team)));
+  if (offered.length === 0 && limited !== null) announce(`No process is run by ${limited.length === 1 ? 'the team' : 'the teams'} of this key (${limited.join(', ')}): ask an administrator.`, 'error');
+  const select = byId<HTMLSelectElement>('process');
+  select.replaceChildren(...offered.map((process) => h('option', { value: process.id }, process.name)));
+  // The address's process, else the main one (default: true in its file), else the first.
+  const chosen = offered.some((process) => process.id === state.processId) ? state.processId : (offered.find((process) => process.default) ?? offered[0])?.id ?? '';
+  if (chosen === '') {
+    // Nothing this key may see: nothing of the last key's board stays drawn either.
+    state.detail = null;
+    state.columns = [];
+    byId('columns').replaceChildren();
+    return;
+  }
+  select.value = chosen;
+  await selectProcess(chosen);
+}
+
+/** Whether two keys may see and do the same: roles and teams. */
+function sameScope(one: CallerAnswer | null, other: CallerAnswer): boolean {
+  const scopeOf = (caller: CallerAnswer) => JSON.stringify([[...caller.roles].sort(), caller.teams === null || caller.teams === undefined ? null : [...caller.teams].sort()]);
+  return one !== null && scopeOf(one) === scopeOf(other);
+}
+
+/** Signed in again with a key of other roles or teams: what is offered and drawn is that key's. */
+async function rescope(): Promise<void> {
+  const since = session;
+  const { processes } = await api.get<ProcessList>('/processes');
+  if (since !== session || state.caller === null) return; // signed out meanwhile
+  drawnPipeline = ''; // the next look draws, though the answer were the same (other move buttons)
+  await offerProcesses(state.caller, processes);
 }
 
 /** The teams this key may choose: its own (no "All teams") when it is limited to some. */
