@@ -2273,6 +2273,35 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('a win written, then refused for unmet criteria and its panel closed before they are ticked: the note and next steps are offered again at the next try, not typed twice', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Won once its contract is out', processId: 'standard', teamId: 'direct', ownerId: 'ana', amount: 5000, currency: 'EUR' });
+      for (const [stage, criteria] of [['qualification', ['need-confirmed', 'budget-confirmed', 'pain-points', 'goals', 'decision-maker']], ['proposition', ['proposal-given', 'decision-maker-interest', 'pricing-agreed']]] as const) {
+        await caller.command(`/opportunities/${id}/move`, { stage });
+        for (const criterionId of criteria) await caller.command(`/opportunities/${id}/criteria`, { criterionId, met: true });
+      }
+      await caller.command(`/opportunities/${id}/move`, { stage: 'negotiation' });
+      const tab = await repTab();
+      try {
+        const dealCard = tab.locator(`[data-opportunity-id="${id}"]`);
+        await dealCard.waitFor();
+        await dealCard.dragTo(tab.locator('[data-column="won"]'));
+        await tab.waitForSelector('#win-dialog[open] #won-next-steps');
+        await tab.fill('#won-note', 'Signed after the second demo');
+        await tab.fill('#won-next-steps', 'Kick-off on Monday');
+        await tab.click('#win-dialog button[type=submit]');
+        // Refused: the stage's results are not all met. The rep closes the panel to check them first.
+        await tab.waitForSelector('#criteria-panel[open] input[type=checkbox]:not([disabled])');
+        await tab.click('#criteria-panel-close');
+        await tab.waitForSelector('#criteria-panel', { state: 'hidden' });
+        await dealCard.dragTo(tab.locator('[data-column="won"]'));
+        await tab.waitForSelector('#win-dialog[open] #won-next-steps');
+        expect([await tab.inputValue('#won-note'), await tab.inputValue('#won-next-steps')]).toEqual(['Signed after the second demo', 'Kick-off on Monday']);
+        await tab.click('#win-dialog button:text("Cancel")');
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('an edit closed unsaved, opened again after someone else changed a field the rep had typed over: what was typed is back, and their change is named', async () => {
       const { id } = await caller.command('/opportunities', { title: 'Typed over, then changed by another', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 500, currency: 'EUR' });
       const tab = await repTab();

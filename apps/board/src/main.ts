@@ -914,13 +914,15 @@ async function move(card: BoardCard, target: MoveTarget, expectedRevision?: numb
       announce(`“${card.title}” was not sent: this key is no longer accepted. Sign in again, then send it again.`, 'error');
       return;
     }
-    // Changed by someone else meanwhile: nothing was recorded, and what the rep wrote on the win or loss is offered again.
-    if (error.status !== 409) unsentClosings.delete(unsentKey);
+    // Refused, nothing was recorded: what the rep wrote on the win or loss stays in unsentClosings,
+    // offered again at the next try (changed by someone else meanwhile; criteria still to tick, the
+    // panel below closed before they were; a stage that wins nothing yet). Dropped once recorded.
     if (error.problem.code === 'OPPORTUNITY.EXIT_CRITERIA_UNMET') {
       const outcome = await openCriteriaPanel(api, card, target, error.problem, (expectedRevision, key) => api.command(path, { ...body, expectedRevision }, key), limitedToTeams());
       if (outcome.position !== null) state.position = outcome.position;
       if (outcome.moved) {
         touch(card.id);
+        unsentClosings.delete(unsentKey);
         announce(done);
       }
     } else if (isGone(error.problem)) {
