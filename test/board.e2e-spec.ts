@@ -2302,6 +2302,31 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('a won or lost deal\'s panel says what was written on its closing: the won or lost reason and the next steps in full, as its card does in part', async () => {
+      const won = await caller.command('/opportunities', { title: 'Won for the relationship', processId: 'quick', amount: 900, currency: 'EUR' });
+      await caller.command(`/opportunities/${won.id}/win`, { reason: 'relationship', nextSteps: 'Onboarding call on Monday, then the first invoice at the end of the month' });
+      const lost = await caller.command('/opportunities', { title: 'Lost on price', processId: 'quick', amount: 700, currency: 'EUR' });
+      await caller.command(`/opportunities/${lost.id}/lose`, { reason: 'price', nextSteps: 'Call again when their budget renews in spring' });
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      tab.setDefaultTimeout(10_000);
+      try {
+        await tab.goto(`${api.baseUrl}/board?process=quick`);
+        await tab.fill('#credentials', api.keys.rep!);
+        await tab.click('#login-form button[type=submit]');
+        const panelOf = async (id: string) => {
+          await tab.locator(`[data-opportunity-id="${id}"] .card-title`).click();
+          await tab.waitForSelector('#side-panel[open] [data-field="status"]');
+          const fields = await tab.$$eval('#side-panel [data-field]', (cells) => Object.fromEntries(cells.map((cell) => [(cell as HTMLElement).dataset.field!, cell.textContent])));
+          await tab.click('#side-panel .dialog-close');
+          return fields;
+        };
+        expect(await panelOf(won.id)).toMatchObject({ status: 'Won in Talk', wonReason: 'relationship', nextSteps: 'Onboarding call on Monday, then the first invoice at the end of the month' });
+        expect(await panelOf(lost.id)).toMatchObject({ status: 'Lost in Talk', lostReason: 'price', nextSteps: 'Call again when their budget renews in spring' });
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('an edit closed unsaved, opened again after someone else changed a field the rep had typed over: what was typed is back, and their change is named', async () => {
       const { id } = await caller.command('/opportunities', { title: 'Typed over, then changed by another', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 500, currency: 'EUR' });
       const tab = await repTab();

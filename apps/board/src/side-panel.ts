@@ -249,7 +249,10 @@ function fields(opportunity: OpportunityView, definition: ProcessDetail['definit
       row('Team', opportunity.teamId ?? 'none', 'team'),
       expectedClose(opportunity),
       row('Opened', formatDate(opportunity.openedAt), 'openedAt'),
+      // What was written on its closing, the next steps in full (its card cuts them to a line).
+      opportunity.status === 'won' && opportunity.wonReason ? row('Won reason', opportunity.wonReason, 'wonReason') : null,
       opportunity.lostReason ? row('Lost reason', opportunity.lostReason, 'lostReason') : null,
+      opportunity.status !== 'open' && opportunity.nextSteps ? h('div', {}, h('dt', {}, 'Next steps'), h('dd', { 'data-field': 'nextSteps', dir: 'auto', class: 'panel-next-steps' }, opportunity.nextSteps)) : null,
       row('Process', definition.name, 'process'),
     ),
     editButton,
