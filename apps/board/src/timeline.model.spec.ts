@@ -59,6 +59,14 @@ describe('the timeline', () => {
     expect(timelineEntries({ events: [event(0, 'OpportunityOpened', { stage: 'new', amount: 500, currency: 'EUR' })] }, definition, 'USD')[0]!.what).toBe('Opened in New at €500');
   });
 
+  it('words a deal moved to a newer version of its process in a rep\'s words, never the event\'s type', () => {
+    const migrated = (fromStage: string, toStage: string) =>
+      timelineEntries({ events: [event(3, 'ProcessMigrated', { processId: 'standard', fromVersion: 'a1', toVersion: 'b2', stageMapping: { intro: 'new' }, fromStage, toStage, criteriaKept: [] })] }, definition)[0]!.what;
+    expect(migrated('qualification', 'qualification')).toBe('Put on a new version of the process: still in Qualification');
+    // A stage of the old version only: by its id, the one name the deal's version now has no word for.
+    expect(migrated('intro', 'new')).toBe('Put on a new version of the process: from intro to New');
+  });
+
   it('words the expected close date moving and the next steps written on a closing', () => {
     const entries = timelineEntries(
       {

@@ -74,6 +74,9 @@ function describe(event: HistoryEvent, definition: Definition | null, currency: 
         .map(([key, value]) => `${FIELD_LABELS[key] ?? key}: ${shown(key, value, currency)}`);
       return changed.join(' · ');
     }
+    case 'ProcessMigrated':
+      // An administrator's migration (POST /opportunities/:id/migrate): the rep sees where the deal stands after it, not the event's type.
+      return `Put on a new version of the process: ${data.fromStage === data.toStage ? `still in ${stage(data.toStage)}` : `from ${stage(data.fromStage)} to ${stage(data.toStage)}`}`;
     case 'NoChangeRecorded':
       return `Nothing to change (${String(data.command)}, kept so that its retries are answered the same)`;
     default:
