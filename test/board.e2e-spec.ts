@@ -1990,6 +1990,28 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('signed in again with a read-only key while a deal\'s panel is open: the panel offers no more what the new key may not do (Edit, moves, ticks)', async () => {
+      const tab = await repTab();
+      try {
+        const id = ids['Oscorp lab kit']!;
+        await tab.locator(`[data-opportunity-id="${id}"] .card-title`).click();
+        await tab.waitForSelector('#side-panel[open] .panel-move');
+        expect(await tab.locator('#side-panel .edit-deal').count()).toBe(1);
+        await revokeRepKey(tab);
+        // A tick refused for the key: the rep signs in with an analyst's key, which may read but not change deals.
+        await tab.locator('#side-panel input[type=checkbox]').first().click();
+        await tab.waitForSelector('#sign-in-again[open] #sign-in-again-credentials');
+        await signInAgain(tab, api.keys.analyst!);
+        await tab.waitForSelector('#sign-in-again', { state: 'hidden' });
+        await tab.waitForFunction(() => document.querySelector('#side-panel[open] [data-field="status"]') !== null && document.querySelector('#side-panel .panel-move, #side-panel .edit-deal') === null);
+        expect(await tab.$$eval('#side-panel input[type=checkbox]', (boxes) => boxes.every((box) => (box as HTMLInputElement).disabled))).toBe(true);
+        // Nor the board behind it: no move buttons.
+        await tab.waitForFunction(() => document.querySelector('#columns [data-opportunity-id]') !== null && document.querySelector('#columns .move-button') === null);
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('what the status line says while a modal dialog is open (when it is out of the accessibility tree) is said again once the dialog closes: "Signed in again" is heard', async () => {
       const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       tab.setDefaultTimeout(10_000);

@@ -319,6 +319,8 @@ async function rescope(): Promise<void> {
   if (since !== session || state.caller === null) return; // signed out meanwhile
   drawnPipeline = ''; // the next look draws, though the answer were the same (other move buttons)
   await offerProcesses(state.caller, processes);
+  // An open panel offers what the new key may do (no Edit, moves or ticks for a read-only one), or says the deal is not its to see.
+  if (panelCard !== null && byId<HTMLDialogElement>('side-panel').open) await openPanel(panelCard);
 }
 
 /** The teams this key may choose: its own (no "All teams") when it is limited to some. */
@@ -763,8 +765,12 @@ function fitLayout(columns = byId('columns').childElementCount): void {
   byId('board-view').dataset.layout = columnsFitSideBySide(container.clientWidth / rem, columns) ? 'columns' : 'one-column';
 }
 
+/** The deal whose side panel was opened last: drawn again for a key of other roles or teams (rescope). */
+let panelCard: BoardCard | null = null;
+
 async function openPanel(card: BoardCard): Promise<void> {
   if (!state.detail) return;
+  panelCard = card;
   await openSidePanel(api, card, {
     detailOf: detailOfDeal,
     columns: state.columns,
