@@ -1656,6 +1656,28 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('the owner filter\'s "unassigned" also finds, beyond the board, the deals nobody owns, and only them', async () => {
+      const old = new Date(Date.now() - 60 * 86_400_000).toISOString();
+      const unowned = await caller.command('/opportunities', { title: 'Zorblax archive', processId: 'standard', teamId: 'direct', occurredAt: old });
+      await caller.command(`/opportunities/${unowned.id}/lose`, { reason: 'price', occurredAt: old });
+      const owned = await caller.command('/opportunities', { title: 'Zorblax audit', processId: 'standard', teamId: 'direct', ownerId: 'bob', occurredAt: old });
+      await caller.command(`/opportunities/${owned.id}/lose`, { reason: 'price', occurredAt: old });
+      await caller.command('/opportunities', { title: 'Zorblax renewal', processId: 'standard', teamId: 'direct' });
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 }, timezoneId: 'UTC' });
+      tab.setDefaultTimeout(10_000);
+      try {
+        await tab.goto(`${api.baseUrl}/board?process=standard&team=direct&q=zorblax&owner=unassigned`);
+        await tab.fill('#credentials', api.keys[TEST_SERVICE]!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForFunction(() => Number(document.getElementById('columns')?.dataset.renders ?? 0) > 0);
+        expect(await tab.textContent('#search-result')).toBe('1 deal matches: New (1).');
+        await tab.waitForSelector('#search-beyond .search-beyond-deal');
+        expect(await tab.$$eval('#search-beyond .search-beyond-deal', (buttons) => buttons.map((button) => (button as HTMLElement).dataset.opportunityId))).toEqual([unowned.id]);
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('a search lists the deals beyond the board though the newest deals it matches are all on the board', async () => {
       // The oldest deal is the one beyond the board (lost before the 30 days); the API's first page of
       // newest matches holds only deals the board shows, and the list is made of those it does not.

@@ -1,5 +1,5 @@
 import type { BoardCard, BoardColumn } from './board.model';
-import { filterColumns, filtering, filtersFrom, matches, ownersOf, searchSummary, writeFilters } from './board-filters.model';
+import { filterColumns, filtering, filtersFrom, matches, ownersOf, searchOwner, searchSummary, writeFilters } from './board-filters.model';
 
 const card = (id: string, title: string, owner: string, amountValue: number | null, currency: string | null = amountValue === null ? null : 'EUR'): BoardCard => ({
   id,
@@ -131,5 +131,14 @@ describe('board filters', () => {
     const ids = (sort: 'amount-desc' | 'amount-asc') => filterColumns([mixed], { q: '', owner: '', sort })[0]!.cards.map((entry) => entry.id);
     expect(ids('amount-desc')).toEqual(['e2', 'e1', 'k1', 'k2', 'n1']);
     expect(ids('amount-asc')).toEqual(['e1', 'e2', 'k2', 'k1', 'n1']);
+  });
+
+  it('ask the API\'s search for deals nobody owns without an owner (it has no way to name none), keeping only those it finds with none', () => {
+    const none = searchOwner('unassigned');
+    expect(none.ownerId).toBeUndefined();
+    expect([{ ownerId: null }, { ownerId: 'bob' }, { ownerId: 'unassigned' }].map((hit) => none.keeps(hit))).toEqual([true, false, true]);
+    const bob = searchOwner('bob');
+    expect([bob.ownerId, bob.keeps({ ownerId: 'bob' })]).toEqual(['bob', true]);
+    expect(searchOwner('').ownerId).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
 // A value from a library: esbuild bundles it by path (the board's tsconfigRaw has no path aliases).
 import { searchableText } from '../../../libs/contracts/src/searchable-text';
-import type { BoardCard, BoardColumn } from './board.model';
+import { UNASSIGNED, type BoardCard, type BoardColumn } from './board.model';
 
 // Search, owner filter and sort of the board, kept in the address (?q=&owner=&sort=) so a view can
 // be shared. Pure: board-filters.model.spec.ts.
@@ -43,6 +43,17 @@ export function matches(card: Pick<BoardCard, 'id' | 'title' | 'owner'>, filters
   if (filters.owner && card.owner !== filters.owner) return false;
   const needle = searchable(filters.q);
   return needle === '' || [card.title, card.owner, card.id].some((text) => searchable(text).includes(needle));
+}
+
+/**
+ * The owner filter as the API's search (GET /opportunities?q=) is asked it. The board's
+ * "unassigned" stands for the deals nobody owns, which the API cannot be asked for by `ownerId`
+ * (it looked for an owner of that name, and found none of them): asked without an owner, and only
+ * the deals found with none kept (or of that name, which the board's own filter shows alike).
+ */
+export function searchOwner(owner: string): { readonly ownerId: string | undefined; readonly keeps: (hit: { readonly ownerId: string | null }) => boolean } {
+  if (owner !== UNASSIGNED) return { ownerId: owner || undefined, keeps: () => true };
+  return { ownerId: undefined, keeps: (hit) => hit.ownerId === null || hit.ownerId === UNASSIGNED };
 }
 
 /** Text as the search compares it: one rule with the API's GET /opportunities?q= (searchable-text.ts). */

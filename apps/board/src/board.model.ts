@@ -1,6 +1,9 @@
 import type { ClosedOpportunity, ClosedSection, ConvertedAmount, OpportunitySearchHit, OpportunityView, PipelineResult, PipelineStage, ProcessDetail } from '@stagecraft/contracts';
 import { daysSince, formatAmounts, formatDate, formatDealAmount, formatMoney, localDay } from './format';
 
+/** A card's owner when the deal has none: the owner filter offers it as any owner (searchOwner). */
+export const UNASSIGNED = 'unassigned';
+
 // What the board shows, computed from the API's answers alone. Pure (no DOM): unit-tested in
 // board.model.spec.ts; board.view.ts only draws it.
 
@@ -110,7 +113,7 @@ export function boardColumns(definition: Definition, pipeline: PipelineResult, n
       cards: (stage?.opportunities ?? []).map((card) => ({
         id: card.id,
         title: card.title,
-        owner: card.ownerId ?? 'unassigned',
+        owner: card.ownerId ?? UNASSIGNED,
         amount: card.amount === null ? '–' : formatDealAmount(card.amount, card.currency),
         amountValue: card.amount,
         currency: card.currency ?? null,
@@ -200,7 +203,7 @@ function dealCard(deal: OpportunityView, now: Date, today: string): BoardCard {
   return {
     id: deal.id,
     title: deal.title,
-    owner: deal.ownerId ?? 'unassigned',
+    owner: deal.ownerId ?? UNASSIGNED,
     amount: deal.amount === null ? '–' : formatDealAmount(deal.amount, deal.currency),
     amountValue: deal.amount,
     currency: deal.currency,
@@ -233,7 +236,7 @@ function closedCard(card: ClosedOpportunity, kind: 'won' | 'lost'): BoardCard {
   return {
     id: card.id,
     title: card.title,
-    owner: card.ownerId ?? 'unassigned',
+    owner: card.ownerId ?? UNASSIGNED,
     amount: card.amount === null ? '–' : formatDealAmount(card.amount, card.currency),
     amountValue: card.amount,
     currency: card.currency ?? null,
@@ -279,7 +282,7 @@ export function searchHitCard(hit: OpportunitySearchHit): BoardCard {
   return {
     id: hit.id,
     title: hit.title,
-    owner: hit.ownerId ?? 'unassigned',
+    owner: hit.ownerId ?? UNASSIGNED,
     amount: hit.amount === null ? '–' : formatDealAmount(hit.amount, hit.currency),
     amountValue: hit.amount,
     currency: hit.currency,
@@ -302,7 +305,7 @@ export function searchHitCard(hit: OpportunitySearchHit): BoardCard {
 /** How a found deal is named in the list: its title, where it stands (a stage by its name, or won / lost and the day), its owner. */
 export function searchHitText(hit: OpportunitySearchHit, stageName: (stageId: string) => string, timeZone?: string): string {
   const where = hit.status === 'open' ? (hit.stageId === null ? 'open' : stageName(hit.stageId)) : `${hit.status === 'won' ? 'Won' : 'Lost'} ${hit.closedAt === null ? '' : formatDate(hit.closedAt, timeZone)}`.trim();
-  return `${hit.title} — ${where} · ${hit.ownerId ?? 'unassigned'}`;
+  return `${hit.title} — ${where} · ${hit.ownerId ?? UNASSIGNED}`;
 }
 
 /** "≈ €1,710" and the rates it used ("USD 0.8 from 2026-03-01, rates of 2026-03-01"); "no rate for JPY" when it cannot be converted. */

@@ -1,7 +1,7 @@
 import { ApiClient, ApiError, outcomeUnknown, resending, type Resend } from './api.client';
 import type { CallerAnswer, FunnelResult, OpportunitySearchHit, OpportunitySearchResult, OpportunityView, PipelineResult, ProcessDetail, ProcessList, StageDurationsResult, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
 import { boardColumns, CARDS_PER_COLUMN, foundBeyondBoard, listedBeyondBoard, moveCommand, searchHitCard, searchHitText, SEARCHED_CARDS_PER_COLUMN, SEARCHED_CLOSED_PER_COLUMN, drawableHere, shownAt, withDealsShown, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
-import { filterColumns, filtering, filtersFrom, ownersOf, searchSummary, writeFilters } from './board-filters.model';
+import { filterColumns, filtering, filtersFrom, ownersOf, searchOwner, searchSummary, writeFilters } from './board-filters.model';
 import { wireFilters } from './board-filters';
 import { columnsFitSideBySide } from './board-layout.model';
 import { focusCard, openMenuPlace, placeOf, renderBoard, reopenMoveMenu } from './board.view';
@@ -638,9 +638,10 @@ function searchBeyondBoard(): void {
     beyond.words = words;
     clearTimeout(beyond.timer);
     // What is asked is the question of now, not the board's state when the timer fires (another team picked meanwhile).
-    const asked = { q, processId: state.processId, teamId: state.teamId || undefined, ownerId: state.filters.owner || undefined };
+    const owner = searchOwner(state.filters.owner);
+    const asked = { q, processId: state.processId, teamId: state.teamId || undefined, ownerId: owner.ownerId };
     // A letter or digit: what the API searches for (spaces or punctuation alone it refuses).
-    if (/[\p{L}\p{N}]/u.test(q)) beyond.timer = setTimeout(() => void askBeyondBoard(question, asked), 300);
+    if (/[\p{L}\p{N}]/u.test(q)) beyond.timer = setTimeout(() => void askBeyondBoard(question, asked, owner.keeps), 300);
     else {
       beyond.hits = [];
       beyond.cut = false;
@@ -654,7 +655,11 @@ function searchBeyondBoard(): void {
  * board: it is asked page after page until BEYOND_BOARD_LISTED deals beyond the board are found, the
  * search ends, or BEYOND_BOARD_PAGES pages were read (then the list says it may hold more).
  */
-async function askBeyondBoard(question: string, asked: { readonly q: string; readonly processId: string; readonly teamId: string | undefined; readonly ownerId: string | undefined }): Promise<void> {
+async function askBeyondBoard(
+  question: string,
+  asked: { readonly q: string; readonly processId: string; readonly teamId: string | undefined; readonly ownerId: string | undefined },
+  keeps: (hit: OpportunitySearchHit) => boolean,
+): Promise<void> {
   const hits: OpportunitySearchHit[] = [];
   let cut = false;
   try {
@@ -662,7 +667,7 @@ async function askBeyondBoard(question: string, asked: { readonly q: string; rea
     for (let page = 1; ; page++) {
       const answer = await api.get<OpportunitySearchResult>('/opportunities', { ...asked, limit: BEYOND_BOARD_PAGE, after, minPosition: state.position });
       if (question !== beyond.asked) return;
-      hits.push(...answer.opportunities);
+      hits.push(...answer.opportunities.filter(keeps));
       if (answer.next === null || foundBeyondBoard(hits, state.columns).length > BEYOND_BOARD_LISTED) break;
       if (page === BEYOND_BOARD_PAGES) {
         cut = true;
