@@ -2371,6 +2371,41 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('a loss written on a deal someone else closed meanwhile is not offered again once the deal is reopened: the reason chosen then is not preselected for its next loss', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Lost twice over', processId: 'standard', teamId: 'direct', ownerId: 'ana' });
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      tab.setDefaultTimeout(10_000);
+      await withoutLiveRefresh(tab);
+      try {
+        await tab.goto(`${api.baseUrl}/board?process=standard&team=direct`);
+        await tab.fill('#credentials', api.keys.rep!);
+        await tab.click('#login-form button[type=submit]');
+        const dealCard = tab.locator(`[data-opportunity-id="${id}"]`);
+        await dealCard.waitFor();
+        // Lost by someone else while this tab still shows it open.
+        await caller.command(`/opportunities/${id}/lose`, { reason: 'price' });
+        await dealCard.dragTo(tab.locator('[data-column="lost"]'));
+        await tab.waitForSelector('#lose-dialog[open] #lost-reason');
+        await tab.selectOption('#lost-reason', 'timing');
+        await tab.fill('#lost-note', 'Written on a deal already lost');
+        const rendered = await tabRenders(tab);
+        await tab.click('#lose-dialog button[type=submit]');
+        await tab.waitForFunction((after) => Number(document.getElementById('columns')?.dataset.renders ?? 0) > after, rendered);
+        await tab.waitForSelector(`[data-column="lost"] [data-opportunity-id="${id}"]`);
+        // Reopened (by anyone), then lost again from this tab: nothing of the refused loss comes back.
+        await caller.command(`/opportunities/${id}/reopen`, { stage: 'new' });
+        const again = await tabRenders(tab);
+        await tab.selectOption('#team', '');
+        await tab.waitForFunction((after) => Number(document.getElementById('columns')?.dataset.renders ?? 0) > after, again);
+        await tab.locator(`[data-column="new"] [data-opportunity-id="${id}"]`).dragTo(tab.locator('[data-column="lost"]'));
+        await tab.waitForSelector('#lose-dialog[open] #lost-reason');
+        expect([await tab.inputValue('#lost-reason'), await tab.inputValue('#lost-note')]).toEqual(['', '']);
+        await tab.click('#lose-dialog button:text("Cancel")');
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('an edit closed unsaved, opened again after someone else changed a field the rep had typed over: what was typed is back, and their change is named', async () => {
       const { id } = await caller.command('/opportunities', { title: 'Typed over, then changed by another', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 500, currency: 'EUR' });
       const tab = await repTab();

@@ -417,8 +417,12 @@ async function loadBoard(options: { onlyIfChanged?: boolean } = {}): Promise<boo
   await loadVersionMoves(columns);
   if (load !== boardLoads || state.detail?.definition !== definition) return false;
   state.columns = columns;
-  // A deal won or lost since (here, by someone else too): the notes typed for its criteria are moot.
-  forgetEvidenceNotes(columns.flatMap((column) => column.cards.filter((card) => card.status !== 'open').map((card) => card.id)));
+  // A deal won or lost since (here, by someone else too): the notes typed for its criteria are moot,
+  // and so is a win or loss written and refused or unsent meanwhile (offered at its next closing,
+  // after a reopening, it preselected a reason chosen for another time).
+  const closed = columns.flatMap((column) => column.cards.filter((card) => card.status !== 'open').map((card) => card.id));
+  forgetEvidenceNotes(closed);
+  for (const id of closed) for (const kind of ['won', 'lost']) unsentClosings.delete(`${id} ${kind}`);
   drawBoard();
   settleUnanswered();
   return true;
