@@ -2330,8 +2330,11 @@ describe('the board in a real browser (end to end)', () => {
         await dealCard.waitFor();
         await dealCard.dragTo(tab.locator('[data-column="won"]'));
         await tab.waitForSelector('#win-dialog[open] #won-next-steps');
-        await tab.fill('#won-note', 'Signed after the second demo');
-        await tab.fill('#won-next-steps', 'Kick-off on Monday');
+        // From the keyboard: the first field (no won reasons in this process: the note) has the focus, Tab goes on to the next steps.
+        expect(await tab.evaluate(() => document.activeElement?.id)).toBe('won-note');
+        await tab.keyboard.type('Signed after the second demo');
+        await tab.keyboard.press('Tab');
+        await tab.keyboard.type('Kick-off on Monday');
         await tab.click('#win-dialog button[type=submit]');
         // Refused: the stage's results are not all met. The rep closes the panel to check them first.
         await tab.waitForSelector('#criteria-panel[open] input[type=checkbox]:not([disabled])');

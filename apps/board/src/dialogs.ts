@@ -77,6 +77,8 @@ export function chooseClosing(card: BoardCard, kind: 'won' | 'lost', reasons: re
       { once: true },
     );
     dialog.showModal();
-    (select ?? nextSteps).focus();
+    // The first field: a win with no reason to choose starts at its note, as the eye reads the form
+    // (it started at the next steps, and what made the deal was typed there, under the wrong label).
+    (select ?? note).focus();
   });
 }
