@@ -2065,6 +2065,25 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('a deal\'s panel whose read was refused for the key is read again once signed in again: the deal shows, not the refusal', async () => {
+      const tab = await repTab();
+      try {
+        const id = ids['Oscorp lab kit']!;
+        await revokeRepKey(tab);
+        await tab.locator(`[data-opportunity-id="${id}"] .card-title`).click();
+        await tab.waitForSelector('#sign-in-again[open] #sign-in-again-credentials');
+        await tab.waitForSelector('#side-panel[open] .side-panel-body > .panel-message[data-tone="error"]');
+        // Signed in again with a key that may do the same (the rep's, accepted again): nothing else to offer, but the deal to read.
+        await tab.unroute('**/*');
+        await signInAgain(tab, api.keys.rep!);
+        await tab.waitForSelector('#sign-in-again', { state: 'hidden' });
+        await tab.waitForSelector('#side-panel[open] [data-field="status"]');
+        expect(await tab.locator('#side-panel .side-panel-body > .panel-message[data-tone="error"]').count()).toBe(0);
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('a key revoked before a criterion is ticked in a panel: the evidence note typed is still there once signed in again, and is sent with the tick', async () => {
       const { id } = await caller.command('/opportunities', { title: 'Ticked after revocation', processId: 'standard', teamId: 'direct' });
       await caller.command(`/opportunities/${id}/move`, { stage: 'qualification' });

@@ -199,7 +199,13 @@ function keyRefused(): void {
     // too (the last key's cards of teams this one does not see must not stay drawn, nor its "All teams").
     signedIn: () => {
       if (rescoped) void guarded(rescope);
-      else if (!busy()) void refresh();
+      else {
+        // A panel whose deal could not be read (its read refused for the key) reads it now; one
+        // drawn stays as it was, with what the rep typed in it.
+        const panel = byId<HTMLDialogElement>('side-panel');
+        if (panelCard !== null && panel.open && panel.querySelector('.deal-fields') === null) void openPanel(panelCard);
+        if (!busy()) void refresh();
+      }
       rescoped = false;
     },
   });
