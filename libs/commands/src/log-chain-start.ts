@@ -1,5 +1,5 @@
 import { isHashless } from '@stagecraft/audit';
-import { anchorOf, logStillHolds, readAllPages, UnreadableEventError, type EventStore, type LogAnchor } from '@stagecraft/event-store';
+import { anchorOf, logStillHolds, readAllPages, type EventStore, type LogAnchor } from '@stagecraft/event-store';
 
 /**
  * Where the log's hash chains begin: the position of its first event that carries a hash. One
@@ -40,7 +40,7 @@ export class LogChainStart {
   private async answer(position: number): Promise<number | undefined> {
     const learnt = this.firstHashed ?? this.hashlessUpTo;
     // An event there that no longer reads back is not the one learnt at either: learnt again, passing it by.
-    const held = learnt === undefined || (await logStillHolds(this.store, learnt).catch((error: unknown) => (error instanceof UnreadableEventError ? false : Promise.reject(error))));
+    const held = learnt === undefined || (await logStillHolds(this.store, learnt, { readsBack: true }));
     if (!held) {
       this.firstHashed = undefined;
       this.hashlessUpTo = undefined;

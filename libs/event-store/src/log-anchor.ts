@@ -27,16 +27,19 @@ export function anchorOf(event: Pick<StoredEvent, 'position' | 'id'>): LogAnchor
 /**
  * Whether the log still holds the anchored event at its position. True for NO_ANCHOR. A reader
  * whose anchor does not hold starts over from the beginning of the log rather than skip the
- * events written after the restore up to its old checkpoint.
+ * events written after the restore up to its old checkpoint. `readsBack`: the event must also
+ * still read back whole, for a reader that learnt something from its contents (LogChainStart: that
+ * it carries a hash), which an edit into something unreadable takes away.
  */
-export async function logStillHolds(store: Pick<EventStore, 'readAll'>, anchor: LogAnchor): Promise<boolean> {
+export async function logStillHolds(store: Pick<EventStore, 'readAll'>, anchor: LogAnchor, options: { readonly readsBack?: boolean } = {}): Promise<boolean> {
   if (anchor.position <= 0 || anchor.eventId === '') return true;
   try {
-    const event = await eventStandingAt(store, anchor.position);
+    const event = options.readsBack === true ? (await store.readAll({ fromPosition: anchor.position, maxCount: 1, fromLeader: true }))[0] : await eventStandingAt(store, anchor.position);
     return event !== undefined && event.position === anchor.position && event.id === anchor.eventId;
   } catch (error) {
     // No event of this log starts there (KurrentDB refuses to read from such a position): not held.
     if (error instanceof PositionNotInLogError) return false;
+    if (options.readsBack === true && error instanceof UnreadableEventError) return false;
     throw error;
   }
 }
