@@ -41,6 +41,8 @@ interface PendingSnapshot {
   readonly commands: Map<string, RecordedCommand>;
   /** Its commands are all of the stream's: the file's rows for the stream are replaced, not added to. */
   readonly replacesAll: boolean;
+  /** Otherwise, the revision of the file's snapshot its commands extend: checked again as it is written. */
+  readonly fileBase?: number;
 }
 
 /**
@@ -80,7 +82,10 @@ export function getSQLiteStreamSnapshotStore(path: string, onSetAside: (message:
   let failed = false;
 
   const flush = db.transaction(() => {
-    for (const { snapshot, commands, replacesAll } of pending.values()) {
+    for (const { snapshot, commands, replacesAll, fileBase } of pending.values()) {
+      // Instances on one store share this file by default: another may have replaced the
+      // stream's rows since this base was checked. Its commands would then not be there.
+      if (!replacesAll && storedRevision(snapshot.stream) !== fileBase) continue;
       if (replacesAll) removeCommands.run(snapshot.stream);
       for (const [commandId, command] of commands) putCommand.run(snapshot.stream, commandId, seal(JSON.stringify(command), snapshot.stream, commandId));
       upsert.run(snapshot.stream, FORMAT, seal(JSON.stringify(snapshot), snapshot.stream));
@@ -113,7 +118,8 @@ export function getSQLiteStreamSnapshotStore(path: string, onSetAside: (message:
     timer = undefined;
     if (pending.size > 0 && db.open && !failed) {
       try {
-        flush();
+        // IMMEDIATE: the bases are read and the rows written under one write lock, not upgraded to it.
+        flush.immediate();
       } catch (error) {
         // Rolled back: the file still holds only whole snapshots. Later ones would rest on the
         // commands just lost, so none are written (or read) again until a restart.
@@ -126,7 +132,10 @@ export function getSQLiteStreamSnapshotStore(path: string, onSetAside: (message:
   /** The snapshot a save extends: the one waiting to be written, or the one in the file. */
   const revisionOf = (stream: string): number | undefined => {
     const waiting = pending.get(stream);
-    if (waiting) return waiting.snapshot.revision;
+    return waiting ? waiting.snapshot.revision : storedRevision(stream);
+  };
+  /** The revision of the stream's snapshot in the file. */
+  const storedRevision = (stream: string): number | undefined => {
     const json = snapshotJson(stream);
     return json === undefined ? undefined : quietly(() => (JSON.parse(json) as StreamSnapshot).revision, undefined);
   };
@@ -152,7 +161,12 @@ export function getSQLiteStreamSnapshotStore(path: string, onSetAside: (message:
   return {
     load(stream) {
       if (failed) return undefined;
-      const waiting = pending.get(stream);
+      let waiting = pending.get(stream);
+      if (waiting && !waiting.replacesAll && storedRevision(stream) !== waiting.fileBase) {
+        // Another instance replaced the rows this one extends: they may lack commands before it.
+        pending.delete(stream);
+        waiting = undefined;
+      }
       if (waiting) return { ...waiting.snapshot, commandBefore: (commandId) => waiting.commands.get(commandId) ?? (waiting.replacesAll ? undefined : storedCommand(stream, commandId)) };
       const json = snapshotJson(stream);
       // None, or a row not as saved, not JSON, or JSON that is not a snapshot of this stream: the stream is read whole.
@@ -169,7 +183,7 @@ export function getSQLiteStreamSnapshotStore(path: string, onSetAside: (message:
         // Extends the snapshot this store holds: its commands are added to those already there.
         const commands = waiting?.commands ?? new Map<string, RecordedCommand>();
         for (const [commandId, command] of newCommands) commands.set(commandId, command);
-        pending.set(snapshot.stream, { snapshot, commands, replacesAll: waiting?.replacesAll ?? false });
+        pending.set(snapshot.stream, { snapshot, commands, replacesAll: waiting?.replacesAll ?? false, fileBase: waiting ? waiting.fileBase : basedOn });
       } else {
         return; // its base is gone (replaced or discarded meanwhile): the commands before it may be too
       }

@@ -10,6 +10,7 @@ import type { CommandEnvelope } from '../command-envelope';
 import { OpportunityStreams, SNAPSHOT_EVERY_EVENTS, type LoadedOpportunity } from '../opportunity-streams';
 import { readsNoted } from '../testing/reads-noted.store';
 import { getSQLiteStreamSnapshotStore } from './sqlite-stream-snapshot.store';
+import type { StreamSnapshotToSave } from './stream-snapshot.store';
 
 // A long stream is folded once and kept as a snapshot, so a later load (after a restart, on
 // another instance) reads only what came after it, and answers exactly what a full fold answers.
@@ -237,5 +238,35 @@ describe('stream snapshots', () => {
     expect(loaded.revision).toBe(60);
     expect([loaded.commandBefore('a')?.fingerprint, loaded.commandBefore('b')?.fingerprint, loaded.commandBefore('c')]).toEqual(['f', 'g', undefined]);
     snapshots.close();
+  });
+
+  // Instances on one store share STREAM_SNAPSHOTS_PATH by default (beside EVENT_STORE_PATH). One
+  // whose write comes late (a busy event loop, a paused process) replaces the stream's rows with a
+  // whole set of its own between another's check of its base and that one's write: the extension
+  // must not then land on rows that no longer hold the commands before its base.
+  it('on a file two instances share, an extension whose base another replaced before it was written is not stored', () => {
+    const path = join(dir, 'snapshots-shared.db');
+    const state = { status: 'open', stage: 'new', processId: 'standard', processVersion: 'v', criteriaMet: [] } as unknown as StreamSnapshotToSave['state'];
+    const command = (revision: number) => ({ fingerprint: `f${revision}`, attempt: `a${revision}`, revision, position: revision + 1, stage: 'new', status: 'open' }) as const;
+    const snapshot = (revision: number) => ({ stream: 'opportunity-y', revision, position: revision + 1, headHash: 'h', state });
+    const first = getSQLiteStreamSnapshotStore(path);
+    first.save({ ...snapshot(100), newCommands: [['early', command(3)], ['middle', command(80)]] });
+    first.close();
+    const late = getSQLiteStreamSnapshotStore(path);
+    const other = getSQLiteStreamSnapshotStore(path);
+    late.save({ ...snapshot(60), newCommands: [['early', command(3)]] }); // folded whole, written late
+    other.save({ ...snapshot(150), basedOn: 100, newCommands: [['last', command(120)]] }); // its base 100 is in the file now
+    late.close(); // the rows now hold revision 60 and the commands before it only
+    // Every command before the snapshot a load gives is there to answer its retry: before the
+    // late extension is written (on the instance holding it) and after.
+    const answersEveryCommandBefore = (loaded: ReturnType<typeof other.load>) => {
+      const before = (['early', 3, 'middle', 80, 'last', 120] as const).flatMap((id, i, all) => (i % 2 === 0 && (all[i + 1] as number) <= loaded!.revision ? [id as string] : []));
+      expect(before.map((id) => [id, loaded!.commandBefore(id)?.fingerprint])).toEqual(before.map((id) => [id, expect.any(String)]));
+    };
+    answersEveryCommandBefore(other.load('opportunity-y'));
+    other.close();
+    const reader = getSQLiteStreamSnapshotStore(path);
+    answersEveryCommandBefore(reader.load('opportunity-y'));
+    reader.close();
   });
 });
