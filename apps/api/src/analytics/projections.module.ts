@@ -77,7 +77,7 @@ export class ProjectionsModule implements OnApplicationBootstrap, OnApplicationS
             useFactory: (store: EventStore, snapshots: ProjectionSnapshotStore): ReadModels =>
               settings.projections === 'external'
                 ? new SnapshotFollower(store, snapshots, projections)
-                : new ProjectionRunner(store, snapshots, projections),
+                : new ProjectionRunner(store, snapshots, projections, { savedIn: `${settings.readModelsPath} (READ_MODELS_PATH)` }),
           },
           { provide: ANALYTICS_QUERIES, inject: [READ_MODELS], useFactory: (readModels: ReadModels) => inMemoryAnalyticsQueries(readModels) },
         ];

@@ -28,6 +28,12 @@ const HEALTH_SCHEMA: SchemaObject = {
     },
     processes: { type: 'array', items: { type: 'object', required: ['id', 'version'], properties: { id: { type: 'string' }, version: { type: 'string' } } } },
     projections: { type: 'array', items: PROJECTION_STATUS },
+    readModels: {
+      type: 'object',
+      description: 'Only while the read models kept by this process cannot be saved (a full disk under READ_MODELS_PATH): the API is not ready, as a restart would replay the log from the last save',
+      required: ['cannotSave'],
+      properties: { cannotSave: { type: 'string', description: 'Why, since when, and what it means' } },
+    },
     relay: { type: 'array', description: 'With an in-process relay: one entry per sink', items: RELAY_SINK_STATUS },
   },
 };
@@ -46,13 +52,14 @@ export class HealthController {
   @Get()
   @ApiOkResponse({ description: 'Ready', schema: HEALTH_SCHEMA })
   @ApiServiceUnavailableResponse({ description: 'Not ready: the body says why', schema: HEALTH_SCHEMA })
-  @ApiOperation({ summary: 'Ready to serve: the store (its kind: sqlite or kurrentdb) answers and can write, and process definitions are loaded (503 otherwise, naming the cause: store.cannotWrite while its disk is full)' })
+  @ApiOperation({ summary: 'Ready to serve: the store (its kind: sqlite or kurrentdb) answers and can write, and process definitions are loaded (503 otherwise, naming the cause: store.cannotWrite while its disk is full, readModels.cannotSave while the read models cannot be saved)' })
   async health(@Res({ passthrough: true }) reply: FastifyReply) {
     const store = await this.store.health().catch((error: Error) => ({ kind: 'unknown', reachable: false, detail: error.message }));
     const processes = this.processes.list().map((process) => ({ id: process.definition.id, version: process.version }));
     const projections = this.projections.status();
     const cannotWrite = 'cannotWrite' in store ? store.cannotWrite : undefined;
-    const ok = store.reachable && cannotWrite === undefined && processes.length > 0 && projections.every((projection) => projection.failed === undefined);
+    const cannotSave = this.projections.cannotSave?.();
+    const ok = store.reachable && cannotWrite === undefined && cannotSave === undefined && processes.length > 0 && projections.every((projection) => projection.failed === undefined);
     const headPosition = store.reachable ? await this.store.headPosition().catch(() => null) : null;
     void reply.status(ok ? 200 : 503);
     return {
@@ -60,6 +67,7 @@ export class HealthController {
       store: { kind: store.kind, reachable: store.reachable, headPosition, ...(cannotWrite !== undefined ? { cannotWrite } : {}) },
       processes,
       projections,
+      ...(cannotSave !== undefined ? { readModels: { cannotSave } } : {}),
       // A sink that is down does not make the API unready: commands go on, its lag shows here.
       // The head as read above, or unknown: never asked again of a store that did not answer in time.
       ...(this.relay ? { relay: await this.relay.status(headPosition) } : {}),

@@ -250,6 +250,34 @@ describe('ProjectionRunner', () => {
     expect(saves.at(-1)).toMatchObject({ position: head });
   });
 
+  it('says its saves fail (once to the logs, on cannotSave until one succeeds), and tries again with no further event', async () => {
+    await append(5);
+    let full = true;
+    const saved = new MemorySnapshots();
+    const failing: ProjectionSnapshotStore = Object.assign(Object.create(saved) as ProjectionSnapshotStore, {
+      save: (snapshots: readonly ProjectionSnapshot[]): SnapshotSave => {
+        if (!full) return saved.save(snapshots);
+        const refused = Promise.reject(new Error('database or disk is full'));
+        return { serialized: refused, written: refused };
+      },
+    });
+    const runner = new ProjectionRunner(store, failing, [tally as Projection<unknown>], { snapshotEveryMs: 20, savedIn: '/data/read-models.db (READ_MODELS_PATH)' });
+    const told: string[] = [];
+    runner.onSaveFailure = (error) => told.push(error.message);
+    expect(runner.cannotSave()).toBeUndefined();
+    await runner.start(); // caught up: the first save fails
+    for (let i = 0; i < 100 && told.length === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(runner.cannotSave()).toMatch(/^the read models could not be saved in \/data\/read-models\.db \(READ_MODELS_PATH\) since .* \(database or disk is full\)/);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // several retries, all failing
+    expect(told).toEqual(['database or disk is full']);
+
+    full = false;
+    for (let i = 0; i < 200 && runner.cannotSave() !== undefined; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(runner.cannotSave()).toBeUndefined();
+    expect(saved.saves.at(-1)![0]!.position).toBe(await store.headPosition());
+    await runner.stop();
+  });
+
   it('keeps models and checkpoints in SQLite across restarts', async () => {
     await append(25);
     const path = join(dir, 'read-models.db');

@@ -6,6 +6,8 @@ import type { ProjectionStatus, ReadModels } from './read-models.port';
 import { PositionWaiters } from './position-waiters';
 import { recoveryPause } from './recovery-pause';
 
+const DEFAULT_SNAPSHOT_EVERY_MS = 5_000;
+
 export interface ProjectionRunnerOptions {
   /** Save a snapshot after this many events since the last one (and when caught up, and on stop); see saveSpacing. */
   readonly snapshotEveryEvents?: number;
@@ -20,6 +22,8 @@ export interface ProjectionRunnerOptions {
    * save back to back (1).
    */
   readonly saveSpacing?: number;
+  /** Where the models are saved (a path and its setting), named when they cannot be (cannotSave). */
+  readonly savedIn?: string;
   /** Page size of a rebuild's reads. */
   readonly rebuildPageSize?: number;
   /** Told every replayProgressEveryEvents events while replaying up to the head (for progress bars). */
@@ -74,11 +78,16 @@ export class ProjectionRunner implements ReadModels {
   private caughtUp = false;
   /** Projections stopped only because the store could not be reached: they go on once it answers. */
   private readonly waitingForStore = new Set<Running>();
+  /** The last save's failure, until a save succeeds: the models serve on, but are not kept. */
+  private saveFailure?: { readonly since: string; readonly reason: string };
 
   /** Told when a projection stops on an event it cannot fold in (for the logs). */
   onFailure?: (name: string, reason: string) => void;
 
-  /** Told when a save fails (for the logs): the models keep working, and a restart replays more of the log. */
+  /**
+   * Told when saves start failing (for the logs), once until one succeeds again (cannotSave says
+   * so meanwhile): the models keep working, and a restart replays more of the log.
+   */
   onSaveFailure?: (error: Error) => void;
 
   constructor(
@@ -155,6 +164,12 @@ export class ProjectionRunner implements ReadModels {
       rebuilding: entry.rebuilding,
       ...(entry.failed !== undefined ? { failed: entry.failed, ...(this.waitingForStore.has(entry) ? { recovering: true as const } : {}) } : {}),
     }));
+  }
+
+  /** Why the models could not be saved lately, until a save succeeds again (see ReadModels). */
+  cannotSave(): string | undefined {
+    const failure = this.saveFailure;
+    return failure && `the read models could not be saved${this.options.savedIn !== undefined ? ` in ${this.options.savedIn}` : ''} since ${failure.since} (${failure.reason}): they keep serving from memory, but a restart replays the log from the last save; saving is tried again every few seconds`;
   }
 
   /** Resolves true once every projection has folded in `position`, false after `timeoutMs`. */
@@ -395,7 +410,7 @@ export class ProjectionRunner implements ReadModels {
       }
     }
     this.unsaved += 1;
-    const { snapshotEveryEvents = 10_000, snapshotEveryMs = 5_000, replaySaveIntervalMs = 10_000, onReplayProgress, replayProgressEveryEvents = 10_000 } = this.options;
+    const { snapshotEveryEvents = 10_000, snapshotEveryMs = DEFAULT_SNAPSHOT_EVERY_MS, replaySaveIntervalMs = 10_000, onReplayProgress, replayProgressEveryEvents = 10_000 } = this.options;
     // Counted in events: a position is no event number (KurrentDB's are byte offsets).
     if (!this.caughtUp && onReplayProgress && ++this.replayedSinceProgress >= replayProgressEveryEvents) {
       this.replayedSinceProgress = 0;
@@ -470,9 +485,15 @@ export class ProjectionRunner implements ReadModels {
       });
       try {
         await Promise.all([serialized, written]);
+        this.saveFailure = undefined;
       } catch (error) {
         this.unsaved += unsaved;
-        this.onSaveFailure?.(error as Error);
+        // Told once per outage (the retries below would log the same every few seconds).
+        if (!this.saveFailure) this.onSaveFailure?.(error as Error);
+        this.saveFailure ??= { since: new Date().toISOString(), reason: (error as Error).message };
+        // Tried again even if no event comes: once the disk has room, the failure clears without one.
+        this.saveForced = true;
+        if (!this.controller.signal.aborted) this.scheduleSave(this.options.snapshotEveryMs ?? DEFAULT_SNAPSHOT_EVERY_MS);
       }
     }
   }

@@ -12,6 +12,11 @@ export interface ReadModels {
   status(): ProjectionStatus[];
   /** Why a projection stopped, or undefined while it works. */
   failure(name: string): string | undefined;
+  /**
+   * Why the models this process keeps could not be saved lately (a full disk under their file),
+   * until a save succeeds again; absent where this process saves nothing (it serves another's).
+   */
+  cannotSave?(): string | undefined;
   /** Resolves true once every working projection has folded in `position`, false after `timeoutMs`. */
   waitFor(position: number, timeoutMs: number): Promise<boolean>;
   /** Rebuilds one projection from position 0 while the current model keeps serving. */
