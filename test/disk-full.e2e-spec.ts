@@ -158,6 +158,27 @@ describe(`a full disk under the SQLite event store${skipped ? ` (skipped: ${skip
     expect(healthy.body.readModels).toBeUndefined();
   });
 
+  test('key changes on a full disk answer 503 with Retry-After, and revoking a key that does not exist is 404 all the same', async () => {
+    await api?.close();
+    api = await startApiTestApp({ eventStorePath: join(mountPoint, 'events.db'), env: { API_KEYS_FILE: join(mountPoint, 'keys.json') } });
+    const made = await api.http.post('/admin/api-keys').send({ name: 'before', roles: ['analyst'] });
+    expect(made.status).toBe(201);
+
+    const filler = fillDisk(mountPoint);
+    try {
+      const refused = [await api.http.post('/admin/api-keys').send({ name: 'while full', roles: ['analyst'] }), await api.http.delete(`/admin/api-keys/${made.body.id}`)];
+      for (const response of refused) {
+        expect([response.status, response.body.code]).toEqual([503, 'API_KEY.FILE_UNUSABLE']);
+        expect(response.headers['retry-after']).toBe('30');
+      }
+      const unknown = await api.http.delete('/admin/api-keys/abcdef012345');
+      expect([unknown.status, unknown.body.code]).toEqual([404, 'API_KEY.NOT_FOUND']);
+    } finally {
+      rmSync(filler);
+    }
+    expect((await api.http.delete(`/admin/api-keys/${made.body.id}`)).status).toBe(204);
+  });
+
   test('a start on a full disk stops with one line naming the file and the full disk, and succeeds once space is freed', async () => {
     await api?.close();
     api = undefined;

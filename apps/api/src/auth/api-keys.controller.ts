@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Body, Controller, Delete, Get, HttpCode, Inject, Logger, Param, Post } from '@nestjs/common';
 import { SettingsError } from '@stagecraft/config';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, type SchemaObject } from '@nestjs/swagger';
@@ -5,7 +6,7 @@ import { ApiProblem } from '../http/problem';
 import { CLOCK, type Clock } from '../settings/api-settings.token';
 import { generateApiKey, type StoredApiKey } from './api-key.credentials';
 import { ApiKeyStore } from './api-key.store';
-import { ApiKeysFileError, updateApiKeysFile, withoutKey } from './api-keys.file';
+import { ApiKeysFileError, readApiKeysFile, updateApiKeysFile, withoutKey } from './api-keys.file';
 import { CreateApiKeyDto } from './api-keys.dto';
 import { CurrentPrincipal } from './current-principal.decorator';
 import { FileLockTimeoutError } from './file-lock';
@@ -47,6 +48,11 @@ function powersInLog(key: StoredApiKey): string {
   const teams = key.teams === undefined ? 'all' : key.teams.length === 0 ? 'none' : key.teams.join(', ');
   return `${JSON.stringify(key.name)}, roles ${key.roles.join(', ')}; teams ${teams}${key.mayActOnBehalf ? '; acts on behalf of others with X-Actor' : ''}`;
 }
+
+// Another writer lets go of the file within moments.
+const RETRY_AFTER_BUSY = { 'retry-after': '1' };
+// A file an operator must look at (or a full disk under it): as long as the store's full disk asks.
+const RETRY_AFTER_OPERATOR = { 'retry-after': '30' };
 
 const MANAGING_KEYS = 'Managing API keys (a key made here could reach every team)';
 
@@ -100,6 +106,10 @@ export class ApiKeysController {
     if (this.store.inlineKeys.some((key) => key.id === id)) {
       throw new ApiProblem('API_KEY.NOT_IN_FILE', `Key ${id} is configured in API_KEYS, not in the keys file: remove it there and restart the instances.`);
     }
+    // The file as it stands is the truth (this instance's copy may lag it): a key it does not hold
+    // is 404 without taking the lock, which a full disk or a read-only folder would refuse. A
+    // file that is missing or unreadable tells nothing, and the write below says why.
+    if (keysFileLacks(this.store.keysFile, id)) throw new ApiProblem('API_KEY.NOT_FOUND', `There is no key ${id}; GET /admin/api-keys lists them.`);
     const found = await this.write(({ keys }) => withoutKey(keys, id));
     if (!found) throw new ApiProblem('API_KEY.NOT_FOUND', `There is no key ${id}; GET /admin/api-keys lists them.`);
     this.audit.log(`Key ${id} revoked by ${callerInLog(caller)}`);
@@ -116,22 +126,36 @@ export class ApiKeysController {
         return change(now);
       });
     } catch (error) {
-      if (error instanceof FileLockTimeoutError) throw new ApiProblem('API_KEY.FILE_BUSY', 'Another writer holds the keys file; retry shortly.');
+      if (error instanceof FileLockTimeoutError) throw new ApiProblem('API_KEY.FILE_BUSY', 'Another writer holds the keys file; retry shortly.', {}, RETRY_AFTER_BUSY);
       if (error instanceof MissingKeysFileError) {
         this.logger.warn(`The keys file ${this.store.keysFile} is missing: key changes are refused until it is back`);
         throw new ApiProblem(
           'API_KEY.FILE_UNUSABLE',
           `The keys file is missing, and this instance still accepts the ${error.kept} key(s) it last read from it: a change written now would revoke all of them. An operator must restore the file, or write {"keys": []} into it to revoke every key (the server log names the file).`,
+          {},
+          RETRY_AFTER_OPERATOR,
         );
       }
       // A keys file that does not parse is not overwritten: someone must look at it first. The
       // answer says why without the file's path (the server's layout is the operator's; the log has it).
       const reason = error instanceof ApiKeysFileError ? error.problem : error instanceof SettingsError ? error.reason : 'it cannot be read or written';
       this.logger.warn(`The keys file cannot be updated: ${(error as Error).message}`);
-      throw new ApiProblem('API_KEY.FILE_UNUSABLE', `The keys file cannot be updated: ${reason}. An operator must look at it (the server log names the file).`);
+      throw new ApiProblem('API_KEY.FILE_UNUSABLE', `The keys file cannot be updated: ${reason}. An operator must look at it (the server log names the file).`, {}, RETRY_AFTER_OPERATOR);
     } finally {
       this.store.check();
     }
+  }
+}
+
+/**
+ * True when the keys file can be read now and holds no key `id`. Read without the lock: a writer
+ * replaces the file whole (a rename), so a read sees it before or after, never half.
+ */
+function keysFileLacks(file: string, id: string): boolean {
+  try {
+    return existsSync(file) && !readApiKeysFile(file).some((key) => key.id === id);
+  } catch {
+    return false;
   }
 }
 
