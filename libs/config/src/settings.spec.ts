@@ -30,6 +30,10 @@ describe('EVENT_STORE_URL', () => {
     expect((error as Error).message).toMatch(/^Invalid setting EVENT_STORE_URL: /);
   });
 
+  it('stops start-up on a deadline no call can meet (defaultDeadline=1: 1 ms), naming the variable, the option and the least it takes', () => {
+    expect(() => readSettings({ EVENT_STORE_URL: 'kurrentdb://localhost:2113?tls=false&defaultDeadline=1' })).toThrow(/^Invalid setting EVENT_STORE_URL: gives defaultDeadline=1: it is in milliseconds, and must be at least 100 ms/);
+  });
+
   // The client reads these files when the store is opened, and a missing one was a bare "Failed to
   // load certificate file. File was not found." with a stack trace: no option, no path, no variable.
   describe('the certificate files it names', () => {

@@ -43,6 +43,22 @@ describe('normaliseKurrentDBConnectionString', () => {
     expect(() => normaliseKurrentDBConnectionString(`kurrentdb://h:2113?tls=false&${option}=-2`)).toThrow(`${option}=-2`);
   });
 
+  // defaultDeadline=1 (1 ms) was taken, and every append then failed with an unknown outcome while
+  // /health said ok: a deadline or timeout no call can meet is a slip (seconds meant, or a unit).
+  it.each([
+    ['defaultDeadline', '1'],
+    ['defaultDeadline', '0'],
+    ['defaultDeadline', '99'],
+    ['gossipTimeout', '5'],
+    ['keepAliveTimeout', '10'],
+  ])('refuses %s=%s, naming the option and the least it takes: no call is answered that fast', (option, value) => {
+    expect(() => normaliseKurrentDBConnectionString(`kurrentdb://h:2113?tls=false&${option}=${value}`)).toThrow(new RegExp(`gives ${option}=${value}: .*at least 100 ms`));
+  });
+
+  it.each(['defaultDeadline=100', 'gossipTimeout=100', 'keepAliveTimeout=100', 'DefaultDeadline=2500'])('takes %s', (option) => {
+    expect(normaliseKurrentDBConnectionString(`kurrentdb://h:2113?tls=false&${option}`)).toBe(`kurrentdb://h:2113?tls=false&${option}`);
+  });
+
   it('takes the usual forms', () => {
     for (const text of ['kurrentdb://localhost:2113?tls=false', 'kurrentdb://admin:changeit@n1:2113,n2:2113,n3:2113?tls=true&defaultDeadline=10000', 'esdb+discover://cluster.example.com:2113']) {
       expect(() => normaliseKurrentDBConnectionString(text)).not.toThrow();

@@ -124,7 +124,18 @@ const NUMBER_OPTIONS = ['maxdiscoverattempts', 'defaultdeadline', 'discoveryinte
 const KEEPALIVE_OPTIONS = ['keepaliveinterval', 'keepalivetimeout'];
 
 /**
- * Ports and number options are decimal digits (the keepalive ones also -1), and an option is given once: the client reads the
+ * Deadlines and timeouts, in ms, below which no call can be answered: a gRPC round trip to a
+ * server that writes to disk takes a few ms at best, and its tail under load tens (the client's
+ * defaults are 10 s, and 5 s for gossip). Under 100 ms the option is a slip — seconds meant, or a
+ * unit lost — not a choice: defaultDeadline=1 was taken, every append then failed with an
+ * unknown outcome, and /health said ok. (-1, keepalive off, is read apart.)
+ */
+const LEAST_DEADLINE_MS = 100;
+const DEADLINE_OPTIONS = ['defaultdeadline', 'gossiptimeout', 'keepalivetimeout'];
+
+/**
+ * Ports and number options are decimal digits (the keepalive ones also -1), deadlines at least
+ * LEAST_DEADLINE_MS, and an option is given once: the client reads the
  * port and these options with parseInt ("1e3" ms is 1 ms) and keeps the last of a repeated option.
  */
 function assertPlainNumbers(connectionString: string): void {
@@ -142,6 +153,9 @@ function assertPlainNumbers(connectionString: string): void {
     seen.add(name);
     if (NUMBER_OPTIONS.includes(name) && !/^\d{1,10}$/.test(value.trim()) && !(KEEPALIVE_OPTIONS.includes(name) && value.trim() === '-1')) {
       throw new Error(`gives ${key}=${value}: it must be a whole number in decimal digits${KEEPALIVE_OPTIONS.includes(name) ? ' (or -1: keepalive off)' : ''}`);
+    }
+    if (DEADLINE_OPTIONS.includes(name) && value.trim() !== '-1' && Number(value) < LEAST_DEADLINE_MS) {
+      throw new Error(`gives ${key}=${value}: it is in milliseconds, and must be at least ${LEAST_DEADLINE_MS} ms, as no call to the server is answered sooner (every call would fail; the client's default is ${name === 'gossiptimeout' ? '5000' : '10000'})`);
     }
   }
 }
