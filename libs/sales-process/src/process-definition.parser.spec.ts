@@ -161,6 +161,13 @@ describe('parseProcessDefinition', () => {
       expectIssue(valid + '1: a\n"1": b\n', '1', /unknown key "1"/);
     });
 
+    it('an unknown key that YAML reads as a number, a boolean or null, at its own line', () => {
+      // Their positions were looked up by the key's text, which finds no such key: the line given was the mapping's first.
+      expectIssue(valid + 'true: a\n', 'true', /unknown key "true"/, 15);
+      expectIssue(valid.replace('    probability: 10', '    probability: 10\n    2: x'), 'stages[0].2', /unknown key "2"/, 7);
+      expectIssue(valid.replace('    probability: 20', '    probability: 20\n    null: x'), 'stages[1].', /unknown key ""/, 10);
+    });
+
     it('a file of tens of thousands of keys, at once, listing the first problems and counting them all', () => {
       // Each key was compared with every earlier one, and each problem's position looked up from the
       // root: start-up stayed busy for minutes on a file a quarter of the size allowed.

@@ -1,4 +1,4 @@
-import { isNode } from 'yaml';
+import { isMap, isNode, isScalar, isSeq } from 'yaml';
 import { MAX_LISTED_ISSUES, ProcessDefinitionError, type ProcessDefinitionIssue } from './process-definition.error';
 import type { ProcessDefinition } from './process-definition.types';
 import { formatPath, validateProcessDefinition, type DocumentPath } from './process-definition.validator';
@@ -75,13 +75,23 @@ export function parseProcessDocument(
   return { definition: result.definition, isDefault: result.isDefault, positions: { ...(id ? { id } : {}), ...(isDefault ? { default: isDefault } : {}) } };
 }
 
-// The closest node that exists on the path: a missing key points at its parent mapping.
+// The closest node that exists on the path: a missing key points at its parent mapping. A key is
+// matched by the text it became in the parsed value (toJS), so `1:`, `true:` and `null:` are found
+// too: the yaml package's getIn compares the key's value, which a path of texts never equals.
 function offsetOf(document: YamlDocument, path: DocumentPath): number | undefined {
-  for (let length = path.length; length >= 0; length -= 1) {
-    const node = length === 0 ? document.contents : document.getIn(path.slice(0, length), true);
-    if (isNode(node) && node.range) return node.range[0];
+  let node: unknown = document.contents;
+  let offset = isNode(node) && node.range ? node.range[0] : undefined;
+  for (const part of path) {
+    if (isSeq(node) && typeof part === 'number') node = node.items[part];
+    else if (isMap(node)) {
+      // The last pair of that text: it is the one toJS kept.
+      const pair = node.items.findLast((item) => (isScalar(item.key) ? String(item.key.value ?? '') : String(item.key)) === String(part));
+      node = pair === undefined ? undefined : isNode(pair.value) ? pair.value : pair.key;
+    } else node = undefined;
+    if (!isNode(node) || !node.range) return offset;
+    offset = node.range[0];
   }
-  return undefined;
+  return offset;
 }
 
 function firstLine(message: string): string {
