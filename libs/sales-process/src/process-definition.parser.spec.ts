@@ -131,6 +131,12 @@ describe('parseProcessDefinition', () => {
       expectIssue(valid.replace('winFrom: [qualification]', 'winFrom: [qualification]\n  allowSkiping: true'), 'rules.allowSkiping', /unknown key "allowSkiping"/);
     });
 
+    it('a YAML merge key, saying merges are not read rather than only that "<<" is unknown', () => {
+      // YAML 1.2 has no merge keys: "<<" is read as a key, so the stage merging its name and probability lacked both.
+      const text = valid.replace('    name: New\n    probability: 10', '    <<: { name: New, probability: 10 }');
+      expectIssue(text, 'stages[0].<<', /merge keys \(<<\) are not read: write the keys out/, 5);
+    });
+
     it('a stage named like an outcome', () => {
       expectIssue(valid.replace('id: qualification', 'id: won'), 'stages[1].id', /reserved for outcomes/);
     });
