@@ -845,6 +845,22 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
         }
       });
 
+      onSQLite('export --from/--to on an event whose business time was edited into no instant with a zone: refused naming its position, never misplaced or left out', async () => {
+        const moved = (await readAllEvents(source)).find((event) => event.stream === `opportunity-${wonId}` && event.type === 'StageChanged')!;
+        // What Date.parse reads as some instant all the same: 5 as 2001, a date alone as UTC midnight, a zone-less time as this machine's.
+        for (const value of ['5', '"2026-01-02"', '"2026-01-02T09:00:00"']) {
+          const env = tampered((db) => db.prepare(`UPDATE events SET data = json_set(data, '$.occurredAt', json(?)) WHERE position = ?`).run(value, moved.position));
+          const out = join(dir.path, `edited-occurred-at-${copies}.jsonl`);
+          const run = stagecraft(env, 'export', '--from', at(1), '--to', at(3), '--out', out);
+          expect([value, run.status]).toEqual([value, 1]);
+          expect(run.stderr).toContain(`The event at revision ${moved.revision} of opportunity-${wonId} (position ${moved.position}) has no readable occurredAt (${value} is not an instant)`);
+          expect(run.stderr).toContain('stagecraft verify --all');
+          expect(readdirSync(dir.path).filter((name) => name.startsWith(`edited-occurred-at-${copies}.jsonl`))).toEqual([]); // nothing half-written left behind
+          // Without a range nothing is read but the log as stored: the export holds the edit as it is.
+          expect(stagecraft(env, 'export', '--out', out).status).toBe(0);
+        }
+      });
+
       onSQLite('an event written at position 0 or below, where no append writes: read and reported, and the kept head no longer holds', () => {
         const kept = keepOf(stagecraft(tampered(() => undefined), 'verify', '--all').stdout);
         for (const position of [0, -1]) {

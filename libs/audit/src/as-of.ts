@@ -33,7 +33,7 @@ const EXTENDED_YEAR_ISO = /^[+-]\d{6}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
  * take what only an edit of the log puts there as some instant — 5 as 2001, a date alone, a time
  * without a zone as the server's own — and fold on as if the event came before the instant.
  */
-function storedInstantOrNaN(value: unknown): number {
+export function storedInstantOrNaN(value: unknown): number {
   if (typeof value !== 'string') return Number.NaN;
   return parseInstant(value) ?? (EXTENDED_YEAR_ISO.test(value) ? Date.parse(value) : Number.NaN);
 }
@@ -74,13 +74,18 @@ export function foldAsOf(events: readonly StoredEventLike[], instant: number | s
   const folded: OpportunityEvent[] = [];
   let revision: number | null = null;
   for (const event of events) {
-    const eventAt = instantOf(event, axis);
-    if (Number.isNaN(eventAt)) throw new UnreadableInstantError(event.stream, event.revision, event.position, axis, storedInstantText(event, axis));
-    if (eventAt > at) break;
+    if (readableInstantOf(event, axis) > at) break;
     folded.push(toOpportunityEvent(event));
     revision = event.revision;
   }
   return { state: foldOpportunity(folded), revision, eventsFolded: folded.length };
+}
+
+/** The instant of an event on an axis, in ms; an UnreadableInstantError naming the event where it holds none that can be read. */
+export function readableInstantOf(event: StoredEventLike, axis: AsOfAxis): number {
+  const at = instantOf(event, axis);
+  if (Number.isNaN(at)) throw new UnreadableInstantError(event.stream, event.revision, event.position, axis, storedInstantText(event, axis));
+  return at;
 }
 
 export function toOpportunityEvent(event: StoredEventLike): OpportunityEvent {
@@ -92,7 +97,11 @@ export function toOpportunityEvent(event: StoredEventLike): OpportunityEvent {
 
 /** The instant an event holds on the axis, as stored, for a message: "missing", or the value quoted. */
 function storedInstantText(event: StoredEventLike, axis: AsOfAxis): string {
-  const value = axis === 'occurredAt' ? event.data.occurredAt : event.metadata.recordedAt === undefined ? event.recordedAt : event.metadata.recordedAt;
+  return describeStoredInstant(axis === 'occurredAt' ? event.data.occurredAt : event.metadata.recordedAt === undefined ? event.recordedAt : event.metadata.recordedAt);
+}
+
+/** A stored value that is not an instant, for a message: "missing", or the value quoted. */
+export function describeStoredInstant(value: unknown): string {
   if (value === undefined) return 'missing';
   const text = JSON.stringify(value) ?? String(value);
   // Any text a writer to the store put there: a bounded excerpt is enough to find it.

@@ -29,10 +29,12 @@ describe('timelineOf', () => {
     e.reopened('qualification', 58),
   ];
 
-  it('gives no time spent where a business time is no instant (a log edited outside the service), on either end', () => {
-    // The move into qualification ends its span at 'sometime', and the next one starts there.
+  // 'sometime', and what Date.parse would read as some other instant all the same: 5 (2001), a date
+  // alone, a time without a zone (this machine's), none of which a writer of the log puts there.
+  it.each(['sometime', 5, at(10).slice(0, 10), at(10).slice(0, 19)])('gives no time spent where a business time is no instant with a zone (%p: a log edited outside the service), on either end', (occurredAt) => {
+    // The move into qualification ends its span at the edited time, and the next one starts there.
     const edited = stored([history[0]!, history[1]!, e.moved('qualification', 'proposition', 'forward', 20), e.moved('proposition', 'qualification', 'backward', 50)]);
-    edited[1] = { ...edited[1]!, data: { ...edited[1]!.data, occurredAt: 'sometime' } };
+    edited[1] = { ...edited[1]!, data: { ...edited[1]!.data, occurredAt } };
     const steps = timelineOf(edited, resolve);
     expect(steps.map((step) => [step.stageAfter, step.secondsInStageLeft])).toEqual([
       ['new', null],

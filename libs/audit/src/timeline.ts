@@ -1,5 +1,5 @@
 import { evolve, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
-import { toOpportunityEvent } from './as-of';
+import { storedInstantOrNaN, toOpportunityEvent } from './as-of';
 import type { StoredEventLike } from './stored-event-like';
 
 /** Enough of a process version to name stages and criteria (a CompiledProcess fits). */
@@ -187,8 +187,12 @@ function recordedAtOf(event: StoredEventLike): string | null {
   return event.recordedAt ?? null;
 }
 
-/** Seconds from one business time to another; null where either is no instant (NaN would pass for a number). */
+/**
+ * Seconds from one business time to another; null where either is no instant (NaN would pass for a
+ * number). Read as the as-of reads do (ISO text with a zone): Date.parse would time a visit from an
+ * edited 5 (2001), a date alone or a zone-less time (this machine's) as if it were an instant.
+ */
 function secondsBetween(from: string, to: string): number | null {
-  const seconds = (Date.parse(to) - Date.parse(from)) / 1000;
+  const seconds = (storedInstantOrNaN(to) - storedInstantOrNaN(from)) / 1000;
   return Number.isFinite(seconds) ? seconds : null;
 }

@@ -1,7 +1,8 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readAllPages, type StoredEvent } from '@stagecraft/event-store';
-import { instantIsAfter, parseInstant, parseLowerBound } from '@stagecraft/opportunity';
+import { describeStoredInstant, storedInstantOrNaN, UnreadableInstantError } from '@stagecraft/audit';
+import { instantIsAfter, isOpportunityEventType, parseInstant, parseLowerBound } from '@stagecraft/opportunity';
 import { serviceFileNamedBy, type Settings } from '@stagecraft/config';
 import { CliError, EXIT } from '../cli.errors';
 import { csvLine } from '@stagecraft/csv';
@@ -78,8 +79,26 @@ function bound(option: string, text: string | undefined, parse: (text: string) =
 
 function inRange(event: StoredEvent, from: number | undefined, to: number | undefined): boolean {
   if (from === undefined && to === undefined) return true;
-  const at = Date.parse(typeof event.data.occurredAt === 'string' ? event.data.occurredAt : event.recordedAt);
+  const at = rangeInstantOf(event);
   return (from === undefined || at >= from) && (to === undefined || at <= to);
+}
+
+/**
+ * The instant --from/--to place an event by, read as the as-of reads do: ISO text with a zone.
+ * Date.parse would place an edited one (5 as 2001, a date alone, a zone-less time as this
+ * machine's) at some other instant, and the export would leave it out of its range, or take it in,
+ * without a word. Refused instead, naming the event (exit 1): the log was altered.
+ */
+function rangeInstantOf(event: StoredEvent): number {
+  // Every opportunity event carries its business time; process versions have none: their recording time.
+  const axis = isOpportunityEventType(event.type) || event.data.occurredAt !== undefined ? 'occurredAt' : 'recordedAt';
+  const value = axis === 'occurredAt' ? event.data.occurredAt : event.recordedAt;
+  const at = storedInstantOrNaN(value);
+  if (Number.isNaN(at)) {
+    const unreadable = new UnreadableInstantError(event.stream, event.revision, event.position, axis, describeStoredInstant(value));
+    throw new CliError(`${unreadable.message}: it cannot be placed within --from/--to, so the export stops there (an --out file is not written). \`stagecraft verify --all\` locates what was altered; export without --from/--to writes the log as stored.`, EXIT.failed);
+  }
+  return at;
 }
 
 /** A stored event as one JSONL record; keys in a fixed order so exports of one log are byte-identical. */
