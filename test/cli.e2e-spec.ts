@@ -861,6 +861,16 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
         }
       });
 
+      onSQLite('history of a deal whose first event was deleted says the stream was altered, from which revision, and to run verify', () => {
+        const env = tampered((db) => db.prepare('DELETE FROM events WHERE stream = ? AND revision = 0').run(`opportunity-${wonId}`));
+        const run = stagecraft(env, 'history', wonId);
+        expect([run.status, run.stdout]).toEqual([1, '']);
+        expect(run.stderr).toContain(`the event store no longer shows those before revision 1 (truncated or deleted there, by an operator or by tampering)`);
+        expect(run.stderr).toContain(`stagecraft verify ${wonId}`);
+        expect(run.stderr).not.toContain('cannot be applied');
+        expect(stagecraft(env, 'history', wonId, '--as-of', '2026-02-01T00:00:00Z').stderr).toContain('no longer shows those before revision 1');
+      });
+
       onSQLite('an event written at position 0 or below, where no append writes: read and reported, and the kept head no longer holds', () => {
         const kept = keepOf(stagecraft(tampered(() => undefined), 'verify', '--all').stdout);
         for (const position of [0, -1]) {

@@ -1,5 +1,5 @@
 import { foldAsOf, timelineOf, toOpportunityEvent, UnreadableInstantError, type AsOfAxis, type TimelineStep } from '@stagecraft/audit';
-import { foldOpportunity, parseInstant, toOpportunityStreamId, type OpportunityState } from '@stagecraft/opportunity';
+import { foldOpportunity, parseInstant, toOpportunityStreamId, UnexpectedEventError, type OpportunityState } from '@stagecraft/opportunity';
 import type { Settings } from '@stagecraft/config';
 import { leaderReads } from '@stagecraft/event-store';
 import { CliError, EXIT } from '../cli.errors';
@@ -39,17 +39,29 @@ export async function showHistory(settings: Settings, givenId: string, given: Hi
     if (events.length === 0) {
       throw new CliError(`There is no opportunity ${givenId}${opportunityId !== givenId ? ` (id ${opportunityId})` : ''} in ${storeWhere(settings)}.`, EXIT.failed);
     }
+    // As the API answers (STREAM_UNREADABLE): a stream that no longer starts at revision 0 lost its
+    // first events (deleted from the file, truncated on the server); folded from the middle, the
+    // first event left fails to apply as if the bug were in the fold, and nothing says the log was edited.
+    const first = events[0]!.revision;
+    if (first !== 0) throw unreplayable(givenId, opportunityId, `the event store no longer shows those before revision ${first} (truncated or deleted there, by an operator or by tampering): the stream was altered`);
     const processes = new RecordedProcesses(leader);
     const processId = events[0]!.data.processId;
     if (typeof processId === 'string') await processes.load(processId);
     const resolve = (id: string, version: string) => processes.version(id, version);
 
-    const { state, revision } = asOf === undefined ? { state: undefined, revision: events[events.length - 1]!.revision } : foldAsOfOrFail(events, asOf, options.axis);
-    const included = asOf === undefined ? events : events.filter((event) => revision !== null && event.revision <= revision);
-    const steps = timelineOf(included, resolve);
-    // Today's state folds every event, as the API's GET /opportunities/:id does: an as-of fold stops
-    // at an event without a readable business time (an edited log), and would show an earlier state.
-    const current = state ?? foldOpportunity(events.map(toOpportunityEvent));
+    let folded: { current: OpportunityState; revision: number | null; steps: TimelineStep[] };
+    try {
+      const { state, revision } = asOf === undefined ? { state: undefined, revision: events[events.length - 1]!.revision } : foldAsOfOrFail(events, asOf, options.axis);
+      const included = asOf === undefined ? events : events.filter((event) => revision !== null && event.revision <= revision);
+      // Today's state folds every event, as the API's GET /opportunities/:id does: an as-of fold stops
+      // at an event without a readable business time (an edited log), and would show an earlier state.
+      folded = { current: state ?? foldOpportunity(events.map(toOpportunityEvent)), revision, steps: timelineOf(included, resolve) };
+    } catch (error) {
+      // Events that do not follow one another (one deleted or moved): the API's STREAM_UNREADABLE.
+      if (error instanceof UnexpectedEventError) throw unreplayable(givenId, opportunityId, `${error.message}; the log may have been altered`);
+      throw error;
+    }
+    const { current, revision, steps } = folded;
 
     if (options.json) {
       console.log(
@@ -70,6 +82,11 @@ export async function showHistory(settings: Settings, givenId: string, given: Hi
   } finally {
     await store.close();
   }
+}
+
+/** The stored events do not replay (exit 1): what the API's STREAM_UNREADABLE says, and where the break is found. */
+function unreplayable(givenId: string, opportunityId: string, why: string): CliError {
+  return new CliError(`The stored events of opportunity ${opportunityId} cannot be replayed: ${why}. \`stagecraft verify ${givenId}\` locates the break.`, EXIT.failed);
 }
 
 /** The as-of fold, refused (exit 1, naming the event) where an event's instant cannot be read: never an earlier state passed off as the one then. */
