@@ -871,6 +871,19 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
         expect(stagecraft(env, 'history', wonId, '--as-of', '2026-02-01T00:00:00Z').stderr).toContain('no longer shows those before revision 1');
       });
 
+      onSQLite("a deal's last event renumbered to revision -1: verify <id> names the revision and position verify --all names", async () => {
+        const last = (await readAllEvents(source)).filter((event) => event.stream === `opportunity-${wonId}`).at(-1)!;
+        const env = tampered((db) => db.prepare('UPDATE events SET revision = -1 WHERE position = ?').run(last.position));
+        const all = stagecraft(env, 'verify', '--all');
+        expect(all.status).toBe(1);
+        const named = new RegExp(`BROKEN: opportunity-${wonId} at revision (\\d+): [^\\n]*`).exec(all.stdout);
+        expect(named?.[1]).toBe(String(last.revision));
+        const one = stagecraft(env, 'verify', wonId);
+        expect([one.status, one.stdout]).toEqual([1, expect.stringContaining(`BROKEN: opportunity-${wonId} at revision ${last.revision}: unreadable — the stored event at position ${last.position} cannot be read`)]);
+        expect(all.stdout).toContain(`BROKEN: opportunity-${wonId} at revision ${last.revision}: unreadable — the stored event at position ${last.position} cannot be read`);
+        expect(JSON.parse(stagecraft(env, 'verify', wonId, '--json').stdout)).toMatchObject({ ok: false, opportunity: { revision: last.revision } });
+      });
+
       onSQLite('an event written at position 0 or below, where no append writes: read and reported, and the kept head no longer holds', () => {
         const kept = keepOf(stagecraft(tampered(() => undefined), 'verify', '--all').stdout);
         for (const position of [0, -1]) {

@@ -49,6 +49,38 @@ describe('readStreamUpToUnreadable', () => {
     expect(read.unreadable).toMatchObject({ position: 105, revision: NaN });
   });
 
+  describe('an event whose revision was edited below 0 (SQLite reads it first in revision order)', () => {
+    /** Revisions 0 to length-1 stored at positions 100 on, except `renumbered`, edited to -1: read first forwards, last backwards. */
+    function renumberedStore(length: number, renumbered: number, otherBroken?: number) {
+      const rows = [renumbered, ...Array.from({ length }, (_, i) => i).filter((i) => i !== renumbered)];
+      return {
+        readStream: async (_stream: string, options?: ReadStreamOptions): Promise<StoredEvent[]> => {
+          const ordered = options?.direction === 'backwards' ? [...rows].reverse() : rows;
+          const read = ordered.slice(0, options?.maxCount ?? ordered.length);
+          if (read.includes(renumbered)) throw new UnreadableEventError(STREAM, Number.NaN, 100 + renumbered, 'its revision is not a whole number (-1)');
+          if (otherBroken !== undefined && read.includes(otherBroken)) throw new UnreadableEventError(STREAM, otherBroken, 100 + otherBroken, 'its data is not JSON');
+          return read.map(event);
+        },
+      };
+    }
+
+    it.each([
+      [16, 17],
+      [5, 16],
+      [0, 16],
+    ])('answers the events stored before it, as a read of the log in position order finds them, not none (revision %i of a stream of %i)', async (renumbered, length) => {
+      const read = await readStreamUpToUnreadable(renumberedStore(length, renumbered), STREAM);
+      expect(read.events.map((e) => e.revision)).toEqual(Array.from({ length: renumbered }, (_, i) => i));
+      expect(read.unreadable).toMatchObject({ position: 100 + renumbered, revision: NaN });
+    });
+
+    it('does not answer events with a revision missing among them when another event stops the read from the other end', async () => {
+      const read = await readStreamUpToUnreadable(renumberedStore(17, 16, 10), STREAM);
+      expect(read.events).toEqual([]);
+      expect(read.unreadable).toMatchObject({ position: 116, revision: NaN });
+    });
+  });
+
   it('answers the whole stream when the event was put right between the reads', async () => {
     let first = true;
     const store = {

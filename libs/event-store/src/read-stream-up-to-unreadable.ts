@@ -22,9 +22,26 @@ export async function readStreamUpToUnreadable(store: Pick<EventStore, 'readStre
   } catch (error) {
     if (!(error instanceof UnreadableEventError)) throw error;
   }
+  const prefix = await longestReadable(store, stream, 'forwards');
+  if (prefix.unreadable !== undefined && Number.isNaN(prefix.unreadable.revision)) {
+    // Its revision is what was edited (-1 on SQLite, which sorts it first): where it falls in
+    // revision order says nothing of where it stands. It stands at its position, after the events
+    // stored before it, as a read of the log in position order (verify --all) finds it: those are
+    // read from the other end, and taken when they are the stream's revisions 0, 1, … without a gap.
+    const { position } = prefix.unreadable;
+    const suffix = (await longestReadable(store, stream, 'backwards')).events;
+    const taken = new Set(prefix.events.map((event) => event.revision));
+    const before = [...prefix.events, ...suffix.filter((event) => !taken.has(event.revision))].filter((event) => event.position < position).sort((a, b) => a.revision - b.revision);
+    if (before.length > prefix.events.length && before.every((event, index) => event.revision === index)) return { events: before, unreadable: prefix.unreadable };
+  }
+  return prefix;
+}
+
+/** The longest run of the stream's events that reads from one end, and the event that stops it (none: the whole stream read). */
+async function longestReadable(store: Pick<EventStore, 'readStream'>, stream: string, direction: 'forwards' | 'backwards'): Promise<StreamUpToUnreadable> {
   const attempt = async (count: number): Promise<StoredEvent[] | UnreadableEventError> => {
     try {
-      return await store.readStream(stream, { maxCount: count });
+      return await store.readStream(stream, { maxCount: count, ...(direction === 'backwards' ? { direction } : {}) });
     } catch (error) {
       if (error instanceof UnreadableEventError) return error;
       throw error;
