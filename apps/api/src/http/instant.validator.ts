@@ -1,5 +1,11 @@
 import { INSTANT_RULE, parseInstant } from '@stagecraft/opportunity';
-import { ValidateBy } from 'class-validator';
+import { ValidateBy, type ValidationArguments } from 'class-validator';
+
+/**
+ * A space where an offset's sign would be (…T00:00:00 05:30, …00.123 0530, …00 05): what an
+ * offset's "+" becomes in a query string sent unencoded, which reads "+" as a space.
+ */
+const PLUS_READ_AS_SPACE = /T\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)? \d{2}(?::?\d{2})?$/;
 
 /**
  * An instant as every route takes it: ISO 8601 with a zone, a real calendar date and time. The
@@ -11,7 +17,14 @@ export function IsInstant(): PropertyDecorator {
     name: 'isInstant',
     validator: {
       validate: (value: unknown) => typeof value === 'string' && parseInstant(value) !== undefined,
-      defaultMessage: () => `$property must be ${INSTANT_RULE}`,
+      defaultMessage: (args?: ValidationArguments) => `$property must be ${INSTANT_RULE}${plusHint(args?.value)}`,
     },
   });
+}
+
+/** The rule alone says "with a time zone" to a caller who sent one: say where its "+" went. */
+function plusHint(value: unknown): string {
+  return typeof value === 'string' && PLUS_READ_AS_SPACE.test(value)
+    ? '; it holds a space where its offset\'s sign would be: a query string reads "+" as a space, so send a "+" in a URL as %2B ($property=2026-01-01T00:00:00%2B05:30)'
+    : '';
 }
