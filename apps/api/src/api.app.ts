@@ -16,7 +16,7 @@ import { ApiProblem } from './http/problem';
 import { parseJsonBodies } from './http/json-body.parser';
 import { addRequestShapeHooks } from './http/request-shape.hooks';
 import { limitDocsToItsFiles } from './http/docs-files.hook';
-import { collectRouteMethods } from './http/route-methods';
+import { answerUnroutedBeforeBody, collectRouteMethods } from './http/route-methods';
 import { addSecurityHeaders } from './http/security.headers';
 import { createValidationPipe } from './http/validation';
 import { OpportunitiesController } from './opportunities/opportunities.controller';
@@ -111,6 +111,7 @@ export async function createApiApp({ settings, clock, logger, directCommandRoute
   app.getHttpServer().on('timeout', idleConnectionHandler(settings.connectionIdleTimeoutMs));
   // Every route's methods, so a known path asked with another method is a 405 rather than a 404.
   const routeMethods = collectRouteMethods(app.getHttpAdapter().getInstance());
+  answerUnroutedBeforeBody(app.getHttpAdapter().getInstance());
   // The command routes' bodies: a compiled schema accepts the well-formed ones (http/compiled-body.ts).
   addCompiledBodyValidation(app.getHttpAdapter().getInstance());
 

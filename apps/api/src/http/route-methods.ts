@@ -1,3 +1,4 @@
+import { NotFoundException } from '@nestjs/common';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { pathOf } from './problem';
 
@@ -71,4 +72,18 @@ function patternOf(url: string): RegExp {
     else source += `/${segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`;
   }
   return new RegExp(`^${source === '' ? '/' : source}$`);
+}
+
+/**
+ * A request no route takes is answered as such (404, or 405 with Allow: problem.filter.ts) before
+ * its body is read: Fastify judged it first, so QUERY /pipeline without a Content-Type (which it
+ * refuses for any QUERY) was a 400 REQUEST.REJECTED, and DELETE /pipeline with a body not JSON a
+ * 400 REQUEST.MALFORMED_JSON, as if some route would have read them. A preParsing hook: what the
+ * request hooks refuse (no Host, shutting down) still comes first.
+ */
+export function answerUnroutedBeforeBody(fastify: FastifyInstance): void {
+  fastify.addHook('preParsing', (request, _reply, payload, done) => {
+    if (request.is404) done(new NotFoundException());
+    else done(null, payload);
+  });
 }
