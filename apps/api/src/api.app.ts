@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { Socket } from 'node:net';
 import { Logger, type CanActivate, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -56,7 +57,8 @@ export async function createApiApp({ settings, clock, logger, directCommandRoute
     bodyLimit: settings.bodyLimit,
     trustProxy,
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => sendProblem(error, request, reply, frameworkLogger),
-    clientErrorHandler,
+    // The route table (filled below) tells a method the parser does not know from a path with no route.
+    clientErrorHandler: (error: Error & { code?: string }, socket: Socket) => clientErrorHandler(error, socket, routeMethods),
     // A request must arrive whole (its body too) within REQUEST_TIMEOUT_MS, checked a few times
     // within it: Fastify's default, none, let a client that stops sending hold its connection for
     // ever (408 REQUEST.TIMEOUT by clientErrorHandler, then the connection is closed). Given to

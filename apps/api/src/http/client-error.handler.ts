@@ -2,15 +2,18 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { ApiProblem, pathOf, problemBody } from './problem';
 import { lengthUntold, TRANSFER_ENCODING_NOT_CHUNKED } from './request-shape.hooks';
+import type { RouteMethods } from './route-methods';
 
 /**
  * What Node's HTTP parser refuses before Fastify sees a request (headers or a URL too large,
  * malformed HTTP, a client too slow) answers as a problem too, in the one shape every error has.
  */
-export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+export function clientErrorHandler(error: Error & { code?: string; rawPacket?: Buffer; bytesParsed?: number }, socket: Socket, routes?: RouteMethods): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const problem =
-    error.code === 'HPE_HEADER_OVERFLOW'
+  const unknownMethod = error.code === 'HPE_INVALID_METHOD' && routes ? unknownMethodProblem(requestLineAt(error.rawPacket, error.bytesParsed), routes) : undefined;
+  const problem = unknownMethod
+    ? unknownMethod
+    : error.code === 'HPE_HEADER_OVERFLOW'
       ? new ApiProblem('REQUEST.HEADERS_TOO_LARGE', 'The request line and headers are larger than this service accepts (16 KiB); ids are UUIDs and query strings short.')
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? new ApiProblem('REQUEST.TIMEOUT', 'The request was not received in time; send it again.')
@@ -32,9 +35,43 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
     return;
   }
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${problem.status} ${problemBody(problem).title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    const headers = Object.entries(problem.headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    socket.write(`HTTP/1.1 ${problem.status} ${problemBody(problem).title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${headers}Connection: close\r\n\r\n${body}`);
   }
   socket.destroy(error);
+}
+
+/** A request line: a method (an RFC 9110 token), an origin-form target, the version. */
+const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\/[^\s]*) HTTP\/1\.[01]\r?\n/;
+
+/**
+ * A method Node's parser does not know (it knows a fixed list) is refused before the router sees
+ * it: answered as a method no route takes is (problem.filter.ts), 405 with Allow where the path
+ * has routes, 404 where it has none, rather than "not valid HTTP". Undefined when the bytes are no
+ * request line.
+ */
+function unknownMethodProblem(raw: Buffer | undefined, routes: RouteMethods): ApiProblem | undefined {
+  const line = raw === undefined ? undefined : REQUEST_LINE.exec(raw.toString('latin1'));
+  if (!line) return undefined;
+  const [, method, target] = line as unknown as [string, string, string];
+  const allowed = routes.allowedFor(target);
+  if (allowed.length === 0) return new ApiProblem('ROUTE.NOT_FOUND', 'No such route; the API is described at /docs.');
+  return new ApiProblem(
+    'ROUTE.METHOD_NOT_ALLOWED',
+    `${method.slice(0, 40)} is not a method of this route; it takes ${allowed.join(', ')} (the API is described at /docs).`,
+    { allowedMethods: allowed },
+    { allow: allowed.join(', ') },
+  );
+}
+
+/**
+ * The bytes from the start of the line the parser failed in: the packet may begin with requests
+ * before it, pipelined in one chunk (`bytesParsed` is where it failed, inside the method).
+ */
+function requestLineAt(raw: Buffer | undefined, failedAt = 0): Buffer | undefined {
+  if (raw === undefined) return undefined;
+  const start = failedAt > 0 ? raw.lastIndexOf(0x0a, Math.min(failedAt, raw.length) - 1) + 1 : 0;
+  return raw.subarray(start, start + 8192);
 }
 
 /** Whether the last request the parser dispatched on this socket has a Transfer-Encoding not ending in chunked (the request hooks answer it). */
