@@ -125,51 +125,30 @@ describeIf(E2E_STORE === 'kurrentdb', 'the KurrentDB run only: its server is wha
 // in memory must follow the log the server now holds, as the relay and the PostgreSQL projector
 // do — not answer 503 PROJECTIONS.FAILED until the API restarts.
 describeIf(E2E_STORE === 'kurrentdb', 'the KurrentDB run only: its server is what restarts')('the API on KurrentDB when the server comes back with another log', () => {
-  const doubles: KurrentDbDouble[] = [];
-  let proxy: TcpProxy;
-  let api: ApiTestApp;
-  const dir = temporaryDirectory();
-
-  beforeAll(async () => {
-    doubles.push(await startKurrentDbDouble());
-    proxy = await new TcpProxy('127.0.0.1', doubles[0]!.port).start();
-    api = await startApiTestApp({ eventStorePath: `${dir.path}/events.db`, env: { EVENT_STORE_URL: `kurrentdb://${proxy.url}?tls=false` } });
-  });
-
-  afterAll(async () => {
-    await api?.close();
-    await proxy?.close();
-    for (const double of doubles) await double.stop();
-    dir.remove();
-  });
+  const rig = apiOnServerBehindProxy();
 
   it('its read models start over on the new log and answer from it, read-your-writes included', async () => {
-    for (const amount of [100, 200, 300]) await api.http.post('/opportunities').send({ title: `Old ${amount}`, processId: 'standard', teamId: 'direct', amount }).expect(201);
-    const { body: last } = await api.http.post('/opportunities').send({ title: 'Old last', processId: 'standard', teamId: 'direct', amount: 400 }).expect(201);
-    await api.http.get(`/pipeline?minPosition=${last.position}`).expect(200);
+    for (const amount of [100, 200, 300]) await rig.api.http.post('/opportunities').send({ title: `Old ${amount}`, processId: 'standard', teamId: 'direct', amount }).expect(201);
+    const { body: last } = await rig.api.http.post('/opportunities').send({ title: 'Old last', processId: 'standard', teamId: 'direct', amount: 400 }).expect(201);
+    await rig.api.http.get(`/pipeline?minPosition=${last.position}`).expect(200);
 
     // The server goes; another one, with none of those events, answers on the same address.
-    await proxy.cut();
-    doubles.push(await startKurrentDbDouble());
-    const restarted = new TcpProxy('127.0.0.1', doubles[1]!.port);
-    restarted.port = proxy.port;
-    await restarted.restore();
-    proxy = restarted;
+    await rig.serveFrom(await startKurrentDbDouble());
 
-    const { body: opened } = await api.http.post('/opportunities').send({ title: 'New', processId: 'standard', teamId: 'direct', amount: 50 }).expect(201);
+    const { body: opened } = await rig.api.http.post('/opportunities').send({ title: 'New', processId: 'standard', teamId: 'direct', amount: 50 }).expect(201);
     // Until the read models meet the new log (their subscription, cut, comes back to a server
     // that refuses their checkpoint) they answer from the old one: positions of two logs cannot
     // be told apart. Then, within moments, from the new one only — not stopped, not stale.
     const standard = (body: { processes: { processId: string; stages: { count: number; amount: number }[] }[] }) => body.processes.find((p) => p.processId === 'standard')!.stages[0];
     let board;
     for (let attempt = 0; attempt < 50; attempt += 1) {
-      board = await api.http.get(`/pipeline?minPosition=${opened.position}`);
+      board = await rig.api.http.get(`/pipeline?minPosition=${opened.position}`);
       if (board.status === 200 && standard(board.body).count === 1) break;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect([board!.status, board!.body.code]).toEqual([200, undefined]);
     expect(standard(board!.body)).toMatchObject({ count: 1, amount: 50 });
-    const health = (await api.anonymous.get('/health').expect(200)).body;
+    const health = (await rig.api.anonymous.get('/health').expect(200)).body;
     expect(health.projections.every((p: { failed?: string; checkpoint: number }) => p.failed === undefined && p.checkpoint >= opened.position)).toBe(true);
   }, 60_000);
 });
@@ -178,28 +157,12 @@ describeIf(E2E_STORE === 'kurrentdb', 'the KurrentDB run only: its server is wha
 // of them (same Idempotency-Key) must find it recorded on the log the server holds now, not be told
 // it was from what the API remembered of the log that was lost (its folds, the adapter's ids).
 describeIf(E2E_STORE === 'kurrentdb', 'the KurrentDB run only: its server is what is restored')('the API on KurrentDB when the server comes back from an older backup', () => {
-  const doubles: KurrentDbDouble[] = [];
-  let proxy: TcpProxy;
-  let api: ApiTestApp;
-  const dir = temporaryDirectory();
-
-  beforeAll(async () => {
-    doubles.push(await startKurrentDbDouble());
-    proxy = await new TcpProxy('127.0.0.1', doubles[0]!.port).start();
-    api = await startApiTestApp({ eventStorePath: `${dir.path}/events.db`, env: { EVENT_STORE_URL: `kurrentdb://${proxy.url}?tls=false` } });
-  });
-
-  afterAll(async () => {
-    await api?.close();
-    await proxy?.close();
-    for (const double of doubles) await double.stop();
-    dir.remove();
-  });
+  const rig = apiOnServerBehindProxy();
 
   /** A server holding a copy of what the first one holds now (its events, same ids and bodies). */
   async function backup(): Promise<KurrentDbDouble> {
     const copy = await startKurrentDbDouble();
-    const [from, to] = [KurrentDBClient.connectionString(doubles[0]!.url), KurrentDBClient.connectionString(copy.url)];
+    const [from, to] = [KurrentDBClient.connectionString(rig.server.url), KurrentDBClient.connectionString(copy.url)];
     try {
       for await (const { event } of from.readAll()) {
         if (!event || event.streamId.startsWith('$')) continue;
@@ -212,22 +175,18 @@ describeIf(E2E_STORE === 'kurrentdb', 'the KurrentDB run only: its server is wha
   }
 
   it('a command retried with its Idempotency-Key after the restore is recorded there, once', async () => {
-    const { body: opened } = await api.http.post('/opportunities').send({ title: 'Before the backup', processId: 'standard', teamId: 'direct', amount: 100 }).expect(201);
-    doubles.push(await backup());
-    await api.http.post(`/opportunities/${opened.id}/move`).set('Idempotency-Key', 'moved-after-the-backup').send({ stage: 'qualification' }).expect(200);
+    const { body: opened } = await rig.api.http.post('/opportunities').send({ title: 'Before the backup', processId: 'standard', teamId: 'direct', amount: 100 }).expect(201);
+    const copy = await backup();
+    await rig.api.http.post(`/opportunities/${opened.id}/move`).set('Idempotency-Key', 'moved-after-the-backup').send({ stage: 'qualification' }).expect(200);
 
-    await proxy.cut();
-    const restored = new TcpProxy('127.0.0.1', doubles[1]!.port);
-    restored.port = proxy.port;
-    await restored.restore();
-    proxy = restored;
+    await rig.serveFrom(copy);
 
-    const retried = await api.http.post(`/opportunities/${opened.id}/move`).set('Idempotency-Key', 'moved-after-the-backup').send({ stage: 'qualification' });
-    const again = await api.http.post(`/opportunities/${opened.id}/move`).set('Idempotency-Key', 'moved-after-the-backup').send({ stage: 'qualification' });
-    const history = (await api.http.get(`/opportunities/${opened.id}/history`).expect(200)).body;
+    const retried = await rig.api.http.post(`/opportunities/${opened.id}/move`).set('Idempotency-Key', 'moved-after-the-backup').send({ stage: 'qualification' });
+    const again = await rig.api.http.post(`/opportunities/${opened.id}/move`).set('Idempotency-Key', 'moved-after-the-backup').send({ stage: 'qualification' });
+    const history = (await rig.api.http.get(`/opportunities/${opened.id}/history`).expect(200)).body;
     expect([retried.status, retried.body.stage, again.status, again.headers['idempotent-replayed']]).toEqual([200, 'qualification', 200, 'true']);
     expect(history.events.map((event: { type: string }) => event.type)).toEqual(['OpportunityOpened', 'StageChanged']);
-    expect((await api.http.get(`/opportunities/${opened.id}`).expect(200)).body).toMatchObject({ stage: 'qualification', revision: 1 });
+    expect((await rig.api.http.get(`/opportunities/${opened.id}`).expect(200)).body).toMatchObject({ stage: 'qualification', revision: 1 });
   });
 });
 
@@ -283,3 +242,46 @@ describeIf(E2E_STORE === 'kurrentdb', 'the KurrentDB run only: its server is wha
     expect(health.body.relay).toEqual([expect.objectContaining({ sink: expect.stringContaining('/hooks/stagecraft'), lag: null })]);
   });
 });
+
+/**
+ * An API on a KurrentDB test server reached through a TCP proxy, for a test that puts another
+ * server (a restart without data, a restore from a backup) behind the same address.
+ */
+function apiOnServerBehindProxy(): { readonly api: ApiTestApp; readonly server: KurrentDbDouble; serveFrom(next: KurrentDbDouble): Promise<void> } {
+  const servers: KurrentDbDouble[] = [];
+  let proxy: TcpProxy;
+  let api: ApiTestApp;
+  const dir = temporaryDirectory();
+
+  beforeAll(async () => {
+    servers.push(await startKurrentDbDouble());
+    proxy = await new TcpProxy('127.0.0.1', servers[0]!.port).start();
+    api = await startApiTestApp({ eventStorePath: `${dir.path}/events.db`, env: { EVENT_STORE_URL: `kurrentdb://${proxy.url}?tls=false` } });
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await proxy?.close();
+    for (const server of servers) await server.stop();
+    dir.remove();
+  });
+
+  return {
+    get api() {
+      return api;
+    },
+    /** The server answering now. */
+    get server() {
+      return servers.at(-1)!;
+    },
+    /** Cuts every connection to the server answering now; `next` answers on its address from then on. */
+    async serveFrom(next) {
+      servers.push(next);
+      await proxy.cut();
+      const swapped = new TcpProxy('127.0.0.1', next.port);
+      swapped.port = proxy.port;
+      await swapped.restore();
+      proxy = swapped;
+    },
+  };
+}
