@@ -246,13 +246,22 @@ export const emptyChanges = (): ReadSideChanges => ({
   timesUnordered: false,
 });
 
-/** Ids of the opportunities a batch touches, so the projector can load their records first. */
-export function opportunityIdsOf(events: readonly ProjectedEvent[]): Set<string> {
+/**
+ * Ids of the opportunities a batch touches that may already have a row, so the projector can load
+ * their records first. An opportunity whose first event in the batch opens its stream (revision 0)
+ * has none: nothing of its stream came before, and only its own stream speaks for it
+ * (opportunityIdOf). Asking for those anyway cost a first fold one lookup of every new deal, ~0.2 s
+ * of PostgreSQL per batch of 20,000 events, which the fold waited for.
+ */
+export function opportunityIdsOf(events: readonly (ProjectedEvent & { readonly revision?: number })[]): Set<string> {
   const ids = new Set<string>();
+  const opening = new Set<string>();
   for (const event of events) {
     if (!READ_SIDE_EVENT_TYPES.includes(event.type) || event.type === 'ProcessVersionRecorded') continue;
     const id = opportunityIdOf(event as unknown as { stream: string; data: { opportunityId?: unknown } });
-    if (id !== undefined) ids.add(id);
+    if (id === undefined || opening.has(id) || ids.has(id)) continue;
+    if (event.type === 'OpportunityOpened' && event.revision === 0) opening.add(id);
+    else ids.add(id);
   }
   return ids;
 }

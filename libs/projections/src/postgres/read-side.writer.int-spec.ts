@@ -1,4 +1,4 @@
-import { ReadSideWriter } from './read-side.writer';
+import { ReadSideWriter, type WrittenEvent } from './read-side.writer';
 import { log, standardV1 } from '../testing/log.fixtures';
 import { describeWithPostgres, PostgresTestReadSide } from '../testing/postgres.testing';
 
@@ -96,5 +96,58 @@ describeWithPostgres('the read-side writer, a batch folded before a load and wri
       if (two) await writer.commit(two);
     });
     expect(await written()).toEqual({ opportunities: ['r1', 'r2', 'r3'], checkpoint: last(second) });
+  });
+});
+
+// A deal whose stream opens in the batch (the opening at revision 0) has no row yet: its record is
+// not asked of PostgreSQL. A first fold opens nearly every deal it meets, and each batch waited for
+// that lookup. An opening at a later revision (a log the API never writes) is no such proof: the
+// deal's row is read back, and the first opening stands, as in the in-memory models.
+describeWithPostgres('the read-side writer, records of deals a batch opens', () => {
+  const readSide = new PostgresTestReadSide();
+  beforeAll(() => readSide.reset());
+  afterAll(() => readSide.close());
+
+  /** Folds and commits each batch through a writer keeping `cacheSize` records; counts the record reads on its reader. */
+  const foldWith = async (batches: readonly (readonly WrittenEvent[])[], cacheSize: number) => {
+    await readSide.load([]);
+    const client = await readSide.pool.connect();
+    const reader = await readSide.pool.connect();
+    const recordReads: number[] = [];
+    const query = reader.query.bind(reader) as (...args: unknown[]) => unknown;
+    (reader as unknown as { query: unknown }).query = (...args: unknown[]) => {
+      if (typeof args[0] === 'string' && args[0].includes(`FROM ${readSide.schema}.opportunities WHERE opportunity_id = ANY`)) recordReads.push((args[1] as string[][])[0]!.length);
+      return query(...args);
+    };
+    try {
+      const writer = new ReadSideWriter(client, readSide.schema, cacheSize, reader);
+      await writer.load();
+      for (const batch of batches) await writer.apply(batch, batch[batch.length - 1]!.position, 'test-log');
+    } finally {
+      (reader as unknown as { query: unknown }).query = query;
+      client.release();
+      reader.release();
+    }
+    return recordReads;
+  };
+  const atRevision = <E extends WrittenEvent>(event: E, revision: number): E => ({ ...event, revision });
+  const titles = async () => (await readSide.pool.query(`SELECT opportunity_id, title FROM ${readSide.schema}.opportunities ORDER BY opened_position`)).rows;
+
+  it('asks for no record of a deal opened in the batch, and reads back those opened before it that it no longer holds', async () => {
+    // Made in log order: each fixture event takes the next position.
+    const first = [log.version(standardV1), ...['n1', 'n2', 'n3'].map((id, i) => atRevision(log.opened(id, standardV1, i), 0)), atRevision(log.moved('n1', 'new', 'legacy', 5), 1)];
+    const later = ['n1', 'n2', 'n3'].map((id, i) => atRevision(log.moved(id, id === 'n1' ? 'legacy' : 'new', id === 'n1' ? 'won-over' : 'legacy', 10 + i), id === 'n1' ? 2 : 1));
+    const reads = await foldWith([first, later], 1);
+    // The first batch opens all three: nothing to read. The second meets them again, the writer holding only one.
+    expect(reads).toEqual([2]);
+    expect(await titles()).toEqual(['n1', 'n2', 'n3'].map((id) => ({ opportunity_id: id, title: `Deal ${id}` })));
+  });
+
+  it('reads back the row of a deal opened again at a later revision, and keeps its first opening', async () => {
+    const first = atRevision(log.opened('d1', standardV1, 1, { title: 'First' }), 0);
+    const again = atRevision(log.opened('d1', standardV1, 2, { title: 'Again' }), 3);
+    const reads = await foldWith([[log.version(standardV1), first], [again]], 0);
+    expect(reads).toEqual([1]);
+    expect(await titles()).toEqual([{ opportunity_id: 'd1', title: 'First' }]);
   });
 });

@@ -44,8 +44,11 @@ export interface Checkpoint {
   readonly failed: string | null;
 }
 
-/** An event to fold: the store's events carry their id, which the checkpoint keeps as its anchor. */
-export type WrittenEvent = ProjectedEvent & { readonly id?: string };
+/**
+ * An event to fold: the store's events carry their id, which the checkpoint keeps as its anchor,
+ * and their stream revision (0: the stream's first event, whose opportunity has no row yet).
+ */
+export type WrittenEvent = ProjectedEvent & { readonly id?: string; readonly revision?: number };
 
 const iso = isoOf;
 

@@ -134,9 +134,13 @@ function buildHistory(definitionsByProcess: readonly ProcessDefinition[][], step
   const events: ProjectedEvent[] = [];
   const clean: ProjectedEvent[] = [];
   let position = 0;
+  // Each stream's revisions, as a store gives them: the PostgreSQL fold reads no record back for a deal whose opening is revision 0.
+  const revisions = new Map<string, number>();
   const append = (stream: string, type: string, data: Record<string, unknown>, noise = false) => {
     position += noise ? 2 : 1; // positions need not be dense
-    const event = { position, stream, type, data };
+    const revision = revisions.get(stream) ?? 0;
+    revisions.set(stream, revision + 1);
+    const event = { position, stream, revision, type, data };
     events.push(event);
     if (!noise) clean.push(event);
   };
