@@ -11,7 +11,7 @@ import { CONNECT_TIMEOUT_MS, openReadSideClient, setUpSession } from './read-sid
 import { assertReadSideSchema, readSideSchemaProblem } from './read-side.schema-name';
 import { READ_SIDE_EVENT_TYPES } from './read-side.fold';
 import { DEFER_INDEXES_FROM, deferQueryIndexes, restoreQueryIndexes } from './read-side.indexes';
-import { FoldError, ReadSideWriter } from './read-side.writer';
+import { FoldError, ReadSideWriter, type WrittenEvent } from './read-side.writer';
 import { UnreadableReadSideStateError } from './read-side.saved-state';
 import { carryPrivileges, privilegesNotCarriedMessage } from './read-side.privileges';
 import { repointDependentViews } from './read-side.dependent-views';
@@ -331,7 +331,7 @@ export class PostgresProjector implements ReadModels {
     // Large batches while catching up: fewer round trips, and a row changed by several events of a
     // batch is written once. Memory stays bounded by it (the queue holds at most two batches).
     const batchSize = this.options.batchSize ?? CATCH_UP_BATCH;
-    let batch: StoredEvent[] = [];
+    let batch: (WrittenEvent & { readonly id: string })[] = [];
     let passed = 0;
     // A pipeline of two: batch n+1 folds (CPU here) while batch n commits (work in PostgreSQL).
     // Batches still commit one at a time, in order, each with its checkpoint.
@@ -369,7 +369,7 @@ export class PostgresProjector implements ReadModels {
     };
     // A small pump decouples reading from writing: while a batch commits, the next one gathers
     // (bounded, so a fast store cannot fill memory).
-    const queue: ({ kind: 'event'; event: StoredEvent } | { kind: 'passed'; position: number; caughtUp: boolean })[] = [];
+    const queue: ({ kind: 'event'; event: WrittenEvent & { readonly id: string } } | { kind: 'passed'; position: number; caughtUp: boolean })[] = [];
     let wake: (() => void) | undefined;
     let room: (() => void) | undefined;
     let ended = false;
@@ -392,7 +392,7 @@ export class PostgresProjector implements ReadModels {
     const pump = (async () => {
       try {
         for await (const message of this.store.subscribeToAll({ fromPosition: writer.position, eventTypes: [...READ_SIDE_EVENT_TYPES], signal: subscription.signal })) {
-          queue.push(message.type === 'event' ? { kind: 'event', event: message.event } : { kind: 'passed', position: message.position, caughtUp: message.type === 'caughtUp' });
+          queue.push(message.type === 'event' ? { kind: 'event', event: foldedPart(message.event) } : { kind: 'passed', position: message.position, caughtUp: message.type === 'caughtUp' });
           wake?.();
           while (queue.length >= batchSize * 2 && !subscription.signal.aborted) await new Promise<void>((resolve) => (room = resolve));
         }
@@ -666,6 +666,17 @@ export class PostgresReadSideFollower implements ReadModels {
     this.checkpoint = Number(rows[0]?.position ?? 0);
     this.failed = rows[0]?.failed ?? undefined;
   }
+}
+
+/**
+ * What the fold reads of an event, kept from the moment it is queued: not its metadata (the
+ * commands' ids, actor, hash chain: two thirds of a stored event's text). A queued event lives
+ * through two batches, long enough for the collector to move it to the old generation; its
+ * metadata left behind dies young instead. Under the 384 MB heap the README gives the projector, a
+ * 1M-event first fold peaked at 384–396 MB of RSS against 421–426 MB (two alternating runs each).
+ */
+function foldedPart(event: StoredEvent): WrittenEvent & { readonly id: string } {
+  return { position: event.position, stream: event.stream, type: event.type, data: event.data, id: event.id, revision: event.revision };
 }
 
 /**
