@@ -250,8 +250,8 @@ export const emptyChanges = (): ReadSideChanges => ({
  * Ids of the opportunities a batch touches that may already have a row, so the projector can load
  * their records first. An opportunity whose first event in the batch opens its stream (revision 0)
  * has none: nothing of its stream came before, and only its own stream speaks for it
- * (opportunityIdOf). Asking for those anyway cost a first fold one lookup of every new deal, ~0.2 s
- * of PostgreSQL per batch of 20,000 events, which the fold waited for.
+ * (opportunityIdOf). Asking for those anyway cost a first fold a lookup of every new deal, ~0.2 s a
+ * batch of 20,000 events at 1M (mostly hidden behind the main thread's own work, docs/benchmark-log.md).
  */
 export function opportunityIdsOf(events: readonly (ProjectedEvent & { readonly revision?: number })[]): Set<string> {
   const ids = new Set<string>();
