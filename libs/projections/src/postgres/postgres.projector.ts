@@ -508,7 +508,8 @@ export async function rebuildIntoShadow(
       try {
         for await (const page of readAllPages(store, { afterPosition: writer.position, pageSize: how.batchSize ?? CATCH_UP_BATCH })) {
           const target = how.target();
-          const events = page.filter((event) => event.position <= target);
+          // Only what the fold reads is kept while the page folds and commits (foldedPart).
+          const events = page.filter((event) => event.position <= target).map(foldedPart);
           if (logId === '' && events.length > 0) logId = events[0]!.id;
           const folded = await writer.fold(events, 0, logId);
           await committing;
