@@ -221,6 +221,8 @@ describe('analytics from the read models (end to end)', () => {
     try {
       const behind = await stale.http.get(`/pipeline?minPosition=${position}`).expect(503);
       expect(behind.body).toMatchObject({ code: 'PROJECTIONS.BEHIND', position: expect.any(Number), minPosition: position });
+      // As every 503: when to ask again.
+      expect(behind.headers['retry-after']).toBe('1');
     } finally {
       await stale.close();
     }

@@ -104,6 +104,8 @@ describe(`a full disk under the SQLite event store${skipped ? ` (skipped: ${skip
 
     const unhealthy = await api.anonymous.get('/health');
     expect(unhealthy.status).toBe(503);
+    // An operator frees the space: ask again no sooner than the refused command was told to.
+    expect(unhealthy.headers['retry-after']).toBe('30');
     expect(unhealthy.body.store.cannotWrite).toContain('is full');
     expect(unhealthy.body.store.cannotWrite).toContain(join(mountPoint, 'events.db'));
     // Reads go on: what was acknowledged is served.

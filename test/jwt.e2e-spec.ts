@@ -365,6 +365,8 @@ describe('JWT_JWKS_URL: keys an identity provider publishes', () => {
       const response = await call(other, signedBy(first));
       expect(response.status).toBe(503);
       expect(response.body.code).toBe('AUTH.KEYS_UNAVAILABLE');
+      // No sooner than the key set is fetched again (at most every 30 s): a retry before gets this same 503.
+      expect(response.headers['retry-after']).toBe('30');
     } finally {
       await other.close();
       await down.stop();

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { ApiProblem, pathOf, problemBody } from './problem';
+import { ApiProblem, pathOf, problemBody, problemHeaders } from './problem';
 import { lengthUntold, TRANSFER_ENCODING_NOT_CHUNKED } from './request-shape.hooks';
 import type { RouteMethods } from './route-methods';
 
@@ -35,7 +35,7 @@ export function clientErrorHandler(error: Error & { code?: string; rawPacket?: B
     return;
   }
   if (socket.writable) {
-    const headers = Object.entries(problem.headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    const headers = Object.entries(problemHeaders(problem)).map(([name, value]) => `${name}: ${value}\r\n`).join('');
     socket.write(`HTTP/1.1 ${problem.status} ${problemBody(problem).title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${headers}Connection: close\r\n\r\n${body}`);
   }
   socket.destroy(error);

@@ -56,7 +56,11 @@ const EVENT_STORE = {
   'EVENT_STORE.OUTCOME_UNKNOWN': 503,
   'EVENT_STORE.APPEND_TOO_LARGE': 413,
   'EVENT_STORE.STREAM_DELETED': 410,
-  /** The server refused the service's credentials: an operator's matter, not the client's. */
+  /**
+   * The server refused the service's credentials: an operator's matter, not the client's. A 503 still
+   * (with a long Retry-After, problem.ts): no bug (500), no fault of the request (4xx), which succeeds
+   * unchanged once access is granted.
+   */
   'EVENT_STORE.ACCESS_DENIED': 503,
   /** The disk holding the store (or another file a request writes) is full: nothing was written. */
   'EVENT_STORE.DISK_FULL': 507,

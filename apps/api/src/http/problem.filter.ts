@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ArgumentsHost, Catch, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toProblem } from './problem.mapping';
-import { ApiProblem, pathOf, problemBody } from './problem';
+import { ApiProblem, pathOf, problemBody, problemHeaders } from './problem';
 import type { RouteMethods } from './route-methods';
 
 /** One place turns every error into application/problem+json; no stack trace ever leaves. */
@@ -30,7 +30,7 @@ export function sendProblem(error: unknown, request: FastifyRequest, reply: Fast
   else if (problem.status >= 500) logger.warn(`${request.method} ${request.url} [${request.correlationId}]: ${problem.code} ${error instanceof Error && error !== problem ? error.message : problem.detail}`);
   // Errors raised before the request hooks ran (the router's) still carry a correlation id.
   if (!reply.hasHeader('x-correlation-id')) void reply.header('x-correlation-id', request.correlationId || randomUUID());
-  for (const [name, value] of Object.entries(problem.headers)) void reply.header(name, value);
+  for (const [name, value] of Object.entries(problemHeaders(problem))) void reply.header(name, value);
   void reply
     .status(problem.status)
     .header('content-type', 'application/problem+json; charset=utf-8')

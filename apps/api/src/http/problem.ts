@@ -22,6 +22,28 @@ export class ApiProblem extends Error {
   }
 }
 
+// A 503 is the service's state, not the client's mistake: every one says when to ask again, so a
+// client's retry loop needs no table of its own. A problem that names its own wait keeps it; else
+// the wait its code calls for, or a second: most causes (a store changing leader, a read model
+// catching up, a shutdown) pass within moments.
+const RETRY_AFTER_SECONDS: Partial<Record<ProblemCode, number>> = {
+  // An operator must act (grant the store's user access, fix and rebuild the read models): asking
+  // every second would only add load; as long as a full disk asks (EVENT_STORE.DISK_FULL).
+  'EVENT_STORE.ACCESS_DENIED': 30,
+  'PROJECTIONS.FAILED': 30,
+  // The key set is fetched again at most every 30 s (jwks.cache.ts): an earlier retry gets this same answer.
+  'AUTH.KEYS_UNAVAILABLE': 30,
+  // The read side's database reconnecting, or a projector starting.
+  'PROJECTIONS.UNAVAILABLE': 5,
+};
+const DEFAULT_RETRY_AFTER_SECONDS = 1;
+
+/** The headers to answer `problem` with: its own, and on a 503 a Retry-After unless it names one. */
+export function problemHeaders(problem: ApiProblem): Readonly<Record<string, string>> {
+  if (problem.status !== 503 || Object.keys(problem.headers).some((name) => name.toLowerCase() === 'retry-after')) return problem.headers;
+  return { ...problem.headers, 'retry-after': String(RETRY_AFTER_SECONDS[problem.code] ?? DEFAULT_RETRY_AFTER_SECONDS) };
+}
+
 /** 400 REQUEST.VALIDATION_FAILED: one entry per bad field, and all of them in the detail. */
 export function validationProblem(given: readonly FieldError[]): ApiProblem {
   // class-validator words a key "" as it words any unknown one: "property  should not exist".
