@@ -4,6 +4,9 @@ import { DamagedStreamSnapshotError, type RecordedCommand, type StreamSnapshot, 
 
 /** Snapshots waiting to be written are flushed in one transaction after this long. */
 const FLUSH_AFTER_MS = 200;
+/** After a failed write, saving pauses this long, doubling with each failure in a row up to the most. */
+const RETRY_AFTER_MS = 1_000;
+const RETRY_AFTER_MOST_MS = 60_000;
 /**
  * Bumped when a snapshot's shape changes: rows of another format are ignored (and replaced).
  * 2: the recorded commands moved out of the snapshot into stream_commands, one row each.
@@ -50,8 +53,11 @@ interface PendingSnapshot {
  * one per client-keyed command (stream_commands), written behind in batches without fsync — they
  * are derived, and a lost one only means a longer read. A snapshot row and the commands it adds
  * are written in one transaction, so every stored snapshot has every command before it stored
- * too; after a failed write no more are written until a restart, for the same reason. Each
- * instance may keep its own (with KurrentDB, instances on different machines do).
+ * too. A failed write (a full disk, a lock held past the busy timeout) is rolled back and its
+ * snapshots dropped; saving pauses, longer after each failure in a row (up to a minute), and then
+ * resumes by itself. A snapshot extending one that was dropped is refused (its base is not in the
+ * file), so none rests on commands the file lacks. Each instance may keep its own (with KurrentDB,
+ * instances on different machines do).
  */
 export function getSQLiteStreamSnapshotStore(path: string, onSetAside: (message: string) => void = (message) => console.warn(`Stream snapshots: ${message}`)): StreamSnapshotStore {
   // Derived: a damaged file is set aside and the streams are folded from their events again.
@@ -79,7 +85,9 @@ export function getSQLiteStreamSnapshotStore(path: string, onSetAside: (message:
   const removeCommands = db.prepare('DELETE FROM stream_commands WHERE stream = ?');
   const pending = new Map<string, PendingSnapshot>();
   let timer: NodeJS.Timeout | undefined;
-  let failed = false;
+  // Failed writes in a row, and until when saves are dropped (Date.now()) after the last one.
+  let failures = 0;
+  let pausedUntil = -Infinity;
 
   const flush = db.transaction(() => {
     for (const { snapshot, commands, replacesAll, fileBase } of pending.values()) {
@@ -116,14 +124,17 @@ export function getSQLiteStreamSnapshotStore(path: string, onSetAside: (message:
   const flushNow = () => {
     clearTimeout(timer);
     timer = undefined;
-    if (pending.size > 0 && db.open && !failed) {
+    if (pending.size > 0 && db.open) {
       try {
         // IMMEDIATE: the bases are read and the rows written under one write lock, not upgraded to it.
         flush.immediate();
+        failures = 0;
       } catch (error) {
-        // Rolled back: the file still holds only whole snapshots. Later ones would rest on the
-        // commands just lost, so none are written (or read) again until a restart.
-        failed = true;
+        // Rolled back: the file still holds only whole snapshots, and the ones just dropped are not
+        // there to be extended (save checks each base against the file). Whatever the cause (a
+        // full disk, a lock, an I/O error), it may pass: saving pauses, then is tried again.
+        failures += 1;
+        pausedUntil = Date.now() + Math.min(RETRY_AFTER_MS * 2 ** (failures - 1), RETRY_AFTER_MOST_MS);
         warn(error);
       }
     }
@@ -160,7 +171,6 @@ export function getSQLiteStreamSnapshotStore(path: string, onSetAside: (message:
 
   return {
     load(stream) {
-      if (failed) return undefined;
       let waiting = pending.get(stream);
       if (waiting && !waiting.replacesAll && storedRevision(stream) !== waiting.fileBase) {
         // Another instance replaced the rows this one extends: they may lack commands before it.
@@ -175,7 +185,7 @@ export function getSQLiteStreamSnapshotStore(path: string, onSetAside: (message:
       return { ...snapshot, commandBefore: (commandId) => storedCommand(stream, commandId) };
     },
     save({ basedOn, newCommands, ...snapshot }: StreamSnapshotToSave) {
-      if (failed) return;
+      if (Date.now() < pausedUntil) return; // after a failed write: the stream is snapshotted on a later load
       const waiting = pending.get(snapshot.stream);
       if (basedOn === undefined) {
         pending.set(snapshot.stream, { snapshot, commands: new Map(newCommands), replacesAll: true });

@@ -240,6 +240,59 @@ describe('stream snapshots', () => {
     snapshots.close();
   });
 
+  // A write that fails (a full disk, a lock held past the busy timeout, an I/O error) fails for a
+  // while: saving pauses, longer after each failure in a row but never past a minute, then resumes
+  // by itself. Before, one failure stopped every snapshot until the process restarted.
+  it('saves snapshots again once the cause of a failed write has passed, after a pause that grows with each failure but stays bounded', () => {
+    const path = join(dir, 'snapshots-failing.db');
+    const state = { status: 'open', stage: 'new', processId: 'standard', processVersion: 'v', criteriaMet: [] } as unknown as StreamSnapshotToSave['state'];
+    const snapshot = (stream: string, revision: number): StreamSnapshotToSave => ({ stream, revision, position: revision + 1, headHash: 'h', state, newCommands: [['c', { fingerprint: `f${revision}`, attempt: 'a', revision: 0, position: 1, stage: 'new', status: 'open' }]] });
+    const other = new Database(path);
+    const warned = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    jest.useFakeTimers();
+    try {
+      const snapshots = getSQLiteStreamSnapshotStore(path);
+      // The cause: every write of a snapshot row fails, as on a full disk, until it is lifted.
+      const failing = () => other.exec("CREATE TRIGGER failing BEFORE INSERT ON stream_snapshots BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+      const lifted = () => other.exec('DROP TRIGGER failing');
+      const stored = (stream: string) => (other.prepare('SELECT count(*) AS n FROM stream_snapshots WHERE stream = ?').get(stream) as { n: number }).n;
+      const saveAndFlush = (stream: string, revision: number) => {
+        snapshots.save(snapshot(stream, revision));
+        jest.advanceTimersByTime(1_000); // written behind
+      };
+      failing();
+      saveAndFlush('opportunity-a', 60);
+      expect(stored('opportunity-a')).toBe(0);
+      lifted();
+      // Commands keep working meanwhile: the snapshot that failed is simply not there.
+      expect(snapshots.load('opportunity-a')).toBeUndefined();
+      jest.advanceTimersByTime(60_000);
+      saveAndFlush('opportunity-b', 70);
+      expect(stored('opportunity-b')).toBe(1);
+      expect(snapshots.load('opportunity-b')?.commandBefore('c')?.fingerprint).toBe('f70');
+      // One extending the snapshot that failed is not stored: the commands before it are not in the file.
+      snapshots.save({ ...snapshot('opportunity-a', 110), basedOn: 60 });
+      jest.advanceTimersByTime(1_000);
+      expect(stored('opportunity-a')).toBe(0);
+
+      // Failing again and again: each failure is tried again later, never later than a minute on.
+      failing();
+      for (let n = 0; n < 12; n++) {
+        saveAndFlush('opportunity-c', 80);
+        jest.advanceTimersByTime(60_000);
+      }
+      expect(stored('opportunity-c')).toBe(0);
+      lifted();
+      saveAndFlush('opportunity-c', 80);
+      expect(stored('opportunity-c')).toBe(1);
+      snapshots.close();
+    } finally {
+      jest.useRealTimers();
+      warned.mockRestore();
+      other.close();
+    }
+  });
+
   // Instances on one store share STREAM_SNAPSHOTS_PATH by default (beside EVENT_STORE_PATH). One
   // whose write comes late (a busy event loop, a paused process) replaces the stream's rows with a
   // whole set of its own between another's check of its base and that one's write: the extension
