@@ -104,7 +104,7 @@ export interface EventStoreHealth {
   readonly kind: string;
   readonly reachable: boolean;
   readonly detail?: string;
-  /** Set while appends cannot be written though the store answers (a full disk): why, for operators. */
+  /** Set while appends cannot be written though the store answers (a full disk, a SQLite file another process keeps locked): why, for operators. */
   readonly cannotWrite?: string;
 }
 

@@ -23,7 +23,7 @@ const HEALTH_SCHEMA: SchemaObject = {
         kind: { type: 'string' },
         reachable: { type: 'boolean' },
         headPosition: { type: 'integer', nullable: true },
-        cannotWrite: { type: 'string', description: 'Why the store refuses writes now (a full disk): the API is not ready' },
+        cannotWrite: { type: 'string', description: 'Why the store refuses writes now (a full disk, a SQLite file another process keeps locked): the API is not ready' },
       },
     },
     processes: { type: 'array', items: { type: 'object', required: ['id', 'version'], properties: { id: { type: 'string' }, version: { type: 'string' } } } },
@@ -52,7 +52,7 @@ export class HealthController {
   @Get()
   @ApiOkResponse({ description: 'Ready', schema: HEALTH_SCHEMA })
   @ApiServiceUnavailableResponse({ description: 'Not ready: the body says why', schema: HEALTH_SCHEMA })
-  @ApiOperation({ summary: 'Ready to serve: the store (its kind: sqlite or kurrentdb) answers and can write, and process definitions are loaded (503 otherwise, naming the cause: store.cannotWrite while its disk is full, readModels.cannotSave while the read models cannot be saved)' })
+  @ApiOperation({ summary: 'Ready to serve: the store (its kind: sqlite or kurrentdb) answers and can write, and process definitions are loaded (503 otherwise, naming the cause: store.cannotWrite while its disk is full or another process keeps its SQLite file locked, readModels.cannotSave while the read models cannot be saved)' })
   async health(@Res({ passthrough: true }) reply: FastifyReply) {
     const store = await this.store.health().catch((error: Error) => ({ kind: 'unknown', reachable: false, detail: error.message }));
     const processes = this.processes.list().map((process) => ({ id: process.definition.id, version: process.version }));

@@ -514,6 +514,30 @@ describe('SQLite event store', () => {
       expect((await store.readStream('deal-1')).map((e) => e.type)).toEqual(['Before', 'After']);
     }, 30_000);
 
+    // Reads go on while another process holds the write lock (WAL), so a ping alone answered
+    // healthy while every append was refused 503: /health must say the store cannot write, as it
+    // does for a full disk, and stop saying it once the lock is free (without an append first: a
+    // load balancer that trusts /health sends none meanwhile).
+    it('health says the store cannot write while another process holds its write lock past the busy timeout, and no longer once it lets go', async () => {
+      const store = open();
+      await store.appendToStream('deal-1', [event('Before')], { expectedRevision: 'no_stream' });
+      expect(await store.health()).not.toHaveProperty('cannotWrite');
+      const lock = holdWriteLock();
+      try {
+        await expect(store.appendToStream('deal-1', [event('Locked out')], { expectedRevision: 0 })).rejects.toBeInstanceOf(EventStoreUnavailableError);
+        const health = await store.health();
+        expect(health).toMatchObject({ kind: 'sqlite', reachable: true, cannotWrite: expect.stringMatching(/locked by another process/) });
+        expect(health.cannotWrite).toContain(join(dir, 'events.db'));
+        // Still held: asked again, health still says so.
+        expect(await store.health()).toHaveProperty('cannotWrite');
+      } finally {
+        lock.release();
+      }
+      expect(await store.health()).not.toHaveProperty('cannotWrite');
+      await expect(store.appendToStream('deal-1', [event('After')], { expectedRevision: 0 })).resolves.toMatchObject({ nextRevision: 1 });
+      expect(await store.health()).not.toHaveProperty('cannotWrite');
+    }, 30_000);
+
     it('appends that arrive while a commit is in flight share the next transaction, each checked against the one before', async () => {
       const store = open();
       const lock = holdWriteLock();

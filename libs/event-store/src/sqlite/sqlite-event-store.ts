@@ -138,6 +138,12 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
   private soleWriter = false;
   /** The last append refused for want of space, until one succeeds or space is freed. */
   private diskFull: { readonly since: string; readonly reason: string } | undefined;
+  /**
+   * Since when appends have been refused because another process held the write lock past the
+   * busy timeout, until one commits or health() finds the lock free. Reads go on meanwhile (WAL),
+   * so a read alone would call the store healthy while every append is refused.
+   */
+  private lockedOutSince: string | undefined;
 
   constructor(options: SQLiteEventStoreOptions) {
     this.path = options.path;
@@ -232,12 +238,12 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
     try {
       this.statements.ping.get();
       const full = this.stillFull();
-      return {
-        kind: 'sqlite',
-        reachable: true,
-        detail: this.path,
-        ...(full ? { cannotWrite: `the disk holding ${this.path} is full (${full.reason}, since ${full.since}): free space; writes resume without a restart` } : {}),
-      };
+      const lockedOutSince = this.stillLockedOut();
+      const cannotWrite = [
+        ...(full ? [`the disk holding ${this.path} is full (${full.reason}, since ${full.since}): free space; writes resume without a restart`] : []),
+        ...(lockedOutSince ? [`${this.path} is locked by another process, which has held its write lock longer than the ${BUSY_TIMEOUT_MS / 1000} s this service waits (since ${lockedOutSince}; a program writing EVENT_STORE_PATH, or a sqlite3 shell with a transaction open on it): appends are refused until it lets go, then resume without a restart`] : []),
+      ];
+      return { kind: 'sqlite', reachable: true, detail: this.path, ...(cannotWrite.length > 0 ? { cannotWrite: cannotWrite.join('; ') } : {}) };
     } catch (error) {
       return { kind: 'sqlite', reachable: false, detail: isSQLiteFileFault(error) ? `${this.path} ${sqliteFileProblem(error)}` : this.path };
     }
@@ -344,6 +350,8 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
       return;
     }
     this.committedBatches += 1;
+    // Committed: the write lock was this store's.
+    this.lockedOutSince = undefined;
     this.soleWriter = !reply.othersWrote;
     let wrote = false;
     const outcomes = batch.map((append, index) => {
@@ -417,6 +425,7 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
 
   /** A full disk is told apart from other failures: it is the operator's to fix, and passes. */
   private storeError(error: Error): Error {
+    if (isSQLiteLockedOut(error)) this.lockedOutSince ??= this.clock().toISOString();
     if (!isDiskFullError(error)) return this.fileFault(error);
     this.diskFull ??= { since: this.clock().toISOString(), reason: error.message };
     return new EventStoreFullError(this.path, error.message);
@@ -432,6 +441,28 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
       // No statfs here: the next successful append clears it.
     }
     return this.diskFull;
+  }
+
+  /**
+   * Since when appends have been locked out, unless the write lock is free now: taken and let go at
+   * once on this thread's connection, without waiting (a wait would stall this thread). Without
+   * that look only an append would clear it, and a load balancer that trusts /health sends none.
+   */
+  private stillLockedOut(): string | undefined {
+    if (this.lockedOutSince === undefined || this.db.inTransaction) return this.lockedOutSince;
+    const busyTimeout = this.db.pragma('busy_timeout', { simple: true }) as number;
+    this.db.pragma('busy_timeout = 0');
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      this.db.exec('ROLLBACK');
+      this.lockedOutSince = undefined;
+    } catch {
+      // Still held (or the file refuses more than a lock): the next append says which.
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    } finally {
+      this.db.pragma(`busy_timeout = ${busyTimeout}`);
+    }
+    return this.lockedOutSince;
   }
 
   private unavailable(failure: Error): EventStoreUnavailableError {
