@@ -1,10 +1,12 @@
-import type { BoardCard, BoardColumn } from './board.model';
+import type { OpportunitySearchHit } from '@stagecraft/contracts';
+import { searchHitCard, type BoardCard, type BoardColumn } from './board.model';
 import { filterColumns, filtering, filtersFrom, matches, ownersOf, searchOwner, searchSummary, writeFilters } from './board-filters.model';
 
 const card = (id: string, title: string, owner: string, amountValue: number | null, currency: string | null = amountValue === null ? null : 'EUR'): BoardCard => ({
   id,
   title,
   owner,
+  ownerId: owner === 'unassigned' ? null : owner,
   amount: String(amountValue),
   amountValue,
   currency,
@@ -140,5 +142,25 @@ describe('board filters', () => {
     const bob = searchOwner('bob');
     expect([bob.ownerId, bob.keeps({ ownerId: 'bob' })]).toEqual(['bob', true]);
     expect(searchOwner('').ownerId).toBeUndefined();
+  });
+
+  it('find among the cards what the API\'s search finds among the deals: a deal nobody owns has no owner to match, not the word "unassigned"', () => {
+    // The same deals and answers as the API's rule in libs/projections/src/opportunity-search.spec.ts.
+    const hit = (id: string, title: string, ownerId: string | null): OpportunitySearchHit => ({ id, title, ownerId, processId: 'standard', processVersion: 'v1', status: 'open', stageId: 'new', closedAt: null, teamId: null, amount: null, currency: null });
+    const deals = [hit('o1', 'Umbrella CRM', null), hit('o2', 'Signage for Acme', 'ana'), hit('o3', 'Unassigned leads clean-up', null), hit('o4', 'Hooli', 'bob')];
+    const found = (q: string) => deals.filter((deal) => matches(searchHitCard(deal), { q, owner: '', sort: 'stage-time' })).map((deal) => deal.id);
+    const asked = ['unassigned', 'UNASSIGNED', 'unass', 'sign', 'ned', 'a', 'ana', 'bob', 'o1', 'crm'];
+    expect(asked.map((q) => [q, found(q)])).toEqual([
+      ['unassigned', ['o3']],
+      ['UNASSIGNED', ['o3']],
+      ['unass', ['o3']],
+      ['sign', ['o2', 'o3']],
+      ['ned', ['o3']],
+      ['a', ['o1', 'o2', 'o3']],
+      ['ana', ['o2']],
+      ['bob', ['o4']],
+      ['o1', ['o1']],
+      ['crm', ['o1']],
+    ]);
   });
 });

@@ -15,7 +15,7 @@ export const SORT_LABELS: Readonly<Record<Sort, string>> = {
 };
 
 export interface BoardFilters {
-  /** Matches the title, the owner or the id (however accents, case and spaces are written: searchable). */
+  /** Matches the title, the owner (none for a deal nobody owns) or the id (however accents, case and spaces are written: searchable). */
   readonly q: string;
   readonly owner: string;
   readonly sort: Sort;
@@ -39,10 +39,16 @@ export function filtering(filters: BoardFilters): boolean {
   return filters.q.trim() !== '' || filters.owner !== '' || filters.sort !== 'stage-time';
 }
 
-export function matches(card: Pick<BoardCard, 'id' | 'title' | 'owner'>, filters: BoardFilters): boolean {
+/**
+ * The API's rule (GET /opportunities?q=, opportunity-search.ts): the title, the owner or the id
+ * holds the words. A deal nobody owns has no owner to match: its card's "unassigned" is the board's
+ * label, not text of the deal (matching it found every unowned card for "a" or "sign" here, and none
+ * of them through the API). The owner filter is how a rep asks for them.
+ */
+export function matches(card: Pick<BoardCard, 'id' | 'title' | 'owner' | 'ownerId'>, filters: BoardFilters): boolean {
   if (filters.owner && card.owner !== filters.owner) return false;
   const needle = searchable(filters.q);
-  return needle === '' || [card.title, card.owner, card.id].some((text) => searchable(text).includes(needle));
+  return needle === '' || [card.title, card.ownerId, card.id].some((text) => text !== null && searchable(text).includes(needle));
 }
 
 /**

@@ -66,17 +66,17 @@ describe('the board model', () => {
       ['lost', 1, '$700', null],
     ]);
     expect(columns[0]!.cards).toEqual([
-      { id: 'a', title: 'A', owner: 'ana', amount: '€1,000', amountValue: 1000, currency: 'EUR', teamId: 'direct', daysInStage: 2, rotting: true, expectedCloseDate: '2026-04-30', overdue: false, nextSteps: null, stageId: 'new', status: 'open', closedAt: null, lostReason: null, criteria: { met: 1, total: 3 }, closedInStage: null, processVersion: 'v1' },
+      { id: 'a', title: 'A', owner: 'ana', ownerId: 'ana', amount: '€1,000', amountValue: 1000, currency: 'EUR', teamId: 'direct', daysInStage: 2, rotting: true, expectedCloseDate: '2026-04-30', overdue: false, nextSteps: null, stageId: 'new', status: 'open', closedAt: null, lostReason: null, criteria: { met: 1, total: 3 }, closedInStage: null, processVersion: 'v1' },
     ]);
     expect(columns.map((column) => column.rotting)).toEqual([1, 0, 0, 0, 0]);
     // The converted total is labelled with the day and the rates it used.
     expect(columns[2]!.converted).toEqual({ text: '≈ €280', rates: '1 USD = 0.9 EUR (from 2026-01-01); rates in force on 2026-03-10' });
     expect(columns[0]!.converted).toBeNull();
     expect(columns[3]!.cards).toEqual([
-      { id: 'w', title: 'W', owner: 'unassigned', amount: '€2,000', amountValue: 2000, currency: 'EUR', teamId: null, daysInStage: null, rotting: false, expectedCloseDate: null, overdue: false, nextSteps: 'Kick-off', stageId: 'won', status: 'won', closedAt: '2026-03-09T08:00:00Z', lostReason: null, criteria: null, closedInStage: 'qualification', processVersion: null },
+      { id: 'w', title: 'W', owner: 'unassigned', ownerId: null, amount: '€2,000', amountValue: 2000, currency: 'EUR', teamId: null, daysInStage: null, rotting: false, expectedCloseDate: null, overdue: false, nextSteps: 'Kick-off', stageId: 'won', status: 'won', closedAt: '2026-03-09T08:00:00Z', lostReason: null, criteria: null, closedInStage: 'qualification', processVersion: null },
     ]);
     expect(columns[4]!.cards).toEqual([
-      { id: 'l', title: 'L', owner: 'bob', amount: '$700', amountValue: 700, currency: 'USD', teamId: null, daysInStage: null, rotting: false, expectedCloseDate: null, overdue: false, nextSteps: null, stageId: 'lost', status: 'lost', closedAt: '2026-03-01T08:00:00Z', lostReason: 'price', criteria: null, closedInStage: 'new', processVersion: null },
+      { id: 'l', title: 'L', owner: 'bob', ownerId: 'bob', amount: '$700', amountValue: 700, currency: 'USD', teamId: null, daysInStage: null, rotting: false, expectedCloseDate: null, overdue: false, nextSteps: null, stageId: 'lost', status: 'lost', closedAt: '2026-03-01T08:00:00Z', lostReason: 'price', criteria: null, closedInStage: 'new', processVersion: null },
     ]);
     // The period, and that Won lists fewer cards than it counts: more of it may be asked for.
     expect(columns.map((column) => column.caption)).toEqual([null, null, null, 'Closed 8 Feb 2026 – 10 Mar 2026 · newest 1 of 3', 'Closed 8 Feb 2026 – 10 Mar 2026']);
@@ -182,7 +182,7 @@ describe('the board model', () => {
 
   it('takes a card to where the deal is as read: another stage, closed (from the stage it closed in) or reopened, on its version', () => {
     const drawn: BoardCard = {
-      id: 'o1', title: 'Deal', owner: 'ana', amount: '€1', amountValue: 1, currency: 'EUR', teamId: null, stageId: 'new', status: 'open', daysInStage: 3, rotting: false,
+      id: 'o1', title: 'Deal', owner: 'ana', ownerId: 'ana', amount: '€1', amountValue: 1, currency: 'EUR', teamId: null, stageId: 'new', status: 'open', daysInStage: 3, rotting: false,
       expectedCloseDate: null, overdue: false, nextSteps: null, closedAt: null, lostReason: null, criteria: null, closedInStage: null, processVersion: 'v1',
     };
     const moved = cardAsRead(drawn, { status: 'open', stage: 'qualification', processVersion: 'v2' });

@@ -13,7 +13,10 @@ export type MoveTarget = { readonly kind: 'stage'; readonly stageId: string; rea
 export interface BoardCard {
   readonly id: string;
   readonly title: string;
+  /** Who owns it as the board names them: "unassigned" when nobody does (the owner filter offers it). */
   readonly owner: string;
+  /** Who owns it as the API says: null when nobody does. The search matches this, as the API's does, never the word "unassigned". */
+  readonly ownerId: string | null;
   readonly amount: string;
   /** The amount as a number, for sorting; null when none was given. */
   readonly amountValue: number | null;
@@ -114,6 +117,7 @@ export function boardColumns(definition: Definition, pipeline: PipelineResult, n
         id: card.id,
         title: card.title,
         owner: card.ownerId ?? UNASSIGNED,
+        ownerId: card.ownerId,
         amount: card.amount === null ? '–' : formatDealAmount(card.amount, card.currency),
         amountValue: card.amount,
         currency: card.currency ?? null,
@@ -204,6 +208,7 @@ function dealCard(deal: OpportunityView, now: Date, today: string): BoardCard {
     id: deal.id,
     title: deal.title,
     owner: deal.ownerId ?? UNASSIGNED,
+    ownerId: deal.ownerId,
     amount: deal.amount === null ? '–' : formatDealAmount(deal.amount, deal.currency),
     amountValue: deal.amount,
     currency: deal.currency,
@@ -237,6 +242,7 @@ function closedCard(card: ClosedOpportunity, kind: 'won' | 'lost'): BoardCard {
     id: card.id,
     title: card.title,
     owner: card.ownerId ?? UNASSIGNED,
+    ownerId: card.ownerId,
     amount: card.amount === null ? '–' : formatDealAmount(card.amount, card.currency),
     amountValue: card.amount,
     currency: card.currency ?? null,
@@ -283,6 +289,7 @@ export function searchHitCard(hit: OpportunitySearchHit): BoardCard {
     id: hit.id,
     title: hit.title,
     owner: hit.ownerId ?? UNASSIGNED,
+    ownerId: hit.ownerId,
     amount: hit.amount === null ? '–' : formatDealAmount(hit.amount, hit.currency),
     amountValue: hit.amount,
     currency: hit.currency,
