@@ -42,6 +42,23 @@ export function forgetDrafts(): void {
 }
 
 /** A deal saved: the command's answer, and the title it was saved under (renamed, the board says and shows the new one). */
+/** The open form's team picker, offered again (offerTeams); null while no form is open. */
+let offerTeamsHere: ((teamsOf: (definition: ProcessDetail['definition']) => readonly string[]) => void) | null = null;
+
+/**
+ * Signed in again, over an open form, with a key of other teams (main.ts rescope): the form offers
+ * that key's teams, of the process it was opened on, and none the last key's only. It offered them
+ * until closed: the rep could pick a team the new key may not use, and be refused on saving.
+ */
+export function offerTeams(teamsOf: (definition: ProcessDetail['definition']) => readonly string[]): void {
+  offerTeamsHere?.(teamsOf);
+}
+
+/** One team to choose from (a team-limited key): it is the answer, no blank to pick. */
+function teamOptions(teams: readonly string[]): HTMLOptionElement[] {
+  return [...(teams.length === 1 ? [] : [h('option', { value: '' }, teams.length === 0 ? 'No team' : 'Choose a team…')]), ...teams.map((team) => h('option', { value: team }, team))];
+}
+
 export type DealSaved = CommandAnswer & { readonly title: string };
 
 /** Resolves with the command's answer once saved, or null when cancelled. */
@@ -53,16 +70,22 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
     amount: h('input', { id: 'deal-amount', name: 'amount', type: 'text', inputmode: 'decimal', value: existing?.amount ?? '' }),
     currency: h('input', { id: 'deal-currency', name: 'currency', type: 'text', value: existing?.currency ?? '', placeholder: 'EUR', maxlength: 3, autocomplete: 'off' }),
     ownerId: h('input', { id: 'deal-ownerId', name: 'ownerId', type: 'text', value: existing?.ownerId ?? '', autocomplete: 'off' }),
-    teamId: h(
-      'select',
-      { id: 'deal-teamId', name: 'teamId' },
-      // One team to choose from (a team-limited key): it is the answer, no blank to pick.
-      ...(options.teams.length === 1 ? [] : [h('option', { value: '' }, options.teams.length === 0 ? 'No team' : 'Choose a team…')]),
-      ...options.teams.map((team) => h('option', { value: team }, team)),
-    ),
+    teamId: h('select', { id: 'deal-teamId', name: 'teamId' }, ...teamOptions(options.teams)),
     expectedCloseDate: h('input', { id: 'deal-expectedCloseDate', name: 'expectedCloseDate', type: 'date', value: existing?.expectedCloseDate ?? '' }),
   };
   (inputs.teamId as HTMLSelectElement).value = existing?.teamId ?? options.defaultTeam;
+  const offerHere: typeof offerTeamsHere = (teamsOf) => {
+    const select = inputs.teamId as HTMLSelectElement;
+    const teams = teamsOf(options.definition);
+    const chosen = select.value;
+    select.replaceChildren(...teamOptions(teams));
+    select.value = teams.includes(chosen) ? chosen : teams.length === 1 ? teams[0]! : '';
+  };
+  offerTeamsHere = offerHere;
+  /** Closed: no longer offered teams (another form opened since has its own). */
+  const stopOffering = () => {
+    if (offerTeamsHere === offerHere) offerTeamsHere = null;
+  };
   const draftKey = existing ? `edit ${existing.id}` : `new ${options.definition.id}`;
   const initial = Object.fromEntries(FIELDS.map((field) => [field, inputs[field].value])) as Record<Field, string>;
   const draft = drafts.get(draftKey);
@@ -155,6 +178,7 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
       const pending = saving;
       if (pending === null) {
         dialog.removeEventListener('close', closed);
+        stopOffering();
         keepDraft(saved !== null);
         resolve(saved);
         return;
@@ -163,6 +187,7 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
         if (saved !== null || dialog.open || options.current?.() === false) {
           if (dialog.open) return; // opened again meanwhile: its own close resolves
           dialog.removeEventListener('close', closed);
+          stopOffering();
           keepDraft(saved !== null);
           resolve(saved);
           return;

@@ -8,7 +8,7 @@ import { focusCard, openMenuPlace, placeOf, renderBoard, reopenMoveMenu } from '
 import { amountsWonAndLost, funnelSteps, lostReasons, periodOutOfOrder, reliabilityPoints, stageDurationRows, winLossByTeam, wonReasons } from './charts.model';
 import { renderCharts } from './charts.view';
 import { openCriteriaPanel } from './criteria.panel';
-import { forgetDrafts, openDealForm } from './deal-form';
+import { forgetDrafts, offerTeams, openDealForm } from './deal-form';
 import { chooseClosing, type ClosingAnswer } from './dialogs';
 import { announce, byId, forgetEvidenceNotes, h, statusAbout } from './dom';
 import { dayBoundary, formatTimeOfDay, localDay } from './format';
@@ -321,6 +321,8 @@ function sameScope(one: CallerAnswer | null, other: CallerAnswer): boolean {
 /** Signed in again with a key of other roles or teams: what is offered and drawn is that key's. */
 async function rescope(): Promise<void> {
   const since = session;
+  // A New deal or Edit form left open offers this key's teams at once, none of the last key's only.
+  offerTeams((definition) => selectableTeams(definition).teams);
   const { processes } = await api.get<ProcessList>('/processes');
   if (since !== session || state.caller === null) return; // signed out meanwhile
   drawnPipeline = ''; // the next look draws, though the answer were the same (other move buttons)
