@@ -41,7 +41,6 @@ export function forgetDrafts(): void {
   drafts.clear();
 }
 
-/** A deal saved: the command's answer, and the title it was saved under (renamed, the board says and shows the new one). */
 /** The open form's team picker, offered again (offerTeams); null while no form is open. */
 let offerTeamsHere: ((teamsOf: (definition: ProcessDetail['definition']) => readonly string[]) => void) | null = null;
 
@@ -59,6 +58,7 @@ function teamOptions(teams: readonly string[]): HTMLOptionElement[] {
   return [...(teams.length === 1 ? [] : [h('option', { value: '' }, teams.length === 0 ? 'No team' : 'Choose a team…')]), ...teams.map((team) => h('option', { value: team }, team))];
 }
 
+/** A deal saved: the command's answer, and the title it was saved under (renamed, the board says and shows the new one). */
 export type DealSaved = CommandAnswer & { readonly title: string };
 
 /** Resolves with the command's answer once saved, or null when cancelled. */
