@@ -59,15 +59,13 @@ export class HealthController {
     const projections = this.projections.status();
     const cannotWrite = 'cannotWrite' in store ? store.cannotWrite : undefined;
     const cannotSave = this.projections.cannotSave?.();
-    const ok = store.reachable && cannotWrite === undefined && cannotSave === undefined && processes.length > 0 && projections.every((projection) => projection.failed === undefined);
+    // What an operator must set right (a full disk, a stopped read model, no process loaded), as against a store away for a moment.
+    const operatorMatter = cannotWrite !== undefined || cannotSave !== undefined || processes.length === 0 || projections.some((projection) => projection.failed !== undefined);
+    const ok = store.reachable && !operatorMatter;
     const headPosition = store.reachable ? await this.store.headPosition().catch(() => null) : null;
     void reply.status(ok ? 200 : 503);
-    // As every 503 of this API, one that says when to ask again: what an operator must set right (a
-    // full disk, a stopped read model, no process loaded) takes longer than a store away for a moment.
-    if (!ok) {
-      const operatorMatter = cannotWrite !== undefined || cannotSave !== undefined || processes.length === 0 || projections.some((projection) => projection.failed !== undefined);
-      void reply.header('retry-after', operatorMatter ? '30' : '1');
-    }
+    // As every 503 of this API, one that says when to ask again: an operator's matter takes longer.
+    if (!ok) void reply.header('retry-after', operatorMatter ? '30' : '1');
     return {
       status: ok ? 'ok' : 'unavailable',
       store: { kind: store.kind, reachable: store.reachable, headPosition, ...(cannotWrite !== undefined ? { cannotWrite } : {}) },
