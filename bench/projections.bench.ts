@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { getSQLiteEventStore } from '@stagecraft/event-store';
 import { ALL_PROJECTIONS, applyEvent, getSQLiteProjectionSnapshotStore, liveEstimatorOf, ProjectionRunner, winProbabilityProjection, type Projection, type ProjectionSnapshotStore } from '@stagecraft/projections';
 import { runAnalyticsQueries } from './support/analytics-queries';
+import { besideThis, nodeScript } from './support/bench-paths';
 import { writeHistoryStore } from './support/history-store';
 
 const OPPORTUNITIES = Number(process.env.BENCH_OPPORTUNITIES ?? 100_000);
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
     const { events, opportunities, seconds } = await writeHistoryStore(join(dir, 'events.db'), TARGET_EVENTS, { maxOpportunities: OPPORTUNITIES * 2 });
     console.log(`generated ${events.toLocaleString('en')} events for ${opportunities.toLocaleString('en')} opportunities in ${seconds.toFixed(1)} s`);
     // Measure in a fresh process, so its peak RSS is the rebuild's and not the generator's.
-    const child = spawnSync(process.execPath, ['--max-old-space-size=2048', '-r', '@swc-node/register', __filename, '--measure', join(dir, 'events.db'), ...(process.argv.includes('--postgres') ? ['--postgres'] : [])], { stdio: 'inherit' });
+    const child = spawnSync(process.execPath, ['--max-old-space-size=2048', ...nodeScript(__filename), '--measure', join(dir, 'events.db'), ...(process.argv.includes('--postgres') ? ['--postgres'] : [])], { stdio: 'inherit' });
     if (child.status !== 0) throw new Error(`measuring failed with exit code ${child.status}`);
   } finally {
     // BENCH_KEEP=1 keeps the store, to measure again with --measure <file> without generating.
@@ -63,7 +64,7 @@ async function measure(path: string): Promise<void> {
   try {
     const head = await store.headPosition();
     // 2. Raw, in a process of its own so that its garbage does not count in the rebuild's peak RSS.
-    const raw = spawnSync(process.execPath, ['-r', '@swc-node/register', __filename, '--raw', path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const raw = spawnSync(process.execPath, [...nodeScript(__filename), '--raw', path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
     const rawRate = Number(raw.stdout.trim());
     if (raw.status !== 0 || !(rawRate > 0)) throw new Error(`the raw read failed (exit code ${raw.status}): ${raw.stdout}`);
 
@@ -141,7 +142,7 @@ async function measure(path: string): Promise<void> {
       // RSS before it collects, which says nothing about what the projector needs.
       const heapMb = process.env.BENCH_PG_HEAP_MB ?? '384';
       console.log(`PostgreSQL run with --max-old-space-size=${heapMb} (BENCH_PG_HEAP_MB)`);
-      const child = spawnSync(process.execPath, [`--max-old-space-size=${heapMb}`, '-r', '@swc-node/register', join(__dirname, 'support', 'postgres-read-side.bench.ts'), path], { stdio: 'inherit' });
+      const child = spawnSync(process.execPath, [`--max-old-space-size=${heapMb}`, ...nodeScript(besideThis(join(__dirname, 'support'), 'postgres-read-side.bench')), path], { stdio: 'inherit' });
       if (child.status !== 0) throw new Error(`the PostgreSQL run failed with exit code ${child.status}`);
     }
     console.log(`saved read models            ${mb(statSync(`${path}.read-models.db`).size + walSize(`${path}.read-models.db`)).padStart(10)}  (SQLite file of the snapshots)`);

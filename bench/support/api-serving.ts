@@ -2,12 +2,14 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { besideThis, nodeScript, REPO_ROOT } from './bench-paths';
 
 // An API instance (apps/api, PROJECTIONS=external) on the PostgreSQL read side, answering the
 // analytics in a loop over HTTP while its RSS is sampled: what "flat memory" means for a serving
 // process (it keeps no model, so its RSS must not follow the number of events).
 
-const ROOT = resolve(__dirname, '..', '..');
+/** The API's main in this bench's language: compiled beside it (dist/bench) or the TypeScript source. */
+const API_MAIN = besideThis(resolve(__dirname, '..', '..', 'apps', 'api', 'src'), 'main');
 export const PATHS = [
   '/pipeline',
   '/pipeline?closed=won,lost&closedFrom=2025-06-01T00:00:00Z&closedTo=2025-06-30T23:59:59Z',
@@ -41,8 +43,8 @@ export interface ServingFigures {
 export async function serveFromPostgres(options: { eventStorePath: string; url: string; schema: string; port: number; seconds: number; concurrency?: number; paths?: readonly string[] }): Promise<ServingFigures> {
   const paths = options.paths ?? PATHS;
   const dir = mkdtempSync(join(tmpdir(), 'stagecraft-api-bench-'));
-  const child = spawn(process.execPath, ['--max-old-space-size=2048', '-r', '@swc-node/register', join(ROOT, 'apps/api/src/main.ts')], {
-    cwd: ROOT,
+  const child = spawn(process.execPath, ['--max-old-space-size=2048', ...nodeScript(API_MAIN)], {
+    cwd: REPO_ROOT,
     env: {
       ...process.env,
       PORT: String(options.port),

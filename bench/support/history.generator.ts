@@ -2,10 +2,11 @@
 // the API could have accepted. Deterministic for a given seed.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { REPO_ROOT } from './bench-paths';
 import { decide, foldOpportunity, type OpportunityCommand, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
 import { compileProcess, parseProcessDefinition, type CompiledProcess } from '@stagecraft/sales-process';
 
-export const PROCESS_DIR = join(__dirname, '..', '..', 'config', 'processes');
+export const PROCESS_DIR = join(REPO_ROOT, 'config', 'processes');
 
 export function shippedProcesses(): CompiledProcess[] {
   return ['standard', 'inside-sales'].map((id) => {
