@@ -17,7 +17,7 @@ interface MediaType {
 }
 interface Operation {
   readonly parameters?: readonly Parameter[];
-  readonly responses: Record<string, { readonly content?: Record<string, MediaType> }>;
+  readonly responses: Record<string, { readonly content?: Record<string, MediaType>; readonly headers?: Record<string, unknown> }>;
   readonly requestBody?: { readonly content: Record<string, MediaType> };
 }
 interface OpenApiDocument {
@@ -113,12 +113,13 @@ describe('the OpenAPI document', () => {
   };
 
   /** What the document says of one answer that does not hold, or nothing. */
-  const mismatch = (route: string, status: number, contentType: string | undefined, text: string): string | undefined => {
+  const mismatch = (route: string, status: number, contentType: string | undefined, text: string, retryAfter?: string): string | undefined => {
     const [method, template] = route.split(' ') as [string, string];
     const operation = document.paths[template]?.[method.toLowerCase()];
     if (operation === undefined) return `${route} is not in the document`;
     const documented = operation.responses[String(status)] ?? operation.responses.default;
     if (documented === undefined) return `${route} answered ${status}, which the document does not list`;
+    if (retryAfter !== undefined && documented.headers?.['Retry-After'] === undefined) return `${route} answered ${status} with Retry-After, which the document does not declare`;
     const media = (contentType ?? '').split(';')[0]!.trim();
     if (documented.content === undefined) return text === '' ? undefined : `${route} answered ${status} with a ${media} body where the document gives none`;
     const described = documented.content[media];
@@ -233,7 +234,7 @@ describe('the OpenAPI document', () => {
       const response = await (call.body === undefined ? request : request.send(call.headers?.['content-type'] === 'text/plain' ? JSON.stringify(call.body) : (call.body as object)));
       answered.add(`${call.route} ${response.status}`);
       const text = response.text ?? '';
-      const wrong = mismatch(call.route, response.status, response.headers['content-type'] as string | undefined, text);
+      const wrong = mismatch(call.route, response.status, response.headers['content-type'] as string | undefined, text, response.headers['retry-after'] as string | undefined);
       if (wrong !== undefined) problems.push(`${url}: ${wrong}`);
       // What the API took, the document's request schema takes too: a client generated from it can send it.
       const requestSchema = document.paths[template]?.[method.toLowerCase()]?.requestBody?.content['application/json']?.schema;
@@ -250,6 +251,15 @@ describe('the OpenAPI document', () => {
     // Both migrations need a second recorded version (a migration to the version a deal is on is refused): test/process-migration.e2e-spec.ts.
     const migrations = ['POST /opportunities/{id}/migrate', 'POST /processes/{id}/migrate'];
     expect(routes.filter((route) => !succeeded.has(route) && !migrations.includes(route))).toEqual([]);
+  });
+
+  it('declares Retry-After on the refusals of every route, which every 503 and each 429 and 507 carry', () => {
+    const undeclared = Object.entries(document.paths).flatMap(([template, methods]) =>
+      Object.entries(methods)
+        .filter(([, operation]) => (operation.responses.default?.headers ?? {})['Retry-After'] === undefined)
+        .map(([method]) => `${method.toUpperCase()} ${template}`),
+    );
+    expect(undeclared).toEqual([]);
   });
 
   it('names the fields of every JSON success: no answer is documented as an object to guess', () => {

@@ -30,6 +30,14 @@ const PROBLEM: SchemaObject = {
 
 const REFUSAL: ResponseObject = {
   description: 'A refusal (4xx) or a failure (5xx): application/problem+json with a stable code',
+  // Every 503, and each 429 and 507, says how long to wait (problem.ts, problemHeaders): a client
+  // generated from the document should find the header it is told to honour.
+  headers: {
+    'Retry-After': {
+      description: 'On 429, 503 and 507: the seconds to wait before retrying (README, "Every problem code")',
+      schema: { type: 'integer', minimum: 0 },
+    },
+  },
   content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
 };
 
