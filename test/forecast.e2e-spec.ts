@@ -318,6 +318,24 @@ rates:
     expect(((await analyst('/analytics/forecast?processId=quick').expect(200)).body.periods as { period: string }[]).map((p) => p.period)).toContain('2026-04');
   });
 
+  it('converts the board and the forecast as of an instant still to come at today\'s rates, not at a rate set ahead', async () => {
+    await send('/opportunities', { title: 'Open USD', processId: 'quick', amount: 100, currency: 'USD', expectedCloseDate: '2026-05-10', occurredAt: at(2, 25) });
+    // Nothing is recorded after now: the board and the forecast as of 15 December are today's, and
+    // December's 0.5 is a rate no forecast made today can know.
+    const december = '2026-12-15T00:00:00Z';
+    const today = { rateDate: '2026-03-01', rates: [{ currency: 'USD', rate: 0.8, from: '2026-03-01' }] };
+    type Converted = { converted: { amount: { amount: number | null; rateDate: string; rates: unknown[] } }; amountsByCurrency: Record<string, number> };
+    const atToday = (money: Converted) => Object.entries(money.amountsByCurrency).reduce((sum, [currency, amount]) => sum + amount * (currency === 'USD' ? 0.8 : 1), 0);
+    const column = (await analyst(`/pipeline?processId=quick&asOf=${december}`).expect(200)).body.processes[0].stages[0] as Converted;
+    expect(column.amountsByCurrency).toMatchObject({ USD: 100 });
+    expect(column.converted.amount).toMatchObject({ ...today, amount: atToday(column) });
+    const forecast = (await analyst(`/analytics/forecast?processId=quick&asOf=${december}`).expect(200)).body as { periods: { period: string; open: Converted }[] };
+    const may = forecast.periods.find((period) => period.period === '2026-05')!;
+    expect(may.open.converted.amount).toMatchObject({ ...today, amount: 80 });
+    // An instant already past keeps its own day's rates.
+    expect((await analyst(`/pipeline?processId=quick&asOf=${at(2, 27)}`).expect(200)).body.processes[0].stages[0].converted.amount).toMatchObject({ rateDate: '2026-02-27', rates: [{ currency: 'USD', rate: 0.9, from: '2026-01-01' }] });
+  });
+
   // Last: it closes a deal in a currency the file has no rate for.
   it('names in CSV, as in JSON, the currencies a converted total could not convert', async () => {
     const yen = await send('/opportunities', { title: 'Y', processId: 'quick', amount: 5000, currency: 'JPY', occurredAt: at(1, 7) });

@@ -12,7 +12,7 @@ import { EVENT_STORE, type EventStore } from '@stagecraft/event-store';
 import { ProcessNotFoundError, ProcessRegistry } from '@stagecraft/commands';
 import { API_SETTINGS, CLOCK, CURRENCY_RATES, type Clock } from '../settings/api-settings.token';
 import type { CurrencyRates, Settings } from '@stagecraft/config';
-import { closedRateDay, dayOf, withConvertedForecast, withConvertedPipeline, withConvertedWinLoss } from './currency-conversion';
+import { rateDayUpTo, withConvertedForecast, withConvertedPipeline, withConvertedWinLoss } from './currency-conversion';
 import { AnalyticsQueryDto, CohortsQueryDto, OpportunitySearchQueryDto, ForecastAccuracyQueryDto, ForecastQueryDto, PipelineQueryDto, RottingQueryDto, VelocityQueryDto, WaterfallQueryDto, WinLossQueryDto } from './analytics.dto';
 import { CALIBRATION_CSV, COHORTS_CSV, SEARCH_CSV, FORECAST_ACCURACY_CSV, FORECAST_CSV, FUNNEL_CSV, PIPELINE_CSV, ROTTING_CSV, STAGE_DURATIONS_CSV, TRANSITIONS_CSV, VELOCITY_CSV, WATERFALL_CSV, WIN_LOSS_CSV, type CsvTable } from './analytics.rows';
 import { toCsv } from '@stagecraft/csv';
@@ -70,14 +70,15 @@ export class AnalyticsController {
         if (closed) throw new ApiProblem('REQUEST.AS_OF_CONFLICT', 'closed lists the opportunities closed in a period up to now; it cannot be combined with asOf.');
         const ms = requireInstant(query.asOf, 'asOf');
         // Team and owner filters of a past board mean the team and owner at that instant.
-        const board = this.converted(await this.queries.pipelineAsOf(ms, { processId, teamId, ownerId }, options), dayOf(ms), dayOf(ms));
+        const rateDay = rateDayUpTo(ms, this.clock().getTime());
+        const board = this.converted(await this.queries.pipelineAsOf(ms, { processId, teamId, ownerId }, options), rateDay, rateDay);
         const learned = await this.withLearned(board, ms, true, { processId, teamId, ownerId });
         return { asOf: { instant: new Date(ms).toISOString(), axis: 'occurredAt' }, ...learned };
       }
       // The cards are aged (daysInStage, rotting) at the server's clock.
       const nowMs = this.clock().getTime();
       const result = await this.queries.pipeline({ processId, teamId, ownerId }, { ...options, nowMs });
-      const board = this.converted(result, dayOf(nowMs), closedRateDay(closed ? Date.parse(closed.to) : undefined, nowMs));
+      const board = this.converted(result, rateDayUpTo(undefined, nowMs), rateDayUpTo(closed ? Date.parse(closed.to) : undefined, nowMs));
       return await this.withLearned(board, nowMs, false, { processId, teamId, ownerId });
     });
   }
@@ -143,7 +144,7 @@ export class AnalyticsController {
       await this.readYourWrites(query, ['winLoss']);
       const result = await this.queries.winLoss(await this.scoped(query, principal), query.groupBy);
       // Converted at the last day of the period asked, never after today: currency-conversion.ts.
-      return this.currencyRates ? withConvertedWinLoss(result, this.currencyRates, closedRateDay(query.to === undefined ? undefined : Date.parse(query.to), this.clock().getTime())) : result;
+      return this.currencyRates ? withConvertedWinLoss(result, this.currencyRates, rateDayUpTo(query.to === undefined ? undefined : Date.parse(query.to), this.clock().getTime())) : result;
     });
   }
 
@@ -188,9 +189,10 @@ export class AnalyticsController {
       await this.readYourWrites(query, [query.asOf === undefined ? 'forecast' : 'forecastAsOf', ...(query.include === 'learned' ? (['learnedForecast'] as const) : [])]);
       const forecast = { ...(await this.scoped(query, principal)), period: query.period ?? 'month' };
       const asOfMs = query.asOf === undefined ? undefined : requireInstant(query.asOf, 'asOf');
-      const atMs = asOfMs ?? this.clock().getTime();
+      const nowMs = this.clock().getTime();
+      const atMs = asOfMs ?? nowMs;
       const figures = asOfMs === undefined ? await this.queries.forecast(forecast) : await this.queries.forecastAsOf(asOfMs, forecast);
-      const result = this.currencyRates ? withConvertedForecast(figures, this.currencyRates, dayOf(atMs)) : figures;
+      const result = this.currencyRates ? withConvertedForecast(figures, this.currencyRates, rateDayUpTo(asOfMs, nowMs)) : figures;
       if (query.include !== 'learned') return result;
       const learned = await this.queries.learnedForecast({ atMs, asOf: asOfMs !== undefined, forecast });
       return withLearnedForecast(result, learned);

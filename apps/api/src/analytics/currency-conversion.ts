@@ -5,10 +5,12 @@ import type { ConvertedAmount, ForecastMoney, ForecastOpen, ForecastResult, Pipe
 // file the API adds, beside those sums, one total in the reporting currency, labelled with the
 // day whose rates it used and every rate used.
 //
-// The rule for the day: ONE day per figure, the day the figure describes (UTC):
+// The rule for the day: ONE day per figure, the day the figure describes (UTC), never after today
+// (rateDayUpTo: nothing is recorded ahead of the clock, so a later day describes today's figures,
+// and a rate the file gives from a day still to come was in force for none of them):
 // - the open columns of /pipeline: today, or the day of asOf;
 // - the closed sections of /pipeline and win/loss: the last day of their window (closedTo / to),
-//   today when not given or when it lies ahead (closedRateDay);
+//   today when not given;
 // - the forecast: the day it stands at (today, or the day of asOf), for every period: a forecast
 //   converts future amounts at the rates known when it is made.
 // A sum over many deals is converted at one rate per currency, so the answer can list the rates
@@ -24,14 +26,17 @@ export function dayOf(ms: number): string {
 }
 
 /**
- * The day closed figures (the closed sections of /pipeline, win/loss) convert at: the last day of
- * their window, never a day after today. Nothing closes in the future (a closing's business time
- * is never ahead of the clock), so a window that ends later holds what closed up to now; and a
- * rate the file gives from a day still to come was not in force for any of it. One rule for both
- * routes, so that the board's Won/Lost columns and win/loss agree on the same deals.
+ * The day a figure converts at: the day of the instant it describes (`untilMs`: the end of a
+ * closed window — the closed sections of /pipeline, win/loss —, or the asOf of the open columns and
+ * of the forecast; undefined: now), never a day after today. No business time is ahead of the
+ * clock, so a window that ends later holds what closed up to now, and a board or a forecast as of a
+ * later instant is today's; a rate the file gives from a day still to come was in force for none of
+ * it, and is one a forecast made today cannot know. One rule for every route, so that the board's
+ * Won/Lost columns and win/loss agree on the same deals, and the board as of next month and today's
+ * board on the same columns.
  */
-export function closedRateDay(toMs: number | undefined, nowMs: number): string {
-  return dayOf(toMs === undefined ? nowMs : Math.min(toMs, nowMs));
+export function rateDayUpTo(untilMs: number | undefined, nowMs: number): string {
+  return dayOf(untilMs === undefined ? nowMs : Math.min(untilMs, nowMs));
 }
 
 /** The rate of `currency` in force on `day`: the one with the latest `from` not after it. */
