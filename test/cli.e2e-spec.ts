@@ -884,6 +884,25 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
         expect(JSON.parse(stagecraft(env, 'verify', wonId, '--json').stdout)).toMatchObject({ ok: false, opportunity: { revision: last.revision } });
       });
 
+      onSQLite("two revisions of a deal swapped (each row keeps its position): verify --all names the broken link verify <id> names, not positions swapped under a chain that holds", async () => {
+        const events = await readAllEvents(source);
+        const [third, fourth] = [3, 4].map((revision) => events.find((event) => event.stream === `opportunity-${wonId}` && event.revision === revision)!.position);
+        const env = tampered((db) => {
+          const renumber = db.prepare('UPDATE events SET revision = ? WHERE position = ?');
+          renumber.run(-7, third); // out of the way of (stream, revision)'s unique index
+          renumber.run(3, fourth);
+          renumber.run(4, third);
+        });
+        const one = stagecraft(env, 'verify', wonId, '--json');
+        expect(one.status).toBe(1);
+        const { opportunity } = JSON.parse(one.stdout);
+        expect(opportunity).toMatchObject({ ok: false, revision: 3, reason: 'prev-hash-mismatch' });
+        const all = stagecraft(env, 'verify', '--all', '--json');
+        expect(all.status).toBe(1);
+        expect(JSON.parse(all.stdout).broken).toEqual([opportunity]);
+        expect(stagecraft(env, 'verify', '--all').stdout).not.toContain('revision-order');
+      });
+
       onSQLite('an event written at position 0 or below, where no append writes: read and reported, and the kept head no longer holds', () => {
         const kept = keepOf(stagecraft(tampered(() => undefined), 'verify', '--all').stdout);
         for (const position of [0, -1]) {

@@ -271,9 +271,8 @@ export class ChainVerifier {
       progress.unchained += 1;
       progress.prevHash = chainHash(progress.prevHash, event);
     } else {
-      // The link itself, as the command side checks it; a prevHash that does not fit also says where the event came from.
-      const link = chainLinkBreak(progress.prevHash, progress.nextRevision, event);
-      if (link) return fail(link.reason, link.reason === 'prev-hash-mismatch' ? `${link.detail}${this.originOf(event.stream, progress, prevHash as string, hash as string)}` : link.detail);
+      const link = this.linkBreak(progress, event);
+      if (link) return fail(link.reason, link.detail);
       const mismatch = recordedDefinitionMismatch(event);
       if (mismatch !== undefined) return fail('definition-mismatch', mismatch);
       progress.hashed += 1;
@@ -315,9 +314,16 @@ export class ChainVerifier {
     if (progress.broken) {
       const { gap } = progress;
       if (gap && event.revision === gap.expected && event.position !== undefined) {
-        // The revision that looked deleted is further down the log: nothing is missing, the rows' positions were changed.
-        progress.broken = { ...progress.broken, reason: 'revision-order', detail: movedDetail(gap.found, gap.position, gap.expected, event.position) };
         progress.gap = undefined;
+        // The revision that looked deleted is further down the log. Where it links to the event
+        // before it, nothing is missing: the rows' positions were changed. Where it does not, its
+        // revision was rewritten (two revisions swapped, say): that broken link is the first break,
+        // as the stream read in revision order (verify <id>) finds it, and no chain "holds".
+        const whole = 'metadata' in event ? (event as StoredEventLike) : undefined; // not an unreadable one's place
+        const link = whole && !isHashless(whole) ? this.linkBreak(progress, whole) : undefined;
+        progress.broken = link
+          ? { ok: false, stream: event.stream, revision: event.revision, reason: link.reason, detail: link.detail }
+          : { ...progress.broken, reason: 'revision-order', detail: movedDetail(gap.found, gap.position, gap.expected, event.position) };
       }
       return true;
     }
@@ -332,6 +338,13 @@ export class ChainVerifier {
       detail: `expected revision ${progress.nextRevision}, found ${event.revision}${where}: revision ${progress.nextRevision} was deleted, or renumbered`,
     };
     return true;
+  }
+
+  /** The link itself, as the command side checks it; a prevHash that does not fit also says where the event came from. */
+  private linkBreak(progress: StreamProgress, event: StoredEventLike): { reason: ChainBreakReason; detail: string } | undefined {
+    const link = chainLinkBreak(progress.prevHash, progress.nextRevision, event);
+    if (link?.reason !== 'prev-hash-mismatch') return link;
+    return { ...link, detail: `${link.detail}${this.originOf(event.stream, progress, event.metadata.prevHash as string, event.metadata.hash as string)}` };
   }
 
   /**

@@ -1,5 +1,5 @@
 import { processVersionOf, type ProcessDefinition } from '@stagecraft/sales-process';
-import { chainNewEvents, GENESIS_HASH, verifyLog } from './hash-chain';
+import { chainNewEvents, GENESIS_HASH, verifyLog, verifyStreamChain } from './hash-chain';
 import { auditLog, EMPTY_LOG_HEAD, formatLogHead, LogAuditor, MAX_LOG_BREAKS, parseLogHead, type LogAuditOptions, type LogHead } from './log-audit';
 import type { StoredEventLike } from './stored-event-like';
 
@@ -88,6 +88,16 @@ describe('the log audit', () => {
           detail: `revision 2 is at position ${first!.position}, before revision 1 at position ${second!.position}: the events' positions in the log were swapped or rewritten, so readers of the log take them out of order`,
         },
       ]);
+    }
+    // Their revisions swapped instead (each row keeps its position): the chain does not hold, and
+    // the log read in position order says what the stream read in revision order (verify <id>) says.
+    for (const [number, options] of [[dense, SQLITE], [offsets, KURRENTDB]] as const) {
+      const log = number(streams());
+      const renumbered = log.map((event) => (event.stream === 'opportunity-a' && (event.revision === 1 || event.revision === 2) ? { ...event, revision: 3 - event.revision } : event));
+      const byRevision = renumbered.filter((event) => event.stream === 'opportunity-a').sort((x, y) => x.revision - y.revision);
+      const alone = verifyStreamChain(byRevision);
+      expect(alone).toMatchObject({ ok: false, revision: 1, reason: 'prev-hash-mismatch' });
+      expect(auditLog(renumbered, options).broken).toEqual([alone]);
     }
     // A revision deleted, not moved, stays a gap.
     const deleted = auditLog(without(dense(streams()), (event) => event.stream === 'opportunity-a' && event.revision === 1), SQLITE);
