@@ -731,6 +731,8 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
         const again = stagecraft(env, 'verify', '--all', '--head', kept);
         expect(again.status).toBe(0);
         expect(again.stdout).toContain(`The log still reproduces the kept head ${kept}`);
+        // The whole line it says to store is taken back as well.
+        expect(stagecraft(env, 'verify', '--all', '--head', `keep: ${kept}`).status).toBe(0);
         expect(JSON.parse(stagecraft(env, 'verify', '--all', '--json').stdout)).toMatchObject({ ok: true, keep: kept, densePositions: true, logBreaks: [] });
       });
 

@@ -46,7 +46,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     )
     .argument('[id]', 'opportunity id (UUID, backfill source id) or a stream name (opportunity-…, sales-process-…)')
     .option('--all', 'the whole log: every stream, and every position; prints the head to keep ("keep: <digest>@<position>")')
-    .option('--head <digest@position>', 'with --all: a head kept from an earlier run; fail unless the log still reproduces it (nothing deleted, altered or cut from the end)')
+    .option('--head <digest@position>', 'with --all: a head kept from an earlier run (its "keep:" value, or that whole line); fail unless the log still reproduces it (nothing deleted, altered or cut from the end)')
     .addOption(new Option('--strict', 'the default now (a stream nothing vouches for fails); kept for scripts that pass it').hideHelp())
     .option('--json', 'print JSON instead of text')
     .action(async (id: string | undefined, options: { all?: boolean; head?: string; strict?: boolean; json?: boolean }) => {

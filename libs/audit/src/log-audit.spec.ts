@@ -269,7 +269,10 @@ describe('the log audit', () => {
     const head = headOf(dense(streams()), SQLITE);
     expect(parseLogHead(formatLogHead(head))).toEqual(head);
     expect(parseLogHead(` ${formatLogHead(head)}\n`)).toEqual(head);
-    for (const bad of ['', head.digest, `${head.digest}@`, `${head.digest}@-1`, `${head.digest}@01`, `${head.digest}@1.5`, `${head.digest.slice(1)}@12`, `${head.digest.toUpperCase()}@12`, `${head.digest}@99999999999999999999`]) {
+    // The whole line verify --all prints and tells to store ("keep: …"), as kept in a file or a ticket.
+    expect(parseLogHead(`keep: ${formatLogHead(head)}\n`)).toEqual(head);
+    expect(parseLogHead(`keep:${formatLogHead(head)}`)).toEqual(head);
+    for (const bad of ['', 'keep:', `keep: keep: ${formatLogHead(head)}`, `kept: ${formatLogHead(head)}`, head.digest, `${head.digest}@`, `${head.digest}@-1`, `${head.digest}@01`, `${head.digest}@1.5`, `${head.digest.slice(1)}@12`, `${head.digest.toUpperCase()}@12`, `${head.digest}@99999999999999999999`]) {
       expect(parseLogHead(bad)).toBeUndefined();
     }
     const auditor = new LogAuditor({ ...SQLITE, keptHead: { digest: 'f'.repeat(64), position: 0 } });

@@ -29,9 +29,12 @@ export function formatLogHead(head: LogHead): string {
   return `${head.digest}@${head.position}`;
 }
 
-/** A kept head as `formatLogHead` wrote it, or undefined when the text is not one. */
+/**
+ * A kept head as `formatLogHead` wrote it, or undefined when the text is not one. The whole line
+ * `verify --all` prints, "keep: <digest>@<position>", is what it says to store: taken as well.
+ */
 export function parseLogHead(text: string): LogHead | undefined {
-  const match = /^([0-9a-f]{64})@(0|[1-9]\d*)$/.exec(text.trim());
+  const match = /^(?:keep:\s*)?([0-9a-f]{64})@(0|[1-9]\d*)$/.exec(text.trim());
   if (!match) return undefined;
   const position = Number(match[2]);
   return Number.isSafeInteger(position) ? { digest: match[1]!, position } : undefined;

@@ -47,7 +47,7 @@ export async function verifyChains(settings: Settings, target: string | undefine
   // An id no opportunity can have is a usage error before the store is opened, as for history.
   if (target !== undefined && !target.startsWith(PROCESS_STREAM_PREFIX) && opportunityStreamNamed(target) === undefined) opportunityIdArgument(target);
   const keptHead = options.head === undefined ? undefined : parseLogHead(options.head);
-  if (options.head !== undefined && !keptHead) throw new CliError(`--head takes the "keep:" value an earlier verify --all printed, <64 hex digits>@<position>; got "${options.head}".`);
+  if (options.head !== undefined && !keptHead) throw new CliError(`--head takes the "keep:" value an earlier verify --all printed, <64 hex digits>@<position> (or that whole "keep: …" line); got "${options.head}".`);
   const store = openExistingStore(settings);
   try {
     if (target === undefined) return await verifyLog(store, settings, keptHead, options);
