@@ -14,6 +14,7 @@ import { ROOT, SHIPPED_PROCESSES, startApiTestApp, temporaryDirectory } from './
 import { E2E_STORE, eventStoreEnv } from './support/e2e-store';
 import { itIf } from './support/skips';
 import { stagecraft, stagecraftThroughLauncher, stagecraftWritingTo } from './support/stagecraft-cli';
+import { opportunityIdFor } from '../apps/cli/src/io/opportunity-id';
 
 const at = (day: number, hour = 9) => new Date(Date.UTC(2026, 0, day, hour)).toISOString();
 const NOW = '2026-06-01T00:00:00.000Z';
@@ -525,6 +526,24 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
       expect(run.stdout).toMatch(/2026-01-05T09:00:00.000Z {2}Qualification → Proposition \(forward\) {2}after 3d in Qualification/);
       expect(run.stdout).toContain('    ✓ need-confirmed — The need to buy the product or service is confirmed (met 2026-01-04T10:00:00.000Z, by test-service, "checked need-confirmed")');
       expect(run.stdout).toMatch(/Negotiation → Won {2}after 2d in Negotiation.*\n(?:.*\n)*\s+note: signed/);
+    });
+
+    it('takes the stream name verify prints (opportunity-<UUID>) and a UUID in capitals as the deal they name, calling neither a source id', () => {
+      const plain = stagecraft(source, 'history', wonId, '--json');
+      for (const given of [`opportunity-${wonId}`, wonId.toUpperCase(), `opportunity-${wonId.toUpperCase()}`]) {
+        const run = stagecraft(source, 'history', given);
+        expect([given, run.status, run.stderr]).toEqual([given, 0, '']);
+        expect(run.stdout.split('\n')[0]).toBe(`Opportunity ${wonId}`);
+        expect(stagecraft(source, 'history', given, '--json').stdout).toBe(plain.stdout);
+      }
+      const where = source.EVENT_STORE_URL === undefined ? source.EVENT_STORE_PATH : 'the event store (EVENT_STORE_URL)';
+      const missing = stagecraft(source, 'history', 'opportunity-00000000-0000-4000-8000-00000000000A');
+      expect([missing.status, missing.stderr.trim()]).toEqual([1, `stagecraft: There is no opportunity 00000000-0000-4000-8000-00000000000a in ${where}.`]);
+      // A source id no backfill gave is named as given, by history and verify alike (not only by the stream of the UUID derived from it).
+      const stream = `opportunity-${opportunityIdFor('SF-NOPE')}`;
+      expect(stagecraft(source, 'history', 'SF-NOPE').stderr.trim()).toBe(`stagecraft: There is no opportunity SF-NOPE (id ${opportunityIdFor('SF-NOPE')}) in ${where}.`);
+      const verify = stagecraft(source, 'verify', 'SF-NOPE');
+      expect([verify.status, verify.stderr.trim()]).toEqual([1, `stagecraft: There is no opportunity SF-NOPE (stream ${stream}) in ${where}: never written, or deleted.`]);
     });
 
     // A title, a note and next steps are any text a writer sent: printed as they stand, an ESC in

@@ -30,7 +30,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   program
     .command('history')
     .description("an opportunity's timeline: each stage change with the time spent in the stage left, the actor, the exit criteria met at that moment, the note")
-    .argument('<id>', 'opportunity id (UUID), or the source id a backfill import was given')
+    .argument('<id>', 'opportunity id (UUID), the source id a backfill import was given, or its stream name (opportunity-…, as verify --all prints it)')
     .option('--as-of <instant>', 'only what had happened by this ISO 8601 instant, and the state then')
     .addOption(new Option('--axis <axis>', 'clock of --as-of: occurredAt (business time, the default) or recordedAt (what the system knew then)').choices(['occurredAt', 'recordedAt']))
     .option('--json', 'print JSON instead of text')

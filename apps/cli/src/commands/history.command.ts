@@ -1,10 +1,10 @@
 import { foldAsOf, timelineOf, toOpportunityEvent, UnreadableInstantError, type AsOfAxis, type TimelineStep } from '@stagecraft/audit';
-import { foldOpportunity, parseInstant, toOpportunityStreamId, UnexpectedEventError, type OpportunityState } from '@stagecraft/opportunity';
+import { foldOpportunity, OPPORTUNITY_STREAM_PREFIX, parseInstant, toOpportunityStreamId, UnexpectedEventError, type OpportunityState } from '@stagecraft/opportunity';
 import type { Settings } from '@stagecraft/config';
 import { leaderReads } from '@stagecraft/event-store';
 import { CliError, EXIT } from '../cli.errors';
 import { openExistingStore, storeWhere } from '../io/event-store';
-import { opportunityIdArgument } from '../io/opportunity-id';
+import { isUuid, opportunityIdArgument, opportunityStreamNamed } from '../io/opportunity-id';
 import { printable } from '../io/printable';
 import { RecordedProcesses } from '../io/process-versions';
 
@@ -29,7 +29,11 @@ export async function showHistory(settings: Settings, givenId: string, given: Hi
   if (options.asOf !== undefined && asOf === undefined) {
     throw new CliError(`--as-of must be an ISO 8601 instant with a zone, such as 2026-01-31T00:00:00Z (got "${options.asOf}").`);
   }
-  const opportunityId = opportunityIdArgument(givenId);
+  // A UUID (in capitals too), or a stream name as `verify --all` prints a broken one
+  // (opportunity-<UUID>), as verify takes it; anything else is a backfill's source id.
+  const named = opportunityStreamNamed(givenId)?.slice(OPPORTUNITY_STREAM_PREFIX.length) ?? (isUuid(givenId) ? givenId.toLowerCase() : undefined);
+  const opportunityId = named ?? opportunityIdArgument(givenId);
+  const sourceId = named === undefined ? givenId : undefined;
   const store = openExistingStore(settings);
   try {
     // From the leader: a follower behind it (nodePreference=follower or random) would deny a deal
@@ -37,7 +41,7 @@ export async function showHistory(settings: Settings, givenId: string, given: Hi
     const leader = leaderReads(store);
     const events = await leader.readStream(toOpportunityStreamId(opportunityId));
     if (events.length === 0) {
-      throw new CliError(`There is no opportunity ${givenId}${opportunityId !== givenId ? ` (id ${opportunityId})` : ''} in ${storeWhere(settings)}.`, EXIT.failed);
+      throw new CliError(`There is no opportunity ${sourceId === undefined ? opportunityId : `${sourceId} (id ${opportunityId})`} in ${storeWhere(settings)}.`, EXIT.failed);
     }
     // As the API answers (STREAM_UNREADABLE): a stream that no longer starts at revision 0 lost its
     // first events (deleted from the file, truncated on the server); folded from the middle, the
@@ -74,7 +78,7 @@ export async function showHistory(settings: Settings, givenId: string, given: Hi
       return EXIT.ok;
     }
     const when = asOf === undefined ? '' : ` as of ${new Date(asOf).toISOString()} (${options.axis === 'occurredAt' ? 'business time' : 'recording time'})`;
-    console.log(`Opportunity ${opportunityId}${givenId !== opportunityId ? ` (source id ${givenId})` : ''}${when}`);
+    console.log(`Opportunity ${opportunityId}${sourceId === undefined ? '' : ` (source id ${sourceId})`}${when}`);
     console.log(`  ${describeState(current, resolve)}`);
     if (steps.length > 0) console.log('');
     for (const step of steps) console.log(formatStep(step));

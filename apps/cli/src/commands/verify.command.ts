@@ -19,7 +19,7 @@ import { LogChainStart } from '@stagecraft/commands';
 import { CliError, EXIT } from '../cli.errors';
 import { leaderReads, readAllPages, readStreamUpToUnreadable, StreamDeletedError, UnreadableEventError, type EventStore, type StreamUpToUnreadable } from '@stagecraft/event-store';
 import { openExistingStore, storeWhere } from '../io/event-store';
-import { isUuid, opportunityIdArgument, opportunityIdFor } from '../io/opportunity-id';
+import { isUuid, opportunityIdArgument, opportunityIdFor, opportunityStreamNamed } from '../io/opportunity-id';
 import { isBackfillSourceId } from '../import/backfill.row';
 import { progressBar } from '../io/progress';
 
@@ -52,24 +52,16 @@ export async function verifyChains(settings: Settings, target: string | undefine
   try {
     if (target === undefined) return await verifyLog(store, settings, keptHead, options);
     if (target.startsWith(PROCESS_STREAM_PREFIX)) return await verifyProcessStream(store, settings, target, options);
-    return await verifyOpportunityStreams(store, settings, opportunityStreamNamed(target) ?? toOpportunityStreamId(opportunityIdFor(target)), options);
+    const named = opportunityStreamNamed(target) ?? (isUuid(target) ? toOpportunityStreamId(target) : undefined);
+    return await verifyOpportunityStreams(store, settings, named ?? toOpportunityStreamId(opportunityIdFor(target)), options, named === undefined ? target : undefined);
   } finally {
     await store.close();
   }
 }
 
-/**
- * The opportunity stream a target names as a stream: `opportunity-` and a UUID (an opportunity id
- * always is one; in capitals it names the same deal). Anything else after the prefix is a source id
- * a backfill gave (a CRM's "opportunity-42"), which history finds its deal by too.
- */
-function opportunityStreamNamed(target: string): string | undefined {
-  const id = target.startsWith(OPPORTUNITY_STREAM_PREFIX) ? target.slice(OPPORTUNITY_STREAM_PREFIX.length) : undefined;
-  return id !== undefined && isUuid(id) ? toOpportunityStreamId(id) : undefined;
-}
-
-async function verifyOpportunityStreams(store: EventStore, settings: Settings, stream: string, options: VerifyOptions): Promise<number> {
-  const { events, unreadable } = await readStreamOrFail(store, settings, stream);
+/** `sourceId`: the backfill source id the deal was named by, for a message that it is not there. */
+async function verifyOpportunityStreams(store: EventStore, settings: Settings, stream: string, options: VerifyOptions, sourceId?: string): Promise<number> {
+  const { events, unreadable } = await readStreamOrFail(store, settings, stream, sourceId);
   const processStream = processStreamOf(events);
   // A process stream deleted for good reads as empty: the verifier reports it missing.
   const processRead = processStream === undefined ? null : await readStreamUpToUnreadable(leaderReads(store), processStream).catch(emptyWhenDeleted);
@@ -86,7 +78,7 @@ async function verifyOpportunityStreams(store: EventStore, settings: Settings, s
 async function verifyProcessStream(store: EventStore, settings: Settings, stream: string, options: VerifyOptions): Promise<number> {
   // No process has that stream, but a backfill may have given a deal that source id ("sales-process-7"): that deal is meant.
   if (isBackfillSourceId(stream) && (await isEmptyStream(store, stream)) && !(await isEmptyStream(store, toOpportunityStreamId(opportunityIdFor(stream))))) {
-    return verifyOpportunityStreams(store, settings, toOpportunityStreamId(opportunityIdFor(stream)), options);
+    return verifyOpportunityStreams(store, settings, toOpportunityStreamId(opportunityIdFor(stream)), options, stream);
   }
   const { events, unreadable } = await readStreamOrFail(store, settings, stream);
   const hashless = lastHashlessPosition(events);
@@ -97,7 +89,7 @@ async function verifyProcessStream(store: EventStore, settings: Settings, stream
 }
 
 /** The stream as far as it reads, and the event it stops at where one cannot be read (reported as the break there). */
-async function readStreamOrFail(store: EventStore, settings: Settings, stream: string): Promise<StreamUpToUnreadable> {
+async function readStreamOrFail(store: EventStore, settings: Settings, stream: string, sourceId?: string): Promise<StreamUpToUnreadable> {
   const where = storeWhere(settings);
   let read: StreamUpToUnreadable;
   try {
@@ -107,7 +99,11 @@ async function readStreamOrFail(store: EventStore, settings: Settings, stream: s
     if (error instanceof StreamDeletedError) throw new CliError(`BROKEN: ${stream} was deleted from ${where} (a tombstone): its events can no longer be read.`, EXIT.failed);
     throw error;
   }
-  if (read.events.length === 0 && read.unreadable === undefined) throw new CliError(`There is no stream ${stream} in ${where}: never written, or deleted.`, EXIT.failed);
+  if (read.events.length === 0 && read.unreadable === undefined) {
+    // Named as given: a backfill's source id ("SF-1042") is looked for under the stream of the UUID derived from it.
+    const what = sourceId === undefined ? `stream ${stream}` : `opportunity ${sourceId} (stream ${stream})`;
+    throw new CliError(`There is no ${what} in ${where}: never written, or deleted.`, EXIT.failed);
+  }
   return read;
 }
 

@@ -1,4 +1,5 @@
 import { deterministicUuid } from '@stagecraft/commands';
+import { OPPORTUNITY_STREAM_PREFIX, toOpportunityStreamId } from '@stagecraft/opportunity';
 import { CliError, EXIT } from '../cli.errors';
 import { isBackfillSourceId, quotedCell } from '../import/backfill.row';
 
@@ -29,4 +30,14 @@ export function opportunityIdArgument(given: string): string {
     );
   }
   return opportunityIdFor(given);
+}
+
+/**
+ * The opportunity stream a command-line argument names as a stream: `opportunity-` and a UUID (an
+ * opportunity id always is one; in capitals it names the same deal), as `verify --all` prints it.
+ * Anything else after the prefix is a source id a backfill gave (a CRM's "opportunity-42").
+ */
+export function opportunityStreamNamed(given: string): string | undefined {
+  const id = given.startsWith(OPPORTUNITY_STREAM_PREFIX) ? given.slice(OPPORTUNITY_STREAM_PREFIX.length) : undefined;
+  return id !== undefined && isUuid(id) ? toOpportunityStreamId(id) : undefined;
 }
