@@ -905,6 +905,26 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
         expect(JSON.parse(stagecraft(env, 'verify', wonId, '--json').stdout)).toMatchObject({ ok: false, opportunity: { revision: last.revision } });
       });
 
+      onSQLite("history of a deal whose process stream cannot be read or was deleted: the deal's every step all the same, stage ids for names, and why on stderr", async () => {
+        const version = (await readAllEvents(source)).find((event) => event.stream === 'sales-process-standard')!;
+        const steps = (stdout: string) => (JSON.parse(stdout) as { steps: { revision: number; kind: string }[] }).steps.map(({ revision, kind }) => [revision, kind]);
+        const intact = steps(stagecraft(source, 'history', wonId, '--json').stdout);
+        for (const [edit, why] of [
+          ["UPDATE events SET data = '{not json' WHERE stream = 'sales-process-standard'", `The event at revision ${version.revision} of sales-process-standard (position ${version.position}) cannot be read: its data is not JSON`],
+          ["DELETE FROM events WHERE stream = 'sales-process-standard'", 'sales-process-standard holds no definition of it this version can read (deleted, cut or rewritten)'],
+        ] as const) {
+          const env = tampered((db) => db.exec(edit));
+          const run = stagecraft(env, 'history', wonId);
+          expect([edit, run.status]).toEqual([edit, 0]);
+          expect(run.stdout).toContain('2026-01-02T09:00:00.000Z  new → qualification (forward)  after 1d in new  by test-service  [rev 1]');
+          expect(run.stdout).toContain('won in negotiation at 2026-01-08T09:00:00.000Z');
+          expect(run.stderr).toContain(`the stage and criterion names of process standard version ${String(version.data.version)} are left out: ${why}`);
+          expect(run.stderr).toContain(`\`stagecraft verify ${wonId}\` reports it`);
+          expect(steps(stagecraft(env, 'history', wonId, '--json').stdout)).toEqual(intact);
+        }
+        expect(stagecraft(source, 'history', wonId).stderr).toBe(''); // nothing said of a process stream that reads whole
+      });
+
       onSQLite("two revisions of a deal swapped (each row keeps its position): verify --all names the broken link verify <id> names, not positions swapped under a chain that holds", async () => {
         const events = await readAllEvents(source);
         const [third, fourth] = [3, 4].map((revision) => events.find((event) => event.stream === `opportunity-${wonId}` && event.revision === revision)!.position);
@@ -1051,6 +1071,10 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
         const open = stagecraft(deletions, 'verify', openId, '--json');
         expect(open.status).toBe(1);
         expect(JSON.parse(open.stdout)).toMatchObject({ ok: false, opportunity: { ok: true }, process: { ok: false, stream: 'sales-process-standard', reason: 'stream-missing' } });
+        // Its history is its own stream's: shown, with stage ids for the names the deleted process stream held.
+        const history = stagecraft(deletions, 'history', openId);
+        expect([history.status, history.stderr]).toEqual([0, expect.stringContaining('sales-process-standard was deleted from the event store (a tombstone)')]);
+        expect(history.stdout).toContain('new → qualification (forward)');
         // KurrentDB keeps a tombstoned stream's events in $all until a scavenge: the log is unchanged.
         const all = stagecraft(deletions, 'verify', '--all', '--head', kept);
         expect(all.status).toBe(0);

@@ -1,6 +1,7 @@
-import { foldAsOf, timelineOf, toOpportunityEvent, UnreadableInstantError, type AsOfAxis, type TimelineStep } from '@stagecraft/audit';
+import { foldAsOf, timelineOf, toOpportunityEvent, UnreadableInstantError, versionNamedBy, type AsOfAxis, type TimelineStep } from '@stagecraft/audit';
 import { foldOpportunity, OPPORTUNITY_STREAM_PREFIX, parseInstant, toOpportunityStreamId, UnexpectedEventError, type OpportunityState } from '@stagecraft/opportunity';
 import type { Settings } from '@stagecraft/config';
+import { toProcessStreamId } from '@stagecraft/sales-process';
 import { leaderReads } from '@stagecraft/event-store';
 import { CliError, EXIT } from '../cli.errors';
 import { openExistingStore, storeWhere } from '../io/event-store';
@@ -50,7 +51,14 @@ export async function showHistory(settings: Settings, givenId: string, given: Hi
     if (first !== 0) throw unreplayable(givenId, opportunityId, `the event store no longer shows those before revision ${first} (truncated or deleted there, by an operator or by tampering): the stream was altered`);
     const processes = new RecordedProcesses(leader);
     const processId = events[0]!.data.processId;
-    if (typeof processId === 'string') await processes.load(processId);
+    // A version its process stream no longer gives (deleted, cut, rewritten, unreadable) leaves only
+    // its names out: said on stderr, and the history printed all the same.
+    const unread = typeof processId === 'string' ? await processes.load(processId) : undefined;
+    const unnamed = typeof processId === 'string' ? [...new Set(events.map(versionNamedBy))].filter((version) => version !== undefined && processes.version(processId, version) === undefined) : [];
+    if (unnamed.length > 0) {
+      const why = unread ?? `${toProcessStreamId(processId as string)} holds no definition of it this version can read (deleted, cut or rewritten)`;
+      console.error(`stagecraft: the stage and criterion names of process ${processId} version ${unnamed.join(', ')} are left out: ${why}. \`stagecraft verify ${givenId}\` reports it.`);
+    }
     const resolve = (id: string, version: string) => processes.version(id, version);
 
     let folded: { current: OpportunityState; revision: number | null; steps: TimelineStep[] };

@@ -1,4 +1,4 @@
-import type { EventStore } from '@stagecraft/event-store';
+import { readStreamUpToUnreadable, StreamDeletedError, type EventStore, type StreamUpToUnreadable } from '@stagecraft/event-store';
 import { compileProcess, toProcessStreamId, type CompiledProcess, type ProcessVersionRecordedData } from '@stagecraft/sales-process';
 
 /**
@@ -11,10 +11,25 @@ export class RecordedProcesses {
 
   constructor(private readonly store: Pick<EventStore, 'readStream'>) {}
 
-  async load(processId: string): Promise<void> {
-    if (this.versions.has(processId)) return;
+  /**
+   * Reads a process's recorded versions, as far as its stream reads. An opportunity's history is
+   * its own stream's: a process stream deleted for good (a tombstone), or holding an event that
+   * cannot be read back, only leaves the names of the versions it no longer gives out. What was
+   * not read is answered, for the reader to be told (`verify <id>` says what happened to it).
+   */
+  async load(processId: string): Promise<string | undefined> {
+    if (this.versions.has(processId)) return undefined;
+    const stream = toProcessStreamId(processId);
     const byVersion = new Map<string, CompiledProcess>();
-    for (const event of await this.store.readStream(toProcessStreamId(processId))) {
+    this.versions.set(processId, byVersion);
+    let read: StreamUpToUnreadable;
+    try {
+      read = await readStreamUpToUnreadable(this.store, stream);
+    } catch (error) {
+      if (error instanceof StreamDeletedError) return `${stream} was deleted from the event store (a tombstone)`;
+      throw error;
+    }
+    for (const event of read.events) {
       const data = event.data as unknown as ProcessVersionRecordedData;
       try {
         byVersion.set(data.version, compileProcess(data.definition));
@@ -22,7 +37,7 @@ export class RecordedProcesses {
         // A recorded definition this version cannot compile: names are then left out.
       }
     }
-    this.versions.set(processId, byVersion);
+    return read.unreadable?.message;
   }
 
   version(processId: string, version: string): CompiledProcess | undefined {
