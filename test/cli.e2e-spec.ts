@@ -979,6 +979,13 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
             await api.close();
           }
           expect(stagecraft(env, 'verify', '--all').status).toBe(1);
+          if (column === 'type') {
+            // history says what the API says, and where to look, as for events that do not follow one another.
+            const history = stagecraft(env, 'history', wonId);
+            expect([history.status, history.stdout]).toEqual([1, '']);
+            expect(history.stderr).toContain(`The stored events of opportunity ${wonId} cannot be replayed: the one at revision 3 is of type "Bogus", which this version does not read`);
+            expect(history.stderr).toContain(`\`stagecraft verify ${wonId}\` locates the break`);
+          }
         }
       });
 

@@ -2,13 +2,17 @@ import type { OpportunityEvent } from './opportunity.events';
 import { definedOnly } from './defined-only';
 import type { OpenedOpportunityState, OpportunityState } from './opportunity.state';
 
-/** A stored event that cannot follow the state it is applied to: the stream is corrupt. */
+/**
+ * A stored event that cannot follow the state it is applied to, or that lacks what applying it
+ * needs (`why`: a field a decider always writes, altered outside the service): the stream is corrupt.
+ */
 export class UnexpectedEventError extends Error {
   constructor(
     readonly eventType: string,
     readonly status: OpportunityState['status'],
+    why = `cannot be applied to an opportunity whose status is "${status}"`,
   ) {
-    super(`Event ${eventType} cannot be applied to an opportunity whose status is "${status}"`);
+    super(`Event ${eventType} ${why}`);
     this.name = 'UnexpectedEventError';
   }
 }
@@ -95,7 +99,10 @@ export function evolve(state: OpportunityState, event: OpportunityEvent): Opport
     case 'ProcessMigrated': {
       // The visit goes on: same entry time, under the mapped stage id, with the criteria kept.
       const open = expectOpen(state, event.type);
-      return { ...open, processVersion: event.data.toVersion, stage: event.data.toStage, criteriaMet: [...event.data.criteriaKept], lastOccurredAt: occurredAt };
+      // Spread as it is, a criteriaKept edited away would be a TypeError (a 500, a stack-less CLI message), and a string would spread into letters.
+      const kept: unknown = event.data.criteriaKept;
+      if (!Array.isArray(kept)) throw new UnexpectedEventError(event.type, state.status, `${kept === undefined ? 'holds no criteriaKept' : `holds criteriaKept as ${excerpt(JSON.stringify(kept))}`}, not the list of criterion ids a migration records`);
+      return { ...open, processVersion: event.data.toVersion, stage: event.data.toStage, criteriaMet: [...(kept as string[])], lastOccurredAt: occurredAt };
     }
     case 'NoChangeRecorded': {
       if (state.status === 'none') throw new UnexpectedEventError(event.type, state.status);
@@ -106,6 +113,11 @@ export function evolve(state: OpportunityState, event: OpportunityEvent): Opport
       throw new Error(`Unknown event ${(exhaustive as { type: string }).type}`);
     }
   }
+}
+
+/** Stored text for a message: a bounded excerpt is enough to find it. */
+function excerpt(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
 }
 
 /** Folds a whole stream, oldest first. */

@@ -1,6 +1,6 @@
 import { compileProcess, type CompiledProcess } from '@stagecraft/sales-process';
 import type { OpportunityEvent } from './opportunity.events';
-import { foldOpportunity } from './opportunity.evolve';
+import { foldOpportunity, UnexpectedEventError } from './opportunity.evolve';
 import { deciderSpecification } from './testing/decider.specification';
 import { at, command, events, OPPORTUNITY_ID, shippedProcess } from './testing/opportunity.fixtures';
 
@@ -164,5 +164,24 @@ describe('decide, migrating an opportunity to a newer process version', () => {
     const onV2 = deciderSpecification(v2, (version) => recorded[version]);
     onV2.given(after).when({ type: 'MoveOpportunityToStage', ...command(), stage: 'proposition' }).thenRejects('OPPORTUNITY.EXIT_CRITERIA_UNMET', { stage: 'discovery', unmetCriteria: [{ id: 'champion', description: 'A champion is identified' }] });
     onV2.given([...after, met('discovery', 'champion', 31)]).when({ type: 'MoveOpportunityToStage', ...command(), stage: 'proposition' }).then([moved('discovery', 'proposition', 'forward', 59)]);
+  });
+});
+
+// Only a log edited outside the service holds a migration without its list of kept criteria: folding
+// it is refused as a stream that does not replay (the API's STREAM_UNREADABLE, history's exit 1), never a
+// TypeError (a 500 INTERNAL), nor a text spread into one criterion per letter.
+describe('folding a migration whose criteriaKept was edited', () => {
+  it.each([
+    ['removed', undefined, 'holds no criteriaKept'],
+    ['null', null, 'holds criteriaKept as null'],
+    ['a text', 'goals', 'holds criteriaKept as "goals"'],
+    ['an object', { 0: 'goals' }, 'holds criteriaKept as {"0":"goals"}'],
+  ])('%s: an UnexpectedEventError naming the field', (_label, criteriaKept, said) => {
+    const edited = migrated(5, {});
+    const data: Record<string, unknown> = { ...edited.data, criteriaKept };
+    if (criteriaKept === undefined) delete data.criteriaKept;
+    const fold = () => foldOpportunity([opened(v1, 0), { type: 'ProcessMigrated', data } as OpportunityEvent]);
+    expect(fold).toThrow(UnexpectedEventError);
+    expect(fold).toThrow(`Event ProcessMigrated ${said}, not the list of criterion ids a migration records`);
   });
 });

@@ -1,5 +1,5 @@
 import { foldAsOf, timelineOf, toOpportunityEvent, UnreadableInstantError, versionNamedBy, type AsOfAxis, type TimelineStep } from '@stagecraft/audit';
-import { foldOpportunity, OPPORTUNITY_STREAM_PREFIX, parseInstant, toOpportunityStreamId, UnexpectedEventError, type OpportunityState } from '@stagecraft/opportunity';
+import { foldOpportunity, OPPORTUNITY_STREAM_PREFIX, parseInstant, toOpportunityStreamId, UnexpectedEventError, UnknownEventTypeError, type OpportunityState } from '@stagecraft/opportunity';
 import type { Settings } from '@stagecraft/config';
 import { toProcessStreamId } from '@stagecraft/sales-process';
 import { leaderReads } from '@stagecraft/event-store';
@@ -69,8 +69,11 @@ export async function showHistory(settings: Settings, givenId: string, given: Hi
       // at an event without a readable business time (an edited log), and would show an earlier state.
       folded = { current: state ?? foldOpportunity(events.map(toOpportunityEvent)), revision, steps: timelineOf(included, resolve) };
     } catch (error) {
-      // Events that do not follow one another (one deleted or moved): the API's STREAM_UNREADABLE.
+      // Events that do not follow one another (one deleted or moved), or lack what folding them needs: the API's STREAM_UNREADABLE.
       if (error instanceof UnexpectedEventError) throw unreplayable(givenId, opportunityId, `${error.message}; the log may have been altered`);
+      if (error instanceof UnknownEventTypeError) {
+        throw unreplayable(givenId, opportunityId, `the one at revision ${error.revision} is of type "${error.eventType}", which this version does not read (written by a newer version, or the log was altered)`);
+      }
       throw error;
     }
     const { current, revision, steps } = folded;
