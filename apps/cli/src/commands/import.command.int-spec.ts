@@ -491,3 +491,29 @@ describe('stagecraft import run again while the follower it reads from lags', ()
     expect(await importReport(target, join(dir, 'part-2.jsonl'))).toMatchObject({ exit: EXIT.ok, imported: 1, rejected: [] });
   }, 60_000);
 });
+
+// An EVENT_STORE_PATH left unset (./data/events.db of wherever the import runs), mistyped, or naming
+// another copy makes a new store: the import must say where it went, and that the store is new,
+// or it exits 0 as if the service's own store now held the lines.
+describe('stagecraft import says which store it imported into', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cli-import-into-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('names the file, and says when the import made it', async () => {
+    const rows = join(dir, 'rows.csv');
+    writeFileSync(rows, 'opportunityId,occurredAt,stage,processId,title\nSF-1,2025-01-01T00:00:00Z,new,standard,Deal\n');
+    const path = join(dir, 'typo', 'event.db');
+    const settings = readSettings({ EVENT_STORE_PATH: path, PROCESSES_DIR: PROCESSES }, dir);
+    expect(await importReport(settings, rows)).toMatchObject({ exit: EXIT.ok, imported: 1, store: path, storeCreated: true });
+    expect(await importReport(settings, rows)).toMatchObject({ exit: EXIT.ok, unchanged: 1, store: path, storeCreated: false });
+    const printed: string[] = [];
+    const log = jest.spyOn(console, 'log').mockImplementation((text: string) => void printed.push(text));
+    try {
+      expect(await importFile(readSettings({ EVENT_STORE_PATH: join(dir, 'other.db'), PROCESSES_DIR: PROCESSES }, dir), rows)).toBe(EXIT.ok);
+    } finally {
+      log.mockRestore();
+    }
+    expect(printed.join('\n')).toContain(`Imported ${rows} (backfill rows) into ${join(dir, 'other.db')}: 1 line(s)`);
+    expect(printed.join('\n')).toContain(`${join(dir, 'other.db')} did not exist: this import made a new store there (EVENT_STORE_PATH)`);
+  }, 60_000);
+});

@@ -1,4 +1,5 @@
 import { randomUUID, createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { canonicalJson } from '@stagecraft/sales-process';
 import type { Settings } from '@stagecraft/config';
@@ -7,6 +8,7 @@ import { EventStoreFullError, EventStoreUnavailableError } from '@stagecraft/eve
 import { commandFieldFault, firstEventDifference, fromOpportunityStreamId, storedInstant, unchangingCommand, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
 import { openCommandSide, type CliCommandSide } from '../cli-context';
 import { EXIT } from '../cli.errors';
+import { storeWhere } from '../io/event-store';
 import { isUuid, opportunityIdFor } from '../io/opportunity-id';
 import { progressBar } from '../io/progress';
 import { planBackfillRow, refusalReason, type PlannedCommand, type RepeatedClose } from '../import/backfill.plan';
@@ -33,6 +35,14 @@ export interface RejectedLine {
 
 export interface ImportReport {
   readonly file: string;
+  /** The store imported into: the SQLite file, or the server EVENT_STORE_URL names. */
+  readonly store: string;
+  /**
+   * No SQLite file was there: this import made a new store. Said, since an EVENT_STORE_PATH that is
+   * unset (./data/events.db of wherever it runs), mistyped or another copy's would otherwise import
+   * into a store the service never reads, and exit 0 as if into its own.
+   */
+  readonly storeCreated: boolean;
   readonly content: 'event-log' | 'backfill';
   readonly lines: number;
   /** Lines that appended events now. */
@@ -70,6 +80,7 @@ type Outcome =
  */
 export async function importFile(settings: Settings, file: string, options: ImportOptions = {}): Promise<number> {
   const source = await openImportSource(file, options.format);
+  const store = { store: storeWhere(settings), storeCreated: settings.eventStoreUrl === undefined && !existsSync(settings.eventStorePath) };
   let side: CliCommandSide;
   try {
     side = await openCommandSide(settings);
@@ -112,7 +123,7 @@ export async function importFile(settings: Settings, file: string, options: Impo
     source.close();
     await side.close();
   }
-  const report = { ...importer.report(source.content), ...(stopped !== undefined ? { stopped } : {}) };
+  const report = { ...importer.report(source.content, store), ...(stopped !== undefined ? { stopped } : {}) };
   console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
   if (importer.storeLost) {
     const when = importer.storeLost instanceof EventStoreFullError ? 'once space is freed on its disk' : 'once the store answers';
@@ -201,9 +212,10 @@ class Importer {
     }
   }
 
-  report(content: ImportReport['content']): ImportReport {
+  report(content: ImportReport['content'], into: Pick<ImportReport, 'store' | 'storeCreated'>): ImportReport {
     return {
       file: this.file,
+      ...into,
       content,
       lines: this.counts.lines,
       imported: this.counts.imported,
@@ -432,7 +444,8 @@ function safeUserName(): string {
 
 function formatReport(report: ImportReport): string {
   const lines = [
-    `Imported ${report.file} (${report.content === 'event-log' ? 'exported event log' : 'backfill rows'}): ${report.lines} line(s)`,
+    `Imported ${report.file} (${report.content === 'event-log' ? 'exported event log' : 'backfill rows'}) into ${report.store}: ${report.lines} line(s)`,
+    ...(report.storeCreated ? [`  ${report.store} did not exist: this import made a new store there (EVENT_STORE_PATH). If the service's store is another file, set EVENT_STORE_PATH to it and import again.`] : []),
     `  imported:  ${report.imported} (${report.eventsAppended} event(s) appended)`,
     `  unchanged: ${report.unchanged} (already imported, or nothing new to record)`,
   ];
