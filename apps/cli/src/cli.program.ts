@@ -4,6 +4,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { ProcessDefinitionError } from '@stagecraft/sales-process';
 import { ProcessDirectoryError, readSettings, SettingsError } from '@stagecraft/config';
 import { EventStoreFullError, EventStoreUnavailableError, SQLiteFileError } from '@stagecraft/event-store';
+import { ALL_PROJECTIONS } from '@stagecraft/projections';
 import { CliError, EXIT } from './cli.errors';
 import type { AsOfAxis } from '@stagecraft/audit';
 import { showHistory } from './commands/history.command';
@@ -22,7 +23,10 @@ import { stopProgressBars } from './io/progress';
  */
 export function buildProgram(setExitCode: (code: number) => void): Command {
   const program = new Command('stagecraft')
-    .description('Stagecraft on the command line: history, verification, export and import, read-model rebuilds, process checks.\nWorks on the store the environment names (EVENT_STORE_PATH, PROCESSES_DIR, READ_MODELS_PATH), as the API does.')
+    .description(
+      'Stagecraft on the command line: history, verification, export and import, read-model rebuilds, process checks.\n' +
+        'Works on the store the environment names (EVENT_STORE_URL for KurrentDB, else the SQLite file EVENT_STORE_PATH; PROCESSES_DIR, READ_MODELS_PATH), as the API does.',
+    )
     .version(packageVersion(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -80,8 +84,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
 
   program
     .command('rebuild')
-    .description('rebuild read models from the start of the log into READ_MODELS_PATH (offline: no API or projector writing them)')
-    .argument('[projection...]', 'pipeline, win-loss, stage-durations, funnel, transitions (all when none is named)')
+    .description('rebuild read models from the start of the log into READ_MODELS_PATH (offline: no API or projector writing them),\nor, with READ_MODELS_URL, all of them into a PostgreSQL schema swapped in at the end (any name rebuilds them all)')
+    .argument('[projection...]', `${ALL_PROJECTIONS.map((projection) => projection.name).join(', ')} (all when none is named)`)
     .action(async (names: string[]) => {
       setExitCode(await rebuildReadModels(readSettings(), names));
     });
