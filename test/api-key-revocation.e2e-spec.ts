@@ -92,10 +92,16 @@ describe('API keys apply to running instances without a restart', () => {
       ['add', '--name', 'crm', '--roles', 'writer,writer'],
       ['add', '--name', 'crm', '--name', 'other', '--roles', 'writer'],
       ['revoke', '0123456789ab', 'extra'],
+      ['list', '--teams', 'direct'],
     ]) {
       const refused = await runKeysCli(keysFile, args);
       expect([args.join(' '), refused.code]).toEqual([args.join(' '), 2]);
       expect(refused.output).not.toMatch(/\n\s+at /);
+    }
+    // An empty role (a stray comma) is named, not printed as nothing.
+    for (const roles of ['writer,', '']) {
+      const refused = await runKeysCli(keysFile, ['add', '--name', 'crm', '--roles', roles]);
+      expect([roles, refused.code, refused.output.trim()]).toEqual([roles, 2, 'unknown role(s) ""; roles are writer, analyst, auditor, admin, separated by commas']);
     }
     expect(readFileSync(keysFile, 'utf8')).toBe(before);
     // A revoke on an install with no keys file does not make an empty one (the API would start with no key).

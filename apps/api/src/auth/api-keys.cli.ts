@@ -47,7 +47,8 @@ async function main(args: string[]): Promise<void> {
       const name = options.name ?? fail('add needs --name <who uses the key>');
       const roles = (options.roles ?? fail(`add needs --roles, from ${ROLES.join(', ')}`)).split(',');
       const unknown = roles.filter((role) => !isRole(role));
-      if (unknown.length > 0) fail(`unknown role(s) ${unknown.join(', ')}; roles are ${ROLES.join(', ')}`);
+      // Quoted: an empty one (a stray comma, --roles "") would otherwise be named as nothing at all.
+      if (unknown.length > 0) fail(`unknown role(s) ${unknown.map((role) => JSON.stringify(role)).join(', ')}; roles are ${ROLES.join(', ')}, separated by commas`);
       if (new Set(roles).size !== roles.length) fail('--roles names a role twice');
       // Each team once, as POST /admin/api-keys keeps them.
       const teams = options.teams === undefined ? undefined : [...new Set(options.teams.split(','))];
@@ -66,6 +67,8 @@ async function main(args: string[]): Promise<void> {
       return;
     }
     case 'list': {
+      // As revoke's extra arguments: `list --teams direct` would otherwise pass for a filter and list every key.
+      if (rest.length > 0) fail(`list takes no arguments (got ${rest.map((arg) => JSON.stringify(arg)).join(' ')}); it lists every key in ${file}`);
       const keys = readApiKeysFile(file);
       if (!existsSync(file)) console.log(`No keys file at ${file} (API_KEYS_FILE). A running API instance whose file went missing still accepts the keys it last read from it.`);
       else if (keys.length === 0) console.log(`No keys in ${file}.`);
