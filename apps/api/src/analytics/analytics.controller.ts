@@ -71,22 +71,27 @@ export class AnalyticsController {
         const ms = requireInstant(query.asOf, 'asOf');
         // Team and owner filters of a past board mean the team and owner at that instant.
         const rateDay = rateDayUpTo(ms, this.clock().getTime());
-        const board = this.converted(await this.queries.pipelineAsOf(ms, { processId, teamId, ownerId }, options), rateDay, rateDay);
-        const learned = await this.withLearned(board, ms, true, { processId, teamId, ownerId });
+        // The board and its learned figures from one state of the read side (oneSnapshot).
+        const learned = await this.queries.oneSnapshot(async (queries) => {
+          const board = this.converted(await queries.pipelineAsOf(ms, { processId, teamId, ownerId }, options), rateDay, rateDay);
+          return this.withLearned(queries, board, ms, true, { processId, teamId, ownerId });
+        });
         return { asOf: { instant: new Date(ms).toISOString(), axis: 'occurredAt' }, ...learned };
       }
       // The cards are aged (daysInStage, rotting) at the server's clock.
       const nowMs = this.clock().getTime();
-      const result = await this.queries.pipeline({ processId, teamId, ownerId }, { ...options, nowMs });
-      const board = this.converted(result, rateDayUpTo(undefined, nowMs), rateDayUpTo(closed ? Date.parse(closed.to) : undefined, nowMs));
-      return await this.withLearned(board, nowMs, false, { processId, teamId, ownerId });
+      return await this.queries.oneSnapshot(async (queries) => {
+        const result = await queries.pipeline({ processId, teamId, ownerId }, { ...options, nowMs });
+        const board = this.converted(result, rateDayUpTo(undefined, nowMs), rateDayUpTo(closed ? Date.parse(closed.to) : undefined, nowMs));
+        return this.withLearned(queries, board, nowMs, false, { processId, teamId, ownerId });
+      });
     });
   }
 
   /** The learned win probability beside the configured one: on each card, and weighted per stage (README, "Learned win probability"). */
-  private async withLearned(result: PipelineResult, atMs: number, asOf: boolean, filter: PipelineFilter): Promise<PipelineResult> {
+  private async withLearned(queries: AnalyticsQueries, result: PipelineResult, atMs: number, asOf: boolean, filter: PipelineFilter): Promise<PipelineResult> {
     try {
-      return withLearnedWinProbability(result, await this.queries.learnedPipeline({ atMs, asOf, filter, cardIds: cardIdsOf(result) }));
+      return withLearnedWinProbability(result, await queries.learnedPipeline({ atMs, asOf, filter, cardIds: cardIdsOf(result) }));
     } catch (error) {
       // The board still answers without its learned figures when only their model cannot (a
       // projector not yet upgraded, a stopped win-probability model: /health says which).
@@ -191,11 +196,14 @@ export class AnalyticsController {
       const asOfMs = query.asOf === undefined ? undefined : requireInstant(query.asOf, 'asOf');
       const nowMs = this.clock().getTime();
       const atMs = asOfMs ?? nowMs;
-      const figures = asOfMs === undefined ? await this.queries.forecast(forecast) : await this.queries.forecastAsOf(asOfMs, forecast);
-      const result = this.currencyRates ? withConvertedForecast(figures, this.currencyRates, rateDayUpTo(asOfMs, nowMs)) : figures;
-      if (query.include !== 'learned') return result;
-      const learned = await this.queries.learnedForecast({ atMs, asOf: asOfMs !== undefined, forecast });
-      return withLearnedForecast(result, learned);
+      // The forecast and its learned amounts from one state of the read side (oneSnapshot).
+      return await this.queries.oneSnapshot(async (queries) => {
+        const figures = asOfMs === undefined ? await queries.forecast(forecast) : await queries.forecastAsOf(asOfMs, forecast);
+        const result = this.currencyRates ? withConvertedForecast(figures, this.currencyRates, rateDayUpTo(asOfMs, nowMs)) : figures;
+        if (query.include !== 'learned') return result;
+        const learned = await queries.learnedForecast({ atMs, asOf: asOfMs !== undefined, forecast });
+        return withLearnedForecast(result, learned);
+      });
     });
   }
 

@@ -657,6 +657,29 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     return (this.learnedQueries ??= new PostgresWinProbabilityQueries(this.schema));
   }
 
+  /**
+   * Runs `work` in one transaction: each query it asks of `queries` reads the snapshot of that
+   * transaction, not one of its own, so a batch the projector commits between two of them is in
+   * neither (the board and its learned figures were two transactions: a card closed in between had
+   * no learned probability, a stage's learned amount counted deals its column did not list).
+   */
+  async oneSnapshot<T>(work: (queries: AnalyticsQueries) => Promise<T>): Promise<T> {
+    return this.read((snapshot, counters) => work(this.pinnedTo(snapshot, counters)), { beside: true });
+  }
+
+  /** These queries, each reading `snapshot` (an error of one named as read() names it, the transaction then of no further use). */
+  private pinnedTo(snapshot: Snapshot, counters: Counters): PostgresAnalyticsQueries {
+    const pinned = Object.create(this) as PostgresAnalyticsQueries;
+    pinned.read = async <U>(query: (snapshot: Snapshot, counters: Counters) => Promise<U>): Promise<U> => {
+      try {
+        return await query(snapshot, counters);
+      } catch (error) {
+        throw this.unavailableOr(error);
+      }
+    };
+    return pinned;
+  }
+
   async learnedPipeline(query: LearnedPipelineQuery): Promise<LearnedPipelineFigures> {
     return this.read(({ client, position, state }) => this.learned.learnedPipeline(client, position, query, state.catalog));
   }
@@ -982,22 +1005,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       };
       return await query({ client, state, position: Number(row.position), revision, summaries: row.summaries === true && this.options.summaries !== false, beside }, counters);
     } catch (error) {
-      if (error instanceof ReadModelUnavailableError || error instanceof RangeError) throw error;
-      const code = (error as { code?: string }).code;
-      // 42703: a column this version reads is not there: the schema is as an older version left it
-      // (PROJECTIONS=external, the API upgraded before the projector, which migrates it when it starts).
-      if (code === '42703') {
-        throw new ReadModelUnavailableError('PROJECTIONS.FAILED', `The read models in PostgreSQL are laid out by an older version of Stagecraft (${(error as Error).message}); upgrade the projector, which migrates them when it starts.`);
-      }
-      // 42P01: the schema's tables are gone (a database reset); 08xxx / 57P0x: the connection or the server went away;
-      // 57014: the statement timeout ran out (a lock held, a stuck server) or an operator cancelled it.
-      // A DBA's own timeouts on the role or database: 55P03 gave up waiting for a lock (lock_timeout),
-      // 25P03 ended the session (idle_in_transaction_session_timeout).
-      // Or no code at all: the connection lost without a word from the server (postgresUnreachable).
-      if (code === '42P01' || code?.startsWith('08') || code?.startsWith('57P') || code === '57014' || code === '55P03' || code === '25P03' || postgresUnreachable(error) !== undefined) {
-        throw new ReadModelUnavailableError('PROJECTIONS.UNAVAILABLE', `The read models in PostgreSQL cannot be read right now (${(error as Error).message}); retry shortly.`);
-      }
-      throw error;
+      throw this.unavailableOr(error);
     } finally {
       // A spare never used goes back; one in use imports this snapshot, which ends with this transaction:
       // it must have finished first (it has, unless the query failed before awaiting it).
@@ -1007,6 +1015,30 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       client.query('COMMIT').catch(() => undefined);
       client.release();
     }
+  }
+
+  /**
+   * What a query's failure is to the caller: PostgreSQL out of reach, a table gone, a timeout: the
+   * read side unavailable (PROJECTIONS.UNAVAILABLE, or FAILED for a schema an older version laid out);
+   * anything else as it is.
+   */
+  private unavailableOr(error: unknown): unknown {
+    if (error instanceof ReadModelUnavailableError || error instanceof RangeError) return error;
+    const code = (error as { code?: string }).code;
+    // 42703: a column this version reads is not there: the schema is as an older version left it
+    // (PROJECTIONS=external, the API upgraded before the projector, which migrates it when it starts).
+    if (code === '42703') {
+      return new ReadModelUnavailableError('PROJECTIONS.FAILED', `The read models in PostgreSQL are laid out by an older version of Stagecraft (${(error as Error).message}); upgrade the projector, which migrates them when it starts.`);
+    }
+    // 42P01: the schema's tables are gone (a database reset); 08xxx / 57P0x: the connection or the server went away;
+    // 57014: the statement timeout ran out (a lock held, a stuck server) or an operator cancelled it.
+    // A DBA's own timeouts on the role or database: 55P03 gave up waiting for a lock (lock_timeout),
+    // 25P03 ended the session (idle_in_transaction_session_timeout).
+    // Or no code at all: the connection lost without a word from the server (postgresUnreachable).
+    if (code === '42P01' || code?.startsWith('08') || code?.startsWith('57P') || code === '57014' || code === '55P03' || code === '25P03' || postgresUnreachable(error) !== undefined) {
+      return new ReadModelUnavailableError('PROJECTIONS.UNAVAILABLE', `The read models in PostgreSQL cannot be read right now (${(error as Error).message}); retry shortly.`);
+    }
+    return error;
   }
 
   /**

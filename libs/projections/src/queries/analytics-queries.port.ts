@@ -54,6 +54,12 @@ export interface AnalyticsQueries {
   velocity(query: VelocityQuery): Promise<VelocityResult>;
   /** Opportunities by month of opening: each cohort's funnel, won, median days to the first win (cohorts.figures.ts). */
   cohorts(filter: AnalyticsFilter): Promise<CohortsResult>;
+  /**
+   * Makes an answer of several queries (the board and its learned figures, the forecast and its
+   * learned amounts) from one state of the read side: every query `work` asks of the `queries` it
+   * is given reads the log up to the same position, whatever is folded in meanwhile.
+   */
+  oneSnapshot<T>(work: (queries: AnalyticsQueries) => Promise<T>): Promise<T>;
   /** The log position every working read model has folded in (as last seen). */
   position(): number;
   /** Resolves true once every working read model has folded in `position`, false after `timeoutMs`. */

@@ -15,7 +15,11 @@ import { queryWaterfall } from '../waterfall.queries';
 import { ReadModelUnavailableError, type AnalyticsQueries } from './analytics-queries.port';
 import { readAtPosition } from './answer-position';
 
+/** How many times an answer of several queries is made while the models move on under it (oneSnapshot). */
+const ONE_SNAPSHOT_ATTEMPTS = 3;
+
 /** The queries over read models kept in memory (by this process's runner, or loaded from a projector's snapshots). */
+
 export function inMemoryAnalyticsQueries(readModels: ReadModels): AnalyticsQueries {
   // A projection that stopped on a bad event answers an error, not stale figures; one waiting for
   // an event log it cannot reach now follows again by itself, so nobody is sent to rebuild it; nor
@@ -55,7 +59,17 @@ export function inMemoryAnalyticsQueries(readModels: ReadModels): AnalyticsQueri
     }
     return saved;
   };
-  return {
+  const queries: AnalyticsQueries = {
+    // Each query reads the models whole, at once; the runner folds pages in between. An answer whose
+    // models moved on between its queries is made again (a few times at most: the models are then
+    // folding faster than it is made, and the last one goes, its header the lowest position read).
+    oneSnapshot: async (work) => {
+      for (let attempt = 1; ; attempt++) {
+        const before = readModels.position();
+        const value = await work(queries);
+        if (readModels.position() === before || attempt === ONE_SNAPSHOT_ATTEMPTS) return value;
+      }
+    },
     pipeline: async (filter, options = {}) => {
       const pipeline = model(pipelineProjection);
       // With PROJECTIONS=external the model comes from the projector's snapshots: one of an older
@@ -92,4 +106,5 @@ export function inMemoryAnalyticsQueries(readModels: ReadModels): AnalyticsQueri
     waitFor: (position, timeoutMs) => readModels.waitFor(position, timeoutMs),
     status: () => readModels.status(),
   };
+  return queries;
 }
