@@ -84,7 +84,7 @@ export class AnalyticsController {
         const result = await queries.pipeline({ processId, teamId, ownerId }, { ...options, nowMs });
         const board = this.converted(result, rateDayUpTo(undefined, nowMs), rateDayUpTo(closed ? Date.parse(closed.to) : undefined, nowMs));
         return this.withLearned(queries, board, nowMs, false, { processId, teamId, ownerId });
-      });
+      }, { sideBySide: closed !== undefined });
     });
   }
 

@@ -663,8 +663,8 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
    * neither (the board and its learned figures were two transactions: a card closed in between had
    * no learned probability, a stage's learned amount counted deals its column did not list).
    */
-  async oneSnapshot<T>(work: (queries: AnalyticsQueries) => Promise<T>): Promise<T> {
-    return this.read((snapshot, counters) => work(this.pinnedTo(snapshot, counters)), { beside: true });
+  async oneSnapshot<T>(work: (queries: AnalyticsQueries) => Promise<T>, options: { sideBySide?: boolean } = {}): Promise<T> {
+    return this.read((snapshot, counters) => work(this.pinnedTo(snapshot, counters)), { beside: options.sideBySide === true });
   }
 
   /** These queries, each reading `snapshot` (an error of one named as read() names it, the transaction then of no further use). */

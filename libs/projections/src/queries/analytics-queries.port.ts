@@ -57,9 +57,10 @@ export interface AnalyticsQueries {
   /**
    * Makes an answer of several queries (the board and its learned figures, the forecast and its
    * learned amounts) from one state of the read side: every query `work` asks of the `queries` it
-   * is given reads the log up to the same position, whatever is folded in meanwhile.
+   * is given reads the log up to the same position, whatever is folded in meanwhile. `sideBySide`:
+   * one of them reads in parallel (the board's closed sections), on a second connection if any.
    */
-  oneSnapshot<T>(work: (queries: AnalyticsQueries) => Promise<T>): Promise<T>;
+  oneSnapshot<T>(work: (queries: AnalyticsQueries) => Promise<T>, options?: { sideBySide?: boolean }): Promise<T>;
   /** The log position every working read model has folded in (as last seen). */
   position(): number;
   /** Resolves true once every working read model has folded in `position`, false after `timeoutMs`. */
