@@ -197,6 +197,17 @@ describeWithPostgres('X-Projection-Position of an answer from the PostgreSQL rea
     expect(after.result).not.toEqual(before.result);
   });
 
+  it('keeps the learned counts of one answer for the next (the queries of one snapshot share them)', async () => {
+    await readSide.load(openedTwo);
+    const queries = new PostgresAnalyticsQueries(readSide.pool, readSide.schema, { position: () => 0, waitFor: async () => true, status: () => [] });
+    const kept = () => (queries as unknown as { learnedQueries?: object }).learnedQueries;
+    await board(queries);
+    const first = kept();
+    expect(first).toBeDefined();
+    await board(queries);
+    expect(kept()).toBe(first);
+  });
+
   it('reads the forecast and its learned amounts in one snapshot when the projector commits between them', async () => {
     await readSide.load(openedTwo);
     const queries = new PostgresAnalyticsQueries(readSide.pool, readSide.schema, { position: () => 0, waitFor: async () => true, status: () => [] });

@@ -669,6 +669,9 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
 
   /** These queries, each reading `snapshot` (an error of one named as read() names it, the transaction then of no further use). */
   private pinnedTo(snapshot: Snapshot, counters: Counters): PostgresAnalyticsQueries {
+    // Made here first, so that the pinned queries share it (its kept counts and estimators) instead
+    // of making one of their own each answer, which the next would not find.
+    void this.learned;
     const pinned = Object.create(this) as PostgresAnalyticsQueries;
     pinned.read = async <U>(query: (snapshot: Snapshot, counters: Counters) => Promise<U>): Promise<U> => {
       try {
