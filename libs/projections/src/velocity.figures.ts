@@ -8,7 +8,8 @@ import type { SegmentWalker, WaterfallSegments } from './waterfall.figures';
 // waterfall (waterfall.figures.ts: "counted" is open and in the filter at that instant):
 //   - opportunities: the deals counted at some instant of [from, to] (in every group they were in);
 //   - won / lost: the waterfall's won and lost changes (closings in the window), in the group the
-//     deal was in when it closed;
+//     deal was counted in up to its closing (the state just before the instant: one handed over at
+//     the very instant it is won is won in the team it leaves; win/loss groups it in the new one);
 //   - winRate = won / (won + lost); averageWonAmountsByCurrency: the amounts of the deals won (as
 //     they stood when won), summed exactly and divided per currency;
 //   - averageCycleDays: mean of (win − opening) in days of business time over the wins;
