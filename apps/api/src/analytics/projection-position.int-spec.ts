@@ -64,88 +64,75 @@ const lostAndOpened = [log.lost('x', 'a', 'price', 3), log.opened('z', threeStag
 const first = [log.version(threeStages), log.opened('a', threeStages, 1)];
 const later = [log.opened('b', threeStages, 2), log.opened('c', threeStages, 3)];
 
-describe('X-Projection-Position of an answer from the in-memory read models', () => {
-  let dir: string;
-  let store: EventStore;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'stagecraft-position-'));
-    store = getSQLiteEventStore({ path: join(dir, 'events.db'), pollIntervalMs: 10 });
-  });
-  afterAll(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const append = async (events: readonly ProjectedEvent[]) => {
-    for (const event of events) await store.appendToStream(event.stream, [{ id: crypto.randomUUID(), type: event.type, data: event.data as Record<string, unknown>, metadata: {} }], { expectedRevision: 'any' });
+/**
+ * Runs `work` with in-memory read models following a SQLite store of its own that holds `events`:
+ * `moveOn` appends more and waits until the models have folded them.
+ */
+async function withInMemoryModels(events: readonly ProjectedEvent[], work: (runner: ProjectionRunner, moveOn: (more: readonly ProjectedEvent[]) => Promise<void>) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'stagecraft-position-'));
+  const store = getSQLiteEventStore({ path: join(dir, 'events.db'), pollIntervalMs: 10 });
+  const append = async (more: readonly ProjectedEvent[]) => {
+    for (const event of more) await store.appendToStream(event.stream, [{ id: crypto.randomUUID(), type: event.type, data: event.data as Record<string, unknown>, metadata: {} }], { expectedRevision: 'any' });
   };
-
-  it('is never past the position the figures were read at', async () => {
-    await append(first);
-    const snapshots: ProjectionSnapshotStore = { load: async () => undefined, headers: () => [], save: () => ({ serialized: Promise.resolve(), written: Promise.resolve() }), close: async () => undefined };
+  const snapshots: ProjectionSnapshotStore = { load: async () => undefined, headers: () => [], save: () => ({ serialized: Promise.resolve(), written: Promise.resolve() }), close: async () => undefined };
+  try {
+    await append(events);
     const runner = new ProjectionRunner(store, snapshots, ALL_PROJECTIONS as readonly Projection<unknown>[]);
     await runner.start();
     try {
+      await work(runner, async (more) => {
+        await append(more);
+        expect(await runner.waitFor(await store.headPosition(), 5_000)).toBe(true);
+      });
+    } finally {
+      await runner.stop();
+    }
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('X-Projection-Position of an answer from the in-memory read models', () => {
+  it('is never past the position the figures were read at', () =>
+    withInMemoryModels(first, async (runner, moveOn) => {
       const read = runner.position();
-      const answer = await board(
-        movingOnAfterTheBoard(inMemoryAnalyticsQueries(runner), async () => {
-          await append(later);
-          expect(await runner.waitFor(await store.headPosition(), 5_000)).toBe(true);
-        }),
-      );
+      const answer = await board(movingOnAfterTheBoard(inMemoryAnalyticsQueries(runner), () => moveOn(later)));
       // The models moved on under the answer, which was made again (oneSnapshot): the later cards,
       // under a header that still names no position past them.
       expect(answer.cards).toEqual(['a', 'b', 'c']);
       expect(Number(answer.header)).toBeLessThanOrEqual(read);
-    } finally {
-      await runner.stop();
-    }
-  });
-});
+    }));
 
-describe('The board and its learned figures from the in-memory read models', () => {
-  let dir: string;
-  let store: EventStore;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'stagecraft-learned-'));
-    store = getSQLiteEventStore({ path: join(dir, 'events.db'), pollIntervalMs: 10 });
-  });
-  afterAll(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const append = async (events: readonly ProjectedEvent[]) => {
-    for (const event of events) await store.appendToStream(event.stream, [{ id: crypto.randomUUID(), type: event.type, data: event.data as Record<string, unknown>, metadata: {} }], { expectedRevision: 'any' });
-  };
-
-  it('are of one state of the models: an answer whose models moved on between its queries is made again', async () => {
-    await append(openedTwo);
-    const snapshots: ProjectionSnapshotStore = { load: async () => undefined, headers: () => [], save: () => ({ serialized: Promise.resolve(), written: Promise.resolve() }), close: async () => undefined };
-    const runner = new ProjectionRunner(store, snapshots, ALL_PROJECTIONS as readonly Projection<unknown>[]);
-    await runner.start();
-    try {
+  it('gives the board and its learned figures of one state of the models: an answer whose models moved on between its queries is made again', () =>
+    withInMemoryModels(openedTwo, async (runner, moveOn) => {
       const read = runner.position();
-      const answer = await board(
-        movingOnAfterTheBoard(inMemoryAnalyticsQueries(runner), async () => {
-          await append(lostAndOpened);
-          expect(await runner.waitFor(await store.headPosition(), 5_000)).toBe(true);
-        }),
-      );
+      const answer = await board(movingOnAfterTheBoard(inMemoryAnalyticsQueries(runner), () => moveOn(lostAndOpened)));
       expect(runner.position()).toBeGreaterThan(read);
       // Made again once the models had moved on: the later state, whole (x lost, z opened, every card learned).
       expect(answer.result).toEqual((await board(inMemoryAnalyticsQueries(runner))).result);
       expect(answer.cards).toEqual(['y', 'z']);
       expect(everyCardLearned(answer.result)).toBe(true);
       expect(Number(answer.header)).toBeLessThanOrEqual(runner.position());
-    } finally {
-      await runner.stop();
-    }
-  });
+    }));
 });
 
 describeWithPostgres('X-Projection-Position of an answer from the PostgreSQL read side', () => {
   const readSide = new PostgresTestReadSide();
   beforeAll(() => readSide.reset());
   afterAll(() => readSide.close());
+  /** The projector commits `events` as its next batch; its checkpoint then. */
+  const commit = async (events: readonly ProjectedEvent[]): Promise<number> => {
+    const client = await readSide.pool.connect();
+    try {
+      const writer = new ReadSideWriter(client, readSide.schema);
+      await writer.load();
+      await writer.apply(events, events.at(-1)!.position, 'test-log');
+      return writer.position;
+    } finally {
+      client.release();
+    }
+  };
 
   it('is the checkpoint of the snapshot the figures were read in, not where the read side stands when the answer is sent', async () => {
     await readSide.load(first);
@@ -155,15 +142,7 @@ describeWithPostgres('X-Projection-Position of an answer from the PostgreSQL rea
     const answer = await board(
       movingOnAfterTheBoard(queries, async () => {
         // The projector commits the next batch, and says so, while the board is being answered.
-        const client = await readSide.pool.connect();
-        try {
-          const writer = new ReadSideWriter(client, readSide.schema);
-          await writer.load();
-          await writer.apply(later, later.at(-1)!.position, 'test-log');
-          checkpoint = writer.position;
-        } finally {
-          client.release();
-        }
+        checkpoint = await commit(later);
       }),
     );
     expect(checkpoint).toBeGreaterThan(read);
@@ -178,16 +157,7 @@ describeWithPostgres('X-Projection-Position of an answer from the PostgreSQL rea
     expect(before.cards).toEqual(['x', 'y']);
     expect(everyCardLearned(before.result)).toBe(true);
     const answer = await board(
-      movingOnAfterTheBoard(queries, async () => {
-        const client = await readSide.pool.connect();
-        try {
-          const writer = new ReadSideWriter(client, readSide.schema);
-          await writer.load();
-          await writer.apply(lostAndOpened, lostAndOpened.at(-1)!.position, 'test-log');
-        } finally {
-          client.release();
-        }
-      }),
+      movingOnAfterTheBoard(queries, async () => void (await commit(lostAndOpened))),
     );
     // Every figure as the snapshot of the columns has it; the next answer has the commit.
     expect(answer.result).toEqual(before.result);
@@ -218,20 +188,7 @@ describeWithPostgres('X-Projection-Position of an answer from the PostgreSQL rea
     };
     const before = await forecast(queries);
     const answer = await forecast(
-      movingOnAfterTheBoard(
-        queries,
-        async () => {
-          const client = await readSide.pool.connect();
-          try {
-            const writer = new ReadSideWriter(client, readSide.schema);
-            await writer.load();
-            await writer.apply(lostAndOpened, lostAndOpened.at(-1)!.position, 'test-log');
-          } finally {
-            client.release();
-          }
-        },
-        'forecast',
-      ),
+      movingOnAfterTheBoard(queries, async () => void (await commit(lostAndOpened)), 'forecast'),
     );
     expect(answer).toEqual(before);
     expect(await forecast(queries)).not.toEqual(before);
