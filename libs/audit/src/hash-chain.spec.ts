@@ -151,6 +151,20 @@ describe('the hash chain', () => {
     expect(verifyStreamChain(events).ok).toBe(true);
   });
 
+  it('read in revision order, names an earlier event moved into a later revision for its broken link, though it also stands before its predecessor in the log', () => {
+    const events = chainedStream().map((event, index) => ({ ...event, position: 10 + index }));
+    // Revision 1 as stored, put at revision 3 and at the position revision 2 had; revision 2 after it.
+    const movedIn = [events[0]!, events[1]!, { ...events[2]!, position: 13 }, { ...events[1]!, revision: 3, position: 12 }];
+    expect(verifyStreamChain(movedIn)).toEqual({
+      ok: false,
+      stream: STREAM,
+      revision: 3,
+      reason: 'prev-hash-mismatch',
+      detail: `prevHash ${events[1]!.metadata.prevHash as string} is not the previous event's hash ${events[2]!.metadata.hash as string}`,
+    });
+    // Where the chain holds, the same order is a move (the test above).
+  });
+
   it('checks one link as the command side folds it: the revision, the previous hash, the hash', () => {
     const events = clone(chainedStream());
     expect(events.map((event, index) => chainLinkBreak(index === 0 ? GENESIS_HASH : (events[index - 1]!.metadata.hash as string), index, event))).toEqual([undefined, undefined, undefined, undefined]);

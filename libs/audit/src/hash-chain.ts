@@ -254,11 +254,12 @@ export class ChainVerifier {
       return asStored();
     };
     // Read in revision order (one stream), a revision at a lower position than the one before it
-    // was moved in the log: the chain holds, but every reader of the log (read models, the relay)
-    // takes the events in the wrong order.
-    if (event.position !== undefined && progress.lastPosition !== undefined && event.position < progress.lastPosition) {
-      return fail('revision-order', movedDetail(event.revision, event.position, event.revision - 1, progress.lastPosition));
-    }
+    // was moved in the log: where the chain holds, every reader of the log (read models, the relay)
+    // takes the events in the wrong order. Judged after the event's own link: an event that does
+    // not chain (another event of the stream moved into this revision) is named for what it is, as
+    // the log read in position order names it when the revision turns up.
+    const movedFrom = event.position !== undefined && progress.lastPosition !== undefined && event.position < progress.lastPosition ? progress.lastPosition : undefined;
+    const moved = () => fail('revision-order', movedDetail(event.revision, event.position!, event.revision - 1, movedFrom!));
     if (event.position !== undefined) progress.lastPosition = event.position;
     const { hash, prevHash } = event.metadata;
     if (hash === undefined && prevHash === undefined) {
@@ -266,6 +267,7 @@ export class ChainVerifier {
       if (this.chainedSince !== undefined && event.position !== undefined && event.position > this.chainedSince) {
         return fail('missing-hash', strippedHashDetail(event.position, this.chainedSince));
       }
+      if (movedFrom !== undefined) return moved();
       const mismatch = recordedDefinitionMismatch(event);
       if (mismatch !== undefined) return fail('definition-mismatch', mismatch);
       progress.unchained += 1;
@@ -273,6 +275,7 @@ export class ChainVerifier {
     } else {
       const link = this.linkBreak(progress, event);
       if (link) return fail(link.reason, link.detail);
+      if (movedFrom !== undefined) return moved();
       const mismatch = recordedDefinitionMismatch(event);
       if (mismatch !== undefined) return fail('definition-mismatch', mismatch);
       progress.hashed += 1;

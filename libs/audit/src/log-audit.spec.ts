@@ -1,6 +1,6 @@
 import { processVersionOf, type ProcessDefinition } from '@stagecraft/sales-process';
 import { chainNewEvents, GENESIS_HASH, verifyLog, verifyStreamChain } from './hash-chain';
-import { auditLog, EMPTY_LOG_HEAD, formatLogHead, LogAuditor, MAX_LOG_BREAKS, parseLogHead, type LogAuditOptions, type LogHead } from './log-audit';
+import { auditLog, EMPTY_LOG_HEAD, formatLogHead, LogAuditor, MAX_LOG_BREAKS, parseLogHead, withBreaksByRevision, type LogAuditOptions, type LogHead } from './log-audit';
 import type { StoredEventLike } from './stored-event-like';
 
 type Positioned = StoredEventLike & { position: number };
@@ -263,6 +263,25 @@ describe('the log audit', () => {
     const audit = auditLog(log.filter((_, index) => index % 3 !== 1), SQLITE);
     expect(audit.logBreaks).toHaveLength(MAX_LOG_BREAKS);
     expect(audit.logBreakCount).toBe(MAX_LOG_BREAKS + 5);
+  });
+
+  it('names each broken stream by its break read by revision, where the log order met a moved event first', () => {
+    // Stream A's revision 1 renumbered 3 in its place in the log, its revision 3 deleted: the log
+    // meets "3" where 1 was expected, read by revision the gap is at revision 2.
+    const log = dense(streams());
+    const [one, three] = [1, 3].map((revision) => log.findIndex((event) => event.stream === 'opportunity-a' && event.revision === revision)) as [number, number];
+    log[one] = { ...log[one]!, revision: 3 };
+    log.splice(three, 1);
+    const audit = auditLog(log, SQLITE);
+    expect(audit.broken).toEqual([expect.objectContaining({ stream: 'opportunity-a', revision: 3, reason: 'revision-gap' })]);
+    const byRevision = verifyStreamChain(log.filter((event) => event.stream === 'opportunity-a').sort((x, y) => x.revision - y.revision));
+    expect(byRevision).toMatchObject({ ok: false, revision: 2, reason: 'revision-gap' });
+    const rejudged = withBreaksByRevision(audit, new Map([['opportunity-a', byRevision]]));
+    expect(rejudged.broken).toEqual([byRevision]);
+    // Everything else the audit found stands: the deleted position, the head, the verdict.
+    expect({ ...rejudged, broken: audit.broken }).toEqual(audit);
+    // A stream read again intact (a break only the log order shows) keeps the log's finding.
+    expect(withBreaksByRevision(audit, new Map([['opportunity-a', verifyStreamChain(chained('opportunity-a', 4))]])).broken).toEqual(audit.broken);
   });
 
   it('takes back the head it prints, and nothing else', () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { PROCESS_STREAM_PREFIX, PROCESS_VERSION_RECORDED } from '@stagecraft/sales-process';
-import { ChainVerifier, GENESIS_HASH, summarise, type LogVerdict, type UnreadableEventLike } from './hash-chain';
+import { ChainVerifier, GENESIS_HASH, summarise, type ChainBreak, type ChainVerdict, type LogVerdict, type UnreadableEventLike } from './hash-chain';
 import { versionNamedBy } from './opportunity-verification';
 import type { StoredEventLike } from './stored-event-like';
 
@@ -223,6 +223,21 @@ export class LogAuditor {
     this.breakCount += 1;
     if (this.breaks.length < MAX_LOG_BREAKS) this.breaks.push(logBreak);
   }
+}
+
+/**
+ * The audit with each broken stream's break as the stream read by revision names it (`byRevision`,
+ * what `verify <id>` finds). The log read in position order meets a stream's events in the order
+ * their positions give: an event moved in the log is met before the one it follows, and the break
+ * named there (a revision gap further on, a vaguer reason) is not the one the stream holds. A
+ * stream the re-read finds intact keeps the log's finding: only the log order shows it.
+ */
+export function withBreaksByRevision(audit: LogAudit, byRevision: ReadonlyMap<string, ChainVerdict>): LogAudit {
+  const broken = audit.broken.map((logBreak): ChainBreak => {
+    const verdict = byRevision.get(logBreak.stream);
+    return verdict === undefined || verdict.ok ? logBreak : verdict;
+  });
+  return { ...audit, broken };
 }
 
 /** Audits a whole log read in position order. */

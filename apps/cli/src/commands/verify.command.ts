@@ -7,6 +7,7 @@ import {
   processStreamOf,
   verifyOpportunity,
   verifyStreamChain,
+  withBreaksByRevision,
   type ChainVerdict,
   type LogAudit,
   type LogHead,
@@ -133,7 +134,8 @@ async function verifyLog(store: EventStore, settings: Settings, keptHead: LogHea
     progress.update(page[page.length - 1]!.position);
   }
   progress.stop();
-  const report = auditor.report();
+  // Each broken stream named as `verify <id>` names it: read again by revision.
+  const report = await withBreaksReadByRevision(store, auditor.report());
   const ok = report.ok && unreadable.length === 0;
   const unread = unreadable.map(({ stream, revision, position, reason }) => ({ stream, revision, position, reason }));
   // The head to keep, as the text prints it: none from a broken log (keeping it would vouch for the
@@ -143,6 +145,24 @@ async function verifyLog(store: EventStore, settings: Settings, keptHead: LogHea
   if (options.json) console.log(JSON.stringify({ ...report, ok, unreadable: unread, keep }, null, 2));
   else console.log(describeLog(report)); // an unreadable event is its stream's break (`unreadable`)
   return ok ? EXIT.ok : EXIT.failed;
+}
+
+/**
+ * The audit with each broken stream's break found again in the stream read by revision, as
+ * `verify <id>` reads it: the log in position order meets a moved event before the one it follows
+ * and names a vaguer break, or one at another revision. Only the broken streams are read again.
+ */
+async function withBreaksReadByRevision(store: EventStore, audit: LogAudit): Promise<LogAudit> {
+  const byRevision = new Map<string, ChainVerdict>();
+  for (const { stream } of audit.broken) byRevision.set(stream, await streamVerdictByRevision(store, stream));
+  return withBreaksByRevision(audit, byRevision);
+}
+
+/** One stream's chain read by revision from the leader, judged as `verify <id>` judges it (an event without a hash after the log was chained: stripped). */
+async function streamVerdictByRevision(store: EventStore, stream: string): Promise<ChainVerdict> {
+  const { events, unreadable } = await readStreamUpToUnreadable(leaderReads(store), stream).catch(emptyWhenDeleted);
+  const hashless = lastHashlessPosition(events);
+  return verifyStreamChain(events, stream, unreadable, hashless === undefined ? undefined : await new LogChainStart(store).chainedBefore(hashless));
 }
 
 function describeLog(report: LogAudit): string {
