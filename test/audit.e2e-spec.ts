@@ -62,6 +62,8 @@ describe('auditors: as-of reads, timeline, tamper evidence', () => {
     expect((await api.http.get(`/opportunities/${id}?asOf=2026-04-03T00:00:00Z`).expect(200)).body).toMatchObject({ status: 'lost', lostReason: 'price' });
     const before = await api.http.get(`/opportunities/${id}?asOf=2026-03-01T00:00:00Z`).expect(404);
     expect(before.body).toMatchObject({ code: 'OPPORTUNITY.NOT_YET_OPENED', openedAt: '2026-03-02T09:00:00.000Z' });
+    // The detail says from when to ask, as `stagecraft history --as-of` does.
+    expect(before.body.detail).toBe(`Opportunity "${id}" was not open yet at 2026-03-01T00:00:00.000Z (by occurredAt): it was opened at 2026-03-02T09:00:00.000Z.`);
   });
 
   it('with asOfRecorded, shows what the system knew: nothing of a deal backfilled later', async () => {
@@ -69,6 +71,7 @@ describe('auditors: as-of reads, timeline, tamper evidence', () => {
     // Recorded today (the server's clock), so on 31 March the system knew nothing of it.
     expect(known.status).toBe(404);
     expect(known.body.code).toBe('OPPORTUNITY.NOT_YET_OPENED');
+    expect(known.body.detail).toMatch(new RegExp(`\\(by recordedAt\\): it was recorded at ${known.body.recordedAt}\\.$`));
     const now = (await api.http.get(`/opportunities/${id}?asOfRecorded=${new Date(Date.now() + 60_000).toISOString()}`).expect(200)).body;
     expect(now).toMatchObject({ status: 'lost', asOf: { axis: 'recordedAt', eventsFolded: 9 } });
   });

@@ -581,9 +581,10 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
       expect(view.steps[2]).toMatchObject({ stageBefore: 'qualification', secondsInStageLeft: 3 * 86_400, actor: 'test-service' });
       expect(view.steps[2].criteriaMet.map((evidence: { criterionId: string }) => evidence.criterionId)).toEqual(['need-confirmed', 'budget-confirmed', 'pain-points', 'goals', 'decision-maker']);
 
+      // Before the opening: no history to show, and exit 1 saying from when there is one.
       const before = stagecraft(source, 'history', wonId, '--as-of', '2025-12-31T00:00:00Z');
-      expect(before.status).toBe(0);
-      expect(before.stdout).toContain('did not exist yet');
+      expect([before.status, before.stdout]).toEqual([1, '']);
+      expect(before.stderr).toMatch(new RegExp(`Opportunity ${wonId} did not exist yet at 2025-12-31T00:00:00\\.000Z \\(business time\\): it was opened at \\S+ \\(business time, occurredAt\\)`));
     });
 
     it('tells the same story after export → import (only the recording actor differs)', async () => {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { assertProperty } from '@stagecraft/testing/fast-check';
 import { evolve, fromOpportunityStreamId, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
 import { EPOCH, historyArbitrary, SPAN_MS } from '../../projections/src/testing/history.arbitrary';
-import { foldAsOf, UnreadableInstantError } from './as-of';
+import { foldAsOf, openingOf, UnreadableInstantError } from './as-of';
 import type { StoredEventLike } from './stored-event-like';
 
 /** The generated log's opportunity streams, with revisions and a recording time per event. */
@@ -148,5 +148,24 @@ describe('foldAsOf', () => {
       })();
       expect(refused?.found.length).toBeLessThan(120);
     });
+  });
+});
+
+describe('openingOf', () => {
+  const opened = (data: Record<string, unknown>, metadata: Record<string, unknown>, recordedAt?: string): StoredEventLike => ({ stream: 'opportunity-x', revision: 0, type: 'OpportunityOpened', data, metadata, ...(recordedAt === undefined ? {} : { recordedAt }) });
+
+  it('says when the deal was opened on both clocks, in the form an as-of read takes back', () => {
+    const first = opened({ occurredAt: '2026-01-05T10:00:00+01:00' }, { recordedAt: '2026-01-10T12:00:00.000Z' });
+    const later = { ...first, revision: 1, data: { occurredAt: '2026-02-01T00:00:00.000Z' }, metadata: { recordedAt: '2026-02-01T00:00:00.000Z' } };
+    expect(openingOf([first, later])).toEqual({ revision: 0, occurredAt: '2026-01-05T09:00:00.000Z', recordedAt: '2026-01-10T12:00:00.000Z' });
+    // An instant before it on either clock is exactly where the as-of fold folds nothing.
+    expect(foldAsOf([first, later], Date.parse('2026-01-05T08:59:59.999Z'), 'occurredAt').revision).toBeNull();
+    expect(foldAsOf([first, later], Date.parse('2026-01-05T09:00:00.000Z'), 'occurredAt').revision).toBe(0);
+    expect(foldAsOf([first, later], Date.parse('2026-01-10T11:59:59.999Z'), 'recordedAt').revision).toBeNull();
+  });
+
+  it("takes the store's recording time where the writer put none, and says nothing of a time that cannot be read", () => {
+    expect(openingOf([opened({ occurredAt: 'last tuesday' }, {}, '2026-01-10T12:00:00.000Z')])).toEqual({ revision: 0, occurredAt: undefined, recordedAt: '2026-01-10T12:00:00.000Z' });
+    expect(openingOf([])).toBeUndefined();
   });
 });

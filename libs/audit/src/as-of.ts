@@ -81,6 +81,31 @@ export function foldAsOf(events: readonly StoredEventLike[], instant: number | s
   return { state: foldOpportunity(folded), revision, eventsFolded: folded.length };
 }
 
+/** When an opportunity was opened, on each clock: what to say to an as-of read before it. */
+export interface Opening {
+  /** The revision of its first event (0 in a stream nobody cut). */
+  readonly revision: number;
+  /** The business time it was opened at (ISO), or undefined where its first event holds none that can be read. */
+  readonly occurredAt: string | undefined;
+  /** When the system recorded the opening (ISO), or undefined where none can be read. */
+  readonly recordedAt: string | undefined;
+}
+
+/**
+ * When the opportunity whose stream these are (in revision order) was opened: its first event, on
+ * both clocks. An as-of fold that folds nothing (revision null) asked for an instant before it on
+ * its axis. Undefined for an empty stream.
+ */
+export function openingOf(events: readonly StoredEventLike[]): Opening | undefined {
+  const first = events[0];
+  if (first === undefined) return undefined;
+  const isoOf = (axis: AsOfAxis) => {
+    const at = instantOf(first, axis);
+    return Number.isNaN(at) ? undefined : new Date(at).toISOString();
+  };
+  return { revision: first.revision, occurredAt: isoOf('occurredAt'), recordedAt: isoOf('recordedAt') };
+}
+
 /** The instant of an event on an axis, in ms; an UnreadableInstantError naming the event where it holds none that can be read. */
 export function readableInstantOf(event: StoredEventLike, axis: AsOfAxis): number {
   const at = instantOf(event, axis);

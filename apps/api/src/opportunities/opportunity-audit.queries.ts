@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { foldAsOf, lastHashlessPosition, processStreamOf, timelineOf, verifyOpportunity, type AsOfAxis, type OpportunityVerification, type TimelineStep } from '@stagecraft/audit';
+import { foldAsOf, lastHashlessPosition, openingOf, processStreamOf, timelineOf, verifyOpportunity, type AsOfAxis, type OpportunityVerification, type TimelineStep } from '@stagecraft/audit';
 import { EVENT_STORE, leaderReads, readStreamUpToUnreadable, StreamDeletedError, type EventStore, type StreamUpToUnreadable } from '@stagecraft/event-store';
 import { LogChainStart, OpportunityRejectedError, ProcessRegistry } from '@stagecraft/commands';
 import { ApiProblem } from '../http/problem';
@@ -75,13 +75,15 @@ export class GetOpportunityAsOfHandler implements IQueryHandler<GetOpportunityAs
     const stored = await readVisibleStream(this.store, opportunityId, teams);
     const { state, revision, eventsFolded } = foldAsOf(stored, instant, axis);
     if (state.status === 'none' || revision === null) {
-      const first = stored[0]!;
-      throw new ApiProblem('OPPORTUNITY.NOT_YET_OPENED', `Opportunity "${opportunityId}" was not open yet at ${instant} (by ${axis}).`, {
+      // When it was opened, on the clock asked: the instant to ask from (the CLI's history says the same).
+      const opening = openingOf(stored)!;
+      const from = axis === 'occurredAt' ? opening.occurredAt : opening.recordedAt;
+      throw new ApiProblem('OPPORTUNITY.NOT_YET_OPENED', `Opportunity "${opportunityId}" was not open yet at ${instant} (by ${axis})${from === undefined ? '' : `: it was ${axis === 'occurredAt' ? 'opened' : 'recorded'} at ${from}`}.`, {
         opportunityId,
         asOf: instant,
         axis,
-        openedAt: String(first.data.occurredAt),
-        recordedAt: typeof first.metadata.recordedAt === 'string' ? first.metadata.recordedAt : first.recordedAt,
+        openedAt: opening.occurredAt ?? null,
+        recordedAt: opening.recordedAt ?? null,
       });
     }
     await this.processes.ensureVersion(state.processId, state.processVersion);

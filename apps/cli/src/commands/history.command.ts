@@ -1,4 +1,4 @@
-import { foldAsOf, timelineOf, toOpportunityEvent, UnreadableInstantError, versionNamedBy, type AsOfAxis, type TimelineStep } from '@stagecraft/audit';
+import { foldAsOf, openingOf, timelineOf, toOpportunityEvent, UnreadableInstantError, versionNamedBy, type AsOfAxis, type Opening, type TimelineStep } from '@stagecraft/audit';
 import { foldOpportunity, OPPORTUNITY_STREAM_PREFIX, parseInstant, toOpportunityStreamId, UnexpectedEventError, UnknownEventTypeError, type OpportunityState } from '@stagecraft/opportunity';
 import type { Settings } from '@stagecraft/config';
 import { toProcessStreamId } from '@stagecraft/sales-process';
@@ -77,6 +77,9 @@ export async function showHistory(settings: Settings, givenId: string, given: Hi
       throw error;
     }
     const { current, revision, steps } = folded;
+    // Nothing folded: the instant is before the opening on that clock. An empty history and exit 0
+    // would read as a deal with nothing done by then.
+    if (asOf !== undefined && revision === null) throw notYetOpened(opportunityId, new Date(asOf).toISOString(), options.axis, openingOf(events)!);
 
     if (options.json) {
       console.log(
@@ -102,6 +105,15 @@ export async function showHistory(settings: Settings, givenId: string, given: Hi
 /** The stored events do not replay (exit 1): what the API's STREAM_UNREADABLE says, and where the break is found. */
 function unreplayable(givenId: string, opportunityId: string, why: string): CliError {
   return new CliError(`The stored events of opportunity ${opportunityId} cannot be replayed: ${why}. \`stagecraft verify ${givenId}\` locates the break.`, EXIT.failed);
+}
+
+/** An as-of read before the opportunity existed on its clock (exit 1): when it was opened and recorded, to ask again from there. */
+function notYetOpened(opportunityId: string, instant: string, axis: AsOfAxis, opening: Opening): CliError {
+  const clock = axis === 'occurredAt' ? 'business time' : 'recording time';
+  const opened = `opened at ${opening.occurredAt ?? '(no readable business time)'} (business time, occurredAt) and recorded at ${opening.recordedAt ?? '(no readable recording time)'} (recording time, recordedAt)`;
+  const from = axis === 'occurredAt' ? opening.occurredAt : opening.recordedAt;
+  const ask = from === undefined ? '' : `; ask --as-of ${from} or later${axis === 'recordedAt' ? ' with --axis recordedAt' : ''}`;
+  return new CliError(`Opportunity ${opportunityId} did not exist yet at ${instant} (${clock}): it was ${opened}${ask}.`, EXIT.failed);
 }
 
 /** The as-of fold, refused (exit 1, naming the event) where an event's instant cannot be read: never an earlier state passed off as the one then. */
