@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv';
+import { INSTANT_RULE } from '@stagecraft/opportunity';
 import { ROOT, startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
 
 // The OpenAPI document is what client developers generate code from: what it says of each route
@@ -10,7 +11,8 @@ import { ROOT, startApiTestApp, temporaryDirectory, type ApiTestApp } from './su
 interface Parameter {
   readonly name: string;
   readonly in: string;
-  readonly schema: { readonly type?: string; readonly minimum?: number; readonly maximum?: number; readonly default?: unknown; readonly enum?: readonly string[]; readonly example?: unknown };
+  readonly description?: string;
+  readonly schema: { readonly type?: string; readonly format?: string; readonly minimum?: number; readonly maximum?: number; readonly default?: unknown; readonly enum?: readonly string[]; readonly example?: unknown };
 }
 interface MediaType {
   readonly schema?: Record<string, unknown>;
@@ -294,6 +296,23 @@ describe('the OpenAPI document', () => {
       for (const error of errors) if (error.field === parameter.name && /does not apply/.test(error.message)) refused.push(`${path}?${parameter.name}: ${error.message}`);
     }
     expect(refused).toEqual([]);
+  });
+
+  it('describes every as-of parameter the same way, and each route refuses a value that is not one as the document says', async () => {
+    const asOf = queryParameters().filter(({ parameter }) => parameter.name === 'asOf' || parameter.name === 'asOfRecorded');
+    expect(asOf.map(({ method, path, parameter }) => `${method} ${path}?${parameter.name}`).sort()).toEqual(
+      ['get /analytics/forecast?asOf', 'get /analytics/rotting?asOf', 'get /opportunities/{id}?asOf', 'get /opportunities/{id}?asOfRecorded', 'get /pipeline?asOf'].sort(),
+    );
+    // One schema, and one sentence on the form after what each reads.
+    const form = (description = '') => description.slice(description.indexOf('. ') + 2);
+    const described = asOf.map(({ path, parameter }) => ({ path, name: parameter.name, schema: parameter.schema, form: form(parameter.description) }));
+    for (const each of described) expect(each).toEqual({ ...described[0], path: each.path, name: each.name });
+    expect(described[0]!.schema).toEqual({ type: 'string', format: 'date-time', example: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) });
+    expect(described[0]!.form).toContain(INSTANT_RULE);
+    expect(described[0]!.form).toContain('REQUEST.VALIDATION_FAILED');
+    for (const { path, parameter } of asOf) {
+      expect({ path, errors: await errorsOn(path, { [parameter.name]: '31/03/2026' }) }).toEqual({ path, errors: [{ field: parameter.name, message: `${parameter.name} must be ${INSTANT_RULE}; got "31/03/2026"` }] });
+    }
   });
 
   it('types every whole-number parameter as an integer with the range validation applies', async () => {

@@ -1,4 +1,4 @@
-import { canonicalOpportunityId, instantIsAfter, requireInstant } from '@stagecraft/opportunity';
+import { canonicalOpportunityId, instantIsAfter } from '@stagecraft/opportunity';
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -7,6 +7,7 @@ import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
 import { preferredMediaType } from '../http/accept.negotiation';
+import { asOfInstantMs } from '../http/as-of.refusal';
 import { ApiProblem, validationProblem } from '../http/problem';
 import { EVENT_STORE, type EventStore } from '@stagecraft/event-store';
 import { ProcessNotFoundError, ProcessRegistry } from '@stagecraft/commands';
@@ -68,7 +69,7 @@ export class AnalyticsController {
       };
       if (query.asOf !== undefined) {
         if (closed) throw new ApiProblem('REQUEST.AS_OF_CONFLICT', 'closed lists the opportunities closed in a period up to now; it cannot be combined with asOf.');
-        const ms = requireInstant(query.asOf, 'asOf');
+        const ms = asOfInstantMs('asOf', query.asOf);
         // Team and owner filters of a past board mean the team and owner at that instant.
         const rateDay = rateDayUpTo(ms, this.clock().getTime());
         // The board and its learned figures from one state of the read side (oneSnapshot).
@@ -193,7 +194,7 @@ export class AnalyticsController {
     return this.answered(query, request, reply, FORECAST_CSV, async () => {
       await this.readYourWrites(query, [query.asOf === undefined ? 'forecast' : 'forecastAsOf', ...(query.include === 'learned' ? (['learnedForecast'] as const) : [])]);
       const forecast = { ...(await this.scoped(query, principal)), period: query.period ?? 'month' };
-      const asOfMs = query.asOf === undefined ? undefined : requireInstant(query.asOf, 'asOf');
+      const asOfMs = query.asOf === undefined ? undefined : asOfInstantMs('asOf', query.asOf);
       const nowMs = this.clock().getTime();
       const atMs = asOfMs ?? nowMs;
       // The forecast and its learned amounts from one state of the read side (oneSnapshot).
@@ -235,7 +236,7 @@ export class AnalyticsController {
       }
       const { processId, teamId, ownerId } = await this.scoped(query, principal);
       const asked = { processId, teamId, ownerId, limit: query.limit ?? ROTTING_DEFAULT_LIMIT };
-      const result = query.asOf === undefined ? await this.queries.rotting(this.clock().getTime(), asked) : await this.queries.rottingAsOf(requireInstant(query.asOf, 'asOf'), asked);
+      const result = query.asOf === undefined ? await this.queries.rotting(this.clock().getTime(), asked) : await this.queries.rottingAsOf(asOfInstantMs('asOf', query.asOf), asked);
       return result;
     });
   }

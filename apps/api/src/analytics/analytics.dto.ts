@@ -1,6 +1,7 @@
 import { ApiHideProperty, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CARDS_PER_COLUMN_DEFAULT, CARDS_PER_COLUMN_MAX, CLOSED_DEFAULT_LIMIT, CLOSED_MAX_LIMIT, ROTTING_DEFAULT_LIMIT, ROTTING_MAX_LIMIT, SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT, SEARCH_TEXT_MAX_LENGTH, WATERFALL_CHANGES_MAX } from './pipeline.policy';
 import { IsIn, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
+import { AsOfParameter } from '../http/as-of.refusal';
 import { IsInstant } from '../http/instant.validator';
 import { WholeNumberParameter } from '../http/whole-number.validator';
 import { CLIENT_ID, CLIENT_ID_MAX_LENGTH, CLIENT_ID_RULE, clientIdRule, NAME_MAX_LENGTH } from '@stagecraft/opportunity';
@@ -88,9 +89,7 @@ export class PipelineQueryDto extends PeriodlessQueryDto {
   })
   cardsPerColumn?: number;
 
-  @ApiPropertyOptional({ description: 'The board as it stood at this instant of business time (occurredAt), from the stage-intervals read model', example: '2026-03-31T23:59:59Z' })
-  @IsOptional()
-  @IsInstant()
+  @AsOfParameter('The board as it stood at this instant of business time (occurredAt), from the stage-intervals read model')
   asOf?: string;
 
   @ApiPropertyOptional({ description: 'Adds per process the opportunities whose latest outcome is won and/or lost, closed in closedFrom…closedTo: count, amount, and with include=opportunities the cards, newest closing first', example: 'won,lost' })
@@ -133,9 +132,7 @@ export class ForecastQueryDto extends AnalyticsQueryDto {
   @IsIn(['month', 'quarter'])
   period?: 'month' | 'quarter';
 
-  @ApiPropertyOptional({ description: 'The forecast as it stood at this instant of business time (occurredAt)', example: '2026-03-01T00:00:00Z' })
-  @IsOptional()
-  @IsInstant()
+  @AsOfParameter('The forecast as it stood at this instant of business time (occurredAt)')
   asOf?: string;
 
   @ApiPropertyOptional({ enum: ['learned'], description: 'learned: add weightedAmountsLearnedByCurrency (amounts weighted by the learned win probability) beside weightedAmountsByCurrency' })
@@ -185,9 +182,7 @@ export class OpportunitySearchQueryDto extends PeriodlessQueryDto {
 }
 
 export class RottingQueryDto extends PeriodlessQueryDto {
-  @ApiPropertyOptional({ description: 'The rotting deals as they stood at this instant of business time (occurredAt); default now', example: '2026-03-31T23:59:59Z' })
-  @IsOptional()
-  @IsInstant()
+  @AsOfParameter('The rotting deals as they stood at this instant of business time (occurredAt); default now')
   asOf?: string;
 
   @IsOptional()

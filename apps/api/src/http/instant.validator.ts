@@ -7,6 +7,9 @@ import { ValidateBy, type ValidationArguments } from 'class-validator';
  */
 const PLUS_READ_AS_SPACE = /T\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)? \d{2}(?::?\d{2})?$/;
 
+/** The most of a refused value a message quotes: enough to find it, bounded whatever was sent. */
+const QUOTED_MAX = 64;
+
 /**
  * An instant as every route takes it: ISO 8601 with a zone, a real calendar date and time. The
  * same parser the domain and the read models use (libs/opportunity/src/instant.ts), so no query
@@ -17,14 +20,28 @@ export function IsInstant(): PropertyDecorator {
     name: 'isInstant',
     validator: {
       validate: (value: unknown) => typeof value === 'string' && parseInstant(value) !== undefined,
-      defaultMessage: (args?: ValidationArguments) => `$property must be ${INSTANT_RULE}${plusHint(args?.value)}`,
+      defaultMessage: (args?: ValidationArguments) => instantRefusal(args?.property ?? '$property', args?.value),
     },
   });
 }
 
+/**
+ * What a parameter or field that takes an instant says of a value that is not one: its name, the
+ * form it takes, and the value as it was read (quoted and escaped: a line break or an escape
+ * sequence in it stays on the one line of the message; a long one cut short).
+ */
+export function instantRefusal(name: string, value: unknown): string {
+  return `${name} must be ${INSTANT_RULE}; got ${quoted(value)}${plusHint(name, value)}`;
+}
+
+function quoted(value: unknown): string {
+  if (typeof value !== 'string') return value === undefined || value === null ? String(value) : `a ${Array.isArray(value) ? 'list' : typeof value}`;
+  return value.length > QUOTED_MAX ? `${JSON.stringify(value.slice(0, QUOTED_MAX - 1)).slice(0, -1)}…" (${value.length} characters)` : JSON.stringify(value);
+}
+
 /** The rule alone says "with a time zone" to a caller who sent one: say where its "+" went. */
-function plusHint(value: unknown): string {
+function plusHint(name: string, value: unknown): string {
   return typeof value === 'string' && PLUS_READ_AS_SPACE.test(value)
-    ? '; it holds a space where its offset\'s sign would be: a query string reads "+" as a space, so send a "+" in a URL as %2B ($property=2026-01-01T00:00:00%2B05:30)'
+    ? `; it holds a space where its offset's sign would be: a query string reads "+" as a space, so send a "+" in a URL as %2B (${name}=2026-01-01T00:00:00%2B05:30)`
     : '';
 }

@@ -1,4 +1,4 @@
-import { canonicalOpportunityId, requireInstant } from '@stagecraft/opportunity';
+import { canonicalOpportunityId } from '@stagecraft/opportunity';
 import { Body, Controller, Get, HttpCode, Inject, Param, Patch, Post, Query, Req, Res, type PipeTransform } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -9,6 +9,7 @@ import type { Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
 import { CompiledBody } from '../http/compiled-body';
 import { HonoursHeaders } from '../http/known-input.guard';
+import { asOfInstantMs } from '../http/as-of.refusal';
 import { ApiProblem } from '../http/problem';
 import { UuidPipe } from '../http/uuid.pipe';
 import { CLOCK, type Clock } from '../settings/api-settings.token';
@@ -262,7 +263,7 @@ function asOfOf(query: GetOpportunityQueryDto): { instant: string; axis: 'occurr
   }
   const field = query.asOf !== undefined ? 'asOf' : query.asOfRecorded !== undefined ? 'asOfRecorded' : undefined;
   if (!field) return undefined;
-  const ms = requireInstant(query[field]!, field);
+  const ms = asOfInstantMs(field, query[field]!);
   return { instant: new Date(ms).toISOString(), axis: field === 'asOf' ? 'occurredAt' : 'recordedAt' };
 }
 

@@ -4,6 +4,7 @@ import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min, ValidateBy } from 'class-validator';
 import { IsAmount } from '../http/amount.validator';
 import { WholeNumberParameter } from '../http/whole-number.validator';
+import { AsOfParameter } from '../http/as-of.refusal';
 import { IsInstant } from '../http/instant.validator';
 import { IsOmittable } from '../http/omittable.validator';
 
@@ -234,14 +235,10 @@ export class HistoryQueryDto {
 }
 
 export class GetOpportunityQueryDto {
-  @ApiPropertyOptional({ description: 'The opportunity as it was at this instant, by business time (occurredAt)', example: '2026-03-31T23:59:59Z' })
-  @IsOmittable()
-  @IsInstant()
+  @AsOfParameter('The opportunity as it was at this instant, by business time (occurredAt)', { omittable: true })
   asOf?: string;
 
-  @ApiPropertyOptional({ description: 'The opportunity as the system knew it at this instant, by recording time (recordedAt)', example: '2026-03-31T23:59:59Z' })
-  @IsOmittable()
-  @IsInstant()
+  @AsOfParameter('The opportunity as the system knew it at this instant, by recording time (recordedAt)', { omittable: true })
   asOfRecorded?: string;
 }
 
