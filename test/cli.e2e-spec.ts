@@ -272,9 +272,12 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
       [['no-such-command'], /unknown command/],
       [['verify'], /Give one opportunity id \(or stream name\), or --all/],
       [['export', '--format', 'xml'], /Allowed choices are jsonl, csv/],
-      [['history', wonId || 'x', '--as-of', 'yesterday'], /--as-of must be an ISO 8601 instant/],
+      [['history', wonId || 'x', '--as-of', 'yesterday'], /--as-of must be an ISO 8601 date-time with a time zone, .*; got "yesterday"\./],
       // Without --as-of it would change nothing, and the whole history would pass for what the system knew then.
       [['history', wonId || 'x', '--axis', 'recordedAt'], /--axis is the clock of --as-of: give it with --as-of/],
+      // export's bounds in the same words, the value quoted and escaped.
+      [['export', '--from', '2026-02-30T00:00:00Z'], /--from must be an ISO 8601 date-time with a time zone, .*; got "2026-02-30T00:00:00Z"\./],
+      [['export', '--to', 'now\u001b[2J'], /--to must be an ISO 8601 date-time with a time zone, .*; got "now\\u001b\[2J"\./],
       [['import', '/no/such/file.jsonl'], /Cannot read \/no\/such\/file\.jsonl/],
       [['rebuild', 'nope'], /unknown projection\(s\) nope; there are pipeline, win-loss/],
       [['import', 'x.csv', '--concurrency', '0x10'], /--concurrency.*must be a whole number of 1 or more/],

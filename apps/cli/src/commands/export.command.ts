@@ -7,6 +7,7 @@ import { serviceFileNamedBy, type Settings } from '@stagecraft/config';
 import { CliError, EXIT } from '../cli.errors';
 import { csvLine } from '@stagecraft/csv';
 import { openExistingStore } from '../io/event-store';
+import { instantOption } from '../io/instant-option';
 import { openOutput } from '../io/output';
 import { progressBar } from '../io/progress';
 
@@ -71,10 +72,7 @@ export async function exportEvents(settings: Settings, options: ExportOptions): 
 }
 
 function bound(option: string, text: string | undefined, parse: (text: string) => number | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const ms = parse(text);
-  if (ms === undefined) throw new CliError(`${option} must be an ISO 8601 instant with a zone, such as 2026-01-31T00:00:00Z (got "${text}").`);
-  return ms;
+  return text === undefined ? undefined : instantOption(option, text, parse);
 }
 
 function inRange(event: StoredEvent, from: number | undefined, to: number | undefined): boolean {

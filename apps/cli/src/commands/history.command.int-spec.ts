@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createCommandSide, type CommandEnvelope } from '@stagecraft/commands';
 import { readSettings, type Settings } from '@stagecraft/config';
 import { getSQLiteEventStore } from '@stagecraft/event-store';
+import { INSTANT_RULE } from '@stagecraft/opportunity';
 import { CliError, EXIT } from '../cli.errors';
 import { showHistory, type HistoryOptions } from './history.command';
 
@@ -69,5 +70,13 @@ describe('stagecraft history --as-of an instant before the opportunity was opene
     const json = await run({ asOf: '2026-01-07T00:00:00Z', json: true });
     expect(json.code).toBe(EXIT.ok);
     expect(JSON.parse(json.printed.join('\n')).state).toMatchObject({ status: 'open', stage: 'new' });
+  });
+
+  // The API's words for an as-of value that is no instant (INSTANT_RULE), the value quoted and
+  // escaped: printed raw, an escape sequence in it would act on the auditor's terminal.
+  it.each(['yesterday', '0000-12-31T00:00:00Z', '2026-01-01T00:00:00+25:00', '\u001b[2J2026-01-01T00:00:00Z'])('refuses --as-of %j as a usage error (exit 2), naming the form and the value', async (value) => {
+    const { error } = await run({ asOf: value });
+    expect(error?.exitCode).toBe(EXIT.usage);
+    expect(error?.message).toBe(`--as-of must be ${INSTANT_RULE}; got ${JSON.stringify(value)}.`);
   });
 });

@@ -1,10 +1,11 @@
 import { foldAsOf, openingOf, timelineOf, toOpportunityEvent, UnreadableInstantError, versionNamedBy, type AsOfAxis, type Opening, type TimelineStep } from '@stagecraft/audit';
-import { foldOpportunity, OPPORTUNITY_STREAM_PREFIX, parseInstant, toOpportunityStreamId, UnexpectedEventError, UnknownEventTypeError, type OpportunityState } from '@stagecraft/opportunity';
+import { foldOpportunity, OPPORTUNITY_STREAM_PREFIX, toOpportunityStreamId, UnexpectedEventError, UnknownEventTypeError, type OpportunityState } from '@stagecraft/opportunity';
 import type { Settings } from '@stagecraft/config';
 import { toProcessStreamId } from '@stagecraft/sales-process';
 import { leaderReads } from '@stagecraft/event-store';
 import { CliError, EXIT } from '../cli.errors';
 import { openExistingStore, storeWhere } from '../io/event-store';
+import { instantOption } from '../io/instant-option';
 import { isUuid, opportunityIdArgument, opportunityStreamNamed } from '../io/opportunity-id';
 import { printable } from '../io/printable';
 import { RecordedProcesses } from '../io/process-versions';
@@ -26,10 +27,7 @@ export async function showHistory(settings: Settings, givenId: string, given: Hi
   // Alone, --axis would change nothing, and the whole history would pass for what the system knew at some instant.
   if (given.axis !== undefined && given.asOf === undefined) throw new CliError('--axis is the clock of --as-of: give it with --as-of.');
   const options = { ...given, axis: given.axis ?? 'occurredAt' };
-  const asOf = options.asOf === undefined ? undefined : parseInstant(options.asOf);
-  if (options.asOf !== undefined && asOf === undefined) {
-    throw new CliError(`--as-of must be an ISO 8601 instant with a zone, such as 2026-01-31T00:00:00Z (got "${options.asOf}").`);
-  }
+  const asOf = options.asOf === undefined ? undefined : instantOption('--as-of', options.asOf);
   // A UUID (in capitals too), or a stream name as `verify --all` prints a broken one
   // (opportunity-<UUID>), as verify takes it; anything else is a backfill's source id.
   const named = opportunityStreamNamed(givenId)?.slice(OPPORTUNITY_STREAM_PREFIX.length) ?? (isUuid(givenId) ? givenId.toLowerCase() : undefined);
