@@ -1,3 +1,4 @@
+import { unescape as amqplibUnescape } from 'node:querystring';
 import { DEFAULT_AMQP_EXCHANGE, DEFAULT_NATS_STREAM, PUBLIC_EVENT_TYPE_PREFIX } from '@stagecraft/public-events';
 
 // A sink is named by a URL in RELAY_SINKS. Its `key` is that URL without credentials (and, for a
@@ -65,6 +66,20 @@ export class RelaySinkUrlError extends Error {
 
 const NAME = /^[A-Za-z0-9_-]+$/;
 const SUBJECT = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+/** AMQP 0-9-1 sends exchange names, vhosts and locales as short strings: a length byte, so 255 bytes at most. */
+const AMQP_SHORT_STRING_BYTES = 255;
+/** JetStream refuses a longer stream name ("stream name is too long, maximum allowed is 255"). */
+const NATS_STREAM_NAME_BYTES = 255;
+/**
+ * A NATS server reads a publish's subject, reply subject and sizes in one control line, 4096 bytes
+ * by default (max_control_line); a longer one is never acknowledged, and the relay would retry it
+ * for ever. The prefix is bounded well below, leaving room for the event name and the reply inbox.
+ */
+const NATS_SUBJECT_PREFIX_BYTES = 1024;
+/** AMQP's tune frame: channel-max and heartbeat are 16-bit, frame-max 32-bit and 0 (no limit) or at least 4096 (frame-min-size). */
+const AMQP_TUNE_LIMITS = { heartbeat: 65_535, channelMax: 65_535, frameMax: 4_294_967_295 } as const;
+const AMQP_FRAME_MIN_SIZE = 4_096;
 
 /** Parses RELAY_SINKS: comma-separated URLs; two URLs naming the same sink are refused. */
 export function parseSinkList(text: string | undefined): SinkConfig[] {
@@ -137,8 +152,12 @@ function natsSink(url: URL, shown: string, text: string): NatsSinkConfig {
   const options = onlyOptions(url, shown, ['stream', 'subject']);
   const stream = options.get('stream') ?? DEFAULT_NATS_STREAM;
   if (!NAME.test(stream)) throw new RelaySinkUrlError(shown, `stream "${stream}" may hold only letters, digits, "-" and "_"`);
+  if (stream.length > NATS_STREAM_NAME_BYTES) throw new RelaySinkUrlError(shown, `stream name is ${stream.length} bytes long: JetStream takes at most ${NATS_STREAM_NAME_BYTES}`);
   const subject = options.get('subject') ?? PUBLIC_EVENT_TYPE_PREFIX;
   if (!SUBJECT.test(subject)) throw new RelaySinkUrlError(shown, `subject "${subject}" must be dot-separated tokens of letters, digits, "-" and "_" (no wildcards)`);
+  if (subject.length > NATS_SUBJECT_PREFIX_BYTES) {
+    throw new RelaySinkUrlError(shown, `subject is ${subject.length} bytes long: at most ${NATS_SUBJECT_PREFIX_BYTES}, so that each event's subject fits in a NATS server's control line (4096 bytes by default)`);
+  }
   const port = url.port || '4222';
   return {
     kind: 'nats',
@@ -166,6 +185,8 @@ function amqpSink(url: URL, shown: string): AmqpSinkConfig {
   onlyOptions(url, shown, ['exchange', 'heartbeat', 'frameMax', 'channelMax', 'locale'], ['heartbeat', 'frameMax', 'channelMax']);
   const exchange = url.searchParams.get('exchange') ?? DEFAULT_AMQP_EXCHANGE;
   if (!/^[A-Za-z0-9_.:-]+$/.test(exchange) || exchange.startsWith('amq.')) throw new RelaySinkUrlError(shown, `exchange "${exchange}" must be letters, digits, "-", "_", ".", ":" and not start with "amq."`);
+  if (exchange.length > AMQP_SHORT_STRING_BYTES) throw new RelaySinkUrlError(shown, `exchange name is ${exchange.length} bytes long: AMQP takes at most ${AMQP_SHORT_STRING_BYTES}`);
+  checkAmqpConnectOptions(url, shown);
   const vhost = url.pathname === '' ? '/' : url.pathname;
   const port = url.port || (url.protocol === 'amqps:' ? '5671' : '5672');
   const number = (name: string) => (url.searchParams.has(name) ? { [name]: Number(url.searchParams.get(name)) } : {});
@@ -187,6 +208,30 @@ function amqpSink(url: URL, shown: string): AmqpSinkConfig {
     connect,
     exchange,
   };
+}
+
+/**
+ * What the broker would refuse only once connected (each attempt, for ever): fields AMQP sends as
+ * short strings longer than 255 bytes, and tune values out of their range. The vhost is measured as
+ * amqplib sends it (decoded with querystring.unescape, UTF-8).
+ */
+function checkAmqpConnectOptions(url: URL, shown: string): void {
+  const vhostBytes = Buffer.byteLength(amqplibUnescape(url.pathname.slice(1)));
+  if (vhostBytes > AMQP_SHORT_STRING_BYTES) throw new RelaySinkUrlError(shown, `vhost is ${vhostBytes} bytes long (decoded): AMQP takes at most ${AMQP_SHORT_STRING_BYTES}`);
+  const locale = url.searchParams.get('locale');
+  if (locale !== null) {
+    const localeBytes = Buffer.byteLength(locale);
+    if (localeBytes > AMQP_SHORT_STRING_BYTES) throw new RelaySinkUrlError(shown, `locale is ${localeBytes} bytes long: AMQP takes at most ${AMQP_SHORT_STRING_BYTES} (e.g. en_US, the default)`);
+  }
+  for (const [name, max] of Object.entries(AMQP_TUNE_LIMITS)) {
+    const text = url.searchParams.get(name);
+    if (text === null) continue;
+    const value = Number(text);
+    if (value > max) throw new RelaySinkUrlError(shown, `gives ${name}=${text}: AMQP takes at most ${max}`);
+    if (name === 'frameMax' && value > 0 && value < AMQP_FRAME_MIN_SIZE) {
+      throw new RelaySinkUrlError(shown, `gives frameMax=${text}: AMQP takes 0 (the broker's limit) or at least ${AMQP_FRAME_MIN_SIZE} (its smallest frame)`);
+    }
+  }
 }
 
 function webhookSink(url: URL, shown: string): WebhookSinkConfig {
