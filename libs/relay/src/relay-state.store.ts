@@ -1,4 +1,4 @@
-import { addMissingColumns, ANCHOR_COLUMNS, assertTableColumns, isSQLiteLockedOut, unexpectedTables, openSQLiteFile, SQLiteFileError, type LogAnchor } from '@stagecraft/event-store';
+import { addMissingColumns, ANCHOR_COLUMNS, assertTableColumns, isDiskFullError, isSQLiteFileFault, isSQLiteLockedOut, sqliteFileProblem, unexpectedTables, openSQLiteFile, SQLiteFileError, type LogAnchor } from '@stagecraft/event-store';
 import { claimRelayPublishing, type RelayPublisherLock } from './relay-publisher.lock';
 
 /** Where a sink stands: everything at or before `position` has been published (or dead-lettered). */
@@ -197,32 +197,38 @@ export function getSQLiteRelayStateStore(path: string): RelayStateStore {
 
   let claim: RelayPublisherLock | undefined;
   /**
-   * A write that waited out the busy timeout behind another process holding the file's lock: the
-   * file named with its setting (the relay retries it; the CLI exits 3), not SQLite's bare
-   * "database is locked". Nothing of it was written.
+   * The file's own faults named with its setting and path, for the relay's lastError and the CLI:
+   * a write that waited out the busy timeout behind another process holding the file's lock (the
+   * relay retries it; the CLI exits 3), not SQLite's bare "database is locked"; a disk full, a
+   * file system gone read-only or an I/O error, not SQLite's bare "database or disk is full",
+   * which read as a failure to follow the log. Nothing of it was written.
    */
-  const writing = <T>(work: () => T): T => {
+  const onFile = <T>(work: () => T): T => {
     try {
       return work();
     } catch (error) {
-      if (!isSQLiteLockedOut(error)) throw error;
-      throw new SQLiteFileError(path, 'RELAY_STATE_PATH', 'is locked by another process, which held it longer than the 5 s this one waits: nothing was changed; run it again once that process lets go');
+      if (isSQLiteLockedOut(error)) {
+        throw new SQLiteFileError(path, 'RELAY_STATE_PATH', 'is locked by another process, which held it longer than the 5 s this one waits: nothing was changed; run it again once that process lets go');
+      }
+      if (isDiskFullError(error) || isSQLiteFileFault(error)) throw new SQLiteFileError(path, 'RELAY_STATE_PATH', sqliteFileProblem(error));
+      throw error;
     }
   };
 
   return {
-    checkpoint: (sink) => {
-      const row = selectOne.get(sink);
-      return row ? toCheckpoint(row) : undefined;
-    },
-    checkpoints: () => selectAll.all().map(toCheckpoint),
-    create: (sink, position, logId) => writing(() => insert.run(sink, position, logId, new Date().toISOString()).changes > 0),
-    advance: (sink, generation, position, logId, anchor, deadLetters = []) => writing(() => advance(sink, generation, position, logId, anchor, deadLetters)),
-    requestReplay: (sink, after, fromPosition, logId = '') => writing(() => replay(sink, after, fromPosition, logId)),
-    deadLetters: (sink) => (sink === undefined ? selectDeadLetters.all() : selectSinkDeadLetters.all(sink)).map(toDeadLetter),
-    deadLetterCounts: () => new Map(countDeadLetters.all().map((row) => [row.sink, row.count])),
-    discard: (sink, position) => writing(() => discard(sink, position)),
-    discarded: (sink) => new Map(selectDiscarded.all(sink).map((row) => [row.position, row.event_id])),
+    checkpoint: (sink) =>
+      onFile(() => {
+        const row = selectOne.get(sink);
+        return row ? toCheckpoint(row) : undefined;
+      }),
+    checkpoints: () => onFile(() => selectAll.all().map(toCheckpoint)),
+    create: (sink, position, logId) => onFile(() => insert.run(sink, position, logId, new Date().toISOString()).changes > 0),
+    advance: (sink, generation, position, logId, anchor, deadLetters = []) => onFile(() => advance(sink, generation, position, logId, anchor, deadLetters)),
+    requestReplay: (sink, after, fromPosition, logId = '') => onFile(() => replay(sink, after, fromPosition, logId)),
+    deadLetters: (sink) => onFile(() => (sink === undefined ? selectDeadLetters.all() : selectSinkDeadLetters.all(sink)).map(toDeadLetter)),
+    deadLetterCounts: () => onFile(() => new Map(countDeadLetters.all().map((row) => [row.sink, row.count]))),
+    discard: (sink, position) => onFile(() => discard(sink, position)),
+    discarded: (sink) => onFile(() => new Map(selectDiscarded.all(sink).map((row) => [row.position, row.event_id]))),
     claimPublishing: () => {
       if (claim || path === ':memory:' || path === '') return;
       claim = claimRelayPublishing(path);

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { filteredReadingLost, NO_ANCHOR, type EventStore, type LogAnchor } from '@stagecraft/event-store';
+import { filteredReadingLost, NO_ANCHOR, SQLiteFileError, type EventStore, type LogAnchor } from '@stagecraft/event-store';
 import type { OutgoingEvent } from './outgoing-event';
 import { PublicEventFeed } from './public-event.feed';
 import type { DeadLetter, RelayStateStore } from './relay-state.store';
@@ -42,6 +42,23 @@ interface Item {
 }
 
 class Stopped extends Error {}
+
+/** The sink acknowledged a batch but its checkpoint could not be written to RELAY_STATE_PATH (the batch goes again). */
+class CheckpointNotSaved extends Error {
+  constructor(readonly reason: unknown) {
+    super(describeError(reason));
+  }
+}
+
+/**
+ * Why following failed, for lastError: the state file's own fault names RELAY_STATE_PATH and the
+ * file (a full disk there is not the event log's), anything else is the log's.
+ */
+function describeRunFailure(error: unknown): string {
+  if (error instanceof CheckpointNotSaved) return `its checkpoint could not be saved: ${error.message}; the events since the last one saved are sent again once it can be`;
+  if (error instanceof SQLiteFileError && error.variable === 'RELAY_STATE_PATH') return `its state file could not be used: ${error.message}`;
+  return `the event log could not be followed: ${describeError(error)}`;
+}
 
 /** The batch's last event (not a bare position), the anchor its checkpoint is saved with. */
 function lastEventOf(batch: readonly Item[]): LogAnchor | undefined {
@@ -116,7 +133,7 @@ export class SinkRunner {
         attempt = 0; // a replay was asked for: start again at once
       } catch (error) {
         if (stop.aborted || error instanceof Stopped) break;
-        this.failed(`the event log could not be followed: ${describeError(error)}`);
+        this.failed(describeRunFailure(error));
         await this.backoff(attempt++).catch(() => undefined);
       }
     }
@@ -215,7 +232,13 @@ export class SinkRunner {
         const last = batch[batch.length - 1]!.position;
         if (this.logId === '') this.logId = await this.firstEventId();
         const anchor = lastEventOf(batch) ?? this.anchor;
-        if (!this.relayState.advance(this.key, generation, last, this.logId, anchor, deadLetters)) return; // a replay was asked for meanwhile
+        let advanced: boolean;
+        try {
+          advanced = this.relayState.advance(this.key, generation, last, this.logId, anchor, deadLetters);
+        } catch (error) {
+          throw new CheckpointNotSaved(error);
+        }
+        if (!advanced) return; // a replay was asked for meanwhile
         this.position = last;
         this.anchor = anchor;
         if (this.failures > 0) this.options.log('info', `Relay to ${this.key}: delivering again after ${this.failures} failed attempts`);
