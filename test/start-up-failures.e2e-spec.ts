@@ -8,7 +8,7 @@ import { generateApiKey } from '../apps/api/src/auth/api-key.credentials';
 import { readApiKeysFile, updateApiKeysFile } from '../apps/api/src/auth/api-keys.file';
 import { join } from 'node:path';
 import { startKurrentDbDouble } from './kurrentdb-double/kurrentdb-double';
-import { freePort, runApiUntilExit, spawnApi, type ApiChildProcess } from './support/api-child-process';
+import { freePort, runApiUntilExit, runRelayUntilExit, spawnApi, type ApiChildProcess } from './support/api-child-process';
 import { ROOT, temporaryDirectory } from './support/api-test-app';
 import { childNodeArgs } from './support/child-entry';
 import { E2E_STORE, eventStoreEnv } from './support/e2e-store';
@@ -375,6 +375,26 @@ describe('start-up failures an operator fixes: one line, no stack trace', () => 
       const url = double.url.replace('://', '://stagecraft:s3cretpw@');
       const denied = await runApiUntilExit({ EVENT_STORE_PATH: join(dir.path, 'denied', 'events.db'), EVENT_STORE_URL: url });
       expectOneLineFailure(denied, 'EVENT_STORE_URL', 'denied');
+      expect(denied.output).not.toContain('s3cretpw');
+    } finally {
+      allowAgain();
+      await double.stop();
+    }
+  });
+
+  onKurrentDB('the relay as its own process, on a KurrentDB server that denies its user: stopped in one line naming EVENT_STORE_URL, never its password, not retrying for ever', async () => {
+    const double = await startKurrentDbDouble();
+    const allowAgain = double.faults.denyAccess('');
+    try {
+      const url = double.url.replace('://', '://stagecraft:s3cretpw@');
+      const denied = await runRelayUntilExit({ EVENT_STORE_PATH: join(dir.path, 'relay-denied', 'events.db'), EVENT_STORE_URL: url, RELAY_SINKS: 'nats://127.0.0.1:4222' });
+      expect(denied.code).toBe(1);
+      expect(denied.output).not.toMatch(STACK_LINE);
+      const reason = denied.output.slice(denied.output.indexOf('Relay did not start.')).split('\n').filter((line) => line.trim() !== '');
+      expect(reason[0]).toBe('Relay did not start.');
+      expect(reason).toHaveLength(2);
+      expect(reason[1]).toContain('EVENT_STORE_URL');
+      expect(reason[1]).toContain('denied');
       expect(denied.output).not.toContain('s3cretpw');
     } finally {
       allowAgain();

@@ -72,3 +72,19 @@ export async function runApiUntilExit(env: Record<string, string>, options: { ui
   clearInterval(started);
   return { code, output };
 }
+
+/**
+ * Runs apps/relay expecting it not to start: resolves with its exit code and everything it printed.
+ * One that starts after all is stopped (SIGTERM) once it says so, a failed expectation rather than a
+ * test waiting on a relay that retries for ever.
+ */
+export async function runRelayUntilExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, childNodeArgs('apps/relay/src/main'), { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const started = setInterval(() => output.includes('Stagecraft relay started') && child.kill('SIGTERM'), 100);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
+  clearInterval(started);
+  return { code, output };
+}
