@@ -5,6 +5,7 @@ import { ProcessDefinitionError } from '@stagecraft/sales-process';
 import { ProcessDirectoryError, readSettings, SettingsError } from '@stagecraft/config';
 import { EventStoreFullError, EventStoreUnavailableError, SQLiteFileError } from '@stagecraft/event-store';
 import { ALL_PROJECTIONS } from '@stagecraft/projections';
+import { LOG_REPLACED, type StartOverAt } from '@stagecraft/relay';
 import { CliError, EXIT } from './cli.errors';
 import type { AsOfAxis } from '@stagecraft/audit';
 import { showHistory } from './commands/history.command';
@@ -13,7 +14,7 @@ import { exportEvents, type ExportFormat } from './commands/export.command';
 import { importFile } from './commands/import.command';
 import { validateProcessFiles } from './commands/processes-validate.command';
 import { rebuildReadModels } from './commands/rebuild.command';
-import { discardDeadLetter, replaySink, showDeadLetters, showRelayStatus } from './commands/relay.command';
+import { discardDeadLetter, replaySink, showDeadLetters, showRelayStatus, startOverSink } from './commands/relay.command';
 import type { ImportFormat } from './import/import-source';
 import { stopProgressBars } from './io/progress';
 
@@ -115,6 +116,14 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       setExitCode(await replaySink(readSettings(), options));
     });
   relay
+    .command('start-over')
+    .description(`start a sink over on the event log it reads now, once its checkpoint was found to belong to another (state ${LOG_REPLACED}: a store restored from an older backup, or replaced)`)
+    .requiredOption('--sink <sink>', 'the sink: its URL as in RELAY_SINKS, or the key /health shows')
+    .requiredOption('--at <where>', 'beginning: publish the whole log again; end: publish only what is written from now on', startOverAt)
+    .action(async (options: { sink: string; at: StartOverAt }) => {
+      setExitCode(await startOverSink(readSettings(), options));
+    });
+  relay
     .command('discard')
     .description('give up on one dead letter a subscriber will never take: no replay sends it again (a replay from its position then sends what it held back)')
     .requiredOption('--sink <sink>', 'the sink: its URL as in RELAY_SINKS, or the key /health shows')
@@ -149,6 +158,12 @@ export function positiveInteger(text: string): number {
   const value = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
   if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError('must be a whole number of 1 or more');
   return value;
+}
+
+/** relay start-over --at: one of two words, said in full (the choice is what publishing does next). */
+export function startOverAt(text: string): StartOverAt {
+  if (text !== 'beginning' && text !== 'end') throw new InvalidArgumentError('must be "beginning" (publish the whole log again) or "end" (only what is written from now on)');
+  return text;
 }
 
 /** --concurrency: side by side, but not without bound (each in flight holds its folded stream). */

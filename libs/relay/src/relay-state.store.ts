@@ -1,4 +1,4 @@
-import { addMissingColumns, ANCHOR_COLUMNS, assertTableColumns, isDiskFullError, isSQLiteFileFault, isSQLiteLockedOut, sqliteFileProblem, unexpectedTables, openSQLiteFile, SQLiteFileError, type LogAnchor } from '@stagecraft/event-store';
+import { addMissingColumns, ANCHOR_COLUMNS, NO_ANCHOR, assertTableColumns, isDiskFullError, isSQLiteFileFault, isSQLiteLockedOut, sqliteFileProblem, unexpectedTables, openSQLiteFile, SQLiteFileError, type LogAnchor } from '@stagecraft/event-store';
 import { claimRelayPublishing, type RelayPublisherLock } from './relay-publisher.lock';
 
 /** Where a sink stands: everything at or before `position` has been published (or dead-lettered). */
@@ -36,8 +36,11 @@ export interface DeadLetter {
 export interface RelayStateStore {
   checkpoint(sink: string): SinkCheckpoint | undefined;
   checkpoints(): SinkCheckpoint[];
-  /** Creates the checkpoint of a sink seen for the first time; false when it already exists. */
-  create(sink: string, position: number, logId: string): boolean;
+  /**
+   * Creates the checkpoint of a sink seen for the first time, anchored on the log's last event at
+   * or before it (anchorAtOrBefore); false when it already exists.
+   */
+  create(sink: string, position: number, logId: string, anchor?: LogAnchor): boolean;
   /**
    * Moves a sink's checkpoint forward and records dead letters, in one transaction, unless a
    * replay changed the generation since it was read: then nothing is written and it answers false.
@@ -46,9 +49,11 @@ export interface RelayStateStore {
   /**
    * Starts a sink again right after `after` (a position the log holds, or 0): a new generation, and
    * its dead letters at or after `fromPosition` go (they are sent again). See positionBefore().
-   * Its anchor is cleared: the next advance records one.
+   * It is tied to the log `logId` names (when given) and anchored on `anchor`, the event at `after`
+   * (anchorAtOrBefore; none: the next advance records one), so that it is not taken for a
+   * checkpoint of another log.
    */
-  requestReplay(sink: string, after: number, fromPosition: number, logId?: string): SinkCheckpoint;
+  requestReplay(sink: string, after: number, fromPosition: number, logId?: string, anchor?: LogAnchor): SinkCheckpoint;
   deadLetters(sink?: string): DeadLetter[];
   deadLetterCounts(): Map<string, number>;
   /**
@@ -153,13 +158,17 @@ export function getSQLiteRelayStateStore(path: string): RelayStateStore {
 
   const selectOne = db.prepare<[string], CheckpointRow>('SELECT * FROM relay_checkpoints WHERE sink = ?');
   const selectAll = db.prepare<[], CheckpointRow>('SELECT * FROM relay_checkpoints ORDER BY sink');
-  const insert = db.prepare<[string, number, string, string]>('INSERT OR IGNORE INTO relay_checkpoints (sink, position, log_id, generation, updated_at) VALUES (?, ?, ?, 0, ?)');
+  const insert = db.prepare<[string, number, string, string, number, string]>(
+    'INSERT OR IGNORE INTO relay_checkpoints (sink, position, log_id, generation, updated_at, anchor_position, anchor_event_id) VALUES (?, ?, ?, 0, ?, ?, ?)',
+  );
   const update = db.prepare<[number, string, number, string, string, string, number]>(
     'UPDATE relay_checkpoints SET position = ?, log_id = ?, anchor_position = ?, anchor_event_id = ?, updated_at = ? WHERE sink = ? AND generation = ?',
   );
-  const upsertReplay = db.prepare<[string, number, string, string]>(
-    `INSERT INTO relay_checkpoints (sink, position, log_id, generation, updated_at) VALUES (?, ?, ?, 1, ?)
-     ON CONFLICT(sink) DO UPDATE SET position = excluded.position, generation = generation + 1, anchor_position = 0, anchor_event_id = '', updated_at = excluded.updated_at`,
+  // The log id given replaces the old one: a start over on another log ties the checkpoint to it.
+  const upsertReplay = db.prepare<[string, number, string, string, number, string]>(
+    `INSERT INTO relay_checkpoints (sink, position, log_id, generation, updated_at, anchor_position, anchor_event_id) VALUES (?, ?, ?, 1, ?, ?, ?)
+     ON CONFLICT(sink) DO UPDATE SET position = excluded.position, log_id = CASE WHEN excluded.log_id = '' THEN log_id ELSE excluded.log_id END,
+       generation = generation + 1, anchor_position = excluded.anchor_position, anchor_event_id = excluded.anchor_event_id, updated_at = excluded.updated_at`,
   );
   const insertDeadLetter = db.prepare<[string, number, string, string, string, number, string, string, string]>(
     'INSERT OR REPLACE INTO relay_dead_letters (sink, position, event_id, type, subject, attempts, last_error, failed_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -181,8 +190,8 @@ export function getSQLiteRelayStateStore(path: string): RelayStateStore {
     }
     return true;
   });
-  const replay = db.transaction((sink: string, after: number, fromPosition: number, logId: string) => {
-    upsertReplay.run(sink, after, logId, new Date().toISOString());
+  const replay = db.transaction((sink: string, after: number, fromPosition: number, logId: string, anchor: LogAnchor) => {
+    upsertReplay.run(sink, after, logId, new Date().toISOString(), anchor.position, anchor.eventId);
     deleteDeadLetters.run(sink, fromPosition);
     return toCheckpoint(selectOne.get(sink)!);
   });
@@ -222,9 +231,9 @@ export function getSQLiteRelayStateStore(path: string): RelayStateStore {
         return row ? toCheckpoint(row) : undefined;
       }),
     checkpoints: () => onFile(() => selectAll.all().map(toCheckpoint)),
-    create: (sink, position, logId) => onFile(() => insert.run(sink, position, logId, new Date().toISOString()).changes > 0),
+    create: (sink, position, logId, anchor = NO_ANCHOR) => onFile(() => insert.run(sink, position, logId, new Date().toISOString(), anchor.position, anchor.eventId).changes > 0),
     advance: (sink, generation, position, logId, anchor, deadLetters = []) => onFile(() => advance(sink, generation, position, logId, anchor, deadLetters)),
-    requestReplay: (sink, after, fromPosition, logId = '') => onFile(() => replay(sink, after, fromPosition, logId)),
+    requestReplay: (sink, after, fromPosition, logId = '', anchor = NO_ANCHOR) => onFile(() => replay(sink, after, fromPosition, logId, anchor)),
     deadLetters: (sink) => onFile(() => (sink === undefined ? selectDeadLetters.all() : selectSinkDeadLetters.all(sink)).map(toDeadLetter)),
     deadLetterCounts: () => onFile(() => new Map(countDeadLetters.all().map((row) => [row.sink, row.count]))),
     discard: (sink, position) => onFile(() => discard(sink, position)),

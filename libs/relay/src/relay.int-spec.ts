@@ -22,6 +22,8 @@ import {
   type NatsStreamReader,
 } from '../../../test/support/relay-consumers';
 import { TcpProxy } from '../../../test/support/tcp-proxy';
+import { LOG_REPLACED } from './checkpoint-log';
+import { anchorAtOrBefore } from './checkpoint-log.reads';
 import { positionBefore, Relay } from './relay';
 import { parseSinkUrl, type AmqpSinkConfig, type NatsSinkConfig, type WebhookSinkConfig } from './relay-sink-url';
 import { getSQLiteRelayStateStore } from './relay-state.store';
@@ -86,6 +88,12 @@ describe('the relay, against real brokers', () => {
     expect(perOpportunityOrderProblems(received)).toEqual([]);
     expect(received.flatMap(schemaProblems)).toEqual([]);
   };
+
+  /** What the runner says once its checkpoint is found on another log. */
+  const logReplaced = (relay: Relay) => waitFor('the sink to stop on a replaced log', async () => {
+    const [status] = await relay.status();
+    return status!.state === LOG_REPLACED ? status! : undefined;
+  });
 
   describe('to NATS JetStream', () => {
     let reader: NatsStreamReader;
@@ -474,7 +482,13 @@ describe('the relay, against real brokers', () => {
 
         const restored = await storedIds();
         const again = startRelay(sinkFor(receiver.url, 1), statePath);
-        await waitFor('the restored log relayed', async () => ((await again.status())[0]!.lag === 0 ? true : undefined));
+        // The relay does not guess where to go on on a restored log: the operator starts it over (`relay start-over --at beginning`).
+        const { sink } = await logReplaced(again);
+        again.state.requestReplay(sink, 0, 0, (await store.readAll({ maxCount: 1 }))[0]!.id);
+        await waitFor('the restored log relayed', async () => {
+          const [status] = await again.status();
+          return status!.state === 'live' && status!.lag === 0 ? true : undefined;
+        });
         const sent = new Set(receiver.requests.filter((request) => request.answered === 204).map((request) => request.event.id));
         expect(restored.filter((id) => !sent.has(id))).toEqual([]);
         expect(again.state.deadLetters()).toEqual([]);
@@ -526,44 +540,126 @@ describe('the relay, against real brokers', () => {
     }
   });
 
-  it('publishes from the beginning again when the store was restored from an older backup and written on past its checkpoint', async () => {
+  /** The event store file closed, copied aside (its WAL folded in), and reopened: a backup. */
+  const backUp = async (path: string) => {
+    await store.close();
+    copyFileSync(path, `${path}.backup`);
+    await reopenAt(path);
+  };
+  /** The backup put back in place of the store, and reopened: a restore. */
+  const restore = async (path: string) => {
+    await store.close();
+    for (const suffix of ['-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+    copyFileSync(`${path}.backup`, path);
+    await reopenAt(path);
+  };
+  const reopenAt = async (path: string) => {
+    store = getSQLiteEventStore({ path, durability: 'normal' });
+    side = await createCommandSide(store, { processesDir: SHIPPED_PROCESSES, conflictRetries: 5, streamCacheSize: 100 });
+  };
+  it('stops, named log-replaced, when the store was restored from an older backup and written on past its checkpoint; publishes from where the operator starts it over', async () => {
     const reader = await natsStreamReader();
     try {
       const path = join(dir.path, `events-${n}.db`);
       const statePath = join(dir.path, `restored-${n}.db`);
-      const reopen = async () => {
-        store = getSQLiteEventStore({ path, durability: 'normal' });
-        side = await createCommandSide(store, { processesDir: SHIPPED_PROCESSES, conflictRetries: 5, streamCacheSize: 100 });
-      };
       await journeys(1);
-      await store.close(); // a backup of the closed file (its WAL folded in)
-      copyFileSync(path, `${path}.backup`);
-      await reopen();
+      await backUp(path);
       await journeys(2, 1);
       const relay = startRelay(getNatsSink(parseSinkUrl(reader.sinkUrl()) as NatsSinkConfig), statePath);
       const checkpoint = await store.headPosition();
       await waitFor('the checkpoint at the head', async () => ((await relay.status())[0]!.checkpoint === checkpoint ? true : undefined));
       await stopRelay(relay);
+      const publishedBefore = (await reader.messages()).length;
 
       // The restore, then new deals before the relay is back: the log passes the old checkpoint
       // again, with other events at the positions the relay had published.
-      await store.close();
-      for (const suffix of ['-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
-      copyFileSync(`${path}.backup`, path);
-      await reopen();
+      await restore(path);
       await journeys(4, 10);
       expect(await store.headPosition()).toBeGreaterThan(checkpoint);
 
       const lines: string[] = [];
-      startRelay(getNatsSink(parseSinkUrl(reader.sinkUrl()) as NatsSinkConfig), statePath, (_level, line) => lines.push(line));
+      const again = startRelay(getNatsSink(parseSinkUrl(reader.sinkUrl()) as NatsSinkConfig), statePath, (_level, line) => lines.push(line));
+      const status = await logReplaced(again);
+      expect(status.lastError).toContain('is no longer at that position');
+      expect(status.lastError).toContain('stagecraft relay start-over --sink');
+      expect(lines.filter((line) => line.includes(LOG_REPLACED))).toHaveLength(1);
+      // Neither from the old checkpoint (skipping the deals written since the restore) nor from the beginning: nothing.
+      expect((await reader.messages()).length).toBe(publishedBefore);
+      expect(again.state.checkpoint(status.sink)!.position).toBe(checkpoint);
+
+      // The operator's start over (`stagecraft relay start-over --at beginning`), while it runs.
+      again.state.requestReplay(status.sink, 0, 0, (await store.readAll({ maxCount: 1 }))[0]!.id);
       const restored = await storedIds();
       await waitFor('every event of the restored log', async () => {
         const seen = new Set((await reader.messages()).map((message) => message.event.id));
         return restored.every((id) => seen.has(id)) ? true : undefined;
       });
-      expect(lines.some((line) => line.includes('is no longer at that position') && line.includes('from its beginning'))).toBe(true);
+      expect((await again.status())[0]!.state).toBe('live');
     } finally {
       await reader.close();
+    }
+  });
+
+  it('stops, named log-replaced, when a sink that started at the end of the log and published nothing since finds the log restored and written past it', async () => {
+    const receiver = await webhookReceiver();
+    try {
+      const path = join(dir.path, `events-${n}.db`);
+      const statePath = join(dir.path, `idle-${n}.db`);
+      const sink = () => getWebhookSink(parseSinkUrl(receiver.url) as WebhookSinkConfig, { secret: SECRET, maxAttempts: 3, timeoutMs: 2_000, retryBaseMs: 10, retryMaxMs: 50 });
+      await journeys(1);
+      await backUp(path);
+      await journeys(1, 1);
+      // A new sink starts at the log's end: its checkpoint is the head, and nothing is published.
+      const relay = new Relay(store, getSQLiteRelayStateStore(statePath), [sink()], { newSinkFrom: 'end', retryBaseMs: 20, retryMaxMs: 200, readAhead: 64, replayCheckMs: 50, log: () => undefined });
+      relay.start();
+      relays.push(relay);
+      const head = await store.headPosition();
+      await waitFor('the sink live at the head', async () => ((await relay.status())[0]!.state === 'live' ? true : undefined));
+      await stopRelay(relay);
+
+      await restore(path);
+      await journeys(3, 10);
+      expect(await store.headPosition()).toBeGreaterThan(head);
+      const again = startRelay(sink(), statePath);
+      const status = await logReplaced(again);
+      expect(status.lastError).toContain(`position ${head}`);
+      expect(receiver.requests).toEqual([]);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('stops, named log-replaced, on another event log (a new store file): nothing published until started over', async () => {
+    const receiver = await webhookReceiver();
+    try {
+      const statePath = join(dir.path, `other-log-${n}.db`);
+      const sink = () => getWebhookSink(parseSinkUrl(receiver.url) as WebhookSinkConfig, { secret: SECRET, maxAttempts: 3, timeoutMs: 2_000, retryBaseMs: 10, retryMaxMs: 50 });
+      await journeys(1);
+      const relay = startRelay(sink(), statePath);
+      await waitFor('caught up', async () => ((await relay.status())[0]!.lag === 0 ? true : undefined));
+      await stopRelay(relay);
+      const sent = receiver.requests.length;
+
+      await store.close();
+      await reopenAt(join(dir.path, `another-${n}.db`));
+      await journeys(2, 20);
+      const again = startRelay(sink(), statePath);
+      const status = await logReplaced(again);
+      // Its first event is the same (the process version, its id derived), its last one is not.
+      expect(status.lastError).toContain('does not belong to the event log it reads now');
+      expect(receiver.requests.length).toBe(sent);
+
+      // Started over at the end (`stagecraft relay start-over --at end`): only what is written from now on.
+      const head = await store.headPosition();
+      again.state.requestReplay(status.sink, head, 0, (await store.readAll({ maxCount: 1 }))[0]!.id, await anchorAtOrBefore(store, head));
+      await waitFor('live again', async () => ((await again.status())[0]!.state === 'live' ? true : undefined));
+      const before = await storedIds();
+      await journeys(1, 30);
+      const after = (await storedIds()).filter((id) => !before.includes(id));
+      await waitFor('the new deal relayed', () => (receiver.requests.length >= sent + after.length ? true : undefined));
+      expect(receiver.requests.slice(sent).map((request) => request.event.id)).toEqual(after);
+    } finally {
+      await receiver.close();
     }
   });
 });

@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { filteredReadingLost, NO_ANCHOR, SQLiteFileError, type EventStore, type LogAnchor } from '@stagecraft/event-store';
+import { firstEventId, NO_ANCHOR, SQLiteFileError, type EventStore, type LogAnchor } from '@stagecraft/event-store';
+import { describeLogReplaced, LOG_REPLACED } from './checkpoint-log';
 import type { OutgoingEvent } from './outgoing-event';
 import { PublicEventFeed } from './public-event.feed';
+import { anchorAtOrBefore, checkpointLostOn } from './checkpoint-log.reads';
 import type { DeadLetter, RelayStateStore } from './relay-state.store';
 import { describeError, heldBackBehind, type RelaySink } from './sinks/relay-sink.port';
 
@@ -18,7 +20,8 @@ export interface SinkRunnerOptions {
   readonly log: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
-export type SinkState = 'starting' | 'live' | 'retrying' | 'stopped';
+/** `log-replaced`: its checkpoint belongs to another log than the one it reads; it waits for `stagecraft relay start-over` (checkpoint-log.ts). */
+export type SinkState = 'starting' | 'live' | 'retrying' | typeof LOG_REPLACED | 'stopped';
 
 export interface SinkStatus {
   readonly sink: string;
@@ -127,8 +130,13 @@ export class SinkRunner {
     const stop = this.stopController.signal;
     for (let attempt = 0; !stop.aborted; ) {
       try {
-        const { position, generation } = await this.openCheckpoint();
+        const { position, generation, lost } = await this.openCheckpoint();
         this.position = position;
+        if (lost !== undefined) {
+          await this.waitForStartOver(generation, lost);
+          continue;
+        }
+        if (this.state === LOG_REPLACED) this.state = 'starting';
         await this.follow(position, generation);
         attempt = 0; // a replay was asked for: start again at once
       } catch (error) {
@@ -139,35 +147,41 @@ export class SinkRunner {
     }
   }
 
-  // A sink seen for the first time starts at the log's end (or beginning); a checkpoint taken on
-  // another log, past this log's head, or whose last event the log no longer holds there (a store
-  // restored from an older backup, before or after it was written on again), starts over.
-  private async openCheckpoint(): Promise<{ position: number; generation: number }> {
-    const head = await this.store.headPosition();
-    this.logId = await this.firstEventId();
+  // A sink seen for the first time starts at the log's end (or beginning), anchored on the event
+  // there. A checkpoint taken on another log, past this log's head, or whose last event the log no
+  // longer holds there (a store restored from an older backup, before or after it was written on
+  // again) is not followed from anywhere: `lost` says why, and the operator chooses (checkpoint-log.ts).
+  private async openCheckpoint(): Promise<{ position: number; generation: number; lost?: string }> {
+    this.logId = await firstEventId(this.store);
     let checkpoint = this.relayState.checkpoint(this.key);
     if (!checkpoint) {
-      this.relayState.create(this.key, this.options.newSinkFrom === 'end' ? head : 0, this.logId);
+      const head = await this.store.headPosition();
+      const from = this.options.newSinkFrom === 'end' ? head : 0;
+      this.relayState.create(this.key, from, this.logId, await anchorAtOrBefore(this.store, from));
       checkpoint = this.relayState.checkpoint(this.key)!;
       this.options.log('info', `Relay to ${this.key}: first start, from ${this.options.newSinkFrom === 'end' ? `the end of the log (position ${head})` : 'the beginning of the log'}`);
     } else {
-      const why =
-        checkpoint.logId !== '' && this.logId !== '' && checkpoint.logId !== this.logId
-          ? 'it was taken on another event log'
-          : checkpoint.position > head
-            ? `it is past the log's head (position ${head})`
-            : await filteredReadingLost(this.store, checkpoint.anchor, { checkpoint: checkpoint.position }); // it reads every event
-      if (why !== undefined) {
-        this.options.log('warn', `Relay to ${this.key}: its checkpoint (position ${checkpoint.position}) belongs to another event log (${why}); publishing this log from its beginning`);
-        checkpoint = this.relayState.requestReplay(this.key, 0, 0, this.logId);
-      }
+      const lost = await checkpointLostOn(this.store, checkpoint);
+      if (lost !== undefined) return { position: checkpoint.position, generation: checkpoint.generation, lost };
     }
     this.anchor = checkpoint.anchor;
     return { position: checkpoint.position, generation: checkpoint.generation };
   }
 
-  private async firstEventId(): Promise<string> {
-    return (await this.store.readAll({ maxCount: 1 }))[0]?.id ?? '';
+  /**
+   * Publishes nothing until an operator starts the sink over (a new generation) or the log holds
+   * its checkpoint again (the right store back), looked at again every RELAY_RETRY_MAX_MS.
+   */
+  private async waitForStartOver(generation: number, why: string): Promise<void> {
+    const message = describeLogReplaced(this.key, this.position, why);
+    if (this.lastError?.message !== message) this.options.log('error', `Relay to ${this.key}: ${message}`);
+    if (this.state !== LOG_REPLACED || this.lastError?.message !== message) this.lastError = { message, at: new Date().toISOString() };
+    this.state = LOG_REPLACED;
+    const stop = this.stopController.signal;
+    for (let waited = 0; waited < this.options.retryMaxMs && !stop.aborted && !this.replayRequested(generation); waited += this.options.replayCheckMs) {
+      await sleep(this.options.replayCheckMs, undefined, { signal: stop }).catch(() => undefined);
+    }
+    if (stop.aborted) throw new Stopped();
   }
 
   private async follow(from: number, generation: number): Promise<void> {
@@ -230,7 +244,7 @@ export class SinkRunner {
         wake('reader');
         const deadLetters = await this.publish(batch, heldBehind, discarded);
         const last = batch[batch.length - 1]!.position;
-        if (this.logId === '') this.logId = await this.firstEventId();
+        if (this.logId === '') this.logId = await firstEventId(this.store);
         const anchor = lastEventOf(batch) ?? this.anchor;
         let advanced: boolean;
         try {

@@ -22,7 +22,7 @@ export const RELAY_SINK_STATUS: SchemaObject = objectSchema<RelaySinkStatus>(
   {
     sink: STRING,
     kind: STRING,
-    state: { type: 'string', enum: ['starting', 'live', 'retrying', 'stopped'] },
+    state: { type: 'string', enum: ['starting', 'live', 'retrying', 'log-replaced', 'stopped'], description: 'log-replaced: its checkpoint belongs to another event log (a store restored from an older backup, or replaced); nothing is published until `stagecraft relay start-over`' },
     checkpoint: WHOLE,
     published: WHOLE,
     lastError: STRING,

@@ -277,3 +277,88 @@ describe('stagecraft relay dead-letters and discard, for a sink no longer in REL
     expect(await cli('discard', '--sink', kept, '--position', '11')).toMatchObject({ code: EXIT.ok });
   });
 });
+
+// A sink whose checkpoint belongs to another event log (a store restored from an older backup, or
+// replaced) is named log-replaced by `relay status`, as the relay names it, and started over only
+// by `relay start-over`: at the beginning or at the end, the operator's choice.
+describe('stagecraft relay status and start-over, on a log that replaced the one a checkpoint was taken on', () => {
+  const dir = temporaryDirectory('cli-relay-start-over-');
+  const sink = 'http://127.0.0.1:4660/hook';
+  const statePath = join(dir.path, 'relay.db');
+  const env = { EVENT_STORE_PATH: join(dir.path, 'now.db'), PROCESSES_DIR: SHIPPED_PROCESSES, RELAY_SINKS: sink, RELAY_STATE_PATH: statePath, RELAY_WEBHOOK_SECRET: 'a-webhook-secret-of-32-characters-or-more' };
+  let head = 0;
+  let logId = '';
+  const saved = () => {
+    const state = getSQLiteRelayStateStore(statePath);
+    try {
+      return state.checkpoint(sink);
+    } finally {
+      state.close();
+    }
+  };
+  const cli = async (...args: string[]) => {
+    const saved = { ...process.env };
+    const errors: string[] = [];
+    const lines: string[] = [];
+    const error = jest.spyOn(console, 'error').mockImplementation((line: string) => void errors.push(line));
+    const log = jest.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
+    try {
+      delete process.env.EVENT_STORE_URL;
+      Object.assign(process.env, env);
+      return { code: await runCli(['relay', ...args]), stdout: lines.join('\n'), stderr: errors.join('\n') };
+    } finally {
+      error.mockRestore();
+      log.mockRestore();
+      process.env = saved;
+    }
+  };
+  const storeWith = async (path: string, deals: readonly string[]) => {
+    const store = getSQLiteEventStore({ path, durability: 'normal' });
+    const side = await createCommandSide(store, { processesDir: SHIPPED_PROCESSES, conflictRetries: 5, streamCacheSize: 100 });
+    for (const deal of deals) await runJourney(side.executor, deal);
+    const events = await store.readAll();
+    await store.close();
+    return events;
+  };
+
+  beforeAll(async () => {
+    // The checkpoint was taken at the head of a log that is gone; the store now holds another one, longer.
+    const before = await storeWith(join(dir.path, 'before.db'), ['Old']);
+    const now = await storeWith(env.EVENT_STORE_PATH, ['New 1', 'New 2']);
+    head = now[now.length - 1]!.position;
+    logId = now[0]!.id;
+    const last = before[before.length - 1]!;
+    const state = getSQLiteRelayStateStore(statePath);
+    state.create(sink, last.position, before[0]!.id, { position: last.position, eventId: last.id });
+    state.close();
+  });
+  afterAll(() => dir.remove());
+
+  it('status names the sink log-replaced, why, and the commands that start it over, and exits 1', async () => {
+    const text = await cli('status');
+    expect(text.code).toBe(EXIT.failed);
+    expect(text.stdout).toContain(`${sink}  log-replaced: its checkpoint (position ${saved()!.position}) does not belong to the event log it reads now`);
+    expect(text.stdout).toContain(`stagecraft relay start-over --sink ${sink} --at beginning`);
+    const json = await cli('status', '--json');
+    const row = (JSON.parse(json.stdout) as { sinks: { state: string; lag: number | null; problem?: string }[] }).sinks[0]!;
+    expect(row).toMatchObject({ state: 'log-replaced', lag: null, problem: expect.stringContaining('is no longer at that position') });
+  });
+
+  it('start-over refuses a word other than beginning or end, and changes nothing', async () => {
+    const before = saved();
+    // (commander writes its usage error itself, to stderr)
+    expect((await cli('start-over', '--sink', sink, '--at', 'head')).code).toBe(EXIT.usage);
+    expect(saved()).toEqual(before);
+  });
+
+  it('start-over --at end puts the checkpoint at the head of this log, tied to it; then status says ok and a second start-over is refused', async () => {
+    expect(await cli('start-over', '--sink', sink, '--at', 'end')).toMatchObject({ code: EXIT.ok, stdout: expect.stringContaining(`at its head (position ${head})`) });
+    expect(saved()).toMatchObject({ position: head, logId, anchor: { position: head } });
+    const status = await cli('status', '--json');
+    expect((JSON.parse(status.stdout) as { sinks: { state: string; lag: number }[] }).sinks[0]).toMatchObject({ state: 'ok', lag: 0 });
+    expect(status.code).toBe(EXIT.ok);
+    const again = await cli('start-over', '--sink', sink, '--at', 'beginning');
+    expect(again).toMatchObject({ code: EXIT.usage, stderr: expect.stringContaining('belongs to the event log it reads: there is nothing to start over') });
+    expect(saved()!.position).toBe(head);
+  });
+});

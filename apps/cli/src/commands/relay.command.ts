@@ -1,21 +1,27 @@
 import { existsSync } from 'node:fs';
 import type { Settings } from '@stagecraft/config';
 import { PositionNotInLogError, type EventStore } from '@stagecraft/event-store';
-import { findSink, getSQLiteRelayStateStore, positionBefore, withoutPassword, type RelayStateStore, type SinkConfig } from '@stagecraft/relay';
+import {
+  anchorAtOrBefore,
+  checkpointLostOn,
+  describeLogReplaced,
+  findSink,
+  getSQLiteRelayStateStore,
+  LOG_REPLACED,
+  positionBefore,
+  shellWord,
+  withoutPassword,
+  type RelayStateStore,
+  type SinkCheckpoint,
+  type SinkConfig,
+  type StartOverAt,
+} from '@stagecraft/relay';
 import { CliError, EXIT } from '../cli.errors';
 import { openExistingStore } from '../io/event-store';
 
-// `stagecraft relay status | dead-letters | replay | discard`: the relay's checkpoints and dead letters in
+// `stagecraft relay status | dead-letters | replay | start-over | discard`: the relay's checkpoints and dead letters in
 // RELAY_STATE_PATH, for the sinks RELAY_SINKS names. A replay only moves a checkpoint back: the
 // running relay (in the API or apps/relay) notices within a second and publishes from there.
-
-/**
- * A sink's key as a shell word, for the commands these messages suggest: a NATS or AMQP key holds
- * "?" and "&", and pasted unquoted the "&" would run half the command in the background.
- */
-function shellWord(text: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
-}
 
 function configuredSinks(settings: Settings): readonly SinkConfig[] {
   if (settings.relay.sinks.length === 0) throw new CliError('RELAY_SINKS is empty: no sink is configured, so there is nothing to show or replay.');
@@ -44,28 +50,78 @@ export async function showRelayStatus(settings: Settings, options: { json?: bool
   const store = openExistingStore(settings);
   try {
     const head = await store.headPosition();
-    const rows = existsSync(settings.relay.statePath)
+    const saved = existsSync(settings.relay.statePath)
       ? withState(settings, (state) => {
           const counts = state.deadLetterCounts();
-          return sinks.map((sink) => {
-            const checkpoint = state.checkpoint(sink.key);
-            return { sink: sink.key, kind: sink.kind, checkpoint: checkpoint?.position ?? null, lag: checkpoint ? Math.max(0, head - checkpoint.position) : null, deadLetters: counts.get(sink.key) ?? 0, updatedAt: checkpoint?.updatedAt ?? null };
-          });
+          return sinks.map((sink) => ({ sink, checkpoint: state.checkpoint(sink.key), deadLetters: counts.get(sink.key) ?? 0 }));
         })
-      : sinks.map((sink) => ({ sink: sink.key, kind: sink.kind, checkpoint: null, lag: null, deadLetters: 0, updatedAt: null }));
+      : sinks.map((sink) => ({ sink, checkpoint: undefined as SinkCheckpoint | undefined, deadLetters: 0 }));
+    const rows = [];
+    for (const { sink, checkpoint, deadLetters } of saved) {
+      // The check the relay makes before it follows the log: a checkpoint of another log is named here too.
+      const lost = checkpoint ? await checkpointLostOn(store, checkpoint) : undefined;
+      rows.push({
+        sink: sink.key,
+        kind: sink.kind,
+        state: lost !== undefined ? LOG_REPLACED : checkpoint ? 'ok' : 'not-started',
+        checkpoint: checkpoint?.position ?? null,
+        lag: checkpoint && lost === undefined ? Math.max(0, head - checkpoint.position) : null,
+        deadLetters,
+        updatedAt: checkpoint?.updatedAt ?? null,
+        ...(lost !== undefined ? { problem: describeLogReplaced(sink.key, checkpoint!.position, lost) } : {}),
+      });
+    }
     if (options.json) {
       console.log(JSON.stringify({ headPosition: head, sinks: rows }, null, 2));
     } else {
       console.log(`log head: position ${head}`);
       for (const row of rows) {
-        console.log(
-          row.checkpoint === null
-            ? `${row.sink}  not started yet`
-            : `${row.sink}  checkpoint ${row.checkpoint}  lag ${row.lag}  dead letters ${row.deadLetters}  (saved ${row.updatedAt})`,
-        );
+        if (row.checkpoint === null) console.log(`${row.sink}  not started yet`);
+        else if (row.problem !== undefined) console.log(`${row.sink}  ${row.problem}`);
+        else console.log(`${row.sink}  checkpoint ${row.checkpoint}  lag ${row.lag}  dead letters ${row.deadLetters}  (saved ${row.updatedAt})`);
       }
     }
-    return rows.some((row) => row.deadLetters > 0) ? EXIT.failed : EXIT.ok;
+    return rows.some((row) => row.deadLetters > 0 || row.problem !== undefined) ? EXIT.failed : EXIT.ok;
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Starts a sink over on the log the store holds now, once its checkpoint was found to belong to
+ * another (a restore from an older backup, another store): before its first event (its whole
+ * history published again) or at its head (only what is written from now on). The operator's
+ * choice, never the relay's: see checkpoint-log.ts. Its dead letters, positions of the other log,
+ * go. A checkpoint that belongs to this log is refused: `relay replay` moves it back.
+ */
+export async function startOverSink(settings: Settings, options: { sink: string; at: StartOverAt }): Promise<number> {
+  const sink = sinkNamed(settings, options.sink);
+  const store = openExistingStore(settings);
+  try {
+    if (!existsSync(settings.relay.statePath)) throw new CliError(`${sink.key} has not started yet (${settings.relay.statePath} does not exist): its first start puts it where RELAY_NEW_SINK_FROM says.`);
+    const checkpoint = withState(settings, (state) => state.checkpoint(sink.key));
+    if (!checkpoint) throw new CliError(`${sink.key} has not started yet: its first start puts it where RELAY_NEW_SINK_FROM says.`);
+    const lost = await checkpointLostOn(store, checkpoint);
+    if (lost === undefined) {
+      throw new CliError(
+        `${sink.key}'s checkpoint (position ${checkpoint.position}) belongs to the event log it reads: there is nothing to start over. To publish again from a position: stagecraft relay replay --sink ${shellWord(sink.key)} --from <position>`,
+      );
+    }
+    const head = await store.headPosition();
+    const logId = (await store.readAll({ maxCount: 1 }))[0]?.id ?? '';
+    const after = options.at === 'end' ? head : 0;
+    const anchor = await anchorAtOrBefore(store, after);
+    const cleared = withState(settings, (state) => {
+      const letters = state.deadLetters(sink.key).length;
+      state.requestReplay(sink.key, after, 0, logId, anchor);
+      return letters;
+    });
+    console.log(
+      `${sink.key} starts over on this event log ${options.at === 'end' ? `at its head (position ${head}): only events written from now on are published` : `from its beginning (log head ${head}): its whole history is published again, with the same event ids`}` +
+        `${cleared > 0 ? `; its ${cleared} dead letter(s), positions of the other log, were cleared` : ''}.\n` +
+        'A running relay goes on within a second; otherwise the next start does.',
+    );
+    return EXIT.ok;
   } finally {
     await store.close();
   }
@@ -117,6 +173,7 @@ export async function replaySink(settings: Settings, options: { sink: string; fr
     if (options.from > head) throw new CliError(`Nothing to replay from position ${options.from}: the log ends at position ${head}. Give the position of an event already published (stagecraft relay status shows each sink's checkpoint; stagecraft relay dead-letters the dead letters).`);
     const logId = (await store.readAll({ maxCount: 1 }))[0]?.id ?? '';
     const after = await eventBefore(store, options.from);
+    const anchor = await anchorAtOrBefore(store, after);
     const cleared = withState(settings, (state) => {
       // A replay only goes back: moved forward, the checkpoint would pass events never published,
       // and no later start would send them.
@@ -134,7 +191,7 @@ export async function replaySink(settings: Settings, options: { sink: string; fr
         );
       }
       const before = state.deadLetters(sink.key).filter((letter) => letter.position >= options.from).length;
-      state.requestReplay(sink.key, after, options.from, logId);
+      state.requestReplay(sink.key, after, options.from, logId, anchor);
       return before;
     });
     console.log(
