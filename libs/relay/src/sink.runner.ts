@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { firstEventId, NO_ANCHOR, SQLiteFileError, type EventStore, type LogAnchor } from '@stagecraft/event-store';
+import { EventStoreAccessDeniedError, firstEventId, NO_ANCHOR, SQLiteFileError, type EventStore, type LogAnchor } from '@stagecraft/event-store';
 import { describeLogReplaced, LOG_REPLACED } from './checkpoint-log';
 import type { OutgoingEvent } from './outgoing-event';
 import { PublicEventFeed } from './public-event.feed';
@@ -55,11 +55,14 @@ class CheckpointNotSaved extends Error {
 
 /**
  * Why following failed, for lastError: the state file's own fault names RELAY_STATE_PATH and the
- * file (a full disk there is not the event log's), anything else is the log's.
+ * file (a full disk there is not the event log's), a server refusing the user EVENT_STORE_URL;
+ * anything else is the log's.
  */
 function describeRunFailure(error: unknown): string {
   if (error instanceof CheckpointNotSaved) return `its checkpoint could not be saved: ${error.message}; the events since the last one saved are sent again once it can be`;
   if (error instanceof SQLiteFileError && error.variable === 'RELAY_STATE_PATH') return `its state file could not be used: ${error.message}`;
+  // No retry cures a refusal (a password rotated, an ACL changed): it is retried still, and names the setting to correct.
+  if (error instanceof EventStoreAccessDeniedError) return `the event log could not be followed: ${describeError(error)}; the server refuses the user of EVENT_STORE_URL: give it a user and password the server accepts, with the right to read every stream`;
   return `the event log could not be followed: ${describeError(error)}`;
 }
 
