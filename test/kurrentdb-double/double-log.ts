@@ -205,8 +205,14 @@ export class DoubleLog {
     return indexed.at(-1)?.revision;
   }
 
-  /** Tombstoned. */
+  /**
+   * Tombstoned, for a reader: a metadata stream reads as deleted once its stream is
+   * (IndexReader: "if original stream was deleted, metastream is deleted as well"; the server's
+   * when_having_deleted_stream_its_metastream_is_deleted_as_well), so getStreamMetadata of a
+   * tombstoned stream answers StreamDeleted (§10).
+   */
   isDeleted(name: string): boolean {
+    if (name.startsWith('$$') && this.streams.get(name.slice(2))?.tombstoned) return true;
     return this.streams.get(name)?.tombstoned ?? false;
   }
 

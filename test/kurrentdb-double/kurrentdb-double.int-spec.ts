@@ -110,6 +110,8 @@ describe('KurrentDB test double', () => {
     await client.tombstoneStream(hard);
     await expect(client.appendToStream(hard, event())).rejects.toBeInstanceOf(StreamDeletedError);
     await expect(client.tombstoneStream(`double-${randomUUID()}`, { expectedRevision: 3n })).rejects.toBeInstanceOf(WrongExpectedVersionError);
+    // Its metadata stream is deleted with it (IndexReader: "if original stream was deleted, metastream is deleted as well").
+    await expect(client.getStreamMetadata(hard)).rejects.toBeInstanceOf(StreamDeletedError);
 
     const limited = `double-${randomUUID()}`;
     await client.appendToStream(limited, [event('0'), event('1'), event('2'), event('3')], { streamState: 'no_stream' });
