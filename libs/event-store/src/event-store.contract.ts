@@ -448,6 +448,35 @@ export function eventStoreContract(name: string, create: () => Promise<EventStor
         expect(await store.readStream(stream)).toEqual([]);
       });
 
+      withFault('truncateStream', 'a stream whose start is hidden is reported with what hides it, alone and among all such streams', async (truncateStream) => {
+        const stream = uniqueStream('hidden-start');
+        await store.appendToStream(stream, newEvents(4), { expectedRevision: 'no_stream' });
+        await truncateStream(stream, 2);
+
+        const hiding = { stream, truncateBefore: 2, softDeleted: false, tombstoned: false, firstReadableRevision: 2 };
+        expect(await store.streamHiding!(stream)).toEqual(hiding);
+        expect((await store.streamsHidingEvents!()).filter((found) => found.stream === stream)).toEqual([hiding]);
+      });
+
+      withFault('deleteStream', 'a deleted stream is reported deleted for good, alone and among all such streams', async (deleteStream) => {
+        const stream = uniqueStream('hidden-deleted');
+        await store.appendToStream(stream, newEvents(2), { expectedRevision: 'no_stream' });
+        await deleteStream(stream);
+
+        expect(await store.streamHiding!(stream)).toEqual({ stream, softDeleted: false, tombstoned: true });
+        expect((await store.streamsHidingEvents!()).filter((found) => found.stream === stream)).toEqual([{ stream, softDeleted: false, tombstoned: true }]);
+      });
+
+      itIf(!capabilities.faults?.includes('truncateStream') && !capabilities.faults?.includes('deleteStream'), 'this store can hide events from readers')(
+        'a store that cannot hide a stream’s events from readers reports none hidden',
+        async () => {
+          const stream = uniqueStream('nothing-hidden');
+          await store.appendToStream(stream, newEvents(2), { expectedRevision: 'no_stream' });
+          expect(await store.streamHiding?.(stream)).toBeUndefined();
+          expect((await store.streamsHidingEvents?.()) ?? []).toEqual([]);
+        },
+      );
+
       withFault('deleteStream', 'a deleted stream is a StreamDeletedError, for appends and reads', async (deleteStream) => {
         const stream = uniqueStream('deleted');
         await store.appendToStream(stream, newEvents(1), { expectedRevision: 'no_stream' });

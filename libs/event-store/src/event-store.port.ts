@@ -100,6 +100,27 @@ export type SubscriptionMessage =
    */
   | { readonly type: 'caughtUp'; readonly position: number };
 
+/**
+ * What a store's own settings do to hide one stream's events from its readers while its log (read
+ * in position order) may still hold them: KurrentDB's stream metadata and deletes. Numbers as the
+ * store holds them; a soft delete is reported as `softDeleted`, not as its $tb.
+ */
+export interface StreamHiding {
+  readonly stream: string;
+  /** $tb: events before this revision are hidden. */
+  readonly truncateBefore?: number;
+  /** $maxCount: only the last this many events are shown. */
+  readonly maxCount?: number;
+  /** $maxAge, in seconds: events older than this (by the store's clock) are hidden. */
+  readonly maxAgeSeconds?: number;
+  /** Deleted, but it may be written again: reads find no stream. */
+  readonly softDeleted: boolean;
+  /** Deleted for good: reads fail with StreamDeletedError. */
+  readonly tombstoned: boolean;
+  /** The first revision a stream read shows now (undefined: none), so that what the store's clock hides ($maxAge) can be told. */
+  readonly firstReadableRevision?: number;
+}
+
 export interface EventStoreHealth {
   readonly kind: string;
   readonly reachable: boolean;
@@ -141,6 +162,13 @@ export interface EventStore {
    * confirmed.
    */
   isSoleWriter?(): boolean;
+  /**
+   * Optional: every stream whose settings may hide events from its readers (see StreamHiding),
+   * read from the leader. A store without such settings (SQLite) answers none.
+   */
+  streamsHidingEvents?(): Promise<readonly StreamHiding[]>;
+  /** Optional: what may hide this stream's events from readers (see StreamHiding); undefined when nothing does, or the store has no such settings. */
+  streamHiding?(stream: string): Promise<StreamHiding | undefined>;
   /**
    * Optional: true when reads that do not ask for the leader (ReadStreamOptions.fromLeader) may be
    * served by a replica that lags behind it (KurrentDB with nodePreference=follower or random). A

@@ -111,6 +111,34 @@ describe(`KurrentDB event store on a test double playing ${MODE}`, () => {
       await store?.close();
     });
 
+    // What the contract cannot ask of every store: $maxCount, $maxAge and a soft delete, set
+    // through the client as an operator would. $all still shows the events; verify --all reports them.
+    it('reports what hides a stream from readers: $maxCount, $maxAge (by the server’s clock), a soft delete; nothing for a stream without metadata', async () => {
+      let now = Date.parse('2026-03-01T12:00:00Z');
+      const aging = await startKurrentDbDouble({ mode: MODE, clock: () => now });
+      const admin = KurrentDBClient.connectionString(aging.url);
+      const aged = getKurrentDBEventStore({ connectionString: aging.url });
+      try {
+        const [counted, old, deleted, plain] = ['counted', 'old', 'deleted', 'plain'].map((label) => `hiding-${label}-${randomUUID()}`);
+        for (const stream of [counted, old, deleted, plain]) await aged.appendToStream(stream, [event(), event()], { expectedRevision: 'no_stream' });
+        now += 60_000;
+        await aged.appendToStream(old, [event()], { expectedRevision: 1 });
+        await admin.setStreamMetadata(counted, { maxCount: 1 });
+        await admin.setStreamMetadata(old, { maxAge: 30 });
+        await admin.deleteStream(deleted);
+
+        expect(await aged.streamHiding!(counted)).toEqual({ stream: counted, maxCount: 1, softDeleted: false, tombstoned: false, firstReadableRevision: 1 });
+        expect(await aged.streamHiding!(old)).toEqual({ stream: old, maxAgeSeconds: 30, softDeleted: false, tombstoned: false, firstReadableRevision: 2 });
+        expect(await aged.streamHiding!(deleted)).toEqual({ stream: deleted, softDeleted: true, tombstoned: false });
+        expect(await aged.streamHiding!(plain)).toBeUndefined();
+        expect((await aged.streamsHidingEvents!()).map((hiding) => hiding.stream).sort()).toEqual([counted, old, deleted].sort());
+      } finally {
+        await aged.close();
+        await admin.dispose();
+        await aging.stop();
+      }
+    });
+
     // A server restored from an older backup (or started again empty) and written on since: a
     // reader's anchor or checkpoint may now fall inside a record, a position the server refuses to
     // read or subscribe from. That is the answer to "does the log still hold my last event?" (no),

@@ -24,6 +24,7 @@ import type {
   ReadAllOptions,
   ReadStreamOptions,
   StoredEvent,
+  StreamHiding,
   StreamRevision,
   SubscribeToAllOptions,
   SubscriptionMessage,
@@ -32,6 +33,7 @@ import { kurrentDBReadsMayLag, normaliseKurrentDBConnectionString, redactCredent
 import { appendMayHaveBeenWritten, sentBeforeReconnect, toPortError } from './kurrentdb-errors';
 import { KnownEventIds, type KnownStream } from './kurrentdb-known-ids';
 import { toKurrentPosition, toStoredEvent, withServerMetadata } from './kurrentdb-positions';
+import { findStreamsHidingEvents, readStreamHiding } from './kurrentdb-stream-hiding';
 import { KurrentDBSubscription } from './kurrentdb-subscription';
 
 export interface KurrentDBEventStoreOptions {
@@ -85,6 +87,8 @@ const MAX_LEADER_REDIRECTS = 3;
  * - Every server error the client reports becomes a typed port error (§7); the nil UUID, empty
  *   types and events larger than a log record are refused before they are sent (§6.2).
  * - Reads and subscriptions leave out system events ($-streams and $-types).
+ * - What hides a stream's events from readers while $all still shows them ($tb, $maxCount,
+ *   $maxAge, a soft delete, a tombstone: §10) is read from its metadata (kurrentdb-stream-hiding.ts).
  */
 export function getKurrentDBEventStore(options: KurrentDBEventStoreOptions): EventStore {
   return new KurrentDBEventStoreAdapter(options);
@@ -172,6 +176,24 @@ class KurrentDBEventStoreAdapter implements EventStore {
     );
     if (subscription.active) this.subscriptions.add(subscription);
     return subscription;
+  }
+
+  async streamsHidingEvents(): Promise<readonly StreamHiding[]> {
+    this.assertOpen();
+    try {
+      return await findStreamsHidingEvents(this.client);
+    } catch (error) {
+      throw this.portError(error, 'read stream metadata');
+    }
+  }
+
+  async streamHiding(stream: string): Promise<StreamHiding | undefined> {
+    this.assertOpen();
+    try {
+      return await readStreamHiding(this.client, stream);
+    } catch (error) {
+      throw this.portError(error, `read the metadata of "${stream}"`, stream);
+    }
   }
 
   async headPosition(): Promise<number> {

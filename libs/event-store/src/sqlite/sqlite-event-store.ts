@@ -12,6 +12,7 @@ import type {
   ReadAllOptions,
   ReadStreamOptions,
   StoredEvent,
+  StreamHiding,
   SubscribeToAllOptions,
   SubscriptionMessage,
 } from '../event-store.port';
@@ -257,6 +258,16 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
 
   isSoleWriter(): boolean {
     return this.soleWriter;
+  }
+
+  // SQLite has no setting that hides a stream's events from readers: what is deleted is gone
+  // from the log too, and the log audit sees that (position gaps, broken chains).
+  streamsHidingEvents(): Promise<readonly StreamHiding[]> {
+    return Promise.resolve([]);
+  }
+
+  streamHiding(): Promise<StreamHiding | undefined> {
+    return Promise.resolve(undefined);
   }
 
   stats(): SQLiteEventStoreStats {

@@ -1,0 +1,103 @@
+// A store may hide a stream's events from its readers without removing them from the log: on
+// KurrentDB, stream metadata ($tb, $maxCount, $maxAge), a soft delete and a tombstone. Reads of
+// $all still show them (until a scavenge), so every chain read in position order holds, while the
+// API, history and every stream read no longer see them. What hides what is decided here, from the
+// settings the store reports (EventStore.streamsHidingEvents / streamHiding) and what the log
+// shows of the stream.
+
+/** What a store reports of one stream's settings that hide events from readers. */
+export interface StreamHidingLike {
+  readonly stream: string;
+  /** $tb: events before this revision are hidden (a soft delete is `softDeleted` instead). */
+  readonly truncateBefore?: number;
+  /** $maxCount: only the last this many events are shown. */
+  readonly maxCount?: number;
+  /** $maxAge, in seconds: events older than this are hidden. */
+  readonly maxAgeSeconds?: number;
+  /** Deleted, but it may be written again (KurrentDB's $tb at EventNumber.DeletedStream). */
+  readonly softDeleted: boolean;
+  /** Deleted for good: reads fail. */
+  readonly tombstoned: boolean;
+  /** The first revision a reader of the stream sees now; undefined when it sees none. */
+  readonly firstReadableRevision?: number;
+}
+
+export type HidingMechanism = 'tombstone' | 'soft-delete' | 'truncate-before' | 'max-count' | 'max-age';
+
+/** Events of a stream its readers no longer see, and what hides them. */
+export interface HiddenStream {
+  readonly stream: string;
+  readonly mechanism: HidingMechanism;
+  /** The setting's value: $tb, $maxCount, $maxAge in seconds; absent for a delete. */
+  readonly setting?: number;
+  /** The hidden revisions, from 0 through this one; undefined when the log does not show how far the stream went. */
+  readonly throughRevision?: number;
+  /** How many events are hidden (throughRevision + 1), when known. */
+  readonly hiddenEvents?: number;
+  readonly detail: string;
+}
+
+/**
+ * What hides which events of one stream. `lastRevision`: the stream's last revision as the log
+ * shows it (every event, hidden or not), undefined when the log shows none of it. Each setting
+ * hides a prefix of the stream: $tb the revisions before it, $maxCount all but the last ones,
+ * $maxAge those older than it (which the store alone can tell: its clock, so the prefix the reader
+ * no longer sees, beyond what $tb and $maxCount hide, is $maxAge's). A setting that hides nothing
+ * yet is not listed.
+ */
+export function hiddenEventsOf(hiding: StreamHidingLike, lastRevision: number | undefined): HiddenStream[] {
+  const { stream } = hiding;
+  const all = (mechanism: HidingMechanism, what: string): HiddenStream[] => {
+    const count = lastRevision === undefined ? undefined : lastRevision + 1;
+    const events = count === undefined ? 'its events' : `its ${count} event(s), revisions 0–${lastRevision},`;
+    return [{ stream, mechanism, throughRevision: lastRevision, hiddenEvents: count, detail: `${what}: ${events} can no longer be read through the stream (the log still holds them until a scavenge)` }];
+  };
+  if (hiding.tombstoned) return all('tombstone', 'deleted for good (a tombstone)');
+  if (hiding.softDeleted) return all('soft-delete', 'soft-deleted (stream metadata $tb at the deleted-stream mark)');
+  // What the log does not show, no setting hides.
+  if (lastRevision === undefined) return [];
+  const hidden: HiddenStream[] = [];
+  const add = (mechanism: HidingMechanism, setting: number, name: string, through: number) => {
+    if (through < 0) return;
+    hidden.push({ stream, mechanism, setting, throughRevision: through, hiddenEvents: through + 1, detail: `stream metadata ${name} ${setting} hides revisions 0–${through} (${through + 1} event(s)) from readers` });
+  };
+  const { truncateBefore, maxCount, maxAgeSeconds } = hiding;
+  if (truncateBefore !== undefined) add('truncate-before', truncateBefore, '$tb', Math.min(truncateBefore, lastRevision + 1) - 1);
+  if (maxCount !== undefined) add('max-count', maxCount, '$maxCount', lastRevision - maxCount);
+  if (maxAgeSeconds !== undefined) {
+    const unseenThrough = (hiding.firstReadableRevision ?? lastRevision + 1) - 1;
+    const explained = Math.max(truncateBefore === undefined ? -1 : truncateBefore - 1, maxCount === undefined ? -1 : lastRevision - maxCount);
+    if (unseenThrough > explained) add('max-age', maxAgeSeconds, '$maxAge (seconds)', unseenThrough);
+  }
+  return hidden;
+}
+
+/**
+ * Finds, while a whole log is read in position order, the events that the streams' settings hide
+ * from readers: told every event (`add`), it keeps the last revision of the streams it was given
+ * settings for, and reports what each setting hides (`report`).
+ */
+export class HiddenStreamsFinder {
+  private readonly lastRevisions = new Map<string, number>();
+
+  constructor(private readonly hidings: readonly StreamHidingLike[]) {
+    for (const hiding of hidings) this.lastRevisions.set(hiding.stream, -1);
+  }
+
+  add(event: { readonly stream: string; readonly revision: number }): void {
+    const last = this.lastRevisions.get(event.stream);
+    if (last !== undefined && event.revision > last) this.lastRevisions.set(event.stream, event.revision);
+  }
+
+  report(): HiddenStream[] {
+    return this.hidings.flatMap((hiding) => {
+      const last = this.lastRevisions.get(hiding.stream)!;
+      return hiddenEventsOf(hiding, last < 0 ? undefined : last);
+    });
+  }
+}
+
+/** One line for a person: `ALTERED: <stream>: <what hides what>`. */
+export function describeHiddenStream(hidden: HiddenStream): string {
+  return `ALTERED: ${hidden.stream}: ${hidden.mechanism} — ${hidden.detail}`;
+}
