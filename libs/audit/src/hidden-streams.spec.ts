@@ -1,4 +1,4 @@
-import { describeHiddenStream, HiddenStreamsFinder, hiddenEventsOf, type StreamHidingLike } from './hidden-streams';
+import { describeHiddenStream, HiddenStreamsFinder, hiddenEventsOf, hiddenFromStreamRead, type StreamHidingLike } from './hidden-streams';
 
 const stream = 'opportunity-a';
 const nothing: StreamHidingLike = { stream, softDeleted: false, tombstoned: false };
@@ -37,6 +37,21 @@ describe('which setting hides which events of a stream', () => {
 
   it('settings on a stream the log does not show hide nothing', () => {
     expect(hiddenEventsOf({ ...nothing, truncateBefore: 3, maxCount: 1, maxAgeSeconds: 1 }, undefined)).toEqual([]);
+  });
+});
+
+describe('what hides the events of a stream read on its own (verify <id>)', () => {
+  it('from the revisions the read showed, as in the whole log', () => {
+    expect(revisions(hiddenFromStreamRead({ ...nothing, truncateBefore: 2, firstReadableRevision: 2 }, 5))).toEqual([{ mechanism: 'truncate-before', setting: 2, throughRevision: 1, hiddenEvents: 2 }]);
+  });
+
+  it('a read that showed nothing: every setting the stream carries hides every event, how many unknown', () => {
+    const [aged] = hiddenFromStreamRead({ ...nothing, maxAgeSeconds: 1 }, undefined);
+    expect(aged).toMatchObject({ mechanism: 'max-age', setting: 1 });
+    expect(aged!.hiddenEvents).toBeUndefined();
+    expect(describeHiddenStream(aged!)).toBe(`ALTERED: ${stream}: max-age — stream metadata $maxAge (seconds) 1 hides every event of the stream from readers (verify --all counts them)`);
+    expect(hiddenFromStreamRead({ ...nothing, softDeleted: true }, undefined).map(({ mechanism }) => mechanism)).toEqual(['soft-delete']);
+    expect(hiddenFromStreamRead(nothing, undefined)).toEqual([]);
   });
 });
 

@@ -73,6 +73,22 @@ export function hiddenEventsOf(hiding: StreamHidingLike, lastRevision: number | 
 }
 
 /**
+ * What hides which events of a stream read on its own (verify <id>): `lastReadRevision` is the
+ * last revision the read showed, undefined when it showed none — then every event the stream had
+ * is hidden, by whichever settings it carries, and how many is for `verify --all` to count.
+ */
+export function hiddenFromStreamRead(hiding: StreamHidingLike, lastReadRevision: number | undefined): HiddenStream[] {
+  if (lastReadRevision !== undefined || hiding.tombstoned || hiding.softDeleted) return hiddenEventsOf(hiding, lastReadRevision);
+  const { stream } = hiding;
+  const every = (mechanism: HidingMechanism, setting: number, name: string): HiddenStream => ({ stream, mechanism, setting, detail: `stream metadata ${name} ${setting} hides every event of the stream from readers (verify --all counts them)` });
+  const hidden: HiddenStream[] = [];
+  if (hiding.truncateBefore !== undefined && hiding.truncateBefore > 0) hidden.push(every('truncate-before', hiding.truncateBefore, '$tb'));
+  if (hiding.maxCount !== undefined) hidden.push(every('max-count', hiding.maxCount, '$maxCount'));
+  if (hiding.maxAgeSeconds !== undefined) hidden.push(every('max-age', hiding.maxAgeSeconds, '$maxAge (seconds)'));
+  return hidden;
+}
+
+/**
  * Finds, while a whole log is read in position order, the events that the streams' settings hide
  * from readers: told every event (`add`), it keeps the last revision of the streams it was given
  * settings for, and reports what each setting hides (`report`).

@@ -1,5 +1,8 @@
 import {
+  describeHiddenStream,
   formatLogHead,
+  HiddenStreamsFinder,
+  hiddenFromStreamRead,
   isVouchedFor,
   lastHashlessPosition,
   LogAuditor,
@@ -9,6 +12,7 @@ import {
   verifyStreamChain,
   withBreaksByRevision,
   type ChainVerdict,
+  type HiddenStream,
   type LogAudit,
   type LogHead,
   type OpportunityVerification,
@@ -70,7 +74,10 @@ async function verifyOpportunityStreams(store: EventStore, settings: Settings, s
   const hashless = lastHashlessPosition([...events, ...(processRead?.events ?? [])]);
   const chainedSince = hashless === undefined ? undefined : await new LogChainStart(store).chainedBefore(hashless);
   // An event that cannot be read is its stream's break, in the report as `verify --all` names it.
-  const report = verifyOpportunity(stream.slice(OPPORTUNITY_STREAM_PREFIX.length), events, processRead?.events ?? null, { opportunity: unreadable, process: processRead?.unreadable }, chainedSince);
+  const verification = verifyOpportunity(stream.slice(OPPORTUNITY_STREAM_PREFIX.length), events, processRead?.events ?? null, { opportunity: unreadable, process: processRead?.unreadable }, chainedSince);
+  // The chains above hold for what a read shows; what the store hides from reads is named apart.
+  const hidden = [...(await hiddenInRead(store, stream, events)), ...(processStream === undefined ? [] : await hiddenInRead(store, processStream, processRead?.events ?? []))];
+  const report = { ...verification, ok: verification.ok && hidden.length === 0, hidden };
   if (options.json) console.log(JSON.stringify(report, null, 2));
   else console.log(describeOpportunity(report));
   return report.ok ? EXIT.ok : EXIT.failed;
@@ -84,9 +91,17 @@ async function verifyProcessStream(store: EventStore, settings: Settings, stream
   const { events, unreadable } = await readStreamOrFail(store, settings, stream);
   const hashless = lastHashlessPosition(events);
   const verdict = verifyStreamChain(events, stream, unreadable, hashless === undefined ? undefined : await new LogChainStart(store).chainedBefore(hashless));
-  if (options.json) console.log(JSON.stringify({ ok: isVouchedFor(verdict), process: verdict }, null, 2));
-  else console.log(describe(verdict));
-  return isVouchedFor(verdict) ? EXIT.ok : EXIT.failed;
+  const hidden = await hiddenInRead(store, stream, events);
+  const ok = isVouchedFor(verdict) && hidden.length === 0;
+  if (options.json) console.log(JSON.stringify({ ok, process: verdict, hidden }, null, 2));
+  else console.log([describe(verdict), ...hidden.map(describeHiddenStream)].join('\n'));
+  return ok ? EXIT.ok : EXIT.failed;
+}
+
+/** What the store's settings hide of a stream whose read showed `events` (none for a store without such settings). */
+async function hiddenInRead(store: EventStore, stream: string, events: readonly { readonly revision: number }[]): Promise<HiddenStream[]> {
+  const hiding = await store.streamHiding?.(stream);
+  return hiding ? hiddenFromStreamRead(hiding, events.at(-1)?.revision) : [];
 }
 
 /** The stream as far as it reads, and the event it stops at where one cannot be read (reported as the break there). */
@@ -101,6 +116,11 @@ async function readStreamOrFail(store: EventStore, settings: Settings, stream: s
     throw error;
   }
   if (read.events.length === 0 && read.unreadable === undefined) {
+    // A stream the store hides whole (KurrentDB: a soft delete, stream metadata) is named with what hides it.
+    const hiding = await store.streamHiding?.(stream);
+    if (hiding?.softDeleted) throw new CliError(`ALTERED: ${stream} was soft-deleted in ${where}: its events are hidden from readers (stream metadata $tb at the deleted-stream mark); verify --all counts them.`, EXIT.failed);
+    const hidden = hiding ? hiddenFromStreamRead(hiding, undefined) : [];
+    if (hidden.length > 0) throw new CliError(hidden.map(describeHiddenStream).join('\n'), EXIT.failed);
     // Named as given: a backfill's source id ("SF-1042") is looked for under the stream of the UUID derived from it.
     const what = sourceId === undefined ? `stream ${stream}` : `opportunity ${sourceId} (stream ${stream})`;
     throw new CliError(`There is no ${what} in ${where}: never written, or deleted.`, EXIT.failed);
@@ -123,27 +143,36 @@ async function verifyLog(store: EventStore, settings: Settings, keptHead: LogHea
   // SQLite numbers events 1, 2, 3, … (AUTOINCREMENT, undone with a failed append): a gap is a
   // deletion. KurrentDB's positions are byte offsets: only a kept head shows a deletion there.
   const auditor = new LogAuditor({ densePositions: settings.eventStoreUrl === undefined, keptHead });
+  // KurrentDB: events its readers no longer see ($tb, $maxCount, $maxAge, deletes) stay in $all
+  // until a scavenge, so every chain read here holds; the streams' settings say what is hidden.
+  const hiddenStreams = new HiddenStreamsFinder((await store.streamsHidingEvents?.()) ?? []);
   const progress = progressBar('verify', await store.headPosition(), 'positions');
   const unreadable: UnreadableEventError[] = [];
   const onUnreadable = (error: UnreadableEventError) => {
     unreadable.push(error);
     auditor.addUnreadable(error); // in its place: neither a deleted event nor a gap
+    hiddenStreams.add(error);
   };
   for await (const page of readAllPages(store, { pageSize: PAGE, onUnreadable })) {
-    for (const event of page) auditor.add(event);
+    for (const event of page) {
+      auditor.add(event);
+      hiddenStreams.add(event);
+    }
     progress.update(page[page.length - 1]!.position);
   }
   progress.stop();
   // Each broken stream named as `verify <id>` names it: read again by revision.
   const report = await withBreaksReadByRevision(store, auditor.report());
-  const ok = report.ok && unreadable.length === 0;
+  const hidden = hiddenStreams.report();
+  const ok = report.ok && unreadable.length === 0 && hidden.length === 0;
   const unread = unreadable.map(({ stream, revision, position, reason }) => ({ stream, revision, position, reason }));
   // The head to keep, as the text prints it: none from a broken log (keeping it would vouch for the
   // tampering), but one from a log only unverified (streams without hashes), which an auditor who
   // checked them keeps to vouch for them.
-  const keep = hasBreaks(report) || unreadable.length > 0 ? null : formatLogHead(report.head);
-  if (options.json) console.log(JSON.stringify({ ...report, ok, unreadable: unread, keep }, null, 2));
-  else console.log(describeLog(report)); // an unreadable event is its stream's break (`unreadable`)
+  // Nor from a log whose readers miss events it holds: keeping it would vouch for what they miss.
+  const keep = hasBreaks(report) || unreadable.length > 0 || hidden.length > 0 ? null : formatLogHead(report.head);
+  if (options.json) console.log(JSON.stringify({ ...report, ok, unreadable: unread, hidden, keep }, null, 2));
+  else console.log(describeLog(report, hidden)); // an unreadable event is its stream's break (`unreadable`)
   return ok ? EXIT.ok : EXIT.failed;
 }
 
@@ -165,13 +194,16 @@ async function streamVerdictByRevision(store: EventStore, stream: string): Promi
   return verifyStreamChain(events, stream, unreadable, hashless === undefined ? undefined : await new LogChainStart(store).chainedBefore(hashless));
 }
 
-function describeLog(report: LogAudit): string {
+function describeLog(report: LogAudit, hidden: readonly HiddenStream[]): string {
   const lines: string[] = [];
   const scope = `${report.streams} stream(s), ${report.eventsRead} event(s), up to position ${report.head.position}`;
-  if (report.ok) lines.push(`Intact: ${scope}.`);
+  const hiddenIn = new Set(hidden.map(({ stream }) => stream)).size;
+  if (report.ok && hiddenIn === 0) lines.push(`Intact: ${scope}.`);
   else if (hasBreaks(report)) lines.push(`BROKEN: ${report.broken.length} of ${report.streams} stream(s) broken, ${report.logBreakCount} break(s) in the log; ${scope}.`);
+  else if (hiddenIn > 0) lines.push(`ALTERED: ${hiddenIn} stream(s) have events their readers no longer see (stream metadata or a delete), though the log still holds them; ${scope}.`);
   else lines.push(`UNVERIFIED: ${scope}, but nothing vouches for ${report.uncoveredStreams} stream(s).`);
   for (const broken of report.broken) lines.push(describe(broken));
+  for (const stream of hidden) lines.push(describeHiddenStream(stream));
   for (const logBreak of report.logBreaks) lines.push(`BROKEN: log at position ${logBreak.position}: ${logBreak.reason} — ${logBreak.detail}`);
   if (report.logBreakCount > report.logBreaks.length) lines.push(`  … and ${report.logBreakCount - report.logBreaks.length} more break(s) in the log.`);
   if (report.unchained > 0) {
@@ -185,8 +217,12 @@ function describeLog(report: LogAudit): string {
     lines.push(`  The log still reproduces the kept head ${formatLogHead(report.keptHead.head)}: nothing up to position ${report.keptHead.head.position} was ${what}.`);
   }
   if (!report.densePositions && !report.keptHead) lines.push('  This store does not number its events densely: a deleted stream shows only against a kept head (--head).');
-  // No head to keep from a broken log: keeping it would vouch for the tampering.
+  // No head to keep from a broken log, nor from one whose readers miss events: keeping it would vouch for the tampering.
   if (hasBreaks(report)) return lines.join('\n');
+  if (hiddenIn > 0) {
+    lines.push('  No head to keep while readers miss events the log still holds: keeping it would vouch for what they no longer see.');
+    return lines.join('\n');
+  }
   lines.push(`keep: ${formatLogHead(report.head)}`);
   lines.push('  (store this line somewhere the store cannot reach; `verify --all --head <it>` later proves nothing up to here was deleted, altered or cut from the end)');
   return lines.join('\n');
@@ -196,9 +232,10 @@ function hasBreaks(report: LogAudit): boolean {
   return report.broken.length > 0 || report.logBreakCount > 0;
 }
 
-function describeOpportunity(report: OpportunityVerification): string {
+function describeOpportunity(report: OpportunityVerification & { readonly hidden: readonly HiddenStream[] }): string {
   const lines = [describe(report.opportunity)];
   if (report.process) lines.push(describe(report.process));
+  for (const hidden of report.hidden) lines.push(describeHiddenStream(hidden));
   lines.push(report.ok ? `Verified: opportunity ${report.opportunityId} and the process it was judged by.` : `NOT VERIFIED: opportunity ${report.opportunityId}.`);
   return lines.join('\n');
 }
