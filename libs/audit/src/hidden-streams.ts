@@ -1,3 +1,5 @@
+import type { OpportunityVerification } from './opportunity-verification';
+
 // A store may hide a stream's events from its readers without removing them from the log: on
 // KurrentDB, stream metadata ($tb, $maxCount, $maxAge), a soft delete and a tombstone. Reads of
 // $all still show them (until a scavenge), so every chain read in position order holds, while the
@@ -116,4 +118,17 @@ export class HiddenStreamsFinder {
 /** One line for a person: `ALTERED: <stream>: <what hides what>`. */
 export function describeHiddenStream(hidden: HiddenStream): string {
   return `ALTERED: ${hidden.stream}: ${hidden.mechanism} — ${hidden.detail}`;
+}
+
+/**
+ * One opportunity's verification (verifyOpportunity) with what the store hides of its two streams:
+ * what the API's /verify and the CLI's `verify <id>` answer. Hidden events are an alteration,
+ * whatever the chains of what is left say.
+ */
+export interface OpportunityVerificationWithHidden extends OpportunityVerification {
+  readonly hidden: readonly HiddenStream[];
+}
+
+export function withHiddenStreams(verification: OpportunityVerification, hidden: readonly HiddenStream[]): OpportunityVerificationWithHidden {
+  return { ...verification, ok: verification.ok && hidden.length === 0, hidden };
 }

@@ -1,6 +1,19 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { foldAsOf, lastHashlessPosition, openingOf, processStreamOf, timelineOf, verifyOpportunity, type AsOfAxis, type OpportunityVerification, type TimelineStep } from '@stagecraft/audit';
+import {
+  foldAsOf,
+  hiddenFromStreamRead,
+  lastHashlessPosition,
+  openingOf,
+  processStreamOf,
+  timelineOf,
+  verifyOpportunity,
+  withHiddenStreams,
+  type AsOfAxis,
+  type HiddenStream,
+  type OpportunityVerificationWithHidden,
+  type TimelineStep,
+} from '@stagecraft/audit';
 import { EVENT_STORE, leaderReads, readStreamUpToUnreadable, StreamDeletedError, type EventStore, type StreamUpToUnreadable } from '@stagecraft/event-store';
 import { LogChainStart, OpportunityRejectedError, ProcessRegistry } from '@stagecraft/commands';
 import { ApiProblem } from '../http/problem';
@@ -52,8 +65,8 @@ export class GetOpportunityTimelineQuery extends Query<TimelineAnswer> {
   }
 }
 
-/** The CLI's `verify <id>` gives the same report (libs/audit's verifyOpportunity). */
-export type VerifyView = OpportunityVerification;
+/** The CLI's `verify <id>` gives the same report (libs/audit's verifyOpportunity, with what the store hides of the streams). */
+export type VerifyView = OpportunityVerificationWithHidden;
 
 export class VerifyOpportunityQuery extends Query<VerifyView> {
   constructor(
@@ -141,7 +154,15 @@ export class VerifyOpportunityHandler implements IQueryHandler<VerifyOpportunity
     // Events without a hash: written before tamper evidence only if the log was not chained yet before them.
     const hashless = lastHashlessPosition([...stored, ...(processRead?.events ?? [])]);
     const chainedSince = hashless === undefined ? undefined : await this.chainStart.chainedBefore(hashless);
-    return verifyOpportunity(opportunityId, stored, processRead?.events ?? null, { opportunity: unreadable, process: processRead?.unreadable }, chainedSince);
+    const verification = verifyOpportunity(opportunityId, stored, processRead?.events ?? null, { opportunity: unreadable, process: processRead?.unreadable }, chainedSince);
+    // What the store hides from reads (KurrentDB: stream metadata, deletes) no chain of what is read shows.
+    const hidden = [...(await this.hiddenInRead(toOpportunityStreamId(opportunityId), stored)), ...(processStream === undefined ? [] : await this.hiddenInRead(processStream, processRead?.events ?? []))];
+    return withHiddenStreams(verification, hidden);
+  }
+
+  private async hiddenInRead(stream: string, events: readonly { readonly revision: number }[]): Promise<HiddenStream[]> {
+    const hiding = await this.store.streamHiding?.(stream);
+    return hiding ? hiddenFromStreamRead(hiding, events.at(-1)?.revision) : [];
   }
 
   /** The stream as far as it reads; one showing no event on a follower behind the leader (EventStore.readsMayLag) is read again from the leader. */

@@ -11,11 +11,12 @@ import {
   verifyOpportunity,
   verifyStreamChain,
   withBreaksByRevision,
+  withHiddenStreams,
   type ChainVerdict,
   type HiddenStream,
   type LogAudit,
   type LogHead,
-  type OpportunityVerification,
+  type OpportunityVerificationWithHidden,
 } from '@stagecraft/audit';
 import { OPPORTUNITY_STREAM_PREFIX, toOpportunityStreamId } from '@stagecraft/opportunity';
 import { PROCESS_STREAM_PREFIX } from '@stagecraft/sales-process';
@@ -77,7 +78,7 @@ async function verifyOpportunityStreams(store: EventStore, settings: Settings, s
   const verification = verifyOpportunity(stream.slice(OPPORTUNITY_STREAM_PREFIX.length), events, processRead?.events ?? null, { opportunity: unreadable, process: processRead?.unreadable }, chainedSince);
   // The chains above hold for what a read shows; what the store hides from reads is named apart.
   const hidden = [...(await hiddenInRead(store, stream, events)), ...(processStream === undefined ? [] : await hiddenInRead(store, processStream, processRead?.events ?? []))];
-  const report = { ...verification, ok: verification.ok && hidden.length === 0, hidden };
+  const report = withHiddenStreams(verification, hidden);
   if (options.json) console.log(JSON.stringify(report, null, 2));
   else console.log(describeOpportunity(report));
   return report.ok ? EXIT.ok : EXIT.failed;
@@ -232,7 +233,7 @@ function hasBreaks(report: LogAudit): boolean {
   return report.broken.length > 0 || report.logBreakCount > 0;
 }
 
-function describeOpportunity(report: OpportunityVerification & { readonly hidden: readonly HiddenStream[] }): string {
+function describeOpportunity(report: OpportunityVerificationWithHidden): string {
   const lines = [describe(report.opportunity)];
   if (report.process) lines.push(describe(report.process));
   for (const hidden of report.hidden) lines.push(describeHiddenStream(hidden));
