@@ -1100,7 +1100,7 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
         const file = join(dir.path, 'hiding.jsonl');
         expect(stagecraft(source, 'export', '--out', file).status).toBe(0);
         expect(stagecraft(hiding, 'import', file).status).toBe(0);
-        // Started before the process stream is hidden: an API starting on it now fails (reported apart).
+        // Started before the process stream is hidden: an API starting on it now refuses to (libs/commands/src/hidden-process-stream.int-spec.ts).
         const api = await startApiTestApp({ eventStorePath: hiding.EVENT_STORE_PATH!, env: { READ_MODELS_PATH: hiding.READ_MODELS_PATH! } });
         try {
           const opened = (await readAllEvents(hiding)).filter((event) => event.type === 'OpportunityOpened');

@@ -2,7 +2,7 @@ import type { ProcessVersionInfo } from '@stagecraft/contracts';
 import { relative } from 'node:path';
 import { chainNewEvents, headHashOf, recordedDefinitionMismatch } from '@stagecraft/audit';
 import { loadProcessDirectory } from '@stagecraft/config';
-import { AppendTooLargeError, StreamDeletedError, StreamTruncatedError, WrongExpectedRevisionError, type EventStore, type StoredEvent } from '@stagecraft/event-store';
+import { AppendTooLargeError, EventStoreAccessDeniedError, StreamDeletedError, StreamTruncatedError, WrongExpectedRevisionError, type EventStore, type StoredEvent, type StreamHiding } from '@stagecraft/event-store';
 import type { ProcessVersionLookup } from '@stagecraft/opportunity';
 import { compileProcess, PROCESS_VERSION_RECORDED, ProcessDefinitionError, toProcessStreamId, type CompiledProcess, type ProcessDefinition, type ProcessVersionRecordedData, type SourcePosition } from '@stagecraft/sales-process';
 import { ProcessNotFoundError, ProcessVersionNotFoundError, StreamChainBrokenError } from './command.errors';
@@ -90,6 +90,14 @@ export class ProcessRegistry {
     // taken as the whole history: versions deals were opened on unknown, the next one chained at a
     // revision the log does not hold. Refused, as an opportunity stream cut so is.
     if (recorded.length > 0 && recorded[0]!.revision !== 0) throw new StreamTruncatedError(stream, recorded[0]!.revision);
+    // Settings that hide recordings from readers (KurrentDB: $tb, $maxCount, $maxAge, a soft
+    // delete) are refused whatever they hide yet: $maxCount and $maxAge hide more with each version
+    // and each day, and a stream hidden whole reads as never written, so its first version would be
+    // recorded again (its id that of the hidden one: taken by the store for a retry) over the
+    // versions deals were opened on.
+    // A user without the right to read metadata skips the check, as an opening does.
+    const hiding = await this.store.streamHiding?.(stream).catch(unlessAccessDenied);
+    if (hiding !== undefined && !hiding.tombstoned) throw new ProcessStreamHiddenError(stream, hidingSettings(hiding));
     const entry: ProcessEntry = { current: compiled, recordedOrder: new Map(), versions: new Map() };
     for (const event of recorded) {
       const data = event.data as unknown as ProcessVersionRecordedData;
@@ -264,11 +272,42 @@ function refusedByTheStore(error: unknown, file: string, idAt: SourcePosition | 
     const reason = `its versions are kept in the stream "${error.stream}", whose recordings before revision ${error.firstReadable} can no longer be read (truncated in the event store): deals opened on those versions could not be decided; restore the event store from a backup, or lift the truncation`;
     return new ProcessDefinitionError(file, [{ path: 'id', reason, ...(idAt ? { line: idAt.line, column: idAt.column } : {}) }]);
   }
+  if (error instanceof ProcessStreamHiddenError) {
+    const reason = `its versions are kept in the stream "${error.stream}", whose settings in the event store (${error.settings}) hide recordings from readers, now or as versions and days go by: deals opened on a hidden version could not be decided; remove those settings from the stream's metadata (a soft delete: restore the event store from a backup), or give the process another id`;
+    return new ProcessDefinitionError(file, [{ path: 'id', reason, ...(idAt ? { line: idAt.line, column: idAt.column } : {}) }]);
+  }
   if (error instanceof StreamDeletedError) {
     const reason = `its versions are kept in the stream "${error.stream}", which was deleted from the event store for good: none can be read or recorded there again; restore the event store from a backup, or give the process another id`;
     return new ProcessDefinitionError(file, [{ path: 'id', reason, ...(idAt ? { line: idAt.line, column: idAt.column } : {}) }]);
   }
   return undefined;
+}
+
+/** A process stream whose settings in the event store hide (or will hide) recordings from readers: start-up stops, naming them. */
+class ProcessStreamHiddenError extends Error {
+  constructor(
+    readonly stream: string,
+    /** The settings, as an operator finds them in the stream's metadata. */
+    readonly settings: string,
+  ) {
+    super(`Stream "${stream}" has settings that hide its events from readers: ${settings}`);
+    this.name = 'ProcessStreamHiddenError';
+  }
+}
+
+function unlessAccessDenied(error: unknown): undefined {
+  if (error instanceof EventStoreAccessDeniedError) return undefined;
+  throw error;
+}
+
+function hidingSettings(hiding: StreamHiding): string {
+  if (hiding.softDeleted) return 'a soft delete';
+  const settings = [
+    hiding.truncateBefore === undefined ? undefined : `$tb ${hiding.truncateBefore}`,
+    hiding.maxCount === undefined ? undefined : `$maxCount ${hiding.maxCount}`,
+    hiding.maxAgeSeconds === undefined ? undefined : `$maxAge ${hiding.maxAgeSeconds} s`,
+  ];
+  return settings.filter((setting) => setting !== undefined).join(', ');
 }
 
 function infoOf(event: StoredEvent): Omit<ProcessVersionInfo, 'current'> {
