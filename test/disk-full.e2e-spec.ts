@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runApiUntilExit, spawnApi } from './support/api-child-process';
 import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
 import { E2E_STORE } from './support/e2e-store';
+import { fillDisk, mountSmallDisk } from './support/small-disk';
 
 // A full disk under the embedded store: commands answer 507 EVENT_STORE.DISK_FULL with
 // Retry-After (never 500), nothing acknowledged is lost, /health is 503 naming the cause while it
@@ -15,41 +16,11 @@ const mountPoint = join(dir.path, 'disk');
 
 function whyNotHere(): string | undefined {
   if (E2E_STORE !== 'sqlite') return 'the embedded store only: a KurrentDB server keeps its own disk';
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) return 'needs root on Linux to mount a small tmpfs';
-  try {
-    mkdirSync(mountPoint);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', mountPoint], { stdio: 'pipe' });
-    return undefined;
-  } catch (error) {
-    return `mounting a tmpfs failed here (${(error as Error).message.split('\n')[0]})`;
-  }
+  return mountSmallDisk(mountPoint, '6m');
 }
 
 const skipped = whyNotHere();
 const test = skipped === undefined ? it : it.skip;
-
-/** Fills the file system with one file until it is full; returns the file to free it later. */
-function fillDisk(folder: string): string {
-  const filler = join(folder, 'filler');
-  const fd = openSync(filler, 'w');
-  const chunk = Buffer.alloc(64 * 1024, 0x61);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-    // A few bytes may still fit: take them too.
-    for (const size of [4096, 512, 1]) {
-      try {
-        for (;;) writeSync(fd, Buffer.alloc(size));
-      } catch {
-        // full at this size
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return filler;
-}
 
 /**
  * /health once it answers `status`, or its last answer. The read models are saved within 5 s of an

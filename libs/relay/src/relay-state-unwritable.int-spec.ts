@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCommandSide } from '@stagecraft/commands';
 import { getSQLiteEventStore, SQLiteFileError, type EventStore } from '@stagecraft/event-store';
@@ -10,6 +10,7 @@ import { Relay } from './relay';
 import { parseSinkUrl, type WebhookSinkConfig } from './relay-sink-url';
 import { getSQLiteRelayStateStore } from './relay-state.store';
 import { getWebhookSink } from './sinks/webhook.sink';
+import { fillDisk, mountSmallDisk } from '../../../test/support/small-disk';
 
 // A state file that can no longer be written (here its disk full; a read-only file system takes the same path): the
 // relay's lastError must name RELAY_STATE_PATH and the file, not read as a failure to follow the
@@ -18,37 +19,8 @@ import { getWebhookSink } from './sinks/webhook.sink';
 const dir = temporaryDirectory('stagecraft-relay-unwritable-');
 const mountPoint = join(dir.path, 'disk');
 
-function whyNotHere(): string | undefined {
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) return 'needs root on Linux to mount a small tmpfs';
-  try {
-    mkdirSync(mountPoint);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mountPoint], { stdio: 'pipe' });
-    return undefined;
-  } catch (error) {
-    return `mounting a tmpfs failed here (${(error as Error).message.split('\n')[0]})`;
-  }
-}
-
-const skipped = whyNotHere();
+const skipped = mountSmallDisk(mountPoint, '2m');
 const test = skipped === undefined ? it : it.skip;
-
-/** Fills the file system with one file until it is full; returns the file to free it later. */
-function fillDisk(folder: string): string {
-  const filler = join(folder, 'filler');
-  const fd = openSync(filler, 'w');
-  try {
-    for (const size of [64 * 1024, 4096, 512, 1]) {
-      try {
-        for (;;) writeSync(fd, Buffer.alloc(size, 0x61));
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return filler;
-}
 
 describe(`the relay's state file when it cannot be written${skipped !== undefined ? ` (skipped: ${skipped})` : ''}`, () => {
   afterAll(() => {
