@@ -206,3 +206,11 @@ export class PositionNotInLogError extends Error {
     this.name = 'PositionNotInLogError';
   }
 }
+
+/**
+ * What a process that only reads the log (the relay, the projections) tells its operator, after
+ * the error, when the server refuses its user while it runs: no retry cures a refusal (a password
+ * rotated, an ACL changed), so it names the setting to correct; the reader keeps its checkpoint
+ * and tries again, going on by itself once the server lets it in.
+ */
+export const READ_REFUSED_ADVICE = 'the server refuses the user of EVENT_STORE_URL: give it a user and password the server accepts, with the right to read every stream';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EventStoreAccessDeniedError, firstEventId, NO_ANCHOR, SQLiteFileError, type EventStore, type LogAnchor } from '@stagecraft/event-store';
+import { EventStoreAccessDeniedError, firstEventId, NO_ANCHOR, READ_REFUSED_ADVICE, SQLiteFileError, type EventStore, type LogAnchor } from '@stagecraft/event-store';
 import { describeLogReplaced, LOG_REPLACED } from './checkpoint-log';
 import type { OutgoingEvent } from './outgoing-event';
 import { PublicEventFeed } from './public-event.feed';
@@ -62,7 +62,7 @@ function describeRunFailure(error: unknown): string {
   if (error instanceof CheckpointNotSaved) return `its checkpoint could not be saved: ${error.message}; the events since the last one saved are sent again once it can be`;
   if (error instanceof SQLiteFileError && error.variable === 'RELAY_STATE_PATH') return `its state file could not be used: ${error.message}`;
   // No retry cures a refusal (a password rotated, an ACL changed): it is retried still, and names the setting to correct.
-  if (error instanceof EventStoreAccessDeniedError) return `the event log could not be followed: ${describeError(error)}; the server refuses the user of EVENT_STORE_URL: give it a user and password the server accepts, with the right to read every stream`;
+  if (error instanceof EventStoreAccessDeniedError) return `the event log could not be followed: ${describeError(error)}; ${READ_REFUSED_ADVICE}`;
   return `the event log could not be followed: ${describeError(error)}`;
 }
 

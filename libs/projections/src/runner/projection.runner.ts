@@ -1,4 +1,4 @@
-import { anchorOf, EventStoreFileError, EventStoreUnavailableError, filteredReadingLost, firstEventId, NO_ANCHOR, readAllPages, type EventStore, type LogAnchor, type StoredEvent } from '@stagecraft/event-store';
+import { anchorOf, EventStoreAccessDeniedError, EventStoreFileError, EventStoreUnavailableError, filteredReadingLost, firstEventId, NO_ANCHOR, readAllPages, READ_REFUSED_ADVICE, type EventStore, type LogAnchor, type StoredEvent } from '@stagecraft/event-store';
 import { applyEvent, type Projection, type ReadModelKey } from '../projection.types';
 import { SnapshotFormatError } from './model-serialization';
 import type { ProjectionSnapshotStore } from './projection-snapshot.store';
@@ -302,8 +302,9 @@ export class ProjectionRunner implements ReadModels {
    * Follows the log; when the store cannot be reached for longer than its subscription keeps
    * trying (a node restart, an election, a network cut), the models say why they are stale and the
    * log is followed again from their checkpoints after a pause that doubles from 0.5 s to 30 s, as
-   * the PostgreSQL projector and the relay do; a store that came back as another log is followed
-   * from its beginning. Any other failure ends the loop.
+   * the PostgreSQL projector and the relay do; so too when the server refuses the user (naming
+   * EVENT_STORE_URL). A store that came back as another log is followed from its beginning. Any
+   * other failure ends the loop.
    */
   private async followThroughOutages(from: number, markCaughtUp: () => void): Promise<void> {
     const signal = this.controller.signal;
@@ -324,7 +325,7 @@ export class ProjectionRunner implements ReadModels {
         return;
       } catch (error) {
         if (signal.aborted) throw error;
-        if (!(error instanceof EventStoreUnavailableError)) {
+        if (!(error instanceof EventStoreUnavailableError) && !(error instanceof EventStoreAccessDeniedError)) {
           // The store answers but will not follow from the checkpoint (KurrentDB refuses a position
           // no record of its log starts at): it came back as another log, so start over on it.
           // Otherwise the failure is the store's own, and the models stop on it as before.
@@ -333,7 +334,9 @@ export class ProjectionRunner implements ReadModels {
           continue;
         }
         // A damaged file does not heal as a server that comes back does: tried again all the same (it may be restored in place).
-        const reason = `the event log could not be followed: ${error.message}; ${error instanceof EventStoreFileError ? 'trying again now and then, but a damaged file does not heal: restore it from a backup' : 'following again once it answers'}`;
+        // A server refusing the user (a password rotated, an ACL changed) is waited out the same way:
+        // the models keep their checkpoints and go on once the operator has corrected it.
+        const reason = `the event log could not be followed: ${error.message}; ${followAgainWhen(error)}`;
         for (const entry of this.running.values()) {
           if (entry.failed !== undefined && !this.waitingForStore.has(entry)) continue; // stopped on an event of its own
           if (!this.waitingForStore.has(entry)) this.onFailure?.(entry.projection.name, reason);
@@ -497,4 +500,11 @@ export class ProjectionRunner implements ReadModels {
       }
     }
   }
+}
+
+/** What ends a wait for the store, said after why the log could not be followed. */
+function followAgainWhen(error: EventStoreUnavailableError | EventStoreAccessDeniedError): string {
+  if (error instanceof EventStoreAccessDeniedError) return `${READ_REFUSED_ADVICE}; following again once it does`;
+  if (error instanceof EventStoreFileError) return 'trying again now and then, but a damaged file does not heal: restore it from a backup';
+  return 'following again once it answers';
 }
