@@ -1,4 +1,4 @@
-import { filteredReadingLost, firstEventId, holdsAtLeastEvents, readAllPages, redactCredentials, UnreadableEventError, type EventStore, type StoredEvent } from '@stagecraft/event-store';
+import { EventStoreAccessDeniedError, EventStoreUnavailableError, filteredReadingLost, firstEventId, holdsAtLeastEvents, READ_REFUSED_ADVICE, readAllPages, redactCredentials, UnreadableEventError, type EventStore, type StoredEvent } from '@stagecraft/event-store';
 import { Pool, type Client } from 'pg';
 import { ALL_PROJECTIONS } from '../all-projections';
 import type { ReadModelKey } from '../projection.types';
@@ -84,6 +84,26 @@ export function assertSchemaName(schema: string): void {
   if (problem !== undefined) throw new Error(`Not a schema name Stagecraft uses: "${schema}" ${problem}`);
 }
 
+/**
+ * Why following stopped, while the projector follows again by itself: a server refusing the user
+ * names EVENT_STORE_URL (no retry cures it: the operator corrects the user or the ACLs); anything
+ * else is the log or PostgreSQL away for now.
+ */
+function describeFollowingLost(error: Error): string {
+  if (error instanceof EventStoreAccessDeniedError) return `the event log could not be followed: ${error.message}; ${READ_REFUSED_ADVICE}; following again once it does`;
+  return `the event log could not be followed into PostgreSQL: ${error.message}; following again once it answers`;
+}
+
+/**
+ * Why a recovery's opening failed: the event store's refusal or absence (it reads the log's start
+ * and head) is the store's, not PostgreSQL's, whose name would send the operator to the wrong server.
+ */
+function describeOpeningFailed(error: unknown): string {
+  if (error instanceof EventStoreAccessDeniedError) return `the event log could not be followed: ${error.message}; ${READ_REFUSED_ADVICE}; trying again`;
+  if (error instanceof EventStoreUnavailableError) return `the event log could not be followed: ${error.message}; trying again`;
+  return `PostgreSQL does not answer the projector (${(error as Error).message}); trying again`;
+}
+
 export class PostgresProjector implements ReadModels {
   private client?: Client;
   private reader?: Client;
@@ -137,13 +157,17 @@ export class PostgresProjector implements ReadModels {
     // Records are read back through a second connection, so the next batch can fold while one commits.
     const reader = await openReadSideClient(this.settings.url, 'stagecraft-projector-reader');
     this.reader = reader;
-    this.writer = new ReadSideWriter(client, this.settings.schema, this.options.cacheSize, reader);
-    await this.prepare(this.writer);
+    // The writer in use (its checkpoint, what status() says) is replaced only once the new one has
+    // read the checkpoint back: a recovery whose opening fails (the log refused or away) still
+    // says where the read models stand, not position 0.
+    const writer = new ReadSideWriter(client, this.settings.schema, this.options.cacheSize, reader);
+    await this.prepare(writer);
+    this.writer = writer;
     // A first fold of a long log: the query indexes are made once at the end (read-side.indexes.ts).
     // Long in events: the head's position is no count of them (KurrentDB's are byte offsets).
-    if (this.writer.position === 0 && (await holdsAtLeastEvents(this.store, this.options.deferIndexesFrom ?? DEFER_INDEXES_FROM, { upTo: this.head }))) {
+    if (writer.position === 0 && (await holdsAtLeastEvents(this.store, this.options.deferIndexesFrom ?? DEFER_INDEXES_FROM, { upTo: this.head }))) {
       await deferQueryIndexes(client, this.settings.schema);
-      this.writer.deferSummaries();
+      writer.deferSummaries();
     }
     let markCaughtUp!: () => void;
     const caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
@@ -166,7 +190,7 @@ export class PostgresProjector implements ReadModels {
         } else {
           // A lost connection, PostgreSQL restarting or failing over: the checkpoint it kept says
           // where to go on from, once it answers again (read-side.writer.ts: nothing twice).
-          this.stopped = `the event log could not be followed into PostgreSQL: ${error.message}; following again once it answers`;
+          this.stopped = describeFollowingLost(error);
           this.stoppedRecovering = true;
           this.recovery ??= this.recover();
         }
@@ -194,7 +218,7 @@ export class PostgresProjector implements ReadModels {
           this.stopped = undefined;
           return;
         } catch (error) {
-          this.stopped = `PostgreSQL does not answer the projector (${(error as Error).message}); trying again`;
+          this.stopped = describeOpeningFailed(error);
           this.stoppedRecovering = true;
         }
       }
