@@ -8,11 +8,13 @@ import { generateApiKey } from '../apps/api/src/auth/api-key.credentials';
 import { readApiKeysFile, updateApiKeysFile } from '../apps/api/src/auth/api-keys.file';
 import { join } from 'node:path';
 import { startKurrentDbDouble } from './kurrentdb-double/kurrentdb-double';
-import { freePort, runApiUntilExit, runRelayUntilExit, spawnApi, type ApiChildProcess } from './support/api-child-process';
+import { freePort, runApiUntilExit, runProjectorUntilExit, runRelayUntilExit, spawnApi, type ApiChildProcess } from './support/api-child-process';
 import { ROOT, temporaryDirectory } from './support/api-test-app';
 import { childNodeArgs } from './support/child-entry';
 import { E2E_STORE, eventStoreEnv } from './support/e2e-store';
 import { itIf } from './support/skips';
+import { dropReadSideSchemas, POSTGRES_TEST_URL, uniqueSchema } from '../libs/projections/src/testing/postgres.testing';
+import { Pool } from 'pg';
 import { stagecraft } from './support/stagecraft-cli';
 
 // Derived files (the read models, the folded streams) never block start-up: a damaged one is set
@@ -26,6 +28,24 @@ const onSQLite = itIf(E2E_STORE === 'sqlite', 'an event store file: the KurrentD
 // the same code on either store, so checked once (the KurrentDB run keeps one damaged-file case).
 const onceOnSQLite = itIf(E2E_STORE === 'sqlite', 'checked before the event store is reached: the same on KurrentDB');
 const onKurrentDB = itIf(E2E_STORE === 'kurrentdb', 'a KurrentDB server\'s refusal: the SQLite run has no server');
+
+async function schemaExists(schema: string): Promise<boolean> {
+  const pool = new Pool({ connectionString: POSTGRES_TEST_URL, max: 1 });
+  try {
+    return (await pool.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).rowCount === 1;
+  } finally {
+    await pool.end();
+  }
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  const pool = new Pool({ connectionString: POSTGRES_TEST_URL, max: 1 });
+  try {
+    await dropReadSideSchemas(pool, schema);
+  } finally {
+    await pool.end();
+  }
+}
 
 async function stop(api: ApiChildProcess): Promise<void> {
   api.child.kill('SIGTERM');
@@ -401,6 +421,38 @@ describe('start-up failures an operator fixes: one line, no stack trace', () => 
       await double.stop();
     }
   });
+
+  // The projector as its own process, in both its modes (read models in a SQLite file, or in
+  // PostgreSQL): a refusal no retry cures stops it at once, as it stops the API and the relay.
+  const projectorModes: [string, Record<string, string>][] = [
+    ['its read models in a SQLite file', {}],
+    ['its read models in PostgreSQL', { READ_MODELS_URL: POSTGRES_TEST_URL, READ_MODELS_SCHEMA: uniqueSchema('startup_denied') }],
+  ];
+  for (const [mode, readModels] of projectorModes) {
+    onKurrentDB(`the projector as its own process (${mode}), on a KurrentDB server that denies its user: stopped in one line naming EVENT_STORE_URL, never its password, PostgreSQL untouched`, async () => {
+      const double = await startKurrentDbDouble();
+      const allowAgain = double.faults.denyAccess('');
+      try {
+        const url = double.url.replace('://', '://stagecraft:s3cretpw@');
+        const folder = join(dir.path, 'projector-denied');
+        const denied = await runProjectorUntilExit({ EVENT_STORE_PATH: join(folder, 'events.db'), READ_MODELS_PATH: join(folder, 'read-models.db'), EVENT_STORE_URL: url, ...readModels });
+        expect(denied.code).toBe(1);
+        expect(denied.output).not.toMatch(STACK_LINE);
+        const reason = denied.output.slice(denied.output.indexOf('Projector did not start.')).split('\n').filter((line) => line.trim() !== '');
+        expect(reason[0]).toBe('Projector did not start.');
+        expect(reason).toHaveLength(2);
+        expect(reason[1]).toContain('EVENT_STORE_URL');
+        expect(reason[1]).toContain('denied');
+        expect(denied.output).not.toContain('s3cretpw');
+        // Refused before it opened the read models: no schema made for a projector that cannot run.
+        if (readModels.READ_MODELS_SCHEMA !== undefined) expect(await schemaExists(readModels.READ_MODELS_SCHEMA)).toBe(false);
+      } finally {
+        allowAgain();
+        await double.stop();
+        if (readModels.READ_MODELS_SCHEMA !== undefined) await dropSchema(readModels.READ_MODELS_SCHEMA);
+      }
+    });
+  }
 
   onKurrentDB('a process definition larger than the server takes in one append (1 MiB before 25.1): stopped naming the file, not a stack trace', async () => {
     // Valid as a definition (at most 100 stages of at most 100 criteria, texts of at most 500

@@ -74,17 +74,27 @@ export async function runApiUntilExit(env: Record<string, string>, options: { ui
 }
 
 /**
- * Runs apps/relay expecting it not to start: resolves with its exit code and everything it printed.
- * One that starts after all is stopped (SIGTERM) once it says so, a failed expectation rather than a
- * test waiting on a relay that retries for ever.
+ * Runs one of the apps expecting it not to start: resolves with its exit code and everything it
+ * printed. One that starts after all is stopped (SIGTERM) once it prints `startedLine`, a failed
+ * expectation rather than a test waiting on a process that retries for ever.
  */
-export async function runRelayUntilExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, childNodeArgs('apps/relay/src/main'), { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+async function runUntilExit(entry: string, startedLine: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, childNodeArgs(entry), { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
-  const started = setInterval(() => output.includes('Stagecraft relay started') && child.kill('SIGTERM'), 100);
+  const started = setInterval(() => output.includes(startedLine) && child.kill('SIGTERM'), 100);
   const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
   clearInterval(started);
   return { code, output };
+}
+
+/** Runs apps/relay expecting it not to start (see runUntilExit). */
+export function runRelayUntilExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return runUntilExit('apps/relay/src/main', 'Stagecraft relay started', env);
+}
+
+/** Runs apps/projector expecting it not to start (see runUntilExit). */
+export function runProjectorUntilExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return runUntilExit('apps/projector/src/main', 'Stagecraft projector caught up', env);
 }

@@ -1,7 +1,7 @@
 // The projections as their own process: `npm run start:projector`, with the API started with
 // PROJECTIONS=external. It follows the event log and saves the read models every half second;
 // the API instances serve what it saved.
-import { openEventStore } from '@stagecraft/event-store';
+import { assertMayReadLog, openEventStore } from '@stagecraft/event-store';
 import { PostgresProjector, ProjectionRunner, openProjectionStores } from '@stagecraft/projections';
 import { assertEventStoreExists, describeStartFailure, readSettings, settingWarnings, readSideStartFailure, type Settings } from '@stagecraft/config';
 
@@ -9,6 +9,9 @@ import { assertEventStoreExists, describeStartFailure, readSettings, settingWarn
 // second one waits for the first's lock), and the API instances answer from there.
 async function projectIntoPostgres(settings: Settings, postgres: NonNullable<Settings['readModelsPostgres']>): Promise<void> {
   const store = openEventStore(settings);
+  // Before PostgreSQL is touched (a schema made, a lock taken): a user the server refuses stops
+  // start-up naming EVENT_STORE_URL, as the API and the relay stop.
+  await assertMayReadLog(store);
   const projector = new PostgresProjector(store, postgres, {
     onWaitingForLock: () => console.log(`Another projector holds the read models in schema ${postgres.schema}; waiting for it to stop.`),
     onReset: (reason) => console.warn(reason),

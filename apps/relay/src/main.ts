@@ -2,8 +2,8 @@
 // the API started with RELAY=external. It follows the event log and publishes the public events
 // to every sink of RELAY_SINKS, each from its own checkpoint in RELAY_STATE_PATH.
 import { assertEventStoreExists, describeStartFailure, readSettings, settingWarnings, SettingsError } from '@stagecraft/config';
-import { openEventStore, redactCredentials } from '@stagecraft/event-store';
-import { assertRelayMayReadLog, openRelay } from '@stagecraft/relay';
+import { assertMayReadLog, openEventStore, redactCredentials } from '@stagecraft/event-store';
+import { openRelay } from '@stagecraft/relay';
 
 async function main(): Promise<void> {
   const settings = readSettings();
@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   if (settings.relay.sinks.length === 0) throw new SettingsError('RELAY_SINKS', 'is empty: name at least one sink (nats://…, amqp://…, https://…) for the relay to publish to');
   const store = openEventStore(settings);
   // As the API does (it reads the store as it starts): a user the server refuses stops start-up.
-  await assertRelayMayReadLog(store);
+  await assertMayReadLog(store);
   const relay = openRelay(store, settings.relay, (level, message) => (level === 'info' ? console.log(message) : console.error(message)));
   let stopping = false;
   const stop = async () => {

@@ -4,6 +4,7 @@ export * from './event-store.port';
 export * from './event-store.errors';
 export * from './open-event-store';
 export * from './read-all-pages';
+export * from './read-access';
 export * from './read-stream-up-to-unreadable';
 export * from './leader-reads';
 export * from './log-anchor';

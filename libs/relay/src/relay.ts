@@ -1,4 +1,4 @@
-import { EventStoreAccessDeniedError, type EventStore } from '@stagecraft/event-store';
+import type { EventStore } from '@stagecraft/event-store';
 import type { RelaySettings } from './relay.settings';
 import type { SinkConfig } from './relay-sink-url';
 import { getSQLiteRelayStateStore, type RelayStateStore } from './relay-state.store';
@@ -62,21 +62,6 @@ export class Relay {
       const status = runner.status();
       return { ...status, lag: top === undefined ? null : Math.max(0, top - status.checkpoint), deadLetters: deadLetters.get(status.sink) ?? 0 };
     });
-  }
-}
-
-/**
- * Reads what each runner reads first (the log's head and first event), so that a server refusing
- * this service's user stops start-up (EventStoreAccessDeniedError, which describeStartFailure
- * words naming EVENT_STORE_URL) instead of every runner retrying, for ever, a refusal no retry
- * cures. Any other failure (a server not up yet) is left to the runners, which retry until it answers.
- */
-export async function assertRelayMayReadLog(store: EventStore): Promise<void> {
-  try {
-    await store.headPosition();
-    await store.readAll({ maxCount: 1 });
-  } catch (error) {
-    if (error instanceof EventStoreAccessDeniedError) throw error;
   }
 }
 

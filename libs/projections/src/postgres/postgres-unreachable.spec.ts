@@ -1,3 +1,4 @@
+import { EventStoreAccessDeniedError, EventStoreUnavailableError, PositionNotInLogError } from '@stagecraft/event-store';
 import { postgresUnreachable } from './postgres-unreachable';
 
 describe('postgresUnreachable', () => {
@@ -14,6 +15,20 @@ describe('postgresUnreachable', () => {
       [{ message: 'Client has encountered a connection error and is not queryable' }, /not queryable/],
     ];
     for (const [error, reason] of cases) expect([error, postgresUnreachable(error)]).toEqual([error, expect.stringMatching(reason)]);
+  });
+
+  // Their messages quote EVENT_STORE_URL (kurrentdb://…?tls=false) and the server's words (a TLS
+  // handshake, a connection terminated): read as PostgreSQL's, the operator was sent to READ_MODELS_URL.
+  it("leaves the event store's own failures to be reported as the event store's", () => {
+    const store = 'kurrentdb://***@127.0.0.1:2113?tls=false';
+    for (const error of [
+      new EventStoreAccessDeniedError(store, 'read $all'),
+      new EventStoreUnavailableError(store, 'TLS handshake failed'),
+      new EventStoreUnavailableError(store, 'Connection terminated unexpectedly'),
+      new PositionNotInLogError(store, 'invalid position'),
+    ]) {
+      expect([error.message, postgresUnreachable(error)]).toEqual([error.message, undefined]);
+    }
   });
 
   it('leaves anything else to be reported as it is (a bug, a refused value)', () => {

@@ -1,4 +1,4 @@
-import { redactCredentials } from '@stagecraft/event-store';
+import { PositionNotInLogError, redactCredentials } from '@stagecraft/event-store';
 
 /**
  * Why PostgreSQL could not be used at all, when that is the cause of `error` (not reached, login
@@ -7,6 +7,9 @@ import { redactCredentials } from '@stagecraft/event-store';
  */
 export function postgresUnreachable(error: unknown): string | undefined {
   const { code, message } = (error ?? {}) as { code?: string; message?: string };
+  // The event store's own failures (codes EVENT_STORE.…) are its to report, naming EVENT_STORE_URL:
+  // their messages quote that URL (…?tls=false) and the server's words, which the tests below would take for PostgreSQL's.
+  if ((typeof code === 'string' && code.startsWith('EVENT_STORE.')) || error instanceof PositionNotInLogError) return undefined;
   // ENOENT: a Unix socket path (?host=/path) that is not there.
   const network = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'ENOENT'];
   // SQLSTATE classes 08 (connection) and 28 (authorisation), and 3D000 (no such database).
