@@ -285,3 +285,52 @@ function apiOnServerBehindProxy(): { readonly api: ApiTestApp; readonly server: 
     },
   };
 }
+
+// The server starts refusing the API's user while it runs (a password rotated, an ACL changed):
+// the in-process projections keep their checkpoints, /health is 503 naming EVENT_STORE_URL, and
+// they follow again by themselves once the operator has let the user in, without a restart.
+describeIf(E2E_STORE === 'kurrentdb', 'the KurrentDB run only: its server is what refuses')('the API on KurrentDB when the server starts denying its user', () => {
+  let double: KurrentDbDouble;
+  let api: ApiTestApp;
+  const dir = temporaryDirectory();
+
+  beforeAll(async () => {
+    double = await startKurrentDbDouble();
+    api = await startApiTestApp({ eventStorePath: `${dir.path}/events.db`, env: { EVENT_STORE_URL: double.url } });
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await double?.stop();
+    dir.remove();
+  });
+
+  it('/health answers 503 and GET /admin/projections names EVENT_STORE_URL and the refusal, recovering; once let in, both are well again and the read models go on', async () => {
+    const { body: opened } = await api.http.post('/opportunities').send({ title: 'Before', processId: 'standard', teamId: 'direct', amount: 100 }).expect(201);
+    await api.http.get(`/pipeline?minPosition=${opened.position}`).expect(200);
+    const allow = double.faults.denyAccess('');
+    let allowed = false;
+    try {
+      double.faults.dropSubscriptions(); // the server ends the subscription: following again is refused
+      const health = await waitFor('/health to say so', async () => {
+        const answer = await api.anonymous.get('/health');
+        return answer.status === 503 && answer.body.projections.some((p: { failed?: string }) => p.failed !== undefined) ? answer : undefined;
+      });
+      const pipeline = health.body.projections.find((p: { name: string }) => p.name === 'pipeline');
+      expect(pipeline).toMatchObject({ recovering: true, failed: expect.stringContaining('EVENT_STORE_URL') });
+      expect(pipeline.failed).toContain('denied');
+      const listed = (await api.http.get('/admin/projections').expect(200)).body.projections.find((p: { name: string }) => p.name === 'pipeline');
+      expect(listed).toMatchObject({ recovering: true, failed: expect.stringContaining('EVENT_STORE_URL'), checkpoint: pipeline.checkpoint });
+      allow();
+      allowed = true;
+      const { body: later } = await api.http.post('/opportunities').send({ title: 'After', processId: 'standard', teamId: 'direct', amount: 50 }).expect(201);
+      const board = (await api.http.get(`/pipeline?minPosition=${later.position}`).expect(200)).body;
+      expect(board.processes.find((p: { processId: string }) => p.processId === 'standard').stages[0]).toMatchObject({ count: 2, amount: 150 });
+      await waitFor('/health well again', async () => ((await api.anonymous.get('/health')).status === 200 ? true : undefined));
+      const after = (await api.http.get('/admin/projections').expect(200)).body.projections as { failed?: string }[];
+      expect(after.filter((p) => p.failed !== undefined)).toEqual([]);
+    } finally {
+      if (!allowed) allow();
+    }
+  });
+});
