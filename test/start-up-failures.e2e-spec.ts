@@ -47,6 +47,16 @@ async function dropSchema(schema: string): Promise<void> {
   }
 }
 
+/** Runs `npm run projections -- <command>` to its end: its exit code and everything it printed. */
+async function runProjectionsCli(env: NodeJS.ProcessEnv, command: string): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [...childNodeArgs('apps/projector/src/projections.cli'), command], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
+  return { code, output };
+}
+
 async function stop(api: ApiChildProcess): Promise<void> {
   api.child.kill('SIGTERM');
   await api.exited();
@@ -446,6 +456,30 @@ describe('start-up failures an operator fixes: one line, no stack trace', () => 
         expect(denied.output).not.toContain('s3cretpw');
         // Refused before it opened the read models: no schema made for a projector that cannot run.
         if (readModels.READ_MODELS_SCHEMA !== undefined) expect(await schemaExists(readModels.READ_MODELS_SCHEMA)).toBe(false);
+      } finally {
+        allowAgain();
+        await double.stop();
+        if (readModels.READ_MODELS_SCHEMA !== undefined) await dropSchema(readModels.READ_MODELS_SCHEMA);
+      }
+    });
+
+    onKurrentDB(`npm run projections -- status | rebuild (${mode}), on a KurrentDB server that denies its user: exit 1, one line naming EVENT_STORE_URL, never its password`, async () => {
+      const double = await startKurrentDbDouble();
+      const allowAgain = double.faults.denyAccess('');
+      try {
+        const url = double.url.replace('://', '://stagecraft:s3cretpw@');
+        const folder = join(dir.path, 'projections-cli-denied');
+        mkdirSync(folder, { recursive: true });
+        const env = { ...process.env, EVENT_STORE_PATH: join(folder, 'events.db'), READ_MODELS_PATH: join(folder, 'read-models.db'), EVENT_STORE_URL: url, ...readModels };
+        for (const command of ['status', 'rebuild']) {
+          // Not spawnSync: the double answers from this process, which must keep running meanwhile.
+          const run = await runProjectionsCli(env, command);
+          const lines = run.output.split('\n').filter((line) => line.trim() !== '');
+          expect([command, run.code]).toEqual([command, 1]);
+          expect(lines).toEqual([expect.stringContaining('EVENT_STORE_URL')]);
+          expect(lines[0]).toContain('denied');
+          expect(lines[0]).not.toContain('s3cretpw');
+        }
       } finally {
         allowAgain();
         await double.stop();

@@ -2,8 +2,8 @@
 // npm run projections -- rebuild [name ...]   (all when none is named; also `stagecraft rebuild`)
 // Works on the store files directly; rebuild while neither the API (in-process projections) nor
 // the projector runs, or use POST /admin/projections/:name/rebuild on a running API.
-import { assertEventStoreExists, readSettings, SettingsError } from '@stagecraft/config';
-import { openEventStore } from '@stagecraft/event-store';
+import { assertEventStoreExists, describeStartFailure, readSettings, readSideStartFailure } from '@stagecraft/config';
+import { assertMayReadLog, openEventStore } from '@stagecraft/event-store';
 import { ALL_PROJECTIONS, openProjectionStores, postgresProjectionStatus, ProjectionRebuildError, rebuildPostgresReadSide, rebuildProjections, savedProjectionStatus, unknownProjections, type Projection } from '@stagecraft/projections';
 
 function bar(position: number, head: number): string {
@@ -18,6 +18,8 @@ async function postgresMain(args: string[], settings: ReturnType<typeof readSett
   const postgres = settings.readModelsPostgres!;
   const store = openEventStore(settings);
   try {
+    // As the projector does at start-up: a user the server refuses is said naming EVENT_STORE_URL, before PostgreSQL is touched.
+    await assertMayReadLog(store);
     const [command, ...names] = args;
     if (command === 'status') {
       for (const status of await postgresProjectionStatus(store, postgres)) {
@@ -56,6 +58,7 @@ async function main(args: string[]): Promise<number> {
   const stores = openProjectionStores(settings);
   const { store, snapshots, projections } = stores;
   try {
+    await assertMayReadLog(store);
     const [command, ...names] = args;
     if (command === 'status') {
       for (const status of await savedProjectionStatus(stores)) {
@@ -85,9 +88,11 @@ async function main(args: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    // A setting is the operator's to fix: its one line, not a stack.
+    // A setting, or a store or read side that cannot be used (a KurrentDB server refusing the user of
+    // EVENT_STORE_URL, PostgreSQL not reached), is the operator's to fix: one line, as at start-up, not a stack.
     // A rebuild that did not finish says why in one line too (an event it cannot read, a file it cannot write).
-    console.error(error instanceof SettingsError || error instanceof ProjectionRebuildError ? error.message : error);
+    const reason = error instanceof ProjectionRebuildError ? error.message : describeStartFailure(readSideStartFailure(error) ?? error);
+    console.error(reason ?? error);
     process.exit(1);
   },
 );
