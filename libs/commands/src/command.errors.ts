@@ -1,4 +1,5 @@
 import type { EventDifference, OpportunityRejection } from '@stagecraft/opportunity';
+import { quotedValue } from '@stagecraft/sales-process';
 
 // What the command side can refuse with, besides the store's own errors: typed, with a stable
 // code each, never an HTTP type. The edge (apps/api/src/http/problem.catalogue.ts) gives each code
@@ -33,7 +34,7 @@ export class ProcessNotFoundError extends CommandSideError {
   readonly code = 'PROCESS.NOT_FOUND';
 
   constructor(processId: string, known: readonly string[]) {
-    super(`There is no process "${processId}"; known processes: ${known.map((id) => `"${id}"`).join(', ')}.`, { processId });
+    super(`There is no process ${quotedValue(processId)}; known processes: ${known.map((id) => quotedValue(id)).join(', ')}.`, { processId });
   }
 }
 
@@ -42,7 +43,7 @@ export class ProcessVersionNotFoundError extends CommandSideError {
   readonly code = 'PROCESS.VERSION_NOT_FOUND';
 
   constructor(processId: string, version: string) {
-    super(`Process "${processId}" has no recorded version "${version}".`, { processId, version });
+    super(`Process ${quotedValue(processId)} has no recorded version ${quotedValue(version)}.`, { processId, version });
   }
 }
 
@@ -74,7 +75,7 @@ export class TeamForbiddenError extends CommandSideError {
         ? 'This caller may open or change no opportunity: its key or token names no team.'
         : team === undefined
         ? `This caller is limited to the teams ${allowed.join(', ')}; the opportunity must belong to one of them (give teamId).`
-        : `This caller is limited to the teams ${allowed.join(', ')}, not "${team}".`,
+        : `This caller is limited to the teams ${allowed.join(', ')}, not ${quotedValue(team)}.`,
       { allowedTeams: allowed },
     );
   }
@@ -111,7 +112,7 @@ export class StreamChainBrokenError extends CommandSideError {
  */
 export class RecordedEventsDifferError extends Error {
   constructor(readonly difference: EventDifference) {
-    const value = (text: unknown) => (text === undefined ? 'nothing' : (JSON.stringify(text) ?? String(text)).slice(0, 200));
+    const value = (text: unknown) => (text === undefined ? 'nothing' : quotedValue(text, 200));
     super(`The command would record ${difference.field} ${value(difference.decided)} where ${value(difference.expected)} was expected (event ${difference.index}); nothing was appended.`);
     this.name = 'RecordedEventsDifferError';
   }

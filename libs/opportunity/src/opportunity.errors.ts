@@ -1,4 +1,4 @@
-import { PROCESS_RULE_CODES, type RuleViolation } from '@stagecraft/sales-process';
+import { PROCESS_RULE_CODES, quotedValue, type RuleViolation } from '@stagecraft/sales-process';
 import { AMOUNT_RULE } from './amount';
 import { CALENDAR_DATE_RULE } from './calendar-date';
 import { INSTANT_RULE } from './instant';
@@ -44,40 +44,40 @@ const reject = (code: OpportunityErrorCode, message: string, details: Record<str
   details,
 });
 
-const list = (ids: readonly string[]): string => ids.map((id) => `"${id}"`).join(', ');
+const list = (ids: readonly string[]): string => ids.map((id) => quotedValue(id)).join(', ');
 
 /** A rule of the process refused the step: its own code, message and details. */
 export const ruleRejection = ({ code, message, details }: RuleViolation): OpportunityRejection => reject(code, message, details);
 
 export const rejections = {
   notFound: (opportunityId: string) =>
-    reject('OPPORTUNITY.NOT_FOUND', `Opportunity "${opportunityId}" does not exist; open it first.`, { opportunityId }),
+    reject('OPPORTUNITY.NOT_FOUND', `Opportunity ${quotedValue(opportunityId)} does not exist; open it first.`, { opportunityId }),
   alreadyOpened: (opportunityId: string) =>
-    reject('OPPORTUNITY.ALREADY_OPENED', `Opportunity "${opportunityId}" is already open; choose another id or omit it.`, {
+    reject('OPPORTUNITY.ALREADY_OPENED', `Opportunity ${quotedValue(opportunityId)} is already open; choose another id or omit it.`, {
       opportunityId,
     }),
   alreadyClosed: (status: 'won' | 'lost') =>
     reject('OPPORTUNITY.ALREADY_CLOSED', `The opportunity is ${status}; reopen it before changing it.`, { opportunityStatus: status }),
   notClosed: (stage: string) =>
-    reject('OPPORTUNITY.NOT_CLOSED', `The opportunity is still open (in stage "${stage}"); only a won or lost opportunity can be reopened.`, {
+    reject('OPPORTUNITY.NOT_CLOSED', `The opportunity is still open (in stage ${quotedValue(stage)}); only a won or lost opportunity can be reopened.`, {
       stage,
     }),
   unknownCriterion: (criterionId: string, stage: string, known: readonly string[]) =>
     reject(
       'OPPORTUNITY.UNKNOWN_CRITERION',
       known.length === 0
-        ? `Stage "${stage}" has no exit criteria, so "${criterionId}" cannot be marked.`
-        : `Stage "${stage}" has no exit criterion "${criterionId}"; its criteria are ${list(known)}.`,
+        ? `Stage ${quotedValue(stage)} has no exit criteria, so ${quotedValue(criterionId)} cannot be marked.`
+        : `Stage ${quotedValue(stage)} has no exit criterion ${quotedValue(criterionId)}; its criteria are ${list(known)}.`,
       { criterionId, stage, knownCriteria: known },
     ),
   invalidAmount: (amount: unknown) =>
     reject('OPPORTUNITY.INVALID_AMOUNT', `The amount must be ${AMOUNT_RULE} (got ${String(amount)}).`, { amount }),
   invalidExpectedCloseDate: (expectedCloseDate: unknown) =>
-    reject('OPPORTUNITY.INVALID_EXPECTED_CLOSE_DATE', `expectedCloseDate must be ${CALENDAR_DATE_RULE} (got ${JSON.stringify(expectedCloseDate)}).`, {
+    reject('OPPORTUNITY.INVALID_EXPECTED_CLOSE_DATE', `expectedCloseDate must be ${CALENDAR_DATE_RULE} (got ${quotedValue(expectedCloseDate)}).`, {
       expectedCloseDate,
     }),
   invalidOccurredAt: (occurredAt: string) =>
-    reject('OPPORTUNITY.INVALID_OCCURRED_AT', `occurredAt must be ${INSTANT_RULE} (got "${occurredAt}").`, {
+    reject('OPPORTUNITY.INVALID_OCCURRED_AT', `occurredAt must be ${INSTANT_RULE} (got ${quotedValue(occurredAt)}).`, {
       occurredAt,
     }),
   invalidText: (field: string, reason: string) =>
@@ -95,7 +95,7 @@ export const rejections = {
     }),
   /** `field`: the body field that named it (a bulk migration names two versions). */
   unknownProcessVersion: (processId: string, version: string, field: 'toVersion' | 'fromVersion' = 'toVersion') =>
-    reject('OPPORTUNITY.UNKNOWN_PROCESS_VERSION', `${field}: process "${processId}" has no recorded version "${version}"; GET /processes/${processId} lists its versions.`, {
+    reject('OPPORTUNITY.UNKNOWN_PROCESS_VERSION', `${field}: process ${quotedValue(processId)} has no recorded version ${quotedValue(version)}; GET /processes/${processId} lists its versions.`, {
       processId,
       version,
       field,
@@ -105,14 +105,14 @@ export const rejections = {
     reject(
       'OPPORTUNITY.NOT_A_NEWER_VERSION',
       fromVersion === toVersion
-        ? `toVersion "${toVersion}" is ${fromWhat}; migrations only go to a version recorded after it (GET /processes/<id> lists them, oldest first).`
-        : `Version "${toVersion}" was recorded before "${fromVersion}", ${fromWhat}; migrations only go to newer versions.`,
+        ? `toVersion ${quotedValue(toVersion)} is ${fromWhat}; migrations only go to a version recorded after it (GET /processes/<id> lists them, oldest first).`
+        : `Version ${quotedValue(toVersion)} was recorded before ${quotedValue(fromVersion)}, ${fromWhat}; migrations only go to newer versions.`,
       { fromVersion, toVersion },
     ),
   unmappedStage: (stage: string, toVersion: string, known: readonly string[]) =>
     reject(
       'OPPORTUNITY.UNMAPPED_STAGE',
-      `Version "${toVersion}" has no stage "${stage}", where the opportunity is; give stageMapping {"${stage}": <one of ${list(known)}>}.`,
+      `Version ${quotedValue(toVersion)} has no stage ${quotedValue(stage)}, where the opportunity is; give stageMapping {${quotedValue(stage)}: <one of ${list(known)}>}.`,
       { stage, toVersion, knownStages: known },
     ),
   /** `known`: the stages named in the message (for past-next-stage, those `from` may map to). */
@@ -120,14 +120,14 @@ export const rejections = {
     reject(
       'OPPORTUNITY.INVALID_STAGE_MAPPING',
       problem === 'unknown-source-stage'
-        ? `stageMapping maps "${from}", which is not a stage of the version the opportunity runs on (${list(known)}).`
+        ? `stageMapping maps ${quotedValue(from)}, which is not a stage of the version the opportunity runs on (${list(known)}).`
         : problem === 'unknown-target-stage'
-          ? `stageMapping maps "${from}" to "${to}", which is not a stage of the target version (${list(known)}).`
+          ? `stageMapping maps ${quotedValue(from)} to ${quotedValue(to)}, which is not a stage of the target version (${list(known)}).`
           : problem === 'stage-still-exists'
-            ? `stageMapping maps "${from}" to "${to}", but the target version still has stage "${from}": a stage that stays keeps its id. Moving a deal to another stage is a move, under the process's rules.`
+            ? `stageMapping maps ${quotedValue(from)} to ${quotedValue(to)}, but the target version still has stage ${quotedValue(from)}: a stage that stays keeps its id. Moving a deal to another stage is a move, under the process's rules.`
             : problem === 'kept-stage-past-next-stage'
-              ? `The target version puts stage "${from}", where the opportunity is, past "${known[known.length - 1]}", as far as a deal in "${from}" may stand in it (a stage it never reached now comes before it: kept there, it would skip that stage and its exit criteria). Give stageMapping {"${from}": <one of ${list(known)}>}, then move the deal under the process's rules.`
-            : `stageMapping maps "${from}" to "${to}", past "${known[known.length - 1]}", as far as a deal in "${from}" may stand in the target version (past it, it would skip a stage it never reached, and its exit criteria). Map "${from}" to one of ${list(known)}, then move the deal under the process's rules.`,
+              ? `The target version puts stage ${quotedValue(from)}, where the opportunity is, past ${quotedValue(known[known.length - 1])}, as far as a deal in ${quotedValue(from)} may stand in it (a stage it never reached now comes before it: kept there, it would skip that stage and its exit criteria). Give stageMapping {${quotedValue(from)}: <one of ${list(known)}>}, then move the deal under the process's rules.`
+            : `stageMapping maps ${quotedValue(from)} to ${quotedValue(to)}, past ${quotedValue(known[known.length - 1])}, as far as a deal in ${quotedValue(from)} may stand in the target version (past it, it would skip a stage it never reached, and its exit criteria). Map ${quotedValue(from)} to one of ${list(known)}, then move the deal under the process's rules.`,
       { from, to, problem, knownStages: known },
     ),
 };

@@ -6,6 +6,7 @@ export { formatPath, validateProcessDefinition } from './process-definition.vali
 export * from './process-rules';
 export * from './process-moves';
 export * from './process-version';
+export * from './quoted-text';
 export * from './sales-process.machine';
 export * from './process-stream';
 export * from './visible-text';

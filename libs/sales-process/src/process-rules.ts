@@ -1,4 +1,5 @@
 import type { ExitCriterionDefinition, ProcessDefinition } from './process-definition.types';
+import { quotedValue } from './quoted-text';
 
 // The rules of a process, each declared ONCE: what it allows, the machine guard it needs and, when
 // it refuses, why, with a stable code and a message a person can act on. The machine
@@ -102,7 +103,7 @@ export const isAllowedLostReason = (reasons: readonly string[], reason: string):
 export const isAllowedWonReason = (reasons: readonly string[] | undefined, reason: string | undefined): boolean =>
   reasons === undefined ? reason === undefined : reason !== undefined && reasons.includes(reason);
 
-const quoted = (ids: readonly string[]): string => ids.map((id) => `"${id}"`).join(', ');
+const quoted = (ids: readonly string[]): string => ids.map((id) => quotedValue(id)).join(', ');
 const stageIds = ({ definition }: Judged): string[] => definition.stages.map((stage) => stage.id);
 
 const violation = (rule: ProcessRuleId, code: ProcessRuleCode, message: string, details: Record<string, unknown>): RuleViolation => ({ rule, code, message, details });
@@ -119,13 +120,13 @@ const RULES: readonly RuleDeclaration[] = [
       const to = targetOf(step);
       if (to === undefined) return undefined;
       if (!process.indexOf.has(to)) {
-        return violation('stages', 'OPPORTUNITY.UNKNOWN_STAGE', `The process has no stage "${to}"; its stages are ${quoted(stageIds(process))}.`, {
+        return violation('stages', 'OPPORTUNITY.UNKNOWN_STAGE', `The process has no stage ${quotedValue(to)}; its stages are ${quoted(stageIds(process))}.`, {
           stage: to,
           knownStages: stageIds(process),
         });
       }
       if (step.kind === 'move' && step.from === to) {
-        return violation('stages', 'OPPORTUNITY.ALREADY_IN_STAGE', `The opportunity is already in stage "${to}".`, { stage: to });
+        return violation('stages', 'OPPORTUNITY.ALREADY_IN_STAGE', `The opportunity is already in stage ${quotedValue(to)}.`, { stage: to });
       }
       return undefined;
     },
@@ -146,7 +147,7 @@ const RULES: readonly RuleDeclaration[] = [
       return violation(
         'reopen',
         asMove.code,
-        `Cannot reopen in "${step.to}": the opportunity closed in "${step.closedIn}", and a reopened deal returns there or where one move from there may go. ${asMove.message} Stages it may reopen in: ${quoted(reopenable)}.`,
+        `Cannot reopen in ${quotedValue(step.to)}: the opportunity closed in ${quotedValue(step.closedIn)}, and a reopened deal returns there or where one move from there may go. ${asMove.message} Stages it may reopen in: ${quoted(reopenable)}.`,
         { ...asMove.details, closedIn: step.closedIn, reopenableStages: reopenable },
       );
     },
@@ -157,7 +158,7 @@ const RULES: readonly RuleDeclaration[] = [
     check(process, step) {
       if (step.kind !== 'move' || process.definition.rules.allowBackward) return undefined;
       if (process.indexOf.get(step.to)! >= process.indexOf.get(step.from)!) return undefined;
-      return violation('allowBackward', 'OPPORTUNITY.BACKWARD_NOT_ALLOWED', `This process does not allow moving back from "${step.from}" to "${step.to}".`, {
+      return violation('allowBackward', 'OPPORTUNITY.BACKWARD_NOT_ALLOWED', `This process does not allow moving back from ${quotedValue(step.from)} to ${quotedValue(step.to)}.`, {
         from: step.from,
         to: step.to,
         rule: 'allowBackward',
@@ -175,7 +176,7 @@ const RULES: readonly RuleDeclaration[] = [
       return violation(
         'allowSkipping',
         'OPPORTUNITY.SKIP_NOT_ALLOWED',
-        `This process does not allow skipping stages: from "${step.from}" the next stage is "${next}", not "${step.to}".`,
+        `This process does not allow skipping stages: from ${quotedValue(step.from)} the next stage is ${quotedValue(next)}, not ${quotedValue(step.to)}.`,
         { from: step.from, to: step.to, nextStage: next, rule: 'allowSkipping' },
       );
     },
@@ -186,7 +187,7 @@ const RULES: readonly RuleDeclaration[] = [
     check({ definition }, step) {
       if (step.kind !== 'win' || definition.rules.winFrom.includes(step.from)) return undefined;
       const { winFrom } = definition.rules;
-      return violation('winFrom', 'OPPORTUNITY.NOT_WINNABLE_FROM_STAGE', `An opportunity cannot be won from stage "${step.from}"; this process allows winning from ${quoted(winFrom)}.`, {
+      return violation('winFrom', 'OPPORTUNITY.NOT_WINNABLE_FROM_STAGE', `An opportunity cannot be won from stage ${quotedValue(step.from)}; this process allows winning from ${quoted(winFrom)}.`, {
         stage: step.from,
         winFrom,
         rule: 'winFrom',
@@ -201,12 +202,12 @@ const RULES: readonly RuleDeclaration[] = [
       const stage = leftForward(process, step);
       if (!stage || allCriteriaMet(stage.exitCriteria.map((criterion) => criterion.id), criteriaMet)) return undefined;
       const unmet = unmetCriteria(stage.exitCriteria, criteriaMet);
-      const action = step.kind === 'move' ? `move from "${step.from}" to "${step.to}"` : 'win the opportunity';
+      const action = step.kind === 'move' ? `move from ${quotedValue(step.from)} to ${quotedValue(step.to)}` : 'win the opportunity';
       const one = unmet.length === 1;
       return violation(
         'exitCriteria',
         'OPPORTUNITY.EXIT_CRITERIA_UNMET',
-        `Cannot ${action}: ${unmet.length} exit ${one ? 'criterion' : 'criteria'} of stage "${stage.id}" ${one ? 'is' : 'are'} not met: ` +
+        `Cannot ${action}: ${unmet.length} exit ${one ? 'criterion' : 'criteria'} of stage ${quotedValue(stage.id)} ${one ? 'is' : 'are'} not met: ` +
           `${unmet.map((c) => `${c.id} (${c.description})`).join('; ')}. Mark them as met first.`,
         { stage: stage.id, unmetCriteria: unmet.map(({ id, description }) => ({ id, description })) },
       );
@@ -221,7 +222,7 @@ const RULES: readonly RuleDeclaration[] = [
     structural: false, // judged on the event's reason, at run time
     check({ definition }, step) {
       if (step.kind !== 'lose' || isAllowedLostReason(definition.lostReasons, step.reason)) return undefined;
-      return violation('lostReasons', 'OPPORTUNITY.INVALID_LOST_REASON', `"${step.reason}" is not a lost reason of this process; use one of ${quoted(definition.lostReasons)}.`, {
+      return violation('lostReasons', 'OPPORTUNITY.INVALID_LOST_REASON', `${quotedValue(step.reason)} is not a lost reason of this process; use one of ${quoted(definition.lostReasons)}.`, {
         reason: step.reason,
         lostReasons: definition.lostReasons,
       });
@@ -235,7 +236,7 @@ const RULES: readonly RuleDeclaration[] = [
       if (step.kind !== 'win' || isAllowedWonReason(definition.wonReasons, step.reason)) return undefined;
       const { wonReasons } = definition;
       if (wonReasons === undefined) {
-        return violation('wonReasons', 'OPPORTUNITY.INVALID_WON_REASON', `This process defines no won reasons, so a win takes no reason (got "${step.reason}"); add wonReasons to the process to record them.`, {
+        return violation('wonReasons', 'OPPORTUNITY.INVALID_WON_REASON', `This process defines no won reasons, so a win takes no reason (got ${quotedValue(step.reason)}); add wonReasons to the process to record them.`, {
           reason: step.reason,
           wonReasons: [],
         });
@@ -243,7 +244,7 @@ const RULES: readonly RuleDeclaration[] = [
       if (step.reason === undefined) {
         return violation('wonReasons', 'OPPORTUNITY.WON_REASON_REQUIRED', `This process records why deals are won: give a reason, one of ${quoted(wonReasons)}.`, { wonReasons });
       }
-      return violation('wonReasons', 'OPPORTUNITY.INVALID_WON_REASON', `"${step.reason}" is not a won reason of this process; use one of ${quoted(wonReasons)}.`, {
+      return violation('wonReasons', 'OPPORTUNITY.INVALID_WON_REASON', `${quotedValue(step.reason)} is not a won reason of this process; use one of ${quoted(wonReasons)}.`, {
         reason: step.reason,
         wonReasons,
       });
@@ -255,7 +256,7 @@ const RULES: readonly RuleDeclaration[] = [
     structural: true,
     check({ definition }, step) {
       if (step.kind !== 'assign-team' || definition.teams.length === 0 || definition.teams.includes(step.teamId)) return undefined;
-      return violation('teams', 'OPPORTUNITY.UNKNOWN_TEAM', `Team "${step.teamId}" does not run this process; its teams are ${quoted(definition.teams)}.`, {
+      return violation('teams', 'OPPORTUNITY.UNKNOWN_TEAM', `Team ${quotedValue(step.teamId)} does not run this process; its teams are ${quoted(definition.teams)}.`, {
         teamId: step.teamId,
         teams: definition.teams,
       });

@@ -19,6 +19,7 @@ import { CALIBRATION_CSV, COHORTS_CSV, SEARCH_CSV, FORECAST_ACCURACY_CSV, FORECA
 import { toCsv } from '@stagecraft/csv';
 import { CALIBRATION_SCHEMA, COHORTS_SCHEMA, SEARCH_SCHEMA, FORECAST_ACCURACY_SCHEMA, FORECAST_SCHEMA, FUNNEL_SCHEMA, PIPELINE_SCHEMA, ROTTING_SCHEMA, STAGE_DURATIONS_SCHEMA, TRANSITIONS_SCHEMA, VELOCITY_SCHEMA, WATERFALL_SCHEMA, WIN_LOSS_SCHEMA } from './analytics.answer-schemas';
 import { begunPeriods, CARDS_PER_COLUMN_DEFAULT, SEARCH_DEFAULT_LIMIT, closedWindowOf, ROTTING_DEFAULT_LIMIT, WATERFALL_CHANGES_MAX, waterfallPeriodOf } from './pipeline.policy';
+import { quotedValue } from '@stagecraft/sales-process';
 
 /** What an analytics answer can be sent as, the first when Accept has no preference. */
 const ANSWER_TYPES = ['application/json', 'text/csv'];
@@ -429,7 +430,7 @@ export class AnalyticsController {
     const accept = request.headers.accept;
     const type = query.format !== undefined ? (query.format === 'csv' ? 'text/csv' : 'application/json') : preferredMediaType(accept, ANSWER_TYPES);
     if (type === undefined) {
-      throw new ApiProblem('REQUEST.NOT_ACCEPTABLE', `This route answers in application/json or text/csv (or ?format=csv); the Accept header "${accept}" takes neither.`, { available: ANSWER_TYPES });
+      throw new ApiProblem('REQUEST.NOT_ACCEPTABLE', `This route answers in application/json or text/csv (or ?format=csv); the Accept header ${quotedValue(accept ?? '', 100)} takes neither.`, { available: ANSWER_TYPES });
     }
     const wantsCsv = type === 'text/csv';
     void reply.header('x-projection-position', String(position));

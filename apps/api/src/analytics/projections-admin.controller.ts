@@ -1,6 +1,7 @@
 import { Controller, Get, HttpCode, Inject, Logger, Param, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags, type SchemaObject } from '@nestjs/swagger';
 import { PostgresProjector, PostgresReadSideFollower, SnapshotFollower, type ReadModels } from '@stagecraft/projections';
+import { quotedValue } from '@stagecraft/sales-process';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { assertUnlimited, callerInLog, type Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
@@ -58,8 +59,8 @@ export class ProjectionsAdminController {
     // A rebuild replays every team's events and holds the projector for its length: not one team's call.
     assertUnlimited(caller, 'Rebuilding a read model (it replays every team\'s events)');
     const status = this.runner.status().find((entry) => entry.name === name);
-    if (!status) throw new ApiProblem('PROJECTION.NOT_FOUND', `There is no projection "${name}"; there are ${this.runner.names().join(', ')}.`);
-    if (status.rebuilding) throw new ApiProblem('PROJECTION.ALREADY_REBUILDING', `Projection "${name}" is already being rebuilt.`);
+    if (!status) throw new ApiProblem('PROJECTION.NOT_FOUND', `There is no projection ${quotedValue(name)}; there are ${this.runner.names().join(', ')}.`);
+    if (status.rebuilding) throw new ApiProblem('PROJECTION.ALREADY_REBUILDING', `Projection ${quotedValue(name)} is already being rebuilt.`);
     if (this.runner instanceof SnapshotFollower || this.runner instanceof PostgresReadSideFollower) {
       throw new ApiProblem('PROJECTION.REBUILD_ELSEWHERE', `The projections run in the projector process: stop it, run npm run projections -- rebuild ${name}, and start it again.`);
     }

@@ -1,6 +1,6 @@
 import type { JWTPayload } from 'jose';
 import { CLIENT_ID_RULE, isClientId, textFault, TEXT_RULE } from '@stagecraft/opportunity';
-import { DRAWS_NOTHING } from '@stagecraft/sales-process';
+import { DRAWS_NOTHING, quotedValue } from '@stagecraft/sales-process';
 import { JwtRejectedError } from './jwt.verifier';
 import { TEAMS_MAX, teamsOfPrincipal, type Principal } from './principal';
 import { isRole, ROLES } from './roles';
@@ -32,12 +32,12 @@ export function principalFromClaims(claims: JWTPayload): Principal {
   // read as these (fullwidth ｔｅａｍｓ, accented téams, Cyrillic or Greek teаms, small capitals ᴛᴇᴀᴍs,
   // or with a character that draws nothing inside, te\u200bams: lettersOf).
   const lookalike = Object.keys(claims).find((name) => name !== 'teams' && /team/.test(lettersOf(name)));
-  if (lookalike !== undefined) throw new JwtRejectedError(`claim "${lookalike}" is not "teams" (claim names are case-sensitive); a token without "teams" would grant every team`, lookalike);
+  if (lookalike !== undefined) throw new JwtRejectedError(`claim ${quotedValue(lookalike)} is not "teams" (claim names are case-sensitive); a token without "teams" would grant every team`, lookalike);
   // Claims copied into an object (Object.assign, a deep merge, by this code or a library's later)
   // would take a "__proto__" claim as the object's prototype, whose "teams" would then read as the
   // token's: no identity provider writes such a claim, so the token is refused.
   const prototypeLike = Object.keys(claims).find((name) => PROTOTYPE_NAMES.has(name));
-  if (prototypeLike !== undefined) throw new JwtRejectedError(`claim "${prototypeLike}" is refused: copied into an object it would stand for the object's prototype, and the "teams" in it for the token's`, prototypeLike);
+  if (prototypeLike !== undefined) throw new JwtRejectedError(`claim ${quotedValue(prototypeLike)} is refused: copied into an object it would stand for the object's prototype, and the "teams" in it for the token's`, prototypeLike);
   const teams = claims.teams === undefined ? undefined : stringList(claims.teams, 'teams');
   // As many as an API key may name (api-keys.dto.ts): each request compares a deal's team with them.
   if (teams !== undefined && teams.length > TEAMS_MAX) throw new JwtRejectedError(`claim "teams" names ${teams.length} teams; at most ${TEAMS_MAX} are taken (as on an API key)`, 'teams');
@@ -61,7 +61,7 @@ function stringList(value: unknown, claim: string): string[] | undefined {
   if (value === undefined) return undefined;
   if (typeof value === 'string' && value !== '') return [value];
   if (Array.isArray(value) && value.every((entry) => typeof entry === 'string' && entry !== '')) return [...(value as string[])];
-  throw new JwtRejectedError(`claim "${claim}" must be a list of non-empty strings, or one non-empty string (got ${shapeOf(value)})`, claim);
+  throw new JwtRejectedError(`claim ${quotedValue(claim)} must be a list of non-empty strings, or one non-empty string (got ${shapeOf(value)})`, claim);
 }
 
 /**
@@ -73,10 +73,9 @@ function isPrintableText(text: string): boolean {
   return textFault(text) === undefined && !/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(text) && text.trim() === text;
 }
 
-/** A claim's value as a refusal quotes it: short, and without what would rewrite a log line. */
+/** A claim's value as a refusal quotes it: short, and escaped as every value a client sent is. */
 function quoted(text: string): string {
-  const shown = JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
-  return /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(shown) ? `a value of ${text.length} characters` : shown;
+  return quotedValue(text, 40);
 }
 
 function shapeOf(value: unknown): string {

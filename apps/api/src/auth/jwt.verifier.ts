@@ -3,6 +3,7 @@ import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerif
 import { firstRepeatedName, type JwtSettings } from '@stagecraft/config';
 import { JWKS_CACHE_DEFAULTS, JwksCache, JwksUnavailableError } from './jwks.cache';
 import { PublicKeyFile } from './public-key.file';
+import { quotedValue } from '@stagecraft/sales-process';
 
 export { JwksUnavailableError };
 
@@ -53,7 +54,7 @@ export function createJwtVerifier(options: JwtOptions, now: () => Date, warn: (m
         // check: a token that never expires. A time is one a Date can hold (±8.64e12 s).
         for (const claim of ['exp', 'nbf', 'iat'] as const) {
           const seconds = payload[claim];
-          if (seconds !== undefined && !(Math.abs(seconds) <= LATEST_DATE_SECONDS)) throw new JwtRejectedError(`its "${claim}" is not a time any clock reaches`, claim);
+          if (seconds !== undefined && !(Math.abs(seconds) <= LATEST_DATE_SECONDS)) throw new JwtRejectedError(`its ${quotedValue(claim)} is not a time any clock reaches`, claim);
         }
         // jose checks "iat" only against a maximum token age: a token said to be issued later than
         // now (past the clock tolerance) comes from a clock that is wrong, or was made to outlive
@@ -105,9 +106,9 @@ async function verifiedPayload(token: string, key: JWTVerifyGetKey, verifyOption
 function refuseRepeatedNames(token: string): void {
   const [header, payload] = token.split('.', 2).map((part) => Buffer.from(part, 'base64url').toString('utf8'));
   const inHeader = firstRepeatedName(header!);
-  if (inHeader !== undefined) throw new JwtRejectedError(`its header gives "${inHeader}" twice; each name must come once`);
+  if (inHeader !== undefined) throw new JwtRejectedError(`its header gives ${quotedValue(inHeader)} twice; each name must come once`);
   const claim = firstRepeatedName(payload!);
-  if (claim !== undefined) throw new JwtRejectedError(`it gives the claim "${claim}" twice; each claim must come once`, claim);
+  if (claim !== undefined) throw new JwtRejectedError(`it gives the claim ${quotedValue(claim)} twice; each claim must come once`, claim);
 }
 
 function keyFor(options: JwtOptions, jwks: JwksCache | undefined): JWTVerifyGetKey | Uint8Array | ReturnType<typeof createPublicKey> {

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { ApiProblem, pathOf, problemBody, problemHeaders } from './problem';
 import { lengthUntold, TRANSFER_ENCODING_NOT_CHUNKED } from './request-shape.hooks';
 import type { RouteMethods } from './route-methods';
+import { quotedValue } from '@stagecraft/sales-process';
 
 /**
  * What Node's HTTP parser refuses before Fastify sees a request (headers or a URL too large,
@@ -81,7 +82,7 @@ function dispatchedWithoutLength(socket: Socket): boolean {
 
 /** An Expect header this service cannot meet (any but 100-continue, which Node answers itself): 417 as a problem. */
 export function answerUnmetExpectation(request: IncomingMessage, response: ServerResponse): void {
-  const problem = new ApiProblem('REQUEST.EXPECTATION_FAILED', `This service meets no expectation but 100-continue (the request's Expect was ${JSON.stringify(String(request.headers.expect).slice(0, 40))}); send it without that header.`);
+  const problem = new ApiProblem('REQUEST.EXPECTATION_FAILED', `This service meets no expectation but 100-continue (the request's Expect was ${quotedValue(String(request.headers.expect), 40)}); send it without that header.`);
   const body = JSON.stringify(problemBody(problem, pathOf(request.url ?? '/')));
   response.writeHead(problem.status, { 'content-type': 'application/problem+json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
   response.end(body);

@@ -1,4 +1,5 @@
 import { INSTANT_RULE, parseInstant } from '@stagecraft/opportunity';
+import { quotedValue } from '@stagecraft/sales-process';
 import { ValidateBy, type ValidationArguments } from 'class-validator';
 
 /**
@@ -6,9 +7,6 @@ import { ValidateBy, type ValidationArguments } from 'class-validator';
  * offset's "+" becomes in a query string sent unencoded, which reads "+" as a space.
  */
 const PLUS_READ_AS_SPACE = /T\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)? \d{2}(?::?\d{2})?$/;
-
-/** The most of a refused value a message quotes: enough to find it, bounded whatever was sent. */
-const QUOTED_MAX = 64;
 
 /**
  * An instant as every route takes it: ISO 8601 with a zone, a real calendar date and time. The
@@ -27,8 +25,9 @@ export function IsInstant(): PropertyDecorator {
 
 /**
  * What a parameter or field that takes an instant says of a value that is not one: its name, the
- * form it takes, and the value as it was read (quoted and escaped: a line break or an escape
- * sequence in it stays on the one line of the message; a long one cut short).
+ * form it takes, and the value as it was read (quotedValue: a line break, an escape sequence or a
+ * bidirectional override in it is escaped, so the message stays one line that reads as sent; a
+ * long one cut short).
  */
 export function instantRefusal(name: string, value: unknown): string {
   return `${name} must be ${INSTANT_RULE}; got ${quoted(value)}${plusHint(name, value)}`;
@@ -36,7 +35,7 @@ export function instantRefusal(name: string, value: unknown): string {
 
 function quoted(value: unknown): string {
   if (typeof value !== 'string') return value === undefined || value === null ? String(value) : `a ${Array.isArray(value) ? 'list' : typeof value}`;
-  return value.length > QUOTED_MAX ? `${JSON.stringify(value.slice(0, QUOTED_MAX - 1)).slice(0, -1)}…" (${value.length} characters)` : JSON.stringify(value);
+  return quotedValue(value);
 }
 
 /** The rule alone says "with a time zone" to a caller who sent one: say where its "+" went. */

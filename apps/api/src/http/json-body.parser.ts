@@ -4,6 +4,7 @@ import secureJson from 'secure-json-parse';
 import { firstRepeatedName } from '@stagecraft/config';
 import { firstInexactNumber } from './json-number';
 import { ApiProblem, validationProblem } from './problem';
+import { quotedValue } from '@stagecraft/sales-process';
 
 /**
  * The API's one body parser, in place of Fastify's JSON parser, which decodes every body as UTF-8
@@ -45,7 +46,7 @@ export function parseJsonBody(contentType: string | undefined, body: Buffer): un
   // first, and check another command than the one this service would record.
   const repeated = firstRepeatedName(text);
   if (repeated !== undefined) {
-    throw new ApiProblem('REQUEST.MALFORMED_JSON', `The body gives ${JSON.stringify(repeated.slice(0, 60))} twice in one object; send each field once.`, { key: repeated.slice(0, 60) });
+    throw new ApiProblem('REQUEST.MALFORMED_JSON', `The body gives ${quotedValue(repeated)} twice in one object; send each field once.`, { key: repeated.slice(0, 60) });
   }
   const inexact = firstInexactNumber(text);
   if (inexact !== undefined) {

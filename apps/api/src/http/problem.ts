@@ -1,4 +1,5 @@
 import type { FieldError, ProblemBody } from '@stagecraft/contracts';
+import { quotedValue } from '@stagecraft/sales-process';
 import { PROBLEM_STATUS, type ProblemCode } from './problem.catalogue';
 
 /**
@@ -46,9 +47,10 @@ export function problemHeaders(problem: ApiProblem): Readonly<Record<string, str
 
 /** 400 REQUEST.VALIDATION_FAILED: one entry per bad field, and all of them in the detail. */
 export function validationProblem(given: readonly FieldError[]): ApiProblem {
-  // class-validator words a key "" as it words any unknown one: "property  should not exist".
-  const errors = given.map((error) => (error.field === '' && error.message === UNKNOWN_FIELD_WORDING('') ? unknownField('') : error));
-  const summary = errors.map((error) => `${error.field === '' ? '""' : error.field}: ${error.message}`).join('; ');
+  // class-validator words an unknown key with its name bare ("property  should not exist" for ""):
+  // worded again, the name is quoted as every value a client sent is (quotedValue).
+  const errors = given.map((error) => (error.message === UNKNOWN_FIELD_WORDING(error.field) ? unknownField(error.field) : error));
+  const summary = errors.map((error) => `${shownField(error.field)}: ${error.message}`).join('; ');
   return new ApiProblem('REQUEST.VALIDATION_FAILED', `The request has invalid fields: ${summary}`, { errors });
 }
 
@@ -102,5 +104,10 @@ const UNKNOWN_FIELD_WORDING = (field: string) => `property ${field} should not e
  */
 export const unknownField = (field: string) => ({
   field,
-  message: field === '' ? 'a field or query parameter with an empty name ("" as a JSON key, or "=…" with nothing before it in the query string) is no input of any route: leave it out' : UNKNOWN_FIELD_WORDING(field),
+  message: field === '' ? 'a field or query parameter with an empty name ("" as a JSON key, or "=…" with nothing before it in the query string) is no input of any route: leave it out' : UNKNOWN_FIELD_WORDING(shownField(field)),
 });
+
+/** A field's path as a message names it: bare when it is a plain name (title, stageMapping.new), else quoted (a client named it). */
+function shownField(field: string): string {
+  return /^[\w.-]{1,64}$/.test(field) ? field : quotedValue(field);
+}

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { firstTextFault, TEXT_RULE } from '@stagecraft/opportunity';
 import { preferredMediaType } from './accept.negotiation';
 import { ApiProblem, validationProblem } from './problem';
+import { quotedValue } from '@stagecraft/sales-process';
 
 /** How deep a JSON body may nest. The API's bodies nest 2 levels; a deeper one is an attack or a mistake. */
 export const MAX_JSON_DEPTH = 16;
@@ -80,7 +81,7 @@ export function addRequestShapeHooks(fastify: FastifyInstance): void {
     // Before the route runs: a command refused here records nothing.
     const accept = request.headers.accept;
     if (accept !== undefined && answersJsonOnly(request.routeOptions.url) && preferredMediaType(accept, JSON_ONLY) === undefined) {
-      throw new ApiProblem('REQUEST.NOT_ACCEPTABLE', `This route answers in application/json only; the Accept header "${accept.slice(0, 100)}" does not take it.`, { available: JSON_ONLY });
+      throw new ApiProblem('REQUEST.NOT_ACCEPTABLE', `This route answers in application/json only; the Accept header ${quotedValue(accept, 100)} does not take it.`, { available: JSON_ONLY });
     }
     done();
   });

@@ -5,6 +5,7 @@ import type { Principal } from '../auth/principal';
 import { ApiProblem } from '../http/problem';
 import type { CommandEnvelope } from '@stagecraft/commands';
 import type { CommandOptionsDto } from './opportunity.dto';
+import { quotedValue } from '@stagecraft/sales-process';
 
 const HEADER_VALUE = /^[\x21-\x7e]{1,200}$/;
 // One revision, quoted as an entity tag or bare: not a list, not an unbalanced quote, and not a
@@ -31,7 +32,7 @@ export function commandEnvelopeFrom(request: FastifyRequest, options: CommandOpt
     const match = IF_MATCH.exec(ifMatch);
     if (!match) {
       const weak = /^W\//.test(ifMatch) ? ': a weak tag (W/…) never matches, send the ETag as it came' : '';
-      throw new ApiProblem('REQUEST.INVALID_IF_MATCH', `If-Match must be one revision in quotes, such as "3" (got ${JSON.stringify(ifMatch.slice(0, 40))})${weak}.`);
+      throw new ApiProblem('REQUEST.INVALID_IF_MATCH', `If-Match must be one revision in quotes, such as "3" (got ${quotedValue(ifMatch, 40)})${weak}.`);
     }
     const fromHeader = Number(match[1] ?? match[2]);
     if (expectedRevision !== undefined && expectedRevision !== fromHeader) {
