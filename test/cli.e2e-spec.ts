@@ -686,7 +686,7 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
       expect(first.stdout).toContain('line 8 (SF-2): stage: OPPORTUNITY.SKIP_NOT_ALLOWED');
       expect(first.stdout).toContain('line 11 (SF-4): processId: PROCESS.NOT_FOUND: There is no process "nope"');
       expect(first.stdout).toContain('line 12 (SF-4): follows line 11, which was rejected, of the same opportunity');
-      expect(first.stdout).toContain('line 13 (SF-5): occurredAt: must be an ISO 8601 instant with a zone');
+      expect(first.stdout).toContain('line 13 (SF-5): occurredAt: must be an ISO 8601 date-time with a time zone');
       expect(first.stdout).toContain('line 15 (SF-6): lostReason: OPPORTUNITY.INVALID_LOST_REASON');
       expect(first.stdout).toMatch(/rejected: {2}5\n/);
       const events = await readAllEvents(backfill);

@@ -16,6 +16,7 @@ import { validateProcessFiles } from './commands/processes-validate.command';
 import { rebuildReadModels } from './commands/rebuild.command';
 import { discardDeadLetter, replaySink, showDeadLetters, showRelayStatus, startOverSink } from './commands/relay.command';
 import type { ImportFormat } from './import/import-source';
+import { printable } from './io/printable';
 import { stopProgressBars } from './io/progress';
 
 /**
@@ -189,32 +190,42 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (error instanceof CliError) {
-      console.error(`stagecraft: ${error.message}`);
+      say(error.message);
       return error.exitCode;
     }
     if (error instanceof SettingsError) {
-      console.error(`stagecraft: ${error.message}`);
+      say(error.message);
       return EXIT.usage;
     }
     // PROCESSES_DIR naming no usable directory is a bad setting (README: exit 2); a bad file in it stays 1.
     if (error instanceof ProcessDirectoryError) {
-      console.error(`stagecraft: ${error.message}`);
+      say(error.message);
       return EXIT.usage;
     }
     if (error instanceof ProcessDefinitionError) {
-      console.error(`stagecraft: ${error.message}`);
+      // One line per field at fault, as the message lays them out; each escaped.
+      console.error(`stagecraft: ${error.message.split('\n').map(printable).join('\n')}`);
       return EXIT.failed;
     }
     // A store file that cannot be opened (damaged from its first page, unreadable) is a store that
     // cannot be read, as a damaged page further in is: nothing was checked.
     if (error instanceof EventStoreUnavailableError || error instanceof SQLiteFileError || error instanceof EventStoreFullError) {
-      console.error(`stagecraft: ${error.message}`);
+      say(error.message);
       return EXIT.unavailable;
     }
-    console.error(`stagecraft: ${error instanceof Error ? error.message : String(error)}`);
+    say(error instanceof Error ? error.message : String(error));
     if (process.env.STAGECRAFT_DEBUG) console.error(error);
     return EXIT.failed;
   } finally {
     stopProgressBars();
   }
+}
+
+/**
+ * A failure's one line on stderr. Its message may quote what the operator typed or a file held (a
+ * path, an option's value, a sink's name): escaped as `printable` escapes output, so none of it
+ * acts on the terminal or starts a line that reads as the CLI's own.
+ */
+function say(message: string): void {
+  console.error(`stagecraft: ${printable(message)}`);
 }

@@ -304,7 +304,7 @@ describe('stagecraft import: an export of a store with every kind of event round
       const file = join(dir, 'long.jsonl');
       writeFileSync(file, `${JSON.stringify(opened)}\n`);
       const { report } = await importInto(settingsFor('long', v1), file);
-      expect(report.rejected).toEqual([{ line: 1, opportunity: opened.stream, reason: expect.stringMatching(/^data\.stage: the line says "x{76}…, but its command records "new" here$/) }]);
+      expect(report.rejected).toEqual([{ line: 1, opportunity: opened.stream, reason: expect.stringMatching(/^data\.stage: the line says "x{79}…" \(\d+ characters\), but its command records "new" here$/) }]);
       expect(await opportunityEvents(settingsFor('long', v1))).toEqual([]);
     });
   });

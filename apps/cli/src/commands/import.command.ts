@@ -16,6 +16,7 @@ import { refusedField } from '../import/refused-field';
 import type { BackfillRow } from '../import/backfill.row';
 import { commandForEvent, differenceReason, REPLAYED_AS, type EventCommand, type EventRecord, type SkippedRecord } from '../import/event-record';
 import { openImportSource, type DealNamed, type ImportFormat, type ImportItem } from '../import/import-source';
+import { printable } from '../io/printable';
 
 /** Events read at a time, newest first, looking for the close a row repeats. */
 const CLOSE_SEARCH_PAGE = 16;
@@ -460,7 +461,8 @@ function formatReport(report: ImportReport): string {
   if (report.stopped !== undefined) lines.push(`  stopped:   ${report.stopped} (the lines after it were not read)`);
   const mapped = Object.entries(report.mappedIds);
   if (mapped.length > 0) lines.push(`  ${mapped.length} source id(s) are not UUIDs and were given derived opportunity ids (see --json for the map)`);
-  return lines.join('\n');
+  // The file's name, its ids and the reasons quote what the file held: each line escaped (io/printable.ts).
+  return lines.map(printable).join('\n');
 }
 
 /**

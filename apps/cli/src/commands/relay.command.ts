@@ -18,6 +18,7 @@ import {
 } from '@stagecraft/relay';
 import { CliError, EXIT } from '../cli.errors';
 import { openExistingStore } from '../io/event-store';
+import { quoted } from '../io/printable';
 
 // `stagecraft relay status | dead-letters | replay | start-over | discard`: the relay's checkpoints and dead letters in
 // RELAY_STATE_PATH, for the sinks RELAY_SINKS names. A replay only moves a checkpoint back: the
@@ -32,7 +33,7 @@ function sinkNamed(settings: Settings, name: string): SinkConfig {
   const sinks = configuredSinks(settings);
   const sink = findSink(sinks, name);
   // A URL as written in RELAY_SINKS may carry a password or a token: not repeated (CI logs, tickets).
-  if (!sink) throw new CliError(`No sink "${withoutPassword(name)}" in RELAY_SINKS; the sinks are: ${sinks.map((entry) => entry.key).join(', ')}`);
+  if (!sink) throw new CliError(`No sink ${quoted(withoutPassword(name))} in RELAY_SINKS; the sinks are: ${sinks.map((entry) => entry.key).join(', ')}`);
   return sink;
 }
 

@@ -28,6 +28,7 @@ import { openExistingStore, storeWhere } from '../io/event-store';
 import { isUuid, opportunityIdArgument, opportunityIdFor, opportunityStreamNamed } from '../io/opportunity-id';
 import { isBackfillSourceId } from '../import/backfill.row';
 import { progressBar } from '../io/progress';
+import { quoted } from '../io/printable';
 
 export interface VerifyOptions {
   readonly all?: boolean;
@@ -53,7 +54,7 @@ export async function verifyChains(settings: Settings, target: string | undefine
   // An id no opportunity can have is a usage error before the store is opened, as for history.
   if (target !== undefined && !target.startsWith(PROCESS_STREAM_PREFIX) && opportunityStreamNamed(target) === undefined) opportunityIdArgument(target);
   const keptHead = options.head === undefined ? undefined : parseLogHead(options.head);
-  if (options.head !== undefined && !keptHead) throw new CliError(`--head takes the "keep:" value an earlier verify --all printed, <64 hex digits>@<position> (or that whole "keep: …" line); got "${options.head}".`);
+  if (options.head !== undefined && !keptHead) throw new CliError(`--head takes the "keep:" value an earlier verify --all printed, <64 hex digits>@<position> (or that whole "keep: …" line); got ${quoted(options.head)}.`);
   const store = openExistingStore(settings);
   try {
     if (target === undefined) return await verifyLog(store, settings, keptHead, options);

@@ -138,7 +138,7 @@ describe('reading backfill rows', () => {
   it.each([
     [{ occurredAt: '2026-01-01T00:00:00Z', stage: 'new' }, 'opportunityId: is required'],
     [{ opportunityId: 'SF 1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new' }, 'opportunityId: must be an id'],
-    [{ opportunityId: 'SF-1', occurredAt: '2026-01-01', stage: 'new' }, 'occurredAt: must be an ISO 8601 instant with a zone'],
+    [{ opportunityId: 'SF-1', occurredAt: '2026-01-01', stage: 'new' }, 'occurredAt: must be an ISO 8601 date-time with a time zone'],
     [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z' }, 'stage: is required unless the row gives an outcome'],
     [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', outcome: 'lost' }, 'lostReason: is required when outcome is "lost"'],
     [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', outcome: 'tied' }, 'outcome: must be empty, "won" or "lost"'],
@@ -147,7 +147,7 @@ describe('reading backfill rows', () => {
     [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', currency: 'eur' }, 'currency: must be an ISO 4217 code'],
     [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', outcome: 'lost', lostReason: 'price', wonReason: 'price' }, 'wonReason: is only for rows whose outcome is "won"'],
     [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', nextSteps: 'call' }, 'nextSteps: is only for rows that give an outcome'],
-    [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', expectedCloseDate: '2026-02-30' }, 'expectedCloseDate: must be a calendar date YYYY-MM-DD'],
+    [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', expectedCloseDate: '2026-02-30' }, 'expectedCloseDate: must be a calendar date written YYYY-MM-DD'],
     // Team and owner ids as the API takes them: up to 100 characters, no spaces.
     [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', teamId: 't'.repeat(101) }, 'teamId: must be an id of 1 to 100 letters'],
     [{ opportunityId: 'SF-1', occurredAt: '2026-01-01T00:00:00Z', stage: 'new', ownerId: 'ana maria' }, 'ownerId: must be an id of 1 to 100 letters'],

@@ -1,7 +1,8 @@
 import { commandFieldFault, decide, evolve, type OpportunityCommand, type OpportunityState } from '@stagecraft/opportunity';
 import type { CompiledProcess } from '@stagecraft/sales-process';
-import { quotedCell, type BackfillRow } from './backfill.row';
+import type { BackfillRow } from './backfill.row';
 import { refusedField } from './refused-field';
+import { quoted } from '../io/printable';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 export type PlannedCommand = DistributiveOmit<OpportunityCommand, 'now'>;
@@ -58,13 +59,13 @@ export function planBackfillRow(row: BackfillRow, opportunityId: string, initial
   if (state.status === 'none') {
     if (!row.processId) return fail('processId: is required on the first row of an opportunity');
     if (!row.title) return fail('title: is required on the first row of an opportunity');
-    if (row.processId !== process.definition.id) return fail(`processId: "${row.processId}" is not the process "${process.definition.id}"`);
+    if (row.processId !== process.definition.id) return fail(`processId: ${quoted(row.processId)} is not the process ${quoted(process.definition.id)}`);
     const { title, teamId, ownerId, amount, currency, expectedCloseDate } = row;
     const problem = take('open', { type: 'OpenOpportunity', ...at, processId: row.processId, ...definedOnly({ title, teamId, ownerId, amount, currency, expectedCloseDate }) } as PlannedCommand);
     if (problem) return fail(problem);
   } else {
     if (row.processId && row.processId !== state.processId) {
-      return fail(`processId: opportunity runs on process "${state.processId}", the row names "${row.processId}"`);
+      return fail(`processId: opportunity runs on process ${quoted(state.processId)}, the row names ${quoted(row.processId)}`);
     }
     const repeatsClose = state.status !== 'open' && row.outcome === state.status && (row.stage === undefined || row.stage === state.stage);
     if (repeatsClose && state.status !== 'open') {
@@ -128,7 +129,7 @@ export function planBackfillRow(row: BackfillRow, opportunityId: string, initial
   // A note goes with a move, a win, a loss or a reopen; nothing else keeps one. Left out, it was
   // dropped in silence while the row counted as imported.
   if (row.note !== undefined && !steps.some(({ body }) => body.type !== 'MeetExitCriterion' && 'note' in body && body.note === row.note)) {
-    const where = initial.status === 'none' ? 'opens the deal in its first stage' : `stays in "${state.status === 'open' ? state.stage : state.status}"`;
+    const where = initial.status === 'none' ? 'opens the deal in its first stage' : `stays in ${quoted(state.status === 'open' ? state.stage : state.status)}`;
     return fail(`note: nothing this row records keeps a note (a move, a win, a loss or a reopen does; this row ${where}), so it would be lost: give it on such a row, or leave the cell empty`);
   }
   return { ok: true, steps };
@@ -144,7 +145,7 @@ function closeConflict(row: BackfillRow, state: Extract<OpportunityState, { stat
   const what = (column: string) => (column === 'nextSteps' ? 'next steps' : column === 'note' ? 'a note' : 'a reason');
   const differs = (column: string, given: string | undefined, held: string | undefined) =>
     given !== undefined && given !== held
-      ? `${column}: the deal is ${state.status} already (in "${state.stage}"${held === undefined ? `, without ${what(column)}` : `, ${column === 'nextSteps' ? 'next steps' : column === 'note' ? 'note' : 'reason'} ${quotedCell(held)}`}); a row closing it again with ${quotedCell(given)} needs a row before it that reopens it (one giving a stage)`
+      ? `${column}: the deal is ${state.status} already (in ${quoted(state.stage)}${held === undefined ? `, without ${what(column)}` : `, ${column === 'nextSteps' ? 'next steps' : column === 'note' ? 'note' : 'reason'} ${quoted(held)}`}); a row closing it again with ${quoted(given)} needs a row before it that reopens it (one giving a stage)`
       : undefined;
   return differs(reasonColumn, state.status === 'lost' ? row.lostReason : row.wonReason, state.reason) ?? differs('nextSteps', row.nextSteps, state.nextSteps) ?? differs('note', row.note, repeated.note);
 }
@@ -159,8 +160,8 @@ function detailsConflict(row: BackfillRow, state: Extract<OpportunityState, { st
     const given = row[column];
     const held = state[column];
     if (given === undefined || given === held) continue;
-    const was = held === undefined || held === null ? `without ${column}` : `${column} ${JSON.stringify(held)}`;
-    return `${column}: the deal is ${state.status} already (in "${state.stage}", ${was}), and a closed deal's details do not change; a row giving ${JSON.stringify(given)} needs a row before it that reopens it (one giving a stage)`;
+    const was = held === undefined || held === null ? `without ${column}` : `${column} ${quoted(held)}`;
+    return `${column}: the deal is ${state.status} already (in ${quoted(state.stage)}, ${was}), and a closed deal's details do not change; a row giving ${quoted(given)} needs a row before it that reopens it (one giving a stage)`;
   }
   return undefined;
 }

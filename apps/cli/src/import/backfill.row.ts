@@ -1,4 +1,5 @@
-import { CLIENT_ID, COMMAND_FIELDS, fitsRule, parseCalendarDay, parseInstant, ruleText, type FieldRule } from '@stagecraft/opportunity';
+import { CALENDAR_DATE_RULE, CLIENT_ID, COMMAND_FIELDS, fitsRule, INSTANT_RULE, parseCalendarDay, parseInstant, ruleText, type FieldRule } from '@stagecraft/opportunity';
+import { printable, quoted } from '../io/printable';
 
 /**
  * The backfill CSV: one row per stage change of a historical opportunity, oldest first.
@@ -41,9 +42,9 @@ export function backfillHeader(cells: readonly string[]): { ok: true; index: Map
     // Said by its place: quoted, an empty name read as the riddle `unknown column ""`.
     if (name === '') return { ok: false, reason: `column ${position + 1} has no name; the columns are ${BACKFILL_COLUMNS.join(', ')}` };
     if (!(BACKFILL_COLUMNS as readonly string[]).includes(name)) {
-      return { ok: false, reason: `unknown column ${quotedCell(name)}; the columns are ${BACKFILL_COLUMNS.join(', ')}` };
+      return { ok: false, reason: `unknown column ${quoted(name)}; the columns are ${BACKFILL_COLUMNS.join(', ')}` };
     }
-    if (index.has(name as BackfillColumn)) return { ok: false, reason: `column ${quotedCell(name)} appears twice` };
+    if (index.has(name as BackfillColumn)) return { ok: false, reason: `column ${quoted(name)} appears twice` };
     index.set(name as BackfillColumn, position);
   }
   const missing = REQUIRED.filter((column) => !index.has(column));
@@ -84,12 +85,12 @@ export function parseBackfillRow(line: number, cells: readonly string[], index: 
 
   const opportunityId = value('opportunityId');
   if (!opportunityId) return fail('opportunityId', 'is required');
-  if (backfillRowDeal(cells, index) === undefined) return fail('opportunityId', `must be an id of letters, digits, ".", "_", ":", "@" or "-" (got "${opportunityId}")`);
+  if (backfillRowDeal(cells, index) === undefined) return fail('opportunityId', `must be an id of letters, digits, ".", "_", ":", "@" or "-" (got ${quoted(opportunityId)})`);
   const occurredAt = value('occurredAt');
   if (!occurredAt) return fail('occurredAt', 'is required');
-  if (parseInstant(occurredAt) === undefined) return fail('occurredAt', `must be an ISO 8601 instant with a zone, such as 2025-03-01T09:30:00Z (got "${occurredAt}")`);
+  if (parseInstant(occurredAt) === undefined) return fail('occurredAt', `must be ${INSTANT_RULE}; got ${quoted(occurredAt)}`);
   const outcome = value('outcome');
-  if (outcome !== undefined && outcome !== 'won' && outcome !== 'lost') return fail('outcome', `must be empty, "won" or "lost" (got "${outcome}")`);
+  if (outcome !== undefined && outcome !== 'won' && outcome !== 'lost') return fail('outcome', `must be empty, "won" or "lost" (got ${quoted(outcome)})`);
   const lostReason = value('lostReason');
   if (outcome === 'lost' && !lostReason) return fail('lostReason', 'is required when outcome is "lost"');
   if (outcome !== 'lost' && lostReason) return fail('lostReason', 'is only for rows whose outcome is "lost"');
@@ -104,16 +105,16 @@ export function parseBackfillRow(line: number, cells: readonly string[], index: 
   const amount = amountText === undefined ? undefined : /^\d{1,16}(\.\d{1,16})?$/.test(amountText) ? Number(amountText) : NaN;
 
   const expectedCloseDate = value('expectedCloseDate');
-  if (expectedCloseDate !== undefined && parseCalendarDay(expectedCloseDate) === undefined) return fail('expectedCloseDate', `must be a calendar date YYYY-MM-DD, such as 2026-06-30 (got "${expectedCloseDate}")`);
+  if (expectedCloseDate !== undefined && parseCalendarDay(expectedCloseDate) === undefined) return fail('expectedCloseDate', `must be ${CALENDAR_DATE_RULE} (got ${quoted(expectedCloseDate)})`);
 
   const optional = { stage, outcome, lostReason, wonReason, nextSteps, processId: value('processId'), title: value('title'), teamId: value('teamId'), ownerId: value('ownerId'), amount, currency: value('currency'), expectedCloseDate, note: value('note') };
   for (const [column, rule] of Object.entries(BACKFILL_COLUMN_RULES) as [keyof typeof BACKFILL_COLUMN_RULES, FieldRule][]) {
     const given = column === 'occurredAt' ? occurredAt : optional[column];
-    if (given !== undefined && !fitsRule(rule, given)) return fail(column, `must be ${ruleText(rule)} (got ${quotedCell(column === 'amount' ? amountText : given)})`);
+    if (given !== undefined && !fitsRule(rule, given)) return fail(column, `must be ${ruleText(rule)} (got ${quoted(column === 'amount' ? amountText : given)})`);
   }
   // Past 15 significant digits a number may not be stored as written: 999999999999999.9999 became 10^15.
   if (amountText !== undefined && amount !== undefined && !writtenAs(amountText, amount)) {
-    return fail('amount', `${quotedCell(amountText).slice(1, -1)} cannot be stored exactly (it would be recorded as ${amount}); give at most 15 significant digits`);
+    return fail('amount', `${printable(amountText.length > 80 ? `${amountText.slice(0, 77)}…` : amountText)} cannot be stored exactly (it would be recorded as ${amount}); give at most 15 significant digits`);
   }
   const row = { line, opportunityId, occurredAt, ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)) } as BackfillRow;
   return { ok: true, row };
@@ -144,8 +145,3 @@ function writtenAs(text: string, value: number): boolean {
   return digits === String(value);
 }
 
-/** A cell (or a header's column name) as a reason quotes it: a 50,000-character title is not printed whole. */
-export function quotedCell(value: unknown): string {
-  const text = JSON.stringify(value) ?? 'nothing';
-  return text.length > 80 ? `${text.slice(0, 77)}…` : text;
-}

@@ -4,6 +4,7 @@ import { PROCESS_STREAM_PREFIX } from '@stagecraft/sales-process';
 import { ACTOR_NAME_RULE, commandFieldFault, fitsRule, fromOpportunityStreamId, NOTE_MAX_LENGTH, VISIBLE_CHARACTER, type FieldRule, isActorName, isOpportunityEventType, type EventDifference, type OpportunityCommand, type OpportunityEvent, type OpportunityEventType } from '@stagecraft/opportunity';
 import { isUuid } from '../io/opportunity-id';
 import type { PlannedCommand } from './backfill.plan';
+import { quoted } from '../io/printable';
 
 /** One event of an exported log (`export --format jsonl`, or its CSV), as import reads it back. */
 export interface EventRecord {
@@ -26,7 +27,7 @@ export function toEventRecord(line: number, value: unknown): ParsedEventRecord {
   for (const field of ['id', 'stream', 'type'] as const) {
     if (typeof record[field] !== 'string' || record[field] === '') return { ok: false, reason: `${field}: must be a non-empty string` };
   }
-  if (!Number.isInteger(record.revision) || (record.revision as number) < 0) return { ok: false, reason: `revision: must be a whole number from 0 (got ${shown(record.revision)})` };
+  if (!Number.isInteger(record.revision) || (record.revision as number) < 0) return { ok: false, reason: `revision: must be a whole number from 0 (got ${quoted(record.revision)})` };
   for (const field of ['data', 'metadata'] as const) {
     const inner = record[field];
     if (!inner || typeof inner !== 'object' || Array.isArray(inner)) return { ok: false, reason: `${field}: must be a JSON object` };
@@ -83,28 +84,28 @@ export function commandForEvent(record: EventRecord): EventCommand {
     return { kind: 'skip', what: 'keyClaims', reason: "an opening's idempotency key: the import's own openings claim theirs" };
   }
   const opportunityId = fromOpportunityStreamId(record.stream);
-  if (opportunityId === undefined) return { kind: 'reject', reason: `stream "${record.stream}" is not an opportunity stream` };
-  if (!isOpportunityEventType(record.type)) return { kind: 'reject', reason: `event type "${record.type}" cannot be imported by this version` };
-  if (record.data.opportunityId !== opportunityId) return { kind: 'reject', reason: `data.opportunityId "${String(record.data.opportunityId)}" does not match stream "${record.stream}"` };
+  if (opportunityId === undefined) return { kind: 'reject', reason: `stream ${quoted(record.stream)} is not an opportunity stream` };
+  if (!isOpportunityEventType(record.type)) return { kind: 'reject', reason: `event type ${quoted(record.type)} cannot be imported by this version` };
+  if (record.data.opportunityId !== opportunityId) return { kind: 'reject', reason: `data.opportunityId ${quoted(String(record.data.opportunityId))} does not match stream ${quoted(record.stream)}` };
   if (record.data.occurredAt === undefined) return { kind: 'reject', reason: 'data.occurredAt: is required' };
   // What the API could never have recorded is not brought in by the back door: a deal whose id is
   // not a UUID no route can address (the backfill maps such source ids to UUIDs; an export holds
   // UUIDs only), nor a field the API's body would refuse (below): a team or owner outside the id
   // rule no filter or team-limited key can name, a title no card can show.
-  if (!isUuid(opportunityId)) return { kind: 'reject', reason: `the opportunity id ${shown(opportunityId)} (of stream "opportunity-<id>") must be a UUID, as the API's routes take it` };
+  if (!isUuid(opportunityId)) return { kind: 'reject', reason: `the opportunity id ${quoted(opportunityId)} (of stream "opportunity-<id>") must be a UUID, as the API's routes take it` };
 
   // Who did it is kept only when the API could have recorded that name: `history` prints it as it
   // stands, so an actor holding ESC would rewrite the terminal of whoever reads the deal's history.
   const actorField = record.metadata.onBehalfOf !== undefined ? 'onBehalfOf' : 'actor';
   const original = record.metadata[actorField];
   if (original !== undefined && (typeof original !== 'string' || !isActorName(original))) {
-    return { kind: 'reject', reason: `metadata.${actorField}: must be ${ACTOR_NAME_RULE} (got ${shown(original)})` };
+    return { kind: 'reject', reason: `metadata.${actorField}: must be ${ACTOR_NAME_RULE} (got ${quoted(original)})` };
   }
   const onBehalfOf = original !== undefined ? { onBehalfOf: original } : {};
   // A keyed command that changed nothing holds a revision like any event: skipped, the events after
   // it would have nowhere to land. Which command changes nothing depends on the state it meets.
   if (record.type === 'NoChangeRecorded') {
-    if (typeof record.data.command !== 'string') return { kind: 'reject', reason: `data.command: must be the type of a command (got ${shown(record.data.command)})` };
+    if (typeof record.data.command !== 'string') return { kind: 'reject', reason: `data.command: must be the type of a command (got ${quoted(record.data.command)})` };
     return { kind: 'no-change', opportunityId, commandType: record.data.command, occurredAt: record.data.occurredAt, ...onBehalfOf };
   }
 
@@ -122,7 +123,7 @@ export function commandForEvent(record: EventRecord): EventCommand {
   const fault = commandFieldFault(judged as { type: CommandType });
   if (fault !== undefined) {
     const dataField = Object.entries(replay.fields).find(([, commandField]) => commandField === fault.field)?.[0] ?? fault.field;
-    return { kind: 'reject', reason: `data.${dataField}: ${fault.reason}${fault.value === undefined ? '' : ` (got ${shown(fault.value)})`}` };
+    return { kind: 'reject', reason: `data.${dataField}: ${fault.reason}${fault.value === undefined ? '' : ` (got ${quoted(fault.value)})`}` };
   }
   return {
     kind: 'command',
@@ -192,13 +193,7 @@ export const REPLAYED_AS: { readonly [Type in ReplayedEventType]: Replay<Type> }
  * other rules), so what is refused can be found in the file.
  */
 export function differenceReason(difference: EventDifference, other = 'its command records'): string {
-  const value = (side: unknown) => (side === undefined ? 'nothing' : shown(side));
+  const value = (side: unknown) => (side === undefined ? 'nothing' : quoted(side));
   const which = difference.index === 0 ? '' : ` (its event ${difference.index + 1})`;
   return `${difference.field}: the line says ${value(difference.expected)}, but ${other} ${value(difference.decided)} here${which}`;
-}
-
-/** A value as a reason quotes it: a 50,000-character team is not printed whole. */
-function shown(value: unknown): string {
-  const text = JSON.stringify(value) ?? 'nothing';
-  return text.length > 80 ? `${text.slice(0, 77)}…` : text;
 }

@@ -2,9 +2,10 @@ import { createReadStream, statSync, type ReadStream } from 'node:fs';
 import { CliError } from '../cli.errors';
 import { readCsvRecords, unguardCell, type CsvFault, type CsvRecord } from '@stagecraft/csv';
 import { EVENT_CSV_COLUMNS } from '../commands/export.command';
-import { BACKFILL_COLUMNS, backfillHeader, backfillRowDeal, parseBackfillRow, quotedCell, type BackfillRow } from './backfill.row';
+import { BACKFILL_COLUMNS, backfillHeader, backfillRowDeal, parseBackfillRow, type BackfillRow } from './backfill.row';
 import { toEventRecord, type EventRecord } from './event-record';
 import { readLines } from './line-reader';
+import { printable, quoted } from '../io/printable';
 
 export type ImportFormat = 'jsonl' | 'csv';
 
@@ -129,7 +130,7 @@ async function* jsonlItems(stream: AsyncIterable<string>, maxLineLength: number)
     try {
       value = JSON.parse(text);
     } catch (error) {
-      yield { kind: 'unreadable', line, reason: `not valid JSON: ${(error as Error).message}` };
+      yield { kind: 'unreadable', line, reason: `not valid JSON: ${printable((error as Error).message)}` };
       continue;
     }
     const parsed = toEventRecord(line, value);
@@ -157,7 +158,7 @@ async function* eventCsvItems(records: AsyncGenerator<CsvRecord>, header: readon
       data = JSON.parse(cell('data'));
       metadata = JSON.parse(cell('metadata'));
     } catch (error) {
-      yield { kind: 'unreadable', line, reason: `data or metadata is not valid JSON: ${(error as Error).message}`, ...streamNamed({ stream: cell('stream') }) };
+      yield { kind: 'unreadable', line, reason: `data or metadata is not valid JSON: ${printable((error as Error).message)}`, ...streamNamed({ stream: cell('stream') }) };
       continue;
     }
     // Decimal digits, as the export writes it: Number() alone reads "0x1" as 1 and " 2.0 " as 2, so a
@@ -173,7 +174,7 @@ async function* eventCsvItems(records: AsyncGenerator<CsvRecord>, header: readon
 /** A row that breaks CSV's quoting, as a rejection naming its column: the row is not read on. */
 function csvFaultReason(fault: CsvFault, header: readonly string[]): string {
   const name = header[fault.cell];
-  return `${name ? (/^\w{1,40}$/.test(name) ? name : `column ${fault.cell + 1} (${quotedCell(name)})`) : `column ${fault.cell + 1}`}: ${fault.reason}; the row is not read`;
+  return `${name ? (/^\w{1,40}$/.test(name) ? name : `column ${fault.cell + 1} (${quoted(name)})`) : `column ${fault.cell + 1}`}: ${fault.reason}; the row is not read`;
 }
 
 /**

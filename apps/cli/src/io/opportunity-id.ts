@@ -1,7 +1,8 @@
 import { deterministicUuid } from '@stagecraft/commands';
 import { OPPORTUNITY_STREAM_PREFIX, toOpportunityStreamId } from '@stagecraft/opportunity';
 import { CliError, EXIT } from '../cli.errors';
-import { isBackfillSourceId, quotedCell } from '../import/backfill.row';
+import { isBackfillSourceId } from '../import/backfill.row';
+import { quoted } from './printable';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -25,7 +26,7 @@ export function opportunityIdFor(given: string): string {
 export function opportunityIdArgument(given: string): string {
   if (!isUuid(given) && !isBackfillSourceId(given)) {
     throw new CliError(
-      `${quotedCell(given)} is not an opportunity id: give its UUID, or the source id a backfill import gave it (letters, digits, ".", "_", ":", "@" and "-", at most 200 characters).`,
+      `${quoted(given)} is not an opportunity id: give its UUID, or the source id a backfill import gave it (letters, digits, ".", "_", ":", "@" and "-", at most 200 characters).`,
       EXIT.usage,
     );
   }

@@ -1,18 +1,27 @@
-/**
- * Characters a terminal acts on rather than shows: controls (ESC starts the sequences that move
- * the cursor, clear the screen or retitle the window; a line break starts a line the reader takes
- * for the CLI's own), line and paragraph separators, and the bidirectional embeddings, overrides
- * and isolates (which reorder what follows on the line).
- */
-const ACTED_ON = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
-
-const NAMED: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+import { escapeUnseen, quotedValue } from '@stagecraft/sales-process';
 
 /**
  * One line of the CLI's text output as the terminal will show it: recorded text (a title, a note,
- * next steps) is whatever a client sent, so each character a terminal would act on is written as
- * its escape (\n, \u001b) instead. The exact text is in `--json`.
+ * next steps) is whatever a client sent, and an operator's argument or file may hold anything, so
+ * each character a terminal would act on rather than show (a control such as ESC or a line break,
+ * U+0085, a line separator, a bidirectional override or isolate, a zero-width character: the one
+ * set the API escapes, escapeUnseen) is written as its escape (\n, \u001b) instead. The exact text
+ * is in `--json`.
  */
 export function printable(line: string): string {
-  return line.replace(ACTED_ON, (character) => NAMED[character] ?? `\\u${character.codePointAt(0)!.toString(16).padStart(4, '0')}`);
+  return escapeUnseen(line);
+}
+
+/** The most of a value read from a file (a cell, a field) a reason quotes: a 50,000-character title is not printed whole. */
+const CELL_MAX = 80;
+
+/**
+ * A value an operator gave or a file held, as a message quotes it: a string in double quotes,
+ * escaped and cut as the API quotes a client's value (quotedValue); anything else as its JSON text,
+ * escaped the same way and cut short; `nothing` for no value.
+ */
+export function quoted(value: unknown, max = CELL_MAX): string {
+  if (typeof value === 'string') return quotedValue(value, max);
+  const text = value === undefined ? 'nothing' : quotedValue(value);
+  return text.length > max ? `${text.slice(0, max - 3)}…` : text;
 }

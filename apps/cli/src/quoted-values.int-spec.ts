@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { INSTANT_RULE } from '@stagecraft/opportunity';
+import { runCli } from './cli.program';
+
+// What the operator typed or a file held comes back in the CLI's error lines and import reasons:
+// escaped as io/printable.ts escapes output (the API's set: controls, U+0085, line separators,
+// bidirectional overrides, zero-width characters) and cut short, so none of it acts on the
+// terminal or starts a line that reads as the CLI's own. A bad instant is worded as the API words it.
+
+const PROCESSES = join(__dirname, '..', '..', '..', 'config', 'processes');
+/** What a terminal acts on rather than shows; a line break only between the CLI's own lines. */
+const ACTS_ON_READER = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
+
+const HOSTILE: readonly { name: string; value: string; escaped?: string }[] = [
+  { name: 'an escape sequence', value: '2026\u001b[31m', escaped: '"2026\\u001b[31m"' },
+  { name: 'a line break', value: '2026\r\nstagecraft: ok', escaped: '"2026\\r\\nstagecraft: ok"' },
+  { name: 'a right-to-left override', value: '2026\u202e10', escaped: '"2026\\u202e10"' },
+  { name: 'a next line (U+0085)', value: '2026\u0085x', escaped: '"2026\\u0085x"' },
+  { name: 'a line separator (U+2028)', value: '2026\u2028x', escaped: '"2026\\u2028x"' },
+  { name: 'a very long value', value: `2026${'x'.repeat(5000)}` },
+];
+
+describe('stagecraft quotes what it was given escaped, in one line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cli-quoting-'));
+  const saved = { ...process.env };
+  beforeAll(() => {
+    process.env.EVENT_STORE_PATH = join(dir, 'events.db');
+    process.env.PROCESSES_DIR = PROCESSES;
+    delete process.env.EVENT_STORE_URL;
+  });
+  afterAll(() => {
+    process.env = saved;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The exit code and every line printed (stdout and stderr), split where the CLI ends its lines. */
+  async function run(argv: readonly string[]): Promise<{ exit: number; lines: string[] }> {
+    const printed: string[] = [];
+    const log = jest.spyOn(console, 'log').mockImplementation((text: string) => void printed.push(String(text)));
+    const error = jest.spyOn(console, 'error').mockImplementation((text: string) => void printed.push(String(text)));
+    try {
+      const exit = await runCli(argv);
+      return { exit, lines: printed.flatMap((text) => text.split('\n')) };
+    } finally {
+      log.mockRestore();
+      error.mockRestore();
+    }
+  }
+
+  function expectSafe(lines: readonly string[]): void {
+    for (const line of lines) {
+      expect(line).not.toMatch(ACTS_ON_READER);
+      expect(line).not.toMatch(/x{81}/);
+    }
+  }
+
+  const options: readonly { name: string; argv: (value: string) => string[]; option: string }[] = [
+    { name: 'history --as-of', argv: (value) => ['history', randomUUID(), '--as-of', value], option: '--as-of' },
+    { name: 'export --from', argv: (value) => ['export', '--from', value], option: '--from' },
+    { name: 'export --to', argv: (value) => ['export', '--to', value], option: '--to' },
+  ];
+  it.each(options.flatMap((option) => HOSTILE.map((hostile) => ({ option, hostile, label: `${option.name}: ${hostile.name}` }))))('$label', async ({ option, hostile }) => {
+    const { exit, lines } = await run(option.argv(hostile.value));
+    expect(exit).toBe(2);
+    expectSafe(lines);
+    expect(lines.join('\n')).toContain(`${option.option} must be ${INSTANT_RULE}; got ${hostile.escaped ?? '"2026x'}`);
+  });
+
+  it.each(HOSTILE)('verify of an id that is not one: $name', async (hostile) => {
+    const { exit, lines } = await run(['verify', hostile.value]);
+    expect(exit).not.toBe(0);
+    expectSafe(lines);
+    if (hostile.escaped !== undefined) expect(lines.join('\n')).toContain(`${hostile.escaped} is not an opportunity id`);
+  });
+
+  it.each(HOSTILE)('verify --all --head: $name', async (hostile) => {
+    const { exit, lines } = await run(['verify', '--all', '--head', hostile.value]);
+    expect(exit).not.toBe(0);
+    expectSafe(lines);
+    if (hostile.escaped !== undefined) expect(lines.join('\n')).toContain(`got ${hostile.escaped}`);
+  });
+
+  it('import of backfill rows: each bad cell is quoted escaped, a bad instant in the API’s words', async () => {
+    const cell = (text: string) => `"${text.replace(/"/g, '""')}"`;
+    const rows = HOSTILE.flatMap((hostile, n) => [
+      `SF-T${n},${cell(hostile.value)},new,standard,Deal ${n}`,
+      `SF-S${n},2025-01-06T00:00:00Z,${cell(hostile.value)},standard,Deal ${n}`,
+    ]);
+    const file = join(dir, 'rows.csv');
+    writeFileSync(file, ['opportunityId,occurredAt,stage,processId,title', ...rows].join('\n'));
+    const { exit, lines } = await run(['import', file]);
+    expect(exit).toBe(1);
+    expectSafe(lines);
+    const text = lines.join('\n');
+    HOSTILE.forEach((hostile, n) => {
+      if (hostile.escaped === undefined) return;
+      expect(text).toContain(`(SF-T${n}): occurredAt: must be ${INSTANT_RULE}; got ${hostile.escaped}`);
+      expect(text).toContain(`(SF-S${n}): stage: `);
+      expect(text).toContain(hostile.escaped);
+    });
+  });
+
+  it('import of an exported log: a line that is not JSON is reported escaped', async () => {
+    const file = join(dir, 'events.jsonl');
+    writeFileSync(file, HOSTILE.map((hostile) => `{"stream": "${hostile.value.replace(/[\r\n]/g, '')}\u001b[2J\u202e`).join('\n'));
+    const { exit, lines } = await run(['import', file]);
+    expect(exit).toBe(1);
+    expectSafe(lines);
+  });
+});
