@@ -37,4 +37,17 @@ describe('escapeUnseen', () => {
   it('leaves visible text alone and escapes each character that acts on a reader', () => {
     expect(escapeUnseen('ok\tthen\u001b]0;title\u0007')).toBe('ok\\tthen\\u001b]0;title\\u0007');
   });
+
+  it('keeps, on request, the format characters that are part of the text: joiners, the soft hyphen, a flag\'s tags', () => {
+    const persian = 'می\u200cخواهم'; // ZWNJ inside a Persian word
+    const family = '👩\u200d👩\u200d👧'; // one emoji, joined
+    const scotland = '🏴\udb40\udc67\udb40\udc62\udb40\udc73\udb40\udc63\udb40\udc74\udb40\udc7f';
+    const shy = 'Zusammen\u00adarbeit';
+    for (const text of [persian, family, scotland, shy]) {
+      expect(escapeUnseen(text, { keepPartsOfText: true })).toBe(text);
+      expect(escapeUnseen(text)).not.toBe(text); // quoted back in a message, escaped with the rest
+    }
+    // What reorders or hides is escaped all the same.
+    expect(escapeUnseen('a\u202eb\u200bc\u2066', { keepPartsOfText: true })).toBe('a\\u202eb\\u200bc\\u2066');
+  });
 });

@@ -17,8 +17,20 @@ export const QUOTED_MAX = 64;
  * on the reader written as its escape (\n, \u001b, \u202e; one \uXXXX per UTF-16 unit, as JSON
  * writes them), everything else as it is.
  */
-export function escapeUnseen(text: string): string {
-  return text.replace(ACTS_ON_READER, (character) => NAMED[character] ?? [...character].map(unitEscape).join(''));
+export function escapeUnseen(text: string, options: { readonly keepPartsOfText?: boolean } = {}): string {
+  return text.replace(ACTS_ON_READER, (character) => (options.keepPartsOfText && isPartOfText(character) ? character : (NAMED[character] ?? [...character].map(unitEscape).join(''))));
+}
+
+/**
+ * Format characters that belong to the text they sit in rather than act on its reader: the
+ * joiners (ZWNJ and ZWJ, which Persian and the Indic scripts write words with, and which join
+ * emoji into one), the soft hyphen, and the tag characters of subdivision flags (🏴 + tags).
+ * Recorded text a program shows (a title, a note) keeps them (`keepPartsOfText`); a value quoted
+ * back in a message escapes them with the rest.
+ */
+function isPartOfText(character: string): boolean {
+  const code = character.codePointAt(0)!;
+  return code === 0x00ad || code === 0x200c || code === 0x200d || (code >= 0xe0020 && code <= 0xe007f);
 }
 
 function unitEscape(character: string): string {

@@ -5,11 +5,12 @@ import { escapeUnseen, quotedValue } from '@stagecraft/sales-process';
  * next steps) is whatever a client sent, and an operator's argument or file may hold anything, so
  * each character a terminal would act on rather than show (a control such as ESC or a line break,
  * U+0085, a line separator, a bidirectional override or isolate, a zero-width character: the one
- * set the API escapes, escapeUnseen) is written as its escape (\n, \u001b) instead. The exact text
- * is in `--json`.
+ * set the API escapes, escapeUnseen) is written as its escape (\n, \u001b) instead. The joiners,
+ * the soft hyphen and a flag's tags are part of the text (a Persian word, an emoji) and stay. The
+ * exact text is in `--json`.
  */
 export function printable(line: string): string {
-  return escapeUnseen(line);
+  return escapeUnseen(line, { keepPartsOfText: true });
 }
 
 /** The most of a value read from a file (a cell, a field) a reason quotes: a 50,000-character title is not printed whole. */
