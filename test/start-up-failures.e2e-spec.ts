@@ -211,14 +211,17 @@ describe('start-up failures an operator fixes: one line, no stack trace', () => 
   const dir = temporaryDirectory();
   afterAll(() => dir.remove());
 
-  const expectOneLineFailure = (result: { code: number | null; output: string }, ...named: string[]) => {
+  /** Exit 1, no stack trace, and after `header` (each process's own: the API's, the relay's, the projector's) one line naming each of `named`. */
+  const expectOneLineFailureAfter = (header: string, result: { code: number | null; output: string }, ...named: string[]) => {
     expect(result.code).toBe(1);
-    expect(result.output).toContain('Stagecraft did not start.');
+    expect(result.output).toContain(header);
     expect(result.output).not.toMatch(STACK_LINE);
-    const reason = result.output.slice(result.output.indexOf('Stagecraft did not start.')).split('\n').filter((line) => line.trim() !== '');
+    const reason = result.output.slice(result.output.indexOf(header)).split('\n').filter((line) => line.trim() !== '');
+    expect(reason[0]).toBe(header);
     expect(reason).toHaveLength(2);
     for (const name of named) expect(reason[1]).toContain(name);
   };
+  const expectOneLineFailure = (result: { code: number | null; output: string }, ...named: string[]) => expectOneLineFailureAfter('Stagecraft did not start.', result, ...named);
 
   onSQLite('an event store whose folder path runs through a file', async () => {
     const file = join(dir.path, 'a-file');
@@ -418,13 +421,7 @@ describe('start-up failures an operator fixes: one line, no stack trace', () => 
     try {
       const url = double.url.replace('://', '://stagecraft:s3cretpw@');
       const denied = await runRelayUntilExit({ EVENT_STORE_PATH: join(dir.path, 'relay-denied', 'events.db'), EVENT_STORE_URL: url, RELAY_SINKS: 'nats://127.0.0.1:4222' });
-      expect(denied.code).toBe(1);
-      expect(denied.output).not.toMatch(STACK_LINE);
-      const reason = denied.output.slice(denied.output.indexOf('Relay did not start.')).split('\n').filter((line) => line.trim() !== '');
-      expect(reason[0]).toBe('Relay did not start.');
-      expect(reason).toHaveLength(2);
-      expect(reason[1]).toContain('EVENT_STORE_URL');
-      expect(reason[1]).toContain('denied');
+      expectOneLineFailureAfter('Relay did not start.', denied, 'EVENT_STORE_URL', 'denied');
       expect(denied.output).not.toContain('s3cretpw');
     } finally {
       allowAgain();
@@ -446,13 +443,7 @@ describe('start-up failures an operator fixes: one line, no stack trace', () => 
         const url = double.url.replace('://', '://stagecraft:s3cretpw@');
         const folder = join(dir.path, 'projector-denied');
         const denied = await runProjectorUntilExit({ EVENT_STORE_PATH: join(folder, 'events.db'), READ_MODELS_PATH: join(folder, 'read-models.db'), EVENT_STORE_URL: url, ...readModels });
-        expect(denied.code).toBe(1);
-        expect(denied.output).not.toMatch(STACK_LINE);
-        const reason = denied.output.slice(denied.output.indexOf('Projector did not start.')).split('\n').filter((line) => line.trim() !== '');
-        expect(reason[0]).toBe('Projector did not start.');
-        expect(reason).toHaveLength(2);
-        expect(reason[1]).toContain('EVENT_STORE_URL');
-        expect(reason[1]).toContain('denied');
+        expectOneLineFailureAfter('Projector did not start.', denied, 'EVENT_STORE_URL', 'denied');
         expect(denied.output).not.toContain('s3cretpw');
         // Refused before it opened the read models: no schema made for a projector that cannot run.
         if (readModels.READ_MODELS_SCHEMA !== undefined) expect(await schemaExists(readModels.READ_MODELS_SCHEMA)).toBe(false);
