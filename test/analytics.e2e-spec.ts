@@ -185,6 +185,21 @@ describe('analytics from the read models (end to end)', () => {
     expect(winLoss).toContainEqual(expect.objectContaining({ group: 'price', lost: '1' }));
   });
 
+  it('gives the grouped win/loss CSV its total line first, told apart from a group of the same name by its line column', async () => {
+    for (const groupBy of ['team', 'owner', 'reason', 'month', 'process']) {
+      const json = (await analyst(`/analytics/win-loss?groupBy=${groupBy}`).expect(200)).body;
+      const rows = parseCsv((await analyst(`/analytics/win-loss?groupBy=${groupBy}&format=csv`).expect(200)).text);
+      const cells = (figures: { won: number; lost: number; winRate: number | null }) => ({ won: String(figures.won), lost: String(figures.lost), winRate: figures.winRate === null ? '' : String(figures.winRate) });
+      expect([groupBy, rows.length]).toEqual([groupBy, json.groups.length + 1]);
+      expect([groupBy, rows[0]]).toEqual([groupBy, expect.objectContaining({ group: 'total', line: 'total', ...cells(json.total) })]);
+      json.groups.forEach((group: { key: string | null; won: number; lost: number; winRate: number | null }, index: number) =>
+        expect([groupBy, rows[index + 1]]).toEqual([groupBy, expect.objectContaining({ group: group.key ?? '', line: 'group', ...cells(group) })]),
+      );
+    }
+    // Without groupBy, the one line is the total, as before.
+    expect(parseCsv((await analyst('/analytics/win-loss?format=csv').expect(200)).text)).toEqual([expect.objectContaining({ group: 'total', line: 'total' })]);
+  });
+
   it('heads each CSV with the columns the route declares for an answer without rows', async () => {
     const routes: [string, CsvTable<never>][] = [
       ['/pipeline', PIPELINE_CSV],

@@ -223,7 +223,7 @@ describe('forecast, rotting deals and won reasons (end to end)', () => {
     });
     expect(winLoss.converted).toMatchObject({ amountWon: { amount: 750 }, amountLost: { amount: 160, rateDate: '2026-03-01' } });
     const csv = (await analyst('/analytics/win-loss?processId=quick&format=csv').expect(200)).text.trim().split('\r\n');
-    expect(csv[0]).toBe('group,won,lost,winRate,amountWon,amountWonByCurrency,amountLost,amountLostByCurrency,lostReasons,wonReasons,convertedCurrency,convertedAmountWon,convertedAmountLost,rateDate,ratesUsed,missingRates');
+    expect(csv[0]).toBe('group,won,lost,winRate,amountWon,amountWonByCurrency,amountLost,amountLostByCurrency,lostReasons,wonReasons,line,convertedCurrency,convertedAmountWon,convertedAmountLost,rateDate,ratesUsed,missingRates');
     // The forecast converts every period at the rates of its own day (today: 1 March, 0.8); as of
     // 20 February, at that day's rates (0.9).
     await send('post', '/opportunities', { title: 'I', processId: 'quick', amount: 300, currency: 'USD', expectedCloseDate: '2026-03-20', occurredAt: at(2, 28, 14) });

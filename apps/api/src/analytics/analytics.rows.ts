@@ -54,7 +54,8 @@ export function pipelineRows(result: PipelineResult): Record<string, unknown>[] 
   ]);
 }
 
-const figures = ({ won, lost, winRate, amountWon, amountWonByCurrency, amountLost, amountLostByCurrency, lostReasons, wonReasons, converted }: WinLossFigures) => ({
+/** A win/loss line in its columns' order (the CSV header is the first line's keys): `line` before the converted columns. */
+const figures = (line: 'total' | 'group', { won, lost, winRate, amountWon, amountWonByCurrency, amountLost, amountLostByCurrency, lostReasons, wonReasons, converted }: WinLossFigures) => ({
   won,
   lost,
   winRate,
@@ -64,6 +65,7 @@ const figures = ({ won, lost, winRate, amountWon, amountWonByCurrency, amountLos
   amountLostByCurrency,
   lostReasons,
   wonReasons,
+  line,
   ...(converted
     ? {
         convertedCurrency: converted.amountWon.currency,
@@ -86,9 +88,12 @@ function convertedColumns(amount: ConvertedAmount | undefined, weighted: Convert
   return { convertedCurrency: amount.currency, convertedAmount: amount.amount, convertedWeightedAmount: weighted?.amount ?? null, rateDate: amount.rateDate, ratesUsed: amount.rates, missingRates: amount.missingRates };
 }
 
+/**
+ * The total line first, then a line per group, as velocity's CSV does: a sheet gets the win rate of
+ * all groups (which no sum of the lines gives), and `line` tells the total from a group keyed "total".
+ */
 export function winLossRows(result: WinLossResult): Record<string, unknown>[] {
-  if (!result.groups) return [{ group: 'total', ...figures(result.total) }];
-  return result.groups.map((group) => ({ group: group.key, ...figures(group) }));
+  return [{ group: 'total', ...figures('total', result.total) }, ...(result.groups ?? []).map((group) => ({ group: group.key, ...figures('group', group) }))];
 }
 
 export function stageDurationRows(result: StageDurationsResult): Record<string, unknown>[] {
@@ -246,7 +251,8 @@ export const PIPELINE_CSV: CsvTable<PipelineResult> = {
 };
 export const WIN_LOSS_CSV: CsvTable<WinLossResult> = {
   rows: winLossRows,
-  columns: ['group', 'won', 'lost', 'winRate', 'amountWon', 'amountWonByCurrency', 'amountLost', 'amountLostByCurrency', 'lostReasons', 'wonReasons'],
+  // `line` last, so that the columns a sheet already reads keep their places.
+  columns: ['group', 'won', 'lost', 'winRate', 'amountWon', 'amountWonByCurrency', 'amountLost', 'amountLostByCurrency', 'lostReasons', 'wonReasons', 'line'],
   convertedColumns: ['convertedCurrency', 'convertedAmountWon', 'convertedAmountLost', 'rateDate', 'ratesUsed', 'missingRates'],
 };
 export const STAGE_DURATIONS_CSV: CsvTable<StageDurationsResult> = { rows: stageDurationRows, columns: ['processId', 'stageId', 'completedCount', 'meanSeconds', 'medianSeconds', 'p90Seconds', 'openCount', 'oldestOpenAgeSeconds'] };
