@@ -369,9 +369,13 @@ describe('analytics over hand-overs, ties and window ends: an independent model'
       const keys = [...new Set(within.map(keyOf))].sort();
       expect([path, body.groups.map((g: { key: string } & ReturnType<typeof figures>) => [g.key, pickFigures(g)])]).toEqual([path, keys.map((key) => [key, figures(within.filter((c) => keyOf(c) === key))])]);
       const csv = parseCsv((await analyst(`${path}&format=csv`).expect(200)).text);
-      expect([path, csv.map((row) => [row.group, Number(row.won), Number(row.lost), JSON.parse(row.amountWonByCurrency!), JSON.parse(row.amountLostByCurrency!), row.amountWon === '' ? null : Number(row.amountWon)])]).toEqual([
+      // The total's line first, then the groups' (README: the `line` column tells them apart).
+      expect([path, csv.map((row) => [row.line, row.group, Number(row.won), Number(row.lost), JSON.parse(row.amountWonByCurrency!), JSON.parse(row.amountLostByCurrency!), row.amountWon === '' ? null : Number(row.amountWon)])]).toEqual([
         path,
-        body.groups.map((g: { key: string } & ReturnType<typeof figures>) => [g.key, g.won, g.lost, g.amountWonByCurrency, g.amountLostByCurrency, g.amountWon]),
+        [
+          ['total', 'total', body.total.won, body.total.lost, body.total.amountWonByCurrency, body.total.amountLostByCurrency, body.total.amountWon],
+          ...body.groups.map((g: { key: string } & ReturnType<typeof figures>) => ['group', g.key, g.won, g.lost, g.amountWonByCurrency, g.amountLostByCurrency, g.amountWon]),
+        ],
       ]);
     }
   });

@@ -234,6 +234,22 @@ describe('forecast, rotting deals and won reasons (end to end)', () => {
       const figures = [...forecast.periods.flatMap((period) => [period.open, period.won]), forecast.withoutDate];
       expect(figures.some((money) => 'USD' in money.amountsByCurrency)).toBe(true);
       for (const money of figures) expect(money.converted.amount).toMatchObject({ amount: expect.closeTo(atRate(money, rate), 6), rateDate: day });
+      // The learned weighted amounts are converted beside the configured ones, at the same day's rates.
+      type Learned = { weightedAmountsLearnedByCurrency: Record<string, number>; converted: { weightedAmountLearned?: { amount: number | null; rateDate: string } } };
+      const learned = (await analyst(`/analytics/forecast?processId=quick&include=learned${query}`).expect(200)).body as { periods: { open: Learned }[]; withoutDate: Learned };
+      const opens = [...learned.periods.map((period) => period.open), learned.withoutDate];
+      expect(opens.some((open) => 'USD' in open.weightedAmountsLearnedByCurrency)).toBe(true);
+      for (const open of opens) {
+        expect(open.converted.weightedAmountLearned).toMatchObject({ amount: expect.closeTo(atRate({ amountsByCurrency: open.weightedAmountsLearnedByCurrency } as Money, rate), 6), rateDate: day });
+      }
+      // And per stage of the board (as of an instant too).
+      type Stage = { weightedAmountsLearnedByCurrency: Record<string, number>; converted: { weightedAmountLearned?: { amount: number | null; rateDate: string } } };
+      const board = (await analyst(`/pipeline?processId=quick${query}`).expect(200)).body as { processes: { stages: Stage[] }[] };
+      const stages = board.processes.flatMap((process) => process.stages);
+      expect(stages.some((stage) => 'USD' in stage.weightedAmountsLearnedByCurrency)).toBe(true);
+      for (const stage of stages) {
+        expect(stage.converted.weightedAmountLearned).toMatchObject({ amount: expect.closeTo(atRate({ amountsByCurrency: stage.weightedAmountsLearnedByCurrency } as Money, rate), 6), rateDate: day });
+      }
     }
   });
 });

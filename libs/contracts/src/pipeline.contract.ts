@@ -121,6 +121,8 @@ export interface ConvertedAmount {
 export interface ConvertedFigures {
   readonly amount: ConvertedAmount;
   readonly weightedAmount?: ConvertedAmount;
+  /** With include=learned (the forecast) or the learned figures on the board: the learned weighted amounts, converted at the same rates. */
+  readonly weightedAmountLearned?: ConvertedAmount;
 }
 
 export interface PipelineResult {

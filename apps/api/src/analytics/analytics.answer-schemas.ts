@@ -72,7 +72,7 @@ const CONVERTED_AMOUNT = objectSchema<ConvertedAmount>(
   [],
   'In the reporting currency of the currencies file, at the rates in force on rateDate',
 );
-const CONVERTED = objectSchema<ConvertedFigures>({ amount: CONVERTED_AMOUNT, weightedAmount: CONVERTED_AMOUNT }, ['weightedAmount'], 'With a currencies file only');
+const CONVERTED = objectSchema<ConvertedFigures>({ amount: CONVERTED_AMOUNT, weightedAmount: CONVERTED_AMOUNT, weightedAmountLearned: CONVERTED_AMOUNT }, ['weightedAmount', 'weightedAmountLearned'], 'With a currencies file only');
 
 const CRITERIA_PROGRESS = objectSchema<CriteriaProgress>({ met: WHOLE, total: WHOLE });
 

@@ -75,8 +75,9 @@ export class AnalyticsController {
         const rateDay = rateDayUpTo(ms, this.clock().getTime());
         // The board and its learned figures from one state of the read side (oneSnapshot).
         const learned = await this.queries.oneSnapshot(async (queries) => {
-          const board = this.converted(await queries.pipelineAsOf(ms, { processId, teamId, ownerId }, options), rateDay, rateDay);
-          return this.withLearned(queries, board, ms, true, { processId, teamId, ownerId });
+          // Learned figures first, so that they are converted with the rest.
+          const board = await this.withLearned(queries, await queries.pipelineAsOf(ms, { processId, teamId, ownerId }, options), ms, true, { processId, teamId, ownerId });
+          return this.converted(board, rateDay, rateDay);
         });
         return { asOf: { instant: new Date(ms).toISOString(), axis: 'occurredAt' }, ...learned };
       }
@@ -84,8 +85,8 @@ export class AnalyticsController {
       const nowMs = this.clock().getTime();
       return await this.queries.oneSnapshot(async (queries) => {
         const result = await queries.pipeline({ processId, teamId, ownerId }, { ...options, nowMs });
-        const board = this.converted(result, rateDayUpTo(undefined, nowMs), rateDayUpTo(closed ? Date.parse(closed.to) : undefined, nowMs));
-        return this.withLearned(queries, board, nowMs, false, { processId, teamId, ownerId });
+        const board = await this.withLearned(queries, result, nowMs, false, { processId, teamId, ownerId });
+        return this.converted(board, rateDayUpTo(undefined, nowMs), rateDayUpTo(closed ? Date.parse(closed.to) : undefined, nowMs));
       }, { sideBySide: closed !== undefined });
     });
   }
@@ -201,10 +202,9 @@ export class AnalyticsController {
       // The forecast and its learned amounts from one state of the read side (oneSnapshot).
       return await this.queries.oneSnapshot(async (queries) => {
         const figures = asOfMs === undefined ? await queries.forecast(forecast) : await queries.forecastAsOf(asOfMs, forecast);
-        const result = this.currencyRates ? withConvertedForecast(figures, this.currencyRates, rateDayUpTo(asOfMs, nowMs)) : figures;
-        if (query.include !== 'learned') return result;
-        const learned = await queries.learnedForecast({ atMs, asOf: asOfMs !== undefined, forecast });
-        return withLearnedForecast(result, learned);
+        // Learned amounts first, so that they are converted with the rest.
+        const result = query.include === 'learned' ? withLearnedForecast(figures, await queries.learnedForecast({ atMs, asOf: asOfMs !== undefined, forecast })) : figures;
+        return this.currencyRates ? withConvertedForecast(result, this.currencyRates, rateDayUpTo(asOfMs, nowMs)) : result;
       });
     });
   }

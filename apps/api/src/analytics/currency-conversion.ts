@@ -66,6 +66,11 @@ export function convertAmounts(byCurrency: Readonly<Record<string, number>>, rat
   return { currency: rates.reportingCurrency, amount: missingRates.length > 0 ? null : amount, rateDate: day, rates: used, missingRates };
 }
 
+/** The learned weighted amounts converted, when the answer has them (the learned figures are added first, so that they are converted with the rest). */
+function learnedConverted(learned: Readonly<Record<string, number>> | undefined, rates: CurrencyRates, day: string): { weightedAmountLearned?: ConvertedAmount } {
+  return learned === undefined ? {} : { weightedAmountLearned: convertAmounts(learned, rates, day) };
+}
+
 /** /pipeline with converted totals: open columns at `openDay`, closed sections at `closedDay`. */
 export function withConvertedPipeline(result: PipelineResult, rates: CurrencyRates, openDay: string, closedDay: string): PipelineResult {
   return {
@@ -74,7 +79,11 @@ export function withConvertedPipeline(result: PipelineResult, rates: CurrencyRat
       ...process,
       stages: process.stages.map((stage) => ({
         ...stage,
-        converted: { amount: convertAmounts(stage.amountsByCurrency, rates, openDay), weightedAmount: convertAmounts(stage.weightedAmountsByCurrency, rates, openDay) },
+        converted: {
+          amount: convertAmounts(stage.amountsByCurrency, rates, openDay),
+          weightedAmount: convertAmounts(stage.weightedAmountsByCurrency, rates, openDay),
+          ...learnedConverted(stage.weightedAmountsLearnedByCurrency, rates, openDay),
+        },
       })),
       ...(process.won ? { won: { ...process.won, converted: { amount: convertAmounts(process.won.amountsByCurrency, rates, closedDay) } } } : {}),
       ...(process.lost ? { lost: { ...process.lost, converted: { amount: convertAmounts(process.lost.amountsByCurrency, rates, closedDay) } } } : {}),
@@ -96,7 +105,11 @@ export function withConvertedForecast(result: ForecastResult, rates: CurrencyRat
   const money = (figures: ForecastMoney): ForecastMoney => ({ ...figures, converted: { amount: convertAmounts(figures.amountsByCurrency, rates, day) } });
   const open = (figures: ForecastOpen): ForecastOpen => ({
     ...figures,
-    converted: { amount: convertAmounts(figures.amountsByCurrency, rates, day), weightedAmount: convertAmounts(figures.weightedAmountsByCurrency, rates, day) },
+    converted: {
+      amount: convertAmounts(figures.amountsByCurrency, rates, day),
+      weightedAmount: convertAmounts(figures.weightedAmountsByCurrency, rates, day),
+      ...learnedConverted(figures.weightedAmountsLearnedByCurrency, rates, day),
+    },
   });
   return { ...result, periods: result.periods.map((period) => ({ ...period, open: open(period.open), won: money(period.won) })), withoutDate: open(result.withoutDate) };
 }
