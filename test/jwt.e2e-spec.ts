@@ -384,6 +384,41 @@ describe('JWT_JWKS_URL: keys an identity provider publishes', () => {
     // Neither published key signed it: refused as any bad signature is.
     expectUnauthenticated(await call(api, unsigned(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey)), /signature does not verify/);
   });
+
+  it('a token without kid signed by a key the provider just rotated in is accepted at once (a bounded refetch), not once the set is a minute old', async () => {
+    const unsigned = (key: KeyObject) => jwt(claims(), { alg: 'RS256', key });
+    // The set holds two RS256 keys (first, rotated), neither of which signed the token.
+    const fresh = { kid: 'key-2026-03', alg: 'RS256' as const, ...generateKeyPairSync('rsa', { modulusLength: 2048 }) };
+    idp.publish(fresh, second);
+    now += 31_000; // past the cooldown, within the set's max age (60 s)
+    let before = idp.requests;
+    expect((await call(api, unsigned(fresh.privateKey))).status).toBe(200);
+    expect(idp.requests).toBe(before + 1);
+    expect((await call(api, unsigned(fresh.privateKey))).status).toBe(200);
+    expect(idp.requests).toBe(before + 1); // cached
+    // Again, with one RS256 key cached (fresh), which jose hands back alone rather than as candidates.
+    const fresher = { kid: 'key-2026-04', alg: 'RS256' as const, ...generateKeyPairSync('rsa', { modulusLength: 2048 }) };
+    idp.publish(fresher, second);
+    now += 31_000;
+    before = idp.requests;
+    expect((await call(api, unsigned(fresher.privateKey))).status).toBe(200);
+    expect(idp.requests).toBe(before + 1);
+    expectUnauthenticated(await call(api, unsigned(fresh.privateKey)), /signature does not verify/);
+  });
+
+  it('a flood of tokens without kid whose signature no key verifies fetches the key set at most once per cooldown', async () => {
+    const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const strangerEc = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    now += 31_000;
+    const before = idp.requests;
+    for (let i = 0; i < 40; i += 1) {
+      const token = i % 2 === 0 ? jwt({ ...claims(), jti: `flood-${i}` }, { alg: 'RS256', key: stranger }) : jwt({ ...claims(), jti: `flood-${i}` }, { alg: 'ES256', key: strangerEc });
+      expectUnauthenticated(await call(api, token), /signature does not verify/);
+    }
+    // The first asks the provider once (it may have rotated); the others wait out the cooldown.
+    expect(idp.requests - before).toBe(1);
+    expect((await call(api, jwt(claims(), { alg: 'ES256', key: second.privateKey }))).status).toBe(200);
+  });
 });
 
 describe('JWT settings', () => {

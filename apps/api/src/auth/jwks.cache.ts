@@ -23,12 +23,14 @@ type LocalKeySet = ReturnType<typeof createLocalJWKSet>;
 
 /**
  * The signing keys an identity provider publishes, cached. A token whose kid is not in the set
- * fetches it again (that is how rotation reaches us), but never more than once per cooldown, so a
+ * fetches it again (that is how rotation reaches us), as does a token without a kid that no cached
+ * key verifies (`refreshedSince`), but never more than once per cooldown, so a
  * flood of made-up kids cannot turn this service into a load generator against the provider. When
  * a fetch fails the last good set keeps serving.
  */
 export class JwksCache {
   private keys?: LocalKeySet;
+  private fetched = 0;
   private fetchedAt = Number.NEGATIVE_INFINITY;
   private attemptedAt = Number.NEGATIVE_INFINITY;
   private pending?: Promise<void>;
@@ -59,6 +61,23 @@ export class JwksCache {
     }
   };
 
+  /** How many sets were fetched so far: read before a verification, it tells whether the set changed since. */
+  get generation(): number {
+    return this.fetched;
+  }
+
+  /**
+   * A token without a kid that no cached key of its algorithm verifies may be signed by a key the
+   * provider has just rotated in, which only a fetch can tell; it may as well be forged. So it
+   * fetches as an unknown kid does, under the same cooldown (a flood of such tokens costs the
+   * provider one fetch per cooldown). True when the set is newer than the one `seen` (fetched now,
+   * or by another request meanwhile): only then is a second verification worth it.
+   */
+  async refreshedSince(seen: number): Promise<boolean> {
+    if (this.fetched === seen) await this.refresh();
+    return this.fetched !== seen;
+  }
+
   private mayFetch(): boolean {
     return this.now() - this.attemptedAt >= this.options.cooldownMs;
   }
@@ -70,6 +89,7 @@ export class JwksCache {
     this.pending = this.fetchSet()
       .then((keys) => {
         this.keys = keys;
+        this.fetched += 1;
         this.fetchedAt = this.now();
       })
       .catch((error: Error) => this.warn(`Could not fetch the JWT signing keys from ${this.url.href} (${error.message}); ${this.keys ? 'keeping the keys fetched before' : 'tokens cannot be verified until it works'}.`))

@@ -1,5 +1,5 @@
 import { createPublicKey } from 'node:crypto';
-import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
+import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import { firstRepeatedName, type JwtSettings } from '@stagecraft/config';
 import { JWKS_CACHE_DEFAULTS, JwksCache, JwksUnavailableError } from './jwks.cache';
 import { PublicKeyFile } from './public-key.file';
@@ -41,14 +41,21 @@ export function createJwtVerifier(options: JwtOptions, now: () => Date, warn: (m
     prefetch: () => jwks?.prefetch() ?? Promise.resolve(),
     async verify(token) {
       const { key, algorithms } = keyFile ? keyFile.key() : { key: fixedKey!, algorithms: options.algorithms };
+      const verifyOptions: JWTVerifyOptions = {
+        algorithms: [...algorithms],
+        ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
+        ...(options.audience !== undefined ? { audience: options.audience } : {}),
+        requiredClaims: ['exp'],
+        clockTolerance: options.clockToleranceSeconds,
+        currentDate: now(),
+      };
+      const seenKeySet = jwks?.generation;
       try {
-        const payload = await verifiedPayload(token, key as JWTVerifyGetKey, {
-          algorithms: [...algorithms],
-          ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
-          ...(options.audience !== undefined ? { audience: options.audience } : {}),
-          requiredClaims: ['exp'],
-          clockTolerance: options.clockToleranceSeconds,
-          currentDate: now(),
+        const payload = await verifiedPayload(token, key as JWTVerifyGetKey, verifyOptions).catch(async (error: unknown) => {
+          if (jwks && seenKeySet !== undefined && unsignedByAnyKnownKey(token, error) && (await jwks.refreshedSince(seenKeySet))) {
+            return verifiedPayload(token, key as JWTVerifyGetKey, verifyOptions);
+          }
+          throw error;
         });
         // JSON reads 1e400 as Infinity, and 1e300 is no date either, yet both pass every date
         // check: a token that never expires. A time is one a Date can hold (±8.64e12 s).
@@ -93,6 +100,20 @@ async function verifiedPayload(token: string, key: JWTVerifyGetKey, verifyOption
       }
     }
     throw new errors.JWSSignatureVerificationFailed();
+  }
+}
+
+/**
+ * A token without a kid whose signature no cached key of its algorithm verifies: signed by a key
+ * the provider rotated in since the set was fetched, or by nobody the provider knows. (One with
+ * a kid the set lacks never gets here: the cache fetches for it while looking the key up.)
+ */
+function unsignedByAnyKnownKey(token: string, error: unknown): boolean {
+  if (!(error instanceof errors.JWSSignatureVerificationFailed)) return false;
+  try {
+    return decodeProtectedHeader(token).kid === undefined;
+  } catch {
+    return false;
   }
 }
 
