@@ -122,7 +122,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description(`start a sink over on the event log it reads now, once its checkpoint was found to belong to another (state ${LOG_REPLACED}: a store restored from an older backup, or replaced)`)
     .requiredOption('--sink <sink>', 'the sink: its URL as in RELAY_SINKS, or the key /health shows')
     .requiredOption('--at <where>', 'beginning: publish the whole log again; end: publish only what is written from now on', startOverAt)
-    .action(async (options: { sink: string; at: StartOverAt }) => {
+    .option('--discard-dead-letters', "give up the sink's dead letters (refused while it holds any unless given: export them first with stagecraft relay dead-letters --sink <sink> --json)")
+    .action(async (options: { sink: string; at: StartOverAt; discardDeadLetters?: boolean }) => {
       setExitCode(await startOverSink(readSettings(), options));
     });
   relay

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCommandSide } from '@stagecraft/commands';
 import { readSettings } from '@stagecraft/config';
@@ -321,16 +322,23 @@ describe('stagecraft relay status and start-over, on a log that replaced the one
     return events;
   };
 
+  let oldLog: Awaited<ReturnType<typeof storeWith>> = [];
+  /** The sink's checkpoint at the head of the log that is gone (its state file made anew). */
+  const checkpointOnTheOldLog = () => {
+    for (const file of [statePath, `${statePath}-wal`, `${statePath}-shm`]) rmSync(file, { force: true });
+    const last = oldLog[oldLog.length - 1]!;
+    const state = getSQLiteRelayStateStore(statePath);
+    state.create(sink, last.position, oldLog[0]!.id, { position: last.position, eventId: last.id });
+    state.close();
+  };
+
   beforeAll(async () => {
     // The checkpoint was taken at the head of a log that is gone; the store now holds another one, longer.
-    const before = await storeWith(join(dir.path, 'before.db'), ['Old']);
+    oldLog = await storeWith(join(dir.path, 'before.db'), ['Old']);
     const now = await storeWith(env.EVENT_STORE_PATH, ['New 1', 'New 2']);
     head = now[now.length - 1]!.position;
     logId = now[0]!.id;
-    const last = before[before.length - 1]!;
-    const state = getSQLiteRelayStateStore(statePath);
-    state.create(sink, last.position, before[0]!.id, { position: last.position, eventId: last.id });
-    state.close();
+    checkpointOnTheOldLog();
   });
   afterAll(() => dir.remove());
 
@@ -349,6 +357,40 @@ describe('stagecraft relay status and start-over, on a log that replaced the one
     // (commander writes its usage error itself, to stderr)
     expect((await cli('start-over', '--sink', sink, '--at', 'head')).code).toBe(EXIT.usage);
     expect(saved()).toEqual(before);
+  });
+
+  it('start-over refuses (exit 1) a sink holding dead letters unless --discard-dead-letters is given, naming the command that exports them first', async () => {
+    const deadLetters = () => {
+      const state = getSQLiteRelayStateStore(statePath);
+      try {
+        return state.deadLetters(sink).map((letter) => letter.position);
+      } finally {
+        state.close();
+      }
+    };
+    const taken = saved()!;
+    const letter = (position: number) => ({ sink, position, eventId: `event-${position}`, type: 'stagecraft.opportunity.stage-changed.v1', subject: 'deal-1', attempts: 8, lastError: 'HTTP 500', failedAt: '2026-11-30T12:00:00.000Z', body: '{}' });
+    const state = getSQLiteRelayStateStore(statePath);
+    state.advance(sink, taken.generation, taken.position, taken.logId, taken.anchor, [letter(oldLog[1]!.position), letter(oldLog[2]!.position)]);
+    state.close();
+    const checkpoint = saved()!;
+    for (const at of ['beginning', 'end']) {
+      const refused = await cli('start-over', '--sink', sink, '--at', at);
+      expect(refused.code).toBe(EXIT.failed);
+      expect(refused.stderr).toContain(`${sink} holds 2 dead letter(s)`);
+      expect(refused.stderr).toContain(`stagecraft relay dead-letters --sink ${sink} --json`);
+      expect(refused.stderr).toContain(`stagecraft relay start-over --sink ${sink} --at ${at} --discard-dead-letters`);
+      expect(saved()).toEqual(checkpoint);
+      expect(deadLetters()).toHaveLength(2);
+    }
+    // Exported (the command it names lists them as JSON), then given up on by name.
+    const exported = await cli('dead-letters', '--sink', sink, '--json');
+    expect((JSON.parse(exported.stdout) as { position: number }[]).map((entry) => entry.position)).toEqual(deadLetters());
+    const started = await cli('start-over', '--sink', sink, '--at', 'beginning', '--discard-dead-letters');
+    expect(started).toMatchObject({ code: EXIT.ok, stdout: expect.stringContaining('its 2 dead letter(s), positions of the other log, were discarded') });
+    expect(saved()).toMatchObject({ position: 0, logId });
+    expect(deadLetters()).toEqual([]);
+    checkpointOnTheOldLog();
   });
 
   it('start-over --at end puts the checkpoint at the head of this log, tied to it; then status says ok and a second start-over is refused', async () => {

@@ -93,9 +93,12 @@ export async function showRelayStatus(settings: Settings, options: { json?: bool
  * another (a restore from an older backup, another store): before its first event (its whole
  * history published again) or at its head (only what is written from now on). The operator's
  * choice, never the relay's: see checkpoint-log.ts. Its dead letters, positions of the other log,
- * go. A checkpoint that belongs to this log is refused: `relay replay` moves it back.
+ * go — only when the operator says so (`discardDeadLetters`): they are the one record of events its
+ * subscriber never took, which no replay on this log can send again, so they are refused until
+ * exported (`relay dead-letters --json`) or knowingly given up. A checkpoint that belongs to this
+ * log is refused: `relay replay` moves it back.
  */
-export async function startOverSink(settings: Settings, options: { sink: string; at: StartOverAt }): Promise<number> {
+export async function startOverSink(settings: Settings, options: { sink: string; at: StartOverAt; discardDeadLetters?: boolean }): Promise<number> {
   const sink = sinkNamed(settings, options.sink);
   const store = openExistingStore(settings);
   try {
@@ -114,12 +117,20 @@ export async function startOverSink(settings: Settings, options: { sink: string;
     const anchor = await anchorAtOrBefore(store, after);
     const cleared = withState(settings, (state) => {
       const letters = state.deadLetters(sink.key).length;
+      if (letters > 0 && options.discardDeadLetters !== true) {
+        const sinkWord = shellWord(sink.key);
+        throw new CliError(
+          `${sink.key} holds ${letters} dead letter(s), events of the other log its subscriber never took: starting over discards them, and no replay on this log can send them again. ` +
+            `Export them first: stagecraft relay dead-letters --sink ${sinkWord} --json > dead-letters.json; then start over, giving them up: stagecraft relay start-over --sink ${sinkWord} --at ${options.at} --discard-dead-letters`,
+          EXIT.failed,
+        );
+      }
       state.requestReplay(sink.key, after, 0, logId, anchor);
       return letters;
     });
     console.log(
       `${sink.key} starts over on this event log ${options.at === 'end' ? `at its head (position ${head}): only events written from now on are published` : `from its beginning (log head ${head}): its whole history is published again, with the same event ids`}` +
-        `${cleared > 0 ? `; its ${cleared} dead letter(s), positions of the other log, were cleared` : ''}.\n` +
+        `${cleared > 0 ? `; its ${cleared} dead letter(s), positions of the other log, were discarded` : ''}.\n` +
         'A running relay goes on within a second; otherwise the next start does.',
     );
     return EXIT.ok;
