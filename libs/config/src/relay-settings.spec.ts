@@ -80,6 +80,9 @@ describe('the relay settings (RELAY_*)', () => {
     [{ RELAY_SINKS: `amqp://127.0.0.1?exchange=${'e'.repeat(256)}` }, 'exchange name is 256 bytes long: AMQP takes at most 255'],
     [{ RELAY_SINKS: `amqp://127.0.0.1/${'%C3%A4'.repeat(128)}` }, 'vhost is 256 bytes long (decoded): AMQP takes at most 255'],
     [{ RELAY_SINKS: `amqp://127.0.0.1?locale=${'l'.repeat(256)}` }, 'locale is 256 bytes long: AMQP takes at most 255'],
+    // The login: SASL PLAIN separates user and password with NUL, and RabbitMQ reads it in one frame of 4096 bytes before tuning.
+    [{ RELAY_SINKS: 'amqp://relay:pa%00ss@127.0.0.1' }, 'sink "amqp://relay:***@127.0.0.1": its user or password holds a NUL (%00)'],
+    [{ RELAY_SINKS: 'amqp://re%00lay:pass@127.0.0.1' }, 'its user or password holds a NUL (%00)'],
     [{ RELAY_SINKS: `nats://127.0.0.1:4222?stream=${'s'.repeat(256)}` }, 'stream name is 256 bytes long: JetStream takes at most 255'],
     [{ RELAY_SINKS: `nats://127.0.0.1:4222?subject=${'a.'.repeat(600)}z` }, 'subject is 1201 bytes long: at most 1024'],
     [{ RELAY_SINKS: 'amqp://guest:topsecret@127.0.0.1?exchange=amq.topic' }, 'sink "amqp://guest:***@127.0.0.1?exchange=amq.topic": exchange "amq.topic"'],
@@ -134,6 +137,17 @@ describe('the relay settings (RELAY_*)', () => {
     const text = refusal(env as Record<string, string>);
     expect(text).toContain(message);
     expect(text).not.toContain('topsecret');
+  });
+
+  it('refuse an AMQP login longer than RabbitMQ reads before the connection is tuned (one frame of 4096 bytes, with the locale), counting decoded bytes', () => {
+    const ok = (user: string, password: string, query = '') => read({ RELAY_SINKS: `amqp://${user}:${password}@127.0.0.1${query}` }).sinks[0];
+    // 4096 − 512 for what the frame holds beside them, less the locale (en_US: 5 bytes).
+    expect(ok('relay', 'p'.repeat(3579 - 5))).toMatchObject({ kind: 'amqp' });
+    expect(refusal({ RELAY_SINKS: `amqp://relay:${'p'.repeat(3575)}@127.0.0.1` })).toContain(
+      'sink "amqp://relay:***@127.0.0.1": its user and password are 3580 bytes together (decoded), and its locale 5 (en_US): RabbitMQ reads them in one frame of 4096 bytes before the connection is tuned, which leaves them 3579 bytes',
+    );
+    expect(refusal({ RELAY_SINKS: `amqp://relay:${'%C3%A4'.repeat(1700)}@127.0.0.1?locale=${'l'.repeat(200)}` })).toContain('its user and password are 3405 bytes together (decoded), and its locale 200');
+    expect(ok('relay', '%C3%A4'.repeat(1687), `?locale=${'l'.repeat(200)}`)).toMatchObject({ kind: 'amqp' });
   });
 
   it.each([

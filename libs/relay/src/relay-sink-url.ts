@@ -80,6 +80,15 @@ const NATS_SUBJECT_PREFIX_BYTES = 1024;
 /** AMQP's tune frame: channel-max and heartbeat are 16-bit, frame-max 32-bit and 0 (no limit) or at least 4096 (frame-min-size). */
 const AMQP_TUNE_LIMITS = { heartbeat: 65_535, channelMax: 65_535, frameMax: 4_294_967_295 } as const;
 const AMQP_FRAME_MIN_SIZE = 4_096;
+/**
+ * RabbitMQ reads connection.start-ok, which carries the login (SASL PLAIN: a long string, no 255
+ * limit of its own), before the connection is tuned: in one frame of at most 4096 bytes (its
+ * initial_frame_max, AMQP's frame-min-size), closing the connection on a longer one, at every
+ * attempt. Beside the login and the locale the frame holds amqplib's client properties (product,
+ * version, platform, capabilities, our connection_name) and the method's fields: 337 bytes with
+ * amqplib 2.3 on Node 20, so 512 are kept for them; the locale counts in full.
+ */
+const AMQP_LOGIN_FRAME_BYTES = AMQP_FRAME_MIN_SIZE - 512;
 
 /** Parses RELAY_SINKS: comma-separated URLs; two URLs naming the same sink are refused. */
 export function parseSinkList(text: string | undefined): SinkConfig[] {
@@ -202,6 +211,7 @@ function amqpSink(url: URL, shown: string): AmqpSinkConfig {
     ...number('channelMax'),
     ...(url.searchParams.has('locale') ? { locale: url.searchParams.get('locale')! } : {}),
   };
+  checkAmqpLogin(connect, shown);
   return {
     kind: 'amqp',
     key: `${url.protocol}//${url.hostname}:${port}${vhost}?exchange=${exchange}`,
@@ -231,6 +241,26 @@ function checkAmqpConnectOptions(url: URL, shown: string): void {
     if (name === 'frameMax' && value > 0 && value < AMQP_FRAME_MIN_SIZE) {
       throw new RelaySinkUrlError(shown, `gives frameMax=${text}: AMQP takes 0 (the broker's limit) or at least ${AMQP_FRAME_MIN_SIZE} (its smallest frame)`);
     }
+  }
+}
+
+/**
+ * The login as amqplib sends it (SASL PLAIN: NUL, user, NUL, password), which the broker would
+ * refuse at every attempt: a NUL inside either (it would read another user and password), or more
+ * bytes, with the locale, than the one frame it reads them in before tuning (AMQP_LOGIN_FRAME_BYTES).
+ */
+function checkAmqpLogin(connect: AmqpConnectOptions, shown: string): void {
+  const { username = 'guest', password = 'guest', locale = 'en_US' } = connect;
+  if (username.includes('\0') || password.includes('\0')) {
+    throw new RelaySinkUrlError(shown, 'its user or password holds a NUL (%00): the login (SASL PLAIN) separates them with NUL, so the broker would read another user and password and refuse every attempt');
+  }
+  const loginBytes = Buffer.byteLength(username) + Buffer.byteLength(password);
+  const localeBytes = Buffer.byteLength(locale);
+  if (loginBytes + localeBytes > AMQP_LOGIN_FRAME_BYTES) {
+    throw new RelaySinkUrlError(
+      shown,
+      `its user and password are ${loginBytes} bytes together (decoded), and its locale ${localeBytes}${connect.locale === undefined ? ' (en_US)' : ''}: RabbitMQ reads them in one frame of ${AMQP_FRAME_MIN_SIZE} bytes before the connection is tuned, which leaves them ${AMQP_LOGIN_FRAME_BYTES - localeBytes} bytes`,
+    );
   }
 }
 
