@@ -1,9 +1,9 @@
 import { getKurrentDBEventStore, type EventStore } from '@stagecraft/event-store';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import { startKurrentDbDouble, type KurrentDbDouble } from '../../../../test/kurrentdb-double/kurrentdb-double';
 import { waitFor } from '../../../../test/support/relay-consumers';
 import { describeWithPostgres, dropReadSideSchemas, POSTGRES_TEST_URL, uniqueSchema } from '../testing/postgres.testing';
-import { PostgresProjector } from './postgres.projector';
+import { PostgresProjector, projectorLockKey } from './postgres.projector';
 
 // A KurrentDB server that starts refusing the PostgreSQL projector's user while it runs (a
 // password rotated, an ACL changed): it keeps its checkpoint, names the setting to correct (not
@@ -56,6 +56,50 @@ describeWithPostgres('the PostgreSQL projector on a KurrentDB server that starts
       await waitFor('following again', () => (projector.position() >= head && projector.failure() === undefined ? true : undefined), 60_000);
       expect(projector.status()[0]).not.toHaveProperty('recovering');
     } finally {
+      await projector.stop();
+    }
+  }, 90_000);
+
+  it('keeps its PostgreSQL connections and the schema\'s lock while the server refuses it: only the subscription is retried', async () => {
+    const projector = new PostgresProjector(store, { url: POSTGRES_TEST_URL, schema });
+    // The session that holds the schema's advisory lock (pg_advisory_lock(hashtext(key)): objid holds its low 32 bits).
+    const lockHolder = async () => {
+      const { rows } = await pool.query<{ pid: number }>(
+        `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND objid = (hashtext($1)::bigint & 4294967295)::oid`,
+        [projectorLockKey(schema)],
+      );
+      return rows.map((row) => row.pid);
+    };
+    await projector.start();
+    const connects = jest.spyOn(Client.prototype, 'connect');
+    const queries = jest.spyOn(Client.prototype, 'query');
+    const reads = jest.spyOn(store, 'readAll');
+    // The projector's connections (the test's own pool connects too).
+    const projectorConnects = () => connects.mock.contexts.filter((client) => /^stagecraft-projector/.test((client as { connectionParameters: { application_name?: string } }).connectionParameters.application_name ?? ''));
+    try {
+      const holder = await lockHolder();
+      expect(holder).toHaveLength(1);
+      const allow = double.faults.denyAccess('');
+      double.faults.dropSubscriptions();
+      await waitFor('the refusal reported', () => (projector.failure() !== undefined ? true : undefined));
+      reads.mockClear();
+      // Two recoveries refused by the server (each reads the log's first event before anything else).
+      await waitFor('two refused recoveries', () => (reads.mock.calls.length >= 2 && projector.failure()?.includes('denied') ? true : undefined), 30_000);
+      const lockTaken = queries.mock.calls.filter(([sql]) => typeof sql === 'string' && /pg_(try_)?advisory_lock/.test(sql));
+      expect(lockTaken).toEqual([]);
+      expect(projectorConnects()).toEqual([]);
+      expect(await lockHolder()).toEqual(holder);
+      allow();
+      await note();
+      const head = await store.headPosition();
+      await waitFor('following again', () => (projector.position() >= head && projector.failure() === undefined ? true : undefined), 60_000);
+      // Let in again, it follows on the same session, still holding the lock.
+      expect(await lockHolder()).toEqual(holder);
+      expect(projectorConnects()).toEqual([]);
+    } finally {
+      connects.mockRestore();
+      queries.mockRestore();
+      reads.mockRestore();
       await projector.stop();
     }
   }, 90_000);

@@ -124,6 +124,10 @@ export class PostgresProjector implements ReadModels {
   private interruptFollowing?: (error: Error) => void;
   /** Following again after a lost connection (recover), while it lasts. */
   private recovery?: Promise<void>;
+  /** What ended following, or the last recovery's opening: the event store's failures leave PostgreSQL's session as it is. */
+  private lostTo?: unknown;
+  /** The session (or the reader's) ended or failed since it was opened: the lock may be gone with it. */
+  private sessionLost = false;
   onFailure?: (reason: string) => void;
 
   constructor(
@@ -143,20 +147,10 @@ export class PostgresProjector implements ReadModels {
    * start()'s work: connects, takes the lock, migrates and starts following; resolves once
    * following (in an object: a promise returned from an async function would be waited for).
    */
-  private async open(): Promise<{ caughtUp: Promise<void> }> {
-    const client = await openReadSideClient(this.settings.url, 'stagecraft-projector');
-    this.client = client;
-    const key = projectorLockKey(this.settings.schema);
-    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [key]);
-    if (!rows[0]!.locked) {
-      this.options.onWaitingForLock?.();
-      await client.query('SELECT pg_advisory_lock(hashtext($1))', [key]);
-    }
-    await migrateReadSide(client as never, this.settings.schema);
-    await relaxCommits(client);
-    // Records are read back through a second connection, so the next batch can fold while one commits.
-    const reader = await openReadSideClient(this.settings.url, 'stagecraft-projector-reader');
-    this.reader = reader;
+  private async open(keepSession = false): Promise<{ caughtUp: Promise<void> }> {
+    if (!keepSession) await this.connect();
+    const client = this.client!;
+    const reader = this.reader!;
     // The writer in use (its checkpoint, what status() says) is replaced only once the new one has
     // read the checkpoint back: a recovery whose opening fails (the log refused or away) still
     // says where the read models stand, not position 0.
@@ -172,6 +166,7 @@ export class PostgresProjector implements ReadModels {
     let markCaughtUp!: () => void;
     const caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
     this.loop = this.follow(markCaughtUp).catch(async (error: Error) => {
+      this.lostTo = error;
       if (!this.controller.signal.aborted) {
         if (error instanceof UnreadableEventError) {
           // An event of the log that cannot be read (altered outside Stagecraft): reading it again
@@ -201,10 +196,42 @@ export class PostgresProjector implements ReadModels {
     return { caughtUp };
   }
 
+  /** Connects, takes the schema's lock (waiting for another projector to go), migrates, and opens the reader's connection. */
+  private async connect(): Promise<void> {
+    const client = await openReadSideClient(this.settings.url, 'stagecraft-projector');
+    this.client = client;
+    this.watchSession(client);
+    const key = projectorLockKey(this.settings.schema);
+    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [key]);
+    if (!rows[0]!.locked) {
+      this.options.onWaitingForLock?.();
+      await client.query('SELECT pg_advisory_lock(hashtext($1))', [key]);
+    }
+    await migrateReadSide(client as never, this.settings.schema);
+    await relaxCommits(client);
+    // Records are read back through a second connection, so the next batch can fold while one commits.
+    const reader = await openReadSideClient(this.settings.url, 'stagecraft-projector-reader');
+    this.reader = reader;
+    this.watchSession(reader);
+    this.sessionLost = false;
+  }
+
+  /** Notes a connection of this projector's session ending or failing (one since replaced is not this session's). */
+  private watchSession(connection: Client): void {
+    const lost = () => {
+      if (connection === this.client || connection === this.reader) this.sessionLost = true;
+    };
+    connection.on('error', lost);
+    connection.on('end', lost);
+  }
+
   /**
-   * Opens the connections again and follows the log from the checkpoint, after a pause that
-   * doubles from 0.5 s up to 30 s while PostgreSQL does not answer (the lock is taken again first,
-   * so a projector that took over meanwhile keeps it). Until then, failure() says why.
+   * Follows the log again from the checkpoint, after a pause that doubles from 0.5 s up to 30 s.
+   * When only the event store failed (it refuses the user, or is away) and PostgreSQL's session
+   * still stands, the session is kept, with the schema's lock: only the subscription is retried,
+   * so a long refusal neither reconnects nor retakes the lock at every attempt (nor lets a standby
+   * projector take over in between). Otherwise the connections are opened again, the lock taken
+   * again first, so a projector that took over meanwhile keeps it. Until then, failure() says why.
    */
   private async recover(): Promise<void> {
     const signal = this.controller.signal;
@@ -212,12 +239,14 @@ export class PostgresProjector implements ReadModels {
       for (let attempt = 0; !signal.aborted; attempt++) {
         await recoveryPause(attempt, signal);
         if (signal.aborted) return;
-        await this.closeConnections();
+        const keepSession = this.mayKeepSession();
+        if (!keepSession) await this.closeConnections();
         try {
-          await this.open();
+          await this.open(keepSession);
           this.stopped = undefined;
           return;
         } catch (error) {
+          this.lostTo = error;
           this.stopped = describeOpeningFailed(error);
           this.stoppedRecovering = true;
         }
@@ -225,6 +254,11 @@ export class PostgresProjector implements ReadModels {
     } finally {
       this.recovery = undefined;
     }
+  }
+
+  private mayKeepSession(): boolean {
+    const storeFailed = this.lostTo instanceof EventStoreAccessDeniedError || this.lostTo instanceof EventStoreUnavailableError;
+    return storeFailed && this.client !== undefined && this.reader !== undefined && !this.sessionLost;
   }
 
   private async closeConnections(): Promise<void> {
