@@ -146,6 +146,8 @@ export class PostgresProjector implements ReadModels {
   /**
    * start()'s work: connects, takes the lock, migrates and starts following; resolves once
    * following (in an object: a promise returned from an async function would be waited for).
+   * With `keepSession` (a recovery from the event store's failure), the session standing, with
+   * its lock, is used as it is.
    */
   private async open(keepSession = false): Promise<{ caughtUp: Promise<void> }> {
     if (!keepSession) await this.connect();
