@@ -1,5 +1,5 @@
 // A value from a library: esbuild bundles it by path (the board's tsconfigRaw has no path aliases).
-import { searchableText } from '../../../libs/contracts/src/searchable-text';
+import { searchableText, searchNeedleOf } from '../../../libs/contracts/src/searchable-text';
 import { UNASSIGNED, type BoardCard, type BoardColumn } from './board.model';
 
 // Search, owner filter and sort of the board, kept in the address (?q=&owner=&sort=) so a view can
@@ -34,9 +34,18 @@ export function writeFilters(params: URLSearchParams, filters: BoardFilters): vo
   set('sort', filters.sort, 'stage-time');
 }
 
+/**
+ * The words a search looks for, folded; undefined when what was typed holds no letter or digit
+ * ("-", spaces, "!!"): the API's rule (searchNeedleOf), which refuses such a search, so the board
+ * searches nothing for it either (it filtered its cards on "-" while the API listed none of them).
+ */
+export function searchWords(q: string): string | undefined {
+  return searchNeedleOf(q);
+}
+
 /** Whether a search, an owner filter or a sort other than the API's order is on: it must see a column's cards, not its first hundred. */
 export function filtering(filters: BoardFilters): boolean {
-  return filters.q.trim() !== '' || filters.owner !== '' || filters.sort !== 'stage-time';
+  return searchWords(filters.q) !== undefined || filters.owner !== '' || filters.sort !== 'stage-time';
 }
 
 /**
@@ -47,8 +56,8 @@ export function filtering(filters: BoardFilters): boolean {
  */
 export function matches(card: Pick<BoardCard, 'id' | 'title' | 'owner' | 'ownerId'>, filters: BoardFilters): boolean {
   if (filters.owner && card.owner !== filters.owner) return false;
-  const needle = searchable(filters.q);
-  return needle === '' || [card.title, card.ownerId, card.id].some((text) => text !== null && searchable(text).includes(needle));
+  const needle = searchWords(filters.q);
+  return needle === undefined || [card.title, card.ownerId, card.id].some((text) => text !== null && searchable(text).includes(needle));
 }
 
 /**
@@ -84,13 +93,16 @@ export function filterColumns(columns: readonly BoardColumn[], filters: BoardFil
  * How many cards match, and in which columns; empty when neither is on (a sort hides nothing).
  */
 export function searchSummary(shown: readonly { readonly name: string; readonly count: number; readonly cards: readonly unknown[]; readonly hidden: number }[], filters: BoardFilters): string {
-  if (filters.q.trim() === '' && filters.owner === '') return '';
+  // Typed, but nothing to search for: said, or the rep takes the whole board for what "-" found.
+  const unsearchable = filters.q.trim() !== '' && searchWords(filters.q) === undefined ? 'Nothing searched: a search needs a letter or digit.' : '';
+  if (searchWords(filters.q) === undefined && filters.owner === '') return unsearchable;
   const found = shown.filter((column) => column.cards.length > 0);
   const total = found.reduce((sum, column) => sum + column.cards.length, 0);
   const said = total === 0 ? 'No deal matches.' : `${total.toLocaleString('en')} ${total === 1 ? 'deal matches' : 'deals match'}: ${found.map((column) => `${column.name} (${column.cards.length.toLocaleString('en')})`).join(', ')}.`;
   // A column longer than what was loaded was searched in part: the count is not the whole board's.
   const unsearched = shown.map((column) => ({ name: column.name, more: column.count - column.cards.length - column.hidden })).filter((column) => column.more > 0);
-  return unsearched.length === 0 ? said : `${said} Not searched: ${unsearched.map((column) => `${column.more.toLocaleString('en')} more in ${column.name}`).join(', ')}.`;
+  const all = unsearchable ? `${unsearchable} ${said}` : said;
+  return unsearched.length === 0 ? all : `${all} Not searched: ${unsearched.map((column) => `${column.more.toLocaleString('en')} more in ${column.name}`).join(', ')}.`;
 }
 
 /** Stage-time keeps the API's order (longest in stage first; closed columns newest first). */

@@ -1,7 +1,7 @@
 import { ApiClient, ApiError, outcomeUnknown, resending, type Resend } from './api.client';
 import type { CallerAnswer, FunnelResult, OpportunitySearchHit, OpportunitySearchResult, OpportunityView, PipelineResult, ProcessDetail, ProcessList, StageDurationsResult, WinLossResult, WinProbabilityCalibrationResult } from '@stagecraft/contracts';
 import { boardColumns, CARDS_PER_COLUMN, foundBeyondBoard, listedBeyondBoard, moveCommand, searchHitCard, searchHitText, SEARCHED_CARDS_PER_COLUMN, SEARCHED_CLOSED_PER_COLUMN, drawableHere, shownAt, withDealsShown, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
-import { filterColumns, filtering, filtersFrom, ownersOf, searchOwner, searchSummary, writeFilters } from './board-filters.model';
+import { filterColumns, filtering, filtersFrom, ownersOf, searchOwner, searchSummary, searchWords, writeFilters } from './board-filters.model';
 import { wireFilters } from './board-filters';
 import { columnsFitSideBySide } from './board-layout.model';
 import { focusCard, openMenuPlace, placeOf, renderBoard, reopenMoveMenu } from './board.view';
@@ -652,8 +652,8 @@ function searchBeyondBoard(): void {
     // What is asked is the question of now, not the board's state when the timer fires (another team picked meanwhile).
     const owner = searchOwner(state.filters.owner);
     const asked = { q, processId: state.processId, teamId: state.teamId || undefined, ownerId: owner.ownerId };
-    // A letter or digit: what the API searches for (spaces or punctuation alone it refuses).
-    if (/[\p{L}\p{N}]/u.test(q)) beyond.timer = setTimeout(() => void askBeyondBoard(question, asked, owner.keeps), 300);
+    // A letter or digit once folded: what the API searches for (spaces, marks or punctuation alone it refuses), the board's rule too.
+    if (searchWords(q) !== undefined) beyond.timer = setTimeout(() => void askBeyondBoard(question, asked, owner.keeps), 300);
     else {
       beyond.hits = [];
       beyond.cut = false;

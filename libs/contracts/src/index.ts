@@ -6,4 +6,4 @@ export type * from './opportunities.contract';
 export type * from './pipeline.contract';
 export type * from './problem.contract';
 export type * from './processes.contract';
-export { searchableText } from './searchable-text';
+export { searchableText, searchNeedleOf } from './searchable-text';

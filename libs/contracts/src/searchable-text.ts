@@ -26,6 +26,17 @@ export function searchableText(text: string): string {
 }
 
 /**
+ * The words a search looks for, folded (searchableText); undefined when they hold no letter or
+ * digit: spaces, marks or punctuation alone find nothing worth listing. The API refuses such a `q`
+ * (GET /opportunities?q=) and the board searches nothing for it: one rule, or the board filtered its
+ * cards on "-" while the API listed no deal for it.
+ */
+export function searchNeedleOf(q: string): string | undefined {
+  const needle = searchableText(q);
+  return /[\p{L}\p{N}]/u.test(needle) ? needle : undefined;
+}
+
+/**
  * The marks dropped: those on a Latin or Greek letter (an accent a rep may leave out). In other
  * scripts a mark is part of the letter, and dropping it made other words match: ガス (gas) found
  * カス (dregs), a Devanagari word lost its vowels. Those are composed again (NFC), so that a half-width

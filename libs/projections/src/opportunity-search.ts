@@ -1,4 +1,4 @@
-import { searchableText, type OpportunitySearchHit, type OpportunitySearchResult } from '@stagecraft/contracts';
+import { searchableText, searchNeedleOf, type OpportunitySearchHit, type OpportunitySearchResult } from '@stagecraft/contracts';
 import type { PipelineFilter } from './pipeline.projection';
 
 // GET /opportunities?q=: every deal, open or closed, whose title, owner or id holds the words asked
@@ -28,11 +28,8 @@ export class SearchCursorError extends RangeError {
   }
 }
 
-/** The words to find, folded; undefined when they hold no letter or digit (spaces, marks or punctuation alone find nothing worth listing). */
-export function searchNeedleOf(q: string): string | undefined {
-  const needle = searchableText(q);
-  return /[\p{L}\p{N}]/u.test(needle) ? needle : undefined;
-}
+/** The words to find, folded; undefined when they hold no letter or digit: the rule of libs/contracts, which the board applies to its cards too. */
+export { searchNeedleOf };
 
 /** searchNeedleOf for a library caller: a RangeError instead of undefined (the API says which field first). */
 export function searchNeedle(q: string): string {
