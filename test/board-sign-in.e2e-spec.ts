@@ -15,6 +15,9 @@ describe('the board signed in with another key (end to end)', () => {
       extraKeys: [
         { name: 'rep', roles: ['writer'] },
         { name: 'partners-rep', roles: ['writer'], teams: ['partners'] },
+        { name: 'analyst', roles: ['analyst'] },
+        // A rep's key of a team that runs no process: there is nothing it could create a deal in.
+        { name: 'nowhere-rep', roles: ['writer'], teams: ['nowhere'] },
       ],
     });
     browser = await launchChromium();
@@ -90,6 +93,115 @@ describe('the board signed in with another key (end to end)', () => {
       expect(await tab.isVisible('#deal-form[open]')).toBe(true);
       expect(await tab.inputValue('#deal-title')).toBe('Refused at its creation');
       expect(await values(tab, '#deal-teamId option')).toEqual(expected);
+    } finally {
+      await tab.close();
+    }
+  });
+
+  /** Refuses the key at the next save (as a revoked key is), so sign-in is offered over the open form; signs in again with `second`. */
+  const signInAgainOverForm = async (tab: Page, second: string) => {
+    await tab.route('**/opportunities**', (route) =>
+      ['POST', 'PATCH'].includes(route.request().method()) ? route.fulfill({ status: 401, contentType: 'application/problem+json', body: JSON.stringify({ status: 401, code: 'AUTH.UNAUTHENTICATED', detail: 'The key is not accepted.' }) }) : route.continue(),
+    );
+    await tab.click('#deal-form button[type=submit]');
+    await tab.waitForSelector('#sign-in-again[open] #sign-in-again-credentials');
+    await tab.unroute('**/opportunities**');
+    await tab.fill('#sign-in-again-credentials', api.keys[second]!);
+    await tab.keyboard.press('Enter');
+    await tab.waitForFunction((name) => (document.getElementById('who')?.textContent ?? '').startsWith(`${name} ·`), second);
+  };
+  /** Opens the form: New deal, or Edit of a new deal of the team. */
+  const openForm = async (tab: Page, form: 'new' | 'edit', teamId = 'direct') => {
+    if (form === 'new') await tab.click('#new-deal');
+    else {
+      const id = ((await api.http.post('/opportunities').send({ title: 'Edited over a sign-in', processId: 'standard', teamId }).expect(201)).body as { id: string }).id;
+      await tab.reload();
+      await tab.waitForSelector(`[data-opportunity-id="${id}"] .card-title`);
+      await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+      await tab.click('#side-panel[open] .edit-deal');
+    }
+    await tab.waitForSelector('#deal-form[open] #deal-teamId');
+  };
+
+  it.each(['new', 'edit'] as const)('a %s-deal form open when the key is refused, signed in again with a read-only key, no longer offers to save and says why', async (form) => {
+    const tab = await openTab();
+    try {
+      await signIn(tab, 'rep');
+      await openForm(tab, form);
+      await tab.fill('#deal-title', 'Typed before an analyst signed in');
+      await signInAgainOverForm(tab, 'analyst');
+      await tab.waitForFunction(() => (document.querySelector('#deal-form .panel-message')?.textContent ?? '').includes('may only read deals'));
+      expect(await tab.isVisible('#deal-form[open]')).toBe(true);
+      expect(await tab.inputValue('#deal-title')).toBe('Typed before an analyst signed in');
+      expect(await tab.isDisabled('#deal-form button[type=submit]')).toBe(true);
+      expect(await tab.$$eval('#deal-form input, #deal-form select', (fields) => fields.every((field) => (field as HTMLInputElement).disabled))).toBe(true);
+      // Nothing is sent for it, Enter in a field included.
+      const sent: string[] = [];
+      tab.on('request', (request) => {
+        if (['POST', 'PATCH'].includes(request.method())) sent.push(request.url());
+      });
+      await tab.keyboard.press('Enter');
+      expect(sent).toEqual([]);
+    } finally {
+      await tab.close();
+    }
+  });
+
+  it.each([
+    ['partners-rep', 'new', ['partners']],
+    ['partners-rep', 'edit', ['partners']],
+  ] as const)('a form open across a sign-in as %s (%s) takes the new key\'s teams, and a save goes through under it', async (second, form, expected) => {
+    const tab = await openTab();
+    try {
+      await signIn(tab, 'rep');
+      // A deal the new key sees (one of another team is not found for it: goneText).
+      await openForm(tab, form, 'partners');
+      await tab.fill('#deal-title', `Saved by ${second} (${form})`);
+      await signInAgainOverForm(tab, second);
+      await tab.waitForFunction((teams) => [...document.querySelectorAll<HTMLOptionElement>('#deal-teamId option')].map((option) => option.value).join() === teams, expected.join());
+      expect(await tab.inputValue('#deal-teamId')).toBe('partners');
+      await tab.click('#deal-form button[type=submit]');
+      await tab.waitForFunction(() => !document.querySelector('#deal-form[open]'));
+      expect(await tab.textContent('#status')).not.toContain('Not allowed');
+    } finally {
+      await tab.close();
+    }
+  });
+
+  it('an Edit form open across a sign-in as a key that does not see the deal\'s team says so on saving, as the board does for that key', async () => {
+    const tab = await openTab();
+    try {
+      await signIn(tab, 'rep');
+      await openForm(tab, 'edit', 'direct');
+      await tab.fill('#deal-title', 'Not this key\'s to edit');
+      await signInAgainOverForm(tab, 'partners-rep');
+      await tab.waitForFunction(() => [...document.querySelectorAll<HTMLOptionElement>('#deal-teamId option')].map((option) => option.value).join() === 'partners');
+      await tab.click('#deal-form button[type=submit]');
+      // The new key is limited to teams: the deal may have gone to another (the last key, seeing all, would be told it was deleted).
+      await tab.waitForFunction(() => (document.querySelector('#deal-form .panel-message')?.textContent ?? '') !== '');
+      expect(await tab.textContent('#deal-form .panel-message')).toContain('it may have been moved to a team this key does not see.');
+    } finally {
+      await tab.close();
+    }
+  });
+
+  it.each([['sign-in'], ['sign-in again']])('a writer\'s key whose teams run no process is not offered a working New deal (%s), and is told why', async (how) => {
+    const tab = await openTab();
+    try {
+      if (how === 'sign-in') {
+        await tab.fill('#credentials', api.keys['nowhere-rep']!);
+        await tab.click('#login-form button[type=submit]');
+        await tab.waitForFunction(() => (document.getElementById('who')?.textContent ?? '').startsWith('nowhere-rep ·'));
+      } else {
+        await signIn(tab, 'rep');
+        await openForm(tab, 'new');
+        await signInAgainOverForm(tab, 'nowhere-rep');
+        await tab.keyboard.press('Escape');
+      }
+      await tab.waitForFunction(() => (document.getElementById('new-deal-reason')?.textContent ?? '').includes('No process is run by the team of this key (nowhere)'));
+      expect(await tab.evaluate(() => (document.getElementById('new-deal') as HTMLButtonElement).disabled)).toBe(true);
+      expect(await tab.isVisible('#new-deal-reason')).toBe(true);
+      expect(await tab.getAttribute('#new-deal', 'aria-describedby')).toBe('new-deal-reason');
     } finally {
       await tab.close();
     }

@@ -25,6 +25,16 @@ export interface DealFormOptions {
 }
 
 /**
+ * The key signed in with, as an open form needs it: the teams it may choose, whether it sees only
+ * some teams (goneText), and why it may not save at all (formReadOnlyReason; null: it may).
+ */
+export interface FormScope {
+  readonly teamsOf: (definition: ProcessDetail['definition']) => readonly string[];
+  readonly limitedToTeams: boolean;
+  readonly readOnly: (editing: boolean) => string | null;
+}
+
+/**
  * What was typed in a form closed unsaved (an Escape pressed by reflex, Cancel), by form: a new
  * deal of a process, an edit of a deal. Only the fields the rep changed (`typed`), with what each
  * showed when they typed over it (`over`): an edit opened again after someone else changed one of
@@ -41,16 +51,18 @@ export function forgetDrafts(): void {
   drafts.clear();
 }
 
-/** The open form's team picker, offered again (offerTeams); null while no form is open. */
-let offerTeamsHere: ((teamsOf: (definition: ProcessDetail['definition']) => readonly string[]) => void) | null = null;
+/** The open form, taking another key's scope (rescopeForm); null while no form is open. */
+let rescopeHere: ((scope: FormScope) => void) | null = null;
 
 /**
- * Signed in again, over an open form, with a key of other teams (main.ts rescope): the form offers
- * that key's teams, of the process it was opened on, and none the last key's only. It offered them
- * until closed: the rep could pick a team the new key may not use, and be refused on saving.
+ * Signed in again, over an open form, with a key of other roles or teams (main.ts rescope): the
+ * form offers that key's teams, of the process it was opened on, and none the last key's only; a
+ * deal it does not find is said as that key is told (goneText); and a read-only key is offered no
+ * save, and told why. The form kept the last key's until closed: the rep could pick a team the new
+ * key may not use, was told a deal not found had been deleted, or saved only to be refused (403).
  */
-export function offerTeams(teamsOf: (definition: ProcessDetail['definition']) => readonly string[]): void {
-  offerTeamsHere?.(teamsOf);
+export function rescopeForm(scope: FormScope): void {
+  rescopeHere?.(scope);
 }
 
 /** One team to choose from (a team-limited key): it is the answer, no blank to pick. */
@@ -74,17 +86,23 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
     expectedCloseDate: h('input', { id: 'deal-expectedCloseDate', name: 'expectedCloseDate', type: 'date', value: existing?.expectedCloseDate ?? '' }),
   };
   (inputs.teamId as HTMLSelectElement).value = existing?.teamId ?? options.defaultTeam;
-  const offerHere: typeof offerTeamsHere = (teamsOf) => {
+  /** The key signed in sees only some teams: a deal it does not find may have gone to another (goneText). */
+  let limitedToTeams = options.limitedToTeams === true;
+  /** Why this key may not save (a read-only key signed in over the form); null: it may. */
+  let readOnly: string | null = null;
+  const rescopeThis: typeof rescopeHere = (scope) => {
     const select = inputs.teamId as HTMLSelectElement;
-    const teams = teamsOf(options.definition);
+    const teams = scope.teamsOf(options.definition);
     const chosen = select.value;
     select.replaceChildren(...teamOptions(teams));
     select.value = teams.includes(chosen) ? chosen : teams.length === 1 ? teams[0]! : '';
+    limitedToTeams = scope.limitedToTeams;
+    showReadOnly(scope.readOnly(existing !== undefined));
   };
-  offerTeamsHere = offerHere;
-  /** Closed: no longer offered teams (another form opened since has its own). */
+  rescopeHere = rescopeThis;
+  /** Closed: no longer rescoped (another form opened since has its own). */
   const stopOffering = () => {
-    if (offerTeamsHere === offerHere) offerTeamsHere = null;
+    if (rescopeHere === rescopeThis) rescopeHere = null;
   };
   const draftKey = existing ? `edit ${existing.id}` : `new ${options.definition.id}`;
   const initial = Object.fromEntries(FIELDS.map((field) => [field, inputs[field].value])) as Record<Field, string>;
@@ -136,6 +154,17 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
     h('div', { class: 'panel-actions' }, cancel, save),
   );
   dialog.replaceChildren(form);
+
+  /** Read-only for the key signed in: every field and Save disabled (what was typed stays), and the reason said in the form's alert. */
+  function showReadOnly(reason: string | null): void {
+    const was = readOnly;
+    readOnly = reason;
+    for (const field of FIELDS) inputs[field].disabled = reason !== null;
+    startOver.disabled = reason !== null;
+    save.disabled = reason !== null;
+    if (reason !== null) general.textContent = reason;
+    else if (was !== null && general.textContent === was) general.textContent = '';
+  }
 
   const clearErrors = () => {
     for (const field of FIELDS) {
@@ -205,6 +234,11 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
     dialog.addEventListener('close', closed);
     form.addEventListener('submit', (event) => {
       event.preventDefault();
+      // A read-only key: nothing is sent (Save is disabled; Enter in a field lands here all the same).
+      if (readOnly !== null) {
+        general.textContent = readOnly;
+        return;
+      }
       clearErrors();
       const unclear = amountProblem(inputs.amount.value);
       // An ambiguous amount saved again as it stands is confirmed: taken as written (a dot for decimals).
@@ -261,13 +295,13 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
               `Someone else changed this deal meanwhile${theirs.length ? ` (${theirs.map((field) => labels[field]).join(', ')})` : ''}; the form now shows their changes. ` +
               (both.length ? `You changed ${both.join(', ')} too: what you typed is kept there. ` : 'What you typed is kept. ') +
               'Check it and save again.';
-          } else if (editing && error instanceof ApiError && isGone(error.problem)) general.textContent = goneText(editing.title, options.limitedToTeams === true);
+          } else if (editing && error instanceof ApiError && isGone(error.problem)) general.textContent = goneText(editing.title, limitedToTeams);
           else if (error instanceof ApiError) show(error);
           else general.textContent = String(error);
         })
         .finally(() => {
           saving = null;
-          save.disabled = false;
+          save.disabled = readOnly !== null;
         });
     });
     dialog.showModal();

@@ -8,7 +8,8 @@ import { focusCard, openMenuPlace, placeOf, renderBoard, reopenMoveMenu } from '
 import { amountsWonAndLost, funnelSteps, lostReasons, periodOutOfOrder, reliabilityPoints, stageDurationRows, winLossByTeam, wonReasons } from './charts.model';
 import { renderCharts } from './charts.view';
 import { openCriteriaPanel } from './criteria.panel';
-import { forgetDrafts, offerTeams, openDealForm } from './deal-form';
+import { forgetDrafts, openDealForm, rescopeForm } from './deal-form';
+import { formReadOnlyReason, mayWriteDeals, newDealOffer, noProcessText, selectableTeams } from './key-scope.model';
 import { chooseClosing, type ClosingAnswer } from './dialogs';
 import { announce, byId, forgetEvidenceNotes, h, statusAbout } from './dom';
 import { dayBoundary, formatTimeOfDay, localDay } from './format';
@@ -35,6 +36,8 @@ const initial = new URLSearchParams(location.search);
 const state = {
   caller: null as CallerAnswer | null,
   detail: null as ProcessDetail | null,
+  /** No process is offered to this key (its teams run none): New deal says so (showNewDeal). */
+  noProcess: false,
   processId: initial.get('process') ?? '',
   teamId: initial.get('team') ?? '',
   filters: filtersFrom(initial),
@@ -61,7 +64,7 @@ const view = (): 'board' | 'charts' => (location.hash === '#charts' && mayReadCh
 /** The key sees only some teams: a deal it no longer finds may have been moved to another team (goneText). */
 const limitedToTeams = () => state.caller?.teams != null;
 const hasRole = (role: string) => state.caller !== null && (state.caller.roles.includes(role) || state.caller.roles.includes('admin'));
-const mayWrite = () => hasRole('writer');
+const mayWrite = () => mayWriteDeals(state.caller);
 const mayReadCharts = () => hasRole('analyst');
 const mayReadHistory = () => hasRole('writer') || hasRole('analyst') || hasRole('auditor');
 
@@ -128,6 +131,7 @@ function signOut(message = 'Signed out.'): void {
   sessionStorage.removeItem(CREDENTIALS);
   // Nothing of the last key's board is kept, or asked for again (the live refresh stops with it).
   state.detail = null;
+  state.noProcess = false;
   state.caller = null;
   state.columns = [];
   state.showMore = false;
@@ -228,11 +232,29 @@ function showView(): void {
   byId('charts-view').hidden = current !== 'charts';
   // The charts are analytics: a key without the analyst role is not offered them.
   byId('charts-link').hidden = !mayReadCharts();
-  byId('new-deal').hidden = !mayWrite() || current !== 'board';
+  showNewDeal();
   for (const link of document.querySelectorAll<HTMLAnchorElement>('nav a')) {
     if (link.hash === `#${current}`) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
+}
+
+/**
+ * New deal as this key may use it (newDealOffer): not shown to a read-only key; shown disabled, with
+ * the reason beside it, to a writer whose teams run no process (it opened a form that could only be
+ * refused, or nothing at all).
+ */
+function showNewDeal(): void {
+  const button = byId<HTMLButtonElement>('new-deal');
+  const reason = byId('new-deal-reason');
+  const offer = newDealOffer(state.caller, state.noProcess ? 'none' : (state.detail?.definition ?? null));
+  const shown = offer.kind !== 'hidden' && view() === 'board';
+  button.hidden = !shown;
+  button.disabled = offer.kind === 'disabled';
+  reason.textContent = offer.kind === 'disabled' ? offer.reason : '';
+  reason.hidden = !shown || offer.kind !== 'disabled';
+  if (offer.kind === 'disabled') button.setAttribute('aria-describedby', reason.id);
+  else button.removeAttribute('aria-describedby');
 }
 
 /** A message from an earlier action must not linger through the next one. */
@@ -296,7 +318,9 @@ async function offerProcesses(caller: CallerAnswer, processes: ProcessList['proc
   // for every team): on another, it could see and open nothing, and was not told why.
   const limited = caller.teams ?? null;
   const offered = limited === null ? processes : processes.filter((process) => process.teams.length === 0 || process.teams.some((team) => limited.includes(team)));
-  if (offered.length === 0 && limited !== null) announce(`No process is run by ${limited.length === 1 ? 'the team' : 'the teams'} of this key (${limited.join(', ')}): ask an administrator.`, 'error');
+  if (offered.length === 0 && limited !== null) announce(noProcessText(limited), 'error');
+  state.noProcess = offered.length === 0;
+  showNewDeal();
   const select = byId<HTMLSelectElement>('process');
   select.replaceChildren(...offered.map((process) => h('option', { value: process.id }, process.name)));
   // The address's process, else the main one (default: true in its file), else the first.
@@ -321,21 +345,15 @@ function sameScope(one: CallerAnswer | null, other: CallerAnswer): boolean {
 /** Signed in again with a key of other roles or teams: what is offered and drawn is that key's. */
 async function rescope(): Promise<void> {
   const since = session;
-  // A New deal or Edit form left open offers this key's teams at once, none of the last key's only.
-  offerTeams((definition) => selectableTeams(definition).teams);
+  // A New deal or Edit form left open is this key's at once: its teams, none of the last key's only,
+  // what it is told of a deal it does not find, and no save for a read-only key.
+  rescopeForm({ teamsOf: (definition) => selectableTeams(state.caller, definition).teams, limitedToTeams: limitedToTeams(), readOnly: (editing) => formReadOnlyReason(state.caller, editing) });
   const { processes } = await api.get<ProcessList>('/processes');
   if (since !== session || state.caller === null) return; // signed out meanwhile
   drawnPipeline = ''; // the next look draws, though the answer were the same (other move buttons)
   await offerProcesses(state.caller, processes);
   // An open panel offers what the new key may do (no Edit, moves or ticks for a read-only one), or says the deal is not its to see.
   if (panelCard !== null && byId<HTMLDialogElement>('side-panel').open) await openPanel(panelCard);
-}
-
-/** The teams this key may choose: its own (no "All teams") when it is limited to some. */
-function selectableTeams(definition: ProcessDetail['definition']): { teams: string[]; all: boolean } {
-  const limited = state.caller?.teams ?? null;
-  if (limited === null) return { teams: [...definition.teams], all: true };
-  return { teams: definition.teams.length === 0 ? [...limited] : definition.teams.filter((team) => limited.includes(team)), all: false };
 }
 
 async function selectProcess(processId: string): Promise<void> {
@@ -348,8 +366,9 @@ async function selectProcess(processId: string): Promise<void> {
     state.processId = processId;
     const detail = await api.get<ProcessDetail>(`/processes/${encodeURIComponent(processId)}`);
     state.detail = detail;
+    showNewDeal();
     const teams = byId<HTMLSelectElement>('team');
-    const { teams: choosable, all } = selectableTeams(detail.definition);
+    const { teams: choosable, all } = selectableTeams(state.caller, detail.definition);
     teams.replaceChildren(...(all ? [h('option', { value: '' }, 'All teams')] : []), ...choosable.map((team) => h('option', { value: team }, team)));
     state.teamId = choosable.includes(state.teamId) ? state.teamId : all ? '' : (choosable[0] ?? '');
     teams.value = state.teamId;
@@ -813,10 +832,12 @@ async function openPanel(card: BoardCard): Promise<void> {
 let session = 0;
 
 async function newDeal(): Promise<void> {
+  // Disabled when this key has no process to create a deal in (showNewDeal): nothing to open then.
+  if (!state.detail || newDealOffer(state.caller, state.detail.definition).kind !== 'enabled') return;
   clearStatus();
   const since = session;
   const definition = state.detail!.definition;
-  const { teams } = selectableTeams(definition);
+  const { teams } = selectableTeams(state.caller, definition);
   const answer = await openDealForm(api, { definition, teams, defaultTeam: state.teamId || (teams.length === 1 ? teams[0]! : ''), current: () => since === session, limitedToTeams: limitedToTeams() });
   if (!answer || since !== session) return;
   state.position = answer.position;
@@ -830,7 +851,7 @@ async function editDeal(card: BoardCard, opportunity: OpportunityView): Promise<
   byId<HTMLDialogElement>('side-panel').close();
   const since = session;
   const definition = state.detail!.definition;
-  const { teams } = selectableTeams(definition);
+  const { teams } = selectableTeams(state.caller, definition);
   const answer = await openDealForm(api, { definition, teams, defaultTeam: opportunity.teamId ?? '', opportunity, current: () => since === session, limitedToTeams: limitedToTeams() });
   if (!answer || since !== session) return;
   state.position = answer.position;
