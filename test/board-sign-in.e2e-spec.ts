@@ -206,4 +206,27 @@ describe('the board signed in with another key (end to end)', () => {
       await tab.close();
     }
   });
+
+  it('isolates a right-to-left title wherever the page sets it in a sentence: the Edit form\'s heading, the status line, the card\'s tooltip', async () => {
+    const title = 'صفقة أكمي';
+    const id = ((await api.http.post('/opportunities').send({ title, processId: 'standard', teamId: 'direct' }).expect(201)).body as { id: string }).id;
+    const tab = await openTab();
+    try {
+      await signIn(tab, 'rep');
+      await tab.waitForSelector(`[data-opportunity-id="${id}"] .card-title`);
+      expect(await tab.getAttribute(`[data-opportunity-id="${id}"] .card-title`, 'title')).toBe(`\u2068${title}\u2069: open the deal`);
+      await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+      await tab.click('#side-panel[open] .edit-deal');
+      await tab.waitForSelector('#deal-form[open] #deal-title');
+      // The heading's title in a bdi: "Edit “…”" keeps its words and quotes where they belong.
+      expect(await tab.textContent('#deal-form-title bdi')).toBe(title);
+      await tab.click('#deal-form button:text("Cancel")');
+      await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+      await tab.click('#side-panel[open] .panel-move[data-target="qualification"]');
+      await tab.waitForFunction(() => (document.getElementById('status')?.textContent ?? '') !== '');
+      expect(await tab.textContent('#status')).toBe(`“\u2068${title}\u2069” moved to Qualification.`);
+    } finally {
+      await tab.close();
+    }
+  });
 });

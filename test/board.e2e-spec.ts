@@ -594,7 +594,7 @@ describe('the board in a real browser (end to end)', () => {
     await page.mouse.up();
     await page.waitForFunction(() => (document.getElementById('status')?.textContent ?? '').includes('cannot go to Negotiation'));
     const status = await page.textContent('#status');
-    expect(status).toBe('“Vandelay import” cannot go to Negotiation: This process does not allow skipping stages: from New the next stage is Qualification, not Negotiation.');
+    expect(status).toBe('“\u2068Vandelay import\u2069” cannot go to Negotiation: This process does not allow skipping stages: from New the next stage is Qualification, not Negotiation.');
     expect(status).not.toMatch(/"|[0-9a-f]{8}-[0-9a-f]{4}/);
     expect(await page.getAttribute('#status', 'data-tone')).toBe('error');
     expect(sent).toEqual([]);
@@ -1451,7 +1451,7 @@ describe('the board in a real browser (end to end)', () => {
       expect(await page.textContent('#side-panel [data-field="amount"]')).toBe('€70,000');
       expect(await page.textContent('#side-panel [data-field="expectedCloseDate"]')).toBe('31 Mar 2027');
       const newest = await page.$$eval('#side-panel tbody tr:first-child td', (cells) => cells.map((cell) => cell.textContent));
-      expect(newest[2]).toMatch(/^(Amount: €70,000 · Owner: chen|Owner: chen · Amount: €70,000)$/);
+      expect(newest[2]).toMatch(/^(Amount: €70,000 · Owner: \u2068chen\u2069|Owner: \u2068chen\u2069 · Amount: €70,000)$/);
       await page.keyboard.press('Escape');
     });
 
@@ -1598,8 +1598,8 @@ describe('the board in a real browser (end to end)', () => {
         const listed = await tab.$$eval('#search-beyond .search-beyond-deal', (buttons) => buttons.map((button) => [(button as HTMLElement).dataset.opportunityId, button.textContent]));
         const day = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(old));
         expect(listed).toEqual([
-          [lost.id, `Quetzal audit — Lost ${day} · bob`],
-          [archived.id, `Quetzal archive — Lost ${day} · cid`],
+          [lost.id, `\u2068Quetzal audit\u2069 — Lost ${day} · \u2068bob\u2069`],
+          [archived.id, `\u2068Quetzal archive\u2069 — Lost ${day} · \u2068cid\u2069`],
         ]);
         expect(listed.some(([id]) => id === open.id)).toBe(false);
         await tab.click(`#search-beyond [data-opportunity-id="${lost.id}"]`);
@@ -2545,7 +2545,7 @@ describe('the board in a real browser (end to end)', () => {
         expect([await tab.inputValue('#deal-title'), await tab.inputValue('#deal-amount'), await tab.inputValue('#deal-currency')]).toEqual(['Refused after Escape', '1200', 'EU']);
         expect(await tab.getAttribute('#deal-currency', 'aria-invalid')).toBe('true');
         expect(await tab.evaluate(() => document.activeElement?.id)).toBe('deal-currency');
-        expect(await tab.textContent('#status')).toMatch(/^“Refused after Escape” was not saved: .* The form is open again with what you typed\.$/);
+        expect(await tab.textContent('#status')).toMatch(/^“\u2068Refused after Escape\u2069” was not saved: .* The form is open again with what you typed\.$/);
         // Corrected, it is saved.
         await tab.fill('#deal-currency', 'EUR');
         await tab.click('#deal-form button[type=submit]');
@@ -2584,10 +2584,10 @@ describe('the board in a real browser (end to end)', () => {
         release();
         await tab.waitForSelector('#deal-form[open]');
         expect(await tab.inputValue('#deal-amount')).toBe('4500');
-        expect(await tab.textContent('#status')).toContain('“Unanswered edit” was not saved: The server could not be reached');
+        expect(await tab.textContent('#status')).toContain('“\u2068Unanswered edit\u2069” was not saved: The server could not be reached');
         await tab.click('#deal-form button[type=submit]');
         await tab.waitForSelector('#deal-form', { state: 'hidden' });
-        await tab.waitForFunction(() => (document.getElementById('status')?.textContent ?? '') === '“Unanswered edit” saved.');
+        await tab.waitForFunction(() => (document.getElementById('status')?.textContent ?? '') === '“\u2068Unanswered edit\u2069” saved.');
         expect(keys).toHaveLength(2);
         expect(keys[1]).toBe(keys[0]);
         expect((await caller.get<OpportunityView>(`/opportunities/${id}`)).amount).toBe(4500);
@@ -2609,7 +2609,7 @@ describe('the board in a real browser (end to end)', () => {
         const { held, release } = await holdRequests(tab, `**/opportunities/${id}`, 'GET');
         await tab.click('#deal-form button[type=submit]');
         await tab.waitForFunction(() => document.getElementById('status')?.textContent?.endsWith(' saved.'));
-        expect(await tab.textContent('#status')).toBe('“Name after” saved.');
+        expect(await tab.textContent('#status')).toBe('“\u2068Name after\u2069” saved.');
         await held;
         expect(await tab.textContent('#side-panel[open] #side-panel-title')).toBe('Name after');
         release();
@@ -2670,7 +2670,7 @@ describe('the board in a real browser (end to end)', () => {
         await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${id}"]`);
         await tab.waitForFunction((after) => Number(document.getElementById('columns')?.dataset.renders ?? 0) > after, rendered);
         expect(moves).toHaveLength(1);
-        expect(await tab.textContent('#status')).toBe('“Slow move” moved to Qualification.');
+        expect(await tab.textContent('#status')).toBe('“\u2068Slow move\u2069” moved to Qualification.');
         const history = await caller.get<HistoryAnswer>(`/opportunities/${id}/history`);
         expect(history.events.map((event) => event.type)).toEqual(['OpportunityOpened', 'StageChanged']);
       } finally {
@@ -2689,7 +2689,7 @@ describe('the board in a real browser (end to end)', () => {
         expect(await tab.textContent('#status')).toBe('The server is unavailable for a moment (HTTP 502); try again shortly.');
         await moveFromKeyboard(tab, id, 'qualification');
         await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${id}"]`);
-        await tab.waitForFunction(() => document.getElementById('status')?.textContent === '“Behind the gateway” moved to Qualification.');
+        await tab.waitForFunction(() => document.getElementById('status')?.textContent === '“\u2068Behind the gateway\u2069” moved to Qualification.');
       } finally {
         await tab.close();
       }
@@ -2724,7 +2724,7 @@ describe('the board in a real browser (end to end)', () => {
         expect(await tab.textContent('#status')).toBe('The server did not answer in time; check the connection and send it again.');
         await moveFromKeyboard(tab, id, 'qualification');
         await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${id}"]`);
-        await tab.waitForFunction(() => document.getElementById('status')?.textContent === '“Hung move” moved to Qualification.');
+        await tab.waitForFunction(() => document.getElementById('status')?.textContent === '“\u2068Hung move\u2069” moved to Qualification.');
         expect(keys).toHaveLength(2);
         expect(keys[1]).toBe(keys[0]);
         expect((await caller.get<HistoryAnswer>(`/opportunities/${id}/history`)).events.map((event) => event.type)).toEqual(['OpportunityOpened', 'StageChanged']);
@@ -2757,7 +2757,7 @@ describe('the board in a real browser (end to end)', () => {
         await tab.waitForFunction((text) => document.getElementById('status')?.textContent === text, unanswered);
         await recordLate();
         await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${id}"]`);
-        await tab.waitForFunction(() => document.getElementById('status')?.textContent === '“Late answer” moved to Qualification.');
+        await tab.waitForFunction(() => document.getElementById('status')?.textContent === '“\u2068Late answer\u2069” moved to Qualification.');
         expect(await tab.getAttribute('#status', 'data-tone')).toBe('info');
 
         // A loss too; and once settled, nothing is sent again under the old key.
@@ -2768,7 +2768,7 @@ describe('the board in a real browser (end to end)', () => {
         await tab.waitForFunction((text) => document.getElementById('status')?.textContent === text, unanswered);
         await recordLate();
         await tab.waitForSelector(`[data-column="lost"] [data-opportunity-id="${lost.id}"]`);
-        await tab.waitForFunction(() => document.getElementById('status')?.textContent === '“Late loss” marked as lost.');
+        await tab.waitForFunction(() => document.getElementById('status')?.textContent === '“\u2068Late loss\u2069” marked as lost.');
 
         // Recorded, and drawn by the live refresh, before the page gives up on its answer: said as done
         // at once, though every later look finds the same board and draws nothing.
@@ -2776,9 +2776,9 @@ describe('the board in a real browser (end to end)', () => {
         while (requests.length < 3) await tab.waitForTimeout(20);
         await recordLate();
         await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${early.id}"]`);
-        await tab.waitForFunction(() => document.getElementById('status')?.textContent === '“Early record” moved to Qualification.');
+        await tab.waitForFunction(() => document.getElementById('status')?.textContent === '“\u2068Early record\u2069” moved to Qualification.');
         await tab.waitForTimeout(1_000); // several looks of the live refresh, all finding the same board
-        expect(await tab.textContent('#status')).toBe('“Early record” moved to Qualification.');
+        expect(await tab.textContent('#status')).toBe('“\u2068Early record\u2069” moved to Qualification.');
         expect(requests).toHaveLength(3);
       } finally {
         await tab.close();
@@ -2824,7 +2824,7 @@ describe('the board in a real browser (end to end)', () => {
           return { status: await tab.textContent('#status'), tone: await tab.getAttribute('#status', 'data-tone') };
         };
         await moveFromKeyboard(tab, id, 'qualification');
-        expect(await said()).toEqual({ status: '“Moved, board unread” moved to Qualification.', tone: 'info' });
+        expect(await said()).toEqual({ status: '“\u2068Moved, board unread\u2069” moved to Qualification.', tone: 'info' });
         expect(await tab.textContent('#board-freshness')).toMatch(/^Not up to date since .*: the server could not be reached\./);
 
         await newDealForm(tab, 'Created, board unread');
@@ -2839,7 +2839,7 @@ describe('the board in a real browser (end to end)', () => {
         await tab.fill('#deal-title', 'Renamed, board unread');
         await tab.click('#deal-form button[type=submit]');
         await tab.waitForFunction(() => !document.querySelector('#deal-form[open]') && document.getElementById('status')?.textContent !== '');
-        expect(await said()).toEqual({ status: '“Renamed, board unread” saved.', tone: 'info' });
+        expect(await said()).toEqual({ status: '“\u2068Renamed, board unread\u2069” saved.', tone: 'info' });
       } finally {
         await tab.close();
       }
@@ -2877,7 +2877,7 @@ describe('the board in a real browser (end to end)', () => {
         fail();
         await failed;
         await tab.waitForTimeout(200); // room for the page to take the failure in
-        expect(await tab.textContent('#status')).toBe('“Read after, drawn” moved to Qualification.');
+        expect(await tab.textContent('#status')).toBe('“\u2068Read after, drawn\u2069” moved to Qualification.');
         expect(await tab.textContent('#board-freshness')).toBe('');
       } finally {
         await tab.close();
@@ -2903,7 +2903,7 @@ describe('the board in a real browser (end to end)', () => {
         const { url, headers, body } = requests[0]!;
         const late = await fetch(url, { method: 'POST', headers: { authorization: headers['authorization']!, 'idempotency-key': headers['idempotency-key']!, 'content-type': 'application/json' }, body });
         expect(late.status).toBe(200);
-        await tab.waitForFunction(() => document.getElementById('status')?.textContent === '“Lost late, lost again” marked as lost.');
+        await tab.waitForFunction(() => document.getElementById('status')?.textContent === '“\u2068Lost late, lost again\u2069” marked as lost.');
         // Reopened (by someone else), then lost again from this tab: a new loss, asked afresh.
         await caller.command(`/opportunities/${id}/reopen`, { stage: 'new' });
         await tab.waitForSelector(`[data-column="new"] [data-opportunity-id="${id}"]`);
@@ -2971,7 +2971,7 @@ describe('the board in a real browser (end to end)', () => {
         await tab.waitForFunction((after) => Number(document.getElementById('columns')?.dataset.renders ?? 0) > after, rendered);
         expect(keys).toHaveLength(2);
         expect(keys[1]).toBe(keys[0]);
-        expect(await tab.textContent('#status')).toBe('“Lost on the wire” marked as lost.');
+        expect(await tab.textContent('#status')).toBe('“\u2068Lost on the wire\u2069” marked as lost.');
         expect((await caller.get<HistoryAnswer>(`/opportunities/${id}/history`)).events.map((event) => event.type)).toEqual(['OpportunityOpened', 'OpportunityLost']);
       } finally {
         await tab.close();
@@ -3043,7 +3043,7 @@ describe('the board in a real browser (end to end)', () => {
         await tab.waitForSelector(`[data-column="proposition"] [data-opportunity-id="${id}"]`);
         expect(keys).toHaveLength(3);
         expect(keys[2]).toBe(keys[1]);
-        expect(await tab.textContent('#status')).toBe('“Moved on the wire” moved to Proposition.');
+        expect(await tab.textContent('#status')).toBe('“\u2068Moved on the wire\u2069” moved to Proposition.');
         expect((await caller.get<HistoryAnswer>(`/opportunities/${id}/history`)).events.filter((event) => event.type === 'StageChanged')).toHaveLength(2);
       } finally {
         await tab.close();
@@ -3062,7 +3062,7 @@ describe('the board in a real browser (end to end)', () => {
         await moveFromKeyboard(tab, id, 'qualification');
         await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${id}"]`, { state: 'attached' });
         await tab.waitForFunction(() => (document.getElementById('status')?.textContent ?? '') !== '');
-        expect(await tab.textContent('#status')).toBe('“Moved on a phone” moved to Qualification.');
+        expect(await tab.textContent('#status')).toBe('“\u2068Moved on a phone\u2069” moved to Qualification.');
         expect(await visible()).toEqual(['qualification']);
         expect([await tab.inputValue('#stage-switcher'), new URL(tab.url()).searchParams.get('stage')]).toEqual(['qualification', 'qualification']);
         expect(await tab.evaluate(() => [document.activeElement?.className, document.activeElement?.closest<HTMLElement>('[data-opportunity-id]')?.dataset.opportunityId])).toEqual(['move-button', id]);
@@ -3125,7 +3125,7 @@ describe('the board in a real browser (end to end)', () => {
         // Moved from the keyboard: the card is drawn in its new column, and keeps the focus.
         await moveFromKeyboard(tab, id, 'qualification');
         await tab.waitForFunction(() => (document.getElementById('status')?.textContent ?? '') !== '');
-        expect(await tab.textContent('#status')).toBe('“Moved into a crowd” moved to Qualification.');
+        expect(await tab.textContent('#status')).toBe('“\u2068Moved into a crowd\u2069” moved to Qualification.');
         await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${id}"]`);
         expect(await tab.evaluate(() => [document.activeElement?.className, document.activeElement?.closest<HTMLElement>('[data-opportunity-id]')?.dataset.opportunityId])).toEqual(['move-button', id]);
         const { position } = await caller.get<OpportunityView>(`/opportunities/${id}`);
@@ -3357,7 +3357,7 @@ describe('the board in a real browser (end to end)', () => {
         await tab.focus(`[data-opportunity-id="${inPanel!.id}"] .card-title`);
         await tab.keyboard.press('Enter');
         await tab.waitForSelector('#side-panel[open] .panel-message[data-tone="error"]');
-        expect(await tab.textContent('#side-panel .panel-message[data-tone="error"]')).toBe('“Gone before its panel” is no longer on this board: it may have been moved to a team this key does not see.');
+        expect(await tab.textContent('#side-panel .panel-message[data-tone="error"]')).toBe('“\u2068Gone before its panel\u2069” is no longer on this board: it may have been moved to a team this key does not see.');
         await tab.waitForSelector(`[data-opportunity-id="${inPanel!.id}"]`, { state: 'detached' });
         await tab.keyboard.press('Escape');
         expect(await focusedColumn()).toBe('new');
@@ -3368,7 +3368,7 @@ describe('the board in a real browser (end to end)', () => {
         await tab.waitForSelector('.move-menu [data-target="qualification"]:focus');
         await tab.keyboard.press('Enter');
         await tab.waitForFunction(() => (document.getElementById('status')?.textContent ?? '') !== '');
-        expect(await tab.textContent('#status')).toBe('“Gone before its move” is no longer on this board: it may have been moved to a team this key does not see.');
+        expect(await tab.textContent('#status')).toBe('“\u2068Gone before its move\u2069” is no longer on this board: it may have been moved to a team this key does not see.');
         await tab.waitForSelector(`[data-opportunity-id="${moved!.id}"]`, { state: 'detached' });
         expect(await focusedColumn()).toBe('new');
       } finally {
@@ -3389,7 +3389,7 @@ describe('the board in a real browser (end to end)', () => {
         await tab.focus(`[data-opportunity-id="${inPanel!.id}"] .card-title`);
         await tab.keyboard.press('Enter');
         await tab.waitForSelector('#side-panel[open] .panel-message[data-tone="error"]');
-        expect(await tab.textContent('#side-panel .panel-message[data-tone="error"]')).toBe('“Deleted before its panel” is no longer found: its records may have been deleted from the event store.');
+        expect(await tab.textContent('#side-panel .panel-message[data-tone="error"]')).toBe('“\u2068Deleted before its panel\u2069” is no longer found: its records may have been deleted from the event store.');
         await tab.keyboard.press('Escape');
 
         await tab.focus(`[data-opportunity-id="${moved!.id}"] .move-button`);
@@ -3397,7 +3397,7 @@ describe('the board in a real browser (end to end)', () => {
         await tab.waitForSelector('.move-menu [data-target="qualification"]:focus');
         await tab.keyboard.press('Enter');
         await tab.waitForFunction(() => (document.getElementById('status')?.textContent ?? '') !== '');
-        expect(await tab.textContent('#status')).toBe('“Deleted before its move” is no longer found: its records may have been deleted from the event store.');
+        expect(await tab.textContent('#status')).toBe('“\u2068Deleted before its move\u2069” is no longer found: its records may have been deleted from the event store.');
       } finally {
         await tab.close();
       }
@@ -3553,7 +3553,7 @@ describe('the board in a real browser (end to end)', () => {
         await tab.waitForSelector(`[data-opportunity-id="${due.id}"]`);
         const marked = (id: string) => tab.locator(`[data-opportunity-id="${id}"] [data-figure="overdue"]`).count();
         expect([await marked(late.id), await marked(due.id)]).toEqual([1, 0]);
-        expect(await tab.getAttribute(`[data-opportunity-id="${late.id}"]`, 'aria-label')).toBe('Due yesterday, still open (overdue)');
+        expect(await tab.getAttribute(`[data-opportunity-id="${late.id}"]`, 'aria-label')).toBe('\u2068Due yesterday, still open\u2069 (overdue)');
         for (const [id, count] of [
           [late.id, 1],
           [due.id, 0],
@@ -3591,7 +3591,7 @@ describe('the board in a real browser (end to end)', () => {
         await tab.clock.fastForward('02:00');
         await looked;
         await tab.waitForSelector(`[data-opportunity-id="${id}"] [data-figure="overdue"]`);
-        expect(await tab.getAttribute(`[data-opportunity-id="${id}"]`, 'aria-label')).toBe('Due on the day the board stays open (overdue)');
+        expect(await tab.getAttribute(`[data-opportunity-id="${id}"]`, 'aria-label')).toBe('\u2068Due on the day the board stays open\u2069 (overdue)');
       } finally {
         await context.close();
       }

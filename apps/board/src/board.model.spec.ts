@@ -1,5 +1,5 @@
 import type { OpportunityView, PipelineResult, ProcessDetail } from '@stagecraft/contracts';
-import { boardColumns, cardAsRead, listedBeyondBoard, moveCommand, overdue, shownAt, withDealsShown, type BoardCard } from './board.model';
+import { boardColumns, cardAsRead, listedBeyondBoard, moveCommand, overdue, searchHitText, shownAt, withDealsShown, type BoardCard } from './board.model';
 import { formatDate } from './format';
 import { allowedTargets, moveChoices } from './moves.model';
 
@@ -277,5 +277,11 @@ describe('the board model', () => {
       // With every team shown, the partners deal is drawn.
       expect(withDealsShown(columns, others, 'standard', '', now)[0]!.cards.map((card) => card.id)).toEqual(['longest', 'partners']);
     });
+  });
+
+  it('names a deal found beyond the board with its title and owner isolated (U+2068 … U+2069): a right-to-left title does not carry the stage and owner into its order', () => {
+    const hit = { id: 'o9', title: 'עסקת אקמי', ownerId: 'ana', processId: 'standard', processVersion: 'v1', status: 'open' as const, stageId: 'new', closedAt: null, teamId: null, amount: null, currency: null };
+    expect(searchHitText(hit, () => 'New')).toBe('\u2068עסקת אקמי\u2069 — New · \u2068ana\u2069');
+    expect(searchHitText({ ...hit, ownerId: null }, () => 'New')).toBe('\u2068עסקת אקמי\u2069 — New · unassigned');
   });
 });

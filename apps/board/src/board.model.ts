@@ -1,5 +1,5 @@
 import type { ClosedOpportunity, ClosedSection, ConvertedAmount, OpportunitySearchHit, OpportunityView, PipelineResult, PipelineStage, ProcessDetail } from '@stagecraft/contracts';
-import { daysSince, formatAmounts, formatDate, formatDealAmount, formatMoney, localDay } from './format';
+import { daysSince, formatAmounts, formatDate, formatDealAmount, formatMoney, isolated, localDay } from './format';
 
 /** A card's owner when the deal has none: the owner filter offers it as any owner (searchOwner). */
 export const UNASSIGNED = 'unassigned';
@@ -312,7 +312,7 @@ export function searchHitCard(hit: OpportunitySearchHit): BoardCard {
 /** How a found deal is named in the list: its title, where it stands (a stage by its name, or won / lost and the day), its owner. */
 export function searchHitText(hit: OpportunitySearchHit, stageName: (stageId: string) => string, timeZone?: string): string {
   const where = hit.status === 'open' ? (hit.stageId === null ? 'open' : stageName(hit.stageId)) : `${hit.status === 'won' ? 'Won' : 'Lost'} ${hit.closedAt === null ? '' : formatDate(hit.closedAt, timeZone)}`.trim();
-  return `${hit.title} — ${where} · ${hit.ownerId ?? UNASSIGNED}`;
+  return `${isolated(hit.title)} — ${where} · ${hit.ownerId === null ? UNASSIGNED : isolated(hit.ownerId)}`;
 }
 
 /** "≈ €1,710" and the rates it used ("USD 0.8 from 2026-03-01, rates of 2026-03-01"); "no rate for JPY" when it cannot be converted. */

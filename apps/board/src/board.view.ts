@@ -1,6 +1,6 @@
 import type { BoardCard, BoardColumn, MoveTarget } from './board.model';
 import { h } from './dom';
-import { formatCalendarDay, formatDate, formatDays } from './format';
+import { formatCalendarDay, formatDate, formatDays, isolated, quotedTitle } from './format';
 import { allowedTargets, type MoveChoice } from './moves.model';
 import { closeMoveMenu, openMoveMenu } from './move-menu';
 
@@ -190,14 +190,14 @@ function endDrag(element: HTMLElement): void {
 function cardElement(card: BoardCard, actions: BoardActions): HTMLElement {
   const open = card.status === 'open';
   // dir=auto: a right-to-left title runs, and is cut short, from the right, so its first words show.
-  const titleButton = h('button', { type: 'button', class: 'card-title', dir: 'auto', title: `${card.title}: open the deal` }, card.title);
+  const titleButton = h('button', { type: 'button', class: 'card-title', dir: 'auto', title: `${isolated(card.title)}: open the deal` }, card.title);
   titleButton.addEventListener('click', () => actions.openPanel(card));
   let moveButton: HTMLButtonElement | null = null;
   if (actions.canMove) {
     const button = h(
       'button',
       // A narrow "⋯" leaves the card's width to its title; the label and tooltip say what it does.
-      { type: 'button', class: 'move-button', 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-label': open ? `Move "${card.title}" to…` : `Reopen "${card.title}" in…`, title: open ? 'Move to…' : 'Reopen in…' },
+      { type: 'button', class: 'move-button', 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-label': open ? `Move ${quotedTitle(card.title)} to…` : `Reopen ${quotedTitle(card.title)} in…`, title: open ? 'Move to…' : 'Reopen in…' },
       '⋯',
     );
     button.addEventListener('click', (event) => {
@@ -211,7 +211,7 @@ function cardElement(card: BoardCard, actions: BoardActions): HTMLElement {
   const marks = [card.rotting ? 'rotting' : null, card.overdue ? 'overdue' : null].filter((mark) => mark !== null);
   const element = h(
     'article',
-    { class: `card card--${card.status}${card.rotting ? ' card--rotting' : ''}`, draggable: actions.canMove ? 'true' : 'false', 'data-opportunity-id': card.id, 'aria-label': marks.length > 0 ? `${card.title} (${marks.join(', ')})` : card.title },
+    { class: `card card--${card.status}${card.rotting ? ' card--rotting' : ''}`, draggable: actions.canMove ? 'true' : 'false', 'data-opportunity-id': card.id, 'aria-label': marks.length > 0 ? `${isolated(card.title)} (${marks.join(', ')})` : card.title },
     h('h3', {}, titleButton),
     h(
       'dl',

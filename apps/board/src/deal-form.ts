@@ -1,6 +1,7 @@
 import { ApiError, resending, type ApiClient } from './api.client';
 import type { CommandAnswer, OpportunityView } from '@stagecraft/contracts';
 import { announce, byId, h } from './dom';
+import { quotedTitle } from './format';
 import { amountProblem, dealBody, emptiedFields, FIELDS, type Field } from './deal-form.model';
 import { CANNOT_EMPTY, FIELD_LABELS as labels, formRefusal, needCorrecting } from './deal-form-messages.model';
 import { goneText, inWords, isGone } from './moves.model';
@@ -140,7 +141,7 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
   const form = h(
     'form',
     { class: 'deal-form', novalidate: true },
-    h('h2', { id: 'deal-form-title' }, existing ? `Edit “${existing.title}”` : `New deal in ${options.definition.name}`),
+    h('h2', { id: 'deal-form-title' }, ...(existing ? ['Edit “', h('bdi', {}, existing.title), '”'] : [`New deal in ${options.definition.name}`])),
     draftNote,
     h(
       'div',
@@ -224,7 +225,7 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
         const message = general.textContent ?? '';
         const title = inputs.title.value.trim();
         dialog.showModal();
-        announce(`${title ? `“${title}”` : 'The deal'} was not saved: ${message.replace(/^Not saved\. /, '') || 'the form says what to correct.'} The form is open again with what you typed.`, 'error');
+        announce(`${title ? quotedTitle(title) : 'The deal'} was not saved: ${message.replace(/^Not saved\. /, '') || 'the form says what to correct.'} The form is open again with what you typed.`, 'error');
         // Set again once the dialog is open, so its alert is read out (a closed dialog's is not).
         general.textContent = '';
         general.textContent = message;

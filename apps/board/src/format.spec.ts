@@ -1,4 +1,4 @@
-import { dayBoundary, daysSince, formatDate, formatInstant, formatTimeOfDay, localDay, formatAmounts, formatDealAmount, formatPercent, secondsToDays } from './format';
+import { dayBoundary, isolated, quotedTitle, daysSince, formatDate, formatInstant, formatTimeOfDay, localDay, formatAmounts, formatDealAmount, formatPercent, secondsToDays } from './format';
 
 describe('formatting', () => {
   it('gives each sum its own currency and never adds two currencies into one number', () => {
@@ -71,5 +71,11 @@ describe('formatting', () => {
     // Past the rep's midnight (Auckland's 11 March is UTC's 10th): another day.
     expect(formatTimeOfDay(read, new Date('2026-03-11T11:30:00.000Z'), 'Pacific/Auckland')).toBe('11 Mar 2026, 12:30');
     expect(formatTimeOfDay(read, new Date('2026-03-11T10:30:00.000Z'), 'Pacific/Auckland')).toBe('12:30');
+  });
+
+  it('isolates a deal title or other text people wrote set in a sentence (U+2068 … U+2069), quotes outside it', () => {
+    expect(isolated('שלום')).toBe('\u2068שלום\u2069');
+    expect(quotedTitle('صفقة 42')).toBe('“\u2068صفقة 42\u2069”');
+    expect(quotedTitle('ACME')).toBe('“\u2068ACME\u2069”');
   });
 });

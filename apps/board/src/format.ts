@@ -158,3 +158,18 @@ export function formatCalendarDay(day: string): string {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return day;
   return dateFormat('date', 'UTC').format(new Date(`${day}T00:00:00Z`));
 }
+
+/**
+ * Text people wrote (a deal's title, an owner, a reason, next steps) set in a sentence, isolated
+ * (U+2068 FIRST STRONG ISOLATE … U+2069 POP DIRECTIONAL ISOLATE): a right-to-left title keeps its
+ * own order without reordering the words around it ("“صفقة 42” moved to Qualification." came out
+ * with the stage and the quotes in the wrong places). Where an element can be built, <bdi> does the same.
+ */
+export function isolated(text: string): string {
+  return `\u2068${text}\u2069`;
+}
+
+/** A deal's title in a sentence: quoted, the quotes outside the isolate (dialogs.ts draws them around a <bdi> alike). */
+export function quotedTitle(title: string): string {
+  return `“${isolated(title)}”`;
+}

@@ -12,7 +12,7 @@ import { forgetDrafts, openDealForm, rescopeForm } from './deal-form';
 import { formReadOnlyReason, mayWriteDeals, newDealOffer, noProcessText, selectableTeams } from './key-scope.model';
 import { chooseClosing, type ClosingAnswer } from './dialogs';
 import { announce, byId, forgetEvidenceNotes, h, statusAbout } from './dom';
-import { dayBoundary, formatTimeOfDay, localDay } from './format';
+import { dayBoundary, formatTimeOfDay, localDay, quotedTitle } from './format';
 import { detailForCard, goneText, inWords, isGone, moveChoices, otherVersions, type VersionDetail } from './moves.model';
 import { openSidePanel } from './side-panel';
 import { offerSignInAgain } from './sign-in-again';
@@ -216,7 +216,8 @@ function keyRefused(): void {
 }
 
 function showCaller(caller: CallerAnswer): void {
-  byId('who').textContent = `${caller.name} · ${caller.roles.join(', ')}${caller.teams ? ` · ${caller.teams.join(', ')}` : ''}`;
+  // The key's name isolated (bdi): a right-to-left name does not carry its roles and teams into its order.
+  byId('who').replaceChildren(h('bdi', {}, caller.name), ` · ${caller.roles.join(', ')}${caller.teams ? ` · ${caller.teams.join(', ')}` : ''}`);
 }
 
 function showLogin(message = ''): void {
@@ -620,7 +621,7 @@ function drawBoard(): void {
     shown,
     {
       move: (card, target) => void guarded(() => move(card, target)),
-      refuse: (card, choice) => announce(`“${card.title}” cannot go to ${choice.target.name}: ${choice.reason ?? 'the process does not allow it.'}`, 'error'),
+      refuse: (card, choice) => announce(`${quotedTitle(card.title)} cannot go to ${choice.target.name}: ${choice.reason ?? 'the process does not allow it.'}`, 'error'),
       openPanel: (card) => {
         clearStatus();
         void openPanel(card);
@@ -857,7 +858,7 @@ async function editDeal(card: BoardCard, opportunity: OpportunityView): Promise<
   state.position = answer.position;
   await reloadAfterWrite();
   // By the title it was saved under: renamed, it is named as the board now draws it.
-  announce(`“${answer.title}” saved.`);
+  announce(`${quotedTitle(answer.title)} saved.`);
   void openPanel({ ...card, title: answer.title });
 }
 
@@ -901,7 +902,7 @@ async function move(card: BoardCard, target: MoveTarget, expectedRevision?: numb
   clearStatus();
   const since = session;
   if (moving.has(card.id)) {
-    announce(`“${card.title}” is still being sent; wait for its answer.`);
+    announce(`${quotedTitle(card.title)} is still being sent; wait for its answer.`);
     return;
   }
   // The deal's own version's reasons and names: a deal on an older version is closed by its rules.
@@ -922,7 +923,7 @@ async function move(card: BoardCard, target: MoveTarget, expectedRevision?: numb
   const { path } = command;
   const body = expectedRevision === undefined ? command.body : { ...command.body, expectedRevision };
   const done =
-    target.kind === 'won' ? `“${card.title}” marked as won.` : target.kind === 'lost' ? `“${card.title}” marked as lost.` : card.status === 'open' ? `“${card.title}” moved to ${target.name}.` : `“${card.title}” reopened in ${target.name}.`;
+    target.kind === 'won' ? `${quotedTitle(card.title)} marked as won.` : target.kind === 'lost' ? `${quotedTitle(card.title)} marked as lost.` : card.status === 'open' ? `${quotedTitle(card.title)} moved to ${target.name}.` : `${quotedTitle(card.title)} reopened in ${target.name}.`;
   const resend = resendsByCard.get(card.id) ?? resending();
   resendsByCard.set(card.id, resend);
   unanswered.delete(card.id); // sent again, or elsewhere: this try's answer says what happened
@@ -955,7 +956,7 @@ async function move(card: BoardCard, target: MoveTarget, expectedRevision?: numb
     if (error.status === 401) {
       // Not recorded: the key was refused (sign-in is offered: keyRefused). What the rep wrote on the
       // win or loss stays in unsentClosings, offered again when they send it again.
-      announce(`“${card.title}” was not sent: this key is no longer accepted. Sign in again, then send it again.`, 'error');
+      announce(`${quotedTitle(card.title)} was not sent: this key is no longer accepted. Sign in again, then send it again.`, 'error');
       return;
     }
     // Refused, nothing was recorded: what the rep wrote on the win or loss stays in unsentClosings,
@@ -972,9 +973,9 @@ async function move(card: BoardCard, target: MoveTarget, expectedRevision?: numb
     } else if (isGone(error.problem)) {
       announce(goneText(card.title, limitedToTeams()), 'error'); // its card leaves with the reload below (moved to another team)
     } else if (error.status === 409) {
-      announce(`“${card.title}” was changed by someone else meanwhile; the board was reloaded.`, 'error');
+      announce(`${quotedTitle(card.title)} was changed by someone else meanwhile; the board was reloaded.`, 'error');
     } else if (error.status === 422 || error.status === 403 || error.status === 400) {
-      announce(`“${card.title}” cannot go to ${target.name}: ${refusalText(error, definition ?? null)}`, 'error');
+      announce(`${quotedTitle(card.title)} cannot go to ${target.name}: ${refusalText(error, definition ?? null)}`, 'error');
     } else {
       throw error;
     }

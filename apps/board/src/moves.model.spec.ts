@@ -153,8 +153,8 @@ describe('the moves a card is offered', () => {
     expect(isGone({ status: 404, code: 'OPPORTUNITY.NOT_FOUND' })).toBe(true);
     expect(isGone({ status: 404, code: 'PROCESS.NOT_FOUND' })).toBe(false);
     expect(isGone({ status: 409, code: 'OPPORTUNITY.NOT_FOUND' })).toBe(false);
-    expect(goneText('ACME', true)).toBe('“ACME” is no longer on this board: it may have been moved to a team this key does not see.');
+    expect(goneText('ACME', true)).toBe('“\u2068ACME\u2069” is no longer on this board: it may have been moved to a team this key does not see.');
     // A key that sees every team cannot have lost the deal to another team: its stream was deleted.
-    expect(goneText('ACME', false)).toBe('“ACME” is no longer found: its records may have been deleted from the event store.');
+    expect(goneText('ACME', false)).toBe('“\u2068ACME\u2069” is no longer found: its records may have been deleted from the event store.');
   });
 });

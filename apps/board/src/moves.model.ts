@@ -1,5 +1,6 @@
 import type { ProcessDetail } from '@stagecraft/contracts';
 import type { BoardCard, BoardColumn, MoveTarget } from './board.model';
+import { quotedTitle } from './format';
 
 // Which columns a card may go to, as the API's move table (GET /processes/:id `moves`) says:
 // the board asks the process's rules instead of knowing them. Pure: moves.model.spec.ts.
@@ -91,8 +92,8 @@ export function isGone(problem: { readonly status: number; readonly code: string
 
 export function goneText(title: string, limitedToTeams: boolean): string {
   return limitedToTeams
-    ? `“${title}” is no longer on this board: it may have been moved to a team this key does not see.`
-    : `“${title}” is no longer found: its records may have been deleted from the event store.`;
+    ? `${quotedTitle(title)} is no longer on this board: it may have been moved to a team this key does not see.`
+    : `${quotedTitle(title)} is no longer found: its records may have been deleted from the event store.`;
 }
 
 const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;

@@ -39,12 +39,12 @@ describe('the timeline', () => {
     );
     expect(entries.map(({ when, who, what, note }) => [when, who, what, note])).toEqual([
       ['2026-01-08T09:00:00Z', 'crm', 'Expected to close on 1 Dec 2026', null],
-      ['2026-01-07T09:00:00Z', 'crm', 'Owner: ana · Title: ACME 2027', null],
+      ['2026-01-07T09:00:00Z', 'crm', 'Owner: \u2068ana\u2069 · Title: \u2068ACME 2027\u2069', null],
       ['2026-01-06T09:00:00Z', 'crm', 'Amount: €700', null],
-      ['2026-01-05T09:00:00Z', 'crm', 'Lost in New: price', null],
+      ['2026-01-05T09:00:00Z', 'crm', 'Lost in New: \u2068price\u2069', null],
       ['2026-01-04T09:00:00Z', 'crm', 'Moved back from Qualification to New', null],
       ['2026-01-03T09:00:00Z', 'crm', 'Met: There is a budget', 'CFO said yes'],
-      ['2026-01-02T09:00:00Z', 'ana (via crm)', 'Moved from New to Qualification', null],
+      ['2026-01-02T09:00:00Z', '\u2068ana\u2069 (via \u2068crm\u2069)', 'Moved from New to Qualification', null],
       ['2026-01-01T09:00:00Z', 'crm', 'Opened in New at €500', null],
     ]);
   });
@@ -82,11 +82,24 @@ describe('the timeline', () => {
     );
     // Newest first, dates as people read them.
     expect(entries.map(({ what }) => what)).toEqual([
-      'Lost in New: price — next steps: Call again in Q3',
-      'Won in Qualification — next steps: Kick-off call on Monday',
+      'Lost in New: \u2068price\u2069 — next steps: \u2068Call again in Q3\u2069',
+      'Won in Qualification — next steps: \u2068Kick-off call on Monday\u2069',
       'Expected close date cleared (was 31 Jul 2026)',
       'Expected to close on 31 Jul 2026 (was 30 Jun 2026)',
       'Expected to close on 30 Jun 2026',
     ]);
+  });
+
+  it('isolates what people wrote in its sentence (U+2068 … U+2069): a right-to-left title, reason or next steps keeps its own order without reordering the words around it', () => {
+    const entries = timelineEntries(
+      {
+        events: [
+          event(0, 'OpportunityDetailsChanged', { title: 'صفقة أكمي', ownerId: 'דנה' }),
+          event(1, 'OpportunityWon', { stage: 'qualification', reason: 'מחיר', nextSteps: 'اتصل يوم الاثنين' }),
+        ],
+      },
+      definition,
+    );
+    expect(entries.map(({ what }) => what)).toEqual(['Won in Qualification: \u2068מחיר\u2069 — next steps: \u2068اتصل يوم الاثنين\u2069', 'Title: \u2068صفقة أكمي\u2069 · Owner: \u2068דנה\u2069']);
   });
 });

@@ -1,5 +1,5 @@
 import type { HistoryAnswer, ProcessDetail } from '@stagecraft/contracts';
-import { formatCalendarDay, formatDealAmount } from './format';
+import { formatCalendarDay, formatDealAmount, isolated } from './format';
 
 // The history of an opportunity as people read it: when, who, what. Pure: timeline.model.spec.ts.
 
@@ -41,7 +41,7 @@ const FIELD_LABELS: Readonly<Record<string, string>> = { title: 'Title', amount:
 function whoDid(event: HistoryEvent): string {
   const actor = text(event.metadata.actor) ?? 'unknown';
   const onBehalfOf = text(event.metadata.onBehalfOf);
-  return onBehalfOf ? `${onBehalfOf} (via ${actor})` : actor;
+  return onBehalfOf ? `${isolated(onBehalfOf)} (via ${isolated(actor)})` : actor;
 }
 
 function describe(event: HistoryEvent, definition: Definition | null, currency: string | null): string {
@@ -59,9 +59,9 @@ function describe(event: HistoryEvent, definition: Definition | null, currency: 
     case 'StageChanged':
       return `Moved ${data.direction === 'backward' ? 'back ' : ''}from ${stage(data.from)} to ${stage(data.to)}`;
     case 'OpportunityWon':
-      return `Won in ${stage(data.stage)}${data.reason === undefined ? '' : `: ${String(data.reason)}`}${nextSteps(data)}`;
+      return `Won in ${stage(data.stage)}${data.reason === undefined ? '' : `: ${isolated(String(data.reason))}`}${nextSteps(data)}`;
     case 'OpportunityLost':
-      return `Lost in ${stage(data.stage)}: ${String(data.reason)}${nextSteps(data)}`;
+      return `Lost in ${stage(data.stage)}: ${isolated(String(data.reason))}${nextSteps(data)}`;
     case 'OpportunityReopened':
       return `Reopened in ${stage(data.stage)}`;
     case 'ExpectedCloseDateChanged':
@@ -88,13 +88,14 @@ function shown(field: string, value: unknown, currency: string | null): string {
   if (value === null || value === undefined) return 'none';
   if (field === 'amount' && typeof value === 'number') return formatDealAmount(value, currency);
   if (field === 'expectedCloseDate') return formatCalendarDay(String(value));
-  return String(value);
+  // A currency is a code; a title, owner or team is what people wrote: isolated in the line.
+  return field === 'currency' ? String(value) : isolated(String(value));
 }
 
 /** The seed's last stage asks for them: shown with the closing they were written on. */
 function nextSteps(data: HistoryEvent['data']): string {
   const written = text(data.nextSteps);
-  return written === null ? '' : ` — next steps: ${written}`;
+  return written === null ? '' : ` — next steps: ${isolated(written)}`;
 }
 
 function text(value: unknown): string | null {
