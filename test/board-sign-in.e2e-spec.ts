@@ -229,4 +229,30 @@ describe('the board signed in with another key (end to end)', () => {
       await tab.close();
     }
   });
+
+  it('a panel of unmet criteria open when the key is refused, signed in again with a read-only key, offers no tick or move and says why', async () => {
+    const { id } = (await api.http.post('/opportunities').send({ title: 'Ticked over a sign-in', processId: 'standard', teamId: 'direct' }).expect(201)).body as { id: string };
+    await api.http.post(`/opportunities/${id}/move`).send({ stage: 'qualification' }).expect(200);
+    const tab = await openTab();
+    try {
+      await signIn(tab, 'rep');
+      await tab.waitForSelector(`[data-opportunity-id="${id}"] .move-button`);
+      await tab.click(`[data-opportunity-id="${id}"] .move-button`);
+      await tab.click('.menu-item[data-target="proposition"]');
+      await tab.waitForSelector('#criteria-panel[open] ul.criteria input[type=checkbox]:not([disabled])');
+      // The tick is refused for the key (as a revoked one is): sign-in is offered over the panel.
+      await tab.route('**/criteria', (route) => route.fulfill({ status: 401, contentType: 'application/problem+json', body: JSON.stringify({ status: 401, code: 'AUTH.UNAUTHENTICATED', detail: 'The key is not accepted.' }) }));
+      await tab.click('#criteria-panel ul.criteria input[type=checkbox]');
+      await tab.waitForSelector('#sign-in-again[open] #sign-in-again-credentials');
+      await tab.unroute('**/criteria');
+      await tab.fill('#sign-in-again-credentials', api.keys.analyst!);
+      await tab.keyboard.press('Enter');
+      await tab.waitForFunction(() => (document.querySelector('#criteria-panel [data-figure="read-only"]')?.textContent ?? '').includes('may only read deals'));
+      expect(await tab.isVisible('#criteria-panel[open]')).toBe(true);
+      expect(await tab.$$eval('#criteria-panel ul.criteria input', (inputs) => inputs.every((input) => (input as HTMLInputElement).disabled))).toBe(true);
+      expect(await tab.isDisabled('#criteria-panel-move')).toBe(true);
+    } finally {
+      await tab.close();
+    }
+  });
 });

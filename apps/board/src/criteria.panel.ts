@@ -17,6 +17,24 @@ export interface CriteriaPanelOutcome {
  * carries the revision last read, so a change made meanwhile by someone else is a 409, upon which
  * the panel reloads the opportunity and shows what is now true instead of overwriting it.
  */
+/** The open panel, taking another key's scope (rescopeCriteriaPanel); null while none is open. */
+let rescopeHere: ((scope: CriteriaScope) => void) | null = null;
+
+/** The key signed in with, as an open panel needs it: whether it sees only some teams (goneText), and why it may not tick or move (null: it may). */
+export interface CriteriaScope {
+  readonly limitedToTeams: boolean;
+  readonly readOnly: string | null;
+}
+
+/**
+ * Signed in again over the panel with a key of other roles or teams (main.ts rescope): a read-only
+ * key is offered no tick and no move, and told why (they were offered, and refused with 403), and a
+ * deal not found is said as that key is told.
+ */
+export function rescopeCriteriaPanel(scope: CriteriaScope): void {
+  rescopeHere?.(scope);
+}
+
 export function openCriteriaPanel(
   api: ApiClient,
   card: BoardCard,
@@ -36,9 +54,13 @@ export function openCriteriaPanel(
   /** A tick or the move sent again after no answer goes under the key it went under: recorded once, and said as done. */
   const tick = resending();
   const retry = resending();
+  let limited = limitedToTeams;
+  /** Why the key signed in may not tick or move (a read-only key signed in over the panel); null: it may. */
+  let readOnly: string | null = null;
 
   return new Promise((resolve) => {
     const finish = (moved: CommandAnswer | null) => {
+      if (rescopeHere === rescopeThis) rescopeHere = null;
       dialog.removeEventListener('close', onClose);
       if (dialog.open) dialog.close();
       resolve({ moved, position });
@@ -61,7 +83,7 @@ export function openCriteriaPanel(
 
     const fail = async (error: unknown) => {
       if (error instanceof ApiError && isGone(error.problem)) {
-        say(goneText(card.title, limitedToTeams), 'error'); // nothing to read again: closed, the board drops its card
+        say(goneText(card.title, limited), 'error'); // nothing to read again: closed, the board drops its card
       } else if (error instanceof ApiError && error.status === 409) {
         await reload('Someone else changed this opportunity meanwhile; it was reloaded. Check the boxes again if needed.');
       } else if (error instanceof ApiError && error.problem.code === 'OPPORTUNITY.EXIT_CRITERIA_UNMET') {
@@ -73,7 +95,7 @@ export function openCriteriaPanel(
     };
 
     const run = async (work: () => Promise<void>) => {
-      if (busy) return;
+      if (busy || readOnly !== null) return;
       busy = true;
       render();
       try {
@@ -87,7 +109,8 @@ export function openCriteriaPanel(
     };
 
     const render = () => {
-      const stillOpen = opportunity && opportunity.status === 'open' && opportunity.stage === refusal.stage;
+      // A read-only key may tick nothing and move nothing: as a panel whose deal left the stage.
+      const stillOpen = readOnly === null && opportunity && opportunity.status === 'open' && opportunity.stage === refusal.stage;
       const checkboxes = unmet.map((criterion) => {
         const box = h('input', { type: 'checkbox', id: `criterion-${criterion.id}`, name: criterion.id, checked: met(criterion.id), disabled: busy || !stillOpen });
         // An optional evidence note, sent with the tick; kept across redraws.
@@ -123,12 +146,19 @@ export function openCriteriaPanel(
       redraw(() => dialog.replaceChildren(
         h('h2', { id: 'criteria-panel-title' }, '“', h('bdi', {}, card.title), `” cannot leave ${opportunity?.stageName ?? refusal.stage} yet`),
         h('p', {}, 'Its expected results are not all met. Tick what is now true, then move it.'),
-        stillOpen || !opportunity ? '' : h('p', { class: 'panel-message', 'data-tone': 'error' }, `It is now ${opportunity.status === 'open' ? `in ${opportunity.stageName ?? opportunity.stage}` : opportunity.status}; close this panel.`),
+        readOnly !== null ? h('p', { class: 'panel-message', 'data-tone': 'error', 'data-figure': 'read-only' }, readOnly) : stillOpen || !opportunity ? '' : h('p', { class: 'panel-message', 'data-tone': 'error' }, `It is now ${opportunity.status === 'open' ? `in ${opportunity.stageName ?? opportunity.stage}` : opportunity.status}; close this panel.`),
         h('ul', { class: 'criteria' }, ...checkboxes),
         message,
         h('div', { class: 'panel-actions' }, closeButton, moveButton),
       ));
     };
+
+    const rescopeThis = (scope: CriteriaScope) => {
+      limited = scope.limitedToTeams;
+      readOnly = scope.readOnly;
+      if (dialog.open) render();
+    };
+    rescopeHere = rescopeThis;
 
     render();
     dialog.showModal();

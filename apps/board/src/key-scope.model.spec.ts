@@ -1,4 +1,4 @@
-import { formReadOnlyReason, mayWriteDeals, newDealOffer, selectableTeams } from './key-scope.model';
+import { criteriaReadOnlyReason, formReadOnlyReason, mayWriteDeals, newDealOffer, selectableTeams } from './key-scope.model';
 
 const standard = { teams: ['direct', 'partners'] };
 const everyTeam = { teams: [] as string[] };
@@ -34,5 +34,10 @@ describe('what a key may do with deals', () => {
     expect(formReadOnlyReason({ roles: ['writer'] }, true)).toBeNull();
     expect(formReadOnlyReason({ roles: ['analyst'] }, false)).toBe('This key may only read deals (analyst): it cannot create a deal. Saving needs a key with the writer role; what you typed stays here until the form is closed.');
     expect(formReadOnlyReason({ roles: ['auditor'] }, true)).toBe('This key may only read deals (auditor): it cannot save changes. Saving needs a key with the writer role; what you typed stays here until the form is closed.');
+  });
+
+  it('says why a panel of unmet criteria may not tick or move for a read-only key, and nothing for a writer', () => {
+    expect(criteriaReadOnlyReason({ roles: ['admin'] })).toBeNull();
+    expect(criteriaReadOnlyReason({ roles: ['analyst'] })).toBe('This key may only read deals (analyst): it cannot tick criteria or move the deal. Ticking and moving need a key with the writer role.');
   });
 });

@@ -51,3 +51,9 @@ export function formReadOnlyReason(caller: Pick<CallerAnswer, 'roles'> | null, e
   if (mayWriteDeals(caller)) return null;
   return `This key may only read deals (${caller === null || caller.roles.length === 0 ? 'no role' : caller.roles.join(', ')}): it cannot ${editing ? 'save changes' : 'create a deal'}. Saving needs a key with the writer role; what you typed stays here until the form is closed.`;
 }
+
+/** Why an open panel of unmet criteria may not tick or move for this key (null: it may): a read-only key signed in over it was offered both, and refused (403). */
+export function criteriaReadOnlyReason(caller: Pick<CallerAnswer, 'roles'> | null): string | null {
+  if (mayWriteDeals(caller)) return null;
+  return `This key may only read deals (${caller === null || caller.roles.length === 0 ? 'no role' : caller.roles.join(', ')}): it cannot tick criteria or move the deal. Ticking and moving need a key with the writer role.`;
+}

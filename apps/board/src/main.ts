@@ -7,9 +7,9 @@ import { columnsFitSideBySide } from './board-layout.model';
 import { focusCard, openMenuPlace, placeOf, renderBoard, reopenMoveMenu } from './board.view';
 import { amountsWonAndLost, funnelSteps, lostReasons, periodOutOfOrder, reliabilityPoints, stageDurationRows, winLossByTeam, wonReasons } from './charts.model';
 import { renderCharts } from './charts.view';
-import { openCriteriaPanel } from './criteria.panel';
+import { openCriteriaPanel, rescopeCriteriaPanel } from './criteria.panel';
 import { forgetDrafts, openDealForm, rescopeForm } from './deal-form';
-import { formReadOnlyReason, mayWriteDeals, newDealOffer, noProcessText, selectableTeams } from './key-scope.model';
+import { criteriaReadOnlyReason, formReadOnlyReason, mayWriteDeals, newDealOffer, noProcessText, selectableTeams } from './key-scope.model';
 import { chooseClosing, type ClosingAnswer } from './dialogs';
 import { announce, byId, forgetEvidenceNotes, h, statusAbout } from './dom';
 import { dayBoundary, formatTimeOfDay, localDay, quotedTitle } from './format';
@@ -349,6 +349,8 @@ async function rescope(): Promise<void> {
   // A New deal or Edit form left open is this key's at once: its teams, none of the last key's only,
   // what it is told of a deal it does not find, and no save for a read-only key.
   rescopeForm({ teamsOf: (definition) => selectableTeams(state.caller, definition).teams, limitedToTeams: limitedToTeams(), readOnly: (editing) => formReadOnlyReason(state.caller, editing) });
+  // So is a panel of unmet criteria: no tick or move for a read-only key.
+  rescopeCriteriaPanel({ limitedToTeams: limitedToTeams(), readOnly: criteriaReadOnlyReason(state.caller) });
   const { processes } = await api.get<ProcessList>('/processes');
   if (since !== session || state.caller === null) return; // signed out meanwhile
   drawnPipeline = ''; // the next look draws, though the answer were the same (other move buttons)
