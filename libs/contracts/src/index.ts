@@ -1,5 +1,5 @@
 // The JSON the HTTP API answers, as types only: the one declaration the API's code returns and
-// the board's bundle reads, so a changed answer fails the board's type-check. One function besides
+// the board's bundle reads, so a changed answer fails the board's type-check. Two functions besides
 // (searchable-text.ts), the text rule both ends of the search apply; the rest is types.
 export type * from './analytics.contract';
 export type * from './opportunities.contract';
