@@ -16,7 +16,7 @@ import { validateProcessFiles } from './commands/processes-validate.command';
 import { rebuildReadModels } from './commands/rebuild.command';
 import { discardDeadLetter, replaySink, showDeadLetters, showRelayStatus, startOverSink } from './commands/relay.command';
 import type { ImportFormat } from './import/import-source';
-import { printable } from './io/printable';
+import { printable, printableUsageError } from './io/printable';
 import { stopProgressBars } from './io/progress';
 
 /**
@@ -31,6 +31,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     )
     .version(packageVersion(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
+    // Commander's usage errors quote what was typed raw: escaped as every other line (subcommands inherit this).
+    .configureOutput({ outputError: (text, write) => write(printableUsageError(text)) })
     .exitOverride();
 
   program

@@ -103,6 +103,41 @@ describe('stagecraft quotes what it was given escaped, in one line', () => {
     });
   });
 
+  // Commander words these itself (an unknown option or command, a value its choices or a parser
+  // refuse) and writes them straight to stderr, quoting what was typed in single quotes.
+  const usage: readonly { name: string; argv: (value: string) => string[]; said: string }[] = [
+    { name: 'an unknown option', argv: (value) => ['history', randomUUID(), `--${value}`], said: 'unknown option' },
+    { name: 'an unknown command', argv: (value) => [value], said: 'unknown command' },
+    { name: 'a value outside the choices', argv: (value) => ['export', '--format', value], said: 'is invalid' },
+    { name: 'a value the parser refuses', argv: (value) => ['relay', 'replay', '--sink', 'nats://127.0.0.1:4222', '--from', value], said: 'must be a whole number' },
+  ];
+  it.each(usage.flatMap((mistake) => HOSTILE.map((hostile) => ({ mistake, hostile, label: `${mistake.name}: ${hostile.name}` }))))("commander's usage error, $label", async ({ mistake, hostile }) => {
+    const written: string[] = [];
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => written.push(String(chunk)) > 0);
+    try {
+      const { exit, lines } = await run(mistake.argv(hostile.value));
+      expect(exit).toBe(2);
+      const text = [...lines, ...written.join('').split('\n')];
+      expect(text.join('\n')).toContain(mistake.said);
+      for (const line of text) expect(line).not.toMatch(ACTS_ON_READER);
+      for (const line of text) expect(line).not.toMatch(/x{81}/);
+      if (hostile.escaped !== undefined) expect(text.join('\n')).toContain(hostile.escaped.slice(1, -1));
+    } finally {
+      stderr.mockRestore();
+    }
+  });
+
+  it("commander's suggestion of a near option stays, on the error's line", async () => {
+    const written: string[] = [];
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => written.push(String(chunk)) > 0);
+    try {
+      expect((await run(['history', randomUUID(), '--jsom'])).exit).toBe(2);
+      expect(written.join('').split('\n')[0]).toBe("error: unknown option '--jsom' (Did you mean --json?)");
+    } finally {
+      stderr.mockRestore();
+    }
+  });
+
   it('import of an exported log: a line that is not JSON is reported escaped', async () => {
     const file = join(dir, 'events.jsonl');
     writeFileSync(file, HOSTILE.map((hostile) => `{"stream": "${hostile.value.replace(/[\r\n]/g, '')}\u001b[2J\u202e`).join('\n'));
