@@ -655,4 +655,21 @@ describe('start-up failures an operator fixes: one line, no stack trace', () => 
       expectOneLineFailure(await runApiUntilExit({ ...store, AUTH: 'on', API_KEYS: value! }), 'API_KEYS');
     });
   }
+
+  // A value the environment held is quoted back escaped (libs/config, SettingsError): an ESC, a line
+  // break or a right-to-left override in it cannot recolour, split or reorder the line an operator reads.
+  const HOSTILE = 'in\u202eprocess\u001b[2J\u200b\r\nStagecraft API listening';
+  const ESCAPED = '"in\\u202eprocess\\u001b[2J\\u200b\\r\\nStagecraft API listening"';
+  const ACTS_ON_READER = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
+  const expectEscaped = (header: string, result: { code: number | null; output: string }, variable: string) => {
+    expectOneLineFailureAfter(header, result, variable, ESCAPED);
+    const line = result.output.slice(result.output.indexOf(header) + header.length).trim();
+    expect(line).not.toMatch(ACTS_ON_READER);
+  };
+  onceOnSQLite('a setting holding what a terminal acts on: the API, the relay and the projector quote it escaped, in one line', async () => {
+    const store = await eventStoreEnv(join(dir.path, 'hostile', 'events.db'));
+    expectEscaped('Stagecraft did not start.', await runApiUntilExit({ ...store, PROJECTIONS: HOSTILE }), 'PROJECTIONS');
+    expectEscaped('Relay did not start.', await runRelayUntilExit({ ...store, RELAY_SINKS: 'nats://127.0.0.1:4222', RELAY_NEW_SINK_FROM: HOSTILE }), 'RELAY_NEW_SINK_FROM');
+    expectEscaped('Projector did not start.', await runProjectorUntilExit({ ...store, READ_MODELS_PATH: join(dir.path, 'hostile', 'read-models.db'), EVENT_STORE_DURABILITY: HOSTILE }), 'EVENT_STORE_DURABILITY');
+  });
 });

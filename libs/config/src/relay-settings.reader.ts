@@ -1,5 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { parseSinkList, parseSinkUrl, RelaySinkUrlError, type RelaySettings } from '@stagecraft/relay';
+import { quotedValue } from '@stagecraft/sales-process';
 import { firstRepeatedName } from './json-duplicate-keys';
 import { readNotBlank, refuseOffWord, SettingsError } from './settings';
 
@@ -16,12 +17,12 @@ export function readRelaySettings(env: Env, cwd: string, readInteger: (env: Env,
   }
   // Commas with nothing between them: meant as a list, and no relay would run without a word.
   if (sinks.length === 0 && (env.RELAY_SINKS ?? '').trim() !== '') {
-    throw new SettingsError('RELAY_SINKS', `lists no sink (got "${env.RELAY_SINKS}"); give sink URLs separated by commas (nats://…, amqp://…, https://…), or leave it unset to run no relay`);
+    throw new SettingsError('RELAY_SINKS', `lists no sink (got ${quotedValue(env.RELAY_SINKS)}); give sink URLs separated by commas (nats://…, amqp://…, https://…), or leave it unset to run no relay`);
   }
   const mode = env.RELAY ?? 'in-process';
-  if (mode !== 'in-process' && mode !== 'external') throw new SettingsError('RELAY', `must be "in-process" or "external" (got "${mode}")`);
+  if (mode !== 'in-process' && mode !== 'external') throw new SettingsError('RELAY', `must be "in-process" or "external" (got ${quotedValue(mode)})`);
   const newSinkFrom = env.RELAY_NEW_SINK_FROM ?? 'end';
-  if (newSinkFrom !== 'end' && newSinkFrom !== 'beginning') throw new SettingsError('RELAY_NEW_SINK_FROM', `must be "end" or "beginning" (got "${newSinkFrom}")`);
+  if (newSinkFrom !== 'end' && newSinkFrom !== 'beginning') throw new SettingsError('RELAY_NEW_SINK_FROM', `must be "end" or "beginning" (got ${quotedValue(newSinkFrom)})`);
 
   const webhooks = sinks.filter((sink) => sink.kind === 'webhook');
   const perSink = readSecretMap(env.RELAY_WEBHOOK_SECRETS, webhooks.map((sink) => sink.key));
@@ -69,7 +70,7 @@ function readRetryMaxMs(env: Env, retryBaseMs: number, readInteger: (env: Env, v
   } catch (error) {
     if (!(error instanceof SettingsError)) throw error;
     const base = (env.RELAY_RETRY_BASE_MS ?? '') === '' ? `${retryBaseMs}, its default` : String(retryBaseMs);
-    throw new SettingsError('RELAY_RETRY_MAX_MS', `must be an integer of at least RELAY_RETRY_BASE_MS (${base}) and at most 3600000 (got "${env.RELAY_RETRY_MAX_MS}")`);
+    throw new SettingsError('RELAY_RETRY_MAX_MS', `must be an integer of at least RELAY_RETRY_BASE_MS (${base}) and at most 3600000 (got ${quotedValue(env.RELAY_RETRY_MAX_MS)})`);
   }
 }
 
@@ -119,7 +120,7 @@ function readSecretMap(text: string | undefined, webhookKeys: readonly string[])
       throw new SettingsError('RELAY_WEBHOOK_SECRETS', `has a key that is not a webhook URL (its ${[...url].length} characters are not shown: it may be a secret written in the place of its URL); the keys are the webhook URLs of RELAY_SINKS`);
     }
     // Shown as its sink key (no credentials, no query, where a token may sit).
-    if (!webhookKeys.includes(key)) throw new SettingsError('RELAY_WEBHOOK_SECRETS', `names "${key}", which is not a webhook in RELAY_SINKS`);
+    if (!webhookKeys.includes(key)) throw new SettingsError('RELAY_WEBHOOK_SECRETS', `names ${quotedValue(key)}, which is not a webhook in RELAY_SINKS`);
     // URLs that differ only in their query are one webhook (one sink key): one secret each.
     if (secrets.has(key)) throw new SettingsError('RELAY_WEBHOOK_SECRETS', `gives the webhook ${key} two secrets (its URL is named twice, perhaps with another query); give each webhook one`);
     if (typeof secret !== 'string' || secret.trim().length < 32) throw new SettingsError('RELAY_WEBHOOK_SECRETS', `the secret of ${key} must be a string of at least 32 characters, not counting spaces at either end`);

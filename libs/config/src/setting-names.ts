@@ -2,6 +2,8 @@
 // one written a little wrong (RELAY_SINK, READ_MODEL_PATH, EVENT_STORE_DURABLITY) is pointed out at
 // start-up instead of being silently ignored while its default applies.
 
+import { escapeUnseen } from '@stagecraft/sales-process';
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 export const SETTING_NAMES: readonly string[] = [
@@ -70,7 +72,8 @@ export function likelyMisspeltSettings(env: Env): { name: string; meant: string 
 
 /** The start-up warning for each likely misspelt setting. */
 export function misspeltSettingWarnings(env: Env): string[] {
-  return likelyMisspeltSettings(env).map(({ name, meant }) => `${name} is not a setting Stagecraft reads (did you mean ${meant}?): it is ignored, and ${meant} keeps its value or default.`);
+  // The name is the environment's: escaped (a name may carry what a terminal acts on, as a value may).
+  return likelyMisspeltSettings(env).map(({ name, meant }) => `${escapeUnseen(name)} is not a setting Stagecraft reads (did you mean ${meant}?): it is ignored, and ${meant} keeps its value or default.`);
 }
 
 const given = (env: Env, name: string) => (env[name] ?? '').trim() !== '';

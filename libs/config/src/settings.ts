@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { ConnectionStringFileError, normaliseKurrentDBConnectionString } from '@stagecraft/event-store';
 import { postgresUnreachable, readSideSchemaProblem, ReadSideNotPermittedError, ReadSideSchemaTakenError } from '@stagecraft/projections';
+import { escapeUnseen, quotedValue } from '@stagecraft/sales-process';
 import { parseTrustProxy, type TrustProxy } from './trust-proxy.setting';
 import type { RelaySettings } from '@stagecraft/relay';
 import { readRelaySettings } from './relay-settings.reader';
@@ -104,7 +105,9 @@ export class SettingsError extends Error {
     readonly variable: string,
     reason: string,
   ) {
-    const shown = withLongRunsCut(reason);
+    // The reason may quote what the environment held, or an error's words about it (a parser's, a
+    // path): each character that would act on the terminal or the log line is written as its escape.
+    const shown = escapeUnseen(withLongRunsCut(reason));
     super(`Invalid setting ${variable}: ${shown}`);
     this.reason = shown;
     this.name = 'SettingsError';
@@ -129,14 +132,14 @@ type Env = Readonly<Record<string, string | undefined>>;
 export function readSettings(env: Env = process.env, cwd: string = process.cwd()): Settings {
   const durability = env.EVENT_STORE_DURABILITY ?? 'full';
   if (durability !== 'full' && durability !== 'normal') {
-    throw new SettingsError('EVENT_STORE_DURABILITY', `must be "full" or "normal" (got "${durability}")`);
+    throw new SettingsError('EVENT_STORE_DURABILITY', `must be "full" or "normal" (got ${quotedValue(durability)})`);
   }
   const projections = env.PROJECTIONS ?? 'in-process';
   if (projections !== 'in-process' && projections !== 'external') {
-    throw new SettingsError('PROJECTIONS', `must be "in-process" or "external" (got "${projections}")`);
+    throw new SettingsError('PROJECTIONS', `must be "in-process" or "external" (got ${quotedValue(projections)})`);
   }
   const authMode = env.AUTH ?? 'on';
-  if (authMode !== 'on' && authMode !== 'off') throw new SettingsError('AUTH', `must be "on" or "off" (got "${authMode}")`);
+  if (authMode !== 'on' && authMode !== 'off') throw new SettingsError('AUTH', `must be "on" or "off" (got ${quotedValue(authMode)})`);
   const jwt = readJwtSettings(env, cwd);
   const eventStoreUrl = readConnectionString(env, 'EVENT_STORE_URL');
   const trustProxy = parseTrustProxy(env.TRUST_PROXY);
@@ -204,7 +207,7 @@ function readDataFiles(env: Env, cwd: string): DataFiles {
   const snapshots = readNonEmpty(env, 'STREAM_SNAPSHOTS_PATH');
   // "OFF", "none", "false": meant as off, and a path only by accident (a file named OFF in the working directory).
   if (snapshots !== undefined && snapshots !== 'off' && OFF_WORDS.test(snapshots.trim())) {
-    throw new SettingsError('STREAM_SNAPSHOTS_PATH', `is "${snapshots}": to keep no stream snapshots write off (lower case); any other value is the path of their file`);
+    throw new SettingsError('STREAM_SNAPSHOTS_PATH', `is ${quotedValue(snapshots)}: to keep no stream snapshots write off (lower case); any other value is the path of their file`);
   }
   return {
     eventStorePath: resolve(cwd, eventStore),
@@ -407,7 +410,7 @@ function readPath(env: Env, variable: string): string | undefined {
 export function refuseOffWord(variable: string, value: string | undefined): void {
   if (value === undefined || !OFF_WORDS.test(value.trim())) return;
   const why = CANNOT_BE_OFF[variable];
-  throw new SettingsError(variable, `is "${value}": ${variable} cannot be turned off${why ? ` (${why})` : ''}; give a path (./${value.trim()} for one of that name), or unset it for the default`);
+  throw new SettingsError(variable, `is ${quotedValue(value)}: ${variable} cannot be turned off${why ? ` (${why})` : ''}; give a path (./${value.trim()} for one of that name), or unset it for the default`);
 }
 
 /** The longest host name DNS allows; no address is longer either. */
@@ -474,14 +477,14 @@ function readJwksUrl(text: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw new SettingsError('JWT_JWKS_URL', `must be an https:// URL (got "${text}")`);
+    throw new SettingsError('JWT_JWKS_URL', `must be an https:// URL (got ${quotedValue(text)})`);
   }
   // The keys decide who gets in: fetched in clear text, anyone on the path could substitute them.
   const loopback = ['localhost', '[::1]'].includes(url.hostname) || (isIP(url.hostname) === 4 && url.hostname.startsWith('127.'));
   // Credentials in the URL would be sent with every fetch and printed in warnings: a key set is public.
   if (url.username !== '' || url.password !== '') throw new SettingsError('JWT_JWKS_URL', 'must not hold a user or password: a key set is public');
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw new SettingsError('JWT_JWKS_URL', `must be an https:// URL (plain http only to this machine); got "${text}"`);
+    throw new SettingsError('JWT_JWKS_URL', `must be an https:// URL (plain http only to this machine); got ${quotedValue(text)}`);
   }
   return url.href;
 }
@@ -491,7 +494,7 @@ function readAlgorithms(text: string | undefined): string[] {
   const algorithms = text.split(',').map((entry) => entry.trim()).filter(Boolean);
   const unknown = algorithms.filter((algorithm) => !ASYMMETRIC_ALGORITHMS.includes(algorithm));
   if (algorithms.length === 0 || unknown.length > 0) {
-    throw new SettingsError('JWT_ALGORITHMS', `must list algorithms from ${ASYMMETRIC_ALGORITHMS.join(', ')} (got "${text}"); a key set never verifies HS256 or "none"`);
+    throw new SettingsError('JWT_ALGORITHMS', `must list algorithms from ${ASYMMETRIC_ALGORITHMS.join(', ')} (got ${quotedValue(text)}); a key set never verifies HS256 or "none"`);
   }
   return algorithms;
 }
@@ -503,7 +506,7 @@ function readPostgresReadModels(env: Env): { url: string; schema: string } | und
   }
   const schema = env.READ_MODELS_SCHEMA ?? 'stagecraft';
   const problem = readSideSchemaProblem(schema);
-  if (problem !== undefined) throw new SettingsError('READ_MODELS_SCHEMA', `${problem} (got "${schema}")`);
+  if (problem !== undefined) throw new SettingsError('READ_MODELS_SCHEMA', `${problem} (got ${quotedValue(schema)})`);
   const text = env.READ_MODELS_URL;
   if (text === undefined || text.trim() === '') return undefined;
   let url: URL;
@@ -537,7 +540,7 @@ function readInteger(env: Env, variable: string, fallback: number, min: number, 
   // off), "0xD49" as 3401 and "3.4e3" as 3400.
   const value = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new SettingsError(variable, `must be an integer from ${min} to ${max} (got "${text}")`);
+    throw new SettingsError(variable, `must be an integer from ${min} to ${max} (got ${quotedValue(text)})`);
   }
   return value;
 }

@@ -1,5 +1,5 @@
 import { EventStoreAccessDeniedError, EventStoreFullError, EventStoreUnavailableError, SQLiteFileError, UnreadableEventError } from '@stagecraft/event-store';
-import { ProcessDefinitionError } from '@stagecraft/sales-process';
+import { escapeUnseen, ProcessDefinitionError } from '@stagecraft/sales-process';
 import { CurrenciesFileError } from './currencies-file';
 import { SettingsError } from './settings';
 
@@ -16,6 +16,16 @@ export interface ListenSettings {
  * whose stack trace is worth printing.
  */
 export function describeStartFailure(error: unknown, listen?: ListenSettings): string | undefined {
+  // What the line quotes came from the environment or a file (a setting's value, HOST, a path):
+  // escaped as every quoted value is, so none of it acts on the terminal or starts a line of its
+  // own. A file's refusal lists one problem a line: each line escaped.
+  const described = describedFailure(error, listen);
+  if (described === undefined) return undefined;
+  if (error instanceof ProcessDefinitionError || error instanceof CurrenciesFileError) return described.split('\n').map((line) => escapeUnseen(line)).join('\n');
+  return escapeUnseen(described);
+}
+
+function describedFailure(error: unknown, listen?: ListenSettings): string | undefined {
   if (
     error instanceof SettingsError ||
     error instanceof ProcessDefinitionError ||
