@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { generateApiKey } from '../apps/api/src/auth/api-key.credentials';
 import { spawnApi, type ApiChildProcess } from './support/api-child-process';
-import { ROOT, temporaryDirectory } from './support/api-test-app';
-import { childNodeArgs } from './support/child-entry';
+import { temporaryDirectory } from './support/api-test-app';
+import { runKeysCli } from './support/api-keys-cli';
 
 // Keys added or revoked while the API runs apply to every instance reading the same keys file,
 // without a restart: through `npm run api-keys` (the CLI below is what that script runs) or the
@@ -22,18 +21,6 @@ async function eventually(what: string, check: () => Promise<boolean>): Promise<
     if (Date.now() > deadline) throw new Error(`Not within ${EFFECT_BOUND_MS} ms: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-function runKeysCli(keysFile: string, args: string[]): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [...childNodeArgs('apps/api/src/auth/api-keys.cli'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, API_KEYS_FILE: keysFile },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
 }
 
 function addedKey(output: string): { id: string; key: string } {

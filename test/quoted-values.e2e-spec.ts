@@ -1,4 +1,8 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateApiKey } from '../apps/api/src/auth/api-key.credentials';
 import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
+import { runKeysCli } from './support/api-keys-cli';
 
 // A value a client sent comes back in a refusal's detail and errors[].message, which operators read
 // in logs and consoles: quoted there, it must read as sent, on one line, and short (quotedValue in
@@ -92,5 +96,62 @@ describe('a value a client sent is quoted back escaped and cut short, on every r
     expect(response.body.code).toBe(code);
     expect(response.body.detail).not.toMatch(ACTS_ON_READER);
     expect(response.body.detail).toContain('\\u0085');
+  });
+});
+
+// `npm run api-keys` quotes what the operator typed (an option, a role, a key id), what the keys file
+// holds (a key's name: a file written by an earlier version or by hand may hold format characters)
+// and the file's path (API_KEYS_FILE) the same way: escaped, one line each.
+describe('npm run api-keys quotes what it was given escaped, in one line', () => {
+  const dir = temporaryDirectory();
+  afterAll(() => dir.remove());
+  const VALUE = 'a\u001b[31m\u202eb\u0085c\u2028d\u200be\r\nKey revoked';
+  const ESCAPED = 'a\\u001b[31m\\u202eb\\u0085c\\u2028d\\u200be\\r\\nKey revoked';
+
+  /** Every line the CLI printed (split where it ends its lines): none holds what acts on a reader. */
+  function expectSafe(output: string): void {
+    for (const line of output.split('\n')) expect(line).not.toMatch(ACTS_ON_READER);
+  }
+
+  const keysFile = () => {
+    const file = join(dir.path, 'api-keys.json');
+    const { stored } = generateApiKey({ name: 'billing', roles: ['writer'] }, new Date());
+    // A name as an earlier version or a hand edit may have left it: format characters, no control.
+    writeFileSync(file, JSON.stringify({ keys: [stored, { ...generateApiKey({ name: 'x', roles: ['analyst'] }, new Date()).stored, name: 'evil\u202etxt.exe\u200b\u2028' }] }));
+    return file;
+  };
+
+  it.each([
+    ['an option add does not take', ['add', `--${VALUE}`, 'x'], 'add does not take'],
+    ['a role that is none', ['add', '--name', 'ok', '--roles', `writer,${VALUE}`], 'unknown role(s)'],
+    ['an argument list does not take', ['list', VALUE], 'list takes no arguments'],
+    ['a key id the file does not hold', ['revoke', VALUE], 'no key'],
+  ])('%s', async (_what, args, said) => {
+    const { code, output } = await runKeysCli(keysFile(), args);
+    expect(code).toBe(2);
+    expect(output).toContain(said);
+    expect(output).toContain(ESCAPED);
+    expectSafe(output);
+  });
+
+  it('a key name the file holds, in list', async () => {
+    const { code, output } = await runKeysCli(keysFile(), ['list']);
+    expect(code).toBe(0);
+    expect(output).toContain('evil\\u202etxt.exe\\u200b\\u2028');
+    expectSafe(output);
+  });
+
+  it('the keys file path (API_KEYS_FILE), in what add, list and revoke say', async () => {
+    const file = join(dir.path, `keys${VALUE.replace(/[\r\n]/g, '')}.json`);
+    const listed = await runKeysCli(file, ['list']);
+    expect(listed.output).toContain('No keys file at');
+    expectSafe(listed.output);
+    const revoked = await runKeysCli(file, ['revoke', 'abcdef012345']);
+    expect([revoked.code, revoked.output]).toEqual([2, expect.stringContaining('no keys file at')]);
+    expectSafe(revoked.output);
+    const added = await runKeysCli(file, ['add', '--name', 'ok', '--roles', 'writer']);
+    expect([added.code, added.output]).toEqual([0, expect.stringContaining('added to')]);
+    expect(added.output).toContain('\\u202e');
+    expectSafe(added.output);
   });
 });

@@ -1,6 +1,7 @@
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isRole, type Role } from './roles';
 import { CLIENT_ID_RULE, isClientId, textFault, TEXT_RULE } from '@stagecraft/opportunity';
+import { quotedValue } from '@stagecraft/sales-process';
 
 /**
  * A key's name is recorded as the actor of what it does, listed by the CLI and written into logs:
@@ -102,7 +103,7 @@ export function problemWithStoredKey(entry: unknown): string | undefined {
   const key = entry as Record<string, unknown>;
   // A misspelt field must not pass as absent: "team" for "teams" would make a key for every team.
   const unknown = Object.keys(key).filter((field) => !STORED_KEY_FIELDS.includes(field) && field !== 'key' && field !== 'secret');
-  if (unknown.length > 0) return `has unknown field(s) ${unknown.map((field) => `"${field}"`).join(', ')}; a key has ${STORED_KEY_FIELDS.join(', ')}`;
+  if (unknown.length > 0) return `has unknown field(s) ${unknown.map((field) => quotedValue(field)).join(', ')}; a key has ${STORED_KEY_FIELDS.join(', ')}`;
   if (typeof key.id !== 'string' || !/^[0-9a-f]{12}$/.test(key.id)) return 'id must be 12 hex characters';
   if (typeof key.name !== 'string' || key.name.length === 0) return 'name must be a non-empty string';
   // Recorded as the actor of what the key does: text a read model can keep.

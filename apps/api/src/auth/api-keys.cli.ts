@@ -4,6 +4,7 @@
 // Works on the keys file the API reads (API_KEYS_FILE, default ./data/api-keys.json), under its
 // lock; running API instances apply the change within about a second, without a restart.
 import { readSettings, SettingsError } from '@stagecraft/config';
+import { escapeUnseen, quotedValue } from '@stagecraft/sales-process';
 import { existsSync } from 'node:fs';
 import { generateApiKey, problemWithNewKey } from './api-key.credentials';
 import { readApiKeysFile, updateApiKeysFile, withoutKey } from './api-keys.file';
@@ -23,7 +24,7 @@ function addOptions(args: readonly string[]): { name?: string; roles?: string; t
       continue;
     }
     const name = arg.startsWith('--') ? arg.slice(2) : undefined;
-    if (name !== 'name' && name !== 'roles' && name !== 'teams') fail(`add does not take ${JSON.stringify(arg)}; it takes --name, --roles, --teams and --on-behalf`);
+    if (name !== 'name' && name !== 'roles' && name !== 'teams') fail(`add does not take ${quotedValue(arg)}; it takes --name, --roles, --teams and --on-behalf`);
     if (found[name] !== undefined) fail(`add takes --${name} once`);
     const value = args[index + 1];
     if (value === undefined || value.startsWith('--')) fail(`--${name} needs a value`);
@@ -33,8 +34,19 @@ function addOptions(args: readonly string[]): { name?: string; roles?: string; t
   return found;
 }
 
+/**
+ * What the operator typed or the keys file holds, shown bare in a line (a key's name, the file's
+ * path): each character a terminal acts on rather than shows (ESC, a line break, a bidirectional
+ * override, a zero-width character) written as its escape, as the API and the stagecraft CLI show
+ * text; the joiners and a flag's tags are part of a name and stay. A value quoted goes through quotedValue.
+ */
+function shown(text: string): string {
+  return escapeUnseen(text, { keepPartsOfText: true });
+}
+
 function fail(message: string): never {
-  console.error(message);
+  // Escaped whole as well: an error's own words (a lock's, the file system's) may name the path.
+  console.error(escapeUnseen(message));
   process.exit(2);
 }
 
@@ -48,7 +60,7 @@ async function main(args: string[]): Promise<void> {
       const roles = (options.roles ?? fail(`add needs --roles, from ${ROLES.join(', ')}`)).split(',');
       const unknown = roles.filter((role) => !isRole(role));
       // Quoted: an empty one (a stray comma, --roles "") would otherwise be named as nothing at all.
-      if (unknown.length > 0) fail(`unknown role(s) ${unknown.map((role) => JSON.stringify(role)).join(', ')}; roles are ${ROLES.join(', ')}, separated by commas`);
+      if (unknown.length > 0) fail(`unknown role(s) ${unknown.map((role) => quotedValue(role)).join(', ')}; roles are ${ROLES.join(', ')}, separated by commas`);
       if (new Set(roles).size !== roles.length) fail('--roles names a role twice');
       // Each team once, as POST /admin/api-keys keeps them.
       const teams = options.teams === undefined ? undefined : [...new Set(options.teams.split(','))];
@@ -59,21 +71,21 @@ async function main(args: string[]): Promise<void> {
       const problem = problemWithNewKey(stored);
       if (problem !== undefined) fail(`cannot add this key: ${problem}`);
       const made = await updateApiKeysFile(file, ({ keys, exists }) => ({ keys: [...keys, stored], result: !exists }));
-      console.log(`Key ${stored.id} for ${name} (${roles.join(', ')}${teams ? `; teams ${teams.join(', ')}` : ''}) added to ${file}.`);
+      console.log(`Key ${stored.id} for ${shown(name)} (${roles.join(', ')}${teams ? `; teams ${shown(teams.join(', '))}` : ''}) added to ${shown(file)}.`);
       // A running API that lost its file keeps the keys it last read; this file replaces them all.
-      if (made) console.log(`There was no keys file: ${file} now holds this key alone, and API instances that read keys from that path accept only it (and any key in API_KEYS).`);
+      if (made) console.log(`There was no keys file: ${shown(file)} now holds this key alone, and API instances that read keys from that path accept only it (and any key in API_KEYS).`);
       console.log('It is shown once; only its hash is stored. Running API instances accept it within about a second.\n');
       console.log(`  Authorization: Bearer ${key}\n`);
       return;
     }
     case 'list': {
       // As revoke's extra arguments: `list --teams direct` would otherwise pass for a filter and list every key.
-      if (rest.length > 0) fail(`list takes no arguments (got ${rest.map((arg) => JSON.stringify(arg)).join(' ')}); it lists every key in ${file}`);
+      if (rest.length > 0) fail(`list takes no arguments (got ${rest.map((arg) => quotedValue(arg)).join(' ')}); it lists every key in ${shown(file)}`);
       const keys = readApiKeysFile(file);
-      if (!existsSync(file)) console.log(`No keys file at ${file} (API_KEYS_FILE). A running API instance whose file went missing still accepts the keys it last read from it.`);
-      else if (keys.length === 0) console.log(`No keys in ${file}.`);
+      if (!existsSync(file)) console.log(`No keys file at ${shown(file)} (API_KEYS_FILE). A running API instance whose file went missing still accepts the keys it last read from it.`);
+      else if (keys.length === 0) console.log(`No keys in ${shown(file)}.`);
       for (const key of keys) {
-        console.log(`${key.id}  ${key.name.padEnd(24)} ${key.roles.join(',').padEnd(28)} ${key.teams ? `teams=${key.teams.join(',')}` : 'all teams'}${key.mayActOnBehalf ? '  on-behalf' : ''}  created ${key.createdAt}`);
+        console.log(`${key.id}  ${shown(key.name).padEnd(24)} ${key.roles.join(',').padEnd(28)} ${key.teams ? `teams=${shown(key.teams.join(','))}` : 'all teams'}${key.mayActOnBehalf ? '  on-behalf' : ''}  created ${key.createdAt}`);
       }
       return;
     }
@@ -83,11 +95,11 @@ async function main(args: string[]): Promise<void> {
       // Not made by a revoke: an empty keys file would start the API with no key and no way in.
       if (!existsSync(file)) {
         fail(
-          `no keys file at ${file} (API_KEYS_FILE): there is no key ${id} to revoke in it. A running API instance whose file went missing still accepts the keys it last read from it: restore the file and revoke again, or write {"keys": []} into it to revoke every key`,
+          `no keys file at ${shown(file)} (API_KEYS_FILE): there is no key ${quotedValue(id)} to revoke in it. A running API instance whose file went missing still accepts the keys it last read from it: restore the file and revoke again, or write {"keys": []} into it to revoke every key`,
         );
       }
       const found = await updateApiKeysFile(file, ({ keys }) => withoutKey(keys, id));
-      if (!found) fail(`no key ${id} in ${file}`);
+      if (!found) fail(`no key ${quotedValue(id)} in ${shown(file)}`);
       console.log(`Key ${id} revoked; running API instances refuse it within about a second.`);
       return;
     }
