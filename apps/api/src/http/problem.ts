@@ -45,6 +45,15 @@ export function problemHeaders(problem: ApiProblem): Readonly<Record<string, str
   return { ...problem.headers, 'retry-after': String(RETRY_AFTER_SECONDS[problem.code] ?? DEFAULT_RETRY_AFTER_SECONDS) };
 }
 
+/**
+ * The seconds `problem` tells a client to wait before retrying (its Retry-After, defaulted as
+ * problemHeaders defaults it), or undefined: for a problem reported in a body, where no header reaches it.
+ */
+export function retryAfterSecondsOf(problem: ApiProblem): number | undefined {
+  const wait = Object.entries(problemHeaders(problem)).find(([name]) => name.toLowerCase() === 'retry-after')?.[1];
+  return wait === undefined ? undefined : Number(wait);
+}
+
 /** 400 REQUEST.VALIDATION_FAILED: one entry per bad field, and all of them in the detail. */
 export function validationProblem(given: readonly FieldError[]): ApiProblem {
   // class-validator words an unknown key with its name bare ("property  should not exist" for ""):

@@ -9,7 +9,7 @@ import { Allow } from '../auth/roles';
 import { deterministicUuid, OpportunityRejectedError, ProcessRegistry } from '@stagecraft/commands';
 import { CompiledBody } from '../http/compiled-body';
 import { HonoursHeaders } from '../http/known-input.guard';
-import type { ApiProblem } from '../http/problem';
+import { retryAfterSecondsOf, type ApiProblem } from '../http/problem';
 import { toProblem } from '../http/problem.mapping';
 import { CLOCK, type Clock } from '../settings/api-settings.token';
 import { commandEnvelopeFrom } from './command-envelope.factory';
@@ -29,9 +29,11 @@ export interface BulkMigrationReport {
    * Opportunities found open on fromVersion that were not migrated, with the status and code of
    * why: a 4xx the process refused; a 5xx the store failed for that one (an unreadable stream, or
    * the store unreachable, after which no further one is attempted). Re-running the bulk migration
-   * picks them up: the migrated ones are no longer on fromVersion.
+   * picks them up: the migrated ones are no longer on fromVersion. A refusal the service's state
+   * caused (a 503, a 507) says how long to wait before that re-run (retryAfterSeconds), as the
+   * Retry-After header of the same refusal to a single command does.
    */
-  readonly refused: readonly { readonly opportunityId: string; readonly status: number; readonly code: string; readonly detail: string }[];
+  readonly refused: readonly { readonly opportunityId: string; readonly status: number; readonly code: string; readonly detail: string; readonly retryAfterSeconds?: number }[];
 }
 
 const BULK_MIGRATION_SCHEMA: SchemaObject = objectSchema<BulkMigrationReport>({
@@ -39,7 +41,7 @@ const BULK_MIGRATION_SCHEMA: SchemaObject = objectSchema<BulkMigrationReport>({
   fromVersion: STRING,
   toVersion: STRING,
   migrated: STRINGS,
-  refused: arrayOf({ type: 'object', required: ['opportunityId', 'status', 'code', 'detail'], properties: { opportunityId: STRING, status: { type: 'integer' }, code: STRING, detail: STRING } }),
+  refused: arrayOf({ type: 'object', required: ['opportunityId', 'status', 'code', 'detail'], properties: { opportunityId: STRING, status: { type: 'integer' }, code: STRING, detail: STRING, retryAfterSeconds: { type: 'integer', minimum: 0, description: 'On a refusal the service caused (503, 507): the seconds to wait before migrating again, as Retry-After says on a single command' } } }),
 });
 
 /**
@@ -105,13 +107,13 @@ export class ProcessMigrationController {
           // what the other workers already migrated.
           const problem = toProblem(error);
           if (problem.status === 503) storeDown ??= problem;
-          refused.push({ opportunityId, status: problem.status, code: problem.code, detail: problem.detail });
+          refused.push(refusalOf(opportunityId, problem));
         }
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
     for (const opportunityId of candidates.slice(next)) {
-      refused.push({ opportunityId, status: 503, code: storeDown!.code, detail: `Not attempted: ${storeDown!.detail}` });
+      refused.push({ ...refusalOf(opportunityId, storeDown!), detail: `Not attempted: ${storeDown!.detail}` });
     }
     // A retry that changed nothing (every deal it reports migrated was migrated by its first request) says so, as a single command's replay does.
     if (replayed > 0 && replayed === migrated.length) void reply.header('idempotent-replayed', 'true');
@@ -147,6 +149,12 @@ export class ProcessMigrationController {
     const candidate = (o: { processId: string; version: string; open: boolean; migratedByKey?: boolean }) => o.processId === processId && ((o.open && o.version === version) || o.migratedByKey === true);
     return [...opportunities.entries()].filter(([, o]) => candidate(o) && visible(o.teamId)).map(([id]) => id);
   }
+}
+
+/** One opportunity's refusal in the report: with the wait its Retry-After would say, where it says one (in a body, no header reaches it). */
+function refusalOf(opportunityId: string, problem: ApiProblem): BulkMigrationReport['refused'][number] {
+  const wait = retryAfterSecondsOf(problem);
+  return { opportunityId, status: problem.status, code: problem.code, detail: problem.detail, ...(wait === undefined ? {} : { retryAfterSeconds: wait }) };
 }
 
 /**
