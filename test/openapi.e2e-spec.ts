@@ -264,6 +264,18 @@ describe('the OpenAPI document', () => {
     expect(undeclared).toEqual([]);
   });
 
+  it('declares Retry-After on every 429, 503 and 507 a route lists on its own (such as /health\'s 503)', () => {
+    const listed = Object.entries(document.paths).flatMap(([template, methods]) =>
+      Object.entries(methods).flatMap(([method, operation]) =>
+        Object.entries(operation.responses as Record<string, { headers?: Record<string, unknown> }>)
+          .filter(([status]) => ['429', '503', '507'].includes(status))
+          .map(([status, answer]) => ({ at: `${method.toUpperCase()} ${template} ${status}`, declared: (answer.headers ?? {})['Retry-After'] !== undefined })),
+      ),
+    );
+    expect(listed.map((answer) => answer.at)).toContain('GET /health 503');
+    expect(listed.filter((answer) => !answer.declared).map((answer) => answer.at)).toEqual([]);
+  });
+
   it('names the fields of every JSON success: no answer is documented as an object to guess', () => {
     const unnamed: string[] = [];
     /** Objects in the schema that neither name their fields nor say what their members are. */

@@ -28,16 +28,20 @@ const PROBLEM: SchemaObject = {
   },
 };
 
+// Every 503, and each 429 and 507, says how long to wait (problem.ts, problemHeaders; /health's
+// 503 too): a client generated from the document should find the header it is told to honour.
+const RETRY_AFTER = {
+  'Retry-After': {
+    description: 'On 429, 503 and 507: the seconds to wait before retrying (README, "Every problem code")',
+    schema: { type: 'integer', minimum: 0 },
+  },
+};
+/** The statuses that always say how long to wait. */
+const WAIT_STATUSES = ['429', '503', '507'];
+
 const REFUSAL: ResponseObject = {
   description: 'A refusal (4xx) or a failure (5xx): application/problem+json with a stable code',
-  // Every 503, and each 429 and 507, says how long to wait (problem.ts, problemHeaders): a client
-  // generated from the document should find the header it is told to honour.
-  headers: {
-    'Retry-After': {
-      description: 'On 429, 503 and 507: the seconds to wait before retrying (README, "Every problem code")',
-      schema: { type: 'integer', minimum: 0 },
-    },
-  },
+  headers: RETRY_AFTER,
   content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
 };
 
@@ -53,6 +57,11 @@ export function withDocumentedAnswers(document: OpenAPIObject): OpenAPIObject {
       const operation = methods[method];
       if (operation === undefined) continue;
       operation.responses.default = REFUSAL;
+      // A route that lists one of them on its own (/health's 503, its body not a problem) declares the header there too.
+      for (const status of WAIT_STATUSES) {
+        const answer = operation.responses[status] as ResponseObject | undefined;
+        if (answer !== undefined) answer.headers = { ...answer.headers, ...RETRY_AFTER };
+      }
       const ok = operation.responses['200'] as ResponseObject | undefined;
       if (ok !== undefined && answersCsv(operation)) {
         ok.content = { 'application/json': ok.content?.['application/json'] ?? { schema: { type: 'object' } }, 'text/csv': { schema: { type: 'string', description: 'RFC 4180, a header line first' } } };
