@@ -321,6 +321,13 @@ describeIf(E2E_STORE === 'kurrentdb', 'the KurrentDB run only: its server is wha
       expect(pipeline.failed).toContain('denied');
       const listed = (await api.http.get('/admin/projections').expect(200)).body.projections.find((p: { name: string }) => p.name === 'pipeline');
       expect(listed).toMatchObject({ recovering: true, failed: expect.stringContaining('EVENT_STORE_URL'), checkpoint: pipeline.checkpoint });
+      // Every 503 says when to retry, an operator's matter later than a passing outage: /health,
+      // a command the server refuses, and a read that cannot be met meanwhile.
+      expect(health.headers['retry-after']).toBe('30');
+      const command = await api.http.post('/opportunities').send({ title: 'While denied', processId: 'standard', teamId: 'direct', amount: 1 });
+      expect([command.status, command.body.code, command.headers['retry-after']]).toEqual([503, 'EVENT_STORE.ACCESS_DENIED', '30']);
+      const unmet = await api.http.get(`/pipeline?minPosition=${opened.position + 1_000}`);
+      expect([unmet.status, unmet.headers['retry-after']]).toEqual([503, expect.stringMatching(/^[1-9]\d*$/)]);
       allow();
       allowed = true;
       const { body: later } = await api.http.post('/opportunities').send({ title: 'After', processId: 'standard', teamId: 'direct', amount: 50 }).expect(201);
