@@ -47,9 +47,9 @@ async function dropSchema(schema: string): Promise<void> {
   }
 }
 
-/** Runs `npm run projections -- <command>` to its end: its exit code and everything it printed. */
-async function runProjectionsCli(env: NodeJS.ProcessEnv, command: string): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [...childNodeArgs('apps/projector/src/projections.cli'), command], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs `npm run projections -- <args>` to its end: its exit code and everything it printed. */
+async function runProjectionsCli(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [...childNodeArgs('apps/projector/src/projections.cli'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
@@ -671,5 +671,17 @@ describe('start-up failures an operator fixes: one line, no stack trace', () => 
     expectEscaped('Stagecraft did not start.', await runApiUntilExit({ ...store, PROJECTIONS: HOSTILE }), 'PROJECTIONS');
     expectEscaped('Relay did not start.', await runRelayUntilExit({ ...store, RELAY_SINKS: 'nats://127.0.0.1:4222', RELAY_NEW_SINK_FROM: HOSTILE }), 'RELAY_NEW_SINK_FROM');
     expectEscaped('Projector did not start.', await runProjectorUntilExit({ ...store, READ_MODELS_PATH: join(dir.path, 'hostile', 'read-models.db'), EVENT_STORE_DURABILITY: HOSTILE }), 'EVENT_STORE_DURABILITY');
+  });
+
+  onceOnSQLite('npm run projections -- rebuild of a name that is none quotes it escaped, in one line', async () => {
+    const folder = join(dir.path, 'projections-hostile');
+    mkdirSync(folder, { recursive: true });
+    const path = join(folder, 'events.db');
+    const events = getSQLiteEventStore({ path });
+    await events.close();
+    const run = await runProjectionsCli({ ...process.env, EVENT_STORE_PATH: path, READ_MODELS_PATH: join(folder, 'read-models.db') }, 'rebuild', HOSTILE);
+    const lines = run.output.split('\n').filter((line) => line.trim() !== '');
+    expect([run.code, lines]).toEqual([2, [expect.stringContaining(`unknown projection(s) ${ESCAPED}`)]]);
+    expect(lines[0]).not.toMatch(ACTS_ON_READER);
   });
 });

@@ -4,6 +4,7 @@
 // the projector runs, or use POST /admin/projections/:name/rebuild on a running API.
 import { assertEventStoreExists, describeStartFailure, readSettings, readSideStartFailure } from '@stagecraft/config';
 import { assertMayReadLog, openEventStore } from '@stagecraft/event-store';
+import { escapeUnseen, quotedValue } from '@stagecraft/sales-process';
 import { ALL_PROJECTIONS, openProjectionStores, postgresProjectionStatus, ProjectionRebuildError, rebuildPostgresReadSide, rebuildProjections, savedProjectionStatus, unknownProjections, type Projection } from '@stagecraft/projections';
 
 function bar(position: number, head: number): string {
@@ -33,7 +34,7 @@ async function postgresMain(args: string[], settings: ReturnType<typeof readSett
     }
     const unknown = unknownProjections(ALL_PROJECTIONS as readonly Projection<unknown>[], names);
     if (unknown.length > 0) {
-      console.error(`unknown projection(s) ${unknown.join(', ')}; there are ${ALL_PROJECTIONS.map((p) => p.name).join(', ')}`);
+      console.error(`unknown projection(s) ${unknown.map((name) => quotedValue(name)).join(', ')}; there are ${ALL_PROJECTIONS.map((p) => p.name).join(', ')}`);
       return 2;
     }
     const { position } = await rebuildPostgresReadSide(
@@ -72,7 +73,7 @@ async function main(args: string[]): Promise<number> {
     }
     const unknown = unknownProjections(projections, names);
     if (unknown.length > 0) {
-      console.error(`unknown projection(s) ${unknown.join(', ')}; there are ${projections.map((p) => p.name).join(', ')}`);
+      console.error(`unknown projection(s) ${unknown.map((name) => quotedValue(name)).join(', ')}; there are ${projections.map((p) => p.name).join(', ')}`);
       return 2;
     }
     const { rebuilt, position } = await rebuildProjections(stores, names, (progress) => process.stderr.write(`\r${bar(progress.position, progress.head)}`));
@@ -91,7 +92,7 @@ main(process.argv.slice(2)).then(
     // A setting, or a store or read side that cannot be used (a KurrentDB server refusing the user of
     // EVENT_STORE_URL, PostgreSQL not reached), is the operator's to fix: one line, as at start-up, not a stack.
     // A rebuild that did not finish says why in one line too (an event it cannot read, a file it cannot write).
-    const reason = error instanceof ProjectionRebuildError ? error.message : describeStartFailure(readSideStartFailure(error) ?? error);
+    const reason = error instanceof ProjectionRebuildError ? escapeUnseen(error.message) : describeStartFailure(readSideStartFailure(error) ?? error);
     console.error(reason ?? error);
     process.exit(1);
   },
