@@ -183,12 +183,16 @@ export interface ChainIntact {
   /** Hash of the last event: record it to detect, later, the removal of the stream's tail. */
   readonly headHash: string;
   readonly lastRevision: number | null;
+  /** The first revision checked, when the store hides those before it (KurrentDB's stream settings: hidden-streams.ts); absent from 0. */
+  readonly firstRevision?: number;
 }
 
 export type ChainVerdict = ChainIntact | ChainBreak;
 
 interface StreamProgress {
   nextRevision: number;
+  /** Where the chain is checked from: 0, or the first revision a store's settings leave readable (startAt). */
+  firstRevision?: number;
   prevHash: string;
   unchained: number;
   hashed: number;
@@ -299,6 +303,16 @@ export class ChainVerifier {
     progress.broken = { ok: false, stream: event.stream, revision, reason: 'unreadable', detail: `the stored event at position ${event.position} cannot be read: ${event.reason}; it was edited outside the service` };
   }
 
+  /**
+   * The stream is checked from `revision` on, linked to `prevHash` (its first event's own link):
+   * the store hides the revisions before it by a setting it reports (hidden-streams.ts), so they
+   * are named there, not as a gap. Only before any event of the stream was taken in.
+   */
+  startAt(stream: string, revision: number, prevHash: string): void {
+    if (this.streams.has(stream)) throw new Error(`The chain of ${stream} is already being checked`);
+    this.streams.set(stream, { nextRevision: revision, firstRevision: revision, prevHash, unchained: 0, hashed: 0 });
+  }
+
   private progressOf(stream: string): StreamProgress {
     let progress = this.streams.get(stream);
     if (!progress) {
@@ -388,11 +402,12 @@ function verdictOf(stream: string, progress: StreamProgress): ChainVerdict {
   return {
     ok: true,
     stream,
-    events: progress.nextRevision,
+    events: progress.nextRevision - (progress.firstRevision ?? 0),
     unchained: progress.unchained,
     unchainedCovered: progress.unchained === 0 || progress.hashed > 0,
     headHash: progress.prevHash,
-    lastRevision: progress.nextRevision > 0 ? progress.nextRevision - 1 : null,
+    lastRevision: progress.nextRevision > (progress.firstRevision ?? 0) ? progress.nextRevision - 1 : null,
+    ...(progress.firstRevision ? { firstRevision: progress.firstRevision } : {}),
   };
 }
 
@@ -402,8 +417,12 @@ function verdictOf(stream: string, progress: StreamProgress): ChainVerdict {
  * (`unreadable`) unless it broke before. `chainedSince`: the position of the log's first hashed
  * event, where it stands before an event of the stream without a hash (that event was stripped).
  */
-export function verifyStreamChain(events: readonly StoredEventLike[], stream = events[0]?.stream ?? '', unreadable?: UnreadableEventLike, chainedSince?: number): ChainVerdict {
+export function verifyStreamChain(events: readonly StoredEventLike[], stream = events[0]?.stream ?? '', unreadable?: UnreadableEventLike, chainedSince?: number, firstReadable = 0): ChainVerdict {
   const verifier = new ChainVerifier({ chainedSince });
+  // `firstReadable`: the store hides the revisions before it (a setting it reports): the chain is
+  // checked from the first event shown, when that is where the setting says readers start.
+  const first = events[0];
+  if (firstReadable > 0 && first?.revision === firstReadable) verifier.startAt(stream, firstReadable, typeof first.metadata.prevHash === 'string' ? first.metadata.prevHash : GENESIS_HASH);
   for (const event of events) verifier.add(event);
   if (unreadable) verifier.addUnreadable(unreadable);
   return verifier.verdict(stream);

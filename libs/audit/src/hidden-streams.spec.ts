@@ -1,4 +1,7 @@
-import { describeHiddenStream, HiddenStreamsFinder, hiddenEventsOf, hiddenFromStreamRead, type StreamHidingLike } from './hidden-streams';
+import { processVersionOf, type ProcessDefinition } from '@stagecraft/sales-process';
+import { chainNewEvents, GENESIS_HASH } from './hash-chain';
+import { describeHiddenStream, HiddenStreamsFinder, hiddenEventsOf, hiddenFromStreamRead, verifyOpportunityAsRead, type StreamHidingLike } from './hidden-streams';
+import type { StoredEventLike } from './stored-event-like';
 
 const stream = 'opportunity-a';
 const nothing: StreamHidingLike = { stream, softDeleted: false, tombstoned: false };
@@ -67,5 +70,52 @@ describe('HiddenStreamsFinder, fed the whole log', () => {
       ['opportunity-a', 'truncate-before', 2],
       ['opportunity-b', 'tombstone', 4],
     ]);
+  });
+});
+
+describe("one opportunity as its streams read, with what the store hides of them (verify <id>, the API's /verify)", () => {
+  const definition = { id: 'standard', name: 'Standard' } as unknown as ProcessDefinition;
+  const version = processVersionOf(definition);
+  const chained = (name: string, events: { type: string; data: Record<string, unknown> }[]): StoredEventLike[] =>
+    chainNewEvents(name, 0, GENESIS_HASH, events.map((event, minute) => ({ ...event, metadata: { actor: 'ana', recordedAt: new Date(Date.UTC(2026, 0, 1, 9, minute)).toISOString() } }))).events.map((event, revision) => ({
+      ...event,
+      stream: name,
+      revision,
+    }));
+  const opportunity = chained('opportunity-o1', [
+    { type: 'OpportunityOpened', data: { opportunityId: 'o1', processId: 'standard', processVersion: version, stage: 'new', title: 'ACME' } },
+    { type: 'StageChanged', data: { opportunityId: 'o1', from: 'new', to: 'qualification', direction: 'forward' } },
+    { type: 'StageChanged', data: { opportunityId: 'o1', from: 'qualification', to: 'proposal', direction: 'forward' } },
+  ]);
+  const processEvents = chained('sales-process-standard', [{ type: 'ProcessVersionRecorded', data: { processId: 'standard', version, definition, source: 'standard.yaml' } }]);
+  const none = (name: string): StreamHidingLike => ({ stream: name, softDeleted: false, tombstoned: false });
+
+  it('a tombstoned or soft-deleted stream, hidden whole: ALTERED by what hides it, as verify --all says, not a chain break', () => {
+    for (const [hiding, mechanism] of [[{ ...none('opportunity-o1'), tombstoned: true }, 'tombstone'], [{ ...none('opportunity-o1'), softDeleted: true }, 'soft-delete']] as const) {
+      const report = verifyOpportunityAsRead('o1', [], null, {}, undefined, { opportunity: hiding });
+      expect(report).toMatchObject({ ok: false, opportunity: { ok: true, stream: 'opportunity-o1', events: 0 }, process: null, hidden: [{ stream: 'opportunity-o1', mechanism }] });
+    }
+  });
+
+  it('$tb or $maxCount hiding the first revisions: the chain of what is left is checked from there, and only the setting is reported', () => {
+    const left = opportunity.slice(2);
+    const tb = verifyOpportunityAsRead('o1', left, processEvents, {}, undefined, { opportunity: { ...none('opportunity-o1'), truncateBefore: 2, firstReadableRevision: 2 } });
+    expect(tb).toMatchObject({ ok: false, opportunity: { ok: true, firstRevision: 2, events: 1, lastRevision: 2 }, hidden: [{ mechanism: 'truncate-before', setting: 2, throughRevision: 1 }] });
+    const counted = verifyOpportunityAsRead('o1', left, processEvents, {}, undefined, { opportunity: { ...none('opportunity-o1'), maxCount: 1, firstReadableRevision: 2 } });
+    expect(counted).toMatchObject({ ok: false, opportunity: { ok: true, firstRevision: 2 }, hidden: [{ mechanism: 'max-count', setting: 1, throughRevision: 1 }] });
+    // What is left still has to chain: an event edited after the hidden ones is a break.
+    const edited = left.map((event) => ({ ...event, data: { ...event.data, to: 'won' } }));
+    expect(verifyOpportunityAsRead('o1', edited, processEvents, {}, undefined, { opportunity: { ...none('opportunity-o1'), truncateBefore: 2, firstReadableRevision: 2 } }).opportunity).toMatchObject({ ok: false, revision: 2, reason: 'hash-mismatch' });
+    // A revision missing beyond what the setting hides is still a gap.
+    expect(verifyOpportunityAsRead('o1', left, processEvents, {}, undefined, { opportunity: { ...none('opportunity-o1'), truncateBefore: 1, firstReadableRevision: 1 } }).opportunity).toMatchObject({ ok: false, reason: 'revision-gap' });
+  });
+
+  it('a process stream a setting hides: its versions and events named ALTERED, not missing', () => {
+    const aged = verifyOpportunityAsRead('o1', opportunity, [], {}, undefined, { process: { ...none('sales-process-standard'), maxAgeSeconds: 1 } });
+    expect(aged).toMatchObject({ ok: false, opportunity: { ok: true }, process: { ok: true, events: 0 }, hidden: [{ stream: 'sales-process-standard', mechanism: 'max-age' }] });
+    const gone = verifyOpportunityAsRead('o1', opportunity, [], {}, undefined, { process: { ...none('sales-process-standard'), tombstoned: true } });
+    expect(gone).toMatchObject({ ok: false, process: { ok: true }, hidden: [{ stream: 'sales-process-standard', mechanism: 'tombstone' }] });
+    // Without a setting that hides it, an empty process stream is still missing.
+    expect(verifyOpportunityAsRead('o1', opportunity, [], {}, undefined, {})).toMatchObject({ ok: false, process: { ok: false, reason: 'stream-missing' }, hidden: [] });
   });
 });

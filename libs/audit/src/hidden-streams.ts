@@ -1,4 +1,5 @@
-import type { OpportunityVerification } from './opportunity-verification';
+import { verifyOpportunity, type OpportunityVerification, type UnreadableInStreams } from './opportunity-verification';
+import type { StoredEventLike } from './stored-event-like';
 
 // A store may hide a stream's events from its readers without removing them from the log: on
 // KurrentDB, stream metadata ($tb, $maxCount, $maxAge), a soft delete and a tombstone. Reads of
@@ -131,4 +132,41 @@ export interface OpportunityVerificationWithHidden extends OpportunityVerificati
 
 export function withHiddenStreams(verification: OpportunityVerification, hidden: readonly HiddenStream[]): OpportunityVerificationWithHidden {
   return { ...verification, ok: verification.ok && hidden.length === 0, hidden };
+}
+
+/** The first revision the settings leave to readers of a stream (0 when they hide it whole, how far unknown); undefined when they hide none of it. */
+export function firstRevisionLeft(hidden: readonly HiddenStream[]): number | undefined {
+  if (hidden.length === 0) return undefined;
+  return Math.max(...hidden.map(({ throughRevision }) => (throughRevision ?? -1) + 1));
+}
+
+/** What the store reports of the settings of an opportunity's two streams (EventStore.streamHiding). */
+export interface HidingOfStreams {
+  readonly opportunity?: StreamHidingLike;
+  readonly process?: StreamHidingLike;
+}
+
+/**
+ * One opportunity as its streams read (verifyOpportunity) with what the store's settings hide of
+ * them: what the API's /verify and the CLI's `verify <id>` answer, so the two cannot disagree. A
+ * stream a setting hides, whole or its first revisions, is ALTERED by that setting, as `verify
+ * --all` reports it (the log still shows those events, and their chain): not a revision gap, a
+ * missing process stream or a deleted one, which would call BROKEN what --all calls ALTERED. The
+ * chain of what is left is still checked, from the first revision readers see.
+ */
+export function verifyOpportunityAsRead(
+  opportunityId: string,
+  opportunityEvents: readonly StoredEventLike[],
+  processEvents: readonly StoredEventLike[] | null,
+  unreadable: UnreadableInStreams,
+  chainedSince: number | undefined,
+  hidings: HidingOfStreams,
+): OpportunityVerificationWithHidden {
+  const hiddenIn = (hiding: StreamHidingLike | undefined, events: readonly StoredEventLike[]) => (hiding ? hiddenFromStreamRead(hiding, events.at(-1)?.revision) : []);
+  const opportunityHidden = hiddenIn(hidings.opportunity, opportunityEvents);
+  const processHidden = hiddenIn(hidings.process, processEvents ?? []);
+  const hiddenBefore = { opportunity: firstRevisionLeft(opportunityHidden), process: firstRevisionLeft(processHidden) };
+  const stream = opportunityEvents[0]?.stream ?? unreadable.opportunity?.stream ?? hidings.opportunity?.stream;
+  const verification = verifyOpportunity(opportunityId, opportunityEvents, processEvents, unreadable, chainedSince, hiddenBefore, stream);
+  return withHiddenStreams(verification, [...opportunityHidden, ...processHidden]);
 }

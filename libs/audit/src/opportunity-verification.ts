@@ -35,6 +35,16 @@ export interface UnreadableInStreams {
 }
 
 /**
+ * Where a store's settings hide the first revisions of a stream (KurrentDB's $tb, $maxCount,
+ * $maxAge, deletes: hidden-streams.ts): the first revision they leave to readers, per stream.
+ * Present for a stream such a setting hides events of; a stream hidden whole has no event read.
+ */
+export interface HiddenBefore {
+  readonly opportunity?: number;
+  readonly process?: number;
+}
+
+/**
  * Verifies an opportunity's stream (read in revision order) and its process's stream (read from
  * `processStreamOf`). Beyond the chains, the process stream must hold every version the
  * opportunity ran on: an empty one was deleted, one without a named version lost its end. A
@@ -52,14 +62,21 @@ export function verifyOpportunity(
    * before tamper evidence, its hash was stripped (`missing-hash`, as `verify --all` says).
    */
   chainedSince?: number,
+  /** What the store's settings hide, named apart (hidden-streams.ts): the chains are checked from what they leave. */
+  hiddenBefore: HiddenBefore = {},
+  /** The opportunity's stream, for a verdict on a stream no event of which could be read. */
+  stream = opportunityEvents[0]?.stream ?? unreadable.opportunity?.stream ?? '',
 ): OpportunityVerification {
-  const opportunity = verifyStreamChain(opportunityEvents, opportunityEvents[0]?.stream ?? unreadable.opportunity?.stream ?? '', unreadable.opportunity, chainedSince);
+  const opportunity = verifyStreamChain(opportunityEvents, stream, unreadable.opportunity, chainedSince, hiddenBefore.opportunity);
   const processStream = processStreamOf(opportunityEvents);
-  const process = processStream === undefined ? null : processVerdict(processStream, processEvents ?? [], versionsNamed(opportunityEvents), unreadable.process, chainedSince);
+  const process = processStream === undefined ? null : processVerdict(processStream, processEvents ?? [], versionsNamed(opportunityEvents), unreadable.process, chainedSince, hiddenBefore.process);
   return { opportunityId, ok: isVouchedFor(opportunity) && isVouchedFor(process), opportunity, process };
 }
 
-function processVerdict(stream: string, events: readonly StoredEventLike[], versions: readonly string[], unreadable: UnreadableEventLike | undefined, chainedSince: number | undefined): ChainVerdict {
+function processVerdict(stream: string, events: readonly StoredEventLike[], versions: readonly string[], unreadable: UnreadableEventLike | undefined, chainedSince: number | undefined, hiddenBefore: number | undefined): ChainVerdict {
+  // A setting the store reports hides its first events, or all of them: the versions the opportunity
+  // names may be among them, reported as hidden (ALTERED, as verify --all says), not as cut.
+  if (hiddenBefore !== undefined) return verifyStreamChain(events, stream, unreadable, chainedSince, hiddenBefore);
   if (events.length === 0 && unreadable === undefined) {
     return { ok: false, stream, revision: 0, reason: 'stream-missing', detail: `the opportunity runs on process ${stream}, which has no events: the stream was deleted` };
   }

@@ -7,10 +7,8 @@ import {
   openingOf,
   processStreamOf,
   timelineOf,
-  verifyOpportunity,
-  withHiddenStreams,
+  verifyOpportunityAsRead,
   type AsOfAxis,
-  type HiddenStream,
   type OpportunityVerificationWithHidden,
   type TimelineStep,
 } from '@stagecraft/audit';
@@ -140,29 +138,24 @@ export class VerifyOpportunityHandler implements IQueryHandler<VerifyOpportunity
     // An event that cannot be read is the stream's break, reported as `verify --all` and the CLI
     // report it. A caller limited to teams is judged by the team the whole stream folds to, as
     // every read judges it: one that no longer reads is not found for it.
-    const { events: stored, unreadable } = teams === undefined ? await this.readWhole(toOpportunityStreamId(opportunityId)) : { events: await readVisibleStream(this.store, opportunityId, teams) };
-    if (stored.length === 0 && unreadable === undefined) throw new OpportunityRejectedError(rejections.notFound(opportunityId));
+    const stream = toOpportunityStreamId(opportunityId);
+    const { events: stored, unreadable } = teams === undefined ? await this.readWhole(stream).catch(emptyWhenDeleted) : { events: await readVisibleStream(this.store, opportunityId, teams) };
+    // What the store's settings hide (KurrentDB: stream metadata, deletes) no chain of what is read
+    // shows: named by the setting, ALTERED, as the CLI's verify <id> and verify --all name it. A
+    // stream hidden whole (a tombstone, a soft delete) is reported so, not as gone (410) or never written (404).
+    const hiding = await this.store.streamHiding?.(stream);
+    if (stored.length === 0 && unreadable === undefined && (hiding === undefined || hiddenFromStreamRead(hiding, undefined).length === 0)) throw new OpportunityRejectedError(rejections.notFound(opportunityId));
     // The rules the opportunity was judged by live in its process's stream: verify that too. One
-    // deleted for good (KurrentDB's tombstone) reads as empty: the verifier reports it missing.
+    // deleted for good (KurrentDB's tombstone) reads as empty: the verifier reports it hidden by its tombstone.
     const processStream = processStreamOf(stored);
     // From the leader: a follower behind it (EventStore.readsMayLag; with `random`, another node than
     // the one that served the deal) may not hold the version the deal names yet, which would read as removed.
-    const processRead = processStream === undefined ? null : await readStreamUpToUnreadable(leaderReads(this.store), processStream).catch((error: unknown): StreamUpToUnreadable => {
-      if (error instanceof StreamDeletedError) return { events: [] };
-      throw error;
-    });
+    const processRead = processStream === undefined ? null : await readStreamUpToUnreadable(leaderReads(this.store), processStream).catch(emptyWhenDeleted);
     // Events without a hash: written before tamper evidence only if the log was not chained yet before them.
     const hashless = lastHashlessPosition([...stored, ...(processRead?.events ?? [])]);
     const chainedSince = hashless === undefined ? undefined : await this.chainStart.chainedBefore(hashless);
-    const verification = verifyOpportunity(opportunityId, stored, processRead?.events ?? null, { opportunity: unreadable, process: processRead?.unreadable }, chainedSince);
-    // What the store hides from reads (KurrentDB: stream metadata, deletes) no chain of what is read shows.
-    const hidden = [...(await this.hiddenInRead(toOpportunityStreamId(opportunityId), stored)), ...(processStream === undefined ? [] : await this.hiddenInRead(processStream, processRead?.events ?? []))];
-    return withHiddenStreams(verification, hidden);
-  }
-
-  private async hiddenInRead(stream: string, events: readonly { readonly revision: number }[]): Promise<HiddenStream[]> {
-    const hiding = await this.store.streamHiding?.(stream);
-    return hiding ? hiddenFromStreamRead(hiding, events.at(-1)?.revision) : [];
+    const processHiding = processStream === undefined ? undefined : await this.store.streamHiding?.(processStream);
+    return verifyOpportunityAsRead(opportunityId, stored, processRead?.events ?? null, { opportunity: unreadable, process: processRead?.unreadable }, chainedSince, { opportunity: hiding, process: processHiding });
   }
 
   /** The stream as far as it reads; one showing no event on a follower behind the leader (EventStore.readsMayLag) is read again from the leader. */
@@ -171,6 +164,12 @@ export class VerifyOpportunityHandler implements IQueryHandler<VerifyOpportunity
     if (read.events.length > 0 || read.unreadable !== undefined || this.store.readsMayLag?.() !== true) return read;
     return readStreamUpToUnreadable(leaderReads(this.store), stream);
   }
+}
+
+/** A stream deleted for good reads as empty: what its tombstone hides is reported by verifyOpportunityAsRead. */
+function emptyWhenDeleted(error: unknown): StreamUpToUnreadable {
+  if (error instanceof StreamDeletedError) return { events: [] };
+  throw error;
 }
 
 export const OPPORTUNITY_AUDIT_QUERY_HANDLERS = [GetOpportunityAsOfHandler, GetOpportunityTimelineHandler, VerifyOpportunityHandler];

@@ -1,5 +1,6 @@
 import {
   describeHiddenStream,
+  firstRevisionLeft,
   formatLogHead,
   HiddenStreamsFinder,
   hiddenFromStreamRead,
@@ -8,10 +9,9 @@ import {
   LogAuditor,
   parseLogHead,
   processStreamOf,
-  verifyOpportunity,
+  verifyOpportunityAsRead,
   verifyStreamChain,
   withBreaksByRevision,
-  withHiddenStreams,
   type ChainVerdict,
   type HiddenStream,
   type LogAudit,
@@ -23,7 +23,7 @@ import { PROCESS_STREAM_PREFIX } from '@stagecraft/sales-process';
 import type { Settings } from '@stagecraft/config';
 import { LogChainStart } from '@stagecraft/commands';
 import { CliError, EXIT } from '../cli.errors';
-import { leaderReads, readAllPages, readStreamUpToUnreadable, StreamDeletedError, UnreadableEventError, type EventStore, type StreamUpToUnreadable } from '@stagecraft/event-store';
+import { leaderReads, readAllPages, readStreamUpToUnreadable, StreamDeletedError, UnreadableEventError, type EventStore, type StreamHiding, type StreamUpToUnreadable } from '@stagecraft/event-store';
 import { openExistingStore, storeWhere } from '../io/event-store';
 import { isUuid, opportunityIdArgument, opportunityIdFor, opportunityStreamNamed } from '../io/opportunity-id';
 import { isBackfillSourceId } from '../import/backfill.row';
@@ -68,18 +68,20 @@ export async function verifyChains(settings: Settings, target: string | undefine
 
 /** `sourceId`: the backfill source id the deal was named by, for a message that it is not there. */
 async function verifyOpportunityStreams(store: EventStore, settings: Settings, stream: string, options: VerifyOptions, sourceId?: string): Promise<number> {
-  const { events, unreadable } = await readStreamOrFail(store, settings, stream, sourceId);
+  const { events, unreadable, hiding } = await readStreamOrFail(store, settings, stream, sourceId);
   const processStream = processStreamOf(events);
-  // A process stream deleted for good reads as empty: the verifier reports it missing.
+  // A process stream deleted for good reads as empty: the verifier reports it missing, or hidden by its tombstone.
   const processRead = processStream === undefined ? null : await readStreamUpToUnreadable(leaderReads(store), processStream).catch(emptyWhenDeleted);
   // Events without a hash: written before tamper evidence only if the log was not chained yet before them (as the API's /verify asks).
   const hashless = lastHashlessPosition([...events, ...(processRead?.events ?? [])]);
   const chainedSince = hashless === undefined ? undefined : await new LogChainStart(store).chainedBefore(hashless);
-  // An event that cannot be read is its stream's break, in the report as `verify --all` names it.
-  const verification = verifyOpportunity(stream.slice(OPPORTUNITY_STREAM_PREFIX.length), events, processRead?.events ?? null, { opportunity: unreadable, process: processRead?.unreadable }, chainedSince);
-  // The chains above hold for what a read shows; what the store hides from reads is named apart.
-  const hidden = [...(await hiddenInRead(store, stream, events)), ...(processStream === undefined ? [] : await hiddenInRead(store, processStream, processRead?.events ?? []))];
-  const report = withHiddenStreams(verification, hidden);
+  // An event that cannot be read is its stream's break, in the report as `verify --all` names it;
+  // what the store's settings hide is named by the setting (ALTERED), as --all and the API name it.
+  const processHiding = processStream === undefined ? undefined : await store.streamHiding?.(processStream);
+  const report = verifyOpportunityAsRead(stream.slice(OPPORTUNITY_STREAM_PREFIX.length), events, processRead?.events ?? null, { opportunity: unreadable, process: processRead?.unreadable }, chainedSince, {
+    opportunity: hiding,
+    process: processHiding,
+  });
   if (options.json) console.log(JSON.stringify(report, null, 2));
   else console.log(describeOpportunity(report));
   return report.ok ? EXIT.ok : EXIT.failed;
@@ -90,44 +92,33 @@ async function verifyProcessStream(store: EventStore, settings: Settings, stream
   if (isBackfillSourceId(stream) && (await isEmptyStream(store, stream)) && !(await isEmptyStream(store, toOpportunityStreamId(opportunityIdFor(stream))))) {
     return verifyOpportunityStreams(store, settings, toOpportunityStreamId(opportunityIdFor(stream)), options, stream);
   }
-  const { events, unreadable } = await readStreamOrFail(store, settings, stream);
+  const { events, unreadable, hiding } = await readStreamOrFail(store, settings, stream);
   const hashless = lastHashlessPosition(events);
-  const verdict = verifyStreamChain(events, stream, unreadable, hashless === undefined ? undefined : await new LogChainStart(store).chainedBefore(hashless));
-  const hidden = await hiddenInRead(store, stream, events);
+  const hidden = hiding ? hiddenFromStreamRead(hiding, events.at(-1)?.revision) : [];
+  // Checked from the first revision the store's settings leave to readers: those before are named by the setting.
+  const verdict = verifyStreamChain(events, stream, unreadable, hashless === undefined ? undefined : await new LogChainStart(store).chainedBefore(hashless), firstRevisionLeft(hidden));
   const ok = isVouchedFor(verdict) && hidden.length === 0;
   if (options.json) console.log(JSON.stringify({ ok, process: verdict, hidden }, null, 2));
-  else console.log([describe(verdict), ...hidden.map(describeHiddenStream)].join('\n'));
+  else console.log([...(isHiddenWhole(verdict, hidden) ? [] : [describe(verdict)]), ...hidden.map(describeHiddenStream)].join('\n'));
   return ok ? EXIT.ok : EXIT.failed;
 }
 
-/** What the store's settings hide of a stream whose read showed `events` (none for a store without such settings). */
-async function hiddenInRead(store: EventStore, stream: string, events: readonly { readonly revision: number }[]): Promise<HiddenStream[]> {
+/**
+ * The stream as far as it reads, the event it stops at where one cannot be read (reported as the
+ * break there), and what the store's settings hide of it. A stream hidden whole (KurrentDB: a
+ * tombstone, a soft delete, stream metadata) is read as empty and reported by what hides it, as
+ * `verify --all` and the API's /verify report it; one that nothing hides and shows no event is not there.
+ */
+async function readStreamOrFail(store: EventStore, settings: Settings, stream: string, sourceId?: string): Promise<StreamUpToUnreadable & { readonly hiding?: StreamHiding }> {
+  // From the leader: a follower behind it (nodePreference=follower or random) would deny a stream written moments ago.
+  const read = await readStreamUpToUnreadable(leaderReads(store), stream).catch(emptyWhenDeleted);
   const hiding = await store.streamHiding?.(stream);
-  return hiding ? hiddenFromStreamRead(hiding, events.at(-1)?.revision) : [];
-}
-
-/** The stream as far as it reads, and the event it stops at where one cannot be read (reported as the break there). */
-async function readStreamOrFail(store: EventStore, settings: Settings, stream: string, sourceId?: string): Promise<StreamUpToUnreadable> {
-  const where = storeWhere(settings);
-  let read: StreamUpToUnreadable;
-  try {
-    // From the leader: a follower behind it (nodePreference=follower or random) would deny a stream written moments ago.
-    read = await readStreamUpToUnreadable(leaderReads(store), stream);
-  } catch (error) {
-    if (error instanceof StreamDeletedError) throw new CliError(`BROKEN: ${stream} was deleted from ${where} (a tombstone): its events can no longer be read.`, EXIT.failed);
-    throw error;
-  }
-  if (read.events.length === 0 && read.unreadable === undefined) {
-    // A stream the store hides whole (KurrentDB: a soft delete, stream metadata) is named with what hides it.
-    const hiding = await store.streamHiding?.(stream);
-    if (hiding?.softDeleted) throw new CliError(`ALTERED: ${stream} was soft-deleted in ${where}: its events are hidden from readers (stream metadata $tb at the deleted-stream mark); verify --all counts them.`, EXIT.failed);
-    const hidden = hiding ? hiddenFromStreamRead(hiding, undefined) : [];
-    if (hidden.length > 0) throw new CliError(hidden.map(describeHiddenStream).join('\n'), EXIT.failed);
+  if (read.events.length === 0 && read.unreadable === undefined && (hiding === undefined || hiddenFromStreamRead(hiding, undefined).length === 0)) {
     // Named as given: a backfill's source id ("SF-1042") is looked for under the stream of the UUID derived from it.
     const what = sourceId === undefined ? `stream ${stream}` : `opportunity ${sourceId} (stream ${stream})`;
-    throw new CliError(`There is no ${what} in ${where}: never written, or deleted.`, EXIT.failed);
+    throw new CliError(`There is no ${what} in ${storeWhere(settings)}: never written, or deleted.`, EXIT.failed);
   }
-  return read;
+  return { ...read, hiding };
 }
 
 /** Whether the store holds no event of the stream (none written, or deleted), readable or not. */
@@ -234,9 +225,14 @@ function hasBreaks(report: LogAudit): boolean {
   return report.broken.length > 0 || report.logBreakCount > 0;
 }
 
+/** A stream whose settings hide every event: its (empty) chain says nothing, what hides it says all. */
+function isHiddenWhole(verdict: ChainVerdict, hidden: readonly HiddenStream[]): boolean {
+  return verdict.ok && verdict.events === 0 && hidden.some(({ stream }) => stream === verdict.stream);
+}
+
 function describeOpportunity(report: OpportunityVerificationWithHidden): string {
-  const lines = [describe(report.opportunity)];
-  if (report.process) lines.push(describe(report.process));
+  const lines: string[] = [];
+  for (const verdict of [report.opportunity, report.process]) if (verdict && !isHiddenWhole(verdict, report.hidden)) lines.push(describe(verdict));
   for (const hidden of report.hidden) lines.push(describeHiddenStream(hidden));
   lines.push(report.ok ? `Verified: opportunity ${report.opportunityId} and the process it was judged by.` : `NOT VERIFIED: opportunity ${report.opportunityId}.`);
   return lines.join('\n');
@@ -244,7 +240,7 @@ function describeOpportunity(report: OpportunityVerificationWithHidden): string 
 
 function describe(verdict: ChainVerdict): string {
   if (!verdict.ok) return `BROKEN: ${verdict.stream} at revision ${verdict.revision}: ${verdict.reason} — ${verdict.detail}`;
-  const revisions = `${verdict.events} event(s), revisions 0–${verdict.lastRevision ?? '-'}`;
+  const revisions = `${verdict.events} event(s), revisions ${verdict.firstRevision ?? 0}–${verdict.lastRevision ?? '-'}`;
   if (!verdict.unchainedCovered) {
     return `UNVERIFIED: ${verdict.stream}, ${revisions}: no event carries a hash (written before tamper evidence, or the hashes were stripped), so nothing vouches for them`;
   }
