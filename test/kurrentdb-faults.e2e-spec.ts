@@ -9,6 +9,7 @@ import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/
 import { E2E_STORE } from './support/e2e-store';
 import { waitFor, webhookReceiver } from './support/relay-consumers';
 import { describeIf } from './support/skips';
+import { stagecraftAsync } from './support/stagecraft-cli';
 import { TcpProxy } from './support/tcp-proxy';
 
 describeIf(E2E_STORE === 'kurrentdb', 'the KurrentDB run only: its test double is what loses answers')('commands on KurrentDB when the server loses an answer', () => {
@@ -336,6 +337,91 @@ describeIf(E2E_STORE === 'kurrentdb', 'the KurrentDB run only: its server is wha
       await waitFor('/health well again', async () => ((await api.anonymous.get('/health')).status === 200 ? true : undefined));
       const after = (await api.http.get('/admin/projections').expect(200)).body.projections as { failed?: string }[];
       expect(after.filter((p) => p.failed !== undefined)).toEqual([]);
+    } finally {
+      if (!allowed) allow();
+    }
+  });
+});
+
+// `verify` asks the server which streams hide events from their readers (stream metadata, deletes:
+// README, "For auditors"); that needs read on the metadata streams ($$<stream>), which a user
+// granted $all alone does not have. The check it could not make is named, with the user and the
+// setting: never "Intact" for a log whose readers may miss events, never a bare refusal.
+describeIf(E2E_STORE === 'kurrentdb', 'the KurrentDB run only: its server is what refuses')('verify on KurrentDB as a user who may read $all but not the streams\' metadata', () => {
+  let double: KurrentDbDouble;
+  const dir = temporaryDirectory();
+
+  beforeAll(async () => {
+    double = await startKurrentDbDouble();
+  });
+
+  afterAll(async () => {
+    await double?.stop();
+    dir.remove();
+  });
+
+  it('verify --all and verify <id> exit 3 naming the check not made, the permission and EVENT_STORE_URL\'s user (never its password), with no head to keep; once let in, the hidden events are reported', async () => {
+    const api = await startApiTestApp({ eventStorePath: `${dir.path}/events.db`, env: { EVENT_STORE_URL: double.url } });
+    let id: string;
+    let plainId: string;
+    try {
+      id = (await api.http.post('/opportunities').send({ title: 'Counted', processId: 'standard', teamId: 'direct' }).expect(201)).body.id;
+      await api.http.post(`/opportunities/${id}/move`).send({ stage: 'qualification' }).expect(200);
+      plainId = (await api.http.post('/opportunities').send({ title: 'Plain', processId: 'standard', teamId: 'direct' }).expect(201)).body.id;
+    } finally {
+      await api.close();
+    }
+    const client = KurrentDBClient.connectionString(double.url);
+    try {
+      await client.setStreamMetadata(`opportunity-${id}`, { maxCount: 1 }, { deadline: 60_000 });
+    } finally {
+      await client.dispose();
+    }
+    const env = { EVENT_STORE_PATH: `${dir.path}/events.db`, EVENT_STORE_URL: double.url.replace('://', '://auditor:s3cretpw@') };
+    const allow = double.faults.denyStreamReads('$$');
+    let allowed = false;
+    try {
+      const all = await stagecraftAsync(env, 'verify', '--all');
+      const output = all.stdout + all.stderr;
+      expect([all.status, output]).toEqual([3, expect.stringContaining('UNCHECKED: ')]);
+      expect(all.stdout).not.toMatch(/^Intact/m);
+      expect(all.stdout).not.toMatch(/^keep: /m);
+      expect(output).toContain('user "auditor" of EVENT_STORE_URL');
+      expect(output).toContain('$$<stream>');
+      expect(output).not.toContain('s3cretpw');
+      const json = await stagecraftAsync(env, 'verify', '--all', '--json');
+      expect(json.status).toBe(3);
+      expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, keep: null, hidden: [], unchecked: [{ check: 'hidden-streams', user: 'auditor', detail: expect.stringContaining('EVENT_STORE_URL') }] });
+
+      // A deal whose read shows all it holds: its chains hold, what hides its events is not known (3).
+      const one = await stagecraftAsync(env, 'verify', plainId);
+      expect([one.status, one.stdout]).toEqual([3, expect.stringContaining(`UNCHECKED: opportunity-${plainId}: `)]);
+      expect(one.stdout).toContain('user "auditor" of EVENT_STORE_URL');
+      expect(one.stdout).not.toMatch(/^Verified/m);
+      const oneJson = await stagecraftAsync(env, 'verify', plainId, '--json');
+      expect(oneJson.status).toBe(3);
+      expect(JSON.parse(oneJson.stdout)).toMatchObject({
+        ok: false,
+        unchecked: [
+          { check: 'hidden-streams', stream: `opportunity-${plainId}`, user: 'auditor' },
+          { check: 'hidden-streams', stream: 'sales-process-standard', user: 'auditor' },
+        ],
+      });
+      // The API's /verify, its user refused the same: the same report, not a 503 refusing the whole check.
+      const refused = await startApiTestApp({ eventStorePath: env.EVENT_STORE_PATH, env: { EVENT_STORE_URL: env.EVENT_STORE_URL } });
+      try {
+        expect((await refused.http.get(`/opportunities/${plainId}/verify`).expect(200)).body).toEqual(JSON.parse(oneJson.stdout));
+      } finally {
+        await refused.close();
+      }
+      // The deal $maxCount cuts: its read starts past revision 0, a gap no setting is known to explain (1), and the check not made named beside it.
+      const counted = await stagecraftAsync(env, 'verify', id);
+      expect([counted.status, counted.stdout]).toEqual([1, expect.stringContaining(`BROKEN: opportunity-${id} at revision 1: revision-gap`)]);
+      expect(counted.stdout).toContain(`UNCHECKED: opportunity-${id}: `);
+      allow();
+      allowed = true;
+      const seen = await stagecraftAsync(env, 'verify', '--all');
+      expect([seen.status, seen.stdout]).toEqual([1, expect.stringContaining(`ALTERED: opportunity-${id}: max-count`)]);
     } finally {
       if (!allowed) allow();
     }

@@ -74,6 +74,12 @@ export interface KurrentDbDoubleFaults {
   notLeaderReads(count: number): void;
   /** Reads, appends and subscriptions touching streams with this prefix are denied. */
   denyAccess(streamPrefix: string): () => void;
+  /**
+   * Reads of streams with this prefix are denied while $all is still served: a user granted read
+   * on $all but not on those streams, as `$$` (the streams' metadata, the $mr permission) is for
+   * a user outside $admins whose ACLs do not give it. What $all holds of them is still shown.
+   */
+  denyStreamReads(streamPrefix: string): () => void;
   /** Reads that do not ask for the leader are served by a follower that stops replicating now. */
   freezeFollower(): () => void;
   /** Tombstones a stream (as Streams.Tombstone does). */
@@ -122,6 +128,7 @@ export async function startKurrentDbDouble(options: KurrentDbDoubleOptions = {})
   const context = { log, behaviour, faults: appendFaults };
   let systemEvents = 0;
   let notLeaderReads = 0;
+  const streamReadsDenied = new Set<string>();
   const appendSystemEvent = () => {
     systemEvents += 1;
     log.appendSystem('$stats-127.0.0.1:2113', '$statsCollected', Buffer.from(JSON.stringify({ 'proc-startTime': new Date().toISOString(), n: systemEvents })));
@@ -152,6 +159,10 @@ export async function startKurrentDbDouble(options: KurrentDbDoubleOptions = {})
     denyAccess(prefix) {
       appendFaults.denied.add(prefix);
       return () => appendFaults.denied.delete(prefix);
+    },
+    denyStreamReads(prefix) {
+      streamReadsDenied.add(prefix);
+      return () => streamReadsDenied.delete(prefix);
     },
     freezeFollower: () => log.freezeFollower(),
     deleteStream: (stream) => void log.deleteStream(stream, { kind: 'any' }, true),
@@ -209,7 +220,8 @@ export async function startKurrentDbDouble(options: KurrentDbDoubleOptions = {})
         if (appendFaults.denied.size > 0) return failCall(call, RpcError.accessDenied());
         return readAll(call, readOptions, log, view);
       }
-      if (isDenied(appendFaults, streamName(readOptions.getStream()!.getStreamIdentifier()))) return failCall(call, RpcError.accessDenied());
+      const stream = streamName(readOptions.getStream()!.getStreamIdentifier());
+      if (isDenied(appendFaults, stream) || [...streamReadsDenied].some((prefix) => stream.startsWith(prefix))) return failCall(call, RpcError.accessDenied());
       return readStream(call, readOptions, log, view);
     },
     append: (call: grpcTypes.ServerReadableStream<AppendReq, AppendResp>, callback: grpcTypes.sendUnaryData<AppendResp>) => {

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT, SHIPPED_PROCESSES } from './api-test-app';
 import { childNodeArgs } from './child-entry';
@@ -39,4 +39,18 @@ function runCli(nodeArgs: readonly string[], env: Record<string, string>, args: 
     ...(stdout === undefined ? {} : { stdio: ['ignore', stdout, 'pipe'] }),
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * The CLI as a child process, not waited for synchronously: for a store this process serves
+ * itself (a KurrentDB test double started in the spec), which must keep answering meanwhile.
+ */
+export async function stagecraftAsync(env: Record<string, string>, ...args: string[]): Promise<CliRun> {
+  const child = spawn(process.execPath, [...childNodeArgs('apps/cli/src/main'), ...args], { cwd: ROOT, env: { ...process.env, PROCESSES_DIR: SHIPPED_PROCESSES, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const status = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { status, stdout, stderr };
 }

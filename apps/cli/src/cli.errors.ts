@@ -10,7 +10,8 @@ export const EXIT = {
   usage: 2,
   /**
    * The event store cannot be reached, read or written (a server away, a damaged file, a full disk): nothing was checked,
-   * which a script must tell apart from a check that failed (1: a broken chain is tampering).
+   * which a script must tell apart from a check that failed (1: a broken chain is tampering). Also
+   * `verify` that found nothing broken but could not make one of its checks (UNCHECKED: a user refused the streams' metadata).
    */
   unavailable: 3,
 } as const;

@@ -51,7 +51,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description(
       "check the SHA-256 hash chains: an opportunity's and its process's, or the whole log with --all (also deleted positions,\n" +
         'streams KurrentDB hides from readers by stream metadata or a delete, and a head to keep). Exit 0 when verified,\n' +
-        '1 naming the first broken stream and revision, the break in the log, or what hides which events (ALTERED)',
+        '1 naming the first broken stream and revision, the break in the log, or what hides which events (ALTERED),\n' +
+        '3 when nothing was found broken but a check could not be made (UNCHECKED: e.g. a user refused the streams\' metadata)',
     )
     .argument('[id]', 'opportunity id (UUID, backfill source id) or a stream name (opportunity-…, sales-process-…)')
     .option('--all', 'the whole log: every stream, and every position; prints the head to keep ("keep: <digest>@<position>")')

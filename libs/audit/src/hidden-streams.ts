@@ -128,10 +128,46 @@ export function describeHiddenStream(hidden: HiddenStream): string {
  */
 export interface OpportunityVerificationWithHidden extends OpportunityVerification {
   readonly hidden: readonly HiddenStream[];
+  /** Present when what hides a stream's events could not be checked (the store refused to show its settings). */
+  readonly unchecked?: readonly UncheckedHiding[];
 }
 
-export function withHiddenStreams(verification: OpportunityVerification, hidden: readonly HiddenStream[]): OpportunityVerificationWithHidden {
-  return { ...verification, ok: verification.ok && hidden.length === 0, hidden };
+export function withHiddenStreams(verification: OpportunityVerification, hidden: readonly HiddenStream[], unchecked: readonly UncheckedHiding[] = []): OpportunityVerificationWithHidden {
+  return { ...verification, ok: verification.ok && hidden.length === 0 && unchecked.length === 0, hidden, ...(unchecked.length > 0 ? { unchecked } : {}) };
+}
+
+/**
+ * A check that could not be made: which settings hide a stream's events from readers, the store
+ * refusing its user the streams' metadata (KurrentDB: read on `$$<stream>`, which read on $all
+ * does not give). Never passed over: a log whose readers may miss events is not called intact.
+ */
+export interface UncheckedHiding {
+  readonly check: 'hidden-streams';
+  /** The stream whose settings could not be read; absent when it was every stream's (verify --all). */
+  readonly stream?: string;
+  /** The user the store refused (EVENT_STORE_URL's), null when the connection names none. */
+  readonly user: string | null;
+  /** The right missing, as the server names it. */
+  readonly permission: string;
+  readonly detail: string;
+}
+
+export function uncheckedHiding(stream: string | undefined, user: string | undefined): UncheckedHiding {
+  const what = stream === undefined ? 'any stream' : 'this stream';
+  const who = user === undefined ? 'the connection of EVENT_STORE_URL (it names no user: the server takes it as anonymous)' : `the user "${user}" of EVENT_STORE_URL`;
+  const permission = "read on the streams' metadata ($$<stream>)";
+  return {
+    check: 'hidden-streams',
+    ...(stream === undefined ? {} : { stream }),
+    user: user ?? null,
+    permission,
+    detail: `whether stream metadata ($tb, $maxCount, $maxAge), a soft delete or a tombstone hides events of ${what} from its readers could not be checked: the server refuses ${who} ${permission}; grant it (the $mr right in the streams' ACLs, or membership of $admins), then verify again`,
+  };
+}
+
+/** One line for a person: `UNCHECKED: <stream, or what>: <why, and whom to grant what>`. */
+export function describeUncheckedHiding(unchecked: UncheckedHiding): string {
+  return `UNCHECKED: ${unchecked.stream ?? 'hidden streams'}: ${unchecked.detail}`;
 }
 
 /** The first revision the settings leave to readers of a stream (0 when they hide it whole, how far unknown); undefined when they hide none of it. */
@@ -144,6 +180,8 @@ export function firstRevisionLeft(hidden: readonly HiddenStream[]): number | und
 export interface HidingOfStreams {
   readonly opportunity?: StreamHidingLike;
   readonly process?: StreamHidingLike;
+  /** The streams whose settings the store would not show. */
+  readonly unchecked?: readonly UncheckedHiding[];
 }
 
 /**
@@ -168,5 +206,5 @@ export function verifyOpportunityAsRead(
   const hiddenBefore = { opportunity: firstRevisionLeft(opportunityHidden), process: firstRevisionLeft(processHidden) };
   const stream = opportunityEvents[0]?.stream ?? unreadable.opportunity?.stream ?? hidings.opportunity?.stream;
   const verification = verifyOpportunity(opportunityId, opportunityEvents, processEvents, unreadable, chainedSince, hiddenBefore, stream);
-  return withHiddenStreams(verification, [...opportunityHidden, ...processHidden]);
+  return withHiddenStreams(verification, [...opportunityHidden, ...processHidden], hidings.unchecked);
 }

@@ -130,6 +130,8 @@ export class EventStoreAccessDeniedError extends Error {
     readonly store: string,
     /** What was refused, e.g. `append to "opportunity-1"`. */
     readonly operation: string,
+    /** The user the connection logs in as (KurrentDB: EVENT_STORE_URL's), to name whom to grant what; never its password. */
+    readonly user?: string,
   ) {
     super(`The event store ${store} denied this service's user the right to ${operation}`);
     this.name = 'EventStoreAccessDeniedError';

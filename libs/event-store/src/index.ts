@@ -12,6 +12,6 @@ export { MAX_STORED_JSON_DEPTH, nestsDeeperThan } from './json-depth';
 export { RequestThread, startWorkerBeside, type FromRequestThread, type ToRequestThread } from './worker-thread';
 export * from './sqlite/sqlite-event-store';
 export * from './kurrentdb/kurrentdb-event-store';
-export { ConnectionStringFileError, normaliseKurrentDBConnectionString, redactCredentials } from './kurrentdb/kurrentdb-connection-string';
+export { ConnectionStringFileError, connectionStringUser, normaliseKurrentDBConnectionString, redactCredentials } from './kurrentdb/kurrentdb-connection-string';
 export * from './sqlite/sqlite-file';
 export { makeFolders } from './sqlite/make-folders';

@@ -7,12 +7,14 @@ import {
   openingOf,
   processStreamOf,
   timelineOf,
+  uncheckedHiding,
   verifyOpportunityAsRead,
   type AsOfAxis,
+  type UncheckedHiding,
   type OpportunityVerificationWithHidden,
   type TimelineStep,
 } from '@stagecraft/audit';
-import { EVENT_STORE, leaderReads, readStreamUpToUnreadable, StreamDeletedError, type EventStore, type StreamUpToUnreadable } from '@stagecraft/event-store';
+import { EVENT_STORE, EventStoreAccessDeniedError, leaderReads, readStreamUpToUnreadable, StreamDeletedError, type EventStore, type StreamHiding, type StreamUpToUnreadable } from '@stagecraft/event-store';
 import { LogChainStart, OpportunityRejectedError, ProcessRegistry } from '@stagecraft/commands';
 import { ApiProblem } from '../http/problem';
 import type { OpportunityView } from '@stagecraft/contracts';
@@ -143,7 +145,7 @@ export class VerifyOpportunityHandler implements IQueryHandler<VerifyOpportunity
     // What the store's settings hide (KurrentDB: stream metadata, deletes) no chain of what is read
     // shows: named by the setting, ALTERED, as the CLI's verify <id> and verify --all name it. A
     // stream hidden whole (a tombstone, a soft delete) is reported so, not as gone (410) or never written (404).
-    const hiding = await this.store.streamHiding?.(stream);
+    const { hiding, unchecked } = await this.hidingOf(stream);
     if (stored.length === 0 && unreadable === undefined && (hiding === undefined || hiddenFromStreamRead(hiding, undefined).length === 0)) throw new OpportunityRejectedError(rejections.notFound(opportunityId));
     // The rules the opportunity was judged by live in its process's stream: verify that too. One
     // deleted for good (KurrentDB's tombstone) reads as empty: the verifier reports it hidden by its tombstone.
@@ -154,8 +156,26 @@ export class VerifyOpportunityHandler implements IQueryHandler<VerifyOpportunity
     // Events without a hash: written before tamper evidence only if the log was not chained yet before them.
     const hashless = lastHashlessPosition([...stored, ...(processRead?.events ?? [])]);
     const chainedSince = hashless === undefined ? undefined : await this.chainStart.chainedBefore(hashless);
-    const processHiding = processStream === undefined ? undefined : await this.store.streamHiding?.(processStream);
-    return verifyOpportunityAsRead(opportunityId, stored, processRead?.events ?? null, { opportunity: unreadable, process: processRead?.unreadable }, chainedSince, { opportunity: hiding, process: processHiding });
+    const processHiding = processStream === undefined ? {} : await this.hidingOf(processStream);
+    return verifyOpportunityAsRead(opportunityId, stored, processRead?.events ?? null, { opportunity: unreadable, process: processRead?.unreadable }, chainedSince, {
+      opportunity: hiding,
+      process: processHiding.hiding,
+      unchecked: [...(unchecked ? [unchecked] : []), ...(processHiding.unchecked ? [processHiding.unchecked] : [])],
+    });
+  }
+
+  /**
+   * What the store's settings hide of a stream, or the check that could not be made: a user refused
+   * the streams' metadata (KurrentDB: read on $$<stream>) is named in `unchecked` (ok false), as the
+   * CLI's verify <id> names it, rather than the whole verification refused.
+   */
+  private async hidingOf(stream: string): Promise<{ readonly hiding?: StreamHiding; readonly unchecked?: UncheckedHiding }> {
+    try {
+      return { hiding: await this.store.streamHiding?.(stream) };
+    } catch (error) {
+      if (error instanceof EventStoreAccessDeniedError) return { unchecked: uncheckedHiding(stream, error.user) };
+      throw error;
+    }
   }
 
   /** The stream as far as it reads; one showing no event on a follower behind the leader (EventStore.readsMayLag) is read again from the leader. */

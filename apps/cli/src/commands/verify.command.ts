@@ -1,5 +1,6 @@
 import {
   describeHiddenStream,
+  describeUncheckedHiding,
   firstRevisionLeft,
   formatLogHead,
   HiddenStreamsFinder,
@@ -9,6 +10,7 @@ import {
   LogAuditor,
   parseLogHead,
   processStreamOf,
+  uncheckedHiding,
   verifyOpportunityAsRead,
   verifyStreamChain,
   withBreaksByRevision,
@@ -17,13 +19,14 @@ import {
   type LogAudit,
   type LogHead,
   type OpportunityVerificationWithHidden,
+  type UncheckedHiding,
 } from '@stagecraft/audit';
 import { OPPORTUNITY_STREAM_PREFIX, toOpportunityStreamId } from '@stagecraft/opportunity';
 import { PROCESS_STREAM_PREFIX } from '@stagecraft/sales-process';
 import type { Settings } from '@stagecraft/config';
 import { LogChainStart } from '@stagecraft/commands';
 import { CliError, EXIT } from '../cli.errors';
-import { leaderReads, readAllPages, readStreamUpToUnreadable, StreamDeletedError, UnreadableEventError, type EventStore, type StreamHiding, type StreamUpToUnreadable } from '@stagecraft/event-store';
+import { EventStoreAccessDeniedError, leaderReads, readAllPages, readStreamUpToUnreadable, StreamDeletedError, UnreadableEventError, type EventStore, type StreamHiding, type StreamUpToUnreadable } from '@stagecraft/event-store';
 import { openExistingStore, storeWhere } from '../io/event-store';
 import { isUuid, opportunityIdArgument, opportunityIdFor, opportunityStreamNamed } from '../io/opportunity-id';
 import { isBackfillSourceId } from '../import/backfill.row';
@@ -68,7 +71,7 @@ export async function verifyChains(settings: Settings, target: string | undefine
 
 /** `sourceId`: the backfill source id the deal was named by, for a message that it is not there. */
 async function verifyOpportunityStreams(store: EventStore, settings: Settings, stream: string, options: VerifyOptions, sourceId?: string): Promise<number> {
-  const { events, unreadable, hiding } = await readStreamOrFail(store, settings, stream, sourceId);
+  const { events, unreadable, hiding, unchecked } = await readStreamOrFail(store, settings, stream, sourceId);
   const processStream = processStreamOf(events);
   // A process stream deleted for good reads as empty: the verifier reports it missing, or hidden by its tombstone.
   const processRead = processStream === undefined ? null : await readStreamUpToUnreadable(leaderReads(store), processStream).catch(emptyWhenDeleted);
@@ -77,14 +80,30 @@ async function verifyOpportunityStreams(store: EventStore, settings: Settings, s
   const chainedSince = hashless === undefined ? undefined : await new LogChainStart(store).chainedBefore(hashless);
   // An event that cannot be read is its stream's break, in the report as `verify --all` names it;
   // what the store's settings hide is named by the setting (ALTERED), as --all and the API name it.
-  const processHiding = processStream === undefined ? undefined : await store.streamHiding?.(processStream);
+  const processHiding = processStream === undefined ? {} : await hidingOf(store, processStream);
   const report = verifyOpportunityAsRead(stream.slice(OPPORTUNITY_STREAM_PREFIX.length), events, processRead?.events ?? null, { opportunity: unreadable, process: processRead?.unreadable }, chainedSince, {
     opportunity: hiding,
-    process: processHiding,
+    process: processHiding.hiding,
+    unchecked: [...(unchecked ? [unchecked] : []), ...(processHiding.unchecked ? [processHiding.unchecked] : [])],
   });
   if (options.json) console.log(JSON.stringify(report, null, 2));
   else console.log(describeOpportunity(report));
-  return report.ok ? EXIT.ok : EXIT.failed;
+  const found = !isVouchedFor(report.opportunity) || !isVouchedFor(report.process) || report.hidden.length > 0;
+  return report.ok ? EXIT.ok : !found && report.unchecked ? EXIT.unavailable : EXIT.failed;
+}
+
+/**
+ * What the store's settings hide of a stream, or the check it could not make: a user refused the
+ * streams' metadata (KurrentDB: read on $$<stream>) is named, with the right it lacks, and
+ * verify exits 3 unless it found a break or hidden events anyway.
+ */
+async function hidingOf(store: EventStore, stream: string): Promise<{ readonly hiding?: StreamHiding; readonly unchecked?: UncheckedHiding }> {
+  try {
+    return { hiding: await store.streamHiding?.(stream) };
+  } catch (error) {
+    if (error instanceof EventStoreAccessDeniedError) return { unchecked: uncheckedHiding(stream, error.user) };
+    throw error;
+  }
 }
 
 async function verifyProcessStream(store: EventStore, settings: Settings, stream: string, options: VerifyOptions): Promise<number> {
@@ -92,15 +111,16 @@ async function verifyProcessStream(store: EventStore, settings: Settings, stream
   if (isBackfillSourceId(stream) && (await isEmptyStream(store, stream)) && !(await isEmptyStream(store, toOpportunityStreamId(opportunityIdFor(stream))))) {
     return verifyOpportunityStreams(store, settings, toOpportunityStreamId(opportunityIdFor(stream)), options, stream);
   }
-  const { events, unreadable, hiding } = await readStreamOrFail(store, settings, stream);
+  const { events, unreadable, hiding, unchecked } = await readStreamOrFail(store, settings, stream);
   const hashless = lastHashlessPosition(events);
   const hidden = hiding ? hiddenFromStreamRead(hiding, events.at(-1)?.revision) : [];
   // Checked from the first revision the store's settings leave to readers: those before are named by the setting.
   const verdict = verifyStreamChain(events, stream, unreadable, hashless === undefined ? undefined : await new LogChainStart(store).chainedBefore(hashless), firstRevisionLeft(hidden));
-  const ok = isVouchedFor(verdict) && hidden.length === 0;
-  if (options.json) console.log(JSON.stringify({ ok, process: verdict, hidden }, null, 2));
-  else console.log([...(isHiddenWhole(verdict, hidden) ? [] : [describe(verdict)]), ...hidden.map(describeHiddenStream)].join('\n'));
-  return ok ? EXIT.ok : EXIT.failed;
+  const ok = isVouchedFor(verdict) && hidden.length === 0 && unchecked === undefined;
+  if (options.json) console.log(JSON.stringify({ ok, process: verdict, hidden, ...(unchecked ? { unchecked: [unchecked] } : {}) }, null, 2));
+  else console.log([...(isHiddenWhole(verdict, hidden) ? [] : [describe(verdict)]), ...hidden.map(describeHiddenStream), ...(unchecked ? [describeUncheckedHiding(unchecked)] : [])].join('\n'));
+  if (ok) return EXIT.ok;
+  return isVouchedFor(verdict) && hidden.length === 0 ? EXIT.unavailable : EXIT.failed;
 }
 
 /**
@@ -109,16 +129,18 @@ async function verifyProcessStream(store: EventStore, settings: Settings, stream
  * tombstone, a soft delete, stream metadata) is read as empty and reported by what hides it, as
  * `verify --all` and the API's /verify report it; one that nothing hides and shows no event is not there.
  */
-async function readStreamOrFail(store: EventStore, settings: Settings, stream: string, sourceId?: string): Promise<StreamUpToUnreadable & { readonly hiding?: StreamHiding }> {
+async function readStreamOrFail(store: EventStore, settings: Settings, stream: string, sourceId?: string): Promise<StreamUpToUnreadable & { readonly hiding?: StreamHiding; readonly unchecked?: UncheckedHiding }> {
   // From the leader: a follower behind it (nodePreference=follower or random) would deny a stream written moments ago.
   const read = await readStreamUpToUnreadable(leaderReads(store), stream).catch(emptyWhenDeleted);
-  const hiding = await store.streamHiding?.(stream);
+  const { hiding, unchecked } = await hidingOf(store, stream);
   if (read.events.length === 0 && read.unreadable === undefined && (hiding === undefined || hiddenFromStreamRead(hiding, undefined).length === 0)) {
     // Named as given: a backfill's source id ("SF-1042") is looked for under the stream of the UUID derived from it.
     const what = sourceId === undefined ? `stream ${stream}` : `opportunity ${sourceId} (stream ${stream})`;
+    // Whether its settings hide it whole could not be asked: not said to be absent, nor checked (exit 3).
+    if (unchecked) throw new CliError(`No event of ${what} can be read in ${storeWhere(settings)}: never written, deleted, or hidden from readers, which could not be told apart.\n${describeUncheckedHiding(unchecked)}`, EXIT.unavailable);
     throw new CliError(`There is no ${what} in ${storeWhere(settings)}: never written, or deleted.`, EXIT.failed);
   }
-  return { ...read, hiding };
+  return { ...read, hiding, unchecked };
 }
 
 /** Whether the store holds no event of the stream (none written, or deleted), readable or not. */
@@ -138,7 +160,15 @@ async function verifyLog(store: EventStore, settings: Settings, keptHead: LogHea
   const auditor = new LogAuditor({ densePositions: settings.eventStoreUrl === undefined, keptHead });
   // KurrentDB: events its readers no longer see ($tb, $maxCount, $maxAge, deletes) stay in $all
   // until a scavenge, so every chain read here holds; the streams' settings say what is hidden.
-  const hiddenStreams = new HiddenStreamsFinder((await store.streamsHidingEvents?.()) ?? []);
+  // A user refused the streams' metadata (read on $$<stream>, which read on $all does not give):
+  // the chains are still checked, and the check not made is named with the right it lacks (exit 3).
+  let unchecked: UncheckedHiding | undefined;
+  const hidings = await Promise.resolve(store.streamsHidingEvents?.()).catch((error: unknown) => {
+    if (!(error instanceof EventStoreAccessDeniedError)) throw error;
+    unchecked = uncheckedHiding(undefined, error.user);
+    return [];
+  });
+  const hiddenStreams = new HiddenStreamsFinder(hidings ?? []);
   const progress = progressBar('verify', await store.headPosition(), 'positions');
   const unreadable: UnreadableEventError[] = [];
   const onUnreadable = (error: UnreadableEventError) => {
@@ -157,16 +187,19 @@ async function verifyLog(store: EventStore, settings: Settings, keptHead: LogHea
   // Each broken stream named as `verify <id>` names it: read again by revision.
   const report = await withBreaksReadByRevision(store, auditor.report());
   const hidden = hiddenStreams.report();
-  const ok = report.ok && unreadable.length === 0 && hidden.length === 0;
+  const ok = report.ok && unreadable.length === 0 && hidden.length === 0 && unchecked === undefined;
   const unread = unreadable.map(({ stream, revision, position, reason }) => ({ stream, revision, position, reason }));
   // The head to keep, as the text prints it: none from a broken log (keeping it would vouch for the
   // tampering), but one from a log only unverified (streams without hashes), which an auditor who
   // checked them keeps to vouch for them.
   // Nor from a log whose readers miss events it holds: keeping it would vouch for what they miss.
-  const keep = hasBreaks(report) || unreadable.length > 0 || hidden.length > 0 ? null : formatLogHead(report.head);
-  if (options.json) console.log(JSON.stringify({ ...report, ok, unreadable: unread, hidden, keep }, null, 2));
-  else console.log(describeLog(report, hidden)); // an unreadable event is its stream's break (`unreadable`)
-  return ok ? EXIT.ok : EXIT.failed;
+  // Nor while what hides events could not be checked.
+  const keep = hasBreaks(report) || unreadable.length > 0 || hidden.length > 0 || unchecked !== undefined ? null : formatLogHead(report.head);
+  if (options.json) console.log(JSON.stringify({ ...report, ok, unreadable: unread, hidden, ...(unchecked ? { unchecked: [unchecked] } : {}), keep }, null, 2));
+  else console.log(describeLog(report, hidden, unchecked)); // an unreadable event is its stream's break (`unreadable`)
+  if (ok) return EXIT.ok;
+  // Nothing found, but a check not made: what a script must tell apart from tampering found (1).
+  return unchecked !== undefined && !hasBreaks(report) && unreadable.length === 0 ? EXIT.unavailable : EXIT.failed;
 }
 
 /**
@@ -187,14 +220,16 @@ async function streamVerdictByRevision(store: EventStore, stream: string): Promi
   return verifyStreamChain(events, stream, unreadable, hashless === undefined ? undefined : await new LogChainStart(store).chainedBefore(hashless));
 }
 
-function describeLog(report: LogAudit, hidden: readonly HiddenStream[]): string {
+function describeLog(report: LogAudit, hidden: readonly HiddenStream[], unchecked: UncheckedHiding | undefined): string {
   const lines: string[] = [];
   const scope = `${report.streams} stream(s), ${report.eventsRead} event(s), up to position ${report.head.position}`;
   const hiddenIn = new Set(hidden.map(({ stream }) => stream)).size;
-  if (report.ok && hiddenIn === 0) lines.push(`Intact: ${scope}.`);
+  if (report.ok && hiddenIn === 0 && unchecked === undefined) lines.push(`Intact: ${scope}.`);
   else if (hasBreaks(report)) lines.push(`BROKEN: ${report.broken.length} of ${report.streams} stream(s) broken, ${report.logBreakCount} break(s) in the log; ${scope}.`);
   else if (hiddenIn > 0) lines.push(`ALTERED: ${hiddenIn} stream(s) have events their readers no longer see (stream metadata or a delete), though the log still holds them; ${scope}.`);
+  else if (unchecked !== undefined) lines.push(`UNCHECKED: ${scope}: ${report.ok ? 'every chain holds' : `nothing vouches for ${report.uncoveredStreams} stream(s)`}, but one check could not be made.`);
   else lines.push(`UNVERIFIED: ${scope}, but nothing vouches for ${report.uncoveredStreams} stream(s).`);
+  if (unchecked !== undefined) lines.push(describeUncheckedHiding(unchecked));
   for (const broken of report.broken) lines.push(describe(broken));
   for (const stream of hidden) lines.push(describeHiddenStream(stream));
   for (const logBreak of report.logBreaks) lines.push(`BROKEN: log at position ${logBreak.position}: ${logBreak.reason} — ${logBreak.detail}`);
@@ -216,6 +251,10 @@ function describeLog(report: LogAudit, hidden: readonly HiddenStream[]): string 
     lines.push('  No head to keep while readers miss events the log still holds: keeping it would vouch for what they no longer see.');
     return lines.join('\n');
   }
+  if (unchecked !== undefined) {
+    lines.push('  No head to keep until every check can be made: keeping it would vouch for events readers may no longer see.');
+    return lines.join('\n');
+  }
   lines.push(`keep: ${formatLogHead(report.head)}`);
   lines.push('  (store this line somewhere the store cannot reach; `verify --all --head <it>` later proves nothing up to here was deleted, altered or cut from the end)');
   return lines.join('\n');
@@ -234,6 +273,7 @@ function describeOpportunity(report: OpportunityVerificationWithHidden): string 
   const lines: string[] = [];
   for (const verdict of [report.opportunity, report.process]) if (verdict && !isHiddenWhole(verdict, report.hidden)) lines.push(describe(verdict));
   for (const hidden of report.hidden) lines.push(describeHiddenStream(hidden));
+  for (const unchecked of report.unchecked ?? []) lines.push(describeUncheckedHiding(unchecked));
   lines.push(report.ok ? `Verified: opportunity ${report.opportunityId} and the process it was judged by.` : `NOT VERIFIED: opportunity ${report.opportunityId}.`);
   return lines.join('\n');
 }

@@ -1,5 +1,5 @@
 import { getKurrentDBEventStore } from './kurrentdb-event-store';
-import { normaliseKurrentDBConnectionString, redactCredentials } from './kurrentdb-connection-string';
+import { connectionStringUser, normaliseKurrentDBConnectionString, redactCredentials } from './kurrentdb-connection-string';
 
 describe('redactCredentials', () => {
   it.each([
@@ -81,5 +81,17 @@ describe('readsMayLag: whether a read not asking for the leader may come from a 
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('connectionStringUser', () => {
+  it.each([
+    ['kurrentdb://auditor:s3cret@localhost:2113?tls=false', 'auditor'],
+    ['kurrentdb://ops%40acme:p%3Aw@node1:2113,node2:2113', 'ops@acme'],
+    ['kurrentdb://auditor:p@ss@localhost:2113', 'auditor'],
+    ['esdb+discover://reader@cluster.local:2113', 'reader'],
+    ['kurrentdb://localhost:2113?tls=false', undefined],
+  ])('names the user of %s and never its password', (text, user) => {
+    expect(connectionStringUser(text)).toBe(user);
   });
 });

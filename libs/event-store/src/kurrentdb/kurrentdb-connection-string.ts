@@ -118,6 +118,21 @@ export function redactCredentials(text: string): string {
   return text.replace(/(\/\/)\S*@/g, '$1***@');
 }
 
+/**
+ * The user a connection string logs in as, for a message that names it (a refusal: which user to
+ * grant what); undefined when it names none. Never the password.
+ */
+export function connectionStringUser(text: string): string | undefined {
+  const credentials = /^[a-z+]+:\/\/([^?\s]*)@/i.exec(text.trim())?.[1];
+  if (credentials === undefined) return undefined;
+  const user = credentials.split(':')[0]!;
+  try {
+    return decodeURIComponent(user);
+  } catch {
+    return user;
+  }
+}
+
 /** Options the client reads with parseInt, which takes "1e3" as 1 and "0x10" as 16. */
 const NUMBER_OPTIONS = ['maxdiscoverattempts', 'defaultdeadline', 'discoveryinterval', 'gossiptimeout', 'keepaliveinterval', 'keepalivetimeout'];
 /** Options where the client takes -1 too: keepalive pings off (its documented value). */

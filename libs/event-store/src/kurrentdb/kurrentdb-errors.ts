@@ -44,6 +44,8 @@ export interface ErrorContext {
   /** What was attempted, for the message: `append to "x"`, `read "x"`, `read $all`, `subscribe to $all`. */
   readonly operation: string;
   readonly stream?: string;
+  /** The user the connection string logs in as, if it names one. */
+  readonly user?: string;
   /** The largest event the adapter sends, reported when the server refuses an event. */
   readonly maxEventBytes: number;
 }
@@ -90,7 +92,7 @@ export function isTransient(error: unknown): boolean {
 export function toPortError(error: unknown, context: ErrorContext): unknown {
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof ClientStreamDeletedError) return new StreamDeletedError(context.stream ?? error.streamName ?? 'unknown');
-  if (error instanceof AccessDeniedError) return new EventStoreAccessDeniedError(context.store, context.operation);
+  if (error instanceof AccessDeniedError) return new EventStoreAccessDeniedError(context.store, context.operation, context.user);
   if (error instanceof MaxAppendSizeExceededError) return new AppendTooLargeError(context.stream ?? 'unknown', error.maxAppendSize);
   if (error instanceof UnknownError && EVENT_TOO_LARGE.test(message)) return new AppendTooLargeError(context.stream ?? 'unknown', context.maxEventBytes);
   if (isTransient(error)) return new EventStoreUnavailableError(context.store, redactCredentials(message));

@@ -29,7 +29,7 @@ import type {
   SubscribeToAllOptions,
   SubscriptionMessage,
 } from '../event-store.port';
-import { kurrentDBReadsMayLag, normaliseKurrentDBConnectionString, redactCredentials } from './kurrentdb-connection-string';
+import { connectionStringUser, kurrentDBReadsMayLag, normaliseKurrentDBConnectionString, redactCredentials } from './kurrentdb-connection-string';
 import { appendMayHaveBeenWritten, sentBeforeReconnect, toPortError } from './kurrentdb-errors';
 import { KnownEventIds, type KnownStream } from './kurrentdb-known-ids';
 import { toKurrentPosition, toStoredEvent, withServerMetadata } from './kurrentdb-positions';
@@ -97,6 +97,8 @@ export function getKurrentDBEventStore(options: KurrentDBEventStoreOptions): Eve
 class KurrentDBEventStoreAdapter implements EventStore {
   private readonly client: KurrentDBClient;
   private readonly description: string;
+  /** EVENT_STORE_URL's user, named in a refusal (never its password). */
+  private readonly user: string | undefined;
   private readonly subscriptions = new Set<KurrentDBSubscription>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly known = new KnownEventIds();
@@ -109,6 +111,7 @@ class KurrentDBEventStoreAdapter implements EventStore {
     const connectionString = normaliseKurrentDBConnectionString(options.connectionString);
     this.client = KurrentDBClient.connectionString(connectionString);
     this.description = redactCredentials(connectionString);
+    this.user = connectionStringUser(connectionString);
     this.lagging = kurrentDBReadsMayLag(connectionString);
   }
 
@@ -410,7 +413,7 @@ class KurrentDBEventStoreAdapter implements EventStore {
   }
 
   private portError(error: unknown, operation: string, stream?: string): unknown {
-    return toPortError(error, { store: this.description, operation, stream, maxEventBytes: KURRENTDB_MAX_EVENT_BYTES });
+    return toPortError(error, { store: this.description, operation, stream, user: this.user, maxEventBytes: KURRENTDB_MAX_EVENT_BYTES });
   }
 
   private assertOpen(): void {
