@@ -1205,11 +1205,34 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
             if (id!.startsWith('sales-process-')) continue; // the API verifies opportunities
             expect((await api.http.get(`/opportunities/${id}/verify`).expect(200)).body).toEqual(cli);
           }
+
+          // history and the API's history and replay routes name the setting too: never a shorter
+          // history, a fold failing from the middle or "no such deal" with nothing said of why.
+          const wonHistory = stagecraft(hiding, 'history', wonId);
+          expect(wonHistory.status).toBe(1);
+          expect(wonHistory.stderr).toContain(`ALTERED: opportunity-${wonId}: truncate-before — stream metadata $tb 2 hides revisions 0–1 (2 event(s)) from readers`);
+          for (const [id, mechanism] of [
+            [openId, 'soft-delete'],
+            [smallId, 'tombstone'],
+          ]) {
+            const shown = stagecraft(hiding, 'history', id!);
+            expect([id, shown.status, shown.stderr]).toEqual([id, 1, expect.stringContaining(`ALTERED: opportunity-${id}: ${mechanism} — `)]);
+          }
+          const events = (await api.http.get(`/opportunities/${wonId}/history`).expect(200)).body;
+          expect(events.events[0].revision).toBe(2);
+          expect(events.hidden).toEqual([expect.objectContaining({ stream: `opportunity-${wonId}`, mechanism: 'truncate-before', setting: 2, throughRevision: 1, hiddenEvents: 2 })]);
+          const counted = [expect.objectContaining({ stream: `opportunity-${lostId}`, mechanism: 'max-count', setting: 2 })];
+          expect((await api.http.get(`/opportunities/${lostId}/history`).expect(200)).body.hidden).toEqual(counted);
+          for (const path of [`/opportunities/${lostId}/history?view=timeline`, `/opportunities/${lostId}?asOf=2099-01-01T00:00:00Z`, `/opportunities/${lostId}`]) {
+            const refused = (await api.http.get(path).expect(500)).body;
+            expect([path, refused]).toEqual([path, expect.objectContaining({ code: 'EVENT_STORE.STREAM_UNREADABLE', firstReadableRevision: 3, hidden: counted })]);
+            expect(refused.detail).toContain('$maxCount 2');
+          }
         } finally {
           await api.close();
         }
-        // Five deals and streams, each verified three ways by a CLI started for each: sized for a busy machine.
-      }, 240_000);
+        // Five deals and streams verified three ways, and histories, by a CLI started for each: sized for a busy machine.
+      }, 360_000);
 
       it.skip('a scavenged stream is caught by the kept head: the KurrentDB test double does not scavenge (the log audit spec shows the same on positions with gaps)', () => undefined);
     });

@@ -61,11 +61,28 @@ export interface HistoryEntry {
   readonly metadata: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * Events of the stream its readers no longer see, and the store setting that hides them
+ * (KurrentDB: $tb, $maxCount, $maxAge, a soft delete), as `verify` names them (libs/audit's HiddenStream).
+ */
+export interface HiddenEvents {
+  readonly stream: string;
+  readonly mechanism: 'tombstone' | 'soft-delete' | 'truncate-before' | 'max-count' | 'max-age';
+  /** The setting's value ($tb, $maxCount, $maxAge in seconds); absent for a delete. */
+  readonly setting?: number;
+  /** Revisions 0 through this one are hidden, when known. */
+  readonly throughRevision?: number;
+  readonly hiddenEvents?: number;
+  readonly detail: string;
+}
+
 /** GET /opportunities/:id/history: a page of the events, oldest first. */
 export interface HistoryAnswer {
   readonly events: readonly HistoryEntry[];
   /** The revision the next page starts at (?fromRevision=), or null when this page ends the history. */
   readonly nextFromRevision: number | null;
+  /** What a store setting hides of the stream's first events, so the history starts past revision 0; empty when nothing is hidden. */
+  readonly hidden: readonly HiddenEvents[];
 }
 
 /** GET /opportunities?q=: a deal the search found, open or closed. */

@@ -20,6 +20,7 @@ import { ApiProblem } from '../http/problem';
 import type { OpportunityView } from '@stagecraft/contracts';
 import { rejections, toOpportunityStreamId } from '@stagecraft/opportunity';
 import { opportunityViewOf, readVisibleStream } from './opportunity.queries';
+import { hiddenBeforeRead, hiddenEventsProblem } from './hidden-events';
 
 // Auditors' reads: the opportunity as it was at an instant, its readable timeline, and whether
 // its stored events still carry an intact hash chain. All read the stream from the store (never
@@ -86,6 +87,7 @@ export class GetOpportunityAsOfHandler implements IQueryHandler<GetOpportunityAs
 
   async execute({ opportunityId, instant, axis, teams }: GetOpportunityAsOfQuery): Promise<AsOfView> {
     const stored = await readVisibleStream(this.store, opportunityId, teams);
+    await refuseHiddenStart(this.store, opportunityId, stored);
     const { state, revision, eventsFolded } = foldAsOf(stored, instant, axis);
     if (state.status === 'none' || revision === null) {
       // When it was opened, on the clock asked: the instant to ask from (the CLI's history says the same).
@@ -114,6 +116,7 @@ export class GetOpportunityTimelineHandler implements IQueryHandler<GetOpportuni
 
   async execute({ opportunityId, teams, page }: GetOpportunityTimelineQuery): Promise<TimelineAnswer> {
     const stored = await readVisibleStream(this.store, opportunityId, teams);
+    await refuseHiddenStart(this.store, opportunityId, stored);
     // Every version the stream names (it opened on one, migrations moved it to others).
     for (const event of stored) {
       const { processId } = stored[0]!.data;
@@ -184,6 +187,15 @@ export class VerifyOpportunityHandler implements IQueryHandler<VerifyOpportunity
     if (read.events.length > 0 || read.unreadable !== undefined || this.store.readsMayLag?.() !== true) return read;
     return readStreamUpToUnreadable(leaderReads(this.store), stream);
   }
+}
+
+/**
+ * The timeline and the as-of view fold the stream from its opening: one a setting cuts (KurrentDB's
+ * $tb, $maxCount, $maxAge) is refused naming the setting, as verify names it, not folded from the middle.
+ */
+async function refuseHiddenStart(store: EventStore, opportunityId: string, stored: readonly { readonly revision: number }[]): Promise<void> {
+  const hidden = await hiddenBeforeRead(store, toOpportunityStreamId(opportunityId), stored);
+  if (hidden.length > 0) throw hiddenEventsProblem(stored[0]!.revision, hidden);
 }
 
 /** A stream deleted for good reads as empty: what its tombstone hides is reported by verifyOpportunityAsRead. */

@@ -47,7 +47,7 @@ describe('reading a deal on an instance whose follower lags behind the leader', 
     const id = crypto.randomUUID();
     await a.executor.execute({ type: 'OpenOpportunity', opportunityId: id, title: 'Deal', processId: 'standard' }, envelope());
 
-    await expect(new GetOpportunityHandler(b.streams, b.processes).execute(new GetOpportunityQuery(id))).resolves.toMatchObject({ id, revision: 0, stage: 'new' });
+    await expect(new GetOpportunityHandler(b.streams, b.processes, b.store).execute(new GetOpportunityQuery(id))).resolves.toMatchObject({ id, revision: 0, stage: 'new' });
     await expect(new VerifyOpportunityHandler(b.store, new LogChainStart(b.store)).execute(new VerifyOpportunityQuery(id))).resolves.toMatchObject({ opportunityId: id, ok: true });
     await expect(new GetOpportunityHistoryHandler(b.store).execute(new GetOpportunityHistoryQuery(id))).resolves.toMatchObject({ events: [{ revision: 0, type: 'OpportunityOpened' }] });
   });

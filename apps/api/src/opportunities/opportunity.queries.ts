@@ -1,7 +1,8 @@
 import type { HistoryAnswer, OpportunityView } from '@stagecraft/contracts';
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { EVENT_STORE, type EventStore, type StoredEvent } from '@stagecraft/event-store';
+import { EVENT_STORE, StreamTruncatedError, type EventStore, type StoredEvent } from '@stagecraft/event-store';
+import { hiddenBeforeRead, hiddenEventsProblem } from './hidden-events';
 import { foldOpportunity, rejections, toOpportunityStreamId, type OpenedOpportunityState } from '@stagecraft/opportunity';
 import type { CompiledProcess } from '@stagecraft/sales-process';
 import { OpportunityRejectedError, ProcessRegistry, assertOpportunityVisible, readWithinTeams, toOpportunityEvents, OpportunityStreams } from '@stagecraft/commands';
@@ -55,10 +56,16 @@ export class GetOpportunityHandler implements IQueryHandler<GetOpportunityQuery>
   constructor(
     private readonly streams: OpportunityStreams,
     private readonly processes: ProcessRegistry,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {}
 
   async execute({ opportunityId, teams }: GetOpportunityQuery): Promise<OpportunityView> {
-    const { state, revision, position } = await readWithinTeams(teams, opportunityId, () => this.streams.loadExisting(opportunityId));
+    const { state, revision, position } = await readWithinTeams(teams, opportunityId, () => this.streams.loadExisting(opportunityId)).catch(async (error: unknown) => {
+      // A stream cut short: named by the setting that cuts it, when one does (readWithinTeams answered a limited caller not found already).
+      if (!(error instanceof StreamTruncatedError)) throw error;
+      const hidden = await hiddenBeforeRead(this.store, toOpportunityStreamId(opportunityId), [{ revision: error.firstReadable }]);
+      throw hidden.length > 0 ? hiddenEventsProblem(error.firstReadable, hidden) : error;
+    });
     if (state.status === 'none' || revision === 'no_stream') throw new OpportunityRejectedError(rejections.notFound(opportunityId));
     assertOpportunityVisible(teams, opportunityId, state.teamId);
     await this.processes.ensureVersion(state.processId, state.processVersion);
@@ -105,6 +112,9 @@ export class GetOpportunityHistoryHandler implements IQueryHandler<GetOpportunit
 
   async execute({ opportunityId, teams, page }: GetOpportunityHistoryQuery): Promise<HistoryAnswer> {
     const stored = await readVisibleStream(this.store, opportunityId, teams);
+    // A stream a setting cuts (KurrentDB's $tb, $maxCount, $maxAge) is answered from where readers
+    // start, saying what hides the events before it, as verify names it: never a silently shorter history.
+    const hidden = await hiddenBeforeRead(this.store, toOpportunityStreamId(opportunityId), stored);
     // A page, so that the answer stays bounded however long the deal's history grows. By revision,
     // not by index: a stream cut short outside the service (KurrentDB's $tb) starts above 0.
     const first = stored.findIndex((event) => event.revision >= page.fromRevision);
@@ -119,6 +129,7 @@ export class GetOpportunityHistoryHandler implements IQueryHandler<GetOpportunit
         data: event.data,
         metadata: { ...event.metadata, storedAt: event.recordedAt },
       })),
+      hidden,
     };
   }
 }

@@ -1,8 +1,9 @@
-import { foldAsOf, openingOf, timelineOf, toOpportunityEvent, UnreadableInstantError, versionNamedBy, type AsOfAxis, type Opening, type TimelineStep } from '@stagecraft/audit';
+import { describeHiddenStream, foldAsOf, openingOf, timelineOf, toOpportunityEvent, UnreadableInstantError, versionNamedBy, type AsOfAxis, type Opening, type TimelineStep } from '@stagecraft/audit';
 import { foldOpportunity, OPPORTUNITY_STREAM_PREFIX, toOpportunityStreamId, UnexpectedEventError, UnknownEventTypeError, type OpportunityState } from '@stagecraft/opportunity';
 import type { Settings } from '@stagecraft/config';
 import { toProcessStreamId } from '@stagecraft/sales-process';
-import { leaderReads } from '@stagecraft/event-store';
+import { leaderReads, StreamDeletedError } from '@stagecraft/event-store';
+import { hiddenInRead } from '../io/stream-hiding';
 import { CliError, EXIT } from '../cli.errors';
 import { openExistingStore, storeWhere } from '../io/event-store';
 import { instantOption } from '../io/instant-option';
@@ -38,15 +39,28 @@ export async function showHistory(settings: Settings, givenId: string, given: Hi
     // From the leader: a follower behind it (nodePreference=follower or random) would deny a deal
     // opened moments ago, or not hold the process version it names yet.
     const leader = leaderReads(store);
-    const events = await leader.readStream(toOpportunityStreamId(opportunityId));
+    const stream = toOpportunityStreamId(opportunityId);
+    // A stream deleted for good reads as empty: what hides it is named below.
+    const events = await leader.readStream(stream).catch((error: unknown) => {
+      if (error instanceof StreamDeletedError) return [];
+      throw error;
+    });
     if (events.length === 0) {
+      // Hidden whole by a store setting (a tombstone, a soft delete, stream metadata): named as verify names it, not "no opportunity".
+      const hidden = await hiddenInRead(store, stream, undefined);
+      if (hidden.length > 0) throw new CliError(`No event of opportunity ${opportunityId} can be read in ${storeWhere(settings)}: the store hides them from readers.\n${hidden.map(describeHiddenStream).join('\n')}\n\`stagecraft verify ${givenId}\` reports it.`, EXIT.failed);
       throw new CliError(`There is no opportunity ${sourceId === undefined ? opportunityId : `${sourceId} (id ${opportunityId})`} in ${storeWhere(settings)}.`, EXIT.failed);
     }
     // As the API answers (STREAM_UNREADABLE): a stream that no longer starts at revision 0 lost its
     // first events (deleted from the file, truncated on the server); folded from the middle, the
     // first event left fails to apply as if the bug were in the fold, and nothing says the log was edited.
     const first = events[0]!.revision;
-    if (first !== 0) throw unreplayable(givenId, opportunityId, `the event store no longer shows those before revision ${first} (truncated or deleted there, by an operator or by tampering): the stream was altered`);
+    if (first !== 0) {
+      // A setting that hides them (KurrentDB's $tb, $maxCount, $maxAge) is named, as verify names it.
+      const hidden = await hiddenInRead(store, stream, events.at(-1)!.revision);
+      const by = hidden.length > 0 ? `, hidden from readers by a setting: ${hidden.map(describeHiddenStream).join('; ')}` : ' (truncated or deleted there, by an operator or by tampering)';
+      throw unreplayable(givenId, opportunityId, `the event store no longer shows those before revision ${first}${by}: the stream was altered`);
+    }
     const processes = new RecordedProcesses(leader);
     const processId = events[0]!.data.processId;
     // A version its process stream no longer gives (deleted, cut, rewritten, unreadable) leaves only
@@ -54,7 +68,10 @@ export async function showHistory(settings: Settings, givenId: string, given: Hi
     const unread = typeof processId === 'string' ? await processes.load(processId) : undefined;
     const unnamed = typeof processId === 'string' ? [...new Set(events.map(versionNamedBy))].filter((version) => version !== undefined && processes.version(processId, version) === undefined) : [];
     if (unnamed.length > 0) {
-      const why = unread ?? `${toProcessStreamId(processId as string)} holds no definition of it this version can read (deleted, cut or rewritten)`;
+      // A setting hiding the process stream's versions (KurrentDB's stream metadata, a delete) is named, as verify names it.
+      const processStream = toProcessStreamId(processId as string);
+      const hidden = await hiddenInRead(store, processStream, processes.lastRevision(processId as string));
+      const why = [...(unread === undefined ? [] : [unread]), ...hidden.map(describeHiddenStream)].join('; ') || `${processStream} holds no definition of it this version can read (deleted, cut or rewritten)`;
       console.error(`stagecraft: the stage and criterion names of process ${processId} version ${unnamed.join(', ')} are left out: ${why}. \`stagecraft verify ${givenId}\` reports it.`);
     }
     const resolve = (id: string, version: string) => processes.version(id, version);

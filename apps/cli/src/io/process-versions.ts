@@ -8,6 +8,7 @@ import { compileProcess, toProcessStreamId, type CompiledProcess, type ProcessVe
  */
 export class RecordedProcesses {
   private readonly versions = new Map<string, Map<string, CompiledProcess>>();
+  private readonly lastRevisions = new Map<string, number>();
 
   constructor(private readonly store: Pick<EventStore, 'readStream'>) {}
 
@@ -29,6 +30,8 @@ export class RecordedProcesses {
       if (error instanceof StreamDeletedError) return `${stream} was deleted from the event store (a tombstone)`;
       throw error;
     }
+    const last = read.events.at(-1);
+    if (last) this.lastRevisions.set(processId, last.revision);
     for (const event of read.events) {
       const data = event.data as unknown as ProcessVersionRecordedData;
       try {
@@ -38,6 +41,11 @@ export class RecordedProcesses {
       }
     }
     return read.unreadable?.message;
+  }
+
+  /** The last revision of the process's stream that load read; undefined when it read none. */
+  lastRevision(processId: string): number | undefined {
+    return this.lastRevisions.get(processId);
   }
 
   version(processId: string, version: string): CompiledProcess | undefined {
