@@ -1,6 +1,7 @@
 import type { OpportunitySearchHit } from '@stagecraft/contracts';
 import { searchHitCard, type BoardCard, type BoardColumn } from './board.model';
 import { filterColumns, filtering, filtersFrom, matches, ownersOf, searchOwner, searchSummary, searchWords, writeFilters } from './board-filters.model';
+import { SEARCHED_OR_NOT } from '../../../test/support/search-needle-cases';
 
 const card = (id: string, title: string, owner: string, amountValue: number | null, currency: string | null = amountValue === null ? null : 'EUR'): BoardCard => ({
   id,
@@ -165,27 +166,7 @@ describe('board filters', () => {
   });
 
   it('search only what the API searches: words with no letter or digit filter nothing, and say so (the API refuses them)', () => {
-    // What holds a letter or digit once folded is searched; spaces, marks or punctuation alone are not.
-    // The same table as libs/projections/src/opportunity-search.spec.ts (the API's rule) and apps/board/src/board-filters.model.spec.ts.
-    const SEARCHED_OR_NOT: readonly (readonly [string, boolean])[] = [
-      ['-', false],
-      ['  ', false],
-      ['!!', false],
-      ['\u00a0\u3000', false],
-      ['\u0301', false],
-      ['—…', false],
-      ['_', false],
-      ['؟', false],
-      ['a', true],
-      ['7', true],
-      ['-7-', true],
-      ['١', true],
-      ['²', true],
-      ['ｱ', true],
-      ['é', true],
-      ['中', true],
-      ['שלום', true],
-    ];
+    // The cases both ends are held to (test/support/search-needle-cases.ts).
     const deals = [card('p1', 'Acme - renewal', 'ana', 1), card('p2', 'Hooli!!', 'bob', 1), card('p3', 'Initech', 'ana', 1)];
     // Not searched: every card stays, as the API lists no deal for it; searched: only what holds the words.
     const filtersCards = (q: string) => deals.filter((entry) => matches(entry, { q, owner: '', sort: 'stage-time' })).length < deals.length;

@@ -1,4 +1,5 @@
 import { dealMatches, ownerMatcher, searchNeedle, searchNeedleOf } from './opportunity-search';
+import { SEARCHED_OR_NOT } from '../../../test/support/search-needle-cases';
 
 describe('the search rule of GET /opportunities?q=', () => {
   it('match the title, the owner or the id: a deal nobody owns has no owner to match (the board\'s "unassigned" is a label, not text of the deal)', () => {
@@ -30,27 +31,7 @@ describe('the search rule of GET /opportunities?q=', () => {
   });
 
   it('search only what holds a letter or digit once folded: the board applies the same rule to its cards', () => {
-    // What holds a letter or digit once folded is searched; spaces, marks or punctuation alone are not.
-    // The same table as libs/projections/src/opportunity-search.spec.ts (the API's rule) and apps/board/src/board-filters.model.spec.ts.
-    const SEARCHED_OR_NOT: readonly (readonly [string, boolean])[] = [
-      ['-', false],
-      ['  ', false],
-      ['!!', false],
-      ['\u00a0\u3000', false],
-      ['\u0301', false],
-      ['—…', false],
-      ['_', false],
-      ['؟', false],
-      ['a', true],
-      ['7', true],
-      ['-7-', true],
-      ['١', true],
-      ['²', true],
-      ['ｱ', true],
-      ['é', true],
-      ['中', true],
-      ['שלום', true],
-    ];
+    // The cases both ends are held to (test/support/search-needle-cases.ts).
     expect(SEARCHED_OR_NOT.map(([q]) => [q, searchNeedleOf(q) !== undefined])).toEqual(SEARCHED_OR_NOT);
     for (const [q, searched] of SEARCHED_OR_NOT) if (!searched) expect(() => searchNeedle(q)).toThrow(RangeError);
   });
