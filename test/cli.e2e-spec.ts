@@ -279,7 +279,7 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
       [['export', '--from', '2026-02-30T00:00:00Z'], /--from must be an ISO 8601 date-time with a time zone, .*; got "2026-02-30T00:00:00Z"\./],
       [['export', '--to', 'now\u001b[2J'], /--to must be an ISO 8601 date-time with a time zone, .*; got "now\\u001b\[2J"\./],
       [['import', '/no/such/file.jsonl'], /Cannot read \/no\/such\/file\.jsonl/],
-      [['rebuild', 'nope'], /unknown projection\(s\) nope; there are pipeline, win-loss/],
+      [['rebuild', 'nope'], /unknown projection\(s\) "nope"; there are pipeline, win-loss/],
       [['import', 'x.csv', '--concurrency', '0x10'], /--concurrency.*must be a whole number of 1 or more/],
       [['import', 'x.csv', '--concurrency', '100000'], /--concurrency.*must be a whole number from 1 to 256/],
     ])('%j', (args, message) => {

@@ -51,7 +51,7 @@ describe('projections in their own process (apps/projector) behind API instances
     expect(rebuilt.stderr).toContain('100%');
     const unknown = cli('rebuild', 'nope');
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toMatch(/unknown projection\(s\) nope/);
+    expect(unknown.stderr).toMatch(/unknown projection\(s\) "nope"; there are pipeline/);
   }, 60_000);
 
   it('the projector, the relay and the projections CLI refuse a store that is not there instead of making an empty one', () => {

@@ -3,6 +3,7 @@ import { openEventStore } from '@stagecraft/event-store';
 import { ALL_PROJECTIONS, openProjectionStores, ProjectionRebuildError, rebuildPostgresReadSide, rebuildProjections, unknownProjections, type Projection } from '@stagecraft/projections';
 import { CliError, EXIT } from '../cli.errors';
 import { assertStoreExists } from '../io/event-store';
+import { quoted } from '../io/printable';
 import { progressBar } from '../io/progress';
 
 /**
@@ -17,7 +18,7 @@ export async function rebuildReadModels(settings: Settings, names: readonly stri
   try {
     const unknown = unknownProjections(stores.projections, names);
     if (unknown.length > 0) {
-      throw new CliError(`unknown projection(s) ${unknown.join(', ')}; there are ${stores.projections.map((p) => p.name).join(', ')}`);
+      throw new CliError(`unknown projection(s) ${unknown.map((name) => quoted(name)).join(', ')}; there are ${stores.projections.map((p) => p.name).join(', ')}`);
     }
     const head = await stores.store.headPosition();
     const progress = progressBar('rebuild', head, 'positions');
@@ -42,7 +43,7 @@ export async function rebuildReadModels(settings: Settings, names: readonly stri
 /** With READ_MODELS_URL: every read model together (one schema), into a shadow schema swapped in at the end. */
 async function rebuildInPostgres(settings: Settings, names: readonly string[]): Promise<number> {
   const unknown = unknownProjections(ALL_PROJECTIONS as readonly Projection<unknown>[], names);
-  if (unknown.length > 0) throw new CliError(`unknown projection(s) ${unknown.join(', ')}; there are ${ALL_PROJECTIONS.map((p) => p.name).join(', ')}`);
+  if (unknown.length > 0) throw new CliError(`unknown projection(s) ${unknown.map((name) => quoted(name)).join(', ')}; there are ${ALL_PROJECTIONS.map((p) => p.name).join(', ')}`);
   const postgres = settings.readModelsPostgres!;
   const store = openEventStore(settings);
   try {
