@@ -406,6 +406,29 @@ describe('JWT_JWKS_URL: keys an identity provider publishes', () => {
     expectUnauthenticated(await call(api, unsigned(fresh.privateKey)), /signature does not verify/);
   });
 
+  it('a token whose kid the provider reused for a new key is accepted at once (a bounded refetch); a flood of forged ones under a known kid fetches at most once per cooldown', async () => {
+    // Some providers rotate the key behind an unchanged kid: the cached key of that kid fails the
+    // signature, and only a fetch can tell a rotation from a forgery.
+    const reused = { kid: second.kid, alg: 'ES256' as const, ...generateKeyPairSync('ec', { namedCurve: 'P-256' }) };
+    idp.publish(first, reused);
+    now += 31_000; // past the cooldown, within the set's max age (60 s)
+    let before = idp.requests;
+    expect((await call(api, signedBy(reused))).status).toBe(200);
+    expect(idp.requests).toBe(before + 1);
+    expectUnauthenticated(await call(api, signedBy(second)), /signature does not verify/);
+    now += 31_000;
+    before = idp.requests;
+    const forger = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    for (let i = 0; i < 20; i += 1) {
+      expectUnauthenticated(await call(api, jwt({ ...claims(), jti: `forged-${i}` }, { alg: 'ES256', key: forger, kid: reused.kid })), /signature does not verify/);
+    }
+    expect(idp.requests - before).toBe(1);
+    expect((await call(api, signedBy(reused))).status).toBe(200);
+    idp.publish(first, second);
+    now += 61_000; // the set is a minute old: fetched again, as the later tests expect
+    expect((await call(api, signedBy(second))).status).toBe(200);
+  });
+
   it('a flood of tokens without kid whose signature no key verifies fetches the key set at most once per cooldown', async () => {
     const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
     const strangerEc = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;

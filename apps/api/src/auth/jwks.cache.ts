@@ -23,8 +23,8 @@ type LocalKeySet = ReturnType<typeof createLocalJWKSet>;
 
 /**
  * The signing keys an identity provider publishes, cached. A token whose kid is not in the set
- * fetches it again (that is how rotation reaches us), as does a token without a kid that no cached
- * key verifies (`refreshedSince`), but never more than once per cooldown, so a
+ * fetches it again (that is how rotation reaches us), as does a token that no cached key verifies
+ * (`refreshedSince`: no kid, or a kid reused for a new key), but never more than once per cooldown, so a
  * flood of made-up kids cannot turn this service into a load generator against the provider. When
  * a fetch fails the last good set keeps serving.
  */
@@ -67,8 +67,9 @@ export class JwksCache {
   }
 
   /**
-   * A token without a kid that no cached key of its algorithm verifies may be signed by a key the
-   * provider has just rotated in, which only a fetch can tell; it may as well be forged. So it
+   * A token that no cached key of its algorithm verifies (no kid, or a kid the provider reused for
+   * a new key) may be signed by a key the provider has just rotated in, which only a fetch can
+   * tell; it may as well be forged. So it
    * fetches as an unknown kid does, under the same cooldown (a flood of such tokens costs the
    * provider one fetch per cooldown). True when the set is newer than the one `seen` (fetched now,
    * or by another request meanwhile): only then is a second verification worth it.

@@ -1,5 +1,5 @@
 import { createPublicKey } from 'node:crypto';
-import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
+import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import { firstRepeatedName, type JwtSettings } from '@stagecraft/config';
 import { JWKS_CACHE_DEFAULTS, JwksCache, JwksUnavailableError } from './jwks.cache';
 import { PublicKeyFile } from './public-key.file';
@@ -51,8 +51,13 @@ export function createJwtVerifier(options: JwtOptions, now: () => Date, warn: (m
       };
       const seenKeySet = jwks?.generation;
       try {
+        // A signature no cached key verifies may come from a key the provider rotated in since the
+        // set was fetched: one without a kid, or one published under a kid it reused (some
+        // providers rotate behind an unchanged kid). Only a fetch tells that from a forgery, so it
+        // fetches, under the cache's cooldown (a flood of forged tokens costs one fetch per it). A
+        // kid the set lacks never gets here: the cache fetches for it while looking the key up.
         const payload = await verifiedPayload(token, key as JWTVerifyGetKey, verifyOptions).catch(async (error: unknown) => {
-          if (jwks && seenKeySet !== undefined && unsignedByAnyKnownKey(token, error) && (await jwks.refreshedSince(seenKeySet))) {
+          if (jwks && seenKeySet !== undefined && error instanceof errors.JWSSignatureVerificationFailed && (await jwks.refreshedSince(seenKeySet))) {
             return verifiedPayload(token, key as JWTVerifyGetKey, verifyOptions);
           }
           throw error;
@@ -100,20 +105,6 @@ async function verifiedPayload(token: string, key: JWTVerifyGetKey, verifyOption
       }
     }
     throw new errors.JWSSignatureVerificationFailed();
-  }
-}
-
-/**
- * A token without a kid whose signature no cached key of its algorithm verifies: signed by a key
- * the provider rotated in since the set was fetched, or by nobody the provider knows. (One with
- * a kid the set lacks never gets here: the cache fetches for it while looking the key up.)
- */
-function unsignedByAnyKnownKey(token: string, error: unknown): boolean {
-  if (!(error instanceof errors.JWSSignatureVerificationFailed)) return false;
-  try {
-    return decodeProtectedHeader(token).kid === undefined;
-  } catch {
-    return false;
   }
 }
 
