@@ -93,7 +93,8 @@ function waterfallOracle(events: readonly ProjectedEvent[], query: WaterfallQuer
           const difference = a.amount - b.amount;
           if (difference !== 0) add(stageOf(b), difference > 0 ? 'amountIncreased' : 'amountDecreased', 0, difference, a.currency, a, t);
         } else {
-          if (b.amount !== undefined) add(stageOf(b), 'amountDecreased', 0, -b.amount, b.currency, b, t);
+          // Both halves listed as the deal stood after the change (its title then), as the read model lists them.
+          if (b.amount !== undefined) add(stageOf(b), 'amountDecreased', 0, -b.amount, b.currency, a, t);
           if (a.amount !== undefined) add(stageOf(b), 'amountIncreased', 0, a.amount, a.currency, a, t);
         }
         if (b.stage !== a.stage) {

@@ -50,8 +50,8 @@ const questionArbitraryFor = (history: GeneratedHistory) => {
     velocityBy: fc.constantFrom<'team' | 'owner' | 'process' | undefined>(undefined, 'team', 'owner', 'process'),
     period: fc.constantFrom<'month' | 'quarter'>('month', 'quarter'),
     limit: fc.integer({ min: 1, max: 6 }),
-    // Titles are "Deal o<n>", ids "o<n>", owners ann, bob, cid: words in each, folded (case, accent, spaces), and none.
-    needle: fc.constantFrom('deal', 'o1', 'ann', 'B', 'DÉAL  O2', 'zzz'),
+    // Titles are "Deal o<n>" (some "Renamed o<n> <d>" later), ids "o<n>", owners ann, bob, cid: words in each, folded (case, accent, spaces), and none.
+    needle: fc.constantFrom('deal', 'o1', 'ann', 'B', 'DÉAL  O2', 'zzz', 'renamed', 'RENAMED o1'),
     statuses: fc.option(fc.subarray(['open', 'won', 'lost'] as const, { minLength: 1 }), { nil: undefined }),
     closed: fc.option(
       fc.record({
