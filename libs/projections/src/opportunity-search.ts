@@ -54,6 +54,16 @@ export function dealMatches(needle: string, ownerHolds: boolean, title: string, 
   return ownerHolds || searchableText(title).includes(needle) || searchableText(id).includes(needle);
 }
 
+/**
+ * What the PostgreSQL read side keeps of a deal for its search (opportunities.search_text): its
+ * title, id and owner, folded, one per line. A folded needle is never more than one line (folding
+ * makes every run of spaces one space), so it is held by this text exactly when dealMatches says
+ * the deal matches: PostgreSQL keeps the rows that hold it, and JavaScript still decides on each.
+ */
+export function dealSearchText(title: string, id: string, ownerId: string | null): string {
+  return `${searchableText(title)}\n${searchableText(id)}\n${ownerId === null ? '' : searchableText(ownerId)}`;
+}
+
 /** Checks the query's limit (the API validates it first, with its own maximum; a library caller gets a RangeError). */
 export function searchLimitOf(query: OpportunitySearchQuery): number {
   if (!Number.isInteger(query.limit) || query.limit < 1) throw new RangeError(`limit must be a whole number of at least 1 (got ${query.limit})`);

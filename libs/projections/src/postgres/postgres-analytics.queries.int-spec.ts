@@ -7,6 +7,7 @@ import { log, ORDER_SENSITIVE_AMOUNTS, orderSensitiveLog, standardV1, threeStage
 import { describeWithPostgres, POSTGRES_TEST_URL, PostgresTestReadSide } from '../testing/postgres.testing';
 import { PostgresAnalyticsQueries } from './postgres-analytics.queries';
 import { ReadSideWriter } from './read-side.writer';
+import { migrateReadSide } from './read-side.migrations';
 import type { ProjectedEvent } from '../projection.types';
 import type { AnalyticsQueries } from '../queries/analytics-queries.port';
 
@@ -16,6 +17,74 @@ describeWithPostgres('AnalyticsQueries contract: PostgreSQL read side', () => {
   afterAll(() => readSide.close());
 
   analyticsQueriesContract((events, batchSizes) => readSide.load(events, batchSizes), { numRuns: Number(process.env.READ_SIDE_RUNS ?? 60) });
+
+  // GET /opportunities?q= from PostgreSQL: the rows that may match are chosen by PostgreSQL from
+  // opportunities.search_text (migration 26); JavaScript decides on each as in memory.
+  describe('the search, from opportunities.search_text', () => {
+    const titles = ['Café  Crème', 'ＡＣＭＥ Straße', 'Łódź\u00a0depot', 'ガス 配管', 'שלום', 'Plain Acme deal', 'İstanbul', 'Globex'];
+    const events = () => [
+      log.version(threeStages),
+      ...titles.map((title, i) => log.opened(`d${i}`, threeStages, i, { title, ...(i % 2 === 0 ? { ownerId: `Ærø-${i}` } : {}) })),
+      log.details('d5', 20, { title: 'Renamed Umbrella' }),
+      log.details('d1', 21, { ownerId: 'bob' }),
+      log.details('d7', 22, { ownerId: 'Ann' }),
+    ];
+    const found = async (queries: AnalyticsQueries, q: string) => (await queries.searchOpportunities({ q, limit: 50 })).opportunities.map((deal) => deal.id).sort();
+    const asked = ['cafe creme', 'acme', 'strasse', 'lodz depot', 'ガ', 'カス', 'שלום', 'umbrella', 'plain', 'aero', 'bob', 'istanbul', 'd3', 'globex', 'ann', 'zzz'];
+
+    it('finds what the in-memory read side finds, whatever the text, after renames and reassignments', async () => {
+      const expected = inMemoryReference(events());
+      const queries = await readSide.load(events(), [3]);
+      for (const q of asked) expect([q, await found(queries, q)]).toEqual([q, await found(expected, q)]);
+      expect(await found(queries, 'umbrella')).toEqual(['d5']);
+      expect(await found(queries, 'plain')).toEqual([]);
+    });
+
+    it('lets PostgreSQL keep only the rows whose fold holds the words: a deal whose fold says otherwise is not read', async () => {
+      const queries = await readSide.load(events(), [50]);
+      expect(await found(queries, 'istanbul')).toEqual(['d6']);
+      // The fold is what PostgreSQL filters on: made to say something else, the row is not even read.
+      await readSide.pool.query(`UPDATE ${readSide.schema}.opportunities SET search_text = 'elsewhere' WHERE opportunity_id = 'd6'`);
+      expect(await found(queries, 'istanbul')).toEqual([]);
+      // JavaScript still decides on each row read: the fold alone finds nothing.
+      expect(await found(queries, 'elsewhere')).toEqual([]);
+    });
+
+    it('reads a row whose fold is unknown itself: rows from before migration 26, and a title or owner an older projector changed', async () => {
+      const queries = await readSide.load(events(), [50]);
+      const s = readSide.schema;
+      // As before migration 26: no fold. Migrated again, the plain ASCII rows are folded by PostgreSQL, the others left to JavaScript.
+      await readSide.pool.query(`DROP FUNCTION ${s}.search_text_outdated() CASCADE; ALTER TABLE ${s}.opportunities DROP COLUMN search_text; DELETE FROM ${s}.schema_migrations WHERE version = 26`);
+      const client = await readSide.pool.connect();
+      try {
+        await migrateReadSide(client, s);
+      } finally {
+        client.release();
+      }
+      const { rows } = await readSide.pool.query(`SELECT opportunity_id, search_text FROM ${s}.opportunities ORDER BY opportunity_id`);
+      expect(rows.map((row) => [row.opportunity_id, row.search_text])).toEqual([
+        ['d0', null],
+        ['d1', null],
+        ['d2', null],
+        ['d3', null],
+        ['d4', null],
+        ['d5', 'renamed umbrella\nd5\n'],
+        ['d6', null],
+        ['d7', 'globex\nd7\nann'],
+      ]);
+      for (const q of asked) expect([q, await found(queries, q)]).toEqual([q, await found(inMemoryReference(events()), q)]);
+      // An older projector renames a deal without the fold: the trigger empties it, the row is read itself.
+      const folded = await readSide.load(events(), [50]);
+      await readSide.pool.query(`UPDATE ${s}.opportunities SET title = 'Hooli', owner_id = NULL WHERE opportunity_id = 'd5'`);
+      await readSide.pool.query(`UPDATE ${s}.opportunities SET owner_id = 'zed' WHERE opportunity_id = 'd3'`);
+      expect(await found(folded, 'hooli')).toEqual(['d5']);
+      expect(await found(folded, 'umbrella')).toEqual([]);
+      expect(await found(folded, 'zed')).toEqual(['d3']);
+      // A writer that gives the fold keeps it.
+      await readSide.pool.query(`UPDATE ${s}.opportunities SET title = 'Initech', search_text = E'initech\\nd4\\n' WHERE opportunity_id = 'd4'`);
+      expect((await readSide.pool.query(`SELECT search_text FROM ${s}.opportunities WHERE opportunity_id = 'd4'`)).rows[0].search_text).toBe('initech\nd4\n');
+    });
+  });
 
   // A migration carries over every stage entered that the new version has (funnel-reach.ts): the
   // furthest rank, kept in the row between batches, cannot tell which; entered_ranks does.

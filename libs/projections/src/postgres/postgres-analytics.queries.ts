@@ -319,9 +319,9 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
   }
 
   /**
-   * GET /opportunities?q= (opportunity-search.ts): the rows the filters keep, newest first (the
-   * unique index of opened_position read backward), through a cursor a page at a time, each
-   * matched here by the rule the in-memory side applies; it stops one past the limit.
+   * GET /opportunities?q= (opportunity-search.ts): the rows the filters and the needle keep, newest
+   * first, through a cursor a page at a time, each matched here by the rule the in-memory side
+   * applies; it stops one past the limit.
    */
   async searchOpportunities(query: OpportunitySearchQuery): Promise<OpportunitySearchResult> {
     const needle = searchNeedle(query.q);
@@ -339,7 +339,11 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
         if (rows.length === 0) throw new SearchCursorError(query.after);
         w.add(`opened_position < ${w.param(rows[0].opened_position)}::bigint`);
       }
-      // The scan reads only what is matched (id, title, owner): the rows found are read whole after it, by id.
+      // PostgreSQL keeps the rows whose fold holds the needle (opportunities.search_text, kept by the
+      // projector: dealSearchText), and those whose fold it does not know (null); JavaScript decides on
+      // each, by the rule the in-memory side applies. The scan reads only what is matched (id, title,
+      // owner): the rows found are read whole after it, by id.
+      w.add(`(search_text IS NULL OR strpos(search_text, ${w.param(needle)}::text) > 0)`);
       const found: string[] = [];
       const wanted = searchLimitOf(query) + 1;
       const ownerHolds = ownerMatcher(needle);
