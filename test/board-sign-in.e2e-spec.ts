@@ -198,7 +198,7 @@ describe('the board signed in with another key (end to end)', () => {
         await signInAgainOverForm(tab, 'nowhere-rep');
         await tab.keyboard.press('Escape');
       }
-      await tab.waitForFunction(() => (document.getElementById('new-deal-reason')?.textContent ?? '').includes('No process is run by the team of this key (nowhere)'));
+      await tab.waitForFunction(() => (document.getElementById('new-deal-reason')?.textContent ?? '').includes('No process is run by the team of this key (\u2068nowhere\u2069)'));
       expect(await tab.evaluate(() => (document.getElementById('new-deal') as HTMLButtonElement).disabled)).toBe(true);
       expect(await tab.isVisible('#new-deal-reason')).toBe(true);
       expect(await tab.getAttribute('#new-deal', 'aria-describedby')).toBe('new-deal-reason');
@@ -224,7 +224,47 @@ describe('the board signed in with another key (end to end)', () => {
       await tab.click(`[data-opportunity-id="${id}"] .card-title`);
       await tab.click('#side-panel[open] .panel-move[data-target="qualification"]');
       await tab.waitForFunction(() => (document.getElementById('status')?.textContent ?? '') !== '');
-      expect(await tab.textContent('#status')).toBe(`“\u2068${title}\u2069” moved to Qualification.`);
+      expect(await tab.textContent('#status')).toBe(`“\u2068${title}\u2069” moved to \u2068Qualification\u2069.`);
+    } finally {
+      await tab.close();
+    }
+  });
+
+  it('isolates a right-to-left stage or criterion name wherever the page sets it in a sentence: the status line, a column\'s label, the panel, the timeline, the criteria panel', async () => {
+    const { id } = (await api.http.post('/opportunities').send({ title: 'Hebrew stages', processId: 'standard', teamId: 'direct' }).expect(201)).body as { id: string };
+    const tab = await openTab();
+    try {
+      // The process as a Hebrew-speaking team would name it (its ids unchanged).
+      const names: Record<string, string> = { new: 'חדש', qualification: 'הכשרה', proposition: 'הצעה' };
+      await tab.route('**/processes/standard**', async (route) => {
+        const response = await route.fetch();
+        const body = (await response.json()) as { definition: { stages: { id: string; name: string }[] } };
+        for (const stage of body.definition.stages) stage.name = names[stage.id] ?? stage.name;
+        await route.fulfill({ response, json: body });
+      });
+      await signIn(tab, 'rep');
+      // A column's label (read by screen readers from its heading): the name in a bdi, the probability after it.
+      expect(await tab.textContent('#column-qualification-heading bdi')).toBe('הכשרה');
+      await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+      await tab.click('#side-panel[open] .panel-move[data-target="qualification"]');
+      await tab.waitForFunction(() => (document.getElementById('status')?.textContent ?? '') !== '');
+      expect(await tab.textContent('#status')).toBe('“\u2068Hebrew stages\u2069” moved to \u2068הכשרה\u2069.');
+      // The panel: where it stands, what it takes to leave, the notes' labels and the timeline.
+      await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${id}"]`);
+      await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+      await tab.waitForSelector('#side-panel[open] [data-figure="panel-progress"]');
+      expect(await tab.textContent('#side-panel [data-field="status"]')).toBe('Open in \u2068Qualification\u2069');
+      expect(await tab.textContent('#side-panel .panel-section h3 bdi')).toBe('Qualification');
+      expect(await tab.getAttribute('#side-panel [data-criterion="budget-confirmed"] .criterion-note', 'aria-label')).toBe('Evidence note for “\u2068There is a budget\u2069”');
+      await tab.waitForFunction(() => (document.querySelector('#side-panel tbody')?.textContent ?? '').includes('Moved'));
+      expect(await tab.$$eval('#side-panel tbody tr td:nth-child(3)', (cells) => cells.map((cell) => cell.textContent))).toContain('Moved from \u2068חדש\u2069 to \u2068הכשרה\u2069');
+      await tab.keyboard.press('Escape');
+      // Refused for its unmet criteria: the criteria panel names the stages isolated.
+      await tab.click(`[data-opportunity-id="${id}"] .move-button`);
+      await tab.click('.menu-item[data-target="proposition"]');
+      await tab.waitForSelector('#criteria-panel[open] #criteria-panel-move');
+      expect(await tab.textContent('#criteria-panel-title bdi:nth-of-type(2)')).toBe('Qualification');
+      expect(await tab.textContent('#criteria-panel-move')).toBe('Move to \u2068הצעה\u2069');
     } finally {
       await tab.close();
     }

@@ -590,11 +590,12 @@ describe('the board in a real browser (end to end)', () => {
     await column('negotiation').hover({ position: { x: 20, y: 40 } });
     const marks = await page.$$eval('[data-column]', (columns) => Object.fromEntries(columns.map((element) => [(element as HTMLElement).dataset.column, (element as HTMLElement).dataset.drop ?? null])));
     expect(marks).toEqual({ new: 'source', qualification: 'allowed', proposition: 'forbidden', negotiation: 'forbidden', won: 'forbidden', lost: 'allowed' });
-    expect(await column('negotiation').locator('.drop-refusal').textContent()).toBe('This process does not allow skipping stages: from New the next stage is Qualification, not Negotiation.');
+    expect(await column('negotiation').locator('.drop-refusal').textContent()).toBe('This process does not allow skipping stages: from \u2068New\u2069 the next stage is \u2068Qualification\u2069, not \u2068Negotiation\u2069.');
     await page.mouse.up();
-    await page.waitForFunction(() => (document.getElementById('status')?.textContent ?? '').includes('cannot go to Negotiation'));
+    await page.waitForFunction(() => (document.getElementById('status')?.textContent ?? '').includes('cannot go to \u2068Negotiation\u2069'));
     const status = await page.textContent('#status');
-    expect(status).toBe('“\u2068Vandelay import\u2069” cannot go to Negotiation: This process does not allow skipping stages: from New the next stage is Qualification, not Negotiation.');
+    // The stages and the API's reason isolated (U+2068 … U+2069): a right-to-left name keeps the sentence in order.
+    expect(status).toBe('“\u2068Vandelay import\u2069” cannot go to \u2068Negotiation\u2069: \u2068This process does not allow skipping stages: from \u2068New\u2069 the next stage is \u2068Qualification\u2069, not \u2068Negotiation\u2069.\u2069');
     expect(status).not.toMatch(/"|[0-9a-f]{8}-[0-9a-f]{4}/);
     expect(await page.getAttribute('#status', 'data-tone')).toBe('error');
     expect(sent).toEqual([]);
@@ -742,9 +743,9 @@ describe('the board in a real browser (end to end)', () => {
     const history = await caller.get<HistoryAnswer>(`/opportunities/${ids[title]}/history`);
     const rows = await page.$$eval('#side-panel tbody tr', (elements) => elements.map((row) => Array.from(row.querySelectorAll('td'), (cell) => cell.textContent)));
     expect(rows).toHaveLength(history.events.length);
-    expect(rows[0]![2]).toBe('Moved from Qualification to Proposition');
+    expect(rows[0]![2]).toBe('Moved from \u2068Qualification\u2069 to \u2068Proposition\u2069');
     expect(rows.at(-1)![1]).toBe(TEST_SERVICE);
-    expect(rows.at(-1)![2]).toBe('Opened in New at €75,000');
+    expect(rows.at(-1)![2]).toBe('Opened in \u2068New\u2069 at €75,000');
     const times = await page.$$eval('#side-panel tbody time', (elements) => elements.map((time) => time.getAttribute('datetime')));
     expect(times).toEqual(history.events.map((event) => event.data.occurredAt).reverse());
     expect(await page.textContent('#side-panel [data-field="amount"]')).toBe('€75,000');
@@ -1067,7 +1068,7 @@ describe('the board in a real browser (end to end)', () => {
       await waitForRenderAfter(rendered);
 
       expect(sent).toEqual([`POST /opportunities/${ids[title]}/reopen`]);
-      expect(await page.textContent('#status')).toContain('reopened in New');
+      expect(await page.textContent('#status')).toContain('reopened in \u2068New\u2069');
       expect((await closedCards('lost')).map((entry) => entry.id)).not.toContain(ids[title]);
       const after = await boardCounts();
       expect([after.lost, after.new]).toEqual([before.lost! - 1, before.new! + 1]);
@@ -1248,19 +1249,19 @@ describe('the board in a real browser (end to end)', () => {
 
         // Another rep moves it on: its panel says Qualification, and offers the moves from there.
         await caller.command(`/opportunities/${id}/move`, { stage: 'qualification' });
-        await openPanelOnce('Open in Qualification');
+        await openPanelOnce('Open in \u2068Qualification\u2069');
         expect(await offered()).toEqual(['new', 'proposition', 'lost']);
         await tab.keyboard.press('Escape');
 
         // Another rep loses it: its panel offers reopenings from where it closed, and one sends `reopen`.
         await caller.command(`/opportunities/${id}/lose`, { reason: 'price' });
-        await openPanelOnce('Lost in Qualification');
+        await openPanelOnce('Lost in \u2068Qualification\u2069');
         expect(await tab.textContent('#side-panel .panel-moves')).not.toContain('Lost');
         expect(await offered()).toEqual(['new', 'qualification']);
         await tab.click('#side-panel .panel-move[data-target="qualification"]');
         await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${id}"]`);
         expect(tabSent).toEqual([`POST /opportunities/${id}/reopen`]);
-        expect(await tab.textContent('#status')).toContain('reopened in Qualification');
+        expect(await tab.textContent('#status')).toContain('reopened in \u2068Qualification\u2069');
         const state = await caller.get<OpportunityView>(`/opportunities/${id}`);
         expect([state.status, state.stage]).toEqual(['open', 'qualification']);
       } finally {
@@ -1316,7 +1317,7 @@ describe('the board in a real browser (end to end)', () => {
         await held;
         await tab.keyboard.press('Escape');
         await tab.click(`[data-opportunity-id="${next.id}"] .card-title`);
-        await tab.waitForFunction(() => document.querySelector('#side-panel[open] [data-field="status"]')?.textContent === 'Open in New');
+        await tab.waitForFunction(() => document.querySelector('#side-panel[open] [data-field="status"]')?.textContent === 'Open in \u2068New\u2069');
         // The closed panel's answer comes: it lost the dialog, so it draws nothing and asks for no timeline.
         const histories: string[] = [];
         tab.on('request', (request) => {
@@ -1564,7 +1565,7 @@ describe('the board in a real browser (end to end)', () => {
         await tab.fill('#search', 'zephyr');
         await tab.waitForFunction(() => new URL(location.href).searchParams.get('q') === 'zephyr');
         expect(await tab.inputValue('#stage-switcher')).toBe('proposition');
-        expect(await tab.textContent('#search-result')).toBe('2 deals match: New (1), Lost (1).');
+        expect(await tab.textContent('#search-result')).toBe('2 deals match: \u2068New\u2069 (1), \u2068Lost\u2069 (1).');
         await tab.fill('#search', 'no deal is called this');
         await tab.waitForFunction(() => document.getElementById('search-result')?.textContent === 'No deal matches.');
         await tab.fill('#search', '');
@@ -1594,7 +1595,7 @@ describe('the board in a real browser (end to end)', () => {
         await tab.click('#login-form button[type=submit]');
         await tab.waitForSelector('#search-beyond .search-beyond-deal');
         // On the board: the open one alone; beyond it: the lost one, by title, where it stands and owner.
-        expect(await tab.textContent('#search-result')).toBe('1 deal matches: New (1).');
+        expect(await tab.textContent('#search-result')).toBe('1 deal matches: \u2068New\u2069 (1).');
         const listed = await tab.$$eval('#search-beyond .search-beyond-deal', (buttons) => buttons.map((button) => [(button as HTMLElement).dataset.opportunityId, button.textContent]));
         const day = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(old));
         expect(listed).toEqual([
@@ -1670,7 +1671,7 @@ describe('the board in a real browser (end to end)', () => {
         await tab.fill('#credentials', api.keys[TEST_SERVICE]!);
         await tab.click('#login-form button[type=submit]');
         await tab.waitForFunction(() => Number(document.getElementById('columns')?.dataset.renders ?? 0) > 0);
-        expect(await tab.textContent('#search-result')).toBe('1 deal matches: New (1).');
+        expect(await tab.textContent('#search-result')).toBe('1 deal matches: \u2068New\u2069 (1).');
         await tab.waitForSelector('#search-beyond .search-beyond-deal');
         expect(await tab.$$eval('#search-beyond .search-beyond-deal', (buttons) => buttons.map((button) => (button as HTMLElement).dataset.opportunityId))).toEqual([unowned.id]);
       } finally {
@@ -1692,7 +1693,7 @@ describe('the board in a real browser (end to end)', () => {
         await tab.fill('#credentials', api.keys[TEST_SERVICE]!);
         await tab.click('#login-form button[type=submit]');
         await tab.waitForSelector('#search-beyond .search-beyond-deal');
-        expect(await tab.textContent('#search-result')).toBe('21 deals match: New (21).');
+        expect(await tab.textContent('#search-result')).toBe('21 deals match: \u2068New\u2069 (21).');
         expect(await tab.$$eval('#search-beyond .search-beyond-deal', (buttons) => buttons.map((button) => (button as HTMLElement).dataset.opportunityId))).toEqual([lost.id]);
         // All it found is listed: nothing says there is more.
         expect(await tab.textContent('#search-beyond p')).toBe('Also found, not on the board:');
@@ -2386,8 +2387,8 @@ describe('the board in a real browser (end to end)', () => {
           await tab.click('#side-panel .dialog-close');
           return fields;
         };
-        expect(await panelOf(won.id)).toMatchObject({ status: 'Won in Talk', wonReason: 'relationship', nextSteps: 'Onboarding call on Monday, then the first invoice at the end of the month' });
-        expect(await panelOf(lost.id)).toMatchObject({ status: 'Lost in Talk', lostReason: 'price', nextSteps: 'Call again when their budget renews in spring' });
+        expect(await panelOf(won.id)).toMatchObject({ status: 'Won in \u2068Talk\u2069', wonReason: 'relationship', nextSteps: 'Onboarding call on Monday, then the first invoice at the end of the month' });
+        expect(await panelOf(lost.id)).toMatchObject({ status: 'Lost in \u2068Talk\u2069', lostReason: 'price', nextSteps: 'Call again when their budget renews in spring' });
       } finally {
         await tab.close();
       }
@@ -2670,7 +2671,7 @@ describe('the board in a real browser (end to end)', () => {
         await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${id}"]`);
         await tab.waitForFunction((after) => Number(document.getElementById('columns')?.dataset.renders ?? 0) > after, rendered);
         expect(moves).toHaveLength(1);
-        expect(await tab.textContent('#status')).toBe('“\u2068Slow move\u2069” moved to Qualification.');
+        expect(await tab.textContent('#status')).toBe('“\u2068Slow move\u2069” moved to \u2068Qualification\u2069.');
         const history = await caller.get<HistoryAnswer>(`/opportunities/${id}/history`);
         expect(history.events.map((event) => event.type)).toEqual(['OpportunityOpened', 'StageChanged']);
       } finally {
@@ -2689,7 +2690,7 @@ describe('the board in a real browser (end to end)', () => {
         expect(await tab.textContent('#status')).toBe('The server is unavailable for a moment (HTTP 502); try again shortly.');
         await moveFromKeyboard(tab, id, 'qualification');
         await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${id}"]`);
-        await tab.waitForFunction(() => document.getElementById('status')?.textContent === '“\u2068Behind the gateway\u2069” moved to Qualification.');
+        await tab.waitForFunction(() => document.getElementById('status')?.textContent === '“\u2068Behind the gateway\u2069” moved to \u2068Qualification\u2069.');
       } finally {
         await tab.close();
       }
@@ -2724,7 +2725,7 @@ describe('the board in a real browser (end to end)', () => {
         expect(await tab.textContent('#status')).toBe('The server did not answer in time; check the connection and send it again.');
         await moveFromKeyboard(tab, id, 'qualification');
         await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${id}"]`);
-        await tab.waitForFunction(() => document.getElementById('status')?.textContent === '“\u2068Hung move\u2069” moved to Qualification.');
+        await tab.waitForFunction(() => document.getElementById('status')?.textContent === '“\u2068Hung move\u2069” moved to \u2068Qualification\u2069.');
         expect(keys).toHaveLength(2);
         expect(keys[1]).toBe(keys[0]);
         expect((await caller.get<HistoryAnswer>(`/opportunities/${id}/history`)).events.map((event) => event.type)).toEqual(['OpportunityOpened', 'StageChanged']);
@@ -2757,7 +2758,7 @@ describe('the board in a real browser (end to end)', () => {
         await tab.waitForFunction((text) => document.getElementById('status')?.textContent === text, unanswered);
         await recordLate();
         await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${id}"]`);
-        await tab.waitForFunction(() => document.getElementById('status')?.textContent === '“\u2068Late answer\u2069” moved to Qualification.');
+        await tab.waitForFunction(() => document.getElementById('status')?.textContent === '“\u2068Late answer\u2069” moved to \u2068Qualification\u2069.');
         expect(await tab.getAttribute('#status', 'data-tone')).toBe('info');
 
         // A loss too; and once settled, nothing is sent again under the old key.
@@ -2776,9 +2777,9 @@ describe('the board in a real browser (end to end)', () => {
         while (requests.length < 3) await tab.waitForTimeout(20);
         await recordLate();
         await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${early.id}"]`);
-        await tab.waitForFunction(() => document.getElementById('status')?.textContent === '“\u2068Early record\u2069” moved to Qualification.');
+        await tab.waitForFunction(() => document.getElementById('status')?.textContent === '“\u2068Early record\u2069” moved to \u2068Qualification\u2069.');
         await tab.waitForTimeout(1_000); // several looks of the live refresh, all finding the same board
-        expect(await tab.textContent('#status')).toBe('“\u2068Early record\u2069” moved to Qualification.');
+        expect(await tab.textContent('#status')).toBe('“\u2068Early record\u2069” moved to \u2068Qualification\u2069.');
         expect(requests).toHaveLength(3);
       } finally {
         await tab.close();
@@ -2824,7 +2825,7 @@ describe('the board in a real browser (end to end)', () => {
           return { status: await tab.textContent('#status'), tone: await tab.getAttribute('#status', 'data-tone') };
         };
         await moveFromKeyboard(tab, id, 'qualification');
-        expect(await said()).toEqual({ status: '“\u2068Moved, board unread\u2069” moved to Qualification.', tone: 'info' });
+        expect(await said()).toEqual({ status: '“\u2068Moved, board unread\u2069” moved to \u2068Qualification\u2069.', tone: 'info' });
         expect(await tab.textContent('#board-freshness')).toMatch(/^Not up to date since .*: the server could not be reached\./);
 
         await newDealForm(tab, 'Created, board unread');
@@ -2877,7 +2878,7 @@ describe('the board in a real browser (end to end)', () => {
         fail();
         await failed;
         await tab.waitForTimeout(200); // room for the page to take the failure in
-        expect(await tab.textContent('#status')).toBe('“\u2068Read after, drawn\u2069” moved to Qualification.');
+        expect(await tab.textContent('#status')).toBe('“\u2068Read after, drawn\u2069” moved to \u2068Qualification\u2069.');
         expect(await tab.textContent('#board-freshness')).toBe('');
       } finally {
         await tab.close();
@@ -3006,7 +3007,7 @@ describe('the board in a real browser (end to end)', () => {
         // Another tick whose answer is lost, the deal read again at once: it shows the tick, and says so.
         await tab.fill('#panel-note-budget-confirmed', 'Budget line 42');
         await tab.click('#panel-criterion-budget-confirmed');
-        await tab.waitForFunction(() => (document.querySelector('#side-panel [role="status"]')?.textContent ?? '').startsWith('Met: There is a budget'));
+        await tab.waitForFunction(() => (document.querySelector('#side-panel [role="status"]')?.textContent ?? '').startsWith('Met: \u2068There is a budget\u2069'));
         expect([await tab.isChecked('#panel-criterion-budget-confirmed'), await tab.inputValue('#panel-note-budget-confirmed')]).toEqual([true, '']);
         const events = (await caller.get<HistoryAnswer>(`/opportunities/${id}/history`)).events.filter((event) => event.type === 'ExitCriterionMet');
         expect(events.map((event) => [event.data.criterionId, event.data.note])).toEqual([
@@ -3043,7 +3044,7 @@ describe('the board in a real browser (end to end)', () => {
         await tab.waitForSelector(`[data-column="proposition"] [data-opportunity-id="${id}"]`);
         expect(keys).toHaveLength(3);
         expect(keys[2]).toBe(keys[1]);
-        expect(await tab.textContent('#status')).toBe('“\u2068Moved on the wire\u2069” moved to Proposition.');
+        expect(await tab.textContent('#status')).toBe('“\u2068Moved on the wire\u2069” moved to \u2068Proposition\u2069.');
         expect((await caller.get<HistoryAnswer>(`/opportunities/${id}/history`)).events.filter((event) => event.type === 'StageChanged')).toHaveLength(2);
       } finally {
         await tab.close();
@@ -3062,7 +3063,7 @@ describe('the board in a real browser (end to end)', () => {
         await moveFromKeyboard(tab, id, 'qualification');
         await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${id}"]`, { state: 'attached' });
         await tab.waitForFunction(() => (document.getElementById('status')?.textContent ?? '') !== '');
-        expect(await tab.textContent('#status')).toBe('“\u2068Moved on a phone\u2069” moved to Qualification.');
+        expect(await tab.textContent('#status')).toBe('“\u2068Moved on a phone\u2069” moved to \u2068Qualification\u2069.');
         expect(await visible()).toEqual(['qualification']);
         expect([await tab.inputValue('#stage-switcher'), new URL(tab.url()).searchParams.get('stage')]).toEqual(['qualification', 'qualification']);
         expect(await tab.evaluate(() => [document.activeElement?.className, document.activeElement?.closest<HTMLElement>('[data-opportunity-id]')?.dataset.opportunityId])).toEqual(['move-button', id]);
@@ -3125,7 +3126,7 @@ describe('the board in a real browser (end to end)', () => {
         // Moved from the keyboard: the card is drawn in its new column, and keeps the focus.
         await moveFromKeyboard(tab, id, 'qualification');
         await tab.waitForFunction(() => (document.getElementById('status')?.textContent ?? '') !== '');
-        expect(await tab.textContent('#status')).toBe('“\u2068Moved into a crowd\u2069” moved to Qualification.');
+        expect(await tab.textContent('#status')).toBe('“\u2068Moved into a crowd\u2069” moved to \u2068Qualification\u2069.');
         await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${id}"]`);
         expect(await tab.evaluate(() => [document.activeElement?.className, document.activeElement?.closest<HTMLElement>('[data-opportunity-id]')?.dataset.opportunityId])).toEqual(['move-button', id]);
         const { position } = await caller.get<OpportunityView>(`/opportunities/${id}`);
@@ -3498,7 +3499,7 @@ describe('the board in a real browser (end to end)', () => {
         expect(await tab.$$eval('#side-panel [data-criterion] input[type=checkbox]', (boxes) => boxes.every((box) => (box as HTMLInputElement).disabled))).toBe(true);
         expect(await tab.locator('#side-panel .edit-deal, #side-panel .panel-move, #side-panel .criterion-note').count()).toBe(0);
         expect(await tab.locator('#side-panel .panel-message[data-tone="error"]').count()).toBe(0);
-        expect(await tab.textContent('#side-panel [data-field="status"]')).toBe('Open in Proposition');
+        expect(await tab.textContent('#side-panel [data-field="status"]')).toBe('Open in \u2068Proposition\u2069');
       } finally {
         await tab.close();
       }
@@ -3732,7 +3733,7 @@ describe('the board in a real browser (end to end)', () => {
       const tab = await olderBoard();
       try {
         await tab.waitForSelector(`[data-column="qualification"] [data-opportunity-id="${dealId}"]`);
-        expect(await panelOf(tab, dealId)).toEqual({ status: 'Open in Qualifying', moved: ['Moved from New to Qualifying'], offered: ['proposition', 'negotiation', 'lost'] });
+        expect(await panelOf(tab, dealId)).toEqual({ status: 'Open in \u2068Qualifying\u2069', moved: ['Moved from \u2068New\u2069 to \u2068Qualifying\u2069'], offered: ['proposition', 'negotiation', 'lost'] });
       } finally {
         await tab.close();
       }
@@ -3771,7 +3772,7 @@ describe('the board in a real browser (end to end)', () => {
         // The rep gives up on the first (Escape) and opens the other deal.
         await tab.keyboard.press('Escape');
         await tab.click(`[data-opportunity-id="${secondId}"] .card-title`);
-        await tab.waitForFunction(() => document.querySelector('#side-panel[open] [data-field="status"]')?.textContent === 'Open in New');
+        await tab.waitForFunction(() => document.querySelector('#side-panel[open] [data-field="status"]')?.textContent === 'Open in \u2068New\u2069');
         // The first panel's version comes: the panel lost the dialog, so it reads neither its deal nor its history.
         const firstPanelReads: string[] = [];
         tab.on('request', (request) => {
@@ -3782,7 +3783,7 @@ describe('the board in a real browser (end to end)', () => {
         await handled;
         await tab.evaluate(() => new Promise((resolve) => setTimeout(resolve, 200)));
         expect(firstPanelReads).toEqual([]);
-        expect([await tab.textContent('#side-panel-title'), await tab.textContent('#side-panel [data-field="status"]')]).toEqual(['Opened second', 'Open in New']);
+        expect([await tab.textContent('#side-panel-title'), await tab.textContent('#side-panel [data-field="status"]')]).toEqual(['Opened second', 'Open in \u2068New\u2069']);
       } finally {
         await tab.close();
       }
@@ -3800,7 +3801,7 @@ describe('the board in a real browser (end to end)', () => {
         });
         expect(migrated.status).toBe(200);
         // The current rules: back to New allowed, no skipping to Negotiation; Qualification by its current name.
-        expect(await panelOf(tab, migratedId)).toEqual({ status: 'Open in Qualification', moved: ['Moved from New to Qualification'], offered: ['new', 'proposition', 'lost'] });
+        expect(await panelOf(tab, migratedId)).toEqual({ status: 'Open in \u2068Qualification\u2069', moved: ['Moved from \u2068New\u2069 to \u2068Qualification\u2069'], offered: ['new', 'proposition', 'lost'] });
       } finally {
         await tab.close();
       }

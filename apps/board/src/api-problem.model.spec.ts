@@ -1,4 +1,4 @@
-import { problemOf } from './api-problem.model';
+import { inSentence, problemOf } from './api-problem.model';
 
 describe('what the board says when the API answers an error', () => {
   it('passes the API\'s own problem through as it is', () => {
@@ -18,5 +18,11 @@ describe('what the board says when the API answers an error', () => {
     expect(problemOf(418, undefined).detail).toBe('The server refused the request (HTTP 418).');
     // Never an empty message: the status line would say nothing at all.
     for (const status of [400, 401, 403, 404, 405, 408, 409, 413, 415, 429, 500, 501, 502, 503, 504, 599]) expect(problemOf(status, undefined).detail).toMatch(/HTTP \d{3}/);
+  });
+
+  it('isolates the API\'s words set in a board sentence (U+2068 … U+2069), not the board\'s own wording of a failure', () => {
+    const refused = { status: 400, code: 'OPPORTUNITY.UNKNOWN_TEAM', detail: 'This caller is limited to the teams direct, not "שותפים".' };
+    expect(inSentence(refused, refused.detail)).toBe('\u2068This caller is limited to the teams direct, not "שותפים".\u2069');
+    for (const worded of [problemOf(502, undefined), { status: 0, code: 'NETWORK.TIMEOUT' }, { status: 400, code: 'BOARD.PERIOD_OUT_OF_ORDER' }]) expect(inSentence(worded, 'The server did not answer.')).toBe('The server did not answer.');
   });
 });

@@ -1,4 +1,5 @@
 import type { ProblemBody } from '@stagecraft/contracts';
+import { isolated } from './format';
 
 // An error answer as the board reads it. The API answers application/problem+json; what stands in
 // front of it (a proxy, a load balancer, during a deploy) answers its own page, often with no reason
@@ -23,4 +24,18 @@ function detailOf(status: number): string {
 
 export function isProblem(value: unknown): value is ProblemBody {
   return typeof value === 'object' && value !== null && typeof (value as ProblemBody).code === 'string' && typeof (value as ProblemBody).status === 'number';
+}
+
+/** Whether the board worded this problem itself (the network, a page of what stands in front of the API, its own checks), not the API. */
+export function boardWorded(problem: Pick<ProblemBody, 'code'>): boolean {
+  return /^(HTTP|NETWORK|BOARD)\./.test(problem.code);
+}
+
+/**
+ * A refusal's text set in a board sentence ("… cannot go to Negotiation: …", "Not saved. …"): the
+ * API's words isolated (U+2068 … U+2069), as a deal's title is, since they may quote a right-to-left
+ * value or name that would reorder the board's words around them; the board's own wording is not.
+ */
+export function inSentence(problem: Pick<ProblemBody, 'code'>, text: string): string {
+  return boardWorded(problem) ? text : isolated(text);
 }

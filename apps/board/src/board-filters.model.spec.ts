@@ -96,15 +96,15 @@ describe('board filters', () => {
   it('say what a search or owner filter found, and in which columns (a screen reader hears it; a phone shows one column): nothing without one', () => {
     const won: BoardColumn = { ...column, key: 'won', name: 'Won', target: { kind: 'won', name: 'Won' }, count: 1, cards: [card('w1', 'ACME expansion', 'ana', 10)] };
     const summary = (q: string, owner = '', sort: 'stage-time' | 'title' = 'stage-time') => searchSummary(filterColumns([column, won], { q, owner, sort }), { q, owner, sort });
-    expect(summary('acme')).toBe('2 deals match: New (1), Won (1).');
-    expect(summary('', 'ana')).toBe('3 deals match: New (2), Won (1).');
-    expect(summary('hooli')).toBe('1 deal matches: New (1).');
+    expect(summary('acme')).toBe('2 deals match: \u2068New\u2069 (1), \u2068Won\u2069 (1).');
+    expect(summary('', 'ana')).toBe('3 deals match: \u2068New\u2069 (2), \u2068Won\u2069 (1).');
+    expect(summary('hooli')).toBe('1 deal matches: \u2068New\u2069 (1).');
     expect(summary('nothing like it')).toBe('No deal matches.');
     expect(summary('', '', 'title')).toBe('');
     expect(summary('  ')).toBe('');
     // A column longer than what was loaded was searched in part, and that is said.
     const crowded = { ...column, count: 1_203, more: '1,200 more not shown', omitted: 1_200, capped: true };
-    expect(searchSummary(filterColumns([crowded, won], { q: 'acme', owner: '', sort: 'stage-time' }), { q: 'acme', owner: '', sort: 'stage-time' })).toBe('2 deals match: New (1), Won (1). Not searched: 1,200 more in New.');
+    expect(searchSummary(filterColumns([crowded, won], { q: 'acme', owner: '', sort: 'stage-time' }), { q: 'acme', owner: '', sort: 'stage-time' })).toBe('2 deals match: \u2068New\u2069 (1), \u2068Won\u2069 (1). Not searched: 1,200 more in \u2068New\u2069.');
   });
 
   it('sort within a column, keeping the API order by default, and count what a filter hides', () => {
@@ -176,6 +176,6 @@ describe('board filters', () => {
     expect(filtering({ q: '--', owner: '', sort: 'stage-time' })).toBe(false);
     const summary = (q: string, owner = '') => searchSummary(filterColumns([column], { q, owner, sort: 'stage-time' }), { q, owner, sort: 'stage-time' });
     expect(summary('!!')).toBe('Nothing searched: a search needs a letter or digit.');
-    expect(summary('!!', 'ana')).toBe('Nothing searched: a search needs a letter or digit. 2 deals match: New (2).');
+    expect(summary('!!', 'ana')).toBe('Nothing searched: a search needs a letter or digit. 2 deals match: \u2068New\u2069 (2).');
   });
 });

@@ -1,6 +1,7 @@
 // A value from a library: esbuild bundles it by path (the board's tsconfigRaw has no path aliases).
 import { searchableText, searchNeedleOf } from '../../../libs/contracts/src/searchable-text';
 import { UNASSIGNED, type BoardCard, type BoardColumn } from './board.model';
+import { isolated } from './format';
 
 // Search, owner filter and sort of the board, kept in the address (?q=&owner=&sort=) so a view can
 // be shared. Pure: board-filters.model.spec.ts.
@@ -98,11 +99,11 @@ export function searchSummary(shown: readonly { readonly name: string; readonly 
   if (searchWords(filters.q) === undefined && filters.owner === '') return unsearchable;
   const found = shown.filter((column) => column.cards.length > 0);
   const total = found.reduce((sum, column) => sum + column.cards.length, 0);
-  const said = total === 0 ? 'No deal matches.' : `${total.toLocaleString('en')} ${total === 1 ? 'deal matches' : 'deals match'}: ${found.map((column) => `${column.name} (${column.cards.length.toLocaleString('en')})`).join(', ')}.`;
+  const said = total === 0 ? 'No deal matches.' : `${total.toLocaleString('en')} ${total === 1 ? 'deal matches' : 'deals match'}: ${found.map((column) => `${isolated(column.name)} (${column.cards.length.toLocaleString('en')})`).join(', ')}.`;
   // A column longer than what was loaded was searched in part: the count is not the whole board's.
   const unsearched = shown.map((column) => ({ name: column.name, more: column.count - column.cards.length - column.hidden })).filter((column) => column.more > 0);
   const all = unsearchable ? `${unsearchable} ${said}` : said;
-  return unsearched.length === 0 ? all : `${all} Not searched: ${unsearched.map((column) => `${column.more.toLocaleString('en')} more in ${column.name}`).join(', ')}.`;
+  return unsearched.length === 0 ? all : `${all} Not searched: ${unsearched.map((column) => `${column.more.toLocaleString('en')} more in ${isolated(column.name)}`).join(', ')}.`;
 }
 
 /** Stage-time keeps the API's order (longest in stage first; closed columns newest first). */

@@ -1,5 +1,6 @@
 import { SORTS, SORT_LABELS, type BoardFilters, type Sort } from './board-filters.model';
 import { byId, h } from './dom';
+import { isolated } from './format';
 
 // The toolbar above the board: search, owner filter, sort, and on a phone the stage switcher.
 // Its values are read from and written to the address by main.ts (board-filters.model.ts).
@@ -40,7 +41,7 @@ export function wireFilters(changed: (filters: BoardFilters) => void, stageChose
       sort.value = filters.sort;
     },
     showStages(stages, current) {
-      stage.replaceChildren(...stages.map((entry) => h('option', { value: entry.key }, `${entry.name} (${entry.count})`)));
+      stage.replaceChildren(...stages.map((entry) => h('option', { value: entry.key }, `${isolated(entry.name)} (${entry.count})`)));
       stage.value = current;
     },
   };

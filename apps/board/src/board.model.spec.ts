@@ -281,7 +281,9 @@ describe('the board model', () => {
 
   it('names a deal found beyond the board with its title and owner isolated (U+2068 … U+2069): a right-to-left title does not carry the stage and owner into its order', () => {
     const hit = { id: 'o9', title: 'עסקת אקמי', ownerId: 'ana', processId: 'standard', processVersion: 'v1', status: 'open' as const, stageId: 'new', closedAt: null, teamId: null, amount: null, currency: null };
-    expect(searchHitText(hit, () => 'New')).toBe('\u2068עסקת אקמי\u2069 — New · \u2068ana\u2069');
-    expect(searchHitText({ ...hit, ownerId: null }, () => 'New')).toBe('\u2068עסקת אקמי\u2069 — New · unassigned');
+    expect(searchHitText(hit, () => 'New')).toBe('\u2068עסקת אקמי\u2069 — \u2068New\u2069 · \u2068ana\u2069');
+    expect(searchHitText({ ...hit, ownerId: null }, () => 'New')).toBe('\u2068עסקת אקמי\u2069 — \u2068New\u2069 · unassigned');
+    // The stage too: a right-to-left stage name would take the dash and the owner into its order.
+    expect(searchHitText({ ...hit, title: 'ACME' }, () => 'חדש')).toBe('\u2068ACME\u2069 — \u2068חדש\u2069 · \u2068ana\u2069');
   });
 });

@@ -311,7 +311,7 @@ export function searchHitCard(hit: OpportunitySearchHit): BoardCard {
 
 /** How a found deal is named in the list: its title, where it stands (a stage by its name, or won / lost and the day), its owner. */
 export function searchHitText(hit: OpportunitySearchHit, stageName: (stageId: string) => string, timeZone?: string): string {
-  const where = hit.status === 'open' ? (hit.stageId === null ? 'open' : stageName(hit.stageId)) : `${hit.status === 'won' ? 'Won' : 'Lost'} ${hit.closedAt === null ? '' : formatDate(hit.closedAt, timeZone)}`.trim();
+  const where = hit.status === 'open' ? (hit.stageId === null ? 'open' : isolated(stageName(hit.stageId))) : `${hit.status === 'won' ? 'Won' : 'Lost'} ${hit.closedAt === null ? '' : formatDate(hit.closedAt, timeZone)}`.trim();
   return `${isolated(hit.title)} — ${where} · ${hit.ownerId === null ? UNASSIGNED : isolated(hit.ownerId)}`;
 }
 

@@ -38,7 +38,8 @@ export function renderBoard(container: HTMLElement, columns: readonly ShownColum
       h(
         'header',
         { class: 'column-header' },
-        h('h2', { id: headingId }, column.name, column.probability === null ? null : h('span', { class: 'probability', title: 'Probability of winning from this stage' }, ` ${column.probability}%`)),
+        // The name in a bdi: a right-to-left stage name does not take the probability after it into its order (the column's label).
+        h('h2', { id: headingId }, h('bdi', {}, column.name), column.probability === null ? null : h('span', { class: 'probability', title: 'Probability of winning from this stage' }, ` ${column.probability}%`)),
         h(
           'dl',
           { class: 'figures' },
@@ -89,7 +90,7 @@ export function renderBoard(container: HTMLElement, columns: readonly ShownColum
 }
 
 function showMoreButton(column: BoardColumn, showMore: (columnKey: string) => void): HTMLButtonElement {
-  const button = h('button', { type: 'button', class: 'show-more', 'aria-label': `Show more cards of ${column.name}` }, 'Show more');
+  const button = h('button', { type: 'button', class: 'show-more', 'aria-label': `Show more cards of ${isolated(column.name)}` }, 'Show more');
   button.addEventListener('click', () => showMore(column.key));
   return button;
 }

@@ -2,7 +2,8 @@ import { ApiError, resending, type ApiClient } from './api.client';
 import type { CommandAnswer, CriterionDescription, OpportunityView, ProblemBody } from '@stagecraft/contracts';
 import type { BoardCard, MoveTarget } from './board.model';
 import { byId, evidenceNotes, focusKeeper, h } from './dom';
-import { goneText, inWords, isGone } from './moves.model';
+import { isolated, quotedTitle } from './format';
+import { goneText, inWords, isGone, targetInSentence } from './moves.model';
 
 export interface CriteriaPanelOutcome {
   /** The move's answer once it went through; null when the panel was closed before. */
@@ -114,7 +115,7 @@ export function openCriteriaPanel(
       const checkboxes = unmet.map((criterion) => {
         const box = h('input', { type: 'checkbox', id: `criterion-${criterion.id}`, name: criterion.id, checked: met(criterion.id), disabled: busy || !stillOpen });
         // An optional evidence note, sent with the tick; kept across redraws.
-        const note = h('input', { type: 'text', id: `criterion-note-${criterion.id}`, class: 'criterion-note', dir: 'auto', placeholder: 'Evidence note (optional)', 'aria-label': `Evidence note for “${criterion.description}”`, value: notes.get(criterion.id) ?? '', disabled: busy || !stillOpen });
+        const note = h('input', { type: 'text', id: `criterion-note-${criterion.id}`, class: 'criterion-note', dir: 'auto', placeholder: 'Evidence note (optional)', 'aria-label': `Evidence note for ${quotedTitle(criterion.description)}`, value: notes.get(criterion.id) ?? '', disabled: busy || !stillOpen });
         note.addEventListener('input', () => notes.set(criterion.id, note.value));
         box.addEventListener('change', () =>
           run(async () => {
@@ -124,14 +125,14 @@ export function openCriteriaPanel(
             notes.delete(criterion.id);
             position = answer.position;
             await reload();
-            say(`${box.checked ? 'Marked' : 'Unmarked'}: ${criterion.description}`);
+            say(`${box.checked ? 'Marked' : 'Unmarked'}: ${isolated(criterion.description)}`);
           }),
         );
         return h('li', {}, box, h('div', {}, h('label', { for: `criterion-${criterion.id}` }, criterion.description), note));
       });
       const allMet = unmet.every((criterion) => met(criterion.id));
       // Ids, so that a redraw gives them their focus back (focusKeeper).
-      const moveButton = h('button', { type: 'button', id: 'criteria-panel-move', class: 'primary', disabled: busy || !allMet || !stillOpen }, `Move to ${target.name}`);
+      const moveButton = h('button', { type: 'button', id: 'criteria-panel-move', class: 'primary', disabled: busy || !allMet || !stillOpen }, `Move to ${targetInSentence(target)}`);
       moveButton.addEventListener('click', () =>
         run(async () => {
           const expectedRevision = opportunity!.revision;
@@ -144,9 +145,9 @@ export function openCriteriaPanel(
       closeButton.addEventListener('click', () => finish(null));
       // Redrawing must not throw the keyboard user's place away (a ticked box keeps the focus).
       redraw(() => dialog.replaceChildren(
-        h('h2', { id: 'criteria-panel-title' }, '“', h('bdi', {}, card.title), `” cannot leave ${opportunity?.stageName ?? refusal.stage} yet`),
+        h('h2', { id: 'criteria-panel-title' }, '“', h('bdi', {}, card.title), '” cannot leave ', h('bdi', {}, opportunity?.stageName ?? refusal.stage), ' yet'),
         h('p', {}, 'Its expected results are not all met. Tick what is now true, then move it.'),
-        readOnly !== null ? h('p', { class: 'panel-message', 'data-tone': 'error', 'data-figure': 'read-only' }, readOnly) : stillOpen || !opportunity ? '' : h('p', { class: 'panel-message', 'data-tone': 'error' }, `It is now ${opportunity.status === 'open' ? `in ${opportunity.stageName ?? opportunity.stage}` : opportunity.status}; close this panel.`),
+        readOnly !== null ? h('p', { class: 'panel-message', 'data-tone': 'error', 'data-figure': 'read-only' }, readOnly) : stillOpen || !opportunity ? '' : h('p', { class: 'panel-message', 'data-tone': 'error' }, `It is now ${opportunity.status === 'open' ? `in ${isolated(opportunity.stageName ?? opportunity.stage)}` : opportunity.status}; close this panel.`),
         h('ul', { class: 'criteria' }, ...checkboxes),
         message,
         h('div', { class: 'panel-actions' }, closeButton, moveButton),

@@ -59,7 +59,8 @@ describe('the deal form\'s refusals, in a rep\'s words', () => {
       },
       plain,
     );
-    expect(refusal.summary).toBe('Title needs correcting. expectedRevision must be a whole number of at least 0 (the revision the client read)');
+    // The API's words after the board's, isolated (U+2068 … U+2069): a right-to-left value they quote stays in them; the board's own wording of a failure is not.
+    expect(refusal.summary).toBe('Title needs correcting. \u2068expectedRevision must be a whole number of at least 0 (the revision the client read)\u2069');
     expect(formRefusal({ status: 0, code: 'NETWORK.UNREACHABLE', detail: 'The server could not be reached; check the connection and retry.' }, plain)).toEqual({
       byField: {},
       general: 'The server could not be reached; check the connection and retry.',

@@ -1,4 +1,5 @@
 import type { ProblemBody } from '@stagecraft/contracts';
+import { inSentence } from './api-problem.model';
 import { FIELDS, type Field } from './deal-form.model';
 
 // What the deal form says when the API refuses a save, in a rep's words. The API words its 400s
@@ -74,7 +75,8 @@ export function formRefusal(problem: ProblemBody, inWords: (message: string) => 
   }
   const general = others.length === 0 ? null : others.join(' ');
   const fields = FIELDS.filter((field) => byField[field] !== undefined);
-  return { byField, general, summary: [fields.length === 0 ? null : needCorrecting(fields), general].filter((part) => part !== null).join(' ') };
+  // The API's words after the board's ("Not saved. …"): isolated (inSentence).
+  return { byField, general, summary: [fields.length === 0 ? null : needCorrecting(fields), general === null ? null : inSentence(problem, general)].filter((part) => part !== null).join(' ') };
 }
 
 /** "Title and Amount need correcting." */

@@ -141,7 +141,7 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
   const form = h(
     'form',
     { class: 'deal-form', novalidate: true },
-    h('h2', { id: 'deal-form-title' }, ...(existing ? ['Edit “', h('bdi', {}, existing.title), '”'] : [`New deal in ${options.definition.name}`])),
+    h('h2', { id: 'deal-form-title' }, ...(existing ? ['Edit “', h('bdi', {}, existing.title), '”'] : ['New deal in ', h('bdi', {}, options.definition.name)])),
     draftNote,
     h(
       'div',

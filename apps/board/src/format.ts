@@ -169,7 +169,10 @@ export function isolated(text: string): string {
   return `\u2068${text}\u2069`;
 }
 
-/** A deal's title in a sentence: quoted, the quotes outside the isolate (dialogs.ts draws them around a <bdi> alike). */
+/**
+ * A deal's title (or another name in quotes: a criterion's description) in a sentence: quoted, the
+ * quotes outside the isolate (dialogs.ts draws them around a <bdi> alike).
+ */
 export function quotedTitle(title: string): string {
   return `“${isolated(title)}”`;
 }

@@ -24,9 +24,11 @@ describe('what a key may do with deals', () => {
     // Before the processes are read, nothing is offered nor said (no reason flashing by at each sign-in).
     expect(newDealOffer({ roles: ['writer'], teams: ['nowhere'] }, null)).toEqual({ kind: 'hidden' });
     // A key whose teams run no process: no process was offered, and nothing to create a deal in.
-    expect(newDealOffer({ roles: ['writer'], teams: ['nowhere'] }, 'none')).toEqual({ kind: 'disabled', reason: 'No process is run by the team of this key (nowhere): ask an administrator.' });
-    expect(newDealOffer({ roles: ['writer'], teams: ['x', 'y'] }, 'none')).toEqual({ kind: 'disabled', reason: 'No process is run by the teams of this key (x, y): ask an administrator.' });
-    expect(newDealOffer({ roles: ['writer'], teams: ['nowhere'] }, standard)).toEqual({ kind: 'disabled', reason: 'This process is run by none of the teams of this key (nowhere): ask an administrator.' });
+    expect(newDealOffer({ roles: ['writer'], teams: ['nowhere'] }, 'none')).toEqual({ kind: 'disabled', reason: 'No process is run by the team of this key (\u2068nowhere\u2069): ask an administrator.' });
+    expect(newDealOffer({ roles: ['writer'], teams: ['x', 'y'] }, 'none')).toEqual({ kind: 'disabled', reason: 'No process is run by the teams of this key (\u2068x\u2069, \u2068y\u2069): ask an administrator.' });
+    expect(newDealOffer({ roles: ['writer'], teams: ['nowhere'] }, standard)).toEqual({ kind: 'disabled', reason: 'This process is run by none of the teams of this key (\u2068nowhere\u2069): ask an administrator.' });
+    // A team's name is isolated (U+2068 … U+2069): a right-to-left one does not carry the parenthesis and the colon into its order.
+    expect(newDealOffer({ roles: ['writer'], teams: ['שותפים'] }, 'none')).toEqual({ kind: 'disabled', reason: 'No process is run by the team of this key (\u2068שותפים\u2069): ask an administrator.' });
     expect(newDealOffer({ roles: ['writer'], teams: [] }, standard)).toEqual({ kind: 'disabled', reason: 'This process is run by none of the teams of this key (none): ask an administrator.' });
   });
 

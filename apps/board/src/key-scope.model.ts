@@ -1,4 +1,5 @@
 import type { CallerAnswer } from '@stagecraft/contracts';
+import { isolated } from './format';
 
 // What the key signed in with may do with deals, from GET /me: the teams it may put a deal in, and
 // whether New deal and a deal form may save at all, with the reason said when not. Asked again at
@@ -17,9 +18,14 @@ export function selectableTeams(caller: Pick<CallerAnswer, 'teams'> | null, defi
   return { teams: definition.teams.length === 0 ? [...limited] : definition.teams.filter((team) => limited.includes(team)), all: false };
 }
 
+/** A key's teams in a sentence, each isolated (U+2068 … U+2069): a team is a name the process and the key were given, and may run right to left. */
+export function teamList(teams: readonly string[]): string {
+  return teams.map(isolated).join(', ');
+}
+
 /** Why no process is offered to a key limited to teams (none of them runs one). */
 export function noProcessText(teams: readonly string[]): string {
-  return `No process is run by ${teams.length === 1 ? 'the team' : 'the teams'} of this key (${teams.join(', ')}): ask an administrator.`;
+  return `No process is run by ${teams.length === 1 ? 'the team' : 'the teams'} of this key (${teamList(teams)}): ask an administrator.`;
 }
 
 /**
@@ -38,7 +44,7 @@ export function newDealOffer(caller: Pick<CallerAnswer, 'roles' | 'teams'> | nul
   const limited = caller!.teams ?? null;
   if (process === 'none') return { kind: 'disabled', reason: limited === null ? 'No process to create a deal in: ask an administrator.' : noProcessText(limited) };
   if (limited !== null && selectableTeams(caller, process).teams.length === 0) {
-    return { kind: 'disabled', reason: `This process is run by none of the teams of this key (${limited.length === 0 ? 'none' : limited.join(', ')}): ask an administrator.` };
+    return { kind: 'disabled', reason: `This process is run by none of the teams of this key (${limited.length === 0 ? 'none' : teamList(limited)}): ask an administrator.` };
   }
   return { kind: 'enabled' };
 }

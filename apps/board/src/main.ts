@@ -9,11 +9,12 @@ import { amountsWonAndLost, funnelSteps, lostReasons, periodOutOfOrder, reliabil
 import { renderCharts } from './charts.view';
 import { openCriteriaPanel, rescopeCriteriaPanel } from './criteria.panel';
 import { forgetDrafts, openDealForm, rescopeForm } from './deal-form';
-import { criteriaReadOnlyReason, formReadOnlyReason, mayWriteDeals, newDealOffer, noProcessText, selectableTeams } from './key-scope.model';
+import { criteriaReadOnlyReason, formReadOnlyReason, mayWriteDeals, newDealOffer, noProcessText, selectableTeams, teamList } from './key-scope.model';
 import { chooseClosing, type ClosingAnswer } from './dialogs';
 import { announce, byId, forgetEvidenceNotes, h, statusAbout } from './dom';
-import { dayBoundary, formatTimeOfDay, localDay, quotedTitle } from './format';
-import { detailForCard, goneText, inWords, isGone, moveChoices, otherVersions, type VersionDetail } from './moves.model';
+import { dayBoundary, formatTimeOfDay, isolated, localDay, quotedTitle } from './format';
+import { inSentence } from './api-problem.model';
+import { detailForCard, goneText, inWords, isGone, moveChoices, otherVersions, targetInSentence, type VersionDetail } from './moves.model';
 import { openSidePanel } from './side-panel';
 import { offerSignInAgain } from './sign-in-again';
 import { loadWaterfall } from './waterfall.view';
@@ -217,7 +218,7 @@ function keyRefused(): void {
 
 function showCaller(caller: CallerAnswer): void {
   // The key's name isolated (bdi): a right-to-left name does not carry its roles and teams into its order.
-  byId('who').replaceChildren(h('bdi', {}, caller.name), ` · ${caller.roles.join(', ')}${caller.teams ? ` · ${caller.teams.join(', ')}` : ''}`);
+  byId('who').replaceChildren(h('bdi', {}, caller.name), ` · ${caller.roles.join(', ')}${caller.teams ? ` · ${teamList(caller.teams)}` : ''}`);
 }
 
 function showLogin(message = ''): void {
@@ -266,7 +267,12 @@ function clearStatus(): void {
 /** Says an API refusal in words: names, not ids (a deal's own version's, when it is about one). */
 function refusalText(error: ApiError, definition = state.detail?.definition ?? null): string {
   const text = inWords(error.problem.detail ?? error.problem.code, definition);
-  return error.status === 403 ? `Not allowed with this key: ${text}` : text;
+  return error.status === 403 ? `Not allowed with this key: ${inSentence(error.problem, text)}` : text;
+}
+
+/** The same set after the board's words ("… cannot go to Qualification: …"): the API's words isolated (inSentence). */
+function refusalInSentence(error: ApiError, definition = state.detail?.definition ?? null): string {
+  return error.status === 403 ? refusalText(error, definition) : inSentence(error.problem, refusalText(error, definition));
 }
 
 /** Runs a load; anything refused is said (a refused key was offered sign-in as it came: keyRefused). */
@@ -296,7 +302,7 @@ async function loadProcesses(): Promise<void> {
       // shows: the rep saw nothing happen, or a blank page on a reload. Said on the sign-in form,
       // with the key kept there to try again.
       if (error instanceof ApiError && error.status === 401) return;
-      showLogin(`The board could not be opened: ${error instanceof ApiError ? refusalText(error) : String(error)}`);
+      showLogin(`The board could not be opened: ${error instanceof ApiError ? refusalInSentence(error) : String(error)}`);
       byId<HTMLInputElement>('credentials').value = sessionStorage.getItem(CREDENTIALS) ?? '';
       return;
     }
@@ -623,7 +629,7 @@ function drawBoard(): void {
     shown,
     {
       move: (card, target) => void guarded(() => move(card, target)),
-      refuse: (card, choice) => announce(`${quotedTitle(card.title)} cannot go to ${choice.target.name}: ${choice.reason ?? 'the process does not allow it.'}`, 'error'),
+      refuse: (card, choice) => announce(`${quotedTitle(card.title)} cannot go to ${targetInSentence(choice.target)}: ${choice.reason === null ? 'the process does not allow it.' : isolated(choice.reason)}`, 'error'),
       openPanel: (card) => {
         clearStatus();
         void openPanel(card);
@@ -925,7 +931,7 @@ async function move(card: BoardCard, target: MoveTarget, expectedRevision?: numb
   const { path } = command;
   const body = expectedRevision === undefined ? command.body : { ...command.body, expectedRevision };
   const done =
-    target.kind === 'won' ? `${quotedTitle(card.title)} marked as won.` : target.kind === 'lost' ? `${quotedTitle(card.title)} marked as lost.` : card.status === 'open' ? `${quotedTitle(card.title)} moved to ${target.name}.` : `${quotedTitle(card.title)} reopened in ${target.name}.`;
+    target.kind === 'won' ? `${quotedTitle(card.title)} marked as won.` : target.kind === 'lost' ? `${quotedTitle(card.title)} marked as lost.` : card.status === 'open' ? `${quotedTitle(card.title)} moved to ${isolated(target.name)}.` : `${quotedTitle(card.title)} reopened in ${isolated(target.name)}.`;
   const resend = resendsByCard.get(card.id) ?? resending();
   resendsByCard.set(card.id, resend);
   unanswered.delete(card.id); // sent again, or elsewhere: this try's answer says what happened
@@ -977,7 +983,7 @@ async function move(card: BoardCard, target: MoveTarget, expectedRevision?: numb
     } else if (error.status === 409) {
       announce(`${quotedTitle(card.title)} was changed by someone else meanwhile; the board was reloaded.`, 'error');
     } else if (error.status === 422 || error.status === 403 || error.status === 400) {
-      announce(`${quotedTitle(card.title)} cannot go to ${target.name}: ${refusalText(error, definition ?? null)}`, 'error');
+      announce(`${quotedTitle(card.title)} cannot go to ${targetInSentence(target)}: ${refusalInSentence(error, definition ?? null)}`, 'error');
     } else {
       throw error;
     }

@@ -55,7 +55,7 @@ describe('the moves a card is offered', () => {
     expect(choices.map((choice) => [choice.target.name, choice.allowed, choice.reason])).toEqual([
       ['New', true, null],
       ['Negotiation', true, null],
-      ['Won', false, 'An opportunity cannot be won from stage Proposition; this process allows winning from Negotiation.'],
+      ['Won', false, 'An opportunity cannot be won from stage \u2068Proposition\u2069; this process allows winning from \u2068Negotiation\u2069.'],
       ['Lost', true, null],
     ]);
     expect(allowedTargets(choices).map((target) => target.name)).toEqual(['New', 'Negotiation', 'Lost']);
@@ -78,7 +78,7 @@ describe('the moves a card is offered', () => {
     const card = { stageId: 'proposition', status: 'open' as const, processVersion: 'v1' };
     const choices = moveChoices(columns, card, detailForCard(current, new Map([['v1', { definition, moves: older }]]), card));
     expect(allowedTargets(choices).map((target) => target.name)).toEqual(['Negotiation', 'Won', 'Lost']);
-    expect(choices[0]!.reason).toBe('Moving back from Proposition to New is not allowed in this process.');
+    expect(choices[0]!.reason).toBe('Moving back from \u2068Proposition\u2069 to \u2068New\u2069 is not allowed in this process.');
     // On the current version, or not saying: the current table. A version whose moves are unknown: left to the API, not judged by the current rules.
     expect(detailForCard(current, new Map(), { processVersion: 'v2' })).toBe(current);
     expect(detailForCard(current, new Map(), { processVersion: null })).toBe(current);
@@ -92,7 +92,7 @@ describe('the moves a card is offered', () => {
   it('a column its version\'s table does not list (a stage of another version) is refused, not left to the API', () => {
     const legacy = column('legacy', 'stage', 'Legacy');
     const choices = moveChoices([...columns, legacy], { stageId: 'proposition', status: 'open' }, { definition, moves });
-    expect(choices.find((choice) => choice.target.name === 'Legacy')).toEqual({ target: legacy.target, allowed: false, reason: 'Legacy is not a stage of the process version this deal runs on.' });
+    expect(choices.find((choice) => choice.target.name === 'Legacy')).toEqual({ target: legacy.target, allowed: false, reason: '\u2068Legacy\u2069 is not a stage of the process version this deal runs on.' });
   });
 
   it('a closed card: only the stages (a reopening), never the other outcome', () => {
@@ -109,7 +109,7 @@ describe('the moves a card is offered', () => {
       ['Negotiation', false],
       ['Won', false],
     ]);
-    expect(choices.find((choice) => choice.target.name === 'Negotiation')!.reason).toContain('it closed in Proposition');
+    expect(choices.find((choice) => choice.target.name === 'Negotiation')!.reason).toContain('it closed in \u2068Proposition\u2069');
     expect(reopenable('proposition', { definition, moves })).toEqual(new Set(['proposition', 'new']));
     // Unknown (or not in the table): the API judges, every stage is offered.
     expect(reopenable(null, { definition, moves })).toBeUndefined();
@@ -132,11 +132,18 @@ describe('the moves a card is offered', () => {
     const withDemo = [column('demo', 'stage', 'Demo'), ...columns];
     const choices = moveChoices(withDemo, card, detailForCard({ definition, moves, version: 'v2' }, new Map([['v1', { definition, moves: older }]]), card));
     expect(allowedTargets(choices).map((target) => target.name)).toEqual(['Demo', 'Negotiation']);
-    expect(choices.find((choice) => choice.target.name === 'New')!.reason).toContain('it closed in Demo');
+    expect(choices.find((choice) => choice.target.name === 'New')!.reason).toContain('it closed in \u2068Demo\u2069');
   });
 
   it('a stage the table does not know (an older version) is left to the API to judge', () => {
     expect(moveChoices(columns, { stageId: 'legacy', status: 'open' }, { definition, moves }).every((choice) => choice.allowed)).toBe(true);
+  });
+
+  it('isolates a stage or criterion name set in a refusal (U+2068 … U+2069): a right-to-left name keeps its own order without reordering the sentence around it', () => {
+    const hebrew = { ...definition, stages: definition.stages.map((stage) => (stage.id === 'proposition' ? { ...stage, name: 'הצעה' } : stage)) };
+    expect(inWords('Cannot move from "proposition" to "negotiation".', hebrew)).toBe('Cannot move from \u2068הצעה\u2069 to \u2068Negotiation\u2069.');
+    const closed = moveChoices([column('proposition', 'stage', 'הצעה'), ...columns.slice(2)], { stageId: 'lost', status: 'lost', closedInStage: 'proposition' }, { definition: hebrew, moves });
+    expect(closed.find((choice) => choice.target.name === 'Negotiation')!.reason).toBe('it closed in \u2068הצעה\u2069, and a reopened deal returns there or where one move from there may go with no criteria met.');
   });
 
   it('puts API messages in words: stage names and criterion descriptions for ids, no opportunity ids', () => {
@@ -145,8 +152,11 @@ describe('the moves a card is offered', () => {
         'Cannot move from "proposition" to "negotiation": 1 exit criterion of stage "proposition" is not met: proposal-given (Demo and/or proposal given). Opportunity 0b7c3a7e-1d2f-4c3b-9a8e-123456789abc.',
         definition,
       ),
-    ).toBe('Cannot move from Proposition to Negotiation: 1 exit criterion of stage Proposition is not met: Demo and/or proposal given. Opportunity this deal.');
-    expect(inWords('"timing" is not a lost reason', null)).toBe('timing is not a lost reason');
+    ).toBe('Cannot move from \u2068Proposition\u2069 to \u2068Negotiation\u2069: 1 exit criterion of stage \u2068Proposition\u2069 is not met: \u2068Demo and/or proposal given\u2069. Opportunity this deal.');
+    expect(inWords('"timing" is not a lost reason', null)).toBe('\u2068timing\u2069 is not a lost reason');
+    // Won and Lost are the board's own words; a value the API quotes that is no id keeps its quotes, isolated inside them.
+    expect(inWords('Cannot move to "won" from "lost"', null)).toBe('Cannot move to Won from Lost');
+    expect(inWords('limited to the teams direct, not "שותפים" nor "a \\"b\\"".', null)).toBe('limited to the teams direct, not "\u2068שותפים\u2069" nor "\u2068a \\"b\\"\u2069".');
   });
 
   it('says a deal on the board the API no longer finds for this key as gone to a team it does not see, not as never opened', () => {

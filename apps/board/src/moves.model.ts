@@ -1,6 +1,6 @@
 import type { ProcessDetail } from '@stagecraft/contracts';
 import type { BoardCard, BoardColumn, MoveTarget } from './board.model';
-import { quotedTitle } from './format';
+import { isolated, quotedTitle } from './format';
 
 // Which columns a card may go to, as the API's move table (GET /processes/:id `moves`) says:
 // the board asks the process's rules instead of knowing them. Pure: moves.model.spec.ts.
@@ -49,12 +49,12 @@ export function moveChoices(columns: readonly BoardColumn[], card: Pick<BoardCar
         if (column.target.kind !== 'stage') return { target: column.target, allowed: false, reason: `A ${card.status} deal can only be reopened in a stage.` };
         if (!reopenIn || reopenIn.has(column.key)) return { target: column.target, allowed: true, reason: null };
         // Its own version may have had a stage the current one dropped: named as its column is, else its id.
-        const closedIn = detail!.definition.stages.find((stage) => stage.id === card.closedInStage)?.name ?? columns.find((entry) => entry.key === card.closedInStage)?.name ?? card.closedInStage;
-        return { target: column.target, allowed: false, reason: `it closed in ${closedIn}, and a reopened deal returns there or where one move from there may go with no criteria met.` };
+        const closedIn = detail!.definition.stages.find((stage) => stage.id === card.closedInStage)?.name ?? columns.find((entry) => entry.key === card.closedInStage)?.name ?? card.closedInStage!;
+        return { target: column.target, allowed: false, reason: `it closed in ${isolated(closedIn)}, and a reopened deal returns there or where one move from there may go with no criteria met.` };
       }
       const option = options?.find((candidate) => candidate.to === column.key);
       // A column its version's table does not list: a stage only another version has (UNKNOWN_STAGE at the API).
-      if (options && !option) return { target: column.target, allowed: false, reason: `${column.name} is not a stage of the process version this deal runs on.` };
+      if (options && !option) return { target: column.target, allowed: false, reason: `${isolated(column.name)} is not a stage of the process version this deal runs on.` };
       if (!option || option.allowed) return { target: column.target, allowed: true, reason: null };
       return { target: column.target, allowed: false, reason: detail ? inWords(option.refusal?.message ?? 'The process does not allow this move.', detail.definition) : null };
     });
@@ -71,6 +71,11 @@ export function reopenable(closedInStage: string | null, detail: Detail | null):
   const options = closedInStage === null ? undefined : detail?.moves.find((entry) => entry.from === closedInStage)?.options;
   if (!options || !detail) return undefined;
   return new Set([closedInStage!, ...options.filter((option) => option.allowed && option.requiredCriteria.length === 0 && option.to !== 'won' && option.to !== 'lost').map((option) => option.to)]);
+}
+
+/** A target named in a sentence ("moved to …", "Move to …"): a stage's name isolated (U+2068 … U+2069), as the process named it; Won and Lost are the board's words. */
+export function targetInSentence(target: MoveTarget): string {
+  return target.kind === 'stage' ? isolated(target.name) : target.name;
 }
 
 /** The targets a menu offers: only the allowed ones. */
@@ -100,14 +105,23 @@ const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g
 
 /**
  * An API message for people who never saw the YAML: quoted stage ids become stage names,
- * criterion ids their descriptions, other quoted ids lose their quotes; opportunity ids go.
+ * criterion ids their descriptions, other quoted ids lose their quotes; opportunity ids go. A name
+ * or value so set in the sentence is isolated (U+2068 … U+2069; other quoted values keep their
+ * quotes outside the isolate, as quotedTitle): a right-to-left stage name or team reordered the
+ * words, quotes and other names around it. Won and Lost are the board's own words.
  */
 export function inWords(message: string, definition: Detail['definition'] | null): string {
   const stageName = new Map(definition?.stages.map((stage) => [stage.id, stage.name]) ?? []);
   const criterion = new Map(definition?.stages.flatMap((stage) => stage.exitCriteria.map((entry) => [entry.id, entry.description] as const)) ?? []);
   return message
-    .replace(/"([A-Za-z0-9_-]+)"/g, (_quoted, id: string) => stageName.get(id) ?? (id === 'won' ? 'Won' : id === 'lost' ? 'Lost' : id))
-    .replace(/\b([a-z0-9][a-z0-9_-]*) \(([^()]+)\)/g, (whole, id: string, description: string) => (criterion.get(id) === description ? description : whole))
+    .replace(/"((?:[^"\\]|\\.)*)"/g, (_quoted, value: string) => {
+      if (!/^[A-Za-z0-9_-]+$/.test(value)) return `"${isolated(value)}"`;
+      const name = stageName.get(value);
+      if (name !== undefined) return isolated(name);
+      // An opportunity id is left bare for the next step to drop.
+      return value === 'won' ? 'Won' : value === 'lost' ? 'Lost' : new RegExp(`^${UUID.source}$`, 'i').test(value) ? value : isolated(value);
+    })
+    .replace(/\b([a-z0-9][a-z0-9_-]*) \(([^()]+)\)/g, (whole, id: string, description: string) => (criterion.get(id) === description ? isolated(description) : whole))
     .replace(UUID, 'this deal')
     .replace(/ {2,}/g, ' ');
 }

@@ -3,7 +3,7 @@ import type { HistoryAnswer, OpportunityView, ProcessDetail } from '@stagecraft/
 import { cardAsRead, overdue, type BoardCard, type BoardColumn, type MoveTarget } from './board.model';
 import { focusCard, overdueMark, placeOf } from './board.view';
 import { byId, evidenceNotes, focusKeeper, forgetEvidenceNotes, h } from './dom';
-import { formatCalendarDay, formatDate, formatDealAmount, formatInstant, localDay } from './format';
+import { formatCalendarDay, formatDate, formatDealAmount, formatInstant, isolated, localDay, quotedTitle } from './format';
 import { allowedTargets, goneText, inWords, isGone, moveChoices, type VersionDetail } from './moves.model';
 
 /** Events the panel's timeline shows: the latest of the deal's history. */
@@ -105,10 +105,10 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
     const total = opportunity.exitCriteria.length;
     const met = opportunity.exitCriteria.filter((criterion) => criterion.met).length;
     const stageName = opportunity.stageName ?? opportunity.stage;
-    if (total === 0) return h('section', { class: 'panel-section' }, h('h3', {}, `To leave ${stageName}`), h('p', { class: 'hint' }, 'This stage has no exit criteria.'));
+    if (total === 0) return h('section', { class: 'panel-section' }, h('h3', {}, 'To leave ', h('bdi', {}, stageName)), h('p', { class: 'hint' }, 'This stage has no exit criteria.'));
     const items = opportunity.exitCriteria.map((criterion) => {
       const box = h('input', { type: 'checkbox', id: `panel-criterion-${criterion.id}`, name: criterion.id, checked: criterion.met, disabled: busy || !context.canWrite });
-      const note = h('input', { type: 'text', id: `panel-note-${criterion.id}`, class: 'criterion-note', dir: 'auto', placeholder: 'Evidence note (optional)', 'aria-label': `Evidence note for “${criterion.description}”`, disabled: busy || !context.canWrite });
+      const note = h('input', { type: 'text', id: `panel-note-${criterion.id}`, class: 'criterion-note', dir: 'auto', placeholder: 'Evidence note (optional)', 'aria-label': `Evidence note for ${quotedTitle(criterion.description)}`, disabled: busy || !context.canWrite });
       note.value = notes.get(criterion.id) ?? '';
       note.addEventListener('input', () => notes.set(criterion.id, note.value));
       box.addEventListener('change', () => void setCriterion(criterion.id, criterion.description, box.checked, note.value.trim()));
@@ -122,7 +122,7 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
     return h(
       'section',
       { class: 'panel-section' },
-      h('h3', {}, `To leave ${stageName} `, h('span', { class: 'progress', 'data-figure': 'panel-progress' }, `${met}/${total} met`)),
+      h('h3', {}, 'To leave ', h('bdi', {}, stageName), ' ', h('span', { class: 'progress', 'data-figure': 'panel-progress' }, `${met}/${total} met`)),
       h('ul', { class: 'criteria' }, ...items),
     );
   };
@@ -190,7 +190,7 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
       notes.delete(criterionId); // recorded with the tick
       context.wrote(position);
       await Promise.all([reload(), loadTimeline()]);
-      say(`${met ? 'Met' : 'No longer met'}: ${description}`);
+      say(`${met ? 'Met' : 'No longer met'}: ${isolated(description)}`);
     };
     try {
       const answer = await tick(body, (key) => api.command(`/opportunities/${card.id}/criteria`, body, key));
@@ -233,7 +233,7 @@ export async function openSidePanel(api: ApiClient, card: BoardCard, context: Si
 
 function fields(opportunity: OpportunityView, definition: ProcessDetail['definition'], context: SidePanelContext, edit: () => void): HTMLElement {
   const row = (label: string, value: string, key: string) => h('div', {}, h('dt', {}, label), h('dd', { 'data-field': key }, value));
-  const status = opportunity.status === 'open' ? `Open in ${opportunity.stageName ?? opportunity.stage}` : `${opportunity.status === 'won' ? 'Won' : 'Lost'} in ${opportunity.stageName ?? opportunity.stage}`;
+  const status = `${opportunity.status === 'open' ? 'Open' : opportunity.status === 'won' ? 'Won' : 'Lost'} in ${isolated(opportunity.stageName ?? opportunity.stage)}`;
   // A won or lost deal takes no edit (the API answers "reopen it before changing it"): not offered.
   const editButton = context.canWrite && opportunity.status === 'open' ? h('button', { type: 'button', class: 'edit-deal' }, 'Edit') : null;
   editButton?.addEventListener('click', edit);

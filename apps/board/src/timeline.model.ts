@@ -46,9 +46,10 @@ function whoDid(event: HistoryEvent): string {
 
 function describe(event: HistoryEvent, definition: Definition | null, currency: string | null): string {
   const data = event.data;
-  const stage = (id: unknown) => definition?.stages.find((candidate) => candidate.id === id)?.name ?? String(id);
+  // Names the process gave, set in a sentence: isolated, as what people wrote is (a right-to-left stage reordered "from … to …").
+  const stage = (id: unknown) => isolated(definition?.stages.find((candidate) => candidate.id === id)?.name ?? String(id));
   const criterion = (stageId: unknown, id: unknown) =>
-    definition?.stages.find((candidate) => candidate.id === stageId)?.exitCriteria.find((candidate) => candidate.id === id)?.description ?? String(id);
+    isolated(definition?.stages.find((candidate) => candidate.id === stageId)?.exitCriteria.find((candidate) => candidate.id === id)?.description ?? String(id));
   switch (event.type) {
     case 'OpportunityOpened':
       return `Opened in ${stage(data.stage)}${typeof data.amount === 'number' ? ` at ${formatDealAmount(data.amount, currency)}` : ''}`;
