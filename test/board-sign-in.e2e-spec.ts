@@ -168,18 +168,84 @@ describe('the board signed in with another key (end to end)', () => {
     }
   });
 
-  it('an Edit form open across a sign-in as a key that does not see the deal\'s team says so on saving, as the board does for that key', async () => {
+  /** The Edit form says its deal is not this key's to see at once: Save off and described by the reason, what the rep typed kept, and nothing sent for Enter. */
+  const saysUnseen = async (tab: Page, typed: string) => {
+    await tab.waitForFunction(() => (document.querySelector('#deal-form .panel-message')?.textContent ?? '').includes('it may have been moved to a team this key does not see.'));
+    expect(await tab.textContent('#deal-form .panel-message')).toMatch(/^“\u2068.*\u2069” is no longer on this board: it may have been moved to a team this key does not see\. It cannot be saved with this key; what you typed stays here until the form is closed\.$/);
+    expect(await tab.isVisible('#deal-form[open]')).toBe(true);
+    expect(await tab.isDisabled('#deal-form button[type=submit]')).toBe(true);
+    expect(await tab.getAttribute('#deal-form button[type=submit]', 'aria-describedby')).toBe('deal-form-message');
+    expect(await tab.inputValue('#deal-title')).toBe(typed);
+    const sent: string[] = [];
+    const listen = (request: { method: () => string; url: () => string }) => {
+      if (['POST', 'PATCH'].includes(request.method())) sent.push(request.url());
+    };
+    tab.on('request', listen);
+    await tab.focus('#deal-title');
+    await tab.keyboard.press('Enter');
+    await tab.waitForTimeout(200); // room for a request that must not be sent
+    tab.off('request', listen);
+    expect(sent).toEqual([]);
+  };
+
+  it('an Edit form open across a sign-in as a key that does not see the deal\'s team says so as soon as that key signs in, with Save off, as the board does for that key', async () => {
     const tab = await openTab();
     try {
       await signIn(tab, 'rep');
       await openForm(tab, 'edit', 'direct');
       await tab.fill('#deal-title', 'Not this key\'s to edit');
       await signInAgainOverForm(tab, 'partners-rep');
-      await tab.waitForFunction(() => [...document.querySelectorAll<HTMLOptionElement>('#deal-teamId option')].map((option) => option.value).join() === 'partners');
-      await tab.click('#deal-form button[type=submit]');
       // The new key is limited to teams: the deal may have gone to another (the last key, seeing all, would be told it was deleted).
-      await tab.waitForFunction(() => (document.querySelector('#deal-form .panel-message')?.textContent ?? '') !== '');
-      expect(await tab.textContent('#deal-form .panel-message')).toContain('it may have been moved to a team this key does not see.');
+      await saysUnseen(tab, 'Not this key\'s to edit');
+    } finally {
+      await tab.close();
+    }
+  });
+
+  it('an Edit form whose deal moves to a team the key does not see says so at the next look of the live refresh, with Save off; found again, it saves', async () => {
+    const { id } = (await api.http.post('/opportunities').send({ title: 'Handed over while edited', processId: 'standard', teamId: 'partners' }).expect(201)).body as { id: string };
+    const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    tab.setDefaultTimeout(10_000);
+    await tab.addInitScript(() => {
+      (window as { stagecraftLiveRefreshMs?: number }).stagecraftLiveRefreshMs = 250;
+    });
+    try {
+      await tab.goto(`${api.baseUrl}/board?process=standard`);
+      await signIn(tab, 'partners-rep');
+      await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+      await tab.click('#side-panel[open] .edit-deal');
+      await tab.waitForSelector('#deal-form[open] #deal-title');
+      await tab.fill('#deal-title', 'Typed before the hand-over');
+      expect(await tab.isDisabled('#deal-form button[type=submit]')).toBe(false);
+      await api.http.patch(`/opportunities/${id}`).send({ teamId: 'direct' }).expect(200);
+      await saysUnseen(tab, 'Typed before the hand-over');
+      // Handed back: the reason goes, Save is offered again, and what was typed is saved.
+      await api.http.patch(`/opportunities/${id}`).send({ teamId: 'partners' }).expect(200);
+      await tab.waitForFunction(() => !(document.querySelector('#deal-form button[type=submit]') as HTMLButtonElement).disabled);
+      expect(await tab.textContent('#deal-form .panel-message')).toBe('');
+      // The deal changed twice since the form read it: the first save is told so (409), as any edit of a deal changed meanwhile.
+      await tab.click('#deal-form button[type=submit]');
+      await tab.waitForFunction(() => (document.querySelector('#deal-form .panel-message')?.textContent ?? '').startsWith('Someone else changed this deal meanwhile'));
+      expect(await tab.inputValue('#deal-title')).toBe('Typed before the hand-over');
+      await tab.click('#deal-form button[type=submit]');
+      await tab.waitForFunction(() => !document.querySelector('#deal-form[open]'));
+      expect((await api.http.get(`/opportunities/${id}`).expect(200)).body).toMatchObject({ title: 'Typed before the hand-over' });
+    } finally {
+      await tab.close();
+    }
+  });
+
+  it('an Edit form opened from a panel read before its deal moved to a team the key does not see says so as it opens, with Save off', async () => {
+    const { id } = (await api.http.post('/opportunities').send({ title: 'Handed over under the panel', processId: 'standard', teamId: 'partners' }).expect(201)).body as { id: string };
+    const tab = await openTab();
+    try {
+      await signIn(tab, 'partners-rep');
+      await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+      await tab.waitForSelector('#side-panel[open] .edit-deal');
+      await api.http.patch(`/opportunities/${id}`).send({ teamId: 'direct' }).expect(200);
+      await tab.click('#side-panel[open] .edit-deal');
+      await tab.waitForSelector('#deal-form[open] #deal-title');
+      await saysUnseen(tab, 'Handed over under the panel');
     } finally {
       await tab.close();
     }

@@ -1,4 +1,4 @@
-import { fieldMessage, formRefusal } from './deal-form-messages.model';
+import { unseenDealText, fieldMessage, formRefusal } from './deal-form-messages.model';
 
 const plain = (message: string) => message;
 
@@ -66,5 +66,10 @@ describe('the deal form\'s refusals, in a rep\'s words', () => {
       general: 'The server could not be reached; check the connection and retry.',
       summary: 'The server could not be reached; check the connection and retry.',
     });
+  });
+
+  it('says of an Edit form whose deal the key does not find what the board says of that key, and that it cannot be saved, keeping what was typed', () => {
+    expect(unseenDealText('ACME', true)).toBe('“\u2068ACME\u2069” is no longer on this board: it may have been moved to a team this key does not see. It cannot be saved with this key; what you typed stays here until the form is closed.');
+    expect(unseenDealText('ACME', false)).toBe('“\u2068ACME\u2069” is no longer found: its records may have been deleted from the event store. It cannot be saved with this key; what you typed stays here until the form is closed.');
   });
 });

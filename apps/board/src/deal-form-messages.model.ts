@@ -1,6 +1,7 @@
 import type { ProblemBody } from '@stagecraft/contracts';
 import { inSentence } from './api-problem.model';
 import { FIELDS, type Field } from './deal-form.model';
+import { goneText } from './moves.model';
 
 // What the deal form says when the API refuses a save, in a rep's words. The API words its 400s
 // for developers ("ownerId must be an id: letters, digits…", "title must be longer than or equal
@@ -95,6 +96,15 @@ export const CANNOT_EMPTY: Readonly<Record<Exclude<Field, 'title' | 'expectedClo
   ownerId: 'A deal\'s owner cannot be emptied once set: write who owns it now.',
   teamId: 'A deal\'s team cannot be emptied once set: choose its team.',
 };
+
+/**
+ * An Edit form whose deal the key signed in does not find (404 OPPORTUNITY.NOT_FOUND): said as the
+ * board says it of that key (goneText), with what it means for the form. Save is off; what was
+ * typed stays, to copy or to save should the deal be found again.
+ */
+export function unseenDealText(title: string, limitedToTeams: boolean): string {
+  return `${goneText(title, limitedToTeams)} It cannot be saved with this key; what you typed stays here until the form is closed.`;
+}
 
 /** "Title", "Title and Amount", "Title, Amount and Currency". */
 function listed(names: readonly string[]): string {

@@ -3,8 +3,8 @@ import type { CommandAnswer, OpportunityView } from '@stagecraft/contracts';
 import { announce, byId, h } from './dom';
 import { quotedTitle } from './format';
 import { amountProblem, dealBody, emptiedFields, FIELDS, type Field } from './deal-form.model';
-import { CANNOT_EMPTY, FIELD_LABELS as labels, formRefusal, needCorrecting } from './deal-form-messages.model';
-import { goneText, inWords, isGone } from './moves.model';
+import { CANNOT_EMPTY, FIELD_LABELS as labels, formRefusal, needCorrecting, unseenDealText } from './deal-form-messages.model';
+import { inWords, isGone } from './moves.model';
 import type { ProcessDetail } from '@stagecraft/contracts';
 
 // "New deal" and "Edit": one form, sent as POST /opportunities or PATCH /opportunities/:id. The
@@ -66,6 +66,18 @@ export function rescopeForm(scope: FormScope): void {
   rescopeHere?.(scope);
 }
 
+/** The open Edit form, reading its deal again for the key signed in (recheckForm); null while none is open. */
+let recheckHere: (() => void) | null = null;
+
+/**
+ * Asks whether the key signed in still sees the deal an open Edit form is about (main.ts: at each
+ * look of the live refresh, which draws nothing under a form): one that moved to a team the key
+ * does not see, or was deleted, was said only when the rep pressed Save, after typing it all.
+ */
+export function recheckForm(): void {
+  recheckHere?.();
+}
+
 /** One team to choose from (a team-limited key): it is the answer, no blank to pick. */
 function teamOptions(teams: readonly string[]): HTMLOptionElement[] {
   return [...(teams.length === 1 ? [] : [h('option', { value: '' }, teams.length === 0 ? 'No team' : 'Choose a team…')]), ...teams.map((team) => h('option', { value: team }, team))];
@@ -91,6 +103,15 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
   let limitedToTeams = options.limitedToTeams === true;
   /** Why this key may not save (a read-only key signed in over the form); null: it may. */
   let readOnly: string | null = null;
+  /** Why this deal may not be saved: the key signed in does not find it (unseenDealText); null: it does, or it is not known yet. */
+  let unseen: string | null = null;
+  /** Reads the deal for the key signed in (seeDeal): one read at a time, and one more if asked meanwhile. */
+  let seeing = false;
+  let seeAgain = false;
+  /** The one reason Save is off, if any: a read-only key first (it may save no deal at all). */
+  const blocked = () => readOnly ?? unseen;
+  /** A save on its way: Save stays off until its answer, whatever else changes meanwhile. */
+  let sending = false;
   const rescopeThis: typeof rescopeHere = (scope) => {
     const select = inputs.teamId as HTMLSelectElement;
     const teams = scope.teamsOf(options.definition);
@@ -99,11 +120,45 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
     select.value = teams.includes(chosen) ? chosen : teams.length === 1 ? teams[0]! : '';
     limitedToTeams = scope.limitedToTeams;
     showReadOnly(scope.readOnly(existing !== undefined));
+    // Another key may not see the deal (another team's, to a team-limited key): asked at once.
+    seeDeal();
   };
   rescopeHere = rescopeThis;
-  /** Closed: no longer rescoped (another form opened since has its own). */
+  /**
+   * Whether the key signed in sees the deal edited: asked when the form opens (the panel it was opened
+   * from may have read it long before), for another key, and at each look of the live refresh. Not
+   * found: said in the form, as the board says it of that key (goneText), and Save is off until it is
+   * found again; what the rep typed stays. Any other failure says nothing here (a save says it).
+   */
+  const seeDeal = () => {
+    if (!existing) return;
+    // Asked while a read is on its way (another key signed in meanwhile): asked again once it is answered.
+    if (seeing) {
+      seeAgain = true;
+      return;
+    }
+    seeing = true;
+    api
+      .get<OpportunityView>(`/opportunities/${encodeURIComponent(existing.id)}`)
+      .then(
+        () => showUnseen(null),
+        (error: unknown) => {
+          if (error instanceof ApiError && isGone(error.problem)) showUnseen(unseenDealText(existing.title, limitedToTeams));
+        },
+      )
+      .finally(() => {
+        seeing = false;
+        if (seeAgain && recheckHere === seeDeal) {
+          seeAgain = false;
+          seeDeal();
+        }
+      });
+  };
+  if (existing) recheckHere = seeDeal;
+  /** Closed: no longer rescoped nor read again (another form opened since has its own). */
   const stopOffering = () => {
     if (rescopeHere === rescopeThis) rescopeHere = null;
+    if (recheckHere === seeDeal) recheckHere = null;
   };
   const draftKey = existing ? `edit ${existing.id}` : `new ${options.definition.id}`;
   const initial = Object.fromEntries(FIELDS.map((field) => [field, inputs[field].value])) as Record<Field, string>;
@@ -135,7 +190,7 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
     else drafts.set(draftKey, { typed: Object.fromEntries(changed.map((field) => [field, inputs[field].value])), over: Object.fromEntries(changed.map((field) => [field, initial[field]])) });
   };
   const errors = Object.fromEntries(FIELDS.map((field) => [field, h('p', { class: 'field-error', id: `deal-${field}-error` })])) as unknown as Record<Field, HTMLElement>;
-  const general = h('p', { class: 'panel-message', 'data-tone': 'error', role: 'alert' });
+  const general = h('p', { id: 'deal-form-message', class: 'panel-message', 'data-tone': 'error', role: 'alert' });
   const cancel = h('button', { type: 'button' }, 'Cancel');
   const save = h('button', { type: 'submit', class: 'primary' }, existing ? 'Save changes' : 'Create deal');
   const form = h(
@@ -162,9 +217,24 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
     readOnly = reason;
     for (const field of FIELDS) inputs[field].disabled = reason !== null;
     startOver.disabled = reason !== null;
-    save.disabled = reason !== null;
-    if (reason !== null) general.textContent = reason;
-    else if (was !== null && general.textContent === was) general.textContent = '';
+    showBlocked(was);
+  }
+
+  /** The deal not found for the key signed in (seeDeal): Save disabled, the reason said; the fields keep what was typed, to copy or to save once the deal is found again. */
+  function showUnseen(reason: string | null): void {
+    const was = unseen;
+    unseen = reason;
+    showBlocked(was);
+  }
+
+  /** Save as the reasons against it stand (blocked), the reason in the form's alert and Save described by it; `was`: the reason said until now, taken away once it no longer holds. */
+  function showBlocked(was: string | null): void {
+    const reason = blocked();
+    save.disabled = reason !== null || sending;
+    if (reason !== null) save.setAttribute('aria-describedby', general.id);
+    else save.removeAttribute('aria-describedby');
+    if (reason !== null && general.textContent !== reason) general.textContent = reason;
+    else if (reason === null && was !== null && general.textContent === was) general.textContent = '';
   }
 
   const clearErrors = () => {
@@ -235,9 +305,10 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
     dialog.addEventListener('close', closed);
     form.addEventListener('submit', (event) => {
       event.preventDefault();
-      // A read-only key: nothing is sent (Save is disabled; Enter in a field lands here all the same).
-      if (readOnly !== null) {
-        general.textContent = readOnly;
+      // A read-only key, or a deal it does not find: nothing is sent (Save is disabled; Enter in a field lands here all the same).
+      const reason = blocked();
+      if (reason !== null) {
+        general.textContent = reason;
         return;
       }
       clearErrors();
@@ -268,6 +339,7 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
         dialog.close(); // nothing changed: nothing to record
         return;
       }
+      sending = true;
       const sent = base ? { ...body, expectedRevision: base.revision } : { ...body, processId: options.definition.id };
       const editing = base;
       const title = typeof body.title === 'string' ? body.title : (editing?.title ?? '');
@@ -296,16 +368,18 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
               `Someone else changed this deal meanwhile${theirs.length ? ` (${theirs.map((field) => labels[field]).join(', ')})` : ''}; the form now shows their changes. ` +
               (both.length ? `You changed ${both.join(', ')} too: what you typed is kept there. ` : 'What you typed is kept. ') +
               'Check it and save again.';
-          } else if (editing && error instanceof ApiError && isGone(error.problem)) general.textContent = goneText(editing.title, limitedToTeams);
+          } else if (editing && error instanceof ApiError && isGone(error.problem)) showUnseen(unseenDealText(editing.title, limitedToTeams));
           else if (error instanceof ApiError) show(error);
           else general.textContent = String(error);
         })
         .finally(() => {
           saving = null;
-          save.disabled = readOnly !== null;
+          sending = false;
+          save.disabled = blocked() !== null;
         });
     });
     dialog.showModal();
     inputs.title.focus();
+    seeDeal();
   });
 }

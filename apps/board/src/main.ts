@@ -8,7 +8,7 @@ import { focusCard, openMenuPlace, placeOf, renderBoard, reopenMoveMenu } from '
 import { amountsWonAndLost, funnelSteps, lostReasons, periodOutOfOrder, reliabilityPoints, stageDurationRows, winLossByTeam, wonReasons } from './charts.model';
 import { renderCharts } from './charts.view';
 import { openCriteriaPanel, rescopeCriteriaPanel } from './criteria.panel';
-import { forgetDrafts, openDealForm, rescopeForm } from './deal-form';
+import { forgetDrafts, openDealForm, recheckForm, rescopeForm } from './deal-form';
 import { criteriaReadOnlyReason, formReadOnlyReason, mayWriteDeals, newDealOffer, noProcessText, selectableTeams, teamList } from './key-scope.model';
 import { chooseClosing, type ClosingAnswer } from './dialogs';
 import { announce, byId, forgetEvidenceNotes, h, statusAbout } from './dom';
@@ -588,6 +588,8 @@ let refreshing = false;
  * sign-in form, as any other load does; anything else is left to the next action to say.
  */
 function liveRefresh(): void {
+  // An Edit form open: whether the key still sees its deal, though the board behind it is not drawn (busy).
+  if (document.visibilityState === 'visible' && sessionStorage.getItem(CREDENTIALS)) recheckForm();
   if (refreshing || document.visibilityState !== 'visible' || view() !== 'board' || !state.detail || !sessionStorage.getItem(CREDENTIALS) || busy()) return;
   refreshing = true;
   loadBoard({ onlyIfChanged: true })
