@@ -69,10 +69,10 @@ const KURRENTDB_MODES = ['22.10', '23.10', '24.10', '25.1'];
 
 // End-to-end specs whose subject never reaches the event store: authentication and its limits,
 // request validation, the board's browser session and its static files, time-zone parsing of query instants, and the
-// SQLite-only disk-full case. They run once, on SQLite; running them again on the KurrentDB adapter
+// SQLite-only cases (a full disk; the operator's problems, provoked on a keys file's lock and on a log written outside Stagecraft). They run once, on SQLite; running them again on the KurrentDB adapter
 // would only exercise the same code twice. Every spec that writes,
 // reads, verifies, exports or projects events runs on both stores.
-const STORE_INDEPENDENT_E2E = ['auth', 'auth-limits', 'api-key-revocation', 'jwt', 'bad-input', 'board', 'board-files', 'board-sign-in', 'time-zones', 'disk-full', 'retry-after'];
+const STORE_INDEPENDENT_E2E = ['auth', 'operator-problems', 'auth-limits', 'api-key-revocation', 'jwt', 'bad-input', 'board', 'board-files', 'board-sign-in', 'time-zones', 'disk-full', 'retry-after'];
 
 // Every other test runs once on the default (SQLite) setup; the end-to-end specs run a second time
 // with the KurrentDB adapter on the gRPC test double in its default mode (test/support/e2e-store.ts),

@@ -23,8 +23,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Runs the API as `npm run start:dev` would (authentication off unless env says otherwise) and waits until it is healthy. */
-export async function spawnApi(env: Record<string, string>): Promise<ApiChildProcess> {
+/**
+ * Runs the API as `npm run start:dev` would (authentication off unless env says otherwise) and waits until it is healthy:
+ * listening, and /health answering 2xx (or the status `healthy` accepts: 503 for an API started to report a stopped read model).
+ */
+export async function spawnApi(env: Record<string, string>, options: { healthy?: (status: number) => boolean } = {}): Promise<ApiChildProcess> {
+  const accepts = options.healthy ?? ((status: number) => status >= 200 && status < 300);
   const port = await freePort();
   const child = spawn(process.execPath, childNodeArgs('apps/api/src/main'), {
     cwd: ROOT,
@@ -47,7 +51,7 @@ export async function spawnApi(env: Record<string, string>): Promise<ApiChildPro
 
   for (let attempt = 0; attempt < 300; attempt += 1) {
     if (child.exitCode !== null) throw new Error(`The API exited during start-up:\n${output}`);
-    const healthy = output.includes('Stagecraft API listening') && (await fetch(`${baseUrl}/health`).then((r) => r.ok, () => false));
+    const healthy = output.includes('Stagecraft API listening') && (await fetch(`${baseUrl}/health`).then((r) => accepts(r.status), () => false));
     if (healthy) return { baseUrl, child, output: () => output, exited: () => exit };
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -387,7 +387,7 @@ export class AnalyticsController {
 
   private refuseStopped(reads: readonly string[]): void {
     const stopped = stoppedForGood(this.queries.status(), reads);
-    if (stopped !== undefined) throw new ReadModelUnavailableError('PROJECTIONS.FAILED', `The read models stopped (${stopped}); an operator must fix the cause and rebuild them.`);
+    if (stopped !== undefined) throw new ReadModelUnavailableError('PROJECTIONS.FAILED', `The read models stopped (${stopped}); an operator must fix the cause, then rebuild them: POST /admin/projections/<name>/rebuild for each.`);
   }
 
   /** A caller limited to teams sees only those teams' figures: one team per query, named or implied. */

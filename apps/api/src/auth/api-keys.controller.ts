@@ -126,7 +126,11 @@ export class ApiKeysController {
         return change(now);
       });
     } catch (error) {
-      if (error instanceof FileLockTimeoutError) throw new ApiProblem('API_KEY.FILE_BUSY', 'Another writer holds the keys file; retry shortly.', {}, RETRY_AFTER_BUSY);
+      if (error instanceof FileLockTimeoutError) {
+        // The log names the lock and its holder, which the answer does not (the server's paths are the operator's).
+        this.logger.warn(`The keys file cannot be changed: ${error.message}`);
+        throw new ApiProblem('API_KEY.FILE_BUSY', 'Another writer holds the keys file; retry shortly. If this lasts, the server log names the lock file and the process holding it.', {}, RETRY_AFTER_BUSY);
+      }
       if (error instanceof MissingKeysFileError) {
         this.logger.warn(`The keys file ${this.store.keysFile} is missing: key changes are refused until it is back`);
         throw new ApiProblem(

@@ -2,12 +2,30 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, linkSync, lstatSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 
-/** The lock could not be taken in time: another writer holds it (or a crashed one left it). */
+/**
+ * The lock could not be taken in time: another writer holds it (or a crashed one of another host
+ * left it). Says who holds it, as the lock names them, and what to do: wait for that writer, since
+ * a lock left by a writer that is gone is taken over without anyone's help.
+ */
 export class FileLockTimeoutError extends Error {
   constructor(readonly lockFile: string) {
-    super(`${lockFile} is held by another writer`);
+    super(`${lockFile} is held by ${holderOf(lockFile)}; try again once it is done (a lock left by a writer that stopped is taken over by itself: at once on this host, after ${DEFAULT_STALE_MS / 1000} s from another host)`);
     this.name = 'FileLockTimeoutError';
   }
+}
+
+/** How long a lock of another host stands before it is taken to be left by a crash. */
+const DEFAULT_STALE_MS = 30_000;
+
+/** The holder a lock names, for a person: "process 123 on host-a", or "another writer" when it names none that reads. */
+function holderOf(lockFile: string): string {
+  try {
+    const holder = JSON.parse(readFileSync(lockFile, 'utf8')) as { pid?: unknown; host?: unknown };
+    if (typeof holder.pid === 'number' && typeof holder.host === 'string') return `process ${holder.pid} on ${holder.host}`;
+  } catch {
+    // Gone, being written, or garbage: nothing to name.
+  }
+  return 'another writer';
 }
 
 export interface FileLockOptions {
@@ -27,7 +45,7 @@ export async function withFileLock<T>(lockFile: string, work: () => T | Promise<
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
   const owner = ownerOf();
   for (;;) {
-    const attempt = tryTake(lockFile, owner, options.staleMs ?? 30_000);
+    const attempt = tryTake(lockFile, owner, options.staleMs ?? DEFAULT_STALE_MS);
     if (attempt === 'taken') break;
     if (attempt === 'busy') {
       if (Date.now() > deadline) throw new FileLockTimeoutError(lockFile);
@@ -50,7 +68,7 @@ export function withFileLockSync<T>(lockFile: string, work: () => T, options: Fi
   const deadline = Date.now() + (options.timeoutMs ?? 2_000);
   const owner = ownerOf();
   for (;;) {
-    const attempt = tryTake(lockFile, owner, options.staleMs ?? 30_000);
+    const attempt = tryTake(lockFile, owner, options.staleMs ?? DEFAULT_STALE_MS);
     if (attempt === 'taken') break;
     if (attempt === 'busy') {
       if (Date.now() > deadline) throw new FileLockTimeoutError(lockFile);

@@ -993,7 +993,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       )) as unknown as QueryResult[];
       const row = results[results.length - 1]!.rows[0];
       if (!row) throw new ReadModelUnavailableError('PROJECTIONS.UNAVAILABLE', `The schema ${this.schema} holds no read models yet; start the projector.`);
-      if (row.failed) throw new ReadModelUnavailableError('PROJECTIONS.FAILED', `The read models stopped (${row.failed}); an operator must fix the cause and rebuild them.`);
+      if (row.failed) throw new ReadModelUnavailableError('PROJECTIONS.FAILED', `The read models stopped (${row.failed}); an operator must fix the cause, then rebuild them: POST /admin/projections/pipeline/rebuild (one schema: any name rebuilds them all).`);
       // The figures are this snapshot's: the log up to its checkpoint, wherever the projector is by the time they are sent.
       readAtPosition(Number(row.position));
       const revision = Number(row.state_revision);

@@ -35,7 +35,8 @@ export function inMemoryAnalyticsQueries(readModels: ReadModels): AnalyticsQueri
       if (status !== undefined && status.failed === undefined) {
         throw new ReadModelUnavailableError('PROJECTIONS.UNAVAILABLE', `The ${key.name} read model cannot be served yet (${failure}).`, key.name);
       }
-      throw new ReadModelUnavailableError('PROJECTIONS.FAILED', `The ${key.name} read model stopped (${failure}); an operator must fix the cause and rebuild it.`, key.name);
+      // Says how to rebuild it: a projector that keeps the models answers that route naming its own command.
+      throw new ReadModelUnavailableError('PROJECTIONS.FAILED', `The ${key.name} read model stopped (${failure}); an operator must fix the cause, then rebuild it: POST /admin/projections/${key.name}/rebuild.`, key.name);
     }
     // Every working model has folded in position() (this one may be further): the query that reads it now runs at once, whole.
     readAtPosition(readModels.position());

@@ -115,7 +115,12 @@ export class ProjectionRunner implements ReadModels {
     this.loop.catch((error: Error) => {
       // The log cannot be followed any more (the store failed): every model is now stale, say so.
       if (!this.controller.signal.aborted) {
-        for (const entry of this.running.values()) entry.failed ??= `the event log could not be followed: ${error.message}`;
+        // Said as a model stopped on an event is: the server log named no stop, only the answers did.
+        for (const entry of this.running.values()) {
+          if (entry.failed !== undefined) continue;
+          entry.failed = `the event log could not be followed: ${error.message}`;
+          this.onFailure?.(entry.projection.name, entry.failed);
+        }
       }
       markCaughtUp();
     });
