@@ -17,6 +17,7 @@ import { rebuildReadModels } from './commands/rebuild.command';
 import { discardDeadLetter, replaySink, showDeadLetters, showRelayStatus, startOverSink } from './commands/relay.command';
 import type { ImportFormat } from './import/import-source';
 import { printable, printableUsageError } from './io/printable';
+import { QuotingCommand } from './io/quoting.command';
 import { stopProgressBars } from './io/progress';
 
 /**
@@ -24,14 +25,14 @@ import { stopProgressBars } from './io/progress';
  * (EVENT_STORE_PATH, PROCESSES_DIR, READ_MODELS_PATH, …) as the API, read the same way.
  */
 export function buildProgram(setExitCode: (code: number) => void): Command {
-  const program = new Command('stagecraft')
+  const program = new QuotingCommand('stagecraft')
     .description(
       'Stagecraft on the command line: history, verification, export and import, read-model rebuilds, process checks.\n' +
         'Works on the store the environment names (EVENT_STORE_URL for KurrentDB, else the SQLite file EVENT_STORE_PATH; PROCESSES_DIR, READ_MODELS_PATH), as the API does.',
     )
     .version(packageVersion(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
-    // Commander's usage errors quote what was typed raw: escaped as every other line (subcommands inherit this).
+    // Commander's usage errors: what was typed quoted as our messages quote it (QuotingCommand), the line escaped as every other (subcommands inherit this).
     .configureOutput({ outputError: (text, write) => write(printableUsageError(text)) })
     .exitOverride();
 

@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INSTANT_RULE } from '@stagecraft/opportunity';
+import { quotedValue } from '@stagecraft/sales-process';
 import { runCli } from './cli.program';
+import { USAGE_VALUE_MAX } from './io/printable';
 
 // What the operator typed or a file held comes back in the CLI's error lines and import reasons:
 // escaped as io/printable.ts escapes output (the API's set: controls, U+0085, line separators,
@@ -127,12 +129,57 @@ describe('stagecraft quotes what it was given escaped, in one line', () => {
     }
   });
 
+  // What was typed is quoted as every message of our CLIs quotes a value (quotedValue): in double
+  // quotes, `"` and `\` escaped as JSON escapes them, so the quoted text reads back as exactly one
+  // value whatever it holds. Commander's own single quotes left a `'` inside unescaped: `'a' b'`
+  // could be the value a' b or a, then text.
+  const NASTY: readonly string[] = [
+    "it's",
+    "'",
+    "''",
+    '"',
+    '\\',
+    '\\\'',
+    'a\\"b',
+    "x' (Did you mean --json?)",
+    "x'\n(Did you mean --json?)",
+    "--json' and option '--all",
+    '',
+    ' ',
+    '\u001b[31m\'',
+    '\u202e\'\u202c',
+    'ünïcödé ✓ 🏴\u{e0067}\u{e0062}',
+    '\ud800',
+    '\\u0041',
+  ];
+  const quotedUsage: readonly { name: string; argv: (value: string) => string[]; said: (quoted: string) => string }[] = [
+    { name: 'an unknown option', argv: (value) => ['history', randomUUID(), `--zz${value}`], said: (quoted) => `error: unknown option ${quoted}` },
+    { name: 'an unknown command', argv: (value) => [`zz${value}`], said: (quoted) => `error: unknown command ${quoted}` },
+    { name: 'an unknown relay command', argv: (value) => ['relay', `zz${value}`], said: (quoted) => `error: unknown command ${quoted}` },
+    { name: 'a value outside the choices', argv: (value) => ['export', '--format', `zz${value}`], said: (quoted) => `error: option '--format <format>' argument ${quoted} is invalid. Allowed choices are jsonl, csv.` },
+    { name: 'a value the parser refuses', argv: (value) => ['relay', 'replay', '--sink', 'nats://127.0.0.1:4222', '--from', `zz${value}`], said: (quoted) => `error: option '--from <position>' argument ${quoted} is invalid. must be a whole number of 1 or more` },
+  ];
+  it.each(quotedUsage.flatMap((mistake) => NASTY.map((value) => ({ mistake, value, label: `${mistake.name}: ${JSON.stringify(value)}` }))))("commander's usage error quotes what was typed unambiguously, $label", async ({ mistake, value }) => {
+    const written: string[] = [];
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => written.push(String(chunk)) > 0);
+    try {
+      const typed = mistake.argv(value);
+      expect((await run(typed)).exit).toBe(2);
+      const shown = quotedValue(typed.find((arg) => arg.includes(`zz${value}`))!, USAGE_VALUE_MAX);
+      expect(written.join('').split('\n')[0]).toBe(mistake.said(shown));
+      // Read back: the quoted text is one JSON string, and it is what was typed.
+      expect(JSON.parse(shown)).toBe(typed.find((arg) => arg.includes(`zz${value}`)));
+    } finally {
+      stderr.mockRestore();
+    }
+  });
+
   it("commander's suggestion of a near option stays, on the error's line", async () => {
     const written: string[] = [];
     const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => written.push(String(chunk)) > 0);
     try {
       expect((await run(['history', randomUUID(), '--jsom'])).exit).toBe(2);
-      expect(written.join('').split('\n')[0]).toBe("error: unknown option '--jsom' (Did you mean --json?)");
+      expect(written.join('').split('\n')[0]).toBe('error: unknown option "--jsom" (Did you mean --json?)');
     } finally {
       stderr.mockRestore();
     }

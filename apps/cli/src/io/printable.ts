@@ -27,24 +27,23 @@ export function quoted(value: unknown, max = CELL_MAX): string {
   return text.length > max ? `${text.slice(0, max - 3)}…` : text;
 }
 
-/** The most of a run without spaces (a value typed as an option or a command) a usage error shows. */
-const USAGE_RUN_MAX = 80;
+/** The most of a value typed as an option or a command that a usage error quotes. */
+export const USAGE_VALUE_MAX = 80;
 
 /** Commander's own "did you mean" suggestion, which it writes on a line of its own after the error; it names only this CLI's commands and options. */
 const SUGGESTION = /\n(\(Did you mean (?:one of )?[\w ,-]+\?\))$/;
 
 /**
  * A usage error as Commander words it (an unknown option or command, a value outside an option's
- * choices or refused by its parser): it quotes what was typed raw in single quotes, so the line is
- * escaped as printable escapes output, and a run without spaces longer than USAGE_RUN_MAX cut,
- * saying how long it was. Its suggestion, if any, joins the line: a value holding a line break can
- * then never end in a line that reads as Commander's own.
+ * choices or refused by its parser), with what was typed already quoted by `QuotingCommand`
+ * (quoted, so cut past USAGE_VALUE_MAX), escaped as printable escapes output in case. Its
+ * suggestion, if any, joins the line: a value holding a line break can then never end in a line
+ * that reads as Commander's own.
  */
 export function printableUsageError(text: string): string {
   const ended = text.endsWith('\n');
   const body = ended ? text.slice(0, -1) : text;
   const suggestion = SUGGESTION.exec(body);
   const said = suggestion ? body.slice(0, suggestion.index) : body;
-  const cut = said.replace(new RegExp(`\\S{${USAGE_RUN_MAX + 1},}`, 'gu'), (run) => `${[...run].slice(0, USAGE_RUN_MAX - 20).join('')}… (${run.length} characters)`);
-  return `${printable(cut)}${suggestion ? ` ${suggestion[1]}` : ''}${ended ? '\n' : ''}`;
+  return `${printable(said)}${suggestion ? ` ${suggestion[1]}` : ''}${ended ? '\n' : ''}`;
 }
