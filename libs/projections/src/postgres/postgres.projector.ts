@@ -8,6 +8,7 @@ import { RunsElsewhereError } from '../runner/snapshot-follower';
 import { recoveryPause } from '../runner/recovery-pause';
 import { migrateReadSide } from './read-side.migrations';
 import { CONNECT_TIMEOUT_MS, openReadSideClient, setUpSession } from './read-side.session';
+import { postgresUnreachable } from './postgres-unreachable';
 import { assertReadSideSchema, readSideSchemaProblem } from './read-side.schema-name';
 import { READ_SIDE_EVENT_TYPES } from './read-side.fold';
 import { DEFER_INDEXES_FROM, deferQueryIndexes, restoreQueryIndexes } from './read-side.indexes';
@@ -91,6 +92,11 @@ export function assertSchemaName(schema: string): void {
  */
 function describeFollowingLost(error: Error): string {
   if (error instanceof EventStoreAccessDeniedError) return `the event log could not be followed: ${error.message}; ${READ_REFUSED_ADVICE}; following again once it does`;
+  // The session is who projects (it holds the schema's lock): its loss is said as such, not as the log's.
+  const lock = "and the schema's lock with it: following the log again once it answers, after taking the lock again (a standby projector may hold it first)";
+  // 57P01-57P05: the server ended it (pg_terminate_backend, a shutdown, an idle timeout a DBA set).
+  if (/^57P0/.test(String((error as { code?: unknown }).code))) return `PostgreSQL ended the projector's session (${redactCredentials(error.message)}), ${lock}`;
+  if (!(error instanceof EventStoreUnavailableError) && postgresUnreachable(error) !== undefined) return `The projector lost its PostgreSQL session (${postgresUnreachable(error)}), ${lock}`;
   return `the event log could not be followed into PostgreSQL: ${error.message}; following again once it answers`;
 }
 
