@@ -121,6 +121,40 @@ describe('ProjectionRunner', () => {
     await runner.stop();
   }, 30_000);
 
+  // Away, then back with a failure of its own (an event that no longer reads): following stops for
+  // good. The models said they were waiting for the store, which follows again by itself: left
+  // so, they would answer PROJECTIONS.UNAVAILABLE ("follows again by itself") for ever.
+  it('when the store comes back failing for good while the models wait for it, says they stopped, no longer that they recover', async () => {
+    await append(5);
+    let subscriptions = 0;
+    const flaky: EventStore = Object.assign(Object.create(store) as EventStore, {
+      subscribeToAll(options?: SubscribeToAllOptions): AsyncIterable<SubscriptionMessage> {
+        subscriptions += 1;
+        const attempt = subscriptions;
+        return (async function* () {
+          if (attempt > 1) throw new Error('the event at position 3 cannot be read: the log was altered outside Stagecraft');
+          for await (const message of store.subscribeToAll(options)) {
+            yield message;
+            if (message.type === 'caughtUp') throw new EventStoreUnavailableError('test store', 'connection refused');
+          }
+        })();
+      },
+    });
+    const told: string[] = [];
+    const runner = new ProjectionRunner(flaky, new MemorySnapshots(), [tally as Projection<unknown>]);
+    runner.onFailure = (_name, reason) => told.push(reason);
+    await runner.start();
+    try {
+      for (let i = 0; i < 500 && subscriptions < 2; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+      for (let i = 0; i < 100 && !/altered/.test(runner.failure('tally') ?? ''); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(runner.failure('tally')).toMatch(/the log was altered outside Stagecraft/);
+      expect(runner.status()[0]).not.toHaveProperty('recovering');
+      expect(told).toEqual([expect.stringMatching(/connection refused; following again once it answers/), expect.stringMatching(/the log was altered outside Stagecraft/)]);
+    } finally {
+      await runner.stop();
+    }
+  }, 30_000);
+
   // A snapshot saved while the store is away (the periodic save, or the save of a stop) is a good
   // model at its position: saved as failed, an API serving the projector's snapshots told its
   // callers the read model had stopped and needed a rebuild, until the projector saved again.

@@ -116,11 +116,13 @@ export class ProjectionRunner implements ReadModels {
       // The log cannot be followed any more (the store failed): every model is now stale, say so.
       if (!this.controller.signal.aborted) {
         // Said as a model stopped on an event is: the server log named no stop, only the answers did.
+        // One waiting for the store stops too: its reason said it would follow again by itself.
         for (const entry of this.running.values()) {
-          if (entry.failed !== undefined) continue;
+          if (entry.failed !== undefined && !this.waitingForStore.has(entry)) continue; // stopped on an event of its own
           entry.failed = `the event log could not be followed: ${error.message}`;
           this.onFailure?.(entry.projection.name, entry.failed);
         }
+        this.waitingForStore.clear();
       }
       markCaughtUp();
     });
