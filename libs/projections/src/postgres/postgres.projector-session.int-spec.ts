@@ -6,6 +6,7 @@ import { getKurrentDBEventStore, getSQLiteEventStore, type EventStore } from '@s
 import { Pool } from 'pg';
 import { startKurrentDbDouble, type KurrentDbDouble } from '../../../../test/kurrentdb-double/kurrentdb-double';
 import { waitFor } from '../../../../test/support/relay-consumers';
+import { TcpProxy } from '../../../../test/support/tcp-proxy';
 import { inMemoryReference } from '../queries/analytics-queries.contract';
 import { historyArbitrary } from '../testing/history.arbitrary';
 import { describeWithPostgres, dropReadSideSchemas, POSTGRES_TEST_URL, uniqueSchema } from '../testing/postgres.testing';
@@ -64,20 +65,45 @@ describeWithPostgres("the PostgreSQL projector's session and lock", () => {
     await pool.end();
   });
 
-  describe('while the event store refuses it', () => {
+  describe('while the event store refuses it or cannot be reached', () => {
     let double: KurrentDbDouble;
+    let proxy: TcpProxy;
     let store: EventStore;
     beforeAll(async () => {
       double = await startKurrentDbDouble();
-      store = getKurrentDBEventStore({ connectionString: double.url, reconnectDelayMs: 10 });
+      // The store reached through a proxy, so that it can be taken away and given back.
+      proxy = await new TcpProxy('127.0.0.1', double.port).start();
+      store = getKurrentDBEventStore({ connectionString: double.url.replace(`:${double.port}`, `:${proxy.port}`), reconnectDelayMs: 10 });
       await appendCopies(store, before);
     }, 60_000);
     afterAll(async () => {
       await store?.close();
+      await proxy?.close();
       await double?.stop();
     });
 
-    it('keeps its session, and so the lock (a standby waits on), through the refusal, and follows again on it once let in', async () => {
+    const faults: readonly [string, () => Promise<() => Promise<void>>, RegExp, readonly { stream: string; type: string; data: unknown }[]][] = [
+      [
+        'refuses its user',
+        async () => {
+          const allow = double.faults.denyAccess('');
+          double.faults.dropSubscriptions(); // following again is refused
+          return async () => allow();
+        },
+        /EVENT_STORE_URL/,
+        after.slice(0, Math.floor(after.length / 2)),
+      ],
+      [
+        'cannot be reached',
+        async () => {
+          await proxy.cut();
+          return () => proxy.restore();
+        },
+        /cannot be reached|unavailable/i,
+        after.slice(Math.floor(after.length / 2)),
+      ],
+    ];
+    it.each(faults)('keeps its session, and so the lock (a standby waits on), while the store %s, and follows again on it once it answers', async (_what, fault, said, more) => {
       const name = schema();
       const failures: string[] = [];
       const projector = new PostgresProjector(store, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 50 });
@@ -93,18 +119,17 @@ describeWithPostgres("the PostgreSQL projector's session and lock", () => {
         standbyStarted.catch(() => undefined);
         await waitFor('the standby to wait for the lock', () => standbyWaiting || undefined);
 
-        const allow = double.faults.denyAccess('');
-        double.faults.dropSubscriptions(); // following again is refused
-        await waitFor('the refusal reported', () => failures.length > 0 || undefined);
-        expect(failures[0]).toContain('EVENT_STORE_URL');
+        const allow = await fault();
+        await waitFor('the failure reported', () => failures.length > 0 || undefined);
+        expect(failures[0]).toMatch(said);
         // Several recovery attempts, each refused: the session stands, so the standby never takes over.
         await new Promise((resolve) => setTimeout(resolve, 2_000));
         expect(projector.status()[0]).toMatchObject({ recovering: true });
         expect(backendsOf(projector)).toEqual(session);
         expect(await lockHolder(name)).toBe(session[0]);
 
-        allow();
-        await appendCopies(store, after);
+        await allow();
+        await appendCopies(store, more);
         const head = await store.headPosition();
         await waitFor('following again', () => (projector.position() === head && projector.failure() === undefined) || undefined).catch((error: Error) => {
           throw new Error(`${error.message}: at ${projector.position()} of ${head}, ${projector.failure()}; told ${failures.join(' | ')}`);
