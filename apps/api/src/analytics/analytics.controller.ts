@@ -2,7 +2,7 @@ import { canonicalOpportunityId, instantIsAfter } from '@stagecraft/opportunity'
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ANALYTICS_QUERIES, cardIdsOf, SearchCursorError, searchNeedleOf, type SearchStatus, cursorWindow, decodeChangeKey, readingPositions, readModelsOf, ReadModelUnavailableError, stoppedForGood, withLearnedForecast, withLearnedWinProbability, type AnalyticsFilter, type AnalyticsQueries, type AnalyticsQueryName, type ClosedOutcome, type ClosedQuery, type PipelineFilter, type PipelineResult, type WaterfallPage, type WaterfallQuestion } from '@stagecraft/projections';
+import { ANALYTICS_QUERIES, cardIdsOf, SearchCursorError, searchNeedleOf, type SearchStatus, cursorWindow, decodeChangeKey, readingPositions, modelsStoppedForGood, readModelsOf, ReadModelUnavailableError, withLearnedForecast, withLearnedWinProbability, type AnalyticsFilter, type AnalyticsQueries, type AnalyticsQueryName, type ClosedOutcome, type ClosedQuery, type PipelineFilter, type PipelineResult, type WaterfallPage, type WaterfallQuestion } from '@stagecraft/projections';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import type { Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
@@ -385,9 +385,12 @@ export class AnalyticsController {
     });
   }
 
+  /** Names the route that rebuilds each model stopped, as the query itself does (a PostgreSQL read side rebuilds every model by any of them). */
   private refuseStopped(reads: readonly string[]): void {
-    const stopped = stoppedForGood(this.queries.status(), reads);
-    if (stopped !== undefined) throw new ReadModelUnavailableError('PROJECTIONS.FAILED', `The read models stopped (${stopped}); an operator must fix the cause, then rebuild them: POST /admin/projections/<name>/rebuild for each.`);
+    const stopped = modelsStoppedForGood(this.queries.status(), reads);
+    if (stopped.length === 0) return;
+    const routes = stopped.map((status) => `POST /admin/projections/${status.name}/rebuild`).join(', ');
+    throw new ReadModelUnavailableError('PROJECTIONS.FAILED', `The read models stopped (${stopped[0]!.failed}); an operator must fix the cause, then rebuild ${stopped.length === 1 ? 'it' : 'them'}: ${routes}.`, stopped[0]!.name);
   }
 
   /** A caller limited to teams sees only those teams' figures: one team per query, named or implied. */

@@ -36,13 +36,19 @@ const atHead = (head: number) => ({ headPosition: async () => head }) as unknown
 
 /** The code /pipeline?minPosition= answers with (or 'ok'). */
 async function minPositionAnswer(queries: AnalyticsQueries, store: EventStore, minPosition: number): Promise<string> {
+  return (await minPositionProblem(queries, store, minPosition)).code;
+}
+
+/** The problem /pipeline?minPosition= answers with (code 'ok' when it answers). */
+async function minPositionProblem(queries: AnalyticsQueries, store: EventStore, minPosition: number): Promise<{ code: string; detail?: string; projection?: string }> {
   // The wait is short: what is asserted is which refusal comes, not how long it took.
   const controller = new AnalyticsController(queries, { readYourWritesTimeoutMs: 50 } as Settings, () => new Date('2026-03-01T00:00:00Z'), processes, store, null);
   try {
     await controller.pipeline({ minPosition } as PipelineQueryDto, principal, request, reply);
-    return 'ok';
+    return { code: 'ok' };
   } catch (error) {
-    return (toProblem(error) as { code: string }).code;
+    const problem = toProblem(error);
+    return { code: problem.code, detail: problem.detail, ...problem.extensions };
   }
 }
 
@@ -75,7 +81,12 @@ describe('?minPosition= against in-memory read models that stopped', () => {
     await runner.start();
     try {
       expect(runner.failure('pipeline')).toMatch(/cannot read this/);
-      expect(await minPositionAnswer(inMemoryAnalyticsQueries(runner), store, await store.headPosition())).toBe('PROJECTIONS.FAILED');
+      // As the query itself says it: the route that rebuilds the model stopped, named.
+      expect(await minPositionProblem(inMemoryAnalyticsQueries(runner), store, await store.headPosition())).toMatchObject({
+        code: 'PROJECTIONS.FAILED',
+        detail: expect.stringMatching(/cannot read this.*then rebuild it: POST \/admin\/projections\/pipeline\/rebuild\.$/),
+        projection: 'pipeline',
+      });
     } finally {
       await runner.stop();
     }

@@ -46,5 +46,10 @@ export interface ProjectionStatus {
  * Undefined while each may still move (a recovering one is waited for).
  */
 export function stoppedForGood(statuses: readonly ProjectionStatus[], names: readonly string[]): string | undefined {
-  return statuses.find((status) => names.includes(status.name) && status.failed !== undefined && !status.recovering)?.failed;
+  return modelsStoppedForGood(statuses, names)[0]?.failed;
+}
+
+/** The read models among `names` that stopped for good (neither working nor recovering): each must be rebuilt. */
+export function modelsStoppedForGood(statuses: readonly ProjectionStatus[], names: readonly string[]): ProjectionStatus[] {
+  return statuses.filter((status) => names.includes(status.name) && status.failed !== undefined && !status.recovering);
 }
