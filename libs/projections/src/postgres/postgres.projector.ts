@@ -87,8 +87,8 @@ export function assertSchemaName(schema: string): void {
 
 /**
  * Why following stopped, while the projector follows again by itself: a server refusing the user
- * names EVENT_STORE_URL (no retry cures it: the operator corrects the user or the ACLs); anything
- * else is the log or PostgreSQL away for now.
+ * names EVENT_STORE_URL (no retry cures it: the operator corrects the user or the ACLs); the store
+ * away, PostgreSQL's session lost, or anything else, is said as what it is, away for now.
  */
 function describeFollowingLost(error: Error): string {
   if (error instanceof EventStoreAccessDeniedError) return `the event log could not be followed: ${error.message}; ${READ_REFUSED_ADVICE}; following again once it does`;
@@ -96,7 +96,9 @@ function describeFollowingLost(error: Error): string {
   const lock = "and the schema's lock with it: following the log again once it answers, after taking the lock again (a standby projector may hold it first)";
   // 57P01-57P05: the server ended it (pg_terminate_backend, a shutdown, an idle timeout a DBA set).
   if (/^57P0/.test(String((error as { code?: unknown }).code))) return `PostgreSQL ended the projector's session (${redactCredentials(error.message)}), ${lock}`;
-  if (!(error instanceof EventStoreUnavailableError) && postgresUnreachable(error) !== undefined) return `The projector lost its PostgreSQL session (${postgresUnreachable(error)}), ${lock}`;
+  // The store away is said as the store's, as at the opening (describeOpeningFailed), not as PostgreSQL's.
+  if (error instanceof EventStoreUnavailableError) return `the event log could not be read: ${error.message}; following again once it answers`;
+  if (postgresUnreachable(error) !== undefined) return `The projector lost its PostgreSQL session (${postgresUnreachable(error)}), ${lock}`;
   return `the event log could not be followed into PostgreSQL: ${error.message}; following again once it answers`;
 }
 
