@@ -6,4 +6,4 @@ export type * from './opportunities.contract';
 export type * from './pipeline.contract';
 export type * from './problem.contract';
 export type * from './processes.contract';
-export { searchableText, searchNeedleOf } from './searchable-text';
+export { SEARCHABLE_TEXT_RULE, searchableText, searchNeedleOf } from './searchable-text';

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { assertProperty } from '@stagecraft/testing/fast-check';
-import { searchableText } from './searchable-text';
+import { createHash } from 'node:crypto';
+import { SEARCHABLE_TEXT_RULE, searchableText } from './searchable-text';
 
 // The rule written out step by step, without the shortcut for plain ASCII: the shortcut must
 // never give another text (the board and both read sides compare with what it gives).
@@ -32,5 +33,20 @@ describe('searchableText', () => {
   it('folds what a rep types the way a title was written', () => {
     expect(['Société  Générale', 'SOCIETE GENERALE', 'Socie\u0301te\u0301 ge\u0301ne\u0301rale', 'Ｓociété\u00a0générale '].map(searchableText)).toEqual(Array(4).fill('societe generale'));
     expect(searchableText('ACME-42 Pilot')).toBe('acme-42 pilot');
+  });
+});
+
+describe('SEARCHABLE_TEXT_RULE', () => {
+  // Folds are stored (the PostgreSQL read side's opportunities.search_text, under search_fold): a
+  // change to what the rule gives must come with a new SEARCHABLE_TEXT_RULE, or stored folds made
+  // under the old rule would be trusted, and a deal they no longer match missed. This pins what the
+  // rule gives for text whose Unicode data no longer changes (ASCII, Latin, Greek, kana, the letters
+  // spelled out): when it fails, bump the version, then write the new digest here.
+  it('is bumped whenever the rule gives another fold for the same text', () => {
+    const ranges: readonly (readonly [number, number])[] = [[0x20, 0x7e], [0xa0, 0x24f], [0x370, 0x3ff], [0x1e00, 0x1eff], [0x3040, 0x30ff], [0xff01, 0xff5e]];
+    const corpus = ranges.flatMap(([from, to]) => Array.from({ length: to - from + 1 }, (_, i) => String.fromCodePoint(from + i)));
+    const words = [...corpus, ...corpus.map((c) => `A${c}  b${c}\u0301`), 'Société  Générale', 'ＡＣＭＥ Straße', 'İstanbul', 'Łódź\u00a0depot', 'ｶﾞｽ'];
+    const digest = createHash('sha256').update(words.map(searchableText).join('\n')).digest('hex').slice(0, 16);
+    expect([SEARCHABLE_TEXT_RULE, digest]).toEqual([1, '9c8e19f1c3454050']);
   });
 });

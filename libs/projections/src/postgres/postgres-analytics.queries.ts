@@ -40,6 +40,7 @@ import { readAtPosition } from '../queries/answer-position';
 import type { LearnedForecastFigures, LearnedPipelineFigures } from '../win-probability.model';
 import type { LearnedForecastQuery, LearnedPipelineQuery } from '../win-probability.queries';
 import { pagesOf, PostgresWinProbabilityQueries } from './postgres-win-probability.queries';
+import { SEARCH_FOLD } from './read-side.search-fold';
 import { postgresUnreachable } from './postgres-unreachable';
 import { NO_DAY } from '../stage-intervals.projection';
 import { valueOfUnitsText } from '../exact-amounts';
@@ -340,10 +341,11 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
         w.add(`opened_position < ${w.param(rows[0].opened_position)}::bigint`);
       }
       // PostgreSQL keeps the rows whose fold holds the needle (opportunities.search_text, kept by the
-      // projector: dealSearchText), and those whose fold it does not know (null); JavaScript decides on
-      // each, by the rule the in-memory side applies. The scan reads only what is matched (id, title,
-      // owner): the rows found are read whole after it, by id.
-      w.add(`(search_text IS NULL OR strpos(search_text, ${w.param(needle)}::text) > 0)`);
+      // projector: dealSearchText), and those whose fold it does not know (null) or was made another
+      // way (search_fold: another rule or Unicode version, as in a rolling upgrade); JavaScript decides
+      // on each, by the rule the in-memory side applies. The scan reads only what is matched (id,
+      // title, owner): the rows found are read whole after it, by id.
+      w.add(`(search_text IS NULL OR search_fold IS DISTINCT FROM ${w.param(SEARCH_FOLD)}::text OR strpos(search_text, ${w.param(needle)}::text) > 0)`);
       const found: string[] = [];
       const wanted = searchLimitOf(query) + 1;
       const ownerHolds = ownerMatcher(needle);

@@ -100,7 +100,7 @@ describeWithPostgres("the PostgreSQL projector's session and lock", () => {
           return () => proxy.restore();
         },
         // The store's absence, said as the store's: not as PostgreSQL's, whose name would send the operator to the wrong server.
-        /^the event log could not be read: .*(cannot be reached|unavailable).*; following again once it answers$/i,
+        /^the event log could not be followed: .*(cannot be reached|unavailable).*; following again once it answers$/i,
         after.slice(Math.floor(after.length / 2)),
       ],
     ];

@@ -96,8 +96,8 @@ function describeFollowingLost(error: Error): string {
   const lock = "and the schema's lock with it: following the log again once it answers, after taking the lock again (a standby projector may hold it first)";
   // 57P01-57P05: the server ended it (pg_terminate_backend, a shutdown, an idle timeout a DBA set).
   if (/^57P0/.test(String((error as { code?: unknown }).code))) return `PostgreSQL ended the projector's session (${redactCredentials(error.message)}), ${lock}`;
-  // The store away is said as the store's, as at the opening (describeOpeningFailed), not as PostgreSQL's.
-  if (error instanceof EventStoreUnavailableError) return `the event log could not be read: ${error.message}; following again once it answers`;
+  // The store away is said as the store's, in the words of the opening (describeOpeningFailed) and of the in-memory runner, not as PostgreSQL's.
+  if (error instanceof EventStoreUnavailableError) return `the event log could not be followed: ${error.message}; following again once it answers`;
   if (postgresUnreachable(error) !== undefined) return `The projector lost its PostgreSQL session (${postgresUnreachable(error)}), ${lock}`;
   return `the event log could not be followed into PostgreSQL: ${error.message}; following again once it answers`;
 }

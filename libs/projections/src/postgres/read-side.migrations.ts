@@ -3,6 +3,7 @@ import { allLabelRowsSql, LEARNED_NOTE, rebuildDailyCountsSql, rebuildLearnedSql
 import { rebuildDurationBucketsSql, rebuildSummariesSql, SUMMARIES_NOTE, summaryIndexesSql } from './read-side.summaries';
 import { assertReadSideSchema } from './read-side.schema-name';
 import { explainNotPermitted } from './read-side.permission';
+import { SEARCH_FOLD } from './read-side.search-fold';
 
 // The read side's relational schema, versioned: each migration runs once per schema, in order, in
 // one transaction, recorded in <schema>.schema_migrations. Never edit a shipped migration: add the
@@ -1164,19 +1165,27 @@ CREATE OR REPLACE VIEW ${s}.win_probability_visits AS
     name: 'opportunities.search_text: the search reads the deals that may match from PostgreSQL instead of every deal in JavaScript',
     // GET /opportunities?q= read every deal of its filters' title, id and owner into the API and folded
     // each there (searchableText): ~130 ms at 100,000 deals for a search that finds nothing, growing
-    // with the deals. The projector now keeps the fold (dealSearchText) and PostgreSQL keeps the rows
-    // that hold the needle. Rows written before are folded here where only the case is to fold
-    // (printable ASCII words one space apart, as searchableText's first test; translate lowers ASCII
-    // alone, whatever the database's locale); the others stay null, and a null is read in JavaScript
-    // as before, until the deal changes or a rebuild. An older projector (a rollback) updates a title
-    // or owner without this column: the trigger empties it then, so a stale fold never hides a deal.
+    // with the deals. The projector now keeps the fold (dealSearchText) and which fold it is
+    // (search_fold: the rule's and Unicode's versions), and PostgreSQL keeps the rows that hold the
+    // needle; a row of another fold, or none, is read and matched in JavaScript as before. Rows
+    // written before are folded here where only the case is to fold (printable ASCII words one space
+    // apart, as searchableText's first test; translate lowers ASCII alone, whatever the database's
+    // locale: the same under every version); the others stay null until the deal changes or a
+    // rebuild. An older projector (a rollback) updates a title or owner without these columns: the
+    // trigger empties the fold then, so a stale one never hides a deal. (A rename that folds alike,
+    // "Acme" to "ACME", empties it too: that row is read in JavaScript until the deal changes.)
+    // The function and trigger are made again if there (an older projector's rebuild carries the
+    // function over to its new schema as an object it does not know: read-side.foreign-objects.ts).
     sql: (s) => `
-ALTER TABLE ${s}.opportunities ADD COLUMN IF NOT EXISTS search_text text;
-UPDATE ${s}.opportunities SET search_text = ${asciiLower('title')} || E'\\n' || ${asciiLower('opportunity_id')} || E'\\n' || COALESCE(${asciiLower('owner_id')}, '')
+ALTER TABLE ${s}.opportunities ADD COLUMN IF NOT EXISTS search_text text, ADD COLUMN IF NOT EXISTS search_fold text;
+UPDATE ${s}.opportunities SET search_fold = ${literal(SEARCH_FOLD)},
+    search_text = ${asciiLower('title')} || E'\\n' || ${asciiLower('opportunity_id')} || E'\\n' || COALESCE(${asciiLower('owner_id')}, '')
   WHERE ${plainAscii('title')} AND ${plainAscii('opportunity_id')} AND (owner_id IS NULL OR ${plainAscii('owner_id')});
 COMMENT ON COLUMN ${s}.opportunities.search_text IS 'What GET /opportunities?q= searches: title, opportunity_id and owner_id, each folded as the search folds text (case, accents, widths, spaces), one per line. Null where it is not known (rows from before migration 26 with text other than plain ASCII, or a row an older projector changed): the API then reads the row itself.';
-CREATE FUNCTION ${s}.search_text_outdated() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.search_text := NULL; RETURN NEW; END $$;
+COMMENT ON COLUMN ${s}.opportunities.search_fold IS 'Which fold search_text is: the search rule''s version / the Unicode version of the runtime that folded it. The API trusts search_text only under its own; it reads any other row itself.';
+CREATE OR REPLACE FUNCTION ${s}.search_text_outdated() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.search_text := NULL; RETURN NEW; END $$;
 COMMENT ON FUNCTION ${s}.search_text_outdated() IS 'Empties opportunities.search_text when a writer changes the title or owner without it (a projector older than migration 26).';
+DROP TRIGGER IF EXISTS search_text_outdated ON ${s}.opportunities;
 CREATE TRIGGER search_text_outdated BEFORE UPDATE ON ${s}.opportunities FOR EACH ROW
   WHEN (NEW.search_text IS NOT DISTINCT FROM OLD.search_text AND (NEW.title IS DISTINCT FROM OLD.title OR NEW.owner_id IS DISTINCT FROM OLD.owner_id))
   EXECUTE FUNCTION ${s}.search_text_outdated();

@@ -18,6 +18,7 @@ import {
 } from './read-side.fold';
 import { stageOrderOf } from '../process-catalog';
 import { dealSearchText } from '../opportunity-search';
+import { SEARCH_FOLD } from './read-side.search-fold';
 import { boolArray, isoOf, ms, numberArray, textArray } from './read-side.encoding';
 import { copyBool, copyNumber, copyOf, copyText, queryWithCopies, type CopyStatement } from './read-side.copy';
 import { keepLearnedSql, keepSetbacksSql, LEARNED_TABLES } from './read-side.learned';
@@ -436,7 +437,7 @@ export class ReadSideWriter {
     const t = copyText;
     const n = copyNumber;
     const { catalog } = this.state;
-    return `${t(r.id)}\t${r.openedPosition}\t${t(r.processId)}\t${t(catalog.versions[r.versionCode]!.version)}\t${t(r.title)}\t${t(r.teamId)}\t${t(r.ownerId)}\t${n(r.amount)}\t${t(r.currency)}\t${t(iso(r.openedMs))}\t${t(r.status)}\t${r.stageKey < 0 ? '\\N' : t(this.stageId(r.stageKey))}\t${t(iso(r.stageEnteredMs))}\t${n(r.probability)}\t${t(iso(r.closedMs))}\t${t(r.lostReason)}\t${n(r.wonAmount)}\t${t(r.wonCurrency)}\t${n(r.maxRank)}\t${copyBool(r.everWon)}\t${n(r.visits)}\t${n(r.segmentPosition)}\t${t(iso(r.segmentStartMs))}\t${n(r.segmentProbability)}\t${n(r.lastClosingPosition)}\t${n(r.updatedPosition)}\t${t(dateOrNull(r.expectedDay))}\t${t(r.wonReason)}\t${t(r.nextSteps)}\t${t(JSON.stringify(r.criteriaMet))}\t${copyBool(r.setBack)}\t${r.enteredRanks}\t${t(dealSearchText(r.title, r.id, r.ownerId))}`;
+    return `${t(r.id)}\t${r.openedPosition}\t${t(r.processId)}\t${t(catalog.versions[r.versionCode]!.version)}\t${t(r.title)}\t${t(r.teamId)}\t${t(r.ownerId)}\t${n(r.amount)}\t${t(r.currency)}\t${t(iso(r.openedMs))}\t${t(r.status)}\t${r.stageKey < 0 ? '\\N' : t(this.stageId(r.stageKey))}\t${t(iso(r.stageEnteredMs))}\t${n(r.probability)}\t${t(iso(r.closedMs))}\t${t(r.lostReason)}\t${n(r.wonAmount)}\t${t(r.wonCurrency)}\t${n(r.maxRank)}\t${copyBool(r.everWon)}\t${n(r.visits)}\t${n(r.segmentPosition)}\t${t(iso(r.segmentStartMs))}\t${n(r.segmentProbability)}\t${n(r.lastClosingPosition)}\t${n(r.updatedPosition)}\t${t(dateOrNull(r.expectedDay))}\t${t(r.wonReason)}\t${t(r.nextSteps)}\t${t(JSON.stringify(r.criteriaMet))}\t${copyBool(r.setBack)}\t${r.enteredRanks}\t${t(dealSearchText(r.title, r.id, r.ownerId))}\t${t(SEARCH_FOLD)}`;
   }
 
   private stageId(key: number): string {
@@ -475,17 +476,17 @@ export class ReadSideWriter {
       q(
         `INSERT INTO ${s}.opportunities (opportunity_id, opened_position, process_id, process_version, title, team_id, owner_id, amount, currency, opened_at, status, stage_id,
            stage_entered_at, probability, closed_at, lost_reason, won_amount, won_currency, furthest_rank, ever_won, visits, segment_started_position, segment_started_at,
-           segment_probability, last_closing_position, updated_position, expected_close_date, won_reason, next_steps, criteria_met, set_back, entered_ranks, search_text)
+           segment_probability, last_closing_position, updated_position, expected_close_date, won_reason, next_steps, criteria_met, set_back, entered_ranks, search_text, search_fold)
          SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::float8[], $9::text[], $10::timestamptz[], $11::text[], $12::text[],
            $13::timestamptz[], $14::float8[], $15::timestamptz[], $16::text[], $17::float8[], $18::text[], $19::int[], $20::bool[], $21::int[], $22::bigint[], $23::timestamptz[],
-           $24::float8[], $25::bigint[], $26::bigint[], $27::date[], $28::text[], $29::text[], $30::jsonb[], $31::bool[], $32::int[], $33::text[])
+           $24::float8[], $25::bigint[], $26::bigint[], $27::date[], $28::text[], $29::text[], $30::jsonb[], $31::bool[], $32::int[], $33::text[], $34::text[])
          ON CONFLICT (opportunity_id) DO UPDATE SET process_version = EXCLUDED.process_version, title = EXCLUDED.title, team_id = EXCLUDED.team_id, owner_id = EXCLUDED.owner_id,
            amount = EXCLUDED.amount, currency = EXCLUDED.currency, status = EXCLUDED.status, stage_id = EXCLUDED.stage_id, stage_entered_at = EXCLUDED.stage_entered_at,
            probability = EXCLUDED.probability, closed_at = EXCLUDED.closed_at, lost_reason = EXCLUDED.lost_reason, won_amount = EXCLUDED.won_amount, won_currency = EXCLUDED.won_currency,
            furthest_rank = EXCLUDED.furthest_rank, ever_won = EXCLUDED.ever_won, visits = EXCLUDED.visits, segment_started_position = EXCLUDED.segment_started_position,
            segment_started_at = EXCLUDED.segment_started_at, segment_probability = EXCLUDED.segment_probability, last_closing_position = EXCLUDED.last_closing_position,
            updated_position = EXCLUDED.updated_position, expected_close_date = EXCLUDED.expected_close_date, won_reason = EXCLUDED.won_reason, next_steps = EXCLUDED.next_steps, criteria_met = EXCLUDED.criteria_met,
-           set_back = EXCLUDED.set_back, entered_ranks = EXCLUDED.entered_ranks, search_text = EXCLUDED.search_text`,
+           set_back = EXCLUDED.set_back, entered_ranks = EXCLUDED.entered_ranks, search_text = EXCLUDED.search_text, search_fold = EXCLUDED.search_fold`,
         [
           column((r) => r.id),
           column((r) => r.openedPosition),
@@ -520,6 +521,7 @@ export class ReadSideWriter {
           column((r) => r.setBack),
           column((r) => r.enteredRanks),
           column((r) => dealSearchText(r.title, r.id, r.ownerId)),
+          column(() => SEARCH_FOLD),
         ],
       );
     }
@@ -798,7 +800,7 @@ function literalOf(value: unknown): string {
 const inlined = ({ sql, values }: Statement): string => sql.replace(/\$(\d+)/g, (_, index: string) => literalOf(values[Number(index) - 1]));
 
 const OPPORTUNITY_COLUMNS =
-  'opportunity_id, opened_position, process_id, process_version, title, team_id, owner_id, amount, currency, opened_at, status, stage_id, stage_entered_at, probability, closed_at, lost_reason, won_amount, won_currency, furthest_rank, ever_won, visits, segment_started_position, segment_started_at, segment_probability, last_closing_position, updated_position, expected_close_date, won_reason, next_steps, criteria_met, set_back, entered_ranks, search_text';
+  'opportunity_id, opened_position, process_id, process_version, title, team_id, owner_id, amount, currency, opened_at, status, stage_id, stage_entered_at, probability, closed_at, lost_reason, won_amount, won_currency, furthest_rank, ever_won, visits, segment_started_position, segment_started_at, segment_probability, last_closing_position, updated_position, expected_close_date, won_reason, next_steps, criteria_met, set_back, entered_ranks, search_text, search_fold';
 const VISIT_COLUMNS = 'opportunity_id, visit_no, process_id, process_version, stage_id, entered_at, left_at, left_to, duration_seconds, ended_position, team_id, owner_id, amount, currency, current_team_id, current_owner_id, duration_ms, entered_stage_id, entered_process_version';
 const SEGMENT_COLUMNS = 'started_position, opportunity_id, process_id, stage_id, valid_from, valid_to, probability, amount, currency, team_id, owner_id, stage_entered_at, title, expected_close_date, period_level, period_block, set_back';
 
