@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, linkSync, lstatSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { quotedValue } from '@stagecraft/sales-process';
 
 /**
  * The lock could not be taken in time: another writer holds it (or a crashed one of another host
@@ -8,8 +9,12 @@ import { hostname } from 'node:os';
  * a lock left by a writer that is gone is taken over without anyone's help.
  */
 export class FileLockTimeoutError extends Error {
-  constructor(readonly lockFile: string) {
-    super(`${lockFile} is held by ${holderOf(lockFile)}; try again once it is done (a lock left by a writer that stopped is taken over by itself: at once on this host, after ${DEFAULT_STALE_MS / 1000} s from another host)`);
+  constructor(
+    readonly lockFile: string,
+    /** The age past which this writer takes a lock of another host to be left by a crash. */
+    staleMs: number = DEFAULT_STALE_MS,
+  ) {
+    super(`${lockFile} is held by ${holderOf(lockFile)}; try again once it is done (a lock left by a writer that stopped is taken over by itself: on this host once its process has ended, after ${staleMs / 1000} s from another host)`);
     this.name = 'FileLockTimeoutError';
   }
 }
@@ -21,7 +26,8 @@ const DEFAULT_STALE_MS = 30_000;
 function holderOf(lockFile: string): string {
   try {
     const holder = JSON.parse(readFileSync(lockFile, 'utf8')) as { pid?: unknown; host?: unknown };
-    if (typeof holder.pid === 'number' && typeof holder.host === 'string') return `process ${holder.pid} on ${holder.host}`;
+    // The host is whatever the lock says (anyone who may write the folder writes it): quoted, so that it cannot end the line or pass for more of the message.
+    if (typeof holder.pid === 'number' && typeof holder.host === 'string') return `process ${holder.pid} on ${quotedValue(holder.host)}`;
   } catch {
     // Gone, being written, or garbage: nothing to name.
   }
@@ -48,7 +54,7 @@ export async function withFileLock<T>(lockFile: string, work: () => T | Promise<
     const attempt = tryTake(lockFile, owner, options.staleMs ?? DEFAULT_STALE_MS);
     if (attempt === 'taken') break;
     if (attempt === 'busy') {
-      if (Date.now() > deadline) throw new FileLockTimeoutError(lockFile);
+      if (Date.now() > deadline) throw new FileLockTimeoutError(lockFile, options.staleMs ?? DEFAULT_STALE_MS);
       await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 30));
     }
   }
@@ -71,7 +77,7 @@ export function withFileLockSync<T>(lockFile: string, work: () => T, options: Fi
     const attempt = tryTake(lockFile, owner, options.staleMs ?? DEFAULT_STALE_MS);
     if (attempt === 'taken') break;
     if (attempt === 'busy') {
-      if (Date.now() > deadline) throw new FileLockTimeoutError(lockFile);
+      if (Date.now() > deadline) throw new FileLockTimeoutError(lockFile, options.staleMs ?? DEFAULT_STALE_MS);
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10 + Math.random() * 30);
     }
   }
