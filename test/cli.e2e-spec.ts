@@ -1228,6 +1228,27 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
             expect([path, refused]).toEqual([path, expect.objectContaining({ code: 'EVENT_STORE.STREAM_UNREADABLE', firstReadableRevision: 3, hidden: counted })]);
             expect(refused.detail).toContain('$maxCount 2');
           }
+          // A deal hidden whole (a soft delete, a tombstone, stream metadata): every read route names
+          // what hides it, as history names it, not 404 "no such deal" or a bare 410.
+          const cutId = (await api.http.post('/opportunities').send({ title: 'Cut whole', processId: 'standard', teamId: 'direct' }).expect(201)).body.id;
+          const cutter = KurrentDBClient.connectionString(hiding.EVENT_STORE_URL!);
+          try {
+            await cutter.setStreamMetadata(`opportunity-${cutId}`, { truncateBefore: 100 }, deadline);
+          } finally {
+            await cutter.dispose();
+          }
+          for (const [id, mechanism] of [
+            [openId, 'soft-delete'],
+            [smallId, 'tombstone'],
+            [cutId, 'truncate-before'],
+          ]) {
+            for (const path of [`/opportunities/${id}/history`, `/opportunities/${id}/history?view=timeline`, `/opportunities/${id}?asOf=2099-01-01T00:00:00Z`, `/opportunities/${id}`]) {
+              const refused = (await api.http.get(path)).body;
+              expect([path, refused]).toEqual([path, expect.objectContaining({ status: 410, code: 'EVENT_STORE.STREAM_HIDDEN', hiddenBy: [mechanism], hidden: [expect.objectContaining({ stream: `opportunity-${id}`, mechanism })] })]);
+              expect(refused.detail).toContain(`ALTERED: opportunity-${id}: ${mechanism} — `);
+            }
+          }
+          expect((await api.http.get(`/opportunities/${cutId}`)).body.detail).toContain('stream metadata $tb 100 hides every event');
         } finally {
           await api.close();
         }

@@ -163,6 +163,9 @@ describe('the moves a card is offered', () => {
     expect(isGone({ status: 404, code: 'OPPORTUNITY.NOT_FOUND' })).toBe(true);
     expect(isGone({ status: 404, code: 'PROCESS.NOT_FOUND' })).toBe(false);
     expect(isGone({ status: 409, code: 'OPPORTUNITY.NOT_FOUND' })).toBe(false);
+    // A key that sees every team is told of a deal deleted or hidden whole in the store by its setting (410): gone all the same.
+    expect(isGone({ status: 410, code: 'EVENT_STORE.STREAM_HIDDEN' })).toBe(true);
+    expect(isGone({ status: 410, code: 'EVENT_STORE.STREAM_DELETED' })).toBe(true);
     expect(goneText('ACME', true)).toBe('“\u2068ACME\u2069” is no longer on this board: it may have been moved to a team this key does not see.');
     // A key that sees every team cannot have lost the deal to another team: its stream was deleted.
     expect(goneText('ACME', false)).toBe('“\u2068ACME\u2069” is no longer found: its records may have been deleted from the event store.');

@@ -87,11 +87,14 @@ export function allowedTargets(choices: readonly MoveChoice[]): MoveTarget[] {
  * A deal the board drew that the API does not find for this key (404 OPPORTUNITY.NOT_FOUND): for a
  * key limited to teams, most likely moved to a team the key does not see (the API answers "not
  * found" rather than tell a team-limited key of another team's deal); for a key that sees every
- * team, that cannot be: its stream was soft-deleted in the event store (README: Deleting or
- * truncating an opportunity's stream), which reads as never opened. Said as that, not as the API's
+ * team, that cannot be: its stream was deleted in the event store (README: Deleting or
+ * truncating an opportunity's stream). Said as that, not as the API's
  * "Opportunity … does not exist; open it first", which is untrue of a deal on the rep's screen.
+ * Such a key is told of a stream deleted or hidden whole by a store setting (410 STREAM_DELETED,
+ * STREAM_HIDDEN, whose detail is written for an auditor): gone too, said the same.
  */
 export function isGone(problem: { readonly status: number; readonly code: string }): boolean {
+  if (problem.status === 410) return problem.code === 'EVENT_STORE.STREAM_HIDDEN' || problem.code === 'EVENT_STORE.STREAM_DELETED';
   return problem.status === 404 && problem.code === 'OPPORTUNITY.NOT_FOUND';
 }
 

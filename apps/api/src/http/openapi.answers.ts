@@ -25,6 +25,16 @@ const PROBLEM: SchemaObject = {
       description: 'REQUEST.VALIDATION_FAILED: one entry per field',
       items: { type: 'object', required: ['field', 'message'], properties: { field: { type: 'string' }, message: { type: 'string' } } },
     },
+    hiddenBy: {
+      type: 'array',
+      description: "EVENT_STORE.STREAM_HIDDEN: the event store's settings that hide every event of the opportunity from readers (its log still holds them); `hidden` says what each hides, as /verify reports it",
+      items: { type: 'string', enum: ['tombstone', 'soft-delete', 'truncate-before', 'max-count', 'max-age'] },
+    },
+    hidden: {
+      type: 'array',
+      description: 'EVENT_STORE.STREAM_HIDDEN and EVENT_STORE.STREAM_UNREADABLE: what a setting hides, each as /verify reports it (stream, mechanism, setting, detail)',
+      items: { type: 'object', additionalProperties: true },
+    },
   },
 };
 

@@ -56,6 +56,8 @@ const EVENT_STORE = {
   'EVENT_STORE.OUTCOME_UNKNOWN': 503,
   'EVENT_STORE.APPEND_TOO_LARGE': 413,
   'EVENT_STORE.STREAM_DELETED': 410,
+  /** Every event of an opportunity is hidden from readers by a store setting (`hiddenBy`): the log still holds them. */
+  'EVENT_STORE.STREAM_HIDDEN': 410,
   /**
    * The server refused the service's credentials: an operator's matter, not the client's. A 503 still
    * (with a long Retry-After, problem.ts): no bug (500), no fault of the request (4xx), which succeeds

@@ -1,4 +1,5 @@
 import { describeHiddenStream, hiddenFromStreamRead, type HiddenStream } from '@stagecraft/audit';
+import { toOpportunityStreamId } from '@stagecraft/opportunity';
 import { EventStoreAccessDeniedError, type EventStore } from '@stagecraft/event-store';
 import { ApiProblem } from '../http/problem';
 
@@ -30,4 +31,38 @@ export function hiddenEventsProblem(firstReadableRevision: number, hidden: reado
     `The stored events of this opportunity cannot be replayed: the event store hides those before revision ${firstReadableRevision} from readers by a setting (${hidden.map(describeHiddenStream).join('; ')}); the log still holds them until a scavenge. An auditor can see what is hidden with GET /opportunities/{id}/verify or \`npx stagecraft verify <id>\`.`,
     { firstReadableRevision, hidden },
   );
+}
+
+/**
+ * The settings hiding every event of an opportunity's stream that reads as empty or deleted (KurrentDB:
+ * a tombstone, a soft delete, $tb past its end, $maxAge); none when nothing hides it (never written).
+ * A user refused the metadata learns nothing here: `verify` names that check as not made.
+ */
+export async function hiddenWhole(store: EventStore, opportunityId: string): Promise<HiddenStream[]> {
+  try {
+    const hiding = await store.streamHiding?.(toOpportunityStreamId(opportunityId));
+    return hiding ? hiddenFromStreamRead(hiding, undefined) : [];
+  } catch (error) {
+    if (error instanceof EventStoreAccessDeniedError) return [];
+    throw error;
+  }
+}
+
+/**
+ * A read of an opportunity no event of which a reader sees, though the log holds them: refused
+ * naming the setting (`hiddenBy`, and `hidden` as verify reports it), as `stagecraft history` names
+ * it, not as a deal never opened (404) or a bare deletion (410 STREAM_DELETED).
+ */
+export function hiddenWholeProblem(hidden: readonly HiddenStream[]): ApiProblem {
+  return new ApiProblem(
+    'EVENT_STORE.STREAM_HIDDEN',
+    `No event of this opportunity can be read: the event store hides them from readers (${hidden.map(describeHiddenStream).join('; ')}); the log still holds them until a scavenge. An auditor can see what is hidden with GET /opportunities/{id}/verify or \`npx stagecraft verify <id>\`.`,
+    { hiddenBy: [...new Set(hidden.map(({ mechanism }) => mechanism))], hidden },
+  );
+}
+
+/** Refuses, naming the setting, a read of an opportunity whose stream a setting hides whole; returns when none does. */
+export async function refuseHiddenWhole(store: EventStore, opportunityId: string): Promise<void> {
+  const hidden = await hiddenWhole(store, opportunityId);
+  if (hidden.length > 0) throw hiddenWholeProblem(hidden);
 }

@@ -1,8 +1,8 @@
 import type { HistoryAnswer, OpportunityView } from '@stagecraft/contracts';
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { EVENT_STORE, StreamTruncatedError, type EventStore, type StoredEvent } from '@stagecraft/event-store';
-import { hiddenBeforeRead, hiddenEventsProblem } from './hidden-events';
+import { EVENT_STORE, StreamDeletedError, StreamTruncatedError, type EventStore, type StoredEvent } from '@stagecraft/event-store';
+import { hiddenBeforeRead, hiddenEventsProblem, refuseHiddenWhole } from './hidden-events';
 import { foldOpportunity, rejections, toOpportunityStreamId, type OpenedOpportunityState } from '@stagecraft/opportunity';
 import type { CompiledProcess } from '@stagecraft/sales-process';
 import { OpportunityRejectedError, ProcessRegistry, assertOpportunityVisible, readWithinTeams, toOpportunityEvents, OpportunityStreams } from '@stagecraft/commands';
@@ -34,10 +34,15 @@ export class GetOpportunityHistoryQuery extends Query<HistoryAnswer> {
  * longer reads or folds has no team such a caller may rely on: not found too, as another team's.
  */
 export async function readVisibleStream(store: EventStore, opportunityId: string, teams: readonly string[] | undefined): Promise<StoredEvent[]> {
-  let stored = await readWithinTeams(teams, opportunityId, () => store.readStream(toOpportunityStreamId(opportunityId)));
+  let stored = await readWithinTeams(teams, opportunityId, () => store.readStream(toOpportunityStreamId(opportunityId))).catch(hiddenWholeNamed(store, opportunityId));
   // A follower behind the leader (EventStore.readsMayLag) may not show a deal opened elsewhere yet: the leader says whether it exists.
   if (stored.length === 0 && store.readsMayLag?.() === true) stored = await readWithinTeams(teams, opportunityId, () => store.readStream(toOpportunityStreamId(opportunityId), { fromLeader: true }));
-  if (stored.length === 0) throw new OpportunityRejectedError(rejections.notFound(opportunityId));
+  if (stored.length === 0) {
+    // Hidden whole by a store setting (a soft delete, stream metadata): named, not "never opened". A
+    // limited caller is answered not found, as for any stream that names no team it may rely on.
+    if (teams === undefined) await refuseHiddenWhole(store, opportunityId);
+    throw new OpportunityRejectedError(rejections.notFound(opportunityId));
+  }
   if (teams) {
     let team: string | undefined;
     try {
@@ -51,6 +56,17 @@ export async function readVisibleStream(store: EventStore, opportunityId: string
   return stored;
 }
 
+/**
+ * A stream deleted for good (KurrentDB's tombstone) refused naming its tombstone, as every stream a
+ * setting hides whole is (STREAM_HIDDEN); a limited caller was answered not found by readWithinTeams already.
+ */
+function hiddenWholeNamed(store: EventStore, opportunityId: string): (error: unknown) => Promise<never> {
+  return async (error) => {
+    if (error instanceof StreamDeletedError) await refuseHiddenWhole(store, opportunityId);
+    throw error;
+  };
+}
+
 @QueryHandler(GetOpportunityQuery)
 export class GetOpportunityHandler implements IQueryHandler<GetOpportunityQuery> {
   constructor(
@@ -62,11 +78,14 @@ export class GetOpportunityHandler implements IQueryHandler<GetOpportunityQuery>
   async execute({ opportunityId, teams }: GetOpportunityQuery): Promise<OpportunityView> {
     const { state, revision, position } = await readWithinTeams(teams, opportunityId, () => this.streams.loadExisting(opportunityId)).catch(async (error: unknown) => {
       // A stream cut short: named by the setting that cuts it, when one does (readWithinTeams answered a limited caller not found already).
-      if (!(error instanceof StreamTruncatedError)) throw error;
+      if (!(error instanceof StreamTruncatedError)) return hiddenWholeNamed(this.store, opportunityId)(error);
       const hidden = await hiddenBeforeRead(this.store, toOpportunityStreamId(opportunityId), [{ revision: error.firstReadable }]);
       throw hidden.length > 0 ? hiddenEventsProblem(error.firstReadable, hidden) : error;
     });
-    if (state.status === 'none' || revision === 'no_stream') throw new OpportunityRejectedError(rejections.notFound(opportunityId));
+    if (state.status === 'none' || revision === 'no_stream') {
+      if (teams === undefined) await refuseHiddenWhole(this.store, opportunityId);
+      throw new OpportunityRejectedError(rejections.notFound(opportunityId));
+    }
     assertOpportunityVisible(teams, opportunityId, state.teamId);
     await this.processes.ensureVersion(state.processId, state.processVersion);
     return opportunityViewOf(state, revision, position, this.processes.versionAsStored(state.processId, state.processVersion));
