@@ -1129,6 +1129,8 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
           const opened = (await readAllEvents(hiding)).filter((event) => event.type === 'OpportunityOpened');
           const idOf = (title: string) => opened.find((event) => event.data.title === title)!.stream.slice('opportunity-'.length);
           const [lostId, smallId] = [idOf('Globex'), idOf('Small deal')];
+          // A deal on the process whose stream $maxAge hides below: its history is whole, its version's names are not.
+          const insideId = (await api.http.post('/opportunities').send({ title: 'Inside', processId: 'inside-sales', teamId: 'inside' }).expect(201)).body.id;
           const client = KurrentDBClient.connectionString(hiding.EVENT_STORE_URL!);
           const deadline = { deadline: 60_000 }; // sized for a busy machine (the client's default is 10 s)
           try {
@@ -1218,6 +1220,14 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
             const shown = stagecraft(hiding, 'history', id!);
             expect([id, shown.status, shown.stderr]).toEqual([id, 1, expect.stringContaining(`ALTERED: opportunity-${id}: ${mechanism} — `)]);
           }
+          // history --json says what is hidden of what it read, and by which setting, as verify does: nothing of a whole deal's own stream.
+          const inside = stagecraft(hiding, 'history', insideId, '--json');
+          expect([inside.status, inside.stderr]).toEqual([0, expect.stringContaining('ALTERED: sales-process-inside-sales: max-age — ')]);
+          expect(JSON.parse(inside.stdout)).toMatchObject({ opportunityId: insideId, hidden: [{ stream: 'sales-process-inside-sales', mechanism: 'max-age', setting: 1 }] });
+          expect(JSON.parse(inside.stdout)).not.toHaveProperty('unchecked');
+          const plainId = (await api.http.post('/opportunities').send({ title: 'Plain', processId: 'standard', teamId: 'direct' }).expect(201)).body.id;
+          const whole = stagecraft(hiding, 'history', plainId, '--json');
+          expect([whole.status, whole.stderr, JSON.parse(whole.stdout).hidden]).toEqual([0, '', []]);
           const events = (await api.http.get(`/opportunities/${wonId}/history`).expect(200)).body;
           expect(events.events[0].revision).toBe(2);
           expect(events.hidden).toEqual([expect.objectContaining({ stream: `opportunity-${wonId}`, mechanism: 'truncate-before', setting: 2, throughRevision: 1, hiddenEvents: 2 })]);

@@ -364,16 +364,19 @@ describeIf(E2E_STORE === 'kurrentdb', 'the KurrentDB run only: its server is wha
     const api = await startApiTestApp({ eventStorePath: `${dir.path}/events.db`, env: { EVENT_STORE_URL: double.url } });
     let id: string;
     let plainId: string;
+    let goneId: string;
     try {
       id = (await api.http.post('/opportunities').send({ title: 'Counted', processId: 'standard', teamId: 'direct' }).expect(201)).body.id;
       await api.http.post(`/opportunities/${id}/move`).send({ stage: 'qualification' }).expect(200);
       plainId = (await api.http.post('/opportunities').send({ title: 'Plain', processId: 'standard', teamId: 'direct' }).expect(201)).body.id;
+      goneId = (await api.http.post('/opportunities').send({ title: 'Gone', processId: 'standard', teamId: 'direct' }).expect(201)).body.id;
     } finally {
       await api.close();
     }
     const client = KurrentDBClient.connectionString(double.url);
     try {
       await client.setStreamMetadata(`opportunity-${id}`, { maxCount: 1 }, { deadline: 60_000 });
+      await client.deleteStream(`opportunity-${goneId}`, { deadline: 60_000 });
     } finally {
       await client.dispose();
     }
@@ -418,6 +421,17 @@ describeIf(E2E_STORE === 'kurrentdb', 'the KurrentDB run only: its server is wha
       const counted = await stagecraftAsync(env, 'verify', id);
       expect([counted.status, counted.stdout]).toEqual([1, expect.stringContaining(`BROKEN: opportunity-${id} at revision 1: revision-gap`)]);
       expect(counted.stdout).toContain(`UNCHECKED: opportunity-${id}: `);
+      // history, refused the metadata the same: a deal cut or gone is said not checked (UNCHECKED,
+      // exit 3), never altered by tampering nor absent; a whole one is shown, nothing hidden.
+      const cut = await stagecraftAsync(env, 'history', id);
+      expect([cut.status, cut.stderr]).toEqual([3, expect.stringContaining(`UNCHECKED: opportunity-${id}: `)]);
+      expect(cut.stderr).toContain('hidden from readers by a setting or cut by tampering, which could not be told apart:\nUNCHECKED: ');
+      expect(cut.stderr).not.toContain('the stream was altered');
+      const gone = await stagecraftAsync(env, 'history', goneId);
+      expect([gone.status, gone.stderr]).toEqual([3, expect.stringContaining(`UNCHECKED: opportunity-${goneId}: `)]);
+      expect(gone.stderr).toContain('never written, deleted, or hidden from readers, which could not be told apart:\nUNCHECKED: ');
+      const plain = await stagecraftAsync(env, 'history', plainId, '--json');
+      expect([plain.status, plain.stderr, JSON.parse(plain.stdout).hidden]).toEqual([0, '', []]);
       allow();
       allowed = true;
       const seen = await stagecraftAsync(env, 'verify', '--all');

@@ -16,11 +16,16 @@ export const EXIT = {
   unavailable: 3,
 } as const;
 
-/** An error the CLI reports as a plain message (no stack trace) with its exit code. */
+/**
+ * An error the CLI reports as a plain message (no stack trace) with its exit code, and `lines`
+ * after it, each on a line of its own (what verify prints: ALTERED, UNCHECKED): the message is one
+ * line, its controls escaped, so a line break in it could not pass for a line of the report.
+ */
 export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode: number = EXIT.usage,
+    readonly lines: readonly string[] = [],
   ) {
     super(message);
     this.name = 'CliError';

@@ -196,6 +196,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     }
     if (error instanceof CliError) {
       say(error.message);
+      for (const line of error.lines) console.error(printable(line));
       return error.exitCode;
     }
     if (error instanceof SettingsError) {

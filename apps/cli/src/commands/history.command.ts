@@ -1,9 +1,9 @@
-import { describeHiddenStream, foldAsOf, openingOf, timelineOf, toOpportunityEvent, UnreadableInstantError, versionNamedBy, type AsOfAxis, type Opening, type TimelineStep } from '@stagecraft/audit';
+import { describeHiddenStream, describeUncheckedHiding, foldAsOf, openingOf, timelineOf, toOpportunityEvent, UnreadableInstantError, versionNamedBy, type AsOfAxis, type HiddenStream, type Opening, type TimelineStep, type UncheckedHiding } from '@stagecraft/audit';
 import { foldOpportunity, OPPORTUNITY_STREAM_PREFIX, toOpportunityStreamId, UnexpectedEventError, UnknownEventTypeError, type OpportunityState } from '@stagecraft/opportunity';
 import type { Settings } from '@stagecraft/config';
 import { toProcessStreamId } from '@stagecraft/sales-process';
 import { leaderReads, StreamDeletedError } from '@stagecraft/event-store';
-import { hiddenInRead } from '../io/stream-hiding';
+import { hidingInRead } from '../io/stream-hiding';
 import { CliError, EXIT } from '../cli.errors';
 import { openExistingStore, storeWhere } from '../io/event-store';
 import { instantOption } from '../io/instant-option';
@@ -47,8 +47,10 @@ export async function showHistory(settings: Settings, givenId: string, given: Hi
     });
     if (events.length === 0) {
       // Hidden whole by a store setting (a tombstone, a soft delete, stream metadata): named as verify names it, not "no opportunity".
-      const hidden = await hiddenInRead(store, stream, undefined);
-      if (hidden.length > 0) throw new CliError(`No event of opportunity ${opportunityId} can be read in ${storeWhere(settings)}: the store hides them from readers.\n${hidden.map(describeHiddenStream).join('\n')}\n\`stagecraft verify ${givenId}\` reports it.`, EXIT.failed);
+      const { hidden, unchecked } = await hidingInRead(store, stream, undefined);
+      if (hidden.length > 0) throw new CliError(`No event of opportunity ${opportunityId} can be read in ${storeWhere(settings)}: the store hides them from readers (\`stagecraft verify ${givenId}\` reports it):`, EXIT.failed, hidden.map(describeHiddenStream));
+      // Whether a setting hides it whole could not be asked: not said to be absent, nor checked (exit 3), as verify says it.
+      if (unchecked) throw new CliError(`No event of opportunity ${opportunityId} can be read in ${storeWhere(settings)}: never written, deleted, or hidden from readers, which could not be told apart:`, EXIT.unavailable, [describeUncheckedHiding(unchecked)]);
       throw new CliError(`There is no opportunity ${sourceId === undefined ? opportunityId : `${sourceId} (id ${opportunityId})`} in ${storeWhere(settings)}.`, EXIT.failed);
     }
     // As the API answers (STREAM_UNREADABLE): a stream that no longer starts at revision 0 lost its
@@ -57,7 +59,15 @@ export async function showHistory(settings: Settings, givenId: string, given: Hi
     const first = events[0]!.revision;
     if (first !== 0) {
       // A setting that hides them (KurrentDB's $tb, $maxCount, $maxAge) is named, as verify names it.
-      const hidden = await hiddenInRead(store, stream, events.at(-1)!.revision);
+      const { hidden, unchecked } = await hidingInRead(store, stream, events.at(-1)!.revision);
+      // A user refused the stream's metadata cannot tell a setting from tampering: said so (UNCHECKED, exit 3), as verify says it.
+      if (hidden.length === 0 && unchecked) {
+        throw new CliError(
+          `The stored events of opportunity ${opportunityId} cannot be replayed: the event store no longer shows those before revision ${first}, hidden from readers by a setting or cut by tampering, which could not be told apart:`,
+          EXIT.unavailable,
+          [describeUncheckedHiding(unchecked)],
+        );
+      }
       const by = hidden.length > 0 ? `, hidden from readers by a setting: ${hidden.map(describeHiddenStream).join('; ')}` : ' (truncated or deleted there, by an operator or by tampering)';
       throw unreplayable(givenId, opportunityId, `the event store no longer shows those before revision ${first}${by}: the stream was altered`);
     }
@@ -67,11 +77,15 @@ export async function showHistory(settings: Settings, givenId: string, given: Hi
     // its names out: said on stderr, and the history printed all the same.
     const unread = typeof processId === 'string' ? await processes.load(processId) : undefined;
     const unnamed = typeof processId === 'string' ? [...new Set(events.map(versionNamedBy))].filter((version) => version !== undefined && processes.version(processId, version) === undefined) : [];
+    // What a store setting hides of what this history read (--json's `hidden`, as verify's): its own
+    // stream reads from revision 0 here, which no setting cuts; its process's stream, when it no longer gives a version.
+    let hiding: { readonly hidden: HiddenStream[]; readonly unchecked?: UncheckedHiding } = { hidden: [] };
     if (unnamed.length > 0) {
       // A setting hiding the process stream's versions (KurrentDB's stream metadata, a delete) is named, as verify names it.
       const processStream = toProcessStreamId(processId as string);
-      const hidden = await hiddenInRead(store, processStream, processes.lastRevision(processId as string));
-      const why = [...(unread === undefined ? [] : [unread]), ...hidden.map(describeHiddenStream)].join('; ') || `${processStream} holds no definition of it this version can read (deleted, cut or rewritten)`;
+      hiding = await hidingInRead(store, processStream, processes.lastRevision(processId as string));
+      const { hidden, unchecked } = hiding;
+      const why = [...(unread === undefined ? [] : [unread]), ...hidden.map(describeHiddenStream), ...(unchecked ? [describeUncheckedHiding(unchecked)] : [])].join('; ') || `${processStream} holds no definition of it this version can read (deleted, cut or rewritten)`;
       console.error(`stagecraft: the stage and criterion names of process ${processId} version ${unnamed.join(', ')} are left out: ${why}. \`stagecraft verify ${givenId}\` reports it.`);
     }
     const resolve = (id: string, version: string) => processes.version(id, version);
@@ -99,7 +113,15 @@ export async function showHistory(settings: Settings, givenId: string, given: Hi
     if (options.json) {
       console.log(
         JSON.stringify(
-          { opportunityId, ...(asOf !== undefined ? { asOf: new Date(asOf).toISOString(), axis: options.axis } : {}), revision, state: current, steps },
+          {
+            opportunityId,
+            ...(asOf !== undefined ? { asOf: new Date(asOf).toISOString(), axis: options.axis } : {}),
+            revision,
+            state: current,
+            steps,
+            hidden: hiding.hidden,
+            ...(hiding.unchecked ? { unchecked: [hiding.unchecked] } : {}),
+          },
           null,
           2,
         ),

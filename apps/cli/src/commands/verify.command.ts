@@ -137,7 +137,7 @@ async function readStreamOrFail(store: EventStore, settings: Settings, stream: s
     // Named as given: a backfill's source id ("SF-1042") is looked for under the stream of the UUID derived from it.
     const what = sourceId === undefined ? `stream ${stream}` : `opportunity ${sourceId} (stream ${stream})`;
     // Whether its settings hide it whole could not be asked: not said to be absent, nor checked (exit 3).
-    if (unchecked) throw new CliError(`No event of ${what} can be read in ${storeWhere(settings)}: never written, deleted, or hidden from readers, which could not be told apart.\n${describeUncheckedHiding(unchecked)}`, EXIT.unavailable);
+    if (unchecked) throw new CliError(`No event of ${what} can be read in ${storeWhere(settings)}: never written, deleted, or hidden from readers, which could not be told apart:`, EXIT.unavailable, [describeUncheckedHiding(unchecked)]);
     throw new CliError(`There is no ${what} in ${storeWhere(settings)}: never written, or deleted.`, EXIT.failed);
   }
   return { ...read, hiding, unchecked };
