@@ -1,6 +1,6 @@
 import { processVersionOf, type ProcessDefinition } from '@stagecraft/sales-process';
 import { chainNewEvents, GENESIS_HASH } from './hash-chain';
-import { describeHiddenStream, HiddenStreamsFinder, hiddenEventsOf, hiddenFromStreamRead, verifyOpportunityAsRead, type StreamHidingLike } from './hidden-streams';
+import { describeHiddenStream, HiddenStreamsFinder, hiddenEventsOf, hiddenFromStreamRead, uncheckedHiding, verifyOpportunityAsRead, type StreamHidingLike } from './hidden-streams';
 import type { StoredEventLike } from './stored-event-like';
 
 const stream = 'opportunity-a';
@@ -108,6 +108,16 @@ describe("one opportunity as its streams read, with what the store hides of them
     expect(verifyOpportunityAsRead('o1', edited, processEvents, {}, undefined, { opportunity: { ...none('opportunity-o1'), truncateBefore: 2, firstReadableRevision: 2 } }).opportunity).toMatchObject({ ok: false, revision: 2, reason: 'hash-mismatch' });
     // A revision missing beyond what the setting hides is still a gap.
     expect(verifyOpportunityAsRead('o1', left, processEvents, {}, undefined, { opportunity: { ...none('opportunity-o1'), truncateBefore: 1, firstReadableRevision: 1 } }).opportunity).toMatchObject({ ok: false, reason: 'revision-gap' });
+  });
+
+  it('a stream whose settings could not be read and whose read starts past revision 0: UNCHECKED from there (hidden or cut, not told apart), not a revision gap', () => {
+    const unchecked = [uncheckedHiding('opportunity-o1', 'auditor'), uncheckedHiding('sales-process-standard', 'auditor')];
+    const report = verifyOpportunityAsRead('o1', opportunity.slice(2), processEvents, {}, undefined, { unchecked });
+    expect(report).toMatchObject({ ok: false, opportunity: { ok: true, firstRevision: 2 }, hidden: [], unchecked: [{ stream: 'opportunity-o1', firstReadRevision: 2, detail: expect.stringContaining('its read starts at revision 2: ') }, { stream: 'sales-process-standard' }] });
+    // What is left still has to chain, and a gap past the first revision read is no setting's: BROKEN.
+    expect(verifyOpportunityAsRead('o1', [opportunity[0]!, opportunity[2]!], processEvents, {}, undefined, { unchecked }).opportunity).toMatchObject({ ok: false, reason: 'revision-gap' });
+    // Read from revision 0: nothing is cut, the check not made is said as it is.
+    expect(verifyOpportunityAsRead('o1', opportunity, processEvents, {}, undefined, { unchecked }).unchecked).toEqual(unchecked);
   });
 
   it('a process stream a setting hides: its versions and events named ALTERED, not missing', () => {

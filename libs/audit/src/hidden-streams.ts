@@ -149,6 +149,11 @@ export interface UncheckedHiding {
   readonly user: string | null;
   /** The right missing, as the server names it. */
   readonly permission: string;
+  /**
+   * The first revision a read of the stream showed, when past 0: the events before it are hidden by
+   * a setting or were cut (tampering), which the check not made would tell apart (uncheckedFrom).
+   */
+  readonly firstReadRevision?: number;
   readonly detail: string;
 }
 
@@ -162,6 +167,19 @@ export function uncheckedHiding(stream: string | undefined, user: string | undef
     user: user ?? null,
     permission,
     detail: `whether stream metadata ($tb, $maxCount, $maxAge), a soft delete or a tombstone hides events of ${what} from its readers could not be checked: the server refuses ${who} ${permission}; grant it (the $mr right in the streams' ACLs, or membership of $admins), then verify again`,
+  };
+}
+
+/**
+ * The check not made on a stream whose read starts past revision 0 (`firstReadRevision`): what
+ * is missing before it may be hidden by a setting ($tb, $maxCount, $maxAge) or cut by tampering,
+ * which only that check tells apart: so said, never called a revision gap (BROKEN) nor passed.
+ */
+export function uncheckedFrom(unchecked: UncheckedHiding, firstReadRevision: number): UncheckedHiding {
+  return {
+    ...unchecked,
+    firstReadRevision,
+    detail: `its read starts at revision ${firstReadRevision}: the events before it are hidden from readers by a setting or were cut, which could not be told apart; ${unchecked.detail}`,
   };
 }
 
@@ -203,8 +221,22 @@ export function verifyOpportunityAsRead(
   const hiddenIn = (hiding: StreamHidingLike | undefined, events: readonly StoredEventLike[]) => (hiding ? hiddenFromStreamRead(hiding, events.at(-1)?.revision) : []);
   const opportunityHidden = hiddenIn(hidings.opportunity, opportunityEvents);
   const processHidden = hiddenIn(hidings.process, processEvents ?? []);
-  const hiddenBefore = { opportunity: firstRevisionLeft(opportunityHidden), process: firstRevisionLeft(processHidden) };
   const stream = opportunityEvents[0]?.stream ?? unreadable.opportunity?.stream ?? hidings.opportunity?.stream;
+  // A stream whose settings could not be read and whose read starts past revision 0: checked from
+  // there, what is before it UNCHECKED (uncheckedFrom), as a setting would have it, not a revision gap.
+  const cutUnchecked = new Map<string, number>();
+  for (const events of [opportunityEvents, processEvents ?? []]) {
+    const first = events[0];
+    if (first !== undefined && first.revision > 0 && hidings.unchecked?.some((unchecked) => unchecked.stream === first.stream)) cutUnchecked.set(first.stream, first.revision);
+  }
+  const hiddenBefore = {
+    opportunity: firstRevisionLeft(opportunityHidden) ?? cutUnchecked.get(opportunityEvents[0]?.stream ?? ''),
+    process: firstRevisionLeft(processHidden) ?? cutUnchecked.get(processEvents?.[0]?.stream ?? ''),
+  };
   const verification = verifyOpportunity(opportunityId, opportunityEvents, processEvents, unreadable, chainedSince, hiddenBefore, stream);
-  return withHiddenStreams(verification, [...opportunityHidden, ...processHidden], hidings.unchecked);
+  const unchecked = hidings.unchecked?.map((entry) => {
+    const first = entry.stream === undefined ? undefined : cutUnchecked.get(entry.stream);
+    return first === undefined ? entry : uncheckedFrom(entry, first);
+  });
+  return withHiddenStreams(verification, [...opportunityHidden, ...processHidden], unchecked);
 }

@@ -10,6 +10,7 @@ import {
   LogAuditor,
   parseLogHead,
   processStreamOf,
+  uncheckedFrom,
   uncheckedHiding,
   verifyOpportunityAsRead,
   verifyStreamChain,
@@ -111,11 +112,15 @@ async function verifyProcessStream(store: EventStore, settings: Settings, stream
   if (isBackfillSourceId(stream) && (await isEmptyStream(store, stream)) && !(await isEmptyStream(store, toOpportunityStreamId(opportunityIdFor(stream))))) {
     return verifyOpportunityStreams(store, settings, toOpportunityStreamId(opportunityIdFor(stream)), options, stream);
   }
-  const { events, unreadable, hiding, unchecked } = await readStreamOrFail(store, settings, stream);
+  const read = await readStreamOrFail(store, settings, stream);
+  const { events, unreadable, hiding } = read;
   const hashless = lastHashlessPosition(events);
   const hidden = hiding ? hiddenFromStreamRead(hiding, events.at(-1)?.revision) : [];
+  // A read starting past revision 0 whose settings could not be read: hidden or cut, not told apart (UNCHECKED), as verify <id> says it.
+  const firstRead = events[0]?.revision ?? 0;
+  const unchecked = read.unchecked && firstRead > 0 ? uncheckedFrom(read.unchecked, firstRead) : read.unchecked;
   // Checked from the first revision the store's settings leave to readers: those before are named by the setting.
-  const verdict = verifyStreamChain(events, stream, unreadable, hashless === undefined ? undefined : await new LogChainStart(store).chainedBefore(hashless), firstRevisionLeft(hidden));
+  const verdict = verifyStreamChain(events, stream, unreadable, hashless === undefined ? undefined : await new LogChainStart(store).chainedBefore(hashless), firstRevisionLeft(hidden) ?? unchecked?.firstReadRevision);
   const ok = isVouchedFor(verdict) && hidden.length === 0 && unchecked === undefined;
   if (options.json) console.log(JSON.stringify({ ok, process: verdict, hidden, ...(unchecked ? { unchecked: [unchecked] } : {}) }, null, 2));
   else console.log([...(isHiddenWhole(verdict, hidden) ? [] : [describe(verdict)]), ...hidden.map(describeHiddenStream), ...(unchecked ? [describeUncheckedHiding(unchecked)] : [])].join('\n'));
