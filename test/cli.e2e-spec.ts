@@ -1225,6 +1225,13 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
           expect([inside.status, inside.stderr]).toEqual([0, expect.stringContaining('ALTERED: sales-process-inside-sales: max-age — ')]);
           expect(JSON.parse(inside.stdout)).toMatchObject({ opportunityId: insideId, hidden: [{ stream: 'sales-process-inside-sales', mechanism: 'max-age', setting: 1 }] });
           expect(JSON.parse(inside.stdout)).not.toHaveProperty('unchecked');
+          // verify names the version the deal ran on that its hidden process stream no longer shows (not checked), beside the setting.
+          const insideVerified = stagecraft(hiding, 'verify', insideId);
+          expect([insideVerified.status, insideVerified.stdout]).toEqual([1, expect.stringContaining('ALTERED: sales-process-inside-sales: max-age — ')]);
+          expect(insideVerified.stdout).toMatch(/^NOT CHECKED: sales-process-inside-sales: the opportunity ran on version \S+, which sales-process-inside-sales no longer shows its readers/m);
+          const insideReport = JSON.parse(stagecraft(hiding, 'verify', insideId, '--json').stdout);
+          expect(insideReport).toMatchObject({ ok: false, process: { ok: true, versionsNotShown: [expect.any(String)] } });
+          expect((await api.http.get(`/opportunities/${insideId}/verify`).expect(200)).body).toEqual(insideReport);
           const plainId = (await api.http.post('/opportunities').send({ title: 'Plain', processId: 'standard', teamId: 'direct' }).expect(201)).body.id;
           const whole = stagecraft(hiding, 'history', plainId, '--json');
           expect([whole.status, whole.stderr, JSON.parse(whole.stdout).hidden]).toEqual([0, '', []]);

@@ -123,6 +123,18 @@ describe("one opportunity as its streams read, with what the store hides of them
   it('a process stream a setting hides: its versions and events named ALTERED, not missing', () => {
     const aged = verifyOpportunityAsRead('o1', opportunity, [], {}, undefined, { process: { ...none('sales-process-standard'), maxAgeSeconds: 1 } });
     expect(aged).toMatchObject({ ok: false, opportunity: { ok: true }, process: { ok: true, events: 0 }, hidden: [{ stream: 'sales-process-standard', mechanism: 'max-age' }] });
+    // The version the deal ran on is among what is hidden: named, not passed over (the version-missing check cannot be made).
+    expect(aged.process).toMatchObject({ versionsNotShown: [version], versionsDetail: expect.stringContaining(`the opportunity ran on version ${version}, which sales-process-standard no longer shows its readers`) });
+    // Its settings refused, the process stream's read starting past revision 0: the same, UNCHECKED.
+    const laterDefinition = { id: 'standard', name: 'Standard, later' } as unknown as ProcessDefinition;
+    const later = chained('sales-process-standard', [
+      { type: 'ProcessVersionRecorded', data: { processId: 'standard', version, definition, source: 'standard.yaml' } },
+      { type: 'ProcessVersionRecorded', data: { processId: 'standard', version: processVersionOf(laterDefinition), definition: laterDefinition, source: 'standard.yaml' } },
+    ]).slice(1);
+    const refused = verifyOpportunityAsRead('o1', opportunity, later, {}, undefined, { unchecked: [uncheckedHiding('sales-process-standard', 'auditor')] });
+    expect(refused).toMatchObject({ ok: false, process: { ok: true, firstRevision: 1, versionsNotShown: [version] }, unchecked: [{ stream: 'sales-process-standard', firstReadRevision: 1 }] });
+    // A version the readers see is not named.
+    expect(verifyOpportunityAsRead('o1', opportunity, processEvents, {}, undefined, { process: { ...none('sales-process-standard'), maxCount: 5 } }).process).not.toHaveProperty('versionsNotShown');
     const gone = verifyOpportunityAsRead('o1', opportunity, [], {}, undefined, { process: { ...none('sales-process-standard'), tombstoned: true } });
     expect(gone).toMatchObject({ ok: false, process: { ok: true }, hidden: [{ stream: 'sales-process-standard', mechanism: 'tombstone' }] });
     // Without a setting that hides it, an empty process stream is still missing.

@@ -1,5 +1,5 @@
 import { PROCESS_VERSION_RECORDED, toProcessStreamId } from '@stagecraft/sales-process';
-import { verifyStreamChain, type ChainVerdict, type UnreadableEventLike } from './hash-chain';
+import { verifyStreamChain, type ChainBreak, type ChainIntact, type ChainVerdict, type UnreadableEventLike } from './hash-chain';
 import type { StoredEventLike } from './stored-event-like';
 
 // One opportunity's verification, the same for the API (GET /opportunities/:id/verify) and the
@@ -14,8 +14,22 @@ export interface OpportunityVerification {
   readonly ok: boolean;
   readonly opportunity: ChainVerdict;
   /** The process the opportunity was judged by; null when its events name none (a broken stream). */
-  readonly process: ChainVerdict | null;
+  readonly process: ProcessVerdict | null;
 }
+
+/**
+ * The process stream's verdict. Intact from the first revision a store setting leaves to readers,
+ * it may not show a version the opportunity ran on (hidden with the revisions before, or cut,
+ * which the settings alone cannot tell): those are named, since the version-missing check cannot
+ * be made of them, rather than passed over. The setting itself is reported apart (ALTERED, UNCHECKED).
+ */
+export type ProcessVerdict =
+  | ChainBreak
+  | (ChainIntact & {
+      /** The versions the opportunity ran on that the events readers see do not record. */
+      readonly versionsNotShown?: readonly string[];
+      readonly versionsDetail?: string;
+    });
 
 /** The process stream an opportunity's events name, to read before calling verifyOpportunity. */
 export function processStreamOf(opportunityEvents: readonly StoredEventLike[]): string | undefined {
@@ -73,17 +87,31 @@ export function verifyOpportunity(
   return { opportunityId, ok: isVouchedFor(opportunity) && isVouchedFor(process), opportunity, process };
 }
 
-function processVerdict(stream: string, events: readonly StoredEventLike[], versions: readonly string[], unreadable: UnreadableEventLike | undefined, chainedSince: number | undefined, hiddenBefore: number | undefined): ChainVerdict {
+function processVerdict(stream: string, events: readonly StoredEventLike[], versions: readonly string[], unreadable: UnreadableEventLike | undefined, chainedSince: number | undefined, hiddenBefore: number | undefined): ProcessVerdict {
   // A setting the store reports hides its first events, or all of them: the versions the opportunity
-  // names may be among them, reported as hidden (ALTERED, as verify --all says), not as cut.
-  if (hiddenBefore !== undefined) return verifyStreamChain(events, stream, unreadable, chainedSince, hiddenBefore);
+  // names may be among them, reported as hidden (ALTERED, as verify --all says), not as cut; each
+  // such version is named, its check not made.
+  if (hiddenBefore !== undefined) {
+    const verdict = verifyStreamChain(events, stream, unreadable, chainedSince, hiddenBefore);
+    if (!verdict.ok) return verdict;
+    const shown = recordedVersions(events);
+    const versionsNotShown = versions.filter((version) => !shown.has(version));
+    if (versionsNotShown.length === 0) return verdict;
+    const which = versionsNotShown.length === 1 ? `version ${versionsNotShown[0]}` : `versions ${versionsNotShown.join(', ')}`;
+    const before = hiddenBefore === 0 ? 'its events, hidden whole' : `the revisions before ${hiddenBefore}`;
+    return {
+      ...verdict,
+      versionsNotShown,
+      versionsDetail: `the opportunity ran on ${which}, which ${stream} no longer shows its readers: recorded in ${before}, or cut from it, which the settings alone cannot tell; the rules it was judged by are not checked`,
+    };
+  }
   if (events.length === 0 && unreadable === undefined) {
     return { ok: false, stream, revision: 0, reason: 'stream-missing', detail: `the opportunity runs on process ${stream}, which has no events: the stream was deleted` };
   }
   // Its versions past an unreadable event cannot be told: the break there is what is reported.
   const verdict = verifyStreamChain(events, stream, unreadable, chainedSince);
   if (!verdict.ok) return verdict;
-  const recorded = new Set(events.filter((event) => event.type === PROCESS_VERSION_RECORDED).map((event) => event.data.version));
+  const recorded = recordedVersions(events);
   const missing = versions.find((version) => !recorded.has(version));
   if (missing === undefined) return verdict;
   return {
@@ -93,6 +121,11 @@ function processVerdict(stream: string, events: readonly StoredEventLike[], vers
     reason: 'version-missing',
     detail: `the opportunity ran on version ${missing}, which ${stream} no longer records: events were cut from its end, or the version rewritten under another one (its chain recomputed)`,
   };
+}
+
+/** The versions a process stream's events record. */
+function recordedVersions(events: readonly StoredEventLike[]): Set<unknown> {
+  return new Set(events.filter((event) => event.type === PROCESS_VERSION_RECORDED).map((event) => event.data.version));
 }
 
 /** The process versions an opportunity's events name: the one it opened on and those it migrated to. */

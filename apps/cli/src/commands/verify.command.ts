@@ -277,6 +277,8 @@ function isHiddenWhole(verdict: ChainVerdict, hidden: readonly HiddenStream[]): 
 function describeOpportunity(report: OpportunityVerificationWithHidden): string {
   const lines: string[] = [];
   for (const verdict of [report.opportunity, report.process]) if (verdict && !isHiddenWhole(verdict, report.hidden)) lines.push(describe(verdict));
+  // A version the deal ran on that the process stream no longer shows: its check not made, said so (the setting is named below).
+  if (report.process?.ok && report.process.versionsDetail !== undefined) lines.push(`NOT CHECKED: ${report.process.stream}: ${report.process.versionsDetail}`);
   for (const hidden of report.hidden) lines.push(describeHiddenStream(hidden));
   for (const unchecked of report.unchecked ?? []) lines.push(describeUncheckedHiding(unchecked));
   lines.push(report.ok ? `Verified: opportunity ${report.opportunityId} and the process it was judged by.` : `NOT VERIFIED: opportunity ${report.opportunityId}.`);
