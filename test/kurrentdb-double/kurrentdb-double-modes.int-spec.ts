@@ -269,6 +269,44 @@ describe.each(DOUBLE_MODES)('KurrentDB test double playing %s', (mode: DoubleMod
   });
 
   describe('reads (§3)', () => {
+    it('a user refused reads of some streams (denyStreamReads): those reads and their metadata\'s fail AccessDenied, nothing read; $all, its subscription, appends and other streams are served (§11)', async () => {
+      const hidden = `modes-unread-${randomUUID()}`;
+      const other = `modes-read-${randomUUID()}`;
+      await client.appendToStream(hidden, event('Secret'), { streamState: 'no_stream' });
+      await client.appendToStream(other, event('Open'), { streamState: 'no_stream' });
+      await client.setStreamMetadata(other, { maxCount: 5 });
+      const allowStream = double.faults.denyStreamReads(hidden);
+      const allowMetadata = double.faults.denyStreamReads('$$');
+      try {
+        // Refused as the server refuses a Read it does not authorize: PERMISSION_DENIED before any message, not an empty or missing stream.
+        expect(await rejection(all(client.readStream(hidden)))).toBeInstanceOf(AccessDeniedError);
+        expect(await rejection(all(client.readStream(hidden, { requiresLeader: true })))).toBeInstanceOf(AccessDeniedError);
+        // $$<stream> is authorized as metadataRead of the stream ($mr): refused apart from read ($r), as it is here.
+        expect(await rejection(client.getStreamMetadata(other))).toBeInstanceOf(AccessDeniedError);
+        expect((await all(client.readStream(other))).map(({ event: read }) => read!.type)).toEqual(['Open']);
+        // $all is authorized on $all alone: what it holds of the refused stream is still shown, read or followed.
+        const logged = await all(client.readAll({ fromPosition: START, direction: FORWARDS }));
+        expect(logged.filter(({ event: read }) => read!.streamId === hidden).map(({ event: read }) => read!.type)).toEqual(['Secret']);
+        const seen: string[] = [];
+        const subscription = client.subscribeToAll({ fromPosition: START, filter: streamNameFilter({ prefixes: [hidden] }) });
+        subscription.on('data', (resolved: AllStreamResolvedEvent) => seen.push(resolved.event!.type));
+        try {
+          await until(() => seen.length > 0);
+        } finally {
+          await subscription.unsubscribe();
+        }
+        expect(seen).toEqual(['Secret']);
+        // Writing needs the write right, not read: appends go on.
+        await client.appendToStream(hidden, event('Later'));
+        expect(double.log.stream(hidden)).toHaveLength(2);
+      } finally {
+        allowStream();
+        allowMetadata();
+      }
+      expect((await all(client.readStream(hidden))).map(({ event: read }) => read!.type)).toEqual(['Secret', 'Later']);
+      expect(await client.getStreamMetadata(other)).toMatchObject({ metadata: { maxCount: 5 } });
+    });
+
     it('with nodePreference=follower a lagging follower serves reads that do not ask for the leader; by default every read asks', async () => {
       const stream = `modes-${randomUUID()}`;
       const followerPreferred = KurrentDBClient.connectionString(`${double.url}&nodePreference=follower`);

@@ -78,6 +78,7 @@ export interface KurrentDbDoubleFaults {
    * Reads of streams with this prefix are denied while $all is still served: a user granted read
    * on $all but not on those streams, as `$$` (the streams' metadata, the $mr permission) is for
    * a user outside $admins whose ACLs do not give it. What $all holds of them is still shown.
+   * (SERVER-BEHAVIOUR.md §11: a refused Read fails AccessDenied before any message; $all is authorized alone).
    */
   denyStreamReads(streamPrefix: string): () => void;
   /** Reads that do not ask for the leader are served by a follower that stops replicating now. */
