@@ -415,6 +415,17 @@ describeIf(E2E_STORE === 'kurrentdb', 'the KurrentDB run only: its server is wha
       try {
         expect((await refused.http.get(`/opportunities/${plainId}/verify`).expect(200)).body).toEqual(JSON.parse(oneJson.stdout));
         expect((await refused.http.get(`/opportunities/${id}/verify`).expect(200)).body).toEqual(JSON.parse((await stagecraftAsync(env, 'verify', id, '--json')).stdout));
+        // The API's reads of the cut deal say the check not made, as history and verify do: the
+        // events view with `unchecked` beside a history that starts at revision 1, the folds from the opening refused naming it.
+        const cutUnchecked = { check: 'hidden-streams', stream: `opportunity-${id}`, user: 'auditor', firstReadRevision: 1 };
+        expect((await refused.http.get(`/opportunities/${id}/history`).expect(200)).body).toMatchObject({ events: [{ revision: 1 }], hidden: [], unchecked: [cutUnchecked] });
+        for (const path of [`/opportunities/${id}/history?view=timeline`, `/opportunities/${id}?asOf=2099-01-01T00:00:00Z`, `/opportunities/${id}`]) {
+          const cutRead = (await refused.http.get(path)).body;
+          expect([path, cutRead]).toEqual([path, expect.objectContaining({ status: 500, code: 'EVENT_STORE.STREAM_UNREADABLE', firstReadableRevision: 1, hidden: [], unchecked: [expect.objectContaining(cutUnchecked)] })]);
+          expect(cutRead.detail).toContain('hidden from readers by a setting or cut by tampering, which could not be told apart');
+        }
+        // A deal no event of which reads, its settings refused: /verify says the check not made (as verify <id> exits 3), not "open it first".
+        expect((await refused.http.get(`/opportunities/${goneId}/verify`).expect(200)).body).toMatchObject({ ok: false, hidden: [], unchecked: [{ stream: `opportunity-${goneId}`, user: 'auditor' }] });
       } finally {
         await refused.close();
       }

@@ -76,6 +76,20 @@ export interface HiddenEvents {
   readonly detail: string;
 }
 
+/**
+ * A check that could not be made: which settings hide a stream's events, the store refusing its
+ * user the streams' metadata, as `verify` names it (libs/audit's UncheckedHiding).
+ */
+export interface UncheckedHidingCheck {
+  readonly check: 'hidden-streams';
+  readonly stream?: string;
+  readonly user: string | null;
+  readonly permission: string;
+  /** The first revision the read showed, when past 0: what is before it is hidden by a setting or was cut. */
+  readonly firstReadRevision?: number;
+  readonly detail: string;
+}
+
 /** GET /opportunities/:id/history: a page of the events, oldest first. */
 export interface HistoryAnswer {
   readonly events: readonly HistoryEntry[];
@@ -83,6 +97,8 @@ export interface HistoryAnswer {
   readonly nextFromRevision: number | null;
   /** What a store setting hides of the stream's first events, so the history starts past revision 0; empty when nothing is hidden. */
   readonly hidden: readonly HiddenEvents[];
+  /** Present when the history starts past revision 0 and the store refused its user the stream's metadata: hidden by a setting or cut, not told apart. */
+  readonly unchecked?: readonly UncheckedHidingCheck[];
 }
 
 /** GET /opportunities?q=: a deal the search found, open or closed. */

@@ -35,6 +35,11 @@ const PROBLEM: SchemaObject = {
       description: 'EVENT_STORE.STREAM_HIDDEN and EVENT_STORE.STREAM_UNREADABLE: what a setting hides, each as /verify reports it (stream, mechanism, setting, detail)',
       items: { type: 'object', additionalProperties: true },
     },
+    unchecked: {
+      type: 'array',
+      description: "EVENT_STORE.STREAM_UNREADABLE: the store refused the service's user the stream's metadata, so whether a setting hides the events before `firstReadableRevision` or they were cut could not be told (check, stream, user, permission, firstReadRevision, detail), as /verify reports it",
+      items: { type: 'object', additionalProperties: true },
+    },
   },
 };
 

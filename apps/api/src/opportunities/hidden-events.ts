@@ -1,4 +1,4 @@
-import { describeHiddenStream, hiddenFromStreamRead, type HiddenStream } from '@stagecraft/audit';
+import { describeHiddenStream, describeUncheckedHiding, hiddenFromStreamRead, uncheckedFrom, uncheckedHiding, type HiddenStream, type UncheckedHiding } from '@stagecraft/audit';
 import { toOpportunityStreamId } from '@stagecraft/opportunity';
 import { EventStoreAccessDeniedError, type EventStore } from '@stagecraft/event-store';
 import { ApiProblem } from '../http/problem';
@@ -8,28 +8,47 @@ import { ApiProblem } from '../http/problem';
 // as-of view would otherwise show a shortened stream, or fail to fold it, saying nothing of why.
 // Named as `verify` names it (libs/audit's hidden-streams.ts).
 
+/** What the settings hide of the events before a read's first revision, or the check not made. */
+export interface HiddenBeforeRead {
+  readonly hidden: HiddenStream[];
+  /** The store refused its user the stream's metadata: hidden by a setting or cut, not told apart (uncheckedFrom). */
+  readonly unchecked?: UncheckedHiding;
+}
+
 /**
  * The settings hiding events of a stream whose read starts past revision 0; nothing is asked of
- * a stream read from 0 (no setting hides anything of it). A user refused the metadata learns
- * nothing here: `verify` names that check as not made.
+ * a stream read from 0 (no setting hides anything of it). A user refused the metadata is told the
+ * check was not made (`unchecked`, as `verify` and `stagecraft history` say it), never that nothing is hidden.
  */
-export async function hiddenBeforeRead(store: EventStore, stream: string, stored: readonly { readonly revision: number }[]): Promise<HiddenStream[]> {
-  if (stored.length === 0 || stored[0]!.revision === 0) return [];
+export async function hiddenBeforeRead(store: EventStore, stream: string, stored: readonly { readonly revision: number }[]): Promise<HiddenBeforeRead> {
+  if (stored.length === 0 || stored[0]!.revision === 0) return { hidden: [] };
   try {
     const hiding = await store.streamHiding?.(stream);
-    return hiding ? hiddenFromStreamRead(hiding, stored.at(-1)!.revision) : [];
+    return { hidden: hiding ? hiddenFromStreamRead(hiding, stored.at(-1)!.revision) : [] };
   } catch (error) {
-    if (error instanceof EventStoreAccessDeniedError) return [];
+    if (error instanceof EventStoreAccessDeniedError) return { hidden: [], unchecked: uncheckedFrom(uncheckedHiding(stream, error.user), stored[0]!.revision) };
     throw error;
   }
 }
 
-/** A fold from revision 0 (the timeline, an as-of view, the deal now) of a stream a setting cuts: refused, naming the setting. */
-export function hiddenEventsProblem(firstReadableRevision: number, hidden: readonly HiddenStream[]): ApiProblem {
+/**
+ * A fold from revision 0 (the timeline, an as-of view, the deal now) of a stream a setting cuts:
+ * refused, naming the setting, or the check not made; undefined when neither explains the cut.
+ */
+export function hiddenEventsProblem(firstReadableRevision: number, { hidden, unchecked }: HiddenBeforeRead): ApiProblem | undefined {
+  const verify = 'An auditor can see what is hidden with GET /opportunities/{id}/verify or `npx stagecraft verify <id>`.';
+  if (hidden.length > 0) {
+    return new ApiProblem(
+      'EVENT_STORE.STREAM_UNREADABLE',
+      `The stored events of this opportunity cannot be replayed: the event store hides those before revision ${firstReadableRevision} from readers by a setting (${hidden.map(describeHiddenStream).join('; ')}); the log still holds them until a scavenge. ${verify}`,
+      { firstReadableRevision, hidden },
+    );
+  }
+  if (unchecked === undefined) return undefined;
   return new ApiProblem(
     'EVENT_STORE.STREAM_UNREADABLE',
-    `The stored events of this opportunity cannot be replayed: the event store hides those before revision ${firstReadableRevision} from readers by a setting (${hidden.map(describeHiddenStream).join('; ')}); the log still holds them until a scavenge. An auditor can see what is hidden with GET /opportunities/{id}/verify or \`npx stagecraft verify <id>\`.`,
-    { firstReadableRevision, hidden },
+    `The stored events of this opportunity cannot be replayed: the event store no longer shows those before revision ${firstReadableRevision}, hidden from readers by a setting or cut by tampering, which could not be told apart (${describeUncheckedHiding(unchecked)}).`,
+    { firstReadableRevision, hidden, unchecked: [unchecked] },
   );
 }
 

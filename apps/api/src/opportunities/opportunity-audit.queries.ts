@@ -149,7 +149,8 @@ export class VerifyOpportunityHandler implements IQueryHandler<VerifyOpportunity
     // shows: named by the setting, ALTERED, as the CLI's verify <id> and verify --all name it. A
     // stream hidden whole (a tombstone, a soft delete) is reported so, not as gone (410) or never written (404).
     const { hiding, unchecked } = await this.hidingOf(stream);
-    if (stored.length === 0 && unreadable === undefined && (hiding === undefined || hiddenFromStreamRead(hiding, undefined).length === 0)) throw new OpportunityRejectedError(rejections.notFound(opportunityId));
+    // Whether settings hide a stream that shows no event could not be asked: the check not made is the report (as verify <id> exits 3), not "never opened".
+    if (stored.length === 0 && unreadable === undefined && unchecked === undefined && (hiding === undefined || hiddenFromStreamRead(hiding, undefined).length === 0)) throw new OpportunityRejectedError(rejections.notFound(opportunityId));
     // The rules the opportunity was judged by live in its process's stream: verify that too. One
     // deleted for good (KurrentDB's tombstone) reads as empty: the verifier reports it hidden by its tombstone.
     const processStream = processStreamOf(stored);
@@ -194,8 +195,8 @@ export class VerifyOpportunityHandler implements IQueryHandler<VerifyOpportunity
  * $tb, $maxCount, $maxAge) is refused naming the setting, as verify names it, not folded from the middle.
  */
 async function refuseHiddenStart(store: EventStore, opportunityId: string, stored: readonly { readonly revision: number }[]): Promise<void> {
-  const hidden = await hiddenBeforeRead(store, toOpportunityStreamId(opportunityId), stored);
-  if (hidden.length > 0) throw hiddenEventsProblem(stored[0]!.revision, hidden);
+  const problem = hiddenEventsProblem(stored[0]?.revision ?? 0, await hiddenBeforeRead(store, toOpportunityStreamId(opportunityId), stored));
+  if (problem) throw problem;
 }
 
 /** A stream deleted for good reads as empty: what its tombstone hides is reported by verifyOpportunityAsRead. */

@@ -49,7 +49,7 @@ const HISTORY_ENTRY = objectSchema<HistoryEntry>({ revision: WHOLE, position: WH
 /** `view=events` pages HistoryAnswer; `view=timeline` pages the steps (libs/audit's timeline), by the same revisions. */
 export const HISTORY_SCHEMA: SchemaObject = {
   oneOf: [
-    objectSchema<HistoryAnswer>({ events: arrayOf(HISTORY_ENTRY), nextFromRevision: { ...WHOLE, nullable: true }, hidden: arrayOf(FREE_OBJECT) }),
+    objectSchema<HistoryAnswer>({ events: arrayOf(HISTORY_ENTRY), nextFromRevision: { ...WHOLE, nullable: true }, hidden: arrayOf(FREE_OBJECT), unchecked: arrayOf(FREE_OBJECT) }, ['unchecked']),
     { type: 'object', required: ['opportunityId', 'steps', 'nextFromRevision'], properties: { opportunityId: STRING, steps: arrayOf(FREE_OBJECT), nextFromRevision: { ...WHOLE, nullable: true }, hidden: arrayOf(FREE_OBJECT) } },
   ],
 };

@@ -79,8 +79,7 @@ export class GetOpportunityHandler implements IQueryHandler<GetOpportunityQuery>
     const { state, revision, position } = await readWithinTeams(teams, opportunityId, () => this.streams.loadExisting(opportunityId)).catch(async (error: unknown) => {
       // A stream cut short: named by the setting that cuts it, when one does (readWithinTeams answered a limited caller not found already).
       if (!(error instanceof StreamTruncatedError)) return hiddenWholeNamed(this.store, opportunityId)(error);
-      const hidden = await hiddenBeforeRead(this.store, toOpportunityStreamId(opportunityId), [{ revision: error.firstReadable }]);
-      throw hidden.length > 0 ? hiddenEventsProblem(error.firstReadable, hidden) : error;
+      throw hiddenEventsProblem(error.firstReadable, await hiddenBeforeRead(this.store, toOpportunityStreamId(opportunityId), [{ revision: error.firstReadable }])) ?? error;
     });
     if (state.status === 'none' || revision === 'no_stream') {
       if (teams === undefined) await refuseHiddenWhole(this.store, opportunityId);
@@ -133,7 +132,7 @@ export class GetOpportunityHistoryHandler implements IQueryHandler<GetOpportunit
     const stored = await readVisibleStream(this.store, opportunityId, teams);
     // A stream a setting cuts (KurrentDB's $tb, $maxCount, $maxAge) is answered from where readers
     // start, saying what hides the events before it, as verify names it: never a silently shorter history.
-    const hidden = await hiddenBeforeRead(this.store, toOpportunityStreamId(opportunityId), stored);
+    const { hidden, unchecked } = await hiddenBeforeRead(this.store, toOpportunityStreamId(opportunityId), stored);
     // A page, so that the answer stays bounded however long the deal's history grows. By revision,
     // not by index: a stream cut short outside the service (KurrentDB's $tb) starts above 0.
     const first = stored.findIndex((event) => event.revision >= page.fromRevision);
@@ -149,6 +148,7 @@ export class GetOpportunityHistoryHandler implements IQueryHandler<GetOpportunit
         metadata: { ...event.metadata, storedAt: event.recordedAt },
       })),
       hidden,
+      ...(unchecked ? { unchecked: [unchecked] } : {}),
     };
   }
 }
