@@ -120,6 +120,18 @@ describe("one opportunity as its streams read, with what the store hides of them
     expect(verifyOpportunityAsRead('o1', opportunity, processEvents, {}, undefined, { unchecked }).unchecked).toEqual(unchecked);
   });
 
+  it('a process stream no event of which reads, its settings refused: UNCHECKED (deleted or hidden whole, not told apart), its versions named, not stream-missing', () => {
+    const report = verifyOpportunityAsRead('o1', opportunity, [], {}, undefined, { unchecked: [uncheckedHiding('opportunity-o1', 'auditor'), uncheckedHiding('sales-process-standard', 'auditor')] });
+    expect(report).toMatchObject({
+      ok: false,
+      opportunity: { ok: true },
+      process: { ok: true, events: 0, versionsNotShown: [version] },
+      hidden: [],
+      unchecked: [{ stream: 'opportunity-o1' }, { stream: 'sales-process-standard', detail: expect.stringContaining('no event of it can be read: ') }],
+    });
+    expect(report.unchecked![0]!.detail).not.toContain('no event of it can be read');
+  });
+
   it('a process stream a setting hides: its versions and events named ALTERED, not missing', () => {
     const aged = verifyOpportunityAsRead('o1', opportunity, [], {}, undefined, { process: { ...none('sales-process-standard'), maxAgeSeconds: 1 } });
     expect(aged).toMatchObject({ ok: false, opportunity: { ok: true }, process: { ok: true, events: 0 }, hidden: [{ stream: 'sales-process-standard', mechanism: 'max-age' }] });

@@ -1,4 +1,5 @@
-import { verifyOpportunity, type OpportunityVerification, type UnreadableInStreams } from './opportunity-verification';
+import type { UnreadableEventLike } from './hash-chain';
+import { processStreamOf, verifyOpportunity, type OpportunityVerification, type UnreadableInStreams } from './opportunity-verification';
 import type { StoredEventLike } from './stored-event-like';
 
 // A store may hide a stream's events from its readers without removing them from the log: on
@@ -183,6 +184,15 @@ export function uncheckedFrom(unchecked: UncheckedHiding, firstReadRevision: num
   };
 }
 
+/**
+ * The check not made on a stream no event of which reads: deleted, or hidden whole by a setting
+ * (a soft delete, $tb past its end, $maxAge), which only that check tells apart: never called
+ * missing (BROKEN stream-missing) nor passed.
+ */
+export function uncheckedEmpty(unchecked: UncheckedHiding): UncheckedHiding {
+  return { ...unchecked, detail: `no event of it can be read: never written, deleted, or hidden from readers, which could not be told apart; ${unchecked.detail}` };
+}
+
 /** One line for a person: `UNCHECKED: <stream, or what>: <why, and whom to grant what>`. */
 export function describeUncheckedHiding(unchecked: UncheckedHiding): string {
   return `UNCHECKED: ${unchecked.stream ?? 'hidden streams'}: ${unchecked.detail}`;
@@ -222,21 +232,28 @@ export function verifyOpportunityAsRead(
   const opportunityHidden = hiddenIn(hidings.opportunity, opportunityEvents);
   const processHidden = hiddenIn(hidings.process, processEvents ?? []);
   const stream = opportunityEvents[0]?.stream ?? unreadable.opportunity?.stream ?? hidings.opportunity?.stream;
-  // A stream whose settings could not be read and whose read starts past revision 0: checked from
-  // there, what is before it UNCHECKED (uncheckedFrom), as a setting would have it, not a revision gap.
+  // A stream whose settings could not be read and whose read starts past revision 0, or shows no
+  // event: checked from the first revision read, what is before it UNCHECKED (uncheckedFrom,
+  // uncheckedEmpty), as a setting would have it, not a revision gap or a missing process stream.
   const cutUnchecked = new Map<string, number>();
-  for (const events of [opportunityEvents, processEvents ?? []]) {
-    const first = events[0];
-    if (first !== undefined && first.revision > 0 && hidings.unchecked?.some((unchecked) => unchecked.stream === first.stream)) cutUnchecked.set(first.stream, first.revision);
+  const streamsRead: [string | undefined, readonly StoredEventLike[], UnreadableEventLike | undefined][] = [
+    [stream, opportunityEvents, unreadable.opportunity],
+    [processStreamOf(opportunityEvents), processEvents ?? [], unreadable.process],
+  ];
+  for (const [name, events, unread] of streamsRead) {
+    if (name === undefined || !hidings.unchecked?.some((unchecked) => unchecked.stream === name)) continue;
+    const first = events[0]?.revision ?? (unread === undefined ? 0 : undefined);
+    if (first !== undefined && (first > 0 || events.length === 0)) cutUnchecked.set(name, first);
   }
   const hiddenBefore = {
-    opportunity: firstRevisionLeft(opportunityHidden) ?? cutUnchecked.get(opportunityEvents[0]?.stream ?? ''),
-    process: firstRevisionLeft(processHidden) ?? cutUnchecked.get(processEvents?.[0]?.stream ?? ''),
+    opportunity: firstRevisionLeft(opportunityHidden) ?? (stream === undefined ? undefined : cutUnchecked.get(stream)),
+    process: firstRevisionLeft(processHidden) ?? cutUnchecked.get(processStreamOf(opportunityEvents) ?? ''),
   };
   const verification = verifyOpportunity(opportunityId, opportunityEvents, processEvents, unreadable, chainedSince, hiddenBefore, stream);
   const unchecked = hidings.unchecked?.map((entry) => {
     const first = entry.stream === undefined ? undefined : cutUnchecked.get(entry.stream);
-    return first === undefined ? entry : uncheckedFrom(entry, first);
+    if (first === undefined) return entry;
+    return first === 0 ? uncheckedEmpty(entry) : uncheckedFrom(entry, first);
   });
   return withHiddenStreams(verification, [...opportunityHidden, ...processHidden], unchecked);
 }
