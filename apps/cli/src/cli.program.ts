@@ -38,11 +38,14 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
 
   program
     .command('history')
-    .description("an opportunity's timeline: each stage change with the time spent in the stage left, the actor, the exit criteria met at that moment, the note")
+    .description(
+      "an opportunity's timeline: each stage change with the time spent in the stage left, the actor, the exit criteria met at that moment, the note.\n" +
+        'Exit 1 when there is no such deal (then), its events do not replay or a store setting hides them (ALTERED), 3 when whether one does could not be checked (UNCHECKED)',
+    )
     .argument('<id>', 'opportunity id (UUID), the source id a backfill import was given, or its stream name (opportunity-…, as verify --all prints it)')
     .option('--as-of <instant>', 'only what had happened by this ISO 8601 instant, and the state then')
     .addOption(new Option('--axis <axis>', 'clock of --as-of: occurredAt (business time, the default) or recordedAt (what the system knew then)').choices(['occurredAt', 'recordedAt']))
-    .option('--json', 'print JSON instead of text')
+    .option('--json', 'print JSON instead of text, with hidden (what a store setting hides of what was read) and unchecked')
     .action(async (id: string, options: { asOf?: string; axis?: AsOfAxis; json?: boolean }) => {
       setExitCode(await showHistory(readSettings(), id, options));
     });
