@@ -2648,6 +2648,89 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    /** A rep's tab whose live refresh looks every 250 ms: an open Edit form reads its deal again at each look. */
+    const liveRepTab = async () => {
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      tab.setDefaultTimeout(10_000);
+      await tab.addInitScript(() => {
+        (window as { stagecraftLiveRefreshMs?: number }).stagecraftLiveRefreshMs = 250;
+      });
+      await tab.goto(`${api.baseUrl}/board?process=standard&team=direct`);
+      await tab.fill('#credentials', api.keys.rep!);
+      await tab.click('#login-form button[type=submit]');
+      await tab.waitForFunction(() => Number(document.getElementById('columns')?.dataset.renders ?? 0) > 0);
+      return tab;
+    };
+    const patchAsService = async (id: string, body: Record<string, unknown>) => {
+      const answer = await fetch(`${api.baseUrl}/opportunities/${id}`, { method: 'PATCH', headers: { authorization: `Bearer ${api.keys[TEST_SERVICE]}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(answer.status).toBe(200);
+    };
+
+    it('an Edit form says at once what someone else changed while it is open: the fields the rep left alone take the new values, a field both changed keeps what the rep typed with theirs beside it, and Save waits for the rep\'s choice', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Changed under the form', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
+      const tab = await liveRepTab();
+      try {
+        await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+        await tab.click('#side-panel[open] .edit-deal');
+        await tab.waitForSelector('#deal-form[open] #deal-amount');
+        await tab.fill('#deal-amount', '250');
+        await tab.fill('#deal-expectedCloseDate', '2027-01-15');
+        // A colleague renames it, hands it to carol and sets another amount, while the rep types.
+        await patchAsService(id, { title: 'Renamed by a colleague', ownerId: 'carol', amount: 300 });
+        await tab.waitForFunction(() => (document.getElementById('deal-form-changes')?.textContent ?? '').startsWith('Someone else changed this deal'));
+        expect(await tab.getAttribute('#deal-form-changes', 'role')).toBe('status');
+        const notice = await tab.textContent('#deal-form-changes');
+        expect(notice).toContain('Title to “\u2068Renamed by a colleague\u2069”');
+        expect(notice).toContain('Owner to \u2068carol\u2069');
+        expect(notice).toContain('You changed Amount too');
+        // Left alone by the rep: the new values; typed by the rep: kept.
+        expect([await tab.inputValue('#deal-title'), await tab.inputValue('#deal-ownerId'), await tab.inputValue('#deal-amount'), await tab.inputValue('#deal-expectedCloseDate')]).toEqual(['Renamed by a colleague', 'carol', '250', '2027-01-15']);
+        // Both changed the amount: theirs beside it, and Save off (described by the notice) until the rep chooses.
+        expect(await tab.textContent('#deal-amount-theirs')).toContain('Someone else changed it to 300.');
+        expect(await tab.isDisabled('#deal-form button[type=submit]')).toBe(true);
+        expect(await tab.getAttribute('#deal-form button[type=submit]', 'aria-describedby')).toBe('deal-form-changes');
+        await tab.click('#deal-amount-theirs button:text("Keep mine")');
+        expect(await tab.isDisabled('#deal-form button[type=submit]')).toBe(false);
+        // Saved against the deal as it is now: no 409, and nothing of the colleague's undone.
+        await tab.click('#deal-form button[type=submit]');
+        await tab.waitForSelector('#deal-form', { state: 'hidden' });
+        const state = await caller.get<OpportunityView>(`/opportunities/${id}`);
+        expect([state.title, state.ownerId, state.amount, state.expectedCloseDate]).toEqual(['Renamed by a colleague', 'carol', 250, '2027-01-15']);
+      } finally {
+        await tab.close();
+      }
+    });
+
+    it('an Edit form whose field both changed takes theirs on Use theirs, and a deal won or lost meanwhile is said at once with Save off, what was typed kept; reopened, it saves', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Closed under the form', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
+      const tab = await liveRepTab();
+      try {
+        await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+        await tab.click('#side-panel[open] .edit-deal');
+        await tab.waitForSelector('#deal-form[open] #deal-ownerId');
+        await tab.fill('#deal-ownerId', 'dave');
+        await patchAsService(id, { ownerId: 'carol' });
+        await tab.waitForSelector('#deal-ownerId-theirs button:text("Use theirs")');
+        await tab.click('#deal-ownerId-theirs button:text("Use theirs")');
+        expect(await tab.inputValue('#deal-ownerId')).toBe('carol');
+        expect(await tab.isDisabled('#deal-form button[type=submit]')).toBe(false);
+        await tab.fill('#deal-title', 'Typed before the loss');
+        await caller.command(`/opportunities/${id}/lose`, { reason: 'price' });
+        await tab.waitForFunction(() => (document.querySelector('#deal-form [role="alert"]')?.textContent ?? '').includes('was lost meanwhile'));
+        expect(await tab.isDisabled('#deal-form button[type=submit]')).toBe(true);
+        expect(await tab.inputValue('#deal-title')).toBe('Typed before the loss');
+        // Reopened by someone else: Save is back, and what was typed is saved.
+        await caller.command(`/opportunities/${id}/reopen`, { stage: 'new' });
+        await tab.waitForFunction(() => !(document.querySelector('#deal-form button[type=submit]') as HTMLButtonElement).disabled);
+        await tab.click('#deal-form button[type=submit]');
+        await tab.waitForSelector('#deal-form', { state: 'hidden' });
+        const state = await caller.get<OpportunityView>(`/opportunities/${id}`);
+        expect([state.title, state.ownerId, state.status]).toEqual(['Typed before the loss', 'carol', 'open']);
+      } finally {
+        await tab.close();
+      }
+    });
+
     /** "Move to…" (or "Reopen in…") from the keyboard: the card's ⋯ button, Enter, the item named, Enter. */
     const moveFromKeyboard = async (tab: Page, id: string, item: string) => {
       await tab.focus(`[data-opportunity-id="${id}"] .move-button`);

@@ -3,6 +3,7 @@ import type { CommandAnswer, OpportunityView } from '@stagecraft/contracts';
 import { announce, byId, h } from './dom';
 import { quotedTitle } from './format';
 import { amountProblem, dealBody, emptiedFields, FIELDS, type Field } from './deal-form.model';
+import { closedMeanwhileText, inputValue, otherChange, otherChangeText, theirValueText } from './deal-form-changes.model';
 import { CANNOT_EMPTY, FIELD_LABELS as labels, formRefusal, needCorrecting, unseenDealText } from './deal-form-messages.model';
 import { inWords, isGone } from './moves.model';
 import type { ProcessDetail } from '@stagecraft/contracts';
@@ -108,10 +109,23 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
   /** Reads the deal for the key signed in (seeDeal): one read at a time, and one more if asked meanwhile. */
   let seeing = false;
   let seeAgain = false;
+  /** Why this deal may not be saved: won or lost meanwhile (closedMeanwhileText); null: it is open, or not known to be closed. */
+  let closedMeanwhile: string | null = null;
   /** The one reason Save is off, if any: a read-only key first (it may save no deal at all). */
-  const blocked = () => readOnly ?? unseen;
+  const blocked = () => readOnly ?? unseen ?? closedMeanwhile;
+  /**
+   * Fields someone else changed while the rep had changed them too (takeFresh), with the value they
+   * saved: Save waits until the rep chose, beside each, to keep theirs or their own. Saving at once
+   * against the new revision would overwrite a change the rep may never have read (the notice can
+   * arrive the instant they press Save).
+   */
+  const unresolved = new Map<Field, string>();
   /** A save on its way: Save stays off until its answer, whatever else changes meanwhile. */
   let sending = false;
+  /** Saves sent: a read asked before one was sent may show the rep's own save, not someone else's change (seeDeal ignores it). */
+  let sent = 0;
+  /** The deal as the form compares and sends against: taken again when someone else changed it (takeFresh, or a 409). */
+  let base = existing;
   const rescopeThis: typeof rescopeHere = (scope) => {
     const select = inputs.teamId as HTMLSelectElement;
     const teams = scope.teamsOf(options.definition);
@@ -128,7 +142,8 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
    * Whether the key signed in sees the deal edited: asked when the form opens (the panel it was opened
    * from may have read it long before), for another key, and at each look of the live refresh. Not
    * found: said in the form, as the board says it of that key (goneText), and Save is off until it is
-   * found again; what the rep typed stays. Any other failure says nothing here (a save says it).
+   * found again; what the rep typed stays. Found changed by someone else: takeFresh. Any other
+   * failure says nothing here (a save says it).
    */
   const seeDeal = () => {
     if (!existing) return;
@@ -138,10 +153,14 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
       return;
     }
     seeing = true;
+    const sentBefore = sent;
     api
       .get<OpportunityView>(`/opportunities/${encodeURIComponent(existing.id)}`)
       .then(
-        () => showUnseen(null),
+        (fresh) => {
+          showUnseen(null);
+          if (!sending && sent === sentBefore) takeFresh(fresh);
+        },
         (error: unknown) => {
           if (error instanceof ApiError && isGone(error.problem)) showUnseen(unseenDealText(existing.title, limitedToTeams));
         },
@@ -161,6 +180,7 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
     if (recheckHere === seeDeal) recheckHere = null;
   };
   const draftKey = existing ? `edit ${existing.id}` : `new ${options.definition.id}`;
+  /** What each field showed before the rep typed: the deal as the form opened, then as taken again (takeFresh); a draft's `over`. */
   const initial = Object.fromEntries(FIELDS.map((field) => [field, inputs[field].value])) as Record<Field, string>;
   const draft = drafts.get(draftKey);
   for (const [field, value] of Object.entries(draft?.typed ?? {}) as [Field, string][]) inputs[field].value = value;
@@ -177,6 +197,10 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
       )
     : null;
   startOver.addEventListener('click', () => {
+    // Starting over takes the deal as it is now, someone else's values where a choice was pending.
+    for (const [field, theirs] of unresolved) initial[field] = theirs;
+    for (const field of FIELDS) showTheirs(field, null);
+    showBlocked(null);
     for (const field of FIELDS) inputs[field].value = initial[field];
     drafts.delete(draftKey);
     draftNote?.remove();
@@ -190,20 +214,26 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
     else drafts.set(draftKey, { typed: Object.fromEntries(changed.map((field) => [field, inputs[field].value])), over: Object.fromEntries(changed.map((field) => [field, initial[field]])) });
   };
   const errors = Object.fromEntries(FIELDS.map((field) => [field, h('p', { class: 'field-error', id: `deal-${field}-error` })])) as unknown as Record<Field, HTMLElement>;
+  /** Beside a field both the rep and someone else changed: their value, Keep mine, Use theirs (showTheirs). */
+  const theirsNotes = Object.fromEntries(FIELDS.map((field) => [field, h('p', { class: 'field-theirs', id: `deal-${field}-theirs` })])) as unknown as Record<Field, HTMLElement>;
+  /** What someone else changed while the form was open (takeFresh): said politely, as it comes, not as an error. */
+  const changesNote = h('p', { id: 'deal-form-changes', class: 'hint form-changes', role: 'status', 'aria-live': 'polite' });
+  const headingTitle = h('bdi', {}, existing?.title ?? '');
   const general = h('p', { id: 'deal-form-message', class: 'panel-message', 'data-tone': 'error', role: 'alert' });
   const cancel = h('button', { type: 'button' }, 'Cancel');
   const save = h('button', { type: 'submit', class: 'primary' }, existing ? 'Save changes' : 'Create deal');
   const form = h(
     'form',
     { class: 'deal-form', novalidate: true },
-    h('h2', { id: 'deal-form-title' }, ...(existing ? ['Edit “', h('bdi', {}, existing.title), '”'] : ['New deal in ', h('bdi', {}, options.definition.name)])),
+    h('h2', { id: 'deal-form-title' }, ...(existing ? ['Edit “', headingTitle, '”'] : ['New deal in ', h('bdi', {}, options.definition.name)])),
     draftNote,
+    existing ? changesNote : null,
     h(
       'div',
       { class: 'form-grid' },
       ...FIELDS.map((field) => {
-        inputs[field].setAttribute('aria-describedby', errors[field].id);
-        return h('div', { class: `form-field form-field--${field}` }, h('label', { for: inputs[field].id }, labels[field]), inputs[field], errors[field]);
+        inputs[field].setAttribute('aria-describedby', `${errors[field].id} ${theirsNotes[field].id}`);
+        return h('div', { class: `form-field form-field--${field}` }, h('label', { for: inputs[field].id }, labels[field]), inputs[field], errors[field], theirsNotes[field]);
       }),
     ),
     general,
@@ -227,11 +257,82 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
     showBlocked(was);
   }
 
-  /** Save as the reasons against it stand (blocked), the reason in the form's alert and Save described by it; `was`: the reason said until now, taken away once it no longer holds. */
+  /** The deal won or lost meanwhile (takeFresh): Save disabled, the reason said; what was typed stays, to copy or to save should it be reopened. */
+  function showClosed(reason: string | null): void {
+    const was = closedMeanwhile;
+    closedMeanwhile = reason;
+    showBlocked(was);
+  }
+
+  /**
+   * Beside a field both changed: someone else's value, and the rep's choice. Keep mine: what they typed
+   * stays, to be saved over theirs, now seen. Use theirs: the field takes it. Either way the field's
+   * `initial` becomes theirs (a draft kept then names no change unseen). `fresh` null: nothing pending.
+   */
+  function showTheirs(field: Field, fresh: OpportunityView | null): void {
+    if (fresh === null) {
+      unresolved.delete(field);
+      theirsNotes[field].replaceChildren();
+      return;
+    }
+    const theirs = inputValue(fresh, field);
+    const text = theirValueText(fresh, field);
+    unresolved.set(field, theirs);
+    const keep = h('button', { type: 'button', class: 'keep-mine' }, 'Keep mine');
+    const use = h('button', { type: 'button', class: 'use-theirs' }, 'Use theirs');
+    const chosen = (take: boolean) => {
+      initial[field] = theirs;
+      unresolved.delete(field);
+      if (take) inputs[field].value = theirs;
+      theirsNotes[field].replaceChildren(take ? '' : `${text} Yours is kept.`);
+      showBlocked(null);
+      inputs[field].focus(); // the button pressed is gone: the focus stays on the field it was about
+    };
+    keep.addEventListener('click', () => chosen(false));
+    use.addEventListener('click', () => chosen(true));
+    theirsNotes[field].replaceChildren(`${text} `, keep, ' ', use);
+  }
+
+  /**
+   * The deal read again (seeDeal) after someone else changed it (its revision moved): won or lost, it
+   * cannot be saved (showClosed); open, each field the rep left alone takes the new value silently, a
+   * field both changed keeps what the rep typed with theirs beside it (showTheirs), and the notice says
+   * which fields changed and to what. Save then goes against the new revision: nothing of theirs is
+   * sent back unseen, and a change to no field of the form (a move) needs no word. The save's 409 said
+   * all this only once the rep had typed everything and pressed Save.
+   */
+  function takeFresh(fresh: OpportunityView): void {
+    if (!base || fresh.revision <= base.revision) return;
+    if (fresh.status !== 'open') {
+      showClosed(closedMeanwhileText(fresh.title, fresh.status));
+      return;
+    }
+    showClosed(null);
+    const change = otherChange(typedNow(), base, fresh);
+    for (const field of change.taken) {
+      inputs[field].value = inputValue(fresh, field);
+      initial[field] = inputValue(fresh, field);
+      showTheirs(field, null);
+    }
+    for (const field of change.both) showTheirs(field, fresh);
+    base = fresh;
+    headingTitle.textContent = fresh.title;
+    if (change.theirs.length > 0) changesNote.textContent = otherChangeText(change, fresh);
+    showBlocked(null);
+  }
+
+  /** What the fields hold now. */
+  function typedNow(): Record<Field, string> {
+    return Object.fromEntries(FIELDS.map((field) => [field, inputs[field].value])) as Record<Field, string>;
+  }
+
+  /** Save as the reasons against it stand (blocked), the reason in the form's alert and Save described by it, or by the notice while a choice is pending; `was`: the reason said until now, taken away once it no longer holds. */
   function showBlocked(was: string | null): void {
     const reason = blocked();
-    save.disabled = reason !== null || sending;
+    const choosing = reason === null && unresolved.size > 0;
+    save.disabled = reason !== null || choosing || sending;
     if (reason !== null) save.setAttribute('aria-describedby', general.id);
+    else if (choosing) save.setAttribute('aria-describedby', changesNote.id);
     else save.removeAttribute('aria-describedby');
     if (reason !== null && general.textContent !== reason) general.textContent = reason;
     else if (reason === null && was !== null && general.textContent === was) general.textContent = '';
@@ -263,8 +364,6 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
     let saved: DealSaved | null = null;
     /** An ambiguous amount the rep was asked about: saved again unchanged, it is what they meant. */
     let confirmedAmount: string | undefined;
-    /** The deal as the form compares and sends against: reread after someone else changed it (409). */
-    let base = existing;
     /** A save whose outcome is unknown (no answer, a 5xx): sent again as it stands, even after signing in again, it goes under the same key, so it is recorded once. */
     const send = resending();
     /** The save under way: closing the form meanwhile (Escape, Cancel) waits for its answer, so a deal saved is never saved silently. */
@@ -311,6 +410,13 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
         general.textContent = reason;
         return;
       }
+      // Someone else's value beside a field the rep changed too, not chosen yet: nothing is sent over it unseen.
+      const pending = [...unresolved.keys()];
+      if (pending.length > 0) {
+        general.textContent = `Not saved yet: someone else changed ${pending.map((field) => labels[field]).join(', ')} too; choose Keep mine or Use theirs beside it.`;
+        theirsNotes[pending[0]!].querySelector('button')?.focus();
+        return;
+      }
       clearErrors();
       const unclear = amountProblem(inputs.amount.value);
       // An ambiguous amount saved again as it stands is confirmed: taken as written (a dot for decimals).
@@ -340,10 +446,11 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
         return;
       }
       sending = true;
-      const sent = base ? { ...body, expectedRevision: base.revision } : { ...body, processId: options.definition.id };
+      sent += 1;
+      const request = base ? { ...body, expectedRevision: base.revision } : { ...body, processId: options.definition.id };
       const editing = base;
       const title = typeof body.title === 'string' ? body.title : (editing?.title ?? '');
-      saving = send(sent, (key) => (editing ? api.patch(`/opportunities/${editing.id}`, sent, key) : api.command('/opportunities', sent, key)))
+      saving = send(request, (key) => (editing ? api.patch(`/opportunities/${editing.id}`, request, key) : api.command('/opportunities', request, key)))
         .then((answer) => {
           saved = { ...answer, title };
           dialog.close();
@@ -361,7 +468,10 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
             const typed = Object.fromEntries(FIELDS.map((field) => [field, inputs[field].value])) as Record<Field, string>;
             const mine = new Set(Object.keys(dealBody(typed, editing)));
             const theirs = FIELDS.filter((field) => (fresh[field] ?? null) !== (editing[field] ?? null));
-            for (const field of theirs) if (!mine.has(field)) inputs[field].value = fresh[field] === null || fresh[field] === undefined ? '' : String(fresh[field]);
+            for (const field of theirs) {
+              if (!mine.has(field)) inputs[field].value = inputValue(fresh, field);
+              initial[field] = inputValue(fresh, field); // seen now: a draft kept names it no more
+            }
             const both = theirs.filter((field) => mine.has(field)).map((field) => labels[field]);
             base = fresh;
             general.textContent =
@@ -375,7 +485,7 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
         .finally(() => {
           saving = null;
           sending = false;
-          save.disabled = blocked() !== null;
+          showBlocked(null);
         });
     });
     dialog.showModal();
