@@ -2731,6 +2731,24 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('an edit refused (409) because the deal was lost meanwhile says so, with Save off and what was typed kept, not "save again" for a save the API would refuse', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Lost under a quiet form', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
+      const tab = await repTab(); // no live refresh while the test runs: only the save finds out
+      try {
+        await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+        await tab.click('#side-panel[open] .edit-deal');
+        await tab.waitForSelector('#deal-form[open] #deal-amount');
+        await tab.fill('#deal-amount', '900');
+        await caller.command(`/opportunities/${id}/lose`, { reason: 'price' });
+        await tab.click('#deal-form button[type=submit]');
+        await tab.waitForFunction(() => (document.querySelector('#deal-form [role="alert"]')?.textContent ?? '').includes('was lost meanwhile'));
+        expect(await tab.isDisabled('#deal-form button[type=submit]')).toBe(true);
+        expect(await tab.inputValue('#deal-amount')).toBe('900');
+      } finally {
+        await tab.close();
+      }
+    });
+
     /** "Move to…" (or "Reopen in…") from the keyboard: the card's ⋯ button, Enter, the item named, Enter. */
     const moveFromKeyboard = async (tab: Page, id: string, item: string) => {
       await tab.focus(`[data-opportunity-id="${id}"] .move-button`);

@@ -463,6 +463,11 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
               general.textContent = 'Someone else changed this deal meanwhile, and it could not be read again; close this form and open it again.';
               return;
             }
+            // Won or lost meanwhile: no edit can go through (the API would refuse it as closed); said, Save off.
+            if (fresh.status !== 'open') {
+              showClosed(closedMeanwhileText(fresh.title, fresh.status));
+              return;
+            }
             // The fields the rep changed keep what was typed; every other field takes the deal's value
             // as it is now, or saving again would send the old value back over the other person's change.
             const typed = Object.fromEntries(FIELDS.map((field) => [field, inputs[field].value])) as Record<Field, string>;
