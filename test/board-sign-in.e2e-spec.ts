@@ -147,6 +147,28 @@ describe('the board signed in with another key (end to end)', () => {
     }
   });
 
+  it('an Edit form whose deal someone else changed, read again for a read-only key signed in over it, shows their value beside the field the rep typed but offers no Keep mine / Use theirs to press', async () => {
+    const tab = await openTab();
+    try {
+      await signIn(tab, 'rep');
+      const { id } = (await api.http.post('/opportunities').send({ title: 'Changed before an analyst signed in', processId: 'standard', teamId: 'direct', ownerId: 'bob' }).expect(201)).body as { id: string };
+      await tab.reload();
+      await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+      await tab.click('#side-panel[open] .edit-deal');
+      await tab.waitForSelector('#deal-form[open] #deal-ownerId');
+      await tab.fill('#deal-ownerId', 'dave');
+      await api.http.patch(`/opportunities/${id}`).send({ ownerId: 'carol' }).expect(200);
+      // The new key's read of the deal finds the colleague's change.
+      await signInAgainOverForm(tab, 'analyst');
+      await tab.waitForSelector('#deal-ownerId-theirs button');
+      expect(await tab.textContent('#deal-ownerId-theirs')).toContain('Someone else changed it to');
+      expect(await tab.$$eval('#deal-ownerId-theirs button', (buttons) => buttons.map((button) => (button as HTMLButtonElement).disabled))).toEqual([true, true]);
+      expect(await tab.inputValue('#deal-ownerId')).toBe('dave');
+    } finally {
+      await tab.close();
+    }
+  });
+
   it.each([
     ['partners-rep', 'new', ['partners']],
     ['partners-rep', 'edit', ['partners']],

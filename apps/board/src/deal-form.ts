@@ -247,6 +247,8 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
     readOnly = reason;
     for (const field of FIELDS) inputs[field].disabled = reason !== null;
     startOver.disabled = reason !== null;
+    // Keep mine / Use theirs change a field, as typing does: not for a key that may not save.
+    for (const button of form.querySelectorAll<HTMLButtonElement>('.field-theirs button')) button.disabled = reason !== null;
     showBlocked(was);
   }
 
@@ -278,8 +280,8 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
     const theirs = inputValue(fresh, field);
     const text = theirValueText(fresh, field);
     unresolved.set(field, theirs);
-    const keep = h('button', { type: 'button', class: 'keep-mine' }, 'Keep mine');
-    const use = h('button', { type: 'button', class: 'use-theirs' }, 'Use theirs');
+    const keep = h('button', { type: 'button', class: 'keep-mine', disabled: readOnly !== null }, 'Keep mine');
+    const use = h('button', { type: 'button', class: 'use-theirs', disabled: readOnly !== null }, 'Use theirs');
     const chosen = (take: boolean) => {
       initial[field] = theirs;
       unresolved.delete(field);
