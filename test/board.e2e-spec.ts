@@ -2731,6 +2731,34 @@ describe('the board in a real browser (end to end)', () => {
       }
     });
 
+    it('an Edit form closed with a choice pending (someone else changed a field the rep typed) and opened again names that field, shows their value beside it, and waits for the choice before saving', async () => {
+      const { id } = await caller.command('/opportunities', { title: 'Closed with a choice pending', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
+      const tab = await liveRepTab();
+      try {
+        await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+        await tab.click('#side-panel[open] .edit-deal');
+        await tab.waitForSelector('#deal-form[open] #deal-amount');
+        await tab.fill('#deal-amount', '250');
+        await patchAsService(id, { amount: 300 });
+        await tab.waitForSelector('#deal-amount-theirs button');
+        await tab.keyboard.press('Escape');
+        await tab.waitForSelector('#deal-form', { state: 'hidden' });
+        await tab.click(`[data-opportunity-id="${id}"] .card-title`);
+        await tab.click('#side-panel[open] .edit-deal');
+        await tab.waitForSelector('#deal-form[open] [data-figure="draft"]');
+        expect(await tab.textContent('#deal-form [data-figure="draft"]')).toContain('Someone else changed Amount since');
+        expect(await tab.inputValue('#deal-amount')).toBe('250');
+        expect(await tab.textContent('#deal-amount-theirs')).toContain('Someone else changed it to 300.');
+        expect(await tab.isDisabled('#deal-form button[type=submit]')).toBe(true);
+        await tab.click('#deal-amount-theirs button:text("Keep mine")');
+        await tab.click('#deal-form button[type=submit]');
+        await tab.waitForSelector('#deal-form', { state: 'hidden' });
+        expect((await caller.get<OpportunityView>(`/opportunities/${id}`)).amount).toBe(250);
+      } finally {
+        await tab.close();
+      }
+    });
+
     it('an edit refused (409) because the deal was lost meanwhile says so, with Save off and what was typed kept, not "save again" for a save the API would refuse', async () => {
       const { id } = await caller.command('/opportunities', { title: 'Lost under a quiet form', processId: 'standard', teamId: 'direct', ownerId: 'bob', amount: 100, currency: 'EUR' });
       const tab = await repTab(); // no live refresh while the test runs: only the save finds out

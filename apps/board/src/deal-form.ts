@@ -192,7 +192,7 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
         'p',
         { class: 'hint draft-note', 'data-figure': 'draft' },
         'What you typed before is back (not saved yet). ',
-        changedSince.length > 0 ? `Someone else changed ${changedSince.map((field) => labels[field]).join(', ')} since: what you typed is kept there; check it before saving. ` : '',
+        changedSince.length > 0 ? `Someone else changed ${changedSince.map((field) => labels[field]).join(', ')} since: what you typed is kept there, theirs beside it; choose Keep mine or Use theirs before saving. ` : '',
         startOver,
       )
     : null;
@@ -240,6 +240,10 @@ export function openDealForm(api: ApiClient, options: DealFormOptions): Promise<
     h('div', { class: 'panel-actions' }, cancel, save),
   );
   dialog.replaceChildren(form);
+  // A draft typed over a field someone else changed since: their value beside it, and Save waits for
+  // the rep's choice, as for a change that comes while the form is open (takeFresh).
+  if (existing) for (const field of changedSince) showTheirs(field, existing);
+  showBlocked(null);
 
   /** Read-only for the key signed in: every field and Save disabled (what was typed stays), and the reason said in the form's alert. */
   function showReadOnly(reason: string | null): void {
