@@ -1,4 +1,4 @@
-import { SEARCHABLE_TEXT_RULE, searchableText, searchNeedleOf, type OpportunitySearchHit, type OpportunitySearchResult } from '@stagecraft/contracts';
+import { searchableText, searchNeedleOf, type OpportunitySearchHit, type OpportunitySearchResult } from '@stagecraft/contracts';
 import type { PipelineFilter } from './pipeline.projection';
 
 // GET /opportunities?q=: every deal, open or closed, whose title, owner or id holds the words asked
@@ -62,16 +62,6 @@ export function dealMatches(needle: string, ownerHolds: boolean, title: string, 
  */
 export function dealSearchText(title: string, id: string, ownerId: string | null): string {
   return `${searchableText(title)}\n${searchableText(id)}\n${ownerId === null ? '' : searchableText(ownerId)}`;
-}
-
-/**
- * Which fold a stored dealSearchText is: the rule's version and the runtime's Unicode version (its
- * normalisation and case tables). A reader whose own differs folds the deal again rather than
- * trust the stored text: during a rolling upgrade, or when the rule or Node changes, no deal is
- * missed for a fold made another way.
- */
-export function searchFoldOfRuntime(unicodeVersion: string): string {
-  return `${SEARCHABLE_TEXT_RULE}/${unicodeVersion}`;
 }
 
 /** Checks the query's limit (the API validates it first, with its own maximum; a library caller gets a RangeError). */
