@@ -155,6 +155,32 @@ describe('ProjectionRunner', () => {
     }
   }, 30_000);
 
+  // A stop for good is saved with the models even when no event was folded before it (the first
+  // page read holds the event that does not read): an API serving the projector's snapshots
+  // (PROJECTIONS=external) would otherwise serve their last figures, with 200s, as if the log had
+  // not moved, and never say that they stopped.
+  it('saves a stop for good with the models at once, even one met before any event was folded', async () => {
+    await append(5);
+    const unreadable: EventStore = Object.assign(Object.create(store) as EventStore, {
+      subscribeToAll(): AsyncIterable<SubscriptionMessage> {
+        return (async function* () {
+          yield* [];
+          throw new Error('the event at position 1 cannot be read: the log was altered outside Stagecraft');
+        })();
+      },
+    });
+    const snapshots = new MemorySnapshots();
+    const runner = new ProjectionRunner(unreadable, snapshots, [tally as Projection<unknown>]);
+    await runner.start();
+    try {
+      expect(runner.failure('tally')).toMatch(/altered outside Stagecraft/);
+      for (let i = 0; i < 100 && snapshots.saves.length === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(snapshots.headers()).toEqual([expect.objectContaining({ name: 'tally', position: 0, failed: expect.stringMatching(/altered outside Stagecraft/) })]);
+    } finally {
+      await runner.stop();
+    }
+  }, 30_000);
+
   // A snapshot saved while the store is away (the periodic save, or the save of a stop) is a good
   // model at its position: saved as failed, an API serving the projector's snapshots told its
   // callers the read model had stopped and needed a rebuild, until the projector saved again.

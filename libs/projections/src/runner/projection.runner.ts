@@ -123,6 +123,10 @@ export class ProjectionRunner implements ReadModels {
           this.onFailure?.(entry.projection.name, entry.failed);
         }
         this.waitingForStore.clear();
+        // Saved with the models, so that API instances serving them (PROJECTIONS=external) say the
+        // stop too, instead of serving their last figures as if the log had not moved; a stop can
+        // come before any event was folded (the first page read holds the unreadable event).
+        void this.save({ force: true });
       }
       markCaughtUp();
     });
