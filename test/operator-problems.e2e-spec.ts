@@ -1,9 +1,11 @@
 import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { generateApiKey } from '../apps/api/src/auth/api-key.credentials';
 import { withFileLock } from '../apps/api/src/auth/file-lock';
 import { spawnApi, type ApiChildProcess } from './support/api-child-process';
-import { temporaryDirectory } from './support/api-test-app';
+import { ROOT, temporaryDirectory } from './support/api-test-app';
+import { childNodeArgs } from './support/child-entry';
 import { runKeysCli } from './support/api-keys-cli';
 
 // The 503s only an operator can end, provoked as they happen (a real keys file and its lock, a
@@ -13,6 +15,24 @@ async function stop(api: ApiChildProcess | undefined): Promise<void> {
   if (!api) return;
   api.child.kill('SIGTERM');
   await api.exited();
+}
+
+/**
+ * Another program writes into the log: an OpportunityOpened without its data (as SQLite stores a
+ * JSON null), which no read model can fold. Returns its position.
+ */
+function writeUnfoldableEvent(eventStorePath: string): number {
+  const db = new Database(eventStorePath);
+  try {
+    const last = db.prepare('SELECT * FROM events ORDER BY position DESC LIMIT 1').get() as Record<string, unknown>;
+    const position = Number(last.position) + 1;
+    const row = { ...last, position, id: '00000000-0000-4000-8000-0000000000ff', stream: 'opportunity-00000000-0000-4000-8000-0000000000aa', revision: 0, type: 'OpportunityOpened', data: 'null' };
+    const columns = Object.keys(row);
+    db.prepare(`INSERT INTO events (${columns.join(', ')}) VALUES (${columns.map((column) => `@${column}`).join(', ')})`).run(row);
+    return position;
+  } finally {
+    db.close();
+  }
 }
 
 describe('problems an operator must act on, through the running API and CLI', () => {
@@ -89,18 +109,7 @@ describe('problems an operator must act on, through the running API and CLI', ()
       await stop(api);
       api = undefined;
 
-      // Another program wrote into the log: an OpportunityOpened without its data (as SQLite stores a JSON null).
-      const db = new Database(env.EVENT_STORE_PATH);
-      let position: number;
-      try {
-        const last = db.prepare('SELECT * FROM events ORDER BY position DESC LIMIT 1').get() as Record<string, unknown>;
-        position = Number(last.position) + 1;
-        const row = { ...last, position, id: '00000000-0000-4000-8000-0000000000ff', stream: 'opportunity-00000000-0000-4000-8000-0000000000aa', revision: 0, type: 'OpportunityOpened', data: 'null' };
-        const columns = Object.keys(row);
-        db.prepare(`INSERT INTO events (${columns.join(', ')}) VALUES (${columns.map((column) => `@${column}`).join(', ')})`).run(row);
-      } finally {
-        db.close();
-      }
+      const position = writeUnfoldableEvent(env.EVENT_STORE_PATH);
 
       // Not healthy: /health answers 503 with the reason, which is the point.
       api = await spawnApi(env, { healthy: (status) => status === 503 });
@@ -109,10 +118,51 @@ describe('problems an operator must act on, through the running API and CLI', ()
       expect([answer.status, problem.code]).toEqual([503, 'PROJECTIONS.FAILED']);
       expect(answer.headers.get('retry-after')).toBe('30');
       // Which event, and what to do: fix the cause, then rebuild the model by the route that does it.
-      expect(problem.detail).toContain(`(position ${position!})`);
+      expect(problem.detail).toContain(`(position ${position})`);
       expect(problem.detail).toContain('fix the cause');
       expect(problem.detail).toContain('POST /admin/projections/pipeline/rebuild');
-      expect(api.output()).toMatch(new RegExp(`Projection pipeline stopped: .*\\(position ${position!}\\)`));
+      expect(api.output()).toMatch(new RegExp(`Projection pipeline stopped: .*\\(position ${position}\\)`));
+    }, 90_000);
+
+    it("names the projector's command, not this API's route, where another process projects (PROJECTIONS=external)", async () => {
+      const env = { EVENT_STORE_PATH: `${dir.path}/external-events.db`, READ_MODELS_PATH: `${dir.path}/external-read-models.db` };
+      api = await spawnApi(env);
+      const opened = await fetch(`${api.baseUrl}/opportunities`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Acme', processId: 'standard' }) });
+      expect(opened.status).toBe(201);
+      await stop(api);
+      api = undefined;
+      const position = writeUnfoldableEvent(env.EVENT_STORE_PATH);
+
+      const projector = spawn(process.execPath, childNodeArgs('apps/projector/src/main'), { cwd: ROOT, env: { ...process.env, ...env }, stdio: 'ignore' });
+      const exited = new Promise((resolve) => projector.once('exit', resolve));
+      try {
+        api = await spawnApi({ ...env, PROJECTIONS: 'external' }, { healthy: (status) => status === 200 || status === 503 });
+        // Until the projector has saved the stopped models, the follower serves nothing yet (PROJECTIONS.UNAVAILABLE).
+        // The event stops them before any is folded: before, that stop was never saved, and the API
+        // served empty figures with 200s for as long as the projector ran.
+        let problem: { code?: string; detail?: string } = {};
+        for (let i = 0; i < 200 && problem.code !== 'PROJECTIONS.FAILED'; i++) {
+          problem = (await (await fetch(`${api.baseUrl}/pipeline`)).json()) as typeof problem;
+          if (problem.code !== 'PROJECTIONS.FAILED') await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        const command = 'in the projector process: stop it, run npm run projections -- rebuild pipeline, and start it again';
+        // This API's route would only answer PROJECTION.REBUILD_ELSEWHERE: the answer names the command that rebuilds.
+        expect(problem).toMatchObject({ code: 'PROJECTIONS.FAILED', detail: expect.stringContaining(`(position ${position})`) });
+        expect(problem.detail).toContain(`then rebuild it ${command}.`);
+        expect(problem.detail).not.toContain('POST /admin/projections');
+        // The same from a read-your-writes wait, refused at once.
+        const waited = (await (await fetch(`${api.baseUrl}/pipeline?minPosition=${position}`)).json()) as typeof problem;
+        expect(waited.code).toBe('PROJECTIONS.FAILED');
+        expect(waited.detail).toContain(`then rebuild it ${command}.`);
+        // And the route itself, asked anyway, says the same.
+        const rebuild = await fetch(`${api.baseUrl}/admin/projections/pipeline/rebuild`, { method: 'POST' });
+        const refusal = (await rebuild.json()) as typeof problem;
+        expect([rebuild.status, refusal.code]).toEqual([409, 'PROJECTION.REBUILD_ELSEWHERE']);
+        expect(refusal.detail).toContain(`rebuild pipeline ${command}.`);
+      } finally {
+        projector.kill('SIGTERM');
+        await exited;
+      }
     }, 90_000);
   });
 });

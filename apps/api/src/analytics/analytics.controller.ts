@@ -385,12 +385,16 @@ export class AnalyticsController {
     });
   }
 
-  /** Names the route that rebuilds each model stopped, as the query itself does (a PostgreSQL read side rebuilds every model by any of them). */
+  /**
+   * Says how to rebuild each model stopped, as the query itself does: this API's route for each (a
+   * PostgreSQL read side rebuilds every model by any of them), or the projector's command where
+   * another process projects.
+   */
   private refuseStopped(reads: readonly string[]): void {
     const stopped = modelsStoppedForGood(this.queries.status(), reads);
     if (stopped.length === 0) return;
-    const routes = stopped.map((status) => `POST /admin/projections/${status.name}/rebuild`).join(', ');
-    throw new ReadModelUnavailableError('PROJECTIONS.FAILED', `The read models stopped (${stopped[0]!.failed}); an operator must fix the cause, then rebuild ${stopped.length === 1 ? 'it' : 'them'}: ${routes}.`, stopped[0]!.name);
+    const how = this.queries.rebuildInstruction(stopped.map((status) => status.name));
+    throw new ReadModelUnavailableError('PROJECTIONS.FAILED', `The read models stopped (${stopped[0]!.failed}); an operator must fix the cause, then rebuild ${stopped.length === 1 ? 'it' : 'them'}${how}.`, stopped[0]!.name);
   }
 
   /** A caller limited to teams sees only those teams' figures: one team per query, named or implied. */

@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Inject, Logger, Param, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags, type SchemaObject } from '@nestjs/swagger';
-import { PostgresProjector, PostgresReadSideFollower, SnapshotFollower, type ReadModels } from '@stagecraft/projections';
+import { PostgresProjector, rebuildInstruction, type ReadModels } from '@stagecraft/projections';
 import { quotedValue } from '@stagecraft/sales-process';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { assertUnlimited, callerInLog, type Principal } from '../auth/principal';
@@ -61,8 +61,8 @@ export class ProjectionsAdminController {
     const status = this.runner.status().find((entry) => entry.name === name);
     if (!status) throw new ApiProblem('PROJECTION.NOT_FOUND', `There is no projection ${quotedValue(name)}; there are ${this.runner.names().join(', ')}.`);
     if (status.rebuilding) throw new ApiProblem('PROJECTION.ALREADY_REBUILDING', `Projection ${quotedValue(name)} is already being rebuilt.`);
-    if (this.runner instanceof SnapshotFollower || this.runner instanceof PostgresReadSideFollower) {
-      throw new ApiProblem('PROJECTION.REBUILD_ELSEWHERE', `The projections run in the projector process: stop it, run npm run projections -- rebuild ${name}, and start it again.`);
+    if (this.runner.projectedElsewhere) {
+      throw new ApiProblem('PROJECTION.REBUILD_ELSEWHERE', `The projections run in another process: rebuild ${name}${rebuildInstruction([name], this.runner)}.`);
     }
     const entry: { position: number; head: number; startedAt: string; finishedAt?: string; error?: string } = { position: 0, head: status.checkpoint + status.lag, startedAt: new Date().toISOString() };
     new Logger(AUDIT_CONTEXT).log(`Rebuild of projection ${name} started by ${callerInLog(caller)}`);

@@ -34,7 +34,7 @@ import { winLossFiguresOf } from '../win-loss.projection';
 import type { AnalyticsFilter } from '../projection.types';
 import { ageOf, withCards } from '../stage-totals';
 import { meanSecondsOf } from '../stage-durations.projection';
-import type { ProjectionStatus } from '../runner/read-models.port';
+import { rebuildInstruction, type ProjectionStatus } from '../runner/read-models.port';
 import { ReadModelUnavailableError, type AnalyticsQueries } from '../queries/analytics-queries.port';
 import { readAtPosition } from '../queries/answer-position';
 import type { LearnedForecastFigures, LearnedPipelineFigures } from '../win-probability.model';
@@ -73,6 +73,8 @@ export interface ReadSidePosition {
   position(): number;
   waitFor(position: number, timeoutMs: number): Promise<boolean>;
   status(): ProjectionStatus[];
+  /** Set where another process projects (PostgresReadSideFollower): a stop names its command (rebuildInstruction). */
+  readonly projectedElsewhere?: true;
 }
 
 interface Snapshot {
@@ -181,6 +183,10 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
 
   status(): ProjectionStatus[] {
     return this.readSide.status();
+  }
+
+  rebuildInstruction(names: readonly string[]): string {
+    return rebuildInstruction(names, this.readSide);
   }
 
   async pipeline(filter: PipelineFilter, options: PipelineQueryOptions = {}): Promise<PipelineResult> {
@@ -995,7 +1001,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       )) as unknown as QueryResult[];
       const row = results[results.length - 1]!.rows[0];
       if (!row) throw new ReadModelUnavailableError('PROJECTIONS.UNAVAILABLE', `The schema ${this.schema} holds no read models yet; start the projector.`);
-      if (row.failed) throw new ReadModelUnavailableError('PROJECTIONS.FAILED', `The read models stopped (${row.failed}); an operator must fix the cause, then rebuild them: POST /admin/projections/pipeline/rebuild (one schema: any name rebuilds them all).`);
+      if (row.failed) throw new ReadModelUnavailableError('PROJECTIONS.FAILED', `The read models stopped (${row.failed}); an operator must fix the cause, then rebuild them${rebuildInstruction(['pipeline'], this.readSide)} (one schema: any name rebuilds them all).`);
       // The figures are this snapshot's: the log up to its checkpoint, wherever the projector is by the time they are sent.
       readAtPosition(Number(row.position));
       const revision = Number(row.state_revision);

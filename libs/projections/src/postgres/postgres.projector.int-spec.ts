@@ -10,7 +10,7 @@ import { inMemoryReference } from '../queries/analytics-queries.contract';
 import { historyArbitrary } from '../testing/history.arbitrary';
 import { describeWithPostgres, dropReadSideSchemas, POSTGRES_TEST_URL, uniqueSchema } from '../testing/postgres.testing';
 import { PostgresAnalyticsQueries } from './postgres-analytics.queries';
-import { createReadSidePool, PostgresProjector, projectorLockKey, READ_SIDE_NAMES } from './postgres.projector';
+import { createReadSidePool, PostgresProjector, PostgresReadSideFollower, projectorLockKey, READ_SIDE_NAMES } from './postgres.projector';
 import { rebuildPostgresReadSide } from './postgres-maintenance';
 import { allDailyCountsSql, allLabelRowsSql } from './read-side.learned';
 import { migrateReadSide } from './read-side.migrations';
@@ -354,7 +354,13 @@ describeWithPostgres('the PostgreSQL projector', () => {
       expect(rows[0].failed).toMatch(/could not be written into PostgreSQL/);
       // What came before the refused event was written, each batch with its checkpoint.
       expect(Number(rows[0].position)).toBeGreaterThan(0);
-      await expect(queriesOn(name).funnel({})).rejects.toMatchObject({ code: 'PROJECTIONS.FAILED' });
+      // How to rebuild: this API's route where this process projects, the projector's command where another does.
+      await expect(queriesOn(name).funnel({})).rejects.toMatchObject({ code: 'PROJECTIONS.FAILED', message: expect.stringContaining('then rebuild them: POST /admin/projections/pipeline/rebuild (one schema') });
+      const elsewhere = new PostgresAnalyticsQueries(pool, name, new PostgresReadSideFollower(refusedStore, pool, name));
+      await expect(elsewhere.funnel({})).rejects.toMatchObject({
+        code: 'PROJECTIONS.FAILED',
+        message: expect.stringContaining('then rebuild them in the projector process: stop it, run npm run projections -- rebuild pipeline, and start it again (one schema'),
+      });
       // A stop for good, not a lost connection: a ?minPosition= read is refused at once, not waited for.
       expect(stoppedForGood(projector.status(), READ_SIDE_NAMES)).toMatch(/could not be written into PostgreSQL/);
       // A rebuild folds what came before the event into a new schema, which knows nothing of the

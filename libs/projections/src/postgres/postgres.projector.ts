@@ -661,6 +661,7 @@ async function dropRetiredSchemas(client: Client, live: string, onKept: (schema:
  * checkpoint, polled. Rebuilds run where the projector runs.
  */
 export class PostgresReadSideFollower implements ReadModels {
+  readonly projectedElsewhere = true;
   private checkpoint = 0;
   private failed?: string;
   /** Why the last poll could not read the checkpoint (PostgreSQL not answering), until one can: /health says so, as the projector's does. */

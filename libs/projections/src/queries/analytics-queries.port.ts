@@ -66,6 +66,8 @@ export interface AnalyticsQueries {
   /** Resolves true once every working read model has folded in `position`, false after `timeoutMs`. */
   waitFor(position: number, timeoutMs: number): Promise<boolean>;
   status(): ProjectionStatus[];
+  /** How an operator rebuilds the read models `names` once stopped, as the words after "rebuild it" (runner/read-models.port.ts). */
+  rebuildInstruction(names: readonly string[]): string;
 }
 
 /** A read model cannot answer: it stopped on an event (an operator must rebuild it), or its store cannot be reached. */

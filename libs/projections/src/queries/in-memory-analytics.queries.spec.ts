@@ -1,4 +1,7 @@
+import type { EventStore } from '@stagecraft/event-store';
 import type { ProjectionStatus, ReadModels } from '../runner/read-models.port';
+import type { ProjectionSnapshotStore } from '../runner/projection-snapshot.store';
+import { SnapshotFollower } from '../runner/snapshot-follower';
 import { ALL_PROJECTIONS } from '../all-projections';
 import type { Projection } from '../projection.types';
 import { ReadModelUnavailableError } from './analytics-queries.port';
@@ -33,7 +36,19 @@ describe('inMemoryAnalyticsQueries, a read model that does not serve', () => {
   it('answers PROJECTIONS.FAILED, asking for a fix and a rebuild, when it stopped on an event', async () => {
     const failed = 'event at position 3 (Poison) could not be folded in: cannot read this';
     const answer = inMemoryAnalyticsQueries(readModelsWith({ name: 'funnel', checkpoint: 2, lag: 1, rebuilding: false, failed })).funnel({});
-    await expect(answer).rejects.toMatchObject({ code: 'PROJECTIONS.FAILED', message: expect.stringContaining('rebuild it') });
+    await expect(answer).rejects.toMatchObject({ code: 'PROJECTIONS.FAILED', message: expect.stringMatching(/fix the cause, then rebuild it: POST \/admin\/projections\/funnel\/rebuild\.$/) });
+  });
+
+  it("names the projector's command, not this API's route, where another process projects the models", async () => {
+    const failed = 'event at position 3 (Poison) could not be folded in: cannot read this';
+    const follower = { ...readModelsWith({ name: 'funnel', checkpoint: 2, lag: 1, rebuilding: false, failed }), projectedElsewhere: true as const };
+    const answer = inMemoryAnalyticsQueries(follower).funnel({});
+    await expect(answer).rejects.toMatchObject({
+      code: 'PROJECTIONS.FAILED',
+      message: expect.stringMatching(/fix the cause, then rebuild it in the projector process: stop it, run npm run projections -- rebuild funnel, and start it again\.$/),
+    });
+    // The followers are what serve another process's models.
+    expect(new SnapshotFollower({} as EventStore, {} as ProjectionSnapshotStore, []).projectedElsewhere).toBe(true);
   });
 });
 

@@ -2,7 +2,7 @@ import { queryForecast, queryForecastAccuracy, queryForecastAsOf, queryRotting, 
 import { funnelProjection, queryFunnel } from '../funnel.projection';
 import { PIPELINE_MODEL_LAYOUT, pipelineProjection, queryPipeline, querySearchOpportunities } from '../pipeline.projection';
 import type { ReadModelKey } from '../projection.types';
-import type { ReadModels } from '../runner/read-models.port';
+import { rebuildInstruction, type ReadModels } from '../runner/read-models.port';
 import { queryStageDurations, stageDurationsProjection } from '../stage-durations.projection';
 import { queryPipelineAsOf, STAGE_INTERVALS_MODEL_LAYOUT, stageIntervalsProjection, type StageIntervalsModel } from '../stage-intervals.projection';
 import { queryTransitions, transitionsProjection } from '../transitions.projection';
@@ -35,8 +35,8 @@ export function inMemoryAnalyticsQueries(readModels: ReadModels): AnalyticsQueri
       if (status !== undefined && status.failed === undefined) {
         throw new ReadModelUnavailableError('PROJECTIONS.UNAVAILABLE', `The ${key.name} read model cannot be served yet (${failure}).`, key.name);
       }
-      // Says how to rebuild it: a projector that keeps the models answers that route naming its own command.
-      throw new ReadModelUnavailableError('PROJECTIONS.FAILED', `The ${key.name} read model stopped (${failure}); an operator must fix the cause, then rebuild it: POST /admin/projections/${key.name}/rebuild.`, key.name);
+      // Says how to rebuild it: by this API's route, or by the projector's command where another process projects.
+      throw new ReadModelUnavailableError('PROJECTIONS.FAILED', `The ${key.name} read model stopped (${failure}); an operator must fix the cause, then rebuild it${rebuildInstruction([key.name], readModels)}.`, key.name);
     }
     // Every working model has folded in position() (this one may be further): the query that reads it now runs at once, whole.
     readAtPosition(readModels.position());
@@ -106,6 +106,7 @@ export function inMemoryAnalyticsQueries(readModels: ReadModels): AnalyticsQueri
     position: () => readModels.position(),
     waitFor: (position, timeoutMs) => readModels.waitFor(position, timeoutMs),
     status: () => readModels.status(),
+    rebuildInstruction: (names) => rebuildInstruction(names, readModels),
   };
   return queries;
 }

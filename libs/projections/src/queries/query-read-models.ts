@@ -8,7 +8,7 @@ import { winProbabilityProjection } from '../win-probability.projection';
 import type { AnalyticsQueries } from './analytics-queries.port';
 
 /** A question the read side answers: one of AnalyticsQueries' queries. */
-export type AnalyticsQueryName = Exclude<keyof AnalyticsQueries, 'position' | 'waitFor' | 'status' | 'oneSnapshot'>;
+export type AnalyticsQueryName = Exclude<keyof AnalyticsQueries, 'position' | 'waitFor' | 'status' | 'oneSnapshot' | 'rebuildInstruction'>;
 
 /**
  * The read models (projection names) each query reads. In memory each model stops on its own, so

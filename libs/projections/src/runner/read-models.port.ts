@@ -21,6 +21,23 @@ export interface ReadModels {
   waitFor(position: number, timeoutMs: number): Promise<boolean>;
   /** Rebuilds one projection from position 0 while the current model keeps serving. */
   rebuild(name: string, onProgress?: (progress: { position: number; head: number }) => void): Promise<void>;
+  /**
+   * Set where this process serves the models another process projects (PROJECTIONS=external):
+   * rebuilds run there, so a stop names the projector's command, not this API's route (which
+   * would only answer PROJECTION.REBUILD_ELSEWHERE).
+   */
+  readonly projectedElsewhere?: true;
+}
+
+/**
+ * How an operator rebuilds the read models `names` that `readModels` serves, as the words that
+ * follow "rebuild it" (or "them"): this API's route for each where this process projects, the
+ * projector's command where another process does.
+ */
+export function rebuildInstruction(names: readonly string[], readModels: Pick<ReadModels, 'projectedElsewhere'>): string {
+  return readModels.projectedElsewhere
+    ? ` in the projector process: stop it, run npm run projections -- rebuild ${names.join(' ')}, and start it again`
+    : `: ${names.map((name) => `POST /admin/projections/${name}/rebuild`).join(', ')}`;
 }
 
 export interface ProjectionStatus {

@@ -19,6 +19,7 @@ export class RunsElsewhereError extends Error {
  * loads a model whenever its checkpoint moved. Several API instances can follow one projector.
  */
 export class SnapshotFollower implements ReadModels {
+  readonly projectedElsewhere = true;
   private readonly models = new Map<string, { model: unknown; position: number; failed?: string }>();
   /** Saved models this code cannot read, with why, until the projector saves a readable one. */
   private readonly unreadable = new Map<string, { position: number; reason: string }>();
