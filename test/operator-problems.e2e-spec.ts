@@ -133,8 +133,11 @@ describe('problems an operator must act on, through the running API and CLI', ()
       api = undefined;
       const position = writeUnfoldableEvent(env.EVENT_STORE_PATH);
 
-      const projector = spawn(process.execPath, childNodeArgs('apps/projector/src/main'), { cwd: ROOT, env: { ...process.env, ...env }, stdio: 'ignore' });
+      const projector = spawn(process.execPath, childNodeArgs('apps/projector/src/main'), { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
       const exited = new Promise((resolve) => projector.once('exit', resolve));
+      let said = '';
+      projector.stdout!.on('data', (chunk) => (said += chunk));
+      projector.stderr!.on('data', (chunk) => (said += chunk));
       try {
         api = await spawnApi({ ...env, PROJECTIONS: 'external' }, { healthy: (status) => status === 200 || status === 503 });
         // Until the projector has saved the stopped models, the follower serves nothing yet (PROJECTIONS.UNAVAILABLE).
@@ -159,6 +162,9 @@ describe('problems an operator must act on, through the running API and CLI', ()
         const refusal = (await rebuild.json()) as typeof problem;
         expect([rebuild.status, refusal.code]).toEqual([409, 'PROJECTION.REBUILD_ELSEWHERE']);
         expect(refusal.detail).toContain(`rebuild pipeline ${command}.`);
+        // The projector itself does not say "caught up" over models that stopped: it names them and the command.
+        expect(said).toMatch(/Stagecraft projector started, but read models stopped \(said above\): pipeline, .*Fix the cause, then rebuild them in the projector process: stop it, run npm run projections -- rebuild pipeline /);
+        expect(said).not.toContain('caught up');
       } finally {
         projector.kill('SIGTERM');
         await exited;

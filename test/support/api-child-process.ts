@@ -100,5 +100,6 @@ export function runRelayUntilExit(env: Record<string, string>): Promise<{ code: 
 
 /** Runs apps/projector expecting it not to start (see runUntilExit). */
 export function runProjectorUntilExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  return runUntilExit('apps/projector/src/main', 'Stagecraft projector caught up', env);
+  // Caught up, or started with read models stopped on the way: started either way (apps/projector/src/started-line.ts).
+  return runUntilExit('apps/projector/src/main', 'Stagecraft projector ', env);
 }

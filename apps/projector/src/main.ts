@@ -3,6 +3,7 @@
 // the API instances serve what it saved.
 import { assertMayReadLog, openEventStore } from '@stagecraft/event-store';
 import { PostgresProjector, ProjectionRunner, openProjectionStores } from '@stagecraft/projections';
+import { startedLine } from './started-line';
 import { assertEventStoreExists, describeStartFailure, readSettings, settingWarnings, readSideStartFailure, type Settings } from '@stagecraft/config';
 
 // With READ_MODELS_URL the projector writes the read models into PostgreSQL (one per schema: a
@@ -33,7 +34,7 @@ async function projectIntoPostgres(settings: Settings, postgres: NonNullable<Set
     // Not reached, or login or database refused: one line naming the setting, as the API says it.
     throw readSideStartFailure(error) ?? error;
   }
-  console.log(`Stagecraft projector caught up at position ${projector.position()}; read models in PostgreSQL schema ${postgres.schema}`);
+  console.log(startedLine(projector, `PostgreSQL schema ${postgres.schema}`));
 }
 
 async function main(): Promise<void> {
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => void stop());
   await runner.start();
-  console.log(`Stagecraft projector caught up at position ${runner.position()}; read models in ${readModelsPath}`);
+  console.log(startedLine(runner, readModelsPath));
 }
 
 main().catch((error: unknown) => {
