@@ -44,6 +44,41 @@ describe("the board's files refuse what they cannot serve with the status and a 
     await api.anonymous.get('/board/board.js').set('If-Unmodified-Since', 'Thu, 01 Jan 1970 00:00:00 GMT').expect(412);
     await api.anonymous.get('/board/board.js').set('If-Match', etag).expect(200);
   });
+
+  // The file server read these headers with Date.parse and parseInt, which guess: "3000" was the
+  // year 3000 (If-Modified-Since: 304, a cache told its stale copy is current), "2026" a date the
+  // file was changed after (If-Unmodified-Since: 412), and "bytes=1e3-" the range from byte 1.
+  // RFC 9110 says a date that is not an HTTP-date is ignored (13.1.3, 13.1.4), and so is a Range
+  // whose If-Range is neither a date nor an entity tag, or that is not a byte range at all (14.2).
+  it('ignores a date that is not an HTTP-date and a Range that is not a byte range, rather than guessing what they meant', async () => {
+    for (const date of ['3000', '2026', '0', '-1', '12/31/2099', 'tomorrow', 'Wed, 21 Oct 2099 07:28:00']) {
+      const modified = await api.anonymous.get('/board/board.js').set('If-Modified-Since', date).expect(200);
+      expect(modified.text).toBe(script);
+      await api.anonymous.get('/board/board.js').set('If-Unmodified-Since', date).expect(200);
+      const ranged = await api.anonymous.get('/board/board.js').set('Range', 'bytes=0-6').set('If-Range', date).expect(200);
+      expect(ranged.text).toBe(script);
+    }
+    for (const range of ['bytes=1e3-', 'bytes=0x1-', 'bytes=+1-2', 'bytes=1.5-2', 'bytes=', 'bytes=-', 'bytes=a-b']) {
+      const answer = await api.anonymous.get('/board/board.js').set('Range', range).expect(200);
+      expect(answer.text).toBe(script);
+    }
+    // The three forms of an HTTP-date are read, as RFC 9110 has every recipient read them.
+    for (const date of ['Wed, 21 Oct 2099 07:28:00 GMT', 'Wednesday, 21-Oct-99 07:28:00 GMT', 'Wed Oct 21 07:28:00 2099']) {
+      const expected = date.includes('-99') ? 200 : 304;
+      await api.anonymous.get('/board/board.js').set('If-Modified-Since', date).expect(expected);
+    }
+    await api.anonymous.get('/board/board.js').set('If-Unmodified-Since', 'Thu, 01 Jan 1970 00:00:00 GMT').expect(412);
+    // A byte range in any of its forms is still served, an empty list element after it included.
+    expect((await api.anonymous.get('/board/board.js').set('Range', 'bytes=-3').expect(206)).text).toBe(script.slice(-3));
+    expect((await api.anonymous.get('/board/board.js').set('Range', 'bytes=2-').expect(206)).text).toBe(script.slice(2));
+    expect((await api.anonymous.get('/board/board.js').set('Range', 'bytes=0-6, ').expect(206)).text).toBe(script.slice(0, 7));
+    // The files' ETags are weak, which If-Range never matches (it compares strongly): the whole file.
+    const { etag } = (await api.anonymous.get('/board/board.js').expect(200)).headers as { etag: string };
+    expect(etag).toMatch(/^W\//);
+    for (const tag of [etag, etag.slice(2), `"x", ${etag}`]) {
+      expect((await api.anonymous.get('/board/board.js').set('Range', 'bytes=0-6').set('If-Range', tag).expect(200)).text).toBe(script);
+    }
+  });
 });
 
 // BOARD_ASSETS_DIR written out names the board to serve, as CURRENCIES_FILE names a file that must

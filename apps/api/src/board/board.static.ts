@@ -5,6 +5,7 @@ import { pathProblem, SettingsError, shownPath } from '@stagecraft/config';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
+import { readableFileConditions } from './file-conditions';
 
 export const BOARD_PATH = '/board';
 
@@ -45,6 +46,10 @@ export async function serveBoard(app: NestFastifyApplication, assetsDir: string,
   await app.register(async (board: FastifyInstance) => {
     board.addHook('onSend', async (_request, reply) => {
       void reply.header('content-security-policy', BOARD_CSP);
+    });
+    // The file server reads these headers itself, guessing at what is not an HTTP-date or a byte range.
+    board.addHook('onRequest', async (request) => {
+      readableFileConditions(request.raw.headers, new Date());
     });
     // The page at /board itself (its assets are linked by absolute paths); /board/ is the static index.
     board.get(BOARD_PATH, (_request, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(indexHtml));
