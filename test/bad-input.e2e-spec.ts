@@ -835,6 +835,41 @@ describe('a client that stops sending, or asks for a tunnel', () => {
     }
   });
 
+  // The parser's refusal of bytes pipelined behind a command was written at once, while the command
+  // was still being decided: the client read `400 REQUEST.MALFORMED_HTTP` as its command's answer
+  // (a refusal: "nothing recorded"), the command's own 201 was lost with the connection, and the
+  // deal was opened all the same — a retry without a key opened a twin.
+  it('malformed bytes pipelined behind a command: the command keeps its own answer, then the 400, then the connection closes', async () => {
+    const answersTo = (bytes: string) =>
+      new Promise<string[]>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        const socket = connect(listening.port, '127.0.0.1', () => socket.write(bytes));
+        socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+        socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8').split(/(?=HTTP\/1\.1 \d{3} )/).filter((answer) => answer.length > 0)));
+        socket.on('error', reject);
+      });
+    const malformed: [string, string, number, string][] = [
+      ['a folded header', `GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n`, 400, 'REQUEST.MALFORMED_HTTP'],
+      ['a target that is no path', `GET %2Fhealth HTTP/1.1\r\nHost: x\r\n\r\n`, 400, 'REQUEST.MALFORMED_HTTP'],
+      ['a method the parser does not know', `FOO /pipeline HTTP/1.1\r\nHost: x\r\n\r\n`, 405, 'ROUTE.METHOD_NOT_ALLOWED'],
+      ['headers too large', `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(17_000)}\r\n\r\n`, 431, 'REQUEST.HEADERS_TOO_LARGE'],
+      ['headers that never end', `GET /health HTTP/1.1\r\nHost: x\r\n`, 408, 'REQUEST.TIMEOUT'],
+      ['a CONNECT', `CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n`, 405, 'ROUTE.METHOD_NOT_ALLOWED'],
+    ];
+    for (const [what, after, status, code] of malformed) {
+      const title = `Pipelined before ${what}`;
+      const body = JSON.stringify({ title, processId: 'standard' });
+      const command = head([`Content-Length: ${Buffer.byteLength(body)}`]) + body;
+      const answers = await answersTo(command + after);
+      const context = `a command, then ${what}`;
+      expect({ context, statuses: answers.map((answer) => Number(answer.split(' ')[1])) }).toEqual({ context, statuses: [201, status] });
+      const opened = JSON.parse(answers[0]!.slice(answers[0]!.indexOf('\r\n\r\n') + 4)) as { id: string };
+      expect((await listening.api.http.get(`/opportunities/${opened.id}`).expect(200)).body).toMatchObject({ title });
+      expect({ context, closes: /\r\nconnection: close\r\n/i.test(answers[1]!) }).toEqual({ context, closes: true });
+      expect({ context, code: (JSON.parse(answers[1]!.slice(answers[1]!.indexOf('\r\n\r\n') + 4)) as { code: string }).code }).toEqual({ context, code });
+    }
+  });
+
   // Node's parser knows a fixed list of methods and refuses any other before the router sees it:
   // a method no route takes is answered as PUT /pipeline is, whether the parser knows it or not.
   it('a method the HTTP parser does not know: 405 with Allow on a known path, 404 elsewhere, not "not valid HTTP"', async () => {

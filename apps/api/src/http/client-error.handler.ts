@@ -11,6 +11,8 @@ import { quotedValue } from '@stagecraft/sales-process';
  */
 export function clientErrorHandler(error: Error & { code?: string; rawPacket?: Buffer; bytesParsed?: number }, socket: Socket, routes?: RouteMethods): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  // The parser fails again on what comes after the bytes it refused: one answer is enough.
+  if (refusing.has(socket)) return;
   const unknownMethod = error.code === 'HPE_INVALID_METHOD' && routes ? unknownMethodProblem(requestLineAt(error.rawPacket, error.bytesParsed), routes) : undefined;
   const problem = unknownMethod
     ? unknownMethod
@@ -35,11 +37,43 @@ export function clientErrorHandler(error: Error & { code?: string; rawPacket?: B
     if (!answering) socket.destroy(error);
     return;
   }
-  if (socket.writable) {
-    const headers = Object.entries(problemHeaders(problem)).map(([name, value]) => `${name}: ${value}\r\n`).join('');
-    socket.write(`HTTP/1.1 ${problem.status} ${problemBody(problem).title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${headers}Connection: close\r\n\r\n${body}`);
+  const answer = () => {
+    if (socket.writable) {
+      const headers = Object.entries(problemHeaders(problem)).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+      socket.write(`HTTP/1.1 ${problem.status} ${problemBody(problem).title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${headers}Connection: close\r\n\r\n${body}`);
+    }
+    socket.destroy(error);
+  };
+  // Bytes refused behind requests received whole (pipelined, or sent after a body) are answered
+  // after those requests' answers: written at once, the refusal was read as the answer to a request
+  // still being decided (a command then recorded, its client told "400: nothing recorded"), and
+  // that request's own answer was lost with the connection. A request the parser stopped in (its
+  // body never came whole, or broke the chunked coding) is the one refused: answered at once.
+  refusing.add(socket);
+  const dispatched = (socket as Socket & { parser?: { incoming?: IncomingMessage | null } | null }).parser?.incoming;
+  if (dispatched && dispatched.complete) afterAnswersInFlight(socket, answer);
+  else answer();
+}
+
+/** Sockets whose refusal is written or waits to be: the parser's later failures on them are not answered again. */
+const refusing = new WeakSet<Socket>();
+
+/** Runs `then` once the socket holds no answer being written, the answers queued behind one included. */
+function afterAnswersInFlight(socket: Socket, then: () => void): void {
+  const answering = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (!answering || answering.writableFinished || socket.destroyed) {
+    then();
+    return;
   }
-  socket.destroy(error);
+  let waited = false;
+  // On its finish Node hands the socket to the next queued answer: look again once it has.
+  const next = () => {
+    if (waited) return;
+    waited = true;
+    setImmediate(() => afterAnswersInFlight(socket, then));
+  };
+  answering.once('finish', next);
+  answering.once('close', next);
 }
 
 /** A request line: a method (an RFC 9110 token), an origin-form target, the version. */
@@ -66,14 +100,20 @@ function unknownMethodProblem(raw: Buffer | undefined, routes: RouteMethods): Ap
 }
 
 /**
- * The bytes from the start of the line the parser failed in: the packet may begin with requests
- * before it, pipelined in one chunk (`bytesParsed` is where it failed, inside the method).
+ * The bytes from the start of the method the parser failed in: the packet may begin with requests
+ * before it, pipelined in one chunk (`bytesParsed` is where it failed, inside the method). The
+ * method starts after the last byte before it that no method holds: the line break ending the
+ * request before, or the last byte of its body, which no line break ends (`…"standard"}FOO /x`).
  */
 function requestLineAt(raw: Buffer | undefined, failedAt = 0): Buffer | undefined {
   if (raw === undefined) return undefined;
-  const start = failedAt > 0 ? raw.lastIndexOf(0x0a, Math.min(failedAt, raw.length) - 1) + 1 : 0;
+  let start = Math.min(failedAt, raw.length);
+  while (start > 0 && TOKEN_BYTE.test(String.fromCharCode(raw[start - 1]!))) start -= 1;
   return raw.subarray(start, start + 8192);
 }
+
+/** A byte of an RFC 9110 token, as a method is made of. */
+const TOKEN_BYTE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]$/;
 
 /** Whether the last request the parser dispatched on this socket has a Transfer-Encoding not ending in chunked (the request hooks answer it). */
 function dispatchedWithoutLength(socket: Socket): boolean {
@@ -92,10 +132,13 @@ export function answerUnmetExpectation(request: IncomingMessage, response: Serve
 export function answerConnect(request: IncomingMessage, socket: Socket): void {
   const problem = new ApiProblem('ROUTE.METHOD_NOT_ALLOWED', 'This service is not a proxy: it takes no CONNECT; the API is described at /docs.');
   const body = JSON.stringify(problemBody(problem, pathOf(request.url ?? '/')));
-  if (socket.writable) {
-    socket.end(`HTTP/1.1 405 ${problemBody(problem).title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-  }
-  socket.destroySoon();
+  // After the answers to the requests before it on the connection, as any refusal of the parser's.
+  afterAnswersInFlight(socket, () => {
+    if (socket.writable) {
+      socket.end(`HTTP/1.1 405 ${problemBody(problem).title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    }
+    socket.destroySoon();
+  });
 }
 
 /**
