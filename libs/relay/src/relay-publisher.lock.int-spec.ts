@@ -2,12 +2,19 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { getSQLiteEventStore, SQLiteFileError, type EventStore } from '@stagecraft/event-store';
 import { Relay } from './relay';
 import { getSQLiteRelayStateStore } from './relay-state.store';
 
 // Two relays on one state file would each publish every event and race the checkpoints: the
 // second is refused at start. (Across processes, and after a SIGKILL: test/relay.e2e-spec.ts.)
+
+const sqlite = (file: string, sql: string) => {
+  const db = new Database(file);
+  db.exec(sql);
+  db.close();
+};
 
 describe('one relay per state file', () => {
   let dir: string;
@@ -67,6 +74,9 @@ describe('one relay per state file', () => {
       ['a folder as its -wal', (lock) => mkdirSync(`${lock}-wal`), `${'-wal'} is a folder, not a file: move it away`],
       ['a FIFO as its -shm', (lock) => execFileSync('mkfifo', [`${lock}-shm`]), `${'-shm'} is a FIFO, not a file: move it away`],
       ['other bytes', (lock) => writeFileSync(lock, 'not a database '.repeat(100)), 'is not a SQLite database (damaged, or another kind of file); no relay wrote it: once no relay publishes from'],
+      // A database holding relay_publisher in a shape no relay made (edited, another program's): it failed on the claim's first write, as a stack trace.
+      ['its table in another shape', (lock) => sqlite(lock, 'CREATE TABLE relay_publisher (id INTEGER)'), 'its relay_publisher is not the table a relay makes (table relay_publisher has no column named pid); no relay wrote it: once no relay publishes from'],
+      ['a view in its table\'s place', (lock) => sqlite(lock, 'CREATE VIEW relay_publisher AS SELECT 1 AS id'), 'its relay_publisher is not the table a relay makes (cannot modify relay_publisher because it is a view); no relay wrote it: once no relay publishes from'],
     ];
     for (const [what, make, reason] of cases) {
       const statePath = join(dir, `${what.replace(/\W/g, '-')}.relay.db`);

@@ -66,6 +66,14 @@ export function claimRelayPublishing(statePath: string, variable = 'RELAY_STATE_
     const notOurs = (error as { code?: unknown }).code === 'SQLITE_NOTADB' ? `; no relay wrote it: once no relay publishes from ${statePath}, delete it` : '';
     throw unusable(`${sqliteFileProblem(error)}${notOurs}`);
   }
+  // A relay_publisher already there in another shape (a view, columns missing: an edit, another
+  // program's file) is left as it is by CREATE TABLE IF NOT EXISTS and failed on the claim's first
+  // write, as a stack trace. Named instead, like any lock no relay made.
+  const shape = lockTableShapeProblem(db);
+  if (shape !== undefined) {
+    db.close();
+    throw unusable(`its relay_publisher is not the table a relay makes (${shape}); no relay wrote it: once no relay publishes from ${statePath}, delete it`);
+  }
   const holder = () => db.prepare<[], Holder & { claim: string }>('SELECT pid, host, since, claim FROM relay_publisher WHERE id = 1').get();
   const me = { pid: process.pid, host: hostname(), since: new Date().toISOString(), claim: randomUUID() };
   // Who holds it is written (committed, so others can read it) and then the write lock is taken
@@ -92,4 +100,15 @@ export function claimRelayPublishing(statePath: string, variable = 'RELAY_STATE_
     db.exec('ROLLBACK');
   }
   return refuse(holder());
+}
+
+const LOCK_COLUMNS = ['id', 'pid', 'host', 'since', 'claim'];
+
+/** What keeps relay_publisher from holding a claim, in SQLite's words where it has some; undefined when it is the table a relay makes. */
+function lockTableShapeProblem(db: Database.Database): string | undefined {
+  const kind = db.prepare<[], { type: string }>("SELECT type FROM sqlite_master WHERE name = 'relay_publisher'").get()?.type;
+  if (kind !== 'table') return `cannot modify relay_publisher because it is a ${kind ?? 'missing table'}`;
+  const columns = new Set(db.prepare<[], { name: string }>('SELECT name FROM pragma_table_info(\'relay_publisher\')').all().map((column) => column.name));
+  const missing = LOCK_COLUMNS.find((column) => !columns.has(column));
+  return missing === undefined ? undefined : `table relay_publisher has no column named ${missing}`;
 }
