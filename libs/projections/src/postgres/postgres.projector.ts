@@ -1,3 +1,4 @@
+import { refusalOf } from './read-side.savepoint';
 import { EventStoreAccessDeniedError, EventStoreUnavailableError, filteredReadingLost, firstEventId, holdsAtLeastEvents, READ_REFUSED_ADVICE, readAllPages, redactCredentials, UnreadableEventError, type EventStore, type StoredEvent } from '@stagecraft/event-store';
 import { Pool, type Client } from 'pg';
 import { ALL_PROJECTIONS } from '../all-projections';
@@ -90,6 +91,15 @@ export function assertSchemaName(schema: string): void {
  * names EVENT_STORE_URL (no retry cures it: the operator corrects the user or the ACLs); the store
  * away, PostgreSQL's session lost, or anything else, is said as what it is, away for now.
  */
+/**
+ * A table, column, function or type of the read side missing (dropped or altered by hand:
+ * undefined_table, undefined_column, undefined_function, undefined_object): waiting never brings
+ * it back, and the schema is derived, so it is rebuilt from the log.
+ */
+function changedOutside(error: unknown): boolean {
+  return ['42P01', '42703', '42883', '42704'].includes(String((error as { code?: unknown }).code));
+}
+
 function describeFollowingLost(error: Error): string {
   if (error instanceof EventStoreAccessDeniedError) return `the event log could not be followed: ${error.message}; ${READ_REFUSED_ADVICE}; following again once it does`;
   // The session is who projects (it holds the schema's lock): its loss is said as such, not as the log's.
@@ -134,6 +144,8 @@ export class PostgresProjector implements ReadModels {
   private recovery?: Promise<void>;
   /** What ended following, or the last recovery's opening: the event store's failures leave PostgreSQL's session as it is. */
   private lostTo?: unknown;
+  /** The schema was changed outside Stagecraft (a table dropped by hand): the next opening rebuilds it first. */
+  private changedBy?: Error;
   /** The session (or the reader's) ended or failed since it was opened: the lock may be gone with it. */
   private sessionLost = false;
   onFailure?: (reason: string) => void;
@@ -157,7 +169,7 @@ export class PostgresProjector implements ReadModels {
    * With `keepSession` (a recovery from the event store's failure), the session standing, with
    * its lock, is used as it is.
    */
-  private async open(keepSession = false): Promise<{ caughtUp: Promise<void> }> {
+  private async open(keepSession = false, changedBy?: Error): Promise<{ caughtUp: Promise<void> }> {
     if (!keepSession) await this.connect();
     const client = this.client!;
     const reader = this.reader!;
@@ -165,7 +177,16 @@ export class PostgresProjector implements ReadModels {
     // read the checkpoint back: a recovery whose opening fails (the log refused or away) still
     // says where the read models stand, not position 0.
     const writer = new ReadSideWriter(client, this.settings.schema, this.options.cacheSize, reader);
-    await this.prepare(writer);
+    if (changedBy !== undefined) await this.rebuildChanged(changedBy);
+    try {
+      await this.prepare(writer);
+    } catch (error) {
+      // The checkpoint (or a table it is read with) dropped or altered by hand: a start would stop
+      // on it for good. The schema is derived: rebuilt from the log, then read back once more.
+      if (changedBy !== undefined || !changedOutside(error)) throw error;
+      await this.rebuildChanged(error as Error);
+      await this.prepare(writer);
+    }
     this.writer = writer;
     // A first fold of a long log: the query indexes are made once at the end (read-side.indexes.ts).
     // Long in events: the head's position is no count of them (KurrentDB's are byte offsets).
@@ -192,6 +213,13 @@ export class PostgresProjector implements ReadModels {
           this.stopped = `the events after position ${this.position()} could not be written into PostgreSQL, which refused a value of theirs (${error.message}); a rebuild stops at the same event`;
           this.stoppedRecovering = false;
           await this.writer?.fail(this.stopped).catch(() => undefined);
+        } else if (changedOutside(error)) {
+          // A table the batch writes dropped or altered by hand: following again would meet it
+          // again for ever. The recovery rebuilds the schema from the log first, then follows on.
+          this.stopped = `the read models' schema ${this.settings.schema} was changed outside Stagecraft (${error.message}): rebuilding them from the log, then following it again`;
+          this.stoppedRecovering = true;
+          this.changedBy = error;
+          this.recovery ??= this.recover();
         } else {
           // A lost connection, PostgreSQL restarting or failing over: the checkpoint it kept says
           // where to go on from, once it answers again (read-side.writer.ts: nothing twice).
@@ -252,7 +280,8 @@ export class PostgresProjector implements ReadModels {
         const keepSession = this.mayKeepSession();
         if (!keepSession) await this.closeConnections();
         try {
-          await this.open(keepSession);
+          await this.open(keepSession, this.changedBy);
+          this.changedBy = undefined;
           this.stopped = undefined;
           return;
         } catch (error) {
@@ -357,6 +386,30 @@ export class PostgresProjector implements ReadModels {
       // Stopped on a value PostgreSQL refused: the rebuilt schema holds what came before it, and
       // says nothing of the stop. Following again records it again if the log still holds it.
       if (this.stopped !== undefined && !this.controller.signal.aborted) this.recovery ??= this.recover();
+    } finally {
+      this.rebuilding = false;
+    }
+  }
+
+  /**
+   * Rebuilds the read side into the shadow schema and swaps it in, while nothing follows the log:
+   * its live schema was changed outside Stagecraft (`error` says how), and it is derived.
+   */
+  private async rebuildChanged(error: Error): Promise<void> {
+    const schema = this.settings.schema;
+    this.options.onReset?.(`The read models in schema ${schema} are rebuilt from this event log into ${schema}_rebuild, then swapped in: the schema was changed outside Stagecraft (${error.message})`);
+    this.rebuilding = true;
+    try {
+      this.logId = await firstEventId(this.store);
+      this.head = await this.store.headPosition();
+      await rebuildIntoShadow(this.store, this.settings, {
+        target: () => this.head,
+        swap: (swapIn) => swapIn(),
+        logId: () => this.logId,
+        onRetiredKept: (retired, dropError) => this.options.onReset?.(`The old schema ${retired}, which a rebuild swapped out, could not be dropped (${dropError instanceof Error ? dropError.message : String(dropError)}): the next rebuild tries again, or drop it with DROP SCHEMA ${retired} CASCADE`),
+        onWarning: (message) => this.options.onReset?.(message),
+        deferIndexesFrom: this.options.deferIndexesFrom,
+      });
     } finally {
       this.rebuilding = false;
     }
@@ -613,7 +666,10 @@ export async function rebuildIntoShadow(
         for (const warning of await moveForeignObjects(client, live, shadow)) how.onWarning?.(warning);
         // Readers cache the catalog by state_revision, which the rebuilt schema counted from 0: one
         // equal to the live one's would leave a reader on the catalog it held before the swap.
-        await client.query(`UPDATE ${shadow}.checkpoint SET state_revision = GREATEST(state_revision, (SELECT state_revision FROM ${live}.checkpoint)) + 1`);
+        const revisionRefused = await refusalOf(client, `UPDATE ${shadow}.checkpoint SET state_revision = GREATEST(state_revision, (SELECT state_revision FROM ${live}.checkpoint)) + 1`);
+        // A live checkpoint dropped or altered by hand (the schema rebuilt for that) has no revision
+        // to pass: one from the clock, in milliseconds, passes any a reader can have cached before.
+        if (revisionRefused !== undefined) await client.query(`UPDATE ${shadow}.checkpoint SET state_revision = GREATEST(state_revision, (extract(epoch FROM clock_timestamp()) * 1000)::bigint) + 1`);
         await client.query(`ALTER SCHEMA ${live} RENAME TO ${retired}`);
         await client.query(`ALTER SCHEMA ${shadow} RENAME TO ${live}`);
         // Analysts' views elsewhere still read the old tables, and would be dropped with them.
