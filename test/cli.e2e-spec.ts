@@ -209,7 +209,7 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
       for (const [file, reason, status] of [
         [huge, /stages: lists 101 stages; a process has at most 100/, 1],
         [fifo, /cannot be read: it is a FIFO, not a file/, 2],
-        [join(dir.path, 'missing.yaml'), /cannot be read: ENOENT/, 2],
+        [join(dir.path, 'missing.yaml'), /missing.yaml: does not exist$/m, 2],
       ] as const) {
         const run = stagecraft({}, 'processes', 'validate', file);
         expect([file, run.status]).toEqual([file, status]);

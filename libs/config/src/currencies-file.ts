@@ -1,4 +1,4 @@
-import { pathProblem, shownPath } from './path-problem';
+import { pathProblem, shownPath, unreadableFileReason } from './path-problem';
 import { readUtf8 } from './utf8-file';
 import { parseCalendarDay } from '@stagecraft/opportunity';
 import { MAX_LISTED_ISSUES, parseYamlText, type YamlDocument } from '@stagecraft/sales-process';
@@ -93,7 +93,7 @@ export function loadCurrenciesFile(file: string, required: boolean): CurrencyRat
   try {
     text = readUtf8(file);
   } catch (error) {
-    throw new CurrenciesFilePathError(file, `cannot be read: ${(error as Error).message}`);
+    throw new CurrenciesFilePathError(file, unreadableFileReason(file, error));
   }
   return parseCurrenciesFile(text, file);
 }

@@ -5,4 +5,4 @@ export * from './start-failure';
 export * from './setting-names';
 export * from './json-duplicate-keys';
 export { assertConfigurationFile, readUtf8 } from './utf8-file';
-export { pathProblem, shownPath } from './path-problem';
+export { pathProblem, shownPath, unreadableFileReason } from './path-problem';

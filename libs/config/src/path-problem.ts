@@ -35,6 +35,16 @@ export function pathProblem(path: string, kind: 'file' | 'folder'): string | und
   }
 }
 
+/**
+ * Why a configuration file could not be read, for a person: the system's refusals (a link to
+ * nothing, one that loops, a folder of its path denied) in the words path settings use, rather
+ * than as an error code and a system call; the reader's own refusals (a FIFO, not UTF-8) as said.
+ */
+export function unreadableFileReason(file: string, error: unknown): string {
+  const worded = (error as NodeJS.ErrnoException).code !== undefined ? pathProblem(file, 'file') : undefined;
+  return worded ?? `cannot be read: ${(error as Error).message}`;
+}
+
 function reasonOf(error: NodeJS.ErrnoException): string {
   switch (error.code) {
     case 'ENOENT':

@@ -67,6 +67,23 @@ describe('loadProcessDirectory', () => {
     expect(() => loadProcessDirectory(path)).toThrow(new Error(`Invalid setting PROCESSES_DIR: ${path} ${reason.replace('<dir>', dir)}`));
   });
 
+  // A file in it that cannot be read is named with the reason in words, as the folder is, not as the system's error code.
+  it.each([
+    ['a symbolic link that loops', (file: string) => symlinkSync(file, file), 'is a symbolic link that loops back on itself'],
+    ['a symbolic link to nothing', (file: string) => symlinkSync(join(dir, 'gone.yaml'), file), 'is a symbolic link to <dir>/gone.yaml, which does not exist'],
+  ])('names a process file that is %s and why', (_case, make, reason) => {
+    writeFileSync(join(dir, 'a.yaml'), minimal('a'));
+    const file = join(dir, 'b.yaml');
+    make(file);
+    let message = '';
+    try {
+      loadProcessDirectory(dir);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain(`${file} (document): ${reason.replace('<dir>', dir)}`);
+  });
+
   it('names a path too long for the system without printing all of it', () => {
     const path = join(dir, 'x'.repeat(5_000));
     let message = '';

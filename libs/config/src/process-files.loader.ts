@@ -1,5 +1,5 @@
 import { readdirSync } from 'node:fs';
-import { pathProblem, shownPath } from './path-problem';
+import { pathProblem, shownPath, unreadableFileReason } from './path-problem';
 import { readUtf8 } from './utf8-file';
 import { join, relative } from 'node:path';
 import { parseProcessDocument, ProcessDefinitionError, type ProcessDefinition, type SourcePosition } from '@stagecraft/sales-process';
@@ -20,7 +20,7 @@ export function loadProcessFile(file: string): LoadedProcessFile {
   try {
     text = readUtf8(file);
   } catch (error) {
-    throw new ProcessDefinitionError(file, [{ path: '', reason: `cannot be read: ${(error as Error).message}` }]);
+    throw new ProcessDefinitionError(file, [{ path: '', reason: unreadableFileReason(file, error) }]);
   }
   return { file, ...parseProcessDocument(text, file) };
 }

@@ -1,4 +1,4 @@
-import { assertConfigurationFile, assertProcessSet, loadProcessFile, type LoadedProcessFile } from '@stagecraft/config';
+import { assertConfigurationFile, assertProcessSet, loadProcessFile, unreadableFileReason, type LoadedProcessFile } from '@stagecraft/config';
 import { compileProcess, ProcessDefinitionError } from '@stagecraft/sales-process';
 import { EXIT } from '../cli.errors';
 
@@ -15,7 +15,7 @@ export function validateProcessFiles(files: readonly string[]): number {
       // A file that cannot be read at all (missing, a folder, a FIFO) is a usage error, as for every input of the CLI.
       assertConfigurationFile(file);
     } catch (error) {
-      console.error(`${file}: cannot be read: ${(error as Error).message}`);
+      console.error(`${file}: ${unreadableFileReason(file, error)}`);
       exitCode = EXIT.usage;
       continue;
     }
