@@ -205,6 +205,26 @@ describe('openSQLiteFile', () => {
     }
   });
 
+  // Another program holding the file in exclusive locking mode (a sqlite3 shell, a backup tool): it
+  // is neither damaged nor to be set aside (a derived one would be forked from under its holder).
+  it('names a file another program holds locked, and why, never setting it aside', () => {
+    for (const variable of ['EVENT_STORE_PATH', 'READ_MODELS_PATH']) {
+      const path = join(dir, `${variable}.db`);
+      openSQLiteFile(path, { variable, prepare }).close();
+      const holder = new Database(path);
+      holder.pragma('locking_mode = EXCLUSIVE');
+      holder.exec('BEGIN EXCLUSIVE; COMMIT');
+      try {
+        const open = () => openSQLiteFile(path, { variable, prepare, onSetAside: () => undefined });
+        expect(open).toThrow(SQLiteFileError);
+        expect(open).toThrow(`${path} (${variable}) is locked by another program that holds it open (SQLite's exclusive locking mode, or a write that does not end): close that program, then start again`);
+      } finally {
+        holder.close();
+      }
+      expect(readdirSync(dir).filter((name) => name.includes('damaged'))).toEqual([]);
+    }
+  });
+
   it('names a folder path that runs through a file', () => {
     const file = join(dir, 'file');
     writeFileSync(file, 'x');

@@ -405,5 +405,7 @@ function describeProblem(error: unknown): string {
   if (code === UNEXPECTED_TABLES || code === FOREIGN_FILE || code === SPECIAL_COMPANION || code === UNWRITABLE) return (error as Error).message;
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_IOERR_SHORT_READ') return `is damaged (${(error as Error).message})`;
   if (code === 'SQLITE_CANTOPEN') return 'cannot be opened (a missing folder, or no permission)';
+  // Past the busy timeout at opening: not damage, and never a file to set aside (its holder would go on writing the one moved away).
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return "is locked by another program that holds it open (SQLite's exclusive locking mode, or a write that does not end): close that program, then start again";
   return `cannot be used: ${(error as Error)?.message ?? String(error)}`;
 }
