@@ -4,6 +4,7 @@ import { seededRandom } from './support/seeded-random';
 import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
 import { parseCsv } from './support/csv-answer';
 import { modelFieldsOf } from './support/oracle-details';
+import { oracleSpan } from './support/oracle-span';
 
 // An oracle for the figures analytics-hand-overs.e2e-spec.ts does not model: stage durations
 // (filters, from/to, open visits), the funnel and its conversions, transitions per pair, velocity
@@ -17,8 +18,8 @@ import { modelFieldsOf } from './support/oracle-details';
 // "sqlite" and "e2e on postgres read models").
 
 const DAY = 86_400_000;
-const NOW = Date.UTC(2026, 6, 1);
-const START = Date.UTC(2026, 0, 1);
+// ORACLE_START=YYYY-MM-DD moves the history (test/support/oracle-span.ts), e.g. across a year's end.
+const { START, NOW } = oracleSpan(Date.UTC(2026, 0, 1), Date.UTC(2026, 6, 1));
 const TEAMS = ['north', 'south'];
 const OWNERS = ['ana', 'bob', 'cy'];
 interface Version {
@@ -349,7 +350,7 @@ describe('more analytics against an independent model: durations, funnel, transi
   const compared = (what: string, n = 1) => (figuresCompared[what] = (figuresCompared[what] ?? 0) + n);
   afterAll(() => {
     // The report of what was compared (seed, figures per endpoint).
-    process.stdout.write(`analytics-oracle-more seed ${process.env.ORACLE_SEED || 20261201}: ${deals.length} deals, ${instants.length} events, ${backdated} backdated, ${migrations} migrations (${bulkMigrated} in bulk); figures compared ${JSON.stringify(figuresCompared)}\n`);
+    process.stdout.write(`analytics-oracle-more seed ${process.env.ORACLE_SEED || 20261201} from ${iso(START)}: ${deals.length} deals, ${instants.length} events, ${backdated} backdated, ${migrations} migrations (${bulkMigrated} in bulk); figures compared ${JSON.stringify(figuresCompared)}\n`);
   });
 
   it('CSV gives the JSON figures: stage durations, transitions, velocity, rotting, calibration, the forecast by quarter', async () => {

@@ -7,6 +7,7 @@ import { itIf } from './support/skips';
 import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
 import { parseCsv } from './support/csv-answer';
 import { modelFieldsOf } from './support/oracle-details';
+import { oracleSpan } from './support/oracle-span';
 
 // An oracle for the figures when a process changes version while deals run on it: random histories
 // over four versions (a stage added, a stage removed and a new last stage, two stages swapped),
@@ -39,8 +40,8 @@ const yamlOf = ({ stages, winFrom, probability, rotAfterDays }: (typeof VERSIONS
     '',
   ].join('\n');
 
-const NOW = Date.UTC(2026, 6, 1);
-const START = Date.UTC(2026, 0, 1);
+// ORACLE_START=YYYY-MM-DD moves the history (test/support/oracle-span.ts), e.g. across a year's end.
+const { START, NOW } = oracleSpan(Date.UTC(2026, 0, 1), Date.UTC(2026, 6, 1));
 const TEAMS = ['north', 'south'];
 const OWNERS = ['ana', 'bob', 'cy'];
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { seededRandom } from './support/seeded-random';
 import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
 import { parseCsv } from './support/csv-answer';
+import { oracleSpan } from './support/oracle-span';
 
 // An oracle for what changed between two dates (issue 17): the pipeline waterfall — every bucket, per
 // stage, the drill-down in pages, the memos, start and end — and the corners of velocity and cohorts
@@ -17,8 +18,13 @@ import { parseCsv } from './support/csv-answer';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
-const NOW = Date.UTC(2026, 5, 1);
-const START = Date.UTC(2026, 0, 1);
+// ORACLE_START=YYYY-MM-DD moves the history (test/support/oracle-span.ts), e.g. across a year's end.
+const { START, NOW } = oracleSpan(Date.UTC(2026, 0, 1), Date.UTC(2026, 5, 1));
+/** The first instant of the month `months` after START's (setUTCMonth: Date.UTC reads years 0–99 as 1900–1999). */
+const monthAfterStart = (months: number) => {
+  const day = new Date(START);
+  return day.setUTCMonth(day.getUTCMonth() + months, 1);
+};
 const TEAMS = ['north', 'south', null];
 const OWNERS = ['ana', 'bob', null];
 const BUCKETS = ['created', 'reopened', 'movedIn', 'amountIncreased', 'amountDecreased', 'movedOut', 'won', 'lost'] as const;
@@ -336,7 +342,7 @@ describe.each(SEEDS)('what changed between two dates against an independent mode
         const amount = rand() < 0.15 ? null : amountOf(rand);
         const currency = amount === null ? undefined : rand() < 0.6 ? 'EUR' : rand() < 0.8 ? 'USD' : undefined;
         // Openings anywhere in the first 100 days, some on the last minutes of a month (UTC), whatever was written before: backdated in the log.
-        const at = rand() < 0.2 ? Date.UTC(2026, Math.floor(rand() * 3) + 1, 1) - Math.floor(1 + rand() * 10) * 60_000 : START + Math.floor(rand() * 100) * DAY + Math.floor(rand() * DAY);
+        const at = rand() < 0.2 ? monthAfterStart(Math.floor(rand() * 3) + 1) - Math.floor(1 + rand() * 10) * 60_000 : START + Math.floor(rand() * 100) * DAY + Math.floor(rand() * DAY);
         if (at < lastAt) backdated++;
         lastAt = at;
         // Some titles need quoting in CSV.
@@ -378,7 +384,7 @@ describe.each(SEEDS)('what changed between two dates against an independent mode
   afterAll(async () => {
     await api?.close();
     dir.remove();
-    process.stdout.write(`waterfall-oracle seed ${seed}: ${deals.length} deals, ${instants.length} events, ${backdated} backdated; figures compared ${JSON.stringify(figuresCompared)}\n`);
+    process.stdout.write(`waterfall-oracle seed ${seed} from ${iso(START)}: ${deals.length} deals, ${instants.length} events, ${backdated} backdated; figures compared ${JSON.stringify(figuresCompared)}\n`);
   });
 
   const analyst = (path: string, key = 'analyst') => api.anonymous.get(path).set('Authorization', `Bearer ${api.keys[key]}`);
@@ -650,7 +656,8 @@ describe.each(SEEDS)('what changed between two dates against an independent mode
       ['/analytics/waterfall?to=2026-02-30T00:00:00Z', 'REQUEST.VALIDATION_FAILED'],
       ['/analytics/waterfall?from=2026-03-01T00:00:00', 'REQUEST.VALIDATION_FAILED'],
       ['/analytics/waterfall?from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z', 'REQUEST.INVALID_PERIOD'],
-      ['/analytics/waterfall?from=2026-06-02T00:00:00Z', 'REQUEST.INVALID_PERIOD'],
+      // A window from a day after now (the default to).
+      [`/analytics/waterfall?from=${iso(NOW + DAY)}`, 'REQUEST.INVALID_PERIOD'],
       ['/analytics/waterfall?by=team', 'REQUEST.VALIDATION_FAILED'],
       ['/analytics/waterfall?include=cards', 'REQUEST.VALIDATION_FAILED'],
       ['/analytics/waterfall?include=opportunities&limit=1.5', 'REQUEST.VALIDATION_FAILED'],
