@@ -21,10 +21,29 @@ const STAGE_POOL = ['s0', 's1', 's2', 's3', 's4', 's5'] as const;
 const LOST_REASONS = ['price', 'timing', 'competitor', 'other'] as const;
 const WON_REASONS = ['price', 'relationship', 'product'] as const;
 
+/**
+ * FC_EPOCH=YYYY-MM-DD moves every generated history to start on that day (UTC) instead: the default
+ * span lies inside one year, so no history puts months, quarters or cohorts across a year's end
+ * (FC_EPOCH=2025-11-15 does), nor near the ends of the years instants may lie in. The specs ask
+ * about instants from a span before EPOCH to three after it (and the commands' server time is four
+ * after it), all of which must lie in years 0001–9999: FC_EPOCH from 0001-07-20 to 9997-10-22.
+ */
+function epochFromEnv(): number | undefined {
+  const text = process.env.FC_EPOCH?.trim();
+  if (!text) return undefined;
+  const epoch = Date.parse(`${text}T00:00:00.000Z`);
+  const span = 200 * 86_400_000;
+  const inRange = epoch - span >= Date.parse('0001-01-01T00:00:00.000Z') && epoch + 4 * span <= Date.parse('9999-12-31T23:59:59.999Z');
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || Number.isNaN(epoch) || new Date(epoch).toISOString().slice(0, 10) !== text || !inRange) throw new Error(`FC_EPOCH must be a day from 0001-07-20 to 9997-10-22, YYYY-MM-DD (got "${text}")`);
+  return epoch;
+}
+
 /** Business time of generated events lies within [EPOCH, EPOCH + SPAN_MS] (a few months, so months vary). */
-export const EPOCH = Date.UTC(2026, 0, 1);
+export const EPOCH = epochFromEnv() ?? Date.UTC(2026, 0, 1);
+/** The span of the generated business times (epochFromEnv's range counts in it). */
 export const SPAN_MS = 200 * 86_400_000;
-const COMMAND_NOW = '2100-01-01T00:00:00.000Z';
+/** The commands' server time: after every generated instant (a later FC_EPOCH moves it with it). */
+const COMMAND_NOW = new Date(Math.max(Date.UTC(2100, 0, 1), EPOCH + 4 * SPAN_MS)).toISOString();
 
 export interface GeneratedHistory {
   /** The global log, noise included, positions increasing (not dense). */
