@@ -163,10 +163,20 @@ function packageVersion(): string {
   return 'unknown';
 }
 
+/** The largest number option: 15 digits, all exact in a double (a log position, a byte offset, fits). */
+const LARGEST_NUMBER_OPTION = 999_999_999_999_999;
+
+/** A whole number of 1 or more (commander calls a parser with the option's previous value too: one argument only). */
 export function positiveInteger(text: string): number {
+  return wholeNumberUpTo(text, LARGEST_NUMBER_OPTION);
+}
+
+function wholeNumberUpTo(text: string, largest: number): number {
   // Decimal digits only: Number() reads "0x10" as 16, "1e3" as 1000 and " " as 0.
-  const value = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
-  if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError('must be a whole number of 1 or more');
+  if (!/^\d+$/.test(text) || /^0+$/.test(text)) throw new InvalidArgumentError('must be a whole number of 1 or more');
+  // A whole number too long is one still: told it must be one, the operator would not see why it was refused.
+  const value = text.replace(/^0+/, '').length > 15 ? Infinity : Number(text);
+  if (value > largest) throw new InvalidArgumentError(`must be a whole number from 1 to ${largest}`);
   return value;
 }
 
@@ -178,9 +188,7 @@ export function startOverAt(text: string): StartOverAt {
 
 /** --concurrency: side by side, but not without bound (each in flight holds its folded stream). */
 export function concurrency(text: string): number {
-  const value = positiveInteger(text);
-  if (value > 256) throw new InvalidArgumentError('must be a whole number from 1 to 256');
-  return value;
+  return wholeNumberUpTo(text, 256);
 }
 
 /** Runs the CLI and answers its exit code; failures are plain messages on stderr, never stack traces. */
