@@ -202,6 +202,18 @@ describe('stagecraft relay dead-letters and discard, for a sink no longer in REL
     expect(await cli('dead-letters', '--sink', removed)).toMatchObject({ code: EXIT.failed, output: expect.stringContaining('position 4') });
   });
 
+  // `relay status` exits 1 on any dead letter: a monitor that runs it must not be told all is
+  // well while a sink taken out of RELAY_SINKS holds letters no relay sends again.
+  it('status names the sink no longer in RELAY_SINKS with its dead letters, how to give them up, and exits 1', async () => {
+    await getSQLiteEventStore({ path: env.EVENT_STORE_PATH, durability: 'normal' }).close();
+    const text = await cli('status');
+    expect(text.code).toBe(EXIT.failed);
+    expect(text.output).toContain(`${removed}  no longer in RELAY_SINKS: nothing sends its 2 dead letter(s) again; give each up: stagecraft relay discard --sink ${removed} --position 2`);
+    const json = await cli('status', '--json');
+    expect(json.code).toBe(EXIT.failed);
+    expect((JSON.parse(json.output) as { sinks: unknown[] }).sinks).toContainEqual(expect.objectContaining({ sink: removed, kind: 'webhook', state: 'removed', deadLetters: 2, lag: null }));
+  });
+
   it('gives each up, the held-back one too (no replay can send it), until none is left', async () => {
     expect(await cli('discard', '--sink', removed, '--position', '4')).toMatchObject({ code: EXIT.ok });
     expect(await cli('discard', '--sink', removed, '--position', '2')).toMatchObject({ code: EXIT.ok });
@@ -263,6 +275,7 @@ describe('stagecraft relay dead-letters and discard, for a sink no longer in REL
     // Nothing can replay them: the listing does not send the operator to a replay.
     expect(listed.output).not.toContain('relay replay');
     expect(await empty('dead-letters', '--sink', removed)).toMatchObject({ code: EXIT.failed, output: expect.stringContaining('position 6') });
+    expect(await empty('status')).toMatchObject({ code: EXIT.failed, output: expect.stringContaining(`${removed}  no longer in RELAY_SINKS: nothing sends its 1 dead letter(s) again`) });
     expect(await empty('discard', '--sink', removed, '--position', '6')).toMatchObject({ code: EXIT.ok });
     expect(await empty('dead-letters')).toMatchObject({ code: EXIT.usage, output: expect.stringContaining('RELAY_SINKS is empty') });
   });

@@ -8,6 +8,7 @@ import {
   findSink,
   getSQLiteRelayStateStore,
   LOG_REPLACED,
+  parseSinkUrl,
   positionBefore,
   shellWord,
   withoutPassword,
@@ -47,7 +48,22 @@ function withState<T>(settings: Settings, use: (state: RelayStateStore) => T): T
 }
 
 export async function showRelayStatus(settings: Settings, options: { json?: boolean }): Promise<number> {
-  const sinks = configuredSinks(settings);
+  const sinks = settings.relay.sinks;
+  // Sinks taken out of RELAY_SINKS that still hold dead letters: counted as `relay dead-letters`
+  // counts them, or a monitor running `relay status` would be told all is well (exit 0) while
+  // letters wait that no relay sends again.
+  const removed = existsSync(settings.relay.statePath)
+    ? withState(settings, (state) => {
+        const firsts = new Map<string, { first: number; count: number }>();
+        for (const letter of state.deadLetters()) {
+          if (findSink(sinks, letter.sink)) continue;
+          const seen = firsts.get(letter.sink);
+          firsts.set(letter.sink, { first: seen?.first ?? letter.position, count: (seen?.count ?? 0) + 1 });
+        }
+        return firsts;
+      })
+    : new Map<string, { first: number; count: number }>();
+  if (removed.size === 0) configuredSinks(settings);
   const store = openExistingStore(settings);
   try {
     const head = await store.headPosition();
@@ -57,7 +73,7 @@ export async function showRelayStatus(settings: Settings, options: { json?: bool
           return sinks.map((sink) => ({ sink, checkpoint: state.checkpoint(sink.key), deadLetters: counts.get(sink.key) ?? 0 }));
         })
       : sinks.map((sink) => ({ sink, checkpoint: undefined as SinkCheckpoint | undefined, deadLetters: 0 }));
-    const rows = [];
+    const rows: { sink: string; kind: string; state: string; checkpoint: number | null; lag: number | null; deadLetters: number; updatedAt: string | null; problem?: string }[] = [];
     for (const { sink, checkpoint, deadLetters } of saved) {
       // The check the relay makes before it follows the log: a checkpoint of another log is named here too.
       const lost = checkpoint ? await checkpointLostOn(store, checkpoint) : undefined;
@@ -72,19 +88,40 @@ export async function showRelayStatus(settings: Settings, options: { json?: bool
         ...(lost !== undefined ? { problem: describeLogReplaced(sink.key, checkpoint!.position, lost) } : {}),
       });
     }
+    for (const [key, { first, count }] of removed) {
+      rows.push({
+        sink: key,
+        kind: sinkKind(key),
+        state: 'removed',
+        checkpoint: null,
+        lag: null,
+        deadLetters: count,
+        updatedAt: null,
+        problem: `no longer in RELAY_SINKS: nothing sends its ${count} dead letter(s) again; give each up: stagecraft relay discard --sink ${shellWord(key)} --position ${first} (stagecraft relay dead-letters --sink ${shellWord(key)} lists them)`,
+      });
+    }
     if (options.json) {
       console.log(JSON.stringify({ headPosition: head, sinks: rows }, null, 2));
     } else {
       console.log(`log head: position ${head}`);
       for (const row of rows) {
-        if (row.checkpoint === null) console.log(`${row.sink}  not started yet`);
-        else if (row.problem !== undefined) console.log(`${row.sink}  ${row.problem}`);
+        if (row.problem !== undefined) console.log(`${row.sink}  ${row.problem}`);
+        else if (row.checkpoint === null) console.log(`${row.sink}  not started yet`);
         else console.log(`${row.sink}  checkpoint ${row.checkpoint}  lag ${row.lag}  dead letters ${row.deadLetters}  (saved ${row.updatedAt})`);
       }
     }
     return rows.some((row) => row.deadLetters > 0 || row.problem !== undefined) ? EXIT.failed : EXIT.ok;
   } finally {
     await store.close();
+  }
+}
+
+/** The kind of sink a key names (a key in the state file that RELAY_SINKS no longer lists). */
+function sinkKind(key: string): string {
+  try {
+    return parseSinkUrl(key).kind;
+  } catch {
+    return 'unknown';
   }
 }
 
