@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
-import { concurrency, positiveInteger } from './cli.program';
+import { EXIT } from './cli.errors';
+import { concurrency, positiveInteger, runCli } from './cli.program';
 
 // The number options' refusals say what would be taken: a position of 16 digits or more is a
 // whole number of 1 or more, so being told it must be one leaves the operator guessing.
@@ -33,5 +34,25 @@ describe('the CLI number options', () => {
 
   it('read an option given twice as commander hands it (with the previous value), by the value alone', () => {
     expect((positiveInteger as (text: string, previous: unknown) => number)('1000', 1)).toBe(1000);
+  });
+
+  // Commander keeps the last of an option given twice, without a word: `relay replay --from 120
+  // --from 12` (a line edited in a shell's history) would replay from 12, not what was read first.
+  it('refuse an option that takes a value given twice, naming it, before anything runs', async () => {
+    const written: string[] = [];
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (written.push(String(chunk)), true));
+    try {
+      for (const argv of [
+        ['relay', 'replay', '--sink', 'http://127.0.0.1:9/h', '--from', '120', '--from', '12'],
+        ['relay', 'discard', '--sink=http://127.0.0.1:9/h', '--sink', 'http://127.0.0.1:8/h', '--position', '1'],
+        ['import', 'x.csv', '--concurrency', '4', '--concurrency=8'],
+      ]) {
+        written.length = 0;
+        expect(await runCli(argv)).toBe(EXIT.usage);
+        expect(written.join('')).toMatch(/^error: option '--[a-z]+ <[a-z]+>' is given twice: give it once\n/);
+      }
+    } finally {
+      stderr.mockRestore();
+    }
   });
 });

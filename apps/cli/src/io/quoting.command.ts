@@ -26,6 +26,20 @@ export class QuotingCommand extends Command {
     return new QuotingCommand(name);
   }
 
+  /**
+   * An option that takes a value, given twice, is refused: Commander keeps the last one without a
+   * word, so `relay replay --from 120 --from 12` (a line edited in a shell's history) would act on
+   * a value the operator may not have read. Heard before Commander's own handler stores the value.
+   */
+  override addOption(option: Option): this {
+    if (option.required || option.optional) {
+      this.on(`option:${option.name()}`, () => {
+        if (this.getOptionValueSource(option.attributeName()) === 'cli') this.error(`error: option '${option.flags}' is given twice: give it once`, { exitCode: 2, code: 'commander.optionRepeated' });
+      });
+    }
+    return super.addOption(option);
+  }
+
   override error(message: string, errorOptions?: Parameters<Command['error']>[1]): never {
     const requoting = this.requoting;
     this.requoting = undefined;
