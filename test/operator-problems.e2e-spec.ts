@@ -125,6 +125,8 @@ describe('problems an operator must act on, through the running API and CLI', ()
     }, 90_000);
 
     it("names the projector's command, not this API's route, where another process projects (PROJECTIONS=external)", async () => {
+      // The test before leaves its API for afterAll: stopped here, as this one starts its own.
+      await stop(api);
       const env = { EVENT_STORE_PATH: `${dir.path}/external-events.db`, READ_MODELS_PATH: `${dir.path}/external-read-models.db` };
       api = await spawnApi(env);
       const opened = await fetch(`${api.baseUrl}/opportunities`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Acme', processId: 'standard' }) });
