@@ -754,6 +754,15 @@ describe('a keep-alive request still being answered when the shutdown begins', (
 describe('a client that stops sending, or asks for a tunnel', () => {
   // A short REQUEST_TIMEOUT_MS, so that the test waits a second, not the default 30.
   const listening = listeningApi({ REQUEST_TIMEOUT_MS: '1000' });
+  /** Writes raw bytes on a new connection; resolves with each answer read until the server closes it. */
+  const answersTo = (bytes: string) =>
+    new Promise<string[]>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const socket = connect(listening.port, '127.0.0.1', () => socket.write(bytes));
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8').split(/(?=HTTP\/1\.1 \d{3} )/).filter((answer) => answer.length > 0)));
+      socket.on('error', reject);
+    });
 
   /** Writes the bytes and never more; resolves with what came back before the server closed, and how long that took. */
   const sendAndWait = (bytes: string) =>
@@ -793,14 +802,6 @@ describe('a client that stops sending, or asks for a tunnel', () => {
   it('a transfer coding that does not end in chunked: one 400 and the connection closed, never a second answer to one request', async () => {
     // RFC 9112, section 6.1: the body's length cannot be told, so nothing after the headers can be
     // trusted to be (or not be) another request. Each request gets exactly one answer.
-    const answersTo = (bytes: string) =>
-      new Promise<string[]>((resolve, reject) => {
-        const chunks: Buffer[] = [];
-        const socket = connect(listening.port, '127.0.0.1', () => socket.write(bytes));
-        socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-        socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8').split(/(?=HTTP\/1\.1 \d{3} )/).filter((answer) => answer.length > 0)));
-        socket.on('error', reject);
-      });
     const body = '{"title":"T","processId":"standard"}';
     for (const [method, coding, typed] of [['POST', 'gzip', true], ['POST', 'identity', true], ['HEAD', 'identity', true], ['GET', 'chunked, gzip', true], ['POST', 'gzip', false], ['HEAD', 'identity', false]] as const) {
       // Without a Content-Type too: what else the request gets wrong does not keep the connection open.
@@ -840,14 +841,6 @@ describe('a client that stops sending, or asks for a tunnel', () => {
   // (a refusal: "nothing recorded"), the command's own 201 was lost with the connection, and the
   // deal was opened all the same — a retry without a key opened a twin.
   it('malformed bytes pipelined behind a command: the command keeps its own answer, then the 400, then the connection closes', async () => {
-    const answersTo = (bytes: string) =>
-      new Promise<string[]>((resolve, reject) => {
-        const chunks: Buffer[] = [];
-        const socket = connect(listening.port, '127.0.0.1', () => socket.write(bytes));
-        socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-        socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8').split(/(?=HTTP\/1\.1 \d{3} )/).filter((answer) => answer.length > 0)));
-        socket.on('error', reject);
-      });
     const malformed: [string, string, number, string][] = [
       ['a folded header', `GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n`, 400, 'REQUEST.MALFORMED_HTTP'],
       ['a target that is no path', `GET %2Fhealth HTTP/1.1\r\nHost: x\r\n\r\n`, 400, 'REQUEST.MALFORMED_HTTP'],

@@ -18,11 +18,19 @@ async function stop(api: ApiChildProcess | undefined): Promise<void> {
 }
 
 /**
- * Another program writes into the log: an OpportunityOpened without its data (as SQLite stores a
- * JSON null), which no read model can fold. Returns its position.
+ * A log the API wrote (its process versions and one deal), into which another program then wrote
+ * an OpportunityOpened without its data (as SQLite stores a JSON null), which no read model can
+ * fold. Returns that event's position.
  */
-function writeUnfoldableEvent(eventStorePath: string): number {
-  const db = new Database(eventStorePath);
+async function logWithUnfoldableEvent(env: { EVENT_STORE_PATH: string; READ_MODELS_PATH: string }): Promise<number> {
+  const api = await spawnApi(env);
+  try {
+    const opened = await fetch(`${api.baseUrl}/opportunities`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Acme', processId: 'standard' }) });
+    expect(opened.status).toBe(201);
+  } finally {
+    await stop(api);
+  }
+  const db = new Database(env.EVENT_STORE_PATH);
   try {
     const last = db.prepare('SELECT * FROM events ORDER BY position DESC LIMIT 1').get() as Record<string, unknown>;
     const position = Number(last.position) + 1;
@@ -103,13 +111,7 @@ describe('problems an operator must act on, through the running API and CLI', ()
 
     it('is answered by a read model stopped on an event another writer put in the log, naming the event and how to rebuild the model', async () => {
       const env = { EVENT_STORE_PATH: `${dir.path}/events.db`, READ_MODELS_PATH: `${dir.path}/read-models.db` };
-      api = await spawnApi(env);
-      const opened = await fetch(`${api.baseUrl}/opportunities`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Acme', processId: 'standard' }) });
-      expect(opened.status).toBe(201);
-      await stop(api);
-      api = undefined;
-
-      const position = writeUnfoldableEvent(env.EVENT_STORE_PATH);
+      const position = await logWithUnfoldableEvent(env);
 
       // Not healthy: /health answers 503 with the reason, which is the point.
       api = await spawnApi(env, { healthy: (status) => status === 503 });
@@ -127,13 +129,9 @@ describe('problems an operator must act on, through the running API and CLI', ()
     it("names the projector's command, not this API's route, where another process projects (PROJECTIONS=external)", async () => {
       // The test before leaves its API for afterAll: stopped here, as this one starts its own.
       await stop(api);
-      const env = { EVENT_STORE_PATH: `${dir.path}/external-events.db`, READ_MODELS_PATH: `${dir.path}/external-read-models.db` };
-      api = await spawnApi(env);
-      const opened = await fetch(`${api.baseUrl}/opportunities`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Acme', processId: 'standard' }) });
-      expect(opened.status).toBe(201);
-      await stop(api);
       api = undefined;
-      const position = writeUnfoldableEvent(env.EVENT_STORE_PATH);
+      const env = { EVENT_STORE_PATH: `${dir.path}/external-events.db`, READ_MODELS_PATH: `${dir.path}/external-read-models.db` };
+      const position = await logWithUnfoldableEvent(env);
 
       const projector = spawn(process.execPath, childNodeArgs('apps/projector/src/main'), { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
       const exited = new Promise((resolve) => projector.once('exit', resolve));
