@@ -1,4 +1,4 @@
-import { foldOpportunity, isOpportunityEventType, parseInstant, UnknownEventTypeError, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
+import { foldOpportunity, isOpportunityEventType, storedInstant, UnknownEventTypeError, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
 import type { StoredEventLike } from './stored-event-like';
 
 /**
@@ -19,23 +19,9 @@ export interface AsOfResult {
 
 /** The instant of an event on an axis, in ms since the epoch (NaN when the event has none). */
 export function instantOf(event: StoredEventLike, axis: AsOfAxis): number {
-  if (axis === 'occurredAt') return storedInstantOrNaN(event.data.occurredAt);
+  if (axis === 'occurredAt') return storedInstant(event.data.occurredAt);
   // recordedAt: the time the writer put in the metadata; the store's own time where it is missing.
-  return storedInstantOrNaN(event.metadata.recordedAt === undefined ? event.recordedAt : event.metadata.recordedAt);
-}
-
-// The form Date#toISOString gives a year outside 0001–9999, which a log written before instants
-// were bounded may hold (parseInstant refuses it; storedInstant in @stagecraft/opportunity reads it).
-const EXTENDED_YEAR_ISO = /^[+-]\d{6}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-
-/**
- * A stored instant read as strictly as it was written: ISO text with a zone. Date.parse alone would
- * take what only an edit of the log puts there as some instant — 5 as 2001, a date alone, a time
- * without a zone as the server's own — and fold on as if the event came before the instant.
- */
-export function storedInstantOrNaN(value: unknown): number {
-  if (typeof value !== 'string') return Number.NaN;
-  return parseInstant(value) ?? (EXTENDED_YEAR_ISO.test(value) ? Date.parse(value) : Number.NaN);
+  return storedInstant(event.metadata.recordedAt === undefined ? event.recordedAt : event.metadata.recordedAt);
 }
 
 /**

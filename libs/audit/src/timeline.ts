@@ -1,5 +1,5 @@
-import { evolve, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
-import { storedInstantOrNaN, toOpportunityEvent } from './as-of';
+import { evolve, storedInstant, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
+import { toOpportunityEvent } from './as-of';
 import type { StoredEventLike } from './stored-event-like';
 
 /** Enough of a process version to name stages and criteria (a CompiledProcess fits). */
@@ -193,6 +193,6 @@ function recordedAtOf(event: StoredEventLike): string | null {
  * edited 5 (2001), a date alone or a zone-less time (this machine's) as if it were an instant.
  */
 function secondsBetween(from: string, to: string): number | null {
-  const seconds = (storedInstantOrNaN(to) - storedInstantOrNaN(from)) / 1000;
+  const seconds = (storedInstant(to) - storedInstant(from)) / 1000;
   return Number.isFinite(seconds) ? seconds : null;
 }

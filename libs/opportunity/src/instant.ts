@@ -47,13 +47,20 @@ export function parseInstantByPattern(text: string): number | undefined {
   return ms;
 }
 
+// The form Date#toISOString gives a year outside 0001–9999, which a log written before instants
+// were bounded may hold (parseInstant refuses it).
+const EXTENDED_YEAR_ISO = /^[+-]\d{6}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 /**
- * The instant of a time already stored in the log. Those are written by isoTextOf, so parseInstant
- * reads them; a log written before instants were bounded may hold one outside years 0001–9999
- * (`-000001-…`), which only Date.parse reads. Deciding must still see it as the time it is.
+ * The instant of a time already stored in the log, read as strictly as Stagecraft writes it: ISO
+ * text with a zone (parseInstant), or the extended-year form of a log written before instants were
+ * bounded (`-000001-…`), which deciding must still see as the time it is. Anything else is NaN:
+ * only another tool or an edit puts it there, and Date.parse would read a time without a zone or a
+ * date alone in the server's own zone ("5" as 2001), so two servers would fold one log differently.
  */
-export function storedInstant(text: string): number {
-  return parseInstant(text) ?? Date.parse(text);
+export function storedInstant(value: unknown): number {
+  if (typeof value !== 'string') return Number.NaN;
+  return parseInstant(value) ?? (EXTENDED_YEAR_ISO.test(value) ? Date.parse(value) : Number.NaN);
 }
 
 /**

@@ -4,7 +4,7 @@ import { deserializeModel, serializeModel } from './runner/model-serialization';
 import { ALL_PROJECTIONS } from './all-projections';
 import { queryFunnel, type FunnelModel } from './funnel.projection';
 import { queryPipeline, type PipelineModel } from './pipeline.projection';
-import type { AnalyticsFilter, Projection } from './projection.types';
+import type { AnalyticsFilter, ProjectedEvent, Projection } from './projection.types';
 import { queryStageDurations, type StageDurationsModel } from './stage-durations.projection';
 import { queryPipelineAsOf, type StageIntervalsModel } from './stage-intervals.projection';
 import { EPOCH, filterArbitraryFor, historyWith, nowArbitraryFor, SPAN_MS } from './testing/history.arbitrary';
@@ -28,6 +28,15 @@ const answers: Record<string, (model: unknown, filter: AnalyticsFilter, now: str
 };
 
 const projections = ALL_PROJECTIONS as readonly Projection<unknown>[];
+
+const thrownBy = (work: () => unknown): string | undefined => {
+  try {
+    work();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+};
 
 describe('all read models', () => {
   it('are listed once each under distinct names, all queryable here', () => {
@@ -103,6 +112,38 @@ describe('all read models', () => {
       log.reopened('a', 'new', 6),
     ];
     for (const projection of projections) expect(() => answers[projection.name]!(project(projection, events), {}, '2026-06-01T00:00:00Z')).not.toThrow();
+  });
+
+  it('stop on a business time written outside Stagecraft without a zone, or not as an ISO instant, naming it, whatever the zone', () => {
+    // Another tool appending to a KurrentDB stream may write a time without a zone, a date alone or
+    // a number. Date.parse reads the first two in the server's own zone (and "5" as 2001), so two
+    // servers of one cluster in different zones folded one log into different figures.
+    const stray = (event: ProjectedEvent, occurredAt: unknown): ProjectedEvent => ({ ...event, data: { ...event.data, occurredAt } });
+    const times = ['2026-03-01T12:00:00', '2026-03-01T12:00', '2026-03-02', '5', 'March 1, 2026 12:00 UTC', '2026-03-01 12:00:00Z', '2026-02-30T12:00:00Z', 5, undefined];
+    for (const time of times) {
+      for (const [strayEvent, type] of [
+        [stray(log.opened('a', standardV1, 0), time), 'OpportunityOpened'],
+        [stray(log.moved('a', 'new', 'legacy', 60), time), 'StageChanged'],
+        [stray(log.won('a', 'new', 60), time), 'OpportunityWon'],
+      ] as const) {
+        const events = [log.version(standardV1), ...(type === 'OpportunityOpened' ? [] : [log.opened('a', standardV1, 0)]), strayEvent];
+        for (const projection of projections.filter((p) => p.handles.has(type as never))) {
+          const context = { time, type, model: projection.name };
+          expect({ ...context, thrown: thrownBy(() => project(projection, events)) }).toEqual({
+            ...context,
+            thrown: time === undefined ? 'it has no occurredAt (another tool or an edit of the log wrote it)' : expect.stringContaining(`its occurredAt ${JSON.stringify(time)} is not an ISO 8601 instant with a zone`),
+          });
+        }
+      }
+    }
+    // The control: a time with its zone, or in an extended year an old log may hold, is one.
+    for (const time of ['2026-03-01T12:00:00+02:00', '+010000-01-01T00:00:00.000Z']) {
+      const events = [log.version(standardV1), stray(log.opened('a', standardV1, 0), time), stray(log.moved('a', 'new', 'legacy', 60), time)];
+      for (const projection of projections) expect({ time, model: projection.name, thrown: thrownBy(() => project(projection, events)) }).toEqual({ time, model: projection.name, thrown: undefined });
+    }
+    // A second opening, or an event of an opportunity never opened, is not folded: its time is not read.
+    const ignored = [log.version(standardV1), log.opened('a', standardV1, 0), stray(log.opened('a', standardV1, 1), '5'), stray(log.moved('b', 'new', 'legacy', 2), '5')];
+    for (const projection of projections) expect({ model: projection.name, thrown: thrownBy(() => project(projection, ignored)) }).toEqual({ model: projection.name, thrown: undefined });
   });
 
   it('keep counting an opportunity whose version was never recorded, under its process, at probability 0', () => {

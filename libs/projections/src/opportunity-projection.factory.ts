@@ -2,7 +2,7 @@ import { OPPORTUNITY_STREAM_PREFIX, type OpportunityEvent, type OpportunityOpene
 import { PROCESS_STREAM_PREFIX } from '@stagecraft/sales-process';
 import { addOpportunity, changePeople, rowOf, type OpportunityTable } from './opportunity-table';
 import { migrateRow, recordProcessVersion, versionOf, type CatalogVersion, type ProcessCatalog } from './process-catalog';
-import { pushInt32, type Int32Column } from './projection.helpers';
+import { opportunityIdOf, pushInt32, requireOccurredAtMs, type Int32Column } from './projection.helpers';
 import type { ProcessVersionRecorded, Projection, ProjectionEvent } from './projection.types';
 
 /** What every read model of opportunities keeps: a row per opportunity, with its process, team and owner. */
@@ -65,6 +65,9 @@ export function defineOpportunityProjection<Model extends OpportunityRows & Part
       }
       if (event.type === 'OpportunityOpened') {
         const opened = event as ProjectionEvent<OpportunityOpened>;
+        const id = opportunityIdOf(opened);
+        // Before the row is added: a model that stops on the event keeps nothing of it.
+        if (id !== undefined && !model.table.indexById.has(id)) requireOccurredAtMs(opened);
         const row = addOpportunity(model.table, opened);
         if (row < 0) return model;
         const version = catalog ? versionOf(catalog, opened.data.processId, opened.data.processVersion) : undefined;
@@ -75,6 +78,7 @@ export function defineOpportunityProjection<Model extends OpportunityRows & Part
       const changed = event as ProjectionEvent<Exclude<Event, OpportunityOpened>>;
       const row = rowOf(model.table, changed);
       if (row < 0) return model;
+      requireOccurredAtMs(changed);
       let migration: Migration | undefined;
       if (changed.type === 'OpportunityDetailsChanged') changePeople(model.table, row, changed.data);
       else if (changed.type === 'ProcessMigrated' && catalog && versions) migration = migrateRow(catalog, versions, row, changed.data);

@@ -1,4 +1,4 @@
-import { OPPORTUNITY_EVENT_TYPES, OPPORTUNITY_STREAM_PREFIX, requireInstant, requireLowerBound, type ExitCriterionMet, type ExitCriterionRevoked, type NoChangeRecorded, type OpportunityEvent } from '@stagecraft/opportunity';
+import { OPPORTUNITY_EVENT_TYPES, OPPORTUNITY_STREAM_PREFIX, requireInstant, requireLowerBound, storedInstant, type ExitCriterionMet, type ExitCriterionRevoked, type NoChangeRecorded, type OpportunityEvent } from '@stagecraft/opportunity';
 import type { AnalyticsFilter } from './projection.types';
 
 /**
@@ -20,15 +20,35 @@ export function opportunityIdOf(event: { readonly stream: string; readonly data:
 let lastOccurredAt: unknown;
 let lastOccurredAtMs = NaN;
 
-/** Milliseconds of an event's business time; NaN when absent or unreadable. */
+/**
+ * Milliseconds of an event's business time; NaN when absent or not an instant as Stagecraft writes
+ * one (storedInstant): a time without a zone, from another tool, must not fold by the server's zone.
+ */
 export function occurredAtMs(event: { readonly data: { readonly occurredAt?: unknown } }): number {
   const at = event.data.occurredAt;
   if (at !== lastOccurredAt) {
     lastOccurredAt = at;
-    lastOccurredAtMs = typeof at === 'string' ? Date.parse(at) : NaN;
+    lastOccurredAtMs = storedInstant(at);
   }
   return lastOccurredAtMs;
 }
+
+/**
+ * An event's business time for a fold that is about to take it in; throws when it is not an
+ * instant. Every read model needs the time of each event it folds (visits, closings, the board at
+ * an instant), and only another tool or an edit of the log writes one that is not: folding it as
+ * some time, or as none, would give figures no one can trust, so the model stops there, naming it.
+ */
+export function requireOccurredAtMs(event: { readonly data: { readonly occurredAt?: unknown } }): number {
+  const ms = occurredAtMs(event);
+  if (Number.isNaN(ms)) throw new Error(unreadableTimeReason(event.data.occurredAt));
+  return ms;
+}
+
+const unreadableTimeReason = (value: unknown): string =>
+  value === undefined
+    ? 'it has no occurredAt (another tool or an edit of the log wrote it)'
+    : `its occurredAt ${JSON.stringify(value) ?? String(value)} is not an ISO 8601 instant with a zone, as Stagecraft writes one (another tool or an edit of the log wrote it)`;
 
 export const optionalNumber = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
 

@@ -1,4 +1,5 @@
 import type { PipelineOpportunity, PipelineStage } from '@stagecraft/contracts';
+import { storedInstant } from '@stagecraft/opportunity';
 import { ExactSums } from './exact-amounts';
 import type { CatalogStage } from './process-catalog';
 import { dictionary, NO_CURRENCY, soleCurrencyTotal } from './projection.helpers';
@@ -94,8 +95,8 @@ function agedCard(card: PipelineOpportunity, rotAfterDays: number | null, atMs: 
 
 /** What withCards adds to a card at `atMs`: its whole days in the stage and whether it is rotting. */
 export function ageOf(stageEnteredAt: string, rotAfterDays: number | null, atMs: number): { daysInStage: number; rotting: boolean } {
-  const enteredMs = Date.parse(stageEnteredAt);
-  // Only a corrupt log leaves the entry time unreadable: such a card neither ages nor rots.
+  const enteredMs = storedInstant(stageEnteredAt);
+  // Only a corrupt log or another tool leaves the entry time unreadable: such a card neither ages nor rots.
   if (!Number.isFinite(enteredMs)) return { daysInStage: 0, rotting: false };
   // An entry after the instant asked (recorded by an instance whose clock runs ahead of this one's,
   // or before this clock stepped back) is no time in the stage yet, never a negative one: the

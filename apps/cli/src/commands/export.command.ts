@@ -1,8 +1,8 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readAllPages, type StoredEvent } from '@stagecraft/event-store';
-import { describeStoredInstant, storedInstantOrNaN, UnreadableInstantError } from '@stagecraft/audit';
-import { instantIsAfter, isOpportunityEventType, parseInstant, parseLowerBound } from '@stagecraft/opportunity';
+import { describeStoredInstant, UnreadableInstantError } from '@stagecraft/audit';
+import { instantIsAfter, isOpportunityEventType, parseInstant, parseLowerBound, storedInstant } from '@stagecraft/opportunity';
 import { serviceFileNamedBy, type Settings } from '@stagecraft/config';
 import { CliError, EXIT } from '../cli.errors';
 import { csvLine } from '@stagecraft/csv';
@@ -91,7 +91,7 @@ function rangeInstantOf(event: StoredEvent): number {
   // Every opportunity event carries its business time; process versions have none: their recording time.
   const axis = isOpportunityEventType(event.type) || event.data.occurredAt !== undefined ? 'occurredAt' : 'recordedAt';
   const value = axis === 'occurredAt' ? event.data.occurredAt : event.recordedAt;
-  const at = storedInstantOrNaN(value);
+  const at = storedInstant(value);
   if (Number.isNaN(at)) {
     const unreadable = new UnreadableInstantError(event.stream, event.revision, event.position, axis, describeStoredInstant(value));
     throw new CliError(`${unreadable.message}: it cannot be placed within --from/--to, so the export stops there (an --out file is not written). \`stagecraft verify --all\` locates what was altered; export without --from/--to writes the log as stored.`, EXIT.failed);

@@ -6,7 +6,7 @@ import { EPOCH, historyArbitrary, SPAN_MS, TEAMS } from '../testing/history.arbi
 import { log, ORDER_SENSITIVE_AMOUNTS, orderSensitiveLog, standardV1, threeStages } from '../testing/log.fixtures';
 import { describeWithPostgres, POSTGRES_TEST_URL, PostgresTestReadSide } from '../testing/postgres.testing';
 import { PostgresAnalyticsQueries } from './postgres-analytics.queries';
-import { ReadSideWriter } from './read-side.writer';
+import { FoldError, ReadSideWriter } from './read-side.writer';
 import { migrateReadSide } from './read-side.migrations';
 import { SEARCH_FOLD } from './read-side.search-fold';
 import type { ProjectedEvent } from '../projection.types';
@@ -139,6 +139,20 @@ describeWithPostgres('AnalyticsQueries contract: PostgreSQL read side', () => {
       );
     }
     expect((await adapter.winLoss({ to: closing })).total).toMatchObject({ lost: 1, won: 0 });
+  });
+
+  it('stops on a business time another tool wrote without a zone, naming it, where the in-memory models stop', async () => {
+    // A time without a zone used to be read in the server's zone (Date.parse) and one that is no
+    // instant failed a COPY ("invalid input syntax for type bigint"), retried as if PostgreSQL failed.
+    const stray = (event: ProjectedEvent, occurredAt: string): ProjectedEvent => ({ ...event, data: { ...event.data, occurredAt } });
+    for (const [time, at] of [['2026-03-01T12:00:00', 2], ['2026-03-02', 4], ['5', 4]] as const) {
+      const events = [log.version(threeStages), log.opened('x', threeStages, 0), log.moved('x', 'a', 'b', 10), log.opened('y', threeStages, 30), log.won('y', 'a', 40)];
+      events[at] = stray(events[at]!, time);
+      const failure = await readSide.load(events, [2, 5]).then(() => undefined, (error: Error) => error);
+      expect(failure).toBeInstanceOf(FoldError);
+      expect(failure?.message).toContain(`could not be folded in: its occurredAt ${JSON.stringify(time)} is not an ISO 8601 instant with a zone`);
+      expect(() => inMemoryReference(events)).toThrow(`its occurredAt ${JSON.stringify(time)} is not an ISO 8601 instant with a zone`);
+    }
   });
 
   // Random histories seldom close two deals at the same millisecond, where the board's closed cards

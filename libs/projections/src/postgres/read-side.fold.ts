@@ -1,7 +1,7 @@
 import { reachAfterMigration, withEnteredRank } from '../funnel-reach';
 import { parseCalendarDay, type OpportunityDetails, type OpportunityEvent, type OpportunityOpened, type ProcessMigrated } from '@stagecraft/opportunity';
 import { createProcessCatalog, recordProcessVersion, stageKeyOf, versionOf, PROCESS_STREAM_PREFIX, type CatalogVersion, type ProcessCatalog } from '../process-catalog';
-import { occurredAtMs, opportunityIdOf, STAGE_LIFE_EVENTS } from '../projection.helpers';
+import { opportunityIdOf, requireOccurredAtMs, STAGE_LIFE_EVENTS } from '../projection.helpers';
 import type { ProjectedEvent } from '../projection.types';
 import { deserializeCatalog, serializeCatalog, type SerializedCatalog } from './catalog.serialization';
 
@@ -284,14 +284,15 @@ export function foldEvent(state: ReadSideState, changes: ReadSideChanges, lookup
   const id = opportunityIdOf(event as unknown as { stream: string; data: { opportunityId?: unknown } });
   if (id === undefined) return;
   const typed = event as unknown as OpportunityEvent & { position: number };
-  const at = occurredAtMs(typed);
   const known = changes.opportunities.get(id) ?? lookup(id);
   if (typed.type === 'OpportunityOpened') {
     if (known) return; // the first opening stands
-    opened(state, changes, typed as OpportunityOpened & { position: number }, at);
+    opened(state, changes, typed as OpportunityOpened & { position: number }, requireOccurredAtMs(typed));
     return;
   }
   if (!known) return; // an opportunity never opened
+  // As every in-memory model does: a time that is not an instant stops the fold, naming the event.
+  const at = requireOccurredAtMs(typed);
   const record = known;
   changes.opportunities.set(id, record);
   record.updatedPosition = event.position;
