@@ -7,7 +7,7 @@ const ROOT = import.meta.dirname;
 // The domain libraries decide; they never reach out. No framework, no storage, no file system,
 // no network, no environment, no clock and no randomness: time, ids and the actor arrive with
 // the command. Tests and test fixtures next to them may read files.
-const DOMAIN_LIBS = ['libs/sales-process/src/**/*.ts', 'libs/opportunity/src/**/*.ts', 'libs/audit/src/**/*.ts', 'libs/public-events/src/**/*.ts'];
+const DOMAIN_LIBS = ['libs/sales-process/src/**/*.ts', 'libs/opportunity/src/**/*.ts', 'libs/audit/src/**/*.ts', 'libs/public-events/src/**/*.ts', 'libs/http/src/**/*.ts'];
 const TEST_FILES = ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', '**/testing/**'];
 
 export const domainPurityRules = {

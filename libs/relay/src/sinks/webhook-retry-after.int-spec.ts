@@ -97,4 +97,27 @@ describe('Retry-After, as read', () => {
   it('leaves unreadable what is neither (a negative or decimal number, words around a year)', () => {
     for (const value of ['-5', '1.5', 'soon 2030', 'May 2030', 'tomorrow', '']) expect([value, read(value)]).toEqual([value, undefined]);
   });
+
+  // RFC 9110, 10.2.3: a Retry-After that is neither delay-seconds nor an HTTP-date is no Retry-After.
+  it('leaves unreadable a date shaped like an HTTP-date that is none: a day the calendar lacks, a time past the day, a made-up day or month name, another case or zone', () => {
+    const notDates = [
+      'Wed, 31 Feb 2099 07:28:00 GMT',
+      'Tue, 31 Nov 2026 12:01:00 GMT',
+      'Mon, 30 Nov 2026 24:00:00 GMT',
+      'Mon, 30 Nov 2026 25:00:00 GMT',
+      'Mon, 30 Nov 2026 12:60:00 GMT',
+      'Xyz, 30 Dec 2026 12:01:00 GMT',
+      'Mon, 30 Foo 2026 12:01:00 GMT',
+      'Someday, 30-Dec-26 12:01:00 GMT',
+      'Wed Feb 31 07:28:00 2099',
+      'MON, 30 NOV 2026 12:01:00 GMT',
+      'Mon, 30 Nov 2026 12:01:00 UTC',
+    ];
+    for (const value of notDates) expect([value, read(value)]).toEqual([value, undefined]);
+  });
+
+  it('retries on the backoff alone after a Retry-After of 31 February, not at the March day it rolls over to', async () => {
+    const [delay] = await delaysBefore204([{ status: 429, headers: { 'retry-after': 'Wed, 31 Feb 2099 07:28:00 GMT' } }]);
+    expect(delay).toBeLessThan(100);
+  });
 });

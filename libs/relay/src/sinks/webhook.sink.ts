@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { httpDateOf } from '@stagecraft/http';
 import type { WebhookSinkConfig } from '../relay-sink-url';
 import type { OutgoingEvent } from '../outgoing-event';
 import { describeError, heldBackBehind, type PublishContext, type RelaySink, type Undeliverable } from './relay-sink.port';
@@ -173,23 +174,19 @@ function redirectTarget(response: Response, requested: string): string {
 
 /** The statuses whose Retry-After says how long a subscriber is busy (RFC 9110, 10.2.3; RFC 6585, 4). */
 const ASKS_FOR_TIME: ReadonlySet<number> = new Set([429, 503]);
-/** The three forms of an HTTP date (RFC 9110, 5.6.7): IMF-fixdate, RFC 850 and asctime (which is GMT, unsaid). */
-const HTTP_DATE = /^(?:[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT|[A-Z][a-z]+, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT|([A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}))$/;
-
 /**
  * Retry-After of a 429 or 503, in milliseconds from `nowMs`: delay-seconds (any number of digits:
- * a long one is capped by the caller, not ignored) or an HTTP date (one past is no wait). Anything
- * else is unreadable: Date.parse would take "2030" or "soon 2030" for a date years away.
+ * a long one is capped by the caller, not ignored) or an HTTP-date (one past is no wait). Anything
+ * else, 31 February included, is no Retry-After (RFC 9110, 10.2.3): Date.parse would take "2030"
+ * or "soon 2030" for a date years away, and 31 February for 3 March.
  */
 export function retryAfterMs(response: Pick<Response, 'headers' | 'status'>, nowMs: number): number | undefined {
   if (!ASKS_FOR_TIME.has(response.status)) return undefined;
   const value = response.headers.get('retry-after')?.trim();
   if (value === undefined) return undefined;
   if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const date = HTTP_DATE.exec(value);
-  if (!date) return undefined;
-  const at = Date.parse(date[1] !== undefined ? `${value} GMT` : value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+  const at = httpDateOf(value, new Date(nowMs));
+  return at === undefined ? undefined : Math.max(0, at - nowMs);
 }
 
 /** What of a webhook's answer is read before the rest is dropped. */
