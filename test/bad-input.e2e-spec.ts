@@ -836,6 +836,33 @@ describe('a client that stops sending, or asks for a tunnel', () => {
     }
   });
 
+  // RFC 9110, 9.3.2: an answer to HEAD has no content, though it may say the Content-Length and
+  // Content-Type a GET would get. A refusal written on the raw socket (the parser's) sent its
+  // problem+json after a HEAD's headers all the same: bytes a client reads as the next answer.
+  it('a HEAD refused, by the parser or by the routes: the status and the headers a GET would get, no content after them', async () => {
+    const key = `Authorization: Bearer ${listening.api.keys[TEST_SERVICE]}`;
+    const refusals: [string, string, number][] = [
+      ['a folded header', `HEAD /health HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n`, 400],
+      ['a target that is no path', `HEAD %2Fhealth HTTP/1.1\r\nHost: x\r\n\r\n`, 400],
+      ['headers too large', `HEAD /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(17_000)}\r\n\r\n`, 431],
+      ['a query the route refuses', `HEAD /pipeline?include=opportunities&cardsPerColumn=ten HTTP/1.1\r\nHost: x\r\n${key}\r\nConnection: close\r\n\r\n`, 400],
+      ['no credentials', `HEAD /pipeline HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, 401],
+      ['no such route', `HEAD /no-such-route HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, 404],
+      ['an Expect it cannot meet', `HEAD /pipeline HTTP/1.1\r\nHost: x\r\n${key}\r\nExpect: later\r\n\r\n`, 417],
+    ];
+    for (const [what, bytes, status] of refusals) {
+      // Alone, and pipelined behind a GET in one packet (the refused request is the second).
+      for (const [before, statuses] of [['', [status]], [`GET /health HTTP/1.1\r\nHost: x\r\n\r\n`, [200, status]]] as const) {
+        const context = `HEAD with ${what}${before ? ', behind a GET' : ''}`;
+        const answers = await answersTo(before + bytes);
+        expect({ context, statuses: answers.map((answer) => Number(answer.split(' ')[1])) }).toEqual({ context, statuses });
+        const refusal = answers[answers.length - 1]!;
+        const end = refusal.indexOf('\r\n\r\n');
+        expect({ context, typed: /\r\ncontent-type: application\/problem\+json/i.test(refusal.slice(0, end)), content: refusal.slice(end + 4) }).toEqual({ context, typed: true, content: '' });
+      }
+    }
+  });
+
   // The parser's refusal of bytes pipelined behind a command was written at once, while the command
   // was still being decided: the client read `400 REQUEST.MALFORMED_HTTP` as its command's answer
   // (a refusal: "nothing recorded"), the command's own 201 was lost with the connection, and the

@@ -37,10 +37,13 @@ export function clientErrorHandler(error: Error & { code?: string; rawPacket?: B
     if (!answering) socket.destroy(error);
     return;
   }
+  // RFC 9110, 9.3.2: an answer to HEAD carries no content (its Content-Length and Content-Type
+  // still say what a GET would get); bytes after its headers would be read as the next answer.
+  const content = refusedMethod(error, socket) === 'HEAD' ? '' : body;
   const answer = () => {
     if (socket.writable) {
       const headers = Object.entries(problemHeaders(problem)).map(([name, value]) => `${name}: ${value}\r\n`).join('');
-      socket.write(`HTTP/1.1 ${problem.status} ${problemBody(problem).title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${headers}Connection: close\r\n\r\n${body}`);
+      socket.write(`HTTP/1.1 ${problem.status} ${problemBody(problem).title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${headers}Connection: close\r\n\r\n${content}`);
     }
     socket.destroy(error);
   };
@@ -114,6 +117,22 @@ function requestLineAt(raw: Buffer | undefined, failedAt = 0): Buffer | undefine
 
 /** A byte of an RFC 9110 token, as a method is made of. */
 const TOKEN_BYTE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]$/;
+
+/**
+ * The method of the request the parser refused, when it can be told: a request it stopped in after
+ * its headers was dispatched (its method known); otherwise the method begins the last line before
+ * the failure that starts with a token and a space (a header line has a colon after its name, a
+ * folded line starts with a space). Undefined when that line came in an earlier packet, or when
+ * no packet is at hand (a request timed out): its refusal is then written as a GET's would be.
+ */
+function refusedMethod(error: Error & { rawPacket?: Buffer; bytesParsed?: number }, socket: Socket): string | undefined {
+  const dispatched = (socket as Socket & { parser?: { incoming?: IncomingMessage | null } | null }).parser?.incoming;
+  if (dispatched && !dispatched.complete) return dispatched.method;
+  if (error.rawPacket === undefined) return undefined;
+  const text = error.rawPacket.subarray(0, Math.min(error.bytesParsed ?? error.rawPacket.length, error.rawPacket.length) + 1).toString('latin1');
+  const lines = [...text.matchAll(/(?:^|\n)([!#$%&'*+.^_`|~0-9A-Za-z-]+) /g)];
+  return lines[lines.length - 1]?.[1];
+}
 
 /** Whether the last request the parser dispatched on this socket has a Transfer-Encoding not ending in chunked (the request hooks answer it). */
 function dispatchedWithoutLength(socket: Socket): boolean {
