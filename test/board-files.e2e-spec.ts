@@ -78,6 +78,14 @@ describe("the board's files refuse what they cannot serve with the status and a 
     for (const tag of [etag, etag.slice(2), `"x", ${etag}`]) {
       expect((await api.anonymous.get('/board/board.js').set('Range', 'bytes=0-6').set('If-Range', tag).expect(200)).text).toBe(script);
     }
+    // A date is met only by an exact match of a strong Last-Modified (RFC 9110, 13.1.5): the files'
+    // is weak (whole seconds of a file a rebuild may rewrite twice within one), so the whole file,
+    // for their very Last-Modified as for a date after it (once read as "not modified since": 206).
+    const { 'last-modified': lastModified } = (await api.anonymous.get('/board/board.js').expect(200)).headers as { 'last-modified': string };
+    for (const date of [lastModified, 'Wed, 21 Oct 2099 07:28:00 GMT']) {
+      const answer = await api.anonymous.get('/board/board.js').set('Range', 'bytes=0-6').set('If-Range', date);
+      expect([date, answer.status, answer.text]).toEqual([date, 200, script]);
+    }
   });
 });
 

@@ -20,9 +20,11 @@ export function isByteRangeSet(text: string): boolean {
 /**
  * Rewrites a board file request's conditions as the file server should read them (see above):
  * If-Modified-Since and If-Unmodified-Since become the IMF-fixdate they name, or go when they name
- * none; a Range that is not a byte-range set goes, and so does any Range under an If-Range that is
- * not an HTTP-date: the files' ETags are weak (W/"…"), which If-Range never matches (it compares
- * strongly), and a date it cannot read is a condition not met.
+ * none; a Range that is not a byte-range set goes, and so does any Range under an If-Range. If-Range
+ * is met only by a strong validator (RFC 9110, 13.1.5) and the files have none: their ETags are weak
+ * (W/"…"), and so is their Last-Modified, whole seconds of a file a rebuild may rewrite twice within
+ * one (8.8.2.2). The file server read an If-Range date as "not modified since", serving a range
+ * under a date after the file's; a condition not met is the whole file.
  */
 export function readableFileConditions(headers: IncomingHttpHeaders, now: Date): void {
   for (const name of ['if-modified-since', 'if-unmodified-since'] as const) {
@@ -37,11 +39,7 @@ export function readableFileConditions(headers: IncomingHttpHeaders, now: Date):
   const unit = /^\s*bytes\s*=/i.exec(range);
   // Another unit is not a byte range: the file server already ignores it.
   if (unit && !isByteRangeSet(range.slice(unit[0].length))) delete headers.range;
-  const ifRange = headers['if-range'];
-  if (ifRange === undefined) return;
-  const instant = typeof ifRange === 'string' ? httpDateOf(ifRange.trim(), now) : undefined;
-  if (instant === undefined) {
-    delete headers.range;
-    delete headers['if-range'];
-  } else headers['if-range'] = new Date(instant).toUTCString();
+  if (headers['if-range'] === undefined) return;
+  delete headers.range;
+  delete headers['if-range'];
 }
