@@ -205,8 +205,10 @@ const CASES: readonly BadRequestCase[] = [
   { name: 'body field valueOf on a bulk migration', method: 'post', path: '/processes/standard/migrate', body: { fromVersion: 'old', toVersion: 'new', valueOf: 1 }, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'valueOf' },
   { name: 'body with a __proto__ key', method: 'post', path: '/opportunities', raw: { type: 'application/json', text: '{"title":"T","processId":"standard","__proto__":{"admin":true}}' }, status: 400, code: 'REQUEST.MALFORMED_JSON' },
   // Whole numbers are decimal digits: Number() alone reads hex, exponents, blanks and '' as numbers.
-  ...['0x10', '1e3', '%205', '', '0b11', '+5', '5.0'].map((value): BadRequestCase => ({ name: `cardsPerColumn=${value}`, method: 'get', path: `/pipeline?include=opportunities&cardsPerColumn=${value}`, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'cardsPerColumn' })),
+  ...['0x10', '1e3', '%205', '', '0b11', '+5', '5.0', '05', '-0', '-05'].map((value): BadRequestCase => ({ name: `cardsPerColumn=${value}`, method: 'get', path: `/pipeline?include=opportunities&cardsPerColumn=${value}`, status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'cardsPerColumn' })),
   { name: 'minPosition in hex', method: 'get', path: '/analytics/funnel?minPosition=0x1', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'minPosition' },
+  { name: 'minPosition -0', method: 'get', path: '/analytics/funnel?minPosition=-0', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'minPosition' },
+  { name: 'minPosition 00', method: 'get', path: '/analytics/funnel?minPosition=00', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'minPosition' },
   { name: 'rotting limit with an exponent', method: 'get', path: '/analytics/rotting?limit=1e2', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'limit' },
   { name: 'closedLimit of 20 digits', method: 'get', path: '/pipeline?closed=won&closedLimit=00000000000000000001', status: 400, code: 'REQUEST.VALIDATION_FAILED', field: 'closedLimit' },
   // A key's limits: null is not "left out" (which means every team).
@@ -428,11 +430,16 @@ describe('bad input gets a 4xx with a stable code, never a 5xx', () => {
     expect((await api.http.get(`/opportunities/${ids[':open']}`).expect(200)).body.revision).toBe(before);
   });
 
-  it('reads whole-number parameters as decimal digits, leading zeros included', async () => {
-    const answer = await api.http.get('/pipeline?include=opportunities&cardsPerColumn=007').expect(200);
+  it('reads whole-number parameters as decimal digits written the one way: no sign but a minus, no leading zero, no -0', async () => {
+    const answer = await api.http.get('/pipeline?include=opportunities&cardsPerColumn=7').expect(200);
     expect(answer.body.processes.flatMap((process: { stages: { opportunities?: unknown[] }[] }) => process.stages.map((stage) => stage.opportunities?.length ?? 0)).every((n: number) => n <= 7)).toBe(true);
-    const hex = await api.http.get('/pipeline?include=opportunities&cardsPerColumn=0x10').expect(400);
-    expect(hex.body.errors).toEqual([{ field: 'cardsPerColumn', message: 'cardsPerColumn must be a whole number from 1 to 1000' }]);
+    for (const value of ['0x10', '007', '+7', '-0']) {
+      const refused = await api.http.get(`/pipeline?include=opportunities&cardsPerColumn=${value}`).expect(400);
+      expect([value, refused.body.errors]).toEqual([value, [{ field: 'cardsPerColumn', message: 'cardsPerColumn must be a whole number from 1 to 1000' }]]);
+    }
+    // Where 0 is in range, -0 was taken for it.
+    const zero = await api.http.get('/analytics/funnel?minPosition=-0').expect(400);
+    expect(zero.body.errors).toEqual([{ field: 'minPosition', message: `minPosition must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}` }]);
   });
 
   /** Sends bytes as they are, headers repeated as given (supertest would serialise a Buffer, and joins repeated headers). */

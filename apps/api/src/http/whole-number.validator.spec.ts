@@ -17,9 +17,18 @@ const errorsOf = (query: Record<string, string>) => [...new Set(validateSync(pla
 
 describe('a whole-number query parameter', () => {
   it('reads decimal digits only, every safe integer exactly', () => {
-    expect(['0', '007', '-3', '999999999999999', '9007199254740991'].map(wholeNumberOf)).toEqual([0, 7, -3, 999_999_999_999_999, Number.MAX_SAFE_INTEGER]);
+    expect(['0', '7', '-3', '999999999999999', '9007199254740991', '-9007199254740991'].map(wholeNumberOf)).toEqual([0, 7, -3, 999_999_999_999_999, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER]);
     // Beyond the safe integers a number would not be the one written: left as text, to be refused.
     expect(['9007199254740992', '12345678901234567', '+1', '0x10', '1e3', ' 5', '', '1.0'].map(wholeNumberOf)).toEqual(['9007199254740992', '12345678901234567', '+1', '0x10', '1e3', ' 5', '', '1.0']);
+  });
+
+  // A number written another way than its one canonical form is refused as +1 and 1e3 are: -0 was
+  // 0 (and passed "at least 0"), 007 was 7, and 0000000000000001 was 1 where one zero more was refused.
+  it('refuses a number not written the one way: -0, leading zeros', () => {
+    const other = ['-0', '00', '01', '007', '-01', '-00', '0000000000000001'];
+    expect(other.map(wholeNumberOf)).toEqual(other);
+    const message = `minPosition must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}`;
+    for (const value of other) expect([value, errorsOf({ minPosition: value })]).toEqual([value, [message]]);
   });
 
   it('takes every value of the range its message gives, and refuses the first one past it', () => {

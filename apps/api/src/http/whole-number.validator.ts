@@ -42,9 +42,11 @@ export function WholeNumberParameter(options: { readonly min: number; readonly m
  * Number() alone would read `0x10`, `1e3`, ` 5` and `` as numbers (16, 1000, 5, 0). Every safe
  * integer, so every such number is exact: up to 15 digits only, `fromRevision=9007199254740991`
  * was refused as "a whole number from 0 to 9007199254740991", and 16-digit log positions with it.
+ * Written the one way only, as `+5` already had to be: `-0` was 0 (passing "at least 0"), `007`
+ * was 7, and a 16-digit `0000000000000001` was 1 where 17 digits were refused.
  */
 export function wholeNumberOf(value: unknown): unknown {
-  if (typeof value !== 'string' || !/^-?\d{1,16}$/.test(value)) return value;
+  if (typeof value !== 'string' || !/^(?:0|-?[1-9]\d{0,15})$/.test(value)) return value;
   const number = Number(value);
   return Number.isSafeInteger(number) ? number : value;
 }
