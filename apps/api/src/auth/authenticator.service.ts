@@ -6,20 +6,20 @@ import { looksLikeApiKey, verifyApiKey, type StoredApiKey } from './api-key.cred
 import { ApiKeyStore } from './api-key.store';
 import { principalFromClaims } from './jwt.claims';
 import { createJwtVerifier, JwksUnavailableError, JwtRejectedError, type JwtVerifier } from './jwt.verifier';
-import { teamsOfPrincipal, type Principal } from './principal';
+import { rolesOfPrincipal, teamsOfPrincipal, type Principal } from './principal';
 import { ROLES } from './roles';
 
 export const AUTH_OFF_PRINCIPAL: Principal = { name: 'anonymous', authenticatedBy: 'auth-off', roles: [...ROLES], mayActOnBehalf: true };
 
 /** The principal of a stored key, made once per stored key (a changed or revoked key is another object, or none). */
 const keyPrincipals = new WeakMap<StoredApiKey, Principal>();
-function principalOfKey(key: StoredApiKey): Principal {
+export function principalOfKey(key: StoredApiKey): Principal {
   let principal = keyPrincipals.get(key);
   if (!principal) {
     principal = Object.freeze({
       name: key.name,
       authenticatedBy: `api-key:${key.id}`,
-      roles: key.roles,
+      roles: rolesOfPrincipal(key.roles),
       ...(key.teams ? { teams: teamsOfPrincipal(key.teams) } : {}),
       mayActOnBehalf: key.mayActOnBehalf === true,
     });

@@ -112,3 +112,20 @@ describe('a claim that reads as "teams" is refused, never taken for "teams" abse
     expect(principalFromClaims({ sub: 'svc', roles: ['writer'], te_ams: 1, tea: 2 }).teams).toBeUndefined();
   });
 });
+
+// An identity provider's mapping may grant a role twice (two groups mapped to one role): GET /me
+// listed it twice, a list of what the caller may do that a client counts or shows as it came.
+describe('a role or team the claims list twice', () => {
+  it('is the principal\'s once, in the order of its first appearance', () => {
+    const principal = principalFromClaims({ sub: 'svc', roles: ['writer', 'someone-elses', 'analyst', 'writer', 'analyst'], teams: ['emea', 'direct', 'emea'] });
+    expect([principal.roles, principal.teams]).toEqual([
+      ['writer', 'analyst'],
+      ['emea', 'direct'],
+    ]);
+  });
+
+  it('counts once towards the most teams taken', () => {
+    const teams = [...Array.from({ length: 1000 }, (_, i) => `t${i}`), 't0'];
+    expect(principalFromClaims({ sub: 'svc', roles: ['writer'], teams }).teams).toHaveLength(1000);
+  });
+});

@@ -2,7 +2,7 @@ import type { JWTPayload } from 'jose';
 import { CLIENT_ID_RULE, isClientId, textFault, TEXT_RULE } from '@stagecraft/opportunity';
 import { DRAWS_NOTHING, quotedValue } from '@stagecraft/sales-process';
 import { JwtRejectedError } from './jwt.verifier';
-import { TEAMS_MAX, teamsOfPrincipal, type Principal } from './principal';
+import { rolesOfPrincipal, TEAMS_MAX, teamsOfPrincipal, type Principal } from './principal';
 import { isRole, ROLES } from './roles';
 
 /** The longest caller name a token may give: an e-mail address's most, and then some. */
@@ -24,7 +24,7 @@ export function principalFromClaims(claims: JWTPayload): Principal {
   if ([...claims.sub].length > SUB_MAX) throw new JwtRejectedError(`claim "sub" (the caller's name) is ${[...claims.sub].length} characters long; at most ${SUB_MAX} are taken`, 'sub');
   // Identity providers share one roles claim between applications: names this service does not
   // know are someone else's and ignored, but at least one must be ours.
-  const roles = stringList(claims.roles, 'roles')?.filter(isRole) ?? [];
+  const roles = rolesOfPrincipal(stringList(claims.roles, 'roles')?.filter(isRole) ?? []);
   if (roles.length === 0) throw new JwtRejectedError(`claim "roles" grants no role of this service (${ROLES.join(', ')})`, 'roles');
   // An absent "teams" means every team: a claim that only looks like it ("Teams", "team") must not
   // be read as absent. Claim names are case-sensitive (RFC 7519), so such a token is refused.
@@ -38,7 +38,9 @@ export function principalFromClaims(claims: JWTPayload): Principal {
   // token's: no identity provider writes such a claim, so the token is refused.
   const prototypeLike = Object.keys(claims).find((name) => PROTOTYPE_NAMES.has(name));
   if (prototypeLike !== undefined) throw new JwtRejectedError(`claim ${quotedValue(prototypeLike)} is refused: copied into an object it would stand for the object's prototype, and the "teams" in it for the token's`, prototypeLike);
-  const teams = claims.teams === undefined ? undefined : stringList(claims.teams, 'teams');
+  // Each team once (teamsOfPrincipal), counted once towards the most taken.
+  const listed = claims.teams === undefined ? undefined : stringList(claims.teams, 'teams');
+  const teams = listed === undefined ? undefined : teamsOfPrincipal(listed);
   // As many as an API key may name (api-keys.dto.ts): each request compares a deal's team with them.
   if (teams !== undefined && teams.length > TEAMS_MAX) throw new JwtRejectedError(`claim "teams" names ${teams.length} teams; at most ${TEAMS_MAX} are taken (as on an API key)`, 'teams');
   // Team ids are compared with the deals' and sent to PostgreSQL as filters: each must be one a
@@ -52,7 +54,7 @@ export function principalFromClaims(claims: JWTPayload): Principal {
   }
   const onBehalf = claims.act_on_behalf;
   if (onBehalf !== undefined && typeof onBehalf !== 'boolean') throw new JwtRejectedError(`claim "act_on_behalf" must be true or false (got ${shapeOf(onBehalf)})`, 'act_on_behalf');
-  return { name: claims.sub, authenticatedBy: 'jwt', roles, ...(teams ? { teams: teamsOfPrincipal(teams) } : {}), mayActOnBehalf: onBehalf === true };
+  return { name: claims.sub, authenticatedBy: 'jwt', roles, ...(teams ? { teams } : {}), mayActOnBehalf: onBehalf === true };
 }
 
 const PROTOTYPE_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);

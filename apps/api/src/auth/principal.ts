@@ -30,6 +30,14 @@ export function teamsOfPrincipal(teams: readonly string[]): readonly string[] {
   return [...new Set(teams)];
 }
 
+/**
+ * A caller's roles as a principal holds them: each once, in the order first named. An identity
+ * provider may map two groups to one role, a keys file be written by hand: GET /me listed it twice.
+ */
+export function rolesOfPrincipal(roles: readonly Role[]): readonly Role[] {
+  return [...new Set(roles)];
+}
+
 export function mayAccessTeam(principal: Principal, teamId: string | undefined): boolean {
   return principal.teams === undefined || (teamId !== undefined && principal.teams.includes(teamId));
 }
