@@ -100,6 +100,26 @@ function changedOutside(error: unknown): boolean {
   return ['42P01', '42703', '42883', '42704'].includes(String((error as { code?: unknown }).code));
 }
 
+/** What makes two such errors the same: the code and the object PostgreSQL names in its message. */
+function changedOutsideSignature(error: unknown): string {
+  return `${String((error as { code?: unknown }).code)} ${(error as Error).message}`;
+}
+
+/**
+ * The stop for good when a rebuild did not cure what it was made for: the same object missing
+ * again, met by the rebuild itself or before the projector wrote anything after it. Rebuilding
+ * once more would meet it once more, for ever: what is missing is what this version's SQL names,
+ * not something dropped by hand.
+ */
+function rebuildDidNotCure(schema: string, error: Error): string {
+  return (
+    `the read models' schema ${schema} met the same error again after it was rebuilt from the log (${redactCredentials(error.message)}, SQLSTATE ${String((error as { code?: unknown }).code)}): ` +
+    `a rebuild does not cure it, so the projector stopped rather than rebuild again for ever. Its SQL names an object the schema does not have: ` +
+    `a projector of another Stagecraft version than the one that laid out the schema, or an extension, function or type of the database it relies on changed. ` +
+    `Run the projector of the version the schema is for (or restore what changed), then rebuild the read models`
+  );
+}
+
 function describeFollowingLost(error: Error): string {
   if (error instanceof EventStoreAccessDeniedError) return `the event log could not be followed: ${error.message}; ${READ_REFUSED_ADVICE}; following again once it does`;
   // The session is who projects (it holds the schema's lock): its loss is said as such, not as the log's.
@@ -146,6 +166,12 @@ export class PostgresProjector implements ReadModels {
   private lostTo?: unknown;
   /** The schema was changed outside Stagecraft (a table dropped by hand): the next opening rebuilds it first. */
   private changedBy?: Error;
+  /**
+   * The last automatic rebuild for such an error: what it was (changedOutsideSignature) and the
+   * position the projector followed on from. The same error again before any batch after it is
+   * no change made by hand, and stops for good (rebuildDidNotCure) instead of rebuilding again.
+   */
+  private rebuiltFor?: { signature: string; position: number };
   /** The session (or the reader's) ended or failed since it was opened: the lock may be gone with it. */
   private sessionLost = false;
   onFailure?: (reason: string) => void;
@@ -211,6 +237,12 @@ export class PostgresProjector implements ReadModels {
           // a rebuild, would stop on the same event. Recorded in the checkpoint, so that every API
           // instance answers 503 PROJECTIONS.FAILED instead of figures that no longer move.
           this.stopped = `the events after position ${this.position()} could not be written into PostgreSQL, which refused a value of theirs (${error.message}); a rebuild stops at the same event`;
+          this.stoppedRecovering = false;
+          await this.writer?.fail(this.stopped).catch(() => undefined);
+        } else if (changedOutside(error) && this.rebuiltFor?.signature === changedOutsideSignature(error) && this.position() <= this.rebuiltFor.position) {
+          // Met again right after a rebuild for it: the read side's own SQL names what the schema
+          // lacks, and every rebuild would end here again.
+          this.stopped = rebuildDidNotCure(this.settings.schema, error);
           this.stoppedRecovering = false;
           await this.writer?.fail(this.stopped).catch(() => undefined);
         } else if (changedOutside(error)) {
@@ -279,13 +311,25 @@ export class PostgresProjector implements ReadModels {
         if (signal.aborted) return;
         const keepSession = this.mayKeepSession();
         if (!keepSession) await this.closeConnections();
+        const changedBy = this.changedBy;
         try {
-          await this.open(keepSession, this.changedBy);
+          await this.open(keepSession, changedBy);
+          if (changedBy !== undefined) this.rebuiltFor = { signature: changedOutsideSignature(changedBy), position: this.position() };
           this.changedBy = undefined;
           this.stopped = undefined;
           return;
         } catch (error) {
           this.lostTo = error;
+          if (changedBy !== undefined && changedOutside(error)) {
+            // The rebuild itself (a schema made anew from the log), or reading it back, met an
+            // object missing: no rebuild cures that, and trying again would rebuild for ever.
+            this.changedBy = undefined;
+            this.stopped = rebuildDidNotCure(this.settings.schema, error as Error);
+            this.stoppedRecovering = false;
+            await this.writer?.fail(this.stopped).catch(() => undefined);
+            this.onFailure?.(this.stopped);
+            return;
+          }
           this.stopped = describeOpeningFailed(error);
           this.stoppedRecovering = true;
         }
