@@ -53,6 +53,7 @@ import { queryAll, withoutSorting, WITHOUT_SORTING_LENGTH, WITHOUT_SORTING_RESUL
 import { standingAt, standingSegments } from './read-side.standing';
 import { instantParameter, isoOf, ms } from './read-side.encoding';
 import { monthCover } from './read-side.month-cover';
+import { QUERY_LOCK_TIMEOUT_MS, QUERY_READ_TIMEOUT_MESSAGE, QUERY_STATEMENT_TIMEOUT_MS } from './read-side.read-bounds';
 import { amountUnitsSum } from './read-side.amounts';
 import { readSavedReadSideState, savedCountersProblem, UnreadableReadSideStateError } from './read-side.saved-state';
 import { periodCover, SUMMARIES_NOTE, closedAmount, closedCurrency, closedReason, wholeAmount, type PeriodCover } from './read-side.summaries';
@@ -117,13 +118,7 @@ const QUERY_WORK_MEM = '32MB';
 // No parallel workers: a few queries add floats in the order of a sorted subquery, which workers would split.
 const QUERY_SETTINGS = [`SET LOCAL work_mem = '${QUERY_WORK_MEM}'`, 'SET LOCAL max_parallel_workers_per_gather = 0'];
 
-/**
- * The longest a statement of a query may take, waiting on a lock included: a read side that is
- * blocked (a lock an operator holds, a server stuck on its disk) answers 503 and frees the
- * connection, rather than holding it (the pool has four) until the block ends. Ten times the
- * slowest answer measured at 1M events (a first calibration, ~3–10 s).
- */
-export const QUERY_STATEMENT_TIMEOUT_MS = 60_000;
+export { QUERY_STATEMENT_TIMEOUT_MS } from './read-side.read-bounds';
 
 /** Builds WHERE clauses with numbered parameters. */
 /** Rows the search's scan fetches at a time (three short columns each): a search that finds nothing reads every deal in ~1 round trip per 10,000. */
@@ -163,14 +158,23 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     private readonly readSide: ReadSidePosition,
     /**
      * summaries false: win-loss, funnel and transitions always take the general queries (tests compare the two). statementTimeoutMs: QUERY_STATEMENT_TIMEOUT_MS.
+     * lockTimeoutMs: QUERY_LOCK_TIMEOUT_MS.
      * searchPageRows: the rows the search's scan fetches at a time (tests make them few, so that small logs span pages).
      */
-    private readonly options: { summaries?: boolean; statementTimeoutMs?: number; searchPageRows?: { readonly first: number; readonly next: number } } = {},
+    private readonly options: { summaries?: boolean; statementTimeoutMs?: number; lockTimeoutMs?: number; searchPageRows?: { readonly first: number; readonly next: number } } = {},
   ) {}
 
-  /** The transaction's settings: QUERY_SETTINGS and the statement timeout. */
+  private get lockTimeoutMs(): number {
+    return Math.trunc(this.options.lockTimeoutMs ?? QUERY_LOCK_TIMEOUT_MS);
+  }
+
+  /** The transaction's settings: QUERY_SETTINGS, the statement timeout and the lock wait (a shorter one the role or database sets kept; pg_settings says it in ms). */
   private get settings(): string[] {
-    return [...QUERY_SETTINGS, `SET LOCAL statement_timeout = ${Math.trunc(this.options.statementTimeoutMs ?? QUERY_STATEMENT_TIMEOUT_MS)}`];
+    return [
+      ...QUERY_SETTINGS,
+      `SET LOCAL statement_timeout = ${Math.trunc(this.options.statementTimeoutMs ?? QUERY_STATEMENT_TIMEOUT_MS)}`,
+      `SELECT set_config('lock_timeout', LEAST(NULLIF(setting::bigint, 0), ${this.lockTimeoutMs})::text, true) FROM pg_settings WHERE name = 'lock_timeout'`,
+    ];
   }
 
   position(): number {
@@ -987,6 +991,7 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     }
     // Asked for now, so that it is ready when this transaction's snapshot is.
     let spare = options.beside ? this.spareConnection() : undefined;
+    let broken: Error | undefined;
     let besideRun: Promise<QueryResult[]> | undefined;
     try {
       // One round trip for the transaction, its settings and the checkpoint (the revision is a number this process holds).
@@ -1020,6 +1025,9 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       };
       return await query({ client, state, position: Number(row.position), revision, summaries: row.summaries === true && this.options.summaries !== false, beside }, counters);
     } catch (error) {
+      // A statement left unanswered (query_timeout): the connection still waits for its answer,
+      // and would hand it to the next read; it is let go instead.
+      if ((error as Error).message === QUERY_READ_TIMEOUT_MESSAGE) broken = error as Error;
       throw this.unavailableOr(error);
     } finally {
       // A spare never used goes back; one in use imports this snapshot, which ends with this transaction:
@@ -1027,8 +1035,8 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
       spare?.then((second) => second.release(), () => undefined);
       if (besideRun) await besideRun.catch(() => undefined);
       // Not awaited: the connection runs the COMMIT before anything its next user sends (one queue per connection).
-      client.query('COMMIT').catch(() => undefined);
-      client.release();
+      if (broken === undefined) client.query('COMMIT').catch(() => undefined);
+      client.release(broken);
     }
   }
 
@@ -1050,6 +1058,12 @@ export class PostgresAnalyticsQueries implements AnalyticsQueries {
     // A DBA's own timeouts on the role or database: 55P03 gave up waiting for a lock (lock_timeout),
     // 25P03 ended the session (idle_in_transaction_session_timeout).
     // Or no code at all: the connection lost without a word from the server (postgresUnreachable).
+    if (code === '55P03') {
+      return new ReadModelUnavailableError('PROJECTIONS.UNAVAILABLE', `The read models in PostgreSQL cannot be read right now: the query waited for a lock another PostgreSQL session holds on the read models' tables (${(error as Error).message}: at most ${this.lockTimeoutMs} ms, less where the role or database sets a shorter lock_timeout), a LOCK TABLE or ALTER TABLE in an open transaction (pg_locks and pg_stat_activity name it); retry shortly.`);
+    }
+    if ((error as Error).message === QUERY_READ_TIMEOUT_MESSAGE) {
+      return new ReadModelUnavailableError('PROJECTIONS.UNAVAILABLE', `The read models' PostgreSQL did not answer within ${String((this.pool.options as { query_timeout?: number }).query_timeout)} ms (a network that drops packets, a server that hangs); retry shortly.`);
+    }
     if (code === '42P01' || code?.startsWith('08') || code?.startsWith('57P') || code === '57014' || code === '55P03' || code === '25P03' || postgresUnreachable(error) !== undefined) {
       return new ReadModelUnavailableError('PROJECTIONS.UNAVAILABLE', `The read models in PostgreSQL cannot be read right now (${(error as Error).message}); retry shortly.`);
     }

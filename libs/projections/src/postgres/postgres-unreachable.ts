@@ -19,6 +19,8 @@ export function postgresUnreachable(error: unknown): string | undefined {
   if (message !== undefined && /\b(SSL|TLS)\b|certificate/i.test(message)) return redactCredentials(message);
   // The connection given up on (connectionTimeoutMillis: a host that never answers) or cut while it opened.
   if (message !== undefined && /^Connection terminated/.test(message)) return redactCredentials(message);
+  // No answer within a reader's query_timeout (read-side.read-bounds.ts): a server gone silent.
+  if (message === 'Query read timeout') return message;
   // A pooled connection that died while idle, handed out before the pool heard of it.
   if (message !== undefined && /^Client has encountered a connection error and is not queryable/.test(message)) return redactCredentials(message);
   return undefined;

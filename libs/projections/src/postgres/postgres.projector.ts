@@ -8,7 +8,8 @@ import { PositionWaiters } from '../runner/position-waiters';
 import { RunsElsewhereError } from '../runner/snapshot-follower';
 import { recoveryPause } from '../runner/recovery-pause';
 import { migrateReadSide } from './read-side.migrations';
-import { CONNECT_TIMEOUT_MS, openReadSideClient, setUpSession } from './read-side.session';
+import { KEEPALIVE, openReadSideClient, READ_CONNECT_TIMEOUT_MS, setUpSession } from './read-side.session';
+import { QUERY_READ_TIMEOUT_MS } from './read-side.read-bounds';
 import { postgresUnreachable } from './postgres-unreachable';
 import { assertReadSideSchema, readSideSchemaProblem } from './read-side.schema-name';
 import { READ_SIDE_EVENT_TYPES } from './read-side.fold';
@@ -65,10 +66,24 @@ async function relaxCommits(client: Client): Promise<void> {
 export const projectorLockKey = (schema: string) => `stagecraft-projector:${schema}`;
 
 
-/** A pool for the read side, with the schema name checked (it is spliced into SQL). */
-export function createReadSidePool(settings: PostgresReadSideSettings, max = 4): Pool {
+/**
+ * A pool for the read side's readers (the API), with the schema name checked (it is spliced into
+ * SQL). Its reads are bounded: opening a connection (READ_CONNECT_TIMEOUT_MS), and waiting for an
+ * answer (QUERY_READ_TIMEOUT_MS, `bounds` in tests), so a server gone silent answers 503 in seconds.
+ */
+export function createReadSidePool(settings: PostgresReadSideSettings, max = 4, bounds: { readonly queryTimeoutMs?: number } = {}): Pool {
   assertSchemaName(settings.schema);
-  const pool = new Pool({ connectionString: settings.url, max, application_name: 'stagecraft', connectionTimeoutMillis: CONNECT_TIMEOUT_MS, onConnect: setUpSession });
+  const pool = new Pool({
+    connectionString: settings.url,
+    max,
+    application_name: 'stagecraft',
+    connectionTimeoutMillis: READ_CONNECT_TIMEOUT_MS,
+    // Client-side: a server that does not answer at all (a network that drops packets) never sends
+    // the statement timeout's cancellation either.
+    query_timeout: bounds.queryTimeoutMs ?? QUERY_READ_TIMEOUT_MS,
+    ...KEEPALIVE,
+    onConnect: setUpSession,
+  });
   // An idle connection that PostgreSQL ends (a restart, a failover, an operator's
   // pg_terminate_backend) is emitted here; unheard, Node ends the whole process. The pool has
   // already let it go, and the next query opens a new one (or fails, answered as unavailable).

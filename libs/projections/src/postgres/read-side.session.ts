@@ -42,11 +42,29 @@ export const WORK_SESSION_SQL = [
 export const CONNECT_TIMEOUT_MS = 15_000;
 
 /**
+ * How long an API read may wait to open a connection of its pool: a read answers 503 within
+ * seconds when PostgreSQL does not answer, rather than after the projector's 15 s, which is there
+ * for start-up over a slow network.
+ */
+export const READ_CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * TCP keepalive on every connection, the first probe after this much silence: a peer gone without
+ * closing (a host powered off, a network that drops packets, a failover behind a virtual address)
+ * is noticed by the system, and the connection fails, instead of waiting on it for ever. When it is
+ * noticed after that depends on the system's probe interval and count (Linux: 75 s × 9).
+ */
+export const KEEPALIVE_INITIAL_DELAY_MS = 10_000;
+
+/** The keepalive settings every read-side connection is opened with (node-postgres' names). */
+export const KEEPALIVE = { keepAlive: true, keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS } as const;
+
+/**
  * A connection of the read side, open and set up. A connection that PostgreSQL ends surfaces as
  * the next query's error (unheard, the 'error' event would end the whole process).
  */
 export async function openReadSideClient(url: string, applicationName: string): Promise<Client> {
-  const client = new Client({ connectionString: url, application_name: applicationName, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  const client = new Client({ connectionString: url, application_name: applicationName, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, ...KEEPALIVE });
   await client.connect();
   client.on('error', () => undefined);
   try {
