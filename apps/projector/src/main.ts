@@ -16,6 +16,7 @@ async function projectIntoPostgres(settings: Settings, postgres: NonNullable<Set
   const projector = new PostgresProjector(store, postgres, {
     onWaitingForLock: () => console.log(`Another projector holds the read models in schema ${postgres.schema}; waiting for it to stop.`),
     onReset: (reason) => console.warn(reason),
+    onStall: (message) => console.warn(message),
   });
   projector.onFailure = (reason) => console.error(`The read models stopped: ${reason}`);
   let stopping = false;

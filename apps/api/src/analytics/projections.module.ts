@@ -54,6 +54,7 @@ export class ProjectionsModule implements OnApplicationBootstrap, OnApplicationS
                     // Start-up waits for it: said, rather than a silent pause with nothing listening.
                     onWaitingForLock: () => new Logger('Projections').warn(`Another projector holds the read models in schema ${postgres.schema}; this instance waits for it to stop before it starts (or set PROJECTIONS=external to serve them from there).`),
                     onReset: (reason) => new Logger('Projections').warn(reason),
+                    onStall: (message) => new Logger('Projections').warn(message),
                   }),
           },
           {

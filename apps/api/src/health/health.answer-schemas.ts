@@ -14,8 +14,9 @@ export const PROJECTION_STATUS: SchemaObject = objectSchema<ProjectionStatus>(
     rebuilding: BOOLEAN,
     failed: { type: 'string', description: 'Why the projection stopped: it serves no more' },
     recovering: { type: 'boolean', enum: [true], description: 'With failed: the cause passes by itself (the log or the read side cannot be reached now)' },
+    stalled: { type: 'string', description: "Why the read models do not move while the log is ahead: the PostgreSQL projector's batch waited past its bound (a lock another session holds, named; a server that does not answer). /health answers 503 while it lasts" },
   },
-  ['failed', 'recovering'],
+  ['failed', 'recovering', 'stalled'],
 );
 
 export const RELAY_SINK_STATUS: SchemaObject = objectSchema<RelaySinkStatus>(

@@ -52,7 +52,7 @@ export class HealthController {
   @Get()
   @ApiOkResponse({ description: 'Ready', schema: HEALTH_SCHEMA })
   @ApiServiceUnavailableResponse({ description: 'Not ready: the body says why', schema: HEALTH_SCHEMA })
-  @ApiOperation({ summary: 'Ready to serve: the store (its kind: sqlite or kurrentdb) answers and can write, and process definitions are loaded (503 otherwise, naming the cause: store.cannotWrite while its disk is full or another process keeps its SQLite file locked, readModels.cannotSave while the read models cannot be saved)' })
+  @ApiOperation({ summary: 'Ready to serve: the store (its kind: sqlite or kurrentdb) answers and can write, and process definitions are loaded (503 otherwise, naming the cause: store.cannotWrite while its disk is full or another process keeps its SQLite file locked, readModels.cannotSave while the read models cannot be saved, projections[].stalled while the PostgreSQL projector waits past its bound)' })
   async health(@Res({ passthrough: true }) reply: FastifyReply) {
     const store = await this.store.health().catch((error: Error) => ({ kind: 'unknown', reachable: false, detail: error.message }));
     const processes = this.processes.list().map((process) => ({ id: process.definition.id, version: process.version }));
@@ -60,7 +60,8 @@ export class HealthController {
     const cannotWrite = 'cannotWrite' in store ? store.cannotWrite : undefined;
     const cannotSave = this.projections.cannotSave?.();
     // What an operator must set right (a full disk, a stopped read model, no process loaded), as against a store away for a moment.
-    const operatorMatter = cannotWrite !== undefined || cannotSave !== undefined || processes.length === 0 || projections.some((projection) => projection.failed !== undefined);
+    // A stalled read side (its batch waiting behind someone's lock) serves figures that no longer move: as a stop, until it moves.
+    const operatorMatter = cannotWrite !== undefined || cannotSave !== undefined || processes.length === 0 || projections.some((projection) => projection.failed !== undefined || projection.stalled !== undefined);
     const ok = store.reachable && !operatorMatter;
     const headPosition = store.reachable ? await this.store.headPosition().catch(() => null) : null;
     void reply.status(ok ? 200 : 503);

@@ -99,4 +99,37 @@ describeWithPostgres('the PostgreSQL projector under faults', () => {
       await store.close();
     }
   }, 120_000);
+
+  it("says it is stalled while a batch waits behind a lock another session holds (which session, doing what), in its status and once in its log, and no more once the batch commits", async () => {
+    const name = schema();
+    const store = ownStore();
+    const stalls: string[] = [];
+    await append(store, events.slice(0, 10));
+    const projector = new PostgresProjector(store, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 20, stallAfterMs: 300, onStall: (message) => stalls.push(message) });
+    const locker = await pool.connect();
+    try {
+      await projector.start();
+      const lockerPid = (await locker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      await locker.query(`SET application_name = 'h_pgside_locker'`);
+      await locker.query('BEGIN');
+      await locker.query(`LOCK TABLE ${name}.checkpoint IN ACCESS EXCLUSIVE MODE`);
+      await append(store, events.slice(10, 20));
+      await until(() => projector.status()[0]!.stalled !== undefined, 'the projector to say it is stalled');
+      const stalled = projector.status()[0]!.stalled!;
+      expect(projector.status().every((status) => status.stalled === stalled && status.lag > 0 && status.failed === undefined)).toBe(true);
+      expect(stalled).toContain('has not committed for');
+      expect(stalled).toContain(`waits for a lock (Lock: relation) held by PostgreSQL session ${lockerPid} (h_pgside_locker, idle in transaction: LOCK TABLE ${name}.checkpoint IN ACCESS EXCLUSIVE MODE)`);
+      expect(stalled).toContain(`SELECT pg_terminate_backend(${lockerPid})`);
+      expect(stalls).toEqual([`The read models in schema ${name} are stalled: ${stalled}`]);
+      await locker.query('ROLLBACK');
+      const head = await store.headPosition();
+      await until(() => projector.position() === head && projector.status()[0]!.stalled === undefined, 'the projector to follow on');
+      expect(stalls).toEqual([expect.any(String), `The read models in schema ${name} move again: the batch that waited has committed`]);
+    } finally {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      locker.release();
+      await projector.stop();
+      await store.close();
+    }
+  }, 60_000);
 });

@@ -1,6 +1,6 @@
 import { refusalOf } from './read-side.savepoint';
 import { EventStoreAccessDeniedError, EventStoreUnavailableError, filteredReadingLost, firstEventId, holdsAtLeastEvents, READ_REFUSED_ADVICE, readAllPages, redactCredentials, UnreadableEventError, type EventStore, type StoredEvent } from '@stagecraft/event-store';
-import { Pool, type Client } from 'pg';
+import { Client, Pool } from 'pg';
 import { ALL_PROJECTIONS } from '../all-projections';
 import type { ReadModelKey } from '../projection.types';
 import type { ProjectionStatus, ReadModels } from '../runner/read-models.port';
@@ -49,7 +49,26 @@ export interface PostgresProjectorOptions {
   readonly onWaitingForLock?: () => void;
   /** Told why the tables were emptied at start to be rebuilt from this log (they were built from another). */
   readonly onReset?: (reason: string) => void;
+  /** A batch waiting this long to commit is a stall (default STALL_AFTER_MS): status() says why, onStall tells once. */
+  readonly stallAfterMs?: number;
+  /** Told once when the read models stall (what they wait for), and once when they move again. */
+  readonly onStall?: (message: string) => void;
 }
+
+/**
+ * How long a batch may take to commit before the projector says it is stalled. A batch of 20,000
+ * events commits in about a second; minutes mean it waits (a lock someone holds on a table, a
+ * server that does not answer). The projector keeps no statement timeout (WORK_SESSION_SQL): it
+ * waits on, and says so.
+ */
+export const STALL_AFTER_MS = 120_000;
+
+/** What a second connection sees of the projector's session: what it waits on, and who holds it up. */
+const STALL_PROBE_SQL = `SELECT a.wait_event_type, a.wait_event,
+  (SELECT string_agg(b.pid || ' (' || coalesce(nullif(b.application_name, ''), 'no application name') || ', ' || coalesce(b.state, 'unknown state') || ': ' || CASE WHEN length(b.query) > 120 THEN left(b.query, 120) || '…' ELSE b.query END || ')', ', ' ORDER BY b.pid)
+     FROM pg_stat_activity b WHERE b.pid = ANY (pg_blocking_pids(a.pid))) AS blockers,
+  (SELECT string_agg(pid::text, ', ' ORDER BY pid) FROM unnest(pg_blocking_pids(a.pid)) pid) AS blocker_pids
+FROM pg_stat_activity a WHERE a.pid = $1`;
 
 /** Events per transaction while catching up, by default. */
 export const CATCH_UP_BATCH = 20_000;
@@ -189,6 +208,12 @@ export class PostgresProjector implements ReadModels {
   private rebuiltFor?: { signature: string; position: number };
   /** The session (or the reader's) ended or failed since it was opened: the lock may be gone with it. */
   private sessionLost = false;
+  /** When the batch committing now began to (undefined: none is). */
+  private committingSince?: number;
+  /** Why the read models do not move (a batch waiting past stallAfterMs), until it commits. */
+  private stall?: string;
+  private stallProbe?: Promise<void>;
+  private stallWatch?: NodeJS.Timeout;
   onFailure?: (reason: string) => void;
 
   constructor(
@@ -201,7 +226,52 @@ export class PostgresProjector implements ReadModels {
 
   /** Takes the lock (waiting for another projector to go), migrates, and follows the log; resolves once caught up. */
   async start(): Promise<void> {
+    this.watchForStalls();
     await (await this.open()).caughtUp;
+  }
+
+  /** Looks, now and then, whether the batch committing has waited past its bound (a stall). */
+  private watchForStalls(): void {
+    const after = this.options.stallAfterMs ?? STALL_AFTER_MS;
+    this.stallWatch ??= setInterval(() => {
+      const since = this.committingSince;
+      if (since === undefined || this.stall !== undefined || this.stallProbe !== undefined || Date.now() - since < after) return;
+      this.stallProbe = this.probeStall(since).finally(() => (this.stallProbe = undefined));
+    }, Math.max(50, Math.min(after / 2, 10_000)));
+    this.stallWatch.unref();
+  }
+
+  /**
+   * Says why the batch begun at `since` has not committed, as a second connection sees the
+   * projector's session: waiting for a lock (whose, doing what), or for something else.
+   */
+  private async probeStall(since: number): Promise<void> {
+    const pid = (this.client as unknown as { processID?: number } | undefined)?.processID;
+    const waitedMs = Date.now() - since;
+    const waited = `the projector's batch has not committed for ${waitedMs < 10_000 ? `${waitedMs} ms` : `${Math.round(waitedMs / 1000)} s`} while the log is ahead (checkpoint ${this.position()}, head ${this.head})`;
+    let why: string;
+    const probe = new Client({ connectionString: this.settings.url, application_name: 'stagecraft-projector-probe', connectionTimeoutMillis: STALL_PROBE_TIMEOUT_MS, query_timeout: STALL_PROBE_TIMEOUT_MS, ...KEEPALIVE });
+    probe.on('error', () => undefined);
+    try {
+      await probe.connect();
+      const { rows } = await probe.query<{ wait_event_type: string | null; wait_event: string | null; blockers: string | null; blocker_pids: string | null }>(STALL_PROBE_SQL, [pid ?? 0]);
+      const row = rows[0];
+      if (row?.blockers) {
+        why = `it waits for a lock (${row.wait_event_type}: ${row.wait_event}) held by PostgreSQL session ${row.blockers}; end that session's transaction, or SELECT pg_terminate_backend(${row.blocker_pids}) to end it`;
+      } else if (row?.wait_event_type) {
+        why = `its session waits on ${row.wait_event_type}: ${row.wait_event} (pg_stat_activity, pid ${pid})`;
+      } else {
+        why = `its session (pid ${pid}) waits on nothing PostgreSQL names: the connection may be lost without a word (the network), which TCP keepalive notices in time`;
+      }
+    } catch (error) {
+      why = `PostgreSQL does not answer a second connection either (${redactCredentials((error as Error).message)})`;
+    } finally {
+      await probe.end().catch(() => undefined);
+    }
+    // Committed meanwhile: nothing to say.
+    if (this.committingSince !== since) return;
+    this.stall = `${waited}: ${why}`;
+    this.options.onStall?.(`The read models in schema ${this.settings.schema} are stalled: ${this.stall}`);
   }
 
   /**
@@ -365,6 +435,7 @@ export class PostgresProjector implements ReadModels {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.stallWatch);
     this.controller.abort();
     // A recovery may be waiting on PostgreSQL (a connection, the lock): closing ends the wait.
     if (this.recovery) await this.closeConnections();
@@ -399,7 +470,8 @@ export class PostgresProjector implements ReadModels {
     const failed = this.failure();
     // A stop recorded in the checkpoint stays until a rebuild; a lost connection passes by itself.
     const recovering = this.writer?.current.failed == null && this.stopped !== undefined && this.stoppedRecovering;
-    return READ_SIDE_NAMES.map((name) => ({ name, checkpoint, lag: Math.max(0, this.head - checkpoint), rebuilding: this.rebuilding, ...(failed !== undefined ? { failed, ...(recovering ? { recovering: true as const } : {}) } : {}) }));
+    const stalled = this.stall;
+    return READ_SIDE_NAMES.map((name) => ({ name, checkpoint, lag: Math.max(0, this.head - checkpoint), rebuilding: this.rebuilding, ...(failed !== undefined ? { failed, ...(recovering ? { recovering: true as const } : {}) } : {}), ...(stalled !== undefined ? { stalled } : {}) }));
   }
 
   waitFor(position: number, timeoutMs: number): Promise<boolean> {
@@ -540,7 +612,22 @@ export class PostgresProjector implements ReadModels {
       }
       await committed();
       if (!folded) return;
-      const batchDone = this.exclusively(() => writer.commit(folded)).then(() => {
+      const batchDone = this.exclusively(async () => {
+        const since = Date.now();
+        this.committingSince = since;
+        let committed = false;
+        try {
+          await writer.commit(folded);
+          committed = true;
+        } finally {
+          if (this.committingSince === since) this.committingSince = undefined;
+          if (this.stall !== undefined) {
+            this.stall = undefined;
+            // Ended otherwise (its session ended by an operator, the projector stopping): the failure, if any, says what follows.
+            this.options.onStall?.(`The read models in schema ${this.settings.schema} ${committed ? 'move again: the batch that waited has committed' : 'no longer wait: the batch that waited ended without committing'}`);
+          }
+        }
+      }).then(() => {
         if (!this.caughtUp) this.options.onProgress?.({ position: writer.position, head: this.head });
         this.wakeWaiters();
       });
@@ -754,6 +841,9 @@ export async function rebuildIntoShadow(
     await reader.end().catch(() => undefined);
   }
 }
+
+/** How long the stall probe's second connection may take to open and to answer. */
+const STALL_PROBE_TIMEOUT_MS = 5_000;
 
 /** How long the drop of a rebuild's old schema waits for readers still holding its tables. */
 const RETIRED_DROP_WAIT_MS = 60_000;

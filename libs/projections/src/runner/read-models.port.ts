@@ -55,6 +55,12 @@ export interface ProjectionStatus {
    * an operator must fix.
    */
   readonly recovering?: true;
+  /**
+   * Why it does not move while the log is ahead: the PostgreSQL projector's batch has waited past
+   * its stall bound (a lock another session holds, a server that does not answer). It serves what
+   * it had; an operator should look (the text says at what).
+   */
+  readonly stalled?: string;
 }
 
 /**
