@@ -873,12 +873,18 @@ export class PostgresReadSideFollower implements ReadModels {
   private unreachable?: string;
   private head = 0;
   private timer?: NodeJS.Timeout;
+  /** When the checkpoint last moved, or last stood at the head. */
+  private movedAt = Date.now();
+  /** Why the read models do not move while the log is ahead (the projector writes nothing), until they do. */
+  private stalled?: string;
 
   constructor(
     private readonly store: EventStore,
     private readonly pool: Pool,
     private readonly schema: string,
     private readonly pollIntervalMs = 200,
+    /** The checkpoint unmoved this long while the log is ahead is a stall (the projector's own bound, STALL_AFTER_MS). */
+    private readonly stallAfterMs = STALL_AFTER_MS,
   ) {
     assertSchemaName(schema);
   }
@@ -913,7 +919,8 @@ export class PostgresReadSideFollower implements ReadModels {
     const failed = this.failed ?? this.unreachable;
     // Unreachable passes by itself (the next poll that reads the checkpoint ends it); a recorded stop does not.
     const recovering = this.failed === undefined && this.unreachable !== undefined;
-    return READ_SIDE_NAMES.map((name) => ({ name, checkpoint: this.checkpoint, lag: Math.max(0, this.head - this.checkpoint), rebuilding: false, ...(failed !== undefined ? { failed, ...(recovering ? { recovering: true as const } : {}) } : {}) }));
+    const stalled = failed === undefined ? this.stalled : undefined;
+    return READ_SIDE_NAMES.map((name) => ({ name, checkpoint: this.checkpoint, lag: Math.max(0, this.head - this.checkpoint), rebuilding: false, ...(failed !== undefined ? { failed, ...(recovering ? { recovering: true as const } : {}) } : {}), ...(stalled !== undefined ? { stalled } : {}) }));
   }
 
   async waitFor(position: number, timeoutMs: number): Promise<boolean> {
@@ -938,8 +945,16 @@ export class PostgresReadSideFollower implements ReadModels {
       throw error;
     });
     this.unreachable = undefined;
-    this.checkpoint = Number(rows[0]?.position ?? 0);
+    const checkpoint = Number(rows[0]?.position ?? 0);
+    // The projector runs elsewhere: a checkpoint that stays behind the log is all this process sees of a stall.
+    if (checkpoint !== this.checkpoint || checkpoint >= this.head) this.movedAt = Date.now();
+    this.checkpoint = checkpoint;
     this.failed = rows[0]?.failed ?? undefined;
+    const still = Date.now() - this.movedAt;
+    this.stalled =
+      still >= this.stallAfterMs
+        ? `the projector has written nothing for ${still < 10_000 ? `${still} ms` : `${Math.round(still / 1000)} s`} while the log is ahead (checkpoint ${checkpoint}, head ${this.head}): is it running? Its log says what it waits for (a batch behind a lock names the session holding it)`
+        : undefined;
   }
 }
 

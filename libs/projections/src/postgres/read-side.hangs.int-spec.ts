@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Pool, type Client } from 'pg';
+import { getSQLiteEventStore } from '@stagecraft/event-store';
 import { ReadModelUnavailableError } from '../queries/analytics-queries.port';
 import { describeWithPostgres, POSTGRES_TEST_URL, PostgresTestReadSide, uniqueSchema } from '../testing/postgres.testing';
 import { PostgresAnalyticsQueries } from './postgres-analytics.queries';
-import { createReadSidePool } from './postgres.projector';
+import { createReadSidePool, PostgresReadSideFollower } from './postgres.projector';
 import { openReadSideClient } from './read-side.session';
 import { TcpProxy } from '../../../../test/support/tcp-proxy';
 
@@ -91,4 +95,31 @@ describeWithPostgres('a read side that hangs without closing its connections', (
       await proxy.close();
     }
   }, 20_000);
+
+  it("an API following another process's projector says the read models are stalled while the checkpoint stays behind the log, and no more once it moves", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'h-pgside-follower-'));
+    const store = getSQLiteEventStore({ path: join(dir, 'events.db'), pollIntervalMs: 20 });
+    const follower = new PostgresReadSideFollower(store, readSide.pool, readSide.schema, 20, 200);
+    const statuses = () => follower.status();
+    const until = async (check: () => boolean, what: string) => {
+      for (let i = 0; i < 400 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+      if (!check()) throw new Error(`timed out waiting for ${what}`);
+    };
+    try {
+      await readSide.pool.query(`UPDATE ${readSide.schema}.checkpoint SET position = 0`);
+      await store.appendToStream('o-1', [{ id: crypto.randomUUID(), type: 'Noted', data: {}, metadata: {} }], { expectedRevision: 'any' });
+      const head = await store.headPosition();
+      await follower.start();
+      // No projector writes: the checkpoint stays behind the head.
+      await until(() => statuses()[0]!.stalled !== undefined, 'the follower to say the read models are stalled');
+      expect(statuses()[0]!.stalled).toMatch(new RegExp(`^the projector has written nothing for \\d+ (ms|s) while the log is ahead \\(checkpoint 0, head ${head}\\): is it running\\? Its log says what it waits for`));
+      expect(statuses().every((status) => status.stalled !== undefined && status.failed === undefined)).toBe(true);
+      await readSide.pool.query(`UPDATE ${readSide.schema}.checkpoint SET position = $1`, [head]);
+      await until(() => statuses()[0]!.stalled === undefined, 'the stall to end once the checkpoint moves');
+    } finally {
+      await follower.stop();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
