@@ -993,10 +993,17 @@ describe(`the stagecraft CLI (child processes on the ${E2E_STORE} store)`, () =>
         }
       });
 
-      onSQLite('events cut from the end: invisible to the log alone, caught by the kept head', async () => {
+      onSQLite("events cut from the end: missing against SQLite's counter of positions; with the counter reset too, caught by the kept head alone", async () => {
         const kept = keepOf(stagecraft(tampered(() => undefined), 'verify', '--all').stdout);
         const last = (await readAllEvents(source)).at(-1)!;
-        const env = tampered((db) => db.prepare('DELETE FROM events WHERE position >= ?').run(last.position - 1));
+        const cut = stagecraft(tampered((db) => db.prepare('DELETE FROM events WHERE position >= ?').run(last.position - 1)), 'verify', '--all');
+        expect(cut.status).toBe(1);
+        expect(cut.stdout).toContain(`position-gap — positions ${last.position - 1}–${last.position} are missing: 2 event(s) cut from the end of the log`);
+        expect(cut.stdout).not.toContain('keep:');
+        const env = tampered((db) => {
+          db.prepare('DELETE FROM events WHERE position >= ?').run(last.position - 1);
+          db.prepare("UPDATE sqlite_sequence SET seq = ? WHERE name = 'events'").run(last.position - 2);
+        });
         expect(stagecraft(env, 'verify', '--all').status).toBe(0); // what no log can show by itself: README, "For auditors"
         const run = stagecraft(env, 'verify', '--all', '--head', kept);
         expect(run.status).toBe(1);

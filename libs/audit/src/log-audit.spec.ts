@@ -154,6 +154,40 @@ describe('the log audit', () => {
     });
   });
 
+  describe("against the store's own counter of positions (SQLite's AUTOINCREMENT, which deleting rows does not lower)", () => {
+    const audited = (log: Positioned[], numbered: { before: number; after: number }) => {
+      const auditor = new LogAuditor(SQLITE);
+      for (const event of log) auditor.add(event);
+      auditor.numbered(numbered);
+      return auditor.report();
+    };
+
+    it('finds events cut from the end of the log without a kept head', () => {
+      const cut = dense(streams()).slice(0, 9);
+      expect(audited(cut, { before: 12, after: 12 })).toMatchObject({
+        ok: false,
+        logBreakCount: 1,
+        logBreaks: [{ reason: 'position-gap', position: 10, detail: 'positions 10–12 are missing: 3 event(s) cut from the end of the log (the store has numbered events up to 12; the log now ends at 9)' }],
+      });
+    });
+
+    it('finds an event renumbered past the last position the store gave', () => {
+      const log = dense(streams());
+      const moved = [...log.slice(0, 11), { ...log[11]!, position: 30 }];
+      const audit = audited(moved, { before: 12, after: 12 });
+      expect(audit.ok).toBe(false);
+      expect(audit.logBreaks).toContainEqual({ reason: 'position-order', position: 30, detail: 'the log ends at position 30, past the last position the store has numbered (12): positions were rewritten outside the service' });
+    });
+
+    it('takes events appended while it read for what they are: the counter before the read bounds the cut, the one after it the renumbering', () => {
+      const log = dense(streams());
+      // Read while a writer appended positions 13 and 14: the read saw 12 of them, the counter then says 14.
+      expect(audited(log, { before: 12, after: 14 })).toMatchObject({ ok: true, logBreakCount: 0 });
+      // A store that keeps no counter (undefined from the port) is not asked: the check is left out.
+      expect(audited(log, { before: 0, after: 0 })).toMatchObject({ ok: true, logBreakCount: 0 });
+    });
+  });
+
   it('finds an altered payload whose hashes were all recomputed (chains intact) against a kept head', () => {
     const log = dense(streams());
     const kept = headOf(log, SQLITE);

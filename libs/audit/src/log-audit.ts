@@ -8,7 +8,8 @@ import type { StoredEventLike } from './stored-event-like';
 // deleted whole, nor events cut from the end of the log. The log audit adds what the log itself
 // can show:
 // - dense positions (SQLite: AUTOINCREMENT, rolled back with a failed append, so 1, 2, 3, … unless
-//   rows were deleted): a missing position is a deleted event, wherever it was;
+//   rows were deleted): a missing position is a deleted event, wherever it was, and the store's
+//   counter of the positions it gave (sqlite_sequence) shows the last ones cut (`numbered`);
 // - a log digest, chained over every event in position order (its position and its hash). Kept
 //   somewhere safe as `<digest>@<position>`, it lets a later audit prove the log up to that
 //   position is exactly what it was: nothing deleted (on any store, dense or not), altered,
@@ -176,6 +177,32 @@ export class LogAuditor {
       if (!this.keptReproduced) {
         this.fail({ reason: 'head-mismatch', position, detail: `the log up to position ${position} no longer gives the kept digest: an event up to there was deleted, altered, added or renumbered` });
       }
+    }
+  }
+
+  /**
+   * Compares the log read with the store's own counter of the positions it gave (SQLite's
+   * AUTOINCREMENT, kept in sqlite_sequence, which deleting rows does not lower; 0 when the store
+   * keeps none): read `before` the log was, it bounds what must still be there, so the last events
+   * of the log cut, which no later event shows as a gap, are missing against it; read `after`, it
+   * bounds what may be there at all, so an event renumbered past it was rewritten. Reading it on
+   * both sides lets appends made while the log was read stand. A forger who resets the counter as
+   * well is caught only by a kept head. Call it once every event was added.
+   */
+  numbered(counter: { readonly before: number; readonly after: number }): void {
+    if (!this.options.densePositions) return;
+    const { before, after } = counter;
+    if (before > this.lastPosition) {
+      const missing = before - this.lastPosition;
+      const range = missing === 1 ? `position ${before} is` : `positions ${this.lastPosition + 1}–${before} are`;
+      this.fail({
+        reason: 'position-gap',
+        position: this.lastPosition + 1,
+        detail: `${range} missing: ${missing} event(s) cut from the end of the log (the store has numbered events up to ${before}; the log now ends at ${this.lastPosition})`,
+      });
+    }
+    if (after > 0 && this.lastPosition > after) {
+      this.fail({ reason: 'position-order', position: this.lastPosition, detail: `the log ends at position ${this.lastPosition}, past the last position the store has numbered (${after}): positions were rewritten outside the service` });
     }
   }
 

@@ -151,6 +151,12 @@ export interface EventStore {
   subscribeToAll(options?: SubscribeToAllOptions): AsyncIterable<SubscriptionMessage>;
   /** Global position of the last event in the log, 0 when empty. */
   headPosition(): Promise<number>;
+  /**
+   * Optional: the highest position the store has ever given an event, which deleting events does
+   * not lower (SQLite: AUTOINCREMENT's counter in sqlite_sequence); undefined when it keeps none.
+   * Above headPosition, the log's last events were cut (a log audit compares them).
+   */
+  highestPositionNumbered?(): Promise<number | undefined>;
   health(): Promise<EventStoreHealth>;
   close(): Promise<void>;
   /**

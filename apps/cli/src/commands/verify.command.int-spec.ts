@@ -125,4 +125,42 @@ describe('verify --all and verify <id> on the same tampering', () => {
     expect(brokenLine(allText.output)).toEqual(brokenLine(oneText.output));
     expect(brokenLine(oneText.output)).toHaveLength(1);
   });
+
+  // SQLite numbers positions with AUTOINCREMENT, whose counter (sqlite_sequence) deleting rows does
+  // not lower: the last events of the log cut, which nothing after them shows as a gap, are still
+  // missing against it (a forger who resets the counter too is caught only by a kept head).
+  const lastPosition = (db: Database.Database) => (db.prepare('SELECT max(position) AS last FROM events').get() as { last: number }).last;
+  const logBreaks = async (settings: Settings) => {
+    const run = await printed(() => verifyChains(settings, undefined, { all: true, json: true }));
+    const report = JSON.parse(run.output) as { logBreaks: { reason: string; position: number; detail: string }[]; keep: string | null };
+    return { code: run.code, logBreaks: report.logBreaks, keep: report.keep };
+  };
+
+  it('the last events of the log cut: position-gap against the store\'s counter, no head to keep', async () => {
+    let last = 0;
+    const settings = tampered((db) => {
+      last = lastPosition(db);
+      db.prepare('DELETE FROM events WHERE position >= ?').run(last - 1);
+    });
+    expect(await logBreaks(settings)).toEqual({
+      code: EXIT.failed,
+      logBreaks: [{ reason: 'position-gap', position: last - 1, detail: `positions ${last - 1}–${last} are missing: 2 event(s) cut from the end of the log (the store has numbered events up to ${last}; the log now ends at ${last - 2})` }],
+      keep: null,
+    });
+  });
+
+  it('the last event renumbered past what the store numbered: named, beside the gap it leaves', async () => {
+    let last = 0;
+    const settings = tampered((db) => {
+      last = lastPosition(db);
+      db.prepare('UPDATE events SET position = ? WHERE position = ?').run(last + 5, last);
+    });
+    const { code, logBreaks: breaks } = await logBreaks(settings);
+    expect(code).toBe(EXIT.failed);
+    expect(breaks).toContainEqual({ reason: 'position-order', position: last + 5, detail: `the log ends at position ${last + 5}, past the last position the store has numbered (${last}): positions were rewritten outside the service` });
+  });
+
+  it('an untouched copy: intact, the counter agreeing with the log', async () => {
+    expect(await logBreaks(tampered(() => undefined))).toMatchObject({ code: EXIT.ok, logBreaks: [] });
+  });
 });

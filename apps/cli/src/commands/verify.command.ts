@@ -174,6 +174,8 @@ async function verifyLog(store: EventStore, settings: Settings, keptHead: LogHea
     return [];
   });
   const hiddenStreams = new HiddenStreamsFinder(hidings ?? []);
+  // The store's counter of positions, before the log is read: what it had numbered must still be there.
+  const numberedBefore = (await store.highestPositionNumbered?.()) ?? 0;
   const progress = progressBar('verify', await store.headPosition(), 'positions');
   const unreadable: UnreadableEventError[] = [];
   const onUnreadable = (error: UnreadableEventError) => {
@@ -189,6 +191,8 @@ async function verifyLog(store: EventStore, settings: Settings, keptHead: LogHea
     progress.update(page[page.length - 1]!.position);
   }
   progress.stop();
+  // And after: events appended while the log was read stand below it.
+  auditor.numbered({ before: numberedBefore, after: (await store.highestPositionNumbered?.()) ?? 0 });
   // Each broken stream named as `verify <id>` names it: read again by revision.
   const report = await withBreaksReadByRevision(store, auditor.report());
   const hidden = hiddenStreams.report();

@@ -232,6 +232,17 @@ class SQLiteEventStoreAdapter implements SQLiteEventStore, SubscriptionSource {
     return this.reading(() => this.head());
   }
 
+  async highestPositionNumbered(): Promise<number | undefined> {
+    this.assertOpen();
+    return this.reading(() => {
+      // A file whose events table was made without AUTOINCREMENT keeps no counter, nor its table.
+      if (this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'").get() === undefined) return undefined;
+      const kept = this.db.prepare<[], { seq: unknown }>("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get()?.seq;
+      // A counter edited into something else than a count is no bound: left out, not trusted.
+      return typeof kept === 'number' && Number.isSafeInteger(kept) && kept > 0 ? kept : undefined;
+    });
+  }
+
   async health(): Promise<EventStoreHealth> {
     if (this.closed) return { kind: 'sqlite', reachable: false, detail: this.path };
     const failure = this.startedWriter?.failure;
