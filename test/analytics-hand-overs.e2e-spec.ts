@@ -4,6 +4,7 @@ import { seededRandom } from './support/seeded-random';
 import { startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
 import { parseCsv } from './support/csv-answer';
 import { modelFieldsOf } from './support/oracle-details';
+import { oracleSpan } from './support/oracle-span';
 
 // An oracle for the figures where deals change team, owner, amount and currency over time, with
 // events tied at one millisecond and windows whose ends fall exactly on events: random histories
@@ -13,13 +14,27 @@ import { modelFieldsOf } from './support/oracle-details';
 // buckets, the forecast as of an instant, converted totals and CSV beside JSON. Runs on both read
 // sides (the jest projects "sqlite" and "e2e on postgres read models").
 
-const NOW = Date.UTC(2026, 6, 1);
-const START = Date.UTC(2026, 0, 1);
+// ORACLE_START=YYYY-MM-DD moves the history (test/support/oracle-span.ts), e.g. across a year's end.
+const { START, NOW } = oracleSpan(Date.UTC(2026, 0, 1), Date.UTC(2026, 6, 1));
+/** The first instant of the UTC month `months` after the one `instant` lies in (setUTCMonth: Date.UTC reads years 0–99 as 1900–1999). */
+const monthStartAfter = (instant: number, months: number) => {
+  const day = new Date(instant);
+  day.setUTCHours(0, 0, 0, 0);
+  return day.setUTCMonth(day.getUTCMonth() + months, 1);
+};
+const dayOf = (instant: number) => new Date(instant).toISOString().slice(0, 10);
 const TEAMS = ['north', 'south', 'east'];
 const OWNERS = ['ana', 'bob', 'cy'];
 const CURRENCIES = ['EUR', 'USD', 'GBP', undefined] as const;
 /** USD has rates, GBP none: a total with GBP (or no currency) is not converted. */
-const RATES: Record<string, [string, number][]> = { EUR: [['2000-01-01', 1]], USD: [['2026-01-01', 0.9], ['2026-04-01', 0.95]] };
+// USD's rates change on the first day of START's month and three months on (2026-01-01 and 2026-04-01 by default); EUR is the reporting currency.
+const RATES: Record<string, [string, number][]> = {
+  EUR: [['0001-01-01', 1]],
+  USD: [
+    [dayOf(monthStartAfter(START, 0)), 0.9],
+    [dayOf(monthStartAfter(START, 3)), 0.95],
+  ],
+};
 const PROCESSES: Record<string, { stages: string[]; winFrom: string[] }[]> = {
   flow: [
     { stages: ['a', 'b', 'c'], winFrom: ['b', 'c'] },
@@ -136,8 +151,7 @@ describe('analytics over hand-overs, ties and window ends: an independent model'
     const roll = rand();
     if (roll < 0.2) return clock;
     clock += Math.floor(1 + rand() * 24) * 3_600_000 + Math.floor(rand() * 1000);
-    const day = new Date(clock);
-    const monthStart = Date.UTC(day.getUTCFullYear(), day.getUTCMonth() + 1, 1);
+    const monthStart = monthStartAfter(clock, 1);
     if (roll < 0.5 && monthStart - clock < 3 * 86_400_000) clock = monthStart;
     return clock;
   };
@@ -755,10 +769,11 @@ describe('analytics over hand-overs, ties and window ends: an independent model'
     const rand = seededRandom(27);
     for (let i = 0; i < 6; i++) {
       const filter = filters(rand);
-      const path = `/analytics/forecast-accuracy?from=2026-01-01T00:00:00.000Z&to=2026-06-30T23:59:59.999Z${query(filter)}`;
+      // The six months from START's (2026-01 to 2026-06 by default).
+      const path = `/analytics/forecast-accuracy?from=${iso(monthStartAfter(START, 0))}&to=${iso(monthStartAfter(START, 6) - 1)}${query(filter)}`;
       const body = (await analyst(path).expect(200)).body as { periods: { period: string; forecast: { count: number; amountsByCurrency: Money }; won: { count: number; amountsByCurrency: Money }; forecastWon: number }[] };
       const expected = [0, 1, 2, 3, 4, 5].map((m) => {
-        const first = Date.UTC(2026, m, 1);
+        const first = monthStartAfter(START, m);
         const month = iso(first).slice(0, 7);
         const forecast = deals.filter((deal) => {
           const st = stateAt(deal, first);
