@@ -81,6 +81,31 @@ describe('readStreamUpToUnreadable', () => {
     });
   });
 
+  describe('an event whose revision was edited into text (SQLite reads it after every number in revision order)', () => {
+    /** Revisions 0 to length-1 stored at positions 100 on, except `renumbered`, edited to 'x': read last forwards, first backwards. */
+    function textRevisionStore(length: number, renumbered: number) {
+      const rows = [...Array.from({ length }, (_, i) => i).filter((i) => i !== renumbered), renumbered];
+      return {
+        readStream: async (_stream: string, options?: ReadStreamOptions): Promise<StoredEvent[]> => {
+          const ordered = options?.direction === 'backwards' ? [...rows].reverse() : rows;
+          const read = ordered.slice(0, options?.maxCount ?? ordered.length);
+          if (read.includes(renumbered)) throw new UnreadableEventError(STREAM, Number.NaN, 100 + renumbered, 'its revision is not a whole number ("x")');
+          return read.map(event);
+        },
+      };
+    }
+
+    it.each([
+      [9, 13],
+      [0, 5],
+      [4, 5],
+    ])('answers the events stored before it, not those after it that read before it (revision %i of a stream of %i)', async (renumbered, length) => {
+      const read = await readStreamUpToUnreadable(textRevisionStore(length, renumbered), STREAM);
+      expect(read.events.map((e) => e.revision)).toEqual(Array.from({ length: renumbered }, (_, i) => i));
+      expect(read.unreadable).toMatchObject({ position: 100 + renumbered, revision: NaN });
+    });
+  });
+
   it('answers the whole stream when the event was put right between the reads', async () => {
     let first = true;
     const store = {

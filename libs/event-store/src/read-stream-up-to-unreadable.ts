@@ -24,15 +24,17 @@ export async function readStreamUpToUnreadable(store: Pick<EventStore, 'readStre
   }
   const prefix = await longestReadable(store, stream, 'forwards');
   if (prefix.unreadable !== undefined && Number.isNaN(prefix.unreadable.revision)) {
-    // Its revision is what was edited (-1 on SQLite, which sorts it first): where it falls in
-    // revision order says nothing of where it stands. It stands at its position, after the events
-    // stored before it, as a read of the log in position order (verify --all) finds it: those are
-    // read from the other end, and taken when they are the stream's revisions 0, 1, … without a gap.
+    // Its revision is what was edited (-1 on SQLite, which sorts it first; text, which it sorts
+    // after every number): where it falls in revision order says nothing of where it stands. It
+    // stands at its position, after the events stored before it, as a read of the log in position
+    // order (verify --all) finds it: those are read from both ends, the events stored after it
+    // left out (text: they read before it), and taken when they are the stream's revisions 0, 1, …
+    // without a gap.
     const { position } = prefix.unreadable;
     const suffix = (await longestReadable(store, stream, 'backwards')).events;
     const taken = new Set(prefix.events.map((event) => event.revision));
     const before = [...prefix.events, ...suffix.filter((event) => !taken.has(event.revision))].filter((event) => event.position < position).sort((a, b) => a.revision - b.revision);
-    if (before.length > prefix.events.length && before.every((event, index) => event.revision === index)) return { events: before, unreadable: prefix.unreadable };
+    if (before.every((event, index) => event.revision === index)) return { events: before, unreadable: prefix.unreadable };
   }
   return prefix;
 }

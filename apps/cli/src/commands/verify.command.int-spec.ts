@@ -51,6 +51,8 @@ const TAMPERINGS: readonly { readonly name: string; readonly edit: Edit; readonl
     expected: { revision: 2, reason: 'revision-gap' },
   },
   { name: 'an altered event', edit: (db, stream) => db.prepare("UPDATE events SET data = json_set(data, '$.criterionId', 'goals') WHERE stream = ? AND revision = 2").run(stream), expected: { revision: 2, reason: 'hash-mismatch' } },
+  // SQLite sorts text after every number: the event reads last by revision, after those stored after it.
+  { name: 'a revision edited into text', edit: (db, stream) => db.prepare("UPDATE events SET revision = 'x' WHERE stream = ? AND revision = 2").run(stream), expected: { revision: 2, reason: 'unreadable' } },
   { name: 'a removed event', edit: (db, stream) => db.prepare('DELETE FROM events WHERE stream = ? AND revision = 2').run(stream), expected: { revision: 3, reason: 'revision-gap' } },
 ];
 
