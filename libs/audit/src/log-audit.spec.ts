@@ -176,7 +176,7 @@ describe('the log audit', () => {
       const moved = [...log.slice(0, 11), { ...log[11]!, position: 30 }];
       const audit = audited(moved, { before: 12, after: 12 });
       expect(audit.ok).toBe(false);
-      expect(audit.logBreaks).toContainEqual({ reason: 'position-order', position: 30, detail: 'the log ends at position 30, past the last position the store has numbered (12): positions were rewritten outside the service' });
+      expect(audit.logBreaks).toContainEqual({ reason: 'position-order', position: 30, detail: "the log ends at position 30, past the last position the store has numbered (12): positions, or the store's counter of them, were rewritten outside the service" });
     });
 
     it('takes events appended while it read for what they are: the counter before the read bounds the cut, the one after it the renumbering', () => {

@@ -202,7 +202,7 @@ export class LogAuditor {
       });
     }
     if (after > 0 && this.lastPosition > after) {
-      this.fail({ reason: 'position-order', position: this.lastPosition, detail: `the log ends at position ${this.lastPosition}, past the last position the store has numbered (${after}): positions were rewritten outside the service` });
+      this.fail({ reason: 'position-order', position: this.lastPosition, detail: `the log ends at position ${this.lastPosition}, past the last position the store has numbered (${after}): positions, or the store's counter of them, were rewritten outside the service` });
     }
   }
 

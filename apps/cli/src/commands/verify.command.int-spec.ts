@@ -159,7 +159,7 @@ describe('verify --all and verify <id> on the same tampering', () => {
     });
     const { code, logBreaks: breaks } = await logBreaks(settings);
     expect(code).toBe(EXIT.failed);
-    expect(breaks).toContainEqual({ reason: 'position-order', position: last + 5, detail: `the log ends at position ${last + 5}, past the last position the store has numbered (${last}): positions were rewritten outside the service` });
+    expect(breaks).toContainEqual({ reason: 'position-order', position: last + 5, detail: `the log ends at position ${last + 5}, past the last position the store has numbered (${last}): positions, or the store's counter of them, were rewritten outside the service` });
   });
 
   it('an untouched copy: intact, the counter agreeing with the log', async () => {
