@@ -29,6 +29,8 @@ export function readRelaySettings(env: Env, cwd: string, readInteger: (env: Env,
   const shared = env.RELAY_WEBHOOK_SECRET;
   // Spaces at either end do not count: a secret of spaces signs nothing anyone could not forge.
   if (shared !== undefined && shared.trim().length < 32) throw new SettingsError('RELAY_WEBHOOK_SECRET', 'must be at least 32 characters, not counting spaces at either end');
+  const sharedBlank = shared === undefined ? undefined : blankAtEitherEnd(shared);
+  if (sharedBlank !== undefined) throw new SettingsError('RELAY_WEBHOOK_SECRET', `the secret ${sharedBlank}`);
   const webhookSecrets: Record<string, string> = {};
   for (const sink of webhooks) {
     const secret = perSink.get(sink.key) ?? shared;
@@ -124,9 +126,26 @@ function readSecretMap(text: string | undefined, webhookKeys: readonly string[])
     // URLs that differ only in their query are one webhook (one sink key): one secret each.
     if (secrets.has(key)) throw new SettingsError('RELAY_WEBHOOK_SECRETS', `gives the webhook ${key} two secrets (its URL is named twice, perhaps with another query); give each webhook one`);
     if (typeof secret !== 'string' || secret.trim().length < 32) throw new SettingsError('RELAY_WEBHOOK_SECRETS', `the secret of ${key} must be a string of at least 32 characters, not counting spaces at either end`);
+    const blank = blankAtEitherEnd(secret);
+    if (blank !== undefined) throw new SettingsError('RELAY_WEBHOOK_SECRETS', `the secret of ${key} ${blank}`);
     secrets.set(key, secret);
   }
   return secrets;
+}
+
+const BLANK_NAMES: Readonly<Record<string, string>> = { '\n': 'a newline', '\r\n': 'a Windows line end (CR LF)', '\r': 'a carriage return', '\t': 'a tab', ' ': 'a space' };
+
+/**
+ * Why a secret with a blank at either end (most often the line end of the file it was read from)
+ * is refused, or undefined: it signs as given, and a subscriber that trims its copy, as most do,
+ * would compute another signature and refuse every request. Never trimmed here in silence: the
+ * subscriber may hold it untrimmed, and the operator is the one who knows which is meant.
+ */
+function blankAtEitherEnd(secret: string): string | undefined {
+  const blank = /^\s/.test(secret) ? { where: 'starts', char: secret[0]! } : /\s$/.test(secret) ? { where: 'ends', char: secret.endsWith('\r\n') ? '\r\n' : secret[secret.length - 1]! } : undefined;
+  if (blank === undefined) return undefined;
+  const name = BLANK_NAMES[blank.char] ?? `a blank character (U+${blank.char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})`;
+  return `${blank.where} with ${name}: it would sign as given, and a subscriber that trims its copy (as most do) would refuse every request; remove it (if it is read from a file, write the file without a line end)`;
 }
 
 /** A key of RELAY_WEBHOOK_SECRETS as an error may show it: its sink key, never text that is no URL (it may be a secret). */

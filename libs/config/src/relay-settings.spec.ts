@@ -171,6 +171,22 @@ describe('the relay settings (RELAY_*)', () => {
     expect(text).not.toMatch(/aaaa|bbbb/);
   });
 
+  // Signed with as given, a secret read from a file with its line end verifies for no subscriber
+  // that trims it (most do): every request refused, every event dead-lettered.
+  it.each([
+    ['RELAY_WEBHOOK_SECRET', { RELAY_WEBHOOK_SECRET: `${SECRET}topsecret\n` }, 'RELAY_WEBHOOK_SECRET: the secret ends with a newline'],
+    ['RELAY_WEBHOOK_SECRET', { RELAY_WEBHOOK_SECRET: `${SECRET}topsecret\r\n` }, 'RELAY_WEBHOOK_SECRET: the secret ends with a Windows line end (CR LF)'],
+    ['RELAY_WEBHOOK_SECRET', { RELAY_WEBHOOK_SECRET: ` ${SECRET}topsecret` }, 'RELAY_WEBHOOK_SECRET: the secret starts with a space'],
+    ['RELAY_WEBHOOK_SECRET', { RELAY_WEBHOOK_SECRET: `${SECRET}topsecret\t` }, 'RELAY_WEBHOOK_SECRET: the secret ends with a tab'],
+    ['RELAY_WEBHOOK_SECRET', { RELAY_WEBHOOK_SECRET: `\u00a0${SECRET}topsecret` }, 'RELAY_WEBHOOK_SECRET: the secret starts with a blank character (U+00A0)'],
+    ['RELAY_WEBHOOK_SECRETS', { RELAY_WEBHOOK_SECRETS: JSON.stringify({ 'https://hooks.example/x': `${SECRET}topsecret\n` }) }, 'RELAY_WEBHOOK_SECRETS: the secret of https://hooks.example/x ends with a newline'],
+  ])('refuse a secret in %s with a blank at either end, naming where and what to remove', (_variable, env, message) => {
+    const text = refusal({ RELAY_SINKS: 'https://hooks.example/x', ...env });
+    expect(text).toContain(message);
+    expect(text).toContain('remove it');
+    expect(text).not.toContain('topsecret');
+  });
+
   it('take each relay setting where a sink it applies to is named', () => {
     const relay = read({ ...VALID, RELAY_SINKS: 'nats://127.0.0.1:4222,https://hooks.example/x', RELAY_WEBHOOK_SECRETS: JSON.stringify({ 'https://hooks.example/x': SECRET }) });
     expect(relay).toMatchObject({ mode: 'external', statePath: '/var/lib/sc/relay.db', newSinkFrom: 'beginning', retryBaseMs: 100, retryMaxMs: 1000, webhookMaxAttempts: 3, webhookTimeoutMs: 5000 });
