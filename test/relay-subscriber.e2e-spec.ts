@@ -1,10 +1,10 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import type { PublicEvent } from '@stagecraft/public-events';
 import { ROOT, SHIPPED_PROCESSES, startApiTestApp, temporaryDirectory, type ApiTestApp } from './support/api-test-app';
+import { readmeVerify } from './support/readme-verify';
 import { amqpQueueReader, natsStreamReader, perOpportunityOrderProblems, waitFor, webhookReceiver, type AmqpQueueReader, type NatsStreamReader } from './support/relay-consumers';
 
 // The public events as a subscriber sees them, knowing only the README and docs/asyncapi.json:
@@ -23,13 +23,8 @@ interface AsyncApiDocument {
   components: { messages: Record<string, { name: string; contentType: string; payload: { $ref: string } }>; schemas: Record<string, object> };
 }
 
-/** The README's verify(), as a subscriber would paste it. */
-function readmeVerify(secret: string, header: string, rawBody: Buffer, nowSeconds = Math.floor(Date.now() / 1000)): boolean {
-  const { t, v1 } = Object.fromEntries(header.split(',').map((part) => part.split('='))) as { t?: string; v1?: string };
-  if (!/^[0-9a-f]{64}$/.test(v1 ?? '') || Math.abs(nowSeconds - Number(t)) > 300) return false;
-  const expected = createHmac('sha256', secret).update(`${t}.`).update(rawBody).digest();
-  return timingSafeEqual(expected, Buffer.from(v1!, 'hex'));
-}
+/** The README's verify(), run as written there. */
+const verifyAsReadme = readmeVerify();
 
 describe('the public events as a subscriber reads them from the README and docs/asyncapi.json', () => {
   const dir = temporaryDirectory('stagecraft-relay-subscriber-');
@@ -150,7 +145,7 @@ describe('the public events as a subscriber reads them from the README and docs/
       // Every webhook request, the refused one too, verifies with the README's recipe and the webhook's own secret only.
       for (const request of receiver.requests) {
         const header = String(request.headers['stagecraft-signature']);
-        expect({ id: request.event.id, own: readmeVerify(OWN_SECRET, header, request.body), shared: readmeVerify(SHARED_SECRET, header, request.body) }).toEqual({ id: request.event.id, own: true, shared: false });
+        expect({ id: request.event.id, own: verifyAsReadme(OWN_SECRET, header, request.body), shared: verifyAsReadme(SHARED_SECRET, header, request.body) }).toEqual({ id: request.event.id, own: true, shared: false });
         expect(request.headers).toMatchObject({ 'stagecraft-event-id': request.event.id, 'stagecraft-event-type': request.event.type });
         expect(String(request.headers['content-type']).split(';')[0]).toBe('application/cloudevents+json');
         // The raw body is the event, byte for byte as JSON says it.

@@ -70,7 +70,7 @@ export function buildAsyncApiDocument(): Record<string, unknown> {
         `\`source\` is \`${PUBLIC_EVENT_SOURCE}\`; \`id\` is the stored event's id, the same on every retry and replay: deduplicate on it.`,
         '`subject` is the opportunity id; `time` the business time; the extensions `stagecraftposition` (global log position, as text) and `stagecraftrevision` (revision in the opportunity) give the order.',
         'Delivery is at least once, in order per opportunity (ascending `stagecraftrevision`): per opportunity, ignore an event whose revision you have already seen. Revisions may skip numbers (a keyed command that changed nothing is recorded, not published): a gap is not a lost event. Batches follow the log, but within one events of different opportunities may pass each other: never skip an event because its `stagecraftposition` is below one already seen; sort by it where the log\'s own order matters.',
-        'Webhooks: POST of the same JSON with headers `stagecraft-event-id`, `stagecraft-event-type` and `stagecraft-signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" keyed with the shared secret>`.',
+        'Webhooks: POST of the same JSON with headers `stagecraft-event-id`, `stagecraft-event-type` and `stagecraft-signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" keyed with the webhook\'s secret>`: its own in RELAY_WEBHOOK_SECRETS, else RELAY_WEBHOOK_SECRET. Refuse a request without `t` or with `t` more than 5 minutes from your clock, and compare in constant time.',
         'A `.v1` payload never changes; a changed meaning is published as `.v2` beside it.',
       ].join('\n\n'),
     },
