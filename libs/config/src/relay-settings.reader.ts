@@ -31,11 +31,11 @@ export function readRelaySettings(env: Env, cwd: string, readInteger: (env: Env,
   if (shared !== undefined && shared.trim().length < 32) throw new SettingsError('RELAY_WEBHOOK_SECRET', 'must be at least 32 characters, not counting spaces at either end');
   const sharedBlank = shared === undefined ? undefined : blankAtEitherEnd(shared);
   if (sharedBlank !== undefined) throw new SettingsError('RELAY_WEBHOOK_SECRET', `the secret ${sharedBlank}`);
-  const webhookSecrets: Record<string, string> = {};
+  const webhookSecrets: Record<string, readonly string[]> = {};
   for (const sink of webhooks) {
-    const secret = perSink.get(sink.key) ?? shared;
-    if (secret === undefined) throw new SettingsError('RELAY_WEBHOOK_SECRET', `is needed to sign the requests to the webhook ${sink.key} (or give it its own in RELAY_WEBHOOK_SECRETS)`);
-    webhookSecrets[sink.key] = secret;
+    const secrets = perSink.get(sink.key) ?? (shared === undefined ? undefined : [shared]);
+    if (secrets === undefined) throw new SettingsError('RELAY_WEBHOOK_SECRET', `is needed to sign the requests to the webhook ${sink.key} (or give it its own in RELAY_WEBHOOK_SECRETS)`);
+    webhookSecrets[sink.key] = secrets;
   }
   const retryBaseMs = readInteger(env, 'RELAY_RETRY_BASE_MS', 500, 1, 60_000);
   const retryMaxMs = readRetryMaxMs(env, retryBaseMs, readInteger);
@@ -97,9 +97,9 @@ function assertEachHasAnEffect(env: Env, anySink: boolean, anyWebhook: boolean):
   }
 }
 
-// RELAY_WEBHOOK_SECRETS: {"<webhook URL as in RELAY_SINKS>": "<secret>", …}
-function readSecretMap(text: string | undefined, webhookKeys: readonly string[]): Map<string, string> {
-  const secrets = new Map<string, string>();
+// RELAY_WEBHOOK_SECRETS: {"<webhook URL as in RELAY_SINKS>": "<secret>" or ["<secret>", …], …}
+function readSecretMap(text: string | undefined, webhookKeys: readonly string[]): Map<string, readonly string[]> {
+  const secrets = new Map<string, readonly string[]>();
   if (text === undefined || text.trim() === '') return secrets;
   let parsed: unknown;
   try {
@@ -108,7 +108,7 @@ function readSecretMap(text: string | undefined, webhookKeys: readonly string[])
     // Not JSON.parse's own words: they quote the text around the fault, which here is a secret.
     throw new SettingsError('RELAY_WEBHOOK_SECRETS', 'is not JSON (expected {"https://…": "secret", …}, each URL and secret in double quotes)');
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new SettingsError('RELAY_WEBHOOK_SECRETS', 'must be a JSON object of webhook URL → secret');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new SettingsError('RELAY_WEBHOOK_SECRETS', 'must be a JSON object of webhook URL → secret (or list of secrets)');
   // JSON.parse keeps the last of two equal keys without a word: the webhook would be signed with a
   // secret its subscriber may not hold, and every event dead-lettered.
   const repeated = firstRepeatedName(text);
@@ -125,12 +125,28 @@ function readSecretMap(text: string | undefined, webhookKeys: readonly string[])
     if (!webhookKeys.includes(key)) throw new SettingsError('RELAY_WEBHOOK_SECRETS', `names ${quotedValue(key)}, which is not a webhook in RELAY_SINKS`);
     // URLs that differ only in their query are one webhook (one sink key): one secret each.
     if (secrets.has(key)) throw new SettingsError('RELAY_WEBHOOK_SECRETS', `gives the webhook ${key} two secrets (its URL is named twice, perhaps with another query); give each webhook one`);
-    if (typeof secret !== 'string' || secret.trim().length < 32) throw new SettingsError('RELAY_WEBHOOK_SECRETS', `the secret of ${key} must be a string of at least 32 characters, not counting spaces at either end`);
-    const blank = blankAtEitherEnd(secret);
-    if (blank !== undefined) throw new SettingsError('RELAY_WEBHOOK_SECRETS', `the secret of ${key} ${blank}`);
-    secrets.set(key, secret);
+    secrets.set(key, Array.isArray(secret) ? readSecretList(key, secret) : [readSecret(`the secret of ${key}`, secret)]);
   }
   return secrets;
+}
+
+/** A webhook's list of secrets (a rotation: each signs, one `v1=` each), in the order given; never repeated in a refusal. */
+function readSecretList(key: string, list: readonly unknown[]): string[] {
+  if (list.length === 0) throw new SettingsError('RELAY_WEBHOOK_SECRETS', `the secrets of ${key} are an empty list; give one secret, or a list of one or more`);
+  const secrets = list.map((secret, index) => readSecret(`the secret ${index + 1} of ${key}`, secret));
+  // The same secret twice signs twice with one key: most often the new one pasted over the old.
+  const again = secrets.findIndex((secret, index) => secrets.indexOf(secret) !== index);
+  if (again >= 0) throw new SettingsError('RELAY_WEBHOOK_SECRETS', `the secrets of ${key} name one secret twice (${secrets.indexOf(secrets[again]!) + 1} and ${again + 1}); give each once`);
+  return secrets;
+}
+
+function readSecret(named: string, secret: unknown): string {
+  if (typeof secret !== 'string' || secret.trim().length < 32) {
+    throw new SettingsError('RELAY_WEBHOOK_SECRETS', `${named} must be a string of at least 32 characters, not counting spaces at either end (or, while one is rotated, a list of such strings)`);
+  }
+  const blank = blankAtEitherEnd(secret);
+  if (blank !== undefined) throw new SettingsError('RELAY_WEBHOOK_SECRETS', `${named} ${blank}`);
+  return secret;
 }
 
 const BLANK_NAMES: Readonly<Record<string, string>> = { '\n': 'a newline', '\r\n': 'a Windows line end (CR LF)', '\r': 'a carriage return', '\t': 'a tab', ' ': 'a space' };

@@ -47,7 +47,7 @@ describe('the relay settings (RELAY_*)', () => {
     ]);
     expect(relay.sinks[1]).toMatchObject({ kind: 'amqp', exchange: 'events', connect: { protocol: 'amqp', hostname: '127.0.0.1', port: 5672, username: 'guest', password: 'guest', vhost: '' } });
     expect(relay.sinks[2]).toMatchObject({ kind: 'webhook', url: 'https://hooks.example/x?token=abc' });
-    expect(relay.webhookSecrets).toEqual({ 'https://hooks.example/x': SECRET });
+    expect(relay.webhookSecrets).toEqual({ 'https://hooks.example/x': [SECRET] });
   });
 
   it('read a NATS user and password, or a token, up to the last "@" as the URL does', () => {
@@ -200,6 +200,25 @@ describe('the relay settings (RELAY_*)', () => {
       RELAY_WEBHOOK_SECRET: SECRET,
       RELAY_WEBHOOK_SECRETS: JSON.stringify({ 'http://127.0.0.1:8080/hook': own }),
     });
-    expect(relay.webhookSecrets).toEqual({ 'https://a.example/hook': SECRET, 'http://127.0.0.1:8080/hook': own });
+    expect(relay.webhookSecrets).toEqual({ 'https://a.example/hook': [SECRET], 'http://127.0.0.1:8080/hook': [own] });
+  });
+
+  it('take a list of secrets for a webhook in RELAY_WEBHOOK_SECRETS (a rotation: each signs), in the order given', () => {
+    const [next, old] = ['n'.repeat(40), 'o'.repeat(40)];
+    const relay = read({ RELAY_SINKS: 'https://a.example/hook,https://b.example/hook', RELAY_WEBHOOK_SECRET: SECRET, RELAY_WEBHOOK_SECRETS: JSON.stringify({ 'https://a.example/hook': [next, old] }) });
+    expect(relay.webhookSecrets).toEqual({ 'https://a.example/hook': [next, old], 'https://b.example/hook': [SECRET] });
+  });
+
+  it.each([
+    ['an empty list', [], 'RELAY_WEBHOOK_SECRETS: the secrets of https://hooks.example/x are an empty list; give one secret, or a list of one or more'],
+    ['a short one', ['topsecret-0123456789abcdefghijklmnop', 'topsecret'], 'RELAY_WEBHOOK_SECRETS: the secret 2 of https://hooks.example/x must be a string of at least 32 characters'],
+    ['one that is not a string', ['topsecret-0123456789abcdefghijklmnop', 42], 'RELAY_WEBHOOK_SECRETS: the secret 2 of https://hooks.example/x must be a string of at least 32 characters'],
+    ['one with a newline', ['topsecret-0123456789abcdefghijklmnop', 'topsecret-0123456789abcdefghijklmnoq\n'], 'RELAY_WEBHOOK_SECRETS: the secret 2 of https://hooks.example/x ends with a newline'],
+    ['one twice', ['topsecret-0123456789abcdefghijklmnop', 'topsecret-0123456789abcdefghijklmnop'], 'RELAY_WEBHOOK_SECRETS: the secrets of https://hooks.example/x name one secret twice (1 and 2)'],
+    ['a list in a list', [['topsecret-0123456789abcdefghijklmnop']], 'RELAY_WEBHOOK_SECRETS: the secret 1 of https://hooks.example/x must be a string'],
+  ])('refuse a list of secrets with %s, without repeating any', (_case, list, message) => {
+    const text = refusal({ RELAY_SINKS: 'https://hooks.example/x', RELAY_WEBHOOK_SECRETS: JSON.stringify({ 'https://hooks.example/x': list }) });
+    expect(text).toContain(message);
+    expect(text).not.toMatch(/topse|0123456789/);
   });
 });

@@ -10,8 +10,8 @@ export interface RelaySettings {
   readonly statePath: string;
   /** Where a sink seen for the first time starts: the log's current end (default) or its beginning. */
   readonly newSinkFrom: 'end' | 'beginning';
-  /** Webhook signing secret per webhook sink key. */
-  readonly webhookSecrets: Readonly<Record<string, string>>;
+  /** Webhook signing secrets per webhook sink key: one, or several while one is rotated (each signs). */
+  readonly webhookSecrets: Readonly<Record<string, readonly string[]>>;
   readonly webhookMaxAttempts: number;
   readonly webhookTimeoutMs: number;
   /** Backoff between attempts: base · 2^(n-1), at most max (brokers are retried without end). */

@@ -85,10 +85,10 @@ export function createSink(config: SinkConfig, settings: RelaySettings): RelaySi
     case 'amqp':
       return getAmqpSink(config);
     case 'webhook': {
-      const secret = settings.webhookSecrets[config.key];
-      if (secret === undefined) throw new Error(`No signing secret for the webhook ${config.key}`);
+      const secrets = settings.webhookSecrets[config.key];
+      if (secrets === undefined || secrets.length === 0) throw new Error(`No signing secret for the webhook ${config.key}`);
       return getWebhookSink(config, {
-        secret,
+        secret: secrets,
         maxAttempts: settings.webhookMaxAttempts,
         timeoutMs: settings.webhookTimeoutMs,
         retryBaseMs: settings.retryBaseMs,

@@ -28,4 +28,10 @@ describe("the README's verify()", () => {
   ])('refuses %s, as the relay\'s own check does', (_case, header) => {
     expect({ readme: verify(SECRET, header, body, NOW), ours: verifyWebhookSignature(SECRET, header, body, NOW) }).toEqual({ readme: false, ours: false });
   });
+
+  it('takes a header signed with several secrets (a rotation) with either of them', () => {
+    const next = 'whsec-next-0123456789abcdef0123456789ab';
+    const header = signWebhook([next, SECRET], NOW, body);
+    expect([verify(SECRET, header, body, NOW), verify(next, header, body, NOW), verify('another-secret-0123456789abcdef0123', header, body, NOW)]).toEqual([true, true, false]);
+  });
 });

@@ -18,4 +18,15 @@ describe('webhook signatures', () => {
   ])('refuse %s', (_case, header, received, now) => {
     expect(verifyWebhookSignature(SECRET, header, received, now)).toBe(false);
   });
+
+  // Rotation: every active secret signs, one v1 each, so a subscriber holding either verifies.
+  it('sign with each of several secrets, one v1 each in the same header, and keep the one-secret header as it was', () => {
+    const next = 'whsec-next-0123456789abcdef0123456789ab';
+    const header = signWebhook([next, SECRET], 1_800_000_000, body);
+    expect(header).toMatch(/^t=1800000000,v1=[0-9a-f]{64},v1=[0-9a-f]{64}$/);
+    expect(header).toBe(`${signWebhook(next, 1_800_000_000, body)},v1=${signWebhook(SECRET, 1_800_000_000, body).split('v1=')[1]}`);
+    expect([verifyWebhookSignature(SECRET, header, body, 1_800_000_000), verifyWebhookSignature(next, header, body, 1_800_000_000)]).toEqual([true, true]);
+    expect(verifyWebhookSignature('another-secret-0123456789abcdef0123', header, body, 1_800_000_000)).toBe(false);
+    expect(signWebhook([SECRET], 1_800_000_000, body)).toBe(signWebhook(SECRET, 1_800_000_000, body));
+  });
 });

@@ -6,7 +6,8 @@ import { describeError, heldBackBehind, type PublishContext, type RelaySink, typ
 import { signWebhook, WEBHOOK_SIGNATURE_HEADER } from './webhook-signature';
 
 export interface WebhookSinkOptions {
-  readonly secret: string;
+  /** The secret, or the secrets while one is rotated: each signs the request (one `v1=` each). */
+  readonly secret: string | readonly string[];
   /**
    * Attempts the subscriber refuses (see SUBSCRIBER_UNAVAILABLE for those that do not count) per
    * event before it goes to the dead-letter list.
