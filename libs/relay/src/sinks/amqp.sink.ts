@@ -46,7 +46,9 @@ export function getAmqpSink(config: AmqpSinkConfig, options: AmqpSinkOptions = {
       const confirm = await within(connection.createConfirmChannel(), confirmTimeoutMs, 'opening a channel');
       confirm.on('error', () => (broken = true));
       confirm.on('close', () => (broken = true));
-      await within(confirm.assertExchange(config.exchange, 'topic', { durable: true, autoDelete: false }), confirmTimeoutMs, 'declaring the exchange');
+      await within(confirm.assertExchange(config.exchange, 'topic', { durable: true, autoDelete: false }), confirmTimeoutMs, 'declaring the exchange').catch((error: unknown) => {
+        throw AmqpExchangeMismatchError.from(error, config.exchange) ?? error;
+      });
       model = connection;
       channel = confirm;
       broken = false;
@@ -105,6 +107,35 @@ export function getAmqpSink(config: AmqpSinkConfig, options: AmqpSinkOptions = {
       await reset();
     },
   };
+}
+
+/** RabbitMQ's answer to a declare that differs from the exchange it has (406, PRECONDITION_FAILED). */
+const INEQUIVALENT = /inequivalent arg '([^']+)' for exchange '[^']*' in vhost '([^']*)': received '([^']*)' but current is '([^']*)'/;
+
+/**
+ * The sink's exchange exists, made by someone else, unlike the relay's (another type, not durable,
+ * auto-deleted): RabbitMQ's own words name neither the sink URL nor the fix. No retry cures it, but
+ * the sink is retried still, as a JetStream stream on other subjects is (nats.sink.ts): dead letters
+ * would blame each event for the broker's setting, and the operator's fix (the exchange deleted, or
+ * another named) is taken up at the next attempt; meanwhile /health shows it as the sink's lastError.
+ */
+export class AmqpExchangeMismatchError extends Error {
+  static from(error: unknown, exchange: string): AmqpExchangeMismatchError | undefined {
+    const found = error instanceof Error ? INEQUIVALENT.exec(error.message) : null;
+    if (found === null) return undefined;
+    const [, argument, vhost, wanted, current] = found as unknown as [string, string, string, string, string];
+    const what =
+      argument === 'type'
+        ? `is a ${current} exchange, but the relay publishes to a ${wanted} exchange (routing key = event type)`
+        : `is declared with ${argument} ${current}, but the relay declares it with ${argument} ${wanted} (a durable topic exchange, not auto-deleted)`;
+    // Without RabbitMQ's words as its cause: describeError would repeat them, all said above.
+    return new AmqpExchangeMismatchError(`the RabbitMQ exchange ${exchange} (vhost ${vhost || '/'}) ${what}: delete the exchange ${exchange} (its bindings go with it) for the relay to declare it, or name another in the sink URL (?exchange=)`);
+  }
+
+  private constructor(message: string) {
+    super(message);
+    this.name = 'AmqpExchangeMismatchError';
+  }
 }
 
 /**

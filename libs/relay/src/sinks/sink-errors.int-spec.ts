@@ -160,4 +160,33 @@ describe('a RabbitMQ exchange whose queue refuses the events says why', () => {
       await connection.close();
     }
   });
+
+  // RabbitMQ's own words ("inequivalent arg 'type' … received 'topic' but current is 'fanout'")
+  // name neither the setting nor the fix; no retry cures it, but the operator's fix is picked up.
+  it.each([
+    ['of another type', { type: 'fanout', durable: true }, 'the RabbitMQ exchange EXCHANGE (vhost /) is a fanout exchange, but the relay publishes to a topic exchange (routing key = event type)'],
+    ['not durable', { type: 'topic', durable: false }, 'the RabbitMQ exchange EXCHANGE (vhost /) is declared with durable false, but the relay declares it with durable true'],
+  ])('an exchange made by someone else %s: what exists, what the relay needs, how to fix it', async (_case, existing, said) => {
+    const exchange = uniqueName('stagecraft-test-');
+    const connection = await connectAmqp(AMQP_URL);
+    const channel = await connection.createChannel();
+    const sink = getAmqpSink(parseSinkUrl(`${AMQP_URL}?exchange=${exchange}`) as AmqpSinkConfig, { confirmTimeoutMs: 5_000 });
+    try {
+      await channel.assertExchange(exchange, existing.type, { durable: existing.durable, autoDelete: false });
+      const failed = await sink.publish([outgoing()], context).then(
+        () => 'taken',
+        (error: unknown) => describeError(error),
+      );
+      expect(failed).toContain(said.replace('EXCHANGE', exchange));
+      expect(failed).toContain(`delete the exchange ${exchange} (its bindings go with it) for the relay to declare it, or name another in the sink URL (?exchange=)`);
+      expect(failed).not.toContain('PRECONDITION');
+      // The fix it names is taken up by the next attempt, the relay not restarted.
+      await channel.deleteExchange(exchange);
+      await expect(sink.publish([outgoing()], context)).resolves.toEqual({ undeliverable: [] });
+    } finally {
+      await sink.close();
+      await channel.deleteExchange(exchange).catch(() => undefined);
+      await connection.close();
+    }
+  });
 });
