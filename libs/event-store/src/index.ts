@@ -15,3 +15,4 @@ export * from './kurrentdb/kurrentdb-event-store';
 export { ConnectionStringFileError, connectionStringUser, normaliseKurrentDBConnectionString, redactCredentials } from './kurrentdb/kurrentdb-connection-string';
 export * from './sqlite/sqlite-file';
 export { makeFolders } from './sqlite/make-folders';
+export { pathProblem } from './path-problem';

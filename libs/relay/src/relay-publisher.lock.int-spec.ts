@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -77,6 +77,9 @@ describe('one relay per state file', () => {
       // A database holding relay_publisher in a shape no relay made (edited, another program's): it failed on the claim's first write, as a stack trace.
       ['its table in another shape', (lock) => sqlite(lock, 'CREATE TABLE relay_publisher (id INTEGER)'), 'its relay_publisher is not the table a relay makes (table relay_publisher has no column named pid); no relay wrote it: once no relay publishes from'],
       ['a view in its table\'s place', (lock) => sqlite(lock, 'CREATE VIEW relay_publisher AS SELECT 1 AS id'), 'its relay_publisher is not the table a relay makes (cannot modify relay_publisher because it is a view); no relay wrote it: once no relay publishes from'],
+      // Worded "a missing folder, or no permission" (SQLite's CANTOPEN), neither of which it is.
+      ['a symbolic link that loops', (lock) => symlinkSync(lock, lock), 'cannot be used as the relay\'s lock: is a symbolic link that loops back on itself'],
+      ['a symbolic link into a missing folder', (lock) => symlinkSync(join(dir, 'gone', 'x.lock'), lock), `cannot be used as the relay's lock: is a symbolic link to ${join(dir, 'gone', 'x.lock')}, which does not exist`],
     ];
     for (const [what, make, reason] of cases) {
       const statePath = join(dir, `${what.replace(/\W/g, '-')}.relay.db`);
@@ -91,8 +94,13 @@ describe('one relay per state file', () => {
       expect([what, refusal]).toEqual([what, expect.any(SQLiteFileError)]);
       expect([what, (refusal as Error).message]).toEqual([what, expect.stringContaining(`${lock} (RELAY_STATE_PATH) cannot be used as the relay's lock: `)]);
       expect([what, (refusal as Error).message]).toEqual([what, expect.stringContaining(reason)]);
-      expect(existsSync(lock) || existsSync(`${lock}-wal`) || existsSync(`${lock}-shm`)).toBe(true);
+      expect([lock, `${lock}-wal`, `${lock}-shm`].some((part) => lstatSync(part, { throwIfNoEntry: false }) !== undefined)).toBe(true);
     }
+  });
+
+  it('a state file whose name leaves no room for the files made beside it says so, not as a temporary file\'s name and a system call', () => {
+    const statePath = join(dir, 'r'.repeat(248));
+    expect(() => relayOn(statePath).start()).toThrow(`${statePath} (RELAY_STATE_PATH) has a name too long for the file system, or too long for the files made beside it`);
   });
 
   it('lets relays on different files run side by side', () => {

@@ -40,7 +40,7 @@ export function claimRelayPublishing(statePath: string, variable = 'RELAY_STATE_
     // No busy wait: a lock that is held is held by a relay that runs, and waiting would not free it.
     db = new Database(lockPath, { timeout: 0 });
   } catch (error) {
-    throw unusable(sqliteFileProblem(error));
+    throw unusable(sqliteFileProblem(error, lockPath));
   }
   const refuse = (holder: Holder | undefined): never => {
     db.close();
@@ -64,7 +64,7 @@ export function claimRelayPublishing(statePath: string, variable = 'RELAY_STATE_
     db.close();
     // Not a database: no relay wrote it, but one started before it was overwritten may still hold it.
     const notOurs = (error as { code?: unknown }).code === 'SQLITE_NOTADB' ? `; no relay wrote it: once no relay publishes from ${statePath}, delete it` : '';
-    throw unusable(`${sqliteFileProblem(error)}${notOurs}`);
+    throw unusable(`${sqliteFileProblem(error, lockPath)}${notOurs}`);
   }
   // A relay_publisher already there in another shape (a view, columns missing: an edit, another
   // program's file) is left as it is by CREATE TABLE IF NOT EXISTS and failed on the claim's first

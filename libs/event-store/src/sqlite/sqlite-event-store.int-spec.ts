@@ -590,7 +590,7 @@ describe('SQLite event store', () => {
       // then used by a plain node process (no swc): the thread must load the .js worker file.
       const source = join(__dirname, '..');
       const compiled = join(dir, 'compiled');
-      const files = ['event-store.errors.ts', 'event-store.port.ts', 'worker-thread.ts', 'json-depth.ts', ...readdirSync(join(source, 'sqlite')).filter((f) => !f.includes('spec')).map((f) => join('sqlite', f))];
+      const files = ['event-store.errors.ts', 'event-store.port.ts', 'worker-thread.ts', 'json-depth.ts', 'path-problem.ts', ...readdirSync(join(source, 'sqlite')).filter((f) => !f.includes('spec')).map((f) => join('sqlite', f))];
       for (const file of files) {
         const { outputText } = ts.transpileModule(readFileSync(join(source, file), 'utf8'), {
           compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { accessSync, closeSync, constants, existsSync, linkSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
+import { pathProblem, reasonOf } from '../path-problem';
 import { makeFolders } from './make-folders';
 import { basename, dirname, join } from 'node:path';
 
@@ -86,7 +87,7 @@ export function ensureOwnerOnlyFile(path: string, variable = 'the file'): void {
       if (!existsSync(path)) renameSync(temporary, path);
     }
   } catch (error) {
-    throw new SQLiteFileError(path, variable, sqliteFileProblem(error));
+    throw new SQLiteFileError(path, variable, sqliteFileProblem(error, path));
   } finally {
     for (const suffix of ['', '-wal', '-shm']) {
       try {
@@ -110,7 +111,7 @@ export function openSQLiteFile(path: string, options: OpenSQLiteFileOptions): Da
     try {
       assertRegularCompanions(path);
     } catch (error) {
-      throw new SQLiteFileError(path, options.variable, sqliteFileProblem(error));
+      throw new SQLiteFileError(path, options.variable, sqliteFileProblem(error, path));
     }
     // Data that is not derived (the events, the relay's checkpoints) is never taken for a new file
     // when what is there says it was something: SQLite would start an empty database and drop the log.
@@ -124,7 +125,7 @@ export function openSQLiteFile(path: string, options: OpenSQLiteFileOptions): Da
     return openPrepared(path, options);
   } catch (error) {
     // Only a file is set aside, never a folder (a path setting pointing at one must not move it).
-    if (!options.onSetAside || !canSetAside(error) || !existsSync(path) || statSync(path).isDirectory()) throw new SQLiteFileError(path, options.variable, `${sqliteFileProblem(error)}${walHint(path, options)}`);
+    if (!options.onSetAside || !canSetAside(error) || !existsSync(path) || statSync(path).isDirectory()) throw new SQLiteFileError(path, options.variable, `${sqliteFileProblem(error, path)}${walHint(path, options)}`);
     const aside = `${path}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     try {
       for (const suffix of ['', '-wal', '-shm']) if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
@@ -136,7 +137,7 @@ export function openSQLiteFile(path: string, options: OpenSQLiteFileOptions): Da
     try {
       return openPrepared(path, options);
     } catch (again) {
-      throw new SQLiteFileError(path, options.variable, sqliteFileProblem(again));
+      throw new SQLiteFileError(path, options.variable, sqliteFileProblem(again, path));
     }
   }
 }
@@ -385,12 +386,33 @@ const READ_ONLY_FOLDER =
  * error's code), on one line: SQLite writes what its check found on several ("*** in database
  * main ***" then a line per problem), which split the one-line warning or refusal in the log.
  */
-export function sqliteFileProblem(error: unknown): string {
-  return describeProblem(error).replace(/\s*[\r\n]+\s*/g, '; ');
+export function sqliteFileProblem(error: unknown, path?: string): string {
+  return describeProblem(error, path).replace(/\s*[\r\n]+\s*/g, '; ');
 }
 
-function describeProblem(error: unknown): string {
+/**
+ * SQLite says only CANTOPEN for a path it cannot open, whatever the cause; given the path, the
+ * cause is looked for there (a link that loops, a link to nothing), in pathProblem's words, then
+ * its -wal and -shm, which SQLite opens beside it.
+ */
+function cannotOpen(path: string | undefined): string {
+  if (path !== undefined) {
+    const own = pathProblem(path, 'file');
+    if (own !== undefined) return own;
+    for (const companion of [`${path}-wal`, `${path}-shm`]) {
+      const problem = pathProblem(companion, 'file');
+      if (problem !== undefined && problem !== 'does not exist') return `cannot be opened: ${companion} ${problem}`;
+    }
+  }
+  return 'cannot be opened (a missing folder, or no permission)';
+}
+
+function describeProblem(error: unknown, path: string | undefined): string {
   const code = (error as { code?: string })?.code ?? '';
+  // Its name, or the name of what is made beside it (-wal, -shm, the temporary file it is made
+  // under), is longer than the file system takes: said so, not as the temporary's name and a system call.
+  if (code === 'ENAMETOOLONG') return 'has a name too long for the file system, or too long for the files made beside it (its -wal and -shm, and a temporary name about 20 characters longer while it is made): give a shorter one';
+  if (code === 'ELOOP') return reasonOf(error as NodeJS.ErrnoException);
   if (code === 'EACCES' || code === 'EPERM') return 'cannot be opened: permission denied (check the owner and mode of the file and its folder)';
   // Even a read (verify of a backup) of a file in WAL mode needs its -shm beside it, which SQLite
   // makes there: a folder this user may not write is the cause, not the file.
@@ -404,7 +426,7 @@ function describeProblem(error: unknown): string {
   if (code === 'SQLITE_NOTADB') return 'is not a SQLite database (damaged, or another kind of file)';
   if (code === UNEXPECTED_TABLES || code === FOREIGN_FILE || code === SPECIAL_COMPANION || code === UNWRITABLE) return (error as Error).message;
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_IOERR_SHORT_READ') return `is damaged (${(error as Error).message})`;
-  if (code === 'SQLITE_CANTOPEN') return 'cannot be opened (a missing folder, or no permission)';
+  if (code === 'SQLITE_CANTOPEN') return cannotOpen(path);
   // Past the busy timeout at opening: not damage, and never a file to set aside (its holder would go on writing the one moved away).
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return "is locked by another program that holds it open (SQLite's exclusive locking mode, or a write that does not end): close that program, then start again";
   return `cannot be used: ${(error as Error)?.message ?? String(error)}`;
