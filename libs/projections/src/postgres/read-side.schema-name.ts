@@ -36,14 +36,33 @@ export function readSideSchemaProblem(schema: string): string | undefined {
   return undefined;
 }
 
-/** READ_MODELS_SCHEMA names a schema that holds what the read side did not make. */
+/**
+ * Tables the first migrations made, never renamed (a shipped migration is never edited): a schema
+ * holding them all is the read side's own, whatever else it lost.
+ */
+const FIRST_READ_SIDE_TABLES = ['checkpoint', 'opportunities', 'processes', 'stages'] as const;
+
+/**
+ * READ_MODELS_SCHEMA names a schema that holds what the read side did not make, or (`unrecorded`)
+ * the read side's own tables without schema_migrations, its record of the migrations applied.
+ */
 export class ReadSideSchemaTakenError extends Error {
+  /** The read side's own tables, their record dropped (by hand): not another application's. */
+  readonly unrecorded: boolean;
+
   constructor(
     readonly schema: string,
     readonly found: readonly string[],
   ) {
+    const unrecorded = FIRST_READ_SIDE_TABLES.every((table) => found.includes(table));
     const listed = found.length > 5 ? `${found.slice(0, 5).join(', ')} and ${found.length - 5} more` : found.join(', ');
-    super(`the schema ${schema} already holds ${listed}, which Stagecraft did not make: it needs a schema of its own (it creates it, and a rebuild replaces it whole), so name another one`);
+    super(
+      unrecorded
+        ? // Not "did not make, name another": they are Stagecraft's, and which migrations they have can no longer be told.
+          `the schema ${schema} holds the read side's tables, but not schema_migrations, its record of the migrations applied to them (dropped by hand?): without it no migration can be known to be there or not. The read models are derived from the event log: drop the schema (DROP SCHEMA ${schema} CASCADE) and start again to build them anew, or restore schema_migrations from a backup of this database`
+        : `the schema ${schema} already holds ${listed}, which Stagecraft did not make: it needs a schema of its own (it creates it, and a rebuild replaces it whole), so name another one`,
+    );
+    this.unrecorded = unrecorded;
     this.name = 'ReadSideSchemaTakenError';
   }
 }

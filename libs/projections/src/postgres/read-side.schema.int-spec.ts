@@ -57,6 +57,28 @@ describeWithPostgres('the read side keeps to a schema of its own', () => {
     expect(wrong).toEqual([]);
   });
 
+  // Taken for another application's schema ("which Stagecraft did not make: name another one"),
+  // when its tables are Stagecraft's and only the record of their migrations is gone.
+  it('refuses a schema of its own whose schema_migrations was dropped by hand, saying so and what to do', async () => {
+    const schema = uniqueSchema('unrecorded');
+    made.push(schema);
+    const client = await admin.connect();
+    try {
+      await migrateReadSide(client, schema);
+      await admin.query(`DROP TABLE ${schema}.schema_migrations`);
+      const refusal = await migrateReadSide(client, schema).then(
+        () => 'migrated',
+        (error: unknown) => error,
+      );
+      expect(refusal).toBeInstanceOf(ReadSideSchemaTakenError);
+      expect((refusal as Error).message).toContain(`the schema ${schema} holds the read side's tables, but not schema_migrations, its record of the migrations applied to them (dropped by hand?)`);
+      expect((refusal as Error).message).toContain(`DROP SCHEMA ${schema} CASCADE`);
+      expect((refusal as Error).message).not.toContain('did not make');
+    } finally {
+      client.release();
+    }
+  });
+
   it('refuses to migrate into a schema holding tables it did not make, and leaves them as they were', async () => {
     const schema = await foreign();
     const client = await admin.connect();
