@@ -106,6 +106,24 @@ export class StreamChainBrokenError extends CommandSideError {
 }
 
 /**
+ * Events this process had read of an opportunity's stream are gone from the log, which still
+ * numbers past them (SQLite's position counter is not lowered by a delete): they were deleted by
+ * hand, not lost to a restore. A command written now would take their revisions, and the stream
+ * would then verify as intact; only the log's position gap (`verify --all`) would still show it.
+ */
+export class StreamEventsCutError extends CommandSideError {
+  readonly code = 'EVENT_STORE.CHAIN_BROKEN';
+
+  constructor(stream: string, gone: { readonly from: number; readonly to: number }, position: number) {
+    const revisions = gone.from === gone.to ? `revision ${gone.from}` : `revisions ${gone.from} to ${gone.to}`;
+    super(
+      `No command is decided on ${stream}: its ${revisions}, which this instance read (the last at log position ${position}), are gone from the event store, though the log numbered them and goes on past them: they were deleted outside Stagecraft. A command now would write over the gap, and \`stagecraft verify <id>\` could not show it. \`npx stagecraft verify --all\` lists the log's gaps; restore the event store from a backup taken before the deletion (or put the events back): commands on it then go on.`,
+      { stream, revision: gone.from, reason: 'events-cut', goneRevisions: gone, position },
+    );
+  }
+}
+
+/**
  * A command whose decided events are not the ones its envelope said it must record (`mustRecord`):
  * nothing was appended. Only a caller that sets `mustRecord` meets it (the CLI's import, replaying
  * an exported log); no HTTP route does, so it has no problem code.

@@ -2,6 +2,7 @@ import { StreamTruncatedError, type EventStore, type StoredEvent, type StreamRev
 import { chainLinkBreak, effectiveHash, GENESIS_HASH, isHashless, strippedHashDetail, type ChainBreakReason } from '@stagecraft/audit';
 import { evolve, toOpportunityStreamId, type OpportunityEvent, type OpportunityState } from '@stagecraft/opportunity';
 import { attemptOf } from './command-key.claims';
+import { StreamEventsCutError } from './command.errors';
 import { LogChainStart } from './log-chain-start';
 import { toOpportunityEvents } from './opportunity-stream.events';
 import { RecordedCommands } from './recorded-commands';
@@ -45,6 +46,12 @@ export const SNAPSHOT_EVERY_EVENTS = 50;
  */
 export class OpportunityStreams {
   private readonly cache = new Map<string, LoadedOpportunity>();
+  /**
+   * Folds whose last event was found cut from the log (StreamEventsCutError), kept out of the LRU
+   * cache so that no eviction forgets them: every load compares the stream with them again, and is
+   * refused until the events are back or the store was restored, or the process restarts.
+   */
+  private readonly cutFolds = new Map<string, LoadedOpportunity>();
 
   constructor(
     private readonly store: EventStore,
@@ -61,7 +68,7 @@ export class OpportunityStreams {
    */
   async load(opportunityId: string, options: { readonly fromLeader?: boolean } = {}): Promise<LoadedOpportunity> {
     const stream = toOpportunityStreamId(opportunityId);
-    let known = this.cache.get(stream) ?? (await this.fromSnapshot(stream));
+    let known = this.cutFolds.get(stream) ?? this.cache.get(stream) ?? (await this.fromSnapshot(stream));
     // From the fold's own last event: the read shows it is still where the fold left it. A store
     // that lost it (a KurrentDB server back from an older backup) holds a shorter stream, which a
     // read of what came after cannot tell from one nobody wrote to since; deciding on the kept fold
@@ -82,6 +89,14 @@ export class OpportunityStreams {
     if (start !== undefined && start[0]?.revision !== 0) {
       this.cache.delete(stream);
       if (start.length > 0) throw new StreamTruncatedError(stream, start[0]!.revision);
+      // Every event gone: on SQLite (no soft delete there) that may be a cut as well, which an
+      // OpenOpportunity with the same id would write over from revision 0.
+      const cut = known && (await this.cutFrom(known, []));
+      if (cut) {
+        this.cutFolds.set(stream, known!);
+        throw cut;
+      }
+      this.cutFolds.delete(stream);
       return empty;
     }
     let newer = read;
@@ -97,7 +112,13 @@ export class OpportunityStreams {
         this.cache.delete(stream);
         known = undefined;
         newer = await this.store.readStream(stream, { fromRevision: 0, fromLeader: true });
+        const cut = await this.cutFrom(fold, newer);
+        if (cut) {
+          this.cutFolds.set(stream, fold);
+          throw cut;
+        }
       }
+      this.cutFolds.delete(stream);
     }
     const base = known ?? empty;
     if (newer.length === 0) {
@@ -107,6 +128,28 @@ export class OpportunityStreams {
     const loaded = this.remember(await this.withStrippedHashes(extend(base, newer), newer));
     this.snapshotIfLong(loaded, known);
     return loaded;
+  }
+
+  /**
+   * Whether the fold's last event, gone from the stream, was deleted from a log that goes on (an
+   * edit by hand), rather than lost with the log's tail (a store restored from an older backup,
+   * which the read whole is for). Only a store that keeps the highest position it numbered
+   * (SQLite) can tell: a delete does not lower it, a restore does. The fold's position holding
+   * another event also means another log (a backup restored and written on since), not a cut.
+   * KurrentDB cannot delete single events, and keeps no such number: its streams are read whole.
+   */
+  private async cutFrom(fold: LoadedOpportunity, stored: readonly StoredEvent[]): Promise<StreamEventsCutError | undefined> {
+    const { revision } = fold;
+    if (revision === 'no_stream') return undefined;
+    const numbered = await this.store.highestPositionNumbered?.();
+    if (numbered === undefined || numbered < fold.position) return undefined;
+    const [at] = await this.store.readAll({ fromPosition: fold.position, maxCount: 1, fromLeader: true });
+    if (at?.position === fold.position) return undefined;
+    // Events at the fold's revisions, up to its position, are the ones it read; one written later
+    // at such a revision (another process, into the gap) does not stand for what was cut.
+    const kept = stored.findIndex((event) => event.revision > revision || event.position > fold.position);
+    const from = kept === -1 ? stored.length : kept;
+    return new StreamEventsCutError(fold.stream, { from, to: revision }, fold.position);
   }
 
   /**
