@@ -379,6 +379,28 @@ describe('bad input gets a 4xx with a stable code, never a 5xx', () => {
     expect(await errorsOf('/pipeline?constructor=1&constructor=2')).toEqual([{ field: 'constructor', message: 'property constructor should not exist' }]);
   });
 
+  it('tells an as-of parameter sent to a route without one (history, verify, figures over a period, search) where an instant is read', async () => {
+    const id = ids[':open']!;
+    for (const path of [`/opportunities/${id}/history`, `/opportunities/${id}/history?view=timeline&limit=0`, `/opportunities/${id}/verify`]) {
+      for (const name of ['asOf', 'asOfRecorded']) {
+        const answer = await api.http.get(`${path}${path.includes('?') ? '&' : '?'}${name}=2026-01-01T00:00:00Z`).expect(400);
+        expect(answer.body.code).toBe('REQUEST.VALIDATION_FAILED');
+        const told = answer.body.errors.find((error: { field: string }) => error.field === name);
+        expect({ path, message: told?.message }).toEqual({ path, message: expect.stringContaining(`GET /opportunities/{id}?${name}=`) });
+        expect(answer.body.detail).toContain(`GET /opportunities/{id}?${name}=`);
+        // The route's other faults are still told beside it.
+        if (path.includes('limit=0')) expect(answer.body.errors).toContainEqual(expect.objectContaining({ field: 'limit' }));
+      }
+    }
+    // The same on the routes of figures over a period, and the search: where an instant is read.
+    for (const path of ['/analytics/funnel', '/analytics/win-loss?groupBy=team', '/opportunities?q=acme']) {
+      const answer = await api.http.get(`${path}${path.includes('?') ? '&' : '?'}asOf=2026-01-01T00:00:00Z`).expect(400);
+      expect({ path, errors: answer.body.errors }).toEqual({ path, errors: [{ field: 'asOf', message: expect.stringContaining('GET /pipeline?asOf=') }] });
+    }
+    // A parameter no sibling route has is still just unknown.
+    expect((await api.http.get(`/opportunities/${id}/history?colour=red`).expect(400)).body.errors).toEqual([{ field: 'colour', message: 'property colour should not exist' }]);
+  });
+
   // A query string reads "+" as a space (application/x-www-form-urlencoded): ?from=…+05:30
   // arrives as "… 05:30". Every instant parameter of every route says to send %2B.
   it('tells every instant query parameter that came with a "+" read as a space to send it as %2B', async () => {

@@ -3,6 +3,7 @@ import { CARDS_PER_COLUMN_DEFAULT, CARDS_PER_COLUMN_MAX, CLOSED_DEFAULT_LIMIT, C
 import { IsIn, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
 import { AsOfParameter } from '../http/as-of.refusal';
 import { IsInstant } from '../http/instant.validator';
+import { ParametersElsewhere } from '../http/parameters-elsewhere.decorator';
 import { WholeNumberParameter } from '../http/whole-number.validator';
 import { CLIENT_ID, CLIENT_ID_MAX_LENGTH, CLIENT_ID_RULE, clientIdRule, NAME_MAX_LENGTH } from '@stagecraft/opportunity';
 
@@ -45,6 +46,8 @@ export class AnalyticsScopeDto {
 }
 
 /** The filters of a route whose figures cover a period of business time. */
+// Its subclasses that take asOf (the forecast's) declare it, and a declared field is never unknown.
+@ParametersElsewhere({ asOf: 'these figures cover a period (from, to); GET /pipeline?asOf=, /analytics/forecast?asOf= and /analytics/rotting?asOf= answer as things stood at an instant' })
 export class AnalyticsQueryDto extends AnalyticsScopeDto {
   @ApiPropertyOptional({ description: 'occurredAt on or after (ISO 8601 with a zone)', example: '2026-01-01T00:00:00Z' })
   @IsOptional()
@@ -159,6 +162,7 @@ export class ForecastAccuracyQueryDto extends AnalyticsQueryDto {
 }
 
 /** GET /opportunities?q=: the words, the outcomes, the page. Periodless: from/to are refused with what to use. */
+@ParametersElsewhere({ asOf: 'the search finds deals as they are now; GET /opportunities/{id}?asOf= gives one as it was at an instant, GET /pipeline?asOf= the board' })
 export class OpportunitySearchQueryDto extends PeriodlessQueryDto {
   @ApiProperty({ description: `Words to find in the title, the owner or the id, however accents, case and spaces are written (1–${SEARCH_TEXT_MAX_LENGTH} characters)`, example: 'acme' })
   @IsString()

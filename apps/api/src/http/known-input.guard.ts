@@ -2,6 +2,7 @@ import { Injectable, SetMetadata, type CanActivate, type ExecutionContext } from
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import type { FastifyRequest } from 'fastify';
+import { parametersElsewhereOf, toldWhereElsewhere } from './parameters-elsewhere.decorator';
 import { ApiProblem, unknownField, validationProblem } from './problem';
 
 /** Headers that ask a route to do something it may not do: apply a change once, only at a revision, on someone's behalf. */
@@ -51,7 +52,7 @@ export class KnownInputGuard implements CanActivate {
     if (hasBody && !inputs.body) throw validationProblem([{ field: '(body)', message: 'this route takes no body; its parameters, if any, go in the query string' }]);
     if (!hasQuery || inputs.queryDto) return true;
     const unknown = Object.keys(query!).filter((name) => !inputs.queryNames.has(name));
-    if (unknown.length > 0) throw validationProblem(unknown.map(unknownField));
+    if (unknown.length > 0) throw validationProblem(toldWhereElsewhere(unknown.map(unknownField), parametersElsewhereOf(context.getHandler())));
     return true;
   }
 

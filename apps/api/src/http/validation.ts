@@ -1,6 +1,7 @@
 import { ValidationPipe, type ArgumentMetadata, type PipeTransform, type ValidationError, type ValidationPipeOptions } from '@nestjs/common';
 import type { FieldError } from '@stagecraft/contracts';
 import { acceptedAs } from './compiled-body';
+import { parametersElsewhereOf, toldWhereElsewhere } from './parameters-elsewhere.decorator';
 import { ApiProblem, unknownField, validationProblem } from './problem';
 
 /** Rules about a value's kind: when one is broken, it is what the field is told (not its length or range). */
@@ -57,6 +58,22 @@ class ApiValidationPipe implements PipeTransform {
   }
 
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    const elsewhere = metadata.type === 'query' ? parametersElsewhereOf(metadata.metatype) : undefined;
+    if (elsewhere === undefined) return this.judge(value, metadata);
+    // A parameter a sibling route has is told where it is served, beside every other fault found.
+    const told = (error: unknown): never => {
+      if (!(error instanceof ApiProblem) || error.code !== 'REQUEST.VALIDATION_FAILED') throw error;
+      throw validationProblem(toldWhereElsewhere((error.extensions['errors'] as readonly FieldError[] | undefined) ?? [], elsewhere));
+    };
+    try {
+      const judged = this.judge(value, metadata);
+      return judged instanceof Promise ? judged.catch(told) : judged;
+    } catch (error) {
+      return told(error);
+    }
+  }
+
+  private judge(value: unknown, metadata: ArgumentMetadata): unknown {
     if (metadata.type === 'body' && metadata.metatype !== undefined && acceptedAs(value) === metadata.metatype) return value;
     if (!this.pipe.validates(metadata)) return this.pipe.passOn(value, metadata);
     // A body is an object (left out, it is one with no fields): null, a list or a lone value would

@@ -9,6 +9,7 @@ import type { Principal } from '../auth/principal';
 import { Allow } from '../auth/roles';
 import { CompiledBody } from '../http/compiled-body';
 import { HonoursHeaders } from '../http/known-input.guard';
+import { asOfElsewhere, ParametersElsewhere } from '../http/parameters-elsewhere.decorator';
 import { asOfInstantMs } from '../http/as-of.refusal';
 import { ApiProblem } from '../http/problem';
 import { UuidPipe } from '../http/uuid.pipe';
@@ -251,6 +252,8 @@ export class OpportunitiesController {
   @ApiOkResponse({ description: 'The verdict on both chains', schema: VERIFICATION_SCHEMA })
   @Allow('auditor')
   @ApiOperation({ summary: "Recompute the hash chains of the opportunity's stream and its process's stream; report the first broken revision" })
+  // The chains are judged as stored now: the state at an instant is GET /opportunities/{id}'s.
+  @ParametersElsewhere(asOfElsewhere('verify judges the chains as stored now'))
   verify(@Param('id', opportunityId) id: string, @CurrentPrincipal() principal: Principal) {
     return this.queries.execute(new VerifyOpportunityQuery(id, principal.teams));
   }

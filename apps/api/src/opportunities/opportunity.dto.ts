@@ -6,6 +6,7 @@ import { IsAmount } from '../http/amount.validator';
 import { WholeNumberParameter } from '../http/whole-number.validator';
 import { AsOfParameter } from '../http/as-of.refusal';
 import { IsInstant } from '../http/instant.validator';
+import { asOfElsewhere, ParametersElsewhere } from '../http/parameters-elsewhere.decorator';
 import { IsOmittable } from '../http/omittable.validator';
 
 // Every command field's rule comes from the domain's table (libs/opportunity/src/command-fields.ts),
@@ -210,6 +211,8 @@ export class ChangeOpportunityDetailsDto extends CommandOptionsDto {
 /** Events (or timeline steps) in one answer of GET /opportunities/:id/history, at most and by default. */
 export const HISTORY_PAGE_MAX = 10_000;
 
+// The history pages by revision (fromRevision, limit); an instant is GET /opportunities/{id}'s.
+@ParametersElsewhere(asOfElsewhere('this history pages by revision, not by time (fromRevision, limit)'))
 export class HistoryQueryDto {
   @ApiPropertyOptional({
     enum: ['events', 'timeline'],
