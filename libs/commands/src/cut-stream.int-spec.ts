@@ -44,10 +44,11 @@ describe('a command on a stream whose events this process read were cut from the
     dir = mkdtempSync(join(tmpdir(), 'cut-stream-'));
     path = join(dir, 'events.db');
     store = getSQLiteEventStore({ path, durability: 'normal' });
-    side = await createCommandSide(store, { processesDir: PROCESSES, conflictRetries: 0, streamCacheSize: 100 });
+    side = await createCommandSide(store, { processesDir: PROCESSES, conflictRetries: 0, streamCacheSize: 100, streamSnapshotsPath: join(dir, 'stream-snapshots.db') });
   });
   afterEach(async () => {
     await store.close();
+    side.snapshots.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -95,6 +96,28 @@ describe('a command on a stream whose events this process read were cut from the
     byHand(`INSERT INTO events (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, ...columns.map((column) => row[column]));
     await expect(meet(id, 'need-confirmed')).resolves.toMatchObject({ revision: 4 });
     expect(verifyStreamChain(await store.readStream(stream), stream)).toMatchObject({ ok: true });
+  });
+
+  it('a long stream cut at its snapshot, with no fold in memory (as after a restart): refused as well, and again', async () => {
+    const id = crypto.randomUUID();
+    const stream = toOpportunityStreamId(id);
+    await side.executor.execute({ type: 'OpenOpportunity', opportunityId: id, title: 'Deal', processId: 'standard' }, envelope());
+    await side.executor.execute({ type: 'MoveOpportunityToStage', opportunityId: id, stage: 'qualification' }, envelope());
+    for (let i = 0; i < 25; i++) {
+      await meet(id, 'goals');
+      await side.executor.execute({ type: 'RevokeExitCriterion', opportunityId: id, criterionId: 'goals' }, envelope());
+    }
+    side.streams.forget(id);
+    await side.streams.load(id); // read whole: long enough to be snapshotted
+    const snapshot = side.snapshots.load(stream);
+    expect(snapshot?.revision).toBe(51);
+    side.streams.forget(id);
+    await deal(); // the log goes on past the cut
+    byHand('DELETE FROM events WHERE stream = ? AND revision = 51', stream);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await expect(meet(id, 'goals')).rejects.toMatchObject({ code: 'EVENT_STORE.CHAIN_BROKEN', details: { reason: 'events-cut', goneRevisions: { from: 51, to: 51 } } });
+    }
+    expect((await store.readStream(stream)).at(-1)?.revision).toBe(50);
   });
 
   it('a store restored from an older backup (its position counter back before the fold) is read whole and written on, as before', async () => {

@@ -138,7 +138,7 @@ export class OpportunityStreams {
    * another event also means another log (a backup restored and written on since), not a cut.
    * KurrentDB cannot delete single events, and keeps no such number: its streams are read whole.
    */
-  private async cutFrom(fold: LoadedOpportunity, stored: readonly StoredEvent[]): Promise<StreamEventsCutError | undefined> {
+  private async cutFrom(fold: Pick<LoadedOpportunity, 'stream' | 'revision' | 'position'>, stored: readonly StoredEvent[]): Promise<StreamEventsCutError | undefined> {
     const { revision } = fold;
     if (revision === 'no_stream') return undefined;
     const numbered = await this.store.highestPositionNumbered?.();
@@ -202,6 +202,12 @@ export class OpportunityStreams {
     const [there] = await this.store.readStream(stream, { fromRevision: snapshot.revision, maxCount: 1, fromLeader: true });
     const before = snapshot.revision === 0 ? GENESIS_HASH : undefined;
     const matches = there !== undefined && there.revision === snapshot.revision && (typeof there.metadata.hash === 'string' ? there.metadata.hash === snapshot.headHash : before !== undefined && effectiveHash(before, there) === snapshot.headHash);
+    if (!matches && (there === undefined || there.revision !== snapshot.revision)) {
+      // The snapshot's event gone: cut by hand (kept, so that every load, after a restart too, is
+      // refused until the events are back), or lost with a restore (read whole, as below).
+      const cut = await this.cutFrom(snapshot, await this.store.readStream(stream, { fromRevision: 0, fromLeader: true }));
+      if (cut) throw cut;
+    }
     if (!matches) {
       this.snapshots.discard(stream);
       return undefined;
