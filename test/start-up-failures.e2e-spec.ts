@@ -14,6 +14,7 @@ import { childNodeArgs } from './support/child-entry';
 import { E2E_STORE, eventStoreEnv } from './support/e2e-store';
 import { itIf } from './support/skips';
 import { dropReadSideSchemas, POSTGRES_TEST_URL, uniqueSchema } from '../libs/projections/src/testing/postgres.testing';
+import { migrateReadSide } from '../libs/projections/src/postgres/read-side.migrations';
 import { Pool } from 'pg';
 import { stagecraft } from './support/stagecraft-cli';
 
@@ -555,6 +556,38 @@ describe('start-up failures an operator fixes: one line, no stack trace', () => 
     const refused = await runApiUntilExit({ ...store, READ_MODELS_URL: `postgres://stagecraft:s3cretpw@127.0.0.1:${closed}/stagecraft` });
     expectOneLineFailure(refused, 'READ_MODELS_URL', 'cannot be used', 'ECONNREFUSED');
     expect(refused.output).not.toContain('s3cretpw');
+  });
+
+  // The schema named is right (it is the read side's own): the line blames no setting, as
+  // "Invalid setting READ_MODELS_SCHEMA" did, and says what to do with the schema.
+  onceOnSQLite('a PostgreSQL read side whose schema_migrations was dropped by hand: the API and the projector say so and what to do, blaming no setting', async () => {
+    const schema = uniqueSchema('startup_unrecorded');
+    const pool = new Pool({ connectionString: POSTGRES_TEST_URL, max: 1 });
+    try {
+      const client = await pool.connect();
+      try {
+        await migrateReadSide(client, schema);
+        await client.query(`DROP TABLE ${schema}.schema_migrations`);
+      } finally {
+        client.release();
+      }
+      const folder = join(dir.path, 'unrecorded-read-side');
+      const store = await eventStoreEnv(join(folder, 'events.db'));
+      const expected =
+        `The PostgreSQL read side cannot be used: the schema ${schema} holds the read side's tables, but not schema_migrations, its record of the migrations applied to them (dropped by hand?): ` +
+        `without it no migration can be known to be there or not. The read models are derived from the event log: drop the schema (DROP SCHEMA ${schema} CASCADE) and start again to build them anew, ` +
+        'or restore schema_migrations from a backup of this database';
+      const env = { ...store, READ_MODELS_URL: POSTGRES_TEST_URL, READ_MODELS_SCHEMA: schema };
+      const api = await runApiUntilExit(env);
+      expectOneLineFailure(api);
+      expect(api.output.slice(api.output.indexOf('Stagecraft did not start.')).trim().split('\n')).toEqual(['Stagecraft did not start.', expected]);
+      const projector = await runProjectorUntilExit({ ...env, READ_MODELS_PATH: join(folder, 'read-models.db') });
+      expectOneLineFailureAfter('Projector did not start.', projector);
+      expect(projector.output.slice(projector.output.indexOf('Projector did not start.')).trim().split('\n')).toEqual(['Projector did not start.', expected]);
+    } finally {
+      await dropReadSideSchemas(pool, schema);
+      await pool.end();
+    }
   });
 
   /**

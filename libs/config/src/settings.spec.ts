@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { execFileSync, spawn } from 'node:child_process';
 import { readSettings, readSideStartFailure, SettingsError } from '@stagecraft/config';
-import { ReadSideNotPermittedError, ReadSideSchemaTakenError } from '@stagecraft/projections';
+import { ReadSideNotPermittedError, ReadSideSchemaTakenError, ReadSideUnrecordedError } from '@stagecraft/projections';
 
 describe('EVENT_STORE_URL', () => {
   it('unset keeps the embedded SQLite store; empty stops start-up rather than switch stores without a word', () => {
@@ -221,6 +221,8 @@ describe('READ_MODELS_URL and READ_MODELS_SCHEMA', () => {
       expect(readSideStartFailure(error)).toMatchObject({ variable: 'READ_MODELS_URL', message: expect.stringContaining(error.message) });
     }
     expect(readSideStartFailure(new Error('syntax error at or near "x"'))).toBeUndefined();
+    // The read side's own schema, its schema_migrations dropped by hand: no setting is at fault.
+    expect(readSideStartFailure(new ReadSideUnrecordedError('sales'))).toBeUndefined();
     // The role in the URL lacks a right: the URL names the role, and the message the GRANT to run.
     const notPermitted = new ReadSideNotPermittedError({ role: 'sales_app', database: 'crm', schema: 'stagecraft', schemaExists: false, reason: 'permission denied for database crm' });
     expect(readSideStartFailure(notPermitted)).toMatchObject({ variable: 'READ_MODELS_URL', message: expect.stringContaining('GRANT CREATE ON DATABASE crm TO sales_app') });

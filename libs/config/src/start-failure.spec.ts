@@ -1,4 +1,5 @@
 import { EventStoreAccessDeniedError, EventStoreFullError, EventStoreUnavailableError, SQLiteFileError, UnreadableEventError } from '@stagecraft/event-store';
+import { ReadSideUnrecordedError } from '@stagecraft/projections';
 import { describeStartFailure } from './start-failure';
 import { SettingsError } from './settings';
 
@@ -27,6 +28,16 @@ describe('describeStartFailure', () => {
   it('names the event and the command that locates the edit when start-up meets an event edited into something unreadable (a process version it reads)', () => {
     const error = new UnreadableEventError('sales-process-standard', 0, 2, 'its data is not JSON (Unexpected token)', 'e-1');
     expect(describeStartFailure(error)).toBe(`${error.message}. \`stagecraft verify --all\` lists what was altered; restore the event store from a backup taken before the edit`);
+  });
+
+  // Not "Invalid setting READ_MODELS_SCHEMA": the schema named is the read side's own, and right;
+  // what is wrong is a table dropped by hand in it.
+  it('says a read side whose schema_migrations was dropped by hand is the schema to mend, blaming no setting', () => {
+    expect(describeStartFailure(new ReadSideUnrecordedError('sales'))).toBe(
+      "The PostgreSQL read side cannot be used: the schema sales holds the read side's tables, but not schema_migrations, its record of the migrations applied to them (dropped by hand?): " +
+        'without it no migration can be known to be there or not. The read models are derived from the event log: drop the schema (DROP SCHEMA sales CASCADE) and start again to build them anew, ' +
+        'or restore schema_migrations from a backup of this database',
+    );
   });
 
   it.each([

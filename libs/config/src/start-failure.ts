@@ -1,4 +1,5 @@
 import { EventStoreAccessDeniedError, EventStoreFullError, EventStoreUnavailableError, SQLiteFileError, UnreadableEventError } from '@stagecraft/event-store';
+import { ReadSideUnrecordedError } from '@stagecraft/projections';
 import { escapeUnseen, ProcessDefinitionError } from '@stagecraft/sales-process';
 import { CurrenciesFileError } from './currencies-file';
 import { SettingsError } from './settings';
@@ -35,6 +36,9 @@ function describedFailure(error: unknown, listen?: ListenSettings): string | und
   ) {
     return error.message;
   }
+  // The read side's own schema, its record of migrations dropped by hand: no setting is at fault
+  // (READ_MODELS_SCHEMA names the right schema), the schema is the operator's to mend.
+  if (error instanceof ReadSideUnrecordedError) return `The PostgreSQL read side cannot be used: ${error.message}`;
   // A start-up that writes (a new process version recorded) on a full disk: the operator frees space.
   if (error instanceof EventStoreFullError) return `${error.message}; free space on it and start again`;
   // A KurrentDB server that refuses the user EVENT_STORE_URL logs in as (a wrong password, or a user

@@ -5,5 +5,5 @@ export { ReadSideWriter, FoldError } from './read-side.writer';
 export { READ_SIDE_EVENT_TYPES } from './read-side.fold';
 export { postgresProjectionStatus, rebuildPostgresReadSide } from './postgres-maintenance';
 export { postgresUnreachable } from './postgres-unreachable';
-export { readSideSchemaProblem, ReadSideSchemaTakenError } from './read-side.schema-name';
+export { readSideSchemaProblem, ReadSideSchemaTakenError, ReadSideUnrecordedError } from './read-side.schema-name';
 export { ReadSideNotPermittedError } from './read-side.permission';

@@ -42,28 +42,30 @@ export function readSideSchemaProblem(schema: string): string | undefined {
  */
 const FIRST_READ_SIDE_TABLES = ['checkpoint', 'opportunities', 'processes', 'stages'] as const;
 
-/**
- * READ_MODELS_SCHEMA names a schema that holds what the read side did not make, or (`unrecorded`)
- * the read side's own tables without schema_migrations, its record of the migrations applied.
- */
+/** READ_MODELS_SCHEMA names a schema that holds what the read side did not make. */
 export class ReadSideSchemaTakenError extends Error {
-  /** The read side's own tables, their record dropped (by hand): not another application's. */
-  readonly unrecorded: boolean;
-
   constructor(
     readonly schema: string,
     readonly found: readonly string[],
   ) {
-    const unrecorded = FIRST_READ_SIDE_TABLES.every((table) => found.includes(table));
     const listed = found.length > 5 ? `${found.slice(0, 5).join(', ')} and ${found.length - 5} more` : found.join(', ');
-    super(
-      unrecorded
-        ? // Not "did not make, name another": they are Stagecraft's, and which migrations they have can no longer be told.
-          `the schema ${schema} holds the read side's tables, but not schema_migrations, its record of the migrations applied to them (dropped by hand?): without it no migration can be known to be there or not. The read models are derived from the event log: drop the schema (DROP SCHEMA ${schema} CASCADE) and start again to build them anew, or restore schema_migrations from a backup of this database`
-        : `the schema ${schema} already holds ${listed}, which Stagecraft did not make: it needs a schema of its own (it creates it, and a rebuild replaces it whole), so name another one`,
-    );
-    this.unrecorded = unrecorded;
+    super(`the schema ${schema} already holds ${listed}, which Stagecraft did not make: it needs a schema of its own (it creates it, and a rebuild replaces it whole), so name another one`);
     this.name = 'ReadSideSchemaTakenError';
+  }
+}
+
+/**
+ * The read side's own schema holds its tables without schema_migrations, their record of the
+ * migrations applied (dropped by hand). Its own class, not ReadSideSchemaTakenError: the setting
+ * names the right schema, so the start-up line must not blame READ_MODELS_SCHEMA.
+ */
+export class ReadSideUnrecordedError extends Error {
+  constructor(readonly schema: string) {
+    // Not "did not make, name another": they are Stagecraft's, and which migrations they have can no longer be told.
+    super(
+      `the schema ${schema} holds the read side's tables, but not schema_migrations, its record of the migrations applied to them (dropped by hand?): without it no migration can be known to be there or not. The read models are derived from the event log: drop the schema (DROP SCHEMA ${schema} CASCADE) and start again to build them anew, or restore schema_migrations from a backup of this database`,
+    );
+    this.name = 'ReadSideUnrecordedError';
   }
 }
 
@@ -82,5 +84,7 @@ export async function assertReadSideSchema(client: ClientBase, schema: string): 
     [schema],
   );
   if (rows.length === 0 || rows[0]!.ours) return;
-  throw new ReadSideSchemaTakenError(schema, rows.map((row) => row.name));
+  const found = rows.map((row) => row.name);
+  if (FIRST_READ_SIDE_TABLES.every((table) => found.includes(table))) throw new ReadSideUnrecordedError(schema);
+  throw new ReadSideSchemaTakenError(schema, found);
 }
