@@ -1,5 +1,5 @@
 import { EventStoreAccessDeniedError, EventStoreFullError, EventStoreUnavailableError, SQLiteFileError, UnreadableEventError } from '@stagecraft/event-store';
-import { ReadSideUnrecordedError } from '@stagecraft/projections';
+import { ReadSideRebuildDidNotCureError, ReadSideUnrecordedError } from '@stagecraft/projections';
 import { describeStartFailure } from './start-failure';
 import { SettingsError } from './settings';
 
@@ -37,6 +37,18 @@ describe('describeStartFailure', () => {
       "The PostgreSQL read side cannot be used: the schema sales holds the read side's tables, but not schema_migrations, its record of the migrations applied to them (dropped by hand?): " +
         'without it no migration can be known to be there or not. The read models are derived from the event log: drop the schema (DROP SCHEMA sales CASCADE) and start again to build them anew, ' +
         'or restore schema_migrations from a backup of this database',
+    );
+  });
+
+  // The same words as the projector's "The read models stopped:" line when following, not
+  // PostgreSQL's bare error with a stack trace.
+  it('says a rebuild at start-up that met the object missing again stops the read models, and what to do', () => {
+    const error = new ReadSideRebuildDidNotCureError('sales', Object.assign(new Error('column "x" does not exist'), { code: '42703' }));
+    expect(describeStartFailure(error)).toBe(
+      "The read models stopped: the read models' schema sales met the same error again after it was rebuilt from the log (column \"x\" does not exist, SQLSTATE 42703): " +
+        'a rebuild does not cure it, so the projector stopped rather than rebuild again for ever. Its SQL names an object the schema does not have: ' +
+        'a projector of another Stagecraft version than the one that laid out the schema, or an extension, function or type of the database it relies on changed. ' +
+        'Run the projector of the version the schema is for (or restore what changed), then rebuild the read models',
     );
   });
 

@@ -1,5 +1,5 @@
 import { EventStoreAccessDeniedError, EventStoreFullError, EventStoreUnavailableError, SQLiteFileError, UnreadableEventError } from '@stagecraft/event-store';
-import { ReadSideUnrecordedError } from '@stagecraft/projections';
+import { ReadSideRebuildDidNotCureError, ReadSideUnrecordedError } from '@stagecraft/projections';
 import { escapeUnseen, ProcessDefinitionError } from '@stagecraft/sales-process';
 import { CurrenciesFileError } from './currencies-file';
 import { SettingsError } from './settings';
@@ -39,6 +39,9 @@ function describedFailure(error: unknown, listen?: ListenSettings): string | und
   // The read side's own schema, its record of migrations dropped by hand: no setting is at fault
   // (READ_MODELS_SCHEMA names the right schema), the schema is the operator's to mend.
   if (error instanceof ReadSideUnrecordedError) return `The PostgreSQL read side cannot be used: ${error.message}`;
+  // The rebuild start-up made for an object missing met one missing again: the words the projector
+  // says when this happens while following, for the operator to settle (no stack trace).
+  if (error instanceof ReadSideRebuildDidNotCureError) return `The read models stopped: ${error.message}`;
   // A start-up that writes (a new process version recorded) on a full disk: the operator frees space.
   if (error instanceof EventStoreFullError) return `${error.message}; free space on it and start again`;
   // A KurrentDB server that refuses the user EVENT_STORE_URL logs in as (a wrong password, or a user

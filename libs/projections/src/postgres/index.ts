@@ -1,5 +1,5 @@
 export { PostgresAnalyticsQueries, type ReadSidePosition } from './postgres-analytics.queries';
-export { assertSchemaName, createReadSidePool, PostgresProjector, PostgresReadSideFollower, READ_SIDE_NAMES, rebuildIntoShadow, type PostgresProjectorOptions, type PostgresReadSideSettings } from './postgres.projector';
+export { assertSchemaName, createReadSidePool, PostgresProjector, PostgresReadSideFollower, READ_SIDE_NAMES, ReadSideRebuildDidNotCureError, rebuildIntoShadow, type PostgresProjectorOptions, type PostgresReadSideSettings } from './postgres.projector';
 export { migrateReadSide, READ_SIDE_MIGRATIONS } from './read-side.migrations';
 export { ReadSideWriter, FoldError } from './read-side.writer';
 export { READ_SIDE_EVENT_TYPES } from './read-side.fold';

@@ -7,7 +7,7 @@ import { Pool } from 'pg';
 import { historyArbitrary } from '../testing/history.arbitrary';
 import { describeWithPostgres, dropReadSideSchemas, POSTGRES_TEST_URL, uniqueSchema } from '../testing/postgres.testing';
 import { stoppedForGood } from '../runner/read-models.port';
-import { PostgresProjector, READ_SIDE_NAMES } from './postgres.projector';
+import { PostgresProjector, ReadSideRebuildDidNotCureError, READ_SIDE_NAMES } from './postgres.projector';
 import { ReadSideWriter } from './read-side.writer';
 
 // The projector under an operator's faults that a rebuild cannot cure: the read side's own SQL
@@ -132,4 +132,80 @@ describeWithPostgres('the PostgreSQL projector under faults', () => {
       await store.close();
     }
   }, 60_000);
+
+  /**
+   * Makes the checkpoint's reading (what start-up does first) of the writers whose schema `faulty`
+   * accepts meet the same missing column, `times` times at most.
+   */
+  const injectMissingColumnOnLoad = (faulty: (schema: string) => boolean, times = Infinity) => {
+    const load = ReadSideWriter.prototype.load;
+    let met = 0;
+    jest.spyOn(ReadSideWriter.prototype, 'load').mockImplementation(async function (this: ReadSideWriter) {
+      const of = (this as unknown as { schema: string }).schema;
+      if (faulty(of) && met++ < times) await pool.query(`SELECT h_pgside_no_such_column FROM ${of}.checkpoint`);
+      return load.call(this);
+    });
+  };
+  const rebuildsIn = (resets: readonly string[]) => resets.filter((reason) => reason.includes('are rebuilt from this event log into'));
+
+  // Start-up rebuilds for such an error too (a table dropped while the projector was down): when
+  // that rebuild does not cure it, start() threw PostgreSQL's bare error, unworded.
+  it.each([
+    ['the schema rebuilt meets it again when read back', (live: string) => (of: string) => of === live, () => undefined],
+    ['the rebuild itself meets it (the SQL of every schema names it)', (live: string) => (of: string) => of === live, (live: string) => injectMissingColumn((of) => of.startsWith(live))],
+  ])('at start-up, rebuilds once for a column its own SQL names and the schema lacks, then refuses to start saying so: %s', async (_, loadFaultyOf, alsoFaulty) => {
+    const name = schema();
+    const store = ownStore();
+    await append(store, events.slice(0, Math.floor(events.length / 2)));
+    const first = new PostgresProjector(store, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 20 });
+    await first.start();
+    await first.stop();
+    injectMissingColumnOnLoad(loadFaultyOf(name));
+    alsoFaulty(name);
+    const resets: string[] = [];
+    const projector = new PostgresProjector(store, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 20, onReset: (reason) => resets.push(reason) });
+    try {
+      const refusal = await projector.start().then(
+        () => 'started',
+        (error: unknown) => error,
+      );
+      expect(refusal).toBeInstanceOf(ReadSideRebuildDidNotCureError);
+      const message = (refusal as Error).message;
+      expect(message).toContain(`the read models' schema ${name} met the same error again after it was rebuilt from the log (column "h_pgside_no_such_column" does not exist, SQLSTATE 42703)`);
+      expect(message).toContain('a rebuild does not cure it');
+      expect(message).toContain('Run the projector of the version the schema is for');
+      expect(rebuildsIn(resets)).toEqual([expect.stringContaining('column "h_pgside_no_such_column" does not exist')]);
+    } finally {
+      await projector.stop();
+      await store.close();
+    }
+  }, 120_000);
+
+  // Cured at start-up only in appearance: the live side meets the same error before writing
+  // anything after that rebuild. One rebuild for it, as when following, not a second one.
+  it('stops for good, without a second rebuild, when the live side meets again the error start-up rebuilt for', async () => {
+    const name = schema();
+    const store = ownStore();
+    const half = Math.floor(events.length / 2);
+    await append(store, events.slice(0, half));
+    const first = new PostgresProjector(store, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 20 });
+    await first.start();
+    await first.stop();
+    injectMissingColumnOnLoad((of) => of === name, 1);
+    injectMissingColumn((of) => of === name);
+    const resets: string[] = [];
+    const failures: string[] = [];
+    const projector = new PostgresProjector(store, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 20, onReset: (reason) => resets.push(reason) });
+    projector.onFailure = (reason) => failures.push(reason);
+    try {
+      await projector.start();
+      await append(store, events.slice(half));
+      await until(() => stoppedForGood(projector.status(), READ_SIDE_NAMES) !== undefined && failures.includes(projector.failure()!), 'the projector to stop for good, saying so');
+      expect(projector.failure()).toContain(`the read models' schema ${name} met the same error again after it was rebuilt from the log`);
+      expect(rebuildsIn(resets)).toHaveLength(1);
+    } finally {
+      await projector.stop();
+      await store.close();
+    }
+  }, 120_000);
 });

@@ -154,6 +154,20 @@ function rebuildDidNotCure(schema: string, error: Error): string {
   );
 }
 
+/**
+ * start() refused because the rebuild it made for an object missing met an object missing again
+ * (rebuildDidNotCure's words): an operator's to settle, not a bug, so start-up says it in one line.
+ */
+export class ReadSideRebuildDidNotCureError extends Error {
+  constructor(
+    readonly schema: string,
+    override readonly cause: Error,
+  ) {
+    super(rebuildDidNotCure(schema, cause));
+    this.name = 'ReadSideRebuildDidNotCureError';
+  }
+}
+
 function describeFollowingLost(error: Error): string {
   if (error instanceof EventStoreAccessDeniedError) return `the event log could not be followed: ${error.message}; ${READ_REFUSED_ADVICE}; following again once it does`;
   // The session is who projects (it holds the schema's lock): its loss is said as such, not as the log's.
@@ -289,16 +303,28 @@ export class PostgresProjector implements ReadModels {
     // says where the read models stand, not position 0.
     const writer = new ReadSideWriter(client, this.settings.schema, this.options.cacheSize, reader);
     if (changedBy !== undefined) await this.rebuildChanged(changedBy);
+    let rebuiltFor = changedBy;
     try {
       await this.prepare(writer);
     } catch (error) {
       // The checkpoint (or a table it is read with) dropped or altered by hand: a start would stop
       // on it for good. The schema is derived: rebuilt from the log, then read back once more.
       if (changedBy !== undefined || !changedOutside(error)) throw error;
-      await this.rebuildChanged(error as Error);
-      await this.prepare(writer);
+      try {
+        await this.rebuildChanged(error as Error);
+        await this.prepare(writer);
+      } catch (again) {
+        // The rebuild, or reading the rebuilt schema back, met an object missing: no rebuild
+        // cures that (the recovery's stop for good says the same when following).
+        if (changedOutside(again)) throw new ReadSideRebuildDidNotCureError(this.settings.schema, again as Error);
+        throw again;
+      }
+      rebuiltFor = error as Error;
     }
     this.writer = writer;
+    // One rebuild per error, whoever made it (this opening, or the recovery that called it): the
+    // same error met again before any batch after it stops for good instead of rebuilding again.
+    if (rebuiltFor !== undefined) this.rebuiltFor = { signature: changedOutsideSignature(rebuiltFor), position: this.position() };
     // A first fold of a long log: the query indexes are made once at the end (read-side.indexes.ts).
     // Long in events: the head's position is no count of them (KurrentDB's are byte offsets).
     if (writer.position === 0 && (await holdsAtLeastEvents(this.store, this.options.deferIndexesFrom ?? DEFER_INDEXES_FROM, { upTo: this.head }))) {
@@ -399,17 +425,17 @@ export class PostgresProjector implements ReadModels {
         const changedBy = this.changedBy;
         try {
           await this.open(keepSession, changedBy);
-          if (changedBy !== undefined) this.rebuiltFor = { signature: changedOutsideSignature(changedBy), position: this.position() };
           this.changedBy = undefined;
           this.stopped = undefined;
           return;
         } catch (error) {
           this.lostTo = error;
-          if (changedBy !== undefined && changedOutside(error)) {
+          if ((changedBy !== undefined && changedOutside(error)) || error instanceof ReadSideRebuildDidNotCureError) {
             // The rebuild itself (a schema made anew from the log), or reading it back, met an
             // object missing: no rebuild cures that, and trying again would rebuild for ever.
+            // (Without changedBy, the opening found the object missing, rebuilt, and met it again.)
             this.changedBy = undefined;
-            this.stopped = rebuildDidNotCure(this.settings.schema, error as Error);
+            this.stopped = error instanceof ReadSideRebuildDidNotCureError ? error.message : rebuildDidNotCure(this.settings.schema, error as Error);
             this.stoppedRecovering = false;
             await this.writer?.fail(this.stopped).catch(() => undefined);
             this.onFailure?.(this.stopped);
