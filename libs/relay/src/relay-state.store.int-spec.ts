@@ -46,4 +46,25 @@ describe('the relay state file', () => {
       state.close();
     }
   });
+
+  // `relay status` reads this file, not the running relay: a sink's error lives here too, so
+  // that it says what /health says (an exchange of the wrong type, a webhook refusing).
+  it("keeps a sink's last error and since when, until it is cleared; a file written before has none", () => {
+    const state = getSQLiteRelayStateStore(join(dir, 'relay.db'));
+    try {
+      state.create('nats://a', 0, 'first');
+      state.create('nats://b', 0, 'first');
+      expect(state.checkpoint('nats://a')!.lastError).toBeUndefined();
+      state.recordError('nats://a', { message: 'the exchange is fanout', at: '2026-12-02T10:00:00.000Z' });
+      expect(state.checkpoint('nats://a')).toMatchObject({ lastError: { message: 'the exchange is fanout', at: '2026-12-02T10:00:00.000Z' } });
+      expect(state.checkpoints().map((checkpoint) => checkpoint.lastError)).toEqual([{ message: 'the exchange is fanout', at: '2026-12-02T10:00:00.000Z' }, undefined]);
+      // Moving the checkpoint does not clear it: only the sink sending again does (recordError undefined).
+      expect(state.advance('nats://a', 0, 3, 'first', { position: 3, eventId: 'e-3' })).toBe(true);
+      expect(state.checkpoint('nats://a')!.lastError).toBeDefined();
+      state.recordError('nats://a', undefined);
+      expect(state.checkpoint('nats://a')!.lastError).toBeUndefined();
+    } finally {
+      state.close();
+    }
+  });
 });

@@ -12,6 +12,16 @@ export interface SinkCheckpoint {
   /** Bumped by a replay request: a running relay that sees it change starts again from `position`. */
   readonly generation: number;
   readonly updatedAt: string;
+  /**
+   * Why the sink last failed to send, and since when (the first failure with that message),
+   * while it has not sent since: what `relay status`, which reads this file, shows of a running relay.
+   */
+  readonly lastError?: SinkError;
+}
+
+export interface SinkError {
+  readonly message: string;
+  readonly at: string;
 }
 
 /** An event a webhook subscriber failed to take after every attempt. */
@@ -68,6 +78,8 @@ export interface RelayStateStore {
    * another event at the position, which is sent.
    */
   discarded(sink: string): Map<number, string>;
+  /** Records the sink's last error (undefined: it sends again, cleared). A sink without a checkpoint is left alone. */
+  recordError(sink: string, error: SinkError | undefined): void;
   /**
    * Claims the file for this process's relay, until close(): only one relay publishes from a
    * state file. Another relay holding it is refused with a SQLiteFileError naming the file and
@@ -138,12 +150,22 @@ export function getSQLiteRelayStateStore(path: string): RelayStateStore {
         );`);
       // A file written before anchors were kept: its checkpoints have none until they next move.
       addMissingColumns(db, 'relay_checkpoints', ANCHOR_COLUMNS);
+      // A file written before sinks' errors were kept: none until a sink next fails.
+      addMissingColumns(db, 'relay_checkpoints', { last_error: 'TEXT', last_error_at: 'TEXT' });
     },
   });
 
-  type CheckpointRow = { sink: string; position: number; log_id: string; generation: number; updated_at: string; anchor_position: number; anchor_event_id: string };
+  type CheckpointRow = { sink: string; position: number; log_id: string; generation: number; updated_at: string; anchor_position: number; anchor_event_id: string; last_error: string | null; last_error_at: string | null };
   type DeadLetterRow = { sink: string; position: number; event_id: string; type: string; subject: string; attempts: number; last_error: string; failed_at: string; body: string };
-  const toCheckpoint = (row: CheckpointRow): SinkCheckpoint => ({ sink: row.sink, position: row.position, logId: row.log_id, anchor: { position: row.anchor_position, eventId: row.anchor_event_id }, generation: row.generation, updatedAt: row.updated_at });
+  const toCheckpoint = (row: CheckpointRow): SinkCheckpoint => ({
+    sink: row.sink,
+    position: row.position,
+    logId: row.log_id,
+    anchor: { position: row.anchor_position, eventId: row.anchor_event_id },
+    generation: row.generation,
+    updatedAt: row.updated_at,
+    ...(row.last_error !== null && row.last_error_at !== null ? { lastError: { message: row.last_error, at: row.last_error_at } } : {}),
+  });
   const toDeadLetter = (row: DeadLetterRow): DeadLetter => ({
     sink: row.sink,
     position: row.position,
@@ -170,6 +192,7 @@ export function getSQLiteRelayStateStore(path: string): RelayStateStore {
      ON CONFLICT(sink) DO UPDATE SET position = excluded.position, log_id = CASE WHEN excluded.log_id = '' THEN log_id ELSE excluded.log_id END,
        generation = generation + 1, anchor_position = excluded.anchor_position, anchor_event_id = excluded.anchor_event_id, updated_at = excluded.updated_at`,
   );
+  const updateError = db.prepare<[string | null, string | null, string]>('UPDATE relay_checkpoints SET last_error = ?, last_error_at = ? WHERE sink = ?');
   const insertDeadLetter = db.prepare<[string, number, string, string, string, number, string, string, string]>(
     'INSERT OR REPLACE INTO relay_dead_letters (sink, position, event_id, type, subject, attempts, last_error, failed_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
@@ -238,6 +261,7 @@ export function getSQLiteRelayStateStore(path: string): RelayStateStore {
     deadLetterCounts: () => onFile(() => new Map(countDeadLetters.all().map((row) => [row.sink, row.count]))),
     discard: (sink, position) => onFile(() => discard(sink, position)),
     discarded: (sink) => onFile(() => new Map(selectDiscarded.all(sink).map((row) => [row.position, row.event_id]))),
+    recordError: (sink, error) => onFile(() => void updateError.run(error?.message ?? null, error?.at ?? null, sink)),
     claimPublishing: () => {
       if (claim || path === ':memory:' || path === '') return;
       claim = claimRelayPublishing(path);

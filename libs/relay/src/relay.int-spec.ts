@@ -95,6 +95,42 @@ describe('the relay, against real brokers', () => {
     return status!.state === LOG_REPLACED ? status! : undefined;
   });
 
+  // `stagecraft relay status` reads the state file, not the running relay: the sink's error is
+  // saved there when it changes (since: its first failure so worded), and cleared once it sends.
+  it("saves a sink's error in the state file when it changes, since its first failure, and clears it once the sink sends again", async () => {
+    await journeys(1);
+    let refusing = true;
+    let attempts = 0;
+    const sink: RelaySink = {
+      config: parseSinkUrl('https://hooks.example/refusing'),
+      publish: async () => {
+        attempts += 1;
+        if (refusing) throw new Error('HTTP 503 from the subscriber');
+        return { undeliverable: [] };
+      },
+      close: async () => undefined,
+    };
+    const statePath = join(dir.path, `relay-${n}.db`);
+    const saved = () => {
+      const state = getSQLiteRelayStateStore(statePath);
+      try {
+        return state.checkpoint(sink.config.key)?.lastError;
+      } finally {
+        state.close();
+      }
+    };
+    const relay = startRelay(sink, statePath);
+    const first = await waitFor('the error saved', async () => saved());
+    expect(first.message).toBe('HTTP 503 from the subscriber');
+    expect((await relay.status())[0]!.lastError).toBe(first.message);
+    // Retried several times more with the same words: still since the first.
+    const seen = attempts;
+    await waitFor('more attempts', async () => (attempts >= seen + 3 ? true : undefined));
+    expect(saved()).toEqual(first);
+    refusing = false;
+    await waitFor('the error cleared', async () => (saved() === undefined ? true : undefined));
+  });
+
   describe('to NATS JetStream', () => {
     let reader: NatsStreamReader;
     beforeEach(async () => (reader = await natsStreamReader()));

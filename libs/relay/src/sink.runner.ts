@@ -4,7 +4,7 @@ import { describeLogReplaced, LOG_REPLACED } from './checkpoint-log';
 import type { OutgoingEvent } from './outgoing-event';
 import { PublicEventFeed } from './public-event.feed';
 import { anchorAtOrBefore, checkpointLostOn } from './checkpoint-log.reads';
-import type { DeadLetter, RelayStateStore } from './relay-state.store';
+import type { DeadLetter, RelayStateStore, SinkError } from './relay-state.store';
 import { describeError, heldBackBehind, type RelaySink } from './sinks/relay-sink.port';
 
 export interface SinkRunnerOptions {
@@ -91,6 +91,8 @@ export class SinkRunner {
   private published = 0;
   private failures = 0;
   private lastError?: { message: string; at: string };
+  /** The error the state file holds for this sink (what `relay status` shows), as last written or read. */
+  private savedError?: SinkError;
   private logId = '';
   private anchor: LogAnchor = NO_ANCHOR;
 
@@ -168,6 +170,7 @@ export class SinkRunner {
       if (lost !== undefined) return { position: checkpoint.position, generation: checkpoint.generation, lost };
     }
     this.anchor = checkpoint.anchor;
+    this.savedError = checkpoint.lastError;
     return { position: checkpoint.position, generation: checkpoint.generation };
   }
 
@@ -179,6 +182,7 @@ export class SinkRunner {
     const message = describeLogReplaced(this.key, this.position, why);
     if (this.lastError?.message !== message) this.options.log('error', `Relay to ${this.key}: ${message}`);
     if (this.state !== LOG_REPLACED || this.lastError?.message !== message) this.lastError = { message, at: new Date().toISOString() };
+    this.saveError(message);
     this.state = LOG_REPLACED;
     const stop = this.stopController.signal;
     for (let waited = 0; waited < this.options.retryMaxMs && !stop.aborted && !this.replayRequested(generation); waited += this.options.replayCheckMs) {
@@ -318,6 +322,8 @@ export class SinkRunner {
       try {
         const { undeliverable } = await this.sink.publish(events, { signal: stop, onAttemptFailed: (message) => this.failed(message) });
         this.published += events.length;
+        // Sent again (an event taken, not only dead-lettered): what the state file says is past.
+        if (undeliverable.length < events.length) this.clearSavedError();
         const at = failedAt();
         for (const letter of undeliverable) this.options.log('error', `Relay to ${this.key}: event ${letter.event.event.id} (position ${letter.event.position}) dead-lettered after ${letter.attempts} attempts: ${letter.lastError}`);
         const letters = undeliverable.map((letter) => this.deadLetter(letter.event, letter.attempts, letter.lastError, at));
@@ -350,6 +356,35 @@ export class SinkRunner {
     this.failures += 1;
     this.state = 'retrying';
     this.lastError = { message, at: new Date().toISOString() };
+    this.saveError(message);
+  }
+
+  /**
+   * Writes the error into the state file when it changed (since: its first failure with these
+   * words), not at each retry. The state file failing to take it is no reason to stop: the
+   * error is in lastError (/health) all the same, and a fault of the file says itself there.
+   */
+  private saveError(message: string): void {
+    if (this.savedError?.message === message) return;
+    const error = { message, at: new Date().toISOString() };
+    // Taken as written even when the write fails: tried again at each retry, a file locked by
+    // another process would hold this one up for its busy timeout every time.
+    this.savedError = error;
+    try {
+      this.relayState.recordError(this.key, error);
+    } catch {
+      // Written at the next change of words, or cleared once the sink sends.
+    }
+  }
+
+  private clearSavedError(): void {
+    if (this.savedError === undefined) return;
+    try {
+      this.relayState.recordError(this.key, undefined);
+      this.savedError = undefined;
+    } catch {
+      // Cleared at the next send.
+    }
   }
 
   private replayRequested(generation: number): boolean {

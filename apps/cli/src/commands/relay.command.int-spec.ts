@@ -224,6 +224,27 @@ describe('stagecraft relay dead-letters and discard, for a sink no longer in REL
 
   // A NATS or AMQP sink's key holds "?" and "&": pasted into a shell unquoted, the "&" ran the first
   // half of the command in the background and the rest as another command.
+  // `relay status` reads the state file, not the running relay: a sink's error (a webhook
+  // refusing, an exchange of the wrong type) was only in /health, and status said all was well.
+  it("status says since when a sink fails and why, as the relay saved it, its words escaped; nothing once it sends again", async () => {
+    await getSQLiteEventStore({ path: env.EVENT_STORE_PATH, durability: 'normal' }).close();
+    const state = getSQLiteRelayStateStore(statePath);
+    state.create(kept, 0, '');
+    state.recordError(kept, { message: 'HTTP 503 from the subscriber: \u001b[2Jdown', at: '2026-12-02T10:00:00.000Z' });
+    state.close();
+    const text = await cli('status');
+    expect(text.output.split('\n')).toContain(`${kept}  failing since 2026-12-02T10:00:00.000Z: HTTP 503 from the subscriber: \\u001b[2Jdown`);
+    const json = await cli('status', '--json');
+    expect((JSON.parse(json.output) as { sinks: unknown[] }).sinks).toContainEqual(
+      expect.objectContaining({ sink: kept, lastError: 'HTTP 503 from the subscriber: \u001b[2Jdown', lastErrorAt: '2026-12-02T10:00:00.000Z' }),
+    );
+    const cleared = getSQLiteRelayStateStore(statePath);
+    cleared.recordError(kept, undefined);
+    cleared.close();
+    expect((await cli('status')).output).not.toContain('failing since');
+    expect((JSON.parse((await cli('status', '--json')).output) as { sinks: Record<string, unknown>[] }).sinks.find((row) => row.sink === kept)).not.toHaveProperty('lastError');
+  });
+
   it('writes the commands it suggests with the sink quoted for a shell', async () => {
     const nats = 'nats://127.0.0.1:4299?stream=STAGECRAFT&subject=stagecraft.opportunity';
     const state = getSQLiteRelayStateStore(statePath);

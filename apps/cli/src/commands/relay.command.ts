@@ -19,7 +19,7 @@ import {
 } from '@stagecraft/relay';
 import { CliError, EXIT } from '../cli.errors';
 import { openExistingStore } from '../io/event-store';
-import { quoted } from '../io/printable';
+import { printable, quoted } from '../io/printable';
 
 // `stagecraft relay status | dead-letters | replay | start-over | discard`: the relay's checkpoints and dead letters in
 // RELAY_STATE_PATH, for the sinks RELAY_SINKS names. A replay only moves a checkpoint back: the
@@ -73,7 +73,7 @@ export async function showRelayStatus(settings: Settings, options: { json?: bool
           return sinks.map((sink) => ({ sink, checkpoint: state.checkpoint(sink.key), deadLetters: counts.get(sink.key) ?? 0 }));
         })
       : sinks.map((sink) => ({ sink, checkpoint: undefined as SinkCheckpoint | undefined, deadLetters: 0 }));
-    const rows: { sink: string; kind: string; state: string; checkpoint: number | null; lag: number | null; deadLetters: number; updatedAt: string | null; problem?: string }[] = [];
+    const rows: { sink: string; kind: string; state: string; checkpoint: number | null; lag: number | null; deadLetters: number; updatedAt: string | null; lastError?: string; lastErrorAt?: string; problem?: string }[] = [];
     for (const { sink, checkpoint, deadLetters } of saved) {
       // The check the relay makes before it follows the log: a checkpoint of another log is named here too.
       const lost = checkpoint ? await checkpointLostOn(store, checkpoint) : undefined;
@@ -85,6 +85,9 @@ export async function showRelayStatus(settings: Settings, options: { json?: bool
         lag: checkpoint && lost === undefined ? Math.max(0, head - checkpoint.position) : null,
         deadLetters,
         updatedAt: checkpoint?.updatedAt ?? null,
+        // What the relay last met sending to it (saved in the state file; cleared once it sends
+        // again): this command reads the file, not the running relay's /health.
+        ...(checkpoint?.lastError !== undefined ? { lastError: checkpoint.lastError.message, lastErrorAt: checkpoint.lastError.at } : {}),
         ...(lost !== undefined ? { problem: describeLogReplaced(sink.key, checkpoint!.position, lost) } : {}),
       });
     }
@@ -108,6 +111,8 @@ export async function showRelayStatus(settings: Settings, options: { json?: bool
         if (row.problem !== undefined) console.log(`${row.sink}  ${row.problem}`);
         else if (row.checkpoint === null) console.log(`${row.sink}  not started yet`);
         else console.log(`${row.sink}  checkpoint ${row.checkpoint}  lag ${row.lag}  dead letters ${row.deadLetters}  (saved ${row.updatedAt})`);
+        // The sink's own words may be a subscriber's (a webhook's answer): escaped as any recorded text.
+        if (row.problem === undefined && row.lastError !== undefined) console.log(`${row.sink}  failing since ${row.lastErrorAt}: ${printable(row.lastError)}`);
       }
     }
     return rows.some((row) => row.deadLetters > 0 || row.problem !== undefined) ? EXIT.failed : EXIT.ok;
