@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getSQLiteEventStore, type SQLiteEventStore } from '@stagecraft/event-store';
 import { toOpportunityStreamId } from '@stagecraft/opportunity';
-import type { CommandEnvelope } from './command-envelope';
 import { createCommandSide, type CommandSide } from './command-side';
 import { readsNoted } from './testing/reads-noted.store';
+import { envelopeSequence } from './testing/envelopes';
 
 // While its SQLite store says no one else writes, the executor decides on the stream as this
 // process folded it, without reading it again (EventStore.isSoleWriter). Only the append's
@@ -21,17 +21,8 @@ describe('commands on a fold this process cached, with another writer on the sam
   let here: CommandSide;
   let elsewhere: CommandSide;
   let hereStore: SQLiteEventStore;
-  let n = 0;
 
-  const envelope = (extra: Partial<CommandEnvelope> = {}): CommandEnvelope => ({
-    commandId: `command-${++n}`,
-    clientSuppliedId: false,
-    correlationId: 'test',
-    actor: 'test',
-    authenticatedBy: 'test',
-    now: new Date(Date.UTC(2026, 0, 1, 0, n)).toISOString(),
-    ...extra,
-  });
+  const envelope = envelopeSequence();
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cached-fold-'));

@@ -5,8 +5,8 @@ import Database from 'better-sqlite3';
 import { getSQLiteEventStore, type SQLiteEventStore } from '@stagecraft/event-store';
 import { verifyStreamChain } from '@stagecraft/audit';
 import { toOpportunityStreamId } from '@stagecraft/opportunity';
-import type { CommandEnvelope } from './command-envelope';
 import { createCommandSide, type CommandSide } from './command-side';
+import { envelopeSequence } from './testing/envelopes';
 
 // An instance holding a deal's stream folded in memory, whose last events are then deleted from
 // the SQLite file by hand: the next command must not write a new event into the revisions that
@@ -20,16 +20,8 @@ describe('a command on a stream whose events this process read were cut from the
   let path: string;
   let store: SQLiteEventStore;
   let side: CommandSide;
-  let n = 0;
 
-  const envelope = (): CommandEnvelope => ({
-    commandId: `command-${++n}`,
-    clientSuppliedId: false,
-    correlationId: 'test',
-    actor: 'test',
-    authenticatedBy: 'test',
-    now: new Date(Date.UTC(2026, 0, 1, 0, n)).toISOString(),
-  });
+  const envelope = envelopeSequence();
   /** Runs SQL on the file as an operator's sqlite3 shell would, beside the open store. */
   const byHand = (sql: string, ...params: unknown[]) => {
     const db = new Database(path);

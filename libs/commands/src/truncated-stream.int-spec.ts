@@ -2,8 +2,9 @@ import { join } from 'node:path';
 import { getKurrentDBEventStore, StreamDeletedError, StreamTruncatedError, type EventStore } from '@stagecraft/event-store';
 import { toOpportunityStreamId } from '@stagecraft/opportunity';
 import { startKurrentDbDouble, type KurrentDbDouble } from '../../../test/kurrentdb-double/kurrentdb-double';
-import type { CommandEnvelope } from './command-envelope';
 import { createCommandSide, type CommandSide } from './command-side';
+import type { CommandEnvelope } from './command-envelope';
+import { envelopeSequence } from './testing/envelopes';
 
 // An operator can hide an opportunity's events in KurrentDB: truncate-before ($tb) metadata, a soft
 // delete (which is $tb too), a tombstone. An instance that never folded the stream reads what is
@@ -16,16 +17,8 @@ const PROCESSES = join(__dirname, '..', '..', '..', 'config', 'processes');
 describe('commands on an opportunity whose events the event store no longer shows', () => {
   let double: KurrentDbDouble;
   const stores: EventStore[] = [];
-  let n = 0;
 
-  const envelope = (): CommandEnvelope => ({
-    commandId: `command-${++n}`,
-    clientSuppliedId: false,
-    correlationId: 'test',
-    actor: 'test',
-    authenticatedBy: 'test',
-    now: new Date(Date.UTC(2026, 0, 1, 0, n)).toISOString(),
-  });
+  const envelope = envelopeSequence();
   const instance = async (query = ''): Promise<CommandSide> => {
     const store = getKurrentDBEventStore({ connectionString: `${double.url}${query}` });
     stores.push(store);
