@@ -51,18 +51,21 @@ describeWithPostgres('the PostgreSQL projector under faults', () => {
   };
 
   /**
-   * Makes every batch commit of the writers whose schema `faulty` accepts run a statement naming a
-   * column the read side does not have first: PostgreSQL's own 42703, as a bug in the read side's
-   * SQL (or a schema of another version) would meet it.
+   * Makes every batch commit (or, with 'load', every reading of the checkpoint: what start-up does
+   * first) of the writers whose schema `faulty` accepts run a statement naming a column the read
+   * side does not have first, `times` times at most: PostgreSQL's own 42703, as a bug in the read
+   * side's SQL (or a schema of another version) would meet it.
    */
-  const injectMissingColumn = (faulty: (schema: string) => boolean) => {
-    const commit = ReadSideWriter.prototype.commit;
-    jest.spyOn(ReadSideWriter.prototype, 'commit').mockImplementation(async function (this: ReadSideWriter, folded) {
+  const injectMissingColumn = (faulty: (schema: string) => boolean, method: 'commit' | 'load' = 'commit', times = Infinity) => {
+    const original = ReadSideWriter.prototype[method] as (this: ReadSideWriter, ...args: unknown[]) => Promise<unknown>;
+    let met = 0;
+    jest.spyOn(ReadSideWriter.prototype, method).mockImplementation(async function (this: ReadSideWriter, ...args: unknown[]) {
       const of = (this as unknown as { schema: string }).schema;
-      if (faulty(of)) await pool.query(`SELECT h_pgside_no_such_column FROM ${of}.checkpoint`);
-      return commit.call(this, folded);
-    });
+      if (faulty(of) && met++ < times) await pool.query(`SELECT h_pgside_no_such_column FROM ${of}.checkpoint`);
+      return original.apply(this, args);
+    } as never);
   };
+  const rebuildsIn = (resets: readonly string[]) => resets.filter((reason) => reason.includes('are rebuilt from this event log into'));
 
   it.each([
     ['the rebuild meets it too (the SQL of every schema names it)', (live: string) => (of: string) => of.startsWith(live)],
@@ -85,15 +88,14 @@ describeWithPostgres('the PostgreSQL projector under faults', () => {
       await append(store, events.slice(-1));
       // One rebuild for it; the error met again before any progress is no change made by hand.
       await until(() => stoppedForGood(projector.status(), READ_SIDE_NAMES) !== undefined && failures.includes(projector.failure()!), 'the projector to stop for good, saying so');
-      const rebuilds = resets.filter((reason) => reason.includes('are rebuilt from this event log into'));
-      expect(rebuilds).toEqual([expect.stringContaining('column "h_pgside_no_such_column" does not exist')]);
+      expect(rebuildsIn(resets)).toEqual([expect.stringContaining('column "h_pgside_no_such_column" does not exist')]);
       const stop = projector.failure()!;
       expect(stop).toContain(`the read models' schema ${name} met the same error again after it was rebuilt from the log`);
       expect(stop).toContain('column "h_pgside_no_such_column" does not exist');
       expect(stop).toContain('a rebuild does not cure it');
       expect(projector.status().every((status) => status.failed === stop && status.recovering === undefined)).toBe(true);
       // Stopped for good, it rebuilds no more by itself.
-      expect(resets.filter((reason) => reason.includes('are rebuilt from this event log into'))).toHaveLength(1);
+      expect(rebuildsIn(resets)).toHaveLength(1);
     } finally {
       await projector.stop();
       await store.close();
@@ -133,21 +135,6 @@ describeWithPostgres('the PostgreSQL projector under faults', () => {
     }
   }, 60_000);
 
-  /**
-   * Makes the checkpoint's reading (what start-up does first) of the writers whose schema `faulty`
-   * accepts meet the same missing column, `times` times at most.
-   */
-  const injectMissingColumnOnLoad = (faulty: (schema: string) => boolean, times = Infinity) => {
-    const load = ReadSideWriter.prototype.load;
-    let met = 0;
-    jest.spyOn(ReadSideWriter.prototype, 'load').mockImplementation(async function (this: ReadSideWriter) {
-      const of = (this as unknown as { schema: string }).schema;
-      if (faulty(of) && met++ < times) await pool.query(`SELECT h_pgside_no_such_column FROM ${of}.checkpoint`);
-      return load.call(this);
-    });
-  };
-  const rebuildsIn = (resets: readonly string[]) => resets.filter((reason) => reason.includes('are rebuilt from this event log into'));
-
   // Start-up rebuilds for such an error too (a table dropped while the projector was down): when
   // that rebuild does not cure it, start() threw PostgreSQL's bare error, unworded.
   it.each([
@@ -160,7 +147,7 @@ describeWithPostgres('the PostgreSQL projector under faults', () => {
     const first = new PostgresProjector(store, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 20 });
     await first.start();
     await first.stop();
-    injectMissingColumnOnLoad(loadFaultyOf(name));
+    injectMissingColumn(loadFaultyOf(name), 'load');
     alsoFaulty(name);
     const resets: string[] = [];
     const projector = new PostgresProjector(store, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 20, onReset: (reason) => resets.push(reason) });
@@ -191,7 +178,7 @@ describeWithPostgres('the PostgreSQL projector under faults', () => {
     const first = new PostgresProjector(store, { url: POSTGRES_TEST_URL, schema: name }, { batchSize: 20 });
     await first.start();
     await first.stop();
-    injectMissingColumnOnLoad((of) => of === name, 1);
+    injectMissingColumn((of) => of === name, 'load', 1);
     injectMissingColumn((of) => of === name);
     const resets: string[] = [];
     const failures: string[] = [];
